@@ -1,0 +1,335 @@
+//! Frames: every record, and the two parts of the seal, are framed as
+//! `u32 body_len | u32 crc32(body) | body`. The first body byte is the frame
+//! kind (low 4 bits) and flags (high 4 bits).
+//!
+//! A record body:
+//! ```text
+//! kind|flags u8, seq u64, timestamp_ns i64, type_id varint,
+//! [type name: varint len + UTF-8]            if FLAG_DEFINES_TYPE
+//! [count varint, (varint len + key, varint len + value)*]  if FLAG_HAS_META
+//! payload: the rest of the body (may be empty)
+//! ```
+
+use super::cursor::Cursor;
+use super::varint;
+use super::{FRAME_HEADER_LEN, MAX_BODY_LEN};
+
+pub const KIND_RECORD: u8 = 1;
+pub const KIND_SEAL_BEGIN: u8 = 2;
+pub const KIND_SEAL_DIR: u8 = 3;
+pub const KIND_MASK: u8 = 0x0f;
+/// The record carries the name of its type (first use in the segment).
+pub const FLAG_DEFINES_TYPE: u8 = 0x10;
+/// The record carries metadata.
+pub const FLAG_HAS_META: u8 = 0x20;
+/// Bits no version 1 writer sets; a frame with them set is invalid.
+pub const RESERVED_FLAGS: u8 = 0xc0;
+
+/// Fixed bytes at the start of a record body: kind, seq, timestamp.
+pub const RECORD_FIXED_LEN: usize = 1 + 8 + 8;
+/// The smallest valid record body (fixed part and a one-byte type id).
+pub const MIN_RECORD_BODY: usize = RECORD_FIXED_LEN + 1;
+
+/// The fields of a record that precede its payload, as the writer sees them.
+pub struct RecordHead<'a> {
+    pub seq: u64,
+    pub timestamp_ns: i64,
+    pub type_id: u32,
+    /// The type's name, on the first record of the type in the segment.
+    pub define: Option<&'a [u8]>,
+    pub meta: &'a [(&'a str, &'a str)],
+}
+
+impl RecordHead<'_> {
+    /// Bytes of the body before the payload.
+    pub fn encoded_len(&self) -> usize {
+        let mut n = RECORD_FIXED_LEN + varint::len(self.type_id as u64);
+        if let Some(name) = self.define {
+            n += varint::len(name.len() as u64) + name.len();
+        }
+        if !self.meta.is_empty() {
+            n += varint::len(self.meta.len() as u64);
+            for (k, v) in self.meta {
+                n += varint::len(k.len() as u64) + k.len() + varint::len(v.len() as u64) + v.len();
+            }
+        }
+        n
+    }
+
+    /// Appends the body bytes before the payload.
+    #[inline]
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let mut flags = KIND_RECORD;
+        if self.define.is_some() {
+            flags |= FLAG_DEFINES_TYPE;
+        }
+        if !self.meta.is_empty() {
+            flags |= FLAG_HAS_META;
+        }
+        out.push(flags);
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        out.extend_from_slice(&self.timestamp_ns.to_le_bytes());
+        varint::encode(self.type_id as u64, out);
+        if let Some(name) = self.define {
+            varint::encode(name.len() as u64, out);
+            out.extend_from_slice(name);
+        }
+        if !self.meta.is_empty() {
+            varint::encode(self.meta.len() as u64, out);
+            for (k, v) in self.meta {
+                varint::encode(k.len() as u64, out);
+                out.extend_from_slice(k.as_bytes());
+                varint::encode(v.len() as u64, out);
+                out.extend_from_slice(v.as_bytes());
+            }
+        }
+    }
+}
+
+/// Appends a whole frame (header, record head, payload parts) to `out` and
+/// returns its total length. The caller has checked the size limit.
+#[inline]
+pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
+    head.encode(out);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    seal_frame(out, start)
+}
+
+/// Fills in the length and CRC of the frame that starts at `start` and runs to
+/// the end of `out`; returns its total length.
+#[inline]
+pub fn seal_frame(out: &mut [u8], start: usize) -> usize {
+    let body = &out[start + FRAME_HEADER_LEN..];
+    debug_assert!(body.len() as u64 <= MAX_BODY_LEN);
+    let crc = crc32fast::hash(body);
+    let len = body.len() as u32;
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+    out.len() - start
+}
+
+/// What lies at a position of a segment.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FrameAt<'a> {
+    /// A frame whose length fits and (if asked) whose CRC matches.
+    Frame { kind: u8, body: &'a [u8], total: usize },
+    /// The bytes end before the frame does (a torn tail, or a write still in
+    /// progress).
+    Incomplete,
+    /// The length is impossible or the CRC does not match.
+    Invalid(&'static str),
+}
+
+/// Reads the frame at `pos` of `buf`, checking its length and, if `verify`,
+/// its CRC.
+#[inline]
+pub fn frame_at(buf: &[u8], pos: usize, verify: bool) -> FrameAt<'_> {
+    let Some(head) = buf.get(pos..pos + FRAME_HEADER_LEN) else {
+        return FrameAt::Incomplete;
+    };
+    let len = u32::from_le_bytes(head[0..4].try_into().expect("4 bytes")) as usize;
+    let crc = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
+    if len == 0 {
+        return FrameAt::Invalid("zero frame length");
+    }
+    let start = pos + FRAME_HEADER_LEN;
+    let Some(body) = buf.get(start..start + len) else {
+        return FrameAt::Incomplete;
+    };
+    let kind = body[0];
+    if kind & RESERVED_FLAGS != 0 {
+        return FrameAt::Invalid("reserved flag bits set");
+    }
+    if verify && crc32fast::hash(body) != crc {
+        return FrameAt::Invalid("CRC mismatch");
+    }
+    FrameAt::Frame {
+        kind: kind & KIND_MASK,
+        body,
+        total: FRAME_HEADER_LEN + len,
+    }
+}
+
+/// A decoded record body, borrowing the segment's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordBody<'a> {
+    pub seq: u64,
+    pub timestamp_ns: i64,
+    pub type_id: u32,
+    pub defines: Option<&'a [u8]>,
+    pub meta_count: u32,
+    /// Encoded metadata entries (after the count); see [`MetaIter`].
+    pub meta: &'a [u8],
+    pub payload: &'a [u8],
+}
+
+/// Decodes a record body (the kind byte included); `None` if malformed.
+#[inline]
+pub fn decode_record(body: &[u8]) -> Option<RecordBody<'_>> {
+    let mut c = Cursor::new(body);
+    let flags = c.u8()?;
+    if flags & KIND_MASK != KIND_RECORD {
+        return None;
+    }
+    let seq = c.u64()?;
+    let timestamp_ns = c.i64()?;
+    let type_id = u32::try_from(c.varint()?).ok()?;
+    let defines = if flags & FLAG_DEFINES_TYPE != 0 {
+        let name = c.var_bytes()?;
+        if name.len() > super::MAX_TYPE_NAME_LEN || std::str::from_utf8(name).is_err() {
+            return None;
+        }
+        Some(name)
+    } else {
+        None
+    };
+    let (meta_count, meta) = if flags & FLAG_HAS_META != 0 {
+        let count = u32::try_from(c.varint()?).ok()?;
+        let start = c.pos();
+        for _ in 0..count {
+            c.var_bytes()?;
+            c.var_bytes()?;
+        }
+        (count, &body[start..c.pos()])
+    } else {
+        (0, &body[0..0])
+    };
+    Some(RecordBody {
+        seq,
+        timestamp_ns,
+        type_id,
+        defines,
+        meta_count,
+        meta,
+        payload: c.rest(),
+    })
+}
+
+/// Iterates over encoded metadata entries as (key, value) byte strings.
+#[derive(Clone, Debug)]
+pub struct MetaIter<'a> {
+    cursor: Cursor<'a>,
+}
+
+impl<'a> MetaIter<'a> {
+    pub fn new(encoded: &'a [u8]) -> MetaIter<'a> {
+        MetaIter {
+            cursor: Cursor::new(encoded),
+        }
+    }
+}
+
+impl<'a> Iterator for MetaIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.cursor.remaining() == 0 {
+            return None;
+        }
+        let k = self.cursor.var_bytes()?;
+        let v = self.cursor.var_bytes()?;
+        Some((k, v))
+    }
+}
+
+/// Searches forward from `from` for the next position that holds a valid
+/// record frame (length, CRC and record structure all good, and a sequence
+/// number above `after_seq` when one is known). Used to tell a torn tail
+/// (nothing valid follows) from corruption in the middle.
+pub fn find_next_record(buf: &[u8], from: usize, after_seq: Option<u64>) -> Option<usize> {
+    let last = buf.len().checked_sub(FRAME_HEADER_LEN + MIN_RECORD_BODY)?;
+    (from..=last).find(|&p| {
+        // Cheap checks first: plausible length, record kind, then the CRC.
+        let len = u32::from_le_bytes(buf[p..p + 4].try_into().expect("4 bytes")) as usize;
+        if len < MIN_RECORD_BODY || len > buf.len() - p - FRAME_HEADER_LEN {
+            return false;
+        }
+        let kind = buf[p + FRAME_HEADER_LEN];
+        if kind & (KIND_MASK | RESERVED_FLAGS) != KIND_RECORD {
+            return false;
+        }
+        match frame_at(buf, p, true) {
+            FrameAt::Frame { body, .. } => match decode_record(body) {
+                Some(r) => after_seq.is_none_or(|s| r.seq > s),
+                None => false,
+            },
+            _ => false,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(seq: u64, define: Option<&[u8]>, meta: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
+        let head = RecordHead {
+            seq,
+            timestamp_ns: -5,
+            type_id: 3,
+            define,
+            meta,
+        };
+        let mut out = Vec::new();
+        let n = encode_record(&mut out, &head, &[payload]);
+        assert_eq!(n, out.len());
+        assert_eq!(n, FRAME_HEADER_LEN + head.encoded_len() + payload.len());
+        out
+    }
+
+    #[test]
+    fn round_trip_with_all_fields() {
+        let f = frame(9, Some("trade".as_bytes()), &[("k", "v"), ("é", "")], b"payload");
+        let FrameAt::Frame { kind, body, total } = frame_at(&f, 0, true) else {
+            panic!("not a frame")
+        };
+        assert_eq!((kind, total), (KIND_RECORD, f.len()));
+        let r = decode_record(body).unwrap();
+        assert_eq!((r.seq, r.timestamp_ns, r.type_id), (9, -5, 3));
+        assert_eq!(r.defines, Some(&b"trade"[..]));
+        assert_eq!(r.meta_count, 2);
+        let meta: Vec<_> = MetaIter::new(r.meta).collect();
+        assert_eq!(meta, vec![(&b"k"[..], &b"v"[..]), ("é".as_bytes(), &b""[..])]);
+        assert_eq!(r.payload, b"payload");
+    }
+
+    #[test]
+    fn empty_payload_is_a_record() {
+        let f = frame(1, None, &[], b"");
+        let FrameAt::Frame { body, .. } = frame_at(&f, 0, true) else {
+            panic!()
+        };
+        assert_eq!(decode_record(body).unwrap().payload, b"");
+    }
+
+    #[test]
+    fn truncation_is_incomplete_and_flips_are_invalid() {
+        let f = frame(1, None, &[("a", "b")], b"xyz");
+        for cut in 0..f.len() {
+            assert_eq!(frame_at(&f[..cut], 0, true), FrameAt::Incomplete, "cut {cut}");
+        }
+        for bit in 64..f.len() * 8 {
+            let mut g = f.clone();
+            g[bit / 8] ^= 1 << (bit % 8);
+            assert!(
+                !matches!(frame_at(&g, 0, true), FrameAt::Frame { .. }),
+                "flip {bit} undetected"
+            );
+        }
+    }
+
+    #[test]
+    fn resync_finds_the_next_record_only() {
+        let mut buf = frame(1, None, &[], b"one");
+        let second = buf.len();
+        buf.extend(frame(2, None, &[], b"two"));
+        buf[3] ^= 0xff; // break the first frame's length
+        assert_eq!(find_next_record(&buf, 1, Some(0)), Some(second));
+        assert_eq!(find_next_record(&buf, 1, Some(2)), None);
+        assert_eq!(find_next_record(&buf, second + 1, None), None);
+    }
+}

@@ -1,0 +1,270 @@
+//! The segment header: magic, version, and the fields that describe the
+//! segment, covered by a CRC-32. Records start right after it.
+//!
+//! ```text
+//! 0   magic [8]
+//! 8   major u16, minor u16
+//! 12  header_len u32      total header bytes, magic to CRC inclusive
+//! 16  created_ns i64, segment_no u64, first_seq u64, flags u32 (0)
+//! 44  log_name, content_type, writer: u16 length + UTF-8 each
+//!     param_count u16, then (key, value) as u16 length + UTF-8 each
+//!     [fields added by later minor versions; older readers skip them]
+//! -4  crc32 u32 over every byte before it
+//! ```
+
+use super::cursor::Cursor;
+use super::{FORMAT_MAJOR, FORMAT_MINOR, MAGIC, MAX_HEADER_LEN};
+use crate::error::{Error, ErrorKind, Result};
+use std::path::Path;
+
+/// Bytes before the variable part of the header.
+pub const FIXED_LEN: usize = 44;
+
+/// The decoded segment header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentHeader {
+    pub major: u16,
+    pub minor: u16,
+    /// Nanoseconds since the Unix epoch (UTC) when the segment was created.
+    pub created_ns: i64,
+    /// Position of this segment in its log (0 for a standalone segment).
+    pub segment_no: u64,
+    /// Sequence number of the segment's first record.
+    pub first_seq: u64,
+    pub log_name: String,
+    pub content_type: String,
+    /// Library and version that created the segment, e.g. `libbinlog/0.1.0`.
+    pub writer: String,
+    pub params: Vec<(String, String)>,
+}
+
+impl SegmentHeader {
+    /// Encodes the header (checked lengths: every string at most 65535 bytes,
+    /// at most 65535 parameters).
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_MAJOR.to_le_bytes());
+        out.extend_from_slice(&FORMAT_MINOR.to_le_bytes());
+        out.extend_from_slice(&[0; 4]); // header_len, patched below
+        out.extend_from_slice(&self.created_ns.to_le_bytes());
+        out.extend_from_slice(&self.segment_no.to_le_bytes());
+        out.extend_from_slice(&self.first_seq.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        put_short(&mut out, "log name", &self.log_name)?;
+        put_short(&mut out, "content type", &self.content_type)?;
+        put_short(&mut out, "writer", &self.writer)?;
+        let n = u16::try_from(self.params.len())
+            .map_err(|_| Error::invalid("at most 65535 header parameters"))?;
+        out.extend_from_slice(&n.to_le_bytes());
+        for (k, v) in &self.params {
+            put_short(&mut out, "parameter key", k)?;
+            put_short(&mut out, "parameter value", v)?;
+        }
+        let total = out.len() + 4;
+        if total > MAX_HEADER_LEN as usize {
+            return Err(Error::invalid(format!(
+                "segment header of {total} bytes exceeds {MAX_HEADER_LEN}"
+            )));
+        }
+        out[12..16].copy_from_slice(&(total as u32).to_le_bytes());
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        Ok(out)
+    }
+
+    /// Decodes the header at the start of `buf` (the mapped file): the header
+    /// and its length. `path` only names the file in errors.
+    pub fn decode(buf: &[u8], path: &Path) -> Result<(SegmentHeader, usize)> {
+        if buf.len() < MAGIC.len() {
+            if buf.is_empty() || MAGIC.starts_with(buf) {
+                return Err(Error::at(
+                    ErrorKind::Truncated,
+                    path,
+                    buf.len() as u64,
+                    "file ends inside the segment header",
+                ));
+            }
+            return Err(not_binlog(path));
+        }
+        if buf[..8] != MAGIC {
+            return Err(not_binlog(path));
+        }
+        let mut c = Cursor::new(&buf[8..]);
+        let truncated = || {
+            Error::at(
+                ErrorKind::Truncated,
+                path,
+                buf.len() as u64,
+                "file ends inside the segment header",
+            )
+        };
+        let major = c.u16().ok_or_else(truncated)?;
+        let minor = c.u16().ok_or_else(truncated)?;
+        if major != FORMAT_MAJOR {
+            return Err(Error::file(
+                ErrorKind::UnsupportedVersion,
+                path,
+                format!(
+                    "format version {major}.{minor}; this reader reads major version {FORMAT_MAJOR}"
+                ),
+            ));
+        }
+        let header_len = c.u32().ok_or_else(truncated)?;
+        if header_len < (FIXED_LEN + 12) as u32 || header_len > MAX_HEADER_LEN {
+            return Err(Error::at(
+                ErrorKind::CorruptHeader,
+                path,
+                12,
+                format!("implausible header length {header_len}"),
+            ));
+        }
+        let len = header_len as usize;
+        if buf.len() < len {
+            return Err(truncated());
+        }
+        let stored = u32::from_le_bytes(buf[len - 4..len].try_into().expect("4 bytes"));
+        let actual = crc32fast::hash(&buf[..len - 4]);
+        if stored != actual {
+            return Err(Error::at(
+                ErrorKind::CorruptHeader,
+                path,
+                (len - 4) as u64,
+                format!("header CRC mismatch (stored {stored:08x}, computed {actual:08x})"),
+            ));
+        }
+        let malformed = |what: &str| {
+            Error::at(
+                ErrorKind::CorruptHeader,
+                path,
+                0,
+                format!("malformed header: {what}"),
+            )
+        };
+        let mut c = Cursor::new(&buf[16..len - 4]);
+        let created_ns = c.i64().ok_or_else(|| malformed("created"))?;
+        let segment_no = c.u64().ok_or_else(|| malformed("segment number"))?;
+        let first_seq = c.u64().ok_or_else(|| malformed("first sequence"))?;
+        let _flags = c.u32().ok_or_else(|| malformed("flags"))?;
+        let log_name = get_short(&mut c).ok_or_else(|| malformed("log name"))?;
+        let content_type = get_short(&mut c).ok_or_else(|| malformed("content type"))?;
+        let writer = get_short(&mut c).ok_or_else(|| malformed("writer"))?;
+        let n = c.u16().ok_or_else(|| malformed("parameter count"))?;
+        let mut params = Vec::with_capacity((n as usize).min(c.remaining() / 4));
+        for _ in 0..n {
+            let k = get_short(&mut c).ok_or_else(|| malformed("parameter key"))?;
+            let v = get_short(&mut c).ok_or_else(|| malformed("parameter value"))?;
+            params.push((k, v));
+        }
+        Ok((
+            SegmentHeader {
+                major,
+                minor,
+                created_ns,
+                segment_no,
+                first_seq,
+                log_name,
+                content_type,
+                writer,
+                params,
+            },
+            len,
+        ))
+    }
+}
+
+fn not_binlog(path: &Path) -> Error {
+    Error::at(
+        ErrorKind::NotABinlog,
+        path,
+        0,
+        "not a libbinlog segment (magic number missing)",
+    )
+}
+
+fn put_short(out: &mut Vec<u8>, what: &str, s: &str) -> Result<()> {
+    let n = u16::try_from(s.len())
+        .map_err(|_| Error::invalid(format!("{what} longer than 65535 bytes")))?;
+    out.extend_from_slice(&n.to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+    Ok(())
+}
+
+fn get_short(c: &mut Cursor<'_>) -> Option<String> {
+    let b = c.short_bytes()?;
+    String::from_utf8(b.to_vec()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> SegmentHeader {
+        SegmentHeader {
+            major: FORMAT_MAJOR,
+            minor: FORMAT_MINOR,
+            created_ns: 1_700_000_000_000_000_000,
+            segment_no: 7,
+            first_seq: 1000,
+            log_name: "orders".into(),
+            content_type: "application/x-protobuf".into(),
+            writer: "libbinlog/test".into(),
+            params: vec![("host".into(), "h1".into()), ("ключ".into(), "значение".into())],
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let h = sample();
+        let bytes = h.encode().unwrap();
+        let (back, len) = SegmentHeader::decode(&bytes, Path::new("t")).unwrap();
+        assert_eq!(back, h);
+        assert_eq!(len, bytes.len());
+    }
+
+    #[test]
+    fn every_flipped_bit_is_detected() {
+        let bytes = sample().encode().unwrap();
+        for bit in 0..bytes.len() * 8 {
+            let mut b = bytes.clone();
+            b[bit / 8] ^= 1 << (bit % 8);
+            assert!(
+                SegmentHeader::decode(&b, Path::new("t")).is_err(),
+                "flip of bit {bit} went unnoticed"
+            );
+        }
+    }
+
+    #[test]
+    fn other_major_is_its_own_error_and_minor_is_accepted() {
+        let mut b = sample().encode().unwrap();
+        b[8] = 2;
+        let e = SegmentHeader::decode(&b, Path::new("t")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnsupportedVersion);
+
+        // A later minor version with an extra field before the CRC still reads.
+        let mut b = sample().encode().unwrap();
+        let len = b.len();
+        b.truncate(len - 4);
+        b[10] = 9;
+        b.extend_from_slice(b"future");
+        let total = (b.len() + 4) as u32;
+        b[12..16].copy_from_slice(&total.to_le_bytes());
+        let crc = crc32fast::hash(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        let (h, _) = SegmentHeader::decode(&b, Path::new("t")).unwrap();
+        assert_eq!(h.minor, 9);
+        assert_eq!(h.log_name, "orders");
+    }
+
+    #[test]
+    fn foreign_and_truncated_files() {
+        let e = SegmentHeader::decode(b"hello world, not a log", Path::new("t")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotABinlog);
+        let b = sample().encode().unwrap();
+        for cut in 0..b.len() {
+            let e = SegmentHeader::decode(&b[..cut], Path::new("t")).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Truncated, "cut at {cut}");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The on-disk format (specified in docs/FORMAT.md): byte-level encoding and
+//! decoding, with no I/O. Everything is little-endian; every length read from
+//! a file is checked against the bytes actually present before it is used, so
+//! a hostile length never drives an allocation.
+
+pub mod cursor;
+pub mod frame;
+pub mod header;
+pub mod seal;
+pub mod varint;
+
+/// The first eight bytes of every segment. Like PNG's signature: the high
+/// byte catches 7-bit transfers, CR LF catches line-ending conversion, ^Z
+/// stops `type` on DOS, and the final LF catches the reverse conversion.
+pub const MAGIC: [u8; 8] = [0x89, b'B', b'L', b'G', b'\r', b'\n', 0x1a, b'\n'];
+
+/// Major version: a reader rejects any other major.
+pub const FORMAT_MAJOR: u16 = 1;
+/// Minor version: a reader accepts every minor of its major; minors only add
+/// fields that older readers can skip.
+pub const FORMAT_MINOR: u16 = 0;
+
+/// Bytes before a frame's body: u32 body length, u32 CRC-32 of the body.
+pub const FRAME_HEADER_LEN: usize = 8;
+
+/// The largest frame body the format can express (the length is a u32).
+pub const MAX_BODY_LEN: u64 = u32::MAX as u64;
+
+/// Headers larger than this are refused as corrupt (a hostile length must not
+/// make a reader map or allocate gigabytes).
+pub const MAX_HEADER_LEN: u32 = 1 << 20;
+
+/// Longest type name, in bytes of UTF-8.
+pub const MAX_TYPE_NAME_LEN: usize = 4096;

@@ -1,0 +1,23 @@
+//! libbinlog: a fast, crash-safe binary record log.
+//!
+//! A segment file holds typed records (sequence number, timestamp, type,
+//! string metadata, payload), each framed with a CRC-32, and on close a seal
+//! with a per-type index and a sparse sequence/time index. [`Writer`] appends;
+//! [`Reader`] reads, zero-copy. The C ABI lives in `ffi` and is described by
+//! `include/binlog.h`. The format is specified in docs/FORMAT.md.
+
+pub mod clock;
+pub mod error;
+pub mod format;
+pub mod options;
+pub mod reader;
+mod sys;
+pub mod version;
+pub mod writer;
+
+pub mod ffi;
+
+pub use error::{Error, ErrorKind, Result};
+pub use options::{Durability, Options};
+pub use reader::{Reader, Record, RecordHeader, Tail};
+pub use writer::{Entry, Writer};

@@ -1,0 +1,104 @@
+//! Writer options. Every field has a production default; `validate` refuses
+//! values the writer cannot honour.
+
+use crate::error::{Error, Result};
+use std::time::Duration;
+
+/// When written records are forced to stable storage with fdatasync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Never forced; the OS writes dirty pages when it chooses. Records are
+    /// still handed to the OS when the buffer fills, on `flush`, `sync` and
+    /// `close`.
+    None,
+    /// Every write call returns only after its records are on stable storage.
+    /// Concurrent writers share one fdatasync (group commit).
+    EveryRecord,
+    /// The write call that completes every Nth record syncs.
+    EveryN(u32),
+    /// A background thread flushes and syncs this often.
+    Interval(Duration),
+}
+
+/// Options for [`crate::Writer::open`].
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Name of the log, recorded in the segment header.
+    pub log_name: String,
+    /// What the payloads hold (e.g. `application/json`), recorded in the header.
+    pub content_type: String,
+    /// Free-form string parameters recorded in the header.
+    pub params: Vec<(String, String)>,
+    /// Largest encoded record (frame header, type, metadata and payload) the
+    /// writer accepts; larger writes fail with `RecordTooLarge`. Default
+    /// 64 MiB; at most 4 GiB + 7 bytes (the u32 body length).
+    pub max_record_size: u64,
+    /// Bytes buffered in memory before they are handed to the OS. Records
+    /// larger than this are written directly, gathered from the caller's
+    /// buffers. Default 256 KiB.
+    pub buffer_size: usize,
+    pub durability: Durability,
+    /// Sequence number of the first record of a new segment.
+    pub first_seq: u64,
+    /// Segment number recorded in a new segment's header.
+    pub segment_no: u64,
+    /// Creation time recorded in a new segment's header; `None` = now.
+    pub created_ns: Option<i64>,
+    /// Recorded in a new segment's header as the writing software.
+    pub writer_version: String,
+    /// Bytes of records between two entries of the sparse seq/time index.
+    pub sparse_interval: u32,
+    /// Index entries (type, offset) kept in memory before they are spilled
+    /// to an unlinked temporary file, so that writer memory stays bounded.
+    pub index_memory_entries: usize,
+}
+
+pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
+pub const LARGEST_MAX_RECORD_SIZE: u64 = crate::format::MAX_BODY_LEN + 8;
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            log_name: String::new(),
+            content_type: String::new(),
+            params: Vec::new(),
+            max_record_size: DEFAULT_MAX_RECORD_SIZE,
+            buffer_size: 256 << 10,
+            durability: Durability::None,
+            first_seq: 0,
+            segment_no: 0,
+            created_ns: None,
+            writer_version: crate::version::WRITER.to_string(),
+            sparse_interval: 64 << 10,
+            index_memory_entries: 1 << 20,
+        }
+    }
+}
+
+impl Options {
+    pub fn validate(&self) -> Result<()> {
+        if self.max_record_size < 64 || self.max_record_size > LARGEST_MAX_RECORD_SIZE {
+            return Err(Error::invalid(format!(
+                "max_record_size {} outside 64..={LARGEST_MAX_RECORD_SIZE}",
+                self.max_record_size
+            )));
+        }
+        if self.buffer_size > 1 << 30 {
+            return Err(Error::invalid("buffer_size above 1 GiB"));
+        }
+        match self.durability {
+            Durability::EveryN(0) => return Err(Error::invalid("EveryN(0): N must be at least 1")),
+            Durability::Interval(d) if d.is_zero() => {
+                return Err(Error::invalid("Interval durability needs a non-zero period"))
+            }
+            _ => {}
+        }
+        if self.sparse_interval == 0 {
+            return Err(Error::invalid("sparse_interval must be at least 1"));
+        }
+        if self.index_memory_entries == 0 {
+            return Err(Error::invalid("index_memory_entries must be at least 1"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! Reading only some types. On a sealed segment the per-type offset arrays
+//! from the seal are merged in offset order; otherwise the reader scans and
+//! skips other types.
+
+use crate::format::seal::SealDirectory;
+
+/// One type's offset array in the mapped segment, and a position in it.
+pub struct ArrayCursor {
+    /// Byte offset of the array in the file.
+    start: usize,
+    count: usize,
+    idx: usize,
+    pub type_name: Box<str>,
+}
+
+impl ArrayCursor {
+    fn get(&self, map: &[u8], i: usize) -> u64 {
+        let at = self.start + i * 8;
+        u64::from_le_bytes(map[at..at + 8].try_into().expect("8 bytes"))
+    }
+
+    fn peek(&self, map: &[u8]) -> Option<u64> {
+        (self.idx < self.count).then(|| self.get(map, self.idx))
+    }
+
+    /// Moves to the first entry at or after `offset` (arrays are sorted).
+    fn seek(&mut self, map: &[u8], offset: u64) {
+        let (mut lo, mut hi) = (0, self.count);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.get(map, mid) < offset {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        self.idx = lo;
+    }
+}
+
+pub struct TypeFilter {
+    pub names: Vec<Box<str>>,
+    /// Present when the seal's arrays could be used.
+    pub cursors: Option<Vec<ArrayCursor>>,
+}
+
+impl TypeFilter {
+    /// Builds a filter; uses the seal's arrays when all of them check out.
+    pub fn new(names: &[&str], seal: Option<&SealDirectory>, map: &[u8]) -> TypeFilter {
+        let names: Vec<Box<str>> = names.iter().map(|n| Box::from(*n)).collect();
+        let cursors = seal.and_then(|d| {
+            let mut cursors = Vec::new();
+            for t in d.types.iter().filter(|t| names.iter().any(|n| **n == *t.name)) {
+                let start = usize::try_from(t.array_offset).ok()?;
+                let count = usize::try_from(t.count).ok()?;
+                let bytes = map.get(start..start.checked_add(count.checked_mul(8)?)?)?;
+                if crc32fast::hash(bytes) != t.array_crc {
+                    return None;
+                }
+                cursors.push(ArrayCursor {
+                    start,
+                    count,
+                    idx: 0,
+                    type_name: t.name.as_str().into(),
+                });
+            }
+            Some(cursors)
+        });
+        TypeFilter { names, cursors }
+    }
+
+    pub fn wants(&self, type_name: &str) -> bool {
+        self.names.iter().any(|n| **n == *type_name)
+    }
+
+    /// The next indexed offset and the cursor it came from; advances it.
+    pub fn next_indexed(&mut self, map: &[u8]) -> Option<(u64, usize)> {
+        let cursors = self.cursors.as_mut()?;
+        let (i, off) = cursors
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.peek(map).map(|o| (i, o)))
+            .min_by_key(|&(_, o)| o)?;
+        cursors[i].idx += 1;
+        Some((off, i))
+    }
+
+    pub fn seek(&mut self, map: &[u8], offset: u64) {
+        if let Some(cursors) = self.cursors.as_mut() {
+            for c in cursors {
+                c.seek(map, offset);
+            }
+        }
+    }
+}

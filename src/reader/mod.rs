@@ -1,0 +1,462 @@
+//! Reading one segment: memory-mapped, zero-copy, every record checked
+//! against its CRC, its sequence number and its type table. A sealed segment
+//! opens in O(1) from its trailer; an unsealed one (being written, or whose
+//! writer crashed) is read by a scan that stops at the first bad frame and
+//! tells a torn tail from corruption in the middle.
+
+mod filter;
+mod record;
+
+pub use record::{Record, RecordHeader, Tail};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::frame::{self, FrameAt, KIND_RECORD, KIND_SEAL_BEGIN};
+use crate::format::header::SegmentHeader;
+use crate::format::seal::{self, SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
+use crate::format::FRAME_HEADER_LEN;
+use filter::TypeFilter;
+use memmap2::{Mmap, MmapOptions};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// A reader of one segment file. It needs only read permission, takes no
+/// lock, and may read a segment while a writer appends to it: it returns
+/// every complete record handed to the OS and never a torn one.
+///
+/// Not `Sync`: one thread at a time iterates a reader.
+pub struct Reader {
+    path: PathBuf,
+    file: File,
+    map: Mmap,
+    header: SegmentHeader,
+    data_start: usize,
+    seal: Option<SealDirectory>,
+    /// Sparse index checked against its CRC (None = not checked yet).
+    sparse_ok: Option<bool>,
+    /// Records are parsed below this offset.
+    end: usize,
+    pos: usize,
+    next_seq: u64,
+    types: Vec<Box<str>>,
+    tail: Tail,
+    filter: Option<TypeFilter>,
+}
+
+impl Reader {
+    /// Opens a segment for reading.
+    pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        if file.metadata().map_err(|e| Error::io(&path, "stat", e))?.is_dir() {
+            return Err(Error::file(ErrorKind::InvalidArgument, &path, "is a directory, not a segment"));
+        }
+        let map = map_file(&file, &path)?;
+        let (header, data_start) = SegmentHeader::decode(&map, &path)?;
+        let seal = seal::read_seal(&map, data_start);
+        let end = seal.as_ref().map_or(map.len(), |d| d.records_end as usize);
+        let types = seal
+            .as_ref()
+            .map(|d| d.types.iter().map(|t| t.name.as_str().into()).collect())
+            .unwrap_or_default();
+        Ok(Reader {
+            next_seq: header.first_seq,
+            path,
+            file,
+            map,
+            header,
+            data_start,
+            seal,
+            sparse_ok: None,
+            end,
+            pos: data_start,
+            types,
+            tail: Tail::Reading,
+            filter: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn header(&self) -> &SegmentHeader {
+        &self.header
+    }
+
+    /// The seal's summary, when the segment is sealed and its seal is intact.
+    pub fn seal(&self) -> Option<&SealDirectory> {
+        self.seal.as_ref()
+    }
+
+    /// Type names met so far (all of them, for a sealed segment), by id.
+    pub fn types(&self) -> &[Box<str>] {
+        &self.types
+    }
+
+    /// Where the reader stands after the last record; see [`Tail`].
+    pub fn tail(&self) -> Tail {
+        self.tail
+    }
+
+    /// Offset where the next record is read.
+    pub fn position(&self) -> u64 {
+        self.pos as u64
+    }
+
+    /// Sequence number the next record is expected to carry.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Offset where the records start (the header's length).
+    pub fn data_start(&self) -> u64 {
+        self.data_start as u64
+    }
+
+    /// Current length of the mapped file.
+    pub fn file_len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    /// The next record, verified, or `None` at the end. At the end of an
+    /// unsealed segment, a later call returns records written since.
+    pub fn next(&mut self) -> Result<Option<Record<'_>>> {
+        self.next_record(true)
+    }
+
+    /// The next record's header without reading its payload bytes; CRCs are
+    /// not checked (use [`Reader::next`] for verified reads).
+    pub fn next_header(&mut self) -> Result<Option<RecordHeader<'_>>> {
+        Ok(self.next_record(false)?.map(|r| RecordHeader {
+            seq: r.seq,
+            timestamp_ns: r.timestamp_ns,
+            type_name: r.type_name,
+            payload_len: r.payload.len() as u64,
+            offset: r.offset,
+            meta_count: r.meta_count,
+        }))
+    }
+
+    /// Restricts `next` to records of these types (an empty list reads all
+    /// types again). A sealed segment reads them through its per-type index;
+    /// otherwise the reader scans and skips the others.
+    pub fn filter_types(&mut self, names: &[&str]) {
+        if names.is_empty() {
+            self.filter = None;
+            return;
+        }
+        let mut f = TypeFilter::new(names, self.seal.as_ref(), &self.map);
+        f.seek(&self.map, self.pos as u64);
+        self.filter = Some(f);
+    }
+
+    /// Positions the reader at the first record whose sequence number is at
+    /// least `seq` (at the end if there is none).
+    pub fn seek_seq(&mut self, seq: u64) -> Result<()> {
+        let entry = self.sparse_floor(|e| e.seq <= seq);
+        if let Some(e) = entry {
+            self.jump(e.offset as usize, e.seq);
+        } else if seq < self.next_seq || self.pos < self.data_start {
+            self.rewind();
+        }
+        self.advance_until(|r| r.seq >= seq)
+    }
+
+    /// Positions the reader at the first record, in write order, whose
+    /// timestamp is at least `ts_ns` (at the end if there is none).
+    pub fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
+        // Entries' max_ts_before never decreases: every record before the
+        // last entry with max_ts_before < ts is earlier than ts.
+        match self.sparse_floor(|e| e.max_ts_before < ts_ns) {
+            Some(e) => self.jump(e.offset as usize, e.seq),
+            None => self.rewind(),
+        }
+        self.advance_until(|r| r.timestamp_ns >= ts_ns)
+    }
+
+    fn rewind(&mut self) {
+        self.jump(self.data_start, self.header.first_seq);
+    }
+
+    fn jump(&mut self, pos: usize, seq: u64) {
+        self.pos = pos;
+        self.next_seq = seq;
+        self.tail = Tail::Reading;
+    }
+
+    /// Reads forward (all types) until a record satisfies `stop`, leaving it
+    /// to be returned next; then re-applies any type filter from there.
+    fn advance_until(&mut self, stop: impl Fn(&Record<'_>) -> bool) -> Result<()> {
+        let filter = self.filter.take();
+        let result = loop {
+            let at = (self.pos, self.next_seq);
+            match self.next_record(true) {
+                Ok(Some(r)) if stop(&r) => {
+                    self.jump(at.0, at.1);
+                    break Ok(());
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        self.filter = filter;
+        if let Some(f) = self.filter.as_mut() {
+            f.seek(&self.map, self.pos as u64);
+        }
+        result
+    }
+
+    /// The last sparse index entry satisfying `pred` (a predicate that holds
+    /// for a prefix of the entries), if the segment is sealed with a sound
+    /// sparse index.
+    fn sparse_floor(&mut self, pred: impl Fn(&SparseEntry) -> bool) -> Option<SparseEntry> {
+        let d = self.seal.as_ref()?;
+        let start = d.sparse_offset as usize;
+        let count = d.sparse_count as usize;
+        let bytes = &self.map[start..start + count * SPARSE_ENTRY_LEN];
+        if *self.sparse_ok.get_or_insert_with(|| crc32fast::hash(bytes) == d.sparse_crc) {
+            let entry = |i: usize| SparseEntry::decode(&bytes[i * SPARSE_ENTRY_LEN..]).expect("in range");
+            let (mut lo, mut hi) = (0, count);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if pred(&entry(mid)) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo.checked_sub(1).map(entry);
+        }
+        None
+    }
+
+    fn next_record(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
+        let Some(f) = self.advance(verify)? else {
+            return Ok(None);
+        };
+        Ok(Some(Record {
+            seq: f.seq,
+            timestamp_ns: f.timestamp_ns,
+            type_name: &self.types[f.type_id as usize],
+            payload: &self.map[f.payload.0..f.payload.1],
+            offset: f.offset as u64,
+            frame_len: f.frame_len as u64,
+            type_id: f.type_id,
+            meta_count: f.meta_count,
+            meta: &self.map[f.meta.0..f.meta.1],
+        }))
+    }
+
+    /// Finds and checks the next record; returns where its parts are.
+    fn advance(&mut self, verify: bool) -> Result<Option<Found>> {
+        let mut filtered_cursor = None;
+        loop {
+            if self.tail != Tail::Reading {
+                // Ended before: a sealed segment stays ended; an unsealed one
+                // may have grown since.
+                let may_grow = matches!(self.tail, Tail::Unsealed | Tail::Torn { .. });
+                if !(may_grow && self.grew()?) {
+                    return Ok(None);
+                }
+                self.tail = Tail::Reading;
+            }
+            if let Some(f) = self.filter.as_mut() {
+                if f.cursors.is_some() {
+                    match f.next_indexed(&self.map) {
+                        Some((off, i)) => {
+                            self.pos = off as usize;
+                            filtered_cursor = Some(i);
+                        }
+                        None => {
+                            self.pos = self.end;
+                            self.tail = Tail::Sealed;
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+            if self.pos >= self.end {
+                if self.seal.is_none() && self.grew()? {
+                    continue;
+                }
+                self.tail = if self.seal.is_some() { Tail::Sealed } else { Tail::Unsealed };
+                return Ok(None);
+            }
+            let pos = self.pos;
+            let total = match Step::of(frame::frame_at(&self.map[..self.end], pos, verify)) {
+                Step::Record(total) => total,
+                Step::SealBegin if self.seal.is_none() => {
+                    self.seal_reached(pos)?;
+                    return Ok(None);
+                }
+                Step::Bad(_) if self.seal.is_none() && self.grew()? => continue,
+                Step::SealBegin => {
+                    self.bad_frame(pos, "seal marker inside the record region")?;
+                    return Ok(None);
+                }
+                Step::Bad(why) => {
+                    self.bad_frame(pos, why)?;
+                    return Ok(None);
+                }
+            };
+            let body = &self.map[pos + FRAME_HEADER_LEN..pos + total];
+            let Some(rec) = frame::decode_record(body) else {
+                return Err(self.corrupt(pos, "malformed record body"));
+            };
+            if !valid_meta(rec.meta) {
+                return Err(self.corrupt(pos, "metadata is not UTF-8"));
+            }
+            let indexed = filtered_cursor.is_some();
+            if !indexed && rec.seq != self.next_seq {
+                return Err(self.corrupt(
+                    pos,
+                    format!("sequence number {} where {} was expected", rec.seq, self.next_seq),
+                ));
+            }
+            let id = rec.type_id as usize;
+            match rec.defines {
+                Some(name) if id == self.types.len() => {
+                    self.types.push(std::str::from_utf8(name).expect("checked").into());
+                }
+                Some(name) if id < self.types.len() && *self.types[id].as_bytes() == *name => {}
+                Some(_) => return Err(self.corrupt(pos, format!("type id {id} defined out of order"))),
+                None if id < self.types.len() => {}
+                None => return Err(self.corrupt(pos, format!("type id {id} used before it is defined"))),
+            }
+            if let (Some(i), Some(f)) = (filtered_cursor, self.filter.as_ref()) {
+                let cursors = f.cursors.as_ref().expect("indexed");
+                if *cursors[i].type_name != *self.types[id] {
+                    return Err(self.corrupt(pos, "per-type index points at a record of another type"));
+                }
+            }
+            self.pos = pos + total;
+            self.next_seq = rec.seq.wrapping_add(1);
+            if let Some(f) = self.filter.as_ref() {
+                if !f.wants(&self.types[id]) {
+                    continue;
+                }
+            }
+            // The payload is the body's tail and the metadata sits right
+            // before it (see frame::decode_record).
+            let payload_start = pos + total - rec.payload.len();
+            let meta_start = payload_start - rec.meta.len();
+            return Ok(Some(Found {
+                seq: rec.seq,
+                timestamp_ns: rec.timestamp_ns,
+                type_id: rec.type_id,
+                offset: pos,
+                frame_len: total,
+                meta_count: rec.meta_count,
+                meta: (meta_start, payload_start),
+                payload: (payload_start, pos + total),
+            }));
+        }
+    }
+
+    /// Remaps the file if its length changed since it was mapped; true if it
+    /// did. A file cut shorter (a writer recovered it) is read again from
+    /// the start.
+    fn grew(&mut self) -> Result<bool> {
+        if self.seal.is_some() {
+            return Ok(false);
+        }
+        let len = self.file.metadata().map_err(|e| Error::io(&self.path, "stat", e))?.len();
+        if len == self.map.len() as u64 {
+            return Ok(false);
+        }
+        self.map = map_file(&self.file, &self.path)?;
+        self.end = self.map.len();
+        if self.pos > self.end {
+            // Types learned from records that were cut may be defined
+            // differently by the writer that cut them.
+            self.rewind();
+            self.types.clear();
+        }
+        Ok(true)
+    }
+
+    /// A SEAL_BEGIN frame ends the records of a segment opened unsealed:
+    /// either its writer just sealed it, or the seal is damaged.
+    fn seal_reached(&mut self, pos: usize) -> Result<()> {
+        self.grew()?;
+        match seal::read_seal(&self.map, self.data_start) {
+            Some(d) if d.records_end == pos as u64 => {
+                self.end = pos;
+                self.seal = Some(d);
+                self.tail = Tail::Sealed;
+            }
+            _ => self.tail = Tail::SealDamaged { offset: pos as u64 },
+        }
+        Ok(())
+    }
+
+    /// Handles a frame that fails its checks: corruption in the middle if a
+    /// valid record follows (or the segment is sealed), else a torn tail.
+    fn bad_frame(&mut self, pos: usize, why: &str) -> Result<()> {
+        let after = self.next_seq.checked_sub(1);
+        let limit = &self.map[..self.end];
+        match frame::find_next_record(limit, pos + 1, after) {
+            Some(next) => Err(self.corrupt(
+                pos,
+                format!("{why}; the next valid record starts at offset {next}"),
+            )),
+            None if self.seal.is_some() => Err(self.corrupt(pos, format!("{why} inside a sealed segment"))),
+            None => {
+                self.tail = Tail::Torn {
+                    offset: pos as u64,
+                    len: (self.map.len() - pos) as u64,
+                };
+                Ok(())
+            }
+        }
+    }
+
+    fn corrupt(&self, pos: usize, what: impl std::fmt::Display) -> Error {
+        Error::at(ErrorKind::Corrupt, &self.path, pos as u64, what)
+    }
+}
+
+/// A checked record located in the map (offsets only, so the reader stays
+/// free to remap while looking for it).
+struct Found {
+    seq: u64,
+    timestamp_ns: i64,
+    type_id: u32,
+    offset: usize,
+    frame_len: usize,
+    meta_count: u32,
+    meta: (usize, usize),
+    payload: (usize, usize),
+}
+
+/// What a frame check found, owned so the reader may remap afterwards.
+enum Step {
+    Record(usize),
+    SealBegin,
+    Bad(&'static str),
+}
+
+impl Step {
+    fn of(f: FrameAt<'_>) -> Step {
+        match f {
+            FrameAt::Frame { kind: KIND_RECORD, total, .. } => Step::Record(total),
+            FrameAt::Frame { kind: KIND_SEAL_BEGIN, .. } => Step::SealBegin,
+            FrameAt::Frame { .. } => Step::Bad("unexpected frame kind"),
+            FrameAt::Incomplete => Step::Bad("frame extends past the end of the data"),
+            FrameAt::Invalid(why) => Step::Bad(why),
+        }
+    }
+}
+
+fn valid_meta(meta: &[u8]) -> bool {
+    frame::MetaIter::new(meta).all(|(k, v)| std::str::from_utf8(k).is_ok() && std::str::from_utf8(v).is_ok())
+}
+
+fn map_file(file: &File, path: &Path) -> Result<Mmap> {
+    // SAFETY: the mapping is read-only. Segments only grow while mapped,
+    // except when a recovering writer cuts a torn tail or removes a seal;
+    // readers of such a file must not run across that recovery (documented
+    // in the README's thread-safety rules).
+    unsafe { MmapOptions::new().map(file) }.map_err(|e| Error::io(path, "map", e))
+}

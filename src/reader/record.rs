@@ -1,0 +1,76 @@
+//! Record views handed out by the reader. They borrow the mapped segment:
+//! nothing is copied.
+
+use crate::format::frame::MetaIter;
+
+/// One record, verified against its CRC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub seq: u64,
+    pub timestamp_ns: i64,
+    pub type_name: &'a str,
+    pub payload: &'a [u8],
+    /// File offset of the record's frame.
+    pub offset: u64,
+    /// Bytes of the record's frame (header, fields, metadata and payload).
+    pub frame_len: u64,
+    /// The type's id within this segment.
+    pub(crate) type_id: u32,
+    pub(crate) meta_count: u32,
+    pub(crate) meta: &'a [u8],
+}
+
+impl<'a> Record<'a> {
+    /// Number of metadata entries.
+    pub fn meta_count(&self) -> usize {
+        self.meta_count as usize
+    }
+
+    /// Metadata entries in the order they were written.
+    pub fn metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        // The reader checked that every key and value is UTF-8.
+        MetaIter::new(self.meta).map(|(k, v)| {
+            (
+                std::str::from_utf8(k).unwrap_or_default(),
+                std::str::from_utf8(v).unwrap_or_default(),
+            )
+        })
+    }
+
+    /// The value of the first metadata entry with this key.
+    pub fn meta(&self, key: &str) -> Option<&'a str> {
+        self.metadata().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
+/// A record's header fields without its payload (see
+/// [`crate::Reader::next_header`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordHeader<'a> {
+    pub seq: u64,
+    pub timestamp_ns: i64,
+    pub type_name: &'a str,
+    pub payload_len: u64,
+    pub offset: u64,
+    pub meta_count: u32,
+}
+
+/// Where a reader stands once it has returned every record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tail {
+    /// Records remain, or the end has not been reached yet.
+    Reading,
+    /// All records read; the segment is sealed.
+    Sealed,
+    /// All records read; the segment has no seal and ends right after its
+    /// last record (it is being written, or its writer stopped between
+    /// records).
+    Unsealed,
+    /// Records end where a seal begins that is incomplete or damaged; the
+    /// records were read by a scan.
+    SealDamaged { offset: u64 },
+    /// The segment ends in `len` bytes at `offset` that are not a whole valid
+    /// record and nothing valid follows them: a torn tail (a writer died
+    /// mid-write) or a write still in progress.
+    Torn { offset: u64, len: u64 },
+}

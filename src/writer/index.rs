@@ -1,0 +1,251 @@
+//! What the writer remembers about its segment's records to write the seal:
+//! per-type counts and offsets, the sparse seq/time index and the summary.
+//! Offsets are kept in memory up to a bound and then spilled to an unlinked
+//! temporary file, so writer memory does not grow with the record count.
+
+use crate::error::{Error, Result};
+use crate::format::seal::{self, SealDirectory, SparseEntry, Trailer, TypeEntry};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+const SPILL_ENTRY_LEN: usize = 12;
+
+pub struct SegmentIndex {
+    counts: Vec<u64>,
+    bytes: Vec<u64>,
+    /// (offset, type id) of records not yet spilled.
+    offsets: Vec<u64>,
+    type_ids: Vec<u32>,
+    spill: Option<File>,
+    spilled: u64,
+    memory_entries: usize,
+    sparse: Vec<SparseEntry>,
+    sparse_interval: u64,
+    next_sparse_at: u64,
+    pub record_count: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub min_ts: i64,
+    pub max_ts: i64,
+}
+
+impl SegmentIndex {
+    pub fn new(sparse_interval: u32, memory_entries: usize) -> SegmentIndex {
+        SegmentIndex {
+            counts: Vec::new(),
+            bytes: Vec::new(),
+            offsets: Vec::new(),
+            type_ids: Vec::new(),
+            spill: None,
+            spilled: 0,
+            memory_entries,
+            sparse: Vec::new(),
+            sparse_interval: sparse_interval as u64,
+            next_sparse_at: 0,
+            record_count: 0,
+            first_seq: 0,
+            last_seq: 0,
+            first_ts: 0,
+            last_ts: 0,
+            min_ts: i64::MAX,
+            max_ts: i64::MIN,
+        }
+    }
+
+    /// Adds a record that is now part of the segment. `dir` is where a spill
+    /// file goes if memory fills. Never fails: the record is already written,
+    /// so the index must take it.
+    #[inline]
+    pub fn add(&mut self, type_id: u32, offset: u64, seq: u64, ts: i64, len: u64, dir: &Path) {
+        let t = type_id as usize;
+        if t >= self.counts.len() {
+            self.counts.resize(t + 1, 0);
+            self.bytes.resize(t + 1, 0);
+        }
+        self.counts[t] += 1;
+        self.bytes[t] += len;
+        if offset >= self.next_sparse_at {
+            let max_ts_before = if self.record_count == 0 { i64::MIN } else { self.max_ts };
+            self.sparse.push(SparseEntry { seq, offset, max_ts_before });
+            self.next_sparse_at = offset + self.sparse_interval;
+        }
+        if self.record_count == 0 {
+            self.first_seq = seq;
+            self.first_ts = ts;
+        }
+        self.record_count += 1;
+        self.last_seq = seq;
+        self.last_ts = ts;
+        self.min_ts = self.min_ts.min(ts);
+        self.max_ts = self.max_ts.max(ts);
+        self.offsets.push(offset);
+        self.type_ids.push(type_id);
+        if self.offsets.len() >= self.memory_entries && self.spill_out(dir).is_err() {
+            // Spilling is only a memory bound: keep the entries in memory and
+            // try again after as many more.
+            self.memory_entries = self.offsets.len() * 2;
+        }
+    }
+
+    fn spill_out(&mut self, dir: &Path) -> Result<()> {
+        if self.spill.is_none() {
+            let f = crate::sys::anonymous_file(dir)
+                .map_err(|e| Error::io(dir, "create index spill file", e))?;
+            self.spill = Some(f);
+        }
+        let mut out = Vec::with_capacity(self.offsets.len() * SPILL_ENTRY_LEN);
+        for (o, t) in self.offsets.iter().zip(&self.type_ids) {
+            out.extend_from_slice(&o.to_le_bytes());
+            out.extend_from_slice(&t.to_le_bytes());
+        }
+        let f = self.spill.as_mut().expect("just created");
+        f.write_all_at(&out, self.spilled * SPILL_ENTRY_LEN as u64)
+            .map_err(|e| Error::io(dir, "write index spill file", e))?;
+        self.spilled += self.offsets.len() as u64;
+        self.offsets.clear();
+        self.type_ids.clear();
+        Ok(())
+    }
+
+    /// Writes the seal after the records, which end at `records_end`, and
+    /// returns the new file length. The caller syncs and, on error, cuts the
+    /// file back to `records_end`.
+    pub fn write_seal(&self, file: &File, path: &Path, records_end: u64, type_names: &[Box<str>]) -> Result<u64> {
+        let io = |what: &'static str| move |e| Error::io_at(path, records_end, what, e);
+        let begin = seal::encode_seal_begin(self.record_count);
+        file.write_all_at(&begin, records_end).map_err(io("write seal"))?;
+
+        // Lay out the per-type arrays, then scatter offsets into them through
+        // one bounded buffer per type.
+        let ntypes = type_names.len();
+        let mut cursor = Vec::with_capacity(ntypes);
+        let mut at = records_end + begin.len() as u64;
+        for t in 0..ntypes {
+            cursor.push(at);
+            at += self.count(t) * 8;
+        }
+        let mut arrays = TypeArrays {
+            file,
+            cursor: cursor.clone(),
+            bufs: vec![Vec::new(); ntypes],
+            crcs: vec![crc32fast::Hasher::new(); ntypes],
+            limit: (32usize << 20).checked_div(ntypes.max(1)).unwrap_or(4096).clamp(4096, 1 << 20),
+        };
+        if let Some(spill) = &self.spill {
+            let mut spilled = BufReader::with_capacity(1 << 20, ReadAt { file: spill, pos: 0 });
+            let mut e = [0u8; SPILL_ENTRY_LEN];
+            for _ in 0..self.spilled {
+                spilled.read_exact(&mut e).map_err(io("read index spill"))?;
+                let off = u64::from_le_bytes(e[0..8].try_into().expect("8 bytes"));
+                let t = u32::from_le_bytes(e[8..12].try_into().expect("4 bytes"));
+                arrays.push(t as usize, off).map_err(io("write seal"))?;
+            }
+        }
+        for (o, t) in self.offsets.iter().zip(&self.type_ids) {
+            arrays.push(*t as usize, *o).map_err(io("write seal"))?;
+        }
+        let crcs = arrays.finish().map_err(io("write seal"))?;
+
+        let mut sparse = Vec::with_capacity(self.sparse.len() * seal::SPARSE_ENTRY_LEN);
+        for e in &self.sparse {
+            e.encode(&mut sparse);
+        }
+        let sparse_offset = at;
+        file.write_all_at(&sparse, sparse_offset).map_err(io("write seal"))?;
+        let dir_offset = sparse_offset + sparse.len() as u64;
+
+        let dir = SealDirectory {
+            record_count: self.record_count,
+            first_seq: self.first_seq,
+            last_seq: self.last_seq,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+            min_ts: if self.record_count == 0 { 0 } else { self.min_ts },
+            max_ts: if self.record_count == 0 { 0 } else { self.max_ts },
+            records_end,
+            sparse_offset,
+            sparse_count: self.sparse.len() as u64,
+            sparse_crc: crc32fast::hash(&sparse),
+            types: type_names
+                .iter()
+                .enumerate()
+                .map(|(t, name)| TypeEntry {
+                    name: name.to_string(),
+                    count: self.count(t),
+                    bytes: self.bytes.get(t).copied().unwrap_or(0),
+                    array_offset: cursor[t],
+                    array_crc: crcs[t],
+                })
+                .collect(),
+        };
+        let mut tail = Vec::new();
+        let dir_len = dir.encode_frame(&mut tail);
+        tail.extend_from_slice(
+            &Trailer {
+                records_end,
+                dir_offset,
+                dir_len: dir_len as u32,
+            }
+            .encode(),
+        );
+        file.write_all_at(&tail, dir_offset).map_err(io("write seal"))?;
+        Ok(dir_offset + tail.len() as u64)
+    }
+
+    fn count(&self, t: usize) -> u64 {
+        self.counts.get(t).copied().unwrap_or(0)
+    }
+}
+
+/// Reads a file from a position without moving a shared file cursor.
+struct ReadAt<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// Per-type offset arrays being written into the seal.
+struct TypeArrays<'a> {
+    file: &'a File,
+    cursor: Vec<u64>,
+    bufs: Vec<Vec<u8>>,
+    crcs: Vec<crc32fast::Hasher>,
+    limit: usize,
+}
+
+impl TypeArrays<'_> {
+    fn push(&mut self, t: usize, offset: u64) -> std::io::Result<()> {
+        self.bufs[t].extend_from_slice(&offset.to_le_bytes());
+        if self.bufs[t].len() >= self.limit {
+            self.drain(t)?;
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self, t: usize) -> std::io::Result<()> {
+        let buf = &mut self.bufs[t];
+        self.crcs[t].update(buf);
+        self.file.write_all_at(buf, self.cursor[t])?;
+        self.cursor[t] += buf.len() as u64;
+        buf.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<Vec<u32>> {
+        for t in 0..self.bufs.len() {
+            self.drain(t)?;
+        }
+        Ok(self.crcs.into_iter().map(|h| h.finalize()).collect())
+    }
+}

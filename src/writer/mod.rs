@@ -1,0 +1,330 @@
+//! The segment writer. One writer owns a segment (an exclusive flock, so a
+//! second writer in this or another process gets `Locked`); it is `Send +
+//! Sync`, and concurrent callers share its buffer and, for durable writes,
+//! one fdatasync per group of records (group commit).
+
+mod index;
+mod recover;
+mod state;
+mod types;
+
+pub use state::Entry;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::options::{Durability, Options};
+use parking_lot::{Condvar, Mutex};
+use state::State;
+use std::fs::{File, OpenOptions};
+use std::io::{self, IoSlice};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// Appends records to one segment file.
+pub struct Writer {
+    shared: Arc<Shared>,
+    flusher: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Shared {
+    path: PathBuf,
+    durability: Durability,
+    state: Mutex<State>,
+    sync: Mutex<SyncState>,
+    synced: Condvar,
+    /// A second descriptor of the segment, so fdatasync runs without the
+    /// state lock and writers keep appending meanwhile.
+    sync_file: File,
+    stop: Mutex<bool>,
+    stop_cv: Condvar,
+}
+
+struct SyncState {
+    /// Every record with a lower sequence number is on stable storage.
+    durable_next: u64,
+    syncing: bool,
+}
+
+impl Writer {
+    /// Creates the segment at `path`, or reopens an existing one to append:
+    /// it is verified by a scan, a torn tail is backed up and cut, a seal is
+    /// removed, and sequence numbers continue.
+    pub fn open(path: impl AsRef<Path>, opts: Options) -> Result<Writer> {
+        opts.validate()?;
+        let path = path.as_ref().to_path_buf();
+        let (file, created) = open_file(&path)?;
+        match crate::sys::try_lock_exclusive(&file) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Error::file(
+                    ErrorKind::Locked,
+                    &path,
+                    "another writer (in this or another process) has the segment open",
+                ))
+            }
+            Err(e) => return Err(Error::io(&path, "lock", e)),
+        }
+        let rec = recover::prepare(&file, &path, &opts, created)?;
+        let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
+        let durable_next = rec.next_seq;
+        let state = State::new(
+            path.clone(),
+            file,
+            rec.file_len,
+            rec.next_seq,
+            rec.types,
+            rec.index,
+            opts.buffer_size,
+            opts.max_record_size,
+        );
+        let shared = Arc::new(Shared {
+            path,
+            durability: opts.durability,
+            state: Mutex::new(state),
+            sync: Mutex::new(SyncState {
+                durable_next,
+                syncing: false,
+            }),
+            synced: Condvar::new(),
+            sync_file,
+            stop: Mutex::new(false),
+            stop_cv: Condvar::new(),
+        });
+        let flusher = match opts.durability {
+            Durability::Interval(period) => {
+                let s = Arc::clone(&shared);
+                let handle = std::thread::Builder::new()
+                    .name("binlog-flusher".into())
+                    .spawn(move || s.flusher_loop(period))
+                    .map_err(|e| Error::io(&shared.path, "start flusher thread", e))?;
+                Some(handle)
+            }
+            _ => None,
+        };
+        Ok(Writer {
+            shared,
+            flusher: Mutex::new(flusher),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+
+    /// Appends a record with the current time and no metadata; returns its
+    /// sequence number.
+    pub fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
+        self.write_batch(&[Entry {
+            type_name,
+            meta: &[],
+            timestamp_ns: None,
+            parts: &[payload],
+        }])
+    }
+
+    /// Appends a record with metadata and an explicit timestamp (`None` takes
+    /// the clock).
+    pub fn write_with(
+        &self,
+        type_name: &str,
+        meta: &[(&str, &str)],
+        timestamp_ns: Option<i64>,
+        payload: &[u8],
+    ) -> Result<u64> {
+        self.write_batch(&[Entry {
+            type_name,
+            meta,
+            timestamp_ns,
+            parts: &[payload],
+        }])
+    }
+
+    /// Appends one record whose payload is gathered from `parts`, without
+    /// concatenating them first.
+    pub fn write_vectored(&self, type_name: &str, parts: &[IoSlice<'_>]) -> Result<u64> {
+        let parts: Vec<&[u8]> = parts.iter().map(|p| &**p).collect();
+        self.write_batch(&[Entry {
+            type_name,
+            meta: &[],
+            timestamp_ns: None,
+            parts: &parts,
+        }])
+    }
+
+    /// Appends many records under one lock; records without a timestamp all
+    /// get the same clock reading. Returns the first record's sequence number.
+    /// On error, the records of the batch that reached the file stay (the
+    /// message says how many) and the rest are not written.
+    pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
+        let s = &*self.shared;
+        let now = if entries.iter().any(|e| e.timestamp_ns.is_none()) {
+            crate::clock::now_ns()
+        } else {
+            0
+        };
+        let (first, sync_to) = {
+            let mut st = s.state.lock();
+            let sync = match s.durability {
+                Durability::EveryRecord => !entries.is_empty(),
+                Durability::EveryN(n) => st.since_sync + entries.len() as u64 >= n as u64,
+                _ => false,
+            };
+            let first = st.append(entries, now, sync)?;
+            if sync {
+                st.since_sync = 0;
+            } else {
+                st.since_sync += entries.len() as u64;
+            }
+            (first, sync.then_some(st.next_seq))
+        };
+        if let Some(to) = sync_to {
+            s.sync_upto(to)?;
+        }
+        Ok(first)
+    }
+
+    /// Hands buffered records to the OS (readers then see them).
+    pub fn flush(&self) -> Result<()> {
+        let mut st = self.shared.state.lock();
+        st.check_usable()?;
+        st.flush_buf()
+    }
+
+    /// Flushes and fdatasyncs: every record written so far is on stable
+    /// storage when this returns.
+    pub fn sync(&self) -> Result<()> {
+        let to = self.shared.state.lock().next_seq;
+        self.shared.sync_upto(to)
+    }
+
+    /// Sequence number the next record will get.
+    pub fn next_seq(&self) -> u64 {
+        self.shared.state.lock().next_seq
+    }
+
+    /// Every record with a lower sequence number is known to be on stable
+    /// storage.
+    pub fn durable_seq(&self) -> u64 {
+        self.shared.sync.lock().durable_next
+    }
+
+    /// Flushes, seals and closes the segment and releases its lock. Later
+    /// calls return `Closed`; closing again is a no-op. The lock is released
+    /// even when sealing fails (the segment then stays unsealed and readable
+    /// by a scan).
+    pub fn close(&self) -> Result<()> {
+        {
+            *self.shared.stop.lock() = true;
+            self.shared.stop_cv.notify_all();
+        }
+        if let Some(h) = self.flusher.lock().take() {
+            let _ = h.join();
+        }
+        let result = self.shared.state.lock().close();
+        if result.is_ok() {
+            let mut sy = self.shared.sync.lock();
+            sy.durable_next = sy.durable_next.max(self.shared.state.lock().next_seq);
+        }
+        result
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+impl Shared {
+    /// Returns once every record below `target` is on stable storage. One
+    /// caller at a time runs fdatasync; the others wait and are usually
+    /// covered by it (group commit).
+    fn sync_upto(&self, target: u64) -> Result<()> {
+        let mut sy = self.sync.lock();
+        loop {
+            if sy.durable_next >= target {
+                return Ok(());
+            }
+            if sy.syncing {
+                self.synced.wait(&mut sy);
+                continue;
+            }
+            sy.syncing = true;
+            drop(sy);
+            let result = self.sync_once();
+            sy = self.sync.lock();
+            sy.syncing = false;
+            if let Ok(upto) = result {
+                sy.durable_next = sy.durable_next.max(upto);
+            }
+            self.synced.notify_all();
+            result?;
+        }
+    }
+
+    fn sync_once(&self) -> Result<u64> {
+        let upto = {
+            let mut st = self.state.lock();
+            st.check_usable()?;
+            st.flush_buf()?;
+            st.next_seq
+        };
+        if let Err(e) = self.sync_file.sync_data() {
+            // After a failed fsync the kernel may have dropped dirty pages
+            // (fsyncgate): refuse further writes rather than pretend.
+            let err = Error::io(&self.path, "fdatasync", e);
+            self.state.lock().poisoned = Some(Error::new(
+                ErrorKind::Poisoned,
+                format!(
+                    "{}; records since the last successful sync may be lost: close and reopen the segment",
+                    err.message()
+                ),
+            ));
+            return Err(err);
+        }
+        Ok(upto)
+    }
+
+    fn flusher_loop(&self, period: std::time::Duration) {
+        let mut stop = self.stop.lock();
+        while !*stop {
+            self.stop_cv.wait_for(&mut stop, period);
+            if *stop {
+                break;
+            }
+            drop(stop);
+            let to = self.state.lock().next_seq;
+            // Failures surface on the next write, flush or sync call.
+            let _ = self.sync_upto(to);
+            stop = self.stop.lock();
+        }
+    }
+}
+
+/// Opens the segment read-write without ever truncating it; creates it if
+/// missing. Returns whether it was created.
+fn open_file(path: &Path) -> Result<(File, bool)> {
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).mode(0o644);
+    match o.clone().create_new(true).open(path) {
+        Ok(f) => Ok((f, true)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let f = o.open(path).map_err(|e| Error::io(path, "open", e))?;
+            Ok((f, false))
+        }
+        Err(e) => Err(Error::io(path, "create", e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn writer_is_send_and_sync() {
+        assert_send_sync::<Writer>();
+    }
+}

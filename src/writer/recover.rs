@@ -1,0 +1,128 @@
+//! Opening a segment for writing: a new one gets its header; an existing one
+//! is verified by a full scan, which also rebuilds the index. A torn tail is
+//! copied to `<segment>.corrupt-<offset>` and then cut off; a seal is removed
+//! (it is rewritten on close); corruption in the middle is refused, because
+//! cutting there would lose the valid records that follow.
+
+use super::index::SegmentIndex;
+use super::types::TypeTable;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::header::SegmentHeader;
+use crate::format::{FORMAT_MAJOR, FORMAT_MINOR, MAGIC};
+use crate::options::Options;
+use crate::reader::{Reader, Tail};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// What the writer continues from.
+pub struct Recovered {
+    pub file_len: u64,
+    pub next_seq: u64,
+    pub types: TypeTable,
+    pub index: SegmentIndex,
+}
+
+/// Prepares `file` (locked, open read-write) for appending.
+pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Result<Recovered> {
+    let len = file.metadata().map_err(|e| Error::io(path, "stat", e))?.len();
+    let fresh = || SegmentIndex::new(opts.sparse_interval, opts.index_memory_entries);
+    if len == 0 || torn_header(file, path, len)? {
+        if len > 0 {
+            backup_and_cut(file, path, 0, len)?;
+        }
+        let header = SegmentHeader {
+            major: FORMAT_MAJOR,
+            minor: FORMAT_MINOR,
+            created_ns: opts.created_ns.unwrap_or_else(crate::clock::now_ns),
+            segment_no: opts.segment_no,
+            first_seq: opts.first_seq,
+            log_name: opts.log_name.clone(),
+            content_type: opts.content_type.clone(),
+            writer: opts.writer_version.clone(),
+            params: opts.params.clone(),
+        }
+        .encode()?;
+        file.write_all_at(&header, 0)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| Error::io_at(path, 0, "write header", e))?;
+        if created {
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
+        }
+        return Ok(Recovered {
+            file_len: header.len() as u64,
+            next_seq: opts.first_seq,
+            types: TypeTable::default(),
+            index: fresh(),
+        });
+    }
+
+    let mut reader = Reader::open(path)?;
+    let mut index = fresh();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    while let Some(r) = reader.next()? {
+        index.add(r.type_id, r.offset, r.seq, r.timestamp_ns, r.frame_len, dir);
+    }
+    let records_end = reader.position();
+    match reader.tail() {
+        Tail::Torn { offset, len } => backup_and_cut(file, path, offset, offset + len)?,
+        Tail::Sealed | Tail::SealDamaged { .. } => cut(file, path, records_end)?,
+        Tail::Unsealed => {}
+        Tail::Reading => unreachable!("the scan ran to its end"),
+    }
+    let types = TypeTable::from_names(reader.types().to_vec());
+    let next_seq = reader.next_seq();
+    Ok(Recovered {
+        file_len: records_end,
+        next_seq,
+        types,
+        index,
+    })
+}
+
+/// A file that starts like a segment but ends inside its header: a writer
+/// died while creating it. Nothing but the header was ever written.
+fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
+    let mut head = Vec::new();
+    let mut f = file;
+    f.seek(SeekFrom::Start(0))
+        .and_then(|_| f.take(crate::format::MAX_HEADER_LEN as u64).read_to_end(&mut head))
+        .map_err(|e| Error::io(path, "read header", e))?;
+    let prefix = &head[..head.len().min(MAGIC.len())];
+    if !MAGIC.starts_with(prefix) {
+        return Ok(false);
+    }
+    match SegmentHeader::decode(&head, path) {
+        Err(e) if e.kind() == ErrorKind::Truncated => Ok(len < crate::format::MAX_HEADER_LEN as u64),
+        _ => Ok(false),
+    }
+}
+
+/// Copies bytes `[from, to)` to `<segment>.corrupt-<from>`, syncs the copy,
+/// then cuts the segment at `from`.
+fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".corrupt-{from}"));
+    let backup = Path::new(&name);
+    let mut out = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(backup)
+        .map_err(|e| Error::io(backup, "create backup of torn tail", e))?;
+    let mut src = file.try_clone().map_err(|e| Error::io(path, "read torn tail", e))?;
+    src.seek(SeekFrom::Start(from))
+        .and_then(|_| std::io::copy(&mut (&src).take(to - from), &mut out))
+        .map_err(|e| Error::io_at(path, from, "copy torn tail to backup", e))?;
+    out.sync_all()
+        .map_err(|e| Error::io(backup, "sync backup of torn tail", e))?;
+    cut(file, path, from)
+}
+
+fn cut(file: &File, path: &Path, len: u64) -> Result<()> {
+    file.set_len(len)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| Error::io_at(path, len, "truncate", e))
+}

@@ -1,0 +1,331 @@
+//! The writer's mutable state, guarded by one mutex: the open file, the
+//! buffer of encoded records not yet handed to the OS, the sequence counter,
+//! the type table and the index.
+//!
+//! A write call appends its records in order. If it fails, the records of the
+//! call that did not reach the file are rolled back (their sequence numbers
+//! are reused) and a record that reached the file only in part is cut off, so
+//! neither a reader nor a later writer ever sees a torn record. Records of
+//! earlier calls still in the buffer stay there for the next flush.
+
+use super::index::SegmentIndex;
+use super::types::TypeTable;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::frame::{self, RecordHead};
+use crate::format::FRAME_HEADER_LEN;
+use std::fs::File;
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+
+/// One record to write.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'a> {
+    pub type_name: &'a str,
+    pub meta: &'a [(&'a str, &'a str)],
+    /// Nanoseconds since the Unix epoch; `None` takes the clock.
+    pub timestamp_ns: Option<i64>,
+    /// The payload, gathered from these parts in order.
+    pub parts: &'a [&'a [u8]],
+}
+
+struct Pending {
+    type_id: u32,
+    defines: bool,
+    offset: u64,
+    seq: u64,
+    ts: i64,
+    len: u64,
+}
+
+pub(crate) struct State {
+    pub path: PathBuf,
+    pub dir: PathBuf,
+    pub file: Option<File>,
+    pub buf: Vec<u8>,
+    /// Bytes in the file; the buffer's contents go after them.
+    pub file_len: u64,
+    pub next_seq: u64,
+    pub types: TypeTable,
+    pub index: SegmentIndex,
+    pub since_sync: u64,
+    pub poisoned: Option<Error>,
+    pub buffer_size: usize,
+    pub max_record_size: u64,
+    pending: Vec<Pending>,
+}
+
+impl State {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        path: PathBuf,
+        file: File,
+        file_len: u64,
+        next_seq: u64,
+        types: TypeTable,
+        index: SegmentIndex,
+        buffer_size: usize,
+        max_record_size: u64,
+    ) -> State {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        State {
+            path,
+            dir,
+            file: Some(file),
+            buf: Vec::with_capacity(buffer_size.max(4096) * 2),
+            file_len,
+            next_seq,
+            types,
+            index,
+            since_sync: 0,
+            poisoned: None,
+            buffer_size,
+            max_record_size,
+            pending: Vec::new(),
+        }
+    }
+
+    pub fn check_usable(&self) -> Result<()> {
+        if self.file.is_none() {
+            return Err(Error::file(ErrorKind::Closed, &self.path, "writer is closed"));
+        }
+        if let Some(p) = &self.poisoned {
+            return Err(p.clone());
+        }
+        Ok(())
+    }
+
+    /// Appends the records of one call and returns the first one's sequence
+    /// number. With `write_through` the records are handed to the OS before
+    /// returning.
+    pub fn append(&mut self, entries: &[Entry<'_>], now: i64, write_through: bool) -> Result<u64> {
+        self.check_usable()?;
+        let first_seq = self.next_seq;
+        let types_before = self.types.len();
+        self.pending.clear();
+        let result = self.encode_all(entries, now, write_through);
+        // Keep every record on success; on failure only those whole in the file.
+        let keep_below = if result.is_ok() { u64::MAX } else { self.file_len };
+        let mut kept = 0;
+        let mut defined = 0;
+        for p in &self.pending {
+            if p.offset + p.len > keep_below {
+                break;
+            }
+            self.index.add(p.type_id, p.offset, p.seq, p.ts, p.len, &self.dir);
+            defined += p.defines as usize;
+            kept += 1;
+        }
+        if let Some(first_lost) = self.pending.get(kept) {
+            self.next_seq = first_lost.seq;
+            self.buf.truncate((first_lost.offset - self.file_len) as usize);
+            self.types.truncate(types_before + defined);
+            if let Err(e) = result {
+                let msg = format!("{} ({kept} of {} records of this call were written)", e.message(), entries.len());
+                return Err(Error::new(e.kind(), msg));
+            }
+        }
+        result.map(|()| first_seq)
+    }
+
+    fn encode_all(&mut self, entries: &[Entry<'_>], now: i64, write_through: bool) -> Result<()> {
+        for e in entries {
+            if self.next_seq == u64::MAX {
+                return Err(Error::file(ErrorKind::InvalidArgument, &self.path, "sequence numbers exhausted"));
+            }
+            let ty = self.types.lookup(e.type_name)?;
+            let head = RecordHead {
+                seq: self.next_seq,
+                timestamp_ns: e.timestamp_ns.unwrap_or(now),
+                type_id: ty.id,
+                define: ty.defines.then(|| e.type_name.as_bytes()),
+                meta: e.meta,
+            };
+            let payload_len: u64 = e.parts.iter().map(|p| p.len() as u64).sum();
+            let total = (FRAME_HEADER_LEN + head.encoded_len()) as u64 + payload_len;
+            if total > self.max_record_size {
+                return Err(Error::file(
+                    ErrorKind::RecordTooLarge,
+                    &self.path,
+                    format!(
+                        "record of type {:?} encodes to {total} bytes, above the maximum record size {}",
+                        e.type_name, self.max_record_size
+                    ),
+                ));
+            }
+            let offset = self.file_len + self.buf.len() as u64;
+            if total > self.buffer_size as u64 {
+                self.flush_buf()?;
+                self.write_direct(&head, e.parts, total)?;
+            } else {
+                frame::encode_record(&mut self.buf, &head, e.parts);
+            }
+            if ty.defines {
+                self.types.define(e.type_name);
+            }
+            self.pending.push(Pending {
+                type_id: ty.id,
+                defines: ty.defines,
+                offset,
+                seq: self.next_seq,
+                ts: head.timestamp_ns,
+                len: total,
+            });
+            self.next_seq += 1;
+            if self.buf.len() >= self.buffer_size {
+                self.flush_buf()?;
+            }
+        }
+        if write_through {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
+    /// Hands the buffer to the OS. On failure, whole records that reached the
+    /// file stay (they leave the buffer), a partial record is cut off, and
+    /// the rest stays buffered.
+    pub fn flush_buf(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let file = self.file.as_ref().expect("checked open");
+        let mut written = 0usize;
+        while written < self.buf.len() {
+            match file.write_at(&self.buf[written..], self.file_len + written as u64) {
+                Ok(0) => return self.partial_write(written, io::ErrorKind::WriteZero.into()),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return self.partial_write(written, e),
+            }
+        }
+        self.file_len += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn partial_write(&mut self, written: usize, err: io::Error) -> Result<()> {
+        let whole = complete_frames(&self.buf[..written]);
+        let at = self.file_len + whole as u64;
+        if whole < written {
+            self.cut_file(at);
+        }
+        self.buf.drain(..whole);
+        self.file_len = at;
+        Err(Error::io_at(&self.path, at, "write", err))
+    }
+
+    /// Cuts a partial record off the end of the file; if even that fails the
+    /// file can no longer be trusted and the writer is poisoned.
+    fn cut_file(&mut self, len: u64) {
+        let file = self.file.as_ref().expect("checked open");
+        if let Err(e) = file.set_len(len) {
+            self.poisoned = Some(Error::at(
+                ErrorKind::Poisoned,
+                &self.path,
+                len,
+                format!("could not cut a partial record after a failed write: {e}"),
+            ));
+        }
+    }
+
+    /// Writes one record larger than the buffer straight from the caller's
+    /// buffers, with one gathering write.
+    fn write_direct(&mut self, head: &RecordHead<'_>, parts: &[&[u8]], total: u64) -> Result<()> {
+        let mut h = Vec::with_capacity(FRAME_HEADER_LEN + head.encoded_len());
+        h.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
+        head.encode(&mut h);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&h[FRAME_HEADER_LEN..]);
+        for p in parts {
+            crc.update(p);
+        }
+        h[0..4].copy_from_slice(&((total - FRAME_HEADER_LEN as u64) as u32).to_le_bytes());
+        h[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
+        let mut slices: Vec<IoSlice<'_>> = std::iter::once(&h[..])
+            .chain(parts.iter().copied())
+            .map(IoSlice::new)
+            .collect();
+        let mut file = self.file.as_ref().expect("checked open");
+        let result = file
+            .seek(SeekFrom::Start(self.file_len))
+            .and_then(|_| write_all_vectored(file, &mut slices));
+        match result {
+            Ok(()) => {
+                self.file_len += total;
+                Ok(())
+            }
+            Err(e) => {
+                self.cut_file(self.file_len);
+                Err(Error::io_at(&self.path, self.file_len, "write", e))
+            }
+        }
+    }
+
+    /// Flushes, writes the seal and syncs, then closes the file (even when
+    /// sealing fails, so the lock is always released).
+    pub fn close(&mut self) -> Result<()> {
+        if self.file.is_none() {
+            return Ok(());
+        }
+        let result = self.check_usable().and_then(|()| self.flush_buf()).and_then(|()| self.seal());
+        let file = self.file.take().expect("open");
+        crate::sys::unlock(&file);
+        drop(file);
+        let lost = self.buf.len();
+        self.buf = Vec::new();
+        result.map_err(|e| {
+            if lost > 0 {
+                Error::new(e.kind(), format!("{}; {lost} buffered bytes of records were not written", e.message()))
+            } else {
+                e
+            }
+        })
+    }
+
+    fn seal(&mut self) -> Result<()> {
+        let file = self.file.as_ref().expect("open");
+        let records_end = self.file_len;
+        let sealed = self
+            .index
+            .write_seal(file, &self.path, records_end, self.types.names())
+            .and_then(|len| {
+                file.set_len(len)
+                    .and_then(|()| file.sync_data())
+                    .map_err(|e| Error::io_at(&self.path, records_end, "sync seal", e))
+            });
+        if sealed.is_err() {
+            // An unsealed segment is still whole: readers scan it.
+            let _ = file.set_len(records_end);
+        }
+        sealed
+    }
+}
+
+/// Length of the longest prefix of `buf` made of whole frames.
+fn complete_frames(buf: &[u8]) -> usize {
+    let mut pos = 0;
+    while let Some(len) = buf.get(pos..pos + 4) {
+        let end = pos + FRAME_HEADER_LEN + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+        if end > buf.len() {
+            break;
+        }
+        pos = end;
+    }
+    pos
+}
+
+fn write_all_vectored(mut file: &File, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! Type names interned per segment: ids are given in order of first use; the
+//! first record of a type carries its name, later ones only the id.
+
+use crate::error::{Error, Result};
+use crate::format::MAX_TYPE_NAME_LEN;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FxHash (as in rustc): type names are short and trusted, so a fast
+/// non-cryptographic hash is the right trade.
+#[derive(Default)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[derive(Default)]
+pub struct TypeTable {
+    ids: HashMap<Box<[u8]>, u32, BuildHasherDefault<FxHasher>>,
+    names: Vec<Box<str>>,
+    /// The last type looked up: most writers write runs of one type.
+    last: Option<(Box<[u8]>, u32)>,
+}
+
+/// The id of a type for one record, and whether this record defines it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypeRef {
+    pub id: u32,
+    pub defines: bool,
+}
+
+impl TypeTable {
+    pub fn from_names(names: Vec<Box<str>>) -> TypeTable {
+        let mut t = TypeTable::default();
+        for n in names {
+            t.define(&n);
+        }
+        t
+    }
+
+    /// The id of `name`, or the id it will get if this record defines it.
+    /// Nothing changes until `define` is called for a new name.
+    #[inline]
+    pub fn lookup(&mut self, name: &str) -> Result<TypeRef> {
+        if let Some((last, id)) = &self.last {
+            if **last == *name.as_bytes() {
+                return Ok(TypeRef { id: *id, defines: false });
+            }
+        }
+        if let Some(&id) = self.ids.get(name.as_bytes()) {
+            self.last = Some((name.as_bytes().into(), id));
+            return Ok(TypeRef { id, defines: false });
+        }
+        if name.len() > MAX_TYPE_NAME_LEN {
+            return Err(Error::invalid(format!(
+                "type name of {} bytes exceeds {MAX_TYPE_NAME_LEN}",
+                name.len()
+            )));
+        }
+        let id = u32::try_from(self.names.len()).map_err(|_| Error::invalid("too many types"))?;
+        Ok(TypeRef { id, defines: true })
+    }
+
+    /// Records `name` as the next id.
+    pub fn define(&mut self, name: &str) -> u32 {
+        let id = self.names.len() as u32;
+        self.ids.insert(name.as_bytes().into(), id);
+        self.names.push(name.into());
+        id
+    }
+
+    /// Forgets every type defined after the first `len` (rollback of a failed
+    /// write that defined them).
+    pub fn truncate(&mut self, len: usize) {
+        while self.names.len() > len {
+            let name = self.names.pop().expect("non-empty");
+            self.ids.remove(name.as_bytes());
+        }
+        if self.last.as_ref().is_some_and(|(_, id)| *id as usize >= len) {
+            self.last = None;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn names(&self) -> &[Box<str>] {
+        &self.names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_define_truncate() {
+        let mut t = TypeTable::default();
+        assert_eq!(t.lookup("a").unwrap(), TypeRef { id: 0, defines: true });
+        assert_eq!(t.lookup("a").unwrap().defines, true, "lookup alone defines nothing");
+        t.define("a");
+        assert_eq!(t.lookup("a").unwrap(), TypeRef { id: 0, defines: false });
+        assert_eq!(t.lookup("b").unwrap(), TypeRef { id: 1, defines: true });
+        t.define("b");
+        t.truncate(1);
+        assert_eq!(t.lookup("b").unwrap(), TypeRef { id: 1, defines: true });
+        assert_eq!(t.lookup("a").unwrap().id, 0);
+        assert!(t.lookup(&"x".repeat(MAX_TYPE_NAME_LEN + 1)).is_err());
+    }
+}
