@@ -1,0 +1,219 @@
+//! Writer and reader together on real files: round trips, reopening, seals,
+//! seeks, type filters.
+
+use binlog::{Durability, Entry, ErrorKind, Options, Reader, Tail, Writer};
+use std::io::IoSlice;
+use std::path::PathBuf;
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("binlog-rt-{}-{}", std::process::id(), name));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("seg.binlog")
+}
+
+fn payload(i: u64) -> Vec<u8> {
+    format!("payload-{i}-{}", "x".repeat((i % 50) as usize)).into_bytes()
+}
+
+const TYPES: [&str; 3] = ["trade", "quote", "тип"];
+
+fn write_n(path: &PathBuf, n: u64, opts: Options) {
+    let w = Writer::open(path, opts).unwrap();
+    for i in 0..n {
+        let ts = 1_000 + i as i64;
+        let m = i.to_string();
+        let meta: Vec<(&str, &str)> = if i % 3 == 0 { vec![("i", &m)] } else { vec![] };
+        let seq = w
+            .write_with(TYPES[(i % 3) as usize], &meta, Some(ts), &payload(i))
+            .unwrap();
+        assert_eq!(seq, i);
+    }
+    w.close().unwrap();
+}
+
+fn check_all(path: &PathBuf, n: u64) -> Tail {
+    let mut r = Reader::open(path).unwrap();
+    let mut i = 0;
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.seq, i);
+        assert_eq!(rec.timestamp_ns, 1_000 + i as i64);
+        assert_eq!(rec.type_name, TYPES[(i % 3) as usize]);
+        assert_eq!(rec.payload, &payload(i)[..]);
+        if i % 3 == 0 {
+            assert_eq!(rec.meta("i"), Some(i.to_string().as_str()));
+        } else {
+            assert_eq!(rec.meta_count(), 0);
+        }
+        i += 1;
+    }
+    assert_eq!(i, n);
+    r.tail()
+}
+
+#[test]
+fn round_trip_sealed() {
+    let p = tmp("sealed");
+    write_n(&p, 10_000, Options::default());
+    assert_eq!(check_all(&p, 10_000), Tail::Sealed);
+    let r = Reader::open(&p).unwrap();
+    let d = r.seal().expect("sealed");
+    assert_eq!(d.record_count, 10_000);
+    assert_eq!((d.first_seq, d.last_seq), (0, 9_999));
+    assert_eq!(d.types.iter().map(|t| t.count).sum::<u64>(), 10_000);
+}
+
+#[test]
+fn reopen_continues_sequence_and_keeps_everything() {
+    let p = tmp("reopen");
+    write_n(&p, 100, Options::default());
+    let w = Writer::open(&p, Options::default()).unwrap();
+    assert_eq!(w.next_seq(), 100);
+    assert_eq!(w.write("trade", b"more").unwrap(), 100);
+    w.close().unwrap();
+    let mut r = Reader::open(&p).unwrap();
+    let mut n = 0;
+    while let Some(rec) = r.next().unwrap() {
+        n += 1;
+        if rec.seq == 100 {
+            assert_eq!(rec.payload, b"more");
+        }
+    }
+    assert_eq!(n, 101);
+    assert_eq!(r.seal().unwrap().record_count, 101);
+}
+
+#[test]
+fn type_filter_through_index_and_by_scan() {
+    let p = tmp("filter");
+    write_n(&p, 3_000, Options { sparse_interval: 256, ..Options::default() });
+    let mut r = Reader::open(&p).unwrap();
+    r.filter_types(&["quote"]);
+    let mut seqs = vec![];
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.type_name, "quote");
+        seqs.push(rec.seq);
+    }
+    assert_eq!(seqs, (0..3_000).filter(|i| i % 3 == 1).collect::<Vec<_>>());
+}
+
+#[test]
+fn seek_seq_and_time() {
+    let p = tmp("seek");
+    write_n(&p, 5_000, Options { sparse_interval: 512, ..Options::default() });
+    let mut r = Reader::open(&p).unwrap();
+    for target in [0u64, 1, 777, 4_999] {
+        r.seek_seq(target).unwrap();
+        assert_eq!(r.next().unwrap().unwrap().seq, target);
+    }
+    r.seek_seq(5_000).unwrap();
+    assert!(r.next().unwrap().is_none());
+    r.seek_time(1_000 + 1234).unwrap();
+    assert_eq!(r.next().unwrap().unwrap().seq, 1234);
+}
+
+#[test]
+fn unsealed_is_read_by_scan_and_torn_tail_is_cut_with_backup() {
+    let p = tmp("torn");
+    let w = Writer::open(&p, Options::default()).unwrap();
+    for i in 0..10 {
+        w.write_with("t", &[], Some(1_000 + i), b"abcdef").unwrap();
+    }
+    w.flush().unwrap();
+    // Simulate a crash: copy the file before the writer seals it.
+    let crashed = p.with_extension("crashed");
+    std::fs::copy(&p, &crashed).unwrap();
+    drop(w);
+    let full = std::fs::metadata(&crashed).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&crashed).unwrap();
+    f.set_len(full - 3).unwrap();
+    drop(f);
+    let mut r = Reader::open(&crashed).unwrap();
+    let mut n = 0;
+    while r.next().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 9);
+    let Tail::Torn { offset, .. } = r.tail() else { panic!("{:?}", r.tail()) };
+    drop(r);
+    let w = Writer::open(&crashed, Options::default()).unwrap();
+    assert_eq!(w.next_seq(), 9);
+    w.close().unwrap();
+    let backup = format!("{}.corrupt-{offset}", crashed.display());
+    assert_eq!(std::fs::metadata(&backup).unwrap().len(), full - 3 - offset);
+}
+
+#[test]
+fn second_writer_is_locked() {
+    let p = tmp("lock");
+    let w = Writer::open(&p, Options::default()).unwrap();
+    let e = Writer::open(&p, Options::default()).err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Locked);
+    w.close().unwrap();
+    Writer::open(&p, Options::default()).unwrap();
+}
+
+#[test]
+fn vectored_batch_large_and_empty_records() {
+    let p = tmp("vec");
+    let opts = Options { buffer_size: 4096, durability: Durability::EveryN(7), ..Options::default() };
+    let w = Writer::open(&p, opts).unwrap();
+    let big = vec![7u8; 100_000];
+    assert_eq!(w.write_vectored("v", &[IoSlice::new(b"ab"), IoSlice::new(b""), IoSlice::new(b"cd")]).unwrap(), 0);
+    assert_eq!(w.write("big", &big).unwrap(), 1);
+    assert_eq!(w.write("empty", b"").unwrap(), 2);
+    let parts: [&[u8]; 1] = [b"x"];
+    let batch: Vec<Entry> = (0..1000)
+        .map(|_| Entry { type_name: "b", meta: &[], timestamp_ns: None, parts: &parts })
+        .collect();
+    assert_eq!(w.write_batch(&batch).unwrap(), 3);
+    w.close().unwrap();
+    let mut r = Reader::open(&p).unwrap();
+    assert_eq!(r.next().unwrap().unwrap().payload, b"abcd");
+    assert_eq!(r.next().unwrap().unwrap().payload, &big[..]);
+    assert_eq!(r.next().unwrap().unwrap().payload, b"");
+    let mut n = 0;
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.payload, b"x");
+        n += 1;
+    }
+    assert_eq!(n, 1000);
+}
+
+#[test]
+fn oversized_record_is_refused_and_writer_continues() {
+    let p = tmp("big");
+    let w = Writer::open(&p, Options { max_record_size: 1024, ..Options::default() }).unwrap();
+    let e = w.write("t", &[0u8; 2000]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RecordTooLarge);
+    assert_eq!(w.write("t", b"ok").unwrap(), 0);
+}
+
+#[test]
+fn durable_every_record_from_threads() {
+    let p = tmp("threads");
+    let w = std::sync::Arc::new(
+        Writer::open(&p, Options { durability: Durability::EveryRecord, ..Options::default() }).unwrap(),
+    );
+    let hs: Vec<_> = (0..4)
+        .map(|t| {
+            let w = w.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let s = w.write("t", format!("{t}-{i}").as_bytes()).unwrap();
+                    assert!(w.durable_seq() > s);
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    w.close().unwrap();
+    let mut r = Reader::open(&p).unwrap();
+    let mut n = 0;
+    while r.next().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 200);
+}
