@@ -6,13 +6,21 @@
 //! [`Reader`] reads, zero-copy. The C ABI lives in `ffi` and is described by
 //! `include/binlog.h`. The format is specified in docs/FORMAT.md.
 
+/// cbindgen:ignore
 pub mod clock;
+/// cbindgen:ignore
 pub mod error;
+/// cbindgen:ignore
 pub mod format;
+/// cbindgen:ignore
 pub mod options;
+/// cbindgen:ignore
 pub mod reader;
+/// cbindgen:ignore
 mod sys;
+/// cbindgen:ignore
 pub mod version;
+/// cbindgen:ignore
 pub mod writer;
 
 pub mod ffi;

@@ -1,1 +1,19 @@
-// ffi placeholder
+//! The C ABI: the only place with `extern "C"`, raw pointers and `unsafe`
+//! pointer conversions. Conventions (as rustls-ffi's): every name starts with
+//! `binlog_`; handles are opaque; every function returns a `binlog_result`
+//! and writes its outputs only on success; the object comes first and a
+//! buffer is followed by its length; `*_close` and `*_free` accept NULL; no
+//! panic crosses into C (each body runs inside `boundary::call`).
+
+// C names are the ABI's names; and every exported function checks its
+// pointers for NULL itself, the rest of each pointer's contract is the C
+// caller's, as documented in include/binlog.h.
+#![allow(non_camel_case_types, clippy::not_unsafe_ptr_arg_deref)]
+
+mod boundary;
+pub mod options;
+pub mod reader;
+pub mod result;
+pub mod types;
+pub mod version;
+pub mod writer;

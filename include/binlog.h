@@ -1,0 +1,456 @@
+/*
+ * libbinlog: a fast, crash-safe binary record log.
+ *
+ * Generated from src/ffi by cbindgen; do not edit (run `make header`).
+ *
+ * Conventions: every function returns a binlog_result (BINLOG_OK on success)
+ * except binlog_version, binlog_last_error and the *_free functions; outputs
+ * are written only on success; on failure binlog_last_error() describes the
+ * problem, naming the file and byte offset where there is one.
+ * Lifetimes: handles from *_open/*_new are released with *_free (after
+ * *_close for writers and readers); *_close and *_free accept NULL.
+ */
+
+#ifndef BINLOG_H
+#define BINLOG_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#define BINLOG_TIME_NOW INT64_MIN
+
+
+#define BINLOG_VERSION_MAJOR 0
+
+#define BINLOG_VERSION_MINOR 1
+
+#define BINLOG_VERSION_PATCH 0
+
+/*
+ Major version of the segment format this library reads and writes.
+ */
+#define BINLOG_FORMAT_MAJOR 1
+
+/*
+ Result of every libbinlog call. `BINLOG_OK` is success, `BINLOG_END` means
+ a reader has no more records (not an error); every other value is an
+ error whose message `binlog_last_error()` returns. Numbers are never
+ reused.
+ */
+enum binlog_result
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  BINLOG_OK = 0,
+  BINLOG_END = 1,
+  BINLOG_ERR_INVALID_ARGUMENT = 2,
+  BINLOG_ERR_NULL_POINTER = 3,
+  BINLOG_ERR_NOT_FOUND = 4,
+  BINLOG_ERR_PERMISSION_DENIED = 5,
+  BINLOG_ERR_IO = 6,
+  BINLOG_ERR_NOT_A_BINLOG = 7,
+  BINLOG_ERR_UNSUPPORTED_VERSION = 8,
+  BINLOG_ERR_CORRUPT_HEADER = 9,
+  BINLOG_ERR_CORRUPT = 10,
+  BINLOG_ERR_TRUNCATED = 11,
+  BINLOG_ERR_RECORD_TOO_LARGE = 12,
+  BINLOG_ERR_LOCKED = 13,
+  BINLOG_ERR_CLOSED = 14,
+  BINLOG_ERR_DISK_FULL = 15,
+  BINLOG_ERR_PANIC = 16,
+  BINLOG_ERR_INVALID_UTF8 = 17,
+  BINLOG_ERR_POISONED = 18,
+  BINLOG_ERR_ALREADY_EXISTS = 19,
+  BINLOG_ERR_CORRUPT_SEAL = 20,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_result binlog_result;
+#else
+typedef uint32_t binlog_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
+ How a reader's segment ended (`binlog_reader_tail`).
+ */
+enum binlog_tail_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   Records remain, or the end has not been reached yet.
+   */
+  BINLOG_TAIL_READING = 0,
+  /*
+   Every record read; the segment is sealed.
+   */
+  BINLOG_TAIL_SEALED = 1,
+  /*
+   Every record read; no seal (being written, or the writer stopped).
+   */
+  BINLOG_TAIL_UNSEALED = 2,
+  /*
+   Records end at `offset`, where a damaged or incomplete seal begins.
+   */
+  BINLOG_TAIL_SEAL_DAMAGED = 3,
+  /*
+   `len` bytes at `offset` are not a whole record and nothing valid
+   follows: a torn tail, or a write in progress.
+   */
+  BINLOG_TAIL_TORN = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_tail_kind binlog_tail_kind;
+#else
+typedef uint32_t binlog_tail_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
+ When records are forced to stable storage.
+ */
+enum binlog_durability
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   Never forced (the OS decides); buffers go to the OS when full and on
+   flush, sync and close.
+   */
+  BINLOG_DURABILITY_NONE = 0,
+  /*
+   Every write call returns after fdatasync; concurrent writers share one.
+   */
+  BINLOG_DURABILITY_EVERY_RECORD = 1,
+  /*
+   Every Nth record syncs (`param` = N).
+   */
+  BINLOG_DURABILITY_EVERY_N = 2,
+  /*
+   A background thread syncs every `param` milliseconds.
+   */
+  BINLOG_DURABILITY_INTERVAL_MS = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_durability binlog_durability;
+#else
+typedef uint32_t binlog_durability;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
+ Options for `binlog_writer_open`. Not thread-safe: configure it from one
+ thread; it may be freed as soon as `binlog_writer_open` returns.
+ */
+typedef struct binlog_options binlog_options;
+
+/*
+ A reader of one segment. Not thread-safe: use it from one thread at a
+ time. Record views it returns stay valid until the next call on it;
+ `binlog_reader_free` invalidates the handle.
+ */
+typedef struct binlog_reader binlog_reader;
+
+/*
+ A segment writer. Thread-safe: any number of threads may call write,
+ flush, sync and close on it at once; `binlog_writer_free` must not race
+ any other call and the handle is invalid after it.
+ */
+typedef struct binlog_writer binlog_writer;
+
+/*
+ One metadata entry: a UTF-8 key and value.
+ */
+typedef struct binlog_meta {
+  const uint8_t *key;
+  size_t key_len;
+  const uint8_t *value;
+  size_t value_len;
+} binlog_meta;
+
+/*
+ A record returned by `binlog_reader_next`: a view into the segment that
+ stays valid until the next call on the same reader. Strings are UTF-8 and
+ not NUL-terminated.
+ */
+typedef struct binlog_record {
+  uint64_t seq;
+  int64_t timestamp_ns;
+  const uint8_t *type_name;
+  size_t type_len;
+  const uint8_t *payload;
+  size_t payload_len;
+  const struct binlog_meta *meta;
+  size_t meta_count;
+  /*
+   File offset of the record.
+   */
+  uint64_t offset;
+} binlog_record;
+
+/*
+ A byte range: one part of a gathered payload, or a byte string.
+ */
+typedef struct binlog_iovec {
+  const uint8_t *base;
+  size_t len;
+} binlog_iovec;
+
+typedef struct binlog_tail {
+  binlog_tail_kind kind;
+  uint64_t offset;
+  uint64_t len;
+} binlog_tail;
+
+/*
+ A record to write (`binlog_writer_write_entry`, `binlog_writer_write_batch`).
+ The payload is `parts[0..part_count]` gathered in order when `part_count`
+ is not zero, else `payload[0..payload_len]`. `timestamp_ns` is nanoseconds
+ since the Unix epoch, or `BINLOG_TIME_NOW` for the clock.
+ */
+typedef struct binlog_entry {
+  const uint8_t *type_name;
+  size_t type_len;
+  const struct binlog_meta *meta;
+  size_t meta_count;
+  const uint8_t *payload;
+  size_t payload_len;
+  const struct binlog_iovec *parts;
+  size_t part_count;
+  int64_t timestamp_ns;
+} binlog_entry;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+/*
+ Creates options with the defaults (64 MiB maximum record size, 256 KiB
+ buffer, durability NONE). Free with `binlog_options_free`.
+ */
+binlog_result binlog_options_new(struct binlog_options **out);
+
+/*
+ Frees options; NULL is accepted.
+ */
+void binlog_options_free(struct binlog_options *opts);
+
+/*
+ Log name recorded in a new segment's header (UTF-8).
+ */
+binlog_result binlog_options_set_log_name(struct binlog_options *opts,
+                                          const uint8_t *name,
+                                          size_t name_len);
+
+/*
+ Content type recorded in a new segment's header (UTF-8).
+ */
+binlog_result binlog_options_set_content_type(struct binlog_options *opts,
+                                              const uint8_t *ct,
+                                              size_t ct_len);
+
+/*
+ Adds a key/value parameter to a new segment's header (UTF-8).
+ */
+binlog_result binlog_options_add_param(struct binlog_options *opts,
+                                       const uint8_t *key,
+                                       size_t key_len,
+                                       const uint8_t *value,
+                                       size_t value_len);
+
+/*
+ Largest encoded record accepted (64 to 4 GiB + 7 bytes; default 64 MiB).
+ */
+binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, uint64_t bytes);
+
+/*
+ Bytes buffered before records are handed to the OS (0 = hand every write
+ call's records to the OS at once; default 256 KiB).
+ */
+binlog_result binlog_options_set_buffer_size(struct binlog_options *opts, size_t bytes);
+
+/*
+ Durability policy; `param` is N for EVERY_N and milliseconds for
+ INTERVAL_MS, ignored otherwise. Values outside the enum are refused.
+ */
+binlog_result binlog_options_set_durability(struct binlog_options *opts,
+                                            uint32_t mode,
+                                            uint64_t param);
+
+/*
+ Sequence number of a new segment's first record (default 0).
+ */
+binlog_result binlog_options_set_first_seq(struct binlog_options *opts, uint64_t seq);
+
+/*
+ Segment number recorded in a new segment's header (default 0).
+ */
+binlog_result binlog_options_set_segment_no(struct binlog_options *opts, uint64_t n);
+
+/*
+ Creation time recorded in a new segment's header (default: now).
+ */
+binlog_result binlog_options_set_created_ns(struct binlog_options *opts, int64_t ns);
+
+/*
+ Bytes of records between entries of the sparse seq/time index
+ (default 65536).
+ */
+binlog_result binlog_options_set_sparse_interval(struct binlog_options *opts, uint32_t bytes);
+
+/*
+ Opens a segment for reading (read permission suffices; no lock is taken).
+ */
+binlog_result binlog_reader_open(const char *path, struct binlog_reader **out);
+
+/*
+ Fills `*out` with the next record (verified against its CRC) and returns
+ `BINLOG_OK`, or returns `BINLOG_END` when there are no more records for
+ now (an unsealed segment may grow: call again later), or an error such as
+ `BINLOG_ERR_CORRUPT` naming the file and offset.
+ */
+binlog_result binlog_reader_next(struct binlog_reader *r, struct binlog_record *out);
+
+/*
+ Positions the reader at the first record with a sequence number of at
+ least `seq` (at the end if none), using the seal's sparse index.
+ */
+binlog_result binlog_reader_seek_seq(struct binlog_reader *r, uint64_t seq);
+
+/*
+ Positions the reader at the first record, in write order, with a
+ timestamp of at least `ts_ns` (at the end if none).
+ */
+binlog_result binlog_reader_seek_time(struct binlog_reader *r, int64_t ts_ns);
+
+/*
+ Restricts `binlog_reader_next` to records whose type is one of
+ `types[0..count]` (UTF-8 byte strings); `count == 0` reads every type
+ again. A sealed segment is read through its per-type index.
+ */
+binlog_result binlog_reader_filter_types(struct binlog_reader *r,
+                                         const struct binlog_iovec *types,
+                                         size_t count);
+
+/*
+ How the segment ended, once `binlog_reader_next` returned `BINLOG_END`.
+ */
+binlog_result binlog_reader_tail(struct binlog_reader *r, struct binlog_tail *out);
+
+/*
+ Releases the reader's file and mapping. Later calls return
+ `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is accepted. The handle
+ stays allocated until `binlog_reader_free`.
+ */
+binlog_result binlog_reader_close(struct binlog_reader *r);
+
+/*
+ Frees the handle (closing it if needed); NULL is accepted.
+ */
+void binlog_reader_free(struct binlog_reader *r);
+
+/*
+ The library version as a NUL-terminated static string, e.g. "0.1.0".
+ */
+const char *binlog_version(void);
+
+/*
+ The calling thread's last error message (NUL-terminated, never NULL; empty
+ if no call on this thread has failed). Valid until the next failing call
+ on this thread; copy it to keep it.
+ */
+const char *binlog_last_error(void);
+
+/*
+ Opens (creating or reopening for append) the segment at `path`. `opts`
+ may be NULL for defaults. On success `*out` owns a writer; release it with
+ `binlog_writer_close` and then `binlog_writer_free`.
+ */
+binlog_result binlog_writer_open(const char *path,
+                                 const struct binlog_options *opts,
+                                 struct binlog_writer **out);
+
+/*
+ Appends a record with the current time and no metadata. `*seq_out` (may
+ be NULL) receives its sequence number.
+ */
+binlog_result binlog_writer_write(const struct binlog_writer *w,
+                                  const uint8_t *type_name,
+                                  size_t type_len,
+                                  const uint8_t *payload,
+                                  size_t payload_len,
+                                  uint64_t *seq_out);
+
+/*
+ Appends one record whose payload is gathered from `iov[0..iovcnt]`.
+ */
+binlog_result binlog_writer_writev(const struct binlog_writer *w,
+                                   const uint8_t *type_name,
+                                   size_t type_len,
+                                   const struct binlog_iovec *iov,
+                                   size_t iovcnt,
+                                   uint64_t *seq_out);
+
+/*
+ Appends one record with metadata and an explicit timestamp.
+ */
+binlog_result binlog_writer_write_entry(const struct binlog_writer *w,
+                                        const struct binlog_entry *entry,
+                                        uint64_t *seq_out);
+
+/*
+ Appends `count` records under one lock, buffered into as few system
+ calls as the buffer allows; `*first_seq_out` (may be NULL) receives the
+ first one's sequence number. Nothing is written if any entry is invalid.
+ On an I/O error, the records that reached the file stay (the message says
+ how many; see `binlog_writer_next_seq`) and the rest are not written.
+ */
+binlog_result binlog_writer_write_batch(const struct binlog_writer *w,
+                                        const struct binlog_entry *entries,
+                                        size_t count,
+                                        uint64_t *first_seq_out);
+
+/*
+ Hands buffered records to the OS; readers see them afterwards.
+ */
+binlog_result binlog_writer_flush(const struct binlog_writer *w);
+
+/*
+ Flushes and fdatasyncs: every record written so far is on stable storage.
+ */
+binlog_result binlog_writer_sync(const struct binlog_writer *w);
+
+/*
+ The sequence number the next record will get.
+ */
+binlog_result binlog_writer_next_seq(const struct binlog_writer *w, uint64_t *out);
+
+/*
+ Every record with a lower sequence number than `*out` is on stable
+ storage.
+ */
+binlog_result binlog_writer_durable_seq(const struct binlog_writer *w, uint64_t *out);
+
+/*
+ Flushes, seals and closes the segment and releases its lock. Later calls
+ on the writer return `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is
+ accepted. The handle stays allocated until `binlog_writer_free`.
+ */
+binlog_result binlog_writer_close(const struct binlog_writer *w);
+
+/*
+ Closes the writer if needed and frees the handle; NULL is accepted.
+ */
+void binlog_writer_free(struct binlog_writer *w);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* BINLOG_H */

@@ -1,0 +1,114 @@
+//! The panic boundary, the thread's last error, and checked conversions of
+//! C pointers. Every exported function body runs inside `call`.
+
+use super::result::binlog_result;
+use crate::error::{Error, ErrorKind, Result};
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+/// Runs `f`, turning its error or panic into a result code and the thread's
+/// last error message.
+pub fn call(f: impl FnOnce() -> Result<binlog_result>) -> binlog_result {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            set_last_error(e.message());
+            e.kind().into()
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            set_last_error(&format!("internal error (panic): {what}"));
+            binlog_result::BINLOG_ERR_PANIC
+        }
+    }
+}
+
+/// Like `call` for functions that return nothing (`*_free`).
+pub fn call_void(f: impl FnOnce()) {
+    let _ = call(|| {
+        f();
+        Ok(binlog_result::BINLOG_OK)
+    });
+}
+
+fn set_last_error(msg: &str) {
+    let c = CString::new(msg.replace('\0', " ")).unwrap_or_default();
+    LAST_ERROR.with(|e| *e.borrow_mut() = c);
+}
+
+pub fn last_error_ptr() -> *const c_char {
+    LAST_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+pub fn null(what: &str) -> Error {
+    Error::new(ErrorKind::NullPointer, format!("{what} is NULL"))
+}
+
+/// A shared reference from a handle pointer.
+///
+/// # Safety
+/// `p` is NULL or a pointer this library handed out and that was not freed.
+pub unsafe fn handle<'a, T>(p: *const T, what: &str) -> Result<&'a T> {
+    p.as_ref().ok_or_else(|| null(what))
+}
+
+/// A mutable reference from a handle pointer (same contract as `handle`).
+pub unsafe fn handle_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
+    p.as_mut().ok_or_else(|| null(what))
+}
+
+/// The bytes `[p, p+len)`; NULL is accepted only with `len == 0`.
+///
+/// # Safety
+/// `p` points at `len` readable bytes that outlive `'a`.
+pub unsafe fn bytes<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a [u8]> {
+    if p.is_null() {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        return Err(null(what));
+    }
+    Ok(std::slice::from_raw_parts(p, len))
+}
+
+/// Like `bytes`, checked to be UTF-8.
+pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a str> {
+    std::str::from_utf8(bytes(p, len, what)?)
+        .map_err(|e| Error::new(ErrorKind::InvalidUtf8, format!("{what} is not UTF-8: {e}")))
+}
+
+/// An array of `count` items; NULL only with `count == 0`.
+pub unsafe fn array<'a, T>(p: *const T, count: usize, what: &str) -> Result<&'a [T]> {
+    if p.is_null() {
+        if count == 0 {
+            return Ok(&[]);
+        }
+        return Err(null(what));
+    }
+    Ok(std::slice::from_raw_parts(p, count))
+}
+
+/// A NUL-terminated path.
+pub unsafe fn c_path<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
+    use std::os::unix::ffi::OsStrExt;
+    if p.is_null() {
+        return Err(null("path"));
+    }
+    Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(CStr::from_ptr(p).to_bytes())))
+}
+
+/// Writes an output parameter if the caller gave one.
+pub unsafe fn put<T>(out: *mut T, value: T) {
+    if let Some(o) = out.as_mut() {
+        *o = value;
+    }
+}

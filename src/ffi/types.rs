@@ -1,0 +1,84 @@
+//! Plain C structs shared by the writer and reader calls.
+
+/// A byte range: one part of a gathered payload, or a byte string.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_iovec {
+    pub base: *const u8,
+    pub len: usize,
+}
+
+/// One metadata entry: a UTF-8 key and value.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_meta {
+    pub key: *const u8,
+    pub key_len: usize,
+    pub value: *const u8,
+    pub value_len: usize,
+}
+
+/// A record to write (`binlog_writer_write_entry`, `binlog_writer_write_batch`).
+/// The payload is `parts[0..part_count]` gathered in order when `part_count`
+/// is not zero, else `payload[0..payload_len]`. `timestamp_ns` is nanoseconds
+/// since the Unix epoch, or `BINLOG_TIME_NOW` for the clock.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_entry {
+    pub type_name: *const u8,
+    pub type_len: usize,
+    pub meta: *const binlog_meta,
+    pub meta_count: usize,
+    pub payload: *const u8,
+    pub payload_len: usize,
+    pub parts: *const binlog_iovec,
+    pub part_count: usize,
+    pub timestamp_ns: i64,
+}
+
+/// A record returned by `binlog_reader_next`: a view into the segment that
+/// stays valid until the next call on the same reader. Strings are UTF-8 and
+/// not NUL-terminated.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_record {
+    pub seq: u64,
+    pub timestamp_ns: i64,
+    pub type_name: *const u8,
+    pub type_len: usize,
+    pub payload: *const u8,
+    pub payload_len: usize,
+    pub meta: *const binlog_meta,
+    pub meta_count: usize,
+    /// File offset of the record.
+    pub offset: u64,
+}
+
+/// Write `timestamp_ns = BINLOG_TIME_NOW` to take the clock.
+pub const BINLOG_TIME_NOW: i64 = i64::MIN;
+
+/// How a reader's segment ended (`binlog_reader_tail`).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum binlog_tail_kind {
+    /// Records remain, or the end has not been reached yet.
+    BINLOG_TAIL_READING = 0,
+    /// Every record read; the segment is sealed.
+    BINLOG_TAIL_SEALED = 1,
+    /// Every record read; no seal (being written, or the writer stopped).
+    BINLOG_TAIL_UNSEALED = 2,
+    /// Records end at `offset`, where a damaged or incomplete seal begins.
+    BINLOG_TAIL_SEAL_DAMAGED = 3,
+    /// `len` bytes at `offset` are not a whole record and nothing valid
+    /// follows: a torn tail, or a write in progress.
+    BINLOG_TAIL_TORN = 4,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_tail {
+    pub kind: binlog_tail_kind,
+    pub offset: u64,
+    pub len: u64,
+}

@@ -1,0 +1,41 @@
+//! `binlog_version()` and the version macros, all from Cargo.toml (a test
+//! checks the macros against it).
+
+use std::ffi::c_char;
+
+pub const BINLOG_VERSION_MAJOR: u32 = 0;
+pub const BINLOG_VERSION_MINOR: u32 = 1;
+pub const BINLOG_VERSION_PATCH: u32 = 0;
+/// Major version of the segment format this library reads and writes.
+pub const BINLOG_FORMAT_MAJOR: u32 = 1;
+
+static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+
+/// The library version as a NUL-terminated static string, e.g. "0.1.0".
+#[no_mangle]
+pub extern "C" fn binlog_version() -> *const c_char {
+    VERSION.as_ptr().cast()
+}
+
+/// The calling thread's last error message (NUL-terminated, never NULL; empty
+/// if no call on this thread has failed). Valid until the next failing call
+/// on this thread; copy it to keep it.
+#[no_mangle]
+pub extern "C" fn binlog_last_error() -> *const c_char {
+    super::boundary::last_error_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macros_match_cargo_toml() {
+        assert_eq!(BINLOG_VERSION_MAJOR.to_string(), env!("CARGO_PKG_VERSION_MAJOR"));
+        assert_eq!(BINLOG_VERSION_MINOR.to_string(), env!("CARGO_PKG_VERSION_MINOR"));
+        assert_eq!(BINLOG_VERSION_PATCH.to_string(), env!("CARGO_PKG_VERSION_PATCH"));
+        assert_eq!(BINLOG_FORMAT_MAJOR, crate::format::FORMAT_MAJOR as u32);
+        let s = unsafe { std::ffi::CStr::from_ptr(binlog_version()) };
+        assert_eq!(s.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+    }
+}
