@@ -89,7 +89,9 @@ impl Options {
         match self.durability {
             Durability::EveryN(0) => return Err(Error::invalid("EveryN(0): N must be at least 1")),
             Durability::Interval(d) if d.is_zero() => {
-                return Err(Error::invalid("Interval durability needs a non-zero period"))
+                return Err(Error::invalid(
+                    "Interval durability needs a non-zero period",
+                ))
             }
             _ => {}
         }

@@ -103,7 +103,9 @@ pub unsafe fn c_path<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
     if p.is_null() {
         return Err(null("path"));
     }
-    Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(CStr::from_ptr(p).to_bytes())))
+    Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(
+        CStr::from_ptr(p).to_bytes(),
+    )))
 }
 
 /// Writes an output parameter if the caller gave one.

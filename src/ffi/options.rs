@@ -37,7 +37,9 @@ pub extern "C" fn binlog_options_new(out: *mut *mut binlog_options) -> binlog_re
         if out.is_null() {
             return Err(super::boundary::null("out"));
         }
-        let o = Box::new(binlog_options { inner: Options::default() });
+        let o = Box::new(binlog_options {
+            inner: Options::default(),
+        });
         unsafe { put(out, Box::into_raw(o)) };
         Ok(BINLOG_OK)
     })
@@ -54,7 +56,10 @@ pub extern "C" fn binlog_options_free(opts: *mut binlog_options) {
 }
 
 /// Applies `f` to the options behind `opts`.
-fn set(opts: *mut binlog_options, f: impl FnOnce(&mut Options) -> crate::Result<()>) -> binlog_result {
+fn set(
+    opts: *mut binlog_options,
+    f: impl FnOnce(&mut Options) -> crate::Result<()>,
+) -> binlog_result {
     call(|| {
         let o = unsafe { handle_mut(opts, "options") }?;
         let mut next = o.inner.clone();
@@ -67,7 +72,11 @@ fn set(opts: *mut binlog_options, f: impl FnOnce(&mut Options) -> crate::Result<
 
 /// Log name recorded in a new segment's header (UTF-8).
 #[no_mangle]
-pub extern "C" fn binlog_options_set_log_name(opts: *mut binlog_options, name: *const u8, name_len: usize) -> binlog_result {
+pub extern "C" fn binlog_options_set_log_name(
+    opts: *mut binlog_options,
+    name: *const u8,
+    name_len: usize,
+) -> binlog_result {
     set(opts, |o| {
         o.log_name = unsafe { utf8(name, name_len, "log name") }?.to_owned();
         Ok(())
@@ -76,7 +85,11 @@ pub extern "C" fn binlog_options_set_log_name(opts: *mut binlog_options, name: *
 
 /// Content type recorded in a new segment's header (UTF-8).
 #[no_mangle]
-pub extern "C" fn binlog_options_set_content_type(opts: *mut binlog_options, ct: *const u8, ct_len: usize) -> binlog_result {
+pub extern "C" fn binlog_options_set_content_type(
+    opts: *mut binlog_options,
+    ct: *const u8,
+    ct_len: usize,
+) -> binlog_result {
     set(opts, |o| {
         o.content_type = unsafe { utf8(ct, ct_len, "content type") }?.to_owned();
         Ok(())
@@ -102,7 +115,10 @@ pub extern "C" fn binlog_options_add_param(
 
 /// Largest encoded record accepted (64 to 4 GiB + 7 bytes; default 64 MiB).
 #[no_mangle]
-pub extern "C" fn binlog_options_set_max_record_size(opts: *mut binlog_options, bytes: u64) -> binlog_result {
+pub extern "C" fn binlog_options_set_max_record_size(
+    opts: *mut binlog_options,
+    bytes: u64,
+) -> binlog_result {
     set(opts, |o| {
         o.max_record_size = bytes;
         Ok(())
@@ -112,7 +128,10 @@ pub extern "C" fn binlog_options_set_max_record_size(opts: *mut binlog_options, 
 /// Bytes buffered before records are handed to the OS (0 = hand every write
 /// call's records to the OS at once; default 256 KiB).
 #[no_mangle]
-pub extern "C" fn binlog_options_set_buffer_size(opts: *mut binlog_options, bytes: usize) -> binlog_result {
+pub extern "C" fn binlog_options_set_buffer_size(
+    opts: *mut binlog_options,
+    bytes: usize,
+) -> binlog_result {
     set(opts, |o| {
         o.buffer_size = bytes;
         Ok(())
@@ -122,12 +141,18 @@ pub extern "C" fn binlog_options_set_buffer_size(opts: *mut binlog_options, byte
 /// Durability policy; `param` is N for EVERY_N and milliseconds for
 /// INTERVAL_MS, ignored otherwise. Values outside the enum are refused.
 #[no_mangle]
-pub extern "C" fn binlog_options_set_durability(opts: *mut binlog_options, mode: u32, param: u64) -> binlog_result {
+pub extern "C" fn binlog_options_set_durability(
+    opts: *mut binlog_options,
+    mode: u32,
+    param: u64,
+) -> binlog_result {
     set(opts, |o| {
         o.durability = match mode {
             0 => Durability::None,
             1 => Durability::EveryRecord,
-            2 => Durability::EveryN(u32::try_from(param).map_err(|_| Error::invalid("N above 2^32-1"))?),
+            2 => Durability::EveryN(
+                u32::try_from(param).map_err(|_| Error::invalid("N above 2^32-1"))?,
+            ),
             3 => Durability::Interval(Duration::from_millis(param)),
             _ => return Err(Error::invalid(format!("unknown durability mode {mode}"))),
         };
@@ -137,7 +162,10 @@ pub extern "C" fn binlog_options_set_durability(opts: *mut binlog_options, mode:
 
 /// Sequence number of a new segment's first record (default 0).
 #[no_mangle]
-pub extern "C" fn binlog_options_set_first_seq(opts: *mut binlog_options, seq: u64) -> binlog_result {
+pub extern "C" fn binlog_options_set_first_seq(
+    opts: *mut binlog_options,
+    seq: u64,
+) -> binlog_result {
     set(opts, |o| {
         o.first_seq = seq;
         Ok(())
@@ -146,7 +174,10 @@ pub extern "C" fn binlog_options_set_first_seq(opts: *mut binlog_options, seq: u
 
 /// Segment number recorded in a new segment's header (default 0).
 #[no_mangle]
-pub extern "C" fn binlog_options_set_segment_no(opts: *mut binlog_options, n: u64) -> binlog_result {
+pub extern "C" fn binlog_options_set_segment_no(
+    opts: *mut binlog_options,
+    n: u64,
+) -> binlog_result {
     set(opts, |o| {
         o.segment_no = n;
         Ok(())
@@ -155,7 +186,10 @@ pub extern "C" fn binlog_options_set_segment_no(opts: *mut binlog_options, n: u6
 
 /// Creation time recorded in a new segment's header (default: now).
 #[no_mangle]
-pub extern "C" fn binlog_options_set_created_ns(opts: *mut binlog_options, ns: i64) -> binlog_result {
+pub extern "C" fn binlog_options_set_created_ns(
+    opts: *mut binlog_options,
+    ns: i64,
+) -> binlog_result {
     set(opts, |o| {
         o.created_ns = Some(ns);
         Ok(())
@@ -165,7 +199,10 @@ pub extern "C" fn binlog_options_set_created_ns(opts: *mut binlog_options, ns: i
 /// Bytes of records between entries of the sparse seq/time index
 /// (default 65536).
 #[no_mangle]
-pub extern "C" fn binlog_options_set_sparse_interval(opts: *mut binlog_options, bytes: u32) -> binlog_result {
+pub extern "C" fn binlog_options_set_sparse_interval(
+    opts: *mut binlog_options,
+    bytes: u32,
+) -> binlog_result {
     set(opts, |o| {
         o.sparse_interval = bytes;
         Ok(())

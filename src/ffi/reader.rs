@@ -1,6 +1,6 @@
 //! `binlog_reader`: the C face of `crate::Reader`.
 
-use super::boundary::{array, call, call_void, handle_mut, c_path, put, utf8};
+use super::boundary::{array, c_path, call, call_void, handle_mut, put, utf8};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_iovec, binlog_meta, binlog_record, binlog_tail, binlog_tail_kind};
 use crate::error::{Error, ErrorKind, Result};
@@ -24,7 +24,10 @@ impl binlog_reader {
 
 /// Opens a segment for reading (read permission suffices; no lock is taken).
 #[no_mangle]
-pub extern "C" fn binlog_reader_open(path: *const std::ffi::c_char, out: *mut *mut binlog_reader) -> binlog_result {
+pub extern "C" fn binlog_reader_open(
+    path: *const std::ffi::c_char,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
     call(|| {
         let p = unsafe { c_path(path) }?;
         if out.is_null() {
@@ -45,7 +48,10 @@ pub extern "C" fn binlog_reader_open(path: *const std::ffi::c_char, out: *mut *m
 /// now (an unsealed segment may grow: call again later), or an error such as
 /// `BINLOG_ERR_CORRUPT` naming the file and offset.
 #[no_mangle]
-pub extern "C" fn binlog_reader_next(r: *mut binlog_reader, out: *mut binlog_record) -> binlog_result {
+pub extern "C" fn binlog_reader_next(
+    r: *mut binlog_reader,
+    out: *mut binlog_record,
+) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
         if out.is_null() {
@@ -72,7 +78,11 @@ pub extern "C" fn binlog_reader_next(r: *mut binlog_reader, out: *mut binlog_rec
             type_len: rec.type_name.len(),
             payload: rec.payload.as_ptr(),
             payload_len: rec.payload.len(),
-            meta: if meta.is_empty() { std::ptr::null() } else { meta.as_ptr() },
+            meta: if meta.is_empty() {
+                std::ptr::null()
+            } else {
+                meta.as_ptr()
+            },
             meta_count: meta.len(),
             offset: rec.offset,
         };
@@ -96,7 +106,9 @@ pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> bin
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> binlog_result {
     call(|| {
-        unsafe { handle_mut(r, "reader") }?.open()?.seek_time(ts_ns)?;
+        unsafe { handle_mut(r, "reader") }?
+            .open()?
+            .seek_time(ts_ns)?;
         Ok(BINLOG_OK)
     })
 }
@@ -105,7 +117,11 @@ pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> 
 /// `types[0..count]` (UTF-8 byte strings); `count == 0` reads every type
 /// again. A sealed segment is read through its per-type index.
 #[no_mangle]
-pub extern "C" fn binlog_reader_filter_types(r: *mut binlog_reader, types: *const binlog_iovec, count: usize) -> binlog_result {
+pub extern "C" fn binlog_reader_filter_types(
+    r: *mut binlog_reader,
+    types: *const binlog_iovec,
+    count: usize,
+) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
         let names = unsafe { array(types, count, "types") }?
@@ -119,7 +135,10 @@ pub extern "C" fn binlog_reader_filter_types(r: *mut binlog_reader, types: *cons
 
 /// How the segment ended, once `binlog_reader_next` returned `BINLOG_END`.
 #[no_mangle]
-pub extern "C" fn binlog_reader_tail(r: *mut binlog_reader, out: *mut binlog_tail) -> binlog_result {
+pub extern "C" fn binlog_reader_tail(
+    r: *mut binlog_reader,
+    out: *mut binlog_tail,
+) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
         if out.is_null() {

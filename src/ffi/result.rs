@@ -69,9 +69,25 @@ mod tests {
     fn codes_equal_the_core_kind_numbers() {
         use ErrorKind::*;
         for k in [
-            InvalidArgument, NullPointer, NotFound, PermissionDenied, Io, NotABinlog,
-            UnsupportedVersion, CorruptHeader, Corrupt, Truncated, RecordTooLarge, Locked,
-            Closed, DiskFull, Panic, InvalidUtf8, Poisoned, AlreadyExists, CorruptSeal,
+            InvalidArgument,
+            NullPointer,
+            NotFound,
+            PermissionDenied,
+            Io,
+            NotABinlog,
+            UnsupportedVersion,
+            CorruptHeader,
+            Corrupt,
+            Truncated,
+            RecordTooLarge,
+            Locked,
+            Closed,
+            DiskFull,
+            Panic,
+            InvalidUtf8,
+            Poisoned,
+            AlreadyExists,
+            CorruptSeal,
         ] {
             assert_eq!(binlog_result::from(k) as u32, k as u32, "{k:?}");
         }

@@ -31,9 +31,18 @@ mod tests {
 
     #[test]
     fn macros_match_cargo_toml() {
-        assert_eq!(BINLOG_VERSION_MAJOR.to_string(), env!("CARGO_PKG_VERSION_MAJOR"));
-        assert_eq!(BINLOG_VERSION_MINOR.to_string(), env!("CARGO_PKG_VERSION_MINOR"));
-        assert_eq!(BINLOG_VERSION_PATCH.to_string(), env!("CARGO_PKG_VERSION_PATCH"));
+        assert_eq!(
+            BINLOG_VERSION_MAJOR.to_string(),
+            env!("CARGO_PKG_VERSION_MAJOR")
+        );
+        assert_eq!(
+            BINLOG_VERSION_MINOR.to_string(),
+            env!("CARGO_PKG_VERSION_MINOR")
+        );
+        assert_eq!(
+            BINLOG_VERSION_PATCH.to_string(),
+            env!("CARGO_PKG_VERSION_PATCH")
+        );
         assert_eq!(BINLOG_FORMAT_MAJOR, crate::format::FORMAT_MAJOR as u32);
         let s = unsafe { std::ffi::CStr::from_ptr(binlog_version()) };
         assert_eq!(s.to_str().unwrap(), env!("CARGO_PKG_VERSION"));

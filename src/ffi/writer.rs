@@ -1,6 +1,6 @@
 //! `binlog_writer`: the C face of `crate::Writer`.
 
-use super::boundary::{array, bytes, call, call_void, handle, c_path, put, utf8};
+use super::boundary::{array, bytes, c_path, call, call_void, handle, put, utf8};
 use super::options::binlog_options;
 use super::result::binlog_result::{self, BINLOG_OK};
 use super::types::{binlog_entry, binlog_iovec, binlog_meta, BINLOG_TIME_NOW};
@@ -186,7 +186,10 @@ pub extern "C" fn binlog_writer_next_seq(w: *const binlog_writer, out: *mut u64)
 /// Every record with a lower sequence number than `*out` is on stable
 /// storage.
 #[no_mangle]
-pub extern "C" fn binlog_writer_durable_seq(w: *const binlog_writer, out: *mut u64) -> binlog_result {
+pub extern "C" fn binlog_writer_durable_seq(
+    w: *const binlog_writer,
+    out: *mut u64,
+) -> binlog_result {
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
         if out.is_null() {

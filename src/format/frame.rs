@@ -42,8 +42,12 @@ pub struct RecordHead<'a> {
 
 impl RecordHead<'_> {
     /// Bytes of the body before the payload.
+    #[inline]
     pub fn encoded_len(&self) -> usize {
         let mut n = RECORD_FIXED_LEN + varint::len(self.type_id as u64);
+        if self.define.is_none() && self.meta.is_empty() {
+            return n;
+        }
         if let Some(name) = self.define {
             n += varint::len(name.len() as u64) + name.len();
         }
@@ -91,8 +95,25 @@ impl RecordHead<'_> {
 #[inline]
 pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) -> usize {
     let start = out.len();
-    out.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
-    head.encode(out);
+    if head.define.is_none() && head.meta.is_empty() {
+        // The common record: frame header and fixed fields in one copy.
+        let mut fixed = [0u8; FRAME_HEADER_LEN + RECORD_FIXED_LEN + 5];
+        fixed[FRAME_HEADER_LEN] = KIND_RECORD;
+        fixed[9..17].copy_from_slice(&head.seq.to_le_bytes());
+        fixed[17..25].copy_from_slice(&head.timestamp_ns.to_le_bytes());
+        let mut n = 25;
+        let mut id = head.type_id;
+        while id >= 0x80 {
+            fixed[n] = (id as u8) | 0x80;
+            id >>= 7;
+            n += 1;
+        }
+        fixed[n] = id as u8;
+        out.extend_from_slice(&fixed[..n + 1]);
+    } else {
+        out.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
+        head.encode(out);
+    }
     for p in parts {
         out.extend_from_slice(p);
     }
@@ -105,7 +126,7 @@ pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) 
 pub fn seal_frame(out: &mut [u8], start: usize) -> usize {
     let body = &out[start + FRAME_HEADER_LEN..];
     debug_assert!(body.len() as u64 <= MAX_BODY_LEN);
-    let crc = crc32fast::hash(body);
+    let crc = super::crc32(body);
     let len = body.len() as u32;
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
@@ -116,7 +137,11 @@ pub fn seal_frame(out: &mut [u8], start: usize) -> usize {
 #[derive(Debug, PartialEq, Eq)]
 pub enum FrameAt<'a> {
     /// A frame whose length fits and (if asked) whose CRC matches.
-    Frame { kind: u8, body: &'a [u8], total: usize },
+    Frame {
+        kind: u8,
+        body: &'a [u8],
+        total: usize,
+    },
     /// The bytes end before the frame does (a torn tail, or a write still in
     /// progress).
     Incomplete,
@@ -144,7 +169,7 @@ pub fn frame_at(buf: &[u8], pos: usize, verify: bool) -> FrameAt<'_> {
     if kind & RESERVED_FLAGS != 0 {
         return FrameAt::Invalid("reserved flag bits set");
     }
-    if verify && crc32fast::hash(body) != crc {
+    if verify && super::crc32(body) != crc {
         return FrameAt::Invalid("CRC mismatch");
     }
     FrameAt::Frame {
@@ -283,7 +308,12 @@ mod tests {
 
     #[test]
     fn round_trip_with_all_fields() {
-        let f = frame(9, Some("trade".as_bytes()), &[("k", "v"), ("é", "")], b"payload");
+        let f = frame(
+            9,
+            Some("trade".as_bytes()),
+            &[("k", "v"), ("é", "")],
+            b"payload",
+        );
         let FrameAt::Frame { kind, body, total } = frame_at(&f, 0, true) else {
             panic!("not a frame")
         };
@@ -293,7 +323,10 @@ mod tests {
         assert_eq!(r.defines, Some(&b"trade"[..]));
         assert_eq!(r.meta_count, 2);
         let meta: Vec<_> = MetaIter::new(r.meta).collect();
-        assert_eq!(meta, vec![(&b"k"[..], &b"v"[..]), ("é".as_bytes(), &b""[..])]);
+        assert_eq!(
+            meta,
+            vec![(&b"k"[..], &b"v"[..]), ("é".as_bytes(), &b""[..])]
+        );
         assert_eq!(r.payload, b"payload");
     }
 
@@ -310,7 +343,11 @@ mod tests {
     fn truncation_is_incomplete_and_flips_are_invalid() {
         let f = frame(1, None, &[("a", "b")], b"xyz");
         for cut in 0..f.len() {
-            assert_eq!(frame_at(&f[..cut], 0, true), FrameAt::Incomplete, "cut {cut}");
+            assert_eq!(
+                frame_at(&f[..cut], 0, true),
+                FrameAt::Incomplete,
+                "cut {cut}"
+            );
         }
         for bit in 64..f.len() * 8 {
             let mut g = f.clone();

@@ -209,7 +209,10 @@ mod tests {
             log_name: "orders".into(),
             content_type: "application/x-protobuf".into(),
             writer: "libbinlog/test".into(),
-            params: vec![("host".into(), "h1".into()), ("ключ".into(), "значение".into())],
+            params: vec![
+                ("host".into(), "h1".into()),
+                ("ключ".into(), "значение".into()),
+            ],
         }
     }
 

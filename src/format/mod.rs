@@ -32,3 +32,15 @@ pub const MAX_HEADER_LEN: u32 = 1 << 20;
 
 /// Longest type name, in bytes of UTF-8.
 pub const MAX_TYPE_NAME_LEN: usize = 4096;
+
+static CRC_PROTOTYPE: std::sync::OnceLock<crc32fast::Hasher> = std::sync::OnceLock::new();
+
+/// CRC-32 (IEEE) of `bytes`. `crc32fast::hash` detects CPU features on every
+/// call, which costs as much as hashing a small record; cloning a hasher made
+/// once keeps the detected implementation.
+#[inline]
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut h = CRC_PROTOTYPE.get_or_init(crc32fast::Hasher::new).clone();
+    h.update(bytes);
+    h.finalize()
+}

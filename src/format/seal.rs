@@ -231,13 +231,16 @@ pub fn read_seal(file: &[u8], data_start: usize) -> Option<SealDirectory> {
     let tr = Trailer::decode(file, data_start)?;
     let begin = usize::try_from(tr.records_end).ok()?;
     match frame::frame_at(file, begin, true) {
-        FrameAt::Frame { kind, total, .. } if kind == KIND_SEAL_BEGIN && total == SEAL_BEGIN_LEN => {}
+        FrameAt::Frame { kind, total, .. }
+            if kind == KIND_SEAL_BEGIN && total == SEAL_BEGIN_LEN => {}
         _ => return None,
     }
     let dir_at = usize::try_from(tr.dir_offset).ok()?;
     let dir_end = dir_at.checked_add(tr.dir_len as usize)?;
     match frame::frame_at(&file[..dir_end], dir_at, true) {
-        FrameAt::Frame { kind, body, total } if kind == KIND_SEAL_DIR && total == tr.dir_len as usize => {
+        FrameAt::Frame { kind, body, total }
+            if kind == KIND_SEAL_DIR && total == tr.dir_len as usize =>
+        {
             let d = SealDirectory::decode(body, tr.dir_offset)?;
             (d.records_end == tr.records_end).then_some(d)
         }

@@ -50,7 +50,11 @@ impl TypeFilter {
         let names: Vec<Box<str>> = names.iter().map(|n| Box::from(*n)).collect();
         let cursors = seal.and_then(|d| {
             let mut cursors = Vec::new();
-            for t in d.types.iter().filter(|t| names.iter().any(|n| **n == *t.name)) {
+            for t in d
+                .types
+                .iter()
+                .filter(|t| names.iter().any(|n| **n == *t.name))
+            {
                 let start = usize::try_from(t.array_offset).ok()?;
                 let count = usize::try_from(t.count).ok()?;
                 let bytes = map.get(start..start.checked_add(count.checked_mul(8)?)?)?;

@@ -47,8 +47,16 @@ impl Reader {
     pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
-        if file.metadata().map_err(|e| Error::io(&path, "stat", e))?.is_dir() {
-            return Err(Error::file(ErrorKind::InvalidArgument, &path, "is a directory, not a segment"));
+        if file
+            .metadata()
+            .map_err(|e| Error::io(&path, "stat", e))?
+            .is_dir()
+        {
+            return Err(Error::file(
+                ErrorKind::InvalidArgument,
+                &path,
+                "is a directory, not a segment",
+            ));
         }
         let map = map_file(&file, &path)?;
         let (header, data_start) = SegmentHeader::decode(&map, &path)?;
@@ -215,8 +223,12 @@ impl Reader {
         let start = d.sparse_offset as usize;
         let count = d.sparse_count as usize;
         let bytes = &self.map[start..start + count * SPARSE_ENTRY_LEN];
-        if *self.sparse_ok.get_or_insert_with(|| crc32fast::hash(bytes) == d.sparse_crc) {
-            let entry = |i: usize| SparseEntry::decode(&bytes[i * SPARSE_ENTRY_LEN..]).expect("in range");
+        if *self
+            .sparse_ok
+            .get_or_insert_with(|| crc32fast::hash(bytes) == d.sparse_crc)
+        {
+            let entry =
+                |i: usize| SparseEntry::decode(&bytes[i * SPARSE_ENTRY_LEN..]).expect("in range");
             let (mut lo, mut hi) = (0, count);
             while lo < hi {
                 let mid = (lo + hi) / 2;
@@ -280,7 +292,11 @@ impl Reader {
                 if self.seal.is_none() && self.grew()? {
                     continue;
                 }
-                self.tail = if self.seal.is_some() { Tail::Sealed } else { Tail::Unsealed };
+                self.tail = if self.seal.is_some() {
+                    Tail::Sealed
+                } else {
+                    Tail::Unsealed
+                };
                 return Ok(None);
             }
             let pos = self.pos;
@@ -311,23 +327,33 @@ impl Reader {
             if !indexed && rec.seq != self.next_seq {
                 return Err(self.corrupt(
                     pos,
-                    format!("sequence number {} where {} was expected", rec.seq, self.next_seq),
+                    format!(
+                        "sequence number {} where {} was expected",
+                        rec.seq, self.next_seq
+                    ),
                 ));
             }
             let id = rec.type_id as usize;
             match rec.defines {
                 Some(name) if id == self.types.len() => {
-                    self.types.push(std::str::from_utf8(name).expect("checked").into());
+                    self.types
+                        .push(std::str::from_utf8(name).expect("checked").into());
                 }
                 Some(name) if id < self.types.len() && *self.types[id].as_bytes() == *name => {}
-                Some(_) => return Err(self.corrupt(pos, format!("type id {id} defined out of order"))),
+                Some(_) => {
+                    return Err(self.corrupt(pos, format!("type id {id} defined out of order")))
+                }
                 None if id < self.types.len() => {}
-                None => return Err(self.corrupt(pos, format!("type id {id} used before it is defined"))),
+                None => {
+                    return Err(self.corrupt(pos, format!("type id {id} used before it is defined")))
+                }
             }
             if let (Some(i), Some(f)) = (filtered_cursor, self.filter.as_ref()) {
                 let cursors = f.cursors.as_ref().expect("indexed");
                 if *cursors[i].type_name != *self.types[id] {
-                    return Err(self.corrupt(pos, "per-type index points at a record of another type"));
+                    return Err(
+                        self.corrupt(pos, "per-type index points at a record of another type")
+                    );
                 }
             }
             self.pos = pos + total;
@@ -361,7 +387,11 @@ impl Reader {
         if self.seal.is_some() {
             return Ok(false);
         }
-        let len = self.file.metadata().map_err(|e| Error::io(&self.path, "stat", e))?.len();
+        let len = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io(&self.path, "stat", e))?
+            .len();
         if len == self.map.len() as u64 {
             return Ok(false);
         }
@@ -401,7 +431,9 @@ impl Reader {
                 pos,
                 format!("{why}; the next valid record starts at offset {next}"),
             )),
-            None if self.seal.is_some() => Err(self.corrupt(pos, format!("{why} inside a sealed segment"))),
+            None if self.seal.is_some() => {
+                Err(self.corrupt(pos, format!("{why} inside a sealed segment")))
+            }
             None => {
                 self.tail = Tail::Torn {
                     offset: pos as u64,
@@ -440,8 +472,15 @@ enum Step {
 impl Step {
     fn of(f: FrameAt<'_>) -> Step {
         match f {
-            FrameAt::Frame { kind: KIND_RECORD, total, .. } => Step::Record(total),
-            FrameAt::Frame { kind: KIND_SEAL_BEGIN, .. } => Step::SealBegin,
+            FrameAt::Frame {
+                kind: KIND_RECORD,
+                total,
+                ..
+            } => Step::Record(total),
+            FrameAt::Frame {
+                kind: KIND_SEAL_BEGIN,
+                ..
+            } => Step::SealBegin,
             FrameAt::Frame { .. } => Step::Bad("unexpected frame kind"),
             FrameAt::Incomplete => Step::Bad("frame extends past the end of the data"),
             FrameAt::Invalid(why) => Step::Bad(why),
@@ -450,7 +489,8 @@ impl Step {
 }
 
 fn valid_meta(meta: &[u8]) -> bool {
-    frame::MetaIter::new(meta).all(|(k, v)| std::str::from_utf8(k).is_ok() && std::str::from_utf8(v).is_ok())
+    frame::MetaIter::new(meta)
+        .all(|(k, v)| std::str::from_utf8(k).is_ok() && std::str::from_utf8(v).is_ok())
 }
 
 fn map_file(file: &File, path: &Path) -> Result<Mmap> {

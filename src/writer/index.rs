@@ -69,8 +69,16 @@ impl SegmentIndex {
         self.counts[t] += 1;
         self.bytes[t] += len;
         if offset >= self.next_sparse_at {
-            let max_ts_before = if self.record_count == 0 { i64::MIN } else { self.max_ts };
-            self.sparse.push(SparseEntry { seq, offset, max_ts_before });
+            let max_ts_before = if self.record_count == 0 {
+                i64::MIN
+            } else {
+                self.max_ts
+            };
+            self.sparse.push(SparseEntry {
+                seq,
+                offset,
+                max_ts_before,
+            });
             self.next_sparse_at = offset + self.sparse_interval;
         }
         if self.record_count == 0 {
@@ -114,10 +122,17 @@ impl SegmentIndex {
     /// Writes the seal after the records, which end at `records_end`, and
     /// returns the new file length. The caller syncs and, on error, cuts the
     /// file back to `records_end`.
-    pub fn write_seal(&self, file: &File, path: &Path, records_end: u64, type_names: &[Box<str>]) -> Result<u64> {
+    pub fn write_seal(
+        &self,
+        file: &File,
+        path: &Path,
+        records_end: u64,
+        type_names: &[Box<str>],
+    ) -> Result<u64> {
         let io = |what: &'static str| move |e| Error::io_at(path, records_end, what, e);
         let begin = seal::encode_seal_begin(self.record_count);
-        file.write_all_at(&begin, records_end).map_err(io("write seal"))?;
+        file.write_all_at(&begin, records_end)
+            .map_err(io("write seal"))?;
 
         // Lay out the per-type arrays, then scatter offsets into them through
         // one bounded buffer per type.
@@ -133,10 +148,19 @@ impl SegmentIndex {
             cursor: cursor.clone(),
             bufs: vec![Vec::new(); ntypes],
             crcs: vec![crc32fast::Hasher::new(); ntypes],
-            limit: (32usize << 20).checked_div(ntypes.max(1)).unwrap_or(4096).clamp(4096, 1 << 20),
+            limit: (32usize << 20)
+                .checked_div(ntypes.max(1))
+                .unwrap_or(4096)
+                .clamp(4096, 1 << 20),
         };
         if let Some(spill) = &self.spill {
-            let mut spilled = BufReader::with_capacity(1 << 20, ReadAt { file: spill, pos: 0 });
+            let mut spilled = BufReader::with_capacity(
+                1 << 20,
+                ReadAt {
+                    file: spill,
+                    pos: 0,
+                },
+            );
             let mut e = [0u8; SPILL_ENTRY_LEN];
             for _ in 0..self.spilled {
                 spilled.read_exact(&mut e).map_err(io("read index spill"))?;
@@ -155,7 +179,8 @@ impl SegmentIndex {
             e.encode(&mut sparse);
         }
         let sparse_offset = at;
-        file.write_all_at(&sparse, sparse_offset).map_err(io("write seal"))?;
+        file.write_all_at(&sparse, sparse_offset)
+            .map_err(io("write seal"))?;
         let dir_offset = sparse_offset + sparse.len() as u64;
 
         let dir = SealDirectory {
@@ -164,8 +189,16 @@ impl SegmentIndex {
             last_seq: self.last_seq,
             first_ts: self.first_ts,
             last_ts: self.last_ts,
-            min_ts: if self.record_count == 0 { 0 } else { self.min_ts },
-            max_ts: if self.record_count == 0 { 0 } else { self.max_ts },
+            min_ts: if self.record_count == 0 {
+                0
+            } else {
+                self.min_ts
+            },
+            max_ts: if self.record_count == 0 {
+                0
+            } else {
+                self.max_ts
+            },
             records_end,
             sparse_offset,
             sparse_count: self.sparse.len() as u64,
@@ -192,7 +225,8 @@ impl SegmentIndex {
             }
             .encode(),
         );
-        file.write_all_at(&tail, dir_offset).map_err(io("write seal"))?;
+        file.write_all_at(&tail, dir_offset)
+            .map_err(io("write seal"))?;
         Ok(dir_offset + tail.len() as u64)
     }
 

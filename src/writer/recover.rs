@@ -26,7 +26,10 @@ pub struct Recovered {
 
 /// Prepares `file` (locked, open read-write) for appending.
 pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Result<Recovered> {
-    let len = file.metadata().map_err(|e| Error::io(path, "stat", e))?.len();
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io(path, "stat", e))?
+        .len();
     let fresh = || SegmentIndex::new(opts.sparse_interval, opts.index_memory_entries);
     if len == 0 || torn_header(file, path, len)? {
         if len > 0 {
@@ -48,7 +51,10 @@ pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Resul
             .and_then(|()| file.sync_data())
             .map_err(|e| Error::io_at(path, 0, "write header", e))?;
         if created {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
         }
         return Ok(Recovered {
@@ -88,14 +94,19 @@ fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
     let mut head = Vec::new();
     let mut f = file;
     f.seek(SeekFrom::Start(0))
-        .and_then(|_| f.take(crate::format::MAX_HEADER_LEN as u64).read_to_end(&mut head))
+        .and_then(|_| {
+            f.take(crate::format::MAX_HEADER_LEN as u64)
+                .read_to_end(&mut head)
+        })
         .map_err(|e| Error::io(path, "read header", e))?;
     let prefix = &head[..head.len().min(MAGIC.len())];
     if !MAGIC.starts_with(prefix) {
         return Ok(false);
     }
     match SegmentHeader::decode(&head, path) {
-        Err(e) if e.kind() == ErrorKind::Truncated => Ok(len < crate::format::MAX_HEADER_LEN as u64),
+        Err(e) if e.kind() == ErrorKind::Truncated => {
+            Ok(len < crate::format::MAX_HEADER_LEN as u64)
+        }
         _ => Ok(false),
     }
 }
@@ -112,7 +123,9 @@ fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
         .truncate(true)
         .open(backup)
         .map_err(|e| Error::io(backup, "create backup of torn tail", e))?;
-    let mut src = file.try_clone().map_err(|e| Error::io(path, "read torn tail", e))?;
+    let mut src = file
+        .try_clone()
+        .map_err(|e| Error::io(path, "read torn tail", e))?;
     src.seek(SeekFrom::Start(from))
         .and_then(|_| std::io::copy(&mut (&src).take(to - from), &mut out))
         .map_err(|e| Error::io_at(path, from, "copy torn tail to backup", e))?;

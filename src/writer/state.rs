@@ -90,7 +90,11 @@ impl State {
 
     pub fn check_usable(&self) -> Result<()> {
         if self.file.is_none() {
-            return Err(Error::file(ErrorKind::Closed, &self.path, "writer is closed"));
+            return Err(Error::file(
+                ErrorKind::Closed,
+                &self.path,
+                "writer is closed",
+            ));
         }
         if let Some(p) = &self.poisoned {
             return Err(p.clone());
@@ -108,23 +112,33 @@ impl State {
         self.pending.clear();
         let result = self.encode_all(entries, now, write_through);
         // Keep every record on success; on failure only those whole in the file.
-        let keep_below = if result.is_ok() { u64::MAX } else { self.file_len };
+        let keep_below = if result.is_ok() {
+            u64::MAX
+        } else {
+            self.file_len
+        };
         let mut kept = 0;
         let mut defined = 0;
         for p in &self.pending {
             if p.offset + p.len > keep_below {
                 break;
             }
-            self.index.add(p.type_id, p.offset, p.seq, p.ts, p.len, &self.dir);
+            self.index
+                .add(p.type_id, p.offset, p.seq, p.ts, p.len, &self.dir);
             defined += p.defines as usize;
             kept += 1;
         }
         if let Some(first_lost) = self.pending.get(kept) {
             self.next_seq = first_lost.seq;
-            self.buf.truncate((first_lost.offset - self.file_len) as usize);
+            self.buf
+                .truncate((first_lost.offset - self.file_len) as usize);
             self.types.truncate(types_before + defined);
             if let Err(e) = result {
-                let msg = format!("{} ({kept} of {} records of this call were written)", e.message(), entries.len());
+                let msg = format!(
+                    "{} ({kept} of {} records of this call were written)",
+                    e.message(),
+                    entries.len()
+                );
                 return Err(Error::new(e.kind(), msg));
             }
         }
@@ -134,7 +148,11 @@ impl State {
     fn encode_all(&mut self, entries: &[Entry<'_>], now: i64, write_through: bool) -> Result<()> {
         for e in entries {
             if self.next_seq == u64::MAX {
-                return Err(Error::file(ErrorKind::InvalidArgument, &self.path, "sequence numbers exhausted"));
+                return Err(Error::file(
+                    ErrorKind::InvalidArgument,
+                    &self.path,
+                    "sequence numbers exhausted",
+                ));
             }
             let ty = self.types.lookup(e.type_name)?;
             let head = RecordHead {
@@ -271,7 +289,10 @@ impl State {
         if self.file.is_none() {
             return Ok(());
         }
-        let result = self.check_usable().and_then(|()| self.flush_buf()).and_then(|()| self.seal());
+        let result = self
+            .check_usable()
+            .and_then(|()| self.flush_buf())
+            .and_then(|()| self.seal());
         let file = self.file.take().expect("open");
         crate::sys::unlock(&file);
         drop(file);
@@ -279,7 +300,13 @@ impl State {
         self.buf = Vec::new();
         result.map_err(|e| {
             if lost > 0 {
-                Error::new(e.kind(), format!("{}; {lost} buffered bytes of records were not written", e.message()))
+                Error::new(
+                    e.kind(),
+                    format!(
+                        "{}; {lost} buffered bytes of records were not written",
+                        e.message()
+                    ),
+                )
             } else {
                 e
             }
@@ -309,7 +336,8 @@ impl State {
 fn complete_frames(buf: &[u8]) -> usize {
     let mut pos = 0;
     while let Some(len) = buf.get(pos..pos + 4) {
-        let end = pos + FRAME_HEADER_LEN + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+        let end =
+            pos + FRAME_HEADER_LEN + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
         if end > buf.len() {
             break;
         }

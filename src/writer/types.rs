@@ -16,7 +16,8 @@ impl Hasher for FxHasher {
         for chunk in bytes.chunks(8) {
             let mut b = [0u8; 8];
             b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
         }
     }
     fn finish(&self) -> u64 {
@@ -54,7 +55,10 @@ impl TypeTable {
     pub fn lookup(&mut self, name: &str) -> Result<TypeRef> {
         if let Some((last, id)) = &self.last {
             if **last == *name.as_bytes() {
-                return Ok(TypeRef { id: *id, defines: false });
+                return Ok(TypeRef {
+                    id: *id,
+                    defines: false,
+                });
             }
         }
         if let Some(&id) = self.ids.get(name.as_bytes()) {
@@ -86,7 +90,11 @@ impl TypeTable {
             let name = self.names.pop().expect("non-empty");
             self.ids.remove(name.as_bytes());
         }
-        if self.last.as_ref().is_some_and(|(_, id)| *id as usize >= len) {
+        if self
+            .last
+            .as_ref()
+            .is_some_and(|(_, id)| *id as usize >= len)
+        {
             self.last = None;
         }
     }
@@ -107,14 +115,42 @@ mod tests {
     #[test]
     fn lookup_define_truncate() {
         let mut t = TypeTable::default();
-        assert_eq!(t.lookup("a").unwrap(), TypeRef { id: 0, defines: true });
-        assert_eq!(t.lookup("a").unwrap().defines, true, "lookup alone defines nothing");
+        assert_eq!(
+            t.lookup("a").unwrap(),
+            TypeRef {
+                id: 0,
+                defines: true
+            }
+        );
+        assert_eq!(
+            t.lookup("a").unwrap().defines,
+            true,
+            "lookup alone defines nothing"
+        );
         t.define("a");
-        assert_eq!(t.lookup("a").unwrap(), TypeRef { id: 0, defines: false });
-        assert_eq!(t.lookup("b").unwrap(), TypeRef { id: 1, defines: true });
+        assert_eq!(
+            t.lookup("a").unwrap(),
+            TypeRef {
+                id: 0,
+                defines: false
+            }
+        );
+        assert_eq!(
+            t.lookup("b").unwrap(),
+            TypeRef {
+                id: 1,
+                defines: true
+            }
+        );
         t.define("b");
         t.truncate(1);
-        assert_eq!(t.lookup("b").unwrap(), TypeRef { id: 1, defines: true });
+        assert_eq!(
+            t.lookup("b").unwrap(),
+            TypeRef {
+                id: 1,
+                defines: true
+            }
+        );
         assert_eq!(t.lookup("a").unwrap().id, 0);
         assert!(t.lookup(&"x".repeat(MAX_TYPE_NAME_LEN + 1)).is_err());
     }
