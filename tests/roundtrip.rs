@@ -86,7 +86,14 @@ fn reopen_continues_sequence_and_keeps_everything() {
 #[test]
 fn type_filter_through_index_and_by_scan() {
     let p = tmp("filter");
-    write_n(&p, 3_000, Options { sparse_interval: 256, ..Options::default() });
+    write_n(
+        &p,
+        3_000,
+        Options {
+            sparse_interval: 256,
+            ..Options::default()
+        },
+    );
     let mut r = Reader::open(&p).unwrap();
     r.filter_types(&["quote"]);
     let mut seqs = vec![];
@@ -100,7 +107,14 @@ fn type_filter_through_index_and_by_scan() {
 #[test]
 fn seek_seq_and_time() {
     let p = tmp("seek");
-    write_n(&p, 5_000, Options { sparse_interval: 512, ..Options::default() });
+    write_n(
+        &p,
+        5_000,
+        Options {
+            sparse_interval: 512,
+            ..Options::default()
+        },
+    );
     let mut r = Reader::open(&p).unwrap();
     for target in [0u64, 1, 777, 4_999] {
         r.seek_seq(target).unwrap();
@@ -125,7 +139,10 @@ fn unsealed_is_read_by_scan_and_torn_tail_is_cut_with_backup() {
     std::fs::copy(&p, &crashed).unwrap();
     drop(w);
     let full = std::fs::metadata(&crashed).unwrap().len();
-    let f = std::fs::OpenOptions::new().write(true).open(&crashed).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&crashed)
+        .unwrap();
     f.set_len(full - 3).unwrap();
     drop(f);
     let mut r = Reader::open(&crashed).unwrap();
@@ -134,7 +151,9 @@ fn unsealed_is_read_by_scan_and_torn_tail_is_cut_with_backup() {
         n += 1;
     }
     assert_eq!(n, 9);
-    let Tail::Torn { offset, .. } = r.tail() else { panic!("{:?}", r.tail()) };
+    let Tail::Torn { offset, .. } = r.tail() else {
+        panic!("{:?}", r.tail())
+    };
     drop(r);
     let w = Writer::open(&crashed, Options::default()).unwrap();
     assert_eq!(w.next_seq(), 9);
@@ -156,15 +175,31 @@ fn second_writer_is_locked() {
 #[test]
 fn vectored_batch_large_and_empty_records() {
     let p = tmp("vec");
-    let opts = Options { buffer_size: 4096, durability: Durability::EveryN(7), ..Options::default() };
+    let opts = Options {
+        buffer_size: 4096,
+        durability: Durability::EveryN(7),
+        ..Options::default()
+    };
     let w = Writer::open(&p, opts).unwrap();
     let big = vec![7u8; 100_000];
-    assert_eq!(w.write_vectored("v", &[IoSlice::new(b"ab"), IoSlice::new(b""), IoSlice::new(b"cd")]).unwrap(), 0);
+    assert_eq!(
+        w.write_vectored(
+            "v",
+            &[IoSlice::new(b"ab"), IoSlice::new(b""), IoSlice::new(b"cd")]
+        )
+        .unwrap(),
+        0
+    );
     assert_eq!(w.write("big", &big).unwrap(), 1);
     assert_eq!(w.write("empty", b"").unwrap(), 2);
     let parts: [&[u8]; 1] = [b"x"];
     let batch: Vec<Entry> = (0..1000)
-        .map(|_| Entry { type_name: "b", meta: &[], timestamp_ns: None, parts: &parts })
+        .map(|_| Entry {
+            type_name: "b",
+            meta: &[],
+            timestamp_ns: None,
+            parts: &parts,
+        })
         .collect();
     assert_eq!(w.write_batch(&batch).unwrap(), 3);
     w.close().unwrap();
@@ -183,7 +218,14 @@ fn vectored_batch_large_and_empty_records() {
 #[test]
 fn oversized_record_is_refused_and_writer_continues() {
     let p = tmp("big");
-    let w = Writer::open(&p, Options { max_record_size: 1024, ..Options::default() }).unwrap();
+    let w = Writer::open(
+        &p,
+        Options {
+            max_record_size: 1024,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     let e = w.write("t", &[0u8; 2000]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::RecordTooLarge);
     assert_eq!(w.write("t", b"ok").unwrap(), 0);
@@ -193,7 +235,14 @@ fn oversized_record_is_refused_and_writer_continues() {
 fn durable_every_record_from_threads() {
     let p = tmp("threads");
     let w = std::sync::Arc::new(
-        Writer::open(&p, Options { durability: Durability::EveryRecord, ..Options::default() }).unwrap(),
+        Writer::open(
+            &p,
+            Options {
+                durability: Durability::EveryRecord,
+                ..Options::default()
+            },
+        )
+        .unwrap(),
     );
     let hs: Vec<_> = (0..4)
         .map(|t| {
@@ -216,4 +265,36 @@ fn durable_every_record_from_threads() {
         n += 1;
     }
     assert_eq!(n, 200);
+}
+
+#[test]
+fn damaged_header_length_is_not_mistaken_for_a_torn_header() {
+    let p = tmp("hdrlen");
+    write_n(&p, 5, Options::default());
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[13] = 0x40; // header_len now claims ~16 KiB, more than the file holds
+    std::fs::write(&p, &bytes).unwrap();
+    let e = Writer::open(&p, Options::default())
+        .err()
+        .expect("must refuse");
+    assert_ne!(e.kind(), ErrorKind::Locked);
+    assert_eq!(
+        std::fs::read(&p).unwrap(),
+        bytes,
+        "the file must be left untouched"
+    );
+}
+
+#[test]
+fn torn_header_is_rewritten() {
+    let p = tmp("tornhdr");
+    write_n(&p, 0, Options::default());
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &bytes[..20]).unwrap();
+    let w = Writer::open(&p, Options::default()).unwrap();
+    assert_eq!(w.write("t", b"x").unwrap(), 0);
+    w.close().unwrap();
+    assert!(std::path::Path::new(&format!("{}.corrupt-0", p.display())).exists());
+    let mut r = Reader::open(&p).unwrap();
+    assert_eq!(r.next().unwrap().unwrap().payload, b"x");
 }

@@ -75,8 +75,8 @@ pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Resul
     match reader.tail() {
         Tail::Torn { offset, len } => backup_and_cut(file, path, offset, offset + len)?,
         Tail::Sealed | Tail::SealDamaged { .. } => cut(file, path, records_end)?,
-        Tail::Unsealed => {}
-        Tail::Reading => unreachable!("the scan ran to its end"),
+        // The scan ran to its end, so `Reading` does not occur.
+        Tail::Unsealed | Tail::Reading => {}
     }
     let types = TypeTable::from_names(reader.types().to_vec());
     let next_seq = reader.next_seq();
@@ -89,7 +89,9 @@ pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Resul
 }
 
 /// A file that starts like a segment but ends inside its header: a writer
-/// died while creating it. Nothing but the header was ever written.
+/// died while creating it. Nothing but the header was ever written, so no
+/// valid record frame may appear anywhere in it (a damaged header length in
+/// a segment with records is corruption, not a torn header).
 fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
     let mut head = Vec::new();
     let mut f = file;
@@ -104,9 +106,9 @@ fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
         return Ok(false);
     }
     match SegmentHeader::decode(&head, path) {
-        Err(e) if e.kind() == ErrorKind::Truncated => {
-            Ok(len < crate::format::MAX_HEADER_LEN as u64)
-        }
+        Err(e) if e.kind() == ErrorKind::Truncated => Ok(len
+            < crate::format::MAX_HEADER_LEN as u64
+            && crate::format::frame::find_next_record(&head, MAGIC.len(), None).is_none()),
         _ => Ok(false),
     }
 }
