@@ -4,6 +4,7 @@
 
 CARGO      ?= cargo
 CC         ?= cc
+CXX        ?= c++
 PREFIX     ?= /usr/local
 CBINDGEN_VERSION := 0.29.4
 TOOLS      ?= $(HOME)/.cache/libbinlog-tools
@@ -46,6 +47,10 @@ check-header: $(CBINDGEN)
 	  echo "include/binlog.h is stale: run 'make header' and commit it"; \
 	  diff -u include/binlog.h target/binlog.h.fresh | head -40; exit 1; }
 	@echo "include/binlog.h matches a fresh cbindgen $(CBINDGEN_VERSION) generation"
+	@printf '#include <binlog.h>\nint main(void) { return binlog_version() == 0; }\n' > target/header_only.c
+	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only target/header_only.c
+	$(CXX) -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only -x c++ target/header_only.c
+	@echo "include/binlog.h compiles alone as C99 and C++11 with -Wall -Wextra -Werror"
 
 # --- examples --------------------------------------------------------------
 $(BUILD)/examples/%: examples/%.c include/binlog.h lib

@@ -4,11 +4,12 @@
  * Generated from src/ffi by cbindgen; do not edit (run `make header`).
  *
  * Conventions: every function returns a binlog_result (BINLOG_OK on success)
- * except binlog_version, binlog_last_error and the *_free functions; outputs
+ * except binlog_version, binlog_last_error and the _free functions; outputs
  * are written only on success; on failure binlog_last_error() describes the
  * problem, naming the file and byte offset where there is one.
- * Lifetimes: handles from *_open/*_new are released with *_free (after
- * *_close for writers and readers); *_close and *_free accept NULL.
+ * Lifetimes: handles from the _open and _new functions are released with the
+ * _free functions (after _close for writers and readers); _close and _free
+ * accept NULL.
  */
 
 #ifndef BINLOG_H

@@ -4,7 +4,7 @@ use super::boundary::{array, bytes, c_path, call, call_void, handle, put, utf8};
 use super::options::binlog_options;
 use super::result::binlog_result::{self, BINLOG_OK};
 use super::types::{binlog_entry, binlog_iovec, binlog_meta, BINLOG_TIME_NOW};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
 use crate::writer::{Entry, Writer};
 
@@ -178,6 +178,9 @@ pub extern "C" fn binlog_writer_next_seq(w: *const binlog_writer, out: *mut u64)
         if out.is_null() {
             return Err(super::boundary::null("out"));
         }
+        if w.inner.is_closed() {
+            return Err(closed());
+        }
         unsafe { put(out, w.inner.next_seq()) };
         Ok(BINLOG_OK)
     })
@@ -194,6 +197,9 @@ pub extern "C" fn binlog_writer_durable_seq(
         let w = unsafe { handle(w, "writer") }?;
         if out.is_null() {
             return Err(super::boundary::null("out"));
+        }
+        if w.inner.is_closed() {
+            return Err(closed());
         }
         unsafe { put(out, w.inner.durable_seq()) };
         Ok(BINLOG_OK)
@@ -221,4 +227,8 @@ pub extern "C" fn binlog_writer_free(w: *mut binlog_writer) {
             drop(unsafe { Box::from_raw(w) });
         }
     })
+}
+
+fn closed() -> Error {
+    Error::new(ErrorKind::Closed, "writer is closed")
 }

@@ -194,11 +194,21 @@ impl Writer {
     /// Flushes and fdatasyncs: every record written so far is on stable
     /// storage when this returns.
     pub fn sync(&self) -> Result<()> {
-        let to = self.shared.state.lock().next_seq;
+        let to = {
+            let st = self.shared.state.lock();
+            st.check_usable()?;
+            st.next_seq
+        };
         self.shared.sync_upto(to)
     }
 
-    /// Sequence number the next record will get.
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.state.lock().file.is_none()
+    }
+
+    /// Sequence number the next record will get (after `close`: one past
+    /// the last record written).
     pub fn next_seq(&self) -> u64 {
         self.shared.state.lock().next_seq
     }

@@ -1,0 +1,901 @@
+/*
+ * test_errors.c: every error path of the libbinlog C ABI, each with its own
+ * result code, a fresh non-empty binlog_last_error() (naming the file where
+ * there is one), and outputs left untouched on failure.
+ *
+ * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * end. Exits 0 when every check passed; prints "N passed, M failed".
+ */
+#define _XOPEN_SOURCE 700
+
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "binlog.h"
+#include "check.h"
+
+#define U(s) ((const uint8_t *)(s))
+/* A C string literal as (pointer, length) without its NUL. */
+#define LIT(s) U(s), (sizeof(s) - 1)
+
+/* Values an output parameter holds before a failing call, and after it. */
+#define SEQ_SENTINEL UINT64_C(0xdeadbeefcafef00d)
+#define PTR_SENTINEL(T) ((T *)(uintptr_t)0x5e5e5e50)
+
+static char tmpdir[] = "/tmp/binlog-test-errors-XXXXXX";
+static int tmpdir_made;
+
+static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static void remove_tmpdir(void) {
+    if (tmpdir_made) {
+        nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tmpdir_made = 0;
+    }
+}
+
+typedef struct {
+    char s[512];
+} path_t;
+
+static path_t path_of(const char *name) {
+    path_t p;
+    snprintf(p.s, sizeof p.s, "%s/%s", tmpdir, name);
+    return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                      */
+
+static uint8_t *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf != NULL && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = n > 0 ? (size_t)n : 0;
+    return buf;
+}
+
+static int write_file(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (f == NULL) {
+        return 0;
+    }
+    int ok = fwrite(data, 1, len, f) == len;
+    return fclose(f) == 0 && ok;
+}
+
+/* Copies the first `len` bytes of src to dst (all of them if len is SIZE_MAX). */
+static int copy_file(const char *src, const char *dst, size_t len) {
+    size_t n = 0;
+    uint8_t *b = read_file(src, &n);
+    if (b == NULL) {
+        return 0;
+    }
+    int ok = write_file(dst, b, len < n ? len : n);
+    free(b);
+    return ok;
+}
+
+/* Sets the byte at `off` to `value` (or XORs it with `mask` if value < 0). */
+static int poke(const char *path, size_t off, int value, uint8_t mask) {
+    size_t n = 0;
+    uint8_t *b = read_file(path, &n);
+    int ok = b != NULL && off < n;
+    if (ok) {
+        b[off] = value >= 0 ? (uint8_t)value : (uint8_t)(b[off] ^ mask);
+        ok = write_file(path, b, n);
+    }
+    free(b);
+    return ok;
+}
+
+static int same_contents(const char *path, const void *data, size_t len) {
+    size_t n = 0;
+    uint8_t *b = read_file(path, &n);
+    int same = b != NULL && n == len && (len == 0 || memcmp(b, data, len) == 0);
+    free(b);
+    return same;
+}
+
+static int exists(const char *path) {
+    return access(path, F_OK) == 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Error checks                                                               */
+
+/* A failing call whose message marks binlog_last_error() as stale: every
+ * checked error must replace it with its own. */
+#define PRIMER "binlog-stale-message-primer"
+static void prime(void) {
+    binlog_reader *r = NULL;
+    if (binlog_reader_open("/nonexistent-" PRIMER "/x", &r) == BINLOG_OK) {
+        binlog_reader_free(r);
+    }
+}
+
+/* The call failed with `code`, and binlog_last_error() is a fresh, non-empty
+ * message that contains `needle` (when not NULL). */
+static void check_msg_(const char *needle, const char *file, int line, const char *call) {
+    const char *msg = binlog_last_error();
+    char what[600];
+    snprintf(what, sizeof what, "binlog_last_error() after %s is a fresh non-empty message", call);
+    check_report_(msg != NULL && msg[0] != '\0' && strstr(msg, PRIMER) == NULL, file, line, what);
+    if (needle != NULL) {
+        check_contains_(msg, needle, file, line, "binlog_last_error()");
+    }
+}
+
+static void check_err_(binlog_result got, binlog_result code, const char *needle, const char *file,
+                       int line, const char *call) {
+    check_rc_(got, code, file, line, call);
+    check_msg_(needle, file, line, call);
+}
+
+#define CHECK_ERR(call, code, needle)                                                              \
+    check_err_((prime(), (call)), (code), (needle), __FILE__, __LINE__, #call)
+
+/* Opening `path` fails with `code` (any error if code is BINLOG_OK), a fresh
+ * message names the file, and the out handle is untouched. */
+static void reader_open_fails_at(const char *path, binlog_result code, int line) {
+    binlog_reader *r = PTR_SENTINEL(binlog_reader);
+    prime();
+    binlog_result rc = binlog_reader_open(path, &r);
+    if (code == BINLOG_OK) {
+        check_report_(rc != BINLOG_OK && rc != BINLOG_END, __FILE__, line,
+                      "binlog_reader_open failed");
+    } else {
+        check_rc_(rc, code, __FILE__, line, "binlog_reader_open");
+    }
+    check_msg_(path, __FILE__, line, "binlog_reader_open");
+    check_report_(r == PTR_SENTINEL(binlog_reader), __FILE__, line,
+                  "binlog_reader_open left *out untouched");
+    if (rc == BINLOG_OK && r != NULL) {
+        binlog_reader_free(r);
+    }
+}
+
+static void writer_open_fails_at(const char *path, binlog_result code, int line) {
+    binlog_writer *w = PTR_SENTINEL(binlog_writer);
+    prime();
+    binlog_result rc = binlog_writer_open(path, NULL, &w);
+    if (code == BINLOG_OK) {
+        check_report_(rc != BINLOG_OK && rc != BINLOG_END, __FILE__, line,
+                      "binlog_writer_open failed");
+    } else {
+        check_rc_(rc, code, __FILE__, line, "binlog_writer_open");
+    }
+    check_msg_(path, __FILE__, line, "binlog_writer_open");
+    check_report_(w == PTR_SENTINEL(binlog_writer), __FILE__, line,
+                  "binlog_writer_open left *out untouched");
+    if (rc == BINLOG_OK && w != NULL) {
+        binlog_writer_free(w);
+    }
+}
+
+#define READER_OPEN_FAILS(path, code) reader_open_fails_at((path), (code), __LINE__)
+#define WRITER_OPEN_FAILS(path, code) writer_open_fails_at((path), (code), __LINE__)
+
+/* ------------------------------------------------------------------------ */
+/* Fixtures                                                                   */
+
+/* A sealed segment of `n` records: types "a"/"b" alternating, payload
+ * "record-payload-<i>", log name "errlog". */
+static void make_segment(const char *path, int n) {
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    REQUIRE_OK(binlog_options_set_log_name(o, LIT("errlog")));
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open(path, o, &w));
+    binlog_options_free(o);
+    for (int i = 0; i < n; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "record-payload-%d", i);
+        REQUIRE_OK(binlog_writer_write(w, U(i % 2 ? "b" : "a"), 1, U(p), strlen(p), NULL));
+    }
+    REQUIRE_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
+/* The offsets of a readable segment's records; returns how many. */
+static size_t record_offsets(const char *path, uint64_t *off, size_t max) {
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(path, &r));
+    size_t n = 0;
+    binlog_record rec;
+    while (n < max && binlog_reader_next(r, &rec) == BINLOG_OK) {
+        off[n++] = rec.offset;
+    }
+    binlog_reader_free(r);
+    return n;
+}
+
+/* Reads the next record and checks its seq and payload. */
+static void expect_record_at(binlog_reader *r, uint64_t seq, int line) {
+    binlog_record rec;
+    memset(&rec, 0, sizeof rec);
+    char p[32];
+    snprintf(p, sizeof p, "record-payload-%d", (int)seq);
+    if (check_rc_(binlog_reader_next(r, &rec), BINLOG_OK, __FILE__, line, "binlog_reader_next")) {
+        check_eq_u_(rec.seq, seq, __FILE__, line, "rec.seq", "seq");
+        check_str_(rec.payload, rec.payload_len, p, __FILE__, line, "rec.payload");
+    }
+}
+
+#define EXPECT_RECORD(r, seq) expect_record_at((r), (seq), __LINE__)
+
+static int record_untouched(const binlog_record *rec) {
+    binlog_record s;
+    memset(&s, 0xa5, sizeof s);
+    return memcmp(rec, &s, sizeof s) == 0;
+}
+
+static int tail_untouched(const binlog_tail *t) {
+    binlog_tail s;
+    memset(&s, 0xa5, sizeof s);
+    return memcmp(t, &s, sizeof s) == 0;
+}
+
+/* ------------------------------------------------------------------------ */
+
+/* NULL for every pointer parameter of the options functions, and refused
+ * option values; a failed setter changes nothing. */
+static void test_options_errors(void) {
+    binlog_options *o = NULL;
+    CHECK_ERR(binlog_options_new(NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+    REQUIRE_OK(binlog_options_new(&o));
+    CHECK_OK(binlog_options_set_log_name(o, LIT("keep")));
+
+    CHECK_ERR(binlog_options_set_log_name(NULL, LIT("x")), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_log_name(o, NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_content_type(NULL, LIT("x")), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_content_type(o, NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_add_param(NULL, LIT("k"), LIT("v")), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_add_param(o, NULL, 1, LIT("v")), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_add_param(o, LIT("k"), NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_max_record_size(NULL, 4096), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_buffer_size(NULL, 0), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_durability(NULL, BINLOG_DURABILITY_NONE, 0),
+              BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_first_seq(NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_segment_no(NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_created_ns(NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_sparse_interval(NULL, 1024), BINLOG_ERR_NULL_POINTER, "NULL");
+
+    /* invalid UTF-8 */
+    static const uint8_t bad[3] = {'x', 0xff, 0xfe};
+    CHECK_ERR(binlog_options_set_log_name(o, bad, 3), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    CHECK_ERR(binlog_options_set_content_type(o, bad, 3), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    CHECK_ERR(binlog_options_add_param(o, bad, 3, LIT("v")), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    CHECK_ERR(binlog_options_add_param(o, LIT("k"), bad, 3), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+
+    /* values outside what the options accept */
+    CHECK_ERR(binlog_options_set_durability(o, 99, 0), BINLOG_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_ERR(binlog_options_set_durability(o, BINLOG_DURABILITY_EVERY_N, 0),
+              BINLOG_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_ERR(binlog_options_set_durability(o, BINLOG_DURABILITY_EVERY_N, UINT64_C(1) << 32),
+              BINLOG_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_ERR(binlog_options_set_durability(o, BINLOG_DURABILITY_INTERVAL_MS, 0),
+              BINLOG_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_ERR(binlog_options_set_max_record_size(o, 1), BINLOG_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_ERR(binlog_options_set_max_record_size(o, 63), BINLOG_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_ERR(binlog_options_set_max_record_size(o, (UINT64_C(1) << 32) + 8),
+              BINLOG_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_ERR(binlog_options_set_buffer_size(o, ((size_t)1 << 30) + 1), BINLOG_ERR_INVALID_ARGUMENT,
+              NULL);
+    CHECK_ERR(binlog_options_set_sparse_interval(o, 0), BINLOG_ERR_INVALID_ARGUMENT, NULL);
+    /* the limits themselves are accepted (and the last valid value stays) */
+    CHECK_OK(binlog_options_set_max_record_size(o, (UINT64_C(1) << 32) + 7));
+    CHECK_OK(binlog_options_set_max_record_size(o, 64));
+    CHECK_OK(binlog_options_set_max_record_size(o, 4096));
+
+    /* None of the failed calls changed the options: log name "keep", no
+     * parameters, durability NONE, 4096-byte records, default buffer. */
+    path_t p = path_of("options-kept.binlog");
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open(p.s, o, &w));
+    binlog_options_free(o);
+    static uint8_t payload[3000];
+    uint64_t durable = SEQ_SENTINEL;
+    CHECK_OK(binlog_writer_write(w, LIT("t"), payload, sizeof payload, NULL));
+    CHECK_OK(binlog_writer_durable_seq(w, &durable));
+    CHECK_EQ_U(durable, 0);
+    /* Still buffered (the buffer size did not become 0): a reader sees nothing. */
+    binlog_reader *r = NULL;
+    binlog_record rec;
+    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    CHECK_RC(binlog_reader_next(r, &rec), BINLOG_END);
+    binlog_reader_free(r);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+    size_t len = 0;
+    uint8_t *b = read_file(p.s, &len);
+    REQUIRE(b != NULL && len > 80);
+    CHECK(b[44] == 4 && b[45] == 0 && memcmp(b + 46, "keep", 4) == 0); /* log name */
+    CHECK(b[50] == 0 && b[51] == 0);                                    /* content type "" */
+    size_t wl = (size_t)b[52] | (size_t)b[53] << 8;                     /* writer */
+    REQUIRE(54 + wl + 2 <= len);
+    CHECK(b[54 + wl] == 0 && b[55 + wl] == 0); /* no parameters */
+    free(b);
+}
+
+/* NULL for every pointer parameter of the writer functions. */
+static void test_writer_null(void) {
+    path_t p = path_of("writer-null.binlog");
+    binlog_writer *w = PTR_SENTINEL(binlog_writer);
+    CHECK_ERR(binlog_writer_open(NULL, NULL, &w), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK(w == PTR_SENTINEL(binlog_writer));
+    CHECK_ERR(binlog_writer_open(p.s, NULL, NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK(!exists(p.s)); /* refused before anything was created */
+
+    REQUIRE_OK(binlog_writer_open(p.s, NULL, &w));
+    uint64_t seq = SEQ_SENTINEL, next = 0, good = 0;
+
+    /* write: writer, type name and payload */
+    CHECK_ERR(binlog_writer_write(NULL, LIT("t"), LIT("p"), &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_write(w, NULL, 1, LIT("p"), &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_write(w, LIT("t"), NULL, 1, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_EQ_U(seq, SEQ_SENTINEL);
+    CHECK_OK(binlog_writer_write(w, LIT("t"), NULL, 0, &seq)); /* NULL with length 0 is fine */
+    CHECK_EQ_U(seq, good++);
+    CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("p"), NULL)); /* seq_out is optional */
+    good++;
+
+    /* writev: writer, type name, the vector and a part's base */
+    binlog_iovec iov[2] = {{U("ab"), 2}, {NULL, 3}};
+    seq = SEQ_SENTINEL;
+    CHECK_ERR(binlog_writer_writev(NULL, LIT("t"), iov, 1, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_writev(w, NULL, 1, iov, 1, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_writev(w, LIT("t"), NULL, 2, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_writev(w, LIT("t"), iov, 2, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_EQ_U(seq, SEQ_SENTINEL);
+    iov[1].len = 0;
+    CHECK_OK(binlog_writer_writev(w, LIT("t"), iov, 2, &seq)); /* NULL base, length 0 */
+    CHECK_EQ_U(seq, good++);
+    CHECK_OK(binlog_writer_writev(w, LIT("t"), iov, 2, NULL));
+    good++;
+
+    /* write_entry: writer, entry, and every pointer inside the entry */
+    binlog_meta meta[2] = {{U("k"), 1, U("v"), 1}, {U("k2"), 2, U("v2"), 2}};
+    binlog_iovec parts[2] = {{U("ab"), 2}, {U("cd"), 2}};
+    binlog_entry e;
+#define RESET_ENTRY()                                                                              \
+    do {                                                                                           \
+        memset(&e, 0, sizeof e);                                                                   \
+        e.type_name = U("t");                                                                      \
+        e.type_len = 1;                                                                            \
+        e.meta = meta;                                                                             \
+        e.meta_count = 2;                                                                          \
+        e.payload = U("payload");                                                                  \
+        e.payload_len = 7;                                                                         \
+        e.timestamp_ns = 5;                                                                        \
+    } while (0)
+    seq = SEQ_SENTINEL;
+    RESET_ENTRY();
+    CHECK_ERR(binlog_writer_write_entry(NULL, &e, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_write_entry(w, NULL, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    e.type_name = NULL;
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    RESET_ENTRY();
+    e.payload = NULL;
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    RESET_ENTRY();
+    e.meta = NULL;
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    RESET_ENTRY();
+    meta[1].key = NULL;
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    meta[1].key = U("k2");
+    meta[1].value = NULL;
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    meta[1].value = U("v2");
+    e.part_count = 2; /* parts NULL */
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    e.parts = parts;
+    parts[1].base = NULL;
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    parts[1].base = U("cd");
+    CHECK_EQ_U(seq, SEQ_SENTINEL);
+    RESET_ENTRY();
+    e.payload = NULL;
+    e.payload_len = 0;
+    CHECK_OK(binlog_writer_write_entry(w, &e, &seq)); /* NULL payload, length 0 */
+    CHECK_EQ_U(seq, good++);
+    CHECK_OK(binlog_writer_write_entry(w, &e, NULL));
+    good++;
+
+    /* write_batch: writer, entries, and a bad second entry writes nothing */
+    binlog_entry batch[2];
+    RESET_ENTRY();
+    batch[0] = e;
+    batch[1] = e;
+    batch[1].payload = NULL;
+    seq = SEQ_SENTINEL;
+    CHECK_ERR(binlog_writer_write_batch(NULL, batch, 1, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_write_batch(w, NULL, 2, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_write_batch(w, batch, 2, &seq), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_EQ_U(seq, SEQ_SENTINEL);
+    CHECK_OK(binlog_writer_write_batch(w, batch, 1, NULL)); /* first_seq_out is optional */
+    good++;
+#undef RESET_ENTRY
+
+    /* flush, sync, next_seq, durable_seq */
+    CHECK_ERR(binlog_writer_flush(NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_sync(NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+    next = SEQ_SENTINEL;
+    CHECK_ERR(binlog_writer_next_seq(NULL, &next), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_next_seq(w, NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_durable_seq(NULL, &next), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_writer_durable_seq(w, NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_EQ_U(next, SEQ_SENTINEL);
+
+    /* Only the successful calls wrote records. */
+    CHECK_OK(binlog_writer_next_seq(w, &next));
+    CHECK_EQ_U(next, good);
+    CHECK_OK(binlog_writer_close(NULL)); /* NULL is accepted */
+    binlog_writer_free(NULL);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    binlog_record rec;
+    uint64_t count = 0;
+    while (binlog_reader_next(r, &rec) == BINLOG_OK) {
+        count++;
+    }
+    CHECK_EQ_U(count, good);
+    binlog_reader_free(r);
+}
+
+/* NULL for every pointer parameter of the reader functions. */
+static void test_reader_null(void) {
+    path_t p = path_of("reader-null.binlog");
+    make_segment(p.s, 4);
+    binlog_reader *r = PTR_SENTINEL(binlog_reader);
+    CHECK_ERR(binlog_reader_open(NULL, &r), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK(r == PTR_SENTINEL(binlog_reader));
+    CHECK_ERR(binlog_reader_open(p.s, NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+    REQUIRE_OK(binlog_reader_open(p.s, &r));
+
+    binlog_record rec;
+    memset(&rec, 0xa5, sizeof rec);
+    CHECK_ERR(binlog_reader_next(NULL, &rec), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK(record_untouched(&rec));
+    CHECK_ERR(binlog_reader_next(r, NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_reader_seek_seq(NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_reader_seek_time(NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
+    binlog_iovec types[2] = {{U("b"), 1}, {NULL, 1}};
+    CHECK_ERR(binlog_reader_filter_types(NULL, types, 1), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_reader_filter_types(r, NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_reader_filter_types(r, types, 2), BINLOG_ERR_NULL_POINTER, "NULL");
+    binlog_tail tail;
+    memset(&tail, 0xa5, sizeof tail);
+    CHECK_ERR(binlog_reader_tail(NULL, &tail), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK(tail_untouched(&tail));
+    CHECK_ERR(binlog_reader_tail(r, NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+
+    /* The failed calls moved nothing and set no filter: record 0 (type "a")
+     * comes first, then every record. */
+    EXPECT_RECORD(r, 0);
+    EXPECT_RECORD(r, 1);
+    EXPECT_RECORD(r, 2);
+    EXPECT_RECORD(r, 3);
+    CHECK_RC(binlog_reader_next(r, &rec), BINLOG_END);
+    CHECK_OK(binlog_reader_close(NULL)); /* NULL is accepted */
+    binlog_reader_free(NULL);
+    CHECK_OK(binlog_reader_close(r));
+    binlog_reader_free(r);
+}
+
+/* Invalid UTF-8 in a type name, metadata or a filter. */
+static void test_invalid_utf8(void) {
+    path_t p = path_of("utf8.binlog");
+    static const uint8_t bad[4] = {'o', 'k', 0xc3, 0x28}; /* a broken 2-byte sequence */
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open(p.s, NULL, &w));
+    uint64_t seq = SEQ_SENTINEL;
+    CHECK_ERR(binlog_writer_write(w, bad, 4, LIT("p"), &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    binlog_iovec iov = {U("p"), 1};
+    CHECK_ERR(binlog_writer_writev(w, bad, 4, &iov, 1, &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    binlog_meta meta = {U("k"), 1, U("v"), 1};
+    binlog_entry e;
+    memset(&e, 0, sizeof e);
+    e.type_name = bad;
+    e.type_len = 4;
+    e.payload = U("p");
+    e.payload_len = 1;
+    e.timestamp_ns = BINLOG_TIME_NOW;
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    e.type_name = U("t");
+    e.type_len = 1;
+    e.meta = &meta;
+    e.meta_count = 1;
+    meta.key = bad;
+    meta.key_len = 4;
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    meta.key = U("k");
+    meta.key_len = 1;
+    meta.value = bad;
+    meta.value_len = 4;
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    binlog_entry batch[2] = {e, e};
+    meta.value = U("v");
+    meta.value_len = 1;
+    batch[0].meta = NULL;
+    batch[0].meta_count = 0;
+    batch[1].type_name = bad; /* the first entry is fine, the second is not */
+    batch[1].type_len = 4;
+    CHECK_ERR(binlog_writer_write_batch(w, batch, 2, &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    CHECK_EQ_U(seq, SEQ_SENTINEL);
+    uint64_t next = SEQ_SENTINEL;
+    CHECK_OK(binlog_writer_next_seq(w, &next));
+    CHECK_EQ_U(next, 0); /* nothing was written */
+    CHECK_OK(binlog_writer_write(w, bad, 2, LIT("p"), &seq)); /* its valid prefix "ok" is fine */
+    CHECK_EQ_U(seq, 0);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    binlog_iovec types[2] = {{U("ok"), 2}, {bad, 4}};
+    CHECK_ERR(binlog_reader_filter_types(r, types, 2), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    binlog_record rec;
+    memset(&rec, 0, sizeof rec);
+    CHECK_OK(binlog_reader_next(r, &rec));
+    CHECK_STR(rec.type_name, rec.type_len, "ok");
+    CHECK_RC(binlog_reader_next(r, &rec), BINLOG_END);
+    binlog_reader_free(r);
+}
+
+/* Every call on a closed writer or reader. */
+static void test_closed(void) {
+    path_t p = path_of("closed.binlog");
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open(p.s, NULL, &w));
+    CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("record-payload-0"), NULL));
+    CHECK_OK(binlog_writer_close(w));
+
+    uint64_t seq = SEQ_SENTINEL;
+    CHECK_ERR(binlog_writer_write(w, LIT("t"), LIT("p"), &seq), BINLOG_ERR_CLOSED, p.s);
+    binlog_iovec iov = {U("p"), 1};
+    CHECK_ERR(binlog_writer_writev(w, LIT("t"), &iov, 1, &seq), BINLOG_ERR_CLOSED, p.s);
+    binlog_entry e;
+    memset(&e, 0, sizeof e);
+    e.type_name = U("t");
+    e.type_len = 1;
+    e.timestamp_ns = BINLOG_TIME_NOW;
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_writer_write_batch(w, &e, 1, &seq), BINLOG_ERR_CLOSED, p.s);
+    CHECK_EQ_U(seq, SEQ_SENTINEL);
+    CHECK_ERR(binlog_writer_flush(w), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_writer_sync(w), BINLOG_ERR_CLOSED, p.s);
+    uint64_t next = SEQ_SENTINEL, durable = SEQ_SENTINEL;
+    CHECK_ERR(binlog_writer_next_seq(w, &next), BINLOG_ERR_CLOSED, NULL);
+    CHECK_EQ_U(next, SEQ_SENTINEL);
+    CHECK_ERR(binlog_writer_durable_seq(w, &durable), BINLOG_ERR_CLOSED, NULL);
+    CHECK_EQ_U(durable, SEQ_SENTINEL);
+    CHECK_OK(binlog_writer_close(w)); /* closing twice is OK */
+    binlog_writer_free(w);
+
+    /* The segment holds the one record and its seal. */
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    EXPECT_RECORD(r, 0);
+    CHECK_OK(binlog_reader_close(r));
+    binlog_record rec;
+    memset(&rec, 0xa5, sizeof rec);
+    CHECK_ERR(binlog_reader_next(r, &rec), BINLOG_ERR_CLOSED, NULL);
+    CHECK(record_untouched(&rec));
+    CHECK_ERR(binlog_reader_seek_seq(r, 0), BINLOG_ERR_CLOSED, NULL);
+    CHECK_ERR(binlog_reader_seek_time(r, 0), BINLOG_ERR_CLOSED, NULL);
+    binlog_iovec t = {U("t"), 1};
+    CHECK_ERR(binlog_reader_filter_types(r, &t, 1), BINLOG_ERR_CLOSED, NULL);
+    binlog_tail tail;
+    memset(&tail, 0xa5, sizeof tail);
+    CHECK_ERR(binlog_reader_tail(r, &tail), BINLOG_ERR_CLOSED, NULL);
+    CHECK(tail_untouched(&tail));
+    CHECK_OK(binlog_reader_close(r)); /* closing twice is OK */
+    binlog_reader_free(r);
+}
+
+/* A second writer on the same segment; the lock goes with close. */
+static void test_locked(void) {
+    path_t p = path_of("locked.binlog");
+    binlog_writer *w1 = NULL;
+    REQUIRE_OK(binlog_writer_open(p.s, NULL, &w1));
+    CHECK_OK(binlog_writer_write(w1, LIT("t"), LIT("record-payload-0"), NULL));
+    WRITER_OPEN_FAILS(p.s, BINLOG_ERR_LOCKED);
+    binlog_writer *w2 = PTR_SENTINEL(binlog_writer);
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    CHECK_OK(binlog_options_set_first_seq(o, 100));
+    CHECK_ERR(binlog_writer_open(p.s, o, &w2), BINLOG_ERR_LOCKED, p.s);
+    CHECK(w2 == PTR_SENTINEL(binlog_writer));
+    binlog_options_free(o);
+    /* The first writer was not disturbed. */
+    CHECK_OK(binlog_writer_write(w1, LIT("t"), LIT("record-payload-1"), NULL));
+    CHECK_OK(binlog_writer_close(w1)); /* releases the lock (the handle lives on) */
+
+    w2 = NULL;
+    CHECK_OK(binlog_writer_open(p.s, NULL, &w2));
+    REQUIRE(w2 != NULL);
+    uint64_t seq = SEQ_SENTINEL;
+    CHECK_OK(binlog_writer_write(w2, LIT("t"), LIT("record-payload-2"), &seq));
+    CHECK_EQ_U(seq, 2);
+    CHECK_OK(binlog_writer_close(w2));
+    binlog_writer_free(w2);
+    binlog_writer_free(w1);
+
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    EXPECT_RECORD(r, 0);
+    EXPECT_RECORD(r, 1);
+    EXPECT_RECORD(r, 2);
+    binlog_record rec;
+    CHECK_RC(binlog_reader_next(r, &rec), BINLOG_END);
+    binlog_reader_free(r);
+}
+
+/* Files that are not (whole) segments. */
+static void test_bad_files(void) {
+    path_t seg = path_of("source.binlog");
+    make_segment(seg.s, 3);
+
+    /* missing file; a writer in a missing directory */
+    path_t missing = path_of("missing.binlog");
+    READER_OPEN_FAILS(missing.s, BINLOG_ERR_NOT_FOUND);
+    path_t nodir = path_of("no-such-dir/x.binlog");
+    WRITER_OPEN_FAILS(nodir.s, BINLOG_ERR_NOT_FOUND);
+
+    /* a foreign file: neither reader nor writer takes it, nor changes it */
+    static const char text[] = "hello, this is a text file and not a segment\n";
+    path_t foreign = path_of("foreign.txt");
+    REQUIRE(write_file(foreign.s, text, sizeof text - 1));
+    READER_OPEN_FAILS(foreign.s, BINLOG_ERR_NOT_A_BINLOG);
+    WRITER_OPEN_FAILS(foreign.s, BINLOG_ERR_NOT_A_BINLOG);
+    CHECK(same_contents(foreign.s, text, sizeof text - 1));
+
+    /* an empty file, and files cut inside the header */
+    path_t empty = path_of("empty.binlog");
+    REQUIRE(write_file(empty.s, "", 0));
+    READER_OPEN_FAILS(empty.s, BINLOG_ERR_TRUNCATED);
+    path_t cut5 = path_of("cut5.binlog");
+    REQUIRE(copy_file(seg.s, cut5.s, 5)); /* inside the magic */
+    READER_OPEN_FAILS(cut5.s, BINLOG_ERR_TRUNCATED);
+    path_t cut30 = path_of("cut30.binlog");
+    REQUIRE(copy_file(seg.s, cut30.s, 30)); /* inside the fixed fields */
+    READER_OPEN_FAILS(cut30.s, BINLOG_ERR_TRUNCATED);
+    path_t cut50 = path_of("cut50.binlog");
+    REQUIRE(copy_file(seg.s, cut50.s, 50)); /* inside the log name */
+    READER_OPEN_FAILS(cut50.s, BINLOG_ERR_TRUNCATED);
+
+    /* another major version of the format: refused, and left as it is */
+    path_t v2 = path_of("v2.binlog");
+    REQUIRE(copy_file(seg.s, v2.s, SIZE_MAX));
+    REQUIRE(poke(v2.s, 8, 2, 0));
+    size_t len = 0;
+    uint8_t *before = read_file(v2.s, &len);
+    REQUIRE(before != NULL);
+    READER_OPEN_FAILS(v2.s, BINLOG_ERR_UNSUPPORTED_VERSION);
+    WRITER_OPEN_FAILS(v2.s, BINLOG_ERR_UNSUPPORTED_VERSION);
+    CHECK(same_contents(v2.s, before, len));
+    free(before);
+
+    /* a flipped byte inside the header's log name ("errlog" at 46) */
+    path_t hdr = path_of("header.binlog");
+    REQUIRE(copy_file(seg.s, hdr.s, SIZE_MAX));
+    REQUIRE(poke(hdr.s, 48, -1, 0x20));
+    READER_OPEN_FAILS(hdr.s, BINLOG_ERR_CORRUPT_HEADER);
+    WRITER_OPEN_FAILS(hdr.s, BINLOG_ERR_CORRUPT_HEADER);
+
+    /* a directory: an error (whichever), naming it */
+    path_t dir = path_of("a-directory");
+    REQUIRE(mkdir(dir.s, 0700) == 0);
+    READER_OPEN_FAILS(dir.s, BINLOG_OK);
+    WRITER_OPEN_FAILS(dir.s, BINLOG_OK);
+}
+
+/* A flipped payload byte in a middle record of an unsealed segment. */
+static void test_corrupt_record(void) {
+    path_t src = path_of("corrupt-src.binlog");
+    path_t bad = path_of("corrupt.binlog");
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open(src.s, NULL, &w));
+    for (int i = 0; i < 5; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "record-payload-%d", i);
+        CHECK_OK(binlog_writer_write(w, LIT("t"), U(p), strlen(p), NULL));
+    }
+    CHECK_OK(binlog_writer_flush(w));
+    REQUIRE(copy_file(src.s, bad.s, SIZE_MAX)); /* unsealed: the writer is still open */
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+
+    uint64_t off[8];
+    REQUIRE(record_offsets(bad.s, off, 8) == 5);
+    REQUIRE(poke(bad.s, (size_t)off[3] - 1, -1, 0x01)); /* the last payload byte of record 2 */
+
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(bad.s, &r));
+    EXPECT_RECORD(r, 0);
+    EXPECT_RECORD(r, 1);
+    binlog_record rec;
+    memset(&rec, 0xa5, sizeof rec);
+    CHECK_ERR(binlog_reader_next(r, &rec), BINLOG_ERR_CORRUPT, bad.s);
+    /* The first offset the message names is where record 2 starts. */
+    const char *msg = binlog_last_error();
+    const char *at = strstr(msg, "offset ");
+    CHECK(at != NULL);
+    if (at != NULL) {
+        CHECK_EQ_U(strtoull(at + 7, NULL, 10), off[2]);
+    }
+    CHECK(record_untouched(&rec));
+    binlog_reader_free(r);
+
+    /* A writer refuses to append after corruption in the middle, and leaves
+     * the file as it is. */
+    size_t len = 0;
+    uint8_t *before = read_file(bad.s, &len);
+    REQUIRE(before != NULL);
+    WRITER_OPEN_FAILS(bad.s, BINLOG_ERR_CORRUPT);
+    CHECK(same_contents(bad.s, before, len));
+    free(before);
+}
+
+/* A segment cut inside its last record: a torn tail, not an error. */
+static void check_torn(const char *path, uint64_t last_offset, uint64_t torn_len) {
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(path, &r));
+    for (uint64_t i = 0; i < 4; i++) {
+        EXPECT_RECORD(r, i);
+    }
+    binlog_tail tail;
+    memset(&tail, 0xa5, sizeof tail);
+    CHECK_OK(binlog_reader_tail(r, &tail));
+    CHECK_EQ_U(tail.kind, BINLOG_TAIL_READING);
+    binlog_record rec;
+    memset(&rec, 0xa5, sizeof rec);
+    CHECK_RC(binlog_reader_next(r, &rec), BINLOG_END);
+    CHECK(record_untouched(&rec));
+    CHECK_OK(binlog_reader_tail(r, &tail));
+    CHECK_EQ_U(tail.kind, BINLOG_TAIL_TORN);
+    CHECK_EQ_U(tail.offset, last_offset);
+    CHECK_EQ_U(tail.len, torn_len);
+    binlog_reader_free(r);
+}
+
+static void test_torn_tail(void) {
+    path_t src = path_of("torn-src.binlog");
+    path_t torn = path_of("torn.binlog");
+    path_t torn_sealed = path_of("torn-sealed.binlog");
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open(src.s, NULL, &w));
+    for (int i = 0; i < 5; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "record-payload-%d", i);
+        CHECK_OK(binlog_writer_write(w, LIT("t"), U(p), strlen(p), NULL));
+    }
+    CHECK_OK(binlog_writer_flush(w));
+    REQUIRE(copy_file(src.s, torn.s, SIZE_MAX)); /* unsealed */
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+
+    uint64_t off[8];
+    REQUIRE(record_offsets(torn.s, off, 8) == 5);
+    /* The unsealed copy, cut 5 bytes into record 4 (inside its frame header). */
+    REQUIRE(truncate(torn.s, (off_t)off[4] + 5) == 0);
+    check_torn(torn.s, off[4], 5);
+    /* The sealed segment, cut 20 bytes into record 4 (inside its body). */
+    REQUIRE(copy_file(src.s, torn_sealed.s, (size_t)off[4] + 20));
+    check_torn(torn_sealed.s, off[4], 20);
+
+    /* A writer reopening it backs the torn bytes up and continues at seq 4. */
+    REQUIRE_OK(binlog_writer_open(torn.s, NULL, &w));
+    uint64_t next = SEQ_SENTINEL;
+    CHECK_OK(binlog_writer_next_seq(w, &next));
+    CHECK_EQ_U(next, 4);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+    char backup[600];
+    snprintf(backup, sizeof backup, "%s.corrupt-%llu", torn.s, (unsigned long long)off[4]);
+    CHECK(exists(backup));
+}
+
+/* A record above the maximum record size; the writer keeps working. */
+static void test_record_too_large(void) {
+    path_t p = path_of("too-large.binlog");
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    CHECK_OK(binlog_options_set_max_record_size(o, 64));
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open(p.s, o, &w));
+    binlog_options_free(o);
+
+    static uint8_t big[100];
+    memset(big, 'B', sizeof big);
+    uint64_t seq = SEQ_SENTINEL;
+    CHECK_ERR(binlog_writer_write(w, LIT("t"), big, sizeof big, &seq), BINLOG_ERR_RECORD_TOO_LARGE,
+              p.s);
+    CHECK_EQ_U(seq, SEQ_SENTINEL);
+    CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("record-payload-0"), &seq));
+    CHECK_EQ_U(seq, 0);
+    binlog_iovec parts[2] = {{big, 50}, {big, 50}};
+    seq = SEQ_SENTINEL;
+    CHECK_ERR(binlog_writer_writev(w, LIT("t"), parts, 2, &seq), BINLOG_ERR_RECORD_TOO_LARGE, p.s);
+    CHECK_EQ_U(seq, SEQ_SENTINEL);
+    binlog_entry e[2];
+    memset(e, 0, sizeof e);
+    e[0].type_name = U("t");
+    e[0].type_len = 1;
+    e[0].payload = U("record-payload-1");
+    e[0].payload_len = 16;
+    e[0].timestamp_ns = BINLOG_TIME_NOW;
+    e[1] = e[0];
+    e[1].payload = big;
+    e[1].payload_len = sizeof big;
+    CHECK_ERR(binlog_writer_write_entry(w, &e[1], &seq), BINLOG_ERR_RECORD_TOO_LARGE, p.s);
+    CHECK_ERR(binlog_writer_write_batch(w, e, 2, &seq), BINLOG_ERR_RECORD_TOO_LARGE, p.s);
+    CHECK_EQ_U(seq, SEQ_SENTINEL);
+    uint64_t next = SEQ_SENTINEL;
+    CHECK_OK(binlog_writer_next_seq(w, &next));
+    CHECK_EQ_U(next, 1);
+    CHECK_OK(binlog_writer_write_batch(w, e, 1, &seq));
+    CHECK_EQ_U(seq, 1);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    EXPECT_RECORD(r, 0);
+    EXPECT_RECORD(r, 1);
+    binlog_record rec;
+    CHECK_RC(binlog_reader_next(r, &rec), BINLOG_END);
+    binlog_tail tail;
+    CHECK_OK(binlog_reader_tail(r, &tail));
+    CHECK_EQ_U(tail.kind, BINLOG_TAIL_SEALED);
+    binlog_reader_free(r);
+}
+
+int main(void) {
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        return 2;
+    }
+    tmpdir_made = 1;
+    atexit(remove_tmpdir);
+
+    test_options_errors();
+    test_writer_null();
+    test_reader_null();
+    test_invalid_utf8();
+    test_closed();
+    test_locked();
+    test_bad_files();
+    test_corrupt_record();
+    test_torn_tail();
+    test_record_too_large();
+
+    remove_tmpdir();
+    return (int)check_summary();
+}
