@@ -90,6 +90,19 @@ impl RecordHead<'_> {
     }
 }
 
+/// An upper bound of the bytes a record takes in any segment (it assumes the
+/// record defines its type), for deciding where a rolling log cuts.
+pub fn max_frame_len(type_name: &str, meta: &[(&str, &str)], payload_len: u64) -> u64 {
+    let head = RecordHead {
+        seq: 0,
+        timestamp_ns: 0,
+        type_id: u32::MAX,
+        define: Some(type_name.as_bytes()),
+        meta,
+    };
+    (FRAME_HEADER_LEN + head.encoded_len()) as u64 + payload_len
+}
+
 /// Appends a whole frame (header, record head, payload parts) to `out` and
 /// returns its total length. The caller has checked the size limit.
 #[inline]

@@ -135,7 +135,9 @@ impl SealDirectory {
             count
                 .checked_mul(each)
                 .and_then(|n| off.checked_add(n))
-                .is_some_and(|end| off >= d.records_end && end <= dir_offset)
+                .is_some_and(|end| {
+                    off >= d.records_end.saturating_add(SEAL_BEGIN_LEN as u64) && end <= dir_offset
+                })
         };
         if !within(d.sparse_offset, d.sparse_count, SPARSE_ENTRY_LEN as u64) {
             return None;
@@ -216,7 +218,7 @@ impl Trailer {
         };
         let end = tr.dir_offset.checked_add(tr.dir_len as u64)?;
         if tr.records_end < data_start as u64
-            || tr.records_end + SEAL_BEGIN_LEN as u64 > tr.dir_offset
+            || tr.records_end.checked_add(SEAL_BEGIN_LEN as u64)? > tr.dir_offset
             || end != (len - TRAILER_LEN) as u64
         {
             return None;
@@ -230,11 +232,12 @@ impl Trailer {
 pub fn read_seal(file: &[u8], data_start: usize) -> Option<SealDirectory> {
     let tr = Trailer::decode(file, data_start)?;
     let begin = usize::try_from(tr.records_end).ok()?;
-    match frame::frame_at(file, begin, true) {
-        FrameAt::Frame { kind, total, .. }
-            if kind == KIND_SEAL_BEGIN && total == SEAL_BEGIN_LEN => {}
+    let begin_count = match frame::frame_at(file, begin, true) {
+        FrameAt::Frame { kind, total, body } if kind == KIND_SEAL_BEGIN && total == SEAL_BEGIN_LEN => {
+            u64::from_le_bytes(body[1..9].try_into().ok()?)
+        }
         _ => return None,
-    }
+    };
     let dir_at = usize::try_from(tr.dir_offset).ok()?;
     let dir_end = dir_at.checked_add(tr.dir_len as usize)?;
     match frame::frame_at(&file[..dir_end], dir_at, true) {
@@ -242,7 +245,7 @@ pub fn read_seal(file: &[u8], data_start: usize) -> Option<SealDirectory> {
             if kind == KIND_SEAL_DIR && total == tr.dir_len as usize =>
         {
             let d = SealDirectory::decode(body, tr.dir_offset)?;
-            (d.records_end == tr.records_end).then_some(d)
+            (d.records_end == tr.records_end && d.record_count == begin_count).then_some(d)
         }
         _ => None,
     }

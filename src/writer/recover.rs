@@ -116,15 +116,24 @@ fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
 /// Copies bytes `[from, to)` to `<segment>.corrupt-<from>`, syncs the copy,
 /// then cuts the segment at `from`.
 fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
+    // Never overwrite an earlier backup: a second tear at the same offset
+    // gets `.corrupt-<offset>.1`, and so on.
     let mut name = path.as_os_str().to_owned();
     name.push(format!(".corrupt-{from}"));
-    let backup = Path::new(&name);
-    let mut out = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(backup)
-        .map_err(|e| Error::io(backup, "create backup of torn tail", e))?;
+    let mut n = 0;
+    let (mut out, backup) = loop {
+        let mut candidate = name.clone();
+        if n > 0 {
+            candidate.push(format!(".{n}"));
+        }
+        let candidate = std::path::PathBuf::from(candidate);
+        match OpenOptions::new().write(true).create_new(true).open(&candidate) {
+            Ok(f) => break (f, candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
+            Err(e) => return Err(Error::io(&candidate, "create backup of torn tail", e)),
+        }
+    };
+    let backup = backup.as_path();
     let mut src = file
         .try_clone()
         .map_err(|e| Error::io(path, "read torn tail", e))?;
