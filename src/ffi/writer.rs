@@ -118,8 +118,18 @@ pub extern "C" fn binlog_writer_write_batch(
         let mut parts: Vec<&[u8]> = Vec::new();
         let mut metas: Vec<(&str, &str)> = Vec::new();
         let mut spans = Vec::with_capacity(entries.len());
+        // Batches usually repeat one type name: validate a name once per run
+        // of entries pointing at the same bytes.
+        let mut last_type: Option<(*const u8, usize, &str)> = None;
         for e in entries {
-            let t = unsafe { utf8(e.type_name, e.type_len, "type name") }?;
+            let t = match last_type {
+                Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
+                _ => {
+                    let t = unsafe { utf8(e.type_name, e.type_len, "type name") }?;
+                    last_type = Some((e.type_name, e.type_len, t));
+                    t
+                }
+            };
             let p0 = parts.len();
             if e.part_count > 0 {
                 for v in unsafe { array(e.parts, e.part_count, "parts") }? {

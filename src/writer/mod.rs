@@ -78,6 +78,8 @@ impl Writer {
             opts.buffer_size,
             opts.max_record_size,
         );
+        let mut state = state;
+        state.sync_on_seal = opts.durability != Durability::None;
         let shared = Arc::new(Shared {
             path,
             durability: opts.durability,
@@ -157,31 +159,54 @@ impl Writer {
     /// On error, the records of the batch that reached the file stay (the
     /// message says how many) and the rest are not written.
     pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
+        let (first, sync_to) = self.append(entries)?;
+        if let Some(to) = sync_to {
+            self.shared.sync_upto(to)?;
+        }
+        Ok(first)
+    }
+
+    /// The locked half of a write: appends and says up to which sequence
+    /// number the caller must then wait for durability (`wait_durable`), so
+    /// a caller holding a lock of its own (a rolling log) can release it
+    /// before waiting and let other writers join the same fdatasync.
+    pub(crate) fn append(&self, entries: &[Entry<'_>]) -> Result<(u64, Option<u64>)> {
         let s = &*self.shared;
         let now = if entries.iter().any(|e| e.timestamp_ns.is_none()) {
             crate::clock::now_ns()
         } else {
             0
         };
-        let (first, sync_to) = {
-            let mut st = s.state.lock();
-            let sync = match s.durability {
-                Durability::EveryRecord => !entries.is_empty(),
-                Durability::EveryN(n) => st.since_sync + entries.len() as u64 >= n as u64,
-                _ => false,
-            };
-            let first = st.append(entries, now, sync)?;
-            if sync {
-                st.since_sync = 0;
-            } else {
-                st.since_sync += entries.len() as u64;
-            }
-            (first, sync.then_some(st.next_seq))
+        let mut st = s.state.lock();
+        let sync = match s.durability {
+            Durability::EveryRecord => !entries.is_empty(),
+            Durability::EveryN(n) => st.since_sync + entries.len() as u64 >= n as u64,
+            _ => false,
         };
-        if let Some(to) = sync_to {
-            s.sync_upto(to)?;
+        let first = st.append(entries, now, sync)?;
+        if sync {
+            st.since_sync = 0;
+        } else {
+            st.since_sync += entries.len() as u64;
         }
-        Ok(first)
+        Ok((first, sync.then_some(st.next_seq)))
+    }
+
+    /// The unlocked half of a write: waits until every record below `to` is
+    /// on stable storage.
+    pub(crate) fn wait_durable(&self, to: u64) -> Result<()> {
+        self.shared.sync_upto(to)
+    }
+
+    /// Bytes in the segment so far (header and records, buffered included).
+    pub fn bytes(&self) -> u64 {
+        let st = self.shared.state.lock();
+        st.file_len + st.buf.len() as u64
+    }
+
+    /// Records in the segment so far.
+    pub fn record_count(&self) -> u64 {
+        self.shared.state.lock().index.record_count
     }
 
     /// Hands buffered records to the OS (readers then see them).

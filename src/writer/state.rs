@@ -52,6 +52,9 @@ pub(crate) struct State {
     pub poisoned: Option<Error>,
     pub buffer_size: usize,
     pub max_record_size: u64,
+    /// fdatasync when sealing: every durability policy but `None`, which
+    /// leaves writeback to the OS (a lost seal costs only a scan).
+    pub sync_on_seal: bool,
     pending: Vec<Pending>,
 }
 
@@ -84,6 +87,7 @@ impl State {
             poisoned: None,
             buffer_size,
             max_record_size,
+            sync_on_seal: true,
             pending: Vec::new(),
         }
     }
@@ -321,7 +325,7 @@ impl State {
             .write_seal(file, &self.path, records_end, self.types.names())
             .and_then(|len| {
                 file.set_len(len)
-                    .and_then(|()| file.sync_data())
+                    .and_then(|()| if self.sync_on_seal { file.sync_data() } else { Ok(()) })
                     .map_err(|e| Error::io_at(&self.path, records_end, "sync seal", e))
             });
         if sealed.is_err() {

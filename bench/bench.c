@@ -1,0 +1,735 @@
+/*
+ * libbinlog benchmark (not a test): `make bench` runs `bench target/bench.json`.
+ *
+ * Every comparison runs its variants interleaved (baseline, candidate,
+ * baseline, candidate, ... after one discarded warm-up round) and reports the
+ * MEDIAN of the per-round ratios plus the median absolute figures, because
+ * these machines are small and noisy. Files go to <dir of the JSON>/bench-tmp
+ * (on the repository's filesystem) and are removed after every run.
+ *
+ * Exit status: 0 even when a target is missed; 1 on an API or system error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <binlog.h>
+
+/* ---- Sizes (all runs together stay well under ~6 minutes on 2 cores) ---- */
+#define ROUNDS       11                /* measured rounds per comparison (>= 7) */
+#define MIB          (1u << 20)
+#define POOL_BYTES   (2u * MIB)        /* random payload source */
+/* a. bulk write */
+#define A_RECORD     600
+#define A_TOTAL      (256u * MIB)      /* payload bytes per run */
+#define A_BATCH      256
+#define A_BUFFER     MIB               /* binlog_options_set_buffer_size */
+/* b. small records */
+#define B_RECORD     32
+#define B_COUNT      4000000           /* records per run */
+#define B_BATCH      1024
+/* c./d. durable */
+#define C_RECORD     600
+#define C_COUNT      2000              /* records per run */
+#define D_THREADS    8
+/* e. scan */
+#define E_RECORD     600
+#define E_FILE_BYTES (512u * MIB)      /* approximate segment size */
+#define E_BATCH      256
+/* f. writer memory */
+#define F_SMALL      10000000
+#define F_LARGE      50000000
+#define F_BATCH      1024
+
+/* ---- Errors ------------------------------------------------------------- */
+#define CHECK(call)                                                                  \
+    do {                                                                             \
+        binlog_result rc_ = (call);                                                  \
+        if (rc_ != BINLOG_OK) {                                                      \
+            fprintf(stderr, "bench: %s:%d: %s returned %u: %s\n", __FILE__, __LINE__, \
+                    #call, (unsigned)rc_, binlog_last_error());                      \
+            exit(1);                                                                 \
+        }                                                                            \
+    } while (0)
+
+static void die_sys(const char *what, const char *path) {
+    fprintf(stderr, "bench: %s %s: %s\n", what, path ? path : "", strerror(errno));
+    exit(1);
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static const uint8_t *u8(const char *s) { return (const uint8_t *)s; }
+
+/* ---- Shared state ------------------------------------------------------- */
+static char tmpdir[4096];
+static uint8_t *pool; /* POOL_BYTES + 4096 pseudo-random bytes */
+
+static const char *tmp_path(const char *name) {
+    static char buf[8][4200];
+    static int k;
+    char *p = buf[k++ % 8];
+    snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
+    return p;
+}
+
+static void remove_file(const char *path) {
+    if (unlink(path) != 0 && errno != ENOENT) die_sys("unlink", path);
+}
+
+static void write_all(int fd, const void *buf, size_t len, const char *path) {
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) die_sys("write", path);
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static binlog_writer *open_writer(const char *path, uint32_t durability, size_t buffer) {
+    binlog_options *o;
+    binlog_writer *w;
+    CHECK(binlog_options_new(&o));
+    CHECK(binlog_options_set_durability(o, durability, 0));
+    if (buffer) CHECK(binlog_options_set_buffer_size(o, buffer));
+    CHECK(binlog_writer_open(path, o, &w));
+    binlog_options_free(o);
+    return w;
+}
+
+static void close_writer(binlog_writer *w) {
+    CHECK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
+/* ---- Statistics and figures --------------------------------------------- */
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n) {
+    double s[64];
+    memcpy(s, v, (size_t)n * sizeof *v);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* What a figure's target applies to. */
+enum target_on { VALUE_AT_LEAST, RATIO_AT_LEAST, RATIO_AT_MOST };
+
+struct figure {
+    const char *name, *unit, *what, *baseline_what;
+    double value, baseline, ratio, target;
+    enum target_on on;
+    int met;
+};
+static struct figure figures[32];
+static int nfigures;
+
+static int target_met(enum target_on on, double value, double ratio, double target) {
+    return on == VALUE_AT_LEAST ? value >= target : on == RATIO_AT_LEAST ? ratio >= target : ratio <= target;
+}
+
+/* A number for the tables: no exponents, a few significant digits. */
+static const char *num(double v) {
+    static char buf[16][32];
+    static int k;
+    char *p = buf[k++ % 16];
+    double a = v < 0 ? -v : v;
+    snprintf(p, sizeof buf[0], a >= 1000 ? "%.0f" : a >= 100 ? "%.1f" : a >= 10 ? "%.2f" : "%.3f", v);
+    return p;
+}
+
+static const char *target_text(const struct figure *f) {
+    static char buf[8][64];
+    static int k;
+    char *p = buf[k++ % 8];
+    if (f->on == VALUE_AT_LEAST)
+        snprintf(p, sizeof buf[0], "value >= %g %s", f->target, f->unit);
+    else
+        snprintf(p, sizeof buf[0], "ratio %s %g", f->on == RATIO_AT_LEAST ? ">=" : "<=", f->target);
+    return p;
+}
+
+static void add_figure(const char *name, const char *unit, const char *what, double value,
+                       const char *baseline_what, double baseline, double ratio,
+                       enum target_on on, double target) {
+    struct figure *f = &figures[nfigures++];
+    *f = (struct figure){name, unit, what, baseline_what, value, baseline, ratio, target, on,
+                         target_met(on, value, ratio, target)};
+    printf("  %-16s %9s %-5s | %s %s %s | ratio %.3f | target %s: %s\n", name, num(value), unit,
+           baseline_what, num(baseline), unit, ratio, target_text(f), f->met ? "met" : "MISSED");
+    fflush(stdout);
+}
+
+/* Supporting numbers (not targets), written to the JSON under "details". */
+static struct { const char *name; double value; } extras[32];
+static int nextras;
+static void add_extra(const char *name, double value) {
+    extras[nextras].name = name;
+    extras[nextras++].value = value;
+}
+
+/* Runs variant functions interleaved: one discarded warm-up round, then
+ * ROUNDS rounds of v0 v1 ... v(n-1); secs[v][r] gets each run's time. */
+typedef double (*run_fn)(void *arg);
+static void interleave(int n, run_fn *fns, void **args, double secs[][ROUNDS]) {
+    for (int v = 0; v < n; v++) fns[v](args[v]);
+    for (int r = 0; r < ROUNDS; r++)
+        for (int v = 0; v < n; v++) secs[v][r] = fns[v](args[v]);
+}
+
+/* Median over rounds of work/secs[v], and of the per-round ratio
+ * (work_v/secs_v) / (work_b/secs_b). */
+static double med_rate(double work, const double *secs) {
+    double r[ROUNDS];
+    for (int i = 0; i < ROUNDS; i++) r[i] = work / secs[i];
+    return median(r, ROUNDS);
+}
+static double med_ratio(double work_v, const double *secs_v, double work_b, const double *secs_b) {
+    double r[ROUNDS];
+    for (int i = 0; i < ROUNDS; i++) r[i] = (work_v / secs_v[i]) / (work_b / secs_b[i]);
+    return median(r, ROUNDS);
+}
+
+/* ---- a. 600-byte records, durability NONE, vs write(2) ------------------ */
+static const size_t a_records = A_TOTAL / A_RECORD;
+static double a_close_secs[2][ROUNDS + 1]; /* binlog_writer_close share, per variant */
+static int a_close_idx[2];
+
+static double run_a_write2(void *arg) {
+    (void)arg;
+    const char *path = tmp_path("a-write2.dat");
+    size_t total = a_records * A_RECORD;
+    double t0 = now();
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) die_sys("open", path);
+    for (size_t off = 0; off < total; off += MIB) {
+        size_t n = total - off < MIB ? total - off : MIB;
+        write_all(fd, pool + (off / MIB % 2) * 4096, n, path);
+    }
+    if (close(fd) != 0) die_sys("close", path);
+    double t = now() - t0;
+    remove_file(path);
+    return t;
+}
+
+static double run_a_binlog(void *arg) {
+    int batch = arg != NULL;
+    const char *path = tmp_path("a-binlog.binlog");
+    binlog_entry entries[A_BATCH];
+    double t0 = now();
+    binlog_writer *w = open_writer(path, BINLOG_DURABILITY_NONE, A_BUFFER);
+    if (batch) {
+        for (size_t i = 0; i < a_records;) {
+            size_t n = 0;
+            for (; n < A_BATCH && i < a_records; n++, i++)
+                entries[n] = (binlog_entry){.type_name = u8("tick"), .type_len = 4,
+                                            .payload = pool + i * A_RECORD % MIB,
+                                            .payload_len = A_RECORD, .timestamp_ns = BINLOG_TIME_NOW};
+            CHECK(binlog_writer_write_batch(w, entries, n, NULL));
+        }
+    } else {
+        for (size_t i = 0; i < a_records; i++)
+            CHECK(binlog_writer_write(w, u8("tick"), 4, pool + i * A_RECORD % MIB, A_RECORD, NULL));
+    }
+    double tc = now();
+    close_writer(w);
+    double t1 = now();
+    a_close_secs[batch][a_close_idx[batch]++ % (ROUNDS + 1)] = t1 - tc; /* [0] = warm-up */
+    remove_file(path);
+    return t1 - t0;
+}
+
+static void bench_a(void) {
+    printf("\na. %d-byte records, durability NONE, %u MiB buffer, %.0f MB of payload per run,\n"
+           "   timed from open to close (seal) inclusive; baseline write(2) of the same bytes in 1 MiB chunks\n",
+           A_RECORD, A_BUFFER / MIB, a_records * A_RECORD / 1e6);
+    run_fn fns[3] = {run_a_write2, run_a_binlog, run_a_binlog};
+    void *args[3] = {NULL, (void *)1, NULL};
+    double secs[3][ROUNDS];
+    interleave(3, fns, args, secs);
+    double mb = a_records * A_RECORD / 1e6;
+    double base = med_rate(mb, secs[0]);
+    add_figure("a_batch_mb_s", "MB/s", "write_batch (256/batch), MB/s of payload", med_rate(mb, secs[1]),
+               "write(2)", base, med_ratio(mb, secs[1], mb, secs[0]), RATIO_AT_LEAST, 0.9);
+    add_figure("a_single_mb_s", "MB/s", "binlog_writer_write, MB/s of payload", med_rate(mb, secs[2]),
+               "write(2)", base, med_ratio(mb, secs[2], mb, secs[0]), RATIO_AT_LEAST, 0.9);
+    /* Where the time goes: close (flush + seal + its fdatasync) vs the rest. */
+    double cb = median(&a_close_secs[1][1], ROUNDS), cs = median(&a_close_secs[0][1], ROUNDS);
+    double open_to_last_write[2][ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        open_to_last_write[1][r] = secs[1][r] - a_close_secs[1][r + 1];
+        open_to_last_write[0][r] = secs[2][r] - a_close_secs[0][r + 1];
+    }
+    double rb = med_ratio(mb, open_to_last_write[1], mb, secs[0]), rs = med_ratio(mb, open_to_last_write[0], mb, secs[0]);
+    printf("  binlog_writer_close takes %.1f ms (batch) / %.1f ms (single) of each run; write(2) runs take %.1f ms\n"
+           "  in all. Without close the ratio would be %.3f (batch) / %.3f (single).\n",
+           cb * 1e3, cs * 1e3, median(secs[0], ROUNDS) * 1e3, rb, rs);
+    add_extra("a_batch_close_ms", cb * 1e3);
+    add_extra("a_single_close_ms", cs * 1e3);
+    add_extra("a_write2_run_ms", median(secs[0], ROUNDS) * 1e3);
+    add_extra("a_batch_ratio_without_close", rb);
+    add_extra("a_single_ratio_without_close", rs);
+}
+
+/* ---- b. 32-byte records: records/s ---------------------------------------- */
+static double b_close_secs;
+
+static double run_b_memcpy(void *arg) {
+    (void)arg;
+    const char *path = tmp_path("b-write2.dat");
+    uint8_t *buf = malloc(MIB);
+    if (!buf) die_sys("malloc", NULL);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) die_sys("open", path);
+    double t0 = now();
+    size_t fill = 0;
+    for (size_t i = 0; i < B_COUNT; i++) {
+        memcpy(buf + fill, pool + i * B_RECORD % MIB, B_RECORD);
+        fill += B_RECORD;
+        if (fill == MIB) {
+            write_all(fd, buf, fill, path);
+            fill = 0;
+        }
+    }
+    if (fill) write_all(fd, buf, fill, path);
+    double t = now() - t0;
+    close(fd);
+    free(buf);
+    remove_file(path);
+    return t;
+}
+
+static double run_b_binlog(void *arg) {
+    int batch = arg != NULL;
+    const char *path = tmp_path("b-binlog.binlog");
+    static binlog_entry entries[B_BATCH];
+    binlog_writer *w = open_writer(path, BINLOG_DURABILITY_NONE, A_BUFFER);
+    double t0 = now();
+    if (batch) {
+        for (size_t i = 0; i < B_COUNT;) {
+            size_t n = 0;
+            for (; n < B_BATCH && i < B_COUNT; n++, i++)
+                entries[n] = (binlog_entry){.type_name = u8("t"), .type_len = 1,
+                                            .payload = pool + i * B_RECORD % MIB,
+                                            .payload_len = B_RECORD, .timestamp_ns = BINLOG_TIME_NOW};
+            CHECK(binlog_writer_write_batch(w, entries, n, NULL));
+        }
+    } else {
+        for (size_t i = 0; i < B_COUNT; i++)
+            CHECK(binlog_writer_write(w, u8("t"), 1, pool + i * B_RECORD % MIB, B_RECORD, NULL));
+    }
+    CHECK(binlog_writer_flush(w));
+    double t = now() - t0;
+    double tc = now();
+    close_writer(w);
+    b_close_secs = now() - tc;
+    remove_file(path);
+    return t;
+}
+
+static void bench_b(void) {
+    printf("\nb. %d-byte records on one thread, %d per run, durability NONE, 1 MiB buffer, timed up to the\n"
+           "   final binlog_writer_flush (close is timed in a); baseline memcpy into 1 MiB + write(2) per MiB\n",
+           B_RECORD, B_COUNT);
+    run_fn fns[3] = {run_b_memcpy, run_b_binlog, run_b_binlog};
+    void *args[3] = {NULL, NULL, (void *)1};
+    double secs[3][ROUNDS];
+    interleave(3, fns, args, secs);
+    double m = B_COUNT / 1e6, base = med_rate(m, secs[0]);
+    add_figure("b_single_mrec_s", "M/s", "binlog_writer_write, M records/s", med_rate(m, secs[1]),
+               "memcpy+write(2)", base, med_ratio(m, secs[1], m, secs[0]), VALUE_AT_LEAST, 20);
+    add_figure("b_batch_mrec_s", "M/s", "write_batch (1024/batch), M records/s", med_rate(m, secs[2]),
+               "memcpy+write(2)", base, med_ratio(m, secs[2], m, secs[0]), VALUE_AT_LEAST, 20);
+    printf("  (last close of a %d-record segment: %.1f ms)\n", B_COUNT, b_close_secs * 1e3);
+    add_extra("b_close_ms", b_close_secs * 1e3);
+}
+
+/* ---- c./d. durable writes and group commit -------------------------------- */
+static double run_c_dsync(void *arg) {
+    (void)arg;
+    const char *path = tmp_path("c-dsync.dat");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DSYNC, 0644);
+    if (fd < 0) die_sys("open", path);
+    double t0 = now();
+    for (size_t i = 0; i < C_COUNT; i++) write_all(fd, pool + i * C_RECORD % MIB, C_RECORD, path);
+    double t = now() - t0;
+    close(fd);
+    remove_file(path);
+    return t;
+}
+
+struct d_thread {
+    binlog_writer *w;
+    pthread_barrier_t *start;
+    size_t first, count;
+};
+
+static void *d_worker(void *arg) {
+    struct d_thread *t = arg;
+    pthread_barrier_wait(t->start);
+    for (size_t i = t->first; i < t->first + t->count; i++)
+        CHECK(binlog_writer_write(t->w, u8("tick"), 4, pool + i * C_RECORD % MIB, C_RECORD, NULL));
+    return NULL;
+}
+
+/* arg: number of threads (1 = the single-thread durable figure). */
+static double run_c_binlog(void *arg) {
+    int nthreads = (int)(intptr_t)arg;
+    const char *path = tmp_path("c-binlog.binlog");
+    binlog_writer *w = open_writer(path, BINLOG_DURABILITY_EVERY_RECORD, 0);
+    double t;
+    if (nthreads == 1) {
+        double t0 = now();
+        for (size_t i = 0; i < C_COUNT; i++)
+            CHECK(binlog_writer_write(w, u8("tick"), 4, pool + i * C_RECORD % MIB, C_RECORD, NULL));
+        t = now() - t0;
+    } else {
+        pthread_t tid[D_THREADS];
+        struct d_thread th[D_THREADS];
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, (unsigned)nthreads + 1);
+        for (int k = 0; k < nthreads; k++) {
+            th[k] = (struct d_thread){w, &start, (size_t)k * C_COUNT / nthreads, C_COUNT / nthreads};
+            if (pthread_create(&tid[k], NULL, d_worker, &th[k]) != 0) die_sys("pthread_create", NULL);
+        }
+        pthread_barrier_wait(&start);
+        double t0 = now();
+        for (int k = 0; k < nthreads; k++) pthread_join(tid[k], NULL);
+        t = now() - t0;
+        pthread_barrier_destroy(&start);
+    }
+    uint64_t next;
+    CHECK(binlog_writer_next_seq(w, &next));
+    if (next != (uint64_t)C_COUNT / nthreads * nthreads) {
+        fprintf(stderr, "bench: durable run wrote %llu records\n", (unsigned long long)next);
+        exit(1);
+    }
+    close_writer(w);
+    remove_file(path);
+    return t;
+}
+
+static void bench_cd(void) {
+    printf("\nc. durability EVERY_RECORD, %d-byte records, %d per run (write calls timed); baseline write(2) O_DSYNC\n"
+           "d. group commit: %d threads share one EVERY_RECORD writer, %d records each; baseline c's 1-thread figure\n",
+           C_RECORD, C_COUNT, D_THREADS, C_COUNT / D_THREADS);
+    run_fn fns[3] = {run_c_dsync, run_c_binlog, run_c_binlog};
+    void *args[3] = {NULL, (void *)(intptr_t)1, (void *)(intptr_t)D_THREADS};
+    double secs[3][ROUNDS];
+    interleave(3, fns, args, secs);
+    double n = C_COUNT, nd = C_COUNT / D_THREADS * D_THREADS;
+    add_figure("c_durable_rec_s", "rec/s", "EVERY_RECORD, 1 thread, records/s", med_rate(n, secs[1]),
+               "write(2) O_DSYNC", med_rate(n, secs[0]), med_ratio(n, secs[1], n, secs[0]), RATIO_AT_LEAST, 0.9);
+    add_figure("d_group_rec_s", "rec/s", "EVERY_RECORD, 8 threads, records/s", med_rate(nd, secs[2]),
+               "1 thread", med_rate(n, secs[1]), med_ratio(nd, secs[2], n, secs[1]), RATIO_AT_LEAST, 5);
+}
+
+/* ---- e. full scan and filtered read --------------------------------------- */
+static char e_path[4200];
+static double e_file_bytes;
+static uint64_t e_records, e_audits;
+static const char *const E_TYPES[4] = {"order", "trade", "quote", "audit"};
+
+static int e_type(uint64_t i) {
+    unsigned k = (unsigned)(i % 100);
+    return k < 60 ? 0 : k < 85 ? 1 : k < 99 ? 2 : 3; /* audit: 1% */
+}
+
+static void e_prepare(void) {
+    snprintf(e_path, sizeof e_path, "%s", tmp_path("e-scan.binlog"));
+    remove_file(e_path);
+    binlog_writer *w = open_writer(e_path, BINLOG_DURABILITY_NONE, A_BUFFER);
+    binlog_entry entries[E_BATCH];
+    uint64_t n = E_FILE_BYTES / (E_RECORD + 26); /* 26 bytes of framing per record */
+    for (uint64_t i = 0; i < n;) {
+        size_t k = 0;
+        for (; k < E_BATCH && i < n; k++, i++) {
+            int t = e_type(i);
+            e_audits += t == 3;
+            entries[k] = (binlog_entry){.type_name = u8(E_TYPES[t]), .type_len = strlen(E_TYPES[t]),
+                                        .payload = pool + i * E_RECORD % MIB, .payload_len = E_RECORD,
+                                        .timestamp_ns = BINLOG_TIME_NOW};
+        }
+        CHECK(binlog_writer_write_batch(w, entries, k, NULL));
+    }
+    e_records = n;
+    close_writer(w);
+    struct stat st;
+    if (stat(e_path, &st) != 0) die_sys("stat", e_path);
+    e_file_bytes = (double)st.st_size;
+}
+
+static double run_e_read2(void *arg) {
+    (void)arg;
+    static uint8_t *buf;
+    if (!buf && !(buf = malloc(MIB))) die_sys("malloc", NULL);
+    double t0 = now();
+    int fd = open(e_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die_sys("open", e_path);
+    size_t total = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, MIB)) > 0) total += (size_t)n;
+    if (n < 0) die_sys("read", e_path);
+    close(fd);
+    double t = now() - t0;
+    if ((double)total != e_file_bytes) {
+        fprintf(stderr, "bench: read %zu bytes of %s\n", total, e_path);
+        exit(1);
+    }
+    return t;
+}
+
+/* arg NULL: every record; else only "audit". Open to free is timed. */
+static double run_e_binlog(void *arg) {
+    double t0 = now();
+    binlog_reader *r;
+    CHECK(binlog_reader_open(e_path, &r));
+    if (arg) {
+        binlog_iovec want = {u8("audit"), 5};
+        CHECK(binlog_reader_filter_types(r, &want, 1));
+    }
+    binlog_record rec;
+    binlog_result rc;
+    uint64_t count = 0;
+    while ((rc = binlog_reader_next(r, &rec)) == BINLOG_OK) count++;
+    if (rc != BINLOG_END) CHECK(rc);
+    CHECK(binlog_reader_close(r));
+    binlog_reader_free(r);
+    double t = now() - t0;
+    if (count != (arg ? e_audits : e_records)) {
+        fprintf(stderr, "bench: read %llu records, expected %llu\n", (unsigned long long)count,
+                (unsigned long long)(arg ? e_audits : e_records));
+        exit(1);
+    }
+    return t;
+}
+
+static void bench_e(void) {
+    e_prepare();
+    run_e_read2(NULL); /* into the page cache */
+    printf("\ne. scan of a sealed %.0f MB segment (%llu records of %d bytes, in the page cache), open to free\n"
+           "   timed; baseline read(2) in 1 MiB chunks; then only \"audit\" (%llu records, 1%%) via filter_types\n",
+           e_file_bytes / 1e6, (unsigned long long)e_records, E_RECORD, (unsigned long long)e_audits);
+    run_fn fns[3] = {run_e_read2, run_e_binlog, run_e_binlog};
+    void *args[3] = {NULL, NULL, (void *)1};
+    double secs[3][ROUNDS];
+    interleave(3, fns, args, secs);
+    double gb = e_file_bytes / 1e9;
+    add_figure("e_scan_gb_s", "GB/s", "binlog_reader_next full scan, GB/s of file", med_rate(gb, secs[1]),
+               "read(2)", med_rate(gb, secs[0]), med_ratio(gb, secs[1], gb, secs[0]), VALUE_AT_LEAST, 4);
+    double ms_f[ROUNDS], ms_s[ROUNDS];
+    for (int i = 0; i < ROUNDS; i++) ms_f[i] = secs[2][i] * 1e3, ms_s[i] = secs[1][i] * 1e3;
+    /* ratio = speedup = scan time / filtered time, per round */
+    add_figure("e_filter_ms", "ms", "filter_types(\"audit\") read time", median(ms_f, ROUNDS), "full scan",
+               median(ms_s, ROUNDS), med_ratio(1, secs[2], 1, secs[1]), RATIO_AT_LEAST, 20);
+    add_extra("e_file_mb", e_file_bytes / 1e6);
+    add_extra("e_records", (double)e_records);
+    add_extra("e_audit_records", (double)e_audits);
+    remove_file(e_path);
+}
+
+/* ---- f. writer memory ------------------------------------------------------ */
+struct f_result {
+    int ok;
+    long start_kb, peak_kb;
+    double secs;
+};
+
+static struct f_result f_child(uint64_t count) {
+    int fds[2];
+    if (pipe(fds) != 0) die_sys("pipe", NULL);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) die_sys("fork", NULL);
+    if (pid == 0) {
+        close(fds[0]);
+        struct f_result res = {0};
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        res.start_kb = ru.ru_maxrss;
+        const char *path = tmp_path("f-memory.binlog");
+        remove_file(path);
+        double t0 = now();
+        binlog_writer *w = open_writer(path, BINLOG_DURABILITY_NONE, 0);
+        static binlog_entry entries[F_BATCH];
+        for (uint64_t i = 0; i < count;) {
+            size_t n = 0;
+            for (; n < F_BATCH && i < count; n++, i++)
+                entries[n] = (binlog_entry){.type_name = u8("t"), .type_len = 1,
+                                            .payload = pool + i * B_RECORD % MIB,
+                                            .payload_len = B_RECORD, .timestamp_ns = BINLOG_TIME_NOW};
+            CHECK(binlog_writer_write_batch(w, entries, n, NULL));
+        }
+        close_writer(w);
+        res.secs = now() - t0;
+        getrusage(RUSAGE_SELF, &ru);
+        res.peak_kb = ru.ru_maxrss;
+        res.ok = 1;
+        remove_file(path);
+        if (write(fds[1], &res, sizeof res) != (ssize_t)sizeof res) _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    struct f_result res = {0};
+    ssize_t n = read(fds[0], &res, sizeof res);
+    close(fds[0]);
+    int status;
+    if (waitpid(pid, &status, 0) < 0) die_sys("waitpid", NULL);
+    if (n != (ssize_t)sizeof res || !res.ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench: memory child for %llu records failed\n", (unsigned long long)count);
+        exit(1);
+    }
+    remove_file(tmp_path("f-memory.binlog"));
+    return res;
+}
+
+static void bench_f(void) {
+    printf("\nf. writer peak RSS in a forked child (ru_maxrss), %d-byte records, write_batch of %d, durability NONE\n",
+           B_RECORD, F_BATCH);
+    struct f_result s = f_child(F_SMALL), l = f_child(F_LARGE);
+    printf("  %d M records: peak %.1f MB (child started at %.1f MB), %.1f s\n", F_SMALL / 1000000,
+           s.peak_kb / 1024.0, s.start_kb / 1024.0, s.secs);
+    printf("  %d M records: peak %.1f MB (child started at %.1f MB), %.1f s\n", F_LARGE / 1000000,
+           l.peak_kb / 1024.0, l.start_kb / 1024.0, l.secs);
+    add_extra("f_10M_peak_rss_mb", s.peak_kb / 1024.0);
+    add_extra("f_50M_peak_rss_mb", l.peak_kb / 1024.0);
+    add_extra("f_child_start_rss_mb", l.start_kb / 1024.0);
+    add_extra("f_10M_secs", s.secs);
+    add_extra("f_50M_secs", l.secs);
+    add_figure("f_peak_rss_mb", "MB", "peak RSS writing 50 M records", l.peak_kb / 1024.0, "10 M records",
+               s.peak_kb / 1024.0, (double)l.peak_kb / (double)s.peak_kb, RATIO_AT_MOST, 1.1);
+}
+
+/* ---- Machine, summary, JSON ------------------------------------------------ */
+static char cpu_model[256] = "unknown", kernel[256] = "unknown";
+static long ncpu;
+
+static void machine(void) {
+    ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *v = strchr(line, ':');
+            if (v) {
+                v += 1 + (v[1] == ' ');
+                v[strcspn(v, "\n")] = 0;
+                snprintf(cpu_model, sizeof cpu_model, "%s", v);
+            }
+            break;
+        }
+    }
+    if (f) fclose(f);
+    struct utsname u;
+    if (uname(&u) == 0) snprintf(kernel, sizeof kernel, "%s %s %s", u.sysname, u.release, u.machine);
+    printf("libbinlog %s benchmark\nmachine: %ld CPUs, %s, %s\ntemp dir: %s, %d measured rounds per comparison "
+           "(+1 warm-up), medians reported\n",
+           binlog_version(), ncpu, cpu_model, kernel, tmpdir, ROUNDS);
+}
+
+static int cmp_figure(const void *a, const void *b) {
+    return strcmp(((const struct figure *)a)->name, ((const struct figure *)b)->name);
+}
+
+static void summary(void) {
+    qsort(figures, (size_t)nfigures, sizeof figures[0], cmp_figure); /* a..f */
+    printf("\nsummary (medians of %d interleaved rounds)\n", ROUNDS);
+    printf("%-16s %10s %-6s %10s %-17s %7s  %-19s %s\n", "figure", "value", "unit", "baseline", "(baseline is)",
+           "ratio", "target", "met");
+    for (int i = 0; i < nfigures; i++) {
+        const struct figure *f = &figures[i];
+        printf("%-16s %10s %-6s %10s %-17s %7.3f  %-19s %s\n", f->name, num(f->value), f->unit, num(f->baseline),
+               f->baseline_what, f->ratio, target_text(f), f->met ? "yes" : "NO");
+    }
+}
+
+/* A JSON string literal of s (into a rotating static buffer). */
+static const char *json_str(const char *s) {
+    static char buf[8][512];
+    static int k;
+    char *p = buf[k++ % 8], *o = p;
+    *o++ = '"';
+    for (; *s && o < p + sizeof buf[0] - 8; s++) {
+        if (*s == '"' || *s == '\\') *o++ = '\\';
+        *o++ = (unsigned char)*s < 0x20 ? ' ' : *s;
+    }
+    *o++ = '"';
+    *o = 0;
+    return p;
+}
+
+static void write_json(const char *path, double elapsed) {
+    FILE *f = fopen(path, "w");
+    if (!f) die_sys("create", path);
+    fprintf(f, "{\n  \"machine\": {\"nproc\": %ld, \"cpu\": %s, \"kernel\": %s, \"library\": %s},\n", ncpu,
+            json_str(cpu_model), json_str(kernel), json_str(binlog_version()));
+    fprintf(f, "  \"rounds\": %d,\n  \"elapsed_s\": %.1f,\n  \"figures\": {\n", ROUNDS, elapsed);
+    for (int i = 0; i < nfigures; i++) {
+        const struct figure *g = &figures[i];
+        fprintf(f,
+                "    %s: {\"value\": %.6g, \"unit\": %s, \"what\": %s, \"baseline\": %.6g, "
+                "\"baseline_what\": %s, \"ratio\": %.6g, \"target\": %s, \"met\": %s}%s\n",
+                json_str(g->name), g->value, json_str(g->unit), json_str(g->what), g->baseline,
+                json_str(g->baseline_what), g->ratio, json_str(target_text(g)), g->met ? "true" : "false",
+                i + 1 < nfigures ? "," : "");
+    }
+    fprintf(f, "  },\n  \"details\": {\n");
+    for (int i = 0; i < nextras; i++)
+        fprintf(f, "    %s: %.6g%s\n", json_str(extras[i].name), extras[i].value, i + 1 < nextras ? "," : "");
+    fprintf(f, "  }\n}\n");
+    if (fclose(f) != 0) die_sys("write", path);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <output.json>\n", argv[0]);
+        return 2;
+    }
+    double t_start = now();
+    /* Temp dir next to the JSON file (target/bench-tmp for make bench). */
+    const char *slash = strrchr(argv[1], '/');
+    if (slash)
+        snprintf(tmpdir, sizeof tmpdir, "%.*s/bench-tmp", (int)(slash - argv[1]), argv[1]);
+    else
+        snprintf(tmpdir, sizeof tmpdir, "bench-tmp");
+    if (mkdir(tmpdir, 0755) != 0 && errno != EEXIST) die_sys("mkdir", tmpdir);
+
+    pool = malloc(POOL_BYTES + 4096);
+    if (!pool) die_sys("malloc", NULL);
+    uint64_t x = 0x9e3779b97f4a7c15u; /* xorshift64 */
+    for (size_t i = 0; i < POOL_BYTES + 4096; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        pool[i] = (uint8_t)x;
+    }
+
+    machine();
+    bench_f(); /* first, while this process is small: a forked child starts with its parent's RSS */
+    bench_a();
+    bench_b();
+    bench_cd();
+    bench_e();
+    double elapsed = now() - t_start;
+    summary();
+    write_json(argv[1], elapsed);
+    printf("\nwrote %s; total time %.0f s\n", argv[1], elapsed);
+    rmdir(tmpdir);
+    free(pool);
+    return 0;
+}
