@@ -247,7 +247,20 @@ impl Reader {
         let Some(f) = self.advance(verify)? else {
             return Ok(None);
         };
-        Ok(Some(Record {
+        Ok(Some(self.record_at(&f)))
+    }
+
+    /// The next verified record's location, without borrowing the reader:
+    /// lets a caller (the log reader) move between segments in a loop and
+    /// borrow the record only once found.
+    pub(crate) fn next_found(&mut self) -> Result<Option<Found>> {
+        self.advance(true)
+    }
+
+    /// The record at a location returned by `next_found` (valid until the
+    /// reader moves again).
+    pub(crate) fn record_at(&self, f: &Found) -> Record<'_> {
+        Record {
             seq: f.seq,
             timestamp_ns: f.timestamp_ns,
             type_name: &self.types[f.type_id as usize],
@@ -257,7 +270,7 @@ impl Reader {
             type_id: f.type_id,
             meta_count: f.meta_count,
             meta: &self.map[f.meta.0..f.meta.1],
-        }))
+        }
     }
 
     /// Finds and checks the next record; returns where its parts are.
@@ -451,7 +464,7 @@ impl Reader {
 
 /// A checked record located in the map (offsets only, so the reader stays
 /// free to remap while looking for it).
-struct Found {
+pub(crate) struct Found {
     seq: u64,
     timestamp_ns: i64,
     type_id: u32,
