@@ -13,6 +13,8 @@ pub mod error;
 /// cbindgen:ignore
 pub mod format;
 /// cbindgen:ignore
+pub mod log;
+/// cbindgen:ignore
 pub mod options;
 /// cbindgen:ignore
 pub mod reader;
@@ -26,6 +28,7 @@ pub mod writer;
 pub mod ffi;
 
 pub use error::{Error, ErrorKind, Result};
+pub use log::{LogOptions, LogReader, LogWriter, Period, Retention};
 pub use options::{Durability, Options};
 pub use reader::{Reader, Record, RecordHeader, Tail};
 pub use writer::{Entry, Writer};

@@ -465,7 +465,7 @@ impl Reader {
 /// A checked record located in the map (offsets only, so the reader stays
 /// free to remap while looking for it).
 pub(crate) struct Found {
-    seq: u64,
+    pub(crate) seq: u64,
     timestamp_ns: i64,
     type_id: u32,
     offset: usize,

@@ -1,0 +1,17 @@
+//! Rolling logs: a directory of segments that rolls by size, record count
+//! and UTC period, with callbacks, polling and retention ([`LogWriter`]), and
+//! one ordered reader across the segments that can follow a live log
+//! ([`LogReader`]).
+
+pub mod manifest;
+pub mod naming;
+mod options;
+pub mod period;
+mod reader;
+pub mod segments;
+mod writer;
+
+pub use options::{Clock, LogOptions, Retention};
+pub use period::Period;
+pub use reader::{Gap, LogReader};
+pub use writer::{LogWriter, SegmentCallback, SegmentEvent, SegmentInfo};

@@ -1,0 +1,104 @@
+//! Options of a rolling log.
+
+use super::period::Period;
+use crate::error::{Error, Result};
+use crate::options::Options;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The wall clock a log rolls by, in ns since the epoch; tests inject one.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Which sealed segments a log keeps. The oldest go first; the segment being
+/// written never goes. Every limit set applies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Keep at most this many sealed segments.
+    pub max_segments: Option<usize>,
+    /// Keep at most this many bytes of sealed segments.
+    pub max_bytes: Option<u64>,
+    /// Delete sealed segments last modified longer ago than this.
+    pub max_age: Option<Duration>,
+}
+
+#[derive(Clone)]
+pub struct LogOptions {
+    /// Options of each segment (durability, buffer, record size limit...).
+    /// `segment_no`, `first_seq` and `log_name` are set by the log.
+    pub segment: Options,
+    /// Roll before a record would take the segment past this many bytes (a
+    /// record larger than this gets a segment of its own).
+    pub max_segment_bytes: Option<u64>,
+    /// Roll after this many records.
+    pub max_segment_records: Option<u64>,
+    /// Roll when a new UTC period starts, even while idle.
+    pub period: Period,
+    pub retention: Retention,
+    /// Sequence number of the first record of a new log.
+    pub first_seq: u64,
+    pub clock: Clock,
+    /// Run a background thread for time rolls and age retention. Without it,
+    /// call `LogWriter::tick` (tests with an injected clock do).
+    pub background: bool,
+}
+
+impl Default for LogOptions {
+    fn default() -> LogOptions {
+        LogOptions {
+            segment: Options::default(),
+            max_segment_bytes: None,
+            max_segment_records: None,
+            period: Period::Never,
+            retention: Retention::default(),
+            first_seq: 0,
+            clock: Arc::new(crate::clock::now_ns),
+            background: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for LogOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogOptions")
+            .field("segment", &self.segment)
+            .field("max_segment_bytes", &self.max_segment_bytes)
+            .field("max_segment_records", &self.max_segment_records)
+            .field("period", &self.period)
+            .field("retention", &self.retention)
+            .field("first_seq", &self.first_seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogOptions {
+    pub fn validate(&self) -> Result<()> {
+        self.segment.validate()?;
+        if self.max_segment_bytes.is_some_and(|b| b < 4096) {
+            return Err(Error::invalid("max_segment_bytes below 4096"));
+        }
+        if self.max_segment_records == Some(0) {
+            return Err(Error::invalid("max_segment_records must be at least 1"));
+        }
+        if self.retention.max_segments == Some(0) {
+            return Err(Error::invalid("retention max_segments must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Checks a log name: it becomes part of file names.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 200
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "log name {name:?}: use 1 to 200 of A-Z a-z 0-9 _ . - (not starting with '.')"
+        )))
+    }
+}

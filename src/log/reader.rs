@@ -1,0 +1,330 @@
+//! One ordered reader across a log's segments: a log directory (segments
+//! found by name, new ones picked up as the writer rolls) or a fixed list of
+//! segment files (as a wildcard expands). Sequence numbers are checked to be
+//! continuous across segments; a segment removed by retention before or
+//! while it is read is skipped and reported as a gap, not an error.
+
+use super::segments;
+use crate::error::{Error, ErrorKind, Result};
+use crate::reader::{Found, Reader, Record, Tail};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Records the reader could not return: a segment that was removed (by
+/// retention) or a jump in sequence numbers between segments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    /// First sequence number missing (when known).
+    pub from_seq: Option<u64>,
+    /// First sequence number present after the gap (when known).
+    pub to_seq: Option<u64>,
+    pub reason: String,
+}
+
+enum Source {
+    Log { dir: PathBuf, name: String },
+    Files,
+}
+
+pub struct LogReader {
+    source: Source,
+    /// Segment files in read order.
+    files: Vec<PathBuf>,
+    /// Index in `files` of the segment being read.
+    idx: usize,
+    current: Option<Reader>,
+    /// The sequence number the next record should carry.
+    expected: Option<u64>,
+    filter: Vec<String>,
+    gaps: Vec<Gap>,
+}
+
+impl LogReader {
+    /// Reads log `name` in `dir`, every segment in write order.
+    pub fn open(dir: impl AsRef<Path>, name: &str) -> Result<LogReader> {
+        let dir = dir.as_ref().to_path_buf();
+        let files = segments::list(&dir, name)?
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
+        Ok(LogReader::new(
+            Source::Log {
+                dir,
+                name: name.to_string(),
+            },
+            files,
+        ))
+    }
+
+    /// Reads the given segment files in the given order.
+    pub fn open_files(files: Vec<PathBuf>) -> Result<LogReader> {
+        if files.is_empty() {
+            return Err(Error::invalid("no segment files given"));
+        }
+        Ok(LogReader::new(Source::Files, files))
+    }
+
+    /// Reads the files of `dir` whose names match `pattern` (`*`, `?`), in
+    /// name order.
+    pub fn open_glob(dir: impl AsRef<Path>, pattern: &str) -> Result<LogReader> {
+        let dir = dir.as_ref();
+        let files = segments::glob(dir, pattern)?;
+        if files.is_empty() {
+            return Err(Error::file(
+                ErrorKind::NotFound,
+                dir,
+                format!("no file matches {pattern:?}"),
+            ));
+        }
+        Ok(LogReader::new(Source::Files, files))
+    }
+
+    fn new(source: Source, files: Vec<PathBuf>) -> LogReader {
+        LogReader {
+            source,
+            files,
+            idx: 0,
+            current: None,
+            expected: None,
+            filter: Vec::new(),
+            gaps: Vec::new(),
+        }
+    }
+
+    /// Gaps met so far (oldest first).
+    pub fn gaps(&self) -> &[Gap] {
+        &self.gaps
+    }
+
+    /// The segment being read, if any.
+    pub fn current_path(&self) -> Option<&Path> {
+        self.current.as_ref().map(|r| r.path())
+    }
+
+    /// How the current segment ended (see [`Tail`]).
+    pub fn tail(&self) -> Tail {
+        self.current.as_ref().map_or(Tail::Reading, |r| r.tail())
+    }
+
+    /// Only records of these types (empty: all types again).
+    pub fn filter_types(&mut self, names: &[&str]) {
+        self.filter = names.iter().map(|s| s.to_string()).collect();
+        if let Some(r) = self.current.as_mut() {
+            r.filter_types(names);
+        }
+    }
+
+    /// The next record, or `None` at the end of the log for now (a live log
+    /// may grow: call again, or use `next_wait`).
+    pub fn next(&mut self) -> Result<Option<Record<'_>>> {
+        match self.advance()? {
+            Some(f) => Ok(Some(self.current.as_ref().expect("opened").record_at(&f))),
+            None => Ok(None),
+        }
+    }
+
+    /// Like `next`, but at the end waits up to `timeout` for the writer to
+    /// add records or roll to a new segment. Returns `None` on timeout. A
+    /// record is returned only once whole: never a partial one.
+    pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
+        let deadline = Instant::now() + timeout;
+        let mut pause = Duration::from_micros(20);
+        let found = loop {
+            if let Some(f) = self.advance()? {
+                break f;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(Duration::from_micros(500));
+        };
+        Ok(Some(
+            self.current.as_ref().expect("opened").record_at(&found),
+        ))
+    }
+
+    /// Finds the next record across segments (without borrowing it).
+    fn advance(&mut self) -> Result<Option<Found>> {
+        loop {
+            if self.current.is_none() && !self.open_segment(self.idx)? {
+                return Ok(None);
+            }
+            let r = self.current.as_mut().expect("opened");
+            if let Some(found) = r.next_found()? {
+                self.expected = Some(found.seq + 1);
+                return Ok(Some(found));
+            }
+            // The segment is done unless it is the newest and still open.
+            let ended = matches!(r.tail(), Tail::Sealed | Tail::SealDamaged { .. });
+            if !ended && !self.later_segment_exists()? {
+                return Ok(None);
+            }
+            let r = self.current.as_ref().expect("opened");
+            if let Tail::Torn { offset, len } = r.tail() {
+                // A newer segment exists, so this one will not grow: its
+                // writer died mid-record and nobody recovered it.
+                self.gaps.push(Gap {
+                    from_seq: Some(r.next_seq()),
+                    to_seq: None,
+                    reason: format!(
+                        "{}: torn tail of {len} bytes at offset {offset}",
+                        r.path().display()
+                    ),
+                });
+            }
+            self.expected = Some(r.next_seq());
+            self.current = None;
+            self.idx += 1;
+        }
+    }
+
+    /// Positions the reader at the first record with a sequence number of at
+    /// least `seq`, skipping whole segments by their first sequence numbers.
+    pub fn seek_seq(&mut self, seq: u64) -> Result<()> {
+        self.refresh_files()?;
+        // The last segment whose first sequence number is <= seq.
+        let mut start = 0;
+        for (i, f) in self.files.iter().enumerate().rev() {
+            match Reader::open(f) {
+                Ok(r) if r.header().first_seq <= seq => {
+                    start = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        self.position(start, |r| r.seek_seq(seq))
+    }
+
+    /// Positions the reader at the first record, in write order, whose
+    /// timestamp is at least `ts_ns`; sealed segments whose newest record is
+    /// older are skipped without reading them.
+    pub fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
+        self.refresh_files()?;
+        let mut i = 0;
+        while i < self.files.len() {
+            let skip = match Reader::open(&self.files[i]) {
+                Ok(r) => r
+                    .seal()
+                    .is_some_and(|d| d.record_count == 0 || d.max_ts < ts_ns),
+                Err(_) => true,
+            };
+            if !skip {
+                self.position(i, |r| r.seek_time(ts_ns))?;
+                // Found in this segment, or it is the newest: done.
+                if self.tail() == Tail::Reading || i + 1 >= self.files.len() {
+                    return Ok(());
+                }
+            }
+            i += 1;
+        }
+        self.idx = self.files.len().saturating_sub(1);
+        self.current = None;
+        self.open_segment(self.idx)?;
+        if let Some(r) = self.current.as_mut() {
+            r.seek_seq(u64::MAX)?;
+        }
+        Ok(())
+    }
+
+    /// Opens segment `i` and applies `seek` to it.
+    fn position(&mut self, i: usize, seek: impl FnOnce(&mut Reader) -> Result<()>) -> Result<()> {
+        self.idx = i;
+        self.current = None;
+        self.expected = None;
+        if self.open_segment(i)? {
+            seek(self.current.as_mut().expect("opened"))?;
+        }
+        Ok(())
+    }
+
+    /// Opens `files[i]` (skipping removed ones); false if there is none.
+    fn open_segment(&mut self, mut i: usize) -> Result<bool> {
+        loop {
+            if i >= self.files.len() {
+                self.refresh_files()?;
+                if i >= self.files.len() {
+                    self.idx = i;
+                    return Ok(false);
+                }
+            }
+            match Reader::open(&self.files[i]) {
+                Ok(mut r) => {
+                    let first = r.header().first_seq;
+                    if let Some(exp) = self.expected {
+                        if first > exp {
+                            self.gaps.push(Gap {
+                                from_seq: Some(exp),
+                                to_seq: Some(first),
+                                reason: format!(
+                                    "{}: records {exp}..{first} are missing before this segment",
+                                    self.files[i].display()
+                                ),
+                            });
+                        } else if first < exp {
+                            return Err(Error::file(
+                                ErrorKind::Corrupt,
+                                &self.files[i],
+                                format!(
+                                    "segment starts at sequence {first}, but {exp} was expected"
+                                ),
+                            ));
+                        }
+                    }
+                    if !self.filter.is_empty() {
+                        let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
+                        r.filter_types(&names);
+                    }
+                    self.current = Some(r);
+                    self.idx = i;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    self.gaps.push(Gap {
+                        from_seq: self.expected,
+                        to_seq: None,
+                        reason: format!(
+                            "{}: removed before it could be read",
+                            self.files[i].display()
+                        ),
+                    });
+                    i += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn later_segment_exists(&mut self) -> Result<bool> {
+        if self.idx + 1 < self.files.len() {
+            return Ok(true);
+        }
+        self.refresh_files()?;
+        Ok(self.idx + 1 < self.files.len())
+    }
+
+    /// Re-lists a log directory, keeping the reader's place.
+    fn refresh_files(&mut self) -> Result<()> {
+        let Source::Log { dir, name } = &self.source else {
+            return Ok(());
+        };
+        let current = self.files.get(self.idx).cloned();
+        let files: Vec<PathBuf> = segments::list(dir, name)?
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
+        self.idx = match &current {
+            Some(c) => match files.iter().position(|f| f == c) {
+                Some(i) => i,
+                // The current one is gone from the listing (retention):
+                // continue with the first one that sorts after it.
+                None => files.iter().position(|f| f > c).unwrap_or(files.len()),
+            },
+            None => self.idx.min(files.len()),
+        };
+        self.files = files;
+        Ok(())
+    }
+}

@@ -1,0 +1,88 @@
+//! Finding a log's segment files: a directory listing filtered by name and
+//! sorted by segment number (which is also name order).
+
+use super::naming;
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentFile {
+    pub segment_no: u64,
+    pub path: PathBuf,
+}
+
+/// Every segment of log `name` in `dir`, oldest first.
+pub fn list(dir: &Path, name: &str) -> Result<Vec<SegmentFile>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list log directory", e))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "list log directory", e))?;
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        if let Some(segment_no) = naming::parse_segment_name(name, file_name) {
+            out.push(SegmentFile {
+                segment_no,
+                path: entry.path(),
+            });
+        }
+    }
+    out.sort_by_key(|s| s.segment_no);
+    Ok(out)
+}
+
+/// Files in `dir` whose names match `pattern` (`*` any run, `?` one
+/// character), sorted by name: how shoebox's reader found its archives.
+pub fn glob(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list directory", e))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "list directory", e))?;
+        let name = entry.file_name();
+        if name
+            .to_str()
+            .is_some_and(|n| wildcard(pattern.as_bytes(), n.as_bytes()))
+        {
+            out.push(entry.path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn wildcard(p: &[u8], s: &[u8]) -> bool {
+    // Iterative matcher with backtracking to the last `*`.
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard(b"test_*.events", b"test_2024.events"));
+        assert!(wildcard(b"*", b""));
+        assert!(wildcard(b"a?c*", b"abcdef"));
+        assert!(!wildcard(b"test_*.events", b"test_2024.events.gz"));
+        assert!(!wildcard(b"a?c", b"ac"));
+    }
+}

@@ -1,0 +1,611 @@
+//! A rolling log: a directory of segments written one after another.
+//!
+//! Roll order, chosen so a crash at any moment leaves a log that opens and
+//! reads completely: (1) seal and close the current segment (fsynced);
+//! (2) create the next one (header fsynced, directory fsynced); (3) replace
+//! the manifest. On open the segment files are the truth: the newest one is
+//! reopened (and recovered) if unsealed, or followed by a new one if sealed.
+
+use super::manifest::{Manifest, SealedEntry};
+use super::naming;
+use super::options::{validate_name, LogOptions};
+use super::segments;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::frame::max_frame_len;
+use crate::options::Options;
+use crate::reader::Reader;
+use crate::writer::{Entry, Writer};
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A segment of a log, as reported to callbacks and by polling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentInfo {
+    pub path: PathBuf,
+    pub segment_no: u64,
+    pub first_seq: u64,
+    /// Records in the segment (0 when just opened).
+    pub record_count: u64,
+    /// File size (when sealed: including the seal).
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SegmentEvent {
+    Opened(SegmentInfo),
+    Sealed(SegmentInfo),
+}
+
+/// Called after a segment is opened or sealed, outside the log's lock. An
+/// `Err` or a panic is counted (see `LogWriter::callback_failures`) and
+/// affects neither the writer nor the other callbacks.
+pub type SegmentCallback =
+    Box<dyn Fn(&SegmentEvent) -> std::result::Result<(), String> + Send + Sync>;
+
+/// Sealed segments kept for polling when nobody polls.
+const MAX_UNPOLLED: usize = 65_536;
+
+pub struct LogWriter {
+    shared: Arc<Shared>,
+    roller: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    name: String,
+    opts: LogOptions,
+    state: Mutex<State>,
+    callbacks: Mutex<Vec<SegmentCallback>>,
+    events: Mutex<Events>,
+    stop: Mutex<bool>,
+    stop_cv: Condvar,
+}
+
+#[derive(Default)]
+struct Events {
+    unpolled: VecDeque<SegmentInfo>,
+    dropped: u64,
+    failures: u64,
+    last_failure: Option<String>,
+}
+
+struct Sealed {
+    entry: SealedEntry,
+    path: PathBuf,
+    /// When it was sealed (ns since the epoch) for age retention.
+    sealed_ns: i64,
+}
+
+struct State {
+    current: Option<Arc<Writer>>,
+    segment_no: u64,
+    first_seq: u64,
+    period_start: Option<i64>,
+    sealed: VecDeque<Sealed>,
+}
+
+impl LogWriter {
+    /// Opens log `name` in `dir` (created if missing) for appending.
+    pub fn open(dir: impl AsRef<Path>, name: &str, opts: LogOptions) -> Result<LogWriter> {
+        opts.validate()?;
+        validate_name(name)?;
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create log directory", e))?;
+        let files = segments::list(&dir, name)?;
+        let mut sealed = VecDeque::new();
+        let mut next_first = opts.first_seq;
+        let mut resume = None;
+        for (i, f) in files.iter().enumerate() {
+            let last = i + 1 == files.len();
+            match summarize(&f.path, f.segment_no)? {
+                Some((entry, sealed_ns)) => {
+                    next_first = entry.first_seq + entry.record_count;
+                    sealed.push_back(Sealed {
+                        entry,
+                        path: f.path.clone(),
+                        sealed_ns,
+                    });
+                }
+                _ if last => resume = Some(f.clone()),
+                _ => {
+                    return Err(Error::file(
+                        ErrorKind::Corrupt,
+                        &f.path,
+                        "an older segment of the log is not sealed; run `binlog repair` on it",
+                    ))
+                }
+            }
+        }
+        let shared = Arc::new(Shared {
+            dir,
+            name: name.to_string(),
+            opts,
+            state: Mutex::new(State {
+                current: None,
+                segment_no: 0,
+                first_seq: next_first,
+                period_start: None,
+                sealed,
+            }),
+            callbacks: Mutex::new(Vec::new()),
+            events: Mutex::new(Events::default()),
+            stop: Mutex::new(false),
+            stop_cv: Condvar::new(),
+        });
+        let mut events = Vec::new();
+        {
+            let mut st = shared.state.lock();
+            match resume {
+                Some(f) => {
+                    let w =
+                        Writer::open(&f.path, shared.segment_options(f.segment_no, next_first))?;
+                    let created = Reader::open(&f.path)
+                        .map(|r| r.header().created_ns)
+                        .unwrap_or_else(|_| (shared.opts.clock)());
+                    st.first_seq = w.next_seq() - w.record_count();
+                    st.segment_no = f.segment_no;
+                    st.period_start = shared.opts.period.floor(created);
+                    st.current = Some(Arc::new(w));
+                }
+                None => {
+                    let no = st.sealed.back().map_or(0, |s| s.entry.segment_no + 1);
+                    shared.open_segment(&mut st, no, next_first, &mut events)?;
+                }
+            }
+            shared.store_manifest(&st)?;
+        }
+        shared.dispatch(events);
+        let roller = if shared.opts.background {
+            let s = Arc::clone(&shared);
+            Some(
+                std::thread::Builder::new()
+                    .name("binlog-roller".into())
+                    .spawn(move || s.roller_loop())
+                    .map_err(|e| Error::io(&shared.dir, "start roller thread", e))?,
+            )
+        } else {
+            None
+        };
+        Ok(LogWriter {
+            shared,
+            roller: Mutex::new(roller),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// Appends a record; returns its sequence number.
+    pub fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
+        self.write_batch(&[Entry {
+            type_name,
+            meta: &[],
+            timestamp_ns: None,
+            parts: &[payload],
+        }])
+    }
+
+    /// Appends records in order, rolling between them where a trigger fires;
+    /// no record straddles two segments. Returns the first sequence number.
+    pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
+        let s = &*self.shared;
+        let mut events = Vec::new();
+        let result = (|| {
+            let mut st = s.state.lock();
+            let now = (s.opts.clock)();
+            let mut first = None;
+            let mut wait = None;
+            let mut i = 0;
+            if entries.is_empty() {
+                return Ok((s.writer(&st)?.next_seq(), None));
+            }
+            while i < entries.len() {
+                let size = |e: &Entry<'_>| {
+                    max_frame_len(
+                        e.type_name,
+                        e.meta,
+                        e.parts.iter().map(|p| p.len() as u64).sum(),
+                    )
+                };
+                if s.roll_due(&mut st, size(&entries[i]), now)? {
+                    s.roll(&mut st, &mut events)?;
+                }
+                let w = Arc::clone(s.writer(&st)?);
+                let (mut bytes, mut count) = (w.bytes(), w.record_count());
+                let mut j = i;
+                while j < entries.len() {
+                    let sz = size(&entries[j]);
+                    let full = s.opts.max_segment_records.is_some_and(|m| count >= m)
+                        || s.opts.max_segment_bytes.is_some_and(|m| bytes + sz > m);
+                    if j > i && full {
+                        break;
+                    }
+                    bytes += sz;
+                    count += 1;
+                    j += 1;
+                }
+                let (f, sync_to) = w.append(&entries[i..j])?;
+                first.get_or_insert(f);
+                if let Some(to) = sync_to {
+                    wait = Some((w, to));
+                }
+                i = j;
+            }
+            Ok((first.expect("non-empty batch"), wait))
+        })();
+        s.dispatch(events);
+        let (first, wait) = result?;
+        if let Some((w, to)) = wait {
+            w.wait_durable(to)?;
+        }
+        Ok(first)
+    }
+
+    /// Hands buffered records of the current segment to the OS.
+    pub fn flush(&self) -> Result<()> {
+        let w = Arc::clone(self.shared.writer(&self.shared.state.lock())?);
+        w.flush()
+    }
+
+    /// Flushes and fdatasyncs the current segment (sealed ones are synced).
+    pub fn sync(&self) -> Result<()> {
+        let w = Arc::clone(self.shared.writer(&self.shared.state.lock())?);
+        w.sync()
+    }
+
+    /// Sequence number the next record will get.
+    pub fn next_seq(&self) -> Result<u64> {
+        Ok(self.shared.writer(&self.shared.state.lock())?.next_seq())
+    }
+
+    /// The segment being written.
+    pub fn current_segment(&self) -> Result<SegmentInfo> {
+        let st = self.shared.state.lock();
+        let w = self.shared.writer(&st)?;
+        Ok(SegmentInfo {
+            path: w.path().to_path_buf(),
+            segment_no: st.segment_no,
+            first_seq: st.first_seq,
+            record_count: w.record_count(),
+            bytes: w.bytes(),
+        })
+    }
+
+    /// Seals the current segment and starts the next one now.
+    pub fn roll(&self) -> Result<()> {
+        let mut events = Vec::new();
+        let r = {
+            let mut st = self.shared.state.lock();
+            self.shared.writer(&st)?;
+            self.shared.roll(&mut st, &mut events)
+        };
+        self.shared.dispatch(events);
+        r
+    }
+
+    /// Applies the time triggers (period roll, age retention) now. The
+    /// background thread calls this; with `background: false`, call it.
+    pub fn tick(&self) -> Result<()> {
+        self.shared.tick()
+    }
+
+    /// Registers a callback for segment events.
+    pub fn on_segment(&self, cb: SegmentCallback) {
+        self.shared.callbacks.lock().push(cb);
+    }
+
+    /// The oldest sealed segment not yet returned by this call, for callers
+    /// that prefer polling to being called back from another thread.
+    pub fn poll_sealed(&self) -> Option<SegmentInfo> {
+        self.shared.events.lock().unpolled.pop_front()
+    }
+
+    /// How many callbacks failed or panicked, and the last failure.
+    pub fn callback_failures(&self) -> (u64, Option<String>) {
+        let e = self.shared.events.lock();
+        (e.failures, e.last_failure.clone())
+    }
+
+    /// Seals the current segment and closes the log. Later calls return
+    /// `Closed`; closing again is a no-op.
+    pub fn close(&self) -> Result<()> {
+        *self.shared.stop.lock() = true;
+        self.shared.stop_cv.notify_all();
+        if let Some(h) = self.roller.lock().take() {
+            let _ = h.join();
+        }
+        let mut events = Vec::new();
+        let r = {
+            let mut st = self.shared.state.lock();
+            match st.current.take() {
+                None => Ok(()),
+                Some(w) => self
+                    .shared
+                    .seal(&mut st, &w, &mut events)
+                    .and_then(|()| self.shared.store_manifest(&st)),
+            }
+        };
+        self.shared.dispatch(events);
+        r
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+impl Shared {
+    fn writer<'a>(&self, st: &'a State) -> Result<&'a Arc<Writer>> {
+        st.current.as_ref().ok_or_else(|| {
+            Error::file(
+                ErrorKind::Closed,
+                &self.dir,
+                format!("log {} is closed", self.name),
+            )
+        })
+    }
+
+    fn segment_options(&self, segment_no: u64, first_seq: u64) -> Options {
+        Options {
+            log_name: self.name.clone(),
+            segment_no,
+            first_seq,
+            created_ns: Some((self.opts.clock)()),
+            ..self.opts.segment.clone()
+        }
+    }
+
+    /// Whether the segment must roll before a record of `size` bytes. An
+    /// empty segment takes any record (and, if its period is over, simply
+    /// starts counting from the current one).
+    fn roll_due(&self, st: &mut State, size: u64, now: i64) -> Result<bool> {
+        let w = self.writer(st)?;
+        let period_now = self.opts.period.floor(now);
+        if w.record_count() == 0 {
+            st.period_start = period_now;
+            return Ok(false);
+        }
+        Ok(self
+            .opts
+            .max_segment_records
+            .is_some_and(|m| w.record_count() >= m)
+            || self
+                .opts
+                .max_segment_bytes
+                .is_some_and(|m| w.bytes() + size > m)
+            || period_now != st.period_start)
+    }
+
+    fn roll(&self, st: &mut State, events: &mut Vec<SegmentEvent>) -> Result<()> {
+        let w = st.current.take().expect("checked open");
+        let next_first = w.next_seq();
+        if let Err(e) = self.seal(st, &w, events) {
+            // Keep writing to the same segment (reopened: recovered and
+            // unsealed) rather than leave the log without one.
+            st.current = Some(Arc::new(Writer::open(
+                w.path(),
+                self.segment_options(st.segment_no, st.first_seq),
+            )?));
+            return Err(e);
+        }
+        let no = st.segment_no + 1;
+        self.open_segment(st, no, next_first, events)?;
+        self.enforce_retention(st);
+        self.store_manifest(st)
+    }
+
+    fn seal(&self, st: &mut State, w: &Writer, events: &mut Vec<SegmentEvent>) -> Result<()> {
+        let record_count = w.record_count();
+        w.close()?;
+        let path = w.path().to_path_buf();
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let info = SegmentInfo {
+            path: path.clone(),
+            segment_no: st.segment_no,
+            first_seq: st.first_seq,
+            record_count,
+            bytes,
+        };
+        st.sealed.push_back(Sealed {
+            entry: SealedEntry {
+                segment_no: st.segment_no,
+                file: file_name(&path),
+                first_seq: st.first_seq,
+                record_count,
+                bytes,
+            },
+            path,
+            sealed_ns: (self.opts.clock)(),
+        });
+        events.push(SegmentEvent::Sealed(info));
+        Ok(())
+    }
+
+    fn open_segment(
+        &self,
+        st: &mut State,
+        no: u64,
+        first_seq: u64,
+        events: &mut Vec<SegmentEvent>,
+    ) -> Result<()> {
+        let now = (self.opts.clock)();
+        let path = self.dir.join(naming::segment_name(&self.name, no, now));
+        let w = Writer::open(&path, self.segment_options(no, first_seq))?;
+        events.push(SegmentEvent::Opened(SegmentInfo {
+            path,
+            segment_no: no,
+            first_seq,
+            record_count: 0,
+            bytes: w.bytes(),
+        }));
+        st.current = Some(Arc::new(w));
+        st.segment_no = no;
+        st.first_seq = first_seq;
+        st.period_start = self.opts.period.floor(now);
+        Ok(())
+    }
+
+    /// Deletes the oldest sealed segments while any retention limit is
+    /// exceeded.
+    fn enforce_retention(&self, st: &mut State) -> usize {
+        let r = &self.opts.retention;
+        let now = (self.opts.clock)();
+        let mut deleted = 0;
+        while let Some(oldest) = st.sealed.front() {
+            let total: u64 = st.sealed.iter().map(|s| s.entry.bytes).sum();
+            let over = r.max_segments.is_some_and(|m| st.sealed.len() > m)
+                || r.max_bytes.is_some_and(|m| total > m)
+                || r.max_age.is_some_and(|age| {
+                    oldest
+                        .sealed_ns
+                        .saturating_add(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX))
+                        < now
+                });
+            if !over {
+                break;
+            }
+            let gone = st.sealed.pop_front().expect("non-empty");
+            match std::fs::remove_file(&gone.path) {
+                Ok(()) => deleted += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) => {
+                    // Keep it listed; retention tries again on the next roll.
+                    st.sealed.push_front(gone);
+                    break;
+                }
+            }
+        }
+        deleted
+    }
+
+    fn store_manifest(&self, st: &State) -> Result<()> {
+        let current = st
+            .current
+            .as_ref()
+            .map(|w| (st.segment_no, file_name(w.path())));
+        Manifest {
+            log: self.name.clone(),
+            current,
+            sealed: st.sealed.iter().map(|s| s.entry.clone()).collect(),
+        }
+        .store(&naming::manifest_path(&self.dir, &self.name))
+    }
+
+    fn tick(&self) -> Result<()> {
+        let mut events = Vec::new();
+        let r = (|| {
+            let mut st = self.state.lock();
+            if st.current.is_none() {
+                return Ok(());
+            }
+            let now = (self.opts.clock)();
+            if self.roll_due(&mut st, 0, now)? && self.opts.period.floor(now) != st.period_start {
+                self.roll(&mut st, &mut events)?;
+            }
+            if self.enforce_retention(&mut st) > 0 {
+                self.store_manifest(&st)?;
+            }
+            Ok(())
+        })();
+        self.dispatch(events);
+        r
+    }
+
+    fn roller_loop(&self) {
+        let mut stop = self.stop.lock();
+        while !*stop {
+            // Wake at the next period boundary, and at least every second
+            // (for age retention and a clock that jumps).
+            let now = (self.opts.clock)();
+            let until = self
+                .opts
+                .period
+                .next_start(now)
+                .map_or(1_000_000_000, |t| t - now);
+            let wait = Duration::from_nanos(until.clamp(1_000_000, 1_000_000_000) as u64);
+            self.stop_cv.wait_for(&mut stop, wait);
+            if *stop {
+                break;
+            }
+            drop(stop);
+            let _ = self.tick();
+            stop = self.stop.lock();
+        }
+    }
+
+    /// Runs the callbacks and queues sealed segments for polling. A failing
+    /// or panicking callback is counted and does not stop the others.
+    fn dispatch(&self, events: Vec<SegmentEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let callbacks = self.callbacks.lock();
+        for ev in &events {
+            for cb in callbacks.iter() {
+                let failure = match catch_unwind(AssertUnwindSafe(|| cb(ev))) {
+                    Ok(Ok(())) => None,
+                    Ok(Err(msg)) => Some(msg),
+                    Err(_) => Some("callback panicked".to_string()),
+                };
+                if let Some(msg) = failure {
+                    let mut e = self.events.lock();
+                    e.failures += 1;
+                    e.last_failure = Some(msg);
+                }
+            }
+            if let SegmentEvent::Sealed(info) = ev {
+                let mut e = self.events.lock();
+                if e.unpolled.len() >= MAX_UNPOLLED {
+                    e.unpolled.pop_front();
+                    e.dropped += 1;
+                }
+                e.unpolled.push_back(info.clone());
+            }
+        }
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The manifest entry of a sealed segment and when it was sealed (its
+/// modification time); `None` if the segment is not sealed.
+fn summarize(path: &Path, segment_no: u64) -> Result<Option<(SealedEntry, i64)>> {
+    let r = match Reader::open(path) {
+        Ok(r) => r,
+        Err(e) if matches!(e.kind(), ErrorKind::Truncated) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(d) = r.seal() else { return Ok(None) };
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "stat", e))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    Ok(Some((
+        SealedEntry {
+            segment_no,
+            file: file_name(path),
+            first_seq: r.header().first_seq,
+            record_count: d.record_count,
+            bytes: meta.len(),
+        },
+        mtime,
+    )))
+}
