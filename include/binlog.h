@@ -112,6 +112,25 @@ typedef uint32_t binlog_tail_kind;
 #endif // __cplusplus
 
 /*
+ A segment opened or sealed.
+ */
+enum binlog_segment_event
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  BINLOG_SEGMENT_OPENED = 1,
+  BINLOG_SEGMENT_SEALED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_segment_event binlog_segment_event;
+#else
+typedef uint32_t binlog_segment_event;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  When records are forced to stable storage.
  */
 enum binlog_durability
@@ -227,6 +246,28 @@ typedef struct binlog_entry {
   int64_t timestamp_ns;
 } binlog_entry;
 
+/*
+ A segment of a log. `path` is NUL-terminated: in a callback it is valid
+ during the call; from `binlog_writer_poll_sealed`, until the next poll on
+ the same writer.
+ */
+typedef struct binlog_segment_info {
+  binlog_segment_event event;
+  const char *path;
+  uint64_t segment_no;
+  uint64_t first_seq;
+  uint64_t record_count;
+  uint64_t bytes;
+} binlog_segment_info;
+
+/*
+ Called when a segment is opened or sealed, on the thread that caused it
+ (a writer, or the log's background thread), outside the log's lock.
+ Return 0 on success; any other value counts as a failure (see
+ `binlog_writer_callback_failures`) and affects nothing else.
+ */
+typedef int32_t (*binlog_segment_callback)(void *user, const struct binlog_segment_info *info);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -306,6 +347,33 @@ binlog_result binlog_options_set_created_ns(struct binlog_options *opts, int64_t
 binlog_result binlog_options_set_sparse_interval(struct binlog_options *opts, uint32_t bytes);
 
 /*
+ Logs only: roll before a record would take a segment past `bytes`
+ (0 = no size limit; at least 4096 otherwise).
+ */
+binlog_result binlog_options_set_max_segment_bytes(struct binlog_options *opts, uint64_t bytes);
+
+/*
+ Logs only: roll after `records` records (0 = no limit).
+ */
+binlog_result binlog_options_set_max_segment_records(struct binlog_options *opts, uint64_t records);
+
+/*
+ Logs only: roll when a new UTC period starts, even while idle; `period`
+ is a `binlog_period` value.
+ */
+binlog_result binlog_options_set_period(struct binlog_options *opts, uint32_t period);
+
+/*
+ Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
+ of them, and none sealed longer than `max_age_ms` ago (0 = no such
+ limit). The oldest go first; the segment being written never goes.
+ */
+binlog_result binlog_options_set_retention(struct binlog_options *opts,
+                                           uint64_t max_segments,
+                                           uint64_t max_bytes,
+                                           uint64_t max_age_ms);
+
+/*
  Opens a segment for reading (read permission suffices; no lock is taken).
  */
 binlog_result binlog_reader_open(const char *path, struct binlog_reader **out);
@@ -317,6 +385,37 @@ binlog_result binlog_reader_open(const char *path, struct binlog_reader **out);
  `BINLOG_ERR_CORRUPT` naming the file and offset.
  */
 binlog_result binlog_reader_next(struct binlog_reader *r, struct binlog_record *out);
+
+/*
+ Like `binlog_reader_next`, but when there is no record yet waits up to
+ `timeout_ms` for one (following a log's writer into new segments as it
+ rolls); returns `BINLOG_END` on timeout. Never returns a partial record.
+ */
+binlog_result binlog_reader_next_wait(struct binlog_reader *r,
+                                      uint64_t timeout_ms,
+                                      struct binlog_record *out);
+
+/*
+ Opens a reader of the rolling log `name` in `dir`: every segment in
+ write order as one stream; new segments are picked up as the writer
+ rolls; segments removed by retention are skipped (see
+ `binlog_reader_gap_count`).
+ */
+binlog_result binlog_reader_open_log(const char *dir, const char *name, struct binlog_reader **out);
+
+/*
+ Opens a reader of the files in `dir` whose names match `pattern` (`*` and
+ `?` wildcards), read in name order as one stream.
+ */
+binlog_result binlog_reader_open_glob(const char *dir,
+                                      const char *pattern,
+                                      struct binlog_reader **out);
+
+/*
+ How many gaps a log reader met (segments removed before they could be
+ read, or sequence numbers missing between segments); 0 for a segment.
+ */
+binlog_result binlog_reader_gap_count(struct binlog_reader *r, uint64_t *out);
 
 /*
  Positions the reader at the first record with a sequence number of at
@@ -449,6 +548,44 @@ binlog_result binlog_writer_close(const struct binlog_writer *w);
  Closes the writer if needed and frees the handle; NULL is accepted.
  */
 void binlog_writer_free(struct binlog_writer *w);
+
+/*
+ Opens the rolling log `name` in directory `dir` (created if missing) for
+ appending: segments named `<name>-<20-digit number>-<UTC start>.binlog`,
+ rolled by the options' size, record and period limits, trimmed by their
+ retention. Every binlog_writer call works on it; close seals the current
+ segment.
+ */
+binlog_result binlog_writer_open_log(const char *dir,
+                                     const char *name,
+                                     const struct binlog_options *opts,
+                                     struct binlog_writer **out);
+
+/*
+ Registers a callback for segment events of a log writer. `user` is
+ passed back unchanged.
+ */
+binlog_result binlog_writer_on_segment(const struct binlog_writer *w,
+                                       binlog_segment_callback cb,
+                                       void *user);
+
+/*
+ The oldest sealed segment not yet polled: `BINLOG_OK` and `*out` filled,
+ or `BINLOG_END` when there is none. For callers that prefer not to be
+ called back from another thread (JNI, cgo). Poll from one thread.
+ */
+binlog_result binlog_writer_poll_sealed(const struct binlog_writer *w,
+                                        struct binlog_segment_info *out);
+
+/*
+ How many segment callbacks failed (returned non-zero or could not run).
+ */
+binlog_result binlog_writer_callback_failures(const struct binlog_writer *w, uint64_t *out);
+
+/*
+ Seals the current segment of a log and starts the next one now.
+ */
+binlog_result binlog_writer_roll(const struct binlog_writer *w);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -101,6 +101,20 @@ impl Options {
         if self.index_memory_entries == 0 {
             return Err(Error::invalid("index_memory_entries must be at least 1"));
         }
+        // The header fields must fit the format (u16 lengths, 1 MiB in all):
+        // encoding a header checks exactly that.
+        crate::format::header::SegmentHeader {
+            major: crate::format::FORMAT_MAJOR,
+            minor: crate::format::FORMAT_MINOR,
+            created_ns: 0,
+            segment_no: self.segment_no,
+            first_seq: self.first_seq,
+            log_name: self.log_name.clone(),
+            content_type: self.content_type.clone(),
+            writer: self.writer_version.clone(),
+            params: self.params.clone(),
+        }
+        .encode()?;
         Ok(())
     }
 }

@@ -114,3 +114,13 @@ pub unsafe fn put<T>(out: *mut T, value: T) {
         *o = value;
     }
 }
+
+/// A NUL-terminated UTF-8 string.
+pub unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str> {
+    if p.is_null() {
+        return Err(null(what));
+    }
+    CStr::from_ptr(p)
+        .to_str()
+        .map_err(|_| Error::new(ErrorKind::InvalidUtf8, format!("{what} is not UTF-8")))
+}

@@ -4,13 +4,16 @@
 use super::boundary::{call, call_void, handle_mut, put, utf8};
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::Error;
+use crate::log::{LogOptions, Period};
 use crate::options::{Durability, Options};
 use std::time::Duration;
 
 /// Options for `binlog_writer_open`. Not thread-safe: configure it from one
 /// thread; it may be freed as soon as `binlog_writer_open` returns.
 pub struct binlog_options {
-    pub(crate) inner: Options,
+    /// Segment options live in `log.segment`; a plain segment writer uses
+    /// only those.
+    pub(crate) log: LogOptions,
 }
 
 /// When records are forced to stable storage.
@@ -38,7 +41,7 @@ pub extern "C" fn binlog_options_new(out: *mut *mut binlog_options) -> binlog_re
             return Err(super::boundary::null("out"));
         }
         let o = Box::new(binlog_options {
-            inner: Options::default(),
+            log: LogOptions::default(),
         });
         unsafe { put(out, Box::into_raw(o)) };
         Ok(BINLOG_OK)
@@ -55,17 +58,26 @@ pub extern "C" fn binlog_options_free(opts: *mut binlog_options) {
     })
 }
 
-/// Applies `f` to the options behind `opts`.
+/// Applies `f` to the segment options behind `opts`; nothing changes if
+/// the result is invalid.
 fn set(
     opts: *mut binlog_options,
     f: impl FnOnce(&mut Options) -> crate::Result<()>,
 ) -> binlog_result {
+    set_log(opts, |l| f(&mut l.segment))
+}
+
+/// Applies `f` to the log options behind `opts`.
+fn set_log(
+    opts: *mut binlog_options,
+    f: impl FnOnce(&mut LogOptions) -> crate::Result<()>,
+) -> binlog_result {
     call(|| {
         let o = unsafe { handle_mut(opts, "options") }?;
-        let mut next = o.inner.clone();
+        let mut next = o.log.clone();
         f(&mut next)?;
         next.validate()?;
-        o.inner = next;
+        o.log = next;
         Ok(BINLOG_OK)
     })
 }
@@ -205,6 +217,88 @@ pub extern "C" fn binlog_options_set_sparse_interval(
 ) -> binlog_result {
     set(opts, |o| {
         o.sparse_interval = bytes;
+        Ok(())
+    })
+}
+
+/// Time period after which a log starts a new segment (UTC).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum binlog_period {
+    BINLOG_PERIOD_NEVER = 0,
+    BINLOG_PERIOD_MINUTE = 1,
+    BINLOG_PERIOD_FIVE_MINUTES = 2,
+    BINLOG_PERIOD_TEN_MINUTES = 3,
+    BINLOG_PERIOD_QUARTER_HOUR = 4,
+    BINLOG_PERIOD_HALF_HOUR = 5,
+    BINLOG_PERIOD_HOUR = 6,
+    BINLOG_PERIOD_DAY = 7,
+}
+
+/// Logs only: roll before a record would take a segment past `bytes`
+/// (0 = no size limit; at least 4096 otherwise).
+#[no_mangle]
+pub extern "C" fn binlog_options_set_max_segment_bytes(
+    opts: *mut binlog_options,
+    bytes: u64,
+) -> binlog_result {
+    set_log(opts, |l| {
+        l.max_segment_bytes = (bytes > 0).then_some(bytes);
+        Ok(())
+    })
+}
+
+/// Logs only: roll after `records` records (0 = no limit).
+#[no_mangle]
+pub extern "C" fn binlog_options_set_max_segment_records(
+    opts: *mut binlog_options,
+    records: u64,
+) -> binlog_result {
+    set_log(opts, |l| {
+        l.max_segment_records = (records > 0).then_some(records);
+        Ok(())
+    })
+}
+
+/// Logs only: roll when a new UTC period starts, even while idle; `period`
+/// is a `binlog_period` value.
+#[no_mangle]
+pub extern "C" fn binlog_options_set_period(
+    opts: *mut binlog_options,
+    period: u32,
+) -> binlog_result {
+    set_log(opts, |l| {
+        l.period = match period {
+            0 => Period::Never,
+            1 => Period::Minute,
+            2 => Period::FiveMinutes,
+            3 => Period::TenMinutes,
+            4 => Period::QuarterHour,
+            5 => Period::HalfHour,
+            6 => Period::Hour,
+            7 => Period::Day,
+            _ => return Err(Error::invalid(format!("unknown period {period}"))),
+        };
+        Ok(())
+    })
+}
+
+/// Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
+/// of them, and none sealed longer than `max_age_ms` ago (0 = no such
+/// limit). The oldest go first; the segment being written never goes.
+#[no_mangle]
+pub extern "C" fn binlog_options_set_retention(
+    opts: *mut binlog_options,
+    max_segments: u64,
+    max_bytes: u64,
+    max_age_ms: u64,
+) -> binlog_result {
+    set_log(opts, |l| {
+        l.retention.max_segments =
+            (max_segments > 0).then(|| max_segments.min(usize::MAX as u64) as usize);
+        l.retention.max_bytes = (max_bytes > 0).then_some(max_bytes);
+        l.retention.max_age = (max_age_ms > 0).then(|| Duration::from_millis(max_age_ms));
         Ok(())
     })
 }

@@ -1,24 +1,123 @@
 //! `binlog_reader`: the C face of `crate::Reader`.
 
-use super::boundary::{array, c_path, call, call_void, handle_mut, put, utf8};
+use super::boundary::{array, c_path, c_str, call, call_void, handle_mut, put, utf8};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_iovec, binlog_meta, binlog_record, binlog_tail, binlog_tail_kind};
 use crate::error::{Error, ErrorKind, Result};
-use crate::reader::{Reader, Tail};
+use crate::log::LogReader;
+use crate::reader::{Reader, Record, Tail};
+use std::ffi::c_char;
+use std::time::{Duration, Instant};
 
 /// A reader of one segment. Not thread-safe: use it from one thread at a
 /// time. Record views it returns stay valid until the next call on it;
 /// `binlog_reader_free` invalidates the handle.
 pub struct binlog_reader {
-    inner: Option<Reader>,
+    inner: Option<RInner>,
     meta: Vec<binlog_meta>,
 }
 
+/// A reader of one segment, or of a whole log across its segments.
+enum RInner {
+    Segment(Reader),
+    Log(LogReader),
+}
+
+impl RInner {
+    fn next(&mut self) -> Result<Option<Record<'_>>> {
+        match self {
+            RInner::Segment(r) => r.next(),
+            RInner::Log(l) => l.next(),
+        }
+    }
+
+    fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
+        match self {
+            RInner::Log(l) => l.next_wait(timeout),
+            RInner::Segment(r) => {
+                let deadline = Instant::now() + timeout;
+                let found = loop {
+                    if let Some(f) = r.next_found()? {
+                        break f;
+                    }
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Ok(None);
+                    }
+                    std::thread::sleep((deadline - now).min(Duration::from_micros(200)));
+                };
+                Ok(Some(r.record_at(&found)))
+            }
+        }
+    }
+
+    fn seek_seq(&mut self, seq: u64) -> Result<()> {
+        match self {
+            RInner::Segment(r) => r.seek_seq(seq),
+            RInner::Log(l) => l.seek_seq(seq),
+        }
+    }
+
+    fn seek_time(&mut self, ts: i64) -> Result<()> {
+        match self {
+            RInner::Segment(r) => r.seek_time(ts),
+            RInner::Log(l) => l.seek_time(ts),
+        }
+    }
+
+    fn filter_types(&mut self, names: &[&str]) {
+        match self {
+            RInner::Segment(r) => r.filter_types(names),
+            RInner::Log(l) => l.filter_types(names),
+        }
+    }
+
+    fn tail(&self) -> Tail {
+        match self {
+            RInner::Segment(r) => r.tail(),
+            RInner::Log(l) => l.tail(),
+        }
+    }
+}
+
 impl binlog_reader {
-    fn open(&mut self) -> Result<&mut Reader> {
+    fn open(&mut self) -> Result<&mut RInner> {
         self.inner
             .as_mut()
             .ok_or_else(|| Error::new(ErrorKind::Closed, "reader is closed"))
+    }
+}
+
+fn boxed(inner: RInner) -> *mut binlog_reader {
+    Box::into_raw(Box::new(binlog_reader {
+        inner: Some(inner),
+        meta: Vec::new(),
+    }))
+}
+
+/// Fills the C view of `rec`, keeping its metadata array in `meta`.
+fn view(rec: &Record<'_>, meta: &mut Vec<binlog_meta>) -> binlog_record {
+    meta.clear();
+    meta.extend(rec.metadata().map(|(k, v)| binlog_meta {
+        key: k.as_ptr(),
+        key_len: k.len(),
+        value: v.as_ptr(),
+        value_len: v.len(),
+    }));
+    binlog_record {
+        seq: rec.seq,
+        timestamp_ns: rec.timestamp_ns,
+        type_name: rec.type_name.as_ptr(),
+        type_len: rec.type_name.len(),
+        payload: rec.payload.as_ptr(),
+        payload_len: rec.payload.len(),
+        meta: if meta.is_empty() {
+            std::ptr::null()
+        } else {
+            meta.as_ptr()
+        },
+        meta_count: meta.len(),
+        offset: rec.offset,
     }
 }
 
@@ -34,11 +133,7 @@ pub extern "C" fn binlog_reader_open(
             return Err(super::boundary::null("out"));
         }
         let r = Reader::open(p)?;
-        let h = Box::new(binlog_reader {
-            inner: Some(r),
-            meta: Vec::new(),
-        });
-        unsafe { put(out, Box::into_raw(h)) };
+        unsafe { put(out, boxed(RInner::Segment(r))) };
         Ok(BINLOG_OK)
     })
 }
@@ -64,29 +159,95 @@ pub extern "C" fn binlog_reader_next(
         let Some(rec) = reader.next()? else {
             return Ok(BINLOG_END);
         };
-        meta.clear();
-        meta.extend(rec.metadata().map(|(k, v)| binlog_meta {
-            key: k.as_ptr(),
-            key_len: k.len(),
-            value: v.as_ptr(),
-            value_len: v.len(),
-        }));
-        let view = binlog_record {
-            seq: rec.seq,
-            timestamp_ns: rec.timestamp_ns,
-            type_name: rec.type_name.as_ptr(),
-            type_len: rec.type_name.len(),
-            payload: rec.payload.as_ptr(),
-            payload_len: rec.payload.len(),
-            meta: if meta.is_empty() {
-                std::ptr::null()
-            } else {
-                meta.as_ptr()
-            },
-            meta_count: meta.len(),
-            offset: rec.offset,
+        let v = view(&rec, meta);
+        unsafe { put(out, v) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Like `binlog_reader_next`, but when there is no record yet waits up to
+/// `timeout_ms` for one (following a log's writer into new segments as it
+/// rolls); returns `BINLOG_END` on timeout. Never returns a partial record.
+#[no_mangle]
+pub extern "C" fn binlog_reader_next_wait(
+    r: *mut binlog_reader,
+    timeout_ms: u64,
+    out: *mut binlog_record,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        if out.is_null() {
+            return Err(super::boundary::null("out"));
+        }
+        let binlog_reader { inner, meta } = h;
+        let reader = inner
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Closed, "reader is closed"))?;
+        let Some(rec) = reader.next_wait(Duration::from_millis(timeout_ms))? else {
+            return Ok(BINLOG_END);
         };
-        unsafe { put(out, view) };
+        let v = view(&rec, meta);
+        unsafe { put(out, v) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Opens a reader of the rolling log `name` in `dir`: every segment in
+/// write order as one stream; new segments are picked up as the writer
+/// rolls; segments removed by retention are skipped (see
+/// `binlog_reader_gap_count`).
+#[no_mangle]
+pub extern "C" fn binlog_reader_open_log(
+    dir: *const c_char,
+    name: *const c_char,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
+    call(|| {
+        let d = unsafe { c_path(dir) }?;
+        let n = unsafe { c_str(name, "name") }?;
+        if out.is_null() {
+            return Err(super::boundary::null("out"));
+        }
+        let l = LogReader::open(d, n)?;
+        unsafe { put(out, boxed(RInner::Log(l))) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Opens a reader of the files in `dir` whose names match `pattern` (`*` and
+/// `?` wildcards), read in name order as one stream.
+#[no_mangle]
+pub extern "C" fn binlog_reader_open_glob(
+    dir: *const c_char,
+    pattern: *const c_char,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
+    call(|| {
+        let d = unsafe { c_path(dir) }?;
+        let p = unsafe { c_str(pattern, "pattern") }?;
+        if out.is_null() {
+            return Err(super::boundary::null("out"));
+        }
+        let l = LogReader::open_glob(d, p)?;
+        unsafe { put(out, boxed(RInner::Log(l))) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// How many gaps a log reader met (segments removed before they could be
+/// read, or sequence numbers missing between segments); 0 for a segment.
+#[no_mangle]
+pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        if out.is_null() {
+            return Err(super::boundary::null("out"));
+        }
+        let n = match h.open()? {
+            RInner::Log(l) => l.gaps().len() as u64,
+            RInner::Segment(_) => 0,
+        };
+        unsafe { put(out, n) };
         Ok(BINLOG_OK)
     })
 }

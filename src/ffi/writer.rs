@@ -2,17 +2,102 @@
 
 use super::boundary::{array, bytes, c_path, call, call_void, handle, put, utf8};
 use super::options::binlog_options;
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_entry, binlog_iovec, binlog_meta, BINLOG_TIME_NOW};
 use crate::error::{Error, ErrorKind, Result};
+use crate::log::{LogOptions, LogWriter, SegmentEvent, SegmentInfo};
 use crate::options::Options;
 use crate::writer::{Entry, Writer};
+use parking_lot::Mutex;
+use std::ffi::{c_char, c_void, CString};
 
 /// A segment writer. Thread-safe: any number of threads may call write,
 /// flush, sync and close on it at once; `binlog_writer_free` must not race
 /// any other call and the handle is invalid after it.
 pub struct binlog_writer {
-    inner: Writer,
+    inner: Inner,
+    /// Path of the segment last returned by `binlog_writer_poll_sealed`.
+    polled_path: Mutex<CString>,
+}
+
+/// A writer of one segment, or of a rolling log: the same calls serve both.
+enum Inner {
+    Segment(Writer),
+    Log(LogWriter),
+}
+
+impl Inner {
+    fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
+        match self {
+            Inner::Segment(w) => w.write(type_name, payload),
+            Inner::Log(l) => l.write(type_name, payload),
+        }
+    }
+
+    fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
+        match self {
+            Inner::Segment(w) => w.write_batch(entries),
+            Inner::Log(l) => l.write_batch(entries),
+        }
+    }
+
+    fn flush(&self) -> Result<()> {
+        match self {
+            Inner::Segment(w) => w.flush(),
+            Inner::Log(l) => l.flush(),
+        }
+    }
+
+    fn sync(&self) -> Result<()> {
+        match self {
+            Inner::Segment(w) => w.sync(),
+            Inner::Log(l) => l.sync(),
+        }
+    }
+
+    fn close(&self) -> Result<()> {
+        match self {
+            Inner::Segment(w) => w.close(),
+            Inner::Log(l) => l.close(),
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        match self {
+            Inner::Segment(w) => w.is_closed(),
+            Inner::Log(l) => l.is_closed(),
+        }
+    }
+
+    fn next_seq(&self) -> Result<u64> {
+        match self {
+            Inner::Segment(w) => Ok(w.next_seq()),
+            Inner::Log(l) => l.next_seq(),
+        }
+    }
+
+    fn durable_seq(&self) -> Result<u64> {
+        match self {
+            Inner::Segment(w) => Ok(w.durable_seq()),
+            Inner::Log(l) => l.durable_seq(),
+        }
+    }
+
+    fn log(&self) -> Result<&LogWriter> {
+        match self {
+            Inner::Log(l) => Ok(l),
+            Inner::Segment(_) => Err(Error::invalid(
+                "this call needs a log writer (binlog_writer_open_log)",
+            )),
+        }
+    }
+}
+
+fn boxed(inner: Inner) -> *mut binlog_writer {
+    Box::into_raw(Box::new(binlog_writer {
+        inner,
+        polled_path: Mutex::new(CString::default()),
+    }))
 }
 
 /// Opens (creating or reopening for append) the segment at `path`. `opts`
@@ -30,11 +115,11 @@ pub extern "C" fn binlog_writer_open(
             return Err(super::boundary::null("out"));
         }
         let o = match unsafe { opts.as_ref() } {
-            Some(o) => o.inner.clone(),
+            Some(o) => o.log.segment.clone(),
             None => Options::default(),
         };
         let w = Writer::open(p, o)?;
-        unsafe { put(out, Box::into_raw(Box::new(binlog_writer { inner: w }))) };
+        unsafe { put(out, boxed(Inner::Segment(w))) };
         Ok(BINLOG_OK)
     })
 }
@@ -191,7 +276,7 @@ pub extern "C" fn binlog_writer_next_seq(w: *const binlog_writer, out: *mut u64)
         if w.inner.is_closed() {
             return Err(closed());
         }
-        unsafe { put(out, w.inner.next_seq()) };
+        unsafe { put(out, w.inner.next_seq()?) };
         Ok(BINLOG_OK)
     })
 }
@@ -211,7 +296,7 @@ pub extern "C" fn binlog_writer_durable_seq(
         if w.inner.is_closed() {
             return Err(closed());
         }
-        unsafe { put(out, w.inner.durable_seq()) };
+        unsafe { put(out, w.inner.durable_seq()?) };
         Ok(BINLOG_OK)
     })
 }
@@ -241,4 +326,173 @@ pub extern "C" fn binlog_writer_free(w: *mut binlog_writer) {
 
 fn closed() -> Error {
     Error::new(ErrorKind::Closed, "writer is closed")
+}
+
+/// Opens the rolling log `name` in directory `dir` (created if missing) for
+/// appending: segments named `<name>-<20-digit number>-<UTC start>.binlog`,
+/// rolled by the options' size, record and period limits, trimmed by their
+/// retention. Every binlog_writer call works on it; close seals the current
+/// segment.
+#[no_mangle]
+pub extern "C" fn binlog_writer_open_log(
+    dir: *const c_char,
+    name: *const c_char,
+    opts: *const binlog_options,
+    out: *mut *mut binlog_writer,
+) -> binlog_result {
+    call(|| {
+        let d = unsafe { c_path(dir) }?;
+        if name.is_null() {
+            return Err(super::boundary::null("name"));
+        }
+        let n = unsafe { std::ffi::CStr::from_ptr(name) }
+            .to_str()
+            .map_err(|_| Error::new(ErrorKind::InvalidUtf8, "log name is not UTF-8"))?;
+        if out.is_null() {
+            return Err(super::boundary::null("out"));
+        }
+        let o = match unsafe { opts.as_ref() } {
+            Some(o) => o.log.clone(),
+            None => LogOptions::default(),
+        };
+        let l = LogWriter::open(d, n, o)?;
+        unsafe { put(out, boxed(Inner::Log(l))) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// A segment opened or sealed.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum binlog_segment_event {
+    BINLOG_SEGMENT_OPENED = 1,
+    BINLOG_SEGMENT_SEALED = 2,
+}
+
+/// A segment of a log. `path` is NUL-terminated: in a callback it is valid
+/// during the call; from `binlog_writer_poll_sealed`, until the next poll on
+/// the same writer.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_segment_info {
+    pub event: binlog_segment_event,
+    pub path: *const c_char,
+    pub segment_no: u64,
+    pub first_seq: u64,
+    pub record_count: u64,
+    pub bytes: u64,
+}
+
+/// Called when a segment is opened or sealed, on the thread that caused it
+/// (a writer, or the log's background thread), outside the log's lock.
+/// Return 0 on success; any other value counts as a failure (see
+/// `binlog_writer_callback_failures`) and affects nothing else.
+pub type binlog_segment_callback =
+    Option<extern "C" fn(user: *mut c_void, info: *const binlog_segment_info) -> i32>;
+
+/// The C caller's user pointer; the caller promises it may be used from the
+/// log's threads.
+struct UserData(*mut c_void);
+unsafe impl Send for UserData {}
+unsafe impl Sync for UserData {}
+
+fn info_view(kind: binlog_segment_event, i: &SegmentInfo, path: &CString) -> binlog_segment_info {
+    binlog_segment_info {
+        event: kind,
+        path: path.as_ptr(),
+        segment_no: i.segment_no,
+        first_seq: i.first_seq,
+        record_count: i.record_count,
+        bytes: i.bytes,
+    }
+}
+
+fn c_string(p: &std::path::Path) -> CString {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(p.as_os_str().as_bytes()).unwrap_or_default()
+}
+
+/// Registers a callback for segment events of a log writer. `user` is
+/// passed back unchanged.
+#[no_mangle]
+pub extern "C" fn binlog_writer_on_segment(
+    w: *const binlog_writer,
+    cb: binlog_segment_callback,
+    user: *mut c_void,
+) -> binlog_result {
+    call(|| {
+        let l = unsafe { handle(w, "writer") }?.inner.log()?;
+        let Some(cb) = cb else {
+            return Err(super::boundary::null("callback"));
+        };
+        let user = UserData(user);
+        l.on_segment(Box::new(move |ev| {
+            let (kind, info) = match ev {
+                SegmentEvent::Opened(i) => (binlog_segment_event::BINLOG_SEGMENT_OPENED, i),
+                SegmentEvent::Sealed(i) => (binlog_segment_event::BINLOG_SEGMENT_SEALED, i),
+            };
+            let path = c_string(&info.path);
+            let view = info_view(kind, info, &path);
+            let user = &user;
+            match cb(user.0, &view) {
+                0 => Ok(()),
+                rc => Err(format!(
+                    "segment callback returned {rc} for {}",
+                    info.path.display()
+                )),
+            }
+        }));
+        Ok(BINLOG_OK)
+    })
+}
+
+/// The oldest sealed segment not yet polled: `BINLOG_OK` and `*out` filled,
+/// or `BINLOG_END` when there is none. For callers that prefer not to be
+/// called back from another thread (JNI, cgo). Poll from one thread.
+#[no_mangle]
+pub extern "C" fn binlog_writer_poll_sealed(
+    w: *const binlog_writer,
+    out: *mut binlog_segment_info,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle(w, "writer") }?;
+        let l = h.inner.log()?;
+        if out.is_null() {
+            return Err(super::boundary::null("out"));
+        }
+        let Some(info) = l.poll_sealed() else {
+            return Ok(BINLOG_END);
+        };
+        let mut path = h.polled_path.lock();
+        *path = c_string(&info.path);
+        let view = info_view(binlog_segment_event::BINLOG_SEGMENT_SEALED, &info, &path);
+        unsafe { put(out, view) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// How many segment callbacks failed (returned non-zero or could not run).
+#[no_mangle]
+pub extern "C" fn binlog_writer_callback_failures(
+    w: *const binlog_writer,
+    out: *mut u64,
+) -> binlog_result {
+    call(|| {
+        let l = unsafe { handle(w, "writer") }?.inner.log()?;
+        if out.is_null() {
+            return Err(super::boundary::null("out"));
+        }
+        unsafe { put(out, l.callback_failures().0) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Seals the current segment of a log and starts the next one now.
+#[no_mangle]
+pub extern "C" fn binlog_writer_roll(w: *const binlog_writer) -> binlog_result {
+    call(|| {
+        unsafe { handle(w, "writer") }?.inner.log()?.roll()?;
+        Ok(BINLOG_OK)
+    })
 }

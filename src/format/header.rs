@@ -121,6 +121,16 @@ impl SegmentHeader {
         }
         let len = header_len as usize;
         if buf.len() < len {
+            // A file cut inside its header holds no records; if a valid
+            // record frame follows, the length field itself is damaged.
+            if super::frame::find_next_record(buf, FIXED_LEN, None).is_some() {
+                return Err(Error::at(
+                    ErrorKind::CorruptHeader,
+                    path,
+                    12,
+                    format!("header length {header_len} exceeds the file, yet records follow"),
+                ));
+            }
             return Err(truncated());
         }
         let stored = u32::from_le_bytes(buf[len - 4..len].try_into().expect("4 bytes"));

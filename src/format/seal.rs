@@ -233,7 +233,9 @@ pub fn read_seal(file: &[u8], data_start: usize) -> Option<SealDirectory> {
     let tr = Trailer::decode(file, data_start)?;
     let begin = usize::try_from(tr.records_end).ok()?;
     let begin_count = match frame::frame_at(file, begin, true) {
-        FrameAt::Frame { kind, total, body } if kind == KIND_SEAL_BEGIN && total == SEAL_BEGIN_LEN => {
+        FrameAt::Frame { kind, total, body }
+            if kind == KIND_SEAL_BEGIN && total == SEAL_BEGIN_LEN =>
+        {
             u64::from_le_bytes(body[1..9].try_into().ok()?)
         }
         _ => return None,

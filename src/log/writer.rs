@@ -268,6 +268,17 @@ impl LogWriter {
         Ok(self.shared.writer(&self.shared.state.lock())?.next_seq())
     }
 
+    /// Every record with a lower sequence number is on stable storage
+    /// (sealed segments were synced when sealed, unless durability is None).
+    pub fn durable_seq(&self) -> Result<u64> {
+        Ok(self.shared.writer(&self.shared.state.lock())?.durable_seq())
+    }
+
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.state.lock().current.is_none()
+    }
+
     /// The segment being written.
     pub fn current_segment(&self) -> Result<SegmentInfo> {
         let st = self.shared.state.lock();

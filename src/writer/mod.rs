@@ -12,7 +12,7 @@ pub use state::Entry;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{Durability, Options};
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use state::State;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IoSlice};
@@ -20,6 +20,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// Appends records to one segment file.
 pub struct Writer {
@@ -32,7 +33,10 @@ struct Shared {
     durability: Durability,
     state: Mutex<State>,
     sync: Mutex<SyncState>,
+    /// An fdatasync finished (or failed).
     synced: Condvar,
+    /// A gathering leader's condition may hold: a caller queued or left.
+    gathered: Condvar,
     /// A second descriptor of the segment, so fdatasync runs without the
     /// state lock and writers keep appending meanwhile.
     sync_file: File,
@@ -43,7 +47,36 @@ struct Shared {
 struct SyncState {
     /// Every record with a lower sequence number is on stable storage.
     durable_next: u64,
+    /// A leader is gathering or running an fdatasync.
     syncing: bool,
+    /// Records below this are covered by the fdatasync in progress (0 while
+    /// none runs or its leader is still gathering).
+    running_upto: u64,
+    /// Durable write calls (`Writer::write_batch` with `EveryRecord`)
+    /// between entry and return.
+    callers: usize,
+    /// Of those, how many appended a record that no started fdatasync
+    /// covers yet: they wait for the next one.
+    queued: usize,
+    /// Counts the times a leader took the queued records into its
+    /// fdatasync, so a caller knows whether it is still counted in `queued`.
+    batch: u64,
+    /// A leader waits on `gathered` for the callers still appending.
+    gathering: bool,
+    /// How long the last fdatasync took: a leader never waits longer than
+    /// this (nor than `GATHER_MAX`) for more records.
+    last_sync: Duration,
+}
+
+/// Upper bound on how long a leader delays its fdatasync to let writers
+/// already inside a durable write call append first.
+const GATHER_MAX: Duration = Duration::from_micros(100);
+
+/// A durable write call in progress, counted in `SyncState::callers`.
+struct Caller<'a> {
+    shared: &'a Shared,
+    /// `SyncState::batch` when this call counted itself in `queued`.
+    queued_in: Option<u64>,
 }
 
 impl Writer {
@@ -51,8 +84,9 @@ impl Writer {
     /// it is verified by a scan, a torn tail is backed up and cut, a seal is
     /// removed, and sequence numbers continue.
     pub fn open(path: impl AsRef<Path>, opts: Options) -> Result<Writer> {
-        opts.validate()?;
         let path = path.as_ref().to_path_buf();
+        opts.validate()
+            .map_err(|e| Error::file(e.kind(), &path, e.message()))?;
         let (file, created) = open_file(&path)?;
         match crate::sys::try_lock_exclusive(&file) {
             Ok(true) => {}
@@ -87,8 +121,15 @@ impl Writer {
             sync: Mutex::new(SyncState {
                 durable_next,
                 syncing: false,
+                running_upto: 0,
+                callers: 0,
+                queued: 0,
+                batch: 0,
+                gathering: false,
+                last_sync: Duration::ZERO,
             }),
             synced: Condvar::new(),
+            gathered: Condvar::new(),
             sync_file,
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
@@ -159,9 +200,26 @@ impl Writer {
     /// On error, the records of the batch that reached the file stay (the
     /// message says how many) and the rest are not written.
     pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
-        let (first, sync_to) = self.append(entries)?;
-        if let Some(to) = sync_to {
-            self.shared.sync_upto(to)?;
+        if self.shared.durability != Durability::EveryRecord {
+            let (first, sync_to) = self.append(entries)?;
+            if let Some(to) = sync_to {
+                self.shared.sync_upto(to, None)?;
+            }
+            return Ok(first);
+        }
+        // Counted from before the append, so a leader about to fdatasync
+        // knows this call will soon have a record for it (group commit).
+        let mut caller = self.shared.enter();
+        let (first, sync_to) = match self.append(entries) {
+            Ok(r) => r,
+            Err(e) => {
+                caller.leave(&mut self.shared.sync.lock());
+                return Err(e);
+            }
+        };
+        match sync_to {
+            Some(to) => self.shared.sync_upto(to, Some(&mut caller))?,
+            None => caller.leave(&mut self.shared.sync.lock()),
         }
         Ok(first)
     }
@@ -195,7 +253,7 @@ impl Writer {
     /// The unlocked half of a write: waits until every record below `to` is
     /// on stable storage.
     pub(crate) fn wait_durable(&self, to: u64) -> Result<()> {
-        self.shared.sync_upto(to)
+        self.shared.sync_upto(to, None)
     }
 
     /// Bytes in the segment so far (header and records, buffered included).
@@ -224,7 +282,7 @@ impl Writer {
             st.check_usable()?;
             st.next_seq
         };
-        self.shared.sync_upto(to)
+        self.shared.sync_upto(to, None)
     }
 
     /// Whether `close` was called.
@@ -272,39 +330,107 @@ impl Drop for Writer {
 }
 
 impl Shared {
+    /// Counts a durable write call until `Caller::leave`.
+    fn enter(&self) -> Caller<'_> {
+        self.sync.lock().callers += 1;
+        Caller {
+            shared: self,
+            queued_in: None,
+        }
+    }
+
     /// Returns once every record below `target` is on stable storage. One
-    /// caller at a time runs fdatasync; the others wait and are usually
-    /// covered by it (group commit).
-    fn sync_upto(&self, target: u64) -> Result<()> {
+    /// caller at a time (the leader) runs fdatasync; the others wait and are
+    /// covered by it or by the next one (group commit). `caller` is the
+    /// durable write call waiting, if it is one; it leaves here.
+    fn sync_upto(&self, target: u64, mut caller: Option<&mut Caller<'_>>) -> Result<()> {
         let mut sy = self.sync.lock();
-        loop {
+        let result = loop {
             if sy.durable_next >= target {
-                return Ok(());
+                break Ok(());
+            }
+            if let Some(c) = caller.as_deref_mut() {
+                // Not covered by the fdatasync in progress: wait for the
+                // next one, and let its leader know this record is ready.
+                if c.queued_in.is_none() && !(sy.running_upto >= target) {
+                    sy.queued += 1;
+                    c.queued_in = Some(sy.batch);
+                    self.wake_gatherer(&sy);
+                }
             }
             if sy.syncing {
                 self.synced.wait(&mut sy);
                 continue;
             }
             sy.syncing = true;
+            self.gather(&mut sy);
+            // The records of every queued caller are in the file now (each
+            // queued after appending): this fdatasync covers them all.
+            let upto = {
+                let mut st = self.state.lock();
+                st.check_usable().and_then(|()| st.flush_buf()).map(|()| st.next_seq)
+            };
+            sy.queued = 0;
+            sy.batch += 1;
+            let upto = match upto {
+                Ok(u) => u,
+                Err(e) => {
+                    sy.syncing = false;
+                    self.synced.notify_all();
+                    break Err(e);
+                }
+            };
+            sy.running_upto = upto;
             drop(sy);
-            let result = self.sync_once();
+            let started = Instant::now();
+            let synced = self.sync_data();
+            let took = started.elapsed();
             sy = self.sync.lock();
             sy.syncing = false;
-            if let Ok(upto) = result {
+            sy.running_upto = 0;
+            sy.last_sync = took;
+            if synced.is_ok() {
                 sy.durable_next = sy.durable_next.max(upto);
             }
             self.synced.notify_all();
-            result?;
+            if let Err(e) = synced {
+                break Err(e);
+            }
+        };
+        if let Some(c) = caller {
+            c.leave(&mut sy);
+        }
+        result
+    }
+
+    /// Before its fdatasync, a leader waits, briefly, until every durable
+    /// write call in progress has appended its record, so that one sync
+    /// covers them all. Without this, writers woken by the last sync would
+    /// append just after the next one started and wait for a third: about
+    /// half of them per sync. A lone writer (or none) never waits.
+    fn gather(&self, sy: &mut MutexGuard<'_, SyncState>) {
+        if sy.queued >= sy.callers {
+            return;
+        }
+        let deadline = Instant::now() + sy.last_sync.min(GATHER_MAX);
+        sy.gathering = true;
+        while sy.queued < sy.callers {
+            if self.gathered.wait_until(sy, deadline).timed_out() {
+                break;
+            }
+        }
+        sy.gathering = false;
+    }
+
+    /// Wakes a gathering leader once every caller has queued (or left).
+    fn wake_gatherer(&self, sy: &SyncState) {
+        if sy.gathering && sy.queued >= sy.callers {
+            self.gathered.notify_one();
         }
     }
 
-    fn sync_once(&self) -> Result<u64> {
-        let upto = {
-            let mut st = self.state.lock();
-            st.check_usable()?;
-            st.flush_buf()?;
-            st.next_seq
-        };
+    /// fdatasync on the second descriptor, without any lock held.
+    fn sync_data(&self) -> Result<()> {
         if let Err(e) = self.sync_file.sync_data() {
             // After a failed fsync the kernel may have dropped dirty pages
             // (fsyncgate): refuse further writes rather than pretend.
@@ -318,7 +444,7 @@ impl Shared {
             ));
             return Err(err);
         }
-        Ok(upto)
+        Ok(())
     }
 
     fn flusher_loop(&self, period: std::time::Duration) {
@@ -331,9 +457,21 @@ impl Shared {
             drop(stop);
             let to = self.state.lock().next_seq;
             // Failures surface on the next write, flush or sync call.
-            let _ = self.sync_upto(to);
+            let _ = self.sync_upto(to, None);
             stop = self.stop.lock();
         }
+    }
+}
+
+impl Caller<'_> {
+    /// Ends the call's count; called with the sync lock held.
+    fn leave(&mut self, sy: &mut SyncState) {
+        sy.callers -= 1;
+        // Still counted in `queued` unless a leader took that batch.
+        if self.queued_in.take() == Some(sy.batch) {
+            sy.queued -= 1;
+        }
+        self.shared.wake_gatherer(sy);
     }
 }
 

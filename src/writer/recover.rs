@@ -106,9 +106,10 @@ fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
         return Ok(false);
     }
     match SegmentHeader::decode(&head, path) {
-        Err(e) if e.kind() == ErrorKind::Truncated => Ok(len
-            < crate::format::MAX_HEADER_LEN as u64
-            && crate::format::frame::find_next_record(&head, MAGIC.len(), None).is_none()),
+        // decode says Truncated only when no record frame follows.
+        Err(e) if e.kind() == ErrorKind::Truncated => {
+            Ok(len < crate::format::MAX_HEADER_LEN as u64)
+        }
         _ => Ok(false),
     }
 }
@@ -127,7 +128,11 @@ fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
             candidate.push(format!(".{n}"));
         }
         let candidate = std::path::PathBuf::from(candidate);
-        match OpenOptions::new().write(true).create_new(true).open(&candidate) {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
             Ok(f) => break (f, candidate),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
             Err(e) => return Err(Error::io(&candidate, "create backup of torn tail", e)),

@@ -158,7 +158,10 @@ impl State {
                     "sequence numbers exhausted",
                 ));
             }
-            let ty = self.types.lookup(e.type_name)?;
+            let ty = self
+                .types
+                .lookup(e.type_name)
+                .map_err(|err| Error::file(err.kind(), &self.path, err.message()))?;
             let head = RecordHead {
                 seq: self.next_seq,
                 timestamp_ns: e.timestamp_ns.unwrap_or(now),
@@ -325,7 +328,13 @@ impl State {
             .write_seal(file, &self.path, records_end, self.types.names())
             .and_then(|len| {
                 file.set_len(len)
-                    .and_then(|()| if self.sync_on_seal { file.sync_data() } else { Ok(()) })
+                    .and_then(|()| {
+                        if self.sync_on_seal {
+                            file.sync_data()
+                        } else {
+                            Ok(())
+                        }
+                    })
                     .map_err(|e| Error::io_at(&self.path, records_end, "sync seal", e))
             });
         if sealed.is_err() {
