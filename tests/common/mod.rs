@@ -1,0 +1,293 @@
+//! Helpers shared by the bad-input, crash and disk-full tests: temporary
+//! directories on the real filesystem, a seeded PRNG, deterministic records
+//! derived from their sequence number, and a reader that copies out
+//! everything a segment yields.
+
+#![allow(dead_code)]
+
+use binlog::{Error, Options, Reader, Tail, Writer};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A fresh directory under cargo's per-target temporary directory. Removed
+/// when dropped, except while a test panics (the evidence stays).
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("binlog-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        TempDir { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Names of the files in the directory, sorted.
+    pub fn names(&self) -> Vec<String> {
+        list_dir(&self.path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+pub fn list_dir(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("list {}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// splitmix64: small, seeded, good enough to pick delays and offsets.
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded from `BINLOG_TEST_SEED` if set, else from `default`; the seed
+    /// is printed so a failure can be replayed.
+    pub fn from_env(default: u64) -> Rng {
+        let seed = std::env::var("BINLOG_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default);
+        eprintln!("PRNG seed {seed} (set BINLOG_TEST_SEED to replay)");
+        Rng(seed)
+    }
+
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+pub const TYPES: [&str; 3] = ["trade", "quote", "тип"];
+
+/// What was written as the record with a given sequence number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Want {
+    pub seq: u64,
+    pub ts: i64,
+    pub type_name: String,
+    pub meta: Vec<(String, String)>,
+    pub payload: Vec<u8>,
+}
+
+/// Deterministic bytes for `seq`: the seq itself, then a splitmix stream.
+pub fn payload_bytes(seq: u64, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&seq.to_le_bytes());
+    let mut r = Rng::new(seq.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x5eed);
+    while out.len() < len {
+        out.extend_from_slice(&r.next_u64().to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// The record with sequence number `seq` and a payload of `len` bytes.
+pub fn want_sized(seq: u64, len: usize) -> Want {
+    let meta = if seq % 4 == 0 {
+        vec![
+            ("k".to_string(), seq.to_string()),
+            ("ключ".to_string(), String::new()),
+        ]
+    } else {
+        Vec::new()
+    };
+    Want {
+        seq,
+        ts: 1_700_000_000_000_000_000 + seq as i64 * 1_000,
+        type_name: TYPES[(seq % 3) as usize].to_string(),
+        meta,
+        payload: payload_bytes(seq, len),
+    }
+}
+
+/// Small records of varying size (0 to 96 bytes of payload).
+pub fn want(seq: u64) -> Want {
+    want_sized(seq, ((seq * 29) % 97) as usize)
+}
+
+/// Writes `w` and checks it got the expected sequence number.
+pub fn put(writer: &Writer, w: &Want) -> Result<u64, Error> {
+    let meta: Vec<(&str, &str)> = w
+        .meta
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    writer.write_with(&w.type_name, &meta, Some(w.ts), &w.payload)
+}
+
+/// A record as a reader returned it, copied out of the map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rec {
+    pub seq: u64,
+    pub ts: i64,
+    pub type_name: String,
+    pub meta: Vec<(String, String)>,
+    pub payload: Vec<u8>,
+    pub offset: u64,
+    pub frame_len: u64,
+}
+
+impl Rec {
+    pub fn as_want(&self) -> Want {
+        Want {
+            seq: self.seq,
+            ts: self.ts,
+            type_name: self.type_name.clone(),
+            meta: self.meta.clone(),
+            payload: self.payload.clone(),
+        }
+    }
+}
+
+/// Everything a reader yields: the records, then how it ended (the tail, or
+/// the error that stopped it).
+#[derive(Debug)]
+pub struct ReadOut {
+    pub recs: Vec<Rec>,
+    pub end: Result<Tail, Error>,
+}
+
+fn copy(r: &binlog::Record<'_>) -> Rec {
+    Rec {
+        seq: r.seq,
+        ts: r.timestamp_ns,
+        type_name: r.type_name.to_string(),
+        meta: r
+            .metadata()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        payload: r.payload.to_vec(),
+        offset: r.offset,
+        frame_len: r.frame_len,
+    }
+}
+
+/// Reads to the end (or the first error) with `next`. Stops after 1 M
+/// records so a reader that loops forever fails instead of hanging.
+pub fn drain(r: &mut Reader) -> ReadOut {
+    let mut recs = Vec::new();
+    loop {
+        match r.next() {
+            Ok(Some(rec)) => recs.push(copy(&rec)),
+            Ok(None) => {
+                return ReadOut {
+                    recs,
+                    end: Ok(r.tail()),
+                }
+            }
+            Err(e) => return ReadOut { recs, end: Err(e) },
+        }
+        assert!(recs.len() < 1_000_000, "reader does not end");
+    }
+}
+
+/// Opens `path` and reads it to the end; the reader is closed on return.
+pub fn read_all(path: &Path) -> Result<ReadOut, Error> {
+    let mut r = Reader::open(path)?;
+    Ok(drain(&mut r))
+}
+
+/// Reads `path` and asserts it holds exactly `wants`, in order, and ends
+/// with `tail`.
+pub fn assert_holds(path: &Path, wants: &[Want], tail: Tail) {
+    let out = read_all(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+    assert_eq!(got.len(), wants.len(), "record count of {}", path.display());
+    for (g, w) in got.iter().zip(wants) {
+        assert_eq!(g, w, "record {} of {}", w.seq, path.display());
+    }
+    match out.end {
+        Ok(t) => assert_eq!(t, tail, "tail of {}", path.display()),
+        Err(e) => panic!("{}: read ended with an error: {e}", path.display()),
+    }
+}
+
+/// Writes records `0..n` (see [`want`]) and closes: a sealed segment.
+pub fn make_sealed(path: &Path, n: u64, opts: Options) -> Vec<Want> {
+    let w = Writer::open(path, opts).unwrap();
+    let wants: Vec<Want> = (0..n).map(want).collect();
+    for x in &wants {
+        assert_eq!(put(&w, x).unwrap(), x.seq);
+    }
+    w.close().unwrap();
+    wants
+}
+
+/// A sealed segment cut back to where its records end: exactly what a
+/// writer that stopped between records leaves behind. Returns the records
+/// and the offset where they end.
+pub fn make_unsealed(path: &Path, n: u64) -> (Vec<Want>, u64) {
+    let wants = make_sealed(path, n, Options::default());
+    let end = Reader::open(path)
+        .unwrap()
+        .seal()
+        .expect("sealed")
+        .records_end;
+    let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.set_len(end).unwrap();
+    drop(f);
+    (wants, end)
+}
+
+pub fn read_bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+pub fn write_bytes(path: &Path, bytes: &[u8]) {
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()))
+}
+
+/// `<segment>.corrupt-<offset>`, the writer's backup of a cut tail.
+pub fn backup_path(seg: &Path, offset: u64) -> PathBuf {
+    let mut s = seg.as_os_str().to_owned();
+    s.push(format!(".corrupt-{offset}"));
+    PathBuf::from(s)
+}
+
+/// Asserts that an error message names the file.
+pub fn assert_names(e: &Error, path: &Path) {
+    let p = path.display().to_string();
+    assert!(e.message().contains(&p), "message does not name {p}: {e}");
+}
+
+/// Asserts that an error message names the file and the byte offset.
+pub fn assert_names_at(e: &Error, path: &Path, offset: u64) {
+    assert_names(e, path);
+    assert!(
+        e.message().contains(&format!("offset {offset}")),
+        "message does not name offset {offset}: {e}"
+    );
+}

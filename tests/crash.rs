@@ -1,0 +1,488 @@
+//! Real crashes: a child process (this test binary, re-executed with an
+//! environment variable that switches the test into child mode) writes
+//! records and reports on stdout which sequence numbers it knows durable; the
+//! parent kills it with SIGKILL at a random moment and checks the segment:
+//! every reported record is there exactly once with its bytes, nothing
+//! partial or foreign is returned, and a new writer continues with exactly
+//! the next sequence number.
+
+mod common;
+
+use binlog::{Durability, ErrorKind, Options, Reader, Tail, Writer};
+use common::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const CHILD_ENV: &str = "BINLOG_CRASH_CHILD";
+const PATH_ENV: &str = "BINLOG_CRASH_PATH";
+/// Set to 1: the child's first record is a big one (announced with `BIG`),
+/// so a kill can be aimed at a write in progress.
+const BIG_ENV: &str = "BINLOG_CRASH_BIG";
+const BIG_LEN: usize = 2 << 20;
+const KILLS: usize = 40;
+/// Starts every line the child reports; libtest may print before it on the
+/// same line.
+const MARK: &str = "#binlog-child# ";
+
+/// The record with sequence number `seq` in the crash tests: mostly small,
+/// with a large one now and then so that a kill can land inside a write.
+fn crash_want(seq: u64) -> Want {
+    let len = match seq % 41 {
+        0 => 300_000,
+        7 => 20_000,
+        _ => ((seq * 37) % 300) as usize,
+    };
+    want_sized(seq, len)
+}
+
+/// A big record: type "big", 2 MiB of payload.
+fn big_want(seq: u64) -> Want {
+    Want {
+        type_name: "big".into(),
+        meta: Vec::new(),
+        ..want_sized(seq, BIG_LEN)
+    }
+}
+
+/// One line to stdout with one write(2), so a kill never leaves half a line
+/// that looks whole.
+fn say(line: String) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(format!("{MARK}{line}").as_bytes());
+    let _ = out.flush();
+}
+
+/// If this process is a child, does the child's work and never returns.
+fn run_child_if_asked() {
+    let Ok(mode) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let path = std::path::PathBuf::from(std::env::var(PATH_ENV).expect("child needs a path"));
+    let fail = |what: String| -> ! {
+        say(format!("ERR {what}\n"));
+        std::process::exit(3)
+    };
+    match mode.as_str() {
+        "every_record" | "every_n" => {
+            let durability = if mode == "every_record" {
+                Durability::EveryRecord
+            } else {
+                Durability::EveryN(16)
+            };
+            let opts = Options {
+                durability,
+                buffer_size: 4096,
+                ..Options::default()
+            };
+            let w = Writer::open(&path, opts).unwrap_or_else(|e| fail(format!("open: {e}")));
+            let start = w.next_seq();
+            say(format!("START {start}\n"));
+            let mut reported = start;
+            let big = std::env::var(BIG_ENV).is_ok_and(|v| v == "1");
+            for seq in start.. {
+                let x = if big && seq == start {
+                    let x = big_want(seq);
+                    say(format!("BIG {seq}\n"));
+                    x
+                } else {
+                    crash_want(seq)
+                };
+                match put(&w, &x) {
+                    Ok(s) if s == seq => {}
+                    Ok(s) => fail(format!("write returned seq {s}, expected {seq}")),
+                    Err(e) => fail(format!("write {seq}: {e}")),
+                }
+                let durable = w.durable_seq();
+                if mode == "every_record" && durable <= seq {
+                    fail(format!(
+                        "EveryRecord write of {seq} returned with durable_seq {durable}"
+                    ));
+                }
+                if mode == "every_n" && (seq - start + 1) % 16 == 0 && durable <= seq {
+                    fail(format!(
+                        "EveryN(16): write {} since open returned with durable_seq {durable}",
+                        seq - start + 1
+                    ));
+                }
+                if durable > reported {
+                    // Every sequence number below `durable` is on stable storage.
+                    say(format!("DURABLE {durable}\n"));
+                    reported = durable;
+                }
+            }
+            unreachable!()
+        }
+        "hold_lock" => {
+            let w = Writer::open(&path, Options::default())
+                .unwrap_or_else(|e| fail(format!("open: {e}")));
+            for _ in 0..3 {
+                let seq = w.next_seq();
+                put(&w, &crash_want(seq)).unwrap_or_else(|e| fail(format!("write: {e}")));
+            }
+            w.flush().unwrap_or_else(|e| fail(format!("flush: {e}")));
+            say(format!("LOCKED {}\n", w.next_seq()));
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        other => fail(format!("unknown child mode {other}")),
+    }
+}
+
+/// A running child and the lines it printed.
+struct ChildProc {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stdout: Option<std::thread::JoinHandle<()>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl ChildProc {
+    fn spawn(test_name: &str, mode: &str, path: &Path, big: bool) -> ChildProc {
+        let exe = std::env::current_exe().unwrap();
+        let mut child = Command::new(exe)
+            .args(["--exact", test_name, "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, mode)
+            .env(PATH_ENV, path)
+            .env(BIG_ENV, if big { "1" } else { "0" })
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn child");
+        let (tx, rx) = mpsc::channel();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let stdout = std::thread::spawn(move || {
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match out.read_until(b'\n', &mut line) {
+                    // Only whole lines count: the child may die mid-line.
+                    Ok(_) if line.ends_with(b"\n") => {
+                        let l = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+                        if let Some(at) = l.find(MARK) {
+                            let _ = tx.send(l[at + MARK.len()..].to_string());
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        });
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        ChildProc {
+            child,
+            lines: rx,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Waits for a line starting with `prefix`; returns the lines seen.
+    fn wait_for(&mut self, prefix: &str, seen: &mut Vec<String>, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    let hit = l.starts_with(prefix);
+                    seen.push(l);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// SIGKILLs the child, reaps it, and returns every line it printed
+    /// (after `seen`). Fails unless the child was alive until the kill.
+    fn kill9(mut self, mut seen: Vec<String>) -> Vec<String> {
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: kill(2) on our own child, which is not yet reaped.
+        let rc = unsafe { libc::kill(pid, libc::SIGKILL) };
+        assert_eq!(rc, 0, "kill -9 {pid}: {}", std::io::Error::last_os_error());
+        let status = self.child.wait().expect("wait for child");
+        self.stdout.take().unwrap().join().unwrap();
+        seen.extend(self.lines.try_iter());
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGKILL),
+            "child ended by itself ({status}) before the kill\nstdout: {seen:?}\nstderr: {stderr}"
+        );
+        seen
+    }
+}
+
+/// The records as written, built once (the large payloads are costly to
+/// regenerate for every check).
+#[derive(Default)]
+struct Written {
+    small: Vec<Want>,
+    big: std::collections::HashMap<u64, Want>,
+}
+
+impl Written {
+    /// What was written as `seq`: a big record if its type says so (a big
+    /// record is only ever written whole or not at all, never in part).
+    fn get(&mut self, seq: u64, type_name: &str) -> &Want {
+        if type_name == "big" {
+            return self.big.entry(seq).or_insert_with(|| big_want(seq));
+        }
+        while self.small.len() as u64 <= seq {
+            let next = self.small.len() as u64;
+            self.small.push(crash_want(next));
+        }
+        &self.small[seq as usize]
+    }
+}
+
+/// Checks the segment after a crash: records 0.. in order, each exactly as
+/// written, no error. Returns the record count and the tail, and checks that
+/// a torn tail starts right after the last record returned.
+fn verify_after_crash(path: &Path, written: &mut Written, ctx: &str) -> (u64, Tail) {
+    let out = read_all(path).unwrap_or_else(|e| panic!("{ctx}: Reader::open: {e}"));
+    for (i, r) in out.recs.iter().enumerate() {
+        assert_eq!(r.seq, i as u64, "{ctx}: record {i} has seq {}", r.seq);
+        assert!(
+            r.as_want() == *written.get(r.seq, &r.type_name),
+            "{ctx}: record {} differs from what was written",
+            r.seq
+        );
+    }
+    let tail = out
+        .end
+        .unwrap_or_else(|e| panic!("{ctx}: after {} records: {e}", out.recs.len()));
+    if let Tail::Torn { offset, .. } = tail {
+        let last = out.recs.last().expect("the parent wrote record 0");
+        assert_eq!(
+            offset,
+            last.offset + last.frame_len,
+            "{ctx}: torn tail is not right after the last record"
+        );
+    }
+    (out.recs.len() as u64, tail)
+}
+
+fn kill_loop(test_name: &str, mode: &str, seed: u64) {
+    let dir = TempDir::new(mode);
+    let path = dir.join("seg.binlog");
+    // The parent creates the segment, so a kill never finds it half-created.
+    let w = Writer::open(&path, Options::default()).unwrap();
+    put(&w, &crash_want(0)).unwrap();
+    w.close().unwrap();
+    let mut expect_start = 1u64;
+    let mut written = Written::default();
+    let mut rng = Rng::from_env(seed);
+    let (mut torn, mut max_durable_seen, mut with_durable, mut aimed) = (0, 0u64, 0, 0);
+
+    for kill in 0..KILLS {
+        // A quarter of the kills at a random moment after the start (maybe
+        // during startup or recovery), a quarter aimed at a big write in
+        // progress, the rest while records are written.
+        let how = kill % 4;
+        let mut child = ChildProc::spawn(test_name, mode, &path, how == 1);
+        let mut seen = Vec::new();
+        if how == 0 {
+            std::thread::sleep(Duration::from_millis(rng.below(40)));
+        } else if how == 1 {
+            let started = child.wait_for("BIG", &mut seen, Duration::from_secs(20));
+            assert!(
+                started,
+                "kill {kill}: child never started its big write: {seen:?}"
+            );
+            aimed += 1;
+            // The record is checksummed before it is written: wait until
+            // the file starts to grow, then kill at once or a little later.
+            let at_big = std::fs::metadata(&path).unwrap().len();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while std::fs::metadata(&path).unwrap().len() == at_big && Instant::now() < deadline {
+                std::hint::spin_loop();
+            }
+            let extra = Duration::from_micros(rng.below(300));
+            let t = Instant::now();
+            while t.elapsed() < extra {
+                std::hint::spin_loop();
+            }
+        } else {
+            let started = child.wait_for("DURABLE", &mut seen, Duration::from_secs(20));
+            assert!(
+                started,
+                "kill {kill}: child never reported a durable record: {seen:?}"
+            );
+            std::thread::sleep(Duration::from_micros(rng.below(25_000)));
+        }
+        let lines = child.kill9(seen);
+        let ctx = format!("kill {kill} ({mode})");
+
+        let mut durable_below = 0u64;
+        for l in &lines {
+            if let Some(n) = l.strip_prefix("START ") {
+                assert_eq!(
+                    n.parse::<u64>().unwrap(),
+                    expect_start,
+                    "{ctx}: child's writer started at the wrong seq"
+                );
+            } else if let Some(n) = l.strip_prefix("DURABLE ") {
+                durable_below = durable_below.max(n.parse().unwrap());
+            } else if l.starts_with("ERR") {
+                panic!("{ctx}: child reported {l}");
+            }
+        }
+        if durable_below > 0 {
+            with_durable += 1;
+        }
+        max_durable_seen = max_durable_seen.max(durable_below);
+
+        let before = read_bytes(&path);
+        let (n, tail) = verify_after_crash(&path, &mut written, &ctx);
+        assert!(
+            n >= durable_below,
+            "{ctx}: records below {durable_below} were reported durable, only {n} are in the segment"
+        );
+        assert!(
+            n >= expect_start,
+            "{ctx}: {n} records, fewer than the {expect_start} before the child started"
+        );
+        match tail {
+            Tail::Unsealed | Tail::Sealed => {}
+            Tail::Torn { offset, len } => {
+                torn += 1;
+                assert_eq!(
+                    offset + len,
+                    before.len() as u64,
+                    "{ctx}: torn tail does not run to the end"
+                );
+            }
+            other => panic!("{ctx}: segment ends with {other:?}"),
+        }
+
+        // A new writer continues with exactly the next sequence number.
+        let w = Writer::open(&path, Options::default())
+            .unwrap_or_else(|e| panic!("{ctx}: Writer::open: {e}"));
+        assert_eq!(w.next_seq(), n, "{ctx}: next_seq after recovery");
+        if let Tail::Torn { offset, .. } = tail {
+            let b = backup_path(&path, offset);
+            assert!(
+                read_bytes(&b) == before[offset as usize..],
+                "{ctx}: backup of the torn tail"
+            );
+            std::fs::remove_file(&b).unwrap();
+        }
+        assert_eq!(
+            put(&w, &crash_want(n)).unwrap(),
+            n,
+            "{ctx}: first write after recovery"
+        );
+        w.close().unwrap();
+        let (m, tail) = verify_after_crash(
+            &path,
+            &mut written,
+            &format!("{ctx}, after the parent's write"),
+        );
+        assert_eq!((m, tail), (n + 1, Tail::Sealed), "{ctx}");
+        expect_start = n + 1;
+    }
+    eprintln!(
+        "{mode}: {KILLS} kills ({aimed} aimed at a big write), {with_durable} with durable records reported, \
+         {torn} torn tails, {expect_start} records at the end, highest durable bound {max_durable_seen}"
+    );
+    // The kills must have hit a writer at work, or nothing was tested.
+    assert!(
+        with_durable >= KILLS / 2,
+        "only {with_durable} of {KILLS} kills came after a durable write"
+    );
+    assert!(
+        expect_start > KILLS as u64 * 2,
+        "only {expect_start} records written in {KILLS} runs"
+    );
+}
+
+#[test]
+fn kill9_during_every_record_writes_loses_nothing_reported_durable() {
+    run_child_if_asked();
+    kill_loop(
+        "kill9_during_every_record_writes_loses_nothing_reported_durable",
+        "every_record",
+        0x5eed_0001,
+    );
+}
+
+#[test]
+fn kill9_during_every_n_writes_loses_nothing_reported_durable() {
+    run_child_if_asked();
+    kill_loop(
+        "kill9_during_every_n_writes_loses_nothing_reported_durable",
+        "every_n",
+        0x5eed_0002,
+    );
+}
+
+#[test]
+fn writer_lock_dies_with_the_process_that_holds_it() {
+    run_child_if_asked();
+    let dir = TempDir::new("lock");
+    let path = dir.join("seg.binlog");
+    let mut written = Written::default();
+    for round in 0..3u64 {
+        let mut child = ChildProc::spawn(
+            "writer_lock_dies_with_the_process_that_holds_it",
+            "hold_lock",
+            &path,
+            false,
+        );
+        let mut seen = Vec::new();
+        let ready = child.wait_for("LOCKED", &mut seen, Duration::from_secs(20));
+        assert!(ready, "round {round}: child never took the lock: {seen:?}");
+        let held_next: u64 = seen.last().unwrap()["LOCKED ".len()..].parse().unwrap();
+        assert_eq!(
+            held_next,
+            round * 4 + 3,
+            "round {round}: child's writer position"
+        );
+
+        for attempt in 0..3 {
+            let e = Writer::open(&path, Options::default())
+                .err()
+                .unwrap_or_else(|| {
+                    panic!("round {round}: a second writer opened a locked segment")
+                });
+            assert_eq!(
+                e.kind(),
+                ErrorKind::Locked,
+                "round {round} attempt {attempt}: {e}"
+            );
+            assert_names(&e, &path);
+        }
+        // A reader needs no lock and sees the flushed records.
+        let mut r = Reader::open(&path).unwrap();
+        let out = drain(&mut r);
+        assert_eq!(
+            out.recs.len() as u64,
+            held_next,
+            "round {round}: reader while locked"
+        );
+        drop(r);
+
+        child.kill9(seen);
+        let w = Writer::open(&path, Options::default()).unwrap_or_else(|e| {
+            panic!("round {round}: lock not released by the killed process: {e}")
+        });
+        assert_eq!(w.next_seq(), held_next);
+        assert_eq!(put(&w, &crash_want(held_next)).unwrap(), held_next);
+        w.close().unwrap();
+        let (n, tail) = verify_after_crash(&path, &mut written, &format!("round {round}"));
+        assert_eq!((n, tail), (held_next + 1, Tail::Sealed), "round {round}");
+    }
+}
