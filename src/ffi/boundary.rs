@@ -108,6 +108,14 @@ pub unsafe fn c_path<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
     )))
 }
 
+/// Refuses a NULL output pointer that the call requires.
+pub fn need_out<T>(out: *mut T) -> Result<()> {
+    if out.is_null() {
+        return Err(null("out"));
+    }
+    Ok(())
+}
+
 /// Writes an output parameter if the caller gave one.
 pub unsafe fn put<T>(out: *mut T, value: T) {
     if let Some(o) = out.as_mut() {

@@ -37,9 +37,7 @@ pub enum binlog_durability {
 #[no_mangle]
 pub extern "C" fn binlog_options_new(out: *mut *mut binlog_options) -> binlog_result {
     call(|| {
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
+        super::boundary::need_out(out)?;
         let o = Box::new(binlog_options {
             log: LogOptions::default(),
         });

@@ -129,9 +129,7 @@ pub extern "C" fn binlog_reader_open(
 ) -> binlog_result {
     call(|| {
         let p = unsafe { c_path(path) }?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
+        super::boundary::need_out(out)?;
         let r = Reader::open(p)?;
         unsafe { put(out, boxed(RInner::Segment(r))) };
         Ok(BINLOG_OK)
@@ -149,9 +147,7 @@ pub extern "C" fn binlog_reader_next(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
+        super::boundary::need_out(out)?;
         let binlog_reader { inner, meta } = h;
         let reader = inner
             .as_mut()
@@ -176,9 +172,7 @@ pub extern "C" fn binlog_reader_next_wait(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
+        super::boundary::need_out(out)?;
         let binlog_reader { inner, meta } = h;
         let reader = inner
             .as_mut()
@@ -202,16 +196,7 @@ pub extern "C" fn binlog_reader_open_log(
     name: *const c_char,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
-    call(|| {
-        let d = unsafe { c_path(dir) }?;
-        let n = unsafe { c_str(name, "name") }?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
-        let l = LogReader::open(d, n)?;
-        unsafe { put(out, boxed(RInner::Log(l))) };
-        Ok(BINLOG_OK)
-    })
+    open_log_reader(dir, name, "name", out, |d, n| LogReader::open(d, n))
 }
 
 /// Opens a reader of the files in `dir` whose names match `pattern` (`*` and
@@ -222,13 +207,23 @@ pub extern "C" fn binlog_reader_open_glob(
     pattern: *const c_char,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
+    open_log_reader(dir, pattern, "pattern", out, |d, p| {
+        LogReader::open_glob(d, p)
+    })
+}
+
+fn open_log_reader(
+    dir: *const c_char,
+    arg: *const c_char,
+    what: &str,
+    out: *mut *mut binlog_reader,
+    open: impl FnOnce(&std::path::Path, &str) -> Result<LogReader>,
+) -> binlog_result {
     call(|| {
         let d = unsafe { c_path(dir) }?;
-        let p = unsafe { c_str(pattern, "pattern") }?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
-        let l = LogReader::open_glob(d, p)?;
+        let a = unsafe { c_str(arg, what) }?;
+        super::boundary::need_out(out)?;
+        let l = open(d, a)?;
         unsafe { put(out, boxed(RInner::Log(l))) };
         Ok(BINLOG_OK)
     })
@@ -240,9 +235,7 @@ pub extern "C" fn binlog_reader_open_glob(
 pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
+        super::boundary::need_out(out)?;
         let n = match h.open()? {
             RInner::Log(l) => l.gaps().len() as u64,
             RInner::Segment(_) => 0,
@@ -302,9 +295,7 @@ pub extern "C" fn binlog_reader_tail(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
+        super::boundary::need_out(out)?;
         use binlog_tail_kind::*;
         let (kind, offset, len) = match h.open()?.tail() {
             Tail::Reading => (BINLOG_TAIL_READING, 0, 0),

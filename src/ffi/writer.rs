@@ -111,9 +111,7 @@ pub extern "C" fn binlog_writer_open(
 ) -> binlog_result {
     call(|| {
         let p = unsafe { c_path(path) }?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
+        super::boundary::need_out(out)?;
         let o = match unsafe { opts.as_ref() } {
             Some(o) => o.log.segment.clone(),
             None => Options::default(),
@@ -268,17 +266,7 @@ pub extern "C" fn binlog_writer_sync(w: *const binlog_writer) -> binlog_result {
 /// The sequence number the next record will get.
 #[no_mangle]
 pub extern "C" fn binlog_writer_next_seq(w: *const binlog_writer, out: *mut u64) -> binlog_result {
-    call(|| {
-        let w = unsafe { handle(w, "writer") }?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
-        if w.inner.is_closed() {
-            return Err(closed());
-        }
-        unsafe { put(out, w.inner.next_seq()?) };
-        Ok(BINLOG_OK)
-    })
+    get_u64(w, out, Inner::next_seq)
 }
 
 /// Every record with a lower sequence number than `*out` is on stable
@@ -288,15 +276,22 @@ pub extern "C" fn binlog_writer_durable_seq(
     w: *const binlog_writer,
     out: *mut u64,
 ) -> binlog_result {
+    get_u64(w, out, Inner::durable_seq)
+}
+
+/// Writes `f` of an open writer to `*out`.
+fn get_u64(
+    w: *const binlog_writer,
+    out: *mut u64,
+    f: impl FnOnce(&Inner) -> Result<u64>,
+) -> binlog_result {
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
+        super::boundary::need_out(out)?;
         if w.inner.is_closed() {
-            return Err(closed());
+            return Err(Error::new(ErrorKind::Closed, "writer is closed"));
         }
-        unsafe { put(out, w.inner.durable_seq()?) };
+        unsafe { put(out, f(&w.inner)?) };
         Ok(BINLOG_OK)
     })
 }
@@ -324,10 +319,6 @@ pub extern "C" fn binlog_writer_free(w: *mut binlog_writer) {
     })
 }
 
-fn closed() -> Error {
-    Error::new(ErrorKind::Closed, "writer is closed")
-}
-
 /// Opens the rolling log `name` in directory `dir` (created if missing) for
 /// appending: segments named `<name>-<20-digit number>-<UTC start>.binlog`,
 /// rolled by the options' size, record and period limits, trimmed by their
@@ -348,9 +339,7 @@ pub extern "C" fn binlog_writer_open_log(
         let n = unsafe { std::ffi::CStr::from_ptr(name) }
             .to_str()
             .map_err(|_| Error::new(ErrorKind::InvalidUtf8, "log name is not UTF-8"))?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
+        super::boundary::need_out(out)?;
         let o = match unsafe { opts.as_ref() } {
             Some(o) => o.log.clone(),
             None => LogOptions::default(),
@@ -458,9 +447,7 @@ pub extern "C" fn binlog_writer_poll_sealed(
     call(|| {
         let h = unsafe { handle(w, "writer") }?;
         let l = h.inner.log()?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
+        super::boundary::need_out(out)?;
         let Some(info) = l.poll_sealed() else {
             return Ok(BINLOG_END);
         };
@@ -478,14 +465,7 @@ pub extern "C" fn binlog_writer_callback_failures(
     w: *const binlog_writer,
     out: *mut u64,
 ) -> binlog_result {
-    call(|| {
-        let l = unsafe { handle(w, "writer") }?.inner.log()?;
-        if out.is_null() {
-            return Err(super::boundary::null("out"));
-        }
-        unsafe { put(out, l.callback_failures().0) };
-        Ok(BINLOG_OK)
-    })
+    get_u64(w, out, |i| Ok(i.log()?.callback_failures().0))
 }
 
 /// Seals the current segment of a log and starts the next one now.
