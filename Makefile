@@ -64,7 +64,7 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header test-rust test-c
+test: check-header test-rust test-c test-go
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -101,3 +101,9 @@ install: lib
 clean:
 	$(CARGO) clean
 	rm -rf demo-data
+
+# --- Go binding (bindings/go): cgo over libbinlog.so, tests under -race -----
+.PHONY: test-go
+test-go: lib
+	cd bindings/go && { command -v go >/dev/null 2>&1 || PATH="/usr/local/go/bin:$$PATH"; } && \
+	  CGO_ENABLED=1 go test -race -count=1 ./...

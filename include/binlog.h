@@ -165,6 +165,31 @@ typedef uint32_t binlog_durability;
 #endif // __cplusplus
 
 /*
+ Time period after which a log starts a new segment (UTC).
+ */
+enum binlog_period
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  BINLOG_PERIOD_NEVER = 0,
+  BINLOG_PERIOD_MINUTE = 1,
+  BINLOG_PERIOD_FIVE_MINUTES = 2,
+  BINLOG_PERIOD_TEN_MINUTES = 3,
+  BINLOG_PERIOD_QUARTER_HOUR = 4,
+  BINLOG_PERIOD_HALF_HOUR = 5,
+  BINLOG_PERIOD_HOUR = 6,
+  BINLOG_PERIOD_DAY = 7,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_period binlog_period;
+#else
+typedef uint32_t binlog_period;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  Options for `binlog_writer_open`. Not thread-safe: configure it from one
  thread; it may be freed as soon as `binlog_writer_open` returns.
  */
@@ -572,13 +597,15 @@ binlog_result binlog_writer_on_segment(const struct binlog_writer *w,
 /*
  The oldest sealed segment not yet polled: `BINLOG_OK` and `*out` filled,
  or `BINLOG_END` when there is none. For callers that prefer not to be
- called back from another thread (JNI, cgo). Poll from one thread.
+ called back from another thread (JNI, cgo). Poll from one thread. Works
+ after close too, to collect the segments sealed by the close.
  */
 binlog_result binlog_writer_poll_sealed(const struct binlog_writer *w,
                                         struct binlog_segment_info *out);
 
 /*
  How many segment callbacks failed (returned non-zero or could not run).
+ Works after close too.
  */
 binlog_result binlog_writer_callback_failures(const struct binlog_writer *w, uint64_t *out);
 

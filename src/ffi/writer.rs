@@ -113,7 +113,19 @@ pub extern "C" fn binlog_writer_open(
         let p = unsafe { c_path(path) }?;
         super::boundary::need_out(out)?;
         let o = match unsafe { opts.as_ref() } {
-            Some(o) => o.log.segment.clone(),
+            Some(o) => {
+                let l = &o.log;
+                if l.max_segment_bytes.is_some()
+                    || l.max_segment_records.is_some()
+                    || l.period != crate::log::Period::Never
+                    || l.retention != crate::log::Retention::default()
+                {
+                    return Err(Error::invalid(
+                        "segment size, record, period and retention options apply to logs: use binlog_writer_open_log",
+                    ));
+                }
+                l.segment.clone()
+            }
             None => Options::default(),
         };
         let w = Writer::open(p, o)?;
@@ -341,7 +353,25 @@ pub extern "C" fn binlog_writer_open_log(
             .map_err(|_| Error::new(ErrorKind::InvalidUtf8, "log name is not UTF-8"))?;
         super::boundary::need_out(out)?;
         let o = match unsafe { opts.as_ref() } {
-            Some(o) => o.log.clone(),
+            Some(o) => {
+                let seg = &o.log.segment;
+                if seg.segment_no != 0 || seg.created_ns.is_some() {
+                    return Err(Error::invalid(
+                        "a log numbers and dates its segments itself: do not set segment number or creation time",
+                    ));
+                }
+                if !seg.log_name.is_empty() && seg.log_name != n {
+                    return Err(Error::invalid(format!(
+                        "options name the log {:?} but it is opened as {n:?}",
+                        seg.log_name
+                    )));
+                }
+                // The first sequence number of a new log is the segment option.
+                LogOptions {
+                    first_seq: seg.first_seq,
+                    ..o.log.clone()
+                }
+            }
             None => LogOptions::default(),
         };
         let l = LogWriter::open(d, n, o)?;
@@ -438,7 +468,8 @@ pub extern "C" fn binlog_writer_on_segment(
 
 /// The oldest sealed segment not yet polled: `BINLOG_OK` and `*out` filled,
 /// or `BINLOG_END` when there is none. For callers that prefer not to be
-/// called back from another thread (JNI, cgo). Poll from one thread.
+/// called back from another thread (JNI, cgo). Poll from one thread. Works
+/// after close too, to collect the segments sealed by the close.
 #[no_mangle]
 pub extern "C" fn binlog_writer_poll_sealed(
     w: *const binlog_writer,
@@ -460,12 +491,19 @@ pub extern "C" fn binlog_writer_poll_sealed(
 }
 
 /// How many segment callbacks failed (returned non-zero or could not run).
+/// Works after close too.
 #[no_mangle]
 pub extern "C" fn binlog_writer_callback_failures(
     w: *const binlog_writer,
     out: *mut u64,
 ) -> binlog_result {
-    get_u64(w, out, |i| Ok(i.log()?.callback_failures().0))
+    // Also after close: the last segment's Sealed callbacks run during close.
+    call(|| {
+        let l = unsafe { handle(w, "writer") }?.inner.log()?;
+        super::boundary::need_out(out)?;
+        unsafe { put(out, l.callback_failures().0) };
+        Ok(BINLOG_OK)
+    })
 }
 
 /// Seals the current segment of a log and starts the next one now.

@@ -30,8 +30,11 @@ pub struct LogReader {
     source: Source,
     /// Segment files in read order.
     files: Vec<PathBuf>,
-    /// Index in `files` of the segment being read.
+    /// Index in `files` of the segment being read (or to read next).
     idx: usize,
+    /// The last segment read to its end (or found removed): a re-listing
+    /// resumes after it.
+    last_done: Option<PathBuf>,
     current: Option<Reader>,
     /// The sequence number the next record should carry.
     expected: Option<u64>,
@@ -42,6 +45,7 @@ pub struct LogReader {
 impl LogReader {
     /// Reads log `name` in `dir`, every segment in write order.
     pub fn open(dir: impl AsRef<Path>, name: &str) -> Result<LogReader> {
+        super::options::validate_name(name)?;
         let dir = dir.as_ref().to_path_buf();
         let files = segments::list(&dir, name)?
             .into_iter()
@@ -84,6 +88,7 @@ impl LogReader {
             source,
             files,
             idx: 0,
+            last_done: None,
             current: None,
             expected: None,
             filter: Vec::new(),
@@ -145,10 +150,13 @@ impl LogReader {
         ))
     }
 
-    /// Finds the next record across segments (without borrowing it).
+    /// Finds the next record across segments (without borrowing it). At the
+    /// end of the log the last segment stays open, so `tail` reports how it
+    /// ended and a later call picks up what the writer adds.
     fn advance(&mut self) -> Result<Option<Found>> {
+        let mut rechecked = false;
         loop {
-            if self.current.is_none() && !self.open_segment(self.idx)? {
+            if self.current.is_none() && !self.open_segment()? {
                 return Ok(None);
             }
             let r = self.current.as_mut().expect("opened");
@@ -156,27 +164,34 @@ impl LogReader {
                 self.expected = Some(found.seq + 1);
                 return Ok(Some(found));
             }
-            // The segment is done unless it is the newest and still open.
             let ended = matches!(r.tail(), Tail::Sealed | Tail::SealDamaged { .. });
-            if !ended && !self.later_segment_exists()? {
+            if !self.later_segment_exists()? {
                 return Ok(None);
+            }
+            if !ended && !rechecked {
+                // A writer seals a segment before it creates the next one:
+                // now that a next one exists, read this one to its seal.
+                rechecked = true;
+                continue;
             }
             let r = self.current.as_ref().expect("opened");
             if let Tail::Torn { offset, len } = r.tail() {
-                // A newer segment exists, so this one will not grow: its
-                // writer died mid-record and nobody recovered it.
+                // Still not sealed with a newer segment present: its writer
+                // died mid-record and nobody recovered it.
                 self.gaps.push(Gap {
                     from_seq: Some(r.next_seq()),
                     to_seq: None,
-                    reason: format!(
-                        "{}: torn tail of {len} bytes at offset {offset}",
-                        r.path().display()
-                    ),
+                    reason: format!("{}: torn tail of {len} bytes at offset {offset}", r.path().display()),
                 });
             }
-            self.expected = Some(r.next_seq());
+            // Where this segment's sequence numbers end: from the seal (a
+            // type filter skips records, so the position alone may lag).
+            let end = r.seal().map_or(r.next_seq(), |d| r.header().first_seq + d.record_count);
+            self.expected = Some(end.max(r.next_seq()));
+            self.last_done = Some(r.path().to_path_buf());
             self.current = None;
             self.idx += 1;
+            rechecked = false;
         }
     }
 
@@ -220,12 +235,9 @@ impl LogReader {
             }
             i += 1;
         }
-        self.idx = self.files.len().saturating_sub(1);
-        self.current = None;
-        self.open_segment(self.idx)?;
-        if let Some(r) = self.current.as_mut() {
-            r.seek_seq(u64::MAX)?;
-        }
+        // Every record is older: stand at the end of the newest segment.
+        let last = self.files.len().saturating_sub(1);
+        self.position(last, |r| r.seek_seq(u64::MAX))?;
         Ok(())
     }
 
@@ -234,67 +246,80 @@ impl LogReader {
         self.idx = i;
         self.current = None;
         self.expected = None;
-        if self.open_segment(i)? {
+        self.last_done = None;
+        if self.open_segment()? {
             seek(self.current.as_mut().expect("opened"))?;
         }
         Ok(())
     }
 
-    /// Opens `files[i]` (skipping removed ones); false if there is none.
-    fn open_segment(&mut self, mut i: usize) -> Result<bool> {
+    /// Opens `files[idx]`, skipping segments removed meanwhile (reported as
+    /// gaps); false if there is none (yet).
+    fn open_segment(&mut self) -> Result<bool> {
+        let mut relisted = false;
         loop {
-            if i >= self.files.len() {
+            if self.idx >= self.files.len() {
                 self.refresh_files()?;
-                if i >= self.files.len() {
-                    self.idx = i;
+                if self.idx >= self.files.len() {
                     return Ok(false);
                 }
             }
-            match Reader::open(&self.files[i]) {
+            let path = self.files[self.idx].clone();
+            match Reader::open(&path) {
                 Ok(mut r) => {
                     let first = r.header().first_seq;
-                    if let Some(exp) = self.expected {
-                        if first > exp {
-                            self.gaps.push(Gap {
-                                from_seq: Some(exp),
-                                to_seq: Some(first),
-                                reason: format!(
-                                    "{}: records {exp}..{first} are missing before this segment",
-                                    self.files[i].display()
-                                ),
-                            });
-                        } else if first < exp {
+                    if self.expected.is_some_and(|exp| first > exp) && !relisted && self.is_log() {
+                        // A listing taken while the writer creates files may
+                        // miss one and show the next: look again first.
+                        relisted = true;
+                        self.refresh_files()?;
+                        continue;
+                    }
+                    match self.expected {
+                        Some(exp) if first > exp => self.gaps.push(Gap {
+                            from_seq: Some(exp),
+                            to_seq: Some(first),
+                            reason: format!("{}: records {exp}..{first} are missing before this segment", path.display()),
+                        }),
+                        Some(exp) if first < exp => {
                             return Err(Error::file(
                                 ErrorKind::Corrupt,
-                                &self.files[i],
-                                format!(
-                                    "segment starts at sequence {first}, but {exp} was expected"
-                                ),
-                            ));
+                                &path,
+                                format!("segment starts at sequence {first}, but {exp} was expected"),
+                            ))
                         }
+                        _ => {}
                     }
                     if !self.filter.is_empty() {
                         let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
                         r.filter_types(&names);
                     }
                     self.current = Some(r);
-                    self.idx = i;
                     return Ok(true);
                 }
                 Err(e) if e.kind() == ErrorKind::NotFound => {
                     self.gaps.push(Gap {
                         from_seq: self.expected,
                         to_seq: None,
-                        reason: format!(
-                            "{}: removed before it could be read",
-                            self.files[i].display()
-                        ),
+                        reason: format!("{}: removed before it could be read", path.display()),
                     });
-                    i += 1;
+                    self.last_done = Some(path);
+                    self.idx += 1;
                 }
+                // The newest segment of a live log may be caught between its
+                // creation and its header write: nothing to read yet.
+                Err(e) if e.kind() == ErrorKind::Truncated && self.is_live_newest(self.idx) => return Ok(false),
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    fn is_live_newest(&self, i: usize) -> bool {
+        self.is_log() && i + 1 == self.files.len()
+    }
+
+    fn is_log(&self) -> bool {
+        matches!(self.source, Source::Log { .. })
     }
 
     fn later_segment_exists(&mut self) -> Result<bool> {
@@ -305,24 +330,32 @@ impl LogReader {
         Ok(self.idx + 1 < self.files.len())
     }
 
-    /// Re-lists a log directory, keeping the reader's place.
+    /// Re-lists a log directory. The reader's place is a file name: the
+    /// segment being read; else the first after the last one read to its
+    /// end; else the one at `idx` (after a seek), or after the last one known.
     fn refresh_files(&mut self) -> Result<()> {
         let Source::Log { dir, name } = &self.source else {
             return Ok(());
         };
-        let current = self.files.get(self.idx).cloned();
-        let files: Vec<PathBuf> = segments::list(dir, name)?
-            .into_iter()
-            .map(|s| s.path)
-            .collect();
-        self.idx = match &current {
-            Some(c) => match files.iter().position(|f| f == c) {
-                Some(i) => i,
-                // The current one is gone from the listing (retention):
-                // continue with the first one that sorts after it.
-                None => files.iter().position(|f| f > c).unwrap_or(files.len()),
-            },
-            None => self.idx.min(files.len()),
+        let mut files: Vec<PathBuf> = segments::list(dir, name)?.into_iter().map(|s| s.path).collect();
+        if self.current.is_some() {
+            // The segment being read stays in the list even if retention
+            // removed its name (its mapping is still readable).
+            let cur = self.files[self.idx].clone();
+            if let Err(pos) = files.binary_search(&cur) {
+                files.insert(pos, cur);
+            }
+        }
+        self.idx = if self.current.is_some() {
+            files.binary_search(&self.files[self.idx]).unwrap_or(0)
+        } else if let Some(done) = &self.last_done {
+            files.iter().position(|f| f > done).unwrap_or(files.len())
+        } else {
+            match (self.files.get(self.idx), self.files.last()) {
+                (Some(at), _) => files.iter().position(|f| f >= at).unwrap_or(files.len()),
+                (None, Some(last)) => files.iter().position(|f| f > last).unwrap_or(files.len()),
+                (None, None) => 0,
+            }
         };
         self.files = files;
         Ok(())

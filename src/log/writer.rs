@@ -340,10 +340,10 @@ impl LogWriter {
             let mut st = self.shared.state.lock();
             match st.current.take() {
                 None => Ok(()),
-                Some(w) => self
-                    .shared
-                    .seal(&mut st, &w, &mut events)
-                    .and_then(|()| self.shared.store_manifest(&st)),
+                Some(w) => self.shared.seal(&mut st, &w, &mut events).and_then(|()| {
+                    self.shared.enforce_retention(&mut st);
+                    self.shared.store_manifest(&st)
+                }),
             }
         };
         self.shared.dispatch(events);

@@ -1,0 +1,104 @@
+// Package binlog is a thin cgo binding of libbinlog, a crash-safe binary
+// record log (include/binlog.h, target/release/libbinlog.so).
+//
+// A Writer appends records to one segment (OpenWriter) or to a rolling log
+// of segments (OpenLog); it is safe for concurrent use by any number of
+// goroutines. A Reader reads one segment (OpenReader), a whole log across
+// its segments (OpenLogReader) or a set of segment files (OpenGlob); it is
+// safe for concurrent use too, but its calls are serialized (the C reader is
+// single-threaded), so give each goroutine its own Reader for parallelism.
+//
+// Every handle has an idempotent Close that may be called from several
+// goroutines; calls after Close return an error matching ErrClosed. A
+// finalizer closes a handle the program forgot to close, but do not rely on
+// it: a writer holds a lock on its segment until it is closed.
+//
+// Errors are *Error values carrying the libbinlog result code and message;
+// test them with errors.Is(err, binlog.ErrLocked) and so on.
+//
+// Memory: payloads passed to Write are read by the C library in place, with
+// no copy. WriteBatch, WriteEntry and WriteV build the C array of entries in
+// C memory; payload parts of at least copyThreshold bytes are pinned
+// (runtime.Pinner) and passed in place, smaller ones are copied into the
+// same C allocation (one memcpy is cheaper than pinning). Reader.Next copies
+// each record into Go memory; Reader.NextView and Reader.ForEach hand the
+// callback a View over the mapped file, valid only during the callback.
+package binlog
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../include
+#cgo LDFLAGS: -L${SRCDIR}/../../target/release -lbinlog -Wl,-rpath,${SRCDIR}/../../target/release
+#include <stdlib.h>
+#include <binlog.h>
+*/
+import "C"
+
+import (
+	"runtime"
+	"strings"
+	"unsafe"
+)
+
+// Version of the C header this package was built against, and of the
+// segment format it reads and writes.
+const (
+	HeaderVersionMajor = C.BINLOG_VERSION_MAJOR
+	HeaderVersionMinor = C.BINLOG_VERSION_MINOR
+	HeaderVersionPatch = C.BINLOG_VERSION_PATCH
+	FormatMajor        = C.BINLOG_FORMAT_MAJOR
+)
+
+// Version returns the version of the loaded libbinlog, e.g. "0.1.0".
+func Version() string {
+	return C.GoString(C.binlog_version())
+}
+
+// result turns a libbinlog result into nil (BINLOG_OK), errEnd
+// (BINLOG_END) or an *Error carrying binlog_last_error(). It must run on
+// the OS thread that made the call, right after it: callers hold
+// runtime.LockOSThread around the call and this function.
+func result(op string, rc C.binlog_result) error {
+	switch rc {
+	case C.BINLOG_OK:
+		return nil
+	case C.BINLOG_END:
+		return errEnd
+	}
+	return &Error{Code: Code(rc), Op: op, Message: C.GoString(C.binlog_last_error())}
+}
+
+// errEnd is BINLOG_END inside the package; it never reaches the caller.
+var errEnd = &Error{Code: Code(C.BINLOG_END), Message: "end"}
+
+// cString copies s into C memory (free it with C.free); a NUL byte inside s
+// is refused, as C would silently cut the string there.
+func cString(op, what, s string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, &Error{Code: ErrInvalidArgument, Op: op, Message: what + " contains a NUL byte"}
+	}
+	return C.CString(s), nil
+}
+
+// bytesPtr is the address of b's first byte, or NULL for an empty b (the
+// library accepts NULL with a zero length). Passing it as a direct argument
+// of a C call pins b for the duration of the call.
+func bytesPtr(b []byte) *C.uint8_t {
+	if len(b) == 0 {
+		return nil
+	}
+	return (*C.uint8_t)(unsafe.Pointer(&b[0]))
+}
+
+// strPtr is the address of s's bytes, or NULL for "" (see bytesPtr).
+func strPtr(s string) *C.uint8_t {
+	if len(s) == 0 {
+		return nil
+	}
+	return (*C.uint8_t)(unsafe.Pointer(unsafe.StringData(s)))
+}
+
+// lockThread and unlockThread bracket a C call and its result(): the last
+// error is thread-local in libbinlog, and the goroutine must not move to
+// another OS thread between the call and binlog_last_error().
+func lockThread()   { runtime.LockOSThread() }
+func unlockThread() { runtime.UnlockOSThread() }

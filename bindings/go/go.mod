@@ -1,0 +1,3 @@
+module github.com/libbinlog/libbinlog/bindings/go
+
+go 1.22

@@ -1,0 +1,246 @@
+package binlog
+
+/*
+#include <stdlib.h>
+#include <binlog.h>
+*/
+import "C"
+
+import (
+	"runtime"
+	"time"
+)
+
+// Durability says when records are forced to stable storage.
+type Durability uint32
+
+const (
+	// DurabilityNone leaves it to the OS (default): buffers go to the OS
+	// when full and on Flush, Sync and Close.
+	DurabilityNone Durability = C.BINLOG_DURABILITY_NONE
+	// DurabilityEveryRecord makes every write call return after fdatasync;
+	// concurrent writers share one (group commit).
+	DurabilityEveryRecord Durability = C.BINLOG_DURABILITY_EVERY_RECORD
+	// DurabilityEveryN syncs every Options.SyncEveryN records.
+	DurabilityEveryN Durability = C.BINLOG_DURABILITY_EVERY_N
+	// DurabilityInterval syncs every Options.SyncInterval from a
+	// background thread.
+	DurabilityInterval Durability = C.BINLOG_DURABILITY_INTERVAL_MS
+)
+
+// Period is how often a rolling log starts a new segment regardless of
+// size: when a new UTC period starts, even while idle.
+//
+// The values mirror binlog_period in src/ffi/options.rs; include/binlog.h
+// does not declare that enum (cbindgen does not export it), so they are
+// written out here.
+type Period uint32
+
+const (
+	PeriodNever       Period = 0
+	PeriodMinute      Period = 1
+	PeriodFiveMinutes Period = 2
+	PeriodTenMinutes  Period = 3
+	PeriodQuarterHour Period = 4
+	PeriodHalfHour    Period = 5
+	PeriodHour        Period = 6
+	PeriodDay         Period = 7
+)
+
+// KeyValue is one metadata entry of a record, or one header parameter of a
+// segment. Keys and values must be UTF-8.
+type KeyValue struct {
+	Key, Value string
+}
+
+// Retention limits which sealed segments a rolling log keeps; zero fields
+// are no limit. The oldest go first; the segment being written never goes.
+type Retention struct {
+	MaxSegments uint64        // keep at most this many sealed segments
+	MaxBytes    uint64        // keep at most this many bytes of them
+	MaxAge      time.Duration // delete those sealed longer ago (ms precision)
+}
+
+// Options configure OpenWriter and OpenLog. The zero value (or a nil
+// *Options) means the library's defaults: 64 MiB maximum record size,
+// 256 KiB buffer, DurabilityNone.
+type Options struct {
+	// Recorded in a new segment's header. OpenLog sets LogName itself (to
+	// the log's name) and refuses a different one.
+	LogName     string
+	ContentType string
+	Params      []KeyValue
+
+	// MaxRecordSize is the largest encoded record accepted (0 = default
+	// 64 MiB; 64 bytes to 4 GiB + 7). Larger writes fail with
+	// ErrRecordTooLarge.
+	MaxRecordSize uint64
+	// BufferSize is how many bytes are buffered before records are handed
+	// to the OS: 0 = default (256 KiB), Unbuffered = hand every write
+	// call's records to the OS at once.
+	BufferSize int
+
+	Durability   Durability
+	SyncEveryN   uint32        // N for DurabilityEveryN
+	SyncInterval time.Duration // period of DurabilityInterval (ms precision)
+
+	// Segment writers only: OpenLog refuses FirstSeq and SegmentNo (a log
+	// numbers its segments and continues its sequence itself, and the C
+	// ABI has no setter for a new log's first sequence number) and ignores
+	// Created (each segment records its own creation time).
+	FirstSeq  uint64    // sequence number of a new segment's first record
+	SegmentNo uint64    // segment number in a new segment's header
+	Created   time.Time // creation time in the header (zero = now)
+
+	// SparseInterval is the number of bytes of records between entries of
+	// the sealed segment's sparse seq/time index (0 = default 65536).
+	SparseInterval uint32
+
+	// Rolling logs only (OpenLog; OpenWriter refuses them). Zero = no
+	// limit.
+	MaxSegmentBytes   uint64 // roll before a record would pass this (at least 4096)
+	MaxSegmentRecords uint64 // roll after this many records
+	Period            Period // roll when a new UTC period starts
+	Retention         Retention
+}
+
+// Unbuffered as Options.BufferSize hands every write call's records to the
+// OS at once.
+const Unbuffered = -1
+
+func (o *Options) hasLogOnly() bool {
+	return o.MaxSegmentBytes != 0 || o.MaxSegmentRecords != 0 || o.Period != PeriodNever ||
+		o.Retention != (Retention{})
+}
+
+// build makes a binlog_options from o (nil: defaults, returns nil). Free
+// the result with C.binlog_options_free.
+func (o *Options) build(op string, log bool, logName string) (*C.binlog_options, error) {
+	if o == nil {
+		return nil, nil
+	}
+	if !log && o.hasLogOnly() {
+		return nil, invalid(op, "MaxSegmentBytes, MaxSegmentRecords, Period and Retention are for rolling logs (OpenLog)")
+	}
+	if log {
+		switch {
+		case o.FirstSeq != 0:
+			return nil, invalid(op, "FirstSeq is not supported for rolling logs: the C ABI has no setter for a new log's first sequence number, and binlog_options_set_first_seq is ignored by binlog_writer_open_log")
+		case o.SegmentNo != 0:
+			return nil, invalid(op, "SegmentNo is set by a rolling log itself")
+		case o.LogName != "" && o.LogName != logName:
+			return nil, invalid(op, "LogName of a rolling log is its name")
+		}
+	}
+
+	lockThread()
+	defer unlockThread()
+	var opts *C.binlog_options
+	if err := result(op, C.binlog_options_new(&opts)); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			C.binlog_options_free(opts)
+		}
+	}()
+	set := func(what string, rc C.binlog_result) error {
+		return result(op+": "+what, rc)
+	}
+	if o.LogName != "" {
+		if err := set("log name", C.binlog_options_set_log_name(opts, strPtr(o.LogName), C.size_t(len(o.LogName)))); err != nil {
+			return nil, err
+		}
+	}
+	if o.ContentType != "" {
+		if err := set("content type", C.binlog_options_set_content_type(opts, strPtr(o.ContentType), C.size_t(len(o.ContentType)))); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range o.Params {
+		if err := set("param", C.binlog_options_add_param(opts, strPtr(p.Key), C.size_t(len(p.Key)),
+			strPtr(p.Value), C.size_t(len(p.Value)))); err != nil {
+			return nil, err
+		}
+	}
+	if o.MaxRecordSize != 0 {
+		if err := set("max record size", C.binlog_options_set_max_record_size(opts, C.uint64_t(o.MaxRecordSize))); err != nil {
+			return nil, err
+		}
+	}
+	if o.BufferSize != 0 {
+		n := o.BufferSize
+		if n < 0 {
+			n = 0
+		}
+		if err := set("buffer size", C.binlog_options_set_buffer_size(opts, C.size_t(n))); err != nil {
+			return nil, err
+		}
+	}
+	if o.Durability != DurabilityNone {
+		var param uint64
+		switch o.Durability {
+		case DurabilityEveryN:
+			param = uint64(o.SyncEveryN)
+		case DurabilityInterval:
+			param = uint64(ceilMillis(o.SyncInterval))
+		}
+		if err := set("durability", C.binlog_options_set_durability(opts, C.uint32_t(o.Durability), C.uint64_t(param))); err != nil {
+			return nil, err
+		}
+	}
+	if o.FirstSeq != 0 {
+		if err := set("first seq", C.binlog_options_set_first_seq(opts, C.uint64_t(o.FirstSeq))); err != nil {
+			return nil, err
+		}
+	}
+	if o.SegmentNo != 0 {
+		if err := set("segment no", C.binlog_options_set_segment_no(opts, C.uint64_t(o.SegmentNo))); err != nil {
+			return nil, err
+		}
+	}
+	if !o.Created.IsZero() {
+		if err := set("created", C.binlog_options_set_created_ns(opts, C.int64_t(o.Created.UnixNano()))); err != nil {
+			return nil, err
+		}
+	}
+	if o.SparseInterval != 0 {
+		if err := set("sparse interval", C.binlog_options_set_sparse_interval(opts, C.uint32_t(o.SparseInterval))); err != nil {
+			return nil, err
+		}
+	}
+	if o.MaxSegmentBytes != 0 {
+		if err := set("max segment bytes", C.binlog_options_set_max_segment_bytes(opts, C.uint64_t(o.MaxSegmentBytes))); err != nil {
+			return nil, err
+		}
+	}
+	if o.MaxSegmentRecords != 0 {
+		if err := set("max segment records", C.binlog_options_set_max_segment_records(opts, C.uint64_t(o.MaxSegmentRecords))); err != nil {
+			return nil, err
+		}
+	}
+	if o.Period != PeriodNever {
+		if err := set("period", C.binlog_options_set_period(opts, C.uint32_t(o.Period))); err != nil {
+			return nil, err
+		}
+	}
+	if o.Retention != (Retention{}) {
+		r := o.Retention
+		if err := set("retention", C.binlog_options_set_retention(opts, C.uint64_t(r.MaxSegments),
+			C.uint64_t(r.MaxBytes), C.uint64_t(ceilMillis(r.MaxAge)))); err != nil {
+			return nil, err
+		}
+	}
+	runtime.KeepAlive(o)
+	ok = true
+	return opts, nil
+}
+
+// ceilMillis rounds d up to whole milliseconds (negative: 0).
+func ceilMillis(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}

@@ -1,0 +1,509 @@
+package binlog
+
+/*
+#include <stdlib.h>
+#include <binlog.h>
+*/
+import "C"
+
+import (
+	"errors"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Record is a record read by Reader.Next, copied into Go memory: it stays
+// valid after later calls on the reader.
+type Record struct {
+	Seq         uint64
+	TimestampNs int64 // nanoseconds since the Unix epoch
+	Type        string
+	Payload     []byte     // never nil, may be empty
+	Metadata    []KeyValue // nil when the record has none
+	Offset      uint64     // file offset of the record in its segment
+}
+
+// Time is the record's timestamp.
+func (r *Record) Time() time.Time { return time.Unix(0, r.TimestampNs) }
+
+// Meta returns the value of the first metadata entry with key.
+func (r *Record) Meta(key string) (string, bool) {
+	for _, kv := range r.Metadata {
+		if kv.Key == key {
+			return kv.Value, true
+		}
+	}
+	return "", false
+}
+
+// View is a record as the C library returns it: Payload and the metadata
+// point into the mapped segment and are valid only during the callback of
+// NextView or ForEach. They are read-only (writing faults). Copy what you
+// keep (View.Record, bytes.Clone). Type is a Go string and may be kept.
+type View struct {
+	Seq         uint64
+	TimestampNs int64
+	Type        string
+	Payload     []byte
+	Offset      uint64
+	meta        []C.binlog_meta
+}
+
+// Time is the record's timestamp.
+func (v View) Time() time.Time { return time.Unix(0, v.TimestampNs) }
+
+// MetaLen is the number of metadata entries.
+func (v View) MetaLen() int { return len(v.meta) }
+
+// MetaAt returns metadata entry i as views (valid during the callback).
+func (v View) MetaAt(i int) (key, value []byte) {
+	m := &v.meta[i]
+	return cBytes(m.key, m.key_len), cBytes(m.value, m.value_len)
+}
+
+// Meta returns a view of the value of the first metadata entry with key.
+func (v View) Meta(key string) ([]byte, bool) {
+	for i := range v.meta {
+		k, val := v.MetaAt(i)
+		if string(k) == key {
+			return val, true
+		}
+	}
+	return nil, false
+}
+
+// Record copies the view into Go memory.
+func (v View) Record() *Record {
+	rec := &Record{
+		Seq:         v.Seq,
+		TimestampNs: v.TimestampNs,
+		Type:        v.Type,
+		Payload:     append(make([]byte, 0, len(v.Payload)), v.Payload...),
+		Offset:      v.Offset,
+	}
+	if len(v.meta) > 0 {
+		rec.Metadata = make([]KeyValue, len(v.meta))
+		for i := range v.meta {
+			k, val := v.MetaAt(i)
+			rec.Metadata[i] = KeyValue{string(k), string(val)}
+		}
+	}
+	return rec
+}
+
+// cBytes is a Go slice over C memory (nil for an empty range).
+func cBytes(p *C.uint8_t, n C.size_t) []byte {
+	if n == 0 || p == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
+}
+
+// TailKind says how a reader's segment ended (Reader.Tail).
+type TailKind uint32
+
+const (
+	TailReading     TailKind = C.BINLOG_TAIL_READING      // records remain, or the end was not reached yet
+	TailSealed      TailKind = C.BINLOG_TAIL_SEALED       // every record read; the segment is sealed
+	TailUnsealed    TailKind = C.BINLOG_TAIL_UNSEALED     // every record read; no seal (being written, or the writer stopped)
+	TailSealDamaged TailKind = C.BINLOG_TAIL_SEAL_DAMAGED // records end at Offset, where a damaged seal begins
+	TailTorn        TailKind = C.BINLOG_TAIL_TORN         // Len bytes at Offset are not a whole record: torn tail or write in progress
+)
+
+// Tail is how a reader's segment ended.
+type Tail struct {
+	Kind   TailKind
+	Offset uint64
+	Len    uint64
+}
+
+// Reader reads records in write order from a segment, a rolling log or a
+// set of segment files. Its methods may be called from any goroutine but
+// are serialized (the C reader is single-threaded); Close waits for the
+// call in progress.
+type Reader struct {
+	mu sync.Mutex
+	h  *C.binlog_reader // nil once closed
+	// rec is the C library's view of the last record, in C memory: a Go
+	// struct passed to C would be scanned by cgocheck on every call.
+	rec      *C.binlog_record
+	types    map[string]string
+	lastType string // the last type name returned, checked before types
+}
+
+// maxInterned bounds the type names (and metadata keys) a Reader interns.
+const maxInterned = 4096
+
+// OpenReader opens the segment file at path for reading (read permission
+// suffices; no lock is taken). A segment being written may be read: the
+// reader sees every flushed record and never a torn one.
+func OpenReader(path string) (*Reader, error) {
+	const op = "open reader"
+	cpath, err := cString(op, "path", path)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(cpath))
+	var h *C.binlog_reader
+	lockThread()
+	err = result(op, C.binlog_reader_open(cpath, &h))
+	unlockThread()
+	if err != nil {
+		return nil, err
+	}
+	return newReader(h), nil
+}
+
+// OpenLogReader opens a reader of the rolling log name in dir: every
+// segment in write order as one stream, following the writer as it rolls;
+// segments removed by retention are skipped and counted (GapCount).
+func OpenLogReader(dir, name string) (*Reader, error) {
+	return openTwo("open log reader", "name", dir, name, func(d, n *C.char, out **C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_open_log(d, n, out)
+	})
+}
+
+// OpenGlob opens a reader of the files in dir whose names match pattern
+// (* and ? wildcards), read in name order as one stream.
+func OpenGlob(dir, pattern string) (*Reader, error) {
+	return openTwo("open glob", "pattern", dir, pattern, func(d, p *C.char, out **C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_open_glob(d, p, out)
+	})
+}
+
+func openTwo(op, what, dir, arg string, open func(*C.char, *C.char, **C.binlog_reader) C.binlog_result) (*Reader, error) {
+	cdir, err := cString(op, "dir", dir)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(cdir))
+	carg, err := cString(op, what, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(carg))
+	var h *C.binlog_reader
+	lockThread()
+	err = result(op, open(cdir, carg, &h))
+	unlockThread()
+	if err != nil {
+		return nil, err
+	}
+	return newReader(h), nil
+}
+
+func newReader(h *C.binlog_reader) *Reader {
+	r := &Reader{h: h, types: make(map[string]string)}
+	r.rec = (*C.binlog_record)(C.calloc(1, C.size_t(unsafe.Sizeof(C.binlog_record{}))))
+	runtime.SetFinalizer(r, (*Reader).Close)
+	return r
+}
+
+// Close releases the reader's files and mappings and frees the handle. It
+// waits for the call in progress (a NextWait gives way within 100 ms);
+// later calls return ErrClosed. Closing again returns nil.
+func (r *Reader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.h
+	if h == nil {
+		return nil
+	}
+	r.h = nil
+	runtime.SetFinalizer(r, nil)
+	lockThread()
+	err := result("close reader", C.binlog_reader_close(h))
+	unlockThread()
+	C.binlog_reader_free(h)
+	C.free(unsafe.Pointer(r.rec))
+	r.rec = nil
+	return err
+}
+
+// advance fills r.rec with the next record: nil, errEnd or an error. The
+// caller holds r.mu and the OS thread.
+func (r *Reader) advance(op string) error {
+	if r.h == nil {
+		return closedError(op, "reader")
+	}
+	err := result(op, C.binlog_reader_next(r.h, r.rec))
+	runtime.KeepAlive(r)
+	return err
+}
+
+// Next returns the next record, copied into Go memory, or io.EOF when
+// there are none for now (a segment being written may grow: call again
+// later, or use NextWait). A damaged record is an error matching
+// ErrCorrupt that names the file and offset.
+//
+// On a log reader, Next may fail with ErrTruncated while the writer is
+// creating its next segment (libbinlog creates the file before writing its
+// header); the reader stays in place, so calling again later is safe.
+// NextWait retries this case itself.
+func (r *Reader) Next() (*Record, error) {
+	rec := new(Record)
+	if err := r.NextInto(rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// NextInto is Next into *rec, reusing rec.Payload's capacity.
+func (r *Reader) NextInto(rec *Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lockThread()
+	err := r.advance("next")
+	unlockThread()
+	if err == errEnd {
+		return io.EOF
+	}
+	if err != nil {
+		return err
+	}
+	r.copyInto(rec)
+	return nil
+}
+
+// maxWaitSlice bounds each C wait of NextWait, so Close and other calls
+// get the reader within that time.
+const maxWaitSlice = 100 * time.Millisecond
+
+// NextWait is Next, but when there is no record yet it waits up to timeout
+// for one, following a log's writer into new segments as it rolls. It
+// returns io.EOF on timeout, and ErrClosed if the reader is closed while
+// it waits.
+func (r *Reader) NextWait(timeout time.Duration) (*Record, error) {
+	const op = "next wait"
+	deadline := time.Now().Add(timeout)
+	for {
+		slice := min(time.Until(deadline), maxWaitSlice)
+		rec, err := r.waitSlice(op, slice)
+		if err == errEnd {
+			if !time.Now().Before(deadline) {
+				return nil, io.EOF
+			}
+			continue
+		}
+		if errors.Is(err, ErrTruncated) && time.Now().Before(deadline) {
+			// Workaround: a rolling log creates its next segment file
+			// before it writes the header, and a log reader that opens the
+			// file in between fails with ErrTruncated ("file ends inside
+			// the segment header") instead of waiting. The failed call
+			// leaves the reader where it was, so try again until the
+			// deadline; a header that stays torn is still reported then.
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		return rec, err
+	}
+}
+
+func (r *Reader) waitSlice(op string, d time.Duration) (*Record, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil {
+		return nil, closedError(op, "reader")
+	}
+	lockThread()
+	err := result(op, C.binlog_reader_next_wait(r.h, C.uint64_t(ceilMillis(d)), r.rec))
+	unlockThread()
+	runtime.KeepAlive(r)
+	if err != nil {
+		return nil, err
+	}
+	rec := new(Record)
+	r.copyInto(rec)
+	return rec, nil
+}
+
+// copyInto copies r.rec into rec; the caller holds r.mu.
+func (r *Reader) copyInto(rec *Record) {
+	c := r.rec
+	rec.Seq = uint64(c.seq)
+	rec.TimestampNs = int64(c.timestamp_ns)
+	rec.Offset = uint64(c.offset)
+	rec.Type = r.typeName(cBytes(c.type_name, c.type_len))
+	rec.Payload = append(rec.Payload[:0], cBytes(c.payload, c.payload_len)...)
+	if rec.Payload == nil {
+		rec.Payload = []byte{}
+	}
+	rec.Metadata = nil
+	if c.meta_count > 0 {
+		ms := unsafe.Slice(c.meta, int(c.meta_count))
+		rec.Metadata = make([]KeyValue, len(ms))
+		for i := range ms {
+			rec.Metadata[i] = KeyValue{
+				Key:   r.intern(cBytes(ms[i].key, ms[i].key_len)),
+				Value: string(cBytes(ms[i].value, ms[i].value_len)),
+			}
+		}
+	}
+}
+
+// typeName interns a record's type name; runs of one type skip the map.
+func (r *Reader) typeName(b []byte) string {
+	if string(b) == r.lastType {
+		return r.lastType
+	}
+	r.lastType = r.intern(b)
+	return r.lastType
+}
+
+// intern returns b as a string, shared between records with the same type
+// name (or metadata key), so most records cost no string allocation.
+func (r *Reader) intern(b []byte) string {
+	if s, ok := r.types[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(r.types) < maxInterned {
+		r.types[s] = s
+	}
+	return s
+}
+
+// view makes a View of r.rec; the caller holds r.mu.
+func (r *Reader) view() View {
+	c := r.rec
+	v := View{
+		Seq:         uint64(c.seq),
+		TimestampNs: int64(c.timestamp_ns),
+		Type:        r.typeName(cBytes(c.type_name, c.type_len)),
+		Payload:     cBytes(c.payload, c.payload_len),
+		Offset:      uint64(c.offset),
+	}
+	if c.meta_count > 0 {
+		v.meta = unsafe.Slice(c.meta, int(c.meta_count))
+	}
+	return v
+}
+
+// NextView calls fn with a zero-copy view of the next record, valid only
+// during fn, and returns fn's error; io.EOF when there is no record for
+// now. fn must not call methods of the same Reader.
+func (r *Reader) NextView(fn func(View) error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lockThread()
+	err := r.advance("next")
+	unlockThread()
+	if err == errEnd {
+		return io.EOF
+	}
+	if err != nil {
+		return err
+	}
+	err = fn(r.view())
+	runtime.KeepAlive(r)
+	return err
+}
+
+// ForEach calls fn with a zero-copy view of every remaining record, valid
+// only during that call, until there are none for now (it returns nil) or
+// fn returns an error (it returns that error; the record stays consumed).
+// fn must not call methods of the same Reader; Close waits for ForEach.
+func (r *Reader) ForEach(fn func(View) error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lockThread() // once for the scan, not per record
+	defer unlockThread()
+	for {
+		err := r.advance("next")
+		if err == errEnd {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(r.view()); err != nil {
+			return err
+		}
+	}
+}
+
+// simple runs a C call on the handle under the lock.
+func (r *Reader) simple(op string, f func(*C.binlog_reader) C.binlog_result) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil {
+		return closedError(op, "reader")
+	}
+	lockThread()
+	err := result(op, f(r.h))
+	unlockThread()
+	runtime.KeepAlive(r)
+	return err
+}
+
+// SeekSeq positions the reader at the first record with a sequence number
+// of at least seq (at the end if none), using the seal's sparse index.
+func (r *Reader) SeekSeq(seq uint64) error {
+	return r.simple("seek seq", func(h *C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_seek_seq(h, C.uint64_t(seq))
+	})
+}
+
+// SeekTime positions the reader at the first record, in write order, with
+// a timestamp of at least t (at the end if none).
+func (r *Reader) SeekTime(t time.Time) error {
+	return r.SeekTimeNs(t.UnixNano())
+}
+
+// SeekTimeNs is SeekTime with nanoseconds since the Unix epoch.
+func (r *Reader) SeekTimeNs(ns int64) error {
+	return r.simple("seek time", func(h *C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_seek_time(h, C.int64_t(ns))
+	})
+}
+
+// FilterTypes restricts the reader to records whose type is one of types;
+// no types reads every type again. A sealed segment is read through its
+// per-type index.
+func (r *Reader) FilterTypes(types ...string) error {
+	const op = "filter types"
+	// The iovec array and names go to C memory: a Go array holding Go
+	// pointers may not be passed to C.
+	n := 0
+	for _, t := range types {
+		n += len(t)
+	}
+	mem := C.calloc(1, C.size_t(len(types)*sizeofIovec+n+1))
+	defer C.free(mem)
+	iovs := unsafe.Slice((*C.binlog_iovec)(mem), len(types))
+	a := arena{buf: unsafe.Slice((*byte)(unsafe.Add(mem, len(types)*sizeofIovec)), n)}
+	for i, t := range types {
+		iovs[i].base = a.str(t)
+		iovs[i].len = C.size_t(len(t))
+	}
+	var first *C.binlog_iovec
+	if len(types) > 0 {
+		first = &iovs[0]
+	}
+	return r.simple(op, func(h *C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_filter_types(h, first, C.size_t(len(types)))
+	})
+}
+
+// GapCount is how many gaps a log reader met (segments removed by
+// retention before they could be read, or sequence numbers missing
+// between segments); 0 for a segment reader.
+func (r *Reader) GapCount() (uint64, error) {
+	var n C.uint64_t
+	err := r.simple("gap count", func(h *C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_gap_count(h, &n)
+	})
+	return uint64(n), err
+}
+
+// Tail says how the segment ended, once Next returned io.EOF.
+func (r *Reader) Tail() (Tail, error) {
+	var t C.binlog_tail
+	err := r.simple("tail", func(h *C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_tail(h, &t)
+	})
+	return Tail{Kind: TailKind(t.kind), Offset: uint64(t.offset), Len: uint64(t.len)}, err
+}

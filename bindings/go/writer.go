@@ -1,0 +1,336 @@
+package binlog
+
+/*
+#include <stdlib.h>
+#include <binlog.h>
+*/
+import "C"
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// Writer appends records to a segment (OpenWriter) or a rolling log
+// (OpenLog). It is safe for concurrent use: libbinlog serializes appends,
+// and concurrent durable writes share one fdatasync. Close waits for the
+// calls in progress, then seals and releases the segment.
+type Writer struct {
+	// mu: every call holds it for reading while it uses h; Close holds it
+	// for writing while it closes and frees h.
+	mu  sync.RWMutex
+	h   *C.binlog_writer // nil once closed
+	log bool
+
+	// pollMu serializes PollSealed: the C call is for one thread at a time
+	// and its path is valid only until the next poll.
+	pollMu sync.Mutex
+	// pending holds the segments sealed but not yet polled when Close ran
+	// (including the last one, which Close seals).
+	pending []SegmentInfo
+}
+
+// SegmentInfo describes a sealed segment of a rolling log (PollSealed).
+type SegmentInfo struct {
+	Path        string
+	SegmentNo   uint64
+	FirstSeq    uint64
+	RecordCount uint64
+	Bytes       uint64
+}
+
+// OpenWriter opens (creating, or reopening for append) the segment file at
+// path. opts may be nil for defaults. Only one writer may have a segment
+// open, in this process or another: a second one gets ErrLocked.
+func OpenWriter(path string, opts *Options) (*Writer, error) {
+	const op = "open writer"
+	cpath, err := cString(op, "path", path)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(cpath))
+	copts, err := opts.build(op, false, "")
+	if err != nil {
+		return nil, err
+	}
+	defer C.binlog_options_free(copts)
+	var h *C.binlog_writer
+	lockThread()
+	err = result(op, C.binlog_writer_open(cpath, copts, &h))
+	unlockThread()
+	if err != nil {
+		return nil, err
+	}
+	return newWriter(h, false), nil
+}
+
+// OpenLog opens the rolling log name (1 to 200 of A-Z a-z 0-9 _ . -) in
+// dir, created if missing, for appending. Segments roll by the options'
+// MaxSegmentBytes, MaxSegmentRecords and Period, and are trimmed by their
+// Retention. Sequence numbers continue across segments and restarts.
+func OpenLog(dir, name string, opts *Options) (*Writer, error) {
+	const op = "open log"
+	cdir, err := cString(op, "dir", dir)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(cdir))
+	cname, err := cString(op, "name", name)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(cname))
+	copts, err := opts.build(op, true, name)
+	if err != nil {
+		return nil, err
+	}
+	defer C.binlog_options_free(copts)
+	var h *C.binlog_writer
+	lockThread()
+	err = result(op, C.binlog_writer_open_log(cdir, cname, copts, &h))
+	unlockThread()
+	if err != nil {
+		return nil, err
+	}
+	return newWriter(h, true), nil
+}
+
+func newWriter(h *C.binlog_writer, log bool) *Writer {
+	w := &Writer{h: h, log: log}
+	// A backstop: a Writer the program dropped without Close is closed
+	// (flushed and sealed) and freed when the GC finds it.
+	runtime.SetFinalizer(w, (*Writer).Close)
+	return w
+}
+
+// Close flushes, seals and closes the segment (for a log: the current
+// segment) and frees the handle. It waits for calls in progress; later
+// calls return ErrClosed. Closing again, also concurrently, returns nil.
+// An error from sealing is returned, and the handle is freed anyway.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h := w.h
+	if h == nil {
+		return nil
+	}
+	w.h = nil
+	runtime.SetFinalizer(w, nil)
+	lockThread()
+	err := result("close", C.binlog_writer_close(h))
+	unlockThread()
+	if w.log {
+		// Keep what PollSealed has not returned yet, the last segment too.
+		w.pollMu.Lock()
+		for {
+			info, ok, perr := pollSealed(h)
+			if perr != nil || !ok {
+				break
+			}
+			w.pending = append(w.pending, info)
+		}
+		w.pollMu.Unlock()
+	}
+	C.binlog_writer_free(h)
+	return err
+}
+
+// acquire read-locks w and returns its handle, or ErrClosed.
+func (w *Writer) acquire(op string) (*C.binlog_writer, error) {
+	w.mu.RLock()
+	if w.h == nil {
+		w.mu.RUnlock()
+		return nil, closedError(op, "writer")
+	}
+	return w.h, nil
+}
+
+func (w *Writer) release() { w.mu.RUnlock() }
+
+// Write appends a record of type typ with the current time and no
+// metadata, and returns its sequence number. payload is read in place.
+func (w *Writer) Write(typ string, payload []byte) (uint64, error) {
+	const op = "write"
+	h, err := w.acquire(op)
+	if err != nil {
+		return 0, err
+	}
+	defer w.release()
+	var seq C.uint64_t
+	lockThread()
+	err = result(op, C.binlog_writer_write(h, strPtr(typ), C.size_t(len(typ)),
+		bytesPtr(payload), C.size_t(len(payload)), &seq))
+	unlockThread()
+	runtime.KeepAlive(typ)
+	runtime.KeepAlive(payload)
+	runtime.KeepAlive(w)
+	return uint64(seq), err
+}
+
+// WriteV appends one record whose payload is parts gathered in order (no
+// concatenation in Go), and returns its sequence number.
+func (w *Writer) WriteV(typ string, parts ...[]byte) (uint64, error) {
+	const op = "writev"
+	h, err := w.acquire(op)
+	if err != nil {
+		return 0, err
+	}
+	defer w.release()
+	one := [1]Entry{{Type: typ, Parts: parts}}
+	b := buildBatch(one[:])
+	defer b.free()
+	var seq C.uint64_t
+	lockThread()
+	err = result(op, C.binlog_writer_writev(h, b.entries.type_name, b.entries.type_len,
+		b.iov, b.entries.part_count, &seq))
+	unlockThread()
+	runtime.KeepAlive(parts)
+	runtime.KeepAlive(w)
+	return uint64(seq), err
+}
+
+// WriteEntry appends one record with metadata and an explicit timestamp,
+// and returns its sequence number.
+func (w *Writer) WriteEntry(e Entry) (uint64, error) {
+	return w.writeBatch("write entry", []Entry{e})
+}
+
+// WriteBatch appends es under one lock and one cgo crossing, buffered into
+// as few system calls as the buffer allows, and returns the first record's
+// sequence number (the others follow in order). Nothing is written if any
+// entry is invalid; on an I/O error the records that reached the file stay
+// (see NextSeq) and the rest are not written. An empty batch writes nothing
+// and returns NextSeq.
+func (w *Writer) WriteBatch(es []Entry) (uint64, error) {
+	if len(es) == 0 {
+		return w.NextSeq()
+	}
+	return w.writeBatch("write batch", es)
+}
+
+func (w *Writer) writeBatch(op string, es []Entry) (uint64, error) {
+	h, err := w.acquire(op)
+	if err != nil {
+		return 0, err
+	}
+	defer w.release()
+	b := buildBatch(es)
+	defer b.free()
+	var first C.uint64_t
+	lockThread()
+	if len(es) == 1 {
+		err = result(op, C.binlog_writer_write_entry(h, b.entries, &first))
+	} else {
+		err = result(op, C.binlog_writer_write_batch(h, b.entries, C.size_t(b.count), &first))
+	}
+	unlockThread()
+	runtime.KeepAlive(es)
+	runtime.KeepAlive(w)
+	return uint64(first), err
+}
+
+// simple runs a C call that takes only the handle.
+func (w *Writer) simple(op string, f func(*C.binlog_writer) C.binlog_result) error {
+	h, err := w.acquire(op)
+	if err != nil {
+		return err
+	}
+	defer w.release()
+	lockThread()
+	err = result(op, f(h))
+	unlockThread()
+	runtime.KeepAlive(w)
+	return err
+}
+
+// Flush hands buffered records to the OS; readers see them afterwards.
+func (w *Writer) Flush() error {
+	return w.simple("flush", func(h *C.binlog_writer) C.binlog_result { return C.binlog_writer_flush(h) })
+}
+
+// Sync flushes and fdatasyncs: every record written so far is on stable
+// storage.
+func (w *Writer) Sync() error {
+	return w.simple("sync", func(h *C.binlog_writer) C.binlog_result { return C.binlog_writer_sync(h) })
+}
+
+// Roll seals the current segment of a rolling log and starts the next one
+// (ErrInvalidArgument on a segment writer).
+func (w *Writer) Roll() error {
+	return w.simple("roll", func(h *C.binlog_writer) C.binlog_result { return C.binlog_writer_roll(h) })
+}
+
+func (w *Writer) getU64(op string, f func(*C.binlog_writer, *C.uint64_t) C.binlog_result) (uint64, error) {
+	h, err := w.acquire(op)
+	if err != nil {
+		return 0, err
+	}
+	defer w.release()
+	var v C.uint64_t
+	lockThread()
+	err = result(op, f(h, &v))
+	unlockThread()
+	runtime.KeepAlive(w)
+	return uint64(v), err
+}
+
+// NextSeq is the sequence number the next record will get.
+func (w *Writer) NextSeq() (uint64, error) {
+	return w.getU64("next seq", func(h *C.binlog_writer, v *C.uint64_t) C.binlog_result {
+		return C.binlog_writer_next_seq(h, v)
+	})
+}
+
+// DurableSeq: every record with a lower sequence number is on stable
+// storage.
+func (w *Writer) DurableSeq() (uint64, error) {
+	return w.getU64("durable seq", func(h *C.binlog_writer, v *C.uint64_t) C.binlog_result {
+		return C.binlog_writer_durable_seq(h, v)
+	})
+}
+
+// PollSealed returns the oldest sealed segment of a rolling log not yet
+// returned, with ok == false when there is none for now. Each sealed
+// segment is returned once. After Close it returns the segments Close
+// found unpolled (the last one included), then ErrClosed. Use it instead
+// of segment callbacks, which this binding does not offer.
+func (w *Writer) PollSealed() (info SegmentInfo, ok bool, err error) {
+	const op = "poll sealed"
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	w.pollMu.Lock()
+	defer w.pollMu.Unlock()
+	if w.h == nil {
+		if len(w.pending) > 0 {
+			info = w.pending[0]
+			w.pending = w.pending[1:]
+			return info, true, nil
+		}
+		return SegmentInfo{}, false, closedError(op, "writer")
+	}
+	info, ok, err = pollSealed(w.h)
+	runtime.KeepAlive(w)
+	return info, ok, err
+}
+
+// pollSealed calls binlog_writer_poll_sealed; the caller holds pollMu.
+func pollSealed(h *C.binlog_writer) (SegmentInfo, bool, error) {
+	var ci C.binlog_segment_info
+	lockThread()
+	err := result("poll sealed", C.binlog_writer_poll_sealed(h, &ci))
+	unlockThread()
+	if err == errEnd {
+		return SegmentInfo{}, false, nil
+	}
+	if err != nil {
+		return SegmentInfo{}, false, err
+	}
+	return SegmentInfo{
+		Path:        C.GoString(ci.path), // valid until the next poll: copy now
+		SegmentNo:   uint64(ci.segment_no),
+		FirstSeq:    uint64(ci.first_seq),
+		RecordCount: uint64(ci.record_count),
+		Bytes:       uint64(ci.bytes),
+	}, true, nil
+}

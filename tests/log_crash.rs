@@ -1,0 +1,555 @@
+//! Real crashes of a rolling log: a child process (this test binary,
+//! re-executed with an environment variable that switches the test into
+//! child mode) writes to a log that rolls every few records, with
+//! `Durability::EveryRecord`, and prints each sequence number once its write
+//! returned (durable). The parent kills it with SIGKILL at random moments,
+//! many of them aimed at a roll in progress, and after each kill checks the
+//! log as the crash left it: it reads completely from 0 with no gap, every
+//! record reported durable is there with its bytes, every segment but the
+//! newest is sealed, and a writer continues with exactly the next sequence
+//! number (the parent's, on a copy, and the next child's, on the original).
+
+use binlog::log::{naming, segments, LogOptions, LogReader, LogWriter};
+use binlog::{Durability, Options, Reader, Tail};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const CHILD_ENV: &str = "BINLOG_LOGCRASH_CHILD";
+const DIR_ENV: &str = "BINLOG_LOGCRASH_DIR";
+const TEST_NAME: &str = "kill9_while_a_rolling_log_writes_and_rolls_loses_nothing_reported_durable";
+const LOG: &str = "crash";
+/// Records per segment: the child rolls every few records.
+const PER_SEGMENT: u64 = 4;
+const KILLS: usize = 80;
+const MARK: &str = "#logcrash# ";
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "binlog-logcrash-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn log_options() -> LogOptions {
+    LogOptions {
+        max_segment_records: Some(PER_SEGMENT),
+        segment: Options {
+            durability: Durability::EveryRecord,
+            buffer_size: 4096,
+            ..Options::default()
+        },
+        background: false,
+        ..LogOptions::default()
+    }
+}
+
+/// Record `seq`: its type and payload. Mostly small; now and then one
+/// larger than the buffer (written straight to the file, so a kill can tear
+/// it), rarely a big one.
+fn record(seq: u64) -> (&'static str, Vec<u8>) {
+    let len = match seq % 29 {
+        0 => 200_000,
+        7 | 19 => 9_000,
+        _ => ((seq * 37) % 250) as usize,
+    };
+    let mut p = Vec::with_capacity(len + 8);
+    let mut x = seq.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    while p.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p.extend_from_slice(&x.to_le_bytes());
+    }
+    p.truncate(len);
+    if len >= 8 {
+        p[..8].copy_from_slice(&seq.to_le_bytes());
+    }
+    (["ev", "other", "третий"][(seq % 3) as usize], p)
+}
+
+/// One line with one write(2), so a kill never leaves half a line that
+/// looks whole.
+fn say(line: String) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(format!("{MARK}{line}\n").as_bytes());
+    let _ = out.flush();
+}
+
+/// In a child: write until killed; never returns.
+fn run_child_if_asked() {
+    if std::env::var(CHILD_ENV).is_err() {
+        return;
+    }
+    let dir = PathBuf::from(std::env::var(DIR_ENV).expect("child needs a directory"));
+    let fail = |what: String| -> ! {
+        say(format!("ERR {what}"));
+        std::process::exit(3)
+    };
+    let w =
+        LogWriter::open(&dir, LOG, log_options()).unwrap_or_else(|e| fail(format!("open: {e}")));
+    let start = w
+        .next_seq()
+        .unwrap_or_else(|e| fail(format!("next_seq: {e}")));
+    say(format!("START {start}"));
+    for seq in start.. {
+        let cur = w
+            .current_segment()
+            .unwrap_or_else(|e| fail(format!("current_segment: {e}")));
+        if cur.record_count >= PER_SEGMENT {
+            // This write rolls first.
+            say(format!("ROLL {seq}"));
+        }
+        let (ty, p) = record(seq);
+        match w.write(ty, &p) {
+            Ok(s) if s == seq => {}
+            Ok(s) => fail(format!("write returned seq {s}, expected {seq}")),
+            Err(e) => fail(format!("write {seq}: {e}")),
+        }
+        let durable = w
+            .durable_seq()
+            .unwrap_or_else(|e| fail(format!("durable_seq: {e}")));
+        if durable <= seq {
+            fail(format!(
+                "EveryRecord write of {seq} returned with durable_seq {durable}"
+            ));
+        }
+        say(format!("D {seq}"));
+    }
+    unreachable!()
+}
+
+struct ChildProc {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stdout: Option<std::thread::JoinHandle<()>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl ChildProc {
+    fn spawn(dir: &Path) -> ChildProc {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, "1")
+            .env(DIR_ENV, dir)
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn child");
+        let (tx, rx) = mpsc::channel();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let stdout = std::thread::spawn(move || {
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match out.read_until(b'\n', &mut line) {
+                    Ok(_) if line.ends_with(b"\n") => {
+                        let l = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+                        if let Some(at) = l.find(MARK) {
+                            let _ = tx.send(l[at + MARK.len()..].to_string());
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        });
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        ChildProc {
+            child,
+            lines: rx,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Waits for a line starting with `prefix` (keeping every line seen).
+    fn wait_for(&mut self, prefix: &str, seen: &mut Vec<String>, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    let hit = l.starts_with(prefix);
+                    seen.push(l);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// SIGKILL, reap, and every line printed. Fails unless the child was
+    /// alive until the kill.
+    fn kill9(mut self, mut seen: Vec<String>) -> Vec<String> {
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: kill(2) on our own child, not yet reaped.
+        let rc = unsafe { libc::kill(pid, libc::SIGKILL) };
+        assert_eq!(rc, 0, "kill -9 {pid}: {}", std::io::Error::last_os_error());
+        let status = self.child.wait().expect("wait for child");
+        self.stdout.take().unwrap().join().unwrap();
+        seen.extend(self.lines.try_iter());
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGKILL),
+            "child ended by itself ({status}) before the kill\nstdout: {seen:?}\nstderr: {stderr}"
+        );
+        seen
+    }
+}
+
+/// Where the kill found the newest segment.
+#[derive(Debug, Default)]
+struct Landed {
+    /// Sealed: killed after sealing, before the next segment existed.
+    sealed_newest: usize,
+    /// Ends inside its seal.
+    seal_damaged: usize,
+    /// Shorter than a header: killed while creating it.
+    header_torn: usize,
+    /// Just a header: killed after creating it, before its first record.
+    empty_newest: usize,
+    /// Ends inside a record.
+    torn_record: usize,
+    /// The manifest does not name the newest segment as current.
+    manifest_behind: usize,
+}
+
+impl Landed {
+    fn in_roll(&self) -> usize {
+        self.sealed_newest + self.seal_damaged + self.header_torn + self.empty_newest
+    }
+}
+
+/// Checks the log as the kill left it. Returns the number of records and,
+/// if the log reader failed, why.
+fn verify_crashed_log(
+    dir: &Path,
+    durable_below: u64,
+    landed: &mut Landed,
+    ctx: &str,
+) -> (u64, Option<String>) {
+    let files = segments::list(dir, LOG).unwrap();
+    if files.is_empty() {
+        // Killed before the log's first segment existed: nothing was
+        // written, and a reader finds nothing.
+        assert_eq!(
+            durable_below, 0,
+            "{ctx}: records reported durable, no segment"
+        );
+        let mut r = LogReader::open(dir, LOG).unwrap();
+        assert!(r.next().unwrap_or_else(|e| panic!("{ctx}: {e}")).is_none());
+        return (0, None);
+    }
+    // Every segment but the newest is sealed.
+    for f in &files[..files.len() - 1] {
+        let r = Reader::open(&f.path).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        assert!(
+            r.seal().is_some(),
+            "{ctx}: {} is not the newest but is not sealed",
+            f.path.display()
+        );
+    }
+    // Classify the newest one.
+    let newest = &files.last().unwrap().path;
+    let newest_len = std::fs::metadata(newest).unwrap().len();
+    match Reader::open(newest) {
+        Err(_) => landed.header_torn += 1,
+        Ok(mut r) => {
+            if r.seal().is_some() {
+                landed.sealed_newest += 1;
+            } else {
+                let mut n = 0;
+                while r
+                    .next()
+                    .unwrap_or_else(|e| panic!("{ctx}: newest segment: {e}"))
+                    .is_some()
+                {
+                    n += 1;
+                }
+                match r.tail() {
+                    Tail::SealDamaged { .. } => landed.seal_damaged += 1,
+                    Tail::Torn { .. } => landed.torn_record += 1,
+                    Tail::Unsealed if n == 0 => landed.empty_newest += 1,
+                    Tail::Unsealed => {}
+                    t => panic!("{ctx}: newest segment ends {t:?}"),
+                }
+            }
+        }
+    }
+    // The manifest, replaced atomically, always decodes once it exists; it
+    // is missing only if the kill came during the log's first open, before
+    // any record.
+    let manifest = naming::manifest_path(dir, LOG);
+    let missing_manifest = !manifest.exists();
+    if missing_manifest {
+        landed.manifest_behind += 1;
+    } else {
+        let m = binlog::log::manifest::Manifest::load(&manifest)
+            .unwrap_or_else(|e| panic!("{ctx}: manifest: {e}"));
+        if m.current.as_ref().map(|c| c.1.as_str()) != newest.file_name().and_then(|n| n.to_str()) {
+            landed.manifest_behind += 1;
+        }
+    }
+
+    // The reader: every record from 0, in order, with its bytes; no gap.
+    let mut r = LogReader::open(dir, LOG).unwrap();
+    let mut n = 0u64;
+    let mut failure = None;
+    loop {
+        match r.next() {
+            Ok(Some(rec)) => {
+                assert_eq!(rec.seq, n, "{ctx}: record {n} has seq {}", rec.seq);
+                let (ty, p) = record(n);
+                assert_eq!(rec.type_name, ty, "{ctx}: record {n} type");
+                assert!(rec.payload == &p[..], "{ctx}: record {n} payload differs");
+                n += 1;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                // Counted as a failure (asserted at the end of the test);
+                // meanwhile the segments are read one by one so the other
+                // checks of this kill still run.
+                failure = Some(format!(
+                    "{ctx}: LogReader failed after {n} records (newest segment {} of {newest_len} bytes): {e}",
+                    newest.display()
+                ));
+                for f in &files {
+                    let Ok(mut sr) = Reader::open(&f.path) else {
+                        assert!(
+                            f.path == *newest,
+                            "{ctx}: {} does not open",
+                            f.path.display()
+                        );
+                        continue;
+                    };
+                    while let Some(rec) = sr.next().unwrap_or_else(|e| panic!("{ctx}: {e}")) {
+                        if rec.seq >= n {
+                            assert_eq!(rec.seq, n, "{ctx}: record {n} has seq {}", rec.seq);
+                            assert!(rec.payload == &record(n).1[..], "{ctx}: record {n} differs");
+                            n += 1;
+                        }
+                    }
+                }
+                break;
+            }
+        }
+    }
+    assert!(r.gaps().is_empty(), "{ctx}: gaps {:?}", r.gaps());
+    assert!(
+        !missing_manifest || n == 0,
+        "{ctx}: {n} records but no manifest"
+    );
+    assert!(
+        n >= durable_below,
+        "{ctx}: records below {durable_below} were reported durable, only {n} are in the log"
+    );
+    (n, failure)
+}
+
+/// Copies the newest segments (enough for a writer to work out where the
+/// log stands) and the manifest, so the parent can open a writer on the
+/// crash state while the original is left for the next child to recover.
+fn copy_tail(dir: &Path, to: &Path) {
+    let files = segments::list(dir, LOG).unwrap();
+    for f in files.iter().rev().take(3) {
+        std::fs::copy(&f.path, to.join(f.path.file_name().unwrap())).unwrap();
+    }
+    let m = naming::manifest_path(dir, LOG);
+    if m.exists() {
+        std::fs::copy(&m, to.join(m.file_name().unwrap())).unwrap();
+    }
+}
+
+/// splitmix64, seeded from BINLOG_TEST_SEED if set.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn spin(d: Duration) {
+    let t = Instant::now();
+    while t.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+#[test]
+fn kill9_while_a_rolling_log_writes_and_rolls_loses_nothing_reported_durable() {
+    run_child_if_asked();
+    let seed = std::env::var("BINLOG_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x10c_c4a5);
+    eprintln!("PRNG seed {seed} (set BINLOG_TEST_SEED to replay)");
+    let mut rng = Rng(seed);
+    let dir = TempDir::new("log");
+    let mut expect_start = 0u64;
+    let mut landed = Landed::default();
+    let (mut aimed, mut with_durable, mut max_records) = (0, 0, 0u64);
+    let mut reader_failures: Vec<String> = Vec::new();
+    let started = Instant::now();
+
+    for kill in 0..KILLS {
+        let mut child = ChildProc::spawn(dir.path());
+        let mut seen = Vec::new();
+        let how = kill % 4;
+        match how {
+            // Any moment, maybe while the child opens and recovers the log.
+            0 => std::thread::sleep(Duration::from_micros(rng.below(30_000))),
+            // Right around a roll: the child announces a write that rolls.
+            1 | 2 => {
+                let ok = child.wait_for("ROLL", &mut seen, Duration::from_secs(20));
+                assert!(ok, "kill {kill}: child never rolled: {seen:?}");
+                // The roll after it (fewer lines in flight), then a delay
+                // within the few ms a roll with fsyncs takes.
+                let ok = child.wait_for("ROLL", &mut seen, Duration::from_secs(20));
+                assert!(ok, "kill {kill}: child never rolled again: {seen:?}");
+                aimed += 1;
+                spin(Duration::from_micros(rng.below(if how == 1 {
+                    600
+                } else {
+                    3000
+                })));
+            }
+            // While records are written.
+            _ => {
+                let ok = child.wait_for("D ", &mut seen, Duration::from_secs(20));
+                assert!(ok, "kill {kill}: child never wrote: {seen:?}");
+                std::thread::sleep(Duration::from_micros(rng.below(20_000)));
+            }
+        }
+        let lines = child.kill9(seen);
+        let ctx = format!("kill {kill}");
+
+        let mut durable_below = 0u64;
+        for l in &lines {
+            if let Some(n) = l.strip_prefix("START ") {
+                assert_eq!(
+                    n.parse::<u64>().unwrap(),
+                    expect_start,
+                    "{ctx}: the child's writer did not continue right after the last record"
+                );
+            } else if let Some(n) = l.strip_prefix("D ") {
+                durable_below = durable_below.max(n.parse::<u64>().unwrap() + 1);
+            } else if l.starts_with("ERR") {
+                panic!("{ctx}: child reported {l}");
+            }
+        }
+        if durable_below > 0 {
+            with_durable += 1;
+        }
+
+        let (n, failure) = verify_crashed_log(dir.path(), durable_below, &mut landed, &ctx);
+        reader_failures.extend(failure);
+        assert!(
+            n >= expect_start,
+            "{ctx}: {n} records, fewer than the {expect_start} there before"
+        );
+
+        // A writer on a copy of the crash state continues with exactly the
+        // next sequence number, and its log then reads whole and sealed.
+        let copy = TempDir::new("copy");
+        copy_tail(dir.path(), copy.path());
+        let w = LogWriter::open(copy.path(), LOG, log_options())
+            .unwrap_or_else(|e| panic!("{ctx}: LogWriter::open after the crash: {e}"));
+        assert_eq!(w.next_seq().unwrap(), n, "{ctx}: next_seq after the crash");
+        let (ty, p) = record(n);
+        assert_eq!(
+            w.write(ty, &p).unwrap(),
+            n,
+            "{ctx}: first write after the crash"
+        );
+        w.close().unwrap();
+        let files = segments::list(copy.path(), LOG).unwrap();
+        assert!(
+            !files.is_empty(),
+            "{ctx}: copy has no segment after a write"
+        );
+        let first = Reader::open(&files[0].path).unwrap().header().first_seq;
+        let mut r = LogReader::open(copy.path(), LOG).unwrap();
+        let mut k = first;
+        while let Some(rec) = r.next().unwrap_or_else(|e| panic!("{ctx}: copy: {e}")) {
+            assert_eq!(rec.seq, k, "{ctx}: copy");
+            assert!(rec.payload == &record(k).1[..], "{ctx}: copy record {k}");
+            k += 1;
+        }
+        assert_eq!(k, n + 1, "{ctx}: copy ends after the parent's record");
+        assert!(r.gaps().is_empty(), "{ctx}: copy gaps {:?}", r.gaps());
+        for f in &files {
+            assert!(
+                Reader::open(&f.path).unwrap().seal().is_some(),
+                "{ctx}: copy not sealed"
+            );
+        }
+
+        // The next child recovers the original and must START at n.
+        expect_start = n;
+        max_records = max_records.max(n);
+    }
+    let segments = segments::list(dir.path(), LOG).unwrap().len();
+    eprintln!(
+        "{KILLS} kills in {:?} ({aimed} aimed at rolls, {with_durable} after durable writes); \
+         {max_records} records in {segments} segments; where the kills landed: {landed:?}",
+        started.elapsed()
+    );
+    // The kills hit a writer at work and, often enough, a roll in progress.
+    assert!(
+        with_durable >= KILLS / 2,
+        "only {with_durable} kills came after a durable write"
+    );
+    assert!(max_records > KILLS as u64 * 2, "only {max_records} records");
+    assert!(
+        landed.in_roll() >= 3,
+        "only {} kills landed inside a roll: {landed:?}",
+        landed.in_roll()
+    );
+    assert!(
+        reader_failures.is_empty(),
+        "after {} of {KILLS} kills the log reader could not read the crashed log:\n{}",
+        reader_failures.len(),
+        reader_failures.join("\n")
+    );
+}
