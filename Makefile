@@ -64,7 +64,7 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header test-rust test-c test-go
+test: check-header test-rust test-c test-go test-java
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -107,3 +107,15 @@ clean:
 test-go: lib
 	cd bindings/go && { command -v go >/dev/null 2>&1 || PATH="/usr/local/go/bin:$$PATH"; } && \
 	  CGO_ENABLED=1 go test -race -count=1 ./...
+
+# --- Java binding (JNI) ------------------------------------------------------
+# Builds bindings/java/target/jni/libbinlog_jni.so (javac -h + gcc -Werror)
+# and runs the JUnit 5 suite with Maven under -Xcheck:jni; a JNI warning the
+# JVM prints (surefire keeps it in a .dumpstream file) fails the target too.
+.PHONY: test-java
+test-java: lib
+	bindings/java/build-jni.sh
+	cd bindings/java && rm -f target/surefire-reports/*.dumpstream && \
+	  mvn -B -q test && \
+	  if grep -ls "in native method" target/surefire-reports/*.dumpstream; then \
+	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi

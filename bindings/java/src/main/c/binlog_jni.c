@@ -1,0 +1,1412 @@
+/*
+ * JNI glue between io.libbinlog (Java) and libbinlog's C ABI (binlog.h).
+ *
+ * Rules kept throughout:
+ *  - Java owns lifetimes and locking: a handle passed here is live and not
+ *    used concurrently with its close/free (the Java classes guarantee it).
+ *  - Every libbinlog failure becomes a pending io.libbinlog.BinlogException
+ *    carrying the result code and binlog_last_error(), read first thing
+ *    after the failing call, on the same thread.
+ *  - Every JNI call that can fail is checked; after an exception is pending
+ *    we release what we hold and return at once without further JNI calls
+ *    (other than the release functions, which are allowed).
+ *  - Strings cross as byte arrays (UTF-8 or file-name bytes), never as
+ *    modified UTF-8.
+ *  - Nothing calls back from C into Java code except constructors of
+ *    exceptions.
+ */
+#include <jni.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <binlog.h>
+
+#include "io_libbinlog_Binlog.h"
+#include "io_libbinlog_Options.h"
+#include "io_libbinlog_Reader.h"
+#include "io_libbinlog_Writer.h"
+
+#define UNUSED(x) (void)(x)
+
+/* Heap payloads up to this size are copied to the stack instead of pinned. */
+#define STACK_COPY_MAX 16384
+/* Type names up to this size are remembered by a reader (see jreader). */
+#define TYPE_CACHE_MAX 256
+
+/* Values shared with Reader.java. */
+enum { MODE_COPY = 0, MODE_VIEW = 1, MODE_INTO = 2 };
+enum { ST_OK = 0, ST_END = 1, ST_TOO_SMALL = 2 };
+
+/* Selectors shared with Options.java. */
+enum {
+    OPT_LOG_NAME = 0,
+    OPT_CONTENT_TYPE = 1,
+    OPT_ADD_PARAM = 2,
+    OPT_MAX_RECORD_SIZE = 10,
+    OPT_BUFFER_SIZE = 11,
+    OPT_DURABILITY = 12,
+    OPT_FIRST_SEQ = 13,
+    OPT_SEGMENT_NO = 14,
+    OPT_CREATED_NS = 15,
+    OPT_SPARSE_INTERVAL = 16,
+    OPT_MAX_SEGMENT_BYTES = 17,
+    OPT_MAX_SEGMENT_RECORDS = 18,
+    OPT_PERIOD = 19,
+    OPT_RETENTION = 20,
+};
+
+/* --------------------------------------------------------------------------
+ * Cached classes and exception helpers
+ * ------------------------------------------------------------------------ */
+
+static jclass cls_binlog_exception;
+static jmethodID ctor_binlog_exception; /* (I[B)V */
+static jclass cls_illegal_argument;
+static jclass cls_null_pointer;
+static jclass cls_out_of_memory;
+
+static jclass global_class(JNIEnv *env, const char *name) {
+    jclass local = (*env)->FindClass(env, name);
+    if (local == NULL) {
+        return NULL;
+    }
+    jclass global = (jclass)(*env)->NewGlobalRef(env, local);
+    (*env)->DeleteLocalRef(env, local);
+    return global;
+}
+
+JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
+    UNUSED(reserved);
+    JNIEnv *env;
+    if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK) {
+        return JNI_ERR;
+    }
+    cls_binlog_exception = global_class(env, "io/libbinlog/BinlogException");
+    if (cls_binlog_exception == NULL) {
+        return JNI_ERR;
+    }
+    ctor_binlog_exception = (*env)->GetMethodID(env, cls_binlog_exception, "<init>", "(I[B)V");
+    if (ctor_binlog_exception == NULL) {
+        return JNI_ERR;
+    }
+    cls_illegal_argument = global_class(env, "java/lang/IllegalArgumentException");
+    cls_null_pointer = global_class(env, "java/lang/NullPointerException");
+    cls_out_of_memory = global_class(env, "java/lang/OutOfMemoryError");
+    if (cls_illegal_argument == NULL || cls_null_pointer == NULL || cls_out_of_memory == NULL) {
+        return JNI_ERR;
+    }
+    return JNI_VERSION_1_8;
+}
+
+JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *reserved) {
+    UNUSED(reserved);
+    JNIEnv *env;
+    if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK) {
+        return;
+    }
+    jclass *all[] = {&cls_binlog_exception, &cls_illegal_argument, &cls_null_pointer, &cls_out_of_memory};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (*all[i] != NULL) {
+            (*env)->DeleteGlobalRef(env, *all[i]);
+            *all[i] = NULL;
+        }
+    }
+}
+
+static int pending(JNIEnv *env) {
+    return (*env)->ExceptionCheck(env) == JNI_TRUE;
+}
+
+/* Throws BinlogException(code, msg); keeps an exception that is already pending. */
+static void throw_binlog_msg(JNIEnv *env, jint code, const char *msg, size_t len) {
+    if (pending(env)) {
+        return;
+    }
+    if (len > (size_t)INT32_MAX) {
+        len = (size_t)INT32_MAX;
+    }
+    jbyteArray bytes = (*env)->NewByteArray(env, (jsize)len);
+    if (bytes == NULL) {
+        return; /* OutOfMemoryError pending */
+    }
+    if (len > 0) {
+        (*env)->SetByteArrayRegion(env, bytes, 0, (jsize)len, (const jbyte *)msg);
+        if (pending(env)) {
+            return;
+        }
+    }
+    jobject ex = (*env)->NewObject(env, cls_binlog_exception, ctor_binlog_exception, code, bytes);
+    (*env)->DeleteLocalRef(env, bytes);
+    if (ex == NULL) {
+        return;
+    }
+    (*env)->Throw(env, (jthrowable)ex);
+    (*env)->DeleteLocalRef(env, ex);
+}
+
+/*
+ * Turns a failed libbinlog call into a BinlogException. Must run before any
+ * other libbinlog call on this thread: binlog_last_error() is per thread and
+ * valid until the next failing call.
+ */
+static void throw_result(JNIEnv *env, binlog_result rc) {
+    const char *msg = binlog_last_error();
+    size_t len = msg != NULL ? strlen(msg) : 0;
+    throw_binlog_msg(env, (jint)rc, msg, len);
+}
+
+static void throw_code(JNIEnv *env, binlog_result rc, const char *msg) {
+    throw_binlog_msg(env, (jint)rc, msg, strlen(msg));
+}
+
+static void throw_class(JNIEnv *env, jclass cls, const char *msg) {
+    if (!pending(env)) {
+        (*env)->ThrowNew(env, cls, msg);
+    }
+}
+
+static void throw_iae(JNIEnv *env, const char *msg) { throw_class(env, cls_illegal_argument, msg); }
+static void throw_npe(JNIEnv *env, const char *msg) { throw_class(env, cls_null_pointer, msg); }
+static void throw_oom(JNIEnv *env, const char *msg) { throw_class(env, cls_out_of_memory, msg); }
+
+static void *xmalloc(JNIEnv *env, size_t n, const char *what) {
+    void *p = malloc(n == 0 ? 1 : n);
+    if (p == NULL) {
+        throw_oom(env, what);
+    }
+    return p;
+}
+
+/* --------------------------------------------------------------------------
+ * Argument helpers
+ * ------------------------------------------------------------------------ */
+
+/* A byte[] copied to a new NUL-terminated C string; NULL (exception pending) on failure. */
+static char *c_string(JNIEnv *env, jbyteArray a, const char *what) {
+    if (a == NULL) {
+        throw_npe(env, what);
+        return NULL;
+    }
+    jsize n = (*env)->GetArrayLength(env, a);
+    char *s = xmalloc(env, (size_t)n + 1, what);
+    if (s == NULL) {
+        return NULL;
+    }
+    (*env)->GetByteArrayRegion(env, a, 0, n, (jbyte *)s);
+    if (pending(env)) {
+        free(s);
+        return NULL;
+    }
+    s[n] = '\0';
+    if (memchr(s, '\0', (size_t)n) != NULL) {
+        free(s);
+        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "string argument contains a NUL byte");
+        return NULL;
+    }
+    return s;
+}
+
+/*
+ * A byte[] copied to C memory: into `stack` when it fits in `stack_len`, else
+ * malloc'd (*heap set, to free). NULL array = (NULL, 0). Returns 0 on
+ * success, -1 with an exception pending.
+ */
+static int copy_bytes(JNIEnv *env, jbyteArray a, char *stack, size_t stack_len, char **out, size_t *out_len,
+                      char **heap) {
+    *heap = NULL;
+    *out = NULL;
+    *out_len = 0;
+    if (a == NULL) {
+        return 0;
+    }
+    jsize n = (*env)->GetArrayLength(env, a);
+    char *p = stack;
+    if ((size_t)n > stack_len) {
+        p = *heap = xmalloc(env, (size_t)n, "byte array copy");
+        if (p == NULL) {
+            return -1;
+        }
+    }
+    (*env)->GetByteArrayRegion(env, a, 0, n, (jbyte *)p);
+    if (pending(env)) {
+        free(*heap);
+        *heap = NULL;
+        return -1;
+    }
+    *out = p;
+    *out_len = (size_t)n;
+    return 0;
+}
+
+/* An int[] copied to malloc'd memory (*out, *count); NULL array = (NULL, 0). */
+static int copy_ints(JNIEnv *env, jintArray a, jint **out, jsize *count) {
+    *out = NULL;
+    *count = 0;
+    if (a == NULL) {
+        return 0;
+    }
+    jsize n = (*env)->GetArrayLength(env, a);
+    jint *p = xmalloc(env, (size_t)n * sizeof(jint), "int array copy");
+    if (p == NULL) {
+        return -1;
+    }
+    (*env)->GetIntArrayRegion(env, a, 0, n, p);
+    if (pending(env)) {
+        free(p);
+        return -1;
+    }
+    *out = p;
+    *count = n;
+    return 0;
+}
+
+static int copy_longs(JNIEnv *env, jlongArray a, jlong **out, jsize *count) {
+    *out = NULL;
+    *count = 0;
+    if (a == NULL) {
+        return 0;
+    }
+    jsize n = (*env)->GetArrayLength(env, a);
+    jlong *p = xmalloc(env, (size_t)n * sizeof(jlong), "long array copy");
+    if (p == NULL) {
+        return -1;
+    }
+    (*env)->GetLongArrayRegion(env, a, 0, n, p);
+    if (pending(env)) {
+        free(p);
+        return -1;
+    }
+    *out = p;
+    *count = n;
+    return 0;
+}
+
+/*
+ * Strings laid end to end in `bytes` with `lens` (as Strings.Packed) turned
+ * into `count` (pointer, length) pairs stored through `set`. Checks that the
+ * lengths are not negative and add up to exactly bytes_len.
+ */
+static int check_packed(JNIEnv *env, const jint *lens, jsize count, size_t bytes_len, const char *what) {
+    size_t total = 0;
+    for (jsize i = 0; i < count; i++) {
+        if (lens[i] < 0) {
+            throw_iae(env, what);
+            return -1;
+        }
+        total += (size_t)lens[i];
+    }
+    if (total != bytes_len) {
+        throw_iae(env, what);
+        return -1;
+    }
+    return 0;
+}
+
+/* Metadata: key, value, key, value ... packed; builds a binlog_meta array (malloc'd). */
+struct meta_args {
+    char *bytes_heap;
+    jint *lens;
+    binlog_meta *meta;
+    size_t count;
+};
+
+static void meta_free(struct meta_args *m) {
+    free(m->bytes_heap);
+    free(m->lens);
+    free(m->meta);
+}
+
+static int meta_load(JNIEnv *env, jbyteArray meta_bytes, jintArray meta_lens, struct meta_args *m) {
+    memset(m, 0, sizeof *m);
+    if (meta_lens == NULL) {
+        return 0;
+    }
+    if (meta_bytes == NULL) {
+        throw_npe(env, "metadata bytes");
+        return -1;
+    }
+    char *bytes;
+    size_t bytes_len;
+    jsize nlens;
+    if (copy_bytes(env, meta_bytes, NULL, 0, &bytes, &bytes_len, &m->bytes_heap) != 0) {
+        return -1;
+    }
+    if (copy_ints(env, meta_lens, &m->lens, &nlens) != 0) {
+        meta_free(m);
+        return -1;
+    }
+    if (nlens % 2 != 0 || check_packed(env, m->lens, nlens, bytes_len, "malformed metadata") != 0) {
+        throw_iae(env, "malformed metadata");
+        meta_free(m);
+        return -1;
+    }
+    m->count = (size_t)nlens / 2;
+    m->meta = xmalloc(env, m->count * sizeof(binlog_meta), "metadata");
+    if (m->meta == NULL) {
+        meta_free(m);
+        return -1;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < m->count; i++) {
+        m->meta[i].key = (const uint8_t *)bytes + off;
+        m->meta[i].key_len = (size_t)m->lens[2 * i];
+        off += (size_t)m->lens[2 * i];
+        m->meta[i].value = (const uint8_t *)bytes + off;
+        m->meta[i].value_len = (size_t)m->lens[2 * i + 1];
+        off += (size_t)m->lens[2 * i + 1];
+    }
+    return 0;
+}
+
+/* The direct buffer's address, checked to hold [pos, pos+len). NULL with an exception pending. */
+static uint8_t *direct_range(JNIEnv *env, jobject buf, jint pos, jint len) {
+    if (buf == NULL) {
+        throw_npe(env, "buffer");
+        return NULL;
+    }
+    uint8_t *base = (*env)->GetDirectBufferAddress(env, buf);
+    jlong cap = (*env)->GetDirectBufferCapacity(env, buf);
+    if (pending(env)) {
+        return NULL;
+    }
+    if (base == NULL || cap < 0) {
+        throw_iae(env, "not a direct ByteBuffer (or direct buffer access is unsupported)");
+        return NULL;
+    }
+    if (pos < 0 || len < 0 || (jlong)pos + (jlong)len > cap) {
+        throw_iae(env, "range outside the direct ByteBuffer");
+        return NULL;
+    }
+    return base + pos;
+}
+
+/* --------------------------------------------------------------------------
+ * Binlog
+ * ------------------------------------------------------------------------ */
+
+JNIEXPORT jstring JNICALL Java_io_libbinlog_Binlog_nativeVersion(JNIEnv *env, jclass cls) {
+    UNUSED(cls);
+    const char *v = binlog_version();
+    if (v == NULL) {
+        throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_version() returned NULL");
+        return NULL;
+    }
+    return (*env)->NewStringUTF(env, v); /* ASCII, so modified UTF-8 is exact */
+}
+
+JNIEXPORT jint JNICALL Java_io_libbinlog_Binlog_nativeFormatMajor(JNIEnv *env, jclass cls) {
+    UNUSED(env);
+    UNUSED(cls);
+    return BINLOG_FORMAT_MAJOR;
+}
+
+/* --------------------------------------------------------------------------
+ * Options
+ * ------------------------------------------------------------------------ */
+
+static binlog_options *opts_of(jlong h) { return (binlog_options *)(intptr_t)h; }
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Options_nativeNew(JNIEnv *env, jclass cls) {
+    UNUSED(cls);
+    binlog_options *o = NULL;
+    binlog_result rc = binlog_options_new(&o);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return 0;
+    }
+    if (o == NULL) {
+        throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_options_new returned no options");
+        return 0;
+    }
+    return (jlong)(intptr_t)o;
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeFree(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(env);
+    UNUSED(cls);
+    binlog_options_free(opts_of(h));
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetBytes(JNIEnv *env, jclass cls, jlong h, jint which,
+                                                                jbyteArray a, jbyteArray b) {
+    UNUSED(cls);
+    binlog_options *o = opts_of(h);
+    if (o == NULL) {
+        throw_code(env, BINLOG_ERR_NULL_POINTER, "options handle is NULL");
+        return;
+    }
+    if (a == NULL || (which == OPT_ADD_PARAM && b == NULL)) {
+        throw_npe(env, "option value");
+        return;
+    }
+    char sa[256], sb[256];
+    char *pa, *pb, *ha, *hb;
+    size_t la, lb;
+    if (copy_bytes(env, a, sa, sizeof sa, &pa, &la, &ha) != 0) {
+        return;
+    }
+    if (copy_bytes(env, b, sb, sizeof sb, &pb, &lb, &hb) != 0) {
+        free(ha);
+        return;
+    }
+    binlog_result rc;
+    switch (which) {
+    case OPT_LOG_NAME:
+        rc = binlog_options_set_log_name(o, (const uint8_t *)pa, la);
+        break;
+    case OPT_CONTENT_TYPE:
+        rc = binlog_options_set_content_type(o, (const uint8_t *)pa, la);
+        break;
+    case OPT_ADD_PARAM:
+        rc = binlog_options_add_param(o, (const uint8_t *)pa, la, (const uint8_t *)pb, lb);
+        break;
+    default:
+        free(ha);
+        free(hb);
+        throw_iae(env, "unknown option selector");
+        return;
+    }
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+    free(ha);
+    free(hb);
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jclass cls, jlong h, jint which,
+                                                               jlong a, jlong b, jlong c) {
+    UNUSED(cls);
+    binlog_options *o = opts_of(h);
+    if (o == NULL) {
+        throw_code(env, BINLOG_ERR_NULL_POINTER, "options handle is NULL");
+        return;
+    }
+    /* Unsigned C parameters refuse negative Java values rather than wrap them. */
+    int is_signed = which == OPT_CREATED_NS;
+    if (!is_signed && (a < 0 || b < 0 || c < 0)) {
+        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "option value must not be negative");
+        return;
+    }
+    binlog_result rc;
+    switch (which) {
+    case OPT_MAX_RECORD_SIZE:
+        rc = binlog_options_set_max_record_size(o, (uint64_t)a);
+        break;
+    case OPT_BUFFER_SIZE:
+        if ((uint64_t)a > SIZE_MAX) {
+            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "buffer size too large");
+            return;
+        }
+        rc = binlog_options_set_buffer_size(o, (size_t)a);
+        break;
+    case OPT_DURABILITY:
+        if (a > UINT32_MAX) {
+            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "unknown durability mode");
+            return;
+        }
+        rc = binlog_options_set_durability(o, (uint32_t)a, (uint64_t)b);
+        break;
+    case OPT_FIRST_SEQ:
+        rc = binlog_options_set_first_seq(o, (uint64_t)a);
+        break;
+    case OPT_SEGMENT_NO:
+        rc = binlog_options_set_segment_no(o, (uint64_t)a);
+        break;
+    case OPT_CREATED_NS:
+        rc = binlog_options_set_created_ns(o, (int64_t)a);
+        break;
+    case OPT_SPARSE_INTERVAL:
+        if (a > UINT32_MAX) {
+            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "sparse interval above 2^32-1");
+            return;
+        }
+        rc = binlog_options_set_sparse_interval(o, (uint32_t)a);
+        break;
+    case OPT_MAX_SEGMENT_BYTES:
+        rc = binlog_options_set_max_segment_bytes(o, (uint64_t)a);
+        break;
+    case OPT_MAX_SEGMENT_RECORDS:
+        rc = binlog_options_set_max_segment_records(o, (uint64_t)a);
+        break;
+    case OPT_PERIOD:
+        if (a > UINT32_MAX) {
+            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "unknown period");
+            return;
+        }
+        rc = binlog_options_set_period(o, (uint32_t)a);
+        break;
+    case OPT_RETENTION:
+        rc = binlog_options_set_retention(o, (uint64_t)a, (uint64_t)b, (uint64_t)c);
+        break;
+    default:
+        throw_iae(env, "unknown option selector");
+        return;
+    }
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+}
+
+/* --------------------------------------------------------------------------
+ * Writer
+ * ------------------------------------------------------------------------ */
+
+/* The writer behind a handle; NULL (CLOSED pending) for 0, which Java never passes. */
+static const binlog_writer *writer_of(JNIEnv *env, jlong h) {
+    const binlog_writer *w = (const binlog_writer *)(intptr_t)h;
+    if (w == NULL) {
+        throw_code(env, BINLOG_ERR_CLOSED, "writer is closed");
+    }
+    return w;
+}
+
+static jlong opened_writer(JNIEnv *env, binlog_result rc, binlog_writer *w, const char *fn) {
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return 0;
+    }
+    if (w == NULL) {
+        throw_code(env, BINLOG_ERR_NULL_POINTER, fn);
+        return 0;
+    }
+    return (jlong)(intptr_t)w;
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path,
+                                                           jlong opts) {
+    UNUSED(cls);
+    char *p = c_string(env, path, "path");
+    if (p == NULL) {
+        return 0;
+    }
+    binlog_writer *w = NULL;
+    binlog_result rc = binlog_writer_open(p, opts_of(opts), &w);
+    jlong h = opened_writer(env, rc, w, "binlog_writer_open returned no writer");
+    free(p);
+    return h;
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeOpenLog(JNIEnv *env, jclass cls, jbyteArray dir,
+                                                              jbyteArray name, jlong opts) {
+    UNUSED(cls);
+    char *d = c_string(env, dir, "dir");
+    if (d == NULL) {
+        return 0;
+    }
+    char *n = c_string(env, name, "name");
+    if (n == NULL) {
+        free(d);
+        return 0;
+    }
+    binlog_writer *w = NULL;
+    binlog_result rc = binlog_writer_open_log(d, n, opts_of(opts), &w);
+    jlong h = opened_writer(env, rc, w, "binlog_writer_open_log returned no writer");
+    free(d);
+    free(n);
+    return h;
+}
+
+/* Writes one record: plain binlog_writer_write without metadata and timestamp, else write_entry. */
+static binlog_result write_one(const binlog_writer *w, const char *type, size_t type_len, const uint8_t *payload,
+                               size_t len, const struct meta_args *m, jlong ts, uint64_t *seq) {
+    if (m->count == 0 && ts == (jlong)BINLOG_TIME_NOW) {
+        return binlog_writer_write(w, (const uint8_t *)type, type_len, payload, len, seq);
+    }
+    binlog_entry e;
+    memset(&e, 0, sizeof e);
+    e.type_name = (const uint8_t *)type;
+    e.type_len = type_len;
+    e.meta = m->meta;
+    e.meta_count = m->count;
+    e.payload = payload;
+    e.payload_len = len;
+    e.timestamp_ns = (int64_t)ts;
+    return binlog_writer_write_entry(w, &e, seq);
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteArray(JNIEnv *env, jclass cls, jlong h,
+                                                                 jbyteArray type, jbyteArray data, jint off,
+                                                                 jint len, jbyteArray meta_bytes,
+                                                                 jintArray meta_lens, jlong ts) {
+    UNUSED(cls);
+    const binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return 0;
+    }
+    if (type == NULL || data == NULL) {
+        throw_npe(env, type == NULL ? "type" : "payload");
+        return 0;
+    }
+    jsize n = (*env)->GetArrayLength(env, data);
+    if (off < 0 || len < 0 || (jlong)off + (jlong)len > (jlong)n) {
+        throw_iae(env, "payload range outside the array");
+        return 0;
+    }
+    char tstack[TYPE_CACHE_MAX];
+    char *t, *theap;
+    size_t tlen;
+    if (copy_bytes(env, type, tstack, sizeof tstack, &t, &tlen, &theap) != 0) {
+        return 0;
+    }
+    struct meta_args m;
+    if (meta_load(env, meta_bytes, meta_lens, &m) != 0) {
+        free(theap);
+        return 0;
+    }
+
+    uint64_t seq = 0;
+    binlog_result rc;
+    if (len <= STACK_COPY_MAX) {
+        /* Small: one copy to the stack; no pinning, no GC interaction. */
+        uint8_t buf[STACK_COPY_MAX];
+        (*env)->GetByteArrayRegion(env, data, off, len, (jbyte *)buf);
+        if (pending(env)) {
+            meta_free(&m);
+            free(theap);
+            return 0;
+        }
+        rc = write_one(w, t, tlen, buf, (size_t)len, &m, ts, &seq);
+    } else {
+        /* Large: pinned in place. No JNI call until the release. */
+        uint8_t *base = (*env)->GetPrimitiveArrayCritical(env, data, NULL);
+        if (base == NULL) {
+            meta_free(&m);
+            free(theap);
+            throw_oom(env, "GetPrimitiveArrayCritical failed");
+            return 0;
+        }
+        rc = write_one(w, t, tlen, base + off, (size_t)len, &m, ts, &seq);
+        (*env)->ReleasePrimitiveArrayCritical(env, data, base, JNI_ABORT);
+    }
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+    meta_free(&m);
+    free(theap);
+    return (jlong)seq;
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteDirect(JNIEnv *env, jclass cls, jlong h,
+                                                                  jbyteArray type, jobject data, jint pos,
+                                                                  jint len, jbyteArray meta_bytes,
+                                                                  jintArray meta_lens, jlong ts) {
+    UNUSED(cls);
+    const binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return 0;
+    }
+    if (type == NULL) {
+        throw_npe(env, "type");
+        return 0;
+    }
+    const uint8_t *payload = direct_range(env, data, pos, len);
+    if (payload == NULL) {
+        return 0;
+    }
+    char tstack[TYPE_CACHE_MAX];
+    char *t, *theap;
+    size_t tlen;
+    if (copy_bytes(env, type, tstack, sizeof tstack, &t, &tlen, &theap) != 0) {
+        return 0;
+    }
+    struct meta_args m;
+    if (meta_load(env, meta_bytes, meta_lens, &m) != 0) {
+        free(theap);
+        return 0;
+    }
+    uint64_t seq = 0;
+    binlog_result rc = write_one(w, t, tlen, payload, (size_t)len, &m, ts, &seq);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+    meta_free(&m);
+    free(theap);
+    return (jlong)seq;
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteBatch(JNIEnv *env, jclass cls, jlong h,
+                                                                 jbyteArray type_bytes, jintArray type_lens,
+                                                                 jintArray type_index, jobject data,
+                                                                 jboolean direct, jint pos, jintArray lengths,
+                                                                 jlongArray timestamps) {
+    UNUSED(cls);
+    const binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return 0;
+    }
+    if (type_bytes == NULL || type_lens == NULL || data == NULL || lengths == NULL) {
+        throw_npe(env, "batch argument");
+        return 0;
+    }
+
+    jlong result = 0;
+    char *types = NULL, *types_heap = NULL;
+    size_t types_len = 0;
+    jint *tlens = NULL, *tidx = NULL, *lens = NULL;
+    jlong *ts = NULL;
+    jsize ntypes = 0, nidx = 0, n = 0, nts = 0;
+    size_t *toff = NULL;
+    binlog_entry *entries = NULL;
+
+    if (copy_bytes(env, type_bytes, NULL, 0, &types, &types_len, &types_heap) != 0 ||
+        copy_ints(env, type_lens, &tlens, &ntypes) != 0 || copy_ints(env, type_index, &tidx, &nidx) != 0 ||
+        copy_ints(env, lengths, &lens, &n) != 0 || copy_longs(env, timestamps, &ts, &nts) != 0) {
+        goto out;
+    }
+    if (ntypes < 1 || check_packed(env, tlens, ntypes, types_len, "malformed type names") != 0) {
+        throw_iae(env, "malformed type names");
+        goto out;
+    }
+    if ((type_index != NULL && nidx != n) || (timestamps != NULL && nts != n)) {
+        throw_iae(env, "types / timestamps do not match the record count");
+        goto out;
+    }
+    toff = xmalloc(env, (size_t)ntypes * sizeof(size_t), "type offsets");
+    if (toff == NULL) {
+        goto out;
+    }
+    for (jsize i = 0, off = 0; i < ntypes; off += tlens[i], i++) {
+        toff[i] = (size_t)off;
+    }
+    uint64_t total = 0;
+    for (jsize i = 0; i < n; i++) {
+        if (lens[i] < 0) {
+            throw_iae(env, "negative record length");
+            goto out;
+        }
+        if (tidx != NULL && (tidx[i] < 0 || tidx[i] >= ntypes)) {
+            throw_iae(env, "type index out of range");
+            goto out;
+        }
+        total += (uint64_t)lens[i];
+    }
+    entries = xmalloc(env, (size_t)n * sizeof(binlog_entry), "batch entries");
+    if (entries == NULL) {
+        goto out;
+    }
+
+    /* Locate the payload bytes; the heap array is pinned last, after every other JNI call. */
+    const uint8_t *base;
+    uint8_t *critical = NULL;
+    if (direct) {
+        if (total > (uint64_t)INT32_MAX) {
+            throw_iae(env, "batch larger than a ByteBuffer");
+            goto out;
+        }
+        base = direct_range(env, data, pos, (jint)total);
+        if (base == NULL) {
+            goto out;
+        }
+    } else {
+        jsize alen = (*env)->GetArrayLength(env, (jarray)data);
+        if (pos < 0 || (uint64_t)pos + total > (uint64_t)alen) {
+            throw_iae(env, "batch lengths run past the array");
+            goto out;
+        }
+        critical = (*env)->GetPrimitiveArrayCritical(env, (jarray)data, NULL);
+        if (critical == NULL) {
+            throw_oom(env, "GetPrimitiveArrayCritical failed");
+            goto out;
+        }
+        base = critical + pos;
+    }
+
+    size_t off = 0;
+    for (jsize i = 0; i < n; i++) {
+        jint ti = tidx != NULL ? tidx[i] : 0;
+        binlog_entry *e = &entries[i];
+        memset(e, 0, sizeof *e);
+        e->type_name = (const uint8_t *)types + toff[ti]; /* same pointer per type: validated once */
+        e->type_len = (size_t)tlens[ti];
+        e->payload = base + off;
+        e->payload_len = (size_t)lens[i];
+        e->timestamp_ns = ts != NULL ? (int64_t)ts[i] : BINLOG_TIME_NOW;
+        off += (size_t)lens[i];
+    }
+    uint64_t first = 0;
+    binlog_result rc = binlog_writer_write_batch(w, entries, (size_t)n, &first);
+    if (critical != NULL) {
+        (*env)->ReleasePrimitiveArrayCritical(env, (jarray)data, critical, JNI_ABORT);
+    }
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        goto out;
+    }
+    result = (jlong)first;
+
+out:
+    free(entries);
+    free(toff);
+    free(ts);
+    free(lens);
+    free(tidx);
+    free(tlens);
+    free(types_heap);
+    return result;
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFlush(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    const binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return;
+    }
+    binlog_result rc = binlog_writer_flush(w);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeSync(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    const binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return;
+    }
+    binlog_result rc = binlog_writer_sync(w);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeNextSeq(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    const binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return 0;
+    }
+    uint64_t v = 0;
+    binlog_result rc = binlog_writer_next_seq(w, &v);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return 0;
+    }
+    return (jlong)v;
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeDurableSeq(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    const binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return 0;
+    }
+    uint64_t v = 0;
+    binlog_result rc = binlog_writer_durable_seq(w, &v);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return 0;
+    }
+    return (jlong)v;
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeRoll(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    const binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return;
+    }
+    binlog_result rc = binlog_writer_roll(w);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+}
+
+JNIEXPORT jbyteArray JNICALL Java_io_libbinlog_Writer_nativePollSealed(JNIEnv *env, jclass cls, jlong h,
+                                                                      jlongArray info) {
+    UNUSED(cls);
+    const binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return NULL;
+    }
+    if (info == NULL || (*env)->GetArrayLength(env, info) < 5) {
+        throw_iae(env, "info needs 5 slots");
+        return NULL;
+    }
+    binlog_segment_info si;
+    memset(&si, 0, sizeof si);
+    binlog_result rc = binlog_writer_poll_sealed(w, &si);
+    if (rc == BINLOG_END) {
+        return NULL;
+    }
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return NULL;
+    }
+    if (si.path == NULL) {
+        throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_writer_poll_sealed returned no path");
+        return NULL;
+    }
+    /* si.path is valid until the next poll; Java serializes polls, and we copy now. */
+    jlong v[5] = {(jlong)si.event, (jlong)si.segment_no, (jlong)si.first_seq, (jlong)si.record_count,
+                  (jlong)si.bytes};
+    (*env)->SetLongArrayRegion(env, info, 0, 5, v);
+    if (pending(env)) {
+        return NULL;
+    }
+    size_t plen = strlen(si.path);
+    if (plen > (size_t)INT32_MAX) {
+        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "segment path too long");
+        return NULL;
+    }
+    jbyteArray path = (*env)->NewByteArray(env, (jsize)plen);
+    if (path == NULL) {
+        return NULL;
+    }
+    (*env)->SetByteArrayRegion(env, path, 0, (jsize)plen, (const jbyte *)si.path);
+    if (pending(env)) {
+        return NULL;
+    }
+    return path;
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeCloseFree(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    binlog_writer *w = (binlog_writer *)(intptr_t)h;
+    if (w == NULL) {
+        return;
+    }
+    binlog_result rc = binlog_writer_close(w);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc); /* reads the message before free */
+    }
+    binlog_writer_free(w);
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFree(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(env);
+    UNUSED(cls);
+    binlog_writer_free((binlog_writer *)(intptr_t)h); /* closes first if needed; NULL accepted */
+}
+
+/* --------------------------------------------------------------------------
+ * Reader
+ * ------------------------------------------------------------------------ */
+
+/*
+ * The Java handle of a reader. `rec` is the view binlog_reader_next last
+ * filled (valid until the next call on `r`); `pending` says it has not been
+ * delivered to Java yet (a failed or too-small delivery keeps it, so no
+ * record is lost). `type` remembers the last type name sent to Java, which
+ * then receives null for "same type" and reuses its String.
+ */
+typedef struct jreader {
+    binlog_reader *r;
+    binlog_record rec;
+    int pending;
+    int type_valid;
+    size_t type_len;
+    uint8_t type[TYPE_CACHE_MAX];
+} jreader;
+
+static jreader *reader_of(JNIEnv *env, jlong h) {
+    jreader *jr = (jreader *)(intptr_t)h;
+    if (jr == NULL || jr->r == NULL) {
+        throw_code(env, BINLOG_ERR_CLOSED, "reader is closed");
+        return NULL;
+    }
+    return jr;
+}
+
+static jlong opened_reader(JNIEnv *env, binlog_result rc, binlog_reader *r, const char *fn) {
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return 0;
+    }
+    if (r == NULL) {
+        throw_code(env, BINLOG_ERR_NULL_POINTER, fn);
+        return 0;
+    }
+    jreader *jr = calloc(1, sizeof *jr);
+    if (jr == NULL) {
+        binlog_reader_free(r);
+        throw_oom(env, "reader handle");
+        return 0;
+    }
+    jr->r = r;
+    return (jlong)(intptr_t)jr;
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path) {
+    UNUSED(cls);
+    char *p = c_string(env, path, "path");
+    if (p == NULL) {
+        return 0;
+    }
+    binlog_reader *r = NULL;
+    binlog_result rc = binlog_reader_open(p, &r);
+    jlong h = opened_reader(env, rc, r, "binlog_reader_open returned no reader");
+    free(p);
+    return h;
+}
+
+typedef binlog_result (*open2_fn)(const char *, const char *, binlog_reader **);
+
+static jlong open_reader2(JNIEnv *env, jbyteArray a, jbyteArray b, open2_fn fn, const char *what) {
+    char *sa = c_string(env, a, "dir");
+    if (sa == NULL) {
+        return 0;
+    }
+    char *sb = c_string(env, b, what);
+    if (sb == NULL) {
+        free(sa);
+        return 0;
+    }
+    binlog_reader *r = NULL;
+    binlog_result rc = fn(sa, sb, &r);
+    jlong h = opened_reader(env, rc, r, "open returned no reader");
+    free(sa);
+    free(sb);
+    return h;
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpenLog(JNIEnv *env, jclass cls, jbyteArray dir,
+                                                              jbyteArray name) {
+    UNUSED(cls);
+    return open_reader2(env, dir, name, binlog_reader_open_log, "name");
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpenGlob(JNIEnv *env, jclass cls, jbyteArray dir,
+                                                               jbyteArray pattern) {
+    UNUSED(cls);
+    return open_reader2(env, dir, pattern, binlog_reader_open_glob, "pattern");
+}
+
+/* A new byte[] holding [p, p+n); NULL with an exception pending on failure. */
+static jbyteArray new_bytes(JNIEnv *env, const uint8_t *p, size_t n) {
+    jbyteArray a = (*env)->NewByteArray(env, (jsize)n);
+    if (a == NULL) {
+        return NULL;
+    }
+    if (n > 0) {
+        (*env)->SetByteArrayRegion(env, a, 0, (jsize)n, (const jbyte *)p);
+        if (pending(env)) {
+            (*env)->DeleteLocalRef(env, a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* Sets out[i] = v and drops the local reference. -1 with an exception pending on failure. */
+static int set_out(JNIEnv *env, jobjectArray out, jsize i, jobject v) {
+    (*env)->SetObjectArrayElement(env, out, i, v);
+    if (v != NULL) {
+        (*env)->DeleteLocalRef(env, v);
+    }
+    return pending(env) ? -1 : 0;
+}
+
+static uint8_t empty_payload[1];
+
+JNIEXPORT jint JNICALL Java_io_libbinlog_Reader_nativeNext(JNIEnv *env, jclass cls, jlong h, jint mode,
+                                                          jlong wait_ms, jlongArray hdr, jobjectArray out,
+                                                          jobject dst, jint dst_pos, jint dst_len) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return -1;
+    }
+    if (hdr == NULL || out == NULL) {
+        throw_npe(env, "scratch arrays");
+        return -1;
+    }
+    if ((*env)->GetArrayLength(env, hdr) < 5 || (*env)->GetArrayLength(env, out) < 4) {
+        throw_iae(env, "scratch arrays too short");
+        return -1;
+    }
+    uint8_t *dst_addr = NULL;
+    if (mode == MODE_INTO) {
+        dst_addr = direct_range(env, dst, dst_pos, dst_len);
+        if (dst_addr == NULL) {
+            return -1;
+        }
+    } else if (mode != MODE_COPY && mode != MODE_VIEW) {
+        throw_iae(env, "unknown read mode");
+        return -1;
+    }
+
+    if (!jr->pending) {
+        binlog_result rc = wait_ms < 0 ? binlog_reader_next(jr->r, &jr->rec)
+                                       : binlog_reader_next_wait(jr->r, (uint64_t)wait_ms, &jr->rec);
+        if (rc == BINLOG_END) {
+            return ST_END;
+        }
+        if (rc != BINLOG_OK) {
+            throw_result(env, rc);
+            return -1;
+        }
+        jr->pending = 1;
+    }
+    const binlog_record *rec = &jr->rec;
+
+    if (rec->payload_len > (size_t)INT32_MAX - 8) {
+        /* Cannot be a Java array or ByteBuffer: skip it, say so. */
+        jr->pending = 0;
+        throw_code(env, BINLOG_ERR_RECORD_TOO_LARGE,
+                   "record payload larger than a Java array or ByteBuffer (2 GiB); the record was skipped");
+        return -1;
+    }
+    if ((rec->type_len > 0 && rec->type_name == NULL) || (rec->payload_len > 0 && rec->payload == NULL) ||
+        (rec->meta_count > 0 && rec->meta == NULL)) {
+        jr->pending = 0;
+        throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_reader_next returned a NULL field");
+        return -1;
+    }
+    jlong v[5] = {(jlong)rec->seq, (jlong)rec->timestamp_ns, (jlong)rec->offset, (jlong)rec->payload_len,
+                  (jlong)rec->meta_count};
+    (*env)->SetLongArrayRegion(env, hdr, 0, 5, v);
+    if (pending(env)) {
+        return -1;
+    }
+    if (mode == MODE_INTO && rec->payload_len > (size_t)dst_len) {
+        return ST_TOO_SMALL; /* stays pending */
+    }
+
+    /* Type: null when it equals the last one sent. */
+    int same_type = jr->type_valid && jr->type_len == rec->type_len &&
+                    (rec->type_len == 0 || memcmp(jr->type, rec->type_name, rec->type_len) == 0);
+    jbyteArray type = NULL;
+    if (!same_type) {
+        type = new_bytes(env, rec->type_name, rec->type_len);
+        if (type == NULL) {
+            return -1;
+        }
+    }
+    if (set_out(env, out, 0, type) != 0) {
+        return -1;
+    }
+
+    /* Payload. */
+    jobject payload = NULL;
+    if (mode == MODE_COPY) {
+        payload = new_bytes(env, rec->payload, rec->payload_len);
+        if (payload == NULL) {
+            return -1;
+        }
+    } else if (mode == MODE_VIEW) {
+        void *addr = rec->payload_len > 0 ? (void *)rec->payload : (void *)empty_payload;
+        payload = (*env)->NewDirectByteBuffer(env, addr, (jlong)rec->payload_len);
+        if (payload == NULL) {
+            if (!pending(env)) {
+                throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "NewDirectByteBuffer is not supported by this JVM");
+            }
+            return -1;
+        }
+    } else if (rec->payload_len > 0) {
+        memcpy(dst_addr, rec->payload, rec->payload_len);
+    }
+    if (set_out(env, out, 1, payload) != 0) {
+        return -1;
+    }
+
+    /* Metadata: keys and values end to end, with their lengths. */
+    jbyteArray meta_bytes = NULL;
+    jintArray meta_lens = NULL;
+    if (rec->meta_count > 0) {
+        if (rec->meta_count > (size_t)INT32_MAX / 2) {
+            jr->pending = 0;
+            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "too many metadata entries");
+            return -1;
+        }
+        size_t total = 0;
+        for (size_t i = 0; i < rec->meta_count; i++) {
+            total += rec->meta[i].key_len + rec->meta[i].value_len;
+        }
+        if (total > (size_t)INT32_MAX - 8) {
+            jr->pending = 0;
+            throw_code(env, BINLOG_ERR_RECORD_TOO_LARGE, "metadata larger than a Java array");
+            return -1;
+        }
+        jint n = (jint)(2 * rec->meta_count);
+        jint *lens = xmalloc(env, (size_t)n * sizeof(jint), "metadata lengths");
+        if (lens == NULL) {
+            return -1;
+        }
+        meta_bytes = (*env)->NewByteArray(env, (jsize)total);
+        if (meta_bytes == NULL) {
+            free(lens);
+            return -1;
+        }
+        jsize off = 0;
+        for (size_t i = 0; i < rec->meta_count; i++) {
+            const binlog_meta *m = &rec->meta[i];
+            if ((m->key_len > 0 && m->key == NULL) || (m->value_len > 0 && m->value == NULL)) {
+                free(lens);
+                jr->pending = 0;
+                throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_reader_next returned a NULL metadata field");
+                return -1;
+            }
+            lens[2 * i] = (jint)m->key_len;
+            lens[2 * i + 1] = (jint)m->value_len;
+            if (m->key_len > 0) {
+                (*env)->SetByteArrayRegion(env, meta_bytes, off, (jsize)m->key_len, (const jbyte *)m->key);
+            }
+            off += (jsize)m->key_len;
+            if (!pending(env) && m->value_len > 0) {
+                (*env)->SetByteArrayRegion(env, meta_bytes, off, (jsize)m->value_len, (const jbyte *)m->value);
+            }
+            off += (jsize)m->value_len;
+            if (pending(env)) {
+                free(lens);
+                return -1;
+            }
+        }
+        meta_lens = (*env)->NewIntArray(env, n);
+        if (meta_lens == NULL) {
+            free(lens);
+            return -1;
+        }
+        (*env)->SetIntArrayRegion(env, meta_lens, 0, n, lens);
+        free(lens);
+        if (pending(env)) {
+            return -1;
+        }
+    }
+    if (set_out(env, out, 2, meta_bytes) != 0 || set_out(env, out, 3, meta_lens) != 0) {
+        return -1;
+    }
+
+    /* Delivered: remember the type, forget the record. */
+    if (!same_type) {
+        if (rec->type_len <= TYPE_CACHE_MAX) {
+            if (rec->type_len > 0) {
+                memcpy(jr->type, rec->type_name, rec->type_len);
+            }
+            jr->type_len = rec->type_len;
+            jr->type_valid = 1;
+        } else {
+            jr->type_valid = 0;
+        }
+    }
+    jr->pending = 0;
+    return ST_OK;
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSeekSeq(JNIEnv *env, jclass cls, jlong h, jlong seq) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return;
+    }
+    jr->pending = 0;
+    binlog_result rc = binlog_reader_seek_seq(jr->r, (uint64_t)seq);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSeekTime(JNIEnv *env, jclass cls, jlong h, jlong ts) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return;
+    }
+    jr->pending = 0;
+    binlog_result rc = binlog_reader_seek_time(jr->r, (int64_t)ts);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFilterTypes(JNIEnv *env, jclass cls, jlong h,
+                                                                 jbyteArray type_bytes, jintArray type_lens) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return;
+    }
+    char *bytes = NULL, *heap = NULL;
+    size_t bytes_len = 0;
+    jint *lens = NULL;
+    jsize n = 0;
+    binlog_iovec *iov = NULL;
+    if (copy_bytes(env, type_bytes, NULL, 0, &bytes, &bytes_len, &heap) != 0 ||
+        copy_ints(env, type_lens, &lens, &n) != 0) {
+        goto out;
+    }
+    if (check_packed(env, lens, n, bytes_len, "malformed type names") != 0) {
+        goto out;
+    }
+    iov = xmalloc(env, (size_t)n * sizeof(binlog_iovec), "type list");
+    if (iov == NULL) {
+        goto out;
+    }
+    size_t off = 0;
+    for (jsize i = 0; i < n; i++) {
+        iov[i].base = (const uint8_t *)bytes + off;
+        iov[i].len = (size_t)lens[i];
+        off += (size_t)lens[i];
+    }
+    jr->pending = 0;
+    binlog_result rc = binlog_reader_filter_types(jr->r, n > 0 ? iov : NULL, (size_t)n);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+out:
+    free(iov);
+    free(lens);
+    free(heap);
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeGapCount(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return 0;
+    }
+    uint64_t v = 0;
+    binlog_result rc = binlog_reader_gap_count(jr->r, &v);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return 0;
+    }
+    return (jlong)v;
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeTail(JNIEnv *env, jclass cls, jlong h, jlongArray out) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return;
+    }
+    if (out == NULL || (*env)->GetArrayLength(env, out) < 3) {
+        throw_iae(env, "tail needs 3 slots");
+        return;
+    }
+    binlog_tail t;
+    memset(&t, 0, sizeof t);
+    binlog_result rc = binlog_reader_tail(jr->r, &t);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return;
+    }
+    jlong v[3] = {(jlong)t.kind, (jlong)t.offset, (jlong)t.len};
+    (*env)->SetLongArrayRegion(env, out, 0, 3, v);
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeCloseFree(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    jreader *jr = (jreader *)(intptr_t)h;
+    if (jr == NULL) {
+        return;
+    }
+    binlog_result rc = binlog_reader_close(jr->r);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+    binlog_reader_free(jr->r);
+    free(jr);
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFree(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(env);
+    UNUSED(cls);
+    jreader *jr = (jreader *)(intptr_t)h;
+    if (jr == NULL) {
+        return;
+    }
+    binlog_reader_free(jr->r);
+    free(jr);
+}

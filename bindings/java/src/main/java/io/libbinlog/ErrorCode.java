@@ -1,0 +1,60 @@
+package io.libbinlog;
+
+/**
+ * The error values of {@code binlog_result} (include/binlog.h), with the same
+ * numbers. {@code BINLOG_OK} and {@code BINLOG_END} are not errors and have
+ * no constant here; a code this binding does not know maps to
+ * {@link #UNKNOWN}.
+ */
+public enum ErrorCode {
+    INVALID_ARGUMENT(2),
+    NULL_POINTER(3),
+    NOT_FOUND(4),
+    PERMISSION_DENIED(5),
+    IO(6),
+    NOT_A_BINLOG(7),
+    UNSUPPORTED_VERSION(8),
+    CORRUPT_HEADER(9),
+    CORRUPT(10),
+    TRUNCATED(11),
+    RECORD_TOO_LARGE(12),
+    LOCKED(13),
+    CLOSED(14),
+    DISK_FULL(15),
+    PANIC(16),
+    INVALID_UTF8(17),
+    POISONED(18),
+    ALREADY_EXISTS(19),
+    CORRUPT_SEAL(20),
+    /** A code newer than this binding. */
+    UNKNOWN(-1);
+
+    private static final ErrorCode[] BY_VALUE = new ErrorCode[21];
+
+    static {
+        for (ErrorCode c : values()) {
+            if (c.value >= 0) {
+                BY_VALUE[c.value] = c;
+            }
+        }
+    }
+
+    private final int value;
+
+    ErrorCode(int value) {
+        this.value = value;
+    }
+
+    /** The numeric {@code binlog_result} value (-1 for {@link #UNKNOWN}). */
+    public int value() {
+        return value;
+    }
+
+    /** The constant for a {@code binlog_result} value; {@link #UNKNOWN} if there is none. */
+    public static ErrorCode of(int value) {
+        if (value >= 0 && value < BY_VALUE.length && BY_VALUE[value] != null) {
+            return BY_VALUE[value];
+        }
+        return UNKNOWN;
+    }
+}

@@ -1,0 +1,270 @@
+package io.libbinlog;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Immutable writer options ({@code binlog_options}); build with
+ * {@link #builder()}. Unset values keep the library's defaults (64 MiB
+ * maximum record size, 256 KiB buffer, durability NONE, ...).
+ *
+ * <p>{@link Builder#build()} checks the options with the library itself
+ * (a native {@code binlog_options} is configured and freed), so a bad value
+ * fails there with {@link ErrorCode#INVALID_ARGUMENT}, not later at open.
+ * The same object may be used for any number of opens and from any thread.
+ */
+public final class Options {
+    static {
+        Binlog.ensureLoaded();
+    }
+
+    // nativeSetBytes selectors
+    private static final int LOG_NAME = 0;
+    private static final int CONTENT_TYPE = 1;
+    private static final int ADD_PARAM = 2;
+    // nativeSetLong selectors
+    private static final int MAX_RECORD_SIZE = 10;
+    private static final int BUFFER_SIZE = 11;
+    private static final int DURABILITY = 12;
+    private static final int FIRST_SEQ = 13;
+    private static final int SEGMENT_NO = 14;
+    private static final int CREATED_NS = 15;
+    private static final int SPARSE_INTERVAL = 16;
+    private static final int MAX_SEGMENT_BYTES = 17;
+    private static final int MAX_SEGMENT_RECORDS = 18;
+    private static final int PERIOD = 19;
+    private static final int RETENTION = 20;
+
+    private final String logName;
+    private final String contentType;
+    private final List<String[]> params;
+    private final Long maxRecordSize;
+    private final Long bufferSize;
+    private final Durability durability;
+    private final long durabilityParam;
+    private final Long firstSeq;
+    private final Long segmentNo;
+    private final Long createdNs;
+    private final Long sparseInterval;
+    private final Long maxSegmentBytes;
+    private final Long maxSegmentRecords;
+    private final Period period;
+    private final long[] retention;
+
+    private Options(Builder b) {
+        logName = b.logName;
+        contentType = b.contentType;
+        params = Collections.unmodifiableList(new ArrayList<>(b.params));
+        maxRecordSize = b.maxRecordSize;
+        bufferSize = b.bufferSize;
+        durability = b.durability;
+        durabilityParam = b.durabilityParam;
+        firstSeq = b.firstSeq;
+        segmentNo = b.segmentNo;
+        createdNs = b.createdNs;
+        sparseInterval = b.sparseInterval;
+        maxSegmentBytes = b.maxSegmentBytes;
+        maxSegmentRecords = b.maxSegmentRecords;
+        period = b.period;
+        retention = b.retention == null ? null : b.retention.clone();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A native {@code binlog_options} with these settings; the caller frees it with {@link #freeNative}. */
+    long toNative() {
+        long o = nativeNew();
+        try {
+            if (logName != null) {
+                nativeSetBytes(o, LOG_NAME, Strings.utf8(logName, "log name"), null);
+            }
+            if (contentType != null) {
+                nativeSetBytes(o, CONTENT_TYPE, Strings.utf8(contentType, "content type"), null);
+            }
+            for (String[] kv : params) {
+                nativeSetBytes(o, ADD_PARAM, Strings.utf8(kv[0], "parameter key"),
+                        Strings.utf8(kv[1], "parameter value"));
+            }
+            setIf(o, MAX_RECORD_SIZE, maxRecordSize);
+            setIf(o, BUFFER_SIZE, bufferSize);
+            if (durability != null) {
+                nativeSetLong(o, DURABILITY, durability.value, durabilityParam, 0);
+            }
+            setIf(o, FIRST_SEQ, firstSeq);
+            setIf(o, SEGMENT_NO, segmentNo);
+            setIf(o, CREATED_NS, createdNs);
+            setIf(o, SPARSE_INTERVAL, sparseInterval);
+            setIf(o, MAX_SEGMENT_BYTES, maxSegmentBytes);
+            setIf(o, MAX_SEGMENT_RECORDS, maxSegmentRecords);
+            if (period != null) {
+                nativeSetLong(o, PERIOD, period.value, 0, 0);
+            }
+            if (retention != null) {
+                nativeSetLong(o, RETENTION, retention[0], retention[1], retention[2]);
+            }
+            return o;
+        } catch (RuntimeException | Error e) {
+            nativeFree(o);
+            throw e;
+        }
+    }
+
+    private static void setIf(long o, int which, Long v) {
+        if (v != null) {
+            nativeSetLong(o, which, v, 0, 0);
+        }
+    }
+
+    static void freeNative(long o) {
+        nativeFree(o);
+    }
+
+    @Override
+    public String toString() {
+        return "Options{logName=" + logName + ", contentType=" + contentType + ", params=" + params.size()
+                + ", maxRecordSize=" + maxRecordSize + ", bufferSize=" + bufferSize + ", durability=" + durability
+                + "(" + durabilityParam + "), maxSegmentBytes=" + maxSegmentBytes + ", maxSegmentRecords="
+                + maxSegmentRecords + ", period=" + period + "}";
+    }
+
+    /** Builder; not thread-safe. Negative values for unsigned settings fail at once with INVALID_ARGUMENT. */
+    public static final class Builder {
+        private String logName;
+        private String contentType;
+        private final List<String[]> params = new ArrayList<>();
+        private Long maxRecordSize;
+        private Long bufferSize;
+        private Durability durability;
+        private long durabilityParam;
+        private Long firstSeq;
+        private Long segmentNo;
+        private Long createdNs;
+        private Long sparseInterval;
+        private Long maxSegmentBytes;
+        private Long maxSegmentRecords;
+        private Period period;
+        private long[] retention;
+
+        private Builder() {
+        }
+
+        private static long unsigned(long v, String what) {
+            if (v < 0) {
+                throw new BinlogException(ErrorCode.INVALID_ARGUMENT, what + " must not be negative: " + v);
+            }
+            return v;
+        }
+
+        /** Log name recorded in a new segment's header. */
+        public Builder logName(String name) {
+            logName = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** Content type recorded in a new segment's header (e.g. {@code application/json}). */
+        public Builder contentType(String type) {
+            contentType = Objects.requireNonNull(type, "type");
+            return this;
+        }
+
+        /** Adds a key/value parameter to a new segment's header. */
+        public Builder param(String key, String value) {
+            params.add(new String[] {Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value")});
+            return this;
+        }
+
+        /** Largest encoded record accepted (64 bytes to 4 GiB + 7; default 64 MiB). */
+        public Builder maxRecordSize(long bytes) {
+            maxRecordSize = unsigned(bytes, "maxRecordSize");
+            return this;
+        }
+
+        /** Bytes buffered before records go to the OS (0 = every write call at once; default 256 KiB). */
+        public Builder bufferSize(long bytes) {
+            bufferSize = unsigned(bytes, "bufferSize");
+            return this;
+        }
+
+        /** Durability policy; {@code param} is N for EVERY_N and milliseconds for INTERVAL_MS. */
+        public Builder durability(Durability mode, long param) {
+            durability = Objects.requireNonNull(mode, "mode");
+            durabilityParam = unsigned(param, "durability param");
+            return this;
+        }
+
+        public Builder durability(Durability mode) {
+            return durability(mode, 0);
+        }
+
+        /** Sequence number of a new segment's first record (default 0). */
+        public Builder firstSeq(long seq) {
+            firstSeq = unsigned(seq, "firstSeq");
+            return this;
+        }
+
+        /** Segment number recorded in a new segment's header (default 0). */
+        public Builder segmentNo(long n) {
+            segmentNo = unsigned(n, "segmentNo");
+            return this;
+        }
+
+        /** Creation time (ns since the epoch) recorded in a new segment's header (default now). */
+        public Builder createdNs(long ns) {
+            createdNs = ns;
+            return this;
+        }
+
+        /** Bytes of records between entries of the sparse seq/time index (default 65536). */
+        public Builder sparseInterval(long bytes) {
+            if (bytes < 0 || bytes > 0xFFFF_FFFFL) {
+                throw new BinlogException(ErrorCode.INVALID_ARGUMENT, "sparseInterval outside 0..2^32-1: " + bytes);
+            }
+            sparseInterval = bytes;
+            return this;
+        }
+
+        /** Logs only: roll before a record would take a segment past this size (0 = none; else at least 4096). */
+        public Builder maxSegmentBytes(long bytes) {
+            maxSegmentBytes = unsigned(bytes, "maxSegmentBytes");
+            return this;
+        }
+
+        /** Logs only: roll after this many records (0 = no limit). */
+        public Builder maxSegmentRecords(long records) {
+            maxSegmentRecords = unsigned(records, "maxSegmentRecords");
+            return this;
+        }
+
+        /** Logs only: roll when a new UTC period starts, even while idle. */
+        public Builder period(Period p) {
+            period = Objects.requireNonNull(p, "period");
+            return this;
+        }
+
+        /** Logs only: keep at most this many sealed segments / bytes / milliseconds of age (0 = no such limit). */
+        public Builder retention(long maxSegments, long maxBytes, long maxAgeMs) {
+            retention = new long[] {unsigned(maxSegments, "retention maxSegments"),
+                unsigned(maxBytes, "retention maxBytes"), unsigned(maxAgeMs, "retention maxAgeMs")};
+            return this;
+        }
+
+        /** Builds and validates the options through the library ({@link ErrorCode#INVALID_ARGUMENT} if bad). */
+        public Options build() {
+            Options o = new Options(this);
+            freeNative(o.toNative());
+            return o;
+        }
+    }
+
+    private static native long nativeNew();
+
+    private static native void nativeFree(long opts);
+
+    private static native void nativeSetBytes(long opts, int which, byte[] a, byte[] b);
+
+    private static native void nativeSetLong(long opts, int which, long a, long b, long c);
+}

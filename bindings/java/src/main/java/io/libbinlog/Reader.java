@@ -1,0 +1,435 @@
+package io.libbinlog;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A reader of one segment ({@link #open}), of a rolling log across its
+ * segments ({@link #openLog}), or of a set of segment files
+ * ({@link #openGlob}) — {@code binlog_reader}.
+ *
+ * <p>The C reader is single-threaded, so every call here holds one lock:
+ * a Reader may be shared between threads, but its calls run one at a time.
+ * {@link #close()} is idempotent, waits for a call in progress (a
+ * {@link #nextWait} is cut into short native waits, so close from another
+ * thread returns promptly and the waiting call throws CLOSED), and frees the
+ * native reader once. An unreachable, unclosed reader is freed by a
+ * {@link Cleaner}.
+ *
+ * <p>Three ways to read: {@link #next()} copies a record into Java objects;
+ * {@link #nextInto} copies only the payload, straight from the mapped file
+ * into a direct buffer; {@link #visitNext} / {@link #visitAll} show a
+ * read-only direct buffer over the mapped file itself, valid during the
+ * visit only.
+ */
+public final class Reader implements AutoCloseable {
+    static {
+        Binlog.ensureLoaded();
+    }
+
+    private static final int MODE_COPY = 0;
+    private static final int MODE_VIEW = 1;
+    private static final int MODE_INTO = 2;
+    private static final int ST_OK = 0;
+    private static final int ST_END = 1;
+    private static final int ST_TOO_SMALL = 2;
+    /** Longest single native wait, so close() and interrupts are seen promptly. */
+    private static final long SLICE_MS = 50;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final NativeHandle owner;
+    private final Cleaner.Cleanable cleanable;
+    private final String description;
+    private volatile boolean closing;
+    /** The native jreader* (see binlog_jni.c), or 0 once closed; guarded by {@link #lock}. */
+    private long handle;
+    // Scratch for nativeNext, guarded by lock: seq, timestamp, offset, payload length, metadata count.
+    private final long[] hdr = new long[5];
+    // type bytes (null: same as last), payload (byte[] / ByteBuffer / null), metadata bytes, metadata lengths.
+    private final Object[] out = new Object[4];
+    private String lastType = "";
+    private boolean visiting;
+    private final RecordView view = new RecordView();
+
+    private static final class NativeHandle implements Runnable {
+        private long ptr;
+
+        NativeHandle(long ptr) {
+            this.ptr = ptr;
+        }
+
+        synchronized long take() {
+            long p = ptr;
+            ptr = 0;
+            return p;
+        }
+
+        @Override
+        public void run() {
+            long p = take();
+            if (p != 0) {
+                nativeFree(p);
+            }
+        }
+    }
+
+    private Reader(long handle, String description) {
+        this.handle = handle;
+        this.description = description;
+        this.owner = new NativeHandle(handle);
+        this.cleanable = Binlog.CLEANER.register(this, owner);
+    }
+
+    private static Reader wrap(long h, String description) {
+        try {
+            return new Reader(h, description);
+        } catch (RuntimeException | Error e) {
+            nativeFree(h);
+            throw e;
+        }
+    }
+
+    /** Opens a segment file (read permission suffices; no lock is taken). */
+    public static Reader open(Path path) {
+        return wrap(nativeOpen(Strings.path(path, "path")), path.toString());
+    }
+
+    /** Opens the rolling log {@code name} in {@code dir}: every segment in write order as one stream. */
+    public static Reader openLog(Path dir, String name) {
+        return wrap(nativeOpenLog(Strings.path(dir, "dir"), Strings.cstring(name, "name")),
+                dir.resolve(name).toString());
+    }
+
+    /** Opens the files in {@code dir} whose names match {@code pattern} ({@code *}, {@code ?}), in name order. */
+    public static Reader openGlob(Path dir, String pattern) {
+        return wrap(nativeOpenGlob(Strings.path(dir, "dir"), Strings.cstring(pattern, "pattern")),
+                dir.resolve(pattern).toString());
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    private long enter() {
+        lock.lock();
+        if (visiting) {
+            lock.unlock();
+            throw new IllegalStateException("a Reader must not be called from inside its own visitor");
+        }
+        long h = handle;
+        if (h == 0 || closing) {
+            lock.unlock();
+            throw new BinlogException(ErrorCode.CLOSED, "reader is closed: " + description);
+        }
+        return h;
+    }
+
+    private void exit() {
+        lock.unlock();
+    }
+
+    /** The next record as Java copies, or null when there is none for now (END). */
+    public Record next() {
+        long h = enter();
+        try {
+            return fetchCopy(h, -1);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Like {@link #next()}, but waits up to {@code timeoutMs} for a record,
+     * following a log's writer into new segments as it rolls. Returns null on
+     * timeout, or early (with the interrupt status kept) if the thread is
+     * interrupted. Throws CLOSED if the reader is closed meanwhile.
+     */
+    public Record nextWait(long timeoutMs) {
+        if (timeoutMs < 0) {
+            throw new IllegalArgumentException("negative timeout " + timeoutMs);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(timeoutMs, Long.MAX_VALUE / 2_000_000));
+        while (true) {
+            long remaining = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
+            long slice = Math.min(remaining, SLICE_MS);
+            long h = enter();
+            try {
+                Record r = fetchCopy(h, slice);
+                if (r != null) {
+                    return r;
+                }
+            } finally {
+                exit();
+                Reference.reachabilityFence(this);
+            }
+            if (slice >= remaining || Thread.currentThread().isInterrupted()) {
+                return null;
+            }
+        }
+    }
+
+    private Record fetchCopy(long h, long waitMs) {
+        int st = nativeNext(h, MODE_COPY, waitMs, hdr, out, null, 0, 0);
+        if (st == ST_END) {
+            return null;
+        }
+        String type = takeType();
+        byte[] payload = (byte[]) out[1];
+        out[1] = null;
+        return new Record(hdr[0], hdr[1], type, payload, takeMetadata(), hdr[2]);
+    }
+
+    /**
+     * Zero-copy-into-Java variant of {@link #next()}: copies the payload from
+     * the mapped file straight into {@code dst} (direct, writable) at its
+     * position, and returns the other fields. Returns null at END. If the
+     * payload does not fit, nothing is copied, {@link RecordInfo#copied()}
+     * is false and the record is kept: the next read call returns it again.
+     */
+    public RecordInfo nextInto(ByteBuffer dst) {
+        Objects.requireNonNull(dst, "dst");
+        if (!dst.isDirect()) {
+            throw new IllegalArgumentException("nextInto needs a direct ByteBuffer");
+        }
+        if (dst.isReadOnly()) {
+            throw new java.nio.ReadOnlyBufferException();
+        }
+        long h = enter();
+        try {
+            int pos = dst.position();
+            int st = nativeNext(h, MODE_INTO, -1, hdr, out, dst, pos, dst.remaining());
+            if (st == ST_END) {
+                return null;
+            }
+            int len = (int) hdr[3];
+            if (st == ST_TOO_SMALL) {
+                return new RecordInfo(hdr[0], hdr[1], null, Collections.emptyMap(), hdr[2], len, false);
+            }
+            dst.position(pos + len);
+            return new RecordInfo(hdr[0], hdr[1], takeType(), takeMetadata(), hdr[2], len, true);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Reads the next record and shows it to {@code visitor} without copying
+     * the payload; returns false at END (the visitor is not called). The
+     * view is valid only during the visit; the visitor must not call this
+     * reader.
+     */
+    public boolean visitNext(RecordVisitor visitor) {
+        Objects.requireNonNull(visitor, "visitor");
+        long h = enter();
+        try {
+            return visitOne(h, visitor);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Visits records until END; returns how many were visited. */
+    public long visitAll(RecordVisitor visitor) {
+        Objects.requireNonNull(visitor, "visitor");
+        long h = enter();
+        try {
+            long n = 0;
+            while (visitOne(h, visitor)) {
+                n++;
+            }
+            return n;
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    private boolean visitOne(long h, RecordVisitor visitor) {
+        int st = nativeNext(h, MODE_VIEW, -1, hdr, out, null, 0, 0);
+        if (st == ST_END) {
+            return false;
+        }
+        String type = takeType();
+        ByteBuffer payload = ((ByteBuffer) out[1]).asReadOnlyBuffer();
+        out[1] = null;
+        view.set(hdr[0], hdr[1], type, payload, takeMetadata(), hdr[2]);
+        visiting = true;
+        try {
+            visitor.visit(view);
+        } finally {
+            visiting = false;
+            view.invalidate();
+        }
+        return true;
+    }
+
+    private String takeType() {
+        Object t = out[0];
+        if (t != null) {
+            lastType = new String((byte[]) t, StandardCharsets.UTF_8);
+            out[0] = null;
+        }
+        return lastType;
+    }
+
+    private Map<String, String> takeMetadata() {
+        int n = (int) hdr[4];
+        if (n == 0) {
+            return Collections.emptyMap();
+        }
+        byte[] blob = (byte[]) out[2];
+        int[] lens = (int[]) out[3];
+        out[2] = null;
+        out[3] = null;
+        Map<String, String> m = new LinkedHashMap<>(n * 2);
+        int off = 0;
+        for (int i = 0; i < 2 * n; i += 2) {
+            String k = new String(blob, off, lens[i], StandardCharsets.UTF_8);
+            off += lens[i];
+            String v = new String(blob, off, lens[i + 1], StandardCharsets.UTF_8);
+            off += lens[i + 1];
+            m.put(k, v);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** Positions the reader at the first record with a sequence number of at least {@code seq}. */
+    public void seekSeq(long seq) {
+        long h = enter();
+        try {
+            nativeSeekSeq(h, seq);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Positions the reader at the first record, in write order, with a timestamp of at least {@code ns}. */
+    public void seekTime(long timestampNs) {
+        long h = enter();
+        try {
+            nativeSeekTime(h, timestampNs);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Reads only records of these types from now on; no types = every type again. */
+    public void filterTypes(String... types) {
+        filterTypes(Arrays.asList(types));
+    }
+
+    /** Reads only records of these types from now on; an empty collection = every type again. */
+    public void filterTypes(Collection<String> types) {
+        Strings.Packed p = Strings.strings(types, "type");
+        long h = enter();
+        try {
+            nativeFilterTypes(h, p.bytes, p.lengths);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** How many gaps a log reader met (segments removed before they were read, or missing seqs); 0 for a segment. */
+    public long gapCount() {
+        long h = enter();
+        try {
+            return nativeGapCount(h);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** How the segment ended, once a read returned END. */
+    public Tail tail() {
+        long h = enter();
+        try {
+            long[] t = new long[3];
+            nativeTail(h, t);
+            return new Tail((int) t[0], t[1], t[2]);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    public boolean isClosed() {
+        return closing;
+    }
+
+    /**
+     * Releases the file and mapping and frees the native reader. Idempotent;
+     * waits for a call in progress (at most one short wait slice of a
+     * {@link #nextWait}). Must not be called from inside a visitor.
+     */
+    @Override
+    public void close() {
+        if (lock.isHeldByCurrentThread() && visiting) {
+            throw new IllegalStateException("a Reader must not be closed from inside its own visitor");
+        }
+        closing = true;
+        lock.lock();
+        try {
+            if (handle == 0) {
+                return;
+            }
+            handle = 0;
+            long p = owner.take();
+            cleanable.clean();
+            if (p != 0) {
+                nativeCloseFree(p);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Reader{" + description + (closing ? ", closed" : "") + "}";
+    }
+
+    // -------------------------------------------------------------- natives
+
+    private static native long nativeOpen(byte[] path);
+
+    private static native long nativeOpenLog(byte[] dir, byte[] name);
+
+    private static native long nativeOpenGlob(byte[] dir, byte[] pattern);
+
+    /**
+     * One record: {@code waitMs < 0} = binlog_reader_next, else next_wait.
+     * Fills hdr and out; returns ST_OK, ST_END or ST_TOO_SMALL (MODE_INTO).
+     */
+    private static native int nativeNext(long h, int mode, long waitMs, long[] hdr, Object[] out, ByteBuffer dst,
+            int dstPos, int dstLen);
+
+    private static native void nativeSeekSeq(long h, long seq);
+
+    private static native void nativeSeekTime(long h, long ts);
+
+    private static native void nativeFilterTypes(long h, byte[] typeBytes, int[] typeLens);
+
+    private static native long nativeGapCount(long h);
+
+    private static native void nativeTail(long h, long[] out);
+
+    private static native void nativeCloseFree(long h);
+
+    private static native void nativeFree(long h);
+}

@@ -1,0 +1,89 @@
+package io.libbinlog;
+
+import java.nio.ByteBuffer;
+import java.util.Map;
+
+/**
+ * A record seen by a {@link RecordVisitor}, valid only during the visit.
+ * {@link #payload()} is a read-only direct buffer over the segment's mapped
+ * file (no copy). The reader reuses this object; its accessors throw
+ * {@link IllegalStateException} once the visit returns.
+ *
+ * <p><b>Do not keep the payload buffer</b> (or a slice or duplicate of it)
+ * past the visit: it points into memory that the next read call may unmap,
+ * and touching it then can crash the JVM. Copy what you need.
+ */
+public final class RecordView {
+    private long seq;
+    private long timestampNs;
+    private String type;
+    private ByteBuffer payload;
+    private Map<String, String> metadata;
+    private long offset;
+    private boolean valid;
+
+    RecordView() {
+    }
+
+    void set(long seq, long timestampNs, String type, ByteBuffer payload, Map<String, String> metadata, long offset) {
+        this.seq = seq;
+        this.timestampNs = timestampNs;
+        this.type = type;
+        this.payload = payload;
+        this.metadata = metadata;
+        this.offset = offset;
+        this.valid = true;
+    }
+
+    void invalidate() {
+        valid = false;
+        payload = null;
+        metadata = null;
+        type = null;
+    }
+
+    private void check() {
+        if (!valid) {
+            throw new IllegalStateException("RecordView used outside its visit");
+        }
+    }
+
+    public long seq() {
+        check();
+        return seq;
+    }
+
+    public long timestampNs() {
+        check();
+        return timestampNs;
+    }
+
+    public String type() {
+        check();
+        return type;
+    }
+
+    /** Read-only direct buffer over the payload in the mapped segment; valid only during the visit. */
+    public ByteBuffer payload() {
+        check();
+        return payload;
+    }
+
+    public Map<String, String> metadata() {
+        check();
+        return metadata;
+    }
+
+    public long offset() {
+        check();
+        return offset;
+    }
+
+    /** Copies the payload into a new array. */
+    public byte[] payloadBytes() {
+        check();
+        byte[] b = new byte[payload.remaining()];
+        payload.duplicate().get(b);
+        return b;
+    }
+}

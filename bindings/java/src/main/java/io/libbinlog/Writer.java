@@ -1,0 +1,498 @@
+package io.libbinlog;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A writer of one segment ({@link #openSegment}) or of a rolling log
+ * ({@link #openLog}) — {@code binlog_writer}.
+ *
+ * <p>Thread-safe: any number of threads may write, flush and sync at once
+ * (the C writer is thread-safe; every call holds this object's read lock).
+ * {@link #close()} takes the write lock, so it waits for calls in progress,
+ * then closes and frees the native writer exactly once; later calls throw
+ * {@link BinlogException} with {@link ErrorCode#CLOSED}. A writer that is
+ * never closed is closed and freed by a {@link Cleaner} once unreachable,
+ * but do close it: until then it holds the segment's lock.
+ *
+ * <p>Payloads: a direct {@link ByteBuffer} is passed to C in place (no copy);
+ * a heap array is copied onto the C stack when small (at most 16 KiB) and
+ * otherwise pinned with {@code GetPrimitiveArrayCritical} for the call.
+ * Writing a ByteBuffer consumes it: its position moves to its limit.
+ */
+public final class Writer implements AutoCloseable {
+    static {
+        Binlog.ensureLoaded();
+    }
+
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /** binlog_writer_poll_sealed must be called from one thread at a time. */
+    private final ReentrantLock pollLock = new ReentrantLock();
+    private final NativeHandle owner;
+    private final Cleaner.Cleanable cleanable;
+    private final String description;
+    /** The native binlog_writer*, or 0 once closed; guarded by {@link #lock}. */
+    private long handle;
+    /** One-entry cache of the last type name's UTF-8 bytes (races are harmless). */
+    private volatile TypeName lastType = new TypeName("", new byte[0]);
+
+    private static final class TypeName {
+        final String name;
+        final byte[] bytes;
+
+        TypeName(String name, byte[] bytes) {
+            this.name = name;
+            this.bytes = bytes;
+        }
+    }
+
+    /**
+     * The Cleaner's action: a copy of the handle, never the Writer itself.
+     * {@link #take()} hands the pointer out once, to close() or to the Cleaner.
+     */
+    private static final class NativeHandle implements Runnable {
+        private long ptr;
+
+        NativeHandle(long ptr) {
+            this.ptr = ptr;
+        }
+
+        synchronized long take() {
+            long p = ptr;
+            ptr = 0;
+            return p;
+        }
+
+        @Override
+        public void run() {
+            long p = take();
+            if (p != 0) {
+                nativeFree(p);
+            }
+        }
+    }
+
+    private Writer(long handle, String description) {
+        this.handle = handle;
+        this.description = description;
+        this.owner = new NativeHandle(handle);
+        this.cleanable = Binlog.CLEANER.register(this, owner);
+    }
+
+    private static Writer wrap(long h, String description) {
+        try {
+            return new Writer(h, description);
+        } catch (RuntimeException | Error e) {
+            nativeFree(h);
+            throw e;
+        }
+    }
+
+    /** Opens (creating, or reopening for append) the segment file at {@code path} with default options. */
+    public static Writer openSegment(Path path) {
+        return openSegment(path, null);
+    }
+
+    /** Opens (creating, or reopening for append) the segment file at {@code path}. */
+    public static Writer openSegment(Path path, Options options) {
+        byte[] p = Strings.path(path, "path");
+        long o = options == null ? 0 : options.toNative();
+        try {
+            return wrap(nativeOpen(p, o), path.toString());
+        } finally {
+            if (o != 0) {
+                Options.freeNative(o);
+            }
+        }
+    }
+
+    /** Opens the rolling log {@code name} in {@code dir} (created if missing) with default options. */
+    public static Writer openLog(Path dir, String name) {
+        return openLog(dir, name, null);
+    }
+
+    /**
+     * Opens the rolling log {@code name} in {@code dir} (created if missing):
+     * segments {@code <name>-<20-digit number>-<UTC start>.binlog}, rolled by
+     * the options' size, record and period limits, trimmed by their retention.
+     */
+    public static Writer openLog(Path dir, String name, Options options) {
+        byte[] d = Strings.path(dir, "dir");
+        byte[] n = Strings.cstring(name, "name");
+        long o = options == null ? 0 : options.toNative();
+        try {
+            return wrap(nativeOpenLog(d, n, o), dir.resolve(name).toString());
+        } finally {
+            if (o != 0) {
+                Options.freeNative(o);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    private long enter() {
+        lock.readLock().lock();
+        long h = handle;
+        if (h == 0) {
+            lock.readLock().unlock();
+            throw new BinlogException(ErrorCode.CLOSED, "writer is closed: " + description);
+        }
+        return h;
+    }
+
+    private void exit() {
+        lock.readLock().unlock();
+    }
+
+    private byte[] typeBytes(String type) {
+        TypeName t = lastType;
+        if (t.name.equals(Objects.requireNonNull(type, "type"))) {
+            return t.bytes;
+        }
+        byte[] b = Strings.utf8(type, "type");
+        lastType = new TypeName(type, b);
+        return b;
+    }
+
+    /** Appends a record (current time, no metadata); returns its sequence number. */
+    public long write(String type, byte[] payload) {
+        return write(type, payload, 0, payload.length);
+    }
+
+    /** Appends {@code payload[off, off+len)} as a record; returns its sequence number. */
+    public long write(String type, byte[] payload, int off, int len) {
+        return writeArray(typeBytes(type), payload, off, len, Strings.Packed.NONE, Binlog.TIME_NOW);
+    }
+
+    /** Appends a record with metadata and a timestamp ({@link Binlog#TIME_NOW} for the clock). */
+    public long write(String type, byte[] payload, Map<String, String> metadata, long timestampNs) {
+        return writeArray(typeBytes(type), payload, 0, payload.length, Strings.metadata(metadata), timestampNs);
+    }
+
+    /**
+     * Appends the buffer's remaining bytes as a record and moves its position
+     * to its limit. A direct buffer is read in place (zero copy).
+     */
+    public long write(String type, ByteBuffer payload) {
+        return write(type, payload, null, Binlog.TIME_NOW);
+    }
+
+    /** Like {@link #write(String, ByteBuffer)} with metadata and a timestamp. */
+    public long write(String type, ByteBuffer payload, Map<String, String> metadata, long timestampNs) {
+        byte[] t = typeBytes(type);
+        Strings.Packed m = Strings.metadata(metadata);
+        int pos = payload.position();
+        int len = payload.remaining();
+        long seq;
+        if (payload.isDirect()) {
+            long h = enter();
+            try {
+                seq = nativeWriteDirect(h, t, payload, pos, len, m.bytes, m.lengths, timestampNs);
+            } finally {
+                exit();
+                Reference.reachabilityFence(this);
+            }
+        } else if (payload.hasArray()) {
+            seq = writeArray(t, payload.array(), payload.arrayOffset() + pos, len, m, timestampNs);
+        } else {
+            byte[] copy = new byte[len];
+            payload.duplicate().get(copy);
+            seq = writeArray(t, copy, 0, len, m, timestampNs);
+        }
+        payload.position(pos + len);
+        return seq;
+    }
+
+    private long writeArray(byte[] t, byte[] payload, int off, int len, Strings.Packed m, long ts) {
+        Objects.checkFromIndexSize(off, len, payload.length);
+        long h = enter();
+        try {
+            return nativeWriteArray(h, t, payload, off, len, m.bytes, m.lengths, ts);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Appends {@code lengths.length} records of one type in one call: their
+     * payloads lie end to end in {@code data} from its position (a direct
+     * buffer is read in place). Returns the first record's sequence number;
+     * the position moves past the records. Nothing is written if an entry is
+     * invalid.
+     */
+    public long writeBatch(String type, ByteBuffer data, int[] lengths) {
+        return writeBatch(new String[] {type}, data, lengths, null);
+    }
+
+    /** Like {@link #writeBatch(String, ByteBuffer, int[])}, with one timestamp per record (null = now). */
+    public long writeBatch(String type, ByteBuffer data, int[] lengths, long[] timestampsNs) {
+        return writeBatch(new String[] {type}, data, lengths, timestampsNs);
+    }
+
+    /**
+     * Batch with a type per record: {@code types} has one entry per record,
+     * or a single entry for all of them. {@code timestampsNs} is null (now)
+     * or has one entry per record.
+     */
+    public long writeBatch(String[] types, ByteBuffer data, int[] lengths, long[] timestampsNs) {
+        int pos = data.position();
+        long total;
+        long first;
+        if (data.isDirect()) {
+            BatchTypes bt = batchTypes(types, lengths);
+            total = checkLengths(lengths, data.remaining(), timestampsNs);
+            first = batch(bt, data, true, pos, lengths, timestampsNs);
+        } else if (data.hasArray()) {
+            return writeBatchArray(types, data, data.array(), data.arrayOffset() + pos, data.remaining(), lengths,
+                    timestampsNs);
+        } else {
+            byte[] copy = new byte[data.remaining()];
+            data.duplicate().get(copy);
+            return writeBatchArray(types, data, copy, 0, copy.length, lengths, timestampsNs);
+        }
+        data.position(pos + (int) total);
+        return first;
+    }
+
+    private long writeBatchArray(String[] types, ByteBuffer consumed, byte[] array, int off, int avail,
+            int[] lengths, long[] ts) {
+        BatchTypes bt = batchTypes(types, lengths);
+        long total = checkLengths(lengths, avail, ts);
+        long first = batch(bt, array, false, off, lengths, ts);
+        consumed.position(consumed.position() + (int) total);
+        return first;
+    }
+
+    /** Batch from a heap array: records end to end from index 0. */
+    public long writeBatch(String type, byte[] data, int[] lengths) {
+        return writeBatch(new String[] {type}, data, 0, lengths, null);
+    }
+
+    /** Batch from a heap array: records end to end from {@code offset}; types and timestamps as above. */
+    public long writeBatch(String[] types, byte[] data, int offset, int[] lengths, long[] timestampsNs) {
+        Objects.checkFromToIndex(offset, data.length, data.length);
+        BatchTypes bt = batchTypes(types, lengths);
+        checkLengths(lengths, data.length - offset, timestampsNs);
+        return batch(bt, data, false, offset, lengths, timestampsNs);
+    }
+
+    private static final class BatchTypes {
+        final Strings.Packed names;
+        final int[] index; // null: every record has type 0
+
+        BatchTypes(Strings.Packed names, int[] index) {
+            this.names = names;
+            this.index = index;
+        }
+    }
+
+    private BatchTypes batchTypes(String[] types, int[] lengths) {
+        Objects.requireNonNull(types, "types");
+        Objects.requireNonNull(lengths, "lengths");
+        if (types.length == 1) {
+            byte[] b = typeBytes(types[0]);
+            return new BatchTypes(new Strings.Packed(b, new int[] {b.length}), null);
+        }
+        if (types.length != lengths.length) {
+            throw new IllegalArgumentException(
+                    "types has " + types.length + " entries for " + lengths.length + " records");
+        }
+        Map<String, Integer> ids = new HashMap<>();
+        int[] index = new int[types.length];
+        for (int i = 0; i < types.length; i++) {
+            index[i] = ids.computeIfAbsent(Objects.requireNonNull(types[i], "type"), k -> ids.size());
+        }
+        String[] names = new String[ids.size()];
+        ids.forEach((k, v) -> names[v] = k);
+        return new BatchTypes(Strings.strings(Arrays.asList(names), "type"), index);
+    }
+
+    private static long checkLengths(int[] lengths, int available, long[] ts) {
+        long total = 0;
+        for (int n : lengths) {
+            if (n < 0) {
+                throw new IllegalArgumentException("negative record length " + n);
+            }
+            total += n;
+        }
+        if (total > available) {
+            throw new IllegalArgumentException(
+                    "lengths add up to " + total + " bytes but the buffer holds " + available);
+        }
+        if (ts != null && ts.length != lengths.length) {
+            throw new IllegalArgumentException(
+                    "timestampsNs has " + ts.length + " entries for " + lengths.length + " records");
+        }
+        return total;
+    }
+
+    private long batch(BatchTypes bt, Object data, boolean direct, int pos, int[] lengths, long[] ts) {
+        long h = enter();
+        try {
+            return nativeWriteBatch(h, bt.names.bytes, bt.names.lengths, bt.index, data, direct, pos, lengths, ts);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Hands buffered records to the OS; readers see them afterwards. */
+    public void flush() {
+        long h = enter();
+        try {
+            nativeFlush(h);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Flushes and fdatasyncs: every record written so far is on stable storage. */
+    public void sync() {
+        long h = enter();
+        try {
+            nativeSync(h);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** The sequence number the next record will get. */
+    public long nextSeq() {
+        long h = enter();
+        try {
+            return nativeNextSeq(h);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Every record with a lower sequence number than this is on stable storage. */
+    public long durableSeq() {
+        long h = enter();
+        try {
+            return nativeDurableSeq(h);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Log writers only: seals the current segment and starts the next one now. */
+    public void roll() {
+        long h = enter();
+        try {
+            nativeRoll(h);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Log writers only: the oldest sealed segment not yet polled, or null.
+     * Any thread may poll (calls are serialized here).
+     */
+    public SegmentInfo pollSealed() {
+        long h = enter();
+        try {
+            pollLock.lock();
+            try {
+                long[] info = new long[5];
+                byte[] path = nativePollSealed(h, info);
+                if (path == null) {
+                    return null;
+                }
+                SegmentInfo.Event ev = info[0] == 1 ? SegmentInfo.Event.OPENED : SegmentInfo.Event.SEALED;
+                return new SegmentInfo(ev, Strings.decodePath(path), info[1], info[2], info[3], info[4]);
+            } finally {
+                pollLock.unlock();
+            }
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** True once {@link #close()} ran. */
+    public boolean isClosed() {
+        lock.readLock().lock();
+        try {
+            return handle == 0;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Flushes, seals and closes the segment, releases its lock and frees the
+     * native writer. Waits for calls in progress on other threads. Idempotent;
+     * throws only if sealing failed on the first close (the handle is freed
+     * anyway, and the segment stays readable by a scan).
+     */
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (handle == 0) {
+                return;
+            }
+            handle = 0;
+            long p = owner.take();
+            cleanable.clean(); // deregisters; the action finds nothing left to free
+            if (p != 0) {
+                nativeCloseFree(p);
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Writer{" + description + (isClosed() ? ", closed" : "") + "}";
+    }
+
+    // -------------------------------------------------------------- natives
+
+    private static native long nativeOpen(byte[] path, long opts);
+
+    private static native long nativeOpenLog(byte[] dir, byte[] name, long opts);
+
+    private static native long nativeWriteArray(long h, byte[] type, byte[] data, int off, int len, byte[] metaBytes,
+            int[] metaLens, long timestampNs);
+
+    private static native long nativeWriteDirect(long h, byte[] type, ByteBuffer data, int pos, int len,
+            byte[] metaBytes, int[] metaLens, long timestampNs);
+
+    private static native long nativeWriteBatch(long h, byte[] typeBytes, int[] typeLens, int[] typeIndex,
+            Object data, boolean direct, int pos, int[] lengths, long[] timestampsNs);
+
+    private static native void nativeFlush(long h);
+
+    private static native void nativeSync(long h);
+
+    private static native long nativeNextSeq(long h);
+
+    private static native long nativeDurableSeq(long h);
+
+    private static native void nativeRoll(long h);
+
+    private static native byte[] nativePollSealed(long h, long[] info);
+
+    private static native void nativeCloseFree(long h);
+
+    private static native void nativeFree(long h);
+}

@@ -1,0 +1,123 @@
+package io.libbinlog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BatchTest {
+    @TempDir
+    Path dir;
+
+    /** Record i: length i % 37, bytes (i + k) & 0xff. */
+    private static int len(int i) {
+        return i % 37;
+    }
+
+    private static byte at(int i, int k) {
+        return (byte) (i + k);
+    }
+
+    @Test
+    void writeBatchOf100kRecordsFromOneDirectBuffer() {
+        int n = 100_000;
+        int[] lengths = new int[n];
+        int total = 0;
+        for (int i = 0; i < n; i++) {
+            lengths[i] = len(i);
+            total += lengths[i];
+        }
+        ByteBuffer data = ByteBuffer.allocateDirect(total + 10);
+        data.position(10); // records start at the position
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < lengths[i]; k++) {
+                data.put(at(i, k));
+            }
+        }
+        data.flip().position(10);
+
+        Path file = dir.resolve("batch.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            w.write("before", new byte[] {1});
+            assertEquals(1, w.writeBatch("tick", data, lengths));
+            assertEquals(data.limit(), data.position(), "batch consumes the buffer");
+            assertEquals(n + 1, w.nextSeq());
+        }
+        try (Reader r = Reader.open(file)) {
+            assertEquals("before", r.next().type());
+            int[] i = {0};
+            long seen = r.visitAll(v -> {
+                assertEquals(i[0] + 1, v.seq());
+                assertEquals("tick", v.type());
+                ByteBuffer p = v.payload();
+                assertEquals(len(i[0]), p.remaining());
+                for (int k = 0; k < len(i[0]); k++) {
+                    assertEquals(at(i[0], k), p.get(k));
+                }
+                i[0]++;
+            });
+            assertEquals(n, seen);
+        }
+    }
+
+    @Test
+    void batchWithTypesPerRecordTimestampsAndHeapArray() {
+        Path file = dir.resolve("batch2.binlog");
+        String[] types = {"a", "b", "a", "ç", "b"};
+        int[] lengths = {1, 0, 2, 3, 1};
+        long[] ts = {10, 20, 30, 40, 50};
+        byte[] data = {9, 9, 1, 2, 3, 4, 5, 6, 7};
+        try (Writer w = Writer.openSegment(file)) {
+            assertEquals(0, w.writeBatch(types, data, 2, lengths, ts));
+            assertEquals(5, w.writeBatch("heap", new byte[] {1, 2, 3}, new int[] {1, 2}));
+            ByteBuffer heapBuf = ByteBuffer.wrap(new byte[] {7, 8});
+            assertEquals(7, w.writeBatch("hb", heapBuf, new int[] {1, 1}));
+            assertEquals(2, heapBuf.position());
+            assertEquals(9, w.writeBatch("none", ByteBuffer.allocateDirect(0), new int[0]));
+            assertEquals(9, w.nextSeq(), "an empty batch writes nothing");
+        }
+        try (Reader r = Reader.open(file)) {
+            int off = 2;
+            for (int i = 0; i < types.length; i++) {
+                Record rec = r.next();
+                assertEquals(types[i], rec.type());
+                assertEquals(ts[i], rec.timestampNs());
+                assertEquals(lengths[i], rec.payload().length);
+                for (int k = 0; k < lengths[i]; k++) {
+                    assertEquals(data[off + k], rec.payload()[k]);
+                }
+                off += lengths[i];
+            }
+            assertEquals(1, r.next().payload().length);
+            assertEquals(2, r.next().payload().length);
+            assertEquals(7, r.next().payload()[0]);
+            assertEquals(8, r.next().payload()[0]);
+            assertNull(r.next());
+        }
+    }
+
+    @Test
+    void badBatchesThrowAndWriteNothing() {
+        Path file = dir.resolve("bad.binlog");
+        try (Writer w = Writer.openSegment(file, Options.builder().maxRecordSize(1024).build())) {
+            ByteBuffer data = ByteBuffer.allocateDirect(10);
+            assertThrows(IllegalArgumentException.class, () -> w.writeBatch("t", data, new int[] {5, 6}));
+            assertThrows(IllegalArgumentException.class, () -> w.writeBatch("t", data, new int[] {-1}));
+            assertThrows(IllegalArgumentException.class,
+                    () -> w.writeBatch(new String[] {"a", "b"}, data, new int[] {1, 2, 3}, null));
+            assertThrows(IllegalArgumentException.class, () -> w.writeBatch("t", data, new int[] {1}, new long[2]));
+            assertEquals(0, data.position());
+            // one entry too large: the library refuses the whole batch
+            ByteBuffer big = ByteBuffer.allocateDirect(3000);
+            BinlogException e = assertThrows(BinlogException.class,
+                    () -> w.writeBatch("t", big, new int[] {10, 2000, 10}));
+            assertEquals(ErrorCode.RECORD_TOO_LARGE, e.code());
+            assertEquals(0, w.nextSeq());
+            assertEquals(0, big.position());
+        }
+    }
+}

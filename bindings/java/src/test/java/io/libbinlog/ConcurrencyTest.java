@@ -1,0 +1,291 @@
+package io.libbinlog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConcurrencyTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(120)
+    void eightThreadsWriteToOneWriter() throws Exception {
+        int threads = 8;
+        int perThread = 20_000;
+        Path file = dir.resolve("mt.binlog");
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        try (Writer w = Writer.openSegment(file, Options.builder().bufferSize(64 << 10).build())) {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Thread> ts = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                Thread th = new Thread(() -> {
+                    try {
+                        start.await();
+                        ByteBuffer direct = ByteBuffer.allocateDirect(8);
+                        for (int i = 0; i < perThread; i++) {
+                            // mix the three write paths
+                            switch (i % 3) {
+                                case 0:
+                                    w.write("t" + id, ByteBuffer.allocate(8).putInt(id).putInt(i).array());
+                                    break;
+                                case 1:
+                                    direct.clear();
+                                    direct.putInt(id).putInt(i).flip();
+                                    w.write("t" + id, direct);
+                                    break;
+                                default:
+                                    w.write("t" + id, ByteBuffer.allocate(8).putInt(id).putInt(i).array(),
+                                            Map.of("thread", Integer.toString(id)), Binlog.TIME_NOW);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        errors.add(e);
+                    }
+                });
+                th.start();
+                ts.add(th);
+            }
+            start.countDown();
+            for (Thread th : ts) {
+                th.join();
+            }
+        }
+        assertTrue(errors.isEmpty(), () -> "writer threads failed: " + errors);
+
+        int[] next = new int[threads];
+        long expectSeq = 0;
+        try (Reader r = Reader.open(file)) {
+            Record rec;
+            while ((rec = r.next()) != null) {
+                assertEquals(expectSeq++, rec.seq(), "gap-free sequence");
+                ByteBuffer p = ByteBuffer.wrap(rec.payload());
+                int id = p.getInt();
+                int i = p.getInt();
+                assertEquals("t" + id, rec.type());
+                assertEquals(next[id], i, "thread " + id + " in order");
+                next[id]++;
+            }
+        }
+        for (int t = 0; t < threads; t++) {
+            assertEquals(perThread, next[t], "every record of thread " + t + " once");
+        }
+    }
+
+    @Test
+    void closeIsIdempotentAndLaterCallsThrowClosed() {
+        Path file = dir.resolve("idem.binlog");
+        Writer w = Writer.openSegment(file);
+        w.write("a", new byte[] {1});
+        w.close();
+        w.close();
+        assertTrue(w.isClosed());
+        for (Runnable call : List.<Runnable>of(
+                () -> w.write("a", new byte[] {1}),
+                () -> w.write("a", ByteBuffer.allocateDirect(1)),
+                () -> w.writeBatch("a", ByteBuffer.allocateDirect(1), new int[] {1}),
+                w::flush, w::sync, w::nextSeq, w::durableSeq, w::roll, w::pollSealed)) {
+            BinlogException e = assertThrows(BinlogException.class, call::run);
+            assertEquals(ErrorCode.CLOSED, e.code());
+            assertEquals(14, e.rawCode());
+        }
+
+        Reader r = Reader.open(file);
+        r.close();
+        r.close();
+        assertEquals(ErrorCode.CLOSED, assertThrows(BinlogException.class, r::next).code());
+        assertEquals(ErrorCode.CLOSED, assertThrows(BinlogException.class, () -> r.seekSeq(0)).code());
+        assertEquals(ErrorCode.CLOSED, assertThrows(BinlogException.class, () -> r.nextWait(10)).code());
+    }
+
+    @Test
+    @Timeout(120)
+    void closeRacingWritesFromOtherThreads() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            Path file = dir.resolve("race" + round + ".binlog");
+            Writer w = Writer.openSegment(file);
+            int threads = 6;
+            AtomicLong written = new AtomicLong();
+            ConcurrentLinkedQueue<Throwable> unexpected = new ConcurrentLinkedQueue<>();
+            CountDownLatch running = new CountDownLatch(threads);
+            List<Thread> ts = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                Thread th = new Thread(() -> {
+                    ByteBuffer direct = ByteBuffer.allocateDirect(32);
+                    running.countDown();
+                    try {
+                        for (long i = 0; ; i++) {
+                            if (id % 3 == 0) {
+                                w.write("x", new byte[20_000]); // pinned array path
+                            } else if (id % 3 == 1) {
+                                direct.clear();
+                                w.write("x", direct);
+                            } else {
+                                direct.clear();
+                                w.writeBatch("x", direct, new int[] {16, 16});
+                                written.incrementAndGet();
+                            }
+                            written.incrementAndGet();
+                            if (i % 64 == 0) {
+                                w.flush();
+                            }
+                        }
+                    } catch (BinlogException e) {
+                        if (e.code() != ErrorCode.CLOSED) {
+                            unexpected.add(e);
+                        }
+                    } catch (Throwable e) {
+                        unexpected.add(e);
+                    }
+                });
+                th.start();
+                ts.add(th);
+            }
+            running.await();
+            Thread.sleep(5 + round);
+            Thread closer = new Thread(w::close);
+            closer.start();
+            w.close(); // two closers race each other too
+            closer.join();
+            for (Thread th : ts) {
+                th.join(30_000);
+                assertFalse(th.isAlive(), "writer thread stopped");
+            }
+            assertTrue(unexpected.isEmpty(), () -> "unexpected: " + unexpected);
+            assertEquals(ErrorCode.CLOSED,
+                    assertThrows(BinlogException.class, () -> w.write("x", new byte[1])).code());
+            long count = 0;
+            try (Reader r = Reader.open(file)) {
+                while (r.next() != null) {
+                    count++;
+                }
+                assertEquals(Tail.Kind.SEALED, r.tail().kind());
+            }
+            assertEquals(written.get(), count, "every acknowledged write is in the sealed file");
+        }
+    }
+
+    /** Opens a writer and drops it without closing: only the Cleaner can release its lock. */
+    private static void leakWriter(Path file) {
+        Writer w = Writer.openSegment(file);
+        w.write("leaked", new byte[] {1, 2, 3});
+    }
+
+    @Test
+    @Timeout(120)
+    void cleanerFreesAnUnreachableWriter() throws Exception {
+        Path file = dir.resolve("leak.binlog");
+        leakWriter(file);
+        BinlogException locked = assertThrows(BinlogException.class, () -> Writer.openSegment(file));
+        assertEquals(ErrorCode.LOCKED, locked.code());
+
+        Writer second = null;
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        int attempts = 0;
+        while (second == null) {
+            System.gc();
+            Thread.sleep(50);
+            attempts++;
+            try {
+                second = Writer.openSegment(file);
+            } catch (BinlogException e) {
+                assertEquals(ErrorCode.LOCKED, e.code());
+                if (System.nanoTime() > deadline) {
+                    fail("the Cleaner never released the leaked writer's lock after " + attempts + " GCs");
+                }
+            }
+        }
+        try (Writer w = second) {
+            assertEquals(1, w.write("after", new byte[0]), "the leaked record was flushed and sealed by the Cleaner");
+        }
+        try (Reader r = Reader.open(file)) {
+            assertEquals("leaked", r.next().type());
+            assertEquals("after", r.next().type());
+            assertNull(r.next());
+        }
+    }
+
+    private static void leakReader(Path file) {
+        Reader r = Reader.open(file);
+        r.next();
+    }
+
+    @Test
+    void cleanerFreesAnUnreachableReader() throws Exception {
+        Path file = dir.resolve("leakr.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            w.write("a", new byte[] {1});
+        }
+        for (int i = 0; i < 1000; i++) {
+            leakReader(file); // each maps the file; without the Cleaner these would pile up
+        }
+        System.gc();
+        Thread.sleep(100);
+        try (Reader r = Reader.open(file)) {
+            assertEquals("a", r.next().type());
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void closeFromAnotherThreadEndsANextWaitPromptly() throws Exception {
+        Path file = dir.resolve("wait.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            w.write("a", new byte[] {1});
+            w.flush();
+            Reader r = Reader.open(file);
+            r.next();
+            ConcurrentLinkedQueue<Throwable> outcome = new ConcurrentLinkedQueue<>();
+            Thread waiter = new Thread(() -> {
+                try {
+                    r.nextWait(20_000);
+                    outcome.add(new AssertionError("nextWait returned"));
+                } catch (Throwable e) {
+                    outcome.add(e);
+                }
+            });
+            waiter.start();
+            Thread.sleep(200);
+            long t0 = System.nanoTime();
+            r.close();
+            waiter.join(5_000);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertFalse(waiter.isAlive());
+            assertTrue(ms < 2_000, "close took " + ms + " ms");
+            Throwable e = outcome.poll();
+            assertTrue(e instanceof BinlogException && ((BinlogException) e).code() == ErrorCode.CLOSED,
+                    "waiter saw " + e);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void interruptEndsANextWait() throws Exception {
+        Path file = dir.resolve("intr.binlog");
+        try (Writer w = Writer.openSegment(file); Reader r = Reader.open(file)) {
+            w.flush();
+            Thread.currentThread().interrupt();
+            long t0 = System.nanoTime();
+            assertNull(r.nextWait(10_000));
+            assertTrue(Thread.interrupted(), "interrupt status kept");
+            assertTrue((System.nanoTime() - t0) / 1_000_000 < 2_000);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package io.libbinlog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+class ErrorsTest {
+    @TempDir
+    Path dir;
+
+    private static BinlogException expect(ErrorCode code, Executable call) {
+        BinlogException e = assertThrows(BinlogException.class, call);
+        assertEquals(code, e.code(), e::getMessage);
+        assertEquals(code.value(), e.rawCode());
+        assertNotNull(e.getMessage());
+        return e;
+    }
+
+    @Test
+    void notFound() {
+        Path missing = dir.resolve("no-such.binlog");
+        BinlogException e = expect(ErrorCode.NOT_FOUND, () -> Reader.open(missing));
+        assertTrue(e.nativeMessage().contains("no-such.binlog"), "message names the file: " + e.getMessage());
+        assertTrue(e.getMessage().startsWith("NOT_FOUND (4)"), e.getMessage());
+        expect(ErrorCode.NOT_FOUND, () -> Writer.openSegment(dir.resolve("no/such/dir/x.binlog")));
+    }
+
+    @Test
+    void notABinlog() throws IOException {
+        Path junk = dir.resolve("junk.binlog");
+        Files.write(junk, "this is not a binlog segment, just some text that is long enough\n".repeat(10)
+                .getBytes(StandardCharsets.UTF_8));
+        expect(ErrorCode.NOT_A_BINLOG, () -> Reader.open(junk));
+        expect(ErrorCode.NOT_A_BINLOG, () -> Writer.openSegment(junk));
+    }
+
+    @Test
+    void locked() {
+        Path file = dir.resolve("locked.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            BinlogException e = expect(ErrorCode.LOCKED, () -> Writer.openSegment(file));
+            assertFalse(e.nativeMessage().isEmpty());
+            w.write("still", new byte[] {1}); // the first writer is unaffected
+        }
+        try (Writer again = Writer.openSegment(file)) {
+            assertEquals(1, again.nextSeq());
+        }
+        try (Writer log = Writer.openLog(dir.resolve("logs"), "app")) {
+            expect(ErrorCode.LOCKED, () -> Writer.openLog(dir.resolve("logs"), "app"));
+            log.write("x", new byte[0]);
+        }
+    }
+
+    @Test
+    void recordTooLarge() {
+        Path file = dir.resolve("big.binlog");
+        try (Writer w = Writer.openSegment(file, Options.builder().maxRecordSize(1024).build())) {
+            expect(ErrorCode.RECORD_TOO_LARGE, () -> w.write("t", new byte[2000]));
+            expect(ErrorCode.RECORD_TOO_LARGE,
+                    () -> w.write("t", java.nio.ByteBuffer.allocateDirect(2000)));
+            assertEquals(0, w.write("t", new byte[100]), "the writer goes on after a refused record");
+        }
+    }
+
+    @Test
+    void invalidArgumentForBadOptions() {
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().maxRecordSize(10).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().maxSegmentBytes(100).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().durability(Durability.EVERY_N, 0).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().sparseInterval(0).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().retention(0, 0, 0).maxSegmentRecords(0)
+                .durability(Durability.INTERVAL_MS, 0).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().bufferSize(-1));
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().logName("x".repeat(70_000)).build());
+        // log names become file names
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Writer.openLog(dir, "../escape"));
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Writer.openLog(dir, "nul\0name"));
+        // log-only calls on a segment writer
+        try (Writer w = Writer.openSegment(dir.resolve("seg.binlog"))) {
+            expect(ErrorCode.INVALID_ARGUMENT, w::roll);
+            expect(ErrorCode.INVALID_ARGUMENT, w::pollSealed);
+        }
+        Options ok = Options.builder().maxRecordSize(64).bufferSize(0).durability(Durability.EVERY_RECORD)
+                .period(Period.DAY).retention(3, 0, 0).build();
+        assertNotNull(ok.toString());
+    }
+
+    @Test
+    void invalidUtf8IsImpossibleFromJavaButTypesRoundTripUnpaired() {
+        // Java strings are always encodable: an unpaired surrogate becomes '?'
+        Path file = dir.resolve("utf.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            w.write("bad\uD800", new byte[0]);
+        }
+        try (Reader r = Reader.open(file)) {
+            assertEquals("bad?", r.next().type());
+        }
+    }
+
+    /** Every BINLOG_ERR_* of include/binlog.h has an ErrorCode with the same number, and back. */
+    @Test
+    void errorCodesMirrorTheHeader() throws IOException {
+        String header = System.getProperty("binlog.header");
+        assertNotNull(header, "surefire passes -Dbinlog.header");
+        Matcher m = Pattern.compile("BINLOG_ERR_([A-Z0-9_]+) = (\\d+)")
+                .matcher(Files.readString(Path.of(header)));
+        Map<String, Integer> fromHeader = new HashMap<>();
+        while (m.find()) {
+            fromHeader.put(m.group(1), Integer.parseInt(m.group(2)));
+        }
+        assertTrue(fromHeader.size() >= 19, "parsed " + fromHeader);
+        for (Map.Entry<String, Integer> e : fromHeader.entrySet()) {
+            ErrorCode c = ErrorCode.valueOf(e.getKey());
+            assertEquals(e.getValue().intValue(), c.value(), e.getKey());
+            assertEquals(c, ErrorCode.of(e.getValue()));
+        }
+        for (ErrorCode c : ErrorCode.values()) {
+            if (c != ErrorCode.UNKNOWN) {
+                assertTrue(fromHeader.containsKey(c.name()), c + " is in the header");
+            }
+        }
+        assertEquals(ErrorCode.UNKNOWN, ErrorCode.of(999));
+        assertEquals(ErrorCode.UNKNOWN, new BinlogException(999, "future").code());
+    }
+}

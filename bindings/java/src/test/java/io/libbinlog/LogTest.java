@@ -1,0 +1,151 @@
+package io.libbinlog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+class LogTest {
+    @TempDir
+    Path dir;
+
+    private static List<Path> segments(Path dir, String name) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(name + "-")
+                    && p.getFileName().toString().endsWith(".binlog")).sorted().collect(Collectors.toList());
+        }
+    }
+
+    @Test
+    void rollingLogWithManyRollsByRecordCount() throws IOException {
+        int perSegment = 100;
+        int records = 5_000;
+        List<SegmentInfo> sealed = new ArrayList<>();
+        Options opts = Options.builder().maxSegmentRecords(perSegment).build();
+        try (Writer w = Writer.openLog(dir, "orders", opts)) {
+            for (int i = 0; i < records; i++) {
+                assertEquals(i, w.write("o", ByteBuffer.allocate(4).putInt(i).array()));
+                SegmentInfo s;
+                while ((s = w.pollSealed()) != null) {
+                    sealed.add(s);
+                }
+            }
+            SegmentInfo s;
+            while ((s = w.pollSealed()) != null) {
+                sealed.add(s);
+            }
+            assertTrue(sealed.size() >= records / perSegment - 1, "sealed " + sealed.size());
+        }
+        List<Path> files = segments(dir, "orders");
+        assertEquals(records / perSegment, files.size(), files.toString());
+        for (int i = 0; i < sealed.size(); i++) {
+            SegmentInfo s = sealed.get(i);
+            assertEquals(SegmentInfo.Event.SEALED, s.event());
+            assertEquals((long) i * perSegment, s.firstSeq(), s.toString());
+            assertEquals(perSegment, s.recordCount());
+            assertTrue(s.bytes() > 0);
+            assertTrue(Files.exists(s.path()), s.path().toString());
+            assertEquals(files.get(i).toAbsolutePath(), s.path().toAbsolutePath());
+        }
+        for (int i = 1; i < sealed.size(); i++) {
+            assertTrue(sealed.get(i).segmentNo() > sealed.get(i - 1).segmentNo());
+        }
+
+        try (Reader r = Reader.openLog(dir, "orders")) {
+            for (int i = 0; i < records; i++) {
+                Record rec = r.next();
+                assertNotNull(rec, "record " + i);
+                assertEquals(i, rec.seq());
+                assertEquals(i, ByteBuffer.wrap(rec.payload()).getInt());
+            }
+            assertNull(r.next());
+            assertEquals(0, r.gapCount());
+        }
+        try (Reader r = Reader.openGlob(dir, "orders-*.binlog")) {
+            long n = r.visitAll(v -> { });
+            assertEquals(records, n);
+        }
+    }
+
+    @Test
+    void explicitRollAndRetention() throws IOException {
+        Options opts = Options.builder().retention(2, 0, 0).build();
+        try (Writer w = Writer.openLog(dir, "kept", opts)) {
+            for (int i = 0; i < 6; i++) {
+                w.write("r", new byte[] {(byte) i});
+                w.roll();
+            }
+            int polled = 0;
+            while (w.pollSealed() != null) {
+                polled++;
+            }
+            assertEquals(6, polled);
+        }
+        List<Path> files = segments(dir, "kept");
+        assertTrue(files.size() <= 3, "retention keeps 2 sealed (+ the last): " + files);
+        try (Reader r = Reader.openLog(dir, "kept")) {
+            Record first = r.next();
+            assertNotNull(first);
+            assertTrue(first.seq() >= 4, "older segments were removed: first seq " + first.seq());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void nextWaitFollowsAWriterThreadAcrossRollsAndTimesOutWhenIdle() throws Exception {
+        int records = 2_000;
+        Options opts = Options.builder().maxSegmentRecords(50).bufferSize(0).build();
+        Writer w = Writer.openLog(dir, "live", opts);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread producer = new Thread(() -> {
+            try {
+                for (int i = 0; i < records; i++) {
+                    w.write(i % 2 == 0 ? "even" : "odd", ByteBuffer.allocate(4).putInt(i).array());
+                    if (i % 100 == 0) {
+                        Thread.sleep(2);
+                    }
+                }
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        });
+        try (Reader r = Reader.openLog(dir, "live")) {
+            producer.start();
+            for (int i = 0; i < records; i++) {
+                Record rec = r.nextWait(10_000);
+                assertNotNull(rec, "record " + i + " within the timeout");
+                assertEquals(i, rec.seq());
+                assertEquals(i, ByteBuffer.wrap(rec.payload()).getInt());
+            }
+            producer.join();
+            assertNull(failed.get());
+            long t0 = System.nanoTime();
+            assertNull(r.nextWait(300), "idle: times out");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 250 && ms < 5_000, "waited " + ms + " ms");
+            assertNull(r.nextWait(0));
+
+            w.write("late", new byte[] {42});
+            Record late = r.nextWait(10_000);
+            assertEquals("late", late.type());
+            assertEquals(records, late.seq());
+            assertEquals(0, r.gapCount());
+        } finally {
+            w.close();
+        }
+        assertTrue(segments(dir, "live").size() >= records / 50);
+    }
+}

@@ -1,0 +1,135 @@
+package io.libbinlog;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RoundTripTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void versionAndFormatAreReported() {
+        assertTrue(Binlog.version().matches("\\d+\\.\\d+\\.\\d+.*"), Binlog.version());
+        assertEquals(1, Binlog.formatMajor());
+    }
+
+    @Test
+    void roundTripWithMetadataTimestampsAndEmptyPayloads() {
+        Path file = dir.resolve("rt.binlog");
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("user", "alice");
+        meta.put("ünïcode-ключ", "値 ✓ 𝄞");
+        meta.put("empty", "");
+        long before = System.currentTimeMillis() * 1_000_000L;
+
+        Options opts = Options.builder().logName("orders").contentType("application/json")
+                .param("region", "eu").firstSeq(1000).build();
+        try (Writer w = Writer.openSegment(file, opts)) {
+            assertEquals(1000, w.nextSeq());
+            assertEquals(1000, w.write("order", "{\"id\":1}".getBytes(UTF_8)));
+            assertEquals(1001, w.write("order", new byte[0]));
+            assertEquals(1002, w.write("fill", "x".getBytes(UTF_8), meta, 123_456_789L));
+            assertEquals(1003, w.write("fill", new byte[0], meta, -5L)); // before the epoch
+            assertEquals(1004, w.write("тип-𝄞", new byte[] {0, 1, 2, (byte) 255}, Map.of(), Binlog.TIME_NOW));
+            byte[] mid = "..middle..".getBytes(UTF_8);
+            assertEquals(1005, w.write("slice", mid, 2, 6));
+            w.flush();
+            w.sync();
+            assertEquals(1006, w.nextSeq());
+            assertEquals(1006, w.durableSeq());
+        }
+
+        List<Record> got = new ArrayList<>();
+        try (Reader r = Reader.open(file)) {
+            Record rec;
+            while ((rec = r.next()) != null) {
+                got.add(rec);
+            }
+            assertNull(r.next(), "END stays END");
+            assertEquals(Tail.Kind.SEALED, r.tail().kind());
+            assertEquals(0, r.gapCount());
+        }
+        assertEquals(6, got.size());
+        for (int i = 0; i < got.size(); i++) {
+            assertEquals(1000 + i, got.get(i).seq());
+        }
+        assertEquals("order", got.get(0).type());
+        assertArrayEquals("{\"id\":1}".getBytes(UTF_8), got.get(0).payload());
+        assertTrue(got.get(0).timestampNs() >= before, "clock timestamp");
+        assertTrue(got.get(0).metadata().isEmpty());
+        assertEquals(0, got.get(1).payload().length);
+
+        assertEquals("fill", got.get(2).type());
+        assertEquals(123_456_789L, got.get(2).timestampNs());
+        assertEquals(meta, got.get(2).metadata());
+        assertEquals(new ArrayList<>(meta.keySet()), new ArrayList<>(got.get(2).metadata().keySet()), "order kept");
+        assertEquals(-5L, got.get(3).timestampNs());
+        assertEquals(0, got.get(3).payload().length);
+        assertEquals(meta, got.get(3).metadata());
+
+        assertEquals("тип-𝄞", got.get(4).type());
+        assertArrayEquals(new byte[] {0, 1, 2, (byte) 255}, got.get(4).payload());
+        assertEquals("slice", got.get(5).type());
+        assertArrayEquals("middle".getBytes(UTF_8), got.get(5).payload());
+        assertTrue(got.get(5).offset() > got.get(0).offset());
+        assertThrows(UnsupportedOperationException.class, () -> got.get(2).metadata().put("a", "b"));
+    }
+
+    @Test
+    void reopeningAppendsAndContinuesSequence() {
+        Path file = dir.resolve("append.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            w.write("a", new byte[] {1});
+            w.write("a", new byte[] {2});
+        }
+        try (Writer w = Writer.openSegment(file)) {
+            assertEquals(2, w.write("b", new byte[] {3}));
+        }
+        try (Reader r = Reader.open(file)) {
+            assertEquals(List.of("a", "a", "b"), types(r));
+        }
+    }
+
+    @Test
+    void readerSeesFlushedRecordsOfAnOpenWriter() {
+        Path file = dir.resolve("live.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            w.write("t", new byte[] {1});
+            w.flush();
+            try (Reader r = Reader.open(file)) {
+                Record first = r.next();
+                assertNotNull(first);
+                assertNull(r.next());
+                w.write("t", new byte[] {2});
+                w.flush();
+                Record second = r.nextWait(5000);
+                assertNotNull(second);
+                assertEquals(1, second.seq());
+                assertNull(r.next());
+                assertEquals(Tail.Kind.UNSEALED, r.tail().kind());
+            }
+        }
+    }
+
+    static List<String> types(Reader r) {
+        List<String> out = new ArrayList<>();
+        Record rec;
+        while ((rec = r.next()) != null) {
+            out.add(rec.type());
+        }
+        return out;
+    }
+}

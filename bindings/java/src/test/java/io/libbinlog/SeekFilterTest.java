@@ -1,0 +1,100 @@
+package io.libbinlog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SeekFilterTest {
+    @TempDir
+    Path dir;
+
+    private static final String[] TYPES = {"a", "b", "c"};
+    private static final int N = 3_000;
+
+    private static void fill(Writer w) {
+        for (int i = 0; i < N; i++) {
+            w.write(TYPES[i % 3], new byte[64], null, 1_000L * i);
+        }
+    }
+
+    @Test
+    void seekSeqSeekTimeAndFilterTypesOnASealedSegment() {
+        Path file = dir.resolve("sealed.binlog");
+        try (Writer w = Writer.openSegment(file, Options.builder().sparseInterval(1024).build())) {
+            fill(w);
+        }
+        try (Reader r = Reader.open(file)) {
+            check(r);
+        }
+    }
+
+    @Test
+    void seekSeqSeekTimeAndFilterTypesOnAnUnsealedSegment() {
+        Path file = dir.resolve("open.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            fill(w);
+            w.flush();
+            try (Reader r = Reader.open(file)) {
+                check(r);
+            }
+        }
+    }
+
+    @Test
+    void seekAndFilterOnALog() {
+        try (Writer w = Writer.openLog(dir, "sf", Options.builder().maxSegmentRecords(400).build())) {
+            fill(w);
+        }
+        try (Reader r = Reader.openLog(dir, "sf")) {
+            check(r);
+        }
+    }
+
+    private void check(Reader r) {
+        r.seekSeq(1234);
+        assertEquals(1234, r.next().seq());
+        r.seekSeq(0);
+        assertEquals(0, r.next().seq());
+        r.seekSeq(N + 10);
+        assertNull(r.next());
+
+        r.seekTime(1_000L * 2500 + 1);
+        Record t = r.next();
+        assertEquals(2501, t.seq());
+        assertEquals(1_000L * 2501, t.timestampNs());
+        r.seekTime(0);
+        assertEquals(0, r.next().seq());
+
+        r.seekSeq(0);
+        r.filterTypes("b");
+        int count = 0;
+        Record rec;
+        long last = -1;
+        while ((rec = r.next()) != null) {
+            assertEquals("b", rec.type());
+            assertEquals(1, rec.seq() % 3);
+            assertEquals(true, rec.seq() > last);
+            last = rec.seq();
+            count++;
+        }
+        assertEquals(N / 3, count);
+
+        // two types; seeking keeps the filter: seq 100 is "b", so the next match is 101 ("c")
+        r.filterTypes(List.of("c", "a"));
+        r.seekSeq(100);
+        assertEquals(101, r.next().seq());
+        assertEquals(102, r.next().seq());
+        assertEquals(104, r.next().seq());
+
+        // no types: every record again
+        r.filterTypes();
+        r.seekSeq(100);
+        assertEquals(100, r.next().seq());
+        assertEquals(101, r.next().seq());
+    }
+}
