@@ -20,7 +20,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib header check-header demo test test-rust test-c examples bench install clean tools
+.PHONY: all lib cli header check-header demo test test-rust test-c examples bench install clean tools
 
 all: lib header examples
 
@@ -35,6 +35,10 @@ tools: $(CBINDGEN)
 # --- library and header ----------------------------------------------------
 lib:
 	$(CARGO) build --release --lib
+
+# The `binlog` command-line tool (docs/CLI.md): target/release/binlog.
+cli:
+	$(CARGO) build --release --bin binlog
 
 header: $(CBINDGEN)
 	$(CBINDGEN) --quiet --config cbindgen.toml --output include/binlog.h .
@@ -93,10 +97,11 @@ $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -o $@ $< $(LDLIBS)
 
 # --- install ---------------------------------------------------------------
-install: lib
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+install: lib cli
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbinlog.so
 	install -m 0644 include/binlog.h $(DESTDIR)$(PREFIX)/include/binlog.h
+	install -m 0755 $(LIBDIR)/binlog $(DESTDIR)$(PREFIX)/bin/binlog
 
 clean:
 	$(CARGO) clean

@@ -1,0 +1,134 @@
+//! Errors of the tool and the exit status each one maps to (see docs/CLI.md):
+//! 0 success, 1 the log is damaged, 2 a usage or I/O error. A closed output
+//! pipe (`binlog cat big | head`) is not an error: the tool stops quietly
+//! with status 0.
+
+use std::fmt;
+use std::io;
+use std::process::ExitCode;
+
+/// Exit status: the command worked and found nothing wrong.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: damage was found (or a repair was refused / left damage).
+pub const EXIT_DAMAGED: u8 = 1;
+/// Exit status: bad arguments, or a file could not be read or written.
+pub const EXIT_ERROR: u8 = 2;
+
+/// How a command ended when it did not fail outright.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Clean,
+    Damaged,
+}
+
+impl Outcome {
+    pub fn code(self) -> ExitCode {
+        ExitCode::from(match self {
+            Outcome::Clean => EXIT_OK,
+            Outcome::Damaged => EXIT_DAMAGED,
+        })
+    }
+
+    pub fn damaged_if(cond: bool) -> Outcome {
+        if cond {
+            Outcome::Damaged
+        } else {
+            Outcome::Clean
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments or input the tool cannot use (exit 2).
+    Usage(String),
+    /// A file could not be read or written (exit 2).
+    Io(String),
+    /// The log is damaged where the command had to read it (exit 1).
+    Damaged(String),
+    /// Standard output was closed by its reader (exit 0, nothing printed).
+    BrokenPipe,
+}
+
+pub type CliResult<T> = Result<T, CliError>;
+
+impl CliError {
+    pub fn usage(msg: impl Into<String>) -> CliError {
+        CliError::Usage(msg.into())
+    }
+
+    pub fn io(msg: impl Into<String>) -> CliError {
+        CliError::Io(msg.into())
+    }
+
+    /// An I/O error about `what` (a file name and an action).
+    pub fn io_on(what: impl fmt::Display, err: io::Error) -> CliError {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            return CliError::BrokenPipe;
+        }
+        CliError::Io(format!("{what}: {err}"))
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Io(_) => EXIT_ERROR,
+            CliError::Damaged(_) => EXIT_DAMAGED,
+            CliError::BrokenPipe => EXIT_OK,
+        }
+    }
+
+    /// Prints the error (if it is one) and returns the exit status.
+    pub fn report(&self) -> ExitCode {
+        match self {
+            CliError::BrokenPipe => {}
+            CliError::Usage(m) => eprintln!("binlog: error: {m}"),
+            CliError::Io(m) => eprintln!("binlog: error: {m}"),
+            CliError::Damaged(m) => eprintln!("binlog: damaged: {m}"),
+        }
+        ExitCode::from(self.exit_code())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(m) | CliError::Io(m) | CliError::Damaged(m) => f.write_str(m),
+            CliError::BrokenPipe => f.write_str("output closed"),
+        }
+    }
+}
+
+/// Writing to standard output: a closed pipe ends the command quietly.
+impl From<io::Error> for CliError {
+    fn from(err: io::Error) -> CliError {
+        CliError::io_on("write output", err)
+    }
+}
+
+/// Library errors already name the file and offset.
+impl From<binlog::Error> for CliError {
+    fn from(err: binlog::Error) -> CliError {
+        use binlog::ErrorKind as K;
+        let msg = err.message().to_string();
+        match err.kind() {
+            K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal => CliError::Damaged(msg),
+            K::InvalidArgument | K::InvalidUtf8 | K::RecordTooLarge | K::NullPointer => {
+                CliError::Usage(msg)
+            }
+            K::NotABinlog => CliError::Usage(msg),
+            K::UnsupportedVersion => CliError::Usage(msg),
+            K::Locked => CliError::Io(format!("{msg} (in use by a writer)")),
+            _ => CliError::Io(msg),
+        }
+    }
+}
+
+/// True for library errors that mean the data is damaged (rather than that
+/// the file could not be read at all).
+pub fn is_damage(err: &binlog::Error) -> bool {
+    use binlog::ErrorKind as K;
+    matches!(
+        err.kind(),
+        K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal
+    )
+}

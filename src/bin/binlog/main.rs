@@ -1,0 +1,106 @@
+//! `binlog`: the command-line tool for people who operate libbinlog logs.
+//! It reads a segment file, a list of them, or a log directory. One file
+//! per command; see docs/CLI.md for the manual.
+
+mod cat;
+mod dump;
+mod encoding;
+mod error;
+mod info;
+mod lock;
+mod output;
+mod paths;
+mod progress;
+mod repair;
+mod select;
+mod stats;
+mod tail;
+mod time;
+mod verify;
+mod walk;
+mod write;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+PATH is a segment file, several of them (read in the order given), or a log
+directory (every log in it, or the one named with --log).
+
+Exit status:
+  0  success; for verify, nothing is wrong
+  1  the log is damaged (verify found damage, repair left or refused some,
+     or another command could not read past damage)
+  2  usage error, or a file could not be read or written
+
+Examples:
+  binlog info /var/log/orders
+  binlog cat /var/log/orders --type trade --since 10m
+  binlog tail -f /var/log/orders
+  binlog verify /var/log/orders && echo clean
+  binlog repair --dry-run /var/log/orders
+
+Run `binlog help COMMAND` for a command's options and examples.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "binlog",
+    version,
+    about = "Inspect, follow, check and repair libbinlog logs",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+struct Cli {
+    /// Never draw a progress bar (it is drawn only when standard error is a
+    /// terminal anyway).
+    #[arg(long, global = true)]
+    no_progress: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Header, state, record counts per type, sequence and time ranges and
+    /// sizes of each segment, and in total.
+    Info(info::InfoArgs),
+    /// Print records in order, filtered by type, sequence number or time.
+    Cat(cat::CatArgs),
+    /// Print the last records; with -f, follow a live log across rolls.
+    Tail(tail::TailArgs),
+    /// Check every CRC, seal and sequence number; report what is wrong and where.
+    Verify(verify::VerifyArgs),
+    /// Back up, then cut torn tails and rewrite missing or broken seals.
+    Repair(repair::RepairArgs),
+    /// Show the raw framing of each record, for debugging the format.
+    Dump(dump::DumpArgs),
+    /// Append one record per line of standard input (or per JSON object).
+    Write(write::WriteArgs),
+    /// Records and bytes per type and per minute, hour or day.
+    Stats(stats::StatsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap prints help/version (exit 0) and usage errors (exit 2).
+        Err(e) => e.exit(),
+    };
+    if cli.no_progress {
+        progress::disable();
+    }
+    let result = match &cli.command {
+        Command::Info(a) => info::run(a),
+        Command::Cat(a) => cat::run(a),
+        Command::Tail(a) => tail::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Repair(a) => repair::run(a),
+        Command::Dump(a) => dump::run(a),
+        Command::Write(a) => write::run(a),
+        Command::Stats(a) => stats::run(a),
+    };
+    match result {
+        Ok(outcome) => outcome.code(),
+        Err(e) => e.report(),
+    }
+}

@@ -1,0 +1,166 @@
+//! Printing records: one readable line, or one JSON object per line, per
+//! record. Output goes through a buffer; a closed pipe surfaces as
+//! `BrokenPipe` and ends the command quietly (see error.rs).
+
+use crate::encoding;
+use crate::time;
+use binlog::Record;
+use std::io::{self, BufWriter, Write};
+
+/// How payload bytes are shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PayloadMode {
+    /// Text when the payload is valid UTF-8 (control characters escaped),
+    /// else hex (prefixed `hex:` in lines; `"encoding":"hex"` in JSON).
+    #[default]
+    Auto,
+    /// Text, with invalid UTF-8 replaced by U+FFFD.
+    Text,
+    /// Hex, two lowercase digits a byte.
+    Hex,
+    /// Base64, standard alphabet, padded.
+    Base64,
+    /// The payload bytes alone, exactly as stored, each followed by a
+    /// newline (not with --json).
+    Raw,
+}
+
+/// Standard output, buffered.
+pub fn stdout() -> BufWriter<io::Stdout> {
+    BufWriter::with_capacity(1 << 16, io::stdout())
+}
+
+pub struct RecordPrinter {
+    json: bool,
+    payload: PayloadMode,
+    line: Vec<u8>,
+    text: String,
+}
+
+impl RecordPrinter {
+    pub fn new(json: bool, payload: PayloadMode) -> RecordPrinter {
+        RecordPrinter {
+            json,
+            payload,
+            line: Vec::with_capacity(256),
+            text: String::with_capacity(32),
+        }
+    }
+
+    pub fn print(&mut self, out: &mut impl Write, r: &Record<'_>) -> io::Result<()> {
+        self.line.clear();
+        if self.json {
+            self.json_line(r);
+        } else {
+            self.text_line(r);
+        }
+        self.line.push(b'\n');
+        out.write_all(&self.line)
+    }
+
+    fn text_line(&mut self, r: &Record<'_>) {
+        let l = &mut self.line;
+        if self.payload == PayloadMode::Raw {
+            l.extend_from_slice(r.payload);
+            return;
+        }
+        self.text.clear();
+        time::push_rfc3339(&mut self.text, r.timestamp_ns);
+        let _ = write!(l, "{} {} ", r.seq, self.text);
+        encoding::push_escaped(l, r.type_name);
+        if r.meta_count() > 0 {
+            l.extend_from_slice(b" {");
+            for (i, (k, v)) in r.metadata().enumerate() {
+                if i > 0 {
+                    l.push(b',');
+                }
+                encoding::push_escaped(l, k);
+                l.push(b'=');
+                encoding::push_escaped(l, v);
+            }
+            l.push(b'}');
+        }
+        l.push(b' ');
+        match self.payload {
+            PayloadMode::Auto => match std::str::from_utf8(r.payload) {
+                Ok(s) => encoding::push_escaped(l, s),
+                Err(_) => {
+                    l.extend_from_slice(b"hex:");
+                    encoding::push_hex(l, r.payload);
+                }
+            },
+            PayloadMode::Text => encoding::push_escaped(l, &String::from_utf8_lossy(r.payload)),
+            PayloadMode::Hex => encoding::push_hex(l, r.payload),
+            PayloadMode::Base64 => encoding::push_base64(l, r.payload),
+            PayloadMode::Raw => unreachable!("handled above"),
+        }
+    }
+
+    fn json_line(&mut self, r: &Record<'_>) {
+        self.text.clear();
+        time::push_rfc3339(&mut self.text, r.timestamp_ns);
+        let l = &mut self.line;
+        let _ = write!(
+            l,
+            "{{\"seq\":{},\"time\":\"{}\",\"ts_ns\":{},\"type\":",
+            r.seq, self.text, r.timestamp_ns
+        );
+        json_str(l, r.type_name);
+        l.extend_from_slice(b",\"meta\":{");
+        for (i, (k, v)) in r.metadata().enumerate() {
+            if i > 0 {
+                l.push(b',');
+            }
+            json_str(l, k);
+            l.push(b':');
+            json_str(l, v);
+        }
+        l.extend_from_slice(b"},\"payload\":");
+        let enc = match self.payload {
+            PayloadMode::Auto => match std::str::from_utf8(r.payload) {
+                Ok(s) => {
+                    json_str(l, s);
+                    "utf8"
+                }
+                Err(_) => {
+                    quoted(l, |l| encoding::push_hex(l, r.payload));
+                    "hex"
+                }
+            },
+            PayloadMode::Text => {
+                let s = String::from_utf8_lossy(r.payload);
+                json_str(l, &s);
+                if matches!(s, std::borrow::Cow::Borrowed(_)) {
+                    "utf8"
+                } else {
+                    "utf8-lossy"
+                }
+            }
+            PayloadMode::Hex => {
+                quoted(l, |l| encoding::push_hex(l, r.payload));
+                "hex"
+            }
+            PayloadMode::Base64 | PayloadMode::Raw => {
+                quoted(l, |l| encoding::push_base64(l, r.payload));
+                "base64"
+            }
+        };
+        let _ = write!(l, ",\"encoding\":\"{enc}\",\"size\":{}}}", r.payload.len());
+    }
+}
+
+fn quoted(l: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
+    l.push(b'"');
+    f(l);
+    l.push(b'"');
+}
+
+/// Appends `s` as a JSON string.
+pub fn json_str(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
+}
+
+/// Bytes for people: `1.5 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    indicatif::BinaryBytes(n).to_string()
+}

@@ -1,0 +1,165 @@
+//! What a PATH argument names: a segment file, several of them (read in the
+//! order given), or a log directory (each log in it, by name, in segment
+//! order; other `*.binlog` files in it are standalone segments).
+
+use crate::error::{CliError, CliResult};
+use binlog::log::naming;
+use std::path::{Path, PathBuf};
+
+/// A set of segments read as one stream.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// What to call it in reports: the log's name and directory, or "files".
+    pub label: String,
+    pub files: Vec<PathBuf>,
+    /// Set when the source is a rolling log found in a directory.
+    pub log: Option<LogId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogId {
+    pub dir: PathBuf,
+    pub name: String,
+}
+
+/// Resolves the PATH arguments. Files given on the command line form one
+/// source, in the order given; every directory contributes its logs (only
+/// log `only` when set) and, without `only`, its standalone segments.
+pub fn resolve(paths: &[PathBuf], only: Option<&str>) -> CliResult<Vec<Source>> {
+    let mut sources = Vec::new();
+    let mut files = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| CliError::io_on(p.display(), e))?;
+        if meta.is_dir() {
+            let found = scan_dir(p, only)?;
+            if found.is_empty() {
+                return Err(CliError::usage(match only {
+                    Some(n) => format!("{}: no segments of log {n:?} here", p.display()),
+                    None => format!("{}: no log segments (*.binlog) here", p.display()),
+                }));
+            }
+            sources.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if !files.is_empty() {
+        let label = if files.len() == 1 {
+            files[0].display().to_string()
+        } else {
+            format!("{} files", files.len())
+        };
+        sources.insert(
+            0,
+            Source {
+                label,
+                files,
+                log: None,
+            },
+        );
+    }
+    Ok(sources)
+}
+
+/// Every segment of every source, in order.
+pub fn all_files(sources: &[Source]) -> Vec<PathBuf> {
+    sources
+        .iter()
+        .flat_map(|s| s.files.iter().cloned())
+        .collect()
+}
+
+/// The log a segment file name belongs to, if it is named like one
+/// (`<log>-<20 digits>-<YYYYMMDDTHHMMSSZ>.binlog`).
+pub fn log_of_file_name(file_name: &str) -> Option<(String, u64)> {
+    let stem = file_name.strip_suffix(naming::SUFFIX)?;
+    let mut parts = stem.rsplitn(3, '-');
+    let _stamp = parts.next()?;
+    let _num = parts.next()?;
+    let name = parts.next()?;
+    let n = naming::parse_segment_name(name, file_name)?;
+    Some((name.to_string(), n))
+}
+
+/// The logs in `dir`, sorted by name, each with its segments in order; then
+/// each other `*.binlog` file as its own source.
+pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
+    let mut logs: Vec<(String, Vec<(u64, PathBuf)>)> = Vec::new();
+    let mut loose = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| CliError::io_on(dir.display(), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| CliError::io_on(dir.display(), e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            continue;
+        }
+        match log_of_file_name(name) {
+            Some((log, n)) => {
+                if only.is_some_and(|o| o != log) {
+                    continue;
+                }
+                match logs.iter_mut().find(|(l, _)| *l == log) {
+                    Some((_, segs)) => segs.push((n, entry.path())),
+                    None => logs.push((log, vec![(n, entry.path())])),
+                }
+            }
+            None if only.is_none() && name.ends_with(naming::SUFFIX) => loose.push(entry.path()),
+            None => {}
+        }
+    }
+    logs.sort_by(|a, b| a.0.cmp(&b.0));
+    loose.sort();
+    let mut out = Vec::new();
+    for (name, mut segs) in logs {
+        segs.sort();
+        out.push(Source {
+            label: format!("log {name} in {}", dir.display()),
+            files: segs.into_iter().map(|(_, p)| p).collect(),
+            log: Some(LogId {
+                dir: dir.to_path_buf(),
+                name,
+            }),
+        });
+    }
+    for f in loose {
+        out.push(Source {
+            label: f.display().to_string(),
+            files: vec![f],
+            log: None,
+        });
+    }
+    Ok(out)
+}
+
+/// The one source a command that reads a single stream needs (tail -f,
+/// write into a directory).
+pub fn single(mut sources: Vec<Source>, what: &str) -> CliResult<Source> {
+    if sources.len() == 1 {
+        return Ok(sources.remove(0));
+    }
+    let names: Vec<String> = sources.iter().map(|s| s.label.clone()).collect();
+    Err(CliError::usage(format!(
+        "{what} needs one log, found {}: {}; choose one with --log NAME or name the files",
+        names.len(),
+        names.join(", ")
+    )))
+}
+
+/// File name for messages: the path as given.
+pub fn show(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_names_from_file_names() {
+        let f = naming::segment_name("my-log.v2", 42, 0);
+        assert_eq!(log_of_file_name(&f), Some(("my-log.v2".into(), 42)));
+        assert_eq!(log_of_file_name("quickstart.binlog"), None);
+        assert_eq!(log_of_file_name(&format!("{f}.corrupt-7")), None);
+    }
+}

@@ -1,0 +1,347 @@
+//! Choosing records: filters by type, sequence range and time range, and a
+//! streaming walk over segments that applies them, with `--head` and
+//! `--tail`. A sealed segment that cannot match is skipped from its seal;
+//! a type filter uses the seal's per-type index and a lower bound seeks
+//! through the sparse index, so a narrow query does not read a whole log.
+//! Memory stays constant: `--tail N` counts matches backwards segment by
+//! segment instead of buffering records.
+
+use crate::error::{is_damage, CliError, CliResult, Outcome};
+use crate::output::PayloadMode;
+use crate::paths;
+use crate::progress::Progress;
+use crate::time;
+use binlog::{Reader, Record, Tail};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// Options shared by the commands that print records (cat, tail).
+#[derive(Args, Debug, Clone)]
+pub struct RecordArgs {
+    /// Segment files, or log directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// In a directory holding several logs, read only this one.
+    #[arg(long, value_name = "NAME")]
+    pub log: Option<String>,
+    /// One JSON object per record and line: seq, time, ts_ns, type, meta,
+    /// payload, encoding, size.
+    #[arg(long)]
+    pub json: bool,
+    /// How to show payloads.
+    #[arg(long, value_enum, default_value_t = PayloadMode::Auto, value_name = "MODE")]
+    pub payload: PayloadMode,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    /// Only records of this type (repeat, or separate with commas).
+    #[arg(long = "type", short = 't', value_name = "TYPE", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Only records with a sequence number of at least N.
+    #[arg(long, value_name = "N")]
+    pub from_seq: Option<u64>,
+    /// Only records with a sequence number of at most N.
+    #[arg(long, value_name = "N")]
+    pub to_seq: Option<u64>,
+    /// Only records at or after this time: RFC 3339 (2026-11-21T05:30:00Z),
+    /// a date, or a time before now (10m, 1h30m, 2d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only records before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub types: Vec<String>,
+    pub from_seq: Option<u64>,
+    pub to_seq: Option<u64>,
+    pub since: Option<i64>,
+    /// Exclusive.
+    pub until: Option<i64>,
+}
+
+impl FilterArgs {
+    pub fn build(&self) -> CliResult<Filter> {
+        let now = time::now_ns();
+        let parse = |flag: &str, v: &Option<String>| -> CliResult<Option<i64>> {
+            v.as_deref()
+                .map(|s| {
+                    time::parse_time(s, now).map_err(|e| CliError::usage(format!("{flag}: {e}")))
+                })
+                .transpose()
+        };
+        let f = Filter {
+            types: self
+                .types
+                .iter()
+                .filter(|t| !t.is_empty())
+                .cloned()
+                .collect(),
+            from_seq: self.from_seq,
+            to_seq: self.to_seq,
+            since: parse("--since", &self.since)?,
+            until: parse("--until", &self.until)?,
+        };
+        if let (Some(a), Some(b)) = (f.from_seq, f.to_seq) {
+            if a > b {
+                return Err(CliError::usage(format!(
+                    "--from-seq {a} is after --to-seq {b}"
+                )));
+            }
+        }
+        Ok(f)
+    }
+}
+
+impl Filter {
+    #[inline]
+    pub fn matches(&self, r: &Record<'_>) -> bool {
+        self.from_seq.is_none_or(|s| r.seq >= s)
+            && self.to_seq.is_none_or(|s| r.seq <= s)
+            && self.since.is_none_or(|t| r.timestamp_ns >= t)
+            && self.until.is_none_or(|t| r.timestamp_ns < t)
+            && (self.types.is_empty() || self.types.iter().any(|t| t == r.type_name))
+    }
+
+    /// False when the segment's header or seal shows no record can match.
+    pub fn may_match(&self, r: &Reader) -> bool {
+        if self.to_seq.is_some_and(|to| r.header().first_seq > to) {
+            return false;
+        }
+        let Some(d) = r.seal() else { return true };
+        if d.record_count == 0 {
+            return false;
+        }
+        !(self.from_seq.is_some_and(|s| d.last_seq < s)
+            || self.since.is_some_and(|t| d.max_ts < t)
+            || self.until.is_some_and(|t| d.min_ts >= t)
+            || (!self.types.is_empty()
+                && !d
+                    .types
+                    .iter()
+                    .any(|t| t.count > 0 && self.types.contains(&t.name))))
+    }
+
+    /// Installs the type filter and seeks to the first candidate.
+    pub fn prepare(&self, r: &mut Reader) -> binlog::Result<()> {
+        if !self.types.is_empty() {
+            let names: Vec<&str> = self.types.iter().map(|s| s.as_str()).collect();
+            r.filter_types(&names);
+        }
+        if let Some(s) = self.from_seq {
+            if s > r.header().first_seq {
+                r.seek_seq(s)?;
+            }
+        }
+        if let Some(t) = self.since {
+            // Every record before the one found is earlier than `t`.
+            if self.from_seq.is_none() {
+                r.seek_time(t)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Matching records in a segment, from its seal when the filter allows.
+    fn count_from_seal(&self, r: &Reader) -> Option<u64> {
+        let d = r.seal()?;
+        if self.since.is_some() || self.until.is_some() {
+            return None;
+        }
+        if !self.types.is_empty() {
+            if self.from_seq.is_some() || self.to_seq.is_some() {
+                return None;
+            }
+            return Some(
+                d.types
+                    .iter()
+                    .filter(|t| self.types.contains(&t.name))
+                    .map(|t| t.count)
+                    .sum(),
+            );
+        }
+        if d.record_count == 0 {
+            return Some(0);
+        }
+        let lo = self.from_seq.unwrap_or(0).max(d.first_seq);
+        let hi = self.to_seq.unwrap_or(u64::MAX).min(d.last_seq);
+        Some(if lo > hi { 0 } else { hi - lo + 1 })
+    }
+}
+
+/// Where printing starts: a segment, and matching records to skip in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Start {
+    pub seg: usize,
+    pub skip: u64,
+}
+
+impl Start {
+    pub const BEGIN: Start = Start { seg: 0, skip: 0 };
+}
+
+/// The start that leaves the last `n` matching records, counting backwards
+/// one segment at a time (most segments are sealed: counted from the seal).
+pub fn tail_start(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
+    let mut need = n;
+    if need == 0 {
+        return Ok(Start {
+            seg: files.len(),
+            skip: 0,
+        });
+    }
+    for i in (0..files.len()).rev() {
+        let c = count(&files[i], filter)?;
+        if c >= need {
+            return Ok(Start {
+                seg: i,
+                skip: c - need,
+            });
+        }
+        need -= c;
+    }
+    Ok(Start::BEGIN)
+}
+
+/// Matching records in one segment (readable ones: a scan stops at damage,
+/// as printing does).
+fn count(file: &Path, filter: &Filter) -> CliResult<u64> {
+    let mut r = match Reader::open(file) {
+        Ok(r) => r,
+        Err(e) if is_damage(&e) => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    if !filter.may_match(&r) {
+        return Ok(0);
+    }
+    if let Some(c) = filter.count_from_seal(&r) {
+        return Ok(c);
+    }
+    if filter.prepare(&mut r).is_err() {
+        return Ok(0);
+    }
+    let mut c = 0;
+    while let Ok(Some(rec)) = r.next() {
+        if filter.to_seq.is_some_and(|to| rec.seq > to) {
+            break;
+        }
+        if filter.matches(&rec) {
+            c += 1;
+        }
+    }
+    Ok(c)
+}
+
+/// Calls `f` on every matching record from `start`, at most `head` of them.
+/// Damage met on the way is reported on standard error and the walk goes
+/// on with the next segment; the outcome says whether there was any. A
+/// torn tail or a damaged seal (all records read) is only a warning.
+pub fn for_each(
+    files: &[PathBuf],
+    filter: &Filter,
+    start: Start,
+    head: Option<u64>,
+    f: impl FnMut(&Record<'_>) -> CliResult<()>,
+) -> CliResult<Outcome> {
+    for_each_with_progress(files, filter, start, head, &mut Progress::hidden(), f)
+}
+
+/// `for_each`, moving a progress bar by the bytes read.
+pub fn for_each_with_progress(
+    files: &[PathBuf],
+    filter: &Filter,
+    start: Start,
+    head: Option<u64>,
+    progress: &mut Progress,
+    mut f: impl FnMut(&Record<'_>) -> CliResult<()>,
+) -> CliResult<Outcome> {
+    let mut outcome = Outcome::Clean;
+    let mut left = head.unwrap_or(u64::MAX);
+    let mut skip = start.skip;
+    for file in files.iter().skip(start.seg) {
+        if left == 0 {
+            break;
+        }
+        let file_len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let mut r = match Reader::open(file) {
+            Ok(r) => r,
+            Err(e) if is_damage(&e) => {
+                eprintln!("binlog: damaged: {}", e.message());
+                outcome = Outcome::Damaged;
+                progress.file_done(file_len);
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !filter.may_match(&r) {
+            progress.file_done(file_len);
+            continue;
+        }
+        if let Err(e) = filter.prepare(&mut r) {
+            eprintln!("binlog: damaged: {}", e.message());
+            outcome = Outcome::Damaged;
+            continue;
+        }
+        let mut complete = true;
+        loop {
+            match r.next() {
+                Ok(Some(rec)) => {
+                    progress.at(rec.offset);
+                    if filter.to_seq.is_some_and(|to| rec.seq > to) {
+                        complete = false;
+                        break;
+                    }
+                    if !filter.matches(&rec) {
+                        continue;
+                    }
+                    if skip > 0 {
+                        skip -= 1;
+                        continue;
+                    }
+                    f(&rec)?;
+                    left -= 1;
+                    if left == 0 {
+                        complete = false;
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("binlog: damaged: {}", e.message());
+                    outcome = Outcome::Damaged;
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        skip = 0;
+        progress.file_done(file_len);
+        if complete {
+            warn_tail(file, r.tail());
+        }
+    }
+    Ok(outcome)
+}
+
+/// Says on standard error how a segment read to its end ended, when that
+/// is worth knowing (records were all read, but something is off).
+pub fn warn_tail(file: &Path, tail: Tail) {
+    match tail {
+        Tail::Torn { offset, len } => eprintln!(
+            "binlog: warning: {}: offset {offset}: torn tail of {len} bytes (an incomplete last \
+             record, or one being written); `binlog verify` tells more",
+            paths::show(file)
+        ),
+        Tail::SealDamaged { offset } => eprintln!(
+            "binlog: warning: {}: offset {offset}: the seal is damaged or incomplete (all records \
+             were read); `binlog repair` rewrites it",
+            paths::show(file)
+        ),
+        _ => {}
+    }
+}

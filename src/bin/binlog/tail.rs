@@ -1,0 +1,163 @@
+//! `binlog tail`: the last records, and with `-f` every new one as a live
+//! log grows and rolls, until interrupted.
+
+use crate::cat::check_payload_mode;
+use crate::error::{CliError, CliResult, Outcome};
+use crate::output::{self, RecordPrinter};
+use crate::paths;
+use crate::select::{self, Filter, RecordArgs};
+use binlog::{LogReader, Reader};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+With -f, a log directory is followed across rolls: new segments are picked
+up as the writer creates them. Segment files named on the command line are
+followed as they grow. Stop with Ctrl-C.
+
+Examples:
+  binlog tail /var/log/orders
+  binlog tail -f /var/log/orders
+  binlog tail -f -n 0 --type trade --json /var/log/orders")]
+pub struct TailArgs {
+    #[command(flatten)]
+    pub records: RecordArgs,
+    /// Keep printing records as they are written, across rolls.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Start with the last N matching records.
+    #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 10)]
+    pub lines: u64,
+    /// How long to wait for new records before checking again, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 200)]
+    pub poll_ms: u64,
+}
+
+pub fn run(args: &TailArgs) -> CliResult<Outcome> {
+    let a = &args.records;
+    check_payload_mode(a.json, a.payload)?;
+    let filter = a.filter.build()?;
+    // Following a named log in a directory works before its first segment
+    // exists: the reader picks it up when the writer creates it.
+    if let (true, [dir], Some(name)) = (args.follow, a.paths.as_slice(), &a.log) {
+        if dir.is_dir() {
+            let files = paths::scan_dir(dir, Some(name))?
+                .into_iter()
+                .flat_map(|s| s.files)
+                .collect();
+            let source = paths::Source {
+                label: format!("log {name} in {}", dir.display()),
+                files,
+                log: Some(paths::LogId {
+                    dir: dir.clone(),
+                    name: name.clone(),
+                }),
+            };
+            return follow(args, &filter, source);
+        }
+    }
+    let sources = paths::resolve(&a.paths, a.log.as_deref())?;
+    if !args.follow {
+        let files = paths::all_files(&sources);
+        let start = select::tail_start(&files, &filter, args.lines)?;
+        let mut out = output::stdout();
+        let mut printer = RecordPrinter::new(a.json, a.payload);
+        let outcome = select::for_each(&files, &filter, start, None, |r| {
+            printer.print(&mut out, r).map_err(CliError::from)
+        })?;
+        out.flush()?;
+        return Ok(outcome);
+    }
+
+    let source = paths::single(sources, "tail -f")?;
+    follow(args, &filter, source)
+}
+
+/// Prints the last records of `source`, then every new one, until killed.
+fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<Outcome> {
+    let a = &args.records;
+    let files = source.files.clone();
+    let start_seq = start_seq(&files, filter, args.lines)?;
+    let mut lr = match &source.log {
+        Some(log) => LogReader::open(&log.dir, &log.name)?,
+        None => LogReader::open_files(files)?,
+    };
+    if !filter.types.is_empty() {
+        let names: Vec<&str> = filter.types.iter().map(|s| s.as_str()).collect();
+        lr.filter_types(&names);
+    }
+    if let Some(seq) = start_seq {
+        lr.seek_seq(seq)?;
+    }
+    let mut out = output::stdout();
+    let mut printer = RecordPrinter::new(a.json, a.payload);
+    let poll = Duration::from_millis(args.poll_ms.max(1));
+    let mut gaps_seen = 0;
+    let mut idle = false;
+    loop {
+        let next = if idle {
+            // Nothing new: show what we have, then wait for the writer.
+            out.flush()?;
+            lr.next_wait(poll)
+        } else {
+            lr.next()
+        };
+        match next {
+            Ok(Some(r)) => {
+                idle = false;
+                if filter.to_seq.is_some_and(|to| r.seq > to) {
+                    break;
+                }
+                if filter.matches(&r) {
+                    printer.print(&mut out, &r)?;
+                }
+            }
+            Ok(None) => idle = true,
+            Err(e) => {
+                out.flush()?;
+                return Err(e.into());
+            }
+        }
+        if lr.gaps().len() > gaps_seen {
+            out.flush()?;
+            for g in &lr.gaps()[gaps_seen..] {
+                eprintln!("binlog: warning: gap: {}", g.reason);
+            }
+            gaps_seen = lr.gaps().len();
+        }
+    }
+    out.flush()?;
+    Ok(Outcome::Clean)
+}
+
+/// The sequence number to start following from: the first of the last `n`
+/// matching records, or the end of the log (None: the log is empty, start
+/// at its beginning).
+fn start_seq(files: &[PathBuf], filter: &crate::select::Filter, n: u64) -> CliResult<Option<u64>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let start = select::tail_start(files, filter, n)?;
+    if start.seg < files.len() {
+        let mut seq = None;
+        select::for_each(files, filter, start, Some(1), |r| {
+            seq = Some(r.seq);
+            Ok(())
+        })?;
+        if seq.is_some() {
+            return Ok(seq);
+        }
+    }
+    // Nothing to show yet: start after the last record.
+    let last = files.last().expect("not empty");
+    match Reader::open(last) {
+        Ok(mut r) => {
+            r.seek_seq(u64::MAX)?;
+            Ok(Some(r.next_seq()))
+        }
+        Err(_) => Ok(None),
+    }
+}

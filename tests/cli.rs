@@ -1,0 +1,1195 @@
+//! The `binlog` command-line tool, run as a built binary on real logs made
+//! here with the Rust API: every command, filters, JSON shapes, exit codes
+//! (0 clean, 1 damaged, 2 usage or I/O), damage made on purpose (torn tails,
+//! mid-file corruption, broken seals) and what verify and repair do with it,
+//! following a log a writer thread rolls, and a closed output pipe.
+
+use assert_cmd::Command;
+use binlog::{LogOptions, LogWriter, Options, Reader, Writer};
+use predicates::prelude::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const T0: i64 = 1_700_000_000_000_000_000; // 2023-11-14T22:13:20Z
+const SEC: i64 = 1_000_000_000;
+const TYPES: [&str; 3] = ["order", "trade", "quote"];
+
+// ---------------------------------------------------------------- helpers
+
+fn binlog() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_binlog"));
+    c.timeout(Duration::from_secs(120));
+    c
+}
+
+/// A fresh directory under cargo's per-target temporary directory, removed
+/// when dropped unless the test panics (the evidence stays).
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(name: &str) -> Tmp {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "cli-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Tmp(p)
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Record `i` of the sample data: type cycles order/trade/quote, trades
+/// carry a venue, record 5 has a binary payload, one second apart.
+fn write_sample(w: &Writer, range: std::ops::Range<u64>) {
+    for i in range {
+        let t = TYPES[(i % 3) as usize];
+        let meta: Vec<(&str, &str)> = if t == "trade" {
+            vec![("venue", "XLON")]
+        } else {
+            vec![]
+        };
+        let payload: Vec<u8> = if i == 5 {
+            vec![0, 255, 1]
+        } else {
+            format!("payload {i}").into_bytes()
+        };
+        w.write_with(t, &meta, Some(T0 + i as i64 * SEC), &payload)
+            .unwrap();
+    }
+}
+
+/// A sealed segment of `n` sample records.
+fn sealed_segment(path: &Path, n: u64) {
+    let w = Writer::open(
+        path,
+        Options {
+            log_name: "sample".into(),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    write_sample(&w, 0..n);
+    w.close().unwrap();
+}
+
+/// An unsealed segment of `n` sample records: the file as it was before
+/// its writer closed it (as after a crash between records).
+fn unsealed_segment(path: &Path, n: u64) {
+    let tmp = path.with_extension("writing");
+    let w = Writer::open(&tmp, Options::default()).unwrap();
+    write_sample(&w, 0..n);
+    w.flush().unwrap();
+    std::fs::copy(&tmp, path).unwrap();
+    w.close().unwrap();
+    std::fs::remove_file(&tmp).unwrap();
+}
+
+/// (offset, frame length) of every record of a segment.
+fn frames(path: &Path) -> Vec<(u64, u64)> {
+    let mut r = Reader::open(path).unwrap();
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        v.push((rec.offset, rec.frame_len));
+    }
+    v
+}
+
+/// Every (seq, type, payload) a reader returns.
+fn records(path: &Path) -> Vec<(u64, String, Vec<u8>)> {
+    let mut r = Reader::open(path).unwrap();
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        v.push((rec.seq, rec.type_name.to_string(), rec.payload.to_vec()));
+    }
+    v
+}
+
+fn flip_byte(path: &Path, at: u64) {
+    let mut b = std::fs::read(path).unwrap();
+    b[at as usize] ^= 0x5a;
+    std::fs::write(path, b).unwrap();
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json_of(cmd: &mut Command) -> Value {
+    serde_json::from_str(&stdout_of(cmd)).unwrap()
+}
+
+fn json_lines(s: &str) -> Vec<Value> {
+    s.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn seqs_of_lines(s: &str) -> Vec<u64> {
+    s.lines()
+        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// A log `orders` in `dir` of `n` sample records, `per` records a segment.
+fn rolled_log(dir: &Path, n: u64, per: u64) {
+    let w = LogWriter::open(
+        dir,
+        "orders",
+        LogOptions {
+            max_segment_records: Some(per),
+            background: false,
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..n {
+        let t = TYPES[(i % 3) as usize];
+        w.write_batch(&[binlog::Entry {
+            type_name: t,
+            meta: &[],
+            timestamp_ns: Some(T0 + i as i64 * SEC),
+            parts: &[format!("payload {i}").as_bytes()],
+        }])
+        .unwrap();
+    }
+    w.close().unwrap();
+}
+
+// ------------------------------------------------------------ help, usage
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    binlog()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit status"))
+        .stdout(predicate::str::contains("Examples:"));
+    for cmd in [
+        "info", "cat", "tail", "verify", "repair", "dump", "write", "stats",
+    ] {
+        binlog()
+            .args([cmd, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:"))
+            .stdout(predicate::str::contains(format!("binlog {cmd}")));
+    }
+    binlog()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("binlog"));
+}
+
+#[test]
+fn usage_and_io_errors_exit_2_naming_the_problem() {
+    let t = Tmp::new("usage");
+    binlog().assert().code(2);
+    binlog().args(["cat"]).assert().code(2);
+    binlog().args(["frobnicate", "x"]).assert().code(2);
+    binlog()
+        .args(["cat", t.join("missing.binlog").to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.binlog"));
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 3);
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["cat", s, "--json", "--payload", "raw"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--payload raw"));
+    binlog()
+        .args(["cat", s, "--since", "yesterday-ish"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--since"));
+    binlog()
+        .args(["cat", s, "--from-seq", "5", "--to-seq", "2"])
+        .assert()
+        .code(2);
+    // Not a segment at all.
+    let text = t.join("notes.txt");
+    std::fs::write(&text, "hello, I am not a log").unwrap();
+    binlog()
+        .args(["cat", text.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("notes.txt"));
+    binlog()
+        .args(["verify", text.to_str().unwrap()])
+        .assert()
+        .code(2);
+    // write needs a type.
+    binlog()
+        .args(["write", s])
+        .write_stdin("x\n")
+        .assert()
+        .code(2);
+}
+
+// -------------------------------------------------------------------- info
+
+#[test]
+fn info_shows_header_state_counts_and_totals() {
+    let t = Tmp::new("info");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 10);
+    binlog()
+        .args(["info", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("sealed"))
+        .stdout(predicate::str::contains("\"sample\""))
+        .stdout(predicate::str::contains("10, seq 0..9"))
+        .stdout(predicate::str::contains("2023-11-14T22:13:20.000000000Z"))
+        .stdout(predicate::str::is_match(r"order\s+4 records").unwrap());
+    let j = json_of(binlog().args(["info", "--json", seg.to_str().unwrap()]));
+    let s0 = &j["segments"][0];
+    assert_eq!(s0["state"], "sealed");
+    assert_eq!(s0["header"]["log_name"], "sample");
+    assert_eq!(s0["counts"]["records"], 10);
+    assert_eq!(s0["counts"]["first_seq"], 0);
+    assert_eq!(s0["counts"]["last_seq"], 9);
+    assert_eq!(s0["counts"]["first_ts_ns"], T0);
+    let types = s0["counts"]["types"].as_array().unwrap();
+    let count = |n: &str| {
+        types.iter().find(|t| t["type"] == n).unwrap()["records"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!((count("order"), count("trade"), count("quote")), (4, 3, 3));
+
+    // An unsealed segment is scanned and said to be unsealed.
+    let open = t.join("open.binlog");
+    unsealed_segment(&open, 4);
+    let j = json_of(binlog().args(["info", "--json", open.to_str().unwrap()]));
+    assert_eq!(j["segments"][0]["state"], "unsealed");
+    assert_eq!(j["segments"][0]["counts"]["records"], 4);
+
+    // A log directory: per segment, and in total.
+    let dir = t.join("log");
+    rolled_log(&dir, 25, 10);
+    let j = json_of(binlog().args(["info", "--json", dir.to_str().unwrap()]));
+    assert_eq!(j["total"]["segments"], 3);
+    assert_eq!(j["total"]["sealed"], 3);
+    assert_eq!(j["total"]["counts"]["records"], 25);
+    assert_eq!(j["total"]["counts"]["last_seq"], 24);
+    binlog()
+        .args(["info", dir.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("total: 3 segments, 3 sealed"));
+}
+
+// --------------------------------------------------------------------- cat
+
+#[test]
+fn cat_prints_readable_lines_and_json_lines() {
+    let t = Tmp::new("cat");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 10);
+    let s = seg.to_str().unwrap();
+    let out = stdout_of(binlog().args(["cat", s]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 10);
+    assert_eq!(lines[0], "0 2023-11-14T22:13:20.000000000Z order payload 0");
+    assert_eq!(
+        lines[1],
+        "1 2023-11-14T22:13:21.000000000Z trade {venue=XLON} payload 1"
+    );
+    assert_eq!(
+        lines[5],
+        "5 2023-11-14T22:13:25.000000000Z quote hex:00ff01"
+    );
+
+    let j = json_lines(&stdout_of(binlog().args(["cat", s, "--json"])));
+    assert_eq!(j.len(), 10);
+    assert_eq!(j[1]["seq"], 1);
+    assert_eq!(j[1]["type"], "trade");
+    assert_eq!(j[1]["time"], "2023-11-14T22:13:21.000000000Z");
+    assert_eq!(j[1]["ts_ns"], T0 + SEC);
+    assert_eq!(j[1]["meta"]["venue"], "XLON");
+    assert_eq!(j[1]["payload"], "payload 1");
+    assert_eq!(j[1]["encoding"], "utf8");
+    assert_eq!(j[5]["payload"], "00ff01");
+    assert_eq!(j[5]["encoding"], "hex");
+    assert_eq!(j[5]["size"], 3);
+
+    let b64 = json_lines(&stdout_of(binlog().args([
+        "cat",
+        s,
+        "--json",
+        "--payload",
+        "base64",
+    ])));
+    assert_eq!(b64[5]["payload"], "AP8B");
+    assert_eq!(b64[5]["encoding"], "base64");
+    let hex = stdout_of(binlog().args(["cat", s, "--payload", "hex", "--head", "1"]));
+    assert!(hex.ends_with(" 7061796c6f61642030\n"), "{hex}");
+    let raw = binlog()
+        .args([
+            "cat",
+            s,
+            "--payload",
+            "raw",
+            "--from-seq",
+            "4",
+            "--to-seq",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(raw.stdout, b"payload 4\n\x00\xff\x01\n");
+}
+
+#[test]
+fn cat_filters_by_type_sequence_time_head_and_tail() {
+    let t = Tmp::new("filters");
+    let dir = t.join("log");
+    rolled_log(&dir, 30, 7); // five segments
+    let d = dir.to_str().unwrap();
+    let seqs = |args: &[&str]| {
+        let mut full = vec!["cat", d];
+        full.extend_from_slice(args);
+        seqs_of_lines(&stdout_of(binlog().args(&full)))
+    };
+    assert_eq!(seqs(&[]), (0..30).collect::<Vec<_>>());
+    assert_eq!(
+        seqs(&["--type", "trade"]),
+        (0..30).filter(|i| i % 3 == 1).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        seqs(&["--type", "trade", "--type", "quote"]),
+        (0..30).filter(|i| i % 3 != 0).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        seqs(&["-t", "trade,quote"]),
+        seqs(&["--type", "trade", "--type", "quote"])
+    );
+    assert_eq!(
+        seqs(&["--from-seq", "12", "--to-seq", "16"]),
+        vec![12, 13, 14, 15, 16]
+    );
+    assert_eq!(
+        seqs(&[
+            "--since",
+            "2023-11-14T22:13:40Z",
+            "--until",
+            "2023-11-14T22:13:43Z"
+        ]),
+        vec![20, 21, 22]
+    );
+    assert_eq!(
+        seqs(&["--since", "2023-11-14T23:13:45+01:00"]),
+        (25..30).collect::<Vec<_>>()
+    );
+    assert_eq!(seqs(&["--head", "3"]), vec![0, 1, 2]);
+    assert_eq!(seqs(&["--tail", "4"]), vec![26, 27, 28, 29]);
+    assert_eq!(seqs(&["--tail", "3", "--type", "order"]), vec![21, 24, 27]);
+    assert_eq!(seqs(&["--tail", "5", "--head", "2"]), vec![25, 26]);
+    assert_eq!(seqs(&["--tail", "0"]), Vec::<u64>::new());
+    // Relative times: the records are from 2023, so "the last hour" is empty.
+    assert_eq!(seqs(&["--since", "1h"]), Vec::<u64>::new());
+    assert_eq!(seqs(&["--until", "10m"]).len(), 30);
+    // A list of files, in the order given.
+    let mut files: Vec<String> = t_names(&dir);
+    files.reverse();
+    let mut args = vec!["cat".to_string()];
+    args.extend(files.iter().cloned());
+    let got = seqs_of_lines(&stdout_of(binlog().args(&args)));
+    assert_eq!(got.len(), 30);
+    assert_eq!(&got[..2], &[28, 29]);
+}
+
+fn t_names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn cat_into_a_closed_pipe_exits_quietly_with_status_0() {
+    let t = Tmp::new("pipe");
+    let seg = t.join("big.binlog");
+    let w = Writer::open(&seg, Options::default()).unwrap();
+    let payload = vec![b'x'; 100];
+    for _ in 0..300_000 {
+        w.write("line", &payload).unwrap();
+    }
+    w.close().unwrap();
+    let started = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+        .args(["cat", seg.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..5 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert!(line.contains(" line "), "{line}");
+    }
+    drop(out); // like `head` exiting
+    let status = wait_with_deadline(&mut child, Duration::from_secs(30));
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {err}");
+    assert_eq!(err, "", "nothing on stderr for a closed pipe");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+fn wait_with_deadline(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("binlog did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ------------------------------------------------------------------ verify
+
+#[test]
+fn verify_a_clean_log_exits_0() {
+    let t = Tmp::new("verify-clean");
+    let dir = t.join("log");
+    rolled_log(&dir, 20, 6);
+    binlog()
+        .args(["verify", dir.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "verify: clean: 4 segments, 20 records",
+        ));
+    let j = json_of(binlog().args(["verify", "--json", dir.to_str().unwrap()]));
+    assert_eq!(j["clean"], true);
+    assert_eq!(j["records"], 20);
+    assert!(j["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["status"] == "ok"));
+    // An unsealed segment is not damage.
+    let open = t.join("open.binlog");
+    unsealed_segment(&open, 5);
+    binlog()
+        .args(["verify", open.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("unsealed"));
+}
+
+#[test]
+fn verify_reports_a_torn_tail_with_file_and_offset() {
+    let t = Tmp::new("verify-torn");
+    let seg = t.join("torn.binlog");
+    unsealed_segment(&seg, 8);
+    let (last_off, _) = *frames(&seg).last().unwrap();
+    let len = std::fs::metadata(&seg).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(len - 3)
+        .unwrap();
+    binlog()
+        .args(["verify", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "torn.binlog: offset {last_off}: torn-tail"
+        )))
+        .stdout(predicate::str::contains("DAMAGED"));
+    let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
+    assert_eq!(j["clean"], false);
+    let s = &j["segments"][0];
+    assert_eq!(s["state"], "torn-tail");
+    assert_eq!(s["records"], 7);
+    assert_eq!(s["issues"][0]["kind"], "torn-tail");
+    assert_eq!(s["issues"][0]["offset"], last_off);
+    assert_eq!(s["issues"][0]["len"], len - 3 - last_off);
+}
+
+#[test]
+fn verify_reports_mid_file_corruption_and_where_records_resume() {
+    let t = Tmp::new("verify-mid");
+    let seg = t.join("mid.binlog");
+    sealed_segment(&seg, 10);
+    let f = frames(&seg);
+    let (bad, bad_len) = f[4];
+    flip_byte(&seg, bad + bad_len - 1); // the last payload byte of seq 4
+    binlog()
+        .args(["verify", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "mid.binlog: offset {bad}: corrupt: CRC mismatch"
+        )))
+        .stdout(predicate::str::contains(format!("up to offset {}", f[5].0)))
+        .stdout(predicate::str::contains("sequence number 4 is missing"));
+    let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
+    let i = &j["segments"][0]["issues"][0];
+    assert_eq!(i["kind"], "corrupt");
+    assert_eq!(i["offset"], bad);
+    assert_eq!(i["resume"], f[5].0);
+    // The other commands stop at the damage and say so, with status 1.
+    binlog()
+        .args(["cat", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("offset {bad}")));
+    // info summarizes a sealed segment from its seal alone; an unsealed
+    // one is scanned, and the damage found.
+    let open = t.join("open.binlog");
+    unsealed_segment(&open, 10);
+    let (bad2, bad2_len) = frames(&open)[4];
+    flip_byte(&open, bad2 + bad2_len - 1);
+    binlog()
+        .args(["info", open.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "corrupt: {}: offset {bad2}",
+            open.display()
+        )));
+    binlog()
+        .args(["dump", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!("@{bad}")))
+        .stdout(predicate::str::contains("bad-frame"))
+        .stdout(predicate::str::contains(format!("next_record={}", f[5].0)));
+}
+
+#[test]
+fn verify_checks_continuity_and_seals_across_a_log() {
+    let t = Tmp::new("verify-log");
+    let dir = t.join("log");
+    rolled_log(&dir, 20, 5);
+    let names = t_names(&dir);
+    // A segment in the middle goes missing: records 5..9 are gone.
+    std::fs::remove_file(&names[1]).unwrap();
+    binlog()
+        .args(["verify", dir.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("records 5..9 are missing"));
+    // A broken seal in another one.
+    let seg = PathBuf::from(&names[2]);
+    let len = std::fs::metadata(&seg).unwrap().len();
+    flip_byte(&seg, len - 40); // inside the seal directory
+    let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
+    assert_eq!(j["segments"][0]["status"], "damaged");
+    assert_eq!(j["segments"][0]["issues"][0]["kind"], "seal-damaged");
+}
+
+// ------------------------------------------------------------------ repair
+
+fn backups(t: &Tmp) -> Vec<String> {
+    t.names()
+        .into_iter()
+        .filter(|n| n.contains(".backup-"))
+        .collect()
+}
+
+#[test]
+fn repair_backs_up_then_cuts_a_torn_tail_and_reseals() {
+    let t = Tmp::new("repair-torn");
+    let seg = t.join("torn.binlog");
+    unsealed_segment(&seg, 8);
+    let (last_off, _) = *frames(&seg).last().unwrap();
+    let len = std::fs::metadata(&seg).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(len - 3)
+        .unwrap();
+    let damaged = std::fs::read(&seg).unwrap();
+
+    // --dry-run says what it would do and changes nothing.
+    binlog()
+        .args(["repair", "--dry-run", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "would cut the torn tail: {} bytes at offset {last_off}",
+            len - 3 - last_off
+        )))
+        .stdout(predicate::str::contains("would back up"));
+    assert_eq!(std::fs::read(&seg).unwrap(), damaged);
+    assert_eq!(t.names(), vec!["torn.binlog".to_string()]);
+
+    binlog()
+        .args(["repair", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("backed up"))
+        .stdout(predicate::str::contains("now sealed and intact, 7 records"));
+    let b = backups(&t);
+    assert_eq!(b.len(), 1);
+    assert_eq!(
+        std::fs::read(t.join(&b[0])).unwrap(),
+        damaged,
+        "the backup is the file as it was"
+    );
+    assert!(t
+        .names()
+        .contains(&format!("torn.binlog.corrupt-{last_off}")));
+    let r = Reader::open(&seg).unwrap();
+    assert!(r.seal().is_some(), "resealed");
+    assert_eq!(r.seal().unwrap().record_count, 7);
+    assert_eq!(records(&seg).len(), 7);
+    binlog()
+        .args(["verify", seg.to_str().unwrap()])
+        .assert()
+        .success();
+    // Nothing left to do.
+    binlog()
+        .args(["repair", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("changed 0"));
+    assert_eq!(backups(&t).len(), 1);
+}
+
+#[test]
+fn repair_rewrites_missing_and_broken_seals() {
+    let t = Tmp::new("repair-seal");
+    let open = t.join("open.binlog");
+    unsealed_segment(&open, 6);
+    let broken = t.join("broken.binlog");
+    sealed_segment(&broken, 6);
+    let len = std::fs::metadata(&broken).unwrap().len();
+    flip_byte(&broken, len - 40);
+    binlog()
+        .args(["verify", broken.to_str().unwrap()])
+        .assert()
+        .code(1);
+    binlog()
+        .args(["repair", t.0.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("changed 2, 0 left damaged"));
+    for seg in [&open, &broken] {
+        let r = Reader::open(seg).unwrap();
+        assert_eq!(
+            r.seal().map(|d| d.record_count),
+            Some(6),
+            "{}",
+            seg.display()
+        );
+    }
+    assert_eq!(backups(&t).len(), 2);
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+#[test]
+fn repair_refuses_mid_file_corruption_without_salvage() {
+    let t = Tmp::new("repair-refuse");
+    let seg = t.join("mid.binlog");
+    sealed_segment(&seg, 10);
+    let (bad, bad_len) = frames(&seg)[4];
+    flip_byte(&seg, bad + bad_len - 1);
+    let before = std::fs::read(&seg).unwrap();
+    binlog()
+        .args(["repair", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "corruption in the middle at offset {bad}: refused"
+        )))
+        .stdout(predicate::str::contains("--salvage"));
+    assert_eq!(std::fs::read(&seg).unwrap(), before, "nothing changed");
+    assert_eq!(
+        t.names(),
+        vec!["mid.binlog".to_string()],
+        "no backup, no new file"
+    );
+}
+
+#[test]
+fn repair_salvage_keeps_the_records_after_the_damage() {
+    let t = Tmp::new("repair-salvage");
+    let seg = t.join("mid.binlog");
+    sealed_segment(&seg, 10);
+    let original = records(&seg);
+    let f = frames(&seg);
+    let (bad, bad_len) = f[4];
+    flip_byte(&seg, bad + bad_len - 1);
+    let damaged = std::fs::read(&seg).unwrap();
+
+    binlog()
+        .args(["repair", "--salvage", "--dry-run", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("would copy 5 records (seq 5..9"));
+    assert_eq!(std::fs::read(&seg).unwrap(), damaged);
+
+    binlog()
+        .args(["repair", "--salvage", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("salvaged 5 records (seq 5..9)"));
+    let salvaged = t.join(&format!("mid.salvaged-{}.binlog", f[5].0));
+    assert!(salvaged.exists(), "{:?}", t.names());
+    assert_eq!(std::fs::read(t.join(&backups(&t)[0])).unwrap(), damaged);
+    // The segment keeps the records before the damage, sealed.
+    assert_eq!(records(&seg), original[..4].to_vec());
+    assert!(Reader::open(&seg).unwrap().seal().is_some());
+    // The new segment holds the ones after it, with their sequence numbers,
+    // types, payloads, timestamps and metadata.
+    assert_eq!(records(&salvaged), original[5..].to_vec());
+    let j = json_lines(&stdout_of(binlog().args([
+        "cat",
+        "--json",
+        salvaged.to_str().unwrap(),
+    ])));
+    assert_eq!(j[2]["seq"], 7);
+    assert_eq!(j[2]["ts_ns"], T0 + 7 * SEC);
+    assert_eq!(j[2]["meta"]["venue"], "XLON");
+    assert_eq!(j[0]["payload"], "00ff01");
+    let h = json_of(binlog().args(["info", "--json", salvaged.to_str().unwrap()]));
+    assert_eq!(h["segments"][0]["header"]["log_name"], "sample");
+    // Everything readable is clean now.
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+// -------------------------------------------------------------------- dump
+
+#[test]
+fn dump_shows_the_raw_framing() {
+    let t = Tmp::new("dump");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 4);
+    let f = frames(&seg);
+    let out = stdout_of(binlog().args(["dump", seg.to_str().unwrap()]));
+    assert!(out.contains("header"), "{out}");
+    assert!(out.contains(&format!("@{:<10} record", f[1].0)), "{out}");
+    assert!(
+        out.contains("flags=0x31(record|defines-type|has-meta)"),
+        "{out}"
+    );
+    assert!(out.contains("seq=1"), "{out}");
+    assert!(
+        out.contains("payload=[70 61 79 6c 6f 61 64 20 31]"),
+        "{out}"
+    );
+    for part in [
+        "seal-begin",
+        "type-array",
+        "sparse-index",
+        "seal-dir",
+        "trailer",
+        "magic=BLGSEAL1",
+    ] {
+        assert!(out.contains(part), "{part} missing in {out}");
+    }
+    let j = json_lines(&stdout_of(binlog().args([
+        "dump",
+        "--json",
+        seg.to_str().unwrap(),
+    ])));
+    assert_eq!(j[0]["what"], "header");
+    assert_eq!(j[1]["what"], "record");
+    assert_eq!(j[1]["offset"], f[0].0);
+    assert_eq!(j[1]["len"], f[0].1);
+    assert_eq!(j[1]["type"], "order");
+    assert_eq!(j[1]["payload_len"], 9);
+    assert_eq!(j.last().unwrap()["what"], "trailer");
+    let limited = stdout_of(binlog().args([
+        "dump",
+        "--limit",
+        "2",
+        "--from-offset",
+        &f[1].0.to_string(),
+        seg.to_str().unwrap(),
+    ]));
+    assert!(
+        limited.contains("seq=1") && limited.contains("seq=2") && !limited.contains("seq=3"),
+        "{limited}"
+    );
+}
+
+// ------------------------------------------------------------------- write
+
+#[test]
+fn write_from_stdin_then_cat() {
+    let t = Tmp::new("write");
+    let seg = t.join("w.binlog");
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["write", s, "--type", "greeting", "--meta", "from=test"])
+        .write_stdin("hello\nworld\n\nlast line without newline")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("wrote 4 records (seq 0..3)"));
+    let out = stdout_of(binlog().args(["cat", s]));
+    let payloads: Vec<&str> = out
+        .lines()
+        .map(|l| l.splitn(5, ' ').nth(4).unwrap())
+        .collect();
+    assert_eq!(
+        payloads,
+        vec!["hello", "world", "", "last line without newline"]
+    );
+    assert!(out.contains("greeting {from=test}"));
+
+    // Appends continue the sequence; JSON objects carry type, meta, time
+    // and payload in any encoding.
+    let input = r#"{"type":"order","meta":{"venue":"XLON","qty":5},"payload":"buy","time":"2023-11-14T22:13:20Z"}
+{"type":"blob","payload":"AP8B","encoding":"base64","ts_ns":42}
+{"payload":{"id":1},"meta":[["k","v"]]}"#;
+    binlog()
+        .args(["write", s, "--json", "--type", "fallback"])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("wrote 3 records (seq 4..6)"));
+    let j = json_lines(&stdout_of(binlog().args([
+        "cat",
+        s,
+        "--json",
+        "--from-seq",
+        "4",
+    ])));
+    assert_eq!(j[0]["type"], "order");
+    assert_eq!(j[0]["meta"]["qty"], "5");
+    assert_eq!(j[0]["ts_ns"], T0);
+    assert_eq!(j[1]["payload"], "00ff01");
+    assert_eq!(j[1]["ts_ns"], 42);
+    assert_eq!(j[2]["type"], "fallback");
+    assert_eq!(j[2]["payload"], r#"{"id":1}"#);
+    assert_eq!(j[2]["meta"]["k"], "v");
+    assert!(
+        Reader::open(&seg).unwrap().seal().is_some(),
+        "closed and sealed"
+    );
+
+    // cat --json | write --json copies records (not their sequence numbers).
+    let copy = t.join("copy.binlog");
+    let dumped = stdout_of(binlog().args(["cat", s, "--json"]));
+    binlog()
+        .args(["write", copy.to_str().unwrap(), "--json"])
+        .write_stdin(dumped.clone())
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(binlog().args(["cat", copy.to_str().unwrap(), "--json"])),
+        dumped
+    );
+
+    // Bad input: exit 2, naming the object.
+    binlog()
+        .args(["write", s, "--json"])
+        .write_stdin("{\"type\":\"x\"}\n[1,2]\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("JSON object 2"));
+
+    // Into a log directory, rolling.
+    let dir = t.join("log");
+    let lines: String = (0..25).map(|i| format!("event {i}\n")).collect();
+    binlog()
+        .args([
+            "write",
+            dir.to_str().unwrap(),
+            "--log",
+            "events",
+            "--type",
+            "e",
+            "--max-segment-records",
+            "10",
+        ])
+        .write_stdin(lines)
+        .assert()
+        .success();
+    assert_eq!(t_names(&dir).len(), 3);
+    let out = stdout_of(binlog().args(["cat", dir.to_str().unwrap(), "--tail", "1"]));
+    assert!(
+        out.starts_with("24 ") && out.trim_end().ends_with("event 24"),
+        "{out}"
+    );
+}
+
+// ------------------------------------------------------------------- stats
+
+#[test]
+fn stats_per_type_and_per_time_bucket() {
+    let t = Tmp::new("stats");
+    let seg = t.join("s.binlog");
+    let w = Writer::open(&seg, Options::default()).unwrap();
+    // 90 records over three minutes: 30 a minute.
+    for i in 0..90i64 {
+        let t = TYPES[(i % 3) as usize];
+        w.write_with(t, &[], Some(T0 - 20 * SEC + i * 2 * SEC), b"0123456789")
+            .unwrap();
+    }
+    w.close().unwrap();
+    let j = json_of(binlog().args(["stats", "--json", "--by", "minute", seg.to_str().unwrap()]));
+    assert_eq!(j["records"], 90);
+    assert_eq!(j["by"], "minute");
+    let types = j["types"].as_array().unwrap();
+    assert_eq!(types.len(), 3);
+    assert!(types.iter().all(|t| t["records"] == 30));
+    let total: u64 = types.iter().map(|t| t["bytes"].as_u64().unwrap()).sum();
+    assert_eq!(j["bytes"], total);
+    let buckets = j["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 3);
+    assert_eq!(buckets[0]["start"], "2023-11-14T22:13:00Z");
+    assert_eq!(buckets[0]["records"], 30);
+    assert_eq!(buckets[1]["types"]["order"]["records"], 10);
+    binlog()
+        .args(["stats", seg.to_str().unwrap(), "--by", "hour"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2023-11-14T22:00Z"))
+        .stdout(predicate::str::is_match(r"order\s+30\s+33\.3%").unwrap());
+    let j = json_of(binlog().args(["stats", "--json", "--type", "trade", seg.to_str().unwrap()]));
+    assert_eq!(j["records"], 30);
+}
+
+// -------------------------------------------------------------------- tail
+
+#[test]
+fn tail_prints_the_last_records() {
+    let t = Tmp::new("tail");
+    let dir = t.join("log");
+    rolled_log(&dir, 12, 5);
+    let out = stdout_of(binlog().args(["tail", "-n", "3", dir.to_str().unwrap()]));
+    assert_eq!(seqs_of_lines(&out), vec![9, 10, 11]);
+    let out = stdout_of(binlog().args(["tail", dir.to_str().unwrap()]));
+    assert_eq!(seqs_of_lines(&out), (2..12).collect::<Vec<_>>());
+}
+
+#[test]
+fn tail_follows_a_log_across_rolls() {
+    let t = Tmp::new("follow");
+    let dir = t.join("log");
+    let w = LogWriter::open(
+        &dir,
+        "live",
+        LogOptions {
+            max_segment_records: Some(4),
+            background: false,
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..10u64 {
+        w.write("tick", format!("tick {i}").as_bytes()).unwrap();
+    }
+    w.flush().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+        .args([
+            "tail",
+            "-f",
+            "-n",
+            "3",
+            "--poll-ms",
+            "20",
+            dir.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        for i in 10..30u64 {
+            w.write("tick", format!("tick {i}").as_bytes()).unwrap();
+            w.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(15));
+        }
+        w.close().unwrap();
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || loop {
+        let mut line = String::new();
+        match out.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seqs = Vec::new();
+    while seqs.last() != Some(&29) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let seq: u64 = line.split(' ').next().unwrap().parse().unwrap();
+                assert!(
+                    line.trim_end().ends_with(&format!("tick tick {seq}")),
+                    "{line}"
+                );
+                seqs.push(seq);
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let status = child.wait().unwrap();
+                panic!("tail -f printed only {seqs:?} ({e}; binlog: {status})");
+            }
+        }
+    }
+    // Still running after the last record: it follows until interrupted.
+    assert!(child.try_wait().unwrap().is_none());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    writer.join().unwrap();
+    assert_eq!(seqs, (7..30).collect::<Vec<_>>());
+    assert!(
+        t_names(&dir).len() >= 8,
+        "the writer rolled: {:?}",
+        t_names(&dir)
+    );
+}
+
+#[test]
+fn verify_and_repair_leave_a_segment_its_writer_has_open() {
+    let t = Tmp::new("live");
+    let dir = t.join("log");
+    let w = LogWriter::open(
+        &dir,
+        "live",
+        LogOptions {
+            max_segment_records: Some(5),
+            background: false,
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..12u64 {
+        w.write("tick", format!("tick {i}").as_bytes()).unwrap();
+    }
+    w.flush().unwrap();
+    let current = w.current_segment().unwrap().path;
+    let before = std::fs::read(&current).unwrap();
+    binlog()
+        .args(["verify", dir.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("unsealed: a writer has it open"));
+    binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("a writer has it open"))
+        .stdout(predicate::str::contains("changed 0"));
+    assert_eq!(
+        std::fs::read(&current).unwrap(),
+        before,
+        "the open segment is untouched"
+    );
+    assert!(!t_names(&dir).iter().any(|n| n.contains(".backup-")));
+    // The writer goes on as if nothing happened.
+    w.write("tick", b"tick 12").unwrap();
+    w.close().unwrap();
+    let out = stdout_of(binlog().args(["cat", dir.to_str().unwrap(), "--tail", "1"]));
+    assert!(out.starts_with("12 "), "{out}");
+}
+
+#[test]
+fn salvage_names_types_whose_definition_was_in_the_damage() {
+    let t = Tmp::new("salvage-types");
+    let seg = t.join("open.binlog");
+    unsealed_segment(&seg, 9); // no seal: type names come from the records
+    let f = frames(&seg);
+    let (bad, bad_len) = f[2]; // the record that defines "quote"
+    flip_byte(&seg, bad + bad_len - 1);
+    let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
+    let kinds: Vec<&str> = j["segments"][0]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["corrupt", "type"],
+        "the undefined id is reported once"
+    );
+    binlog()
+        .args(["repair", "--salvage", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("salvaged 6 records (seq 3..8)"))
+        .stdout(predicate::str::contains("unknown-type-2"));
+    let salvaged = t.join(&format!("open.salvaged-{}.binlog", f[3].0));
+    let got: Vec<(u64, String)> = records(&salvaged)
+        .into_iter()
+        .map(|(s, t, _)| (s, t))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (3, "order".into()),
+            (4, "trade".into()),
+            (5, "unknown-type-2".into()),
+            (6, "order".into()),
+            (7, "trade".into()),
+            (8, "unknown-type-2".into()),
+        ]
+    );
+    assert_eq!(records(&seg).len(), 2);
+}
