@@ -9,6 +9,7 @@
  *
  * Exit status: 0 even when a target is missed; 1 on an API or system error.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -130,7 +131,7 @@ static double median(const double *v, int n) {
 }
 
 /* What a figure's target applies to. */
-enum target_on { VALUE_AT_LEAST, RATIO_AT_LEAST, RATIO_AT_MOST };
+enum target_on { VALUE_AT_LEAST, RATIO_AT_LEAST, RATIO_AT_MOST, VALUE_AT_MOST };
 
 struct figure {
     const char *name, *unit, *what, *baseline_what;
@@ -142,6 +143,7 @@ static struct figure figures[32];
 static int nfigures;
 
 static int target_met(enum target_on on, double value, double ratio, double target) {
+    if (on == VALUE_AT_MOST) return value <= target;
     return on == VALUE_AT_LEAST ? value >= target : on == RATIO_AT_LEAST ? ratio >= target : ratio <= target;
 }
 
@@ -159,8 +161,8 @@ static const char *target_text(const struct figure *f) {
     static char buf[8][64];
     static int k;
     char *p = buf[k++ % 8];
-    if (f->on == VALUE_AT_LEAST)
-        snprintf(p, sizeof buf[0], "value >= %g %s", f->target, f->unit);
+    if (f->on == VALUE_AT_LEAST || f->on == VALUE_AT_MOST)
+        snprintf(p, sizeof buf[0], "value %s %g %s", f->on == VALUE_AT_LEAST ? ">=" : "<=", f->target, f->unit);
     else
         snprintf(p, sizeof buf[0], "ratio %s %g", f->on == RATIO_AT_LEAST ? ">=" : "<=", f->target);
     return p;
@@ -617,6 +619,308 @@ static void bench_f(void) {
                s.peak_kb / 1024.0, (double)l.peak_kb / (double)s.peak_kb, RATIO_AT_MOST, 1.1);
 }
 
+/* ---- g./h. rolling logs (binlog_writer_open_log, binlog_reader_next_wait) -- */
+/* g. the cost of rolling: the same bytes through a log that rolls every
+ *    64 MiB vs one segment writer. h. follower latency: record write time
+ *    (CLOCK_MONOTONIC, in the payload) to receipt by a next_wait follower. */
+#define G_RECORD       600
+#define G_TOTAL        (512u * MIB)    /* payload bytes per run */
+#define G_ROLL         (64u * MIB)     /* binlog_options_set_max_segment_bytes */
+#define G_BATCH        256
+#define H_RECORDS      5000            /* records per run */
+#define H_INTERVAL_NS  200000          /* one record every 200 us */
+#define H_ROLL_RECORDS 1000            /* the follower crosses 4 rolls per run */
+
+/* Removes the files of `dir` and `dir` itself. */
+static void remove_tree(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT) return;
+        die_sys("opendir", dir);
+    }
+    struct dirent *e;
+    char p[4400];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        remove_file(p);
+    }
+    closedir(d);
+    if (rmdir(dir) != 0) die_sys("rmdir", dir);
+}
+
+static unsigned count_files(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) die_sys("opendir", dir);
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static const size_t g_records = G_TOTAL / G_RECORD;
+static unsigned g_segments; /* segment files of the last rolling run */
+static int g_seals;         /* segments sealed so far in this run */
+static double g_roll_ms[ROUNDS + 1], g_batch_us[ROUNDS + 1]; /* per rolling run */
+static int g_roll_idx;
+
+static int32_t g_on_segment(void *user, const binlog_segment_info *info) {
+    (void)user;
+    g_seals += info->event == BINLOG_SEGMENT_SEALED;
+    return 0;
+}
+
+/* arg NULL: one segment writer; else a log rolling every G_ROLL bytes. Open
+ * to close (seal) timed, as in a. */
+static double run_g(void *arg) {
+    int rolling = arg != NULL;
+    const char *dir = tmp_path("g-log"), *path = tmp_path("g-segment.binlog");
+    binlog_options *o;
+    CHECK(binlog_options_new(&o));
+    CHECK(binlog_options_set_durability(o, BINLOG_DURABILITY_NONE, 0));
+    CHECK(binlog_options_set_buffer_size(o, A_BUFFER));
+    if (rolling) CHECK(binlog_options_set_max_segment_bytes(o, G_ROLL));
+    binlog_entry entries[G_BATCH];
+    binlog_writer *w;
+    double t0 = now();
+    if (rolling)
+        CHECK(binlog_writer_open_log(dir, "g", o, &w));
+    else
+        CHECK(binlog_writer_open(path, o, &w));
+    /* Where a rolling run's extra time goes: batches that rolled vs the rest. */
+    double rolled_s = 0, plain_s = 0;
+    int rolls = 0, plain = 0;
+    g_seals = 0;
+    if (rolling) CHECK(binlog_writer_on_segment(w, g_on_segment, NULL));
+    for (size_t i = 0; i < g_records;) {
+        size_t n = 0;
+        for (; n < G_BATCH && i < g_records; n++, i++)
+            entries[n] = (binlog_entry){.type_name = u8("tick"), .type_len = 4,
+                                        .payload = pool + i * G_RECORD % MIB,
+                                        .payload_len = G_RECORD, .timestamp_ns = BINLOG_TIME_NOW};
+        int seals = g_seals;
+        double tb = now();
+        CHECK(binlog_writer_write_batch(w, entries, n, NULL));
+        tb = now() - tb;
+        if (g_seals != seals)
+            rolled_s += tb, rolls += g_seals - seals;
+        else
+            plain_s += tb, plain++;
+    }
+    uint64_t next;
+    CHECK(binlog_writer_next_seq(w, &next));
+    close_writer(w);
+    double t = now() - t0;
+    binlog_options_free(o);
+    if (next != g_records) {
+        fprintf(stderr, "bench: g wrote %llu records\n", (unsigned long long)next);
+        exit(1);
+    }
+    if (rolling) {
+        g_segments = count_files(dir) - 1; /* and the manifest */
+        double batch = plain ? plain_s / plain : 0;
+        g_roll_ms[g_roll_idx % (ROUNDS + 1)] = rolls ? (rolled_s - rolls * batch) / rolls * 1e3 : 0;
+        g_batch_us[g_roll_idx++ % (ROUNDS + 1)] = batch * 1e6;
+        remove_tree(dir);
+    } else {
+        remove_file(path);
+    }
+    return t;
+}
+
+static void bench_g(void) {
+    printf("\ng. rolling log: %d-byte records, write_batch of %d, durability NONE, 1 MiB buffer, %.0f MB of payload\n"
+           "   per run, open to close timed; a log rolling every %u MiB vs one segment (binlog_writer_open)\n",
+           G_RECORD, G_BATCH, g_records * G_RECORD / 1e6, G_ROLL / MIB);
+    run_fn fns[2] = {run_g, run_g};
+    void *args[2] = {NULL, (void *)1};
+    double secs[2][ROUNDS];
+    interleave(2, fns, args, secs);
+    double mb = g_records * G_RECORD / 1e6;
+    add_figure("g_roll_mb_s", "MB/s", "log rolling every 64 MiB, MB/s of payload", med_rate(mb, secs[1]),
+               "one segment", med_rate(mb, secs[0]), med_ratio(mb, secs[1], mb, secs[0]), RATIO_AT_LEAST, 0.95);
+    double roll_ms = median(&g_roll_ms[1], ROUNDS), batch_us = median(&g_batch_us[1], ROUNDS);
+    printf("  %u segments per rolling run; median run %.0f ms (rolling) vs %.0f ms (one segment); a batch that\n"
+           "  rolls takes %.2f ms more than the others (%.0f us): seal + new segment + manifest, fsyncs included\n",
+           g_segments, median(secs[1], ROUNDS) * 1e3, median(secs[0], ROUNDS) * 1e3, roll_ms, batch_us);
+    add_extra("g_roll_ms_each", roll_ms);
+    add_extra("g_segments_per_run", g_segments);
+    add_extra("g_roll_run_ms", median(secs[1], ROUNDS) * 1e3);
+    add_extra("g_segment_run_ms", median(secs[0], ROUNDS) * 1e3);
+}
+
+/* h: one run's writer and follower threads. */
+struct h_run {
+    int use_pipe;
+    int fds[2];
+    binlog_writer *w;
+    binlog_reader *r;
+    pthread_barrier_t start;
+    double lat_us[H_RECORDS];
+    uint64_t retried; /* next_wait errors retried (see the printout) */
+};
+
+static int64_t mono_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Writes H_RECORDS timestamps, one every H_INTERVAL_NS on an absolute
+ * schedule; each record is flushed (or written to the pipe) at once. */
+static void *h_writer(void *arg) {
+    struct h_run *h = arg;
+    pthread_barrier_wait(&h->start);
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    for (int i = 0; i < H_RECORDS; i++) {
+        int64_t ts = mono_ns();
+        if (h->use_pipe) {
+            write_all(h->fds[1], &ts, sizeof ts, "pipe");
+        } else {
+            CHECK(binlog_writer_write(h->w, u8("lat"), 3, (const uint8_t *)&ts, sizeof ts, NULL));
+            CHECK(binlog_writer_flush(h->w));
+        }
+        next.tv_nsec += H_INTERVAL_NS;
+        if (next.tv_nsec >= 1000000000) next.tv_sec++, next.tv_nsec -= 1000000000;
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {}
+    }
+    return NULL;
+}
+
+/* Receives the H_RECORDS timestamps and records each one's latency. */
+static void *h_follower(void *arg) {
+    struct h_run *h = arg;
+    pthread_barrier_wait(&h->start);
+    for (int i = 0; i < H_RECORDS;) {
+        int64_t ts;
+        if (h->use_pipe) {
+            size_t got = 0;
+            while (got < sizeof ts) {
+                ssize_t n = read(h->fds[0], (char *)&ts + got, sizeof ts - got);
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) die_sys("read", "pipe");
+                got += (size_t)n;
+            }
+        } else {
+            binlog_record rec;
+            binlog_result rc = binlog_reader_next_wait(h->r, 2000, &rec);
+            if (rc == BINLOG_ERR_TRUNCATED) { /* a segment seen before its header: retry */
+                h->retried++;
+                continue;
+            }
+            if (rc == BINLOG_END) {
+                fprintf(stderr, "bench: h follower waited 2 s for record %d\n", i);
+                exit(1);
+            }
+            CHECK(rc);
+            if (rec.seq != (uint64_t)i || rec.payload_len != sizeof ts) {
+                fprintf(stderr, "bench: h follower read seq %llu, expected %d\n", (unsigned long long)rec.seq, i);
+                exit(1);
+            }
+            memcpy(&ts, rec.payload, sizeof ts);
+        }
+        h->lat_us[i++] = (double)(mono_ns() - ts) / 1e3;
+    }
+    return NULL;
+}
+
+static double h_p99[2][ROUNDS + 1], h_max[2][ROUNDS + 1];
+static int h_idx[2];
+static uint64_t h_retried;
+
+/* arg NULL: a pipe (a follower blocked in read(2)); else a rolling log and
+ * a binlog_reader_next_wait follower. Returns the run's median latency in
+ * seconds (a "time", so med_ratio works as for the other figures). */
+static double run_h(void *arg) {
+    static struct h_run h; /* large: not on the stack */
+    memset(&h, 0, sizeof h);
+    h.use_pipe = arg == NULL;
+    const char *dir = tmp_path("h-log");
+    if (h.use_pipe) {
+        if (pipe(h.fds) != 0) die_sys("pipe", NULL);
+    } else {
+        binlog_options *o;
+        CHECK(binlog_options_new(&o));
+        CHECK(binlog_options_set_max_segment_records(o, H_ROLL_RECORDS));
+        CHECK(binlog_writer_open_log(dir, "h", o, &h.w));
+        binlog_options_free(o);
+        CHECK(binlog_reader_open_log(dir, "h", &h.r));
+    }
+    pthread_barrier_init(&h.start, NULL, 2);
+    pthread_t tw, tf;
+    if (pthread_create(&tf, NULL, h_follower, &h) != 0 || pthread_create(&tw, NULL, h_writer, &h) != 0)
+        die_sys("pthread_create", NULL);
+    pthread_join(tw, NULL);
+    pthread_join(tf, NULL);
+    pthread_barrier_destroy(&h.start);
+    if (h.use_pipe) {
+        close(h.fds[0]);
+        close(h.fds[1]);
+    } else {
+        CHECK(binlog_reader_close(h.r));
+        binlog_reader_free(h.r);
+        close_writer(h.w);
+        remove_tree(dir);
+        h_retried += h.retried;
+    }
+    qsort(h.lat_us, H_RECORDS, sizeof h.lat_us[0], cmp_double);
+    int v = !h.use_pipe, k = h_idx[v]++ % (ROUNDS + 1); /* [0] = warm-up */
+    h_p99[v][k] = h.lat_us[H_RECORDS * 99 / 100];
+    h_max[v][k] = h.lat_us[H_RECORDS - 1];
+    return h.lat_us[H_RECORDS / 2] / 1e6;
+}
+
+static double h_p50_us, h_p99_us, h_pipe_p50_us, h_pipe_p99_us, h_max_us;
+
+static void bench_h(void) {
+    printf("\nh. follower latency: a writer thread writes+flushes one record (its CLOCK_MONOTONIC time) every %d us,\n"
+           "   %d per run, to a log rolling every %d records; a follower thread in binlog_reader_next_wait takes\n"
+           "   receipt time - write time; baseline the same through a pipe (a follower blocked in read(2))\n",
+           H_INTERVAL_NS / 1000, H_RECORDS, H_ROLL_RECORDS);
+    run_fn fns[2] = {run_h, run_h};
+    void *args[2] = {NULL, (void *)1};
+    double secs[2][ROUNDS];
+    interleave(2, fns, args, secs);
+    double us[2][ROUNDS];
+    for (int v = 0; v < 2; v++)
+        for (int r = 0; r < ROUNDS; r++) us[v][r] = secs[v][r] * 1e6;
+    h_p50_us = median(us[1], ROUNDS), h_pipe_p50_us = median(us[0], ROUNDS);
+    h_p99_us = median(&h_p99[1][1], ROUNDS), h_pipe_p99_us = median(&h_p99[0][1], ROUNDS);
+    h_max_us = 0;
+    for (int r = 1; r <= ROUNDS; r++) h_max_us = h_max[1][r] > h_max_us ? h_max[1][r] : h_max_us;
+    /* ratio = binlog latency / pipe latency, per round */
+    add_figure("h_follow_p50_us", "us", "next_wait follower latency, median", h_p50_us, "pipe read(2)",
+               h_pipe_p50_us, med_ratio(1, secs[0], 1, secs[1]), VALUE_AT_MOST, 1000);
+    printf("  p99 %s us (pipe %s us); worst single record %s us over %d runs\n", num(h_p99_us), num(h_pipe_p99_us),
+           num(h_max_us), ROUNDS);
+    if (h_retried)
+        printf("  WARNING: next_wait returned BINLOG_ERR_TRUNCATED %llu times (a new segment seen before its header\n"
+               "  was written: a library bug); the follower retried\n", (unsigned long long)h_retried);
+    add_extra("h_follow_p99_us", h_p99_us);
+    add_extra("h_pipe_p99_us", h_pipe_p99_us);
+    add_extra("h_follow_max_us", h_max_us);
+    add_extra("h_follow_truncated_retries", (double)h_retried);
+}
+
+static int is_log_figure(const struct figure *f) {
+    return strncmp(f->name, "g_", 2) == 0 || strncmp(f->name, "h_", 2) == 0;
+}
+
+/* The rolling-log section of the summary (figures g and h). */
+static void summary_log(void) {
+    printf("\nrolling logs\n");
+    for (int i = 0; i < nfigures; i++) {
+        const struct figure *f = &figures[i];
+        if (!is_log_figure(f)) continue;
+        printf("%-16s %10s %-6s %10s %-17s %7.3f  %-19s %s\n", f->name, num(f->value), f->unit, num(f->baseline),
+               f->baseline_what, f->ratio, target_text(f), f->met ? "yes" : "NO");
+        if (strcmp(f->name, "h_follow_p50_us") == 0)
+            printf("%-16s %10s %-6s %10s %-17s\n", "  (p99)", num(h_p99_us), "us", num(h_pipe_p99_us), "pipe read(2)");
+    }
+}
+
 /* ---- Machine, summary, JSON ------------------------------------------------ */
 static char cpu_model[256] = "unknown", kernel[256] = "unknown";
 static long ncpu;
@@ -655,6 +959,7 @@ static void summary(void) {
            "ratio", "target", "met");
     for (int i = 0; i < nfigures; i++) {
         const struct figure *f = &figures[i];
+        if (is_log_figure(f)) continue; /* in their own section: summary_log */
         printf("%-16s %10s %-6s %10s %-17s %7.3f  %-19s %s\n", f->name, num(f->value), f->unit, num(f->baseline),
                f->baseline_what, f->ratio, target_text(f), f->met ? "yes" : "NO");
     }
@@ -725,8 +1030,11 @@ int main(int argc, char **argv) {
     bench_b();
     bench_cd();
     bench_e();
+    bench_g();
+    bench_h();
     double elapsed = now() - t_start;
     summary();
+    summary_log();
     write_json(argv[1], elapsed);
     printf("\nwrote %s; total time %.0f s\n", argv[1], elapsed);
     rmdir(tmpdir);

@@ -18,8 +18,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, IoSlice};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 /// Appends records to one segment file.
@@ -33,10 +34,27 @@ struct Shared {
     durability: Durability,
     state: Mutex<State>,
     sync: Mutex<SyncState>,
-    /// An fdatasync finished (or failed).
-    synced: Condvar,
-    /// A gathering leader's condition may hold: a caller queued or left.
-    gathered: Condvar,
+    /// Every record with a lower sequence number is on stable storage. Only
+    /// grows, under the sync lock; waiters read it without the lock.
+    durable: AtomicU64,
+    /// Bumped under the sync lock whenever an fdatasync ends (or fails) or
+    /// the writer closes, after `SyncState::waiters` were taken to be woken:
+    /// a waiter that sees it change looks again.
+    completions: AtomicU64,
+    /// Durable write calls (`Writer::write_batch` with `EveryRecord`)
+    /// between entry and return. Lock-free: entering and leaving must not
+    /// queue behind the sync lock.
+    callers: AtomicUsize,
+    /// Of those, how many appended a record that no started fdatasync covers
+    /// yet (changed under the sync lock).
+    queued: AtomicUsize,
+    /// Counts the times a leader took the queued records into its
+    /// fdatasync (changed under the sync lock), so a caller knows whether it
+    /// is still counted in `queued`.
+    batch: AtomicU64,
+    /// The leader while it gathers, woken once every caller has queued.
+    gatherer: Mutex<Option<Thread>>,
+    gathering: AtomicBool,
     /// A second descriptor of the segment, so fdatasync runs without the
     /// state lock and writers keep appending meanwhile.
     sync_file: File,
@@ -45,37 +63,31 @@ struct Shared {
 }
 
 struct SyncState {
-    /// Every record with a lower sequence number is on stable storage.
-    durable_next: u64,
     /// A leader is gathering or running an fdatasync.
     syncing: bool,
     /// Records below this are covered by the fdatasync in progress (0 while
     /// none runs or its leader is still gathering).
     running_upto: u64,
-    /// Durable write calls (`Writer::write_batch` with `EveryRecord`)
-    /// between entry and return.
-    callers: usize,
-    /// Of those, how many appended a record that no started fdatasync
-    /// covers yet: they wait for the next one.
-    queued: usize,
-    /// Counts the times a leader took the queued records into its
-    /// fdatasync, so a caller knows whether it is still counted in `queued`.
-    batch: u64,
-    /// A leader waits on `gathered` for the callers still appending.
-    gathering: bool,
     /// How long the last fdatasync took: a leader never waits longer than
     /// this (nor than `GATHER_MAX`) for more records.
     last_sync: Duration,
+    /// Threads waiting for the fdatasync in progress to end. Each one is
+    /// woken directly when it does, and checks `durable` without the lock:
+    /// a condition variable would wake them one after another through the
+    /// lock, and the group's next records would trickle in.
+    waiters: Vec<Thread>,
 }
 
 /// Upper bound on how long a leader delays its fdatasync to let writers
 /// already inside a durable write call append first.
 const GATHER_MAX: Duration = Duration::from_micros(100);
 
-/// A durable write call in progress, counted in `SyncState::callers`.
+/// A durable write call in progress, counted in `Shared::callers` until it
+/// leaves (also when dropped, should the call fail or unwind).
 struct Caller<'a> {
     shared: &'a Shared,
-    /// `SyncState::batch` when this call counted itself in `queued`.
+    counted: bool,
+    /// `Shared::batch` when this call counted itself in `queued`.
     queued_in: Option<u64>,
 }
 
@@ -119,17 +131,18 @@ impl Writer {
             durability: opts.durability,
             state: Mutex::new(state),
             sync: Mutex::new(SyncState {
-                durable_next,
                 syncing: false,
                 running_upto: 0,
-                callers: 0,
-                queued: 0,
-                batch: 0,
-                gathering: false,
                 last_sync: Duration::ZERO,
+                waiters: Vec::new(),
             }),
-            synced: Condvar::new(),
-            gathered: Condvar::new(),
+            durable: AtomicU64::new(durable_next),
+            completions: AtomicU64::new(0),
+            callers: AtomicUsize::new(0),
+            queued: AtomicUsize::new(0),
+            batch: AtomicU64::new(0),
+            gatherer: Mutex::new(None),
+            gathering: AtomicBool::new(false),
             sync_file,
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
@@ -200,26 +213,14 @@ impl Writer {
     /// On error, the records of the batch that reached the file stay (the
     /// message says how many) and the rest are not written.
     pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
-        if self.shared.durability != Durability::EveryRecord {
-            let (first, sync_to) = self.append(entries)?;
-            if let Some(to) = sync_to {
-                self.shared.sync_upto(to, None)?;
-            }
-            return Ok(first);
-        }
-        // Counted from before the append, so a leader about to fdatasync
-        // knows this call will soon have a record for it (group commit).
-        let mut caller = self.shared.enter();
-        let (first, sync_to) = match self.append(entries) {
-            Ok(r) => r,
-            Err(e) => {
-                caller.leave(&mut self.shared.sync.lock());
-                return Err(e);
-            }
-        };
-        match sync_to {
-            Some(to) => self.shared.sync_upto(to, Some(&mut caller))?,
-            None => caller.leave(&mut self.shared.sync.lock()),
+        // A durable call is counted from before its append, so that a
+        // leader about to fdatasync knows it will soon have a record to
+        // cover (group commit).
+        let mut caller =
+            (self.shared.durability == Durability::EveryRecord).then(|| self.shared.enter());
+        let (first, sync_to) = self.append(entries)?;
+        if let Some(to) = sync_to {
+            self.shared.sync_upto(to, caller.as_mut())?;
         }
         Ok(first)
     }
@@ -299,7 +300,7 @@ impl Writer {
     /// Every record with a lower sequence number is known to be on stable
     /// storage.
     pub fn durable_seq(&self) -> u64 {
-        self.shared.sync.lock().durable_next
+        self.shared.durable.load(Ordering::Acquire)
     }
 
     /// Flushes, seals and closes the segment and releases its lock. Later
@@ -316,8 +317,11 @@ impl Writer {
         }
         let result = self.shared.state.lock().close();
         if result.is_ok() {
-            let mut sy = self.shared.sync.lock();
-            sy.durable_next = sy.durable_next.max(self.shared.state.lock().next_seq);
+            // The seal's fdatasync covered every record.
+            let sy = self.shared.sync.lock();
+            let next = self.shared.state.lock().next_seq;
+            self.shared.durable.fetch_max(next, Ordering::Release);
+            self.shared.sync_ended(sy);
         }
         result
     }
@@ -330,102 +334,159 @@ impl Drop for Writer {
 }
 
 impl Shared {
-    /// Counts a durable write call until `Caller::leave`.
     fn enter(&self) -> Caller<'_> {
-        self.sync.lock().callers += 1;
+        self.callers.fetch_add(1, Ordering::SeqCst);
         Caller {
             shared: self,
+            counted: true,
             queued_in: None,
         }
     }
 
     /// Returns once every record below `target` is on stable storage. One
-    /// caller at a time (the leader) runs fdatasync; the others wait and are
+    /// thread at a time (the leader) runs fdatasync; the others wait and are
     /// covered by it or by the next one (group commit). `caller` is the
-    /// durable write call waiting, if it is one; it leaves here.
+    /// durable write call waiting, if it is one.
     fn sync_upto(&self, target: u64, mut caller: Option<&mut Caller<'_>>) -> Result<()> {
-        let mut sy = self.sync.lock();
         let result = loop {
-            if sy.durable_next >= target {
+            if self.durable.load(Ordering::Acquire) >= target {
+                break Ok(());
+            }
+            let mut sy = self.sync.lock();
+            if self.durable.load(Ordering::Acquire) >= target {
                 break Ok(());
             }
             if let Some(c) = caller.as_deref_mut() {
                 // Not covered by the fdatasync in progress: wait for the
                 // next one, and let its leader know this record is ready.
-                if c.queued_in.is_none() && !(sy.running_upto >= target) {
-                    sy.queued += 1;
-                    c.queued_in = Some(sy.batch);
-                    self.wake_gatherer(&sy);
+                if c.queued_in.is_none() && sy.running_upto < target {
+                    self.queued.fetch_add(1, Ordering::SeqCst);
+                    c.queued_in = Some(self.batch.load(Ordering::Relaxed));
+                    self.wake_gatherer();
                 }
             }
             if sy.syncing {
-                self.synced.wait(&mut sy);
+                let seen = self.completions.load(Ordering::Relaxed);
+                sy.waiters.push(std::thread::current());
+                drop(sy);
+                // park may return spuriously or for an older unpark.
+                while self.durable.load(Ordering::Acquire) < target
+                    && self.completions.load(Ordering::Acquire) == seen
+                {
+                    std::thread::park();
+                }
                 continue;
             }
-            sy.syncing = true;
-            self.gather(&mut sy);
-            // The records of every queued caller are in the file now (each
-            // queued after appending): this fdatasync covers them all.
-            let upto = {
-                let mut st = self.state.lock();
-                st.check_usable().and_then(|()| st.flush_buf()).map(|()| st.next_seq)
-            };
-            sy.queued = 0;
-            sy.batch += 1;
-            let upto = match upto {
-                Ok(u) => u,
-                Err(e) => {
-                    sy.syncing = false;
-                    self.synced.notify_all();
+            if let Err(e) = self.lead(sy) {
+                // A concurrent `close` may have sealed and synced the record.
+                if self.durable.load(Ordering::Acquire) < target {
                     break Err(e);
                 }
-            };
-            sy.running_upto = upto;
-            drop(sy);
-            let started = Instant::now();
-            let synced = self.sync_data();
-            let took = started.elapsed();
-            sy = self.sync.lock();
-            sy.syncing = false;
-            sy.running_upto = 0;
-            sy.last_sync = took;
-            if synced.is_ok() {
-                sy.durable_next = sy.durable_next.max(upto);
-            }
-            self.synced.notify_all();
-            if let Err(e) = synced {
-                break Err(e);
             }
         };
         if let Some(c) = caller {
-            c.leave(&mut sy);
+            c.leave();
         }
         result
     }
 
+    /// Runs one fdatasync as the leader, covering every record in the file
+    /// once it has gathered.
+    fn lead(&self, mut sy: MutexGuard<'_, SyncState>) -> Result<()> {
+        sy.syncing = true;
+        self.gather(&mut sy);
+        // Every queued caller appended before it queued: its record is below
+        // `next_seq`, and this fdatasync covers it.
+        let upto = {
+            let mut st = self.state.lock();
+            if st.file.is_none() && st.closed_durable {
+                // Closed meanwhile (a log rolled): the seal's fdatasync
+                // already covered every record.
+                let next = st.next_seq;
+                drop(st);
+                self.durable.fetch_max(next, Ordering::Release);
+                sy.syncing = false;
+                self.sync_ended(sy);
+                return Ok(());
+            }
+            st.check_usable()
+                .and_then(|()| st.flush_buf())
+                .map(|()| st.next_seq)
+        };
+        self.queued.store(0, Ordering::SeqCst);
+        self.batch.fetch_add(1, Ordering::Release);
+        let upto = match upto {
+            Ok(upto) => upto,
+            Err(e) => {
+                sy.syncing = false;
+                self.sync_ended(sy);
+                return Err(e);
+            }
+        };
+        sy.running_upto = upto;
+        drop(sy);
+        let started = Instant::now();
+        let synced = self.sync_data();
+        let took = started.elapsed();
+        let mut sy = self.sync.lock();
+        sy.syncing = false;
+        sy.running_upto = 0;
+        sy.last_sync = took;
+        if synced.is_ok() {
+            self.durable.fetch_max(upto, Ordering::Release);
+        }
+        self.sync_ended(sy);
+        synced
+    }
+
     /// Before its fdatasync, a leader waits, briefly, until every durable
     /// write call in progress has appended its record, so that one sync
-    /// covers them all. Without this, writers woken by the last sync would
+    /// covers them all. Without this, the writers woken by the last sync
     /// append just after the next one started and wait for a third: about
-    /// half of them per sync. A lone writer (or none) never waits.
+    /// half of them per sync. A lone writer never waits, nor does anyone
+    /// when no durable write call is in progress.
     fn gather(&self, sy: &mut MutexGuard<'_, SyncState>) {
-        if sy.queued >= sy.callers {
+        if self.all_queued() {
             return;
         }
         let deadline = Instant::now() + sy.last_sync.min(GATHER_MAX);
-        sy.gathering = true;
-        while sy.queued < sy.callers {
-            if self.gathered.wait_until(sy, deadline).timed_out() {
-                break;
+        *self.gatherer.lock() = Some(std::thread::current());
+        self.gathering.store(true, Ordering::SeqCst);
+        // Unlocked, so that callers can queue.
+        MutexGuard::unlocked(sy, || {
+            while !self.all_queued() {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                std::thread::park_timeout(deadline - now);
             }
-        }
-        sy.gathering = false;
+        });
+        self.gathering.store(false, Ordering::SeqCst);
+        *self.gatherer.lock() = None;
+    }
+
+    fn all_queued(&self) -> bool {
+        self.queued.load(Ordering::SeqCst) >= self.callers.load(Ordering::SeqCst)
     }
 
     /// Wakes a gathering leader once every caller has queued (or left).
-    fn wake_gatherer(&self, sy: &SyncState) {
-        if sy.gathering && sy.queued >= sy.callers {
-            self.gathered.notify_one();
+    fn wake_gatherer(&self) {
+        if self.gathering.load(Ordering::SeqCst) && self.all_queued() {
+            if let Some(t) = &*self.gatherer.lock() {
+                t.unpark();
+            }
+        }
+    }
+
+    /// Ends an fdatasync (or the attempt, or the writer): every waiter
+    /// looks again, and the covered ones return.
+    fn sync_ended(&self, mut sy: MutexGuard<'_, SyncState>) {
+        self.completions.fetch_add(1, Ordering::Release);
+        let waiters = std::mem::take(&mut sy.waiters);
+        drop(sy);
+        for t in waiters {
+            t.unpark();
         }
     }
 
@@ -464,14 +525,29 @@ impl Shared {
 }
 
 impl Caller<'_> {
-    /// Ends the call's count; called with the sync lock held.
-    fn leave(&mut self, sy: &mut SyncState) {
-        sy.callers -= 1;
-        // Still counted in `queued` unless a leader took that batch.
-        if self.queued_in.take() == Some(sy.batch) {
-            sy.queued -= 1;
+    fn leave(&mut self) {
+        if !std::mem::take(&mut self.counted) {
+            return;
         }
-        self.shared.wake_gatherer(sy);
+        let s = self.shared;
+        // Still counted in `queued` only if no leader took that batch (the
+        // call failed, or `close` made its record durable).
+        if let Some(b) = self.queued_in.take() {
+            if s.batch.load(Ordering::Acquire) == b {
+                let _sy = s.sync.lock();
+                if s.batch.load(Ordering::Relaxed) == b {
+                    s.queued.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+        }
+        s.callers.fetch_sub(1, Ordering::SeqCst);
+        s.wake_gatherer();
+    }
+}
+
+impl Drop for Caller<'_> {
+    fn drop(&mut self) {
+        self.leave();
     }
 }
 
@@ -499,5 +575,89 @@ mod tests {
     #[test]
     fn writer_is_send_and_sync() {
         assert_send_sync::<Writer>();
+    }
+
+    fn temp_path(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("binlog-writer-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("seg.binlog")
+    }
+
+    fn durable_opts() -> Options {
+        Options {
+            durability: Durability::EveryRecord,
+            ..Options::default()
+        }
+    }
+
+    /// Group commit: every durable write returns with its record synced,
+    /// whether the threads share syncs or not, and nothing is left counted.
+    #[test]
+    fn concurrent_durable_writes_are_all_synced() {
+        let p = temp_path("group");
+        let w = Writer::open(&p, durable_opts()).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..6 {
+                let w = &w;
+                s.spawn(move || {
+                    for i in 0..40 {
+                        let seq = if i % 5 == 4 {
+                            let e = Entry {
+                                type_name: "b",
+                                meta: &[],
+                                timestamp_ns: None,
+                                parts: &[b"x", b"y"],
+                            };
+                            w.write_batch(&[e, e]).unwrap()
+                        } else {
+                            w.write("t", &[t as u8; 100]).unwrap()
+                        };
+                        assert!(w.durable_seq() > seq, "returned before its sync");
+                    }
+                });
+            }
+            // A durability-less caller joins in now and then.
+            s.spawn(|| {
+                for _ in 0..20 {
+                    w.sync().unwrap();
+                }
+            });
+        });
+        let sh = &*w.shared;
+        assert_eq!(sh.callers.load(Ordering::SeqCst), 0);
+        assert_eq!(sh.queued.load(Ordering::SeqCst), 0);
+        assert_eq!(w.durable_seq(), w.next_seq());
+        assert_eq!(w.next_seq(), 6 * (32 + 8 * 2));
+        w.close().unwrap();
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+
+    /// Durable writers racing `close`: each write either succeeds with its
+    /// record durable or fails with `Closed`; nobody hangs.
+    #[test]
+    fn durable_writes_racing_close_end() {
+        for round in 0..10 {
+            let p = temp_path(&format!("close-{round}"));
+            let w = Writer::open(&p, durable_opts()).unwrap();
+            std::thread::scope(|s| {
+                for _ in 0..4 {
+                    let w = &w;
+                    s.spawn(move || loop {
+                        match w.write("t", b"payload") {
+                            Ok(seq) => assert!(w.durable_seq() > seq),
+                            Err(e) => {
+                                assert_eq!(e.kind(), ErrorKind::Closed, "{e}");
+                                break;
+                            }
+                        }
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(5));
+                w.close().unwrap();
+            });
+            assert_eq!(w.shared.callers.load(Ordering::SeqCst), 0);
+            std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+        }
     }
 }

@@ -55,6 +55,9 @@ pub(crate) struct State {
     /// fdatasync when sealing: every durability policy but `None`, which
     /// leaves writeback to the OS (a lost seal costs only a scan).
     pub sync_on_seal: bool,
+    /// Closed with a seal that was fdatasynced: every record is durable, so
+    /// a durable write waiting on a sync that started late succeeds.
+    pub closed_durable: bool,
     pending: Vec<Pending>,
 }
 
@@ -88,6 +91,7 @@ impl State {
             buffer_size,
             max_record_size,
             sync_on_seal: true,
+            closed_durable: false,
             pending: Vec::new(),
         }
     }
@@ -300,6 +304,7 @@ impl State {
             .check_usable()
             .and_then(|()| self.flush_buf())
             .and_then(|()| self.seal());
+        self.closed_durable = result.is_ok() && self.sync_on_seal;
         let file = self.file.take().expect("open");
         crate::sys::unlock(&file);
         drop(file);
