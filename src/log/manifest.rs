@@ -91,8 +91,9 @@ impl Manifest {
         Ok(m)
     }
 
-    /// Replaces `path` atomically with this manifest.
-    pub fn store(&self, path: &Path) -> Result<()> {
+    /// Replaces `path` atomically with this manifest; with `durable`, also
+    /// across power loss (fsync of the file and the directory).
+    pub fn store(&self, path: &Path, durable: bool) -> Result<()> {
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -103,9 +104,14 @@ impl Manifest {
         let write = || -> std::io::Result<()> {
             let mut f = File::create(tmp)?;
             f.write_all(self.encode().as_bytes())?;
-            f.sync_all()?;
+            if durable {
+                f.sync_all()?;
+            }
             fs::rename(tmp, path)?;
-            crate::sys::sync_dir(dir)
+            if durable {
+                crate::sys::sync_dir(dir)?;
+            }
+            Ok(())
         };
         write().map_err(|e| Error::io(path, "replace manifest", e))
     }

@@ -181,12 +181,17 @@ impl LogReader {
                 self.gaps.push(Gap {
                     from_seq: Some(r.next_seq()),
                     to_seq: None,
-                    reason: format!("{}: torn tail of {len} bytes at offset {offset}", r.path().display()),
+                    reason: format!(
+                        "{}: torn tail of {len} bytes at offset {offset}",
+                        r.path().display()
+                    ),
                 });
             }
             // Where this segment's sequence numbers end: from the seal (a
             // type filter skips records, so the position alone may lag).
-            let end = r.seal().map_or(r.next_seq(), |d| r.header().first_seq + d.record_count);
+            let end = r
+                .seal()
+                .map_or(r.next_seq(), |d| r.header().first_seq + d.record_count);
             self.expected = Some(end.max(r.next_seq()));
             self.last_done = Some(r.path().to_path_buf());
             self.current = None;
@@ -279,13 +284,18 @@ impl LogReader {
                         Some(exp) if first > exp => self.gaps.push(Gap {
                             from_seq: Some(exp),
                             to_seq: Some(first),
-                            reason: format!("{}: records {exp}..{first} are missing before this segment", path.display()),
+                            reason: format!(
+                                "{}: records {exp}..{first} are missing before this segment",
+                                path.display()
+                            ),
                         }),
                         Some(exp) if first < exp => {
                             return Err(Error::file(
                                 ErrorKind::Corrupt,
                                 &path,
-                                format!("segment starts at sequence {first}, but {exp} was expected"),
+                                format!(
+                                    "segment starts at sequence {first}, but {exp} was expected"
+                                ),
                             ))
                         }
                         _ => {}
@@ -308,7 +318,9 @@ impl LogReader {
                 }
                 // The newest segment of a live log may be caught between its
                 // creation and its header write: nothing to read yet.
-                Err(e) if e.kind() == ErrorKind::Truncated && self.is_live_newest(self.idx) => return Ok(false),
+                Err(e) if e.kind() == ErrorKind::Truncated && self.is_live_newest(self.idx) => {
+                    return Ok(false)
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -337,7 +349,10 @@ impl LogReader {
         let Source::Log { dir, name } = &self.source else {
             return Ok(());
         };
-        let mut files: Vec<PathBuf> = segments::list(dir, name)?.into_iter().map(|s| s.path).collect();
+        let mut files: Vec<PathBuf> = segments::list(dir, name)?
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
         if self.current.is_some() {
             // The segment being read stays in the list even if retention
             // removed its name (its mapping is still readable).

@@ -222,11 +222,14 @@ impl LogWriter {
                 }
                 let w = Arc::clone(s.writer(&st)?);
                 let (mut bytes, mut count) = (w.bytes(), w.record_count());
+                let est = w.seal_estimate();
                 let mut j = i;
                 while j < entries.len() {
                     let sz = size(&entries[j]);
                     let full = s.opts.max_segment_records.is_some_and(|m| count >= m)
-                        || s.opts.max_segment_bytes.is_some_and(|m| bytes + sz > m);
+                        || s.opts
+                            .max_segment_bytes
+                            .is_some_and(|m| bytes + sz + est.len(count + 1, bytes + sz) > m);
                     if j > i && full {
                         break;
                     }
@@ -388,14 +391,14 @@ impl Shared {
             st.period_start = period_now;
             return Ok(false);
         }
-        Ok(self
-            .opts
-            .max_segment_records
-            .is_some_and(|m| w.record_count() >= m)
+        // The seal counts towards the size limit too.
+        let est = w.seal_estimate();
+        let (bytes, count) = (w.bytes(), w.record_count());
+        Ok(self.opts.max_segment_records.is_some_and(|m| count >= m)
             || self
                 .opts
                 .max_segment_bytes
-                .is_some_and(|m| w.bytes() + size > m)
+                .is_some_and(|m| bytes + size + est.len(count + 1, bytes + size) > m)
             || period_now != st.period_start)
     }
 
@@ -511,7 +514,10 @@ impl Shared {
             current,
             sealed: st.sealed.iter().map(|s| s.entry.clone()).collect(),
         }
-        .store(&naming::manifest_path(&self.dir, &self.name))
+        .store(
+            &naming::manifest_path(&self.dir, &self.name),
+            self.opts.segment.durability != crate::options::Durability::None,
+        )
     }
 
     fn tick(&self) -> Result<()> {

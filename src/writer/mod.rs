@@ -8,6 +8,7 @@ mod recover;
 mod state;
 mod types;
 
+pub use index::SealEstimate;
 pub use state::Entry;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -261,6 +262,12 @@ impl Writer {
     pub fn bytes(&self) -> u64 {
         let st = self.shared.state.lock();
         st.file_len + st.buf.len() as u64
+    }
+
+    /// How large this segment's seal will be, as its records grow.
+    pub fn seal_estimate(&self) -> SealEstimate {
+        let st = self.shared.state.lock();
+        st.index.seal_estimate(st.types.names())
     }
 
     /// Records in the segment so far.

@@ -47,10 +47,13 @@ pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Resul
             params: opts.params.clone(),
         }
         .encode()?;
+        // Under durability None nothing is forced to disk (a process crash
+        // keeps the page cache); otherwise a new segment survives power loss.
+        let durable = opts.durability != crate::options::Durability::None;
         file.write_all_at(&header, 0)
-            .and_then(|()| file.sync_data())
+            .and_then(|()| if durable { file.sync_data() } else { Ok(()) })
             .map_err(|e| Error::io_at(path, 0, "write header", e))?;
-        if created {
+        if created && durable {
             let dir = path
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
