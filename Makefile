@@ -20,7 +20,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli header check-header demo test test-rust test-c examples bench install clean tools
+.PHONY: all lib cli header check-header demo test lint test-rust test-c examples bench install clean tools
 
 all: lib header examples
 
@@ -68,11 +68,17 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header test-rust test-c test-go test-java
+test: check-header lint test-rust test-c test-go test-java
 	@echo "make test: all suites passed"
 
 test-rust:
 	$(CARGO) test --all-targets
+
+# Formatting and lints are part of the tests: rustfmt and clippy ship with
+# the Rust toolchain.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
 
 # Every C test runs twice: built with AddressSanitizer + UBSan (leaks
 # included), and plain under valgrind's memcheck.

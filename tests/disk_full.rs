@@ -261,8 +261,7 @@ fn close_on_a_full_disk_leaves_a_whole_unsealed_segment_and_releases_the_lock() 
     // The seal of ~1500 records needs more than the free space left.
     let e = w
         .close()
-        .err()
-        .expect("close sealed a segment on a full disk");
+        .expect_err("close sealed a segment on a full disk");
     assert_disk_full(&e, &seg, "close");
     assert_eq!(w.write("t", b"x").unwrap_err().kind(), ErrorKind::Closed);
     // Every acknowledged (durable) record is there, unsealed and whole.

@@ -121,6 +121,8 @@ impl LogReader {
 
     /// The next record, or `None` at the end of the log for now (a live log
     /// may grow: call again, or use `next_wait`).
+    // A lending iterator (records borrow the reader), so not `Iterator`.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Record<'_>>> {
         match self.advance()? {
             Some(f) => Ok(Some(self.current.as_ref().expect("opened").record_at(&f))),

@@ -143,6 +143,8 @@ impl Reader {
 
     /// The next record, verified, or `None` at the end. At the end of an
     /// unsealed segment, a later call returns records written since.
+    // A lending iterator (records borrow the mapping), so not `Iterator`.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Record<'_>>> {
         self.next_record(true)
     }

@@ -3,6 +3,7 @@
 //! Sync`, and concurrent callers share its buffer and, for durable writes,
 //! one fdatasync per group of records (group commit).
 
+mod behind;
 mod index;
 mod recover;
 mod state;
@@ -127,6 +128,12 @@ impl Writer {
         );
         let mut state = state;
         state.sync_on_seal = opts.durability != Durability::None;
+        if opts.durability != Durability::EveryRecord && opts.buffer_size > 0 {
+            let f = sync_file
+                .try_clone()
+                .map_err(|e| Error::io(&path, "dup", e))?;
+            state.write_behind(f)?;
+        }
         let shared = Arc::new(Shared {
             path,
             durability: opts.durability,
@@ -261,7 +268,7 @@ impl Writer {
     /// Bytes in the segment so far (header and records, buffered included).
     pub fn bytes(&self) -> u64 {
         let st = self.shared.state.lock();
-        st.file_len + st.buf.len() as u64
+        st.len()
     }
 
     /// How large this segment's seal will be, as its records grow.

@@ -55,6 +55,14 @@ pub(crate) struct State {
     /// fdatasync when sealing: every durability policy but `None`, which
     /// leaves writeback to the OS (a lost seal costs only a scan).
     pub sync_on_seal: bool,
+    /// Writes full buffers in the background (durability policies that do
+    /// not write through every call).
+    behind: Option<super::behind::WriteBehind>,
+    /// Bytes handed to `behind` and not yet settled; the buffer's contents
+    /// go after them.
+    inflight: u64,
+    /// An empty buffer to swap in at the next hand-off.
+    spare: Vec<u8>,
     /// Closed with a seal that was fdatasynced: every record is durable, so
     /// a durable write waiting on a sync that started late succeeds.
     pub closed_durable: bool,
@@ -92,8 +100,25 @@ impl State {
             max_record_size,
             sync_on_seal: true,
             closed_durable: false,
+            behind: None,
+            inflight: 0,
+            spare: Vec::new(),
             pending: Vec::new(),
         }
+    }
+
+    /// Bytes of the segment: in the file, in flight and buffered.
+    pub fn len(&self) -> u64 {
+        self.file_len + self.inflight + self.buf.len() as u64
+    }
+
+    /// Starts writing full buffers in the background on a second descriptor.
+    pub fn write_behind(&mut self, file: File) -> Result<()> {
+        let b = super::behind::WriteBehind::start(file)
+            .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
+        self.spare = Vec::with_capacity(self.buf.capacity());
+        self.behind = Some(b);
+        Ok(())
     }
 
     pub fn check_usable(&self) -> Result<()> {
@@ -120,10 +145,12 @@ impl State {
         self.pending.clear();
         let result = self.encode_all(entries, now, write_through);
         // Keep every record on success; on failure only those whole in the file.
+        // Records handed to the background writer count as written: if that
+        // write fails they stay pending, like any buffered record.
         let keep_below = if result.is_ok() {
             u64::MAX
         } else {
-            self.file_len
+            self.file_len + self.inflight
         };
         let mut kept = 0;
         let mut defined = 0;
@@ -139,7 +166,7 @@ impl State {
         if let Some(first_lost) = self.pending.get(kept) {
             self.next_seq = first_lost.seq;
             self.buf
-                .truncate((first_lost.offset - self.file_len) as usize);
+                .truncate((first_lost.offset - self.file_len - self.inflight) as usize);
             self.types.truncate(types_before + defined);
             if let Err(e) = result {
                 let msg = format!(
@@ -170,7 +197,7 @@ impl State {
                 seq: self.next_seq,
                 timestamp_ns: e.timestamp_ns.unwrap_or(now),
                 type_id: ty.id,
-                define: ty.defines.then(|| e.type_name.as_bytes()),
+                define: ty.defines.then_some(e.type_name.as_bytes()),
                 meta: e.meta,
             };
             let payload_len: u64 = e.parts.iter().map(|p| p.len() as u64).sum();
@@ -185,7 +212,7 @@ impl State {
                     ),
                 ));
             }
-            let offset = self.file_len + self.buf.len() as u64;
+            let offset = self.file_len + self.inflight + self.buf.len() as u64;
             if total > self.buffer_size as u64 {
                 self.flush_buf()?;
                 self.write_direct(&head, e.parts, total)?;
@@ -205,7 +232,7 @@ impl State {
             });
             self.next_seq += 1;
             if self.buf.len() >= self.buffer_size {
-                self.flush_buf()?;
+                self.hand_off()?;
             }
         }
         if write_through {
@@ -217,7 +244,64 @@ impl State {
     /// Hands the buffer to the OS. On failure, whole records that reached the
     /// file stay (they leave the buffer), a partial record is cut off, and
     /// the rest stays buffered.
+    /// Hands the full buffer to the background writer (settling the one
+    /// before), or writes it here without one.
+    fn hand_off(&mut self) -> Result<()> {
+        if self.behind.is_none() {
+            return self.flush_buf();
+        }
+        self.settle()?;
+        let next = std::mem::take(&mut self.spare);
+        let full = std::mem::replace(&mut self.buf, next);
+        self.inflight = full.len() as u64;
+        self.behind
+            .as_ref()
+            .expect("checked")
+            .submit(full, self.file_len);
+        Ok(())
+    }
+
+    /// Waits for the buffer in flight and takes its outcome. On failure the
+    /// unwritten bytes go back to the front of the buffer, to be retried by
+    /// the next flush, and the error is returned.
+    fn settle(&mut self) -> Result<()> {
+        if self.inflight == 0 {
+            return Ok(());
+        }
+        let outcome = self.behind.as_ref().expect("in flight").settle();
+        let sent = std::mem::replace(&mut self.inflight, 0);
+        match outcome {
+            Some(super::behind::Outcome::Written(mut buf)) => {
+                self.file_len += sent;
+                buf.clear();
+                self.spare = buf;
+                Ok(())
+            }
+            Some(super::behind::Outcome::Failed {
+                whole,
+                mut rest,
+                err,
+                cut_err,
+            }) => {
+                self.file_len += whole;
+                rest.extend_from_slice(&self.buf);
+                self.buf = rest;
+                if let Some(e) = cut_err {
+                    self.poisoned = Some(Error::at(
+                        ErrorKind::Poisoned,
+                        &self.path,
+                        self.file_len,
+                        format!("could not cut a partial record after a failed write: {e}"),
+                    ));
+                }
+                Err(Error::io_at(&self.path, self.file_len, "write", err))
+            }
+            None => unreachable!("a buffer in flight always has an outcome"),
+        }
+    }
+
     pub fn flush_buf(&mut self) -> Result<()> {
+        self.settle()?;
         if self.buf.is_empty() {
             return Ok(());
         }
@@ -305,6 +389,10 @@ impl State {
             .and_then(|()| self.flush_buf())
             .and_then(|()| self.seal());
         self.closed_durable = result.is_ok() && self.sync_on_seal;
+        // Stop the background writer (its buffer was settled by flush_buf,
+        // or is lost with the error being returned).
+        let _ = self.settle();
+        self.behind = None;
         let file = self.file.take().expect("open");
         crate::sys::unlock(&file);
         drop(file);
@@ -351,7 +439,7 @@ impl State {
 }
 
 /// Length of the longest prefix of `buf` made of whole frames.
-fn complete_frames(buf: &[u8]) -> usize {
+pub(super) fn complete_frames(buf: &[u8]) -> usize {
     let mut pos = 0;
     while let Some(len) = buf.get(pos..pos + 4) {
         let end =
