@@ -74,6 +74,25 @@ typedef uint32_t binlog_result;
 #endif // __cplusplus
 
 /*
+ A segment opened or sealed.
+ */
+enum binlog_segment_event
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  BINLOG_SEGMENT_OPENED = 1,
+  BINLOG_SEGMENT_SEALED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_segment_event binlog_segment_event;
+#else
+typedef uint32_t binlog_segment_event;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  How a reader's segment ended (`binlog_reader_tail`).
  */
 enum binlog_tail_kind
@@ -108,25 +127,6 @@ enum binlog_tail_kind
 typedef enum binlog_tail_kind binlog_tail_kind;
 #else
 typedef uint32_t binlog_tail_kind;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/*
- A segment opened or sealed.
- */
-enum binlog_segment_event
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  BINLOG_SEGMENT_OPENED = 1,
-  BINLOG_SEGMENT_SEALED = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum binlog_segment_event binlog_segment_event;
-#else
-typedef uint32_t binlog_segment_event;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -210,6 +210,28 @@ typedef struct binlog_reader binlog_reader;
 typedef struct binlog_writer binlog_writer;
 
 /*
+ A segment of a log. `path` is NUL-terminated: in a callback it is valid
+ during the call; from `binlog_writer_poll_sealed`, until the next poll on
+ the same writer.
+ */
+typedef struct binlog_segment_info {
+  binlog_segment_event event;
+  const char *path;
+  uint64_t segment_no;
+  uint64_t first_seq;
+  uint64_t record_count;
+  uint64_t bytes;
+} binlog_segment_info;
+
+/*
+ Called when a segment is opened or sealed, on the thread that caused it
+ (a writer, or the log's background thread), outside the log's lock.
+ Return 0 on success; any other value counts as a failure (see
+ `binlog_writer_callback_failures`) and affects nothing else.
+ */
+typedef int32_t (*binlog_segment_callback)(void *user, const struct binlog_segment_info *info);
+
+/*
  One metadata entry: a UTF-8 key and value.
  */
 typedef struct binlog_meta {
@@ -270,28 +292,6 @@ typedef struct binlog_entry {
   size_t part_count;
   int64_t timestamp_ns;
 } binlog_entry;
-
-/*
- A segment of a log. `path` is NUL-terminated: in a callback it is valid
- during the call; from `binlog_writer_poll_sealed`, until the next poll on
- the same writer.
- */
-typedef struct binlog_segment_info {
-  binlog_segment_event event;
-  const char *path;
-  uint64_t segment_no;
-  uint64_t first_seq;
-  uint64_t record_count;
-  uint64_t bytes;
-} binlog_segment_info;
-
-/*
- Called when a segment is opened or sealed, on the thread that caused it
- (a writer, or the log's background thread), outside the log's lock.
- Return 0 on success; any other value counts as a failure (see
- `binlog_writer_callback_failures`) and affects nothing else.
- */
-typedef int32_t (*binlog_segment_callback)(void *user, const struct binlog_segment_info *info);
 
 #ifdef __cplusplus
 extern "C" {
@@ -397,6 +397,17 @@ binlog_result binlog_options_set_retention(struct binlog_options *opts,
                                            uint64_t max_segments,
                                            uint64_t max_bytes,
                                            uint64_t max_age_ms);
+
+/*
+ Logs only: a callback for segment events, registered before the log
+ opens its first segment (so it also sees that OPENED event); see
+ `binlog_writer_on_segment` for how it is called. `user` is passed back
+ unchanged and must stay valid while any writer opened with these options
+ lives.
+ */
+binlog_result binlog_options_add_segment_callback(struct binlog_options *opts,
+                                                  binlog_segment_callback cb,
+                                                  void *user);
 
 /*
  Opens a segment for reading (read permission suffices; no lock is taken).
@@ -588,7 +599,9 @@ binlog_result binlog_writer_open_log(const char *dir,
 
 /*
  Registers a callback for segment events of a log writer. `user` is
- passed back unchanged.
+ passed back unchanged. Events before the registration (the opening of
+ the first segment) are not replayed: to see them, give the callback in
+ the options (`binlog_options_add_segment_callback`).
  */
 binlog_result binlog_writer_on_segment(const struct binlog_writer *w,
                                        binlog_segment_callback cb,

@@ -69,3 +69,34 @@ fn idle_writer_rolls_on_period_and_follower_follows() {
         .unwrap();
     assert_eq!((rec.seq, rec.payload), (1, &b"b"[..]));
 }
+
+#[test]
+fn callbacks_in_options_see_the_first_segment_opened() {
+    use binlog::log::SegmentEvent;
+    use std::sync::Mutex;
+    let d = dir("optcb");
+    let seen: Arc<Mutex<Vec<(char, u64)>>> = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let opts = LogOptions {
+        max_segment_records: Some(2),
+        background: false,
+        callbacks: vec![Arc::new(move |ev: &SegmentEvent| {
+            let e = match ev {
+                SegmentEvent::Opened(i) => ('O', i.segment_no),
+                SegmentEvent::Sealed(i) => ('S', i.segment_no),
+            };
+            s.lock().unwrap().push(e);
+            Ok(())
+        })],
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(&d, "cb", opts).unwrap();
+    for i in 0..3u64 {
+        w.write("t", &i.to_le_bytes()).unwrap();
+    }
+    w.close().unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![('O', 0), ('S', 0), ('O', 1), ('S', 1)]
+    );
+}

@@ -300,3 +300,22 @@ pub extern "C" fn binlog_options_set_retention(
         Ok(())
     })
 }
+
+/// Logs only: a callback for segment events, registered before the log
+/// opens its first segment (so it also sees that OPENED event); see
+/// `binlog_writer_on_segment` for how it is called. `user` is passed back
+/// unchanged and must stay valid while any writer opened with these options
+/// lives.
+#[no_mangle]
+pub extern "C" fn binlog_options_add_segment_callback(
+    opts: *mut binlog_options,
+    cb: super::writer::binlog_segment_callback,
+    user: *mut std::ffi::c_void,
+) -> binlog_result {
+    set_log(opts, |l| {
+        let cb = cb.ok_or_else(|| super::boundary::null("callback"))?;
+        l.callbacks
+            .push(std::sync::Arc::from(super::writer::c_callback(cb, user)));
+        Ok(())
+    })
+}

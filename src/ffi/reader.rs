@@ -145,6 +145,15 @@ pub extern "C" fn binlog_reader_next(
     r: *mut binlog_reader,
     out: *mut binlog_record,
 ) -> binlog_result {
+    next_record(r, out, None)
+}
+
+/// Fills `*out` with the next record, waiting up to `wait` for one.
+fn next_record(
+    r: *mut binlog_reader,
+    out: *mut binlog_record,
+    wait: Option<Duration>,
+) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
         super::boundary::need_out(out)?;
@@ -152,7 +161,11 @@ pub extern "C" fn binlog_reader_next(
         let reader = inner
             .as_mut()
             .ok_or_else(|| Error::new(ErrorKind::Closed, "reader is closed"))?;
-        let Some(rec) = reader.next()? else {
+        let found = match wait {
+            None => reader.next()?,
+            Some(timeout) => reader.next_wait(timeout)?,
+        };
+        let Some(rec) = found else {
             return Ok(BINLOG_END);
         };
         let v = view(&rec, meta);
@@ -170,20 +183,7 @@ pub extern "C" fn binlog_reader_next_wait(
     timeout_ms: u64,
     out: *mut binlog_record,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        super::boundary::need_out(out)?;
-        let binlog_reader { inner, meta } = h;
-        let reader = inner
-            .as_mut()
-            .ok_or_else(|| Error::new(ErrorKind::Closed, "reader is closed"))?;
-        let Some(rec) = reader.next_wait(Duration::from_millis(timeout_ms))? else {
-            return Ok(BINLOG_END);
-        };
-        let v = view(&rec, meta);
-        unsafe { put(out, v) };
-        Ok(BINLOG_OK)
-    })
+    next_record(r, out, Some(Duration::from_millis(timeout_ms)))
 }
 
 /// Opens a reader of the rolling log `name` in `dir`: every segment in

@@ -5,7 +5,7 @@ use super::options::binlog_options;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_entry, binlog_iovec, binlog_meta, BINLOG_TIME_NOW};
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::{LogOptions, LogWriter, SegmentEvent, SegmentInfo};
+use crate::log::{LogOptions, LogWriter, SegmentCallback, SegmentEvent, SegmentInfo};
 use crate::options::Options;
 use crate::writer::{Entry, Writer};
 use parking_lot::Mutex;
@@ -432,8 +432,34 @@ fn c_string(p: &std::path::Path) -> CString {
     CString::new(p.as_os_str().as_bytes()).unwrap_or_default()
 }
 
+/// Wraps a C segment callback and its user pointer as a Rust callback.
+pub(crate) fn c_callback(
+    cb: extern "C" fn(*mut c_void, *const binlog_segment_info) -> i32,
+    user: *mut c_void,
+) -> SegmentCallback {
+    let user = UserData(user);
+    Box::new(move |ev| {
+        let (kind, info) = match ev {
+            SegmentEvent::Opened(i) => (binlog_segment_event::BINLOG_SEGMENT_OPENED, i),
+            SegmentEvent::Sealed(i) => (binlog_segment_event::BINLOG_SEGMENT_SEALED, i),
+        };
+        let path = c_string(&info.path);
+        let view = info_view(kind, info, &path);
+        let user = &user;
+        match cb(user.0, &view) {
+            0 => Ok(()),
+            rc => Err(format!(
+                "segment callback returned {rc} for {}",
+                info.path.display()
+            )),
+        }
+    })
+}
+
 /// Registers a callback for segment events of a log writer. `user` is
-/// passed back unchanged.
+/// passed back unchanged. Events before the registration (the opening of
+/// the first segment) are not replayed: to see them, give the callback in
+/// the options (`binlog_options_add_segment_callback`).
 #[no_mangle]
 pub extern "C" fn binlog_writer_on_segment(
     w: *const binlog_writer,
@@ -445,23 +471,7 @@ pub extern "C" fn binlog_writer_on_segment(
         let Some(cb) = cb else {
             return Err(super::boundary::null("callback"));
         };
-        let user = UserData(user);
-        l.on_segment(Box::new(move |ev| {
-            let (kind, info) = match ev {
-                SegmentEvent::Opened(i) => (binlog_segment_event::BINLOG_SEGMENT_OPENED, i),
-                SegmentEvent::Sealed(i) => (binlog_segment_event::BINLOG_SEGMENT_SEALED, i),
-            };
-            let path = c_string(&info.path);
-            let view = info_view(kind, info, &path);
-            let user = &user;
-            match cb(user.0, &view) {
-                0 => Ok(()),
-                rc => Err(format!(
-                    "segment callback returned {rc} for {}",
-                    info.path.display()
-                )),
-            }
-        }));
+        l.on_segment(c_callback(cb, user));
         Ok(BINLOG_OK)
     })
 }

@@ -11,7 +11,7 @@ mod reader;
 pub mod segments;
 mod writer;
 
-pub use options::{Clock, LogOptions, Retention};
+pub use options::{Clock, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{Gap, LogReader};
 pub use writer::{LogWriter, SegmentCallback, SegmentEvent, SegmentInfo};

@@ -6,6 +6,10 @@ use crate::options::Options;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A segment callback that options can carry (and so clone).
+pub type SharedCallback =
+    Arc<dyn Fn(&super::SegmentEvent) -> std::result::Result<(), String> + Send + Sync>;
+
 /// The wall clock a log rolls by, in ns since the epoch; tests inject one.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
@@ -37,6 +41,10 @@ pub struct LogOptions {
     /// Sequence number of the first record of a new log.
     pub first_seq: u64,
     pub clock: Clock,
+    /// Segment callbacks registered before the first segment opens (so they
+    /// see its Opened event too); more can be added with
+    /// `LogWriter::on_segment`.
+    pub callbacks: Vec<SharedCallback>,
     /// Run a background thread for time rolls and age retention. Without it,
     /// call `LogWriter::tick` (tests with an injected clock do).
     pub background: bool,
@@ -53,6 +61,7 @@ impl Default for LogOptions {
             first_seq: 0,
             clock: Arc::new(crate::clock::now_ns),
             background: true,
+            callbacks: Vec::new(),
         }
     }
 }

@@ -121,6 +121,7 @@ impl LogWriter {
                 }
             }
         }
+        let initial_callbacks = opts.callbacks.clone();
         let shared = Arc::new(Shared {
             dir,
             name: name.to_string(),
@@ -132,7 +133,15 @@ impl LogWriter {
                 period_start: None,
                 sealed,
             }),
-            callbacks: Mutex::new(Vec::new()),
+            callbacks: Mutex::new(
+                initial_callbacks
+                    .iter()
+                    .map(|cb| {
+                        let cb = Arc::clone(cb);
+                        Box::new(move |ev: &SegmentEvent| cb(ev)) as SegmentCallback
+                    })
+                    .collect(),
+            ),
             events: Mutex::new(Events::default()),
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),

@@ -1186,6 +1186,38 @@ static void test_errors(void) {
     close_reader(r);
 }
 
+/* A callback given in the options is registered before the first segment
+ * opens, so it sees that OPENED event too (binlog_writer_on_segment, called
+ * after open, cannot). */
+static void test_callback_in_options(void) {
+    const char *dir = path_of("optcb");
+    static struct recorder rec = {PTHREAD_MUTEX_INITIALIZER, 0, 0, {{0}}};
+    binlog_options *o = NULL;
+    CHECK_OK(binlog_options_new(&o));
+    CHECK_OK(binlog_options_set_max_segment_records(o, 2));
+    CHECK_RC(binlog_options_add_segment_callback(o, NULL, &rec), BINLOG_ERR_NULL_POINTER);
+    CHECK_OK(binlog_options_add_segment_callback(o, record_cb, &rec));
+    binlog_writer *w = NULL;
+    CHECK_OK(binlog_writer_open_log(dir, "cb", o, &w));
+    binlog_options_free(o);
+    CHECK_EQ_U(rec.n, 1);
+    CHECK_EQ_U(rec.ev[0].event, BINLOG_SEGMENT_OPENED);
+    CHECK_EQ_U(rec.ev[0].segment_no, 0);
+    for (uint64_t i = 0; i < 3; i++) {
+        CHECK_OK(binlog_writer_write(w, (const uint8_t *)"t", 1, (const uint8_t *)&i, sizeof i, NULL));
+    }
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+    /* opened 0, sealed 0, opened 1, sealed 1 */
+    CHECK_EQ_U(rec.n, 4);
+    CHECK_EQ_U(rec.ev[1].event, BINLOG_SEGMENT_SEALED);
+    CHECK_EQ_U(rec.ev[1].segment_no, 0);
+    CHECK_EQ_U(rec.ev[2].event, BINLOG_SEGMENT_OPENED);
+    CHECK_EQ_U(rec.ev[2].segment_no, 1);
+    CHECK_EQ_U(rec.ev[3].event, BINLOG_SEGMENT_SEALED);
+    CHECK_EQ_U(rec.ev[3].record_count, 1);
+}
+
 int main(void) {
     if (mkdtemp(tmpdir) == NULL) {
         perror("mkdtemp");
@@ -1203,6 +1235,7 @@ int main(void) {
     test_follow_roll_in_progress();
     test_glob();
     test_log_options();
+    test_callback_in_options();
     test_errors();
 
     remove_tmpdir();
