@@ -276,6 +276,18 @@ typedef struct binlog_tail {
 } binlog_tail;
 
 /*
+ A damaged region a reader skipped (`binlog_reader_skip_damaged`): bytes
+ `[offset, resume_offset)` of a segment and records `[from_seq, to_seq)`
+ are lost.
+ */
+typedef struct binlog_damage {
+  uint64_t offset;
+  uint64_t resume_offset;
+  uint64_t from_seq;
+  uint64_t to_seq;
+} binlog_damage;
+
+/*
  A record to write (`binlog_writer_write_entry`, `binlog_writer_write_batch`).
  The payload is `parts[0..part_count]` gathered in order when `part_count`
  is not zero, else `payload[0..payload_len]`. `timestamp_ns` is nanoseconds
@@ -490,6 +502,24 @@ binlog_result binlog_reader_close(struct binlog_reader *r);
  Frees the handle (closing it if needed); NULL is accepted.
  */
 void binlog_reader_free(struct binlog_reader *r);
+
+/*
+ With `skip` true, a damaged region in the middle of a segment (bytes that
+ fail their checks while valid records follow) is skipped: the reader
+ resumes at the next valid record and records the gap (see
+ `binlog_reader_damages`). By default it stops there with
+ `BINLOG_ERR_CORRUPT` naming the file and offset.
+ */
+binlog_result binlog_reader_skip_damaged(struct binlog_reader *r, bool skip);
+
+/*
+ Copies up to `cap` of the damaged regions skipped so far into `out` (NULL
+ when `cap` is 0) and writes their total number to `*count`.
+ */
+binlog_result binlog_reader_damages(struct binlog_reader *r,
+                                    struct binlog_damage *out,
+                                    size_t cap,
+                                    size_t *count);
 
 /*
  The library version as a NUL-terminated static string, e.g. "0.1.0".

@@ -30,5 +30,5 @@ pub mod ffi;
 pub use error::{Error, ErrorKind, Result};
 pub use log::{LogOptions, LogReader, LogWriter, Period, Retention};
 pub use options::{Durability, Options};
-pub use reader::{Reader, Record, RecordHeader, Tail};
+pub use reader::{Damage, Reader, Record, RecordHeader, Tail};
 pub use writer::{Entry, Writer};

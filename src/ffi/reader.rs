@@ -2,7 +2,9 @@
 
 use super::boundary::{array, c_path, c_str, call, call_void, handle_mut, put, utf8};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
-use super::types::{binlog_iovec, binlog_meta, binlog_record, binlog_tail, binlog_tail_kind};
+use super::types::{
+    binlog_damage, binlog_iovec, binlog_meta, binlog_record, binlog_tail, binlog_tail_kind,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::LogReader;
 use crate::reader::{Reader, Record, Tail};
@@ -76,6 +78,22 @@ impl RInner {
         match self {
             RInner::Segment(r) => r.tail(),
             RInner::Log(l) => l.tail(),
+        }
+    }
+}
+
+impl RInner {
+    fn skip_damaged(&mut self, skip: bool) {
+        match self {
+            RInner::Segment(r) => r.skip_damaged(skip),
+            RInner::Log(l) => l.skip_damaged(skip),
+        }
+    }
+
+    fn damages(&self) -> Vec<crate::reader::Damage> {
+        match self {
+            RInner::Segment(r) => r.damages().to_vec(),
+            RInner::Log(l) => l.damages().into_iter().map(|(_, d)| d).collect(),
         }
     }
 }
@@ -330,5 +348,51 @@ pub extern "C" fn binlog_reader_free(r: *mut binlog_reader) {
         if !r.is_null() {
             drop(unsafe { Box::from_raw(r) });
         }
+    })
+}
+
+/// With `skip` true, a damaged region in the middle of a segment (bytes that
+/// fail their checks while valid records follow) is skipped: the reader
+/// resumes at the next valid record and records the gap (see
+/// `binlog_reader_damages`). By default it stops there with
+/// `BINLOG_ERR_CORRUPT` naming the file and offset.
+#[no_mangle]
+pub extern "C" fn binlog_reader_skip_damaged(r: *mut binlog_reader, skip: bool) -> binlog_result {
+    call(|| {
+        unsafe { handle_mut(r, "reader") }?
+            .open()?
+            .skip_damaged(skip);
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Copies up to `cap` of the damaged regions skipped so far into `out` (NULL
+/// when `cap` is 0) and writes their total number to `*count`.
+#[no_mangle]
+pub extern "C" fn binlog_reader_damages(
+    r: *mut binlog_reader,
+    out: *mut binlog_damage,
+    cap: usize,
+    count: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        super::boundary::need_out(count)?;
+        if out.is_null() && cap > 0 {
+            return Err(super::boundary::null("out"));
+        }
+        let all = h.open()?.damages();
+        for (i, d) in all.iter().take(cap).enumerate() {
+            let c = binlog_damage {
+                offset: d.offset,
+                resume_offset: d.resume_offset,
+                from_seq: d.from_seq,
+                to_seq: d.to_seq,
+            };
+            // SAFETY: the caller gave `cap` writable slots at `out`.
+            unsafe { out.add(i).write(c) };
+        }
+        unsafe { put(count, all.len()) };
+        Ok(BINLOG_OK)
     })
 }

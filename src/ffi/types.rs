@@ -82,3 +82,15 @@ pub struct binlog_tail {
     pub offset: u64,
     pub len: u64,
 }
+
+/// A damaged region a reader skipped (`binlog_reader_skip_damaged`): bytes
+/// `[offset, resume_offset)` of a segment and records `[from_seq, to_seq)`
+/// are lost.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_damage {
+    pub offset: u64,
+    pub resume_offset: u64,
+    pub from_seq: u64,
+    pub to_seq: u64,
+}

@@ -6,7 +6,7 @@
 
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
-use crate::reader::{Found, Reader, Record, Tail};
+use crate::reader::{Damage, Found, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -40,6 +40,9 @@ pub struct LogReader {
     expected: Option<u64>,
     filter: Vec<String>,
     gaps: Vec<Gap>,
+    skip_damaged: bool,
+    /// Damaged regions skipped in segments already left behind.
+    damages: Vec<(PathBuf, Damage)>,
 }
 
 impl LogReader {
@@ -93,6 +96,8 @@ impl LogReader {
             expected: None,
             filter: Vec::new(),
             gaps: Vec::new(),
+            skip_damaged: false,
+            damages: Vec::new(),
         }
     }
 
@@ -109,6 +114,24 @@ impl LogReader {
     /// How the current segment ended (see [`Tail`]).
     pub fn tail(&self) -> Tail {
         self.current.as_ref().map_or(Tail::Reading, |r| r.tail())
+    }
+
+    /// Skip damaged regions in the middle of segments (see
+    /// [`Reader::skip_damaged`]) instead of stopping with an error.
+    pub fn skip_damaged(&mut self, skip: bool) {
+        self.skip_damaged = skip;
+        if let Some(r) = self.current.as_mut() {
+            r.skip_damaged(skip);
+        }
+    }
+
+    /// The damaged regions skipped so far, with the segment each was in.
+    pub fn damages(&self) -> Vec<(PathBuf, Damage)> {
+        let mut all = self.damages.clone();
+        if let Some(r) = &self.current {
+            all.extend(r.damages().iter().map(|d| (r.path().to_path_buf(), *d)));
+        }
+        all
     }
 
     /// Only records of these types (empty: all types again).
@@ -196,6 +219,9 @@ impl LogReader {
                 .map_or(r.next_seq(), |d| r.header().first_seq + d.record_count);
             self.expected = Some(end.max(r.next_seq()));
             self.last_done = Some(r.path().to_path_buf());
+            let path = r.path().to_path_buf();
+            self.damages
+                .extend(r.damages().iter().map(|d| (path.clone(), *d)));
             self.current = None;
             self.idx += 1;
             rechecked = false;
@@ -306,6 +332,7 @@ impl LogReader {
                         let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
                         r.filter_types(&names);
                     }
+                    r.skip_damaged(self.skip_damaged);
                     self.current = Some(r);
                     return Ok(true);
                 }

@@ -7,7 +7,7 @@
 mod filter;
 mod record;
 
-pub use record::{Record, RecordHeader, Tail};
+pub use record::{Damage, Record, RecordHeader, Tail};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD, KIND_SEAL_BEGIN};
@@ -50,6 +50,10 @@ pub struct Reader {
     /// The last frame read by `read_indexed`; a record view may point into
     /// it until the next call on the reader.
     frame_buf: Vec<u8>,
+    /// Skip damaged regions instead of stopping (see `skip_damaged`).
+    skip_damaged: bool,
+    /// Damaged regions skipped so far.
+    damages: Vec<Damage>,
     /// How many bytes `read_indexed` reads first: the last frame's length,
     /// so that records of one size take one pread each.
     frame_guess: usize,
@@ -95,6 +99,8 @@ impl Reader {
             filter: None,
             frame_buf: Vec::new(),
             frame_guess: 0,
+            skip_damaged: false,
+            damages: Vec::new(),
         })
     }
 
@@ -160,6 +166,20 @@ impl Reader {
             offset: r.offset,
             meta_count: r.meta_count,
         }))
+    }
+
+    /// With `true`, a damaged region in the middle of the segment (a frame
+    /// that fails its checks while valid records follow) is skipped: the
+    /// reader resumes at the next valid record and records the gap in
+    /// `damages`. By default (`false`) it stops there with a `Corrupt` error
+    /// that names the file and offset.
+    pub fn skip_damaged(&mut self, skip: bool) {
+        self.skip_damaged = skip;
+    }
+
+    /// The damaged regions skipped so far, in file order.
+    pub fn damages(&self) -> &[Damage] {
+        &self.damages
     }
 
     /// Restricts `next` to records of these types (an empty list reads all
@@ -358,30 +378,58 @@ impl Reader {
                 }
                 Step::Bad(_) if self.seal.is_none() && self.grew()? => continue,
                 Step::SealBegin => {
-                    self.bad_frame(pos, "seal marker inside the record region")?;
+                    if self.bad_frame(pos, "seal marker inside the record region")? {
+                        continue;
+                    }
                     return Ok(None);
                 }
                 Step::Bad(why) => {
-                    self.bad_frame(pos, why)?;
+                    if self.bad_frame(pos, why)? {
+                        continue;
+                    }
                     return Ok(None);
                 }
             };
             let body = &data[at + FRAME_HEADER_LEN..at + total];
-            let Some(rec) = frame::decode_record(body) else {
-                return Err(self.corrupt(pos, "malformed record body"));
-            };
-            if !valid_meta(rec.meta) {
-                return Err(self.corrupt(pos, "metadata is not UTF-8"));
-            }
-            let indexed = filtered_cursor.is_some();
-            if !indexed && rec.seq != self.next_seq {
-                return Err(self.corrupt(
-                    pos,
-                    format!(
+            // A frame whose CRC holds but whose contents are wrong: an error,
+            // or with skip_damaged, a damaged region to skip.
+            let decoded = frame::decode_record(body);
+            let invalid = match &decoded {
+                None => Some("malformed record body".to_string()),
+                Some(rec) if !valid_meta(rec.meta) => Some("metadata is not UTF-8".to_string()),
+                Some(rec)
+                    if filtered_cursor.is_none()
+                        && (rec.seq < self.next_seq
+                            || (rec.seq > self.next_seq && !self.skip_damaged)) =>
+                {
+                    Some(format!(
                         "sequence number {} where {} was expected",
                         rec.seq, self.next_seq
-                    ),
-                ));
+                    ))
+                }
+                Some(rec) => self.type_problem(rec),
+            };
+            let rec = match (decoded, invalid) {
+                (Some(rec), None) => rec,
+                (_, why) => {
+                    let why = why.expect("a record that does not decode is invalid");
+                    if !self.skip_damaged {
+                        return Err(self.corrupt(pos, why));
+                    }
+                    if self.bad_frame(pos, &why)? {
+                        continue;
+                    }
+                    return Ok(None);
+                }
+            };
+            if filtered_cursor.is_none() && rec.seq > self.next_seq {
+                // Records missing with no damaged bytes to show for it.
+                self.damages.push(Damage {
+                    offset: pos as u64,
+                    resume_offset: pos as u64,
+                    from_seq: self.next_seq,
+                    to_seq: rec.seq,
+                });
             }
             let id = rec.type_id as usize;
             match rec.defines {
@@ -389,13 +437,18 @@ impl Reader {
                     self.types
                         .push(std::str::from_utf8(name).expect("checked").into());
                 }
-                Some(name) if id < self.types.len() && *self.types[id].as_bytes() == *name => {}
-                Some(_) => {
-                    return Err(self.corrupt(pos, format!("type id {id} defined out of order")))
+                Some(name) if id < self.types.len() && self.types[id].starts_with(LOST_TYPE) => {
+                    self.types[id] = std::str::from_utf8(name).expect("checked").into();
                 }
+                Some(_) => {}
                 None if id < self.types.len() => {}
                 None => {
-                    return Err(self.corrupt(pos, format!("type id {id} used before it is defined")))
+                    // Only with skip_damaged: the definition was in a
+                    // skipped region; name the type by its id.
+                    while self.types.len() <= id {
+                        let n = self.types.len();
+                        self.types.push(format!("{LOST_TYPE}{n}>").into());
+                    }
                 }
             }
             if let (Some(i), Some(f)) = (filtered_cursor, self.filter.as_ref()) {
@@ -524,10 +577,44 @@ impl Reader {
 
     /// Handles a frame that fails its checks: corruption in the middle if a
     /// valid record follows (or the segment is sealed), else a torn tail.
-    fn bad_frame(&mut self, pos: usize, why: &str) -> Result<()> {
+    /// Handles a frame that fails its checks. A valid record after it (or a
+    /// sealed segment) makes it corruption in the middle: an error, or with
+    /// `skip_damaged` a damaged region skipped (returns `true`: read on).
+    /// Nothing valid after it in an unsealed segment is a torn tail.
+    fn bad_frame(&mut self, pos: usize, why: &str) -> Result<bool> {
         let after = self.next_seq.checked_sub(1);
         let limit = &self.map[..self.end];
-        match frame::find_next_record(limit, pos + 1, after) {
+        let next = frame::find_next_record(limit, pos + 1, after);
+        if self.skip_damaged {
+            if let Some(next) = next {
+                let seq = match frame::frame_at(limit, next, true) {
+                    FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
+                    _ => None,
+                }
+                .expect("find_next_record returned a valid record");
+                self.damages.push(Damage {
+                    offset: pos as u64,
+                    resume_offset: next as u64,
+                    from_seq: self.next_seq,
+                    to_seq: seq,
+                });
+                self.pos = next;
+                self.next_seq = seq;
+                return Ok(true);
+            }
+            if let Some(d) = &self.seal {
+                self.damages.push(Damage {
+                    offset: pos as u64,
+                    resume_offset: self.end as u64,
+                    from_seq: self.next_seq,
+                    to_seq: d.last_seq.wrapping_add(1).max(self.next_seq),
+                });
+                self.pos = self.end;
+                self.tail = Tail::Sealed;
+                return Ok(false);
+            }
+        }
+        match next {
             Some(next) => Err(self.corrupt(
                 pos,
                 format!("{why}; the next valid record starts at offset {next}"),
@@ -540,8 +627,24 @@ impl Reader {
                     offset: pos as u64,
                     len: (self.map.len() - pos) as u64,
                 };
-                Ok(())
+                Ok(false)
             }
+        }
+    }
+
+    /// What is wrong with a record's type reference, if anything.
+    fn type_problem(&self, rec: &frame::RecordBody<'_>) -> Option<String> {
+        let id = rec.type_id as usize;
+        match rec.defines {
+            Some(_) if id == self.types.len() => None,
+            Some(name) if id < self.types.len() => {
+                let t = &self.types[id];
+                (*t.as_bytes() != *name && !t.starts_with(LOST_TYPE))
+                    .then(|| format!("type id {id} defined out of order"))
+            }
+            Some(_) => Some(format!("type id {id} defined out of order")),
+            None if id < self.types.len() || self.skip_damaged => None,
+            None => Some(format!("type id {id} used before it is defined")),
         }
     }
 
@@ -549,6 +652,10 @@ impl Reader {
         Error::at(ErrorKind::Corrupt, &self.path, pos as u64, what)
     }
 }
+
+/// The name given to a type whose defining record was in a skipped damaged
+/// region: `<lost type N>`.
+const LOST_TYPE: &str = "<lost type ";
 
 /// A checked record located in the map (offsets only, so the reader stays
 /// free to remap while looking for it).

@@ -74,3 +74,15 @@ pub enum Tail {
     /// mid-write) or a write still in progress.
     Torn { offset: u64, len: u64 },
 }
+
+/// A damaged region that a reader skipped (see `Reader::skip_damaged`): the
+/// bytes `[offset, resume_offset)` and the records `[from_seq, to_seq)` are
+/// lost (`offset == resume_offset` when records are missing without damaged
+/// bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Damage {
+    pub offset: u64,
+    pub resume_offset: u64,
+    pub from_seq: u64,
+    pub to_seq: u64,
+}

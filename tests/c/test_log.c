@@ -1011,10 +1011,15 @@ static void test_log_options(void) {
     close_writer(w);
 
     /* The segment names carry the UTC time the segment started. */
-    time_t before = time(NULL);
+    /* The precise clock, as the library's: time(NULL) reads a coarse clock
+     * that can lag it by a tick across a second boundary. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    time_t before = ts.tv_sec;
     w = NULL;
     REQUIRE_OK(binlog_writer_open_log(dir, "stamp", NULL, &w));
-    time_t after = time(NULL);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    time_t after = ts.tv_sec;
     char seg[512], lo[32], hi[32];
     CHECK(segment_exists(dir, "stamp", 0, seg, sizeof seg));
     strftime(lo, sizeof lo, "%Y%m%dT%H%M%SZ", gmtime(&before));

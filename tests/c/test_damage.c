@@ -1,0 +1,110 @@
+#define _DEFAULT_SOURCE /* mkdtemp */
+/* Skipping damaged regions through the C ABI: by default a reader stops at
+ * corruption in the middle with BINLOG_ERR_CORRUPT naming the file and
+ * offset; with binlog_reader_skip_damaged it resumes at the next valid
+ * record and binlog_reader_damages reports what it skipped. */
+#include <binlog.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static char dir[] = "/tmp/binlog-damage-XXXXXX";
+
+/* Writes 20 records, flushes, and copies the unsealed file to `copy`. */
+static void make_segment(const char *path, const char *copy, uint64_t offsets[20]) {
+    binlog_writer *w = NULL;
+    CHECK_OK(binlog_writer_open(path, NULL, &w));
+    for (int i = 0; i < 20; i++) {
+        char p[32];
+        int n = snprintf(p, sizeof p, "payload %d", i);
+        CHECK_OK(binlog_writer_write(w, (const uint8_t *)"t", 1, (const uint8_t *)p, (size_t)n, NULL));
+    }
+    CHECK_OK(binlog_writer_flush(w));
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, copy);
+    CHECK(system(cmd) == 0);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+
+    binlog_reader *r = NULL;
+    CHECK_OK(binlog_reader_open(copy, &r));
+    binlog_record rec;
+    for (int i = 0; i < 20; i++) {
+        CHECK_OK(binlog_reader_next(r, &rec));
+        offsets[i] = rec.offset;
+    }
+    binlog_reader_free(r);
+}
+
+static void flip(const char *path, uint64_t at) {
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    if (f == NULL) return;
+    fseek(f, (long)at, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, (long)at, SEEK_SET);
+    fputc(c ^ 0x40, f);
+    fclose(f);
+}
+
+int main(void) {
+    if (mkdtemp(dir) == NULL) return 2;
+    char path[300], copy[300];
+    snprintf(path, sizeof path, "%s/seg.binlog", dir);
+    snprintf(copy, sizeof copy, "%s/copy.binlog", dir);
+    uint64_t off[20];
+    make_segment(path, copy, off);
+    flip(copy, off[7] + 12);
+
+    /* Default: records 0..6, then an error naming the file and offset. */
+    binlog_reader *r = NULL;
+    binlog_record rec;
+    CHECK_OK(binlog_reader_open(copy, &r));
+    for (int i = 0; i < 7; i++) CHECK_OK(binlog_reader_next(r, &rec));
+    CHECK_RC(binlog_reader_next(r, &rec), BINLOG_ERR_CORRUPT);
+    char want[64];
+    snprintf(want, sizeof want, "offset %llu", (unsigned long long)off[7]);
+    CHECK_CONTAINS(binlog_last_error(), want);
+    CHECK_CONTAINS(binlog_last_error(), copy);
+    binlog_reader_free(r);
+
+    /* Skipping: every other record, and one damage record. */
+    CHECK_OK(binlog_reader_open(copy, &r));
+    CHECK_RC(binlog_reader_skip_damaged(NULL, true), BINLOG_ERR_NULL_POINTER);
+    CHECK_OK(binlog_reader_skip_damaged(r, true));
+    uint64_t expect = 0;
+    while (binlog_reader_next(r, &rec) == BINLOG_OK) {
+        if (expect == 7) expect = 8;
+        CHECK_EQ_U(rec.seq, expect);
+        char p[32];
+        int n = snprintf(p, sizeof p, "payload %llu", (unsigned long long)rec.seq);
+        CHECK_EQ_U(rec.payload_len, (size_t)n);
+        CHECK_MEM(rec.payload, p, (size_t)n);
+        expect++;
+    }
+    CHECK_EQ_U(expect, 20);
+    size_t count = 99;
+    CHECK_RC(binlog_reader_damages(r, NULL, 1, &count), BINLOG_ERR_NULL_POINTER);
+    CHECK_EQ_U(count, 99); /* untouched on failure */
+    CHECK_OK(binlog_reader_damages(r, NULL, 0, &count));
+    CHECK_EQ_U(count, 1);
+    binlog_damage d[2];
+    memset(d, 0, sizeof d);
+    CHECK_OK(binlog_reader_damages(r, d, 2, &count));
+    CHECK_EQ_U(count, 1);
+    CHECK_EQ_U(d[0].offset, off[7]);
+    CHECK_EQ_U(d[0].resume_offset, off[8]);
+    CHECK_EQ_U(d[0].from_seq, 7);
+    CHECK_EQ_U(d[0].to_seq, 8);
+    CHECK_OK(binlog_reader_close(r));
+    CHECK_RC(binlog_reader_skip_damaged(r, false), BINLOG_ERR_CLOSED);
+    binlog_reader_free(r);
+
+    unlink(path);
+    unlink(copy);
+    rmdir(dir);
+    return (int)check_summary();
+}
