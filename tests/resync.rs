@@ -36,7 +36,10 @@ fn flip(path: &PathBuf, at: u64) {
     std::fs::write(path, b).unwrap();
 }
 
-fn read_skipping(path: &PathBuf) -> (Vec<(u64, String, Vec<u8>)>, Vec<Damage>) {
+/// (seq, type, payload) of each record read.
+type Got = Vec<(u64, String, Vec<u8>)>;
+
+fn read_skipping(path: &PathBuf) -> (Got, Vec<Damage>) {
     let mut r = Reader::open(path).unwrap();
     r.skip_damaged(true);
     let mut out = vec![];
