@@ -15,11 +15,17 @@ use crate::format::header::SegmentHeader;
 use crate::format::seal::{self, SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
 use crate::format::FRAME_HEADER_LEN;
 use filter::TypeFilter;
-use memmap2::{Mmap, MmapOptions};
+use memmap2::{Mmap, MmapOptions, UncheckedAdvice};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+
+/// A sequential reader hands back the pages behind it every this many bytes.
+const RELEASE_EVERY: usize = 64 << 20;
+/// Released ranges start and end on this boundary (a multiple of any page
+/// size Linux uses for file mappings).
+const RELEASE_ALIGN: usize = 64 << 10;
 
 /// Frames up to this size that the per-type index points at are copied
 /// into the reader's buffer with pread (see `Reader::read_indexed`); larger
@@ -50,6 +56,8 @@ pub struct Reader {
     /// The last frame read by `read_indexed`; a record view may point into
     /// it until the next call on the reader.
     frame_buf: Vec<u8>,
+    /// Mapped bytes below this were handed back (see `release_behind`).
+    released: usize,
     /// Skip damaged regions instead of stopping (see `skip_damaged`).
     skip_damaged: bool,
     /// Damaged regions skipped so far.
@@ -99,6 +107,7 @@ impl Reader {
             filter: None,
             frame_buf: Vec::new(),
             frame_guess: 0,
+            released: 0,
             skip_damaged: false,
             damages: Vec::new(),
         })
@@ -281,6 +290,7 @@ impl Reader {
     }
 
     fn next_record(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
+        self.release_behind();
         let Some(f) = self.advance(verify)? else {
             return Ok(None);
         };
@@ -291,6 +301,7 @@ impl Reader {
     /// lets a caller (the log reader) move between segments in a loop and
     /// borrow the record only once found.
     pub(crate) fn next_found(&mut self) -> Result<Option<Found>> {
+        self.release_behind();
         self.advance(true)
     }
 
@@ -313,6 +324,26 @@ impl Reader {
             meta_count: f.meta_count,
             meta: &data[f.meta.0..f.meta.1],
         }
+    }
+
+    /// Hands back to the kernel the mapped pages of records already passed,
+    /// every `RELEASE_EVERY` bytes, so a pass over a multi-GB segment keeps
+    /// a bounded resident size (the pages stay in the page cache).
+    fn release_behind(&mut self) {
+        if self.pos < self.released + RELEASE_EVERY {
+            return;
+        }
+        let upto = self.pos & !(RELEASE_ALIGN - 1);
+        // SAFETY: called at the start of `next`/`next_found`, which take the
+        // reader mutably: no record view into the mapping is alive (C views
+        // are documented to die at the next call). MADV_DONTNEED on a shared
+        // read-only file mapping only drops this process's mapping of the
+        // pages; touching them again reads them back from the file.
+        let _ = unsafe {
+            self.map
+                .unchecked_advise_range(UncheckedAdvice::DontNeed, self.released, upto - self.released)
+        };
+        self.released = upto;
     }
 
     /// Finds and checks the next record; returns where its parts are.
