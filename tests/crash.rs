@@ -5,6 +5,10 @@
 //! every reported record is there exactly once with its bytes, nothing
 //! partial or foreign is returned, and a new writer continues with exactly
 //! the next sequence number.
+//!
+//! `BINLOG_KILLS` sets the kills per test (default 40); `make torture` sets
+//! 1000. `BINLOG_TEST_SEED` replays a run. The rolling-log kill tests are in
+//! tests/log_crash.rs.
 
 mod common;
 
@@ -23,7 +27,20 @@ const PATH_ENV: &str = "BINLOG_CRASH_PATH";
 /// so a kill can be aimed at a write in progress.
 const BIG_ENV: &str = "BINLOG_CRASH_BIG";
 const BIG_LEN: usize = 2 << 20;
-const KILLS: usize = 40;
+/// Kills per test unless `BINLOG_KILLS` says otherwise.
+const DEFAULT_KILLS: usize = 40;
+
+/// Kills on one segment before the test starts a fresh one, so that
+/// checking the segment after each kill (it is read whole) stays cheap in
+/// long runs.
+const KILLS_PER_SEGMENT: usize = 40;
+
+fn kills() -> usize {
+    std::env::var("BINLOG_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_KILLS)
+}
 /// Starts every line the child reports; libtest may print before it on the
 /// same line.
 const MARK: &str = "#binlog-child# ";
@@ -275,19 +292,33 @@ fn verify_after_crash(path: &Path, written: &mut Written, ctx: &str) -> (u64, Ta
     (out.recs.len() as u64, tail)
 }
 
-fn kill_loop(test_name: &str, mode: &str, seed: u64) {
+/// A fresh directory with a segment holding record 0. The parent creates
+/// the segment, so a kill never finds it half-created.
+fn fresh_segment(mode: &str) -> (TempDir, std::path::PathBuf) {
     let dir = TempDir::new(mode);
     let path = dir.join("seg.binlog");
-    // The parent creates the segment, so a kill never finds it half-created.
     let w = Writer::open(&path, Options::default()).unwrap();
     put(&w, &crash_want(0)).unwrap();
     w.close().unwrap();
+    (dir, path)
+}
+
+fn kill_loop(test_name: &str, mode: &str, seed: u64) {
+    let (mut _dir, mut path) = fresh_segment(mode);
     let mut expect_start = 1u64;
+    let mut records_total = 0u64;
     let mut written = Written::default();
     let mut rng = Rng::from_env(seed);
     let (mut torn, mut max_durable_seen, mut with_durable, mut aimed) = (0, 0u64, 0, 0);
+    let kills = kills();
+    let started = Instant::now();
 
-    for kill in 0..KILLS {
+    for kill in 0..kills {
+        if kill > 0 && kill % KILLS_PER_SEGMENT == 0 {
+            records_total += expect_start;
+            (_dir, path) = fresh_segment(mode);
+            expect_start = 1;
+        }
         // A quarter of the kills at a random moment after the start (maybe
         // during startup or recovery), a quarter aimed at a big write in
         // progress, the rest while records are written.
@@ -394,18 +425,20 @@ fn kill_loop(test_name: &str, mode: &str, seed: u64) {
         assert_eq!((m, tail), (n + 1, Tail::Sealed), "{ctx}");
         expect_start = n + 1;
     }
+    records_total += expect_start;
     eprintln!(
-        "{mode}: {KILLS} kills ({aimed} aimed at a big write), {with_durable} with durable records reported, \
-         {torn} torn tails, {expect_start} records at the end, highest durable bound {max_durable_seen}"
+        "{mode}: {kills} kills in {:?} ({aimed} aimed at a big write), {with_durable} with durable records reported, \
+         {torn} torn tails, {records_total} records written, highest durable bound {max_durable_seen}",
+        started.elapsed()
     );
     // The kills must have hit a writer at work, or nothing was tested.
     assert!(
-        with_durable >= KILLS / 2,
-        "only {with_durable} of {KILLS} kills came after a durable write"
+        with_durable >= kills / 2,
+        "only {with_durable} of {kills} kills came after a durable write"
     );
     assert!(
-        expect_start > KILLS as u64 * 2,
-        "only {expect_start} records written in {KILLS} runs"
+        records_total > kills as u64 * 2,
+        "only {records_total} records written in {kills} runs"
     );
 }
 

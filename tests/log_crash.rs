@@ -1,13 +1,20 @@
 //! Real crashes of a rolling log: a child process (this test binary,
 //! re-executed with an environment variable that switches the test into
-//! child mode) writes to a log that rolls every few records, with
-//! `Durability::EveryRecord`, and prints each sequence number once its write
-//! returned (durable). The parent kills it with SIGKILL at random moments,
-//! many of them aimed at a roll in progress, and after each kill checks the
-//! log as the crash left it: it reads completely from 0 with no gap, every
-//! record reported durable is there with its bytes, every segment but the
-//! newest is sealed, and a writer continues with exactly the next sequence
-//! number (the parent's, on a copy, and the next child's, on the original).
+//! child mode) writes to a log that rolls every few records and prints on a
+//! pipe every sequence number it was told is durable. Two durability
+//! policies, one test each: `EveryRecord` (a roll every 4 records; each write
+//! returns durable) and the batched `EveryN(16)` (a roll every 40 records;
+//! the child reports `durable_seq` whenever it advances). The parent kills
+//! the child with SIGKILL at random moments, half of them aimed at a roll in
+//! progress, and after each kill checks the log as the crash left it: it
+//! reads completely from 0 with no gap, every record reported durable is
+//! there with its bytes, every segment but the newest is sealed, and a
+//! writer continues with exactly the next sequence number (the parent's, on
+//! a copy, and the next child's, on the original).
+//!
+//! `BINLOG_KILLS` sets the kills per test (default 100, so `cargo test`
+//! kills 200 times here); `make torture` sets 5000. `BINLOG_TEST_SEED`
+//! replays a run.
 
 use binlog::log::{naming, segments, LogOptions, LogReader, LogWriter};
 use binlog::{Durability, Options, Reader, Tail};
@@ -21,12 +28,73 @@ use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "BINLOG_LOGCRASH_CHILD";
 const DIR_ENV: &str = "BINLOG_LOGCRASH_DIR";
-const TEST_NAME: &str = "kill9_while_a_rolling_log_writes_and_rolls_loses_nothing_reported_durable";
 const LOG: &str = "crash";
-/// Records per segment: the child rolls every few records.
-const PER_SEGMENT: u64 = 4;
-const KILLS: usize = 80;
 const MARK: &str = "#logcrash# ";
+/// Kills per test unless `BINLOG_KILLS` says otherwise.
+const DEFAULT_KILLS: usize = 100;
+/// Kills on one log before the test starts a fresh one, so that checking a
+/// log after each kill (it is read whole) stays cheap in long runs.
+const KILLS_PER_LOG: usize = 100;
+
+fn kills() -> usize {
+    std::env::var("BINLOG_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_KILLS)
+}
+
+/// The durability policy under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// `EveryRecord`: each write returns durable.
+    EveryRecord,
+    /// `EveryN(16)`: batched; at most 15 records not yet durable.
+    EveryN,
+}
+
+/// The batch of `Mode::EveryN`.
+const BATCH: u32 = 16;
+
+impl Mode {
+    fn from_env(s: &str) -> Mode {
+        match s {
+            "every_record" => Mode::EveryRecord,
+            "every_n" => Mode::EveryN,
+            _ => panic!("unknown mode {s}"),
+        }
+    }
+    fn env(self) -> &'static str {
+        match self {
+            Mode::EveryRecord => "every_record",
+            Mode::EveryN => "every_n",
+        }
+    }
+    /// The test that runs this mode (the child re-runs it).
+    fn test_name(self) -> &'static str {
+        match self {
+            Mode::EveryRecord => {
+                "kill9_while_a_rolling_log_writes_and_rolls_loses_nothing_reported_durable"
+            }
+            Mode::EveryN => {
+                "kill9_while_a_batched_durability_rolling_log_rolls_loses_nothing_reported_durable"
+            }
+        }
+    }
+    /// Records per segment: the child rolls every few records (with
+    /// EveryN(16), 40: two batch syncs inside a segment, then the seal's).
+    fn per_segment(self) -> u64 {
+        match self {
+            Mode::EveryRecord => 4,
+            Mode::EveryN => 40,
+        }
+    }
+    fn durability(self) -> Durability {
+        match self {
+            Mode::EveryRecord => Durability::EveryRecord,
+            Mode::EveryN => Durability::EveryN(BATCH),
+        }
+    }
+}
 
 struct TempDir(PathBuf);
 
@@ -55,11 +123,11 @@ impl Drop for TempDir {
     }
 }
 
-fn log_options() -> LogOptions {
+fn log_options(mode: Mode) -> LogOptions {
     LogOptions {
-        max_segment_records: Some(PER_SEGMENT),
+        max_segment_records: Some(mode.per_segment()),
         segment: Options {
-            durability: Durability::EveryRecord,
+            durability: mode.durability(),
             buffer_size: 4096,
             ..Options::default()
         },
@@ -102,25 +170,29 @@ fn say(line: String) {
 
 /// In a child: write until killed; never returns.
 fn run_child_if_asked() {
-    if std::env::var(CHILD_ENV).is_err() {
+    let Ok(mode) = std::env::var(CHILD_ENV) else {
         return;
-    }
+    };
+    let mode = Mode::from_env(&mode);
     let dir = PathBuf::from(std::env::var(DIR_ENV).expect("child needs a directory"));
     let fail = |what: String| -> ! {
         say(format!("ERR {what}"));
         std::process::exit(3)
     };
-    let w =
-        LogWriter::open(&dir, LOG, log_options()).unwrap_or_else(|e| fail(format!("open: {e}")));
+    let w = LogWriter::open(&dir, LOG, log_options(mode))
+        .unwrap_or_else(|e| fail(format!("open: {e}")));
     let start = w
         .next_seq()
         .unwrap_or_else(|e| fail(format!("next_seq: {e}")));
     say(format!("START {start}"));
+    let mut reported = w
+        .durable_seq()
+        .unwrap_or_else(|e| fail(format!("durable_seq: {e}")));
     for seq in start.. {
         let cur = w
             .current_segment()
             .unwrap_or_else(|e| fail(format!("current_segment: {e}")));
-        if cur.record_count >= PER_SEGMENT {
+        if cur.record_count >= mode.per_segment() {
             // This write rolls first.
             say(format!("ROLL {seq}"));
         }
@@ -133,12 +205,26 @@ fn run_child_if_asked() {
         let durable = w
             .durable_seq()
             .unwrap_or_else(|e| fail(format!("durable_seq: {e}")));
-        if durable <= seq {
+        if mode == Mode::EveryRecord && durable <= seq {
             fail(format!(
                 "EveryRecord write of {seq} returned with durable_seq {durable}"
             ));
         }
-        say(format!("D {seq}"));
+        if mode == Mode::EveryN && seq + 1 - durable.min(seq + 1) >= BATCH as u64 {
+            fail(format!(
+                "EveryN({BATCH}) write of {seq} returned with durable_seq {durable}"
+            ));
+        }
+        if durable < reported {
+            fail(format!(
+                "durable_seq went back from {reported} to {durable}"
+            ));
+        }
+        if durable > reported {
+            // Every sequence number below `durable` is on stable storage.
+            say(format!("D {}", durable - 1));
+            reported = durable;
+        }
     }
     unreachable!()
 }
@@ -151,10 +237,15 @@ struct ChildProc {
 }
 
 impl ChildProc {
-    fn spawn(dir: &Path) -> ChildProc {
+    fn spawn(dir: &Path, mode: Mode) -> ChildProc {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, "1")
+            .args([
+                "--exact",
+                mode.test_name(),
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, mode.env())
             .env(DIR_ENV, dir)
             .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::null())
@@ -419,21 +510,38 @@ fn spin(d: Duration) {
 #[test]
 fn kill9_while_a_rolling_log_writes_and_rolls_loses_nothing_reported_durable() {
     run_child_if_asked();
+    kill_loop(Mode::EveryRecord, 0x10c_c4a5);
+}
+
+#[test]
+fn kill9_while_a_batched_durability_rolling_log_rolls_loses_nothing_reported_durable() {
+    run_child_if_asked();
+    kill_loop(Mode::EveryN, 0x10c_c4a6);
+}
+
+fn kill_loop(mode: Mode, default_seed: u64) {
     let seed = std::env::var("BINLOG_TEST_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x10c_c4a5);
-    eprintln!("PRNG seed {seed} (set BINLOG_TEST_SEED to replay)");
+        .unwrap_or(default_seed);
+    eprintln!("{mode:?}: PRNG seed {seed} (set BINLOG_TEST_SEED to replay)");
+    let kills = kills();
     let mut rng = Rng(seed);
-    let dir = TempDir::new("log");
+    let mut dir = TempDir::new("log");
     let mut expect_start = 0u64;
+    let mut records_total = 0u64;
     let mut landed = Landed::default();
     let (mut aimed, mut with_durable, mut max_records) = (0, 0, 0u64);
     let mut reader_failures: Vec<String> = Vec::new();
     let started = Instant::now();
 
-    for kill in 0..KILLS {
-        let mut child = ChildProc::spawn(dir.path());
+    for kill in 0..kills {
+        if kill > 0 && kill % KILLS_PER_LOG == 0 {
+            dir = TempDir::new("log");
+            records_total += expect_start;
+            expect_start = 0;
+        }
+        let mut child = ChildProc::spawn(dir.path(), mode);
         let mut seen = Vec::new();
         let how = kill % 4;
         match how {
@@ -445,8 +553,11 @@ fn kill9_while_a_rolling_log_writes_and_rolls_loses_nothing_reported_durable() {
                 assert!(ok, "kill {kill}: child never rolled: {seen:?}");
                 // The roll after it (fewer lines in flight), then a delay
                 // within the few ms a roll with fsyncs takes.
-                let ok = child.wait_for("ROLL", &mut seen, Duration::from_secs(20));
-                assert!(ok, "kill {kill}: child never rolled again: {seen:?}");
+                // (EveryN: 40 records a segment, few lines; one roll will do.)
+                if mode == Mode::EveryRecord {
+                    let ok = child.wait_for("ROLL", &mut seen, Duration::from_secs(20));
+                    assert!(ok, "kill {kill}: child never rolled again: {seen:?}");
+                }
                 aimed += 1;
                 spin(Duration::from_micros(rng.below(if how == 1 {
                     600
@@ -462,7 +573,7 @@ fn kill9_while_a_rolling_log_writes_and_rolls_loses_nothing_reported_durable() {
             }
         }
         let lines = child.kill9(seen);
-        let ctx = format!("kill {kill}");
+        let ctx = format!("{mode:?} kill {kill} (seed {seed})");
 
         let mut durable_below = 0u64;
         for l in &lines {
@@ -493,7 +604,7 @@ fn kill9_while_a_rolling_log_writes_and_rolls_loses_nothing_reported_durable() {
         // next sequence number, and its log then reads whole and sealed.
         let copy = TempDir::new("copy");
         copy_tail(dir.path(), copy.path());
-        let w = LogWriter::open(copy.path(), LOG, log_options())
+        let w = LogWriter::open(copy.path(), LOG, log_options(mode))
             .unwrap_or_else(|e| panic!("{ctx}: LogWriter::open after the crash: {e}"));
         assert_eq!(w.next_seq().unwrap(), n, "{ctx}: next_seq after the crash");
         let (ty, p) = record(n);
@@ -529,26 +640,30 @@ fn kill9_while_a_rolling_log_writes_and_rolls_loses_nothing_reported_durable() {
         expect_start = n;
         max_records = max_records.max(n);
     }
+    records_total += expect_start;
     let segments = segments::list(dir.path(), LOG).unwrap().len();
     eprintln!(
-        "{KILLS} kills in {:?} ({aimed} aimed at rolls, {with_durable} after durable writes); \
-         {max_records} records in {segments} segments; where the kills landed: {landed:?}",
+        "{mode:?}: {kills} kills in {:?} ({aimed} aimed at rolls, {with_durable} after durable writes); \
+         {records_total} records written, at most {max_records} in one log ({segments} segments in the last); where the kills landed: {landed:?}",
         started.elapsed()
     );
     // The kills hit a writer at work and, often enough, a roll in progress.
     assert!(
-        with_durable >= KILLS / 2,
+        with_durable >= kills / 2,
         "only {with_durable} kills came after a durable write"
     );
-    assert!(max_records > KILLS as u64 * 2, "only {max_records} records");
     assert!(
-        landed.in_roll() >= 3,
+        records_total > kills as u64 * 2,
+        "only {records_total} records"
+    );
+    assert!(
+        landed.in_roll() >= 3.min(kills / 10),
         "only {} kills landed inside a roll: {landed:?}",
         landed.in_roll()
     );
     assert!(
         reader_failures.is_empty(),
-        "after {} of {KILLS} kills the log reader could not read the crashed log:\n{}",
+        "after {} of {kills} kills the log reader could not read the crashed log:\n{}",
         reader_failures.len(),
         reader_failures.join("\n")
     );

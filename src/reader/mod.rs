@@ -340,8 +340,11 @@ impl Reader {
         // read-only file mapping only drops this process's mapping of the
         // pages; touching them again reads them back from the file.
         let _ = unsafe {
-            self.map
-                .unchecked_advise_range(UncheckedAdvice::DontNeed, self.released, upto - self.released)
+            self.map.unchecked_advise_range(
+                UncheckedAdvice::DontNeed,
+                self.released,
+                upto - self.released,
+            )
         };
         self.released = upto;
     }
@@ -350,6 +353,14 @@ impl Reader {
     fn advance(&mut self, verify: bool) -> Result<Option<Found>> {
         let mut filtered_cursor = None;
         loop {
+            if let Tail::SealDamaged { offset } = self.tail {
+                // The seal may have been half written when we met it: if the
+                // file grew since, look at it again.
+                if self.grew()? {
+                    self.seal_reached(offset as usize)?;
+                }
+                return Ok(None);
+            }
             if self.tail != Tail::Reading {
                 // Ended before: a sealed segment stays ended; an unsealed one
                 // may have grown since.
