@@ -68,7 +68,7 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header lint test-rust test-c test-go test-java
+test: check-header lint test-rust test-c test-go test-java fuzz-short
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -130,3 +130,100 @@ test-java: lib
 	  mvn -B -q test && \
 	  if grep -ls "in native method" target/surefire-reports/*.dumpstream; then \
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
+
+# --- long runs and Miri (docs/RELIABILITY.md) --------------------------------
+# `make torture`: the reliability tests at full size. 10,000 SIGKILLs of a
+# rolling-log writer (5,000 with durability EveryRecord, 5,000 with the
+# batched EveryN(16), split by tests/log_crash.rs), 2,000 of a one-segment
+# writer (tests/crash.rs), 8 threads x 1,000,000 records with 2 followers
+# (tests/concurrency.rs), then Miri. BINLOG_TEST_SEED=<n> replays a run.
+TORTURE_KILLS        ?= 5000
+TORTURE_SEGMENT_KILLS ?= 1000
+TORTURE_RECORDS      ?= 1000000
+MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync
+
+.PHONY: torture miri
+torture: miri
+	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
+	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
+	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(CARGO) test --test concurrency -- --nocapture
+	@echo "make torture: all long runs passed"
+
+# Miri (nightly) over the unit tests that run without file I/O: the format
+# module (header, frames, seal, varints, cursor), errors, FFI codes, log
+# naming/periods/wildcards/manifest encoding, the type table. Tests that
+# write files (fsync) or map them (mmap) cannot run under Miri.
+miri:
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	rustup +nightly component add miri rust-src
+	cargo +nightly miri setup
+	cargo +nightly miri test --lib -- $(MIRI_TESTS)
+
+# --- fuzzing (fuzz/README.md) -------------------------------------------------
+# cargo-fuzz targets over hostile files: segment (header, frames, records,
+# seal, and binlog::Reader in every mode), seal, manifest, varint (+cursor).
+# They need a nightly toolchain and cargo-fuzz, installed here on first use
+# (`make fuzz-tools`). Every run starts from the committed seeds
+# (fuzz/seeds/<target>/, real segments: `make fuzz-seeds` regenerates them)
+# and the local corpus fuzz/corpus/<target>/ (not committed), and first
+# replays the saved reproducers in fuzz/regressions/<target>/. A crash, a
+# panic, a hang over 5 s, or a malloc over 256 MB (an allocation driven by
+# an unchecked length) fails the run; the input lands in fuzz/artifacts/.
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ_DIR     := $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin
+FUZZ_TOOLCHAIN     ?= nightly
+FUZZ_TARGETS       ?= segment seal manifest varint
+FUZZ_SECONDS       ?= 600
+FUZZ_LIBFUZZER_FLAGS := -rss_limit_mb=512 -malloc_limit_mb=256 -timeout=5 -print_final_stats=1
+FUZZ_CARGO := PATH="$(CARGO_FUZZ_DIR):$$PATH" $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz
+
+.PHONY: fuzz-tools fuzz-build fuzz-regressions fuzz-short fuzz fuzz-seeds
+
+$(CARGO_FUZZ_DIR)/cargo-fuzz:
+	@mkdir -p $(TOOLS)
+	$(CARGO) install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
+
+fuzz-tools: $(CARGO_FUZZ_DIR)/cargo-fuzz
+	@rustup toolchain list | grep -q '^$(FUZZ_TOOLCHAIN)' || \
+	  rustup toolchain install $(FUZZ_TOOLCHAIN) --profile minimal
+
+# Optimised, with debug assertions and overflow checks (-a), under ASan.
+fuzz-build: fuzz-tools
+	$(FUZZ_CARGO) build -a
+
+# Each saved reproducer, run once.
+fuzz-regressions: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  files=$$(ls fuzz/regressions/$$t/* 2>/dev/null || true); \
+	  [ -z "$$files" ] && continue; \
+	  echo "== fuzz regressions: $$t"; \
+	  $(FUZZ_CARGO) run -a $$t $$files -- $(FUZZ_LIBFUZZER_FLAGS); \
+	done
+
+# A short fixed run of each target, part of `make test`: a fixed seed and
+# number of inputs from the committed seeds only (a fresh corpus each time),
+# so that it is repeatable: the same inputs every run.
+FUZZ_SHORT_SEED ?= 1
+fuzz-short: fuzz-regressions
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  case $$t in segment) runs=20000;; seal) runs=200000;; manifest) runs=200000;; *) runs=300000;; esac; \
+	  rm -rf target/fuzz-short/$$t && mkdir -p target/fuzz-short/$$t; \
+	  echo "== fuzz $$t: $$runs inputs, seed $(FUZZ_SHORT_SEED)"; \
+	  $(FUZZ_CARGO) run -a $$t target/fuzz-short/$$t fuzz/seeds/$$t -- \
+	    $(FUZZ_LIBFUZZER_FLAGS) -seed=$(FUZZ_SHORT_SEED) -runs=$$runs; \
+	done
+	@echo "make fuzz-short: no crash, hang or large allocation"
+
+# The long run: FUZZ_SECONDS (default 600) per target.
+fuzz: fuzz-regressions
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_CARGO) run -a $$t fuzz/corpus/$$t fuzz/seeds/$$t -- \
+	    $(FUZZ_LIBFUZZER_FLAGS) -max_total_time=$(FUZZ_SECONDS); \
+	done
+	@echo "make fuzz: no crash, hang or large allocation"
+
+# Regenerates fuzz/seeds/ (deterministic) with the stable toolchain.
+fuzz-seeds:
+	$(CARGO) run --manifest-path fuzz/Cargo.toml --example gen_seeds

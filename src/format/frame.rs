@@ -279,6 +279,28 @@ impl<'a> Iterator for MetaIter<'a> {
 /// number above `after_seq` when one is known). Used to tell a torn tail
 /// (nothing valid follows) from corruption in the middle.
 pub fn find_next_record(buf: &[u8], from: usize, after_seq: Option<u64>) -> Option<usize> {
+    find(buf, from, |_, seq| after_seq.is_none_or(|s| seq > s))
+}
+
+/// Like `find_next_record` for a scan that expected sequence number
+/// `expected` at `from`: a record found at `p` must carry a sequence number
+/// from `expected` to `expected + (p - from) / 26 + 1`, since every record
+/// lost in between took at least 26 bytes. Besides being the truth, the
+/// bound keeps a search through hostile bytes (say, megabytes of one
+/// repeated byte, each position claiming a huge frame) from checksumming
+/// at every position: implausible sequence numbers are rejected before the
+/// CRC is computed.
+pub fn find_next_record_after(buf: &[u8], from: usize, expected: u64) -> Option<usize> {
+    let min_frame = (FRAME_HEADER_LEN + MIN_RECORD_BODY) as u64;
+    find(buf, from, |p, seq| {
+        let window = ((p + 1).saturating_sub(from)) as u64 / min_frame + 1;
+        seq >= expected && seq <= expected.saturating_add(window)
+    })
+}
+
+/// The first position from `from` holding a valid record frame whose
+/// sequence number `seq_ok(position, seq)` accepts.
+fn find(buf: &[u8], from: usize, seq_ok: impl Fn(usize, u64) -> bool) -> Option<usize> {
     let last = buf.len().checked_sub(FRAME_HEADER_LEN + MIN_RECORD_BODY)?;
     (from..=last).find(|&p| {
         // Cheap checks first: plausible length, record kind, then the CRC.
@@ -290,11 +312,15 @@ pub fn find_next_record(buf: &[u8], from: usize, after_seq: Option<u64>) -> Opti
         if kind & (KIND_MASK | RESERVED_FLAGS) != KIND_RECORD {
             return false;
         }
+        // The sequence number sits right after the kind byte: check it
+        // before paying for the CRC.
+        let at = p + FRAME_HEADER_LEN + 1;
+        let seq = u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes"));
+        if !seq_ok(p, seq) {
+            return false;
+        }
         match frame_at(buf, p, true) {
-            FrameAt::Frame { body, .. } => match decode_record(body) {
-                Some(r) => after_seq.is_none_or(|s| r.seq > s),
-                None => false,
-            },
+            FrameAt::Frame { body, .. } => decode_record(body).is_some(),
             _ => false,
         }
     })
@@ -370,6 +396,35 @@ mod tests {
                 "flip {bit} undetected"
             );
         }
+    }
+
+    #[test]
+    fn bounded_resync_rejects_implausible_sequence_numbers_before_the_crc() {
+        let mut buf = frame(5, None, &[], b"one");
+        let second = buf.len();
+        buf.extend(frame(6, None, &[], b"two"));
+        buf[3] ^= 0xff;
+        assert_eq!(find_next_record_after(&buf, 1, 5), Some(second));
+        assert_eq!(
+            find_next_record_after(&buf, 1, 7),
+            None,
+            "6 is below the expected 7"
+        );
+        // A record claiming a sequence number far beyond what the damaged
+        // bytes could have held is not taken.
+        let mut far = frame(1_000_000, None, &[], b"x");
+        far.splice(0..0, vec![0u8; 100]);
+        assert_eq!(find_next_record_after(&far, 0, 1), None);
+        assert_eq!(find_next_record(&far, 0, None), Some(100));
+        // Megabytes of one repeated byte are searched in linear time.
+        let junk = vec![1u8; 4 << 20];
+        let t = std::time::Instant::now();
+        assert_eq!(find_next_record_after(&junk, 0, 0), None);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            t.elapsed()
+        );
     }
 
     #[test]

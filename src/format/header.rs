@@ -123,7 +123,14 @@ impl SegmentHeader {
         if buf.len() < len {
             // A file cut inside its header holds no records; if a valid
             // record frame follows, the length field itself is damaged.
-            if super::frame::find_next_record(buf, FIXED_LEN, None).is_some() {
+            // The first record would carry the header's first sequence
+            // number (at offset 32, if the file holds it).
+            let first = buf
+                .get(32..40)
+                .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+            let follows = first
+                .is_some_and(|f| super::frame::find_next_record_after(buf, FIXED_LEN, f).is_some());
+            if follows {
                 return Err(Error::at(
                     ErrorKind::CorruptHeader,
                     path,

@@ -284,7 +284,15 @@ impl Reader {
                     hi = mid;
                 }
             }
-            return lo.checked_sub(1).map(entry);
+            let found = lo.checked_sub(1).map(entry);
+            let (start, end) = (self.data_start as u64, self.end as u64);
+            if found.is_some_and(|e| e.offset < start || e.offset >= end) {
+                // CRC-valid yet pointing outside the records: a hostile or
+                // miswritten index. Seek by scanning instead.
+                self.sparse_ok = Some(false);
+                return None;
+            }
+            return found;
         }
         None
     }
@@ -330,10 +338,13 @@ impl Reader {
     /// every `RELEASE_EVERY` bytes, so a pass over a multi-GB segment keeps
     /// a bounded resident size (the pages stay in the page cache).
     fn release_behind(&mut self) {
-        if self.pos < self.released + RELEASE_EVERY {
+        // The position may be past the mapping (an index offset from a
+        // hostile file): never advise beyond it.
+        let pos = self.pos.min(self.map.len());
+        if pos < self.released.saturating_add(RELEASE_EVERY) {
             return;
         }
-        let upto = self.pos & !(RELEASE_ALIGN - 1);
+        let upto = pos & !(RELEASE_ALIGN - 1);
         // SAFETY: called at the start of `next`/`next_found`, which take the
         // reader mutably: no record view into the mapping is alive (C views
         // are documented to die at the next call). MADV_DONTNEED on a shared
@@ -374,6 +385,14 @@ impl Reader {
                 if f.cursors.is_some() {
                     match f.next_indexed(&self.map) {
                         Some((off, i)) => {
+                            if off < self.data_start as u64 || off >= self.end as u64 {
+                                return Err(self.corrupt(
+                                    self.end,
+                                    format!(
+                                        "per-type index entry {off} points outside the records"
+                                    ),
+                                ));
+                            }
                             self.pos = off as usize;
                             filtered_cursor = Some(i);
                         }
@@ -624,9 +643,8 @@ impl Reader {
     /// `skip_damaged` a damaged region skipped (returns `true`: read on).
     /// Nothing valid after it in an unsealed segment is a torn tail.
     fn bad_frame(&mut self, pos: usize, why: &str) -> Result<bool> {
-        let after = self.next_seq.checked_sub(1);
         let limit = &self.map[..self.end];
-        let next = frame::find_next_record(limit, pos + 1, after);
+        let next = frame::find_next_record_after(limit, pos + 1, self.next_seq);
         if self.skip_damaged {
             if let Some(next) = next {
                 let seq = match frame::frame_at(limit, next, true) {

@@ -211,6 +211,9 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
         .as_ref()
         .map(|s| s.types.iter().map(|t| Some(t.name.clone())).collect())
         .unwrap_or_default();
+    // The sequence number the next record should carry, when known: bounds
+    // the search past a bad frame.
+    let mut expected: Option<u64> = header.as_ref().map(|h| h.first_seq);
     let mut p = match args.from_offset {
         Some(o) => (o as usize).max(data_start),
         None => data_start,
@@ -279,6 +282,7 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
                 fields.push(("payload_len", F::U(r.payload.len() as u64)));
                 fields.push(("payload", F::T(format!("[{shown_bytes}]"))));
                 d.item(p as u64, "record", total as u64, fields)?;
+                expected = Some(r.seq.wrapping_add(1));
                 p += total;
             }
             FrameAt::Frame {
@@ -334,7 +338,11 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
                 let n = (data.len() - p).min(args.bytes.max(8));
                 fields.push(("bytes", F::T(format!("[{}]", hex_spaced(&data[p..p + n])))));
                 d.item(p as u64, "bad-frame", 0, fields)?;
-                match frame::find_next_record(data, p + 1, None) {
+                let next = match expected {
+                    Some(e) => frame::find_next_record_after(data, p + 1, e),
+                    None => frame::find_next_record(data, p + 1, None),
+                };
+                match next {
                     Some(q) => {
                         d.item(
                             p as u64,

@@ -514,8 +514,9 @@ impl Walker {
             // A bad frame: corruption if a valid record continues the
             // sequence after it, else a torn tail (or, sealed, corruption
             // up to the seal).
-            let after = next_seq.checked_sub(1);
-            match frame::find_next_record(data, p + 1, after) {
+            // Bounded by the expected sequence number: linear even on
+            // hostile bytes.
+            match frame::find_next_record_after(data, p + 1, next_seq) {
                 Some(q) => {
                     let seq = record_seq(data, q);
                     let lost = if seq == next_seq + 1 {
