@@ -228,7 +228,10 @@ fn follow_segment(path: &Path, done: &AtomicBool, total: u64, who: &str) -> Seen
                     // reader sees it whole once the writer finishes it.
                     matches!(
                         r.tail(),
-                        Tail::Unsealed | Tail::Torn { .. } | Tail::Reading | Tail::SealDamaged { .. }
+                        Tail::Unsealed
+                            | Tail::Torn { .. }
+                            | Tail::Reading
+                            | Tail::SealDamaged { .. }
                     ),
                     "{who}: at seq {seq}: tail {:?}",
                     r.tail()
