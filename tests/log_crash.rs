@@ -16,13 +16,14 @@
 //! kills 200 times here); `make torture` sets 5000. `BINLOG_TEST_SEED`
 //! replays a run.
 
+mod common;
 use binlog::log::{naming, segments, LogOptions, LogReader, LogWriter};
 use binlog::{Durability, Options, Reader, Tail};
+use common::{Rng, TempDir};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -92,33 +93,6 @@ impl Mode {
         match self {
             Mode::EveryRecord => Durability::EveryRecord,
             Mode::EveryN => Durability::EveryN(BATCH),
-        }
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "binlog-logcrash-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 }
@@ -485,21 +459,6 @@ fn copy_tail(dir: &Path, to: &Path) {
     }
 }
 
-/// splitmix64, seeded from BINLOG_TEST_SEED if set.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn spin(d: Duration) {
     let t = Instant::now();
     while t.elapsed() < d {
@@ -526,7 +485,7 @@ fn kill_loop(mode: Mode, default_seed: u64) {
         .unwrap_or(default_seed);
     eprintln!("{mode:?}: PRNG seed {seed} (set BINLOG_TEST_SEED to replay)");
     let kills = kills();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut dir = TempDir::new("log");
     let mut expect_start = 0u64;
     let mut records_total = 0u64;

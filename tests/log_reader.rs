@@ -4,10 +4,12 @@
 //! file lists, segments removed by retention while reading, and following a
 //! log that a writer thread rolls over and over.
 
+mod common;
 use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Retention};
 use binlog::{Entry, ErrorKind, Reader, Tail};
+use common::TempDir;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,33 +17,6 @@ use std::time::{Duration, Instant};
 
 /// 2026-11-21T05:37:42.5Z
 const T0: i64 = 1_795_239_462_500_000_000;
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "binlog-logr-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
 
 fn fixed_clock() -> Clock {
     let c = Arc::new(AtomicI64::new(T0));

@@ -7,11 +7,13 @@
 //! Time is injected (`LogOptions::clock`) so that period boundaries are hit
 //! exactly; record timestamps are not what rolls use, so they are left alone.
 
+mod common;
 use binlog::format::frame::max_frame_len;
 use binlog::log::manifest::Manifest;
 use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Period, Retention};
 use binlog::log::{SegmentEvent, SegmentInfo};
 use binlog::{Durability, Entry, Options, Reader, Tail};
+use common::{Rng, TempDir};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -25,35 +27,6 @@ const MIN: i64 = 60 * S;
 const HOUR: i64 = 60 * MIN;
 /// 2026-11-21T05:37:42.5Z
 const T0: i64 = 1_795_239_462_500_000_000;
-
-/// A fresh directory under cargo's per-target temporary directory, removed
-/// when dropped unless the test is failing (the evidence stays).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "binlog-logw-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
 
 /// An injected wall clock.
 #[derive(Clone)]
@@ -98,21 +71,6 @@ fn payload(seq: u64, len: usize) -> Vec<u8> {
         out[..8].copy_from_slice(&seq.to_le_bytes());
     }
     out
-}
-
-/// splitmix64.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// What the test wrote as one record.
@@ -371,7 +329,7 @@ fn size_limit_caps_every_segment_splits_batches_and_isolates_big_records() {
     .unwrap();
     let types = ["a", "bb", "a-much-longer-type-name"];
     let mut wants: Vec<Want> = Vec::new();
-    let mut rng = Rng(0x51ce);
+    let mut rng = Rng::new(0x51ce);
     let (mut split_batches, mut bigs) = (0, 0);
     let mk = |seq: u64, len: usize, rng: &mut Rng| Want {
         type_name: types[rng.below(3) as usize].to_string(),
@@ -508,7 +466,7 @@ fn record_limit_rolls_exactly_every_n_records_even_inside_batches() {
     )
     .unwrap();
     let mut wants = Vec::new();
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut batch_sizes = vec![1, 1, 3, 30, 6, 7, 8, 1, 13, 2, 50];
     for _ in 0..20 {
         batch_sizes.push(1 + rng.below(20) as usize);
@@ -1280,7 +1238,7 @@ fn retention_by_bytes_keeps_the_newest_that_fit_and_never_the_current() {
         },
     )
     .unwrap();
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     let mut sealed: Vec<SegmentInfo> = Vec::new();
     let mut frozen = Frozen::default();
     for seq in 0..60u64 {
