@@ -444,6 +444,15 @@ binlog_result binlog_reader_next_wait(struct binlog_reader *r,
                                       struct binlog_record *out);
 
 /*
+ Opens a segment whose header may be damaged: the reader finds the first
+ valid record after the header, reports the header as a damaged region
+ (see `binlog_reader_damages`; its fields become placeholders), and skips
+ later damaged regions as with `binlog_reader_skip_damaged`. A segment
+ with a sound header opens as with `binlog_reader_open`.
+ */
+binlog_result binlog_reader_open_salvage(const char *path, struct binlog_reader **out);
+
+/*
  Opens a reader of the rolling log `name` in `dir`: every segment in
  write order as one stream; new segments are picked up as the writer
  rolls; segments removed by retention are skipped (see

@@ -121,3 +121,49 @@ fn several_damaged_regions_and_damage_at_the_end_of_a_sealed_segment() {
     // The last one runs to the end of the records: nothing valid after it.
     assert_eq!(damages[2].offset, offs[29]);
 }
+
+#[test]
+fn a_damaged_header_is_refused_by_open_and_read_past_by_open_salvage() {
+    for (what, at) in [
+        ("log name", 60usize),
+        ("header length", 13),
+        ("header crc", 0),
+    ] {
+        let (p, offs) = seg(&format!("hdr{at}"), 10, true);
+        let at = if at == 0 { offs[0] as usize - 2 } else { at };
+        let mut b = std::fs::read(&p).unwrap();
+        b[at] ^= 0x20;
+        std::fs::write(&p, &b).unwrap();
+        let e = Reader::open(&p)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: damage not noticed"));
+        assert_eq!(e.kind(), ErrorKind::CorruptHeader, "{what}: {e}");
+
+        let mut r = Reader::open_salvage(&p).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let mut seqs = vec![];
+        while let Some(rec) = r.next().unwrap() {
+            assert_eq!(rec.payload, format!("payload {}", rec.seq).as_bytes());
+            seqs.push(rec.seq);
+        }
+        assert_eq!(seqs, (0..10).collect::<Vec<u64>>(), "{what}");
+        assert_eq!(
+            r.damages()[0],
+            Damage {
+                offset: 0,
+                resume_offset: offs[0],
+                from_seq: 0,
+                to_seq: 0
+            },
+            "{what}"
+        );
+        assert_eq!(r.header().log_name, "", "{what}: placeholder header");
+    }
+}
+
+#[test]
+fn open_salvage_of_a_sound_segment_is_open() {
+    let (p, _) = seg("sound", 5, true);
+    let r = Reader::open_salvage(&p).unwrap();
+    assert!(r.damages().is_empty());
+    assert!(r.seal().is_some());
+}

@@ -204,6 +204,25 @@ pub extern "C" fn binlog_reader_next_wait(
     next_record(r, out, Some(Duration::from_millis(timeout_ms)))
 }
 
+/// Opens a segment whose header may be damaged: the reader finds the first
+/// valid record after the header, reports the header as a damaged region
+/// (see `binlog_reader_damages`; its fields become placeholders), and skips
+/// later damaged regions as with `binlog_reader_skip_damaged`. A segment
+/// with a sound header opens as with `binlog_reader_open`.
+#[no_mangle]
+pub extern "C" fn binlog_reader_open_salvage(
+    path: *const c_char,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
+    call(|| {
+        let p = unsafe { c_path(path) }?;
+        super::boundary::need_out(out)?;
+        let r = Reader::open_salvage(p)?;
+        unsafe { put(out, boxed(RInner::Segment(r))) };
+        Ok(BINLOG_OK)
+    })
+}
+
 /// Opens a reader of the rolling log `name` in `dir`: every segment in
 /// write order as one stream; new segments are picked up as the writer
 /// rolls; segments removed by retention are skipped (see

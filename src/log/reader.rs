@@ -298,7 +298,13 @@ impl LogReader {
                 }
             }
             let path = self.files[self.idx].clone();
-            match Reader::open(&path) {
+            // Skipping damage also reads past a damaged segment header.
+            let opened = if self.skip_damaged {
+                Reader::open_salvage(&path)
+            } else {
+                Reader::open(&path)
+            };
+            match opened {
                 Ok(mut r) => {
                     let first = r.header().first_seq;
                     if self.expected.is_some_and(|exp| first > exp) && !relisted && self.is_log() {

@@ -70,7 +70,25 @@ pub struct Reader {
 impl Reader {
     /// Opens a segment for reading.
     pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
-        let path = path.as_ref().to_path_buf();
+        Reader::open_with(path.as_ref(), false)
+    }
+
+    /// Like `open`, for a segment whose header is damaged (`CorruptHeader`):
+    /// the reader finds the first valid record after it, reads on from
+    /// there, and reports the header as a damaged region (offset 0 up to
+    /// that record). The header's fields are then placeholders: empty
+    /// strings, and numbers read from their fixed places where the first
+    /// record agrees. Damaged regions later in the segment are skipped too
+    /// (`skip_damaged(true)`). A segment with a sound header opens as with
+    /// `open`.
+    pub fn open_salvage(path: impl AsRef<Path>) -> Result<Reader> {
+        let mut r = Reader::open_with(path.as_ref(), true)?;
+        r.skip_damaged(true);
+        Ok(r)
+    }
+
+    fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
+        let path = path.to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
         if file
             .metadata()
@@ -84,7 +102,21 @@ impl Reader {
             ));
         }
         let map = map_file(&file, &path)?;
-        let (header, data_start) = SegmentHeader::decode(&map, &path)?;
+        let mut damages = Vec::new();
+        let (header, data_start) = match SegmentHeader::decode(&map, &path) {
+            Ok(h) => h,
+            Err(e) if salvage && e.kind() == ErrorKind::CorruptHeader => {
+                let (h, start) = salvage_header(&map).ok_or(e)?;
+                damages.push(Damage {
+                    offset: 0,
+                    resume_offset: start as u64,
+                    from_seq: h.first_seq,
+                    to_seq: h.first_seq,
+                });
+                (h, start)
+            }
+            Err(e) => return Err(e),
+        };
         let seal = seal::read_seal(&map, data_start);
         let end = seal.as_ref().map_or(map.len(), |d| d.records_end as usize);
         let types = seal
@@ -109,7 +141,7 @@ impl Reader {
             frame_guess: 0,
             released: 0,
             skip_damaged: false,
-            damages: Vec::new(),
+            damages,
         })
     }
 
@@ -756,6 +788,49 @@ impl Step {
             FrameAt::Invalid(why) => Step::Bad(why),
         }
     }
+}
+
+/// For a segment whose header fails its checks: the first valid record
+/// after the fixed header fields, and a placeholder header. The record
+/// should carry the header's first sequence number (read from its fixed
+/// place); if that field is damaged too, any record within the largest
+/// header size is taken.
+fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize)> {
+    let u64_at = |at: usize| {
+        map.get(at..at + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    };
+    let from = crate::format::header::FIXED_LEN;
+    let start = u64_at(32)
+        .and_then(|first| frame::find_next_record_after(map, from, first))
+        .or_else(|| {
+            let limit = map
+                .len()
+                .min(crate::format::MAX_HEADER_LEN as usize + (64 << 10));
+            frame::find_next_record(&map[..limit], from, None)
+        })?;
+    let first_seq = match frame::frame_at(map, start, true) {
+        FrameAt::Frame { body, .. } => frame::decode_record(body)?.seq,
+        _ => return None,
+    };
+    let u16_at = |at: usize| {
+        map.get(at..at + 2)
+            .map(|b| u16::from_le_bytes(b.try_into().expect("2 bytes")))
+    };
+    Some((
+        SegmentHeader {
+            major: u16_at(8).unwrap_or(crate::format::FORMAT_MAJOR),
+            minor: u16_at(10).unwrap_or(0),
+            created_ns: u64_at(16).unwrap_or(0) as i64,
+            segment_no: u64_at(24).unwrap_or(0),
+            first_seq,
+            log_name: String::new(),
+            content_type: String::new(),
+            writer: String::new(),
+            params: Vec::new(),
+        },
+        start,
+    ))
 }
 
 fn valid_meta(meta: &[u8]) -> bool {

@@ -103,6 +103,24 @@ int main(void) {
     CHECK_RC(binlog_reader_skip_damaged(r, false), BINLOG_ERR_CLOSED);
     binlog_reader_free(r);
 
+    /* A damaged header: refused by binlog_reader_open, read past by
+     * binlog_reader_open_salvage, which reports it as a damaged region. */
+    flip(path, 20); /* inside the header's creation time: CRC mismatch */
+    CHECK_RC(binlog_reader_open(path, &r), BINLOG_ERR_CORRUPT_HEADER);
+    CHECK_RC(binlog_reader_open_salvage(path, NULL), BINLOG_ERR_NULL_POINTER);
+    CHECK_OK(binlog_reader_open_salvage(path, &r));
+    uint64_t n = 0;
+    while (binlog_reader_next(r, &rec) == BINLOG_OK) {
+        CHECK_EQ_U(rec.seq, n);
+        n++;
+    }
+    CHECK_EQ_U(n, 20);
+    CHECK_OK(binlog_reader_damages(r, d, 2, &count));
+    CHECK_EQ_U(count, 1);
+    CHECK_EQ_U(d[0].offset, 0);
+    CHECK_EQ_U(d[0].resume_offset, off[0]);
+    binlog_reader_free(r);
+
     unlink(path);
     unlink(copy);
     rmdir(dir);
