@@ -421,11 +421,14 @@ mod tests {
         let junk = vec![1u8; if cfg!(miri) { 16 << 10 } else { 4 << 20 }];
         let t = std::time::Instant::now();
         assert_eq!(find_next_record_after(&junk, 0, 0), None);
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(5),
-            "{:?}",
-            t.elapsed()
-        );
+        // Time means nothing under Miri's interpreter.
+        if !cfg!(miri) {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(5),
+                "{:?}",
+                t.elapsed()
+            );
+        }
     }
 
     #[test]
