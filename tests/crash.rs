@@ -13,12 +13,10 @@
 mod common;
 
 use binlog::{Durability, ErrorKind, Options, Reader, Tail, Writer};
+use common::child::ChildProc;
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::ExitStatusExt;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "BINLOG_CRASH_CHILD";
@@ -150,98 +148,6 @@ fn run_child_if_asked() {
     }
 }
 
-/// A running child and the lines it printed.
-struct ChildProc {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stdout: Option<std::thread::JoinHandle<()>>,
-    stderr: Option<std::thread::JoinHandle<String>>,
-}
-
-impl ChildProc {
-    fn spawn(test_name: &str, mode: &str, path: &Path, big: bool) -> ChildProc {
-        let exe = std::env::current_exe().unwrap();
-        let mut child = Command::new(exe)
-            .args(["--exact", test_name, "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, mode)
-            .env(PATH_ENV, path)
-            .env(BIG_ENV, if big { "1" } else { "0" })
-            .env("RUST_BACKTRACE", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn child");
-        let (tx, rx) = mpsc::channel();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let stdout = std::thread::spawn(move || {
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                match out.read_until(b'\n', &mut line) {
-                    // Only whole lines count: the child may die mid-line.
-                    Ok(_) if line.ends_with(b"\n") => {
-                        let l = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
-                        if let Some(at) = l.find(MARK) {
-                            let _ = tx.send(l[at + MARK.len()..].to_string());
-                        }
-                    }
-                    _ => return,
-                }
-            }
-        });
-        let mut err = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        });
-        ChildProc {
-            child,
-            lines: rx,
-            stdout: Some(stdout),
-            stderr: Some(stderr),
-        }
-    }
-
-    /// Waits for a line starting with `prefix`; returns the lines seen.
-    fn wait_for(&mut self, prefix: &str, seen: &mut Vec<String>, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(l) => {
-                    let hit = l.starts_with(prefix);
-                    seen.push(l);
-                    if hit {
-                        return true;
-                    }
-                }
-                Err(_) => return false,
-            }
-        }
-    }
-
-    /// SIGKILLs the child, reaps it, and returns every line it printed
-    /// (after `seen`). Fails unless the child was alive until the kill.
-    fn kill9(mut self, mut seen: Vec<String>) -> Vec<String> {
-        let pid = self.child.id() as libc::pid_t;
-        // SAFETY: kill(2) on our own child, which is not yet reaped.
-        let rc = unsafe { libc::kill(pid, libc::SIGKILL) };
-        assert_eq!(rc, 0, "kill -9 {pid}: {}", std::io::Error::last_os_error());
-        let status = self.child.wait().expect("wait for child");
-        self.stdout.take().unwrap().join().unwrap();
-        seen.extend(self.lines.try_iter());
-        let stderr = self.stderr.take().unwrap().join().unwrap();
-        assert_eq!(
-            status.signal(),
-            Some(libc::SIGKILL),
-            "child ended by itself ({status}) before the kill\nstdout: {seen:?}\nstderr: {stderr}"
-        );
-        seen
-    }
-}
-
 /// The records as written, built once (the large payloads are costly to
 /// regenerate for every check).
 #[derive(Default)]
@@ -323,7 +229,7 @@ fn kill_loop(test_name: &str, mode: &str, seed: u64) {
         // during startup or recovery), a quarter aimed at a big write in
         // progress, the rest while records are written.
         let how = kill % 4;
-        let mut child = ChildProc::spawn(test_name, mode, &path, how == 1);
+        let mut child = spawn_child(test_name, mode, &path, how == 1);
         let mut seen = Vec::new();
         if how == 0 {
             std::thread::sleep(Duration::from_millis(rng.below(40)));
@@ -469,7 +375,7 @@ fn writer_lock_dies_with_the_process_that_holds_it() {
     let path = dir.join("seg.binlog");
     let mut written = Written::default();
     for round in 0..3u64 {
-        let mut child = ChildProc::spawn(
+        let mut child = spawn_child(
             "writer_lock_dies_with_the_process_that_holds_it",
             "hold_lock",
             &path,
@@ -518,4 +424,18 @@ fn writer_lock_dies_with_the_process_that_holds_it() {
         let (n, tail) = verify_after_crash(&path, &mut written, &format!("round {round}"));
         assert_eq!((n, tail), (held_next + 1, Tail::Sealed), "round {round}");
     }
+}
+
+/// Runs `test_name` as a child writing `path` in `mode`.
+fn spawn_child(test_name: &str, mode: &str, path: &Path, big: bool) -> ChildProc {
+    let big = if big { "1" } else { "0" };
+    ChildProc::spawn(
+        test_name,
+        &[
+            (CHILD_ENV, mode.as_ref()),
+            (PATH_ENV, path.as_os_str()),
+            (BIG_ENV, big.as_ref()),
+        ],
+        MARK,
+    )
 }

@@ -19,12 +19,10 @@
 mod common;
 use binlog::log::{naming, segments, LogOptions, LogReader, LogWriter};
 use binlog::{Durability, Options, Reader, Tail};
+use common::child::ChildProc;
 use common::{Rng, TempDir};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::ExitStatusExt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "BINLOG_LOGCRASH_CHILD";
@@ -201,99 +199,6 @@ fn run_child_if_asked() {
         }
     }
     unreachable!()
-}
-
-struct ChildProc {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stdout: Option<std::thread::JoinHandle<()>>,
-    stderr: Option<std::thread::JoinHandle<String>>,
-}
-
-impl ChildProc {
-    fn spawn(dir: &Path, mode: Mode) -> ChildProc {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                mode.test_name(),
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, mode.env())
-            .env(DIR_ENV, dir)
-            .env("RUST_BACKTRACE", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn child");
-        let (tx, rx) = mpsc::channel();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let stdout = std::thread::spawn(move || {
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                match out.read_until(b'\n', &mut line) {
-                    Ok(_) if line.ends_with(b"\n") => {
-                        let l = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
-                        if let Some(at) = l.find(MARK) {
-                            let _ = tx.send(l[at + MARK.len()..].to_string());
-                        }
-                    }
-                    _ => return,
-                }
-            }
-        });
-        let mut err = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        });
-        ChildProc {
-            child,
-            lines: rx,
-            stdout: Some(stdout),
-            stderr: Some(stderr),
-        }
-    }
-
-    /// Waits for a line starting with `prefix` (keeping every line seen).
-    fn wait_for(&mut self, prefix: &str, seen: &mut Vec<String>, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(l) => {
-                    let hit = l.starts_with(prefix);
-                    seen.push(l);
-                    if hit {
-                        return true;
-                    }
-                }
-                Err(_) => return false,
-            }
-        }
-    }
-
-    /// SIGKILL, reap, and every line printed. Fails unless the child was
-    /// alive until the kill.
-    fn kill9(mut self, mut seen: Vec<String>) -> Vec<String> {
-        let pid = self.child.id() as libc::pid_t;
-        // SAFETY: kill(2) on our own child, not yet reaped.
-        let rc = unsafe { libc::kill(pid, libc::SIGKILL) };
-        assert_eq!(rc, 0, "kill -9 {pid}: {}", std::io::Error::last_os_error());
-        let status = self.child.wait().expect("wait for child");
-        self.stdout.take().unwrap().join().unwrap();
-        seen.extend(self.lines.try_iter());
-        let stderr = self.stderr.take().unwrap().join().unwrap();
-        assert_eq!(
-            status.signal(),
-            Some(libc::SIGKILL),
-            "child ended by itself ({status}) before the kill\nstdout: {seen:?}\nstderr: {stderr}"
-        );
-        seen
-    }
 }
 
 /// Where the kill found the newest segment.
@@ -500,7 +405,14 @@ fn kill_loop(mode: Mode, default_seed: u64) {
             records_total += expect_start;
             expect_start = 0;
         }
-        let mut child = ChildProc::spawn(dir.path(), mode);
+        let mut child = ChildProc::spawn(
+            mode.test_name(),
+            &[
+                (CHILD_ENV, mode.env().as_ref()),
+                (DIR_ENV, dir.path().as_os_str()),
+            ],
+            MARK,
+        );
         let mut seen = Vec::new();
         let how = kill % 4;
         match how {

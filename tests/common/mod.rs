@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod child;
+
 use binlog::{Error, Options, Reader, Tail, Writer};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,0 +1,102 @@
+//! A test binary re-executed as a child process that the parent kills with
+//! SIGKILL: its stdout lines carrying a marker come back over a channel
+//! (only whole lines: the child may die mid-line), its stderr is kept for
+//! the failure message.
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub struct ChildProc {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stdout: Option<std::thread::JoinHandle<()>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl ChildProc {
+    /// Runs test `test_name` of this test binary in a child with `envs`;
+    /// the child reports by printing lines that contain `mark`.
+    pub fn spawn(test_name: &str, envs: &[(&str, &OsStr)], mark: &'static str) -> ChildProc {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args(["--exact", test_name, "--nocapture", "--test-threads=1"])
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn child");
+        let (tx, rx) = mpsc::channel();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let stdout = std::thread::spawn(move || {
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match out.read_until(b'\n', &mut line) {
+                    // Only whole lines count: the child may die mid-line.
+                    Ok(_) if line.ends_with(b"\n") => {
+                        let l = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+                        if let Some(at) = l.find(mark) {
+                            let _ = tx.send(l[at + mark.len()..].to_string());
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        });
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        ChildProc {
+            child,
+            lines: rx,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Waits for a line starting with `prefix`, keeping every line seen.
+    pub fn wait_for(&mut self, prefix: &str, seen: &mut Vec<String>, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    let hit = l.starts_with(prefix);
+                    seen.push(l);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// SIGKILLs the child, reaps it, and returns every line it printed
+    /// (after `seen`). Fails unless the child was alive until the kill.
+    pub fn kill9(mut self, mut seen: Vec<String>) -> Vec<String> {
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: kill(2) on our own child, which is not yet reaped.
+        let rc = unsafe { libc::kill(pid, libc::SIGKILL) };
+        assert_eq!(rc, 0, "kill -9 {pid}: {}", std::io::Error::last_os_error());
+        let status = self.child.wait().expect("wait for child");
+        self.stdout.take().unwrap().join().unwrap();
+        seen.extend(self.lines.try_iter());
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGKILL),
+            "child ended by itself ({status}) before the kill\nstdout: {seen:?}\nstderr: {stderr}"
+        );
+        seen
+    }
+}
