@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::log::LogReader;
 use crate::reader::{Reader, Record, Tail};
 use std::ffi::c_char;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// A reader of one segment. Not thread-safe: use it from one thread at a
@@ -17,6 +18,8 @@ use std::time::{Duration, Instant};
 pub struct binlog_reader {
     inner: Option<RInner>,
     meta: Vec<binlog_meta>,
+    /// The segment or log directory it reads, for error messages.
+    path: PathBuf,
 }
 
 /// A reader of one segment, or of a whole log across its segments.
@@ -100,16 +103,22 @@ impl RInner {
 
 impl binlog_reader {
     fn open(&mut self) -> Result<&mut RInner> {
-        self.inner
-            .as_mut()
-            .ok_or_else(|| Error::new(ErrorKind::Closed, "reader is closed"))
+        let binlog_reader { inner, path, .. } = self;
+        inner.as_mut().ok_or_else(|| closed(path))
     }
 }
 
-fn boxed(inner: RInner) -> *mut binlog_reader {
+/// The error of a call on a closed reader, naming what it read.
+fn closed(path: &Path) -> Error {
+    Error::file(ErrorKind::Closed, path, "reader is closed")
+}
+
+/// A new handle for a reader of `path` (a segment or a log directory).
+fn boxed(inner: RInner, path: &Path) -> *mut binlog_reader {
     Box::into_raw(Box::new(binlog_reader {
         inner: Some(inner),
         meta: Vec::new(),
+        path: path.to_path_buf(),
     }))
 }
 
@@ -149,7 +158,7 @@ pub extern "C" fn binlog_reader_open(
         let p = unsafe { c_path(path) }?;
         super::boundary::need_out(out)?;
         let r = Reader::open(p)?;
-        unsafe { put(out, boxed(RInner::Segment(r))) };
+        unsafe { put(out, boxed(RInner::Segment(r), p)) };
         Ok(BINLOG_OK)
     })
 }
@@ -175,10 +184,8 @@ fn next_record(
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
         super::boundary::need_out(out)?;
-        let binlog_reader { inner, meta } = h;
-        let reader = inner
-            .as_mut()
-            .ok_or_else(|| Error::new(ErrorKind::Closed, "reader is closed"))?;
+        let binlog_reader { inner, meta, path } = h;
+        let reader = inner.as_mut().ok_or_else(|| closed(path))?;
         let found = match wait {
             None => reader.next()?,
             Some(timeout) => reader.next_wait(timeout)?,
@@ -218,7 +225,7 @@ pub extern "C" fn binlog_reader_open_salvage(
         let p = unsafe { c_path(path) }?;
         super::boundary::need_out(out)?;
         let r = Reader::open_salvage(p)?;
-        unsafe { put(out, boxed(RInner::Segment(r))) };
+        unsafe { put(out, boxed(RInner::Segment(r), p)) };
         Ok(BINLOG_OK)
     })
 }
@@ -261,7 +268,7 @@ fn open_log_reader(
         let a = unsafe { c_str(arg, what) }?;
         super::boundary::need_out(out)?;
         let l = open(d, a)?;
-        unsafe { put(out, boxed(RInner::Log(l))) };
+        unsafe { put(out, boxed(RInner::Log(l), d)) };
         Ok(BINLOG_OK)
     })
 }

@@ -86,9 +86,19 @@ impl Inner {
     fn log(&self) -> Result<&LogWriter> {
         match self {
             Inner::Log(l) => Ok(l),
-            Inner::Segment(_) => Err(Error::invalid(
+            Inner::Segment(w) => Err(Error::file(
+                ErrorKind::InvalidArgument,
+                w.path(),
                 "this call needs a log writer (binlog_writer_open_log)",
             )),
+        }
+    }
+
+    /// The segment file or log directory written, for error messages.
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Inner::Segment(w) => w.path(),
+            Inner::Log(l) => l.dir(),
         }
     }
 }
@@ -301,7 +311,11 @@ fn get_u64(
         let w = unsafe { handle(w, "writer") }?;
         super::boundary::need_out(out)?;
         if w.inner.is_closed() {
-            return Err(Error::new(ErrorKind::Closed, "writer is closed"));
+            return Err(Error::file(
+                ErrorKind::Closed,
+                w.inner.path(),
+                "writer is closed",
+            ));
         }
         unsafe { put(out, f(&w.inner)?) };
         Ok(BINLOG_OK)

@@ -591,9 +591,9 @@ static void test_closed(void) {
     CHECK_ERR(binlog_writer_flush(w), BINLOG_ERR_CLOSED, p.s);
     CHECK_ERR(binlog_writer_sync(w), BINLOG_ERR_CLOSED, p.s);
     uint64_t next = SEQ_SENTINEL, durable = SEQ_SENTINEL;
-    CHECK_ERR(binlog_writer_next_seq(w, &next), BINLOG_ERR_CLOSED, NULL);
+    CHECK_ERR(binlog_writer_next_seq(w, &next), BINLOG_ERR_CLOSED, p.s);
     CHECK_EQ_U(next, SEQ_SENTINEL);
-    CHECK_ERR(binlog_writer_durable_seq(w, &durable), BINLOG_ERR_CLOSED, NULL);
+    CHECK_ERR(binlog_writer_durable_seq(w, &durable), BINLOG_ERR_CLOSED, p.s);
     CHECK_EQ_U(durable, SEQ_SENTINEL);
     CHECK_OK(binlog_writer_close(w)); /* closing twice is OK */
     binlog_writer_free(w);
@@ -605,15 +605,15 @@ static void test_closed(void) {
     CHECK_OK(binlog_reader_close(r));
     binlog_record rec;
     memset(&rec, 0xa5, sizeof rec);
-    CHECK_ERR(binlog_reader_next(r, &rec), BINLOG_ERR_CLOSED, NULL);
+    CHECK_ERR(binlog_reader_next(r, &rec), BINLOG_ERR_CLOSED, p.s);
     CHECK(record_untouched(&rec));
-    CHECK_ERR(binlog_reader_seek_seq(r, 0), BINLOG_ERR_CLOSED, NULL);
-    CHECK_ERR(binlog_reader_seek_time(r, 0), BINLOG_ERR_CLOSED, NULL);
+    CHECK_ERR(binlog_reader_seek_seq(r, 0), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_reader_seek_time(r, 0), BINLOG_ERR_CLOSED, p.s);
     binlog_iovec t = {U("t"), 1};
-    CHECK_ERR(binlog_reader_filter_types(r, &t, 1), BINLOG_ERR_CLOSED, NULL);
+    CHECK_ERR(binlog_reader_filter_types(r, &t, 1), BINLOG_ERR_CLOSED, p.s);
     binlog_tail tail;
     memset(&tail, 0xa5, sizeof tail);
-    CHECK_ERR(binlog_reader_tail(r, &tail), BINLOG_ERR_CLOSED, NULL);
+    CHECK_ERR(binlog_reader_tail(r, &tail), BINLOG_ERR_CLOSED, p.s);
     CHECK(tail_untouched(&tail));
     CHECK_OK(binlog_reader_close(r)); /* closing twice is OK */
     binlog_reader_free(r);
