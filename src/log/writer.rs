@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::max_frame_len;
 use crate::options::Options;
 use crate::reader::Reader;
-use crate::writer::{Entry, Writer};
+use crate::writer::{Entry, SizeSnapshot, Writer};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -226,19 +226,18 @@ impl LogWriter {
                         e.parts.iter().map(|p| p.len() as u64).sum(),
                     )
                 };
-                if s.roll_due(&mut st, size(&entries[i]), now)? {
+                let mut snap = s.writer(&st)?.size_snapshot();
+                if s.roll_due(&mut st, &snap, size(&entries[i]), now) {
                     s.roll(&mut st, &mut events)?;
+                    snap = s.writer(&st)?.size_snapshot();
                 }
                 let w = Arc::clone(s.writer(&st)?);
-                let (mut bytes, mut count) = (w.bytes(), w.record_count());
-                let est = w.seal_estimate();
+                let (mut bytes, mut count) = (snap.bytes, snap.records);
                 let mut j = i;
                 while j < entries.len() {
                     let sz = size(&entries[j]);
                     let full = s.opts.max_segment_records.is_some_and(|m| count >= m)
-                        || s.opts
-                            .max_segment_bytes
-                            .is_some_and(|m| bytes + sz + est.len(count + 1, bytes + sz) > m);
+                        || s.over_size(bytes + sz, count + 1, &snap);
                     if j > i && full {
                         break;
                     }
@@ -393,22 +392,25 @@ impl Shared {
     /// Whether the segment must roll before a record of `size` bytes. An
     /// empty segment takes any record (and, if its period is over, simply
     /// starts counting from the current one).
-    fn roll_due(&self, st: &mut State, size: u64, now: i64) -> Result<bool> {
-        let w = self.writer(st)?;
+    fn roll_due(&self, st: &mut State, snap: &SizeSnapshot, size: u64, now: i64) -> bool {
         let period_now = self.opts.period.floor(now);
-        if w.record_count() == 0 {
+        if snap.records == 0 {
             st.period_start = period_now;
-            return Ok(false);
+            return false;
         }
-        // The seal counts towards the size limit too.
-        let est = w.seal_estimate();
-        let (bytes, count) = (w.bytes(), w.record_count());
-        Ok(self.opts.max_segment_records.is_some_and(|m| count >= m)
-            || self
-                .opts
-                .max_segment_bytes
-                .is_some_and(|m| bytes + size + est.len(count + 1, bytes + size) > m)
-            || period_now != st.period_start)
+        self.opts
+            .max_segment_records
+            .is_some_and(|m| snap.records >= m)
+            || self.over_size(snap.bytes + size, snap.records + 1, snap)
+            || period_now != st.period_start
+    }
+
+    /// Whether a segment of `bytes` bytes and `records` records would pass
+    /// the size limit once its seal is written.
+    fn over_size(&self, bytes: u64, records: u64, snap: &SizeSnapshot) -> bool {
+        self.opts
+            .max_segment_bytes
+            .is_some_and(|m| bytes + snap.seal.len(records, bytes) > m)
     }
 
     fn roll(&self, st: &mut State, events: &mut Vec<SegmentEvent>) -> Result<()> {
@@ -537,7 +539,10 @@ impl Shared {
                 return Ok(());
             }
             let now = (self.opts.clock)();
-            if self.roll_due(&mut st, 0, now)? && self.opts.period.floor(now) != st.period_start {
+            let snap = self.writer(&st)?.size_snapshot();
+            if self.roll_due(&mut st, &snap, 0, now)
+                && self.opts.period.floor(now) != st.period_start
+            {
                 self.roll(&mut st, &mut events)?;
             }
             if self.enforce_retention(&mut st) > 0 {

@@ -25,6 +25,14 @@ use std::sync::Arc;
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
+/// A segment's size at one moment: see [`Writer::size_snapshot`].
+#[derive(Clone, Copy, Debug)]
+pub struct SizeSnapshot {
+    pub bytes: u64,
+    pub records: u64,
+    pub seal: SealEstimate,
+}
+
 /// Appends records to one segment file.
 pub struct Writer {
     shared: Arc<Shared>,
@@ -271,10 +279,15 @@ impl Writer {
         st.len()
     }
 
-    /// How large this segment's seal will be, as its records grow.
-    pub fn seal_estimate(&self) -> SealEstimate {
+    /// The segment's size, record count and how its seal will grow, read
+    /// under one lock (a rolling log checks its limits with it).
+    pub fn size_snapshot(&self) -> SizeSnapshot {
         let st = self.shared.state.lock();
-        st.index.seal_estimate(st.types.names())
+        SizeSnapshot {
+            bytes: st.len(),
+            records: st.index.record_count,
+            seal: st.index.seal_estimate(st.types.names()),
+        }
     }
 
     /// Records in the segment so far.
