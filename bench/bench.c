@@ -1025,13 +1025,17 @@ int main(int argc, char **argv) {
     }
 
     machine();
-    bench_f(); /* first, while this process is small: a forked child starts with its parent's RSS */
-    bench_a();
-    bench_b();
-    bench_cd();
-    bench_e();
-    bench_g();
-    bench_h();
+    /* BENCH_ONLY=a,e (letters) runs a subset, for iterating on one figure. */
+    const char *only = getenv("BENCH_ONLY");
+#define WANT(c) (only == NULL || strchr(only, c) != NULL)
+    if (WANT('f')) bench_f(); /* first, while this process is small: a forked child starts with its parent's RSS */
+    if (WANT('a')) bench_a();
+    if (WANT('b')) bench_b();
+    if (WANT('c') || WANT('d')) bench_cd();
+    if (WANT('e')) bench_e();
+    if (WANT('g')) bench_g();
+    if (WANT('h')) bench_h();
+#undef WANT
     double elapsed = now() - t_start;
     summary();
     summary_log();

@@ -1,31 +1,50 @@
 //! Write-behind: when the writer's buffer fills, a per-writer thread hands
 //! it to the OS while the writer fills the next one, so that encoding and
-//! checksumming overlap the kernel's copy into the page cache. At most one
-//! buffer is in flight; the writer settles it (waits for it and takes its
-//! outcome) before the next hand-off and before any synchronous write,
-//! flush, sync or close, so errors still surface in order and nothing is
-//! written out of order.
+//! checksumming overlap the kernel's copy into the page cache.
+//!
+//! Up to [`DEPTH`] full buffers wait in a queue, written in order. One
+//! buffer in flight was not enough: each hand-off then cost a wakeup of the
+//! other thread (tens of microseconds on a virtual machine whose idle CPU
+//! halts), and whichever thread got ahead idled. With a queue the writing
+//! thread keeps going while the encoder runs ahead, and neither waits on the
+//! other unless it is really faster.
+//!
+//! After a failed write nothing later in the queue is written (that would
+//! leave a hole): the unwritten bytes all come back to the writer, which
+//! puts them in front of its buffer and reports the error, so errors still
+//! surface in order and nothing is written out of order.
 
+use super::prealloc::Prealloc;
 use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// What became of a buffer handed to the thread.
-pub enum Outcome {
-    /// All of it is in the file; the buffer comes back for reuse.
-    Written(Vec<u8>),
-    /// `whole` bytes (whole records) are in the file and the file was cut
-    /// there; `rest` was not written.
-    Failed {
-        whole: u64,
-        rest: Vec<u8>,
-        err: io::Error,
-        /// Cutting a partial record off failed too: the file is suspect.
-        cut_err: Option<io::Error>,
-    },
+/// Full buffers that may be queued or being written at once.
+pub const DEPTH: usize = 4;
+
+/// A write that failed, and everything queued behind it.
+pub struct Failed {
+    /// Bytes of the failed buffer (whole records) that are in the file; the
+    /// file was cut there.
+    pub whole: u64,
+    /// The bytes that were not written: the rest of the failed buffer and
+    /// every buffer queued after it, in order.
+    pub rest: Vec<u8>,
+    pub err: io::Error,
+    /// Cutting a partial record off failed too: the file is suspect.
+    pub cut_err: Option<io::Error>,
+}
+
+/// What the writer collects from the thread.
+#[derive(Default)]
+pub struct Reaped {
+    /// Buffers written in full, in order, for reuse (not yet cleared).
+    pub written: Vec<Vec<u8>>,
+    pub failed: Option<Failed>,
 }
 
 struct Job {
@@ -35,15 +54,28 @@ struct Job {
 
 #[derive(Default)]
 struct Slot {
-    job: Option<Job>,
-    outcome: Option<Outcome>,
-    busy: bool,
+    queue: VecDeque<Job>,
+    /// The thread is writing a job it took off the queue.
+    writing: bool,
+    written: Vec<Vec<u8>>,
+    failed: Option<Failed>,
+    /// The writer is waiting for jobs to finish.
+    waiting: bool,
     stop: bool,
+}
+
+impl Slot {
+    fn in_flight(&self) -> usize {
+        self.queue.len() + self.writing as usize
+    }
 }
 
 struct Shared {
     slot: Mutex<Slot>,
-    cv: Condvar,
+    /// Signals the thread: a job was queued, or stop.
+    work: Condvar,
+    /// Signals the writer: a job finished.
+    done: Condvar,
 }
 
 pub struct WriteBehind {
@@ -52,97 +84,204 @@ pub struct WriteBehind {
 }
 
 impl WriteBehind {
-    pub fn start(file: File) -> io::Result<WriteBehind> {
+    pub fn start(file: File, mut prealloc: Prealloc) -> io::Result<WriteBehind> {
         let shared = Arc::new(Shared {
             slot: Mutex::new(Slot::default()),
-            cv: Condvar::new(),
+            work: Condvar::new(),
+            done: Condvar::new(),
         });
         let s = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("binlog-write".into())
-            .spawn(move || run(&s, &file))?;
+            .spawn(move || run(&s, &file, &mut prealloc))?;
         Ok(WriteBehind {
             shared,
             thread: Some(thread),
         })
     }
 
-    /// Hands `buf` (to be written at `offset`) to the thread. The previous
-    /// buffer must have been settled.
+    /// Queues `buf`, to be written at `offset` after every buffer queued
+    /// before it. The caller keeps fewer than [`DEPTH`] in flight (see
+    /// [`WriteBehind::reap`]). If a write failed since the last reap, `buf`
+    /// is not written: it joins the failure's unwritten bytes.
     pub fn submit(&self, buf: Vec<u8>, offset: u64) {
         let mut slot = self.shared.slot.lock();
-        debug_assert!(!slot.busy && slot.outcome.is_none());
-        slot.job = Some(Job { buf, offset });
-        slot.busy = true;
-        self.shared.cv.notify_all();
+        debug_assert!(slot.in_flight() < DEPTH);
+        if let Some(failed) = slot.failed.as_mut() {
+            failed.rest.extend_from_slice(&buf);
+            return;
+        }
+        slot.queue.push_back(Job { buf, offset });
+        // No system call when the thread is busy writing (nobody waits).
+        self.shared.work.notify_one();
     }
 
-    /// Waits for the buffer in flight, if any, and returns its outcome.
-    pub fn settle(&self) -> Option<Outcome> {
+    /// Waits until at most `max_in_flight` buffers are queued or being
+    /// written (or a write failed), and takes what finished.
+    pub fn reap(&self, max_in_flight: usize) -> Reaped {
         let mut slot = self.shared.slot.lock();
-        while slot.busy {
-            self.shared.cv.wait(&mut slot);
+        while slot.in_flight() > max_in_flight && slot.failed.is_none() {
+            slot.waiting = true;
+            self.shared.done.wait(&mut slot);
         }
-        slot.outcome.take()
+        slot.waiting = false;
+        Reaped {
+            written: std::mem::take(&mut slot.written),
+            failed: slot.failed.take(),
+        }
     }
 }
 
 impl Drop for WriteBehind {
     fn drop(&mut self) {
         self.shared.slot.lock().stop = true;
-        self.shared.cv.notify_all();
+        self.shared.work.notify_all();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
 
-fn run(shared: &Shared, file: &File) {
+fn run(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
     loop {
         let job = {
             let mut slot = shared.slot.lock();
             loop {
-                if let Some(job) = slot.job.take() {
+                if let Some(job) = slot.queue.pop_front() {
+                    slot.writing = true;
                     break job;
                 }
                 if slot.stop {
                     return;
                 }
-                shared.cv.wait(&mut slot);
+                shared.work.wait(&mut slot);
             }
         };
-        let outcome = write(file, job);
+        prealloc.ensure(file, job.offset + job.buf.len() as u64);
+        let result = write(file, job);
         let mut slot = shared.slot.lock();
-        slot.outcome = Some(outcome);
-        slot.busy = false;
-        shared.cv.notify_all();
+        slot.writing = false;
+        match result {
+            Ok(buf) => slot.written.push(buf),
+            Err(mut failed) => {
+                // Nothing after a failed write may reach the file.
+                for job in slot.queue.drain(..) {
+                    failed.rest.extend_from_slice(&job.buf);
+                }
+                slot.failed = Some(failed);
+            }
+        }
+        if slot.waiting {
+            shared.done.notify_one();
+        }
     }
 }
 
-fn write(file: &File, job: Job) -> Outcome {
+fn write(file: &File, job: Job) -> Result<Vec<u8>, Failed> {
     let mut written = 0usize;
     while written < job.buf.len() {
         match file.write_at(&job.buf[written..], job.offset + written as u64) {
-            Ok(0) => return failed(file, job, written, io::ErrorKind::WriteZero.into()),
+            Ok(0) => return Err(failed(file, job, written, io::ErrorKind::WriteZero.into())),
             Ok(n) => written += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return failed(file, job, written, e),
+            Err(e) => return Err(failed(file, job, written, e)),
         }
     }
-    Outcome::Written(job.buf)
+    Ok(job.buf)
 }
 
-fn failed(file: &File, job: Job, written: usize, err: io::Error) -> Outcome {
+fn failed(file: &File, job: Job, written: usize, err: io::Error) -> Failed {
     let whole = super::state::complete_frames(&job.buf[..written]);
     let cut_err = if whole < written {
         file.set_len(job.offset + whole as u64).err()
     } else {
         None
     };
-    Outcome::Failed {
+    Failed {
         whole: whole as u64,
         rest: job.buf[whole..].to_vec(),
         err,
         cut_err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_file(name: &str) -> (std::path::PathBuf, File) {
+        let path =
+            std::env::temp_dir().join(format!("binlog-behind-{name}-{}", std::process::id()));
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        (path, f)
+    }
+
+    /// A frame of `len` body bytes (complete_frames reads the length).
+    fn frame(fill: u8, len: usize) -> Vec<u8> {
+        let mut v = (len as u32).to_le_bytes().to_vec();
+        v.extend_from_slice(&[0; 4]);
+        v.resize(crate::format::FRAME_HEADER_LEN + len, fill);
+        v
+    }
+
+    #[test]
+    fn queued_buffers_are_written_in_order() {
+        let (path, f) = temp_file("order");
+        let wb = WriteBehind::start(f.try_clone().unwrap(), Prealloc::new(0, 1 << 16)).unwrap();
+        let bufs: Vec<Vec<u8>> = (0..DEPTH as u8)
+            .map(|i| frame(i, 1000 + i as usize))
+            .collect();
+        let mut offset = 0u64;
+        for b in &bufs {
+            wb.submit(b.clone(), offset);
+            offset += b.len() as u64;
+        }
+        let reaped = wb.reap(0);
+        assert!(reaped.failed.is_none());
+        assert_eq!(reaped.written, bufs, "buffers come back in order");
+        assert_eq!(std::fs::read(&path).unwrap(), bufs.concat());
+        drop(wb);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn nothing_after_a_failed_write_is_written() {
+        let (path, f) = temp_file("fail");
+        drop(f);
+        // Read-only: every write fails (EBADF).
+        let ro = File::open(&path).unwrap();
+        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16)).unwrap();
+        let a = frame(1, 100);
+        let b = frame(2, 200);
+        wb.submit(a.clone(), 0);
+        wb.submit(b.clone(), a.len() as u64);
+        let reaped = wb.reap(0);
+        let failed = reaped.failed.expect("the write failed");
+        assert!(reaped.written.is_empty());
+        assert_eq!(failed.whole, 0);
+        assert_eq!(
+            failed.rest,
+            [a.clone(), b.clone()].concat(),
+            "every unwritten byte comes back, in order"
+        );
+        // A buffer submitted after a failure that was not yet reaped joins it.
+        wb.submit(a.clone(), 0);
+        // Let the thread fail it first or not: either way it comes back.
+        let reaped = wb.reap(0);
+        let failed = reaped.failed.expect("still failing");
+        assert_eq!(failed.rest, a);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            0,
+            "nothing reached the file"
+        );
+        drop(wb);
+        std::fs::remove_file(&path).unwrap();
     }
 }

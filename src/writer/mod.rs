@@ -5,6 +5,7 @@
 
 mod behind;
 mod index;
+mod prealloc;
 mod recover;
 mod state;
 mod types;

@@ -8,7 +8,9 @@
 //! neither a reader nor a later writer ever sees a torn record. Records of
 //! earlier calls still in the buffer stay there for the next flush.
 
+use super::behind::{Failed, DEPTH};
 use super::index::SegmentIndex;
+use super::prealloc::Prealloc;
 use super::types::TypeTable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, RecordHead};
@@ -58,11 +60,13 @@ pub(crate) struct State {
     /// Writes full buffers in the background (durability policies that do
     /// not write through every call).
     behind: Option<super::behind::WriteBehind>,
-    /// Bytes handed to `behind` and not yet settled; the buffer's contents
+    /// Bytes handed to `behind` and not yet reaped; the buffer's contents
     /// go after them.
     inflight: u64,
-    /// An empty buffer to swap in at the next hand-off.
-    spare: Vec<u8>,
+    /// Empty buffers to swap in at the next hand-offs.
+    spare: Vec<Vec<u8>>,
+    /// Disk blocks reserved ahead of writes made on this thread.
+    prealloc: Prealloc,
     /// Closed with a seal that was fdatasynced: every record is durable, so
     /// a durable write waiting on a sync that started late succeeds.
     pub closed_durable: bool,
@@ -103,6 +107,7 @@ impl State {
             behind: None,
             inflight: 0,
             spare: Vec::new(),
+            prealloc: Prealloc::new(file_len, buffer_size),
             pending: Vec::new(),
         }
     }
@@ -114,9 +119,9 @@ impl State {
 
     /// Starts writing full buffers in the background on a second descriptor.
     pub fn write_behind(&mut self, file: File) -> Result<()> {
-        let b = super::behind::WriteBehind::start(file)
-            .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
-        self.spare = Vec::with_capacity(self.buf.capacity());
+        let b =
+            super::behind::WriteBehind::start(file, Prealloc::new(self.len(), self.buffer_size))
+                .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
         self.behind = Some(b);
         Ok(())
     }
@@ -241,63 +246,67 @@ impl State {
         Ok(())
     }
 
-    /// Hands the buffer to the OS. On failure, whole records that reached the
-    /// file stay (they leave the buffer), a partial record is cut off, and
-    /// the rest stays buffered.
-    /// Hands the full buffer to the background writer (settling the one
-    /// before), or writes it here without one.
+    /// Hands the full buffer to the background writer (first waiting, if
+    /// [`DEPTH`] buffers are in flight, for the oldest to be written), or
+    /// writes it here without one.
     fn hand_off(&mut self) -> Result<()> {
         if self.behind.is_none() {
             return self.flush_buf();
         }
-        self.settle()?;
-        let next = std::mem::take(&mut self.spare);
+        self.reap(DEPTH - 1)?;
+        let next = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(self.buf.capacity()));
         let full = std::mem::replace(&mut self.buf, next);
-        self.inflight = full.len() as u64;
-        self.behind
-            .as_ref()
-            .expect("checked")
-            .submit(full, self.file_len);
+        let offset = self.file_len + self.inflight;
+        self.inflight += full.len() as u64;
+        self.behind.as_ref().expect("checked").submit(full, offset);
         Ok(())
     }
 
-    /// Waits for the buffer in flight and takes its outcome. On failure the
-    /// unwritten bytes go back to the front of the buffer, to be retried by
-    /// the next flush, and the error is returned.
+    /// Waits until every buffer in flight is written (or one failed).
     fn settle(&mut self) -> Result<()> {
+        self.reap(0)
+    }
+
+    /// Waits until at most `max_in_flight` buffers are in flight and takes
+    /// what the background writer finished. On failure the unwritten bytes
+    /// go back to the front of the buffer, to be retried by the next flush,
+    /// and the error is returned.
+    fn reap(&mut self, max_in_flight: usize) -> Result<()> {
         if self.inflight == 0 {
             return Ok(());
         }
-        let outcome = self.behind.as_ref().expect("in flight").settle();
-        let sent = std::mem::replace(&mut self.inflight, 0);
-        match outcome {
-            Some(super::behind::Outcome::Written(mut buf)) => {
-                self.file_len += sent;
-                buf.clear();
-                self.spare = buf;
-                Ok(())
-            }
-            Some(super::behind::Outcome::Failed {
-                whole,
-                mut rest,
-                err,
-                cut_err,
-            }) => {
-                self.file_len += whole;
-                rest.extend_from_slice(&self.buf);
-                self.buf = rest;
-                if let Some(e) = cut_err {
-                    self.poisoned = Some(Error::at(
-                        ErrorKind::Poisoned,
-                        &self.path,
-                        self.file_len,
-                        format!("could not cut a partial record after a failed write: {e}"),
-                    ));
-                }
-                Err(Error::io_at(&self.path, self.file_len, "write", err))
-            }
-            None => unreachable!("a buffer in flight always has an outcome"),
+        let reaped = self.behind.as_ref().expect("in flight").reap(max_in_flight);
+        for mut buf in reaped.written {
+            self.file_len += buf.len() as u64;
+            self.inflight -= buf.len() as u64;
+            buf.clear();
+            self.spare.push(buf);
         }
+        let Some(Failed {
+            whole,
+            mut rest,
+            err,
+            cut_err,
+        }) = reaped.failed
+        else {
+            return Ok(());
+        };
+        self.file_len += whole;
+        self.inflight = 0;
+        rest.extend_from_slice(&self.buf);
+        self.buf = rest;
+        if let Some(e) = cut_err {
+            self.poisoned = Some(Error::at(
+                ErrorKind::Poisoned,
+                &self.path,
+                self.file_len,
+                format!("could not cut a partial record after a failed write: {e}"),
+            ));
+        }
+        Err(Error::io_at(&self.path, self.file_len, "write", err))
     }
 
     pub fn flush_buf(&mut self) -> Result<()> {
@@ -306,6 +315,8 @@ impl State {
             return Ok(());
         }
         let file = self.file.as_ref().expect("checked open");
+        self.prealloc
+            .ensure(file, self.file_len + self.buf.len() as u64);
         let mut written = 0usize;
         while written < self.buf.len() {
             match file.write_at(&self.buf[written..], self.file_len + written as u64) {
@@ -363,6 +374,7 @@ impl State {
             .map(IoSlice::new)
             .collect();
         let mut file = self.file.as_ref().expect("checked open");
+        self.prealloc.ensure(file, self.file_len + total);
         let result = file
             .seek(SeekFrom::Start(self.file_len))
             .and_then(|_| write_all_vectored(file, &mut slices));
