@@ -219,23 +219,13 @@ pub extern "C" fn binlog_writer_write_batch(
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
         let entries = unsafe { array(entries, count, "entries") }?;
-        // Convert every entry first, so a bad one writes nothing.
-        let mut parts: Vec<&[u8]> = Vec::new();
+        // Convert every entry first, so a bad one writes nothing: payload
+        // parts and metadata into two flat arrays, then the entries, which
+        // borrow ranges of them (walked in the same order, so the ranges
+        // follow from running counts; no third array of spans).
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(entries.len());
         let mut metas: Vec<(&str, &str)> = Vec::new();
-        let mut spans = Vec::with_capacity(entries.len());
-        // Batches usually repeat one type name: validate a name once per run
-        // of entries pointing at the same bytes.
-        let mut last_type: Option<(*const u8, usize, &str)> = None;
         for e in entries {
-            let t = match last_type {
-                Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
-                _ => {
-                    let t = unsafe { utf8(e.type_name, e.type_len, "type name") }?;
-                    last_type = Some((e.type_name, e.type_len, t));
-                    t
-                }
-            };
-            let p0 = parts.len();
             if e.part_count > 0 {
                 for v in unsafe { array(e.parts, e.part_count, "parts") }? {
                     parts.push(unsafe { bytes(v.base, v.len, "part base") }?);
@@ -243,24 +233,36 @@ pub extern "C" fn binlog_writer_write_batch(
             } else {
                 parts.push(unsafe { bytes(e.payload, e.payload_len, "payload") }?);
             }
-            let m0 = metas.len();
             for m in unsafe { array::<binlog_meta>(e.meta, e.meta_count, "meta") }? {
                 let k = unsafe { utf8(m.key, m.key_len, "metadata key") }?;
                 let v = unsafe { utf8(m.value, m.value_len, "metadata value") }?;
                 metas.push((k, v));
             }
-            let ts = (e.timestamp_ns != BINLOG_TIME_NOW).then_some(e.timestamp_ns);
-            spans.push((t, p0..parts.len(), m0..metas.len(), ts));
         }
-        let batch: Vec<Entry<'_>> = spans
-            .into_iter()
-            .map(|(t, p, m, ts)| Entry {
-                type_name: t,
-                meta: &metas[m],
-                timestamp_ns: ts,
-                parts: &parts[p],
-            })
-            .collect();
+        let mut batch: Vec<Entry<'_>> = Vec::with_capacity(entries.len());
+        // Batches usually repeat one type name: validate a name once per run
+        // of entries pointing at the same bytes.
+        let mut last_type: Option<(*const u8, usize, &str)> = None;
+        let (mut p0, mut m0) = (0, 0);
+        for e in entries {
+            let type_name = match last_type {
+                Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
+                _ => {
+                    let t = unsafe { utf8(e.type_name, e.type_len, "type name") }?;
+                    last_type = Some((e.type_name, e.type_len, t));
+                    t
+                }
+            };
+            let p1 = p0 + e.part_count.max(1);
+            let m1 = m0 + e.meta_count;
+            batch.push(Entry {
+                type_name,
+                meta: &metas[m0..m1],
+                timestamp_ns: (e.timestamp_ns != BINLOG_TIME_NOW).then_some(e.timestamp_ns),
+                parts: &parts[p0..p1],
+            });
+            (p0, m0) = (p1, m1);
+        }
         let first = w.inner.write_batch(&batch)?;
         unsafe { put(first_seq_out, first) };
         Ok(BINLOG_OK)

@@ -108,6 +108,21 @@ pub fn max_frame_len(type_name: &str, meta: &[(&str, &str)], payload_len: u64) -
 #[inline]
 pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) -> usize {
     let start = out.len();
+    encode_unsealed(out, head, parts);
+    seal_frame(out, start)
+}
+
+/// Appends a frame like [`encode_record`] but leaves its CRC field zero,
+/// for [`seal_frames`] to fill in later; returns its total length.
+///
+/// Why: the CRC of a small record read back right after it was copied into
+/// the buffer stalls on store-to-load forwarding (the wide loads of the
+/// CRC overlap the narrower stores of the copy): 32-byte records took
+/// about 50 ns each in the CRC against 11 ns for the same bytes at rest.
+/// The writer seals all of its buffered frames just before it hands them
+/// to the OS, when the stores have long completed.
+pub fn encode_unsealed(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) -> usize {
+    let start = out.len();
     if head.define.is_none() && head.meta.is_empty() {
         // The common record: frame header and fixed fields in one copy.
         let mut fixed = [0u8; FRAME_HEADER_LEN + RECORD_FIXED_LEN + 5];
@@ -122,7 +137,10 @@ pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) 
             n += 1;
         }
         fixed[n] = id as u8;
-        out.extend_from_slice(&fixed[..n + 1]);
+        // Copy the whole array (a fixed-size copy, inlined) and drop the
+        // unused varint bytes: cheaper than a variable-length memcpy call.
+        out.extend_from_slice(&fixed);
+        out.truncate(start + n + 1);
     } else {
         out.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
         head.encode(out);
@@ -130,7 +148,22 @@ pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) 
     for p in parts {
         out.extend_from_slice(p);
     }
-    seal_frame(out, start)
+    let len = (out.len() - start - FRAME_HEADER_LEN) as u32;
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    out.len() - start
+}
+
+/// Fills in the CRC of every frame in `buf`, which holds whole frames from
+/// [`encode_unsealed`] (their lengths set).
+pub fn seal_frames(buf: &mut [u8]) {
+    let mut pos = 0;
+    while pos < buf.len() {
+        let len = u32::from_le_bytes(buf[pos..pos + 4].try_into().expect("4 bytes")) as usize;
+        let body = pos + FRAME_HEADER_LEN..pos + FRAME_HEADER_LEN + len;
+        let crc = super::crc32(&buf[body.clone()]);
+        buf[pos + 4..pos + 8].copy_from_slice(&crc.to_le_bytes());
+        pos = body.end;
+    }
 }
 
 /// Fills in the length and CRC of the frame that starts at `start` and runs to

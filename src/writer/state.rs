@@ -63,6 +63,9 @@ pub(crate) struct State {
     /// Bytes handed to `behind` and not yet reaped; the buffer's contents
     /// go after them.
     inflight: u64,
+    /// Frames in `buf` from this offset on have no CRC yet: they are sealed
+    /// just before the buffer goes to the OS (see `frame::encode_unsealed`).
+    unsealed_from: usize,
     /// Empty buffers to swap in at the next hand-offs.
     spare: Vec<Vec<u8>>,
     /// Disk blocks reserved ahead of writes made on this thread.
@@ -107,6 +110,7 @@ impl State {
             behind: None,
             inflight: 0,
             spare: Vec::new(),
+            unsealed_from: 0,
             prealloc: Prealloc::new(file_len, buffer_size),
             pending: Vec::new(),
         }
@@ -172,6 +176,7 @@ impl State {
             self.next_seq = first_lost.seq;
             self.buf
                 .truncate((first_lost.offset - self.file_len - self.inflight) as usize);
+            self.unsealed_from = self.unsealed_from.min(self.buf.len());
             self.types.truncate(types_before + defined);
             if let Err(e) = result {
                 let msg = format!(
@@ -222,7 +227,7 @@ impl State {
                 self.flush_buf()?;
                 self.write_direct(&head, e.parts, total)?;
             } else {
-                frame::encode_record(&mut self.buf, &head, e.parts);
+                frame::encode_unsealed(&mut self.buf, &head, e.parts);
             }
             if ty.defines {
                 self.types.define(e.type_name);
@@ -254,11 +259,13 @@ impl State {
             return self.flush_buf();
         }
         self.reap(DEPTH - 1)?;
+        self.seal_buffered();
         let next = self
             .spare
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(self.buf.capacity()));
         let full = std::mem::replace(&mut self.buf, next);
+        self.unsealed_from = 0;
         let offset = self.file_len + self.inflight;
         self.inflight += full.len() as u64;
         self.behind.as_ref().expect("checked").submit(full, offset);
@@ -296,6 +303,8 @@ impl State {
         };
         self.file_len += whole;
         self.inflight = 0;
+        // `rest` was sealed before it was handed off.
+        self.unsealed_from += rest.len();
         rest.extend_from_slice(&self.buf);
         self.buf = rest;
         if let Some(e) = cut_err {
@@ -314,6 +323,7 @@ impl State {
         if self.buf.is_empty() {
             return Ok(());
         }
+        self.seal_buffered();
         let file = self.file.as_ref().expect("checked open");
         self.prealloc
             .ensure(file, self.file_len + self.buf.len() as u64);
@@ -328,7 +338,14 @@ impl State {
         }
         self.file_len += self.buf.len() as u64;
         self.buf.clear();
+        self.unsealed_from = 0;
         Ok(())
+    }
+
+    /// Fills in the CRCs of the buffered frames that lack one.
+    fn seal_buffered(&mut self) {
+        frame::seal_frames(&mut self.buf[self.unsealed_from..]);
+        self.unsealed_from = self.buf.len();
     }
 
     fn partial_write(&mut self, written: usize, err: io::Error) -> Result<()> {
@@ -338,6 +355,7 @@ impl State {
             self.cut_file(at);
         }
         self.buf.drain(..whole);
+        self.unsealed_from = self.buf.len();
         self.file_len = at;
         Err(Error::io_at(&self.path, at, "write", err))
     }
@@ -410,6 +428,7 @@ impl State {
         drop(file);
         let lost = self.buf.len();
         self.buf = Vec::new();
+        self.unsealed_from = 0;
         result.map_err(|e| {
             if lost > 0 {
                 Error::new(
