@@ -676,6 +676,9 @@ static int32_t g_on_segment(void *user, const binlog_segment_info *info) {
 static double run_g(void *arg) {
     int rolling = arg != NULL;
     const char *dir = tmp_path("g-log"), *path = tmp_path("g-segment.binlog");
+    /* A run killed earlier (Ctrl-C) leaves its log: start from nothing. */
+    remove_tree(dir);
+    remove_file(path);
     binlog_options *o;
     CHECK(binlog_options_new(&o));
     CHECK(binlog_options_set_durability(o, BINLOG_DURABILITY_NONE, 0));

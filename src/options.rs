@@ -51,6 +51,11 @@ pub struct Options {
     /// Index entries (type, offset) kept in memory before they are spilled
     /// to an unlinked temporary file, so that writer memory stays bounded.
     pub index_memory_entries: usize,
+    /// How large the segment is expected to grow, if known (a rolling log
+    /// sets its maximum segment size): the writer reserves disk blocks
+    /// ahead of its writes only up to here, so that sealing has little
+    /// reserve to release. `None`: no limit.
+    pub expected_size: Option<u64>,
 }
 
 pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
@@ -71,6 +76,7 @@ impl Default for Options {
             writer_version: crate::version::WRITER.to_string(),
             sparse_interval: 64 << 10,
             index_memory_entries: 1 << 20,
+            expected_size: None,
         }
     }
 }

@@ -111,3 +111,42 @@ fn reopen_releases_reserve_left_by_a_dead_writer() {
     let r = Reader::open(&path).unwrap();
     assert_eq!(r.seal().expect("sealed").records_end, end);
 }
+
+#[test]
+fn rolling_log_reserves_no_further_than_its_segment_size() {
+    let dir = TempDir::new("prealloc-log");
+    let max = 3u64 << 20;
+    let w = binlog::LogWriter::open(
+        dir.path(),
+        "log",
+        binlog::LogOptions {
+            segment: opts(Durability::None, 64 << 10),
+            max_segment_bytes: Some(max),
+            ..binlog::LogOptions::default()
+        },
+    )
+    .unwrap();
+    // About 2.5 MiB: one segment, past the first 1 MiB reserve chunk.
+    for s in 0..2500u64 {
+        w.write("t", &payload_bytes(s, 1000)).unwrap();
+    }
+    w.flush().unwrap();
+    let segs: Vec<_> = list_dir(dir.path())
+        .into_iter()
+        .filter(|n| n.ends_with(".binlog"))
+        .collect();
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    let seg = dir.join(&segs[0]);
+    let len = size(&seg);
+    assert!(len > 2 << 20, "{len}");
+    let got = allocated(&seg);
+    assert!(
+        got > needed(len),
+        "a reserve ahead of {len} bytes: {got} allocated"
+    );
+    assert!(
+        got <= max.next_multiple_of(4096) + 4096,
+        "{got} bytes allocated: the reserve went past the {max}-byte segment size"
+    );
+    w.close().unwrap();
+}

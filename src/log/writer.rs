@@ -385,6 +385,7 @@ impl Shared {
             segment_no,
             first_seq,
             created_ns: Some((self.opts.clock)()),
+            expected_size: self.opts.max_segment_bytes,
             ..self.opts.segment.clone()
         }
     }

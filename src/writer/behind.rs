@@ -233,7 +233,8 @@ mod tests {
     #[test]
     fn queued_buffers_are_written_in_order() {
         let (path, f) = temp_file("order");
-        let wb = WriteBehind::start(f.try_clone().unwrap(), Prealloc::new(0, 1 << 16)).unwrap();
+        let wb =
+            WriteBehind::start(f.try_clone().unwrap(), Prealloc::new(0, 1 << 16, None)).unwrap();
         let bufs: Vec<Vec<u8>> = (0..DEPTH as u8)
             .map(|i| frame(i, 1000 + i as usize))
             .collect();
@@ -256,7 +257,7 @@ mod tests {
         drop(f);
         // Read-only: every write fails (EBADF).
         let ro = File::open(&path).unwrap();
-        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16)).unwrap();
+        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None)).unwrap();
         let a = frame(1, 100);
         let b = frame(2, 200);
         wb.submit(a.clone(), 0);

@@ -22,29 +22,33 @@ pub struct Prealloc {
     chunk: u64,
     /// False once the filesystem said it cannot preallocate.
     supported: bool,
+    /// No reserve past this offset (the segment's expected size).
+    limit: u64,
 }
 
 impl Prealloc {
-    /// Reserves in chunks of four writer buffers, between 1 and 8 MiB.
-    pub fn new(file_len: u64, buffer_size: usize) -> Prealloc {
+    /// Reserves in chunks of four writer buffers, between 1 and 8 MiB, up
+    /// to `limit` (writes past it are not reserved for).
+    pub fn new(file_len: u64, buffer_size: usize, limit: Option<u64>) -> Prealloc {
         Prealloc {
             end: file_len,
             chunk: (buffer_size as u64 * 4).clamp(1 << 20, 8 << 20),
             supported: true,
+            limit: limit.unwrap_or(u64::MAX),
         }
     }
 
     /// Called before writing bytes that end at `upto`.
     #[inline]
     pub fn ensure(&mut self, file: &File, upto: u64) {
-        if upto > self.end && self.supported {
+        if upto > self.end && self.supported && self.end < self.limit {
             self.reserve(file, upto);
         }
     }
 
     #[cold]
     fn reserve(&mut self, file: &File, upto: u64) {
-        let new_end = upto.saturating_add(self.chunk);
+        let new_end = upto.saturating_add(self.chunk).min(self.limit.max(upto));
         match crate::sys::preallocate(file, self.end, new_end - self.end) {
             Ok(()) => {}
             Err(e) if is_unsupported(&e) => self.supported = false,

@@ -70,6 +70,8 @@ pub(crate) struct State {
     spare: Vec<Vec<u8>>,
     /// Disk blocks reserved ahead of writes made on this thread.
     prealloc: Prealloc,
+    /// The segment's expected size, past which nothing is reserved.
+    reserve_limit: Option<u64>,
     /// Closed with a seal that was fdatasynced: every record is durable, so
     /// a durable write waiting on a sync that started late succeeds.
     pub closed_durable: bool,
@@ -111,7 +113,8 @@ impl State {
             inflight: 0,
             spare: Vec::new(),
             unsealed_from: 0,
-            prealloc: Prealloc::new(file_len, buffer_size),
+            prealloc: Prealloc::new(file_len, buffer_size, None),
+            reserve_limit: None,
             pending: Vec::new(),
         }
     }
@@ -121,11 +124,20 @@ impl State {
         self.file_len + self.inflight + self.buf.len() as u64
     }
 
+    /// Reserves disk blocks only up to `limit` (see `Options::expected_size`).
+    /// Called before `write_behind`.
+    pub fn reserve_up_to(&mut self, limit: Option<u64>) {
+        self.reserve_limit = limit;
+        self.prealloc = Prealloc::new(self.len(), self.buffer_size, limit);
+    }
+
     /// Starts writing full buffers in the background on a second descriptor.
     pub fn write_behind(&mut self, file: File) -> Result<()> {
-        let b =
-            super::behind::WriteBehind::start(file, Prealloc::new(self.len(), self.buffer_size))
-                .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
+        let b = super::behind::WriteBehind::start(
+            file,
+            Prealloc::new(self.len(), self.buffer_size, self.reserve_limit),
+        )
+        .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
         self.behind = Some(b);
         Ok(())
     }
