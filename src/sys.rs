@@ -88,3 +88,16 @@ pub fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
         }
     }
 }
+
+/// CLOCK_REALTIME as (seconds, nanoseconds) since the Unix epoch.
+#[inline]
+pub fn realtime() -> (libc::time_t, libc::c_long) {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which we own; it cannot
+    // fail for CLOCK_REALTIME with a valid address.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    (ts.tv_sec, ts.tv_nsec)
+}

@@ -219,13 +219,26 @@ pub extern "C" fn binlog_writer_write_batch(
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
         let entries = unsafe { array(entries, count, "entries") }?;
-        // Convert every entry first, so a bad one writes nothing: payload
-        // parts and metadata into two flat arrays, then the entries, which
-        // borrow ranges of them (walked in the same order, so the ranges
-        // follow from running counts; no third array of spans).
+        // Convert every entry first, so a bad one writes nothing (checking
+        // each entry's fields in order): type names, payload parts and
+        // metadata into flat arrays, then the entries, which borrow ranges
+        // of them (walked in the same order, so the ranges follow from
+        // running counts).
+        let mut types: Vec<&str> = Vec::with_capacity(entries.len());
         let mut parts: Vec<&[u8]> = Vec::with_capacity(entries.len());
         let mut metas: Vec<(&str, &str)> = Vec::new();
+        // Batches usually repeat one type name: validate a name once per run
+        // of entries pointing at the same bytes.
+        let mut last_type: Option<(*const u8, usize, &str)> = None;
         for e in entries {
+            types.push(match last_type {
+                Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
+                _ => {
+                    let t = unsafe { utf8(e.type_name, e.type_len, "type name") }?;
+                    last_type = Some((e.type_name, e.type_len, t));
+                    t
+                }
+            });
             if e.part_count > 0 {
                 for v in unsafe { array(e.parts, e.part_count, "parts") }? {
                     parts.push(unsafe { bytes(v.base, v.len, "part base") }?);
@@ -239,30 +252,23 @@ pub extern "C" fn binlog_writer_write_batch(
                 metas.push((k, v));
             }
         }
-        let mut batch: Vec<Entry<'_>> = Vec::with_capacity(entries.len());
-        // Batches usually repeat one type name: validate a name once per run
-        // of entries pointing at the same bytes.
-        let mut last_type: Option<(*const u8, usize, &str)> = None;
         let (mut p0, mut m0) = (0, 0);
-        for e in entries {
-            let type_name = match last_type {
-                Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
-                _ => {
-                    let t = unsafe { utf8(e.type_name, e.type_len, "type name") }?;
-                    last_type = Some((e.type_name, e.type_len, t));
-                    t
-                }
-            };
-            let p1 = p0 + e.part_count.max(1);
-            let m1 = m0 + e.meta_count;
-            batch.push(Entry {
-                type_name,
-                meta: &metas[m0..m1],
-                timestamp_ns: (e.timestamp_ns != BINLOG_TIME_NOW).then_some(e.timestamp_ns),
-                parts: &parts[p0..p1],
-            });
-            (p0, m0) = (p1, m1);
-        }
+        let batch: Vec<Entry<'_>> = entries
+            .iter()
+            .zip(types)
+            .map(|(e, type_name)| {
+                let p1 = p0 + e.part_count.max(1);
+                let m1 = m0 + e.meta_count;
+                let entry = Entry {
+                    type_name,
+                    meta: &metas[m0..m1],
+                    timestamp_ns: (e.timestamp_ns != BINLOG_TIME_NOW).then_some(e.timestamp_ns),
+                    parts: &parts[p0..p1],
+                };
+                (p0, m0) = (p1, m1);
+                entry
+            })
+            .collect();
         let first = w.inner.write_batch(&batch)?;
         unsafe { put(first_seq_out, first) };
         Ok(BINLOG_OK)

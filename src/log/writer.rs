@@ -385,7 +385,10 @@ impl Shared {
             segment_no,
             first_seq,
             created_ns: Some((self.opts.clock)()),
-            expected_size: self.opts.max_segment_bytes,
+            expected_size: self
+                .opts
+                .max_segment_bytes
+                .or(self.opts.segment.expected_size),
             ..self.opts.segment.clone()
         }
     }

@@ -2,7 +2,8 @@
 //! it to the OS while the writer fills the next one, so that encoding and
 //! checksumming overlap the kernel's copy into the page cache.
 //!
-//! Up to [`DEPTH`] full buffers wait in a queue, written in order. One
+//! Up to [`DEPTH`] full buffers are in flight (queued or being written),
+//! written in order. One
 //! buffer in flight was not enough: each hand-off then cost a wakeup of the
 //! other thread (tens of microseconds on a virtual machine whose idle CPU
 //! halts), and whichever thread got ahead idled. With a queue the writing
@@ -59,8 +60,8 @@ struct Slot {
     writing: bool,
     written: Vec<Vec<u8>>,
     failed: Option<Failed>,
-    /// The writer is waiting for jobs to finish.
-    waiting: bool,
+    /// The writer waits until at most this many jobs are in flight.
+    waiting_for: Option<usize>,
     stop: bool,
 }
 
@@ -121,10 +122,10 @@ impl WriteBehind {
     pub fn reap(&self, max_in_flight: usize) -> Reaped {
         let mut slot = self.shared.slot.lock();
         while slot.in_flight() > max_in_flight && slot.failed.is_none() {
-            slot.waiting = true;
+            slot.waiting_for = Some(max_in_flight);
             self.shared.done.wait(&mut slot);
         }
-        slot.waiting = false;
+        slot.waiting_for = None;
         Reaped {
             written: std::mem::take(&mut slot.written),
             failed: slot.failed.take(),
@@ -157,7 +158,7 @@ fn run(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
                 shared.work.wait(&mut slot);
             }
         };
-        prealloc.ensure(file, job.offset + job.buf.len() as u64);
+        prealloc.ensure(file, job.offset, job.offset + job.buf.len() as u64);
         let result = write(file, job);
         let mut slot = shared.slot.lock();
         slot.writing = false;
@@ -171,7 +172,12 @@ fn run(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
                 slot.failed = Some(failed);
             }
         }
-        if slot.waiting {
+        // Wake the writer only once what it waits for is true: a settle
+        // waiting for 4 buffers costs one wakeup, not 4.
+        let reached = slot
+            .waiting_for
+            .is_some_and(|n| slot.in_flight() <= n || slot.failed.is_some());
+        if reached {
             shared.done.notify_one();
         }
     }

@@ -5,7 +5,7 @@
 
 mod behind;
 mod index;
-mod prealloc;
+pub(crate) mod prealloc;
 mod recover;
 mod state;
 mod types;

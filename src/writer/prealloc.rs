@@ -7,7 +7,8 @@
 //! it keeps a segment's blocks together on disk. The file's size never
 //! changes, so readers, scans and crash recovery see only written bytes.
 //! Sealing truncates the file to its length, which releases the unused
-//! reserve; reopening a segment after a crash does the same.
+//! reserve; closing without a seal and reopening a segment after a crash
+//! do the same. A live segment holds up to one chunk past its end.
 //!
 //! Preallocation is an optimisation only: a failure (a filesystem without
 //! fallocate, or a full disk) is not an error; the write that follows
@@ -17,7 +18,7 @@ use std::fs::File;
 use std::io;
 
 pub struct Prealloc {
-    /// Blocks below this offset are reserved (or were already written).
+    /// Blocks below this offset were reserved by this tracker (or written).
     end: u64,
     chunk: u64,
     /// False once the filesystem said it cannot preallocate.
@@ -28,7 +29,7 @@ pub struct Prealloc {
 
 impl Prealloc {
     /// Reserves in chunks of four writer buffers, between 1 and 8 MiB, up
-    /// to `limit` (writes past it are not reserved for).
+    /// to `limit`; once the reserve reaches it, nothing more is reserved.
     pub fn new(file_len: u64, buffer_size: usize, limit: Option<u64>) -> Prealloc {
         Prealloc {
             end: file_len,
@@ -38,24 +39,45 @@ impl Prealloc {
         }
     }
 
-    /// Called before writing bytes that end at `upto`.
+    /// Called before writing bytes `[eof, upto)`, where `eof` is the
+    /// file's current size (another thread may have reserved up to there).
     #[inline]
-    pub fn ensure(&mut self, file: &File, upto: u64) {
-        if upto > self.end && self.supported && self.end < self.limit {
-            self.reserve(file, upto);
+    pub fn ensure(&mut self, file: &File, eof: u64, upto: u64) {
+        if upto > self.end && self.supported && self.end.max(eof) < self.limit {
+            self.reserve(file, eof, upto);
         }
     }
 
     #[cold]
-    fn reserve(&mut self, file: &File, upto: u64) {
+    fn reserve(&mut self, file: &File, eof: u64, upto: u64) {
+        let from = self.end.max(eof);
         let new_end = upto.saturating_add(self.chunk).min(self.limit.max(upto));
-        match crate::sys::preallocate(file, self.end, new_end - self.end) {
-            Ok(()) => {}
+        match crate::sys::preallocate(file, from, new_end - from) {
+            Ok(()) => self.end = new_end,
             Err(e) if is_unsupported(&e) => self.supported = false,
-            // A full disk: the write reports it; try again a chunk later.
-            Err(_) => {}
+            Err(_) => {
+                // A full disk (ext4 and XFS keep what they reserved before
+                // failing): give it all back, and reserve no more in this
+                // segment; the write reports the real outcome.
+                release(file, eof);
+                self.supported = false;
+            }
         }
-        self.end = new_end;
+    }
+}
+
+/// Releases the blocks reserved past the end of a file whose size is
+/// `len`: truncating a file to its own size frees them (ext4, XFS, tmpfs)
+/// and changes no byte. Does nothing if the size is not `len`, and
+/// ignores errors: the reserve is an optimisation, a leftover costs only
+/// disk space.
+pub fn release(file: &File, len: u64) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = file.metadata() else { return };
+    if meta.len() == len
+        && meta.blocks().saturating_mul(512) > len.next_multiple_of(meta.blksize().max(4096))
+    {
+        let _ = file.set_len(len);
     }
 }
 
@@ -64,4 +86,53 @@ fn is_unsupported(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::ENODEV | libc::ESPIPE)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    fn temp(name: &str) -> (std::path::PathBuf, File) {
+        // The repository's filesystem (ext4 here), not a tmpfs /tmp.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let path = dir.join(format!("prealloc-{name}-{}", std::process::id()));
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        (path, f)
+    }
+
+    fn allocated(f: &File) -> u64 {
+        f.metadata().unwrap().blocks() * 512
+    }
+
+    #[test]
+    fn reserves_a_chunk_ahead_up_to_the_limit_and_releases() {
+        let (path, f) = temp("limit");
+        f.set_len(4096).unwrap();
+        let mut p = Prealloc::new(4096, 256 << 10, Some(3 << 20));
+        p.ensure(&f, 4096, 8192);
+        // 1 MiB chunk past the write's end.
+        assert!(allocated(&f) >= 1 << 20, "{}", allocated(&f));
+        p.ensure(&f, 4096, 2 << 20);
+        let got = allocated(&f);
+        assert!(got <= (3 << 20) + 4096, "reserve past the limit: {got}");
+        assert!(got >= (3 << 20) - 4096, "reserve short of the limit: {got}");
+        // Past the limit nothing more is reserved.
+        p.ensure(&f, 4096, 5 << 20);
+        assert_eq!(allocated(&f), got);
+        // Another size than the file's: nothing happens.
+        release(&f, 8192);
+        assert_eq!(allocated(&f), got);
+        release(&f, 4096);
+        assert!(allocated(&f) <= 8192, "not released: {}", allocated(&f));
+        assert_eq!(f.metadata().unwrap().len(), 4096, "the size never changes");
+        drop(f);
+        std::fs::remove_file(path).unwrap();
+    }
 }

@@ -79,7 +79,8 @@ pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Resul
         Tail::Torn { offset, len } => backup_and_cut(file, path, offset, offset + len)?,
         Tail::Sealed | Tail::SealDamaged { .. } => cut(file, path, records_end)?,
         // The scan ran to its end, so `Reading` does not occur.
-        Tail::Unsealed | Tail::Reading => release_reserve(file, path, records_end)?,
+        Tail::Unsealed => super::prealloc::release(file, records_end),
+        Tail::Reading => {}
     }
     let types = TypeTable::from_names(reader.types().to_vec());
     let next_seq = reader.next_seq();
@@ -151,20 +152,6 @@ fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
     out.sync_all()
         .map_err(|e| Error::io(backup, "sync backup of torn tail", e))?;
     cut(file, path, from)
-}
-
-/// A writer that died left the blocks it preallocated past the end of
-/// file (see `prealloc.rs`); truncating to the same length releases them
-/// (ext4, XFS and tmpfs free blocks past EOF on truncate) and changes no
-/// byte of the file.
-fn release_reserve(file: &File, path: &Path, len: u64) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
-    if meta.blocks().saturating_mul(512) <= len.next_multiple_of(meta.blksize().max(4096)) {
-        return Ok(());
-    }
-    file.set_len(len)
-        .map_err(|e| Error::io_at(path, len, "release preallocated blocks", e))
 }
 
 fn cut(file: &File, path: &Path, len: u64) -> Result<()> {

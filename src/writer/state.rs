@@ -330,6 +330,9 @@ impl State {
         Err(Error::io_at(&self.path, self.file_len, "write", err))
     }
 
+    /// Hands the buffer to the OS (after the buffers in flight). On failure,
+    /// whole records that reached the file stay (they leave the buffer), a
+    /// partial record is cut off, and the rest stays buffered.
     pub fn flush_buf(&mut self) -> Result<()> {
         self.settle()?;
         if self.buf.is_empty() {
@@ -338,7 +341,7 @@ impl State {
         self.seal_buffered();
         let file = self.file.as_ref().expect("checked open");
         self.prealloc
-            .ensure(file, self.file_len + self.buf.len() as u64);
+            .ensure(file, self.file_len, self.file_len + self.buf.len() as u64);
         let mut written = 0usize;
         while written < self.buf.len() {
             match file.write_at(&self.buf[written..], self.file_len + written as u64) {
@@ -404,7 +407,8 @@ impl State {
             .map(IoSlice::new)
             .collect();
         let mut file = self.file.as_ref().expect("checked open");
-        self.prealloc.ensure(file, self.file_len + total);
+        self.prealloc
+            .ensure(file, self.file_len, self.file_len + total);
         let result = file
             .seek(SeekFrom::Start(self.file_len))
             .and_then(|_| write_all_vectored(file, &mut slices));
@@ -426,16 +430,20 @@ impl State {
         if self.file.is_none() {
             return Ok(());
         }
-        let result = self
-            .check_usable()
-            .and_then(|()| self.flush_buf())
-            .and_then(|()| self.seal());
+        let flushed = self.check_usable().and_then(|()| self.flush_buf());
+        let sealing = flushed.is_ok();
+        let result = flushed.and_then(|()| self.seal());
         self.closed_durable = result.is_ok() && self.sync_on_seal;
-        // Stop the background writer (its buffer was settled by flush_buf,
-        // or is lost with the error being returned).
+        // Stop the background writer (its buffers were settled by
+        // flush_buf, or are lost with the error being returned).
         let _ = self.settle();
         self.behind = None;
         let file = self.file.take().expect("open");
+        if !sealing {
+            // The seal truncates the file, releasing the blocks reserved
+            // past its end; without one, release them here.
+            crate::writer::prealloc::release(&file, self.file_len);
+        }
         crate::sys::unlock(&file);
         drop(file);
         let lost = self.buf.len();
