@@ -59,7 +59,7 @@ impl SegmentIndex {
     /// Adds a record that is now part of the segment. `dir` is where a spill
     /// file goes if memory fills. Never fails: the record is already written,
     /// so the index must take it.
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, type_id: u32, offset: u64, seq: u64, ts: i64, len: u64, dir: &Path) {
         let t = type_id as usize;
         if t >= self.counts.len() {
