@@ -64,6 +64,7 @@ enum binlog_result
   BINLOG_ERR_POISONED = 18,
   BINLOG_ERR_ALREADY_EXISTS = 19,
   BINLOG_ERR_CORRUPT_SEAL = 20,
+  BINLOG_ERR_BUFFER_TOO_SMALL = 21,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -288,6 +289,31 @@ typedef struct binlog_damage {
 } binlog_damage;
 
 /*
+ One record returned by `binlog_reader_next_batch`, copied into the
+ caller's buffer: every `*_off` is a byte offset from the start of that
+ buffer. Holds no pointers, so Go and Java callers can keep arrays of it
+ in their own memory.
+ */
+typedef struct binlog_batch_record {
+  uint64_t seq;
+  int64_t timestamp_ns;
+  /*
+   File offset of the record.
+   */
+  uint64_t offset;
+  uint32_t type_off;
+  uint32_t type_len;
+  uint32_t payload_off;
+  uint32_t payload_len;
+  /*
+   Offset of `meta_count` `binlog_batch_meta` entries (4-byte aligned
+   from the buffer's start).
+   */
+  uint32_t meta_off;
+  uint32_t meta_count;
+} binlog_batch_record;
+
+/*
  A record to write (`binlog_writer_write_entry`, `binlog_writer_write_batch`).
  The payload is `parts[0..part_count]` gathered in order when `part_count`
  is not zero, else `payload[0..payload_len]`. `timestamp_ns` is nanoseconds
@@ -304,6 +330,17 @@ typedef struct binlog_entry {
   size_t part_count;
   int64_t timestamp_ns;
 } binlog_entry;
+
+/*
+ A metadata entry of a `binlog_batch_record`: offsets and lengths of its
+ UTF-8 key and value in the caller's buffer.
+ */
+typedef struct binlog_batch_meta {
+  uint32_t key_off;
+  uint32_t key_len;
+  uint32_t value_off;
+  uint32_t value_len;
+} binlog_batch_meta;
 
 #ifdef __cplusplus
 extern "C" {
@@ -529,6 +566,28 @@ binlog_result binlog_reader_damages(struct binlog_reader *r,
                                     struct binlog_damage *out,
                                     size_t cap,
                                     size_t *count);
+
+/*
+ Copies the next records, up to `cap` of them and as many as fit in
+ `buf[0..buf_len]`, and describes them in `records[0..*count]` (offsets
+ into `buf`; metadata entries are `binlog_batch_meta` arrays in `buf`,
+ 4-byte aligned from its start). Returns `BINLOG_OK` with `*count >= 1`,
+ or `BINLOG_END` with `*count == 0` when there is no record now. With
+ `timeout_ms > 0` it first waits up to that long for a record, as
+ `binlog_reader_next_wait` does; then it takes only records already
+ there. A record that does not fit is kept for the next call (on this
+ reader, whichever call it is; a seek or type filter drops it); if not
+ even the first fits, the call fails with `BINLOG_ERR_BUFFER_TOO_SMALL`
+ and a message giving the bytes it needs. Buffers over 4 GiB are used up
+ to 4 GiB. Outputs are written only on success.
+ */
+binlog_result binlog_reader_next_batch(struct binlog_reader *r,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       struct binlog_batch_record *records,
+                                       size_t cap,
+                                       uint64_t timeout_ms,
+                                       size_t *count);
 
 /*
  The library version as a NUL-terminated static string, e.g. "0.1.0".

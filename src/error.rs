@@ -52,6 +52,9 @@ pub enum ErrorKind {
     /// The seal of a sealed segment is damaged (the reader falls back to a
     /// scan; this kind is reported by checks that ask about the seal).
     CorruptSeal = 20,
+    /// A caller's output buffer cannot hold even one item (the message
+    /// says how many bytes it needs); nothing was consumed.
+    BufferTooSmall = 21,
 }
 
 /// A core error: a kind and a message naming the file and offset.

@@ -13,6 +13,7 @@
 mod boundary;
 pub mod options;
 pub mod reader;
+pub mod reader_batch;
 pub mod result;
 pub mod types;
 pub mod version;

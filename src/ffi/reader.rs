@@ -16,27 +16,56 @@ use std::time::{Duration, Instant};
 /// time. Record views it returns stay valid until the next call on it;
 /// `binlog_reader_free` invalidates the handle.
 pub struct binlog_reader {
-    inner: Option<RInner>,
+    pub(super) inner: Option<RInner>,
     meta: Vec<binlog_meta>,
     /// The segment or log directory it reads, for error messages.
-    path: PathBuf,
+    pub(super) path: PathBuf,
+    /// A record taken from the reader that did not fit a batch buffer: the
+    /// next call returns it first (see `reader_batch.rs`).
+    pub(super) held: Option<Held>,
+    /// The held record last returned by `binlog_reader_next`, which its
+    /// view points into until the next call.
+    shown: Option<Held>,
+}
+
+/// An owned copy of a record.
+pub(super) struct Held {
+    pub seq: u64,
+    pub timestamp_ns: i64,
+    pub offset: u64,
+    pub type_name: Box<str>,
+    pub payload: Box<[u8]>,
+    pub meta: Vec<(Box<str>, Box<str>)>,
+}
+
+impl Held {
+    pub fn of(rec: &Record<'_>) -> Held {
+        Held {
+            seq: rec.seq,
+            timestamp_ns: rec.timestamp_ns,
+            offset: rec.offset,
+            type_name: rec.type_name.into(),
+            payload: rec.payload.into(),
+            meta: rec.metadata().map(|(k, v)| (k.into(), v.into())).collect(),
+        }
+    }
 }
 
 /// A reader of one segment, or of a whole log across its segments.
-enum RInner {
+pub(super) enum RInner {
     Segment(Reader),
     Log(LogReader),
 }
 
 impl RInner {
-    fn next(&mut self) -> Result<Option<Record<'_>>> {
+    pub(super) fn next(&mut self) -> Result<Option<Record<'_>>> {
         match self {
             RInner::Segment(r) => r.next(),
             RInner::Log(l) => l.next(),
         }
     }
 
-    fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
+    pub(super) fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
         match self {
             RInner::Log(l) => l.next_wait(timeout),
             RInner::Segment(r) => {
@@ -106,10 +135,21 @@ impl binlog_reader {
         let binlog_reader { inner, path, .. } = self;
         inner.as_mut().ok_or_else(|| closed(path))
     }
+
+    /// The open reader, for a call that moves it or changes which records
+    /// it returns: a held record is dropped (it belongs to the old place).
+    fn moving(&mut self) -> Result<&mut RInner> {
+        let binlog_reader {
+            inner, path, held, ..
+        } = self;
+        let r = inner.as_mut().ok_or_else(|| closed(path))?;
+        *held = None;
+        Ok(r)
+    }
 }
 
 /// The error of a call on a closed reader, naming what it read.
-fn closed(path: &Path) -> Error {
+pub(super) fn closed(path: &Path) -> Error {
     Error::file(ErrorKind::Closed, path, "reader is closed")
 }
 
@@ -119,7 +159,35 @@ fn boxed(inner: RInner, path: &Path) -> *mut binlog_reader {
         inner: Some(inner),
         meta: Vec::new(),
         path: path.to_path_buf(),
+        held: None,
+        shown: None,
     }))
+}
+
+/// Fills the C view of a held record, keeping its metadata array in `meta`.
+fn view_held(rec: &Held, meta: &mut Vec<binlog_meta>) -> binlog_record {
+    meta.clear();
+    meta.extend(rec.meta.iter().map(|(k, v)| binlog_meta {
+        key: k.as_ptr(),
+        key_len: k.len(),
+        value: v.as_ptr(),
+        value_len: v.len(),
+    }));
+    binlog_record {
+        seq: rec.seq,
+        timestamp_ns: rec.timestamp_ns,
+        type_name: rec.type_name.as_ptr(),
+        type_len: rec.type_name.len(),
+        payload: rec.payload.as_ptr(),
+        payload_len: rec.payload.len(),
+        meta: if meta.is_empty() {
+            std::ptr::null()
+        } else {
+            meta.as_ptr()
+        },
+        meta_count: meta.len(),
+        offset: rec.offset,
+    }
 }
 
 /// Fills the C view of `rec`, keeping its metadata array in `meta`.
@@ -184,8 +252,20 @@ fn next_record(
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
         super::boundary::need_out(out)?;
-        let binlog_reader { inner, meta, path } = h;
+        let binlog_reader {
+            inner,
+            meta,
+            path,
+            held,
+            shown,
+        } = h;
         let reader = inner.as_mut().ok_or_else(|| closed(path))?;
+        *shown = held.take();
+        if let Some(rec) = shown {
+            let v = view_held(rec, meta);
+            unsafe { put(out, v) };
+            return Ok(BINLOG_OK);
+        }
         let found = match wait {
             None => reader.next()?,
             Some(timeout) => reader.next_wait(timeout)?,
@@ -294,7 +374,7 @@ pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) 
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
     call(|| {
-        unsafe { handle_mut(r, "reader") }?.open()?.seek_seq(seq)?;
+        unsafe { handle_mut(r, "reader") }?.moving()?.seek_seq(seq)?;
         Ok(BINLOG_OK)
     })
 }
@@ -305,7 +385,7 @@ pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> bin
 pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> binlog_result {
     call(|| {
         unsafe { handle_mut(r, "reader") }?
-            .open()?
+            .moving()?
             .seek_time(ts_ns)?;
         Ok(BINLOG_OK)
     })
@@ -326,7 +406,7 @@ pub extern "C" fn binlog_reader_filter_types(
             .iter()
             .map(|t| unsafe { utf8(t.base, t.len, "type name") })
             .collect::<Result<Vec<&str>>>()?;
-        h.open()?.filter_types(&names);
+        h.moving()?.filter_types(&names);
         Ok(BINLOG_OK)
     })
 }
@@ -341,7 +421,14 @@ pub extern "C" fn binlog_reader_tail(
         let h = unsafe { handle_mut(r, "reader") }?;
         super::boundary::need_out(out)?;
         use binlog_tail_kind::*;
-        let (kind, offset, len) = match h.open()?.tail() {
+        // A held record is still to be returned.
+        let tail = if h.held.is_some() {
+            h.open()?;
+            Tail::Reading
+        } else {
+            h.open()?.tail()
+        };
+        let (kind, offset, len) = match tail {
             Tail::Reading => (BINLOG_TAIL_READING, 0, 0),
             Tail::Sealed => (BINLOG_TAIL_SEALED, 0, 0),
             Tail::Unsealed => (BINLOG_TAIL_UNSEALED, 0, 0),
@@ -362,6 +449,8 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
         if let Some(h) = unsafe { r.as_mut() } {
             h.inner = None;
             h.meta = Vec::new();
+            h.held = None;
+            h.shown = None;
         }
         Ok(BINLOG_OK)
     })

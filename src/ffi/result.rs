@@ -32,6 +32,7 @@ pub enum binlog_result {
     BINLOG_ERR_POISONED = 18,
     BINLOG_ERR_ALREADY_EXISTS = 19,
     BINLOG_ERR_CORRUPT_SEAL = 20,
+    BINLOG_ERR_BUFFER_TOO_SMALL = 21,
 }
 
 impl From<ErrorKind> for binlog_result {
@@ -57,6 +58,7 @@ impl From<ErrorKind> for binlog_result {
             ErrorKind::Poisoned => BINLOG_ERR_POISONED,
             ErrorKind::AlreadyExists => BINLOG_ERR_ALREADY_EXISTS,
             ErrorKind::CorruptSeal => BINLOG_ERR_CORRUPT_SEAL,
+            ErrorKind::BufferTooSmall => BINLOG_ERR_BUFFER_TOO_SMALL,
         }
     }
 }
@@ -88,6 +90,7 @@ mod tests {
             Poisoned,
             AlreadyExists,
             CorruptSeal,
+            BufferTooSmall,
         ] {
             assert_eq!(binlog_result::from(k) as u32, k as u32, "{k:?}");
         }

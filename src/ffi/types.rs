@@ -54,6 +54,38 @@ pub struct binlog_record {
     pub offset: u64,
 }
 
+/// One record returned by `binlog_reader_next_batch`, copied into the
+/// caller's buffer: every `*_off` is a byte offset from the start of that
+/// buffer. Holds no pointers, so Go and Java callers can keep arrays of it
+/// in their own memory.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct binlog_batch_record {
+    pub seq: u64,
+    pub timestamp_ns: i64,
+    /// File offset of the record.
+    pub offset: u64,
+    pub type_off: u32,
+    pub type_len: u32,
+    pub payload_off: u32,
+    pub payload_len: u32,
+    /// Offset of `meta_count` `binlog_batch_meta` entries (4-byte aligned
+    /// from the buffer's start).
+    pub meta_off: u32,
+    pub meta_count: u32,
+}
+
+/// A metadata entry of a `binlog_batch_record`: offsets and lengths of its
+/// UTF-8 key and value in the caller's buffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct binlog_batch_meta {
+    pub key_off: u32,
+    pub key_len: u32,
+    pub value_off: u32,
+    pub value_len: u32,
+}
+
 /// Write `timestamp_ns = BINLOG_TIME_NOW` to take the clock.
 pub const BINLOG_TIME_NOW: i64 = i64::MIN;
 

@@ -1,0 +1,214 @@
+//! `binlog_reader_next_batch`: many records per call, copied into the
+//! caller's buffer, for callers whose every call crosses an expensive
+//! boundary (cgo, JNI). The output holds offsets, not pointers, so a Go
+//! or Java caller can keep it in its own memory.
+
+use super::boundary::{call, handle_mut, need_out, put};
+use super::reader::{binlog_reader, closed, Held};
+use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
+use super::types::{binlog_batch_meta, binlog_batch_record};
+use crate::error::{Error, ErrorKind, Result};
+use crate::reader::Record;
+use std::time::Duration;
+
+/// What a batch copies of one record, borrowed from the reader or from a
+/// held copy.
+struct Source<'a> {
+    seq: u64,
+    timestamp_ns: i64,
+    offset: u64,
+    type_name: &'a str,
+    payload: &'a [u8],
+    meta: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Source<'a> {
+    fn of_record(r: &Record<'a>) -> Source<'a> {
+        Source {
+            seq: r.seq,
+            timestamp_ns: r.timestamp_ns,
+            offset: r.offset,
+            type_name: r.type_name,
+            payload: r.payload,
+            meta: r.metadata().collect(),
+        }
+    }
+
+    fn of_held(h: &'a Held) -> Source<'a> {
+        Source {
+            seq: h.seq,
+            timestamp_ns: h.timestamp_ns,
+            offset: h.offset,
+            type_name: &h.type_name,
+            payload: &h.payload,
+            meta: h.meta.iter().map(|(k, v)| (&**k, &**v)).collect(),
+        }
+    }
+
+    /// Bytes it takes in the buffer from `at`: its metadata array (4-byte
+    /// aligned), type name, payload, keys and values.
+    fn end(&self, at: usize) -> usize {
+        let meta_at = at.next_multiple_of(4);
+        meta_at
+            + self.meta.len() * std::mem::size_of::<binlog_batch_meta>()
+            + self.type_name.len()
+            + self.payload.len()
+            + self
+                .meta
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
+    }
+
+    /// Copies it to `buf[at..]` (which `end` said fits) and describes it.
+    fn place(&self, buf: &mut [u8], at: usize) -> binlog_batch_record {
+        let meta_at = at.next_multiple_of(4);
+        let mut pos = meta_at + self.meta.len() * std::mem::size_of::<binlog_batch_meta>();
+        let mut put_bytes = |bytes: &[u8]| {
+            let off = pos;
+            buf[off..off + bytes.len()].copy_from_slice(bytes);
+            pos += bytes.len();
+            off as u32
+        };
+        let type_off = put_bytes(self.type_name.as_bytes());
+        let payload_off = put_bytes(self.payload);
+        let metas: Vec<binlog_batch_meta> = self
+            .meta
+            .iter()
+            .map(|(k, v)| binlog_batch_meta {
+                key_off: put_bytes(k.as_bytes()),
+                key_len: k.len() as u32,
+                value_off: put_bytes(v.as_bytes()),
+                value_len: v.len() as u32,
+            })
+            .collect();
+        for (i, m) in metas.iter().enumerate() {
+            let o = meta_at + i * std::mem::size_of::<binlog_batch_meta>();
+            for (j, word) in [m.key_off, m.key_len, m.value_off, m.value_len]
+                .iter()
+                .enumerate()
+            {
+                buf[o + 4 * j..o + 4 * j + 4].copy_from_slice(&word.to_ne_bytes());
+            }
+        }
+        binlog_batch_record {
+            seq: self.seq,
+            timestamp_ns: self.timestamp_ns,
+            offset: self.offset,
+            type_off,
+            type_len: self.type_name.len() as u32,
+            payload_off,
+            payload_len: self.payload.len() as u32,
+            meta_off: meta_at as u32,
+            meta_count: self.meta.len() as u32,
+        }
+    }
+}
+
+/// Copies the next records, up to `cap` of them and as many as fit in
+/// `buf[0..buf_len]`, and describes them in `records[0..*count]` (offsets
+/// into `buf`; metadata entries are `binlog_batch_meta` arrays in `buf`,
+/// 4-byte aligned from its start). Returns `BINLOG_OK` with `*count >= 1`,
+/// or `BINLOG_END` with `*count == 0` when there is no record now. With
+/// `timeout_ms > 0` it first waits up to that long for a record, as
+/// `binlog_reader_next_wait` does; then it takes only records already
+/// there. A record that does not fit is kept for the next call (on this
+/// reader, whichever call it is; a seek or type filter drops it); if not
+/// even the first fits, the call fails with `BINLOG_ERR_BUFFER_TOO_SMALL`
+/// and a message giving the bytes it needs. Buffers over 4 GiB are used up
+/// to 4 GiB. Outputs are written only on success.
+#[no_mangle]
+pub extern "C" fn binlog_reader_next_batch(
+    r: *mut binlog_reader,
+    buf: *mut u8,
+    buf_len: usize,
+    records: *mut binlog_batch_record,
+    cap: usize,
+    timeout_ms: u64,
+    count: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        need_out(count)?;
+        if records.is_null() {
+            return Err(super::boundary::null("records"));
+        }
+        if cap == 0 {
+            return Err(Error::invalid("cap must be at least 1"));
+        }
+        let buf: &mut [u8] = if buf.is_null() {
+            if buf_len > 0 {
+                return Err(super::boundary::null("buf"));
+            }
+            &mut []
+        } else {
+            // SAFETY: the caller gave `buf_len` writable bytes at `buf`.
+            unsafe { std::slice::from_raw_parts_mut(buf, buf_len.min(u32::MAX as usize)) }
+        };
+        // SAFETY: the caller gave `cap` writable slots at `records`.
+        let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
+        let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+        let n = fill(h, buf, out, wait)?;
+        unsafe { put(count, n) };
+        Ok(if n == 0 { BINLOG_END } else { BINLOG_OK })
+    })
+}
+
+fn fill(
+    h: &mut binlog_reader,
+    buf: &mut [u8],
+    out: &mut [binlog_batch_record],
+    wait: Option<Duration>,
+) -> Result<usize> {
+    let binlog_reader {
+        inner, path, held, ..
+    } = h;
+    let reader = inner.as_mut().ok_or_else(|| closed(path))?;
+    let mut n = 0;
+    let mut at = 0;
+    // A record held back by the last call comes first.
+    if let Some(rec) = held.take() {
+        let src = Source::of_held(&rec);
+        if src.end(0) > buf.len() {
+            let need = src.end(0);
+            *held = Some(rec);
+            return Err(too_small(need, buf.len()));
+        }
+        out[0] = src.place(buf, 0);
+        at = src.end(0);
+        n = 1;
+    }
+    while n < out.len() {
+        let found = match wait {
+            Some(timeout) if n == 0 => reader.next_wait(timeout),
+            _ => reader.next(),
+        };
+        // An error after some records: return those; the reader stays at
+        // the bad place, so the next call reports it.
+        let found = match found {
+            Err(_) if n > 0 => break,
+            f => f?,
+        };
+        let Some(rec) = found else { break };
+        let src = Source::of_record(&rec);
+        let end = src.end(at);
+        if end > buf.len() {
+            *held = Some(Held::of(&rec));
+            if n == 0 {
+                return Err(too_small(src.end(0), buf.len()));
+            }
+            break;
+        }
+        out[n] = src.place(buf, at);
+        at = end;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn too_small(need: usize, have: usize) -> Error {
+    Error::new(
+        ErrorKind::BufferTooSmall,
+        format!("the next record needs a buffer of {need} bytes; the buffer has {have} (it is kept for the next call)"),
+    )
+}
