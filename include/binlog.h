@@ -576,7 +576,8 @@ binlog_result binlog_reader_damages(struct binlog_reader *r,
  `timeout_ms > 0` it first waits up to that long for a record, as
  `binlog_reader_next_wait` does; then it takes only records already
  there. A record that does not fit is kept for the next call (on this
- reader, whichever call it is; a seek or type filter drops it); if not
+ reader, whichever call it is; a seek drops it, and so does a type filter
+ that excludes it); if not
  even the first fits, the call fails with `BINLOG_ERR_BUFFER_TOO_SMALL`
  and a message giving the bytes it needs. Buffers over 4 GiB are used up
  to 4 GiB. Outputs are written only on success.

@@ -23,6 +23,9 @@
 // same C allocation (one memcpy is cheaper than pinning). Reader.Next copies
 // each record into Go memory; Reader.NextView and Reader.ForEach hand the
 // callback a View over the mapped file, valid only during the callback.
+// Reader.NextBatch copies many records per cgo call into a caller's []byte
+// and describes them by offsets (no pointers), so Go memory is passed to C
+// directly.
 package binlog
 
 /*

@@ -39,6 +39,7 @@ const (
 	ErrPoisoned           Code = C.BINLOG_ERR_POISONED
 	ErrAlreadyExists      Code = C.BINLOG_ERR_ALREADY_EXISTS
 	ErrCorruptSeal        Code = C.BINLOG_ERR_CORRUPT_SEAL
+	ErrBufferTooSmall     Code = C.BINLOG_ERR_BUFFER_TOO_SMALL
 )
 
 var codeNames = map[Code]string{
@@ -63,6 +64,7 @@ var codeNames = map[Code]string{
 	ErrPoisoned:           "poisoned",
 	ErrAlreadyExists:      "already exists",
 	ErrCorruptSeal:        "corrupt seal",
+	ErrBufferTooSmall:     "buffer too small",
 }
 
 // String names the code ("locked", "not found", ...).

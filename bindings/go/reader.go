@@ -132,6 +132,11 @@ type Reader struct {
 	rec      *C.binlog_record
 	types    map[string]string
 	lastType string // the last type name returned, checked before types
+	// batch and batchCount receive NextBatch's output. They are Go memory
+	// without Go pointers, so they may be passed to C; kept here so that a
+	// steady-state NextBatch allocates nothing.
+	batch      []C.binlog_batch_record
+	batchCount C.size_t
 }
 
 // maxInterned bounds the type names (and metadata keys) a Reader interns.
@@ -220,6 +225,7 @@ func (r *Reader) Close() error {
 	C.binlog_reader_free(h)
 	C.free(unsafe.Pointer(r.rec))
 	r.rec = nil
+	r.batch = nil
 	return err
 }
 
@@ -462,7 +468,8 @@ func (r *Reader) SeekTimeNs(ns int64) error {
 
 // FilterTypes restricts the reader to records whose type is one of types;
 // no types reads every type again. A sealed segment is read through its
-// per-type index.
+// per-type index. A record NextBatch held back stays if the new filter
+// passes it (see NextBatch).
 func (r *Reader) FilterTypes(types ...string) error {
 	const op = "filter types"
 	// The iovec array and names go to C memory: a Go array holding Go

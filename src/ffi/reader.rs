@@ -406,7 +406,16 @@ pub extern "C" fn binlog_reader_filter_types(
             .iter()
             .map(|t| unsafe { utf8(t.base, t.len, "type name") })
             .collect::<Result<Vec<&str>>>()?;
-        h.moving()?.filter_types(&names);
+        h.open()?.filter_types(&names);
+        // The reader is already past a held record: keep it if the new
+        // filter lets it through (it would be lost otherwise).
+        if h
+            .held
+            .as_ref()
+            .is_some_and(|held| !names.is_empty() && !names.contains(&&*held.type_name))
+        {
+            h.held = None;
+        }
         Ok(BINLOG_OK)
     })
 }
