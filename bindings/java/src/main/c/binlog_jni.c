@@ -17,7 +17,9 @@
  */
 #include <jni.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1282,6 +1284,186 @@ JNIEXPORT jint JNICALL Java_io_libbinlog_Reader_nativeNext(JNIEnv *env, jclass c
     }
     jr->pending = 0;
     return ST_OK;
+}
+
+/* --------------------------------------------------------------------------
+ * Reader: batches (binlog_reader_next_batch into RecordBatch's buffers)
+ * ------------------------------------------------------------------------ */
+
+/* RecordBatch.java reads these structs at fixed offsets. */
+_Static_assert(sizeof(binlog_batch_record) == 48, "RecordBatch.DESCRIPTOR_BYTES");
+_Static_assert(offsetof(binlog_batch_record, seq) == 0, "RecordBatch.SEQ");
+_Static_assert(offsetof(binlog_batch_record, timestamp_ns) == 8, "RecordBatch.TIMESTAMP");
+_Static_assert(offsetof(binlog_batch_record, offset) == 16, "RecordBatch.OFFSET");
+_Static_assert(offsetof(binlog_batch_record, type_off) == 24, "RecordBatch.TYPE_OFF");
+_Static_assert(offsetof(binlog_batch_record, type_len) == 28, "RecordBatch.TYPE_LEN");
+_Static_assert(offsetof(binlog_batch_record, payload_off) == 32, "RecordBatch.PAYLOAD_OFF");
+_Static_assert(offsetof(binlog_batch_record, payload_len) == 36, "RecordBatch.PAYLOAD_LEN");
+_Static_assert(offsetof(binlog_batch_record, meta_off) == 40, "RecordBatch.META_OFF");
+_Static_assert(offsetof(binlog_batch_record, meta_count) == 44, "RecordBatch.META_COUNT");
+_Static_assert(sizeof(binlog_batch_meta) == 16, "RecordBatch.META_ENTRY_BYTES");
+
+static size_t align4(size_t n) { return (n + 3) & ~(size_t)3; }
+
+/*
+ * The end, from `at`, of `rec` laid out as binlog_reader_next_batch lays a
+ * record out: its binlog_batch_meta array (4-byte aligned), then type,
+ * payload, keys and values. Used for a record binlog_reader_next already
+ * returned to this glue (jr->pending), which the library no longer has.
+ */
+static size_t batch_end(const binlog_record *rec, size_t at) {
+    size_t end = align4(at) + rec->meta_count * sizeof(binlog_batch_meta) + rec->type_len + rec->payload_len;
+    for (size_t i = 0; i < rec->meta_count; i++) {
+        end += rec->meta[i].key_len + rec->meta[i].value_len;
+    }
+    return end;
+}
+
+/* Copies `rec` to buf[at..] (batch_end said it fits) and describes it in *out. */
+static void batch_place(const binlog_record *rec, uint8_t *buf, size_t at, binlog_batch_record *out) {
+    size_t meta_at = align4(at);
+    size_t pos = meta_at + rec->meta_count * sizeof(binlog_batch_meta);
+#define PUT(p, n, off_field)                                                                                      \
+    do {                                                                                                          \
+        (off_field) = (uint32_t)pos;                                                                              \
+        if ((n) > 0) {                                                                                            \
+            memcpy(buf + pos, (p), (n));                                                                          \
+        }                                                                                                         \
+        pos += (n);                                                                                               \
+    } while (0)
+    PUT(rec->type_name, rec->type_len, out->type_off);
+    PUT(rec->payload, rec->payload_len, out->payload_off);
+    for (size_t i = 0; i < rec->meta_count; i++) {
+        binlog_batch_meta m;
+        PUT(rec->meta[i].key, rec->meta[i].key_len, m.key_off);
+        m.key_len = (uint32_t)rec->meta[i].key_len;
+        PUT(rec->meta[i].value, rec->meta[i].value_len, m.value_off);
+        m.value_len = (uint32_t)rec->meta[i].value_len;
+        memcpy(buf + meta_at + i * sizeof m, &m, sizeof m);
+    }
+#undef PUT
+    out->seq = rec->seq;
+    out->timestamp_ns = rec->timestamp_ns;
+    out->offset = rec->offset;
+    out->type_len = (uint32_t)rec->type_len;
+    out->payload_len = (uint32_t)rec->payload_len;
+    out->meta_off = (uint32_t)meta_at;
+    out->meta_count = (uint32_t)rec->meta_count;
+}
+
+/* Adds `delta` to every offset of records[0..n] and of their metadata entries (in buf). */
+static void batch_shift(uint8_t *buf, binlog_batch_record *records, size_t n, uint32_t delta) {
+    for (size_t k = 0; k < n; k++) {
+        binlog_batch_record *b = &records[k];
+        b->type_off += delta;
+        b->payload_off += delta;
+        b->meta_off += delta;
+        for (uint32_t i = 0; i < b->meta_count; i++) {
+            binlog_batch_meta m;
+            uint8_t *p = buf + b->meta_off + (size_t)i * sizeof m;
+            memcpy(&m, p, sizeof m);
+            m.key_off += delta;
+            m.value_off += delta;
+            memcpy(p, &m, sizeof m);
+        }
+    }
+}
+
+/* A direct buffer's address and capacity; NULL address allowed only for capacity 0. -1 with an exception pending. */
+static int direct_buffer(JNIEnv *env, jobject buf, const char *what, uint8_t **addr, size_t *len) {
+    if (buf == NULL) {
+        throw_npe(env, what);
+        return -1;
+    }
+    uint8_t *base = (*env)->GetDirectBufferAddress(env, buf);
+    jlong cap = (*env)->GetDirectBufferCapacity(env, buf);
+    if (pending(env)) {
+        return -1;
+    }
+    if (cap < 0 || (base == NULL && cap > 0)) {
+        throw_iae(env, "not a direct ByteBuffer (or direct buffer access is unsupported)");
+        return -1;
+    }
+    *addr = base;
+    *len = (size_t)cap;
+    return 0;
+}
+
+JNIEXPORT jint JNICALL Java_io_libbinlog_Reader_nativeNextBatch(JNIEnv *env, jclass cls, jlong h, jlong wait_ms,
+                                                               jobject data, jobject records, jint cap) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return -1;
+    }
+    uint8_t *buf, *recs_addr;
+    size_t buf_len, recs_len;
+    if (direct_buffer(env, data, "data buffer", &buf, &buf_len) != 0 ||
+        direct_buffer(env, records, "records buffer", &recs_addr, &recs_len) != 0) {
+        return -1;
+    }
+    if (cap < 0 || (size_t)cap > recs_len / sizeof(binlog_batch_record)) {
+        throw_iae(env, "cap exceeds the records buffer");
+        return -1;
+    }
+    if ((uintptr_t)recs_addr % _Alignof(binlog_batch_record) != 0) {
+        throw_iae(env, "records buffer is not 8-byte aligned");
+        return -1;
+    }
+    binlog_batch_record *out = (binlog_batch_record *)(void *)recs_addr;
+    if (buf_len > (size_t)UINT32_MAX) {
+        buf_len = (size_t)UINT32_MAX; /* as the library does */
+    }
+
+    /* A record binlog_reader_next returned but Java has not received (a
+     * nextInto that did not fit): it comes first, laid out here. */
+    size_t n = 0, at = 0;
+    if (jr->pending && cap > 0) {
+        const binlog_record *rec = &jr->rec;
+        size_t need = batch_end(rec, 0);
+        if (need > buf_len) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "the next record needs a buffer of %zu bytes; the buffer has %zu (it is kept for the next call)",
+                     need, buf_len);
+            throw_code(env, BINLOG_ERR_BUFFER_TOO_SMALL, msg);
+            return -1; /* stays pending */
+        }
+        batch_place(rec, buf, 0, &out[0]);
+        jr->pending = 0;
+        n = 1;
+        at = align4(need);
+        if ((size_t)cap == 1 || at >= buf_len) {
+            return 1;
+        }
+    }
+
+    size_t count = 0;
+    uint64_t wait = n == 0 && wait_ms > 0 ? (uint64_t)wait_ms : 0;
+    binlog_result rc = binlog_reader_next_batch(jr->r, buf == NULL ? NULL : buf + at, buf_len - at, out + n,
+                                                (size_t)cap - n, wait, &count);
+    if (n > 0) {
+        /* The rest is optional: on END or an error, return the record we
+         * have (the library keeps its place, so the next call reports the
+         * error again). */
+        if (rc != BINLOG_OK) {
+            return 1;
+        }
+        batch_shift(buf, out + n, count, (uint32_t)at);
+        return (jint)(n + count);
+    }
+    if (rc == BINLOG_END) {
+        return 0;
+    }
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return -1;
+    }
+    if (count > (size_t)cap) {
+        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "binlog_reader_next_batch returned more records than asked");
+        return -1;
+    }
+    return (jint)count;
 }
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSeekSeq(JNIEnv *env, jclass cls, jlong h, jlong seq) {

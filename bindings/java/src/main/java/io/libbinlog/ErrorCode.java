@@ -26,10 +26,15 @@ public enum ErrorCode {
     POISONED(18),
     ALREADY_EXISTS(19),
     CORRUPT_SEAL(20),
+    /**
+     * A batch buffer ({@link RecordBatch}) is too small for even the next
+     * record; the message gives the bytes it needs. Nothing was consumed.
+     */
+    BUFFER_TOO_SMALL(21),
     /** A code newer than this binding. */
     UNKNOWN(-1);
 
-    private static final ErrorCode[] BY_VALUE = new ErrorCode[21];
+    private static final ErrorCode[] BY_VALUE = new ErrorCode[22];
 
     static {
         for (ErrorCode c : values()) {

@@ -27,11 +27,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * native reader once. An unreachable, unclosed reader is freed by a
  * {@link Cleaner}.
  *
- * <p>Three ways to read: {@link #next()} copies a record into Java objects;
+ * <p>Four ways to read: {@link #next()} copies a record into Java objects;
  * {@link #nextInto} copies only the payload, straight from the mapped file
  * into a direct buffer; {@link #visitNext} / {@link #visitAll} show a
  * read-only direct buffer over the mapped file itself, valid during the
- * visit only.
+ * visit only; {@link #nextBatch(RecordBatch)} copies many records per call
+ * into a {@link RecordBatch}'s direct buffers (one JNI crossing for the
+ * lot). The ways can be mixed on one reader: a record one of them keeps
+ * back (a payload that did not fit) is what the next call of any of them
+ * returns first.
  */
 public final class Reader implements AutoCloseable {
     static {
@@ -305,6 +309,73 @@ public final class Reader implements AutoCloseable {
         return Collections.unmodifiableMap(m);
     }
 
+    /**
+     * Copies the next records into {@code batch} in one native call
+     * ({@code binlog_reader_next_batch}): as many as fit its data buffer, up
+     * to its {@link RecordBatch#maxRecords()}. Returns how many (also
+     * {@link RecordBatch#count()}); 0 when there is none for now (END).
+     * Does not wait. A record that did not fit after others is kept and
+     * comes first in the next read call.
+     *
+     * @throws BinlogException {@link ErrorCode#BUFFER_TOO_SMALL} if not even
+     *         the next record fits (nothing consumed: the next call returns
+     *         it; the message gives the bytes it needs), CLOSED, CORRUPT, ...
+     *         (an error after some records returns those records first; the
+     *         next call reports it). The batch is empty after a throw.
+     */
+    public int nextBatch(RecordBatch batch) {
+        Objects.requireNonNull(batch, "batch");
+        batch.reset();
+        long h = enter();
+        try {
+            return fillBatch(h, batch, 0);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Like {@link #nextBatch(RecordBatch)}, but when no record is there yet
+     * waits up to {@code timeoutMs} for one (following a log's writer into
+     * new segments as it rolls), then takes the records already there.
+     * Returns 0 on timeout, or early (interrupt status kept) if the thread
+     * is interrupted; throws CLOSED if the reader is closed meanwhile (the
+     * wait is cut into slices of at most 50 ms, as in {@link #nextWait}).
+     */
+    public int nextBatch(RecordBatch batch, long timeoutMs) {
+        Objects.requireNonNull(batch, "batch");
+        batch.reset();
+        if (timeoutMs < 0) {
+            throw new IllegalArgumentException("negative timeout " + timeoutMs);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(timeoutMs, Long.MAX_VALUE / 2_000_000));
+        while (true) {
+            long remaining = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
+            long slice = Math.min(remaining, SLICE_MS);
+            long h = enter();
+            try {
+                int n = fillBatch(h, batch, slice);
+                if (n > 0) {
+                    return n;
+                }
+            } finally {
+                exit();
+                Reference.reachabilityFence(this);
+            }
+            if (slice >= remaining || Thread.currentThread().isInterrupted()) {
+                return 0;
+            }
+        }
+    }
+
+    private static int fillBatch(long h, RecordBatch batch, long waitMs) {
+        batch.reset();
+        int n = nativeNextBatch(h, waitMs, batch.dataBuffer(), batch.descriptorBuffer(), batch.maxRecords());
+        batch.filled(n);
+        return n;
+    }
+
     /** Positions the reader at the first record with a sequence number of at least {@code seq}. */
     public void seekSeq(long seq) {
         long h = enter();
@@ -418,6 +489,14 @@ public final class Reader implements AutoCloseable {
      */
     private static native int nativeNext(long h, int mode, long waitMs, long[] hdr, Object[] out, ByteBuffer dst,
             int dstPos, int dstLen);
+
+    /**
+     * binlog_reader_next_batch into the direct buffers {@code data} (its
+     * whole capacity) and {@code records} ({@code cap} 48-byte descriptors,
+     * 8-byte aligned); {@code waitMs} > 0 waits that long for a first
+     * record. Returns the record count (0 = END).
+     */
+    private static native int nativeNextBatch(long h, long waitMs, ByteBuffer data, ByteBuffer records, int cap);
 
     private static native void nativeSeekSeq(long h, long seq);
 
