@@ -374,7 +374,9 @@ pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) 
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
     call(|| {
-        unsafe { handle_mut(r, "reader") }?.moving()?.seek_seq(seq)?;
+        unsafe { handle_mut(r, "reader") }?
+            .moving()?
+            .seek_seq(seq)?;
         Ok(BINLOG_OK)
     })
 }
@@ -409,8 +411,7 @@ pub extern "C" fn binlog_reader_filter_types(
         h.open()?.filter_types(&names);
         // The reader is already past a held record: keep it if the new
         // filter lets it through (it would be lost otherwise).
-        if h
-            .held
+        if h.held
             .as_ref()
             .is_some_and(|held| !names.is_empty() && !names.contains(&&*held.type_name))
         {
