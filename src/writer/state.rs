@@ -11,7 +11,7 @@
 use super::behind::{Failed, DEPTH};
 use super::index::SegmentIndex;
 use super::prealloc::Prealloc;
-use super::types::TypeTable;
+use super::types::{TypeRef, TypeTable};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, RecordHead};
 use crate::format::FRAME_HEADER_LEN;
@@ -203,6 +203,11 @@ impl State {
     }
 
     fn encode_all(&mut self, entries: &[Entry<'_>], now: i64, write_through: bool) -> Result<()> {
+        // A batch names its type with the same string again and again (the
+        // C ABI passes one validated name per run of entries): the same
+        // string as the last entry's is the same type, with no lookup. Only
+        // within this call, where the strings cannot change.
+        let mut same: Option<(&str, u32)> = None;
         for e in entries {
             if self.next_seq == u64::MAX {
                 return Err(Error::file(
@@ -211,10 +216,16 @@ impl State {
                     "sequence numbers exhausted",
                 ));
             }
-            let ty = self
-                .types
-                .lookup(e.type_name)
-                .map_err(|err| Error::file(err.kind(), &self.path, err.message()))?;
+            let ty = match same {
+                Some((name, id)) if std::ptr::eq(name, e.type_name) => {
+                    TypeRef { id, defines: false }
+                }
+                _ => self
+                    .types
+                    .lookup(e.type_name)
+                    .map_err(|err| Error::file(err.kind(), &self.path, err.message()))?,
+            };
+            same = Some((e.type_name, ty.id));
             let head = RecordHead {
                 seq: self.next_seq,
                 timestamp_ns: e.timestamp_ns.unwrap_or(now),
