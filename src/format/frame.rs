@@ -145,8 +145,13 @@ pub fn encode_unsealed(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]
         out.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
         head.encode(out);
     }
-    for p in parts {
-        out.extend_from_slice(p);
+    match parts {
+        [p] => out.extend_from_slice(p),
+        parts => {
+            for p in parts {
+                out.extend_from_slice(p);
+            }
+        }
     }
     let len = (out.len() - start - FRAME_HEADER_LEN) as u32;
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());

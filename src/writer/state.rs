@@ -233,7 +233,11 @@ impl State {
                 define: ty.defines.then_some(e.type_name.as_bytes()),
                 meta: e.meta,
             };
-            let payload_len: u64 = e.parts.iter().map(|p| p.len() as u64).sum();
+            // One part is the rule: no (vectorised, long-prologue) sum loop.
+            let payload_len: u64 = match e.parts {
+                [p] => p.len() as u64,
+                parts => parts.iter().map(|p| p.len() as u64).sum(),
+            };
             let total = (FRAME_HEADER_LEN + head.encoded_len()) as u64 + payload_len;
             if total > self.max_record_size {
                 return Err(Error::file(
