@@ -263,6 +263,44 @@ typedef struct binlog_record {
 } binlog_record;
 
 /*
+ A segment's header (`binlog_reader_header`): strings are UTF-8, not
+ NUL-terminated, and point into the reader.
+ */
+typedef struct binlog_header {
+  /*
+   Format version that wrote the segment.
+   */
+  uint16_t major;
+  uint16_t minor;
+  /*
+   Creation time, nanoseconds since the Unix epoch (UTC).
+   */
+  int64_t created_ns;
+  /*
+   Position of the segment in its log (0 for a standalone segment).
+   */
+  uint64_t segment_no;
+  /*
+   Sequence number of the segment's first record.
+   */
+  uint64_t first_seq;
+  const uint8_t *log_name;
+  size_t log_name_len;
+  const uint8_t *content_type;
+  size_t content_type_len;
+  /*
+   The library and version that created it, e.g. `libbinlog/0.1.0`.
+   */
+  const uint8_t *writer;
+  size_t writer_len;
+  /*
+   The string parameters given when it was created, in order.
+   */
+  const struct binlog_meta *params;
+  size_t param_count;
+} binlog_header;
+
+/*
  A byte range: one part of a gathered payload, or a byte string.
  */
 typedef struct binlog_iovec {
@@ -504,6 +542,15 @@ binlog_result binlog_reader_open_log(const char *dir, const char *name, struct b
 binlog_result binlog_reader_open_glob(const char *dir,
                                       const char *pattern,
                                       struct binlog_reader **out);
+
+/*
+ Fills `*out` with the header of the segment being read: for a log
+ reader, the segment its last record came from (`BINLOG_ERR_NOT_FOUND`
+ before the first). The strings and the parameter array stay valid until
+ the reader moves to another segment, is closed or freed, or this is
+ called again.
+ */
+binlog_result binlog_reader_header(struct binlog_reader *r, struct binlog_header *out);
 
 /*
  How many gaps a log reader met (segments removed before they could be

@@ -3,7 +3,8 @@
 use super::boundary::{array, c_path, c_str, call, call_void, handle_mut, put, utf8};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{
-    binlog_damage, binlog_iovec, binlog_meta, binlog_record, binlog_tail, binlog_tail_kind,
+    binlog_damage, binlog_header, binlog_iovec, binlog_meta, binlog_record, binlog_tail,
+    binlog_tail_kind,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::LogReader;
@@ -26,6 +27,8 @@ pub struct binlog_reader {
     /// The held record last returned by `binlog_reader_next`, which its
     /// view points into until the next call.
     shown: Option<Held>,
+    /// The parameter array of the last `binlog_reader_header`.
+    params: Vec<binlog_meta>,
 }
 
 /// An owned copy of a record.
@@ -161,6 +164,7 @@ fn boxed(inner: RInner, path: &Path) -> *mut binlog_reader {
         path: path.to_path_buf(),
         held: None,
         shown: None,
+        params: Vec::new(),
     }))
 }
 
@@ -258,6 +262,7 @@ fn next_record(
             path,
             held,
             shown,
+            ..
         } = h;
         let reader = inner.as_mut().ok_or_else(|| closed(path))?;
         *shown = held.take();
@@ -349,6 +354,66 @@ fn open_log_reader(
         super::boundary::need_out(out)?;
         let l = open(d, a)?;
         unsafe { put(out, boxed(RInner::Log(l), d)) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Fills `*out` with the header of the segment being read: for a log
+/// reader, the segment its last record came from (`BINLOG_ERR_NOT_FOUND`
+/// before the first). The strings and the parameter array stay valid until
+/// the reader moves to another segment, is closed or freed, or this is
+/// called again.
+#[no_mangle]
+pub extern "C" fn binlog_reader_header(
+    r: *mut binlog_reader,
+    out: *mut binlog_header,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        super::boundary::need_out(out)?;
+        let binlog_reader {
+            inner,
+            path,
+            params,
+            ..
+        } = h;
+        let hd = match inner.as_ref().ok_or_else(|| closed(path))? {
+            RInner::Segment(r) => r.header(),
+            RInner::Log(l) => l.current_header().ok_or_else(|| {
+                Error::file(
+                    ErrorKind::NotFound,
+                    path,
+                    "no segment read yet: a log reader has a header once binlog_reader_next has opened a segment",
+                )
+            })?,
+        };
+        params.clear();
+        params.extend(hd.params.iter().map(|(k, v)| binlog_meta {
+            key: k.as_ptr(),
+            key_len: k.len(),
+            value: v.as_ptr(),
+            value_len: v.len(),
+        }));
+        let v = binlog_header {
+            major: hd.major,
+            minor: hd.minor,
+            created_ns: hd.created_ns,
+            segment_no: hd.segment_no,
+            first_seq: hd.first_seq,
+            log_name: hd.log_name.as_ptr(),
+            log_name_len: hd.log_name.len(),
+            content_type: hd.content_type.as_ptr(),
+            content_type_len: hd.content_type.len(),
+            writer: hd.writer.as_ptr(),
+            writer_len: hd.writer.len(),
+            params: if params.is_empty() {
+                std::ptr::null()
+            } else {
+                params.as_ptr()
+            },
+            param_count: params.len(),
+        };
+        unsafe { put(out, v) };
         Ok(BINLOG_OK)
     })
 }
@@ -461,6 +526,7 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
             h.meta = Vec::new();
             h.held = None;
             h.shown = None;
+            h.params = Vec::new();
         }
         Ok(BINLOG_OK)
     })

@@ -86,6 +86,32 @@ pub struct binlog_batch_meta {
     pub value_len: u32,
 }
 
+/// A segment's header (`binlog_reader_header`): strings are UTF-8, not
+/// NUL-terminated, and point into the reader.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_header {
+    /// Format version that wrote the segment.
+    pub major: u16,
+    pub minor: u16,
+    /// Creation time, nanoseconds since the Unix epoch (UTC).
+    pub created_ns: i64,
+    /// Position of the segment in its log (0 for a standalone segment).
+    pub segment_no: u64,
+    /// Sequence number of the segment's first record.
+    pub first_seq: u64,
+    pub log_name: *const u8,
+    pub log_name_len: usize,
+    pub content_type: *const u8,
+    pub content_type_len: usize,
+    /// The library and version that created it, e.g. `libbinlog/0.1.0`.
+    pub writer: *const u8,
+    pub writer_len: usize,
+    /// The string parameters given when it was created, in order.
+    pub params: *const binlog_meta,
+    pub param_count: usize,
+}
+
 /// Write `timestamp_ns = BINLOG_TIME_NOW` to take the clock.
 pub const BINLOG_TIME_NOW: i64 = i64::MIN;
 

@@ -111,6 +111,12 @@ impl LogReader {
         self.current.as_ref().map(|r| r.path())
     }
 
+    /// The header of the segment being read, if any (none before the first
+    /// `next`).
+    pub fn current_header(&self) -> Option<&crate::format::header::SegmentHeader> {
+        self.current.as_ref().map(|r| r.header())
+    }
+
     /// How the current segment ended (see [`Tail`]).
     pub fn tail(&self) -> Tail {
         self.current.as_ref().map_or(Tail::Reading, |r| r.tail())
