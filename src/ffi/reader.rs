@@ -360,9 +360,10 @@ fn open_log_reader(
 
 /// Fills `*out` with the header of the segment being read: for a log
 /// reader, the segment its last record came from (`BINLOG_ERR_NOT_FOUND`
-/// before the first). The strings and the parameter array stay valid until
-/// the reader moves to another segment, is closed or freed, or this is
-/// called again.
+/// before the first), counting a record `binlog_reader_next_batch` held
+/// back, which may start the next segment. The strings and the parameter
+/// array stay valid until the reader moves to another segment, is closed or
+/// freed, or this is called again.
 #[no_mangle]
 pub extern "C" fn binlog_reader_header(
     r: *mut binlog_reader,

@@ -1568,6 +1568,124 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeTail(JNIEnv *env, jclass c
     (*env)->SetLongArrayRegion(env, out, 0, 3, v);
 }
 
+/*
+ * binlog_reader_header, copied into Java before returning: the strings and
+ * the parameter array point into the reader only until it moves to another
+ * segment, is closed, or header is called again. nums gets major, minor,
+ * created_ns, segment_no, first_seq; strs[0] a byte[] with log name, content
+ * type, writer, then each parameter's key and value end to end (UTF-8 as
+ * stored), strs[1] an int[] of their lengths (3 + 2 * param_count).
+ * The call does not move the reader, so a record kept in jr->rec stays valid.
+ */
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeHeader(JNIEnv *env, jclass cls, jlong h, jlongArray nums,
+                                                            jobjectArray strs) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return;
+    }
+    if (nums == NULL || strs == NULL) {
+        throw_npe(env, "header arrays");
+        return;
+    }
+    if ((*env)->GetArrayLength(env, nums) < 5 || (*env)->GetArrayLength(env, strs) < 2) {
+        throw_iae(env, "header arrays too short");
+        return;
+    }
+    binlog_header hd;
+    memset(&hd, 0, sizeof hd);
+    binlog_result rc = binlog_reader_header(jr->r, &hd);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return;
+    }
+    if ((hd.log_name_len > 0 && hd.log_name == NULL) || (hd.content_type_len > 0 && hd.content_type == NULL) ||
+        (hd.writer_len > 0 && hd.writer == NULL) || (hd.param_count > 0 && hd.params == NULL)) {
+        throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_reader_header returned a NULL field");
+        return;
+    }
+    if (hd.param_count > ((size_t)INT32_MAX - 3) / 2) {
+        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "too many header parameters");
+        return;
+    }
+    size_t n = 3 + 2 * hd.param_count;
+    const uint8_t **ptrs = xmalloc(env, n * sizeof *ptrs, "header strings");
+    jint *lens = xmalloc(env, n * sizeof *lens, "header string lengths");
+    jbyteArray blob = NULL;
+    jintArray jlens = NULL;
+    if (ptrs == NULL || lens == NULL) {
+        goto out;
+    }
+    const uint8_t *fixed_p[3] = {hd.log_name, hd.content_type, hd.writer};
+    size_t fixed_n[3] = {hd.log_name_len, hd.content_type_len, hd.writer_len};
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p;
+        size_t len;
+        if (i < 3) {
+            p = fixed_p[i];
+            len = fixed_n[i];
+        } else {
+            const binlog_meta *m = &hd.params[(i - 3) / 2];
+            int is_key = (i - 3) % 2 == 0;
+            p = is_key ? m->key : m->value;
+            len = is_key ? m->key_len : m->value_len;
+            if (len > 0 && p == NULL) {
+                throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_reader_header returned a NULL parameter field");
+                goto out;
+            }
+        }
+        if (len > (size_t)INT32_MAX - 8 - total) {
+            throw_code(env, BINLOG_ERR_RECORD_TOO_LARGE, "segment header larger than a Java array");
+            goto out;
+        }
+        ptrs[i] = p;
+        lens[i] = (jint)len;
+        total += len;
+    }
+    blob = (*env)->NewByteArray(env, (jsize)total);
+    if (blob == NULL) {
+        goto out;
+    }
+    jsize off = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] > 0) {
+            (*env)->SetByteArrayRegion(env, blob, off, lens[i], (const jbyte *)ptrs[i]);
+            if (pending(env)) {
+                goto out;
+            }
+        }
+        off += lens[i];
+    }
+    jlens = (*env)->NewIntArray(env, (jsize)n);
+    if (jlens == NULL) {
+        goto out;
+    }
+    (*env)->SetIntArrayRegion(env, jlens, 0, (jsize)n, lens);
+    if (pending(env)) {
+        goto out;
+    }
+    jlong v[5] = {(jlong)hd.major, (jlong)hd.minor, (jlong)hd.created_ns, (jlong)hd.segment_no,
+                  (jlong)hd.first_seq};
+    (*env)->SetLongArrayRegion(env, nums, 0, 5, v);
+    if (pending(env)) {
+        goto out;
+    }
+    (*env)->SetObjectArrayElement(env, strs, 0, blob);
+    if (!pending(env)) {
+        (*env)->SetObjectArrayElement(env, strs, 1, jlens);
+    }
+out:
+    if (blob != NULL) {
+        (*env)->DeleteLocalRef(env, blob);
+    }
+    if (jlens != NULL) {
+        (*env)->DeleteLocalRef(env, jlens);
+    }
+    free(ptrs);
+    free(lens);
+}
+
 JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeCloseFree(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     jreader *jr = (jreader *)(intptr_t)h;

@@ -5,10 +5,12 @@ import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -426,6 +428,46 @@ public final class Reader implements AutoCloseable {
         }
     }
 
+    /**
+     * The header of the segment being read ({@code binlog_reader_header}),
+     * copied into Java: for a log or glob reader, the segment its last
+     * record came from (it changes as reads cross into the next segment; a
+     * seek opens the segment it lands in). A record a {@link #nextBatch}
+     * could not fit has already been taken from the segments, so after such
+     * a batch the header may be that record's segment, the next one. Cheap
+     * enough to call after every record, but each call copies the strings
+     * again.
+     *
+     * @throws BinlogException {@link ErrorCode#NOT_FOUND} from a log or glob
+     *         reader before its first record (or seek), {@link ErrorCode#CLOSED}
+     *         once closed
+     */
+    public SegmentHeader header() {
+        long h = enter();
+        try {
+            long[] nums = new long[5];
+            Object[] strs = new Object[2];
+            nativeHeader(h, nums, strs);
+            byte[] blob = (byte[]) strs[0];
+            int[] lens = (int[]) strs[1];
+            int off = 0;
+            String[] s = new String[lens.length];
+            for (int i = 0; i < lens.length; i++) {
+                s[i] = new String(blob, off, lens[i], StandardCharsets.UTF_8);
+                off += lens[i];
+            }
+            List<Map.Entry<String, String>> params = new ArrayList<>((lens.length - 3) / 2);
+            for (int i = 3; i + 1 < s.length; i += 2) {
+                params.add(Map.entry(s[i], s[i + 1]));
+            }
+            return new SegmentHeader((int) nums[0], (int) nums[1], nums[2], nums[3], nums[4], s[0], s[1], s[2],
+                    params);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** How the segment ended, once a read returned END. */
     public Tail tail() {
         long h = enter();
@@ -507,6 +549,14 @@ public final class Reader implements AutoCloseable {
     private static native long nativeGapCount(long h);
 
     private static native void nativeTail(long h, long[] out);
+
+    /**
+     * binlog_reader_header: fills nums with major, minor, created_ns,
+     * segment_no, first_seq, and strs with [0] the UTF-8 bytes of log name,
+     * content type, writer, then each parameter's key and value, end to end,
+     * and [1] their lengths (3 + 2 per parameter).
+     */
+    private static native void nativeHeader(long h, long[] nums, Object[] strs);
 
     private static native void nativeCloseFree(long h);
 

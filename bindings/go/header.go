@@ -1,0 +1,86 @@
+package binlog
+
+/*
+#include <binlog.h>
+*/
+import "C"
+
+import (
+	"runtime"
+	"time"
+	"unsafe"
+)
+
+// Header is a segment's header (binlog_reader_header), copied into Go
+// memory: it stays valid after later calls on the reader.
+type Header struct {
+	Major, Minor uint16 // segment format version that wrote the segment
+	CreatedNs    int64  // creation time, nanoseconds since the Unix epoch
+	SegmentNo    uint64 // position in its log (0 for a standalone segment)
+	FirstSeq     uint64 // sequence number of the segment's first record
+	LogName      string
+	ContentType  string
+	Writer       string     // library and version that wrote it, e.g. "libbinlog/0.1.0"
+	Params       []KeyValue // in the order given; nil when there are none
+}
+
+// Created is the segment's creation time.
+func (h *Header) Created() time.Time { return time.Unix(0, h.CreatedNs) }
+
+// Param returns the value of the first parameter with key.
+func (h *Header) Param(key string) (string, bool) {
+	for _, kv := range h.Params {
+		if kv.Key == key {
+			return kv.Value, true
+		}
+	}
+	return "", false
+}
+
+// Header returns the header of the segment being read. For a reader of a
+// log or a glob it is the segment the last record returned came from, so
+// it changes as the reader crosses into the next segment (a record
+// NextBatch held back counts: it may start the next segment); before the
+// first record it is an error matching ErrNotFound. After Close it is
+// ErrClosed.
+func (r *Reader) Header() (*Header, error) {
+	const op = "header"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil {
+		return nil, closedError(op, "reader")
+	}
+	// c receives only C pointers (into the reader), which Go memory may
+	// hold; they are valid until the next call on the reader, so copy
+	// everything before unlocking.
+	var c C.binlog_header
+	lockThread()
+	err := result(op, C.binlog_reader_header(r.h, &c))
+	unlockThread()
+	if err != nil {
+		runtime.KeepAlive(r)
+		return nil, err
+	}
+	h := &Header{
+		Major:       uint16(c.major),
+		Minor:       uint16(c.minor),
+		CreatedNs:   int64(c.created_ns),
+		SegmentNo:   uint64(c.segment_no),
+		FirstSeq:    uint64(c.first_seq),
+		LogName:     string(cBytes(c.log_name, c.log_name_len)),
+		ContentType: string(cBytes(c.content_type, c.content_type_len)),
+		Writer:      string(cBytes(c.writer, c.writer_len)),
+	}
+	if c.param_count > 0 && c.params != nil {
+		ps := unsafe.Slice(c.params, int(c.param_count))
+		h.Params = make([]KeyValue, len(ps))
+		for i := range ps {
+			h.Params[i] = KeyValue{
+				Key:   string(cBytes(ps[i].key, ps[i].key_len)),
+				Value: string(cBytes(ps[i].value, ps[i].value_len)),
+			}
+		}
+	}
+	runtime.KeepAlive(r)
+	return h, nil
+}
