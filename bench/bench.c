@@ -1031,12 +1031,15 @@ int main(int argc, char **argv) {
     /* BENCH_ONLY=a,e (letters) runs a subset, for iterating on one figure. */
     const char *only = getenv("BENCH_ONLY");
 #define WANT(c) (only == NULL || strchr(only, c) != NULL)
-    if (WANT('f')) bench_f(); /* first, while this process is small: a forked child starts with its parent's RSS */
-    if (WANT('a')) bench_a();
-    if (WANT('b')) bench_b();
-    if (WANT('c') || WANT('d')) bench_cd();
-    if (WANT('e')) bench_e();
-    if (WANT('g')) bench_g();
+    /* sync(2) between figures: the previous one's dirty pages would
+     * otherwise be written back during the next (f leaves gigabytes),
+     * taking CPU from whichever variant runs then. */
+    if (WANT('f')) bench_f(), sync(); /* first, while this process is small: a forked child starts with its parent's RSS */
+    if (WANT('a')) bench_a(), sync();
+    if (WANT('b')) bench_b(), sync();
+    if (WANT('c') || WANT('d')) bench_cd(), sync();
+    if (WANT('e')) bench_e(), sync();
+    if (WANT('g')) bench_g(), sync();
     if (WANT('h')) bench_h();
 #undef WANT
     double elapsed = now() - t_start;

@@ -123,14 +123,14 @@ impl SegmentIndex {
     /// file back to `records_end`.
     pub fn write_seal(
         &self,
-        file: &File,
+        out: &mut SealOut<'_>,
         path: &Path,
         records_end: u64,
         type_names: &[Box<str>],
     ) -> Result<u64> {
         let io = |what: &'static str| move |e| Error::io_at(path, records_end, what, e);
         let begin = seal::encode_seal_begin(self.record_count);
-        file.write_all_at(&begin, records_end)
+        out.write_at(&begin, records_end)
             .map_err(io("write seal"))?;
 
         // Lay out the per-type arrays, then scatter offsets into them through
@@ -143,7 +143,7 @@ impl SegmentIndex {
             at += self.count(t) * 8;
         }
         let mut arrays = TypeArrays {
-            file,
+            out: &mut *out,
             cursor: cursor.clone(),
             bufs: vec![Vec::new(); ntypes],
             crcs: vec![crc32fast::Hasher::new(); ntypes],
@@ -182,7 +182,7 @@ impl SegmentIndex {
             e.encode(&mut sparse);
         }
         let sparse_offset = at;
-        file.write_all_at(&sparse, sparse_offset)
+        out.write_at(&sparse, sparse_offset)
             .map_err(io("write seal"))?;
         let dir_offset = sparse_offset + sparse.len() as u64;
 
@@ -228,8 +228,7 @@ impl SegmentIndex {
             }
             .encode(),
         );
-        file.write_all_at(&tail, dir_offset)
-            .map_err(io("write seal"))?;
+        out.write_at(&tail, dir_offset).map_err(io("write seal"))?;
         Ok(dir_offset + tail.len() as u64)
     }
 
@@ -253,16 +252,39 @@ impl SegmentIndex {
     }
 }
 
+/// Where a seal goes: straight into the segment file, or into memory (to
+/// be written in one piece later), as bytes from `base` on.
+pub enum SealOut<'a> {
+    File(&'a File),
+    Memory { base: u64, bytes: Vec<u8> },
+}
+
+impl SealOut<'_> {
+    fn write_at(&mut self, data: &[u8], at: u64) -> std::io::Result<()> {
+        match self {
+            SealOut::File(f) => f.write_all_at(data, at),
+            SealOut::Memory { base, bytes } => {
+                let from = (at - *base) as usize;
+                if bytes.len() < from + data.len() {
+                    bytes.resize(from + data.len(), 0);
+                }
+                bytes[from..from + data.len()].copy_from_slice(data);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Per-type offset arrays being written into the seal.
-struct TypeArrays<'a> {
-    file: &'a File,
+struct TypeArrays<'a, 'f> {
+    out: &'a mut SealOut<'f>,
     cursor: Vec<u64>,
     bufs: Vec<Vec<u8>>,
     crcs: Vec<crc32fast::Hasher>,
     limit: usize,
 }
 
-impl TypeArrays<'_> {
+impl TypeArrays<'_, '_> {
     fn push(&mut self, t: usize, offset: u64) -> std::io::Result<()> {
         self.bufs[t].extend_from_slice(&offset.to_le_bytes());
         if self.bufs[t].len() >= self.limit {
@@ -274,7 +296,7 @@ impl TypeArrays<'_> {
     fn drain(&mut self, t: usize) -> std::io::Result<()> {
         let buf = &mut self.bufs[t];
         self.crcs[t].update(buf);
-        self.file.write_all_at(buf, self.cursor[t])?;
+        self.out.write_at(buf, self.cursor[t])?;
         self.cursor[t] += buf.len() as u64;
         buf.clear();
         Ok(())
@@ -303,5 +325,53 @@ impl SealEstimate {
         self.fixed
             + 8 * records
             + seal::SPARSE_ENTRY_LEN as u64 * (bytes / self.sparse_interval + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A seal built in memory (`SealOut::Memory`, used while the background
+    /// writer drains) is byte for byte the one written piece by piece into
+    /// the file, spill file included.
+    #[test]
+    fn seal_in_memory_equals_seal_in_file() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        // 3 types, a spill every 1000 entries, sparse entries every 4 KiB.
+        let mut index = SegmentIndex::new(4096, 1000);
+        let mut offset = 100u64;
+        for seq in 0..5000u64 {
+            let len = 30 + seq % 97;
+            index.add((seq % 3) as u32, offset, seq, 1_000 + seq as i64, len, &dir);
+            offset += len;
+        }
+        let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
+        let path = dir.join(format!("seal-out-{}", std::process::id()));
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        let end = index
+            .write_seal(&mut SealOut::File(&f), &path, offset, &names)
+            .unwrap();
+        let mut in_file = vec![0u8; (end - offset) as usize];
+        f.read_exact_at(&mut in_file, offset).unwrap();
+        let mut mem = SealOut::Memory {
+            base: offset,
+            bytes: Vec::new(),
+        };
+        let end2 = index.write_seal(&mut mem, &path, offset, &names).unwrap();
+        assert_eq!(end2, end);
+        let SealOut::Memory { bytes, .. } = mem else {
+            unreachable!()
+        };
+        assert_eq!(bytes.len(), in_file.len());
+        assert!(bytes == in_file, "the two seals differ");
+        drop(f);
+        std::fs::remove_file(&path).unwrap();
     }
 }

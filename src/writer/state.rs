@@ -9,7 +9,7 @@
 //! earlier calls still in the buffer stay there for the next flush.
 
 use super::behind::{Failed, DEPTH};
-use super::index::SegmentIndex;
+use super::index::{SealOut, SegmentIndex};
 use super::prealloc::Prealloc;
 use super::types::{TypeRef, TypeTable};
 use crate::error::{Error, ErrorKind, Result};
@@ -500,9 +500,12 @@ impl State {
         if self.file.is_none() {
             return Ok(());
         }
-        let flushed = self.check_usable().and_then(|()| self.flush_buf());
+        let flushed = self
+            .check_usable()
+            .and_then(|()| self.prebuild_seal())
+            .and_then(|seal| self.flush_buf().map(|()| seal));
         let sealing = flushed.is_ok();
-        let result = flushed.and_then(|()| self.seal());
+        let result = flushed.and_then(|seal| self.seal(seal));
         self.closed_durable = result.is_ok() && self.sync_on_seal;
         // Stop the background writer (its buffers were settled by
         // flush_buf, or are lost with the error being returned).
@@ -534,23 +537,65 @@ impl State {
         })
     }
 
-    fn seal(&mut self) -> Result<()> {
+    /// With a background writer: hands it the last, partly filled buffer
+    /// and builds the seal in memory while it drains, instead of building
+    /// it after (a log's roll waited for both in turn). Only for seals up to
+    /// `PREBUILT_SEAL_MAX`: a larger one is written piece by piece later,
+    /// because faulting in a fresh buffer for it cost more than the overlap
+    /// saved (closing a 447k-record segment: 4.7 ms against 3.3).
+    fn prebuild_seal(&mut self) -> Result<Option<Vec<u8>>> {
+        const PREBUILT_SEAL_MAX: u64 = 2 << 20;
+        let records_end = self.len();
+        let estimate = self
+            .index
+            .seal_estimate(self.types.names())
+            .len(self.index.record_count, records_end);
+        if self.behind.is_none() || estimate > PREBUILT_SEAL_MAX {
+            return Ok(None);
+        }
+        if !self.buf.is_empty() {
+            self.hand_off()?;
+        }
+        let mut out = SealOut::Memory {
+            base: records_end,
+            bytes: Vec::with_capacity(estimate as usize),
+        };
+        self.index
+            .write_seal(&mut out, &self.path, records_end, self.types.names())?;
+        match out {
+            SealOut::Memory { bytes, .. } => Ok(Some(bytes)),
+            SealOut::File(_) => unreachable!("built in memory"),
+        }
+    }
+
+    /// Writes the seal (`prebuilt`, or built here), truncates the file to
+    /// its end and syncs it if the durability asks for it.
+    fn seal(&mut self, prebuilt: Option<Vec<u8>>) -> Result<()> {
         let file = self.file.as_ref().expect("open");
         let records_end = self.file_len;
-        let sealed = self
-            .index
-            .write_seal(file, &self.path, records_end, self.types.names())
-            .and_then(|len| {
-                file.set_len(len)
-                    .and_then(|()| {
-                        if self.sync_on_seal {
-                            file.sync_data()
-                        } else {
-                            Ok(())
-                        }
-                    })
-                    .map_err(|e| Error::io_at(&self.path, records_end, "sync seal", e))
-            });
+        let written = match prebuilt {
+            Some(bytes) => file
+                .write_all_at(&bytes, records_end)
+                .map(|()| records_end + bytes.len() as u64)
+                .map_err(|e| Error::io_at(&self.path, records_end, "write seal", e)),
+            None => self.index.write_seal(
+                &mut SealOut::File(file),
+                &self.path,
+                records_end,
+                self.types.names(),
+            ),
+        };
+        let sealed = written.and_then(|len| {
+            file.set_len(len)
+                .and_then(|()| {
+                    if self.sync_on_seal {
+                        file.sync_data()
+                    } else {
+                        Ok(())
+                    }
+                })
+                .map_err(|e| Error::io_at(&self.path, records_end, "sync seal", e))
+        });
         if sealed.is_err() {
             // An unsealed segment is still whole: readers scan it.
             let _ = file.set_len(records_end);
