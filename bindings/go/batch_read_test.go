@@ -612,25 +612,7 @@ func TestNextBatchRollingLog(t *testing.T) {
 	if d := time.Since(start); d < 140*time.Millisecond || d > 3*time.Second {
 		t.Fatalf("idle NextBatchWait took %v", d)
 	}
-	errc := make(chan error, 1)
-	go func() {
-		defer close(errc)
-		for i := 0; i < live; i++ {
-			if _, err := w.Write("e", []byte(strconv.Itoa(i))); err != nil {
-				errc <- err
-				return
-			}
-			if i%10 == 9 {
-				time.Sleep(time.Millisecond)
-			}
-			if i == 333 {
-				if err := w.Roll(); err != nil {
-					errc <- err
-					return
-				}
-			}
-		}
-	}()
+	errc := writeLive(w, live)
 	next, calls := 0, 0
 	for next < live {
 		n, err := r.NextBatchWait(buf, recs, 10*time.Second)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -830,25 +831,7 @@ func TestNextWaitFollowsRolls(t *testing.T) {
 		t.Fatalf("idle NextWait took %v", d)
 	}
 
-	errc := make(chan error, 1)
-	go func() {
-		defer close(errc)
-		for i := 0; i < total; i++ {
-			if _, err := w.Write("e", []byte(fmt.Sprint(i))); err != nil {
-				errc <- err
-				return
-			}
-			if i%10 == 9 {
-				time.Sleep(time.Millisecond)
-			}
-			if i == 333 {
-				if err := w.Roll(); err != nil {
-					errc <- err
-					return
-				}
-			}
-		}
-	}()
+	errc := writeLive(w, total)
 	for i := 0; i < total; i++ {
 		rec, err := r.NextWait(10 * time.Second)
 		if err != nil {
@@ -1184,4 +1167,31 @@ func BenchmarkReadNext32B(b *testing.B) {
 	}
 	b.StopTimer()
 	reportRecords(b)
+}
+
+// writeLive writes records "0", "1", ... "n-1" of type "e" to w from a
+// goroutine, pausing 1 ms every 10 records and rolling after record 333, so
+// that a follower waits for records and crosses a roll. The channel yields
+// the first error and closes when done.
+func writeLive(w *Writer, n int) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		defer close(errc)
+		for i := 0; i < n; i++ {
+			if _, err := w.Write("e", []byte(strconv.Itoa(i))); err != nil {
+				errc <- err
+				return
+			}
+			if i%10 == 9 {
+				time.Sleep(time.Millisecond)
+			}
+			if i == 333 {
+				if err := w.Roll(); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}
+	}()
+	return errc
 }

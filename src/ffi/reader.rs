@@ -168,55 +168,54 @@ fn boxed(inner: RInner, path: &Path) -> *mut binlog_reader {
     }))
 }
 
+/// Fills the C view of `rec`, keeping its metadata array in `meta`.
+fn view(rec: &Record<'_>, meta: &mut Vec<binlog_meta>) -> binlog_record {
+    let (seq, ts, offset) = (rec.seq, rec.timestamp_ns, rec.offset);
+    view_of(seq, ts, offset, rec.type_name, rec.payload, rec.metadata(), meta)
+}
+
 /// Fills the C view of a held record, keeping its metadata array in `meta`.
 fn view_held(rec: &Held, meta: &mut Vec<binlog_meta>) -> binlog_record {
+    let metas = rec.meta.iter().map(|(k, v)| (&**k, &**v));
+    let (seq, ts, offset) = (rec.seq, rec.timestamp_ns, rec.offset);
+    view_of(seq, ts, offset, &rec.type_name, &rec.payload, metas, meta)
+}
+
+fn view_of<'a>(
+    seq: u64,
+    timestamp_ns: i64,
+    offset: u64,
+    type_name: &str,
+    payload: &[u8],
+    metas: impl Iterator<Item = (&'a str, &'a str)>,
+    meta: &mut Vec<binlog_meta>,
+) -> binlog_record {
     meta.clear();
-    meta.extend(rec.meta.iter().map(|(k, v)| binlog_meta {
-        key: k.as_ptr(),
-        key_len: k.len(),
-        value: v.as_ptr(),
-        value_len: v.len(),
-    }));
+    meta.extend(metas.map(|(k, v)| c_meta(k, v)));
     binlog_record {
-        seq: rec.seq,
-        timestamp_ns: rec.timestamp_ns,
-        type_name: rec.type_name.as_ptr(),
-        type_len: rec.type_name.len(),
-        payload: rec.payload.as_ptr(),
-        payload_len: rec.payload.len(),
+        seq,
+        timestamp_ns,
+        type_name: type_name.as_ptr(),
+        type_len: type_name.len(),
+        payload: payload.as_ptr(),
+        payload_len: payload.len(),
         meta: if meta.is_empty() {
             std::ptr::null()
         } else {
             meta.as_ptr()
         },
         meta_count: meta.len(),
-        offset: rec.offset,
+        offset,
     }
 }
 
-/// Fills the C view of `rec`, keeping its metadata array in `meta`.
-fn view(rec: &Record<'_>, meta: &mut Vec<binlog_meta>) -> binlog_record {
-    meta.clear();
-    meta.extend(rec.metadata().map(|(k, v)| binlog_meta {
+/// The C view of one key/value pair.
+fn c_meta(k: &str, v: &str) -> binlog_meta {
+    binlog_meta {
         key: k.as_ptr(),
         key_len: k.len(),
         value: v.as_ptr(),
         value_len: v.len(),
-    }));
-    binlog_record {
-        seq: rec.seq,
-        timestamp_ns: rec.timestamp_ns,
-        type_name: rec.type_name.as_ptr(),
-        type_len: rec.type_name.len(),
-        payload: rec.payload.as_ptr(),
-        payload_len: rec.payload.len(),
-        meta: if meta.is_empty() {
-            std::ptr::null()
-        } else {
-            meta.as_ptr()
-        },
-        meta_count: meta.len(),
-        offset: rec.offset,
     }
 }
 
@@ -389,12 +388,7 @@ pub extern "C" fn binlog_reader_header(
             })?,
         };
         params.clear();
-        params.extend(hd.params.iter().map(|(k, v)| binlog_meta {
-            key: k.as_ptr(),
-            key_len: k.len(),
-            value: v.as_ptr(),
-            value_len: v.len(),
-        }));
+        params.extend(hd.params.iter().map(|(k, v)| c_meta(k, v)));
         let v = binlog_header {
             major: hd.major,
             minor: hd.minor,
