@@ -171,7 +171,15 @@ fn boxed(inner: RInner, path: &Path) -> *mut binlog_reader {
 /// Fills the C view of `rec`, keeping its metadata array in `meta`.
 fn view(rec: &Record<'_>, meta: &mut Vec<binlog_meta>) -> binlog_record {
     let (seq, ts, offset) = (rec.seq, rec.timestamp_ns, rec.offset);
-    view_of(seq, ts, offset, rec.type_name, rec.payload, rec.metadata(), meta)
+    view_of(
+        seq,
+        ts,
+        offset,
+        rec.type_name,
+        rec.payload,
+        rec.metadata(),
+        meta,
+    )
 }
 
 /// Fills the C view of a held record, keeping its metadata array in `meta`.

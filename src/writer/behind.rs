@@ -213,20 +213,8 @@ fn failed(file: &File, job: Job, written: usize, err: io::Error) -> Failed {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_file::TestFile;
     use super::*;
-
-    fn temp_file(name: &str) -> (std::path::PathBuf, File) {
-        let path =
-            std::env::temp_dir().join(format!("binlog-behind-{name}-{}", std::process::id()));
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
-        (path, f)
-    }
 
     /// A frame of `len` body bytes (complete_frames reads the length).
     fn frame(fill: u8, len: usize) -> Vec<u8> {
@@ -238,9 +226,9 @@ mod tests {
 
     #[test]
     fn queued_buffers_are_written_in_order() {
-        let (path, f) = temp_file("order");
-        let wb =
-            WriteBehind::start(f.try_clone().unwrap(), Prealloc::new(0, 1 << 16, None)).unwrap();
+        let t = TestFile::new("behind-order");
+        let f = t.file.try_clone().unwrap();
+        let wb = WriteBehind::start(f, Prealloc::new(0, 1 << 16, None)).unwrap();
         let bufs: Vec<Vec<u8>> = (0..DEPTH as u8)
             .map(|i| frame(i, 1000 + i as usize))
             .collect();
@@ -252,17 +240,14 @@ mod tests {
         let reaped = wb.reap(0);
         assert!(reaped.failed.is_none());
         assert_eq!(reaped.written, bufs, "buffers come back in order");
-        assert_eq!(std::fs::read(&path).unwrap(), bufs.concat());
-        drop(wb);
-        std::fs::remove_file(&path).unwrap();
+        assert_eq!(std::fs::read(&t.path).unwrap(), bufs.concat());
     }
 
     #[test]
     fn nothing_after_a_failed_write_is_written() {
-        let (path, f) = temp_file("fail");
-        drop(f);
+        let t = TestFile::new("behind-fail");
         // Read-only: every write fails (EBADF).
-        let ro = File::open(&path).unwrap();
+        let ro = File::open(&t.path).unwrap();
         let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None)).unwrap();
         let a = frame(1, 100);
         let b = frame(2, 200);
@@ -284,11 +269,9 @@ mod tests {
         let failed = reaped.failed.expect("still failing");
         assert_eq!(failed.rest, a);
         assert_eq!(
-            std::fs::metadata(&path).unwrap().len(),
+            std::fs::metadata(&t.path).unwrap().len(),
             0,
             "nothing reached the file"
         );
-        drop(wb);
-        std::fs::remove_file(&path).unwrap();
     }
 }

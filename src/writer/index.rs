@@ -330,6 +330,7 @@ impl SealEstimate {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_file::TestFile;
     use super::*;
 
     /// A seal built in memory (`SealOut::Memory`, used while the background
@@ -347,16 +348,10 @@ mod tests {
             offset += len;
         }
         let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
-        let path = dir.join(format!("seal-out-{}", std::process::id()));
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
+        let t = TestFile::new("seal-out");
+        let (path, f) = (&t.path, &t.file);
         let end = index
-            .write_seal(&mut SealOut::File(&f), &path, offset, &names)
+            .write_seal(&mut SealOut::File(f), path, offset, &names)
             .unwrap();
         let mut in_file = vec![0u8; (end - offset) as usize];
         f.read_exact_at(&mut in_file, offset).unwrap();
@@ -364,14 +359,12 @@ mod tests {
             base: offset,
             bytes: Vec::new(),
         };
-        let end2 = index.write_seal(&mut mem, &path, offset, &names).unwrap();
+        let end2 = index.write_seal(&mut mem, path, offset, &names).unwrap();
         assert_eq!(end2, end);
         let SealOut::Memory { bytes, .. } = mem else {
             unreachable!()
         };
         assert_eq!(bytes.len(), in_file.len());
         assert!(bytes == in_file, "the two seals differ");
-        drop(f);
-        std::fs::remove_file(&path).unwrap();
     }
 }

@@ -8,6 +8,8 @@ mod index;
 pub(crate) mod prealloc;
 mod recover;
 mod state;
+#[cfg(test)]
+mod test_file;
 mod types;
 
 pub use index::SealEstimate;

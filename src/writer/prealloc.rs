@@ -90,22 +90,9 @@ fn is_unsupported(e: &io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_file::TestFile;
     use super::*;
     use std::os::unix::fs::MetadataExt;
-
-    fn temp(name: &str) -> (std::path::PathBuf, File) {
-        // The repository's filesystem (ext4 here), not a tmpfs /tmp.
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
-        let path = dir.join(format!("prealloc-{name}-{}", std::process::id()));
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
-        (path, f)
-    }
 
     fn allocated(f: &File) -> u64 {
         f.metadata().unwrap().blocks() * 512
@@ -113,26 +100,25 @@ mod tests {
 
     #[test]
     fn reserves_a_chunk_ahead_up_to_the_limit_and_releases() {
-        let (path, f) = temp("limit");
+        let t = TestFile::new("prealloc-limit");
+        let f = &t.file;
         f.set_len(4096).unwrap();
         let mut p = Prealloc::new(4096, 256 << 10, Some(3 << 20));
-        p.ensure(&f, 4096, 8192);
+        p.ensure(f, 4096, 8192);
         // 1 MiB chunk past the write's end.
-        assert!(allocated(&f) >= 1 << 20, "{}", allocated(&f));
-        p.ensure(&f, 4096, 2 << 20);
-        let got = allocated(&f);
+        assert!(allocated(f) >= 1 << 20, "{}", allocated(f));
+        p.ensure(f, 4096, 2 << 20);
+        let got = allocated(f);
         assert!(got <= (3 << 20) + 4096, "reserve past the limit: {got}");
         assert!(got >= (3 << 20) - 4096, "reserve short of the limit: {got}");
         // Past the limit nothing more is reserved.
-        p.ensure(&f, 4096, 5 << 20);
-        assert_eq!(allocated(&f), got);
+        p.ensure(f, 4096, 5 << 20);
+        assert_eq!(allocated(f), got);
         // Another size than the file's: nothing happens.
-        release(&f, 8192);
-        assert_eq!(allocated(&f), got);
-        release(&f, 4096);
-        assert!(allocated(&f) <= 8192, "not released: {}", allocated(&f));
+        release(f, 8192);
+        assert_eq!(allocated(f), got);
+        release(f, 4096);
+        assert!(allocated(f) <= 8192, "not released: {}", allocated(f));
         assert_eq!(f.metadata().unwrap().len(), 4096, "the size never changes");
-        drop(f);
-        std::fs::remove_file(path).unwrap();
     }
 }

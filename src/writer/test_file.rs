@@ -1,0 +1,34 @@
+//! Scratch files for the writer's unit tests: on the repository's
+//! filesystem (ext4 here, where fallocate and block counts behave as in
+//! production), not a tmpfs /tmp; removed when dropped.
+
+use std::fs::File;
+use std::path::PathBuf;
+
+pub struct TestFile {
+    pub path: PathBuf,
+    pub file: File,
+}
+
+impl TestFile {
+    /// A new empty file named after `name` and this process.
+    pub fn new(name: &str) -> TestFile {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join(format!("unit-{name}-{}", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        TestFile { path, file }
+    }
+}
+
+impl Drop for TestFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
