@@ -663,23 +663,10 @@ func TestNextBatchClosed(t *testing.T) {
 		t.Fatalf("%d records", n)
 	}
 
-	done := make(chan error, 1)
-	go func() {
+	closeEndsWait(t, r, "NextBatchWait", func() error {
 		_, err := r.NextBatchWait(buf, recs, 10*time.Second)
-		done <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	start := time.Now()
-	must(t, r.Close())
-	select {
-	case err := <-done:
-		wantCode(t, err, ErrClosed)
-	case <-time.After(2 * time.Second):
-		t.Fatal("NextBatchWait did not return after Close")
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("Close took %v", d)
-	}
+		return err
+	})
 	_, err = r.NextBatch(buf, recs)
 	wantCode(t, err, ErrClosed)
 	_, err = r.NextBatchWait(buf, recs, 0)

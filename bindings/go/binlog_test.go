@@ -561,11 +561,19 @@ func TestReaderCloseDuringNextWait(t *testing.T) {
 	must(t, w.Flush())
 	r, err := OpenReader(path)
 	must(t, err)
-	done := make(chan error, 1)
-	go func() {
+	closeEndsWait(t, r, "NextWait", func() error {
 		_, err := r.NextWait(10 * time.Second)
-		done <- err
-	}()
+		return err
+	})
+}
+
+// closeEndsWait starts wait (a call waiting up to 10 s for a record) in a
+// goroutine, closes r, and checks that the wait returns ErrClosed within a
+// second and that Close did not block.
+func closeEndsWait(t *testing.T, r *Reader, what string, wait func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- wait() }()
 	time.Sleep(50 * time.Millisecond)
 	start := time.Now()
 	must(t, r.Close())
@@ -573,7 +581,7 @@ func TestReaderCloseDuringNextWait(t *testing.T) {
 	case err := <-done:
 		wantCode(t, err, ErrClosed)
 	case <-time.After(2 * time.Second):
-		t.Fatal("NextWait did not return after Close")
+		t.Fatalf("%s did not return after Close", what)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("Close took %v", d)
