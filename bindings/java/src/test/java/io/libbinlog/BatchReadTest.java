@@ -22,7 +22,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -400,18 +399,7 @@ class BatchReadTest {
         Options opts = Options.builder().maxSegmentRecords(50).bufferSize(0).build();
         Writer w = Writer.openLog(dir, "live", opts);
         AtomicReference<Throwable> failed = new AtomicReference<>();
-        Thread producer = new Thread(() -> {
-            try {
-                for (int i = 0; i < records; i++) {
-                    w.write(i % 2 == 0 ? "even" : "odd", ByteBuffer.allocate(4).putInt(i).array());
-                    if (i % 100 == 0) {
-                        Thread.sleep(2);
-                    }
-                }
-            } catch (Throwable e) {
-                failed.set(e);
-            }
-        });
+        Thread producer = Live.producer(w, records, failed);
         try (Reader r = Reader.openLog(dir, "live")) {
             producer.start();
             RecordBatch b = new RecordBatch(1 << 16, 128);
@@ -463,26 +451,7 @@ class BatchReadTest {
             // close from another thread ends a waiting nextBatch promptly
             Reader r2 = Reader.open(file);
             assertEquals(1, r2.nextBatch(b));
-            ConcurrentLinkedQueue<Throwable> outcome = new ConcurrentLinkedQueue<>();
-            Thread waiter = new Thread(() -> {
-                try {
-                    r2.nextBatch(new RecordBatch(4096, 8), 20_000);
-                    outcome.add(new AssertionError("nextBatch returned"));
-                } catch (Throwable e) {
-                    outcome.add(e);
-                }
-            });
-            waiter.start();
-            Thread.sleep(200);
-            long t0 = System.nanoTime();
-            r2.close();
-            waiter.join(5_000);
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertFalse(waiter.isAlive());
-            assertTrue(ms < 2_000, "close took " + ms + " ms");
-            Throwable e = outcome.poll();
-            assertTrue(e instanceof BinlogException && ((BinlogException) e).code() == ErrorCode.CLOSED,
-                    "waiter saw " + e);
+            Live.assertCloseEndsWait(r2, () -> r2.nextBatch(new RecordBatch(4096, 8), 20_000));
         }
     }
 

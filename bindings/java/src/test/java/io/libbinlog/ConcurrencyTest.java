@@ -252,26 +252,7 @@ class ConcurrencyTest {
             w.flush();
             Reader r = Reader.open(file);
             r.next();
-            ConcurrentLinkedQueue<Throwable> outcome = new ConcurrentLinkedQueue<>();
-            Thread waiter = new Thread(() -> {
-                try {
-                    r.nextWait(20_000);
-                    outcome.add(new AssertionError("nextWait returned"));
-                } catch (Throwable e) {
-                    outcome.add(e);
-                }
-            });
-            waiter.start();
-            Thread.sleep(200);
-            long t0 = System.nanoTime();
-            r.close();
-            waiter.join(5_000);
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertFalse(waiter.isAlive());
-            assertTrue(ms < 2_000, "close took " + ms + " ms");
-            Throwable e = outcome.poll();
-            assertTrue(e instanceof BinlogException && ((BinlogException) e).code() == ErrorCode.CLOSED,
-                    "waiter saw " + e);
+            Live.assertCloseEndsWait(r, () -> r.nextWait(20_000));
         }
     }
 

@@ -110,18 +110,7 @@ class LogTest {
         Options opts = Options.builder().maxSegmentRecords(50).bufferSize(0).build();
         Writer w = Writer.openLog(dir, "live", opts);
         AtomicReference<Throwable> failed = new AtomicReference<>();
-        Thread producer = new Thread(() -> {
-            try {
-                for (int i = 0; i < records; i++) {
-                    w.write(i % 2 == 0 ? "even" : "odd", ByteBuffer.allocate(4).putInt(i).array());
-                    if (i % 100 == 0) {
-                        Thread.sleep(2);
-                    }
-                }
-            } catch (Throwable e) {
-                failed.set(e);
-            }
-        });
+        Thread producer = Live.producer(w, records, failed);
         try (Reader r = Reader.openLog(dir, "live")) {
             producer.start();
             for (int i = 0; i < records; i++) {

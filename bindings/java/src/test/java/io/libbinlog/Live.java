@@ -1,0 +1,65 @@
+package io.libbinlog;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** Shared pieces of the tests that follow a live writer or wait for records. */
+final class Live {
+    private Live() {}
+
+    /**
+     * A thread (not started) writing records 0..records-1 to {@code w}: type
+     * "even" or "odd", payload the record number as 4 big-endian bytes,
+     * pausing 2 ms every 100 records. A failure goes to {@code failed}.
+     */
+    static Thread producer(Writer w, int records, AtomicReference<Throwable> failed) {
+        return new Thread(() -> {
+            try {
+                for (int i = 0; i < records; i++) {
+                    w.write(i % 2 == 0 ? "even" : "odd", ByteBuffer.allocate(4).putInt(i).array());
+                    if (i % 100 == 0) {
+                        Thread.sleep(2);
+                    }
+                }
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        });
+    }
+
+    /** A call that waits (up to 20 s) for a record on {@code r}. */
+    interface Wait {
+        void run() throws Exception;
+    }
+
+    /**
+     * Starts {@code wait} on another thread, closes {@code r}, and checks
+     * that the wait ends with CLOSED and the close took under 2 s.
+     */
+    static void assertCloseEndsWait(Reader r, Wait wait) throws InterruptedException {
+        ConcurrentLinkedQueue<Throwable> outcome = new ConcurrentLinkedQueue<>();
+        Thread waiter = new Thread(() -> {
+            try {
+                wait.run();
+                outcome.add(new AssertionError("the wait returned"));
+            } catch (Throwable e) {
+                outcome.add(e);
+            }
+        });
+        waiter.start();
+        Thread.sleep(200);
+        long t0 = System.nanoTime();
+        r.close();
+        waiter.join(5_000);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertFalse(waiter.isAlive());
+        assertTrue(ms < 2_000, "close took " + ms + " ms");
+        Throwable e = outcome.poll();
+        assertTrue(e instanceof BinlogException && ((BinlogException) e).code() == ErrorCode.CLOSED,
+                "waiter saw " + e);
+    }
+}
