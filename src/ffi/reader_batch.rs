@@ -4,11 +4,12 @@
 //! or Java caller can keep it in its own memory.
 
 use super::boundary::{call, handle_mut, need_out, put};
-use super::reader::{binlog_reader, closed, Held};
+use super::reader::{binlog_reader, closed, Held, RInner};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_batch_meta, binlog_batch_record};
 use crate::error::{Error, ErrorKind, Result};
 use crate::reader::Record;
+use std::path::Path;
 use std::time::Duration;
 
 /// What a batch copies of one record, borrowed from the reader or from a
@@ -135,7 +136,11 @@ pub extern "C" fn binlog_reader_next_batch(
             return Err(super::boundary::null("records"));
         }
         if cap == 0 {
-            return Err(Error::invalid("cap must be at least 1"));
+            return Err(Error::file(
+                ErrorKind::InvalidArgument,
+                &h.path,
+                "batch read with cap 0: cap must be at least 1",
+            ));
         }
         let buf: &mut [u8] = if buf.is_null() {
             if buf_len > 0 {
@@ -171,9 +176,13 @@ fn fill(
     if let Some(rec) = held.take() {
         let src = Source::of_held(&rec);
         if src.end(0) > buf.len() {
-            let need = src.end(0);
+            let err = too_small(
+                file_of(reader, path),
+                (src.seq, src.offset, src.end(0)),
+                buf.len(),
+            );
             *held = Some(rec);
-            return Err(too_small(need, buf.len()));
+            return Err(err);
         }
         out[0] = src.place(buf, 0);
         at = src.end(0);
@@ -194,9 +203,10 @@ fn fill(
         let src = Source::of_record(&rec);
         let end = src.end(at);
         if end > buf.len() {
+            let what = (src.seq, src.offset, src.end(0));
             *held = Some(Held::of(&rec));
             if n == 0 {
-                return Err(too_small(src.end(0), buf.len()));
+                return Err(too_small(file_of(reader, path), what, buf.len()));
             }
             break;
         }
@@ -207,9 +217,24 @@ fn fill(
     Ok(n)
 }
 
-fn too_small(need: usize, have: usize) -> Error {
-    Error::new(
+/// The segment a reader's last record came from (a log reader's current
+/// segment), for error messages.
+fn file_of<'p>(reader: &'p RInner, path: &'p Path) -> &'p Path {
+    match reader {
+        RInner::Segment(r) => r.path(),
+        RInner::Log(l) => l.current_path().unwrap_or(path),
+    }
+}
+
+/// The error for a record (`seq`, at `offset`, needing `need` bytes) that
+/// does not fit a buffer of `have` bytes.
+fn too_small(file: &Path, (seq, offset, need): (u64, u64, usize), have: usize) -> Error {
+    Error::at(
         ErrorKind::BufferTooSmall,
-        format!("the next record needs a buffer of {need} bytes; the buffer has {have} (it is kept for the next call)"),
+        file,
+        offset,
+        format!(
+            "record {seq} needs a buffer of {need} bytes; the buffer has {have} (the record is kept for the next call)"
+        ),
     )
 }

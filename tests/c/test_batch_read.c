@@ -169,6 +169,10 @@ int main(void) {
     CHECK_RC(binlog_reader_next_batch(r, buf, 8, recs, 4, 0, &count), BINLOG_ERR_BUFFER_TOO_SMALL);
     CHECK_EQ_U(count, 1); /* untouched */
     CHECK_CONTAINS(binlog_last_error(), "needs a buffer of");
+    CHECK_CONTAINS(binlog_last_error(), path);
+    char at1[64];
+    snprintf(at1, sizeof at1, "offset %llu", (unsigned long long)want[1].offset);
+    CHECK_CONTAINS(binlog_last_error(), at1);
     CHECK_RC(binlog_reader_next_batch(r, NULL, 0, recs, 4, 0, &count), BINLOG_ERR_BUFFER_TOO_SMALL);
     binlog_record rec;
     CHECK_OK(binlog_reader_next(r, &rec));
@@ -220,6 +224,7 @@ int main(void) {
     CHECK_RC(binlog_reader_next_batch(r, buf, sizeof buf, recs, 4, 0, NULL), BINLOG_ERR_NULL_POINTER);
     CHECK_RC(binlog_reader_next_batch(r, NULL, 10, recs, 4, 0, &count), BINLOG_ERR_NULL_POINTER);
     CHECK_RC(binlog_reader_next_batch(r, buf, sizeof buf, recs, 0, 0, &count), BINLOG_ERR_INVALID_ARGUMENT);
+    CHECK_CONTAINS(binlog_last_error(), path);
     CHECK_EQ_U(count, 77);
     CHECK_OK(binlog_reader_close(r));
     CHECK_RC(binlog_reader_next_batch(r, buf, sizeof buf, recs, 4, 0, &count), BINLOG_ERR_CLOSED);
