@@ -16,36 +16,9 @@
 
 #include "binlog.h"
 #include "check.h"
+#include "tmpdir.h"
 
-#define U(s) ((const uint8_t *)(s))
-/* A C string literal as (pointer, length) without its NUL. */
-#define LIT(s) U(s), (sizeof(s) - 1)
 
-static char tmpdir[] = "/tmp/binlog-test-abi-XXXXXX";
-static int tmpdir_made;
-
-static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-static void remove_tmpdir(void) {
-    if (tmpdir_made) {
-        nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-        tmpdir_made = 0;
-    }
-}
-
-/* The path of `name` in the test directory (a static buffer per slot). */
-static const char *path_of(const char *name) {
-    static char bufs[8][512];
-    static unsigned next;
-    char *b = bufs[next++ % 8];
-    snprintf(b, sizeof bufs[0], "%s/%s", tmpdir, name);
-    return b;
-}
 
 static int64_t clock_ns(void) {
     struct timespec ts;
@@ -741,12 +714,7 @@ static void test_live_read(void) {
 }
 
 int main(void) {
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return 2;
-    }
-    tmpdir_made = 1;
-    atexit(remove_tmpdir);
+    if (make_tmpdir() != 0) return 2;
 
     test_version();
     test_options();

@@ -1,4 +1,4 @@
-#define _DEFAULT_SOURCE /* mkdtemp */
+#define _XOPEN_SOURCE 700 /* mkdtemp, nftw (tmpdir.h) */
 /* binlog_reader_next_batch: many records per call, copied into the
  * caller's buffer. Every record a batch returns must equal what
  * binlog_reader_next returns for the same segment (seq, time, offset,
@@ -13,10 +13,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tmpdir.h"
 
 #define N 300
-
-static char dir[] = "/tmp/binlog-batch-XXXXXX";
 
 /* The expected records, taken with binlog_reader_next. */
 struct want {
@@ -142,10 +141,10 @@ static void read_all(const char *path, size_t buf_len, size_t cap) {
 }
 
 int main(void) {
-    if (mkdtemp(dir) == NULL) return 2;
+    if (make_tmpdir() != 0) return 2;
     char path[300], bad[300];
-    snprintf(path, sizeof path, "%s/seg.binlog", dir);
-    snprintf(bad, sizeof bad, "%s/bad.binlog", dir);
+    snprintf(path, sizeof path, "%s/seg.binlog", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.binlog", tmpdir);
     write_segment(path);
     load_want(path);
 
@@ -262,7 +261,7 @@ int main(void) {
 
     /* A rolling log read in batches across its segments, with a wait. */
     char logdir[300];
-    snprintf(logdir, sizeof logdir, "%s/log", dir);
+    snprintf(logdir, sizeof logdir, "%s/log", tmpdir);
     binlog_options *o = NULL;
     CHECK_OK(binlog_options_new(&o));
     CHECK_OK(binlog_options_set_max_segment_records(o, 40));
@@ -294,7 +293,6 @@ int main(void) {
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
 
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
+    CHECK(tmpdir_removed());
     return (int)check_summary();
 }

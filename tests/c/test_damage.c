@@ -1,4 +1,4 @@
-#define _DEFAULT_SOURCE /* mkdtemp */
+#define _XOPEN_SOURCE 700 /* mkdtemp, nftw (tmpdir.h) */
 /* Skipping damaged regions through the C ABI: by default a reader stops at
  * corruption in the middle with BINLOG_ERR_CORRUPT naming the file and
  * offset; with binlog_reader_skip_damaged it resumes at the next valid
@@ -10,8 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static char dir[] = "/tmp/binlog-damage-XXXXXX";
+#include "tmpdir.h"
 
 /* Writes 20 records, flushes, and copies the unsealed file to `copy`. */
 static void make_segment(const char *path, const char *copy, uint64_t offsets[20]) {
@@ -51,10 +50,10 @@ static void flip(const char *path, uint64_t at) {
 }
 
 int main(void) {
-    if (mkdtemp(dir) == NULL) return 2;
+    if (make_tmpdir() != 0) return 2;
     char path[300], copy[300];
-    snprintf(path, sizeof path, "%s/seg.binlog", dir);
-    snprintf(copy, sizeof copy, "%s/copy.binlog", dir);
+    snprintf(path, sizeof path, "%s/seg.binlog", tmpdir);
+    snprintf(copy, sizeof copy, "%s/copy.binlog", tmpdir);
     uint64_t off[20];
     make_segment(path, copy, off);
     flip(copy, off[7] + 12);
@@ -121,8 +120,5 @@ int main(void) {
     CHECK_EQ_U(d[0].resume_offset, off[0]);
     binlog_reader_free(r);
 
-    unlink(path);
-    unlink(copy);
-    rmdir(dir);
     return (int)check_summary();
 }

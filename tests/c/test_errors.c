@@ -18,41 +18,13 @@
 
 #include "binlog.h"
 #include "check.h"
+#include "tmpdir.h"
 
-#define U(s) ((const uint8_t *)(s))
-/* A C string literal as (pointer, length) without its NUL. */
-#define LIT(s) U(s), (sizeof(s) - 1)
 
 /* Values an output parameter holds before a failing call, and after it. */
 #define SEQ_SENTINEL UINT64_C(0xdeadbeefcafef00d)
 #define PTR_SENTINEL(T) ((T *)(uintptr_t)0x5e5e5e50)
 
-static char tmpdir[] = "/tmp/binlog-test-errors-XXXXXX";
-static int tmpdir_made;
-
-static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-static void remove_tmpdir(void) {
-    if (tmpdir_made) {
-        nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-        tmpdir_made = 0;
-    }
-}
-
-typedef struct {
-    char s[512];
-} path_t;
-
-static path_t path_of(const char *name) {
-    path_t p;
-    snprintf(p.s, sizeof p.s, "%s/%s", tmpdir, name);
-    return p;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Files                                                                      */
@@ -311,9 +283,9 @@ static void test_options_errors(void) {
 
     /* None of the failed calls changed the options: log name "keep", no
      * parameters, durability NONE, 4096-byte records, default buffer. */
-    path_t p = path_of("options-kept.binlog");
+    const char *p = path_of("options-kept.binlog");
     binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open(p.s, o, &w));
+    REQUIRE_OK(binlog_writer_open(p, o, &w));
     binlog_options_free(o);
     static uint8_t payload[3000];
     uint64_t durable = SEQ_SENTINEL;
@@ -323,13 +295,13 @@ static void test_options_errors(void) {
     /* Still buffered (the buffer size did not become 0): a reader sees nothing. */
     binlog_reader *r = NULL;
     binlog_record rec;
-    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    REQUIRE_OK(binlog_reader_open(p, &r));
     CHECK_RC(binlog_reader_next(r, &rec), BINLOG_END);
     binlog_reader_free(r);
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
     size_t len = 0;
-    uint8_t *b = read_file(p.s, &len);
+    uint8_t *b = read_file(p, &len);
     REQUIRE(b != NULL && len > 80);
     CHECK(b[44] == 4 && b[45] == 0 && memcmp(b + 46, "keep", 4) == 0); /* log name */
     CHECK(b[50] == 0 && b[51] == 0);                                    /* content type "" */
@@ -341,14 +313,14 @@ static void test_options_errors(void) {
 
 /* NULL for every pointer parameter of the writer functions. */
 static void test_writer_null(void) {
-    path_t p = path_of("writer-null.binlog");
+    const char *p = path_of("writer-null.binlog");
     binlog_writer *w = PTR_SENTINEL(binlog_writer);
     CHECK_ERR(binlog_writer_open(NULL, NULL, &w), BINLOG_ERR_NULL_POINTER, "NULL");
     CHECK(w == PTR_SENTINEL(binlog_writer));
-    CHECK_ERR(binlog_writer_open(p.s, NULL, NULL), BINLOG_ERR_NULL_POINTER, "NULL");
-    CHECK(!exists(p.s)); /* refused before anything was created */
+    CHECK_ERR(binlog_writer_open(p, NULL, NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK(!exists(p)); /* refused before anything was created */
 
-    REQUIRE_OK(binlog_writer_open(p.s, NULL, &w));
+    REQUIRE_OK(binlog_writer_open(p, NULL, &w));
     uint64_t seq = SEQ_SENTINEL, next = 0, good = 0;
 
     /* write: writer, type name and payload */
@@ -458,7 +430,7 @@ static void test_writer_null(void) {
     binlog_writer_free(w);
 
     binlog_reader *r = NULL;
-    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    REQUIRE_OK(binlog_reader_open(p, &r));
     binlog_record rec;
     uint64_t count = 0;
     while (binlog_reader_next(r, &rec) == BINLOG_OK) {
@@ -470,13 +442,13 @@ static void test_writer_null(void) {
 
 /* NULL for every pointer parameter of the reader functions. */
 static void test_reader_null(void) {
-    path_t p = path_of("reader-null.binlog");
-    make_segment(p.s, 4);
+    const char *p = path_of("reader-null.binlog");
+    make_segment(p, 4);
     binlog_reader *r = PTR_SENTINEL(binlog_reader);
     CHECK_ERR(binlog_reader_open(NULL, &r), BINLOG_ERR_NULL_POINTER, "NULL");
     CHECK(r == PTR_SENTINEL(binlog_reader));
-    CHECK_ERR(binlog_reader_open(p.s, NULL), BINLOG_ERR_NULL_POINTER, "NULL");
-    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    CHECK_ERR(binlog_reader_open(p, NULL), BINLOG_ERR_NULL_POINTER, "NULL");
+    REQUIRE_OK(binlog_reader_open(p, &r));
 
     binlog_record rec;
     memset(&rec, 0xa5, sizeof rec);
@@ -510,10 +482,10 @@ static void test_reader_null(void) {
 
 /* Invalid UTF-8 in a type name, metadata or a filter. */
 static void test_invalid_utf8(void) {
-    path_t p = path_of("utf8.binlog");
+    const char *p = path_of("utf8.binlog");
     static const uint8_t bad[4] = {'o', 'k', 0xc3, 0x28}; /* a broken 2-byte sequence */
     binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open(p.s, NULL, &w));
+    REQUIRE_OK(binlog_writer_open(p, NULL, &w));
     uint64_t seq = SEQ_SENTINEL;
     CHECK_ERR(binlog_writer_write(w, bad, 4, LIT("p"), &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
     binlog_iovec iov = {U("p"), 1};
@@ -557,7 +529,7 @@ static void test_invalid_utf8(void) {
     binlog_writer_free(w);
 
     binlog_reader *r = NULL;
-    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    REQUIRE_OK(binlog_reader_open(p, &r));
     binlog_iovec types[2] = {{U("ok"), 2}, {bad, 4}};
     CHECK_ERR(binlog_reader_filter_types(r, types, 2), BINLOG_ERR_INVALID_UTF8, "UTF-8");
     binlog_record rec;
@@ -570,50 +542,50 @@ static void test_invalid_utf8(void) {
 
 /* Every call on a closed writer or reader. */
 static void test_closed(void) {
-    path_t p = path_of("closed.binlog");
+    const char *p = path_of("closed.binlog");
     binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open(p.s, NULL, &w));
+    REQUIRE_OK(binlog_writer_open(p, NULL, &w));
     CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("record-payload-0"), NULL));
     CHECK_OK(binlog_writer_close(w));
 
     uint64_t seq = SEQ_SENTINEL;
-    CHECK_ERR(binlog_writer_write(w, LIT("t"), LIT("p"), &seq), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_writer_write(w, LIT("t"), LIT("p"), &seq), BINLOG_ERR_CLOSED, p);
     binlog_iovec iov = {U("p"), 1};
-    CHECK_ERR(binlog_writer_writev(w, LIT("t"), &iov, 1, &seq), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_writer_writev(w, LIT("t"), &iov, 1, &seq), BINLOG_ERR_CLOSED, p);
     binlog_entry e;
     memset(&e, 0, sizeof e);
     e.type_name = U("t");
     e.type_len = 1;
     e.timestamp_ns = BINLOG_TIME_NOW;
-    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_CLOSED, p.s);
-    CHECK_ERR(binlog_writer_write_batch(w, &e, 1, &seq), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_CLOSED, p);
+    CHECK_ERR(binlog_writer_write_batch(w, &e, 1, &seq), BINLOG_ERR_CLOSED, p);
     CHECK_EQ_U(seq, SEQ_SENTINEL);
-    CHECK_ERR(binlog_writer_flush(w), BINLOG_ERR_CLOSED, p.s);
-    CHECK_ERR(binlog_writer_sync(w), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_writer_flush(w), BINLOG_ERR_CLOSED, p);
+    CHECK_ERR(binlog_writer_sync(w), BINLOG_ERR_CLOSED, p);
     uint64_t next = SEQ_SENTINEL, durable = SEQ_SENTINEL;
-    CHECK_ERR(binlog_writer_next_seq(w, &next), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_writer_next_seq(w, &next), BINLOG_ERR_CLOSED, p);
     CHECK_EQ_U(next, SEQ_SENTINEL);
-    CHECK_ERR(binlog_writer_durable_seq(w, &durable), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_writer_durable_seq(w, &durable), BINLOG_ERR_CLOSED, p);
     CHECK_EQ_U(durable, SEQ_SENTINEL);
     CHECK_OK(binlog_writer_close(w)); /* closing twice is OK */
     binlog_writer_free(w);
 
     /* The segment holds the one record and its seal. */
     binlog_reader *r = NULL;
-    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    REQUIRE_OK(binlog_reader_open(p, &r));
     EXPECT_RECORD(r, 0);
     CHECK_OK(binlog_reader_close(r));
     binlog_record rec;
     memset(&rec, 0xa5, sizeof rec);
-    CHECK_ERR(binlog_reader_next(r, &rec), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_reader_next(r, &rec), BINLOG_ERR_CLOSED, p);
     CHECK(record_untouched(&rec));
-    CHECK_ERR(binlog_reader_seek_seq(r, 0), BINLOG_ERR_CLOSED, p.s);
-    CHECK_ERR(binlog_reader_seek_time(r, 0), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_reader_seek_seq(r, 0), BINLOG_ERR_CLOSED, p);
+    CHECK_ERR(binlog_reader_seek_time(r, 0), BINLOG_ERR_CLOSED, p);
     binlog_iovec t = {U("t"), 1};
-    CHECK_ERR(binlog_reader_filter_types(r, &t, 1), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_reader_filter_types(r, &t, 1), BINLOG_ERR_CLOSED, p);
     binlog_tail tail;
     memset(&tail, 0xa5, sizeof tail);
-    CHECK_ERR(binlog_reader_tail(r, &tail), BINLOG_ERR_CLOSED, p.s);
+    CHECK_ERR(binlog_reader_tail(r, &tail), BINLOG_ERR_CLOSED, p);
     CHECK(tail_untouched(&tail));
     CHECK_OK(binlog_reader_close(r)); /* closing twice is OK */
     binlog_reader_free(r);
@@ -621,16 +593,16 @@ static void test_closed(void) {
 
 /* A second writer on the same segment; the lock goes with close. */
 static void test_locked(void) {
-    path_t p = path_of("locked.binlog");
+    const char *p = path_of("locked.binlog");
     binlog_writer *w1 = NULL;
-    REQUIRE_OK(binlog_writer_open(p.s, NULL, &w1));
+    REQUIRE_OK(binlog_writer_open(p, NULL, &w1));
     CHECK_OK(binlog_writer_write(w1, LIT("t"), LIT("record-payload-0"), NULL));
-    WRITER_OPEN_FAILS(p.s, BINLOG_ERR_LOCKED);
+    WRITER_OPEN_FAILS(p, BINLOG_ERR_LOCKED);
     binlog_writer *w2 = PTR_SENTINEL(binlog_writer);
     binlog_options *o = NULL;
     REQUIRE_OK(binlog_options_new(&o));
     CHECK_OK(binlog_options_set_first_seq(o, 100));
-    CHECK_ERR(binlog_writer_open(p.s, o, &w2), BINLOG_ERR_LOCKED, p.s);
+    CHECK_ERR(binlog_writer_open(p, o, &w2), BINLOG_ERR_LOCKED, p);
     CHECK(w2 == PTR_SENTINEL(binlog_writer));
     binlog_options_free(o);
     /* The first writer was not disturbed. */
@@ -638,7 +610,7 @@ static void test_locked(void) {
     CHECK_OK(binlog_writer_close(w1)); /* releases the lock (the handle lives on) */
 
     w2 = NULL;
-    CHECK_OK(binlog_writer_open(p.s, NULL, &w2));
+    CHECK_OK(binlog_writer_open(p, NULL, &w2));
     REQUIRE(w2 != NULL);
     uint64_t seq = SEQ_SENTINEL;
     CHECK_OK(binlog_writer_write(w2, LIT("t"), LIT("record-payload-2"), &seq));
@@ -648,7 +620,7 @@ static void test_locked(void) {
     binlog_writer_free(w1);
 
     binlog_reader *r = NULL;
-    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    REQUIRE_OK(binlog_reader_open(p, &r));
     EXPECT_RECORD(r, 0);
     EXPECT_RECORD(r, 1);
     EXPECT_RECORD(r, 2);
@@ -659,90 +631,90 @@ static void test_locked(void) {
 
 /* Files that are not (whole) segments. */
 static void test_bad_files(void) {
-    path_t seg = path_of("source.binlog");
-    make_segment(seg.s, 3);
+    const char *seg = path_of("source.binlog");
+    make_segment(seg, 3);
 
     /* missing file; a writer in a missing directory */
-    path_t missing = path_of("missing.binlog");
-    READER_OPEN_FAILS(missing.s, BINLOG_ERR_NOT_FOUND);
-    path_t nodir = path_of("no-such-dir/x.binlog");
-    WRITER_OPEN_FAILS(nodir.s, BINLOG_ERR_NOT_FOUND);
+    const char *missing = path_of("missing.binlog");
+    READER_OPEN_FAILS(missing, BINLOG_ERR_NOT_FOUND);
+    const char *nodir = path_of("no-such-dir/x.binlog");
+    WRITER_OPEN_FAILS(nodir, BINLOG_ERR_NOT_FOUND);
 
     /* a foreign file: neither reader nor writer takes it, nor changes it */
     static const char text[] = "hello, this is a text file and not a segment\n";
-    path_t foreign = path_of("foreign.txt");
-    REQUIRE(write_file(foreign.s, text, sizeof text - 1));
-    READER_OPEN_FAILS(foreign.s, BINLOG_ERR_NOT_A_BINLOG);
-    WRITER_OPEN_FAILS(foreign.s, BINLOG_ERR_NOT_A_BINLOG);
-    CHECK(same_contents(foreign.s, text, sizeof text - 1));
+    const char *foreign = path_of("foreign.txt");
+    REQUIRE(write_file(foreign, text, sizeof text - 1));
+    READER_OPEN_FAILS(foreign, BINLOG_ERR_NOT_A_BINLOG);
+    WRITER_OPEN_FAILS(foreign, BINLOG_ERR_NOT_A_BINLOG);
+    CHECK(same_contents(foreign, text, sizeof text - 1));
 
     /* an empty file, and files cut inside the header */
-    path_t empty = path_of("empty.binlog");
-    REQUIRE(write_file(empty.s, "", 0));
-    READER_OPEN_FAILS(empty.s, BINLOG_ERR_TRUNCATED);
-    path_t cut5 = path_of("cut5.binlog");
-    REQUIRE(copy_file(seg.s, cut5.s, 5)); /* inside the magic */
-    READER_OPEN_FAILS(cut5.s, BINLOG_ERR_TRUNCATED);
-    path_t cut30 = path_of("cut30.binlog");
-    REQUIRE(copy_file(seg.s, cut30.s, 30)); /* inside the fixed fields */
-    READER_OPEN_FAILS(cut30.s, BINLOG_ERR_TRUNCATED);
-    path_t cut50 = path_of("cut50.binlog");
-    REQUIRE(copy_file(seg.s, cut50.s, 50)); /* inside the log name */
-    READER_OPEN_FAILS(cut50.s, BINLOG_ERR_TRUNCATED);
+    const char *empty = path_of("empty.binlog");
+    REQUIRE(write_file(empty, "", 0));
+    READER_OPEN_FAILS(empty, BINLOG_ERR_TRUNCATED);
+    const char *cut5 = path_of("cut5.binlog");
+    REQUIRE(copy_file(seg, cut5, 5)); /* inside the magic */
+    READER_OPEN_FAILS(cut5, BINLOG_ERR_TRUNCATED);
+    const char *cut30 = path_of("cut30.binlog");
+    REQUIRE(copy_file(seg, cut30, 30)); /* inside the fixed fields */
+    READER_OPEN_FAILS(cut30, BINLOG_ERR_TRUNCATED);
+    const char *cut50 = path_of("cut50.binlog");
+    REQUIRE(copy_file(seg, cut50, 50)); /* inside the log name */
+    READER_OPEN_FAILS(cut50, BINLOG_ERR_TRUNCATED);
 
     /* another major version of the format: refused, and left as it is */
-    path_t v2 = path_of("v2.binlog");
-    REQUIRE(copy_file(seg.s, v2.s, SIZE_MAX));
-    REQUIRE(poke(v2.s, 8, 2, 0));
+    const char *v2 = path_of("v2.binlog");
+    REQUIRE(copy_file(seg, v2, SIZE_MAX));
+    REQUIRE(poke(v2, 8, 2, 0));
     size_t len = 0;
-    uint8_t *before = read_file(v2.s, &len);
+    uint8_t *before = read_file(v2, &len);
     REQUIRE(before != NULL);
-    READER_OPEN_FAILS(v2.s, BINLOG_ERR_UNSUPPORTED_VERSION);
-    WRITER_OPEN_FAILS(v2.s, BINLOG_ERR_UNSUPPORTED_VERSION);
-    CHECK(same_contents(v2.s, before, len));
+    READER_OPEN_FAILS(v2, BINLOG_ERR_UNSUPPORTED_VERSION);
+    WRITER_OPEN_FAILS(v2, BINLOG_ERR_UNSUPPORTED_VERSION);
+    CHECK(same_contents(v2, before, len));
     free(before);
 
     /* a flipped byte inside the header's log name ("errlog" at 46) */
-    path_t hdr = path_of("header.binlog");
-    REQUIRE(copy_file(seg.s, hdr.s, SIZE_MAX));
-    REQUIRE(poke(hdr.s, 48, -1, 0x20));
-    READER_OPEN_FAILS(hdr.s, BINLOG_ERR_CORRUPT_HEADER);
-    WRITER_OPEN_FAILS(hdr.s, BINLOG_ERR_CORRUPT_HEADER);
+    const char *hdr = path_of("header.binlog");
+    REQUIRE(copy_file(seg, hdr, SIZE_MAX));
+    REQUIRE(poke(hdr, 48, -1, 0x20));
+    READER_OPEN_FAILS(hdr, BINLOG_ERR_CORRUPT_HEADER);
+    WRITER_OPEN_FAILS(hdr, BINLOG_ERR_CORRUPT_HEADER);
 
     /* a directory: an error (whichever), naming it */
-    path_t dir = path_of("a-directory");
-    REQUIRE(mkdir(dir.s, 0700) == 0);
-    READER_OPEN_FAILS(dir.s, BINLOG_OK);
-    WRITER_OPEN_FAILS(dir.s, BINLOG_OK);
+    const char *dir = path_of("a-directory");
+    REQUIRE(mkdir(dir, 0700) == 0);
+    READER_OPEN_FAILS(dir, BINLOG_OK);
+    WRITER_OPEN_FAILS(dir, BINLOG_OK);
 }
 
 /* A flipped payload byte in a middle record of an unsealed segment. */
 static void test_corrupt_record(void) {
-    path_t src = path_of("corrupt-src.binlog");
-    path_t bad = path_of("corrupt.binlog");
+    const char *src = path_of("corrupt-src.binlog");
+    const char *bad = path_of("corrupt.binlog");
     binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open(src.s, NULL, &w));
+    REQUIRE_OK(binlog_writer_open(src, NULL, &w));
     for (int i = 0; i < 5; i++) {
         char p[32];
         snprintf(p, sizeof p, "record-payload-%d", i);
         CHECK_OK(binlog_writer_write(w, LIT("t"), U(p), strlen(p), NULL));
     }
     CHECK_OK(binlog_writer_flush(w));
-    REQUIRE(copy_file(src.s, bad.s, SIZE_MAX)); /* unsealed: the writer is still open */
+    REQUIRE(copy_file(src, bad, SIZE_MAX)); /* unsealed: the writer is still open */
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
 
     uint64_t off[8];
-    REQUIRE(record_offsets(bad.s, off, 8) == 5);
-    REQUIRE(poke(bad.s, (size_t)off[3] - 1, -1, 0x01)); /* the last payload byte of record 2 */
+    REQUIRE(record_offsets(bad, off, 8) == 5);
+    REQUIRE(poke(bad, (size_t)off[3] - 1, -1, 0x01)); /* the last payload byte of record 2 */
 
     binlog_reader *r = NULL;
-    REQUIRE_OK(binlog_reader_open(bad.s, &r));
+    REQUIRE_OK(binlog_reader_open(bad, &r));
     EXPECT_RECORD(r, 0);
     EXPECT_RECORD(r, 1);
     binlog_record rec;
     memset(&rec, 0xa5, sizeof rec);
-    CHECK_ERR(binlog_reader_next(r, &rec), BINLOG_ERR_CORRUPT, bad.s);
+    CHECK_ERR(binlog_reader_next(r, &rec), BINLOG_ERR_CORRUPT, bad);
     /* The first offset the message names is where record 2 starts. */
     const char *msg = binlog_last_error();
     const char *at = strstr(msg, "offset ");
@@ -756,10 +728,10 @@ static void test_corrupt_record(void) {
     /* A writer refuses to append after corruption in the middle, and leaves
      * the file as it is. */
     size_t len = 0;
-    uint8_t *before = read_file(bad.s, &len);
+    uint8_t *before = read_file(bad, &len);
     REQUIRE(before != NULL);
-    WRITER_OPEN_FAILS(bad.s, BINLOG_ERR_CORRUPT);
-    CHECK(same_contents(bad.s, before, len));
+    WRITER_OPEN_FAILS(bad, BINLOG_ERR_CORRUPT);
+    CHECK(same_contents(bad, before, len));
     free(before);
 }
 
@@ -786,63 +758,63 @@ static void check_torn(const char *path, uint64_t last_offset, uint64_t torn_len
 }
 
 static void test_torn_tail(void) {
-    path_t src = path_of("torn-src.binlog");
-    path_t torn = path_of("torn.binlog");
-    path_t torn_sealed = path_of("torn-sealed.binlog");
+    const char *src = path_of("torn-src.binlog");
+    const char *torn = path_of("torn.binlog");
+    const char *torn_sealed = path_of("torn-sealed.binlog");
     binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open(src.s, NULL, &w));
+    REQUIRE_OK(binlog_writer_open(src, NULL, &w));
     for (int i = 0; i < 5; i++) {
         char p[32];
         snprintf(p, sizeof p, "record-payload-%d", i);
         CHECK_OK(binlog_writer_write(w, LIT("t"), U(p), strlen(p), NULL));
     }
     CHECK_OK(binlog_writer_flush(w));
-    REQUIRE(copy_file(src.s, torn.s, SIZE_MAX)); /* unsealed */
+    REQUIRE(copy_file(src, torn, SIZE_MAX)); /* unsealed */
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
 
     uint64_t off[8];
-    REQUIRE(record_offsets(torn.s, off, 8) == 5);
+    REQUIRE(record_offsets(torn, off, 8) == 5);
     /* The unsealed copy, cut 5 bytes into record 4 (inside its frame header). */
-    REQUIRE(truncate(torn.s, (off_t)off[4] + 5) == 0);
-    check_torn(torn.s, off[4], 5);
+    REQUIRE(truncate(torn, (off_t)off[4] + 5) == 0);
+    check_torn(torn, off[4], 5);
     /* The sealed segment, cut 20 bytes into record 4 (inside its body). */
-    REQUIRE(copy_file(src.s, torn_sealed.s, (size_t)off[4] + 20));
-    check_torn(torn_sealed.s, off[4], 20);
+    REQUIRE(copy_file(src, torn_sealed, (size_t)off[4] + 20));
+    check_torn(torn_sealed, off[4], 20);
 
     /* A writer reopening it backs the torn bytes up and continues at seq 4. */
-    REQUIRE_OK(binlog_writer_open(torn.s, NULL, &w));
+    REQUIRE_OK(binlog_writer_open(torn, NULL, &w));
     uint64_t next = SEQ_SENTINEL;
     CHECK_OK(binlog_writer_next_seq(w, &next));
     CHECK_EQ_U(next, 4);
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
     char backup[600];
-    snprintf(backup, sizeof backup, "%s.corrupt-%llu", torn.s, (unsigned long long)off[4]);
+    snprintf(backup, sizeof backup, "%s.corrupt-%llu", torn, (unsigned long long)off[4]);
     CHECK(exists(backup));
 }
 
 /* A record above the maximum record size; the writer keeps working. */
 static void test_record_too_large(void) {
-    path_t p = path_of("too-large.binlog");
+    const char *p = path_of("too-large.binlog");
     binlog_options *o = NULL;
     REQUIRE_OK(binlog_options_new(&o));
     CHECK_OK(binlog_options_set_max_record_size(o, 64));
     binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open(p.s, o, &w));
+    REQUIRE_OK(binlog_writer_open(p, o, &w));
     binlog_options_free(o);
 
     static uint8_t big[100];
     memset(big, 'B', sizeof big);
     uint64_t seq = SEQ_SENTINEL;
     CHECK_ERR(binlog_writer_write(w, LIT("t"), big, sizeof big, &seq), BINLOG_ERR_RECORD_TOO_LARGE,
-              p.s);
+              p);
     CHECK_EQ_U(seq, SEQ_SENTINEL);
     CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("record-payload-0"), &seq));
     CHECK_EQ_U(seq, 0);
     binlog_iovec parts[2] = {{big, 50}, {big, 50}};
     seq = SEQ_SENTINEL;
-    CHECK_ERR(binlog_writer_writev(w, LIT("t"), parts, 2, &seq), BINLOG_ERR_RECORD_TOO_LARGE, p.s);
+    CHECK_ERR(binlog_writer_writev(w, LIT("t"), parts, 2, &seq), BINLOG_ERR_RECORD_TOO_LARGE, p);
     CHECK_EQ_U(seq, SEQ_SENTINEL);
     binlog_entry e[2];
     memset(e, 0, sizeof e);
@@ -854,8 +826,8 @@ static void test_record_too_large(void) {
     e[1] = e[0];
     e[1].payload = big;
     e[1].payload_len = sizeof big;
-    CHECK_ERR(binlog_writer_write_entry(w, &e[1], &seq), BINLOG_ERR_RECORD_TOO_LARGE, p.s);
-    CHECK_ERR(binlog_writer_write_batch(w, e, 2, &seq), BINLOG_ERR_RECORD_TOO_LARGE, p.s);
+    CHECK_ERR(binlog_writer_write_entry(w, &e[1], &seq), BINLOG_ERR_RECORD_TOO_LARGE, p);
+    CHECK_ERR(binlog_writer_write_batch(w, e, 2, &seq), BINLOG_ERR_RECORD_TOO_LARGE, p);
     CHECK_EQ_U(seq, SEQ_SENTINEL);
     uint64_t next = SEQ_SENTINEL;
     CHECK_OK(binlog_writer_next_seq(w, &next));
@@ -866,7 +838,7 @@ static void test_record_too_large(void) {
     binlog_writer_free(w);
 
     binlog_reader *r = NULL;
-    REQUIRE_OK(binlog_reader_open(p.s, &r));
+    REQUIRE_OK(binlog_reader_open(p, &r));
     EXPECT_RECORD(r, 0);
     EXPECT_RECORD(r, 1);
     binlog_record rec;
@@ -878,12 +850,7 @@ static void test_record_too_large(void) {
 }
 
 int main(void) {
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return 2;
-    }
-    tmpdir_made = 1;
-    atexit(remove_tmpdir);
+    if (make_tmpdir() != 0) return 2;
 
     test_options_errors();
     test_writer_null();

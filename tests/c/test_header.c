@@ -1,4 +1,4 @@
-#define _DEFAULT_SOURCE /* mkdtemp */
+#define _XOPEN_SOURCE 700 /* mkdtemp, nftw (tmpdir.h) */
 /* binlog_reader_header: every field a writer put in a segment's header
  * (creation time, log name, content type, writing library, segment number,
  * first sequence number, parameters) reads back through the C ABI, for a
@@ -11,30 +11,28 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tmpdir.h"
 
-static char dir[] = "/tmp/binlog-header-XXXXXX";
-
-#define U8(s) ((const uint8_t *)(s))
 
 int main(void) {
-    if (mkdtemp(dir) == NULL) return 2;
-    char path[300], logdir[300], cmd[700];
-    snprintf(path, sizeof path, "%s/seg.binlog", dir);
-    snprintf(logdir, sizeof logdir, "%s/log", dir);
+    if (make_tmpdir() != 0) return 2;
+    char path[300], logdir[300];
+    snprintf(path, sizeof path, "%s/seg.binlog", tmpdir);
+    snprintf(logdir, sizeof logdir, "%s/log", tmpdir);
 
     binlog_options *o = NULL;
     CHECK_OK(binlog_options_new(&o));
-    CHECK_OK(binlog_options_set_log_name(o, U8("orders"), 6));
-    CHECK_OK(binlog_options_set_content_type(o, U8("application/json"), 16));
-    CHECK_OK(binlog_options_add_param(o, U8("host"), 4, U8("db-7"), 4));
-    CHECK_OK(binlog_options_add_param(o, U8("schema"), 6, U8(""), 0));
+    CHECK_OK(binlog_options_set_log_name(o, U("orders"), 6));
+    CHECK_OK(binlog_options_set_content_type(o, U("application/json"), 16));
+    CHECK_OK(binlog_options_add_param(o, U("host"), 4, U("db-7"), 4));
+    CHECK_OK(binlog_options_add_param(o, U("schema"), 6, U(""), 0));
     CHECK_OK(binlog_options_set_segment_no(o, 42));
     CHECK_OK(binlog_options_set_first_seq(o, 1000));
     CHECK_OK(binlog_options_set_created_ns(o, 1700000000123456789LL));
     binlog_writer *w = NULL;
     CHECK_OK(binlog_writer_open(path, o, &w));
     binlog_options_free(o);
-    CHECK_OK(binlog_writer_write(w, U8("t"), 1, U8("x"), 1, NULL));
+    CHECK_OK(binlog_writer_write(w, U("t"), 1, U("x"), 1, NULL));
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
 
@@ -76,10 +74,10 @@ int main(void) {
     /* A rolling log: each segment's own number and first seq. */
     CHECK_OK(binlog_options_new(&o));
     CHECK_OK(binlog_options_set_max_segment_records(o, 10));
-    CHECK_OK(binlog_options_set_content_type(o, U8("text/plain"), 10));
+    CHECK_OK(binlog_options_set_content_type(o, U("text/plain"), 10));
     CHECK_OK(binlog_writer_open_log(logdir, "ticks", o, &w));
     binlog_options_free(o);
-    for (int i = 0; i < 35; i++) CHECK_OK(binlog_writer_write(w, U8("t"), 1, U8("y"), 1, NULL));
+    for (int i = 0; i < 35; i++) CHECK_OK(binlog_writer_write(w, U("t"), 1, U("y"), 1, NULL));
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
     CHECK_OK(binlog_reader_open_log(logdir, "ticks", &r));
@@ -99,7 +97,6 @@ int main(void) {
     CHECK_EQ_U(n, 35);
     binlog_reader_free(r);
 
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
+    CHECK(tmpdir_removed());
     return (int)check_summary();
 }
