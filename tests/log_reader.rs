@@ -7,7 +7,7 @@
 mod common;
 use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Retention};
 use binlog::{Entry, ErrorKind, Reader, Tail};
-use common::TempDir;
+use common::{TempDir, Want};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -29,16 +29,6 @@ fn opts() -> LogOptions {
         background: false,
         ..LogOptions::default()
     }
-}
-
-/// What record `seq` is in these tests.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Want {
-    seq: u64,
-    ts: i64,
-    type_name: String,
-    meta: Vec<(String, String)>,
-    payload: Vec<u8>,
 }
 
 fn payload(seq: u64, len: usize) -> Vec<u8> {
@@ -123,16 +113,7 @@ fn write_all(w: &LogWriter, wants: &[Want]) {
 }
 
 fn got(r: &binlog::Record<'_>) -> Want {
-    Want {
-        seq: r.seq,
-        ts: r.timestamp_ns,
-        type_name: r.type_name.to_string(),
-        meta: r
-            .metadata()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        payload: r.payload.to_vec(),
-    }
+    common::copy(r).as_want()
 }
 
 /// Everything `next` returns until `None`.

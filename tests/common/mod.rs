@@ -182,7 +182,8 @@ pub struct ReadOut {
     pub end: Result<Tail, Error>,
 }
 
-fn copy(r: &binlog::Record<'_>) -> Rec {
+/// An owned copy of a record.
+pub fn copy(r: &binlog::Record<'_>) -> Rec {
     Rec {
         seq: r.seq,
         ts: r.timestamp_ns,
