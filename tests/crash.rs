@@ -263,20 +263,8 @@ fn kill_loop(test_name: &str, mode: &str, seed: u64) {
         let lines = child.kill9(seen);
         let ctx = format!("kill {kill} ({mode})");
 
-        let mut durable_below = 0u64;
-        for l in &lines {
-            if let Some(n) = l.strip_prefix("START ") {
-                assert_eq!(
-                    n.parse::<u64>().unwrap(),
-                    expect_start,
-                    "{ctx}: child's writer started at the wrong seq"
-                );
-            } else if let Some(n) = l.strip_prefix("DURABLE ") {
-                durable_below = durable_below.max(n.parse().unwrap());
-            } else if l.starts_with("ERR") {
-                panic!("{ctx}: child reported {l}");
-            }
-        }
+        let durable_below =
+            common::child::durable_bound(&lines, expect_start, "DURABLE", false, &ctx);
         if durable_below > 0 {
             with_durable += 1;
         }

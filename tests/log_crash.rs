@@ -446,20 +446,7 @@ fn kill_loop(mode: Mode, default_seed: u64) {
         let lines = child.kill9(seen);
         let ctx = format!("{mode:?} kill {kill} (seed {seed})");
 
-        let mut durable_below = 0u64;
-        for l in &lines {
-            if let Some(n) = l.strip_prefix("START ") {
-                assert_eq!(
-                    n.parse::<u64>().unwrap(),
-                    expect_start,
-                    "{ctx}: the child's writer did not continue right after the last record"
-                );
-            } else if let Some(n) = l.strip_prefix("D ") {
-                durable_below = durable_below.max(n.parse::<u64>().unwrap() + 1);
-            } else if l.starts_with("ERR") {
-                panic!("{ctx}: child reported {l}");
-            }
-        }
+        let durable_below = common::child::durable_bound(&lines, expect_start, "D", true, &ctx);
         if durable_below > 0 {
             with_durable += 1;
         }

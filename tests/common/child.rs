@@ -100,3 +100,33 @@ impl ChildProc {
         seen
     }
 }
+
+/// Reads what a killed child reported: its `START <seq>` line must equal
+/// `expect_start`, an `ERR` line fails the test, and the result is the
+/// bound below which it reported records durable. A durable report is
+/// `<durable> <n>`, where `n` is the last durable sequence number if
+/// `n_is_last_seq`, else the bound itself.
+pub fn durable_bound(
+    lines: &[String],
+    expect_start: u64,
+    durable: &str,
+    n_is_last_seq: bool,
+    ctx: &str,
+) -> u64 {
+    let mut below = 0u64;
+    for l in lines {
+        if let Some(n) = l.strip_prefix("START ") {
+            assert_eq!(
+                n.parse::<u64>().unwrap(),
+                expect_start,
+                "{ctx}: the child's writer did not continue right after the last record"
+            );
+        } else if let Some(n) = l.strip_prefix(durable).and_then(|r| r.strip_prefix(' ')) {
+            let n: u64 = n.parse().unwrap();
+            below = below.max(if n_is_last_seq { n + 1 } else { n });
+        } else if l.starts_with("ERR") {
+            panic!("{ctx}: child reported {l}");
+        }
+    }
+    below
+}
