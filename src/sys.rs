@@ -1,6 +1,6 @@
 //! The few operating-system calls std does not offer: advisory whole-file
-//! locks, anonymous temporary files and preallocation. No raw pointers are
-//! involved.
+//! locks, anonymous temporary files, opening without access-time updates
+//! and preallocation. No raw pointers are involved.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -60,6 +60,22 @@ pub fn anonymous_file(dir: &Path) -> io::Result<File> {
             std::fs::remove_file(&name)?;
             Ok(f)
         }
+    }
+}
+
+/// Opens a file to read without updating its access time (O_NOATIME), as
+/// git does for its objects: reading a log then writes no inode metadata,
+/// and each pread skips the atime check (about 5% of a 600-byte pread from
+/// the page cache). The kernel allows the flag only to the file's owner (or
+/// CAP_FOWNER); anyone else gets a plain read-only open.
+pub fn open_read_noatime(path: &Path) -> io::Result<File> {
+    match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOATIME)
+        .open(path)
+    {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => File::open(path),
+        other => other,
     }
 }
 

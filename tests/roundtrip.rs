@@ -298,3 +298,30 @@ fn torn_header_is_rewritten() {
     let mut r = Reader::open(&p).unwrap();
     assert_eq!(r.next().unwrap().unwrap().payload, b"x");
 }
+
+/// Reading a segment leaves its access time alone (the reader opens with
+/// O_NOATIME, as the owner of the file). Under relatime the kernel would
+/// otherwise update an access time older than the modification time on the
+/// first read.
+#[test]
+fn reading_does_not_update_access_time() {
+    use std::time::{Duration, SystemTime};
+    let path = tmp("noatime");
+    write_n(&path, 20, Options::default());
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_times(std::fs::FileTimes::new().set_accessed(old))
+        .unwrap();
+    drop(f);
+    assert_eq!(std::fs::metadata(&path).unwrap().accessed().unwrap(), old);
+    assert_eq!(check_all(&path, 20), Tail::Sealed);
+    let mut r = Reader::open(&path).unwrap();
+    r.filter_types(&["quote"]);
+    let mut n = 0;
+    while r.next().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 7);
+    assert_eq!(std::fs::metadata(&path).unwrap().accessed().unwrap(), old);
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}

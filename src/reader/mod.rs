@@ -89,7 +89,7 @@ impl Reader {
 
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let path = path.to_path_buf();
-        let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let file = crate::sys::open_read_noatime(&path).map_err(|e| Error::io(&path, "open", e))?;
         if file
             .metadata()
             .map_err(|e| Error::io(&path, "stat", e))?
