@@ -41,6 +41,7 @@
 #define C_RECORD     600
 #define C_COUNT      2000              /* records per run */
 #define D_THREADS    8
+#define D_SPIN_US    200               /* binlog_options_set_sync_wait_spin_us for d_spin */
 /* e. scan */
 #define E_RECORD     600
 #define E_FILE_BYTES (512u * MIB)      /* approximate segment size */
@@ -391,11 +392,30 @@ static void *d_worker(void *arg) {
     return NULL;
 }
 
-/* arg: number of threads (1 = the single-thread durable figure). */
+/* arg: number of threads (1 = the single-thread durable figure), plus
+ * D_SPIN for waiters that yield D_SPIN_US before they sleep. */
+#define D_SPIN 0x100
+/* CPU time (all threads) per record of each 8-thread run: [spin][warm-up + rounds]. */
+static double d_cpu_us[2][ROUNDS + 1];
+static int d_cpu_runs[2];
+
+static double cpu_secs(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) die_sys("getrusage", NULL);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e-6;
+}
+
 static double run_c_binlog(void *arg) {
-    int nthreads = (int)(intptr_t)arg;
+    int nthreads = (int)(intptr_t)arg & 0xff;
     const char *path = tmp_path("c-binlog.binlog");
-    binlog_writer *w = open_writer(path, BINLOG_DURABILITY_EVERY_RECORD, 0);
+    binlog_writer *w;
+    binlog_options *o;
+    CHECK(binlog_options_new(&o));
+    CHECK(binlog_options_set_durability(o, BINLOG_DURABILITY_EVERY_RECORD, 0));
+    if ((intptr_t)arg & D_SPIN) CHECK(binlog_options_set_sync_wait_spin_us(o, D_SPIN_US));
+    CHECK(binlog_writer_open(path, o, &w));
+    binlog_options_free(o);
     double t;
     if (nthreads == 1) {
         double t0 = now();
@@ -412,9 +432,12 @@ static double run_c_binlog(void *arg) {
             if (pthread_create(&tid[k], NULL, d_worker, &th[k]) != 0) die_sys("pthread_create", NULL);
         }
         pthread_barrier_wait(&start);
-        double t0 = now();
+        double t0 = now(), cpu0 = cpu_secs();
         for (int k = 0; k < nthreads; k++) pthread_join(tid[k], NULL);
         t = now() - t0;
+        int spin = ((intptr_t)arg & D_SPIN) != 0;
+        if (d_cpu_runs[spin] <= ROUNDS)
+            d_cpu_us[spin][d_cpu_runs[spin]++] = (cpu_secs() - cpu0) * 1e6 / (double)(C_COUNT / nthreads * nthreads);
         pthread_barrier_destroy(&start);
     }
     uint64_t next;
@@ -503,18 +526,33 @@ static double run_raw_group(void *arg) {
 
 static void bench_cd(void) {
     printf("\nc. durability EVERY_RECORD, %d-byte records, %d per run (write calls timed); baseline write(2) O_DSYNC\n"
-           "d. group commit: %d threads share one EVERY_RECORD writer, %d records each; baseline c's 1-thread figure\n",
-           C_RECORD, C_COUNT, D_THREADS, C_COUNT / D_THREADS);
-    run_fn fns[5] = {run_c_dsync, run_c_binlog, run_c_binlog, run_raw_group, run_raw_group};
-    void *args[5] = {NULL, (void *)(intptr_t)1, (void *)(intptr_t)D_THREADS, (void *)(intptr_t)1,
-                     (void *)(intptr_t)D_THREADS};
-    double secs[5][ROUNDS];
-    interleave(5, fns, args, secs);
+           "d. group commit: %d threads share one EVERY_RECORD writer, %d records each; baseline c's 1-thread figure;\n"
+           "   d_spin: the same with binlog_options_set_sync_wait_spin_us(%d) (waiters yield, then sleep)\n",
+           C_RECORD, C_COUNT, D_THREADS, C_COUNT / D_THREADS, D_SPIN_US);
+    run_fn fns[6] = {run_c_dsync, run_c_binlog, run_c_binlog, run_raw_group, run_raw_group, run_c_binlog};
+    void *args[6] = {NULL,
+                     (void *)(intptr_t)1,
+                     (void *)(intptr_t)D_THREADS,
+                     (void *)(intptr_t)1,
+                     (void *)(intptr_t)D_THREADS,
+                     (void *)(intptr_t)(D_THREADS | D_SPIN)};
+    double secs[6][ROUNDS];
+    interleave(6, fns, args, secs);
     double n = C_COUNT, nd = C_COUNT / D_THREADS * D_THREADS;
     add_figure("c_durable_rec_s", "rec/s", "EVERY_RECORD, 1 thread, records/s", med_rate(n, secs[1]),
                "write(2) O_DSYNC", med_rate(n, secs[0]), med_ratio(n, secs[1], n, secs[0]), RATIO_AT_LEAST, 0.9);
     add_figure("d_group_rec_s", "rec/s", "EVERY_RECORD, 8 threads, records/s", med_rate(nd, secs[2]),
                "1 thread", med_rate(n, secs[1]), med_ratio(nd, secs[2], n, secs[1]), RATIO_AT_LEAST, 5);
+    /* The same with waiters yielding before they sleep (an option: it costs
+     * CPU time while waiting, so it is off by default). */
+    add_figure("d_spin_rec_s", "rec/s", "EVERY_RECORD, 8 threads, sync_wait_spin_us 200, records/s",
+               med_rate(nd, secs[5]), "1 thread", med_rate(n, secs[1]), med_ratio(nd, secs[5], n, secs[1]),
+               RATIO_AT_LEAST, 5);
+    double cpu_sleep = median(d_cpu_us[0] + 1, ROUNDS), cpu_spin = median(d_cpu_us[1] + 1, ROUNDS);
+    printf("  %-16s %9s %-5s | CPU time per record, all threads: %.1f us sleeping, %.1f us spinning\n", "", "", "",
+           cpu_sleep, cpu_spin);
+    add_extra("d_cpu_us_per_rec", cpu_sleep);
+    add_extra("d_spin_cpu_us_per_rec", cpu_spin);
     /* Not a target: the same ratio for the textbook C group commit above,
      * and binlog's 8-thread figure against that one's. */
     double raw_gain = med_ratio(nd, secs[4], n, secs[3]);

@@ -438,6 +438,16 @@ binlog_result binlog_options_set_durability(struct binlog_options *opts,
                                             uint64_t param);
 
 /*
+ With durability EVERY_RECORD: microseconds a write waiting for another
+ thread's fdatasync (group commit) stays runnable, yielding its CPU,
+ before it sleeps (default 0: sleep at once, no CPU used while waiting).
+ About one fdatasync's duration trades CPU time for throughput: every
+ waiter sees the sync end without a wakeup. At most 10000; larger values
+ are refused.
+ */
+binlog_result binlog_options_set_sync_wait_spin_us(struct binlog_options *opts, uint32_t us);
+
+/*
  Sequence number of a new segment's first record (default 0).
  */
 binlog_result binlog_options_set_first_seq(struct binlog_options *opts, uint64_t seq);

@@ -29,6 +29,6 @@ pub mod ffi;
 
 pub use error::{Error, ErrorKind, Result};
 pub use log::{LogOptions, LogReader, LogWriter, Period, Retention};
-pub use options::{Durability, Options};
+pub use options::{Durability, Options, MAX_SYNC_WAIT_SPIN};
 pub use reader::{Damage, Reader, Record, RecordHeader, Tail};
 pub use writer::{Entry, Writer};

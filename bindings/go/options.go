@@ -7,6 +7,7 @@ package binlog
 import "C"
 
 import (
+	"math"
 	"runtime"
 	"time"
 )
@@ -83,6 +84,14 @@ type Options struct {
 	Durability   Durability
 	SyncEveryN   uint32        // N for DurabilityEveryN
 	SyncInterval time.Duration // period of DurabilityInterval (ms precision)
+	// SyncWaitSpin, with DurabilityEveryRecord, is how long a write waiting
+	// for another goroutine's fdatasync (group commit) stays runnable,
+	// yielding its CPU, before it sleeps: 0 = sleep at once, using no CPU
+	// while waiting. About one fdatasync's duration trades CPU time for
+	// throughput, as every waiter sees the sync end without a wakeup. At
+	// most 10 ms (the library refuses more; negative is refused too);
+	// microsecond precision, rounded up.
+	SyncWaitSpin time.Duration
 
 	// Segment writers only: OpenLog refuses FirstSeq and SegmentNo (a log
 	// numbers its segments and continues its sequence itself, and the C
@@ -190,6 +199,15 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 			return nil, err
 		}
 	}
+	if o.SyncWaitSpin != 0 {
+		us, err := spinMicros(op, o.SyncWaitSpin)
+		if err != nil {
+			return nil, err
+		}
+		if err := set("sync wait spin", C.binlog_options_set_sync_wait_spin_us(opts, C.uint32_t(us))); err != nil {
+			return nil, err
+		}
+	}
 	if o.FirstSeq != 0 {
 		if err := set("first seq", C.binlog_options_set_first_seq(opts, C.uint64_t(o.FirstSeq))); err != nil {
 			return nil, err
@@ -243,4 +261,22 @@ func ceilMillis(d time.Duration) int64 {
 		return 0
 	}
 	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// spinMicros is SyncWaitSpin in whole microseconds, rounded up, for the
+// C ABI's uint32_t: negative values are refused, and so are values past
+// 2^32-1 us rather than wrapped into an accepted one. The 10 ms limit is
+// the library's to check (its message names sync_wait_spin).
+func spinMicros(op string, d time.Duration) (uint32, error) {
+	if d < 0 {
+		return 0, invalid(op, "SyncWaitSpin must not be negative: "+d.String())
+	}
+	us := d / time.Microsecond
+	if d%time.Microsecond != 0 {
+		us++
+	}
+	if us > math.MaxUint32 {
+		return 0, invalid(op, "SyncWaitSpin "+d.String()+" above 2^32-1 us")
+	}
+	return uint32(us), nil
 }

@@ -74,6 +74,8 @@ struct Shared {
     sync_file: File,
     stop: Mutex<bool>,
     stop_cv: Condvar,
+    /// `Options::sync_wait_spin`.
+    spin: Duration,
 }
 
 struct SyncState {
@@ -169,6 +171,7 @@ impl Writer {
             sync_file,
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
+            spin: opts.sync_wait_spin,
         });
         let flusher = match opts.durability {
             Durability::Interval(period) => {
@@ -406,10 +409,15 @@ impl Shared {
                 // The wait returns at once if `completions` moved on since
                 // it was read under the lock (no wakeup is lost), and may
                 // return spuriously.
+                let spin_until = self.spin_deadline();
                 while self.durable.load(Ordering::Acquire) < target
                     && self.completions.load(Ordering::Acquire) == seen
                 {
-                    atomic_wait::wait(&self.completions, seen);
+                    if spin_until.is_some_and(|t| Instant::now() < t) {
+                        std::thread::yield_now();
+                    } else {
+                        atomic_wait::wait(&self.completions, seen);
+                    }
                 }
                 continue;
             }
@@ -488,6 +496,7 @@ impl Shared {
         let deadline = Instant::now() + sy.last_sync.min(GATHER_MAX);
         *self.gatherer.lock() = Some(std::thread::current());
         self.gathering.store(true, Ordering::SeqCst);
+        let spin_until = self.spin_deadline();
         // Unlocked, so that callers can queue.
         MutexGuard::unlocked(sy, || {
             while !self.all_queued() {
@@ -495,11 +504,22 @@ impl Shared {
                 if now >= deadline {
                     break;
                 }
-                std::thread::park_timeout(deadline - now);
+                if spin_until.is_some_and(|t| now < t) {
+                    std::thread::yield_now();
+                } else {
+                    std::thread::park_timeout(deadline - now);
+                }
             }
         });
         self.gathering.store(false, Ordering::SeqCst);
         *self.gatherer.lock() = None;
+    }
+
+    /// Until when a thread about to wait for an fdatasync or for callers to
+    /// queue keeps yielding instead of sleeping (`Options::sync_wait_spin`):
+    /// it then sees the change without being woken.
+    fn spin_deadline(&self) -> Option<Instant> {
+        (!self.spin.is_zero()).then(|| Instant::now() + self.spin)
     }
 
     fn all_queued(&self) -> bool {
@@ -605,6 +625,7 @@ fn open_file(path: &Path) -> Result<(File, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::MAX_SYNC_WAIT_SPIN;
 
     fn assert_send_sync<T: Send + Sync>() {}
 
@@ -631,8 +652,25 @@ mod tests {
     /// whether the threads share syncs or not, and nothing is left counted.
     #[test]
     fn concurrent_durable_writes_are_all_synced() {
-        let p = temp_path("group");
-        let w = Writer::open(&p, durable_opts()).unwrap();
+        check_group_commit("group", durable_opts());
+    }
+
+    /// The same with waiters that yield before they sleep: a spin shorter
+    /// than a sync (waiters then sleep and are woken) and one longer.
+    #[test]
+    fn concurrent_durable_writes_with_spinning_waiters_are_all_synced() {
+        for (name, us) in [("spin-short", 1), ("spin-long", 5_000)] {
+            let opts = Options {
+                sync_wait_spin: Duration::from_micros(us),
+                ..durable_opts()
+            };
+            check_group_commit(name, opts);
+        }
+    }
+
+    fn check_group_commit(name: &str, opts: Options) {
+        let p = temp_path(name);
+        let w = Writer::open(&p, opts).unwrap();
         std::thread::scope(|s| {
             for t in 0..6 {
                 let w = &w;
@@ -668,6 +706,24 @@ mod tests {
         assert_eq!(w.durable_seq(), w.next_seq());
         assert_eq!(w.next_seq(), 6 * (32 + 8 * 2));
         w.close().unwrap();
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn sync_wait_spin_is_bounded() {
+        let p = temp_path("spin-bound");
+        let opts = Options {
+            sync_wait_spin: MAX_SYNC_WAIT_SPIN + Duration::from_micros(1),
+            ..durable_opts()
+        };
+        let e = Writer::open(&p, opts).err().expect("refused");
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert!(e.message().contains("sync_wait_spin"), "{e}");
+        let opts = Options {
+            sync_wait_spin: MAX_SYNC_WAIT_SPIN,
+            ..durable_opts()
+        };
+        Writer::open(&p, opts).unwrap().close().unwrap();
         std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 

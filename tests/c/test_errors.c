@@ -253,6 +253,7 @@ static void test_options_errors(void) {
     CHECK_ERR(binlog_options_set_segment_no(NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
     CHECK_ERR(binlog_options_set_created_ns(NULL, 1), BINLOG_ERR_NULL_POINTER, "NULL");
     CHECK_ERR(binlog_options_set_sparse_interval(NULL, 1024), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_ERR(binlog_options_set_sync_wait_spin_us(NULL, 100), BINLOG_ERR_NULL_POINTER, "NULL");
 
     /* invalid UTF-8 */
     static const uint8_t bad[3] = {'x', 0xff, 0xfe};
@@ -276,6 +277,8 @@ static void test_options_errors(void) {
     CHECK_ERR(binlog_options_set_buffer_size(o, ((size_t)1 << 30) + 1), BINLOG_ERR_INVALID_ARGUMENT,
               NULL);
     CHECK_ERR(binlog_options_set_sparse_interval(o, 0), BINLOG_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_ERR(binlog_options_set_sync_wait_spin_us(o, 10001), BINLOG_ERR_INVALID_ARGUMENT, "sync_wait_spin");
+    CHECK_OK(binlog_options_set_sync_wait_spin_us(o, 10000));
     /* the limits themselves are accepted (and the last valid value stays) */
     CHECK_OK(binlog_options_set_max_record_size(o, (UINT64_C(1) << 32) + 7));
     CHECK_OK(binlog_options_set_max_record_size(o, 64));

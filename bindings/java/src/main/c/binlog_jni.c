@@ -57,6 +57,7 @@ enum {
     OPT_MAX_SEGMENT_RECORDS = 18,
     OPT_PERIOD = 19,
     OPT_RETENTION = 20,
+    OPT_SYNC_WAIT_SPIN_US = 21,
 };
 
 /* --------------------------------------------------------------------------
@@ -509,6 +510,15 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
             return;
         }
         rc = binlog_options_set_durability(o, (uint32_t)a, (uint64_t)b);
+        break;
+    case OPT_SYNC_WAIT_SPIN_US:
+        /* Past uint32_t it would wrap, maybe into an accepted value; the
+         * library checks its own 10000 us limit below that. */
+        if (a > UINT32_MAX) {
+            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "sync_wait_spin above 2^32-1 us");
+            return;
+        }
+        rc = binlog_options_set_sync_wait_spin_us(o, (uint32_t)a);
         break;
     case OPT_FIRST_SEQ:
         rc = binlog_options_set_first_seq(o, (uint64_t)a);
