@@ -325,3 +325,60 @@ fn reading_does_not_update_access_time() {
     assert_eq!(std::fs::metadata(&path).unwrap().accessed().unwrap(), old);
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
+
+/// Full buffers are written in whole aligned units (the buffer size rounded
+/// down to a power of two, here 64 KiB), records cut across two writes
+/// where a unit ends: once the background writes are done (the length
+/// stops changing; during a write it grows page by page), the file ends on
+/// a unit boundary, and after a flush every record reads back whole.
+#[test]
+fn background_writes_end_on_unit_boundaries() {
+    const UNIT: u64 = 64 << 10;
+    let path = tmp("units");
+    let opts = Options {
+        buffer_size: 100 << 10,
+        ..Options::default()
+    };
+    let w = Writer::open(&path, opts).unwrap();
+    let settled_len = || {
+        let mut last = u64::MAX;
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let len = std::fs::metadata(&path).unwrap().len();
+            if len == last {
+                return len;
+            }
+            last = len;
+        }
+    };
+    let mut lens = Vec::new();
+    for i in 0..20_000u64 {
+        w.write_with(TYPES[(i % 3) as usize], &[], Some(i as i64), &payload(i))
+            .unwrap();
+        if i % 4000 == 3999 {
+            let len = settled_len();
+            assert_eq!(len % UNIT, 0, "file length {len} after record {i}");
+            lens.push(len);
+        }
+    }
+    assert!(
+        lens.windows(2).all(|p| p[0] < p[1]),
+        "each pause follows more background writes: {lens:?}"
+    );
+    w.flush().unwrap();
+    assert_ne!(
+        settled_len() % UNIT,
+        0,
+        "a flush writes the partial unit too"
+    );
+    let mut r = Reader::open(&path).unwrap();
+    let mut n = 0;
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.seq, n);
+        assert_eq!(rec.payload, &payload(n)[..]);
+        n += 1;
+    }
+    assert_eq!(n, 20_000);
+    w.close().unwrap();
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}

@@ -14,6 +14,13 @@
 //! leave a hole): the unwritten bytes all come back to the writer, which
 //! puts them in front of its buffer and reports the error, so errors still
 //! surface in order and nothing is written out of order.
+//!
+//! A buffer may end inside a record (the writer cuts its buffers at aligned
+//! file offsets, see `State::hand_off`): the next one then starts with that
+//! record's last `lead` bytes and carries a copy of its first part (`head`),
+//! so that if the next write fails before the record is whole in the file,
+//! the file is cut back to where the record starts and the whole record
+//! comes back to the writer.
 
 use super::prealloc::Prealloc;
 use parking_lot::{Condvar, Mutex};
@@ -32,8 +39,12 @@ pub struct Failed {
     /// Bytes of the failed buffer (whole records) that are in the file; the
     /// file was cut there.
     pub whole: u64,
-    /// The bytes that were not written: the rest of the failed buffer and
-    /// every buffer queued after it, in order.
+    /// Bytes before the failed buffer's start that were cut off with it:
+    /// the first part of a record the buffer was to complete (0 if it did
+    /// not start inside a record, or completed it).
+    pub cut_back: u64,
+    /// The bytes that were not written: the cut-back part, the rest of the
+    /// failed buffer and every buffer queued after it, in order.
     pub rest: Vec<u8>,
     pub err: io::Error,
     /// Cutting a partial record off failed too: the file is suspect.
@@ -48,9 +59,14 @@ pub struct Reaped {
     pub failed: Option<Failed>,
 }
 
-struct Job {
-    buf: Vec<u8>,
-    offset: u64,
+/// A buffer to write at `offset`; see [`WriteBehind::submit`].
+pub struct Job {
+    pub buf: Vec<u8>,
+    pub offset: u64,
+    /// The buffer's first `lead` bytes end a record begun in the buffer
+    /// before, whose bytes there `head` holds.
+    pub lead: usize,
+    pub head: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -101,18 +117,19 @@ impl WriteBehind {
         })
     }
 
-    /// Queues `buf`, to be written at `offset` after every buffer queued
-    /// before it. The caller keeps fewer than [`DEPTH`] in flight (see
-    /// [`WriteBehind::reap`]). If a write failed since the last reap, `buf`
-    /// is not written: it joins the failure's unwritten bytes.
-    pub fn submit(&self, buf: Vec<u8>, offset: u64) {
+    /// Queues `job`, to be written after every buffer queued before it.
+    /// The caller keeps fewer than [`DEPTH`] in flight (see
+    /// [`WriteBehind::reap`]). If a write failed since the last reap, the
+    /// job is not written: its buffer joins the failure's unwritten bytes
+    /// (which already hold its `head`).
+    pub fn submit(&self, job: Job) {
         let mut slot = self.shared.slot.lock();
         debug_assert!(slot.in_flight() < DEPTH);
         if let Some(failed) = slot.failed.as_mut() {
-            failed.rest.extend_from_slice(&buf);
+            failed.rest.extend_from_slice(&job.buf);
             return;
         }
-        slot.queue.push_back(Job { buf, offset });
+        slot.queue.push_back(job);
         // No system call when the thread is busy writing (nobody waits).
         self.shared.work.notify_one();
     }
@@ -197,7 +214,21 @@ fn write(file: &File, job: Job) -> Result<Vec<u8>, Failed> {
 }
 
 fn failed(file: &File, job: Job, written: usize, err: io::Error) -> Failed {
-    let whole = super::state::complete_frames(&job.buf[..written]);
+    if written < job.lead {
+        // The record begun in the buffer before is not whole in the file:
+        // cut it off from where it starts and give all of it back.
+        let start = job.offset - job.head.len() as u64;
+        let mut rest = job.head;
+        rest.extend_from_slice(&job.buf);
+        return Failed {
+            whole: 0,
+            cut_back: job.offset - start,
+            rest,
+            err,
+            cut_err: file.set_len(start).err(),
+        };
+    }
+    let whole = job.lead + super::state::complete_frames(&job.buf[job.lead..written]);
     let cut_err = if whole < written {
         file.set_len(job.offset + whole as u64).err()
     } else {
@@ -205,6 +236,7 @@ fn failed(file: &File, job: Job, written: usize, err: io::Error) -> Failed {
     };
     Failed {
         whole: whole as u64,
+        cut_back: 0,
         rest: job.buf[whole..].to_vec(),
         err,
         cut_err,
@@ -224,6 +256,15 @@ mod tests {
         v
     }
 
+    fn job(buf: &[u8], offset: u64) -> Job {
+        Job {
+            buf: buf.to_vec(),
+            offset,
+            lead: 0,
+            head: Vec::new(),
+        }
+    }
+
     #[test]
     fn queued_buffers_are_written_in_order() {
         let t = TestFile::new("behind-order");
@@ -234,13 +275,58 @@ mod tests {
             .collect();
         let mut offset = 0u64;
         for b in &bufs {
-            wb.submit(b.clone(), offset);
+            wb.submit(job(b, offset));
             offset += b.len() as u64;
         }
         let reaped = wb.reap(0);
         assert!(reaped.failed.is_none());
         assert_eq!(reaped.written, bufs, "buffers come back in order");
         assert_eq!(std::fs::read(&t.path).unwrap(), bufs.concat());
+    }
+
+    /// A buffer that starts by ending a record of the buffer before: a
+    /// write that fails before that record is whole cuts the file back to
+    /// the record's start and returns all of it; one that fails after keeps
+    /// it and the whole records that follow.
+    #[test]
+    fn failed_write_inside_a_record_split_across_buffers() {
+        let t = TestFile::new("behind-lead");
+        let whole = frame(1, 100);
+        let split = frame(2, 300);
+        let after = frame(3, 50);
+        let (head, tail) = split.split_at(120);
+        let before = [whole.clone(), head.to_vec()].concat();
+        std::fs::write(&t.path, &before).unwrap();
+        let buf = [tail, &after[..]].concat();
+        let job = || Job {
+            buf: buf.clone(),
+            offset: before.len() as u64,
+            lead: tail.len(),
+            head: head.to_vec(),
+        };
+        let err = || io::Error::from(io::ErrorKind::StorageFull);
+
+        // Failed 10 bytes into the record's end: cut back to its start.
+        std::fs::write(&t.path, [&before[..], &tail[..10]].concat()).unwrap();
+        let f = failed(&t.file, job(), 10, err());
+        assert_eq!((f.whole, f.cut_back), (0, head.len() as u64));
+        assert_eq!(f.rest, [split.clone(), after.clone()].concat());
+        assert!(f.cut_err.is_none());
+        assert_eq!(
+            std::fs::read(&t.path).unwrap(),
+            whole,
+            "cut at the record's start"
+        );
+
+        // Failed inside the next record: the split one is whole and stays.
+        std::fs::write(&t.path, [&before[..], &buf[..tail.len() + 7]].concat()).unwrap();
+        let f = failed(&t.file, job(), tail.len() + 7, err());
+        assert_eq!((f.whole, f.cut_back), (tail.len() as u64, 0));
+        assert_eq!(f.rest, after);
+        assert_eq!(
+            std::fs::read(&t.path).unwrap(),
+            [whole.clone(), split.clone()].concat()
+        );
     }
 
     #[test]
@@ -251,8 +337,8 @@ mod tests {
         let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None)).unwrap();
         let a = frame(1, 100);
         let b = frame(2, 200);
-        wb.submit(a.clone(), 0);
-        wb.submit(b.clone(), a.len() as u64);
+        wb.submit(job(&a, 0));
+        wb.submit(job(&b, a.len() as u64));
         let reaped = wb.reap(0);
         let failed = reaped.failed.expect("the write failed");
         assert!(reaped.written.is_empty());
@@ -263,7 +349,7 @@ mod tests {
             "every unwritten byte comes back, in order"
         );
         // A buffer submitted after a failure that was not yet reaped joins it.
-        wb.submit(a.clone(), 0);
+        wb.submit(job(&a, 0));
         // Let the thread fail it first or not: either way it comes back.
         let reaped = wb.reap(0);
         let failed = reaped.failed.expect("still failing");

@@ -8,7 +8,7 @@
 //! neither a reader nor a later writer ever sees a torn record. Records of
 //! earlier calls still in the buffer stay there for the next flush.
 
-use super::behind::{Failed, DEPTH};
+use super::behind::{Failed, Job, DEPTH};
 use super::index::{SealOut, SegmentIndex};
 use super::prealloc::Prealloc;
 use super::types::{TypeRef, TypeTable};
@@ -68,6 +68,16 @@ pub(crate) struct State {
     unsealed_from: usize,
     /// Empty buffers to swap in at the next hand-offs.
     spare: Vec<Vec<u8>>,
+    /// Full buffers are handed off at file offsets that are multiples of
+    /// `unit_mask + 1` (see `hand_off`).
+    unit_mask: u64,
+    /// Where in `buf` the last record appended starts (`NONE` if it was not
+    /// appended to this buffer).
+    last_start: usize,
+    /// The first `lead` bytes of `buf` end a record whose first part, in
+    /// the last buffer handed off, `lead_head` holds.
+    lead: usize,
+    lead_head: Vec<u8>,
     /// Disk blocks reserved ahead of writes made on this thread.
     prealloc: Prealloc,
     /// The segment's expected size, past which nothing is reserved.
@@ -112,6 +122,10 @@ impl State {
             behind: None,
             inflight: 0,
             spare: Vec::new(),
+            unit_mask: hand_off_unit(buffer_size) - 1,
+            last_start: NONE,
+            lead: 0,
+            lead_head: Vec::new(),
             unsealed_from: 0,
             prealloc: Prealloc::new(file_len, buffer_size, None),
             reserve_limit: None,
@@ -211,7 +225,8 @@ impl State {
         let keep_below = if result.is_ok() {
             u64::MAX
         } else {
-            self.file_len + self.inflight
+            // A record partly handed off is written with the next buffer.
+            self.file_len + self.inflight + self.lead as u64
         };
         let mut kept = 0;
         let mut defined = 0;
@@ -313,6 +328,7 @@ impl State {
             self.flush_buf()?;
             self.write_direct(&head, e.parts, total)?;
         } else {
+            self.last_start = self.buf.len();
             frame::encode_unsealed(&mut self.buf, &head, e.parts);
         }
         if ty.defines {
@@ -327,30 +343,78 @@ impl State {
             len: total,
         });
         self.next_seq += 1;
-        if self.buf.len() >= self.buffer_size {
+        if self.buf.len() >= self.buffer_size || self.passes_unit() {
             self.hand_off()?;
         }
         Ok(())
     }
 
+    /// Whether the buffered bytes reach the next multiple of the hand-off
+    /// unit in the file.
+    #[inline(always)]
+    fn passes_unit(&self) -> bool {
+        let start = self.file_len + self.inflight;
+        start + self.buf.len() as u64 > start | self.unit_mask
+    }
+
     /// Hands the full buffer to the background writer (first waiting, if
     /// [`DEPTH`] buffers are in flight, for the oldest to be written), or
     /// writes it here without one.
+    ///
+    /// The buffer is cut at the last multiple of the hand-off unit it
+    /// reaches, even inside a record, and the bytes after the cut start the
+    /// next buffer: every background write then covers whole aligned units
+    /// of the file. The page cache keeps the pages of such a write in one
+    /// large folio (2 MiB with a buffer of 2 MiB or more, on Linux 6.x
+    /// filesystems with large folios), which a reader's mapping then maps
+    /// with one page-table entry: reading the records of one rare type
+    /// through the index took 88 ns a record against 1.3 us in 4 KiB pages
+    /// (measured on the benchmark VM).
     fn hand_off(&mut self) -> Result<()> {
         if self.behind.is_none() {
             return self.flush_buf();
         }
         self.reap(DEPTH - 1)?;
         self.seal_buffered();
-        let next = self
+        let offset = self.file_len + self.inflight;
+        let end = offset + self.buf.len() as u64;
+        let cut = end & !self.unit_mask;
+        // Only inside the last record appended (the one that crossed the
+        // boundary) or at its start: never inside the bytes at the front
+        // that end a record of the buffer before.
+        let split = if self.last_start != NONE
+            && cut > offset
+            && cut >= offset + self.last_start as u64
+            && cut < end
+        {
+            (cut - offset) as usize
+        } else {
+            self.buf.len()
+        };
+        let mut next = self
             .spare
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(self.buf.capacity()));
+        next.extend_from_slice(&self.buf[split..]);
+        let (lead, head) = if split > self.last_start && split < self.buf.len() {
+            // `next` starts inside the last record.
+            (next.len(), self.buf[self.last_start..split].to_vec())
+        } else {
+            (0, Vec::new())
+        };
+        self.buf.truncate(split);
         let full = std::mem::replace(&mut self.buf, next);
-        self.unsealed_from = 0;
-        let offset = self.file_len + self.inflight;
-        self.inflight += full.len() as u64;
-        self.behind.as_ref().expect("checked").submit(full, offset);
+        let job = Job {
+            buf: full,
+            offset,
+            lead: std::mem::replace(&mut self.lead, lead),
+            head: std::mem::replace(&mut self.lead_head, head),
+        };
+        // What stays was sealed with the rest.
+        self.unsealed_from = self.buf.len();
+        self.last_start = NONE;
+        self.inflight += job.buf.len() as u64;
+        self.behind.as_ref().expect("checked").submit(job);
         Ok(())
     }
 
@@ -376,6 +440,7 @@ impl State {
         }
         let Some(Failed {
             whole,
+            cut_back,
             mut rest,
             err,
             cut_err,
@@ -383,8 +448,13 @@ impl State {
         else {
             return Ok(());
         };
-        self.file_len += whole;
+        self.file_len = self.file_len + whole - cut_back;
         self.inflight = 0;
+        // `rest` ends where the buffer starts: a record cut across both is
+        // whole again.
+        self.lead = 0;
+        self.lead_head = Vec::new();
+        self.last_start = NONE;
         // `rest` was sealed before it was handed off.
         self.unsealed_from += rest.len();
         rest.extend_from_slice(&self.buf);
@@ -424,6 +494,9 @@ impl State {
         self.file_len += self.buf.len() as u64;
         self.buf.clear();
         self.unsealed_from = 0;
+        self.last_start = NONE;
+        self.lead = 0;
+        self.lead_head.clear();
         Ok(())
     }
 
@@ -434,7 +507,23 @@ impl State {
     }
 
     fn partial_write(&mut self, written: usize, err: io::Error) -> Result<()> {
-        let whole = complete_frames(&self.buf[..written]);
+        self.last_start = NONE;
+        if written < self.lead {
+            // The record begun in the last buffer handed off is not whole in
+            // the file: cut it off from where it starts, and buffer it all.
+            let mut whole_record = std::mem::take(&mut self.lead_head);
+            let at = self.file_len - whole_record.len() as u64;
+            self.cut_file(at);
+            whole_record.extend_from_slice(&self.buf);
+            self.buf = whole_record;
+            self.lead = 0;
+            self.unsealed_from = self.buf.len();
+            self.file_len = at;
+            return Err(Error::io_at(&self.path, at, "write", err));
+        }
+        let whole = self.lead + complete_frames(&self.buf[self.lead..written]);
+        self.lead = 0;
+        self.lead_head.clear();
         let at = self.file_len + whole as u64;
         if whole < written {
             self.cut_file(at);
@@ -602,6 +691,18 @@ impl State {
         }
         sealed
     }
+}
+
+/// `State::last_start` when the buffer holds no record appended to it.
+const NONE: usize = usize::MAX;
+
+/// The unit at whose multiples full buffers are cut: the buffer size
+/// rounded down to a power of two, at least 4 KiB and at most 2 MiB (the
+/// largest folio the page cache uses on x86-64 and arm64 with 4 KiB pages).
+fn hand_off_unit(buffer_size: usize) -> u64 {
+    const MAX: u64 = 2 << 20;
+    let size = (buffer_size as u64).clamp(4096, MAX);
+    1 << (63 - size.leading_zeros())
 }
 
 /// Length of the longest prefix of `buf` made of whole frames.
