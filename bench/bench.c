@@ -47,6 +47,12 @@
 #define E_FILE_BYTES (512u * MIB)      /* approximate segment size */
 #define E_BATCH      256
 #define E_BUFFER     (2 * MIB)         /* whole 2 MiB writes: the page cache keeps 2 MiB folios */
+
+/* e's writer buffer: E_BUFFER, or BENCH_E_BUFFER_KIB to compare others. */
+static size_t e_buffer(void) {
+    const char *kib = getenv("BENCH_E_BUFFER_KIB");
+    return kib && *kib ? (size_t)strtoul(kib, NULL, 10) * 1024 : E_BUFFER;
+}
 /* f. writer memory */
 #define F_SMALL      10000000
 #define F_LARGE      50000000
@@ -614,7 +620,7 @@ static void e_locate_audits(void) {
 static void e_prepare(void) {
     snprintf(e_path, sizeof e_path, "%s", tmp_path("e-scan.binlog"));
     remove_file(e_path);
-    binlog_writer *w = open_writer(e_path, BINLOG_DURABILITY_NONE, E_BUFFER);
+    binlog_writer *w = open_writer(e_path, BINLOG_DURABILITY_NONE, e_buffer());
     binlog_entry entries[E_BATCH];
     uint64_t n = E_FILE_BYTES / (E_RECORD + 26); /* 26 bytes of framing per record */
     for (uint64_t i = 0; i < n;) {
@@ -705,10 +711,10 @@ static double run_e_binlog(void *arg) {
 static void bench_e(void) {
     e_prepare();
     run_e_read2(NULL); /* into the page cache */
-    printf("\ne. scan of a sealed %.0f MB segment (%llu records of %d bytes, written with a %d MiB buffer, in the\n"
+    printf("\ne. scan of a sealed %.0f MB segment (%llu records of %d bytes, written with a %zu KiB buffer, in the\n"
            "   page cache), open to free timed; baseline read(2) in 1 MiB chunks; then only \"audit\" (%llu records,\n"
            "   1%%) via filter_types\n",
-           e_file_bytes / 1e6, (unsigned long long)e_records, E_RECORD, (int)(E_BUFFER / MIB),
+           e_file_bytes / 1e6, (unsigned long long)e_records, E_RECORD, e_buffer() / 1024,
            (unsigned long long)e_audits);
     run_fn fns[4] = {run_e_read2, run_e_binlog, run_e_binlog, run_e_pread_floor};
     void *args[4] = {NULL, NULL, (void *)1, NULL};

@@ -244,6 +244,7 @@ impl State {
             self.buf
                 .truncate((first_lost.offset - self.file_len - self.inflight) as usize);
             self.unsealed_from = self.unsealed_from.min(self.buf.len());
+            self.last_start = NONE;
             self.types.truncate(types_before + defined);
             if let Err(e) = result {
                 let msg = format!(
