@@ -1,10 +1,10 @@
 package io.libbinlog;
 
+import static io.libbinlog.TestSupport.expect;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,7 +27,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@link Reader#nextBatch(RecordBatch)}: binlog_reader_next_batch through JNI. */
@@ -38,14 +37,6 @@ class BatchReadTest {
     private static final int N = 600;
     private static final String LONG_TYPE = "long-type-".repeat(30); // 300 bytes: past the type cache limit
     private static final String[] TYPES = {"a", "bb", "ccc", "çé-ü", LONG_TYPE};
-
-    private static BinlogException expect(ErrorCode code, Executable call) {
-        BinlogException e = assertThrows(BinlogException.class, call);
-        assertEquals(code, e.code(), e::getMessage);
-        assertEquals(code.value(), e.rawCode());
-        assertNotNull(e.getMessage());
-        return e;
-    }
 
     /** Record i: payload of (i * 37) % 650 bytes (0 bytes every 10th), metadata on every 3rd. */
     private static byte[] payload(int i) {

@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import static io.libbinlog.TestSupport.inThreads;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -29,43 +30,27 @@ class ConcurrencyTest {
         int threads = 8;
         int perThread = 20_000;
         Path file = dir.resolve("mt.binlog");
-        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        List<Throwable> errors;
         try (Writer w = Writer.openSegment(file, Options.builder().bufferSize(64 << 10).build())) {
-            CountDownLatch start = new CountDownLatch(1);
-            List<Thread> ts = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int id = t;
-                Thread th = new Thread(() -> {
-                    try {
-                        start.await();
-                        ByteBuffer direct = ByteBuffer.allocateDirect(8);
-                        for (int i = 0; i < perThread; i++) {
-                            // mix the three write paths
-                            switch (i % 3) {
-                                case 0:
-                                    w.write("t" + id, ByteBuffer.allocate(8).putInt(id).putInt(i).array());
-                                    break;
-                                case 1:
-                                    direct.clear();
-                                    direct.putInt(id).putInt(i).flip();
-                                    w.write("t" + id, direct);
-                                    break;
-                                default:
-                                    w.write("t" + id, ByteBuffer.allocate(8).putInt(id).putInt(i).array(),
-                                            Map.of("thread", Integer.toString(id)), Binlog.TIME_NOW);
-                            }
-                        }
-                    } catch (Throwable e) {
-                        errors.add(e);
+            errors = inThreads(threads, id -> {
+                ByteBuffer direct = ByteBuffer.allocateDirect(8);
+                for (int i = 0; i < perThread; i++) {
+                    // mix the three write paths
+                    switch (i % 3) {
+                        case 0:
+                            w.write("t" + id, ByteBuffer.allocate(8).putInt(id).putInt(i).array());
+                            break;
+                        case 1:
+                            direct.clear();
+                            direct.putInt(id).putInt(i).flip();
+                            w.write("t" + id, direct);
+                            break;
+                        default:
+                            w.write("t" + id, ByteBuffer.allocate(8).putInt(id).putInt(i).array(),
+                                    Map.of("thread", Integer.toString(id)), Binlog.TIME_NOW);
                     }
-                });
-                th.start();
-                ts.add(th);
-            }
-            start.countDown();
-            for (Thread th : ts) {
-                th.join();
-            }
+                }
+            });
         }
         assertTrue(errors.isEmpty(), () -> "writer threads failed: " + errors);
 

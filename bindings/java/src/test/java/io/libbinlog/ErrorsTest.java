@@ -1,9 +1,9 @@
 package io.libbinlog;
 
+import static io.libbinlog.TestSupport.expect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -15,20 +15,11 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 class ErrorsTest {
     @TempDir
     Path dir;
-
-    private static BinlogException expect(ErrorCode code, Executable call) {
-        BinlogException e = assertThrows(BinlogException.class, call);
-        assertEquals(code, e.code(), e::getMessage);
-        assertEquals(code.value(), e.rawCode());
-        assertNotNull(e.getMessage());
-        return e;
-    }
 
     @Test
     void notFound() {

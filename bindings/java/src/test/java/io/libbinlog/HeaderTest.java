@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import static io.libbinlog.TestSupport.expect;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,20 +19,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Reader.header(): binlog_reader_header copied into a SegmentHeader. */
 class HeaderTest {
     @TempDir
     Path dir;
-
-    private static BinlogException expect(ErrorCode code, Executable call) {
-        BinlogException e = assertThrows(BinlogException.class, call);
-        assertEquals(code, e.code(), e::getMessage);
-        assertEquals(code.value(), e.rawCode());
-        return e;
-    }
 
     private static final long CREATED = 1_700_000_000_123_456_789L;
 

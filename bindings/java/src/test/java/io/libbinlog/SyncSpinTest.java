@@ -1,34 +1,22 @@
 package io.libbinlog;
 
+import static io.libbinlog.TestSupport.expect;
+import static io.libbinlog.TestSupport.inThreads;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@link Options.Builder#syncWaitSpinUs}: group commit with spinning waiters, and the option's limits. */
 class SyncSpinTest {
     @TempDir
     Path dir;
-
-    private static BinlogException expect(ErrorCode code, Executable call) {
-        BinlogException e = assertThrows(BinlogException.class, call);
-        assertEquals(code, e.code(), e::getMessage);
-        assertEquals(code.value(), e.rawCode());
-        assertNotNull(e.getMessage());
-        return e;
-    }
 
     /** Writers that wait for another thread's fdatasync still return only once their record is durable. */
     @Test
@@ -38,31 +26,15 @@ class SyncSpinTest {
         int perThread = 50;
         Path file = dir.resolve("spin.binlog");
         Options opts = Options.builder().durability(Durability.EVERY_RECORD).syncWaitSpinUs(300).build();
-        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        List<Throwable> errors;
         try (Writer w = Writer.openSegment(file, opts)) {
-            CountDownLatch start = new CountDownLatch(1);
-            List<Thread> ts = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int id = t;
-                Thread th = new Thread(() -> {
-                    try {
-                        start.await();
-                        for (int i = 0; i < perThread; i++) {
-                            long seq = w.write("s", ByteBuffer.allocate(8).putInt(id).putInt(i).array());
-                            long durable = w.durableSeq();
-                            assertTrue(seq < durable, "thread " + id + ": seq " + seq + ", durableSeq " + durable);
-                        }
-                    } catch (Throwable e) {
-                        errors.add(e);
-                    }
-                });
-                th.start();
-                ts.add(th);
-            }
-            start.countDown();
-            for (Thread th : ts) {
-                th.join();
-            }
+            errors = inThreads(threads, id -> {
+                for (int i = 0; i < perThread; i++) {
+                    long seq = w.write("s", ByteBuffer.allocate(8).putInt(id).putInt(i).array());
+                    long durable = w.durableSeq();
+                    assertTrue(seq < durable, "thread " + id + ": seq " + seq + ", durableSeq " + durable);
+                }
+            });
         }
         assertTrue(errors.isEmpty(), () -> "writer threads failed: " + errors);
 

@@ -1,0 +1,58 @@
+package io.libbinlog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.function.Executable;
+
+/** Helpers the test classes share. */
+final class TestSupport {
+    private TestSupport() {}
+
+    /** Runs {@code call}, which must throw a BinlogException with {@code code} and a message; returns it. */
+    static BinlogException expect(ErrorCode code, Executable call) {
+        BinlogException e = assertThrows(BinlogException.class, call);
+        assertEquals(code, e.code(), e::getMessage);
+        assertEquals(code.value(), e.rawCode());
+        assertNotNull(e.getMessage());
+        return e;
+    }
+
+    /** The body of one of {@link #inThreads}'s threads, given its number. */
+    interface ThreadBody {
+        void run(int id) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} on {@code threads} threads released together, waits for all, and returns what they
+     * threw (a failed assertion in a thread other than the test's would otherwise go unseen).
+     */
+    static List<Throwable> inThreads(int threads, ThreadBody body) throws InterruptedException {
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            Thread th = new Thread(() -> {
+                try {
+                    start.await();
+                    body.run(id);
+                } catch (Throwable e) {
+                    errors.add(e);
+                }
+            });
+            th.start();
+            ts.add(th);
+        }
+        start.countDown();
+        for (Thread th : ts) {
+            th.join();
+        }
+        return new ArrayList<>(errors);
+    }
+}
