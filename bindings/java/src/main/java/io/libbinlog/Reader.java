@@ -161,6 +161,20 @@ public final class Reader implements AutoCloseable {
      * interrupted. Throws CLOSED if the reader is closed meanwhile.
      */
     public Record nextWait(long timeoutMs) {
+        return waitSliced(timeoutMs, this::fetchCopy);
+    }
+
+    /** One native wait of at most {@code waitMs} on the handle; null when nothing came. */
+    private interface Attempt<T> {
+        T run(long h, long waitMs);
+    }
+
+    /**
+     * Calls {@code attempt} in slices of at most {@link #SLICE_MS} until it returns non-null, the timeout
+     * passes (null) or the thread is interrupted (null, status kept). Each slice enters and exits the
+     * handle, so that {@link #close} never waits long for a call in progress.
+     */
+    private <T> T waitSliced(long timeoutMs, Attempt<T> attempt) {
         if (timeoutMs < 0) {
             throw new IllegalArgumentException("negative timeout " + timeoutMs);
         }
@@ -170,9 +184,9 @@ public final class Reader implements AutoCloseable {
             long slice = Math.min(remaining, SLICE_MS);
             long h = enter();
             try {
-                Record r = fetchCopy(h, slice);
-                if (r != null) {
-                    return r;
+                T got = attempt.run(h, slice);
+                if (got != null) {
+                    return got;
                 }
             } finally {
                 exit();
@@ -348,27 +362,11 @@ public final class Reader implements AutoCloseable {
     public int nextBatch(RecordBatch batch, long timeoutMs) {
         Objects.requireNonNull(batch, "batch");
         batch.reset();
-        if (timeoutMs < 0) {
-            throw new IllegalArgumentException("negative timeout " + timeoutMs);
-        }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(timeoutMs, Long.MAX_VALUE / 2_000_000));
-        while (true) {
-            long remaining = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
-            long slice = Math.min(remaining, SLICE_MS);
-            long h = enter();
-            try {
-                int n = fillBatch(h, batch, slice);
-                if (n > 0) {
-                    return n;
-                }
-            } finally {
-                exit();
-                Reference.reachabilityFence(this);
-            }
-            if (slice >= remaining || Thread.currentThread().isInterrupted()) {
-                return 0;
-            }
-        }
+        Integer n = waitSliced(timeoutMs, (h, slice) -> {
+            int got = fillBatch(h, batch, slice);
+            return got > 0 ? got : null;
+        });
+        return n == null ? 0 : n;
     }
 
     private static int fillBatch(long h, RecordBatch batch, long waitMs) {
