@@ -385,18 +385,52 @@ static double run_c_dsync(void *arg) {
     return t;
 }
 
-struct d_thread {
-    binlog_writer *w;
+static double cpu_secs(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) die_sys("getrusage", NULL);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e-6;
+}
+
+/* One thread's share of a durable run: put(ctx, i) for i in [first, first + count). */
+typedef void (*put_fn)(void *ctx, size_t i);
+struct share {
+    put_fn put;
+    void *ctx;
     pthread_barrier_t *start;
     size_t first, count;
 };
 
-static void *d_worker(void *arg) {
-    struct d_thread *t = arg;
+static void *share_run(void *arg) {
+    struct share *t = arg;
     pthread_barrier_wait(t->start);
-    for (size_t i = t->first; i < t->first + t->count; i++)
-        CHECK(binlog_writer_write(t->w, u8("tick"), 4, pool + i * C_RECORD % MIB, C_RECORD, NULL));
+    for (size_t i = t->first; i < t->first + t->count; i++) t->put(t->ctx, i);
     return NULL;
+}
+
+/* Splits C_COUNT / n * n records over n threads released together; returns
+ * the time from their release to the last join, and in *cpu_us the CPU
+ * time of all threads per record. */
+static double run_shares(int n, put_fn put, void *ctx, double *cpu_us) {
+    pthread_t tid[D_THREADS];
+    struct share th[D_THREADS];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, (unsigned)n + 1);
+    for (int k = 0; k < n; k++) {
+        th[k] = (struct share){put, ctx, &start, (size_t)k * C_COUNT / n, C_COUNT / n};
+        if (pthread_create(&tid[k], NULL, share_run, &th[k]) != 0) die_sys("pthread_create", NULL);
+    }
+    pthread_barrier_wait(&start);
+    double t0 = now(), cpu0 = cpu_secs();
+    for (int k = 0; k < n; k++) pthread_join(tid[k], NULL);
+    double t = now() - t0;
+    *cpu_us = (cpu_secs() - cpu0) * 1e6 / (double)(C_COUNT / n * n);
+    pthread_barrier_destroy(&start);
+    return t;
+}
+
+static void binlog_put(void *w, size_t i) {
+    CHECK(binlog_writer_write(w, u8("tick"), 4, pool + i * C_RECORD % MIB, C_RECORD, NULL));
 }
 
 /* arg: number of threads (1 = the single-thread durable figure), plus
@@ -405,13 +439,6 @@ static void *d_worker(void *arg) {
 /* CPU time (all threads) per record of each 8-thread run: [spin][warm-up + rounds]. */
 static double d_cpu_us[2][ROUNDS + 1];
 static int d_cpu_runs[2];
-
-static double cpu_secs(void) {
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0) die_sys("getrusage", NULL);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e-6;
-}
 
 static double run_c_binlog(void *arg) {
     int nthreads = (int)(intptr_t)arg & 0xff;
@@ -430,22 +457,10 @@ static double run_c_binlog(void *arg) {
             CHECK(binlog_writer_write(w, u8("tick"), 4, pool + i * C_RECORD % MIB, C_RECORD, NULL));
         t = now() - t0;
     } else {
-        pthread_t tid[D_THREADS];
-        struct d_thread th[D_THREADS];
-        pthread_barrier_t start;
-        pthread_barrier_init(&start, NULL, (unsigned)nthreads + 1);
-        for (int k = 0; k < nthreads; k++) {
-            th[k] = (struct d_thread){w, &start, (size_t)k * C_COUNT / nthreads, C_COUNT / nthreads};
-            if (pthread_create(&tid[k], NULL, d_worker, &th[k]) != 0) die_sys("pthread_create", NULL);
-        }
-        pthread_barrier_wait(&start);
-        double t0 = now(), cpu0 = cpu_secs();
-        for (int k = 0; k < nthreads; k++) pthread_join(tid[k], NULL);
-        t = now() - t0;
+        double cpu_us;
+        t = run_shares(nthreads, binlog_put, w, &cpu_us);
         int spin = ((intptr_t)arg & D_SPIN) != 0;
-        if (d_cpu_runs[spin] <= ROUNDS)
-            d_cpu_us[spin][d_cpu_runs[spin]++] = (cpu_secs() - cpu0) * 1e6 / (double)(C_COUNT / nthreads * nthreads);
-        pthread_barrier_destroy(&start);
+        if (d_cpu_runs[spin] <= ROUNDS) d_cpu_us[spin][d_cpu_runs[spin]++] = cpu_us;
     }
     uint64_t next;
     CHECK(binlog_writer_next_seq(w, &next));
@@ -470,7 +485,8 @@ struct raw_group {
     const char *path;
 };
 
-static void raw_group_put(struct raw_group *g, size_t i) {
+static void raw_group_put(void *ctx, size_t i) {
+    struct raw_group *g = ctx;
     pthread_mutex_lock(&g->mu);
     write_all(g->fd, pool + i * C_RECORD % MIB, C_RECORD, g->path);
     uint64_t mine = ++g->written;
@@ -491,19 +507,6 @@ static void raw_group_put(struct raw_group *g, size_t i) {
     pthread_mutex_unlock(&g->mu);
 }
 
-struct raw_thread {
-    struct raw_group *g;
-    pthread_barrier_t *start;
-    size_t first, count;
-};
-
-static void *raw_group_worker(void *arg) {
-    struct raw_thread *t = arg;
-    pthread_barrier_wait(t->start);
-    for (size_t i = t->first; i < t->first + t->count; i++) raw_group_put(t->g, i);
-    return NULL;
-}
-
 static double run_raw_group(void *arg) {
     int nthreads = (int)(intptr_t)arg;
     struct raw_group g = {.path = tmp_path("d-raw.dat")};
@@ -511,19 +514,8 @@ static double run_raw_group(void *arg) {
     pthread_cond_init(&g.cv, NULL);
     g.fd = open(g.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (g.fd < 0) die_sys("open", g.path);
-    pthread_t tid[D_THREADS];
-    struct raw_thread th[D_THREADS];
-    pthread_barrier_t start;
-    pthread_barrier_init(&start, NULL, (unsigned)nthreads + 1);
-    for (int k = 0; k < nthreads; k++) {
-        th[k] = (struct raw_thread){&g, &start, (size_t)k * C_COUNT / nthreads, C_COUNT / nthreads};
-        if (pthread_create(&tid[k], NULL, raw_group_worker, &th[k]) != 0) die_sys("pthread_create", NULL);
-    }
-    pthread_barrier_wait(&start);
-    double t0 = now();
-    for (int k = 0; k < nthreads; k++) pthread_join(tid[k], NULL);
-    double t = now() - t0;
-    pthread_barrier_destroy(&start);
+    double cpu_us;
+    double t = run_shares(nthreads, raw_group_put, &g, &cpu_us);
     close(g.fd);
     remove_file(g.path);
     pthread_mutex_destroy(&g.mu);
