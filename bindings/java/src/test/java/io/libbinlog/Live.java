@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Shared pieces of the tests that follow a live writer or wait for records. */
@@ -29,6 +31,22 @@ final class Live {
                 failed.set(e);
             }
         });
+    }
+
+    /** A log "live" in {@code dir} that rolls every 50 records and hands each write to the OS at once. */
+    static Writer rollingLog(Path dir) {
+        return Writer.openLog(dir, "live", Options.builder().maxSegmentRecords(50).bufferSize(0).build());
+    }
+
+    /**
+     * Runs {@code idleWait}, a 300 ms wait on a reader with nothing to read, which must report that
+     * nothing came, after between 250 ms and 5 s.
+     */
+    static void assertIdleWaitTimesOut(BooleanSupplier idleWait) {
+        long t0 = System.nanoTime();
+        assertTrue(idleWait.getAsBoolean(), "idle: times out");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms >= 250 && ms < 5_000, "waited " + ms + " ms");
     }
 
     /** A call that waits (up to 20 s) for a record on {@code r}. */
