@@ -61,9 +61,13 @@ impl SegmentIndex {
         self.offsets.capacity().min(self.type_ids.capacity())
     }
 
-    /// Uses `v`'s memory for arrays that are still empty (a new segment).
+    /// Uses `v`'s memory for arrays that are still empty (a new segment),
+    /// unless it outgrew this index's memory bound (a failed spill lets
+    /// the arrays grow past it; that memory is not carried on).
     pub fn adopt(&mut self, v: IndexVecs) {
-        if self.offsets.is_empty() && self.type_ids.is_empty() {
+        let bound = self.memory_entries.saturating_mul(2);
+        let fits = v.offsets.capacity() <= bound && v.type_ids.capacity() <= bound;
+        if fits && self.offsets.is_empty() && self.type_ids.is_empty() {
             self.offsets = v.offsets;
             self.type_ids = v.type_ids;
         }
@@ -402,6 +406,26 @@ impl SealEstimate {
 mod tests {
     use super::super::test_file::TestFile;
     use super::*;
+
+    /// Index arrays are taken over by a new segment's index, but not once
+    /// they outgrew its memory bound.
+    #[test]
+    fn adopts_arrays_only_within_the_memory_bound() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let filled = |n: u64| {
+            let mut old = SegmentIndex::new(4096, 1 << 20);
+            for seq in 0..n {
+                old.add(0, seq * 10, seq, 0, 10, &dir);
+            }
+            old.take_vecs()
+        };
+        let mut new = SegmentIndex::new(4096, 1000);
+        new.adopt(filled(900));
+        assert!(new.capacity() >= 900, "taken over");
+        let mut new = SegmentIndex::new(4096, 1000);
+        new.adopt(filled(5000));
+        assert_eq!(new.capacity(), 0, "over twice the bound: dropped");
+    }
 
     /// A seal built in memory (`SealOut::Memory`, used while the background
     /// writer drains) is byte for byte the one written piece by piece into

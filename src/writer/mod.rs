@@ -755,10 +755,13 @@ mod tests {
             segment_no: no,
             ..Options::default()
         };
-        let write = |w: &Writer, n: u64, byte: u8| {
+        // `types` picks each record's type; payloads vary in length so that
+        // records straddle the buffers' unit boundaries.
+        let write = |w: &Writer, n: u64, byte: u8, types: &[&str]| {
             for i in 0..n {
-                let t = if i % 3 == 0 { "x" } else { "y" };
-                w.write_with(t, &[("k", "v")], Some(i as i64), &[byte; 100])
+                let t = types[i as usize % types.len()];
+                let len = 60 + (i % 97) as usize;
+                w.write_with(t, &[("k", "v")], Some(i as i64), &[byte; 160][..len])
                     .unwrap();
             }
             w.close().unwrap();
@@ -767,7 +770,7 @@ mod tests {
         let first = temp_path("recycle-first");
         let a = Writer::open(&first, opts(0)).unwrap();
         assert_eq!(a.recycle().bufs.len(), 0, "nothing while open");
-        write(&a, 20_000, 0xaa);
+        write(&a, 20_000, 0xaa, &["x", "y", "y"]);
         let recycled = a.recycle();
         assert!(recycled.bufs.len() >= 2, "{} buffers", recycled.bufs.len());
         assert!(recycled.bufs.iter().all(|b| b.is_empty()));
@@ -776,9 +779,17 @@ mod tests {
         let reused = temp_path("recycle-reused");
         let b = Writer::open_recycling(&reused, opts(1), recycled).unwrap();
         assert!(b.shared.state.lock().index.capacity() >= 20_000);
-        write(&b, 300, 0x55);
+        // Other types and sizes, through every recycled buffer (about 30
+        // buffers' worth) and a smaller seal than the first segment's.
+        let types = ["z", "x", "w", "w"];
+        write(&b, 15_000, 0x55, &types);
         let fresh = temp_path("recycle-fresh");
-        write(&Writer::open(&fresh, opts(1)).unwrap(), 300, 0x55);
+        write(
+            &Writer::open(&fresh, opts(1)).unwrap(),
+            15_000,
+            0x55,
+            &types,
+        );
         let (got, want) = (
             std::fs::read(&reused).unwrap(),
             std::fs::read(&fresh).unwrap(),
@@ -789,7 +800,15 @@ mod tests {
             got.len(),
             want.len()
         );
-        crate::reader::Reader::open(&reused).unwrap();
+        let mut r = crate::reader::Reader::open(&reused).unwrap();
+        let mut n = 0u64;
+        while let Some(rec) = r.next().unwrap() {
+            assert_eq!(rec.seq, n);
+            assert_eq!(rec.type_name, types[n as usize % types.len()]);
+            assert!(rec.payload.iter().all(|&b| b == 0x55), "record {n}");
+            n += 1;
+        }
+        assert_eq!(n, 15_000);
         for p in [first, reused, fresh] {
             std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
         }
