@@ -357,7 +357,7 @@ impl LogWriter {
             let mut st = self.shared.state.lock();
             match st.current.take() {
                 None => Ok(()),
-                Some(w) => self.shared.seal(&mut st, &w, &mut events).and_then(|()| {
+                Some(w) => self.shared.seal(&mut st, &w, &mut events).and_then(|_| {
                     self.shared.enforce_retention(&mut st);
                     self.shared.store_manifest(&st)
                 }),
@@ -426,24 +426,28 @@ impl Shared {
     fn roll(&self, st: &mut State, events: &mut Vec<SegmentEvent>) -> Result<()> {
         let w = st.current.take().expect("checked open");
         let next_first = w.next_seq();
-        if let Err(e) = self.seal(st, &w, events) {
-            // Keep writing to the same segment (reopened: recovered and
-            // unsealed) rather than leave the log without one.
-            st.current = Some(Arc::new(Writer::open(
-                w.path(),
-                self.segment_options(st.segment_no, st.first_seq),
-            )?));
-            return Err(e);
-        }
+        let recycled = match self.seal(st, &w, events) {
+            Ok(recycled) => recycled,
+            Err(e) => {
+                // Keep writing to the same segment (reopened: recovered and
+                // unsealed) rather than leave the log without one.
+                st.current = Some(Arc::new(Writer::open(
+                    w.path(),
+                    self.segment_options(st.segment_no, st.first_seq),
+                )?));
+                return Err(e);
+            }
+        };
         let no = st.segment_no + 1;
-        self.open_segment(st, no, next_first, events, w.recycle())?;
+        self.open_segment(st, no, next_first, events, recycled)?;
         self.enforce_retention(st);
         self.store_manifest(st)
     }
 
-    fn seal(&self, st: &mut State, w: &Writer, events: &mut Vec<SegmentEvent>) -> Result<()> {
+    /// Seals and closes `w`; returns its memory for the next segment.
+    fn seal(&self, st: &mut State, w: &Writer, events: &mut Vec<SegmentEvent>) -> Result<Recycled> {
         let record_count = w.record_count();
-        w.close()?;
+        let recycled = w.close_recycling()?;
         let path = w.path().to_path_buf();
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let info = SegmentInfo {
@@ -465,7 +469,7 @@ impl Shared {
             sealed_ns: (self.opts.clock)(),
         });
         events.push(SegmentEvent::Sealed(info));
-        Ok(())
+        Ok(recycled)
     }
 
     fn open_segment(

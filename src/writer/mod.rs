@@ -334,12 +334,6 @@ impl Writer {
         self.shared.sync_upto(to, None)
     }
 
-    /// After `close`: the writer's buffers and index memory, emptied, for
-    /// the next segment of its log (`open_recycling`). Nothing while open.
-    pub(crate) fn recycle(&self) -> Recycled {
-        self.shared.state.lock().recycle()
-    }
-
     /// Whether `close` was called.
     pub fn is_closed(&self) -> bool {
         self.shared.state.lock().file.is_none()
@@ -362,6 +356,20 @@ impl Writer {
     /// even when sealing fails (the segment then stays unsealed and readable
     /// by a scan).
     pub fn close(&self) -> Result<()> {
+        // Nobody reuses the buffers and index memory: free them now rather
+        // than when the handle is dropped.
+        self.close_recycling().map(drop)
+    }
+
+    /// `close`, handing back the writer's buffers and index memory,
+    /// emptied, for the next segment of its log (`open_recycling`).
+    pub(crate) fn close_recycling(&self) -> Result<Recycled> {
+        let result = self.seal_and_close();
+        let recycled = self.shared.state.lock().recycle();
+        result.map(|()| recycled)
+    }
+
+    fn seal_and_close(&self) -> Result<()> {
         {
             *self.shared.stop.lock() = true;
             self.shared.stop_cv.notify_all();
@@ -746,7 +754,7 @@ mod tests {
 
     /// A writer opened with the memory a closed one left (a log's roll)
     /// takes it over, and writes the same segment, byte for byte, as a
-    /// writer opened without it.
+    /// writer opened without it. A plain `close` keeps none of it.
     #[test]
     fn recycled_memory_writes_the_same_segment() {
         let opts = |no| Options {
@@ -764,14 +772,14 @@ mod tests {
                 w.write_with(t, &[("k", "v")], Some(i as i64), &[byte; 160][..len])
                     .unwrap();
             }
-            w.close().unwrap();
         };
         // Many records: several buffers, a large seal, large index arrays.
         let first = temp_path("recycle-first");
         let a = Writer::open(&first, opts(0)).unwrap();
-        assert_eq!(a.recycle().bufs.len(), 0, "nothing while open");
         write(&a, 20_000, 0xaa, &["x", "y", "y"]);
-        let recycled = a.recycle();
+        let open = a.shared.state.lock().recycle();
+        assert_eq!(open.bufs.len(), 0, "nothing while open");
+        let recycled = a.close_recycling().unwrap();
         assert!(recycled.bufs.len() >= 2, "{} buffers", recycled.bufs.len());
         assert!(recycled.bufs.iter().all(|b| b.is_empty()));
         assert!(recycled.seal.capacity() >= 20_000 * 8, "seal buffer kept");
@@ -783,13 +791,16 @@ mod tests {
         // buffers' worth) and a smaller seal than the first segment's.
         let types = ["z", "x", "w", "w"];
         write(&b, 15_000, 0x55, &types);
-        let fresh = temp_path("recycle-fresh");
-        write(
-            &Writer::open(&fresh, opts(1)).unwrap(),
-            15_000,
-            0x55,
-            &types,
+        b.close().unwrap();
+        let left = b.shared.state.lock().recycle();
+        assert!(
+            left.bufs.is_empty() && left.seal.capacity() == 0,
+            "close frees"
         );
+        let fresh = temp_path("recycle-fresh");
+        let c = Writer::open(&fresh, opts(1)).unwrap();
+        write(&c, 15_000, 0x55, &types);
+        c.close().unwrap();
         let (got, want) = (
             std::fs::read(&reused).unwrap(),
             std::fs::read(&fresh).unwrap(),
