@@ -119,8 +119,9 @@ pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) 
 /// the buffer stalls on store-to-load forwarding (the wide loads of the
 /// CRC overlap the narrower stores of the copy): 32-byte records took
 /// about 50 ns each in the CRC against 11 ns for the same bytes at rest.
-/// The writer seals all of its buffered frames just before it hands them
-/// to the OS, when the stores have long completed.
+/// The writer seals its buffered frames just before they go to the OS,
+/// when the stores have long completed (on its write-behind thread, if it
+/// has one).
 pub fn encode_unsealed(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) -> usize {
     let start = out.len();
     if head.define.is_none() && head.meta.is_empty() {

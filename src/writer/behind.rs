@@ -1,6 +1,7 @@
-//! Write-behind: when the writer's buffer fills, a per-writer thread hands
-//! it to the OS while the writer fills the next one, so that encoding and
-//! checksumming overlap the kernel's copy into the page cache.
+//! Write-behind: when the writer's buffer fills, a per-writer thread fills
+//! in its frames' CRCs and hands it to the OS while the writer fills the
+//! next one, so that encoding overlaps checksumming and the kernel's copy
+//! into the page cache.
 //!
 //! Up to [`DEPTH`] full buffers are in flight (queued or being written),
 //! written in order. One
@@ -23,11 +24,14 @@
 //! comes back to the writer.
 
 use super::prealloc::Prealloc;
+use crate::format::frame;
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -44,11 +48,26 @@ pub struct Failed {
     /// not start inside a record, or completed it).
     pub cut_back: u64,
     /// The bytes that were not written: the cut-back part, the rest of the
-    /// failed buffer and every buffer queued after it, in order.
+    /// failed buffer and every buffer queued after it, in order, sealed.
     pub rest: Vec<u8>,
     pub err: io::Error,
     /// Cutting a partial record off failed too: the file is suspect.
     pub cut_err: Option<io::Error>,
+}
+
+impl Failed {
+    /// The thread panicked: the bytes in flight are lost and the file may
+    /// hold part of them, so the writer must not go on (`cut_err`).
+    fn panicked() -> Failed {
+        let err = || io::Error::other("the write-behind thread panicked");
+        Failed {
+            whole: 0,
+            cut_back: 0,
+            rest: Vec::new(),
+            err: err(),
+            cut_err: Some(err()),
+        }
+    }
 }
 
 /// What the writer collects from the thread.
@@ -67,6 +86,19 @@ pub struct Job {
     /// before, whose bytes there `head` holds.
     pub lead: usize,
     pub head: Vec<u8>,
+    /// The frames in this range of `buf` have no CRC yet (`head` and any
+    /// bytes outside the range are sealed); see [`Job::seal`].
+    pub unsealed: Range<usize>,
+}
+
+impl Job {
+    /// Fills in the CRCs the buffer lacks. Done before the first attempt to
+    /// write it, and before its bytes go back to the writer unwritten, so
+    /// that no unsealed frame ever reaches the file or the writer's buffer.
+    fn seal(&mut self) {
+        let range = std::mem::take(&mut self.unsealed);
+        frame::seal_frames(&mut self.buf[range]);
+    }
 }
 
 #[derive(Default)]
@@ -79,6 +111,8 @@ struct Slot {
     /// The writer waits until at most this many jobs are in flight.
     waiting_for: Option<usize>,
     stop: bool,
+    /// The thread panicked and ended (see `run`).
+    dead: bool,
 }
 
 impl Slot {
@@ -122,10 +156,15 @@ impl WriteBehind {
     /// [`WriteBehind::reap`]). If a write failed since the last reap, the
     /// job is not written: its buffer joins the failure's unwritten bytes
     /// (which already hold its `head`).
-    pub fn submit(&self, job: Job) {
+    pub fn submit(&self, mut job: Job) {
         let mut slot = self.shared.slot.lock();
         debug_assert!(slot.in_flight() < DEPTH);
+        if slot.dead {
+            slot.failed.get_or_insert_with(Failed::panicked);
+            return;
+        }
         if let Some(failed) = slot.failed.as_mut() {
+            job.seal();
             failed.rest.extend_from_slice(&job.buf);
             return;
         }
@@ -160,9 +199,25 @@ impl Drop for WriteBehind {
     }
 }
 
+/// The thread's body. A panic in it (a bug) must not leave the writer
+/// waiting forever for a job: the thread ends, the jobs in flight are
+/// dropped and the writer gets a failure that poisons it.
 fn run(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
+    let served = panic::catch_unwind(AssertUnwindSafe(|| serve(shared, file, prealloc)));
+    if served.is_err() {
+        // The guard of a lock held at the panic was dropped while unwinding.
+        let mut slot = shared.slot.lock();
+        slot.dead = true;
+        slot.queue.clear();
+        slot.writing = false;
+        slot.failed = Some(Failed::panicked());
+        shared.done.notify_all();
+    }
+}
+
+fn serve(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
     loop {
-        let job = {
+        let mut job = {
             let mut slot = shared.slot.lock();
             loop {
                 if let Some(job) = slot.queue.pop_front() {
@@ -175,6 +230,7 @@ fn run(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
                 shared.work.wait(&mut slot);
             }
         };
+        job.seal();
         prealloc.ensure(file, job.offset, job.offset + job.buf.len() as u64);
         let result = write(file, job);
         let mut slot = shared.slot.lock();
@@ -183,7 +239,8 @@ fn run(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
             Ok(buf) => slot.written.push(buf),
             Err(mut failed) => {
                 // Nothing after a failed write may reach the file.
-                for job in slot.queue.drain(..) {
+                for mut job in slot.queue.drain(..) {
+                    job.seal();
                     failed.rest.extend_from_slice(&job.buf);
                 }
                 slot.failed = Some(failed);
@@ -262,6 +319,7 @@ mod tests {
             offset,
             lead: 0,
             head: Vec::new(),
+            unsealed: 0..0,
         }
     }
 
@@ -303,6 +361,7 @@ mod tests {
             offset: before.len() as u64,
             lead: tail.len(),
             head: head.to_vec(),
+            unsealed: 0..0,
         };
         let err = || io::Error::from(io::ErrorKind::StorageFull);
 
@@ -359,5 +418,141 @@ mod tests {
             0,
             "nothing reached the file"
         );
+    }
+
+    /// `count` records of `payload_len` bytes, their CRCs left for `seal`.
+    fn unsealed_records(first_seq: u64, count: u64, payload_len: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for seq in first_seq..first_seq + count {
+            let head = frame::RecordHead {
+                seq,
+                timestamp_ns: seq as i64 * 1000,
+                type_id: 0,
+                define: None,
+                meta: &[],
+            };
+            frame::encode_unsealed(&mut out, &head, &[&vec![seq as u8; payload_len]]);
+        }
+        out
+    }
+
+    /// Every frame of `bytes` whole, with a matching CRC.
+    fn assert_all_sealed(bytes: &[u8], what: &str) {
+        let mut pos = 0;
+        while pos < bytes.len() {
+            match frame::frame_at(bytes, pos, true) {
+                frame::FrameAt::Frame { total, .. } => pos += total,
+                other => panic!("{what}: frame at {pos}: {other:?}"),
+            }
+        }
+    }
+
+    /// The writer leaves the CRCs of a buffer's whole frames to the thread
+    /// (see `State::hand_off`): they are in the file, and the bytes outside
+    /// the range (sealed by the writer) are untouched.
+    #[test]
+    fn the_thread_fills_in_the_crcs_of_its_range() {
+        let t = TestFile::new("behind-seal");
+        let wb = WriteBehind::start(t.file.try_clone().unwrap(), Prealloc::new(0, 1 << 16, None))
+            .unwrap();
+        let mut sealed_front = unsealed_records(0, 3, 40);
+        frame::seal_frames(&mut sealed_front);
+        let middle = unsealed_records(3, 50, 32);
+        // A last record the writer sealed itself (the one a cut falls in),
+        // with its CRC spoilt: the thread must not touch it.
+        let mut last = unsealed_records(53, 1, 10);
+        frame::seal_frames(&mut last);
+        last[4] ^= 0xff;
+        let buf = [&sealed_front[..], &middle, &last].concat();
+        let range = sealed_front.len()..sealed_front.len() + middle.len();
+        wb.submit(Job {
+            unsealed: range.clone(),
+            ..job(&buf, 0)
+        });
+        let reaped = wb.reap(0);
+        assert!(reaped.failed.is_none());
+        let file = std::fs::read(&t.path).unwrap();
+        assert_eq!(file.len(), buf.len());
+        assert_all_sealed(&file[..range.end], "file");
+        assert_eq!(file[range.end..], last, "bytes past the range untouched");
+        assert_eq!(file[..range.start], sealed_front);
+    }
+
+    /// Bytes that come back unwritten after a failure are sealed: those of
+    /// the failed buffer, of the buffers queued behind it and of a buffer
+    /// submitted after it.
+    #[test]
+    fn unwritten_bytes_come_back_sealed() {
+        let t = TestFile::new("behind-fail-sealed");
+        let ro = File::open(&t.path).unwrap();
+        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None)).unwrap();
+        let mut expected = Vec::new();
+        for i in 0..3u64 {
+            let buf = unsealed_records(i * 100, 100, 32);
+            expected.extend_from_slice(&buf);
+            wb.submit(Job {
+                unsealed: 0..buf.len(),
+                ..job(&buf, 0)
+            });
+        }
+        // Give the thread time to fail the first buffer, so that this one
+        // (almost always) joins the failure in `submit`; it must come back
+        // sealed either way.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let late = unsealed_records(300, 10, 32);
+        expected.extend_from_slice(&late);
+        wb.submit(Job {
+            unsealed: 0..late.len(),
+            ..job(&late, 0)
+        });
+        let rest = wb.reap(0).failed.expect("writes fail").rest;
+        assert_all_sealed(&rest, "unwritten bytes");
+        frame::seal_frames(&mut expected);
+        assert_eq!(rest, expected);
+    }
+
+    /// A panic on the thread fails the job and poisons the writer instead
+    /// of leaving it waiting for the job forever.
+    #[test]
+    fn a_panic_on_the_thread_fails_the_job() {
+        let t = TestFile::new("behind-panic");
+        let wb = WriteBehind::start(t.file.try_clone().unwrap(), Prealloc::new(0, 1 << 16, None))
+            .unwrap();
+        let buf = unsealed_records(0, 10, 32);
+        // A range past the buffer's end: sealing it panics.
+        wb.submit(Job {
+            unsealed: 0..buf.len() + 1,
+            ..job(&buf, 0)
+        });
+        let failed = wb.reap(0).failed.expect("the job failed");
+        assert!(
+            failed.err.to_string().contains("panicked"),
+            "{}",
+            failed.err
+        );
+        assert!(failed.cut_err.is_some(), "the writer is poisoned");
+        // The thread is gone: a later job fails at once, nothing hangs.
+        wb.submit(job(&frame(7, 100), 0));
+        assert!(wb.reap(0).failed.is_some());
+        assert_eq!(std::fs::metadata(&t.path).unwrap().len(), 0);
+    }
+
+    /// The same with jobs queued behind the one that panics (sealing them
+    /// for the failure would panic too, outside the write).
+    #[test]
+    fn a_panic_with_jobs_queued_fails_them_all() {
+        let t = TestFile::new("behind-panic-queued");
+        let wb = WriteBehind::start(t.file.try_clone().unwrap(), Prealloc::new(0, 1 << 16, None))
+            .unwrap();
+        let buf = unsealed_records(0, 10, 32);
+        for _ in 0..DEPTH - 1 {
+            wb.submit(Job {
+                unsealed: 0..buf.len() + 1,
+                ..job(&buf, 0)
+            });
+        }
+        let failed = wb.reap(0).failed.expect("the jobs failed");
+        assert!(failed.cut_err.is_some(), "the writer is poisoned");
+        assert!(wb.reap(0).failed.is_none(), "nothing left in flight");
     }
 }

@@ -825,6 +825,64 @@ mod tests {
         }
     }
 
+    /// Whichever thread fills in the CRCs at a hand-off (the caller when the
+    /// background thread is behind, else that thread), the segment is the
+    /// same, byte for byte, and reads back whole: records cut across two
+    /// buffers, records larger than the buffer and batches included.
+    #[test]
+    fn either_thread_sealing_writes_the_same_segment() {
+        let write = |name: &str, caller_seals_above: u64| {
+            let path = temp_path(name);
+            let w = Writer::open(
+                &path,
+                Options {
+                    buffer_size: 16 << 10,
+                    created_ns: Some(1),
+                    ..Options::default()
+                },
+            )
+            .unwrap();
+            w.shared.state.lock().caller_seals_above = caller_seals_above;
+            let payloads: Vec<Vec<u8>> = (0..20_000u64)
+                .map(|i| {
+                    let len = if i % 5_000 == 4_999 {
+                        40_000
+                    } else {
+                        (i * 37 % 300) as usize
+                    };
+                    vec![i as u8; len]
+                })
+                .collect();
+            for chunk in payloads.chunks(7) {
+                let parts: Vec<[&[u8]; 1]> = chunk.iter().map(|p| [&p[..]]).collect();
+                let entries: Vec<Entry<'_>> = parts
+                    .iter()
+                    .map(|p| Entry {
+                        type_name: "t",
+                        meta: &[],
+                        timestamp_ns: Some(5),
+                        parts: p,
+                    })
+                    .collect();
+                w.write_batch(&entries).unwrap();
+            }
+            w.close().unwrap();
+            let mut r = crate::reader::Reader::open(&path).unwrap();
+            let mut n = 0;
+            while let Some(rec) = r.next().unwrap() {
+                assert_eq!(rec.payload, &payloads[n][..], "{name}: record {n}");
+                n += 1;
+            }
+            assert_eq!(n, payloads.len(), "{name}");
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+            bytes
+        };
+        let by_caller = write("seal-caller", 0);
+        let by_thread = write("seal-thread", u64::MAX);
+        assert!(by_caller == by_thread, "the two segments differ");
+    }
+
     /// Durable writers racing `close`: each write either succeeds with its
     /// record durable or fails with `Closed`; nobody hangs.
     #[test]
