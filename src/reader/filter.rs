@@ -89,6 +89,14 @@ impl TypeFilter {
         Some((off, i))
     }
 
+    /// The offset `k` entries after the last one `next_indexed` took from
+    /// cursor `i` (for prefetching).
+    pub fn ahead(&self, map: &[u8], i: usize, k: usize) -> Option<u64> {
+        let c = &self.cursors.as_ref()?[i];
+        let at = c.idx + k - 1;
+        (at < c.count).then(|| c.get(map, at))
+    }
+
     pub fn seek(&mut self, map: &[u8], offset: u64) {
         if let Some(cursors) = self.cursors.as_mut() {
             for c in cursors {

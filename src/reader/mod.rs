@@ -6,6 +6,7 @@
 
 mod filter;
 mod indexed;
+mod prefetch;
 mod record;
 
 pub use record::{Damage, Record, RecordHeader, Tail};
@@ -34,6 +35,9 @@ const RELEASE_ALIGN: usize = 2 << 20;
 /// into the reader's buffer with pread (see `Reader::read_indexed`); larger
 /// ones are read through the mapping, where faults are few per byte.
 const PREAD_MAX: usize = 64 * 1024;
+/// How many records ahead of the one it checks a read through the
+/// per-type index prefetches (see `prefetch`).
+const PREFETCH_AHEAD: usize = 4;
 
 /// A reader of one segment file. It needs only read permission, takes no
 /// lock, and may read a segment while a writer appends to it: it returns
@@ -401,6 +405,7 @@ impl Reader {
     /// Finds and checks the next record; returns where its parts are.
     fn advance(&mut self, verify: bool) -> Result<Option<Found>> {
         let mut filtered_cursor = None;
+        let mut ahead = None;
         loop {
             if let Tail::SealDamaged { offset } = self.tail {
                 // The seal may have been half written when we met it: if the
@@ -433,6 +438,7 @@ impl Reader {
                             }
                             self.pos = off as usize;
                             filtered_cursor = Some(i);
+                            ahead = f.ahead(&self.map, i, PREFETCH_AHEAD);
                         }
                         None => {
                             self.pos = self.end;
@@ -461,6 +467,13 @@ impl Reader {
             let copied = if indexed && !self.indexed.via_map() {
                 self.read_indexed(pos)?
             } else {
+                if let Some(next) = ahead.and_then(|o| usize::try_from(o).ok()) {
+                    // The index says where the records ahead are: have the
+                    // CPU load one while this one is checked (scattered
+                    // records are cache misses, which the CRC waited on).
+                    let to = next.saturating_add(self.frame_guess).min(self.end);
+                    prefetch::prefetch(self.map.get(next..to).unwrap_or_default());
+                }
                 None
             };
             let in_buf = copied.is_some();
@@ -494,6 +507,9 @@ impl Reader {
                     return Ok(None);
                 }
             };
+            if indexed {
+                self.frame_guess = total;
+            }
             let body = &data[at + FRAME_HEADER_LEN..at + total];
             // A frame whose CRC holds but whose contents are wrong: an error,
             // or with skip_damaged, a damaged region to skip.
