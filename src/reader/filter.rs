@@ -90,11 +90,11 @@ impl TypeFilter {
     }
 
     /// The offset `k` entries after the last one `next_indexed` took from
-    /// cursor `i` (for prefetching).
+    /// cursor `i` (for prefetching); `None` past the end or for `k == 0`.
     pub fn ahead(&self, map: &[u8], i: usize, k: usize) -> Option<u64> {
-        let c = &self.cursors.as_ref()?[i];
-        let at = c.idx + k - 1;
-        (at < c.count).then(|| c.get(map, at))
+        let c = self.cursors.as_ref()?.get(i)?;
+        let at = (c.idx + k).checked_sub(1)?;
+        (k > 0 && at < c.count).then(|| c.get(map, at))
     }
 
     pub fn seek(&mut self, map: &[u8], offset: u64) {
@@ -103,5 +103,36 @@ impl TypeFilter {
                 c.seek(map, offset);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ahead` counts from the entry `next_indexed` last took: 1 is the
+    /// next one; 0 and past the end are `None`.
+    #[test]
+    fn ahead_counts_from_the_last_entry_taken() {
+        let map: Vec<u8> = [100u64, 200, 300]
+            .iter()
+            .flat_map(|o| o.to_le_bytes())
+            .collect();
+        let mut f = TypeFilter {
+            names: vec!["a".into()],
+            cursors: Some(vec![ArrayCursor {
+                start: 0,
+                count: 3,
+                idx: 0,
+                type_name: "a".into(),
+            }]),
+        };
+        assert_eq!(f.ahead(&map, 0, 0), None);
+        assert_eq!(f.ahead(&map, 0, 1), Some(100), "before any entry is taken");
+        assert_eq!(f.next_indexed(&map), Some((100, 0)));
+        assert_eq!(f.ahead(&map, 0, 1), Some(200));
+        assert_eq!(f.ahead(&map, 0, 2), Some(300));
+        assert_eq!(f.ahead(&map, 0, 3), None);
+        assert_eq!(f.ahead(&map, 1, 1), None, "no such cursor");
     }
 }

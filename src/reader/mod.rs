@@ -405,7 +405,6 @@ impl Reader {
     /// Finds and checks the next record; returns where its parts are.
     fn advance(&mut self, verify: bool) -> Result<Option<Found>> {
         let mut filtered_cursor = None;
-        let mut ahead = None;
         loop {
             if let Tail::SealDamaged { offset } = self.tail {
                 // The seal may have been half written when we met it: if the
@@ -438,7 +437,6 @@ impl Reader {
                             }
                             self.pos = off as usize;
                             filtered_cursor = Some(i);
-                            ahead = f.ahead(&self.map, i, PREFETCH_AHEAD);
                         }
                         None => {
                             self.pos = self.end;
@@ -467,12 +465,8 @@ impl Reader {
             let copied = if indexed && !self.indexed.via_map() {
                 self.read_indexed(pos)?
             } else {
-                if let Some(next) = ahead.and_then(|o| usize::try_from(o).ok()) {
-                    // The index says where the records ahead are: have the
-                    // CPU load one while this one is checked (scattered
-                    // records are cache misses, which the CRC waited on).
-                    let to = next.saturating_add(self.frame_guess).min(self.end);
-                    prefetch::prefetch(self.map.get(next..to).unwrap_or_default());
+                if let Some(i) = filtered_cursor {
+                    self.prefetch_ahead(i);
                 }
                 None
             };
@@ -507,7 +501,7 @@ impl Reader {
                     return Ok(None);
                 }
             };
-            if indexed {
+            if filtered_cursor.is_some() && total <= PREAD_MAX {
                 self.frame_guess = total;
             }
             let body = &data[at + FRAME_HEADER_LEN..at + total];
@@ -638,6 +632,23 @@ impl Reader {
         }
         self.frame_guess = total;
         Ok(Some(Step::of(frame::frame_at(&self.frame_buf, 0, true))))
+    }
+
+    /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
+    /// filter cursor `i` (the size of the last indexed record read), so
+    /// that it is loaded while this one is checked: scattered records are
+    /// cache misses, which the CRC waited on.
+    fn prefetch_ahead(&self, i: usize) {
+        let Some(f) = self.filter.as_ref() else {
+            return;
+        };
+        if let Some(next) = f
+            .ahead(&self.map, i, PREFETCH_AHEAD)
+            .and_then(|o| usize::try_from(o).ok())
+        {
+            let to = next.saturating_add(self.frame_guess).min(self.end);
+            prefetch::prefetch(self.map.get(next..to).unwrap_or_default());
+        }
     }
 
     /// Reads bytes `from..to` of the frame at `pos` into `frame_buf`, which
@@ -944,6 +955,33 @@ mod tests {
             assert_eq!(got, want, "{names:?} {way:?}");
             assert_eq!(r.tail(), Tail::Sealed);
         }
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+
+    /// A frame too large to pread (read through the mapping) does not
+    /// become the size guess of the next pread: the record after it is
+    /// read with one small pread, not 64 KiB.
+    #[test]
+    fn a_large_record_does_not_inflate_the_next_pread() {
+        let p = temp_path("indexed-guess");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..10 {
+            let len = if i == 2 { PREAD_MAX + 10 } else { 600 };
+            w.write("a", &vec![i as u8; len]).unwrap();
+        }
+        w.close().unwrap();
+        let mut r = Reader::open(&p).unwrap();
+        r.indexed.force(false);
+        r.filter_types(&["a"]);
+        for i in 0..4 {
+            let rec = r.next().unwrap().unwrap();
+            assert_eq!(rec.payload[0], i as u8);
+        }
+        assert!(
+            r.frame_buf.len() < 1024,
+            "the record after the large one read {} bytes",
+            r.frame_buf.len()
+        );
         std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 

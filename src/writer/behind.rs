@@ -113,6 +113,14 @@ struct Slot {
     stop: bool,
     /// The thread panicked and ended (see `run`).
     dead: bool,
+    /// Jobs this thread had frames to seal in (tests check who sealed).
+    #[cfg(test)]
+    sealed_here: usize,
+    /// Jobs taken, and the one to panic on (tests of a panic's handling).
+    #[cfg(test)]
+    taken: usize,
+    #[cfg(test)]
+    panic_on_job: Option<usize>,
 }
 
 impl Slot {
@@ -189,6 +197,20 @@ impl WriteBehind {
     }
 }
 
+impl WriteBehind {
+    /// Jobs the thread filled in CRCs for.
+    #[cfg(test)]
+    pub fn sealed_here(&self) -> usize {
+        self.shared.slot.lock().sealed_here
+    }
+
+    /// Makes the thread panic when it takes its `n`th job (from 1).
+    #[cfg(test)]
+    pub fn panic_on_job(&self, n: usize) {
+        self.shared.slot.lock().panic_on_job = Some(n);
+    }
+}
+
 impl Drop for WriteBehind {
     fn drop(&mut self) {
         self.shared.slot.lock().stop = true;
@@ -222,6 +244,12 @@ fn serve(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
             loop {
                 if let Some(job) = slot.queue.pop_front() {
                     slot.writing = true;
+                    #[cfg(test)]
+                    {
+                        slot.sealed_here += !job.unsealed.is_empty() as usize;
+                        slot.taken += 1;
+                        assert!(slot.panic_on_job != Some(slot.taken), "test panic");
+                    }
                     break job;
                 }
                 if slot.stop {

@@ -831,7 +831,7 @@ mod tests {
     /// buffers, records larger than the buffer and batches included.
     #[test]
     fn either_thread_sealing_writes_the_same_segment() {
-        let write = |name: &str, caller_seals_above: u64| {
+        let write = |name: &str, caller_seals_from: u64| {
             let path = temp_path(name);
             let w = Writer::open(
                 &path,
@@ -842,7 +842,7 @@ mod tests {
                 },
             )
             .unwrap();
-            w.shared.state.lock().caller_seals_above = caller_seals_above;
+            w.shared.state.lock().caller_seals_from = caller_seals_from;
             let payloads: Vec<Vec<u8>> = (0..20_000u64)
                 .map(|i| {
                     let len = if i % 5_000 == 4_999 {
@@ -866,6 +866,8 @@ mod tests {
                     .collect();
                 w.write_batch(&entries).unwrap();
             }
+            w.flush().unwrap();
+            let sealed_behind = w.shared.state.lock().sealed_behind();
             w.close().unwrap();
             let mut r = crate::reader::Reader::open(&path).unwrap();
             let mut n = 0;
@@ -876,11 +878,59 @@ mod tests {
             assert_eq!(n, payloads.len(), "{name}");
             let bytes = std::fs::read(&path).unwrap();
             std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
-            bytes
+            (bytes, sealed_behind)
         };
-        let by_caller = write("seal-caller", 0);
-        let by_thread = write("seal-thread", u64::MAX);
+        let (by_caller, behind) = write("seal-caller", 0);
+        assert_eq!(behind, 0, "the caller sealed every buffer");
+        let (by_thread, behind) = write("seal-thread", u64::MAX);
+        assert!(behind > 100, "the thread sealed {behind} buffers");
         assert!(by_caller == by_thread, "the two segments differ");
+    }
+
+    /// A panic on the write-behind thread in the middle of a batch whose
+    /// records are split across buffers fails the call and poisons the
+    /// writer, without a panic on the caller's thread (a debug build once
+    /// overflowed rolling the batch back) and without a hang; the records
+    /// written before it read back whole.
+    #[test]
+    fn a_panic_on_the_write_behind_thread_poisons_the_writer() {
+        let path = temp_path("behind-panic");
+        let w = Writer::open(
+            &path,
+            Options {
+                buffer_size: 4096,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        w.shared.state.lock().behind().panic_on_job(3);
+        let payload = [7u8; 150];
+        let parts = [&payload[..]];
+        let entries = vec![
+            Entry {
+                type_name: "t",
+                meta: &[],
+                timestamp_ns: Some(1),
+                parts: &parts,
+            };
+            200
+        ];
+        let first = w.write_batch(&entries[..30]).unwrap();
+        assert_eq!(first, 0);
+        let err = w.write_batch(&entries).unwrap_err();
+        assert!(err.message().contains("panicked"), "{err}");
+        let again = w.write_batch(&entries[..1]).unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::Poisoned, "{again}");
+        let _ = w.close();
+        let mut r = crate::reader::Reader::open(&path).unwrap();
+        let mut n = 0;
+        while let Ok(Some(rec)) = r.next() {
+            assert_eq!(rec.seq, n);
+            assert_eq!(rec.payload, &payload[..]);
+            n += 1;
+        }
+        assert!(n >= 30, "{n} records read back");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     /// Durable writers racing `close`: each write either succeeds with its

@@ -81,10 +81,11 @@ pub(crate) struct State {
     unsealed_from: usize,
     /// Empty buffers to swap in at the next hand-offs.
     spare: Vec<Vec<u8>>,
-    /// At a hand-off, the caller seals the buffer's frames itself when more
-    /// than this many bytes are still in flight (the background thread is
-    /// behind); otherwise that thread does (see `hand_off`). One buffer.
-    pub(super) caller_seals_above: u64,
+    /// At a hand-off, the caller seals the buffer's frames itself when at
+    /// least this many bytes are still in flight (the background thread is
+    /// behind); otherwise that thread does (see `hand_off`). More than one
+    /// buffer; tests set 0 (always the caller) or `u64::MAX` (never).
+    pub(super) caller_seals_from: u64,
     /// Full buffers are handed off at file offsets that are multiples of
     /// `unit_mask + 1` (see `hand_off`).
     unit_mask: u64,
@@ -152,7 +153,7 @@ impl State {
             behind: None,
             inflight: 0,
             spare,
-            caller_seals_above: buffer_size as u64,
+            caller_seals_from: buffer_size as u64 + 1,
             unit_mask: hand_off_unit(buffer_size) - 1,
             last_start: NONE,
             lead: 0,
@@ -290,8 +291,14 @@ impl State {
         }
         if let Some(first_lost) = pending.get(kept) {
             self.next_seq = first_lost.seq;
-            self.buf
-                .truncate((first_lost.offset - self.file_len - self.inflight) as usize);
+            // Saturating: after a panic on the write-behind thread, the
+            // file may end inside a record the failure did not account for
+            // (the writer is poisoned then).
+            self.buf.truncate(
+                first_lost
+                    .offset
+                    .saturating_sub(self.file_len + self.inflight) as usize,
+            );
             self.unsealed_from = self.unsealed_from.min(self.buf.len());
             self.last_start = NONE;
             self.types.truncate(types_before + defined);
@@ -446,7 +453,7 @@ impl State {
         // waits on the kernel's copy: that thread seals. With large records
         // the kernel's copy is the bottleneck and buffers queue up: this
         // thread seals, as when it is more than one buffer ahead.
-        if self.inflight > self.caller_seals_above {
+        if self.inflight >= self.caller_seals_from {
             self.seal_buffered();
         }
         // A record the cut falls inside (or at) is sealed here: its parts
@@ -487,6 +494,18 @@ impl State {
         self.inflight += job.buf.len() as u64;
         self.behind.as_ref().expect("checked").submit(job);
         Ok(())
+    }
+
+    /// Jobs whose CRCs the write-behind thread filled in (see `hand_off`).
+    #[cfg(test)]
+    pub fn sealed_behind(&self) -> usize {
+        self.behind.as_ref().map_or(0, |b| b.sealed_here())
+    }
+
+    /// The write-behind thread (tests reach it to make it panic).
+    #[cfg(test)]
+    pub fn behind(&self) -> &super::behind::WriteBehind {
+        self.behind.as_ref().expect("a write-behind thread")
     }
 
     /// Waits until every buffer in flight is written (or one failed).
