@@ -341,6 +341,11 @@ mod tests {
         v
     }
 
+    /// A thread writing `t`'s file.
+    fn start(t: &TestFile) -> WriteBehind {
+        WriteBehind::start(t.file.try_clone().unwrap(), Prealloc::new(0, 1 << 16, None)).unwrap()
+    }
+
     fn job(buf: &[u8], offset: u64) -> Job {
         Job {
             buf: buf.to_vec(),
@@ -354,8 +359,7 @@ mod tests {
     #[test]
     fn queued_buffers_are_written_in_order() {
         let t = TestFile::new("behind-order");
-        let f = t.file.try_clone().unwrap();
-        let wb = WriteBehind::start(f, Prealloc::new(0, 1 << 16, None)).unwrap();
+        let wb = start(&t);
         let bufs: Vec<Vec<u8>> = (0..DEPTH as u8)
             .map(|i| frame(i, 1000 + i as usize))
             .collect();
@@ -481,8 +485,7 @@ mod tests {
     #[test]
     fn the_thread_fills_in_the_crcs_of_its_range() {
         let t = TestFile::new("behind-seal");
-        let wb = WriteBehind::start(t.file.try_clone().unwrap(), Prealloc::new(0, 1 << 16, None))
-            .unwrap();
+        let wb = start(&t);
         let mut sealed_front = unsealed_records(0, 3, 40);
         frame::seal_frames(&mut sealed_front);
         let middle = unsealed_records(3, 50, 32);
@@ -544,8 +547,7 @@ mod tests {
     #[test]
     fn a_panic_on_the_thread_fails_the_job() {
         let t = TestFile::new("behind-panic");
-        let wb = WriteBehind::start(t.file.try_clone().unwrap(), Prealloc::new(0, 1 << 16, None))
-            .unwrap();
+        let wb = start(&t);
         let buf = unsealed_records(0, 10, 32);
         // A range past the buffer's end: sealing it panics.
         wb.submit(Job {
@@ -570,8 +572,7 @@ mod tests {
     #[test]
     fn a_panic_with_jobs_queued_fails_them_all() {
         let t = TestFile::new("behind-panic-queued");
-        let wb = WriteBehind::start(t.file.try_clone().unwrap(), Prealloc::new(0, 1 << 16, None))
-            .unwrap();
+        let wb = start(&t);
         let buf = unsealed_records(0, 10, 32);
         for _ in 0..DEPTH - 1 {
             wb.submit(Job {
