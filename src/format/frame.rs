@@ -122,6 +122,7 @@ pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) 
 /// The writer seals its buffered frames just before they go to the OS,
 /// when the stores have long completed (on its write-behind thread, if it
 /// has one).
+#[inline(always)]
 pub fn encode_unsealed(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) -> usize {
     let start = out.len();
     if head.define.is_none() && head.meta.is_empty() {

@@ -272,12 +272,16 @@ impl State {
         entries: usize,
         first_seq: u64,
     ) -> Result<u64> {
-        let keep_below = if result.is_ok() {
-            u64::MAX
-        } else {
-            // A record partly handed off is written with the next buffer.
-            self.file_len + self.inflight + self.lead as u64
-        };
+        if result.is_ok() {
+            // Every record is kept (the common case, without the checks).
+            for p in pending {
+                self.index
+                    .add(p.type_id, p.offset, p.seq, p.ts, p.len, &self.dir);
+            }
+            return Ok(first_seq);
+        }
+        // A record partly handed off is written with the next buffer.
+        let keep_below = self.file_len + self.inflight + self.lead as u64;
         let mut kept = 0;
         let mut defined = 0;
         for p in pending {
