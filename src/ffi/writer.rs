@@ -252,23 +252,41 @@ pub extern "C" fn binlog_writer_write_batch(
                 metas.push((k, v));
             }
         }
-        let (mut p0, mut m0) = (0, 0);
-        let batch: Vec<Entry<'_>> = entries
-            .iter()
-            .zip(types)
-            .map(|(e, type_name)| {
-                let p1 = p0 + e.part_count.max(1);
-                let m1 = m0 + e.meta_count;
-                let entry = Entry {
+        let time = |e: &binlog_entry| (e.timestamp_ns != BINLOG_TIME_NOW).then_some(e.timestamp_ns);
+        let batch: Vec<Entry<'_>> = if parts.len() == entries.len() && metas.is_empty() {
+            // One payload each and no metadata (the usual batch): no range
+            // arithmetic, which cost about 40 instructions a record
+            // (callgrind, 32-byte records in batches of 1024).
+            entries
+                .iter()
+                .zip(types)
+                .zip(parts.chunks_exact(1))
+                .map(|((e, type_name), parts)| Entry {
                     type_name,
-                    meta: &metas[m0..m1],
-                    timestamp_ns: (e.timestamp_ns != BINLOG_TIME_NOW).then_some(e.timestamp_ns),
-                    parts: &parts[p0..p1],
-                };
-                (p0, m0) = (p1, m1);
-                entry
-            })
-            .collect();
+                    meta: &[],
+                    timestamp_ns: time(e),
+                    parts,
+                })
+                .collect()
+        } else {
+            let (mut p0, mut m0) = (0, 0);
+            entries
+                .iter()
+                .zip(types)
+                .map(|(e, type_name)| {
+                    let p1 = p0 + e.part_count.max(1);
+                    let m1 = m0 + e.meta_count;
+                    let entry = Entry {
+                        type_name,
+                        meta: &metas[m0..m1],
+                        timestamp_ns: time(e),
+                        parts: &parts[p0..p1],
+                    };
+                    (p0, m0) = (p1, m1);
+                    entry
+                })
+                .collect()
+        };
         let first = w.inner.write_batch(&batch)?;
         unsafe { put(first_seq_out, first) };
         Ok(BINLOG_OK)

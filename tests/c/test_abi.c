@@ -482,10 +482,37 @@ static void test_write_read(void) {
     wants[n++] = (struct want){110, t0, t1, "batch-even", payloads[0], 4, meta, 1};
     wants[n++] = (struct want){111, batch[1].timestamp_ns, batch[1].timestamp_ns, "batch-odd",
                                payloads[1], 4, NULL, 0};
-    CHECK_OK(binlog_writer_write_batch(w, NULL, 0, &seq)); /* an empty batch writes nothing */
+    /* Single payloads and no metadata (the converter's fast path), one given
+       as a single iovec part; then a batch where one entry has three parts
+       (the general path, without metadata). */
+    static binlog_entry plain[6];
+    memset(plain, 0, sizeof plain);
+    for (int i = 0; i < 6; i++) {
+        plain[i].type_name = U("plain");
+        plain[i].type_len = 5;
+        plain[i].payload = U(payloads[i]);
+        plain[i].payload_len = 4;
+        plain[i].timestamp_ns = INT64_C(3000000000000000000) + i;
+    }
+    plain[3].parts = parts + 2; /* "cdef" */
+    plain[3].part_count = 1;
+    CHECK_OK(binlog_writer_write_batch(w, plain, 6, &seq));
     CHECK_EQ_U(seq, 112);
+    for (int i = 0; i < 6; i++)
+        wants[n++] = (struct want){112 + (uint64_t)i, plain[i].timestamp_ns, plain[i].timestamp_ns,
+                                   "plain", i == 3 ? "cdef" : payloads[i], 4, NULL, 0};
+    plain[4].parts = parts; /* "ab", "", "cdef" */
+    plain[4].part_count = 3;
+    CHECK_OK(binlog_writer_write_batch(w, plain + 2, 4, &seq));
+    CHECK_EQ_U(seq, 118);
+    for (int i = 2; i < 6; i++)
+        wants[n++] = (struct want){116 + (uint64_t)i, plain[i].timestamp_ns, plain[i].timestamp_ns,
+                                   "plain", i == 3 ? "cdef" : i == 4 ? "abcdef" : payloads[i],
+                                   i == 4 ? 6 : 4, NULL, 0};
+    CHECK_OK(binlog_writer_write_batch(w, NULL, 0, &seq)); /* an empty batch writes nothing */
+    CHECK_EQ_U(seq, 122);
     CHECK_OK(binlog_writer_next_seq(w, &next));
-    CHECK_EQ_U(next, 112);
+    CHECK_EQ_U(next, 122);
 
     /* flush and sync */
     CHECK_OK(binlog_writer_flush(w));
@@ -493,14 +520,14 @@ static void test_write_read(void) {
     CHECK(durable < next); /* durability NONE: nothing synced yet */
     CHECK_OK(binlog_writer_sync(w));
     CHECK_OK(binlog_writer_durable_seq(w, &durable));
-    CHECK_EQ_U(durable, 112);
+    CHECK_EQ_U(durable, 122);
 
     CHECK_OK(binlog_writer_close(w));
     CHECK_OK(binlog_writer_close(w)); /* closing twice is OK */
     CHECK_OK(binlog_writer_close(NULL));
     binlog_writer_free(w);
     binlog_writer_free(NULL);
-    REQUIRE(n == 112);
+    REQUIRE(n == 122);
 
     /* Read everything back. */
     binlog_reader *rd = (binlog_reader *)(uintptr_t)1;
@@ -538,12 +565,12 @@ static void test_write_read(void) {
     /* Reopening continues the sequence (and the type table). */
     REQUIRE_OK(binlog_writer_open(path, NULL, &w));
     CHECK_OK(binlog_writer_next_seq(w, &next));
-    CHECK_EQ_U(next, 112);
+    CHECK_EQ_U(next, 122);
     t0 = clock_ns();
     CHECK_OK(binlog_writer_write(w, LIT("alpha"), LIT("again"), &seq));
     CHECK_OK(binlog_writer_write(w, LIT("gamma"), LIT("new type"), NULL));
     t1 = clock_ns();
-    CHECK_EQ_U(seq, 112);
+    CHECK_EQ_U(seq, 122);
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
 
@@ -551,8 +578,8 @@ static void test_write_read(void) {
     for (size_t i = 0; i < n; i++) {
         EXPECT_NEXT(rd, &wants[i]);
     }
-    struct want again = {112, t0, t1, "alpha", "again", 5, NULL, 0};
-    struct want gamma = {113, t0, t1, "gamma", "new type", 8, NULL, 0};
+    struct want again = {122, t0, t1, "alpha", "again", 5, NULL, 0};
+    struct want gamma = {123, t0, t1, "gamma", "new type", 8, NULL, 0};
     EXPECT_NEXT(rd, &again);
     EXPECT_NEXT(rd, &gamma);
     CHECK_RC(binlog_reader_next(rd, &rec), BINLOG_END);
