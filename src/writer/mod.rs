@@ -921,6 +921,12 @@ mod tests {
         assert!(err.message().contains("panicked"), "{err}");
         let again = w.write_batch(&entries[..1]).unwrap_err();
         assert_eq!(again.kind(), ErrorKind::Poisoned, "{again}");
+        assert!(
+            again.message().contains(
+                "could not be made to end on a whole record: the write-behind thread panicked"
+            ),
+            "{again}"
+        );
         let _ = w.close();
         let mut r = crate::reader::Reader::open(&path).unwrap();
         let mut n = 0;

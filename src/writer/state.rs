@@ -558,7 +558,10 @@ impl State {
                 ErrorKind::Poisoned,
                 &self.path,
                 self.file_len,
-                format!("could not cut a partial record after a failed write: {e}"),
+                // `e` is why: cutting failed, or the thread panicked.
+                format!(
+                    "after a failed write the file could not be made to end on a whole record: {e}"
+                ),
             ));
         }
         Err(Error::io_at(&self.path, self.file_len, "write", err))
