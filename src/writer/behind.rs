@@ -195,9 +195,7 @@ impl WriteBehind {
             failed: slot.failed.take(),
         }
     }
-}
 
-impl WriteBehind {
     /// Jobs the thread filled in CRCs for.
     #[cfg(test)]
     pub fn sealed_here(&self) -> usize {

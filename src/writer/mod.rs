@@ -118,7 +118,7 @@ impl Writer {
         Writer::open_recycling(path, opts, Recycled::default())
     }
 
-    /// `open`, reusing the memory a closed writer left (`Writer::recycle`).
+    /// `open`, reusing the memory a closed writer left (`close_recycling`).
     pub(crate) fn open_recycling(
         path: impl AsRef<Path>,
         opts: Options,

@@ -172,8 +172,8 @@ impl State {
         if self.file.is_some() {
             return Recycled::default();
         }
-        let mut bufs = std::mem::take(&mut self.spare);
-        bufs.iter_mut().for_each(Vec::clear);
+        // Spare buffers are kept empty (see `reap` and `close`).
+        let bufs = std::mem::take(&mut self.spare);
         let mut seal = std::mem::take(&mut self.seal_buf);
         seal.clear();
         Recycled {
