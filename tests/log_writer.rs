@@ -952,6 +952,138 @@ fn sequence_numbers_continue_across_segments_restarts_and_unclean_stops() {
     assert_log_holds(copy.path(), "s", FIRST, &copy_wants);
 }
 
+/// Power loss under durability `None` can leave an older segment without
+/// its seal (nothing forces the seal to disk before the next segment is
+/// created). Opening the log seals such segments, reports them sealed,
+/// keeps a torn record's bytes beside its segment, and goes on: the log
+/// reads whole but for the torn record, which the reader reports as a gap.
+#[test]
+fn older_segments_found_without_their_seal_are_sealed_on_open() {
+    let d = TempDir::new("reseal");
+    let clock = FakeClock::new(T0);
+    let o = LogOptions {
+        max_segment_records: Some(10),
+        ..opts(&clock)
+    };
+    let want = |seq: u64| Want {
+        type_name: if seq % 3 == 0 { "a" } else { "b" }.into(),
+        payload: payload(seq, 100),
+    };
+    let w = LogWriter::open(d.path(), "r", o.clone()).unwrap();
+    for seq in 0..35 {
+        let x = want(seq);
+        assert_eq!(w.write(&x.type_name, &x.payload).unwrap(), seq);
+    }
+    w.close().unwrap();
+    let before = scan(d.path(), "r");
+    assert_eq!(before.len(), 4, "segments of 10, 10, 10 and 5 records");
+    // Segment 1 loses its seal; segment 2 its seal and the last 50 bytes of
+    // its last record (seq 29).
+    let cut = |s: &Seg, less: u64| {
+        let end = Reader::open(&s.path).unwrap().seal().unwrap().records_end;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&s.path)
+            .unwrap()
+            .set_len(end - less)
+            .unwrap();
+        end - less
+    };
+    cut(&before[1], 0);
+    let torn_at = cut(&before[2], 50);
+    assert!(Reader::open(&before[1].path).unwrap().seal().is_none());
+
+    let w = LogWriter::open(d.path(), "r", o).unwrap();
+    let polled: Vec<(u64, u64, u64)> = std::iter::from_fn(|| w.poll_sealed())
+        .map(|i| (i.segment_no, i.first_seq, i.record_count))
+        .collect();
+    assert_eq!(polled, [(1, 10, 10), (2, 20, 9)], "resealed segments");
+    assert_eq!(w.next_seq().unwrap(), 35, "continues after the newest");
+    let x = want(35);
+    assert_eq!(w.write(&x.type_name, &x.payload).unwrap(), 35);
+    check_manifest(d.path(), "r", Some(&w));
+    w.close().unwrap();
+
+    let after = scan(d.path(), "r");
+    assert_eq!(after.len(), 5);
+    check_order(d.path(), "r", &after, true);
+    assert!(after.iter().all(|s| s.sealed), "every segment sealed");
+    assert_eq!(after[2].recs.len(), 9, "the torn record was cut");
+    let backup = format!("{}.corrupt-", after[2].name);
+    let backups: Vec<u64> = std::fs::read_dir(d.path())
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().into_owned();
+            n.strip_prefix(&backup).map(|o| o.parse().unwrap())
+        })
+        .collect();
+    let last_frame = before[2].recs.last().unwrap();
+    assert_eq!(backups, [last_frame.offset], "the torn bytes backed up");
+    assert_eq!(torn_at, last_frame.offset + last_frame.frame_len - 50);
+
+    let mut r = LogReader::open(d.path(), "r").unwrap();
+    let mut seqs = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        let x = want(rec.seq);
+        assert!(rec.type_name == x.type_name && rec.payload == &x.payload[..]);
+        seqs.push(rec.seq);
+    }
+    let expect: Vec<u64> = (0..36).filter(|&s| s != 29).collect();
+    assert_eq!(seqs, expect);
+    let gaps: Vec<(Option<u64>, Option<u64>)> =
+        r.gaps().iter().map(|g| (g.from_seq, g.to_seq)).collect();
+    assert_eq!(gaps, [(Some(29), Some(30))]);
+}
+
+/// An older segment without its seal and with corruption in the middle is
+/// not sealed on open: cutting there would lose the records after it. The
+/// open fails naming the file and offset, and changes nothing.
+#[test]
+fn an_older_unsealed_segment_corrupt_in_the_middle_is_refused_untouched() {
+    let d = TempDir::new("reseal-mid");
+    let clock = FakeClock::new(T0);
+    let o = LogOptions {
+        max_segment_records: Some(10),
+        ..opts(&clock)
+    };
+    let w = LogWriter::open(d.path(), "r", o.clone()).unwrap();
+    for seq in 0..25 {
+        w.write("t", &payload(seq, 100)).unwrap();
+    }
+    w.close().unwrap();
+    let segs = scan(d.path(), "r");
+    let s1 = &segs[1];
+    let end = Reader::open(&s1.path).unwrap().seal().unwrap().records_end;
+    let mut bytes = std::fs::read(&s1.path).unwrap();
+    bytes.truncate(end as usize);
+    let hit = s1.recs[4].offset + s1.recs[4].frame_len / 2;
+    bytes[hit as usize] ^= 0x40;
+    std::fs::write(&s1.path, &bytes).unwrap();
+    let listing = |dir: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let files_before = listing(d.path());
+
+    let e = LogWriter::open(d.path(), "r", o).err().expect("refused");
+    assert_eq!(e.kind(), binlog::ErrorKind::Corrupt, "{e}");
+    assert!(e.message().contains(&s1.name), "{e}");
+    assert!(
+        e.message().contains(&s1.recs[4].offset.to_string()),
+        "names the offset: {e}"
+    );
+    assert!(
+        e.message().contains("binlog repair"),
+        "says what to do: {e}"
+    );
+    assert_eq!(std::fs::read(&s1.path).unwrap(), bytes, "segment untouched");
+    assert_eq!(listing(d.path()), files_before, "no file added or removed");
+}
+
 // ---------------------------------------------------------------- callbacks
 
 #[test]

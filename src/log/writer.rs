@@ -3,8 +3,11 @@
 //! Roll order, chosen so a crash at any moment leaves a log that opens and
 //! reads completely: (1) seal and close the current segment (fsynced);
 //! (2) create the next one (header fsynced, directory fsynced); (3) replace
-//! the manifest. On open the segment files are the truth: the newest one is
-//! reopened (and recovered) if unsealed, or followed by a new one if sealed.
+//! the manifest (not fsynced: it is for tools). On open the segment files
+//! are the truth: the newest one is reopened (and recovered) if unsealed,
+//! or followed by a new one if sealed; an older one found unsealed (power
+//! loss under durability `None`, where nothing is fsynced) is recovered and
+//! sealed first.
 
 use super::manifest::{Manifest, SealedEntry};
 use super::naming;
@@ -100,9 +103,26 @@ impl LogWriter {
         let mut sealed = VecDeque::new();
         let mut next_first = opts.first_seq;
         let mut resume = None;
+        let mut resealed = Vec::new();
         for (i, f) in files.iter().enumerate() {
             let last = i + 1 == files.len();
-            match summarize(&f.path, f.segment_no)? {
+            let mut summary = summarize(&f.path, f.segment_no)?;
+            if summary.is_none() && !last {
+                let opened = segment_options(&opts, name, f.segment_no, next_first);
+                let info = reseal(&f.path, opened).map_err(|e| {
+                    Error::new(
+                        e.kind(),
+                        format!(
+                            "{} (an older segment of the log, found without its seal, could not \
+                             be sealed; `binlog repair --dry-run` shows the options)",
+                            e.message()
+                        ),
+                    )
+                })?;
+                resealed.push(info);
+                summary = summarize(&f.path, f.segment_no)?;
+            }
+            match summary {
                 Some((entry, sealed_ns)) => {
                     next_first = entry.first_seq + entry.record_count;
                     sealed.push_back(Sealed {
@@ -112,13 +132,11 @@ impl LogWriter {
                     });
                 }
                 _ if last => resume = Some(f.clone()),
-                _ => {
-                    return Err(Error::file(
-                        ErrorKind::Corrupt,
-                        &f.path,
-                        "an older segment of the log is not sealed; run `binlog repair` on it",
-                    ))
-                }
+                _ => return Err(Error::file(
+                    ErrorKind::Corrupt,
+                    &f.path,
+                    "an older segment of the log could not be sealed; run `binlog repair` on it",
+                )),
             }
         }
         let initial_callbacks = opts.callbacks.clone();
@@ -146,7 +164,8 @@ impl LogWriter {
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
         });
-        let mut events = Vec::new();
+        let mut events: Vec<SegmentEvent> =
+            resealed.into_iter().map(SegmentEvent::Sealed).collect();
         {
             let mut st = shared.state.lock();
             match resume {
@@ -386,17 +405,7 @@ impl Shared {
     }
 
     fn segment_options(&self, segment_no: u64, first_seq: u64) -> Options {
-        Options {
-            log_name: self.name.clone(),
-            segment_no,
-            first_seq,
-            created_ns: Some((self.opts.clock)()),
-            expected_size: self
-                .opts
-                .max_segment_bytes
-                .or(self.opts.segment.expected_size),
-            ..self.opts.segment.clone()
-        }
+        segment_options(&self.opts, &self.name, segment_no, first_seq)
     }
 
     /// Whether the segment must roll before a record of `size` bytes. An
@@ -540,10 +549,7 @@ impl Shared {
             current,
             sealed: st.sealed.iter().map(|s| s.entry.clone()).collect(),
         }
-        .store(
-            &naming::manifest_path(&self.dir, &self.name),
-            self.opts.segment.durability != crate::options::Durability::None,
-        )
+        .store(&naming::manifest_path(&self.dir, &self.name))
     }
 
     fn tick(&self) -> Result<()> {
@@ -621,6 +627,43 @@ impl Shared {
             }
         }
     }
+}
+
+/// The options of segment `segment_no` of log `name`, whose first record
+/// (if it is new) gets `first_seq`.
+fn segment_options(opts: &LogOptions, name: &str, segment_no: u64, first_seq: u64) -> Options {
+    Options {
+        log_name: name.to_string(),
+        segment_no,
+        first_seq,
+        created_ns: Some((opts.clock)()),
+        expected_size: opts.max_segment_bytes.or(opts.segment.expected_size),
+        ..opts.segment.clone()
+    }
+}
+
+/// Seals an older segment found without a seal. A roll seals a segment
+/// before it creates the next, so this is what power loss leaves under
+/// durability `None`, where the seal is not forced to disk (or a segment
+/// copied in without one). Opening it for writing recovers it as any
+/// reopened segment is (a torn tail is backed up and cut: the log reader
+/// then reports a gap before the next segment) and closing it seals it.
+/// Corruption in the middle is refused, as on any reopen: `binlog repair
+/// --salvage` decides that. Returns the segment as sealed, for callbacks.
+fn reseal(path: &Path, opts: Options) -> Result<SegmentInfo> {
+    let segment_no = opts.segment_no;
+    let w = Writer::open(path, opts)?;
+    w.close()?;
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, "stat", e))?
+        .len();
+    Ok(SegmentInfo {
+        path: path.to_path_buf(),
+        segment_no,
+        first_seq: w.next_seq() - w.record_count(),
+        record_count: w.record_count(),
+        bytes,
+    })
 }
 
 fn file_name(p: &Path) -> String {
