@@ -1546,6 +1546,80 @@ fn manifest_is_replaced_atomically_and_always_decodes() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// With the background thread, a roll leaves replacing the manifest to it:
+/// a manifest that cannot be written fails no write (it is counted with
+/// the callback failures, naming the file), and once it can be written the
+/// thread brings it up to date; `close` writes the final one.
+#[test]
+fn the_background_thread_replaces_the_manifest_off_the_writers_path() {
+    let d = TempDir::new("manifest-bg");
+    let clock = FakeClock::new(T0);
+    let w = LogWriter::open(
+        d.path(),
+        "m",
+        LogOptions {
+            max_segment_records: Some(2),
+            background: true,
+            ..opts(&clock)
+        },
+    )
+    .unwrap();
+    let path = naming::manifest_path(d.path(), "m");
+    let up_to_date = |w: &LogWriter| {
+        let cur = w.current_segment().unwrap();
+        let name = cur.path.file_name().unwrap().to_string_lossy().into_owned();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match Manifest::load(&path) {
+                Ok(m) if m.current == Some((cur.segment_no, name.clone())) => break,
+                _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(1)),
+                other => panic!("manifest not brought up to date: {other:?}"),
+            }
+        }
+        check_manifest(d.path(), "m", Some(w));
+    };
+    for seq in 0..6u64 {
+        w.write("t", &payload(seq, 8)).unwrap();
+    }
+    up_to_date(&w);
+    // A directory where the manifest's temporary file goes: replacing the
+    // manifest fails, and the writes that roll do not.
+    let blocker = d.path().join("m.manifest.tmp");
+    std::fs::create_dir(&blocker).unwrap();
+    for seq in 6..12u64 {
+        assert_eq!(w.write("t", &payload(seq, 8)).unwrap(), seq);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (failures, last) = loop {
+        let (n, last) = w.callback_failures();
+        if n > 0 || Instant::now() > deadline {
+            break (n, last);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert!(failures > 0, "the failed replacement was not counted");
+    let last = last.unwrap();
+    assert!(last.contains("m.manifest"), "names the manifest: {last}");
+    std::fs::remove_dir(&blocker).unwrap();
+    for seq in 12..14u64 {
+        w.write("t", &payload(seq, 8)).unwrap();
+    }
+    up_to_date(&w);
+    w.close().unwrap();
+    check_manifest(d.path(), "m", None);
+    assert_log_holds(
+        d.path(),
+        "m",
+        0,
+        &(0..14)
+            .map(|s| Want {
+                type_name: "t".into(),
+                payload: payload(s, 8),
+            })
+            .collect::<Vec<_>>(),
+    );
+}
+
 // ---------------------------------------------------------------- threads
 
 #[test]

@@ -45,8 +45,10 @@ pub struct LogOptions {
     /// see its Opened event too); more can be added with
     /// `LogWriter::on_segment`.
     pub callbacks: Vec<SharedCallback>,
-    /// Run a background thread for time rolls and age retention. Without it,
-    /// call `LogWriter::tick` (tests with an injected clock do).
+    /// Run a background thread for time rolls, age retention and replacing
+    /// the manifest after a roll. Without it, call `LogWriter::tick` (tests
+    /// with an injected clock do), and each roll replaces the manifest
+    /// itself.
     pub background: bool,
 }
 

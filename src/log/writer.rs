@@ -22,6 +22,7 @@ use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -67,6 +68,11 @@ struct Shared {
     events: Mutex<Events>,
     stop: Mutex<bool>,
     stop_cv: Condvar,
+    /// A roll changed the segments and the background thread has not yet
+    /// replaced the manifest (see `manifest_changed`).
+    manifest_due: AtomicBool,
+    /// The number of the newest manifest written (see `write_manifest`).
+    manifest_written: Mutex<u64>,
 }
 
 #[derive(Default)]
@@ -90,6 +96,9 @@ struct State {
     first_seq: u64,
     period_start: Option<i64>,
     sealed: VecDeque<Sealed>,
+    /// Manifests built so far: each is numbered, so that an older one never
+    /// replaces a newer one written first.
+    manifests: u64,
 }
 
 impl LogWriter {
@@ -150,6 +159,7 @@ impl LogWriter {
                 first_seq: next_first,
                 period_start: None,
                 sealed,
+                manifests: 0,
             }),
             callbacks: Mutex::new(
                 initial_callbacks
@@ -163,6 +173,8 @@ impl LogWriter {
             events: Mutex::new(Events::default()),
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
+            manifest_due: AtomicBool::new(false),
+            manifest_written: Mutex::new(0),
         });
         let mut events: Vec<SegmentEvent> =
             resealed.into_iter().map(SegmentEvent::Sealed).collect();
@@ -191,7 +203,7 @@ impl LogWriter {
                     )?;
                 }
             }
-            shared.store_manifest(&st)?;
+            shared.store_manifest(&mut st)?;
         }
         shared.dispatch(events);
         let roller = if shared.opts.background {
@@ -357,7 +369,8 @@ impl LogWriter {
         self.shared.events.lock().unpolled.pop_front()
     }
 
-    /// How many callbacks failed or panicked, and the last failure.
+    /// How many callbacks failed or panicked, and the last failure. A
+    /// manifest the background thread failed to replace counts too.
     pub fn callback_failures(&self) -> (u64, Option<String>) {
         let e = self.shared.events.lock();
         (e.failures, e.last_failure.clone())
@@ -378,7 +391,7 @@ impl LogWriter {
                 None => Ok(()),
                 Some(w) => self.shared.seal(&mut st, &w, &mut events).and_then(|_| {
                     self.shared.enforce_retention(&mut st);
-                    self.shared.store_manifest(&st)
+                    self.shared.store_manifest(&mut st)
                 }),
             }
         };
@@ -450,7 +463,7 @@ impl Shared {
         let no = st.segment_no + 1;
         self.open_segment(st, no, next_first, events, recycled)?;
         self.enforce_retention(st);
-        self.store_manifest(st)
+        self.manifest_changed(st)
     }
 
     /// Seals and closes `w`; returns its memory for the next segment.
@@ -539,17 +552,69 @@ impl Shared {
         deleted
     }
 
-    fn store_manifest(&self, st: &State) -> Result<()> {
+    /// After a roll: the manifest is replaced by the background thread if
+    /// there is one, so that the writer's roll does not wait for it
+    /// (renaming over the old manifest waits for the filesystem to free the
+    /// old one's blocks: 0.17 ms of a 0.84 ms roll on the benchmark VM, whose
+    /// ext4 is mounted with `discard`). It may lag the files meanwhile, as
+    /// after a crash; the segment files are the truth.
+    fn manifest_changed(&self, st: &mut State) -> Result<()> {
+        if !self.opts.background {
+            return self.store_manifest(st);
+        }
+        self.manifest_due.store(true, Ordering::SeqCst);
+        // Under the lock the roller checks the flag with: no lost wakeup.
+        let _stop = self.stop.lock();
+        self.stop_cv.notify_all();
+        Ok(())
+    }
+
+    /// Replaces the manifest with one describing `st`, now.
+    fn store_manifest(&self, st: &mut State) -> Result<()> {
+        let (no, m) = self.build_manifest(st);
+        self.write_manifest(no, &m)
+    }
+
+    fn build_manifest(&self, st: &mut State) -> (u64, Manifest) {
+        st.manifests += 1;
         let current = st
             .current
             .as_ref()
             .map(|w| (st.segment_no, file_name(w.path())));
-        Manifest {
+        let m = Manifest {
             log: self.name.clone(),
             current,
             sealed: st.sealed.iter().map(|s| s.entry.clone()).collect(),
+        };
+        (st.manifests, m)
+    }
+
+    /// Writes manifest number `no` unless a newer one was written already.
+    fn write_manifest(&self, no: u64, m: &Manifest) -> Result<()> {
+        let mut written = self.manifest_written.lock();
+        if *written > no {
+            return Ok(());
         }
-        .store(&naming::manifest_path(&self.dir, &self.name))
+        m.store(&naming::manifest_path(&self.dir, &self.name))?;
+        *written = no;
+        Ok(())
+    }
+
+    /// The background thread's share of `manifest_changed`: built under the
+    /// log's lock, written outside it.
+    fn store_due_manifest(&self) -> Result<()> {
+        if !self.manifest_due.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let (no, m) = {
+            let mut st = self.state.lock();
+            if st.current.is_none() {
+                // Closed: `close` wrote the final one.
+                return Ok(());
+            }
+            self.build_manifest(&mut st)
+        };
+        self.write_manifest(no, &m)
     }
 
     fn tick(&self) -> Result<()> {
@@ -567,7 +632,7 @@ impl Shared {
                 self.roll(&mut st, &mut events)?;
             }
             if self.enforce_retention(&mut st) > 0 {
-                self.store_manifest(&st)?;
+                self.store_manifest(&mut st)?;
             }
             Ok(())
         })();
@@ -587,11 +652,20 @@ impl Shared {
                 .next_start(now)
                 .map_or(1_000_000_000, |t| t - now);
             let wait = Duration::from_nanos(until.clamp(1_000_000, 1_000_000_000) as u64);
-            self.stop_cv.wait_for(&mut stop, wait);
+            if !self.manifest_due.load(Ordering::SeqCst) {
+                self.stop_cv.wait_for(&mut stop, wait);
+            }
             if *stop {
                 break;
             }
             drop(stop);
+            if let Err(e) = self.store_due_manifest() {
+                // Not the writer's failure: counted like a callback's; the
+                // next roll or `close` writes the manifest again.
+                let mut ev = self.events.lock();
+                ev.failures += 1;
+                ev.last_failure = Some(e.to_string());
+            }
             let _ = self.tick();
             stop = self.stop.lock();
         }
