@@ -1035,9 +1035,26 @@ fn older_segments_found_without_their_seal_are_sealed_on_open() {
     assert_eq!(gaps, [(Some(29), Some(30))]);
 }
 
+/// Every file of `dir` and its bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// An older segment without its seal and with corruption in the middle is
 /// not sealed on open: cutting there would lose the records after it. The
-/// open fails naming the file and offset, and changes nothing.
+/// open fails naming the file and offset, and changes nothing, not even an
+/// unsealed segment before it that could have been sealed.
 #[test]
 fn an_older_unsealed_segment_corrupt_in_the_middle_is_refused_untouched() {
     let d = TempDir::new("reseal-mid");
@@ -1047,41 +1064,86 @@ fn an_older_unsealed_segment_corrupt_in_the_middle_is_refused_untouched() {
         ..opts(&clock)
     };
     let w = LogWriter::open(d.path(), "r", o.clone()).unwrap();
-    for seq in 0..25 {
+    for seq in 0..35 {
         w.write("t", &payload(seq, 100)).unwrap();
     }
     w.close().unwrap();
     let segs = scan(d.path(), "r");
-    let s1 = &segs[1];
-    let end = Reader::open(&s1.path).unwrap().seal().unwrap().records_end;
-    let mut bytes = std::fs::read(&s1.path).unwrap();
-    bytes.truncate(end as usize);
-    let hit = s1.recs[4].offset + s1.recs[4].frame_len / 2;
-    bytes[hit as usize] ^= 0x40;
-    std::fs::write(&s1.path, &bytes).unwrap();
-    let listing = |dir: &Path| {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
+    let unseal = |s: &Seg, less: u64| {
+        let end = Reader::open(&s.path).unwrap().seal().unwrap().records_end;
+        let mut bytes = std::fs::read(&s.path).unwrap();
+        bytes.truncate((end - less) as usize);
+        bytes
     };
-    let files_before = listing(d.path());
+    // Segment 1: unsealed with a torn tail (sealable on its own).
+    std::fs::write(&segs[1].path, unseal(&segs[1], 30)).unwrap();
+    // Segment 2: unsealed, a bit flipped in its fifth record.
+    let s2 = &segs[2];
+    let mut bytes = unseal(s2, 0);
+    let hit = s2.recs[4].offset + s2.recs[4].frame_len / 2;
+    bytes[hit as usize] ^= 0x40;
+    std::fs::write(&s2.path, &bytes).unwrap();
+    let before = snapshot(d.path());
 
     let e = LogWriter::open(d.path(), "r", o).err().expect("refused");
     assert_eq!(e.kind(), binlog::ErrorKind::Corrupt, "{e}");
-    assert!(e.message().contains(&s1.name), "{e}");
+    assert!(e.message().contains(&s2.name), "{e}");
     assert!(
-        e.message().contains(&s1.recs[4].offset.to_string()),
+        e.message()
+            .contains(&format!("offset {}", s2.recs[4].offset)),
         "names the offset: {e}"
     );
     assert!(
         e.message().contains("binlog repair"),
         "says what to do: {e}"
     );
-    assert_eq!(std::fs::read(&s1.path).unwrap(), bytes, "segment untouched");
-    assert_eq!(listing(d.path()), files_before, "no file added or removed");
+    assert!(
+        snapshot(d.path()) == before,
+        "a file changed, appeared or went"
+    );
+}
+
+/// An older segment whose header was torn (created, then power loss) holds
+/// no record: it is started afresh, empty, and sealed, numbered so that the
+/// next segment follows it even when the options' `first_seq` (which only
+/// applies to a new log) says otherwise.
+#[test]
+fn an_older_segment_with_a_torn_header_is_sealed_empty_before_the_next() {
+    let d = TempDir::new("reseal-header");
+    let clock = FakeClock::new(T0);
+    let o = |first_seq| LogOptions {
+        max_segment_records: Some(10),
+        first_seq,
+        ..opts(&clock)
+    };
+    let w = LogWriter::open(d.path(), "r", o(0)).unwrap();
+    for seq in 0..25 {
+        w.write("t", &payload(seq, 100)).unwrap();
+    }
+    w.close().unwrap();
+    let segs = scan(d.path(), "r");
+    let head = std::fs::read(&segs[0].path).unwrap()[..20].to_vec();
+    std::fs::write(&segs[0].path, &head).unwrap();
+
+    let w = LogWriter::open(d.path(), "r", o(1000)).unwrap();
+    let polled: Vec<(u64, u64, u64)> = std::iter::from_fn(|| w.poll_sealed())
+        .map(|i| (i.segment_no, i.first_seq, i.record_count))
+        .collect();
+    assert_eq!(polled, [(0, 10, 0)]);
+    assert_eq!(w.next_seq().unwrap(), 25);
+    w.close().unwrap();
+    let backup = d.path().join(format!("{}.corrupt-0", segs[0].name));
+    assert_eq!(std::fs::read(backup).unwrap(), head, "the torn header kept");
+    let after = scan(d.path(), "r");
+    assert!(after.iter().all(|s| s.sealed));
+    check_order(d.path(), "r", &after, true);
+    let mut r = LogReader::open(d.path(), "r").unwrap();
+    let mut seqs = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.payload, &payload(rec.seq, 100)[..]);
+        seqs.push(rec.seq);
+    }
+    assert_eq!(seqs, (10..25).collect::<Vec<u64>>());
 }
 
 // ---------------------------------------------------------------- callbacks
@@ -1585,7 +1647,16 @@ fn the_background_thread_replaces_the_manifest_off_the_writers_path() {
     // A directory where the manifest's temporary file goes: replacing the
     // manifest fails, and the writes that roll do not.
     let blocker = d.path().join("m.manifest.tmp");
-    std::fs::create_dir(&blocker).unwrap();
+    // The thread may still be replacing the manifest (a later roll made it
+    // due again): its temporary file is there until the rename.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Err(e) = std::fs::create_dir(&blocker) {
+        assert!(
+            e.kind() == std::io::ErrorKind::AlreadyExists && Instant::now() < deadline,
+            "{e}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
     for seq in 6..12u64 {
         assert_eq!(w.write("t", &payload(seq, 8)).unwrap(), seq);
     }

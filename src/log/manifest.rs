@@ -109,11 +109,10 @@ impl Manifest {
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp");
         let tmp = Path::new(&tmp);
-        let write = || -> std::io::Result<()> {
-            File::create(tmp)?.write_all(self.encode().as_bytes())?;
-            fs::rename(tmp, path)
-        };
-        write().map_err(|e| Error::io(path, "replace manifest", e))
+        File::create(tmp)
+            .and_then(|mut f| f.write_all(self.encode().as_bytes()))
+            .map_err(|e| Error::io(tmp, "write manifest", e))?;
+        fs::rename(tmp, path).map_err(|e| Error::io(path, "replace manifest", e))
     }
 
     pub fn load(path: &Path) -> Result<Manifest> {

@@ -112,23 +112,28 @@ impl LogWriter {
         let mut sealed = VecDeque::new();
         let mut next_first = opts.first_seq;
         let mut resume = None;
+        let mut summaries = Vec::with_capacity(files.len());
+        for f in &files {
+            summaries.push(summarize(&f.path, f.segment_no)?);
+        }
+        // Older segments without a seal are sealed below; first make sure
+        // each can be, so that a refusal leaves every file as it was.
+        for (f, _) in files.iter().zip(&summaries).filter(|(_, s)| s.is_none()) {
+            if Some(f) != files.last() {
+                check_resealable(&f.path).map_err(not_resealed)?;
+            }
+        }
         let mut resealed = Vec::new();
-        for (i, f) in files.iter().enumerate() {
+        for (i, (f, mut summary)) in files.iter().zip(summaries).enumerate() {
             let last = i + 1 == files.len();
-            let mut summary = summarize(&f.path, f.segment_no)?;
             if summary.is_none() && !last {
-                let opened = segment_options(&opts, name, f.segment_no, next_first);
-                let info = reseal(&f.path, opened).map_err(|e| {
-                    Error::new(
-                        e.kind(),
-                        format!(
-                            "{} (an older segment of the log, found without its seal, could not \
-                             be sealed; `binlog repair --dry-run` shows the options)",
-                            e.message()
-                        ),
-                    )
-                })?;
-                resealed.push(info);
+                // A segment whose header was torn starts afresh, empty: at
+                // most where the next one starts, which may say more than
+                // `first_seq` (only for a new log) or the segment before.
+                let first =
+                    header_first_seq(&files[i + 1].path).map_or(next_first, |n| n.min(next_first));
+                let opened = segment_options(&opts, name, f.segment_no, first);
+                resealed.push(reseal(&f.path, opened).map_err(not_resealed)?);
                 summary = summarize(&f.path, f.segment_no)?;
             }
             match summary {
@@ -141,11 +146,13 @@ impl LogWriter {
                     });
                 }
                 _ if last => resume = Some(f.clone()),
-                _ => return Err(Error::file(
-                    ErrorKind::Corrupt,
-                    &f.path,
-                    "an older segment of the log could not be sealed; run `binlog repair` on it",
-                )),
+                _ => {
+                    return Err(not_resealed(Error::file(
+                        ErrorKind::Corrupt,
+                        &f.path,
+                        "still without a seal after sealing",
+                    )))
+                }
             }
         }
         let initial_callbacks = opts.callbacks.clone();
@@ -369,8 +376,9 @@ impl LogWriter {
         self.shared.events.lock().unpolled.pop_front()
     }
 
-    /// How many callbacks failed or panicked, and the last failure. A
-    /// manifest the background thread failed to replace counts too.
+    /// How many callbacks failed or panicked, and the last failure. The
+    /// background thread's failures count too: a manifest it could not
+    /// replace (retried every second), a time roll or retention that failed.
     pub fn callback_failures(&self) -> (u64, Option<String>) {
         let e = self.shared.events.lock();
         (e.failures, e.last_failure.clone())
@@ -389,10 +397,16 @@ impl LogWriter {
             let mut st = self.shared.state.lock();
             match st.current.take() {
                 None => Ok(()),
-                Some(w) => self.shared.seal(&mut st, &w, &mut events).and_then(|_| {
-                    self.shared.enforce_retention(&mut st);
-                    self.shared.store_manifest(&mut st)
-                }),
+                Some(w) => {
+                    // The manifest is replaced even when sealing failed: the
+                    // background thread may have left it rolls behind.
+                    let sealed = self.shared.seal(&mut st, &w, &mut events);
+                    if sealed.is_ok() {
+                        self.shared.enforce_retention(&mut st);
+                    }
+                    let stored = self.shared.store_manifest(&mut st);
+                    sealed.and(stored)
+                }
             }
         };
         self.shared.dispatch(events);
@@ -609,7 +623,8 @@ impl Shared {
         let (no, m) = {
             let mut st = self.state.lock();
             if st.current.is_none() {
-                // Closed: `close` wrote the final one.
+                // Closed (`close` writes the last one), or left without a
+                // segment by a failed roll (the next open writes one).
                 return Ok(());
             }
             self.build_manifest(&mut st)
@@ -641,6 +656,7 @@ impl Shared {
     }
 
     fn roller_loop(&self) {
+        let mut retry = false;
         let mut stop = self.stop.lock();
         while !*stop {
             // Wake at the next period boundary, and at least every second
@@ -652,23 +668,34 @@ impl Shared {
                 .next_start(now)
                 .map_or(1_000_000_000, |t| t - now);
             let wait = Duration::from_nanos(until.clamp(1_000_000, 1_000_000_000) as u64);
-            if !self.manifest_due.load(Ordering::SeqCst) {
+            // After a failed attempt, the next one waits for the timeout
+            // (or a roll) rather than spinning.
+            if retry || !self.manifest_due.load(Ordering::SeqCst) {
                 self.stop_cv.wait_for(&mut stop, wait);
             }
             if *stop {
                 break;
             }
             drop(stop);
+            // Not the writer's failures: counted like a callback's.
+            retry = false;
             if let Err(e) = self.store_due_manifest() {
-                // Not the writer's failure: counted like a callback's; the
-                // next roll or `close` writes the manifest again.
-                let mut ev = self.events.lock();
-                ev.failures += 1;
-                ev.last_failure = Some(e.to_string());
+                self.manifest_due.store(true, Ordering::SeqCst);
+                retry = true;
+                self.background_failed(e);
             }
-            let _ = self.tick();
+            if let Err(e) = self.tick() {
+                self.background_failed(e);
+            }
             stop = self.stop.lock();
         }
+    }
+
+    /// Counts a failure of the background thread's work with the callbacks'.
+    fn background_failed(&self, e: Error) {
+        let mut ev = self.events.lock();
+        ev.failures += 1;
+        ev.last_failure = Some(e.to_string());
     }
 
     /// Runs the callbacks and queues sealed segments for polling. A failing
@@ -724,6 +751,50 @@ fn segment_options(opts: &LogOptions, name: &str, segment_no: u64, first_seq: u6
 /// then reports a gap before the next segment) and closing it seals it.
 /// Corruption in the middle is refused, as on any reopen: `binlog repair
 /// --salvage` decides that. Returns the segment as sealed, for callbacks.
+/// Whether `reseal` will take `path`: reads it as its reopening does (a
+/// torn tail is fine, corruption in the middle is not), changing nothing.
+fn check_resealable(path: &Path) -> Result<()> {
+    let mut r = match Reader::open(path) {
+        Ok(r) => r,
+        Err(e) if e.kind() == ErrorKind::Truncated => {
+            // A torn header is started afresh only if that is all the file
+            // can hold (see `recover::torn_header`).
+            let len = std::fs::metadata(path)
+                .map_err(|e| Error::io(path, "stat", e))?
+                .len();
+            return if len < crate::format::MAX_HEADER_LEN as u64 {
+                Ok(())
+            } else {
+                Err(e)
+            };
+        }
+        Err(e) => return Err(e),
+    };
+    while r.next()?.is_some() {}
+    Ok(())
+}
+
+/// Says what an older segment that could not be sealed needs (not when
+/// another writer holds it: that is not damage).
+fn not_resealed(e: Error) -> Error {
+    if e.kind() == ErrorKind::Locked {
+        return e;
+    }
+    Error::new(
+        e.kind(),
+        format!(
+            "{} (an older segment of the log, found without its seal, could not be sealed; \
+             nothing was changed; `binlog repair --dry-run` shows the options)",
+            e.message()
+        ),
+    )
+}
+
+/// The first sequence number in the header of segment `path`, if readable.
+fn header_first_seq(path: &Path) -> Option<u64> {
+    Reader::open(path).ok().map(|r| r.header().first_seq)
+}
+
 fn reseal(path: &Path, opts: Options) -> Result<SegmentInfo> {
     let segment_no = opts.segment_no;
     let w = Writer::open(path, opts)?;
