@@ -952,6 +952,47 @@ fn sequence_numbers_continue_across_segments_restarts_and_unclean_stops() {
     assert_log_holds(copy.path(), "s", FIRST, &copy_wants);
 }
 
+/// What the reseal tests write as record `seq`.
+fn reseal_want(seq: u64) -> Want {
+    Want {
+        type_name: if seq % 3 == 0 { "a" } else { "b" }.into(),
+        payload: payload(seq, 100),
+    }
+}
+
+/// A closed log `r` in segments of 10 records holding records `0..n`
+/// (`reseal_want`), its options (`first_seq` for a new log) and segments.
+fn rolled_log(tag: &str, n: u64, first_seq: u64) -> (TempDir, LogOptions, Vec<Seg>) {
+    let d = TempDir::new(tag);
+    let o = LogOptions {
+        max_segment_records: Some(10),
+        first_seq,
+        ..opts(&FakeClock::new(T0))
+    };
+    let w = LogWriter::open(d.path(), "r", o.clone()).unwrap();
+    for seq in 0..n {
+        let x = reseal_want(seq);
+        assert_eq!(w.write(&x.type_name, &x.payload).unwrap(), seq);
+    }
+    w.close().unwrap();
+    let segs = scan(d.path(), "r");
+    (d, o, segs)
+}
+
+/// Cuts sealed segment `s` back to `less` bytes before the end of its
+/// records, as power loss before its seal reached the disk would; returns
+/// the new length.
+fn strip_seal(s: &Seg, less: u64) -> u64 {
+    let end = Reader::open(&s.path).unwrap().seal().unwrap().records_end;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&s.path)
+        .unwrap()
+        .set_len(end - less)
+        .unwrap();
+    end - less
+}
+
 /// Power loss under durability `None` can leave an older segment without
 /// its seal (nothing forces the seal to disk before the next segment is
 /// created). Opening the log seals such segments, reports them sealed,
@@ -959,38 +1000,13 @@ fn sequence_numbers_continue_across_segments_restarts_and_unclean_stops() {
 /// reads whole but for the torn record, which the reader reports as a gap.
 #[test]
 fn older_segments_found_without_their_seal_are_sealed_on_open() {
-    let d = TempDir::new("reseal");
-    let clock = FakeClock::new(T0);
-    let o = LogOptions {
-        max_segment_records: Some(10),
-        ..opts(&clock)
-    };
-    let want = |seq: u64| Want {
-        type_name: if seq % 3 == 0 { "a" } else { "b" }.into(),
-        payload: payload(seq, 100),
-    };
-    let w = LogWriter::open(d.path(), "r", o.clone()).unwrap();
-    for seq in 0..35 {
-        let x = want(seq);
-        assert_eq!(w.write(&x.type_name, &x.payload).unwrap(), seq);
-    }
-    w.close().unwrap();
-    let before = scan(d.path(), "r");
+    let (d, o, before) = rolled_log("reseal", 35, 0);
+    let want = reseal_want;
     assert_eq!(before.len(), 4, "segments of 10, 10, 10 and 5 records");
     // Segment 1 loses its seal; segment 2 its seal and the last 50 bytes of
     // its last record (seq 29).
-    let cut = |s: &Seg, less: u64| {
-        let end = Reader::open(&s.path).unwrap().seal().unwrap().records_end;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&s.path)
-            .unwrap()
-            .set_len(end - less)
-            .unwrap();
-        end - less
-    };
-    cut(&before[1], 0);
-    let torn_at = cut(&before[2], 50);
+    strip_seal(&before[1], 0);
+    let torn_at = strip_seal(&before[2], 50);
     assert!(Reader::open(&before[1].path).unwrap().seal().is_none());
 
     let w = LogWriter::open(d.path(), "r", o).unwrap();
@@ -1057,29 +1073,13 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// unsealed segment before it that could have been sealed.
 #[test]
 fn an_older_unsealed_segment_corrupt_in_the_middle_is_refused_untouched() {
-    let d = TempDir::new("reseal-mid");
-    let clock = FakeClock::new(T0);
-    let o = LogOptions {
-        max_segment_records: Some(10),
-        ..opts(&clock)
-    };
-    let w = LogWriter::open(d.path(), "r", o.clone()).unwrap();
-    for seq in 0..35 {
-        w.write("t", &payload(seq, 100)).unwrap();
-    }
-    w.close().unwrap();
-    let segs = scan(d.path(), "r");
-    let unseal = |s: &Seg, less: u64| {
-        let end = Reader::open(&s.path).unwrap().seal().unwrap().records_end;
-        let mut bytes = std::fs::read(&s.path).unwrap();
-        bytes.truncate((end - less) as usize);
-        bytes
-    };
+    let (d, o, segs) = rolled_log("reseal-mid", 35, 0);
     // Segment 1: unsealed with a torn tail (sealable on its own).
-    std::fs::write(&segs[1].path, unseal(&segs[1], 30)).unwrap();
+    strip_seal(&segs[1], 30);
     // Segment 2: unsealed, a bit flipped in its fifth record.
     let s2 = &segs[2];
-    let mut bytes = unseal(s2, 0);
+    strip_seal(s2, 0);
+    let mut bytes = std::fs::read(&s2.path).unwrap();
     let hit = s2.recs[4].offset + s2.recs[4].frame_len / 2;
     bytes[hit as usize] ^= 0x40;
     std::fs::write(&s2.path, &bytes).unwrap();
@@ -1109,23 +1109,19 @@ fn an_older_unsealed_segment_corrupt_in_the_middle_is_refused_untouched() {
 /// applies to a new log) says otherwise.
 #[test]
 fn an_older_segment_with_a_torn_header_is_sealed_empty_before_the_next() {
-    let d = TempDir::new("reseal-header");
-    let clock = FakeClock::new(T0);
-    let o = |first_seq| LogOptions {
-        max_segment_records: Some(10),
-        first_seq,
-        ..opts(&clock)
-    };
-    let w = LogWriter::open(d.path(), "r", o(0)).unwrap();
-    for seq in 0..25 {
-        w.write("t", &payload(seq, 100)).unwrap();
-    }
-    w.close().unwrap();
-    let segs = scan(d.path(), "r");
+    let (d, o, segs) = rolled_log("reseal-header", 25, 0);
     let head = std::fs::read(&segs[0].path).unwrap()[..20].to_vec();
     std::fs::write(&segs[0].path, &head).unwrap();
 
-    let w = LogWriter::open(d.path(), "r", o(1000)).unwrap();
+    let w = LogWriter::open(
+        d.path(),
+        "r",
+        LogOptions {
+            first_seq: 1000,
+            ..o
+        },
+    )
+    .unwrap();
     let polled: Vec<(u64, u64, u64)> = std::iter::from_fn(|| w.poll_sealed())
         .map(|i| (i.segment_no, i.first_seq, i.record_count))
         .collect();
@@ -1140,7 +1136,7 @@ fn an_older_segment_with_a_torn_header_is_sealed_empty_before_the_next() {
     let mut r = LogReader::open(d.path(), "r").unwrap();
     let mut seqs = Vec::new();
     while let Some(rec) = r.next().unwrap() {
-        assert_eq!(rec.payload, &payload(rec.seq, 100)[..]);
+        assert_eq!(rec.payload, &reseal_want(rec.seq).payload[..]);
         seqs.push(rec.seq);
     }
     assert_eq!(seqs, (10..25).collect::<Vec<u64>>());
