@@ -1001,7 +1001,6 @@ fn strip_seal(s: &Seg, less: u64) -> u64 {
 #[test]
 fn older_segments_found_without_their_seal_are_sealed_on_open() {
     let (d, o, before) = rolled_log("reseal", 35, 0);
-    let want = reseal_want;
     assert_eq!(before.len(), 4, "segments of 10, 10, 10 and 5 records");
     // Segment 1 loses its seal; segment 2 its seal and the last 50 bytes of
     // its last record (seq 29).
@@ -1015,7 +1014,7 @@ fn older_segments_found_without_their_seal_are_sealed_on_open() {
         .collect();
     assert_eq!(polled, [(1, 10, 10), (2, 20, 9)], "resealed segments");
     assert_eq!(w.next_seq().unwrap(), 35, "continues after the newest");
-    let x = want(35);
+    let x = reseal_want(35);
     assert_eq!(w.write(&x.type_name, &x.payload).unwrap(), 35);
     check_manifest(d.path(), "r", Some(&w));
     w.close().unwrap();
@@ -1040,7 +1039,7 @@ fn older_segments_found_without_their_seal_are_sealed_on_open() {
     let mut r = LogReader::open(d.path(), "r").unwrap();
     let mut seqs = Vec::new();
     while let Some(rec) = r.next().unwrap() {
-        let x = want(rec.seq);
+        let x = reseal_want(rec.seq);
         assert!(rec.type_name == x.type_name && rec.payload == &x.payload[..]);
         seqs.push(rec.seq);
     }

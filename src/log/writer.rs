@@ -118,10 +118,13 @@ impl LogWriter {
         }
         // Older segments without a seal are sealed below; first make sure
         // each can be, so that a refusal leaves every file as it was.
-        for (f, _) in files.iter().zip(&summaries).filter(|(_, s)| s.is_none()) {
-            if Some(f) != files.last() {
-                check_resealable(&f.path).map_err(not_resealed)?;
-            }
+        let older = files.len().saturating_sub(1);
+        for (f, _) in files[..older]
+            .iter()
+            .zip(&summaries)
+            .filter(|(_, s)| s.is_none())
+        {
+            Writer::check_reopen(&f.path).map_err(not_resealed)?;
         }
         let mut resealed = Vec::new();
         for (i, (f, mut summary)) in files.iter().zip(summaries).enumerate() {
@@ -751,29 +754,6 @@ fn segment_options(opts: &LogOptions, name: &str, segment_no: u64, first_seq: u6
 /// then reports a gap before the next segment) and closing it seals it.
 /// Corruption in the middle is refused, as on any reopen: `binlog repair
 /// --salvage` decides that. Returns the segment as sealed, for callbacks.
-/// Whether `reseal` will take `path`: reads it as its reopening does (a
-/// torn tail is fine, corruption in the middle is not), changing nothing.
-fn check_resealable(path: &Path) -> Result<()> {
-    let mut r = match Reader::open(path) {
-        Ok(r) => r,
-        Err(e) if e.kind() == ErrorKind::Truncated => {
-            // A torn header is started afresh only if that is all the file
-            // can hold (see `recover::torn_header`).
-            let len = std::fs::metadata(path)
-                .map_err(|e| Error::io(path, "stat", e))?
-                .len();
-            return if len < crate::format::MAX_HEADER_LEN as u64 {
-                Ok(())
-            } else {
-                Err(e)
-            };
-        }
-        Err(e) => return Err(e),
-    };
-    while r.next()?.is_some() {}
-    Ok(())
-}
-
 /// Says what an older segment that could not be sealed needs (not when
 /// another writer holds it: that is not damage).
 fn not_resealed(e: Error) -> Error {

@@ -361,6 +361,12 @@ impl Writer {
         self.close_recycling().map(drop)
     }
 
+    /// Checks, reading only, that `open` would reopen the existing segment
+    /// at `path` (see `recover::check`).
+    pub(crate) fn check_reopen(path: &Path) -> Result<()> {
+        recover::check(path)
+    }
+
     /// `close`, handing back the writer's buffers and index memory,
     /// emptied, for the next segment of its log (`open_recycling`).
     pub(crate) fn close_recycling(&self) -> Result<Recycled> {

@@ -92,6 +92,24 @@ pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Resul
     })
 }
 
+/// Whether `prepare` would take the existing segment at `path`, found out
+/// by reading only: a torn header or a torn tail is fine, corruption in the
+/// middle (or a foreign file) is the error `prepare` would return. Lets a
+/// caller about to reopen several segments refuse before changing any.
+pub fn check(path: &Path) -> Result<()> {
+    let file = crate::sys::open_read_noatime(path).map_err(|e| Error::io(path, "open", e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io(path, "stat", e))?
+        .len();
+    if len == 0 || torn_header(&file, path, len)? {
+        return Ok(());
+    }
+    let mut reader = Reader::open(path)?;
+    while reader.next()?.is_some() {}
+    Ok(())
+}
+
 /// A file that starts like a segment but ends inside its header: a writer
 /// died while creating it. Nothing but the header was ever written, so no
 /// valid record frame may appear anywhere in it (a damaged header length in
