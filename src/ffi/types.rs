@@ -125,14 +125,11 @@ pub enum binlog_tail_kind {
     /// Every record read; the segment is sealed.
     BINLOG_TAIL_SEALED = 1,
     /// Every record read; no seal (being written, or the writer stopped).
-    /// The file may go on in zeros a durable writer wrote ahead (a zero
-    /// tail); records written into them are read on the next call.
     BINLOG_TAIL_UNSEALED = 2,
     /// Records end at `offset`, where a damaged or incomplete seal begins.
     BINLOG_TAIL_SEAL_DAMAGED = 3,
     /// `len` bytes at `offset` are not a whole record and nothing valid
-    /// follows: a torn tail, or a write in progress (zeros after them, a
-    /// zero tail, are not counted).
+    /// follows: a torn tail, or a write in progress.
     BINLOG_TAIL_TORN = 4,
 }
 

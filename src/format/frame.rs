@@ -342,91 +342,28 @@ pub fn find_next_record_after(buf: &[u8], from: usize, expected: u64) -> Option<
 /// sequence number `seq_ok(position, seq)` accepts.
 fn find(buf: &[u8], from: usize, seq_ok: impl Fn(usize, u64) -> bool) -> Option<usize> {
     let last = buf.len().checked_sub(FRAME_HEADER_LEN + MIN_RECORD_BODY)?;
-    let mut p = from;
-    while p <= last {
+    (from..=last).find(|&p| {
+        // Cheap checks first: plausible length, record kind, then the CRC.
         let len = u32::from_le_bytes(buf[p..p + 4].try_into().expect("4 bytes")) as usize;
-        if len == 0 {
-            // A run of zero bytes (a durable writer's zero tail, or zeroed
-            // pages) holds no frame: a frame's length has a non-zero byte
-            // among its 4. Skip to 3 bytes before the next non-zero byte
-            // rather than try each position of megabytes of zeros.
-            let q = next_nonzero(buf, p + 4);
-            p = q.saturating_sub(3).max(p + 1);
-            continue;
+        if len < MIN_RECORD_BODY || len > buf.len() - p - FRAME_HEADER_LEN {
+            return false;
         }
-        if frame_found(buf, p, len, &seq_ok) {
-            return Some(p);
+        let kind = buf[p + FRAME_HEADER_LEN];
+        if kind & (KIND_MASK | RESERVED_FLAGS) != KIND_RECORD {
+            return false;
         }
-        p += 1;
-    }
-    None
-}
-
-/// Whether a valid record frame of body length `len` whose sequence
-/// number `seq_ok` accepts starts at `p`.
-#[inline]
-fn frame_found(buf: &[u8], p: usize, len: usize, seq_ok: &impl Fn(usize, u64) -> bool) -> bool {
-    // Cheap checks first: plausible length, record kind, then the CRC.
-    if len < MIN_RECORD_BODY || len > buf.len() - p - FRAME_HEADER_LEN {
-        return false;
-    }
-    let kind = buf[p + FRAME_HEADER_LEN];
-    if kind & (KIND_MASK | RESERVED_FLAGS) != KIND_RECORD {
-        return false;
-    }
-    // The sequence number sits right after the kind byte: check it before
-    // paying for the CRC.
-    let at = p + FRAME_HEADER_LEN + 1;
-    let seq = u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes"));
-    if !seq_ok(p, seq) {
-        return false;
-    }
-    match frame_at(buf, p, true) {
-        FrameAt::Frame { body, .. } => decode_record(body).is_some(),
-        _ => false,
-    }
-}
-
-/// The position of the first non-zero byte of `buf` from `from` on
-/// (`buf.len()` if there is none). Compares 64 bytes at a time, so that
-/// the megabytes of a zero tail take well under a millisecond.
-pub fn next_nonzero(buf: &[u8], from: usize) -> usize {
-    let Some(rest) = buf.get(from..) else {
-        return buf.len();
-    };
-    let mut chunks = rest.chunks_exact(64);
-    let mut at = from;
-    for c in &mut chunks {
-        if c.iter().fold(0u8, |a, &b| a | b) != 0 {
-            return at + c.iter().position(|&b| b != 0).expect("a non-zero byte");
+        // The sequence number sits right after the kind byte: check it
+        // before paying for the CRC.
+        let at = p + FRAME_HEADER_LEN + 1;
+        let seq = u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes"));
+        if !seq_ok(p, seq) {
+            return false;
         }
-        at += 64;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b != 0)
-        .map_or(buf.len(), |i| at + i)
-}
-
-/// Where the zero bytes that end `buf` begin (`buf.len()` if its last byte
-/// is not zero). A writer with a durability other than `None` writes zeros
-/// ahead of its records (see `writer::prealloc`); readers stop at them.
-pub fn zero_tail_start(buf: &[u8]) -> usize {
-    let mut end = buf.len();
-    let body = buf.len() % 64;
-    // The unaligned remainder at the end first, then 64 bytes at a time.
-    if let Some(i) = buf[end - body..].iter().rposition(|&b| b != 0) {
-        return end - body + i + 1;
-    }
-    end -= body;
-    for c in buf[..end].rchunks_exact(64) {
-        if c.iter().fold(0u8, |a, &b| a | b) != 0 {
-            return end - 64 + c.iter().rposition(|&b| b != 0).expect("a non-zero byte") + 1;
+        match frame_at(buf, p, true) {
+            FrameAt::Frame { body, .. } => decode_record(body).is_some(),
+            _ => false,
         }
-        end -= 64;
-    }
-    0
+    })
 }
 
 #[cfg(test)]
@@ -532,55 +469,6 @@ mod tests {
                 t.elapsed()
             );
         }
-    }
-
-    #[test]
-    fn zero_runs_are_skipped_and_records_right_after_them_found() {
-        // Records whose length field starts 1, 2 or 3 bytes after a run of
-        // zeros, at every alignment to the 64-byte chunks: the skip must
-        // land no later than the frame.
-        for zeros in [0usize, 1, 5, 63, 64, 65, 200, 4096 + 7] {
-            let mut buf = vec![0u8; zeros];
-            let at = buf.len();
-            buf.extend(frame(1, None, &[], b"p"));
-            assert_eq!(find_next_record(&buf, 0, None), Some(at), "{zeros} zeros");
-            // The length's low bytes may be zero too (a 256-byte body
-            // starts 00 01 00 00).
-            let mut long = vec![0u8; zeros];
-            let empty_body = frame(1, None, &[], b"").len() - FRAME_HEADER_LEN;
-            long.extend(frame(1, None, &[], &vec![7u8; 256 - empty_body]));
-            assert_eq!(long[zeros], 0, "test assumes a zero low length byte");
-            assert_eq!(
-                find_next_record(&long, 0, None),
-                Some(zeros),
-                "{zeros} zeros"
-            );
-        }
-        let mut buf = frame(1, None, &[], b"x");
-        buf.extend(vec![0u8; 1 << 20]);
-        assert_eq!(find_next_record(&buf, 1, None), None);
-    }
-
-    #[test]
-    fn next_nonzero_and_zero_tail_start_at_every_offset() {
-        for len in [0usize, 1, 63, 64, 65, 130, 1000] {
-            for one in 0..len {
-                let mut buf = vec![0u8; len];
-                buf[one] = 9;
-                assert_eq!(zero_tail_start(&buf), one + 1, "len {len} byte {one}");
-                for from in [0, one, one + 1, len] {
-                    let want = if from <= one { one } else { len };
-                    assert_eq!(
-                        next_nonzero(&buf, from),
-                        want,
-                        "len {len} byte {one} from {from}"
-                    );
-                }
-            }
-            assert_eq!(zero_tail_start(&vec![0u8; len]), 0);
-            assert_eq!(next_nonzero(&vec![0u8; len], 0), len);
-        }
-        assert_eq!(next_nonzero(&[1, 2], 5), 2, "from past the end");
     }
 
     #[test]

@@ -74,11 +74,6 @@ pub struct Reader {
     frame_guess: usize,
     /// Whether indexed records are read through the mapping or with pread.
     indexed: IndexedRead,
-    /// The scan ended in (or right before) zeros that run to the end of the
-    /// file: a durable writer's zero tail, written ahead of its records.
-    /// Records written into it leave the file's length as it is, so a
-    /// reader that ended there looks at its position again on each call.
-    zero_tail: bool,
 }
 
 impl Reader {
@@ -157,7 +152,6 @@ impl Reader {
             released: 0,
             skip_damaged: false,
             damages,
-            zero_tail: false,
         })
     }
 
@@ -424,11 +418,10 @@ impl Reader {
                 // Ended before: a sealed segment stays ended; an unsealed one
                 // may have grown since.
                 let may_grow = matches!(self.tail, Tail::Unsealed | Tail::Torn { .. });
-                if !(may_grow && (self.grew()? || self.zero_tail_written())) {
+                if !(may_grow && self.grew()?) {
                     return Ok(None);
                 }
                 self.tail = Tail::Reading;
-                self.zero_tail = false;
             }
             if let Some(f) = self.filter.as_mut() {
                 if f.cursors.is_some() {
@@ -760,31 +753,13 @@ impl Reader {
                 Err(self.corrupt(pos, format!("{why} inside a sealed segment")))
             }
             None => {
-                // Zeros up to the end of the file are a durable writer's
-                // zero tail, not damage: the records end at the first one.
-                let zeros = frame::zero_tail_start(limit);
-                self.zero_tail = zeros < self.end;
-                self.tail = if zeros <= pos {
-                    Tail::Unsealed
-                } else {
-                    Tail::Torn {
-                        offset: pos as u64,
-                        len: (zeros - pos) as u64,
-                    }
+                self.tail = Tail::Torn {
+                    offset: pos as u64,
+                    len: (self.map.len() - pos) as u64,
                 };
                 Ok(false)
             }
         }
-    }
-
-    /// After the scan ended in a zero tail: whether bytes were written at
-    /// the reader's position since (a record, or the start of one).
-    fn zero_tail_written(&self) -> bool {
-        self.zero_tail
-            && self
-                .map
-                .get(self.pos..self.end)
-                .is_some_and(|b| b.iter().take(FRAME_HEADER_LEN).any(|&x| x != 0))
     }
 
     /// What is wrong with a record's type reference, if anything.

@@ -64,16 +64,14 @@ pub enum Tail {
     Sealed,
     /// All records read; the segment has no seal and ends right after its
     /// last record (it is being written, or its writer stopped between
-    /// records), or in zeros that run to the end of the file (a zero tail:
-    /// see FORMAT.md).
+    /// records).
     Unsealed,
     /// Records end where a seal begins that is incomplete or damaged; the
     /// records were read by a scan.
     SealDamaged { offset: u64 },
     /// The segment ends in `len` bytes at `offset` that are not a whole valid
     /// record and nothing valid follows them: a torn tail (a writer died
-    /// mid-write) or a write still in progress. Zeros after them up to the
-    /// end of the file (a zero tail) are not counted in `len`.
+    /// mid-write) or a write still in progress.
     Torn { offset: u64, len: u64 },
 }
 

@@ -341,11 +341,7 @@ mod tests {
 
     /// A thread writing `t`'s file.
     fn start(t: &TestFile) -> WriteBehind {
-        WriteBehind::start(
-            t.file.try_clone().unwrap(),
-            Prealloc::new(0, 1 << 16, None, false),
-        )
-        .unwrap()
+        WriteBehind::start(t.file.try_clone().unwrap(), Prealloc::new(0, 1 << 16, None)).unwrap()
     }
 
     fn job(buf: &[u8], offset: u64) -> Job {
@@ -427,7 +423,7 @@ mod tests {
         let t = TestFile::new("behind-fail");
         // Read-only: every write fails (EBADF).
         let ro = File::open(&t.path).unwrap();
-        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None, false)).unwrap();
+        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None)).unwrap();
         let a = frame(1, 100);
         let b = frame(2, 200);
         wb.submit(job(&a, 0));
@@ -518,7 +514,7 @@ mod tests {
     fn unwritten_bytes_come_back_sealed() {
         let t = TestFile::new("behind-fail-sealed");
         let ro = File::open(&t.path).unwrap();
-        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None, false)).unwrap();
+        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None)).unwrap();
         let mut expected = Vec::new();
         for i in 0..3u64 {
             let buf = unsealed_records(i * 100, 100, 32);

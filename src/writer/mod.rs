@@ -155,7 +155,7 @@ impl Writer {
         );
         let mut state = state;
         state.sync_on_seal = opts.durability != Durability::None;
-        state.reserve(opts.expected_size, opts.durability != Durability::None);
+        state.reserve_up_to(opts.expected_size);
         if opts.durability != Durability::EveryRecord && opts.buffer_size > 0 {
             let f = sync_file
                 .try_clone()

@@ -1,8 +1,7 @@
 //! Opening a segment for writing: a new one gets its header; an existing one
 //! is verified by a full scan, which also rebuilds the index. A torn tail is
-//! copied to `<segment>.corrupt-<offset>` and then cut off (the zeros of a
-//! zero tail after it are cut, not copied); a seal is removed (it is
-//! rewritten on close); corruption in the middle is refused, because
+//! copied to `<segment>.corrupt-<offset>` and then cut off; a seal is removed
+//! (it is rewritten on close); corruption in the middle is refused, because
 //! cutting there would lose the valid records that follow.
 
 use super::index::SegmentIndex;
@@ -79,9 +78,6 @@ pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Resul
     match reader.tail() {
         Tail::Torn { offset, len } => backup_and_cut(file, path, offset, offset + len)?,
         Tail::Sealed | Tail::SealDamaged { .. } => cut(file, path, records_end)?,
-        // Zeros after the records: the zero tail of a durable writer (see
-        // `prealloc`), cut like the reserve; the writer writes a new one.
-        Tail::Unsealed if len > records_end => cut(file, path, records_end)?,
         // The scan ran to its end, so `Reading` does not occur.
         Tail::Unsealed => super::prealloc::release(file, records_end),
         Tail::Reading => {}

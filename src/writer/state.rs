@@ -96,8 +96,10 @@ pub(crate) struct State {
     /// the last buffer handed off, `lead_head` holds.
     lead: usize,
     lead_head: Vec<u8>,
-    /// Disk blocks reserved (or zeros written) ahead of the records.
+    /// Disk blocks reserved ahead of writes made on this thread.
     prealloc: Prealloc,
+    /// The segment's expected size, past which nothing is reserved.
+    reserve_limit: Option<u64>,
     /// Closed with a seal that was fdatasynced: every record is durable, so
     /// a durable write waiting on a sync that started late succeeds.
     pub closed_durable: bool,
@@ -157,7 +159,8 @@ impl State {
             lead: 0,
             lead_head: Vec::new(),
             unsealed_from: 0,
-            prealloc: Prealloc::new(file_len, buffer_size, None, false),
+            prealloc: Prealloc::new(file_len, buffer_size, None),
+            reserve_limit: None,
             pending: Vec::new(),
             seal_buf: recycled.seal,
         }
@@ -185,17 +188,20 @@ impl State {
         self.file_len + self.inflight + self.buf.len() as u64
     }
 
-    /// Reserves disk blocks only up to `limit` (see `Options::expected_size`),
-    /// as a zero tail if `zero_fill` (see `prealloc`). Called before
-    /// `write_behind`.
-    pub fn reserve(&mut self, limit: Option<u64>, zero_fill: bool) {
-        self.prealloc = Prealloc::new(self.len(), self.buffer_size, limit, zero_fill);
+    /// Reserves disk blocks only up to `limit` (see `Options::expected_size`).
+    /// Called before `write_behind`.
+    pub fn reserve_up_to(&mut self, limit: Option<u64>) {
+        self.reserve_limit = limit;
+        self.prealloc = Prealloc::new(self.len(), self.buffer_size, limit);
     }
 
     /// Starts writing full buffers in the background on a second descriptor.
     pub fn write_behind(&mut self, file: File) -> Result<()> {
-        let b = super::behind::WriteBehind::start(file, self.prealloc.share())
-            .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
+        let b = super::behind::WriteBehind::start(
+            file,
+            Prealloc::new(self.len(), self.buffer_size, self.reserve_limit),
+        )
+        .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
         self.behind = Some(b);
         Ok(())
     }
@@ -758,13 +764,6 @@ impl State {
     fn seal(&mut self, prebuilt: Option<Vec<u8>>) -> Result<()> {
         let file = self.file.as_ref().expect("open");
         let records_end = self.file_len;
-        // A zero tail (see `prealloc`) is cut first: the seal's trailer must
-        // end the file, and a crash while sealing leaves the records
-        // followed by part of a seal, as without a zero tail.
-        if file.metadata().is_ok_and(|m| m.len() > records_end) {
-            file.set_len(records_end)
-                .map_err(|e| Error::io_at(&self.path, records_end, "cut zero tail", e))?;
-        }
         let written = match prebuilt {
             Some(bytes) => {
                 let r = file

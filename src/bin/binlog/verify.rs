@@ -110,7 +110,7 @@ pub fn check_file(path: &Path, role: Role, progress: &mut Progress) -> Checked {
             c.log_issues.push(format!(
                 "offset {}: not sealed, although newer segments follow it (its writer died); \
                  `binlog repair` seals it",
-                a.file_len - a.zero_tail
+                a.file_len
             ));
         }
         (End::Unsealed, _) if c.locked => c.notes.push("unsealed: a writer has it open".into()),
@@ -120,13 +120,6 @@ pub fn check_file(path: &Path, role: Role, progress: &mut Progress) -> Checked {
                 .into(),
         ),
         _ => {}
-    }
-    if a.zero_tail > 0 {
-        c.notes.push(format!(
-            "ends in {} zero bytes that its writer wrote ahead of its records (durable \
-             writers do; a seal or a writer reopening it removes them)",
-            a.zero_tail
-        ));
     }
     c.damaged = !a.is_clean() || !c.log_issues.is_empty();
     c.analysis = Some(a);

@@ -106,9 +106,6 @@ pub enum End {
 
 pub struct Analysis {
     pub file_len: u64,
-    /// Zero bytes after the records of an unsealed segment, to the end of
-    /// the file: a durable writer's zero tail (see FORMAT.md).
-    pub zero_tail: u64,
     pub header: Option<SegmentHeader>,
     /// Where records start (the header's length).
     pub data_start: u64,
@@ -296,7 +293,6 @@ impl Walker {
         Walker {
             a: Analysis {
                 file_len,
-                zero_tail: 0,
                 header: None,
                 data_start: 0,
                 seal: None,
@@ -553,17 +549,8 @@ impl Walker {
                     self.a.end = End::Corrupt { offset: p as u64 };
                     break;
                 }
-                None if frame::zero_tail_start(data) <= p => {
-                    // Zeros to the end of the file: a durable writer's zero
-                    // tail (written ahead of its records), not damage.
-                    self.a.zero_tail = (map.len() - p) as u64;
-                    self.a.end = End::Unsealed;
-                    break;
-                }
                 None => {
-                    let zeros = frame::zero_tail_start(data);
-                    self.a.zero_tail = (map.len() - zeros) as u64;
-                    let len = (zeros - p) as u64;
+                    let len = (map.len() - p) as u64;
                     self.issue(
                         IssueKind::Torn,
                         p as u64,
