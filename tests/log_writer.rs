@@ -1097,6 +1097,10 @@ fn an_older_unsealed_segment_corrupt_in_the_middle_is_refused_untouched() {
         "says what to do: {e}"
     );
     assert!(
+        e.message().contains("nothing was changed"),
+        "says the files are as they were: {e}"
+    );
+    assert!(
         snapshot(d.path()) == before,
         "a file changed, appeared or went"
     );

@@ -124,7 +124,7 @@ impl LogWriter {
             .zip(&summaries)
             .filter(|(_, s)| s.is_none())
         {
-            Writer::check_reopen(&f.path).map_err(not_resealed)?;
+            Writer::check_reopen(&f.path).map_err(|e| not_resealed(e, true))?;
         }
         let mut resealed = Vec::new();
         for (i, (f, mut summary)) in files.iter().zip(summaries).enumerate() {
@@ -136,7 +136,7 @@ impl LogWriter {
                 let first =
                     header_first_seq(&files[i + 1].path).map_or(next_first, |n| n.min(next_first));
                 let opened = segment_options(&opts, name, f.segment_no, first);
-                resealed.push(reseal(&f.path, opened).map_err(not_resealed)?);
+                resealed.push(reseal(&f.path, opened).map_err(|e| not_resealed(e, false))?);
                 summary = summarize(&f.path, f.segment_no)?;
             }
             match summary {
@@ -150,11 +150,14 @@ impl LogWriter {
                 }
                 _ if last => resume = Some(f.clone()),
                 _ => {
-                    return Err(not_resealed(Error::file(
-                        ErrorKind::Corrupt,
-                        &f.path,
-                        "still without a seal after sealing",
-                    )))
+                    return Err(not_resealed(
+                        Error::file(
+                            ErrorKind::Corrupt,
+                            &f.path,
+                            "still without a seal after sealing",
+                        ),
+                        false,
+                    ))
                 }
             }
         }
@@ -746,25 +749,23 @@ fn segment_options(opts: &LogOptions, name: &str, segment_no: u64, first_seq: u6
     }
 }
 
-/// Seals an older segment found without a seal. A roll seals a segment
-/// before it creates the next, so this is what power loss leaves under
-/// durability `None`, where the seal is not forced to disk (or a segment
-/// copied in without one). Opening it for writing recovers it as any
-/// reopened segment is (a torn tail is backed up and cut: the log reader
-/// then reports a gap before the next segment) and closing it seals it.
-/// Corruption in the middle is refused, as on any reopen: `binlog repair
-/// --salvage` decides that. Returns the segment as sealed, for callbacks.
 /// Says what an older segment that could not be sealed needs (not when
-/// another writer holds it: that is not damage).
-fn not_resealed(e: Error) -> Error {
+/// another writer holds it: that is not damage). `checked`: refused by the
+/// check that runs before any segment is changed.
+fn not_resealed(e: Error, checked: bool) -> Error {
     if e.kind() == ErrorKind::Locked {
         return e;
     }
+    let changed = if checked {
+        "nothing was changed"
+    } else {
+        "older segments before it may have been sealed"
+    };
     Error::new(
         e.kind(),
         format!(
             "{} (an older segment of the log, found without its seal, could not be sealed; \
-             nothing was changed; `binlog repair --dry-run` shows the options)",
+             {changed}; `binlog repair --dry-run` shows the options)",
             e.message()
         ),
     )
@@ -775,6 +776,14 @@ fn header_first_seq(path: &Path) -> Option<u64> {
     Reader::open(path).ok().map(|r| r.header().first_seq)
 }
 
+/// Seals an older segment found without a seal. A roll seals a segment
+/// before it creates the next, so this is what power loss leaves under
+/// durability `None`, where the seal is not forced to disk (or a segment
+/// copied in without one). Opening it for writing recovers it as any
+/// reopened segment is (a torn tail is backed up and cut: the log reader
+/// then reports a gap before the next segment) and closing it seals it.
+/// Corruption in the middle is refused, as on any reopen: `binlog repair
+/// --salvage` decides that. Returns the segment as sealed, for callbacks.
 fn reseal(path: &Path, opts: Options) -> Result<SegmentInfo> {
     let segment_no = opts.segment_no;
     let w = Writer::open(path, opts)?;
