@@ -235,8 +235,7 @@ impl State {
                 .encode_one(e, now, &mut None, &mut |p| one = Some(p))
                 .and_then(|()| self.write_through(write_through));
             if let (Ok(()), Some(p)) = (&result, &one) {
-                self.index
-                    .add(p.type_id, p.offset, p.seq, p.ts, p.len, &self.dir);
+                self.index_record(p);
                 return Ok(first_seq);
             }
             return self.keep(one.as_slice(), result, types_before, 1, first_seq);
@@ -249,6 +248,13 @@ impl State {
         let kept = self.keep(&pending, result, types_before, entries.len(), first_seq);
         self.pending = pending;
         kept
+    }
+
+    /// Adds a record that is kept to the segment's index.
+    #[inline(always)]
+    fn index_record(&mut self, p: &Pending) {
+        self.index
+            .add(p.type_id, p.offset, p.seq, p.ts, p.len, &self.dir);
     }
 
     fn write_through(&mut self, yes: bool) -> Result<()> {
@@ -275,8 +281,7 @@ impl State {
         if result.is_ok() {
             // Every record is kept (the common case, without the checks).
             for p in pending {
-                self.index
-                    .add(p.type_id, p.offset, p.seq, p.ts, p.len, &self.dir);
+                self.index_record(p);
             }
             return Ok(first_seq);
         }
@@ -288,8 +293,7 @@ impl State {
             if p.offset + p.len > keep_below {
                 break;
             }
-            self.index
-                .add(p.type_id, p.offset, p.seq, p.ts, p.len, &self.dir);
+            self.index_record(p);
             defined += p.defines as usize;
             kept += 1;
         }
