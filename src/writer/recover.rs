@@ -26,12 +26,8 @@ pub struct Recovered {
 
 /// Prepares `file` (locked, open read-write) for appending.
 pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Result<Recovered> {
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io(path, "stat", e))?
-        .len();
     let fresh = || SegmentIndex::new(opts.sparse_interval, opts.index_memory_entries);
-    if len == 0 || torn_header(file, path, len)? {
+    if let Some(len) = starts_afresh(file, path)? {
         if len > 0 {
             backup_and_cut(file, path, 0, len)?;
         }
@@ -98,16 +94,22 @@ pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Resul
 /// caller about to reopen several segments refuse before changing any.
 pub fn check(path: &Path) -> Result<()> {
     let file = crate::sys::open_read_noatime(path).map_err(|e| Error::io(path, "open", e))?;
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io(path, "stat", e))?
-        .len();
-    if len == 0 || torn_header(&file, path, len)? {
+    if starts_afresh(&file, path)?.is_some() {
         return Ok(());
     }
     let mut reader = Reader::open(path)?;
     while reader.next()?.is_some() {}
     Ok(())
+}
+
+/// `Some(length)` if the segment gets a new header instead of a scan: it is
+/// empty, or its header is torn (those bytes are backed up first).
+fn starts_afresh(file: &File, path: &Path) -> Result<Option<u64>> {
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io(path, "stat", e))?
+        .len();
+    Ok((len == 0 || torn_header(file, path, len)?).then_some(len))
 }
 
 /// A file that starts like a segment but ends inside its header: a writer
