@@ -726,7 +726,9 @@ binlog_result binlog_writer_next_seq(const struct binlog_writer *w, uint64_t *ou
 
 /*
  Every record with a lower sequence number than `*out` is on stable
- storage.
+ storage: covered by an fdatasync. Under `BINLOG_DURABILITY_NONE` only
+ `binlog_writer_sync` does that (for a log, also of the segments rolled
+ away from), and records found by a reopen count only after it.
  */
 binlog_result binlog_writer_durable_seq(const struct binlog_writer *w, uint64_t *out);
 

@@ -81,7 +81,21 @@ pub fn open_read_noatime(path: &Path) -> io::Result<File> {
 
 /// fsyncs a directory so that a file created in it survives a crash.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(test)]
+    DIR_SYNCS.lock().push(dir.to_path_buf());
     File::open(dir)?.sync_all()
+}
+
+/// Every directory `sync_dir` was called on, for unit tests.
+#[cfg(test)]
+pub static DIR_SYNCS: parking_lot::Mutex<Vec<std::path::PathBuf>> =
+    parking_lot::Mutex::new(Vec::new());
+
+/// The directory holding `path` (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Reserves disk blocks for `[offset, offset + len)` without changing the

@@ -318,7 +318,9 @@ pub extern "C" fn binlog_writer_next_seq(w: *const binlog_writer, out: *mut u64)
 }
 
 /// Every record with a lower sequence number than `*out` is on stable
-/// storage.
+/// storage: covered by an fdatasync. Under `BINLOG_DURABILITY_NONE` only
+/// `binlog_writer_sync` does that (for a log, also of the segments rolled
+/// away from), and records found by a reopen count only after it.
 #[no_mangle]
 pub extern "C" fn binlog_writer_durable_seq(
     w: *const binlog_writer,

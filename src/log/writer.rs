@@ -15,7 +15,7 @@ use super::options::{validate_name, LogOptions};
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::max_frame_len;
-use crate::options::Options;
+use crate::options::{Durability, Options};
 use crate::reader::Reader;
 use crate::writer::{Entry, Recycled, SizeSnapshot, Writer};
 use parking_lot::{Condvar, Mutex};
@@ -96,6 +96,11 @@ struct State {
     first_seq: u64,
     period_start: Option<i64>,
     sealed: VecDeque<Sealed>,
+    /// Under durability `None`: older segments whose records are not known
+    /// to be on stable storage (first sequence number and path, oldest
+    /// first), found at open or rolled away from. `sync` fsyncs them;
+    /// `durable_seq` stops at the first.
+    unsynced: Vec<(u64, PathBuf)>,
     /// Manifests built so far: each is numbered, so that an older one never
     /// replaces a newer one written first.
     manifests: u64,
@@ -161,6 +166,14 @@ impl LogWriter {
                 }
             }
         }
+        let unsynced = if opts.segment.durability == Durability::None {
+            sealed
+                .iter()
+                .map(|s| (s.entry.first_seq, s.path.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let initial_callbacks = opts.callbacks.clone();
         let shared = Arc::new(Shared {
             dir,
@@ -172,6 +185,7 @@ impl LogWriter {
                 first_seq: next_first,
                 period_start: None,
                 sealed,
+                unsynced,
                 manifests: 0,
             }),
             callbacks: Mutex::new(
@@ -318,10 +332,30 @@ impl LogWriter {
         w.flush()
     }
 
-    /// Flushes and fdatasyncs the current segment (sealed ones are synced).
+    /// Flushes and fdatasyncs the current segment, and under durability
+    /// `None` the older segments not synced yet (the other policies sync a
+    /// segment's records before it is sealed).
     pub fn sync(&self) -> Result<()> {
-        let w = Arc::clone(self.shared.writer(&self.shared.state.lock())?);
-        w.sync()
+        let s = &*self.shared;
+        let (w, older) = {
+            let st = s.state.lock();
+            (Arc::clone(s.writer(&st)?), st.unsynced.clone())
+        };
+        for (_, path) in &older {
+            match std::fs::File::open(path) {
+                Ok(f) => f.sync_data().map_err(|e| Error::io(path, "fdatasync", e))?,
+                // Removed by retention: nothing left to keep.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(path, "open to fdatasync", e)),
+            }
+        }
+        if !older.is_empty() {
+            // Their names too: segments created under `None` were not.
+            crate::sys::sync_dir(&s.dir).map_err(|e| Error::io(&s.dir, "sync directory", e))?;
+        }
+        w.sync()?;
+        s.state.lock().unsynced.retain(|u| !older.contains(u));
+        Ok(())
     }
 
     /// Sequence number the next record will get.
@@ -329,10 +363,14 @@ impl LogWriter {
         Ok(self.shared.writer(&self.shared.state.lock())?.next_seq())
     }
 
-    /// Every record with a lower sequence number is on stable storage
-    /// (sealed segments were synced when sealed, unless durability is None).
+    /// Every record with a lower sequence number is on stable storage.
     pub fn durable_seq(&self) -> Result<u64> {
-        Ok(self.shared.writer(&self.shared.state.lock())?.durable_seq())
+        let st = self.shared.state.lock();
+        let current = self.shared.writer(&st)?.durable_seq();
+        Ok(st
+            .unsynced
+            .first()
+            .map_or(current, |(first, _)| current.min(*first)))
     }
 
     /// Whether `close` was called.
@@ -480,6 +518,10 @@ impl Shared {
                 return Err(e);
             }
         };
+        if w.durable_seq() < next_first {
+            // Sealed without an fdatasync (durability `None`).
+            st.unsynced.push((w.durable_seq(), w.path().to_path_buf()));
+        }
         let no = st.segment_no + 1;
         self.open_segment(st, no, next_first, events, recycled)?;
         self.enforce_retention(st);

@@ -73,6 +73,10 @@ struct Shared {
     /// A second descriptor of the segment, so fdatasync runs without the
     /// state lock and writers keep appending meanwhile.
     sync_file: File,
+    /// The segment was created under durability `None`, which does not
+    /// fsync the directory at creation: the first successful sync does, or
+    /// the file itself could vanish with the records it made durable.
+    dir_unsynced: AtomicBool,
     stop: Mutex<bool>,
     stop_cv: Condvar,
     /// `Options::sync_wait_spin`.
@@ -141,7 +145,19 @@ impl Writer {
         }
         let rec = recover::prepare(&file, &path, &opts, created)?;
         let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
-        let durable_next = rec.next_seq;
+        // Records a reopen finds may be only in the page cache (their
+        // writer may have died before syncing them): a durable policy syncs
+        // them now; under `None` they count as durable after the first sync.
+        let durable_next = if created {
+            rec.next_seq
+        } else if opts.durability == Durability::None {
+            rec.next_seq - rec.index.record_count
+        } else {
+            sync_file
+                .sync_data()
+                .map_err(|e| Error::io(&path, "fdatasync", e))?;
+            rec.next_seq
+        };
         let state = State::new(
             path.clone(),
             file,
@@ -180,6 +196,7 @@ impl Writer {
             gatherer: Mutex::new(None),
             gathering: AtomicBool::new(false),
             sync_file,
+            dir_unsynced: AtomicBool::new(created && opts.durability == Durability::None),
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
             spin: opts.sync_wait_spin,
@@ -384,7 +401,7 @@ impl Writer {
             let _ = h.join();
         }
         let result = self.shared.state.lock().close();
-        if result.is_ok() {
+        if result.is_ok() && self.shared.state.lock().closed_durable {
             // The seal's fdatasync covered every record.
             let sy = self.shared.sync.lock();
             let next = self.shared.state.lock().next_seq;
@@ -591,6 +608,11 @@ impl Shared {
                 ),
             ));
             return Err(err);
+        }
+        if self.dir_unsynced.load(Ordering::Acquire) {
+            let dir = crate::sys::parent_dir(&self.path);
+            crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
+            self.dir_unsynced.store(false, Ordering::Release);
         }
         Ok(())
     }
@@ -971,5 +993,37 @@ mod tests {
             assert_eq!(w.shared.callers.load(Ordering::SeqCst), 0);
             std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
         }
+    }
+
+    /// Durability `None` does not fsync the directory of a segment it
+    /// creates; the first `sync` must, once, or the records it reports
+    /// durable could vanish with the file's name.
+    #[test]
+    fn first_sync_of_a_segment_created_under_none_syncs_its_directory() {
+        let p = temp_path("dir-sync");
+        let dir = p.parent().unwrap().to_path_buf();
+        let syncs = || {
+            crate::sys::DIR_SYNCS
+                .lock()
+                .iter()
+                .filter(|d| **d == dir)
+                .count()
+        };
+        let w = Writer::open(&p, Options::default()).unwrap();
+        w.write("t", b"x").unwrap();
+        assert_eq!(syncs(), 0, "not at creation under None");
+        w.sync().unwrap();
+        assert_eq!(syncs(), 1);
+        w.write("t", b"y").unwrap();
+        w.sync().unwrap();
+        assert_eq!(syncs(), 1, "only once");
+        w.close().unwrap();
+        // Reopened, the file's name is already on disk.
+        let w = Writer::open(&p, Options::default()).unwrap();
+        w.write("t", b"z").unwrap();
+        w.sync().unwrap();
+        assert_eq!(syncs(), 1);
+        drop(w);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

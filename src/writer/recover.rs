@@ -50,10 +50,7 @@ pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Resul
             .and_then(|()| if durable { file.sync_data() } else { Ok(()) })
             .map_err(|e| Error::io_at(path, 0, "write header", e))?;
         if created && durable {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
+            let dir = crate::sys::parent_dir(path);
             crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
         }
         return Ok(Recovered {

@@ -121,10 +121,7 @@ impl State {
         max_record_size: u64,
         recycled: Recycled,
     ) -> State {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = crate::sys::parent_dir(&path).to_path_buf();
         let mut index = index;
         index.adopt(recycled.index);
         // Buffers of another size (a log reopened with other options) or
