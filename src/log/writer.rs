@@ -11,7 +11,7 @@
 
 use super::manifest::{Manifest, SealedEntry};
 use super::naming;
-use super::options::{validate_name, LogOptions};
+use super::options::{validate_name, LogOptions, SharedCallback};
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::max_frame_len;
@@ -64,7 +64,9 @@ struct Shared {
     name: String,
     opts: LogOptions,
     state: Mutex<State>,
-    callbacks: Mutex<Vec<SegmentCallback>>,
+    /// Shared, so that `dispatch` calls them without holding this lock
+    /// (a callback may roll the log, which dispatches in turn).
+    callbacks: Mutex<Vec<SharedCallback>>,
     events: Mutex<Events>,
     stop: Mutex<bool>,
     stop_cv: Condvar,
@@ -188,15 +190,7 @@ impl LogWriter {
                 unsynced,
                 manifests: 0,
             }),
-            callbacks: Mutex::new(
-                initial_callbacks
-                    .iter()
-                    .map(|cb| {
-                        let cb = Arc::clone(cb);
-                        Box::new(move |ev: &SegmentEvent| cb(ev)) as SegmentCallback
-                    })
-                    .collect(),
-            ),
+            callbacks: Mutex::new(initial_callbacks),
             events: Mutex::new(Events::default()),
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
@@ -411,7 +405,7 @@ impl LogWriter {
 
     /// Registers a callback for segment events.
     pub fn on_segment(&self, cb: SegmentCallback) {
-        self.shared.callbacks.lock().push(cb);
+        self.shared.callbacks.lock().push(Arc::from(cb));
     }
 
     /// The oldest sealed segment not yet returned by this call, for callers
@@ -434,7 +428,11 @@ impl LogWriter {
         *self.shared.stop.lock() = true;
         self.shared.stop_cv.notify_all();
         if let Some(h) = self.roller.lock().take() {
-            let _ = h.join();
+            // A callback on the background thread may close the log: that
+            // thread ends once the callback returns.
+            if h.thread().id() != std::thread::current().id() {
+                let _ = h.join();
+            }
         }
         let mut events = Vec::new();
         let r = {
@@ -752,7 +750,7 @@ impl Shared {
         if events.is_empty() {
             return;
         }
-        let callbacks = self.callbacks.lock();
+        let callbacks = self.callbacks.lock().clone();
         for ev in &events {
             for cb in callbacks.iter() {
                 let failure = match catch_unwind(AssertUnwindSafe(|| cb(ev))) {
