@@ -599,15 +599,20 @@ impl Shared {
                 break;
             }
             let gone = st.sealed.pop_front().expect("non-empty");
-            match std::fs::remove_file(&gone.path) {
-                Ok(()) => deleted += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(_) => {
-                    // Keep it listed; retention tries again on the next roll.
-                    st.sealed.push_front(gone);
-                    break;
+            let removed = match std::fs::remove_file(&gone.path) {
+                Ok(()) => {
+                    deleted += 1;
+                    true
                 }
+                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            };
+            if !removed {
+                // Keep it listed; retention tries again on the next roll.
+                st.sealed.push_front(gone);
+                break;
             }
+            // Nothing left to sync (and the list stays bounded).
+            st.unsynced.retain(|(_, p)| *p != gone.path);
         }
         deleted
     }
