@@ -400,11 +400,14 @@ impl Writer {
         if let Some(h) = self.flusher.lock().take() {
             let _ = h.join();
         }
-        let result = self.shared.state.lock().close();
-        if result.is_ok() && self.shared.state.lock().closed_durable {
-            // The seal's fdatasync covered every record.
+        let (result, durable_to) = {
+            let mut st = self.shared.state.lock();
+            let result = st.close();
+            // Set only when the seal's fdatasync covered every record.
+            (result, st.closed_durable.then_some(st.next_seq))
+        };
+        if let Some(next) = durable_to {
             let sy = self.shared.sync.lock();
-            let next = self.shared.state.lock().next_seq;
             self.shared.durable.fetch_max(next, Ordering::Release);
             self.shared.sync_ended(sy);
         }
