@@ -283,7 +283,8 @@ func (w *Writer) NextSeq() (uint64, error) {
 }
 
 // DurableSeq: every record with a lower sequence number is on stable
-// storage.
+// storage (covered by an fdatasync: under DurabilityNone only Sync does
+// that, and records a reopen finds count after the first Sync).
 func (w *Writer) DurableSeq() (uint64, error) {
 	return w.getU64("durable seq", func(h *C.binlog_writer, v *C.uint64_t) C.binlog_result {
 		return C.binlog_writer_durable_seq(h, v)

@@ -379,7 +379,11 @@ public final class Writer implements AutoCloseable {
         }
     }
 
-    /** Every record with a lower sequence number than this is on stable storage. */
+    /**
+     * Every record with a lower sequence number than this is on stable storage (covered by an
+     * fdatasync: under durability NONE only {@link #sync()} does that, and records a reopen finds
+     * count after the first sync).
+     */
     public long durableSeq() {
         long h = enter();
         try {
