@@ -225,8 +225,12 @@ typedef struct binlog_segment_info {
 } binlog_segment_info;
 
 /*
- Called when a segment is opened or sealed, on the thread that caused it
- (a writer, or the log's background thread), outside the log's lock.
+ Called when a segment is opened or sealed, outside the log's lock, on the
+ thread that caused it: a writer that rolled, or the log's background
+ thread (time rolls, and every roll's seal with
+ `binlog_options_set_seal_in_background`). A roll reports the old
+ segment SEALED, then the new one OPENED. The callback may call the
+ log's functions, `binlog_writer_close` included.
  Return 0 on success; any other value counts as a failure (see
  `binlog_writer_callback_failures`) and affects nothing else.
  */
@@ -484,6 +488,16 @@ binlog_result binlog_options_set_max_segment_records(struct binlog_options *opts
  is a `binlog_period` value.
  */
 binlog_result binlog_options_set_period(struct binlog_options *opts, uint32_t period);
+
+/*
+ Logs only: `true` to seal the segments a log rolls away from on its
+ background thread, so that the write that rolls does not wait for the
+ seal (about 1 ms for a 64 MiB segment). Then SEALED events, polling and
+ retention follow a little after that write returns, on that thread,
+ and a crash in between leaves a segment that the next open seals.
+ Default `false`: all done before the write that rolled returns.
+ */
+binlog_result binlog_options_set_seal_in_background(struct binlog_options *opts, bool on);
 
 /*
  Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
@@ -782,7 +796,8 @@ binlog_result binlog_writer_poll_sealed(const struct binlog_writer *w,
 binlog_result binlog_writer_callback_failures(const struct binlog_writer *w, uint64_t *out);
 
 /*
- Seals the current segment of a log and starts the next one now.
+ Starts the next segment of a log now; returns once the current one is
+ sealed (and any segment rolled away from before it).
  */
 binlog_result binlog_writer_roll(const struct binlog_writer *w);
 

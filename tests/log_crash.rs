@@ -8,7 +8,9 @@
 //! the child with SIGKILL at random moments, half of them aimed at a roll in
 //! progress, and after each kill checks the log as the crash left it: it
 //! reads completely from 0 with no gap, every record reported durable is
-//! there with its bytes, every segment but the newest is sealed, and a
+//! there with its bytes, every segment but the newest is sealed or (killed
+//! before the background thread wrote its seal) has its records ended by a
+//! `SEAL_BEGIN` frame, and a
 //! writer continues with exactly the next sequence number (the parent's, on
 //! a copy, and the next child's, on the original).
 //!
@@ -103,7 +105,10 @@ fn log_options(mode: Mode) -> LogOptions {
             buffer_size: 4096,
             ..Options::default()
         },
-        background: false,
+        // Batched durability also seals on the background thread, so that
+        // kills land between a roll and its seal.
+        background: mode == Mode::EveryN,
+        seal_in_background: mode == Mode::EveryN,
         ..LogOptions::default()
     }
 }
@@ -216,11 +221,18 @@ struct Landed {
     torn_record: usize,
     /// The manifest does not name the newest segment as current.
     manifest_behind: usize,
+    /// Older segments whose seal the background thread had not written
+    /// (whole) yet: their records end in a `SEAL_BEGIN` frame.
+    older_seal_pending: usize,
 }
 
 impl Landed {
     fn in_roll(&self) -> usize {
-        self.sealed_newest + self.seal_damaged + self.header_torn + self.empty_newest
+        self.sealed_newest
+            + self.seal_damaged
+            + self.header_torn
+            + self.empty_newest
+            + self.older_seal_pending
     }
 }
 
@@ -244,14 +256,21 @@ fn verify_crashed_log(
         assert!(r.next().unwrap_or_else(|e| panic!("{ctx}: {e}")).is_none());
         return (0, None);
     }
-    // Every segment but the newest is sealed.
+    // Every segment but the newest is sealed, or its records end in the
+    // SEAL_BEGIN frame a roll writes before it creates the next segment.
     for f in &files[..files.len() - 1] {
-        let r = Reader::open(&f.path).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        let mut r = Reader::open(&f.path).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        if r.seal().is_some() {
+            continue;
+        }
+        while r.next().unwrap_or_else(|e| panic!("{ctx}: {e}")).is_some() {}
         assert!(
-            r.seal().is_some(),
-            "{ctx}: {} is not the newest but is not sealed",
-            f.path.display()
+            matches!(r.tail(), Tail::SealDamaged { .. }),
+            "{ctx}: {} is not the newest, not sealed, and ends {:?}",
+            f.path.display(),
+            r.tail()
         );
+        landed.older_seal_pending += 1;
     }
     // Classify the newest one.
     let newest = &files.last().unwrap().path;

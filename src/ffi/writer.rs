@@ -129,9 +129,10 @@ pub extern "C" fn binlog_writer_open(
                     || l.max_segment_records.is_some()
                     || l.period != crate::log::Period::Never
                     || l.retention != crate::log::Retention::default()
+                    || l.seal_in_background
                 {
                     return Err(Error::invalid(
-                        "segment size, record, period and retention options apply to logs: use binlog_writer_open_log",
+                        "segment size, record, period, retention and background sealing options apply to logs: use binlog_writer_open_log",
                     ));
                 }
                 l.segment.clone()
@@ -445,8 +446,12 @@ pub struct binlog_segment_info {
     pub bytes: u64,
 }
 
-/// Called when a segment is opened or sealed, on the thread that caused it
-/// (a writer, or the log's background thread), outside the log's lock.
+/// Called when a segment is opened or sealed, outside the log's lock, on the
+/// thread that caused it: a writer that rolled, or the log's background
+/// thread (time rolls, and every roll's seal with
+/// `binlog_options_set_seal_in_background`). A roll reports the old
+/// segment SEALED, then the new one OPENED. The callback may call the
+/// log's functions, `binlog_writer_close` included.
 /// Return 0 on success; any other value counts as a failure (see
 /// `binlog_writer_callback_failures`) and affects nothing else.
 pub type binlog_segment_callback =
@@ -558,7 +563,8 @@ pub extern "C" fn binlog_writer_callback_failures(
     })
 }
 
-/// Seals the current segment of a log and starts the next one now.
+/// Starts the next segment of a log now; returns once the current one is
+/// sealed (and any segment rolled away from before it).
 #[no_mangle]
 pub extern "C" fn binlog_writer_roll(w: *const binlog_writer) -> binlog_result {
     call(|| {

@@ -50,6 +50,14 @@ pub struct LogOptions {
     /// with an injected clock do), and each roll replaces the manifest
     /// itself.
     pub background: bool,
+    /// With `background`: a roll only ends the old segment's records and
+    /// opens the next segment on the writing thread; the background thread
+    /// writes the old segment's seal, applies retention and reports it
+    /// sealed, so that the write that rolls does not wait for the seal
+    /// (about 1 ms for a 64 MiB segment). Off by default: then the seal,
+    /// retention and the SEALED event are done when the write that rolled
+    /// returns.
+    pub seal_in_background: bool,
 }
 
 impl Default for LogOptions {
@@ -63,6 +71,7 @@ impl Default for LogOptions {
             first_seq: 0,
             clock: Arc::new(crate::clock::now_ns),
             background: true,
+            seal_in_background: false,
             callbacks: Vec::new(),
         }
     }
@@ -77,6 +86,8 @@ impl std::fmt::Debug for LogOptions {
             .field("period", &self.period)
             .field("retention", &self.retention)
             .field("first_seq", &self.first_seq)
+            .field("background", &self.background)
+            .field("seal_in_background", &self.seal_in_background)
             .finish_non_exhaustive()
     }
 }

@@ -200,8 +200,9 @@ impl LogReader {
                 return Ok(None);
             }
             if !ended && !rechecked {
-                // A writer seals a segment before it creates the next one:
-                // now that a next one exists, read this one to its seal.
+                // A writer ends a segment's records (with a SEAL_BEGIN
+                // frame) before it creates the next one: now that a next
+                // one exists, read this one to that end.
                 rechecked = true;
                 continue;
             }

@@ -41,6 +41,13 @@ pub struct IndexVecs {
     sparse: Vec<SparseEntry>,
 }
 
+impl IndexVecs {
+    /// Holds no memory (nothing to take over).
+    pub fn is_unallocated(&self) -> bool {
+        self.offsets.capacity() == 0 && self.type_ids.capacity() == 0 && self.sparse.capacity() == 0
+    }
+}
+
 impl SegmentIndex {
     /// Takes the arrays' memory, emptied; the counts and the summary stay.
     pub fn take_vecs(&mut self) -> IndexVecs {

@@ -128,6 +128,22 @@ impl Writer {
         opts: Options,
         recycled: Recycled,
     ) -> Result<Writer> {
+        Writer::open_for(path, opts, recycled, recover::Purpose::Append)
+    }
+
+    /// Opens an existing segment only to `close` (seal) it, leaving a
+    /// damaged seal in place until the new one overwrites it (see
+    /// `recover::Purpose::Seal`).
+    pub(crate) fn open_to_seal(path: impl AsRef<Path>, opts: Options) -> Result<Writer> {
+        Writer::open_for(path, opts, Recycled::default(), recover::Purpose::Seal)
+    }
+
+    fn open_for(
+        path: impl AsRef<Path>,
+        opts: Options,
+        recycled: Recycled,
+        purpose: recover::Purpose,
+    ) -> Result<Writer> {
         let path = path.as_ref().to_path_buf();
         opts.validate()
             .map_err(|e| Error::file(e.kind(), &path, e.message()))?;
@@ -143,7 +159,7 @@ impl Writer {
             }
             Err(e) => return Err(Error::io(&path, "lock", e)),
         }
-        let rec = recover::prepare(&file, &path, &opts, created)?;
+        let rec = recover::prepare(&file, &path, &opts, created, purpose)?;
         let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
         // Records a reopen finds may be only in the page cache (their
         // writer may have died before syncing them): a durable policy syncs
@@ -382,6 +398,31 @@ impl Writer {
     /// at `path` (see `recover::check`).
     pub(crate) fn check_reopen(path: &Path) -> Result<()> {
         recover::check(path)
+    }
+
+    /// Ends the segment for a rolling log that moves on to the next, and
+    /// leaves `close` (the rest of the seal) to another thread: every record
+    /// is handed to the OS and, under a durability other than `None`,
+    /// synced; a `SEAL_BEGIN` frame follows them (see `State::retire`).
+    /// Appends get `Closed` from now on. Returns the write buffers, for the
+    /// next segment.
+    pub(crate) fn retire(&self) -> Result<Recycled> {
+        let (bufs, next) = {
+            let mut st = self.shared.state.lock();
+            (st.retire()?, st.next_seq)
+        };
+        if self.shared.durability != Durability::None {
+            if let Err(e) = self.shared.sync_upto(next, None) {
+                self.unretire();
+                return Err(e);
+            }
+        }
+        Ok(bufs)
+    }
+
+    /// Undoes `retire`: appends are taken again.
+    pub(crate) fn unretire(&self) {
+        self.shared.state.lock().unretire();
     }
 
     /// `close`, handing back the writer's buffers and index memory,

@@ -24,8 +24,26 @@ pub struct Recovered {
     pub index: SegmentIndex,
 }
 
-/// Prepares `file` (locked, open read-write) for appending.
-pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Result<Recovered> {
+/// What the writer opens an existing segment for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// To append: a seal, whole or damaged, is cut off.
+    Append,
+    /// Only to seal it (a rolling log's older segment found unsealed): a
+    /// damaged seal (such as a lone `SEAL_BEGIN` frame) is left in place
+    /// for the new seal to overwrite, so that a crash meanwhile leaves the
+    /// records still ended by it.
+    Seal,
+}
+
+/// Prepares `file` (locked, open read-write) for appending, or for sealing.
+pub fn prepare(
+    file: &File,
+    path: &Path,
+    opts: &Options,
+    created: bool,
+    purpose: Purpose,
+) -> Result<Recovered> {
     let fresh = || SegmentIndex::new(opts.sparse_interval, opts.index_memory_entries);
     if let Some(len) = starts_afresh(file, path)? {
         if len > 0 {
@@ -70,6 +88,7 @@ pub fn prepare(file: &File, path: &Path, opts: &Options, created: bool) -> Resul
     let records_end = reader.position();
     match reader.tail() {
         Tail::Torn { offset, len } => backup_and_cut(file, path, offset, offset + len)?,
+        Tail::SealDamaged { .. } if purpose == Purpose::Seal => {}
         Tail::Sealed | Tail::SealDamaged { .. } => cut(file, path, records_end)?,
         // The scan ran to its end, so `Reading` does not occur.
         Tail::Unsealed => super::prealloc::release(file, records_end),

@@ -14,7 +14,7 @@ use super::prealloc::Prealloc;
 use super::types::{TypeRef, TypeTable};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, RecordHead};
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{seal, FRAME_HEADER_LEN};
 use std::fs::File;
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
@@ -42,6 +42,25 @@ pub struct Recycled {
     pub(super) bufs: Vec<Vec<u8>>,
     pub(super) seal: Vec<u8>,
     index: IndexVecs,
+}
+
+impl Recycled {
+    /// This memory, completed with `other`'s where it has none: a rolling
+    /// log combines the write buffers a segment it rolls away from leaves at
+    /// once (`State::retire`) with the seal and index memory an earlier
+    /// segment left when its sealing ended.
+    pub fn or(mut self, other: Recycled) -> Recycled {
+        if self.bufs.is_empty() {
+            self.bufs = other.bufs;
+        }
+        if self.seal.capacity() == 0 {
+            self.seal = other.seal;
+        }
+        if self.index.is_unallocated() {
+            self.index = other.index;
+        }
+        self
+    }
 }
 
 struct Pending {
@@ -103,6 +122,9 @@ pub(crate) struct State {
     /// Closed with a seal that was fdatasynced: every record is durable, so
     /// a durable write waiting on a sync that started late succeeds.
     pub closed_durable: bool,
+    /// Its records are ended by a `SEAL_BEGIN` frame (see `retire`):
+    /// appends are refused, `close` writes the rest of the seal.
+    retired: bool,
     pending: Vec<Pending>,
     /// Holds a seal built in memory (`prebuild_seal`); kept for reuse.
     seal_buf: Vec<u8>,
@@ -147,6 +169,7 @@ impl State {
             max_record_size,
             sync_on_seal: true,
             closed_durable: false,
+            retired: false,
             behind: None,
             inflight: 0,
             spare,
@@ -222,6 +245,13 @@ impl State {
     /// returning.
     pub fn append(&mut self, entries: &[Entry<'_>], now: i64, write_through: bool) -> Result<u64> {
         self.check_usable()?;
+        if self.retired {
+            return Err(Error::file(
+                ErrorKind::Closed,
+                &self.path,
+                "the log rolled away from this segment",
+            ));
+        }
         let first_seq = self.next_seq;
         let types_before = self.types.len();
         if let [e] = entries {
@@ -678,6 +708,39 @@ impl State {
                 self.cut_file(self.file_len);
                 Err(Error::io_at(&self.path, self.file_len, "write", e))
             }
+        }
+    }
+
+    /// Ends the records of a segment that a rolling log rolls away from,
+    /// leaving the rest of the seal to `close`, on another thread: every
+    /// record is handed to the OS and a `SEAL_BEGIN` frame is written after
+    /// them, so that a log reader that finds the next segment reads this
+    /// one to its end and knows it is complete. Appends are refused from
+    /// now on. Returns the write buffers, for the next segment.
+    pub fn retire(&mut self) -> Result<Recycled> {
+        self.check_usable()?;
+        self.flush_buf()?;
+        let begin = seal::encode_seal_begin(self.index.record_count);
+        let file = self.file.as_ref().expect("checked open");
+        self.prealloc
+            .ensure(file, self.file_len, self.file_len + begin.len() as u64);
+        if let Err(e) = file.write_all_at(&begin, self.file_len) {
+            self.cut_file(self.file_len);
+            return Err(Error::io_at(&self.path, self.file_len, "write seal", e));
+        }
+        self.retired = true;
+        Ok(Recycled {
+            bufs: std::mem::take(&mut self.spare),
+            ..Recycled::default()
+        })
+    }
+
+    /// Undoes `retire` (the log could not open the next segment and goes
+    /// on with this one): the `SEAL_BEGIN` frame is cut off.
+    pub fn unretire(&mut self) {
+        if self.retired && self.file.is_some() {
+            self.cut_file(self.file_len);
+            self.retired = false;
         }
     }
 

@@ -1196,6 +1196,99 @@ static void test_callback_in_options(void) {
     CHECK_EQ_U(rec.ev[3].record_count, 1);
 }
 
+/* binlog_options_set_seal_in_background: a roll's seal, retention, polling
+ * and the events come from the log's background thread, in order (SEALED
+ * then the next OPENED), shortly after the write that rolled; an explicit
+ * roll and close still return with everything sealed. */
+static pthread_t main_thread;
+static int off_main_calls, on_main_calls;
+static int32_t thread_cb(void *user, const binlog_segment_info *info) {
+    (void)user;
+    (void)info;
+    if (pthread_equal(pthread_self(), main_thread)) {
+        on_main_calls++; /* both counters: only one thread calls at a time */
+    } else {
+        off_main_calls++;
+    }
+    return 0;
+}
+
+/* Waits up to 10 s for `r` to hold `n` events. */
+static size_t wait_events(struct recorder *r, size_t n) {
+    for (int i = 0; i < 1000 && events_of(r) < n; i++) {
+        sleep_us(10000);
+    }
+    return events_of(r);
+}
+
+static void test_seal_in_background(void) {
+    const char *dir = path_of("bgseal");
+    static struct recorder rec = {PTHREAD_MUTEX_INITIALIZER, 0, 0, {{0}}};
+    main_thread = pthread_self();
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    CHECK_ERR(binlog_options_set_seal_in_background(NULL, true), BINLOG_ERR_NULL_POINTER, "NULL");
+    CHECK_OK(binlog_options_set_seal_in_background(o, true));
+    binlog_writer *w = NULL;
+    /* A single segment has no rolls to seal. */
+    CHECK_ERR(binlog_writer_open(path_of("bgseal-single.binlog"), o, &w),
+              BINLOG_ERR_INVALID_ARGUMENT, "binlog_writer_open_log");
+    CHECK(w == NULL);
+    CHECK_OK(binlog_options_set_max_segment_records(o, 10));
+    CHECK_OK(binlog_options_set_retention(o, 2, 0, 0));
+    CHECK_OK(binlog_options_add_segment_callback(o, record_cb, &rec));
+    CHECK_OK(binlog_options_add_segment_callback(o, thread_cb, NULL));
+    REQUIRE_OK(binlog_writer_open_log(dir, "bg", o, &w));
+    binlog_options_free(o);
+    CHECK_EQ_U(events_of(&rec), 1); /* segment 0 opened, by open itself */
+    on_main_calls = 0;
+
+    /* 35 records: segments 0..2 roll away, 3 holds 30..34. */
+    WRITE_RECORDS(w, 0, 35);
+    CHECK_EQ_U(wait_events(&rec, 7), 7);
+    for (uint64_t k = 0; k < 3; k++) {
+        EXPECT_EVENT(&rec, 1 + 2 * k, BINLOG_SEGMENT_SEALED, dir, "bg", k, 10 * k, 10);
+        EXPECT_EVENT(&rec, 2 + 2 * k, BINLOG_SEGMENT_OPENED, dir, "bg", k + 1, 10 * (k + 1), 0);
+    }
+    CHECK_EQ_U(on_main_calls, 0);
+    CHECK_EQ_U(off_main_calls, 6);
+    /* Retention ran there too: 2 sealed (1, 2) and the current one. */
+    CHECK_EQ_U(count_segments(dir, "bg"), 3);
+    CHECK(!segment_exists(dir, "bg", 0, NULL, 0));
+    binlog_segment_info info;
+    for (uint64_t k = 0; k < 3; k++) {
+        memset(&info, 0, sizeof info);
+        if (CHECK_OK(binlog_writer_poll_sealed(w, &info))) {
+            CHECK_EQ_U(info.segment_no, k);
+        }
+    }
+    CHECK_RC(binlog_writer_poll_sealed(w, &info), BINLOG_END);
+
+    /* An explicit roll returns with the segment sealed and reported, on
+     * the calling thread. */
+    CHECK_OK(binlog_writer_roll(w));
+    CHECK_EQ_U(events_of(&rec), 9);
+    EXPECT_EVENT(&rec, 7, BINLOG_SEGMENT_SEALED, dir, "bg", 3, 30, 5);
+    EXPECT_EVENT(&rec, 8, BINLOG_SEGMENT_OPENED, dir, "bg", 4, 35, 0);
+    CHECK_EQ_U(on_main_calls, 2);
+    CHECK_OK(binlog_writer_poll_sealed(w, &info));
+    CHECK_EQ_U(info.segment_no, 3);
+    WRITE_RECORDS(w, 35, 2);
+    close_writer(w);
+    CHECK_EQ_U(events_of(&rec), 10);
+    EXPECT_EVENT(&rec, 9, BINLOG_SEGMENT_SEALED, dir, "bg", 4, 35, 2);
+
+    /* Retention keeps segments 3 and 4 (close sealed 4): they read whole,
+     * ending sealed. */
+    CHECK_EQ_U(count_segments(dir, "bg"), 2);
+    binlog_reader *r = OPEN_READER(dir, "bg");
+    EXPECT_SEQS(r, 30, 37);
+    binlog_tail tail;
+    CHECK_OK(binlog_reader_tail(r, &tail));
+    CHECK_EQ_U(tail.kind, BINLOG_TAIL_SEALED);
+    close_reader(r);
+}
+
 int main(void) {
     if (make_tmpdir() != 0) return 2;
 
@@ -1209,6 +1302,7 @@ int main(void) {
     test_glob();
     test_log_options();
     test_callback_in_options();
+    test_seal_in_background();
     test_errors();
 
     remove_tmpdir();

@@ -1,0 +1,264 @@
+//! Sealing a rolled segment off the writer's path (`seal_in_background`):
+//! a roll ends the old segment's records with a `SEAL_BEGIN` frame
+//! and leaves the rest of the seal to that thread. Readers must read such a
+//! segment to its end without reporting a gap, an explicit `roll` and
+//! `close` must still leave every segment sealed, callbacks on that thread
+//! may call back into the log, and a crash between the two halves must
+//! leave a log that opens and reads whole.
+
+mod common;
+use binlog::log::{naming, LogOptions, LogReader, LogWriter, SegmentEvent};
+use binlog::{Reader, Tail};
+use common::TempDir;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+/// A log rolling every `records` records; `background`: with the background
+/// thread, which then seals the segments rolled away from.
+fn rolling(records: u64, background: bool) -> LogOptions {
+    LogOptions {
+        max_segment_records: Some(records),
+        background,
+        seal_in_background: background,
+        ..LogOptions::default()
+    }
+}
+
+fn segment_paths(dir: &Path, name: &str) -> Vec<PathBuf> {
+    binlog::log::segments::list(dir, name)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.path)
+        .collect()
+}
+
+/// Every record of the log in order, and the gaps the reader reported.
+fn read_all(dir: &Path, name: &str) -> (Vec<(u64, Vec<u8>)>, usize) {
+    let mut r = LogReader::open(dir, name).unwrap();
+    let mut out = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        out.push((rec.seq, rec.payload.to_vec()));
+    }
+    (out, r.gaps().len())
+}
+
+/// A size roll's seal is written on the background thread, which reports
+/// the events in order: a segment sealed, then the one rolled to opened.
+#[test]
+fn size_rolls_are_sealed_on_the_background_thread() {
+    let d = TempDir::new("bg-seal");
+    let w = LogWriter::open(d.path(), "s", rolling(5, true)).unwrap();
+    let (tx, rx) = mpsc::channel::<(String, SegmentEvent)>();
+    let tx = Mutex::new(tx);
+    w.on_segment(Box::new(move |ev| {
+        let thread = std::thread::current().name().unwrap_or("").to_string();
+        let _ = tx.lock().unwrap().send((thread, ev.clone()));
+        Ok(())
+    }));
+    let writer_thread = std::thread::current().name().unwrap_or("").to_string();
+    for i in 0..12u64 {
+        w.write("t", &i.to_le_bytes()).unwrap();
+    }
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        let (thread, ev) = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("two rolls reported within 5 s");
+        assert_ne!(thread, writer_thread, "{ev:?}");
+        assert_eq!(thread, "binlog-roller", "{ev:?}");
+        match ev {
+            SegmentEvent::Sealed(info) => {
+                let r = Reader::open(&info.path).unwrap();
+                assert!(r.seal().is_some(), "reported sealed: {info:?}");
+                seen.push(('S', info.segment_no, info.first_seq, info.record_count));
+            }
+            SegmentEvent::Opened(info) => {
+                seen.push(('O', info.segment_no, info.first_seq, info.record_count))
+            }
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            ('S', 0, 0, 5),
+            ('O', 1, 5, 0),
+            ('S', 1, 5, 5),
+            ('O', 2, 10, 0)
+        ]
+    );
+    w.close().unwrap();
+    let (records, gaps) = read_all(d.path(), "s");
+    assert_eq!(records.len(), 12);
+    assert_eq!(gaps, 0);
+    for p in segment_paths(d.path(), "s") {
+        assert!(
+            Reader::open(&p).unwrap().seal().is_some(),
+            "{}",
+            p.display()
+        );
+    }
+}
+
+/// An explicit `roll` returns with the old segment sealed, even when the
+/// background thread would otherwise seal it; `close` seals the rest.
+#[test]
+fn explicit_roll_and_close_leave_every_segment_sealed() {
+    for background in [true, false] {
+        let d = TempDir::new("roll-sealed");
+        let w = LogWriter::open(d.path(), "e", rolling(1000, background)).unwrap();
+        for round in 0..5u64 {
+            w.write("t", &round.to_le_bytes()).unwrap();
+            let before = w.current_segment().unwrap().path;
+            w.roll().unwrap();
+            let r = Reader::open(&before).unwrap();
+            assert!(r.seal().is_some(), "background {background}: not sealed");
+            assert_eq!(r.seal().unwrap().record_count, 1);
+            let polled = w.poll_sealed().expect("reported at once");
+            assert_eq!(polled.path, before);
+        }
+        w.close().unwrap();
+        assert_eq!(segment_paths(d.path(), "e").len(), 6);
+        let (records, gaps) = read_all(d.path(), "e");
+        assert_eq!(records.len(), 5);
+        assert_eq!(gaps, 0);
+    }
+}
+
+/// A callback on the background thread may roll and close the log: the
+/// sealing thread does not hold its order lock while calling back, and
+/// `close` does not wait for the thread it runs on.
+#[test]
+fn callbacks_on_the_background_thread_may_roll_and_close_the_log() {
+    let d = TempDir::new("bg-reenter");
+    let w = Arc::new(LogWriter::open(d.path(), "c", rolling(3, true)).unwrap());
+    let weak = Arc::downgrade(&w);
+    let (tx, rx) = mpsc::channel::<std::result::Result<(), String>>();
+    let tx = Mutex::new(tx);
+    w.on_segment(Box::new(move |ev| {
+        let SegmentEvent::Sealed(info) = ev else {
+            return Ok(());
+        };
+        let w = weak.upgrade().ok_or("writer gone")?;
+        let outcome = match info.segment_no {
+            0 => w.roll().map_err(|e| e.to_string()),
+            1 => w.close().map_err(|e| e.to_string()),
+            _ => Ok(()),
+        };
+        let _ = tx.lock().unwrap().send(outcome);
+        Ok(())
+    }));
+    for i in 0..4u64 {
+        w.write("t", &i.to_le_bytes()).unwrap();
+    }
+    for step in ["roll", "close"] {
+        let outcome = rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("the callback's {step} deadlocked"));
+        assert_eq!(outcome, Ok(()), "{step}");
+    }
+    assert!(w.is_closed());
+    assert_eq!(w.callback_failures().0, 0, "{:?}", w.callback_failures().1);
+    let (records, gaps) = read_all(d.path(), "c");
+    assert_eq!(records.len(), 4);
+    assert_eq!(gaps, 0);
+}
+
+/// What a crash between a roll and its background seal leaves: an older
+/// segment whose records end in a `SEAL_BEGIN` frame and nothing after it.
+/// A log reader reads it to its end and on into the next segment without a
+/// gap; opening the log for writing seals it.
+#[test]
+fn a_segment_left_with_only_seal_begin_reads_whole_and_is_sealed_on_open() {
+    let d = TempDir::new("seal-begin-only");
+    let w = LogWriter::open(d.path(), "b", rolling(4, false)).unwrap();
+    for i in 0..10u64 {
+        w.write("t", &i.to_le_bytes()).unwrap();
+    }
+    w.close().unwrap();
+    let paths = segment_paths(d.path(), "b");
+    assert_eq!(paths.len(), 3);
+    // Cut the first two back to their records and the SEAL_BEGIN frame.
+    for p in &paths[..2] {
+        let end = Reader::open(p).unwrap().seal().unwrap().records_end;
+        let f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+        f.set_len(end + 17).unwrap();
+        let mut r = Reader::open(p).unwrap();
+        assert!(r.seal().is_none());
+        let mut n = 0;
+        while r.next().unwrap().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 4);
+        assert_eq!(r.tail(), Tail::SealDamaged { offset: end });
+    }
+    let (records, gaps) = read_all(d.path(), "b");
+    let seqs: Vec<u64> = records.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, (0..10).collect::<Vec<_>>());
+    assert_eq!(gaps, 0);
+
+    let w = LogWriter::open(d.path(), "b", rolling(4, false)).unwrap();
+    let resealed: Vec<u64> = std::iter::from_fn(|| w.poll_sealed())
+        .map(|i| i.segment_no)
+        .collect();
+    assert_eq!(resealed, vec![0, 1]);
+    assert_eq!(w.write("t", b"next").unwrap(), 10);
+    w.close().unwrap();
+    for p in &paths[..2] {
+        let r = Reader::open(p).unwrap();
+        assert_eq!(r.seal().map(|s| s.record_count), Some(4), "{}", p.display());
+    }
+    let (records, gaps) = read_all(d.path(), "b");
+    assert_eq!(records.len(), 11);
+    assert_eq!(gaps, 0);
+}
+
+/// A roll that cannot create the next segment (a directory has its name)
+/// fails the write that rolls, naming the file; the log goes on in the old
+/// segment, never reported sealed, and rolls once the name is free, losing
+/// nothing. Both ways of sealing: first (default) and in the background.
+#[test]
+fn a_roll_that_cannot_create_the_next_segment_keeps_the_old_one_open() {
+    const T: i64 = 1_795_000_000_000_000_000;
+    for background in [false, true] {
+        let d = TempDir::new("roll-blocked");
+        let opts = LogOptions {
+            clock: Arc::new(|| T),
+            ..rolling(3, background)
+        };
+        let w = LogWriter::open(d.path(), "x", opts).unwrap();
+        let blocker = d.path().join(naming::segment_name("x", 1, T));
+        std::fs::create_dir(&blocker).unwrap();
+        for i in 0..3u64 {
+            assert_eq!(w.write("t", &i.to_le_bytes()).unwrap(), i);
+        }
+        let e = w.write("t", b"3").unwrap_err();
+        let name = blocker.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            e.to_string().contains(&name),
+            "background {background}: {e}"
+        );
+        let cur = w.current_segment().unwrap();
+        assert_eq!((cur.segment_no, cur.record_count), (0, 3));
+        assert_eq!(w.next_seq().unwrap(), 3);
+        assert_eq!(w.poll_sealed(), None, "background {background}");
+        // Still writable, and readable meanwhile: nothing lost or sealed.
+        let mut r = Reader::open(&cur.path).unwrap();
+        assert!(r.seal().is_none());
+        std::fs::remove_dir(&blocker).unwrap();
+        assert_eq!(w.write("t", b"3").unwrap(), 3);
+        assert_eq!(w.current_segment().unwrap().segment_no, 1);
+        w.close().unwrap();
+        let polled: Vec<(u64, u64)> = std::iter::from_fn(|| w.poll_sealed())
+            .map(|i| (i.segment_no, i.record_count))
+            .collect();
+        assert_eq!(polled, vec![(0, 3), (1, 1)], "background {background}");
+        r = Reader::open(&cur.path).unwrap();
+        assert_eq!(r.seal().map(|s| s.record_count), Some(3));
+        let (records, gaps) = read_all(d.path(), "x");
+        let seqs: Vec<u64> = records.iter().map(|(s, _)| *s).collect();
+        assert_eq!(seqs, vec![0, 1, 2, 3], "background {background}");
+        assert_eq!(gaps, 0);
+        assert_eq!(w.callback_failures().0, 0);
+    }
+}
