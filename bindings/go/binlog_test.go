@@ -923,6 +923,100 @@ func TestRetentionGap(t *testing.T) {
 	}
 }
 
+func TestSealInBackground(t *testing.T) {
+	dir := t.TempDir()
+	w, err := OpenLog(dir, "bg", &Options{MaxSegmentRecords: 10, Retention: Retention{MaxSegments: 2},
+		SealInBackground: true})
+	must(t, err)
+	defer w.Close()
+	for i := 0; i < 35; i++ {
+		seq, err := w.Write("r", []byte(fmt.Sprint(i)))
+		must(t, err)
+		if seq != uint64(i) {
+			t.Fatalf("seq %d, want %d", seq, i)
+		}
+	}
+
+	// The background thread seals segments 0, 1 and 2 after the writes
+	// that rolled returned: wait for them.
+	var sealed []SegmentInfo
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sealed) < 3 {
+		info, ok, err := w.PollSealed()
+		must(t, err)
+		if ok {
+			sealed = append(sealed, info)
+			continue
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s, %d of 3 sealed segments polled: %+v", len(sealed), sealed)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for k, info := range sealed {
+		if info.SegmentNo != uint64(k) || info.FirstSeq != uint64(10*k) || info.RecordCount != 10 ||
+			info.Bytes == 0 {
+			t.Fatalf("sealed segment %d: %+v, want segment %d, first seq %d, 10 records", k, info, k, 10*k)
+		}
+	}
+
+	// Retention (2 sealed) ran before segment 2 was queued: 1, 2 and the
+	// current 3 remain.
+	files, err := filepath.Glob(filepath.Join(dir, "bg-*.binlog"))
+	must(t, err)
+	if len(files) != 3 {
+		t.Fatalf("%d segment files %v, want 3 (segment 0 removed by retention)", len(files), files)
+	}
+	for _, f := range files {
+		if f == sealed[0].Path {
+			t.Fatalf("segment 0 (%s) still exists", f)
+		}
+	}
+
+	// An explicit Roll returns with the segment sealed and pollable.
+	must(t, w.Roll())
+	info, ok, err := w.PollSealed()
+	must(t, err)
+	if !ok {
+		t.Fatal("PollSealed right after Roll found nothing")
+	}
+	if info.SegmentNo != 3 || info.FirstSeq != 30 || info.RecordCount != 5 {
+		t.Fatalf("after Roll polled %+v, want segment 3, first seq 30, 5 records", info)
+	}
+	must(t, w.Close())
+
+	r, err := OpenLogReader(dir, "bg")
+	must(t, err)
+	defer r.Close()
+	recs := readAll(t, r)
+	if len(recs) != 5 {
+		t.Fatalf("read %d records, want 5 (seqs 30..34)", len(recs))
+	}
+	for k, rec := range recs {
+		if rec.Seq != uint64(30+k) || string(rec.Payload) != fmt.Sprint(30+k) {
+			t.Fatalf("record %d: seq %d payload %q, want seq %d", k, rec.Seq, rec.Payload, 30+k)
+		}
+	}
+	gaps, err := r.GapCount()
+	must(t, err)
+	if gaps != 0 {
+		t.Fatalf("%d gaps", gaps)
+	}
+}
+
+func TestSealInBackgroundRefusedByOpenWriter(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "seg.binlog")
+	_, err := OpenWriter(path, &Options{SealInBackground: true})
+	wantCode(t, err, ErrInvalidArgument)
+	if !strings.Contains(err.Error(), "SealInBackground") {
+		t.Fatalf("error %q does not name SealInBackground", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("refused OpenWriter left %s behind: %v", path, err)
+	}
+}
+
 func TestSeekAndFilter(t *testing.T) {
 	const n = 3000
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -111,6 +111,16 @@ type Options struct {
 	MaxSegmentRecords uint64 // roll after this many records
 	Period            Period // roll when a new UTC period starts
 	Retention         Retention
+	// SealInBackground makes the write that rolls only end the old
+	// segment's records and open the next segment; the log's background
+	// thread then seals the old segment and applies retention, and only
+	// then does PollSealed return it. So a roll's seal, retention and
+	// PollSealed entry come shortly after the write that rolled returns,
+	// not before (the write does not wait the ~1 ms a 64 MiB segment's
+	// seal takes). Roll and Close still return with every segment sealed
+	// and pollable. Default false: all of it happens before the write that
+	// rolled returns.
+	SealInBackground bool
 }
 
 // Unbuffered as Options.BufferSize hands every write call's records to the
@@ -119,7 +129,7 @@ const Unbuffered = -1
 
 func (o *Options) hasLogOnly() bool {
 	return o.MaxSegmentBytes != 0 || o.MaxSegmentRecords != 0 || o.Period != PeriodNever ||
-		o.Retention != (Retention{})
+		o.Retention != (Retention{}) || o.SealInBackground
 }
 
 // build makes a binlog_options from o (nil: defaults, returns nil). Free
@@ -129,7 +139,7 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		return nil, nil
 	}
 	if !log && o.hasLogOnly() {
-		return nil, invalid(op, "MaxSegmentBytes, MaxSegmentRecords, Period and Retention are for rolling logs (OpenLog)")
+		return nil, invalid(op, "MaxSegmentBytes, MaxSegmentRecords, Period, Retention and SealInBackground are for rolling logs (OpenLog)")
 	}
 	if log {
 		switch {
@@ -247,6 +257,11 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		r := o.Retention
 		if err := set("retention", C.binlog_options_set_retention(opts, C.uint64_t(r.MaxSegments),
 			C.uint64_t(r.MaxBytes), C.uint64_t(ceilMillis(r.MaxAge)))); err != nil {
+			return nil, err
+		}
+	}
+	if o.SealInBackground {
+		if err := set("seal in background", C.binlog_options_set_seal_in_background(opts, C.bool(true))); err != nil {
 			return nil, err
 		}
 	}

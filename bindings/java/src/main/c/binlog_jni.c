@@ -58,6 +58,7 @@ enum {
     OPT_PERIOD = 19,
     OPT_RETENTION = 20,
     OPT_SYNC_WAIT_SPIN_US = 21,
+    OPT_SEAL_IN_BACKGROUND = 22,
 };
 
 /* --------------------------------------------------------------------------
@@ -551,6 +552,9 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
         break;
     case OPT_RETENTION:
         rc = binlog_options_set_retention(o, (uint64_t)a, (uint64_t)b, (uint64_t)c);
+        break;
+    case OPT_SEAL_IN_BACKGROUND:
+        rc = binlog_options_set_seal_in_background(o, a != 0);
         break;
     default:
         throw_iae(env, "unknown option selector");

@@ -1,11 +1,14 @@
 package io.libbinlog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,5 +135,76 @@ class LogTest {
             w.close();
         }
         assertTrue(segments(dir, "live").size() >= records / 50);
+    }
+
+    @Test
+    @Timeout(60)
+    void sealInBackgroundSealsRollsAfterTheWriteAndRollSealsAtOnce() throws Exception {
+        Options opts = Options.builder().maxSegmentRecords(10).retention(2, 0, 0).sealInBackground(true).build();
+        assertTrue(opts.toString().contains("sealInBackground=true"), opts.toString());
+        try (Writer w = Writer.openLog(dir, "bg", opts)) {
+            for (int i = 0; i < 35; i++) {
+                assertEquals(i, w.write("r", Integer.toString(i).getBytes(StandardCharsets.UTF_8)));
+            }
+
+            // The background thread seals segments 0, 1 and 2 after the writes that rolled returned.
+            List<SegmentInfo> sealed = new ArrayList<>();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (sealed.size() < 3) {
+                SegmentInfo s = w.pollSealed();
+                if (s != null) {
+                    sealed.add(s);
+                    continue;
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    fail("after 10 s, " + sealed.size() + " of 3 sealed segments polled: " + sealed);
+                }
+                Thread.sleep(10);
+            }
+            for (int k = 0; k < 3; k++) {
+                SegmentInfo s = sealed.get(k);
+                assertEquals(SegmentInfo.Event.SEALED, s.event(), s.toString());
+                assertEquals(k, s.segmentNo(), s.toString());
+                assertEquals(10L * k, s.firstSeq(), s.toString());
+                assertEquals(10, s.recordCount(), s.toString());
+            }
+
+            // Retention (2 sealed) ran before segment 2 was queued: 1, 2 and the current 3 remain.
+            List<Path> files = segments(dir, "bg");
+            assertEquals(3, files.size(), files.toString());
+            assertFalse(Files.exists(sealed.get(0).path()), "segment 0 removed: " + sealed.get(0).path());
+
+            // An explicit roll returns with the segment sealed and pollable.
+            w.roll();
+            SegmentInfo s = w.pollSealed();
+            assertNotNull(s, "pollSealed right after roll");
+            assertEquals(SegmentInfo.Event.SEALED, s.event(), s.toString());
+            assertEquals(3, s.segmentNo(), s.toString());
+            assertEquals(30, s.firstSeq(), s.toString());
+            assertEquals(5, s.recordCount(), s.toString());
+        }
+
+        try (Reader r = Reader.openLog(dir, "bg")) {
+            for (int i = 30; i < 35; i++) {
+                Record rec = r.next();
+                assertNotNull(rec, "record " + i);
+                assertEquals(i, rec.seq());
+                assertEquals(Integer.toString(i), new String(rec.payload(), StandardCharsets.UTF_8));
+            }
+            assertNull(r.next());
+            assertEquals(0, r.gapCount());
+        }
+    }
+
+    @Test
+    void sealInBackgroundIsRefusedBySegmentWriters() {
+        Options opts = Options.builder().sealInBackground(true).build();
+        Path path = dir.resolve("seg.binlog");
+        TestSupport.expect(ErrorCode.INVALID_ARGUMENT, () -> Writer.openSegment(path, opts).close());
+        assertFalse(Files.exists(path), "refused open left " + path);
+        // Unset (or false) is the default and a segment writer accepts it.
+        try (Writer w = Writer.openSegment(path, Options.builder().sealInBackground(false).build())) {
+            assertEquals(0, w.write("r", new byte[] {1}));
+        }
     }
 }
