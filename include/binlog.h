@@ -229,7 +229,9 @@ typedef struct binlog_segment_info {
  thread that caused it: a writer that rolled, or the log's background
  thread (time rolls, and every roll's seal with
  `binlog_options_set_seal_in_background`). A roll reports the old
- segment SEALED, then the new one OPENED. The callback may call the
+ segment SEALED, then the new one OPENED (rolls made by two threads at
+ once, such as an explicit roll while the background thread reports
+ one, may interleave their events). The callback may call the
  log's functions, `binlog_writer_close` included.
  Return 0 on success; any other value counts as a failure (see
  `binlog_writer_callback_failures`) and affects nothing else.

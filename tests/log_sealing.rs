@@ -262,3 +262,94 @@ fn a_roll_that_cannot_create_the_next_segment_keeps_the_old_one_open() {
         assert_eq!(w.callback_failures().0, 0);
     }
 }
+
+/// A callback run by an explicit `roll` may roll again, or close the log
+/// while the background thread waits to seal: `roll` lets go of its
+/// sealing-order lock before it calls back.
+#[test]
+fn callbacks_of_an_explicit_roll_may_roll_and_close_the_log() {
+    for background in [false, true] {
+        for then_close in [false, true] {
+            let d = TempDir::new("roll-reenter");
+            let w = Arc::new(LogWriter::open(d.path(), "p", rolling(1000, background)).unwrap());
+            let weak = Arc::downgrade(&w);
+            w.on_segment(Box::new(move |ev| {
+                let SegmentEvent::Sealed(info) = ev else {
+                    return Ok(());
+                };
+                let w = weak.upgrade().ok_or("writer gone")?;
+                match info.segment_no {
+                    0 => w.roll().map_err(|e| e.to_string()),
+                    1 if then_close => w.close().map_err(|e| e.to_string()),
+                    _ => Ok(()),
+                }
+            }));
+            w.write("t", b"x").unwrap();
+            let (tx, rx) = mpsc::channel();
+            let w2 = Arc::clone(&w);
+            std::thread::spawn(move || {
+                let _ = tx.send(w2.roll().map_err(|e| e.to_string()));
+            });
+            let ctx = format!("background {background}, close {then_close}");
+            let r = rx
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("{ctx}: the explicit roll deadlocked"));
+            assert_eq!(r, Ok(()), "{ctx}");
+            assert_eq!(
+                w.callback_failures().0,
+                0,
+                "{ctx}: {:?}",
+                w.callback_failures().1
+            );
+            assert_eq!(w.is_closed(), then_close, "{ctx}");
+            w.close().unwrap();
+            let (records, gaps) = read_all(d.path(), "p");
+            assert_eq!((records.len(), gaps), (1, 0), "{ctx}");
+        }
+    }
+}
+
+/// Retention runs only once a roll has opened the next segment: a roll that
+/// fails leaves every segment (the current one counts as current, not as
+/// sealed), and the records after it continue the sequence.
+#[test]
+fn a_failed_roll_applies_no_retention() {
+    const T: i64 = 1_795_000_000_000_000_000;
+    for (keep, max_bytes) in [(Some(2), None), (None, Some(1))] {
+        let d = TempDir::new("roll-blocked-retention");
+        let mut opts = LogOptions {
+            clock: Arc::new(|| T),
+            ..rolling(2, false)
+        };
+        opts.retention.max_segments = keep;
+        opts.retention.max_bytes = max_bytes;
+        let w = LogWriter::open(d.path(), "r", opts).unwrap();
+        for i in 0..6u64 {
+            w.write("t", &i.to_le_bytes()).unwrap();
+        }
+        let kept = segment_paths(d.path(), "r");
+        let blocker = d.path().join(naming::segment_name("r", 3, T));
+        std::fs::create_dir(&blocker).unwrap();
+        assert!(w.write("t", b"6").is_err());
+        let files: Vec<PathBuf> = segment_paths(d.path(), "r")
+            .into_iter()
+            .filter(|p| p.is_file())
+            .collect();
+        assert_eq!(files, kept, "keep {keep:?}, bytes {max_bytes:?}");
+        std::fs::remove_dir(&blocker).unwrap();
+        assert_eq!(w.write("t", b"6").unwrap(), 6);
+        w.flush().unwrap();
+        let cur = w.current_segment().unwrap();
+        assert_eq!((cur.segment_no, cur.first_seq, cur.record_count), (3, 6, 1));
+        // What retention left reads in order, ending with 6.
+        let (records, _) = read_all(d.path(), "r");
+        let seqs: Vec<u64> = records.iter().map(|(s, _)| *s).collect();
+        let from = seqs.first().copied().unwrap_or(6);
+        assert_eq!(
+            seqs,
+            (from..7).collect::<Vec<_>>(),
+            "keep {keep:?}, bytes {max_bytes:?}"
+        );
+        w.close().unwrap();
+    }
+}

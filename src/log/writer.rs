@@ -487,10 +487,11 @@ impl LogWriter {
     /// sealed (and any segment rolled away from before it).
     pub fn roll(&self) -> Result<()> {
         let s = &*self.shared;
-        // Before the state lock: no background sealing runs meanwhile.
-        let _order = s.sealer.lock();
         let mut events = Vec::new();
         let r = {
+            // Before the state lock: no background sealing runs meanwhile.
+            // Released before the callbacks run: they may roll or close.
+            let _order = s.sealer.lock();
             let mut st = s.state.lock();
             s.writer(&st)?;
             s.roll(&mut st, &mut events)
@@ -554,6 +555,9 @@ impl LogWriter {
                     let sealed = current
                         .seal(s)
                         .map(|done| s.sealed(&mut st, current, done, &mut events));
+                    if sealed.is_ok() {
+                        s.enforce_retention(&mut st);
+                    }
                     let stored = s.store_manifest(&mut st);
                     older.and(sealed).and(stored)
                 }
@@ -634,8 +638,7 @@ impl Shared {
             Err(e) => {
                 // Keep writing to the same segment (reopened: recovered and
                 // unsealed) rather than leave the log without one.
-                self.reopen_current(st, &path);
-                return Err(e);
+                return Err(self.reopen_current(st, &path, e));
             }
         };
         if w.durable_seq() < next_first {
@@ -653,19 +656,35 @@ impl Shared {
                 st.sealed.pop_back();
             }
             st.unsynced.retain(|(_, p)| *p != path);
-            self.reopen_current(st, &path);
-            return Err(e);
+            return Err(self.reopen_current(st, &path, e));
         }
         events.append(&mut sealed_events);
+        // Only now: a failed open above leaves every segment in place.
+        self.enforce_retention(st);
         self.manifest_changed(st)
     }
 
-    /// After a failed roll: the current segment, reopened for appending
-    /// (recovered, and unsealed if it was sealed). If even that fails, the
-    /// closed writer stays current and writes fail naming its file.
-    fn reopen_current(&self, st: &mut State, path: &Path) {
-        if let Ok(w) = Writer::open(path, self.segment_options(st.segment_no, st.first_seq)) {
-            st.current = Some(Arc::new(w));
+    /// After a roll failed with `e`: the current segment, reopened for
+    /// appending (recovered, and unsealed if it was sealed); returns `e`.
+    /// If even that fails, the log is left closed (`Closed` from then on;
+    /// the next open seals the segment) and the error says both.
+    fn reopen_current(&self, st: &mut State, path: &Path, e: Error) -> Error {
+        match Writer::open(path, self.segment_options(st.segment_no, st.first_seq)) {
+            Ok(w) => {
+                st.current = Some(Arc::new(w));
+                e
+            }
+            Err(again) => {
+                st.current = None;
+                Error::new(
+                    e.kind(),
+                    format!(
+                        "{}; reopening the segment to go on failed too ({}): the log is closed",
+                        e.message(),
+                        again.message()
+                    ),
+                )
+            }
         }
     }
 
@@ -709,7 +728,10 @@ impl Shared {
     fn seal_retired_locked(&self, st: &mut State, events: &mut Vec<SegmentEvent>) -> Result<()> {
         while let Some(r) = st.retired.pop_front() {
             match r.seal(self) {
-                Ok(done) => self.sealed(st, r, done, events),
+                Ok(done) => {
+                    self.sealed(st, r, done, events);
+                    self.enforce_retention(st);
+                }
                 Err(e) => {
                     st.retired.push_front(r.failed(events));
                     return Err(e);
@@ -742,6 +764,7 @@ impl Shared {
                 match result {
                     Ok(done) => {
                         self.sealed(&mut st, r, done, &mut events);
+                        self.enforce_retention(&mut st);
                         self.manifest_changed(&mut st)
                     }
                     Err(e) => {
@@ -756,8 +779,9 @@ impl Shared {
         }
     }
 
-    /// Records that retired segment `r` is sealed: listed, reported, its
-    /// memory kept for the next segment, and retention applied.
+    /// Records that retired segment `r` is sealed: listed, reported, and its
+    /// memory kept for the next segment. The caller applies retention (once
+    /// the segment is no longer current).
     fn sealed(&self, st: &mut State, r: Retired, done: Done, events: &mut Vec<SegmentEvent>) {
         let bytes = std::fs::metadata(&r.path).map(|m| m.len()).unwrap_or(0);
         st.sealed.push_back(Sealed {
@@ -780,7 +804,6 @@ impl Shared {
         }));
         events.extend(r.next_opened.map(SegmentEvent::Opened));
         st.spare = done.recycled.or(std::mem::take(&mut st.spare));
-        self.enforce_retention(st);
     }
 
     fn open_segment(
