@@ -494,9 +494,14 @@ impl LogWriter {
             let _order = s.sealer.lock();
             let mut st = s.state.lock();
             s.writer(&st)?;
-            s.roll(&mut st, &mut events)
-                .and_then(|()| s.seal_retired_locked(&mut st, &mut events))
-                .and_then(|()| s.manifest_changed(&mut st))
+            s.roll(&mut st, &mut events).and_then(|()| {
+                // With `seal_in_background`: the segments it left.
+                if st.retired.is_empty() {
+                    return Ok(());
+                }
+                s.seal_retired_locked(&mut st, &mut events)?;
+                s.manifest_changed(&mut st)
+            })
         };
         s.dispatch(events);
         r
