@@ -32,7 +32,6 @@
 #define A_RECORD     600
 #define A_TOTAL      (256u * MIB)      /* payload bytes per run */
 #define A_BATCH      256
-#define A_BUFFER     MIB               /* binlog_options_set_buffer_size */
 /* b. small records */
 #define B_RECORD     32
 #define B_COUNT      4000000           /* records per run */
@@ -48,6 +47,19 @@
 #define E_BATCH      256
 #define E_BUFFER     (2 * MIB)         /* whole 2 MiB writes: the page cache keeps 2 MiB folios */
 
+/* The writer buffer of a, b and g: BENCH_BUFFER_KIB, or 0 (the library's
+ * default). */
+static size_t a_buffer(void) {
+    const char *kib = getenv("BENCH_BUFFER_KIB");
+    return kib && *kib ? (size_t)strtoul(kib, NULL, 10) * 1024 : 0;
+}
+#define A_BUFFER a_buffer()
+static const char *buffer_name(void) {
+    static char name[32];
+    if (!A_BUFFER) return "the default";
+    snprintf(name, sizeof name, "a %zu KiB", A_BUFFER / 1024);
+    return name;
+}
 /* e's writer buffer: E_BUFFER, or BENCH_E_BUFFER_KIB to compare others. */
 static size_t e_buffer(void) {
     const char *kib = getenv("BENCH_E_BUFFER_KIB");
@@ -267,9 +279,9 @@ static double run_a_binlog(void *arg) {
 }
 
 static void bench_a(void) {
-    printf("\na. %d-byte records, durability NONE, %u MiB buffer, %.0f MB of payload per run,\n"
+    printf("\na. %d-byte records, durability NONE, %s buffer, %.0f MB of payload per run,\n"
            "   timed from open to close (seal) inclusive; baseline write(2) of the same bytes in 1 MiB chunks\n",
-           A_RECORD, A_BUFFER / MIB, a_records * A_RECORD / 1e6);
+           A_RECORD, buffer_name(), a_records * A_RECORD / 1e6);
     run_fn fns[3] = {run_a_write2, run_a_binlog, run_a_binlog};
     void *args[3] = {NULL, (void *)1, NULL};
     double secs[3][ROUNDS];
@@ -355,9 +367,9 @@ static double run_b_binlog(void *arg) {
 }
 
 static void bench_b(void) {
-    printf("\nb. %d-byte records on one thread, %d per run, durability NONE, 1 MiB buffer, timed up to the\n"
+    printf("\nb. %d-byte records on one thread, %d per run, durability NONE, %s buffer, timed up to the\n"
            "   final binlog_writer_flush (close is timed in a); baseline memcpy into 1 MiB + write(2) per MiB\n",
-           B_RECORD, B_COUNT);
+           B_RECORD, B_COUNT, buffer_name());
     run_fn fns[3] = {run_b_memcpy, run_b_binlog, run_b_binlog};
     void *args[3] = {NULL, NULL, (void *)1};
     double secs[3][ROUNDS];
@@ -567,6 +579,8 @@ static void bench_cd(void) {
 
 /* ---- e. full scan and filtered read --------------------------------------- */
 static char e_path[4200];
+/* The same records written with the library's default buffer. */
+static char e_path_default[4200];
 static double e_file_bytes;
 static uint64_t e_records, e_audits;
 /* Where the "audit" records are: the floor run preads exactly these. */
@@ -608,25 +622,34 @@ static void e_locate_audits(void) {
     binlog_reader_free(r);
 }
 
-static void e_prepare(void) {
-    snprintf(e_path, sizeof e_path, "%s", tmp_path("e-scan.binlog"));
-    remove_file(e_path);
-    binlog_writer *w = open_writer(e_path, BINLOG_DURABILITY_NONE, e_buffer());
+/* Writes e's segment at `path` with a `buffer`-byte writer buffer (0: the
+ * default); returns the number of records. */
+static uint64_t e_write(const char *path, size_t buffer) {
+    remove_file(path);
+    binlog_writer *w = open_writer(path, BINLOG_DURABILITY_NONE, buffer);
     binlog_entry entries[E_BATCH];
     uint64_t n = E_FILE_BYTES / (E_RECORD + 26); /* 26 bytes of framing per record */
     for (uint64_t i = 0; i < n;) {
         size_t k = 0;
         for (; k < E_BATCH && i < n; k++, i++) {
             int t = e_type(i);
-            e_audits += t == 3;
             entries[k] = (binlog_entry){.type_name = u8(E_TYPES[t]), .type_len = strlen(E_TYPES[t]),
                                         .payload = pool + i * E_RECORD % MIB, .payload_len = E_RECORD,
                                         .timestamp_ns = BINLOG_TIME_NOW};
         }
         CHECK(binlog_writer_write_batch(w, entries, k, NULL));
     }
-    e_records = n;
     close_writer(w);
+    return n;
+}
+
+static void e_prepare(void) {
+    snprintf(e_path, sizeof e_path, "%s", tmp_path("e-scan.binlog"));
+    snprintf(e_path_default, sizeof e_path_default, "%s", tmp_path("e-scan-default.binlog"));
+    e_records = e_write(e_path, e_buffer());
+    e_write(e_path_default, 0);
+    e_audits = 0;
+    for (uint64_t i = 0; i < e_records; i++) e_audits += e_type(i) == 3;
     struct stat st;
     if (stat(e_path, &st) != 0) die_sys("stat", e_path);
     e_file_bytes = (double)st.st_size;
@@ -674,12 +697,15 @@ static double run_e_pread_floor(void *arg) {
     return t;
 }
 
-/* arg NULL: every record; else only "audit". Open to free is timed. */
+/* arg: E_ALL or E_AUDIT (only "audit"), plus E_DEFAULT for the segment
+ * written with the default buffer. Open to free is timed. */
+enum { E_ALL = 0, E_AUDIT = 1, E_DEFAULT = 2 };
 static double run_e_binlog(void *arg) {
+    int how = (int)(intptr_t)arg, audit = how & E_AUDIT;
     double t0 = now();
     binlog_reader *r;
-    CHECK(binlog_reader_open(e_path, &r));
-    if (arg) {
+    CHECK(binlog_reader_open(how & E_DEFAULT ? e_path_default : e_path, &r));
+    if (audit) {
         binlog_iovec want = {u8("audit"), 5};
         CHECK(binlog_reader_filter_types(r, &want, 1));
     }
@@ -691,9 +717,9 @@ static double run_e_binlog(void *arg) {
     CHECK(binlog_reader_close(r));
     binlog_reader_free(r);
     double t = now() - t0;
-    if (count != (arg ? e_audits : e_records)) {
+    if (count != (audit ? e_audits : e_records)) {
         fprintf(stderr, "bench: read %llu records, expected %llu\n", (unsigned long long)count,
-                (unsigned long long)(arg ? e_audits : e_records));
+                (unsigned long long)(audit ? e_audits : e_records));
         exit(1);
     }
     return t;
@@ -704,13 +730,13 @@ static void bench_e(void) {
     run_e_read2(NULL); /* into the page cache */
     printf("\ne. scan of a sealed %.0f MB segment (%llu records of %d bytes, written with a %zu KiB buffer, in the\n"
            "   page cache), open to free timed; baseline read(2) in 1 MiB chunks; then only \"audit\" (%llu records,\n"
-           "   1%%) via filter_types\n",
+           "   1%%) via filter_types, in it and in the same records written with the default buffer\n",
            e_file_bytes / 1e6, (unsigned long long)e_records, E_RECORD, e_buffer() / 1024,
            (unsigned long long)e_audits);
-    run_fn fns[4] = {run_e_read2, run_e_binlog, run_e_binlog, run_e_pread_floor};
-    void *args[4] = {NULL, NULL, (void *)1, NULL};
-    double secs[4][ROUNDS];
-    interleave(4, fns, args, secs);
+    run_fn fns[6] = {run_e_read2, run_e_binlog, run_e_binlog, run_e_pread_floor, run_e_binlog, run_e_binlog};
+    void *args[6] = {NULL, (void *)E_ALL, (void *)E_AUDIT, NULL, (void *)E_DEFAULT, (void *)(E_DEFAULT | E_AUDIT)};
+    double secs[6][ROUNDS];
+    interleave(6, fns, args, secs);
     double gb = e_file_bytes / 1e9;
     add_figure("e_scan_gb_s", "GB/s", "binlog_reader_next full scan, GB/s of file", med_rate(gb, secs[1]),
                "read(2)", med_rate(gb, secs[0]), med_ratio(gb, secs[1], gb, secs[0]), VALUE_AT_LEAST, 4);
@@ -719,6 +745,13 @@ static void bench_e(void) {
     /* ratio = speedup = scan time / filtered time, per round */
     add_figure("e_filter_ms", "ms", "filter_types(\"audit\") read time", median(ms_f, ROUNDS), "full scan",
                median(ms_s, ROUNDS), med_ratio(1, secs[2], 1, secs[1]), RATIO_AT_LEAST, 20);
+    /* The same for the segment written with the default buffer, against
+     * its own full scan: smaller writes leave smaller folios. */
+    double ms_fd[ROUNDS], ms_sd[ROUNDS];
+    for (int i = 0; i < ROUNDS; i++) ms_fd[i] = secs[5][i] * 1e3, ms_sd[i] = secs[4][i] * 1e3;
+    add_figure("e_filter_default_ms", "ms", "the same, segment written with the default buffer",
+               median(ms_fd, ROUNDS), "its full scan", median(ms_sd, ROUNDS), med_ratio(1, secs[5], 1, secs[4]),
+               RATIO_AT_LEAST, 20);
     /* Not a target: a reader that did nothing but one pread per wanted
      * record would reach `floor_speedup`. */
     double ms_p[ROUNDS];
@@ -736,6 +769,7 @@ static void bench_e(void) {
     add_extra("e_records", (double)e_records);
     add_extra("e_audit_records", (double)e_audits);
     remove_file(e_path);
+    remove_file(e_path_default);
     free(e_audit_off);
     free(e_audit_len);
 }
@@ -884,7 +918,7 @@ static double run_g(void *arg) {
     binlog_options *o;
     CHECK(binlog_options_new(&o));
     CHECK(binlog_options_set_durability(o, BINLOG_DURABILITY_NONE, 0));
-    CHECK(binlog_options_set_buffer_size(o, A_BUFFER));
+    if (A_BUFFER) CHECK(binlog_options_set_buffer_size(o, A_BUFFER));
     if (rolling) CHECK(binlog_options_set_max_segment_bytes(o, G_ROLL));
     if (variant == 2) CHECK(binlog_options_set_seal_in_background(o, true));
     binlog_entry entries[G_BATCH];
@@ -947,9 +981,9 @@ static double run_g(void *arg) {
 }
 
 static void bench_g(void) {
-    printf("\ng. rolling log: %d-byte records, write_batch of %d, durability NONE, 1 MiB buffer, %.0f MB of payload\n"
+    printf("\ng. rolling log: %d-byte records, write_batch of %d, durability NONE, %s buffer, %.0f MB of payload\n"
            "   per run, open to close timed; a log rolling every %u MiB vs one segment (binlog_writer_open)\n",
-           G_RECORD, G_BATCH, g_records * G_RECORD / 1e6, G_ROLL / MIB);
+           G_RECORD, G_BATCH, buffer_name(), g_records * G_RECORD / 1e6, G_ROLL / MIB);
     run_fn fns[3] = {run_g, run_g, run_g};
     void *args[3] = {NULL, (void *)1, (void *)2};
     double secs[3][ROUNDS];

@@ -391,7 +391,7 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- Creates options with the defaults (64 MiB maximum record size, 256 KiB
+ Creates options with the defaults (64 MiB maximum record size, 1 MiB
  buffer, durability NONE). Free with `binlog_options_free`.
  */
 binlog_result binlog_options_new(struct binlog_options **out);
@@ -431,7 +431,7 @@ binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, ui
 
 /*
  Bytes buffered before records are handed to the OS (0 = hand every write
- call's records to the OS at once; default 256 KiB).
+ call's records to the OS at once; default 1 MiB).
  */
 binlog_result binlog_options_set_buffer_size(struct binlog_options *opts, size_t bytes);
 

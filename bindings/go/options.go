@@ -64,7 +64,7 @@ type Retention struct {
 
 // Options configure OpenWriter and OpenLog. The zero value (or a nil
 // *Options) means the library's defaults: 64 MiB maximum record size,
-// 256 KiB buffer, DurabilityNone.
+// 1 MiB buffer, DurabilityNone.
 type Options struct {
 	// Recorded in a new segment's header. OpenLog sets LogName itself (to
 	// the log's name) and refuses a different one.
@@ -77,7 +77,7 @@ type Options struct {
 	// ErrRecordTooLarge.
 	MaxRecordSize uint64
 	// BufferSize is how many bytes are buffered before records are handed
-	// to the OS: 0 = default (256 KiB), Unbuffered = hand every write
+	// to the OS: 0 = default (1 MiB), Unbuffered = hand every write
 	// call's records to the OS at once.
 	BufferSize int
 

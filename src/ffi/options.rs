@@ -32,7 +32,7 @@ pub enum binlog_durability {
     BINLOG_DURABILITY_INTERVAL_MS = 3,
 }
 
-/// Creates options with the defaults (64 MiB maximum record size, 256 KiB
+/// Creates options with the defaults (64 MiB maximum record size, 1 MiB
 /// buffer, durability NONE). Free with `binlog_options_free`.
 #[no_mangle]
 pub extern "C" fn binlog_options_new(out: *mut *mut binlog_options) -> binlog_result {
@@ -136,7 +136,7 @@ pub extern "C" fn binlog_options_set_max_record_size(
 }
 
 /// Bytes buffered before records are handed to the OS (0 = hand every write
-/// call's records to the OS at once; default 256 KiB).
+/// call's records to the OS at once; default 1 MiB).
 #[no_mangle]
 pub extern "C" fn binlog_options_set_buffer_size(
     opts: *mut binlog_options,

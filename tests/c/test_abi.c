@@ -732,7 +732,7 @@ static void test_seek_filter(void) {
 static void test_live_read(void) {
     const char *path = path_of("live.binlog");
     binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open(path, NULL, &w)); /* default 256 KiB buffer */
+    REQUIRE_OK(binlog_writer_open(path, NULL, &w)); /* default 1 MiB buffer */
     char p[16];
     for (int i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "live%d", i);

@@ -8,7 +8,7 @@ import java.util.Objects;
 /**
  * Immutable writer options ({@code binlog_options}); build with
  * {@link #builder()}. Unset values keep the library's defaults (64 MiB
- * maximum record size, 256 KiB buffer, durability NONE, ...).
+ * maximum record size, 1 MiB buffer, durability NONE, ...).
  *
  * <p>{@link Builder#build()} checks the options with the library itself
  * (a native {@code binlog_options} is configured and freed), so a bad value
@@ -195,7 +195,7 @@ public final class Options {
             return this;
         }
 
-        /** Bytes buffered before records go to the OS (0 = every write call at once; default 256 KiB). */
+        /** Bytes buffered before records go to the OS (0 = every write call at once; default 1 MiB). */
         public Builder bufferSize(long bytes) {
             bufferSize = unsigned(bytes, "bufferSize");
             return this;
