@@ -191,6 +191,10 @@ static const char *target_text(const struct figure *f) {
 static void add_figure(const char *name, const char *unit, const char *what, double value,
                        const char *baseline_what, double baseline, double ratio,
                        enum target_on on, double target) {
+    if (nfigures == (int)(sizeof figures / sizeof figures[0])) {
+        fprintf(stderr, "bench: more than %d figures\n", nfigures);
+        exit(1);
+    }
     struct figure *f = &figures[nfigures++];
     *f = (struct figure){name, unit, what, baseline_what, value, baseline, ratio, target, on,
                          target_met(on, value, ratio, target)};
@@ -200,9 +204,13 @@ static void add_figure(const char *name, const char *unit, const char *what, dou
 }
 
 /* Supporting numbers (not targets), written to the JSON under "details". */
-static struct { const char *name; double value; } extras[32];
+static struct { const char *name; double value; } extras[64];
 static int nextras;
 static void add_extra(const char *name, double value) {
+    if (nextras == (int)(sizeof extras / sizeof extras[0])) {
+        fprintf(stderr, "bench: more than %d details\n", nextras);
+        exit(1);
+    }
     extras[nextras].name = name;
     extras[nextras++].value = value;
 }
