@@ -353,3 +353,108 @@ fn a_failed_roll_applies_no_retention() {
         w.close().unwrap();
     }
 }
+
+/// The child process of the test below (set: the log's directory).
+const SEAL_FAILS_CHILD: &str = "BINLOG_SEAL_FAILS_CHILD";
+
+/// A background seal that fails (here: the file may not grow past its
+/// `SEAL_BEGIN` frame, RLIMIT_FSIZE in a child process) cuts the rest of
+/// the seal off but keeps `SEAL_BEGIN`: a reader of that segment alone
+/// sees where the seal began, the log reads whole with no gap, and the log
+/// opened again seals it.
+#[test]
+fn a_failed_background_seal_keeps_seal_begin() {
+    if let Ok(dir) = std::env::var(SEAL_FAILS_CHILD) {
+        fail_a_background_seal(Path::new(&dir));
+        return;
+    }
+    let d = TempDir::new("bg-seal-fails");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_failed_background_seal_keeps_seal_begin",
+            "--nocapture",
+        ])
+        .env(SEAL_FAILS_CHILD, d.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "child failed ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let paths = segment_paths(d.path(), "s");
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    let records_end: u64 = String::from_utf8(std::fs::read(d.path().join("records_end")).unwrap())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let len = std::fs::metadata(&paths[0]).unwrap().len();
+    assert_eq!(len, records_end + 17, "cut after SEAL_BEGIN");
+    let mut r = Reader::open(&paths[0]).unwrap();
+    let mut n = 0;
+    while r.next().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 1000);
+    assert_eq!(
+        r.tail(),
+        Tail::SealDamaged {
+            offset: records_end
+        }
+    );
+    let (records, gaps) = read_all(d.path(), "s");
+    assert_eq!(gaps, 0);
+    let seqs: Vec<u64> = records.iter().map(|r| r.0).collect();
+    assert_eq!(seqs, (0..1010).collect::<Vec<_>>());
+    // Opened again, the log seals the segment.
+    LogWriter::open(d.path(), "s", rolling(1000, true))
+        .unwrap()
+        .close()
+        .unwrap();
+    let mut r = Reader::open(&paths[0]).unwrap();
+    while r.next().unwrap().is_some() {}
+    assert_eq!(r.tail(), Tail::Sealed);
+}
+
+/// In the child: 1000 records, then a file size limit just past where
+/// `SEAL_BEGIN` will end, then the roll. Exits without closing the log (a
+/// close would retry the seal and fail again).
+fn fail_a_background_seal(dir: &Path) {
+    let w = LogWriter::open(dir, "s", rolling(1000, true)).unwrap();
+    for i in 0..1000u64 {
+        w.write("t", &[i as u8; 100]).unwrap();
+    }
+    w.flush().unwrap();
+    let records_end = std::fs::metadata(&w.current_segment().unwrap().path)
+        .unwrap()
+        .len();
+    std::fs::write(dir.join("records_end"), records_end.to_string()).unwrap();
+    let limit = libc::rlimit {
+        rlim_cur: records_end + 17,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: plain system calls on this process's own signal disposition
+    // and limit; a write past the limit then fails with EFBIG.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+    }
+    for i in 1000..1010u64 {
+        w.write("t", &[i as u8; 100]).unwrap();
+    }
+    w.flush().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while w.callback_failures().0 == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the seal did not fail"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let why = w.callback_failures().1.unwrap_or_default();
+    assert!(why.contains("seal"), "{why}");
+    std::process::exit(0);
+}

@@ -856,8 +856,15 @@ impl State {
                 .map_err(|e| Error::io_at(&self.path, records_end, "sync seal", e))
         });
         if sealed.is_err() {
-            // An unsealed segment is still whole: readers scan it.
-            let _ = file.set_len(records_end);
+            // An unsealed segment is still whole: readers scan it. A retired
+            // one keeps its `SEAL_BEGIN` frame (the seal writes the same
+            // bytes there): log readers then know it is complete.
+            let keep = if self.retired {
+                records_end + seal::SEAL_BEGIN_LEN as u64
+            } else {
+                records_end
+            };
+            let _ = file.set_len(keep);
         }
         sealed
     }
