@@ -73,19 +73,14 @@ pub const MAX_SYNC_WAIT_SPIN: Duration = Duration::from_millis(10);
 pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
 
 /// The writer's default buffer. Up to 4 more are in flight to the OS, so a
-/// busy writer holds about 5 MiB. 256 KiB buffers reached only 0.55-0.96 of
-/// raw `write(2)` with 600-byte records on the benchmark VM, 1 MiB
-/// 0.93-1.03; 2 MiB gave no more throughput (small records were slower)
-/// but leaves the page cache in 2 MiB folios, which makes reads through
-/// the per-type index about 2.5 times faster (README, Performance).
+/// busy writer holds about 5 MiB. On the benchmark VM, with 600-byte
+/// records, 256 KiB buffers reached 0.55-0.96 of raw `write(2)` and 1 MiB
+/// 0.93-1.03 (two runs each, one call and batches). 2 MiB buffers wrote no
+/// faster, and 32-byte records 10-15% slower, but leave the page cache in
+/// 2 MiB folios, which makes reads through the per-type index 2.2-2.6
+/// times faster (README, Performance).
 pub const DEFAULT_BUFFER_SIZE: usize = 1 << 20;
 
-/// The writer's default buffer. Up to 4 more are in flight to the OS, so a
-/// busy writer holds about 5 MiB. 256 KiB buffers reached only 0.55-0.96 of
-/// raw `write(2)` with 600-byte records on the benchmark VM, 1 MiB
-/// 0.93-1.03; 2 MiB gave no more throughput (small records were slower)
-/// but leaves the page cache in 2 MiB folios, which makes reads through
-/// the per-type index about 2.5 times faster (README, Performance).
 pub const LARGEST_MAX_RECORD_SIZE: u64 = crate::format::MAX_BODY_LEN + 8;
 
 impl Default for Options {
