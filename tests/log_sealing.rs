@@ -9,6 +9,7 @@
 mod common;
 use binlog::log::{naming, LogOptions, LogReader, LogWriter, SegmentEvent};
 use binlog::{Reader, Tail};
+use common::child::ChildProc;
 use common::TempDir;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
@@ -369,28 +370,20 @@ fn a_failed_background_seal_keeps_seal_begin() {
         return;
     }
     let d = TempDir::new("bg-seal-fails");
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "a_failed_background_seal_keeps_seal_begin",
-            "--nocapture",
-        ])
-        .env(SEAL_FAILS_CHILD, d.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "child failed ({}): {}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let paths = segment_paths(d.path(), "s");
-    assert_eq!(paths.len(), 2, "{paths:?}");
-    let records_end: u64 = String::from_utf8(std::fs::read(d.path().join("records_end")).unwrap())
-        .unwrap()
+    let lines = ChildProc::spawn(
+        "a_failed_background_seal_keeps_seal_begin",
+        &[(SEAL_FAILS_CHILD, d.path().as_os_str())],
+        "SEAL-CHILD ",
+    )
+    .wait_ok();
+    let records_end: u64 = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("records_end "))
+        .expect("the child reports where the records end")
         .parse()
         .unwrap();
+    let paths = segment_paths(d.path(), "s");
+    assert_eq!(paths.len(), 2, "{paths:?}");
     let len = std::fs::metadata(&paths[0]).unwrap().len();
     assert_eq!(len, records_end + 17, "cut after SEAL_BEGIN");
     let mut r = Reader::open(&paths[0]).unwrap();
@@ -431,7 +424,7 @@ fn fail_a_background_seal(dir: &Path) {
     let records_end = std::fs::metadata(&w.current_segment().unwrap().path)
         .unwrap()
         .len();
-    std::fs::write(dir.join("records_end"), records_end.to_string()).unwrap();
+    println!("SEAL-CHILD records_end {records_end}");
     let limit = libc::rlimit {
         rlim_cur: records_end + 17,
         rlim_max: libc::RLIM_INFINITY,

@@ -81,6 +81,20 @@ impl ChildProc {
         }
     }
 
+    /// Waits for the child to end by itself and returns every line it
+    /// printed. Fails unless it exited successfully.
+    pub fn wait_ok(mut self) -> Vec<String> {
+        let status = self.child.wait().expect("wait for child");
+        self.stdout.take().unwrap().join().unwrap();
+        let lines: Vec<String> = self.lines.try_iter().collect();
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        assert!(
+            status.success(),
+            "child failed ({status})\nstdout: {lines:?}\nstderr: {stderr}"
+        );
+        lines
+    }
+
     /// SIGKILLs the child, reaps it, and returns every line it printed
     /// (after `seen`). Fails unless the child was alive until the kill.
     pub fn kill9(mut self, mut seen: Vec<String>) -> Vec<String> {
