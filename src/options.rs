@@ -76,7 +76,7 @@ pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
 /// busy writer holds about 5 MiB. On the benchmark VM, with 600-byte
 /// records, 256 KiB buffers reached 0.55-0.96 of raw `write(2)` and 1 MiB
 /// 0.93-1.03 (two runs each, one call and batches). 2 MiB buffers wrote no
-/// faster, and 32-byte records 10-15% slower, but leave the page cache in
+/// faster, and 32-byte records 15-20% slower, but leave the page cache in
 /// 2 MiB folios, which makes reads through the per-type index 2.2-2.6
 /// times faster (README, Performance).
 pub const DEFAULT_BUFFER_SIZE: usize = 1 << 20;
