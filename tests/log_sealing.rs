@@ -10,7 +10,7 @@ mod common;
 use binlog::log::{naming, LogOptions, LogReader, LogWriter, SegmentEvent};
 use binlog::{Reader, Tail};
 use common::child::ChildProc;
-use common::TempDir;
+use common::{event_key, TempDir};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -68,16 +68,11 @@ fn size_rolls_are_sealed_on_the_background_thread() {
             .expect("two rolls reported within 5 s");
         assert_ne!(thread, writer_thread, "{ev:?}");
         assert_eq!(thread, "binlog-roller", "{ev:?}");
-        match ev {
-            SegmentEvent::Sealed(info) => {
-                let r = Reader::open(&info.path).unwrap();
-                assert!(r.seal().is_some(), "reported sealed: {info:?}");
-                seen.push(('S', info.segment_no, info.first_seq, info.record_count));
-            }
-            SegmentEvent::Opened(info) => {
-                seen.push(('O', info.segment_no, info.first_seq, info.record_count))
-            }
+        if let SegmentEvent::Sealed(info) = &ev {
+            let r = Reader::open(&info.path).unwrap();
+            assert!(r.seal().is_some(), "reported sealed: {info:?}");
         }
+        seen.push(event_key(&ev));
     }
     assert_eq!(
         seen,

@@ -13,7 +13,7 @@ use binlog::log::manifest::Manifest;
 use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Period, Retention};
 use binlog::log::{SegmentEvent, SegmentInfo};
 use binlog::{Durability, Entry, Options, Reader, Tail};
-use common::{Rng, TempDir};
+use common::{event_key, Rng, TempDir};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -1249,13 +1249,7 @@ fn callbacks_see_opened_and_sealed_segments_and_failures_stay_isolated() {
         *last.lock().unwrap(),
         "callbacks after failing ones saw less"
     );
-    let summary: Vec<(char, u64, u64, u64)> = events
-        .iter()
-        .map(|e| match e {
-            SegmentEvent::Opened(i) => ('O', i.segment_no, i.first_seq, i.record_count),
-            SegmentEvent::Sealed(i) => ('S', i.segment_no, i.first_seq, i.record_count),
-        })
-        .collect();
+    let summary: Vec<(char, u64, u64, u64)> = events.iter().map(event_key).collect();
     assert_eq!(
         summary,
         vec![

@@ -7,6 +7,7 @@
 
 pub mod child;
 
+use binlog::log::SegmentEvent;
 use binlog::{Error, Options, Reader, Tail, Writer};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -293,4 +294,14 @@ pub fn assert_names_at(e: &Error, path: &Path, offset: u64) {
         e.message().contains(&format!("offset {offset}")),
         "message does not name offset {offset}: {e}"
     );
+}
+
+/// A segment event as ('O'pened or 'S'ealed, segment number, first sequence
+/// number, record count), for comparing event sequences.
+pub fn event_key(ev: &SegmentEvent) -> (char, u64, u64, u64) {
+    let (kind, i) = match ev {
+        SegmentEvent::Opened(i) => ('O', i),
+        SegmentEvent::Sealed(i) => ('S', i),
+    };
+    (kind, i.segment_no, i.first_seq, i.record_count)
 }
