@@ -765,7 +765,7 @@ impl State {
         if !sealing {
             // The seal truncates the file, releasing the blocks reserved
             // past its end; without one, release them here.
-            crate::writer::prealloc::release(&file, self.file_len);
+            crate::writer::prealloc::release(&file, self.unsealed_len());
         }
         crate::sys::unlock(&file);
         drop(file);
@@ -856,17 +856,22 @@ impl State {
                 .map_err(|e| Error::io_at(&self.path, records_end, "sync seal", e))
         });
         if sealed.is_err() {
-            // An unsealed segment is still whole: readers scan it. A retired
-            // one keeps its `SEAL_BEGIN` frame (the seal writes the same
-            // bytes there): log readers then know it is complete.
-            let keep = if self.retired {
-                records_end + seal::SEAL_BEGIN_LEN as u64
-            } else {
-                records_end
-            };
-            let _ = file.set_len(keep);
+            // An unsealed segment is still whole: readers scan it.
+            let _ = file.set_len(self.unsealed_len());
         }
         sealed
+    }
+
+    /// The file's length while it has no seal: its records, and for a
+    /// retired segment the `SEAL_BEGIN` frame after them (a failed seal
+    /// keeps it, as the seal writes the same bytes there), so that log
+    /// readers know the segment is complete.
+    fn unsealed_len(&self) -> u64 {
+        if self.retired {
+            self.file_len + seal::SEAL_BEGIN_LEN as u64
+        } else {
+            self.file_len
+        }
     }
 }
 
