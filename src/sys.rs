@@ -119,15 +119,39 @@ pub fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
     }
 }
 
-/// CLOCK_REALTIME as (seconds, nanoseconds) since the Unix epoch.
+/// CLOCK_REALTIME in nanoseconds since the Unix epoch.
 #[inline]
-pub fn realtime() -> (libc::time_t, libc::c_long) {
+pub fn realtime_ns() -> i64 {
+    clock_ns(libc::CLOCK_REALTIME)
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (it runs at the rate NTP gives
+/// CLOCK_REALTIME, without its steps).
+#[inline]
+pub fn monotonic_ns() -> i64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+#[inline]
+#[allow(clippy::useless_conversion)]
+fn clock_ns(clock: libc::clockid_t) -> i64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes one timespec, which we own; it cannot
-    // fail for CLOCK_REALTIME with a valid address.
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    (ts.tv_sec, ts.tv_nsec)
+    // fail for these clocks with a valid address.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    // time_t and c_long are i64 on the 64-bit Linux targets we build for.
+    i64::from(ts.tv_sec)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(i64::from(ts.tv_nsec))
+}
+
+/// The CPU's time-stamp counter (one `rdtsc`, not serializing).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn tsc() -> u64 {
+    // SAFETY: rdtsc reads a register; every x86_64 CPU has it.
+    unsafe { core::arch::x86_64::_rdtsc() }
 }

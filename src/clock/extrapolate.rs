@@ -1,0 +1,366 @@
+//! The arithmetic of the TSC clock (`tsc.rs`), free of global state so that
+//! it can be tested with made-up readings: when to trust a sample, the rate,
+//! and each new anchor.
+//!
+//! An anchor says "at counter value `tsc` the wall clock read `ns`; add
+//! `mult` ns per tick for the next `span` ticks". Each resync publishes the
+//! next one. Where the real clock is found a little behind the old anchor's
+//! extrapolation (a rate or pairing error of some ns), the new anchor starts
+//! where the old one left off and runs slow enough to meet the real clock at
+//! its end: readings never step back, and the error is corrected within one
+//! span. A real clock further behind than MAX_SLEW_NS was set back: it is
+//! followed at once, as clock_gettime would.
+
+/// How long one real reading is extrapolated.
+pub const RESYNC_NS: u64 = 100_000;
+/// How long the rate is measured over before it is used: a 20 ns pairing
+/// error over 1 ms is 2e-5, 2 ns per span. The measurement restarts every
+/// ROLL_NS, so that the rate follows NTP's and a changed counter rate
+/// (a resumed machine) ages out.
+pub const CALIBRATE_NS: i64 = 1_000_000;
+pub const ROLL_NS: i64 = 1_000_000_000;
+/// Largest tolerated miss of an extrapolation of CLOCK_MONOTONIC over at most
+/// JUDGE_NS; a larger one (a paused or resumed counter) starts the
+/// calibration over. 2 us in 10 ms is 200 ppm, beyond NTP's corrections.
+pub const MAX_MISS_NS: u64 = 2_000;
+pub const JUDGE_NS: i64 = 10_000_000;
+/// Most a new anchor runs slow to absorb the old one's lead.
+pub const MAX_SLEW_NS: i64 = 1_000;
+/// Widest sample used once the rate is known (half of it is the worst
+/// pairing error).
+pub const MAX_WIDTH_NS: i64 = 100;
+
+/// One reading of both clocks, each paired with the middle of the counter
+/// readings just before and after it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sample {
+    pub tsc: u64,
+    pub real: i64,
+    pub mono_tsc: u64,
+    pub mono: i64,
+    /// Ticks around the slower of the two readings: a wide sample was
+    /// interrupted, and its pairing is off by up to half of this.
+    pub width: u64,
+}
+
+impl Sample {
+    pub fn from_readings(t0: u64, real: i64, t1: u64, mono: i64, t2: u64) -> Sample {
+        Sample {
+            tsc: t0.wrapping_add(t1.wrapping_sub(t0) / 2),
+            real,
+            mono_tsc: t1.wrapping_add(t2.wrapping_sub(t1) / 2),
+            mono,
+            width: t1.wrapping_sub(t0).max(t2.wrapping_sub(t1)),
+        }
+    }
+
+    /// A (counter, CLOCK_MONOTONIC) point to measure the rate from.
+    pub fn point(&self) -> Point {
+        Point {
+            tsc: self.mono_tsc,
+            mono: self.mono,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Point {
+    pub tsc: u64,
+    pub mono: i64,
+}
+
+/// The published extrapolation; `mult == 0` is none (real readings).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Anchor {
+    pub tsc: u64,
+    pub ns: i64,
+    /// ns per tick, 32.32 fixed point: the rate, slowed while absorbing a
+    /// lead.
+    pub mult: u64,
+    /// Ticks this anchor is good for.
+    pub span: u64,
+    /// The measured rate and the CLOCK_MONOTONIC point at `tsc`, to judge
+    /// the anchor at the next resync.
+    pub rate: u64,
+    pub mono: Point,
+}
+
+impl Anchor {
+    pub fn is_some(&self) -> bool {
+        self.mult != 0
+    }
+
+    /// The reading at counter value `tsc` (at or after the anchor's).
+    #[inline]
+    pub fn at(&self, tsc: u64) -> i64 {
+        self.ns
+            .wrapping_add(scale(tsc.wrapping_sub(self.tsc), self.mult))
+    }
+
+    /// Whether `now`'s counter, at the measured rate, misses `now`'s
+    /// CLOCK_MONOTONIC by more than MAX_MISS_NS (judged over JUDGE_NS at
+    /// most, beyond which a few ppm of rate error would fail it).
+    pub fn missed(&self, now: &Sample) -> bool {
+        if !self.is_some() {
+            return false;
+        }
+        let ticks = now.mono_tsc.wrapping_sub(self.mono.tsc);
+        if ticks > 1 << 63 {
+            return true; // the counter went back
+        }
+        let elapsed = now.mono.wrapping_sub(self.mono.mono);
+        let predicted = self.mono.mono.wrapping_add(scale(ticks, self.rate));
+        elapsed < JUDGE_NS && predicted.wrapping_sub(now.mono).unsigned_abs() > MAX_MISS_NS
+    }
+}
+
+/// What the rate is measured from: `older` until `newer` is ROLL_NS old.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Calibration {
+    pub older: Point,
+    pub newer: Point,
+}
+
+impl Calibration {
+    pub fn start(at: Point) -> Calibration {
+        Calibration {
+            older: at,
+            newer: at,
+        }
+    }
+}
+
+/// Everything a resync reads and writes, published together.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct State {
+    pub anchor: Anchor,
+    pub cal: Calibration,
+}
+
+/// What a call that reads the real clock at `now` returns: the real time,
+/// or the anchor's extrapolation where that is ahead of it by at most
+/// MAX_SLEW_NS (so that no caller sees time step back).
+pub fn reading(anchor: &Anchor, now: &Sample) -> i64 {
+    if anchor.is_some() && now.tsc >= anchor.tsc {
+        let lead = anchor.at(now.tsc).wrapping_sub(now.real);
+        if lead > 0 && lead <= MAX_SLEW_NS {
+            return now.real + lead;
+        }
+    }
+    now.real
+}
+
+/// The state after a resync at `now`. A sample older than the anchor (taken
+/// before another thread published) changes nothing.
+pub fn advance(state: &State, now: &Sample) -> State {
+    let prev = &state.anchor;
+    if prev.is_some() && now.tsc < prev.tsc {
+        return *state;
+    }
+    if prev.missed(now) {
+        return State {
+            anchor: Anchor::default(),
+            cal: Calibration::start(now.point()),
+        };
+    }
+    let mut cal = state.cal;
+    if now.mono.wrapping_sub(cal.newer.mono) >= ROLL_NS {
+        cal = Calibration {
+            older: cal.newer,
+            newer: now.point(),
+        };
+    }
+    let Some(rate) = rate(cal.older, now.point()) else {
+        return State {
+            anchor: Anchor::default(),
+            cal,
+        };
+    };
+    let span = u64::try_from(((RESYNC_NS as u128) << 32).div_ceil(rate as u128)).unwrap_or(0);
+    let ns = reading(prev, now);
+    // Slow by the lead over one span: meets the real clock at its end.
+    let lead = (ns - now.real) as u64;
+    let mult = rate - (rate as u128 * lead as u128 / RESYNC_NS as u128) as u64;
+    State {
+        anchor: Anchor {
+            tsc: now.tsc,
+            ns,
+            mult,
+            span,
+            rate,
+            mono: now.point(),
+        },
+        cal,
+    }
+}
+
+/// The rate from `from` to `to` in 32.32 ns per tick, once CALIBRATE_NS have
+/// passed; `None` before, or if the counter did not move forward.
+pub fn rate(from: Point, to: Point) -> Option<u64> {
+    let ns = to.mono.checked_sub(from.mono)?;
+    let ticks = to.tsc.checked_sub(from.tsc)?;
+    if ns < CALIBRATE_NS || ticks == 0 {
+        return None;
+    }
+    u64::try_from(((ns as u128) << 32) / ticks as u128)
+        .ok()
+        .filter(|&m| m != 0)
+}
+
+/// `ticks` at `mult` (32.32 ns per tick) in ns.
+#[inline]
+pub fn scale(ticks: u64, mult: u64) -> i64 {
+    ((ticks as u128 * mult as u128) >> 32) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sample of a 3 GHz counter that started with the clocks at 0 and
+    /// real = mono + 10^18, read `off` ns late.
+    fn at(ns: i64, off: i64) -> Sample {
+        let tsc = 3 * ns as u64;
+        Sample {
+            tsc,
+            real: 1_000_000_000_000_000_000 + ns + off,
+            mono_tsc: tsc,
+            mono: ns,
+            width: 30,
+        }
+    }
+
+    fn calibrated(ns: i64) -> State {
+        let s0 = State {
+            anchor: Anchor::default(),
+            cal: Calibration::start(at(0, 0).point()),
+        };
+        advance(&s0, &at(ns, 0))
+    }
+
+    #[test]
+    fn rate_is_ns_per_tick_once_measured_long_enough() {
+        let from = Point {
+            tsc: 1_000,
+            mono: 0,
+        };
+        let to = |ns: i64| Point {
+            tsc: 1_000 + 3 * ns as u64,
+            mono: ns,
+        };
+        assert_eq!(rate(from, to(CALIBRATE_NS - 1)), None);
+        let m = rate(from, to(CALIBRATE_NS)).unwrap();
+        assert_eq!(scale(3_000_000, m), 999_999); // 1/3 rounds down
+        assert_eq!(
+            rate(
+                from,
+                Point {
+                    tsc: 999,
+                    mono: 2_000_000
+                }
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn the_first_anchor_comes_once_the_rate_is_measured() {
+        let s0 = State {
+            anchor: Anchor::default(),
+            cal: Calibration::start(at(0, 0).point()),
+        };
+        let early = advance(&s0, &at(CALIBRATE_NS / 2, 0));
+        assert!(!early.anchor.is_some());
+        let s = advance(&early, &at(2_000_000, 0));
+        let a = s.anchor;
+        assert!(a.is_some());
+        assert_eq!(a.ns, at(2_000_000, 0).real);
+        // 100 us later it reads 100 us later (to the ns).
+        let t = at(2_000_000 + RESYNC_NS as i64, 0);
+        assert!((a.at(t.tsc) - t.real).abs() <= 1);
+        assert!(a.span >= 299_999 && a.span <= 300_001, "{}", a.span);
+    }
+
+    #[test]
+    fn a_real_clock_behind_the_extrapolation_is_absorbed_without_a_step_back() {
+        let s = calibrated(2_000_000);
+        // At the next resync the real clock reads 40 ns behind.
+        let now = at(2_100_000, -40);
+        let cont = s.anchor.at(now.tsc);
+        assert_eq!(reading(&s.anchor, &now), cont);
+        let next = advance(&s, &now);
+        assert_eq!(next.anchor.ns, cont, "continues where the old anchor ends");
+        assert!(next.anchor.mult < next.anchor.rate);
+        // ...and meets the real clock (which keeps its 40 ns lag) one span on.
+        let end = at(2_200_000, -40);
+        assert!((next.anchor.at(end.tsc) - end.real).abs() <= 1);
+    }
+
+    #[test]
+    fn a_real_clock_ahead_or_set_back_is_followed() {
+        let s = calibrated(2_000_000);
+        let ahead = at(2_100_000, 500);
+        assert_eq!(advance(&s, &ahead).anchor.ns, ahead.real);
+        let set_back = at(2_100_000, -5_000_000_000);
+        assert_eq!(reading(&s.anchor, &set_back), set_back.real);
+        let a = advance(&s, &set_back).anchor;
+        assert_eq!((a.ns, a.mult), (set_back.real, a.rate));
+    }
+
+    #[test]
+    fn a_counter_that_paused_or_ran_on_starts_over() {
+        let s = calibrated(2_000_000);
+        // CLOCK_MONOTONIC ran 5 us more than the counter says, or less.
+        for skew in [5_000u64, 0u64.wrapping_sub(5_000)] {
+            let mut now = at(2_100_000, 0);
+            now.mono_tsc = now.mono_tsc.wrapping_sub(skew.wrapping_mul(3));
+            now.tsc = now.mono_tsc;
+            let next = advance(&s, &now);
+            assert!(!next.anchor.is_some());
+            assert_eq!(next.cal, Calibration::start(now.point()));
+        }
+        // Within tolerance: kept.
+        let mut now = at(2_100_000, 0);
+        now.mono += 1_900;
+        assert!(advance(&s, &now).anchor.is_some());
+        // Not judged over more than JUDGE_NS.
+        let mut late = at(2_000_000 + JUDGE_NS, 0);
+        late.mono += 5_000;
+        assert!(!s.anchor.missed(&late));
+    }
+
+    #[test]
+    fn a_sample_older_than_the_anchor_changes_nothing() {
+        let s = calibrated(2_000_000);
+        assert_eq!(advance(&s, &at(1_999_999, 0)), s);
+    }
+
+    #[test]
+    fn the_rate_is_measured_over_the_last_one_to_two_seconds() {
+        let mut s = calibrated(2_000_000);
+        assert_eq!(s.cal.older, at(0, 0).point());
+        s = advance(&s, &at(ROLL_NS, 0));
+        assert_eq!(s.cal.older, at(0, 0).point());
+        assert_eq!(s.cal.newer, at(ROLL_NS, 0).point());
+        s = advance(&s, &at(2 * ROLL_NS, 0));
+        assert_eq!(s.cal.older, at(ROLL_NS, 0).point());
+        // The counter runs 100 ppm faster from here on (too little to be
+        // a miss): within two rolls the rate is the new one.
+        let (base_tsc, base_ns) = (s.anchor.tsc, 2 * ROLL_NS);
+        for ms in 1..=2_100i64 {
+            let tsc = base_tsc + (ms as u64) * 3_000_300;
+            let ns = base_ns + ms * 1_000_000;
+            let now = Sample {
+                tsc,
+                real: 1_000_000_000_000_000_000 + ns,
+                mono_tsc: tsc,
+                mono: ns,
+                width: 30,
+            };
+            s = advance(&s, &now);
+            assert!(s.anchor.is_some(), "kept at {ms} ms");
+        }
+        let second = scale(3_000_300_000, s.anchor.rate);
+        assert!((second - 1_000_000_000).abs() <= 2, "{second}");
+    }
+}
