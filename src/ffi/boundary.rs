@@ -12,24 +12,34 @@ thread_local! {
 }
 
 /// Runs `f`, turning its error or panic into a result code and the thread's
-/// last error message.
+/// last error message. Inlined, with the failures out of line, so that a
+/// call's checks and its work compile into the exported function.
+#[inline(always)]
 pub fn call(f: impl FnOnce() -> Result<binlog_result>) -> binlog_result {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(code)) => code,
-        Ok(Err(e)) => {
-            set_last_error(e.message());
-            e.kind().into()
-        }
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            set_last_error(&format!("internal error (panic): {what}"));
-            binlog_result::BINLOG_ERR_PANIC
-        }
+        Ok(Err(e)) => failed(e),
+        Err(panic) => panicked(panic),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn failed(e: Error) -> binlog_result {
+    set_last_error(e.message());
+    e.kind().into()
+}
+
+#[cold]
+#[inline(never)]
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> binlog_result {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    set_last_error(&format!("internal error (panic): {what}"));
+    binlog_result::BINLOG_ERR_PANIC
 }
 
 /// Like `call` for functions that return nothing (`*_free`).
@@ -81,6 +91,7 @@ pub unsafe fn bytes<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a [u8]
 }
 
 /// Like `bytes`, checked to be UTF-8.
+#[inline]
 pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a str> {
     let b = bytes(p, len, what)?;
     // Type names and metadata keys are short and ASCII: checking that is
