@@ -186,6 +186,9 @@ impl Writer {
             recycled,
         );
         let mut state = state;
+        if rec.seal_begun {
+            state.reopened_retired();
+        }
         state.sync_on_seal = opts.durability != Durability::None;
         state.reserve_up_to(opts.expected_size);
         if opts.durability != Durability::EveryRecord && opts.buffer_size > 0 {

@@ -19,6 +19,9 @@ use std::path::Path;
 /// What the writer continues from.
 pub struct Recovered {
     pub file_len: u64,
+    /// Opened to seal, it ends in a `SEAL_BEGIN` frame left in place (a
+    /// retired segment whose seal failed).
+    pub seal_begun: bool,
     pub next_seq: u64,
     pub types: TypeTable,
     pub index: SegmentIndex,
@@ -73,6 +76,7 @@ pub fn prepare(
         }
         return Ok(Recovered {
             file_len: header.len() as u64,
+            seal_begun: false,
             next_seq: opts.first_seq,
             types: TypeTable::default(),
             index: fresh(),
@@ -86,9 +90,10 @@ pub fn prepare(
         index.add(r.type_id, r.offset, r.seq, r.timestamp_ns, r.frame_len, dir);
     }
     let records_end = reader.position();
+    let mut seal_begun = false;
     match reader.tail() {
         Tail::Torn { offset, len } => backup_and_cut(file, path, offset, offset + len)?,
-        Tail::SealDamaged { .. } if purpose == Purpose::Seal => {}
+        Tail::SealDamaged { .. } if purpose == Purpose::Seal => seal_begun = true,
         Tail::Sealed | Tail::SealDamaged { .. } => cut(file, path, records_end)?,
         // The scan ran to its end, so `Reading` does not occur.
         Tail::Unsealed => super::prealloc::release(file, records_end),
@@ -98,6 +103,7 @@ pub fn prepare(
     let next_seq = reader.next_seq();
     Ok(Recovered {
         file_len: records_end,
+        seal_begun,
         next_seq,
         types,
         index,

@@ -735,6 +735,13 @@ impl State {
         })
     }
 
+    /// A segment reopened only to seal that ends in a `SEAL_BEGIN` frame (a
+    /// retired segment whose seal failed before) is retired too: a seal
+    /// that fails again keeps the frame.
+    pub fn reopened_retired(&mut self) {
+        self.retired = true;
+    }
+
     /// Undoes `retire` (the log could not open the next segment and goes
     /// on with this one): the `SEAL_BEGIN` frame is cut off.
     pub fn unretire(&mut self) {
