@@ -291,6 +291,16 @@ func (w *Writer) DurableSeq() (uint64, error) {
 	})
 }
 
+// CallbackFailures counts a log's segment events that failed: in this
+// binding, which registers no callbacks, the log's background work that
+// failed (a seal with SealInBackground, a time roll, retention, a manifest
+// replacement; each is retried). 0 for a single segment.
+func (w *Writer) CallbackFailures() (uint64, error) {
+	return w.getU64("callback failures", func(h *C.binlog_writer, v *C.uint64_t) C.binlog_result {
+		return C.binlog_writer_callback_failures(h, v)
+	})
+}
+
 // PollSealed returns the oldest sealed segment of a rolling log not yet
 // returned, with ok == false when there is none for now. Each sealed
 // segment is returned once. After Close it returns the segments Close
