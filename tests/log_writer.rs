@@ -5,7 +5,7 @@
 //! segments and restarts, callbacks and polling, retention, and the manifest.
 //!
 //! Time is injected (`LogOptions::clock`) so that period boundaries are hit
-//! exactly; record timestamps are not what rolls use, so they are left alone.
+//! exactly; records written without a timestamp get the same readings.
 
 mod common;
 use binlog::format::frame::max_frame_len;
@@ -650,6 +650,33 @@ fn period_rolls_at_utc_boundaries_and_idle_writers_roll_on_tick() {
         for s in &segs {
             assert_eq!(s.stamp, naming::utc_stamp(s.created_ns), "{}", s.name);
         }
+        // A record written without a timestamp gets the clock reading its
+        // log rolled by: the records of a segment share one period (the
+        // one it was created in or, if it was created empty, adopted).
+        let mut stamps = Vec::new();
+        for s in &segs {
+            let mut r = Reader::open(&s.path).unwrap();
+            let mut period = None;
+            while let Some(rec) = r.next().unwrap() {
+                let p = *period.get_or_insert(rec.timestamp_ns.div_euclid(len));
+                assert_eq!(
+                    rec.timestamp_ns.div_euclid(len),
+                    p,
+                    "{ctx}: record {} outside its segment's period",
+                    rec.seq
+                );
+                stamps.push(rec.timestamp_ns);
+            }
+        }
+        let written = vec![
+            T0,
+            b - 1,
+            b + 3 * len + 1,
+            b + 4 * len - 1,
+            b + 4 * len,
+            b + 9 * len + len / 2,
+        ];
+        assert_eq!(stamps, written, "{ctx}: record times");
     }
 }
 

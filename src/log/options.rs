@@ -10,7 +10,9 @@ use std::time::Duration;
 pub type SharedCallback =
     Arc<dyn Fn(&super::SegmentEvent) -> std::result::Result<(), String> + Send + Sync>;
 
-/// The wall clock a log rolls by, in ns since the epoch; tests inject one.
+/// The wall clock a log rolls by, in ns since the epoch, read once a write
+/// call; records written without a timestamp get that same reading, so that
+/// they fall in their segment's period. Tests inject one.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// Which sealed segments a log keeps. The oldest go first; the segment being

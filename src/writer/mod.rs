@@ -303,11 +303,23 @@ impl Writer {
     /// a caller holding a lock of its own (a rolling log) can release it
     /// before waiting and let other writers join the same fdatasync.
     pub(crate) fn append(&self, entries: &[Entry<'_>]) -> Result<(u64, Option<u64>)> {
+        self.append_at(entries, None)
+    }
+
+    /// `append`, with `now` (if given) as the time of the records without
+    /// a timestamp instead of a clock reading: a rolling log passes the
+    /// reading it rolled by, so that each record's time falls in its
+    /// segment's period, and the clock is read once a call.
+    pub(crate) fn append_at(
+        &self,
+        entries: &[Entry<'_>],
+        now: Option<i64>,
+    ) -> Result<(u64, Option<u64>)> {
         let s = &*self.shared;
-        let now = if entries.iter().any(|e| e.timestamp_ns.is_none()) {
-            crate::clock::now_ns()
-        } else {
-            0
+        let now = match now {
+            Some(t) => t,
+            None if entries.iter().any(|e| e.timestamp_ns.is_none()) => crate::clock::now_ns(),
+            None => 0,
         };
         let mut st = s.state.lock();
         let sync = match s.durability {
