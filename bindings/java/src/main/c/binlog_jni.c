@@ -917,6 +917,21 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeDurableSeq(JNIEnv *env, j
     return (jlong)v;
 }
 
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeCallbackFailures(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    const binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return 0;
+    }
+    uint64_t v = 0;
+    binlog_result rc = binlog_writer_callback_failures(w, &v);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return 0;
+    }
+    return (jlong)v;
+}
+
 JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeRoll(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     const binlog_writer *w = writer_of(env, h);

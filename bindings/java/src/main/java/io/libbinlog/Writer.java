@@ -394,6 +394,22 @@ public final class Writer implements AutoCloseable {
         }
     }
 
+    /**
+     * Log writers only: how many of the log's segment events failed. This binding registers no
+     * callbacks, so these are the log's background work that failed: a seal with {@code
+     * sealInBackground} (retried every second, and not an error of any write), a time roll,
+     * retention, a manifest replacement. 0 for a segment writer.
+     */
+    public long callbackFailures() {
+        long h = enter();
+        try {
+            return nativeCallbackFailures(h);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** Log writers only: seals the current segment and starts the next one now. */
     public void roll() {
         long h = enter();
@@ -491,6 +507,8 @@ public final class Writer implements AutoCloseable {
     private static native long nativeNextSeq(long h);
 
     private static native long nativeDurableSeq(long h);
+
+    private static native long nativeCallbackFailures(long h);
 
     private static native void nativeRoll(long h);
 

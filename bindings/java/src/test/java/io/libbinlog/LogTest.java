@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -193,6 +195,56 @@ class LogTest {
             }
             assertNull(r.next());
             assertEquals(0, r.gapCount());
+        }
+    }
+
+    /**
+     * A roll's seal that fails (a child JVM whose file size limit, set with prlimit, ends just past the
+     * old segment's records and its 17-byte SEAL_BEGIN; the JVM ignores SIGXFSZ, so the write gets
+     * EFBIG): with sealInBackground the writes go on, the seal and its retry are counted in
+     * callbackFailures and each leaves SEAL_BEGIN; without it the write that rolled throws.
+     */
+    @Test
+    @Timeout(120)
+    void aFailedBackgroundSealIsCountedNotThrown() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        for (boolean bg : new boolean[] {true, false}) {
+            Path d = Files.createDirectory(dir.resolve("bg-" + bg));
+            Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    "-Djava.library.path=" + System.getProperty("java.library.path"),
+                    SealFailChild.class.getName(), d.toString(), bg ? "1" : "0")
+                    .redirectErrorStream(true).start();
+            BufferedReader out = new BufferedReader(
+                    new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            List<String> lines = new ArrayList<>();
+            String first = out.readLine();
+            lines.add(first);
+            assertTrue(first != null && first.startsWith("records-end "), "child said " + first);
+            long end = Long.parseLong(first.substring("records-end ".length()));
+            Process limit = new ProcessBuilder("prlimit", "--pid", Long.toString(child.pid()),
+                    "--fsize=" + (end + 17) + ":unlimited").redirectErrorStream(true).start();
+            String limitSaid = new String(limit.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, limit.waitFor(), "prlimit: " + limitSaid);
+            child.getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8));
+            child.getOutputStream().flush();
+            for (String l = out.readLine(); l != null; l = out.readLine()) {
+                lines.add(l);
+            }
+            assertEquals(0, child.waitFor(), "child: " + lines);
+            String error = lines.stream().filter(l -> l.startsWith("write-error ")).findFirst()
+                    .map(l -> l.substring("write-error ".length())).orElse(null);
+            String failures = lines.stream().filter(l -> l.startsWith("failures ")).findFirst()
+                    .map(l -> l.substring("failures ".length())).orElse(null);
+            if (bg) {
+                assertEquals("none", error, "child: " + lines);
+                assertEquals("2", failures, "child: " + lines);
+                List<Path> segs = segments(d, "s");
+                assertEquals(2, segs.size(), segs::toString);
+                assertEquals(end + 17, Files.size(segs.get(0)), "segment 0: records and SEAL_BEGIN");
+            } else {
+                assertNotNull(error, "child: " + lines);
+                assertTrue(error.contains("write seal"), "child: " + lines);
+            }
         }
     }
 
