@@ -887,49 +887,35 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeSync(JNIEnv *env, jclass c
     }
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeNextSeq(JNIEnv *env, jclass cls, jlong h) {
-    UNUSED(cls);
+/* A writer's u64 getter (`binlog_writer_next_seq` and the like) for Java:
+ * its value, or 0 with an exception thrown. */
+static jlong writer_u64(JNIEnv *env, jlong h, binlog_result (*get)(const binlog_writer *, uint64_t *)) {
     const binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
         return 0;
     }
     uint64_t v = 0;
-    binlog_result rc = binlog_writer_next_seq(w, &v);
+    binlog_result rc = get(w, &v);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         return 0;
     }
     return (jlong)v;
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeNextSeq(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    return writer_u64(env, h, binlog_writer_next_seq);
 }
 
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeDurableSeq(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
-    const binlog_writer *w = writer_of(env, h);
-    if (w == NULL) {
-        return 0;
-    }
-    uint64_t v = 0;
-    binlog_result rc = binlog_writer_durable_seq(w, &v);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-        return 0;
-    }
-    return (jlong)v;
+    return writer_u64(env, h, binlog_writer_durable_seq);
 }
 
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeCallbackFailures(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
-    const binlog_writer *w = writer_of(env, h);
-    if (w == NULL) {
-        return 0;
-    }
-    uint64_t v = 0;
-    binlog_result rc = binlog_writer_callback_failures(w, &v);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-        return 0;
-    }
-    return (jlong)v;
+    return writer_u64(env, h, binlog_writer_callback_failures);
 }
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeRoll(JNIEnv *env, jclass cls, jlong h) {
