@@ -401,7 +401,7 @@ impl LogWriter {
                     count += 1;
                     j += 1;
                 }
-                let (f, sync_to) = w.append_at(&entries[i..j], Some(now))?;
+                let (f, sync_to) = w.append(&entries[i..j], Some(now))?;
                 first.get_or_insert(f);
                 if let Some(to) = sync_to {
                     wait = Some((w, to));

@@ -291,7 +291,7 @@ impl Writer {
         // cover (group commit).
         let mut caller =
             (self.shared.durability == Durability::EveryRecord).then(|| self.shared.enter());
-        let (first, sync_to) = self.append(entries)?;
+        let (first, sync_to) = self.append(entries, None)?;
         if let Some(to) = sync_to {
             self.shared.sync_upto(to, caller.as_mut())?;
         }
@@ -302,15 +302,11 @@ impl Writer {
     /// number the caller must then wait for durability (`wait_durable`), so
     /// a caller holding a lock of its own (a rolling log) can release it
     /// before waiting and let other writers join the same fdatasync.
-    pub(crate) fn append(&self, entries: &[Entry<'_>]) -> Result<(u64, Option<u64>)> {
-        self.append_at(entries, None)
-    }
-
-    /// `append`, with `now` (if given) as the time of the records without
-    /// a timestamp instead of a clock reading: a rolling log passes the
-    /// reading it rolled by, so that each record's time falls in its
-    /// segment's period, and the clock is read once a call.
-    pub(crate) fn append_at(
+    /// Records without a timestamp get `now` if given (a rolling log passes
+    /// the clock reading it rolled by, so that each record's time falls in
+    /// its segment's period, and the clock is read once a call), else a
+    /// reading of the clock.
+    pub(crate) fn append(
         &self,
         entries: &[Entry<'_>],
         now: Option<i64>,
