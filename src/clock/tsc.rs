@@ -138,7 +138,13 @@ fn resync() -> i64 {
         if a.is_some() && now.tsc.wrapping_sub(a.tsc) < a.span {
             return a.at(now.tsc); // published by another thread meanwhile
         }
-        if a.rate != 0 && extrapolate::scale(now.width, a.rate) > MAX_WIDTH_NS {
+        // The rate the next anchor will use: the anchor's, or before the
+        // first one, the calibration's so far.
+        let rate = match a.rate {
+            0 => extrapolate::rate(state.cal.older, now.point()).unwrap_or(0),
+            r => r,
+        };
+        if rate != 0 && extrapolate::scale(now.width, rate) > MAX_WIDTH_NS {
             // Interrupted between the readings: not an anchor (the next call
             // tries again), but the time is right.
             return extrapolate::reading(a, &now);
