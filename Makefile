@@ -140,7 +140,7 @@ test-java: lib
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
 TORTURE_RECORDS      ?= 1000000
-MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync
+MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
 torture: miri
@@ -151,8 +151,9 @@ torture: miri
 
 # Miri (nightly) over the unit tests that run without file I/O: the format
 # module (header, frames, seal, varints, cursor), errors, FFI codes, log
-# naming/periods/wildcards/manifest encoding, the type table. Tests that
-# write files (fsync) or map them (mmap) cannot run under Miri.
+# naming/periods/wildcards/manifest encoding, the type table, the TSC
+# clock's arithmetic. Tests that write files (fsync) or map them (mmap), or
+# read the TSC, cannot run under Miri.
 miri:
 	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	rustup +nightly component add miri rust-src
