@@ -382,3 +382,43 @@ fn background_writes_end_on_unit_boundaries() {
     w.close().unwrap();
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
+
+/// Records written without a timestamp, one thread, for over 20 ms (the
+/// clock reads the TSC after its first millisecond, resyncing every
+/// 100 us): read back, their times never step back and lie within 1 us of
+/// clock readings taken around the writes (README, "Timestamps").
+#[test]
+fn clock_timestamps_of_one_thread_never_step_back() {
+    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+    let real = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i64
+    };
+    let path = tmp("clock-monotone");
+    let w = Writer::open(&path, Options::default()).unwrap();
+    let before = real();
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_millis() < 20 || n < 100_000 {
+        w.write("t", &n.to_le_bytes()).unwrap();
+        n += 1;
+    }
+    let after = real();
+    w.close().unwrap();
+    let mut r = Reader::open(&path).unwrap();
+    let (mut last, mut count) = (i64::MIN, 0u64);
+    while let Some(rec) = r.next().unwrap() {
+        let t = rec.timestamp_ns;
+        assert!(t >= last, "record {}: {t} after {last}", rec.seq);
+        assert!(
+            t >= before - 1_000 && t <= after + 1_000,
+            "record {}: {t} outside [{before}, {after}]",
+            rec.seq
+        );
+        (last, count) = (t, count + 1);
+    }
+    assert_eq!(count, n);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
