@@ -18,6 +18,14 @@ pub fn now_ns() -> i64 {
     return crate::sys::realtime_ns();
 }
 
+/// Decides, once a process, whether the clock may read the TSC (it reads
+/// two small system files), so that opening a writer does it rather than
+/// the first write.
+pub fn prepare() {
+    #[cfg(target_arch = "x86_64")]
+    tsc::prepare();
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};

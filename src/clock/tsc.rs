@@ -68,11 +68,17 @@ pub fn extrapolating() -> bool {
     MODE.load(Acquire) == ON && SPAN.load(Acquire) != 0
 }
 
+static DECIDE: Once = Once::new();
+
+/// Decides whether to use the TSC, if not done yet.
+pub fn prepare() {
+    DECIDE.call_once(decide);
+}
+
 #[cold]
 #[inline(never)]
 fn slow() -> i64 {
-    static DECIDE: Once = Once::new();
-    DECIDE.call_once(decide);
+    prepare();
     if MODE.load(Acquire) == ON {
         resync()
     } else {

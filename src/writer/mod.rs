@@ -147,6 +147,7 @@ impl Writer {
         let path = path.as_ref().to_path_buf();
         opts.validate()
             .map_err(|e| Error::file(e.kind(), &path, e.message()))?;
+        crate::clock::prepare();
         let (file, created) = open_file(&path)?;
         match crate::sys::try_lock_exclusive(&file) {
             Ok(true) => {}
