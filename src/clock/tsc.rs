@@ -9,8 +9,9 @@
 //! and the CPU says the TSC neither changes rate nor stops. The real clock is
 //! read again every 100 us, so a step of the wall clock shows within that;
 //! readings stay within about 100 ns of clock_gettime's and never step back
-//! unless the wall clock is set back. `BINLOG_TSC=0` in the environment
-//! turns this off.
+//! unless the wall clock is set back or the counter misbehaves (see
+//! `extrapolate::Anchor::missed`). `BINLOG_TSC=0` in the environment turns
+//! this off.
 //!
 //! The state is process-wide atomics behind a seqlock, so that a call costs
 //! a few loads and one `rdtsc`, and needs no thread-local storage (which in
