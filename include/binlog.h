@@ -679,7 +679,9 @@ const char *binlog_last_error(void);
 /*
  Opens (creating or reopening for append) the segment at `path`. `opts`
  may be NULL for defaults. On success `*out` owns a writer; release it with
- `binlog_writer_close` and then `binlog_writer_free`.
+ `binlog_writer_close` and then `binlog_writer_free`. Options that only
+ logs have (segment size, records, period, retention, background sealing,
+ segment callbacks) are refused with `BINLOG_ERR_INVALID_ARGUMENT`.
  */
 binlog_result binlog_writer_open(const char *path,
                                  const struct binlog_options *opts,

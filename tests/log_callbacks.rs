@@ -34,7 +34,8 @@ fn reenter(
         };
         let _ = tx.lock().unwrap().send((info.segment_no, outcome));
         Ok(())
-    }));
+    }))
+    .unwrap();
     rx
 }
 

@@ -56,7 +56,8 @@ fn size_rolls_are_sealed_on_the_background_thread() {
         let thread = std::thread::current().name().unwrap_or("").to_string();
         let _ = tx.lock().unwrap().send((thread, ev.clone()));
         Ok(())
-    }));
+    }))
+    .unwrap();
     let writer_thread = std::thread::current().name().unwrap_or("").to_string();
     for i in 0..12u64 {
         w.write("t", &i.to_le_bytes()).unwrap();
@@ -143,7 +144,8 @@ fn callbacks_on_the_background_thread_may_roll_and_close_the_log() {
         };
         let _ = tx.lock().unwrap().send(outcome);
         Ok(())
-    }));
+    }))
+    .unwrap();
     for i in 0..4u64 {
         w.write("t", &i.to_le_bytes()).unwrap();
     }
@@ -279,7 +281,8 @@ fn callbacks_of_an_explicit_roll_may_roll_and_close_the_log() {
                     1 if then_close => w.close().map_err(|e| e.to_string()),
                     _ => Ok(()),
                 }
-            }));
+            }))
+            .unwrap();
             w.write("t", b"x").unwrap();
             let (tx, rx) = mpsc::channel();
             let w2 = Arc::clone(&w);

@@ -700,7 +700,8 @@ fn background_thread_rolls_by_itself_once_the_injected_clock_passes_a_boundary()
     w.on_segment(Box::new(move |ev| {
         let _ = tx.lock().unwrap().send((Instant::now(), ev.clone()));
         Ok(())
-    }));
+    }))
+    .unwrap();
     w.write("t", b"before the hour").unwrap();
     // The thread ticks at least once a second: nothing may roll while the
     // injected time stays inside the hour.
@@ -1228,20 +1229,24 @@ fn callbacks_see_opened_and_sealed_segments_and_failures_stay_isolated() {
     };
     let first: Log = Arc::default();
     let last: Log = Arc::default();
-    w.on_segment(recorder(Arc::clone(&first), Arc::clone(&problems)));
+    w.on_segment(recorder(Arc::clone(&first), Arc::clone(&problems)))
+        .unwrap();
     let errs = Arc::new(AtomicU64::new(0));
     let e2 = Arc::clone(&errs);
     w.on_segment(Box::new(move |_| {
         e2.fetch_add(1, Ordering::SeqCst);
         Err("callback says no".to_string())
-    }));
+    }))
+    .unwrap();
     let panics = Arc::new(AtomicU64::new(0));
     let p2 = Arc::clone(&panics);
     w.on_segment(Box::new(move |_| {
         p2.fetch_add(1, Ordering::SeqCst);
         panic!("deliberate panic in a segment callback (expected by the test)")
-    }));
-    w.on_segment(recorder(Arc::clone(&last), Arc::clone(&problems)));
+    }))
+    .unwrap();
+    w.on_segment(recorder(Arc::clone(&last), Arc::clone(&problems)))
+        .unwrap();
 
     for seq in 0..6u64 {
         assert_eq!(w.write("t", &payload(seq, 20)).unwrap(), seq);
@@ -1831,7 +1836,8 @@ fn callbacks_may_call_back_into_the_writer() {
             .unwrap()
             .push(format!("{what} {no}, current {}", cur.segment_no));
         Ok(())
-    }));
+    }))
+    .unwrap();
     let (tx, rx) = mpsc::channel();
     let w2 = Arc::clone(&w);
     std::thread::spawn(move || {

@@ -50,13 +50,20 @@ pub fn call_void(f: impl FnOnce()) {
     });
 }
 
+/// Keeps `msg` as the thread's last error. Not possible while the thread
+/// exits (a call from a thread-local destructor after ours was destroyed):
+/// the message is dropped then, since a panic here would abort.
 fn set_last_error(msg: &str) {
     let c = CString::new(msg.replace('\0', " ")).unwrap_or_default();
-    LAST_ERROR.with(|e| *e.borrow_mut() = c);
+    let _ = LAST_ERROR.try_with(|e| *e.borrow_mut() = c);
 }
 
+/// The thread's last error message; an empty string while the thread exits
+/// (see `set_last_error`).
 pub fn last_error_ptr() -> *const c_char {
-    LAST_ERROR.with(|e| e.borrow().as_ptr())
+    LAST_ERROR
+        .try_with(|e| e.borrow().as_ptr())
+        .unwrap_or(c"".as_ptr())
 }
 
 pub fn null(what: &str) -> Error {
@@ -81,13 +88,7 @@ pub unsafe fn handle_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
 /// # Safety
 /// `p` points at `len` readable bytes that outlive `'a`.
 pub unsafe fn bytes<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a [u8]> {
-    if p.is_null() {
-        if len == 0 {
-            return Ok(&[]);
-        }
-        return Err(null(what));
-    }
-    Ok(std::slice::from_raw_parts(p, len))
+    array(p, len, what)
 }
 
 /// Like `bytes`, checked to be UTF-8.
@@ -106,6 +107,10 @@ pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a str> 
 }
 
 /// An array of `count` items; NULL only with `count == 0`.
+///
+/// # Safety
+/// `p` points at `count` readable items that outlive `'a`.
+#[inline]
 pub unsafe fn array<'a, T>(p: *const T, count: usize, what: &str) -> Result<&'a [T]> {
     if p.is_null() {
         if count == 0 {
@@ -113,7 +118,21 @@ pub unsafe fn array<'a, T>(p: *const T, count: usize, what: &str) -> Result<&'a 
         }
         return Err(null(what));
     }
+    // No object is larger than isize::MAX bytes (a slice that claims to be
+    // is undefined behaviour, and sums of such lengths overflow): such a
+    // length is a caller's mistake, refused before it is used.
+    if count > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(too_long(count, what));
+    }
     Ok(std::slice::from_raw_parts(p, count))
+}
+
+#[cold]
+#[inline(never)]
+fn too_long(count: usize, what: &str) -> Error {
+    Error::invalid(format!(
+        "{what}: a length of {count} is larger than any object can be"
+    ))
 }
 
 /// A NUL-terminated path.

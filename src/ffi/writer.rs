@@ -112,7 +112,9 @@ fn boxed(inner: Inner) -> *mut binlog_writer {
 
 /// Opens (creating or reopening for append) the segment at `path`. `opts`
 /// may be NULL for defaults. On success `*out` owns a writer; release it with
-/// `binlog_writer_close` and then `binlog_writer_free`.
+/// `binlog_writer_close` and then `binlog_writer_free`. Options that only
+/// logs have (segment size, records, period, retention, background sealing,
+/// segment callbacks) are refused with `BINLOG_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn binlog_writer_open(
     path: *const std::ffi::c_char,
@@ -130,9 +132,10 @@ pub extern "C" fn binlog_writer_open(
                     || l.period != crate::log::Period::Never
                     || l.retention != crate::log::Retention::default()
                     || l.seal_in_background
+                    || !l.callbacks.is_empty()
                 {
                     return Err(Error::invalid(
-                        "segment size, record, period, retention and background sealing options apply to logs: use binlog_writer_open_log",
+                        "segment size, record, period, retention, background sealing and segment callback options apply to logs: use binlog_writer_open_log",
                     ));
                 }
                 l.segment.clone()
@@ -520,7 +523,7 @@ pub extern "C" fn binlog_writer_on_segment(
         let Some(cb) = cb else {
             return Err(super::boundary::null("callback"));
         };
-        l.on_segment(c_callback(cb, user));
+        l.on_segment(c_callback(cb, user))?;
         Ok(BINLOG_OK)
     })
 }

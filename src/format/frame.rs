@@ -48,13 +48,17 @@ impl RecordHead<'_> {
         if self.define.is_none() && self.meta.is_empty() {
             return n;
         }
+        // Saturating: lengths (each below isize::MAX) that add up past
+        // usize::MAX make a record above any size limit.
         if let Some(name) = self.define {
-            n += varint::len(name.len() as u64) + name.len();
+            n = n.saturating_add(varint::len(name.len() as u64) + name.len());
         }
         if !self.meta.is_empty() {
             n += varint::len(self.meta.len() as u64);
             for (k, v) in self.meta {
-                n += varint::len(k.len() as u64) + k.len() + varint::len(v.len() as u64) + v.len();
+                n = n
+                    .saturating_add(varint::len(k.len() as u64) + k.len())
+                    .saturating_add(varint::len(v.len() as u64) + v.len());
             }
         }
         n
@@ -100,7 +104,17 @@ pub fn max_frame_len(type_name: &str, meta: &[(&str, &str)], payload_len: u64) -
         define: Some(type_name.as_bytes()),
         meta,
     };
-    (FRAME_HEADER_LEN + head.encoded_len()) as u64 + payload_len
+    (FRAME_HEADER_LEN as u64)
+        .saturating_add(head.encoded_len() as u64)
+        .saturating_add(payload_len)
+}
+
+/// The bytes of `parts` together, saturating at u64::MAX (a sum past it is
+/// above any size limit).
+pub fn total_len(parts: &[&[u8]]) -> u64 {
+    parts
+        .iter()
+        .fold(0u64, |sum, p| sum.saturating_add(p.len() as u64))
 }
 
 /// Appends a whole frame (header, record head, payload parts) to `out` and

@@ -18,7 +18,7 @@ use super::naming;
 use super::options::{validate_name, LogOptions, SharedCallback};
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::frame::max_frame_len;
+use crate::format::frame::{max_frame_len, total_len};
 use crate::options::{Durability, Options};
 use crate::reader::Reader;
 use crate::writer::{Entry, Recycled, SizeSnapshot, Writer};
@@ -375,13 +375,7 @@ impl LogWriter {
                 return Ok((s.writer(&st)?.next_seq(), None));
             }
             while i < entries.len() {
-                let size = |e: &Entry<'_>| {
-                    max_frame_len(
-                        e.type_name,
-                        e.meta,
-                        e.parts.iter().map(|p| p.len() as u64).sum(),
-                    )
-                };
+                let size = |e: &Entry<'_>| max_frame_len(e.type_name, e.meta, total_len(e.parts));
                 let mut snap = s.writer(&st)?.size_snapshot();
                 if s.roll_due(&mut st, &snap, size(&entries[i]), now) {
                     s.roll(&mut st, &mut events)?;
@@ -514,8 +508,11 @@ impl LogWriter {
     }
 
     /// Registers a callback for segment events.
-    pub fn on_segment(&self, cb: SegmentCallback) {
+    /// Fails with `Closed` once the log is closed (no event would come).
+    pub fn on_segment(&self, cb: SegmentCallback) -> Result<()> {
+        self.shared.writer(&self.shared.state.lock())?;
         self.shared.callbacks.lock().push(Arc::from(cb));
+        Ok(())
     }
 
     /// The oldest sealed segment not yet returned by this call, for callers

@@ -400,11 +400,14 @@ impl State {
             meta: e.meta,
         };
         // One part is the rule: no (vectorised, long-prologue) sum loop.
+        // Saturating, here and below: lengths that add up past 2^64 are
+        // above any size limit, not a small record.
         let payload_len: u64 = match e.parts {
             [p] => p.len() as u64,
-            parts => parts.iter().map(|p| p.len() as u64).sum(),
+            parts => frame::total_len(parts),
         };
-        let total = (FRAME_HEADER_LEN + head.encoded_len()) as u64 + payload_len;
+        let total = ((FRAME_HEADER_LEN as u64).saturating_add(head.encoded_len() as u64))
+            .saturating_add(payload_len);
         if total > self.max_record_size {
             return Err(Error::file(
                 ErrorKind::RecordTooLarge,

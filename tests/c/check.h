@@ -11,6 +11,11 @@
  * CHECK_CONTAINS(s, sub)  strstr(s, sub) != NULL.
  * REQUIRE(cond)           like CHECK, but the test cannot go on without it:
  *                         it stops the program (with a non-zero status).
+ * CHECK_ERR(call, code, needle)
+ *                         the call returned `code` and replaced the thread's
+ *                         last error with a fresh, non-empty message that
+ *                         contains `needle` (unless NULL): a failing call
+ *                         (prime()) leaves a stale message before it.
  * check_summary()         prints "N passed, M failed" and returns the exit
  *                         status (0 when nothing failed).
  *
@@ -123,5 +128,36 @@ static inline int check_contains_(const char *s, const char *sub, const char *fi
 }
 
 #define CHECK_CONTAINS(s, sub) check_contains_((s), (sub), __FILE__, __LINE__, #s)
+
+/* A failing call whose message marks binlog_last_error() as stale: every
+ * checked error must replace it with its own. */
+#define PRIMER "binlog-stale-message-primer"
+static inline void prime(void) {
+    binlog_reader *r = NULL;
+    if (binlog_reader_open("/nonexistent-" PRIMER "/x", &r) == BINLOG_OK) {
+        binlog_reader_free(r);
+    }
+}
+
+/* binlog_last_error() is a fresh, non-empty message that contains `needle`
+ * (when not NULL). */
+static inline void check_msg_(const char *needle, const char *file, int line, const char *call) {
+    const char *msg = binlog_last_error();
+    char what[600];
+    snprintf(what, sizeof what, "binlog_last_error() after %s is a fresh non-empty message", call);
+    check_report_(msg != NULL && msg[0] != '\0' && strstr(msg, PRIMER) == NULL, file, line, what);
+    if (needle != NULL) {
+        check_contains_(msg, needle, file, line, "binlog_last_error()");
+    }
+}
+
+static inline void check_err_(binlog_result got, binlog_result code, const char *needle,
+                              const char *file, int line, const char *call) {
+    check_rc_(got, code, file, line, call);
+    check_msg_(needle, file, line, call);
+}
+
+#define CHECK_ERR(call, code, needle)                                                              \
+    check_err_((prime(), (call)), (code), (needle), __FILE__, __LINE__, #call)
 
 #endif /* BINLOG_TEST_CHECK_H */

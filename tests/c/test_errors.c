@@ -96,37 +96,6 @@ static int exists(const char *path) {
 /* ------------------------------------------------------------------------ */
 /* Error checks                                                               */
 
-/* A failing call whose message marks binlog_last_error() as stale: every
- * checked error must replace it with its own. */
-#define PRIMER "binlog-stale-message-primer"
-static void prime(void) {
-    binlog_reader *r = NULL;
-    if (binlog_reader_open("/nonexistent-" PRIMER "/x", &r) == BINLOG_OK) {
-        binlog_reader_free(r);
-    }
-}
-
-/* The call failed with `code`, and binlog_last_error() is a fresh, non-empty
- * message that contains `needle` (when not NULL). */
-static void check_msg_(const char *needle, const char *file, int line, const char *call) {
-    const char *msg = binlog_last_error();
-    char what[600];
-    snprintf(what, sizeof what, "binlog_last_error() after %s is a fresh non-empty message", call);
-    check_report_(msg != NULL && msg[0] != '\0' && strstr(msg, PRIMER) == NULL, file, line, what);
-    if (needle != NULL) {
-        check_contains_(msg, needle, file, line, "binlog_last_error()");
-    }
-}
-
-static void check_err_(binlog_result got, binlog_result code, const char *needle, const char *file,
-                       int line, const char *call) {
-    check_rc_(got, code, file, line, call);
-    check_msg_(needle, file, line, call);
-}
-
-#define CHECK_ERR(call, code, needle)                                                              \
-    check_err_((prime(), (call)), (code), (needle), __FILE__, __LINE__, #call)
-
 /* Opening `path` fails with `code` (any error if code is BINLOG_OK), a fresh
  * message names the file, and the out handle is untouched. */
 static void reader_open_fails_at(const char *path, binlog_result code, int line) {
