@@ -492,6 +492,95 @@ fn zero_filled_tail_is_torn_and_the_writer_continues() {
     assert_holds(&q, &wants, Tail::Sealed);
 }
 
+/// A record torn by a crash while it was written, whose payload carries a
+/// whole frame of another segment (a relay that stores the records it read,
+/// verbatim) numbered as the torn record itself: the scan must not take the
+/// carried frame for records that continue after damage. It is a torn tail,
+/// backed up and cut, and the writer goes on; with a second carried frame
+/// numbered as the next record, the same. Cut right after the carried frame
+/// (nothing shows it is not a record), the conservative answer stays:
+/// corruption in the middle, nothing cut.
+#[test]
+fn torn_record_carrying_a_whole_frame_is_a_torn_tail() {
+    let dir = TempDir::new("carried");
+    // The frames to carry: records 3 and 4 of another segment.
+    let src = dir.join("src.binlog");
+    let sw = Writer::open(
+        &src,
+        Options {
+            first_seq: 3,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    sw.write("t", b"source record 3").unwrap();
+    sw.write("t", b"source record 4").unwrap();
+    sw.close().unwrap();
+    let src_bytes = read_bytes(&src);
+    let src_recs = read_all(&src).unwrap().recs;
+    let frame_of =
+        |r: &Rec| src_bytes[r.offset as usize..(r.offset + r.frame_len) as usize].to_vec();
+    let (f3, f4) = (frame_of(&src_recs[0]), frame_of(&src_recs[1]));
+
+    for (name, carried) in [("one", f3.clone()), ("two", [f3.clone(), f4].concat())] {
+        let p = dir.join(&format!("{name}.binlog"));
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..3u8 {
+            w.write("t", &[i]).unwrap();
+        }
+        let start = w.bytes();
+        let payload = [&[0xAB; 64][..], &carried, &[0xCD; 4096][..]].concat();
+        w.write("relay", &payload).unwrap();
+        w.close().unwrap();
+        let whole = read_bytes(&p);
+        // Where the carried frames end in the file, and a cut 20 bytes on.
+        let carried_end = start as usize
+            + whole[start as usize..]
+                .windows(carried.len())
+                .position(|x| x == carried.as_slice())
+                .expect("carried frames in the file")
+            + carried.len();
+        let cut = carried_end + 20;
+        write_bytes(&p, &whole[..cut]);
+        let out = read_all(&p).unwrap();
+        assert_eq!(
+            out.recs.len(),
+            3,
+            "{name}: the three records before the torn one"
+        );
+        assert_eq!(
+            out.end,
+            Ok(Tail::Torn {
+                offset: start,
+                len: cut as u64 - start
+            }),
+            "{name}"
+        );
+        let w = Writer::open(&p, Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(w.next_seq(), 3, "{name}");
+        assert_eq!(
+            read_bytes(&backup_path(&p, start)),
+            whole[start as usize..cut],
+            "{name}"
+        );
+        w.write("t", b"after").unwrap();
+        w.close().unwrap();
+        let after = read_all(&p).unwrap();
+        assert_eq!(after.end, Ok(Tail::Sealed), "{name}");
+        assert_eq!(after.recs.len(), 4, "{name}");
+
+        // Cut right after the carried frames: they could be records that
+        // follow a damaged length, so nothing is cut.
+        let q = dir.join(&format!("{name}-exact.binlog"));
+        write_bytes(&q, &whole[..carried_end]);
+        let out = read_all(&q).unwrap();
+        assert_eq!(out.recs.len(), 3, "{name}");
+        let e = out.end.expect_err("ambiguous damage reported, not cut");
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{name}: {e}");
+        assert_writer_refuses(&dir, &q, ErrorKind::Corrupt);
+    }
+}
+
 /// Where the parts of a seal are, from the trailer and the directory.
 struct SealLayout {
     records_end: u64,

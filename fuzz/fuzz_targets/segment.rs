@@ -169,6 +169,12 @@ fn bytes_layer(data: &[u8]) {
                     if let Some(q) = frame::find_next_record(&data[..end], pos + 1, last_seq) {
                         assert!(q > pos && q < end);
                     }
+                    // Where a reader resumes (a torn frame's carried frames
+                    // checked to run to the end).
+                    let expected = last_seq.map_or(h.first_seq, |s| s.wrapping_add(1));
+                    if let Some(q) = frame::find_resume(&data[..end], pos, expected) {
+                        assert!(q > pos && q < end);
+                    }
                     break;
                 }
             }

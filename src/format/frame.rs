@@ -345,11 +345,90 @@ pub fn find_next_record(buf: &[u8], from: usize, after_seq: Option<u64>) -> Opti
 /// at every position: implausible sequence numbers are rejected before the
 /// CRC is computed.
 pub fn find_next_record_after(buf: &[u8], from: usize, expected: u64) -> Option<usize> {
+    find(buf, from, |p, seq| in_window(from, p, expected, seq))
+}
+
+/// Whether a record at `p` may carry `seq` in a search from `from` that
+/// expected `expected` there (see `find_next_record_after`).
+fn in_window(from: usize, p: usize, expected: u64, seq: u64) -> bool {
     let min_frame = (FRAME_HEADER_LEN + MIN_RECORD_BODY) as u64;
-    find(buf, from, |p, seq| {
-        let window = ((p + 1).saturating_sub(from)) as u64 / min_frame + 1;
-        seq >= expected && seq <= expected.saturating_add(window)
-    })
+    let window = ((p + 1).saturating_sub(from)) as u64 / min_frame + 1;
+    seq >= expected && seq <= expected.saturating_add(window)
+}
+
+/// Where valid records resume after the bad frame at `pos` of a scan that
+/// expected sequence number `expected` there; `None` if nothing valid
+/// follows (a torn tail). `find_next_record_after` from `pos + 1`, with
+/// one exception: a frame that the end of `buf` cuts off (a torn write)
+/// may carry whole frames in its payload (a relay that stores the records
+/// it read, verbatim). A record inside such a frame's declared extent
+/// counts only if valid records follow it, in sequence, to the end of
+/// `buf`, as they do after a damaged length field; a frame carried in a
+/// payload is followed by the rest of that payload.
+pub fn find_resume(buf: &[u8], pos: usize, expected: u64) -> Option<usize> {
+    let declared_end = buf.get(pos..pos + 4).map(|len| {
+        pos + FRAME_HEADER_LEN + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize
+    });
+    let torn = declared_end.is_some_and(|end| end > buf.len());
+    let mut from = pos + 1;
+    loop {
+        let q = find(buf, from, |p, seq| in_window(pos + 1, p, expected, seq))?;
+        if !torn {
+            return Some(q);
+        }
+        match records_run_to_end(buf, q) {
+            Ok(()) => return Some(q),
+            // The records from `q` up to where their run broke would each
+            // break there too: search on from there (linear, however many
+            // frames a payload carries).
+            Err(broke_at) => from = broke_at.max(q + 1),
+        }
+    }
+}
+
+/// Whether valid records run from `pos` to the end of `buf`, their
+/// sequence numbers consecutive: the last may be cut off by the end (if
+/// what is left of it looks like the next record's start) or be the seal's
+/// marker. If not, where the run broke.
+fn records_run_to_end(buf: &[u8], mut pos: usize) -> std::result::Result<(), usize> {
+    let mut next_seq = None;
+    while pos < buf.len() {
+        match frame_at(buf, pos, true) {
+            FrameAt::Frame {
+                kind: KIND_RECORD,
+                body,
+                total,
+            } => match decode_record(body) {
+                Some(r) if next_seq.is_none_or(|n| r.seq == n) => {
+                    next_seq = Some(r.seq.wrapping_add(1));
+                    pos += total;
+                }
+                _ => return Err(pos),
+            },
+            FrameAt::Frame {
+                kind: KIND_SEAL_BEGIN,
+                ..
+            } => return Ok(()),
+            FrameAt::Frame { .. } | FrameAt::Invalid(_) => return Err(pos),
+            FrameAt::Incomplete if starts_record(&buf[pos..], next_seq) => return Ok(()),
+            FrameAt::Incomplete => return Err(pos),
+        }
+    }
+    Ok(())
+}
+
+/// Whether the bytes of a cut-off frame, as far as they go, start a record
+/// (numbered `seq`, when known).
+fn starts_record(part: &[u8], seq: Option<u64>) -> bool {
+    let kind_ok = part
+        .get(FRAME_HEADER_LEN)
+        .is_none_or(|k| k & (KIND_MASK | RESERVED_FLAGS) == KIND_RECORD);
+    let at = FRAME_HEADER_LEN + 1;
+    let seq_ok = match (part.get(at..at + 8), seq) {
+        (Some(b), Some(seq)) => u64::from_le_bytes(b.try_into().expect("8 bytes")) == seq,
+        _ => true,
+    };
+    kind_ok && seq_ok
 }
 
 /// The first position from `from` holding a valid record frame whose
@@ -450,6 +529,49 @@ mod tests {
                 "flip {bit} undetected"
             );
         }
+    }
+
+    #[test]
+    fn a_torn_frame_carrying_frames_is_not_taken_for_records_after_damage() {
+        // Records 0 and 1, then record 2 carrying frames 2, 3, ... in its
+        // payload (a relay), torn 10 bytes after them.
+        let mut buf = frame(0, None, &[], b"a");
+        buf.extend(frame(1, None, &[], b"b"));
+        let torn_at = buf.len();
+        let n = if cfg!(miri) { 20 } else { 2000 };
+        let carried: Vec<u8> = (2..2 + n)
+            .flat_map(|seq| frame(seq, None, &[], b"carried"))
+            .collect();
+        let payload = [&[0xAB; 16][..], &carried, &[0xCD; 64][..]].concat();
+        buf.extend(frame(2, None, &[], &payload));
+        let carried_at = torn_at
+            + buf[torn_at..]
+                .windows(carried.len())
+                .position(|w| w == carried.as_slice())
+                .unwrap();
+        let carried_end = carried_at + carried.len();
+        assert_eq!(find_resume(&buf[..carried_end + 10], torn_at, 2), None);
+        // Without the torn frame's length the carried frame is what
+        // follows, as for any damage.
+        let mut whole = buf.clone();
+        whole[torn_at..torn_at + 4].copy_from_slice(&[9, 0, 0, 0]);
+        assert_eq!(find_resume(&whole, torn_at, 2), Some(carried_at));
+        // Cut right after the carried frames, they could be records after
+        // a damaged length field: taken.
+        assert_eq!(
+            find_resume(&buf[..carried_end], torn_at, 2),
+            Some(carried_at)
+        );
+        // Records after a length field damaged to reach past the end run
+        // to the end (the last one torn): found.
+        let mut real = frame(0, None, &[], b"a");
+        let bad = real.len();
+        real.extend(frame(1, None, &[], b"b"));
+        let next = real.len();
+        real.extend(frame(2, None, &[], b"c"));
+        real.extend(&frame(3, None, &[], b"d")[..12]);
+        real[bad + 3] = 0x7f;
+        assert_eq!(find_resume(&real, bad, 1), Some(next));
     }
 
     #[test]

@@ -714,7 +714,7 @@ impl Reader {
     /// Nothing valid after it in an unsealed segment is a torn tail.
     fn bad_frame(&mut self, pos: usize, why: &str) -> Result<bool> {
         let limit = &self.map[..self.end];
-        let next = frame::find_next_record_after(limit, pos + 1, self.next_seq);
+        let next = frame::find_resume(limit, pos, self.next_seq);
         if self.skip_damaged {
             if let Some(next) = next {
                 let seq = match frame::frame_at(limit, next, true) {

@@ -339,7 +339,7 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
                 fields.push(("bytes", F::T(format!("[{}]", hex_spaced(&data[p..p + n])))));
                 d.item(p as u64, "bad-frame", 0, fields)?;
                 let next = match expected {
-                    Some(e) => frame::find_next_record_after(data, p + 1, e),
+                    Some(e) => frame::find_resume(data, p, e),
                     None => frame::find_next_record(data, p + 1, None),
                 };
                 match next {

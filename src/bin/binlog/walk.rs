@@ -516,7 +516,7 @@ impl Walker {
             // up to the seal).
             // Bounded by the expected sequence number: linear even on
             // hostile bytes.
-            match frame::find_next_record_after(data, p + 1, next_seq) {
+            match frame::find_resume(data, p, next_seq) {
                 Some(q) => {
                     let seq = record_seq(data, q);
                     let lost = if seq == next_seq + 1 {
