@@ -20,7 +20,7 @@ use super::segments;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{max_frame_len, total_len};
 use crate::options::{Durability, Options};
-use crate::reader::Reader;
+use crate::reader::{Reader, Tail};
 use crate::writer::{Entry, Recycled, SizeSnapshot, Writer};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
@@ -229,6 +229,17 @@ impl LogWriter {
         let mut resealed = Vec::new();
         for (i, (f, mut summary)) in files.iter().zip(summaries).enumerate() {
             let last = i + 1 == files.len();
+            // An empty segment that does not start where the one before
+            // ends: what a roll that failed after creating it leaves (the
+            // log went on numbering records in the segment before).
+            // Resuming it, or sealing it, would number records twice.
+            if summary.is_none()
+                && !sealed.is_empty()
+                && empty_segment_first_seq(&f.path)?.is_some_and(|first| first != next_first)
+            {
+                remove_segment_file(&f.path)?;
+                continue;
+            }
             if summary.is_none() && !last {
                 // A segment whose header was torn starts afresh, empty: at
                 // most where the next one starts, which may say more than
@@ -818,7 +829,37 @@ impl Shared {
     ) -> Result<()> {
         let now = (self.opts.clock)();
         let path = self.dir.join(naming::segment_name(&self.name, no, now));
-        let w = Writer::open_recycling(&path, self.segment_options(no, first_seq), recycled)?;
+        // The file is new: one already there is what a roll that failed in
+        // this same second left, if removing it failed too (see below).
+        // Reopened if it starts at `first_seq`, else removed.
+        if path.symlink_metadata().is_ok() {
+            match empty_segment_first_seq(&path)? {
+                Some(first) if first == first_seq => {}
+                Some(_) => remove_segment_file(&path)?,
+                None => {
+                    return Err(Error::file(
+                        ErrorKind::AlreadyExists,
+                        &path,
+                        format!("segment {no} already exists, with records"),
+                    ))
+                }
+            }
+        }
+        let w = match Writer::open_recycling(&path, self.segment_options(no, first_seq), recycled) {
+            Ok(w) => w,
+            Err(e) => {
+                // Opening may have created the file, and written its header,
+                // before it failed (say, syncing the directory). The log goes
+                // on in the segment before, numbering records from
+                // `first_seq` there: a later roll or reopen must not resume
+                // this file, which would number them from `first_seq` again.
+                // Nothing is in it, and nothing else could have opened it.
+                if path.symlink_metadata().is_ok() {
+                    let _ = std::fs::remove_file(&path);
+                }
+                return Err(e);
+            }
+        };
         events.push(SegmentEvent::Opened(SegmentInfo {
             path,
             segment_no: no,
@@ -1088,6 +1129,26 @@ fn not_resealed(e: Error, checked: bool) -> Error {
 }
 
 /// The first sequence number in the header of segment `path`, if readable.
+/// The first sequence number in the header of the segment at `path` if it
+/// holds nothing else: no records, no seal, no other bytes.
+fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
+    let mut r = match Reader::open(path) {
+        Ok(r) => r,
+        Err(e) if e.kind() == ErrorKind::Truncated => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let empty = r.seal().is_none() && r.next()?.is_none() && r.tail() == Tail::Unsealed;
+    Ok(empty.then(|| r.header().first_seq))
+}
+
+/// Removes a segment file that holds no records, and makes that durable.
+fn remove_segment_file(path: &Path) -> Result<()> {
+    std::fs::remove_file(path)
+        .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
+    let dir = crate::sys::parent_dir(path);
+    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+}
+
 fn header_first_seq(path: &Path) -> Option<u64> {
     Reader::open(path).ok().map(|r| r.header().first_seq)
 }
