@@ -193,6 +193,10 @@ fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
         .map_err(|e| Error::io_at(path, from, "copy torn tail to backup", e))?;
     out.sync_all()
         .map_err(|e| Error::io(backup, "sync backup of torn tail", e))?;
+    // The backup's name too, before the cut: after power loss, a cut
+    // segment without its backup would have lost those bytes.
+    let dir = crate::sys::parent_dir(backup);
+    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
     cut(file, path, from)
 }
 
