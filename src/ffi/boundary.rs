@@ -135,6 +135,19 @@ fn too_long(count: usize, what: &str) -> Error {
     ))
 }
 
+/// Where a view handed to C points for `b`: at `b`, or, when it is empty,
+/// at a static byte. An empty Rust slice points at an address like 1,
+/// which C may not pass even to `memcpy` or `memcmp` with a length of 0.
+#[inline(always)]
+pub fn c_bytes(b: &[u8]) -> *const u8 {
+    static EMPTY: u8 = 0;
+    if b.is_empty() {
+        &EMPTY
+    } else {
+        b.as_ptr()
+    }
+}
+
 /// A NUL-terminated path.
 pub unsafe fn c_path<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
     use std::os::unix::ffi::OsStrExt;

@@ -1,6 +1,6 @@
 //! `binlog_reader`: the C face of `crate::Reader`.
 
-use super::boundary::{array, c_path, c_str, call, call_void, handle_mut, put, utf8};
+use super::boundary::{array, c_bytes, c_path, c_str, call, call_void, handle_mut, put, utf8};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{
     binlog_damage, binlog_header, binlog_iovec, binlog_meta, binlog_record, binlog_tail,
@@ -203,9 +203,9 @@ fn view_of<'a>(
     binlog_record {
         seq,
         timestamp_ns,
-        type_name: type_name.as_ptr(),
+        type_name: c_bytes(type_name.as_bytes()),
         type_len: type_name.len(),
-        payload: payload.as_ptr(),
+        payload: c_bytes(payload),
         payload_len: payload.len(),
         meta: if meta.is_empty() {
             std::ptr::null()
@@ -220,9 +220,9 @@ fn view_of<'a>(
 /// The C view of one key/value pair.
 fn c_meta(k: &str, v: &str) -> binlog_meta {
     binlog_meta {
-        key: k.as_ptr(),
+        key: c_bytes(k.as_bytes()),
         key_len: k.len(),
-        value: v.as_ptr(),
+        value: c_bytes(v.as_bytes()),
         value_len: v.len(),
     }
 }
@@ -403,11 +403,11 @@ pub extern "C" fn binlog_reader_header(
             created_ns: hd.created_ns,
             segment_no: hd.segment_no,
             first_seq: hd.first_seq,
-            log_name: hd.log_name.as_ptr(),
+            log_name: c_bytes(hd.log_name.as_bytes()),
             log_name_len: hd.log_name.len(),
-            content_type: hd.content_type.as_ptr(),
+            content_type: c_bytes(hd.content_type.as_bytes()),
             content_type_len: hd.content_type.len(),
-            writer: hd.writer.as_ptr(),
+            writer: c_bytes(hd.writer.as_bytes()),
             writer_len: hd.writer.len(),
             params: if params.is_empty() {
                 std::ptr::null()

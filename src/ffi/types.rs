@@ -38,7 +38,9 @@ pub struct binlog_entry {
 
 /// A record returned by `binlog_reader_next`: a view into the segment that
 /// stays valid until the next call on the same reader. Strings are UTF-8 and
-/// not NUL-terminated.
+/// not NUL-terminated. Every pointer of the view, its metadata's and those
+/// of a header are valid (not NULL) even for 0 bytes, except `meta` with no
+/// metadata, which is NULL.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct binlog_record {

@@ -97,6 +97,36 @@ int main(void) {
     CHECK_EQ_U(n, 35);
     binlog_reader_free(r);
 
+    /* Empty strings: the header's log name, content type and a parameter
+     * value, and a record's type name. Each pointer points at memory (an
+     * empty Rust string's address, 1, may not be passed to memcmp or memcpy
+     * even with a length of 0): reading the byte there must not fault. */
+    char empty_path[300];
+    snprintf(empty_path, sizeof empty_path, "%s/empty.binlog", tmpdir);
+    CHECK_OK(binlog_options_new(&o));
+    CHECK_OK(binlog_options_add_param(o, U("k"), 1, NULL, 0));
+    CHECK_OK(binlog_writer_open(empty_path, o, &w));
+    binlog_options_free(o);
+    CHECK_OK(binlog_writer_write(w, U(""), 0, NULL, 0, NULL));
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+    CHECK_OK(binlog_reader_open(empty_path, &r));
+    CHECK_OK(binlog_reader_header(r, &h));
+    CHECK_EQ_U(h.log_name_len + h.content_type_len, 0);
+    CHECK_EQ_U(h.param_count, 1);
+    const uint8_t *empties[4] = {h.log_name, h.content_type, h.param_count == 1 ? h.params[0].value : NULL, NULL};
+    CHECK_OK(binlog_reader_next(r, &rec));
+    CHECK_EQ_U(rec.type_len + rec.payload_len, 0);
+    empties[3] = rec.type_name;
+    for (int i = 0; i < 4; i++) {
+        CHECK(empties[i] != NULL);
+        if (empties[i] != NULL) {
+            volatile uint8_t b = *empties[i];
+            (void)b;
+        }
+    }
+    binlog_reader_free(r);
+
     CHECK(tmpdir_removed());
     return (int)check_summary();
 }
