@@ -978,7 +978,9 @@ JNIEXPORT jbyteArray JNICALL Java_io_libbinlog_Writer_nativePollSealed(JNIEnv *e
     return path;
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeCloseFree(JNIEnv *env, jclass cls, jlong h) {
+/* Closes (seals) without freeing: Java then polls the segments the close
+ * sealed, and frees with nativeFree. */
+JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeClose(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     binlog_writer *w = (binlog_writer *)(intptr_t)h;
     if (w == NULL) {
@@ -986,9 +988,8 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeCloseFree(JNIEnv *env, jcl
     }
     binlog_result rc = binlog_writer_close(w);
     if (rc != BINLOG_OK) {
-        throw_result(env, rc); /* reads the message before free */
+        throw_result(env, rc);
     }
-    binlog_writer_free(w);
 }
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFree(JNIEnv *env, jclass cls, jlong h) {
@@ -1536,8 +1537,18 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFilterTypes(JNIEnv *env, j
         iov[i].len = (size_t)lens[i];
         off += (size_t)lens[i];
     }
-    jr->pending = 0;
     binlog_result rc = binlog_reader_filter_types(jr->r, n > 0 ? iov : NULL, (size_t)n);
+    if (jr->pending) {
+        /* A record nextInto kept back (its buffer was too small) is past
+         * the library's position: go back to it, so that the filter now in
+         * force (the new one, or the old one if this failed) decides
+         * whether Java gets it, as it does for the records after it. */
+        jr->pending = 0;
+        binlog_result back = binlog_reader_seek_seq(jr->r, jr->rec.seq);
+        if (rc == BINLOG_OK) {
+            rc = back;
+        }
+    }
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
     }

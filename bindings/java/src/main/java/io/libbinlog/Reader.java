@@ -398,7 +398,11 @@ public final class Reader implements AutoCloseable {
         }
     }
 
-    /** Reads only records of these types from now on; no types = every type again. */
+    /**
+     * Reads only records of these types from now on; no types = every type
+     * again. A record {@link #nextInto} kept back (its buffer was too small)
+     * is not read yet: it comes next if the filter passes its type.
+     */
     public void filterTypes(String... types) {
         filterTypes(Arrays.asList(types));
     }

@@ -8,6 +8,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -36,6 +38,8 @@ public final class Writer implements AutoCloseable {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     /** binlog_writer_poll_sealed must be called from one thread at a time. */
     private final ReentrantLock pollLock = new ReentrantLock();
+    /** Sealed segments not yet polled when close ran, the last one included. */
+    private final Queue<SegmentInfo> unpolled = new ConcurrentLinkedQueue<>();
     private final NativeHandle owner;
     private final Cleaner.Cleanable cleanable;
     private final String description;
@@ -337,6 +341,11 @@ public final class Writer implements AutoCloseable {
     }
 
     private long batch(BatchTypes bt, Object data, boolean direct, int pos, int[] lengths, long[] ts) {
+        if (lengths.length == 0) {
+            // No records (and maybe no types: one per record): what the
+            // next record would get, as the C call returns for none.
+            return nextSeq();
+        }
         long h = enter();
         try {
             return nativeWriteBatch(h, bt.names.bytes, bt.names.lengths, bt.index, data, direct, pos, lengths, ts);
@@ -423,27 +432,42 @@ public final class Writer implements AutoCloseable {
 
     /**
      * Log writers only: the oldest sealed segment not yet polled, or null.
-     * Any thread may poll (calls are serialized here).
+     * Any thread may poll (calls are serialized here). After {@link #close()}
+     * it returns the segments close found unpolled (the last one, which close
+     * sealed, included), then throws CLOSED.
      */
     public SegmentInfo pollSealed() {
-        long h = enter();
+        pollLock.lock();
         try {
-            pollLock.lock();
+            long h;
             try {
-                long[] info = new long[5];
-                byte[] path = nativePollSealed(h, info);
-                if (path == null) {
-                    return null;
+                h = enter();
+            } catch (BinlogException e) {
+                SegmentInfo kept = unpolled.poll();
+                if (kept == null) {
+                    throw e;
                 }
-                SegmentInfo.Event ev = info[0] == 1 ? SegmentInfo.Event.OPENED : SegmentInfo.Event.SEALED;
-                return new SegmentInfo(ev, Strings.decodePath(path), info[1], info[2], info[3], info[4]);
+                return kept;
+            }
+            try {
+                return pollNative(h);
             } finally {
-                pollLock.unlock();
+                exit();
+                Reference.reachabilityFence(this);
             }
         } finally {
-            exit();
-            Reference.reachabilityFence(this);
+            pollLock.unlock();
         }
+    }
+
+    private static SegmentInfo pollNative(long h) {
+        long[] info = new long[5];
+        byte[] path = nativePollSealed(h, info);
+        if (path == null) {
+            return null;
+        }
+        SegmentInfo.Event ev = info[0] == 1 ? SegmentInfo.Event.OPENED : SegmentInfo.Event.SEALED;
+        return new SegmentInfo(ev, Strings.decodePath(path), info[1], info[2], info[3], info[4]);
     }
 
     /** True once {@link #close()} ran. */
@@ -473,10 +497,32 @@ public final class Writer implements AutoCloseable {
             long p = owner.take();
             cleanable.clean(); // deregisters; the action finds nothing left to free
             if (p != 0) {
-                nativeCloseFree(p);
+                try {
+                    nativeClose(p);
+                } finally {
+                    keepUnpolled(p);
+                    nativeFree(p);
+                }
             }
         } finally {
             lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Moves the sealed segments not yet polled (a log's last one, sealed by
+     * close, among them) to {@link #unpolled}, for pollSealed after close.
+     * Nothing for a segment writer, and nothing more after a failure: the
+     * error close throws, if any, is the one the caller sees.
+     */
+    private void keepUnpolled(long p) {
+        try {
+            SegmentInfo s;
+            while ((s = pollNative(p)) != null) {
+                unpolled.add(s);
+            }
+        } catch (BinlogException e) {
+            // INVALID_ARGUMENT for a segment writer: it has no segments to poll.
         }
     }
 
@@ -514,7 +560,7 @@ public final class Writer implements AutoCloseable {
 
     private static native byte[] nativePollSealed(long h, long[] info);
 
-    private static native void nativeCloseFree(long h);
+    private static native void nativeClose(long h);
 
     private static native void nativeFree(long h);
 }

@@ -100,6 +100,24 @@ class BatchTest {
         }
     }
 
+    /** A batch of no records writes nothing and returns the next sequence number, in every form. */
+    @Test
+    void emptyBatchesReturnTheNextSequenceNumber() {
+        Path file = dir.resolve("empty.binlog");
+        Writer w = Writer.openSegment(file);
+        w.write("t", new byte[] {1});
+        ByteBuffer direct = ByteBuffer.allocateDirect(4);
+        assertEquals(1, w.writeBatch(new String[0], new byte[0], 0, new int[0], null));
+        assertEquals(1, w.writeBatch(new String[0], direct, new int[0], null));
+        assertEquals(1, w.writeBatch("t", new byte[0], new int[0]));
+        assertEquals(1, w.writeBatch("t", direct, new int[0]));
+        assertEquals(0, direct.position());
+        assertEquals(1, w.nextSeq());
+        w.close();
+        BinlogException e = assertThrows(BinlogException.class, () -> w.writeBatch("t", direct, new int[0]));
+        assertEquals(ErrorCode.CLOSED, e.code());
+    }
+
     @Test
     void badBatchesThrowAndWriteNothing() {
         Path file = dir.resolve("bad.binlog");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -83,6 +84,34 @@ class LogTest {
             long n = r.visitAll(v -> { });
             assertEquals(records, n);
         }
+    }
+
+    /** Segments sealed but not polled when close runs, the last one (sealed by close) included, stay pollable. */
+    @Test
+    void pollSealedAfterCloseReturnsWhatCloseSealed() {
+        Options opts = Options.builder().maxSegmentRecords(10).build();
+        Writer w = Writer.openLog(dir, "late", opts);
+        for (int i = 0; i < 25; i++) {
+            w.write("r", new byte[] {(byte) i});
+        }
+        w.close();
+        for (int k = 0; k < 3; k++) {
+            SegmentInfo s = w.pollSealed();
+            assertNotNull(s, "segment " + k);
+            assertEquals(SegmentInfo.Event.SEALED, s.event(), s.toString());
+            assertEquals(k, s.segmentNo(), s.toString());
+            assertEquals(10L * k, s.firstSeq(), s.toString());
+            assertEquals(k < 2 ? 10 : 5, s.recordCount(), s.toString());
+        }
+        BinlogException e = assertThrows(BinlogException.class, w::pollSealed);
+        assertEquals(ErrorCode.CLOSED, e.code());
+        w.close(); // idempotent: keeps nothing twice
+        assertThrows(BinlogException.class, w::pollSealed);
+
+        // A segment writer has nothing to poll; after close, CLOSED as before.
+        Writer seg = Writer.openSegment(dir.resolve("one.binlog"));
+        seg.close();
+        assertEquals(ErrorCode.CLOSED, assertThrows(BinlogException.class, seg::pollSealed).code());
     }
 
     @Test

@@ -1,9 +1,11 @@
 package io.libbinlog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -19,6 +21,35 @@ class SeekFilterTest {
     private static void fill(Writer w) {
         for (int i = 0; i < N; i++) {
             w.write(TYPES[i % 3], new byte[64], null, 1_000L * i);
+        }
+    }
+
+    /** A record nextInto kept back (its buffer too small) is not read yet: a new filter decides on it. */
+    @Test
+    void aRecordNextIntoKeptBackIsFilteredLikeTheRest() {
+        Path file = dir.resolve("kept.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            w.write("big", new byte[5000]); // 0
+            w.write("s", new byte[10]); // 1
+            w.write("big", new byte[10]); // 2
+        }
+        // Every type again, or the kept record's type: it comes first.
+        for (String[] filter : new String[][] {{}, {"big"}}) {
+            try (Reader r = Reader.open(file)) {
+                RecordInfo kept = r.nextInto(ByteBuffer.allocateDirect(10));
+                assertFalse(kept.copied());
+                assertEquals(0, kept.seq());
+                r.filterTypes(filter);
+                assertEquals(0, r.next().seq(), String.join(",", filter));
+                assertEquals(filter.length == 0 ? 1 : 2, r.next().seq());
+            }
+        }
+        // Another type: the kept record is skipped like any other.
+        try (Reader r = Reader.open(file)) {
+            assertFalse(r.nextInto(ByteBuffer.allocateDirect(10)).copied());
+            r.filterTypes("s");
+            assertEquals(1, r.next().seq());
+            assertNull(r.next());
         }
     }
 
