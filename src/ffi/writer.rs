@@ -103,6 +103,21 @@ impl Inner {
     }
 }
 
+impl binlog_writer {
+    /// Runs a call's argument checks: their errors name the writer's
+    /// segment (or log directory), as the writer's own errors do.
+    #[inline(always)]
+    fn args<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        f().map_err(|e| self.named(e))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn named(&self, e: Error) -> Error {
+        Error::file(e.kind(), self.inner.path(), e.message())
+    }
+}
+
 fn boxed(inner: Inner) -> *mut binlog_writer {
     Box::into_raw(Box::new(binlog_writer {
         inner,
@@ -161,8 +176,12 @@ pub extern "C" fn binlog_writer_write(
 ) -> binlog_result {
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
-        let t = unsafe { utf8(type_name, type_len, "type name") }?;
-        let p = unsafe { bytes(payload, payload_len, "payload") }?;
+        let (t, p) = w.args(|| unsafe {
+            Ok((
+                utf8(type_name, type_len, "type name")?,
+                bytes(payload, payload_len, "payload")?,
+            ))
+        })?;
         let seq = w.inner.write(t, p)?;
         unsafe { put(seq_out, seq) };
         Ok(BINLOG_OK)
@@ -181,12 +200,14 @@ pub extern "C" fn binlog_writer_writev(
 ) -> binlog_result {
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
-        let t = unsafe { utf8(type_name, type_len, "type name") }?;
-        let iov = unsafe { array(iov, iovcnt, "iov") }?;
-        let parts = iov
-            .iter()
-            .map(|v| unsafe { bytes(v.base, v.len, "iov base") })
-            .collect::<Result<Vec<&[u8]>>>()?;
+        let (t, parts) = w.args(|| unsafe {
+            let t = utf8(type_name, type_len, "type name")?;
+            let parts = array(iov, iovcnt, "iov")?
+                .iter()
+                .map(|v| bytes(v.base, v.len, "iov base"))
+                .collect::<Result<Vec<&[u8]>>>()?;
+            Ok((t, parts))
+        })?;
         let seq = w.inner.write_batch(&[Entry {
             type_name: t,
             meta: &[],
@@ -222,7 +243,7 @@ pub extern "C" fn binlog_writer_write_batch(
 ) -> binlog_result {
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
-        let entries = unsafe { array(entries, count, "entries") }?;
+        let entries = w.args(|| unsafe { array(entries, count, "entries") })?;
         // Convert every entry first, so a bad one writes nothing (checking
         // each entry's fields in order): type names, payload parts and
         // metadata into flat arrays, then the entries, which borrow ranges
@@ -234,28 +255,31 @@ pub extern "C" fn binlog_writer_write_batch(
         // Batches usually repeat one type name: validate a name once per run
         // of entries pointing at the same bytes.
         let mut last_type: Option<(*const u8, usize, &str)> = None;
-        for e in entries {
-            types.push(match last_type {
-                Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
-                _ => {
-                    let t = unsafe { utf8(e.type_name, e.type_len, "type name") }?;
-                    last_type = Some((e.type_name, e.type_len, t));
-                    t
+        w.args(|| {
+            for e in entries {
+                types.push(match last_type {
+                    Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
+                    _ => {
+                        let t = unsafe { utf8(e.type_name, e.type_len, "type name") }?;
+                        last_type = Some((e.type_name, e.type_len, t));
+                        t
+                    }
+                });
+                if e.part_count > 0 {
+                    for v in unsafe { array(e.parts, e.part_count, "parts") }? {
+                        parts.push(unsafe { bytes(v.base, v.len, "part base") }?);
+                    }
+                } else {
+                    parts.push(unsafe { bytes(e.payload, e.payload_len, "payload") }?);
                 }
-            });
-            if e.part_count > 0 {
-                for v in unsafe { array(e.parts, e.part_count, "parts") }? {
-                    parts.push(unsafe { bytes(v.base, v.len, "part base") }?);
+                for m in unsafe { array::<binlog_meta>(e.meta, e.meta_count, "meta") }? {
+                    let k = unsafe { utf8(m.key, m.key_len, "metadata key") }?;
+                    let v = unsafe { utf8(m.value, m.value_len, "metadata value") }?;
+                    metas.push((k, v));
                 }
-            } else {
-                parts.push(unsafe { bytes(e.payload, e.payload_len, "payload") }?);
             }
-            for m in unsafe { array::<binlog_meta>(e.meta, e.meta_count, "meta") }? {
-                let k = unsafe { utf8(m.key, m.key_len, "metadata key") }?;
-                let v = unsafe { utf8(m.value, m.value_len, "metadata value") }?;
-                metas.push((k, v));
-            }
-        }
+            Ok(())
+        })?;
         let time = |e: &binlog_entry| (e.timestamp_ns != BINLOG_TIME_NOW).then_some(e.timestamp_ns);
         let batch: Vec<Entry<'_>> = if parts.len() == entries.len() && metas.is_empty() {
             // One payload each and no metadata (the usual batch): no range

@@ -460,8 +460,10 @@ static void test_invalid_utf8(void) {
     REQUIRE_OK(binlog_writer_open(p, NULL, &w));
     uint64_t seq = SEQ_SENTINEL;
     CHECK_ERR(binlog_writer_write(w, bad, 4, LIT("p"), &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    CHECK_CONTAINS(binlog_last_error(), p); /* names the writer's file */
     binlog_iovec iov = {U("p"), 1};
     CHECK_ERR(binlog_writer_writev(w, bad, 4, &iov, 1, &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    CHECK_CONTAINS(binlog_last_error(), p); /* names the writer's file */
     binlog_meta meta = {U("k"), 1, U("v"), 1};
     binlog_entry e;
     memset(&e, 0, sizeof e);
@@ -471,6 +473,7 @@ static void test_invalid_utf8(void) {
     e.payload_len = 1;
     e.timestamp_ns = BINLOG_TIME_NOW;
     CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    CHECK_CONTAINS(binlog_last_error(), p); /* names the writer's file */
     e.type_name = U("t");
     e.type_len = 1;
     e.meta = &meta;
@@ -478,11 +481,13 @@ static void test_invalid_utf8(void) {
     meta.key = bad;
     meta.key_len = 4;
     CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    CHECK_CONTAINS(binlog_last_error(), p); /* names the writer's file */
     meta.key = U("k");
     meta.key_len = 1;
     meta.value = bad;
     meta.value_len = 4;
     CHECK_ERR(binlog_writer_write_entry(w, &e, &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    CHECK_CONTAINS(binlog_last_error(), p); /* names the writer's file */
     binlog_entry batch[2] = {e, e};
     meta.value = U("v");
     meta.value_len = 1;
@@ -491,6 +496,7 @@ static void test_invalid_utf8(void) {
     batch[1].type_name = bad; /* the first entry is fine, the second is not */
     batch[1].type_len = 4;
     CHECK_ERR(binlog_writer_write_batch(w, batch, 2, &seq), BINLOG_ERR_INVALID_UTF8, "UTF-8");
+    CHECK_CONTAINS(binlog_last_error(), p); /* names the writer's file */
     CHECK_EQ_U(seq, SEQ_SENTINEL);
     uint64_t next = SEQ_SENTINEL;
     CHECK_OK(binlog_writer_next_seq(w, &next));
