@@ -589,13 +589,17 @@ binlog_result binlog_reader_gap_count(struct binlog_reader *r, uint64_t *out);
 
 /*
  Positions the reader at the first record with a sequence number of at
- least `seq` (at the end if none), using the seal's sparse index.
+ least `seq` (at the end if none), using the seal's sparse index. Ahead
+ of a live segment or log, records written later below `seq` are skipped;
+ `UINT64_MAX` means the end (records written later are read).
  */
 binlog_result binlog_reader_seek_seq(struct binlog_reader *r, uint64_t seq);
 
 /*
  Positions the reader at the first record, in write order, with a
- timestamp of at least `ts_ns` (at the end if none).
+ timestamp of at least `ts_ns` (at the end if none). Ahead of a live
+ segment or log, records written later with earlier timestamps are
+ skipped; `INT64_MAX` means the end.
  */
 binlog_result binlog_reader_seek_time(struct binlog_reader *r, int64_t ts_ns);
 

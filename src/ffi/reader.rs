@@ -55,6 +55,9 @@ impl Held {
 }
 
 /// A reader of one segment, or of a whole log across its segments.
+// The handle is boxed already: a segment reader's handle is a few hundred
+// bytes larger than it needs, one allocation per reader, not per record.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum RInner {
     Segment(Reader),
     Log(LogReader),
@@ -438,7 +441,9 @@ pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) 
 }
 
 /// Positions the reader at the first record with a sequence number of at
-/// least `seq` (at the end if none), using the seal's sparse index.
+/// least `seq` (at the end if none), using the seal's sparse index. Ahead
+/// of a live segment or log, records written later below `seq` are skipped;
+/// `UINT64_MAX` means the end (records written later are read).
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
     call(|| {
@@ -450,7 +455,9 @@ pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> bin
 }
 
 /// Positions the reader at the first record, in write order, with a
-/// timestamp of at least `ts_ns` (at the end if none).
+/// timestamp of at least `ts_ns` (at the end if none). Ahead of a live
+/// segment or log, records written later with earlier timestamps are
+/// skipped; `INT64_MAX` means the end.
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> binlog_result {
     call(|| {

@@ -370,9 +370,23 @@ pub fn find_resume(buf: &[u8], pos: usize, expected: u64) -> Option<usize> {
         pos + FRAME_HEADER_LEN + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize
     });
     let torn = declared_end.is_some_and(|end| end > buf.len());
+    // A torn frame that starts as record `expected` would (kind and number
+    // intact) is that record, cut off: a frame numbered `expected` inside it
+    // is part of its payload, not that record again. (Records after a
+    // damaged length are numbered above it.)
+    let after = if torn
+        && buf.len() - pos >= FRAME_HEADER_LEN + 9
+        && starts_record(&buf[pos..], Some(expected))
+    {
+        expected.saturating_add(1)
+    } else {
+        expected
+    };
     let mut from = pos + 1;
     loop {
-        let q = find(buf, from, |p, seq| in_window(pos + 1, p, expected, seq))?;
+        let q = find(buf, from, |p, seq| {
+            seq >= after && in_window(pos + 1, p, expected, seq)
+        })?;
         if !torn {
             return Some(q);
         }
@@ -556,12 +570,15 @@ mod tests {
         let mut whole = buf.clone();
         whole[torn_at..torn_at + 4].copy_from_slice(&[9, 0, 0, 0]);
         assert_eq!(find_resume(&whole, torn_at, 2), Some(carried_at));
-        // Cut right after the carried frames, they could be records after
-        // a damaged length field: taken.
+        // Cut right after the carried frames, those numbered after the torn
+        // record could be records after a damaged length field: taken. The
+        // one numbered as the torn record is part of it: not taken.
+        let frame3_at = carried_at + frame(2, None, &[], b"carried").len();
         assert_eq!(
             find_resume(&buf[..carried_end], torn_at, 2),
-            Some(carried_at)
+            Some(frame3_at)
         );
+        assert_eq!(find_resume(&buf[..frame3_at], torn_at, 2), None);
         // Records after a length field damaged to reach past the end run
         // to the end (the last one torn): found.
         let mut real = frame(0, None, &[], b"a");

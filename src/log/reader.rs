@@ -6,7 +6,7 @@
 
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
-use crate::reader::{Damage, Found, Reader, Record, Tail};
+use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -43,6 +43,9 @@ pub struct LogReader {
     skip_damaged: bool,
     /// Damaged regions skipped in segments already left behind.
     damages: Vec<(PathBuf, Damage)>,
+    /// A seek's target no record had reached: records below it, in this
+    /// segment or later ones, are skipped (see `SeekTarget`).
+    unreached: Option<SeekTarget>,
 }
 
 impl LogReader {
@@ -98,6 +101,7 @@ impl LogReader {
             gaps: Vec::new(),
             skip_damaged: false,
             damages: Vec::new(),
+            unreached: None,
         }
     }
 
@@ -193,6 +197,12 @@ impl LogReader {
             let r = self.current.as_mut().expect("opened");
             if let Some(found) = r.next_found()? {
                 self.expected = Some(found.seq + 1);
+                if let Some(t) = self.unreached {
+                    if !t.reached(found.seq, found.timestamp_ns) {
+                        continue;
+                    }
+                    self.unreached = None;
+                }
                 return Ok(Some(found));
             }
             let ended = matches!(r.tail(), Tail::Sealed | Tail::SealDamaged { .. });
@@ -250,7 +260,19 @@ impl LogReader {
                 _ => {}
             }
         }
-        self.position(start, |r| r.seek_seq(seq))
+        self.position(start, |r| r.seek_seq(seq))?;
+        self.keep_unreached(SeekTarget::Seq(seq));
+        Ok(())
+    }
+
+    /// After a seek to `target`: if no record reached it (in the segment
+    /// the seek stopped in, or with no segment yet), it stays pending
+    /// across segments.
+    fn keep_unreached(&mut self, target: SeekTarget) {
+        self.unreached = match &self.current {
+            Some(r) => r.unreached(),
+            None => target.pending(),
+        };
     }
 
     /// Positions the reader at the first record, in write order, whose
@@ -270,14 +292,17 @@ impl LogReader {
                 self.position(i, |r| r.seek_time(ts_ns))?;
                 // Found in this segment, or it is the newest: done.
                 if self.tail() == Tail::Reading || i + 1 >= self.files.len() {
+                    self.keep_unreached(SeekTarget::Time(ts_ns));
                     return Ok(());
                 }
             }
             i += 1;
         }
-        // Every record is older: stand at the end of the newest segment.
+        // Every record is older: stand at the end of the newest segment,
+        // skipping records written later that are older still.
         let last = self.files.len().saturating_sub(1);
         self.position(last, |r| r.seek_seq(u64::MAX))?;
+        self.unreached = SeekTarget::Time(ts_ns).pending();
         Ok(())
     }
 
@@ -287,6 +312,7 @@ impl LogReader {
         self.current = None;
         self.expected = None;
         self.last_done = None;
+        self.unreached = None;
         if self.open_segment()? {
             seek(self.current.as_mut().expect("opened"))?;
         }

@@ -74,6 +74,35 @@ pub struct Reader {
     frame_guess: usize,
     /// Whether indexed records are read through the mapping or with pread.
     indexed: IndexedRead,
+    /// A seek's target that no record written by then reached (see
+    /// `SeekTarget`).
+    unreached: Option<SeekTarget>,
+}
+
+/// Where `seek_seq` or `seek_time` asked to go. When no record written by
+/// then reaches it (a live segment, read ahead of its writer), records
+/// written later that stay below it are skipped, not returned, until one
+/// reaches it: a reader that resumes from a checkpoint never goes back.
+/// `seek_seq(u64::MAX)` and `seek_time(i64::MAX)` mean "the end": records
+/// written after the seek are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SeekTarget {
+    Seq(u64),
+    Time(i64),
+}
+
+impl SeekTarget {
+    pub(crate) fn reached(self, seq: u64, timestamp_ns: i64) -> bool {
+        match self {
+            SeekTarget::Seq(s) => seq >= s,
+            SeekTarget::Time(t) => timestamp_ns >= t,
+        }
+    }
+
+    /// The target, unless it is the end (which later records never reach).
+    pub(crate) fn pending(self) -> Option<SeekTarget> {
+        (self != SeekTarget::Seq(u64::MAX) && self != SeekTarget::Time(i64::MAX)).then_some(self)
+    }
 }
 
 impl Reader {
@@ -152,6 +181,7 @@ impl Reader {
             released: 0,
             skip_damaged: false,
             damages,
+            unreached: None,
         })
     }
 
@@ -247,27 +277,37 @@ impl Reader {
     }
 
     /// Positions the reader at the first record whose sequence number is at
-    /// least `seq` (at the end if there is none).
+    /// least `seq` (at the end if there is none: then, on a live segment,
+    /// the records written later below `seq` are skipped; see `SeekTarget`).
     pub fn seek_seq(&mut self, seq: u64) -> Result<()> {
+        self.unreached = None;
         let entry = self.sparse_floor(|e| e.seq <= seq);
         if let Some(e) = entry {
             self.jump(e.offset as usize, e.seq);
         } else if seq < self.next_seq || self.pos < self.data_start {
             self.rewind();
         }
-        self.advance_until(|r| r.seq >= seq)
+        self.advance_until(SeekTarget::Seq(seq))
     }
 
     /// Positions the reader at the first record, in write order, whose
-    /// timestamp is at least `ts_ns` (at the end if there is none).
+    /// timestamp is at least `ts_ns` (at the end if there is none: then, on
+    /// a live segment, the records written later with earlier timestamps
+    /// are skipped; see `SeekTarget`).
     pub fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
+        self.unreached = None;
         // Entries' max_ts_before never decreases: every record before the
         // last entry with max_ts_before < ts is earlier than ts.
         match self.sparse_floor(|e| e.max_ts_before < ts_ns) {
             Some(e) => self.jump(e.offset as usize, e.seq),
             None => self.rewind(),
         }
-        self.advance_until(|r| r.timestamp_ns >= ts_ns)
+        self.advance_until(SeekTarget::Time(ts_ns))
+    }
+
+    /// The target of the last seek if no record has reached it yet.
+    pub(crate) fn unreached(&self) -> Option<SeekTarget> {
+        self.unreached
     }
 
     fn rewind(&mut self) {
@@ -280,19 +320,23 @@ impl Reader {
         self.tail = Tail::Reading;
     }
 
-    /// Reads forward (all types) until a record satisfies `stop`, leaving it
-    /// to be returned next; then re-applies any type filter from there.
-    fn advance_until(&mut self, stop: impl Fn(&Record<'_>) -> bool) -> Result<()> {
+    /// Reads forward (all types) until a record reaches `target`, leaving
+    /// it to be returned next; then re-applies any type filter from there.
+    /// At the end with none, the target stays pending (`unreached`).
+    fn advance_until(&mut self, target: SeekTarget) -> Result<()> {
         let filter = self.filter.take();
         let result = loop {
             let at = (self.pos, self.next_seq);
             match self.next_record(true) {
-                Ok(Some(r)) if stop(&r) => {
+                Ok(Some(r)) if target.reached(r.seq, r.timestamp_ns) => {
                     self.jump(at.0, at.1);
                     break Ok(());
                 }
                 Ok(Some(_)) => {}
-                Ok(None) => break Ok(()),
+                Ok(None) => {
+                    self.unreached = target.pending();
+                    break Ok(());
+                }
                 Err(e) => break Err(e),
             }
         };
@@ -341,7 +385,7 @@ impl Reader {
 
     fn next_record(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
         self.release_behind();
-        let Some(f) = self.advance(verify)? else {
+        let Some(f) = self.advance_to_target(verify)? else {
             return Ok(None);
         };
         Ok(Some(self.record_at(&f)))
@@ -352,7 +396,21 @@ impl Reader {
     /// borrow the record only once found.
     pub(crate) fn next_found(&mut self) -> Result<Option<Found>> {
         self.release_behind();
-        self.advance(true)
+        self.advance_to_target(true)
+    }
+
+    /// `advance`, skipping records below a seek's pending target.
+    fn advance_to_target(&mut self, verify: bool) -> Result<Option<Found>> {
+        loop {
+            let found = self.advance(verify)?;
+            if let (Some(t), Some(f)) = (self.unreached, &found) {
+                if !t.reached(f.seq, f.timestamp_ns) {
+                    continue;
+                }
+                self.unreached = None;
+            }
+            return Ok(found);
+        }
     }
 
     /// The record at a location returned by `next_found` (valid until the
@@ -791,7 +849,7 @@ const LOST_TYPE: &str = "<lost type ";
 /// free to remap while looking for it).
 pub(crate) struct Found {
     pub(crate) seq: u64,
-    timestamp_ns: i64,
+    pub(crate) timestamp_ns: i64,
     type_id: u32,
     offset: usize,
     frame_len: usize,

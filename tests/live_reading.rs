@@ -1,0 +1,208 @@
+//! Readers of segments and logs still being written: a record the writer
+//! has handed to the OS only in part is waited for, whatever its payload
+//! holds, and a seek ahead of the writer never returns records below its
+//! target once they are written.
+
+mod common;
+use binlog::log::{LogOptions, LogReader, LogWriter};
+use binlog::{Options, Reader, Writer};
+use common::TempDir;
+use std::time::{Duration, Instant};
+
+/// Frame bytes of a record numbered `seq` written by another writer (what a
+/// relay that stores the records it read, verbatim, puts in its payloads).
+fn foreign_frame(dir: &TempDir, seq: u64) -> Vec<u8> {
+    let p = dir.join("upstream.binlog");
+    let w = Writer::open(
+        &p,
+        Options {
+            first_seq: seq - 1,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    w.write("t", b"upstream record").unwrap();
+    w.write("t", b"upstream record").unwrap();
+    w.close().unwrap();
+    let mut r = Reader::open(&p).unwrap();
+    r.next().unwrap().unwrap();
+    let rec = r.next().unwrap().unwrap();
+    assert_eq!(rec.seq, seq);
+    let bytes = std::fs::read(&p).unwrap();
+    bytes[rec.offset as usize..(rec.offset + rec.frame_len) as usize].to_vec()
+}
+
+fn wait_len(p: &std::path::Path, len: u64) {
+    let t = Instant::now();
+    while std::fs::metadata(p).unwrap().len() != len {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "file never reached {len}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A live segment whose writer has handed the OS the first part of a record
+/// (the write-behind cuts buffers at aligned offsets, inside records): a
+/// reader must return the records before it and wait, not fail.
+#[test]
+fn live_reader_does_not_fail_on_a_record_cut_by_the_writers_buffer() {
+    let d = TempDir::new("relay-live");
+    let embedded = foreign_frame(&d, 1);
+    let p = d.join("seg.binlog");
+    let w = Writer::open(
+        &p,
+        Options {
+            buffer_size: 4096,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let h = std::fs::metadata(&p).unwrap().len() as usize;
+    // Record 0 (defines type "t": 28 bytes + payload), then record 1 (26
+    // bytes + payload) whose payload is the embedded frame plus 100 bytes:
+    // place the 4096-byte cut right after the embedded frame.
+    let p0 = 4096 - 26 - embedded.len() - h - 28;
+    w.write("t", &vec![7u8; p0]).unwrap();
+    let mut p1 = embedded.clone();
+    p1.extend_from_slice(&[9u8; 100]);
+    assert_eq!(w.write("t", &p1).unwrap(), 1);
+    wait_len(&p, 4096); // the write-behind wrote the first aligned unit
+    let mut r = Reader::open(&p).unwrap();
+    assert_eq!(r.next().unwrap().unwrap().seq, 0);
+    // The writer is healthy and will finish record 1: nothing to report yet.
+    match r.next() {
+        Ok(None) => {}
+        Ok(Some(rec)) => panic!(
+            "returned seq {} with {} bytes of payload",
+            rec.seq,
+            rec.payload.len()
+        ),
+        Err(e) => panic!("live reader failed on a record still being written: {e}"),
+    }
+    w.flush().unwrap();
+    let rec = r.next().unwrap().unwrap();
+    assert_eq!((rec.seq, rec.payload), (1, &p1[..]));
+    w.close().unwrap();
+}
+
+/// Same, with skip_damaged: the reader must not hand out the frame inside
+/// the payload as if it were record 1.
+#[test]
+fn live_reader_with_skip_damaged_does_not_return_a_frame_from_inside_a_payload() {
+    let d = TempDir::new("relay-live-skip");
+    let embedded = foreign_frame(&d, 1);
+    let p = d.join("seg.binlog");
+    let w = Writer::open(
+        &p,
+        Options {
+            buffer_size: 4096,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let h = std::fs::metadata(&p).unwrap().len() as usize;
+    let p0 = 4096 - 26 - embedded.len() - h - 28;
+    w.write("t", &vec![7u8; p0]).unwrap();
+    let mut p1 = embedded.clone();
+    p1.extend_from_slice(&[9u8; 100]);
+    assert_eq!(w.write("t", &p1).unwrap(), 1);
+    w.write("t", b"two").unwrap();
+    wait_len(&p, 4096);
+    let mut r = Reader::open(&p).unwrap();
+    r.skip_damaged(true);
+    assert_eq!(r.next().unwrap().unwrap().seq, 0);
+    let mut got = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        got.push((rec.seq, rec.type_name.to_string(), rec.payload.to_vec()));
+    }
+    w.flush().unwrap();
+    while let Some(rec) = r.next().unwrap() {
+        got.push((rec.seq, rec.type_name.to_string(), rec.payload.to_vec()));
+    }
+    w.close().unwrap();
+    let want = vec![
+        (1, "t".to_string(), p1.clone()),
+        (2, "t".to_string(), b"two".to_vec()),
+    ];
+    assert!(
+        got == want,
+        "got {:?}; damages {:?}",
+        got.iter()
+            .map(|g| (g.0, g.1.clone(), g.2.len()))
+            .collect::<Vec<_>>(),
+        r.damages()
+    );
+}
+
+/// `seek_seq` and `seek_time` ahead of what a live segment holds: the
+/// records written afterwards below the target are skipped, the first one
+/// at or above it comes next. `seek_seq(u64::MAX)` still means "from the
+/// end": the records written after it are read.
+#[test]
+fn a_seek_ahead_of_a_live_segment_never_returns_records_below_its_target() {
+    let d = TempDir::new("seek-ahead");
+    let p = d.join("seg.binlog");
+    let w = Writer::open(&p, Options::default()).unwrap();
+    let put = |from: u64, to: u64| {
+        for i in from..to {
+            let ts = 1_000 + i as i64; // record i at time 1000 + i
+            w.write_batch(&[binlog::Entry {
+                type_name: "t",
+                meta: &[],
+                timestamp_ns: Some(ts),
+                parts: &[&i.to_le_bytes()],
+            }])
+            .unwrap();
+        }
+        w.flush().unwrap();
+    };
+    put(0, 10);
+    let mut by_seq = Reader::open(&p).unwrap();
+    by_seq.seek_seq(15).unwrap();
+    let mut by_time = Reader::open(&p).unwrap();
+    by_time.seek_time(1_017).unwrap();
+    let mut from_end = Reader::open(&p).unwrap();
+    from_end.seek_seq(u64::MAX).unwrap();
+    assert!(by_seq.next().unwrap().is_none());
+    put(10, 20);
+    assert_eq!(by_seq.next().unwrap().map(|r| r.seq), Some(15));
+    assert_eq!(by_seq.next().unwrap().map(|r| r.seq), Some(16));
+    assert_eq!(by_time.next().unwrap().map(|r| r.seq), Some(17));
+    assert_eq!(from_end.next().unwrap().map(|r| r.seq), Some(10));
+    // A later seek replaces the pending one.
+    by_seq.seek_seq(3).unwrap();
+    assert_eq!(by_seq.next().unwrap().map(|r| r.seq), Some(3));
+    w.close().unwrap();
+}
+
+/// The same for a log: the target stays pending across a roll, in the
+/// segments the writer opens after the seek.
+#[test]
+fn a_seek_ahead_of_a_live_log_skips_records_below_its_target_across_rolls() {
+    let d = TempDir::new("seek-ahead-log");
+    let w = LogWriter::open(
+        d.path(),
+        "l",
+        LogOptions {
+            max_segment_records: Some(4),
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    let put = |from: u64, to: u64| {
+        for i in from..to {
+            w.write("t", &i.to_le_bytes()).unwrap();
+        }
+        w.flush().unwrap();
+    };
+    put(0, 6);
+    let mut r = LogReader::open(d.path(), "l").unwrap();
+    r.seek_seq(13).unwrap();
+    assert!(r.next().unwrap().is_none());
+    put(6, 16); // rolls at 8 and 12
+    assert_eq!(r.next().unwrap().map(|x| x.seq), Some(13));
+    assert_eq!(r.next().unwrap().map(|x| x.seq), Some(14));
+    w.close().unwrap();
+}
