@@ -761,6 +761,40 @@ fn repair_refuses_mid_file_corruption_without_salvage() {
     );
 }
 
+/// Records missing between segments cannot be repaired: `repair` says so
+/// and exits 1 (docs/CLI.md), also when every segment itself is healthy
+/// (it exited 0 then, "0 left damaged") or needs a repair of its own.
+#[test]
+fn repair_exits_1_when_records_are_missing_between_healthy_segments() {
+    let t = Tmp::new("repair-gap");
+    let dir = t.join("log");
+    rolled_log(&dir, 20, 5);
+    let names = t_names(&dir);
+    std::fs::remove_file(&names[1]).unwrap(); // records 5..9
+    binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("records 5..9 are missing"))
+        .stdout(predicate::str::contains("not repairable"))
+        .stdout(predicate::str::contains("1 left damaged"));
+    // The segment after the gap also needs a repair (its seal is gone):
+    // repaired, and the gap still reported.
+    let after = PathBuf::from(&names[2]);
+    let len = std::fs::metadata(&after).unwrap().len();
+    flip_byte(&after, len - 40);
+    binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REPAIR"))
+        .stdout(predicate::str::contains("records 5..9 are missing"));
+    binlog()
+        .args(["verify", after.to_str().unwrap()])
+        .assert()
+        .code(0);
+}
+
 #[test]
 fn repair_salvage_keeps_the_records_after_the_damage() {
     let t = Tmp::new("repair-salvage");

@@ -153,55 +153,66 @@ fn repair_source(
     })?;
     for c in checked {
         tally.segments += 1;
-        let plan = plan(&c, args.salvage);
-        let p = paths::show(&c.path);
-        let say = |line: String| say_line(progress, &line);
-        match &plan {
-            Plan::Nothing(why) => {
-                say(format!("ok       {p}: {why}"));
-                continue;
-            }
-            Plan::Unreadable(why) => {
-                say(format!("ERROR    {p}: {why}"));
-                tally.errors += 1;
-                continue;
-            }
-            Plan::Leave(why) => {
-                say(format!("DAMAGED  {p}: {why}"));
-                describe_damage(&c, &say);
-                tally.left += 1;
-                continue;
-            }
-            _ => {}
-        }
-        say(format!("REPAIR   {p}: {}", summary(&c)));
-        describe_damage(&c, &say);
-        let a = c.analysis.as_ref().expect("planned from an analysis");
-        let result = if args.dry_run {
-            dry_run(&c.path, a, &plan, args, &say);
-            Ok(true)
-        } else {
-            execute(&c.path, a, &plan, args, &say)
-        };
-        match result {
-            Ok(true) => tally.changed += 1,
-            Ok(false) => tally.left += 1,
-            Err(e) => {
-                say(format!(
-                    "  error: {e}; {p} is unchanged unless a step above says otherwise"
-                ));
-                tally.errors += 1;
-            }
-        }
-        // Problems between segments are not repairable here.
+        repair_segment(&c, args, progress, tally);
+        // Problems between segments (records missing before this one) are
+        // not repairable here, whatever the segment itself needed.
         for l in &c.log_issues {
             if !l.contains("not sealed") {
-                say(format!("  {p}: {l} (not repairable: the records are gone)"));
+                let p = paths::show(&c.path);
+                say_line(
+                    progress,
+                    &format!("  {p}: {l} (not repairable: the records are gone)"),
+                );
                 tally.left += 1;
             }
         }
     }
     Ok(())
+}
+
+/// Repairs one checked segment as planned (or says why not), counting the
+/// outcome in `tally`.
+fn repair_segment(c: &Checked, args: &RepairArgs, progress: &mut Progress, tally: &mut Tally) {
+    let plan = plan(c, args.salvage);
+    let p = paths::show(&c.path);
+    let say = |line: String| say_line(progress, &line);
+    match &plan {
+        Plan::Nothing(why) => {
+            say(format!("ok       {p}: {why}"));
+            return;
+        }
+        Plan::Unreadable(why) => {
+            say(format!("ERROR    {p}: {why}"));
+            tally.errors += 1;
+            return;
+        }
+        Plan::Leave(why) => {
+            say(format!("DAMAGED  {p}: {why}"));
+            describe_damage(c, &say);
+            tally.left += 1;
+            return;
+        }
+        _ => {}
+    }
+    say(format!("REPAIR   {p}: {}", summary(c)));
+    describe_damage(c, &say);
+    let a = c.analysis.as_ref().expect("planned from an analysis");
+    let result = if args.dry_run {
+        dry_run(&c.path, a, &plan, args, &say);
+        Ok(true)
+    } else {
+        execute(&c.path, a, &plan, args, &say)
+    };
+    match result {
+        Ok(true) => tally.changed += 1,
+        Ok(false) => tally.left += 1,
+        Err(e) => {
+            say(format!(
+                "  error: {e}; {p} is unchanged unless a step above says otherwise"
+            ));
+            tally.errors += 1;
+        }
+    }
 }
 
 /// Prints a report line on standard output (above the progress bar). A
