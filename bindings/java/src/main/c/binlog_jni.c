@@ -645,7 +645,7 @@ static binlog_result write_one(const binlog_writer *w, const char *type, size_t 
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteArray(JNIEnv *env, jclass cls, jlong h,
                                                                  jbyteArray type, jbyteArray data, jint off,
                                                                  jint len, jbyteArray meta_bytes,
-                                                                 jintArray meta_lens, jlong ts) {
+                                                                 jintArray meta_lens, jlong ts, jboolean pin) {
     UNUSED(cls);
     const binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
@@ -684,7 +684,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteArray(JNIEnv *env, j
             return 0;
         }
         rc = write_one(w, t, tlen, buf, (size_t)len, &m, ts, &seq);
-    } else {
+    } else if (pin) {
         /* Large: pinned in place. No JNI call until the release. */
         uint8_t *base = (*env)->GetPrimitiveArrayCritical(env, data, NULL);
         if (base == NULL) {
@@ -695,6 +695,24 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteArray(JNIEnv *env, j
         }
         rc = write_one(w, t, tlen, base + off, (size_t)len, &m, ts, &seq);
         (*env)->ReleasePrimitiveArrayCritical(env, data, base, JNI_ABORT);
+    } else {
+        /* Large, and the write may wait for an fdatasync: copied, since a
+         * pinned array would hold off the garbage collector meanwhile. */
+        uint8_t *copy = xmalloc(env, (size_t)len, "payload copy");
+        if (copy == NULL) {
+            meta_free(&m);
+            free(theap);
+            return 0;
+        }
+        (*env)->GetByteArrayRegion(env, data, off, len, (jbyte *)copy);
+        if (pending(env)) {
+            free(copy);
+            meta_free(&m);
+            free(theap);
+            return 0;
+        }
+        rc = write_one(w, t, tlen, copy, (size_t)len, &m, ts, &seq);
+        free(copy);
     }
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
@@ -746,7 +764,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteBatch(JNIEnv *env, j
                                                                  jbyteArray type_bytes, jintArray type_lens,
                                                                  jintArray type_index, jobject data,
                                                                  jboolean direct, jint pos, jintArray lengths,
-                                                                 jlongArray timestamps) {
+                                                                 jlongArray timestamps, jboolean pin) {
     UNUSED(cls);
     const binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
@@ -765,6 +783,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteBatch(JNIEnv *env, j
     jsize ntypes = 0, nidx = 0, n = 0, nts = 0;
     size_t *toff = NULL;
     binlog_entry *entries = NULL;
+    uint8_t *copy = NULL; /* the heap array's bytes, when not pinned */
 
     if (copy_bytes(env, type_bytes, NULL, 0, &types, &types_len, &types_heap) != 0 ||
         copy_ints(env, type_lens, &tlens, &ntypes) != 0 || copy_ints(env, type_index, &tidx, &nidx) != 0 ||
@@ -821,12 +840,26 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteBatch(JNIEnv *env, j
             throw_iae(env, "batch lengths run past the array");
             goto out;
         }
-        critical = (*env)->GetPrimitiveArrayCritical(env, (jarray)data, NULL);
-        if (critical == NULL) {
-            throw_oom(env, "GetPrimitiveArrayCritical failed");
-            goto out;
+        if (pin) {
+            critical = (*env)->GetPrimitiveArrayCritical(env, (jarray)data, NULL);
+            if (critical == NULL) {
+                throw_oom(env, "GetPrimitiveArrayCritical failed");
+                goto out;
+            }
+            base = critical + pos;
+        } else {
+            /* The write may wait for an fdatasync: copied, not pinned (a
+             * pinned array holds off the garbage collector meanwhile). */
+            copy = xmalloc(env, total > 0 ? (size_t)total : 1, "batch copy");
+            if (copy == NULL) {
+                goto out;
+            }
+            (*env)->GetByteArrayRegion(env, (jbyteArray)data, pos, (jsize)total, (jbyte *)copy);
+            if (pending(env)) {
+                goto out;
+            }
+            base = copy;
         }
-        base = critical + pos;
     }
 
     size_t off = 0;
@@ -853,6 +886,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteBatch(JNIEnv *env, j
     result = (jlong)first;
 
 out:
+    free(copy);
     free(entries);
     free(toff);
     free(ts);

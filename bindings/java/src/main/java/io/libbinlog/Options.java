@@ -82,6 +82,14 @@ public final class Options {
     }
 
     /** A native {@code binlog_options} with these settings; the caller frees it with {@link #freeNative}. */
+    /**
+     * Whether a write call may wait for an fdatasync (its own or another
+     * thread's): durability EVERY_RECORD or EVERY_N.
+     */
+    boolean writesMayWait() {
+        return durability == Durability.EVERY_RECORD || durability == Durability.EVERY_N;
+    }
+
     long toNative() {
         long o = nativeNew();
         try {

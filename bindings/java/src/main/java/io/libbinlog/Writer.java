@@ -43,6 +43,13 @@ public final class Writer implements AutoCloseable {
     private final NativeHandle owner;
     private final Cleaner.Cleanable cleanable;
     private final String description;
+    /**
+     * Whether large heap arrays are pinned (GetPrimitiveArrayCritical, which
+     * holds off the garbage collector) during a write rather than copied:
+     * only when no write call waits for an fdatasync, which can take
+     * milliseconds.
+     */
+    private final boolean pin;
     /** The native binlog_writer*, or 0 once closed; guarded by {@link #lock}. */
     private long handle;
     /** One-entry cache of the last type name's UTF-8 bytes (races are harmless). */
@@ -84,16 +91,17 @@ public final class Writer implements AutoCloseable {
         }
     }
 
-    private Writer(long handle, String description) {
+    private Writer(long handle, String description, boolean pin) {
         this.handle = handle;
         this.description = description;
+        this.pin = pin;
         this.owner = new NativeHandle(handle);
         this.cleanable = Binlog.CLEANER.register(this, owner);
     }
 
-    private static Writer wrap(long h, String description) {
+    private static Writer wrap(long h, String description, Options options) {
         try {
-            return new Writer(h, description);
+            return new Writer(h, description, options == null || !options.writesMayWait());
         } catch (RuntimeException | Error e) {
             nativeFree(h);
             throw e;
@@ -110,7 +118,7 @@ public final class Writer implements AutoCloseable {
         byte[] p = Strings.path(path, "path");
         long o = options == null ? 0 : options.toNative();
         try {
-            return wrap(nativeOpen(p, o), path.toString());
+            return wrap(nativeOpen(p, o), path.toString(), options);
         } finally {
             if (o != 0) {
                 Options.freeNative(o);
@@ -133,7 +141,7 @@ public final class Writer implements AutoCloseable {
         byte[] n = Strings.cstring(name, "name");
         long o = options == null ? 0 : options.toNative();
         try {
-            return wrap(nativeOpenLog(d, n, o), dir.resolve(name).toString());
+            return wrap(nativeOpenLog(d, n, o), dir.resolve(name).toString(), options);
         } finally {
             if (o != 0) {
                 Options.freeNative(o);
@@ -220,7 +228,7 @@ public final class Writer implements AutoCloseable {
         Objects.checkFromIndexSize(off, len, payload.length);
         long h = enter();
         try {
-            return nativeWriteArray(h, t, payload, off, len, m.bytes, m.lengths, ts);
+            return nativeWriteArray(h, t, payload, off, len, m.bytes, m.lengths, ts, pin);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -348,7 +356,7 @@ public final class Writer implements AutoCloseable {
         }
         long h = enter();
         try {
-            return nativeWriteBatch(h, bt.names.bytes, bt.names.lengths, bt.index, data, direct, pos, lengths, ts);
+            return nativeWriteBatch(h, bt.names.bytes, bt.names.lengths, bt.index, data, direct, pos, lengths, ts, pin);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -538,13 +546,13 @@ public final class Writer implements AutoCloseable {
     private static native long nativeOpenLog(byte[] dir, byte[] name, long opts);
 
     private static native long nativeWriteArray(long h, byte[] type, byte[] data, int off, int len, byte[] metaBytes,
-            int[] metaLens, long timestampNs);
+            int[] metaLens, long timestampNs, boolean pin);
 
     private static native long nativeWriteDirect(long h, byte[] type, ByteBuffer data, int pos, int len,
             byte[] metaBytes, int[] metaLens, long timestampNs);
 
     private static native long nativeWriteBatch(long h, byte[] typeBytes, int[] typeLens, int[] typeIndex,
-            Object data, boolean direct, int pos, int[] lengths, long[] timestampsNs);
+            Object data, boolean direct, int pos, int[] lengths, long[] timestampsNs, boolean pin);
 
     private static native void nativeFlush(long h);
 
