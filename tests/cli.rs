@@ -1139,6 +1139,52 @@ fn tail_follows_a_log_across_rolls() {
     );
 }
 
+/// A log `orders` of 20 sample records, 10 a segment, with record 5 (in
+/// the first, sealed segment) damaged; returns that segment and the offset.
+fn log_damaged_at_5(dir: &Path) -> (String, u64) {
+    rolled_log(dir, 20, 10);
+    let seg = t_names(dir)[0].clone();
+    let (offset, len) = frames(Path::new(&seg))[5];
+    flip_byte(Path::new(&seg), offset + len - 2);
+    (seg, offset)
+}
+
+#[test]
+fn tail_counts_the_records_readable_before_damage() {
+    let t = Tmp::new("tail-damaged");
+    let dir = t.join("log");
+    let (seg, offset) = log_damaged_at_5(&dir);
+    // Readable: 0..4 (printing stops at the damage in the first segment),
+    // then 10..19. The seal of the first segment still says 10 records.
+    let want: Vec<u64> = [3, 4].into_iter().chain(10..20).collect();
+    for args in [["tail", "-n", "12"], ["cat", "--tail", "12"]] {
+        let out = binlog()
+            .args(args)
+            .arg(&dir)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!("{seg}: offset {offset}")))
+            .get_output()
+            .stdout
+            .clone();
+        assert_eq!(
+            seqs_of_lines(&String::from_utf8(out).unwrap()),
+            want,
+            "{args:?}"
+        );
+    }
+    let out = stdout_of(binlog().args(["tail", "-n", "100"]).arg(&dir));
+    let all: Vec<u64> = (0..5).chain(10..20).collect();
+    assert_eq!(seqs_of_lines(&out), all);
+    // A type filter counts the readable records of that type (record 5
+    // is a quote: the quotes readable are 2, then 11, 14, 17).
+    let out = stdout_of(
+        binlog()
+            .args(["cat", "--tail", "4", "--type", "quote"])
+            .arg(&dir),
+    );
+    assert_eq!(seqs_of_lines(&out), vec![2, 11, 14, 17]);
+}
 #[test]
 fn verify_and_repair_leave_a_segment_its_writer_has_open() {
     let t = Tmp::new("live");

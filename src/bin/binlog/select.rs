@@ -146,32 +146,6 @@ impl Filter {
         }
         Ok(())
     }
-
-    /// Matching records in a segment, from its seal when the filter allows.
-    fn count_from_seal(&self, r: &Reader) -> Option<u64> {
-        let d = r.seal()?;
-        if self.since.is_some() || self.until.is_some() {
-            return None;
-        }
-        if !self.types.is_empty() {
-            if self.from_seq.is_some() || self.to_seq.is_some() {
-                return None;
-            }
-            return Some(
-                d.types
-                    .iter()
-                    .filter(|t| self.types.contains(&t.name))
-                    .map(|t| t.count)
-                    .sum(),
-            );
-        }
-        if d.record_count == 0 {
-            return Some(0);
-        }
-        let lo = self.from_seq.unwrap_or(0).max(d.first_seq);
-        let hi = self.to_seq.unwrap_or(u64::MAX).min(d.last_seq);
-        Some(if lo > hi { 0 } else { hi - lo + 1 })
-    }
 }
 
 /// Where printing starts: a segment, and matching records to skip in it.
@@ -186,7 +160,10 @@ impl Start {
 }
 
 /// The start that leaves the last `n` matching records, counting backwards
-/// one segment at a time (most segments are sealed: counted from the seal).
+/// one segment at a time. Only the segments whose records would be printed
+/// are read (a seal that shows no record can match skips its segment): a
+/// seal says how many records were written, not how many can be read, and
+/// printing stops at damage.
 pub fn tail_start(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
     let mut need = n;
     if need == 0 {
@@ -218,9 +195,6 @@ fn count(file: &Path, filter: &Filter) -> CliResult<u64> {
     };
     if !filter.may_match(&r) {
         return Ok(0);
-    }
-    if let Some(c) = filter.count_from_seal(&r) {
-        return Ok(c);
     }
     if filter.prepare(&mut r).is_err() {
         return Ok(0);
