@@ -1149,6 +1149,99 @@ fn log_damaged_at_5(dir: &Path) -> (String, u64) {
     (seg, offset)
 }
 
+/// A running `binlog tail -f`, its output lines read on a thread.
+struct Follow {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Follow {
+    fn start(args: &[&str]) -> Follow {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || loop {
+            let mut line = String::new();
+            match out.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Follow { child, lines }
+    }
+
+    /// The next line's sequence number, or None if none comes within
+    /// `limit` (or the output ended).
+    fn next_seq(&self, limit: Duration) -> Option<u64> {
+        let line = self.lines.recv_timeout(limit).ok()?;
+        Some(line.split(' ').next().unwrap().parse().unwrap())
+    }
+
+    /// Sequence numbers printed until `last` (within 30 s); panics with
+    /// what was printed and the stderr otherwise.
+    fn seqs_until(&mut self, last: u64) -> Vec<u64> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seqs = Vec::new();
+        while seqs.last() != Some(&last) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next_seq(left) {
+                Some(s) => seqs.push(s),
+                None => {
+                    let err = self.stop();
+                    panic!("tail -f printed only {seqs:?}, waiting for {last}; stderr: {err}");
+                }
+            }
+        }
+        seqs
+    }
+
+    /// Kills it (if still running); returns what it wrote on stderr.
+    fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        self.child.wait().unwrap();
+        let mut err = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        err
+    }
+}
+
+impl Drop for Follow {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Appends `n` records to log `orders` in `dir` with the binary.
+fn append_with_binlog(dir: &Path, n: usize) {
+    binlog()
+        .args([
+            "write",
+            dir.to_str().unwrap(),
+            "--log",
+            "orders",
+            "--type",
+            "order",
+        ])
+        .write_stdin("more\n".repeat(n))
+        .assert()
+        .success();
+}
+
 #[test]
 fn tail_counts_the_records_readable_before_damage() {
     let t = Tmp::new("tail-damaged");
@@ -1184,6 +1277,36 @@ fn tail_counts_the_records_readable_before_damage() {
             .arg(&dir),
     );
     assert_eq!(seqs_of_lines(&out), vec![2, 11, 14, 17]);
+}
+
+#[test]
+fn tail_follow_skips_damage_in_an_older_segment_and_goes_on() {
+    let t = Tmp::new("follow-damaged");
+    let dir = t.join("log");
+    let (seg, offset) = log_damaged_at_5(&dir);
+    let d = dir.to_str().unwrap();
+    let mut f = Follow::start(&["tail", "-f", "-n", "20", "--poll-ms", "20", d]);
+    let seqs = f.seqs_until(19);
+    assert_eq!(seqs, (0..5).chain(6..20).collect::<Vec<_>>());
+    // Still following: new records are printed.
+    append_with_binlog(&dir, 3);
+    assert_eq!(f.seqs_until(22), vec![20, 21, 22]);
+    assert!(f.child.try_wait().unwrap().is_none(), "still running");
+    let err = f.stop();
+    assert!(
+        err.contains(&format!("{seg}: offset {offset}:")) && err.contains("record 5 is lost"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // -n counts what following shows (the damaged record skipped), and
+    // damage before the start is not reported.
+    let mut f = Follow::start(&["tail", "-f", "-n", "12", "--poll-ms", "20", d]);
+    assert_eq!(f.seqs_until(22), (11..23).collect::<Vec<_>>());
+    let mut f2 = Follow::start(&["tail", "-f", "-n", "17", "--poll-ms", "20", d]);
+    assert_eq!(f2.seqs_until(22), (6..23).collect::<Vec<_>>());
+    assert_eq!(f.stop(), "");
+    assert_eq!(f2.stop(), "");
 }
 #[test]
 fn verify_and_repair_leave_a_segment_its_writer_has_open() {

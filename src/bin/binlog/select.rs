@@ -165,6 +165,18 @@ impl Start {
 /// seal says how many records were written, not how many can be read, and
 /// printing stops at damage.
 pub fn tail_start(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
+    tail_start_with(files, filter, n, false)
+}
+
+/// `tail_start`, counting the records a reader that skips damaged regions
+/// returns (`skip_damaged`, as `tail -f` reads) or, without it, those before
+/// the first damage of each segment (as `for_each` prints).
+pub fn tail_start_with(
+    files: &[PathBuf],
+    filter: &Filter,
+    n: u64,
+    skip_damaged: bool,
+) -> CliResult<Start> {
     let mut need = n;
     if need == 0 {
         return Ok(Start {
@@ -173,7 +185,7 @@ pub fn tail_start(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start
         });
     }
     for i in (0..files.len()).rev() {
-        let c = count(&files[i], filter)?;
+        let c = count(&files[i], filter, skip_damaged)?;
         if c >= need {
             return Ok(Start {
                 seg: i,
@@ -185,20 +197,32 @@ pub fn tail_start(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start
     Ok(Start::BEGIN)
 }
 
-/// Matching records in one segment (readable ones: a scan stops at damage,
-/// as printing does).
-fn count(file: &Path, filter: &Filter) -> CliResult<u64> {
-    let mut r = match Reader::open(file) {
+/// Opens a segment, prepared for `filter`: None when it cannot be read for
+/// damage or cannot match. With `skip_damaged` a damaged header or damaged
+/// records are skipped, as `LogReader::skip_damaged` does.
+fn open_prepared(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<Option<Reader>> {
+    let opened = if skip_damaged {
+        Reader::open_salvage(file)
+    } else {
+        Reader::open(file)
+    };
+    let mut r = match opened {
         Ok(r) => r,
-        Err(e) if is_damage(&e) => return Ok(0),
+        Err(e) if is_damage(&e) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    if !filter.may_match(&r) {
-        return Ok(0);
+    if !filter.may_match(&r) || filter.prepare(&mut r).is_err() {
+        return Ok(None);
     }
-    if filter.prepare(&mut r).is_err() {
+    Ok(Some(r))
+}
+
+/// Matching records in one segment that can be read: a scan that stops at
+/// damage, as printing does (or skips it, with `skip_damaged`).
+fn count(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<u64> {
+    let Some(mut r) = open_prepared(file, filter, skip_damaged)? else {
         return Ok(0);
-    }
+    };
     let mut c = 0;
     while let Ok(Some(rec)) = r.next() {
         if filter.to_seq.is_some_and(|to| rec.seq > to) {
@@ -209,6 +233,38 @@ fn count(file: &Path, filter: &Filter) -> CliResult<u64> {
         }
     }
     Ok(c)
+}
+
+/// The sequence number of the first record printing from `start` would
+/// print, read as `tail_start_with` counted (None: there is none).
+pub fn first_seq_from(
+    files: &[PathBuf],
+    filter: &Filter,
+    start: Start,
+    skip_damaged: bool,
+) -> CliResult<Option<u64>> {
+    let mut skip = start.skip;
+    for file in files.iter().skip(start.seg) {
+        let Some(mut r) = open_prepared(file, filter, skip_damaged)? else {
+            skip = 0;
+            continue;
+        };
+        while let Ok(Some(rec)) = r.next() {
+            if filter.to_seq.is_some_and(|to| rec.seq > to) {
+                return Ok(None);
+            }
+            if !filter.matches(&rec) {
+                continue;
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            return Ok(Some(rec.seq));
+        }
+        skip = 0;
+    }
+    Ok(None)
 }
 
 /// Calls `f` on every matching record from `start`, at most `head` of them.

@@ -6,10 +6,10 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
 use crate::select::{self, Filter, RecordArgs};
-use binlog::{LogReader, Reader};
+use binlog::{Damage, LogReader, Reader};
 use clap::Args;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Args, Debug)]
@@ -77,6 +77,8 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
 }
 
 /// Prints the last records of `source`, then every new one, until killed.
+/// Damaged regions are skipped and reported, so one damaged segment does
+/// not end the follow.
 fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<Outcome> {
     let a = &args.records;
     let files = source.files.clone();
@@ -85,6 +87,7 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
         Some(log) => LogReader::open(&log.dir, &log.name)?,
         None => LogReader::open_files(files)?,
     };
+    lr.skip_damaged(true);
     if !filter.types.is_empty() {
         let names: Vec<&str> = filter.types.iter().map(|s| s.as_str()).collect();
         lr.filter_types(&names);
@@ -96,6 +99,8 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
     let mut printer = RecordPrinter::new(a.json, a.payload);
     let poll = Duration::from_millis(args.poll_ms.max(1));
     let mut gaps_seen = 0;
+    let mut damages_seen = 0;
+    let mut damaged = false;
     let mut idle = false;
     loop {
         let next = if idle {
@@ -111,7 +116,9 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
                 if filter.to_seq.is_some_and(|to| r.seq > to) {
                     break;
                 }
-                if filter.matches(&r) {
+                // (A segment read from its beginning, as one whose damaged
+                // header kept the seek from finding it, may hold earlier ones.)
+                if filter.matches(&r) && start_seq.is_none_or(|s| r.seq >= s) {
                     printer.print(&mut out, &r)?;
                 }
             }
@@ -121,35 +128,74 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
                 return Err(e.into());
             }
         }
-        if lr.gaps().len() > gaps_seen {
+        let damages = lr.damages();
+        if lr.gaps().len() > gaps_seen || damages.len() > damages_seen {
             out.flush()?;
             for g in &lr.gaps()[gaps_seen..] {
                 eprintln!("binlog: warning: gap: {}", g.reason);
             }
             gaps_seen = lr.gaps().len();
+            for (file, d) in &damages[damages_seen..] {
+                // Records lost before the start were not to be shown anyway
+                // (a seek to the start may read through their damage).
+                let before_start =
+                    d.from_seq < d.to_seq && start_seq.is_some_and(|s| d.to_seq <= s);
+                if !before_start {
+                    eprintln!("binlog: damaged: {}", damage_message(file, d));
+                    damaged = true;
+                }
+            }
+            damages_seen = damages.len();
         }
     }
     out.flush()?;
-    Ok(Outcome::Clean)
+    Ok(Outcome::damaged_if(damaged))
+}
+
+/// A damaged region skipped: where, and the records lost.
+fn damage_message(file: &Path, d: &Damage) -> String {
+    let lost = if d.to_seq > d.from_seq {
+        format!("{} lost", records(d.from_seq, d.to_seq))
+    } else {
+        "no record is lost".to_string()
+    };
+    let what = if d.offset == 0 {
+        format!(
+            "the header is damaged; records read from offset {}",
+            d.resume_offset
+        )
+    } else if d.resume_offset > d.offset {
+        format!(
+            "{} damaged bytes skipped, up to offset {}",
+            d.resume_offset - d.offset,
+            d.resume_offset
+        )
+    } else {
+        "sequence numbers jump".to_string()
+    };
+    format!("{}: offset {}: {what}; {lost}", paths::show(file), d.offset)
+}
+
+/// The records `from..to` (end exclusive), named inclusively: "record 5
+/// is", "records 5..9 are".
+fn records(from: u64, to: u64) -> String {
+    if to == from + 1 {
+        format!("record {from} is")
+    } else {
+        format!("records {from}..{} are", to - 1)
+    }
 }
 
 /// The sequence number to start following from: the first of the last `n`
-/// matching records, or the end of the log (None: the log is empty, start
-/// at its beginning).
-fn start_seq(files: &[PathBuf], filter: &crate::select::Filter, n: u64) -> CliResult<Option<u64>> {
+/// matching records (counted as the follow reads: damaged regions skipped),
+/// or the end of the log (None: the log is empty, start at its beginning).
+fn start_seq(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Option<u64>> {
     if files.is_empty() {
         return Ok(None);
     }
-    let start = select::tail_start(files, filter, n)?;
-    if start.seg < files.len() {
-        let mut seq = None;
-        select::for_each(files, filter, start, Some(1), |r| {
-            seq = Some(r.seq);
-            Ok(())
-        })?;
-        if seq.is_some() {
-            return Ok(seq);
-        }
+    let start = select::tail_start_with(files, filter, n, true)?;
+    if let Some(seq) = select::first_seq_from(files, filter, start, true)? {
+        return Ok(Some(seq));
     }
     // Nothing to show yet: start after the last record.
     let last = files.last().expect("not empty");
