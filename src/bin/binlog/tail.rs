@@ -188,7 +188,8 @@ fn records(from: u64, to: u64) -> String {
 
 /// The sequence number to start following from: the first of the last `n`
 /// matching records (counted as the follow reads: damaged regions skipped),
-/// or the end of the log (None: the log is empty, start at its beginning).
+/// or the end of the log (None: nothing can be read yet, start at its
+/// beginning).
 fn start_seq(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Option<u64>> {
     if files.is_empty() {
         return Ok(None);
@@ -198,12 +199,20 @@ fn start_seq(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Option<u64
         return Ok(Some(seq));
     }
     // Nothing to show yet: start after the last record.
-    let last = files.last().expect("not empty");
-    match Reader::open(last) {
-        Ok(mut r) => {
-            r.seek_seq(u64::MAX)?;
-            Ok(Some(r.next_seq()))
+    Ok(end_seq(files))
+}
+
+/// The sequence number after the last record of the newest segment that
+/// can be read. The newest files may not be readable yet (created but
+/// empty, or with a torn header: a writer caught mid-roll, or one that died
+/// creating it): their records, if they get any, come after.
+fn end_seq(files: &[PathBuf]) -> Option<u64> {
+    files.iter().rev().find_map(|f| {
+        let mut r = Reader::open_salvage(f).ok()?;
+        if let Some(d) = r.seal() {
+            return Some(r.header().first_seq + d.record_count);
         }
-        Err(_) => Ok(None),
-    }
+        let _ = r.seek_seq(u64::MAX);
+        Some(r.next_seq())
+    })
 }
