@@ -1356,6 +1356,62 @@ fn tail_follow_n_0_starts_after_the_last_readable_record() {
         f.stop();
     }
 }
+
+#[test]
+fn tail_follow_to_seq_stops_after_record_n() {
+    let t = Tmp::new("follow-to-seq");
+    let dir = t.join("log");
+    rolled_log(&dir, 30, 10);
+    let d = dir.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+            .args(["tail", "-f", "--poll-ms", "20"])
+            .args(args)
+            .arg(d)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}");
+        seqs_of_lines(&out)
+    };
+    // N is the last record written (inclusive, as for cat).
+    assert_eq!(run(&["--to-seq", "29", "-n", "1"]), vec![29]);
+    assert_eq!(run(&["--to-seq", "29", "-n", "3"]), vec![27, 28, 29]);
+    // Record N is of another type than the one shown.
+    assert_eq!(
+        run(&["--to-seq", "29", "--type", "order", "-n", "2"]),
+        vec![24, 27]
+    );
+    // Every record up to N is written and none asked for.
+    assert_eq!(run(&["--to-seq", "5", "-n", "0"]), Vec::<u64>::new());
+    assert_eq!(run(&["--to-seq", "5", "-n", "2"]), vec![4, 5]);
+    // N not written yet: follows until it is.
+    let mut f = Follow::start(&[
+        "tail",
+        "-f",
+        "--to-seq",
+        "33",
+        "-n",
+        "1",
+        "--poll-ms",
+        "20",
+        d,
+    ]);
+    assert_eq!(f.seqs_until(29), vec![29]);
+    append_with_binlog(&dir, 10);
+    assert_eq!(f.seqs_until(33), vec![30, 31, 32, 33]);
+    let status = wait_with_deadline(&mut f.child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(f.next_seq(Duration::from_millis(100)), None);
+}
 #[test]
 fn verify_and_repair_leave_a_segment_its_writer_has_open() {
     let t = Tmp::new("live");

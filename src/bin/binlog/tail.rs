@@ -76,19 +76,27 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     follow(args, &filter, source)
 }
 
-/// Prints the last records of `source`, then every new one, until killed.
-/// Damaged regions are skipped and reported, so one damaged segment does
-/// not end the follow.
+/// Prints the last records of `source`, then every new one, until killed
+/// (or, with `--to-seq N`, until record N has gone by). Damaged regions are
+/// skipped and reported, so one damaged segment does not end the follow.
 fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<Outcome> {
     let a = &args.records;
     let files = source.files.clone();
     let start_seq = start_seq(&files, filter, args.lines)?;
+    if let (Some(start), Some(to)) = (start_seq, filter.to_seq) {
+        if start > to {
+            // Every record up to --to-seq is written and none is to be shown.
+            return Ok(Outcome::Clean);
+        }
+    }
     let mut lr = match &source.log {
         Some(log) => LogReader::open(&log.dir, &log.name)?,
         None => LogReader::open_files(files)?,
     };
     lr.skip_damaged(true);
-    if !filter.types.is_empty() {
+    // With --to-seq every record must be seen, whatever its type, to know
+    // when N has gone by: the type filter is then applied here alone.
+    if !filter.types.is_empty() && filter.to_seq.is_none() {
         let names: Vec<&str> = filter.types.iter().map(|s| s.as_str()).collect();
         lr.filter_types(&names);
     }
@@ -110,17 +118,18 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
         } else {
             lr.next()
         };
+        let mut done = false;
         match next {
             Ok(Some(r)) => {
                 idle = false;
-                if filter.to_seq.is_some_and(|to| r.seq > to) {
-                    break;
-                }
                 // (A segment read from its beginning, as one whose damaged
                 // header kept the seek from finding it, may hold earlier ones.)
                 if filter.matches(&r) && start_seq.is_none_or(|s| r.seq >= s) {
                     printer.print(&mut out, &r)?;
                 }
+                // --to-seq is inclusive: record N (or the first after it, if
+                // N is missing) ends the follow.
+                done = filter.to_seq.is_some_and(|to| r.seq >= to);
             }
             Ok(None) => idle = true,
             Err(e) => {
@@ -146,6 +155,9 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
                 }
             }
             damages_seen = damages.len();
+        }
+        if done {
+            break;
         }
     }
     out.flush()?;
