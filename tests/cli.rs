@@ -1412,6 +1412,29 @@ fn tail_follow_to_seq_stops_after_record_n() {
     assert_eq!(status.code(), Some(0));
     assert_eq!(f.next_seq(Duration::from_millis(100)), None);
 }
+
+#[test]
+fn tail_follow_gap_warning_names_the_missing_records() {
+    let t = Tmp::new("follow-gap");
+    let dir = t.join("log");
+    rolled_log(&dir, 50, 10);
+    std::fs::remove_file(&t_names(&dir)[3]).unwrap(); // records 30..=39
+    let mut f = Follow::start(&[
+        "tail",
+        "-f",
+        "-n",
+        "100",
+        "--poll-ms",
+        "20",
+        dir.to_str().unwrap(),
+    ]);
+    let seqs = f.seqs_until(49);
+    assert_eq!(seqs, (0..30).chain(40..50).collect::<Vec<_>>());
+    let err = f.stop();
+    assert!(err.contains("records 30..39 are missing"), "{err}");
+    assert!(!err.contains("30..40"), "{err}");
+}
+
 #[test]
 fn verify_and_repair_leave_a_segment_its_writer_has_open() {
     let t = Tmp::new("live");
