@@ -1002,6 +1002,80 @@ fn write_from_stdin_then_cat() {
     );
 }
 
+/// Bad input (a line above the record size limit, a value that is not an
+/// object, an object too large) stops the write with exit status 2, naming
+/// the line or object; the records before it are written and the segment
+/// is sealed.
+#[test]
+fn write_keeps_the_records_before_bad_input() {
+    let t = Tmp::new("write-bad");
+
+    let seg = t.join("e.binlog");
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["write", "--json", "--type", "t", s])
+        .write_stdin("{\"payload\":\"a\"}\n{\"payload\":\"b\"}\n5\n{\"payload\":\"c\"}\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "standard input: JSON object 3: not an object",
+        ))
+        .stderr(predicate::str::contains("wrote 2 records (seq 0..1)"));
+    let got: Vec<Vec<u8>> = records(&seg).into_iter().map(|r| r.2).collect();
+    assert_eq!(got, vec![b"a".to_vec(), b"b".to_vec()]);
+    assert!(Reader::open(&seg).unwrap().seal().is_some(), "sealed");
+
+    // A line above --max-record-size: the lines before it are written, the
+    // error names it, and nothing after it is read.
+    let lines = t.join("l.binlog");
+    let l = lines.to_str().unwrap();
+    let input = format!("one\ntwo\n{}\nfour\n", "x".repeat(200));
+    binlog()
+        .args(["write", "--type", "t", "--max-record-size", "100", l])
+        .write_stdin(input)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("standard input: line 3: "))
+        .stderr(predicate::str::contains("maximum record size 100"))
+        .stderr(predicate::str::contains("wrote 2 records (seq 0..1)"));
+    let got: Vec<Vec<u8>> = records(&lines).into_iter().map(|r| r.2).collect();
+    assert_eq!(got, vec![b"one".to_vec(), b"two".to_vec()]);
+    assert!(Reader::open(&lines).unwrap().seal().is_some(), "sealed");
+
+    // The same in a log directory, after more records than a batch holds,
+    // and for a JSON object too large.
+    let dir = t.join("log");
+    let mut input: String = (0..1500)
+        .map(|i| format!("{{\"payload\":\"r{i}\"}}\n"))
+        .collect();
+    input.push_str(&format!("{{\"payload\":\"{}\"}}\n", "y".repeat(500)));
+    input.push_str("{\"payload\":\"after\"}\n");
+    binlog()
+        .args([
+            "write",
+            dir.to_str().unwrap(),
+            "--log",
+            "big",
+            "--json",
+            "--type",
+            "t",
+            "--max-record-size",
+            "200",
+        ])
+        .write_stdin(input)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "standard input: JSON object 1501: ",
+        ))
+        .stderr(predicate::str::contains("wrote 1500 records (seq 0..1499)"));
+    let out = stdout_of(binlog().args(["cat", dir.to_str().unwrap(), "--tail", "1"]));
+    assert!(
+        out.starts_with("1499 ") && out.trim_end().ends_with(" r1499"),
+        "{out}"
+    );
+}
+
 // ------------------------------------------------------------------- stats
 
 #[test]

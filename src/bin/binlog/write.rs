@@ -7,6 +7,7 @@ use crate::encoding;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::paths;
 use crate::time;
+use binlog::format::{frame, MAX_TYPE_NAME_LEN};
 use binlog::{Entry, LogOptions, LogWriter, Options, Writer};
 use clap::Args;
 use serde_json::Value;
@@ -75,6 +76,15 @@ impl Target {
         }
     }
 
+    /// The sequence number the next record will get, if the writer can
+    /// say.
+    fn next_seq(&self) -> Option<u64> {
+        match self {
+            Target::Segment(w) => Some(w.next_seq()),
+            Target::Log(w) => w.next_seq().ok(),
+        }
+    }
+
     fn finish(&self) -> binlog::Result<()> {
         match self {
             Target::Segment(w) => w.sync().and_then(|()| w.close()),
@@ -112,6 +122,9 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
         bytes: 0,
         written: 0,
         first_seq: None,
+        max_record_size: args
+            .max_record_size
+            .unwrap_or(Options::default().max_record_size),
     };
     let input = std::io::stdin().lock();
     let result = if args.json {
@@ -119,7 +132,9 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
     } else {
         read_lines(input, args, &meta, &target, &mut batch)
     };
-    let flushed = result.and_then(|()| batch.flush(&target));
+    // The records read before bad input (or a failed write) are written
+    // too; a failed write left nothing pending to write twice.
+    let flushed = batch.flush(&target);
     let closed = target.finish().map_err(CliError::from);
     match (batch.written, batch.first_seq) {
         (0, _) | (_, None) => eprintln!("binlog: wrote 0 records to {shown}"),
@@ -129,9 +144,19 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
             first + n - 1
         ),
     }
-    flushed?;
-    closed?;
-    Ok(Outcome::Clean)
+    // The first error is the command's; any later one is printed too.
+    let mut errors = [result.err(), flushed.err(), closed.err()]
+        .into_iter()
+        .flatten();
+    match errors.next() {
+        None => Ok(Outcome::Clean),
+        Some(first) => {
+            for e in errors {
+                let _ = e.report();
+            }
+            Err(first)
+        }
+    }
 }
 
 struct Batch {
@@ -139,10 +164,22 @@ struct Batch {
     bytes: usize,
     written: u64,
     first_seq: Option<u64>,
+    max_record_size: u64,
 }
 
 impl Batch {
-    fn push(&mut self, t: &Target, p: Pending) -> CliResult<()> {
+    /// Adds a record read from the input (`what` names it: line or JSON
+    /// object number), writing the batch when it is full. A record the
+    /// library might refuse (too large, or a type name too long) is written
+    /// alone, after the records before it, so that a refusal names it and
+    /// loses none of them: a batch the library refuses part of keeps only
+    /// the records already handed to the OS.
+    fn add(&mut self, t: &Target, p: Pending, what: impl FnOnce() -> String) -> CliResult<()> {
+        if self.may_refuse(&p) {
+            self.flush(t)?;
+            self.pending.push(p);
+            return self.flush(t).map_err(|e| about(e, &what()));
+        }
         self.bytes += p.payload.len();
         self.pending.push(p);
         if self.pending.len() >= BATCH_RECORDS || self.bytes >= BATCH_BYTES {
@@ -151,10 +188,29 @@ impl Batch {
         Ok(())
     }
 
+    /// Whether the library could refuse the record: its type name is too
+    /// long, or its encoding could exceed the maximum record size
+    /// (`max_frame_len` is an upper bound: it counts the type's name, which
+    /// only the type's first record in a segment carries).
+    fn may_refuse(&self, p: &Pending) -> bool {
+        let meta: Vec<(&str, &str)> = p
+            .meta
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        p.type_name.len() > MAX_TYPE_NAME_LEN
+            || frame::max_frame_len(&p.type_name, &meta, p.payload.len() as u64)
+                > self.max_record_size
+    }
+
+    /// Writes the pending records. If the library fails part way, the
+    /// records it kept are counted and the rest are dropped (not retried:
+    /// the error says what happened).
     fn flush(&mut self, t: &Target) -> CliResult<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
+        let before = t.next_seq();
         let metas: Vec<Vec<(&str, &str)>> = self
             .pending
             .iter()
@@ -177,12 +233,27 @@ impl Batch {
                 parts: std::slice::from_ref(&payloads[i]),
             })
             .collect();
-        let first = t.write_batch(&entries)?;
-        self.first_seq.get_or_insert(first);
-        self.written += entries.len() as u64;
+        let result = t.write_batch(&entries);
+        let count = entries.len() as u64;
+        drop(entries);
         self.pending.clear();
         self.bytes = 0;
-        Ok(())
+        match result {
+            Ok(first) => {
+                self.first_seq.get_or_insert(first);
+                self.written += count;
+                Ok(())
+            }
+            Err(e) => {
+                if let (Some(first), Some(next)) = (before, t.next_seq()) {
+                    if next > first {
+                        self.first_seq.get_or_insert(first);
+                        self.written += next - first;
+                    }
+                }
+                Err(e.into())
+            }
+        }
     }
 }
 
@@ -194,27 +265,36 @@ fn read_lines(
     batch: &mut Batch,
 ) -> CliResult<()> {
     let type_name = args.type_name.clone().expect("checked");
-    loop {
+    // A line longer than a record can be is refused as soon as that much of
+    // it is read (not held in memory whole).
+    let limit = batch.max_record_size;
+    for n in 1u64.. {
         let mut line = Vec::new();
-        let n = input
+        let read = (&mut input)
+            .take(limit.saturating_add(1))
             .read_until(b'\n', &mut line)
             .map_err(|e| CliError::io_on("standard input", e))?;
-        if n == 0 {
-            return Ok(());
+        if read == 0 {
+            break;
+        }
+        if read as u64 > limit && line.last() != Some(&b'\n') {
+            return Err(CliError::usage(format!(
+                "standard input: line {n}: longer than the maximum record size {limit} \
+                 (--max-record-size)"
+            )));
         }
         if line.last() == Some(&b'\n') {
             line.pop();
         }
-        batch.push(
-            t,
-            Pending {
-                type_name: type_name.clone(),
-                meta: meta.to_vec(),
-                ts: None,
-                payload: line,
-            },
-        )?;
+        let p = Pending {
+            type_name: type_name.clone(),
+            meta: meta.to_vec(),
+            ts: None,
+            payload: line,
+        };
+        batch.add(t, p, || format!("standard input: line {n}"))?;
     }
+    Ok(())
 }
 
 fn read_json(
@@ -237,7 +317,7 @@ fn read_json(
         })?;
         let p = pending_from_json(&v, args, meta, now)
             .map_err(|e| CliError::usage(format!("standard input: JSON object {n}: {e}")))?;
-        batch.push(t, p)?;
+        batch.add(t, p, || format!("standard input: JSON object {n}"))?;
     }
     Ok(())
 }
@@ -302,6 +382,16 @@ fn pending_from_json(
         ts,
         payload,
     })
+}
+
+/// `e`, its message prefixed with what it is about.
+fn about(e: CliError, what: &str) -> CliError {
+    match e {
+        CliError::Usage(m) => CliError::Usage(format!("{what}: {m}")),
+        CliError::Io(m) => CliError::Io(format!("{what}: {m}")),
+        CliError::Damaged(m) => CliError::Damaged(format!("{what}: {m}")),
+        CliError::BrokenPipe => CliError::BrokenPipe,
+    }
 }
 
 fn text_of(v: &Value) -> String {
