@@ -1076,6 +1076,86 @@ fn write_keeps_the_records_before_bad_input() {
     );
 }
 
+/// `cat --json | write --json` copies metadata in its order, with keys that
+/// appear twice, and every other field byte for byte.
+#[test]
+fn write_json_keeps_metadata_order_and_duplicate_keys() {
+    let t = Tmp::new("write-meta");
+    let seg = t.join("d.binlog");
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["write", s, "--type", "t", "--meta", "k=1", "--meta", "k=2"])
+        .args(["--meta", "z=1", "--meta", "a=2"])
+        .write_stdin("hello\n")
+        .assert()
+        .success();
+    let input = concat!(
+        r#"{"type":"u","meta":{"z":"1","a":"2","z":"3"},"payload":"00ff","encoding":"hex","ts_ns":7}"#,
+        "\n",
+        r#"{"type":"v","meta":[["y","1"],["b","2"],["y","0"]],"payload":{"n":1},"time":"2023-11-14T22:13:20Z"}"#,
+        "\n",
+        r#"{"type":"w","meta":{"n":5,"o":true,"e":""},"payload":"","ts_ns":-1}"#,
+        "\n",
+    );
+    binlog()
+        .args(["write", s, "--json"])
+        .write_stdin(input)
+        .assert()
+        .success();
+    let dumped = stdout_of(binlog().args(["cat", s, "--json"]));
+    let lines: Vec<&str> = dumped.lines().collect();
+    assert_eq!(lines.len(), 4, "{dumped}");
+    assert!(
+        lines[0].contains(r#""meta":{"k":"1","k":"2","z":"1","a":"2"}"#),
+        "{dumped}"
+    );
+    assert!(
+        lines[1].contains(r#""meta":{"z":"1","a":"2","z":"3"}"#),
+        "{dumped}"
+    );
+    assert!(
+        lines[2].contains(r#""meta":{"y":"1","b":"2","y":"0"}"#),
+        "{dumped}"
+    );
+    assert!(
+        lines[3].contains(r#""meta":{"n":"5","o":"true","e":""}"#),
+        "{dumped}"
+    );
+    let text = stdout_of(binlog().args(["cat", s]));
+    assert!(text.contains(" t {k=1,k=2,z=1,a=2} hello"), "{text}");
+
+    // The copy prints the same lines, byte for byte.
+    let copy = t.join("d2.binlog");
+    binlog()
+        .args(["write", copy.to_str().unwrap(), "--json"])
+        .write_stdin(dumped.clone())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("wrote 4 records (seq 0..3)"));
+    assert_eq!(
+        stdout_of(binlog().args(["cat", copy.to_str().unwrap(), "--json"])),
+        dumped
+    );
+
+    // "meta" of another kind is still refused, naming the object.
+    binlog()
+        .args(["write", s, "--json", "--type", "t"])
+        .write_stdin("{}\n{\"meta\":5}\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "JSON object 2: \"meta\" must be an object or a list of [key, value] pairs",
+        ));
+    binlog()
+        .args(["write", s, "--json", "--type", "t"])
+        .write_stdin("{\"meta\":[[\"k\"]]}\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "JSON object 1: \"meta\" pairs must be [key, value]",
+        ));
+}
+
 // ------------------------------------------------------------------- stats
 
 #[test]

@@ -10,6 +10,7 @@ use crate::time;
 use binlog::format::{frame, MAX_TYPE_NAME_LEN};
 use binlog::{Entry, LogOptions, LogWriter, Options, Writer};
 use clap::Args;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -304,7 +305,9 @@ fn read_json(
     t: &Target,
     batch: &mut Batch,
 ) -> CliResult<()> {
-    let stream = serde_json::Deserializer::from_reader(BufReader::new(input)).into_iter::<Value>();
+    // Each object's text, to read its members in order (see `Members`).
+    let stream =
+        serde_json::Deserializer::from_reader(BufReader::new(input)).into_iter::<Box<RawValue>>();
     let now = time::now_ns();
     for (i, v) in stream.enumerate() {
         let n = i + 1;
@@ -315,7 +318,7 @@ fn read_json(
                 CliError::usage(format!("standard input: JSON object {n}: {e}"))
             }
         })?;
-        let p = pending_from_json(&v, args, meta, now)
+        let p = pending_from_json(v.get(), args, meta, now)
             .map_err(|e| CliError::usage(format!("standard input: JSON object {n}: {e}")))?;
         batch.add(t, p, || format!("standard input: JSON object {n}"))?;
     }
@@ -323,35 +326,48 @@ fn read_json(
 }
 
 fn pending_from_json(
-    v: &Value,
+    text: &str,
     args: &WriteArgs,
     meta: &[(String, String)],
     now: i64,
 ) -> Result<Pending, String> {
-    let obj = v.as_object().ok_or("not an object")?;
+    let mut members = Members::of(text).ok_or("not an object")?;
+    // The fields used, the last of a key as in a `Value`; "meta" as text,
+    // for its entries in order.
+    let mut obj = serde_json::Map::new();
+    let mut meta_text = None;
+    while let Some(key) = members.next_key()? {
+        match key.as_str() {
+            "meta" => meta_text = Some(members.raw()?),
+            "type" | "payload" | "encoding" | "ts_ns" | "time" => {
+                obj.insert(key, members.value()?);
+            }
+            _ => {
+                members.raw()?;
+            }
+        }
+    }
     let type_name = match obj.get("type") {
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err("\"type\" is not a string".into()),
         None => args.type_name.clone().ok_or("no \"type\", and no --type")?,
     };
     let mut m = meta.to_vec();
-    match obj.get("meta") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(o)) => {
-            for (k, v) in o {
-                m.push((k.clone(), text_of(v)));
-            }
+    if let Some(mut entries) = meta_text.and_then(Members::of) {
+        // An object: its entries in their order, a key written twice
+        // twice (as `cat --json` prints them).
+        while let Some(k) = entries.next_key()? {
+            let v = entries.value()?;
+            m.push((k, text_of(&v)));
         }
-        Some(Value::Array(a)) => {
-            for pair in a {
-                match pair.as_array().map(|p| p.as_slice()) {
-                    Some([k, v]) => m.push((text_of(k), text_of(v))),
-                    _ => return Err("\"meta\" pairs must be [key, value]".into()),
-                }
-            }
-        }
-        Some(_) => return Err("\"meta\" must be an object or a list of [key, value] pairs".into()),
+    } else {
+        let v = match meta_text {
+            Some(t) => serde_json::from_str(t).map_err(|e| e.to_string())?,
+            None => Value::Null,
+        };
+        meta_list(&v, &mut m)?;
     }
+
     let payload = match obj.get("payload") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => match obj
@@ -382,6 +398,88 @@ fn pending_from_json(
         ts,
         payload,
     })
+}
+
+/// A "meta" that is not an object: a list of [key, value] pairs, or null.
+fn meta_list(v: &Value, m: &mut Vec<(String, String)>) -> Result<(), String> {
+    match v {
+        Value::Null => {}
+        Value::Array(a) => {
+            for pair in a {
+                match pair.as_array().map(|p| p.as_slice()) {
+                    Some([k, v]) => m.push((text_of(k), text_of(v))),
+                    _ => return Err("\"meta\" pairs must be [key, value]".into()),
+                }
+            }
+        }
+        _ => return Err("\"meta\" must be an object or a list of [key, value] pairs".into()),
+    }
+    Ok(())
+}
+
+/// JSON's white space.
+const WS: [char; 4] = [' ', '\t', '\n', '\r'];
+
+/// The members of a JSON object, read one by one from its text, in their
+/// order and keys that appear more than once included: a
+/// `serde_json::Value` object sorts its keys and keeps the last value of a
+/// key, while `cat --json` prints a record's metadata as an object whose
+/// keys are in written order and may repeat. The text is valid JSON (the
+/// stream parsed it), so the errors here are for the unexpected.
+struct Members<'a> {
+    rest: &'a str,
+    first: bool,
+}
+
+impl<'a> Members<'a> {
+    /// `None` if `text` is not an object.
+    fn of(text: &'a str) -> Option<Members<'a>> {
+        let rest = text.trim_start_matches(WS).strip_prefix('{')?;
+        Some(Members { rest, first: true })
+    }
+
+    /// The next member's key; `None` after the last. Its value must be
+    /// read (`value` or `raw`) before the next key.
+    fn next_key(&mut self) -> Result<Option<String>, String> {
+        let mut r = self.rest.trim_start_matches(WS);
+        if let Some(after) = r.strip_prefix('}') {
+            self.rest = after;
+            return Ok(None);
+        }
+        if !std::mem::replace(&mut self.first, false) {
+            r = r.strip_prefix(',').ok_or("expected ',' or '}'")?;
+        }
+        let mut keys = serde_json::Deserializer::from_str(r).into_iter::<String>();
+        let key = keys
+            .next()
+            .ok_or("expected a key")?
+            .map_err(|e| e.to_string())?;
+        let after = &r[keys.byte_offset()..];
+        self.rest = after
+            .trim_start_matches(WS)
+            .strip_prefix(':')
+            .ok_or("expected ':'")?;
+        Ok(Some(key))
+    }
+
+    /// The value of the member whose key was just read.
+    fn value(&mut self) -> Result<Value, String> {
+        let mut values = serde_json::Deserializer::from_str(self.rest).into_iter::<Value>();
+        let v = values
+            .next()
+            .ok_or("expected a value")?
+            .map_err(|e| e.to_string())?;
+        self.rest = &self.rest[values.byte_offset()..];
+        Ok(v)
+    }
+
+    /// The text of the value of the member whose key was just read.
+    fn raw(&mut self) -> Result<&'a str, String> {
+        let start = self.rest;
+        self.value()?;
+        let len = start.len() - self.rest.len();
+        Ok(start[..len].trim_start_matches(WS))
+    }
 }
 
 /// `e`, its message prefixed with what it is about.
