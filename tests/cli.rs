@@ -1156,6 +1156,99 @@ fn write_json_keeps_metadata_order_and_duplicate_keys() {
         ));
 }
 
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64
+}
+
+/// `tail -F app.log | binlog write ...`: a line is written as soon as it is
+/// read, stamped with the time it was read, while standard input stays
+/// open; closing it seals the segment.
+#[test]
+fn write_hands_each_line_over_while_stdin_stays_open() {
+    use std::io::Write;
+    let t = Tmp::new("write-live");
+    let dir = t.join("log");
+    let seg = t.join("j.binlog");
+    let cases: [(&Path, &[&str], [&str; 2]); 2] = [
+        (
+            &dir,
+            &["--log", "app", "--type", "line"],
+            ["first line\n", "second line\n"],
+        ),
+        (
+            &seg,
+            &["--json", "--type", "j"],
+            ["{\"payload\":\"first\"}\n", "{\"payload\":\"second\"}"],
+        ),
+    ];
+    for (path, args, lines) in cases {
+        let p = path.to_str().unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+            .arg("write")
+            .arg(p)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stamps = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let sent = now_ns();
+            stdin.write_all(line.as_bytes()).unwrap();
+            stdin.flush().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let j = loop {
+                let out = binlog().args(["cat", p, "--json"]).output().unwrap();
+                let j = json_lines(&String::from_utf8(out.stdout).unwrap());
+                if j.len() > i {
+                    break j;
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    panic!("{p}: record {i} not written 10 s after its line, stdin open");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            let seen = now_ns();
+            assert_eq!(j.len(), i + 1);
+            let ts = j[i]["ts_ns"].as_i64().unwrap();
+            // The clocks may differ by a little (the tool's reads the TSC).
+            assert!(
+                ts >= sent - 50_000_000 && ts <= seen + 50_000_000,
+                "{p}: record {i} stamped {ts}, line sent at {sent}, seen at {seen}"
+            );
+            stamps.push(ts);
+            if i == 0 {
+                // A pause, as between the lines of a quiet log.
+                std::thread::sleep(Duration::from_millis(700));
+            }
+        }
+        assert!(stamps[1] - stamps[0] >= 600_000_000, "{stamps:?}");
+        drop(stdin);
+        let status = wait_with_deadline(&mut child, Duration::from_secs(30));
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "stderr: {err}");
+        assert!(err.contains("wrote 2 records (seq 0..1)"), "{err}");
+        let j = json_lines(&stdout_of(binlog().args(["cat", p, "--json"])));
+        let got: Vec<i64> = j.iter().map(|r| r["ts_ns"].as_i64().unwrap()).collect();
+        assert_eq!(got, stamps, "the stamps stay after the close");
+    }
+    assert!(
+        Reader::open(&seg).unwrap().seal().is_some(),
+        "closed and sealed"
+    );
+}
+
 // ------------------------------------------------------------------- stats
 
 #[test]

@@ -1,7 +1,10 @@
 //! `binlog write`: appends records read from standard input: one per line
 //! (the line is the payload), or one per JSON object with `--json`. For
-//! scripts and tests. Records are written in batches; the segment (or the
-//! log's current segment) is synced and sealed at the end.
+//! scripts and tests. Each record is stamped when it is read (unless it
+//! gives its time). Records are written in batches, and handed to the OS
+//! whenever standard input has nothing more ready, so that a slow producer's
+//! records (`tail -F app.log | binlog write ...`) are on file at once; the
+//! segment (or the log's current segment) is synced and sealed at the end.
 
 use crate::encoding;
 use crate::error::{CliError, CliResult, Outcome};
@@ -12,7 +15,8 @@ use binlog::{Entry, LogOptions, LogWriter, Options, Writer};
 use clap::Args;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
+use std::cell::RefCell;
+use std::io::{self, BufRead, BufReader, Read, StdinLock};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -77,6 +81,15 @@ impl Target {
         }
     }
 
+    /// Hands the records written to the OS (readers see them; a killed
+    /// process leaves them in the file).
+    fn flush(&self) -> binlog::Result<()> {
+        match self {
+            Target::Segment(w) => w.flush(),
+            Target::Log(w) => w.flush(),
+        }
+    }
+
     /// The sequence number the next record will get, if the writer can
     /// say.
     fn next_seq(&self) -> Option<u64> {
@@ -105,6 +118,8 @@ struct Pending {
 /// Records per batch, and bytes.
 const BATCH_RECORDS: usize = 1024;
 const BATCH_BYTES: usize = 4 << 20;
+/// Bytes of standard input read at a time.
+const INPUT_BUFFER: usize = 64 << 10;
 
 pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
     if !args.json && args.type_name.is_none() {
@@ -118,7 +133,7 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
         .map(|m| key_value("--meta", m))
         .collect::<CliResult<Vec<_>>>()?;
     let (target, shown) = open_target(args)?;
-    let mut batch = Batch {
+    let batch = RefCell::new(Batch {
         pending: Vec::new(),
         bytes: 0,
         written: 0,
@@ -126,15 +141,21 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
         max_record_size: args
             .max_record_size
             .unwrap_or(Options::default().max_record_size),
+        unflushed: false,
+    });
+    let input = Input {
+        buf: BufReader::with_capacity(INPUT_BUFFER, io::stdin().lock()),
+        batch: &batch,
+        target: &target,
     };
-    let input = std::io::stdin().lock();
     let result = if args.json {
-        read_json(input, args, &meta, &target, &mut batch)
+        read_json(input, args, &meta)
     } else {
-        read_lines(input, args, &meta, &target, &mut batch)
+        read_lines(input, args, &meta)
     };
     // The records read before bad input (or a failed write) are written
     // too; a failed write left nothing pending to write twice.
+    let mut batch = batch.into_inner();
     let flushed = batch.flush(&target);
     let closed = target.finish().map_err(CliError::from);
     match (batch.written, batch.first_seq) {
@@ -166,6 +187,8 @@ struct Batch {
     written: u64,
     first_seq: Option<u64>,
     max_record_size: u64,
+    /// Records were written since the last hand-off to the OS.
+    unflushed: bool,
 }
 
 impl Batch {
@@ -243,6 +266,7 @@ impl Batch {
             Ok(first) => {
                 self.first_seq.get_or_insert(first);
                 self.written += count;
+                self.unflushed = true;
                 Ok(())
             }
             Err(e) => {
@@ -250,31 +274,114 @@ impl Batch {
                     if next > first {
                         self.first_seq.get_or_insert(first);
                         self.written += next - first;
+                        self.unflushed = true;
                     }
                 }
                 Err(e.into())
             }
         }
     }
+
+    /// Writes the pending records and hands every record written to the
+    /// OS: the input is waiting for its producer. Durability is unchanged:
+    /// the records are synced at the end, as before.
+    fn hand_over(&mut self, t: &Target) -> CliResult<()> {
+        self.flush(t)?;
+        if self.unflushed {
+            t.flush()?;
+            self.unflushed = false;
+        }
+        Ok(())
+    }
 }
 
-fn read_lines(
-    mut input: impl BufRead,
-    args: &WriteArgs,
-    meta: &[(String, String)],
-    t: &Target,
-    batch: &mut Batch,
-) -> CliResult<()> {
+/// Standard input, read through a buffer. Before a read that would wait
+/// for the producer (the buffer is used up and nothing more is ready), the
+/// batch is written and handed to the OS: piped bulk input is still written
+/// a batch at a time, while a slow producer's records (`tail -F`) are in the
+/// file within a moment of their line, not when 1024 more have come or the
+/// input ends.
+struct Input<'a> {
+    buf: BufReader<StdinLock<'static>>,
+    batch: &'a RefCell<Batch>,
+    target: &'a Target,
+}
+
+impl BufRead for Input<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.buf.buffer().is_empty() && !stdin_ready() {
+            self.batch
+                .borrow_mut()
+                .hand_over(self.target)
+                .map_err(|e| io::Error::other(Deferred(e)))?;
+        }
+        self.buf.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.buf.consume(n)
+    }
+}
+
+impl Read for Input<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+/// Whether standard input has bytes (or its end) to read without waiting.
+fn stdin_ready() -> bool {
+    let mut fd = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one pollfd, ours for the call; a zero timeout only checks.
+    unsafe { libc::poll(&mut fd, 1, 0) > 0 }
+}
+
+/// An error of writing the batch before a read, carried out through the
+/// reader as an `io::Error`.
+#[derive(Debug)]
+struct Deferred(CliError);
+
+impl std::fmt::Display for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Deferred {}
+
+/// The error of a read of standard input: the write's own error if the
+/// batch written before the read failed.
+fn input_error(e: io::Error) -> CliError {
+    if !e.get_ref().is_some_and(|inner| inner.is::<Deferred>()) {
+        return CliError::io_on("standard input", e);
+    }
+    match e.into_inner().map(|inner| inner.downcast::<Deferred>()) {
+        Some(Ok(d)) => d.0,
+        _ => unreachable!("checked above"),
+    }
+}
+
+fn read_lines(mut input: Input<'_>, args: &WriteArgs, meta: &[(String, String)]) -> CliResult<()> {
+    let (batch, t) = (input.batch, input.target);
     let type_name = args.type_name.clone().expect("checked");
     // A line longer than a record can be is refused as soon as that much of
     // it is read (not held in memory whole).
-    let limit = batch.max_record_size;
+    let limit = batch.borrow().max_record_size;
     for n in 1u64.. {
         let mut line = Vec::new();
         let read = (&mut input)
             .take(limit.saturating_add(1))
             .read_until(b'\n', &mut line)
-            .map_err(|e| CliError::io_on("standard input", e))?;
+            .map_err(input_error)?;
+        let now = time::now_ns();
         if read == 0 {
             break;
         }
@@ -290,37 +397,39 @@ fn read_lines(
         let p = Pending {
             type_name: type_name.clone(),
             meta: meta.to_vec(),
-            ts: None,
+            ts: Some(now),
             payload: line,
         };
-        batch.add(t, p, || format!("standard input: line {n}"))?;
+        batch
+            .borrow_mut()
+            .add(t, p, || format!("standard input: line {n}"))?;
     }
     Ok(())
 }
 
-fn read_json(
-    input: impl Read,
-    args: &WriteArgs,
-    meta: &[(String, String)],
-    t: &Target,
-    batch: &mut Batch,
-) -> CliResult<()> {
+fn read_json(input: Input<'_>, args: &WriteArgs, meta: &[(String, String)]) -> CliResult<()> {
+    let (batch, t) = (input.batch, input.target);
     // Each object's text, to read its members in order (see `Members`).
-    let stream =
-        serde_json::Deserializer::from_reader(BufReader::new(input)).into_iter::<Box<RawValue>>();
-    let now = time::now_ns();
+    // serde_json reads a byte at a time: through a `BufReader`, whose
+    // bytes it reads fastest, that asks `input` for more only once it has
+    // handed out all it holds.
+    let input = BufReader::with_capacity(INPUT_BUFFER, input);
+    let stream = serde_json::Deserializer::from_reader(input).into_iter::<Box<RawValue>>();
     for (i, v) in stream.enumerate() {
         let n = i + 1;
         let v = v.map_err(|e| {
             if e.is_io() {
-                CliError::io(format!("standard input: {e}"))
+                input_error(e.into())
             } else {
                 CliError::usage(format!("standard input: JSON object {n}: {e}"))
             }
         })?;
+        let now = time::now_ns();
         let p = pending_from_json(v.get(), args, meta, now)
             .map_err(|e| CliError::usage(format!("standard input: JSON object {n}: {e}")))?;
-        batch.add(t, p, || format!("standard input: JSON object {n}"))?;
+        batch
+            .borrow_mut()
+            .add(t, p, || format!("standard input: JSON object {n}"))?;
     }
     Ok(())
 }
@@ -390,7 +499,7 @@ fn pending_from_json(
         (Some(t), _) => Some(t.as_i64().ok_or("\"ts_ns\" is not an integer")?),
         (None, Some(Value::String(s))) => Some(time::parse_time(s, now)?),
         (None, Some(_)) => return Err("\"time\" is not a string".into()),
-        (None, None) => None,
+        (None, None) => Some(now),
     };
     Ok(Pending {
         type_name,
