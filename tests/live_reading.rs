@@ -43,13 +43,12 @@ fn wait_len(p: &std::path::Path, len: u64) {
     }
 }
 
-/// A live segment whose writer has handed the OS the first part of a record
-/// (the write-behind cuts buffers at aligned offsets, inside records): a
-/// reader must return the records before it and wait, not fail.
-#[test]
-fn live_reader_does_not_fail_on_a_record_cut_by_the_writers_buffer() {
-    let d = TempDir::new("relay-live");
-    let embedded = foreign_frame(&d, 1);
+/// A writer (4 KiB buffers) that has written record 0 and handed the OS
+/// the first part of record 1, cut right after a frame numbered 1 that
+/// record 1 carries in its payload (a relay's record): the segment's path,
+/// the writer and record 1's payload.
+fn record_cut_after_a_carried_frame(d: &TempDir) -> (std::path::PathBuf, Writer, Vec<u8>) {
+    let carried = foreign_frame(d, 1);
     let p = d.join("seg.binlog");
     let w = Writer::open(
         &p,
@@ -61,13 +60,23 @@ fn live_reader_does_not_fail_on_a_record_cut_by_the_writers_buffer() {
     .unwrap();
     let h = std::fs::metadata(&p).unwrap().len() as usize;
     // Record 0 (defines type "t": 28 bytes + payload), then record 1 (26
-    // bytes + payload) whose payload is the embedded frame plus 100 bytes:
-    // place the 4096-byte cut right after the embedded frame.
-    let p0 = 4096 - 26 - embedded.len() - h - 28;
+    // bytes + payload): the 4096-byte cut falls right after the carried
+    // frame.
+    let p0 = 4096 - 26 - carried.len() - h - 28;
     w.write("t", &vec![7u8; p0]).unwrap();
-    let mut p1 = embedded.clone();
+    let mut p1 = carried;
     p1.extend_from_slice(&[9u8; 100]);
     assert_eq!(w.write("t", &p1).unwrap(), 1);
+    (p, w, p1)
+}
+
+/// A live segment whose writer has handed the OS the first part of a record
+/// (the write-behind cuts buffers at aligned offsets, inside records): a
+/// reader must return the records before it and wait, not fail.
+#[test]
+fn live_reader_does_not_fail_on_a_record_cut_by_the_writers_buffer() {
+    let d = TempDir::new("relay-live");
+    let (p, w, p1) = record_cut_after_a_carried_frame(&d);
     wait_len(&p, 4096); // the write-behind wrote the first aligned unit
     let mut r = Reader::open(&p).unwrap();
     assert_eq!(r.next().unwrap().unwrap().seq, 0);
@@ -92,22 +101,7 @@ fn live_reader_does_not_fail_on_a_record_cut_by_the_writers_buffer() {
 #[test]
 fn live_reader_with_skip_damaged_does_not_return_a_frame_from_inside_a_payload() {
     let d = TempDir::new("relay-live-skip");
-    let embedded = foreign_frame(&d, 1);
-    let p = d.join("seg.binlog");
-    let w = Writer::open(
-        &p,
-        Options {
-            buffer_size: 4096,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    let h = std::fs::metadata(&p).unwrap().len() as usize;
-    let p0 = 4096 - 26 - embedded.len() - h - 28;
-    w.write("t", &vec![7u8; p0]).unwrap();
-    let mut p1 = embedded.clone();
-    p1.extend_from_slice(&[9u8; 100]);
-    assert_eq!(w.write("t", &p1).unwrap(), 1);
+    let (p, w, p1) = record_cut_after_a_carried_frame(&d);
     w.write("t", b"two").unwrap();
     wait_len(&p, 4096);
     let mut r = Reader::open(&p).unwrap();
