@@ -1074,3 +1074,62 @@ fn next_wait_returns_none_after_its_timeout_when_nothing_is_written() {
     assert!(r.gaps().is_empty());
     w.close().unwrap();
 }
+
+/// A gap between segments names the missing records inclusively: "records
+/// 5..9" for five, "record 10" for one (the range's end is exclusive, so
+/// the reason once said 5..10 with record 10 present).
+#[test]
+fn gap_reasons_name_the_missing_records_exactly() {
+    let d = TempDir::new("gap-reason");
+    let w = LogWriter::open(
+        d.path(),
+        "g",
+        LogOptions {
+            max_segment_records: Some(5),
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..10u64 {
+        w.write("t", &i.to_le_bytes()).unwrap();
+    }
+    w.roll().unwrap(); // 0-4, 5-9
+    w.write("t", b"10").unwrap();
+    w.roll().unwrap(); // 10 alone
+    w.write("t", b"11").unwrap();
+    w.close().unwrap();
+    let files = segments::list(d.path(), "g").unwrap();
+    assert_eq!(files.len(), 4, "{files:?}");
+    let read = || {
+        let mut r = LogReader::open(d.path(), "g").unwrap();
+        let seqs: Vec<u64> = std::iter::from_fn(|| r.next().unwrap().map(|x| x.seq)).collect();
+        let gaps: Vec<(Option<u64>, Option<u64>, String)> = r
+            .gaps()
+            .iter()
+            .map(|g| (g.from_seq, g.to_seq, g.reason.clone()))
+            .collect();
+        (seqs, gaps)
+    };
+    std::fs::remove_file(&files[2].path).unwrap(); // record 10
+    let (seqs, gaps) = read();
+    assert_eq!(seqs, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11]);
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!((gaps[0].0, gaps[0].1), (Some(10), Some(11)));
+    assert!(
+        gaps[0]
+            .2
+            .ends_with(": record 10 is missing before this segment"),
+        "{gaps:?}"
+    );
+    std::fs::remove_file(&files[1].path).unwrap(); // records 5..9 too
+    let (seqs, gaps) = read();
+    assert_eq!(seqs, [0, 1, 2, 3, 4, 11]);
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!((gaps[0].0, gaps[0].1), (Some(5), Some(11)));
+    assert!(
+        gaps[0]
+            .2
+            .ends_with(": records 5..10 are missing before this segment"),
+        "{gaps:?}"
+    );
+}

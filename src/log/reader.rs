@@ -351,10 +351,18 @@ impl LogReader {
                         Some(exp) if first > exp => self.gaps.push(Gap {
                             from_seq: Some(exp),
                             to_seq: Some(first),
-                            reason: format!(
-                                "{}: records {exp}..{first} are missing before this segment",
-                                path.display()
-                            ),
+                            // Named inclusively (the range's end is exclusive).
+                            reason: match first - exp {
+                                1 => format!(
+                                    "{}: record {exp} is missing before this segment",
+                                    path.display()
+                                ),
+                                _ => format!(
+                                    "{}: records {exp}..{} are missing before this segment",
+                                    path.display(),
+                                    first - 1
+                                ),
+                            },
                         }),
                         Some(exp) if first < exp => {
                             return Err(Error::file(

@@ -6,7 +6,6 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
 use crate::select::{self, Filter, RecordArgs};
-use binlog::log::Gap;
 use binlog::{Damage, LogReader, Reader};
 use clap::Args;
 use std::io::Write;
@@ -142,7 +141,7 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
         if lr.gaps().len() > gaps_seen || damages.len() > damages_seen {
             out.flush()?;
             for g in &lr.gaps()[gaps_seen..] {
-                eprintln!("binlog: warning: gap: {}", gap_message(g));
+                eprintln!("binlog: warning: gap: {}", g.reason);
             }
             gaps_seen = lr.gaps().len();
             for (file, d) in &damages[damages_seen..] {
@@ -163,18 +162,6 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
     }
     out.flush()?;
     Ok(Outcome::damaged_if(damaged))
-}
-
-/// A gap's reason, with the records missing named exactly (the library
-/// gives the range with an exclusive end).
-fn gap_message(g: &Gap) -> String {
-    match (g.from_seq, g.to_seq) {
-        (Some(from), Some(to)) if to > from => g.reason.replace(
-            &format!("records {from}..{to} are missing"),
-            &format!("{} missing", records(from, to)),
-        ),
-        _ => g.reason.clone(),
-    }
 }
 
 /// A damaged region skipped: where, and the records lost.
