@@ -1142,7 +1142,17 @@ fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
 }
 
 /// Removes a segment file that holds no records, and makes that durable.
+/// Holding its lock meanwhile: a segment a writer (in another process) has
+/// open is refused with `Locked`, not removed.
 fn remove_segment_file(path: &Path) -> Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(path, "lock", e))? {
+        return Err(Error::file(
+            ErrorKind::Locked,
+            path,
+            "another writer has this empty segment open",
+        ));
+    }
     std::fs::remove_file(path)
         .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
     let dir = crate::sys::parent_dir(path);
