@@ -253,7 +253,7 @@ typedef struct binlog_meta {
  stays valid until the next call on the same reader. Strings are UTF-8 and
  not NUL-terminated. Every pointer of the view, its metadata's and those
  of a header are valid (not NULL) even for 0 bytes, except `meta` with no
- metadata, which is NULL.
+ metadata and a header's `params` with no parameters, which are NULL.
  */
 typedef struct binlog_record {
   uint64_t seq;
@@ -433,13 +433,16 @@ binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, ui
 
 /*
  Bytes buffered before records are handed to the OS (0 = hand every write
- call's records to the OS at once; default 1 MiB).
+ call's records to the OS at once; default 1 MiB; at most 1 GiB, more is
+ refused with `BINLOG_ERR_INVALID_ARGUMENT`).
  */
 binlog_result binlog_options_set_buffer_size(struct binlog_options *opts, size_t bytes);
 
 /*
- Durability policy; `param` is N for EVERY_N and milliseconds for
- INTERVAL_MS, ignored otherwise. Values outside the enum are refused.
+ Durability policy; `param` is N for EVERY_N (1 to 2^32 - 1) and
+ milliseconds for INTERVAL_MS (at least 1), ignored otherwise. Values
+ outside the enum or those ranges are refused with
+ `BINLOG_ERR_INVALID_ARGUMENT`.
  */
 binlog_result binlog_options_set_durability(struct binlog_options *opts,
                                             uint32_t mode,
@@ -472,7 +475,7 @@ binlog_result binlog_options_set_created_ns(struct binlog_options *opts, int64_t
 
 /*
  Bytes of records between entries of the sparse seq/time index
- (default 65536).
+ (default 65536; 0 is refused with `BINLOG_ERR_INVALID_ARGUMENT`).
  */
 binlog_result binlog_options_set_sparse_interval(struct binlog_options *opts, uint32_t bytes);
 
@@ -551,7 +554,9 @@ binlog_result binlog_reader_next_wait(struct binlog_reader *r,
  valid record after the header, reports the header as a damaged region
  (see `binlog_reader_damages`; its fields become placeholders), and skips
  later damaged regions as with `binlog_reader_skip_damaged`. A segment
- with a sound header opens as with `binlog_reader_open`.
+ with a sound header opens as with `binlog_reader_open`. Only a header
+ that fails its checks (`BINLOG_ERR_CORRUPT_HEADER`) is salvaged: a file
+ without the magic number is still `BINLOG_ERR_NOT_A_BINLOG`.
  */
 binlog_result binlog_reader_open_salvage(const char *path, struct binlog_reader **out);
 
@@ -724,9 +729,11 @@ binlog_result binlog_writer_write_entry(const struct binlog_writer *w,
 /*
  Appends `count` records under one lock, buffered into as few system
  calls as the buffer allows; `*first_seq_out` (may be NULL) receives the
- first one's sequence number. Nothing is written if any entry is invalid.
- On an I/O error, the records that reached the file stay (the message says
- how many; see `binlog_writer_next_seq`) and the rest are not written.
+ first one's sequence number. Nothing is written if any entry is invalid
+ (a NULL pointer with a length, a name or metadata that is not UTF-8). An
+ entry above the maximum record size, or an I/O error, stops the batch
+ there: the records before it that reached the file stay, the rest are not
+ written (the message says how many were; see `binlog_writer_next_seq`).
  */
 binlog_result binlog_writer_write_batch(const struct binlog_writer *w,
                                         const struct binlog_entry *entries,
@@ -794,7 +801,9 @@ binlog_result binlog_writer_on_segment(const struct binlog_writer *w,
  The oldest sealed segment not yet polled: `BINLOG_OK` and `*out` filled,
  or `BINLOG_END` when there is none. For callers that prefer not to be
  called back from another thread (JNI, cgo). Poll from one thread. Works
- after close too, to collect the segments sealed by the close.
+ after close too, to collect the segments sealed by the close. At most
+ 65,536 sealed segments wait to be polled; beyond that the oldest are
+ dropped from this queue (the files stay).
  */
 binlog_result binlog_writer_poll_sealed(const struct binlog_writer *w,
                                         struct binlog_segment_info *out);

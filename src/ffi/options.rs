@@ -136,7 +136,8 @@ pub extern "C" fn binlog_options_set_max_record_size(
 }
 
 /// Bytes buffered before records are handed to the OS (0 = hand every write
-/// call's records to the OS at once; default 1 MiB).
+/// call's records to the OS at once; default 1 MiB; at most 1 GiB, more is
+/// refused with `BINLOG_ERR_INVALID_ARGUMENT`).
 #[no_mangle]
 pub extern "C" fn binlog_options_set_buffer_size(
     opts: *mut binlog_options,
@@ -148,8 +149,10 @@ pub extern "C" fn binlog_options_set_buffer_size(
     })
 }
 
-/// Durability policy; `param` is N for EVERY_N and milliseconds for
-/// INTERVAL_MS, ignored otherwise. Values outside the enum are refused.
+/// Durability policy; `param` is N for EVERY_N (1 to 2^32 - 1) and
+/// milliseconds for INTERVAL_MS (at least 1), ignored otherwise. Values
+/// outside the enum or those ranges are refused with
+/// `BINLOG_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_durability(
     opts: *mut binlog_options,
@@ -224,7 +227,7 @@ pub extern "C" fn binlog_options_set_created_ns(
 }
 
 /// Bytes of records between entries of the sparse seq/time index
-/// (default 65536).
+/// (default 65536; 0 is refused with `BINLOG_ERR_INVALID_ARGUMENT`).
 #[no_mangle]
 pub extern "C" fn binlog_options_set_sparse_interval(
     opts: *mut binlog_options,

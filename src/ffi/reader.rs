@@ -310,7 +310,9 @@ pub extern "C" fn binlog_reader_next_wait(
 /// valid record after the header, reports the header as a damaged region
 /// (see `binlog_reader_damages`; its fields become placeholders), and skips
 /// later damaged regions as with `binlog_reader_skip_damaged`. A segment
-/// with a sound header opens as with `binlog_reader_open`.
+/// with a sound header opens as with `binlog_reader_open`. Only a header
+/// that fails its checks (`BINLOG_ERR_CORRUPT_HEADER`) is salvaged: a file
+/// without the magic number is still `BINLOG_ERR_NOT_A_BINLOG`.
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_salvage(
     path: *const c_char,

@@ -40,7 +40,7 @@ pub struct binlog_entry {
 /// stays valid until the next call on the same reader. Strings are UTF-8 and
 /// not NUL-terminated. Every pointer of the view, its metadata's and those
 /// of a header are valid (not NULL) even for 0 bytes, except `meta` with no
-/// metadata, which is NULL.
+/// metadata and a header's `params` with no parameters, which are NULL.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct binlog_record {

@@ -231,9 +231,11 @@ pub extern "C" fn binlog_writer_write_entry(
 
 /// Appends `count` records under one lock, buffered into as few system
 /// calls as the buffer allows; `*first_seq_out` (may be NULL) receives the
-/// first one's sequence number. Nothing is written if any entry is invalid.
-/// On an I/O error, the records that reached the file stay (the message says
-/// how many; see `binlog_writer_next_seq`) and the rest are not written.
+/// first one's sequence number. Nothing is written if any entry is invalid
+/// (a NULL pointer with a length, a name or metadata that is not UTF-8). An
+/// entry above the maximum record size, or an I/O error, stops the batch
+/// there: the records before it that reached the file stay, the rest are not
+/// written (the message says how many were; see `binlog_writer_next_seq`).
 #[no_mangle]
 pub extern "C" fn binlog_writer_write_batch(
     w: *const binlog_writer,
@@ -555,7 +557,9 @@ pub extern "C" fn binlog_writer_on_segment(
 /// The oldest sealed segment not yet polled: `BINLOG_OK` and `*out` filled,
 /// or `BINLOG_END` when there is none. For callers that prefer not to be
 /// called back from another thread (JNI, cgo). Poll from one thread. Works
-/// after close too, to collect the segments sealed by the close.
+/// after close too, to collect the segments sealed by the close. At most
+/// 65,536 sealed segments wait to be polled; beyond that the oldest are
+/// dropped from this queue (the files stay).
 #[no_mangle]
 pub extern "C" fn binlog_writer_poll_sealed(
     w: *const binlog_writer,

@@ -337,15 +337,20 @@ impl State {
             self.unsealed_from = self.unsealed_from.min(self.buf.len());
             self.last_start = NONE;
             self.types.truncate(types_before + defined);
-            if let Err(e) = result {
-                let msg = format!(
-                    "{} ({kept} of {entries} records of this call were written)",
-                    e.message(),
-                );
-                return Err(Error::new(e.kind(), msg));
-            }
         }
-        result.map(|()| first_seq)
+        match result {
+            // Also when the failing record was refused before any of its
+            // bytes were buffered (above the size limit): every record
+            // before it may be written, or none.
+            Err(e) if entries > 1 || kept < pending.len() => Err(Error::new(
+                e.kind(),
+                format!(
+                    "{} ({kept} of {entries} records of this call were written)",
+                    e.message()
+                ),
+            )),
+            result => result.map(|()| first_seq),
+        }
     }
 
     fn encode_all(

@@ -806,6 +806,8 @@ static void test_record_too_large(void) {
     e[1].payload_len = sizeof big;
     CHECK_ERR(binlog_writer_write_entry(w, &e[1], &seq), BINLOG_ERR_RECORD_TOO_LARGE, p);
     CHECK_ERR(binlog_writer_write_batch(w, e, 2, &seq), BINLOG_ERR_RECORD_TOO_LARGE, p);
+    /* The first entry was only buffered: not written either. */
+    CHECK_CONTAINS(binlog_last_error(), "(0 of 2 records of this call were written)");
     CHECK_EQ_U(seq, SEQ_SENTINEL);
     uint64_t next = SEQ_SENTINEL;
     CHECK_OK(binlog_writer_next_seq(w, &next));
@@ -814,6 +816,26 @@ static void test_record_too_large(void) {
     CHECK_EQ_U(seq, 1);
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
+
+    /* Without a buffer each record goes to the file as it is encoded: the
+     * batch stops at the entry too large, the one before it stays, and the
+     * message says so. */
+    const char *p2 = path_of("too-large-unbuffered.binlog");
+    REQUIRE_OK(binlog_options_new(&o));
+    CHECK_OK(binlog_options_set_max_record_size(o, 64));
+    CHECK_OK(binlog_options_set_buffer_size(o, 0));
+    binlog_writer *w2 = NULL;
+    REQUIRE_OK(binlog_writer_open(p2, o, &w2));
+    binlog_options_free(o);
+    seq = SEQ_SENTINEL;
+    CHECK_ERR(binlog_writer_write_batch(w2, e, 2, &seq), BINLOG_ERR_RECORD_TOO_LARGE, p2);
+    CHECK_CONTAINS(binlog_last_error(), "(1 of 2 records of this call were written)");
+    CHECK_EQ_U(seq, SEQ_SENTINEL);
+    next = SEQ_SENTINEL;
+    CHECK_OK(binlog_writer_next_seq(w2, &next));
+    CHECK_EQ_U(next, 1);
+    CHECK_OK(binlog_writer_close(w2));
+    binlog_writer_free(w2);
 
     binlog_reader *r = NULL;
     REQUIRE_OK(binlog_reader_open(p, &r));
