@@ -199,6 +199,11 @@ struct State {
     /// Manifests built so far: each is numbered, so that an older one never
     /// replaces a newer one written first.
     manifests: u64,
+    /// An fdatasync of this log's records failed: the kernel may have
+    /// dropped them, and a later fdatasync would succeed without them
+    /// (fsyncgate). Writes, syncs and rolls fail with this from then on,
+    /// and `durable_seq` stays where it was.
+    poisoned: Option<Error>,
 }
 
 impl LogWriter {
@@ -272,14 +277,14 @@ impl LogWriter {
                 }
             }
         }
-        let unsynced = if opts.segment.durability == Durability::None {
-            sealed
-                .iter()
-                .map(|s| (s.entry.first_seq, s.path.clone()))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // Found on disk, the older segments' records may be only in the
+        // page cache (their writer may have run under `None`, or died
+        // before syncing): not durable until synced. A durable policy
+        // syncs them before open returns (below).
+        let unsynced: Vec<(u64, PathBuf)> = sealed
+            .iter()
+            .map(|s| (s.entry.first_seq, s.path.clone()))
+            .collect();
         let initial_callbacks = opts.callbacks.clone();
         let shared = Arc::new(Shared {
             id: LAST_LOG_ID.fetch_add(1, Ordering::Relaxed) + 1,
@@ -296,6 +301,7 @@ impl LogWriter {
                 spare: Recycled::default(),
                 unsynced,
                 manifests: 0,
+                poisoned: None,
             }),
             callbacks: Mutex::new(initial_callbacks),
             events: Mutex::new(Events::default()),
@@ -336,6 +342,12 @@ impl LogWriter {
             shared.store_manifest(&mut st)?;
         }
         shared.dispatch(events);
+        if shared.opts.segment.durability != Durability::None {
+            // What the policy promises for the records found (see
+            // `unsynced`): one fdatasync per older segment, and the
+            // directory.
+            shared.sync_older()?;
+        }
         let roller = if shared.opts.background {
             let s = Arc::clone(&shared);
             Some(
@@ -378,6 +390,7 @@ impl LogWriter {
         let mut events = Vec::new();
         let result = (|| {
             let mut st = s.state.lock();
+            s.usable(&st)?;
             let now = (s.opts.clock)();
             let mut first = None;
             let mut wait = None;
@@ -434,25 +447,13 @@ impl LogWriter {
     /// segment's records before it is sealed).
     pub fn sync(&self) -> Result<()> {
         let s = &*self.shared;
-        let (w, older) = {
+        let w = {
             let st = s.state.lock();
-            (Arc::clone(s.writer(&st)?), st.unsynced.clone())
+            s.usable(&st)?;
+            Arc::clone(s.writer(&st)?)
         };
-        for (_, path) in &older {
-            match std::fs::File::open(path) {
-                Ok(f) => f.sync_data().map_err(|e| Error::io(path, "fdatasync", e))?,
-                // Removed by retention: nothing left to keep.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(path, "open to fdatasync", e)),
-            }
-        }
-        if !older.is_empty() {
-            // Their names too: segments created under `None` were not.
-            crate::sys::sync_dir(&s.dir).map_err(|e| Error::io(&s.dir, "sync directory", e))?;
-        }
-        w.sync()?;
-        s.state.lock().unsynced.retain(|u| !older.contains(u));
-        Ok(())
+        s.sync_older()?;
+        w.sync()
     }
 
     /// Sequence number the next record will get.
@@ -498,6 +499,7 @@ impl LogWriter {
             // Released before the callbacks run: they may roll or close.
             let _order = s.sealer.lock();
             let mut st = s.state.lock();
+            s.usable(&st)?;
             s.writer(&st)?;
             s.roll(&mut st, &mut events).and_then(|()| {
                 // With `seal_in_background`: the segments it left.
@@ -588,6 +590,50 @@ impl Drop for LogWriter {
 }
 
 impl Shared {
+    /// Fails once an fdatasync of the log's records failed (`poisoned`).
+    fn usable(&self, st: &State) -> Result<()> {
+        st.poisoned.as_ref().map_or(Ok(()), |e| Err(e.clone()))
+    }
+
+    /// fdatasyncs the older segments not known to be synced (`unsynced`),
+    /// then the directory. A failure poisons the log: its descriptor has
+    /// reported the error, and a fresh one would not.
+    fn sync_older(&self) -> Result<()> {
+        let older = self.state.lock().unsynced.clone();
+        if older.is_empty() {
+            return Ok(());
+        }
+        let synced = older
+            .iter()
+            .try_for_each(|(_, path)| match std::fs::File::open(path) {
+                Ok(f) => f.sync_data().map_err(|e| Error::io(path, "fdatasync", e)),
+                // Removed by retention: nothing left to keep.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(Error::io(path, "open to fdatasync", e)),
+            })
+            // Their names too: segments created under `None` were not.
+            .and_then(|()| {
+                crate::sys::sync_dir(&self.dir)
+                    .map_err(|e| Error::io(&self.dir, "sync directory", e))
+            });
+        let mut st = self.state.lock();
+        match synced {
+            Ok(()) => {
+                st.unsynced.retain(|u| !older.contains(u));
+                Ok(())
+            }
+            Err(e)
+                if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::PermissionDenied =>
+            {
+                Err(e)
+            }
+            Err(e) => {
+                st.poisoned = Some(poisoned_by(&e));
+                Err(e)
+            }
+        }
+    }
+
     fn writer<'a>(&self, st: &'a State) -> Result<&'a Arc<Writer>> {
         st.current.as_ref().ok_or_else(|| {
             Error::file(
@@ -648,6 +694,13 @@ impl Shared {
         let path = old.path.clone();
         let done = match old.seal(self) {
             Ok(done) => done,
+            Err(e) if e.kind() == ErrorKind::Poisoned => {
+                // An fdatasync failed: reopening would sync again, succeed
+                // (the kernel reported the error once) and count the lost
+                // records durable. The log stops here.
+                st.poisoned = Some(e.clone());
+                return Err(e);
+            }
             Err(e) => {
                 // Keep writing to the same segment (reopened: recovered and
                 // unsealed) rather than leave the log without one.
@@ -1157,6 +1210,18 @@ fn remove_segment_file(path: &Path) -> Result<()> {
         .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
     let dir = crate::sys::parent_dir(path);
     crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+}
+
+/// The log's state after `e`, a failed fdatasync of its records.
+fn poisoned_by(e: &Error) -> Error {
+    Error::new(
+        ErrorKind::Poisoned,
+        format!(
+            "{} (records written since the last successful sync may be lost; the log \
+             refuses further writes: close it, check the disk, and open it again)",
+            e.message()
+        ),
+    )
 }
 
 fn header_first_seq(path: &Path) -> Option<u64> {
