@@ -3,21 +3,9 @@
 //! a record is counted only once an fdatasync covered it.
 
 mod common;
-use binlog::log::{LogOptions, LogWriter};
-use binlog::{Durability, Options};
-use common::TempDir;
-
-fn log_opts(durability: Durability) -> LogOptions {
-    LogOptions {
-        segment: Options {
-            durability,
-            ..Options::default()
-        },
-        max_segment_records: Some(10),
-        background: false,
-        ..LogOptions::default()
-    }
-}
+use binlog::log::LogWriter;
+use binlog::Durability;
+use common::{log_opts, TempDir};
 
 fn write_n(w: &LogWriter, n: u64) {
     for _ in 0..n {

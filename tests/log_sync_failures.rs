@@ -90,15 +90,7 @@ fn segs(dir: &Path) -> Vec<PathBuf> {
 fn a_log_reopened_under_a_durable_policy_syncs_its_older_segments() {
     let tmp = TempDir::new("reopen-none-then-durable");
     let d = tmp.path().to_path_buf();
-    let o = |durability| LogOptions {
-        segment: Options {
-            durability,
-            ..Options::default()
-        },
-        max_segment_records: Some(10),
-        background: false,
-        ..LogOptions::default()
-    };
+    let o = common::log_opts;
     let w = LogWriter::open(&d, "d", o(Durability::None)).unwrap();
     for _ in 0..25 {
         w.write("t", &[7u8; 3000]).unwrap();

@@ -275,6 +275,20 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) {
 }
 
 /// `<segment>.corrupt-<offset>`, the writer's backup of a cut tail.
+/// A log under `durability` rolling every 10 records, without the
+/// background thread (rolls and seals happen in the calls).
+pub fn log_opts(durability: binlog::Durability) -> binlog::log::LogOptions {
+    binlog::log::LogOptions {
+        segment: Options {
+            durability,
+            ..Options::default()
+        },
+        max_segment_records: Some(10),
+        background: false,
+        ..binlog::log::LogOptions::default()
+    }
+}
+
 pub fn backup_path(seg: &Path, offset: u64) -> PathBuf {
     let mut s = seg.as_os_str().to_owned();
     s.push(format!(".corrupt-{offset}"));
