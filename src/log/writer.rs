@@ -603,18 +603,21 @@ impl Shared {
         if older.is_empty() {
             return Ok(());
         }
+        // Err((error, whether an fdatasync itself failed)).
         let synced = older
             .iter()
             .try_for_each(|(_, path)| match std::fs::File::open(path) {
-                Ok(f) => f.sync_data().map_err(|e| Error::io(path, "fdatasync", e)),
+                Ok(f) => f
+                    .sync_data()
+                    .map_err(|e| (Error::io(path, "fdatasync", e), true)),
                 // Removed by retention: nothing left to keep.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(Error::io(path, "open to fdatasync", e)),
+                Err(e) => Err((Error::io(path, "open to fdatasync", e), false)),
             })
             // Their names too: segments created under `None` were not.
             .and_then(|()| {
                 crate::sys::sync_dir(&self.dir)
-                    .map_err(|e| Error::io(&self.dir, "sync directory", e))
+                    .map_err(|e| (Error::io(&self.dir, "sync directory", e), true))
             });
         let mut st = self.state.lock();
         match synced {
@@ -622,13 +625,10 @@ impl Shared {
                 st.unsynced.retain(|u| !older.contains(u));
                 Ok(())
             }
-            Err(e)
-                if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::PermissionDenied =>
-            {
-                Err(e)
-            }
-            Err(e) => {
-                st.poisoned = Some(poisoned_by(&e));
+            Err((e, sync_failed)) => {
+                if sync_failed {
+                    st.poisoned = Some(poisoned_by(&e));
+                }
                 Err(e)
             }
         }
