@@ -312,6 +312,14 @@ impl LogWriter {
             manifest_written: Mutex::new(0),
             sealer: Mutex::new(()),
         });
+        if shared.opts.segment.durability != Durability::None {
+            // What the policy promises for the records found (see
+            // `unsynced`): one fdatasync per older segment, and the
+            // directory. Before the current segment opens, so that a
+            // failure here leaves it as it was (a writer dropped on the
+            // error path would seal it).
+            shared.sync_older()?;
+        }
         let mut events: Vec<SegmentEvent> =
             resealed.into_iter().map(SegmentEvent::Sealed).collect();
         {
@@ -342,12 +350,6 @@ impl LogWriter {
             shared.store_manifest(&mut st)?;
         }
         shared.dispatch(events);
-        if shared.opts.segment.durability != Durability::None {
-            // What the policy promises for the records found (see
-            // `unsynced`): one fdatasync per older segment, and the
-            // directory.
-            shared.sync_older()?;
-        }
         let roller = if shared.opts.background {
             let s = Arc::clone(&shared);
             Some(
