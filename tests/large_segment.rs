@@ -1,0 +1,218 @@
+//! A segment over 4 GiB, on a real file: every offset in the format is 64
+//! bits, so records past the 4 GiB mark (and one straddling it) must be
+//! found by the seal's per-type and sparse indexes, by a scan when the seal
+//! is gone, by a reopen that continues the segment, and by a reopen that
+//! cuts a torn tail there. The file is about 4.3 GB; it is removed at the
+//! end (and left for inspection if the test fails).
+
+use binlog::{Options, Reader, Tail, Writer};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const FOUR_GIB: u64 = 1 << 32;
+/// Bulk payloads of 16 MiB: 264 of them carry the segment past 4 GiB.
+const BULK: usize = 16 << 20;
+const BULKS: u64 = 264;
+
+fn ts(seq: u64) -> i64 {
+    1_700_000_000_000_000_000 + seq as i64 * 1_000
+}
+
+/// Record `seq`: even ones are bulk records whose payload starts and ends
+/// with their sequence number; odd ones are small "tick" records.
+fn check(seq: u64, type_name: &str, payload: &[u8]) {
+    if seq % 2 == 0 {
+        assert_eq!(type_name, "bulk", "record {seq}");
+        assert_eq!(payload.len(), BULK, "record {seq}");
+        assert_eq!(payload[..8], seq.to_le_bytes(), "record {seq} head");
+        assert_eq!(payload[BULK - 8..], seq.to_le_bytes(), "record {seq} tail");
+    } else {
+        assert_eq!(type_name, "tick", "record {seq}");
+        assert_eq!(payload, format!("tick {seq}").as_bytes());
+    }
+}
+
+fn write(w: &Writer, seq: u64, bulk: &mut [u8]) {
+    let got = if seq % 2 == 0 {
+        bulk[..8].copy_from_slice(&seq.to_le_bytes());
+        bulk[BULK - 8..].copy_from_slice(&seq.to_le_bytes());
+        w.write_with("bulk", &[], Some(ts(seq)), bulk)
+    } else {
+        let m = seq.to_string();
+        w.write_with(
+            "tick",
+            &[("seq", &m)],
+            Some(ts(seq)),
+            format!("tick {seq}").as_bytes(),
+        )
+    };
+    assert_eq!(got.unwrap(), seq);
+}
+
+/// Reads the whole segment in order and returns the offset of every record.
+fn scan(p: &Path, want: u64) -> Vec<u64> {
+    let mut r = Reader::open(p).unwrap();
+    let mut offsets = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.seq, offsets.len() as u64);
+        assert_eq!(rec.timestamp_ns, ts(rec.seq));
+        check(rec.seq, rec.type_name, rec.payload);
+        offsets.push(rec.offset);
+    }
+    assert_eq!(offsets.len() as u64, want);
+    offsets
+}
+
+/// The reads that use an index (or, unsealed, a scan standing in for one):
+/// the ticks by type, and seeks by sequence number and by time to records
+/// past 4 GiB.
+fn check_lookups(p: &Path, offsets: &[u64], sealed: bool) {
+    let mut r = Reader::open(p).unwrap();
+    assert_eq!(r.seal().is_some(), sealed);
+    r.filter_types(&["tick"]);
+    let mut n = 0;
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.seq, 2 * n + 1);
+        assert_eq!(rec.offset, offsets[rec.seq as usize]);
+        assert_eq!(rec.meta("seq"), Some(rec.seq.to_string().as_str()));
+        check(rec.seq, rec.type_name, rec.payload);
+        n += 1;
+    }
+    assert_eq!(n, offsets.len() as u64 / 2);
+
+    let past: Vec<u64> = (0..offsets.len() as u64)
+        .filter(|&s| offsets[s as usize] > FOUR_GIB)
+        .collect();
+    assert!(past.len() >= 4, "too few records past 4 GiB: {past:?}");
+    for &s in [
+        past[0],
+        past[1],
+        past[past.len() / 2],
+        *past.last().unwrap(),
+    ]
+    .iter()
+    {
+        let mut r = Reader::open(p).unwrap();
+        r.seek_seq(s).unwrap();
+        let rec = r.next().unwrap().expect("record after seek_seq");
+        assert_eq!((rec.seq, rec.offset), (s, offsets[s as usize]));
+        check(rec.seq, rec.type_name, rec.payload);
+
+        let mut r = Reader::open(p).unwrap();
+        r.seek_time(ts(s)).unwrap();
+        let rec = r.next().unwrap().expect("record after seek_time");
+        assert_eq!((rec.seq, rec.offset), (s, offsets[s as usize]));
+    }
+}
+
+fn dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("large-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn segment_over_4_gib_is_written_indexed_scanned_reopened_and_cut() {
+    let d = dir();
+    let p = d.join("big.binlog");
+    let mut bulk = vec![0x5a_u8; BULK];
+    let total = 2 * BULKS;
+
+    let w = Writer::open(&p, Options::default()).unwrap();
+    for seq in 0..total {
+        write(&w, seq, &mut bulk);
+    }
+    w.close().unwrap();
+    let len = std::fs::metadata(&p).unwrap().len();
+    assert!(len > FOUR_GIB + (64 << 20), "segment only {len} bytes");
+
+    // Sealed: a scan, the per-type index and the sparse index.
+    let offsets = scan(&p, total);
+    assert!(
+        offsets
+            .iter()
+            .zip(offsets.iter().skip(1))
+            .any(|(&a, &b)| a < FOUR_GIB && b > FOUR_GIB),
+        "no record straddles 4 GiB"
+    );
+    check_lookups(&p, &offsets, true);
+    let r = Reader::open(&p).unwrap();
+    let seal = r.seal().expect("sealed");
+    assert_eq!((seal.first_seq, seal.last_seq), (0, total - 1));
+    let records_end = seal.records_end;
+    assert!(records_end > FOUR_GIB);
+    drop(r);
+
+    // The operator's tool agrees.
+    let out = Command::new(env!("CARGO_BIN_EXE_binlog"))
+        .arg("verify")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "binlog verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The seal gone, as after a crash: everything is found by a scan.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(records_end)
+        .unwrap();
+    let mut r = Reader::open(&p).unwrap();
+    while r.next().unwrap().is_some() {}
+    assert_eq!(r.tail(), Tail::Unsealed);
+    drop(r);
+    check_lookups(&p, &offsets, false);
+
+    // Reopened for appending: the scan rebuilds the index past 4 GiB, the
+    // sequence continues and the new seal indexes everything.
+    let w = Writer::open(&p, Options::default()).unwrap();
+    assert_eq!(w.next_seq(), total);
+    write(&w, total, &mut bulk);
+    write(&w, total + 1, &mut bulk);
+    w.close().unwrap();
+    let offsets = scan(&p, total + 2);
+    check_lookups(&p, &offsets, true);
+
+    // A torn tail past 4 GiB: the last record cut in half. The reopen cuts
+    // it, keeping the cut bytes in a backup named by their 64-bit offset.
+    let last = offsets[total as usize + 1];
+    let seal_start = Reader::open(&p).unwrap().seal().unwrap().records_end;
+    let cut_at = (last + seal_start) / 2;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(cut_at)
+        .unwrap();
+    let mut r = Reader::open(&p).unwrap();
+    while r.next().unwrap().is_some() {}
+    assert_eq!(
+        r.tail(),
+        Tail::Torn {
+            offset: last,
+            len: cut_at - last
+        }
+    );
+    drop(r);
+    let w = Writer::open(&p, Options::default()).unwrap();
+    assert_eq!(w.next_seq(), total + 1);
+    w.close().unwrap();
+    let backup = d.join(format!("big.binlog.corrupt-{last}"));
+    assert_eq!(
+        std::fs::metadata(&backup).unwrap().len(),
+        cut_at - last,
+        "{}",
+        backup.display()
+    );
+    let offsets = scan(&p, total + 1);
+    check_lookups(&p, &offsets, true);
+
+    std::fs::remove_dir_all(&d).unwrap();
+}
