@@ -105,8 +105,10 @@ fn check_lookups(p: &Path, offsets: &[u64], sealed: bool) {
     }
 }
 
-fn dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("large-{}", std::process::id()));
+/// A fresh directory for one test (tests run in parallel threads).
+fn dir(name: &str) -> PathBuf {
+    let d =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("large-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -114,7 +116,7 @@ fn dir() -> PathBuf {
 
 #[test]
 fn segment_over_4_gib_is_written_indexed_scanned_reopened_and_cut() {
-    let d = dir();
+    let d = dir("4gib");
     let p = d.join("big.binlog");
     let mut bulk = vec![0x5a_u8; BULK];
     let total = 2 * BULKS;
@@ -214,5 +216,44 @@ fn segment_over_4_gib_is_written_indexed_scanned_reopened_and_cut() {
     let offsets = scan(&p, total + 1);
     check_lookups(&p, &offsets, true);
 
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn record_of_1_gib_is_written_gathered_and_read_back() {
+    let d = dir("1gib");
+    let p = d.join("gib.binlog");
+    let limit: u64 = 1 << 30;
+    let opts = Options {
+        max_record_size: limit,
+        ..Options::default()
+    };
+    let mut big = vec![0u8; (limit - 4096) as usize];
+    for (i, chunk) in big.chunks_mut(4096).enumerate() {
+        chunk[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    }
+    let w = Writer::open(&p, opts).unwrap();
+    assert_eq!(w.write("small", b"before").unwrap(), 0);
+    let parts: Vec<std::io::IoSlice> = big.chunks(256 << 20).map(std::io::IoSlice::new).collect();
+    assert_eq!(w.write_vectored("huge", &parts).unwrap(), 1);
+    // One byte more than the limit allows is refused on its own and
+    // changes nothing.
+    let over = vec![0u8; limit as usize + 1];
+    let e = w.write("huge", &over).unwrap_err();
+    assert_eq!(e.kind(), binlog::ErrorKind::RecordTooLarge, "{e}");
+    drop(over);
+    assert_eq!(w.write("small", b"after").unwrap(), 2);
+    w.close().unwrap();
+
+    let mut r = Reader::open(&p).unwrap();
+    let rec = r.next().unwrap().unwrap();
+    assert_eq!((rec.seq, rec.payload), (0, &b"before"[..]));
+    let rec = r.next().unwrap().unwrap();
+    assert_eq!((rec.seq, rec.type_name), (1, "huge"));
+    assert!(rec.payload == &big[..], "1 GiB payload differs");
+    let rec = r.next().unwrap().unwrap();
+    assert_eq!((rec.seq, rec.payload), (2, &b"after"[..]));
+    assert!(r.next().unwrap().is_none());
+    assert_eq!(r.tail(), Tail::Sealed);
     std::fs::remove_dir_all(&d).unwrap();
 }
