@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{max_frame_len, total_len};
 use crate::options::{Durability, Options};
 use crate::reader::{Reader, Tail};
-use crate::writer::{Entry, Recycled, SizeSnapshot, Writer};
+use crate::writer::{Entry, Recycled, SealEstimate, SizeSnapshot, Writer};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -401,7 +401,15 @@ impl LogWriter {
                 return Ok((s.writer(&st)?.next_seq(), None));
             }
             while i < entries.len() {
-                let size = |e: &Entry<'_>| max_frame_len(e.type_name, e.meta, total_len(e.parts));
+                // A record of a type new to the segment also adds a
+                // directory entry to its seal, which the snapshot's estimate
+                // does not hold; counted for every record (a known type's
+                // frame is already over-estimated by its name), so that no
+                // record takes a segment past the size limit.
+                let size = |e: &Entry<'_>| {
+                    max_frame_len(e.type_name, e.meta, total_len(e.parts))
+                        .saturating_add(SealEstimate::type_entry_len(e.type_name))
+                };
                 let mut snap = s.writer(&st)?.size_snapshot();
                 if s.roll_due(&mut st, &snap, size(&entries[i]), now) {
                     s.roll(&mut st, &mut events)?;

@@ -283,12 +283,12 @@ impl SegmentIndex {
 
     /// How the seal's size grows with the segment (for a rolling log's size
     /// limit): exact for the records and sparse index; the directory as it
-    /// is now (a type first seen later adds its name and 40 bytes or so).
+    /// is now (a type first seen later adds `SealEstimate::type_entry_len`).
     pub fn seal_estimate(&self, type_names: &[Box<str>]) -> SealEstimate {
         let dir: u64 = (crate::format::FRAME_HEADER_LEN + 1 + 24 + 32 + 24 + 4 + 10) as u64
             + type_names
                 .iter()
-                .map(|n| 10 + n.len() as u64 + 28)
+                .map(|n| SealEstimate::type_entry_len(n))
                 .sum::<u64>();
         SealEstimate {
             fixed: (seal::SEAL_BEGIN_LEN + seal::TRAILER_LEN) as u64 + dir,
@@ -414,6 +414,12 @@ impl SealEstimate {
         self.fixed
             + 8 * records
             + seal::SPARSE_ENTRY_LEN as u64 * (bytes / self.sparse_interval + 1)
+    }
+
+    /// Upper bound of what a type adds to the seal's directory: its name
+    /// (with a varint length), count, bytes, array offset and array CRC.
+    pub fn type_entry_len(type_name: &str) -> u64 {
+        10 + type_name.len() as u64 + 28
     }
 }
 
