@@ -3,7 +3,10 @@
 
 mod common;
 use binlog::log::{segments, LogOptions, LogReader, LogWriter};
+use common::child::ChildProc;
 use common::TempDir;
+use parking_lot::{Condvar, Mutex};
+use std::path::Path;
 use std::sync::Arc;
 
 /// 2026-11-21T05:37:42.5Z.
@@ -61,4 +64,115 @@ fn a_record_of_a_new_type_never_takes_a_segment_past_the_size_limit() {
         over.is_empty(),
         "segments above the {LIMIT}-byte limit holding several records (payload len, file bytes, records): {over:?}"
     );
+}
+
+const SECOND_WRITER: &str = "BINLOG_H1_SECOND_WRITER";
+
+/// A clock that, once armed, stops the thread that reads it until released:
+/// a writer held inside a roll, between sealing the old segment (its lock
+/// released) and creating the next.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<(bool, bool, bool)>, // (armed, held, released)
+    cv: Condvar,
+}
+
+impl Gate {
+    fn read(&self) -> i64 {
+        let mut st = self.state.lock();
+        if st.0 && !st.2 {
+            st.1 = true;
+            self.cv.notify_all();
+            while !st.2 {
+                self.cv.wait(&mut st);
+            }
+        }
+        T0
+    }
+}
+
+/// A second process that opens a log while the first is rolling it must be
+/// refused (`Locked`), as it is while the first writes: otherwise both
+/// create a next segment (under different names, a second apart) and give
+/// out the same sequence numbers, and the log no longer reads.
+#[test]
+fn a_second_process_cannot_open_a_log_while_its_writer_rolls() {
+    if let Ok(dir) = std::env::var(SECOND_WRITER) {
+        // The second process: its clock one second on, as a process started
+        // a moment later sees it.
+        let opts = LogOptions {
+            clock: Arc::new(|| T0 + 1_000_000_000),
+            ..fixed_clock_opts()
+        };
+        match LogWriter::open(Path::new(&dir), "x", opts) {
+            Ok(w) => {
+                let seq = w.write("t", b"second").unwrap();
+                println!("H1-SECOND opened seq {seq}");
+                w.close().unwrap();
+            }
+            Err(e) => println!("H1-SECOND refused {:?} {e}", e.kind()),
+        }
+        return;
+    }
+    let d = TempDir::new("h1-two-writers");
+    let gate = Arc::new(Gate::default());
+    let g = Arc::clone(&gate);
+    let w = Arc::new(
+        LogWriter::open(
+            d.path(),
+            "x",
+            LogOptions {
+                clock: Arc::new(move || g.read()),
+                ..fixed_clock_opts()
+            },
+        )
+        .unwrap(),
+    );
+    for i in 0..3u64 {
+        assert_eq!(w.write("t", &[i as u8]).unwrap(), i);
+    }
+    gate.state.lock().0 = true;
+    let w2 = Arc::clone(&w);
+    let roller = std::thread::spawn(move || w2.roll());
+    {
+        let mut st = gate.state.lock();
+        while !st.1 {
+            gate.cv.wait(&mut st);
+        }
+    }
+    // The first writer is inside its roll now.
+    let lines = ChildProc::spawn(
+        "a_second_process_cannot_open_a_log_while_its_writer_rolls",
+        &[(SECOND_WRITER, d.path().as_os_str())],
+        "H1-SECOND ",
+    )
+    .wait_ok();
+    {
+        let mut st = gate.state.lock();
+        st.2 = true;
+        gate.cv.notify_all();
+    }
+    let rolled = roller.join().unwrap();
+    let after = w.write("t", b"first");
+    w.close().unwrap();
+    let names: Vec<String> = segments::list(d.path(), "x")
+        .unwrap()
+        .iter()
+        .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let read = LogReader::open(d.path(), "x").and_then(|mut r| {
+        let mut seqs = Vec::new();
+        while let Some(rec) = r.next()? {
+            seqs.push(rec.seq);
+        }
+        Ok(seqs)
+    });
+    assert!(
+        lines.len() == 1 && lines[0].starts_with("refused Locked"),
+        "the second process: {lines:?}; the first's roll: {rolled:?}, its next write: {after:?}; \
+         segments {names:?}; reading the log: {read:?}"
+    );
+    rolled.unwrap();
+    assert_eq!(after.unwrap(), 3);
+    assert_eq!(read.unwrap(), vec![0, 1, 2, 3]);
 }

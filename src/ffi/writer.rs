@@ -407,7 +407,8 @@ pub extern "C" fn binlog_writer_free(w: *mut binlog_writer) {
 /// appending: segments named `<name>-<20-digit number>-<UTC start>.binlog`,
 /// rolled by the options' size, record and period limits, trimmed by their
 /// retention. Every binlog_writer call works on it; close seals the current
-/// segment.
+/// segment. One writer per log: while one has it open (it holds an flock on
+/// `<dir>/<name>.lock` until closed), another gets `BINLOG_ERR_LOCKED`.
 #[no_mangle]
 pub extern "C" fn binlog_writer_open_log(
     dir: *const c_char,

@@ -37,6 +37,13 @@ pub fn manifest_path(dir: &Path, log: &str) -> std::path::PathBuf {
     dir.join(format!("{log}.manifest"))
 }
 
+/// The lock file of log `log` in `dir`: its writer holds an exclusive flock
+/// on it while open, so that a second writer is refused even while the
+/// first is between segments (in a roll, no segment is locked).
+pub fn lock_path(dir: &Path, log: &str) -> std::path::PathBuf {
+    dir.join(format!("{log}.lock"))
+}
+
 /// `YYYYMMDDTHHMMSSZ` for a time in ns since the epoch (UTC).
 pub fn utc_stamp(ns: i64) -> String {
     let secs = ns.div_euclid(1_000_000_000);

@@ -96,6 +96,9 @@ struct Shared {
     /// Held while sealing retired segments outside the log's lock, so that
     /// they are sealed one at a time, oldest first. Taken before `state`.
     sealer: Mutex<()>,
+    /// The log's lock file, locked from open to the end of `close` (see
+    /// `lock_log`).
+    lock: Mutex<Option<std::fs::File>>,
 }
 
 #[derive(Default)]
@@ -213,6 +216,9 @@ impl LogWriter {
         validate_name(name)?;
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create log directory", e))?;
+        // Before anything is looked at or changed: a second writer must not
+        // seal, remove or resume segments the first one is working on.
+        let lock = lock_log(&dir, name)?;
         let files = segments::list(&dir, name)?;
         let mut sealed = VecDeque::new();
         let mut next_first = opts.first_seq;
@@ -311,6 +317,7 @@ impl LogWriter {
             seal_due: AtomicBool::new(false),
             manifest_written: Mutex::new(0),
             sealer: Mutex::new(()),
+            lock: Mutex::new(Some(lock)),
         });
         if shared.opts.segment.durability != Durability::None {
             // What the policy promises for the records found (see
@@ -588,6 +595,8 @@ impl LogWriter {
                 }
             }
         };
+        // Every segment is left as the next writer may find it: let it in.
+        drop(s.lock.lock().take());
         self.shared.dispatch(events);
         r
     }
@@ -1220,6 +1229,38 @@ fn remove_segment_file(path: &Path) -> Result<()> {
         .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
     let dir = crate::sys::parent_dir(path);
     crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+}
+
+/// Takes the lock of log `name` in `dir` (`naming::lock_path`), creating
+/// the file if needed: one writer per log. Each segment's writer locks its
+/// segment too, but between sealing one segment and creating the next a
+/// roll holds no segment, and a writer opening the log then would start
+/// the same next segment (under another name if a second later) and give
+/// out the same sequence numbers. Like the segments' locks it is an flock,
+/// released by the kernel when a killed writer's process ends.
+fn lock_log(dir: &Path, name: &str) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = naming::lock_path(dir, name);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o644)
+        .open(&path)
+        .map_err(|e| Error::io(&path, "open log lock", e))?;
+    match crate::sys::try_lock_exclusive(&file) {
+        Ok(true) => Ok(file),
+        Ok(false) => Err(Error::file(
+            ErrorKind::Locked,
+            &path,
+            format!(
+                "another writer (in this or another process) has log {name} \
+                 ({name}-*.binlog) open"
+            ),
+        )),
+        Err(e) => Err(Error::io(&path, "lock", e)),
+    }
 }
 
 /// The log's state after `e`, a failed fdatasync of its records.
