@@ -46,6 +46,21 @@ pub struct LogReader {
     /// A seek's target no record had reached: records below it, in this
     /// segment or later ones, are skipped (see `SeekTarget`).
     unreached: Option<SeekTarget>,
+    /// The last gap's end is not known yet (a segment removed, or ending in
+    /// a torn tail): the next segment opened completes it with its first
+    /// sequence number, rather than report the same loss a second time.
+    open_gap: Option<OpenGap>,
+}
+
+/// Why the last gap is still open (see `LogReader::open_gap`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OpenGap {
+    /// Segments removed before they could be read: if the next segment
+    /// starts where they would have, they held no records, and nothing is
+    /// missing.
+    Removed,
+    /// A segment ending in a torn tail: its bytes are lost either way.
+    Torn,
 }
 
 impl LogReader {
@@ -102,6 +117,7 @@ impl LogReader {
             skip_damaged: false,
             damages: Vec::new(),
             unreached: None,
+            open_gap: None,
         }
     }
 
@@ -228,6 +244,7 @@ impl LogReader {
                         r.path().display()
                     ),
                 });
+                self.open_gap = Some(OpenGap::Torn);
             }
             // Where this segment's sequence numbers end: from the seal (a
             // type filter skips records, so the position alone may lag).
@@ -313,6 +330,7 @@ impl LogReader {
         self.expected = None;
         self.last_done = None;
         self.unreached = None;
+        self.open_gap = None;
         if self.open_segment()? {
             seek(self.current.as_mut().expect("opened"))?;
         }
@@ -348,11 +366,9 @@ impl LogReader {
                         continue;
                     }
                     match self.expected {
-                        Some(exp) if first > exp => self.gaps.push(Gap {
-                            from_seq: Some(exp),
-                            to_seq: Some(first),
+                        Some(exp) if first > exp => {
                             // Named inclusively (the range's end is exclusive).
-                            reason: match first - exp {
+                            let reason = match first - exp {
                                 1 => format!(
                                     "{}: record {exp} is missing before this segment",
                                     path.display()
@@ -362,8 +378,20 @@ impl LogReader {
                                     path.display(),
                                     first - 1
                                 ),
-                            },
-                        }),
+                            };
+                            match self.open_gap.take() {
+                                Some(_) => {
+                                    let g = self.gaps.last_mut().expect("an open gap");
+                                    g.to_seq = Some(first);
+                                    g.reason = format!("{}; {reason}", g.reason);
+                                }
+                                None => self.gaps.push(Gap {
+                                    from_seq: Some(exp),
+                                    to_seq: Some(first),
+                                    reason,
+                                }),
+                            }
+                        }
                         Some(exp) if first < exp => {
                             return Err(Error::file(
                                 ErrorKind::Corrupt,
@@ -373,7 +401,17 @@ impl LogReader {
                                 ),
                             ))
                         }
-                        _ => {}
+                        expected => match self.open_gap.take() {
+                            // Only empty segments were removed: nothing is
+                            // missing.
+                            Some(OpenGap::Removed) if expected.is_some() => {
+                                self.gaps.pop();
+                            }
+                            Some(_) => {
+                                self.gaps.last_mut().expect("an open gap").to_seq = Some(first)
+                            }
+                            None => {}
+                        },
                     }
                     if !self.filter.is_empty() {
                         let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
@@ -384,11 +422,22 @@ impl LogReader {
                     return Ok(true);
                 }
                 Err(e) if e.kind() == ErrorKind::NotFound => {
-                    self.gaps.push(Gap {
-                        from_seq: self.expected,
-                        to_seq: None,
-                        reason: format!("{}: removed before it could be read", path.display()),
-                    });
+                    let reason = format!("{}: removed before it could be read", path.display());
+                    match self.open_gap {
+                        // The loss already reported: say this file too.
+                        Some(_) => {
+                            let g = self.gaps.last_mut().expect("an open gap");
+                            g.reason = format!("{}; {reason}", g.reason);
+                        }
+                        None => {
+                            self.gaps.push(Gap {
+                                from_seq: self.expected,
+                                to_seq: None,
+                                reason,
+                            });
+                            self.open_gap = Some(OpenGap::Removed);
+                        }
+                    }
                     self.last_done = Some(path);
                     self.idx += 1;
                 }
