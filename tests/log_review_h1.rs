@@ -249,3 +249,56 @@ fn a_torn_older_segment_is_one_gap() {
     assert_eq!(gaps, [(Some(9), Some(10))], "{:?}", r.gaps());
     assert!(r.gaps()[0].reason.contains("torn tail"), "{:?}", r.gaps());
 }
+
+/// A callback that rolls the log (here: on segment 0's SEALED event) and
+/// closes it (on segment 1's) causes events while others are being
+/// reported on the same thread. Every callback still sees the log's events
+/// in order, each segment SEALED after it was OPENED and before the next
+/// one's, and polling returns the sealed segments oldest first.
+#[test]
+fn callbacks_that_roll_or_close_the_log_keep_its_events_in_order() {
+    use binlog::log::SegmentEvent;
+    let d = TempDir::new("h1-reentrant-order");
+    let w = Arc::new(
+        LogWriter::open(
+            d.path(),
+            "c",
+            LogOptions {
+                max_segment_records: Some(3),
+                ..fixed_clock_opts()
+            },
+        )
+        .unwrap(),
+    );
+    let weak = Arc::downgrade(&w);
+    w.on_segment(Box::new(move |ev| {
+        let w = weak.upgrade().ok_or("writer gone")?;
+        match ev {
+            SegmentEvent::Sealed(i) if i.segment_no == 0 => w.roll().map_err(|e| e.to_string()),
+            SegmentEvent::Sealed(i) if i.segment_no == 1 => w.close().map_err(|e| e.to_string()),
+            _ => Ok(()),
+        }
+    }))
+    .unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = Arc::clone(&seen);
+    w.on_segment(Box::new(move |ev| {
+        s.lock().unwrap().push(match ev {
+            SegmentEvent::Opened(i) => format!("opened {}", i.segment_no),
+            SegmentEvent::Sealed(i) => format!("sealed {}", i.segment_no),
+        });
+        Ok(())
+    }))
+    .unwrap();
+    for i in 0..4u64 {
+        assert_eq!(w.write("t", &i.to_le_bytes()).unwrap(), i);
+    }
+    assert!(w.is_closed());
+    assert_eq!(w.callback_failures().0, 0, "{:?}", w.callback_failures().1);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["sealed 0", "opened 1", "sealed 1", "opened 2", "sealed 2"]
+    );
+    let polled: Vec<u64> = std::iter::from_fn(|| w.poll_sealed().map(|i| i.segment_no)).collect();
+    assert_eq!(polled, [0, 1, 2]);
+}

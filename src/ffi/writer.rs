@@ -483,7 +483,10 @@ pub struct binlog_segment_info {
 /// segment SEALED, then the new one OPENED (rolls made by two threads at
 /// once, such as an explicit roll while the background thread reports
 /// one, may interleave their events). The callback may call the
-/// log's functions, `binlog_writer_close` included.
+/// log's functions, `binlog_writer_close` included; the events such a call
+/// causes are reported after the ones being reported (once this callback
+/// and the others have returned), so that callbacks and polling see a log's
+/// events in order.
 /// Return 0 on success; any other value counts as a failure (see
 /// `binlog_writer_callback_failures`) and affects nothing else.
 pub type binlog_segment_callback =

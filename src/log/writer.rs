@@ -60,6 +60,9 @@ pub type SegmentCallback =
 thread_local! {
     /// On a log's background thread: the log's `Shared::id`.
     static ROLLER_OF: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// The `Shared::id` of the log whose events this thread is reporting
+    /// (see `Shared::dispatch`), or 0. No destructor: usable at any time.
+    static REPORTING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// The last `Shared::id` given out.
@@ -99,6 +102,9 @@ struct Shared {
     /// The log's lock file, locked from open to the end of `close` (see
     /// `lock_log`).
     lock: Mutex<Option<std::fs::File>>,
+    /// Events caused by a callback (it rolled or closed the log) while
+    /// others were being reported on its thread: reported after them.
+    deferred: Mutex<VecDeque<SegmentEvent>>,
 }
 
 #[derive(Default)]
@@ -318,6 +324,7 @@ impl LogWriter {
             manifest_written: Mutex::new(0),
             sealer: Mutex::new(()),
             lock: Mutex::new(Some(lock)),
+            deferred: Mutex::new(VecDeque::new()),
         });
         if shared.opts.segment.durability != Durability::None {
             // What the policy promises for the records found (see
@@ -1133,14 +1140,38 @@ impl Shared {
         ev.last_failure = Some(e.to_string());
     }
 
-    /// Runs the callbacks and queues sealed segments for polling. A failing
-    /// or panicking callback is counted and does not stop the others.
+    /// Runs the callbacks and queues sealed segments for polling, in the
+    /// order of the events. A callback that rolls or closes the log causes
+    /// events while earlier ones are still being reported on this thread:
+    /// those are reported once the earlier ones are, by the outermost
+    /// `dispatch`, so that every callback sees (and polling returns) a
+    /// segment's events in the log's order, not the newest first.
     fn dispatch(&self, events: Vec<SegmentEvent>) {
         if events.is_empty() {
             return;
         }
+        if REPORTING.with(|r| r.get()) == self.id {
+            self.deferred.lock().extend(events);
+            return;
+        }
+        // Another log's callback may write to this one: its id comes back.
+        let outer = REPORTING.with(|r| r.replace(self.id));
+        let mut events = events;
+        loop {
+            self.report(&events);
+            events = self.deferred.lock().drain(..).collect();
+            if events.is_empty() {
+                break;
+            }
+        }
+        REPORTING.with(|r| r.set(outer));
+    }
+
+    /// `dispatch`'s work for `events`. A failing or panicking callback is
+    /// counted and does not stop the others.
+    fn report(&self, events: &[SegmentEvent]) {
         let callbacks = self.callbacks.lock().clone();
-        for ev in &events {
+        for ev in events {
             for cb in callbacks.iter() {
                 let failure = match catch_unwind(AssertUnwindSafe(|| cb(ev))) {
                     Ok(Ok(())) => None,
