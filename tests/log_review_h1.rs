@@ -302,3 +302,46 @@ fn callbacks_that_roll_or_close_the_log_keep_its_events_in_order() {
     let polled: Vec<u64> = std::iter::from_fn(|| w.poll_sealed().map(|i| i.segment_no)).collect();
     assert_eq!(polled, [0, 1, 2]);
 }
+
+/// A batch that a roll splits and that then fails (an entry above the
+/// record size limit) keeps the records before it; the message counts them
+/// against the whole call, as a segment writer's does, not against the part
+/// that went to the last segment.
+#[test]
+fn a_failed_batch_split_by_a_roll_counts_every_record_it_wrote() {
+    use binlog::{Entry, ErrorKind, Options};
+    let d = TempDir::new("h1-batch-count");
+    let w = LogWriter::open(
+        d.path(),
+        "b",
+        LogOptions {
+            max_segment_records: Some(2),
+            segment: Options {
+                max_record_size: 1024,
+                ..Options::default()
+            },
+            ..fixed_clock_opts()
+        },
+    )
+    .unwrap();
+    let small: &[&[u8]] = &[b"small"];
+    let big_payload = vec![7u8; 4096];
+    let big: &[&[u8]] = &[&big_payload];
+    let e = |parts| Entry {
+        type_name: "t",
+        meta: &[],
+        timestamp_ns: None,
+        parts,
+    };
+    let err = w
+        .write_batch(&[e(small), e(small), e(big), e(small)])
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RecordTooLarge, "{err}");
+    assert_eq!(w.next_seq().unwrap(), 2);
+    assert!(
+        err.to_string()
+            .contains("(2 of 4 records of this call were written)"),
+        "{err}"
+    );
+    w.close().unwrap();
+}
