@@ -29,6 +29,10 @@ pub const RESERVED_FLAGS: u8 = 0xc0;
 pub const RECORD_FIXED_LEN: usize = 1 + 8 + 8;
 /// The smallest valid record body (fixed part and a one-byte type id).
 pub const MIN_RECORD_BODY: usize = RECORD_FIXED_LEN + 1;
+/// The smallest record frame. Every type is defined by a record, so `n`
+/// bytes of records define at most `n / MIN_RECORD_FRAME` types: a bound
+/// on the type ids a reader may accept from damaged or hostile bytes.
+pub const MIN_RECORD_FRAME: usize = super::FRAME_HEADER_LEN + MIN_RECORD_BODY;
 
 /// The fields of a record that precede its payload, as the writer sees them.
 pub struct RecordHead<'a> {

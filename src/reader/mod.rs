@@ -831,9 +831,25 @@ impl Reader {
                     .then(|| format!("type id {id} defined out of order"))
             }
             Some(_) => Some(format!("type id {id} defined out of order")),
-            None if id < self.types.len() || self.skip_damaged => None,
+            None if id < self.types.len() => None,
+            // Skipping damage: the definition may have been in a damaged
+            // region, which could define one type per smallest record it
+            // held, no more. A larger id is damage itself (and naming every
+            // id below it would fill memory: ids go up to 2^32).
+            None if self.skip_damaged && id - self.types.len() < self.lost_type_budget() => None,
             None => Some(format!("type id {id} used before it is defined")),
         }
+    }
+
+    /// How many types the damaged regions skipped so far could have
+    /// defined (one per smallest record frame they held).
+    fn lost_type_budget(&self) -> usize {
+        let bytes: u64 = self
+            .damages
+            .iter()
+            .map(|d| d.resume_offset.saturating_sub(d.offset))
+            .fold(0, u64::saturating_add);
+        usize::try_from(bytes / frame::MIN_RECORD_FRAME as u64).unwrap_or(usize::MAX)
     }
 
     fn corrupt(&self, pos: usize, what: impl std::fmt::Display) -> Error {

@@ -215,6 +215,7 @@ pub fn analyze_bytes(
                             strip_path(&msg, path)
                         ),
                     );
+                    w.damaged_bytes = q as u64;
                     (q, seq)
                 }
                 None => {
@@ -286,6 +287,9 @@ struct Walker {
     last_ts: Option<i64>,
     /// Type ids already reported as used before being defined.
     undefined_reported: Vec<bool>,
+    /// Bytes of damage met so far: the types it could have defined bound
+    /// the type ids a later record may use (see `plausible_type`).
+    damaged_bytes: u64,
 }
 
 impl Walker {
@@ -322,6 +326,7 @@ impl Walker {
             first_ts: None,
             last_ts: None,
             undefined_reported: Vec::new(),
+            damaged_bytes: 0,
         }
     }
 
@@ -530,6 +535,7 @@ impl Walker {
                         "{why}: {} bytes of damage up to offset {q}, where valid records resume (seq {seq}){lost}",
                         q - p
                     ));
+                    self.damaged_bytes = self.damaged_bytes.saturating_add((q - p) as u64);
                     self.new_run(q as u64, seq);
                     next_seq = seq;
                     p = q;
@@ -608,7 +614,21 @@ impl Walker {
             self.new_run(off, r.seq);
         }
         let id = r.type_id as usize;
+        let plausible = self.plausible_type(id, r.defines.is_some());
         match r.defines {
+            _ if !plausible => {
+                // Tables by id are not grown to a hostile id (up to 2^32).
+                let most = self.a.types.len() + self.lost_types();
+                self.type_issue(
+                    off,
+                    total,
+                    r.seq,
+                    format!(
+                        "type id {id} is impossible here: the bytes before offset {off} can \
+                         define at most {most} types"
+                    ),
+                );
+            }
             Some(name) => {
                 let name = std::str::from_utf8(name).expect("decode_record checks UTF-8");
                 if id >= self.a.types.len() {
@@ -676,11 +696,13 @@ impl Walker {
         a.max_ts = Some(a.max_ts.map_or(ts, |m| m.max(ts)));
         self.first_ts.get_or_insert(ts);
         self.last_ts = Some(ts);
-        if self.type_counts.len() <= id {
-            self.type_counts.resize(id + 1, (0, 0));
+        if plausible {
+            if self.type_counts.len() <= id {
+                self.type_counts.resize(id + 1, (0, 0));
+            }
+            self.type_counts[id].0 += 1;
+            self.type_counts[id].1 += total as u64;
         }
-        self.type_counts[id].0 += 1;
-        self.type_counts[id].1 += total as u64;
         if self.run.count == 0 {
             self.run.start = off;
             self.run.first_seq = r.seq;
@@ -692,6 +714,20 @@ impl Walker {
         }
         self.max_ts_so_far = self.max_ts_so_far.max(ts);
         Ok(())
+    }
+
+    /// Types the damaged bytes met so far could have defined: one per
+    /// smallest record frame.
+    fn lost_types(&self) -> usize {
+        usize::try_from(self.damaged_bytes / frame::MIN_RECORD_FRAME as u64).unwrap_or(usize::MAX)
+    }
+
+    /// Whether a record may use (or, `defines`, define) type id `id`: one
+    /// the records before it defined, or could have in damaged bytes. The
+    /// walk keeps tables by id, so a larger id must not size them.
+    fn plausible_type(&self, id: usize, defines: bool) -> bool {
+        let known = self.a.types.len().max(self.type_counts.len());
+        id < known || id - known < self.lost_types() + usize::from(defines)
     }
 
     fn type_issue(&mut self, off: u64, total: usize, seq: u64, msg: String) {
