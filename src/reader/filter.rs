@@ -2,6 +2,7 @@
 //! from the seal are merged in offset order; otherwise the reader scans and
 //! skips other types.
 
+use crate::format::frame::MIN_RECORD_FRAME;
 use crate::format::seal::SealDirectory;
 
 /// One type's offset array in the mapped segment, and a position in it.
@@ -45,8 +46,15 @@ pub struct TypeFilter {
 }
 
 impl TypeFilter {
-    /// Builds a filter; uses the seal's arrays when all of them check out.
-    pub fn new(names: &[&str], seal: Option<&SealDirectory>, map: &[u8]) -> TypeFilter {
+    /// Builds a filter; uses the seal's arrays when all of them check out:
+    /// their CRCs match and each is sorted, as a writer writes it (see
+    /// `sorted_within`). `data_start` is where the records start.
+    pub fn new(
+        names: &[&str],
+        seal: Option<&SealDirectory>,
+        map: &[u8],
+        data_start: u64,
+    ) -> TypeFilter {
         let names: Vec<Box<str>> = names.iter().map(|n| Box::from(*n)).collect();
         let cursors = seal.and_then(|d| {
             let mut cursors = Vec::new();
@@ -58,7 +66,9 @@ impl TypeFilter {
                 let start = usize::try_from(t.array_offset).ok()?;
                 let count = usize::try_from(t.count).ok()?;
                 let bytes = map.get(start..start.checked_add(count.checked_mul(8)?)?)?;
-                if crc32fast::hash(bytes) != t.array_crc {
+                if crc32fast::hash(bytes) != t.array_crc
+                    || !sorted_within(bytes, data_start, d.records_end)
+                {
                     return None;
                 }
                 cursors.push(ArrayCursor {
@@ -104,6 +114,23 @@ impl TypeFilter {
             }
         }
     }
+}
+
+/// Whether the u64 offsets in `bytes` increase by at least a record frame
+/// each and lie in `[start, end)`, the records. A CRC-valid array that is
+/// not (a hostile or miswritten seal) would make a filtered read return
+/// records out of order or twice, or the binary search of `seek` skip
+/// some: such an array is not used (the reader scans instead). Checked
+/// once, in the pass that checks the CRC.
+fn sorted_within(bytes: &[u8], start: u64, end: u64) -> bool {
+    let min_frame = MIN_RECORD_FRAME as u64;
+    let mut lowest = start;
+    bytes.chunks_exact(8).all(|c| {
+        let off = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        let ok = off >= lowest && off < end;
+        lowest = off.saturating_add(min_frame);
+        ok
+    })
 }
 
 #[cfg(test)]

@@ -271,7 +271,7 @@ impl Reader {
             self.filter = None;
             return;
         }
-        let mut f = TypeFilter::new(names, self.seal.as_ref(), &self.map);
+        let mut f = TypeFilter::new(names, self.seal.as_ref(), &self.map, self.data_start as u64);
         f.seek(&self.map, self.pos as u64);
         self.filter = Some(f);
     }

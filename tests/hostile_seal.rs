@@ -1,0 +1,177 @@
+//! Sealed segments whose seal passes every CRC but lies about the records:
+//! per-type offset arrays and sparse index entries that are out of order,
+//! repeated, or point at the wrong record, and type tables that name the
+//! types wrongly. A reader trusts a seal to open in O(1), but it must never
+//! return a record twice, out of order, under another type's name, or miss
+//! one silently: it checks what it can cheaply and reads by a scan (or
+//! reports corruption naming the file and offset) when the seal is wrong.
+
+mod common;
+
+use binlog::format::seal::{
+    encode_seal_begin, read_seal, SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN,
+};
+use binlog::{Options, Reader, Tail, Writer};
+use common::TempDir;
+use std::path::Path;
+
+/// (seq, type, payload) of every record, as a scan reads them.
+type Recs = Vec<(u64, String, Vec<u8>)>;
+
+/// A sealed segment of 40 records of types a, b, c, d (in turn), with
+/// timestamps that go back and forth, and a sparse entry every ~200 bytes.
+fn write_segment(path: &Path) -> Recs {
+    let opts = Options {
+        sparse_interval: 200,
+        ..Options::default()
+    };
+    let w = Writer::open(path, opts).unwrap();
+    let mut want = Vec::new();
+    for i in 0..40u64 {
+        let ty = ["a", "b", "c", "d"][(i % 4) as usize];
+        let payload = vec![i as u8; (i * 7 % 50) as usize];
+        let ts = 1000 + i as i64 * 10 - (i as i64 % 3) * 25;
+        let seq = w.write_with(ty, &[], Some(ts), &payload).unwrap();
+        want.push((seq, ty.to_string(), payload));
+    }
+    w.close().unwrap();
+    want
+}
+
+/// The parts of a seal, to change and write back with valid CRCs.
+struct Seal {
+    dir: SealDirectory,
+    arrays: Vec<Vec<u64>>,
+    sparse: Vec<SparseEntry>,
+}
+
+fn u64s(b: &[u8]) -> Vec<u64> {
+    b.chunks(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+/// Rewrites the seal of the segment at `path` after `change`, with every
+/// CRC (arrays, sparse index, directory, trailer) valid for the new bytes.
+fn rewrite_seal(path: &Path, change: impl FnOnce(&mut Seal)) {
+    let bytes = std::fs::read(path).unwrap();
+    let data_start = Reader::open(path).unwrap().data_start() as usize;
+    let dir = read_seal(&bytes, data_start).expect("sealed");
+    let arrays = dir
+        .types
+        .iter()
+        .map(|t| {
+            let at = t.array_offset as usize;
+            u64s(&bytes[at..at + 8 * t.count as usize])
+        })
+        .collect();
+    let at = dir.sparse_offset as usize;
+    let sparse = bytes[at..at + SPARSE_ENTRY_LEN * dir.sparse_count as usize]
+        .chunks(SPARSE_ENTRY_LEN)
+        .map(|c| SparseEntry::decode(c).unwrap())
+        .collect();
+    let mut s = Seal {
+        dir,
+        arrays,
+        sparse,
+    };
+    change(&mut s);
+    let records_end = s.dir.records_end as usize;
+    let mut out = bytes[..records_end].to_vec();
+    out.extend(encode_seal_begin(s.dir.record_count));
+    for (t, a) in s.dir.types.iter_mut().zip(&s.arrays) {
+        let raw: Vec<u8> = a.iter().flat_map(|o| o.to_le_bytes()).collect();
+        t.array_offset = out.len() as u64;
+        t.count = a.len() as u64;
+        t.array_crc = crc32fast::hash(&raw);
+        out.extend(raw);
+    }
+    s.dir.record_count = s.dir.types.iter().map(|t| t.count).sum();
+    let mut raw = Vec::new();
+    for e in &s.sparse {
+        e.encode(&mut raw);
+    }
+    s.dir.sparse_offset = out.len() as u64;
+    s.dir.sparse_count = s.sparse.len() as u64;
+    s.dir.sparse_crc = crc32fast::hash(&raw);
+    out.extend(raw);
+    // The SEAL_BEGIN frame holds the count too.
+    out[records_end..records_end + 17].copy_from_slice(&encode_seal_begin(s.dir.record_count));
+    let dir_offset = out.len() as u64;
+    let dir_len = s.dir.encode_frame(&mut out) as u32;
+    out.extend_from_slice(
+        &Trailer {
+            records_end: records_end as u64,
+            dir_offset,
+            dir_len,
+        }
+        .encode(),
+    );
+    std::fs::write(path, &out).unwrap();
+    assert!(
+        Reader::open(path).unwrap().seal().is_some(),
+        "the rewritten seal passes its checks"
+    );
+}
+
+/// Reads with a type filter: every record, or the first error.
+fn filtered(path: &Path, names: &[&str]) -> Result<Recs, String> {
+    let mut r = Reader::open(path).unwrap();
+    r.filter_types(names);
+    let mut got = Vec::new();
+    loop {
+        match r.next() {
+            Ok(Some(rec)) => got.push((rec.seq, rec.type_name.to_string(), rec.payload.to_vec())),
+            Ok(None) => return Ok(got),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+fn only(want: &Recs, names: &[&str]) -> Recs {
+    want.iter()
+        .filter(|r| names.contains(&r.1.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// An offset array out of order, with an entry repeated, or reversed: a
+/// filtered read returns each record of the type once, in order (the
+/// reader does not use an array that is not strictly increasing inside the
+/// records). It used to return them in the array's order, twice over.
+#[test]
+fn an_unsorted_or_repeating_offset_array_is_not_used() {
+    let dir = TempDir::new("hostile-arrays");
+    let changes: Vec<(&str, Box<dyn Fn(&mut Seal)>)> = vec![
+        ("swapped", Box::new(|s: &mut Seal| s.arrays[0].swap(2, 3))),
+        (
+            "repeated",
+            Box::new(|s: &mut Seal| s.arrays[0][3] = s.arrays[0][2]),
+        ),
+        ("reversed", Box::new(|s: &mut Seal| s.arrays[1].reverse())),
+        ("zero", Box::new(|s: &mut Seal| s.arrays[0][3] = 0)),
+        (
+            "past the end",
+            Box::new(|s: &mut Seal| {
+                let end = s.dir.records_end;
+                s.arrays[0][9] = end + 5;
+            }),
+        ),
+        (
+            "u64::MAX",
+            Box::new(|s: &mut Seal| s.arrays[0][9] = u64::MAX),
+        ),
+    ];
+    for (what, change) in changes {
+        let p = dir.join(&format!("{what}.binlog"));
+        let want = write_segment(&p);
+        rewrite_seal(&p, |s| change(s));
+        for names in [&["a"][..], &["b"], &["a", "b"], &["a", "b", "c", "d"]] {
+            assert_eq!(
+                filtered(&p, names).as_ref(),
+                Ok(&only(&want, names)),
+                "{what}: {names:?}"
+            );
+        }
+    }
+}
