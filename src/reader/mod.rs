@@ -349,38 +349,48 @@ impl Reader {
 
     /// The last sparse index entry satisfying `pred` (a predicate that holds
     /// for a prefix of the entries), if the segment is sealed with a sound
-    /// sparse index.
+    /// sparse index and the entry leads to the record it names.
     fn sparse_floor(&mut self, pred: impl Fn(&SparseEntry) -> bool) -> Option<SparseEntry> {
         let d = self.seal.as_ref()?;
         let start = d.sparse_offset as usize;
         let count = d.sparse_count as usize;
         let bytes = &self.map[start..start + count * SPARSE_ENTRY_LEN];
-        if *self
-            .sparse_ok
-            .get_or_insert_with(|| crc32fast::hash(bytes) == d.sparse_crc)
-        {
-            let entry =
-                |i: usize| SparseEntry::decode(&bytes[i * SPARSE_ENTRY_LEN..]).expect("in range");
-            let (mut lo, mut hi) = (0, count);
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if pred(&entry(mid)) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            let found = lo.checked_sub(1).map(entry);
-            let (start, end) = (self.data_start as u64, self.end as u64);
-            if found.is_some_and(|e| e.offset < start || e.offset >= end) {
-                // CRC-valid yet pointing outside the records: a hostile or
-                // miswritten index. Seek by scanning instead.
-                self.sparse_ok = Some(false);
-                return None;
-            }
-            return found;
+        let (data_start, end) = (self.data_start as u64, self.end as u64);
+        let first_seq = self.header.first_seq;
+        if !*self.sparse_ok.get_or_insert_with(|| {
+            crc32fast::hash(bytes) == d.sparse_crc
+                && sparse_sound(bytes, d, data_start, end, first_seq)
+        }) {
+            return None;
         }
-        None
+        let entry =
+            |i: usize| SparseEntry::decode(&bytes[i * SPARSE_ENTRY_LEN..]).expect("in range");
+        let (mut lo, mut hi) = (0, count);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if pred(&entry(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let found = lo.checked_sub(1).map(entry)?;
+        // The entry must lead to the record it names. An index that passes
+        // its checks yet points elsewhere (hostile or miswritten) is not
+        // used: the seek scans, and finds what a scan finds.
+        let leads = match frame::frame_at(&self.map[..self.end], found.offset as usize, true) {
+            FrameAt::Frame {
+                kind: KIND_RECORD,
+                body,
+                ..
+            } => frame::decode_record(body).is_some_and(|r| r.seq == found.seq),
+            _ => false,
+        };
+        if !leads {
+            self.sparse_ok = Some(false);
+            return None;
+        }
+        Some(found)
     }
 
     fn next_record(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
@@ -945,6 +955,52 @@ fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize)> {
     ))
 }
 
+/// Whether a sparse index (`bytes`, its CRC checked) is what a writer
+/// writes for the seal `d` (docs/FORMAT.md section 8.3): entries inside the
+/// records `[data_start, end)`, increasing in offset by at least a record
+/// frame and in sequence number by at most one per record frame between
+/// them (sequence numbers are consecutive), starting at the header's
+/// `first_seq`; `max_ts_before` never decreasing, `i64::MIN` for the first
+/// record and between the first record's and the largest timestamp after
+/// it. A seek through an index that fails would land on the wrong record.
+/// One pass, in the pass that checks the CRC.
+fn sparse_sound(
+    bytes: &[u8],
+    d: &SealDirectory,
+    data_start: u64,
+    end: u64,
+    first_seq: u64,
+) -> bool {
+    let min_frame = frame::MIN_RECORD_FRAME as u64;
+    let mut prev = (data_start, first_seq, i64::MIN);
+    let mut first = true;
+    bytes.chunks_exact(SPARSE_ENTRY_LEN).all(|c| {
+        let e = SparseEntry::decode(c).expect("24 bytes");
+        let (off, seq, ts) = prev;
+        let ok = if first && e.offset == data_start {
+            e.seq == first_seq && e.max_ts_before == i64::MIN
+        } else {
+            let room = e.offset.checked_sub(off).map(|n| n / min_frame);
+            let steps = e.seq.checked_sub(seq);
+            let floor = if first {
+                first_seq
+            } else {
+                seq.saturating_add(1)
+            };
+            e.offset < end
+                && room.is_some_and(|n| n >= u64::from(!first))
+                && e.seq >= floor
+                && steps.is_some_and(|s| room.is_some_and(|n| s <= n))
+                && e.max_ts_before >= ts
+                && e.max_ts_before >= d.first_ts
+                && e.max_ts_before <= d.max_ts
+        };
+        prev = (e.offset, e.seq, e.max_ts_before);
+        first = false;
+        ok
+    })
+}
+
 fn valid_meta(meta: &[u8]) -> bool {
     frame::MetaIter::new(meta)
         .all(|(k, v)| std::str::from_utf8(k).is_ok() && std::str::from_utf8(v).is_ok())
@@ -1056,6 +1112,38 @@ mod tests {
             "the record after the large one read {} bytes",
             r.frame_buf.len()
         );
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+
+    /// The checks a sparse index must pass before a seek uses it
+    /// (`sparse_sound`, and the entry leading to its record) hold for what
+    /// writers write: fresh, reopened and appended to, and from a high
+    /// first sequence number, with timestamps that go back and forth.
+    #[test]
+    fn writers_write_sparse_indexes_that_seeks_use() {
+        let p = temp_path("sparse-sound");
+        let opts = || Options {
+            sparse_interval: 100,
+            first_seq: 1 << 40,
+            ..Options::default()
+        };
+        for round in 0..2 {
+            let w = Writer::open(&p, opts()).unwrap();
+            for i in 0..50i64 {
+                w.write_with("a", &[], Some(1000 + i * 10 - (i % 3) * 25), &[7; 30])
+                    .unwrap();
+            }
+            w.close().unwrap();
+            let mut r = Reader::open(&p).unwrap();
+            let count = r.seal().unwrap().sparse_count;
+            assert!(count > 5, "{count} entries");
+            r.seek_seq((1 << 40) + 40).unwrap();
+            assert_eq!(r.sparse_ok, Some(true), "round {round}");
+            assert_eq!(r.next().unwrap().unwrap().seq, (1 << 40) + 40);
+            let mut r = Reader::open(&p).unwrap();
+            r.seek_time(1400).unwrap();
+            assert_eq!(r.sparse_ok, Some(true), "round {round}");
+        }
         std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 
