@@ -109,8 +109,8 @@ fn rewrite_seal(path: &Path, change: impl FnOnce(&mut Seal)) {
     );
     std::fs::write(path, &out).unwrap();
     assert!(
-        Reader::open(path).unwrap().seal().is_some(),
-        "the rewritten seal passes its checks"
+        read_seal(&out, data_start).is_some(),
+        "the rewritten seal passes its CRCs"
     );
 }
 
@@ -280,4 +280,81 @@ fn a_lying_sparse_index_never_makes_a_seek_wrong() {
         check_seeks(&p, &want, what);
         assert_eq!(Reader::open(&p).unwrap().seal().is_some(), true);
     }
+}
+
+/// A type table that names the types wrongly (two names swapped, or one
+/// name given twice), its arrays and counts left as they were: no read
+/// returns a record under a name its segment's records do not give it.
+/// A seek used to land after the records that define the types and label
+/// every record by the seal's names, without an error.
+#[test]
+fn a_type_table_that_names_types_wrongly_is_not_trusted() {
+    let dir = TempDir::new("hostile-types");
+    let changes: Vec<(&str, Box<dyn Fn(&mut Seal)>)> = vec![
+        (
+            "swapped",
+            Box::new(|s: &mut Seal| {
+                let a = s.dir.types[0].name.clone();
+                s.dir.types[0].name = s.dir.types[1].name.clone();
+                s.dir.types[1].name = a;
+            }),
+        ),
+        (
+            "repeated",
+            Box::new(|s: &mut Seal| s.dir.types[2].name = "a".into()),
+        ),
+        (
+            "renamed",
+            Box::new(|s: &mut Seal| s.dir.types[3].name = "z".into()),
+        ),
+    ];
+    for (what, change) in changes {
+        let p = dir.join(&format!("{what}.binlog"));
+        let want = write_segment(&p);
+        rewrite_seal(&p, |s| change(s));
+        let name_of = |seq: u64| want[seq as usize].1.clone();
+        for target in [20, 37, 9, 0] {
+            let mut r = Reader::open(&p).unwrap();
+            r.seek_seq(target).unwrap();
+            let rec = r.next().unwrap().unwrap();
+            assert_eq!(
+                (rec.seq, rec.type_name.to_string()),
+                (target, name_of(target)),
+                "{what}: seek_seq({target})"
+            );
+        }
+        for names in [&["a"][..], &["b"], &["c", "z"], &["d"]] {
+            match filtered(&p, names) {
+                Ok(got) => assert_eq!(got, only(&want, names), "{what}: {names:?}"),
+                Err(e) => panic!("{what}: {names:?}: {e}"),
+            }
+        }
+        let mut r = Reader::open(&p).unwrap();
+        while r.next().unwrap().is_some() {}
+        assert!(
+            matches!(r.tail(), Tail::SealDamaged { .. }),
+            "{what}: {:?}",
+            r.tail()
+        );
+    }
+}
+
+/// A type the seal lists with no records (no writer writes one, but the
+/// format allows it) does not make the seal unusable.
+#[test]
+fn a_type_without_records_keeps_the_seal_usable() {
+    let dir = TempDir::new("hostile-types-empty");
+    let p = dir.join("seg.binlog");
+    let want = write_segment(&p);
+    rewrite_seal(&p, |s| {
+        let mut t = s.dir.types[0].clone();
+        t.name = "ghost".into();
+        s.dir.types.push(t);
+        s.arrays.push(Vec::new());
+    });
+    let mut r = Reader::open(&p).unwrap();
+    r.seek_seq(21).unwrap();
+    assert_eq!(r.next().unwrap().unwrap().type_name, want[21].1);
+    while r.next().unwrap().is_some() {}
+    assert_eq!(r.tail(), Tail::Sealed);
 }

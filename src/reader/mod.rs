@@ -155,7 +155,7 @@ impl Reader {
             }
             Err(e) => return Err(e),
         };
-        let seal = seal::read_seal(&map, data_start);
+        let seal = read_seal(&map, data_start);
         let end = seal.as_ref().map_or(map.len(), |d| d.records_end as usize);
         let types = seal
             .as_ref()
@@ -763,7 +763,7 @@ impl Reader {
     /// either its writer just sealed it, or the seal is damaged.
     fn seal_reached(&mut self, pos: usize) -> Result<()> {
         self.grew()?;
-        match seal::read_seal(&self.map, self.data_start) {
+        match read_seal(&self.map, self.data_start) {
             Some(d) if d.records_end == pos as u64 => {
                 self.end = pos;
                 self.seal = Some(d);
@@ -953,6 +953,57 @@ fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize)> {
         },
         start,
     ))
+}
+
+/// The seal of a mapped segment, if it passes `seal::read_seal` and its
+/// type table names the types as the records that define them do.
+fn read_seal(map: &[u8], data_start: usize) -> Option<SealDirectory> {
+    seal::read_seal(map, data_start).filter(|d| types_defined_as_named(map, data_start, d))
+}
+
+/// Whether the first record of each type in the seal's directory (the
+/// first entry of its offset array) defines that type, with the id and
+/// name the directory gives it. A reader names records by the directory,
+/// so a seek that lands after the defining records would otherwise label
+/// them by a CRC-valid directory that lies. One record head per type, its
+/// CRC checked only if it disagrees (the record's is when it is read): the
+/// open stays O(1) in the number of records.
+fn types_defined_as_named(map: &[u8], data_start: usize, d: &SealDirectory) -> bool {
+    let Ok(end) = usize::try_from(d.records_end) else {
+        return false;
+    };
+    let records = &map[..end.min(map.len())];
+    d.types.iter().enumerate().all(|(id, t)| {
+        if t.count == 0 {
+            return true;
+        }
+        let first = usize::try_from(t.array_offset)
+            .ok()
+            .and_then(|at| map.get(at..at.checked_add(8)?))
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
+            return false;
+        };
+        if at < data_start {
+            return false;
+        }
+        let defines = |body: &[u8]| {
+            frame::decode_record(body)
+                .is_some_and(|r| r.type_id as usize == id && r.defines == Some(t.name.as_bytes()))
+        };
+        match frame::frame_at(records, at, false) {
+            FrameAt::Frame {
+                kind: KIND_RECORD,
+                body,
+                ..
+            } if defines(body) => true,
+            // Disagreeing bytes that fail their CRC are damage, which the
+            // read reports where it meets them; the directory's names then
+            // still name the records after it. Only a record that is
+            // intact and says otherwise shows the directory wrong.
+            _ => !matches!(frame::frame_at(records, at, true), FrameAt::Frame { .. }),
+        }
+    })
 }
 
 /// Whether a sparse index (`bytes`, its CRC checked) is what a writer
