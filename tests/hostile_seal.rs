@@ -358,3 +358,50 @@ fn a_type_without_records_keeps_the_seal_usable() {
     while r.next().unwrap().is_some() {}
     assert_eq!(r.tail(), Tail::Sealed);
 }
+
+/// Two checks of docs/FORMAT.md section 9 that the document had wrong:
+/// the `SEAL_BEGIN` count must equal the directory's, and an empty array
+/// may not sit at `records_end` (ranges start after the `SEAL_BEGIN`
+/// frame). Either makes the seal unusable: read by a scan, `SealDamaged`.
+#[test]
+fn seal_begin_count_and_ranges_are_checked_as_documented() {
+    let dir = TempDir::new("hostile-seal-doc");
+    let p = dir.join("count.binlog");
+    let want = write_segment(&p);
+    rewrite_seal(&p, |_| {});
+    let mut bytes = std::fs::read(&p).unwrap();
+    let records_end = read_seal(&bytes, 0).unwrap().records_end as usize;
+    bytes[records_end..records_end + 17].copy_from_slice(&encode_seal_begin(41));
+    std::fs::write(&p, &bytes).unwrap();
+    let p2 = dir.join("range.binlog");
+    write_segment(&p2);
+    rewrite_seal(&p2, |s| {
+        let mut t = s.dir.types[0].clone();
+        t.name = "ghost".into();
+        s.dir.types.push(t);
+        s.arrays.push(Vec::new());
+    });
+    // Move the empty array to records_end, fixing the directory's CRC.
+    let bytes = std::fs::read(&p2).unwrap();
+    let mut d = read_seal(&bytes, 0).unwrap();
+    d.types[4].array_offset = d.records_end;
+    let tr = Trailer::decode(&bytes, 0).unwrap();
+    let mut out = bytes[..tr.dir_offset as usize].to_vec();
+    let dir_len = d.encode_frame(&mut out) as u32;
+    out.extend_from_slice(&Trailer { dir_len, ..tr }.encode());
+    std::fs::write(&p2, &out).unwrap();
+    for p in [&p, &p2] {
+        let mut r = Reader::open(p).unwrap();
+        assert!(r.seal().is_none(), "{}", p.display());
+        let mut n = 0;
+        while r.next().unwrap().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, want.len());
+        assert!(
+            matches!(r.tail(), Tail::SealDamaged { .. }),
+            "{:?}",
+            r.tail()
+        );
+    }
+}
