@@ -405,3 +405,51 @@ fn seal_begin_count_and_ranges_are_checked_as_documented() {
         );
     }
 }
+
+/// A directory whose counts leave records out (a type dropped from the
+/// table, or entries dropped from an offset array, the counts adjusted to
+/// match) is not used: its sequence numbers say how many records there
+/// are, and the counts must agree. A seek used to fail on a record of the
+/// dropped type ("used before it is defined"), and a filtered read to
+/// miss the dropped entries without an error.
+#[test]
+fn a_directory_that_counts_fewer_records_than_its_sequence_numbers_is_not_used() {
+    let dir = TempDir::new("hostile-counts");
+    let changes: Vec<(&str, Box<dyn Fn(&mut Seal)>)> = vec![
+        (
+            "type dropped",
+            Box::new(|s: &mut Seal| {
+                s.dir.types.pop();
+                s.arrays.pop();
+            }),
+        ),
+        (
+            "entries dropped",
+            Box::new(|s: &mut Seal| {
+                s.arrays[0].truncate(7);
+            }),
+        ),
+    ];
+    for (what, change) in changes {
+        let p = dir.join(&format!("{what}.binlog"));
+        let want = write_segment(&p);
+        rewrite_seal(&p, |s| change(s));
+        for target in [23, 7] {
+            let mut r = Reader::open(&p).unwrap();
+            r.seek_seq(target)
+                .unwrap_or_else(|e| panic!("{what}: seek_seq({target}): {e}"));
+            let rec = r
+                .next()
+                .unwrap_or_else(|e| panic!("{what}: seek_seq({target}): {e}"))
+                .unwrap();
+            assert_eq!(rec.type_name, want[target as usize].1, "{what}");
+        }
+        for names in [&["a"][..], &["d"]] {
+            assert_eq!(
+                filtered(&p, names).as_ref(),
+                Ok(&only(&want, names)),
+                "{what}: {names:?}"
+            );
+        }
+    }
+}

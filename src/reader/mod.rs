@@ -155,7 +155,7 @@ impl Reader {
             }
             Err(e) => return Err(e),
         };
-        let seal = read_seal(&map, data_start);
+        let seal = read_seal(&map, data_start, header.first_seq);
         let end = seal.as_ref().map_or(map.len(), |d| d.records_end as usize);
         let types = seal
             .as_ref()
@@ -763,7 +763,7 @@ impl Reader {
     /// either its writer just sealed it, or the seal is damaged.
     fn seal_reached(&mut self, pos: usize) -> Result<()> {
         self.grew()?;
-        match read_seal(&self.map, self.data_start) {
+        match read_seal(&self.map, self.data_start, self.header.first_seq) {
             Some(d) if d.records_end == pos as u64 => {
                 self.end = pos;
                 self.seal = Some(d);
@@ -955,10 +955,26 @@ fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize)> {
     ))
 }
 
-/// The seal of a mapped segment, if it passes `seal::read_seal` and its
-/// type table names the types as the records that define them do.
-fn read_seal(map: &[u8], data_start: usize) -> Option<SealDirectory> {
-    seal::read_seal(map, data_start).filter(|d| types_defined_as_named(map, data_start, d))
+/// The seal of a mapped segment, if it passes `seal::read_seal`, its
+/// counts agree with its sequence numbers and its type table names the
+/// types as the records that define them do.
+fn read_seal(map: &[u8], data_start: usize, first_seq: u64) -> Option<SealDirectory> {
+    seal::read_seal(map, data_start)
+        .filter(|d| counts_agree(d, first_seq) && types_defined_as_named(map, data_start, d))
+}
+
+/// Whether the directory's record count is what its sequence numbers say:
+/// records are numbered consecutively from the header's `first_seq`, so a
+/// sealed segment of n records holds `first_seq ..= first_seq + n - 1`.
+/// (The type counts add up to the record count, checked by
+/// `seal::read_seal`.) A directory that counts fewer records leaves some
+/// out of its type table or arrays: a seek or a filtered read through it
+/// would miss them.
+fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
+    match d.record_count {
+        0 => true,
+        n => d.first_seq == first_seq && d.last_seq.checked_sub(d.first_seq) == Some(n - 1),
+    }
 }
 
 /// Whether the first record of each type in the seal's directory (the
