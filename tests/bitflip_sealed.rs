@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+/// What a record is written with: type, metadata, timestamp, payload.
+type Written<'a> = (&'a str, &'a [(&'a str, &'a str)], i64, &'a [u8]);
+
 /// seq -> (timestamp, type, metadata, payload)
 type Recs = BTreeMap<u64, (i64, String, Vec<(String, String)>, Vec<u8>)>;
 
@@ -26,7 +29,7 @@ fn write_small(path: &Path) -> Recs {
     };
     let w = Writer::open(path, opts).unwrap();
     let mut want = Recs::new();
-    let recs: [(&str, &[(&str, &str)], i64, &[u8]); 5] = [
+    let recs: [Written<'_>; 5] = [
         ("x", &[("m", "1")], 5, b"hello"),
         ("y", &[], 3, b""),
         ("x", &[], 9, b"world!"),

@@ -38,6 +38,9 @@ fn write_segment(path: &Path) -> Recs {
     want
 }
 
+/// Named changes to a seal, each tried on a fresh segment.
+type Changes = Vec<(&'static str, Box<dyn Fn(&mut Seal)>)>;
+
 /// The parts of a seal, to change and write back with valid CRCs.
 struct Seal {
     dir: SealDirectory,
@@ -142,7 +145,7 @@ fn only(want: &Recs, names: &[&str]) -> Recs {
 #[test]
 fn an_unsorted_or_repeating_offset_array_is_not_used() {
     let dir = TempDir::new("hostile-arrays");
-    let changes: Vec<(&str, Box<dyn Fn(&mut Seal)>)> = vec![
+    let changes: Changes = vec![
         ("swapped", Box::new(|s: &mut Seal| s.arrays[0].swap(2, 3))),
         (
             "repeated",
@@ -221,7 +224,7 @@ fn check_seeks(path: &Path, want: &[(u64, i64)], what: &str) {
 #[test]
 fn a_lying_sparse_index_never_makes_a_seek_wrong() {
     let dir = TempDir::new("hostile-sparse");
-    let changes: Vec<(&str, Box<dyn Fn(&mut Seal)>)> = vec![
+    let changes: Changes = vec![
         ("unchanged", Box::new(|_: &mut Seal| {})),
         (
             "other record",
@@ -278,7 +281,7 @@ fn a_lying_sparse_index_never_makes_a_seek_wrong() {
             change(s)
         });
         check_seeks(&p, &want, what);
-        assert_eq!(Reader::open(&p).unwrap().seal().is_some(), true);
+        assert!(Reader::open(&p).unwrap().seal().is_some(), "{what}");
     }
 }
 
@@ -290,7 +293,7 @@ fn a_lying_sparse_index_never_makes_a_seek_wrong() {
 #[test]
 fn a_type_table_that_names_types_wrongly_is_not_trusted() {
     let dir = TempDir::new("hostile-types");
-    let changes: Vec<(&str, Box<dyn Fn(&mut Seal)>)> = vec![
+    let changes: Changes = vec![
         (
             "swapped",
             Box::new(|s: &mut Seal| {
@@ -415,7 +418,7 @@ fn seal_begin_count_and_ranges_are_checked_as_documented() {
 #[test]
 fn a_directory_that_counts_fewer_records_than_its_sequence_numbers_is_not_used() {
     let dir = TempDir::new("hostile-counts");
-    let changes: Vec<(&str, Box<dyn Fn(&mut Seal)>)> = vec![
+    let changes: Changes = vec![
         (
             "type dropped",
             Box::new(|s: &mut Seal| {
