@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{max_frame_len, total_len};
 use crate::options::{Durability, Options};
 use crate::reader::{Reader, Tail};
-use crate::writer::{CallPart, Entry, Recycled, SealEstimate, SizeSnapshot, Writer};
+use crate::writer::{Entry, Recycled, SealEstimate, SizeSnapshot, Writer};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -426,19 +426,7 @@ impl LogWriter {
                 };
                 let mut snap = s.writer(&st)?.size_snapshot();
                 if s.roll_due(&mut st, &snap, size(&entries[i]), now) {
-                    s.roll(&mut st, &mut events).map_err(|e| match i {
-                        0 => e,
-                        // Earlier records of the call are in the segment
-                        // the roll left (or still current after it failed).
-                        _ => Error::new(
-                            e.kind(),
-                            format!(
-                                "{} ({i} of {} records of this call were written)",
-                                e.message(),
-                                entries.len()
-                            ),
-                        ),
-                    })?;
+                    s.roll(&mut st, &mut events)?;
                     snap = s.writer(&st)?.size_snapshot();
                 }
                 let w = Arc::clone(s.writer(&st)?);
@@ -455,11 +443,7 @@ impl LogWriter {
                     count += 1;
                     j += 1;
                 }
-                let part = CallPart {
-                    before: i,
-                    total: entries.len(),
-                };
-                let (f, sync_to) = w.append(&entries[i..j], Some(now), part)?;
+                let (f, sync_to) = w.append(&entries[i..j], Some(now))?;
                 first.get_or_insert(f);
                 if let Some(to) = sync_to {
                     wait = Some((w, to));

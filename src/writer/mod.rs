@@ -13,7 +13,6 @@ mod test_file;
 mod types;
 
 pub use index::SealEstimate;
-pub(crate) use state::CallPart;
 pub use state::Entry;
 pub(crate) use state::Recycled;
 
@@ -299,7 +298,7 @@ impl Writer {
         // cover (group commit).
         let mut caller =
             (self.shared.durability == Durability::EveryRecord).then(|| self.shared.enter());
-        let (first, sync_to) = self.append(entries, None, CallPart::whole(entries.len()))?;
+        let (first, sync_to) = self.append(entries, None)?;
         if let Some(to) = sync_to {
             self.shared.sync_upto(to, caller.as_mut())?;
         }
@@ -313,12 +312,11 @@ impl Writer {
     /// Records without a timestamp get `now` if given (a rolling log passes
     /// the clock reading it rolled by, so that each record's time falls in
     /// its segment's period, and the clock is read once a call), else a
-    /// reading of the clock. `call`: see `CallPart`.
+    /// reading of the clock.
     pub(crate) fn append(
         &self,
         entries: &[Entry<'_>],
         now: Option<i64>,
-        call: CallPart,
     ) -> Result<(u64, Option<u64>)> {
         let s = &*self.shared;
         let now = match now {
@@ -332,7 +330,7 @@ impl Writer {
             Durability::EveryN(n) => st.since_sync + entries.len() as u64 >= n as u64,
             _ => false,
         };
-        let first = st.append(entries, now, sync, call)?;
+        let first = st.append(entries, now, sync)?;
         if sync {
             st.since_sync = 0;
         } else {

@@ -31,27 +31,6 @@ pub struct Entry<'a> {
     pub parts: &'a [&'a [u8]],
 }
 
-/// Which records of a caller's write call an `append` writes: a rolling
-/// log splits a batch between segments, and an error counts what the whole
-/// call wrote.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct CallPart {
-    /// Records of the call written before these (in earlier segments).
-    pub before: usize,
-    /// Records in the whole call.
-    pub total: usize,
-}
-
-impl CallPart {
-    /// All of a call's `n` records.
-    pub fn whole(n: usize) -> CallPart {
-        CallPart {
-            before: 0,
-            total: n,
-        }
-    }
-}
-
 /// Memory a closed writer leaves to the next segment of its log: its
 /// buffers, its seal's buffer and its index arrays, emptied. A rolling log
 /// passes it on so that the new segment does not fault in fresh pages for
@@ -263,15 +242,8 @@ impl State {
 
     /// Appends the records of one call and returns the first one's sequence
     /// number. With `write_through` the records are handed to the OS before
-    /// returning. `call` says what part of the caller's call they are (see
-    /// `CallPart`), for the count an error message gives.
-    pub fn append(
-        &mut self,
-        entries: &[Entry<'_>],
-        now: i64,
-        write_through: bool,
-        call: CallPart,
-    ) -> Result<u64> {
+    /// returning.
+    pub fn append(&mut self, entries: &[Entry<'_>], now: i64, write_through: bool) -> Result<u64> {
         self.check_usable()?;
         if self.retired {
             return Err(Error::file(
@@ -293,14 +265,14 @@ impl State {
                 self.index_record(p);
                 return Ok(first_seq);
             }
-            return self.keep(one.as_slice(), result, types_before, call, first_seq);
+            return self.keep(one.as_slice(), result, types_before, 1, first_seq);
         }
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
         let result = self
             .encode_all(entries, now, &mut pending)
             .and_then(|()| self.write_through(write_through));
-        let kept = self.keep(&pending, result, types_before, call, first_seq);
+        let kept = self.keep(&pending, result, types_before, entries.len(), first_seq);
         self.pending = pending;
         kept
     }
@@ -330,7 +302,7 @@ impl State {
         pending: &[Pending],
         result: Result<()>,
         types_before: usize,
-        call: CallPart,
+        entries: usize,
         first_seq: u64,
     ) -> Result<u64> {
         if result.is_ok() {
@@ -370,13 +342,11 @@ impl State {
             // Also when the failing record was refused before any of its
             // bytes were buffered (above the size limit): every record
             // before it may be written, or none.
-            Err(e) if call.total > 1 || kept < pending.len() => Err(Error::new(
+            Err(e) if entries > 1 || kept < pending.len() => Err(Error::new(
                 e.kind(),
                 format!(
-                    "{} ({} of {} records of this call were written)",
-                    e.message(),
-                    call.before + kept,
-                    call.total
+                    "{} ({kept} of {entries} records of this call were written)",
+                    e.message()
                 ),
             )),
             result => result.map(|()| first_seq),
