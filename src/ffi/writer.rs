@@ -164,7 +164,16 @@ pub extern "C" fn binlog_writer_open(
 }
 
 /// Appends a record with the current time and no metadata. `*seq_out` (may
-/// be NULL) receives its sequence number.
+/// be NULL) receives its sequence number. Under `BINLOG_DURABILITY_EVERY_RECORD`
+/// (and at every Nth record under `BINLOG_DURABILITY_EVERY_N`) it returns
+/// once the record is on stable storage. A record that reached the file is
+/// reported written, with its sequence number, also when a rolling log's
+/// roll failed to seal the segment while the call waited for its fdatasync
+/// (the log goes on in that segment): an error from a write call means the
+/// record was not written, except where the message says which records of
+/// the call were (a batch split by a failed roll; see
+/// `binlog_writer_write_batch`). Only a failed fdatasync
+/// (`BINLOG_ERR_POISONED`) leaves a record written but not known durable.
 #[no_mangle]
 pub extern "C" fn binlog_writer_write(
     w: *const binlog_writer,

@@ -401,20 +401,28 @@ impl LogWriter {
 
     /// Appends records in order, rolling between them where a trigger fires;
     /// no record straddles two segments. Returns the first sequence number.
+    /// A batch that fails after some of its records were written (a roll
+    /// between two of its parts failed, or a write) says in its error how
+    /// many were, and their sequence numbers.
     pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
         let s = &*self.shared;
         let mut events = Vec::new();
-        let result = (|| {
+        // The batch's first sequence number, and the writer of its part
+        // written last: after a failure, how much of it was written.
+        let mut progress: Option<(u64, Arc<Writer>)> = None;
+        let mut wait = None;
+        let mut failed_at = 0;
+        let mut part_end = 0;
+        let result: Result<u64> = (|| {
             let mut st = s.state.lock();
             s.usable(&st)?;
             let now = (s.opts.clock)();
-            let mut first = None;
-            let mut wait = None;
             let mut i = 0;
             if entries.is_empty() {
-                return Ok((s.writer(&st)?.next_seq(), None));
+                return Ok(s.writer(&st)?.next_seq());
             }
             while i < entries.len() {
+                failed_at = i;
                 // A record of a type new to the segment also adds a
                 // directory entry to its seal, which the snapshot's estimate
                 // does not hold; counted for every record (a known type's
@@ -443,21 +451,46 @@ impl LogWriter {
                     count += 1;
                     j += 1;
                 }
-                let (f, sync_to) = w.append(&entries[i..j], Some(now))?;
-                first.get_or_insert(f);
+                let first = progress.get_or_insert((snap.next_seq, Arc::clone(&w))).0;
+                progress = Some((first, Arc::clone(&w)));
+                part_end = j;
+                let (_, sync_to) = w.append(&entries[i..j], Some(now))?;
                 if let Some(to) = sync_to {
                     wait = Some((w, to));
                 }
                 i = j;
             }
-            Ok((first.expect("non-empty batch"), wait))
+            Ok(progress.as_ref().expect("non-empty batch").0)
         })();
         s.dispatch(events);
-        let (first, wait) = result?;
-        if let Some((w, to)) = wait {
-            w.wait_durable(to)?;
+        let waited = wait.map(|(w, to)| w.wait_durable(to));
+        match result {
+            Ok(first) => waited.unwrap_or(Ok(())).map(|()| first),
+            Err(e) => Err(match progress {
+                // The error names only the part it failed in (or a roll):
+                // unless that part is the whole batch, say what was written.
+                Some((first, w)) if failed_at > 0 || part_end < entries.len() => {
+                    let written = w.written_below().saturating_sub(first);
+                    let seqs = match written {
+                        0 => String::new(),
+                        n => format!(
+                            ": sequence numbers {first} to {}, not to be written again; \
+                             `durable_seq` says which are on stable storage",
+                            first + n - 1
+                        ),
+                    };
+                    Error::new(
+                        e.kind(),
+                        format!(
+                            "{} (in all, {written} of {} records of this call were written{seqs})",
+                            e.message(),
+                            entries.len()
+                        ),
+                    )
+                }
+                _ => e,
+            }),
         }
-        Ok(first)
     }
 
     /// Hands buffered records of the current segment to the OS.

@@ -34,6 +34,8 @@ use std::time::{Duration, Instant};
 pub struct SizeSnapshot {
     pub bytes: u64,
     pub records: u64,
+    /// The sequence number the next record gets.
+    pub next_seq: u64,
     pub seal: SealEstimate,
 }
 
@@ -358,6 +360,7 @@ impl Writer {
         SizeSnapshot {
             bytes: st.len(),
             records: st.index.record_count,
+            next_seq: st.next_seq,
             seal: st.index.seal_estimate(st.types.names()),
         }
     }
@@ -394,6 +397,15 @@ impl Writer {
     /// the last record written).
     pub fn next_seq(&self) -> u64 {
         self.shared.state.lock().next_seq
+    }
+
+    /// Every record with a lower sequence number was handed to the OS or
+    /// is buffered to be; after a failed close, those whole in the file
+    /// where that is known (a rolling log reports how much of a batch a
+    /// failed roll left written).
+    pub(crate) fn written_below(&self) -> u64 {
+        let st = self.shared.state.lock();
+        st.closed_written.unwrap_or(st.next_seq)
     }
 
     /// Every record with a lower sequence number is known to be on stable
@@ -563,9 +575,13 @@ impl Shared {
                 self.sync_ended(sy);
                 return Ok(());
             }
-            st.check_usable()
-                .and_then(|()| st.flush_buf())
-                .map(|()| st.next_seq)
+            if st.file.is_none() {
+                self.closed_upto(&st)
+            } else {
+                st.check_usable()
+                    .and_then(|()| st.flush_buf())
+                    .map(|()| st.next_seq)
+            }
         };
         self.queued.store(0, Ordering::SeqCst);
         self.batch.fetch_add(1, Ordering::Release);
@@ -591,6 +607,30 @@ impl Shared {
         }
         self.sync_ended(sy);
         synced
+    }
+
+    /// What a leader syncs once the writer is closed without a synced seal
+    /// (a rolling log's roll whose seal failed: the log goes on in the
+    /// same file, reopened): the records that are whole in the file, through
+    /// the descriptor kept for syncing, so that a durable write waiting for
+    /// its record is told it was written rather than fail and be retried.
+    /// Not after a failed fdatasync (the kernel may have dropped the pages:
+    /// a second one would succeed without them), and only once.
+    fn closed_upto(&self, st: &State) -> Result<u64> {
+        match st.closed_written {
+            Some(upto) if st.poisoned.is_none() && upto > self.durable.load(Ordering::Acquire) => {
+                Ok(upto)
+            }
+            Some(upto) if st.poisoned.is_none() => Err(Error::file(
+                ErrorKind::Closed,
+                &self.path,
+                format!(
+                    "writer is closed: sealing it failed before records from sequence \
+                     number {upto} on reached the file; they were not written"
+                ),
+            )),
+            _ => st.check_usable().map(|()| st.next_seq),
+        }
     }
 
     /// Before its fdatasync, a leader waits, briefly, until every durable

@@ -122,6 +122,12 @@ pub(crate) struct State {
     /// Closed with a seal that was fdatasynced: every record is durable, so
     /// a durable write waiting on a sync that started late succeeds.
     pub closed_durable: bool,
+    /// Closed without that (sealing failed, not in an fdatasync): every
+    /// record below this sequence number is whole in the file, which a
+    /// durable write still waiting may fdatasync itself (see `Shared::lead`)
+    /// rather than fail although its record was written. `None` if that is
+    /// not known.
+    pub closed_written: Option<u64>,
     /// Its records are ended by a `SEAL_BEGIN` frame (see `retire`):
     /// appends are refused, `close` writes the rest of the seal.
     retired: bool,
@@ -169,6 +175,7 @@ impl State {
             max_record_size,
             sync_on_seal: true,
             closed_durable: false,
+            closed_written: None,
             retired: false,
             behind: None,
             inflight: 0,
@@ -776,6 +783,9 @@ impl State {
         // flush_buf, or are lost with the error being returned).
         let _ = self.settle();
         self.behind = None;
+        if result.is_err() && self.poisoned.is_none() {
+            self.closed_written = self.written_below();
+        }
         let file = self.file.take().expect("open");
         if !sealing {
             // The seal truncates the file, releasing the blocks reserved
@@ -802,6 +812,23 @@ impl State {
                 e
             }
         })
+    }
+
+    /// The sequence number below which every record is whole in the file,
+    /// once nothing is in flight: all of them, or all but the whole frames
+    /// left in the buffer by a failed write. `None` if the buffer does not
+    /// start with a record (it ends one begun in a buffer handed off).
+    fn written_below(&self) -> Option<u64> {
+        if self.inflight > 0 || self.lead > 0 {
+            return None;
+        }
+        let mut pos = 0;
+        let mut left = 0u64;
+        while let Some(len) = self.buf.get(pos..pos + 4) {
+            pos += FRAME_HEADER_LEN + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+            left += 1;
+        }
+        (pos == self.buf.len()).then(|| self.next_seq - left)
     }
 
     /// With a background writer: hands it the last, partly filled buffer
@@ -861,14 +888,25 @@ impl State {
         };
         let sealed = written.and_then(|len| {
             file.set_len(len)
-                .and_then(|()| {
-                    if self.sync_on_seal {
-                        file.sync_data()
-                    } else {
-                        Ok(())
-                    }
-                })
                 .map_err(|e| Error::io_at(&self.path, records_end, "sync seal", e))
+        });
+        let sealed = sealed.and_then(|()| {
+            if !self.sync_on_seal {
+                return Ok(());
+            }
+            file.sync_data().map_err(|e| {
+                let e = Error::io_at(&self.path, records_end, "sync seal", e);
+                // The kernel may have dropped the records' pages: no later
+                // fdatasync of this writer may count them durable.
+                self.poisoned = Some(Error::new(
+                    ErrorKind::Poisoned,
+                    format!(
+                        "{}; records since the last successful sync may be lost",
+                        e.message()
+                    ),
+                ));
+                e
+            })
         });
         if sealed.is_err() {
             // An unsealed segment is still whole: readers scan it.
