@@ -431,6 +431,9 @@ binlog_result binlog_options_add_param(struct binlog_options *opts,
 
 /*
  Largest encoded record accepted (64 to 4 GiB + 7 bytes; default 64 MiB).
+ A log measures a record as the first of its type in a segment encodes it
+ (with the type's name and a 5-byte type id), whichever segment it lands
+ in, so that a batch can be checked whole before any of it is written.
  */
 binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, uint64_t bytes);
 
@@ -741,11 +744,19 @@ binlog_result binlog_writer_write_entry(const struct binlog_writer *w,
 /*
  Appends `count` records under one lock, buffered into as few system
  calls as the buffer allows; `*first_seq_out` (may be NULL) receives the
- first one's sequence number. Nothing is written if any entry is invalid
- (a NULL pointer with a length, a name or metadata that is not UTF-8). An
- entry above the maximum record size, or an I/O error, stops the batch
- there: the records before it that reached the file stay, the rest are not
- written (the message says how many were; see `binlog_writer_next_seq`).
+ first one's sequence number. Every entry is checked before any record is
+ encoded or handed to the OS: if any is invalid (a NULL pointer with a
+ length, a name or metadata that is not UTF-8, a type name longer than
+ 4096 bytes, a record above the maximum record size), nothing is written,
+ no sequence number is taken, a log does not roll, and the message names
+ the entry ("entry I of N: ...; no record of this call was written").
+ For a log, the size limit applies to the longest form a record can take
+ (as the first of its type in a segment, carrying the type's name), since
+ the segment it lands in is known only as the batch is written. Only an
+ I/O error can stop a batch part way: the records before it that reached
+ the file stay, the rest are not written, and the message says how many
+ were, which for a log whose roll failed between two records of the batch
+ includes their sequence numbers (see `binlog_writer_next_seq`).
  */
 binlog_result binlog_writer_write_batch(const struct binlog_writer *w,
                                         const struct binlog_entry *entries,

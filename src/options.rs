@@ -31,7 +31,10 @@ pub struct Options {
     pub params: Vec<(String, String)>,
     /// Largest encoded record (frame header, type, metadata and payload) the
     /// writer accepts; larger writes fail with `RecordTooLarge`. Default
-    /// 64 MiB; at most 4 GiB + 7 bytes (the u32 body length).
+    /// 64 MiB; at most 4 GiB + 7 bytes (the u32 body length). A rolling log
+    /// measures a record as the first of its type in a segment encodes it
+    /// (`frame::max_frame_len`: with the type's name and a 5-byte type id),
+    /// whichever segment it lands in.
     pub max_record_size: u64,
     /// Bytes buffered in memory before they are handed to the OS. Records
     /// larger than this are written directly, gathered from the caller's

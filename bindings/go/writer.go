@@ -198,10 +198,12 @@ func (w *Writer) WriteEntry(e Entry) (uint64, error) {
 
 // WriteBatch appends es under one lock and one cgo crossing, buffered into
 // as few system calls as the buffer allows, and returns the first record's
-// sequence number (the others follow in order). Nothing is written if any
-// entry is invalid; on an I/O error the records that reached the file stay
-// (see NextSeq) and the rest are not written. An empty batch writes nothing
-// and returns NextSeq.
+// sequence number (the others follow in order). Every entry is checked
+// first: nothing is written, and no sequence number taken, if any entry is
+// invalid or above the maximum record size. Only an I/O error can stop a
+// batch part way: the records that reached the file stay (the error says
+// how many; see NextSeq) and the rest are not written. An empty batch
+// writes nothing and returns NextSeq.
 func (w *Writer) WriteBatch(es []Entry) (uint64, error) {
 	if len(es) == 0 {
 		return w.NextSeq()

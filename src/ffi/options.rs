@@ -124,6 +124,9 @@ pub extern "C" fn binlog_options_add_param(
 }
 
 /// Largest encoded record accepted (64 to 4 GiB + 7 bytes; default 64 MiB).
+/// A log measures a record as the first of its type in a segment encodes it
+/// (with the type's name and a 5-byte type id), whichever segment it lands
+/// in, so that a batch can be checked whole before any of it is written.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_max_record_size(
     opts: *mut binlog_options,

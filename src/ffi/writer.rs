@@ -240,11 +240,19 @@ pub extern "C" fn binlog_writer_write_entry(
 
 /// Appends `count` records under one lock, buffered into as few system
 /// calls as the buffer allows; `*first_seq_out` (may be NULL) receives the
-/// first one's sequence number. Nothing is written if any entry is invalid
-/// (a NULL pointer with a length, a name or metadata that is not UTF-8). An
-/// entry above the maximum record size, or an I/O error, stops the batch
-/// there: the records before it that reached the file stay, the rest are not
-/// written (the message says how many were; see `binlog_writer_next_seq`).
+/// first one's sequence number. Every entry is checked before any record is
+/// encoded or handed to the OS: if any is invalid (a NULL pointer with a
+/// length, a name or metadata that is not UTF-8, a type name longer than
+/// 4096 bytes, a record above the maximum record size), nothing is written,
+/// no sequence number is taken, a log does not roll, and the message names
+/// the entry ("entry I of N: ...; no record of this call was written").
+/// For a log, the size limit applies to the longest form a record can take
+/// (as the first of its type in a segment, carrying the type's name), since
+/// the segment it lands in is known only as the batch is written. Only an
+/// I/O error can stop a batch part way: the records before it that reached
+/// the file stay, the rest are not written, and the message says how many
+/// were, which for a log whose roll failed between two records of the batch
+/// includes their sequence numbers (see `binlog_writer_next_seq`).
 #[no_mangle]
 pub extern "C" fn binlog_writer_write_batch(
     w: *const binlog_writer,

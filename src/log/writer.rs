@@ -19,6 +19,7 @@ use super::options::{validate_name, LogOptions, SharedCallback};
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{max_frame_len, total_len};
+use crate::format::MAX_TYPE_NAME_LEN;
 use crate::options::{Durability, Options};
 use crate::reader::{Reader, Tail};
 use crate::writer::{Entry, Recycled, SealEstimate, SizeSnapshot, Writer};
@@ -421,18 +422,24 @@ impl LogWriter {
             if entries.is_empty() {
                 return Ok(s.writer(&st)?.next_seq());
             }
+            let mut first_snap = Some(s.writer(&st)?.size_snapshot());
+            // Before any roll or record: a batch refused writes nothing.
+            s.validate(&st, entries, first_snap.as_ref().expect("taken").next_seq)?;
+            // A record of a type new to the segment also adds a directory
+            // entry to its seal, which the snapshot's estimate does not
+            // hold; counted for every record (a known type's frame is
+            // already over-estimated by its name), so that no record takes
+            // a segment past the size limit.
+            let size = |e: &Entry<'_>| {
+                max_frame_len(e.type_name, e.meta, total_len(e.parts))
+                    .saturating_add(SealEstimate::type_entry_len(e.type_name))
+            };
             while i < entries.len() {
                 failed_at = i;
-                // A record of a type new to the segment also adds a
-                // directory entry to its seal, which the snapshot's estimate
-                // does not hold; counted for every record (a known type's
-                // frame is already over-estimated by its name), so that no
-                // record takes a segment past the size limit.
-                let size = |e: &Entry<'_>| {
-                    max_frame_len(e.type_name, e.meta, total_len(e.parts))
-                        .saturating_add(SealEstimate::type_entry_len(e.type_name))
+                let mut snap = match first_snap.take() {
+                    Some(snap) => snap,
+                    None => s.writer(&st)?.size_snapshot(),
                 };
-                let mut snap = s.writer(&st)?.size_snapshot();
                 if s.roll_due(&mut st, &snap, size(&entries[i]), now) {
                     s.roll(&mut st, &mut events)?;
                     snap = s.writer(&st)?.size_snapshot();
@@ -691,6 +698,65 @@ impl Shared {
                 Err(e)
             }
         }
+    }
+
+    /// Checks every entry of a batch before any roll or record, so that a
+    /// batch refused writes nothing and takes no sequence number. Which
+    /// segment a record lands in, and so whether it carries its type's
+    /// name (the first of its type in a segment does) and how long its
+    /// type id is, is known only as the batch is written: the size limit
+    /// applies to the longest form (`max_frame_len`), so that whether a
+    /// record fits does not depend on where the log rolls.
+    fn validate(&self, st: &State, entries: &[Entry<'_>], next_seq: u64) -> Result<()> {
+        let path = || {
+            self.writer(st)
+                .map(|w| w.path().to_path_buf())
+                .unwrap_or_default()
+        };
+        let n = entries.len();
+        if u64::MAX - next_seq < n as u64 {
+            return Err(Error::file(
+                ErrorKind::InvalidArgument,
+                &path(),
+                format!(
+                    "sequence numbers exhausted: {n} records from {next_seq}; no record of this \
+                     call was written"
+                ),
+            ));
+        }
+        let limit = self.opts.segment.max_record_size;
+        for (i, e) in entries.iter().enumerate() {
+            let refused = |kind: ErrorKind, msg: String| {
+                let msg = if n > 1 {
+                    format!("entry {i} of {n}: {msg}; no record of this call was written")
+                } else {
+                    msg
+                };
+                Error::file(kind, &path(), msg)
+            };
+            if e.type_name.len() > MAX_TYPE_NAME_LEN {
+                return Err(refused(
+                    ErrorKind::InvalidArgument,
+                    format!(
+                        "type name of {} bytes exceeds {MAX_TYPE_NAME_LEN}",
+                        e.type_name.len()
+                    ),
+                ));
+            }
+            let size = max_frame_len(e.type_name, e.meta, total_len(e.parts));
+            if size > limit {
+                return Err(refused(
+                    ErrorKind::RecordTooLarge,
+                    format!(
+                        "record of type {:?} encodes to up to {size} bytes (as the first of its \
+                         type in a segment, which carries the type's name), above the maximum \
+                         record size {limit}",
+                        e.type_name
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn writer<'a>(&self, st: &'a State) -> Result<&'a Arc<Writer>> {

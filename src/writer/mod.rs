@@ -292,8 +292,11 @@ impl Writer {
 
     /// Appends many records under one lock; records without a timestamp all
     /// get the same clock reading. Returns the first record's sequence number.
-    /// On error, the records of the batch that reached the file stay (the
-    /// message says how many) and the rest are not written.
+    /// Every entry is checked first (type name length, the maximum record
+    /// size): a batch refused for an entry writes nothing and takes no
+    /// sequence number. On an I/O error, the records of the batch that
+    /// reached the file stay (the message says how many) and the rest are
+    /// not written.
     pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
         // A durable call is counted from before its append, so that a
         // leader about to fdatasync knows it will soon have a record to

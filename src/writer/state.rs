@@ -274,6 +274,10 @@ impl State {
             }
             return self.keep(one.as_slice(), result, types_before, 1, first_seq);
         }
+        // Every entry is checked before any is encoded: a batch refused
+        // writes nothing and takes no sequence number (a record larger than
+        // the buffer goes to the file as soon as it is encoded).
+        self.validate(entries)?;
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
         let result = self
@@ -282,6 +286,91 @@ impl State {
         let kept = self.keep(&pending, result, types_before, entries.len(), first_seq);
         self.pending = pending;
         kept
+    }
+
+    /// Checks that every entry of a batch can be encoded, exactly as
+    /// `encode_one` will encode it (the same type ids and definitions, so
+    /// the same sizes), without changing anything: a name too long, a
+    /// record above the size limit, sequence numbers running out.
+    fn validate(&mut self, entries: &[Entry<'_>]) -> Result<()> {
+        if u64::MAX - self.next_seq < entries.len() as u64 {
+            return Err(Error::file(
+                ErrorKind::InvalidArgument,
+                &self.path,
+                format!(
+                    "sequence numbers exhausted: {} records from {}; no record of this call was written",
+                    entries.len(),
+                    self.next_seq
+                ),
+            ));
+        }
+        let known = self.types.len();
+        // Types this batch defines, in order: their ids follow the known.
+        let mut defined: Vec<&str> = Vec::new();
+        let mut same: Option<(&str, u32)> = None;
+        for (i, e) in entries.iter().enumerate() {
+            let refused = |err: Error| {
+                Error::file(
+                    err.kind(),
+                    &self.path,
+                    format!(
+                        "entry {i} of {}: {}; no record of this call was written",
+                        entries.len(),
+                        err.message()
+                    ),
+                )
+            };
+            let ty = match same {
+                Some((name, id)) if std::ptr::eq(name, e.type_name) => {
+                    TypeRef { id, defines: false }
+                }
+                _ => match self.types.lookup(e.type_name).map_err(refused)? {
+                    TypeRef { defines: false, id } => TypeRef { id, defines: false },
+                    TypeRef { defines: true, .. } => {
+                        match defined.iter().position(|d| *d == e.type_name) {
+                            Some(at) => TypeRef {
+                                id: (known + at) as u32,
+                                defines: false,
+                            },
+                            None => {
+                                defined.push(e.type_name);
+                                TypeRef {
+                                    id: (known + defined.len() - 1) as u32,
+                                    defines: true,
+                                }
+                            }
+                        }
+                    }
+                },
+            };
+            same = Some((e.type_name, ty.id));
+            let head = RecordHead {
+                seq: 0,
+                timestamp_ns: 0,
+                type_id: ty.id,
+                define: ty.defines.then_some(e.type_name.as_bytes()),
+                meta: e.meta,
+            };
+            let total = ((FRAME_HEADER_LEN as u64).saturating_add(head.encoded_len() as u64))
+                .saturating_add(frame::total_len(e.parts));
+            if total > self.max_record_size {
+                return Err(refused(self.too_large(e.type_name, total)));
+            }
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_large(&self, type_name: &str, total: u64) -> Error {
+        Error::file(
+            ErrorKind::RecordTooLarge,
+            &self.path,
+            format!(
+                "record of type {type_name:?} encodes to {total} bytes, above the maximum record size {}",
+                self.max_record_size
+            ),
+        )
     }
 
     /// Adds a record that is kept to the segment's index.
@@ -346,9 +435,8 @@ impl State {
             self.types.truncate(types_before + defined);
         }
         match result {
-            // Also when the failing record was refused before any of its
-            // bytes were buffered (above the size limit): every record
-            // before it may be written, or none.
+            // A write failed (a batch's entries were all checked first):
+            // every record before it may be written, or none.
             Err(e) if entries > 1 || kept < pending.len() => Err(Error::new(
                 e.kind(),
                 format!(
@@ -421,14 +509,7 @@ impl State {
         let total = ((FRAME_HEADER_LEN as u64).saturating_add(head.encoded_len() as u64))
             .saturating_add(payload_len);
         if total > self.max_record_size {
-            return Err(Error::file(
-                ErrorKind::RecordTooLarge,
-                &self.path,
-                format!(
-                    "record of type {:?} encodes to {total} bytes, above the maximum record size {}",
-                    e.type_name, self.max_record_size
-                ),
-            ));
+            return Err(self.too_large(e.type_name, total));
         }
         let offset = self.file_len + self.inflight + self.buf.len() as u64;
         if total > self.buffer_size as u64 {

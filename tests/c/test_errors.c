@@ -8,6 +8,7 @@
  */
 #define _XOPEN_SOURCE 700
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -806,8 +807,9 @@ static void test_record_too_large(void) {
     e[1].payload_len = sizeof big;
     CHECK_ERR(binlog_writer_write_entry(w, &e[1], &seq), BINLOG_ERR_RECORD_TOO_LARGE, p);
     CHECK_ERR(binlog_writer_write_batch(w, e, 2, &seq), BINLOG_ERR_RECORD_TOO_LARGE, p);
-    /* The first entry was only buffered: not written either. */
-    CHECK_CONTAINS(binlog_last_error(), "(0 of 2 records of this call were written)");
+    /* Every entry is checked before any is written: the first is not. */
+    CHECK_CONTAINS(binlog_last_error(), "entry 1 of 2");
+    CHECK_CONTAINS(binlog_last_error(), "no record of this call was written");
     CHECK_EQ_U(seq, SEQ_SENTINEL);
     uint64_t next = SEQ_SENTINEL;
     CHECK_OK(binlog_writer_next_seq(w, &next));
@@ -818,8 +820,8 @@ static void test_record_too_large(void) {
     binlog_writer_free(w);
 
     /* Without a buffer each record goes to the file as it is encoded: the
-     * batch stops at the entry too large, the one before it stays, and the
-     * message says so. */
+     * batch is still refused whole, the entry before the one too large is
+     * not written either. */
     const char *p2 = path_of("too-large-unbuffered.binlog");
     REQUIRE_OK(binlog_options_new(&o));
     CHECK_OK(binlog_options_set_max_record_size(o, 64));
@@ -829,11 +831,11 @@ static void test_record_too_large(void) {
     binlog_options_free(o);
     seq = SEQ_SENTINEL;
     CHECK_ERR(binlog_writer_write_batch(w2, e, 2, &seq), BINLOG_ERR_RECORD_TOO_LARGE, p2);
-    CHECK_CONTAINS(binlog_last_error(), "(1 of 2 records of this call were written)");
+    CHECK_CONTAINS(binlog_last_error(), "no record of this call was written");
     CHECK_EQ_U(seq, SEQ_SENTINEL);
     next = SEQ_SENTINEL;
     CHECK_OK(binlog_writer_next_seq(w2, &next));
-    CHECK_EQ_U(next, 1);
+    CHECK_EQ_U(next, 0);
     CHECK_OK(binlog_writer_close(w2));
     binlog_writer_free(w2);
 
@@ -849,6 +851,143 @@ static void test_record_too_large(void) {
     binlog_reader_free(r);
 }
 
+/* The segment files of directory `dir` (names sorted, each name followed
+ * by its bytes) in one malloc'd buffer; `*len` its length. */
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static uint8_t *segments_of(const char *dir, size_t *len) {
+    char *names[64];
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) return NULL;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && n < 64) {
+        size_t l = strlen(de->d_name);
+        if (l > 7 && strcmp(de->d_name + l - 7, ".binlog") == 0) names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof names[0], cmp_names);
+    uint8_t *out = NULL;
+    *len = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        size_t flen = 0;
+        uint8_t *bytes = read_file(path, &flen);
+        size_t nlen = strlen(names[i]) + 1;
+        out = realloc(out, *len + nlen + flen);
+        memcpy(out + *len, names[i], nlen);
+        if (flen > 0) memcpy(out + *len + nlen, bytes, flen);
+        *len += nlen + flen;
+        free(bytes);
+        free(names[i]);
+    }
+    return out;
+}
+
+/* A batch with an entry above the maximum record size (after a valid entry
+ * larger than the buffer, which would reach the file first) or a type name
+ * that is not UTF-8 is refused whole: the segment files keep every byte,
+ * the next sequence number is unchanged, a log does not roll. For a
+ * segment and a log (rolling every 3 records, so the batch spans a roll),
+ * buffered and unbuffered (buffer size 0). */
+static void test_refused_batch_writes_nothing(void) {
+    static uint8_t big[3000];
+    static uint8_t too_big[5000];
+    memset(big, 'B', sizeof big);
+    memset(too_big, 'X', sizeof too_big);
+    for (int log = 0; log < 2; log++) {
+        for (int unbuffered = 0; unbuffered < 2; unbuffered++) {
+            char dir[600];
+            snprintf(dir, sizeof dir, "%s", path_of(log ? (unbuffered ? "rb-log-0" : "rb-log")
+                                                        : (unbuffered ? "rb-seg-0" : "rb-seg")));
+            CHECK(mkdir(dir, 0755) == 0);
+            char seg[700];
+            snprintf(seg, sizeof seg, "%s/seg.binlog", dir);
+            binlog_options *o = NULL;
+            REQUIRE_OK(binlog_options_new(&o));
+            CHECK_OK(binlog_options_set_max_record_size(o, 4096));
+            CHECK_OK(binlog_options_set_buffer_size(o, unbuffered ? 0 : 1024));
+            binlog_writer *w = NULL;
+            if (log) {
+                CHECK_OK(binlog_options_set_max_segment_records(o, 3));
+                REQUIRE_OK(binlog_writer_open_log(dir, "x", o, &w));
+            } else {
+                REQUIRE_OK(binlog_writer_open(seg, o, &w));
+            }
+            binlog_options_free(o);
+            uint64_t seq = SEQ_SENTINEL;
+            CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("zero"), &seq));
+            CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("one"), &seq));
+            CHECK_EQ_U(seq, 1);
+            CHECK_OK(binlog_writer_flush(w));
+            size_t before_len = 0;
+            uint8_t *before = segments_of(dir, &before_len);
+            REQUIRE(before != NULL && before_len > 0);
+
+            binlog_entry e[4];
+            memset(e, 0, sizeof e);
+            e[0].type_name = U("t");
+            e[0].type_len = 1;
+            e[0].payload = U("two");
+            e[0].payload_len = 3;
+            e[0].timestamp_ns = BINLOG_TIME_NOW;
+            e[1] = e[0];
+            e[1].type_name = U("new-type");
+            e[1].type_len = 8;
+            e[1].payload = big; /* larger than the buffer */
+            e[1].payload_len = sizeof big;
+            e[2] = e[0];
+            e[3] = e[0];
+            e[3].payload = too_big;
+            e[3].payload_len = sizeof too_big;
+            seq = SEQ_SENTINEL;
+            CHECK_ERR(binlog_writer_write_batch(w, e, 4, &seq), BINLOG_ERR_RECORD_TOO_LARGE, NULL);
+            CHECK_CONTAINS(binlog_last_error(), "entry 3 of 4");
+            CHECK_CONTAINS(binlog_last_error(), "no record of this call was written");
+            CHECK_EQ_U(seq, SEQ_SENTINEL);
+            e[3] = e[0];
+            e[3].type_name = U("\xff\xfe");
+            e[3].type_len = 2;
+            CHECK_ERR(binlog_writer_write_batch(w, e, 4, &seq), BINLOG_ERR_INVALID_UTF8, NULL);
+            CHECK_EQ_U(seq, SEQ_SENTINEL);
+            uint64_t next = SEQ_SENTINEL;
+            CHECK_OK(binlog_writer_next_seq(w, &next));
+            CHECK_EQ_U(next, 2);
+            CHECK_OK(binlog_writer_flush(w));
+            size_t after_len = 0;
+            uint8_t *after = segments_of(dir, &after_len);
+            REQUIRE(after != NULL);
+            CHECK_EQ_U(after_len, before_len);
+            CHECK(after_len == before_len && memcmp(before, after, before_len) == 0);
+            free(before);
+            free(after);
+
+            /* The same batch without its bad entry is written whole. */
+            CHECK_OK(binlog_writer_write_batch(w, e, 3, &seq));
+            CHECK_EQ_U(seq, 2);
+            CHECK_OK(binlog_writer_close(w));
+            binlog_writer_free(w);
+            binlog_reader *r = NULL;
+            if (log) {
+                REQUIRE_OK(binlog_reader_open_log(dir, "x", &r));
+            } else {
+                REQUIRE_OK(binlog_reader_open(seg, &r));
+            }
+            binlog_record rec;
+            for (uint64_t i = 0; i < 5; i++) {
+                CHECK_OK(binlog_reader_next(r, &rec));
+                CHECK_EQ_U(rec.seq, i);
+                CHECK_EQ_U(rec.payload_len, i == 3 ? sizeof big : (i == 0 ? 4 : 3));
+            }
+            CHECK_RC(binlog_reader_next(r, &rec), BINLOG_END);
+            binlog_reader_free(r);
+        }
+    }
+}
+
 int main(void) {
     if (make_tmpdir() != 0) return 2;
 
@@ -862,6 +1001,7 @@ int main(void) {
     test_corrupt_record();
     test_torn_tail();
     test_record_too_large();
+    test_refused_batch_writes_nothing();
 
     remove_tmpdir();
     return (int)check_summary();

@@ -239,8 +239,11 @@ public final class Writer implements AutoCloseable {
      * Appends {@code lengths.length} records of one type in one call: their
      * payloads lie end to end in {@code data} from its position (a direct
      * buffer is read in place). Returns the first record's sequence number;
-     * the position moves past the records. Nothing is written if an entry is
-     * invalid.
+     * the position moves past the records. Every entry is checked first:
+     * if one is invalid (or above the maximum record size), nothing is
+     * written and no sequence number is taken. Only an I/O error can stop
+     * a batch part way (the exception's message says how many records were
+     * written).
      */
     public long writeBatch(String type, ByteBuffer data, int[] lengths) {
         return writeBatch(new String[] {type}, data, lengths, null);
