@@ -75,7 +75,7 @@ fn fail_a_roll_then_roll_again(dir: &Path) {
     for i in 0..3u64 {
         assert_eq!(w.write("t", &[i as u8]).unwrap(), i);
     }
-    let err = with_one_descriptor_left(|| w.roll().unwrap_err());
+    let err = common::with_one_descriptor_left(|| w.roll().unwrap_err());
     println!("ROLL-CHILD failed {err}");
     for i in 3..5u64 {
         assert_eq!(w.write("t", &[i as u8]).unwrap(), i);
@@ -86,38 +86,6 @@ fn fail_a_roll_then_roll_again(dir: &Path) {
         assert_eq!(w.write("t", &[i as u8]).unwrap(), i);
     }
     w.close().unwrap();
-}
-
-/// Runs `f` while the process can open one more descriptor only.
-fn with_one_descriptor_left<T>(f: impl FnOnce() -> T) -> T {
-    // SAFETY: plain system calls on this process's own descriptor limit and
-    // on descriptors it opens and closes here.
-    unsafe {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-        let saved = limit.rlim_cur;
-        limit.rlim_cur = 256;
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
-        let mut fds = Vec::new();
-        loop {
-            let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
-            if fd < 0 {
-                break;
-            }
-            fds.push(fd);
-        }
-        libc::close(fds.pop().expect("descriptors were opened"));
-        let out = f();
-        for fd in fds {
-            libc::close(fd);
-        }
-        limit.rlim_cur = saved;
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
-        out
-    }
 }
 
 const LEFTOVER_CHILD: &str = "BINLOG_LEFTOVER_CHILD";

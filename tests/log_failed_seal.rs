@@ -6,6 +6,9 @@
 //! write must say so: its sequence number, not an error a caller would
 //! retry, writing the record twice.
 //!
+//! The same with a roll whose seal succeeds but whose next segment cannot
+//! be created (no free descriptor), which leaves the log closed.
+//!
 //! The write waits because another thread's fdatasync (of a 128 MiB record)
 //! is running when it appends (the child watches that thread enter
 //! fdatasync in /proc): it waits for that one to end, then leads its own,
@@ -28,13 +31,13 @@ fn a_durable_write_waiting_across_a_failed_seal_reports_its_record() {
     if let Ok(how) = std::env::var(CHILD) {
         let (mode, dir) = how.split_once(' ').expect("mode and directory");
         let durability = match mode {
-            "every_record" => Durability::EveryRecord,
-            _ => Durability::EveryN(2),
+            "every_n" => Durability::EveryN(2),
+            _ => Durability::EveryRecord,
         };
-        wait_across_a_failed_seal(Path::new(dir), durability);
+        wait_across_a_failed_seal(Path::new(dir), durability, mode == "fds");
         return;
     }
-    for mode in ["every_record", "every_n"] {
+    for mode in ["every_record", "every_n", "fds"] {
         let d = TempDir::new(&format!("failed-seal-{mode}"));
         let lines = ChildProc::spawn(
             "a_durable_write_waiting_across_a_failed_seal_reports_its_record",
@@ -52,7 +55,7 @@ fn a_durable_write_waiting_across_a_failed_seal_reports_its_record() {
         eprintln!("{mode}: {lines:?}");
         assert!(
             get("roll ").starts_with("Err"),
-            "{mode}: the roll's seal did not fail: {lines:?}"
+            "{mode}: the roll did not fail: {lines:?}"
         );
         assert_eq!(
             get("waiting-on-sync "),
@@ -87,8 +90,11 @@ fn a_durable_write_waiting_across_a_failed_seal_reports_its_record() {
 /// In the child: a thread writes a 128 MiB record and fdatasyncs it; while
 /// it does, another writes a small durable record (and waits); the file
 /// size limit is lowered to the segment's size and the log rolls, which
-/// fails to write the seal. Reports what each call returned.
-fn wait_across_a_failed_seal(dir: &Path, durability: Durability) {
+/// fails to write the seal. With `fds`, the roll runs with one free
+/// descriptor instead: the seal is written and synced, creating the next
+/// segment fails (and so does reopening the old one: the log is left
+/// closed). Reports what each call returned.
+fn wait_across_a_failed_seal(dir: &Path, durability: Durability, fds: bool) {
     // SAFETY: ignoring SIGXFSZ, so that a write past the limit fails with
     // EFBIG instead of killing the process.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
@@ -150,14 +156,20 @@ fn wait_across_a_failed_seal(dir: &Path, durability: Durability) {
     let waiting = in_fdatasync();
     let seg = w.current_segment().unwrap();
     let size = std::fs::metadata(&seg.path).unwrap().len();
-    let roll = with_file_size_limit(size, || w.roll());
+    let roll = if fds {
+        common::with_descriptors_left(0, || w.roll())
+    } else {
+        with_file_size_limit(size, || w.roll())
+    };
     println!("SEAL-CHILD roll {roll:?}");
     println!("SEAL-CHILD waiting-on-sync {waiting}");
     println!("SEAL-CHILD durable-after-roll {:?}", w.durable_seq());
     println!("SEAL-CHILD big {:?}", big.join().unwrap().map(|_| ()));
     println!("SEAL-CHILD waiter-seq {waiter_seq}");
     println!("SEAL-CHILD waiter {:?}", waiter.join().unwrap());
-    w.close().unwrap();
+    if !w.is_closed() {
+        w.close().unwrap();
+    }
 }
 
 /// Runs `f` with the process's file size limit at `bytes`.

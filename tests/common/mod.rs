@@ -319,3 +319,42 @@ pub fn event_key(ev: &SegmentEvent) -> (char, u64, u64, u64) {
     };
     (kind, i.segment_no, i.first_seq, i.record_count)
 }
+
+/// Runs `f` while the process can open one more descriptor only.
+pub fn with_one_descriptor_left<T>(f: impl FnOnce() -> T) -> T {
+    with_descriptors_left(1, f)
+}
+
+/// Runs `f` while the process can open `left` more descriptors only.
+pub fn with_descriptors_left<T>(left: usize, f: impl FnOnce() -> T) -> T {
+    // SAFETY: plain system calls on this process's own descriptor limit and
+    // on descriptors it opens and closes here.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        let saved = limit.rlim_cur;
+        limit.rlim_cur = 256;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        let mut fds = Vec::new();
+        loop {
+            let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+            if fd < 0 {
+                break;
+            }
+            fds.push(fd);
+        }
+        for _ in 0..left {
+            libc::close(fds.pop().expect("descriptors were opened"));
+        }
+        let out = f();
+        for fd in fds {
+            libc::close(fd);
+        }
+        limit.rlim_cur = saved;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        out
+    }
+}
