@@ -265,3 +265,63 @@ fn split_batch_by_a_failed_roll(dir: &Path) {
     assert_eq!(w.durable_seq().unwrap(), 4);
     w.close().unwrap();
 }
+
+const BUFFERED_CHILD: &str = "BINLOG_FAILED_SEAL_BUFFERED_CHILD";
+
+/// A roll that cannot write the records still in the buffer (durability
+/// `None`: 50 records acknowledged, none handed to the OS yet, and the file
+/// size limit stops the file at its header) fails, and keeps them: the
+/// segment stays current with the records buffered, as a segment writer's
+/// failed write does, and they reach the file once it can grow. The
+/// sequence numbers they were given are never given again.
+#[test]
+fn a_roll_that_cannot_write_buffered_records_keeps_them() {
+    if let Ok(dir) = std::env::var(BUFFERED_CHILD) {
+        roll_with_records_buffered(Path::new(&dir));
+        return;
+    }
+    let d = TempDir::new("failed-seal-buffered");
+    let lines = ChildProc::spawn(
+        "a_roll_that_cannot_write_buffered_records_keeps_them",
+        &[(BUFFERED_CHILD, d.path().as_os_str())],
+        "BUFFERED-CHILD ",
+    )
+    .wait_ok();
+    eprintln!("{lines:?}");
+    let mut r = LogReader::open(d.path(), "x").unwrap();
+    let mut got = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        got.push((rec.seq, rec.payload.len()));
+    }
+    let want: Vec<(u64, usize)> = (0..50).map(|s| (s, 100)).chain([(50, 5)]).collect();
+    assert_eq!(got, want, "the 50 acknowledged records, then the next");
+}
+
+fn roll_with_records_buffered(dir: &Path) {
+    // SAFETY: as above.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    let opts = LogOptions {
+        segment: Options {
+            durability: Durability::None,
+            ..Options::default()
+        },
+        background: false,
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(dir, "x", opts).unwrap();
+    for i in 0..50u64 {
+        assert_eq!(w.write("t", &[7u8; 100]).unwrap(), i);
+    }
+    let seg = w.current_segment().unwrap().path;
+    let size = std::fs::metadata(&seg).unwrap().len();
+    let e = with_file_size_limit(size, || w.roll()).expect_err("the file cannot grow");
+    println!("BUFFERED-CHILD roll {e}");
+    assert_eq!(
+        w.next_seq().unwrap(),
+        50,
+        "the roll dropped the buffered records: {e}"
+    );
+    assert_eq!(w.current_segment().unwrap().path, seg);
+    assert_eq!(w.write("t", b"after").unwrap(), 50);
+    w.close().unwrap();
+}

@@ -814,6 +814,17 @@ impl Shared {
     /// roll 0.35 ms slower (median of 7 interleaved `BENCH_ONLY=g` pairs).
     fn roll_sealing_first(&self, st: &mut State, events: &mut Vec<SegmentEvent>) -> Result<()> {
         let w = Arc::clone(self.writer(st)?);
+        // Every buffered record to the OS first. A failure here keeps the
+        // segment current with its records buffered (retried by the next
+        // write or flush, as a segment writer's failed write does); sealing
+        // would drop the records it cannot write, and the segment reopened
+        // after it would give their sequence numbers to new records.
+        if let Err(e) = w.flush() {
+            if e.kind() == ErrorKind::Poisoned {
+                st.poisoned = Some(e.clone());
+            }
+            return Err(e);
+        }
         let next_first = w.next_seq();
         let old = Retired::of_current(st, Arc::clone(&w));
         let path = old.path.clone();
