@@ -1,0 +1,223 @@
+package io.libbinlog;
+
+import static io.libbinlog.TestSupport.expect;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The bad-input matrix through the Java binding: for each kind of bad input, every call that meets it throws a
+ * {@link BinlogException} whose {@link ErrorCode} no other kind shares, whose message names the file (and the
+ * offset where the damage has one), and what was written stays. The same matrix is checked for Rust
+ * (tests/bad_input_matrix.rs), C and Go; an unreadable file is checked there only, as those suites can drop
+ * the capability that lets root read it (a JVM cannot, for one thread).
+ */
+class BadInputMatrixTest {
+    @TempDir
+    Path dir;
+
+    private static final byte[] FOREIGN = "id,name\n1,alice\n2,bob\n3,carol\n4,dave\n5,eve\n6,frank\n7,grace\n"
+            .getBytes(StandardCharsets.UTF_8);
+
+    /** {@code call} throws {@code code} with a native message containing every needle. */
+    private static void refused(ErrorCode code, Executable call, String... needles) {
+        BinlogException e = expect(code, call);
+        for (String n : needles) {
+            assertTrue(e.nativeMessage().contains(n), () -> "message \"" + e.nativeMessage() + "\" lacks " + n);
+        }
+    }
+
+    /** Reader.open and a glob reader over just this file fail with {@code code}, naming it. */
+    private static void readersRefuse(Path p, ErrorCode code, String... needles) {
+        List<String> all = new ArrayList<>(List.of(needles));
+        all.add(p.toString());
+        String[] n = all.toArray(new String[0]);
+        refused(code, () -> Reader.open(p).close(), n);
+        refused(code, () -> {
+            try (Reader r = Reader.openGlob(p.getParent(), p.getFileName().toString())) {
+                r.next();
+            }
+        }, n);
+    }
+
+    /** Writer.openSegment fails with {@code code}, naming the file, and changes none of its bytes. */
+    private static void writerRefuses(Path p, ErrorCode code) throws IOException {
+        byte[] before = Files.isRegularFile(p) ? Files.readAllBytes(p) : null;
+        refused(code, () -> Writer.openSegment(p).close(), p.toString());
+        if (before != null) {
+            assertArrayEquals(before, Files.readAllBytes(p), "a refused open changed " + p);
+        }
+    }
+
+    private static byte[] sealedSegment(Path p, int n) throws IOException {
+        try (Writer w = Writer.openSegment(p)) {
+            for (int i = 0; i < n; i++) {
+                w.write("t", ("r" + i).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return Files.readAllBytes(p);
+    }
+
+    @Test
+    void missing() {
+        Path p = dir.resolve("missing.binlog");
+        refused(ErrorCode.NOT_FOUND, () -> Reader.open(p), p.toString());
+        Path q = dir.resolve("no-dir").resolve("seg.binlog");
+        refused(ErrorCode.NOT_FOUND, () -> Writer.openSegment(q), q.toString());
+        Path noLog = dir.resolve("no-log");
+        refused(ErrorCode.NOT_FOUND, () -> Reader.openLog(noLog, "app"), noLog.toString());
+        refused(ErrorCode.NOT_FOUND, () -> Reader.openGlob(noLog, "*.binlog"), noLog.toString());
+        assertTrue(Files.notExists(p) && Files.notExists(noLog), "a reader created a file");
+    }
+
+    @Test
+    void foreign() throws IOException {
+        Path p = dir.resolve("data.csv");
+        Files.write(p, FOREIGN);
+        readersRefuse(p, ErrorCode.NOT_A_BINLOG, "offset 0");
+        writerRefuses(p, ErrorCode.NOT_A_BINLOG);
+    }
+
+    @Test
+    void emptyAndShorterThanTheHeader() throws IOException {
+        byte[] b = sealedSegment(dir.resolve("whole.binlog"), 3);
+        for (int n : new int[] {0, 1, 8, 20}) {
+            Path p = dir.resolve("cut-" + n + ".binlog");
+            Files.write(p, java.util.Arrays.copyOf(b, n));
+            readersRefuse(p, ErrorCode.TRUNCATED, "offset " + n);
+        }
+    }
+
+    @Test
+    void bitFlipInARecord() throws IOException {
+        Path p = dir.resolve("flip.binlog");
+        sealedSegment(p, 6);
+        long third;
+        try (Reader r = Reader.open(p)) {
+            r.next();
+            r.next();
+            r.next();
+            third = r.next().offset();
+        }
+        byte[] b = Files.readAllBytes(p);
+        b[(int) third + 12] ^= 0x04;
+        Files.write(p, b);
+        try (Reader r = Reader.open(p)) {
+            for (int i = 0; i < 3; i++) {
+                Record rec = r.next();
+                assertEquals(i, rec.seq());
+                assertEquals("r" + i, new String(rec.payload(), StandardCharsets.UTF_8));
+            }
+            refused(ErrorCode.CORRUPT, r::next, p.toString(), "offset " + third);
+        }
+    }
+
+    @Test
+    void oversizedRecord() {
+        Path p = dir.resolve("big.binlog");
+        try (Writer w = Writer.openSegment(p, Options.builder().maxRecordSize(256).build())) {
+            w.write("t", "before".getBytes(StandardCharsets.UTF_8));
+            refused(ErrorCode.RECORD_TOO_LARGE, () -> w.write("t", new byte[300]), p.toString());
+            assertEquals(1, w.write("t", "after".getBytes(StandardCharsets.UTF_8)));
+        }
+        try (Reader r = Reader.open(p)) {
+            assertEquals("before", new String(r.next().payload(), StandardCharsets.UTF_8));
+            assertEquals("after", new String(r.next().payload(), StandardCharsets.UTF_8));
+            assertNull(r.next());
+        }
+    }
+
+    /** Java's NULL: a null argument is a NullPointerException naming it, before any native call. */
+    @Test
+    void nullArguments() {
+        assertEquals("path", assertThrows(NullPointerException.class, () -> Reader.open(null)).getMessage());
+        assertEquals("path", assertThrows(NullPointerException.class, () -> Writer.openSegment(null)).getMessage());
+        assertEquals("dir", assertThrows(NullPointerException.class, () -> Reader.openLog(null, "a")).getMessage());
+        try (Writer w = Writer.openSegment(dir.resolve("n.binlog"))) {
+            assertThrows(NullPointerException.class, () -> w.write(null, new byte[1]));
+            assertEquals(0, w.write("t", "kept".getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    @Test
+    void callsAfterClose() {
+        Path p = dir.resolve("closed.binlog");
+        Writer w = Writer.openSegment(p);
+        w.write("t", "kept".getBytes(StandardCharsets.UTF_8));
+        w.close();
+        refused(ErrorCode.CLOSED, () -> w.write("t", new byte[1]), p.toString());
+        assertTrue(expect(ErrorCode.CLOSED, w::flush).getMessage().contains(p.toString()));
+        Reader r = Reader.open(p);
+        r.close();
+        assertTrue(expect(ErrorCode.CLOSED, r::next).getMessage().contains(p.toString()));
+        Path logDir = dir.resolve("log");
+        Writer lw = Writer.openLog(logDir, "app");
+        lw.close();
+        assertTrue(expect(ErrorCode.CLOSED, lw::roll).getMessage().contains(logDir.toString()));
+        try (Reader again = Reader.open(p)) {
+            assertEquals("kept", new String(again.next().payload(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Log {@code name} in {@code d}: n records "name-i" in segments of 3; its segment files in order. */
+    private static List<Path> makeLog(Path d, String name, int n) throws IOException {
+        try (Writer w = Writer.openLog(d, name, Options.builder().maxSegmentRecords(3).build())) {
+            for (int i = 0; i < n; i++) {
+                w.write("t", (name + "-" + i).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        try (Stream<Path> s = Files.list(d)) {
+            return s.filter(f -> f.getFileName().toString().startsWith(name + "-")
+                    && f.getFileName().toString().endsWith(".binlog")).sorted().toList();
+        }
+    }
+
+    interface Spoil {
+        void apply(Path segment) throws IOException;
+    }
+
+    /**
+     * Log "app" with segment 1 replaced by {@code spoil}: the log reader stops there with {@code code} naming
+     * it, after records 0..2, and Writer.openLog refuses the log with {@code code}, leaving the segment as it is.
+     */
+    private void badLogSegment(String tag, ErrorCode code, Spoil spoil) throws IOException {
+        Path d = Files.createDirectory(dir.resolve(tag));
+        List<Path> segs = makeLog(d, "app", 9);
+        assertEquals(3, segs.size(), segs::toString);
+        Path bad = segs.get(1);
+        spoil.apply(bad);
+        byte[] before = Files.isRegularFile(bad) ? Files.readAllBytes(bad) : null;
+        try (Reader r = Reader.openLog(d, "app")) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals("app-" + i, new String(r.next().payload(), StandardCharsets.UTF_8));
+            }
+            refused(code, r::next, bad.toString());
+        }
+        refused(code, () -> Writer.openLog(d, "app").close(), bad.toString());
+        if (before != null) {
+            assertArrayEquals(before, Files.readAllBytes(bad), "a refused openLog changed " + bad);
+        }
+    }
+
+    @Test
+    void foreignOrDirectorySegmentInALog() throws IOException {
+        badLogSegment("foreign", ErrorCode.NOT_A_BINLOG, seg -> Files.write(seg, FOREIGN));
+        badLogSegment("dir", ErrorCode.INVALID_ARGUMENT, seg -> {
+            Files.delete(seg);
+            Files.createDirectory(seg);
+        });
+    }
+}

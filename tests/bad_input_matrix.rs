@@ -1,0 +1,535 @@
+//! The bad-input matrix of the Rust API: for each kind of bad input, every
+//! call that meets it (segment reader, salvage reader, segment writer, log
+//! reader, log writer) returns the same error kind, one no other kind of bad
+//! input shares, with a message naming the file (and the offset where the
+//! damage has one), and leaves what was written as it was. The C, Go and
+//! Java suites check the same matrix through their interfaces
+//! (tests/c/test_bad_input_matrix.c, bindings/go/bad_input_matrix_test.go,
+//! bindings/java/.../BadInputMatrixTest.java); tests/bad_input.rs goes deeper
+//! into each kind of damage.
+
+mod common;
+
+use binlog::log::{LogOptions, LogReader, LogWriter};
+use binlog::{Error, ErrorKind, Options, Reader, Tail, Writer};
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Runs `f` on a thread without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH,
+/// so that file permissions apply even when the tests run as root
+/// (capabilities belong to a thread on Linux; the thread ends with `f`).
+fn without_dac_override<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    without_dac(false, f)
+}
+
+/// `without_dac_override`; with `for_children`, the capabilities leave the
+/// thread's bounding set too, so that a program it starts (as root) does
+/// not get them back.
+fn without_dac<T: Send>(for_children: bool, f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            #[repr(C)]
+            struct Header {
+                version: u32,
+                pid: i32,
+            }
+            #[repr(C)]
+            #[derive(Clone, Copy, Default)]
+            struct Data {
+                effective: u32,
+                permitted: u32,
+                inheritable: u32,
+            }
+            const V3: u32 = 0x2008_0522;
+            let mut h = Header {
+                version: V3,
+                pid: 0,
+            };
+            let mut d = [Data::default(); 2];
+            // SAFETY: capget/capset with a v3 header and two data words, as
+            // capget(2) documents; pid 0 is the calling thread.
+            let rc = unsafe { libc::syscall(libc::SYS_capget, &mut h, d.as_mut_ptr()) };
+            assert_eq!(rc, 0, "capget: {}", std::io::Error::last_os_error());
+            // CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2.
+            d[0].effective &= !((1 << 1) | (1 << 2));
+            if for_children {
+                for cap in [1, 2] {
+                    // SAFETY: prctl(2) with integer arguments only.
+                    let rc = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
+                    assert_eq!(
+                        rc,
+                        0,
+                        "PR_CAPBSET_DROP: {}",
+                        std::io::Error::last_os_error()
+                    );
+                }
+            }
+            let rc = unsafe { libc::syscall(libc::SYS_capset, &mut h, d.as_ptr()) };
+            assert_eq!(rc, 0, "capset: {}", std::io::Error::last_os_error());
+            f()
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+fn err<T>(what: &str, r: binlog::Result<T>) -> Error {
+    match r {
+        Ok(_) => panic!("{what}: succeeded"),
+        Err(e) => e,
+    }
+}
+
+/// Every way to open `path` as one segment for reading fails with `kind`,
+/// naming the file (and `offset`, when given).
+fn readers_refuse(path: &Path, kind: ErrorKind, offset: Option<u64>) {
+    let mut cases: Vec<(&str, Error)> = vec![
+        ("Reader::open", err("Reader::open", Reader::open(path))),
+        (
+            "Reader::open_salvage",
+            err("Reader::open_salvage", Reader::open_salvage(path)),
+        ),
+    ];
+    // A file missing from a list is a gap, not an error (retention may have
+    // removed it): see `missing_file_is_not_found_everywhere`.
+    if kind != ErrorKind::NotFound {
+        cases.push((
+            "LogReader::open_files + next",
+            err(
+                "LogReader::open_files",
+                LogReader::open_files(vec![path.to_path_buf()]).and_then(|mut r| {
+                    r.next()?;
+                    Ok(())
+                }),
+            ),
+        ));
+    }
+    for (call, e) in cases {
+        assert_eq!(e.kind(), kind, "{call} on {}: {e}", path.display());
+        match offset {
+            Some(o) => assert_names_at(&e, path, o),
+            None => assert_names(&e, path),
+        }
+    }
+}
+
+/// `Writer::open` refuses `path` with `kind`, naming it, and changes no
+/// byte of it.
+fn writer_refuses(path: &Path, kind: ErrorKind) {
+    let before = std::fs::read(path).ok();
+    let e = err("Writer::open", Writer::open(path, Options::default()));
+    assert_eq!(e.kind(), kind, "Writer::open on {}: {e}", path.display());
+    assert_names(&e, path);
+    assert_eq!(
+        std::fs::read(path).ok(),
+        before,
+        "Writer::open changed {}",
+        path.display()
+    );
+}
+
+fn foreign_bytes() -> Vec<u8> {
+    b"id,name\n1,alice\n2,bob\n3,carol\n4,dave\n5,eve\n6,frank\n7,grace\n8,heidi\n".repeat(4)
+}
+
+/// A sealed segment of 5 records and its bytes.
+fn sealed(dir: &TempDir, name: &str) -> (PathBuf, Vec<u8>) {
+    let p = dir.join(name);
+    make_sealed(&p, 5, Options::default());
+    let b = read_bytes(&p);
+    (p, b)
+}
+
+#[test]
+fn missing_file_is_not_found_everywhere() {
+    let dir = TempDir::new("mx-missing");
+    let p = dir.join("missing.binlog");
+    readers_refuse(&p, ErrorKind::NotFound, None);
+    assert!(!p.exists(), "a reader created {}", p.display());
+    // In a list of files, a missing one is a gap that names it.
+    let mut r = LogReader::open_files(vec![p.clone()]).unwrap();
+    assert!(r.next().unwrap().is_none());
+    assert_eq!(r.gaps().len(), 1);
+    assert!(
+        r.gaps()[0].reason.contains(&p.display().to_string()),
+        "{:?}",
+        r.gaps()
+    );
+    // A writer creates a missing segment, but not its missing directory.
+    let q = dir.join("no-dir").join("seg.binlog");
+    writer_refuses(&q, ErrorKind::NotFound);
+}
+
+#[test]
+fn unreadable_file_is_permission_denied_everywhere() {
+    let dir = TempDir::new("mx-perm");
+    let (p, bytes) = sealed(&dir, "locked-away.binlog");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+    without_dac_override(|| {
+        readers_refuse(&p, ErrorKind::PermissionDenied, None);
+        let e = err("Writer::open", Writer::open(&p, Options::default()));
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+        assert_names(&e, &p);
+    });
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(read_bytes(&p), bytes, "a refused open changed the file");
+
+    // An unreadable log directory.
+    let logdir = dir.join("log");
+    let w = LogWriter::open(&logdir, "app", LogOptions::default()).unwrap();
+    w.write("t", b"kept").unwrap();
+    w.close().unwrap();
+    std::fs::set_permissions(&logdir, std::fs::Permissions::from_mode(0o000)).unwrap();
+    without_dac_override(|| {
+        let e = err("LogReader::open", LogReader::open(&logdir, "app"));
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+        assert_names(&e, &logdir);
+        let e = err(
+            "LogWriter::open",
+            LogWriter::open(&logdir, "app", LogOptions::default()),
+        );
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+        assert_names(&e, &logdir);
+    });
+    std::fs::set_permissions(&logdir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut r = LogReader::open(&logdir, "app").unwrap();
+    assert_eq!(r.next().unwrap().unwrap().payload, b"kept");
+}
+
+#[test]
+fn foreign_file_is_not_a_binlog_everywhere() {
+    let dir = TempDir::new("mx-foreign");
+    let p = dir.join("data.csv");
+    write_bytes(&p, &foreign_bytes());
+    readers_refuse(&p, ErrorKind::NotABinlog, Some(0));
+    writer_refuses(&p, ErrorKind::NotABinlog);
+}
+
+#[test]
+fn empty_and_short_files_are_truncated_at_their_length() {
+    let dir = TempDir::new("mx-short");
+    let (_, b) = sealed(&dir, "whole.binlog");
+    for len in [0usize, 1, 8, 20] {
+        let p = dir.join(&format!("cut-{len}.binlog"));
+        write_bytes(&p, &b[..len]);
+        readers_refuse(&p, ErrorKind::Truncated, Some(len as u64));
+    }
+}
+
+#[test]
+fn bit_flip_in_a_record_is_corrupt_at_its_offset_and_the_records_before_stay() {
+    let dir = TempDir::new("mx-flip");
+    let p = dir.join("flip.binlog");
+    let (wants, _) = make_unsealed(&p, 10);
+    let r = read_all(&p).unwrap();
+    let third = r.recs[3].offset;
+    let mut b = read_bytes(&p);
+    b[third as usize + 12] ^= 0x04; // inside record 3's body
+    write_bytes(&p, &b);
+    let out = read_all(&p).unwrap();
+    let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+    assert_eq!(got, wants[..3].to_vec(), "the records before the damage");
+    let e = out.end.expect_err("a flipped record was read");
+    assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    assert_names_at(&e, &p, third);
+    // A writer refuses to append after corruption in the middle.
+    writer_refuses(&p, ErrorKind::Corrupt);
+}
+
+#[test]
+fn cut_segment_keeps_every_whole_record_and_reports_the_torn_offset() {
+    let dir = TempDir::new("mx-cut");
+    let p = dir.join("cut.binlog");
+    let (wants, end) = make_unsealed(&p, 10);
+    let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+    f.set_len(end - 3).unwrap();
+    drop(f);
+    let out = read_all(&p).unwrap();
+    assert_eq!(out.recs.len(), 9);
+    let last = out.recs[8].offset + out.recs[8].frame_len;
+    assert_eq!(
+        out.end.unwrap(),
+        Tail::Torn {
+            offset: last,
+            len: end - 3 - last
+        }
+    );
+    let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+    assert_eq!(got, wants[..9].to_vec());
+}
+
+#[test]
+fn oversized_record_is_record_too_large_and_nothing_written_is_lost() {
+    let dir = TempDir::new("mx-big");
+    let p = dir.join("big.binlog");
+    let w = Writer::open(
+        &p,
+        Options {
+            max_record_size: 256,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    w.write("t", b"before").unwrap();
+    let e = err("write", w.write("t", &[7u8; 300]));
+    assert_eq!(e.kind(), ErrorKind::RecordTooLarge, "{e}");
+    assert_names(&e, &p);
+    assert_eq!(w.write("t", b"after").unwrap(), 1);
+    w.close().unwrap();
+    let out = read_all(&p).unwrap();
+    let payloads: Vec<&[u8]> = out.recs.iter().map(|r| &r.payload[..]).collect();
+    assert_eq!(payloads, vec![&b"before"[..], &b"after"[..]]);
+}
+
+#[test]
+fn calls_after_close_are_closed_and_name_the_file() {
+    let dir = TempDir::new("mx-closed");
+    let p = dir.join("c.binlog");
+    let w = Writer::open(&p, Options::default()).unwrap();
+    w.write("t", b"x").unwrap();
+    w.close().unwrap();
+    for (call, e) in [
+        ("write", err("write", w.write("t", b"y"))),
+        ("flush", err("flush", w.flush())),
+        ("sync", err("sync", w.sync())),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::Closed, "{call}: {e}");
+        assert_names(&e, &p);
+    }
+    let lw = LogWriter::open(dir.join("log"), "app", LogOptions::default()).unwrap();
+    lw.write("t", b"x").unwrap();
+    lw.close().unwrap();
+    for (call, e) in [
+        ("write", err("write", lw.write("t", b"y"))),
+        ("flush", err("flush", lw.flush())),
+        ("roll", err("roll", lw.roll())),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::Closed, "log {call}: {e}");
+        assert!(
+            e.message().contains(&dir.join("log").display().to_string()),
+            "log {call}: the message does not name the log directory: {e}"
+        );
+    }
+    assert_eq!(read_all(&p).unwrap().recs.len(), 1);
+}
+
+#[test]
+fn missing_log_directory_is_not_found_for_readers() {
+    let dir = TempDir::new("mx-nolog");
+    let d = dir.join("no-such-log-dir");
+    for (call, e) in [
+        (
+            "LogReader::open",
+            err("LogReader::open", LogReader::open(&d, "app")),
+        ),
+        (
+            "LogReader::open_glob",
+            err("LogReader::open_glob", LogReader::open_glob(&d, "*.binlog")),
+        ),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{call}: {e}");
+        assert_names(&e, &d);
+    }
+    assert!(!d.exists(), "a reader created {}", d.display());
+}
+
+/// Log `name` in `dir` with `n` records in segments of 3 (sealed, but the
+/// last), and its segment files in order.
+fn make_log(dir: &Path, name: &str, n: u64) -> Vec<PathBuf> {
+    let opts = LogOptions {
+        max_segment_records: Some(3),
+        background: false,
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(dir, name, opts).unwrap();
+    for i in 0..n {
+        assert_eq!(w.write("t", format!("{name}-{i}").as_bytes()).unwrap(), i);
+    }
+    w.close().unwrap();
+    let mut segs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let f = p.file_name().unwrap().to_str().unwrap();
+            f.starts_with(&format!("{name}-")) && f.ends_with(".binlog")
+        })
+        .collect();
+    segs.sort();
+    segs
+}
+
+/// What a log reader yields from log `name`: the payloads, then the error
+/// that stopped it.
+fn read_log(dir: &Path, name: &str) -> (Vec<String>, Option<Error>) {
+    let mut r = LogReader::open(dir, name).unwrap();
+    let mut got = Vec::new();
+    loop {
+        match r.next() {
+            Ok(Some(rec)) => got.push(String::from_utf8(rec.payload.to_vec()).unwrap()),
+            Ok(None) => return (got, None),
+            Err(e) => return (got, Some(e)),
+        }
+    }
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    list_dir(dir)
+        .into_iter()
+        .filter(|n| !n.ends_with(".manifest"))
+        .map(|n| {
+            let p = dir.join(&n);
+            let b = if p.is_dir() {
+                Vec::new()
+            } else {
+                read_bytes(&p)
+            };
+            (n, b)
+        })
+        .collect()
+}
+
+/// Log "app" with its segment `i` replaced by `replace` (given the
+/// segment's path); the log reader stops there with `kind` naming that
+/// file after every record before it, and the log writer refuses to open
+/// the log with `kind`, changing nothing.
+fn log_with_bad_segment(tag: &str, i: usize, kind: ErrorKind, replace: impl Fn(&Path)) {
+    let dir = TempDir::new(tag);
+    let segs = make_log(dir.path(), "app", 9);
+    assert_eq!(segs.len(), 3, "{tag}: segments {segs:?}");
+    let bad = &segs[i];
+    replace(bad);
+    let (got, e) = read_log(dir.path(), "app");
+    let want: Vec<String> = (0..3 * i as u64).map(|s| format!("app-{s}")).collect();
+    assert_eq!(got, want, "{tag}: the records before the bad segment");
+    let e = e.unwrap_or_else(|| panic!("{tag}: the log reader read past {}", bad.display()));
+    assert_eq!(e.kind(), kind, "{tag}: log reader: {e}");
+    assert_names(&e, bad);
+
+    let before = snapshot(dir.path());
+    let opts = LogOptions {
+        background: false,
+        ..LogOptions::default()
+    };
+    let e = err(
+        &format!("{tag}: LogWriter::open"),
+        LogWriter::open(dir.path(), "app", opts),
+    );
+    assert_eq!(e.kind(), kind, "{tag}: log writer: {e}");
+    assert_names(&e, bad);
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "{tag}: a refused log open changed files"
+    );
+}
+
+#[test]
+fn foreign_empty_or_directory_segment_in_a_log_is_refused_by_kind() {
+    log_with_bad_segment("mx-logforeign", 1, ErrorKind::NotABinlog, |bad| {
+        write_bytes(bad, &foreign_bytes())
+    });
+    log_with_bad_segment("mx-logdir", 1, ErrorKind::InvalidArgument, |bad| {
+        std::fs::remove_file(bad).unwrap();
+        std::fs::create_dir(bad).unwrap();
+    });
+    // An empty segment is what a crash between creating a segment and
+    // writing its header leaves: the reader says so, and the log writer
+    // starts that segment afresh (it held nothing to lose).
+    let dir = TempDir::new("mx-logempty");
+    let segs = make_log(dir.path(), "app", 9);
+    write_bytes(&segs[1], b"");
+    let (got, e) = read_log(dir.path(), "app");
+    assert_eq!(got.len(), 3);
+    let e = e.expect("read past an empty segment");
+    assert_eq!(e.kind(), ErrorKind::Truncated, "{e}");
+    assert_names_at(&e, &segs[1], 0);
+    let w = LogWriter::open(dir.path(), "app", LogOptions::default()).unwrap();
+    assert_eq!(w.write("t", b"app-9").unwrap(), 9);
+    w.close().unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// The `binlog` tool (docs/CLI.md): exit status 2 for a file it cannot use,
+// 1 for damage; every message names the file (and the offset).
+
+/// Runs `binlog args...`: (exit status, stdout, stderr).
+fn binlog_cli(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+        .args(args)
+        .output()
+        .expect("run binlog");
+    (
+        out.status.code().expect("exit status"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `binlog <cmd> <path>` exits with `status`, and its standard error (or,
+/// for verify, its report) contains the path and every needle.
+fn cli_says(cmd: &str, path: &Path, status: i32, needles: &[&str]) {
+    let (code, out, err) = binlog_cli(&[cmd.as_ref(), path.as_os_str()]);
+    let all = format!("{out}{err}");
+    assert_eq!(code, status, "binlog {cmd} {}: {all}", path.display());
+    for n in [&path.display().to_string()[..]].iter().chain(needles) {
+        assert!(
+            all.contains(n),
+            "binlog {cmd} {}: no {n:?} in: {all}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn cli_names_the_file_and_offset_with_the_documented_status() {
+    let dir = TempDir::new("mx-cli");
+    let missing = dir.join("missing.binlog");
+    for cmd in ["cat", "info", "verify"] {
+        cli_says(cmd, &missing, 2, &["No such file"]);
+    }
+    cli_says("verify", &dir.join("no-log-dir"), 2, &[]);
+
+    let foreign = dir.join("data.csv");
+    write_bytes(&foreign, &foreign_bytes());
+    for cmd in ["cat", "info"] {
+        cli_says(cmd, &foreign, 2, &["offset 0", "not a libbinlog segment"]);
+    }
+
+    let (_, whole) = sealed(&dir, "whole.binlog");
+    for len in [0usize, 20] {
+        let p = dir.join(&format!("cut-{len}.binlog"));
+        write_bytes(&p, &whole[..len]);
+        cli_says("cat", &p, 1, &[&format!("offset {len}")]);
+        cli_says("verify", &p, 1, &[&format!("offset {len}")]);
+    }
+
+    let flip = dir.join("flip.binlog");
+    make_unsealed(&flip, 6);
+    let third = read_all(&flip).unwrap().recs[3].offset;
+    let mut b = read_bytes(&flip);
+    b[third as usize + 12] ^= 0x04;
+    write_bytes(&flip, &b);
+    cli_says("verify", &flip, 1, &[&format!("offset {third}")]);
+    let (code, out, err) = binlog_cli(&["cat".as_ref(), flip.as_os_str()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        out.lines().count(),
+        3,
+        "the records before the damage: {out}"
+    );
+    assert!(err.contains(&format!("offset {third}")), "{err}");
+}
+
+#[test]
+fn cli_unreadable_file_is_an_error_naming_it() {
+    let dir = TempDir::new("mx-cli-perm");
+    let (p, _) = sealed(&dir, "unreadable.binlog");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let (code, out, err) = without_dac(true, || binlog_cli(&["cat".as_ref(), p.as_os_str()]));
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains(&p.display().to_string()), "{err}");
+    assert!(err.contains("Permission denied"), "{err}");
+}
+
