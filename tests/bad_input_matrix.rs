@@ -218,6 +218,17 @@ fn empty_and_short_files_are_truncated_at_their_length() {
 }
 
 #[test]
+fn directory_where_a_segment_is_expected_has_one_kind_everywhere() {
+    let dir = TempDir::new("mx-isdir");
+    let p = dir.join("a-directory.binlog");
+    std::fs::create_dir(&p).unwrap();
+    readers_refuse(&p, ErrorKind::InvalidArgument, None);
+    // The writer used to say Io ("open: Is a directory (os error 21)").
+    writer_refuses(&p, ErrorKind::InvalidArgument);
+    assert!(p.is_dir());
+}
+
+#[test]
 fn bit_flip_in_a_record_is_corrupt_at_its_offset_and_the_records_before_stay() {
     let dir = TempDir::new("mx-flip");
     let p = dir.join("flip.binlog");

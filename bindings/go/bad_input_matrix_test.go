@@ -182,6 +182,13 @@ func TestBadInputEmptyAndShort(t *testing.T) {
 	}
 }
 
+func TestBadInputDirectory(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a-directory.binlog")
+	must(t, os.Mkdir(p, 0o755))
+	readersRefuse(t, p, ErrInvalidArgument)
+	writerRefuses(t, p, ErrInvalidArgument)
+}
+
 func TestBadInputBitFlip(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "flip.binlog")
 	sealedSegment(t, p, 6)

@@ -260,6 +260,14 @@ static void test_short(void) {
     free(b);
 }
 
+static void test_directory(void) {
+    const char *p = path_of("a-directory.binlog");
+    REQUIRE(mkdir(p, 0755) == 0);
+    READERS_REFUSE(p, BINLOG_ERR_INVALID_ARGUMENT, NULL);
+    /* Was BINLOG_ERR_IO ("open: Is a directory (os error 21)"). */
+    WRITER_REFUSES(p, BINLOG_ERR_INVALID_ARGUMENT);
+}
+
 static void test_bit_flip(void) {
     const char *p = path_of("flip.binlog");
     binlog_writer *w = NULL;
@@ -430,6 +438,7 @@ int main(void) {
     test_unreadable();
     test_foreign();
     test_short();
+    test_directory();
     test_bit_flip();
     test_oversized();
     test_null();

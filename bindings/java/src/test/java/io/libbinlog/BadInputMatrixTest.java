@@ -102,6 +102,13 @@ class BadInputMatrixTest {
     }
 
     @Test
+    void directoryWhereASegmentIsExpected() throws IOException {
+        Path p = Files.createDirectory(dir.resolve("a-directory.binlog"));
+        readersRefuse(p, ErrorCode.INVALID_ARGUMENT);
+        writerRefuses(p, ErrorCode.INVALID_ARGUMENT);
+    }
+
+    @Test
     void bitFlipInARecord() throws IOException {
         Path p = dir.resolve("flip.binlog");
         sealedSegment(p, 6);
