@@ -207,6 +207,22 @@ fn foreign_file_is_not_a_binlog_everywhere() {
 }
 
 #[test]
+fn other_major_version_is_unsupported_everywhere_and_names_the_offset() {
+    let dir = TempDir::new("mx-major");
+    let (p, mut b) = sealed(&dir, "v2.binlog");
+    // Major version 2 (bytes 8..10), the header CRC fixed so that only the
+    // version is wrong.
+    b[8..10].copy_from_slice(&2u16.to_le_bytes());
+    let hl = u32::from_le_bytes(b[12..16].try_into().unwrap()) as usize;
+    let crc = crc32fast::hash(&b[..hl - 4]);
+    b[hl - 4..hl].copy_from_slice(&crc.to_le_bytes());
+    write_bytes(&p, &b);
+    // The version is a field at offset 8: the message says where.
+    readers_refuse(&p, ErrorKind::UnsupportedVersion, Some(8));
+    writer_refuses(&p, ErrorKind::UnsupportedVersion);
+}
+
+#[test]
 fn empty_and_short_files_are_truncated_at_their_length() {
     let dir = TempDir::new("mx-short");
     let (_, b) = sealed(&dir, "whole.binlog");
@@ -505,6 +521,16 @@ fn cli_names_the_file_and_offset_with_the_documented_status() {
     write_bytes(&foreign, &foreign_bytes());
     for cmd in ["cat", "info"] {
         cli_says(cmd, &foreign, 2, &["offset 0", "not a libbinlog segment"]);
+    }
+
+    let (v2, mut b) = sealed(&dir, "v2.binlog");
+    b[8..10].copy_from_slice(&2u16.to_le_bytes());
+    let hl = u32::from_le_bytes(b[12..16].try_into().unwrap()) as usize;
+    let crc = crc32fast::hash(&b[..hl - 4]);
+    b[hl - 4..hl].copy_from_slice(&crc.to_le_bytes());
+    write_bytes(&v2, &b);
+    for cmd in ["cat", "info"] {
+        cli_says(cmd, &v2, 2, &["offset 8", "format version 2.0"]);
     }
 
     let (_, whole) = sealed(&dir, "whole.binlog");

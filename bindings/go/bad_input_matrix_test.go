@@ -9,6 +9,7 @@ package binlog
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -170,6 +171,18 @@ func TestBadInputForeign(t *testing.T) {
 	must(t, os.WriteFile(p, []byte(foreignText), 0o644))
 	readersRefuse(t, p, ErrNotABinlog, "offset 0")
 	writerRefuses(t, p, ErrNotABinlog)
+}
+
+func TestBadInputOtherMajorVersion(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "v2.binlog")
+	b := sealedSegment(t, p, 3)
+	b[8], b[9] = 2, 0 // major version, u16 LE at offset 8
+	hl := int(b[12]) | int(b[13])<<8 | int(b[14])<<16 | int(b[15])<<24
+	crc := crc32.ChecksumIEEE(b[:hl-4])
+	b[hl-4], b[hl-3], b[hl-2], b[hl-1] = byte(crc), byte(crc>>8), byte(crc>>16), byte(crc>>24)
+	must(t, os.WriteFile(p, b, 0o644))
+	readersRefuse(t, p, ErrUnsupportedVersion, "offset 8")
+	writerRefuses(t, p, ErrUnsupportedVersion)
 }
 
 func TestBadInputEmptyAndShort(t *testing.T) {

@@ -102,9 +102,11 @@ impl SegmentHeader {
         let major = c.u16().ok_or_else(truncated)?;
         let minor = c.u16().ok_or_else(truncated)?;
         if major != FORMAT_MAJOR {
-            return Err(Error::file(
+            // The major version is the u16 at offset 8.
+            return Err(Error::at(
                 ErrorKind::UnsupportedVersion,
                 path,
+                8,
                 format!(
                     "format version {major}.{minor}; this reader reads major version {FORMAT_MAJOR}"
                 ),

@@ -65,6 +65,18 @@ static int same_bytes(const char *path, const uint8_t *want, size_t len) {
     return same;
 }
 
+/* CRC-32 (IEEE), as the format uses: to fix a header after changing it. */
+static uint32_t crc32_ieee(const uint8_t *p, size_t n) {
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) {
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+        }
+    }
+    return ~c;
+}
+
 static const char FOREIGN[] = "id,name\n1,alice\n2,bob\n3,carol\n4,dave\n5,eve\n6,frank\n"
                               "7,grace\n8,heidi\n9,ivan\n10,judy\n11,mallory\n12,niaj\n";
 
@@ -242,6 +254,27 @@ static void test_foreign(void) {
     write_all(path_of("foreign.csv"), FOREIGN, sizeof FOREIGN - 1);
     READERS_REFUSE(path_of("foreign.csv"), BINLOG_ERR_NOT_A_BINLOG, "offset 0");
     WRITER_REFUSES(path_of("foreign.csv"), BINLOG_ERR_NOT_A_BINLOG);
+}
+
+static void test_other_major(void) {
+    const char *p = path_of("major2.binlog");
+    make_segment(p, 3);
+    size_t n = 0;
+    uint8_t *b = read_all(p, &n);
+    REQUIRE(b != NULL && n > 64);
+    b[8] = 2; /* major version, u16 LE at offset 8 */
+    b[9] = 0;
+    uint32_t hl = (uint32_t)b[12] | (uint32_t)b[13] << 8 | (uint32_t)b[14] << 16 |
+                  (uint32_t)b[15] << 24;
+    REQUIRE(hl > 16 && hl < n);
+    uint32_t crc = crc32_ieee(b, hl - 4);
+    for (int i = 0; i < 4; i++) {
+        b[hl - 4 + i] = (uint8_t)(crc >> (8 * i));
+    }
+    write_all(p, b, n);
+    free(b);
+    READERS_REFUSE(p, BINLOG_ERR_UNSUPPORTED_VERSION, "offset 8");
+    WRITER_REFUSES(p, BINLOG_ERR_UNSUPPORTED_VERSION);
 }
 
 static void test_short(void) {
@@ -437,6 +470,7 @@ int main(void) {
     test_missing();
     test_unreadable();
     test_foreign();
+    test_other_major();
     test_short();
     test_directory();
     test_bit_flip();

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,6 +90,24 @@ class BadInputMatrixTest {
         Files.write(p, FOREIGN);
         readersRefuse(p, ErrorCode.NOT_A_BINLOG, "offset 0");
         writerRefuses(p, ErrorCode.NOT_A_BINLOG);
+    }
+
+    @Test
+    void otherMajorVersion() throws IOException {
+        Path p = dir.resolve("v2.binlog");
+        byte[] b = sealedSegment(p, 3);
+        b[8] = 2; // major version, u16 LE at offset 8
+        b[9] = 0;
+        int hl = (b[12] & 0xff) | (b[13] & 0xff) << 8 | (b[14] & 0xff) << 16 | (b[15] & 0xff) << 24;
+        CRC32 crc = new CRC32();
+        crc.update(b, 0, hl - 4);
+        long c = crc.getValue();
+        for (int i = 0; i < 4; i++) {
+            b[hl - 4 + i] = (byte) (c >>> (8 * i));
+        }
+        Files.write(p, b);
+        readersRefuse(p, ErrorCode.UNSUPPORTED_VERSION, "offset 8");
+        writerRefuses(p, ErrorCode.UNSUPPORTED_VERSION);
     }
 
     @Test
