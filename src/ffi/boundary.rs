@@ -148,11 +148,11 @@ pub fn c_bytes(b: &[u8]) -> *const u8 {
     }
 }
 
-/// A NUL-terminated path.
-pub unsafe fn c_path<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
+/// A NUL-terminated path, the parameter `what` (named if it is NULL).
+pub unsafe fn c_path<'a>(p: *const c_char, what: &str) -> Result<&'a std::path::Path> {
     use std::os::unix::ffi::OsStrExt;
     if p.is_null() {
-        return Err(null("path"));
+        return Err(null(what));
     }
     Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(
         CStr::from_ptr(p).to_bytes(),

@@ -237,7 +237,7 @@ pub extern "C" fn binlog_reader_open(
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
     call(|| {
-        let p = unsafe { c_path(path) }?;
+        let p = unsafe { c_path(path, "path") }?;
         super::boundary::need_out(out)?;
         let r = Reader::open(p)?;
         unsafe { put(out, boxed(RInner::Segment(r), p)) };
@@ -319,7 +319,7 @@ pub extern "C" fn binlog_reader_open_salvage(
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
     call(|| {
-        let p = unsafe { c_path(path) }?;
+        let p = unsafe { c_path(path, "path") }?;
         super::boundary::need_out(out)?;
         let r = Reader::open_salvage(p)?;
         unsafe { put(out, boxed(RInner::Segment(r), p)) };
@@ -361,7 +361,7 @@ fn open_log_reader(
     open: impl FnOnce(&std::path::Path, &str) -> Result<LogReader>,
 ) -> binlog_result {
     call(|| {
-        let d = unsafe { c_path(dir) }?;
+        let d = unsafe { c_path(dir, "dir") }?;
         let a = unsafe { c_str(arg, what) }?;
         super::boundary::need_out(out)?;
         let l = open(d, a)?;

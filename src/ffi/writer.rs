@@ -137,7 +137,7 @@ pub extern "C" fn binlog_writer_open(
     out: *mut *mut binlog_writer,
 ) -> binlog_result {
     call(|| {
-        let p = unsafe { c_path(path) }?;
+        let p = unsafe { c_path(path, "path") }?;
         super::boundary::need_out(out)?;
         let o = match unsafe { opts.as_ref() } {
             Some(o) => {
@@ -434,7 +434,7 @@ pub extern "C" fn binlog_writer_open_log(
     out: *mut *mut binlog_writer,
 ) -> binlog_result {
     call(|| {
-        let d = unsafe { c_path(dir) }?;
+        let d = unsafe { c_path(dir, "dir") }?;
         if name.is_null() {
             return Err(super::boundary::null("name"));
         }

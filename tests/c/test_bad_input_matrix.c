@@ -377,6 +377,7 @@ static void test_null(void) {
     CHECK_ERR(binlog_reader_open(NULL, &r), BINLOG_ERR_NULL_POINTER, "path");
     CHECK_ERR(binlog_reader_open(path_of("x.binlog"), NULL), BINLOG_ERR_NULL_POINTER, "out");
     CHECK_ERR(binlog_writer_open(NULL, NULL, &w), BINLOG_ERR_NULL_POINTER, "path");
+    CHECK_ERR(binlog_reader_open_log(NULL, "app", &r), BINLOG_ERR_NULL_POINTER, "dir");
     CHECK_ERR(binlog_writer_open_log(path_of("log-null"), NULL, NULL, &w), BINLOG_ERR_NULL_POINTER,
               "name");
     CHECK_ERR(binlog_writer_write(NULL, LIT("t"), LIT("x"), &seq), BINLOG_ERR_NULL_POINTER,
