@@ -65,6 +65,7 @@ enum binlog_result
   BINLOG_ERR_ALREADY_EXISTS = 19,
   BINLOG_ERR_CORRUPT_SEAL = 20,
   BINLOG_ERR_BUFFER_TOO_SMALL = 21,
+  BINLOG_ERR_WRONG_LOG = 22,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -570,7 +571,9 @@ binlog_result binlog_reader_open_salvage(const char *path, struct binlog_reader 
  Opens a reader of the rolling log `name` in `dir`: every segment in
  write order as one stream; new segments are picked up as the writer
  rolls; segments removed by retention are skipped (see
- `binlog_reader_gap_count`).
+ `binlog_reader_gap_count`). A file named as one of its segments whose
+ header names another log stops the reader there with
+ `BINLOG_ERR_WRONG_LOG`.
  */
 binlog_result binlog_reader_open_log(const char *dir, const char *name, struct binlog_reader **out);
 
@@ -805,6 +808,8 @@ void binlog_writer_free(struct binlog_writer *w);
  retention. Every binlog_writer call works on it; close seals the current
  segment. One writer per log: while one has it open (it holds an flock on
  `<dir>/<name>.lock` until closed), another gets `BINLOG_ERR_LOCKED`.
+ A file named as one of its segments whose header names another log is
+ refused with `BINLOG_ERR_WRONG_LOG`, changing nothing.
  */
 binlog_result binlog_writer_open_log(const char *dir,
                                      const char *name,

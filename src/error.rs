@@ -55,6 +55,9 @@ pub enum ErrorKind {
     /// A caller's output buffer cannot hold even one item (the message
     /// says how many bytes it needs); nothing was consumed.
     BufferTooSmall = 21,
+    /// A file named as a segment of a log belongs to another log: its
+    /// header names another log (a segment copied or renamed in).
+    WrongLog = 22,
 }
 
 /// A core error: a kind and a message naming the file and offset.

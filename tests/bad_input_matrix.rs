@@ -452,6 +452,38 @@ fn log_with_bad_segment(tag: &str, i: usize, kind: ErrorKind, replace: impl Fn(&
 }
 
 #[test]
+fn segment_of_another_log_in_a_log_directory_is_refused() {
+    // Segment 1 of log "other", copied over segment 1 of log "app": right
+    // file name, right sequence numbers, but another log's header.
+    for i in [1usize, 2] {
+        log_with_bad_segment("mx-otherlog", i, ErrorKind::WrongLog, |bad| {
+            let other = TempDir::new("mx-otherlog-src");
+            let o = make_log(other.path(), "other", 9);
+            std::fs::copy(&o[i], bad).unwrap();
+        });
+    }
+    // A whole log renamed: every segment names "other".
+    let dir = TempDir::new("mx-renamed");
+    for seg in make_log(dir.path(), "other", 4) {
+        let f = seg
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replacen("other-", "app-", 1);
+        std::fs::rename(&seg, dir.join(&f)).unwrap();
+    }
+    let (got, e) = read_log(dir.path(), "app");
+    assert!(
+        got.is_empty(),
+        "read another log's records as app's: {got:?}"
+    );
+    let e = e.expect("read another log's segments");
+    assert_eq!(e.kind(), ErrorKind::WrongLog, "{e}");
+    assert!(e.message().contains("\"other\""), "{e}");
+}
+
+#[test]
 fn foreign_empty_or_directory_segment_in_a_log_is_refused_by_kind() {
     log_with_bad_segment("mx-logforeign", 1, ErrorKind::NotABinlog, |bad| {
         write_bytes(bad, &foreign_bytes())
@@ -570,3 +602,46 @@ fn cli_unreadable_file_is_an_error_naming_it() {
     assert!(err.contains("Permission denied"), "{err}");
 }
 
+#[test]
+fn cli_segment_of_another_log_is_damage_and_its_records_are_not_printed() {
+    let dir = TempDir::new("mx-cli-otherlog");
+    let segs = make_log(dir.path(), "app", 9);
+    let other = TempDir::new("mx-cli-otherlog-src");
+    let o = make_log(other.path(), "other", 9);
+    std::fs::copy(&o[1], &segs[1]).unwrap();
+
+    cli_says(
+        "verify",
+        dir.path(),
+        1,
+        &[&segs[1].display().to_string(), "\"other\""],
+    );
+    let (code, out, err) = binlog_cli(&["cat".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        !out.contains("other-"),
+        "printed another log's records as app's: {out}"
+    );
+    for i in [0, 1, 2, 6, 7, 8] {
+        assert!(
+            out.contains(&format!("app-{i}")),
+            "record {i} of app missing: {out}"
+        );
+    }
+    assert!(err.contains(&segs[1].display().to_string()), "{err}");
+    // `tail -f` reads it with the library's log reader.
+    let (code, out, err) = binlog_cli(&[
+        "tail".as_ref(),
+        "-n".as_ref(),
+        "100".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.contains("other-"), "{out}");
+    // `repair` cannot make it this log's: it says so and changes nothing.
+    let before = snapshot(dir.path());
+    let (code, out, err) = binlog_cli(&["repair".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("belongs to another log"), "{out}{err}");
+    assert_eq!(snapshot(dir.path()), before, "repair changed files");
+}

@@ -308,6 +308,14 @@ func badLogSegment(t *testing.T, code Code, spoil func(seg string)) {
 }
 
 func TestBadInputLogSegments(t *testing.T) {
+	t.Run("other log", func(t *testing.T) {
+		badLogSegment(t, ErrWrongLog, func(seg string) {
+			o := makeLog(t, t.TempDir(), "other", 9)
+			b, err := os.ReadFile(o[1])
+			must(t, err)
+			must(t, os.WriteFile(seg, b, 0o644))
+		})
+	})
 	t.Run("foreign file", func(t *testing.T) {
 		badLogSegment(t, ErrNotABinlog, func(seg string) {
 			must(t, os.WriteFile(seg, []byte(foreignText), 0o644))

@@ -40,6 +40,8 @@ const (
 	ErrAlreadyExists      Code = C.BINLOG_ERR_ALREADY_EXISTS
 	ErrCorruptSeal        Code = C.BINLOG_ERR_CORRUPT_SEAL
 	ErrBufferTooSmall     Code = C.BINLOG_ERR_BUFFER_TOO_SMALL
+	// A file named as a segment of a log whose header names another log.
+	ErrWrongLog Code = C.BINLOG_ERR_WRONG_LOG
 )
 
 var codeNames = map[Code]string{
@@ -65,6 +67,7 @@ var codeNames = map[Code]string{
 	ErrAlreadyExists:      "already exists",
 	ErrCorruptSeal:        "corrupt seal",
 	ErrBufferTooSmall:     "buffer too small",
+	ErrWrongLog:           "segment of another log",
 }
 
 // String names the code ("locked", "not found", ...).

@@ -330,7 +330,9 @@ pub extern "C" fn binlog_reader_open_salvage(
 /// Opens a reader of the rolling log `name` in `dir`: every segment in
 /// write order as one stream; new segments are picked up as the writer
 /// rolls; segments removed by retention are skipped (see
-/// `binlog_reader_gap_count`).
+/// `binlog_reader_gap_count`). A file named as one of its segments whose
+/// header names another log stops the reader there with
+/// `BINLOG_ERR_WRONG_LOG`.
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_log(
     dir: *const c_char,

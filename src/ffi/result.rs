@@ -33,6 +33,7 @@ pub enum binlog_result {
     BINLOG_ERR_ALREADY_EXISTS = 19,
     BINLOG_ERR_CORRUPT_SEAL = 20,
     BINLOG_ERR_BUFFER_TOO_SMALL = 21,
+    BINLOG_ERR_WRONG_LOG = 22,
 }
 
 impl From<ErrorKind> for binlog_result {
@@ -59,6 +60,7 @@ impl From<ErrorKind> for binlog_result {
             ErrorKind::AlreadyExists => BINLOG_ERR_ALREADY_EXISTS,
             ErrorKind::CorruptSeal => BINLOG_ERR_CORRUPT_SEAL,
             ErrorKind::BufferTooSmall => BINLOG_ERR_BUFFER_TOO_SMALL,
+            ErrorKind::WrongLog => BINLOG_ERR_WRONG_LOG,
         }
     }
 }
@@ -91,6 +93,7 @@ mod tests {
             AlreadyExists,
             CorruptSeal,
             BufferTooSmall,
+            WrongLog,
         ] {
             assert_eq!(binlog_result::from(k) as u32, k as u32, "{k:?}");
         }

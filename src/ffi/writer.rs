@@ -426,6 +426,8 @@ pub extern "C" fn binlog_writer_free(w: *mut binlog_writer) {
 /// retention. Every binlog_writer call works on it; close seals the current
 /// segment. One writer per log: while one has it open (it holds an flock on
 /// `<dir>/<name>.lock` until closed), another gets `BINLOG_ERR_LOCKED`.
+/// A file named as one of its segments whose header names another log is
+/// refused with `BINLOG_ERR_WRONG_LOG`, changing nothing.
 #[no_mangle]
 pub extern "C" fn binlog_writer_open_log(
     dir: *const c_char,

@@ -357,6 +357,9 @@ impl LogReader {
             };
             match opened {
                 Ok(mut r) => {
+                    if let Source::Log { name, .. } = &self.source {
+                        segments::check_log_name(&path, r.header(), name)?;
+                    }
                     let first = r.header().first_seq;
                     if self.expected.is_some_and(|exp| first > exp) && !relisted && self.is_log() {
                         // A listing taken while the writer creates files may

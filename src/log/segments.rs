@@ -2,7 +2,8 @@
 //! sorted by segment number (which is also name order).
 
 use super::naming;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::header::{SegmentHeader, FIXED_LEN};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +31,25 @@ pub fn list(dir: &Path, name: &str) -> Result<Vec<SegmentFile>> {
     }
     out.sort_by_key(|s| s.segment_no);
     Ok(out)
+}
+
+/// Refuses a file named as a segment of log `name` whose header names
+/// another log (a segment copied or renamed in): its records are not this
+/// log's, and reading or appending after them would mix two logs. The log
+/// name is the first field after the fixed header part.
+pub fn check_log_name(path: &Path, header: &SegmentHeader, name: &str) -> Result<()> {
+    if header.log_name == name {
+        return Ok(());
+    }
+    Err(Error::at(
+        ErrorKind::WrongLog,
+        path,
+        FIXED_LEN as u64,
+        format!(
+            "a segment of log {:?}, not of log {name:?}",
+            header.log_name
+        ),
+    ))
 }
 
 /// Files in `dir` whose names match `pattern` (`*` any run, `?` one

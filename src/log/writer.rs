@@ -232,7 +232,7 @@ impl LogWriter {
         let mut resume = None;
         let mut summaries = Vec::with_capacity(files.len());
         for f in &files {
-            summaries.push(summarize(&f.path, f.segment_no)?);
+            summaries.push(summarize(&f.path, f.segment_no, name)?);
         }
         // Older segments without a seal are sealed below; first make sure
         // each can be, so that a refusal leaves every file as it was.
@@ -266,7 +266,7 @@ impl LogWriter {
                     header_first_seq(&files[i + 1].path).map_or(next_first, |n| n.min(next_first));
                 let opened = segment_options(&opts, name, f.segment_no, first);
                 resealed.push(reseal(&f.path, opened).map_err(|e| not_resealed(e, false))?);
-                summary = summarize(&f.path, f.segment_no)?;
+                summary = summarize(&f.path, f.segment_no, name)?;
             }
             match summary {
                 Some((entry, sealed_ns)) => {
@@ -1453,12 +1453,14 @@ fn file_name(p: &Path) -> String {
 
 /// The manifest entry of a sealed segment and when it was sealed (its
 /// modification time); `None` if the segment is not sealed.
-fn summarize(path: &Path, segment_no: u64) -> Result<Option<(SealedEntry, i64)>> {
+/// A segment of another log is refused (before any file is changed).
+fn summarize(path: &Path, segment_no: u64, name: &str) -> Result<Option<(SealedEntry, i64)>> {
     let r = match Reader::open(path) {
         Ok(r) => r,
         Err(e) if matches!(e.kind(), ErrorKind::Truncated) => return Ok(None),
         Err(e) => return Err(e),
     };
+    segments::check_log_name(path, r.header(), name)?;
     let Some(d) = r.seal() else { return Ok(None) };
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "stat", e))?;
     let mtime = meta

@@ -452,6 +452,17 @@ static void bad_log_segment(const char *tag, binlog_result code, void (*spoil)(c
     free(before);
 }
 
+static void spoil_other_log(const char *seg) {
+    const char *d = path_of("log-other-src");
+    REQUIRE(mkdir(d, 0755) == 0);
+    make_log(d, "other", 9);
+    size_t n = 0;
+    uint8_t *b = read_all(segment_path(d, "other", 1), &n);
+    REQUIRE(b != NULL);
+    write_all(seg, b, n);
+    free(b);
+}
+
 static void spoil_foreign(const char *seg) { write_all(seg, FOREIGN, sizeof FOREIGN - 1); }
 
 static void spoil_directory(const char *seg) {
@@ -460,6 +471,7 @@ static void spoil_directory(const char *seg) {
 }
 
 static void test_log_segments(void) {
+    bad_log_segment("other", BINLOG_ERR_WRONG_LOG, spoil_other_log);
     bad_log_segment("foreign", BINLOG_ERR_NOT_A_BINLOG, spoil_foreign);
     bad_log_segment("dir", BINLOG_ERR_INVALID_ARGUMENT, spoil_directory);
 }

@@ -111,7 +111,9 @@ impl From<binlog::Error> for CliError {
         use binlog::ErrorKind as K;
         let msg = err.message().to_string();
         match err.kind() {
-            K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal => CliError::Damaged(msg),
+            K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal | K::WrongLog => {
+                CliError::Damaged(msg)
+            }
             K::InvalidArgument | K::InvalidUtf8 | K::RecordTooLarge | K::NullPointer => {
                 CliError::Usage(msg)
             }
@@ -129,6 +131,6 @@ pub fn is_damage(err: &binlog::Error) -> bool {
     use binlog::ErrorKind as K;
     matches!(
         err.kind(),
-        K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal
+        K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal | K::WrongLog
     )
 }

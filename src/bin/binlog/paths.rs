@@ -81,6 +81,20 @@ pub fn log_of_file_name(file_name: &str) -> Option<(String, u64)> {
     Some((name.to_string(), n))
 }
 
+/// For a file named as a segment of a log, refuses one whose header names
+/// another log (a segment copied or renamed in), as the library's log
+/// reader and writer do: its records are not that log's.
+pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
+    let log = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(log_of_file_name);
+    match log {
+        Some((name, _)) => binlog::log::segments::check_log_name(file, r.header(), &name),
+        None => Ok(()),
+    }
+}
+
 /// The logs in `dir`, sorted by name, each with its segments in order; then
 /// each other `*.binlog` file as its own source.
 pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {

@@ -159,10 +159,12 @@ fn repair_source(
         for l in &c.log_issues {
             if !l.contains("not sealed") {
                 let p = paths::show(&c.path);
-                say_line(
-                    progress,
-                    &format!("  {p}: {l} (not repairable: the records are gone)"),
-                );
+                let why = if l.contains("a segment of log") {
+                    "it belongs to another log: move it out"
+                } else {
+                    "the records are gone"
+                };
+                say_line(progress, &format!("  {p}: {l} (not repairable: {why})"));
                 tally.left += 1;
             }
         }

@@ -211,6 +211,9 @@ fn open_prepared(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<
         Err(e) if is_damage(&e) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
+    if paths::check_log_of(file, &r).is_err() {
+        return Ok(None);
+    }
     if !filter.may_match(&r) || filter.prepare(&mut r).is_err() {
         return Ok(None);
     }
@@ -308,6 +311,12 @@ pub fn for_each_with_progress(
             }
             Err(e) => return Err(e.into()),
         };
+        if let Err(e) = paths::check_log_of(file, &r) {
+            eprintln!("binlog: damaged: {}", e.message());
+            outcome = Outcome::Damaged;
+            progress.file_done(file_len);
+            continue;
+        }
         if !filter.may_match(&r) {
             progress.file_done(file_len);
             continue;

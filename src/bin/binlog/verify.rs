@@ -121,6 +121,19 @@ pub fn check_file(path: &Path, role: Role, progress: &mut Progress) -> Checked {
         ),
         _ => {}
     }
+    let log = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(paths::log_of_file_name);
+    if let (Some((log, _)), Some(h)) = (log, &a.header) {
+        if h.log_name != log {
+            // Copied or renamed in: the library's log reader stops here.
+            c.log_issues.push(format!(
+                "offset 44: a segment of log {:?}, not of log {log:?}",
+                h.log_name
+            ));
+        }
+    }
     c.damaged = !a.is_clean() || !c.log_issues.is_empty();
     c.analysis = Some(a);
     c

@@ -31,10 +31,24 @@ public enum ErrorCode {
      * record; the message gives the bytes it needs. Nothing was consumed.
      */
     BUFFER_TOO_SMALL(21),
+    /**
+     * A file named as a segment of a log belongs to another log (its header
+     * names another log); the log reader stops there and a log writer does
+     * not open.
+     */
+    WRONG_LOG(22),
     /** A code newer than this binding. */
     UNKNOWN(-1);
 
-    private static final ErrorCode[] BY_VALUE = new ErrorCode[22];
+    private static final ErrorCode[] BY_VALUE = new ErrorCode[maxValue() + 1];
+
+    private static int maxValue() {
+        int max = 0;
+        for (ErrorCode c : values()) {
+            max = Math.max(max, c.value);
+        }
+        return max;
+    }
 
     static {
         for (ErrorCode c : values()) {

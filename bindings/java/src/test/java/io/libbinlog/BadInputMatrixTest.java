@@ -239,6 +239,14 @@ class BadInputMatrixTest {
     }
 
     @Test
+    void segmentOfAnotherLog() throws IOException {
+        badLogSegment("other", ErrorCode.WRONG_LOG, seg -> {
+            Path src = Files.createDirectory(dir.resolve("other-src"));
+            Files.copy(makeLog(src, "other", 9).get(1), seg, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        });
+    }
+
+    @Test
     void foreignOrDirectorySegmentInALog() throws IOException {
         badLogSegment("foreign", ErrorCode.NOT_A_BINLOG, seg -> Files.write(seg, FOREIGN));
         badLogSegment("dir", ErrorCode.INVALID_ARGUMENT, seg -> {
