@@ -248,6 +248,45 @@ func TestBadInputOversized(t *testing.T) {
 	}
 }
 
+func TestBadInputAfterClose(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "closed.binlog")
+	w := mustWriter(t, p, nil)
+	_, err := w.Write("t", []byte("kept"))
+	must(t, err)
+	must(t, w.Close())
+	_, err = w.Write("t", []byte("x"))
+	wantErr(t, "Write after Close", err, ErrClosed, p)
+	wantErr(t, "Flush after Close", w.Flush(), ErrClosed, p)
+	wantErr(t, "Sync after Close", w.Sync(), ErrClosed, p)
+
+	r, err := OpenReader(p)
+	must(t, err)
+	must(t, r.Close())
+	_, err = r.Next()
+	wantErr(t, "Next after Close", err, ErrClosed, p)
+	wantErr(t, "SeekSeq after Close", r.SeekSeq(0), ErrClosed, p)
+
+	logDir := filepath.Join(dir, "log")
+	lw, err := OpenLog(logDir, "app", nil)
+	must(t, err)
+	must(t, lw.Close())
+	_, err = lw.Write("t", nil)
+	wantErr(t, "log Write after Close", err, ErrClosed, logDir)
+	wantErr(t, "log Roll after Close", lw.Roll(), ErrClosed, logDir)
+
+	lr, err := OpenLogReader(logDir, "app")
+	must(t, err)
+	must(t, lr.Close())
+	_, err = lr.Next()
+	wantErr(t, "log reader Next after Close", err, ErrClosed, logDir)
+
+	recs := readAll(t, mustReader(t, p))
+	if len(recs) != 1 || string(recs[0].Payload) != "kept" {
+		t.Fatalf("after the refused calls: %v", recs)
+	}
+}
+
 // makeLog writes log name in dir: n records "<name>-<i>" in segments of 3;
 // returns its segment files in order.
 func makeLog(t *testing.T, dir, name string, n int) []string {

@@ -121,8 +121,11 @@ func (e *Error) Error() string {
 // errors.As(err, &code) work.
 func (e *Error) Unwrap() error { return e.Code }
 
-func closedError(op, what string) error {
-	return &Error{Code: ErrClosed, Op: op, Message: what + " is closed"}
+// closedError is ErrClosed for a call on a closed handle; desc (its file,
+// or a log's directory and name) is named first, as in the C library's
+// messages.
+func closedError(op, what, desc string) error {
+	return &Error{Code: ErrClosed, Op: op, Message: desc + ": " + what + " is closed"}
 }
 
 func invalid(op, msg string) error {

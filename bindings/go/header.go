@@ -48,7 +48,7 @@ func (r *Reader) Header() (*Header, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h == nil {
-		return nil, closedError(op, "reader")
+		return nil, closedError(op, "reader", r.desc)
 	}
 	// c receives only C pointers (into the reader), which Go memory may
 	// hold; they are valid until the next call on the reader, so copy

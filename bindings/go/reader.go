@@ -9,6 +9,7 @@ import "C"
 import (
 	"errors"
 	"io"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -127,6 +128,9 @@ type Tail struct {
 type Reader struct {
 	mu sync.Mutex
 	h  *C.binlog_reader // nil once closed
+	// desc names what was opened (a file, or a directory and a log name
+	// or pattern) in ErrClosed messages.
+	desc string
 	// rec is the C library's view of the last record, in C memory: a Go
 	// struct passed to C would be scanned by cgocheck on every call.
 	rec      *C.binlog_record
@@ -159,7 +163,7 @@ func OpenReader(path string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newReader(h), nil
+	return newReader(h, path), nil
 }
 
 // OpenLogReader opens a reader of the rolling log name in dir: every
@@ -197,11 +201,11 @@ func openTwo(op, what, dir, arg string, open func(*C.char, *C.char, **C.binlog_r
 	if err != nil {
 		return nil, err
 	}
-	return newReader(h), nil
+	return newReader(h, filepath.Join(dir, arg)), nil
 }
 
-func newReader(h *C.binlog_reader) *Reader {
-	r := &Reader{h: h, types: make(map[string]string)}
+func newReader(h *C.binlog_reader, desc string) *Reader {
+	r := &Reader{h: h, desc: desc, types: make(map[string]string)}
 	r.rec = (*C.binlog_record)(C.calloc(1, C.size_t(unsafe.Sizeof(C.binlog_record{}))))
 	runtime.SetFinalizer(r, (*Reader).Close)
 	return r
@@ -233,7 +237,7 @@ func (r *Reader) Close() error {
 // caller holds r.mu and the OS thread.
 func (r *Reader) advance(op string) error {
 	if r.h == nil {
-		return closedError(op, "reader")
+		return closedError(op, "reader", r.desc)
 	}
 	err := result(op, C.binlog_reader_next(r.h, r.rec))
 	runtime.KeepAlive(r)
@@ -312,7 +316,7 @@ func (r *Reader) waitSlice(op string, d time.Duration) (*Record, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h == nil {
-		return nil, closedError(op, "reader")
+		return nil, closedError(op, "reader", r.desc)
 	}
 	lockThread()
 	err := result(op, C.binlog_reader_next_wait(r.h, C.uint64_t(ceilMillis(d)), r.rec))
@@ -436,7 +440,7 @@ func (r *Reader) simple(op string, f func(*C.binlog_reader) C.binlog_result) err
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h == nil {
-		return closedError(op, "reader")
+		return closedError(op, "reader", r.desc)
 	}
 	lockThread()
 	err := result(op, f(r.h))

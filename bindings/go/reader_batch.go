@@ -177,7 +177,7 @@ func (r *Reader) nextBatch(op string, buf []byte, recs []BatchRecord, wait time.
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h == nil {
-		return 0, closedError(op, "reader")
+		return 0, closedError(op, "reader", r.desc)
 	}
 	if len(r.batch) < len(recs) {
 		r.batch = make([]C.binlog_batch_record, len(recs))

@@ -7,6 +7,7 @@ package binlog
 import "C"
 
 import (
+	"path/filepath"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -22,6 +23,9 @@ type Writer struct {
 	mu  sync.RWMutex
 	h   *C.binlog_writer // nil once closed
 	log bool
+	// desc names the segment file (or the log's directory and name) in
+	// ErrClosed messages.
+	desc string
 
 	// pollMu serializes PollSealed: the C call is for one thread at a time
 	// and its path is valid only until the next poll.
@@ -62,7 +66,7 @@ func OpenWriter(path string, opts *Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newWriter(h, false), nil
+	return newWriter(h, false, path), nil
 }
 
 // OpenLog opens the rolling log name (1 to 200 of A-Z a-z 0-9 _ . -) in
@@ -93,11 +97,11 @@ func OpenLog(dir, name string, opts *Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newWriter(h, true), nil
+	return newWriter(h, true, filepath.Join(dir, name)), nil
 }
 
-func newWriter(h *C.binlog_writer, log bool) *Writer {
-	w := &Writer{h: h, log: log}
+func newWriter(h *C.binlog_writer, log bool, desc string) *Writer {
+	w := &Writer{h: h, log: log, desc: desc}
 	// A backstop: a Writer the program dropped without Close is closed
 	// (flushed and sealed) and freed when the GC finds it.
 	runtime.SetFinalizer(w, (*Writer).Close)
@@ -141,7 +145,7 @@ func (w *Writer) acquire(op string) (*C.binlog_writer, error) {
 	w.mu.RLock()
 	if w.h == nil {
 		w.mu.RUnlock()
-		return nil, closedError(op, "writer")
+		return nil, closedError(op, "writer", w.desc)
 	}
 	return w.h, nil
 }
@@ -320,7 +324,7 @@ func (w *Writer) PollSealed() (info SegmentInfo, ok bool, err error) {
 			w.pending = w.pending[1:]
 			return info, true, nil
 		}
-		return SegmentInfo{}, false, closedError(op, "writer")
+		return SegmentInfo{}, false, closedError(op, "writer", w.desc)
 	}
 	info, ok, err = pollSealed(w.h)
 	runtime.KeepAlive(w)
