@@ -248,6 +248,32 @@ func TestBadInputOversized(t *testing.T) {
 	}
 }
 
+// A nil *Writer or *Reader (Go's NULL handle) is an error, not a panic,
+// as with a nil *os.File.
+func TestBadInputNilHandles(t *testing.T) {
+	var w *Writer
+	var r *Reader
+	call := func(what string, f func() error) {
+		t.Helper()
+		var err error
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic: %v", p)
+				}
+			}()
+			err = f()
+		}()
+		wantErr(t, what, err, ErrNullPointer)
+	}
+	call("nil Writer.Write", func() error { _, err := w.Write("t", nil); return err })
+	call("nil Writer.Flush", w.Flush)
+	call("nil Writer.Close", w.Close)
+	call("nil Reader.Next", func() error { _, err := r.Next(); return err })
+	call("nil Reader.SeekSeq", func() error { return r.SeekSeq(0) })
+	call("nil Reader.Close", r.Close)
+}
+
 func TestBadInputAfterClose(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "closed.binlog")

@@ -128,6 +128,12 @@ func closedError(op, what, desc string) error {
 	return &Error{Code: ErrClosed, Op: op, Message: desc + ": " + what + " is closed"}
 }
 
+// nilError is ErrNullPointer for a call on a nil *Writer or *Reader: an
+// error, as a nil *os.File's methods return, rather than a panic.
+func nilError(op, what string) error {
+	return &Error{Code: ErrNullPointer, Op: op, Message: what + " is nil"}
+}
+
 func invalid(op, msg string) error {
 	return &Error{Code: ErrInvalidArgument, Op: op, Message: msg}
 }

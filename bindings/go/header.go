@@ -45,6 +45,9 @@ func (h *Header) Param(key string) (string, bool) {
 // ErrClosed.
 func (r *Reader) Header() (*Header, error) {
 	const op = "header"
+	if r == nil {
+		return nil, nilError(op, "reader")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h == nil {

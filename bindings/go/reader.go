@@ -215,6 +215,9 @@ func newReader(h *C.binlog_reader, desc string) *Reader {
 // waits for the call in progress (a NextWait gives way within 100 ms);
 // later calls return ErrClosed. Closing again returns nil.
 func (r *Reader) Close() error {
+	if r == nil {
+		return nilError("close reader", "reader")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h := r.h
@@ -263,6 +266,9 @@ func (r *Reader) Next() (*Record, error) {
 
 // NextInto is Next into *rec, reusing rec.Payload's capacity.
 func (r *Reader) NextInto(rec *Record) error {
+	if r == nil {
+		return nilError("next", "reader")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	lockThread()
@@ -313,6 +319,9 @@ func (r *Reader) NextWait(timeout time.Duration) (*Record, error) {
 }
 
 func (r *Reader) waitSlice(op string, d time.Duration) (*Record, error) {
+	if r == nil {
+		return nil, nilError(op, "reader")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h == nil {
@@ -396,6 +405,9 @@ func (r *Reader) view() View {
 // during fn, and returns fn's error; io.EOF when there is no record for
 // now. fn must not call methods of the same Reader.
 func (r *Reader) NextView(fn func(View) error) error {
+	if r == nil {
+		return nilError("next", "reader")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	lockThread()
@@ -417,6 +429,9 @@ func (r *Reader) NextView(fn func(View) error) error {
 // fn returns an error (it returns that error; the record stays consumed).
 // fn must not call methods of the same Reader; Close waits for ForEach.
 func (r *Reader) ForEach(fn func(View) error) error {
+	if r == nil {
+		return nilError("next", "reader")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	lockThread() // once for the scan, not per record
@@ -437,6 +452,9 @@ func (r *Reader) ForEach(fn func(View) error) error {
 
 // simple runs a C call on the handle under the lock.
 func (r *Reader) simple(op string, f func(*C.binlog_reader) C.binlog_result) error {
+	if r == nil {
+		return nilError(op, "reader")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h == nil {

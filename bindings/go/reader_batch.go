@@ -174,6 +174,9 @@ func (r *Reader) nextBatch(op string, buf []byte, recs []BatchRecord, wait time.
 	if buf == nil {
 		buf = emptyBuf
 	}
+	if r == nil {
+		return 0, nilError(op, "reader")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h == nil {

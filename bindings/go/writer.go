@@ -113,6 +113,9 @@ func newWriter(h *C.binlog_writer, log bool, desc string) *Writer {
 // calls return ErrClosed. Closing again, also concurrently, returns nil.
 // An error from sealing is returned, and the handle is freed anyway.
 func (w *Writer) Close() error {
+	if w == nil {
+		return nilError("close", "writer")
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	h := w.h
@@ -142,6 +145,9 @@ func (w *Writer) Close() error {
 
 // acquire read-locks w and returns its handle, or ErrClosed.
 func (w *Writer) acquire(op string) (*C.binlog_writer, error) {
+	if w == nil {
+		return nil, nilError(op, "writer")
+	}
 	w.mu.RLock()
 	if w.h == nil {
 		w.mu.RUnlock()
@@ -314,6 +320,9 @@ func (w *Writer) CallbackFailures() (uint64, error) {
 // of segment callbacks, which this binding does not offer.
 func (w *Writer) PollSealed() (info SegmentInfo, ok bool, err error) {
 	const op = "poll sealed"
+	if w == nil {
+		return SegmentInfo{}, false, nilError(op, "writer")
+	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	w.pollMu.Lock()
