@@ -612,7 +612,7 @@ func TestNextBatchRollingLog(t *testing.T) {
 	if d := time.Since(start); d < 140*time.Millisecond || d > 3*time.Second {
 		t.Fatalf("idle NextBatchWait took %v", d)
 	}
-	errc := writeLive(w, live)
+	errc := writeLive(t, w, live)
 	next, calls := 0, 0
 	for next < live {
 		n, err := r.NextBatchWait(buf, recs, 10*time.Second)

@@ -841,7 +841,7 @@ func TestNextWaitFollowsRolls(t *testing.T) {
 		t.Fatalf("idle NextWait took %v", d)
 	}
 
-	errc := writeLive(w, total)
+	errc := writeLive(t, w, total)
 	for i := 0; i < total; i++ {
 		rec, err := r.NextWait(10 * time.Second)
 		if err != nil {
@@ -1277,9 +1277,21 @@ func BenchmarkReadNext32B(b *testing.B) {
 // goroutine, pausing 1 ms every 10 records and rolling after record 333, so
 // that a follower waits for records and crosses a roll. The channel yields
 // the first error and closes when done.
-func writeLive(w *Writer, n int) <-chan error {
+//
+// If the test ends early (a failed check), its cleanup closes w, which
+// stops the goroutine, and waits for the goroutine before t.TempDir's
+// cleanup (registered earlier, so run later) removes the log: a writer
+// still rolling there made that removal fail ("directory not empty") and
+// left the directory behind, still growing.
+func writeLive(t testing.TB, w *Writer, n int) <-chan error {
 	errc := make(chan error, 1)
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		w.Close()
+		<-done
+	})
 	go func() {
+		defer close(done)
 		defer close(errc)
 		for i := 0; i < n; i++ {
 			if _, err := w.Write("e", []byte(strconv.Itoa(i))); err != nil {
