@@ -393,3 +393,37 @@ func TestBadInputLogSegments(t *testing.T) {
 		})
 	})
 }
+
+// A full disk: a 256 KiB tmpfs mounted for the test (it needs root, as
+// tests/disk_full.rs does, and fails rather than skips without it).
+// Unbuffered writes go on until one fails with ErrDiskFull naming the
+// file; every write acknowledged before it is read back.
+func TestBadInputDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256k"); err != nil {
+		t.Fatalf("mount a tmpfs at %s (needs root): %v", dir, err)
+	}
+	defer func() { must(t, syscall.Unmount(dir, syscall.MNT_DETACH)) }()
+	p := filepath.Join(dir, "full.binlog")
+	w := mustWriter(t, p, &Options{BufferSize: Unbuffered})
+	payload := make([]byte, 3000)
+	acked := 0
+	var err error
+	for i := 0; i < 1000 && err == nil; i++ {
+		payload[0], payload[len(payload)-1] = byte(i), byte(i)
+		if _, err = w.Write("t", payload); err == nil {
+			acked++
+		}
+	}
+	wantErr(t, "Write on a full disk", err, ErrDiskFull, p)
+	w.Close() // may fail: the seal does not fit either
+	recs := readAll(t, mustReader(t, p))
+	if len(recs) != acked || acked < 10 {
+		t.Fatalf("%d records read back, %d acknowledged", len(recs), acked)
+	}
+	for i, r := range recs {
+		if r.Seq != uint64(i) || len(r.Payload) != len(payload) || r.Payload[0] != byte(i) || r.Payload[len(payload)-1] != byte(i) {
+			t.Fatalf("record %d read back wrong: seq %d, %d bytes", i, r.Seq, len(r.Payload))
+		}
+	}
+}

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -420,6 +421,56 @@ static void test_closed(void) {
     binlog_reader_free(r);
 }
 
+/* A full disk: a 256 KiB tmpfs mounted for the test (root is needed, as for
+ * tests/disk_full.rs; without it this fails rather than passes). Unbuffered
+ * writes go on until one fails with BINLOG_ERR_DISK_FULL naming the file;
+ * every write acknowledged before it is read back, whole. */
+static void test_disk_full(void) {
+    const char *d = path_of("full");
+    REQUIRE(mkdir(d, 0755) == 0);
+    if (!CHECK(mount("tmpfs", d, "tmpfs", 0, "size=256k") == 0)) {
+        perror("mount tmpfs (the disk-full case needs root)");
+        return;
+    }
+    char p[600];
+    snprintf(p, sizeof p, "%s/full.binlog", d);
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    REQUIRE_OK(binlog_options_set_buffer_size(o, 0));
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open(p, o, &w));
+    binlog_options_free(o);
+    static uint8_t payload[3000];
+    uint64_t acked = 0, seq = 0;
+    binlog_result rc = BINLOG_OK;
+    for (int i = 0; i < 1000 && rc == BINLOG_OK; i++) {
+        memset(payload, 'a' + i % 26, sizeof payload);
+        prime();
+        rc = binlog_writer_write(w, LIT("t"), payload, sizeof payload, &seq);
+        if (rc == BINLOG_OK) {
+            acked++;
+        }
+    }
+    CHECK_RC(rc, BINLOG_ERR_DISK_FULL);
+    check_msg_(p, __FILE__, __LINE__, "binlog_writer_write on a full disk");
+    CHECK(acked > 10);
+    binlog_writer_close(w); /* may fail: the seal does not fit either */
+    binlog_writer_free(w);
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(p, &r));
+    binlog_record rec;
+    uint64_t n = 0;
+    while (binlog_reader_next(r, &rec) == BINLOG_OK) {
+        CHECK_EQ_U(rec.seq, n);
+        CHECK(rec.payload_len == sizeof payload && rec.payload[0] == 'a' + n % 26 &&
+              rec.payload[sizeof payload - 1] == 'a' + n % 26);
+        n++;
+    }
+    CHECK_EQ_U(n, acked);
+    binlog_reader_free(r);
+    CHECK(umount2(d, MNT_DETACH) == 0);
+}
+
 /* Log "app" (9 records, segments of 3) whose segment 1 `spoil` replaces:
  * the log reader stops there with `code` naming it after records 0..2, and
  * the log writer refuses the log with `code`, leaving segment 1 as it is. */
@@ -490,6 +541,7 @@ int main(void) {
     test_oversized();
     test_null();
     test_closed();
+    test_disk_full();
     test_log_segments();
     return (int)check_summary();
 }
