@@ -245,6 +245,44 @@ fn directory_where_a_segment_is_expected_has_one_kind_everywhere() {
 }
 
 #[test]
+fn file_where_a_log_directory_is_expected_has_one_kind_everywhere() {
+    let dir = TempDir::new("mx-notdir");
+    let (f, bytes) = sealed(&dir, "not-a-dir");
+    let opts = || LogOptions {
+        background: false,
+        ..LogOptions::default()
+    };
+    // Were Io ("list log directory: Not a directory (os error 20)") for
+    // readers and AlreadyExists ("create log directory: File exists") for
+    // the writer.
+    for (call, e) in [
+        (
+            "LogReader::open",
+            err("LogReader::open", LogReader::open(&f, "app")),
+        ),
+        (
+            "LogReader::open_glob",
+            err("LogReader::open_glob", LogReader::open_glob(&f, "*")),
+        ),
+        (
+            "LogWriter::open",
+            err("LogWriter::open", LogWriter::open(&f, "app", opts())),
+        ),
+        (
+            "LogWriter::open below a file",
+            err(
+                "LogWriter::open",
+                LogWriter::open(f.join("sub"), "app", opts()),
+            ),
+        ),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{call}: {e}");
+        assert_names(&e, &f);
+    }
+    assert_eq!(read_bytes(&f), bytes, "a refused open changed the file");
+}
+
+#[test]
 fn bit_flip_in_a_record_is_corrupt_at_its_offset_and_the_records_before_stay() {
     let dir = TempDir::new("mx-flip");
     let p = dir.join("flip.binlog");

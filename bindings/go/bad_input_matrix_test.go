@@ -200,6 +200,16 @@ func TestBadInputDirectory(t *testing.T) {
 	must(t, os.Mkdir(p, 0o755))
 	readersRefuse(t, p, ErrInvalidArgument)
 	writerRefuses(t, p, ErrInvalidArgument)
+
+	// And a file where a log directory is expected.
+	f := filepath.Join(filepath.Dir(p), "not-a-dir")
+	sealedSegment(t, f, 1)
+	_, err := OpenLogReader(f, "app")
+	wantErr(t, "OpenLogReader on a file", err, ErrInvalidArgument, f)
+	_, err = OpenGlob(f, "*")
+	wantErr(t, "OpenGlob on a file", err, ErrInvalidArgument, f)
+	_, err = OpenLog(f, "app", nil)
+	wantErr(t, "OpenLog on a file", err, ErrInvalidArgument, f)
 }
 
 func TestBadInputBitFlip(t *testing.T) {

@@ -14,7 +14,7 @@ pub struct SegmentFile {
 
 /// Every segment of log `name` in `dir`, oldest first.
 pub fn list(dir: &Path, name: &str) -> Result<Vec<SegmentFile>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list log directory", e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, "list log directory", e))?;
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, "list log directory", e))?;
@@ -31,6 +31,26 @@ pub fn list(dir: &Path, name: &str) -> Result<Vec<SegmentFile>> {
     }
     out.sort_by_key(|s| s.segment_no);
     Ok(out)
+}
+
+/// A file where a log's directory is expected: the kind a directory where
+/// a segment file is expected gets (`InvalidArgument`), not an I/O error.
+pub fn not_a_directory(dir: &Path) -> Error {
+    Error::file(
+        ErrorKind::InvalidArgument,
+        dir,
+        "is not a directory (a log is a directory of segments)",
+    )
+}
+
+/// An error listing or creating `dir`: ENOTDIR (it, or a parent, is a
+/// file) is `not_a_directory`.
+pub fn dir_error(dir: &Path, doing: &str, e: std::io::Error) -> Error {
+    if e.raw_os_error() == Some(libc::ENOTDIR) {
+        not_a_directory(dir)
+    } else {
+        Error::io(dir, doing, e)
+    }
 }
 
 /// Refuses a file named as a segment of log `name` whose header names
@@ -55,7 +75,7 @@ pub fn check_log_name(path: &Path, header: &SegmentHeader, name: &str) -> Result
 /// Files in `dir` whose names match `pattern` (`*` any run, `?` one
 /// character), sorted by name: how shoebox's reader found its archives.
 pub fn glob(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list directory", e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, "list directory", e))?;
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, "list directory", e))?;

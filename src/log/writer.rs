@@ -222,7 +222,11 @@ impl LogWriter {
         opts.validate()?;
         validate_name(name)?;
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create log directory", e))?;
+        if std::fs::metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(segments::not_a_directory(&dir));
+        }
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| segments::dir_error(&dir, "create log directory", e))?;
         // Before anything is looked at or changed: a second writer must not
         // seal, remove or resume segments the first one is working on.
         let lock = lock_log(&dir, name)?;

@@ -300,6 +300,16 @@ static void test_directory(void) {
     READERS_REFUSE(p, BINLOG_ERR_INVALID_ARGUMENT, NULL);
     /* Was BINLOG_ERR_IO ("open: Is a directory (os error 21)"). */
     WRITER_REFUSES(p, BINLOG_ERR_INVALID_ARGUMENT);
+
+    /* And a file where a log directory is expected (was BINLOG_ERR_IO for
+     * readers, BINLOG_ERR_ALREADY_EXISTS for the writer). */
+    const char *f = path_of("not-a-dir");
+    make_segment(f, 1);
+    binlog_reader *r = NULL;
+    binlog_writer *w = NULL;
+    CHECK_ERR(binlog_reader_open_log(f, "app", &r), BINLOG_ERR_INVALID_ARGUMENT, f);
+    CHECK_ERR(binlog_reader_open_glob(f, "*", &r), BINLOG_ERR_INVALID_ARGUMENT, f);
+    CHECK_ERR(binlog_writer_open_log(f, "app", NULL, &w), BINLOG_ERR_INVALID_ARGUMENT, f);
 }
 
 static void test_bit_flip(void) {

@@ -125,6 +125,13 @@ class BadInputMatrixTest {
         Path p = Files.createDirectory(dir.resolve("a-directory.binlog"));
         readersRefuse(p, ErrorCode.INVALID_ARGUMENT);
         writerRefuses(p, ErrorCode.INVALID_ARGUMENT);
+
+        // And a file where a log directory is expected.
+        Path f = dir.resolve("not-a-dir");
+        sealedSegment(f, 1);
+        refused(ErrorCode.INVALID_ARGUMENT, () -> Reader.openLog(f, "app"), f.toString());
+        refused(ErrorCode.INVALID_ARGUMENT, () -> Reader.openGlob(f, "*"), f.toString());
+        refused(ErrorCode.INVALID_ARGUMENT, () -> Writer.openLog(f, "app"), f.toString());
     }
 
     @Test
