@@ -168,7 +168,11 @@ impl FailingFs {
 impl Drop for FailingFs {
     fn drop(&mut self) {
         let sh = format!(
-            "L=$(findmnt -n -o SOURCE {m}); umount {m}; [ -n \"$L\" ] && losetup -d $L; umount {b}",
+            // Detaching the loop device lets go of its backing file a moment
+            // later: the tmpfs under it stays busy until then (an umount
+            // right away failed and left the tmpfs mounted).
+            "L=$(findmnt -n -o SOURCE {m}); umount {m}; [ -n \"$L\" ] && losetup -d $L; \
+             for i in $(seq 100); do umount {b} 2>/dev/null && exit 0; sleep 0.05; done; umount -l {b}",
             b = self.backing.display(),
             m = self.mnt.display()
         );
