@@ -250,7 +250,7 @@ impl LogReader {
             // type filter skips records, so the position alone may lag).
             let end = r
                 .seal()
-                .map_or(r.next_seq(), |d| r.header().first_seq + d.record_count);
+                .map_or(r.next_seq(), |d| r.header().first_seq.saturating_add(d.record_count));
             self.expected = Some(end.max(r.next_seq()));
             self.last_done = Some(r.path().to_path_buf());
             let path = r.path().to_path_buf();
