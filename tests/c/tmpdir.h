@@ -7,6 +7,8 @@
  * path_of(name)    "<dir>/<name>", in one of 16 rotating static buffers:
  *                  valid until 16 more calls.
  * remove_tmpdir()  removes the directory now (also called at exit).
+ * read_file(p, &n) the whole file, malloc'd, its length in n (NULL if it
+ *                  cannot be read).
  * tmpdir_removed() removes it now and says whether it is gone.
  * U(s), LIT(s)     a C string as `const uint8_t *`, and as (pointer,
  *                  length without its NUL) for the ABI's byte-string
@@ -65,6 +67,26 @@ static inline const char *path_of(const char *name) {
     char *b = bufs[next++ % 16];
     snprintf(b, sizeof bufs[0], "%s/%s", tmpdir, name);
     return b;
+}
+
+/* The whole file at `path`, malloc'd, its length in `*len` (NULL if it
+ * cannot be read). */
+static inline uint8_t *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf != NULL && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = n > 0 ? (size_t)n : 0;
+    return buf;
 }
 
 #endif
