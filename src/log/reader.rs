@@ -248,9 +248,9 @@ impl LogReader {
             }
             // Where this segment's sequence numbers end: from the seal (a
             // type filter skips records, so the position alone may lag).
-            let end = r
-                .seal()
-                .map_or(r.next_seq(), |d| r.header().first_seq.saturating_add(d.record_count));
+            let end = r.seal().map_or(r.next_seq(), |d| {
+                r.header().first_seq.saturating_add(d.record_count)
+            });
             self.expected = Some(end.max(r.next_seq()));
             self.last_done = Some(r.path().to_path_buf());
             let path = r.path().to_path_buf();
