@@ -14,7 +14,7 @@ use super::prealloc::Prealloc;
 use super::types::{TypeRef, TypeTable};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, RecordHead};
-use crate::format::{seal, FRAME_HEADER_LEN};
+use crate::format::{seal, FRAME_HEADER_LEN, MAX_TYPE_NAME_LEN};
 use std::fs::File;
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
@@ -304,6 +304,9 @@ impl State {
                 ),
             ));
         }
+        if self.clearly_fit(entries) {
+            return Ok(());
+        }
         let known = self.types.len();
         // Types this batch defines, in order: their ids follow the known.
         let mut defined: Vec<&str> = Vec::new();
@@ -358,6 +361,41 @@ impl State {
             }
         }
         Ok(())
+    }
+
+    /// Whether every entry is below the size limit by a bound that needs
+    /// no type lookup and no exact encoding (every record's frame as if it
+    /// defined its type with the largest id), its type name is short enough
+    /// and the batch cannot run out of type ids: then `validate` has nothing
+    /// to find. The common case, in a few instructions an entry (the exact
+    /// check cost a batch of 32-byte records 70 instructions a record).
+    #[inline]
+    fn clearly_fit(&self, entries: &[Entry<'_>]) -> bool {
+        // Header, fixed fields, a 5-byte type id, a 2-byte name length.
+        const FIXED: u64 = (FRAME_HEADER_LEN + frame::RECORD_FIXED_LEN + 5 + 2) as u64;
+        // A count and two lengths of at most 10 bytes each per entry.
+        const META_EACH: u64 = 20;
+        if self.types.len().saturating_add(entries.len()) > u32::MAX as usize {
+            return false;
+        }
+        entries.iter().all(|e| {
+            let meta = match e.meta {
+                [] => 0,
+                m => m.iter().fold(10u64, |n, (k, v)| {
+                    n.saturating_add((k.len() + v.len()) as u64 + META_EACH)
+                }),
+            };
+            let payload = match e.parts {
+                [p] => p.len() as u64,
+                parts => frame::total_len(parts),
+            };
+            e.type_name.len() <= MAX_TYPE_NAME_LEN
+                && FIXED
+                    .saturating_add(e.type_name.len() as u64)
+                    .saturating_add(meta)
+                    .saturating_add(payload)
+                    <= self.max_record_size
+        })
     }
 
     #[cold]
