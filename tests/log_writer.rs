@@ -1908,3 +1908,44 @@ fn invalid_options_and_names_are_refused_before_anything_is_created() {
     let left: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
     assert!(left.is_empty(), "files were created: {left:?}");
 }
+
+/// The segment after number u64::MAX (only a crafted or renamed file has
+/// it) cannot be numbered: opening the log says so, instead of numbering
+/// the next segment 0, whose name would sort before every other one.
+#[test]
+fn no_segment_follows_segment_number_u64_max() {
+    let d = TempDir::new("segno-max");
+    let clock = FakeClock::new(T0);
+    let last = d
+        .path()
+        .join(naming::segment_name("m", u64::MAX, T0 - HOUR));
+    let w = binlog::Writer::open(
+        &last,
+        Options {
+            log_name: "m".into(),
+            segment_no: u64::MAX,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    w.write("t", b"last").unwrap();
+    w.close().unwrap();
+
+    let e = LogWriter::open(d.path(), "m", opts(&clock))
+        .err()
+        .expect("opened");
+    assert_eq!(e.kind(), binlog::ErrorKind::InvalidArgument, "{e}");
+    assert!(
+        e.message().contains("segment number 18446744073709551615"),
+        "{e}"
+    );
+    let names: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|f| f.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".binlog"))
+        .collect();
+    assert_eq!(names.len(), 1, "a segment was created: {names:?}");
+    let mut r = LogReader::open(d.path(), "m").unwrap();
+    let rec = r.next().unwrap().expect("the record written");
+    assert_eq!((rec.seq, rec.payload), (0, &b"last"[..]));
+}

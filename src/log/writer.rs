@@ -356,7 +356,10 @@ impl LogWriter {
                     st.current = Some(Arc::new(w));
                 }
                 None => {
-                    let no = st.sealed.back().map_or(0, |s| s.entry.segment_no + 1);
+                    let no = match st.sealed.back() {
+                        Some(s) => shared.segment_after(s.entry.segment_no)?,
+                        None => 0,
+                    };
                     shared.open_segment(
                         &mut st,
                         no,
@@ -854,8 +857,10 @@ impl Shared {
         let mut sealed_events = Vec::new();
         self.sealed(st, old, done, &mut sealed_events);
         let recycled = std::mem::take(&mut st.spare);
-        let no = st.segment_no + 1;
-        if let Err(e) = self.open_segment(st, no, next_first, &mut sealed_events, recycled) {
+        let opened = self
+            .segment_after(st.segment_no)
+            .and_then(|no| self.open_segment(st, no, next_first, &mut sealed_events, recycled));
+        if let Err(e) = opened {
             // Go on with the old segment (its seal removed) rather than
             // leave the log without one; it was never reported sealed.
             if st.sealed.back().is_some_and(|s| s.path == path) {
@@ -905,7 +910,10 @@ impl Shared {
         let mut old = Retired::of_current(st, Arc::clone(&w));
         let next_first = w.next_seq();
         let recycled = bufs.or(std::mem::take(&mut st.spare));
-        if let Err(e) = self.open_segment(st, old.segment_no + 1, next_first, events, recycled) {
+        let opened = self
+            .segment_after(old.segment_no)
+            .and_then(|no| self.open_segment(st, no, next_first, events, recycled));
+        if let Err(e) = opened {
             // Go on with the old segment rather than leave the log without
             // one.
             w.unretire();
@@ -1010,6 +1018,22 @@ impl Shared {
         }));
         events.extend(r.next_opened.map(SegmentEvent::Opened));
         st.spare = done.recycled.or(std::mem::take(&mut st.spare));
+    }
+
+    /// The number of the segment after segment `no`; an error after
+    /// u64::MAX (only a crafted or renamed file has it) rather than a wrap
+    /// to 0, whose name would sort before every other segment's.
+    fn segment_after(&self, no: u64) -> Result<u64> {
+        no.checked_add(1).ok_or_else(|| {
+            Error::file(
+                ErrorKind::InvalidArgument,
+                &self.dir,
+                format!(
+                    "log {}: segment number {no} is the last there is; no segment can follow it",
+                    self.name
+                ),
+            )
+        })
     }
 
     fn open_segment(
