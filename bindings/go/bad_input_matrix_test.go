@@ -437,3 +437,16 @@ func TestBadInputDiskFull(t *testing.T) {
 		}
 	}
 }
+
+// A path or name with a NUL byte inside (C would cut it there) is refused
+// before the library is called, and the message names it.
+func TestBadInputNulInPath(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "a\x00b.binlog")
+	_, err := OpenWriter(bad, nil)
+	wantErr(t, "OpenWriter", err, ErrInvalidArgument, "path", dir, "contains a NUL byte")
+	_, err = OpenReader(bad)
+	wantErr(t, "OpenReader", err, ErrInvalidArgument, "path", dir)
+	_, err = OpenLog(dir, "x\x00y", nil)
+	wantErr(t, "OpenLog", err, ErrInvalidArgument, "name", `x\x00y`)
+}

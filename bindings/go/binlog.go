@@ -37,6 +37,7 @@ package binlog
 import "C"
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"unsafe"
@@ -77,7 +78,7 @@ var errEnd = &Error{Code: Code(C.BINLOG_END), Message: "end"}
 // is refused, as C would silently cut the string there.
 func cString(op, what, s string) (*C.char, error) {
 	if strings.IndexByte(s, 0) >= 0 {
-		return nil, &Error{Code: ErrInvalidArgument, Op: op, Message: what + " contains a NUL byte"}
+		return nil, &Error{Code: ErrInvalidArgument, Op: op, Message: fmt.Sprintf("%s %q contains a NUL byte", what, s)}
 	}
 	return C.CString(s), nil
 }
