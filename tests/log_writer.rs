@@ -1949,3 +1949,34 @@ fn no_segment_follows_segment_number_u64_max() {
     let rec = r.next().unwrap().expect("the record written");
     assert_eq!((rec.seq, rec.payload), (0, &b"last"[..]));
 }
+
+/// Without the background thread a roll replaces the manifest itself. If
+/// that fails, the roll still happened: it returns OK, the failure is
+/// counted with the callbacks', and the next roll or close writes the
+/// manifest again.
+#[test]
+fn a_manifest_a_roll_cannot_replace_does_not_fail_the_roll() {
+    let d = TempDir::new("manifest-fails");
+    let clock = FakeClock::new(T0);
+    let w = LogWriter::open(d.path(), "m", opts(&clock)).unwrap();
+    w.write("t", b"0").unwrap();
+    // The manifest is written to `<name>.manifest.tmp` and renamed: a
+    // directory in that place makes the write fail.
+    let tmp = d.path().join("m.manifest.tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    w.roll()
+        .expect("the roll happened; only the manifest failed");
+    let (failures, last) = w.callback_failures();
+    assert_eq!(failures, 1);
+    assert!(
+        last.as_deref().unwrap_or("").contains("manifest"),
+        "{last:?}"
+    );
+    assert_eq!(w.write("t", b"1").unwrap(), 1);
+    assert_eq!(segments::list(d.path(), "m").unwrap().len(), 2);
+
+    std::fs::remove_dir(&tmp).unwrap();
+    w.close().unwrap();
+    let m = Manifest::load(&naming::manifest_path(d.path(), "m")).unwrap();
+    assert_eq!(m.sealed.len(), 2, "{m:?}");
+}
