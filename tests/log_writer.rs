@@ -1980,3 +1980,52 @@ fn a_manifest_a_roll_cannot_replace_does_not_fail_the_roll() {
     let m = Manifest::load(&naming::manifest_path(d.path(), "m")).unwrap();
     assert_eq!(m.sealed.len(), 2, "{m:?}");
 }
+
+/// A write that rolls (here by size) reads the clock once: the segment it
+/// opens is named and periodised by that reading, the one its records are
+/// stamped with, even when the clock passes a period boundary during the
+/// roll. Otherwise the first record of the new segment would fall before
+/// its segment's period.
+#[test]
+fn a_roll_names_the_new_segment_by_the_reading_its_records_get() {
+    let d = TempDir::new("roll-reading");
+    // Each reading is 1 ms after the one before, starting 2 ms before an
+    // hour boundary: a write and the roll inside it straddle the boundary.
+    let boundary = (T0 / HOUR + 1) * HOUR;
+    let next = Arc::new(AtomicI64::new(boundary - 5 * 1_000_000));
+    let n = Arc::clone(&next);
+    let w = LogWriter::open(
+        d.path(),
+        "r",
+        LogOptions {
+            clock: Arc::new(move || n.fetch_add(1_000_000, Ordering::SeqCst)),
+            background: false,
+            period: Period::Hour,
+            max_segment_records: Some(2),
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..6u64 {
+        w.write("t", &i.to_le_bytes()).unwrap();
+    }
+    w.close().unwrap();
+    let mut r = LogReader::open(d.path(), "r").unwrap();
+    let mut seen = 0;
+    while let Some((seq, ts)) = r.next().unwrap().map(|x| (x.seq, x.timestamp_ns)) {
+        let seg = r.current_path().expect("a segment").to_path_buf();
+        let name = seg.file_name().unwrap().to_str().unwrap().to_owned();
+        // `r-<number>-YYYYMMDDTHHMMSSZ.binlog`: the hour in the name is
+        // the record's.
+        let stamp = &name[name.len() - ".binlog".len() - 16..name.len() - ".binlog".len()];
+        assert_eq!(
+            &stamp[..11],
+            &naming::utc_stamp(ts)[..11],
+            "record {} at {} in segment {name}",
+            seq,
+            ts
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 6);
+}

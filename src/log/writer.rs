@@ -360,12 +360,14 @@ impl LogWriter {
                         Some(s) => shared.segment_after(s.entry.segment_no)?,
                         None => 0,
                     };
+                    let now = (shared.opts.clock)();
                     shared.open_segment(
                         &mut st,
                         no,
                         next_first,
                         &mut events,
                         Recycled::default(),
+                        now,
                     )?;
                 }
             }
@@ -448,7 +450,7 @@ impl LogWriter {
                     None => s.writer(&st)?.size_snapshot(),
                 };
                 if s.roll_due(&mut st, &snap, size(&entries[i]), now) {
-                    s.roll(&mut st, &mut events)?;
+                    s.roll(&mut st, &mut events, now)?;
                     snap = s.writer(&st)?.size_snapshot();
                 }
                 let w = Arc::clone(s.writer(&st)?);
@@ -572,7 +574,8 @@ impl LogWriter {
             let mut st = s.state.lock();
             s.usable(&st)?;
             s.writer(&st)?;
-            s.roll(&mut st, &mut events).and_then(|()| {
+            let now = (s.opts.clock)();
+            s.roll(&mut st, &mut events, now).and_then(|()| {
                 // With `seal_in_background`: the segments it left.
                 if st.retired.is_empty() {
                     return Ok(());
@@ -806,12 +809,15 @@ impl Shared {
     }
 
     /// Rolls to the next segment: `roll_sealing_first`, or with
-    /// `seal_in_background`, `roll_leaving_the_seal`.
-    fn roll(&self, st: &mut State, events: &mut Vec<SegmentEvent>) -> Result<()> {
+    /// `seal_in_background`, `roll_leaving_the_seal`. `now` is the clock
+    /// reading of the call that rolls (a write's, that its records get): the
+    /// next segment is named and its period set by it, so that its records
+    /// fall in its period even if the clock passed a boundary meanwhile.
+    fn roll(&self, st: &mut State, events: &mut Vec<SegmentEvent>, now: i64) -> Result<()> {
         if self.opts.background && self.opts.seal_in_background {
-            self.roll_leaving_the_seal(st, events)
+            self.roll_leaving_the_seal(st, events, now)
         } else {
-            self.roll_sealing_first(st, events)
+            self.roll_sealing_first(st, events, now)
         }
     }
 
@@ -820,7 +826,12 @@ impl Shared {
     /// seal buffer, index arrays): opening it before the old one's
     /// write-behind thread has handed its buffers back made every 64 MiB
     /// roll 0.35 ms slower (median of 7 interleaved `BENCH_ONLY=g` pairs).
-    fn roll_sealing_first(&self, st: &mut State, events: &mut Vec<SegmentEvent>) -> Result<()> {
+    fn roll_sealing_first(
+        &self,
+        st: &mut State,
+        events: &mut Vec<SegmentEvent>,
+        now: i64,
+    ) -> Result<()> {
         let w = Arc::clone(self.writer(st)?);
         // Every buffered record to the OS first. A failure here keeps the
         // segment current with its records buffered (retried by the next
@@ -858,9 +869,9 @@ impl Shared {
         let mut sealed_events = Vec::new();
         self.sealed(st, old, done, &mut sealed_events);
         let recycled = std::mem::take(&mut st.spare);
-        let opened = self
-            .segment_after(st.segment_no)
-            .and_then(|no| self.open_segment(st, no, next_first, &mut sealed_events, recycled));
+        let opened = self.segment_after(st.segment_no).and_then(|no| {
+            self.open_segment(st, no, next_first, &mut sealed_events, recycled, now)
+        });
         if let Err(e) = opened {
             // Go on with the old segment (its seal removed) rather than
             // leave the log without one; it was never reported sealed.
@@ -904,7 +915,12 @@ impl Shared {
     /// seal is written by the background thread. A seal that fails is
     /// counted (see `callback_failures`) and retried later, and the roll
     /// stands: the records are complete and readable without it.
-    fn roll_leaving_the_seal(&self, st: &mut State, events: &mut Vec<SegmentEvent>) -> Result<()> {
+    fn roll_leaving_the_seal(
+        &self,
+        st: &mut State,
+        events: &mut Vec<SegmentEvent>,
+        now: i64,
+    ) -> Result<()> {
         let w = Arc::clone(self.writer(st)?);
         // On failure the segment stays current, unchanged.
         let bufs = w.retire()?;
@@ -913,7 +929,7 @@ impl Shared {
         let recycled = bufs.or(std::mem::take(&mut st.spare));
         let opened = self
             .segment_after(old.segment_no)
-            .and_then(|no| self.open_segment(st, no, next_first, events, recycled));
+            .and_then(|no| self.open_segment(st, no, next_first, events, recycled, now));
         if let Err(e) = opened {
             // Go on with the old segment rather than leave the log without
             // one.
@@ -1044,8 +1060,8 @@ impl Shared {
         first_seq: u64,
         events: &mut Vec<SegmentEvent>,
         recycled: Recycled,
+        now: i64,
     ) -> Result<()> {
-        let now = (self.opts.clock)();
         let path = self.dir.join(naming::segment_name(&self.name, no, now));
         // The file is new: one already there is what a roll that failed in
         // this same second left, if removing it failed too (see below).
@@ -1215,7 +1231,7 @@ impl Shared {
             if self.roll_due(&mut st, &snap, 0, now)
                 && self.opts.period.floor(now) != st.period_start
             {
-                self.roll(&mut st, &mut events)?;
+                self.roll(&mut st, &mut events, now)?;
             }
             if self.enforce_retention(&mut st) > 0 {
                 self.store_manifest(&mut st)?;
