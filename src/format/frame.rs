@@ -113,6 +113,27 @@ pub fn max_frame_len(type_name: &str, meta: &[(&str, &str)], payload_len: u64) -
         .saturating_add(payload_len)
 }
 
+/// An upper bound of `max_frame_len` (and so of any encoding of the
+/// record) that needs no varint arithmetic: a few instructions for a record
+/// without metadata, so that size checks settle the common case, a record
+/// far below the limit, before computing the exact length.
+#[inline]
+pub fn frame_len_bound(type_name: &str, meta: &[(&str, &str)], payload_len: u64) -> u64 {
+    // Header, fixed fields, a 5-byte type id, a 10-byte name length.
+    const FIXED: u64 = (FRAME_HEADER_LEN + RECORD_FIXED_LEN + 5 + 10) as u64;
+    let meta = match meta {
+        [] => 0,
+        // A 10-byte count, and two 10-byte lengths an entry.
+        m => m.iter().fold(10u64, |n, (k, v)| {
+            n.saturating_add((k.len() as u64).saturating_add(v.len() as u64) + 20)
+        }),
+    };
+    FIXED
+        .saturating_add(type_name.len() as u64)
+        .saturating_add(meta)
+        .saturating_add(payload_len)
+}
+
 /// The bytes of `parts` together, saturating at u64::MAX (a sum past it is
 /// above any size limit).
 pub fn total_len(parts: &[&[u8]]) -> u64 {

@@ -18,7 +18,7 @@ use super::naming;
 use super::options::{validate_name, LogOptions, SharedCallback};
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::frame::{max_frame_len, total_len};
+use crate::format::frame::{frame_len_bound, max_frame_len, total_len};
 use crate::format::MAX_TYPE_NAME_LEN;
 use crate::options::{Durability, Options};
 use crate::reader::{Reader, Tail};
@@ -419,7 +419,8 @@ impl LogWriter {
         let mut events = Vec::new();
         // The batch's first sequence number, and the writer of its part
         // written last: after a failure, how much of it was written.
-        let mut progress: Option<(u64, Arc<Writer>)> = None;
+        let mut first: Option<u64> = None;
+        let mut last: Option<Arc<Writer>> = None;
         let mut wait = None;
         let mut failed_at = 0;
         let mut part_end = 0;
@@ -449,43 +450,48 @@ impl LogWriter {
                     Some(snap) => snap,
                     None => s.writer(&st)?.size_snapshot(),
                 };
-                if s.roll_due(&mut st, &snap, size(&entries[i]), now) {
+                let first_size = size(&entries[i]);
+                if s.roll_due(&mut st, &snap, first_size, now) {
                     s.roll(&mut st, &mut events, now)?;
                     snap = s.writer(&st)?.size_snapshot();
                 }
                 let w = Arc::clone(s.writer(&st)?);
-                let (mut bytes, mut count) = (snap.bytes, snap.records);
-                let mut j = i;
+                // The part's first record goes in whatever the segment
+                // holds (an empty one takes any record); the next ones
+                // while it has room.
+                let (mut bytes, mut count) = (snap.bytes + first_size, snap.records + 1);
+                let mut j = i + 1;
                 while j < entries.len() {
                     let sz = size(&entries[j]);
-                    let full = s.opts.max_segment_records.is_some_and(|m| count >= m)
-                        || s.over_size(bytes + sz, count + 1, &snap);
-                    if j > i && full {
+                    if s.opts.max_segment_records.is_some_and(|m| count >= m)
+                        || s.over_size(bytes + sz, count + 1, &snap)
+                    {
                         break;
                     }
                     bytes += sz;
                     count += 1;
                     j += 1;
                 }
-                let first = progress.get_or_insert((snap.next_seq, Arc::clone(&w))).0;
-                progress = Some((first, Arc::clone(&w)));
+                first.get_or_insert(snap.next_seq);
                 part_end = j;
-                let (_, sync_to) = w.append(&entries[i..j], Some(now))?;
-                if let Some(to) = sync_to {
-                    wait = Some((w, to));
+                let appended = w.append(&entries[i..j], Some(now));
+                // Kept for the error path below (one reference a part).
+                let w = &*last.insert(w);
+                if let Some(to) = appended?.1 {
+                    wait = Some((Arc::clone(w), to));
                 }
                 i = j;
             }
-            Ok(progress.as_ref().expect("non-empty batch").0)
+            Ok(first.expect("non-empty batch"))
         })();
         s.dispatch(events);
         let waited = wait.map(|(w, to)| w.wait_durable(to));
         match result {
             Ok(first) => waited.unwrap_or(Ok(())).map(|()| first),
-            Err(e) => Err(match progress {
+            Err(e) => Err(match (first, last) {
                 // The error names only the part it failed in (or a roll):
                 // unless that part is the whole batch, say what was written.
-                Some((first, w)) if failed_at > 0 || part_end < entries.len() => {
+                (Some(first), Some(w)) if failed_at > 0 || part_end < entries.len() => {
                     let written = w.written_below().saturating_sub(first);
                     let seqs = match written {
                         0 => String::new(),
@@ -754,7 +760,11 @@ impl Shared {
                     ),
                 ));
             }
-            let size = max_frame_len(e.type_name, e.meta, total_len(e.parts));
+            let payload = total_len(e.parts);
+            if frame_len_bound(e.type_name, e.meta, payload) <= limit {
+                continue; // far below the limit: the common case, cheaply
+            }
+            let size = max_frame_len(e.type_name, e.meta, payload);
             if size > limit {
                 return Err(refused(
                     ErrorKind::RecordTooLarge,

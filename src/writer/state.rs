@@ -371,30 +371,16 @@ impl State {
     /// check cost a batch of 32-byte records 70 instructions a record).
     #[inline]
     fn clearly_fit(&self, entries: &[Entry<'_>]) -> bool {
-        // Header, fixed fields, a 5-byte type id, a 2-byte name length.
-        const FIXED: u64 = (FRAME_HEADER_LEN + frame::RECORD_FIXED_LEN + 5 + 2) as u64;
-        // A count and two lengths of at most 10 bytes each per entry.
-        const META_EACH: u64 = 20;
         if self.types.len().saturating_add(entries.len()) > u32::MAX as usize {
             return false;
         }
         entries.iter().all(|e| {
-            let meta = match e.meta {
-                [] => 0,
-                m => m.iter().fold(10u64, |n, (k, v)| {
-                    n.saturating_add((k.len() + v.len()) as u64 + META_EACH)
-                }),
-            };
             let payload = match e.parts {
                 [p] => p.len() as u64,
                 parts => frame::total_len(parts),
             };
             e.type_name.len() <= MAX_TYPE_NAME_LEN
-                && FIXED
-                    .saturating_add(e.type_name.len() as u64)
-                    .saturating_add(meta)
-                    .saturating_add(payload)
-                    <= self.max_record_size
+                && frame::frame_len_bound(e.type_name, e.meta, payload) <= self.max_record_size
         })
     }
 
