@@ -1,0 +1,122 @@
+//! Which parts of a CRC-valid seal a reader may trust. Checksums show a
+//! seal was written whole, not that a writer wrote it truthfully: a hostile
+//! or miswritten seal with valid checksums must not make a reader return
+//! wrong records. These checks run once (at open, or at a first seek) and
+//! cost no scan; a seal or sparse index that fails one is not used, and
+//! the reader scans instead.
+
+use crate::format::frame::{self, FrameAt, KIND_RECORD};
+use crate::format::seal::{self, SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
+
+/// The seal of a mapped segment, if it passes `seal::read_seal`, its
+/// counts agree with its sequence numbers and its type table names the
+/// types as the records that define them do.
+pub(super) fn read_seal(map: &[u8], data_start: usize, first_seq: u64) -> Option<SealDirectory> {
+    seal::read_seal(map, data_start)
+        .filter(|d| counts_agree(d, first_seq) && types_defined_as_named(map, data_start, d))
+}
+
+/// Whether the directory's record count is what its sequence numbers say:
+/// records are numbered consecutively from the header's `first_seq`, so a
+/// sealed segment of n records holds `first_seq ..= first_seq + n - 1`.
+/// (The type counts add up to the record count, checked by
+/// `seal::read_seal`.) A directory that counts fewer records leaves some
+/// out of its type table or arrays: a seek or a filtered read through it
+/// would miss them.
+fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
+    match d.record_count {
+        0 => true,
+        n => d.first_seq == first_seq && d.last_seq.checked_sub(d.first_seq) == Some(n - 1),
+    }
+}
+
+/// Whether the first record of each type in the seal's directory (the
+/// first entry of its offset array) defines that type, with the id and
+/// name the directory gives it. A reader names records by the directory,
+/// so a seek that lands after the defining records would otherwise label
+/// them by a CRC-valid directory that lies. One record head per type, its
+/// CRC checked only if it disagrees (the record's is when it is read): the
+/// open stays O(1) in the number of records.
+fn types_defined_as_named(map: &[u8], data_start: usize, d: &SealDirectory) -> bool {
+    let Ok(end) = usize::try_from(d.records_end) else {
+        return false;
+    };
+    let records = &map[..end.min(map.len())];
+    d.types.iter().enumerate().all(|(id, t)| {
+        if t.count == 0 {
+            return true;
+        }
+        let first = usize::try_from(t.array_offset)
+            .ok()
+            .and_then(|at| map.get(at..at.checked_add(8)?))
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
+            return false;
+        };
+        if at < data_start {
+            return false;
+        }
+        let defines = |body: &[u8]| {
+            frame::decode_record(body)
+                .is_some_and(|r| r.type_id as usize == id && r.defines == Some(t.name.as_bytes()))
+        };
+        match frame::frame_at(records, at, false) {
+            FrameAt::Frame {
+                kind: KIND_RECORD,
+                body,
+                ..
+            } if defines(body) => true,
+            // Disagreeing bytes that fail their CRC are damage, which the
+            // read reports where it meets them; the directory's names then
+            // still name the records after it. Only a record that is
+            // intact and says otherwise shows the directory wrong.
+            _ => !matches!(frame::frame_at(records, at, true), FrameAt::Frame { .. }),
+        }
+    })
+}
+
+/// Whether a sparse index (`bytes`, its CRC checked) is what a writer
+/// writes for the seal `d` (docs/FORMAT.md section 8.3): entries inside the
+/// records `[data_start, end)`, increasing in offset by at least a record
+/// frame and in sequence number by at most one per record frame between
+/// them (sequence numbers are consecutive), starting at the header's
+/// `first_seq`; `max_ts_before` never decreasing, `i64::MIN` for the first
+/// record and between the first record's and the largest timestamp after
+/// it. A seek through an index that fails would land on the wrong record.
+/// One pass, in the pass that checks the CRC.
+pub(super) fn sparse_sound(
+    bytes: &[u8],
+    d: &SealDirectory,
+    data_start: u64,
+    end: u64,
+    first_seq: u64,
+) -> bool {
+    let min_frame = frame::MIN_RECORD_FRAME as u64;
+    let mut prev = (data_start, first_seq, i64::MIN);
+    let mut first = true;
+    bytes.chunks_exact(SPARSE_ENTRY_LEN).all(|c| {
+        let e = SparseEntry::decode(c).expect("24 bytes");
+        let (off, seq, ts) = prev;
+        let ok = if first && e.offset == data_start {
+            e.seq == first_seq && e.max_ts_before == i64::MIN
+        } else {
+            let room = e.offset.checked_sub(off).map(|n| n / min_frame);
+            let steps = e.seq.checked_sub(seq);
+            let floor = if first {
+                first_seq
+            } else {
+                seq.saturating_add(1)
+            };
+            e.offset < end
+                && room.is_some_and(|n| n >= u64::from(!first))
+                && e.seq >= floor
+                && steps.is_some_and(|s| room.is_some_and(|n| s <= n))
+                && e.max_ts_before >= ts
+                && e.max_ts_before >= d.first_ts
+                && e.max_ts_before <= d.max_ts
+        };
+        prev = (e.offset, e.seq, e.max_ts_before);
+        first = false;
+        ok
+    })
+}
