@@ -474,18 +474,22 @@ impl LogWriter {
                 }
                 first.get_or_insert(snap.next_seq);
                 part_end = j;
+                // Counted before the append, so that a leader gathering
+                // records for its fdatasync waits for this one (group
+                // commit), as a segment writer's own write call is.
+                let call = w.durable_call();
                 let appended = w.append(&entries[i..j], Some(now));
                 // Kept for the error path below (one reference a part).
                 let w = &*last.insert(w);
                 if let Some(to) = appended?.1 {
-                    wait = Some((Arc::clone(w), to));
+                    wait = Some((Arc::clone(w), to, call));
                 }
                 i = j;
             }
             Ok(first.expect("non-empty batch"))
         })();
         s.dispatch(events);
-        let waited = wait.map(|(w, to)| w.wait_durable(to));
+        let waited = wait.map(|(w, to, mut call)| w.wait_durable(to, call.as_mut()));
         match result {
             Ok(first) => waited.unwrap_or(Ok(())).map(|()| first),
             Err(e) => Err(match (first, last) {

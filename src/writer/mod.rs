@@ -109,8 +109,8 @@ const GATHER_MAX: Duration = Duration::from_micros(100);
 
 /// A durable write call in progress, counted in `Shared::callers` until it
 /// leaves (also when dropped, should the call fail or unwind).
-struct Caller<'a> {
-    shared: &'a Shared,
+pub(crate) struct Caller {
+    shared: Arc<Shared>,
     counted: bool,
     /// `Shared::batch` when this call counted itself in `queued`.
     queued_in: Option<u64>,
@@ -301,13 +301,20 @@ impl Writer {
         // A durable call is counted from before its append, so that a
         // leader about to fdatasync knows it will soon have a record to
         // cover (group commit).
-        let mut caller =
-            (self.shared.durability == Durability::EveryRecord).then(|| self.shared.enter());
+        let mut caller = self.durable_call();
         let (first, sync_to) = self.append(entries, None)?;
         if let Some(to) = sync_to {
             self.shared.sync_upto(to, caller.as_mut())?;
         }
         Ok(first)
+    }
+
+    /// Under durability `EveryRecord`, counts a write call from before its
+    /// `append` until it leaves `wait_durable` (or the caller drops it), so
+    /// that a leader about to fdatasync waits for its record (group
+    /// commit). A rolling log takes one for the segment it appends to.
+    pub(crate) fn durable_call(&self) -> Option<Caller> {
+        (self.shared.durability == Durability::EveryRecord).then(|| Shared::enter(&self.shared))
     }
 
     /// The locked half of a write: appends and says up to which sequence
@@ -346,8 +353,13 @@ impl Writer {
 
     /// The unlocked half of a write: waits until every record below `to` is
     /// on stable storage.
-    pub(crate) fn wait_durable(&self, to: u64) -> Result<()> {
-        self.shared.sync_upto(to, None)
+    /// `caller`, from this writer's `durable_call`, is the write call
+    /// waiting.
+    pub(crate) fn wait_durable(&self, to: u64, caller: Option<&mut Caller>) -> Result<()> {
+        debug_assert!(caller
+            .as_ref()
+            .is_none_or(|c| Arc::ptr_eq(&c.shared, &self.shared)));
+        self.shared.sync_upto(to, caller)
     }
 
     /// Bytes in the segment so far (header and records, buffered included).
@@ -496,10 +508,10 @@ impl Drop for Writer {
 }
 
 impl Shared {
-    fn enter(&self) -> Caller<'_> {
+    fn enter(self: &Arc<Shared>) -> Caller {
         self.callers.fetch_add(1, Ordering::SeqCst);
         Caller {
-            shared: self,
+            shared: Arc::clone(self),
             counted: true,
             queued_in: None,
         }
@@ -509,7 +521,7 @@ impl Shared {
     /// thread at a time (the leader) runs fdatasync; the others wait and are
     /// covered by it or by the next one (group commit). `caller` is the
     /// durable write call waiting, if it is one.
-    fn sync_upto(&self, target: u64, mut caller: Option<&mut Caller<'_>>) -> Result<()> {
+    fn sync_upto(&self, target: u64, mut caller: Option<&mut Caller>) -> Result<()> {
         let result = loop {
             if self.durable.load(Ordering::Acquire) >= target {
                 break Ok(());
@@ -738,12 +750,12 @@ impl Shared {
     }
 }
 
-impl Caller<'_> {
+impl Caller {
     fn leave(&mut self) {
         if !std::mem::take(&mut self.counted) {
             return;
         }
-        let s = self.shared;
+        let s = &*self.shared;
         // Still counted in `queued` only if no leader took that batch (the
         // call failed, or `close` made its record durable).
         if let Some(b) = self.queued_in.take() {
@@ -759,7 +771,7 @@ impl Caller<'_> {
     }
 }
 
-impl Drop for Caller<'_> {
+impl Drop for Caller {
     fn drop(&mut self) {
         self.leave();
     }
