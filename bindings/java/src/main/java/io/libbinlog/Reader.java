@@ -260,16 +260,26 @@ public final class Reader implements AutoCloseable {
         }
     }
 
-    /** Visits records until END; returns how many were visited. */
+    /**
+     * Visits records until END; returns how many were visited. A
+     * {@link #close()} from another thread stops it between two records
+     * (it throws CLOSED; the records visited stay consumed): on a segment
+     * that keeps growing, END may never come, and close would wait for it.
+     */
     public long visitAll(RecordVisitor visitor) {
         Objects.requireNonNull(visitor, "visitor");
         long h = enter();
         try {
             long n = 0;
-            while (visitOne(h, visitor)) {
+            while (true) {
+                if (closing) {
+                    throw new BinlogException(ErrorCode.CLOSED, "reader is closed: " + description);
+                }
+                if (!visitOne(h, visitor)) {
+                    return n;
+                }
                 n++;
             }
-            return n;
         } finally {
             exit();
             Reference.reachabilityFence(this);
