@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -128,6 +129,9 @@ type Tail struct {
 type Reader struct {
 	mu sync.Mutex
 	h  *C.binlog_reader // nil once closed
+	// closing is set by Close before it waits for mu: ForEach, which may
+	// hold mu for an unbounded stream of records, gives way when it sees it.
+	closing atomic.Bool
 	// desc names what was opened (a file, or a directory and a log name
 	// or pattern) in ErrClosed messages.
 	desc string
@@ -218,6 +222,7 @@ func (r *Reader) Close() error {
 	if r == nil {
 		return nilError("close reader", "reader")
 	}
+	r.closing.Store(true)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h := r.h
@@ -427,7 +432,10 @@ func (r *Reader) NextView(fn func(View) error) error {
 // ForEach calls fn with a zero-copy view of every remaining record, valid
 // only during that call, until there are none for now (it returns nil) or
 // fn returns an error (it returns that error; the record stays consumed).
-// fn must not call methods of the same Reader; Close waits for ForEach.
+// fn must not call methods of the same Reader. A Close from another
+// goroutine stops ForEach between two records (it returns ErrClosed; the
+// records seen stay consumed): on a segment that keeps growing the end may
+// never come, and Close would wait for it.
 func (r *Reader) ForEach(fn func(View) error) error {
 	if r == nil {
 		return nilError("next", "reader")
@@ -437,6 +445,9 @@ func (r *Reader) ForEach(fn func(View) error) error {
 	lockThread() // once for the scan, not per record
 	defer unlockThread()
 	for {
+		if r.closing.Load() {
+			return closedError("next", "reader", r.desc)
+		}
 		err := r.advance("next")
 		if err == errEnd {
 			return nil
