@@ -54,12 +54,21 @@ fn check(want: &Recs, rec: &binlog::Record<'_>, what: &str) {
         .metadata()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let got = (
+    let mut got = (
         rec.timestamp_ns,
         rec.type_name.to_string(),
         meta,
         rec.payload.to_vec(),
     );
+    // A reader that skips damage names a type whose defining record was in
+    // the damage `<lost type N>`: unknown, not another type. (A seal whose
+    // first record of a type is damaged cannot show that its type names
+    // are right, so it is not used for them.)
+    if rec.type_name.starts_with("<lost type ") {
+        if let Some(w) = want.get(&rec.seq) {
+            got.1 = w.1.clone();
+        }
+    }
     assert_eq!(want.get(&rec.seq), Some(&got), "{what}: seq {}", rec.seq);
 }
 

@@ -456,3 +456,76 @@ fn a_directory_that_counts_fewer_records_than_its_sequence_numbers_is_not_used()
         }
     }
 }
+
+/// A type table that names types wrongly and escapes the check that each
+/// type's first record defines it as named: the first entry of a type's
+/// array points into the middle of a record (bytes that are no frame), past
+/// the records, or the type is listed with no records at all (its records
+/// listed under the type before it). Each used to pass that check as
+/// "damage the read reports where it meets it", or as a type with nothing
+/// to check, so the seal was trusted: a seek past the defining records
+/// named them by the lying table (record 9, a "b", came back as "a" or
+/// "z"), and a filtered read missed a type's records without an error.
+#[test]
+fn a_type_table_whose_first_entries_name_no_record_is_not_trusted() {
+    let dir = TempDir::new("hostile-types-first");
+    let changes: Changes = vec![
+        (
+            "swapped, first entries mid-record",
+            Box::new(|s: &mut Seal| {
+                let a = s.dir.types[0].name.clone();
+                s.dir.types[0].name = s.dir.types[1].name.clone();
+                s.dir.types[1].name = a;
+                s.arrays[0][0] += 1;
+                s.arrays[1][0] += 1;
+            }),
+        ),
+        (
+            "renamed, first entry past the records",
+            Box::new(|s: &mut Seal| {
+                s.dir.types[1].name = "z".into();
+                s.arrays[1][0] = s.dir.records_end + 5;
+            }),
+        ),
+        (
+            "renamed, no records, listed under the type before",
+            Box::new(|s: &mut Seal| {
+                s.dir.types[1].name = "z".into();
+                let b = std::mem::take(&mut s.arrays[1]);
+                s.arrays[0].extend(b);
+                s.arrays[0].sort();
+            }),
+        ),
+    ];
+    // Every case is tried and every wrong answer listed, then the test fails.
+    let mut wrong = Vec::new();
+    for (what, change) in changes {
+        let p = dir.join(&format!("{what}.binlog"));
+        let want = write_segment(&p);
+        rewrite_seal(&p, |s| change(s));
+        for target in [9, 21, 37, 0] {
+            let mut r = Reader::open(&p).unwrap();
+            let got = r
+                .seek_seq(target)
+                .and_then(|()| r.next().map(|rec| rec.map(|rec| rec.type_name.to_string())));
+            match got {
+                Ok(Some(name)) if name == want[target as usize].1 => {}
+                got => wrong.push(format!("{what}: seek_seq({target}): {got:?}")),
+            }
+        }
+        for names in [&["a"][..], &["b"], &["b", "z"], &["d"]] {
+            match filtered(&p, names) {
+                Ok(got) if got == only(&want, names) => {}
+                Ok(got) => wrong.push(format!(
+                    "{what}: filter {names:?}: seqs {:?}",
+                    got.iter().map(|r| (r.0, r.1.as_str())).collect::<Vec<_>>()
+                )),
+                Err(e) => wrong.push(format!("{what}: filter {names:?}: {e}")),
+            }
+        }
+        if Reader::open(&p).unwrap().seal().is_some() {
+            wrong.push(format!("{what}: the seal is trusted"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

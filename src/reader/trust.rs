@@ -34,17 +34,38 @@ fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
 /// first entry of its offset array) defines that type, with the id and
 /// name the directory gives it. A reader names records by the directory,
 /// so a seek that lands after the defining records would otherwise label
-/// them by a CRC-valid directory that lies. One record head per type, its
-/// CRC checked only if it disagrees (the record's is when it is read): the
-/// open stays O(1) in the number of records.
+/// them by a CRC-valid directory that lies. One record per type, its CRC
+/// checked: the open stays O(1) in the number of records.
+///
+/// Types are defined in id order, each by the first record of its type:
+/// so type 0 is defined by the first record (at `data_start`), each type's
+/// first record comes after the one before it, and a type without records
+/// can only follow every type with records (a later type's definition
+/// means the earlier ones were defined, by records). A directory that
+/// breaks one of these lists records under the wrong type.
+///
+/// What is not checked is damage: a first entry that is not an intact
+/// record that defines its type is no proof of the names, whatever the
+/// reason, and the segment is read by a scan (which reports any damage
+/// where it is). A lying directory used to get through as "damage": its
+/// first entries pointed into the middle of a record or past the records,
+/// or the type was listed without records.
 fn types_defined_as_named(map: &[u8], data_start: usize, d: &SealDirectory) -> bool {
     let Ok(end) = usize::try_from(d.records_end) else {
         return false;
     };
     let records = &map[..end.min(map.len())];
+    // Where the previous type's first record is (none yet: the records'
+    // start, which type 0's must be).
+    let mut prev: Option<usize> = None;
+    let mut ended = false;
     d.types.iter().enumerate().all(|(id, t)| {
         if t.count == 0 {
+            ended = true;
             return true;
+        }
+        if ended {
+            return false;
         }
         let first = usize::try_from(t.array_offset)
             .ok()
@@ -53,25 +74,22 @@ fn types_defined_as_named(map: &[u8], data_start: usize, d: &SealDirectory) -> b
         let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
             return false;
         };
-        if at < data_start {
-            return false;
-        }
-        let defines = |body: &[u8]| {
-            frame::decode_record(body)
-                .is_some_and(|r| r.type_id as usize == id && r.defines == Some(t.name.as_bytes()))
+        let in_order = match prev {
+            None => at == data_start,
+            Some(p) => at > p,
         };
-        match frame::frame_at(records, at, false) {
-            FrameAt::Frame {
-                kind: KIND_RECORD,
-                body,
-                ..
-            } if defines(body) => true,
-            // Disagreeing bytes that fail their CRC are damage, which the
-            // read reports where it meets them; the directory's names then
-            // still name the records after it. Only a record that is
-            // intact and says otherwise shows the directory wrong.
-            _ => !matches!(frame::frame_at(records, at, true), FrameAt::Frame { .. }),
-        }
+        prev = Some(at);
+        in_order
+            && match frame::frame_at(records, at, true) {
+                FrameAt::Frame {
+                    kind: KIND_RECORD,
+                    body,
+                    ..
+                } => frame::decode_record(body).is_some_and(|r| {
+                    r.type_id as usize == id && r.defines == Some(t.name.as_bytes())
+                }),
+                _ => false,
+            }
     })
 }
 
