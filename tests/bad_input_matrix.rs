@@ -546,6 +546,113 @@ fn foreign_empty_or_directory_segment_in_a_log_is_refused_by_kind() {
     w.close().unwrap();
 }
 
+/// How a log reader is positioned before it reads on.
+#[derive(Clone, Copy, Debug)]
+enum Seek {
+    Time(i64),
+    Seq(u64),
+}
+
+/// A directory where a segment of log "app" should be (segment 1, or a
+/// newest segment 3): a log reader positioned by a seek reaches it with
+/// `InvalidArgument` naming it, whenever records it may stand for could be
+/// the ones asked for, and the log writer refuses to open the log, changing
+/// nothing. `seek_time` passed over segments it could not open as if their
+/// records were all older: it stood at segment 2 and read records 6..8 with
+/// no error and no gap, records 3..5 and the directory never mentioned.
+#[test]
+fn directory_named_as_a_segment_is_not_skipped_by_a_seek() {
+    const T0: i64 = 1_700_000_000_000_000_000;
+    const SEC: i64 = 1_000_000_000;
+    for newest in [false, true] {
+        let dir = TempDir::new("mx-seekdir");
+        let opts = LogOptions {
+            max_segment_records: Some(3),
+            background: false,
+            ..LogOptions::default()
+        };
+        let w = LogWriter::open(dir.path(), "app", opts).unwrap();
+        for i in 0..9u64 {
+            let payload = format!("app-{i}");
+            w.write_batch(&[binlog::Entry {
+                type_name: "t",
+                meta: &[],
+                timestamp_ns: Some(T0 + i as i64 * SEC),
+                parts: &[payload.as_bytes()],
+            }])
+            .unwrap();
+        }
+        w.close().unwrap();
+        let bad = if newest {
+            dir.join(&binlog::log::naming::segment_name("app", 3, T0))
+        } else {
+            let segs: Vec<String> = list_dir(dir.path())
+                .into_iter()
+                .filter(|n| n.starts_with("app-") && n.ends_with(".binlog"))
+                .collect();
+            assert_eq!(segs.len(), 3, "{segs:?}");
+            let p = dir.join(&segs[1]);
+            std::fs::remove_file(&p).unwrap();
+            p
+        };
+        std::fs::create_dir(&bad).unwrap();
+        // (seek, the records read before the error; None: no error, these
+        // records). Records of segment 1 (3..5) may have any timestamp, so
+        // no seek by time may pass over its place; a seek by sequence
+        // number past it (7) needs nothing from it.
+        let cases: Vec<(Seek, Vec<u64>, bool)> = if newest {
+            vec![
+                (Seek::Time(T0 + 3 * SEC), (3..9).collect(), true),
+                (Seek::Time(T0 + 100 * SEC), vec![], true),
+                (Seek::Seq(4), (4..9).collect(), true),
+            ]
+        } else {
+            vec![
+                (Seek::Time(T0 + 3 * SEC), vec![], true),
+                (Seek::Time(T0 + 7 * SEC), vec![], true),
+                (Seek::Seq(4), vec![], true),
+                (Seek::Seq(7), vec![7, 8], false),
+            ]
+        };
+        for (seek, want, fails) in cases {
+            let what = format!("newest {newest}: {seek:?}");
+            let mut r = LogReader::open(dir.path(), "app").unwrap();
+            let mut got = Vec::new();
+            let mut e = match seek {
+                Seek::Time(t) => r.seek_time(t),
+                Seek::Seq(s) => r.seek_seq(s),
+            }
+            .err();
+            while e.is_none() {
+                match r.next() {
+                    Ok(Some(rec)) => got.push(rec.seq),
+                    Ok(None) => break,
+                    Err(err) => e = Some(err),
+                }
+            }
+            assert_eq!(got, want, "{what}: records read");
+            assert_eq!(r.gaps(), &[], "{what}");
+            match (e, fails) {
+                (Some(e), true) => {
+                    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{what}: {e}");
+                    assert_names(&e, &bad);
+                }
+                (None, false) => {}
+                (e, _) => panic!("{what}: error {e:?}"),
+            }
+        }
+        let before = snapshot(dir.path());
+        let opts = LogOptions {
+            background: false,
+            ..LogOptions::default()
+        };
+        let e = err("LogWriter::open", LogWriter::open(dir.path(), "app", opts));
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "newest {newest}: {e}");
+        assert_names(&e, &bad);
+        assert_eq!(snapshot(dir.path()), before, "newest {newest}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The `binlog` tool (docs/CLI.md): exit status 2 for a file it cannot use,
 // 1 for damage; every message names the file (and the offset).

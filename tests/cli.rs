@@ -258,6 +258,98 @@ fn usage_and_io_errors_exit_2_naming_the_problem() {
         .code(2);
 }
 
+/// A directory named as a segment of a log, where segment 1 was or as a
+/// newest segment 3: every command that reads the log says so, naming it,
+/// with exit status 2 (a file that is not a segment, as the library's
+/// `InvalidArgument`), prints no record after it, and changes no file. The
+/// commands used to leave it out of the listing without a word (`cat`
+/// printed records 0..2 and 6..8, exit 0), while the library's log reader
+/// and writer refuse it.
+#[test]
+fn a_directory_named_as_a_segment_of_a_log_is_an_error_naming_it() {
+    for newest in [false, true] {
+        let t = Tmp::new("segment-dir");
+        rolled_log(&t.0, 9, 3);
+        let segs: Vec<String> = t
+            .names()
+            .into_iter()
+            .filter(|n| n.starts_with("orders-") && n.ends_with(".binlog"))
+            .collect();
+        assert_eq!(segs.len(), 3, "{segs:?}");
+        let bad = if newest {
+            t.join(&binlog::log::naming::segment_name("orders", 3, T0))
+        } else {
+            let p = t.join(&segs[1]);
+            std::fs::remove_file(&p).unwrap();
+            p
+        };
+        std::fs::create_dir(&bad).unwrap();
+        let names = t.names();
+        let dir = t.0.to_str().unwrap();
+        let commands: [&[&str]; 9] = [
+            &["cat", dir],
+            &["cat", "--log", "orders", dir],
+            &["tail", "-n", "100", dir],
+            &[
+                "tail", "-f", "-n", "100", "--to-seq", "1000", "--log", "orders", dir,
+            ],
+            &["info", dir],
+            &["verify", dir],
+            &["stats", dir],
+            &["dump", dir],
+            &["repair", dir],
+        ];
+        for args in commands {
+            let out = binlog().args(args).output().unwrap();
+            let (stdout, stderr) = (
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+            );
+            let what = format!("newest {newest}: binlog {}", args.join(" "));
+            assert_eq!(out.status.code(), Some(2), "{what}: {stdout}{stderr}");
+            let all = format!("{stdout}{stderr}");
+            assert!(
+                all.contains(&format!("{}: is a directory", bad.display())),
+                "{what}: no message naming {}: {all}",
+                bad.display()
+            );
+            if args[0] == "cat" && !newest {
+                assert!(
+                    !stdout.contains("payload 6"),
+                    "{what}: printed records after it: {stdout}"
+                );
+            }
+            assert_eq!(t.names(), names, "{what}: changed the directory");
+        }
+    }
+}
+
+/// A segment of a log that is a symbolic link to the file (moved to another
+/// disk, say) is read like the file, as the library's log reader reads it:
+/// the commands used to leave it out, so `cat` printed records 0..2 and
+/// 6..8 with exit status 0.
+#[test]
+fn a_segment_that_is_a_symbolic_link_is_read() {
+    let t = Tmp::new("segment-link");
+    rolled_log(&t.0, 9, 3);
+    let seg = t
+        .names()
+        .into_iter()
+        .filter(|n| n.starts_with("orders-") && n.ends_with(".binlog"))
+        .nth(1)
+        .unwrap();
+    let elsewhere = Tmp::new("segment-link-target");
+    let moved = elsewhere.join(&seg);
+    std::fs::rename(t.join(&seg), &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, t.join(&seg)).unwrap();
+    let out = stdout_of(binlog().args(["cat", t.0.to_str().unwrap()]));
+    assert_eq!(seqs_of_lines(&out), (0..9).collect::<Vec<u64>>(), "{out}");
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .code(0);
+}
+
 // -------------------------------------------------------------------- info
 
 #[test]

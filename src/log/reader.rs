@@ -303,7 +303,14 @@ impl LogReader {
                 Ok(r) => r
                     .seal()
                     .is_some_and(|d| d.record_count == 0 || d.max_ts < ts_ns),
-                Err(_) => true,
+                // Removed (by retention) since the listing: nothing to read.
+                Err(e) if e.kind() == ErrorKind::NotFound => true,
+                // A segment that cannot be opened (a directory in its
+                // place, a damaged header) may hold records at or after
+                // `ts_ns`: stop there, so that reading it says what is
+                // wrong (or, skipping damage, reads what can be read),
+                // rather than pass over it without a word.
+                Err(_) => false,
             };
             if !skip {
                 self.position(i, |r| r.seek_time(ts_ns))?;

@@ -105,10 +105,11 @@ pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
         let entry = entry.map_err(|e| CliError::io_on(dir.display(), e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if !entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
-            continue;
-        }
         match log_of_file_name(name) {
+            // Whatever it is (a directory, a dangling link): where a
+            // segment of the log should be. Reading it says what is wrong,
+            // naming it, as the library's log reader and writer do; left
+            // out, its records would be missing without a word.
             Some((log, n)) => {
                 if only.is_some_and(|o| o != log) {
                     continue;
@@ -118,7 +119,14 @@ pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
                     None => logs.push((log, vec![(n, entry.path())])),
                 }
             }
-            None if only.is_none() && name.ends_with(naming::SUFFIX) => loose.push(entry.path()),
+            // A standalone segment: a file, or a link to one (a directory
+            // named `*.binlog` may be anything, such as a log directory).
+            None if only.is_none()
+                && name.ends_with(naming::SUFFIX)
+                && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) =>
+            {
+                loose.push(entry.path())
+            }
             None => {}
         }
     }

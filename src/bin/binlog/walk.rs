@@ -161,6 +161,14 @@ pub enum WalkError {
 pub fn map(path: &Path) -> Result<(File, Mmap), WalkError> {
     let file =
         File::open(path).map_err(|e| WalkError::Io(format!("{}: open: {e}", path.display())))?;
+    // Opening a directory works, mapping it does not ("No such device"):
+    // say what it is, in the library's words.
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(WalkError::NotSegment(format!(
+            "{}: is a directory, not a segment",
+            path.display()
+        )));
+    }
     // SAFETY: read-only map. A writer may append meanwhile (the walk only
     // looks at the length it mapped); a recovering writer cutting the file
     // while we read is documented as not allowed (README, thread safety).
