@@ -11,7 +11,7 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::paths;
 use crate::time;
 use binlog::format::{frame, MAX_TYPE_NAME_LEN};
-use binlog::{Entry, LogOptions, LogWriter, Options, Writer};
+use binlog::{Entry, LogOptions, LogReader, LogWriter, Options, Reader, Writer};
 use clap::Args;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -99,6 +99,44 @@ impl Target {
         }
     }
 
+    /// How many of the `n` records written from sequence number `first`
+    /// on are whole in the file (or the log), read back: those before the
+    /// first one missing or unreadable.
+    fn in_file(&self, first: u64, n: u64) -> u64 {
+        fn count(first: u64, n: u64, mut next: impl FnMut() -> binlog::Result<Option<u64>>) -> u64 {
+            let mut want = first;
+            while want - first < n {
+                match next() {
+                    Ok(Some(seq)) if seq == want => want += 1,
+                    Ok(Some(seq)) if seq < want => {}
+                    _ => break,
+                }
+            }
+            want - first
+        }
+        // Unreadable, or the seek fails: nothing known to be there.
+        match self {
+            Target::Segment(w) => {
+                let Ok(mut r) = Reader::open(w.path()) else {
+                    return 0;
+                };
+                if r.seek_seq(first).is_err() {
+                    return 0;
+                }
+                count(first, n, || r.next().map(|o| o.map(|rec| rec.seq)))
+            }
+            Target::Log(w) => {
+                let Ok(mut r) = LogReader::open(w.dir(), w.name()) else {
+                    return 0;
+                };
+                if r.seek_seq(first).is_err() {
+                    return 0;
+                }
+                count(first, n, || r.next().map(|o| o.map(|rec| rec.seq)))
+            }
+        }
+    }
+
     fn finish(&self) -> binlog::Result<()> {
         match self {
             Target::Segment(w) => w.sync().and_then(|()| w.close()),
@@ -158,7 +196,15 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
     let mut batch = batch.into_inner();
     let flushed = batch.flush(&target);
     let closed = target.finish().map_err(CliError::from);
-    match (batch.written, batch.first_seq) {
+    let failed = result.is_err() || flushed.is_err() || closed.is_err();
+    // After a failure the library may have taken records into its buffers
+    // that never reached the file (a full disk): count what is there.
+    let accepted = batch.written;
+    let written = match batch.first_seq {
+        Some(first) if failed => target.in_file(first, accepted),
+        _ => accepted,
+    };
+    match (written, batch.first_seq) {
         (0, _) | (_, None) => eprintln!("binlog: wrote 0 records to {shown}"),
         (n, Some(first)) => eprintln!(
             "binlog: wrote {n} record{} (seq {first}..{}) to {shown}",
@@ -166,15 +212,30 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
             first + n - 1
         ),
     }
-    // The first error is the command's; any later one is printed too.
+    if let (true, Some(first)) = (written < accepted, batch.first_seq) {
+        let (from, to) = (first + written, first + accepted - 1);
+        let lost = match accepted - written {
+            1 => format!("1 more record read from the input was not written (seq {from} is"),
+            k => format!(
+                "{k} more records read from the input were not written (seq {from}..{to} are"
+            ),
+        };
+        eprintln!("binlog: error: {shown}: {lost} not in the file)");
+    }
+    // The first error is the command's; any later one is printed too,
+    // unless it says the same again (a failed write, then the close).
     let mut errors = [result.err(), flushed.err(), closed.err()]
         .into_iter()
         .flatten();
     match errors.next() {
         None => Ok(Outcome::Clean),
         Some(first) => {
+            let mut said = vec![first.to_string()];
             for e in errors {
-                let _ = e.report();
+                if !said.contains(&e.to_string()) {
+                    said.push(e.to_string());
+                    let _ = e.report();
+                }
             }
             Err(first)
         }
