@@ -4,38 +4,23 @@
 
 use crate::format::frame::MIN_RECORD_FRAME;
 use crate::format::seal::SealDirectory;
+use std::fs::File;
 
-/// One type's offset array in the mapped segment, and a position in it.
+/// One type's offset array, copied out of the seal, and a position in it.
 pub struct ArrayCursor {
-    /// Byte offset of the array in the file.
-    start: usize,
-    count: usize,
+    offsets: Vec<u64>,
     idx: usize,
     pub type_name: Box<str>,
 }
 
 impl ArrayCursor {
-    fn get(&self, map: &[u8], i: usize) -> u64 {
-        let at = self.start + i * 8;
-        u64::from_le_bytes(map[at..at + 8].try_into().expect("8 bytes"))
-    }
-
-    fn peek(&self, map: &[u8]) -> Option<u64> {
-        (self.idx < self.count).then(|| self.get(map, self.idx))
+    fn peek(&self) -> Option<u64> {
+        self.offsets.get(self.idx).copied()
     }
 
     /// Moves to the first entry at or after `offset` (arrays are sorted).
-    fn seek(&mut self, map: &[u8], offset: u64) {
-        let (mut lo, mut hi) = (0, self.count);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.get(map, mid) < offset {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        self.idx = lo;
+    fn seek(&mut self, offset: u64) {
+        self.idx = self.offsets.partition_point(|&o| o < offset);
     }
 }
 
@@ -49,10 +34,16 @@ impl TypeFilter {
     /// Builds a filter; uses the seal's arrays when all of them check out:
     /// their CRCs match and each is sorted, as a writer writes it (see
     /// `sorted_within`). `data_start` is where the records start.
+    ///
+    /// The arrays are copied out of `file` with pread (8 bytes a record of
+    /// the types asked for), not read through the reader's mapping: a
+    /// writer that reopens the segment to append cuts the seal off, and a
+    /// mapped page wholly past the end of the file raises SIGBUS. A seal
+    /// already cut (the read comes up short) is not used: the reader scans.
     pub fn new(
         names: &[&str],
         seal: Option<&SealDirectory>,
-        map: &[u8],
+        file: &File,
         data_start: u64,
     ) -> TypeFilter {
         let names: Vec<Box<str>> = names.iter().map(|n| Box::from(*n)).collect();
@@ -63,17 +54,19 @@ impl TypeFilter {
                 .iter()
                 .filter(|t| names.iter().any(|n| **n == *t.name))
             {
-                let start = usize::try_from(t.array_offset).ok()?;
-                let count = usize::try_from(t.count).ok()?;
-                let bytes = map.get(start..start.checked_add(count.checked_mul(8)?)?)?;
-                if crc32fast::hash(bytes) != t.array_crc
-                    || !sorted_within(bytes, data_start, d.records_end)
+                let len = usize::try_from(t.count).ok()?.checked_mul(8)?;
+                let bytes = super::read_part(file, t.array_offset, len)?;
+                if crc32fast::hash(&bytes) != t.array_crc
+                    || !sorted_within(&bytes, data_start, d.records_end)
                 {
                     return None;
                 }
+                let offsets = bytes
+                    .chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect();
                 cursors.push(ArrayCursor {
-                    start,
-                    count,
+                    offsets,
                     idx: 0,
                     type_name: t.name.as_str().into(),
                 });
@@ -88,12 +81,12 @@ impl TypeFilter {
     }
 
     /// The next indexed offset and the cursor it came from; advances it.
-    pub fn next_indexed(&mut self, map: &[u8]) -> Option<(u64, usize)> {
+    pub fn next_indexed(&mut self) -> Option<(u64, usize)> {
         let cursors = self.cursors.as_mut()?;
         let (i, off) = cursors
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| c.peek(map).map(|o| (i, o)))
+            .filter_map(|(i, c)| c.peek().map(|o| (i, o)))
             .min_by_key(|&(_, o)| o)?;
         cursors[i].idx += 1;
         Some((off, i))
@@ -101,16 +94,16 @@ impl TypeFilter {
 
     /// The offset `k` entries after the last one `next_indexed` took from
     /// cursor `i` (for prefetching); `None` past the end or for `k == 0`.
-    pub fn ahead(&self, map: &[u8], i: usize, k: usize) -> Option<u64> {
+    pub fn ahead(&self, i: usize, k: usize) -> Option<u64> {
         let c = self.cursors.as_ref()?.get(i)?;
         let at = (c.idx + k).checked_sub(1)?;
-        (k > 0 && at < c.count).then(|| c.get(map, at))
+        c.offsets.get(at).copied().filter(|_| k > 0)
     }
 
-    pub fn seek(&mut self, map: &[u8], offset: u64) {
+    pub fn seek(&mut self, offset: u64) {
         if let Some(cursors) = self.cursors.as_mut() {
             for c in cursors {
-                c.seek(map, offset);
+                c.seek(offset);
             }
         }
     }
@@ -141,25 +134,20 @@ mod tests {
     /// next one; 0 and past the end are `None`.
     #[test]
     fn ahead_counts_from_the_last_entry_taken() {
-        let map: Vec<u8> = [100u64, 200, 300]
-            .iter()
-            .flat_map(|o| o.to_le_bytes())
-            .collect();
         let mut f = TypeFilter {
             names: vec!["a".into()],
             cursors: Some(vec![ArrayCursor {
-                start: 0,
-                count: 3,
+                offsets: vec![100, 200, 300],
                 idx: 0,
                 type_name: "a".into(),
             }]),
         };
-        assert_eq!(f.ahead(&map, 0, 0), None);
-        assert_eq!(f.ahead(&map, 0, 1), Some(100), "before any entry is taken");
-        assert_eq!(f.next_indexed(&map), Some((100, 0)));
-        assert_eq!(f.ahead(&map, 0, 1), Some(200));
-        assert_eq!(f.ahead(&map, 0, 2), Some(300));
-        assert_eq!(f.ahead(&map, 0, 3), None);
-        assert_eq!(f.ahead(&map, 1, 1), None, "no such cursor");
+        assert_eq!(f.ahead(0, 0), None);
+        assert_eq!(f.ahead(0, 1), Some(100), "before any entry is taken");
+        assert_eq!(f.next_indexed(), Some((100, 0)));
+        assert_eq!(f.ahead(0, 1), Some(200));
+        assert_eq!(f.ahead(0, 2), Some(300));
+        assert_eq!(f.ahead(0, 3), None);
+        assert_eq!(f.ahead(1, 1), None, "no such cursor");
     }
 }

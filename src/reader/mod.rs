@@ -55,6 +55,9 @@ pub struct Reader {
     seal: Option<SealDirectory>,
     /// Sparse index checked against its CRC (None = not checked yet).
     sparse_ok: Option<bool>,
+    /// The sparse index, copied out of the seal when first used (see
+    /// `sparse_floor`); empty unless `sparse_ok` is `Some(true)`.
+    sparse: Vec<u8>,
     /// Records are parsed below this offset.
     end: usize,
     pos: usize,
@@ -172,6 +175,7 @@ impl Reader {
             data_start,
             seal,
             sparse_ok: None,
+            sparse: Vec::new(),
             end,
             pos: data_start,
             types,
@@ -273,8 +277,13 @@ impl Reader {
             self.filter = None;
             return;
         }
-        let mut f = TypeFilter::new(names, self.seal.as_ref(), &self.map, self.data_start as u64);
-        f.seek(&self.map, self.pos as u64);
+        let mut f = TypeFilter::new(
+            names,
+            self.seal.as_ref(),
+            &self.file,
+            self.data_start as u64,
+        );
+        f.seek(self.pos as u64);
         self.filter = Some(f);
     }
 
@@ -344,7 +353,7 @@ impl Reader {
         };
         self.filter = filter;
         if let Some(f) = self.filter.as_mut() {
-            f.seek(&self.map, self.pos as u64);
+            f.seek(self.pos as u64);
         }
         result
     }
@@ -352,19 +361,32 @@ impl Reader {
     /// The last sparse index entry satisfying `pred` (a predicate that holds
     /// for a prefix of the entries), if the segment is sealed with a sound
     /// sparse index and the entry leads to the record it names.
+    ///
+    /// The index is copied out of the file with pread the first time, not
+    /// read through the mapping: the seal lies past the records, and a
+    /// writer that reopens the segment to append cuts it off (a mapped page
+    /// wholly past the end of the file raises SIGBUS). A seal already cut
+    /// (the read comes up short) is not used: the seek scans.
     fn sparse_floor(&mut self, pred: impl Fn(&SparseEntry) -> bool) -> Option<SparseEntry> {
         let d = self.seal.as_ref()?;
-        let start = d.sparse_offset as usize;
-        let count = d.sparse_count as usize;
-        let bytes = &self.map[start..start + count * SPARSE_ENTRY_LEN];
-        let (data_start, end) = (self.data_start as u64, self.end as u64);
-        let first_seq = self.header.first_seq;
-        if !*self.sparse_ok.get_or_insert_with(|| {
-            crc32fast::hash(bytes) == d.sparse_crc
-                && sparse_sound(bytes, d, data_start, end, first_seq)
-        }) {
+        if self.sparse_ok.is_none() {
+            let (data_start, end) = (self.data_start as u64, self.end as u64);
+            let bytes = usize::try_from(d.sparse_count)
+                .ok()
+                .and_then(|n| n.checked_mul(SPARSE_ENTRY_LEN))
+                .and_then(|len| read_part(&self.file, d.sparse_offset, len))
+                .filter(|b| {
+                    crc32fast::hash(b) == d.sparse_crc
+                        && sparse_sound(b, d, data_start, end, self.header.first_seq)
+                });
+            self.sparse_ok = Some(bytes.is_some());
+            self.sparse = bytes.unwrap_or_default();
+        }
+        if self.sparse_ok != Some(true) {
             return None;
         }
+        let bytes = &self.sparse[..];
+        let count = bytes.len() / SPARSE_ENTRY_LEN;
         let entry =
             |i: usize| SparseEntry::decode(&bytes[i * SPARSE_ENTRY_LEN..]).expect("in range");
         let (mut lo, mut hi) = (0, count);
@@ -495,7 +517,7 @@ impl Reader {
             }
             if let Some(f) = self.filter.as_mut() {
                 if f.cursors.is_some() {
-                    match f.next_indexed(&self.map) {
+                    match f.next_indexed() {
                         Some((off, i)) => {
                             if off < self.data_start as u64 || off >= self.end as u64 {
                                 return Err(self.corrupt(
@@ -713,7 +735,7 @@ impl Reader {
             return;
         };
         if let Some(next) = f
-            .ahead(&self.map, i, PREFETCH_AHEAD)
+            .ahead(i, PREFETCH_AHEAD)
             .and_then(|o| usize::try_from(o).ok())
         {
             let to = next.saturating_add(self.frame_guess).min(self.end);
@@ -960,6 +982,14 @@ fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize)> {
 fn valid_meta(meta: &[u8]) -> bool {
     frame::MetaIter::new(meta)
         .all(|(k, v)| std::str::from_utf8(k).is_ok() && std::str::from_utf8(v).is_ok())
+}
+
+/// `len` bytes of `file` at `offset`, read with pread; `None` if the file
+/// ends before (or the read fails: the caller then does without them).
+pub(crate) fn read_part(file: &File, offset: u64, len: usize) -> Option<Vec<u8>> {
+    let mut buf = vec![0; len];
+    file.read_exact_at(&mut buf, offset).ok()?;
+    Some(buf)
 }
 
 fn map_file(file: &File, path: &Path) -> Result<Mmap> {
