@@ -96,6 +96,45 @@ fn run_child_if_asked() {
     let dir = PathBuf::from(std::env::var(DIR_ENV).expect("child needs a directory"));
     let path = seg(&dir);
     match script.as_str() {
+        // A writer that crashes: records ending exactly on a page boundary
+        // handed to the OS, then it waits to be killed.
+        "writer" => {
+            let w = Writer::open(&path, Options::default()).unwrap();
+            for seq in 0..200 {
+                put(&w, &want(seq)).unwrap();
+            }
+            w.flush().unwrap();
+            // A last record without metadata of a type already defined: a
+            // 26-byte frame head (frame header, kind, seq, timestamp, one
+            // varint byte of type id) before its payload.
+            let len = file_len(&path);
+            let page = page_size();
+            let mut gap = page - len % page;
+            if gap < 26 + 100 {
+                gap += page;
+            }
+            w.write_with(TYPES[0], &[], Some(5), &vec![7u8; (gap - 26) as usize])
+                .unwrap();
+            w.flush().unwrap();
+            let end = file_len(&path);
+            assert_eq!(
+                end % page,
+                0,
+                "records end at {end}, not on a page boundary"
+            );
+            say(format!("END {end}"));
+            std::thread::sleep(LIMIT);
+        }
+        // Follows the segment and is behind when a new writer recovers it.
+        "follow" => {
+            let mut r = Reader::open(&path).unwrap();
+            for _ in 0..10 {
+                r.next().unwrap().unwrap();
+            }
+            say("OPEN".into());
+            wait_file(&dir, "go");
+            read_rest(&mut r, 10, Some(0));
+        }
         // Opens the sealed segment; seeks once the seal is cut.
         "seek" => {
             let mut r = Reader::open(&path).unwrap();
@@ -255,5 +294,55 @@ fn a_filtered_read_going_on_after_a_new_writer_cut_the_seal_off() {
         line(&lines, "DONE"),
         format!("DONE {n} 1 {} Sealed", SEALED_RECORDS - 2)
     );
+    w.close().unwrap();
+}
+
+/// A writer is killed with a torn record at the end of its segment; a
+/// follower opens the segment (mapping the torn bytes) and is still
+/// reading the records before them when a new writer cuts the torn tail
+/// off. The records end on a page boundary, so the first byte past them
+/// is in a page wholly past the new end of the file: before the fix the
+/// follower read it through its old mapping and died of SIGBUS.
+#[test]
+fn a_follower_behind_a_torn_tail_that_a_new_writer_cuts() {
+    run_child_if_asked();
+    let dir = TempDir::new("shrink-follow");
+    let path = seg(dir.path());
+    let name = "a_follower_behind_a_torn_tail_that_a_new_writer_cuts";
+    let mut writer = spawn(name, "writer", dir.path());
+    let mut seen = Vec::new();
+    assert!(
+        writer.wait_for("END", &mut seen, LIMIT),
+        "the writer never wrote: {seen:?}"
+    );
+    let end: u64 = seen.last().unwrap()[4..].parse().unwrap();
+    writer.kill9(seen);
+    assert_eq!(file_len(&path), end);
+
+    // What a kill in the middle of writing record 201 leaves: the start of
+    // its frame (a head declaring 10000 bytes of body, and 6000 bytes of
+    // it), over two pages.
+    let mut torn = Vec::new();
+    torn.extend_from_slice(&10_000u32.to_le_bytes());
+    torn.extend_from_slice(&0x1234_5678u32.to_le_bytes());
+    torn.push(1);
+    torn.extend_from_slice(&201u64.to_le_bytes());
+    torn.extend_from_slice(&6i64.to_le_bytes());
+    torn.push(0);
+    torn.resize(6000, 0xab);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(&torn).unwrap();
+    drop(f);
+
+    let child = reader_at_open(name, "follow", dir.path());
+    let w = Writer::open(&path, Options::default()).unwrap();
+    assert_eq!(file_len(&path), end, "the torn tail was cut off");
+    assert_eq!(w.next_seq(), 201);
+    go(dir.path());
+    let lines = child.wait_ok();
+    assert_eq!(line(&lines, "DONE"), "DONE 201 0 200 Unsealed");
     w.close().unwrap();
 }

@@ -41,6 +41,14 @@ const PREAD_MAX: usize = 64 * 1024;
 /// per-type index prefetches (see `prefetch`).
 const PREFETCH_AHEAD: usize = 4;
 
+/// An unsealed segment's frames are checked in copies read with pread, this
+/// many bytes at a time (see `Reader::check_unsealed`).
+const CHECK_CHUNK: usize = 256 << 10;
+/// After a bad frame in an unsealed segment, up to this many bytes that
+/// follow are copied with pread to search for valid records (a torn tail
+/// is at most one write); beyond, the search reads through the mapping.
+const RESUME_COPY_MAX: usize = 64 << 20;
+
 /// A reader of one segment file. It needs only read permission, takes no
 /// lock, and may read a segment while a writer appends to it: it returns
 /// every complete record handed to the OS and never a torn one.
@@ -82,6 +90,13 @@ pub struct Reader {
     /// A seek's target that no record written by then reached (see
     /// `SeekTarget`).
     unreached: Option<SeekTarget>,
+    /// Unsealed segment: the frames from the position up to here were
+    /// checked in a copy (see `check_unsealed`), CRCs included if
+    /// `checked_crc`.
+    checked_to: usize,
+    checked_crc: bool,
+    /// The copy `check_unsealed` reads into.
+    check_buf: Vec<u8>,
 }
 
 /// Where `seek_seq` or `seek_time` asked to go. When no record written by
@@ -188,6 +203,9 @@ impl Reader {
             skip_damaged: false,
             damages,
             unreached: None,
+            checked_to: 0,
+            checked_crc: false,
+            check_buf: Vec::new(),
         })
     }
 
@@ -329,6 +347,7 @@ impl Reader {
         self.pos = pos;
         self.next_seq = seq;
         self.tail = Tail::Reading;
+        self.checked_to = 0;
     }
 
     /// Reads forward (all types) until a record reaches `target`, leaving
@@ -563,8 +582,16 @@ impl Reader {
                 None
             };
             let in_buf = copied.is_some();
-            let step = copied
-                .unwrap_or_else(|| Step::of(frame::frame_at(&self.map[..self.end], pos, verify)));
+            let step = match copied {
+                Some(step) => step,
+                None if self.seal.is_none() => match self.check_unsealed(pos, verify)? {
+                    Some(step) => step,
+                    // Whole in the file, as the copy showed: a writer never
+                    // cuts a whole frame, so the mapping holds it.
+                    None => Step::of(frame::frame_at(&self.map[..self.end], pos, false)),
+                },
+                None => Step::of(frame::frame_at(&self.map[..self.end], pos, verify)),
+            };
             if indexed {
                 self.indexed.done(started);
             }
@@ -743,6 +770,93 @@ impl Reader {
         }
     }
 
+    /// Checks the frame at `pos` of an unsealed segment, and those after it
+    /// in the same chunk, in a copy read with pread: `None` if it is a
+    /// whole record frame (CRC checked if `verify`), to be read through the
+    /// mapping; otherwise what it is.
+    ///
+    /// Why not through the mapping: what follows the last whole record of
+    /// an unsealed segment may be a torn tail, which a new writer recovering
+    /// the segment cuts off at any moment, and the mapping may be older than
+    /// such a cut. A mapped page wholly past the end of the file raises
+    /// SIGBUS, which kills the process; pread just comes up short. A whole
+    /// frame is never cut, so once a copy shows it whole the mapping may be
+    /// read (zero-copy, as for a sealed segment).
+    fn check_unsealed(&mut self, pos: usize, verify: bool) -> Result<Option<Step>> {
+        if pos < self.checked_to && (self.checked_crc || !verify) {
+            return Ok(None);
+        }
+        let avail = self.end.saturating_sub(pos);
+        let got = self.copy(pos, avail.min(CHECK_CHUNK))?;
+        let buf = &self.check_buf[..got];
+        if let (FrameAt::Incomplete, Some(head)) = (
+            frame::frame_at(buf, 0, false),
+            buf.get(..FRAME_HEADER_LEN + 1),
+        ) {
+            let len = u32::from_le_bytes(head[0..4].try_into().expect("4 bytes")) as usize;
+            if got == CHECK_CHUNK && FRAME_HEADER_LEN + len <= avail {
+                return self.check_large(pos, len, verify);
+            }
+        }
+        let mut at = 0;
+        loop {
+            match frame::frame_at(buf, at, verify) {
+                FrameAt::Frame {
+                    kind: KIND_RECORD,
+                    total,
+                    ..
+                } => at += total,
+                f if at == 0 => return Ok(Some(Step::of(f))),
+                _ => break,
+            }
+        }
+        self.checked_to = pos + at;
+        self.checked_crc = verify;
+        Ok(None)
+    }
+
+    /// `check_unsealed` for a frame longer than a chunk (its body `len`
+    /// bytes): read and checksummed a chunk at a time.
+    fn check_large(&mut self, pos: usize, len: usize, verify: bool) -> Result<Option<Step>> {
+        let head = &self.check_buf[..FRAME_HEADER_LEN + 1];
+        let crc = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
+        let kind = head[FRAME_HEADER_LEN];
+        if kind & frame::RESERVED_FLAGS != 0 {
+            return Ok(Some(Step::Bad("reserved flag bits set")));
+        }
+        if verify {
+            let mut h = crc32fast::Hasher::new();
+            let mut done = 0;
+            while done < len {
+                let at = pos + FRAME_HEADER_LEN + done;
+                let n = (len - done).min(CHECK_CHUNK);
+                if self.copy(at, n)? < n {
+                    return Ok(Some(Step::Bad("frame extends past the end of the data")));
+                }
+                h.update(&self.check_buf[..n]);
+                done += n;
+            }
+            if h.finalize() != crc {
+                return Ok(Some(Step::Bad("CRC mismatch")));
+            }
+        } else if self.copy(pos + FRAME_HEADER_LEN + len - 1, 1)? < 1 {
+            return Ok(Some(Step::Bad("frame extends past the end of the data")));
+        }
+        if kind & frame::KIND_MASK != KIND_RECORD {
+            return Ok(Some(Step::Bad("unexpected frame kind")));
+        }
+        self.checked_to = pos + FRAME_HEADER_LEN + len;
+        self.checked_crc = verify;
+        Ok(None)
+    }
+
+    /// Reads up to `len` bytes at `offset` into `check_buf` with pread;
+    /// returns how many there were before the end of the file.
+    fn copy(&mut self, offset: usize, len: usize) -> Result<usize> {
+        read_upto(&self.file, &mut self.check_buf, offset as u64, len)
+            .map_err(|e| Error::io_at(&self.path, offset as u64, "read", e))
+    }
+
     /// Reads bytes `from..to` of the frame at `pos` into `frame_buf`, which
     /// then holds `to` bytes; false if the file ends before.
     fn pread(&mut self, pos: usize, from: usize, to: usize) -> Result<bool> {
@@ -774,6 +888,7 @@ impl Reader {
         }
         self.map = map_file(&self.file, &self.path)?;
         self.end = self.map.len();
+        self.checked_to = 0;
         if self.pos > self.end {
             // Types learned from records that were cut may be defined
             // differently by the writer that cut them.
@@ -805,15 +920,10 @@ impl Reader {
     /// `skip_damaged` a damaged region skipped (returns `true`: read on).
     /// Nothing valid after it in an unsealed segment is a torn tail.
     fn bad_frame(&mut self, pos: usize, why: &str) -> Result<bool> {
-        let limit = &self.map[..self.end];
-        let next = frame::find_resume(limit, pos, self.next_seq);
+        let next = self.resume_after(pos)?;
         if self.skip_damaged {
-            if let Some(next) = next {
-                let seq = match frame::frame_at(limit, next, true) {
-                    FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
-                    _ => None,
-                }
-                .expect("find_next_record returned a valid record");
+            if let Some((next, seq)) = next {
+                self.checked_to = 0;
                 self.damages.push(Damage {
                     offset: pos as u64,
                     resume_offset: next as u64,
@@ -836,7 +946,7 @@ impl Reader {
                 return Ok(false);
             }
         }
-        match next {
+        match next.map(|(next, _)| next) {
             Some(next) => Err(self.corrupt(
                 pos,
                 format!("{why}; the next valid record starts at offset {next}"),
@@ -852,6 +962,34 @@ impl Reader {
                 Ok(false)
             }
         }
+    }
+
+    /// Where valid records resume after the bad frame at `pos`, and the
+    /// sequence number there (see `frame::find_resume`). In an unsealed
+    /// segment the bytes searched may be a torn tail that a new writer
+    /// cuts at any moment: up to `RESUME_COPY_MAX` of them are searched in
+    /// a copy read with pread (see `check_unsealed`).
+    fn resume_after(&self, pos: usize) -> Result<Option<(usize, u64)>> {
+        let seq_at = |buf: &[u8], at: usize| match frame::frame_at(buf, at, true) {
+            FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
+            _ => None,
+        };
+        let len = self.end.saturating_sub(pos);
+        if self.seal.is_none() && len <= RESUME_COPY_MAX {
+            let mut copy = Vec::new();
+            let n = read_upto(&self.file, &mut copy, pos as u64, len)
+                .map_err(|e| Error::io_at(&self.path, pos as u64, "read", e))?;
+            let copy = &copy[..n];
+            return Ok(frame::find_resume(copy, 0, self.next_seq).map(|q| {
+                let seq = seq_at(copy, q).expect("find_resume returned a valid record");
+                (pos + q, seq)
+            }));
+        }
+        let limit = &self.map[..self.end];
+        Ok(frame::find_resume(limit, pos, self.next_seq).map(|q| {
+            let seq = seq_at(limit, q).expect("find_resume returned a valid record");
+            (q, seq)
+        }))
     }
 
     /// What is wrong with a record's type reference, if anything.
@@ -982,6 +1120,24 @@ fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize)> {
 fn valid_meta(meta: &[u8]) -> bool {
     frame::MetaIter::new(meta)
         .all(|(k, v)| std::str::from_utf8(k).is_ok() && std::str::from_utf8(v).is_ok())
+}
+
+/// Reads `file` at `offset` into `buf[..len]` (growing `buf` if needed)
+/// until `len` bytes or the end of the file; returns how many it read.
+fn read_upto(file: &File, buf: &mut Vec<u8>, offset: u64, len: usize) -> io::Result<usize> {
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    let mut n = 0;
+    while n < len {
+        match file.read_at(&mut buf[n..len], offset + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// `len` bytes of `file` at `offset`, read with pread; `None` if the file
