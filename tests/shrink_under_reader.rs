@@ -169,6 +169,27 @@ fn run_child_if_asked() {
             wait_file(&dir, "go");
             read_rest(&mut r, 1, Some(first));
         }
+        // Opens, seeks and filters over and over while the parent reopens
+        // and seals the segment, until the parent says stop.
+        "loop" => {
+            say("OPEN".into());
+            let mut rounds = 0u64;
+            while !dir.join("stop").exists() {
+                let mut r = Reader::open(&path).unwrap();
+                r.seek_seq(SEALED_RECORDS / 2).unwrap();
+                let got = r.next().unwrap().map(|rec| rec.seq);
+                assert_eq!(got, Some(SEALED_RECORDS / 2));
+                r.filter_types(&[TYPES[1]]);
+                for _ in 0..50 {
+                    if r.next().unwrap().is_none() {
+                        break;
+                    }
+                }
+                while r.next().unwrap().is_some() {}
+                rounds += 1;
+            }
+            say(format!("ROUNDS {rounds}"));
+        }
         other => panic!("unknown child script {other}"),
     }
     std::process::exit(0);
@@ -345,4 +366,35 @@ fn a_follower_behind_a_torn_tail_that_a_new_writer_cuts() {
     let lines = child.wait_ok();
     assert_eq!(line(&lines, "DONE"), "DONE 201 0 200 Unsealed");
     w.close().unwrap();
+}
+
+/// Not an ordering but a race, as an extra: a reader opens, seeks and
+/// filters over and over while writers reopen the segment (cutting its
+/// seal off), append and seal it again. Cuts then land anywhere in the
+/// reader's work, opening included (where it reads the seal's trailer,
+/// directory and first index entries). The reader must never die.
+#[test]
+fn a_reader_looping_while_writers_reopen_and_seal_the_segment() {
+    run_child_if_asked();
+    let dir = TempDir::new("shrink-loop");
+    let path = seg(dir.path());
+    make_big_sealed(&path);
+    let child = reader_at_open(
+        "a_reader_looping_while_writers_reopen_and_seal_the_segment",
+        "loop",
+        dir.path(),
+    );
+    let mut seq = SEALED_RECORDS;
+    for _ in 0..300 {
+        let w = Writer::open(&path, Options::default()).unwrap();
+        for _ in 0..5 {
+            assert_eq!(put(&w, &want(seq)).unwrap(), seq);
+            seq += 1;
+        }
+        w.close().unwrap();
+    }
+    std::fs::write(dir.path().join("stop"), b"").unwrap();
+    let lines = child.wait_ok();
+    let rounds: u64 = line(&lines, "ROUNDS")[7..].parse().unwrap();
+    assert!(rounds > 0, "{lines:?}");
 }

@@ -17,6 +17,7 @@ use super::cursor::Cursor;
 use super::frame::{self, FrameAt, KIND_SEAL_BEGIN, KIND_SEAL_DIR};
 use super::varint;
 use super::FRAME_HEADER_LEN;
+use std::borrow::Cow;
 
 pub const TRAILER_LEN: usize = 32;
 pub const TRAILER_MAGIC: [u8; 8] = *b"BLGSEAL1";
@@ -202,8 +203,13 @@ impl Trailer {
     /// and checks that it is consistent with the file's length.
     pub fn decode(file: &[u8], data_start: usize) -> Option<Trailer> {
         let len = file.len();
-        let t = file.get(len.checked_sub(TRAILER_LEN)?..)?;
-        if t[24..32] != TRAILER_MAGIC {
+        Trailer::decode_last(file.get(len.checked_sub(TRAILER_LEN)?..)?, len, data_start)
+    }
+
+    /// `decode` given only the trailer's bytes `t` (the last `TRAILER_LEN`
+    /// of a file `len` bytes long).
+    pub fn decode_last(t: &[u8], len: usize, data_start: usize) -> Option<Trailer> {
+        if t.len() != TRAILER_LEN || len < TRAILER_LEN || t[24..32] != TRAILER_MAGIC {
             return None;
         }
         let crc = u32::from_le_bytes(t[20..24].try_into().ok()?);
@@ -230,9 +236,24 @@ impl Trailer {
 /// Reads and checks the seal of a whole mapped segment: the trailer, the
 /// SEAL_BEGIN frame and the directory. `None` if any part is missing or bad.
 pub fn read_seal(file: &[u8], data_start: usize) -> Option<SealDirectory> {
-    let tr = Trailer::decode(file, data_start)?;
+    read_seal_from(file.len(), data_start, |at, n| {
+        file.get(at..at.checked_add(n)?).map(Cow::Borrowed)
+    })
+}
+
+/// `read_seal` of a segment `len` bytes long whose bytes `at..at + n`
+/// `read(at, n)` returns (`None` if they are not all there): only the
+/// trailer, the SEAL_BEGIN frame and the directory frame are read.
+pub fn read_seal_from<'a>(
+    len: usize,
+    data_start: usize,
+    read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
+) -> Option<SealDirectory> {
+    let last = len.checked_sub(TRAILER_LEN)?;
+    let tr = Trailer::decode_last(&read(last, TRAILER_LEN)?, len, data_start)?;
     let begin = usize::try_from(tr.records_end).ok()?;
-    let begin_count = match frame::frame_at(file, begin, true) {
+    let begin_frame = read(begin, SEAL_BEGIN_LEN)?;
+    let begin_count = match frame::frame_at(&begin_frame, 0, true) {
         FrameAt::Frame { kind, total, body }
             if kind == KIND_SEAL_BEGIN && total == SEAL_BEGIN_LEN =>
         {
@@ -241,8 +262,8 @@ pub fn read_seal(file: &[u8], data_start: usize) -> Option<SealDirectory> {
         _ => return None,
     };
     let dir_at = usize::try_from(tr.dir_offset).ok()?;
-    let dir_end = dir_at.checked_add(tr.dir_len as usize)?;
-    match frame::frame_at(&file[..dir_end], dir_at, true) {
+    let dir_frame = read(dir_at, tr.dir_len as usize)?;
+    match frame::frame_at(&dir_frame, 0, true) {
         FrameAt::Frame { kind, body, total }
             if kind == KIND_SEAL_DIR && total == tr.dir_len as usize =>
         {

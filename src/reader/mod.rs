@@ -175,7 +175,7 @@ impl Reader {
             }
             Err(e) => return Err(e),
         };
-        let seal = read_seal(&map, data_start, header.first_seq);
+        let seal = read_seal(&file, &map, data_start, header.first_seq);
         let end = seal.as_ref().map_or(map.len(), |d| d.records_end as usize);
         let types = seal
             .as_ref()
@@ -902,7 +902,12 @@ impl Reader {
     /// either its writer just sealed it, or the seal is damaged.
     fn seal_reached(&mut self, pos: usize) -> Result<()> {
         self.grew()?;
-        match read_seal(&self.map, self.data_start, self.header.first_seq) {
+        match read_seal(
+            &self.file,
+            &self.map,
+            self.data_start,
+            self.header.first_seq,
+        ) {
             Some(d) if d.records_end == pos as u64 => {
                 self.end = pos;
                 self.seal = Some(d);

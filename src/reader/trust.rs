@@ -7,13 +7,27 @@
 
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::seal::{self, SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
+use std::borrow::Cow;
+use std::fs::File;
 
-/// The seal of a mapped segment, if it passes `seal::read_seal`, its
-/// counts agree with its sequence numbers and its type table names the
-/// types as the records that define them do.
-pub(super) fn read_seal(map: &[u8], data_start: usize, first_seq: u64) -> Option<SealDirectory> {
-    seal::read_seal(map, data_start)
-        .filter(|d| counts_agree(d, first_seq) && types_defined_as_named(map, data_start, d))
+/// The seal of a mapped segment `len` bytes long, if it passes
+/// `seal::read_seal`, its counts agree with its sequence numbers and its
+/// type table names the types as the records that define them do.
+///
+/// The seal's parts are read from `file` with pread, not through the
+/// mapping `map` (only records are read there): a writer that reopens the
+/// segment cuts its seal (or a torn tail, where an unsealed segment's
+/// trailer would be) off at any moment, and a mapped page wholly past the
+/// end of the file raises SIGBUS. A seal already cut reads short: none.
+pub(super) fn read_seal(
+    file: &File,
+    map: &[u8],
+    data_start: usize,
+    first_seq: u64,
+) -> Option<SealDirectory> {
+    let read = |at: usize, n: usize| super::read_part(file, at as u64, n).map(Cow::Owned);
+    seal::read_seal_from(map.len(), data_start, read)
+        .filter(|d| counts_agree(d, first_seq) && types_defined_as_named(file, map, data_start, d))
 }
 
 /// Whether the directory's record count is what its sequence numbers say:
@@ -50,7 +64,7 @@ fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
 /// where it is). A lying directory used to get through as "damage": its
 /// first entries pointed into the middle of a record or past the records,
 /// or the type was listed without records.
-fn types_defined_as_named(map: &[u8], data_start: usize, d: &SealDirectory) -> bool {
+fn types_defined_as_named(file: &File, map: &[u8], data_start: usize, d: &SealDirectory) -> bool {
     let Ok(end) = usize::try_from(d.records_end) else {
         return false;
     };
@@ -67,10 +81,8 @@ fn types_defined_as_named(map: &[u8], data_start: usize, d: &SealDirectory) -> b
         if ended {
             return false;
         }
-        let first = usize::try_from(t.array_offset)
-            .ok()
-            .and_then(|at| map.get(at..at.checked_add(8)?))
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        let first = super::read_part(file, t.array_offset, 8)
+            .map(|b| u64::from_le_bytes(b[..].try_into().expect("8 bytes")));
         let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
             return false;
         };
