@@ -1154,10 +1154,15 @@ pub(crate) fn read_part(file: &File, offset: u64, len: usize) -> Option<Vec<u8>>
 }
 
 fn map_file(file: &File, path: &Path) -> Result<Mmap> {
-    // SAFETY: the mapping is read-only. Segments only grow while mapped,
-    // except when a recovering writer cuts a torn tail or removes a seal;
-    // readers of such a file must not run across that recovery (documented
-    // in the README's thread-safety rules).
+    // SAFETY: the mapping is read-only. A segment may get shorter while
+    // mapped: a writer reopening it cuts a torn tail or its seal, and a
+    // mapped page wholly past the end of the file then raises SIGBUS. The
+    // reader reads only whole record frames through the mapping, which no
+    // writer cuts; a seal and what follows an unsealed segment's last whole
+    // frame are read with pread (see `check_unsealed`, `sparse_floor`,
+    // `trust::read_seal`, `TypeFilter::new`). What remains unsafe (a cut of
+    // whole records by `binlog repair --salvage`) is in the README's
+    // thread-safety rules.
     unsafe { MmapOptions::new().map(file) }.map_err(|e| Error::io(path, "map", e))
 }
 
