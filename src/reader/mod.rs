@@ -43,7 +43,7 @@ const PREFETCH_AHEAD: usize = 4;
 
 /// An unsealed segment's frames are checked in copies read with pread, this
 /// many bytes at a time (see `Reader::check_unsealed`).
-const CHECK_CHUNK: usize = 256 << 10;
+const CHECK_CHUNK: usize = 64 << 10;
 /// After a bad frame in an unsealed segment, up to this many bytes that
 /// follow are copied with pread to search for valid records (a torn tail
 /// is at most one write); beyond, the search reads through the mapping.
@@ -95,8 +95,15 @@ pub struct Reader {
     /// `checked_crc`.
     checked_to: usize,
     checked_crc: bool,
-    /// The copy `check_unsealed` reads into.
+    /// The copy `check_unsealed` reads into: `check_len` bytes of the file
+    /// from offset `check_at`; the checked frames are read from it unless
+    /// `checked_in_copy` is false (a frame too long for it).
     check_buf: Vec<u8>,
+    /// Nothing can cut the file (see `uncut`): no copies needed.
+    uncut: bool,
+    check_at: usize,
+    check_len: usize,
+    checked_in_copy: bool,
 }
 
 /// Where `seek_seq` or `seek_time` asked to go. When no record written by
@@ -206,6 +213,10 @@ impl Reader {
             checked_to: 0,
             checked_crc: false,
             check_buf: Vec::new(),
+            uncut: false,
+            check_at: 0,
+            check_len: 0,
+            checked_in_copy: false,
         })
     }
 
@@ -332,6 +343,14 @@ impl Reader {
             None => self.rewind(),
         }
         self.advance_until(SeekTarget::Time(ts_ns))
+    }
+
+    /// For a reader whose file nothing else can cut while it reads: the
+    /// scan of a writer that holds the segment's lock (other writers, and
+    /// `binlog repair`, wait for it). It reads an unsealed segment through
+    /// the mapping, without the copies of `check_unsealed`.
+    pub(crate) fn uncut(&mut self) {
+        self.uncut = true;
     }
 
     /// The target of the last seek if no record has reached it yet.
@@ -469,10 +488,10 @@ impl Reader {
     /// The record at a location returned by `next_found` (valid until the
     /// reader moves again).
     pub(crate) fn record_at(&self, f: &Found) -> Record<'_> {
-        let data = if f.in_buf {
-            &self.frame_buf[..]
-        } else {
-            &self.map[..]
+        let data = match f.source {
+            Source::Map => &self.map[..],
+            Source::FrameBuf => &self.frame_buf[..],
+            Source::CheckBuf => &self.check_buf[..self.check_len],
         };
         Record {
             seq: f.seq,
@@ -581,24 +600,36 @@ impl Reader {
                 }
                 None
             };
-            let in_buf = copied.is_some();
+            let mut source = if copied.is_some() {
+                Source::FrameBuf
+            } else {
+                Source::Map
+            };
             let step = match copied {
                 Some(step) => step,
-                None if self.seal.is_none() => match self.check_unsealed(pos, verify)? {
-                    Some(step) => step,
-                    // Whole in the file, as the copy showed: a writer never
-                    // cuts a whole frame, so the mapping holds it.
-                    None => Step::of(frame::frame_at(&self.map[..self.end], pos, false)),
-                },
+                None if self.seal.is_none() && !self.uncut => {
+                    match self.check_unsealed(pos, verify)? {
+                        Some(step) => step,
+                        // Checked in the copy, and read from it.
+                        None if self.checked_in_copy => {
+                            source = Source::CheckBuf;
+                            let copy = &self.check_buf[..self.check_len];
+                            Step::of(frame::frame_at(copy, pos - self.check_at, false))
+                        }
+                        // Whole in the file, as the copy showed: a writer never
+                        // cuts a whole frame, so the mapping holds it.
+                        None => Step::of(frame::frame_at(&self.map[..self.end], pos, false)),
+                    }
+                }
                 None => Step::of(frame::frame_at(&self.map[..self.end], pos, verify)),
             };
             if indexed {
                 self.indexed.done(started);
             }
-            let (data, at) = if in_buf {
-                (&self.frame_buf[..], 0)
-            } else {
-                (&self.map[..], pos)
+            let (data, at) = match source {
+                Source::FrameBuf => (&self.frame_buf[..], 0),
+                Source::CheckBuf => (&self.check_buf[..self.check_len], pos - self.check_at),
+                Source::Map => (&self.map[..], pos),
             };
             let total = match step {
                 Step::Record(total) => total,
@@ -712,7 +743,7 @@ impl Reader {
                 meta_count: rec.meta_count,
                 meta: (meta_start, payload_start),
                 payload: (payload_start, at + total),
-                in_buf,
+                source,
             }));
         }
     }
@@ -786,6 +817,8 @@ impl Reader {
         if pos < self.checked_to && (self.checked_crc || !verify) {
             return Ok(None);
         }
+        // The copy is read again from `pos`: what was checked before goes.
+        self.checked_to = 0;
         let avail = self.end.saturating_sub(pos);
         let got = self.copy(pos, avail.min(CHECK_CHUNK))?;
         let buf = &self.check_buf[..got];
@@ -812,12 +845,14 @@ impl Reader {
         }
         self.checked_to = pos + at;
         self.checked_crc = verify;
+        (self.check_at, self.check_len, self.checked_in_copy) = (pos, got, true);
         Ok(None)
     }
 
     /// `check_unsealed` for a frame longer than a chunk (its body `len`
     /// bytes): read and checksummed a chunk at a time.
     fn check_large(&mut self, pos: usize, len: usize, verify: bool) -> Result<Option<Step>> {
+        self.checked_in_copy = false;
         let head = &self.check_buf[..FRAME_HEADER_LEN + 1];
         let crc = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
         let kind = head[FRAME_HEADER_LEN];
@@ -980,7 +1015,7 @@ impl Reader {
             _ => None,
         };
         let len = self.end.saturating_sub(pos);
-        if self.seal.is_none() && len <= RESUME_COPY_MAX {
+        if self.seal.is_none() && !self.uncut && len <= RESUME_COPY_MAX {
             let mut copy = Vec::new();
             let n = read_upto(&self.file, &mut copy, pos as u64, len)
                 .map_err(|e| Error::io_at(&self.path, pos as u64, "read", e))?;
@@ -1049,8 +1084,19 @@ pub(crate) struct Found {
     meta_count: u32,
     meta: (usize, usize),
     payload: (usize, usize),
-    /// The parts are in the reader's frame buffer, not in the map.
-    in_buf: bool,
+    /// Where the parts are (offsets are into it).
+    source: Source,
+}
+
+/// Where a found record's bytes are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The mapping.
+    Map,
+    /// `frame_buf`, for a read through the per-type index.
+    FrameBuf,
+    /// `check_buf`, for an unsealed segment (see `check_unsealed`).
+    CheckBuf,
 }
 
 /// What a frame check found, owned so the reader may remap afterwards.

@@ -84,6 +84,8 @@ pub fn prepare(
     }
 
     let mut reader = Reader::open(path)?;
+    // The caller holds the segment's lock: nothing cuts it under this scan.
+    reader.uncut();
     let mut index = fresh();
     let dir = path.parent().unwrap_or(Path::new("."));
     while let Some(r) = reader.next()? {
