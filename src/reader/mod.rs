@@ -1206,9 +1206,10 @@ fn map_file(file: &File, path: &Path) -> Result<Mmap> {
     // reader reads only whole record frames through the mapping, which no
     // writer cuts; a seal and what follows an unsealed segment's last whole
     // frame are read with pread (see `check_unsealed`, `sparse_floor`,
-    // `trust::read_seal`, `TypeFilter::new`). What remains unsafe (a cut of
-    // whole records by `binlog repair --salvage`) is in the README's
-    // thread-safety rules.
+    // `trust::read_seal`, `TypeFilter::new`), except by a writer's own
+    // recovery scan, which holds the lock every cutter takes (`uncut`).
+    // What remains unsafe (a cut of whole records by `binlog repair
+    // --salvage`) is in the README's thread-safety rules.
     unsafe { MmapOptions::new().map(file) }.map_err(|e| Error::io(path, "map", e))
 }
 
