@@ -487,6 +487,7 @@ impl Reader {
 
     /// The record at a location returned by `next_found` (valid until the
     /// reader moves again).
+    #[inline]
     pub(crate) fn record_at(&self, f: &Found) -> Record<'_> {
         let data = match f.source {
             Source::Map => &self.map[..],
@@ -813,6 +814,7 @@ impl Reader {
     /// SIGBUS, which kills the process; pread just comes up short. A whole
     /// frame is never cut, so once a copy shows it whole the mapping may be
     /// read (zero-copy, as for a sealed segment).
+    #[inline(never)]
     fn check_unsealed(&mut self, pos: usize, verify: bool) -> Result<Option<Step>> {
         if pos < self.checked_to && (self.checked_crc || !verify) {
             return Ok(None);
@@ -851,6 +853,7 @@ impl Reader {
 
     /// `check_unsealed` for a frame longer than a chunk (its body `len`
     /// bytes): read and checksummed a chunk at a time.
+    #[inline(never)]
     fn check_large(&mut self, pos: usize, len: usize, verify: bool) -> Result<Option<Step>> {
         self.checked_in_copy = false;
         let head = &self.check_buf[..FRAME_HEADER_LEN + 1];
