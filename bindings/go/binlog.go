@@ -22,7 +22,8 @@
 // (runtime.Pinner) and passed in place, smaller ones are copied into the
 // same C allocation (one memcpy is cheaper than pinning). Reader.Next copies
 // each record into Go memory; Reader.NextView and Reader.ForEach hand the
-// callback a View over the mapped file, valid only during the callback.
+// callback a View over the reader's mapping of the segment (or its own copy
+// of an unsealed segment's records), valid only during the callback.
 // Reader.NextBatch copies many records per cgo call into a caller's []byte
 // and describes them by offsets (no pointers), so Go memory is passed to C
 // directly.

@@ -42,7 +42,8 @@ func (r *Record) Meta(key string) (string, bool) {
 }
 
 // View is a record as the C library returns it: Payload and the metadata
-// point into the mapped segment and are valid only during the callback of
+// point into the reader's mapping of the segment (or, for an unsealed
+// segment, its own copy of the records) and are valid only during the callback of
 // NextView or ForEach. They are read-only (writing faults). Copy what you
 // keep (View.Record, bytes.Clone). Type is a Go string and may be kept.
 type View struct {

@@ -804,8 +804,9 @@ impl Reader {
 
     /// Checks the frame at `pos` of an unsealed segment, and those after it
     /// in the same chunk, in a copy read with pread: `None` if it is a
-    /// whole record frame (CRC checked if `verify`), to be read through the
-    /// mapping; otherwise what it is.
+    /// whole record frame (CRC checked if `verify`), to be read from that
+    /// copy (`checked_in_copy`), or through the mapping if it was too long
+    /// for one (`check_large`); otherwise what it is.
     ///
     /// Why not through the mapping: what follows the last whole record of
     /// an unsealed segment may be a torn tail, which a new writer recovering
@@ -813,7 +814,10 @@ impl Reader {
     /// such a cut. A mapped page wholly past the end of the file raises
     /// SIGBUS, which kills the process; pread just comes up short. A whole
     /// frame is never cut, so once a copy shows it whole the mapping may be
-    /// read (zero-copy, as for a sealed segment).
+    /// read; records that fit a chunk are returned from the copy rather
+    /// than read a second time. The cost: a full scan of an unsealed
+    /// segment runs at about 0.7 of the speed through the mapping (600-byte
+    /// records, 7 interleaved pairs: 3.9 against 5.7 GB/s).
     #[inline(never)]
     fn check_unsealed(&mut self, pos: usize, verify: bool) -> Result<Option<Step>> {
         if pos < self.checked_to && (self.checked_crc || !verify) {

@@ -32,7 +32,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Four ways to read: {@link #next()} copies a record into Java objects;
  * {@link #nextInto} copies only the payload, straight from the mapped file
  * into a direct buffer; {@link #visitNext} / {@link #visitAll} show a
- * read-only direct buffer over the mapped file itself, valid during the
+ * read-only direct buffer over the reader's mapping of the segment (or its
+ * own copy of an unsealed segment's records), valid during the
  * visit only; {@link #nextBatch(RecordBatch)} copies many records per call
  * into a {@link RecordBatch}'s direct buffers (one JNI crossing for the
  * lot). The ways can be mixed on one reader: a record one of them keeps

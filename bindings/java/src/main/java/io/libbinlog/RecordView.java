@@ -5,8 +5,9 @@ import java.util.Map;
 
 /**
  * A record seen by a {@link RecordVisitor}, valid only during the visit.
- * {@link #payload()} is a read-only direct buffer over the segment's mapped
- * file (no copy). The reader reuses this object; its accessors throw
+ * {@link #payload()} is a read-only direct buffer over the reader's mapping
+ * of the segment (no copy; for an unsealed segment, over the reader's own
+ * copy of its records). The reader reuses this object; its accessors throw
  * {@link IllegalStateException} once the visit returns.
  *
  * <p><b>Do not keep the payload buffer</b> (or a slice or duplicate of it)
@@ -63,7 +64,7 @@ public final class RecordView {
         return type;
     }
 
-    /** Read-only direct buffer over the payload in the mapped segment; valid only during the visit. */
+    /** Read-only direct buffer over the payload in the reader's mapping (or copy); valid only during the visit. */
     public ByteBuffer payload() {
         check();
         return payload;
