@@ -279,21 +279,7 @@ fn a_seek_after_a_new_writer_cut_the_seal_off() {
 #[test]
 fn a_filter_set_after_a_new_writer_cut_the_seal_off() {
     run_child_if_asked();
-    let dir = TempDir::new("shrink-filter");
-    let end = make_big_sealed(&seg(dir.path()));
-    let child = reader_at_open(
-        "a_filter_set_after_a_new_writer_cut_the_seal_off",
-        "filter",
-        dir.path(),
-    );
-    let w = strip_seal_under(&seg(dir.path()), end);
-    let lines = child.wait_ok();
-    let n = SEALED_RECORDS / 3;
-    assert_eq!(
-        line(&lines, "DONE"),
-        format!("DONE {n} 1 {} Sealed", SEALED_RECORDS - 2)
-    );
-    w.close().unwrap();
+    filtered_read_across_a_seal_cut("a_filter_set_after_a_new_writer_cut_the_seal_off", "filter");
 }
 
 /// A filter set while the seal was there reads the per-type index as it
@@ -301,13 +287,19 @@ fn a_filter_set_after_a_new_writer_cut_the_seal_off() {
 #[test]
 fn a_filtered_read_going_on_after_a_new_writer_cut_the_seal_off() {
     run_child_if_asked();
-    let dir = TempDir::new("shrink-filtering");
-    let end = make_big_sealed(&seg(dir.path()));
-    let child = reader_at_open(
+    filtered_read_across_a_seal_cut(
         "a_filtered_read_going_on_after_a_new_writer_cut_the_seal_off",
         "filtering",
-        dir.path(),
     );
+}
+
+/// A child reader in `mode` (`filter`: sets its filter after the cut;
+/// `filtering`: before) reads one type of a sealed segment whose seal a
+/// new writer cuts off under it, and gets every record of that type.
+fn filtered_read_across_a_seal_cut(test: &str, mode: &str) {
+    let dir = TempDir::new(&format!("shrink-{mode}"));
+    let end = make_big_sealed(&seg(dir.path()));
+    let child = reader_at_open(test, mode, dir.path());
     let w = strip_seal_under(&seg(dir.path()), end);
     let lines = child.wait_ok();
     let n = SEALED_RECORDS / 3;
