@@ -620,7 +620,9 @@ binlog_result binlog_reader_seek_time(struct binlog_reader *r, int64_t ts_ns);
 /*
  Restricts `binlog_reader_next` to records whose type is one of
  `types[0..count]` (UTF-8 byte strings); `count == 0` reads every type
- again. A sealed segment is read through its per-type index.
+ again. A sealed segment is read through its per-type index (unless the
+ types asked for hold over 8 M of its records: their offsets, 8 bytes
+ each, are copied out of the seal, so then it scans).
  */
 binlog_result binlog_reader_filter_types(struct binlog_reader *r,
                                          const struct binlog_iovec *types,

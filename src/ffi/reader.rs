@@ -474,7 +474,9 @@ pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> 
 
 /// Restricts `binlog_reader_next` to records whose type is one of
 /// `types[0..count]` (UTF-8 byte strings); `count == 0` reads every type
-/// again. A sealed segment is read through its per-type index.
+/// again. A sealed segment is read through its per-type index (unless the
+/// types asked for hold over 8 M of its records: their offsets, 8 bytes
+/// each, are copied out of the seal, so then it scans).
 #[no_mangle]
 pub extern "C" fn binlog_reader_filter_types(
     r: *mut binlog_reader,

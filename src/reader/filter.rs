@@ -3,6 +3,12 @@
 //! skips other types.
 
 use crate::format::frame::MIN_RECORD_FRAME;
+
+/// The most bytes of offset arrays a filter copies out of a seal (8 a
+/// record: 8 M records of the types asked for). Above, the reader scans:
+/// its memory stays bounded, and a filter that selects that many records
+/// reads most of a segment anyway.
+pub const ARRAYS_COPY_MAX: u64 = 64 << 20;
 use crate::format::seal::SealDirectory;
 use std::fs::File;
 
@@ -39,21 +45,29 @@ impl TypeFilter {
     /// the types asked for), not read through the reader's mapping: a
     /// writer that reopens the segment to append cuts the seal off, and a
     /// mapped page wholly past the end of the file raises SIGBUS. A seal
-    /// already cut (the read comes up short) is not used: the reader scans.
+    /// already cut (the read comes up short) is not used: the reader scans,
+    /// as it does when the arrays would take more than `copy_max` bytes
+    /// (`ARRAYS_COPY_MAX`).
     pub fn new(
         names: &[&str],
         seal: Option<&SealDirectory>,
         file: &File,
         data_start: u64,
+        copy_max: u64,
     ) -> TypeFilter {
         let names: Vec<Box<str>> = names.iter().map(|n| Box::from(*n)).collect();
         let cursors = seal.and_then(|d| {
+            let wanted = || {
+                d.types
+                    .iter()
+                    .filter(|t| names.iter().any(|n| **n == *t.name))
+            };
+            let total = wanted().try_fold(0u64, |sum, t| sum.checked_add(t.count));
+            if total?.checked_mul(8)? > copy_max {
+                return None;
+            }
             let mut cursors = Vec::new();
-            for t in d
-                .types
-                .iter()
-                .filter(|t| names.iter().any(|n| **n == *t.name))
-            {
+            for t in wanted() {
                 let len = usize::try_from(t.count).ok()?.checked_mul(8)?;
                 let bytes = super::read_part(file, t.array_offset, len)?;
                 if crc32fast::hash(&bytes) != t.array_crc

@@ -104,6 +104,8 @@ pub struct Reader {
     check_at: usize,
     check_len: usize,
     checked_in_copy: bool,
+    /// `filter::ARRAYS_COPY_MAX` (smaller in tests).
+    arrays_copy_max: u64,
 }
 
 /// Where `seek_seq` or `seek_time` asked to go. When no record written by
@@ -217,6 +219,7 @@ impl Reader {
             check_at: 0,
             check_len: 0,
             checked_in_copy: false,
+            arrays_copy_max: filter::ARRAYS_COPY_MAX,
         })
     }
 
@@ -299,8 +302,10 @@ impl Reader {
     }
 
     /// Restricts `next` to records of these types (an empty list reads all
-    /// types again). A sealed segment reads them through its per-type index;
-    /// otherwise the reader scans and skips the others.
+    /// types again). A sealed segment reads them through its per-type index
+    /// (copying their offsets out of the seal, 8 bytes a record, up to
+    /// `filter::ARRAYS_COPY_MAX`); otherwise the reader scans and skips the
+    /// others.
     pub fn filter_types(&mut self, names: &[&str]) {
         if names.is_empty() {
             self.filter = None;
@@ -311,6 +316,7 @@ impl Reader {
             self.seal.as_ref(),
             &self.file,
             self.data_start as u64,
+            self.arrays_copy_max,
         );
         f.seek(self.pos as u64);
         self.filter = Some(f);
@@ -1291,6 +1297,37 @@ mod tests {
             assert_eq!(got, want, "{names:?} {way:?}");
             assert_eq!(r.tail(), Tail::Sealed);
         }
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+
+    /// A filter whose offset arrays would take more than the copy limit
+    /// does not use them (memory stays bounded): the reader scans, and
+    /// returns the same records.
+    #[test]
+    fn a_filter_over_the_arrays_copy_limit_scans() {
+        let p = temp_path("copy-limit");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..300 {
+            w.write(["a", "b"][usize::from(i % 10 == 0)], &payload(i))
+                .unwrap();
+        }
+        w.close().unwrap();
+        let read = |limit: u64, names: &[&str]| {
+            let mut r = Reader::open(&p).unwrap();
+            r.arrays_copy_max = limit;
+            r.filter_types(names);
+            let indexed = r.filter.as_ref().unwrap().cursors.is_some();
+            let mut seqs = Vec::new();
+            while let Some(rec) = r.next().unwrap() {
+                seqs.push(rec.seq);
+            }
+            (indexed, seqs)
+        };
+        let b: Vec<u64> = (0..300).step_by(10).collect();
+        // "b" has 30 records (240 bytes of offsets), "a" 270 (2160).
+        assert_eq!(read(240, &["b"]), (true, b.clone()), "at the limit");
+        assert_eq!(read(239, &["b"]), (false, b), "past it");
+        assert_eq!(read(2399, &["a", "b"]), (false, (0..300).collect()));
         std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 
