@@ -1133,3 +1133,42 @@ fn gap_reasons_name_the_missing_records_exactly() {
         "{gaps:?}"
     );
 }
+
+/// A log writer whose roll fails after sealing the segment reopens it and
+/// goes on writing there (simulated here by reopening the sealed segment
+/// with a segment writer, as `LogWriter` does). A follower that had read
+/// the segment to its seal reads what was added, at once and in order,
+/// and reports no gap when a later segment comes; before, it waited for a
+/// later segment and then reported the added records as missing.
+#[test]
+fn a_follower_reads_records_added_to_a_segment_reopened_after_its_seal() {
+    let dir = TempDir::new("lr-reopened-sealed");
+    let w = LogWriter::open(dir.path(), "r", opts()).unwrap();
+    let wants: Vec<Want> = (0..5).map(want).collect();
+    write_all(&w, &wants[..3]);
+    w.close().unwrap();
+    let mut r = LogReader::open(dir.path(), "r").unwrap();
+    assert_same(&drain(&mut r), &wants[..3], "before the reopen");
+    assert_eq!(r.tail(), Tail::Sealed);
+
+    let seg = paths(dir.path(), "r").remove(0);
+    let sw = binlog::Writer::open(&seg, binlog::Options::default()).unwrap();
+    for x in &wants[3..5] {
+        let meta: Vec<(&str, &str)> = x.meta.iter().map(|(k, v)| (&**k, &**v)).collect();
+        assert_eq!(
+            sw.write_with(&x.type_name, &meta, Some(x.ts), &x.payload)
+                .unwrap(),
+            x.seq
+        );
+    }
+    sw.flush().unwrap();
+    assert_same(&drain(&mut r), &wants[3..5], "added after the seal");
+    sw.close().unwrap();
+
+    let w = LogWriter::open(dir.path(), "r", opts()).unwrap();
+    let more: Vec<Want> = (5..8).map(want).collect();
+    write_all(&w, &more);
+    w.close().unwrap();
+    assert_same(&drain(&mut r), &more, "in the next segment");
+    assert!(r.gaps().is_empty(), "{:?}", r.gaps());
+}

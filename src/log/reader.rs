@@ -222,6 +222,22 @@ impl LogReader {
                 return Ok(Some(found));
             }
             let ended = matches!(r.tail(), Tail::Sealed | Tail::SealDamaged { .. });
+            if ended && r.reopened_since_sealed()? {
+                // Its writer reopened it to go on in it (a log writer whose
+                // roll failed after the seal): read on from where the seal
+                // ended, in the file as it is now, rather than wait for a
+                // later segment and report what was added as a gap.
+                let from = r.seal().map_or(r.next_seq(), |d| {
+                    r.header().first_seq.saturating_add(d.record_count)
+                });
+                let path = r.path().to_path_buf();
+                self.damages
+                    .extend(r.damages().iter().map(|d| (path.clone(), *d)));
+                let mut again = self.open_reader(&path)?;
+                again.seek_seq(from)?;
+                self.current = Some(again);
+                continue;
+            }
             if !self.later_segment_exists()? {
                 return Ok(None);
             }
@@ -356,14 +372,8 @@ impl LogReader {
                 }
             }
             let path = self.files[self.idx].clone();
-            // Skipping damage also reads past a damaged segment header.
-            let opened = if self.skip_damaged {
-                Reader::open_salvage(&path)
-            } else {
-                Reader::open(&path)
-            };
-            match opened {
-                Ok(mut r) => {
+            match self.open_reader(&path) {
+                Ok(r) => {
                     if let Source::Log { name, .. } = &self.source {
                         segments::check_log_name(&path, r.header(), name)?;
                     }
@@ -423,11 +433,6 @@ impl LogReader {
                             None => {}
                         },
                     }
-                    if !self.filter.is_empty() {
-                        let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
-                        r.filter_types(&names);
-                    }
-                    r.skip_damaged(self.skip_damaged);
                     self.current = Some(r);
                     return Ok(true);
                 }
@@ -459,6 +464,23 @@ impl LogReader {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// A reader of the segment at `path`, with this reader's type filter
+    /// and damage policy. Skipping damage also reads past a damaged segment
+    /// header.
+    fn open_reader(&self, path: &Path) -> Result<Reader> {
+        let mut r = if self.skip_damaged {
+            Reader::open_salvage(path)?
+        } else {
+            Reader::open(path)?
+        };
+        if !self.filter.is_empty() {
+            let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
+            r.filter_types(&names);
+        }
+        r.skip_damaged(self.skip_damaged);
+        Ok(r)
     }
 
     fn is_live_newest(&self, i: usize) -> bool {

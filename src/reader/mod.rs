@@ -266,6 +266,23 @@ impl Reader {
         self.map.len() as u64
     }
 
+    /// Whether the file's length changed since the reader read the seal it
+    /// ends at: a writer reopened the segment to append (cutting the seal),
+    /// as a log writer does when a roll fails after sealing. Records it
+    /// adds lie past the seal this reader read up to, so only a reader
+    /// opened anew reads them.
+    pub(crate) fn reopened_since_sealed(&self) -> Result<bool> {
+        if self.seal.is_none() {
+            return Ok(false);
+        }
+        let len = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io(&self.path, "stat", e))?
+            .len();
+        Ok(len != self.map.len() as u64)
+    }
+
     /// The next record, verified, or `None` at the end. At the end of an
     /// unsealed segment, a later call returns records written since.
     // A lending iterator (records borrow the mapping), so not `Iterator`.
