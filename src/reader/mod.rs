@@ -272,15 +272,16 @@ impl Reader {
     /// adds lie past the seal this reader read up to, so only a reader
     /// opened anew reads them.
     pub(crate) fn reopened_since_sealed(&self) -> Result<bool> {
-        if self.seal.is_none() {
-            return Ok(false);
-        }
-        let len = self
+        Ok(self.seal.is_some() && self.len_now()? != self.map.len() as u64)
+    }
+
+    /// The file's length now (the mapping's is the length when mapped).
+    fn len_now(&self) -> Result<u64> {
+        Ok(self
             .file
             .metadata()
             .map_err(|e| Error::io(&self.path, "stat", e))?
-            .len();
-        Ok(len != self.map.len() as u64)
+            .len())
     }
 
     /// The next record, verified, or `None` at the end. At the end of an
@@ -943,12 +944,7 @@ impl Reader {
         if self.seal.is_some() {
             return Ok(false);
         }
-        let len = self
-            .file
-            .metadata()
-            .map_err(|e| Error::io(&self.path, "stat", e))?
-            .len();
-        if len == self.map.len() as u64 {
+        if self.len_now()? == self.map.len() as u64 {
             return Ok(false);
         }
         self.map = map_file(&self.file, &self.path)?;
