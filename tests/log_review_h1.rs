@@ -177,14 +177,11 @@ fn a_second_process_cannot_open_a_log_while_its_writer_rolls() {
     assert_eq!(read.unwrap(), vec![0, 1, 2, 3]);
 }
 
-/// A segment removed (by retention, say) after the reader listed the log
-/// and before it reached it is one gap, named by the sequence numbers it
-/// held, not two (one for the file, one for the jump in sequence numbers).
-#[test]
-fn a_segment_removed_after_the_reader_listed_it_is_one_gap() {
-    let d = TempDir::new("h1-one-gap");
+/// Log "g" in `dir`: records 0..15 (payload `payload(seq)`), five a
+/// segment, closed.
+fn write_three_segments(dir: &std::path::Path, payload: impl Fn(u64) -> Vec<u8>) {
     let w = LogWriter::open(
-        d.path(),
+        dir,
         "g",
         LogOptions {
             max_segment_records: Some(5),
@@ -193,9 +190,18 @@ fn a_segment_removed_after_the_reader_listed_it_is_one_gap() {
     )
     .unwrap();
     for i in 0..15u64 {
-        w.write("t", &i.to_le_bytes()).unwrap();
+        w.write("t", &payload(i)).unwrap();
     }
     w.close().unwrap();
+}
+
+/// A segment removed (by retention, say) after the reader listed the log
+/// and before it reached it is one gap, named by the sequence numbers it
+/// held, not two (one for the file, one for the jump in sequence numbers).
+#[test]
+fn a_segment_removed_after_the_reader_listed_it_is_one_gap() {
+    let d = TempDir::new("h1-one-gap");
+    write_three_segments(d.path(), |i| i.to_le_bytes().to_vec());
     let files = segments::list(d.path(), "g").unwrap();
     assert_eq!(files.len(), 3, "{files:?}");
     let mut r = LogReader::open(d.path(), "g").unwrap();
@@ -212,19 +218,7 @@ fn a_segment_removed_after_the_reader_listed_it_is_one_gap() {
 #[test]
 fn a_torn_older_segment_is_one_gap() {
     let d = TempDir::new("h1-torn-gap");
-    let w = LogWriter::open(
-        d.path(),
-        "g",
-        LogOptions {
-            max_segment_records: Some(5),
-            ..fixed_clock_opts()
-        },
-    )
-    .unwrap();
-    for i in 0..15u64 {
-        w.write("t", &[i as u8; 40]).unwrap();
-    }
-    w.close().unwrap();
+    write_three_segments(d.path(), |i| vec![i as u8; 40]);
     let files = segments::list(d.path(), "g").unwrap();
     // Segment 1 (records 5..9) cut inside record 9, seal and all.
     let last_offset = {
