@@ -26,7 +26,7 @@ all: lib header examples
 
 # --- tools -----------------------------------------------------------------
 $(CBINDGEN):
-	@mkdir -p $(TOOLS)
+	@mkdir -p $(TOOLS)/bin
 	$(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)
 	ln -sf $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)/bin/cbindgen $@
 
@@ -181,7 +181,7 @@ FUZZ_CARGO := PATH="$(CARGO_FUZZ_DIR):$$PATH" $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz
 .PHONY: fuzz-tools fuzz-build fuzz-regressions fuzz-short fuzz fuzz-seeds
 
 $(CARGO_FUZZ_DIR)/cargo-fuzz:
-	@mkdir -p $(TOOLS)
+	@mkdir -p $(TOOLS)/bin
 	$(CARGO) install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
 
 fuzz-tools: $(CARGO_FUZZ_DIR)/cargo-fuzz
