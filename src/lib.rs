@@ -17,8 +17,9 @@ pub mod log;
 /// cbindgen:ignore
 pub mod options;
 /// cbindgen:ignore
-pub mod reader;
+mod prefetch;
 /// cbindgen:ignore
+pub mod reader;
 mod sys;
 /// cbindgen:ignore
 pub mod version;

@@ -6,7 +6,6 @@
 
 mod filter;
 mod indexed;
-mod prefetch;
 mod record;
 mod trust;
 
@@ -822,7 +821,7 @@ impl Reader {
             .and_then(|o| usize::try_from(o).ok())
         {
             let to = next.saturating_add(self.frame_guess).min(self.end);
-            prefetch::prefetch(self.map.get(next..to).unwrap_or_default());
+            crate::prefetch::prefetch(self.map.get(next..to).unwrap_or_default());
         }
     }
 

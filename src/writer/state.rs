@@ -270,6 +270,11 @@ impl State {
                 .and_then(|()| self.write_through(write_through));
             if let (Ok(()), Some(p)) = (&result, &one) {
                 self.index_record(p);
+                // The next call's record is likely as long as this one.
+                // Small records share lines the last store already took.
+                if p.len >= PREFETCH_WRITE_FROM {
+                    crate::prefetch::prefetch_write(&mut self.buf, p.len as usize);
+                }
                 return Ok(first_seq);
             }
             return self.keep(one.as_slice(), result, types_before, 1, first_seq);
@@ -1035,6 +1040,12 @@ impl State {
 
 /// `State::last_start` when the buffer holds no record appended to it.
 const NONE: usize = usize::MAX;
+
+/// Records from this long on have the lines of the next one prefetched for
+/// writing after a one-record call (see `crate::prefetch`): with 600-byte
+/// records, 0.73 -> 0.80 of raw `write(2)` (5 interleaved `BENCH_ONLY=ab`
+/// pairs); with 32-byte ones it cost 2-3% of records/s.
+const PREFETCH_WRITE_FROM: u64 = 256;
 
 /// The unit at whose multiples full buffers are cut: the buffer size
 /// rounded down to a power of two, at least 4 KiB and at most 2 MiB (the
