@@ -183,17 +183,20 @@ impl LogReader {
     /// add records or roll to a new segment. Returns `None` on timeout. A
     /// record is returned only once whole: never a partial one.
     pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
-        let deadline = Instant::now() + timeout;
+        // A timeout too long for an Instant (Duration::MAX) waits for good.
+        let deadline = Instant::now().checked_add(timeout);
         let mut pause = Duration::from_micros(20);
         let found = loop {
             if let Some(f) = self.advance()? {
                 break f;
             }
             let now = Instant::now();
-            if now >= deadline {
-                return Ok(None);
-            }
-            std::thread::sleep(pause.min(deadline - now));
+            let left = match deadline {
+                Some(d) if now >= d => return Ok(None),
+                Some(d) => d - now,
+                None => pause,
+            };
+            std::thread::sleep(pause.min(left));
             pause = (pause * 2).min(Duration::from_micros(500));
         };
         Ok(Some(
