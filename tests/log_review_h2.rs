@@ -63,3 +63,116 @@ fn last_error() -> String {
     }
     unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
+
+/// Reads `r` (following) until seq `last`, checking order and that every
+/// jump in sequence numbers is exactly one gap with that range.
+fn follow_to(r: &mut LogReader, last: u64, slow: bool) -> (Vec<u64>, usize) {
+    let mut seqs = Vec::new();
+    let start = Instant::now();
+    let mut jumps = 0;
+    loop {
+        let seq = match r.next_wait(Duration::from_millis(200)).unwrap() {
+            Some(rec) => rec.seq,
+            None => {
+                assert!(start.elapsed() < Duration::from_secs(60), "stuck at {:?}", seqs.last());
+                continue;
+            }
+        };
+        let expect = seqs.last().map_or(0, |s| s + 1);
+        assert!(seq >= expect, "out of order or twice: {seq} after {:?}", seqs.last());
+        if seq > expect {
+            jumps += 1;
+            let g = &r.gaps()[jumps - 1];
+            assert_eq!(
+                (g.from_seq, g.to_seq),
+                (seqs.last().map(|s| s + 1), Some(seq)),
+                "gap {g:?} for the jump {:?} -> {seq}; gaps {:?}",
+                seqs.last(),
+                r.gaps()
+            );
+        }
+        assert_eq!(r.gaps().len(), jumps, "gaps {:?} after {seq}", r.gaps());
+        seqs.push(seq);
+        if seq == last {
+            return (seqs, jumps);
+        }
+        if slow && seq % 7 == 0 {
+            std::thread::sleep(Duration::from_micros(300));
+        }
+    }
+}
+
+/// A follower of a log that rolls every 10 records and keeps 2 sealed
+/// segments: each record it gets comes once and in order, and each loss is
+/// exactly one gap naming the missing range.
+#[test]
+fn a_follower_behind_retention_reports_each_loss_once_and_exactly() {
+    for seal_in_background in [false, true] {
+        let dir = TempDir::new("h2-follow-retention");
+        let o = LogOptions {
+            max_segment_records: Some(10),
+            retention: Retention {
+                max_segments: Some(2),
+                ..Retention::default()
+            },
+            seal_in_background,
+            ..LogOptions::default()
+        };
+        let w = Arc::new(LogWriter::open(dir.path(), "orders", o).unwrap());
+        let n = 20_000u64;
+        let wt = {
+            let w = Arc::clone(&w);
+            std::thread::spawn(move || {
+                for i in 0..n {
+                    w.write("a", &i.to_le_bytes()).unwrap();
+                    if i % 3 == 0 {
+                        w.flush().unwrap();
+                    }
+                }
+                w.flush().unwrap();
+            })
+        };
+        let mut r = LogReader::open(dir.path(), "orders").unwrap();
+        let (seqs, jumps) = follow_to(&mut r, n - 1, true);
+        wt.join().unwrap();
+        eprintln!("bg {seal_in_background}: {} records, {jumps} gaps", seqs.len());
+        w.close().unwrap();
+    }
+}
+
+/// Retention by bytes below the size of the segment being written: closing
+/// the log seals that segment and applies retention. "The current segment
+/// never goes" and "sequence numbers continue across segments and
+/// restarts": the log reopened must go on numbering (and naming) after the
+/// records it wrote, not start again at 0 in segment 0.
+#[test]
+fn closing_a_log_whose_last_segment_exceeds_the_byte_limit_keeps_its_numbering() {
+    let dir = TempDir::new("h2-close-retention");
+    let c = Arc::new(AtomicI64::new(T0));
+    let o = || LogOptions {
+        retention: Retention {
+            max_bytes: Some(4096),
+            ..Retention::default()
+        },
+        ..opts(&c)
+    };
+    let w = LogWriter::open(dir.path(), "orders", o()).unwrap();
+    for i in 0..100u64 {
+        w.write("a", &[i as u8; 100]).unwrap();
+    }
+    w.roll().unwrap(); // segment 0 sealed (10 KB > 4096) and removed: fine
+    for i in 0..100u64 {
+        w.write("a", &[i as u8; 100]).unwrap();
+    }
+    assert_eq!(w.next_seq().unwrap(), 200);
+    w.close().unwrap();
+    let left: Vec<String> = dir.names().into_iter().filter(|n| n.ends_with(".binlog")).collect();
+    let w = LogWriter::open(dir.path(), "orders", o()).unwrap();
+    assert_eq!(
+        w.next_seq().unwrap(),
+        200,
+        "segments left after close: {left:?}"
+    );
+    assert!(w.current_segment().unwrap().segment_no >= 2);
+    w.close().unwrap();
+}

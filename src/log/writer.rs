@@ -1123,12 +1123,19 @@ impl Shared {
     }
 
     /// Deletes the oldest sealed segments while any retention limit is
-    /// exceeded.
+    /// exceeded. Without a current segment (closing: it was just sealed)
+    /// the newest sealed one stays whatever the limits say: it is what the
+    /// log's next writer numbers segments and records after, and with no
+    /// segment left a reopened log would start again at segment 0 and
+    /// `first_seq`.
     fn enforce_retention(&self, st: &mut State) -> usize {
         let r = &self.opts.retention;
         let now = (self.opts.clock)();
         let mut deleted = 0;
         while let Some(oldest) = st.sealed.front() {
+            if st.current.is_none() && st.sealed.len() == 1 {
+                break;
+            }
             let total: u64 = st.sealed.iter().map(|s| s.entry.bytes).sum();
             let over = r.max_segments.is_some_and(|m| st.sealed.len() > m)
                 || r.max_bytes.is_some_and(|m| total > m)
