@@ -61,7 +61,9 @@ fn last_error() -> String {
     if p.is_null() {
         return String::new();
     }
-    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    unsafe { std::ffi::CStr::from_ptr(p) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Reads `r` (following) until seq `last`, checking order and that every
@@ -74,12 +76,20 @@ fn follow_to(r: &mut LogReader, last: u64, slow: bool) -> (Vec<u64>, usize) {
         let seq = match r.next_wait(Duration::from_millis(200)).unwrap() {
             Some(rec) => rec.seq,
             None => {
-                assert!(start.elapsed() < Duration::from_secs(60), "stuck at {:?}", seqs.last());
+                assert!(
+                    start.elapsed() < Duration::from_secs(60),
+                    "stuck at {:?}",
+                    seqs.last()
+                );
                 continue;
             }
         };
         let expect = seqs.last().map_or(0, |s| s + 1);
-        assert!(seq >= expect, "out of order or twice: {seq} after {:?}", seqs.last());
+        assert!(
+            seq >= expect,
+            "out of order or twice: {seq} after {:?}",
+            seqs.last()
+        );
         if seq > expect {
             jumps += 1;
             let g = &r.gaps()[jumps - 1];
@@ -135,7 +145,10 @@ fn a_follower_behind_retention_reports_each_loss_once_and_exactly() {
         let mut r = LogReader::open(dir.path(), "orders").unwrap();
         let (seqs, jumps) = follow_to(&mut r, n - 1, true);
         wt.join().unwrap();
-        eprintln!("bg {seal_in_background}: {} records, {jumps} gaps", seqs.len());
+        eprintln!(
+            "bg {seal_in_background}: {} records, {jumps} gaps",
+            seqs.len()
+        );
         w.close().unwrap();
     }
 }
@@ -166,7 +179,11 @@ fn closing_a_log_whose_last_segment_exceeds_the_byte_limit_keeps_its_numbering()
     }
     assert_eq!(w.next_seq().unwrap(), 200);
     w.close().unwrap();
-    let left: Vec<String> = dir.names().into_iter().filter(|n| n.ends_with(".binlog")).collect();
+    let left: Vec<String> = dir
+        .names()
+        .into_iter()
+        .filter(|n| n.ends_with(".binlog"))
+        .collect();
     let w = LogWriter::open(dir.path(), "orders", o()).unwrap();
     assert_eq!(
         w.next_seq().unwrap(),
@@ -202,7 +219,11 @@ fn seeks_after_retention_removed_listed_segments() {
     for seek in 0..4 {
         let mut r = LogReader::open(dir.path(), "orders").unwrap();
         // retention (by hand here) removes segments 0 and 1 after the listing
-        let names: Vec<String> = dir.names().into_iter().filter(|n| n.ends_with(".binlog")).collect();
+        let names: Vec<String> = dir
+            .names()
+            .into_iter()
+            .filter(|n| n.ends_with(".binlog"))
+            .collect();
         let sub = TempDir::new("h2-seek-removed-keep");
         for n in &names[..2] {
             std::fs::rename(dir.join(n), sub.join(n)).unwrap();
