@@ -150,11 +150,15 @@ pub fn reading(anchor: &Anchor, now: &Sample) -> i64 {
     now.real
 }
 
-/// The state after a resync at `now`. A sample older than the anchor (taken
-/// before another thread published) changes nothing.
+/// The state after a resync at `now`. A sample a little older than the
+/// anchor (another CPU's counter, or an `rdtsc` run early) changes nothing;
+/// a counter further back went back, a miss.
 pub fn advance(state: &State, now: &Sample) -> State {
     let prev = &state.anchor;
-    if prev.is_some() && now.tsc < prev.tsc {
+    if prev.is_some()
+        && now.tsc < prev.tsc
+        && scale(prev.tsc - now.tsc, prev.rate) <= MAX_MISS_NS as i64
+    {
         return *state;
     }
     if prev.missed(now) {
@@ -362,5 +366,27 @@ mod tests {
         }
         let second = scale(3_000_300_000, s.anchor.rate);
         assert!((second - 1_000_000_000).abs() <= 2, "{second}");
+    }
+
+    /// A counter that went back a long way (reset by a resume, or a move to
+    /// another host) is a miss, not a stale sample: the rate is measured
+    /// again and the counter is used again once it is.
+    #[test]
+    fn a_counter_that_went_back_is_measured_again() {
+        let s = calibrated(2_000_000);
+        // 1 s later the counter reads 1 ms.
+        let mut now = at(1_002_000_000, 0);
+        now.tsc = 3_000_000;
+        now.mono_tsc = now.tsc;
+        let next = advance(&s, &now);
+        assert!(!next.anchor.is_some());
+        assert_eq!(next.cal, Calibration::start(now.point()));
+        // 2 ms on, an anchor again, and it reads the real clock.
+        let mut later = at(1_004_000_000, 0);
+        later.tsc = 3_000_000 + 6_000_000;
+        later.mono_tsc = later.tsc;
+        let a = advance(&next, &later).anchor;
+        assert!(a.is_some());
+        assert_eq!(a.ns, later.real);
     }
 }
