@@ -20,8 +20,9 @@ pub const RESYNC_NS: u64 = 100_000;
 pub const CALIBRATE_NS: i64 = 1_000_000;
 pub const ROLL_NS: i64 = 1_000_000_000;
 /// Largest tolerated miss of an extrapolation of CLOCK_MONOTONIC over at most
-/// JUDGE_NS; a larger one (a paused or resumed counter) starts the
-/// calibration over. 2 us in 10 ms is 200 ppm, beyond NTP's corrections.
+/// JUDGE_NS, and over longer in proportion; a larger one (a paused or
+/// resumed counter) starts the calibration over. 2 us in 10 ms is 200 ppm,
+/// beyond NTP's corrections.
 pub const MAX_MISS_NS: u64 = 2_000;
 pub const JUDGE_NS: i64 = 10_000_000;
 /// Most a new anchor runs slow to absorb the old one's lead.
@@ -98,8 +99,11 @@ impl Anchor {
     }
 
     /// Whether `now`'s counter, at the measured rate, misses `now`'s
-    /// CLOCK_MONOTONIC by more than MAX_MISS_NS (judged over JUDGE_NS at
-    /// most, beyond which a few ppm of rate error would fail it).
+    /// CLOCK_MONOTONIC by more than MAX_MISS_NS, or, more than JUDGE_NS
+    /// after the anchor, by more than that ratio (200 ppm: a few ppm of rate
+    /// error would fail a fixed bound over a long gap, and not judging it
+    /// at all let a counter that ran on while CLOCK_MONOTONIC stood still,
+    /// a suspend, into the rate).
     pub fn missed(&self, now: &Sample) -> bool {
         if !self.is_some() {
             return false;
@@ -110,7 +114,8 @@ impl Anchor {
         }
         let elapsed = now.mono.wrapping_sub(self.mono.mono);
         let predicted = self.mono.mono.wrapping_add(scale(ticks, self.rate));
-        elapsed < JUDGE_NS && predicted.wrapping_sub(now.mono).unsigned_abs() > MAX_MISS_NS
+        let allowed = MAX_MISS_NS.max(elapsed.max(0) as u64 / (JUDGE_NS as u64 / MAX_MISS_NS));
+        predicted.wrapping_sub(now.mono).unsigned_abs() > allowed
     }
 }
 
@@ -327,10 +332,13 @@ mod tests {
         let mut now = at(2_100_000, 0);
         now.mono += 1_900;
         assert!(advance(&s, &now).anchor.is_some());
-        // Not judged over more than JUDGE_NS.
-        let mut late = at(2_000_000 + JUDGE_NS, 0);
+        // Beyond JUDGE_NS, judged in proportion: 5 us in 100 ms is kept,
+        // 30 us is not.
+        let mut late = at(2_000_000 + 10 * JUDGE_NS, 0);
         late.mono += 5_000;
         assert!(!s.anchor.missed(&late));
+        late.mono += 25_000;
+        assert!(s.anchor.missed(&late));
     }
 
     #[test]
@@ -388,5 +396,27 @@ mod tests {
         let a = advance(&next, &later).anchor;
         assert!(a.is_some());
         assert_eq!(a.ns, later.real);
+    }
+
+    /// A counter that ran on while CLOCK_MONOTONIC stood still (a machine
+    /// suspended to idle: the counter keeps counting, CLOCK_MONOTONIC leaves
+    /// the sleep out) is caught even when the resync comes more than
+    /// JUDGE_NS after the anchor: the anchor after it reads the real clock.
+    #[test]
+    fn a_counter_that_ran_on_over_a_long_gap_is_caught() {
+        let s = calibrated(2_000_000);
+        // 50 ms of CLOCK_MONOTONIC later; the counter and the real clock
+        // ran an hour more.
+        let hour = 3_600_000_000_000i64;
+        let mut now = at(52_000_000 + hour, 0);
+        now.mono = 52_000_000;
+        let next = advance(&s, &now);
+        let a = next.anchor;
+        if a.is_some() {
+            let end = at(52_000_000 + hour + RESYNC_NS as i64, 0);
+            let err = a.at(end.tsc) - end.real;
+            assert!(err.abs() <= 1_000, "{err} ns off one span on");
+        }
+        assert!(s.anchor.missed(&now));
     }
 }
