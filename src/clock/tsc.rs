@@ -99,11 +99,28 @@ fn decide() {
             anchor: Anchor::default(),
             cal: Calibration::start(s.point()),
         });
+        // SAFETY: registers a handler that takes no arguments; it runs in
+        // a forked child, where it calls only async-signal-safe functions.
+        unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
         ON
     } else {
         OFF
     };
     MODE.store(mode, Release);
+}
+
+/// A child forked while another thread was publishing inherits the seqlock
+/// odd, and no thread to make it even: every call would wait for it
+/// forever. The state may be torn: it starts over from a fresh calibration.
+extern "C" fn after_fork_in_child() {
+    let seq = SEQ.load(Relaxed);
+    if seq & 1 == 1 {
+        store(&State {
+            anchor: Anchor::default(),
+            cal: Calibration::start(take().point()),
+        });
+        SEQ.store(seq + 1, Release);
+    }
 }
 
 /// Whether the kernel and the CPU vouch for the TSC, and the user did not
@@ -287,5 +304,42 @@ mod tests {
             );
         }
         assert_eq!(extrapolating(), trusted(), "mode {}", MODE.load(Relaxed));
+    }
+
+    /// A child forked while another thread of the parent was publishing
+    /// (the seqlock odd) has no such thread: its first call must still
+    /// return, with the real time. The publishing thread is played by this
+    /// one, which holds the seqlock across the fork.
+    #[test]
+    fn a_child_forked_while_the_clock_was_being_published_reads_it() {
+        prepare();
+        if MODE.load(Acquire) != ON {
+            return; // no TSC here: no seqlock
+        }
+        let seq = loop {
+            let s = SEQ.load(Acquire);
+            if s & 1 == 0 && SEQ.compare_exchange(s, s + 1, Acquire, Relaxed).is_ok() {
+                break s;
+            }
+        };
+        // SAFETY: the child calls only the clock (atomics, rdtsc,
+        // clock_gettime), alarm and _exit, all async-signal-safe.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            unsafe { libc::alarm(5) }; // a hung child dies of SIGALRM
+            let t = now_ns();
+            let off = (t - sys::realtime_ns()).abs();
+            unsafe { libc::_exit(if off < 1_000_000 { 0 } else { 1 }) };
+        }
+        SEQ.store(seq + 2, Release);
+        assert!(pid > 0, "fork failed");
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "child: status {status:#x} (signal {})",
+            libc::WTERMSIG(status)
+        );
     }
 }
