@@ -124,13 +124,20 @@ impl Anchor {
 pub struct Calibration {
     pub older: Point,
     pub newer: Point,
+    /// CLOCK_REALTIME minus CLOCK_MONOTONIC when it started. Before the
+    /// first anchor there is no rate to judge the counter by; a change of
+    /// this (a suspend, which the real clock counts and CLOCK_MONOTONIC
+    /// leaves out while the counter may run on, or a step of the real
+    /// clock) starts the calibration over.
+    pub offset: i64,
 }
 
 impl Calibration {
-    pub fn start(at: Point) -> Calibration {
+    pub fn start(at: &Sample) -> Calibration {
         Calibration {
-            older: at,
-            newer: at,
+            older: at.point(),
+            newer: at.point(),
+            offset: at.real.wrapping_sub(at.mono),
         }
     }
 }
@@ -166,10 +173,14 @@ pub fn advance(state: &State, now: &Sample) -> State {
     {
         return *state;
     }
-    if prev.missed(now) {
+    let offset_moved = || {
+        let offset = now.real.wrapping_sub(now.mono);
+        offset.wrapping_sub(state.cal.offset).unsigned_abs() > MAX_MISS_NS
+    };
+    if prev.missed(now) || (!prev.is_some() && offset_moved()) {
         return State {
             anchor: Anchor::default(),
-            cal: Calibration::start(now.point()),
+            cal: Calibration::start(now),
         };
     }
     let mut cal = state.cal;
@@ -177,6 +188,7 @@ pub fn advance(state: &State, now: &Sample) -> State {
         cal = Calibration {
             older: cal.newer,
             newer: now.point(),
+            ..cal
         };
     }
     let Some(rate) = rate(cal.older, now.point()) else {
@@ -242,7 +254,7 @@ mod tests {
     fn calibrated(ns: i64) -> State {
         let s0 = State {
             anchor: Anchor::default(),
-            cal: Calibration::start(at(0, 0).point()),
+            cal: Calibration::start(&at(0, 0)),
         };
         advance(&s0, &at(ns, 0))
     }
@@ -276,7 +288,7 @@ mod tests {
     fn the_first_anchor_comes_once_the_rate_is_measured() {
         let s0 = State {
             anchor: Anchor::default(),
-            cal: Calibration::start(at(0, 0).point()),
+            cal: Calibration::start(&at(0, 0)),
         };
         let early = advance(&s0, &at(CALIBRATE_NS / 2, 0));
         assert!(!early.anchor.is_some());
@@ -326,7 +338,7 @@ mod tests {
             now.tsc = now.mono_tsc;
             let next = advance(&s, &now);
             assert!(!next.anchor.is_some());
-            assert_eq!(next.cal, Calibration::start(now.point()));
+            assert_eq!(next.cal, Calibration::start(&now));
         }
         // Within tolerance: kept.
         let mut now = at(2_100_000, 0);
@@ -388,7 +400,7 @@ mod tests {
         now.mono_tsc = now.tsc;
         let next = advance(&s, &now);
         assert!(!next.anchor.is_some());
-        assert_eq!(next.cal, Calibration::start(now.point()));
+        assert_eq!(next.cal, Calibration::start(&now));
         // 2 ms on, an anchor again, and it reads the real clock.
         let mut later = at(1_004_000_000, 0);
         later.tsc = 3_000_000 + 6_000_000;
@@ -418,5 +430,29 @@ mod tests {
             assert!(err.abs() <= 1_000, "{err} ns off one span on");
         }
         assert!(s.anchor.missed(&now));
+    }
+
+    /// The same before the first anchor, where there is no rate to judge
+    /// by: a writer opened (the calibration starts), the machine suspended
+    /// to idle for an hour, then the first write 5 ms of CLOCK_MONOTONIC
+    /// on. The jump shows as the real clock running an hour ahead of
+    /// CLOCK_MONOTONIC: the calibration starts over.
+    #[test]
+    fn a_counter_that_ran_on_during_the_calibration_is_not_measured() {
+        let s0 = State {
+            anchor: Anchor::default(),
+            cal: Calibration::start(&at(0, 0)),
+        };
+        let hour = 3_600_000_000_000i64;
+        let mut now = at(5_000_000 + hour, 0);
+        now.mono = 5_000_000;
+        let next = advance(&s0, &now);
+        let a = next.anchor;
+        if a.is_some() {
+            let end = at(5_000_000 + hour + RESYNC_NS as i64, 0);
+            let err = a.at(end.tsc) - end.real;
+            assert!(err.abs() <= 1_000, "{err} ns off one span on");
+        }
+        assert_eq!(next.cal, Calibration::start(&now));
     }
 }

@@ -42,6 +42,7 @@ static OLDER_TSC: AtomicU64 = AtomicU64::new(0);
 static OLDER_MONO: AtomicI64 = AtomicI64::new(0);
 static NEWER_TSC: AtomicU64 = AtomicU64::new(0);
 static NEWER_MONO: AtomicI64 = AtomicI64::new(0);
+static OFFSET: AtomicI64 = AtomicI64::new(0);
 
 /// Wall-clock nanoseconds since the Unix epoch.
 #[inline]
@@ -97,7 +98,7 @@ fn decide() {
             .expect("three samples");
         write(&State {
             anchor: Anchor::default(),
-            cal: Calibration::start(s.point()),
+            cal: Calibration::start(&s),
         });
         // SAFETY: registers a handler that takes no arguments; it runs in
         // a forked child, where it calls only async-signal-safe functions.
@@ -117,7 +118,7 @@ extern "C" fn after_fork_in_child() {
     if seq & 1 == 1 {
         store(&State {
             anchor: Anchor::default(),
-            cal: Calibration::start(take().point()),
+            cal: Calibration::start(&take()),
         });
         SEQ.store(seq + 1, Release);
     }
@@ -239,6 +240,7 @@ fn load() -> State {
                 tsc: NEWER_TSC.load(Relaxed),
                 mono: NEWER_MONO.load(Relaxed),
             },
+            offset: OFFSET.load(Relaxed),
         },
     }
 }
@@ -255,6 +257,7 @@ fn store(s: &State) {
     OLDER_MONO.store(s.cal.older.mono, Relaxed);
     NEWER_TSC.store(s.cal.newer.tsc, Relaxed);
     NEWER_MONO.store(s.cal.newer.mono, Relaxed);
+    OFFSET.store(s.cal.offset, Relaxed);
 }
 
 #[cfg(test)]
