@@ -17,8 +17,7 @@
 //! a few loads and one `rdtsc`, and needs no thread-local storage (which in
 //! a shared library goes through `__tls_get_addr`).
 
-use std::sync::atomic::{fence, AtomicI64, AtomicU64, AtomicU8, Ordering::*};
-use std::sync::Once;
+use std::sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering::*};
 
 use super::extrapolate::{self, Anchor, Calibration, Point, Sample, State, MAX_WIDTH_NS};
 use crate::sys;
@@ -26,6 +25,9 @@ use crate::sys;
 const UNDECIDED: u8 = 0;
 const OFF: u8 = 1;
 const ON: u8 = 2;
+/// One thread is deciding; calls meanwhile read the real clock (none waits,
+/// so that a child forked now, without that thread, is not stuck).
+const DECIDING: u8 = 3;
 static MODE: AtomicU8 = AtomicU8::new(UNDECIDED);
 
 /// The `State`, behind the seqlock `SEQ` (odd while being rewritten).
@@ -70,11 +72,24 @@ pub fn extrapolating() -> bool {
     MODE.load(Acquire) == ON && SPAN.load(Acquire) != 0
 }
 
-static DECIDE: Once = Once::new();
+static AT_FORK: AtomicBool = AtomicBool::new(false);
 
-/// Decides whether to use the TSC, if not done yet.
+/// Decides whether to use the TSC, if not done yet and no other thread is
+/// doing it.
 pub fn prepare() {
-    DECIDE.call_once(decide);
+    if MODE.load(Acquire) == UNDECIDED
+        && MODE
+            .compare_exchange(UNDECIDED, DECIDING, Acquire, Relaxed)
+            .is_ok()
+    {
+        if !AT_FORK.swap(true, Relaxed) {
+            // SAFETY: registers a handler that takes no arguments; it runs
+            // in a forked child, where it calls only async-signal-safe
+            // functions.
+            unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+        }
+        MODE.store(decide(), Release);
+    }
 }
 
 #[cold]
@@ -88,8 +103,8 @@ fn slow() -> i64 {
     }
 }
 
-fn decide() {
-    let mode = if trusted() {
+fn decide() -> u8 {
+    if trusted() {
         // The narrowest of three, so that a preempted reading does not start
         // the calibration.
         let s = (0..3)
@@ -100,20 +115,20 @@ fn decide() {
             anchor: Anchor::default(),
             cal: Calibration::start(&s),
         });
-        // SAFETY: registers a handler that takes no arguments; it runs in
-        // a forked child, where it calls only async-signal-safe functions.
-        unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
         ON
     } else {
         OFF
-    };
-    MODE.store(mode, Release);
+    }
 }
 
 /// A child forked while another thread was publishing inherits the seqlock
 /// odd, and no thread to make it even: every call would wait for it
 /// forever. The state may be torn: it starts over from a fresh calibration.
+/// A decision half made by a thread the child does not have is made again.
 extern "C" fn after_fork_in_child() {
+    if MODE.load(Relaxed) == DECIDING {
+        MODE.store(UNDECIDED, Relaxed);
+    }
     let seq = SEQ.load(Relaxed);
     if seq & 1 == 1 {
         store(&State {
