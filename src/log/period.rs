@@ -34,14 +34,18 @@ impl Period {
     }
 
     /// Start of the period that contains `ts_ns` (UTC; every period divides
-    /// a day, and days start at multiples of 86400 s since the epoch).
+    /// a day, and days start at multiples of 86400 s since the epoch);
+    /// `i64::MIN` for the first period, which starts before the range.
     pub fn floor(self, ts_ns: i64) -> Option<i64> {
-        self.length_ns().map(|len| ts_ns.div_euclid(len) * len)
+        self.length_ns()
+            .map(|len| ts_ns.div_euclid(len).saturating_mul(len))
     }
 
-    /// Start of the period after the one that contains `ts_ns`.
+    /// Start of the period after the one that contains `ts_ns` (`i64::MAX`
+    /// for the last one).
     pub fn next_start(self, ts_ns: i64) -> Option<i64> {
-        Some(self.floor(ts_ns)?.saturating_add(self.length_ns()?))
+        let len = self.length_ns()?;
+        Some((ts_ns.div_euclid(len) + 1).saturating_mul(len))
     }
 
     pub fn name(self) -> &'static str {
@@ -100,5 +104,23 @@ mod tests {
     fn parse_names() {
         assert_eq!(Period::parse("five_minutes").unwrap(), Period::FiveMinutes);
         assert!(Period::parse("fortnight").is_err());
+    }
+
+    /// A clock (or a resumed segment's creation time) at the ends of the
+    /// range: the periods still order, and nothing overflows.
+    #[test]
+    fn floors_at_the_ends_of_the_range() {
+        for p in [Period::Minute, Period::Hour, Period::Day] {
+            let len = p.length_ns().unwrap();
+            let lo = p.floor(i64::MIN).unwrap();
+            assert!(lo <= i64::MIN + len, "{lo}");
+            let next = p.next_start(i64::MIN).unwrap();
+            assert!(next > i64::MIN && next <= i64::MIN + len);
+            assert_eq!(p.floor(next), Some(next));
+            assert_eq!(p.floor(next - 1), Some(lo));
+            let hi = p.floor(i64::MAX).unwrap();
+            assert!(i64::MAX - hi < len, "{hi}");
+            assert_eq!(p.next_start(i64::MAX), Some(i64::MAX));
+        }
     }
 }
