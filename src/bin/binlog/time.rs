@@ -94,8 +94,9 @@ fn parse_epoch(s: &str) -> Option<i64> {
     };
     let secs: i64 = int.parse().ok()?;
     let f = parse_fraction(frac)?;
+    // By the sign as typed: `-0.5` has whole seconds 0.
     secs.checked_mul(NS)?
-        .checked_add(if secs < 0 { -f } else { f })
+        .checked_add(if int.starts_with('-') { -f } else { f })
 }
 
 /// Nanoseconds of a fraction's digits (`"5"` is 500 ms); at most 9 digits.
@@ -248,5 +249,14 @@ mod tests {
         assert_eq!(parse_time("now", t), Ok(t));
         assert_eq!(parse_time("@1700000000", 0), Ok(t));
         assert!(parse_time("yesterday", t).is_err());
+    }
+
+    /// `@<seconds>` before the epoch: the fraction goes the way of the sign,
+    /// also when the whole seconds are zero.
+    #[test]
+    fn parses_epoch_seconds_before_1970() {
+        assert_eq!(parse_time("@-1.5", 0), Ok(-3 * NS / 2));
+        assert_eq!(parse_time("@-0.5", 0), Ok(-NS / 2));
+        assert_eq!(parse_time("@0.25", 0), Ok(NS / 4));
     }
 }
