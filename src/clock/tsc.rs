@@ -17,7 +17,7 @@
 //! a few loads and one `rdtsc`, and needs no thread-local storage (which in
 //! a shared library goes through `__tls_get_addr`).
 
-use std::sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering::*};
+use std::sync::atomic::{fence, AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 
 use super::extrapolate::{self, Anchor, Calibration, Point, Sample, State, MAX_WIDTH_NS};
 use crate::sys;
@@ -72,23 +72,35 @@ pub fn extrapolating() -> bool {
     MODE.load(Acquire) == ON && SPAN.load(Acquire) != 0
 }
 
-static AT_FORK: AtomicBool = AtomicBool::new(false);
+/// The process whose thread last took the seqlock or the decision. A child
+/// forked while a thread of its parent held either inherits it held, with
+/// no thread to let it go: a caller that finds it held by another process
+/// takes it over instead of waiting for good. (No `pthread_atfork` handler:
+/// that would be an `extern "C"` function in the core, and would run in
+/// every child of the host process, clock user or not.)
+static OWNER: AtomicU32 = AtomicU32::new(0);
+
+/// Whether what `OWNER` names was taken by a thread of another process
+/// (the parent of this forked child). A system call: only on slow paths.
+fn held_elsewhere() -> bool {
+    OWNER.load(Acquire) != std::process::id()
+}
 
 /// Decides whether to use the TSC, if not done yet and no other thread is
 /// doing it.
 pub fn prepare() {
-    if MODE.load(Acquire) == UNDECIDED
-        && MODE
-            .compare_exchange(UNDECIDED, DECIDING, Acquire, Relaxed)
+    if MODE.load(Acquire) == DECIDING && held_elsewhere() {
+        // Inherited from a parent forked while it was deciding.
+        let _ = MODE.compare_exchange(DECIDING, UNDECIDED, AcqRel, Relaxed);
+    }
+    if MODE.load(Acquire) == UNDECIDED {
+        OWNER.store(std::process::id(), Relaxed);
+        if MODE
+            .compare_exchange(UNDECIDED, DECIDING, AcqRel, Relaxed)
             .is_ok()
-    {
-        if !AT_FORK.swap(true, Relaxed) {
-            // SAFETY: registers a handler that takes no arguments; it runs
-            // in a forked child, where it calls only async-signal-safe
-            // functions.
-            unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+        {
+            MODE.store(decide(), Release);
         }
-        MODE.store(decide(), Release);
     }
 }
 
@@ -121,24 +133,6 @@ fn decide() -> u8 {
     }
 }
 
-/// A child forked while another thread was publishing inherits the seqlock
-/// odd, and no thread to make it even: every call would wait for it
-/// forever. The state may be torn: it starts over from a fresh calibration.
-/// A decision half made by a thread the child does not have is made again.
-extern "C" fn after_fork_in_child() {
-    if MODE.load(Relaxed) == DECIDING {
-        MODE.store(UNDECIDED, Relaxed);
-    }
-    let seq = SEQ.load(Relaxed);
-    if seq & 1 == 1 {
-        store(&State {
-            anchor: Anchor::default(),
-            cal: Calibration::start(&take()),
-        });
-        SEQ.store(seq + 1, Release);
-    }
-}
-
 /// Whether the kernel and the CPU vouch for the TSC, and the user did not
 /// opt out.
 fn trusted() -> bool {
@@ -168,9 +162,16 @@ fn has_flags(line: &str, wanted: &[&str]) -> bool {
 
 /// Reads the real clocks, publishes the next state, and returns the time.
 fn resync() -> i64 {
+    let mut spins = 0u32;
     loop {
         let Some((seq, state)) = read() else {
-            std::hint::spin_loop(); // being published by another thread
+            // Being published by another thread, unless the seqlock came
+            // odd from the parent of this forked child.
+            spins += 1;
+            if spins % 1024 == 0 && held_elsewhere() {
+                take_over();
+            }
+            std::hint::spin_loop();
             continue;
         };
         let now = take();
@@ -189,10 +190,10 @@ fn resync() -> i64 {
             // tries again), but the time is right.
             return extrapolate::reading(a, &now);
         }
-        if SEQ
-            .compare_exchange(seq, seq + 1, Acquire, Relaxed)
-            .is_err()
-        {
+        // Named before the seqlock is taken (the CAS releases it), so that a
+        // thread of this process that finds the seqlock odd finds it ours.
+        OWNER.store(std::process::id(), Relaxed);
+        if SEQ.compare_exchange(seq, seq + 1, AcqRel, Relaxed).is_err() {
             continue;
         }
         fence(Release);
@@ -225,12 +226,38 @@ fn read() -> Option<(u64, State)> {
     (seq & 1 == 0 && SEQ.load(Relaxed) == seq).then_some((seq, state))
 }
 
-/// Publishes `state` (only `decide`, before any reader).
+/// Ends a publication a thread of the parent process began before this
+/// child was forked: the state may be torn, so it starts over from a fresh
+/// calibration. Of the child's threads that find it, one does it.
+#[cold]
+fn take_over() {
+    let stale = OWNER.load(Acquire);
+    let seq = SEQ.load(Acquire);
+    if seq & 1 == 0
+        || stale == std::process::id()
+        || OWNER
+            .compare_exchange(stale, std::process::id(), AcqRel, Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    store(&State {
+        anchor: Anchor::default(),
+        cal: Calibration::start(&take()),
+    });
+    SEQ.store(seq + 1, Release);
+}
+
+/// Publishes `state` (only `decide`, while MODE says DECIDING: no reader
+/// looks at the state, and the seqlock may have come odd from a parent
+/// forked while it was publishing, so it is set rather than counted on).
 fn write(state: &State) {
-    let seq = SEQ.fetch_add(1, Acquire);
+    let seq = SEQ.load(Relaxed) | 1;
+    OWNER.store(std::process::id(), Relaxed);
+    SEQ.store(seq, Relaxed);
     fence(Release);
     store(state);
-    SEQ.store(seq + 2, Release);
+    SEQ.store(seq + 1, Release);
 }
 
 fn load() -> State {
@@ -358,6 +385,36 @@ mod tests {
             libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
             "child: status {status:#x} (signal {})",
             libc::WTERMSIG(status)
+        );
+    }
+
+    /// A child forked while a thread of its parent was deciding whether to
+    /// use the TSC decides again (it has no thread to finish the parent's
+    /// decision), rather than reading the real clock for good. The parent's
+    /// deciding thread is played by this one.
+    #[test]
+    fn a_child_forked_while_the_parent_decided_decides_again() {
+        prepare();
+        let decided = MODE.load(Acquire);
+        // SAFETY: the child uses atomics, the clock, alarm and _exit only.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            unsafe { libc::alarm(5) };
+            MODE.store(DECIDING, Release);
+            OWNER.store(std::process::id() + 1, Release); // the parent's
+            let t = now_ns();
+            let off = (t - sys::realtime_ns()).abs();
+            let again = MODE.load(Acquire);
+            let ok = off < 1_000_000 && again == decided;
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        assert!(pid > 0, "fork failed");
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "child: status {status:#x}: it did not decide again ({decided} before)"
         );
     }
 }
