@@ -358,3 +358,20 @@ pub fn with_descriptors_left<T>(left: usize, f: impl FnOnce() -> T) -> T {
         out
     }
 }
+
+/// Sets this process's file size limit (RLIMIT_FSIZE; `libc::RLIM_INFINITY`
+/// lifts it). A write past it fails with EFBIG once SIGXFSZ is ignored,
+/// which the caller does (only in a child process: the limit is the
+/// whole process's).
+pub fn set_file_size_limit(bytes: u64) {
+    // SAFETY: plain system calls on a local struct.
+    unsafe {
+        let mut l = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut l), 0);
+        l.rlim_cur = bytes;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &l), 0);
+    }
+}

@@ -1,0 +1,389 @@
+//! Randomized writes through a segment writer whose file writes fail (EFBIG:
+//! a file size limit, raised step by step, in a child process), over buffer
+//! sizes that do and do not divide the aligned hand-off unit, records
+//! smaller than, about as large as and larger than the buffer, single
+//! writes, batches and flushes. Whatever failed, every record the writer
+//! acknowledged is in the file once, in order and intact; a refused record
+//! takes no sequence number; a batch cut short says how many it wrote; the
+//! per-type index and seek_seq agree; a live reader sees exactly the
+//! acknowledged records; close under the limit leaves the acknowledged
+//! records whole and a reopened writer goes on after them.
+//!
+//! From a review of the write-behind path (2026-11-22), which found no bug;
+//! kept as its regression net. Seeds 0-2 run in `make test`;
+//! `BINLOG_TEST_SEED=<n>` runs seed n alone.
+
+mod common;
+use binlog::{Durability, Entry, Options, Reader, Tail, Writer};
+use common::child::ChildProc;
+use common::*;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+const CHILD: &str = "BINLOG_FAILING_WRITES_CHILD";
+
+/// Buffer sizes: not powers of two, one byte over, odd, small, large.
+const SIZES: [usize; 8] = [64, 1000, 4096, 4097, 8191, 65543, (1 << 20) + 1, 3 << 20];
+
+fn seeds() -> Vec<u64> {
+    match std::env::var("BINLOG_TEST_SEED") {
+        Ok(s) => vec![s.parse().expect("BINLOG_TEST_SEED is a number")],
+        Err(_) => (0..3).collect(),
+    }
+}
+
+/// Runs `body(dir)` in a child process that ignores SIGXFSZ, so that the
+/// file size limit it sets gives EFBIG and stays its own.
+fn in_child(test: &str, body: impl FnOnce(&Path)) {
+    if let Ok(dir) = std::env::var(CHILD) {
+        // SAFETY: ignoring a signal; the process is this test's child.
+        unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+        body(Path::new(&dir));
+        return;
+    }
+    let d = TempDir::new(test);
+    for line in ChildProc::spawn(test, &[(CHILD, d.path().as_os_str())], "FW ").wait_ok() {
+        eprintln!("{line}");
+    }
+}
+
+fn opts(bs: usize, durability: Durability) -> Options {
+    Options {
+        buffer_size: bs,
+        durability,
+        ..Options::default()
+    }
+}
+
+/// Writes per phase: fewer with large buffers, whose records are large, so
+/// that the acknowledged records kept for the check stay within memory.
+fn writes_per_phase(bs: usize) -> usize {
+    (4_000_000 / bs).clamp(40, 2000)
+}
+
+/// A record length around what matters for a buffer of `bs` bytes.
+fn pick_len(rng: &mut Rng, bs: usize) -> usize {
+    let bs = bs as u64;
+    (match rng.below(5) {
+        0 | 1 => rng.below(200),
+        2 => bs + 100 - rng.below(200).min(bs + 99),
+        3 => rng.below(2 * bs + 1),
+        _ => bs - rng.below(80).min(bs),
+    }) as usize
+}
+
+fn write_batch(w: &Writer, xs: &[Want]) -> binlog::Result<u64> {
+    let metas: Vec<Vec<(&str, &str)>> = xs
+        .iter()
+        .map(|x| {
+            x.meta
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect()
+        })
+        .collect();
+    let parts: Vec<[&[u8]; 1]> = xs.iter().map(|x| [&x.payload[..]]).collect();
+    let entries: Vec<Entry> = xs
+        .iter()
+        .enumerate()
+        .map(|(i, x)| Entry {
+            type_name: &x.type_name,
+            meta: &metas[i],
+            timestamp_ns: Some(x.ts),
+            parts: &parts[i],
+        })
+        .collect();
+    w.write_batch(&entries)
+}
+
+/// Checks that the sealed segment at `path` holds exactly `acked`, and
+/// reads it through the per-type index and seek_seq too.
+fn check_sealed(path: &Path, acked: &[Want], rng: &mut Rng, ctx: &str) {
+    let out = read_all(path).unwrap();
+    let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+    assert_eq!(got.len(), acked.len(), "{ctx}: records in the file");
+    for (g, a) in got.iter().zip(acked) {
+        assert!(
+            g == a,
+            "{ctx}: record {} differs (got seq {})",
+            a.seq,
+            g.seq
+        );
+    }
+    assert_eq!(out.end.as_ref().ok(), Some(&Tail::Sealed), "{ctx}");
+    for t in TYPES {
+        let mut r = Reader::open(path).unwrap();
+        r.filter_types(&[t]);
+        let got: Vec<Want> = drain(&mut r).recs.iter().map(Rec::as_want).collect();
+        let want: Vec<&Want> = acked.iter().filter(|a| a.type_name == t).collect();
+        assert_eq!(got.len(), want.len(), "{ctx}: records of type {t}");
+        for (g, a) in got.iter().zip(want) {
+            assert!(g == a, "{ctx}: record {} of type {t} differs", a.seq);
+        }
+    }
+    for _ in 0..20 {
+        let s = rng.below(acked.len() as u64);
+        let mut r = Reader::open(path).unwrap();
+        r.seek_seq(s).unwrap();
+        assert_eq!(r.next().unwrap().unwrap().seq, s, "{ctx}: seek_seq({s})");
+    }
+}
+
+/// Four phases of writes, the first three under a limit that the next
+/// raises, the last without one; then a flush, more writes and close.
+fn acknowledged_records_survive(dir: &Path, seed: u64, bs: usize) {
+    let ctx = format!("seed {seed}, buffer {bs}");
+    let mut rng = Rng::new(seed);
+    let durability = match seed % 3 {
+        0 => Durability::None,
+        1 => Durability::EveryN(7),
+        _ => Durability::Interval(std::time::Duration::from_millis(1)),
+    };
+    let path = dir.join(format!("acked-{seed}-{bs}.binlog"));
+    let w = Writer::open(&path, opts(bs, durability)).unwrap();
+    let (mut acked, mut next) = (Vec::<Want>::new(), 0u64);
+    let mut limit = 8192 + rng.below(4 * bs as u64 + (1 << 20));
+    for phase in 0..4 {
+        set_file_size_limit(if phase == 3 {
+            libc::RLIM_INFINITY
+        } else {
+            limit
+        });
+        let mut errors = 0;
+        for _ in 0..writes_per_phase(bs) {
+            let k = if rng.below(4) == 0 {
+                1 + rng.below(6)
+            } else {
+                1
+            };
+            let xs: Vec<Want> = (next..next + k)
+                .map(|q| want_sized(q, pick_len(&mut rng, bs)))
+                .collect();
+            let result = if k == 1 {
+                put(&w, &xs[0])
+            } else {
+                write_batch(&w, &xs)
+            };
+            match result {
+                Ok(first) => {
+                    assert_eq!(first, next, "{ctx}: first sequence number");
+                    acked.extend(xs);
+                    next += k;
+                }
+                Err(e) => {
+                    assert_ne!(e.kind(), binlog::ErrorKind::Poisoned, "{ctx}: {e}");
+                    // What a failed call wrote is kept and named.
+                    let kept = w.next_seq() - next;
+                    assert!(
+                        kept == 0 || e.message().contains(&format!("{kept} of {k} records")),
+                        "{ctx}: {e} ({kept} of {k} kept)"
+                    );
+                    acked.extend(xs.into_iter().take(kept as usize));
+                    next += kept;
+                    errors += 1;
+                    if rng.below(2) == 0 {
+                        let _ = w.flush();
+                    }
+                    if errors > 3 {
+                        break;
+                    }
+                }
+            }
+            if rng.below(50) == 0 {
+                let _ = w.flush();
+            }
+        }
+        println!("FW {ctx}: phase {phase}, {errors} failed calls, {next} records");
+        limit += rng.below(2 * bs as u64 + 100_000);
+    }
+    w.flush().unwrap();
+    for _ in 0..50 {
+        let x = want_sized(next, pick_len(&mut rng, bs));
+        assert_eq!(put(&w, &x).unwrap(), next, "{ctx}: after the limit");
+        acked.push(x);
+        next += 1;
+    }
+    w.close().unwrap_or_else(|e| panic!("{ctx}: close: {e}"));
+    check_sealed(&path, &acked, &mut rng, &ctx);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn acknowledged_records_survive_failing_writes() {
+    in_child("acknowledged_records_survive_failing_writes", |dir| {
+        for seed in seeds() {
+            for bs in SIZES {
+                acknowledged_records_survive(dir, seed, bs);
+            }
+        }
+    });
+}
+
+/// A reader following the segment while writes fail (or not) returns
+/// exactly the acknowledged records, in order, and no error.
+fn live_reader_sees_acknowledged(dir: &Path, seed: u64, bs: usize, fail: bool) {
+    let ctx = format!("seed {seed}, buffer {bs}, failing {fail}");
+    let mut rng = Rng::new(seed);
+    let path = dir.join(format!("live-{seed}-{bs}-{fail}.binlog"));
+    let w = Writer::open(&path, opts(bs, Durability::None)).unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (path, done, ctx) = (path.clone(), done.clone(), ctx.clone());
+        std::thread::spawn(move || {
+            let mut r = Reader::open(&path).unwrap();
+            let mut got = Vec::<Want>::new();
+            loop {
+                let last_round = done.load(Ordering::Acquire);
+                while let Some(rec) = r
+                    .next()
+                    .unwrap_or_else(|e| panic!("{ctx}: after {} records: {e}", got.len()))
+                {
+                    got.push(copy(&rec).as_want());
+                }
+                if last_round {
+                    return got;
+                }
+                std::thread::yield_now();
+            }
+        })
+    };
+    let (mut acked, mut next) = (Vec::<Want>::new(), 0u64);
+    let mut limit = 8192 + rng.below(4 * bs as u64 + (1 << 20));
+    for phase in 0..4 {
+        if fail {
+            set_file_size_limit(if phase == 3 {
+                libc::RLIM_INFINITY
+            } else {
+                limit
+            });
+        }
+        let mut errors = 0;
+        for _ in 0..3000 {
+            let len = match rng.below(3) {
+                0 => rng.below(200),
+                1 => rng.below(bs as u64 + 100),
+                _ => bs as u64 - 40,
+            } as usize;
+            let x = want_sized(next, len);
+            match put(&w, &x) {
+                Ok(_) => {
+                    acked.push(x);
+                    next += 1;
+                }
+                Err(_) => {
+                    errors += 1;
+                    if rng.below(2) == 0 {
+                        let _ = w.flush();
+                    }
+                    if errors > 3 {
+                        break;
+                    }
+                }
+            }
+            if rng.below(100) == 0 {
+                let _ = w.flush();
+            }
+        }
+        limit += rng.below(2 * bs as u64 + 100_000);
+    }
+    set_file_size_limit(libc::RLIM_INFINITY);
+    w.flush().unwrap();
+    done.store(true, Ordering::Release);
+    let got = reader.join().unwrap();
+    w.close().unwrap();
+    for (g, a) in got.iter().zip(&acked) {
+        assert!(
+            g == a,
+            "{ctx}: record {} differs (got seq {})",
+            a.seq,
+            g.seq
+        );
+    }
+    assert_eq!(got.len(), acked.len(), "{ctx}: records the reader saw");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_live_reader_sees_exactly_the_acknowledged_records() {
+    in_child(
+        "a_live_reader_sees_exactly_the_acknowledged_records",
+        |dir| {
+            for seed in seeds() {
+                for bs in [1000, 4096, 4097, 8191] {
+                    live_reader_sees_acknowledged(dir, seed, bs, false);
+                    live_reader_sees_acknowledged(dir, seed, bs, true);
+                }
+            }
+        },
+    );
+}
+
+/// Close under the limit: sealed with every acknowledged record, or (the
+/// seal failed) left unsealed with the acknowledged records whole, and a
+/// reopened writer goes on after them.
+fn close_under_the_limit(dir: &Path, seed: u64, bs: usize) {
+    let ctx = format!("seed {seed}, buffer {bs}");
+    let mut rng = Rng::new(seed);
+    let path = dir.join(format!("close-{seed}-{bs}.binlog"));
+    set_file_size_limit(libc::RLIM_INFINITY);
+    let w = Writer::open(&path, opts(bs, Durability::None)).unwrap();
+    let (mut acked, mut next) = (Vec::<Want>::new(), 0u64);
+    set_file_size_limit(8192 + rng.below(4 * bs as u64 + (1 << 20)));
+    for _ in 0..rng.below(3000) {
+        let len = match rng.below(3) {
+            0 => rng.below(200),
+            1 => rng.below(bs as u64 + 100),
+            _ => bs as u64 - 40,
+        } as usize;
+        let x = want_sized(next, len);
+        if put(&w, &x).is_ok() {
+            acked.push(x);
+            next += 1;
+        }
+    }
+    let closed = w.close();
+    set_file_size_limit(libc::RLIM_INFINITY);
+    let out = read_all(&path).unwrap();
+    let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+    for (g, a) in got.iter().zip(&acked) {
+        assert!(
+            g == a,
+            "{ctx}: record {} differs (got seq {})",
+            a.seq,
+            g.seq
+        );
+    }
+    match &closed {
+        Ok(()) => {
+            assert_eq!(got.len(), acked.len(), "{ctx}: records after close");
+            assert_eq!(out.end.as_ref().ok(), Some(&Tail::Sealed), "{ctx}");
+        }
+        Err(e) => {
+            assert_eq!(
+                out.end.as_ref().ok(),
+                Some(&Tail::Unsealed),
+                "{ctx}: close failed ({e}), file ends {:?}",
+                out.end
+            );
+            let w = Writer::open(&path, opts(bs, Durability::None)).unwrap();
+            assert_eq!(w.next_seq(), got.len() as u64, "{ctx}: reopened");
+            w.close().unwrap();
+        }
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn close_under_a_file_size_limit_keeps_the_acknowledged_records() {
+    in_child(
+        "close_under_a_file_size_limit_keeps_the_acknowledged_records",
+        |dir| {
+            for seed in seeds() {
+                for bs in [1000, 4096, 4097, 8191, 65543] {
+                    close_under_the_limit(dir, seed, bs);
+                }
+            }
+        },
+    );
+}
