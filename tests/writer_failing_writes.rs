@@ -73,6 +73,38 @@ fn pick_len(rng: &mut Rng, bs: usize) -> usize {
     }) as usize
 }
 
+/// Checks that `got` is a prefix of `acked`, record by record.
+fn same_prefix(got: &[Want], acked: &[Want], ctx: &str) {
+    for (g, a) in got.iter().zip(acked) {
+        assert!(
+            g == a,
+            "{ctx}: record {} differs (got seq {})",
+            a.seq,
+            g.seq
+        );
+    }
+}
+
+/// A record length for the live and close tests: small, up to the buffer,
+/// or just under it.
+fn plain_len(rng: &mut Rng, bs: usize) -> usize {
+    (match rng.below(3) {
+        0 => rng.below(200),
+        1 => rng.below(bs as u64 + 100),
+        _ => bs as u64 - 40,
+    }) as usize
+}
+
+/// After a failed call: counts it, flushes now and then (a retry of what
+/// came back), and says when the phase has failed enough.
+fn failed_enough(w: &Writer, rng: &mut Rng, errors: &mut u32) -> bool {
+    *errors += 1;
+    if rng.below(2) == 0 {
+        let _ = w.flush();
+    }
+    *errors > 3
+}
+
 fn write_batch(w: &Writer, xs: &[Want]) -> binlog::Result<u64> {
     let metas: Vec<Vec<(&str, &str)>> = xs
         .iter()
@@ -103,14 +135,7 @@ fn check_sealed(path: &Path, acked: &[Want], rng: &mut Rng, ctx: &str) {
     let out = read_all(path).unwrap();
     let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
     assert_eq!(got.len(), acked.len(), "{ctx}: records in the file");
-    for (g, a) in got.iter().zip(acked) {
-        assert!(
-            g == a,
-            "{ctx}: record {} differs (got seq {})",
-            a.seq,
-            g.seq
-        );
-    }
+    same_prefix(&got, acked, ctx);
     assert_eq!(out.end.as_ref().ok(), Some(&Tail::Sealed), "{ctx}");
     for t in TYPES {
         let mut r = Reader::open(path).unwrap();
@@ -181,11 +206,7 @@ fn acknowledged_records_survive(dir: &Path, seed: u64, bs: usize) {
                     );
                     acked.extend(xs.into_iter().take(kept as usize));
                     next += kept;
-                    errors += 1;
-                    if rng.below(2) == 0 {
-                        let _ = w.flush();
-                    }
-                    if errors > 3 {
+                    if failed_enough(&w, &mut rng, &mut errors) {
                         break;
                     }
                 }
@@ -260,23 +281,14 @@ fn live_reader_sees_acknowledged(dir: &Path, seed: u64, bs: usize, fail: bool) {
         }
         let mut errors = 0;
         for _ in 0..3000 {
-            let len = match rng.below(3) {
-                0 => rng.below(200),
-                1 => rng.below(bs as u64 + 100),
-                _ => bs as u64 - 40,
-            } as usize;
-            let x = want_sized(next, len);
+            let x = want_sized(next, plain_len(&mut rng, bs));
             match put(&w, &x) {
                 Ok(_) => {
                     acked.push(x);
                     next += 1;
                 }
                 Err(_) => {
-                    errors += 1;
-                    if rng.below(2) == 0 {
-                        let _ = w.flush();
-                    }
-                    if errors > 3 {
+                    if failed_enough(&w, &mut rng, &mut errors) {
                         break;
                     }
                 }
@@ -292,14 +304,7 @@ fn live_reader_sees_acknowledged(dir: &Path, seed: u64, bs: usize, fail: bool) {
     done.store(true, Ordering::Release);
     let got = reader.join().unwrap();
     w.close().unwrap();
-    for (g, a) in got.iter().zip(&acked) {
-        assert!(
-            g == a,
-            "{ctx}: record {} differs (got seq {})",
-            a.seq,
-            g.seq
-        );
-    }
+    same_prefix(&got, &acked, &ctx);
     assert_eq!(got.len(), acked.len(), "{ctx}: records the reader saw");
     std::fs::remove_file(&path).unwrap();
 }
@@ -331,12 +336,7 @@ fn close_under_the_limit(dir: &Path, seed: u64, bs: usize) {
     let (mut acked, mut next) = (Vec::<Want>::new(), 0u64);
     set_file_size_limit(8192 + rng.below(4 * bs as u64 + (1 << 20)));
     for _ in 0..rng.below(3000) {
-        let len = match rng.below(3) {
-            0 => rng.below(200),
-            1 => rng.below(bs as u64 + 100),
-            _ => bs as u64 - 40,
-        } as usize;
-        let x = want_sized(next, len);
+        let x = want_sized(next, plain_len(&mut rng, bs));
         if put(&w, &x).is_ok() {
             acked.push(x);
             next += 1;
@@ -346,14 +346,7 @@ fn close_under_the_limit(dir: &Path, seed: u64, bs: usize) {
     set_file_size_limit(libc::RLIM_INFINITY);
     let out = read_all(&path).unwrap();
     let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
-    for (g, a) in got.iter().zip(&acked) {
-        assert!(
-            g == a,
-            "{ctx}: record {} differs (got seq {})",
-            a.seq,
-            g.seq
-        );
-    }
+    same_prefix(&got, &acked, &ctx);
     match &closed {
         Ok(()) => {
             assert_eq!(got.len(), acked.len(), "{ctx}: records after close");
