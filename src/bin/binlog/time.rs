@@ -211,9 +211,10 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     secs.checked_mul(NS)?.checked_add(frac)?.checked_sub(offset)
 }
 
-/// Floors `ns` to the start of its `bucket` (ns long).
+/// Floors `ns` to the start of its `bucket` (ns long). The first bucket of
+/// the range starts before `i64::MIN`: it is taken to start there.
 pub fn floor(ns: i64, bucket: i64) -> i64 {
-    ns - ns.rem_euclid(bucket)
+    ns.checked_sub(ns.rem_euclid(bucket)).unwrap_or(i64::MIN)
 }
 
 #[cfg(test)]
@@ -249,6 +250,18 @@ mod tests {
         assert_eq!(parse_time("now", t), Ok(t));
         assert_eq!(parse_time("@1700000000", 0), Ok(t));
         assert!(parse_time("yesterday", t).is_err());
+    }
+
+    #[test]
+    fn floors_at_the_start_of_the_range() {
+        let hour = 3600 * NS;
+        assert_eq!(floor(i64::MIN, hour), i64::MIN);
+        assert_eq!(floor(i64::MIN + 1, 60 * NS), i64::MIN);
+        assert_eq!(floor(-1, hour), -hour);
+        assert_eq!(
+            floor(i64::MAX, 86_400 * NS),
+            i64::MAX - i64::MAX % (86_400 * NS)
+        );
     }
 
     /// `@<seconds>` before the epoch: the fraction goes the way of the sign,
