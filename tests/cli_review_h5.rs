@@ -1,7 +1,7 @@
 //! `binlog` tool review (h5): edges found by using the tool on real logs.
 
 use assert_cmd::Command;
-use binlog::{Options, Writer};
+use binlog::{Options, Reader, Writer};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -41,6 +41,15 @@ impl Drop for Tmp {
     }
 }
 
+fn payloads(path: &Path) -> Vec<Vec<u8>> {
+    let mut r = Reader::open(path).unwrap();
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        v.push(rec.payload.to_vec());
+    }
+    v
+}
+
 /// A record at the earliest time a timestamp holds (i64::MIN ns, in 1677):
 /// its time bucket starts before i64::MIN. `stats` panicked on an overflow
 /// flooring it (a debug build; a release build wrapped to a bucket in 2262).
@@ -75,4 +84,45 @@ fn stats_buckets_a_record_at_the_earliest_timestamp() {
         assert!(buckets[0]["start_ns"].as_i64().unwrap() <= i64::MIN + 86_400_000_000_000);
         assert_eq!(buckets[1]["start_ns"], 0);
     }
+}
+
+/// docs/CLI.md: a "payload" that is not a string "is stored as its compact
+/// JSON text". It was stored as serde_json's rendering of a parsed `Value`:
+/// object keys sorted and a repeated key merged, integers beyond 64 bits
+/// rounded to a float, `1e2` written `100.0`.
+#[test]
+fn write_json_stores_a_non_string_payload_as_its_text() {
+    let t = Tmp::new("write-payload");
+    let seg = t.join("p.binlog");
+    let input = concat!(
+        r#"{"type":"t","payload":123456789012345678901}"#,
+        "\n",
+        r#"{"type":"t","payload": { "z" : 1, "a":[ 2, "s p\"}" ], "z":3 } }"#,
+        "\n",
+        r#"{"type":"t","payload":[1.50, 1e2, true, null]}"#,
+        "\n",
+        r#"{"type":"t","payload":false}"#,
+        "\n",
+        r#"{"type":"t","payload" : null , "x":1}"#,
+        "\n",
+    );
+    binlog()
+        .args(["write", "--json", seg.to_str().unwrap()])
+        .write_stdin(input)
+        .assert()
+        .success();
+    let got: Vec<String> = payloads(&seg)
+        .into_iter()
+        .map(|p| String::from_utf8(p).unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "123456789012345678901",
+            r#"{"z":1,"a":[2,"s p\"}"],"z":3}"#,
+            "[1.50,1e2,true,null]",
+            "false",
+            "",
+        ]
+    );
 }

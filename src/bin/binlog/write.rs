@@ -506,10 +506,14 @@ fn pending_from_json(
     // for its entries in order.
     let mut obj = serde_json::Map::new();
     let mut meta_text = None;
+    // A payload that is not a string is stored as its text, compacted: a
+    // `Value` would sort and merge its keys and round its numbers.
+    let mut payload_text = None;
     while let Some(key) = members.next_key()? {
         match key.as_str() {
             "meta" => meta_text = Some(members.raw()?),
-            "type" | "payload" | "encoding" | "ts_ns" | "time" => {
+            "payload" => payload_text = Some(members.raw()?),
+            "type" | "encoding" | "ts_ns" | "time" => {
                 obj.insert(key, members.value()?);
             }
             _ => {
@@ -538,8 +542,13 @@ fn pending_from_json(
         meta_list(&v, &mut m)?;
     }
 
-    let payload = match obj.get("payload") {
-        None | Some(Value::Null) => Vec::new(),
+    let payload_value = match payload_text {
+        Some(t) if t.starts_with('"') => Some(serde_json::from_str(t).map_err(|e| e.to_string())?),
+        Some(t) if t != "null" => None,
+        _ => Some(Value::Null),
+    };
+    let payload = match &payload_value {
+        Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => match obj
             .get("encoding")
             .and_then(|e| e.as_str())
@@ -554,7 +563,7 @@ fn pending_from_json(
                 ))
             }
         },
-        Some(other) => serde_json::to_vec(other).map_err(|e| e.to_string())?,
+        _ => compact_json(payload_text.unwrap_or_default()),
     };
     let ts = match (obj.get("ts_ns"), obj.get("time")) {
         (Some(t), _) => Some(t.as_i64().ok_or("\"ts_ns\" is not an integer")?),
@@ -650,6 +659,29 @@ impl<'a> Members<'a> {
         let len = start.len() - self.rest.len();
         Ok(start[..len].trim_start_matches(WS))
     }
+}
+
+/// Valid JSON text without the white space between its tokens.
+fn compact_json(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in text.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            continue;
+        }
+        out.push(b);
+    }
+    out
 }
 
 /// `e`, its message prefixed with what it is about.
