@@ -126,3 +126,51 @@ fn write_json_stores_a_non_string_payload_as_its_text() {
         ]
     );
 }
+
+/// docs/CLI.md: "meta" values that are not strings "are stored as their
+/// JSON text". They were serde_json's rendering of a parsed `Value`, as the
+/// payload was: keys of an object value sorted, big integers rounded,
+/// `1.50` written `1.5`; in both the object and the `[key, value]` forms.
+#[test]
+fn write_json_stores_non_string_metadata_as_its_text() {
+    let t = Tmp::new("write-meta-text");
+    let seg = t.join("m.binlog");
+    let input = concat!(
+        r#"{"type":"t","meta":{"n":123456789012345678901,"o":{ "b":1, "a":2 },"f":1.50,"s":"x y","z":null}}"#,
+        "\n",
+        r#"{"type":"t","meta":[["n",1e2],[7,[ 2, 1 ]],["s","v"]]}"#,
+        "\n",
+    );
+    binlog()
+        .args(["write", "--json", seg.to_str().unwrap()])
+        .write_stdin(input)
+        .assert()
+        .success();
+    let mut r = Reader::open(&seg).unwrap();
+    let mut got = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        let m: Vec<(String, String)> = rec
+            .metadata()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        got.push(m);
+    }
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        got,
+        [
+            pairs(&[
+                ("n", "123456789012345678901"),
+                ("o", r#"{"b":1,"a":2}"#),
+                ("f", "1.50"),
+                ("s", "x y"),
+                ("z", "null"),
+            ]),
+            pairs(&[("n", "1e2"), ("7", "[2,1]"), ("s", "v")]),
+        ]
+    );
+}

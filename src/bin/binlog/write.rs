@@ -531,15 +531,11 @@ fn pending_from_json(
         // An object: its entries in their order, a key written twice
         // twice (as `cat --json` prints them).
         while let Some(k) = entries.next_key()? {
-            let v = entries.value()?;
-            m.push((k, text_of(&v)));
+            let v = entries.raw()?;
+            m.push((k, text_of(v)?));
         }
-    } else {
-        let v = match meta_text {
-            Some(t) => serde_json::from_str(t).map_err(|e| e.to_string())?,
-            None => Value::Null,
-        };
-        meta_list(&v, &mut m)?;
+    } else if let Some(t) = meta_text {
+        meta_list(t, &mut m)?;
     }
 
     let payload_value = match payload_text {
@@ -580,18 +576,17 @@ fn pending_from_json(
 }
 
 /// A "meta" that is not an object: a list of [key, value] pairs, or null.
-fn meta_list(v: &Value, m: &mut Vec<(String, String)>) -> Result<(), String> {
-    match v {
-        Value::Null => {}
-        Value::Array(a) => {
-            for pair in a {
-                match pair.as_array().map(|p| p.as_slice()) {
-                    Some([k, v]) => m.push((text_of(k), text_of(v))),
-                    _ => return Err("\"meta\" pairs must be [key, value]".into()),
-                }
-            }
+fn meta_list(text: &str, m: &mut Vec<(String, String)>) -> Result<(), String> {
+    if text.trim_end_matches(WS) == "null" {
+        return Ok(());
+    }
+    let list: Vec<&RawValue> = serde_json::from_str(text)
+        .map_err(|_| "\"meta\" must be an object or a list of [key, value] pairs")?;
+    for pair in list {
+        match serde_json::from_str::<Vec<&RawValue>>(pair.get()).as_deref() {
+            Ok([k, v]) => m.push((text_of(k.get())?, text_of(v.get())?)),
+            _ => return Err("\"meta\" pairs must be [key, value]".into()),
         }
-        _ => return Err("\"meta\" must be an object or a list of [key, value] pairs".into()),
     }
     Ok(())
 }
@@ -694,11 +689,14 @@ fn about(e: CliError, what: &str) -> CliError {
     }
 }
 
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// A string's value, or the compact JSON text of any other value (a
+/// `Value` would sort an object's keys and round big numbers).
+fn text_of(text: &str) -> Result<String, String> {
+    let text = text.trim_matches(WS);
+    if text.starts_with('"') {
+        return serde_json::from_str(text).map_err(|e| e.to_string());
     }
+    String::from_utf8(compact_json(text)).map_err(|e| e.to_string())
 }
 
 fn key_value(flag: &str, s: &str) -> CliResult<(String, String)> {
