@@ -174,3 +174,49 @@ fn write_json_stores_non_string_metadata_as_its_text() {
         ]
     );
 }
+
+/// `--since`/`--until` take RFC 3339 times: a day the month does not have
+/// or an offset that is not ±HH:MM (hours to 23, minutes to 59) is a bad
+/// time (exit status 2). They were read as another time without a word:
+/// 2023-02-31 as March 3rd, `+-1:00` as an offset of -1 h, `+99:99` as
+/// 100 h 39 min.
+#[test]
+fn since_and_until_refuse_days_and_offsets_that_do_not_exist() {
+    let t = Tmp::new("bad-dates");
+    let seg = t.join("s.binlog");
+    let w = Writer::open(&seg, Options::default()).unwrap();
+    w.write_with("t", &[], Some(0), b"x").unwrap();
+    w.close().unwrap();
+    let s = seg.to_str().unwrap();
+    for bad in [
+        "2023-02-29",
+        "2023-02-31",
+        "2024-02-30",
+        "2023-04-31",
+        "2023-11-31T00:00:00Z",
+        "2023-11-14T22:13:20+-1:00",
+        "2023-11-14T22:13:20+99:99",
+        "2023-11-14T22:13:20+05:60",
+        "2023-11-14T22:13:20-24:00",
+    ] {
+        for flag in ["--since", "--until"] {
+            binlog()
+                .args(["cat", s, flag, bad])
+                .assert()
+                .code(2)
+                .stderr(predicates::str::contains("cannot read time"));
+        }
+    }
+    for good in [
+        "2024-02-29",
+        "2000-02-29",
+        "2023-12-31T23:59:59Z",
+        "2023-11-14T22:13:20+23:59",
+        "2023-11-14T22:13:20-00:30",
+    ] {
+        binlog()
+            .args(["cat", s, "--since", good])
+            .assert()
+            .success();
+    }
+}

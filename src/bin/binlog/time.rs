@@ -62,6 +62,16 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Days in month `m` (1 to 12) of year `y`, proleptic Gregorian.
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// Parses `--since`/`--until` values: RFC 3339, a bare date (UTC midnight),
 /// `now`, a duration before now (`10m`, `1h30m`, `2d`, `500ms`, with an
 /// optional ` ago`), or `@<seconds since the epoch>`.
@@ -162,7 +172,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         return None;
     }
     let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
         return None;
     }
     let days = days_from_civil(y, mo as u32, d as u32);
@@ -197,8 +207,10 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
             if tb.len() != 6 || !matches!(tb[0], b'+' | b'-') || tb[3] != b':' {
                 return None;
             }
-            let oh: i64 = tz[1..3].parse().ok()?;
-            let om: i64 = tz[4..6].parse().ok()?;
+            let (oh, om) = (num(i + 1, 2)?, num(i + 4, 2)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
             let o = (oh * 3600 + om * 60) * NS;
             if tb[0] == b'-' {
                 -o
@@ -245,6 +257,12 @@ mod tests {
             Some(-123_456_789_012)
         );
         assert_eq!(parse_rfc3339("2023-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2023-02-29"), None);
+        assert_eq!(parse_rfc3339("2023-04-31"), None);
+        assert_eq!(parse_rfc3339("2024-02-29"), Some(19_782 * 86_400 * NS));
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20+-1:00"), None);
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20+24:00"), None);
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20+00:60"), None);
         assert_eq!(parse_time("10m", t), Ok(t - 600 * NS));
         assert_eq!(parse_time("1h30m ago", t), Ok(t - 5400 * NS));
         assert_eq!(parse_time("now", t), Ok(t));
