@@ -358,6 +358,9 @@ mod tests {
     #[test]
     fn a_child_forked_while_the_clock_was_being_published_reads_it() {
         prepare();
+        while matches!(MODE.load(Acquire), DECIDING | UNDECIDED) {
+            std::thread::yield_now(); // another test's thread is deciding
+        }
         if MODE.load(Acquire) != ON {
             return; // no TSC here: no seqlock
         }
@@ -395,7 +398,14 @@ mod tests {
     #[test]
     fn a_child_forked_while_the_parent_decided_decides_again() {
         prepare();
-        let decided = MODE.load(Acquire);
+        // Another test's thread may be the one deciding: prepare() does
+        // not wait for it.
+        let decided = loop {
+            match MODE.load(Acquire) {
+                DECIDING | UNDECIDED => std::thread::yield_now(),
+                m => break m,
+            }
+        };
         // SAFETY: the child uses atomics, the clock, alarm and _exit only.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
