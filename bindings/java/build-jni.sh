@@ -29,7 +29,7 @@ fi
 
 mkdir -p "$out/include" "$out/classes"
 rm -f "$out"/include/*.h
-javac -h "$out/include" -d "$out/classes" "${sources[@]}"
+javac -encoding UTF-8 -h "$out/include" -d "$out/classes" "${sources[@]}"
 
 ${CC:-gcc} -std=c11 -O2 -g -shared -fPIC -Wall -Wextra -Werror \
   -I"$java_home/include" -I"$java_home/include/linux" -I"$out/include" -I"$root/include" \
