@@ -560,13 +560,16 @@ impl Reader {
     fn advance(&mut self, verify: bool) -> Result<Option<Found>> {
         let mut filtered_cursor = None;
         loop {
-            if let Tail::SealDamaged { offset } = self.tail {
+            if let Tail::SealDamaged { .. } = self.tail {
                 // The seal may have been half written when we met it: if the
-                // file grew since, look at it again.
-                if self.grew()? {
-                    self.seal_reached(offset as usize)?;
+                // file's length changed since, look at what is there again
+                // (from the position, the seal's start): the seal finished,
+                // or a new writer that cut it off and appended records.
+                if !self.grew()? {
+                    return Ok(None);
                 }
-                return Ok(None);
+                self.tail = Tail::Reading;
+                continue;
             }
             if self.tail != Tail::Reading {
                 // Ended before: a sealed segment stays ended; an unsealed one
