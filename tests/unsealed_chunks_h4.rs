@@ -30,7 +30,9 @@ fn unsealed(d: &TempDir, payloads: &[Vec<u8>]) -> (PathBuf, Vec<Rec>) {
         want.push((
             seq,
             ty.clone(),
-            meta.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            meta.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
             pl.clone(),
         ));
     }
@@ -160,4 +162,211 @@ fn a_reader_at_a_half_written_seal_reads_records_a_new_writer_appends_there() {
     w.close().unwrap();
     assert!(r.next().unwrap().is_none());
     assert_eq!(r.tail(), Tail::Sealed);
+}
+
+/// Corruption in the middle of an unsealed segment, chunks after the
+/// first: reported at the damaged record's offset, naming the next one;
+/// skipped with skip_damaged.
+#[test]
+fn corruption_found_in_a_later_chunk_is_reported_at_its_offset() {
+    let d = TempDir::new("h4-corrupt");
+    let mut payloads: Vec<Vec<u8>> = (0..300).map(|i| vec![i as u8; 900 + i % 7]).collect();
+    payloads[200] = vec![7; 1 << 20];
+    let (u, want) = unsealed(&d, &payloads);
+    let offsets: Vec<(u64, u64)> = {
+        let mut r = Reader::open(&u).unwrap();
+        let mut v = Vec::new();
+        while let Some(rec) = r.next().unwrap() {
+            v.push((rec.offset, rec.frame_len));
+        }
+        v
+    };
+    for victim in [150usize, 200, 201] {
+        let mut bytes = std::fs::read(&u).unwrap();
+        let (off, len) = offsets[victim];
+        bytes[(off + len - 3) as usize] ^= 0x40;
+        let c = d.join("c.binlog");
+        std::fs::write(&c, &bytes).unwrap();
+        let mut r = Reader::open(&c).unwrap();
+        for w in &want[..victim] {
+            assert_eq!(r.next().unwrap().unwrap().seq, w.0);
+        }
+        let err = r.next().unwrap_err();
+        let next = offsets[victim + 1].0;
+        assert!(
+            err.message().contains(&format!("offset {off}"))
+                || err.message().contains(&format!("{off}")),
+            "{err}"
+        );
+        assert!(err.message().contains(&next.to_string()), "{err}");
+        let mut r = Reader::open(&c).unwrap();
+        r.skip_damaged(true);
+        let mut n = 0;
+        while let Some(rec) = r.next().unwrap() {
+            assert_ne!(rec.seq, victim as u64);
+            n += 1;
+        }
+        assert_eq!(n, want.len() - 1);
+        assert_eq!(r.damages().len(), 1);
+        assert_eq!(r.damages()[0].offset, off);
+        assert_eq!(r.damages()[0].resume_offset, next);
+        assert_eq!(r.tail(), Tail::Unsealed);
+        std::fs::remove_file(&c).unwrap();
+    }
+    std::fs::remove_file(&u).unwrap();
+}
+
+fn size_of(i: u64) -> usize {
+    let x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+    match x % 10 {
+        0 => 65536 - 30 + (x as usize % 60),
+        1 => 70_000 + (x as usize % 200_000),
+        2..=4 => x as usize % 3000,
+        _ => x as usize % 200,
+    }
+}
+
+/// A reader following a live writer (flushing at random points, records
+/// of every size around the chunk) returns each record once, whole, in
+/// order; interleaving seeks, filters and header-only reads.
+#[test]
+fn a_follower_interleaved_with_a_live_writer() {
+    let d = TempDir::new("h4-follow");
+    let p = d.join("seg.binlog");
+    let w = Writer::open(
+        &p,
+        Options {
+            buffer_size: 4096,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let mut r = Reader::open(&p).unwrap();
+    let mut r2 = Reader::open(&p).unwrap();
+    r2.filter_types(&["b"]);
+    let mut next = 0u64;
+    let mut next_b = 0u64;
+    let n = 400u64;
+    for i in 0..n {
+        let ty = if i % 3 == 0 { "b" } else { "a" };
+        let is = i.to_string();
+        w.write_with(
+            ty,
+            &[("i", &is)],
+            Some(i as i64 * 10),
+            &vec![i as u8; size_of(i)],
+        )
+        .unwrap();
+        if i % 7 == 3 {
+            w.flush().unwrap();
+        }
+        for _ in 0..(i % 4) {
+            let hdr = i % 11 == 5;
+            if hdr {
+                if let Some(h) = r.next_header().unwrap() {
+                    assert_eq!(h.seq, next);
+                    assert_eq!(h.payload_len as usize, size_of(next));
+                    next += 1;
+                }
+            } else if let Some(rec) = r.next().unwrap() {
+                assert_eq!(rec.seq, next);
+                assert_eq!(rec.payload.len(), size_of(next));
+                assert!(rec.payload.iter().all(|&b| b == next as u8));
+                assert_eq!(rec.metadata().next().unwrap().1, next.to_string());
+                next += 1;
+            }
+        }
+        while let Some(rec) = r2.next().unwrap() {
+            while next_b % 3 != 0 {
+                next_b += 1;
+            }
+            assert_eq!(rec.seq, next_b);
+            assert_eq!(rec.payload.len(), size_of(next_b));
+            next_b += 1;
+        }
+        if i % 50 == 49 {
+            let mut s = Reader::open(&p).unwrap();
+            s.seek_seq(i / 2).unwrap();
+            let got = s.next().unwrap().map(|x| x.seq);
+            assert!(got.is_none() || got == Some(i / 2), "{got:?}");
+            s.seek_time((i as i64 / 3) * 10).unwrap();
+            let got = s.next().unwrap().map(|x| x.seq);
+            assert!(got.is_none() || got == Some(i / 3), "{got:?}");
+        }
+    }
+    w.flush().unwrap();
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.seq, next);
+        assert_eq!(rec.payload.len(), size_of(next));
+        next += 1;
+    }
+    assert_eq!(next, n);
+    w.close().unwrap();
+    assert!(r.next().unwrap().is_none());
+    assert_eq!(r.tail(), Tail::Sealed);
+}
+
+/// Frames of every total length from 40 below the chunk to 10 above it,
+/// each alone at the end of the unsealed segment and followed by another.
+#[test]
+fn frames_of_every_length_around_the_chunk() {
+    let d = TempDir::new("h4-exact");
+    for last in [false, true] {
+        let mut payloads = Vec::new();
+        for n in 65536 - 26 - 40..65536 - 26 + 10 {
+            payloads.push(vec![n as u8; n]);
+            if !last {
+                payloads.push(vec![1; 5]);
+            }
+        }
+        check(&d, &payloads);
+    }
+}
+
+/// Skipping many damaged regions of an unsealed segment costs about what
+/// it costs in a sealed one: the search for the record after each region
+/// copies the bytes it needs, not everything up to the end of the segment
+/// (which made the read quadratic: 2000 regions in 32 MB took 4 s in a
+/// release build, against 6 ms for the same bytes sealed).
+#[test]
+fn skipping_many_damaged_regions_of_an_unsealed_segment_is_not_quadratic() {
+    let d = TempDir::new("h4-many-damages");
+    let p = d.join("s.binlog");
+    let w = Writer::open(&p, Options::default()).unwrap();
+    for i in 0..8_000u32 {
+        w.write("t", &[i as u8; 1000]).unwrap();
+    }
+    w.close().unwrap();
+    let mut offs = Vec::new();
+    let end;
+    {
+        let mut r = Reader::open(&p).unwrap();
+        end = r.seal().unwrap().records_end;
+        while let Some(x) = r.next().unwrap() {
+            offs.push((x.offset, x.frame_len));
+        }
+    }
+    let mut bytes = std::fs::read(&p).unwrap();
+    let damaged: Vec<usize> = (1..offs.len()).step_by(4).collect();
+    for &k in &damaged {
+        let (o, l) = offs[k];
+        bytes[(o + l - 2) as usize] ^= 1;
+    }
+    std::fs::write(&p, &bytes[..end as usize]).unwrap();
+    drop(bytes);
+    let t = std::time::Instant::now();
+    let mut r = Reader::open(&p).unwrap();
+    r.skip_damaged(true);
+    let mut n = 0;
+    while r.next().unwrap().is_some() {
+        n += 1;
+    }
+    let took = t.elapsed();
+    assert_eq!(n, offs.len() - damaged.len());
+    assert_eq!(r.damages().len(), damaged.len());
+    for (dmg, &k) in r.damages().iter().zip(&damaged) {
+        assert_eq!((dmg.offset, dmg.resume_offset), (offs[k].0, offs[k + 1].0));
+    }
+    assert_eq!(r.tail(), Tail::Unsealed);
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
 }

@@ -425,6 +425,52 @@ pub fn find_resume(buf: &[u8], pos: usize, expected: u64) -> Option<usize> {
     }
 }
 
+/// `find_resume(full, 0, expected)` from the first bytes of `full` only
+/// (`prefix`, shorter than its `full_len` bytes): `Some(q)` when they show
+/// that it returns `Some(q)`, `None` when more bytes are needed (a prefix
+/// never shows that nothing follows). They show it when the bad frame's
+/// length ends within `full` (not torn: the answer is the first valid
+/// record after it) and a valid record lies in `prefix` with no position
+/// before it that could hold a record reaching past `prefix`. Lets a
+/// search that copies the bytes it searches copy a little first.
+pub fn find_resume_in_prefix(prefix: &[u8], full_len: usize, expected: u64) -> Option<usize> {
+    let declared_end = FRAME_HEADER_LEN
+        + u32::from_le_bytes(prefix.get(0..4)?.try_into().expect("4 bytes")) as usize;
+    if declared_end > full_len {
+        // Torn: its records must run to the end of `full`.
+        return None;
+    }
+    let last = prefix
+        .len()
+        .checked_sub(FRAME_HEADER_LEN + MIN_RECORD_BODY)?;
+    (1..=last)
+        .find_map(|p| {
+            // The cheap checks of `find`, lengths measured against `full`.
+            let len = u32::from_le_bytes(prefix[p..p + 4].try_into().expect("4 bytes")) as usize;
+            if len < MIN_RECORD_BODY || len > full_len - p - FRAME_HEADER_LEN {
+                return None;
+            }
+            let kind = prefix[p + FRAME_HEADER_LEN];
+            if kind & (KIND_MASK | RESERVED_FLAGS) != KIND_RECORD {
+                return None;
+            }
+            let at = p + FRAME_HEADER_LEN + 1;
+            let seq = u64::from_le_bytes(prefix[at..at + 8].try_into().expect("8 bytes"));
+            if !in_window(1, p, expected, seq) {
+                return None;
+            }
+            if p + FRAME_HEADER_LEN + len > prefix.len() {
+                // It may be a valid record: undecided without its bytes.
+                return Some(None);
+            }
+            match frame_at(prefix, p, true) {
+                FrameAt::Frame { body, .. } if decode_record(body).is_some() => Some(Some(p)),
+                _ => None,
+            }
+        })
+        .flatten()
+}
+
 /// Whether valid records run from `pos` to the end of `buf`, their
 /// sequence numbers consecutive: the last may be cut off by the end (if
 /// what is left of it looks like the next record's start) or be the seal's
@@ -647,6 +693,40 @@ mod tests {
                 t.elapsed()
             );
         }
+    }
+
+    /// Whatever a prefix decides is what the whole buffer gives.
+    #[test]
+    fn a_prefix_decides_as_the_whole_does() {
+        let mut buf = frame(0, None, &[], b"a");
+        for seq in 1..40u64 {
+            let payload = vec![seq as u8; (seq as usize * 37) % 300];
+            buf.extend(frame(seq, None, &[], &payload));
+        }
+        // Damage: a payload byte, a length (short and past the end), and
+        // a record carried inside a payload.
+        let mut cases = Vec::new();
+        for (at, flip) in [(3usize, 0xffu8), (40, 1), (2, 0x7f), (300, 0x10)] {
+            let mut b = buf.clone();
+            b[at] ^= flip;
+            cases.push(b);
+        }
+        let mut carried = frame(0, None, &[], &frame(1, None, &[], b"inner"));
+        carried.extend(frame(1, None, &[], b"x"));
+        carried.extend(frame(2, None, &[], b"y"));
+        carried[3] ^= 0x01;
+        cases.push(carried);
+        let mut decided = 0;
+        for b in &cases {
+            let whole = find_resume(b, 0, 0);
+            for n in 0..b.len() {
+                if let Some(got) = find_resume_in_prefix(&b[..n], b.len(), 0) {
+                    assert_eq!(Some(got), whole, "prefix {n}");
+                    decided += 1;
+                }
+            }
+        }
+        assert!(decided > 100, "{decided}");
     }
 
     #[test]

@@ -1044,9 +1044,24 @@ impl Reader {
         };
         let len = self.end.saturating_sub(pos);
         if self.seal.is_none() && !self.uncut && len <= RESUME_COPY_MAX {
+            // The record after a damaged region is usually near: copy a
+            // chunk first, and more (doubling) only while the bytes copied
+            // do not decide where records resume. (Copying all up to the
+            // end each time made skipping many regions quadratic.)
             let mut copy = Vec::new();
-            let n = read_upto(&self.file, &mut copy, pos as u64, len)
-                .map_err(|e| Error::io_at(&self.path, pos as u64, "read", e))?;
+            let mut want = len.min(CHECK_CHUNK);
+            let n = loop {
+                let n = read_upto(&self.file, &mut copy, pos as u64, want)
+                    .map_err(|e| Error::io_at(&self.path, pos as u64, "read", e))?;
+                if n < want || want == len {
+                    break n;
+                }
+                if let Some(q) = frame::find_resume_in_prefix(&copy[..n], len, self.next_seq) {
+                    let seq = seq_at(&copy[..n], q).expect("a valid record");
+                    return Ok(Some((pos + q, seq)));
+                }
+                want = want.saturating_mul(2).min(len);
+            };
             let copy = &copy[..n];
             return Ok(frame::find_resume(copy, 0, self.next_seq).map(|q| {
                 let seq = seq_at(copy, q).expect("find_resume returned a valid record");
