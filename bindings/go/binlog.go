@@ -39,8 +39,10 @@ import "C"
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -107,3 +109,10 @@ func strPtr(s string) *C.uint8_t {
 // another OS thread between the call and binlog_last_error().
 func lockThread()   { runtime.LockOSThread() }
 func unlockThread() { runtime.UnlockOSThread() }
+
+// The range of time.Time that int64 nanoseconds since the Unix epoch hold
+// (time.Time.UnixNano wraps silently outside it).
+var (
+	minUnixNano = time.Unix(0, math.MinInt64)
+	maxUnixNano = time.Unix(0, math.MaxInt64)
+)

@@ -9,6 +9,7 @@ import "C"
 import (
 	"errors"
 	"io"
+	"math"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -488,8 +489,15 @@ func (r *Reader) SeekSeq(seq uint64) error {
 }
 
 // SeekTime positions the reader at the first record, in write order, with
-// a timestamp of at least t (at the end if none).
+// a timestamp of at least t (at the end if none). A t before 1678 seeks to
+// the start and one after 2262 to the end (int64 nanoseconds hold neither).
 func (r *Reader) SeekTime(t time.Time) error {
+	switch {
+	case t.Before(minUnixNano):
+		return r.SeekTimeNs(math.MinInt64)
+	case t.After(maxUnixNano):
+		return r.SeekTimeNs(math.MaxInt64)
+	}
 	return r.SeekTimeNs(t.UnixNano())
 }
 
