@@ -25,7 +25,9 @@ type Entry struct {
 	// Metadata is stored with the record, in this order (UTF-8).
 	Metadata []KeyValue
 	// Time is the record's timestamp; the zero Time means now (the
-	// library's clock).
+	// library's clock). A time int64 nanoseconds since the Unix epoch
+	// cannot hold (before 1677-09-21 or after 2262-04-11) is refused with
+	// ErrInvalidArgument.
 	Time time.Time
 }
 

@@ -116,3 +116,15 @@ var (
 	minUnixNano = time.Unix(0, math.MinInt64)
 	maxUnixNano = time.Unix(0, math.MaxInt64)
 )
+
+// unixNano is t.UnixNano() as a record or header timestamp: an error
+// matching ErrInvalidArgument when t is outside what int64 nanoseconds
+// hold (before 1677-09-21 or after 2262-04-11), or is the instant
+// math.MinInt64, which the library reads as BINLOG_TIME_NOW.
+func unixNano(op, what string, t time.Time) (int64, error) {
+	if !t.After(minUnixNano) || t.After(maxUnixNano) {
+		return 0, invalid(op, fmt.Sprintf("%s %v is outside the range of int64 nanoseconds since the Unix epoch (%v to %v)",
+			what, t, minUnixNano.Add(1).UTC(), maxUnixNano.UTC()))
+	}
+	return t.UnixNano(), nil
+}

@@ -99,7 +99,7 @@ type Options struct {
 	// Created (each segment records its own creation time).
 	FirstSeq  uint64    // sequence number of a new segment's first record
 	SegmentNo uint64    // segment number in a new segment's header
-	Created   time.Time // creation time in the header (zero = now)
+	Created   time.Time // creation time in the header (zero = now; 1677-09-21 to 2262-04-11, else ErrInvalidArgument)
 
 	// SparseInterval is the number of bytes of records between entries of
 	// the sealed segment's sparse seq/time index (0 = default 65536).
@@ -137,6 +137,11 @@ func (o *Options) hasLogOnly() bool {
 func (o *Options) build(op string, log bool, logName string) (*C.binlog_options, error) {
 	if o == nil {
 		return nil, nil
+	}
+	if !o.Created.IsZero() {
+		if _, err := unixNano(op, "Created", o.Created); err != nil {
+			return nil, err
+		}
 	}
 	if !log && o.hasLogOnly() {
 		return nil, invalid(op, "MaxSegmentBytes, MaxSegmentRecords, Period, Retention and SealInBackground are for rolling logs (OpenLog)")

@@ -9,6 +9,7 @@ import "C"
 import (
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"unsafe"
 )
@@ -227,6 +228,13 @@ func (w *Writer) writeBatch(op string, es []Entry) (uint64, error) {
 		return 0, err
 	}
 	defer w.release()
+	for i := range es {
+		if t := es[i].Time; !t.IsZero() {
+			if _, err := unixNano(op, "entry "+strconv.Itoa(i)+": Time", t); err != nil {
+				return 0, err
+			}
+		}
+	}
 	b := buildBatch(es)
 	defer b.free()
 	var first C.uint64_t
