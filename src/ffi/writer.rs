@@ -274,26 +274,48 @@ pub extern "C" fn binlog_writer_write_batch(
         // Batches usually repeat one type name: validate a name once per run
         // of entries pointing at the same bytes.
         let mut last_type: Option<(*const u8, usize, &str)> = None;
+        let n = entries.len();
         w.args(|| {
-            for e in entries {
+            for (i, e) in entries.iter().enumerate() {
+                // A bad entry of a batch is named, as the core names one
+                // it refuses (the header promises both the same message).
+                let refused = |err: Error| {
+                    if n > 1 {
+                        Error::new(
+                            err.kind(),
+                            format!(
+                                "entry {i} of {n}: {}; no record of this call was written",
+                                err.message()
+                            ),
+                        )
+                    } else {
+                        err
+                    }
+                };
                 types.push(match last_type {
                     Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
                     _ => {
-                        let t = unsafe { utf8(e.type_name, e.type_len, "type name") }?;
+                        let t = unsafe { utf8(e.type_name, e.type_len, "type name") }
+                            .map_err(refused)?;
                         last_type = Some((e.type_name, e.type_len, t));
                         t
                     }
                 });
                 if e.part_count > 0 {
-                    for v in unsafe { array(e.parts, e.part_count, "parts") }? {
-                        parts.push(unsafe { bytes(v.base, v.len, "part base") }?);
+                    for v in unsafe { array(e.parts, e.part_count, "parts") }.map_err(refused)? {
+                        parts.push(unsafe { bytes(v.base, v.len, "part base") }.map_err(refused)?);
                     }
                 } else {
-                    parts.push(unsafe { bytes(e.payload, e.payload_len, "payload") }?);
+                    parts.push(
+                        unsafe { bytes(e.payload, e.payload_len, "payload") }.map_err(refused)?,
+                    );
                 }
-                for m in unsafe { array::<binlog_meta>(e.meta, e.meta_count, "meta") }? {
-                    let k = unsafe { utf8(m.key, m.key_len, "metadata key") }?;
-                    let v = unsafe { utf8(m.value, m.value_len, "metadata value") }?;
+                for m in unsafe { array::<binlog_meta>(e.meta, e.meta_count, "meta") }
+                    .map_err(refused)?
+                {
+                    let k = unsafe { utf8(m.key, m.key_len, "metadata key") }.map_err(refused)?;
+                    let v =
+                        unsafe { utf8(m.value, m.value_len, "metadata value") }.map_err(refused)?;
                     metas.push((k, v));
                 }
             }
