@@ -7,6 +7,7 @@ use super::types::{
     binlog_tail_kind,
 };
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::header::SegmentHeader;
 use crate::log::LogReader;
 use crate::reader::{Reader, Record, Tail};
 use std::ffi::c_char;
@@ -29,6 +30,10 @@ pub struct binlog_reader {
     shown: Option<Held>,
     /// The parameter array of the last `binlog_reader_header`.
     params: Vec<binlog_meta>,
+    /// A copy of the header last returned by `binlog_reader_header`, which
+    /// its view points into: a log reader reopens its segment on a seek
+    /// (and may on `next`), which frees the reader's own header.
+    header: Option<Box<SegmentHeader>>,
 }
 
 /// An owned copy of a record.
@@ -168,6 +173,7 @@ fn boxed(inner: RInner, path: &Path) -> *mut binlog_reader {
         held: None,
         shown: None,
         params: Vec::new(),
+        header: None,
     }))
 }
 
@@ -390,6 +396,7 @@ pub extern "C" fn binlog_reader_header(
             inner,
             path,
             params,
+            header,
             ..
         } = h;
         let hd = match inner.as_ref().ok_or_else(|| closed(path))? {
@@ -402,6 +409,7 @@ pub extern "C" fn binlog_reader_header(
                 )
             })?,
         };
+        let hd = &**header.insert(Box::new(hd.clone()));
         params.clear();
         params.extend(hd.params.iter().map(|(k, v)| c_meta(k, v)));
         let v = binlog_header {
@@ -543,6 +551,7 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
             h.held = None;
             h.shown = None;
             h.params = Vec::new();
+            h.header = None;
         }
         Ok(BINLOG_OK)
     })

@@ -6,6 +6,9 @@
  *   checks (a NULL pointer with a length, a type name or metadata that is
  *   not UTF-8) is named in the message ("entry I of N: ...; no record of
  *   this call was written"), as one the core refuses is.
+ * - binlog_reader_header: the strings and parameter array of a log
+ *   reader's header stay valid while the reader stays in that segment (a
+ *   seek within it included).
  *
  * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
@@ -123,10 +126,55 @@ static void test_batch_boundary_refusal_names_entry(void) {
     }
 }
 
+/* A log reader's header view, taken in a segment, survives a seek that
+ * stays in that segment (the reader does not move to another segment):
+ * under ASan and valgrind a use of freed memory fails the test. */
+static void test_log_header_survives_seek_in_segment(void) {
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s", path_of("header-seek"));
+    CHECK(mkdir(dir, 0755) == 0);
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    CHECK_OK(binlog_options_set_content_type(o, LIT("application/x-contract-test")));
+    CHECK_OK(binlog_options_add_param(o, LIT("param-key"), LIT("param-value")));
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open_log(dir, "hs", o, &w));
+    binlog_options_free(o);
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
+    }
+    CHECK_OK(binlog_writer_flush(w));
+
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open_log(dir, "hs", &r));
+    binlog_record rec;
+    REQUIRE_OK(binlog_reader_next(r, &rec));
+    binlog_header h;
+    REQUIRE_OK(binlog_reader_header(r, &h));
+    CHECK_STR(h.content_type, h.content_type_len, "application/x-contract-test");
+    /* Seeks within the one segment there is. */
+    CHECK_OK(binlog_reader_seek_seq(r, 1));
+    CHECK_STR(h.log_name, h.log_name_len, "hs");
+    CHECK_STR(h.content_type, h.content_type_len, "application/x-contract-test");
+    REQUIRE(h.param_count == 1 && h.params != NULL);
+    CHECK_STR(h.params[0].key, h.params[0].key_len, "param-key");
+    CHECK_STR(h.params[0].value, h.params[0].value_len, "param-value");
+    CHECK_OK(binlog_reader_seek_time(r, 0));
+    CHECK_STR(h.content_type, h.content_type_len, "application/x-contract-test");
+    CHECK_STR(h.writer, h.writer_len, "libbinlog/" "0.1.0");
+    REQUIRE_OK(binlog_reader_next(r, &rec));
+    CHECK_EQ_U(rec.seq, 0);
+    CHECK_STR(h.params[0].value, h.params[0].value_len, "param-value");
+    binlog_reader_free(r);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
 int main(void) {
     if (make_tmpdir() != 0) {
         return 2;
     }
     test_batch_boundary_refusal_names_entry();
+    test_log_header_survives_seek_in_segment();
     return (int)check_summary();
 }
