@@ -632,7 +632,11 @@ impl LogWriter {
     pub fn close(&self) -> Result<()> {
         *self.shared.stop.lock() = true;
         self.shared.stop_cv.notify_all();
-        if let Some(h) = self.roller.lock().take() {
+        // The handle is taken out before the join: a guard in the `if let`
+        // would hold `roller` while joining, and a callback on the
+        // background thread that closes the log would wait for it forever.
+        let roller = self.roller.lock().take();
+        if let Some(h) = roller {
             // A callback on the background thread may close the log: that
             // thread ends once the callback returns.
             if !self.shared.on_roller_thread() {

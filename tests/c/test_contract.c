@@ -10,6 +10,11 @@
  *   reader's header stay valid while the reader stays in that segment (a
  *   seek within it included).
  *
+ * - binlog_writer_close / binlog_segment_callback: a callback may close
+ *   the log, also on the background thread while another thread closes
+ *   it (the writer is thread-safe, close included): neither waits for the
+ *   other forever.
+ *
  * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
@@ -20,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "binlog.h"
 #include "check.h"
@@ -170,11 +176,63 @@ static void test_log_header_survives_seek_in_segment(void) {
     binlog_writer_free(w);
 }
 
+/* The log the callback below closes. */
+static binlog_writer *closing_log;
+static unsigned closes_in_callback;
+
+static int32_t close_on_sealed(void *user, const binlog_segment_info *info) {
+    (void)user;
+    if (info->event == BINLOG_SEGMENT_SEALED) {
+        if (binlog_writer_close(closing_log) != BINLOG_OK) {
+            return 1;
+        }
+        __atomic_fetch_add(&closes_in_callback, 1, __ATOMIC_RELAXED);
+    }
+    return 0;
+}
+
+/* With background sealing, the SEALED event of a roll comes on the log's
+ * background thread; its callback closes the log while the main thread
+ * closes it too. A deadlock (the main thread joining the background
+ * thread while holding what the callback's close waits for) would hang:
+ * alarm() ends the program then, failing the test. */
+static void test_close_while_background_callback_closes(void) {
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s", path_of("close-race"));
+    CHECK(mkdir(dir, 0755) == 0);
+    alarm(60);
+    for (int it = 0; it < 100; it++) {
+        char name[32];
+        snprintf(name, sizeof name, "race%d", it);
+        binlog_options *o = NULL;
+        REQUIRE_OK(binlog_options_new(&o));
+        CHECK_OK(binlog_options_add_segment_callback(o, close_on_sealed, NULL));
+        CHECK_OK(binlog_options_set_seal_in_background(o, true));
+        CHECK_OK(binlog_options_set_max_segment_records(o, 2));
+        REQUIRE_OK(binlog_writer_open_log(dir, name, o, &closing_log));
+        binlog_options_free(o);
+        for (int i = 0; i < 3; i++) {
+            /* The third rolls; the log may be closed by then. */
+            binlog_result rc = binlog_writer_write(closing_log, LIT("t"), LIT("x"), NULL);
+            CHECK(rc == BINLOG_OK || rc == BINLOG_ERR_CLOSED);
+        }
+        CHECK_OK(binlog_writer_close(closing_log));
+        uint64_t failures = UINT64_MAX;
+        CHECK_OK(binlog_writer_callback_failures(closing_log, &failures));
+        CHECK_EQ_U(failures, 0);
+        binlog_writer_free(closing_log);
+        closing_log = NULL;
+    }
+    alarm(0);
+    CHECK(closes_in_callback > 0);
+}
+
 int main(void) {
     if (make_tmpdir() != 0) {
         return 2;
     }
     test_batch_boundary_refusal_names_entry();
     test_log_header_survives_seek_in_segment();
+    test_close_while_background_callback_closes();
     return (int)check_summary();
 }
