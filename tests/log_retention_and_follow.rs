@@ -1,4 +1,7 @@
-//! Review of rolling logs' retention and the log reader's follow mode.
+//! Rolling logs' retention and the log reader's follow mode (from a review,
+//! 2026-11-22): closing keeps the numbering, next_wait with the longest
+//! timeout, a follower behind retention, seeks on a listing that names
+//! removed segments.
 
 mod common;
 use binlog::ffi::reader::{binlog_reader_close, binlog_reader_next_wait, binlog_reader_open_log};
