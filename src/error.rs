@@ -100,6 +100,17 @@ impl Error {
         Error::at(io_kind(&err), path, offset, format!("{doing}: {err}"))
     }
 
+    /// What a batch call says of entry `i` of its `n` that it refused
+    /// before writing anything (every writer and the C boundary say the
+    /// same); a single entry is the whole call, and `what` stays as it is.
+    pub fn refused_entry(i: usize, n: usize, what: impl fmt::Display) -> String {
+        if n > 1 {
+            format!("entry {i} of {n}: {what}; no record of this call was written")
+        } else {
+            what.to_string()
+        }
+    }
+
     pub fn invalid(what: impl Into<String>) -> Error {
         Error::new(ErrorKind::InvalidArgument, what)
     }

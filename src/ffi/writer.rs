@@ -279,19 +279,8 @@ pub extern "C" fn binlog_writer_write_batch(
             for (i, e) in entries.iter().enumerate() {
                 // A bad entry of a batch is named, as the core names one
                 // it refuses (the header promises both the same message).
-                let refused = |err: Error| {
-                    if n > 1 {
-                        Error::new(
-                            err.kind(),
-                            format!(
-                                "entry {i} of {n}: {}; no record of this call was written",
-                                err.message()
-                            ),
-                        )
-                    } else {
-                        err
-                    }
-                };
+                let refused =
+                    |err: Error| Error::new(err.kind(), Error::refused_entry(i, n, err.message()));
                 types.push(match last_type {
                     Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
                     _ => {

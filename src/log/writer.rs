@@ -752,12 +752,7 @@ impl Shared {
         let limit = self.opts.segment.max_record_size;
         for (i, e) in entries.iter().enumerate() {
             let refused = |kind: ErrorKind, msg: String| {
-                let msg = if n > 1 {
-                    format!("entry {i} of {n}: {msg}; no record of this call was written")
-                } else {
-                    msg
-                };
-                Error::file(kind, &path(), msg)
+                Error::file(kind, &path(), Error::refused_entry(i, n, msg))
             };
             if e.type_name.len() > MAX_TYPE_NAME_LEN {
                 return Err(refused(

@@ -321,11 +321,7 @@ impl State {
                 Error::file(
                     err.kind(),
                     &self.path,
-                    format!(
-                        "entry {i} of {}: {}; no record of this call was written",
-                        entries.len(),
-                        err.message()
-                    ),
+                    Error::refused_entry(i, entries.len(), err.message()),
                 )
             };
             let ty = match same {
