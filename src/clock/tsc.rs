@@ -117,19 +117,23 @@ fn slow() -> i64 {
 
 fn decide() -> u8 {
     if trusted() {
-        // The narrowest of three, so that a preempted reading does not start
-        // the calibration.
-        let s = (0..3)
-            .map(|_| take())
-            .min_by_key(|s| s.width)
-            .expect("three samples");
-        write(&State {
-            anchor: Anchor::default(),
-            cal: Calibration::start(&s),
-        });
+        write(&starting_over());
         ON
     } else {
         OFF
+    }
+}
+
+/// A state with no anchor, its calibration started from the narrowest of
+/// three samples, so that a preempted reading does not start it.
+fn starting_over() -> State {
+    let s = (0..3)
+        .map(|_| take())
+        .min_by_key(|s| s.width)
+        .expect("three samples");
+    State {
+        anchor: Anchor::default(),
+        cal: Calibration::start(&s),
     }
 }
 
@@ -241,10 +245,7 @@ fn take_over() {
     {
         return;
     }
-    store(&State {
-        anchor: Anchor::default(),
-        cal: Calibration::start(&take()),
-    });
+    store(&starting_over());
     SEQ.store(seq + 1, Release);
 }
 

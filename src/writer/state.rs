@@ -1039,8 +1039,9 @@ const NONE: usize = usize::MAX;
 
 /// Records from this long on have the lines of the next one prefetched for
 /// writing after a one-record call (see `crate::prefetch`): with 600-byte
-/// records, 0.73 -> 0.80 of raw `write(2)` (5 interleaved `BENCH_ONLY=ab`
-/// pairs); with 32-byte ones it cost 2-3% of records/s.
+/// records, 0.723 -> 0.805 of raw `write(2)` (medians of 7 interleaved
+/// `BENCH_ONLY=ab` pairs, Intel host); prefetching after every record, 32
+/// bytes included, cost 32-byte records 2-3% of records/s (5 pairs).
 const PREFETCH_WRITE_FROM: u64 = 256;
 
 /// The unit at whose multiples full buffers are cut: the buffer size
