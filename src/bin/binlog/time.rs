@@ -62,16 +62,6 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Days in month `m` (1 to 12) of year `y`, proleptic Gregorian.
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 /// Parses `--since`/`--until` values: RFC 3339, a bare date (UTC midnight),
 /// `now`, a duration before now (`10m`, `1h30m`, `2d`, `500ms`, with an
 /// optional ` ago`), or `@<seconds since the epoch>`.
@@ -172,10 +162,15 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         return None;
     }
     let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
     }
     let days = days_from_civil(y, mo as u32, d as u32);
+    // A day the month does not have (February 30th) lands in the next
+    // month: a date exists when it comes back from its day number as it was.
+    if civil_from_days(days) != (y, mo as u32, d as u32) {
+        return None;
+    }
     if b.len() == 10 {
         return days.checked_mul(86_400 * NS);
     }
