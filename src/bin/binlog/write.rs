@@ -538,28 +538,26 @@ fn pending_from_json(
         meta_list(t, &mut m)?;
     }
 
-    let payload_value = match payload_text {
-        Some(t) if t.starts_with('"') => Some(serde_json::from_str(t).map_err(|e| e.to_string())?),
-        Some(t) if t != "null" => None,
-        _ => Some(Value::Null),
-    };
-    let payload = match &payload_value {
-        Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => match obj
-            .get("encoding")
-            .and_then(|e| e.as_str())
-            .unwrap_or("utf8")
-        {
-            "utf8" | "text" | "utf8-lossy" => s.as_bytes().to_vec(),
-            "hex" => encoding::decode_hex(s).ok_or("\"payload\" is not valid hex")?,
-            "base64" => encoding::decode_base64(s).ok_or("\"payload\" is not valid base64")?,
-            other => {
-                return Err(format!(
-                    "unknown \"encoding\" {other:?} (utf8, hex or base64)"
-                ))
+    let payload = match payload_text.map(|t| t.trim_end_matches(WS)) {
+        None | Some("null") => Vec::new(),
+        Some(t) if t.starts_with('"') => {
+            let s: String = serde_json::from_str(t).map_err(|e| e.to_string())?;
+            match obj
+                .get("encoding")
+                .and_then(|e| e.as_str())
+                .unwrap_or("utf8")
+            {
+                "utf8" | "text" | "utf8-lossy" => s.into_bytes(),
+                "hex" => encoding::decode_hex(&s).ok_or("\"payload\" is not valid hex")?,
+                "base64" => encoding::decode_base64(&s).ok_or("\"payload\" is not valid base64")?,
+                other => {
+                    return Err(format!(
+                        "unknown \"encoding\" {other:?} (utf8, hex or base64)"
+                    ))
+                }
             }
-        },
-        _ => compact_json(payload_text.unwrap_or_default()),
+        }
+        Some(t) => compact_json(t),
     };
     let ts = match (obj.get("ts_ns"), obj.get("time")) {
         (Some(t), _) => Some(t.as_i64().ok_or("\"ts_ns\" is not an integer")?),
