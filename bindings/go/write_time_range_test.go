@@ -3,6 +3,7 @@ package binlog
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,6 +28,9 @@ func TestEntryTimeOutsideUnixNanoRange(t *testing.T) {
 		_, err = w.WriteBatch([]Entry{{Type: "t"}, {Type: "t", Time: at}})
 		if !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("WriteBatch(Time: %v): %v; want ErrInvalidArgument", at, err)
+		} else if msg := err.Error(); !strings.Contains(msg, path) ||
+			!strings.Contains(msg, "entry 1 of 2: ") || !strings.Contains(msg, "no record of this call was written") {
+			t.Errorf("WriteBatch(Time: %v): %q does not name the file and the entry", at, msg)
 		}
 	}
 	must(t, w.Close())

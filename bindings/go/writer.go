@@ -228,10 +228,18 @@ func (w *Writer) writeBatch(op string, es []Entry) (uint64, error) {
 		return 0, err
 	}
 	defer w.release()
+	// Checked before anything is built: a refused batch writes nothing,
+	// and says so as the library does for the entries it refuses.
 	for i := range es {
 		if t := es[i].Time; !t.IsZero() {
-			if _, err := unixNano(op, "entry "+strconv.Itoa(i)+": Time", t); err != nil {
-				return 0, err
+			if _, err := unixNano(op, "Time", t); err != nil {
+				e := err.(*Error)
+				if len(es) > 1 {
+					e.Message = "entry " + strconv.Itoa(i) + " of " + strconv.Itoa(len(es)) + ": " +
+						e.Message + "; no record of this call was written"
+				}
+				e.Message = w.desc + ": " + e.Message
+				return 0, e
 			}
 		}
 	}
