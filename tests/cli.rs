@@ -725,6 +725,77 @@ fn verify_checks_continuity_and_seals_across_a_log() {
     assert_eq!(j["segments"][0]["issues"][0]["kind"], "seal-damaged");
 }
 
+/// `cat`, `stats` and `tail` read a log's segments one after another: a
+/// segment missing from the middle is reported (exit 1), as `verify` and
+/// the library's `LogReader` do, unless the missing records lie outside
+/// the sequence range asked for.
+#[test]
+fn cat_stats_and_tail_report_a_segment_missing_from_a_log() {
+    let t = Tmp::new("cat-gap");
+    let dir = t.join("log");
+    rolled_log(&dir, 20, 5);
+    let names = t_names(&dir);
+    let d = dir.to_str().unwrap();
+    // Intact: no report.
+    binlog()
+        .args(["cat", d])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("missing").not());
+    std::fs::remove_file(&names[1]).unwrap();
+    let gap = "records 5..9 are missing before this segment";
+    let out = binlog().args(["cat", d]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(gap) && err.contains(&names[2]), "{err}");
+    // Every record that is there is still printed.
+    let seqs = seqs_of_lines(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(seqs, (0..5).chain(10..20).collect::<Vec<u64>>());
+    binlog()
+        .args(["stats", d])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(gap));
+    binlog()
+        .args(["cat", d, "--tail", "12"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(gap));
+    binlog()
+        .args(["tail", "-n", "12", d])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(gap));
+    // A type filter reads the seals' indexes: the gap is still seen.
+    binlog()
+        .args(["cat", d, "--type", TYPES[0]])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(gap));
+    // Ranges that do not reach the missing records: nothing to report.
+    for range in [["--to-seq", "4"], ["--from-seq", "10"]] {
+        binlog()
+            .args(["cat", d])
+            .args(range)
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains("missing").not());
+    }
+    // A range that does: reported.
+    binlog()
+        .args(["cat", d, "--from-seq", "9", "--to-seq", "12"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(gap));
+    // Segments of different logs, or standalone files, are not compared.
+    let other = t.join("other.binlog");
+    sealed_segment(&other, 3);
+    binlog()
+        .args(["cat", &names[0], other.to_str().unwrap()])
+        .assert()
+        .code(0);
+}
+
 // ------------------------------------------------------------------ repair
 
 fn backups(t: &Tmp) -> Vec<String> {

@@ -3,6 +3,7 @@
 //! per command; see docs/CLI.md for the manual.
 
 mod cat;
+mod continuity;
 mod dump;
 mod encoding;
 mod error;

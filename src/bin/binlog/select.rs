@@ -6,6 +6,7 @@
 //! Memory stays constant: `--tail N` counts matches backwards segment by
 //! segment instead of buffering records.
 
+use crate::continuity::{Break, Continuity};
 use crate::error::{is_damage, CliError, CliResult, Outcome};
 use crate::output::PayloadMode;
 use crate::paths;
@@ -294,6 +295,7 @@ pub fn for_each_with_progress(
     mut f: impl FnMut(&Record<'_>) -> CliResult<()>,
 ) -> CliResult<Outcome> {
     let mut outcome = Outcome::Clean;
+    let mut continuity = Continuity::default();
     let mut left = head.unwrap_or(u64::MAX);
     let mut skip = start.skip;
     for file in files.iter().skip(start.seg) {
@@ -306,6 +308,7 @@ pub fn for_each_with_progress(
             Err(e) if is_damage(&e) => {
                 eprintln!("binlog: damaged: {}", e.message());
                 outcome = Outcome::Damaged;
+                continuity.unknown();
                 progress.file_done(file_len);
                 continue;
             }
@@ -314,16 +317,27 @@ pub fn for_each_with_progress(
         if let Err(e) = paths::check_log_of(file, &r) {
             eprintln!("binlog: damaged: {}", e.message());
             outcome = Outcome::Damaged;
+            continuity.unknown();
             progress.file_done(file_len);
             continue;
         }
+        if let Some(b) = continuity.check(file, &r, filter) {
+            let what = match b {
+                Break::Missing { .. } => "gap",
+                Break::Overlap { .. } => "damaged",
+            };
+            eprintln!("binlog: {what}: {}", b.message());
+            outcome = Outcome::Damaged;
+        }
         if !filter.may_match(&r) {
+            continuity.visited(file, &r, false);
             progress.file_done(file_len);
             continue;
         }
         if let Err(e) = filter.prepare(&mut r) {
             eprintln!("binlog: damaged: {}", e.message());
             outcome = Outcome::Damaged;
+            continuity.unknown();
             continue;
         }
         let mut complete = true;
@@ -360,6 +374,10 @@ pub fn for_each_with_progress(
         }
         skip = 0;
         progress.file_done(file_len);
+        // A type filter reads through the index, when there is one: the
+        // reader's position then says nothing of the segment's end (a
+        // seek only moves it forward, to the same end).
+        continuity.visited(file, &r, complete && filter.types.is_empty());
         if complete {
             warn_tail(file, r.tail());
         }
