@@ -516,7 +516,10 @@ binlog_result binlog_options_set_seal_in_background(struct binlog_options *opts,
 /*
  Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
  of them, and none sealed longer than `max_age_ms` ago (0 = no such
- limit). The oldest go first; the segment being written never goes.
+ limit). The oldest go first; the segment being written never goes. Ages
+ count elapsed time since the log opened (CLOCK_BOOTTIME), so a step of
+ the wall clock deletes nothing early; a segment found on disk at open
+ ages from its modification time.
  */
 binlog_result binlog_options_set_retention(struct binlog_options *opts,
                                            uint64_t max_segments,

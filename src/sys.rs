@@ -132,6 +132,12 @@ pub fn monotonic_ns() -> i64 {
     clock_ns(libc::CLOCK_MONOTONIC)
 }
 
+/// CLOCK_BOOTTIME in nanoseconds: elapsed time since boot, suspend
+/// included, never stepped.
+pub fn boottime_ns() -> i64 {
+    clock_ns(libc::CLOCK_BOOTTIME)
+}
+
 #[inline]
 #[allow(clippy::useless_conversion)]
 fn clock_ns(clock: libc::clockid_t) -> i64 {

@@ -264,3 +264,63 @@ fn seeks_after_retention_removed_listed_segments() {
     }
     w.close().unwrap();
 }
+
+/// With the system clock, age retention counts elapsed time: a segment
+/// sealed by this log goes once `max_age` has really passed (the wall
+/// clock is read once, at open; its steps later change no segment's age,
+/// see src/log/age_clock.rs). A segment found on disk ages from its
+/// modification time.
+#[test]
+fn age_retention_with_the_system_clock_deletes_after_max_age_has_elapsed() {
+    let dir = TempDir::new("age-elapsed");
+    let sealed = |d: &std::path::Path| {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter(|e| {
+                let n = e.as_ref().unwrap().file_name();
+                n.to_str().unwrap().ends_with(".binlog")
+            })
+            .count()
+    };
+    let max_age = Duration::from_millis(400);
+    let o = || LogOptions {
+        background: false,
+        retention: Retention {
+            max_age: Some(max_age),
+            ..Retention::default()
+        },
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(dir.path(), "orders", o()).unwrap();
+    w.write("a", b"one").unwrap();
+    let t = Instant::now();
+    w.roll().unwrap();
+    w.write("a", b"two").unwrap();
+    w.tick().unwrap();
+    if t.elapsed() < max_age {
+        assert_eq!(sealed(dir.path()), 2, "a segment went before its time");
+    }
+    std::thread::sleep(max_age + Duration::from_millis(100));
+    w.tick().unwrap();
+    assert_eq!(sealed(dir.path()), 1, "the sealed segment outlived max_age");
+    w.roll().unwrap();
+    w.close().unwrap();
+    // Reopened: the segment sealed by the roll above is found on disk and
+    // ages from its modification time.
+    let w = LogWriter::open(dir.path(), "orders", o()).unwrap();
+    let t = Instant::now();
+    w.write("a", b"three").unwrap();
+    w.tick().unwrap();
+    let before = sealed(dir.path());
+    if t.elapsed() < Duration::from_millis(300) {
+        assert!(before >= 2, "{before}");
+    }
+    std::thread::sleep(max_age + Duration::from_millis(100));
+    w.tick().unwrap();
+    assert_eq!(
+        sealed(dir.path()),
+        1,
+        "the segment found on disk outlived max_age"
+    );
+    w.close().unwrap();
+}

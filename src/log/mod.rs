@@ -3,6 +3,7 @@
 //! one ordered reader across the segments that can follow a live log
 //! ([`LogReader`]).
 
+mod age_clock;
 pub mod manifest;
 pub mod naming;
 mod options;

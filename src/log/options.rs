@@ -15,6 +15,12 @@ pub type SharedCallback =
 /// they fall in their segment's period. Tests inject one.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
+/// The default `LogOptions::clock`, one instance, so that a log can tell
+/// it from an injected one (age retention counts elapsed time instead of
+/// following its steps: see `age_clock`).
+static SYSTEM_CLOCK: std::sync::LazyLock<Clock> =
+    std::sync::LazyLock::new(|| Arc::new(crate::clock::now_ns));
+
 /// Which sealed segments a log keeps. The oldest go first; the segment being
 /// written never goes. Every limit set applies.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,7 +29,10 @@ pub struct Retention {
     pub max_segments: Option<usize>,
     /// Keep at most this many bytes of sealed segments.
     pub max_bytes: Option<u64>,
-    /// Delete sealed segments last modified longer ago than this.
+    /// Delete sealed segments sealed (for segments found when the log
+    /// opened: last modified) longer ago than this. With the default clock,
+    /// time since opening is elapsed time (CLOCK_BOOTTIME), so a step of the
+    /// wall clock neither deletes recent segments nor keeps old ones.
     pub max_age: Option<Duration>,
 }
 
@@ -71,7 +80,7 @@ impl Default for LogOptions {
             period: Period::Never,
             retention: Retention::default(),
             first_seq: 0,
-            clock: Arc::new(crate::clock::now_ns),
+            clock: SYSTEM_CLOCK.clone(),
             background: true,
             seal_in_background: false,
             callbacks: Vec::new(),
@@ -95,6 +104,11 @@ impl std::fmt::Debug for LogOptions {
 }
 
 impl LogOptions {
+    /// Whether `clock` is the default one (not injected).
+    pub(super) fn system_clock(&self) -> bool {
+        Arc::ptr_eq(&self.clock, &SYSTEM_CLOCK)
+    }
+
     pub fn validate(&self) -> Result<()> {
         self.segment.validate()?;
         if self.max_segment_bytes.is_some_and(|b| b < 4096) {

@@ -13,6 +13,7 @@
 //! written, or power loss under durability `None`, where nothing is
 //! fsynced) is recovered and sealed first.
 
+use super::age_clock::AgeClock;
 use super::manifest::{Manifest, SealedEntry};
 use super::naming;
 use super::options::{validate_name, LogOptions, SharedCallback};
@@ -83,6 +84,8 @@ struct Shared {
     dir: PathBuf,
     name: String,
     opts: LogOptions,
+    /// What age retention reads the time from (see `age_clock`).
+    ages: AgeClock,
     state: Mutex<State>,
     /// Shared, so that `dispatch` calls them without holding this lock
     /// (a callback may roll the log, which dispatches in turn).
@@ -187,7 +190,8 @@ impl Retired {
 struct Sealed {
     entry: SealedEntry,
     path: PathBuf,
-    /// When it was sealed (ns since the epoch) for age retention.
+    /// When it was sealed (ns since the epoch, by `Shared::ages`) for age
+    /// retention.
     sealed_ns: i64,
 }
 
@@ -307,6 +311,7 @@ impl LogWriter {
             id: LAST_LOG_ID.fetch_add(1, Ordering::Relaxed) + 1,
             dir,
             name: name.to_string(),
+            ages: AgeClock::new(&opts.clock, opts.system_clock()),
             opts,
             state: Mutex::new(State {
                 current: None,
@@ -1037,7 +1042,7 @@ impl Shared {
                 bytes,
             },
             path: r.path.clone(),
-            sealed_ns: (self.opts.clock)(),
+            sealed_ns: self.ages.now(),
         });
         events.push(SegmentEvent::Sealed(SegmentInfo {
             path: r.path.clone(),
@@ -1129,7 +1134,7 @@ impl Shared {
     /// `first_seq`.
     fn enforce_retention(&self, st: &mut State) -> usize {
         let r = &self.opts.retention;
-        let now = (self.opts.clock)();
+        let now = self.ages.now();
         let mut deleted = 0;
         while let Some(oldest) = st.sealed.front() {
             if st.current.is_none() && st.sealed.len() == 1 {
