@@ -280,7 +280,13 @@ func ceilMillis(d time.Duration) int64 {
 	if d <= 0 {
 		return 0
 	}
-	return int64((d + time.Millisecond - 1) / time.Millisecond)
+	// Not (d + 999999) / 1e6: that wraps negative within 1 ms of the
+	// largest Duration.
+	ms := int64(d / time.Millisecond)
+	if d%time.Millisecond != 0 {
+		ms++
+	}
+	return ms
 }
 
 // spinMicros is SyncWaitSpin in whole microseconds, rounded up, for the
