@@ -471,12 +471,14 @@ binlog_result binlog_options_set_sync_wait_spin_us(struct binlog_options *opts, 
 binlog_result binlog_options_set_first_seq(struct binlog_options *opts, uint64_t seq);
 
 /*
- Segment number recorded in a new segment's header (default 0).
+ Segment number recorded in a new segment's header (default 0). Segments
+ only: `binlog_writer_open_log` refuses options with it set.
  */
 binlog_result binlog_options_set_segment_no(struct binlog_options *opts, uint64_t n);
 
 /*
  Creation time recorded in a new segment's header (default: now).
+ Segments only: `binlog_writer_open_log` refuses options with it set.
  */
 binlog_result binlog_options_set_created_ns(struct binlog_options *opts, int64_t ns);
 
@@ -814,7 +816,12 @@ void binlog_writer_free(struct binlog_writer *w);
  segment. One writer per log: while one has it open (it holds an flock on
  `<dir>/<name>.lock` until closed), another gets `BINLOG_ERR_LOCKED`.
  A file named as one of its segments whose header names another log is
- refused with `BINLOG_ERR_WRONG_LOG`, changing nothing.
+ refused with `BINLOG_ERR_WRONG_LOG`, changing nothing. The log numbers,
+ names and dates its segments itself: options with a segment number or a
+ creation time set (`binlog_options_set_segment_no`,
+ `binlog_options_set_created_ns`), or naming another log, are refused
+ with `BINLOG_ERR_INVALID_ARGUMENT`; `binlog_options_set_first_seq` gives
+ a new log's first sequence number.
  */
 binlog_result binlog_writer_open_log(const char *dir,
                                      const char *name,

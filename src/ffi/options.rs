@@ -205,7 +205,8 @@ pub extern "C" fn binlog_options_set_first_seq(
     })
 }
 
-/// Segment number recorded in a new segment's header (default 0).
+/// Segment number recorded in a new segment's header (default 0). Segments
+/// only: `binlog_writer_open_log` refuses options with it set.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_segment_no(
     opts: *mut binlog_options,
@@ -218,6 +219,7 @@ pub extern "C" fn binlog_options_set_segment_no(
 }
 
 /// Creation time recorded in a new segment's header (default: now).
+/// Segments only: `binlog_writer_open_log` refuses options with it set.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_created_ns(
     opts: *mut binlog_options,

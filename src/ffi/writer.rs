@@ -438,7 +438,12 @@ pub extern "C" fn binlog_writer_free(w: *mut binlog_writer) {
 /// segment. One writer per log: while one has it open (it holds an flock on
 /// `<dir>/<name>.lock` until closed), another gets `BINLOG_ERR_LOCKED`.
 /// A file named as one of its segments whose header names another log is
-/// refused with `BINLOG_ERR_WRONG_LOG`, changing nothing.
+/// refused with `BINLOG_ERR_WRONG_LOG`, changing nothing. The log numbers,
+/// names and dates its segments itself: options with a segment number or a
+/// creation time set (`binlog_options_set_segment_no`,
+/// `binlog_options_set_created_ns`), or naming another log, are refused
+/// with `BINLOG_ERR_INVALID_ARGUMENT`; `binlog_options_set_first_seq` gives
+/// a new log's first sequence number.
 #[no_mangle]
 pub extern "C" fn binlog_writer_open_log(
     dir: *const c_char,

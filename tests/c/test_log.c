@@ -1006,6 +1006,24 @@ static void test_errors(void) {
     REQUIRE_OK(binlog_writer_open_log(dir, longname, NULL, &w));
     close_writer(w);
 
+    /* A log numbers, dates and names its segments itself: options that set
+     * a segment number, a creation time or another log's name are refused,
+     * and no log is created. */
+    const char *odir = path_of("errors-options");
+    for (int k = 0; k < 3; k++) {
+        binlog_options *o = NULL;
+        REQUIRE_OK(binlog_options_new(&o));
+        if (k == 0) CHECK_OK(binlog_options_set_segment_no(o, 3));
+        if (k == 1) CHECK_OK(binlog_options_set_created_ns(o, INT64_C(1700000000000000000)));
+        if (k == 2) CHECK_OK(binlog_options_set_log_name(o, (const uint8_t *)"other", 5));
+        w = PTR_SENTINEL(binlog_writer);
+        CHECK_ERR(binlog_writer_open_log(odir, "mine", o, &w), BINLOG_ERR_INVALID_ARGUMENT,
+                  k == 2 ? "\"other\"" : "numbers and dates its segments");
+        CHECK(w == PTR_SENTINEL(binlog_writer));
+        binlog_options_free(o);
+    }
+    CHECK(!exists(odir));
+
     /* The reader refuses the same names (one check per name). */
     binlog_reader *r = PTR_SENTINEL(binlog_reader);
     CHECK_ERR(binlog_reader_open_log(dir, "../x", &r), BINLOG_ERR_INVALID_ARGUMENT, "name");
