@@ -725,23 +725,26 @@ fn verify_checks_continuity_and_seals_across_a_log() {
     assert_eq!(j["segments"][0]["issues"][0]["kind"], "seal-damaged");
 }
 
-/// `cat`, `stats` and `tail` read a log's segments one after another: a
+/// `cat`, `stats`, `tail` and `info` read a log's segments one after another: a
 /// segment missing from the middle is reported (exit 1), as `verify` and
 /// the library's `LogReader` do, unless the missing records lie outside
 /// the sequence range asked for.
 #[test]
-fn cat_stats_and_tail_report_a_segment_missing_from_a_log() {
+fn cat_stats_tail_and_info_report_a_segment_missing_from_a_log() {
     let t = Tmp::new("cat-gap");
     let dir = t.join("log");
     rolled_log(&dir, 20, 5);
     let names = t_names(&dir);
     let d = dir.to_str().unwrap();
     // Intact: no report.
-    binlog()
-        .args(["cat", d])
-        .assert()
-        .code(0)
-        .stderr(predicate::str::contains("missing").not());
+    for cmd in ["cat", "info", "stats"] {
+        binlog()
+            .args([cmd, d])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("missing").not())
+            .stderr(predicate::str::contains("missing").not());
+    }
     std::fs::remove_file(&names[1]).unwrap();
     let gap = "records 5..9 are missing before this segment";
     let out = binlog().args(["cat", d]).output().unwrap();
@@ -766,6 +769,23 @@ fn cat_stats_and_tail_report_a_segment_missing_from_a_log() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(gap));
+    // info says it in its totals (and --json), with exit status 1.
+    binlog()
+        .args(["info", d])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("missing     records 5..9, before"))
+        .stderr(predicate::str::contains(gap));
+    let out = binlog().args(["info", "--json", d]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gaps = j["total"]["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{j}");
+    assert_eq!(
+        (gaps[0]["from_seq"].as_u64(), gaps[0]["to_seq"].as_u64()),
+        (Some(5), Some(9))
+    );
+    assert_eq!(gaps[0]["before"], names[2].as_str());
     // A type filter reads the seals' indexes: the gap is still seen.
     binlog()
         .args(["cat", d, "--type", TYPES[0]])

@@ -43,20 +43,21 @@ impl Break {
 }
 
 impl Continuity {
-    /// Checks the segment just opened against the one visited before it;
-    /// a gap outside the filter's sequence range is not reported (those
-    /// records would not have been printed).
-    pub fn check(&self, file: &Path, r: &Reader, filter: &Filter) -> Option<Break> {
+    /// Checks the segment just opened, whose header says it starts at
+    /// `first`, against the one visited before it; a gap outside the
+    /// filter's sequence range is not reported (those records would not
+    /// have been printed).
+    pub fn check(&self, file: &Path, first: u64, filter: Option<&Filter>) -> Option<Break> {
         let prev = self.prev.as_ref()?;
         if log_of(file).as_ref() != Some(&prev.log) {
             return None;
         }
         let expected = prev.next_seq?;
-        let first = r.header().first_seq;
         if first > expected {
             let (from, to) = (expected, first - 1);
-            let wanted =
-                filter.from_seq.is_none_or(|s| to >= s) && filter.to_seq.is_none_or(|s| from <= s);
+            let wanted = filter.is_none_or(|f| {
+                f.from_seq.is_none_or(|s| to >= s) && f.to_seq.is_none_or(|s| from <= s)
+            });
             let records = if from == to {
                 format!("record {from} is")
             } else {
@@ -84,22 +85,9 @@ impl Continuity {
         })
     }
 
-    /// Records where a segment ended. `read_to_end`: every record of it
-    /// was read, without a type filter (the reader's next sequence number
-    /// is then the segment's end, also for a segment without a seal).
-    pub fn visited(&mut self, file: &Path, r: &Reader, read_to_end: bool) {
-        let next_seq = match r.seal() {
-            Some(d) => Some(r.header().first_seq + d.record_count),
-            None if read_to_end
-                && matches!(
-                    r.tail(),
-                    Tail::Unsealed | Tail::SealDamaged { .. } | Tail::Torn { .. }
-                ) =>
-            {
-                Some(r.next_seq())
-            }
-            None => None,
-        };
+    /// Records where a segment ended: `next_seq`, the sequence number
+    /// after its last record, when known (see `end_of`).
+    pub fn visited(&mut self, file: &Path, next_seq: Option<u64>) {
         self.prev = log_of(file).map(|log| End {
             log,
             next_seq,
@@ -110,6 +98,25 @@ impl Continuity {
     /// A segment that could not be read: nothing is known of its end.
     pub fn unknown(&mut self) {
         self.prev = None;
+    }
+}
+
+/// The sequence number after a segment's last record: from its seal, or,
+/// unsealed, where `r` stopped if it read every record (`read_to_end`:
+/// to the end, without a type filter) and nothing in the middle was
+/// damaged.
+pub fn end_of(r: &Reader, read_to_end: bool) -> Option<u64> {
+    match r.seal() {
+        Some(d) => Some(r.header().first_seq + d.record_count),
+        None if read_to_end
+            && matches!(
+                r.tail(),
+                Tail::Unsealed | Tail::SealDamaged { .. } | Tail::Torn { .. }
+            ) =>
+        {
+            Some(r.next_seq())
+        }
+        None => None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! A sealed segment is summarized from its seal without reading records; an
 //! unsealed one is scanned.
 
+use crate::continuity::{Break, Continuity};
 use crate::error::{is_damage, CliError, CliResult, Outcome};
 use crate::lock;
 use crate::output::{self, human_bytes};
@@ -107,9 +108,25 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     let mut total = Counts::default();
     let (mut sealed, mut damaged, mut bytes) = (0u64, 0u64, 0u64);
     let mut json_segments = Vec::new();
+    let mut continuity = Continuity::default();
+    let mut gaps = Vec::new();
     for f in &files {
         let s = segment(f, &mut progress)?;
         progress.file_done(s.file_len);
+        if let Some(h) = &s.header {
+            if let Some(b) = continuity.check(f, h.first_seq, None) {
+                progress.suspend(|| eprintln!("binlog: gap: {}", b.message()));
+                gaps.push((b, f.clone()));
+            }
+        }
+        // Records in a segment are numbered without gaps: it ends at its
+        // first sequence number plus its records, unless damage hid some.
+        let end = s
+            .header
+            .as_ref()
+            .filter(|_| !s.damaged)
+            .map(|h| h.first_seq + s.counts.records);
+        continuity.visited(f, end);
         total.merge(&s.counts);
         bytes += s.file_len;
         sealed += (s.state == "sealed") as u64;
@@ -130,6 +147,7 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
                 "sealed": sealed,
                 "damaged": damaged,
                 "bytes": bytes,
+                "gaps": gaps.iter().map(|(b, f)| gap_json(b, f)).collect::<Vec<Value>>(),
                 "counts": counts_json(&total),
             }
         });
@@ -147,10 +165,33 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
             }
         )?;
         print_counts(&mut out, &total)?;
+        for (b, f) in &gaps {
+            let (label, what) = match b {
+                Break::Missing { from, to, .. } if from == to => {
+                    ("missing", format!("record {from}"))
+                }
+                Break::Missing { from, to, .. } => ("missing", format!("records {from}..{to}")),
+                Break::Overlap { .. } => ("overlap", "sequence numbers".to_string()),
+            };
+            writeln!(out, "  {label:<12}{what}, before {}", paths::show(f))?;
+        }
         writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
     }
     out.flush()?;
-    Ok(Outcome::damaged_if(damaged > 0))
+    Ok(Outcome::damaged_if(damaged > 0 || !gaps.is_empty()))
+}
+
+/// A break between two segments of a log, for `--json`.
+fn gap_json(b: &Break, file: &Path) -> Value {
+    match b {
+        Break::Missing { from, to, message } => json!({
+            "kind": "missing", "from_seq": from, "to_seq": to,
+            "before": paths::show(file), "message": message,
+        }),
+        Break::Overlap { message } => json!({
+            "kind": "overlap", "before": paths::show(file), "message": message,
+        }),
+    }
 }
 
 fn segment(path: &Path, progress: &mut Progress) -> CliResult<SegInfo> {

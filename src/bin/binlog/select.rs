@@ -6,7 +6,7 @@
 //! Memory stays constant: `--tail N` counts matches backwards segment by
 //! segment instead of buffering records.
 
-use crate::continuity::{Break, Continuity};
+use crate::continuity::{end_of, Break, Continuity};
 use crate::error::{is_damage, CliError, CliResult, Outcome};
 use crate::output::PayloadMode;
 use crate::paths;
@@ -321,7 +321,7 @@ pub fn for_each_with_progress(
             progress.file_done(file_len);
             continue;
         }
-        if let Some(b) = continuity.check(file, &r, filter) {
+        if let Some(b) = continuity.check(file, r.header().first_seq, Some(filter)) {
             let what = match b {
                 Break::Missing { .. } => "gap",
                 Break::Overlap { .. } => "damaged",
@@ -330,7 +330,7 @@ pub fn for_each_with_progress(
             outcome = Outcome::Damaged;
         }
         if !filter.may_match(&r) {
-            continuity.visited(file, &r, false);
+            continuity.visited(file, end_of(&r, false));
             progress.file_done(file_len);
             continue;
         }
@@ -377,7 +377,7 @@ pub fn for_each_with_progress(
         // A type filter reads through the index, when there is one: the
         // reader's position then says nothing of the segment's end (a
         // seek only moves it forward, to the same end).
-        continuity.visited(file, &r, complete && filter.types.is_empty());
+        continuity.visited(file, end_of(&r, complete && filter.types.is_empty()));
         if complete {
             warn_tail(file, r.tail());
         }
