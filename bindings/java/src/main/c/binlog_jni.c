@@ -375,13 +375,19 @@ static uint8_t *direct_range(JNIEnv *env, jobject buf, jint pos, jint len) {
     if (pending(env)) {
         return NULL;
     }
-    if (base == NULL || cap < 0) {
+    if (cap < 0 || (base == NULL && cap > 0)) {
         throw_iae(env, "not a direct ByteBuffer (or direct buffer access is unsupported)");
         return NULL;
     }
     if (pos < 0 || len < 0 || (jlong)pos + (jlong)len > cap) {
         throw_iae(env, "range outside the direct ByteBuffer");
         return NULL;
+    }
+    if (base == NULL) {
+        /* An empty direct buffer may have no address (FileChannel.map of 0
+         * bytes): it is still a valid, empty range. */
+        static uint8_t empty_range[1];
+        return empty_range;
     }
     return base + pos;
 }

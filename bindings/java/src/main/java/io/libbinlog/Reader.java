@@ -67,7 +67,6 @@ public final class Reader implements AutoCloseable {
     private final Object[] out = new Object[4];
     private String lastType = "";
     private boolean visiting;
-    private final RecordView view = new RecordView();
 
     private static final class NativeHandle implements Runnable {
         private long ptr;
@@ -109,19 +108,28 @@ public final class Reader implements AutoCloseable {
 
     /** Opens a segment file (read permission suffices; no lock is taken). */
     public static Reader open(Path path) {
-        return wrap(nativeOpen(Strings.path(path, "path")), path.toString());
+        byte[] p = Strings.path(path, "path");
+        return wrap(nativeOpen(p), path.toString());
     }
 
     /** Opens the rolling log {@code name} in {@code dir}: every segment in write order as one stream. */
     public static Reader openLog(Path dir, String name) {
-        return wrap(nativeOpenLog(Strings.path(dir, "dir"), Strings.cstring(name, "name")),
-                dir.resolve(name).toString());
+        byte[] d = Strings.path(dir, "dir");
+        byte[] n = Strings.cstring(name, "name");
+        // Described before the open: nothing may throw between the native open and wrap.
+        String description = Strings.describe(dir, name);
+        return wrap(nativeOpenLog(d, n), description);
     }
 
     /** Opens the files in {@code dir} whose names match {@code pattern} ({@code *}, {@code ?}), in name order. */
     public static Reader openGlob(Path dir, String pattern) {
-        return wrap(nativeOpenGlob(Strings.path(dir, "dir"), Strings.cstring(pattern, "pattern")),
-                dir.resolve(pattern).toString());
+        byte[] d = Strings.path(dir, "dir");
+        byte[] p = Strings.cstring(pattern, "pattern");
+        // Not dir.resolve(pattern): a pattern the file-name charset cannot encode is still
+        // valid (the library takes it as UTF-8), and nothing may throw between the native
+        // open and wrap, which would leak the native reader.
+        String description = Strings.describe(dir, pattern);
+        return wrap(nativeOpenGlob(d, p), description);
     }
 
     // ---------------------------------------------------------------- calls
@@ -295,6 +303,9 @@ public final class Reader implements AutoCloseable {
         String type = takeType();
         ByteBuffer payload = ((ByteBuffer) out[1]).asReadOnlyBuffer();
         out[1] = null;
+        // A new view per visit: one kept from an earlier visit must stay invalid
+        // (a shared, reused view would become valid again and show this record).
+        RecordView view = new RecordView();
         view.set(hdr[0], hdr[1], type, payload, takeMetadata(), hdr[2]);
         visiting = true;
         try {

@@ -2,7 +2,11 @@ package io.libbinlog;
 
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.nio.file.ProviderMismatchException;
 import java.util.Collection;
 import java.util.Map;
 
@@ -26,11 +30,33 @@ final class Strings {
         return StandardCharsets.UTF_8;
     }
 
+    /**
+     * The UTF-8 bytes of {@code s}. A String holding an unpaired surrogate has
+     * no UTF-8 form (getBytes would silently put '?' in its place, naming
+     * another type, key or file): refused with INVALID_UTF8.
+     */
     static byte[] utf8(String s, String what) {
         if (s == null) {
             throw new NullPointerException(what);
         }
+        checkSurrogates(s, what);
         return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void checkSurrogates(String s, String what) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (!Character.isSurrogate(c)) {
+                continue;
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+                continue;
+            }
+            throw new BinlogException(ErrorCode.INVALID_UTF8, String.format(
+                    "%s is not valid Unicode (no UTF-8 form): unpaired surrogate U+%04X at index %d", what,
+                    (int) c, i));
+        }
     }
 
     /** UTF-8 bytes for a C string argument (C appends the NUL): refuses an embedded NUL. */
@@ -40,14 +66,43 @@ final class Strings {
         return b;
     }
 
-    /** File-name bytes of a path for a C string argument. */
+    /**
+     * File-name bytes of a path for a C string argument. Only a path of the
+     * default file system names a file the library can open; and only if its
+     * String gives back the same path: one listed from a directory whose name
+     * the file-name charset cannot decode prints with U+FFFD in its place, and
+     * those bytes would name another file.
+     */
     static byte[] path(Path p, String what) {
         if (p == null) {
             throw new NullPointerException(what);
         }
-        byte[] b = p.toString().getBytes(FILE_NAMES);
+        FileSystem fs = p.getFileSystem();
+        String s = p.toString();
+        if (fs != FileSystems.getDefault()) {
+            throw new ProviderMismatchException(what + " " + s + " is not on the default file system (it is on "
+                    + fs.provider().getScheme() + ":): libbinlog opens local files only");
+        }
+        boolean same;
+        try {
+            same = fs.getPath(s).equals(p);
+        } catch (InvalidPathException e) {
+            same = false;
+        }
+        if (!same) {
+            throw new BinlogException(ErrorCode.INVALID_ARGUMENT, what + " " + s
+                    + " holds bytes that are not valid in the file-name encoding " + FILE_NAMES
+                    + " (sun.jnu.encoding), so it cannot be passed on unchanged");
+        }
+        byte[] b = s.getBytes(FILE_NAMES);
         checkNoNul(b, what);
         return b;
+    }
+
+    /** How a file in {@code dir} named {@code name} (a log name or a pattern) prints, without parsing it as a Path. */
+    static String describe(Path dir, String name) {
+        String d = String.valueOf(dir);
+        return d.endsWith("/") ? d + name : d + "/" + name;
     }
 
     static Path decodePath(byte[] b) {

@@ -116,9 +116,10 @@ public final class Writer implements AutoCloseable {
     /** Opens (creating, or reopening for append) the segment file at {@code path}. */
     public static Writer openSegment(Path path, Options options) {
         byte[] p = Strings.path(path, "path");
+        String description = path.toString();
         long o = options == null ? 0 : options.toNative();
         try {
-            return wrap(nativeOpen(p, o), path.toString(), options);
+            return wrap(nativeOpen(p, o), description, options);
         } finally {
             if (o != 0) {
                 Options.freeNative(o);
@@ -139,9 +140,10 @@ public final class Writer implements AutoCloseable {
     public static Writer openLog(Path dir, String name, Options options) {
         byte[] d = Strings.path(dir, "dir");
         byte[] n = Strings.cstring(name, "name");
+        String description = Strings.describe(dir, name); // nothing may throw between the open and wrap
         long o = options == null ? 0 : options.toNative();
         try {
-            return wrap(nativeOpenLog(d, n, o), dir.resolve(name).toString(), options);
+            return wrap(nativeOpenLog(d, n, o), description, options);
         } finally {
             if (o != 0) {
                 Options.freeNative(o);

@@ -92,13 +92,15 @@ class ErrorsTest {
 
     @Test
     void invalidUtf8IsImpossibleFromJavaButTypesRoundTripUnpaired() {
-        // Java strings are always encodable: an unpaired surrogate becomes '?'
+        // A String with an unpaired surrogate has no UTF-8 form: refused (INVALID_UTF8), not written
+        // as '?' (which would name another type; see Review16Test).
         Path file = dir.resolve("utf.binlog");
         try (Writer w = Writer.openSegment(file)) {
-            w.write("bad\uD800", new byte[0]);
+            expect(ErrorCode.INVALID_UTF8, () -> w.write("bad\uD800", new byte[0]));
+            w.write("ok\uD83D\uDE00", new byte[0]);
         }
         try (Reader r = Reader.open(file)) {
-            assertEquals("bad?", r.next().type());
+            assertEquals("ok\uD83D\uDE00", r.next().type());
         }
     }
 
