@@ -87,8 +87,14 @@ pub fn prepare(
     // The caller holds the segment's lock: nothing cuts it under this scan.
     reader.uncut();
     let mut index = fresh();
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = crate::sys::parent_dir(path);
+    // Types the records use. A seal may list more (types without records,
+    // which docs/FORMAT.md allows after the others), but it is cut off: a
+    // type no record defines must be defined by the next record of it, or
+    // that record would use an id nothing in the segment defines.
+    let mut used = 0usize;
     while let Some(r) = reader.next()? {
+        used = used.max(r.type_id as usize + 1);
         index.add(r.type_id, r.offset, r.seq, r.timestamp_ns, r.frame_len, dir);
     }
     let records_end = reader.position();
@@ -101,7 +107,8 @@ pub fn prepare(
         Tail::Unsealed => super::prealloc::release(file, records_end),
         Tail::Reading => {}
     }
-    let types = TypeTable::from_names(reader.types().to_vec());
+    let names = reader.types();
+    let types = TypeTable::from_names(names[..used.min(names.len())].to_vec());
     let next_seq = reader.next_seq();
     Ok(Recovered {
         file_len: records_end,
