@@ -380,3 +380,44 @@ fn close_under_a_file_size_limit_keeps_the_acknowledged_records() {
         },
     );
 }
+
+/// A background write that failed and was not yet reported when `close` is
+/// called: its bytes came back to the writer, and once closed no caller can
+/// retry them. So close writes them again once: when the cause is gone
+/// (here, the file size limit raised), close succeeds and every
+/// acknowledged record is in the sealed file. (The old close reported the
+/// failure and dropped them: "... buffered bytes of records were not
+/// written".)
+#[test]
+fn close_retries_a_background_write_that_failed_unreported() {
+    in_child(
+        "close_retries_a_background_write_that_failed_unreported",
+        |dir| {
+            let path = dir.join("retry.binlog");
+            let bs = 64 * 1024;
+            let w = Writer::open(&path, opts(bs, Durability::None)).unwrap();
+            let header = std::fs::metadata(&path).unwrap().len();
+            // The first hand-off fails: the limit lies inside it.
+            set_file_size_limit(header + 1000);
+            let payload = vec![7u8; 500];
+            let mut n = 0u64;
+            // Fill one buffer and start the next (one hand-off only).
+            while w.bytes() < header + bs as u64 + 600 {
+                w.write("t", &payload).unwrap();
+                n += 1;
+            }
+            // Let the write-behind thread fail.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            set_file_size_limit(libc::RLIM_INFINITY);
+            w.close().expect("close writes the returned bytes again");
+            let mut r = Reader::open(&path).unwrap();
+            let mut got = 0u64;
+            while let Some(rec) = r.next().unwrap() {
+                assert_eq!((rec.seq, rec.payload), (got, &payload[..]));
+                got += 1;
+            }
+            assert_eq!(got, n);
+            assert_eq!(r.tail(), Tail::Sealed);
+        },
+    );
+}

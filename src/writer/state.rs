@@ -878,10 +878,7 @@ impl State {
         if self.file.is_none() {
             return Ok(());
         }
-        let flushed = self
-            .check_usable()
-            .and_then(|()| self.prebuild_seal())
-            .and_then(|seal| self.flush_buf().map(|()| seal));
+        let flushed = self.check_usable().and_then(|()| self.flush_for_close());
         let sealing = flushed.is_ok();
         let result = flushed.and_then(|seal| self.seal(seal));
         self.closed_durable = result.is_ok() && self.sync_on_seal;
@@ -918,6 +915,24 @@ impl State {
                 e
             }
         })
+    }
+
+    /// Hands every buffered record to the OS for `close`, with the seal
+    /// built meanwhile when it can be (`prebuild_seal`). A write-behind
+    /// failure not yet reported comes back here, its bytes returned to the
+    /// buffer; another call would retry them, but none can once the writer
+    /// is closed. So they are written once more, directly (unless the
+    /// failure left the file suspect), and the seal built afterwards: a
+    /// cause that has gone (space freed, a limit raised) then loses
+    /// nothing, and one that persists fails the same way.
+    fn flush_for_close(&mut self) -> Result<Option<Vec<u8>>> {
+        let first = self
+            .prebuild_seal()
+            .and_then(|seal| self.flush_buf().map(|()| seal));
+        match first {
+            Err(_) if self.poisoned.is_none() => self.flush_buf().map(|()| None),
+            done => done,
+        }
     }
 
     /// The sequence number below which every record is whole in the file,
