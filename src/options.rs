@@ -16,7 +16,9 @@ pub enum Durability {
     EveryRecord,
     /// The write call that completes every Nth record syncs.
     EveryN(u32),
-    /// A background thread flushes and syncs this often.
+    /// A background thread flushes and syncs this often. If its write
+    /// fails, the records stay buffered (the next flush retries them) and
+    /// the next write call returns the failure, writing nothing.
     Interval(Duration),
 }
 

@@ -421,3 +421,50 @@ fn close_retries_a_background_write_that_failed_unreported() {
         },
     );
 }
+
+/// Under `Interval`, the background flusher writes and syncs the buffered
+/// records; when its write fails, the records stay buffered (retried at the
+/// next flush) and the failure comes back as the error of the next write
+/// call, which writes nothing, as the README says: the old flusher dropped
+/// the error, so a writer that never filled its buffer wrote on, every
+/// call reporting success, while none of its records reached the file.
+#[test]
+fn a_failed_background_flush_comes_back_as_the_next_write_error() {
+    in_child(
+        "a_failed_background_flush_comes_back_as_the_next_write_error",
+        |dir| {
+            let path = dir.join("flusher.binlog");
+            let w = Writer::open(
+                &path,
+                opts(
+                    64 * 1024,
+                    Durability::Interval(std::time::Duration::from_millis(20)),
+                ),
+            )
+            .unwrap();
+            let header = std::fs::metadata(&path).unwrap().len();
+            set_file_size_limit(header + 1000);
+            let payload = vec![3u8; 500];
+            for seq in 0..5 {
+                assert_eq!(w.write("t", &payload).unwrap(), seq);
+            }
+            // Several flusher rounds fail.
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            let e = w.write("t", &payload).expect_err("the flusher's failure");
+            assert!(e.message().contains("File too large"), "{e}");
+            assert!(e.message().contains("background flush"), "{e}");
+            // Reported once; with the cause gone, writing goes on, after
+            // the records acknowledged before.
+            set_file_size_limit(libc::RLIM_INFINITY);
+            assert_eq!(w.write("t", &payload).unwrap(), 5);
+            w.close().unwrap();
+            let mut r = Reader::open(&path).unwrap();
+            let mut n = 0;
+            while let Some(rec) = r.next().unwrap() {
+                assert_eq!(rec.seq, n);
+                n += 1;
+            }
+            assert_eq!(n, 6);
+        },
+    );
+}

@@ -28,7 +28,9 @@ pub enum binlog_durability {
     BINLOG_DURABILITY_EVERY_RECORD = 1,
     /// Every Nth record syncs (`param` = N).
     BINLOG_DURABILITY_EVERY_N = 2,
-    /// A background thread syncs every `param` milliseconds.
+    /// A background thread syncs every `param` milliseconds. If its write
+    /// fails, the records stay buffered (the next flush retries them) and
+    /// the next write call returns the failure, writing nothing.
     BINLOG_DURABILITY_INTERVAL_MS = 3,
 }
 

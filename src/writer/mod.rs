@@ -755,8 +755,20 @@ impl Shared {
             }
             drop(stop);
             let to = self.state.lock().next_seq;
-            // Failures surface on the next write, flush or sync call.
-            let _ = self.sync_upto(to, None);
+            if let Err(e) = self.sync_upto(to, None) {
+                // A poisoned or closed writer tells every later call itself.
+                let mut st = self.state.lock();
+                if st.file.is_some() && st.poisoned.is_none() {
+                    st.flusher_failed = Some(Error::new(
+                        e.kind(),
+                        format!(
+                            "{} (in the background flush; the records written before stay \
+                             buffered and are retried; this call's records were not written)",
+                            e.message()
+                        ),
+                    ));
+                }
+            }
             stop = self.stop.lock();
         }
     }

@@ -84,6 +84,11 @@ pub(crate) struct State {
     pub index: SegmentIndex,
     pub since_sync: u64,
     pub poisoned: Option<Error>,
+    /// A failure of the background flusher (`Durability::Interval`) that
+    /// no caller has seen: the next write call returns it, writing nothing.
+    /// Its records stay buffered and the next flush retries them; one that
+    /// succeeds first makes it moot.
+    pub flusher_failed: Option<Error>,
     pub buffer_size: usize,
     pub max_record_size: u64,
     /// fdatasync when sealing: every durability policy but `None`, which
@@ -171,6 +176,7 @@ impl State {
             index,
             since_sync: 0,
             poisoned: None,
+            flusher_failed: None,
             buffer_size,
             max_record_size,
             sync_on_seal: true,
@@ -252,6 +258,9 @@ impl State {
     /// returning.
     pub fn append(&mut self, entries: &[Entry<'_>], now: i64, write_through: bool) -> Result<u64> {
         self.check_usable()?;
+        if let Some(e) = self.flusher_failed.take() {
+            return Err(e);
+        }
         if self.retired {
             return Err(Error::file(
                 ErrorKind::Closed,
@@ -741,6 +750,7 @@ impl State {
             }
         }
         self.file_len += self.buf.len() as u64;
+        self.flusher_failed = None;
         self.buf.clear();
         self.unsealed_from = 0;
         self.last_start = NONE;
