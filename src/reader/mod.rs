@@ -59,6 +59,9 @@ pub struct Reader {
     map: Mmap,
     header: SegmentHeader,
     data_start: usize,
+    /// Sequence number of the record at `data_start`: the header's
+    /// `first_seq`, unless a salvaged header lost records with it.
+    start_seq: u64,
     seal: Option<SealDirectory>,
     /// Sparse index checked against its CRC (None = not checked yet).
     sparse_ok: Option<bool>,
@@ -169,28 +172,32 @@ impl Reader {
         }
         let map = map_file(&file, &path)?;
         let mut damages = Vec::new();
-        let (header, data_start) = match SegmentHeader::decode(&map, &path) {
-            Ok(h) => h,
+        let (header, data_start, start_seq) = match SegmentHeader::decode(&map, &path) {
+            Ok((h, start)) => {
+                let first = h.first_seq;
+                (h, start, first)
+            }
             Err(e) if salvage && e.kind() == ErrorKind::CorruptHeader => {
-                let (h, start) = salvage_header(&map).ok_or(e)?;
+                let (h, start, seq) = salvage_header(&map).ok_or(e)?;
                 damages.push(Damage {
                     offset: 0,
                     resume_offset: start as u64,
                     from_seq: h.first_seq,
-                    to_seq: h.first_seq,
+                    to_seq: seq,
                 });
-                (h, start)
+                (h, start, seq)
             }
             Err(e) => return Err(e),
         };
-        let seal = read_seal(&file, &map, data_start, header.first_seq);
+        let seal = read_seal(&file, &map, data_start, start_seq);
         let end = seal.as_ref().map_or(map.len(), |d| d.records_end as usize);
         let types = seal
             .as_ref()
             .map(|d| d.types.iter().map(|t| t.name.as_str().into()).collect())
             .unwrap_or_default();
         Ok(Reader {
-            next_seq: header.first_seq,
+            next_seq: start_seq,
+            start_seq,
             path,
             file,
             map,
@@ -322,7 +329,10 @@ impl Reader {
     /// types again). A sealed segment reads them through its per-type index
     /// (copying their offsets out of the seal, 8 bytes a record, up to
     /// `filter::ARRAYS_COPY_MAX`); otherwise the reader scans and skips the
-    /// others.
+    /// others. A record the index points at that is not an intact record
+    /// of its type, numbered where it can be, stops the use of the index:
+    /// the reader scans on from the last record it returned (see
+    /// `index_failed`), so damage is reported where a scan reports it.
     pub fn filter_types(&mut self, names: &[&str]) {
         if names.is_empty() {
             self.filter = None;
@@ -382,7 +392,7 @@ impl Reader {
     }
 
     fn rewind(&mut self) {
-        self.jump(self.data_start, self.header.first_seq);
+        self.jump(self.data_start, self.start_seq);
     }
 
     fn jump(&mut self, pos: usize, seq: u64) {
@@ -438,7 +448,7 @@ impl Reader {
                 .and_then(|len| read_part(&self.file, d.sparse_offset, len))
                 .filter(|b| {
                     crc32fast::hash(b) == d.sparse_crc
-                        && sparse_sound(b, d, data_start, end, self.header.first_seq)
+                        && sparse_sound(b, d, data_start, end, self.start_seq)
                 });
             self.sparse_ok = Some(bytes.is_some());
             self.sparse = bytes.unwrap_or_default();
@@ -558,8 +568,13 @@ impl Reader {
 
     /// Finds and checks the next record; returns where its parts are.
     fn advance(&mut self, verify: bool) -> Result<Option<Found>> {
-        let mut filtered_cursor = None;
         loop {
+            // A read through the per-type index: the cursor the offset came
+            // from, and where the reader stood before it jumped there (after
+            // the last record returned, with the sequence number expected
+            // there), for `index_failed`.
+            let mut filtered_cursor = None;
+            let mut scan_from = (self.pos, self.next_seq);
             if let Tail::SealDamaged { .. } = self.tail {
                 // The seal may have been half written when we met it: if the
                 // file's length changed since, look at what is there again
@@ -584,18 +599,24 @@ impl Reader {
                 if f.cursors.is_some() {
                     match f.next_indexed() {
                         Some((off, i)) => {
-                            if off < self.data_start as u64 || off >= self.end as u64 {
-                                return Err(self.corrupt(
-                                    self.end,
-                                    format!(
-                                        "per-type index entry {off} points outside the records"
-                                    ),
-                                ));
+                            scan_from = (self.pos, self.next_seq);
+                            // Entries are at or after the position (the
+                            // filter seeks its cursors there): one before it
+                            // would point into a record already read.
+                            if off < self.pos as u64 || off >= self.end as u64 {
+                                self.index_failed(scan_from);
+                                continue;
                             }
                             self.pos = off as usize;
                             filtered_cursor = Some(i);
                         }
                         None => {
+                            // Every record is behind: the position is the
+                            // end, and so is the sequence number (a seek
+                            // from here must know it passed them all).
+                            if let Some(d) = self.seal.as_ref().filter(|d| d.record_count > 0) {
+                                self.next_seq = self.next_seq.max(d.last_seq.wrapping_add(1));
+                            }
                             self.pos = self.end;
                             self.tail = Tail::Sealed;
                             return Ok(None);
@@ -660,6 +681,12 @@ impl Reader {
             };
             let total = match step {
                 Step::Record(total) => total,
+                // The index points at no intact record: damage, or an
+                // array that lies. A scan tells which.
+                Step::SealBegin | Step::Bad(_) if filtered_cursor.is_some() => {
+                    self.index_failed(scan_from);
+                    continue;
+                }
                 Step::SealBegin if self.seal.is_none() => {
                     self.seal_reached(pos)?;
                     return Ok(None);
@@ -700,8 +727,22 @@ impl Reader {
                 }
                 Some(rec) => self.type_problem(rec),
             };
+            // Through the index, the records skipped since `scan_from` (each
+            // at least the smallest frame) bound the sequence number.
+            let misnumbered = |rec: &frame::RecordBody<'_>| {
+                let skipped = (pos - scan_from.0.min(pos)) / frame::MIN_RECORD_FRAME;
+                rec.seq < scan_from.1 || rec.seq - scan_from.1 > skipped as u64
+            };
             let rec = match (decoded, invalid) {
+                (Some(rec), None) if filtered_cursor.is_some() && misnumbered(&rec) => {
+                    self.index_failed(scan_from);
+                    continue;
+                }
                 (Some(rec), None) => rec,
+                (_, _) if filtered_cursor.is_some() => {
+                    self.index_failed(scan_from);
+                    continue;
+                }
                 (_, why) => {
                     let why = why.expect("a record that does not decode is invalid");
                     if !self.skip_damaged {
@@ -715,14 +756,30 @@ impl Reader {
             };
             if filtered_cursor.is_none() && rec.seq > self.next_seq {
                 // Records missing with no damaged bytes to show for it.
-                self.damages.push(Damage {
-                    offset: pos as u64,
-                    resume_offset: pos as u64,
-                    from_seq: self.next_seq,
-                    to_seq: rec.seq,
-                });
+                add_damage(
+                    &mut self.damages,
+                    Damage {
+                        offset: pos as u64,
+                        resume_offset: pos as u64,
+                        from_seq: self.next_seq,
+                        to_seq: rec.seq,
+                    },
+                );
             }
             let id = rec.type_id as usize;
+            if let (Some(i), Some(f)) = (filtered_cursor, self.filter.as_ref()) {
+                // The seal's table names every type: the array must list
+                // records of its own (checked before the table changes).
+                let cursors = f.cursors.as_ref().expect("indexed");
+                if self
+                    .types
+                    .get(id)
+                    .is_none_or(|t| **t != *cursors[i].type_name)
+                {
+                    self.index_failed(scan_from);
+                    continue;
+                }
+            }
             match rec.defines {
                 Some(name) if id == self.types.len() => {
                     self.types
@@ -740,14 +797,6 @@ impl Reader {
                         let n = self.types.len();
                         self.types.push(format!("{LOST_TYPE}{n}>").into());
                     }
-                }
-            }
-            if let (Some(i), Some(f)) = (filtered_cursor, self.filter.as_ref()) {
-                let cursors = f.cursors.as_ref().expect("indexed");
-                if *cursors[i].type_name != *self.types[id] {
-                    return Err(
-                        self.corrupt(pos, "per-type index points at a record of another type")
-                    );
                 }
             }
             self.pos = pos + total;
@@ -773,6 +822,23 @@ impl Reader {
                 source,
             }));
         }
+    }
+
+    /// A read through the per-type index found no record of its type, or
+    /// one that cannot be where the array puts it (numbered below the
+    /// records already read, or above what the bytes skipped could hold):
+    /// the record is damaged, or the array lies (its CRC only shows it was
+    /// written whole). Either way the arrays are not used again: the
+    /// filter scans on from `from` (the position after the last record
+    /// returned, and the sequence number expected there), which reads
+    /// every record of the types asked for and reports damage where it is,
+    /// with the right sequence numbers, as a scan does.
+    fn index_failed(&mut self, from: (usize, u64)) {
+        if let Some(f) = self.filter.as_mut() {
+            f.cursors = None;
+        }
+        (self.pos, self.next_seq) = from;
+        self.checked_to = 0;
     }
 
     /// Reads the frame at `pos`, which the seal's per-type index points at,
@@ -965,12 +1031,7 @@ impl Reader {
     /// either its writer just sealed it, or the seal is damaged.
     fn seal_reached(&mut self, pos: usize) -> Result<()> {
         self.grew()?;
-        match read_seal(
-            &self.file,
-            &self.map,
-            self.data_start,
-            self.header.first_seq,
-        ) {
+        match read_seal(&self.file, &self.map, self.data_start, self.start_seq) {
             Some(d) if d.records_end == pos as u64 => {
                 self.end = pos;
                 self.seal = Some(d);
@@ -992,23 +1053,29 @@ impl Reader {
         if self.skip_damaged {
             if let Some((next, seq)) = next {
                 self.checked_to = 0;
-                self.damages.push(Damage {
-                    offset: pos as u64,
-                    resume_offset: next as u64,
-                    from_seq: self.next_seq,
-                    to_seq: seq,
-                });
+                add_damage(
+                    &mut self.damages,
+                    Damage {
+                        offset: pos as u64,
+                        resume_offset: next as u64,
+                        from_seq: self.next_seq,
+                        to_seq: seq,
+                    },
+                );
                 self.pos = next;
                 self.next_seq = seq;
                 return Ok(true);
             }
             if let Some(d) = &self.seal {
-                self.damages.push(Damage {
-                    offset: pos as u64,
-                    resume_offset: self.end as u64,
-                    from_seq: self.next_seq,
-                    to_seq: d.last_seq.wrapping_add(1).max(self.next_seq),
-                });
+                add_damage(
+                    &mut self.damages,
+                    Damage {
+                        offset: pos as u64,
+                        resume_offset: self.end as u64,
+                        from_seq: self.next_seq,
+                        to_seq: d.last_seq.wrapping_add(1).max(self.next_seq),
+                    },
+                );
                 self.pos = self.end;
                 self.tail = Tail::Sealed;
                 return Ok(false);
@@ -1112,6 +1179,25 @@ impl Reader {
     }
 }
 
+/// Records a damaged region skipped in `damages`, in file order, once: a
+/// reader that reads it again (a seek back, or one that scans over it)
+/// meets the same region, not another one.
+fn add_damage(damages: &mut Vec<Damage>, d: Damage) {
+    let key = |x: &Damage| (x.offset, x.resume_offset);
+    let at = damages.partition_point(|x| key(x) <= key(&d));
+    // Sorted: an equal region is among those just before `at` (not a
+    // search of the whole list, which a file damaged in many places makes
+    // long).
+    let seen = damages[..at]
+        .iter()
+        .rev()
+        .take_while(|x| key(x) == key(&d))
+        .any(|x| *x == d);
+    if !seen {
+        damages.insert(at, d);
+    }
+}
+
 /// The name given to a type whose defining record was in a skipped damaged
 /// region: `<lost type N>`.
 const LOST_TYPE: &str = "<lost type ";
@@ -1172,21 +1258,28 @@ impl Step {
 /// after the fixed header fields, and a placeholder header. The record
 /// should carry the header's first sequence number (read from its fixed
 /// place); if that field is damaged too, any record within the largest
-/// header size is taken.
-fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize)> {
+/// header size is taken. Also returns that record's sequence number: the
+/// placeholder header's `first_seq` is the header's own when the record
+/// agrees with it and the bytes between the header and the record could
+/// hold the records before it (lost with the header), else the record's.
+fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize, u64)> {
     let u64_at = |at: usize| {
         map.get(at..at + 8)
             .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
     };
     let from = crate::format::header::FIXED_LEN;
-    let start = u64_at(32)
-        .and_then(|first| frame::find_next_record_after(map, from, first))
-        .or_else(|| {
+    let agreed = u64_at(32).and_then(|first| {
+        frame::find_next_record_after(map, from, first).map(|start| (start, Some(first)))
+    });
+    let (start, header_first) = match agreed {
+        Some(found) => found,
+        None => {
             let limit = map
                 .len()
                 .min(crate::format::MAX_HEADER_LEN as usize + (64 << 10));
-            frame::find_next_record(&map[..limit], from, None)
-        })?;
+            (frame::find_next_record(&map[..limit], from, None)?, None)
+        }
+    };
     let first_seq = match frame::frame_at(map, start, true) {
         FrameAt::Frame { body, .. } => frame::decode_record(body)?.seq,
         _ => return None,
@@ -1195,19 +1288,38 @@ fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize)> {
         map.get(at..at + 2)
             .map(|b| u16::from_le_bytes(b.try_into().expect("2 bytes")))
     };
+    // Records lost with the header lay between its end (the header length
+    // at offset 12, if plausible) and the record found, one per smallest
+    // frame at most; a first sequence number that would need more (or a
+    // record found right at the header's end that is not numbered as the
+    // header says) is damaged itself: the record's number is taken.
+    let header_len = map
+        .get(12..16)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+        .filter(|&n| n >= crate::format::header::FIXED_LEN + 12 && n <= start);
+    let lost_from = match (header_first, header_len) {
+        (Some(hf), Some(hl))
+            if hf <= first_seq
+                && first_seq - hf <= ((start - hl) / frame::MIN_RECORD_FRAME) as u64 =>
+        {
+            hf
+        }
+        _ => first_seq,
+    };
     Some((
         SegmentHeader {
             major: u16_at(8).unwrap_or(crate::format::FORMAT_MAJOR),
             minor: u16_at(10).unwrap_or(0),
             created_ns: u64_at(16).unwrap_or(0) as i64,
             segment_no: u64_at(24).unwrap_or(0),
-            first_seq,
+            first_seq: lost_from,
             log_name: String::new(),
             content_type: String::new(),
             writer: String::new(),
             params: Vec::new(),
         },
         start,
+        first_seq,
     ))
 }
 
