@@ -214,10 +214,49 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
     // The sequence number the next record should carry, when known: bounds
     // the search past a bad frame.
     let mut expected: Option<u64> = header.as_ref().map(|h| h.first_seq);
-    let mut p = match args.from_offset {
-        Some(o) => (o as usize).max(data_start),
-        None => data_start,
-    };
+    let mut p = data_start;
+    if let Some(o) = args.from_offset {
+        // Start at the first record at or after the offset, found by
+        // reading the records before it (not printed): an offset inside a
+        // record is not damage, and the records before it give the types'
+        // names and the sequence number expected next.
+        let o = usize::try_from(o).unwrap_or(usize::MAX);
+        while p < o.min(end) {
+            let record = match frame::frame_at(data, p, true) {
+                FrameAt::Frame {
+                    kind: KIND_RECORD,
+                    body,
+                    total,
+                } => frame::decode_record(body).map(|r| (r, total)),
+                _ => None,
+            };
+            if let Some((r, total)) = record {
+                if let Some(name) = r.defines {
+                    let id = r.type_id as usize;
+                    if types.len() <= id {
+                        types.resize(id + 1, None);
+                    }
+                    types[id] = Some(String::from_utf8_lossy(name).into_owned());
+                }
+                expected = Some(r.seq.wrapping_add(1));
+                p += total;
+                continue;
+            }
+            // Damage before the offset: where records resume, if before
+            // it; else the dump starts at the offset, in the damage.
+            let next = match expected {
+                Some(e) => frame::find_resume(data, p, e),
+                None => frame::find_next_record(data, p + 1, None),
+            };
+            match next {
+                Some(q) if q < o => p = q,
+                _ => {
+                    p = o;
+                    break;
+                }
+            }
+        }
+    }
     let limit = args.limit.unwrap_or(u64::MAX);
     let mut shown = 0u64;
     while p < end {

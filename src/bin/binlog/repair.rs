@@ -151,9 +151,15 @@ fn repair_source(
         checked.push(c);
         Ok(())
     })?;
-    for c in checked {
+    for (i, c) in checked.iter().enumerate() {
         tally.segments += 1;
-        repair_segment(&c, args, progress, tally);
+        let changed = tally.changed;
+        repair_segment(c, args, progress, tally);
+        if tally.changed > changed && source.log.is_some() {
+            if let Some(next) = checked.get(i + 1) {
+                gap_left_by_salvage(c, next, args, progress, tally);
+            }
+        }
         // Problems between segments (records missing before this one) are
         // not repairable here, whatever the segment itself needed.
         for l in &c.log_issues {
@@ -170,6 +176,62 @@ fn repair_source(
         }
     }
     Ok(())
+}
+
+/// A salvage cut a segment that newer segments of its log follow: the
+/// records after the cut now are only in the salvaged segments, outside
+/// the log, which has records missing between this segment and the next
+/// (as `verify` says at once). That damage remains.
+fn gap_left_by_salvage(
+    c: &Checked,
+    next: &Checked,
+    args: &RepairArgs,
+    progress: &Progress,
+    tally: &mut Tally,
+) {
+    let Plan::Salvage { cut, .. } = plan(c, args.salvage) else {
+        return;
+    };
+    let Some(a) = &c.analysis else { return };
+    let kept_next = a
+        .runs
+        .iter()
+        .filter(|r| r.end <= cut)
+        .map(|r| r.first_seq + r.count)
+        .next_back()
+        .or(a.header.as_ref().map(|h| h.first_seq));
+    let next_first = next
+        .analysis
+        .as_ref()
+        .and_then(|n| n.header.as_ref())
+        .map(|h| h.first_seq);
+    let (Some(from), Some(to)) = (kept_next, next_first) else {
+        return;
+    };
+    if to <= from {
+        return;
+    }
+    let what = if to == from + 1 {
+        format!("record {from}")
+    } else {
+        format!("records {from}..{}", to - 1)
+    };
+    let (verb, tense) = if args.dry_run {
+        ("would be", "would have")
+    } else {
+        ("are", "now has")
+    };
+    say_line(
+        progress,
+        &format!(
+            "  {}: {what} {verb} missing from the log (those that were intact are in the salvaged \
+             segments, outside it): the log {tense} a gap before {} (not repairable: the records \
+             are gone from it)",
+            paths::show(&c.path),
+            paths::show(&next.path)
+        ),
+    );
+    tally.left += 1;
 }
 
 /// Repairs one checked segment as planned (or says why not), counting the
@@ -493,18 +555,37 @@ fn parent(path: &Path) -> PathBuf {
 }
 
 /// Copies the file (never overwriting) and syncs the copy and its directory.
+/// The copy is made under a temporary name and given the backup's name
+/// only once it is whole and synced: a copy that fails half-way (a full
+/// disk) or is killed is never left looking like a backup.
 fn backup_copy(path: &Path, dir: Option<&Path>) -> CliResult<PathBuf> {
     let to = backup_name(path, dir);
+    let mut tmp = to.clone().into_os_string();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
     let mut src =
         File::open(path).map_err(|e| CliError::io_on(format!("{}: open", path.display()), e))?;
     let mut dst = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&to)
+        .open(&tmp)
         .map_err(|e| CliError::io_on(format!("{}: create backup", to.display()), e))?;
-    std::io::copy(&mut src, &mut dst)
+    let copied = std::io::copy(&mut src, &mut dst)
         .and_then(|_| dst.sync_all())
-        .map_err(|e| CliError::io_on(format!("{}: write backup", to.display()), e))?;
+        .map_err(|e| CliError::io_on(format!("{}: write backup", to.display()), e))
+        .and_then(|()| {
+            // A link, not a rename: never replaces a file of that name
+            // (renamed where links are not supported).
+            std::fs::hard_link(&tmp, &to)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => Err(e),
+                    _ if to.exists() => Err(e),
+                    _ => std::fs::rename(&tmp, &to),
+                })
+                .map_err(|e| CliError::io_on(format!("{}: name backup", to.display()), e))
+        });
+    let _ = std::fs::remove_file(&tmp);
+    copied?;
     let _ = File::open(parent(&to)).and_then(|d| d.sync_all());
     Ok(to)
 }

@@ -106,6 +106,11 @@ pub fn check_file(path: &Path, role: Role, progress: &mut Progress) -> Checked {
         }
     }
     match (a.end, role) {
+        // A log writer seals a segment it retired after the roll (in the
+        // background): until then it holds the segment, unsealed.
+        (End::Unsealed, Role::LogOlder) if c.locked => c.notes.push(
+            "unsealed: a writer has it open (newer segments follow it: it is being sealed)".into(),
+        ),
         (End::Unsealed, Role::LogOlder) => {
             c.log_issues.push(format!(
                 "offset {}: not sealed, although newer segments follow it (its writer died); \
