@@ -396,3 +396,71 @@ fn salvage_in_the_middle_of_a_log_reports_the_gap_it_leaves() {
     assert!(text.contains("records 14..19"), "{text}");
     assert!(text.contains("1 left damaged"), "{text}");
 }
+
+/// A log writer holds its log's lock (`<name>.lock`) from open to close,
+/// but while it rolls no segment lock is held for an instant. A repair
+/// then must not take the newest, unsealed segment for one whose writer
+/// died: with the log's lock held, an unsealed segment of the log counts
+/// as held by a writer (the old repair resealed it under the writer).
+#[test]
+fn repair_leaves_an_unsealed_segment_of_a_log_whose_lock_is_held() {
+    use std::os::fd::AsRawFd;
+    let t = Tmp::new("log-lock");
+    let dir = t.join("log");
+    rolled_log(&dir, 10, 4);
+    let segs: Vec<PathBuf> = {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
+            .collect();
+        v.sort();
+        v
+    };
+    let newest = segs.last().unwrap().clone();
+    // The newest segment as its writer left it before sealing: records
+    // only (cut at the end of its records, where the seal begins).
+    let records_end = {
+        let r = Reader::open(&newest).unwrap();
+        r.seal().unwrap().records_end
+    };
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&newest)
+        .unwrap();
+    f.set_len(records_end).unwrap();
+    drop(f);
+    let before = std::fs::read(&newest).unwrap();
+    // A writer of the log, between two segment locks.
+    let lock = std::fs::File::open(binlog::log::naming::lock_path(&dir, "orders")).unwrap();
+    // SAFETY: flock on a descriptor we own.
+    assert_eq!(
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+    let out = binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("a writer has it open"), "{text}");
+    assert_eq!(
+        std::fs::read(&newest).unwrap(),
+        before,
+        "repaired under a live writer"
+    );
+    let out = binlog()
+        .args(["verify", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    // Once the writer is gone, the segment is resealed.
+    drop(lock);
+    let out = binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert!(Reader::open(&newest).unwrap().seal().is_some());
+}

@@ -485,7 +485,7 @@ fn execute(
         _ => return Ok(false),
     }
     // Check the result.
-    let after = verify::check_file(path, Role::Standalone, &mut Progress::hidden());
+    let after = verify::check_file(path, Role::Standalone, false, &mut Progress::hidden());
     match &after.analysis {
         Some(x) if x.is_clean() && x.is_sealed() => {
             say(format!(

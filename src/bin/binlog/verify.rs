@@ -75,7 +75,10 @@ impl Checked {
 }
 
 /// Checks one segment on its own.
-pub fn check_file(path: &Path, role: Role, progress: &mut Progress) -> Checked {
+/// `log_held`: the segment's log is open in a writer (its `<name>.lock`
+/// is held): an unsealed segment of it is that writer's, also in the
+/// instant of a roll when no segment lock is held.
+pub fn check_file(path: &Path, role: Role, log_held: bool, progress: &mut Progress) -> Checked {
     let mut c = Checked {
         path: path.to_path_buf(),
         analysis: None,
@@ -93,7 +96,7 @@ pub fn check_file(path: &Path, role: Role, progress: &mut Progress) -> Checked {
         }
     };
     if !a.is_sealed() {
-        c.locked = lock::is_locked(path);
+        c.locked = log_held || lock::is_locked(path);
     }
     if c.locked {
         // A writer has it open: a tail that is not a whole record yet is a
@@ -152,6 +155,10 @@ pub fn check_source(
     mut each: impl FnMut(Checked, &mut Progress) -> CliResult<()>,
 ) -> CliResult<()> {
     let n = source.files.len();
+    let log_held = source
+        .log
+        .as_ref()
+        .is_some_and(|l| lock::is_locked(&binlog::log::naming::lock_path(&l.dir, &l.name)));
     let mut prev: Option<(Option<u64>, Option<u64>, PathBuf)> = None;
     for (i, f) in source.files.iter().enumerate() {
         let role = match (&source.log, i + 1 == n) {
@@ -160,7 +167,7 @@ pub fn check_source(
             (Some(_), false) => Role::LogOlder,
         };
         let len = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
-        let mut c = check_file(f, role, progress);
+        let mut c = check_file(f, role, log_held, progress);
         progress.file_done(len);
         if source.log.is_some() {
             if let (Some((Some(expected), prev_no, prev_path)), Some(a)) = (&prev, &c.analysis) {
