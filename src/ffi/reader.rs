@@ -34,6 +34,36 @@ pub struct binlog_reader {
     /// its view points into: a log reader reopens its segment on a seek
     /// (and may on `next`), which frees the reader's own header.
     header: Option<Box<SegmentHeader>>,
+    /// A log reader's segment that the last record taken from it came from
+    /// (`binlog_reader_header` describes that one): at the end of a segment
+    /// the reader opens the next one to look for records, before any
+    /// record of it is returned.
+    pub(super) seen: Option<Seen>,
+}
+
+/// The segment a log reader's last record came from: its header, and which
+/// of the segments the reader opened it was (`LogReader::segment_opens`).
+pub(super) struct Seen {
+    opens: u64,
+    header: Box<SegmentHeader>,
+}
+
+/// Notes the segment `reader` (a log reader) has just returned a record
+/// from: copies its header when it is another segment than the last one
+/// (one comparison of a number a record otherwise).
+#[inline]
+pub(super) fn note_segment(seen: &mut Option<Seen>, reader: &RInner) {
+    let RInner::Log(l) = reader else { return };
+    let opens = l.segment_opens();
+    if seen.as_ref().is_some_and(|s| s.opens == opens) {
+        return;
+    }
+    if let Some(header) = l.current_header() {
+        *seen = Some(Seen {
+            opens,
+            header: Box::new(header.clone()),
+        });
+    }
 }
 
 /// An owned copy of a record.
@@ -142,6 +172,19 @@ impl RInner {
 }
 
 impl binlog_reader {
+    /// Runs a call's argument checks: their errors name the reader's
+    /// segment (or log directory), as its own errors and a writer's do.
+    #[inline(always)]
+    pub(super) fn args<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        f().map_err(|e| self.named(e))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn named(&self, e: Error) -> Error {
+        Error::file(e.kind(), &self.path, e.message())
+    }
+
     fn open(&mut self) -> Result<&mut RInner> {
         let binlog_reader { inner, path, .. } = self;
         inner.as_mut().ok_or_else(|| closed(path))
@@ -174,6 +217,7 @@ fn boxed(inner: RInner, path: &Path) -> *mut binlog_reader {
         shown: None,
         params: Vec::new(),
         header: None,
+        seen: None,
     }))
 }
 
@@ -271,13 +315,14 @@ fn next_record(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        super::boundary::need_out(out)?;
+        h.args(|| super::boundary::need_out(out))?;
         let binlog_reader {
             inner,
             meta,
             path,
             held,
             shown,
+            seen,
             ..
         } = h;
         let reader = inner.as_mut().ok_or_else(|| closed(path))?;
@@ -295,6 +340,7 @@ fn next_record(
             return Ok(BINLOG_END);
         };
         let v = view(&rec, meta);
+        note_segment(seen, reader);
         unsafe { put(out, v) };
         Ok(BINLOG_OK)
     })
@@ -391,17 +437,19 @@ pub extern "C" fn binlog_reader_header(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        super::boundary::need_out(out)?;
+        h.args(|| super::boundary::need_out(out))?;
         let binlog_reader {
             inner,
             path,
             params,
             header,
+            seen,
             ..
         } = h;
         let hd = match inner.as_ref().ok_or_else(|| closed(path))? {
             RInner::Segment(r) => r.header(),
-            RInner::Log(l) => l.current_header().ok_or_else(|| {
+            // The segment of the last record, not one opened since.
+            RInner::Log(_) => seen.as_ref().map(|s| &*s.header).ok_or_else(|| {
                 Error::file(
                     ErrorKind::NotFound,
                     path,
@@ -442,7 +490,7 @@ pub extern "C" fn binlog_reader_header(
 pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        super::boundary::need_out(out)?;
+        h.args(|| super::boundary::need_out(out))?;
         let n = match h.open()? {
             RInner::Log(l) => l.gaps().len() as u64,
             RInner::Segment(_) => 0,
@@ -493,10 +541,12 @@ pub extern "C" fn binlog_reader_filter_types(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        let names = unsafe { array(types, count, "types") }?
-            .iter()
-            .map(|t| unsafe { utf8(t.base, t.len, "type name") })
-            .collect::<Result<Vec<&str>>>()?;
+        let names = h.args(|| {
+            unsafe { array(types, count, "types") }?
+                .iter()
+                .map(|t| unsafe { utf8(t.base, t.len, "type name") })
+                .collect::<Result<Vec<&str>>>()
+        })?;
         h.open()?.filter_types(&names);
         // The reader is already past a held record: keep it if the new
         // filter lets it through (it would be lost otherwise).
@@ -518,7 +568,7 @@ pub extern "C" fn binlog_reader_tail(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        super::boundary::need_out(out)?;
+        h.args(|| super::boundary::need_out(out))?;
         use binlog_tail_kind::*;
         // A held record is still to be returned.
         let tail = if h.held.is_some() {
@@ -552,6 +602,7 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
             h.shown = None;
             h.params = Vec::new();
             h.header = None;
+            h.seen = None;
         }
         Ok(BINLOG_OK)
     })
@@ -593,10 +644,15 @@ pub extern "C" fn binlog_reader_damages(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        super::boundary::need_out(count)?;
-        if out.is_null() && cap > 0 {
-            return Err(super::boundary::null("out"));
-        }
+        h.args(|| {
+            if count.is_null() {
+                return Err(super::boundary::null("count"));
+            }
+            if out.is_null() && cap > 0 {
+                return Err(super::boundary::null("out"));
+            }
+            Ok(())
+        })?;
         let all = h.open()?.damages();
         for (i, d) in all.iter().take(cap).enumerate() {
             let c = binlog_damage {

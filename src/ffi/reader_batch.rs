@@ -3,8 +3,8 @@
 //! boundary (cgo, JNI). The output holds offsets, not pointers, so a Go
 //! or Java caller can keep it in its own memory.
 
-use super::boundary::{call, handle_mut, need_out, put};
-use super::reader::{binlog_reader, closed, Held, RInner};
+use super::boundary::{call, handle_mut, null, put};
+use super::reader::{binlog_reader, closed, note_segment, Held, RInner};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_batch_meta, binlog_batch_record};
 use crate::error::{Error, ErrorKind, Result};
@@ -131,21 +131,31 @@ pub extern "C" fn binlog_reader_next_batch(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        need_out(count)?;
-        if records.is_null() {
-            return Err(super::boundary::null("records"));
-        }
-        if cap == 0 {
-            return Err(Error::file(
-                ErrorKind::InvalidArgument,
-                &h.path,
-                "batch read with cap 0: cap must be at least 1",
-            ));
-        }
-        let buf: &mut [u8] = if buf.is_null() {
-            if buf_len > 0 {
-                return Err(super::boundary::null("buf"));
+        h.args(|| {
+            if count.is_null() {
+                return Err(null("count"));
             }
+            if records.is_null() {
+                return Err(null("records"));
+            }
+            if cap == 0 {
+                return Err(Error::invalid(
+                    "batch read with cap 0: cap must be at least 1",
+                ));
+            }
+            // No array is larger than isize::MAX bytes: a slice claiming to
+            // be is undefined behaviour (and aborts a debug build).
+            if cap > isize::MAX as usize / std::mem::size_of::<binlog_batch_record>() {
+                return Err(Error::invalid(format!(
+                    "batch read with cap {cap}: records: an array of that many is larger than any object can be"
+                )));
+            }
+            if buf.is_null() && buf_len > 0 {
+                return Err(null("buf"));
+            }
+            Ok(())
+        })?;
+        let buf: &mut [u8] = if buf.is_null() {
             &mut []
         } else {
             // SAFETY: the caller gave `buf_len` writable bytes at `buf`.
@@ -167,7 +177,11 @@ fn fill(
     wait: Option<Duration>,
 ) -> Result<usize> {
     let binlog_reader {
-        inner, path, held, ..
+        inner,
+        path,
+        held,
+        seen,
+        ..
     } = h;
     let reader = inner.as_mut().ok_or_else(|| closed(path))?;
     let mut n = 0;
@@ -205,12 +219,15 @@ fn fill(
         if end > buf.len() {
             let what = (src.seq, src.offset, src.end(0));
             *held = Some(Held::of(&rec));
+            // A held record counts as taken (binlog_reader_header).
+            note_segment(seen, reader);
             if n == 0 {
                 return Err(too_small(file_of(reader, path), what, buf.len()));
             }
             break;
         }
         out[n] = src.place(buf, at);
+        note_segment(seen, reader);
         at = end;
         n += 1;
     }

@@ -36,6 +36,9 @@ pub struct LogReader {
     /// resumes after it.
     last_done: Option<PathBuf>,
     current: Option<Reader>,
+    /// Counts the segment readers opened into `current` (see
+    /// `segment_opens`).
+    opens: u64,
     /// The sequence number the next record should carry.
     expected: Option<u64>,
     filter: Vec<String>,
@@ -111,6 +114,7 @@ impl LogReader {
             idx: 0,
             last_done: None,
             current: None,
+            opens: 0,
             expected: None,
             filter: Vec::new(),
             gaps: Vec::new(),
@@ -129,6 +133,14 @@ impl LogReader {
     /// The segment being read, if any.
     pub fn current_path(&self) -> Option<&Path> {
         self.current.as_ref().map(|r| r.path())
+    }
+
+    /// How many times a segment was opened for reading so far: while it
+    /// stays the same, `current_path` and `current_header` describe the
+    /// same segment (a caller keeping a copy of them compares a number, not
+    /// a path, on each record).
+    pub fn segment_opens(&self) -> u64 {
+        self.opens
     }
 
     /// The header of the segment being read, if any (none before the first
@@ -239,6 +251,7 @@ impl LogReader {
                 let mut again = self.open_reader(&path)?;
                 again.seek_seq(from)?;
                 self.current = Some(again);
+                self.opens += 1;
                 continue;
             }
             if !self.later_segment_exists()? {
@@ -437,6 +450,7 @@ impl LogReader {
                         },
                     }
                     self.current = Some(r);
+                    self.opens += 1;
                     return Ok(true);
                 }
                 Err(e) if e.kind() == ErrorKind::NotFound => {
