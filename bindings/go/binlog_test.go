@@ -643,7 +643,7 @@ func TestTypedErrors(t *testing.T) {
 	wantCode(t, err, ErrInvalidArgument)
 	_, err = OpenLog(dir, "lg", &Options{MaxSegmentBytes: 100})
 	wantCode(t, err, ErrInvalidArgument)
-	_, err = OpenLog(dir, "lg", &Options{FirstSeq: 5})
+	_, err = OpenLog(dir, "lg", &Options{SegmentNo: 5})
 	wantCode(t, err, ErrInvalidArgument)
 	_, err = OpenLog(dir, "bad/name", nil)
 	wantCode(t, err, ErrInvalidArgument)

@@ -7,6 +7,7 @@ package binlog
 import "C"
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"time"
@@ -93,11 +94,11 @@ type Options struct {
 	// microsecond precision, rounded up.
 	SyncWaitSpin time.Duration
 
-	// Segment writers only: OpenLog refuses FirstSeq and SegmentNo (a log
-	// numbers its segments and continues its sequence itself, and the C
-	// ABI has no setter for a new log's first sequence number) and ignores
-	// Created (each segment records its own creation time).
-	FirstSeq  uint64    // sequence number of a new segment's first record
+	// FirstSeq is the sequence number of a new segment's first record, or
+	// of a new log's (OpenLog: an existing log continues its sequence).
+	FirstSeq uint64
+	// Segment writers only: OpenLog refuses SegmentNo and Created (a log
+	// numbers and dates its segments itself).
 	SegmentNo uint64    // segment number in a new segment's header
 	Created   time.Time // creation time in the header (zero = now; 1677-09-21 to 2262-04-11, else ErrInvalidArgument)
 
@@ -148,13 +149,23 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 	}
 	if log {
 		switch {
-		case o.FirstSeq != 0:
-			return nil, invalid(op, "FirstSeq is not supported for rolling logs: the C ABI has no setter for a new log's first sequence number, and binlog_options_set_first_seq is ignored by binlog_writer_open_log")
 		case o.SegmentNo != 0:
 			return nil, invalid(op, "SegmentNo is set by a rolling log itself")
+		case !o.Created.IsZero():
+			return nil, invalid(op, "Created is set by a rolling log itself (each segment records its own creation time)")
 		case o.LogName != "" && o.LogName != logName:
 			return nil, invalid(op, "LogName of a rolling log is its name")
 		}
+	}
+	// Negative values would reach C as 0 (a default or no limit) or wrap:
+	// refused, naming the field.
+	switch {
+	case o.BufferSize < Unbuffered:
+		return nil, invalid(op, fmt.Sprintf("BufferSize %d is negative (0 = default, Unbuffered = -1)", o.BufferSize))
+	case o.Durability == DurabilityInterval && o.SyncInterval < 0:
+		return nil, invalid(op, "SyncInterval "+o.SyncInterval.String()+" is negative")
+	case o.Retention.MaxAge < 0:
+		return nil, invalid(op, "Retention.MaxAge "+o.Retention.MaxAge.String()+" is negative (0 = no age limit)")
 	}
 
 	lockThread()

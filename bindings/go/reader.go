@@ -47,6 +47,11 @@ func (r *Record) Meta(key string) (string, bool) {
 // segment, its own copy of the records) and are valid only during the callback of
 // NextView or ForEach. They are read-only (writing faults). Copy what you
 // keep (View.Record, bytes.Clone). Type is a Go string and may be kept.
+//
+// A View used after its callback returned would show another record's
+// metadata, or read memory the reader has freed: MetaAt, Meta and Record
+// panic then, saying so. (Payload is a plain slice and cannot be checked:
+// do not keep it either.)
 type View struct {
 	Seq         uint64
 	TimestampNs int64
@@ -54,6 +59,19 @@ type View struct {
 	Payload     []byte
 	Offset      uint64
 	meta        []C.binlog_meta
+	// r and visit tell a live View from a stale one: r.visit moves on
+	// when the callback that received the View returns. A nil r (the zero
+	// View) has no memory to go stale.
+	r     *Reader
+	visit uint64
+}
+
+// live panics if v is used after the callback that received it returned.
+func (v *View) live(what string) {
+	if v.r != nil && v.r.visit.Load() != v.visit {
+		panic("binlog: View." + what + " used after its callback returned: a View (its metadata and payload) " +
+			"is valid only during the NextView or ForEach callback that received it; copy it there with View.Record")
+	}
 }
 
 // Time is the record's timestamp.
@@ -64,14 +82,20 @@ func (v View) MetaLen() int { return len(v.meta) }
 
 // MetaAt returns metadata entry i as views (valid during the callback).
 func (v View) MetaAt(i int) (key, value []byte) {
+	v.live("MetaAt")
+	return v.metaAt(i)
+}
+
+func (v *View) metaAt(i int) (key, value []byte) {
 	m := &v.meta[i]
 	return cBytes(m.key, m.key_len), cBytes(m.value, m.value_len)
 }
 
 // Meta returns a view of the value of the first metadata entry with key.
 func (v View) Meta(key string) ([]byte, bool) {
+	v.live("Meta")
 	for i := range v.meta {
-		k, val := v.MetaAt(i)
+		k, val := v.metaAt(i)
 		if string(k) == key {
 			return val, true
 		}
@@ -81,6 +105,7 @@ func (v View) Meta(key string) ([]byte, bool) {
 
 // Record copies the view into Go memory.
 func (v View) Record() *Record {
+	v.live("Record")
 	rec := &Record{
 		Seq:         v.Seq,
 		TimestampNs: v.TimestampNs,
@@ -91,7 +116,7 @@ func (v View) Record() *Record {
 	if len(v.meta) > 0 {
 		rec.Metadata = make([]KeyValue, len(v.meta))
 		for i := range v.meta {
-			k, val := v.MetaAt(i)
+			k, val := v.metaAt(i)
 			rec.Metadata[i] = KeyValue{string(k), string(val)}
 		}
 	}
@@ -147,6 +172,10 @@ type Reader struct {
 	// steady-state NextBatch allocates nothing.
 	batch      []C.binlog_batch_record
 	batchCount C.size_t
+	// visit numbers the NextView/ForEach callbacks: it moves on when one
+	// returns, so that a View kept past its callback is refused (View.live).
+	// Atomic: a kept View may be checked from any goroutine.
+	visit atomic.Uint64
 }
 
 // maxInterned bounds the type names (and metadata keys) a Reader interns.
@@ -275,6 +304,10 @@ func (r *Reader) Next() (*Record, error) {
 func (r *Reader) NextInto(rec *Record) error {
 	if r == nil {
 		return nilError("next", "reader")
+	}
+	if rec == nil {
+		// Refused before a record is consumed, which would then be lost.
+		return invalid("next", r.desc+": NextInto(nil): no Record to fill (nil *Record); nothing was read")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -405,7 +438,15 @@ func (r *Reader) view() View {
 	if c.meta_count > 0 {
 		v.meta = unsafe.Slice(c.meta, int(c.meta_count))
 	}
+	v.r, v.visit = r, r.visit.Load()
 	return v
+}
+
+// callView calls fn with a view of r.rec; the View goes stale when fn
+// returns (or panics). The caller holds r.mu.
+func (r *Reader) callView(fn func(View) error) error {
+	defer r.visit.Add(1)
+	return fn(r.view())
 }
 
 // NextView calls fn with a zero-copy view of the next record, valid only
@@ -414,6 +455,9 @@ func (r *Reader) view() View {
 func (r *Reader) NextView(fn func(View) error) error {
 	if r == nil {
 		return nilError("next", "reader")
+	}
+	if fn == nil {
+		return invalid("next", r.desc+": NextView(nil): nil callback; nothing was read")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -426,7 +470,7 @@ func (r *Reader) NextView(fn func(View) error) error {
 	if err != nil {
 		return err
 	}
-	err = fn(r.view())
+	err = r.callView(fn)
 	runtime.KeepAlive(r)
 	return err
 }
@@ -441,6 +485,9 @@ func (r *Reader) NextView(fn func(View) error) error {
 func (r *Reader) ForEach(fn func(View) error) error {
 	if r == nil {
 		return nilError("next", "reader")
+	}
+	if fn == nil {
+		return invalid("next", r.desc+": ForEach(nil): nil callback; nothing was read")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -457,7 +504,7 @@ func (r *Reader) ForEach(fn func(View) error) error {
 		if err != nil {
 			return err
 		}
-		if err := fn(r.view()); err != nil {
+		if err := r.callView(fn); err != nil {
 			return err
 		}
 	}
