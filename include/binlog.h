@@ -238,7 +238,9 @@ typedef struct binlog_segment_info {
  log's functions, `binlog_writer_close` included; the events such a call
  causes are reported after the ones being reported (once this callback
  and the others have returned), so that callbacks and polling see a log's
- events in order.
+ events in order. It must not free the writer (`binlog_writer_free`): the
+ call that rolled still uses the handle; close it, and free it after
+ that call has returned.
  Return 0 on success; any other value counts as a failure (see
  `binlog_writer_callback_failures`) and affects nothing else.
  */
@@ -594,9 +596,11 @@ binlog_result binlog_reader_open_glob(const char *dir,
 
 /*
  Fills `*out` with the header of the segment being read: for a log
- reader, the segment its last record came from (`BINLOG_ERR_NOT_FOUND`
- before the first), counting a record `binlog_reader_next_batch` held
- back, which may start the next segment. The strings and the parameter
+ reader, the segment its last record came from, or the one a later seek
+ landed in (`BINLOG_ERR_NOT_FOUND` before either), counting a record
+ `binlog_reader_next_batch` held back, which may start the next segment.
+ Reading to the end of a segment does not move it to the next one before
+ a record of that one is returned. The strings and the parameter
  array stay valid until the reader moves to another segment, is closed or
  freed, or this is called again.
  */

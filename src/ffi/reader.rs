@@ -192,6 +192,15 @@ impl binlog_reader {
 
     /// The open reader, for a call that moves it or changes which records
     /// it returns: a held record is dropped (it belongs to the old place).
+    /// After a seek: `binlog_reader_header` describes the segment the seek
+    /// landed in (where the next record comes from), not the one of the
+    /// last record returned before it.
+    fn landed(&mut self) {
+        if let Some(inner) = &self.inner {
+            note_segment(&mut self.seen, inner);
+        }
+    }
+
     fn moving(&mut self) -> Result<&mut RInner> {
         let binlog_reader {
             inner, path, held, ..
@@ -425,9 +434,11 @@ fn open_log_reader(
 }
 
 /// Fills `*out` with the header of the segment being read: for a log
-/// reader, the segment its last record came from (`BINLOG_ERR_NOT_FOUND`
-/// before the first), counting a record `binlog_reader_next_batch` held
-/// back, which may start the next segment. The strings and the parameter
+/// reader, the segment its last record came from, or the one a later seek
+/// landed in (`BINLOG_ERR_NOT_FOUND` before either), counting a record
+/// `binlog_reader_next_batch` held back, which may start the next segment.
+/// Reading to the end of a segment does not move it to the next one before
+/// a record of that one is returned. The strings and the parameter
 /// array stay valid until the reader moves to another segment, is closed or
 /// freed, or this is called again.
 #[no_mangle]
@@ -507,9 +518,9 @@ pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) 
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
     call(|| {
-        unsafe { handle_mut(r, "reader") }?
-            .moving()?
-            .seek_seq(seq)?;
+        let h = unsafe { handle_mut(r, "reader") }?;
+        h.moving()?.seek_seq(seq)?;
+        h.landed();
         Ok(BINLOG_OK)
     })
 }
@@ -521,9 +532,9 @@ pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> bin
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> binlog_result {
     call(|| {
-        unsafe { handle_mut(r, "reader") }?
-            .moving()?
-            .seek_time(ts_ns)?;
+        let h = unsafe { handle_mut(r, "reader") }?;
+        h.moving()?.seek_time(ts_ns)?;
+        h.landed();
         Ok(BINLOG_OK)
     })
 }
