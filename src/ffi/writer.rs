@@ -521,7 +521,9 @@ pub struct binlog_segment_info {
 /// log's functions, `binlog_writer_close` included; the events such a call
 /// causes are reported after the ones being reported (once this callback
 /// and the others have returned), so that callbacks and polling see a log's
-/// events in order.
+/// events in order. It must not free the writer (`binlog_writer_free`): the
+/// call that rolled still uses the handle; close it, and free it after
+/// that call has returned.
 /// Return 0 on success; any other value counts as a failure (see
 /// `binlog_writer_callback_failures`) and affects nothing else.
 pub type binlog_segment_callback =
