@@ -464,3 +464,70 @@ fn repair_leaves_an_unsealed_segment_of_a_log_whose_lock_is_held() {
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
     assert!(Reader::open(&newest).unwrap().seal().is_some());
 }
+
+/// Salvaging the newest segment of a log cuts it before the damage; the
+/// log's next writer would go on after the cut and number new records as
+/// the salvaged ones are numbered (two records, one in the log and one in
+/// the salvaged file, with one sequence number). Repair starts an empty
+/// segment after the salvaged numbers, so the writer numbers after them.
+#[test]
+fn salvaging_the_newest_segment_of_a_log_keeps_its_numbers_from_being_reused() {
+    let t = Tmp::new("salvage-newest");
+    rolled_log(&t.0, 18, 6);
+    let names: Vec<String> = t
+        .names()
+        .into_iter()
+        .filter(|n| n.ends_with(".binlog"))
+        .collect();
+    assert_eq!(names.len(), 3);
+    let newest = t.join(&names[2]);
+    let f = frames(&newest);
+    flip_byte(&newest, f[2].0 + 12); // record 14
+    let dir = t.0.to_str().unwrap();
+    let dry = binlog()
+        .args(["repair", "--salvage", "--dry-run", dir])
+        .output()
+        .unwrap();
+    assert!(out_text(&dry).contains("would start"), "{}", out_text(&dry));
+    assert_eq!(
+        t.names().iter().filter(|n| n.ends_with(".binlog")).count(),
+        3,
+        "dry run changed nothing"
+    );
+    let out = binlog()
+        .args(["repair", "--salvage", dir])
+        .output()
+        .unwrap();
+    let text = out_text(&out);
+    assert!(text.contains("salvaged 3 records (seq 15..17)"), "{text}");
+    assert!(text.contains("at sequence number 18"), "{text}");
+    // The gap where the records were stays: damage left.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    // The log's next writer numbers after the salvaged records.
+    let w = LogWriter::open(
+        &t.0,
+        "orders",
+        LogOptions {
+            background: false,
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    let seq = w
+        .write_batch(&[binlog::Entry {
+            type_name: "order",
+            meta: &[],
+            timestamp_ns: None,
+            parts: &[b"after"],
+        }])
+        .unwrap();
+    w.close().unwrap();
+    assert_eq!(seq, 18);
+    // No number is in the log and in a salvaged file both.
+    let all = seqs_of_lines(&stdout_of(binlog().args(["cat", dir])));
+    let mut sorted = all.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), all.len(), "a number used twice: {all:?}");
+    assert_eq!(sorted, (0..19).filter(|&s| s != 14).collect::<Vec<u64>>());
+}

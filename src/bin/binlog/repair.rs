@@ -14,11 +14,12 @@
 //! A segment a writer has open is never touched.
 
 use crate::error::{CliError, CliResult, Outcome};
-use crate::paths::{self, Source};
+use crate::paths::{self, LogId, Source};
 use crate::progress::Progress;
 use crate::verify::{self, records_phrase, state_name, Checked, Role};
 use crate::walk::{self, Analysis, IssueKind, Run};
 use binlog::format::frame::{self, FrameAt, MetaIter};
+use binlog::log::naming;
 use binlog::{Entry, Options, Reader, Writer};
 use clap::Args;
 use std::fs::{File, OpenOptions};
@@ -155,9 +156,10 @@ fn repair_source(
         tally.segments += 1;
         let changed = tally.changed;
         repair_segment(c, args, progress, tally);
-        if tally.changed > changed && source.log.is_some() {
-            if let Some(next) = checked.get(i + 1) {
-                gap_left_by_salvage(c, next, args, progress, tally);
+        if let (true, Some(log)) = (tally.changed > changed, &source.log) {
+            match checked.get(i + 1) {
+                Some(next) => gap_left_by_salvage(c, next, args, progress, tally),
+                None => number_after_salvage(c, log, args, progress, tally),
             }
         }
         // Problems between segments (records missing before this one) are
@@ -232,6 +234,97 @@ fn gap_left_by_salvage(
         ),
     );
     tally.left += 1;
+}
+
+/// A salvage cut the newest segment of a log: the log's next writer goes
+/// on after the cut and would number its records as the salvaged ones are
+/// numbered (one number, two records: one in the log, one in a salvaged
+/// segment). An empty segment, sealed, numbered after the cut one and
+/// starting after the salvaged numbers makes the writer number after them;
+/// the log keeps a gap where the records were, as for a segment in the
+/// middle (damage left).
+fn number_after_salvage(
+    c: &Checked,
+    log: &LogId,
+    args: &RepairArgs,
+    progress: &Progress,
+    tally: &mut Tally,
+) {
+    let Plan::Salvage { cut, runs } = plan(c, args.salvage) else {
+        return;
+    };
+    let (Some(a), Some(after)) = (
+        &c.analysis,
+        runs.iter().map(|r| r.first_seq + r.count).max(),
+    ) else {
+        return;
+    };
+    let Some(h) = &a.header else { return };
+    let kept_next = a
+        .runs
+        .iter()
+        .filter(|r| r.end <= cut)
+        .map(|r| r.first_seq + r.count)
+        .next_back()
+        .unwrap_or(h.first_seq);
+    if after <= kept_next {
+        return;
+    }
+    let no = h.segment_no + 1;
+    let path = log
+        .dir
+        .join(naming::segment_name(&log.name, no, crate::time::now_ns()));
+    let p = paths::show(&path);
+    let gap = format!(
+        "records {kept_next}..{} are missing from the log (those that were intact are in the \
+         salvaged segments, outside it; not repairable: the records are gone from it)",
+        after - 1
+    );
+    if args.dry_run {
+        say_line(
+            progress,
+            &format!(
+                "  would start {p}, empty, at sequence number {after}, so that the log's writer \
+                 numbers new records after the salvaged ones; {gap}"
+            ),
+        );
+        tally.left += 1;
+        return;
+    }
+    let opts = Options {
+        log_name: log.name.clone(),
+        content_type: h.content_type.clone(),
+        params: h.params.clone(),
+        segment_no: no,
+        first_seq: after,
+        writer_version: format!("{} (binlog repair --salvage)", binlog::version::WRITER),
+        ..Options::default()
+    };
+    match Writer::open(&path, opts).and_then(|w| w.close()) {
+        Ok(()) => {
+            say_line(
+                progress,
+                &format!(
+                    "  started {p}, empty, at sequence number {after}, so that the log's writer \
+                     numbers new records after the salvaged ones; {gap}"
+                ),
+            );
+            tally.left += 1;
+        }
+        Err(e) => {
+            say_line(
+                progress,
+                &format!(
+                    "  {}: could not start the segment that keeps the salvaged numbers from being \
+                     used again ({}): the log's next writer will number new records from \
+                     {kept_next}, as the salvaged ones are numbered",
+                    paths::show(&c.path),
+                    e.message()
+                ),
+            );
+            tally.errors += 1;
+        }
+    }
 }
 
 /// Repairs one checked segment as planned (or says why not), counting the
