@@ -34,6 +34,25 @@ pub fn prefetch(bytes: &[u8]) {
     let _ = bytes;
 }
 
+/// Asks for the one cache line `ahead` bytes into `buf`'s spare capacity
+/// (if it has that much) with intent to write it. After small records:
+/// the lines of the next record are the ones the last store already took,
+/// but the one a few calls ahead is still on the other core, and asking
+/// for it now lets it arrive before those calls' stores wait for it.
+#[inline]
+pub fn prefetch_write_ahead(buf: &mut Vec<u8>, ahead: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(line) = buf.spare_capacity_mut().get(ahead) {
+        // SAFETY: as in `prefetch_write`: the address is only a hint.
+        unsafe {
+            std::arch::asm!("prefetchw [{0}]", in(reg) line.as_ptr(),
+                options(nostack, readonly, preserves_flags))
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (buf, ahead);
+}
+
 /// Asks for the cache lines of (the start of) `buf`'s spare capacity with
 /// intent to write them (`prefetchw`), so that the stores that fill them
 /// do not each wait for the line. Only a hint, like `prefetch`: on an x86-64
