@@ -191,49 +191,67 @@ fn gap_left_by_salvage(
     progress: &Progress,
     tally: &mut Tally,
 ) {
-    let Plan::Salvage { cut, .. } = plan(c, args.salvage) else {
+    let Some((from, _)) = salvage_ends(c, args) else {
         return;
     };
-    let Some(a) = &c.analysis else { return };
-    let kept_next = a
-        .runs
-        .iter()
-        .filter(|r| r.end <= cut)
-        .map(|r| r.first_seq + r.count)
-        .next_back()
-        .or(a.header.as_ref().map(|h| h.first_seq));
     let next_first = next
         .analysis
         .as_ref()
         .and_then(|n| n.header.as_ref())
         .map(|h| h.first_seq);
-    let (Some(from), Some(to)) = (kept_next, next_first) else {
+    let Some(to) = next_first.filter(|&to| to > from) else {
         return;
     };
-    if to <= from {
-        return;
-    }
-    let what = if to == from + 1 {
-        format!("record {from}")
+    let tense = if args.dry_run {
+        "would have"
     } else {
-        format!("records {from}..{}", to - 1)
-    };
-    let (verb, tense) = if args.dry_run {
-        ("would be", "would have")
-    } else {
-        ("are", "now has")
+        "now has"
     };
     say_line(
         progress,
         &format!(
-            "  {}: {what} {verb} missing from the log (those that were intact are in the salvaged \
-             segments, outside it): the log {tense} a gap before {} (not repairable: the records \
-             are gone from it)",
+            "  {}: {} from the log ({OUTSIDE}): the log {tense} a gap before {} ({GONE})",
             paths::show(&c.path),
+            missing(from, to, args.dry_run),
             paths::show(&next.path)
         ),
     );
     tally.left += 1;
+}
+
+/// Where the records salvaged from a log's segment are, and why they count
+/// as missing from it.
+const OUTSIDE: &str = "those that were intact are in the salvaged segments, outside it";
+const GONE: &str = "not repairable: the records are gone from it";
+
+/// For a segment a salvage cuts: the sequence number after the records it
+/// keeps, and the one after the last record salvaged (the same if none
+/// is).
+fn salvage_ends(c: &Checked, args: &RepairArgs) -> Option<(u64, u64)> {
+    let Plan::Salvage { cut, runs } = plan(c, args.salvage) else {
+        return None;
+    };
+    let a = c.analysis.as_ref()?;
+    let kept = a
+        .runs
+        .iter()
+        .filter(|r| r.end <= cut)
+        .map(|r| r.first_seq + r.count)
+        .next_back()
+        .or(a.header.as_ref().map(|h| h.first_seq))?;
+    let salvaged = runs.iter().map(|r| r.first_seq + r.count).max();
+    Some((kept, salvaged.unwrap_or(kept)))
+}
+
+/// "record A is" or "records A..B are" (or "would be") missing, for the
+/// numbers `from..to`.
+fn missing(from: u64, to: u64, dry_run: bool) -> String {
+    let (what, verb) = if to == from + 1 {
+        (format!("record {from}"), "is")
+    } else {
+        (format!("records {from}..{}", to - 1), "are")
+    };
+    format!("{what} {} missing", if dry_run { "would be" } else { verb })
 }
 
 /// A salvage cut the newest segment of a log: the log's next writer goes
@@ -250,23 +268,12 @@ fn number_after_salvage(
     progress: &Progress,
     tally: &mut Tally,
 ) {
-    let Plan::Salvage { cut, runs } = plan(c, args.salvage) else {
-        return;
-    };
-    let (Some(a), Some(after)) = (
-        &c.analysis,
-        runs.iter().map(|r| r.first_seq + r.count).max(),
+    let (Some((kept_next, after)), Some(h)) = (
+        salvage_ends(c, args),
+        c.analysis.as_ref().and_then(|a| a.header.as_ref()),
     ) else {
         return;
     };
-    let Some(h) = &a.header else { return };
-    let kept_next = a
-        .runs
-        .iter()
-        .filter(|r| r.end <= cut)
-        .map(|r| r.first_seq + r.count)
-        .next_back()
-        .unwrap_or(h.first_seq);
     if after <= kept_next {
         return;
     }
@@ -276,9 +283,8 @@ fn number_after_salvage(
         .join(naming::segment_name(&log.name, no, crate::time::now_ns()));
     let p = paths::show(&path);
     let gap = format!(
-        "records {kept_next}..{} are missing from the log (those that were intact are in the \
-         salvaged segments, outside it; not repairable: the records are gone from it)",
-        after - 1
+        "{} from the log ({OUTSIDE}; {GONE})",
+        missing(kept_next, after, args.dry_run)
     );
     if args.dry_run {
         say_line(

@@ -1,0 +1,179 @@
+//! Helpers of the `binlog` tool's tests (tests/cli.rs, tests/cli_review16.rs):
+//! the built binary, temporary directories, sample segments and logs made
+//! with the library, damage, and parsing of the tool's output.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use binlog::{LogOptions, LogWriter, Options, Reader, Writer};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub const T0: i64 = 1_700_000_000_000_000_000; // 2023-11-14T22:13:20Z
+pub const SEC: i64 = 1_000_000_000;
+pub const TYPES: [&str; 3] = ["order", "trade", "quote"];
+
+pub fn binlog() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_binlog"));
+    c.timeout(Duration::from_secs(120));
+    c
+}
+
+/// A fresh directory under cargo's per-target temporary directory, removed
+/// when dropped unless the test panics (the evidence stays).
+pub struct Tmp(pub PathBuf);
+
+impl Tmp {
+    pub fn new(name: &str) -> Tmp {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "cli-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Tmp(p)
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Record `i` of the sample data: type cycles order/trade/quote, trades
+/// carry a venue, record 5 has a binary payload, one second apart.
+pub fn write_sample(w: &Writer, range: std::ops::Range<u64>) {
+    for i in range {
+        let t = TYPES[(i % 3) as usize];
+        let meta: Vec<(&str, &str)> = if t == "trade" {
+            vec![("venue", "XLON")]
+        } else {
+            vec![]
+        };
+        let payload: Vec<u8> = if i == 5 {
+            vec![0, 255, 1]
+        } else {
+            format!("payload {i}").into_bytes()
+        };
+        w.write_with(t, &meta, Some(T0 + i as i64 * SEC), &payload)
+            .unwrap();
+    }
+}
+
+/// A sealed segment of `n` sample records.
+pub fn sealed_segment(path: &Path, n: u64) {
+    let w = Writer::open(
+        path,
+        Options {
+            log_name: "sample".into(),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    write_sample(&w, 0..n);
+    w.close().unwrap();
+}
+
+/// An unsealed segment of `n` sample records: the file as it was before
+/// its writer closed it (as after a crash between records).
+pub fn unsealed_segment(path: &Path, n: u64) {
+    let tmp = path.with_extension("writing");
+    let w = Writer::open(&tmp, Options::default()).unwrap();
+    write_sample(&w, 0..n);
+    w.flush().unwrap();
+    std::fs::copy(&tmp, path).unwrap();
+    w.close().unwrap();
+    std::fs::remove_file(&tmp).unwrap();
+}
+
+/// (offset, frame length) of every record of a segment.
+pub fn frames(path: &Path) -> Vec<(u64, u64)> {
+    let mut r = Reader::open(path).unwrap();
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        v.push((rec.offset, rec.frame_len));
+    }
+    v
+}
+
+/// Every (seq, type, payload) a reader returns.
+pub fn records(path: &Path) -> Vec<(u64, String, Vec<u8>)> {
+    let mut r = Reader::open(path).unwrap();
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        v.push((rec.seq, rec.type_name.to_string(), rec.payload.to_vec()));
+    }
+    v
+}
+
+pub fn flip_byte(path: &Path, at: u64) {
+    let mut b = std::fs::read(path).unwrap();
+    b[at as usize] ^= 0x5a;
+    std::fs::write(path, b).unwrap();
+}
+
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn json_of(cmd: &mut Command) -> Value {
+    serde_json::from_str(&stdout_of(cmd)).unwrap()
+}
+
+pub fn json_lines(s: &str) -> Vec<Value> {
+    s.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+pub fn seqs_of_lines(s: &str) -> Vec<u64> {
+    s.lines()
+        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// A log `orders` in `dir` of `n` sample records, `per` records a segment.
+pub fn rolled_log(dir: &Path, n: u64, per: u64) {
+    let w = LogWriter::open(
+        dir,
+        "orders",
+        LogOptions {
+            max_segment_records: Some(per),
+            background: false,
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..n {
+        let t = TYPES[(i % 3) as usize];
+        w.write_batch(&[binlog::Entry {
+            type_name: t,
+            meta: &[],
+            timestamp_ns: Some(T0 + i as i64 * SEC),
+            parts: &[format!("payload {i}").as_bytes()],
+        }])
+        .unwrap();
+    }
+    w.close().unwrap();
+}
