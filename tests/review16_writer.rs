@@ -349,45 +349,9 @@ fn every_n_and_interval_durability_around_close() {
 
 const CHILD: &str = "BINLOG_R16_CHILD";
 
-/// Runs `body(dir)` in a child process that ignores SIGXFSZ, so that a file
-/// size limit gives EFBIG and stays its own.
+/// `common::in_fsize_child` with this file's variable and prefix.
 fn in_child(test: &str, body: impl FnOnce(&Path)) {
-    if let Ok(dir) = std::env::var(CHILD) {
-        // SAFETY: ignoring a signal; the process is this test's child.
-        unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
-        body(Path::new(&dir));
-        return;
-    }
-    let d = TempDir::new(test);
-    for line in
-        common::child::ChildProc::spawn(test, &[(CHILD, d.path().as_os_str())], "R16 ").wait_ok()
-    {
-        eprintln!("{line}");
-    }
-}
-
-fn batch(w: &Writer, xs: &[Want]) -> binlog::Result<u64> {
-    let metas: Vec<Vec<(&str, &str)>> = xs
-        .iter()
-        .map(|x| {
-            x.meta
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect()
-        })
-        .collect();
-    let parts: Vec<[&[u8]; 1]> = xs.iter().map(|x| [&x.payload[..]]).collect();
-    let entries: Vec<Entry> = xs
-        .iter()
-        .enumerate()
-        .map(|(i, x)| Entry {
-            type_name: &x.type_name,
-            meta: &metas[i],
-            timestamp_ns: Some(x.ts),
-            parts: &parts[i],
-        })
-        .collect();
-    w.write_batch(&entries)
+    in_fsize_child(test, CHILD, "R16 ", body)
 }
 
 /// Batches mixing types the segment knows with types they define, under a
@@ -435,7 +399,7 @@ fn mixed_batches(dir: &Path, seed: u64, bs: usize, durability: Durability) {
             let r = if k == 1 {
                 put(&w, &xs[0])
             } else {
-                batch(&w, &xs)
+                write_wants(&w, &xs)
             };
             match r {
                 Ok(first) => {

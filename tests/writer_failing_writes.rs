@@ -14,8 +14,7 @@
 //! `BINLOG_TEST_SEED=<n>` runs seed n alone.
 
 mod common;
-use binlog::{Durability, Entry, Options, Reader, Tail, Writer};
-use common::child::ChildProc;
+use binlog::{Durability, Options, Reader, Tail, Writer};
 use common::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,19 +32,9 @@ fn seeds() -> Vec<u64> {
     }
 }
 
-/// Runs `body(dir)` in a child process that ignores SIGXFSZ, so that the
-/// file size limit it sets gives EFBIG and stays its own.
+/// `common::in_fsize_child` with this file's variable and prefix.
 fn in_child(test: &str, body: impl FnOnce(&Path)) {
-    if let Ok(dir) = std::env::var(CHILD) {
-        // SAFETY: ignoring a signal; the process is this test's child.
-        unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
-        body(Path::new(&dir));
-        return;
-    }
-    let d = TempDir::new(test);
-    for line in ChildProc::spawn(test, &[(CHILD, d.path().as_os_str())], "FW ").wait_ok() {
-        eprintln!("{line}");
-    }
+    in_fsize_child(test, CHILD, "FW ", body)
 }
 
 fn opts(bs: usize, durability: Durability) -> Options {
@@ -103,30 +92,6 @@ fn failed_enough(w: &Writer, rng: &mut Rng, errors: &mut u32) -> bool {
         let _ = w.flush();
     }
     *errors > 3
-}
-
-fn write_batch(w: &Writer, xs: &[Want]) -> binlog::Result<u64> {
-    let metas: Vec<Vec<(&str, &str)>> = xs
-        .iter()
-        .map(|x| {
-            x.meta
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect()
-        })
-        .collect();
-    let parts: Vec<[&[u8]; 1]> = xs.iter().map(|x| [&x.payload[..]]).collect();
-    let entries: Vec<Entry> = xs
-        .iter()
-        .enumerate()
-        .map(|(i, x)| Entry {
-            type_name: &x.type_name,
-            meta: &metas[i],
-            timestamp_ns: Some(x.ts),
-            parts: &parts[i],
-        })
-        .collect();
-    w.write_batch(&entries)
 }
 
 /// Checks that the sealed segment at `path` holds exactly `acked`, and
@@ -188,7 +153,7 @@ fn acknowledged_records_survive(dir: &Path, seed: u64, bs: usize) {
             let result = if k == 1 {
                 put(&w, &xs[0])
             } else {
-                write_batch(&w, &xs)
+                write_wants(&w, &xs)
             };
             match result {
                 Ok(first) => {

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod child;
+pub mod seal;
 
 use binlog::log::SegmentEvent;
 use binlog::{Error, Options, Reader, Tail, Writer};
@@ -373,5 +374,48 @@ pub fn set_file_size_limit(bytes: u64) {
         assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut l), 0);
         l.rlim_cur = bytes;
         assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &l), 0);
+    }
+}
+
+/// Writes `xs` (their types, metadata, timestamps and payloads) with one
+/// `write_batch` call.
+pub fn write_wants(w: &Writer, xs: &[Want]) -> binlog::Result<u64> {
+    let metas: Vec<Vec<(&str, &str)>> = xs
+        .iter()
+        .map(|x| {
+            x.meta
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect()
+        })
+        .collect();
+    let parts: Vec<[&[u8]; 1]> = xs.iter().map(|x| [&x.payload[..]]).collect();
+    let entries: Vec<binlog::Entry> = xs
+        .iter()
+        .enumerate()
+        .map(|(i, x)| binlog::Entry {
+            type_name: &x.type_name,
+            meta: &metas[i],
+            timestamp_ns: Some(x.ts),
+            parts: &parts[i],
+        })
+        .collect();
+    w.write_batch(&entries)
+}
+
+/// Runs `body(dir)` in a child process (the test binary run again for
+/// `test`, told the directory through the environment variable `var`) that
+/// ignores SIGXFSZ, so that a file size limit it sets gives EFBIG and stays
+/// its own; the child's output is shown with `prefix`.
+pub fn in_fsize_child(test: &str, var: &str, prefix: &'static str, body: impl FnOnce(&Path)) {
+    if let Ok(dir) = std::env::var(var) {
+        // SAFETY: ignoring a signal; the process is this test's child.
+        unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+        body(Path::new(&dir));
+        return;
+    }
+    let d = TempDir::new(test);
+    for line in child::ChildProc::spawn(test, &[(var, d.path().as_os_str())], prefix).wait_ok() {
+        eprintln!("{line}");
     }
 }

@@ -1,0 +1,86 @@
+//! Rewriting a segment's seal with valid CRCs after changing its parts (a
+//! seal a buggy writer could leave), for the tests of readers that must not
+//! trust it blindly (tests/hostile_seal.rs, tests/review16_reader.rs).
+
+use binlog::format::seal::{
+    encode_seal_begin, read_seal, SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN,
+};
+use binlog::Reader;
+use std::path::Path;
+
+/// The parts of a seal, to change and write back with valid CRCs.
+pub struct Seal {
+    pub dir: SealDirectory,
+    pub arrays: Vec<Vec<u64>>,
+    pub sparse: Vec<SparseEntry>,
+}
+
+pub fn u64s(b: &[u8]) -> Vec<u64> {
+    b.chunks(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+/// Rewrites the seal of the segment at `path` after `change`, with every
+/// CRC (arrays, sparse index, directory, trailer) valid for the new bytes:
+/// what a buggy writer could leave.
+pub fn rewrite_seal(path: &Path, change: impl FnOnce(&mut Seal)) {
+    let bytes = std::fs::read(path).unwrap();
+    let data_start = Reader::open(path).unwrap().data_start() as usize;
+    let dir = read_seal(&bytes, data_start).expect("sealed");
+    let arrays = dir
+        .types
+        .iter()
+        .map(|t| {
+            let at = t.array_offset as usize;
+            u64s(&bytes[at..at + 8 * t.count as usize])
+        })
+        .collect();
+    let at = dir.sparse_offset as usize;
+    let sparse = bytes[at..at + SPARSE_ENTRY_LEN * dir.sparse_count as usize]
+        .chunks(SPARSE_ENTRY_LEN)
+        .map(|c| SparseEntry::decode(c).unwrap())
+        .collect();
+    let mut s = Seal {
+        dir,
+        arrays,
+        sparse,
+    };
+    change(&mut s);
+    let records_end = s.dir.records_end as usize;
+    let mut out = bytes[..records_end].to_vec();
+    out.extend(encode_seal_begin(s.dir.record_count));
+    for (t, a) in s.dir.types.iter_mut().zip(&s.arrays) {
+        let raw: Vec<u8> = a.iter().flat_map(|o| o.to_le_bytes()).collect();
+        t.array_offset = out.len() as u64;
+        t.count = a.len() as u64;
+        t.array_crc = crc32fast::hash(&raw);
+        out.extend(raw);
+    }
+    s.dir.record_count = s.dir.types.iter().map(|t| t.count).sum();
+    let mut raw = Vec::new();
+    for e in &s.sparse {
+        e.encode(&mut raw);
+    }
+    s.dir.sparse_offset = out.len() as u64;
+    s.dir.sparse_count = s.sparse.len() as u64;
+    s.dir.sparse_crc = crc32fast::hash(&raw);
+    out.extend(raw);
+    // The SEAL_BEGIN frame holds the count too.
+    out[records_end..records_end + 17].copy_from_slice(&encode_seal_begin(s.dir.record_count));
+    let dir_offset = out.len() as u64;
+    let dir_len = s.dir.encode_frame(&mut out) as u32;
+    out.extend_from_slice(
+        &Trailer {
+            records_end: records_end as u64,
+            dir_offset,
+            dir_len,
+        }
+        .encode(),
+    );
+    std::fs::write(path, &out).unwrap();
+    assert!(
+        read_seal(&out, data_start).is_some(),
+        "the rewritten seal passes its CRCs"
+    );
+}
