@@ -191,11 +191,7 @@ fn a_backup_that_fails_half_way_is_not_left_as_a_backup() {
 fn salvage_in_the_middle_of_a_log_reports_the_gap_it_leaves() {
     let t = Tmp::new("salvage-gap");
     rolled_log(&t.0, 30, 10);
-    let names: Vec<String> = t
-        .names()
-        .into_iter()
-        .filter(|n| n.ends_with(".binlog"))
-        .collect();
+    let names = t.segments();
     let mid = t.join(&names[1]);
     let f = frames(&mid);
     flip_byte(&mid, f[4].0 + 12);
@@ -300,11 +296,7 @@ fn repair_leaves_an_unsealed_segment_of_a_log_whose_lock_is_held() {
 fn salvaging_the_newest_segment_of_a_log_keeps_its_numbers_from_being_reused() {
     let t = Tmp::new("salvage-newest");
     rolled_log(&t.0, 18, 6);
-    let names: Vec<String> = t
-        .names()
-        .into_iter()
-        .filter(|n| n.ends_with(".binlog"))
-        .collect();
+    let names = t.segments();
     assert_eq!(names.len(), 3);
     let newest = t.join(&names[2]);
     let f = frames(&newest);

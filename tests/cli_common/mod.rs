@@ -42,6 +42,14 @@ impl Tmp {
         self.0.join(name)
     }
 
+    /// The `*.binlog` files in it, by name.
+    pub fn segments(&self) -> Vec<String> {
+        self.names()
+            .into_iter()
+            .filter(|n| n.ends_with(".binlog"))
+            .collect()
+    }
+
     pub fn names(&self) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(&self.0)
             .unwrap()
