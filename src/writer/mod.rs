@@ -736,11 +736,16 @@ impl Shared {
                 break;
             }
             drop(stop);
-            let to = self.state.lock().next_seq;
+            let (to, flushes) = {
+                let st = self.state.lock();
+                (st.next_seq, st.flushes)
+            };
             if let Err(e) = self.sync_upto(to, None) {
-                // A poisoned or closed writer tells every later call itself.
+                // A poisoned or closed writer tells every later call itself;
+                // a flush by a caller since this one's (which told it its
+                // own result) makes the failure moot.
                 let mut st = self.state.lock();
-                if st.file.is_some() && st.poisoned.is_none() {
+                if st.file.is_some() && st.poisoned.is_none() && st.flushes == flushes + 1 {
                     st.flusher_failed = Some(Error::new(
                         e.kind(),
                         format!(

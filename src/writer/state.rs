@@ -86,9 +86,13 @@ pub(crate) struct State {
     pub poisoned: Option<Error>,
     /// A failure of the background flusher (`Durability::Interval`) that
     /// no caller has seen: the next write call returns it, writing nothing.
-    /// Its records stay buffered and the next flush retries them; one that
-    /// succeeds first makes it moot.
+    /// Its records stay buffered and the next flush retries them; a flush
+    /// first (`flush_buf`, whose caller reports its result) makes it moot,
+    /// whether it succeeds or fails.
     pub flusher_failed: Option<Error>,
+    /// Calls of `flush_buf` so far: the flusher keeps its failure only if
+    /// no other flush came between its own and its taking the lock again.
+    pub flushes: u64,
     pub buffer_size: usize,
     pub max_record_size: u64,
     /// fdatasync when sealing: every durability policy but `None`, which
@@ -177,6 +181,7 @@ impl State {
             since_sync: 0,
             poisoned: None,
             flusher_failed: None,
+            flushes: 0,
             buffer_size,
             max_record_size,
             sync_on_seal: true,
@@ -735,6 +740,12 @@ impl State {
     /// whole records that reached the file stay (they leave the buffer), a
     /// partial record is cut off, and the rest stays buffered.
     pub fn flush_buf(&mut self) -> Result<()> {
+        // Every caller of this one reports its result: a background
+        // flusher's failure not yet told is retried here, and told now
+        // (this attempt's failure), or moot (it succeeds). Kept, it would
+        // fail the next write call once the cause has gone.
+        self.flusher_failed = None;
+        self.flushes += 1;
         self.settle()?;
         if self.buf.is_empty() {
             return Ok(());
@@ -753,7 +764,6 @@ impl State {
             }
         }
         self.file_len += self.buf.len() as u64;
-        self.flusher_failed = None;
         self.buf.clear();
         self.unsealed_from = 0;
         self.last_start = NONE;
