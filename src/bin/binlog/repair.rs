@@ -304,6 +304,9 @@ fn number_after_salvage(
         segment_no: no,
         first_seq: after,
         writer_version: format!("{} (binlog repair --salvage)", binlog::version::WRITER),
+        // Synced, with its directory entry, as the cut before it is: lost to
+        // a power failure it would let the writer reuse the numbers.
+        durability: binlog::Durability::EveryRecord,
         ..Options::default()
     };
     match Writer::open(&path, opts).and_then(|w| w.close()) {
