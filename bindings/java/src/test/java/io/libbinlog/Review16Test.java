@@ -168,11 +168,18 @@ class Review16Test {
     @Test
     @Timeout(60)
     void globPatternOutsideTheFileNameCharsetWorksAndLeaksNothing() throws Exception {
-        segment("\u00e91.binlog", "r0", "r1");
-        try (Writer w = Writer.openSegment(dir.resolve("\u00e92.binlog"),
-                Options.builder().firstSeq(2).build())) {
+        segment("x1.binlog", "r0", "r1");
+        try (Writer w = Writer.openSegment(dir.resolve("x2.binlog"), Options.builder().firstSeq(2).build())) {
             w.write("t", utf8("r2"));
         }
+        // Renamed to UTF-8 names (\u00e91.binlog, \u00e92.binlog) by a shell, in bytes: this JVM's own
+        // file-name charset may be ASCII too (a build without a locale).
+        Process mv = new ProcessBuilder("sh", "-c",
+                "cd \"$1\" && for f in x1 x2; do mv \"$f.binlog\" \"$(printf '\\303\\251')${f#x}.binlog\"; done",
+                "sh", dir.toString()).redirectErrorStream(true).start();
+        String mvOut = new String(mv.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(mv.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, mv.exitValue(), mvOut);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xcheck:jni", "-cp", System.getProperty("java.class.path"),
                 "-Djava.library.path=" + System.getProperty("java.library.path"),
