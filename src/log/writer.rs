@@ -65,6 +65,21 @@ thread_local! {
     /// The `Shared::id` of the log whose events this thread is reporting
     /// (see `Shared::dispatch`), or 0. No destructor: usable at any time.
     static REPORTING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// This thread's tag in `Shared::deferred` (0 until first needed).
+    static THREAD_TAG: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The last `THREAD_TAG` given out.
+static LAST_THREAD_TAG: AtomicU64 = AtomicU64::new(0);
+
+/// The calling thread's tag (see `Shared::deferred`), never 0.
+fn thread_tag() -> u64 {
+    THREAD_TAG.with(|t| {
+        if t.get() == 0 {
+            t.set(LAST_THREAD_TAG.fetch_add(1, Ordering::Relaxed) + 1);
+        }
+        t.get()
+    })
 }
 
 /// The last `Shared::id` given out.
@@ -107,8 +122,12 @@ struct Shared {
     /// `lock_log`).
     lock: Mutex<Option<std::fs::File>>,
     /// Events caused by a callback (it rolled or closed the log) while
-    /// others were being reported on its thread: reported after them.
-    deferred: Mutex<VecDeque<SegmentEvent>>,
+    /// others were being reported on its thread: reported after them, by
+    /// that thread (tagged with its `thread_tag`). Another thread reporting
+    /// this log's events meanwhile must not take them: it would report
+    /// them before the ones still being reported on their own thread (a
+    /// segment sealed before it was reported opened).
+    deferred: Mutex<Vec<(u64, SegmentEvent)>>,
 }
 
 #[derive(Default)]
@@ -255,13 +274,17 @@ impl LogWriter {
         let mut resealed = Vec::new();
         for (i, (f, mut summary)) in files.iter().zip(summaries).enumerate() {
             let last = i + 1 == files.len();
-            // An empty segment that does not start where the one before
-            // ends: what a roll that failed after creating it leaves (the
-            // log went on numbering records in the segment before).
-            // Resuming it, or sealing it, would number records twice.
+            // An empty segment that starts before the one before ends:
+            // what a roll that failed after creating it leaves (the log
+            // went on numbering records in the segment before). Resuming
+            // it, or sealing it, would number records twice. One that
+            // starts after it is kept: the segment before lost records
+            // (a torn tail cut above, power loss under durability `None`)
+            // whose numbers were given out, and the log goes on after them
+            // (a reader reports the gap) rather than give them out again.
             if summary.is_none()
                 && !sealed.is_empty()
-                && empty_segment_first_seq(&f.path)?.is_some_and(|first| first != next_first)
+                && empty_segment_first_seq(&f.path)?.is_some_and(|first| first < next_first)
             {
                 remove_segment_file(&f.path)?;
                 continue;
@@ -334,7 +357,7 @@ impl LogWriter {
             manifest_written: Mutex::new(0),
             sealer: Mutex::new(()),
             lock: Mutex::new(Some(lock)),
-            deferred: Mutex::new(VecDeque::new()),
+            deferred: Mutex::new(Vec::new()),
         });
         if shared.opts.segment.durability != Durability::None {
             // What the policy promises for the records found (see
@@ -1097,7 +1120,15 @@ impl Shared {
                 }
             }
         }
-        let w = match Writer::open_recycling(&path, self.segment_options(no, first_seq), recycled) {
+        // Created at `now` too: a log reopened after a crash takes the
+        // segment's period from its header's creation time, and a second
+        // clock reading (taken after the old segment's seal) may lie in
+        // the next period.
+        let opts = Options {
+            created_ns: Some(now),
+            ..self.segment_options(no, first_seq)
+        };
+        let w = match Writer::open_recycling(&path, opts, recycled) {
             Ok(w) => w,
             Err(e) => {
                 // Opening may have created the file, and written its header,
@@ -1340,15 +1371,26 @@ impl Shared {
             return;
         }
         if REPORTING.with(|r| r.get()) == self.id {
-            self.deferred.lock().extend(events);
+            let tag = thread_tag();
+            self.deferred
+                .lock()
+                .extend(events.into_iter().map(|ev| (tag, ev)));
             return;
         }
         // Another log's callback may write to this one: its id comes back.
         let outer = REPORTING.with(|r| r.replace(self.id));
+        let tag = thread_tag();
         let mut events = events;
         loop {
             self.report(&events);
-            events = self.deferred.lock().drain(..).collect();
+            // This thread's deferred events only, in order.
+            let mut deferred = self.deferred.lock();
+            let (mine, others) = std::mem::take(&mut *deferred)
+                .into_iter()
+                .partition::<Vec<_>, _>(|(t, _)| *t == tag);
+            *deferred = others;
+            drop(deferred);
+            events = mine.into_iter().map(|(_, ev)| ev).collect();
             if events.is_empty() {
                 break;
             }
