@@ -660,16 +660,23 @@ impl LogWriter {
     pub fn close(&self) -> Result<()> {
         *self.shared.stop.lock() = true;
         self.shared.stop_cv.notify_all();
-        // The handle is taken out before the join: a guard in the `if let`
-        // would hold `roller` while joining, and a callback on the
-        // background thread that closes the log would wait for it forever.
-        let roller = self.roller.lock().take();
+        // A callback on the background thread may close the log: that
+        // thread ends once the callback returns, so it leaves the handle,
+        // and a close on any other thread joins it, which then returns only
+        // once the callback's close has (the caller may free the log next:
+        // the C test `test_close_while_background_callback_closes` read
+        // freed memory under valgrind when the callback's close took the
+        // handle and the main thread's returned without joining). The
+        // handle is taken out before the join: a guard in the `if let`
+        // would hold `roller` while joining, and that callback's close
+        // would wait for it forever.
+        let roller = if self.shared.on_roller_thread() {
+            None
+        } else {
+            self.roller.lock().take()
+        };
         if let Some(h) = roller {
-            // A callback on the background thread may close the log: that
-            // thread ends once the callback returns.
-            if !self.shared.on_roller_thread() {
-                let _ = h.join();
-            }
+            let _ = h.join();
         }
         let s = &*self.shared;
         let mut events = Vec::new();
