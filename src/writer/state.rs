@@ -263,8 +263,8 @@ impl State {
     /// returning.
     pub fn append(&mut self, entries: &[Entry<'_>], now: i64, write_through: bool) -> Result<u64> {
         self.check_usable()?;
-        if let Some(e) = self.flusher_failed.take() {
-            return Err(e);
+        if self.flusher_failed.is_some() {
+            return Err(self.told_flusher_failure());
         }
         if self.retired {
             return Err(Error::file(
@@ -308,6 +308,14 @@ impl State {
         let kept = self.keep(&pending, result, types_before, entries.len(), first_seq);
         self.pending = pending;
         kept
+    }
+
+    /// Takes the background flusher's failure to return it (out of the way
+    /// of `append`, which only tests for one: no store a call).
+    #[cold]
+    #[inline(never)]
+    fn told_flusher_failure(&mut self) -> Error {
+        self.flusher_failed.take().expect("checked")
     }
 
     /// Checks that every entry of a batch can be encoded, exactly as
