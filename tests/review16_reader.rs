@@ -7,7 +7,7 @@ mod common;
 
 use binlog::format::seal::{read_seal, SparseEntry};
 use binlog::{Damage, ErrorKind, Options, Reader, Tail, Writer};
-use common::seal::{rewrite_seal, u64s, Seal};
+use common::seal::{rewrite_seal, type_arrays, Seal};
 use common::TempDir;
 use std::path::Path;
 
@@ -165,14 +165,7 @@ fn an_indexed_filter_skipping_damage_resumes_after_it() {
 fn offsets_of_intact(path: &Path, i: usize) -> (u64, u64) {
     let bytes = std::fs::read(path).unwrap();
     let d = read_seal(&bytes, 0).unwrap();
-    let mut all: Vec<u64> = d
-        .types
-        .iter()
-        .flat_map(|t| {
-            let at = t.array_offset as usize;
-            u64s(&bytes[at..at + 8 * t.count as usize])
-        })
-        .collect();
+    let mut all: Vec<u64> = type_arrays(&bytes, &d).concat();
     all.sort();
     (all[i], all[i + 1])
 }

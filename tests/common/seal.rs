@@ -15,6 +15,18 @@ pub struct Seal {
     pub sparse: Vec<SparseEntry>,
 }
 
+/// Each type's offset array in a sealed segment's `bytes`, as the seal
+/// `dir` places them.
+pub fn type_arrays(bytes: &[u8], dir: &SealDirectory) -> Vec<Vec<u64>> {
+    dir.types
+        .iter()
+        .map(|t| {
+            let at = t.array_offset as usize;
+            u64s(&bytes[at..at + 8 * t.count as usize])
+        })
+        .collect()
+}
+
 pub fn u64s(b: &[u8]) -> Vec<u64> {
     b.chunks(8)
         .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
@@ -28,14 +40,7 @@ pub fn rewrite_seal(path: &Path, change: impl FnOnce(&mut Seal)) {
     let bytes = std::fs::read(path).unwrap();
     let data_start = Reader::open(path).unwrap().data_start() as usize;
     let dir = read_seal(&bytes, data_start).expect("sealed");
-    let arrays = dir
-        .types
-        .iter()
-        .map(|t| {
-            let at = t.array_offset as usize;
-            u64s(&bytes[at..at + 8 * t.count as usize])
-        })
-        .collect();
+    let arrays = type_arrays(&bytes, &dir);
     let at = dir.sparse_offset as usize;
     let sparse = bytes[at..at + SPARSE_ENTRY_LEN * dir.sparse_count as usize]
         .chunks(SPARSE_ENTRY_LEN)
