@@ -4,7 +4,7 @@
 use binlog::{LogOptions, LogWriter, Options, Reader, Writer};
 use predicates::prelude::*;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 mod cli_common;
 use cli_common::*;
@@ -25,21 +25,27 @@ fn dump_from_an_offset_inside_a_record_starts_at_the_next_record() {
     let t = Tmp::new("dump-from");
     let seg = t.join("a.binlog");
     sealed_segment(&seg, 10);
+    // `binlog dump --json PATH --from-offset FROM`: its output, JSON lines
+    // and the sequence numbers of the records shown.
+    let dump = |path: &Path, from: u64| {
+        let out = binlog()
+            .args(["dump", "--json", path.to_str().unwrap()])
+            .args(["--from-offset", &from.to_string()])
+            .output()
+            .unwrap();
+        let lines = json_lines(&String::from_utf8(out.stdout.clone()).unwrap());
+        let seqs: Vec<u64> = lines
+            .iter()
+            .filter(|l| l["what"] == "record")
+            .map(|l| l["seq"].as_u64().unwrap())
+            .collect();
+        (out, lines, seqs)
+    };
     let f = frames(&seg);
     let from = f[3].0 + 3;
-    let out = binlog()
-        .args(["dump", "--json", seg.to_str().unwrap()])
-        .args(["--from-offset", &from.to_string()])
-        .output()
-        .unwrap();
-    let lines = json_lines(&String::from_utf8(out.stdout.clone()).unwrap());
+    let (out, lines, seqs) = dump(&seg, from);
     let what: Vec<&str> = lines.iter().map(|l| l["what"].as_str().unwrap()).collect();
     assert!(!what.contains(&"bad-frame"), "{}", out_text(&out));
-    let seqs: Vec<u64> = lines
-        .iter()
-        .filter(|l| l["what"] == "record")
-        .map(|l| l["seq"].as_u64().unwrap())
-        .collect();
     assert_eq!(seqs, (4..10).collect::<Vec<_>>(), "{}", out_text(&out));
     // Type names are known although their definitions come before N.
     assert!(lines
@@ -51,28 +57,13 @@ fn dump_from_an_offset_inside_a_record_starts_at_the_next_record() {
     let u = t.join("u.binlog");
     unsealed_segment(&u, 10);
     let f = frames(&u);
-    let out = binlog()
-        .args(["dump", "--json", u.to_str().unwrap()])
-        .args(["--from-offset", &(f[6].0 - 1).to_string()])
-        .output()
-        .unwrap();
-    let lines = json_lines(&String::from_utf8(out.stdout.clone()).unwrap());
-    let seqs: Vec<u64> = lines
-        .iter()
-        .filter(|l| l["what"] == "record")
-        .map(|l| l["seq"].as_u64().unwrap())
-        .collect();
+    let (out, _, seqs) = dump(&u, f[6].0 - 1);
     assert_eq!(seqs, (6..10).collect::<Vec<_>>(), "{}", out_text(&out));
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
     // Real damage after the offset is still shown and still exits 1.
     let f = frames(&seg);
     flip_byte(&seg, f[7].0 + 12);
-    let out = binlog()
-        .args(["dump", "--json", seg.to_str().unwrap()])
-        .args(["--from-offset", &from.to_string()])
-        .output()
-        .unwrap();
-    let lines = json_lines(&String::from_utf8(out.stdout.clone()).unwrap());
+    let (out, lines, _) = dump(&seg, from);
     assert!(lines
         .iter()
         .any(|l| l["what"] == "bad-frame" && l["offset"] == f[7].0));
