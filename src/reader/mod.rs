@@ -7,9 +7,11 @@
 mod filter;
 mod indexed;
 mod record;
+mod seal_types;
 mod trust;
 
 pub use record::{Damage, Record, RecordHeader, Tail};
+pub use seal_types::SealTypes;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD, KIND_SEAL_BEGIN};
@@ -19,6 +21,7 @@ use crate::format::FRAME_HEADER_LEN;
 use filter::TypeFilter;
 use indexed::IndexedRead;
 use memmap2::{Mmap, MmapOptions, UncheckedAdvice};
+use std::borrow::Cow;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -82,6 +85,10 @@ pub struct Reader {
     released: usize,
     /// Skip damaged regions instead of stopping (see `skip_damaged`).
     skip_damaged: bool,
+    /// The type table of a seal that could not be trusted whole, to name
+    /// types whose defining record was in a skipped damaged region
+    /// (`lost_type_name`): None until first needed, then what was found.
+    seal_types: Option<Option<SealTypes>>,
     /// Damaged regions skipped so far.
     damages: Vec<Damage>,
     /// How many bytes `read_indexed` reads first: the last frame's length,
@@ -216,6 +223,7 @@ impl Reader {
             indexed: IndexedRead::new(),
             released: 0,
             skip_damaged: false,
+            seal_types: None,
             damages,
             unreached: None,
             checked_to: 0,
@@ -315,7 +323,10 @@ impl Reader {
     /// that fails its checks while valid records follow) is skipped: the
     /// reader resumes at the next valid record and records the gap in
     /// `damages`. By default (`false`) it stops there with a `Corrupt` error
-    /// that names the file and offset.
+    /// that names the file and offset. A type whose defining record was in
+    /// a skipped region is named by the segment's seal when a seal (or its
+    /// directory) survives and agrees (see [`SealTypes`]), else
+    /// `<lost type N>` (N its id).
     pub fn skip_damaged(&mut self, skip: bool) {
         self.skip_damaged = skip;
     }
@@ -780,6 +791,9 @@ impl Reader {
                     continue;
                 }
             }
+            // Only with skip_damaged: the definition was in a skipped
+            // region (named below, once the record's bytes are let go).
+            let lost = rec.defines.is_none() && id >= self.types.len();
             match rec.defines {
                 Some(name) if id == self.types.len() => {
                     self.types
@@ -788,35 +802,35 @@ impl Reader {
                 Some(name) if id < self.types.len() && self.types[id].starts_with(LOST_TYPE) => {
                     self.types[id] = std::str::from_utf8(name).expect("checked").into();
                 }
-                Some(_) => {}
-                None if id < self.types.len() => {}
-                None => {
-                    // Only with skip_damaged: the definition was in a
-                    // skipped region; name the type by its id.
-                    while self.types.len() <= id {
-                        let n = self.types.len();
-                        self.types.push(format!("{LOST_TYPE}{n}>").into());
-                    }
+                Some(_) | None => {}
+            }
+            let (seq, timestamp_ns, type_id, meta_count) =
+                (rec.seq, rec.timestamp_ns, rec.type_id, rec.meta_count);
+            // The payload is the body's tail and the metadata sits right
+            // before it (see frame::decode_record).
+            let payload_start = at + total - rec.payload.len();
+            let meta_start = payload_start - rec.meta.len();
+            if lost {
+                // Named from the seal if it can be, else by its id.
+                while self.types.len() <= id {
+                    let name = self.lost_type_name(self.types.len());
+                    self.types.push(name);
                 }
             }
             self.pos = pos + total;
-            self.next_seq = rec.seq.wrapping_add(1);
+            self.next_seq = seq.wrapping_add(1);
             if let Some(f) = self.filter.as_ref() {
                 if !f.wants(&self.types[id]) {
                     continue;
                 }
             }
-            // The payload is the body's tail and the metadata sits right
-            // before it (see frame::decode_record).
-            let payload_start = at + total - rec.payload.len();
-            let meta_start = payload_start - rec.meta.len();
             return Ok(Some(Found {
-                seq: rec.seq,
-                timestamp_ns: rec.timestamp_ns,
-                type_id: rec.type_id,
+                seq,
+                timestamp_ns,
+                type_id,
                 offset: pos,
                 frame_len: total,
-                meta_count: rec.meta_count,
+                meta_count,
                 meta: (meta_start, payload_start),
                 payload: (payload_start, at + total),
                 source,
@@ -1024,6 +1038,7 @@ impl Reader {
             self.rewind();
             self.types.clear();
         }
+        self.seal_types = None;
         Ok(true)
     }
 
@@ -1163,6 +1178,40 @@ impl Reader {
         }
     }
 
+    /// The name of type `id`, whose defining record was in a skipped
+    /// damaged region: the one a seal's type table gives it (see
+    /// `SealTypes`: the table must agree with every type an intact record
+    /// defined so far, and put the type's first record in a region skipped),
+    /// else `<lost type N>`. The table is read with pread, once.
+    fn lost_type_name(&mut self, id: usize) -> Box<str> {
+        if self.seal_types.is_none() {
+            let file = &self.file;
+            self.seal_types = Some(SealTypes::find(
+                self.map.len() as u64,
+                self.data_start as u64,
+                |at, n| read_part(file, at, n).map(Cow::Owned),
+            ));
+        }
+        let named =
+            self.seal_types
+                .as_mut()
+                .and_then(Option::as_mut)
+                .and_then(|table| {
+                    let agrees =
+                        self.types.iter().enumerate().all(|(i, t)| {
+                            t.starts_with(LOST_TYPE) || table.agrees(i, t.as_bytes())
+                        });
+                    if !agrees {
+                        return None;
+                    }
+                    for d in &self.damages {
+                        table.damaged(d.offset, d.resume_offset);
+                    }
+                    table.lost_name(id).map(Box::from)
+                });
+        named.unwrap_or_else(|| format!("{LOST_TYPE}{id}>").into())
+    }
+
     /// How many types the damaged regions skipped so far could have
     /// defined (one per smallest record frame they held).
     fn lost_type_budget(&self) -> usize {
@@ -1199,7 +1248,8 @@ fn add_damage(damages: &mut Vec<Damage>, d: Damage) {
 }
 
 /// The name given to a type whose defining record was in a skipped damaged
-/// region: `<lost type N>`.
+/// region, unless a seal's type table names it (`lost_type_name`):
+/// `<lost type N>`.
 const LOST_TYPE: &str = "<lost type ";
 
 /// A checked record located in the map (offsets only, so the reader stays
@@ -1363,8 +1413,9 @@ fn map_file(file: &File, path: &Path) -> Result<Mmap> {
     // frame are read with pread (see `check_unsealed`, `sparse_floor`,
     // `trust::read_seal`, `TypeFilter::new`), except by a writer's own
     // recovery scan, which holds the lock every cutter takes (`uncut`).
-    // What remains unsafe (a cut of whole records by `binlog repair
-    // --salvage`) is in the README's thread-safety rules.
+    // (`binlog repair` cuts nothing in place: it renames a repaired copy
+    // over the segment, and a reader keeps the old file.) What remains
+    // unsafe is in the README's thread-safety rules.
     unsafe { MmapOptions::new().map(file) }.map_err(|e| Error::io(path, "map", e))
 }
 

@@ -9,7 +9,7 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths;
 use crate::time::rfc3339;
-use crate::walk::{self, WalkError};
+use crate::walk::{self, LostTypes, WalkError};
 use binlog::format::frame::{
     self, FrameAt, MetaIter, FLAG_DEFINES_TYPE, FLAG_HAS_META, KIND_MASK, KIND_RECORD,
     KIND_SEAL_BEGIN,
@@ -19,8 +19,10 @@ use binlog::format::seal::{
     self, SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN, TRAILER_LEN, TRAILER_MAGIC,
 };
 use binlog::format::{crc32, FRAME_HEADER_LEN};
+use binlog::reader::SealTypes;
 use clap::Args;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -211,6 +213,20 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
         .as_ref()
         .map(|s| s.types.iter().map(|t| Some(t.name.clone())).collect())
         .unwrap_or_default();
+    // A type whose defining record is in damaged bytes is named as every
+    // tool names it (from the seal if it can be, else unknown-type-<id>).
+    let read = |at: u64, n: usize| {
+        let at = usize::try_from(at).ok()?;
+        map.get(at..at.checked_add(n)?).map(Cow::Borrowed)
+    };
+    let mut lost = LostTypes::new(
+        sealdir
+            .as_ref()
+            .and_then(|s| SealTypes::from_directory(s, &read)),
+    );
+    if header.is_none() {
+        lost.damage(map, data_start as u64, 0, data_start as u64);
+    }
     // The sequence number the next record should carry, when known: bounds
     // the search past a bad frame.
     let mut expected: Option<u64> = header.as_ref().map(|h| h.first_seq);
@@ -231,12 +247,15 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
                 _ => None,
             };
             if let Some((r, total)) = record {
+                let id = r.type_id as usize;
                 if let Some(name) = r.defines {
-                    let id = r.type_id as usize;
                     if types.len() <= id {
                         types.resize(id + 1, None);
                     }
                     types[id] = Some(String::from_utf8_lossy(name).into_owned());
+                    lost.define(id, name, true);
+                } else {
+                    name_lost(&mut types, &mut lost, id);
                 }
                 expected = Some(r.seq.wrapping_add(1));
                 p += total;
@@ -249,7 +268,10 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
                 None => frame::find_next_record(data, p + 1, None),
             };
             match next {
-                Some(q) if q < o => p = q,
+                Some(q) if q < o => {
+                    lost.damage(map, data_start as u64, p as u64, q as u64);
+                    p = q;
+                }
                 _ => {
                     p = o;
                     break;
@@ -281,12 +303,15 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
                         types.resize(id + 1, None);
                     }
                     types[id] = Some(String::from_utf8_lossy(name).into_owned());
+                    lost.define(id, name, true);
+                } else {
+                    name_lost(&mut types, &mut lost, id);
                 }
                 let tname = types
                     .get(id)
                     .cloned()
                     .flatten()
-                    .unwrap_or_else(|| "?".into());
+                    .unwrap_or_else(|| walk::unknown_type(r.type_id));
                 let meta: Vec<String> = MetaIter::new(r.meta)
                     .map(|(k, v)| {
                         format!(
@@ -383,6 +408,7 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
                 };
                 match next {
                     Some(q) => {
+                        lost.damage(map, data_start as u64, p as u64, q as u64);
                         d.item(
                             p as u64,
                             "skip",
@@ -415,6 +441,18 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
         )?;
     }
     Ok(damaged)
+}
+
+/// A record of type `id` that does not define it: if no record defined
+/// the type, its name is decided (from the seal, or none) once.
+fn name_lost(types: &mut Vec<Option<String>>, lost: &mut LostTypes, id: usize) {
+    if lost.undecided(id) {
+        let name = lost.decide(id);
+        if types.len() <= id {
+            types.resize(id + 1, None);
+        }
+        types[id] = name;
+    }
 }
 
 fn flag_names(flags: u8) -> String {

@@ -2,16 +2,22 @@
 //! without losing a valid record. For each segment it changes, it first
 //! makes a backup copy (synced), then:
 //! - a torn tail, a damaged or missing seal, or a seal that disagrees with
-//!   the records: the segment is reopened with `binlog::Writer`, which
-//!   saves the torn bytes as `<segment>.corrupt-<offset>`, cuts them and
-//!   the old seal, and closed, which writes a new seal;
+//!   the records: a copy of the segment is reopened with `binlog::Writer`,
+//!   which saves the torn bytes (kept as `<segment>.corrupt-<offset>`),
+//!   cuts them and the old seal, and closed, which writes a new seal;
 //! - corruption in the middle: refused (nothing changes) unless
 //!   `--salvage`, which copies every run of valid records after the damage
 //!   into a new segment `<segment stem>.salvaged-<offset>.binlog` (same
 //!   types, metadata, timestamps and sequence numbers), checks the copies,
-//!   then cuts the segment before the damage and reseals it.
+//!   then makes a copy of the segment up to the damage and seals it.
 //!
-//! A segment a writer has open is never touched.
+//! The segment itself is never changed in place (see `replace`): the
+//! repaired copy is written beside it as `<segment>.repair-tmp`, synced,
+//! and renamed over it, and the directory synced. A reader that has the
+//! old file open (mapped) keeps reading it as it was, never faulting on
+//! pages a cut removed; a crash leaves either the old file or the repaired
+//! one under the segment's name. A segment a writer has open is never
+//! touched.
 
 use crate::error::{CliError, CliResult, Outcome};
 use crate::paths::{self, LogId, Source};
@@ -23,8 +29,9 @@ use binlog::log::naming;
 use binlog::{Entry, Options, Reader, Writer};
 use clap::Args;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -33,9 +40,11 @@ Every file repair changes is first copied to <file>.backup-<UTC time> (in
 --backup-dir if given). Valid records are never deleted: a torn tail's bytes
 are kept in <segment>.corrupt-<offset> as well, and with --salvage the
 records after mid-file damage are copied to a new segment before the
-segment is cut. Exit status 0 when everything is repaired (or nothing
-needed to be), 1 when damage remains (refused, or a writer has the segment
-open), 2 on errors.
+segment is cut. No segment is changed in place: the repaired one is
+written to <segment>.repair-tmp, synced and renamed over it, so readers
+that have the old one open read it unharmed. Exit status 0 when
+everything is repaired (or nothing needed to be), 1 when damage remains
+(refused, or a writer has the segment open), 2 on errors.
 
 Examples:
   binlog repair --dry-run /var/log/orders
@@ -560,22 +569,25 @@ fn execute(
     }
     match plan {
         Plan::Reseal(_) => {
-            drop(file); // releases our lock: the writer takes its own
-            reseal(path, say)?;
+            let kept = replace(path, &file, a.file_len)?;
+            say(format!("  resealed {p}"));
             if let walk::End::Torn { offset, len } = a.end {
-                say(format!("  cut the torn tail: {len} bytes at offset {offset}, kept in {p}.corrupt-{offset}"));
+                let kept = kept
+                    .first()
+                    .map(|k| k.display().to_string())
+                    .unwrap_or_else(|| format!("{p}.corrupt-{offset}"));
+                say(format!(
+                    "  cut the torn tail: {len} bytes at offset {offset}, kept in {kept}"
+                ));
             }
         }
         Plan::Salvage { cut, runs } => {
             for r in runs {
                 salvage_run(path, a, r, say)?;
             }
-            file.set_len(*cut)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| CliError::io_on(format!("{p}: cut at offset {cut}"), e))?;
+            replace(path, &file, *cut)?;
             say(format!("  cut {p} at offset {cut}, before the damage"));
-            drop(file);
-            reseal(path, say)?;
+            say(format!("  resealed {p}"));
         }
         Plan::SalvageHeaderless { runs } => {
             for r in runs {
@@ -586,6 +598,8 @@ fn execute(
         }
         _ => return Ok(false),
     }
+    // Our lock (on the old file, no longer named) goes.
+    drop(file);
     // Check the result.
     let after = verify::check_file(path, Role::Standalone, false, &mut Progress::hidden());
     match &after.analysis {
@@ -610,17 +624,179 @@ fn try_lock(f: &File) -> bool {
     unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
-/// Opens the segment with a writer (which recovers it: torn tail backed up
-/// and cut, old seal removed) and closes it (which seals it), then syncs.
-fn reseal(path: &Path, say: &impl Fn(String)) -> CliResult<()> {
-    let p = paths::show(path);
-    let w = Writer::open(path, Options::default())?;
-    w.close()?;
-    File::open(path)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| CliError::io_on(format!("{p}: sync"), e))?;
-    say(format!("  resealed {p}"));
+/// `<segment>.repair-tmp`: the repaired copy of a segment, renamed over it
+/// once whole and synced. Not a segment name (it does not end in
+/// `.binlog`), so a log's readers and writers, and this tool given the
+/// directory, leave one that a crash left behind alone.
+fn temp_name(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".repair-tmp");
+    PathBuf::from(s)
+}
+
+/// Removes what a repair of `path` that stopped half-way (killed, or a
+/// crash) left: its repaired copy and the torn-tail copies its writer made
+/// beside it. The segment under its own name was not changed by that
+/// repair (the rename is the last step), and the backup holds every byte.
+fn remove_leftovers(tmp: &Path) -> CliResult<()> {
+    match std::fs::remove_file(tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(CliError::io_on(format!("{}: remove", tmp.display()), e)),
+    }
+    for c in torn_copies(tmp) {
+        std::fs::remove_file(&c)
+            .map_err(|e| CliError::io_on(format!("{}: remove", c.display()), e))?;
+    }
     Ok(())
+}
+
+/// The files `<file>.corrupt-<offset>[.N]` beside `file`, by name.
+fn torn_copies(file: &Path) -> Vec<PathBuf> {
+    let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let prefix = format!("{name}.corrupt-");
+    let Ok(entries) = std::fs::read_dir(parent(file)) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| {
+            e.file_name().to_str().is_some_and(|n| {
+                n.strip_prefix(&prefix).is_some_and(|r| {
+                    !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                })
+            })
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Replaces the segment at `path` (open and locked as `file`) with a
+/// repaired copy of its first `keep` bytes: written to
+/// `<segment>.repair-tmp` with the segment's permissions (and owner, where
+/// allowed), synced, reopened with a writer (which recovers it: a torn tail
+/// copied aside and cut, an old seal removed) and closed (which seals it),
+/// synced again, then renamed over the segment and the directory synced.
+/// The torn-tail copies the writer made are renamed to the segment's
+/// `<segment>.corrupt-<offset>` names first (never over an existing file);
+/// their new names are returned.
+///
+/// The old file is never written: a reader that has it open or mapped
+/// keeps it whole (a cut in place would make its mapped pages past the new
+/// end raise SIGBUS). Until the rename the segment's name leads to the old
+/// file; after it, to the repaired one. On failure before the rename the
+/// copy is removed and the segment is as it was.
+fn replace(path: &Path, file: &File, keep: u64) -> CliResult<Vec<PathBuf>> {
+    let p = paths::show(path);
+    let tmp = temp_name(path);
+    remove_leftovers(&tmp)?;
+    let result = write_repaired(path, file, keep, &tmp);
+    if result.is_err() {
+        let _ = remove_leftovers(&tmp);
+    }
+    result?;
+    let mut kept = Vec::new();
+    for c in torn_copies(&tmp) {
+        let name = c.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let tmp_name = tmp.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let rest = name.strip_prefix(tmp_name).unwrap_or_default();
+        let mut to = path.as_os_str().to_owned();
+        to.push(rest);
+        let to = move_unique(&c, PathBuf::from(to))?;
+        kept.push(to);
+    }
+    let dir = parent(path);
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = remove_leftovers(&tmp);
+        CliError::io_on(format!("{p}: rename the repaired copy over it"), e)
+    })?;
+    File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| {
+        CliError::io_on(
+            format!(
+                "{p}: replaced by its repaired copy, but syncing its directory {} failed (a crash \
+                 may bring the old file back)",
+                dir.display()
+            ),
+            e,
+        )
+    })?;
+    Ok(kept)
+}
+
+/// Writes the repaired copy (see `replace`) to `tmp`.
+fn write_repaired(path: &Path, file: &File, keep: u64, tmp: &Path) -> CliResult<()> {
+    let p = paths::show(path);
+    let t = tmp.display().to_string();
+    let meta = file.metadata().map_err(|e| CliError::io_on(&p, e))?;
+    let mut out = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(tmp)
+        .map_err(|e| CliError::io_on(format!("{t}: create"), e))?;
+    // The segment's owner (a repair run as root must not hand the file to
+    // root: its writer could not reopen it) and permissions.
+    let _ = std::os::unix::fs::fchown(&out, Some(meta.uid()), Some(meta.gid()));
+    out.set_permissions(meta.permissions())
+        .map_err(|e| CliError::io_on(format!("{t}: set permissions"), e))?;
+    let mut src = file;
+    let copied = src
+        .seek(SeekFrom::Start(0))
+        .and_then(|_| std::io::copy(&mut src.take(keep), &mut out))
+        .map_err(|e| CliError::io_on(format!("{t}: copy {p}"), e))?;
+    if copied != keep {
+        return Err(CliError::io(format!(
+            "{p}: it changed while being repaired ({copied} of {keep} bytes read); run repair again"
+        )));
+    }
+    out.sync_all()
+        .map_err(|e| CliError::io_on(format!("{t}: sync"), e))?;
+    drop(out);
+    // Recovered and sealed by the library's writer, as the segment itself
+    // was before.
+    let w = Writer::open(tmp, Options::default())?;
+    w.close()?;
+    File::open(tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| CliError::io_on(format!("{t}: sync"), e))?;
+    Ok(())
+}
+
+/// Renames `from` to `to`, or `to.N` if taken (never replacing a file), and
+/// returns the name used.
+fn move_unique(from: &Path, to: PathBuf) -> CliResult<PathBuf> {
+    for n in 0..10_000 {
+        let candidate = if n == 0 {
+            to.clone()
+        } else {
+            let mut s = to.clone().into_os_string();
+            s.push(format!(".{n}"));
+            PathBuf::from(s)
+        };
+        // A link, not a rename: never replaces a file of that name.
+        match std::fs::hard_link(from, &candidate) {
+            Ok(()) => {
+                std::fs::remove_file(from)
+                    .map_err(|e| CliError::io_on(format!("{}: remove", from.display()), e))?;
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(_) if !candidate.exists() => {
+                // No hard links here: a rename, the name being free.
+                std::fs::rename(from, &candidate)
+                    .map_err(|e| CliError::io_on(format!("{}: rename", from.display()), e))?;
+                return Ok(candidate);
+            }
+            Err(e) => {
+                return Err(CliError::io_on(format!("{}: name", candidate.display()), e));
+            }
+        }
+    }
+    Err(CliError::io(format!("{}: no free name", to.display())))
 }
 
 /// `<file>.backup-<UTC stamp>` (with `.N` appended if taken).

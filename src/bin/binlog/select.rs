@@ -106,7 +106,23 @@ impl Filter {
             && self.to_seq.is_none_or(|s| r.seq <= s)
             && self.since.is_none_or(|t| r.timestamp_ns >= t)
             && self.until.is_none_or(|t| r.timestamp_ns < t)
-            && (self.types.is_empty() || self.types.iter().any(|t| t == r.type_name))
+            && (self.types.is_empty() || {
+                let name = crate::walk::shown_type_name(r.type_name);
+                self.types.iter().any(|t| *t == name)
+            })
+    }
+
+    /// The type names to give the library's reader as its filter: those
+    /// asked for, and the reader's name for each `unknown-type-N` among
+    /// them (`<lost type N>`).
+    pub fn reader_types(&self) -> Vec<String> {
+        let mut names = self.types.clone();
+        names.extend(
+            self.types
+                .iter()
+                .filter_map(|t| crate::walk::reader_type_name(t)),
+        );
+        names
     }
 
     /// False when the segment's header or seal shows no record can match.
@@ -131,7 +147,8 @@ impl Filter {
     /// Installs the type filter and seeks to the first candidate.
     pub fn prepare(&self, r: &mut Reader) -> binlog::Result<()> {
         if !self.types.is_empty() {
-            let names: Vec<&str> = self.types.iter().map(|s| s.as_str()).collect();
+            let types = self.reader_types();
+            let names: Vec<&str> = types.iter().map(|s| s.as_str()).collect();
             r.filter_types(&names);
         }
         if let Some(s) = self.from_seq {

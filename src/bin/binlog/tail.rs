@@ -97,7 +97,8 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
     // With --to-seq every record must be seen, whatever its type, to know
     // when N has gone by: the type filter is then applied here alone.
     if !filter.types.is_empty() && filter.to_seq.is_none() {
-        let names: Vec<&str> = filter.types.iter().map(|s| s.as_str()).collect();
+        let types = filter.reader_types();
+        let names: Vec<&str> = types.iter().map(|s| s.as_str()).collect();
         lr.filter_types(&names);
     }
     if let Some(seq) = start_seq {

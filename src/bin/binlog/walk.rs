@@ -14,8 +14,10 @@ use binlog::format::seal::{
     self, SealDirectory, SparseEntry, SPARSE_ENTRY_LEN, TRAILER_LEN, TRAILER_MAGIC,
 };
 use binlog::format::FRAME_HEADER_LEN;
+use binlog::reader::SealTypes;
 use binlog::ErrorKind;
 use memmap2::Mmap;
+use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
 
@@ -115,7 +117,8 @@ pub struct Analysis {
     pub issues: Vec<Issue>,
     /// Issues found beyond `MAX_ISSUES`.
     pub more_issues: u64,
-    /// Type names by id (None: defined only in damaged bytes).
+    /// Type names by id (None: defined only in damaged bytes, and no seal
+    /// names it; see `LostTypes`).
     pub types: Vec<Option<String>>,
     /// Valid records found.
     pub records: u64,
@@ -146,8 +149,136 @@ impl Analysis {
     pub fn type_name(&self, id: u32) -> String {
         match self.types.get(id as usize) {
             Some(Some(n)) => n.clone(),
-            _ => format!("unknown-type-{id}"),
+            _ => unknown_type(id),
         }
+    }
+}
+
+/// What every tool calls a type whose name is lost (its defining record
+/// is in damaged bytes, and no seal names it): `repair --salvage` gives the
+/// records it copies this type name.
+pub fn unknown_type(id: u32) -> String {
+    format!("unknown-type-{id}")
+}
+
+/// The name the tool shows for a type the library's reader named: the
+/// reader calls a lost type `<lost type N>`, every tool `unknown-type-N`.
+pub fn shown_type_name(name: &str) -> Cow<'_, str> {
+    match lost_type_id(name) {
+        Some(id) => Cow::Owned(unknown_type(id)),
+        None => Cow::Borrowed(name),
+    }
+}
+
+/// N, for the reader's `<lost type N>`.
+fn lost_type_id(name: &str) -> Option<u32> {
+    let n = name.strip_prefix("<lost type ")?.strip_suffix('>')?;
+    n.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| n.parse().ok())
+        .flatten()
+}
+
+/// For a type filter given to the library's reader: the reader's name for
+/// `unknown-type-N` (`<lost type N>`), if `name` is one.
+pub fn reader_type_name(name: &str) -> Option<String> {
+    let n = name.strip_prefix("unknown-type-")?;
+    let id: u32 = n
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| n.parse().ok())??;
+    Some(format!("<lost type {id}>"))
+}
+
+/// Names for the types of a segment whose defining record is in damaged
+/// bytes, as the library's reader gives them (`binlog::reader::SealTypes`):
+/// from the type table of the segment's seal (a valid one, or its
+/// directory alone when the rest of it is damaged) when the table agrees
+/// with every type an intact record defines and puts the lost type's
+/// first record in the damage; else none (`unknown-type-<id>`). A walk
+/// over the records tells it each definition (`define`) and each damaged
+/// region (`damage`) as it meets them, and asks (`decide`) at the first
+/// record of a type not defined.
+pub struct LostTypes {
+    table: Option<SealTypes>,
+    /// Whether the table was looked for (a valid seal's is given at once;
+    /// otherwise it is looked for at the first damage).
+    looked: bool,
+    /// False once an intact definition disagrees with the table.
+    usable: bool,
+    /// The names intact records defined, by id.
+    defined: Vec<Option<Box<str>>>,
+    /// Ids whose lost name was decided.
+    decided: Vec<bool>,
+}
+
+impl LostTypes {
+    /// With the table of the segment's valid seal, if it has one.
+    pub fn new(seal: Option<SealTypes>) -> LostTypes {
+        LostTypes {
+            looked: seal.is_some(),
+            table: seal,
+            usable: true,
+            defined: Vec::new(),
+            decided: Vec::new(),
+        }
+    }
+
+    /// An intact record defines type `id` as `name`; `accepted` if the
+    /// walk takes the definition (else it only counts against the table).
+    pub fn define(&mut self, id: usize, name: &[u8], accepted: bool) {
+        if let Some(t) = &self.table {
+            if !t.agrees(id, name) {
+                self.usable = false;
+            }
+        }
+        if accepted {
+            if self.defined.len() <= id {
+                self.defined.resize(id + 1, None);
+            }
+            self.defined[id] = Some(String::from_utf8_lossy(name).into());
+        }
+    }
+
+    /// Damaged bytes `[from, to)` of the segment `map`, whose records start
+    /// at `data_start`.
+    pub fn damage(&mut self, map: &[u8], data_start: u64, from: u64, to: u64) {
+        if !self.looked {
+            self.looked = true;
+            self.table = SealTypes::find(map.len() as u64, data_start, |at, n| {
+                let at = usize::try_from(at).ok()?;
+                map.get(at..at.checked_add(n)?).map(Cow::Borrowed)
+            });
+            if let Some(t) = &self.table {
+                self.usable = self
+                    .defined
+                    .iter()
+                    .enumerate()
+                    .all(|(id, n)| n.as_ref().is_none_or(|n| t.agrees(id, n.as_bytes())));
+            }
+        }
+        if let Some(t) = &mut self.table {
+            t.damaged(from, to);
+        }
+    }
+
+    /// Whether a record of type `id` that does not define it needs a name
+    /// decided (no intact record defined it, and none was decided).
+    pub fn undecided(&self, id: usize) -> bool {
+        self.defined.get(id).is_none_or(|n| n.is_none())
+            && !self.decided.get(id).copied().unwrap_or(false)
+    }
+
+    /// The name of type `id`, lost (see `undecided`), if the seal gives it.
+    pub fn decide(&mut self, id: usize) -> Option<String> {
+        if self.decided.len() <= id {
+            self.decided.resize(id + 1, false);
+        }
+        self.decided[id] = true;
+        if !self.usable {
+            return None;
+        }
+        self.table.as_ref()?.lost_name(id).map(str::to_string)
     }
 }
 
@@ -293,8 +424,10 @@ struct Walker {
     type_counts: Vec<(u64, u64)>,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
-    /// Type ids already reported as used before being defined.
-    undefined_reported: Vec<bool>,
+    /// Names for types defined only in damaged bytes.
+    lost: LostTypes,
+    /// Where the records start (after a damaged header: the first record).
+    records_start: u64,
     /// Bytes of damage met so far: the types it could have defined bound
     /// the type ids a later record may use (see `plausible_type`).
     damaged_bytes: u64,
@@ -333,7 +466,8 @@ impl Walker {
             type_counts: Vec::new(),
             first_ts: None,
             last_ts: None,
-            undefined_reported: Vec::new(),
+            lost: LostTypes::new(None),
+            records_start: 0,
             damaged_bytes: 0,
         }
     }
@@ -455,8 +589,18 @@ impl Walker {
             .seal
             .as_ref()
             .map_or(map.len(), |d| d.records_end as usize);
+        self.records_start = start as u64;
         if let Some(d) = self.a.seal.clone() {
             self.prepare_seal_checks(map, &d);
+            let read = |at: u64, n: usize| {
+                let at = usize::try_from(at).ok()?;
+                map.get(at..at.checked_add(n)?).map(Cow::Borrowed)
+            };
+            self.lost = LostTypes::new(SealTypes::from_directory(&d, &read));
+        }
+        if self.a.header.is_none() && start > 0 {
+            // The header's bytes are damage too.
+            self.lost.damage(map, start as u64, 0, start as u64);
         }
         let data = &map[..end];
         let mut p = start;
@@ -544,6 +688,8 @@ impl Walker {
                         q - p
                     ));
                     self.damaged_bytes = self.damaged_bytes.saturating_add((q - p) as u64);
+                    self.lost
+                        .damage(map, self.records_start, p as u64, q as u64);
                     self.new_run(q as u64, seq);
                     next_seq = seq;
                     p = q;
@@ -638,6 +784,7 @@ impl Walker {
                 );
             }
             Some(name) => {
+                let bytes = name;
                 let name = std::str::from_utf8(name).expect("decode_record checks UTF-8");
                 if id >= self.a.types.len() {
                     if id > self.a.types.len() && self.a.seal.is_none() {
@@ -646,7 +793,9 @@ impl Walker {
                     }
                     if id == self.a.types.len() {
                         self.a.types.push(Some(name.to_string()));
+                        self.lost.define(id, bytes, true);
                     } else {
+                        self.lost.define(id, bytes, false);
                         self.type_issue(
                             off,
                             total,
@@ -656,9 +805,10 @@ impl Walker {
                     }
                 } else {
                     match &self.a.types[id] {
-                        Some(n) if n == name => {}
+                        Some(n) if n == name => self.lost.define(id, bytes, true),
                         Some(n) => {
                             let n = n.clone();
+                            self.lost.define(id, bytes, false);
                             self.type_issue(
                                 off,
                                 total,
@@ -666,20 +816,26 @@ impl Walker {
                                 format!("type id {id} defined as {name:?}, but it is {n:?}"),
                             );
                         }
-                        None => self.a.types[id] = Some(name.to_string()),
+                        None => {
+                            self.a.types[id] = Some(name.to_string());
+                            self.lost.define(id, bytes, true);
+                        }
                     }
                 }
             }
             None => {
-                if id >= self.a.types.len() || self.a.types[id].is_none() {
-                    if id >= self.a.types.len() {
+                // Defined in damaged bytes (no intact record defined it):
+                // named from the seal, if one gives the name (as with a
+                // valid seal before), else reported once (the records
+                // after it use it too).
+                if self.lost.undecided(id) {
+                    let name = self.lost.decide(id);
+                    if self.a.types.len() <= id {
                         self.a.types.resize(id + 1, None);
                     }
-                    if self.undefined_reported.len() <= id {
-                        self.undefined_reported.resize(id + 1, false);
-                    }
-                    // Once per id: the records after it use it too.
-                    if !std::mem::replace(&mut self.undefined_reported[id], true) {
+                    let unnamed = name.is_none();
+                    self.a.types[id] = name;
+                    if unnamed {
                         self.type_issue(
                             off,
                             total,

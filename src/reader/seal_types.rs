@@ -1,0 +1,212 @@
+//! Names for types whose defining record was lost in damaged bytes, from
+//! the segment's seal. A type's name is written once, in the first record
+//! of its type (docs/FORMAT.md section 7.3); when that record is damaged,
+//! the records of the type after it carry only its id. The seal's
+//! directory lists every type by id with its name and the offset of its
+//! first record, so it can name such a type, when it survives and tells
+//! the same story as the records:
+//!
+//! - the directory is CRC-valid (found through the trailer, or, with the
+//!   trailer or the SEAL_BEGIN frame damaged, by its own frame at the end
+//!   of the file) and its type names are distinct;
+//! - every type an intact record defines is named the same in it (checked
+//!   by the caller as it meets the definitions, with [`SealTypes::agrees`]);
+//! - the first record of the lost type, by its offset array, lies in the
+//!   damaged bytes skipped (marked with [`SealTypes::damaged`]).
+//!
+//! A directory that fails one of these names nothing: the type stays
+//! unknown. Checksums show the directory was written whole, not by this
+//! segment's writer; what is checked is that the records contradict it
+//! nowhere and that its account of the lost definition is where the damage
+//! is.
+
+use crate::format::frame::{self, FrameAt, KIND_SEAL_DIR};
+use crate::format::seal::{self, SealDirectory, Trailer, TRAILER_LEN};
+use crate::format::FRAME_HEADER_LEN;
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+/// How far before the end of the file a directory frame whose trailer is
+/// unusable is looked for (it ends where the trailer begins, or at the end
+/// of the file if the trailer was never written): room for about 30,000
+/// type entries.
+const SEARCH: u64 = 1 << 20;
+
+/// The smallest SEAL_DIR frame: the fixed fields and a one-byte type count.
+const MIN_DIR_FRAME: u64 = (FRAME_HEADER_LEN + 86) as u64;
+
+/// A seal's type table, to name types whose defining record was lost.
+#[derive(Clone, Debug)]
+pub struct SealTypes {
+    names: Vec<String>,
+    /// (first record's offset, by its offset array, type id), by offset;
+    /// types without records, or whose array could not be read, are not
+    /// in it.
+    by_offset: Vec<(u64, usize)>,
+    /// Whether each type's first record lies in damage marked so far.
+    in_damage: Vec<bool>,
+}
+
+impl SealTypes {
+    /// The type table of a segment `len` bytes long whose records start at
+    /// `data_start`, if a seal's directory survives: read whole through the
+    /// trailer; else the directory frame the trailer (CRC-valid) points at;
+    /// else a CRC-valid directory frame that ends where the trailer begins
+    /// or at the end of the file, within the last MiB. `read(at, n)` returns
+    /// bytes `at..at + n` of the file (None if they are not all there).
+    pub fn find<'a>(
+        len: u64,
+        data_start: u64,
+        read: impl Fn(u64, usize) -> Option<Cow<'a, [u8]>>,
+    ) -> Option<SealTypes> {
+        let (Ok(n), Ok(start)) = (usize::try_from(len), usize::try_from(data_start)) else {
+            return None;
+        };
+        let read_usize = |at: usize, n: usize| read(at as u64, n);
+        if let Some(d) = seal::read_seal_from(n, start, read_usize) {
+            return SealTypes::from_directory(&d, &read);
+        }
+        Self::through_trailer(len, data_start, &read)
+            .or_else(|| Self::search(len, data_start, &read))
+            .and_then(|d| SealTypes::from_directory(&d, &read))
+    }
+
+    /// The directory the trailer points at, if the trailer and the
+    /// directory frame are intact (the SEAL_BEGIN frame need not be).
+    fn through_trailer<'a>(
+        len: u64,
+        data_start: u64,
+        read: &impl Fn(u64, usize) -> Option<Cow<'a, [u8]>>,
+    ) -> Option<SealDirectory> {
+        let last = len.checked_sub(TRAILER_LEN as u64)?;
+        let t = read(last, TRAILER_LEN)?;
+        let tr = Trailer::decode_last(&t, usize::try_from(len).ok()?, data_start as usize)?;
+        let f = read(tr.dir_offset, tr.dir_len as usize)?;
+        Self::directory_at(&f, 0, tr.dir_offset, data_start)
+            .filter(|d| d.records_end == tr.records_end)
+    }
+
+    /// A directory frame ending at `len - TRAILER_LEN` or at `len`, found
+    /// by its length field (one 4-byte comparison per candidate offset;
+    /// the CRC is computed only where the length and kind fit).
+    fn search<'a>(
+        len: u64,
+        data_start: u64,
+        read: &impl Fn(u64, usize) -> Option<Cow<'a, [u8]>>,
+    ) -> Option<SealDirectory> {
+        let from = len
+            .saturating_sub(SEARCH + TRAILER_LEN as u64)
+            .max(data_start);
+        let window = read(from, usize::try_from(len.checked_sub(from)?).ok()?)?;
+        let window: &[u8] = &window;
+        for end in [len - (TRAILER_LEN as u64).min(len), len] {
+            let Some(last) = end.checked_sub(MIN_DIR_FRAME) else {
+                continue;
+            };
+            let mut at = last;
+            while at >= from {
+                let i = (at - from) as usize;
+                let body_len = u32::from_le_bytes(window[i..i + 4].try_into().expect("4 bytes"));
+                if u64::from(body_len) + FRAME_HEADER_LEN as u64 == end - at
+                    && window[i + FRAME_HEADER_LEN] == KIND_SEAL_DIR
+                {
+                    if let Some(d) = Self::directory_at(window, i, at, data_start) {
+                        return Some(d);
+                    }
+                }
+                if at == 0 {
+                    break;
+                }
+                at -= 1;
+            }
+        }
+        None
+    }
+
+    /// The directory frame at `i` of `buf` (file offset `at`), if its CRC
+    /// matches and it decodes, with its records after `data_start`.
+    fn directory_at(buf: &[u8], i: usize, at: u64, data_start: u64) -> Option<SealDirectory> {
+        match frame::frame_at(buf, i, true) {
+            FrameAt::Frame {
+                kind: KIND_SEAL_DIR,
+                body,
+                ..
+            } => SealDirectory::decode(body, at)
+                .filter(|d| d.records_end >= data_start && d.records_end < at),
+            _ => None,
+        }
+    }
+
+    /// The table of a directory already read, with each type's first
+    /// record's offset read from its array. None if two types share a name
+    /// (no writer writes that).
+    pub fn from_directory<'a>(
+        d: &SealDirectory,
+        read: &impl Fn(u64, usize) -> Option<Cow<'a, [u8]>>,
+    ) -> Option<SealTypes> {
+        let mut seen = HashSet::new();
+        if !d.types.iter().all(|t| seen.insert(t.name.as_str())) {
+            return None;
+        }
+        let first: Vec<Option<u64>> = d
+            .types
+            .iter()
+            .map(|t| {
+                (t.count > 0)
+                    .then(|| read(t.array_offset, 8))
+                    .flatten()
+                    .map(|b| u64::from_le_bytes(b[..8].try_into().expect("8 bytes")))
+            })
+            .collect();
+        let mut by_offset: Vec<(u64, usize)> = first
+            .iter()
+            .enumerate()
+            .filter_map(|(id, f)| f.map(|o| (o, id)))
+            .collect();
+        by_offset.sort_unstable();
+        Some(SealTypes {
+            names: d.types.iter().map(|t| t.name.clone()).collect(),
+            in_damage: vec![false; first.len()],
+            by_offset,
+        })
+    }
+
+    /// Types in the table.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Whether the table names type `id` `name`, as an intact record
+    /// defines it. A caller stops using the table once this is false for
+    /// one definition.
+    pub fn agrees(&self, id: usize, name: &[u8]) -> bool {
+        self.names.get(id).is_some_and(|n| n.as_bytes() == name)
+    }
+
+    /// Marks the damaged bytes `[from, to)`: the types whose first record
+    /// (by the table) lies in them may be named by `lost_name`.
+    pub fn damaged(&mut self, from: u64, to: u64) {
+        let i = self.by_offset.partition_point(|&(o, _)| o < from);
+        for &(o, id) in &self.by_offset[i..] {
+            if o >= to {
+                break;
+            }
+            self.in_damage[id] = true;
+        }
+    }
+
+    /// The name of type `id`, whose defining record was not found intact:
+    /// the table's, if the type's first record lies in damage marked with
+    /// `damaged`.
+    pub fn lost_name(&self, id: usize) -> Option<&str> {
+        self.in_damage
+            .get(id)
+            .copied()
+            .unwrap_or(false)
+            .then(|| self.names[id].as_str())
+    }
+}
