@@ -39,6 +39,9 @@ pub struct LogReader {
     /// Counts the segment readers opened into `current` (see
     /// `segment_opens`).
     opens: u64,
+    /// The segments the last `next` or `next_wait` call left, with how
+    /// each ended (see `left_segments`).
+    left: Vec<(u64, Tail)>,
     /// The sequence number the next record should carry.
     expected: Option<u64>,
     filter: Vec<String>,
@@ -53,6 +56,25 @@ pub struct LogReader {
     /// a torn tail): the next segment opened completes it with its first
     /// sequence number, rather than report the same loss a second time.
     open_gap: Option<OpenGap>,
+    /// The segments the reader moved on from since it last read a record,
+    /// oldest first (at most `MOVED_FROM_MAX`): see `back_to_moved_from`.
+    moved_from: Vec<MovedFrom>,
+}
+
+/// How many segments moved on from `LogReader::moved_from` keeps.
+const MOVED_FROM_MAX: usize = 16;
+
+/// A segment the reader moved on from, and the reader's state before it did.
+struct MovedFrom {
+    path: PathBuf,
+    /// Its length then.
+    len: u64,
+    /// The sequence number its next record would have.
+    end: u64,
+    last_done: Option<PathBuf>,
+    gaps: usize,
+    open_gap: Option<OpenGap>,
+    damages: usize,
 }
 
 /// Why the last gap is still open (see `LogReader::open_gap`).
@@ -115,6 +137,7 @@ impl LogReader {
             last_done: None,
             current: None,
             opens: 0,
+            left: Vec::new(),
             expected: None,
             filter: Vec::new(),
             gaps: Vec::new(),
@@ -122,6 +145,7 @@ impl LogReader {
             damages: Vec::new(),
             unreached: None,
             open_gap: None,
+            moved_from: Vec::new(),
         }
     }
 
@@ -152,6 +176,18 @@ impl LogReader {
     /// How the current segment ended (see [`Tail`]).
     pub fn tail(&self) -> Tail {
         self.current.as_ref().map_or(Tail::Reading, |r| r.tail())
+    }
+
+    /// The segments the last `next` or `next_wait` call read to their end
+    /// and left for a later one, oldest first: each one's `segment_opens`
+    /// number while it was the current segment, and how it ended then
+    /// (what `tail` said of it). A caller that keeps a segment's header
+    /// past the reader's move to the next one (as the C API's header of
+    /// the last record's segment does) takes how that segment ended from
+    /// here. Empty after a seek. Reading on in a sealed segment that its
+    /// writer reopened is not leaving it.
+    pub fn left_segments(&self) -> &[(u64, Tail)] {
+        &self.left
     }
 
     /// Skip damaged regions in the middle of segments (see
@@ -185,6 +221,7 @@ impl LogReader {
     // A lending iterator (records borrow the reader), so not `Iterator`.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Record<'_>>> {
+        self.left.clear();
         match self.advance()? {
             Some(f) => Ok(Some(self.current.as_ref().expect("opened").record_at(&f))),
             None => Ok(None),
@@ -198,6 +235,7 @@ impl LogReader {
         // A timeout too long for an Instant (Duration::MAX) waits for good.
         let deadline = Instant::now().checked_add(timeout);
         let mut pause = Duration::from_micros(20);
+        self.left.clear();
         let found = loop {
             if let Some(f) = self.advance()? {
                 break f;
@@ -223,10 +261,16 @@ impl LogReader {
         let mut rechecked = false;
         loop {
             if self.current.is_none() && !self.open_segment()? {
+                if self.back_to_moved_from()? {
+                    continue;
+                }
                 return Ok(None);
             }
             let r = self.current.as_mut().expect("opened");
             if let Some(found) = r.next_found()? {
+                // A record after the segments moved from: the writer is
+                // past them.
+                self.moved_from.clear();
                 self.expected = Some(found.seq + 1);
                 if let Some(t) = self.unreached {
                     if !t.reached(found.seq, found.timestamp_ns) {
@@ -254,6 +298,9 @@ impl LogReader {
                 self.opens += 1;
                 continue;
             }
+            if self.back_to_moved_from()? || self.current_replaced()? {
+                continue;
+            }
             if !self.later_segment_exists()? {
                 return Ok(None);
             }
@@ -265,6 +312,7 @@ impl LogReader {
                 continue;
             }
             let r = self.current.as_ref().expect("opened");
+            let (gaps, open_gap, damages) = (self.gaps.len(), self.open_gap, self.damages.len());
             if let Tail::Torn { offset, len } = r.tail() {
                 // Still not sealed with a newer segment present: its writer
                 // died mid-record and nobody recovered it.
@@ -283,7 +331,23 @@ impl LogReader {
             let end = r.seal().map_or(r.next_seq(), |d| {
                 r.header().first_seq.saturating_add(d.record_count)
             });
-            self.expected = Some(end.max(r.next_seq()));
+            let end = end.max(r.next_seq());
+            if self.is_log() {
+                if self.moved_from.len() == MOVED_FROM_MAX {
+                    self.moved_from.remove(0);
+                }
+                self.moved_from.push(MovedFrom {
+                    path: r.path().to_path_buf(),
+                    len: r.file_len(),
+                    end,
+                    last_done: self.last_done.clone(),
+                    gaps,
+                    open_gap,
+                    damages,
+                });
+            }
+            self.expected = Some(end);
+            self.left.push((self.opens, r.tail()));
             self.last_done = Some(r.path().to_path_buf());
             let path = r.path().to_path_buf();
             self.damages
@@ -292,6 +356,75 @@ impl LogReader {
             self.idx += 1;
             rechecked = false;
         }
+    }
+
+    /// Goes back to a segment it moved on from (`moved_from`, the newest
+    /// first) if that one has a record where the reader left it. A log
+    /// writer whose roll failed after it created the next segment (which a
+    /// reader may have moved on to) goes on in the segment before, and
+    /// removes the file it made. What the reader reported since it moved
+    /// on (a torn tail the writer has finished since, the removed file) is
+    /// taken back. A segment is looked at only when its length changed.
+    fn back_to_moved_from(&mut self) -> Result<bool> {
+        for i in (0..self.moved_from.len()).rev() {
+            let from = &self.moved_from[i];
+            let Ok(len) = std::fs::metadata(&from.path).map(|m| m.len()) else {
+                continue; // removed (retention): nothing to go back to
+            };
+            if len == from.len {
+                continue;
+            }
+            let found = self.open_reader(&from.path).and_then(|mut r| {
+                r.seek_seq(from.end)?;
+                Ok(r)
+            });
+            let again = match found {
+                Ok(r) if r.tail() == Tail::Reading => r,
+                // Nothing more (its seal was written, say).
+                _ => {
+                    self.moved_from[i].len = len;
+                    continue;
+                }
+            };
+            let from = self.moved_from.drain(i..).next().expect("in range");
+            self.gaps.truncate(from.gaps);
+            self.open_gap = from.open_gap;
+            self.damages.truncate(from.damages);
+            self.last_done = from.last_done;
+            self.expected = Some(from.end);
+            self.idx = match self.files.binary_search(&from.path) {
+                Ok(i) => i,
+                Err(i) => {
+                    self.files.insert(i, from.path);
+                    i
+                }
+            };
+            self.current = Some(again);
+            self.opens += 1;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Whether the segment being read, which has shown no record yet, is no
+    /// longer the file of its name (a failed roll's file, removed, and
+    /// maybe made again by the next roll in the same second): it is
+    /// dropped, to open what is there now.
+    fn current_replaced(&mut self) -> Result<bool> {
+        let r = self.current.as_ref().expect("opened");
+        if !self.is_log() || r.next_seq() != r.header().first_seq || r.seal().is_some() {
+            return Ok(false);
+        }
+        let now = match std::fs::metadata(r.path()) {
+            Ok(m) => Some(m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io(r.path(), "stat", e)),
+        };
+        if now == Some(r.file_len()) {
+            return Ok(false);
+        }
+        self.current = None;
+        Ok(true)
     }
 
     /// Positions the reader at the first record with a sequence number of at
@@ -366,10 +499,12 @@ impl LogReader {
     fn position(&mut self, i: usize, seek: impl FnOnce(&mut Reader) -> Result<()>) -> Result<()> {
         self.idx = i;
         self.current = None;
+        self.left.clear();
         self.expected = None;
         self.last_done = None;
         self.unreached = None;
         self.open_gap = None;
+        self.moved_from.clear();
         if self.open_segment()? {
             seek(self.current.as_mut().expect("opened"))?;
         }
@@ -380,8 +515,13 @@ impl LogReader {
     /// gaps); false if there is none (yet).
     fn open_segment(&mut self) -> Result<bool> {
         let mut relisted = false;
+        let mut skipped = false;
         loop {
             if self.idx >= self.files.len() {
+                if skipped {
+                    // Listed again, it would be skipped again.
+                    return Ok(false);
+                }
                 self.refresh_files()?;
                 if self.idx >= self.files.len() {
                     return Ok(false);
@@ -401,7 +541,12 @@ impl LogReader {
                         self.refresh_files()?;
                         continue;
                     }
-                    match self.expected {
+                    // A copy: an arm may go back to a segment moved from.
+                    let expected = self.expected;
+                    match expected {
+                        // Before saying records are missing: they may be in
+                        // the segment moved from, whose writer went on there.
+                        Some(exp) if first > exp && self.back_to_moved_from()? => return Ok(true),
                         Some(exp) if first > exp => {
                             // Named inclusively (the range's end is exclusive).
                             let reason = match first - exp {
@@ -428,6 +573,21 @@ impl LogReader {
                                 }),
                             }
                         }
+                        // An empty segment: what a roll that failed after
+                        // creating it leaves if it could not remove it (its
+                        // log went on in the segment before). Nothing to
+                        // read; not taken as done, so that a file made
+                        // under its name later is read.
+                        Some(exp)
+                            if first < exp
+                                && r.seal().map_or(r.file_len() == r.data_start(), |d| {
+                                    d.record_count == 0
+                                }) =>
+                        {
+                            skipped = true;
+                            self.idx += 1;
+                            continue;
+                        }
                         Some(exp) if first < exp => {
                             return Err(Error::file(
                                 ErrorKind::Corrupt,
@@ -453,6 +613,13 @@ impl LogReader {
                     self.opens += 1;
                     return Ok(true);
                 }
+                // The newest segment of a live log gone: retention never
+                // removes that one, a roll that failed after creating it
+                // does. It had no record (records removed would show in
+                // the next segment's first sequence number).
+                Err(e) if e.kind() == ErrorKind::NotFound && self.is_live_newest(self.idx) => {
+                    self.idx += 1;
+                }
                 Err(e) if e.kind() == ErrorKind::NotFound => {
                     let reason = format!("{}: removed before it could be read", path.display());
                     match self.open_gap {
@@ -470,7 +637,8 @@ impl LogReader {
                             self.open_gap = Some(OpenGap::Removed);
                         }
                     }
-                    self.last_done = Some(path);
+                    // Not taken as done: a failed roll's file, removed, may
+                    // be made again under its name.
                     self.idx += 1;
                 }
                 // The newest segment of a live log may be caught between its

@@ -29,7 +29,9 @@ pub fn list(dir: &Path, name: &str) -> Result<Vec<SegmentFile>> {
             });
         }
     }
-    out.sort_by_key(|s| s.segment_no);
+    // Two files of one number (only a failed roll of an older version left
+    // that) come in name order too, not in the directory's.
+    out.sort_by(|a, b| (a.segment_no, &a.path).cmp(&(b.segment_no, &b.path)));
     Ok(out)
 }
 

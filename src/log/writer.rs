@@ -237,6 +237,13 @@ struct State {
     /// (fsyncgate). Writes, syncs and rolls fail with this from then on,
     /// and `durable_seq` stays where it was.
     poisoned: Option<Error>,
+    /// The next segment's file, created by a roll that failed after
+    /// creating it and could not remove it either (see `open_segment`).
+    /// The log went on in the segment before, so the file holds no record
+    /// and its number is the next segment's: no segment is created until
+    /// it is gone (see `remove_leftover`), or the directory would hold two
+    /// segments of that number.
+    leftover: Option<PathBuf>,
 }
 
 impl LogWriter {
@@ -347,6 +354,7 @@ impl LogWriter {
                 unsynced,
                 manifests: 0,
                 poisoned: None,
+                leftover: None,
             }),
             callbacks: Mutex::new(initial_callbacks),
             events: Mutex::new(Events::default()),
@@ -682,6 +690,8 @@ impl LogWriter {
         let mut events = Vec::new();
         let r = {
             let mut st = s.state.lock();
+            // Best effort: a log opened later removes it too.
+            let _ = s.remove_leftover(&mut st);
             match st.current.take() {
                 None => Ok(()),
                 Some(w) => {
@@ -862,6 +872,9 @@ impl Shared {
     /// next segment is named and its period set by it, so that its records
     /// fall in its period even if the clock passed a boundary meanwhile.
     fn roll(&self, st: &mut State, events: &mut Vec<SegmentEvent>, now: i64) -> Result<()> {
+        // Before the current segment is touched: a roll that cannot start
+        // the next segment leaves it as it was.
+        self.remove_leftover(st)?;
         if self.opts.background && self.opts.seal_in_background {
             self.roll_leaving_the_seal(st, events, now)
         } else {
@@ -1144,8 +1157,15 @@ impl Shared {
                 // `first_seq` there: a later roll or reopen must not resume
                 // this file, which would number them from `first_seq` again.
                 // Nothing is in it, and nothing else could have opened it.
+                // If it cannot be removed now, the next roll removes it
+                // before it creates anything (`leftover`); a reopened log
+                // removes it too (see `open`).
                 if path.symlink_metadata().is_ok() {
-                    let _ = std::fs::remove_file(&path);
+                    if let Err(gone) = std::fs::remove_file(&path) {
+                        if gone.kind() != std::io::ErrorKind::NotFound {
+                            st.leftover = Some(path);
+                        }
+                    }
                 }
                 return Err(e);
             }
@@ -1162,6 +1182,36 @@ impl Shared {
         st.first_seq = first_seq;
         st.period_start = self.opts.period.floor(now);
         Ok(())
+    }
+
+    /// Removes the file a failed roll left (`State::leftover`), if any.
+    /// While it cannot be, no roll starts: the next segment would have its
+    /// number (under another name once the second changed), and a reader
+    /// would meet two segments numbered alike. The log goes on in its
+    /// current segment meanwhile.
+    fn remove_leftover(&self, st: &mut State) -> Result<()> {
+        let Some(path) = st.leftover.take() else {
+            return Ok(());
+        };
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => {
+                let err = Error::io(
+                    &path,
+                    &format!(
+                        "remove the empty segment {} a failed roll left (no roll starts while \
+                         it is there: the next segment would have its number; the log goes on \
+                         in segment {})",
+                        st.segment_no.saturating_add(1),
+                        st.segment_no
+                    ),
+                    e,
+                );
+                st.leftover = Some(path);
+                Err(err)
+            }
+        }
     }
 
     /// Deletes the oldest sealed segments while any retention limit is
