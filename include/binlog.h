@@ -595,12 +595,18 @@ binlog_result binlog_reader_open_glob(const char *dir,
                                       struct binlog_reader **out);
 
 /*
- Fills `*out` with the header of the segment being read: for a log
- reader, the segment its last record came from, or the one a later seek
- landed in (`BINLOG_ERR_NOT_FOUND` before either), counting a record
- `binlog_reader_next_batch` held back, which may start the next segment.
- Reading to the end of a segment does not move it to the next one before
- a record of that one is returned. The strings and the parameter
+ Fills `*out` with the header of the segment being read. For a log
+ reader, the segment of the last record returned; after a seek, until a
+ record is returned, the segment the seek landed in (where the next
+ record comes from, if it holds one). `BINLOG_ERR_NOT_FOUND` before
+ either, and after a seek that landed in no segment (none could be
+ opened there: all removed, or the newest still being created). A
+ record `binlog_reader_next_batch` held back counts as returned while it
+ is held (it may start the next segment); once a seek or
+ `binlog_reader_filter_types` drops it, it no longer does. Reading to
+ the end of a segment does not move it to the next one before a record
+ of that one is returned; at `BINLOG_END`, `binlog_reader_tail`
+ describes this same segment. The strings and the parameter
  array stay valid until the reader moves to another segment, is closed or
  freed, or this is called again.
  */
@@ -616,7 +622,9 @@ binlog_result binlog_reader_gap_count(struct binlog_reader *r, uint64_t *out);
  Positions the reader at the first record with a sequence number of at
  least `seq` (at the end if none), using the seal's sparse index. Ahead
  of a live segment or log, records written later below `seq` are skipped;
- `UINT64_MAX` means the end (records written later are read).
+ `UINT64_MAX` means the end (records written later are read). A log
+ reader's `binlog_reader_header` then describes the segment it landed in
+ (`BINLOG_ERR_NOT_FOUND` if none).
  */
 binlog_result binlog_reader_seek_seq(struct binlog_reader *r, uint64_t seq);
 
@@ -624,7 +632,9 @@ binlog_result binlog_reader_seek_seq(struct binlog_reader *r, uint64_t seq);
  Positions the reader at the first record, in write order, with a
  timestamp of at least `ts_ns` (at the end if none). Ahead of a live
  segment or log, records written later with earlier timestamps are
- skipped; `INT64_MAX` means the end.
+ skipped; `INT64_MAX` means the end. A log reader's
+ `binlog_reader_header` then describes the segment it landed in
+ (`BINLOG_ERR_NOT_FOUND` if none).
  */
 binlog_result binlog_reader_seek_time(struct binlog_reader *r, int64_t ts_ns);
 
@@ -633,7 +643,10 @@ binlog_result binlog_reader_seek_time(struct binlog_reader *r, int64_t ts_ns);
  `types[0..count]` (UTF-8 byte strings); `count == 0` reads every type
  again. A sealed segment is read through its per-type index (unless the
  types asked for hold over 8 M of its records: their offsets, 8 bytes
- each, are copied out of the seal, so then it scans).
+ each, are copied out of the seal, so then it scans). A record
+ `binlog_reader_next_batch` held back that the new filter excludes is
+ dropped: `binlog_reader_header` describes the segment of the last
+ record returned again.
  */
 binlog_result binlog_reader_filter_types(struct binlog_reader *r,
                                          const struct binlog_iovec *types,
@@ -641,6 +654,14 @@ binlog_result binlog_reader_filter_types(struct binlog_reader *r,
 
 /*
  How the segment ended, once `binlog_reader_next` returned `BINLOG_END`.
+ For a log reader, the segment `binlog_reader_header` describes, also
+ once the reader has gone on from it to later segments (none of whose
+ records was returned yet): then how it ended when the reader left it
+ (e.g. `BINLOG_TAIL_SEALED`, not the next segment's
+ `BINLOG_TAIL_UNSEALED`). Without a header (`BINLOG_ERR_NOT_FOUND`), the
+ segment the reader stands in (`BINLOG_TAIL_READING` if none).
+ `BINLOG_TAIL_READING` while a record `binlog_reader_next_batch` held
+ back is still to be returned.
  */
 binlog_result binlog_reader_tail(struct binlog_reader *r, struct binlog_tail *out);
 

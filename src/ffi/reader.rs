@@ -34,23 +34,32 @@ pub struct binlog_reader {
     /// its view points into: a log reader reopens its segment on a seek
     /// (and may on `next`), which frees the reader's own header.
     header: Option<Box<SegmentHeader>>,
-    /// A log reader's segment that the last record taken from it came from
-    /// (`binlog_reader_header` describes that one): at the end of a segment
-    /// the reader opens the next one to look for records, before any
-    /// record of it is returned.
+    /// A log reader's segment that `binlog_reader_header` and (at the end)
+    /// `binlog_reader_tail` describe: the one the last record returned
+    /// came from, or the one a later seek landed in (none if it landed in
+    /// none). At the end of a segment the reader opens the next one to
+    /// look for records, before any record of it is returned.
     pub(super) seen: Option<Seen>,
+    /// The segment of `held`, which counts as returned while it is held:
+    /// it becomes `seen` when `held` is returned, and goes with it when a
+    /// seek or a type filter drops it (`seen` describes the last record
+    /// returned again).
+    pub(super) held_seen: Option<Seen>,
 }
 
-/// The segment a log reader's last record came from: its header, and which
-/// of the segments the reader opened it was (`LogReader::segment_opens`).
+/// A log reader's segment that a record came from: its header, which of
+/// the segments the reader opened it was (`LogReader::segment_opens`), and
+/// how it ended once the reader left it for a later one.
 pub(super) struct Seen {
     opens: u64,
     header: Box<SegmentHeader>,
+    ended: Option<Tail>,
 }
 
-/// Notes the segment `reader` (a log reader) has just returned a record
-/// from: copies its header when it is another segment than the last one
-/// (one comparison of a number a record otherwise).
+/// Notes the segment `reader` (a log reader) stands in, which it has just
+/// returned a record from (or a seek landed in): copies its header when it
+/// is another segment than the last one (one comparison of a number a
+/// record otherwise). `seen` stays as it was if the reader stands in none.
 #[inline]
 pub(super) fn note_segment(seen: &mut Option<Seen>, reader: &RInner) {
     let RInner::Log(l) = reader else { return };
@@ -62,7 +71,34 @@ pub(super) fn note_segment(seen: &mut Option<Seen>, reader: &RInner) {
         *seen = Some(Seen {
             opens,
             header: Box::new(header.clone()),
+            ended: None,
         });
+    }
+}
+
+/// Notes the segment of a record just held back (`held_seen`), when it is
+/// another one than `seen`'s.
+pub(super) fn note_held(seen: &Option<Seen>, held_seen: &mut Option<Seen>, reader: &RInner) {
+    *held_seen = None;
+    let RInner::Log(l) = reader else { return };
+    if seen.as_ref().is_none_or(|s| s.opens != l.segment_opens()) {
+        note_segment(held_seen, reader);
+    }
+}
+
+/// After a call that moved `reader` (a log reader) without returning a
+/// record of another segment: if it left `seen`'s segment, notes how that
+/// one ended, which `binlog_reader_tail` reports from then on.
+pub(super) fn note_left(seen: &mut Option<Seen>, reader: &RInner) {
+    let (RInner::Log(l), Some(s)) = (reader, seen.as_mut()) else {
+        return;
+    };
+    if s.ended.is_none() && s.opens != l.segment_opens() {
+        s.ended = l
+            .left_segments()
+            .iter()
+            .find(|(opens, _)| *opens == s.opens)
+            .map(|(_, tail)| *tail);
     }
 }
 
@@ -190,24 +226,38 @@ impl binlog_reader {
         inner.as_mut().ok_or_else(|| closed(path))
     }
 
-    /// The open reader, for a call that moves it or changes which records
-    /// it returns: a held record is dropped (it belongs to the old place).
-    /// After a seek: `binlog_reader_header` describes the segment the seek
-    /// landed in (where the next record comes from), not the one of the
-    /// last record returned before it.
+    /// After a seek (one that failed too): `binlog_reader_header`
+    /// describes the segment the reader stands in (where the next record
+    /// comes from, if it holds one), not the one of the last record
+    /// returned before it; none if it stands in none.
     fn landed(&mut self) {
+        self.seen = None;
         if let Some(inner) = &self.inner {
             note_segment(&mut self.seen, inner);
         }
     }
 
+    /// The open reader, for a call that moves it or changes which records
+    /// it returns: a held record is dropped (it belongs to the old place).
     fn moving(&mut self) -> Result<&mut RInner> {
         let binlog_reader {
-            inner, path, held, ..
+            inner,
+            path,
+            held,
+            held_seen,
+            ..
         } = self;
         let r = inner.as_mut().ok_or_else(|| closed(path))?;
         *held = None;
+        *held_seen = None;
         Ok(r)
+    }
+
+    /// Runs a seek, then notes where it landed.
+    fn seek(&mut self, seek: impl FnOnce(&mut RInner) -> Result<()>) -> Result<()> {
+        let done = seek(self.moving()?);
+        self.landed();
+        done
     }
 }
 
@@ -227,6 +277,7 @@ fn boxed(inner: RInner, path: &Path) -> *mut binlog_reader {
         params: Vec::new(),
         header: None,
         seen: None,
+        held_seen: None,
     }))
 }
 
@@ -332,21 +383,30 @@ fn next_record(
             held,
             shown,
             seen,
+            held_seen,
             ..
         } = h;
         let reader = inner.as_mut().ok_or_else(|| closed(path))?;
         *shown = held.take();
         if let Some(rec) = shown {
             let v = view_held(rec, meta);
+            if let Some(s) = held_seen.take() {
+                *seen = Some(s);
+            }
             unsafe { put(out, v) };
             return Ok(BINLOG_OK);
         }
         let found = match wait {
-            None => reader.next()?,
-            Some(timeout) => reader.next_wait(timeout)?,
+            None => reader.next(),
+            Some(timeout) => reader.next_wait(timeout),
         };
-        let Some(rec) = found else {
-            return Ok(BINLOG_END);
+        let rec = match found {
+            Ok(Some(rec)) => rec,
+            end => {
+                let end = end.map(|_| BINLOG_END);
+                note_left(seen, reader);
+                return end;
+            }
         };
         let v = view(&rec, meta);
         note_segment(seen, reader);
@@ -433,12 +493,18 @@ fn open_log_reader(
     })
 }
 
-/// Fills `*out` with the header of the segment being read: for a log
-/// reader, the segment its last record came from, or the one a later seek
-/// landed in (`BINLOG_ERR_NOT_FOUND` before either), counting a record
-/// `binlog_reader_next_batch` held back, which may start the next segment.
-/// Reading to the end of a segment does not move it to the next one before
-/// a record of that one is returned. The strings and the parameter
+/// Fills `*out` with the header of the segment being read. For a log
+/// reader, the segment of the last record returned; after a seek, until a
+/// record is returned, the segment the seek landed in (where the next
+/// record comes from, if it holds one). `BINLOG_ERR_NOT_FOUND` before
+/// either, and after a seek that landed in no segment (none could be
+/// opened there: all removed, or the newest still being created). A
+/// record `binlog_reader_next_batch` held back counts as returned while it
+/// is held (it may start the next segment); once a seek or
+/// `binlog_reader_filter_types` drops it, it no longer does. Reading to
+/// the end of a segment does not move it to the next one before a record
+/// of that one is returned; at `BINLOG_END`, `binlog_reader_tail`
+/// describes this same segment. The strings and the parameter
 /// array stay valid until the reader moves to another segment, is closed or
 /// freed, or this is called again.
 #[no_mangle]
@@ -455,18 +521,23 @@ pub extern "C" fn binlog_reader_header(
             params,
             header,
             seen,
+            held_seen,
             ..
         } = h;
         let hd = match inner.as_ref().ok_or_else(|| closed(path))? {
             RInner::Segment(r) => r.header(),
             // The segment of the last record, not one opened since.
-            RInner::Log(_) => seen.as_ref().map(|s| &*s.header).ok_or_else(|| {
-                Error::file(
-                    ErrorKind::NotFound,
-                    path,
-                    "no segment read yet: a log reader has a header once binlog_reader_next has opened a segment",
-                )
-            })?,
+            RInner::Log(_) => held_seen
+                .as_ref()
+                .or(seen.as_ref())
+                .map(|s| &*s.header)
+                .ok_or_else(|| {
+                    Error::file(
+                        ErrorKind::NotFound,
+                        path,
+                        "no segment to describe: a log reader has a header once binlog_reader_next has returned a record, or a seek has landed in a segment",
+                    )
+                })?,
         };
         let hd = &**header.insert(Box::new(hd.clone()));
         params.clear();
@@ -514,13 +585,14 @@ pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) 
 /// Positions the reader at the first record with a sequence number of at
 /// least `seq` (at the end if none), using the seal's sparse index. Ahead
 /// of a live segment or log, records written later below `seq` are skipped;
-/// `UINT64_MAX` means the end (records written later are read).
+/// `UINT64_MAX` means the end (records written later are read). A log
+/// reader's `binlog_reader_header` then describes the segment it landed in
+/// (`BINLOG_ERR_NOT_FOUND` if none).
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.moving()?.seek_seq(seq)?;
-        h.landed();
+        h.seek(|r| r.seek_seq(seq))?;
         Ok(BINLOG_OK)
     })
 }
@@ -528,13 +600,14 @@ pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> bin
 /// Positions the reader at the first record, in write order, with a
 /// timestamp of at least `ts_ns` (at the end if none). Ahead of a live
 /// segment or log, records written later with earlier timestamps are
-/// skipped; `INT64_MAX` means the end.
+/// skipped; `INT64_MAX` means the end. A log reader's
+/// `binlog_reader_header` then describes the segment it landed in
+/// (`BINLOG_ERR_NOT_FOUND` if none).
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.moving()?.seek_time(ts_ns)?;
-        h.landed();
+        h.seek(|r| r.seek_time(ts_ns))?;
         Ok(BINLOG_OK)
     })
 }
@@ -543,7 +616,10 @@ pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> 
 /// `types[0..count]` (UTF-8 byte strings); `count == 0` reads every type
 /// again. A sealed segment is read through its per-type index (unless the
 /// types asked for hold over 8 M of its records: their offsets, 8 bytes
-/// each, are copied out of the seal, so then it scans).
+/// each, are copied out of the seal, so then it scans). A record
+/// `binlog_reader_next_batch` held back that the new filter excludes is
+/// dropped: `binlog_reader_header` describes the segment of the last
+/// record returned again.
 #[no_mangle]
 pub extern "C" fn binlog_reader_filter_types(
     r: *mut binlog_reader,
@@ -566,12 +642,21 @@ pub extern "C" fn binlog_reader_filter_types(
             .is_some_and(|held| !names.is_empty() && !names.contains(&&*held.type_name))
         {
             h.held = None;
+            h.held_seen = None;
         }
         Ok(BINLOG_OK)
     })
 }
 
 /// How the segment ended, once `binlog_reader_next` returned `BINLOG_END`.
+/// For a log reader, the segment `binlog_reader_header` describes, also
+/// once the reader has gone on from it to later segments (none of whose
+/// records was returned yet): then how it ended when the reader left it
+/// (e.g. `BINLOG_TAIL_SEALED`, not the next segment's
+/// `BINLOG_TAIL_UNSEALED`). Without a header (`BINLOG_ERR_NOT_FOUND`), the
+/// segment the reader stands in (`BINLOG_TAIL_READING` if none).
+/// `BINLOG_TAIL_READING` while a record `binlog_reader_next_batch` held
+/// back is still to be returned.
 #[no_mangle]
 pub extern "C" fn binlog_reader_tail(
     r: *mut binlog_reader,
@@ -585,6 +670,10 @@ pub extern "C" fn binlog_reader_tail(
         let tail = if h.held.is_some() {
             h.open()?;
             Tail::Reading
+        } else if let Some(ended) = h.seen.as_ref().and_then(|s| s.ended) {
+            // The header's segment, which the reader has left.
+            h.open()?;
+            ended
         } else {
             h.open()?.tail()
         };
@@ -614,6 +703,7 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
             h.params = Vec::new();
             h.header = None;
             h.seen = None;
+            h.held_seen = None;
         }
         Ok(BINLOG_OK)
     })

@@ -4,7 +4,9 @@
 //! or Java caller can keep it in its own memory.
 
 use super::boundary::{call, handle_mut, null, put};
-use super::reader::{binlog_reader, closed, note_segment, Held, RInner};
+use super::reader::{
+    binlog_reader, closed, note_held, note_left, note_segment, Held, RInner, Seen,
+};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_batch_meta, binlog_batch_record};
 use crate::error::{Error, ErrorKind, Result};
@@ -181,9 +183,28 @@ fn fill(
         path,
         held,
         seen,
+        held_seen,
         ..
     } = h;
     let reader = inner.as_mut().ok_or_else(|| closed(path))?;
+    let got = fill_from(reader, path, held, seen, held_seen, buf, out, wait);
+    // The last record's segment (or the one of the records before a held
+    // one) may have been left for a later one.
+    note_left(seen, reader);
+    got
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fill_from(
+    reader: &mut RInner,
+    path: &Path,
+    held: &mut Option<Held>,
+    seen: &mut Option<Seen>,
+    held_seen: &mut Option<Seen>,
+    buf: &mut [u8],
+    out: &mut [binlog_batch_record],
+    wait: Option<Duration>,
+) -> Result<usize> {
     let mut n = 0;
     let mut at = 0;
     // A record held back by the last call comes first.
@@ -201,6 +222,9 @@ fn fill(
         out[0] = src.place(buf, 0);
         at = src.end(0);
         n = 1;
+        if let Some(s) = held_seen.take() {
+            *seen = Some(s);
+        }
     }
     while n < out.len() {
         let found = match wait {
@@ -219,8 +243,9 @@ fn fill(
         if end > buf.len() {
             let what = (src.seq, src.offset, src.end(0));
             *held = Some(Held::of(&rec));
-            // A held record counts as taken (binlog_reader_header).
-            note_segment(seen, reader);
+            // A held record counts as returned (binlog_reader_header)
+            // until it is returned or dropped.
+            note_held(seen, held_seen, reader);
             if n == 0 {
                 return Err(too_small(file_of(reader, path), what, buf.len()));
             }
