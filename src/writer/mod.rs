@@ -22,7 +22,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use state::State;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IoSlice};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -147,18 +147,7 @@ impl Writer {
         opts.validate()
             .map_err(|e| Error::file(e.kind(), &path, e.message()))?;
         crate::clock::prepare();
-        let (file, created) = open_file(&path)?;
-        match crate::sys::try_lock_exclusive(&file) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(Error::file(
-                    ErrorKind::Locked,
-                    &path,
-                    "another writer (in this or another process) has the segment open",
-                ))
-            }
-            Err(e) => return Err(Error::io(&path, "lock", e)),
-        }
+        let (file, created) = open_locked(&path)?;
         let rec = recover::prepare(&file, &path, &opts, created, purpose)?;
         let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
         // Records a reopen finds may be only in the page cache (their
@@ -789,6 +778,47 @@ impl Drop for Caller {
 
 /// Opens the segment read-write without ever truncating it; creates it if
 /// missing. Returns whether it was created.
+/// Opens (or creates) the segment at `path` and takes its lock, making
+/// sure the file locked is still the one `path` names: `binlog repair`
+/// renames a repaired copy over a segment while holding the old file's
+/// lock, and a writer that opened the old file just before the rename and
+/// locked it just after the repair let go would otherwise append to a file
+/// no name leads to (every record lost). Such a writer opens the path again.
+fn open_locked(path: &Path) -> Result<(File, bool)> {
+    const ATTEMPTS: u32 = 100;
+    for _ in 0..ATTEMPTS {
+        let (file, created) = open_file(path)?;
+        match crate::sys::try_lock_exclusive(&file) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Error::file(
+                    ErrorKind::Locked,
+                    path,
+                    "another writer (in this or another process) has the segment open",
+                ))
+            }
+            Err(e) => return Err(Error::io(path, "lock", e)),
+        }
+        let held = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
+        match std::fs::metadata(path) {
+            Ok(named) if named.dev() == held.dev() && named.ino() == held.ino() => {
+                return Ok((file, created))
+            }
+            // Replaced or removed between the open and the lock.
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(path, "stat", e)),
+        }
+    }
+    Err(Error::file(
+        ErrorKind::Locked,
+        path,
+        format!(
+            "the file was replaced or removed each of {ATTEMPTS} times it was opened and locked"
+        ),
+    ))
+}
+
 fn open_file(path: &Path) -> Result<(File, bool)> {
     let mut o = OpenOptions::new();
     o.read(true).write(true).mode(0o644);
