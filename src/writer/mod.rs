@@ -26,7 +26,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 /// A segment's size at one moment: see [`Writer::size_snapshot`].
@@ -69,6 +69,10 @@ struct Shared {
     /// fdatasync (changed under the sync lock), so a caller knows whether it
     /// is still counted in `queued`.
     batch: AtomicU64,
+    /// The leader while it sleeps in `gather`, woken once every caller has
+    /// queued (or left).
+    gatherer: Mutex<Option<Thread>>,
+    gathering: AtomicBool,
     /// A second descriptor of the segment, so fdatasync runs without the
     /// state lock and writers keep appending meanwhile.
     sync_file: File,
@@ -98,11 +102,27 @@ struct SyncState {
     /// system call and an inter-processor wakeup each (36 us for 7 threads
     /// on the benchmark VM), so the group's next records would trickle in.
     waiters: usize,
+    /// Until when no thread yields its CPU while it waits for callers to
+    /// queue or for an fdatasync to end (it sleeps instead): set when a
+    /// yield gave the CPU away for long (see `gather`, `YIELD_SLOW`).
+    yields_off_until: Option<Instant>,
 }
 
 /// Upper bound on how long a leader delays its fdatasync to let writers
 /// already inside a durable write call append first.
 const GATHER_MAX: Duration = Duration::from_micros(100);
+
+/// A yield while waiting (`gather`, or a waiter under `sync_wait_spin`)
+/// that took longer than this gave the CPU to a task that ran its time
+/// slice (0.75 ms and more: another process keeps the CPUs busy), not to
+/// writers that appended or yielded in turn (tens of microseconds, even
+/// with 8 threads spinning on 2 CPUs; 50 us here made spinning waiters
+/// 8% slower).
+const YIELD_SLOW: Duration = Duration::from_micros(200);
+
+/// How long, after a slow yield, waiting threads sleep instead of yielding
+/// before one tries again (so at most one slow yield in this time).
+const YIELDS_OFF_FOR: Duration = Duration::from_millis(100);
 
 /// A durable write call in progress, counted in `Shared::callers` until it
 /// leaves (also when dropped, should the call fail or unwind).
@@ -199,12 +219,15 @@ impl Writer {
                 running_upto: 0,
                 last_sync: Duration::ZERO,
                 waiters: 0,
+                yields_off_until: None,
             }),
             durable: AtomicU64::new(durable_next),
             completions: AtomicU32::new(0),
             callers: AtomicUsize::new(0),
             queued: AtomicUsize::new(0),
             batch: AtomicU64::new(0),
+            gatherer: Mutex::new(None),
+            gathering: AtomicBool::new(false),
             sync_file,
             // Reopened too: the writer that created it may have synced
             // neither (a durable policy syncs it at open, above).
@@ -532,21 +555,30 @@ impl Shared {
                 if c.queued_in.is_none() && sy.running_upto < target {
                     self.queued.fetch_add(1, Ordering::SeqCst);
                     c.queued_in = Some(self.batch.load(Ordering::Relaxed));
+                    self.wake_gatherer();
                 }
             }
             if sy.syncing {
                 let seen = self.completions.load(Ordering::Relaxed);
                 sy.waiters += 1;
+                let mut spin_until = self
+                    .spin_deadline()
+                    .filter(|_| Self::may_yield(&sy, Instant::now()));
                 drop(sy);
                 // The wait returns at once if `completions` moved on since
                 // it was read under the lock (no wakeup is lost), and may
                 // return spuriously.
-                let spin_until = self.spin_deadline();
                 while self.durable.load(Ordering::Acquire) < target
                     && self.completions.load(Ordering::Acquire) == seen
                 {
-                    if spin_until.is_some_and(|t| Instant::now() < t) {
+                    let now = Instant::now();
+                    if spin_until.is_some_and(|t| now < t) {
                         std::thread::yield_now();
+                        if now.elapsed() > YIELD_SLOW {
+                            // Another process has the CPU: sleep instead.
+                            spin_until = None;
+                            Self::yields_off(&mut self.sync.lock());
+                        }
                     } else {
                         atomic_wait::wait(&self.completions, seen);
                     }
@@ -657,19 +689,68 @@ impl Shared {
     /// the host). On the benchmark VM (Intel host), 8 threads' durable
     /// records/s went from 25,400 to 27,675, 4.73 to 5.16 times one
     /// thread's (medians of 7 interleaved `BENCH_ONLY=cd` pairs), at 5% more
-    /// CPU time a record (20.5 against 21.5 us). The wait is bounded by the
-    /// last fdatasync's duration and `GATHER_MAX`.
+    /// CPU time a record (20.5 against 21.5 us).
+    ///
+    /// But where other processes keep the CPUs busy, a yield hands the CPU
+    /// to one of them for its whole time slice: with two busy loops beside
+    /// the benchmark, 8 threads' durable records/s fell from about 20,000
+    /// (sleeping) to 2,500. So a yield that took longer than `YIELD_SLOW`
+    /// makes this and every leader for `YIELDS_OFF_FOR` sleep instead,
+    /// woken by the last caller to queue (`wake_gatherer`). The wait is
+    /// bounded by the last fdatasync's duration and `GATHER_MAX`.
     fn gather(&self, sy: &mut MutexGuard<'_, SyncState>) {
         if self.all_queued() {
             return;
         }
-        let deadline = Instant::now() + sy.last_sync.min(GATHER_MAX);
+        let now = Instant::now();
+        let deadline = now + sy.last_sync.min(GATHER_MAX);
+        let mut yielding = Self::may_yield(sy, now);
+        *self.gatherer.lock() = Some(std::thread::current());
+        self.gathering.store(true, Ordering::SeqCst);
         // Unlocked, so that callers can queue.
-        MutexGuard::unlocked(sy, || {
-            while !self.all_queued() && Instant::now() < deadline {
-                std::thread::yield_now();
+        let slow_yield = MutexGuard::unlocked(sy, || {
+            let mut slow = false;
+            while !self.all_queued() {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                if yielding {
+                    std::thread::yield_now();
+                    if now.elapsed() > YIELD_SLOW {
+                        (slow, yielding) = (true, false);
+                    }
+                } else {
+                    std::thread::park_timeout(deadline - now);
+                }
             }
+            slow
         });
+        self.gathering.store(false, Ordering::SeqCst);
+        *self.gatherer.lock() = None;
+        if slow_yield {
+            Self::yields_off(sy);
+        }
+    }
+
+    /// Whether a waiting thread may yield its CPU (no yield was slow lately).
+    fn may_yield(sy: &SyncState, now: Instant) -> bool {
+        sy.yields_off_until.is_none_or(|t| now >= t)
+    }
+
+    /// After a slow yield: waiting threads sleep for `YIELDS_OFF_FOR`.
+    fn yields_off(sy: &mut SyncState) {
+        sy.yields_off_until = Some(Instant::now() + YIELDS_OFF_FOR);
+    }
+
+    /// Wakes a leader sleeping in `gather` once every caller has queued (or
+    /// left).
+    fn wake_gatherer(&self) {
+        if self.gathering.load(Ordering::SeqCst) && self.all_queued() {
+            if let Some(t) = &*self.gatherer.lock() {
+                t.unpark();
+            }
+        }
     }
 
     /// Until when a thread about to wait for an fdatasync or for callers to
@@ -767,6 +848,7 @@ impl Caller {
             }
         }
         s.callers.fetch_sub(1, Ordering::SeqCst);
+        s.wake_gatherer();
     }
 }
 
