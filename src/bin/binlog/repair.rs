@@ -354,6 +354,9 @@ fn repair_segment(c: &Checked, args: &RepairArgs, progress: &mut Progress, tally
     match &plan {
         Plan::Nothing(why) => {
             say(format!("ok       {p}: {why}"));
+            if !args.dry_run {
+                remove_stale_copy(&c.path, &say);
+            }
             return;
         }
         Plan::Unreadable(why) => {
@@ -554,7 +557,23 @@ fn execute(
         ));
         return Ok(false);
     }
-    let len = file.metadata().map_err(|e| CliError::io_on(&p, e))?.len();
+    let held = file.metadata().map_err(|e| CliError::io_on(&p, e))?;
+    // The file to replace is the one the path leads to: through a symlink,
+    // the link's target (a rename over the link would replace the link and
+    // leave the target as it was). And it must still be the file locked:
+    // another repair may have renamed its copy over the segment between
+    // our open and our lock, and a writer may be appending to that copy.
+    let real = match resolve_locked(path, &held) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            say(format!(
+                "  {p}: it was replaced while being repaired; left as it is, run repair again"
+            ));
+            return Ok(false);
+        }
+        Err(e) => return Err(CliError::io_on(format!("{p}: resolve"), e)),
+    };
+    let len = held.len();
     if len != a.file_len {
         say(format!(
             "  {p}: it changed while being checked ({} -> {len} bytes); run repair again",
@@ -569,7 +588,7 @@ fn execute(
     }
     match plan {
         Plan::Reseal(_) => {
-            let kept = replace(path, &file, a.file_len)?;
+            let kept = replace(&real, &file, a.file_len)?;
             say(format!("  resealed {p}"));
             if let walk::End::Torn { offset, len } = a.end {
                 let kept = kept
@@ -585,7 +604,7 @@ fn execute(
             for r in runs {
                 salvage_run(path, a, r, say)?;
             }
-            replace(path, &file, *cut)?;
+            replace(&real, &file, *cut)?;
             say(format!("  cut {p} at offset {cut}, before the damage"));
             say(format!("  resealed {p}"));
         }
@@ -615,6 +634,46 @@ fn execute(
             Ok(false)
         }
         None => Err(CliError::io(after.error.unwrap_or_default())),
+    }
+}
+
+/// The file `path` leads to (through a symlink, its target), if it is
+/// still the file `held` describes (the one opened and locked).
+fn resolve_locked(path: &Path, held: &std::fs::Metadata) -> std::io::Result<Option<PathBuf>> {
+    let r = if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+        std::fs::canonicalize(path)?
+    } else {
+        path.to_path_buf()
+    };
+    let m = std::fs::symlink_metadata(&r)?;
+    Ok((m.dev() == held.dev() && m.ino() == held.ino()).then_some(r))
+}
+
+/// Removes the repaired copy (and its torn-tail copies) that a repair of
+/// `path` stopped before its rename left, when the segment needs no
+/// repair now (one that does removes them as it starts, in `replace`).
+/// Only with the segment's lock: a segment someone holds (its writer, or a
+/// repair writing that copy right now) keeps them.
+fn remove_stale_copy(path: &Path, say: &impl Fn(String)) {
+    let p = paths::show(path);
+    let Ok(file) = File::open(path) else { return };
+    let Ok(held) = file.metadata() else { return };
+    let Ok(Some(real)) = resolve_locked(path, &held) else {
+        return;
+    };
+    let tmp = temp_name(&real);
+    if std::fs::symlink_metadata(&tmp).is_err() && torn_copies(&tmp).is_empty() {
+        return;
+    }
+    if !try_lock(&file) || !matches!(resolve_locked(path, &held), Ok(Some(_))) {
+        return;
+    }
+    match remove_leftovers(&tmp) {
+        Ok(()) => say(format!(
+            "  {p}: removed {} (and its torn-tail copies), left by a repair that was stopped",
+            tmp.display()
+        )),
+        Err(e) => say(format!("  {p}: a stopped repair's copy remains: {e}")),
     }
 }
 
@@ -740,7 +799,12 @@ fn write_repaired(path: &Path, file: &File, keep: u64, tmp: &Path) -> CliResult<
         .map_err(|e| CliError::io_on(format!("{t}: create"), e))?;
     // The segment's owner (a repair run as root must not hand the file to
     // root: its writer could not reopen it) and permissions.
-    let _ = std::os::unix::fs::fchown(&out, Some(meta.uid()), Some(meta.gid()));
+    // Where the owner cannot be given (repair run by another user), the
+    // group at least, which a member of it may give: with a mode like 0660
+    // the segment's writer then still opens it.
+    if std::os::unix::fs::fchown(&out, Some(meta.uid()), Some(meta.gid())).is_err() {
+        let _ = std::os::unix::fs::fchown(&out, None, Some(meta.gid()));
+    }
     out.set_permissions(meta.permissions())
         .map_err(|e| CliError::io_on(format!("{t}: set permissions"), e))?;
     let mut src = file;
