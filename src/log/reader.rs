@@ -69,6 +69,10 @@ struct MovedFrom {
     path: PathBuf,
     /// Its length then.
     len: u64,
+    /// If it was sealed: where its seal began and the first bytes there. A
+    /// writer that reopens it cuts the seal and appends records there, and
+    /// the file may come back to the same length (see `changed_in_place`).
+    seal_probe: Option<(u64, Vec<u8>)>,
     /// The sequence number its next record would have.
     end: u64,
     last_done: Option<PathBuf>,
@@ -339,6 +343,7 @@ impl LogReader {
                 self.moved_from.push(MovedFrom {
                     path: r.path().to_path_buf(),
                     len: r.file_len(),
+                    seal_probe: seal_probe(r),
                     end,
                     last_done: self.last_done.clone(),
                     gaps,
@@ -371,7 +376,7 @@ impl LogReader {
             let Ok(len) = std::fs::metadata(&from.path).map(|m| m.len()) else {
                 continue; // removed (retention): nothing to go back to
             };
-            if len == from.len {
+            if len == from.len && !changed_in_place(from) {
                 continue;
             }
             let found = self.open_reader(&from.path).and_then(|mut r| {
@@ -381,7 +386,12 @@ impl LogReader {
             let again = match found {
                 Ok(r) if r.tail() == Tail::Reading => r,
                 // Nothing more (its seal was written, say).
-                _ => {
+                Ok(r) => {
+                    let from = &mut self.moved_from[i];
+                    (from.len, from.seal_probe) = (r.file_len(), seal_probe(&r));
+                    continue;
+                }
+                Err(_) => {
                     self.moved_from[i].len = len;
                     continue;
                 }
@@ -401,6 +411,10 @@ impl LogReader {
             };
             self.current = Some(again);
             self.opens += 1;
+            // The list may still name the file it moved to, removed since:
+            // taken as a later segment, it would make the reader leave this
+            // one again after each record (and at the end stand in none).
+            self.refresh_files()?;
             return Ok(true);
         }
         Ok(false)
@@ -717,4 +731,31 @@ impl LogReader {
         self.files = files;
         Ok(())
     }
+}
+
+/// How many bytes at the start of a seal `seal_probe` keeps: its frame
+/// header and kind, which no record frame written there repeats.
+const SEAL_PROBE_LEN: u64 = 32;
+
+/// Where `r`'s seal begins and its first bytes (see `MovedFrom::seal_probe`);
+/// `None` if it has no seal (an unsealed segment only grows).
+fn seal_probe(r: &Reader) -> Option<(u64, Vec<u8>)> {
+    let at = r.seal()?.records_end;
+    let len = SEAL_PROBE_LEN.min(r.file_len().checked_sub(at)?) as usize;
+    let file = std::fs::File::open(r.path()).ok()?;
+    crate::reader::read_part(&file, at, len).map(|b| (at, b))
+}
+
+/// Whether a segment moved from, at the length it had then, holds
+/// something else where its seal began: its writer reopened it, cut the
+/// seal and appended records as long as the seal was (one pread; only for
+/// a sealed segment).
+fn changed_in_place(from: &MovedFrom) -> bool {
+    let Some((at, bytes)) = &from.seal_probe else {
+        return false;
+    };
+    let Ok(file) = std::fs::File::open(&from.path) else {
+        return false; // removed: nothing to go back to
+    };
+    crate::reader::read_part(&file, *at, bytes.len()).as_ref() != Some(bytes)
 }
