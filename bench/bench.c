@@ -1258,6 +1258,63 @@ static void bench_h(void) {
     add_extra("h_follow_truncated_retries", (double)h_retried);
 }
 
+/* h_idle: the CPU time a follower spends waiting at the end of a log in
+ * binlog_reader_next_wait with nothing written (1 s), at the end of a log of
+ * H_IDLE_SEGMENTS segments against a log of one: a follower must not read
+ * the whole directory on every poll (it did: 52% of a CPU at 2,000
+ * segments, against 5% at one). Not a target. */
+#define H_IDLE_SEGMENTS 2000
+#define H_IDLE_ROUNDS 3
+
+static double thread_cpu_s(void) {
+    struct rusage u;
+    getrusage(RUSAGE_THREAD, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/* Percent of a CPU an idle follower uses at the end of a log of `segments`. */
+static double idle_follower_pct(int segments) {
+    const char *dir = tmp_path("h-idle");
+    remove_tree(dir);
+    binlog_writer *w;
+    CHECK(binlog_writer_open_log(dir, "idle", NULL, &w));
+    for (int i = 0; i < segments; i++) {
+        CHECK(binlog_writer_write(w, u8("t"), 1, pool, 16, NULL));
+        if (i + 1 < segments) CHECK(binlog_writer_roll(w));
+    }
+    CHECK(binlog_writer_flush(w));
+    binlog_reader *r;
+    CHECK(binlog_reader_open_log(dir, "idle", &r));
+    binlog_record rec;
+    for (int i = 0; i < segments; i++) CHECK(binlog_reader_next_wait(r, 1000, &rec));
+    double c0 = thread_cpu_s(), t0 = now();
+    binlog_result rc = binlog_reader_next_wait(r, 1000, &rec);
+    double pct = (thread_cpu_s() - c0) / (now() - t0) * 100;
+    if (rc != BINLOG_END) {
+        fprintf(stderr, "bench: idle follower got %d, not BINLOG_END\n", (int)rc);
+        exit(1);
+    }
+    CHECK(binlog_reader_close(r));
+    binlog_reader_free(r);
+    close_writer(w);
+    remove_tree(dir);
+    return pct;
+}
+
+static void bench_h_idle(void) {
+    double one[H_IDLE_ROUNDS], many[H_IDLE_ROUNDS];
+    for (int i = 0; i < H_IDLE_ROUNDS; i++) {
+        one[i] = idle_follower_pct(1);
+        many[i] = idle_follower_pct(H_IDLE_SEGMENTS);
+    }
+    double p1 = median(one, H_IDLE_ROUNDS), pm = median(many, H_IDLE_ROUNDS);
+    printf("  idle follower (next_wait, nothing written for 1 s): %.1f%% of a CPU at the end of a log of %d\n"
+           "  segments, %.1f%% with one segment (medians of %d)\n",
+           pm, H_IDLE_SEGMENTS, p1, H_IDLE_ROUNDS);
+    add_extra("h_idle_cpu_pct", pm);
+    add_extra("h_idle_cpu_pct_one_segment", p1);
+}
+
 static int is_log_figure(const struct figure *f) {
     return strncmp(f->name, "g_", 2) == 0 || strncmp(f->name, "h_", 2) == 0;
 }
@@ -1392,7 +1449,7 @@ int main(int argc, char **argv) {
     if (WANT('d')) bench_d_busy(), sync();
     if (WANT('e')) bench_e(), sync();
     if (WANT('g')) bench_g(), sync();
-    if (WANT('h')) bench_h();
+    if (WANT('h')) bench_h(), bench_h_idle();
 #undef WANT
     double elapsed = now() - t_start;
     summary();

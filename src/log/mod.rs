@@ -4,6 +4,7 @@
 //! ([`LogReader`]).
 
 mod age_clock;
+mod listing;
 pub mod manifest;
 pub mod naming;
 mod options;

@@ -4,6 +4,7 @@
 //! continuous across segments; a segment removed by retention before or
 //! while it is read is skipped and reported as a gap, not an error.
 
+use super::listing::ListingStamp;
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
@@ -59,6 +60,9 @@ pub struct LogReader {
     /// The segments the reader moved on from since it last read a record,
     /// oldest first (at most `MOVED_FROM_MAX`): see `back_to_moved_from`.
     moved_from: Vec<MovedFrom>,
+    /// The log directory as the last listing (`refresh_files`) saw it: a
+    /// follower at the end reads the directory again only once it changed.
+    listing: Option<ListingStamp>,
 }
 
 /// How many segments moved on from `LogReader::moved_from` keeps.
@@ -73,6 +77,9 @@ struct MovedFrom {
     /// writer that reopens it cuts the seal and appends records there, and
     /// the file may come back to the same length (see `changed_in_place`).
     seal_probe: Option<(u64, Vec<u8>)>,
+    /// When `seal_probe` was last compared with the file (see
+    /// `SEAL_PROBE_EVERY`).
+    probed: Instant,
     /// The sequence number its next record would have.
     end: u64,
     last_done: Option<PathBuf>,
@@ -150,6 +157,7 @@ impl LogReader {
             unreached: None,
             open_gap: None,
             moved_from: Vec::new(),
+            listing: None,
         }
     }
 
@@ -344,6 +352,7 @@ impl LogReader {
                     path: r.path().to_path_buf(),
                     len: r.file_len(),
                     seal_probe: seal_probe(r),
+                    probed: Instant::now(),
                     end,
                     last_done: self.last_done.clone(),
                     gaps,
@@ -376,9 +385,19 @@ impl LogReader {
             let Ok(len) = std::fs::metadata(&from.path).map(|m| m.len()) else {
                 continue; // removed (retention): nothing to go back to
             };
-            if len == from.len && !changed_in_place(from) {
-                continue;
+            if len == from.len {
+                // The bytes where its seal began are compared at most every
+                // `SEAL_PROBE_EVERY`: a follower polls up to 2,000 times a
+                // second, and the comparison opens the file.
+                if from.probed.elapsed() < SEAL_PROBE_EVERY {
+                    continue;
+                }
+                self.moved_from[i].probed = Instant::now();
+                if !changed_in_place(&self.moved_from[i]) {
+                    continue;
+                }
             }
+            let from = &self.moved_from[i];
             let found = self.open_reader(&from.path).and_then(|mut r| {
                 r.seek_seq(from.end)?;
                 Ok(r)
@@ -694,6 +713,11 @@ impl LogReader {
         if self.idx + 1 < self.files.len() {
             return Ok(true);
         }
+        if let (Source::Log { dir, .. }, Some(stamp)) = (&self.source, &self.listing) {
+            if stamp.still_current(dir) {
+                return Ok(false);
+            }
+        }
         self.refresh_files()?;
         Ok(self.idx + 1 < self.files.len())
     }
@@ -705,6 +729,9 @@ impl LogReader {
         let Source::Log { dir, name } = &self.source else {
             return Ok(());
         };
+        // Stamped before listing, kept only once the listing succeeded.
+        let stamp = ListingStamp::before_listing(dir);
+        self.listing = None;
         let mut files: Vec<PathBuf> = segments::list(dir, name)?
             .into_iter()
             .map(|s| s.path)
@@ -729,6 +756,7 @@ impl LogReader {
             }
         };
         self.files = files;
+        self.listing = stamp;
         Ok(())
     }
 }
@@ -745,6 +773,13 @@ fn seal_probe(r: &Reader) -> Option<(u64, Vec<u8>)> {
     let file = std::fs::File::open(r.path()).ok()?;
     crate::reader::read_part(&file, at, len).map(|b| (at, b))
 }
+
+/// How often a follower checks whether a sealed segment it left, at the
+/// same length, was reopened and written over its seal (see
+/// `changed_in_place`): only a failed roll does that, and its records then
+/// reach the follower up to this much later. Each check is an open, a
+/// pread and a close, and a follower polls up to 2,000 times a second.
+const SEAL_PROBE_EVERY: Duration = Duration::from_millis(20);
 
 /// Whether a segment moved from, at the length it had then, holds
 /// something else where its seal began: its writer reopened it, cut the
