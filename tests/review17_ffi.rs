@@ -6,49 +6,18 @@
 
 mod common;
 use binlog::ffi::reader::{
-    binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_header,
-    binlog_reader_next, binlog_reader_next_wait, binlog_reader_open_glob, binlog_reader_open_log,
-    binlog_reader_seek_seq, binlog_reader_seek_time, binlog_reader_tail,
+    binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_next,
+    binlog_reader_next_wait, binlog_reader_open_glob, binlog_reader_seek_seq,
+    binlog_reader_seek_time, binlog_reader_tail,
 };
 use binlog::ffi::reader_batch::binlog_reader_next_batch;
 use binlog::ffi::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use binlog::ffi::types::{
-    binlog_batch_record, binlog_header, binlog_iovec, binlog_record, binlog_tail, binlog_tail_kind,
+    binlog_batch_record, binlog_iovec, binlog_record, binlog_tail, binlog_tail_kind,
 };
 use binlog::log::{LogOptions, LogWriter};
+use common::ffi::{c_str, header, last_error, open_log};
 use common::TempDir;
-use std::ffi::CString;
-use std::path::Path;
-
-fn last_error() -> String {
-    let p = binlog::ffi::version::binlog_last_error();
-    unsafe { std::ffi::CStr::from_ptr(p) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn c_str(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
-
-fn open_log(dir: &Path, name: &str) -> *mut binlog_reader {
-    let (d, n) = (c_str(dir.to_str().unwrap()), c_str(name));
-    let mut r = std::ptr::null_mut();
-    assert_eq!(
-        binlog_reader_open_log(d.as_ptr(), n.as_ptr(), &mut r),
-        BINLOG_OK
-    );
-    r
-}
-
-/// `(segment_no, first_seq)` of the header, or the error code.
-fn header(r: *mut binlog_reader) -> Result<(u64, u64), binlog_result> {
-    let mut h: binlog_header = unsafe { std::mem::zeroed() };
-    match binlog_reader_header(r, &mut h) {
-        BINLOG_OK => Ok((h.segment_no, h.first_seq)),
-        rc => Err(rc),
-    }
-}
 
 fn tail(r: *mut binlog_reader) -> (binlog_tail_kind, u64, u64) {
     let mut t = binlog_tail {
