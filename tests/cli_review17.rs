@@ -418,21 +418,7 @@ fn a_seal_that_disagrees_with_the_records_names_no_lost_type() {
             },
         )
         .unwrap();
-        for i in 0..9u64 {
-            let ty = ["ordex", "trade", "quote"][(i % 3) as usize];
-            let meta: Vec<(&str, &str)> = if ty == "trade" {
-                vec![("venue", "XLON")]
-            } else {
-                vec![]
-            };
-            let payload: Vec<u8> = if i == 5 {
-                vec![0, 255, 1]
-            } else {
-                format!("payload {i}").into_bytes()
-            };
-            w.write_with(ty, &meta, Some(T0 + i as i64 * SEC), &payload)
-                .unwrap();
-        }
+        write_sample_named(&w, 0..9, ["ordex", "trade", "quote"]);
         w.close().unwrap();
     }
     let end = Reader::open(&other).unwrap().seal().unwrap().records_end as usize;

@@ -6,9 +6,8 @@
 
 mod common;
 use binlog::ffi::reader::{
-    binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_next,
-    binlog_reader_next_wait, binlog_reader_open_glob, binlog_reader_seek_seq,
-    binlog_reader_seek_time, binlog_reader_tail,
+    binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_next_wait,
+    binlog_reader_open_glob, binlog_reader_seek_seq, binlog_reader_seek_time, binlog_reader_tail,
 };
 use binlog::ffi::reader_batch::binlog_reader_next_batch;
 use binlog::ffi::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
@@ -16,7 +15,7 @@ use binlog::ffi::types::{
     binlog_batch_record, binlog_iovec, binlog_record, binlog_tail, binlog_tail_kind,
 };
 use binlog::log::{LogOptions, LogWriter};
-use common::ffi::{c_str, header, last_error, open_log};
+use common::ffi::{c_str, header, last_error, next, open_log};
 use common::TempDir;
 
 fn tail(r: *mut binlog_reader) -> (binlog_tail_kind, u64, u64) {
@@ -27,15 +26,6 @@ fn tail(r: *mut binlog_reader) -> (binlog_tail_kind, u64, u64) {
     };
     assert_eq!(binlog_reader_tail(r, &mut t), BINLOG_OK);
     (t.kind, t.offset, t.len)
-}
-
-fn next(r: *mut binlog_reader) -> Option<u64> {
-    let mut rec: binlog_record = unsafe { std::mem::zeroed() };
-    match binlog_reader_next(r, &mut rec) {
-        BINLOG_OK => Some(rec.seq),
-        BINLOG_END => None,
-        rc => panic!("next: {rc:?}: {}", last_error()),
-    }
 }
 
 fn batch(r: *mut binlog_reader, buf: &mut [u8], cap: usize) -> (binlog_result, Vec<u64>) {

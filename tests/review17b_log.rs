@@ -8,14 +8,12 @@
 //! contention (src/writer/mod.rs, not changed here).
 
 mod common;
-use binlog::ffi::reader::{
-    binlog_reader, binlog_reader_free, binlog_reader_next, binlog_reader_tail,
-};
-use binlog::ffi::result::binlog_result::{BINLOG_END, BINLOG_OK};
-use binlog::ffi::types::{binlog_record, binlog_tail, binlog_tail_kind};
+use binlog::ffi::reader::{binlog_reader, binlog_reader_free, binlog_reader_tail};
+use binlog::ffi::result::binlog_result::BINLOG_OK;
+use binlog::ffi::types::{binlog_tail, binlog_tail_kind};
 use binlog::log::{naming, LogReader};
 use binlog::{Options, Tail, Writer};
-use common::ffi::{header, last_error, open_log};
+use common::ffi::{header, next, open_log};
 use common::TempDir;
 use std::path::{Path, PathBuf};
 
@@ -29,15 +27,6 @@ fn tail(r: *mut binlog_reader) -> binlog_tail_kind {
     };
     assert_eq!(binlog_reader_tail(r, &mut t), BINLOG_OK);
     t.kind
-}
-
-fn next(r: *mut binlog_reader) -> Option<u64> {
-    let mut rec: binlog_record = unsafe { std::mem::zeroed() };
-    match binlog_reader_next(r, &mut rec) {
-        BINLOG_OK => Some(rec.seq),
-        BINLOG_END => None,
-        rc => panic!("next: {rc:?}: {}", last_error()),
-    }
 }
 
 fn seg_opts(no: u64, first: u64) -> Options {
@@ -112,11 +101,7 @@ fn rust_reader_goes_back_and_reports_nothing_false() {
     let d = TempDir::new("r17b-rust");
     let p0 = sealed_then_half_made(d.path());
     let mut r = LogReader::open(d.path(), "x").unwrap();
-    let mut got = Vec::new();
-    while let Some(rec) = r.next().unwrap() {
-        got.push(rec.seq);
-    }
-    assert_eq!(got, vec![0, 1, 2]);
+    assert_eq!(read_on(&mut r), vec![0, 1, 2]);
     let w0 = roll_fails(d.path(), &p0);
     assert!(r.next().unwrap().is_none());
     w0.write("t", b"3").unwrap();
@@ -139,11 +124,7 @@ fn a_reader_goes_back_when_the_reopened_segment_regains_its_sealed_length() {
     let p0 = sealed_then_half_made(d.path());
     let sealed_len = std::fs::metadata(&p0).unwrap().len();
     let mut r = LogReader::open(d.path(), "x").unwrap();
-    let mut got = Vec::new();
-    while let Some(rec) = r.next().unwrap() {
-        got.push(rec.seq);
-    }
-    assert_eq!(got, vec![0, 1, 2]);
+    assert_eq!(read_on(&mut r), vec![0, 1, 2]);
     let w0 = roll_fails(d.path(), &p0);
     let cut = std::fs::metadata(&p0).unwrap().len();
     // One record that takes exactly the room the seal took (a record's
@@ -293,4 +274,13 @@ fn group_commit_under_cpu_contention_loses_no_wakeup_and_returns_durable() {
         n += 1;
     }
     assert_eq!(n, 8 * per);
+}
+
+/// The sequence numbers `r.next()` returns until it has none.
+fn read_on(r: &mut LogReader) -> Vec<u64> {
+    let mut got = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        got.push(rec.seq);
+    }
+    got
 }

@@ -71,9 +71,15 @@ impl Drop for Tmp {
 /// Record `i` of the sample data: type cycles order/trade/quote, trades
 /// carry a venue, record 5 has a binary payload, one second apart.
 pub fn write_sample(w: &Writer, range: std::ops::Range<u64>) {
+    write_sample_named(w, range, TYPES);
+}
+
+/// The sample data with other names for its three types (`types[1]` is the
+/// one whose records carry a venue).
+pub fn write_sample_named(w: &Writer, range: std::ops::Range<u64>, types: [&str; 3]) {
     for i in range {
-        let t = TYPES[(i % 3) as usize];
-        let meta: Vec<(&str, &str)> = if t == "trade" {
+        let t = types[(i % 3) as usize];
+        let meta: Vec<(&str, &str)> = if t == types[1] {
             vec![("venue", "XLON")]
         } else {
             vec![]

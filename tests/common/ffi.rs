@@ -1,9 +1,11 @@
 //! Helpers for tests that drive the C ABI through `binlog::ffi` (a debug
 //! build's exported functions, called from Rust).
 
-use binlog::ffi::reader::{binlog_reader, binlog_reader_header, binlog_reader_open_log};
-use binlog::ffi::result::binlog_result::{self, BINLOG_OK};
-use binlog::ffi::types::binlog_header;
+use binlog::ffi::reader::{
+    binlog_reader, binlog_reader_header, binlog_reader_next, binlog_reader_open_log,
+};
+use binlog::ffi::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
+use binlog::ffi::types::{binlog_header, binlog_record};
 use std::ffi::CString;
 use std::path::Path;
 
@@ -41,5 +43,17 @@ pub fn header(r: *mut binlog_reader) -> Result<(u64, u64), binlog_result> {
     match binlog_reader_header(r, &mut h) {
         BINLOG_OK => Ok((h.segment_no, h.first_seq)),
         rc => Err(rc),
+    }
+}
+
+/// The next record's sequence number, `None` at `BINLOG_END`; any other
+/// result fails the test with the error message.
+pub fn next(r: *mut binlog_reader) -> Option<u64> {
+    // SAFETY: binlog_record is plain data; all zeroes is a valid value.
+    let mut rec: binlog_record = unsafe { std::mem::zeroed() };
+    match binlog_reader_next(r, &mut rec) {
+        BINLOG_OK => Some(rec.seq),
+        BINLOG_END => None,
+        rc => panic!("next: {rc:?}: {}", last_error()),
     }
 }
