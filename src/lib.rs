@@ -23,6 +23,7 @@ pub mod reader;
 mod sys;
 /// cbindgen:ignore
 pub mod version;
+mod watch;
 /// cbindgen:ignore
 pub mod writer;
 

@@ -8,6 +8,8 @@ use super::listing::ListingStamp;
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
+use crate::sys::parent_dir;
+use crate::watch::{Follow, Watched};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -63,6 +65,8 @@ pub struct LogReader {
     /// The log directory as the last listing (`refresh_files`) saw it: a
     /// follower at the end reads the directory again only once it changed.
     listing: Option<ListingStamp>,
+    /// How `next_wait` waits at the end (an inotify watch, once made).
+    follow: Follow,
 }
 
 /// How many segments moved on from `LogReader::moved_from` keeps.
@@ -158,6 +162,7 @@ impl LogReader {
             open_gap: None,
             moved_from: Vec::new(),
             listing: None,
+            follow: Follow::default(),
         }
     }
 
@@ -244,22 +249,27 @@ impl LogReader {
     /// add records or roll to a new segment. Returns `None` on timeout. A
     /// record is returned only once whole: never a partial one.
     pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
-        // A timeout too long for an Instant (Duration::MAX) waits for good.
-        let deadline = Instant::now().checked_add(timeout);
-        let mut pause = Duration::from_micros(20);
         self.left.clear();
-        let found = loop {
-            if let Some(f) = self.advance()? {
-                break f;
+        let found = match self.advance()? {
+            Some(f) => f,
+            None => {
+                // At the end: wait for the writer (see `crate::watch`),
+                // watching the log's directory, where it writes and rolls.
+                let dir = match &self.source {
+                    Source::Log { dir, .. } => dir.clone(),
+                    Source::Files => self
+                        .files
+                        .last()
+                        .map_or_else(|| PathBuf::from("."), |f| parent_dir(f).to_path_buf()),
+                };
+                let mut follow = std::mem::take(&mut self.follow);
+                let found = follow.wait_for(timeout, &dir, Watched::Dir, || self.advance());
+                self.follow = follow;
+                match found? {
+                    Some(f) => f,
+                    None => return Ok(None),
+                }
             }
-            let now = Instant::now();
-            let left = match deadline {
-                Some(d) if now >= d => return Ok(None),
-                Some(d) => d - now,
-                None => pause,
-            };
-            std::thread::sleep(pause.min(left));
-            pause = (pause * 2).min(Duration::from_micros(500));
         };
         Ok(Some(
             self.current.as_ref().expect("opened").record_at(&found),

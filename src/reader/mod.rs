@@ -18,6 +18,7 @@ use crate::format::frame::{self, FrameAt, KIND_RECORD, KIND_SEAL_BEGIN};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::{SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
 use crate::format::FRAME_HEADER_LEN;
+use crate::watch::{Follow, Watched};
 use filter::TypeFilter;
 use indexed::IndexedRead;
 use memmap2::{Mmap, MmapOptions, UncheckedAdvice};
@@ -26,6 +27,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use trust::{read_seal, sparse_sound};
 
 /// A sequential reader hands back the pages behind it every this many bytes.
@@ -115,6 +117,8 @@ pub struct Reader {
     checked_in_copy: bool,
     /// `filter::ARRAYS_COPY_MAX` (smaller in tests).
     arrays_copy_max: u64,
+    /// How `next_wait` waits at the end (an inotify watch, once made).
+    follow: Follow,
 }
 
 /// Where `seek_seq` or `seek_time` asked to go. When no record written by
@@ -234,6 +238,7 @@ impl Reader {
             check_len: 0,
             checked_in_copy: false,
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
+            follow: Follow::default(),
         })
     }
 
@@ -304,6 +309,27 @@ impl Reader {
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Record<'_>>> {
         self.next_record(true)
+    }
+
+    /// Like `next`, but at the end of an unsealed segment waits up to
+    /// `timeout` for its writer to add a record (`None` if none came). A
+    /// record is returned only once whole.
+    pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
+        let found = match self.next_found()? {
+            Some(f) => f,
+            None => {
+                // See `crate::watch`: the segment file is watched.
+                let path = self.path.clone();
+                let mut follow = std::mem::take(&mut self.follow);
+                let found = follow.wait_for(timeout, &path, Watched::File, || self.next_found());
+                self.follow = follow;
+                match found? {
+                    Some(f) => f,
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(Some(self.record_at(&found)))
     }
 
     /// The next record's header without reading its payload bytes; CRCs are
