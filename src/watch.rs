@@ -10,11 +10,13 @@
 //! `QUIET` passes with nothing new, the follower blocks on inotify, woken
 //! by any change to the log's directory or the segment; any change puts it
 //! back to polling. It also reads again every `RECHECK` without a change,
-//! for what inotify does not report (a directory replaced under its name).
+//! for what inotify does not report, and watches again if the path names
+//! another file by then (a log directory replaced under its name).
 //!
-//! Where inotify is missing (out of instances: `max_user_instances` is 128
-//! by default) or cannot see every writer (a network filesystem, where it
-//! reports only this host's changes), the follower polls as it always did.
+//! Where inotify cannot see every writer (a network filesystem, where it
+//! reports only this host's changes) or no instance is to be had (a
+//! process's readers hold at most `MAX_WATCHES`), the follower polls as it
+//! always did.
 
 use crate::error::Result;
 use std::ffi::CString;
@@ -22,7 +24,9 @@ use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The first pause of a follower that found nothing new.
@@ -53,9 +57,25 @@ enum WatchState {
     #[default]
     Unset,
     Watching(ChangeWatch),
-    /// No inotify here: poll.
-    Unavailable,
+    /// No inotify here (a network filesystem), or none to be had (the
+    /// process's `MAX_WATCHES` in use, or the user's instances): poll, and
+    /// try again after `RETRY`.
+    Unavailable {
+        since: Instant,
+    },
 }
+
+/// How long a follower without a watch polls before it tries again to get
+/// one (another reader may have let its watch go).
+const RETRY: Duration = Duration::from_secs(1);
+
+/// The most inotify instances the readers of one process hold at once.
+/// Instances are a per-user resource (`fs.inotify.max_user_instances`, 128
+/// by default, shared by every process of the user: file managers, editors,
+/// systemd): a service with hundreds of idle followers must not take them
+/// all. Followers beyond this poll, as all did before.
+const MAX_WATCHES: usize = 16;
+static WATCHES: AtomicUsize = AtomicUsize::new(0);
 
 /// What to watch: a log's directory (changes to any file in it) or one
 /// segment file.
@@ -66,6 +86,12 @@ pub(crate) enum Watched {
 }
 
 impl Follow {
+    /// A record was found without waiting: the writer is active, and the
+    /// next wait polls first.
+    pub(crate) fn found(&mut self) {
+        self.changed = None;
+    }
+
     /// Calls `attempt` until it finds something (returned) or `timeout`
     /// passes (`None`). `path` is what a blocked follower watches for
     /// changes (used when it first blocks).
@@ -81,9 +107,13 @@ impl Follow {
         let mut pause = MIN_PAUSE;
         let mut changed = self.changed.unwrap_or_else(Instant::now);
         loop {
+            // What was reported so far is what `attempt` now sees. A change
+            // reported but not found may be one the readers look at only
+            // now and then (a segment's seal probe): poll on for it.
             if let WatchState::Watching(w) = &self.watch {
-                // What was reported so far is what `attempt` now sees.
-                w.drain();
+                if w.drain() {
+                    changed = Instant::now();
+                }
             }
             if let Some(found) = attempt()? {
                 self.changed = None;
@@ -99,9 +129,14 @@ impl Follow {
                 None => Duration::MAX,
             };
             if now.duration_since(changed) >= QUIET {
-                if let WatchState::Unset = self.watch {
+                let retry = match self.watch {
+                    WatchState::Unset => true,
+                    WatchState::Unavailable { since } => since.elapsed() >= RETRY,
+                    WatchState::Watching(_) => false,
+                };
+                if retry {
                     self.watch = ChangeWatch::new(path, what)
-                        .map_or(WatchState::Unavailable, WatchState::Watching);
+                        .map_or(WatchState::Unavailable { since: now }, WatchState::Watching);
                     // A change between the last attempt and the watch
                     // would not be reported: look once more first.
                     continue;
@@ -110,6 +145,11 @@ impl Follow {
                     if w.wait(left.min(RECHECK)) {
                         changed = Instant::now();
                         pause = MIN_PAUSE;
+                    } else if identity(path) != Some(w.id) {
+                        // The path names another file now (the directory
+                        // was replaced, or the file renamed over): the
+                        // watch follows the old one, so watch the new.
+                        self.watch = WatchState::Unset;
                     }
                     continue;
                 }
@@ -120,9 +160,23 @@ impl Follow {
     }
 }
 
-/// An inotify descriptor watching one file or directory.
+/// An inotify descriptor watching one file or directory, and one of the
+/// process's `MAX_WATCHES`.
 pub(crate) struct ChangeWatch {
     fd: File,
+    /// The (device, inode) the path named when the watch was made.
+    id: (u64, u64),
+}
+
+impl Drop for ChangeWatch {
+    fn drop(&mut self) {
+        WATCHES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The (device, inode) `path` names (through symlinks).
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 impl ChangeWatch {
@@ -135,14 +189,24 @@ impl ChangeWatch {
         if on_network_filesystem(&c)? {
             return None;
         }
+        // Before the watch: if the path is replaced in between, the next
+        // recheck sees another file and watches again.
+        let id = identity(path)?;
+        if WATCHES.fetch_add(1, Ordering::Relaxed) >= MAX_WATCHES {
+            WATCHES.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
         // SAFETY: inotify_init1 takes flags and returns a new descriptor,
         // which we then own (wrapped in a File, closed when it drops).
         let raw = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
         if raw < 0 {
+            WATCHES.fetch_sub(1, Ordering::Relaxed);
             return None;
         }
         // SAFETY: `raw` is a descriptor just made and owned by no one else.
         let fd = unsafe { File::from_raw_fd(raw) };
+        // From here the slot goes back when `watch` drops.
+        let watch = ChangeWatch { fd, id };
         let mask = libc::IN_MODIFY
             | libc::IN_ATTRIB
             | libc::IN_CLOSE_WRITE
@@ -160,15 +224,19 @@ impl ChangeWatch {
             };
         // SAFETY: the descriptor is ours, `c` a NUL-terminated path that
         // lives through the call, `mask` plain flags.
-        let wd = unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), mask) };
-        (wd >= 0).then_some(ChangeWatch { fd })
+        let wd = unsafe { libc::inotify_add_watch(watch.fd.as_raw_fd(), c.as_ptr(), mask) };
+        (wd >= 0).then_some(watch)
     }
 
-    /// Discards the changes reported so far.
-    pub(crate) fn drain(&self) {
+    /// Discards the changes reported so far; true if there were any.
+    pub(crate) fn drain(&self) -> bool {
         let mut buf = [0u8; 4096];
+        let mut any = false;
         // Non-blocking: reads until nothing is left (WouldBlock) or fails.
-        while matches!((&self.fd).read(&mut buf), Ok(n) if n > 0) {}
+        while matches!((&self.fd).read(&mut buf), Ok(n) if n > 0) {
+            any = true;
+        }
+        any
     }
 
     /// Waits up to `timeout` for a change; true if one was reported (it
@@ -343,6 +411,38 @@ mod tests {
         // Blocks from the start: an attempt, then one after the wait.
         let second = call(100);
         assert!(second <= 3, "{second} attempts");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// A change reported but not found yet (a reader's seal probe runs
+    /// only every 20 ms) puts a follower that was quiet back to polling:
+    /// blocked, it would look again only at each 250 ms recheck.
+    #[test]
+    fn a_change_not_found_yet_is_polled_for() {
+        let d = temp_dir("unfound");
+        let p = d.join("seg");
+        let mut f = File::create(&p).unwrap();
+        let mut follow = Follow::default();
+        let none: Option<()> = follow
+            .wait_for(Duration::from_millis(60), &p, Watched::File, || Ok(None))
+            .unwrap();
+        assert_eq!(none, None);
+        f.write_all(b"x").unwrap();
+        let mut attempts = 0;
+        let t0 = Instant::now();
+        let got = follow
+            .wait_for(Duration::from_secs(20), &p, Watched::File, || {
+                attempts += 1;
+                Ok((attempts == 5).then_some(()))
+            })
+            .unwrap();
+        assert_eq!(got, Some(()));
+        // Blocked, the four looks that found nothing would take a second.
+        assert!(
+            t0.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            t0.elapsed()
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -141,3 +141,204 @@ fn an_idle_segment_follower_blocks_until_another_process_writes() {
     });
     assert!(child.wait().unwrap().success());
 }
+
+// ---- Found in review of the inotify wait (each failed on 92456fa) ----
+
+/// Writes one record `delay_ms` after `next_wait` starts (by then the
+/// follower blocks on inotify) and returns how long after the write the
+/// follower returned it.
+fn latency(
+    delay_ms: u64,
+    write: impl FnOnce() + Send + 'static,
+    next_wait: impl FnOnce() -> Option<u64>,
+) -> Duration {
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        write();
+        Instant::now()
+    });
+    let got = next_wait();
+    let back = Instant::now();
+    let written = t.join().unwrap();
+    assert!(got.is_some(), "no record");
+    back.saturating_duration_since(written)
+}
+
+/// The median of `n` records' latencies, each written 60 ms into a wait by
+/// `write(i)`. A follower that no change wakes returns each after the 250
+/// ms recheck; woken, in well under a millisecond (120 ms leaves room for a
+/// loaded machine).
+fn median_latency(
+    n: u64,
+    write: impl Fn(u64) + Clone + Send + 'static,
+    mut next_wait: impl FnMut() -> Option<u64>,
+) -> Duration {
+    let mut l: Vec<Duration> = (0..n)
+        .map(|i| {
+            let w = write.clone();
+            latency(60, move || w(i), &mut next_wait)
+        })
+        .collect();
+    l.sort();
+    l[l.len() / 2]
+}
+
+const WOKEN: Duration = Duration::from_millis(120);
+
+/// `binlog tail -f link` / a list of files where the name is a symlink into
+/// another directory: the follower watched the link's directory, where
+/// nothing is written.
+#[test]
+fn a_file_list_follower_through_a_symlink_is_woken_by_writes() {
+    let dir = TempDir::new("follow-symlink");
+    std::fs::create_dir(dir.join("real")).unwrap();
+    std::fs::create_dir(dir.join("links")).unwrap();
+    let seg = dir.join("real").join("seg.binlog");
+    let w = std::sync::Arc::new(Writer::open(&seg, Options::default()).unwrap());
+    w.write("t", b"0").unwrap();
+    w.flush().unwrap();
+    let link = dir.join("links").join("seg.binlog");
+    std::os::unix::fs::symlink(&seg, &link).unwrap();
+    let mut r = LogReader::open_files(vec![link]).unwrap();
+    assert_eq!(r.next_wait(WAIT).unwrap().map(|x| x.seq), Some(0));
+    let w2 = w.clone();
+    let m = median_latency(
+        5,
+        move |i| {
+            w2.write("t", format!("{i}").as_bytes()).unwrap();
+            w2.flush().unwrap();
+        },
+        || r.next_wait(WAIT).unwrap().map(|x| x.seq),
+    );
+    assert!(
+        m < WOKEN,
+        "records returned {m:?} (median) after they were written"
+    );
+}
+
+/// The log directory moved away (`mv logs logs.old`) and a new one made in
+/// its place, its writer going on there: the watch stayed on the old
+/// directory, and every record waited for the 250 ms recheck.
+#[test]
+fn a_log_follower_watches_a_replaced_directory_again() {
+    let top = TempDir::new("follow-replaced");
+    let d = top.join("logs");
+    std::fs::create_dir(&d).unwrap();
+    let w = LogWriter::open(&d, "lg", LogOptions::default()).unwrap();
+    w.write("t", b"0").unwrap();
+    w.close().unwrap();
+    drop(w);
+    let mut r = LogReader::open(&d, "lg").unwrap();
+    assert_eq!(r.next_wait(WAIT).unwrap().map(|x| x.seq), Some(0));
+    // Idle: the follower makes its watch and blocks.
+    assert!(r.next_wait(Duration::from_millis(100)).unwrap().is_none());
+    std::fs::rename(&d, top.join("logs.old")).unwrap();
+    std::fs::create_dir(&d).unwrap();
+    for e in std::fs::read_dir(top.join("logs.old")).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), d.join(e.file_name())).unwrap();
+        }
+    }
+    let w = std::sync::Arc::new(LogWriter::open(&d, "lg", LogOptions::default()).unwrap());
+    // The first record after the replacement may wait for the recheck.
+    let w2 = w.clone();
+    latency(
+        10,
+        move || {
+            w2.write("t", b"1").unwrap();
+            w2.flush().unwrap();
+        },
+        || r.next_wait(WAIT).unwrap().map(|x| x.seq),
+    );
+    let w2 = w.clone();
+    let m = median_latency(
+        5,
+        move |i| {
+            w2.write("t", format!("{}", i + 2).as_bytes()).unwrap();
+            w2.flush().unwrap();
+        },
+        || r.next_wait(WAIT).unwrap().map(|x| x.seq),
+    );
+    assert!(
+        m < WOKEN,
+        "records returned {m:?} (median) after they were written"
+    );
+}
+
+fn inotify_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.unwrap().path()).ok())
+        .filter(|l| l.to_string_lossy().contains("inotify"))
+        .count()
+}
+
+/// Inotify instances are the user's (`fs.inotify.max_user_instances`, 128
+/// by default, for every process of the user): 130 idle readers each kept
+/// one, and then no program of the user could make another. A process's
+/// readers hold at most 16; the others poll, and still read what is
+/// written.
+#[test]
+fn idle_followers_hold_at_most_16_inotify_instances() {
+    // Alone in a child process: the other tests' followers hold instances.
+    const ALONE: &str = "BINLOG_FOLLOW_INSTANCES_CHILD";
+    if std::env::var_os(ALONE).is_none() {
+        let st = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "idle_followers_hold_at_most_16_inotify_instances",
+                "--test-threads=1",
+            ])
+            .env(ALONE, "1")
+            .status()
+            .unwrap();
+        assert!(st.success());
+        return;
+    }
+    let dir = TempDir::new("follow-instances");
+    let seg = dir.join("seg.binlog");
+    let w = Writer::open(&seg, Options::default()).unwrap();
+    w.write("t", b"0").unwrap();
+    w.flush().unwrap();
+    let mut readers = Vec::new();
+    for _ in 0..40 {
+        let mut r = Reader::open(&seg).unwrap();
+        assert!(r.next().unwrap().is_some());
+        // Past the 25 ms of polling: the follower tries to watch.
+        assert!(r.next_wait(Duration::from_millis(40)).unwrap().is_none());
+        readers.push(r);
+    }
+    let held = inotify_fds();
+    assert!(held >= 1, "no follower got a watch");
+    assert!(held <= 16, "40 idle readers hold {held} inotify instances");
+    w.write("t", b"1").unwrap();
+    w.flush().unwrap();
+    for r in &mut readers {
+        assert_eq!(r.next_wait(WAIT).unwrap().map(|x| x.seq), Some(1));
+    }
+    drop(readers);
+    assert_eq!(inotify_fds(), 0, "instances not given back");
+}
+
+/// A follower that found a record by `next_wait`'s first look is active
+/// again: its next wait polls first (it blocked at once, as if still idle
+/// since its last timeout).
+#[test]
+fn a_follower_that_found_a_record_polls_first() {
+    let dir = TempDir::new("follow-found");
+    let seg = dir.join("seg.binlog");
+    let w = Writer::open(&seg, Options::default()).unwrap();
+    w.write("t", b"0").unwrap();
+    w.flush().unwrap();
+    let mut r = Reader::open(&seg).unwrap();
+    assert!(r.next_wait(WAIT).unwrap().is_some());
+    assert!(r.next_wait(Duration::from_millis(60)).unwrap().is_none());
+    w.write("t", b"1").unwrap();
+    w.flush().unwrap();
+    assert!(r.next_wait(WAIT).unwrap().is_some());
+    let before = voluntary_switches();
+    assert!(r.next_wait(Duration::from_millis(20)).unwrap().is_none());
+    let n = voluntary_switches() - before;
+    assert!(n > 10, "{n} context switches in 20 ms: it blocked at once");
+}

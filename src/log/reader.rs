@@ -251,16 +251,24 @@ impl LogReader {
     pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
         self.left.clear();
         let found = match self.advance()? {
-            Some(f) => f,
+            Some(f) => {
+                self.follow.found();
+                f
+            }
             None => {
                 // At the end: wait for the writer (see `crate::watch`),
-                // watching the log's directory, where it writes and rolls.
+                // watching the log's directory, where it writes and rolls
+                // (for a list of files, the last one's: where it really is
+                // if the name is a symlink, as it is written there).
                 let dir = match &self.source {
                     Source::Log { dir, .. } => dir.clone(),
-                    Source::Files => self
-                        .files
-                        .last()
-                        .map_or_else(|| PathBuf::from("."), |f| parent_dir(f).to_path_buf()),
+                    Source::Files => self.files.last().map_or_else(
+                        || PathBuf::from("."),
+                        |f| {
+                            let real = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+                            parent_dir(&real).to_path_buf()
+                        },
+                    ),
                 };
                 let mut follow = std::mem::take(&mut self.follow);
                 let found = follow.wait_for(timeout, &dir, Watched::Dir, || self.advance());

@@ -316,7 +316,17 @@ impl Reader {
     /// record is returned only once whole.
     pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
         let found = match self.next_found()? {
-            Some(f) => f,
+            Some(f) => {
+                self.follow.found();
+                f
+            }
+            None if self.tail == Tail::Sealed => {
+                // Nothing can follow a seal this reader met (a writer that
+                // reopens the segment cuts it; see `Tail::Sealed`): only
+                // the wait is left to do.
+                std::thread::sleep(timeout);
+                return Ok(None);
+            }
             None => {
                 // See `crate::watch`: the segment file is watched.
                 let path = self.path.clone();
