@@ -26,6 +26,30 @@ pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
     }
 }
 
+/// `try_lock_exclusive`, waiting out a lock held for a moment: up to
+/// `LOCK_PATIENCE`, trying again every 2 ms. A child process between fork
+/// and exec holds a copy of every descriptor of its parent (close-on-exec
+/// ones too, until its exec closes them), and with it the parent's flocks.
+/// A writer that is closed unlocks (which releases the lock for every
+/// copy), but one whose process was killed, or dropped without a close
+/// finishing, leaves the lock to such a child for that moment. A lock held
+/// longer (another writer) is still `Ok(false)`, after the wait.
+pub fn lock_exclusive_patiently(file: &File) -> io::Result<bool> {
+    let start = std::time::Instant::now();
+    loop {
+        if try_lock_exclusive(file)? {
+            return Ok(true);
+        }
+        if start.elapsed() >= LOCK_PATIENCE {
+            return Ok(false);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// How long `lock_exclusive_patiently` waits for a lock held elsewhere.
+pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Releases the lock taken by `try_lock_exclusive`.
 pub fn unlock(file: &File) {
     // SAFETY: as above.

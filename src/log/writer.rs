@@ -713,7 +713,12 @@ impl LogWriter {
             }
         };
         // Every segment is left as the next writer may find it: let it in.
-        drop(s.lock.lock().take());
+        // Unlocked, not only closed: a child process between fork and exec
+        // holds a copy of the descriptor, and the lock with it, until its
+        // exec; LOCK_UN releases the lock for every copy.
+        if let Some(f) = s.lock.lock().take() {
+            crate::sys::unlock(&f);
+        }
         self.shared.dispatch(events);
         r
     }
@@ -1568,7 +1573,7 @@ fn lock_log(dir: &Path, name: &str) -> Result<std::fs::File> {
         .mode(0o644)
         .open(&path)
         .map_err(|e| Error::io(&path, "open log lock", e))?;
-    match crate::sys::try_lock_exclusive(&file) {
+    match crate::sys::lock_exclusive_patiently(&file) {
         Ok(true) => Ok(file),
         Ok(false) => Err(Error::file(
             ErrorKind::Locked,

@@ -870,7 +870,7 @@ fn open_locked(path: &Path) -> Result<(File, bool)> {
     const ATTEMPTS: u32 = 100;
     for _ in 0..ATTEMPTS {
         let (file, created) = open_file(path)?;
-        match crate::sys::try_lock_exclusive(&file) {
+        match crate::sys::lock_exclusive_patiently(&file) {
             Ok(true) => {}
             Ok(false) => {
                 return Err(Error::file(

@@ -1,0 +1,121 @@
+//! A child process between fork and exec holds copies of its parent's
+//! descriptors, and with them the flocks of its open writers: a log writer
+//! closed and opened again meanwhile found its own lock held (`Locked`).
+//! Writers now unlock when closed, and opening waits out a lock held for a
+//! moment (`sys::lock_exclusive_patiently`, up to 100 ms); a lock held
+//! longer is still refused.
+
+mod common;
+
+use binlog::log::{LogOptions, LogWriter};
+use binlog::{ErrorKind, Options, Writer};
+use common::TempDir;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// Forks a child that holds copies of every descriptor for `ms`, as one
+/// between fork and exec does, then exits; returns its pid.
+fn fork_holding_descriptors(ms: u64) -> libc::pid_t {
+    // SAFETY: the child calls only nanosleep and _exit (async-signal-safe).
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork");
+    if pid == 0 {
+        let ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: ms as libc::c_long * 1_000_000,
+        };
+        unsafe {
+            libc::nanosleep(&ts, std::ptr::null_mut());
+            libc::_exit(0);
+        }
+    }
+    pid
+}
+
+fn reap(pid: libc::pid_t) {
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+}
+
+/// A writer closed unlocks its segment (LOCK_UN releases the lock for
+/// every copy of the descriptor): a forked child's copy does not matter.
+#[test]
+fn a_segment_reopened_while_a_forked_child_holds_its_descriptor_opens() {
+    let dir = TempDir::new("lock-fork-segment");
+    let seg = dir.join("s.binlog");
+    let w = Writer::open(&seg, Options::default()).unwrap();
+    w.write("t", b"0").unwrap();
+    let child = fork_holding_descriptors(20);
+    w.close().unwrap();
+    drop(w);
+    let w = Writer::open(&seg, Options::default()).expect("reopened");
+    assert_eq!(w.write("t", b"1").unwrap(), 1);
+    w.close().unwrap();
+    reap(child);
+}
+
+/// A lock that only a child between fork and exec still holds, its owner
+/// gone without unlocking (a killed process's descriptors just close): the
+/// next writer waits the moment out.
+#[test]
+fn a_segment_locked_for_a_moment_by_a_forked_child_opens() {
+    let dir = TempDir::new("lock-fork-moment");
+    let seg = dir.join("s.binlog");
+    Writer::open(&seg, Options::default())
+        .unwrap()
+        .close()
+        .unwrap();
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&seg)
+        .unwrap();
+    // SAFETY: flock on a descriptor we own.
+    assert_eq!(
+        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+    let child = fork_holding_descriptors(30);
+    drop(f);
+    let w = Writer::open(&seg, Options::default()).expect("opened once the child let go");
+    assert_eq!(w.write("t", b"0").unwrap(), 0);
+    w.close().unwrap();
+    reap(child);
+}
+
+#[test]
+fn a_log_reopened_while_a_forked_child_holds_its_lock_opens() {
+    let dir = TempDir::new("lock-fork-log");
+    let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
+    w.write("t", b"0").unwrap();
+    let child = fork_holding_descriptors(20);
+    w.close().unwrap();
+    drop(w);
+    let w = LogWriter::open(dir.path(), "lg", LogOptions::default())
+        .expect("reopened after the child let go");
+    assert_eq!(w.write("t", b"1").unwrap(), 1);
+    w.close().unwrap();
+    reap(child);
+}
+
+#[test]
+fn a_lock_held_longer_is_still_refused() {
+    let dir = TempDir::new("lock-fork-held");
+    let seg = dir.join("s.binlog");
+    let w = Writer::open(&seg, Options::default()).unwrap();
+    let t0 = Instant::now();
+    let e = Writer::open(&seg, Options::default())
+        .err()
+        .expect("a second writer");
+    assert_eq!(e.kind(), ErrorKind::Locked);
+    // It waited for the lock before giving up.
+    assert!(t0.elapsed() >= Duration::from_millis(100));
+    let first = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
+    let e = LogWriter::open(dir.path(), "lg", LogOptions::default())
+        .err()
+        .expect("a second log writer");
+    assert_eq!(e.kind(), ErrorKind::Locked);
+    first.close().unwrap();
+    w.close().unwrap();
+}
