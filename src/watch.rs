@@ -5,16 +5,16 @@
 //! While the writer is active it polls: it reads again after 20 us, then
 //! after twice as long each time, up to 500 us, and a change reported by
 //! inotify ends a pause early, so a record is read as soon as it is
-//! written (h's median latency went from 63-70 to 25-28 us in 3 interleaved
-//! `BENCH_ONLY=h` pairs; a pipe's is 5 us here). Polling covers what the readers only look at now and then (a
-//! sealed segment's probe every 20 ms, the directory's listing); a change
-//! that brings nothing to read (another log's writes in the directory)
-//! does not shorten the pause. An idle follower polling 2,000 times a
-//! second cost 3-6% of a CPU, so once `QUIET` passes with nothing new it
-//! blocks on inotify; any change puts it back to polling. It also reads
-//! again every `RECHECK` without a change, for what inotify does not
-//! report, and watches again if the path names another file by then (a
-//! log directory replaced under its name).
+//! written (h's median latency went from 63-70 to 25-28 us in 3
+//! interleaved `BENCH_ONLY=h` pairs; a pipe's is 5 us here). Polling covers
+//! what the readers only look at now and then (a sealed segment's probe
+//! every 20 ms, the directory's listing); a change that brings nothing to
+//! read (another log's writes in the directory) does not shorten the
+//! pause. An idle follower polling 2,000 times a second cost 3-6% of a CPU,
+//! so once `QUIET` passes with nothing new it blocks on inotify; any change
+//! puts it back to polling. It also reads again every `RECHECK` without a
+//! change, for what inotify does not report, and watches again if the path
+//! names another file by then (a log directory replaced under its name).
 //!
 //! Where inotify cannot see every writer (a network filesystem, where it
 //! reports only this host's changes) or no instance is to be had (a

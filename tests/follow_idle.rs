@@ -43,30 +43,48 @@ fn spawn_writer(test: &str, path: &Path) -> std::process::Child {
         .unwrap()
 }
 
+/// The child's writer: a segment's or a log's.
+trait ChildWriter {
+    fn put(&self, payload: &[u8]);
+    fn finish(self);
+}
+
+impl ChildWriter for Writer {
+    fn put(&self, payload: &[u8]) {
+        self.write("t", payload).unwrap();
+        self.flush().unwrap();
+    }
+    fn finish(self) {
+        self.close().unwrap();
+    }
+}
+
+impl ChildWriter for LogWriter {
+    fn put(&self, payload: &[u8]) {
+        self.write("t", payload).unwrap();
+        self.flush().unwrap();
+    }
+    fn finish(self) {
+        self.close().unwrap();
+    }
+}
+
 /// In the child: the writer's part; false in the parent.
 fn child_writes(log: bool) -> bool {
     let Ok(path) = std::env::var(CHILD_ENV) else {
         return false;
     };
-    let pause = || std::thread::sleep(Duration::from_millis(QUIET_MS));
+    fn steps(w: impl ChildWriter) {
+        w.put(b"zero");
+        std::thread::sleep(Duration::from_millis(QUIET_MS));
+        w.put(b"one");
+        std::thread::sleep(Duration::from_millis(300));
+        w.finish();
+    }
     if log {
-        let w = LogWriter::open(&path, "lg", LogOptions::default()).unwrap();
-        for (i, p) in [&b"zero"[..], b"one"].into_iter().enumerate() {
-            (i > 0).then(pause);
-            w.write("t", p).unwrap();
-            w.flush().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        w.close().unwrap();
+        steps(LogWriter::open(&path, "lg", LogOptions::default()).unwrap());
     } else {
-        let w = Writer::open(&path, Options::default()).unwrap();
-        for (i, p) in [&b"zero"[..], b"one"].into_iter().enumerate() {
-            (i > 0).then(pause);
-            w.write("t", p).unwrap();
-            w.flush().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        w.close().unwrap();
+        steps(Writer::open(&path, Options::default()).unwrap());
     }
     true
 }

@@ -405,9 +405,10 @@ fn next_record(
 /// Like `binlog_reader_next`, but when there is no record yet waits up to
 /// `timeout_ms` for one (following a log's writer into new segments as it
 /// rolls); returns `BINLOG_END` on timeout. Never returns a partial record.
-/// It polls while the writer is active (tens of microseconds' latency);
-/// after 25 ms without a change it sleeps until inotify reports one (on a
-/// network filesystem, where inotify misses other hosts' writes, it polls).
+/// While the writer is active it polls, each pause ended early by a change
+/// inotify reports (tens of microseconds' latency); after 25 ms without a
+/// change it sleeps until inotify reports one (on a network filesystem,
+/// where inotify misses other hosts' writes, it polls).
 #[no_mangle]
 pub extern "C" fn binlog_reader_next_wait(
     r: *mut binlog_reader,
