@@ -40,7 +40,11 @@ pub struct Options {
     pub max_record_size: u64,
     /// Bytes buffered in memory before they are handed to the OS. Records
     /// larger than this are written directly, gathered from the caller's
-    /// buffers. Default 1 MiB (see `DEFAULT_BUFFER_SIZE`).
+    /// buffers. Default 1 MiB (see `DEFAULT_BUFFER_SIZE`). A buffer of 1 MiB
+    /// up to 2 MiB that begins a 2 MiB-aligned piece of the file may wait
+    /// up to a second for the next one, so that both reach the page cache
+    /// in one 2 MiB folio (`writer::behind`); flush, sync and close never
+    /// wait for that.
     pub buffer_size: usize,
     pub durability: Durability,
     /// Sequence number of the first record of a new segment.

@@ -191,7 +191,9 @@ impl State {
             behind: None,
             inflight: 0,
             spare,
-            caller_seals_from: buffer_size as u64 + 1,
+            // A pair's first half waits in flight for the second (see
+            // `behind`): the thread is behind only with more than a pair.
+            caller_seals_from: buffer_size as u64 + pair_unit(buffer_size).map_or(0, |u| u) + 1,
             unit_mask: hand_off_unit(buffer_size) - 1,
             last_start: NONE,
             lead: 0,
@@ -238,6 +240,7 @@ impl State {
         let b = super::behind::WriteBehind::start(
             file,
             Prealloc::new(self.len(), self.buffer_size, self.reserve_limit),
+            pair_unit(self.buffer_size),
         )
         .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
         self.behind = Some(b);
@@ -1104,6 +1107,16 @@ fn hand_off_unit(buffer_size: usize) -> u64 {
     const MAX: u64 = 2 << 20;
     let size = (buffer_size as u64).clamp(4096, MAX);
     1 << (63 - size.leading_zeros())
+}
+
+/// The hand-off unit when the write-behind thread writes buffers in pairs
+/// (see `behind`): when two units make a 2 MiB folio, which a mapping maps
+/// with one page-table entry. Pairs of smaller units would hold records back
+/// (from a writer that chose a small buffer to hand them off soon) for folios
+/// that gain little.
+fn pair_unit(buffer_size: usize) -> Option<u64> {
+    let unit = hand_off_unit(buffer_size);
+    (unit == 1 << 20).then_some(unit)
 }
 
 /// Length of the longest prefix of `buf` made of whole frames.
