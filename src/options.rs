@@ -8,8 +8,9 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
     /// Never forced; the OS writes dirty pages when it chooses. Records are
-    /// still handed to the OS when the buffer fills, on `flush`, `sync` and
-    /// `close`.
+    /// still handed to the OS when the buffer fills (a full buffer that
+    /// begins a 2 MiB piece of the file may wait up to a second for the
+    /// next, see `buffer_size`), on `flush`, `sync` and `close`.
     None,
     /// Every write call returns only after its records are on stable storage.
     /// Concurrent writers share one fdatasync (group commit).

@@ -100,9 +100,14 @@ fn a_segment_written_with_the_default_buffer_is_mapped_in_2_mib_pages() {
         return;
     }
     assert_eq!(two_kib, PIECES * 2048, "every piece of the raw 2 MiB file");
-    // The first piece holds the segment's header, written on its own, and
-    // the last ends with the seal: the others are whole pairs of buffers.
+    // The write-behind thread waits for a second half only when it has time
+    // to spare, as it has with the slow writer: then every piece is a pair
+    // but the first (which holds the segment's header, written on its own)
+    // and the last (which ends with the seal).
     let want = (PIECES - 2) * 2048;
-    assert!(fast_kib >= want, "fast writer: {fast_kib} KiB, want {want}");
     assert!(slow_kib >= want, "slow writer: {slow_kib} KiB, want {want}");
+    // A busy thread pairs what is queued: how much depends on how the two
+    // threads' speeds compare on a loaded machine (5 of 7 runs beside a
+    // benchmark had 2048-10240 KiB; 14336 on an idle one), but never none.
+    assert!(fast_kib >= 2048, "fast writer: {fast_kib} KiB, want a pair");
 }

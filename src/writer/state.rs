@@ -75,6 +75,10 @@ struct Pending {
 pub(crate) struct State {
     pub path: PathBuf,
     pub dir: PathBuf,
+    /// Written at explicit offsets, but for `write_direct`, which seeks
+    /// first: the write-behind thread's descriptor shares this one's file
+    /// position and moves it (a pair's `writev`), so position-based I/O here
+    /// waits until nothing is in flight (`flush_buf`).
     pub file: Option<File>,
     pub buf: Vec<u8>,
     /// Bytes in the file; the buffer's contents go after them.
