@@ -49,25 +49,21 @@ trait ChildWriter {
     fn finish(self);
 }
 
-impl ChildWriter for Writer {
-    fn put(&self, payload: &[u8]) {
-        self.write("t", payload).unwrap();
-        self.flush().unwrap();
-    }
-    fn finish(self) {
-        self.close().unwrap();
-    }
+/// The same calls on either writer type (they share no trait).
+macro_rules! child_writer {
+    ($($t:ty),*) => {$(
+        impl ChildWriter for $t {
+            fn put(&self, payload: &[u8]) {
+                self.write("t", payload).unwrap();
+                self.flush().unwrap();
+            }
+            fn finish(self) {
+                self.close().unwrap();
+            }
+        }
+    )*};
 }
-
-impl ChildWriter for LogWriter {
-    fn put(&self, payload: &[u8]) {
-        self.write("t", payload).unwrap();
-        self.flush().unwrap();
-    }
-    fn finish(self) {
-        self.close().unwrap();
-    }
-}
+child_writer!(Writer, LogWriter);
 
 /// In the child: the writer's part; false in the parent.
 fn child_writes(log: bool) -> bool {

@@ -365,7 +365,7 @@ fn starts_pair(job: &Job, unit: u64) -> bool {
 /// least as long as its last job kept it busy. A thread that is the
 /// bottleneck and idles while holding loses that time for good (32-byte
 /// records in batches of 1024, where the thread fills in the CRCs: 8% fewer
-/// records a second when it always held, 3% when it never did, against no
+/// records a second when it always held, 4% when it never did, against no
 /// pairing; 9 and 5 interleaved runs of each). When it has work queued it
 /// pairs without waiting.
 fn partner(shared: &Shared, hold: bool) -> Option<Job> {
