@@ -56,8 +56,11 @@ fn raw_file(path: &Path, chunk: usize) {
 }
 
 /// `FILE_BYTES` of 600-byte records written with the default options, in
-/// batches of 256 (as fast as it goes), or one at a time with a pause after
-/// each 64 KiB (a writer slower than its write-behind thread).
+/// batches of 256 (as fast as it goes), or one at a time with a pause of a
+/// millisecond after each 12 KiB (a writer that fills a buffer in over 80
+/// ms, many times what its write-behind thread takes to write one, even in
+/// a debug build: with a pause per 60 KiB a debug build's thread sometimes
+/// paired only 5 of the 7 pieces, see `partner` in src/writer/behind.rs).
 fn segment(path: &Path, slow: bool) {
     let w = Writer::open(path, Options::default()).unwrap();
     let payload = vec![5u8; 600];
@@ -71,7 +74,7 @@ fn segment(path: &Path, slow: bool) {
     let batch = vec![entry; if slow { 1 } else { 256 }];
     while w.bytes() < FILE_BYTES as u64 {
         w.write_batch(&batch).unwrap();
-        if slow && w.record_count() % 100 == 0 {
+        if slow && w.record_count() % 20 == 0 {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
