@@ -9,8 +9,7 @@ mod common;
 
 use binlog::log::{LogOptions, LogWriter};
 use binlog::{ErrorKind, Options, Writer};
-use common::TempDir;
-use std::os::fd::AsRawFd;
+use common::{try_flock, TempDir};
 use std::time::{Duration, Instant};
 
 /// Forks a child that holds copies of every descriptor for `ms`, as one
@@ -71,11 +70,7 @@ fn a_segment_locked_for_a_moment_by_a_forked_child_opens() {
         .write(true)
         .open(&seg)
         .unwrap();
-    // SAFETY: flock on a descriptor we own.
-    assert_eq!(
-        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
-        0
-    );
+    assert!(try_flock(&f), "the segment's lock");
     let child = fork_holding_descriptors(30);
     drop(f);
     let w = Writer::open(&seg, Options::default()).expect("opened once the child let go");

@@ -6,17 +6,10 @@
 mod common;
 
 use binlog::{ErrorKind, Options, Reader, Writer};
-use common::TempDir;
+use common::{try_flock, TempDir};
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// Takes the segment's lock the way `binlog repair` does.
-fn try_lock(f: &File) -> bool {
-    // SAFETY: flock on a descriptor owned by `f`.
-    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
-}
 
 #[test]
 fn a_writer_racing_a_rename_over_its_segment_loses_no_record() {
@@ -36,7 +29,7 @@ fn a_writer_racing_a_rename_over_its_segment_loses_no_record() {
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 let old = File::open(&path).unwrap();
-                if !try_lock(&old) {
+                if !try_flock(&old) {
                     std::thread::yield_now();
                     continue;
                 }

@@ -420,3 +420,11 @@ pub fn in_fsize_child(test: &str, var: &str, prefix: &'static str, body: impl Fn
         eprintln!("{line}");
     }
 }
+
+/// Takes an exclusive flock on `f` without waiting, as a writer and `binlog
+/// repair` do: false if another open file description holds one.
+pub fn try_flock(f: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor owned by `f`.
+    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
