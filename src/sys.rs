@@ -50,6 +50,24 @@ pub fn lock_exclusive_patiently(file: &File) -> io::Result<bool> {
 /// How long `lock_exclusive_patiently` waits for a lock held elsewhere.
 pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// Whether another open file holds an exclusive lock on `file`'s file (a
+/// writer has the segment): found out by taking a shared lock without
+/// waiting, and releasing it at once.
+pub fn is_locked_exclusively(file: &File) -> io::Result<bool> {
+    // SAFETY: as above.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+    if rc == 0 {
+        unlock(file);
+        return Ok(false);
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(true)
+    } else {
+        Err(err)
+    }
+}
+
 /// Releases the lock taken by `try_lock_exclusive`.
 pub fn unlock(file: &File) {
     // SAFETY: as above.

@@ -1,7 +1,7 @@
 //! Review 16 of the `binlog` tool: bugs found, each with a test that failed
 //! before its fix. Helpers in tests/cli_common, shared with tests/cli.rs.
 
-use binlog::{LogOptions, LogWriter, Options, Reader, Writer};
+use binlog::{LogOptions, LogWriter, Reader};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -83,9 +83,11 @@ fn verify_notes_an_older_segment_a_writer_holds_instead_of_damage() {
         .into_iter()
         .find(|n| n.ends_with(".binlog"))
         .unwrap();
-    // Held, and unsealed (a writer reopening a segment removes its seal),
-    // as a retired segment is until its seal is written.
-    let w = Writer::open(t.join(&first), Options::default()).unwrap();
+    // Held and unsealed, as a segment a log rolls away from is between the
+    // next segment's creation and the SEAL_BEGIN frame that closes its
+    // records.
+    leave_unsealed(&t.join(&first));
+    let held = hold_lock(&t.join(&first));
     let out = binlog()
         .args(["verify", "--json", t.0.to_str().unwrap()])
         .output()
@@ -105,13 +107,8 @@ fn verify_notes_an_older_segment_a_writer_holds_instead_of_damage() {
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
     assert_eq!(std::fs::read(t.join(&first)).unwrap(), before);
     assert!(!t.names().iter().any(|n| n.contains(".backup-")));
-    w.close().unwrap();
+    drop(held);
     // Once its writer is gone, an unsealed older segment is damage again.
-    let w = Writer::open(t.join(&first), Options::default()).unwrap();
-    w.flush().unwrap();
-    let unsealed = std::fs::read(t.join(&first)).unwrap();
-    w.close().unwrap();
-    std::fs::write(t.join(&first), unsealed).unwrap();
     binlog()
         .args(["verify", t.0.to_str().unwrap()])
         .assert()

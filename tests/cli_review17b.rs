@@ -147,7 +147,7 @@ fn repair_removes_an_interrupted_repairs_copy_of_a_segment_that_needs_nothing() 
     leave();
     // Held by a writer: the files stay (they could be a live repair's).
     {
-        let _w = binlog::Writer::open(&newest, binlog::Options::default()).unwrap();
+        let _held = hold_lock(&newest);
         let out = binlog()
             .args(["repair", t.0.to_str().unwrap()])
             .output()

@@ -154,3 +154,41 @@ fn leave_a_leftover(dir: &Path, close: bool) {
     std::mem::forget((w, leftover));
     std::process::exit(0);
 }
+
+/// A roll that made the next segment but could not close the old one's
+/// records (its end frame would pass the file size limit: EFBIG) leaves the
+/// old segment active, as it was, and removes the file it made; once the
+/// limit is lifted the log goes on and rolls. Nothing was sealed, so no
+/// sealed segment changed.
+#[test]
+fn a_roll_whose_end_frame_cannot_be_written_leaves_the_old_segment_active() {
+    common::in_fsize_child(
+        "a_roll_whose_end_frame_cannot_be_written_leaves_the_old_segment_active",
+        "BINLOG_END_FRAME_EFBIG_DIR",
+        "END-FRAME-CHILD ",
+        |dir| {
+            let w = LogWriter::open(dir, "x", fixed_clock_log(false)).unwrap();
+            for i in 0..3u64 {
+                assert_eq!(w.write("t", &[i as u8]).unwrap(), i);
+            }
+            w.flush().unwrap();
+            let old = w.current_segment().unwrap();
+            let len = std::fs::metadata(&old.path).unwrap().len();
+            // Room for the next segment's header, not for the end frame.
+            common::set_file_size_limit(len + 5);
+            let e = w.roll().unwrap_err();
+            common::set_file_size_limit(libc::RLIM_INFINITY);
+            println!("END-FRAME-CHILD {e}");
+            assert!(e.message().contains(&*old.path.to_string_lossy()), "{e}");
+            assert_eq!(w.current_segment().unwrap(), old);
+            assert_eq!(std::fs::metadata(&old.path).unwrap().len(), len);
+            let files = segments::list(dir, "x").unwrap();
+            assert_eq!(files.len(), 1, "{files:?}");
+            assert_eq!(w.write("t", b"3").unwrap(), 3);
+            w.roll().unwrap();
+            assert_eq!(w.write("t", b"4").unwrap(), 4);
+            w.close().unwrap();
+            assert_eq!(seqs(dir, "x"), (0..5).collect::<Vec<_>>());
+        },
+    );
+}

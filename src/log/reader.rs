@@ -11,7 +11,7 @@ use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
 use crate::sys::parent_dir;
 use crate::watch::{Follow, Watched};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Records the reader could not return: a segment that was removed (by
 /// retention) or a jump in sequence numbers between segments.
@@ -59,37 +59,11 @@ pub struct LogReader {
     /// a torn tail): the next segment opened completes it with its first
     /// sequence number, rather than report the same loss a second time.
     open_gap: Option<OpenGap>,
-    /// The segments the reader moved on from since it last read a record,
-    /// oldest first (at most `MOVED_FROM_MAX`): see `back_to_moved_from`.
-    moved_from: Vec<MovedFrom>,
     /// The log directory as the last listing (`refresh_files`) saw it: a
     /// follower at the end reads the directory again only once it changed.
     listing: Option<ListingStamp>,
     /// How `next_wait` waits at the end (an inotify watch, once made).
     follow: Follow,
-}
-
-/// How many segments moved on from `LogReader::moved_from` keeps.
-const MOVED_FROM_MAX: usize = 16;
-
-/// A segment the reader moved on from, and the reader's state before it did.
-struct MovedFrom {
-    path: PathBuf,
-    /// Its length then.
-    len: u64,
-    /// If it was sealed: where its seal began and the first bytes there. A
-    /// writer that reopens it cuts the seal and appends records there, and
-    /// the file may come back to the same length (see `changed_in_place`).
-    seal_probe: Option<(u64, Vec<u8>)>,
-    /// When `seal_probe` was last compared with the file (see
-    /// `SEAL_PROBE_EVERY`).
-    probed: Instant,
-    /// The sequence number its next record would have.
-    end: u64,
-    last_done: Option<PathBuf>,
-    gaps: usize,
-    open_gap: Option<OpenGap>,
-    damages: usize,
 }
 
 /// Why the last gap is still open (see `LogReader::open_gap`).
@@ -160,7 +134,6 @@ impl LogReader {
             damages: Vec::new(),
             unreached: None,
             open_gap: None,
-            moved_from: Vec::new(),
             listing: None,
             follow: Follow::default(),
         }
@@ -288,19 +261,13 @@ impl LogReader {
     /// end of the log the last segment stays open, so `tail` reports how it
     /// ended and a later call picks up what the writer adds.
     fn advance(&mut self) -> Result<Option<Found>> {
-        let mut rechecked = false;
+        let mut reread = false;
         loop {
             if self.current.is_none() && !self.open_segment()? {
-                if self.back_to_moved_from()? {
-                    continue;
-                }
                 return Ok(None);
             }
             let r = self.current.as_mut().expect("opened");
             if let Some(found) = r.next_found()? {
-                // A record after the segments moved from: the writer is
-                // past them.
-                self.moved_from.clear();
                 self.expected = Some(found.seq + 1);
                 if let Some(t) = self.unreached {
                     if !t.reached(found.seq, found.timestamp_ns) {
@@ -310,151 +277,61 @@ impl LogReader {
                 }
                 return Ok(Some(found));
             }
-            let ended = matches!(r.tail(), Tail::Sealed | Tail::SealDamaged { .. });
-            if ended && r.reopened_since_sealed()? {
-                // Its writer reopened it to go on in it (a log writer whose
-                // roll failed after the seal): read on from where the seal
-                // ended, in the file as it is now, rather than wait for a
-                // later segment and report what was added as a gap.
-                let from = r.seal().map_or(r.next_seq(), |d| {
-                    r.header().first_seq.saturating_add(d.record_count)
-                });
-                let path = r.path().to_path_buf();
-                self.damages
-                    .extend(r.damages().iter().map(|d| (path.clone(), *d)));
-                let mut again = self.open_reader(&path)?;
-                again.seek_seq(from)?;
-                self.current = Some(again);
-                self.opens += 1;
-                continue;
-            }
-            if self.back_to_moved_from()? || self.current_replaced()? {
+            if self.current_replaced()? {
                 continue;
             }
             if !self.later_segment_exists()? {
                 return Ok(None);
             }
-            if !ended && !rechecked {
-                // A writer ends a segment's records (with a SEAL_BEGIN
-                // frame) before it creates the next one: now that a next
-                // one exists, read this one to that end.
-                rechecked = true;
+            let r = self.current.as_ref().expect("opened");
+            let ended = matches!(r.tail(), Tail::Sealed | Tail::SealDamaged { .. });
+            if !ended && !reread {
+                // A roll creates the next segment first, then closes this
+                // one's records with a SEAL_BEGIN frame (and goes on in this
+                // one if it cannot). While a writer holds this segment, wait
+                // for that; once none does, what the file holds is all it
+                // ever will: read it to its end once more.
+                if r.has_writer()? {
+                    return Ok(None);
+                }
+                reread = true;
                 continue;
             }
-            let r = self.current.as_ref().expect("opened");
-            let (gaps, open_gap, damages) = (self.gaps.len(), self.open_gap, self.damages.len());
-            if let Tail::Torn { offset, len } = r.tail() {
-                // Still not sealed with a newer segment present: its writer
-                // died mid-record and nobody recovered it.
-                self.gaps.push(Gap {
-                    from_seq: Some(r.next_seq()),
-                    to_seq: None,
-                    reason: format!(
-                        "{}: torn tail of {len} bytes at offset {offset}",
-                        r.path().display()
-                    ),
-                });
-                self.open_gap = Some(OpenGap::Torn);
-            }
-            // Where this segment's sequence numbers end: from the seal (a
-            // type filter skips records, so the position alone may lag).
-            let end = r.seal().map_or(r.next_seq(), |d| {
-                r.header().first_seq.saturating_add(d.record_count)
-            });
-            let end = end.max(r.next_seq());
-            if self.is_log() {
-                if self.moved_from.len() == MOVED_FROM_MAX {
-                    self.moved_from.remove(0);
-                }
-                self.moved_from.push(MovedFrom {
-                    path: r.path().to_path_buf(),
-                    len: r.file_len(),
-                    seal_probe: seal_probe(r),
-                    probed: Instant::now(),
-                    end,
-                    last_done: self.last_done.clone(),
-                    gaps,
-                    open_gap,
-                    damages,
-                });
-            }
-            self.expected = Some(end);
-            self.left.push((self.opens, r.tail()));
-            self.last_done = Some(r.path().to_path_buf());
-            let path = r.path().to_path_buf();
-            self.damages
-                .extend(r.damages().iter().map(|d| (path.clone(), *d)));
-            self.current = None;
-            self.idx += 1;
-            rechecked = false;
+            self.leave_segment();
+            reread = false;
         }
     }
 
-    /// Goes back to a segment it moved on from (`moved_from`, the newest
-    /// first) if that one has a record where the reader left it. A log
-    /// writer whose roll failed after it created the next segment (which a
-    /// reader may have moved on to) goes on in the segment before, and
-    /// removes the file it made. What the reader reported since it moved
-    /// on (a torn tail the writer has finished since, the removed file) is
-    /// taken back. A segment is looked at only when its length changed.
-    fn back_to_moved_from(&mut self) -> Result<bool> {
-        for i in (0..self.moved_from.len()).rev() {
-            let from = &self.moved_from[i];
-            let Ok(len) = std::fs::metadata(&from.path).map(|m| m.len()) else {
-                continue; // removed (retention): nothing to go back to
-            };
-            if len == from.len {
-                // The bytes where its seal began are compared at most every
-                // `SEAL_PROBE_EVERY`: a follower polls up to 2,000 times a
-                // second, and the comparison opens the file.
-                if from.probed.elapsed() < SEAL_PROBE_EVERY {
-                    continue;
-                }
-                self.moved_from[i].probed = Instant::now();
-                if !changed_in_place(&self.moved_from[i]) {
-                    continue;
-                }
-            }
-            let from = &self.moved_from[i];
-            let found = self.open_reader(&from.path).and_then(|mut r| {
-                r.seek_seq(from.end)?;
-                Ok(r)
+    /// Moves on from the segment read to its end (`current`): a torn tail
+    /// it ends in is reported as a gap, and the next segment is expected to
+    /// start where this one's sequence numbers end.
+    fn leave_segment(&mut self) {
+        let r = self.current.take().expect("opened");
+        if let Tail::Torn { offset, len } = r.tail() {
+            // Not sealed with a newer segment present: its writer died
+            // mid-record and nobody recovered it.
+            self.gaps.push(Gap {
+                from_seq: Some(r.next_seq()),
+                to_seq: None,
+                reason: format!(
+                    "{}: torn tail of {len} bytes at offset {offset}",
+                    r.path().display()
+                ),
             });
-            let again = match found {
-                Ok(r) if r.tail() == Tail::Reading => r,
-                // Nothing more (its seal was written, say).
-                Ok(r) => {
-                    let from = &mut self.moved_from[i];
-                    (from.len, from.seal_probe) = (r.file_len(), seal_probe(&r));
-                    continue;
-                }
-                Err(_) => {
-                    self.moved_from[i].len = len;
-                    continue;
-                }
-            };
-            let from = self.moved_from.drain(i..).next().expect("in range");
-            self.gaps.truncate(from.gaps);
-            self.open_gap = from.open_gap;
-            self.damages.truncate(from.damages);
-            self.last_done = from.last_done;
-            self.expected = Some(from.end);
-            self.idx = match self.files.binary_search(&from.path) {
-                Ok(i) => i,
-                Err(i) => {
-                    self.files.insert(i, from.path);
-                    i
-                }
-            };
-            self.current = Some(again);
-            self.opens += 1;
-            // The list may still name the file it moved to, removed since:
-            // taken as a later segment, it would make the reader leave this
-            // one again after each record (and at the end stand in none).
-            self.refresh_files()?;
-            return Ok(true);
+            self.open_gap = Some(OpenGap::Torn);
         }
-        Ok(false)
+        // Where this segment's sequence numbers end: from the seal (a type
+        // filter skips records, so the position alone may lag).
+        let end = r.seal().map_or(r.next_seq(), |d| {
+            r.header().first_seq.saturating_add(d.record_count)
+        });
+        self.expected = Some(end.max(r.next_seq()));
+        self.left.push((self.opens, r.tail()));
+        self.last_done = Some(r.path().to_path_buf());
+        let path = r.path().to_path_buf();
+        self.damages
+            .extend(r.damages().iter().map(|d| (path.clone(), *d)));
+        self.idx += 1;
     }
 
     /// Whether the segment being read, which has shown no record yet, is no
@@ -555,7 +432,6 @@ impl LogReader {
         self.last_done = None;
         self.unreached = None;
         self.open_gap = None;
-        self.moved_from.clear();
         if self.open_segment()? {
             seek(self.current.as_mut().expect("opened"))?;
         }
@@ -592,12 +468,7 @@ impl LogReader {
                         self.refresh_files()?;
                         continue;
                     }
-                    // A copy: an arm may go back to a segment moved from.
-                    let expected = self.expected;
-                    match expected {
-                        // Before saying records are missing: they may be in
-                        // the segment moved from, whose writer went on there.
-                        Some(exp) if first > exp && self.back_to_moved_from()? => return Ok(true),
+                    match self.expected {
                         Some(exp) if first > exp => {
                             // Named inclusively (the range's end is exclusive).
                             let reason = match first - exp {
@@ -727,16 +598,18 @@ impl LogReader {
         matches!(self.source, Source::Log { .. })
     }
 
+    /// Whether a segment after the current one exists, by a listing of the
+    /// log directory that is current: taken again if the directory changed
+    /// since (a failed roll removes the file it made).
     fn later_segment_exists(&mut self) -> Result<bool> {
-        if self.idx + 1 < self.files.len() {
-            return Ok(true);
+        let current = match (&self.source, &self.listing) {
+            (Source::Log { dir, .. }, Some(stamp)) => stamp.still_current(dir),
+            (Source::Log { .. }, None) => false,
+            (Source::Files, _) => true,
+        };
+        if !current {
+            self.refresh_files()?;
         }
-        if let (Source::Log { dir, .. }, Some(stamp)) = (&self.source, &self.listing) {
-            if stamp.still_current(dir) {
-                return Ok(false);
-            }
-        }
-        self.refresh_files()?;
         Ok(self.idx + 1 < self.files.len())
     }
 
@@ -777,38 +650,4 @@ impl LogReader {
         self.listing = stamp;
         Ok(())
     }
-}
-
-/// How many bytes at the start of a seal `seal_probe` keeps: its frame
-/// header and kind, which no record frame written there repeats.
-const SEAL_PROBE_LEN: u64 = 32;
-
-/// Where `r`'s seal begins and its first bytes (see `MovedFrom::seal_probe`);
-/// `None` if it has no seal (an unsealed segment only grows).
-fn seal_probe(r: &Reader) -> Option<(u64, Vec<u8>)> {
-    let at = r.seal()?.records_end;
-    let len = SEAL_PROBE_LEN.min(r.file_len().checked_sub(at)?) as usize;
-    let file = std::fs::File::open(r.path()).ok()?;
-    crate::reader::read_part(&file, at, len).map(|b| (at, b))
-}
-
-/// How often a follower checks whether a sealed segment it left, at the
-/// same length, was reopened and written over its seal (see
-/// `changed_in_place`): only a failed roll does that, and its records then
-/// reach the follower up to this much later. Each check is an open, a
-/// pread and a close, and a follower polls up to 2,000 times a second.
-const SEAL_PROBE_EVERY: Duration = Duration::from_millis(20);
-
-/// Whether a segment moved from, at the length it had then, holds
-/// something else where its seal began: its writer reopened it, cut the
-/// seal and appended records as long as the seal was (one pread; only for
-/// a sealed segment).
-fn changed_in_place(from: &MovedFrom) -> bool {
-    let Some((at, bytes)) = &from.seal_probe else {
-        return false;
-    };
-    let Ok(file) = std::fs::File::open(&from.path) else {
-        return false; // removed: nothing to go back to
-    };
-    crate::reader::read_part(&file, *at, bytes.len()).as_ref() != Some(bytes)
 }

@@ -115,7 +115,7 @@ struct Shared {
     seal_due: AtomicBool,
     /// The number of the newest manifest written (see `write_manifest`).
     manifest_written: Mutex<u64>,
-    /// Held while sealing retired segments outside the log's lock, so that
+    /// Held while sealing ending segments outside the log's lock, so that
     /// they are sealed one at a time, oldest first. Taken before `state`.
     sealer: Mutex<()>,
     /// The log's lock file, locked from open to the end of `close` (see
@@ -140,10 +140,12 @@ struct Events {
 
 /// A segment the log rolled away from whose seal is not written yet: its
 /// records are complete in the file (synced under a durable policy) and
-/// followed by a `SEAL_BEGIN` frame.
+/// closed by a `SEAL_BEGIN` frame. It is only ever sealed: never written to
+/// again, never reopened to append.
 #[derive(Clone)]
-struct Retired {
-    /// `None` once sealing it failed: the next attempt reopens the file.
+struct Ending {
+    /// `None` once sealing it failed: the next attempt opens the file again
+    /// (see `seal_found_segment`).
     writer: Option<Arc<Writer>>,
     path: PathBuf,
     segment_no: u64,
@@ -153,16 +155,16 @@ struct Retired {
     next_opened: Option<SegmentInfo>,
 }
 
-/// A retired segment once sealed.
+/// An ending segment once sealed.
 struct Done {
     record_count: u64,
     /// Its memory, for the next segment.
     recycled: Recycled,
 }
 
-impl Retired {
-    fn of_current(st: &State, w: Arc<Writer>) -> Retired {
-        Retired {
+impl Ending {
+    fn of_current(st: &State, w: Arc<Writer>) -> Ending {
+        Ending {
             path: w.path().to_path_buf(),
             writer: Some(w),
             segment_no: st.segment_no,
@@ -172,7 +174,7 @@ impl Retired {
     }
 
     /// Writes the rest of its seal; after a failed attempt (the writer is
-    /// closed then), reopens the file and seals it, as `open` does.
+    /// closed then), opens the file again and seals it, as `open` does.
     fn seal(&self, log: &Shared) -> Result<Done> {
         match &self.writer {
             Some(w) => {
@@ -185,7 +187,7 @@ impl Retired {
             }
             None => {
                 let opts = log.segment_options(self.segment_no, self.first_seq);
-                let info = reseal(&self.path, opts)?;
+                let info = seal_found_segment(&self.path, opts)?;
                 Ok(Done {
                     record_count: info.record_count,
                     recycled: Recycled::default(),
@@ -196,9 +198,9 @@ impl Retired {
 
     /// This segment after a failed attempt to seal it. The next segment's
     /// OPENED event is reported now, not held back until a retry succeeds.
-    fn failed(self, events: &mut Vec<SegmentEvent>) -> Retired {
+    fn failed(self, events: &mut Vec<SegmentEvent>) -> Ending {
         events.extend(self.next_opened.map(SegmentEvent::Opened));
-        Retired {
+        Ending {
             writer: None,
             next_opened: None,
             ..self
@@ -221,7 +223,7 @@ struct State {
     period_start: Option<i64>,
     sealed: VecDeque<Sealed>,
     /// Segments rolled away from and not sealed yet, oldest first.
-    retired: VecDeque<Retired>,
+    ending: VecDeque<Ending>,
     /// Memory the last segment sealed left for the next one opened.
     spare: Recycled,
     /// Under durability `None`: older segments whose records are not known
@@ -238,7 +240,7 @@ struct State {
     /// and `durable_seq` stays where it was.
     poisoned: Option<Error>,
     /// The next segment's file, created by a roll that failed after
-    /// creating it and could not remove it either (see `open_segment`).
+    /// creating it and could not remove it either (see `remove_created`).
     /// The log went on in the segment before, so the file holds no record
     /// and its number is the next segment's: no segment is created until
     /// it is gone (see `remove_leftover`), or the directory would hold two
@@ -303,7 +305,8 @@ impl LogWriter {
                 let first =
                     header_first_seq(&files[i + 1].path).map_or(next_first, |n| n.min(next_first));
                 let opened = segment_options(&opts, name, f.segment_no, first);
-                resealed.push(reseal(&f.path, opened).map_err(|e| not_resealed(e, false))?);
+                resealed
+                    .push(seal_found_segment(&f.path, opened).map_err(|e| not_resealed(e, false))?);
                 summary = summarize(&f.path, f.segment_no, name)?;
             }
             match summary {
@@ -349,7 +352,7 @@ impl LogWriter {
                 first_seq: next_first,
                 period_start: None,
                 sealed,
-                retired: VecDeque::new(),
+                ending: VecDeque::new(),
                 spare: Recycled::default(),
                 unsynced,
                 manifests: 0,
@@ -379,33 +382,21 @@ impl LogWriter {
             resealed.into_iter().map(SegmentEvent::Sealed).collect();
         {
             let mut st = shared.state.lock();
-            match resume {
-                Some(f) => {
-                    let w =
-                        Writer::open(&f.path, shared.segment_options(f.segment_no, next_first))?;
-                    let created = Reader::open(&f.path)
-                        .map(|r| r.header().created_ns)
-                        .unwrap_or_else(|_| (shared.opts.clock)());
-                    st.first_seq = w.next_seq() - w.record_count();
-                    st.segment_no = f.segment_no;
-                    st.period_start = shared.opts.period.floor(created);
-                    st.current = Some(Arc::new(w));
-                }
-                None => {
-                    let no = match st.sealed.back() {
-                        Some(s) => shared.segment_after(s.entry.segment_no)?,
-                        None => 0,
-                    };
-                    let now = (shared.opts.clock)();
-                    shared.open_segment(
-                        &mut st,
-                        no,
-                        next_first,
-                        &mut events,
-                        Recycled::default(),
-                        now,
-                    )?;
-                }
+            let resumed = match resume {
+                Some(f) => shared.resume_newest(&mut st, &f, next_first, &mut events)?,
+                None => false,
+            };
+            if !resumed {
+                let no = match st.sealed.back() {
+                    Some(s) => shared.segment_after(s.entry.segment_no)?,
+                    None => 0,
+                };
+                let now = (shared.opts.clock)();
+                let first = st.first_seq;
+                let (w, opened) =
+                    shared.create_segment(&mut st, no, first, Recycled::default(), now)?;
+                shared.switch_to(&mut st, w, no, first, now);
+                events.push(SegmentEvent::Opened(opened));
             }
             shared.store_manifest(&mut st)?;
         }
@@ -621,13 +612,10 @@ impl LogWriter {
             s.usable(&st)?;
             s.writer(&st)?;
             let now = (s.opts.clock)();
-            s.roll(&mut st, &mut events, now).and_then(|()| {
-                // With `seal_in_background`: the segments it left.
-                if st.retired.is_empty() {
-                    return Ok(());
-                }
-                s.seal_retired_locked(&mut st, &mut events)?;
-                s.manifest_changed(&mut st)
+            s.start_next_segment(&mut st, now).and_then(|()| {
+                // The segment it left, and any left before whose seal failed.
+                let sealed = s.seal_ending_locked(&mut st, &mut events);
+                s.manifest_changed(&mut st).and(sealed)
             })
         };
         s.dispatch(events);
@@ -699,8 +687,8 @@ impl LogWriter {
                     // one, even if one of them fails. The manifest is
                     // replaced even when sealing failed: the background
                     // thread may have left it rolls behind.
-                    let older = s.seal_retired_locked(&mut st, &mut events);
-                    let current = Retired::of_current(&st, w);
+                    let older = s.seal_ending_locked(&mut st, &mut events);
+                    let current = Ending::of_current(&st, w);
                     let sealed = current
                         .seal(s)
                         .map(|done| s.sealed(&mut st, current, done, &mut events));
@@ -731,6 +719,50 @@ impl Drop for LogWriter {
 }
 
 impl Shared {
+    /// Goes on in the log's newest segment `f`, found without a seal, and
+    /// returns true; if it is ending (its records closed by a `SEAL_BEGIN`
+    /// frame), seals it instead (the lifecycle goes one way) and returns
+    /// false: the caller starts the next segment.
+    fn resume_newest(
+        &self,
+        st: &mut State,
+        f: &segments::SegmentFile,
+        next_first: u64,
+        events: &mut Vec<SegmentEvent>,
+    ) -> Result<bool> {
+        let w = Writer::open_log_segment(&f.path, self.segment_options(f.segment_no, next_first))?;
+        let first_seq = w.next_seq() - w.record_count();
+        if w.is_ending() {
+            let record_count = w.record_count();
+            w.close()?;
+            let ending = Ending {
+                writer: None,
+                path: f.path.clone(),
+                segment_no: f.segment_no,
+                first_seq,
+                next_opened: None,
+            };
+            let done = Done {
+                record_count,
+                recycled: Recycled::default(),
+            };
+            self.sealed(st, ending, done, events);
+            st.first_seq = first_seq + record_count;
+            if self.opts.segment.durability == Durability::None {
+                st.unsynced.push((first_seq, f.path.clone()));
+            }
+            return Ok(false);
+        }
+        let created = Reader::open(&f.path)
+            .map(|r| r.header().created_ns)
+            .unwrap_or_else(|_| (self.opts.clock)());
+        st.first_seq = first_seq;
+        st.segment_no = f.segment_no;
+        st.period_start = self.opts.period.floor(created);
+        st.current = Some(Arc::new(w));
+        Ok(true)
+    }
+
     /// Fails once an fdatasync of the log's records failed (`poisoned`).
     fn usable(&self, st: &State) -> Result<()> {
         st.poisoned.as_ref().map_or(Ok(()), |e| Err(e.clone()))
@@ -871,166 +903,94 @@ impl Shared {
             .is_some_and(|m| bytes + snap.seal.len(records, bytes) > m)
     }
 
-    /// Rolls to the next segment: `roll_sealing_first`, or with
-    /// `seal_in_background`, `roll_leaving_the_seal`. `now` is the clock
-    /// reading of the call that rolls (a write's, that its records get): the
-    /// next segment is named and its period set by it, so that its records
-    /// fall in its period even if the clock passed a boundary meanwhile.
+    /// Rolls to the next segment (`start_next_segment`) and seals the old
+    /// one now, or with `seal_in_background` leaves that to the background
+    /// thread. The roll stands even if the seal fails (the records are
+    /// complete and readable without it, and the seal is retried at the
+    /// next roll or at close); the caller gets the seal's error, as a write
+    /// that rolls on the caller's thread always has.
     fn roll(&self, st: &mut State, events: &mut Vec<SegmentEvent>, now: i64) -> Result<()> {
+        self.start_next_segment(st, now)?;
+        let sealed = if self.opts.background && self.opts.seal_in_background {
+            self.seal_due.store(true, Ordering::SeqCst);
+            Ok(())
+        } else {
+            self.seal_ending_locked(st, events)
+        };
+        self.manifest_changed(st).and(sealed)
+    }
+
+    /// Switches the log to a new segment and leaves the old one ending. `now`
+    /// is the clock reading of the call that rolls (a write's, that its
+    /// records get): the next segment is named and its period set by it, so
+    /// that its records fall in its period even if the clock passed a
+    /// boundary meanwhile.
+    ///
+    /// The order keeps the lifecycle one way (active -> ending -> sealed)
+    /// and leaves the old segment active if the roll fails: (1) its records
+    /// go to the OS; (2) the next segment is created (its header and name
+    /// synced under a durable policy); (3) the old segment's records are
+    /// closed by a `SEAL_BEGIN` frame (synced under a durable policy); (4)
+    /// the log switches to the next segment. A failure in (1) to (3) leaves
+    /// the old segment current and unchanged, and removes what (2) created.
+    /// The caller seals the old segment (`st.ending`).
+    fn start_next_segment(&self, st: &mut State, now: i64) -> Result<()> {
         // Before the current segment is touched: a roll that cannot start
         // the next segment leaves it as it was.
         self.remove_leftover(st)?;
-        if self.opts.background && self.opts.seal_in_background {
-            self.roll_leaving_the_seal(st, events, now)
-        } else {
-            self.roll_sealing_first(st, events, now)
+        let old = Arc::clone(self.writer(st)?);
+        // A failure here keeps the records buffered in the segment, retried
+        // by the next write or flush, as a segment writer's failed write is.
+        if let Err(e) = old.flush() {
+            return Err(self.poison_on(st, e));
         }
-    }
-
-    /// Seals the current segment, then opens the next. In this order the
-    /// next segment takes over all of the old one's memory (write buffers,
-    /// seal buffer, index arrays): opening it before the old one's
-    /// write-behind thread has handed its buffers back made every 64 MiB
-    /// roll 0.35 ms slower (median of 7 interleaved `BENCH_ONLY=g` pairs).
-    fn roll_sealing_first(
-        &self,
-        st: &mut State,
-        events: &mut Vec<SegmentEvent>,
-        now: i64,
-    ) -> Result<()> {
-        let w = Arc::clone(self.writer(st)?);
-        // Every buffered record to the OS first. A failure here keeps the
-        // segment current with its records buffered (retried by the next
-        // write or flush, as a segment writer's failed write does); sealing
-        // would drop the records it cannot write, and the segment reopened
-        // after it would give their sequence numbers to new records.
-        if let Err(e) = w.flush() {
-            if e.kind() == ErrorKind::Poisoned {
-                st.poisoned = Some(e.clone());
-            }
-            return Err(e);
-        }
-        let next_first = w.next_seq();
-        let old = Retired::of_current(st, Arc::clone(&w));
-        let path = old.path.clone();
-        let done = match old.seal(self) {
-            Ok(done) => done,
-            Err(e) if e.kind() == ErrorKind::Poisoned => {
-                // An fdatasync failed: reopening would sync again, succeed
-                // (the kernel reported the error once) and count the lost
-                // records durable. The log stops here.
-                st.poisoned = Some(e.clone());
-                return Err(e);
-            }
-            Err(e) => {
-                // Keep writing to the same segment (reopened: recovered and
-                // unsealed) rather than leave the log without one.
-                return Err(self.reopen_current(st, &path, e));
-            }
-        };
-        if w.durable_seq() < next_first {
-            // Sealed without an fdatasync (durability `None`).
-            st.unsynced.push((w.durable_seq(), path.clone()));
-        }
-        let mut sealed_events = Vec::new();
-        self.sealed(st, old, done, &mut sealed_events);
+        let next_first = old.next_seq();
+        let no = self.segment_after(st.segment_no)?;
         let recycled = std::mem::take(&mut st.spare);
-        let opened = self.segment_after(st.segment_no).and_then(|no| {
-            self.open_segment(st, no, next_first, &mut sealed_events, recycled, now)
-        });
-        if let Err(e) = opened {
-            // Go on with the old segment (its seal removed) rather than
-            // leave the log without one; it was never reported sealed.
-            if st.sealed.back().is_some_and(|s| s.path == path) {
-                st.sealed.pop_back();
-            }
-            st.unsynced.retain(|(_, p)| *p != path);
-            return Err(self.reopen_current(st, &path, e));
-        }
-        events.append(&mut sealed_events);
-        // Only now: a failed open above leaves every segment in place.
-        self.enforce_retention(st);
-        self.manifest_changed(st)
-    }
-
-    /// After a roll failed with `e`: the current segment, reopened for
-    /// appending (recovered, and unsealed if it was sealed); returns `e`.
-    /// If even that fails, the log is left closed (`Closed` from then on;
-    /// the next open seals the segment) and the error says both.
-    fn reopen_current(&self, st: &mut State, path: &Path, e: Error) -> Error {
-        match Writer::open(path, self.segment_options(st.segment_no, st.first_seq)) {
-            Ok(w) => {
-                st.current = Some(Arc::new(w));
-                e
-            }
-            Err(again) => {
-                st.current = None;
-                Error::new(
-                    e.kind(),
-                    format!(
-                        "{}; reopening the segment to go on failed too ({}): the log is closed",
-                        e.message(),
-                        again.message()
-                    ),
-                )
-            }
-        }
-    }
-
-    /// Ends the current segment's records and opens the next; the old one's
-    /// seal is written by the background thread. A seal that fails is
-    /// counted (see `callback_failures`) and retried later, and the roll
-    /// stands: the records are complete and readable without it.
-    fn roll_leaving_the_seal(
-        &self,
-        st: &mut State,
-        events: &mut Vec<SegmentEvent>,
-        now: i64,
-    ) -> Result<()> {
-        let w = Arc::clone(self.writer(st)?);
-        // On failure the segment stays current, unchanged.
-        let bufs = w.retire()?;
-        let mut old = Retired::of_current(st, Arc::clone(&w));
-        let next_first = w.next_seq();
-        let recycled = bufs.or(std::mem::take(&mut st.spare));
-        let opened = self
-            .segment_after(old.segment_no)
-            .and_then(|no| self.open_segment(st, no, next_first, events, recycled, now));
-        if let Err(e) = opened {
-            // Go on with the old segment rather than leave the log without
-            // one.
-            w.unretire();
-            return Err(e);
-        }
-        // Reported after the old segment's SEALED event.
-        old.next_opened = match events.pop() {
-            Some(SegmentEvent::Opened(info)) => Some(info),
-            other => {
-                events.extend(other);
-                None
+        let (next, opened) = self.create_segment(st, no, next_first, recycled, now)?;
+        let bufs = match old.end_records() {
+            Ok(bufs) => bufs,
+            Err(e) => {
+                self.discard_segment(st, next);
+                return Err(self.poison_on(st, e));
             }
         };
-        if w.durable_seq() < next_first {
+        st.spare = bufs.or(std::mem::take(&mut st.spare));
+        if old.durable_seq() < next_first {
             // Durability `None`: nothing synced its records.
-            st.unsynced.push((w.durable_seq(), old.path.clone()));
+            st.unsynced
+                .push((old.durable_seq(), old.path().to_path_buf()));
         }
-        st.retired.push_back(old);
-        self.seal_due.store(true, Ordering::SeqCst);
-        self.manifest_changed(st)
+        let mut ending = Ending::of_current(st, old);
+        // Reported after the old segment's SEALED event.
+        ending.next_opened = Some(opened);
+        self.switch_to(st, next, no, next_first, now);
+        st.ending.push_back(ending);
+        Ok(())
     }
 
-    /// Seals the retired segments, oldest first, holding the log's lock (an
+    /// `e`, a failed flush or end of the current segment's records, as the
+    /// log keeps it: an fdatasync that failed poisons the log (a later one
+    /// would succeed without the records the kernel dropped).
+    fn poison_on(&self, st: &mut State, e: Error) -> Error {
+        if e.kind() == ErrorKind::Poisoned {
+            st.poisoned = Some(e.clone());
+        }
+        e
+    }
+
+    /// Seals the ending segments, oldest first, holding the log's lock (an
     /// explicit roll, or closing). On failure the
     /// segment stays first in line for the next attempt.
-    fn seal_retired_locked(&self, st: &mut State, events: &mut Vec<SegmentEvent>) -> Result<()> {
-        while let Some(r) = st.retired.pop_front() {
+    fn seal_ending_locked(&self, st: &mut State, events: &mut Vec<SegmentEvent>) -> Result<()> {
+        while let Some(r) = st.ending.pop_front() {
             match r.seal(self) {
                 Ok(done) => {
                     self.sealed(st, r, done, events);
                     self.enforce_retention(st);
                 }
                 Err(e) => {
-                    st.retired.push_front(r.failed(events));
+                    st.ending.push_front(r.failed(events));
                     return Err(e);
                 }
             }
@@ -1038,26 +998,26 @@ impl Shared {
         Ok(())
     }
 
-    /// The background thread's sealing: the retired segments one at a
+    /// The background thread's sealing: the ending segments one at a
     /// time, oldest first, each seal written outside the log's lock so that
     /// writers go on meanwhile.
-    fn seal_retired_in_background(&self) -> Result<()> {
+    fn seal_ending_in_background(&self) -> Result<()> {
         loop {
             let mut events = Vec::new();
             let outcome = {
                 let _order = self.sealer.lock();
-                let Some(r) = self.state.lock().retired.front().cloned() else {
+                let Some(r) = self.state.lock().ending.front().cloned() else {
                     return Ok(());
                 };
                 let result = r.seal(self);
                 let mut st = self.state.lock();
-                // Only a holder of `sealer` takes retired segments (or
+                // Only a holder of `sealer` takes ending segments (or
                 // `close`, once this thread has ended or is in a callback).
-                match st.retired.front() {
+                match st.ending.front() {
                     Some(first) if first.path == r.path => {}
                     _ => return Ok(()),
                 }
-                let r = st.retired.pop_front().expect("checked");
+                let r = st.ending.pop_front().expect("checked");
                 match result {
                     Ok(done) => {
                         self.sealed(&mut st, r, done, &mut events);
@@ -1065,7 +1025,7 @@ impl Shared {
                         self.manifest_changed(&mut st)
                     }
                     Err(e) => {
-                        st.retired.push_front(r.failed(&mut events));
+                        st.ending.push_front(r.failed(&mut events));
                         Err(e)
                     }
                 }
@@ -1076,10 +1036,10 @@ impl Shared {
         }
     }
 
-    /// Records that retired segment `r` is sealed: listed, reported, and its
+    /// Records that ending segment `r` is sealed: listed, reported, and its
     /// memory kept for the next segment. The caller applies retention (once
     /// the segment is no longer current).
-    fn sealed(&self, st: &mut State, r: Retired, done: Done, events: &mut Vec<SegmentEvent>) {
+    fn sealed(&self, st: &mut State, r: Ending, done: Done, events: &mut Vec<SegmentEvent>) {
         let bytes = std::fs::metadata(&r.path).map(|m| m.len()).unwrap_or(0);
         st.sealed.push_back(Sealed {
             entry: SealedEntry {
@@ -1119,15 +1079,18 @@ impl Shared {
         })
     }
 
-    fn open_segment(
+    /// Creates segment `no`, whose first record gets `first_seq`, and
+    /// returns its writer and its OPENED event; the caller makes it
+    /// current. A failure leaves no file behind (or, if it cannot be
+    /// removed, remembers it in `leftover`).
+    fn create_segment(
         &self,
         st: &mut State,
         no: u64,
         first_seq: u64,
-        events: &mut Vec<SegmentEvent>,
         recycled: Recycled,
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<(Writer, SegmentInfo)> {
         let path = self.dir.join(naming::segment_name(&self.name, no, now));
         // The file is new: one already there is what a roll that failed in
         // this same second left, if removing it failed too (see below).
@@ -1146,47 +1109,57 @@ impl Shared {
             }
         }
         // Created at `now` too: a log reopened after a crash takes the
-        // segment's period from its header's creation time, and a second
-        // clock reading (taken after the old segment's seal) may lie in
-        // the next period.
+        // segment's period from its header's creation time.
         let opts = Options {
             created_ns: Some(now),
             ..self.segment_options(no, first_seq)
         };
-        let w = match Writer::open_recycling(&path, opts, recycled) {
-            Ok(w) => w,
-            Err(e) => {
-                // Opening may have created the file, and written its header,
-                // before it failed (say, syncing the directory). The log goes
-                // on in the segment before, numbering records from
-                // `first_seq` there: a later roll or reopen must not resume
-                // this file, which would number them from `first_seq` again.
-                // Nothing is in it, and nothing else could have opened it.
-                // If it cannot be removed now, the next roll removes it
-                // before it creates anything (`leftover`); a reopened log
-                // removes it too (see `open`).
-                if path.symlink_metadata().is_ok() {
-                    if let Err(gone) = std::fs::remove_file(&path) {
-                        if gone.kind() != std::io::ErrorKind::NotFound {
-                            st.leftover = Some(path);
-                        }
-                    }
-                }
-                return Err(e);
-            }
-        };
-        events.push(SegmentEvent::Opened(SegmentInfo {
+        let w = Writer::open_recycling(&path, opts, recycled).inspect_err(|_| {
+            // Opening may have created the file, and written its header,
+            // before it failed (say, syncing the directory).
+            self.remove_created(st, &path);
+        })?;
+        let opened = SegmentInfo {
             path,
             segment_no: no,
             first_seq,
             record_count: 0,
             bytes: w.bytes(),
-        }));
+        };
+        Ok((w, opened))
+    }
+
+    /// Removes segment `w` that a roll created and did not switch to:
+    /// closed without a seal (it holds no record) and its file removed.
+    fn discard_segment(&self, st: &mut State, w: Writer) {
+        w.discard();
+        self.remove_created(st, w.path());
+    }
+
+    /// Removes the file at `path` that a roll created before it failed. The
+    /// log goes on in the segment before, numbering records from the new
+    /// file's `first_seq` there: a later roll or reopen must not resume
+    /// this file, which would number them from `first_seq` again. Nothing
+    /// is in it, and nothing else could have opened it. If it cannot be
+    /// removed now, the next roll removes it before it creates anything
+    /// (`leftover`); a reopened log removes it too (see `open`).
+    fn remove_created(&self, st: &mut State, path: &Path) {
+        if path.symlink_metadata().is_ok() {
+            if let Err(gone) = std::fs::remove_file(path) {
+                if gone.kind() != std::io::ErrorKind::NotFound {
+                    st.leftover = Some(path.to_path_buf());
+                }
+            }
+        }
+    }
+
+    /// Makes `w`, just created as segment `no` (see `create_segment`), the
+    /// log's current segment.
+    fn switch_to(&self, st: &mut State, w: Writer, no: u64, first_seq: u64, now: i64) {
         st.current = Some(Arc::new(w));
         st.segment_no = no;
         st.first_seq = first_seq;
         st.period_start = self.opts.period.floor(now);
-        Ok(())
     }
 
     /// Removes the file a failed roll left (`State::leftover`), if any.
@@ -1395,7 +1368,7 @@ impl Shared {
             // Not the writer's failures: counted like a callback's.
             retry = false;
             if self.seal_due.swap(false, Ordering::SeqCst) {
-                if let Err(e) = self.seal_retired_in_background() {
+                if let Err(e) = self.seal_ending_in_background() {
                     self.seal_due.store(true, Ordering::SeqCst);
                     retry = true;
                     self.background_failed(e);
@@ -1603,18 +1576,28 @@ fn header_first_seq(path: &Path) -> Option<u64> {
     Reader::open(path).ok().map(|r| r.header().first_seq)
 }
 
-/// Seals an older segment found without a seal: what a crash leaves between
-/// a roll and the seal written after it (often on the background thread),
-/// what power loss can leave under durability `None`, where nothing is
-/// forced to disk, or a segment copied in without one. A seal that failed
-/// at a roll is retried with it too. Opening it for writing recovers it as any
-/// reopened segment is (a torn tail is backed up and cut: the log reader
-/// then reports a gap before the next segment) and closing it seals it.
+/// Seals a segment of the log found without a seal: what a crash leaves
+/// between a roll and the seal written after it (often on the background
+/// thread), what power loss can leave under durability `None`, where
+/// nothing is forced to disk, or a segment copied in without one. A seal
+/// that failed at a roll is retried with it too. Opening it for writing
+/// recovers it as any reopened segment is (a torn tail is backed up and
+/// cut: the log reader then reports a gap before the next segment) and
+/// closing it seals it; a segment found sealed meanwhile is left as it is.
 /// Corruption in the middle is refused, as on any reopen: `binlog repair
 /// --salvage` decides that. Returns the segment as sealed, for callbacks.
-fn reseal(path: &Path, opts: Options) -> Result<SegmentInfo> {
+fn seal_found_segment(path: &Path, opts: Options) -> Result<SegmentInfo> {
     let segment_no = opts.segment_no;
-    let w = Writer::open_to_seal(path, opts)?;
+    if let Some((entry, _)) = summarize(path, segment_no, &opts.log_name)? {
+        return Ok(SegmentInfo {
+            path: path.to_path_buf(),
+            segment_no,
+            first_seq: entry.first_seq,
+            record_count: entry.record_count,
+            bytes: entry.bytes,
+        });
+    }
+    let w = Writer::open_log_segment(path, opts)?;
     w.close()?;
     let bytes = std::fs::metadata(path)
         .map_err(|e| Error::io(path, "stat", e))?
@@ -1635,16 +1618,26 @@ fn file_name(p: &Path) -> String {
 }
 
 /// The manifest entry of a sealed segment and when it was sealed (its
-/// modification time); `None` if the segment is not sealed.
-/// A segment of another log is refused (before any file is changed).
+/// modification time); `None` if the segment is not sealed. A segment whose
+/// seal trailer was written whole is sealed even if the rest of its seal
+/// cannot be trusted: it is never written again, and its records are
+/// counted by a scan. A segment of another log is refused (before any file
+/// is changed).
 fn summarize(path: &Path, segment_no: u64, name: &str) -> Result<Option<(SealedEntry, i64)>> {
-    let r = match Reader::open(path) {
+    let mut r = match Reader::open(path) {
         Ok(r) => r,
         Err(e) if matches!(e.kind(), ErrorKind::Truncated) => return Ok(None),
         Err(e) => return Err(e),
     };
     segments::check_log_name(path, r.header(), name)?;
-    let Some(d) = r.seal() else { return Ok(None) };
+    let record_count = match r.seal() {
+        Some(d) => d.record_count,
+        None if r.has_seal_trailer() => {
+            while r.next()?.is_some() {}
+            r.next_seq() - r.header().first_seq
+        }
+        None => return Ok(None),
+    };
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "stat", e))?;
     let mtime = meta
         .modified()
@@ -1656,7 +1649,7 @@ fn summarize(path: &Path, segment_no: u64, name: &str) -> Result<Option<(SealedE
             segment_no,
             file: file_name(path),
             first_seq: r.header().first_seq,
-            record_count: d.record_count,
+            record_count,
             bytes: meta.len(),
         },
         mtime,

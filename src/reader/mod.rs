@@ -16,7 +16,7 @@ pub use seal_types::SealTypes;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD, KIND_SEAL_BEGIN};
 use crate::format::header::SegmentHeader;
-use crate::format::seal::{SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
+use crate::format::seal::{SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN, TRAILER_LEN};
 use crate::format::FRAME_HEADER_LEN;
 use crate::watch::{Follow, Watched};
 use filter::TypeFilter;
@@ -285,13 +285,25 @@ impl Reader {
         self.map.len() as u64
     }
 
-    /// Whether the file's length changed since the reader read the seal it
-    /// ends at: a writer reopened the segment to append (cutting the seal),
-    /// as a log writer does when a roll fails after sealing. Records it
-    /// adds lie past the seal this reader read up to, so only a reader
-    /// opened anew reads them.
-    pub(crate) fn reopened_since_sealed(&self) -> Result<bool> {
-        Ok(self.seal.is_some() && self.len_now()? != self.map.len() as u64)
+    /// Whether the file ends in a whole seal trailer (its CRC holds and it
+    /// agrees with the file's length): its writer finished sealing it. The
+    /// rest of the seal may still be damaged or untrusted (`seal` is `None`
+    /// then); a sealed segment of a log is never written again either way.
+    pub fn has_seal_trailer(&self) -> bool {
+        let len = self.map.len();
+        let Some(at) = len.checked_sub(TRAILER_LEN) else {
+            return false;
+        };
+        read_part(&self.file, at as u64, TRAILER_LEN)
+            .and_then(|t| Trailer::decode_last(&t, len, self.data_start))
+            .is_some()
+    }
+
+    /// Whether a writer holds the segment (its exclusive lock): one that may
+    /// still add records to it, or close them with a `SEAL_BEGIN` frame.
+    pub(crate) fn has_writer(&self) -> Result<bool> {
+        crate::sys::is_locked_exclusively(&self.file)
+            .map_err(|e| Error::io(&self.path, "look for its writer's lock", e))
     }
 
     /// The file's length now (the mapping's is the length when mapped).
@@ -321,9 +333,7 @@ impl Reader {
                 f
             }
             None if self.tail == Tail::Sealed => {
-                // Nothing can follow a seal this reader met (a writer that
-                // reopens the segment cuts it; see `Tail::Sealed`): only
-                // the wait is left to do.
+                // Nothing follows a seal: only the wait is left to do.
                 std::thread::sleep(timeout);
                 return Ok(None);
             }

@@ -150,11 +150,16 @@ impl Writer {
         Writer::open_for(path, opts, recycled, recover::Purpose::Append)
     }
 
-    /// Opens an existing segment only to `close` (seal) it, leaving a
-    /// damaged seal in place until the new one overwrites it (see
-    /// `recover::Purpose::Seal`).
-    pub(crate) fn open_to_seal(path: impl AsRef<Path>, opts: Options) -> Result<Writer> {
-        Writer::open_for(path, opts, Recycled::default(), recover::Purpose::Seal)
+    /// Opens an existing segment of a rolling log: active (the log resumes
+    /// it), or ending (`is_ending`: the log only seals it). A sealed one is
+    /// refused (see `recover::Purpose::LogSegment`).
+    pub(crate) fn open_log_segment(path: impl AsRef<Path>, opts: Options) -> Result<Writer> {
+        Writer::open_for(
+            path,
+            opts,
+            Recycled::default(),
+            recover::Purpose::LogSegment,
+        )
     }
 
     fn open_for(
@@ -200,7 +205,7 @@ impl Writer {
         );
         let mut state = state;
         if rec.seal_begun {
-            state.reopened_retired();
+            state.mark_ending();
         }
         state.sync_on_seal = opts.durability != Durability::None;
         state.reserve_up_to(opts.expected_size);
@@ -427,6 +432,25 @@ impl Writer {
         self.shared.state.lock().file.is_none()
     }
 
+    /// Whether the segment is ending: its records are closed by a
+    /// `SEAL_BEGIN` frame and it only waits for the rest of its seal.
+    pub(crate) fn is_ending(&self) -> bool {
+        self.shared.state.lock().is_ending()
+    }
+
+    /// Closes a segment that holds no record without sealing it, for a
+    /// rolling log that created it and then did not switch to it (the
+    /// roll failed): the caller removes the file.
+    pub(crate) fn discard(&self) {
+        debug_assert_eq!(self.record_count(), 0);
+        *self.shared.stop.lock() = true;
+        self.shared.stop_cv.notify_all();
+        if let Some(h) = self.flusher.lock().take() {
+            let _ = h.join();
+        }
+        self.shared.state.lock().close_unsealed();
+    }
+
     /// Sequence number the next record will get (after `close`: one past
     /// the last record written).
     pub fn next_seq(&self) -> u64 {
@@ -464,29 +488,24 @@ impl Writer {
         recover::check(path)
     }
 
-    /// Ends the segment for a rolling log that moves on to the next, and
-    /// leaves `close` (the rest of the seal) to another thread: every record
-    /// is handed to the OS and, under a durability other than `None`,
-    /// synced; a `SEAL_BEGIN` frame follows them (see `State::retire`).
-    /// Appends get `Closed` from now on. Returns the write buffers, for the
-    /// next segment.
-    pub(crate) fn retire(&self) -> Result<Recycled> {
+    /// Closes the segment's records for a rolling log that moves on to the
+    /// next, and leaves `close` (the rest of the seal) to the log: every
+    /// record is handed to the OS, a `SEAL_BEGIN` frame follows them, and
+    /// under a durability other than `None` both are synced (see
+    /// `State::end_records`). One way: appends get `Closed` from now on,
+    /// and the segment is only ever sealed. Returns the write buffers, for
+    /// the next segment. If the frame cannot be written the segment stays
+    /// active; if it cannot be synced the writer is poisoned (an fdatasync
+    /// failed) and the frame stays.
+    pub(crate) fn end_records(&self) -> Result<Recycled> {
         let (bufs, next) = {
             let mut st = self.shared.state.lock();
-            (st.retire()?, st.next_seq)
+            (st.end_records()?, st.next_seq)
         };
         if self.shared.durability != Durability::None {
-            if let Err(e) = self.shared.sync_upto(next, None) {
-                self.unretire();
-                return Err(e);
-            }
+            self.shared.sync_upto(next, None)?;
         }
         Ok(bufs)
-    }
-
-    /// Undoes `retire`: appends are taken again.
-    pub(crate) fn unretire(&self) {
-        self.shared.state.lock().unretire();
     }
 
     /// `close`, handing back the writer's buffers and index memory,

@@ -1,14 +1,16 @@
 //! Opening a segment for writing: a new one gets its header; an existing one
 //! is verified by a full scan, which also rebuilds the index. A torn tail is
-//! copied to `<segment>.corrupt-<offset>` and then cut off; a seal is removed
-//! (it is rewritten on close); corruption in the middle is refused, because
-//! cutting there would lose the valid records that follow.
+//! copied to `<segment>.corrupt-<offset>` and then cut off; corruption in the
+//! middle is refused, because cutting there would lose the valid records
+//! that follow. A standalone segment's seal is removed (it is rewritten on
+//! close); a segment of a log is never unsealed (see `Purpose`).
 
 use super::index::SegmentIndex;
 use super::types::TypeTable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::{FORMAT_MAJOR, FORMAT_MINOR, MAGIC};
+use crate::log::naming;
 use crate::options::Options;
 use crate::reader::{Reader, Tail};
 use std::fs::{File, OpenOptions};
@@ -19,8 +21,9 @@ use std::path::Path;
 /// What the writer continues from.
 pub struct Recovered {
     pub file_len: u64,
-    /// Opened to seal, it ends in a `SEAL_BEGIN` frame left in place (a
-    /// retired segment whose seal failed).
+    /// A log's segment found ending: its records are closed by a
+    /// `SEAL_BEGIN` frame, left in place (its writer rolled away from it and
+    /// its seal failed, or the process died before writing it).
     pub seal_begun: bool,
     pub next_seq: u64,
     pub types: TypeTable,
@@ -30,13 +33,16 @@ pub struct Recovered {
 /// What the writer opens an existing segment for.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
-    /// To append: a seal, whole or damaged, is cut off.
+    /// A standalone segment, to append: a seal, whole or damaged, is cut off
+    /// (its user owns the file). A segment of a log found sealed or ending
+    /// is refused: it never changes again.
     Append,
-    /// Only to seal it (a rolling log's older segment found unsealed): a
-    /// damaged seal (such as a lone `SEAL_BEGIN` frame) is left in place
-    /// for the new seal to overwrite, so that a crash meanwhile leaves the
-    /// records still ended by it.
-    Seal,
+    /// A segment of a rolling log, which the log resumes if it is active and
+    /// seals if it is ending: a `SEAL_BEGIN` frame and whatever follows it
+    /// (a seal half written) are left in place for the seal to overwrite,
+    /// so that a crash meanwhile leaves the records still closed by it. A
+    /// segment found sealed is refused: the lifecycle goes one way.
+    LogSegment,
 }
 
 /// Prepares `file` (locked, open read-write) for appending, or for sealing.
@@ -101,7 +107,10 @@ pub fn prepare(
     let mut seal_begun = false;
     match reader.tail() {
         Tail::Torn { offset, len } => backup_and_cut(file, path, offset, offset + len)?,
-        Tail::SealDamaged { .. } if purpose == Purpose::Seal => seal_begun = true,
+        Tail::Sealed | Tail::SealDamaged { .. } if is_sealed_for_good(&reader, purpose) => {
+            return Err(sealed_for_good(&reader));
+        }
+        Tail::SealDamaged { .. } if purpose == Purpose::LogSegment => seal_begun = true,
         Tail::Sealed | Tail::SealDamaged { .. } => cut(file, path, records_end)?,
         // The scan ran to its end, so `Reading` does not occur.
         Tail::Unsealed => super::prealloc::release(file, records_end),
@@ -117,6 +126,37 @@ pub fn prepare(
         types,
         index,
     })
+}
+
+/// Whether the segment `reader` scanned to its seal must stay as it is: it
+/// is sealed (its seal trailer was written whole, trusted or not) and
+/// opened as a log's segment, or it is a log's segment (its file name says
+/// so) sealed or ending.
+fn is_sealed_for_good(reader: &Reader, purpose: Purpose) -> bool {
+    let of_a_log = || {
+        let h = reader.header();
+        let name = reader.path().file_name().and_then(|n| n.to_str());
+        !h.log_name.is_empty()
+            && name.and_then(|n| naming::parse_segment_name(&h.log_name, n)) == Some(h.segment_no)
+    };
+    match purpose {
+        Purpose::LogSegment => reader.seal().is_some() || reader.has_seal_trailer(),
+        Purpose::Append => of_a_log(),
+    }
+}
+
+/// The error for a segment that `is_sealed_for_good`.
+fn sealed_for_good(reader: &Reader) -> Error {
+    let h = reader.header();
+    Error::file(
+        ErrorKind::InvalidArgument,
+        reader.path(),
+        format!(
+            "segment {} of log {:?} is sealed (or being sealed) and never changes again; \
+             open the log to append to it",
+            h.segment_no, h.log_name
+        ),
+    )
 }
 
 /// Whether `prepare` would take the existing segment at `path`, found out

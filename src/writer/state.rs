@@ -47,7 +47,7 @@ pub struct Recycled {
 impl Recycled {
     /// This memory, completed with `other`'s where it has none: a rolling
     /// log combines the write buffers a segment it rolls away from leaves at
-    /// once (`State::retire`) with the seal and index memory an earlier
+    /// once (`State::end_records`) with the seal and index memory an earlier
     /// segment left when its sealing ended.
     pub fn or(mut self, other: Recycled) -> Recycled {
         if self.bufs.is_empty() {
@@ -141,9 +141,10 @@ pub(crate) struct State {
     /// rather than fail although its record was written. `None` if that is
     /// not known.
     pub closed_written: Option<u64>,
-    /// Its records are ended by a `SEAL_BEGIN` frame (see `retire`):
-    /// appends are refused, `close` writes the rest of the seal.
-    retired: bool,
+    /// The segment is ending: its records are closed by a `SEAL_BEGIN`
+    /// frame (see `end_records`). One way: appends are refused from then
+    /// on, and `close` writes the rest of the seal.
+    ending: bool,
     pending: Vec<Pending>,
     /// Holds a seal built in memory (`prebuild_seal`); kept for reuse.
     seal_buf: Vec<u8>,
@@ -191,7 +192,7 @@ impl State {
             sync_on_seal: true,
             closed_durable: false,
             closed_written: None,
-            retired: false,
+            ending: false,
             behind: None,
             inflight: 0,
             spare,
@@ -273,7 +274,7 @@ impl State {
         if self.flusher_failed.is_some() {
             return Err(self.told_flusher_failure());
         }
-        if self.retired {
+        if self.ending {
             return Err(Error::file(
                 ErrorKind::Closed,
                 &self.path,
@@ -870,13 +871,15 @@ impl State {
         }
     }
 
-    /// Ends the records of a segment that a rolling log rolls away from,
-    /// leaving the rest of the seal to `close`, on another thread: every
-    /// record is handed to the OS and a `SEAL_BEGIN` frame is written after
-    /// them, so that a log reader that finds the next segment reads this
-    /// one to its end and knows it is complete. Appends are refused from
-    /// now on. Returns the write buffers, for the next segment.
-    pub fn retire(&mut self) -> Result<Recycled> {
+    /// Closes the records of a segment that a rolling log rolls away from:
+    /// every record is handed to the OS and a `SEAL_BEGIN` frame is written
+    /// after them, so that a log reader that finds the next segment reads
+    /// this one to its end and knows it is complete. The rest of the seal
+    /// is left to `close`, maybe on another thread. One way: appends are
+    /// refused from now on. A failure leaves the segment as it was (active,
+    /// its records buffered or in the file, no `SEAL_BEGIN`). Returns the
+    /// write buffers, for the next segment.
+    pub fn end_records(&mut self) -> Result<Recycled> {
         self.check_usable()?;
         self.flush_buf()?;
         let begin = seal::encode_seal_begin(self.index.record_count);
@@ -884,29 +887,39 @@ impl State {
         self.prealloc
             .ensure(file, self.file_len, self.file_len + begin.len() as u64);
         if let Err(e) = file.write_all_at(&begin, self.file_len) {
+            // Part of the frame may be in the file: this writer's own bytes,
+            // past every record.
             self.cut_file(self.file_len);
             return Err(Error::io_at(&self.path, self.file_len, "write seal", e));
         }
-        self.retired = true;
+        self.ending = true;
         Ok(Recycled {
             bufs: std::mem::take(&mut self.spare),
             ..Recycled::default()
         })
     }
 
-    /// A segment reopened only to seal that ends in a `SEAL_BEGIN` frame (a
-    /// retired segment whose seal failed before) is retired too: a seal
-    /// that fails again keeps the frame.
-    pub fn reopened_retired(&mut self) {
-        self.retired = true;
+    /// A segment reopened only to seal it that already ends in a
+    /// `SEAL_BEGIN` frame (its seal failed, or its writer died before
+    /// writing the rest) is ending: a seal that fails again keeps the
+    /// frame.
+    pub fn mark_ending(&mut self) {
+        self.ending = true;
     }
 
-    /// Undoes `retire` (the log could not open the next segment and goes
-    /// on with this one): the `SEAL_BEGIN` frame is cut off.
-    pub fn unretire(&mut self) {
-        if self.retired && self.file.is_some() {
-            self.cut_file(self.file_len);
-            self.retired = false;
+    /// See `Writer::is_ending`.
+    pub fn is_ending(&self) -> bool {
+        self.ending
+    }
+
+    /// Closes the file without a seal (see `Writer::discard`): nothing is
+    /// buffered or in flight in a segment that holds no record.
+    pub fn close_unsealed(&mut self) {
+        let _ = self.settle();
+        self.behind = None;
+        if let Some(file) = self.file.take() {
+            crate::writer::prealloc::release(&file, self.file_len);
+            crate::sys::unlock(&file);
         }
     }
 
@@ -1074,12 +1087,12 @@ impl State {
         sealed
     }
 
-    /// The file's length while it has no seal: its records, and for a
-    /// retired segment the `SEAL_BEGIN` frame after them (a failed seal
+    /// The file's length while it has no seal: its records, and for an
+    /// ending segment the `SEAL_BEGIN` frame after them (a failed seal
     /// keeps it, as the seal writes the same bytes there), so that log
     /// readers know the segment is complete.
     fn unsealed_len(&self) -> u64 {
-        if self.retired {
+        if self.ending {
             self.file_len + seal::SEAL_BEGIN_LEN as u64
         } else {
             self.file_len

@@ -120,6 +120,42 @@ pub fn unsealed_segment(path: &Path, n: u64) {
     std::fs::remove_file(&tmp).unwrap();
 }
 
+/// Cuts a sealed segment's seal off after its `SEAL_BEGIN` frame: what an
+/// ending segment of a log looks like (its records closed, the rest of its
+/// seal not written yet).
+pub fn leave_ending(path: &Path) {
+    let end = Reader::open(path).unwrap().seal().unwrap().records_end;
+    let len = end + binlog::format::seal::SEAL_BEGIN_LEN as u64;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+/// Cuts a sealed segment back to its records: an active segment, as a
+/// killed writer leaves it between records.
+pub fn leave_unsealed(path: &Path) {
+    let end = Reader::open(path).unwrap().seal().unwrap().records_end;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(end)
+        .unwrap();
+}
+
+/// Holds the segment's lock, as its writer does, until the file is dropped.
+pub fn hold_lock(path: &Path) -> std::fs::File {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path).unwrap();
+    // SAFETY: flock on a descriptor owned by `f`.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(rc, 0, "{} is locked already", path.display());
+    f
+}
+
 /// (offset, frame length) of every record of a segment.
 pub fn frames(path: &Path) -> Vec<(u64, u64)> {
     let mut r = Reader::open(path).unwrap();

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod child;
+pub mod faults;
 pub mod ffi;
 pub mod seal;
 
