@@ -1,0 +1,261 @@
+//! The write path: a batch of records, split where a roll is due, checked
+//! whole before anything is written.
+
+use super::{LogWriter, SegmentEvent, Shared, State};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::frame::{frame_len_bound, max_frame_len, total_len};
+use crate::format::MAX_TYPE_NAME_LEN;
+use crate::writer::{Caller, Entry, SealEstimate, SizeSnapshot, Writer};
+use std::sync::Arc;
+
+impl LogWriter {
+    /// Appends records in order, rolling between them where a trigger fires;
+    /// no record straddles two segments. Returns the first sequence number.
+    /// A batch that fails after some of its records were written (a roll
+    /// between two of its parts failed, or a write) says in its error how
+    /// many were, and their sequence numbers.
+    pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
+        let s = &*self.shared;
+        let mut events = Vec::new();
+        let mut batch = Batch::default();
+        let result = s.append_batch(entries, &mut batch, &mut events);
+        s.dispatch(events);
+        // Outside the log's lock, so that other writers join the same
+        // fdatasync (group commit).
+        let waited = batch
+            .wait
+            .take()
+            .map(|(w, to, mut call)| w.wait_durable(to, call.as_mut()));
+        match result {
+            Ok(first) => waited.unwrap_or(Ok(())).map(|()| first),
+            Err(e) => Err(batch.failed(e, entries.len())),
+        }
+    }
+}
+
+/// How far a batch got: after a failure, how much of it was written.
+#[derive(Default)]
+struct Batch {
+    /// The batch's first sequence number.
+    first: Option<u64>,
+    /// The writer of the part written last.
+    last: Option<Arc<Writer>>,
+    /// The durable wait the batch's last part asks for: its writer, the
+    /// sequence number to wait for, and the durable write call.
+    wait: Option<(Arc<Writer>, u64, Option<Caller>)>,
+    /// Where the part being written starts and ends.
+    part: (usize, usize),
+}
+
+impl Batch {
+    /// The error `e` the batch failed with. It names only the part it
+    /// failed in (or a roll): unless that part is the whole batch, it says
+    /// what was written.
+    fn failed(&self, e: Error, n: usize) -> Error {
+        let (Some(first), Some(w)) = (self.first, &self.last) else {
+            return e;
+        };
+        if self.part == (0, n) {
+            return e;
+        }
+        let written = w.written_below().saturating_sub(first);
+        let seqs = match written {
+            0 => String::new(),
+            n => format!(
+                ": sequence numbers {first} to {}, not to be written again; `durable_seq` says \
+                 which are on stable storage",
+                first + n - 1
+            ),
+        };
+        Error::new(
+            e.kind(),
+            format!(
+                "{} (in all, {written} of {n} records of this call were written{seqs})",
+                e.message()
+            ),
+        )
+    }
+}
+
+/// The most a record adds to its segment: its longest frame, and the
+/// directory entry a type new to the segment adds to its seal (which a
+/// size snapshot's estimate does not hold; counted for every record, a
+/// known type's frame being over-estimated by its name already), so that no
+/// record takes a segment past the size limit.
+fn record_size(e: &Entry<'_>) -> u64 {
+    max_frame_len(e.type_name, e.meta, total_len(e.parts))
+        .saturating_add(SealEstimate::type_entry_len(e.type_name))
+}
+
+impl Shared {
+    /// `write_batch` under the log's lock: checks the batch, then appends
+    /// it part by part, rolling before a part where a trigger fires.
+    fn append_batch(
+        &self,
+        entries: &[Entry<'_>],
+        batch: &mut Batch,
+        events: &mut Vec<SegmentEvent>,
+    ) -> Result<u64> {
+        let mut st = self.state.lock();
+        self.usable(&st)?;
+        let now = (self.opts.clock)();
+        let snap = self.writer(&st)?.size_snapshot();
+        if entries.is_empty() {
+            return Ok(snap.next_seq);
+        }
+        // Before any roll or record: a batch refused writes nothing.
+        self.validate(&st, entries, snap.next_seq)?;
+        let mut snap = Some(snap);
+        let mut i = 0;
+        while i < entries.len() {
+            let snap = match snap.take() {
+                Some(snap) => snap,
+                None => self.writer(&st)?.size_snapshot(),
+            };
+            i = self.append_part(&mut st, (entries, i, now), snap, batch, events)?;
+        }
+        Ok(batch.first.expect("non-empty batch"))
+    }
+
+    /// Appends the records from `entries[i]` on that fit in one segment
+    /// (rolling first if a trigger fires; `now` is the call's clock
+    /// reading); returns where the next part starts. `snap` is the current
+    /// segment's size.
+    fn append_part(
+        &self,
+        st: &mut State,
+        (entries, i, now): (&[Entry<'_>], usize, i64),
+        mut snap: SizeSnapshot,
+        batch: &mut Batch,
+        events: &mut Vec<SegmentEvent>,
+    ) -> Result<usize> {
+        batch.part = (i, i);
+        if self.roll_due(st, &snap, record_size(&entries[i]), now) {
+            self.roll(st, events, now)?;
+            snap = self.writer(st)?.size_snapshot();
+        }
+        let w = Arc::clone(self.writer(st)?);
+        let end = self.part_end(entries, i, &snap);
+        batch.first.get_or_insert(snap.next_seq);
+        batch.part = (i, end);
+        // Counted before the append, so that a leader gathering records for
+        // its fdatasync waits for this one (group commit), as a segment
+        // writer's own write call is.
+        let call = w.durable_call();
+        let appended = w.append(&entries[i..end], Some(now));
+        // Kept for the error path (one reference a part).
+        let w = &*batch.last.insert(w);
+        if let Some(to) = appended?.1 {
+            batch.wait = Some((Arc::clone(w), to, call));
+        }
+        Ok(end)
+    }
+
+    /// Where the part that starts at `entries[i]` ends in a segment of size
+    /// `snap`: its first record goes in whatever the segment holds (an
+    /// empty one takes any record), the next ones while it has room.
+    fn part_end(&self, entries: &[Entry<'_>], i: usize, snap: &SizeSnapshot) -> usize {
+        let (mut bytes, mut count) = (snap.bytes + record_size(&entries[i]), snap.records + 1);
+        let mut j = i + 1;
+        while j < entries.len() {
+            let size = record_size(&entries[j]);
+            if self.opts.max_segment_records.is_some_and(|m| count >= m)
+                || self.over_size(bytes + size, count + 1, snap)
+            {
+                break;
+            }
+            bytes += size;
+            count += 1;
+            j += 1;
+        }
+        j
+    }
+
+    /// Checks every entry of a batch before any roll or record, so that a
+    /// batch refused writes nothing and takes no sequence number. Which
+    /// segment a record lands in, and so whether it carries its type's
+    /// name (the first of its type in a segment does) and how long its
+    /// type id is, is known only as the batch is written: the size limit
+    /// applies to the longest form (`max_frame_len`), so that whether a
+    /// record fits does not depend on where the log rolls.
+    pub(super) fn validate(&self, st: &State, entries: &[Entry<'_>], next_seq: u64) -> Result<()> {
+        let path = || {
+            self.writer(st)
+                .map(|w| w.path().to_path_buf())
+                .unwrap_or_default()
+        };
+        let n = entries.len();
+        if u64::MAX - next_seq < n as u64 {
+            return Err(Error::file(
+                ErrorKind::InvalidArgument,
+                &path(),
+                format!(
+                    "sequence numbers exhausted: {n} records from {next_seq}; no record of this \
+                     call was written"
+                ),
+            ));
+        }
+        let limit = self.opts.segment.max_record_size;
+        for (i, e) in entries.iter().enumerate() {
+            let refused = |kind: ErrorKind, msg: String| {
+                Error::file(kind, &path(), Error::refused_entry(i, n, msg))
+            };
+            if e.type_name.len() > MAX_TYPE_NAME_LEN {
+                return Err(refused(
+                    ErrorKind::InvalidArgument,
+                    format!(
+                        "type name of {} bytes exceeds {MAX_TYPE_NAME_LEN}",
+                        e.type_name.len()
+                    ),
+                ));
+            }
+            let payload = total_len(e.parts);
+            if frame_len_bound(e.type_name, e.meta, payload) <= limit {
+                continue; // far below the limit: the common case, cheaply
+            }
+            let size = max_frame_len(e.type_name, e.meta, payload);
+            if size > limit {
+                return Err(refused(
+                    ErrorKind::RecordTooLarge,
+                    format!(
+                        "record of type {:?} encodes to up to {size} bytes (as the first of its \
+                         type in a segment, which carries the type's name), above the maximum \
+                         record size {limit}",
+                        e.type_name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the segment must roll before a record of `size` bytes. An
+    /// empty segment takes any record (and, if its period is over, simply
+    /// starts counting from the current one).
+    pub(super) fn roll_due(
+        &self,
+        st: &mut State,
+        snap: &SizeSnapshot,
+        size: u64,
+        now: i64,
+    ) -> bool {
+        let period_now = self.opts.period.floor(now);
+        if snap.records == 0 {
+            st.period_start = period_now;
+            return false;
+        }
+        self.opts
+            .max_segment_records
+            .is_some_and(|m| snap.records >= m)
+            || self.over_size(snap.bytes + size, snap.records + 1, snap)
+            || period_now != st.period_start
+    }
+
+    /// Whether a segment of `bytes` bytes and `records` records would pass
+    /// the size limit once its seal is written.
+    pub(super) fn over_size(&self, bytes: u64, records: u64, snap: &SizeSnapshot) -> bool {
+        self.opts
+            .max_segment_bytes
+            .is_some_and(|m| bytes + snap.seal.len(records, bytes) > m)
+    }
+}

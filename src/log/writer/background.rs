@@ -1,0 +1,90 @@
+//! The log's background thread: time rolls, age retention, background
+//! seals and manifests.
+
+use super::Shared;
+use crate::error::Result;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+thread_local! {
+    /// On a log's background thread: the log's `Shared::id`.
+    static ROLLER_OF: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+impl Shared {
+    pub(super) fn tick(&self) -> Result<()> {
+        let mut events = Vec::new();
+        let r = (|| {
+            let mut st = self.state.lock();
+            if st.current.is_none() {
+                return Ok(());
+            }
+            let now = (self.opts.clock)();
+            let snap = self.writer(&st)?.size_snapshot();
+            if self.roll_due(&mut st, &snap, 0, now)
+                && self.opts.period.floor(now) != st.period_start
+            {
+                self.roll(&mut st, &mut events, now)?;
+            }
+            if self.enforce_retention(&mut st) > 0 {
+                self.store_manifest(&mut st)?;
+            }
+            Ok(())
+        })();
+        self.dispatch(events);
+        r
+    }
+
+    /// Whether the calling thread is this log's background thread. (Not
+    /// `thread::current()`: on a C caller's thread that allocates a handle
+    /// that lives until the thread ends, which valgrind reports as lost.)
+    pub(super) fn on_roller_thread(&self) -> bool {
+        ROLLER_OF.with(|r| r.get()) == self.id
+    }
+
+    pub(super) fn roller_loop(&self) {
+        ROLLER_OF.with(|r| r.set(self.id));
+        let mut retry = false;
+        let mut stop = self.stop.lock();
+        while !*stop {
+            // Wake at the next period boundary, and at least every second
+            // (for age retention and a clock that jumps).
+            let now = (self.opts.clock)();
+            let until = self
+                .opts
+                .period
+                .next_start(now)
+                .map_or(1_000_000_000, |t| t - now);
+            let wait = Duration::from_nanos(until.clamp(1_000_000, 1_000_000_000) as u64);
+            // After a failed attempt, the next one waits for the timeout
+            // (or a roll) rather than spinning.
+            let due =
+                self.seal_due.load(Ordering::SeqCst) || self.manifest_due.load(Ordering::SeqCst);
+            if retry || !due {
+                self.stop_cv.wait_for(&mut stop, wait);
+            }
+            if *stop {
+                break;
+            }
+            drop(stop);
+            // Not the writer's failures: counted like a callback's.
+            retry = false;
+            if self.seal_due.swap(false, Ordering::SeqCst) {
+                if let Err(e) = self.seal_ending_in_background() {
+                    self.seal_due.store(true, Ordering::SeqCst);
+                    retry = true;
+                    self.background_failed(e);
+                }
+            }
+            if let Err(e) = self.store_due_manifest() {
+                self.manifest_due.store(true, Ordering::SeqCst);
+                retry = true;
+                self.background_failed(e);
+            }
+            if let Err(e) = self.tick() {
+                self.background_failed(e);
+            }
+            stop = self.stop.lock();
+        }
+    }
+}

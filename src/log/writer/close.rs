@@ -1,0 +1,74 @@
+//! Closing a log: the background thread stops, every ending segment and
+//! then the current one are sealed, the manifest is written and the log's
+//! lock released.
+
+use super::{Ending, LogWriter, SegmentEvent, Shared};
+use crate::error::Result;
+
+impl LogWriter {
+    /// Seals the current segment and closes the log. Later calls return
+    /// `Closed`; closing again is a no-op.
+    pub fn close(&self) -> Result<()> {
+        self.stop_background_thread();
+        let s = &*self.shared;
+        let mut events = Vec::new();
+        let closed = s.seal_for_close(&mut events);
+        s.unlock();
+        s.dispatch(events);
+        closed
+    }
+
+    /// Stops the log's background thread and waits for it to end, unless
+    /// this is that thread (a callback on it closing the log): that thread
+    /// ends once the callback returns, so it leaves the handle, and a close
+    /// on any other thread joins it, which then returns only once the
+    /// callback's close has (its caller may free the log next). The handle
+    /// is taken out before the join: a guard held while joining would make
+    /// that callback's close wait for it forever.
+    fn stop_background_thread(&self) {
+        *self.shared.stop.lock() = true;
+        self.shared.stop_cv.notify_all();
+        let roller = if self.shared.on_roller_thread() {
+            None
+        } else {
+            self.roller.lock().take()
+        };
+        if let Some(h) = roller {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Shared {
+    /// Seals the segments rolled away from, then the current one, even if
+    /// one of them fails, and replaces the manifest even when sealing
+    /// failed (the background thread may have left it rolls behind).
+    fn seal_for_close(&self, events: &mut Vec<SegmentEvent>) -> Result<()> {
+        let mut st = self.state.lock();
+        // Best effort: a log opened later removes it too.
+        let _ = self.remove_leftover(&mut st);
+        let Some(w) = st.current.take() else {
+            return Ok(());
+        };
+        let older = self.seal_ending_locked(&mut st, events);
+        let current = Ending::of_current(&st, w);
+        let sealed = current
+            .seal(self)
+            .map(|done| self.sealed(&mut st, current, done, events));
+        if sealed.is_ok() {
+            self.enforce_retention(&mut st);
+        }
+        let stored = self.store_manifest(&mut st);
+        older.and(sealed).and(stored)
+    }
+
+    /// Releases the log's lock: every segment is left as the next writer
+    /// may find it. Unlocked, not only closed: a child process between fork
+    /// and exec holds a copy of the descriptor, and the lock with it, until
+    /// its exec; LOCK_UN releases the lock for every copy.
+    fn unlock(&self) {
+        if let Some(f) = self.lock.lock().take() {
+            crate::sys::unlock(&f);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Segment events (OPENED, SEALED): reported to callbacks and queued for
+//! polling, in the log's order, outside the log's lock.
+
+use super::Shared;
+use crate::error::Error;
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A segment of a log, as reported to callbacks and by polling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentInfo {
+    pub path: PathBuf,
+    pub segment_no: u64,
+    pub first_seq: u64,
+    /// Records in the segment (0 when just opened).
+    pub record_count: u64,
+    /// File size (when sealed: including the seal).
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SegmentEvent {
+    Opened(SegmentInfo),
+    Sealed(SegmentInfo),
+}
+
+/// Called after a segment is opened or sealed, outside the log's lock: by the
+/// writing thread that rolled, or by the log's background thread (time
+/// rolls, and with it the seals of every roll). An `Err` or a panic is
+/// counted (see `LogWriter::callback_failures`) and affects neither the
+/// writer nor the other callbacks.
+pub type SegmentCallback =
+    Box<dyn Fn(&SegmentEvent) -> std::result::Result<(), String> + Send + Sync>;
+
+thread_local! {
+    /// The `Shared::id` of the log whose events this thread is reporting
+    /// (see `Shared::dispatch`), or 0. No destructor: usable at any time.
+    static REPORTING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// This thread's tag in `Shared::deferred` (0 until first needed).
+    static THREAD_TAG: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The last `THREAD_TAG` given out.
+static LAST_THREAD_TAG: AtomicU64 = AtomicU64::new(0);
+
+/// The calling thread's tag (see `Shared::deferred`), never 0.
+pub(super) fn thread_tag() -> u64 {
+    THREAD_TAG.with(|t| {
+        if t.get() == 0 {
+            t.set(LAST_THREAD_TAG.fetch_add(1, Ordering::Relaxed) + 1);
+        }
+        t.get()
+    })
+}
+
+/// Sealed segments kept for polling when nobody polls.
+const MAX_UNPOLLED: usize = 65_536;
+
+#[derive(Default)]
+pub(super) struct Events {
+    pub(super) unpolled: VecDeque<SegmentInfo>,
+    pub(super) dropped: u64,
+    pub(super) failures: u64,
+    pub(super) last_failure: Option<String>,
+}
+
+impl Shared {
+    /// Counts a failure of the background thread's work (or of replacing
+    /// the manifest after a roll, see `manifest_changed`) with the
+    /// callbacks'.
+    pub(super) fn background_failed(&self, e: Error) {
+        let mut ev = self.events.lock();
+        ev.failures += 1;
+        ev.last_failure = Some(e.to_string());
+    }
+
+    /// Runs the callbacks and queues sealed segments for polling, in the
+    /// order of the events. A callback that rolls or closes the log causes
+    /// events while earlier ones are still being reported on this thread:
+    /// those are reported once the earlier ones are, by the outermost
+    /// `dispatch`, so that every callback sees (and polling returns) a
+    /// segment's events in the log's order, not the newest first.
+    pub(super) fn dispatch(&self, events: Vec<SegmentEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        if REPORTING.with(|r| r.get()) == self.id {
+            let tag = thread_tag();
+            self.deferred
+                .lock()
+                .extend(events.into_iter().map(|ev| (tag, ev)));
+            return;
+        }
+        // Another log's callback may write to this one: its id comes back.
+        let outer = REPORTING.with(|r| r.replace(self.id));
+        let tag = thread_tag();
+        let mut events = events;
+        loop {
+            self.report(&events);
+            // This thread's deferred events only, in order.
+            let mut deferred = self.deferred.lock();
+            let (mine, others) = std::mem::take(&mut *deferred)
+                .into_iter()
+                .partition::<Vec<_>, _>(|(t, _)| *t == tag);
+            *deferred = others;
+            drop(deferred);
+            events = mine.into_iter().map(|(_, ev)| ev).collect();
+            if events.is_empty() {
+                break;
+            }
+        }
+        REPORTING.with(|r| r.set(outer));
+    }
+
+    /// `dispatch`'s work for `events`. A failing or panicking callback is
+    /// counted and does not stop the others.
+    pub(super) fn report(&self, events: &[SegmentEvent]) {
+        let callbacks = self.callbacks.lock().clone();
+        for ev in events {
+            for cb in callbacks.iter() {
+                let failure = match catch_unwind(AssertUnwindSafe(|| cb(ev))) {
+                    Ok(Ok(())) => None,
+                    Ok(Err(msg)) => Some(msg),
+                    Err(_) => Some("callback panicked".to_string()),
+                };
+                if let Some(msg) = failure {
+                    let mut e = self.events.lock();
+                    e.failures += 1;
+                    e.last_failure = Some(msg);
+                }
+            }
+            if let SegmentEvent::Sealed(info) = ev {
+                let mut e = self.events.lock();
+                if e.unpolled.len() >= MAX_UNPOLLED {
+                    e.unpolled.pop_front();
+                    e.dropped += 1;
+                }
+                e.unpolled.push_back(info.clone());
+            }
+        }
+    }
+}

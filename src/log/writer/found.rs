@@ -1,0 +1,92 @@
+//! Segment files as the log finds them on disk: sealed or not, empty, of
+//! this log.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::log::manifest::SealedEntry;
+use crate::log::segments;
+use crate::reader::{Reader, Tail};
+use std::path::Path;
+
+/// The manifest entry of a sealed segment and when it was sealed (its
+/// modification time); `None` if the segment is not sealed. A segment whose
+/// seal trailer was written whole is sealed even if the rest of its seal
+/// cannot be trusted: it is never written again, and its records are
+/// counted by a scan. A segment of another log is refused (before any file
+/// is changed).
+pub(super) fn summarize(
+    path: &Path,
+    segment_no: u64,
+    name: &str,
+) -> Result<Option<(SealedEntry, i64)>> {
+    let mut r = match Reader::open(path) {
+        Ok(r) => r,
+        Err(e) if matches!(e.kind(), ErrorKind::Truncated) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    segments::check_log_name(path, r.header(), name)?;
+    let record_count = match r.seal() {
+        Some(d) => d.record_count,
+        None if r.has_seal_trailer() => {
+            while r.next()?.is_some() {}
+            r.next_seq() - r.header().first_seq
+        }
+        None => return Ok(None),
+    };
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "stat", e))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    Ok(Some((
+        SealedEntry {
+            segment_no,
+            file: file_name(path),
+            first_seq: r.header().first_seq,
+            record_count,
+            bytes: meta.len(),
+        },
+        mtime,
+    )))
+}
+
+/// The first sequence number in the header of segment `path`, if readable.
+/// The first sequence number in the header of the segment at `path` if it
+/// holds nothing else: no records, no seal, no other bytes.
+pub(super) fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
+    let mut r = match Reader::open(path) {
+        Ok(r) => r,
+        Err(e) if e.kind() == ErrorKind::Truncated => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let empty = r.seal().is_none() && r.next()?.is_none() && r.tail() == Tail::Unsealed;
+    Ok(empty.then(|| r.header().first_seq))
+}
+
+/// Removes a segment file that holds no records, and makes that durable.
+/// Holding its lock meanwhile: a segment a writer (in another process) has
+/// open is refused with `Locked`, not removed.
+pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(path, "lock", e))? {
+        return Err(Error::file(
+            ErrorKind::Locked,
+            path,
+            "another writer has this empty segment open",
+        ));
+    }
+    std::fs::remove_file(path)
+        .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
+    let dir = crate::sys::parent_dir(path);
+    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+}
+
+pub(super) fn header_first_seq(path: &Path) -> Option<u64> {
+    Reader::open(path).ok().map(|r| r.header().first_seq)
+}
+
+pub(super) fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

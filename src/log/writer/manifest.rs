@@ -1,0 +1,85 @@
+//! The manifest (`<log>.manifest`, for tools): built under the log's lock,
+//! written (atomically replaced) after rolls, by the background thread if
+//! there is one.
+
+use super::found::file_name;
+use super::{Shared, State};
+use crate::error::Result;
+use crate::log::manifest::Manifest;
+use crate::log::naming;
+use std::sync::atomic::Ordering;
+
+impl Shared {
+    /// After a roll: the manifest is replaced by the background thread if
+    /// there is one, so that the writer's roll does not wait for it
+    /// (renaming over the old manifest waits for the filesystem to free the
+    /// old one's blocks: 0.17 ms of a 0.84 ms roll on the benchmark VM, whose
+    /// ext4 is mounted with `discard`). It may lag the files meanwhile, as
+    /// after a crash; the segment files are the truth.
+    /// Without the background thread it is replaced here; a failure is
+    /// counted with the callbacks' (`callback_failures`), not returned: the
+    /// roll it follows happened, and a caller told otherwise would act on a
+    /// roll that did not fail. The next roll or `close` writes it again.
+    pub(super) fn manifest_changed(&self, st: &mut State) -> Result<()> {
+        if !self.opts.background {
+            if let Err(e) = self.store_manifest(st) {
+                self.background_failed(e);
+            }
+            return Ok(());
+        }
+        self.manifest_due.store(true, Ordering::SeqCst);
+        // Under the lock the roller checks the flag with: no lost wakeup.
+        let _stop = self.stop.lock();
+        self.stop_cv.notify_all();
+        Ok(())
+    }
+
+    /// Replaces the manifest with one describing `st`, now.
+    pub(super) fn store_manifest(&self, st: &mut State) -> Result<()> {
+        let (no, m) = self.build_manifest(st);
+        self.write_manifest(no, &m)
+    }
+
+    pub(super) fn build_manifest(&self, st: &mut State) -> (u64, Manifest) {
+        st.manifests += 1;
+        let current = st
+            .current
+            .as_ref()
+            .map(|w| (st.segment_no, file_name(w.path())));
+        let m = Manifest {
+            log: self.name.clone(),
+            current,
+            sealed: st.sealed.iter().map(|s| s.entry.clone()).collect(),
+        };
+        (st.manifests, m)
+    }
+
+    /// Writes manifest number `no` unless a newer one was written already.
+    pub(super) fn write_manifest(&self, no: u64, m: &Manifest) -> Result<()> {
+        let mut written = self.manifest_written.lock();
+        if *written > no {
+            return Ok(());
+        }
+        m.store(&naming::manifest_path(&self.dir, &self.name))?;
+        *written = no;
+        Ok(())
+    }
+
+    /// The background thread's share of `manifest_changed`: built under the
+    /// log's lock, written outside it.
+    pub(super) fn store_due_manifest(&self) -> Result<()> {
+        if !self.manifest_due.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let (no, m) = {
+            let mut st = self.state.lock();
+            if st.current.is_none() {
+                // Closed (`close` writes the last one), or left without a
+                // segment by a failed roll (the next open writes one).
+                return Ok(());
+            }
+            self.build_manifest(&mut st)
+        };
+        self.write_manifest(no, &m)
+    }
+}

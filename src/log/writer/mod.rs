@@ -1,0 +1,303 @@
+//! A rolling log: a directory of segments written one after another.
+//!
+//! A segment's lifecycle goes one way: *active* (records are appended) ->
+//! *ending* (its records closed by a `SEAL_BEGIN` frame) -> *sealed* (its
+//! seal written whole). A sealed segment is never written again; an ending
+//! one is only sealed. The stages, a file each:
+//!
+//! - `open`: the segment files found are the truth. Older segments found
+//!   without a seal (a crash between a roll and its seal, power loss under
+//!   durability `None`) are sealed, an empty file a failed roll left is
+//!   removed, the newest segment is resumed if active, sealed if ending,
+//!   and a sealed newest one is followed by a new segment.
+//! - `append`: the write path; a batch is split where a roll is due.
+//! - `roll`: the next segment is created, the current one's records closed,
+//!   and the log switches (a failure before the switch leaves the current
+//!   segment active and unchanged).
+//! - `seal`: the ending segments are sealed, on the caller's thread or on
+//!   the background thread (`seal_in_background`).
+//! - `retention`, `manifest`, `durability` (older segments not synced yet),
+//!   `events` (callbacks and polling), `background` (time rolls, age
+//!   retention, background seals), `close`.
+//!
+//! docs/FORMAT.md ("Rolling logs") gives the roll's steps and what a crash
+//! between any two of them leaves.
+
+use super::age_clock::AgeClock;
+use super::manifest::SealedEntry;
+use super::options::{LogOptions, SharedCallback};
+use crate::error::{Error, ErrorKind, Result};
+use crate::options::Options;
+use crate::writer::{Entry, Recycled, Writer};
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+mod append;
+mod background;
+mod close;
+mod durability;
+mod events;
+mod found;
+mod manifest;
+mod open;
+mod retention;
+mod roll;
+mod seal;
+
+use events::Events;
+pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
+use seal::{Ending, SealResult};
+
+/// The last `Shared::id` given out.
+static LAST_LOG_ID: AtomicU64 = AtomicU64::new(0);
+
+pub struct LogWriter {
+    shared: Arc<Shared>,
+    roller: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Shared {
+    /// Tells this log's background thread from others' (never 0).
+    id: u64,
+    dir: PathBuf,
+    name: String,
+    opts: LogOptions,
+    /// What age retention reads the time from (see `age_clock`).
+    ages: AgeClock,
+    state: Mutex<State>,
+    /// Shared, so that `dispatch` calls them without holding this lock
+    /// (a callback may roll the log, which dispatches in turn).
+    callbacks: Mutex<Vec<SharedCallback>>,
+    events: Mutex<Events>,
+    stop: Mutex<bool>,
+    stop_cv: Condvar,
+    /// A roll changed the segments and the background thread has not yet
+    /// replaced the manifest (see `manifest_changed`).
+    manifest_due: AtomicBool,
+    /// A roll left a segment for the background thread to seal.
+    seal_due: AtomicBool,
+    /// The number of the newest manifest written (see `write_manifest`).
+    manifest_written: Mutex<u64>,
+    /// Held while sealing ending segments outside the log's lock, so that
+    /// they are sealed one at a time, oldest first. Taken before `state`.
+    sealer: Mutex<()>,
+    /// The log's lock file, locked from open to the end of `close` (see
+    /// `lock_log`).
+    lock: Mutex<Option<std::fs::File>>,
+    /// Events caused by a callback (it rolled or closed the log) while
+    /// others were being reported on its thread: reported after them, by
+    /// that thread (tagged with its `thread_tag`). Another thread reporting
+    /// this log's events meanwhile must not take them: it would report
+    /// them before the ones still being reported on their own thread (a
+    /// segment sealed before it was reported opened).
+    deferred: Mutex<Vec<(u64, SegmentEvent)>>,
+}
+
+struct Sealed {
+    entry: SealedEntry,
+    path: PathBuf,
+    /// When it was sealed (ns since the epoch, by `Shared::ages`) for age
+    /// retention.
+    sealed_ns: i64,
+}
+
+struct State {
+    current: Option<Arc<Writer>>,
+    segment_no: u64,
+    first_seq: u64,
+    period_start: Option<i64>,
+    sealed: VecDeque<Sealed>,
+    /// Segments rolled away from and not sealed yet, oldest first.
+    ending: VecDeque<Ending>,
+    /// Memory the last segment sealed left for the next one opened.
+    spare: Recycled,
+    /// Under durability `None`: older segments whose records are not known
+    /// to be on stable storage (first sequence number and path, oldest
+    /// first), found at open or rolled away from. `sync` fsyncs them;
+    /// `durable_seq` stops at the first.
+    unsynced: Vec<(u64, PathBuf)>,
+    /// Manifests built so far: each is numbered, so that an older one never
+    /// replaces a newer one written first.
+    manifests: u64,
+    /// An fdatasync of this log's records failed: the kernel may have
+    /// dropped them, and a later fdatasync would succeed without them
+    /// (fsyncgate). Writes, syncs and rolls fail with this from then on,
+    /// and `durable_seq` stays where it was.
+    poisoned: Option<Error>,
+    /// The next segment's file, created by a roll that failed after
+    /// creating it and could not remove it either (see `remove_created`).
+    /// The log went on in the segment before, so the file holds no record
+    /// and its number is the next segment's: no segment is created until
+    /// it is gone (see `remove_leftover`), or the directory would hold two
+    /// segments of that number.
+    leftover: Option<PathBuf>,
+}
+
+impl LogWriter {
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// Appends a record; returns its sequence number.
+    pub fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
+        self.write_batch(&[Entry {
+            type_name,
+            meta: &[],
+            timestamp_ns: None,
+            parts: &[payload],
+        }])
+    }
+
+    /// Hands buffered records of the current segment to the OS.
+    pub fn flush(&self) -> Result<()> {
+        let w = Arc::clone(self.shared.writer(&self.shared.state.lock())?);
+        w.flush()
+    }
+
+    /// Flushes and fdatasyncs the current segment, and under durability
+    /// `None` the older segments not synced yet (the other policies sync a
+    /// segment's records before it is sealed).
+    pub fn sync(&self) -> Result<()> {
+        let s = &*self.shared;
+        let w = {
+            let st = s.state.lock();
+            s.usable(&st)?;
+            Arc::clone(s.writer(&st)?)
+        };
+        s.sync_older()?;
+        w.sync()
+    }
+
+    /// Sequence number the next record will get.
+    pub fn next_seq(&self) -> Result<u64> {
+        Ok(self.shared.writer(&self.shared.state.lock())?.next_seq())
+    }
+
+    /// Every record with a lower sequence number is on stable storage.
+    pub fn durable_seq(&self) -> Result<u64> {
+        let st = self.shared.state.lock();
+        let current = self.shared.writer(&st)?.durable_seq();
+        Ok(st
+            .unsynced
+            .first()
+            .map_or(current, |(first, _)| current.min(*first)))
+    }
+
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.state.lock().current.is_none()
+    }
+
+    /// The segment being written.
+    pub fn current_segment(&self) -> Result<SegmentInfo> {
+        let st = self.shared.state.lock();
+        let w = self.shared.writer(&st)?;
+        Ok(SegmentInfo {
+            path: w.path().to_path_buf(),
+            segment_no: st.segment_no,
+            first_seq: st.first_seq,
+            record_count: w.record_count(),
+            bytes: w.bytes(),
+        })
+    }
+
+    /// Starts the next segment now; returns once the current one is
+    /// sealed (and any segment rolled away from before it).
+    pub fn roll(&self) -> Result<()> {
+        let s = &*self.shared;
+        let mut events = Vec::new();
+        let r = {
+            // Before the state lock: no background sealing runs meanwhile.
+            // Released before the callbacks run: they may roll or close.
+            let _order = s.sealer.lock();
+            let mut st = s.state.lock();
+            s.usable(&st)?;
+            s.writer(&st)?;
+            let now = (s.opts.clock)();
+            s.start_next_segment(&mut st, now).and_then(|()| {
+                // The segment it left, and any left before whose seal failed.
+                let sealed = s.seal_ending_locked(&mut st, &mut events);
+                s.manifest_changed(&mut st).and(sealed)
+            })
+        };
+        s.dispatch(events);
+        r
+    }
+
+    /// Applies the time triggers (period roll, age retention) now. The
+    /// background thread calls this; with `background: false`, call it.
+    pub fn tick(&self) -> Result<()> {
+        self.shared.tick()
+    }
+
+    /// Registers a callback for segment events.
+    /// Fails with `Closed` once the log is closed (no event would come).
+    pub fn on_segment(&self, cb: SegmentCallback) -> Result<()> {
+        self.shared.writer(&self.shared.state.lock())?;
+        self.shared.callbacks.lock().push(Arc::from(cb));
+        Ok(())
+    }
+
+    /// The oldest sealed segment not yet returned by this call, for callers
+    /// that prefer polling to being called back from another thread.
+    pub fn poll_sealed(&self) -> Option<SegmentInfo> {
+        self.shared.events.lock().unpolled.pop_front()
+    }
+
+    /// How many callbacks failed or panicked, and the last failure. The
+    /// background thread's failures count too: a manifest it could not
+    /// replace (retried every second), a time roll or retention that failed;
+    /// so does a manifest a roll could not replace without that thread.
+    pub fn callback_failures(&self) -> (u64, Option<String>) {
+        let e = self.shared.events.lock();
+        (e.failures, e.last_failure.clone())
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+impl Shared {
+    /// Fails once an fdatasync of the log's records failed (`poisoned`).
+    fn usable(&self, st: &State) -> Result<()> {
+        st.poisoned.as_ref().map_or(Ok(()), |e| Err(e.clone()))
+    }
+
+    fn writer<'a>(&self, st: &'a State) -> Result<&'a Arc<Writer>> {
+        st.current.as_ref().ok_or_else(|| {
+            Error::file(
+                ErrorKind::Closed,
+                &self.dir,
+                format!("log {} is closed", self.name),
+            )
+        })
+    }
+
+    fn segment_options(&self, segment_no: u64, first_seq: u64) -> Options {
+        segment_options(&self.opts, &self.name, segment_no, first_seq)
+    }
+}
+
+/// The options of segment `segment_no` of log `name`, whose first record
+/// (if it is new) gets `first_seq`.
+fn segment_options(opts: &LogOptions, name: &str, segment_no: u64, first_seq: u64) -> Options {
+    Options {
+        log_name: name.to_string(),
+        segment_no,
+        first_seq,
+        created_ns: Some((opts.clock)()),
+        expected_size: opts.max_segment_bytes.or(opts.segment.expected_size),
+        ..opts.segment.clone()
+    }
+}

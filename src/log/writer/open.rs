@@ -1,0 +1,370 @@
+//! Opening a log: the segment files found are the truth. Older segments
+//! without a seal are sealed, the newest is resumed (or sealed if it is
+//! ending), and the next segment follows a sealed one.
+
+use super::found::{empty_segment_first_seq, header_first_seq, remove_segment_file, summarize};
+use super::seal::seal_found_segment;
+use super::{
+    segment_options, Ending, Events, LogWriter, SealResult, Sealed, SegmentEvent, SegmentInfo,
+    Shared, State, LAST_LOG_ID,
+};
+use crate::error::{Error, ErrorKind, Result};
+use crate::log::age_clock::AgeClock;
+use crate::log::manifest::SealedEntry;
+use crate::log::naming;
+use crate::log::options::{validate_name, LogOptions};
+use crate::log::segments::{self, SegmentFile};
+use crate::options::Durability;
+use crate::reader::Reader;
+use crate::writer::{Recycled, Writer};
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+impl LogWriter {
+    /// Opens log `name` in `dir` (created if missing) for appending.
+    pub fn open(dir: impl AsRef<Path>, name: &str, opts: LogOptions) -> Result<LogWriter> {
+        opts.validate()?;
+        validate_name(name)?;
+        let dir = dir.as_ref().to_path_buf();
+        if std::fs::metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(segments::not_a_directory(&dir));
+        }
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| segments::dir_error(&dir, "create log directory", e))?;
+        // Before anything is looked at or changed: a second writer must not
+        // seal, remove or resume segments the first one is working on.
+        let lock = lock_log(&dir, name)?;
+        let Found {
+            sealed,
+            sealed_now,
+            resume,
+            next_first,
+        } = Found::in_dir(&dir, name, &opts)?;
+        let shared = Shared::new(dir, name, opts, lock, sealed, next_first);
+        if shared.opts.segment.durability != Durability::None {
+            // What the policy promises for the records found (see
+            // `State::unsynced`): one fdatasync per older segment, and the
+            // directory. Before the current segment opens, so that a
+            // failure here leaves it as it was (a writer dropped on the
+            // error path would seal it).
+            shared.sync_older()?;
+        }
+        let mut events: Vec<SegmentEvent> =
+            sealed_now.into_iter().map(SegmentEvent::Sealed).collect();
+        shared.start_writing(resume, next_first, &mut events)?;
+        shared.dispatch(events);
+        let roller = shared.start_background_thread()?;
+        Ok(LogWriter {
+            shared,
+            roller: Mutex::new(roller),
+        })
+    }
+}
+
+/// What opening a log found in its directory, once every older segment is
+/// sealed.
+struct Found {
+    /// Every sealed segment, oldest first.
+    sealed: VecDeque<Sealed>,
+    /// The segments this open sealed (older ones found without a seal).
+    sealed_now: Vec<SegmentInfo>,
+    /// The newest segment, found without a seal: resumed, or sealed if it
+    /// is ending.
+    resume: Option<SegmentFile>,
+    /// The sequence number after the last sealed segment's records.
+    next_first: u64,
+}
+
+impl Found {
+    /// Lists log `name`'s segments in `dir`, seals the older ones found
+    /// without a seal, and removes an empty one that a failed roll left.
+    fn in_dir(dir: &Path, name: &str, opts: &LogOptions) -> Result<Found> {
+        let files = segments::list(dir, name)?;
+        let summaries = files
+            .iter()
+            .map(|f| summarize(&f.path, f.segment_no, name))
+            .collect::<Result<Vec<_>>>()?;
+        check_older_can_be_sealed(&files, &summaries)?;
+        let mut found = Found {
+            sealed: VecDeque::new(),
+            sealed_now: Vec::new(),
+            resume: None,
+            next_first: opts.first_seq,
+        };
+        for (i, (f, summary)) in files.iter().zip(summaries).enumerate() {
+            let next = files.get(i + 1);
+            found.take(f, summary, next, name, opts)?;
+        }
+        Ok(found)
+    }
+
+    /// Takes segment `f` (followed by `next`, unless it is the newest), as
+    /// `summarize` found it.
+    fn take(
+        &mut self,
+        f: &SegmentFile,
+        mut summary: Option<(SealedEntry, i64)>,
+        next: Option<&SegmentFile>,
+        name: &str,
+        opts: &LogOptions,
+    ) -> Result<()> {
+        // An empty segment that starts before the one before ends: what a
+        // roll that failed after creating it leaves (the log went on
+        // numbering records in the segment before). Resuming it, or sealing
+        // it, would number records twice. One that starts after it is kept:
+        // the segment before lost records (a torn tail cut above, power loss
+        // under durability `None`) whose numbers were given out, and the log
+        // goes on after them (a reader reports the gap) rather than give
+        // them out again.
+        if summary.is_none()
+            && !self.sealed.is_empty()
+            && empty_segment_first_seq(&f.path)?.is_some_and(|first| first < self.next_first)
+        {
+            return remove_segment_file(&f.path);
+        }
+        if summary.is_none() && next.is_some() {
+            // A segment whose header was torn starts afresh, empty: at most
+            // where the next one starts, which may say more than `first_seq`
+            // (only for a new log) or the segment before.
+            let first = next
+                .and_then(|n| header_first_seq(&n.path))
+                .map_or(self.next_first, |n| n.min(self.next_first));
+            let seg_opts = segment_options(opts, name, f.segment_no, first);
+            let sealed =
+                seal_found_segment(&f.path, seg_opts).map_err(|e| not_resealed(e, false))?;
+            self.sealed_now.push(sealed);
+            summary = summarize(&f.path, f.segment_no, name)?;
+        }
+        match summary {
+            Some((entry, sealed_ns)) => {
+                self.next_first = entry.first_seq + entry.record_count;
+                self.sealed.push_back(Sealed {
+                    entry,
+                    path: f.path.clone(),
+                    sealed_ns,
+                });
+                Ok(())
+            }
+            None if next.is_none() => {
+                self.resume = Some(f.clone());
+                Ok(())
+            }
+            None => Err(not_resealed(
+                Error::file(
+                    ErrorKind::Corrupt,
+                    &f.path,
+                    "still without a seal after sealing",
+                ),
+                false,
+            )),
+        }
+    }
+}
+
+/// Older segments without a seal are sealed when the log opens; first each
+/// is checked to be one that can be, so that a refusal leaves every file as
+/// it was.
+fn check_older_can_be_sealed(
+    files: &[SegmentFile],
+    summaries: &[Option<(SealedEntry, i64)>],
+) -> Result<()> {
+    let older = files.len().saturating_sub(1);
+    files[..older]
+        .iter()
+        .zip(summaries)
+        .filter(|(_, s)| s.is_none())
+        .try_for_each(|(f, _)| Writer::check_reopen(&f.path).map_err(|e| not_resealed(e, true)))
+}
+
+impl Shared {
+    fn new(
+        dir: PathBuf,
+        name: &str,
+        opts: LogOptions,
+        lock: std::fs::File,
+        sealed: VecDeque<Sealed>,
+        next_first: u64,
+    ) -> Arc<Shared> {
+        // Found on disk, the older segments' records may be only in the
+        // page cache (their writer may have run under `None`, or died
+        // before syncing): not durable until synced.
+        let unsynced: Vec<(u64, PathBuf)> = sealed
+            .iter()
+            .map(|s| (s.entry.first_seq, s.path.clone()))
+            .collect();
+        let callbacks = opts.callbacks.clone();
+        Arc::new(Shared {
+            id: LAST_LOG_ID.fetch_add(1, Ordering::Relaxed) + 1,
+            dir,
+            name: name.to_string(),
+            ages: AgeClock::new(&opts.clock, opts.system_clock()),
+            opts,
+            state: Mutex::new(State {
+                current: None,
+                segment_no: 0,
+                first_seq: next_first,
+                period_start: None,
+                sealed,
+                ending: VecDeque::new(),
+                spare: Recycled::default(),
+                unsynced,
+                manifests: 0,
+                poisoned: None,
+                leftover: None,
+            }),
+            callbacks: Mutex::new(callbacks),
+            events: Mutex::new(Events::default()),
+            stop: Mutex::new(false),
+            stop_cv: Condvar::new(),
+            manifest_due: AtomicBool::new(false),
+            seal_due: AtomicBool::new(false),
+            manifest_written: Mutex::new(0),
+            sealer: Mutex::new(()),
+            lock: Mutex::new(Some(lock)),
+            deferred: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Makes the log's current segment: the newest one found (`resume`)
+    /// if it is active, else a new one after the last sealed segment; then
+    /// writes the manifest.
+    fn start_writing(
+        &self,
+        resume: Option<SegmentFile>,
+        next_first: u64,
+        events: &mut Vec<SegmentEvent>,
+    ) -> Result<()> {
+        let mut st = self.state.lock();
+        let resumed = match resume {
+            Some(f) => self.resume_newest(&mut st, &f, next_first, events)?,
+            None => false,
+        };
+        if !resumed {
+            let no = match st.sealed.back() {
+                Some(s) => self.segment_after(s.entry.segment_no)?,
+                None => 0,
+            };
+            let now = (self.opts.clock)();
+            let first = st.first_seq;
+            let (w, opened) = self.create_segment(&mut st, no, first, Recycled::default(), now)?;
+            self.switch_to(&mut st, w, no, first, now);
+            events.push(SegmentEvent::Opened(opened));
+        }
+        self.store_manifest(&mut st)
+    }
+
+    /// Starts the log's background thread, if its options ask for one.
+    fn start_background_thread(self: &Arc<Shared>) -> Result<Option<JoinHandle<()>>> {
+        if !self.opts.background {
+            return Ok(None);
+        }
+        let s = Arc::clone(self);
+        std::thread::Builder::new()
+            .name("binlog-roller".into())
+            .spawn(move || s.roller_loop())
+            .map(Some)
+            .map_err(|e| Error::io(&self.dir, "start roller thread", e))
+    }
+
+    /// Goes on in the log's newest segment `f`, found without a seal, and
+    /// returns true; if it is ending (its records closed by a `SEAL_BEGIN`
+    /// frame), seals it instead (the lifecycle goes one way) and returns
+    /// false: the caller starts the next segment.
+    pub(super) fn resume_newest(
+        &self,
+        st: &mut State,
+        f: &segments::SegmentFile,
+        next_first: u64,
+        events: &mut Vec<SegmentEvent>,
+    ) -> Result<bool> {
+        let w = Writer::open_log_segment(&f.path, self.segment_options(f.segment_no, next_first))?;
+        let first_seq = w.next_seq() - w.record_count();
+        if w.is_ending() {
+            let record_count = w.record_count();
+            w.close()?;
+            let ending = Ending {
+                writer: None,
+                path: f.path.clone(),
+                segment_no: f.segment_no,
+                first_seq,
+                next_opened: None,
+            };
+            let done = SealResult {
+                record_count,
+                recycled: Recycled::default(),
+            };
+            self.sealed(st, ending, done, events);
+            st.first_seq = first_seq + record_count;
+            if self.opts.segment.durability == Durability::None {
+                st.unsynced.push((first_seq, f.path.clone()));
+            }
+            return Ok(false);
+        }
+        let created = Reader::open(&f.path)
+            .map(|r| r.header().created_ns)
+            .unwrap_or_else(|_| (self.opts.clock)());
+        st.first_seq = first_seq;
+        st.segment_no = f.segment_no;
+        st.period_start = self.opts.period.floor(created);
+        st.current = Some(Arc::new(w));
+        Ok(true)
+    }
+}
+
+/// Says what an older segment that could not be sealed needs (not when
+/// another writer holds it: that is not damage). `checked`: refused by the
+/// check that runs before any segment is changed.
+pub(super) fn not_resealed(e: Error, checked: bool) -> Error {
+    if e.kind() == ErrorKind::Locked {
+        return e;
+    }
+    let changed = if checked {
+        "nothing was changed"
+    } else {
+        "older segments before it may have been sealed"
+    };
+    Error::new(
+        e.kind(),
+        format!(
+            "{} (an older segment of the log, found without its seal, could not be sealed; \
+             {changed}; `binlog repair --dry-run` shows the options)",
+            e.message()
+        ),
+    )
+}
+
+/// Takes the lock of log `name` in `dir` (`naming::lock_path`), creating
+/// the file if needed: one writer per log. Each segment's writer locks its
+/// segment too, but between sealing one segment and creating the next a
+/// roll holds no segment, and a writer opening the log then would start
+/// the same next segment (under another name if a second later) and give
+/// out the same sequence numbers. Like the segments' locks it is an flock,
+/// released by the kernel when a killed writer's process ends.
+pub(super) fn lock_log(dir: &Path, name: &str) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = naming::lock_path(dir, name);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o644)
+        .open(&path)
+        .map_err(|e| Error::io(&path, "open log lock", e))?;
+    match crate::sys::lock_exclusive_patiently(&file) {
+        Ok(true) => Ok(file),
+        Ok(false) => Err(Error::file(
+            ErrorKind::Locked,
+            &path,
+            format!(
+                "another writer (in this or another process) has log {name} \
+                 ({name}-*.binlog) open"
+            ),
+        )),
+        Err(e) => Err(Error::io(&path, "lock", e)),
+    }
+}

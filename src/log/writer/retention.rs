@@ -1,0 +1,51 @@
+//! Retention: the oldest sealed segments are deleted while a limit
+//! (count, bytes, age) is exceeded.
+
+use super::{Shared, State};
+
+impl Shared {
+    /// Deletes the oldest sealed segments while any retention limit is
+    /// exceeded. Without a current segment (closing: it was just sealed)
+    /// the newest sealed one stays whatever the limits say: it is what the
+    /// log's next writer numbers segments and records after, and with no
+    /// segment left a reopened log would start again at segment 0 and
+    /// `first_seq`.
+    pub(super) fn enforce_retention(&self, st: &mut State) -> usize {
+        let r = &self.opts.retention;
+        let now = self.ages.now();
+        let mut deleted = 0;
+        while let Some(oldest) = st.sealed.front() {
+            if st.current.is_none() && st.sealed.len() == 1 {
+                break;
+            }
+            let total: u64 = st.sealed.iter().map(|s| s.entry.bytes).sum();
+            let over = r.max_segments.is_some_and(|m| st.sealed.len() > m)
+                || r.max_bytes.is_some_and(|m| total > m)
+                || r.max_age.is_some_and(|age| {
+                    oldest
+                        .sealed_ns
+                        .saturating_add(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX))
+                        < now
+                });
+            if !over {
+                break;
+            }
+            let gone = st.sealed.pop_front().expect("non-empty");
+            let removed = match std::fs::remove_file(&gone.path) {
+                Ok(()) => {
+                    deleted += 1;
+                    true
+                }
+                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            };
+            if !removed {
+                // Keep it listed; retention tries again on the next roll.
+                st.sealed.push_front(gone);
+                break;
+            }
+            // Nothing left to sync (and the list stays bounded).
+            st.unsynced.retain(|(_, p)| *p != gone.path);
+        }
+        deleted
+    }
+}

@@ -1,0 +1,225 @@
+//! Rolling: the next segment is created, the current one's records are
+//! closed, and the log switches; a failure before the switch leaves the
+//! current segment active and unchanged.
+
+use super::found::{empty_segment_first_seq, remove_segment_file};
+use super::{Ending, SegmentEvent, SegmentInfo, Shared, State};
+use crate::error::{Error, ErrorKind, Result};
+use crate::log::naming;
+use crate::options::Options;
+use crate::writer::{Recycled, Writer};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+impl Shared {
+    /// Rolls to the next segment (`start_next_segment`) and seals the old
+    /// one now, or with `seal_in_background` leaves that to the background
+    /// thread. The roll stands even if the seal fails (the records are
+    /// complete and readable without it, and the seal is retried at the
+    /// next roll or at close); the caller gets the seal's error, as a write
+    /// that rolls on the caller's thread always has.
+    pub(super) fn roll(
+        &self,
+        st: &mut State,
+        events: &mut Vec<SegmentEvent>,
+        now: i64,
+    ) -> Result<()> {
+        self.start_next_segment(st, now)?;
+        let sealed = if self.opts.background && self.opts.seal_in_background {
+            self.seal_due.store(true, Ordering::SeqCst);
+            Ok(())
+        } else {
+            self.seal_ending_locked(st, events)
+        };
+        self.manifest_changed(st).and(sealed)
+    }
+
+    /// Switches the log to a new segment and leaves the old one ending. `now`
+    /// is the clock reading of the call that rolls (a write's, that its
+    /// records get): the next segment is named and its period set by it, so
+    /// that its records fall in its period even if the clock passed a
+    /// boundary meanwhile.
+    ///
+    /// The order keeps the lifecycle one way (active -> ending -> sealed)
+    /// and leaves the old segment active if the roll fails: (1) its records
+    /// go to the OS; (2) the next segment is created (its header and name
+    /// synced under a durable policy); (3) the old segment's records are
+    /// closed by a `SEAL_BEGIN` frame (synced under a durable policy); (4)
+    /// the log switches to the next segment. A failure in (1) to (3) leaves
+    /// the old segment current and unchanged, and removes what (2) created.
+    /// The caller seals the old segment (`st.ending`).
+    pub(super) fn start_next_segment(&self, st: &mut State, now: i64) -> Result<()> {
+        // Before the current segment is touched: a roll that cannot start
+        // the next segment leaves it as it was.
+        self.remove_leftover(st)?;
+        let old = Arc::clone(self.writer(st)?);
+        // A failure here keeps the records buffered in the segment, retried
+        // by the next write or flush, as a segment writer's failed write is.
+        if let Err(e) = old.flush() {
+            return Err(self.poison_on(st, e));
+        }
+        let next_first = old.next_seq();
+        let no = self.segment_after(st.segment_no)?;
+        let recycled = std::mem::take(&mut st.spare);
+        let (next, opened) = self.create_segment(st, no, next_first, recycled, now)?;
+        let bufs = match old.end_records() {
+            Ok(bufs) => bufs,
+            Err(e) => {
+                self.discard_segment(st, next);
+                return Err(self.poison_on(st, e));
+            }
+        };
+        st.spare = bufs.or(std::mem::take(&mut st.spare));
+        if old.durable_seq() < next_first {
+            // Durability `None`: nothing synced its records.
+            st.unsynced
+                .push((old.durable_seq(), old.path().to_path_buf()));
+        }
+        let mut ending = Ending::of_current(st, old);
+        // Reported after the old segment's SEALED event.
+        ending.next_opened = Some(opened);
+        self.switch_to(st, next, no, next_first, now);
+        st.ending.push_back(ending);
+        Ok(())
+    }
+
+    /// `e`, a failed flush or end of the current segment's records, as the
+    /// log keeps it: an fdatasync that failed poisons the log (a later one
+    /// would succeed without the records the kernel dropped).
+    pub(super) fn poison_on(&self, st: &mut State, e: Error) -> Error {
+        if e.kind() == ErrorKind::Poisoned {
+            st.poisoned = Some(e.clone());
+        }
+        e
+    }
+
+    /// The number of the segment after segment `no`; an error after
+    /// u64::MAX (only a crafted or renamed file has it) rather than a wrap
+    /// to 0, whose name would sort before every other segment's.
+    pub(super) fn segment_after(&self, no: u64) -> Result<u64> {
+        no.checked_add(1).ok_or_else(|| {
+            Error::file(
+                ErrorKind::InvalidArgument,
+                &self.dir,
+                format!(
+                    "log {}: segment number {no} is the last there is; no segment can follow it",
+                    self.name
+                ),
+            )
+        })
+    }
+
+    /// Creates segment `no`, whose first record gets `first_seq`, and
+    /// returns its writer and its OPENED event; the caller makes it
+    /// current. A failure leaves no file behind (or, if it cannot be
+    /// removed, remembers it in `leftover`).
+    pub(super) fn create_segment(
+        &self,
+        st: &mut State,
+        no: u64,
+        first_seq: u64,
+        recycled: Recycled,
+        now: i64,
+    ) -> Result<(Writer, SegmentInfo)> {
+        let path = self.dir.join(naming::segment_name(&self.name, no, now));
+        // The file is new: one already there is what a roll that failed in
+        // this same second left, if removing it failed too (see below).
+        // Reopened if it starts at `first_seq`, else removed.
+        if path.symlink_metadata().is_ok() {
+            match empty_segment_first_seq(&path)? {
+                Some(first) if first == first_seq => {}
+                Some(_) => remove_segment_file(&path)?,
+                None => {
+                    return Err(Error::file(
+                        ErrorKind::AlreadyExists,
+                        &path,
+                        format!("segment {no} already exists, with records"),
+                    ))
+                }
+            }
+        }
+        // Created at `now` too: a log reopened after a crash takes the
+        // segment's period from its header's creation time.
+        let opts = Options {
+            created_ns: Some(now),
+            ..self.segment_options(no, first_seq)
+        };
+        let w = Writer::open_recycling(&path, opts, recycled).inspect_err(|_| {
+            // Opening may have created the file, and written its header,
+            // before it failed (say, syncing the directory).
+            self.remove_created(st, &path);
+        })?;
+        let opened = SegmentInfo {
+            path,
+            segment_no: no,
+            first_seq,
+            record_count: 0,
+            bytes: w.bytes(),
+        };
+        Ok((w, opened))
+    }
+
+    /// Removes segment `w` that a roll created and did not switch to:
+    /// closed without a seal (it holds no record) and its file removed.
+    pub(super) fn discard_segment(&self, st: &mut State, w: Writer) {
+        w.discard();
+        self.remove_created(st, w.path());
+    }
+
+    /// Removes the file at `path` that a roll created before it failed. The
+    /// log goes on in the segment before, numbering records from the new
+    /// file's `first_seq` there: a later roll or reopen must not resume
+    /// this file, which would number them from `first_seq` again. Nothing
+    /// is in it, and nothing else could have opened it. If it cannot be
+    /// removed now, the next roll removes it before it creates anything
+    /// (`leftover`); a reopened log removes it too (see `open`).
+    pub(super) fn remove_created(&self, st: &mut State, path: &Path) {
+        if path.symlink_metadata().is_ok() {
+            if let Err(gone) = std::fs::remove_file(path) {
+                if gone.kind() != std::io::ErrorKind::NotFound {
+                    st.leftover = Some(path.to_path_buf());
+                }
+            }
+        }
+    }
+
+    /// Makes `w`, just created as segment `no` (see `create_segment`), the
+    /// log's current segment.
+    pub(super) fn switch_to(&self, st: &mut State, w: Writer, no: u64, first_seq: u64, now: i64) {
+        st.current = Some(Arc::new(w));
+        st.segment_no = no;
+        st.first_seq = first_seq;
+        st.period_start = self.opts.period.floor(now);
+    }
+
+    /// Removes the file a failed roll left (`State::leftover`), if any.
+    /// While it cannot be, no roll starts: the next segment would have its
+    /// number (under another name once the second changed), and a reader
+    /// would meet two segments numbered alike. The log goes on in its
+    /// current segment meanwhile.
+    pub(super) fn remove_leftover(&self, st: &mut State) -> Result<()> {
+        let Some(path) = st.leftover.take() else {
+            return Ok(());
+        };
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => {
+                let err = Error::io(
+                    &path,
+                    &format!(
+                        "remove the empty segment {} a failed roll left (no roll starts while \
+                         it is there: the next segment would have its number; the log goes on \
+                         in segment {})",
+                        st.segment_no.saturating_add(1),
+                        st.segment_no
+                    ),
+                    e,
+                );
+                st.leftover = Some(path);
+                Err(err)
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Sealing the segments a roll left ending (their records closed by a
+//! `SEAL_BEGIN` frame): on the caller's thread or on the background thread,
+//! oldest first; a seal that fails is retried, the segment never reopened.
+
+use super::found::{file_name, summarize};
+use super::{Sealed, SegmentEvent, SegmentInfo, Shared, State};
+use crate::error::{Error, Result};
+use crate::log::manifest::SealedEntry;
+use crate::options::Options;
+use crate::writer::{Recycled, Writer};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A segment the log rolled away from whose seal is not written yet: its
+/// records are complete in the file (synced under a durable policy) and
+/// closed by a `SEAL_BEGIN` frame. It is only ever sealed: never written to
+/// again, never reopened to append.
+#[derive(Clone)]
+pub(super) struct Ending {
+    /// `None` once sealing it failed: the next attempt opens the file again
+    /// (see `seal_found_segment`).
+    pub(super) writer: Option<Arc<Writer>>,
+    pub(super) path: PathBuf,
+    pub(super) segment_no: u64,
+    pub(super) first_seq: u64,
+    /// The OPENED event of the segment the log rolled to, reported after
+    /// this one's SEALED event so that a log's events come in order.
+    pub(super) next_opened: Option<SegmentInfo>,
+}
+
+/// An ending segment once sealed.
+pub(super) struct SealResult {
+    pub(super) record_count: u64,
+    /// Its memory, for the next segment.
+    pub(super) recycled: Recycled,
+}
+
+impl Ending {
+    pub(super) fn of_current(st: &State, w: Arc<Writer>) -> Ending {
+        Ending {
+            path: w.path().to_path_buf(),
+            writer: Some(w),
+            segment_no: st.segment_no,
+            first_seq: st.first_seq,
+            next_opened: None,
+        }
+    }
+
+    /// Writes the rest of its seal; after a failed attempt (the writer is
+    /// closed then), opens the file again and seals it, as `open` does.
+    pub(super) fn seal(&self, log: &Shared) -> Result<SealResult> {
+        match &self.writer {
+            Some(w) => {
+                let record_count = w.record_count();
+                let recycled = w.close_recycling()?;
+                Ok(SealResult {
+                    record_count,
+                    recycled,
+                })
+            }
+            None => {
+                let opts = log.segment_options(self.segment_no, self.first_seq);
+                let info = seal_found_segment(&self.path, opts)?;
+                Ok(SealResult {
+                    record_count: info.record_count,
+                    recycled: Recycled::default(),
+                })
+            }
+        }
+    }
+
+    /// This segment after a failed attempt to seal it. The next segment's
+    /// OPENED event is reported now, not held back until a retry succeeds.
+    pub(super) fn failed(self, events: &mut Vec<SegmentEvent>) -> Ending {
+        events.extend(self.next_opened.map(SegmentEvent::Opened));
+        Ending {
+            writer: None,
+            next_opened: None,
+            ..self
+        }
+    }
+}
+
+impl Shared {
+    /// Seals the ending segments, oldest first, holding the log's lock (an
+    /// explicit roll, or closing). On failure the
+    /// segment stays first in line for the next attempt.
+    pub(super) fn seal_ending_locked(
+        &self,
+        st: &mut State,
+        events: &mut Vec<SegmentEvent>,
+    ) -> Result<()> {
+        while let Some(r) = st.ending.pop_front() {
+            match r.seal(self) {
+                Ok(done) => {
+                    self.sealed(st, r, done, events);
+                    self.enforce_retention(st);
+                }
+                Err(e) => {
+                    st.ending.push_front(r.failed(events));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The background thread's sealing: the ending segments one at a
+    /// time, oldest first, each seal written outside the log's lock so that
+    /// writers go on meanwhile.
+    pub(super) fn seal_ending_in_background(&self) -> Result<()> {
+        loop {
+            let mut events = Vec::new();
+            let outcome = {
+                let _order = self.sealer.lock();
+                let Some(r) = self.state.lock().ending.front().cloned() else {
+                    return Ok(());
+                };
+                let result = r.seal(self);
+                let mut st = self.state.lock();
+                // Only a holder of `sealer` takes ending segments (or
+                // `close`, once this thread has ended or is in a callback).
+                match st.ending.front() {
+                    Some(first) if first.path == r.path => {}
+                    _ => return Ok(()),
+                }
+                let r = st.ending.pop_front().expect("checked");
+                match result {
+                    Ok(done) => {
+                        self.sealed(&mut st, r, done, &mut events);
+                        self.enforce_retention(&mut st);
+                        self.manifest_changed(&mut st)
+                    }
+                    Err(e) => {
+                        st.ending.push_front(r.failed(&mut events));
+                        Err(e)
+                    }
+                }
+            };
+            // Without `sealer`: a callback may roll the log itself.
+            self.dispatch(events);
+            outcome?;
+        }
+    }
+
+    /// Records that ending segment `r` is sealed: listed, reported, and its
+    /// memory kept for the next segment. The caller applies retention (once
+    /// the segment is no longer current).
+    pub(super) fn sealed(
+        &self,
+        st: &mut State,
+        r: Ending,
+        done: SealResult,
+        events: &mut Vec<SegmentEvent>,
+    ) {
+        let bytes = std::fs::metadata(&r.path).map(|m| m.len()).unwrap_or(0);
+        st.sealed.push_back(Sealed {
+            entry: SealedEntry {
+                segment_no: r.segment_no,
+                file: file_name(&r.path),
+                first_seq: r.first_seq,
+                record_count: done.record_count,
+                bytes,
+            },
+            path: r.path.clone(),
+            sealed_ns: self.ages.now(),
+        });
+        events.push(SegmentEvent::Sealed(SegmentInfo {
+            path: r.path.clone(),
+            segment_no: r.segment_no,
+            first_seq: r.first_seq,
+            record_count: done.record_count,
+            bytes,
+        }));
+        events.extend(r.next_opened.map(SegmentEvent::Opened));
+        st.spare = done.recycled.or(std::mem::take(&mut st.spare));
+    }
+}
+
+/// Seals a segment of the log found without a seal: what a crash leaves
+/// between a roll and the seal written after it (often on the background
+/// thread), what power loss can leave under durability `None`, where
+/// nothing is forced to disk, or a segment copied in without one. A seal
+/// that failed at a roll is retried with it too. Opening it for writing
+/// recovers it as any reopened segment is (a torn tail is backed up and
+/// cut: the log reader then reports a gap before the next segment) and
+/// closing it seals it; a segment found sealed meanwhile is left as it is.
+/// Corruption in the middle is refused, as on any reopen: `binlog repair
+/// --salvage` decides that. Returns the segment as sealed, for callbacks.
+pub(super) fn seal_found_segment(path: &Path, opts: Options) -> Result<SegmentInfo> {
+    let segment_no = opts.segment_no;
+    if let Some((entry, _)) = summarize(path, segment_no, &opts.log_name)? {
+        return Ok(SegmentInfo {
+            path: path.to_path_buf(),
+            segment_no,
+            first_seq: entry.first_seq,
+            record_count: entry.record_count,
+            bytes: entry.bytes,
+        });
+    }
+    let w = Writer::open_log_segment(path, opts)?;
+    w.close()?;
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, "stat", e))?
+        .len();
+    Ok(SegmentInfo {
+        path: path.to_path_buf(),
+        segment_no,
+        first_seq: w.next_seq() - w.record_count(),
+        record_count: w.record_count(),
+        bytes,
+    })
+}
