@@ -76,72 +76,8 @@ impl SegmentHeader {
     /// Decodes the header at the start of `buf` (the mapped file): the header
     /// and its length. `path` only names the file in errors.
     pub fn decode(buf: &[u8], path: &Path) -> Result<(SegmentHeader, usize)> {
-        if buf.len() < MAGIC.len() {
-            if buf.is_empty() || MAGIC.starts_with(buf) {
-                return Err(Error::at(
-                    ErrorKind::Truncated,
-                    path,
-                    buf.len() as u64,
-                    "file ends inside the segment header",
-                ));
-            }
-            return Err(not_binlog(path));
-        }
-        if buf[..8] != MAGIC {
-            return Err(not_binlog(path));
-        }
-        let mut c = Cursor::new(&buf[8..]);
-        let truncated = || {
-            Error::at(
-                ErrorKind::Truncated,
-                path,
-                buf.len() as u64,
-                "file ends inside the segment header",
-            )
-        };
-        let major = c.u16().ok_or_else(truncated)?;
-        let minor = c.u16().ok_or_else(truncated)?;
-        if major != FORMAT_MAJOR {
-            // The major version is the u16 at offset 8.
-            return Err(Error::at(
-                ErrorKind::UnsupportedVersion,
-                path,
-                8,
-                format!(
-                    "format version {major}.{minor}; this reader reads major version {FORMAT_MAJOR}"
-                ),
-            ));
-        }
-        let header_len = c.u32().ok_or_else(truncated)?;
-        if header_len < (FIXED_LEN + 12) as u32 || header_len > MAX_HEADER_LEN {
-            return Err(Error::at(
-                ErrorKind::CorruptHeader,
-                path,
-                12,
-                format!("implausible header length {header_len}"),
-            ));
-        }
-        let len = header_len as usize;
-        if buf.len() < len {
-            // A file cut inside its header holds no records; if a valid
-            // record frame follows, the length field itself is damaged.
-            // The first record would carry the header's first sequence
-            // number (at offset 32, if the file holds it).
-            let first = buf
-                .get(32..40)
-                .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
-            let follows = first
-                .is_some_and(|f| super::frame::find_next_record_after(buf, FIXED_LEN, f).is_some());
-            if follows {
-                return Err(Error::at(
-                    ErrorKind::CorruptHeader,
-                    path,
-                    12,
-                    format!("header length {header_len} exceeds the file, yet records follow"),
-                ));
-            }
-            return Err(truncated());
-        }
+        check_magic(buf, path)?;
+        let (major, minor, len) = decode_prefix(buf, path)?;
         let stored = u32::from_le_bytes(buf[len - 4..len].try_into().expect("4 bytes"));
         let actual = crc32fast::hash(&buf[..len - 4]);
         if stored != actual {
@@ -152,44 +88,128 @@ impl SegmentHeader {
                 format!("header CRC mismatch (stored {stored:08x}, computed {actual:08x})"),
             ));
         }
-        let malformed = |what: &str| {
-            Error::at(
-                ErrorKind::CorruptHeader,
-                path,
-                0,
-                format!("malformed header: {what}"),
-            )
-        };
-        let mut c = Cursor::new(&buf[16..len - 4]);
-        let created_ns = c.i64().ok_or_else(|| malformed("created"))?;
-        let segment_no = c.u64().ok_or_else(|| malformed("segment number"))?;
-        let first_seq = c.u64().ok_or_else(|| malformed("first sequence"))?;
-        let _flags = c.u32().ok_or_else(|| malformed("flags"))?;
-        let log_name = get_short(&mut c).ok_or_else(|| malformed("log name"))?;
-        let content_type = get_short(&mut c).ok_or_else(|| malformed("content type"))?;
-        let writer = get_short(&mut c).ok_or_else(|| malformed("writer"))?;
-        let n = c.u16().ok_or_else(|| malformed("parameter count"))?;
-        let mut params = Vec::with_capacity((n as usize).min(c.remaining() / 4));
-        for _ in 0..n {
-            let k = get_short(&mut c).ok_or_else(|| malformed("parameter key"))?;
-            let v = get_short(&mut c).ok_or_else(|| malformed("parameter value"))?;
-            params.push((k, v));
-        }
-        Ok((
-            SegmentHeader {
-                major,
-                minor,
-                created_ns,
-                segment_no,
-                first_seq,
-                log_name,
-                content_type,
-                writer,
-                params,
-            },
-            len,
-        ))
+        let mut header = decode_fields(&buf[16..len - 4], path)?;
+        (header.major, header.minor) = (major, minor);
+        Ok((header, len))
     }
+}
+
+/// Fails unless `buf` starts with the magic number: `Truncated` if it is
+/// a prefix of it (a file cut while its header was written), else
+/// `NotABinlog`.
+fn check_magic(buf: &[u8], path: &Path) -> Result<()> {
+    if buf.len() < MAGIC.len() {
+        if buf.is_empty() || MAGIC.starts_with(buf) {
+            return Err(truncated(buf, path));
+        }
+        return Err(not_binlog(path));
+    }
+    if buf[..8] != MAGIC {
+        return Err(not_binlog(path));
+    }
+    Ok(())
+}
+
+/// The file ends inside its header.
+fn truncated(buf: &[u8], path: &Path) -> Error {
+    Error::at(
+        ErrorKind::Truncated,
+        path,
+        buf.len() as u64,
+        "file ends inside the segment header",
+    )
+}
+
+/// The version and the header's length, from the fixed fields after the
+/// magic, checked: another major version, an implausible length, and a
+/// file shorter than its header (cut while written, or a damaged length
+/// if records follow) are errors.
+fn decode_prefix(buf: &[u8], path: &Path) -> Result<(u16, u16, usize)> {
+    let mut c = Cursor::new(&buf[8..]);
+    let major = c.u16().ok_or_else(|| truncated(buf, path))?;
+    let minor = c.u16().ok_or_else(|| truncated(buf, path))?;
+    if major != FORMAT_MAJOR {
+        // The major version is the u16 at offset 8.
+        return Err(Error::at(
+            ErrorKind::UnsupportedVersion,
+            path,
+            8,
+            format!(
+                "format version {major}.{minor}; this reader reads major version {FORMAT_MAJOR}"
+            ),
+        ));
+    }
+    let header_len = c.u32().ok_or_else(|| truncated(buf, path))?;
+    if header_len < (FIXED_LEN + 12) as u32 || header_len > MAX_HEADER_LEN {
+        return Err(Error::at(
+            ErrorKind::CorruptHeader,
+            path,
+            12,
+            format!("implausible header length {header_len}"),
+        ));
+    }
+    let len = header_len as usize;
+    if buf.len() >= len {
+        return Ok((major, minor, len));
+    }
+    // A file cut inside its header holds no records; if a valid record
+    // frame follows, the length field itself is damaged. The first record
+    // would carry the header's first sequence number (at offset 32, if the
+    // file holds it).
+    let first = buf
+        .get(32..40)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+    let follows =
+        first.is_some_and(|f| super::frame::find_next_record_after(buf, FIXED_LEN, f).is_some());
+    if follows {
+        return Err(Error::at(
+            ErrorKind::CorruptHeader,
+            path,
+            12,
+            format!("header length {header_len} exceeds the file, yet records follow"),
+        ));
+    }
+    Err(truncated(buf, path))
+}
+
+/// The header's fields after its fixed prefix (`body`: from offset 16 up to
+/// the CRC, which was checked); `major` and `minor` are left 0 for the
+/// caller.
+fn decode_fields(body: &[u8], path: &Path) -> Result<SegmentHeader> {
+    let malformed = |what: &str| {
+        Error::at(
+            ErrorKind::CorruptHeader,
+            path,
+            0,
+            format!("malformed header: {what}"),
+        )
+    };
+    let mut c = Cursor::new(body);
+    let created_ns = c.i64().ok_or_else(|| malformed("created"))?;
+    let segment_no = c.u64().ok_or_else(|| malformed("segment number"))?;
+    let first_seq = c.u64().ok_or_else(|| malformed("first sequence"))?;
+    let _flags = c.u32().ok_or_else(|| malformed("flags"))?;
+    let log_name = get_short(&mut c).ok_or_else(|| malformed("log name"))?;
+    let content_type = get_short(&mut c).ok_or_else(|| malformed("content type"))?;
+    let writer = get_short(&mut c).ok_or_else(|| malformed("writer"))?;
+    let n = c.u16().ok_or_else(|| malformed("parameter count"))?;
+    let mut params = Vec::with_capacity((n as usize).min(c.remaining() / 4));
+    for _ in 0..n {
+        let k = get_short(&mut c).ok_or_else(|| malformed("parameter key"))?;
+        let v = get_short(&mut c).ok_or_else(|| malformed("parameter value"))?;
+        params.push((k, v));
+    }
+    Ok(SegmentHeader {
+        major: 0,
+        minor: 0,
+        created_ns,
+        segment_no,
+        first_seq,
+        log_name,
+        content_type,
+        writer,
+        params,
+    })
 }
 
 fn not_binlog(path: &Path) -> Error {
