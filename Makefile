@@ -126,10 +126,12 @@ test-go: lib
 # The test JVMs run with UTF-8 file names (LC_ALL=C.UTF-8) whatever the
 # caller's locale (CI has none), so that every test runs; the tests of an
 # ASCII file-name charset start a child JVM in the C locale themselves.
+# The reports of an earlier run go first, so that those in
+# target/surefire-reports (one per test class) are this run's alone.
 .PHONY: test-java
 test-java: lib
 	bindings/java/build-jni.sh
-	cd bindings/java && rm -f target/surefire-reports/*.dumpstream && \
+	cd bindings/java && rm -rf target/surefire-reports && \
 	  LC_ALL=C.UTF-8 mvn -B -q test && \
 	  if grep -ls "in native method" target/surefire-reports/*.dumpstream; then \
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
@@ -139,10 +141,15 @@ test-java: lib
 # rolling-log writer (5,000 with durability EveryRecord, 5,000 with the
 # batched EveryN(16), split by tests/log_crash.rs), 2,000 of a one-segment
 # writer (tests/crash.rs), 8 threads x 1,000,000 records with 2 followers
-# (tests/concurrency.rs), then Miri. BINLOG_TEST_SEED=<n> replays a run.
+# (tests/concurrency.rs), then Miri; then the Go and Java suites with
+# 1,000 rounds of their reader close race (close_race_test.go,
+# CloseRaceTest) and the Java read timing over 200,000 records
+# (BatchReadTest). BINLOG_TEST_SEED=<n> replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
 TORTURE_RECORDS      ?= 1000000
+TORTURE_CLOSE_RACE_ROUNDS ?= 1000
+TORTURE_READ_BENCH_RECORDS ?= 200000
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
@@ -150,6 +157,9 @@ torture: miri
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(CARGO) test --test concurrency -- --nocapture
+	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
+	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \
+	  $(MAKE) test-java
 	@echo "make torture: all long runs passed"
 
 # Miri (nightly) over the unit tests that run without file I/O: the format

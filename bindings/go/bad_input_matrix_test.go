@@ -15,30 +15,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strings"
 	"syscall"
 	"testing"
 	"unsafe"
 )
 
 const foreignText = "id,name\n1,alice\n2,bob\n3,carol\n4,dave\n5,eve\n6,frank\n7,grace\n8,heidi\n9,ivan\n"
-
-// wantErr checks err has code, and that its message contains every needle.
-func wantErr(t *testing.T, what string, err error, code Code, needles ...string) {
-	t.Helper()
-	var e *Error
-	if !errors.As(err, &e) {
-		t.Fatalf("%s: error %v (%T), want an *Error with code %v", what, err, err, code)
-	}
-	if e.Code != code || !errors.Is(err, code) {
-		t.Fatalf("%s: code %v (%d), want %v (%d): %v", what, e.Code, uint32(e.Code), code, uint32(code), err)
-	}
-	for _, n := range needles {
-		if !strings.Contains(e.Message, n) {
-			t.Fatalf("%s: message %q does not contain %q", what, e.Message, n)
-		}
-	}
-}
 
 // readersRefuse: OpenReader, and a glob reader over just this file, fail
 // with code, naming the file (and needles).

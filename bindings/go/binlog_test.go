@@ -11,68 +11,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
-
-// --- helpers ---------------------------------------------------------------
-
-func mustWriter(t testing.TB, path string, opts *Options) *Writer {
-	t.Helper()
-	w, err := OpenWriter(path, opts)
-	if err != nil {
-		t.Fatalf("OpenWriter(%s): %v", path, err)
-	}
-	return w
-}
-
-func mustReader(t testing.TB, path string) *Reader {
-	t.Helper()
-	r, err := OpenReader(path)
-	if err != nil {
-		t.Fatalf("OpenReader(%s): %v", path, err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// readAll reads every record with Next until io.EOF.
-func readAll(t testing.TB, r *Reader) []*Record {
-	t.Helper()
-	var out []*Record
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("Next after %d records: %v", len(out), err)
-		}
-		out = append(out, rec)
-	}
-}
-
-func wantCode(t testing.TB, err error, code Code) {
-	t.Helper()
-	if !errors.Is(err, code) {
-		t.Fatalf("error %v: want %v (%d)", err, code, uint32(code))
-	}
-	var e *Error
-	if !errors.As(err, &e) || e.Code != code || e.Message == "" {
-		t.Fatalf("error %#v: want an *Error with code %v and a message", err, code)
-	}
-}
 
 // --- tests -----------------------------------------------------------------
 
@@ -569,27 +513,6 @@ func TestReaderCloseDuringNextWait(t *testing.T) {
 	})
 }
 
-// closeEndsWait starts wait (a call waiting up to 10 s for a record) in a
-// goroutine, closes r, and checks that the wait returns ErrClosed within a
-// second and that Close did not block.
-func closeEndsWait(t *testing.T, r *Reader, what string, wait func() error) {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- wait() }()
-	time.Sleep(50 * time.Millisecond)
-	start := time.Now()
-	must(t, r.Close())
-	select {
-	case err := <-done:
-		wantCode(t, err, ErrClosed)
-	case <-time.After(2 * time.Second):
-		t.Fatalf("%s did not return after Close", what)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("Close took %v", d)
-	}
-}
-
 func TestTypedErrors(t *testing.T) {
 	dir := t.TempDir()
 
@@ -660,45 +583,6 @@ func TestTypedErrors(t *testing.T) {
 	}
 	if ErrLocked.Error() != "binlog: locked" || Code(999).String() != "result 999" {
 		t.Fatalf("Code strings: %q %q", ErrLocked.Error(), Code(999).String())
-	}
-}
-
-func TestOptionsAndDurability(t *testing.T) {
-	dir := t.TempDir()
-	for _, o := range []Options{
-		{Durability: DurabilityEveryRecord},
-		{Durability: DurabilityEveryN, SyncEveryN: 3},
-		{Durability: DurabilityInterval, SyncInterval: 5 * time.Millisecond},
-		{BufferSize: Unbuffered, FirstSeq: 1000, SegmentNo: 7, Created: time.Unix(1, 0),
-			SparseInterval: 128, ContentType: "x", LogName: "n", Params: []KeyValue{{"a", "b"}}},
-	} {
-		path := filepath.Join(dir, fmt.Sprintf("d%d-%d.binlog", o.Durability, o.FirstSeq))
-		w := mustWriter(t, path, &o)
-		for i := 0; i < 10; i++ {
-			seq, err := w.Write("t", []byte("x"))
-			must(t, err)
-			if seq != o.FirstSeq+uint64(i) {
-				t.Fatalf("%+v: seq %d", o, seq)
-			}
-			if o.Durability == DurabilityEveryRecord {
-				d, err := w.DurableSeq()
-				must(t, err)
-				if d < seq+1 {
-					t.Fatalf("EveryRecord: DurableSeq %d after seq %d", d, seq)
-				}
-			}
-		}
-		must(t, w.Sync())
-		d, err := w.DurableSeq()
-		must(t, err)
-		if n, _ := w.NextSeq(); d != n {
-			t.Fatalf("after Sync DurableSeq %d, NextSeq %d", d, n)
-		}
-		must(t, w.Close())
-		recs := readAll(t, mustReader(t, path))
-		if len(recs) != 10 || recs[0].Seq != o.FirstSeq {
-			t.Fatalf("%+v: read %d records", o, len(recs))
-		}
 	}
 }
 
@@ -1271,43 +1155,4 @@ func BenchmarkReadNext32B(b *testing.B) {
 	}
 	b.StopTimer()
 	reportRecords(b)
-}
-
-// writeLive writes records "0", "1", ... "n-1" of type "e" to w from a
-// goroutine, pausing 1 ms every 10 records and rolling after record 333, so
-// that a follower waits for records and crosses a roll. The channel yields
-// the first error and closes when done.
-//
-// If the test ends early (a failed check), its cleanup closes w, which
-// stops the goroutine, and waits for the goroutine before t.TempDir's
-// cleanup (registered earlier, so run later) removes the log: a writer
-// still rolling there made that removal fail ("directory not empty") and
-// left the directory behind, still growing.
-func writeLive(t testing.TB, w *Writer, n int) <-chan error {
-	errc := make(chan error, 1)
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		w.Close()
-		<-done
-	})
-	go func() {
-		defer close(done)
-		defer close(errc)
-		for i := 0; i < n; i++ {
-			if _, err := w.Write("e", []byte(strconv.Itoa(i))); err != nil {
-				errc <- err
-				return
-			}
-			if i%10 == 9 {
-				time.Sleep(time.Millisecond)
-			}
-			if i == 333 {
-				if err := w.Roll(); err != nil {
-					errc <- err
-					return
-				}
-			}
-		}
-	}()
-	return errc
 }

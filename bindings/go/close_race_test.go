@@ -14,6 +14,8 @@ import (
 // several goroutines are inside every kind of read call, round after round.
 // A call either completes with a correct record or fails with ErrClosed; a
 // use of the freed handle or an unmapped segment would crash the process.
+// BINLOG_CLOSE_RACE_ROUNDS sets the number of rounds (default 200, 20 with
+// -short); `make torture` runs more.
 func TestReaderCloseRacesCalls(t *testing.T) {
 	dir := t.TempDir()
 	w, err := OpenLog(dir, "race", &Options{MaxSegmentRecords: 64})
@@ -33,6 +35,7 @@ func TestReaderCloseRacesCalls(t *testing.T) {
 	if testing.Short() {
 		rounds = 20
 	}
+	rounds = envInt(t, "BINLOG_CLOSE_RACE_ROUNDS", rounds)
 	for round := 0; round < rounds; round++ {
 		r, err := OpenLogReader(dir, "race")
 		must(t, err)

@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE
 
-#include <dirent.h>
 #include <linux/capability.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -23,6 +22,7 @@
 #include "binlog.h"
 #include "check.h"
 #include "tmpdir.h"
+#include "segments.h"
 
 /* ------------------------------------------------------------------------ */
 /* Files                                                                      */
@@ -67,20 +67,6 @@ static uint32_t crc32_ieee(const uint8_t *p, size_t n) {
 static const char FOREIGN[] = "id,name\n1,alice\n2,bob\n3,carol\n4,dave\n5,eve\n6,frank\n"
                               "7,grace\n8,heidi\n9,ivan\n10,judy\n11,mallory\n12,niaj\n";
 
-/* A sealed segment of n records "r0".."r<n-1>" of type "t". */
-static void make_segment(const char *path, int n) {
-    binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open(path, NULL, &w));
-    for (int i = 0; i < n; i++) {
-        char p[16];
-        int len = snprintf(p, sizeof p, "r%d", i);
-        uint64_t seq;
-        REQUIRE_OK(binlog_writer_write(w, LIT("t"), U(p), (size_t)len, &seq));
-    }
-    REQUIRE_OK(binlog_writer_close(w));
-    binlog_writer_free(w);
-}
-
 /* Log `name` in `dir`: n records "<name>-<i>" in segments of 3. */
 static void make_log(const char *dir, const char *name, int n) {
     binlog_options *o = NULL;
@@ -97,27 +83,6 @@ static void make_log(const char *dir, const char *name, int n) {
     }
     REQUIRE_OK(binlog_writer_close(w));
     binlog_writer_free(w);
-}
-
-/* The path of segment `no` of log `name` in `dir` (static buffer). */
-static const char *segment_path(const char *dir, const char *name, int no) {
-    static char out[600];
-    char prefix[128];
-    snprintf(prefix, sizeof prefix, "%s-%020d-", name, no);
-    out[0] = '\0';
-    DIR *d = opendir(dir);
-    REQUIRE(d != NULL);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && n > 7 &&
-            strcmp(e->d_name + n - 7, ".binlog") == 0) {
-            snprintf(out, sizeof out, "%s/%s", dir, e->d_name);
-        }
-    }
-    closedir(d);
-    REQUIRE(out[0] != '\0');
-    return out;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -223,8 +188,7 @@ static void *unreadable_thread(void *arg) {
 
 static void test_unreadable(void) {
     make_segment(path_of("unreadable.binlog"), 3);
-    REQUIRE(mkdir(path_of("closed-log"), 0755) == 0);
-    make_log(path_of("closed-log"), "app", 2);
+    make_log(make_dir("closed-log"), "app", 2);
     REQUIRE(chmod(path_of("unreadable.binlog"), 0) == 0);
     REQUIRE(chmod(path_of("closed-log"), 0) == 0);
     pthread_t t;
@@ -281,14 +245,14 @@ static void test_short(void) {
 }
 
 static void test_directory(void) {
-    const char *p = path_of("a-directory.binlog");
-    REQUIRE(mkdir(p, 0755) == 0);
+    /* A directory where a segment is expected is a wrong argument, for
+     * readers and the writer alike: not an I/O failure of open(2). */
+    const char *p = make_dir("a-directory.binlog");
     READERS_REFUSE(p, BINLOG_ERR_INVALID_ARGUMENT, NULL);
-    /* Was BINLOG_ERR_IO ("open: Is a directory (os error 21)"). */
     WRITER_REFUSES(p, BINLOG_ERR_INVALID_ARGUMENT);
 
-    /* And a file where a log directory is expected (was BINLOG_ERR_IO for
-     * readers, BINLOG_ERR_ALREADY_EXISTS for the writer). */
+    /* And a file where a log directory is expected: the same code for
+     * readers and the writer (not an I/O error, nor ALREADY_EXISTS). */
     const char *f = path_of("not-a-dir");
     make_segment(f, 1);
     binlog_reader *r = NULL;
@@ -422,8 +386,7 @@ static void test_closed(void) {
  * writes go on until one fails with BINLOG_ERR_DISK_FULL naming the file;
  * every write acknowledged before it is read back, whole. */
 static void test_disk_full(void) {
-    const char *d = path_of("full");
-    REQUIRE(mkdir(d, 0755) == 0);
+    const char *d = make_dir("full");
     if (!CHECK(mount("tmpfs", d, "tmpfs", 0, "size=256k") == 0)) {
         perror("mount tmpfs (the disk-full case needs root)");
         return;
@@ -473,11 +436,12 @@ static void test_disk_full(void) {
 static void bad_log_segment(const char *tag, binlog_result code, void (*spoil)(const char *seg)) {
     char dir[64];
     snprintf(dir, sizeof dir, "log-%s", tag);
-    const char *d = path_of(dir);
-    REQUIRE(mkdir(d, 0755) == 0);
+    const char *d = make_dir(dir);
     make_log(d, "app", 9);
+    const char *p1 = segment_path(d, "app", 1);
+    REQUIRE(p1 != NULL);
     char seg[600];
-    snprintf(seg, sizeof seg, "%s", segment_path(d, "app", 1));
+    snprintf(seg, sizeof seg, "%s", p1);
     spoil(seg);
     size_t n = 0;
     uint8_t *before = read_all(seg, &n);
@@ -500,11 +464,12 @@ static void bad_log_segment(const char *tag, binlog_result code, void (*spoil)(c
 }
 
 static void spoil_other_log(const char *seg) {
-    const char *d = path_of("log-other-src");
-    REQUIRE(mkdir(d, 0755) == 0);
+    const char *d = make_dir("log-other-src");
     make_log(d, "other", 9);
+    const char *p1 = segment_path(d, "other", 1);
+    REQUIRE(p1 != NULL);
     size_t n = 0;
-    uint8_t *b = read_all(segment_path(d, "other", 1), &n);
+    uint8_t *b = read_all(p1, &n);
     REQUIRE(b != NULL);
     write_all(seg, b, n);
     free(b);

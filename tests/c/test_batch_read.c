@@ -14,8 +14,12 @@
 
 #include "check.h"
 #include "tmpdir.h"
+#include "segments.h"
 
 #define N 300
+
+/* What an output count holds before a call that must not write it. */
+#define COUNT_SENTINEL ((size_t)0x5a5a5a5a)
 
 /* The expected records, taken with binlog_reader_next. */
 struct want {
@@ -138,6 +142,38 @@ static void read_all(const char *path, size_t buf_len, size_t cap) {
     binlog_reader_free(r);
     free(buf);
     free(recs);
+}
+
+/* A `cap` whose records array would be larger than any object (cap *
+ * sizeof(binlog_batch_record) > PTRDIFF_MAX, up to SIZE_MAX) is refused
+ * with BINLOG_ERR_INVALID_ARGUMENT naming the file, as every other array
+ * length is: the outputs untouched, no record consumed. */
+static void test_cap_larger_than_any_object(void) {
+    const char *p = path_of("cap.binlog");
+    make_segment(p, 2);
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(p, &r));
+    uint8_t buf[256];
+    memset(buf, 0xee, sizeof buf);
+    binlog_batch_record recs[4];
+    memset(recs, 0xee, sizeof recs);
+    size_t count = COUNT_SENTINEL;
+    const size_t caps[] = {SIZE_MAX, SIZE_MAX / sizeof(binlog_batch_record) + 1,
+                           (size_t)PTRDIFF_MAX / sizeof(binlog_batch_record) + 1};
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        CHECK_ERR(binlog_reader_next_batch(r, buf, sizeof buf, recs, caps[i], 0, &count),
+                  BINLOG_ERR_INVALID_ARGUMENT, "cap");
+        CHECK_CONTAINS(binlog_last_error(), p);
+        CHECK_EQ_U(count, COUNT_SENTINEL);
+        CHECK_EQ_U(recs[0].seq, UINT64_C(0xeeeeeeeeeeeeeeee));
+        CHECK_EQ_U(buf[0], 0xee);
+    }
+    /* The largest cap that is an object size is fine, and no record was
+     * consumed by the refused calls. */
+    CHECK_OK(binlog_reader_next_batch(r, buf, sizeof buf, recs, 4, 0, &count));
+    CHECK_EQ_U(count, 2);
+    CHECK_EQ_U(recs[0].seq, 0);
+    binlog_reader_free(r);
 }
 
 int main(void) {
@@ -292,6 +328,8 @@ int main(void) {
     binlog_reader_free(r);
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
+
+    test_cap_larger_than_any_object();
 
     CHECK(tmpdir_removed());
     return (int)check_summary();

@@ -435,6 +435,44 @@ static void test_reader_null(void) {
     binlog_reader_free(r);
 }
 
+/* Argument errors of reader calls name the reader's file, as those of
+ * writer calls name the writer's, and the parameter that is wrong (a NULL
+ * `count` is "count is NULL", not "out is NULL"); nothing is consumed. */
+static void test_reader_argument_errors_name_the_file(void) {
+    const char *p = path_of("args.binlog");
+    make_segment(p, 1);
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open(p, &r));
+    static const uint8_t bad[2] = {0xff, 0xfe};
+    binlog_iovec t = {bad, 2};
+    CHECK_ERR(binlog_reader_filter_types(r, &t, 1), BINLOG_ERR_INVALID_UTF8, p);
+    binlog_iovec n = {NULL, 1};
+    CHECK_ERR(binlog_reader_filter_types(r, &n, 1), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_ERR(binlog_reader_filter_types(r, NULL, 1), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_ERR(binlog_reader_next(r, NULL), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_ERR(binlog_reader_next_wait(r, 0, NULL), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_ERR(binlog_reader_header(r, NULL), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_ERR(binlog_reader_tail(r, NULL), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_ERR(binlog_reader_gap_count(r, NULL), BINLOG_ERR_NULL_POINTER, p);
+    size_t count = 0;
+    CHECK_ERR(binlog_reader_damages(r, NULL, 3, &count), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_ERR(binlog_reader_damages(r, NULL, 0, NULL), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_CONTAINS(binlog_last_error(), "count is NULL");
+    binlog_batch_record recs[2];
+    uint8_t buf[64];
+    CHECK_ERR(binlog_reader_next_batch(r, NULL, 10, recs, 2, 0, &count), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_ERR(binlog_reader_next_batch(r, buf, sizeof buf, NULL, 2, 0, &count),
+              BINLOG_ERR_NULL_POINTER, p);
+    CHECK_ERR(binlog_reader_next_batch(r, buf, sizeof buf, recs, 2, 0, NULL),
+              BINLOG_ERR_NULL_POINTER, p);
+    CHECK_CONTAINS(binlog_last_error(), "count is NULL");
+    /* Nothing was consumed. */
+    binlog_record rec;
+    CHECK_OK(binlog_reader_next(r, &rec));
+    CHECK_EQ_U(rec.seq, 0);
+    binlog_reader_free(r);
+}
+
 /* Invalid UTF-8 in a type name, metadata or a filter. */
 static void test_invalid_utf8(void) {
     const char *p = path_of("utf8.binlog");
@@ -970,12 +1008,112 @@ static void test_refused_batch_writes_nothing(void) {
     }
 }
 
+/* A writer of a segment (log == 0) or of a log in its own directory. */
+static binlog_writer *open_writer(int log, const char *where) {
+    binlog_writer *w = NULL;
+    if (log) {
+        CHECK(mkdir(where, 0755) == 0);
+        REQUIRE_OK(binlog_writer_open_log(where, "x", NULL, &w));
+    } else {
+        REQUIRE_OK(binlog_writer_open(where, NULL, &w));
+    }
+    return w;
+}
+
+/* Each way an entry can fail the boundary's checks, as entry 2 of 3 of a
+ * batch, for a segment and a log: the code, a message naming the file and
+ * the entry, no output, no sequence number taken. */
+static void test_batch_boundary_refusal_names_entry(void) {
+    static const binlog_meta bad_key = {U("\xff"), 1, U("v"), 1};
+    static const binlog_meta bad_value = {U("k"), 1, U("\xfe"), 1};
+    static const binlog_meta null_key = {NULL, 3, U("v"), 1};
+    static const binlog_iovec null_part = {NULL, 4};
+    for (int log = 0; log < 2; log++) {
+        /* path_of's buffer stays valid: it is not called again here. */
+        const char *where = path_of(log ? "names-entry-log" : "names-entry.binlog");
+        binlog_writer *w = open_writer(log, where);
+        uint64_t seq = SEQ_SENTINEL;
+        CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("first"), &seq));
+        for (int kind = 0; kind < 7; kind++) {
+            binlog_entry e[3];
+            memset(e, 0, sizeof e);
+            e[0].type_name = U("t");
+            e[0].type_len = 1;
+            e[0].payload = U("ok");
+            e[0].payload_len = 2;
+            e[0].timestamp_ns = BINLOG_TIME_NOW;
+            e[1] = e[0];
+            e[2] = e[0];
+            binlog_result want = BINLOG_ERR_INVALID_UTF8;
+            switch (kind) {
+            case 0: /* type name not UTF-8 */
+                e[2].type_name = U("\xff\xfe");
+                e[2].type_len = 2;
+                break;
+            case 1: /* NULL type name with a length */
+                e[2].type_name = NULL;
+                want = BINLOG_ERR_NULL_POINTER;
+                break;
+            case 2: /* NULL payload with a length */
+                e[2].payload = NULL;
+                want = BINLOG_ERR_NULL_POINTER;
+                break;
+            case 3: /* NULL parts with a count */
+                e[2].parts = NULL;
+                e[2].part_count = 2;
+                want = BINLOG_ERR_NULL_POINTER;
+                break;
+            case 4: /* a NULL part with a length */
+                e[2].parts = &null_part;
+                e[2].part_count = 1;
+                want = BINLOG_ERR_NULL_POINTER;
+                break;
+            case 5: /* metadata key, then value, not UTF-8 */
+                e[2].meta = (kind == 5) ? &bad_key : &bad_value;
+                e[2].meta_count = 1;
+                break;
+            default: /* NULL metadata key with a length */
+                e[2].meta = &null_key;
+                e[2].meta_count = 1;
+                want = BINLOG_ERR_NULL_POINTER;
+                break;
+            }
+            seq = SEQ_SENTINEL;
+            CHECK_ERR(binlog_writer_write_batch(w, e, 3, &seq), want, where);
+            CHECK_CONTAINS(binlog_last_error(), "entry 2 of 3");
+            CHECK_CONTAINS(binlog_last_error(), "no record of this call was written");
+            CHECK_EQ_U(seq, SEQ_SENTINEL);
+            if (kind == 5) {
+                e[2].meta = &bad_value;
+                CHECK_ERR(binlog_writer_write_batch(w, e, 3, &seq), want, "entry 2 of 3");
+                CHECK_CONTAINS(binlog_last_error(), "no record of this call was written");
+                CHECK_EQ_U(seq, SEQ_SENTINEL);
+            }
+            uint64_t next = SEQ_SENTINEL;
+            CHECK_OK(binlog_writer_next_seq(w, &next));
+            CHECK_EQ_U(next, 1);
+        }
+        /* One entry (binlog_writer_write_entry) is the whole call: its
+         * message need not number it, but names the file. */
+        binlog_entry one;
+        memset(&one, 0, sizeof one);
+        one.type_name = U("\xff");
+        one.type_len = 1;
+        one.timestamp_ns = BINLOG_TIME_NOW;
+        CHECK_ERR(binlog_writer_write_entry(w, &one, &seq), BINLOG_ERR_INVALID_UTF8, where);
+        CHECK_EQ_U(seq, SEQ_SENTINEL);
+        CHECK_OK(binlog_writer_close(w));
+        binlog_writer_free(w);
+    }
+}
+
 int main(void) {
     if (make_tmpdir() != 0) return 2;
 
     test_options_errors();
     test_writer_null();
     test_reader_null();
+    test_reader_argument_errors_name_the_file();
     test_invalid_utf8();
     test_closed();
     test_locked();
@@ -984,6 +1122,7 @@ int main(void) {
     test_torn_tail();
     test_record_too_large();
     test_refused_batch_writes_nothing();
+    test_batch_boundary_refusal_names_entry();
 
     remove_tmpdir();
     return (int)check_summary();

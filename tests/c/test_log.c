@@ -24,6 +24,7 @@
 #include "binlog.h"
 #include "check.h"
 #include "tmpdir.h"
+#include "segments.h"
 
 
 /* Values an output parameter holds before a failing call, and after it. */
@@ -56,20 +57,7 @@ static void sleep_us(long us) {
     nanosleep(&ts, NULL);
 }
 
-/* Segment files of log `log` in `dir` (names "<log>-<20 digits>-<stamp>.binlog"). */
-static int is_segment_of(const char *file, const char *log) {
-    size_t n = strlen(log), len = strlen(file);
-    if (strncmp(file, log, n) != 0 || file[n] != '-' || len != n + 1 + 20 + 1 + 16 + 7) {
-        return 0;
-    }
-    for (size_t i = n + 1; i < n + 21; i++) {
-        if (file[i] < '0' || file[i] > '9') {
-            return 0;
-        }
-    }
-    return file[n + 21] == '-' && strcmp(file + len - 7, ".binlog") == 0;
-}
-
+/* How many segment files of log `log` are in `dir`. */
 static unsigned count_segments(const char *dir, const char *log) {
     DIR *d = opendir(dir);
     if (d == NULL) {
@@ -82,28 +70,6 @@ static unsigned count_segments(const char *dir, const char *log) {
     }
     closedir(d);
     return n;
-}
-
-/* Whether segment number `no` of `log` is in `dir`; its path in `out`. */
-static int segment_exists(const char *dir, const char *log, uint64_t no, char *out, size_t cap) {
-    char prefix[256];
-    snprintf(prefix, sizeof prefix, "%s-%020llu-", log, (unsigned long long)no);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        return 0;
-    }
-    int found = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (is_segment_of(e->d_name, log) && strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-            if (out != NULL) {
-                snprintf(out, cap, "%s/%s", dir, e->d_name);
-            }
-            found = 1;
-        }
-    }
-    closedir(d);
-    return found;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -347,8 +313,8 @@ static void expect_event_at(struct recorder *r, size_t i, binlog_segment_event k
         check_report_(e->bytes <= e->size_then, __FILE__, line, "bytes <= the file's size then");
     }
     check_report_(e->bytes > 0, __FILE__, line, "bytes > 0 (a header at least)");
-    char want[512];
-    if (segment_exists(dir, log, no, want, sizeof want)) {
+    const char *want = segment_path(dir, log, no);
+    if (want != NULL) {
         check_report_(strcmp(e->path, want) == 0, __FILE__, line, "path names the segment file");
     } else {
         char prefix[512];
@@ -572,7 +538,7 @@ static void test_retention(void) {
     for (uint64_t k = 0; k < 8; k++) {
         char what[64];
         snprintf(what, sizeof what, "segment %llu is %s", (unsigned long long)k, k < 5 ? "gone" : "kept");
-        check_report_(segment_exists(dir, "ret", k, NULL, 0) == (k >= 5), __FILE__, __LINE__, what);
+        check_report_((segment_path(dir, "ret", k) != NULL) == (k >= 5), __FILE__, __LINE__, what);
     }
     CHECK(exists(path_of("retention/ret.manifest")));
     /* Polling still reports every sealed segment, removed ones included. */
@@ -623,7 +589,7 @@ static void test_reopen(void) {
     CHECK_OK(binlog_writer_next_seq(w, &next));
     CHECK_EQ_U(next, 10);
     CHECK_EQ_U(count_segments(dir, "re"), 4); /* the last one was sealed: a new one */
-    CHECK(segment_exists(dir, "re", 3, NULL, 0));
+    CHECK(segment_path(dir, "re", 3) != NULL);
     WRITE_RECORDS(w, 10, 3);
     binlog_writer_free(w); /* free closes (and seals) too */
 
@@ -829,8 +795,7 @@ static void test_follow(void) {
     close_reader(r);
 
     /* A follower started before the writer: an empty directory at first. */
-    const char *dir2 = path_of("follow-early");
-    REQUIRE(mkdir(dir2, 0755) == 0);
+    const char *dir2 = make_dir("follow-early");
     r = OPEN_READER(dir2, "early");
     CHECK_RC(binlog_reader_next_wait(r, 20, &rec), BINLOG_END);
     CHECK_EQ_U(gaps_of(r), 0);
@@ -889,8 +854,8 @@ static void test_glob(void) {
     close_reader(r);
 
     /* Segment 1 (5..9) removed: 0..4, a gap, 10..19. */
-    char seg1[512];
-    REQUIRE(segment_exists(dir, "gl", 1, seg1, sizeof seg1));
+    const char *seg1 = segment_path(dir, "gl", 1);
+    REQUIRE(seg1 != NULL);
     REQUIRE(remove(seg1) == 0);
     REQUIRE_OK(binlog_reader_open_glob(dir, "gl-*.binlog", &r));
     for (uint64_t s = 0; s < 5; s++) {
@@ -965,8 +930,9 @@ static void test_log_options(void) {
     REQUIRE_OK(binlog_writer_open_log(dir, "stamp", NULL, &w));
     clock_gettime(CLOCK_REALTIME, &ts);
     time_t after = ts.tv_sec;
-    char seg[512], lo[32], hi[32];
-    CHECK(segment_exists(dir, "stamp", 0, seg, sizeof seg));
+    char lo[32], hi[32];
+    const char *seg = segment_path(dir, "stamp", 0);
+    REQUIRE(seg != NULL);
     strftime(lo, sizeof lo, "%Y%m%dT%H%M%SZ", gmtime(&before));
     strftime(hi, sizeof hi, "%Y%m%dT%H%M%SZ", gmtime(&after));
     const char *stamp = seg + strlen(seg) - 7 - 16;
@@ -1251,7 +1217,7 @@ static void test_seal_in_background(void) {
     CHECK_EQ_U(off_main_calls, 6);
     /* Retention ran there too: 2 sealed (1, 2) and the current one. */
     CHECK_EQ_U(count_segments(dir, "bg"), 3);
-    CHECK(!segment_exists(dir, "bg", 0, NULL, 0));
+    CHECK(segment_path(dir, "bg", 0) == NULL);
     binlog_segment_info info;
     for (uint64_t k = 0; k < 3; k++) {
         memset(&info, 0, sizeof info);
@@ -1286,6 +1252,55 @@ static void test_seal_in_background(void) {
     close_reader(r);
 }
 
+/* The log the callback below closes. */
+static binlog_writer *closing_log;
+static unsigned closes_in_callback;
+
+static int32_t close_on_sealed(void *user, const binlog_segment_info *info) {
+    (void)user;
+    if (info->event == BINLOG_SEGMENT_SEALED) {
+        if (binlog_writer_close(closing_log) != BINLOG_OK) {
+            return 1;
+        }
+        __atomic_fetch_add(&closes_in_callback, 1, __ATOMIC_RELAXED);
+    }
+    return 0;
+}
+
+/* With background sealing, the SEALED event of a roll comes on the log's
+ * background thread; its callback closes the log while the main thread
+ * closes it too. A deadlock (the main thread joining the background
+ * thread while holding what the callback's close waits for) would hang:
+ * alarm() ends the program then, failing the test. */
+static void test_close_while_background_callback_closes(void) {
+    const char *dir = make_dir("close-race");
+    alarm(60);
+    for (int it = 0; it < 100; it++) {
+        char name[32];
+        snprintf(name, sizeof name, "race%d", it);
+        binlog_options *o = NULL;
+        REQUIRE_OK(binlog_options_new(&o));
+        CHECK_OK(binlog_options_add_segment_callback(o, close_on_sealed, NULL));
+        CHECK_OK(binlog_options_set_seal_in_background(o, true));
+        CHECK_OK(binlog_options_set_max_segment_records(o, 2));
+        REQUIRE_OK(binlog_writer_open_log(dir, name, o, &closing_log));
+        binlog_options_free(o);
+        for (int i = 0; i < 3; i++) {
+            /* The third rolls; the log may be closed by then. */
+            binlog_result rc = binlog_writer_write(closing_log, LIT("t"), LIT("x"), NULL);
+            CHECK(rc == BINLOG_OK || rc == BINLOG_ERR_CLOSED);
+        }
+        CHECK_OK(binlog_writer_close(closing_log));
+        uint64_t failures = UINT64_MAX;
+        CHECK_OK(binlog_writer_callback_failures(closing_log, &failures));
+        CHECK_EQ_U(failures, 0);
+        binlog_writer_free(closing_log);
+        closing_log = NULL;
+    }
+    alarm(0);
+    CHECK(closes_in_callback > 0);
+}
+
 int main(void) {
     if (make_tmpdir() != 0) return 2;
 
@@ -1300,6 +1315,7 @@ int main(void) {
     test_log_options();
     test_callback_in_options();
     test_seal_in_background();
+    test_close_while_background_callback_closes();
     test_errors();
 
     remove_tmpdir();

@@ -21,6 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * every kind of read call, round after round. A call either completes with
  * a correct record or throws CLOSED; a use of the freed handle or of an
  * unmapped segment would crash the JVM (the surefire fork dies).
+ * BINLOG_CLOSE_RACE_ROUNDS sets the number of rounds (default 50); `make
+ * torture` runs more.
  */
 class CloseRaceTest {
     @TempDir
@@ -40,7 +42,8 @@ class CloseRaceTest {
                 assertEquals(i, w.write("t", payload(i)));
             }
         }
-        for (int round = 0; round < 200; round++) {
+        int rounds = TestSupport.envInt("BINLOG_CLOSE_RACE_ROUNDS", 50);
+        for (int round = 0; round < rounds; round++) {
             Reader r = Reader.openLog(dir, "race");
             r.next(); // a log reader has a header once it opened a segment
             int threads = 6;

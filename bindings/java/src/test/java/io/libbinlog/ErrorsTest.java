@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -91,9 +94,9 @@ class ErrorsTest {
     }
 
     @Test
-    void invalidUtf8IsImpossibleFromJavaButTypesRoundTripUnpaired() {
+    void aLoneSurrogateIsInvalidUtf8AndASurrogatePairRoundTrips() {
         // A String with an unpaired surrogate has no UTF-8 form: refused (INVALID_UTF8), not written
-        // as '?' (which would name another type; see Review16Test).
+        // as '?' (which would name another type; every place a string goes is checked below).
         Path file = dir.resolve("utf.binlog");
         try (Writer w = Writer.openSegment(file)) {
             expect(ErrorCode.INVALID_UTF8, () -> w.write("bad\uD800", new byte[0]));
@@ -101,6 +104,38 @@ class ErrorsTest {
         }
         try (Reader r = Reader.open(file)) {
             assertEquals("ok\uD83D\uDE00", r.next().type());
+        }
+    }
+
+    /**
+     * A String with an unpaired surrogate has no UTF-8 form: as a type, metadata key or value, header string
+     * or type filter it is refused with INVALID_UTF8 naming the string, never encoded with '?' in its place
+     * (which names another type: a filter on "bad\uD800" would read the records of type "bad?").
+     */
+    @Test
+    void unpairedSurrogatesAreRefusedNotWrittenAsQuestionMarks() {
+        Path p = dir.resolve("u.binlog");
+        try (Writer w = Writer.openSegment(p)) {
+            w.write("bad?", "a record whose type really is bad?".getBytes(StandardCharsets.UTF_8));
+            BinlogException e = expect(ErrorCode.INVALID_UTF8, () -> w.write("bad\uD800", new byte[0]));
+            assertTrue(e.getMessage().contains("type"), e::getMessage);
+            expect(ErrorCode.INVALID_UTF8, () -> w.write("t", new byte[0], Map.of("k\uDC00", "v"), Binlog.TIME_NOW));
+            expect(ErrorCode.INVALID_UTF8, () -> w.write("t", new byte[0], Map.of("k", "\uDBFFv"), Binlog.TIME_NOW));
+            expect(ErrorCode.INVALID_UTF8, () -> w.write("t", ByteBuffer.allocateDirect(1), Map.of("k", "v\uD800"), 5));
+            expect(ErrorCode.INVALID_UTF8,
+                    () -> w.writeBatch(new String[] {"ok", "x\uDE00y"}, new byte[2], 0, new int[] {1, 1}, null));
+            // a well-formed pair is fine
+            w.write("smile \uD83D\uDE00", new byte[] {1});
+        }
+        expect(ErrorCode.INVALID_UTF8, () -> Options.builder().logName("n\uD800").build());
+        expect(ErrorCode.INVALID_UTF8, () -> Options.builder().param("k", "\uDC00").build());
+        try (Reader r = Reader.open(p)) {
+            expect(ErrorCode.INVALID_UTF8, () -> r.filterTypes("bad\uD800"));
+            List<String> types = new ArrayList<>();
+            for (Record rec = r.next(); rec != null; rec = r.next()) {
+                types.add(rec.type());
+            }
+            assertEquals(List.of("bad?", "smile \uD83D\uDE00"), types, "only the two valid writes happened");
         }
     }
 

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -21,6 +23,36 @@ final class TestSupport {
         assertEquals(code.value(), e.rawCode());
         assertNotNull(e.getMessage());
         return e;
+    }
+
+    /**
+     * The whole number in environment variable {@code name} (a test's size knob, which {@code make torture}
+     * raises), or {@code def} when it is unset or empty.
+     */
+    static int envInt(String name, int def) {
+        String v = System.getenv(name);
+        if (v == null || v.isEmpty()) {
+            return def;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(name + "=\"" + v + "\": want a whole number above 0");
+    }
+
+    /** Writes a sealed segment at {@code file}: one record of type "t" per payload (UTF-8); returns file. */
+    static Path segment(Path file, String... payloads) {
+        try (Writer w = Writer.openSegment(file)) {
+            for (String s : payloads) {
+                w.write("t", s.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return file;
     }
 
     /** The body of one of {@link #inThreads}'s threads, given its number. */

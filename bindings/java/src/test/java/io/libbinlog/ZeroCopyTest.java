@@ -1,17 +1,24 @@
 package io.libbinlog;
 
+import static io.libbinlog.TestSupport.segment;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.ReadOnlyBufferException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -156,6 +163,82 @@ class ZeroCopyTest {
             Record rec = r.next();
             assertArrayEquals(pattern(64, 4), rec.payload());
             assertNull(r.next());
+        }
+    }
+
+    /**
+     * Every visit (visitAll, visitNext) gets a RecordView of its own: one kept from an earlier visit throws
+     * the IllegalStateException RecordView promises once its visit returns, also during a later visit, and
+     * never shows the record being visited now.
+     */
+    @Test
+    void aViewKeptFromAnEarlierVisitThrowsInsteadOfShowingTheCurrentRecord() {
+        Path p = segment(dir.resolve("v.binlog"), "zero", "one", "two");
+        AtomicReference<RecordView> first = new AtomicReference<>();
+        List<String> seen = new ArrayList<>();
+        try (Reader r = Reader.open(p)) {
+            long n = r.visitAll(v -> {
+                seen.add(v.seq() + ":" + UTF_8.decode(v.payload().duplicate()));
+                if (first.get() == null) {
+                    first.set(v);
+                    return;
+                }
+                RecordView old = first.get();
+                assertThrows(IllegalStateException.class, old::seq, "a view of record 0 used during visit of " + v.seq());
+                assertThrows(IllegalStateException.class, old::payload);
+                assertThrows(IllegalStateException.class, old::type);
+            });
+            assertEquals(3, n);
+        }
+        assertEquals(List.of("0:zero", "1:one", "2:two"), seen);
+        assertThrows(IllegalStateException.class, first.get()::seq);
+        // visitNext too: each call's view is its own
+        try (Reader r = Reader.open(p)) {
+            AtomicReference<RecordView> a = new AtomicReference<>();
+            assertTrue(r.visitNext(a::set));
+            assertTrue(r.visitNext(v -> {
+                assertNotEquals(v, a.get());
+                assertThrows(IllegalStateException.class, a.get()::seq);
+                assertEquals(1, v.seq());
+            }));
+        }
+    }
+
+    /**
+     * An empty direct buffer can have no address (FileChannel.map of 0 bytes, e.g. of an empty file): it is
+     * still a direct buffer, so an empty payload written from it, a batch of empty records from it, and
+     * nextInto of an empty record into it work; a record that does not fit is kept, not copied.
+     */
+    @Test
+    void anEmptyMappedBufferIsAnEmptyPayloadNotABadBuffer() throws IOException {
+        Path empty = Files.createFile(dir.resolve("empty"));
+        MappedByteBuffer ro;
+        MappedByteBuffer rw;
+        try (FileChannel ch = FileChannel.open(empty, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ro = ch.map(FileChannel.MapMode.READ_ONLY, 0, 0);
+            rw = ch.map(FileChannel.MapMode.READ_WRITE, 0, 0);
+        }
+        assertTrue(ro.isDirect() && rw.isDirect());
+        Path p = dir.resolve("e.binlog");
+        try (Writer w = Writer.openSegment(p)) {
+            assertEquals(0, w.write("e", ro.duplicate()));
+            assertEquals(1, w.write("e", rw.duplicate(), Map.of("k", "v"), 42));
+            assertEquals(2, w.writeBatch("e", ro.duplicate(), new int[] {0, 0}));
+            w.write("full", new byte[] {1, 2, 3});
+        }
+        try (Reader r = Reader.open(p)) {
+            for (int i = 0; i < 4; i++) {
+                RecordInfo info = r.nextInto(rw.duplicate());
+                assertNotNull(info);
+                assertEquals(i, info.seq());
+                assertEquals(0, info.payloadLength());
+                assertTrue(info.copied());
+                assertEquals("e", info.type());
+            }
+            RecordInfo big = r.nextInto(rw.duplicate());
+            assertFalse(big.copied(), "3 bytes do not fit an empty buffer");
+            assertEquals(3, big.payloadLength());
+            assertArrayEquals(new byte[] {1, 2, 3}, r.next().payload());
         }
     }
 }

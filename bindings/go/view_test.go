@@ -1,5 +1,10 @@
 package binlog
 
+// The read calls that hand a record to the caller's callback or storage
+// (NextView, ForEach, NextInto): a View is live only during its callback,
+// a nil callback or record is refused before anything is read, and an
+// empty read is io.EOF.
+
 import (
 	"errors"
 	"fmt"
@@ -9,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // mustPanic runs f and returns the message of the panic it raises, failing
@@ -45,13 +49,12 @@ func liveSegment(t *testing.T, n int) (string, *Writer) {
 	return p, w
 }
 
-// A View kept past its callback (NextView, ForEach) pointed into the
-// reader's memory for the current record: its metadata showed the next
-// record's (silently wrong data), and after Close MetaAt read freed memory
-// (a panic "unsafe.Slice: len out of range", or garbage). Its accessors now
-// refuse a stale View with a panic that says why, and work unchanged
-// during the callback.
-func TestReview16KeptViewIsRefused(t *testing.T) {
+// TestKeptViewIsRefusedAfterItsCallback: a View (NextView, ForEach) points
+// into the reader's memory for the current record, which the next record
+// replaces and Close frees. Its accessors work during its callback; after
+// it they refuse with a panic that says why, rather than show a later
+// record's metadata or read freed memory.
+func TestKeptViewIsRefusedAfterItsCallback(t *testing.T) {
 	p, _ := liveSegment(t, 4)
 	r := mustReader(t, p)
 
@@ -108,10 +111,11 @@ func TestReview16KeptViewIsRefused(t *testing.T) {
 	}
 }
 
-// Kept Views checked from other goroutines while the reader goes on
-// reading: every one is refused (a View is live only during its callback),
-// and the check races nothing (go test -race).
-func TestReview16KeptViewAcrossGoroutines(t *testing.T) {
+// TestKeptViewsAreRefusedInOtherGoroutines: kept Views used from other
+// goroutines while the reader goes on reading are every one refused (a
+// View is live only during its callback), and the check races nothing
+// (go test -race).
+func TestKeptViewsAreRefusedInOtherGoroutines(t *testing.T) {
 	p, w := liveSegment(t, 1)
 	for i := 1; i < 400; i++ {
 		_, err := w.WriteEntry(Entry{Type: "m", Metadata: []KeyValue{{"k", "v"}}})
@@ -168,10 +172,10 @@ func TestReview16KeptViewAcrossGoroutines(t *testing.T) {
 	}
 }
 
-// NextInto(nil), NextView(nil) and ForEach(nil) consumed a record and then
-// panicked on the nil (the record lost). They are refused now, before any
-// record is read.
-func TestReview16NilRecordOrCallback(t *testing.T) {
+// TestNilRecordOrCallbackIsRefusedBeforeReading: NextInto(nil),
+// NextView(nil) and ForEach(nil) return ErrInvalidArgument naming the nil,
+// without a panic and before any record is read (none is lost).
+func TestNilRecordOrCallbackIsRefusedBeforeReading(t *testing.T) {
 	p, _ := liveSegment(t, 2)
 	r := mustReader(t, p)
 	calls := []struct {
@@ -201,73 +205,10 @@ func TestReview16NilRecordOrCallback(t *testing.T) {
 	}
 }
 
-// OpenLog refused FirstSeq, saying the C ABI has no setter for a new log's
-// first sequence number; binlog_writer_open_log takes it from
-// binlog_options_set_first_seq. A new log now starts at FirstSeq; Created
-// (which the docs said OpenLog ignores, while the library refused it with
-// a message naming no Go field) is refused naming Created.
-func TestReview16OpenLogFirstSeqAndCreated(t *testing.T) {
-	dir := t.TempDir()
-	w, err := OpenLog(dir, "lg", &Options{FirstSeq: 1000, MaxSegmentRecords: 3})
-	if err != nil {
-		t.Fatalf("OpenLog with FirstSeq: %v", err)
-	}
-	for i := 0; i < 5; i++ {
-		seq, err := w.Write("t", []byte{byte(i)})
-		must(t, err)
-		if seq != 1000+uint64(i) {
-			t.Fatalf("write %d of a new log with FirstSeq 1000 got seq %d", i, seq)
-		}
-	}
-	must(t, w.Close())
-	r, err := OpenLogReader(dir, "lg")
-	must(t, err)
-	defer r.Close()
-	for i := 0; i < 5; i++ {
-		rec, err := r.Next()
-		must(t, err)
-		if rec.Seq != 1000+uint64(i) || rec.Payload[0] != byte(i) {
-			t.Fatalf("record %d read back as seq %d payload %v", i, rec.Seq, rec.Payload)
-		}
-	}
-	h, err := r.Header()
-	must(t, err)
-	if h.FirstSeq != 1003 || h.SegmentNo != 1 {
-		t.Errorf("second segment's header: first seq %d, segment %d; want 1003, 1", h.FirstSeq, h.SegmentNo)
-	}
-
-	_, err = OpenLog(dir, "lg2", &Options{Created: time.Unix(1, 0)})
-	wantErr(t, "OpenLog with Created", err, ErrInvalidArgument, "Created")
-}
-
-// Negative durations and buffer sizes were taken silently: Retention.MaxAge
-// < 0 as no age limit, BufferSize < -1 as Unbuffered; SyncInterval < 0 was
-// refused as "needs a non-zero period". Each is now refused naming the
-// field and the value.
-func TestReview16NegativeOptions(t *testing.T) {
-	dir := t.TempDir()
-	_, err := OpenLog(dir, "neg", &Options{Retention: Retention{MaxAge: -time.Hour}})
-	wantErr(t, "Retention.MaxAge -1h", err, ErrInvalidArgument, "MaxAge", "-1h0m0s")
-	_, err = OpenWriter(filepath.Join(dir, "i.binlog"), &Options{Durability: DurabilityInterval, SyncInterval: -time.Second})
-	wantErr(t, "SyncInterval -1s", err, ErrInvalidArgument, "SyncInterval", "-1s")
-	_, err = OpenWriter(filepath.Join(dir, "b.binlog"), &Options{BufferSize: -5})
-	wantErr(t, "BufferSize -5", err, ErrInvalidArgument, "BufferSize", "-5")
-	// Nothing was created by the refused opens.
-	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) != 0 {
-		t.Errorf("refused opens left %v", m)
-	}
-	// The valid edges still work.
-	w, err := OpenWriter(filepath.Join(dir, "ok.binlog"), &Options{BufferSize: Unbuffered,
-		Durability: DurabilityInterval, SyncInterval: time.Nanosecond})
-	must(t, err)
-	must(t, w.Close())
-	wl, err := OpenLog(dir, "ok", &Options{Retention: Retention{MaxAge: time.Nanosecond, MaxSegments: 3}})
-	must(t, err)
-	must(t, wl.Close())
-}
-
-// Sanity for the refusals above: an empty read stays io.EOF, not an error.
-func TestReview16NilChecksDoNotChangeEOF(t *testing.T) {
+// TestEmptySegmentIsEOFForNextViewAndNextInto: on a segment with no
+// record, NextView (without calling its callback) and NextInto return
+// io.EOF, not an error.
+func TestEmptySegmentIsEOFForNextViewAndNextInto(t *testing.T) {
 	p, _ := liveSegment(t, 0)
 	r := mustReader(t, p)
 	if err := r.NextView(func(View) error { return errors.New("called") }); err != io.EOF {

@@ -1,26 +1,27 @@
 /*
- * test_review17_header.c: C ABI review 17, binlog_reader_header and
- * binlog_reader_tail of a log reader, one function per finding:
+ * test_log_header.c: binlog_reader_header and binlog_reader_tail of a log
+ * reader describe the segment of the last record it returned:
  *
- * - A record held back by binlog_reader_next_batch counts for the header
- *   (it may start the next segment); when binlog_reader_filter_types drops
- *   it, the header goes back to the segment of the last record returned,
- *   instead of describing a segment no returned record came from.
- * - A seek that lands in no segment (the newest one caught between its
- *   creation and its header write; every segment removed) leaves no header
- *   (BINLOG_ERR_NOT_FOUND), as before the first record, instead of the one
- *   from before the seek.
- * - At BINLOG_END binlog_reader_tail describes the segment
- *   binlog_reader_header describes (the one of the last record returned),
- *   not the later, still empty one the reader opened to look for more:
- *   SEALED (or SEAL_DAMAGED at its offset, or TORN) as that segment ended.
+ * - before the first record there is no header (BINLOG_ERR_NOT_FOUND);
+ * - a reader that reached the end of a segment and opened the next (still
+ *   empty) one to look for more keeps the previous segment's header, and
+ *   at BINLOG_END its tail is that segment's too: SEALED (or SEAL_DAMAGED
+ *   at its offset, or TORN) as that segment ended;
+ * - a record held back by binlog_reader_next_batch counts (it may start
+ *   the next segment); when binlog_reader_filter_types drops it, the
+ *   header goes back to the segment of the last record returned, never
+ *   one no returned record came from;
+ * - a seek that lands in no segment (the newest one caught between its
+ *   creation and its header write; every segment removed) leaves no
+ *   header, as before the first record;
+ * - the header's strings and parameters stay valid while the reader stays
+ *   in that segment (seeks within it included).
  *
  * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _XOPEN_SOURCE 700
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,37 +33,9 @@
 #include "binlog.h"
 #include "check.h"
 #include "tmpdir.h"
+#include "segments.h"
 
 #define HDR_SENTINEL UINT64_C(0xeeeeeeeeeeeeeeee)
-
-static const char *new_dir(const char *name) {
-    const char *d = path_of(name);
-    REQUIRE(mkdir(d, 0755) == 0);
-    return d;
-}
-
-/* The path of segment `segno` of log `log` in `dir` (a static buffer), or
- * NULL if there is none. */
-static const char *segment_path(const char *dir, const char *log, uint64_t segno) {
-    static char out[1024];
-    char prefix[256];
-    snprintf(prefix, sizeof prefix, "%s-%020llu-", log, (unsigned long long)segno);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        return NULL;
-    }
-    const char *found = NULL;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-            snprintf(out, sizeof out, "%s/%s", dir, e->d_name);
-            found = out;
-            break;
-        }
-    }
-    closedir(d);
-    return found;
-}
 
 /* The header's segment number and first sequence number, or the result
  * code of binlog_reader_header when it fails (then segno is untouched). */
@@ -100,17 +73,145 @@ static binlog_tail tail_of(binlog_reader *r) {
     return t;
 }
 
-/* Finding 1: filter_types drops a held record that starts segment 1; the
- * header goes back to segment 0 (its last record was returned), and at
- * the end the tail is segment 0's too. */
-static void test_filter_drops_a_held_record(void) {
-    const char *dir = new_dir("held");
+/* Log "lg" opened for writing in `dir`: one record of type "t" per payload
+ * (a NULL-terminated list) in segment 0, then a roll: segment 0 sealed,
+ * segment 1 empty and being written. */
+static binlog_writer *log_with_a_rolled_segment(const char *dir, const char *const payloads[]) {
     binlog_writer *w = NULL;
     REQUIRE_OK(binlog_writer_open_log(dir, "lg", NULL, &w));
+    for (size_t i = 0; payloads[i] != NULL; i++) {
+        CHECK_OK(binlog_writer_write(w, LIT("t"), U(payloads[i]), strlen(payloads[i]), NULL));
+    }
+    CHECK_OK(binlog_writer_roll(w));
+    return w;
+}
+
+/* A log reader's header is the one of the segment its last record came
+ * from, not of the (empty) segment it opened next at the end; none before
+ * the first record. Through binlog_reader_next, batches, and a record a
+ * batch holds back. */
+static void test_header_is_the_last_records_segment(void) {
+    const char *dir = make_dir("hdr-log");
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open_log(dir, "lg", NULL, &w));
+
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open_log(dir, "lg", &r));
+    binlog_record rec;
+    binlog_header h;
+    memset(&h, 0xee, sizeof h);
+    /* The first segment is empty: no record yet, so no header. */
+    CHECK_RC(binlog_reader_next(r, &rec), BINLOG_END);
+    CHECK_ERR(binlog_reader_header(r, &h), BINLOG_ERR_NOT_FOUND, "binlog_reader_next");
+    CHECK_EQ_U(h.first_seq, UINT64_C(0xeeeeeeeeeeeeeeee));
+
     CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("a"), NULL));
     CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("b"), NULL));
+    CHECK_OK(binlog_writer_roll(w)); /* segment 1: empty */
+
+    uint64_t n = 0;
+    while (binlog_reader_next(r, &rec) == BINLOG_OK) {
+        CHECK_EQ_U(rec.seq, n);
+        n++;
+    }
+    CHECK_EQ_U(n, 2);
+    REQUIRE_OK(binlog_reader_header(r, &h));
+    CHECK_EQ_U(h.segment_no, 0);
+    CHECK_EQ_U(h.first_seq, 0);
+    CHECK_STR(h.log_name, h.log_name_len, "lg");
+
+    /* A record of segment 1: now its header. */
     CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("c"), NULL));
-    CHECK_OK(binlog_writer_roll(w)); /* segment 1 starts at 3 */
+    CHECK_OK(binlog_writer_flush(w));
+    REQUIRE_OK(binlog_reader_next(r, &rec));
+    CHECK_EQ_U(rec.seq, 2);
+    REQUIRE_OK(binlog_reader_header(r, &h));
+    CHECK_EQ_U(h.segment_no, 1);
+    CHECK_EQ_U(h.first_seq, 2);
+
+    /* The same through batches: records of segment 1, then at the end an
+     * empty segment 2 opened. */
+    CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("d"), NULL));
+    CHECK_OK(binlog_writer_roll(w));
+    uint8_t buf[256];
+    binlog_batch_record recs[4];
+    size_t count = 0;
+    CHECK_OK(binlog_reader_next_batch(r, buf, sizeof buf, recs, 4, 0, &count));
+    CHECK_EQ_U(count, 1);
+    CHECK_EQ_U(recs[0].seq, 3);
+    REQUIRE_OK(binlog_reader_header(r, &h));
+    CHECK_EQ_U(h.segment_no, 1);
+    CHECK_EQ_U(h.first_seq, 2);
+
+    /* A record held back by a batch counts (it starts segment 2). */
+    CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("a record too large for the buffer below"), NULL));
+    CHECK_OK(binlog_writer_flush(w));
+    CHECK_ERR(binlog_reader_next_batch(r, buf, 8, recs, 4, 0, &count), BINLOG_ERR_BUFFER_TOO_SMALL,
+              "record 4");
+    REQUIRE_OK(binlog_reader_header(r, &h));
+    CHECK_EQ_U(h.segment_no, 2);
+    CHECK_EQ_U(h.first_seq, 4);
+    binlog_header kept = h;
+    REQUIRE_OK(binlog_reader_next(r, &rec));
+    CHECK_EQ_U(rec.seq, 4);
+    /* The view stays valid across a call that does not move the reader
+     * to another segment (valgrind/ASan check the reads). */
+    CHECK_STR(kept.log_name, kept.log_name_len, "lg");
+
+    binlog_reader_free(r);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
+/* A log reader's header view, taken in a segment, survives a seek that
+ * stays in that segment (the reader does not move to another segment):
+ * under ASan and valgrind a use of freed memory fails the test. */
+static void test_header_survives_a_seek_within_its_segment(void) {
+    const char *dir = make_dir("header-seek");
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    CHECK_OK(binlog_options_set_content_type(o, LIT("application/x-contract-test")));
+    CHECK_OK(binlog_options_add_param(o, LIT("param-key"), LIT("param-value")));
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open_log(dir, "hs", o, &w));
+    binlog_options_free(o);
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
+    }
+    CHECK_OK(binlog_writer_flush(w));
+
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open_log(dir, "hs", &r));
+    binlog_record rec;
+    REQUIRE_OK(binlog_reader_next(r, &rec));
+    binlog_header h;
+    REQUIRE_OK(binlog_reader_header(r, &h));
+    CHECK_STR(h.content_type, h.content_type_len, "application/x-contract-test");
+    /* Seeks within the one segment there is. */
+    CHECK_OK(binlog_reader_seek_seq(r, 1));
+    CHECK_STR(h.log_name, h.log_name_len, "hs");
+    CHECK_STR(h.content_type, h.content_type_len, "application/x-contract-test");
+    REQUIRE(h.param_count == 1 && h.params != NULL);
+    CHECK_STR(h.params[0].key, h.params[0].key_len, "param-key");
+    CHECK_STR(h.params[0].value, h.params[0].value_len, "param-value");
+    CHECK_OK(binlog_reader_seek_time(r, 0));
+    CHECK_STR(h.content_type, h.content_type_len, "application/x-contract-test");
+    CHECK_STR(h.writer, h.writer_len, "libbinlog/" "0.1.0");
+    REQUIRE_OK(binlog_reader_next(r, &rec));
+    CHECK_EQ_U(rec.seq, 0);
+    CHECK_STR(h.params[0].value, h.params[0].value_len, "param-value");
+    binlog_reader_free(r);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
+/* filter_types drops a held record that starts segment 1: the header goes
+ * back to segment 0 (its last record was returned), and at the end the
+ * tail is segment 0's too. */
+static void test_filter_dropping_a_held_record_moves_the_header_back(void) {
+    const char *dir = make_dir("held");
+    /* Segment 1 starts at 3. */
+    binlog_writer *w = log_with_a_rolled_segment(dir, (const char *const[]){"a", "b", "c", NULL});
     CHECK_OK(binlog_writer_write(w, LIT("big"),
                                  LIT("a record of another type, too large for the buffer below"),
                                  NULL));
@@ -194,9 +295,10 @@ static void write_three_segments(const char *dir) {
     binlog_writer_free(w);
 }
 
-/* Finding 2: a seek that lands in no segment leaves no header. */
-static void test_seek_into_no_segment(void) {
-    const char *dir = new_dir("seek");
+/* A seek that lands in no segment leaves no header (BINLOG_ERR_NOT_FOUND,
+ * naming the log's directory), not the one from before the seek. */
+static void test_seek_into_no_segment_leaves_no_header(void) {
+    const char *dir = make_dir("seek");
     write_three_segments(dir);
     binlog_reader *r = NULL;
     REQUIRE_OK(binlog_reader_open_log(dir, "lg", &r));
@@ -242,14 +344,11 @@ static void test_seek_into_no_segment(void) {
     binlog_reader_free(r);
 }
 
-/* Finding 3: at BINLOG_END the tail is the one of the header's segment. */
+/* At BINLOG_END the tail is the one of the header's segment, not of the
+ * later, still empty segment the reader opened to look for more. */
 static void test_tail_at_end_is_the_headers_segment(void) {
-    const char *dir = new_dir("end");
-    binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open_log(dir, "lg", NULL, &w));
-    CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("a"), NULL));
-    CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("b"), NULL));
-    CHECK_OK(binlog_writer_roll(w)); /* segment 1: empty, being written */
+    const char *dir = make_dir("end");
+    binlog_writer *w = log_with_a_rolled_segment(dir, (const char *const[]){"a", "b", NULL});
 
     binlog_reader *r = NULL, *rb = NULL;
     REQUIRE_OK(binlog_reader_open_log(dir, "lg", &r));
@@ -311,17 +410,14 @@ static void test_tail_at_end_is_the_headers_segment(void) {
     binlog_writer_free(w);
 }
 
-/* Finding 3 with a segment that did not end cleanly: its seal cut short
+/* The same with a segment that did not end cleanly: its seal cut short
  * (SEAL_DAMAGED at the offset where the seal begins), or its last record
  * cut (TORN), followed by an empty sealed segment. */
 static void test_tail_at_end_of_a_damaged_segment(void) {
     for (int torn = 0; torn < 2; torn++) {
-        const char *dir = new_dir(torn ? "torn" : "seal");
-        binlog_writer *w = NULL;
-        REQUIRE_OK(binlog_writer_open_log(dir, "lg", NULL, &w));
-        CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("first"), NULL));
-        CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("second record"), NULL));
-        CHECK_OK(binlog_writer_roll(w));
+        const char *dir = make_dir(torn ? "torn" : "seal");
+        binlog_writer *w =
+            log_with_a_rolled_segment(dir, (const char *const[]){"first", "second record", NULL});
         CHECK_OK(binlog_writer_close(w)); /* segment 1: sealed, empty */
         binlog_writer_free(w);
 
@@ -370,12 +466,14 @@ static void test_tail_at_end_of_a_damaged_segment(void) {
 }
 
 int main(void) {
-    if (make_tmpdir() != 0) return 2;
-
-    test_filter_drops_a_held_record();
-    test_seek_into_no_segment();
+    if (make_tmpdir() != 0) {
+        return 2;
+    }
+    test_header_is_the_last_records_segment();
+    test_header_survives_a_seek_within_its_segment();
+    test_filter_dropping_a_held_record_moves_the_header_back();
+    test_seek_into_no_segment_leaves_no_header();
     test_tail_at_end_is_the_headers_segment();
     test_tail_at_end_of_a_damaged_segment();
-
     return (int)check_summary();
 }

@@ -3,13 +3,13 @@ package io.libbinlog;
 import java.nio.file.Path;
 
 /**
- * The child JVM of {@code Review16Test#globPatternOutsideTheFileNameCharsetWorksAndLeaksNothing}: run
+ * The child JVM of {@code FileNamesTest#globPatternOutsideTheFileNameCharsetWorksAndLeaksNothing}: run
  * under the C locale, where {@code sun.jnu.encoding} is ASCII, it opens a glob reader with a non-ASCII
  * pattern (which the library gets as UTF-8, as the files on disk are named) and reports what it read,
  * or what was thrown, and how many file descriptors it holds before the open and after the close.
  */
-public final class Review16GlobChild {
-    private Review16GlobChild() {}
+public final class AsciiLocaleGlobChild {
+    private AsciiLocaleGlobChild() {}
 
     private static int fds() {
         String[] l = new java.io.File("/proc/self/fd").list();
