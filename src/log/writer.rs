@@ -541,14 +541,10 @@ impl LogWriter {
                             first + n - 1
                         ),
                     };
-                    Error::new(
-                        e.kind(),
-                        format!(
-                            "{} (in all, {written} of {} records of this call were written{seqs})",
-                            e.message(),
-                            entries.len()
-                        ),
-                    )
+                    let n = entries.len();
+                    e.with_detail(|d| {
+                        format!("{d} (in all, {written} of {n} records of this call were written{seqs})")
+                    })
                 }
                 _ => e,
             }),
@@ -965,14 +961,12 @@ impl Shared {
             }
             Err(again) => {
                 st.current = None;
-                Error::new(
-                    e.kind(),
+                e.with_detail(|d| {
                     format!(
-                        "{}; reopening the segment to go on failed too ({}): the log is closed",
-                        e.message(),
+                        "{d}; reopening the segment to go on failed too ({}): the log is closed",
                         again.message()
-                    ),
-                )
+                    )
+                })
             }
         }
     }
@@ -1514,14 +1508,12 @@ fn not_resealed(e: Error, checked: bool) -> Error {
     } else {
         "older segments before it may have been sealed"
     };
-    Error::new(
-        e.kind(),
+    e.with_detail(|d| {
         format!(
-            "{} (an older segment of the log, found without its seal, could not be sealed; \
-             {changed}; `binlog repair --dry-run` shows the options)",
-            e.message()
-        ),
-    )
+            "{d} (an older segment of the log, found without its seal, could not be sealed; \
+             {changed}; `binlog repair --dry-run` shows the options)"
+        )
+    })
 }
 
 /// The first sequence number in the header of segment `path`, if readable.
@@ -1589,14 +1581,12 @@ fn lock_log(dir: &Path, name: &str) -> Result<std::fs::File> {
 
 /// The log's state after `e`, a failed fdatasync of its records.
 fn poisoned_by(e: &Error) -> Error {
-    Error::new(
-        ErrorKind::Poisoned,
+    e.clone().with_kind(ErrorKind::Poisoned).with_detail(|d| {
         format!(
-            "{} (records written since the last successful sync may be lost; the log \
-             refuses further writes: close it, check the disk, and open it again)",
-            e.message()
-        ),
-    )
+            "{d} (records written since the last successful sync may be lost; the log \
+             refuses further writes: close it, check the disk, and open it again)"
+        )
+    })
 }
 
 fn header_first_seq(path: &Path) -> Option<u64> {

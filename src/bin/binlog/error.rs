@@ -114,9 +114,7 @@ impl From<binlog::Error> for CliError {
             K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal | K::WrongLog => {
                 CliError::Damaged(msg)
             }
-            K::InvalidArgument | K::InvalidUtf8 | K::RecordTooLarge | K::NullPointer => {
-                CliError::Usage(msg)
-            }
+            K::InvalidArgument | K::InvalidUtf8 | K::RecordTooLarge => CliError::Usage(msg),
             K::NotABinlog => CliError::Usage(msg),
             K::UnsupportedVersion => CliError::Usage(msg),
             K::Locked => CliError::Io(format!("{msg} (in use by a writer)")),
