@@ -67,7 +67,7 @@ impl RecordPrinter {
         self.text.clear();
         time::push_rfc3339(&mut self.text, r.timestamp_ns);
         let _ = write!(l, "{} {} ", r.seq, self.text);
-        encoding::push_escaped(l, &crate::walk::shown_type_name(r.type_name));
+        encoding::push_escaped(l, &crate::walk::shown_type_name(r));
         if r.meta_count() > 0 {
             l.extend_from_slice(b" {");
             for (i, (k, v)) in r.metadata().enumerate() {
@@ -105,7 +105,7 @@ impl RecordPrinter {
             "{{\"seq\":{},\"time\":\"{}\",\"ts_ns\":{},\"type\":",
             r.seq, self.text, r.timestamp_ns
         );
-        json_str(l, &crate::walk::shown_type_name(r.type_name));
+        json_str(l, &crate::walk::shown_type_name(r));
         l.extend_from_slice(b",\"meta\":{");
         for (i, (k, v)) in r.metadata().enumerate() {
             if i > 0 {

@@ -22,7 +22,7 @@
 use crate::error::{CliError, CliResult, Outcome};
 use crate::paths::{self, LogId, Source};
 use crate::progress::Progress;
-use crate::verify::{self, records_phrase, state_name, Checked, Role};
+use crate::verify::{self, records_phrase, state_name, Checked, LogIssueKind, Role};
 use crate::walk::{self, Analysis, IssueKind, Run};
 use binlog::format::frame::{self, FrameAt, MetaIter};
 use binlog::log::naming;
@@ -174,14 +174,15 @@ fn repair_source(
         // Problems between segments (records missing before this one) are
         // not repairable here, whatever the segment itself needed.
         for l in &c.log_issues {
-            if !l.contains("not sealed") {
+            if l.kind != LogIssueKind::NotSealed {
                 let p = paths::show(&c.path);
-                let why = if l.contains("a segment of log") {
+                let why = if l.kind == LogIssueKind::WrongLog {
                     "it belongs to another log: move it out"
                 } else {
                     "the records are gone"
                 };
-                say_line(progress, &format!("  {p}: {l} (not repairable: {why})"));
+                let m = &l.message;
+                say_line(progress, &format!("  {p}: {m} (not repairable: {why})"));
                 tally.left += 1;
             }
         }
@@ -425,7 +426,10 @@ fn plan(c: &Checked, salvage: bool) -> Plan {
     let Some(a) = &c.analysis else {
         return Plan::Unreadable(c.error.clone().unwrap_or_default());
     };
-    let unsealed_older = c.log_issues.iter().any(|l| l.contains("not sealed"));
+    let unsealed_older = c
+        .log_issues
+        .iter()
+        .any(|l| l.kind == LogIssueKind::NotSealed);
     if a.is_clean() && !unsealed_older {
         return match (a.is_sealed(), c.locked) {
             (true, _) => Plan::Nothing(format!("sealed, {}", records_phrase(a))),

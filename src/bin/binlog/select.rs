@@ -107,7 +107,7 @@ impl Filter {
             && self.since.is_none_or(|t| r.timestamp_ns >= t)
             && self.until.is_none_or(|t| r.timestamp_ns < t)
             && (self.types.is_empty() || {
-                let name = crate::walk::shown_type_name(r.type_name);
+                let name = crate::walk::shown_type_name(r);
                 self.types.iter().any(|t| *t == name)
             })
     }

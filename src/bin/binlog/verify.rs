@@ -60,7 +60,31 @@ pub struct Checked {
     pub damaged: bool,
     pub notes: Vec<String>,
     /// Problems between this segment and the one before it in the log.
-    pub log_issues: Vec<String>,
+    pub log_issues: Vec<LogIssue>,
+}
+
+/// A problem of a segment as a part of its log (not of its own bytes).
+pub struct LogIssue {
+    pub kind: LogIssueKind,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogIssueKind {
+    /// Not sealed, although newer segments follow it: its writer died.
+    NotSealed,
+    /// Its header names another log: a segment copied or renamed in.
+    WrongLog,
+    /// Its first sequence number does not continue the segment before it.
+    Sequence,
+    /// Its segment number does not follow the one before it.
+    SegmentNumber,
+}
+
+impl LogIssue {
+    fn new(kind: LogIssueKind, message: String) -> LogIssue {
+        LogIssue { kind, message }
+    }
 }
 
 impl Checked {
@@ -115,10 +139,13 @@ pub fn check_file(path: &Path, role: Role, log_held: bool, progress: &mut Progre
             "unsealed: a writer has it open (newer segments follow it: it is being sealed)".into(),
         ),
         (End::Unsealed, Role::LogOlder) => {
-            c.log_issues.push(format!(
-                "offset {}: not sealed, although newer segments follow it (its writer died); \
-                 `binlog repair` seals it",
-                a.file_len
+            c.log_issues.push(LogIssue::new(
+                LogIssueKind::NotSealed,
+                format!(
+                    "offset {}: not sealed, although newer segments follow it (its writer died); \
+                     `binlog repair` seals it",
+                    a.file_len
+                ),
             ));
         }
         (End::Unsealed, _) if c.locked => c.notes.push("unsealed: a writer has it open".into()),
@@ -136,9 +163,12 @@ pub fn check_file(path: &Path, role: Role, log_held: bool, progress: &mut Progre
     if let (Some((log, _)), Some(h)) = (log, &a.header) {
         if h.log_name != log {
             // Copied or renamed in: the library's log reader stops here.
-            c.log_issues.push(format!(
-                "offset 44: a segment of log {:?}, not of log {log:?}",
-                h.log_name
+            c.log_issues.push(LogIssue::new(
+                LogIssueKind::WrongLog,
+                format!(
+                    "offset 44: a segment of log {:?}, not of log {log:?}",
+                    h.log_name
+                ),
             ));
         }
     }
@@ -178,19 +208,25 @@ pub fn check_source(
                         } else {
                             "sequence numbers overlap".to_string()
                         };
-                        c.log_issues.push(format!(
-                            "offset 32: the header's first_seq is {}, but the previous segment {} ends \
-                             before {expected}: {what}",
-                            h.first_seq,
-                            paths::show(prev_path)
+                        c.log_issues.push(LogIssue::new(
+                            LogIssueKind::Sequence,
+                            format!(
+                                "offset 32: the header's first_seq is {}, but the previous segment \
+                                 {} ends before {expected}: {what}",
+                                h.first_seq,
+                                paths::show(prev_path)
+                            ),
                         ));
                         c.damaged = true;
                     }
                     if prev_no.is_some_and(|p| h.segment_no <= p) {
-                        c.log_issues.push(format!(
-                            "offset 24: segment number {} does not follow {}",
-                            h.segment_no,
-                            prev_no.unwrap_or(0)
+                        c.log_issues.push(LogIssue::new(
+                            LogIssueKind::SegmentNumber,
+                            format!(
+                                "offset 24: segment number {} does not follow {}",
+                                h.segment_no,
+                                prev_no.unwrap_or(0)
+                            ),
                         ));
                         c.damaged = true;
                     }
@@ -403,7 +439,7 @@ fn print_text(out: &mut impl Write, c: &Checked) -> CliResult<()> {
         writeln!(out, "  {p}: {} more problems not listed", a.more_issues)?;
     }
     for l in &c.log_issues {
-        writeln!(out, "  {p}: {l}")?;
+        writeln!(out, "  {p}: {}", l.message)?;
     }
     for n in &c.notes {
         writeln!(out, "  note: {n}")?;
@@ -434,7 +470,7 @@ pub fn to_json(c: &Checked) -> Value {
         .chain(
             c.log_issues
                 .iter()
-                .map(|l| json!({"kind": "log", "message": l})),
+                .map(|l| json!({"kind": "log", "message": l.message})),
         )
         .collect();
     json!({

@@ -15,7 +15,7 @@ use binlog::format::seal::{
 };
 use binlog::format::FRAME_HEADER_LEN;
 use binlog::reader::SealTypes;
-use binlog::ErrorKind;
+use binlog::{ErrorKind, Record};
 use memmap2::Mmap;
 use std::borrow::Cow;
 use std::fs::File;
@@ -161,33 +161,25 @@ pub fn unknown_type(id: u32) -> String {
     format!("unknown-type-{id}")
 }
 
-/// The name the tool shows for a type the library's reader named: the
-/// reader calls a lost type `<lost type N>`, every tool `unknown-type-N`.
-pub fn shown_type_name(name: &str) -> Cow<'_, str> {
-    match lost_type_id(name) {
+/// The name the tool shows for the type of a record the library's reader
+/// returned: its name, or, for a type whose name the reader lost,
+/// `unknown-type-N` (as every tool calls it).
+pub fn shown_type_name<'a>(r: &Record<'a>) -> Cow<'a, str> {
+    match r.lost_type_id() {
         Some(id) => Cow::Owned(unknown_type(id)),
-        None => Cow::Borrowed(name),
+        None => Cow::Borrowed(r.type_name),
     }
 }
 
-/// N, for the reader's `<lost type N>`.
-fn lost_type_id(name: &str) -> Option<u32> {
-    let n = name.strip_prefix("<lost type ")?.strip_suffix('>')?;
-    n.bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| n.parse().ok())
-        .flatten()
-}
-
 /// For a type filter given to the library's reader: the reader's name for
-/// `unknown-type-N` (`<lost type N>`), if `name` is one.
+/// the type `unknown-type-N` (`Record::lost_type_name`), if `name` is one.
 pub fn reader_type_name(name: &str) -> Option<String> {
     let n = name.strip_prefix("unknown-type-")?;
     let id: u32 = n
         .bytes()
         .all(|b| b.is_ascii_digit())
         .then(|| n.parse().ok())??;
-    Some(format!("<lost type {id}>"))
+    Some(Record::lost_type_name(id))
 }
 
 /// Names for the types of a segment whose defining record is in damaged
@@ -340,7 +332,7 @@ pub fn analyze_bytes(
                 return Err(WalkError::NotSegment(e.message().to_string()));
             }
             // The header is gone: look for records anyway (salvage).
-            let msg = e.message().to_string();
+            let msg = header_problem(&e);
             match frame::find_next_record(map, 0, None) {
                 Some(q) => {
                     let seq = record_seq(map, q);
@@ -349,10 +341,7 @@ pub fn analyze_bytes(
                         0,
                         q as u64,
                         Some(q as u64),
-                        format!(
-                            "{}; valid records start at offset {q} (seq {seq})",
-                            strip_path(&msg, path)
-                        ),
+                        format!("{msg}; valid records start at offset {q} (seq {seq})"),
                     );
                     w.damaged_bytes = q as u64;
                     (q, seq)
@@ -363,10 +352,7 @@ pub fn analyze_bytes(
                         0,
                         map.len() as u64,
                         None,
-                        format!(
-                            "{}; no valid record found in the file",
-                            strip_path(&msg, path)
-                        ),
+                        format!("{msg}; no valid record found in the file"),
                     );
                     w.a.end = End::Unreadable;
                     return Ok(w.a);
@@ -395,11 +381,13 @@ fn looks_like_segment(path: &Path) -> bool {
         .is_some_and(|n| n.ends_with(".binlog"))
 }
 
-/// Library messages start with the path; reports name the file already.
-fn strip_path(msg: &str, path: &Path) -> String {
-    let p = format!("{}: ", path.display());
-    let m = msg.strip_prefix(&p).unwrap_or(msg);
-    m.strip_prefix("offset 0: ").unwrap_or(m).to_string()
+/// What is wrong with a header, for a report that names the file already:
+/// the error's detail, after its offset unless that is the file's start.
+fn header_problem(e: &binlog::Error) -> String {
+    match e.offset() {
+        None | Some(0) => e.detail().to_string(),
+        Some(offset) => format!("offset {offset}: {}", e.detail()),
+    }
 }
 
 fn record_seq(map: &[u8], at: usize) -> u64 {
