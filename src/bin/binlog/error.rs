@@ -69,6 +69,16 @@ impl CliError {
         CliError::Io(format!("{what}: {err}"))
     }
 
+    /// The error, its message prefixed with what it is about.
+    pub fn prefixed(self, what: &str) -> CliError {
+        match self {
+            CliError::Usage(m) => CliError::Usage(format!("{what}: {m}")),
+            CliError::Io(m) => CliError::Io(format!("{what}: {m}")),
+            CliError::Damaged(m) => CliError::Damaged(format!("{what}: {m}")),
+            CliError::BrokenPipe => CliError::BrokenPipe,
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Io(_) => EXIT_ERROR,
