@@ -71,8 +71,15 @@ demo: lib header $(BUILD)/examples/quickstart
 test: check-header lint test-rust test-c test-go test-java fuzz-short
 	@echo "make test: all suites passed"
 
+# Every Rust test; then the core alone, without the tool's crates (clap,
+# indicatif, serde_json; `--no-default-features`): its unit tests run and
+# every test target builds (those that run the tool require or check the
+# `cli` feature). The library's code is the same with or without the
+# feature, so the integration tests, run just before, are only built again.
 test-rust:
 	$(CARGO) test --all-targets
+	$(CARGO) test --no-default-features --lib --tests --no-run
+	$(CARGO) test --no-default-features --lib
 
 # Formatting and lints are part of the tests: rustfmt and clippy ship with
 # the Rust toolchain.

@@ -1,20 +1,24 @@
 //! The one error type of the core. Every failure has a kind (which maps
-//! one-to-one onto a C result code in `ffi/result.rs`) and a message that names
-//! the file and, where there is one, the byte offset.
+//! one-to-one onto a C result code in `ffi/result.rs`), the file and byte
+//! offset it is about where there are ones, a detail saying what went
+//! wrong, and the I/O error behind it if there is one. Its message names
+//! the file and offset before the detail: `<path>: offset <n>: <detail>`.
 
 use std::fmt;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What went wrong. The numbers are the C result codes (`BINLOG_ERR_*`) and
-/// are never reused; a new kind gets a new number.
+/// are never reused; a new kind gets a new number. Numbers 3
+/// (`BINLOG_ERR_NULL_POINTER`), 16 (`BINLOG_ERR_PANIC`) and 21
+/// (`BINLOG_ERR_BUFFER_TOO_SMALL`) belong to failures only the C ABI has
+/// (src/ffi/boundary.rs) and are kept free here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum ErrorKind {
     /// A caller passed a value outside what the call accepts.
     InvalidArgument = 2,
-    /// A caller passed a NULL pointer where one is required (C ABI only).
-    NullPointer = 3,
     /// The file or directory does not exist.
     NotFound = 4,
     /// The operating system refused access to the file.
@@ -42,8 +46,6 @@ pub enum ErrorKind {
     Closed = 14,
     /// The filesystem is full (ENOSPC or EDQUOT).
     DiskFull = 15,
-    /// A Rust panic was caught at the C boundary.
-    Panic = 16,
     /// A type name, metadata key or value is not valid UTF-8.
     InvalidUtf8 = 17,
     /// A previous fdatasync failed; the writer refuses further writes because
@@ -54,52 +56,60 @@ pub enum ErrorKind {
     /// The seal of a sealed segment is damaged (the reader falls back to a
     /// scan; this kind is reported by checks that ask about the seal).
     CorruptSeal = 20,
-    /// A caller's output buffer cannot hold even one item (the message
-    /// says how many bytes it needs); nothing was consumed.
-    BufferTooSmall = 21,
     /// A file named as a segment of a log belongs to another log: its
     /// header names another log (a segment copied or renamed in).
     WrongLog = 22,
 }
 
-/// A core error: a kind and a message naming the file and offset.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A core error: its kind, the file and offset it is about, what went
+/// wrong, and the I/O error that caused it. Boxed: a `Result` of the core
+/// is one word larger than its value, whatever the error holds.
+#[derive(Clone)]
 pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
     kind: ErrorKind,
+    path: Option<PathBuf>,
+    offset: Option<u64>,
+    /// `[path: ][offset n: ]detail`, rendered once (see `render`).
     message: String,
+    /// Where the detail starts in `message`.
+    detail_at: usize,
+    /// Shared, so that the error stays `Clone` (`io::Error` is not).
+    source: Option<Arc<io::Error>>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// An error about no file in particular (or one whose text names it).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
-            kind,
-            message: message.into(),
-        }
+        Error::build(kind, None, None, message.into(), None)
     }
 
     /// An error about a file and a byte offset in it.
     pub fn at(kind: ErrorKind, path: &Path, offset: u64, what: impl fmt::Display) -> Error {
-        Error::new(
-            kind,
-            format!("{}: offset {}: {}", path.display(), offset, what),
-        )
+        Error::build(kind, Some(path), Some(offset), what.to_string(), None)
     }
 
     /// An error about a file as a whole.
     pub fn file(kind: ErrorKind, path: &Path, what: impl fmt::Display) -> Error {
-        Error::new(kind, format!("{}: {}", path.display(), what))
+        Error::build(kind, Some(path), None, what.to_string(), None)
     }
 
     /// Classifies an I/O error from an operation on `path`.
     pub fn io(path: &Path, doing: &str, err: io::Error) -> Error {
-        Error::file(io_kind(&err), path, format!("{doing}: {err}"))
+        let detail = format!("{doing}: {err}");
+        Error::build(io_kind(&err), Some(path), None, detail, Some(err))
     }
 
     /// Classifies an I/O error at an offset of `path`.
     pub fn io_at(path: &Path, offset: u64, doing: &str, err: io::Error) -> Error {
-        Error::at(io_kind(&err), path, offset, format!("{doing}: {err}"))
+        let detail = format!("{doing}: {err}");
+        Error::build(io_kind(&err), Some(path), Some(offset), detail, Some(err))
     }
 
     /// What a batch call says of entry `i` of its `n` that it refused
@@ -117,12 +127,95 @@ impl Error {
         Error::new(ErrorKind::InvalidArgument, what)
     }
 
-    pub fn kind(&self) -> ErrorKind {
-        self.kind
+    fn build(
+        kind: ErrorKind,
+        path: Option<&Path>,
+        offset: Option<u64>,
+        detail: String,
+        source: Option<io::Error>,
+    ) -> Error {
+        let mut inner = Inner {
+            kind,
+            path: path.map(Path::to_path_buf),
+            offset,
+            message: String::new(),
+            detail_at: 0,
+            source: source.map(Arc::new),
+        };
+        inner.render(&detail);
+        Error {
+            inner: Box::new(inner),
+        }
     }
 
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The file (or log directory) the error is about, if it names one.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// The byte offset in `path` the error is about, if there is one.
+    pub fn offset(&self) -> Option<u64> {
+        self.inner.offset
+    }
+
+    /// What went wrong, without the path and offset.
+    pub fn detail(&self) -> &str {
+        &self.inner.message[self.inner.detail_at..]
+    }
+
+    /// The whole message: `<path>: offset <n>: <detail>`, without the parts
+    /// the error does not have. This is what `binlog_last_error` returns.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
+    }
+
+    /// The error with its detail replaced by `f(detail)`: context added to
+    /// what went wrong, while the kind, file, offset and I/O source stay.
+    pub fn with_detail(mut self, f: impl FnOnce(&str) -> String) -> Error {
+        let detail = f(self.detail());
+        self.inner.render(&detail);
+        self
+    }
+
+    /// The error as one of `kind`, the rest unchanged (a failed fdatasync
+    /// that poisons a writer: the same file, offset and cause).
+    pub fn with_kind(mut self, kind: ErrorKind) -> Error {
+        self.inner.kind = kind;
+        self
+    }
+
+    /// The error naming `path` as its file, if it names none yet (an
+    /// argument refused before the call reached a file); one that names a
+    /// file already is returned as it is.
+    pub fn in_file(mut self, path: &Path) -> Error {
+        if self.inner.path.is_none() {
+            self.inner.path = Some(path.to_path_buf());
+            let detail = self.detail().to_string();
+            self.inner.render(&detail);
+        }
+        self
+    }
+}
+
+impl Inner {
+    /// Sets `message` (and `detail_at`) from the path, the offset and
+    /// `detail`.
+    fn render(&mut self, detail: &str) {
+        use fmt::Write;
+        let mut m = String::with_capacity(detail.len() + 64);
+        if let Some(p) = &self.path {
+            let _ = write!(m, "{}: ", p.display());
+        }
+        if let Some(o) = self.offset {
+            let _ = write!(m, "offset {o}: ");
+        }
+        self.detail_at = m.len();
+        m.push_str(detail);
+        self.message = m;
     }
 }
 
@@ -141,15 +234,44 @@ fn io_kind(err: &io::Error) -> ErrorKind {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}: {}", self.kind, self.message)
+        write!(f, "{:?}: {}", self.inner.kind, self.inner.message)
     }
 }
 
-impl std::error::Error for Error {}
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.inner.kind)
+            .field("path", &self.inner.path)
+            .field("offset", &self.inner.offset)
+            .field("detail", &self.detail())
+            .field("source", &self.inner.source)
+            .finish()
+    }
+}
+
+/// Errors are equal when they say the same: kind, file, offset and detail
+/// (the I/O source is not compared: `io::Error` has no equality).
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        let (a, b) = (&*self.inner, &*other.inner);
+        a.kind == b.kind && a.path == b.path && a.offset == b.offset && a.message == b.message
+    }
+}
+
+impl Eq for Error {}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let source = self.inner.source.as_deref()?;
+        Some(source)
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::error::Error as _;
 
     #[test]
     fn enospc_is_disk_full_and_message_names_file() {
@@ -168,5 +290,85 @@ mod tests {
     fn not_found_maps() {
         let e = Error::io(Path::new("a"), "open", io::ErrorKind::NotFound.into());
         assert_eq!(e.kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn message_names_path_and_offset_before_the_detail() {
+        let p = Path::new("/d/seg.binlog");
+        let at = Error::at(ErrorKind::Corrupt, p, 7, "CRC mismatch");
+        assert_eq!(at.message(), "/d/seg.binlog: offset 7: CRC mismatch");
+        assert_eq!(
+            at.to_string(),
+            "Corrupt: /d/seg.binlog: offset 7: CRC mismatch"
+        );
+        assert_eq!(
+            (at.path(), at.offset(), at.detail()),
+            (Some(p), Some(7), "CRC mismatch")
+        );
+        let file = Error::file(ErrorKind::Locked, p, "held by a writer");
+        assert_eq!(file.message(), "/d/seg.binlog: held by a writer");
+        assert_eq!((file.offset(), file.detail()), (None, "held by a writer"));
+        let bare = Error::invalid("bad size");
+        assert_eq!(bare.message(), "bad size");
+        assert_eq!((bare.path(), bare.offset()), (None, None));
+    }
+
+    #[test]
+    fn io_error_is_the_source_and_its_text_the_detail() {
+        let e = Error::io(Path::new("f"), "open", io::ErrorKind::NotFound.into());
+        let source = e.source().expect("an I/O source");
+        let io = source.downcast_ref::<io::Error>().expect("an io::Error");
+        assert_eq!(io.kind(), io::ErrorKind::NotFound);
+        assert_eq!(e.detail(), format!("open: {io}"));
+        assert!(Error::invalid("x").source().is_none());
+    }
+
+    #[test]
+    fn context_keeps_kind_path_offset_and_source() {
+        let e = Error::io_at(
+            Path::new("/x/seg"),
+            42,
+            "write",
+            io::Error::from_raw_os_error(libc::ENOSPC),
+        );
+        let before = e.message().to_string();
+        let e = e.with_detail(|d| format!("{d} (3 of 5 records were written)"));
+        assert_eq!(e.kind(), ErrorKind::DiskFull);
+        assert_eq!(
+            (e.path(), e.offset()),
+            (Some(Path::new("/x/seg")), Some(42))
+        );
+        assert!(e.detail().starts_with("write: ") && e.detail().ends_with("were written)"));
+        assert_eq!(
+            e.message(),
+            format!("{before} (3 of 5 records were written)")
+        );
+        assert!(e.source().is_some_and(|s| s.is::<io::Error>()));
+        let poisoned = e.clone().with_kind(ErrorKind::Poisoned);
+        assert_eq!(poisoned.kind(), ErrorKind::Poisoned);
+        assert_eq!(
+            (poisoned.message(), poisoned.offset()),
+            (e.message(), Some(42))
+        );
+        assert!(poisoned.source().is_some());
+    }
+
+    #[test]
+    fn in_file_names_a_file_only_where_none_is_named() {
+        let e = Error::invalid("type name is empty").in_file(Path::new("/d/a.binlog"));
+        assert_eq!(e.message(), "/d/a.binlog: type name is empty");
+        assert_eq!(e.path(), Some(Path::new("/d/a.binlog")));
+        assert_eq!(e.detail(), "type name is empty");
+        let named = Error::at(ErrorKind::Corrupt, Path::new("/d/b.binlog"), 3, "bad");
+        assert_eq!(named.clone().in_file(Path::new("/d/a.binlog")), named);
+    }
+
+    #[test]
+    fn equality_compares_what_errors_say() {
+        let a = Error::io(Path::new("f"), "open", io::ErrorKind::NotFound.into());
+        let b = Error::io(Path::new("f"), "open", io::ErrorKind::NotFound.into());
+        assert_eq!(a, b);
+        assert_ne!(a, b.clone().with_detail(|d| format!("{d}!")));
+        assert_ne!(a, b.with_kind(ErrorKind::Io));
     }
 }

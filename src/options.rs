@@ -91,6 +91,9 @@ pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
 /// times faster (README, Performance).
 pub const DEFAULT_BUFFER_SIZE: usize = 1 << 20;
 
+/// The largest `max_record_size` a writer accepts: the largest record frame
+/// the format can hold (docs/FORMAT.md section 13). A writer that copies
+/// records of unknown size (such as `binlog repair --salvage`) uses it.
 pub const LARGEST_MAX_RECORD_SIZE: u64 = crate::format::MAX_BODY_LEN + 8;
 
 impl Default for Options {

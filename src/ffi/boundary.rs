@@ -2,10 +2,72 @@
 //! C pointers. Every exported function body runs inside `call`.
 
 use super::result::binlog_result;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind};
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+/// Why a C call failed: an error of the core, whose kind is the result
+/// code, or one only the C ABI has. A panic is caught apart, in `call`
+/// (`BINLOG_ERR_PANIC`).
+#[derive(Debug)]
+pub enum Failure {
+    Core(Error),
+    /// A pointer the call requires is NULL (`BINLOG_ERR_NULL_POINTER`);
+    /// the message names the parameter.
+    NullPointer(String),
+    /// A caller's buffer cannot hold even one item
+    /// (`BINLOG_ERR_BUFFER_TOO_SMALL`); the message says how many bytes it
+    /// needs.
+    BufferTooSmall(String),
+}
+
+/// The result of a call's body, and of the checks of its arguments.
+pub type CallResult<T> = std::result::Result<T, Failure>;
+
+impl Failure {
+    fn code(&self) -> binlog_result {
+        match self {
+            Failure::Core(e) => e.kind().into(),
+            Failure::NullPointer(_) => binlog_result::BINLOG_ERR_NULL_POINTER,
+            Failure::BufferTooSmall(_) => binlog_result::BINLOG_ERR_BUFFER_TOO_SMALL,
+        }
+    }
+
+    /// What `binlog_last_error` returns for it.
+    fn message(&self) -> &str {
+        match self {
+            Failure::Core(e) => e.message(),
+            Failure::NullPointer(m) | Failure::BufferTooSmall(m) => m,
+        }
+    }
+
+    /// The failure with its message replaced by `f(what went wrong)` (for a
+    /// core error, its detail: the file and offset stay).
+    pub fn with_detail(self, f: impl FnOnce(&str) -> String) -> Failure {
+        match self {
+            Failure::Core(e) => Failure::Core(e.with_detail(f)),
+            Failure::NullPointer(m) => Failure::NullPointer(f(&m)),
+            Failure::BufferTooSmall(m) => Failure::BufferTooSmall(f(&m)),
+        }
+    }
+
+    /// The failure of an argument check of a call on a handle, naming the
+    /// handle's file (or log directory) as the handle's own errors do.
+    pub fn in_file(self, path: &Path) -> Failure {
+        match self {
+            Failure::Core(e) => Failure::Core(e.in_file(path)),
+            other => other.with_detail(|m| format!("{}: {m}", path.display())),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Core(e)
+    }
+}
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -15,7 +77,7 @@ thread_local! {
 /// last error message. Inlined, with the failures out of line, so that a
 /// call's checks and its work compile into the exported function.
 #[inline(always)]
-pub fn call(f: impl FnOnce() -> Result<binlog_result>) -> binlog_result {
+pub fn call(f: impl FnOnce() -> CallResult<binlog_result>) -> binlog_result {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => failed(e),
@@ -25,9 +87,9 @@ pub fn call(f: impl FnOnce() -> Result<binlog_result>) -> binlog_result {
 
 #[cold]
 #[inline(never)]
-fn failed(e: Error) -> binlog_result {
-    set_last_error(e.message());
-    e.kind().into()
+fn failed(f: Failure) -> binlog_result {
+    set_last_error(f.message());
+    f.code()
 }
 
 #[cold]
@@ -66,20 +128,20 @@ pub fn last_error_ptr() -> *const c_char {
         .unwrap_or(c"".as_ptr())
 }
 
-pub fn null(what: &str) -> Error {
-    Error::new(ErrorKind::NullPointer, format!("{what} is NULL"))
+pub fn null(what: &str) -> Failure {
+    Failure::NullPointer(format!("{what} is NULL"))
 }
 
 /// A shared reference from a handle pointer.
 ///
 /// # Safety
 /// `p` is NULL or a pointer this library handed out and that was not freed.
-pub unsafe fn handle<'a, T>(p: *const T, what: &str) -> Result<&'a T> {
+pub unsafe fn handle<'a, T>(p: *const T, what: &str) -> CallResult<&'a T> {
     p.as_ref().ok_or_else(|| null(what))
 }
 
 /// A mutable reference from a handle pointer (same contract as `handle`).
-pub unsafe fn handle_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
+pub unsafe fn handle_mut<'a, T>(p: *mut T, what: &str) -> CallResult<&'a mut T> {
     p.as_mut().ok_or_else(|| null(what))
 }
 
@@ -87,13 +149,13 @@ pub unsafe fn handle_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
 ///
 /// # Safety
 /// `p` points at `len` readable bytes that outlive `'a`.
-pub unsafe fn bytes<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a [u8]> {
+pub unsafe fn bytes<'a>(p: *const u8, len: usize, what: &str) -> CallResult<&'a [u8]> {
     array(p, len, what)
 }
 
 /// Like `bytes`, checked to be UTF-8.
 #[inline]
-pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a str> {
+pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> CallResult<&'a str> {
     let b = bytes(p, len, what)?;
     // Type names and metadata keys are short and ASCII: checking that is
     // several times cheaper than the general validation's setup (measured:
@@ -103,7 +165,7 @@ pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a str> 
         return Ok(std::str::from_utf8_unchecked(b));
     }
     std::str::from_utf8(b)
-        .map_err(|e| Error::new(ErrorKind::InvalidUtf8, format!("{what} is not UTF-8: {e}")))
+        .map_err(|e| Error::new(ErrorKind::InvalidUtf8, format!("{what} is not UTF-8: {e}")).into())
 }
 
 /// An array of `count` items; NULL only with `count == 0`.
@@ -111,7 +173,7 @@ pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a str> 
 /// # Safety
 /// `p` points at `count` readable items that outlive `'a`.
 #[inline]
-pub unsafe fn array<'a, T>(p: *const T, count: usize, what: &str) -> Result<&'a [T]> {
+pub unsafe fn array<'a, T>(p: *const T, count: usize, what: &str) -> CallResult<&'a [T]> {
     if p.is_null() {
         if count == 0 {
             return Ok(&[]);
@@ -129,10 +191,10 @@ pub unsafe fn array<'a, T>(p: *const T, count: usize, what: &str) -> Result<&'a 
 
 #[cold]
 #[inline(never)]
-fn too_long(count: usize, what: &str) -> Error {
-    Error::invalid(format!(
+fn too_long(count: usize, what: &str) -> Failure {
+    Failure::Core(Error::invalid(format!(
         "{what}: a length of {count} is larger than any object can be"
-    ))
+    )))
 }
 
 /// Where a view handed to C points for `b`: at `b`, or, when it is empty,
@@ -149,7 +211,7 @@ pub fn c_bytes(b: &[u8]) -> *const u8 {
 }
 
 /// A NUL-terminated path, the parameter `what` (named if it is NULL).
-pub unsafe fn c_path<'a>(p: *const c_char, what: &str) -> Result<&'a std::path::Path> {
+pub unsafe fn c_path<'a>(p: *const c_char, what: &str) -> CallResult<&'a std::path::Path> {
     use std::os::unix::ffi::OsStrExt;
     if p.is_null() {
         return Err(null(what));
@@ -160,7 +222,7 @@ pub unsafe fn c_path<'a>(p: *const c_char, what: &str) -> Result<&'a std::path::
 }
 
 /// Refuses a NULL output pointer that the call requires.
-pub fn need_out<T>(out: *mut T) -> Result<()> {
+pub fn need_out<T>(out: *mut T) -> CallResult<()> {
     if out.is_null() {
         return Err(null("out"));
     }
@@ -175,11 +237,11 @@ pub unsafe fn put<T>(out: *mut T, value: T) {
 }
 
 /// A NUL-terminated UTF-8 string.
-pub unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str> {
+pub unsafe fn c_str<'a>(p: *const c_char, what: &str) -> CallResult<&'a str> {
     if p.is_null() {
         return Err(null(what));
     }
     CStr::from_ptr(p)
         .to_str()
-        .map_err(|_| Error::new(ErrorKind::InvalidUtf8, format!("{what} is not UTF-8")))
+        .map_err(|_| Error::new(ErrorKind::InvalidUtf8, format!("{what} is not UTF-8")).into())
 }

@@ -1,7 +1,7 @@
 //! `binlog_options`: an opaque options handle with setters, so options can
 //! grow without breaking the ABI.
 
-use super::boundary::{call, call_void, handle_mut, put, utf8};
+use super::boundary::{call, call_void, handle_mut, put, utf8, CallResult};
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::Error;
 use crate::log::{LogOptions, Period};
@@ -60,17 +60,14 @@ pub extern "C" fn binlog_options_free(opts: *mut binlog_options) {
 
 /// Applies `f` to the segment options behind `opts`; nothing changes if
 /// the result is invalid.
-fn set(
-    opts: *mut binlog_options,
-    f: impl FnOnce(&mut Options) -> crate::Result<()>,
-) -> binlog_result {
+fn set(opts: *mut binlog_options, f: impl FnOnce(&mut Options) -> CallResult<()>) -> binlog_result {
     set_log(opts, |l| f(&mut l.segment))
 }
 
 /// Applies `f` to the log options behind `opts`.
 fn set_log(
     opts: *mut binlog_options,
-    f: impl FnOnce(&mut LogOptions) -> crate::Result<()>,
+    f: impl FnOnce(&mut LogOptions) -> CallResult<()>,
 ) -> binlog_result {
     call(|| {
         let o = unsafe { handle_mut(opts, "options") }?;
@@ -175,7 +172,7 @@ pub extern "C" fn binlog_options_set_durability(
                 u32::try_from(param).map_err(|_| Error::invalid("N above 2^32-1"))?,
             ),
             3 => Durability::Interval(Duration::from_millis(param)),
-            _ => return Err(Error::invalid(format!("unknown durability mode {mode}"))),
+            _ => return Err(Error::invalid(format!("unknown durability mode {mode}")).into()),
         };
         Ok(())
     })
@@ -306,7 +303,7 @@ pub extern "C" fn binlog_options_set_period(
             5 => Period::HalfHour,
             6 => Period::Hour,
             7 => Period::Day,
-            _ => return Err(Error::invalid(format!("unknown period {period}"))),
+            _ => return Err(Error::invalid(format!("unknown period {period}")).into()),
         };
         Ok(())
     })

@@ -1,6 +1,8 @@
 //! `binlog_reader`: the C face of `crate::Reader`.
 
-use super::boundary::{array, c_bytes, c_path, c_str, call, call_void, handle_mut, put, utf8};
+use super::boundary::{
+    array, c_bytes, c_path, c_str, call, call_void, handle_mut, put, utf8, CallResult, Failure,
+};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{
     binlog_damage, binlog_header, binlog_iovec, binlog_meta, binlog_record, binlog_tail,
@@ -198,14 +200,14 @@ impl binlog_reader {
     /// Runs a call's argument checks: their errors name the reader's
     /// segment (or log directory), as its own errors and a writer's do.
     #[inline(always)]
-    pub(super) fn args<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    pub(super) fn args<T>(&self, f: impl FnOnce() -> CallResult<T>) -> CallResult<T> {
         f().map_err(|e| self.named(e))
     }
 
     #[cold]
     #[inline(never)]
-    fn named(&self, e: Error) -> Error {
-        Error::file(e.kind(), &self.path, e.message())
+    fn named(&self, e: Failure) -> Failure {
+        e.in_file(&self.path)
     }
 
     fn open(&mut self) -> Result<&mut RInner> {
@@ -392,7 +394,7 @@ fn next_record(
             end => {
                 let end = end.map(|_| BINLOG_END);
                 note_left(seen, reader);
-                return end;
+                return Ok(end?);
             }
         };
         let v = view(&rec, meta);
@@ -623,7 +625,7 @@ pub extern "C" fn binlog_reader_filter_types(
             unsafe { array(types, count, "types") }?
                 .iter()
                 .map(|t| unsafe { utf8(t.base, t.len, "type name") })
-                .collect::<Result<Vec<&str>>>()
+                .collect::<CallResult<Vec<&str>>>()
         })?;
         h.open()?.filter_types(&names);
         // The reader is already past a held record: keep it if the new

@@ -3,13 +3,13 @@
 //! boundary (cgo, JNI). The output holds offsets, not pointers, so a Go
 //! or Java caller can keep it in its own memory.
 
-use super::boundary::{call, handle_mut, null, put};
+use super::boundary::{call, handle_mut, null, put, CallResult, Failure};
 use super::reader::{
     binlog_reader, closed, note_held, note_left, note_segment, Held, RInner, Seen,
 };
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_batch_meta, binlog_batch_record};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Error;
 use crate::reader::Record;
 use std::path::Path;
 use std::time::Duration;
@@ -141,16 +141,15 @@ pub extern "C" fn binlog_reader_next_batch(
                 return Err(null("records"));
             }
             if cap == 0 {
-                return Err(Error::invalid(
-                    "batch read with cap 0: cap must be at least 1",
-                ));
+                return Err(Error::invalid("batch read with cap 0: cap must be at least 1").into());
             }
             // No array is larger than isize::MAX bytes: a slice claiming to
             // be is undefined behaviour (and aborts a debug build).
             if cap > isize::MAX as usize / std::mem::size_of::<binlog_batch_record>() {
                 return Err(Error::invalid(format!(
                     "batch read with cap {cap}: records: an array of that many is larger than any object can be"
-                )));
+                ))
+                .into());
             }
             if buf.is_null() && buf_len > 0 {
                 return Err(null("buf"));
@@ -177,7 +176,7 @@ fn fill(
     buf: &mut [u8],
     out: &mut [binlog_batch_record],
     wait: Option<Duration>,
-) -> Result<usize> {
+) -> CallResult<usize> {
     let binlog_reader {
         inner,
         path,
@@ -204,7 +203,7 @@ fn fill_from(
     buf: &mut [u8],
     out: &mut [binlog_batch_record],
     wait: Option<Duration>,
-) -> Result<usize> {
+) -> CallResult<usize> {
     let mut n = 0;
     let mut at = 0;
     // A record held back by the last call comes first.
@@ -270,13 +269,10 @@ fn file_of<'p>(reader: &'p RInner, path: &'p Path) -> &'p Path {
 
 /// The error for a record (`seq`, at `offset`, needing `need` bytes) that
 /// does not fit a buffer of `have` bytes.
-fn too_small(file: &Path, (seq, offset, need): (u64, u64, usize), have: usize) -> Error {
-    Error::at(
-        ErrorKind::BufferTooSmall,
-        file,
-        offset,
-        format!(
-            "record {seq} needs a buffer of {need} bytes; the buffer has {have} (the record is kept for the next call)"
-        ),
-    )
+fn too_small(file: &Path, (seq, offset, need): (u64, u64, usize), have: usize) -> Failure {
+    Failure::BufferTooSmall(format!(
+        "{}: offset {offset}: record {seq} needs a buffer of {need} bytes; the buffer has {have} \
+         (the record is kept for the next call)",
+        file.display()
+    ))
 }

@@ -1,6 +1,8 @@
 //! `binlog_writer`: the C face of `crate::Writer`.
 
-use super::boundary::{array, bytes, c_path, call, call_void, handle, put, utf8};
+use super::boundary::{
+    array, bytes, c_path, call, call_void, handle, put, utf8, CallResult, Failure,
+};
 use super::options::binlog_options;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_entry, binlog_iovec, binlog_meta, BINLOG_TIME_NOW};
@@ -107,14 +109,14 @@ impl binlog_writer {
     /// Runs a call's argument checks: their errors name the writer's
     /// segment (or log directory), as the writer's own errors do.
     #[inline(always)]
-    fn args<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    fn args<T>(&self, f: impl FnOnce() -> CallResult<T>) -> CallResult<T> {
         f().map_err(|e| self.named(e))
     }
 
     #[cold]
     #[inline(never)]
-    fn named(&self, e: Error) -> Error {
-        Error::file(e.kind(), self.inner.path(), e.message())
+    fn named(&self, e: Failure) -> Failure {
+        e.in_file(self.inner.path())
     }
 }
 
@@ -151,7 +153,7 @@ pub extern "C" fn binlog_writer_open(
                 {
                     return Err(Error::invalid(
                         "segment size, record, period, retention, background sealing and segment callback options apply to logs: use binlog_writer_open_log",
-                    ));
+                    ).into());
                 }
                 l.segment.clone()
             }
@@ -214,7 +216,7 @@ pub extern "C" fn binlog_writer_writev(
             let parts = array(iov, iovcnt, "iov")?
                 .iter()
                 .map(|v| bytes(v.base, v.len, "iov base"))
-                .collect::<Result<Vec<&[u8]>>>()?;
+                .collect::<CallResult<Vec<&[u8]>>>()?;
             Ok((t, parts))
         })?;
         let seq = w.inner.write_batch(&[Entry {
@@ -280,7 +282,7 @@ pub extern "C" fn binlog_writer_write_batch(
                 // A bad entry of a batch is named, as the core names one
                 // it refuses (the header promises both the same message).
                 let refused =
-                    |err: Error| Error::new(err.kind(), Error::refused_entry(i, n, err.message()));
+                    |err: Failure| err.with_detail(|what| Error::refused_entry(i, n, what));
                 types.push(match last_type {
                     Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
                     _ => {
@@ -397,11 +399,7 @@ fn get_u64(
         let w = unsafe { handle(w, "writer") }?;
         super::boundary::need_out(out)?;
         if w.inner.is_closed() {
-            return Err(Error::file(
-                ErrorKind::Closed,
-                w.inner.path(),
-                "writer is closed",
-            ));
+            return Err(Error::file(ErrorKind::Closed, w.inner.path(), "writer is closed").into());
         }
         unsafe { put(out, f(&w.inner)?) };
         Ok(BINLOG_OK)
@@ -458,7 +456,9 @@ pub extern "C" fn binlog_writer_open_log(
         }
         let n = unsafe { std::ffi::CStr::from_ptr(name) }
             .to_str()
-            .map_err(|_| Error::new(ErrorKind::InvalidUtf8, "log name is not UTF-8"))?;
+            .map_err(|_| {
+                Failure::from(Error::new(ErrorKind::InvalidUtf8, "log name is not UTF-8"))
+            })?;
         super::boundary::need_out(out)?;
         let o = match unsafe { opts.as_ref() } {
             Some(o) => {
@@ -466,13 +466,14 @@ pub extern "C" fn binlog_writer_open_log(
                 if seg.segment_no != 0 || seg.created_ns.is_some() {
                     return Err(Error::invalid(
                         "a log numbers and dates its segments itself: do not set segment number or creation time",
-                    ));
+                    ).into());
                 }
                 if !seg.log_name.is_empty() && seg.log_name != n {
                     return Err(Error::invalid(format!(
                         "options name the log {:?} but it is opened as {n:?}",
                         seg.log_name
-                    )));
+                    ))
+                    .into());
                 }
                 // The first sequence number of a new log is the segment option.
                 LogOptions {

@@ -115,6 +115,8 @@ impl Manifest {
         fs::rename(tmp, path).map_err(|e| Error::io(path, "replace manifest", e))
     }
 
+    /// Reads and checks the manifest at `path` (a tool's view of a log's
+    /// segments; a `Corrupt` error when its CRC fails).
     pub fn load(path: &Path) -> Result<Manifest> {
         let text = fs::read_to_string(path).map_err(|e| Error::io(path, "read manifest", e))?;
         Manifest::decode(&text, path)

@@ -2,9 +2,15 @@
 //! e.g. `orders-00000000000000000042-20261121T053000Z.binlog`. The zero-padded
 //! segment number comes first, so names sort in write order whatever the
 //! clock or the rolling period did; the UTC time after it is for people.
+//!
+//! Public: these are the names of a log's files that docs/FORMAT.md
+//! section 14a specifies (segments, `<log>.manifest`, `<log>.lock`), and
+//! the UTC stamp and calendar they are written with, for tools that find,
+//! check or make a log's files beside the library (the `binlog` tool does).
 
 use std::path::Path;
 
+/// How every segment file name ends.
 pub const SUFFIX: &str = ".binlog";
 const SEGNO_DIGITS: usize = 20;
 

@@ -58,7 +58,9 @@ pub fn dir_error(dir: &Path, doing: &str, e: std::io::Error) -> Error {
 /// Refuses a file named as a segment of log `name` whose header names
 /// another log (a segment copied or renamed in): its records are not this
 /// log's, and reading or appending after them would mix two logs. The log
-/// name is the first field after the fixed header part.
+/// name is the first field after the fixed header part. Public for tools
+/// that read a log's segments one by one, to refuse what the log reader
+/// and writer refuse, with the same error.
 pub fn check_log_name(path: &Path, header: &SegmentHeader, name: &str) -> Result<()> {
     if header.log_name == name {
         return Ok(());

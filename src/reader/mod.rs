@@ -1255,7 +1255,7 @@ impl Reader {
                     }
                     table.lost_name(id).map(Box::from)
                 });
-        named.unwrap_or_else(|| format!("{LOST_TYPE}{id}>").into())
+        named.unwrap_or_else(|| Record::lost_type_name(id as u32).into())
     }
 
     /// How many types the damaged regions skipped so far could have
@@ -1293,9 +1293,9 @@ fn add_damage(damages: &mut Vec<Damage>, d: Damage) {
     }
 }
 
-/// The name given to a type whose defining record was in a skipped damaged
-/// region, unless a seal's type table names it (`lost_type_name`):
-/// `<lost type N>`.
+/// How the name given to a type whose defining record was in a skipped
+/// damaged region begins, unless a seal's type table names it
+/// (`Record::lost_type_name`).
 const LOST_TYPE: &str = "<lost type ";
 
 /// A checked record located in the map (offsets only, so the reader stays

@@ -1,6 +1,7 @@
 //! Record views handed out by the reader. They borrow the mapped segment:
 //! nothing is copied.
 
+use super::LOST_TYPE;
 use crate::format::frame::MetaIter;
 
 /// One record, verified against its CRC.
@@ -40,6 +41,23 @@ impl<'a> Record<'a> {
     /// The value of the first metadata entry with this key.
     pub fn meta(&self, key: &str) -> Option<&'a str> {
         self.metadata().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The type name a reader gives the records of type `id` of a segment
+    /// when the type's defining record was in a damaged region it skipped
+    /// (`Reader::skip_damaged`) and no seal names the type:
+    /// `<lost type N>`. A type filter given this name selects them.
+    pub fn lost_type_name(id: u32) -> String {
+        format!("{LOST_TYPE}{id}>")
+    }
+
+    /// The id of the record's type in its segment when the reader lost the
+    /// type's name (`type_name` is then `Record::lost_type_name(id)`); None
+    /// for a type whose name it knows.
+    pub fn lost_type_id(&self) -> Option<u32> {
+        let lost = self.type_name.starts_with(LOST_TYPE)
+            && self.type_name == Record::lost_type_name(self.type_id);
+        lost.then_some(self.type_id)
     }
 }
 

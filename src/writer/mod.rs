@@ -169,8 +169,7 @@ impl Writer {
         purpose: recover::Purpose,
     ) -> Result<Writer> {
         let path = path.as_ref().to_path_buf();
-        opts.validate()
-            .map_err(|e| Error::file(e.kind(), &path, e.message()))?;
+        opts.validate().map_err(|e| e.in_file(&path))?;
         crate::clock::prepare();
         let (file, created) = open_locked(&path)?;
         let rec = recover::prepare(&file, &path, &opts, created, purpose)?;
@@ -800,12 +799,12 @@ impl Shared {
             // After a failed fsync the kernel may have dropped dirty pages
             // (fsyncgate): refuse further writes rather than pretend.
             let err = Error::io(&self.path, "fdatasync", e);
-            self.state.lock().poisoned = Some(Error::new(
-                ErrorKind::Poisoned,
-                format!(
-                    "{}; records since the last successful sync may be lost: close and reopen the segment",
-                    err.message()
-                ),
+            self.state.lock().poisoned = Some(err.clone().with_kind(ErrorKind::Poisoned).with_detail(
+                |d| {
+                    format!(
+                        "{d}; records since the last successful sync may be lost: close and reopen the segment"
+                    )
+                },
             ));
             return Err(err);
         }
@@ -835,14 +834,12 @@ impl Shared {
                 // own result) makes the failure moot.
                 let mut st = self.state.lock();
                 if st.file.is_some() && st.poisoned.is_none() && st.flushes == flushes + 1 {
-                    st.flusher_failed = Some(Error::new(
-                        e.kind(),
+                    st.flusher_failed = Some(e.with_detail(|d| {
                         format!(
-                            "{} (in the background flush; the records written before stay \
-                             buffered and are retried; this call's records were not written)",
-                            e.message()
-                        ),
-                    ));
+                            "{d} (in the background flush; the records written before stay \
+                             buffered and are retried; this call's records were not written)"
+                        )
+                    }));
                 }
             }
             stop = self.stop.lock();

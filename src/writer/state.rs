@@ -351,11 +351,8 @@ impl State {
         let mut same: Option<(&str, u32)> = None;
         for (i, e) in entries.iter().enumerate() {
             let refused = |err: Error| {
-                Error::file(
-                    err.kind(),
-                    &self.path,
-                    Error::refused_entry(i, entries.len(), err.message()),
-                )
+                err.with_detail(|d| Error::refused_entry(i, entries.len(), d))
+                    .in_file(&self.path)
             };
             let ty = match same {
                 Some((name, id)) if std::ptr::eq(name, e.type_name) => {
@@ -495,13 +492,9 @@ impl State {
         match result {
             // A write failed (a batch's entries were all checked first):
             // every record before it may be written, or none.
-            Err(e) if entries > 1 || kept < pending.len() => Err(Error::new(
-                e.kind(),
-                format!(
-                    "{} ({kept} of {entries} records of this call were written)",
-                    e.message()
-                ),
-            )),
+            Err(e) if entries > 1 || kept < pending.len() => Err(e.with_detail(|d| {
+                format!("{d} ({kept} of {entries} records of this call were written)")
+            })),
             result => result.map(|()| first_seq),
         }
     }
@@ -547,7 +540,7 @@ impl State {
             _ => self
                 .types
                 .lookup(e.type_name)
-                .map_err(|err| Error::file(err.kind(), &self.path, err.message()))?,
+                .map_err(|err| err.in_file(&self.path))?,
         };
         *same = Some((e.type_name, ty.id));
         let head = RecordHead {
@@ -955,13 +948,7 @@ impl State {
         self.unsealed_from = 0;
         result.map_err(|e| {
             if lost > 0 {
-                Error::new(
-                    e.kind(),
-                    format!(
-                        "{}; {lost} buffered bytes of records were not written",
-                        e.message()
-                    ),
-                )
+                e.with_detail(|d| format!("{d}; {lost} buffered bytes of records were not written"))
             } else {
                 e
             }
@@ -1070,13 +1057,9 @@ impl State {
                 let e = Error::io_at(&self.path, records_end, "sync seal", e);
                 // The kernel may have dropped the records' pages: no later
                 // fdatasync of this writer may count them durable.
-                self.poisoned = Some(Error::new(
-                    ErrorKind::Poisoned,
-                    format!(
-                        "{}; records since the last successful sync may be lost",
-                        e.message()
-                    ),
-                ));
+                self.poisoned = Some(e.clone().with_kind(ErrorKind::Poisoned).with_detail(|d| {
+                    format!("{d}; records since the last successful sync may be lost")
+                }));
                 e
             })
         });

@@ -1,9 +1,9 @@
 //! `binlog cat`: records in order, as readable lines or JSON lines.
 
 use crate::error::{CliError, CliResult, Outcome};
-use crate::output::{self, PayloadMode, RecordPrinter};
+use crate::output::{self, RecordPrinter};
 use crate::paths;
-use crate::select::{self, RecordArgs, Start};
+use crate::select::{self, PrintStart, RecordArgs};
 use clap::Args;
 use std::io::Write;
 
@@ -31,13 +31,13 @@ pub struct CatArgs {
 
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let a = &args.records;
-    check_payload_mode(a.json, a.payload)?;
+    a.check_payload_mode()?;
     let filter = a.filter.build()?;
     let sources = paths::resolve(&a.paths, a.log.as_deref())?;
     let files = paths::all_files(&sources);
     let start = match args.tail {
         Some(n) => select::tail_start(&files, &filter, n)?,
-        None => Start::BEGIN,
+        None => PrintStart::BEGIN,
     };
     let mut out = output::stdout();
     let mut printer = RecordPrinter::new(a.json, a.payload);
@@ -46,13 +46,4 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     })?;
     out.flush()?;
     Ok(outcome)
-}
-
-pub fn check_payload_mode(json: bool, mode: PayloadMode) -> CliResult<()> {
-    if json && mode == PayloadMode::Raw {
-        return Err(CliError::usage(
-            "--payload raw cannot be used with --json (use base64 or hex)",
-        ));
-    }
-    Ok(())
 }

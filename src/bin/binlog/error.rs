@@ -69,6 +69,16 @@ impl CliError {
         CliError::Io(format!("{what}: {err}"))
     }
 
+    /// The error, its message prefixed with what it is about.
+    pub fn prefixed(self, what: &str) -> CliError {
+        match self {
+            CliError::Usage(m) => CliError::Usage(format!("{what}: {m}")),
+            CliError::Io(m) => CliError::Io(format!("{what}: {m}")),
+            CliError::Damaged(m) => CliError::Damaged(format!("{what}: {m}")),
+            CliError::BrokenPipe => CliError::BrokenPipe,
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Io(_) => EXIT_ERROR,
@@ -114,9 +124,7 @@ impl From<binlog::Error> for CliError {
             K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal | K::WrongLog => {
                 CliError::Damaged(msg)
             }
-            K::InvalidArgument | K::InvalidUtf8 | K::RecordTooLarge | K::NullPointer => {
-                CliError::Usage(msg)
-            }
+            K::InvalidArgument | K::InvalidUtf8 | K::RecordTooLarge => CliError::Usage(msg),
             K::NotABinlog => CliError::Usage(msg),
             K::UnsupportedVersion => CliError::Usage(msg),
             K::Locked => CliError::Io(format!("{msg} (in use by a writer)")),

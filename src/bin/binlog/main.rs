@@ -1,25 +1,45 @@
 //! `binlog`: the command-line tool for people who operate libbinlog logs.
-//! It reads a segment file, a list of them, or a log directory. One file
+//! It reads a segment file, a list of them, or a log directory. One module
 //! per command; see docs/CLI.md for the manual.
+//!
+//! Commands depend on the shared modules below them, never on each other,
+//! and use only the library's public API.
 
+// Commands.
 mod cat;
-mod continuity;
 mod dump;
-mod encoding;
-mod error;
 mod info;
-mod lock;
-mod output;
-mod paths;
-mod progress;
 mod repair;
-mod select;
 mod stats;
 mod tail;
-mod time;
 mod verify;
-mod walk;
 mod write;
+
+// Shared by the commands.
+// Each segment's verdict and its place in its log (verify, repair).
+mod check;
+// Sequence numbers continuing from segment to segment of a log.
+mod continuity;
+// Payload bytes as hex, base64 and escaped text.
+mod encoding;
+// The tool's errors and exit statuses.
+mod error;
+// Whether a writer holds a segment.
+mod lock;
+// Printing records and JSON documents.
+mod output;
+// What PATH arguments name.
+mod paths;
+// The progress bar of long commands.
+mod progress;
+// Choosing records: filters, `--tail`, the walk that prints them.
+mod select;
+// Times as people read and type them (UTC).
+mod time;
+// `unknown-type-N`: what every command calls a type whose name is lost.
+mod type_names;
+// The frame-by-frame check of a segment that goes on past damage.
+mod walk;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

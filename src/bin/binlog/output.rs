@@ -3,8 +3,11 @@
 //! `BrokenPipe` and ends the command quietly (see error.rs).
 
 use crate::encoding;
+use crate::error::{CliError, CliResult};
 use crate::time;
+use crate::type_names::shown_type_name;
 use binlog::Record;
+use serde_json::Value;
 use std::io::{self, BufWriter, Write};
 
 /// How payload bytes are shown.
@@ -67,7 +70,7 @@ impl RecordPrinter {
         self.text.clear();
         time::push_rfc3339(&mut self.text, r.timestamp_ns);
         let _ = write!(l, "{} {} ", r.seq, self.text);
-        encoding::push_escaped(l, &crate::walk::shown_type_name(r.type_name));
+        encoding::push_escaped(l, &shown_type_name(r));
         if r.meta_count() > 0 {
             l.extend_from_slice(b" {");
             for (i, (k, v)) in r.metadata().enumerate() {
@@ -105,7 +108,7 @@ impl RecordPrinter {
             "{{\"seq\":{},\"time\":\"{}\",\"ts_ns\":{},\"type\":",
             r.seq, self.text, r.timestamp_ns
         );
-        json_str(l, &crate::walk::shown_type_name(r.type_name));
+        json_str(l, &shown_type_name(r));
         l.extend_from_slice(b",\"meta\":{");
         for (i, (k, v)) in r.metadata().enumerate() {
             if i > 0 {
@@ -158,6 +161,13 @@ fn quoted(l: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
 /// Appends `s` as a JSON string.
 pub fn json_str(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
+}
+
+/// Writes `doc` as one JSON document, pretty-printed, and a newline.
+pub fn print_json_document(out: &mut impl Write, doc: &Value) -> CliResult<()> {
+    serde_json::to_writer_pretty(&mut *out, doc).map_err(|e| CliError::from(io::Error::from(e)))?;
+    writeln!(out)?;
+    Ok(())
 }
 
 /// Bytes for people: `1.5 MiB`.

@@ -69,6 +69,24 @@ pub fn all_files(sources: &[Source]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The bytes of `files` together (a file that cannot be read counts 0), for
+/// a progress bar.
+pub fn total_len(files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum()
+}
+
+/// The directory of `file`, as "." when it has none (so that `a.binlog`
+/// and `./a.binlog` are in the same one).
+pub fn dir_of(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// The log a segment file name belongs to, if it is named like one
 /// (`<log>-<20 digits>-<YYYYMMDDTHHMMSSZ>.binlog`).
 pub fn log_of_file_name(file_name: &str) -> Option<(String, u64)> {

@@ -1,7 +1,6 @@
 //! `binlog tail`: the last records, and with `-f` every new one as a live
 //! log grows and rolls, until interrupted.
 
-use crate::cat::check_payload_mode;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
@@ -38,7 +37,7 @@ pub struct TailArgs {
 
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let a = &args.records;
-    check_payload_mode(a.json, a.payload)?;
+    a.check_payload_mode()?;
     let filter = a.filter.build()?;
     // Following a named log in a directory works before its first segment
     // exists: the reader picks it up when the writer creates it.
@@ -81,35 +80,18 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
 /// skipped and reported, so one damaged segment does not end the follow.
 fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<Outcome> {
     let a = &args.records;
-    let files = source.files.clone();
-    let start_seq = start_seq(&files, filter, args.lines)?;
+    let start_seq = start_seq(&source.files, filter, args.lines)?;
     if let (Some(start), Some(to)) = (start_seq, filter.to_seq) {
         if start > to {
             // Every record up to --to-seq is written and none is to be shown.
             return Ok(Outcome::Clean);
         }
     }
-    let mut lr = match &source.log {
-        Some(log) => LogReader::open(&log.dir, &log.name)?,
-        None => LogReader::open_files(files)?,
-    };
-    lr.skip_damaged(true);
-    // With --to-seq every record must be seen, whatever its type, to know
-    // when N has gone by: the type filter is then applied here alone.
-    if !filter.types.is_empty() && filter.to_seq.is_none() {
-        let types = filter.reader_types();
-        let names: Vec<&str> = types.iter().map(|s| s.as_str()).collect();
-        lr.filter_types(&names);
-    }
-    if let Some(seq) = start_seq {
-        lr.seek_seq(seq)?;
-    }
+    let mut lr = open_follower(source, filter, start_seq)?;
     let mut out = output::stdout();
     let mut printer = RecordPrinter::new(a.json, a.payload);
     let poll = Duration::from_millis(args.poll_ms.max(1));
-    let mut gaps_seen = 0;
-    let mut damages_seen = 0;
-    let mut damaged = false;
+    let mut reported = Reported::default();
     let mut idle = false;
     loop {
         let next = if idle {
@@ -138,31 +120,78 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
                 return Err(e.into());
             }
         }
-        let damages = lr.damages();
-        if lr.gaps().len() > gaps_seen || damages.len() > damages_seen {
-            out.flush()?;
-            for g in &lr.gaps()[gaps_seen..] {
-                eprintln!("binlog: warning: gap: {}", g.reason);
-            }
-            gaps_seen = lr.gaps().len();
-            for (file, d) in &damages[damages_seen..] {
-                // Records lost before the start were not to be shown anyway
-                // (a seek to the start may read through their damage).
-                let before_start =
-                    d.from_seq < d.to_seq && start_seq.is_some_and(|s| d.to_seq <= s);
-                if !before_start {
-                    eprintln!("binlog: damaged: {}", damage_message(file, d));
-                    damaged = true;
-                }
-            }
-            damages_seen = damages.len();
-        }
+        reported.report_new(&lr, start_seq, &mut out)?;
         if done {
             break;
         }
     }
     out.flush()?;
-    Ok(Outcome::damaged_if(damaged))
+    Ok(Outcome::damaged_if(reported.damaged))
+}
+
+/// The reader that follows `source`, skipping damage, from `start_seq`.
+fn open_follower(
+    source: paths::Source,
+    filter: &Filter,
+    start_seq: Option<u64>,
+) -> CliResult<LogReader> {
+    let mut lr = match &source.log {
+        Some(log) => LogReader::open(&log.dir, &log.name)?,
+        None => LogReader::open_files(source.files)?,
+    };
+    lr.skip_damaged(true);
+    // With --to-seq every record must be seen, whatever its type, to know
+    // when N has gone by: the type filter is then applied here alone.
+    if !filter.types.is_empty() && filter.to_seq.is_none() {
+        let types = filter.reader_types();
+        let names: Vec<&str> = types.iter().map(|s| s.as_str()).collect();
+        lr.filter_types(&names);
+    }
+    if let Some(seq) = start_seq {
+        lr.seek_seq(seq)?;
+    }
+    Ok(lr)
+}
+
+/// The gaps and damaged regions of a follow said so far.
+#[derive(Default)]
+struct Reported {
+    gaps: usize,
+    damages: usize,
+    /// Records to be shown were lost to damage.
+    damaged: bool,
+}
+
+impl Reported {
+    /// Says on standard error the gaps and damaged regions `lr` met since
+    /// the last call (after the records printed before them).
+    fn report_new(
+        &mut self,
+        lr: &LogReader,
+        start_seq: Option<u64>,
+        out: &mut impl Write,
+    ) -> CliResult<()> {
+        let damages = lr.damages();
+        if lr.gaps().len() <= self.gaps && damages.len() <= self.damages {
+            return Ok(());
+        }
+        out.flush()?;
+        for g in &lr.gaps()[self.gaps..] {
+            eprintln!("binlog: warning: gap: {}", g.reason);
+        }
+        self.gaps = lr.gaps().len();
+        for (file, d) in &damages[self.damages..] {
+            // Records lost before the start were not to be shown anyway
+            // (a seek to the start may read through their damage).
+            let before_start = d.from_seq < d.to_seq && start_seq.is_some_and(|s| d.to_seq <= s);
+            if !before_start {
+                eprintln!("binlog: damaged: {}", damage_message(file, d));
+                self.damaged = true;
+            }
+        }
+        self.damages = damages.len();
+        Ok(())
+    }
 }
 
 /// A damaged region skipped: where, and the records lost.

@@ -151,17 +151,10 @@ pub fn parse_duration(s: &str) -> Option<i64> {
 /// optional fraction up to nanoseconds; seconds optional) or a bare date.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let part = s.get(from..from + len)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (y, mo, d) = (digits(s, 0, 4)?, digits(s, 5, 2)?, digits(s, 8, 2)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
     }
@@ -177,45 +170,55 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 16 || b[13] != b':' {
         return None;
     }
-    let (h, mi) = (num(11, 2)?, num(14, 2)?);
+    let (h, mi) = (digits(s, 11, 2)?, digits(s, 14, 2)?);
     let mut i = 16;
     let mut sec = 0;
     let mut frac = 0;
     if b.get(i) == Some(&b':') {
-        sec = num(i + 1, 2)?;
+        sec = digits(s, i + 1, 2)?;
         i += 3;
         if b.get(i) == Some(&b'.') || b.get(i) == Some(&b',') {
-            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            let f = &s[i + 1..i + 1 + digits];
+            let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let f = &s[i + 1..i + 1 + n];
             // More than nanosecond precision: ignore the extra digits.
             frac = parse_fraction(&f[..f.len().min(9)])?;
-            i += 1 + digits;
+            i += 1 + n;
         }
     }
     if h > 23 || mi > 59 || sec > 60 {
         return None;
     }
-    let offset = match &s[i..] {
-        "Z" | "z" | "" => 0,
-        tz => {
-            let tb = tz.as_bytes();
-            if tb.len() != 6 || !matches!(tb[0], b'+' | b'-') || tb[3] != b':' {
-                return None;
-            }
-            let (oh, om) = (num(i + 1, 2)?, num(i + 4, 2)?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let o = (oh * 3600 + om * 60) * NS;
-            if tb[0] == b'-' {
-                -o
-            } else {
-                o
-            }
-        }
-    };
+    let offset = parse_utc_offset(s, i)?;
     let secs = days * 86_400 + h * 3600 + mi * 60 + sec;
     secs.checked_mul(NS)?.checked_add(frac)?.checked_sub(offset)
+}
+
+/// The number written with the `len` ASCII digits at `from` of `s`.
+fn digits(s: &str, from: usize, len: usize) -> Option<i64> {
+    let part = s.get(from..from + len)?;
+    if !part.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    part.parse().ok()
+}
+
+/// The UTC offset that ends an RFC 3339 time from byte `i` of `s` (`Z`,
+/// nothing, or `±HH:MM`), in ns.
+fn parse_utc_offset(s: &str, i: usize) -> Option<i64> {
+    let tz = &s[i..];
+    if matches!(tz, "Z" | "z" | "") {
+        return Some(0);
+    }
+    let tb = tz.as_bytes();
+    if tb.len() != 6 || !matches!(tb[0], b'+' | b'-') || tb[3] != b':' {
+        return None;
+    }
+    let (oh, om) = (digits(s, i + 1, 2)?, digits(s, i + 4, 2)?);
+    if oh > 23 || om > 59 {
+        return None;
+    }
+    let o = (oh * 3600 + om * 60) * NS;
+    Some(if tb[0] == b'-' { -o } else { o })
 }
 
 /// Floors `ns` to the start of its `bucket` (ns long). The first bucket of

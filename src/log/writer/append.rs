@@ -67,13 +67,9 @@ impl Batch {
                 first + n - 1
             ),
         };
-        Error::new(
-            e.kind(),
-            format!(
-                "{} (in all, {written} of {n} records of this call were written{seqs})",
-                e.message()
-            ),
-        )
+        e.with_detail(|d| {
+            format!("{d} (in all, {written} of {n} records of this call were written{seqs})")
+        })
     }
 }
 

@@ -48,12 +48,10 @@ impl Shared {
 
 /// The log's state after `e`, a failed fdatasync of its records.
 pub(super) fn poisoned_by(e: &Error) -> Error {
-    Error::new(
-        ErrorKind::Poisoned,
+    e.clone().with_kind(ErrorKind::Poisoned).with_detail(|d| {
         format!(
-            "{} (records written since the last successful sync may be lost; the log \
-             refuses further writes: close it, check the disk, and open it again)",
-            e.message()
-        ),
-    )
+            "{d} (records written since the last successful sync may be lost; the log \
+             refuses further writes: close it, check the disk, and open it again)"
+        )
+    })
 }

@@ -327,14 +327,12 @@ pub(super) fn not_resealed(e: Error, checked: bool) -> Error {
     } else {
         "older segments before it may have been sealed"
     };
-    Error::new(
-        e.kind(),
+    e.with_detail(|d| {
         format!(
-            "{} (an older segment of the log, found without its seal, could not be sealed; \
-             {changed}; `binlog repair --dry-run` shows the options)",
-            e.message()
-        ),
-    )
+            "{d} (an older segment of the log, found without its seal, could not be sealed; \
+             {changed}; `binlog repair --dry-run` shows the options)"
+        )
+    })
 }
 
 /// Takes the lock of log `name` in `dir` (`naming::lock_path`), creating

@@ -1,0 +1,346 @@
+//! The record region of a dump, frame by frame: each record with its
+//! header fields and first payload bytes; a bad frame with what is wrong,
+//! after which the dump resumes at the next valid record (as a reader's
+//! scan would).
+
+use super::args::DumpArgs;
+use super::line::{DumpOutput, Field};
+use crate::encoding::hex_spaced;
+use crate::error::CliResult;
+use crate::time::rfc3339;
+use crate::type_names;
+use crate::walk::LostTypes;
+use binlog::format::frame::{
+    self, FrameAt, MetaIter, RecordBody, FLAG_DEFINES_TYPE, FLAG_HAS_META, KIND_MASK, KIND_RECORD,
+    KIND_SEAL_BEGIN,
+};
+use binlog::format::header::SegmentHeader;
+use binlog::format::seal::SealDirectory;
+use binlog::format::{crc32, FRAME_HEADER_LEN};
+use binlog::reader::SealTypes;
+use std::borrow::Cow;
+use std::io::Write;
+
+/// The dump of a segment's record region.
+pub(super) struct RecordDump<'m> {
+    map: &'m [u8],
+    /// The record region: the file up to the seal, or all of it.
+    data: &'m [u8],
+    /// Where records start (after a damaged header: the first record).
+    data_start: usize,
+    /// The segment has a valid seal (which the dump shows after the
+    /// records).
+    sealed: bool,
+    /// Type names by id, as far as the records (or the seal) tell them.
+    types: Vec<Option<String>>,
+    lost_types: LostTypes,
+    /// The sequence number the next record should carry, when known:
+    /// bounds the search past a bad frame.
+    expected: Option<u64>,
+    /// A bad header or bad frames were met.
+    pub(super) damaged: bool,
+}
+
+impl<'m> RecordDump<'m> {
+    pub(super) fn new(
+        map: &'m [u8],
+        data_start: usize,
+        header: Option<&SegmentHeader>,
+        sealdir: Option<&SealDirectory>,
+    ) -> RecordDump<'m> {
+        let end = sealdir.map_or(map.len(), |s| s.records_end as usize);
+        let types = sealdir
+            .map(|s| s.types.iter().map(|t| Some(t.name.clone())).collect())
+            .unwrap_or_default();
+        // A type whose defining record is in damaged bytes is named as every
+        // tool names it (from the seal if it can be, else unknown-type-<id>).
+        let read = |at: u64, n: usize| {
+            let at = usize::try_from(at).ok()?;
+            map.get(at..at.checked_add(n)?).map(Cow::Borrowed)
+        };
+        let mut lost_types =
+            LostTypes::new(sealdir.and_then(|s| SealTypes::from_directory(s, &read)));
+        if header.is_none() {
+            lost_types.damage(map, data_start as u64, 0, data_start as u64);
+        }
+        RecordDump {
+            map,
+            data: &map[..end],
+            data_start,
+            sealed: sealdir.is_some(),
+            types,
+            lost_types,
+            expected: header.map(|h| h.first_seq),
+            damaged: header.is_none(),
+        }
+    }
+
+    /// Where a dump from `offset` starts: the first record at or after it,
+    /// found by reading the records before it from `p` (not printed). An
+    /// offset inside a record is not damage, and the records before it give
+    /// the types' names and the sequence number expected next.
+    pub(super) fn skip_to(&mut self, mut p: usize, offset: u64) -> usize {
+        let o = usize::try_from(offset).unwrap_or(usize::MAX);
+        while p < o.min(self.data.len()) {
+            let record = match frame::frame_at(self.data, p, true) {
+                FrameAt::Frame {
+                    kind: KIND_RECORD,
+                    body,
+                    total,
+                } => frame::decode_record(body).map(|r| (r, total)),
+                _ => None,
+            };
+            if let Some((r, total)) = record {
+                self.name_type(&r);
+                self.expected = Some(r.seq.wrapping_add(1));
+                p += total;
+                continue;
+            }
+            // Damage before the offset: where records resume, if before
+            // it; else the dump starts at the offset, in the damage.
+            match self.resume_after(p) {
+                Some(q) if q < o => {
+                    self.lost_types
+                        .damage(self.map, self.data_start as u64, p as u64, q as u64);
+                    p = q;
+                }
+                _ => return o,
+            }
+        }
+        p
+    }
+
+    /// Dumps the frames from `p`, at most `--limit` of them; true if it
+    /// reached the end of the record region (the seal follows), false if
+    /// it stopped before.
+    pub(super) fn dump<W: Write>(
+        &mut self,
+        d: &mut DumpOutput<'_, W>,
+        mut p: usize,
+        args: &DumpArgs,
+    ) -> CliResult<bool> {
+        let limit = args.limit.unwrap_or(u64::MAX);
+        let mut shown = 0u64;
+        while p < self.data.len() {
+            if shown >= limit {
+                if !args.json {
+                    writeln!(d.out, "... stopped after {limit} frames (--limit)")?;
+                }
+                return Ok(false);
+            }
+            shown += 1;
+            let next = match frame::frame_at(self.data, p, true) {
+                FrameAt::Frame {
+                    kind: KIND_RECORD,
+                    body,
+                    total,
+                } if frame::decode_record(body).is_some() => {
+                    self.record(d, p, body, total, args.bytes)?;
+                    Some(p + total)
+                }
+                FrameAt::Frame {
+                    kind: KIND_SEAL_BEGIN,
+                    total,
+                    body,
+                } if !self.sealed => {
+                    self.seal_begin(d, p, body, total)?;
+                    self.damaged = true;
+                    None
+                }
+                other => self.bad_frame(d, p, other, args.bytes)?,
+            };
+            match next {
+                Some(q) => p = q,
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
+    /// A valid record at `p` (`body`, `total` bytes with its frame header),
+    /// with its first `bytes` payload bytes.
+    fn record<W: Write>(
+        &mut self,
+        d: &mut DumpOutput<'_, W>,
+        p: usize,
+        body: &[u8],
+        total: usize,
+        bytes: usize,
+    ) -> CliResult<()> {
+        let r = frame::decode_record(body).expect("checked");
+        self.name_type(&r);
+        let tname = self
+            .types
+            .get(r.type_id as usize)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| type_names::unknown_type(r.type_id));
+        let meta: Vec<String> = MetaIter::new(r.meta)
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    String::from_utf8_lossy(k),
+                    String::from_utf8_lossy(v)
+                )
+            })
+            .collect();
+        let n = r.payload.len().min(bytes);
+        let mut shown_bytes = hex_spaced(&r.payload[..n]);
+        if r.payload.len() > n {
+            shown_bytes.push_str(" ..");
+        }
+        let data = self.data;
+        let stored = u32::from_le_bytes(data[p + 4..p + 8].try_into().expect("4 bytes"));
+        let mut fields = vec![
+            ("body", Field::Unsigned((total - FRAME_HEADER_LEN) as u64)),
+            ("crc", Field::Bare(format!("{stored:#010x}(ok)"))),
+            ("flags", Field::Bare(flag_names(body[0]))),
+            ("seq", Field::Unsigned(r.seq)),
+            ("ts", Field::Bare(rfc3339(r.timestamp_ns))),
+            ("ts_ns", Field::Signed(r.timestamp_ns)),
+            ("type_id", Field::Unsigned(r.type_id as u64)),
+            ("type", Field::Quoted(tname)),
+        ];
+        if r.defines.is_some() {
+            fields.push(("defines", Field::YesNo(true)));
+        }
+        if r.meta_count > 0 {
+            fields.push(("meta", Field::Quoted(meta.join(","))));
+        }
+        fields.push(("payload_len", Field::Unsigned(r.payload.len() as u64)));
+        fields.push(("payload", Field::Bare(format!("[{shown_bytes}]"))));
+        d.line(p as u64, "record", total as u64, fields)?;
+        self.expected = Some(r.seq.wrapping_add(1));
+        Ok(())
+    }
+
+    /// The SEAL_BEGIN frame of a seal that could not be read, and the rest
+    /// of the file after it.
+    fn seal_begin<W: Write>(
+        &self,
+        d: &mut DumpOutput<'_, W>,
+        p: usize,
+        body: &[u8],
+        total: usize,
+    ) -> CliResult<()> {
+        let count = body
+            .get(1..9)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        d.line(
+            p as u64,
+            "seal-begin",
+            total as u64,
+            vec![
+                ("record_count", Field::Unsigned(count.unwrap_or(0))),
+                (
+                    "note",
+                    Field::Bare("the seal after it is damaged or incomplete".into()),
+                ),
+            ],
+        )?;
+        let rest = (self.map.len() - p - total) as u64;
+        d.line((p + total) as u64, "rest", rest, vec![])
+    }
+
+    /// A bad frame at `p`, what is wrong with it and its first bytes: where
+    /// the dump goes on (the next valid record), or None if nothing valid
+    /// follows.
+    fn bad_frame<W: Write>(
+        &mut self,
+        d: &mut DumpOutput<'_, W>,
+        p: usize,
+        frame: FrameAt<'_>,
+        bytes: usize,
+    ) -> CliResult<Option<usize>> {
+        self.damaged = true;
+        let why = match frame {
+            FrameAt::Frame {
+                kind: KIND_RECORD, ..
+            } => "malformed record body".to_string(),
+            FrameAt::Frame { kind, .. } => format!("unexpected frame kind {kind}"),
+            FrameAt::Incomplete => "frame extends past the end of the data".to_string(),
+            FrameAt::Invalid(w) => w.to_string(),
+        };
+        let mut fields = vec![("error", Field::Quoted(why))];
+        let data = self.data;
+        if p + FRAME_HEADER_LEN <= data.len() {
+            let len = u32::from_le_bytes(data[p..p + 4].try_into().expect("4 bytes")) as usize;
+            let stored = u32::from_le_bytes(data[p + 4..p + 8].try_into().expect("4 bytes"));
+            fields.push(("body_len", Field::Unsigned(len as u64)));
+            fields.push(("stored_crc", Field::Bare(format!("{stored:#010x}"))));
+            if let Some(body) = data.get(p + FRAME_HEADER_LEN..p + FRAME_HEADER_LEN + len) {
+                fields.push((
+                    "computed_crc",
+                    Field::Bare(format!("{:#010x}", crc32(body))),
+                ));
+            }
+        }
+        let n = (data.len() - p).min(bytes.max(8));
+        fields.push((
+            "bytes",
+            Field::Bare(format!("[{}]", hex_spaced(&data[p..p + n]))),
+        ));
+        d.line(p as u64, "bad-frame", 0, fields)?;
+        let Some(q) = self.resume_after(p) else {
+            let note = vec![(
+                "note",
+                Field::Bare("no valid record after this offset".into()),
+            )];
+            d.line(p as u64, "tail", (self.map.len() - p) as u64, note)?;
+            return Ok(None);
+        };
+        self.lost_types
+            .damage(self.map, self.data_start as u64, p as u64, q as u64);
+        let next = vec![("next_record", Field::Unsigned(q as u64))];
+        d.line(p as u64, "skip", (q - p) as u64, next)?;
+        Ok(Some(q))
+    }
+
+    /// The next valid record after bad bytes at `p`: one continuing the
+    /// sequence when the expected number is known, else any.
+    fn resume_after(&self, p: usize) -> Option<usize> {
+        match self.expected {
+            Some(e) => frame::find_resume(self.data, p, e),
+            None => frame::find_next_record(self.data, p + 1, None),
+        }
+    }
+
+    /// Notes the type of record `r`: the name it defines, or, if no record
+    /// defined it, the name decided for a lost type (from the seal, or
+    /// none) once.
+    fn name_type(&mut self, r: &RecordBody<'_>) {
+        let id = r.type_id as usize;
+        let types = &mut self.types;
+        if let Some(name) = r.defines {
+            if types.len() <= id {
+                types.resize(id + 1, None);
+            }
+            types[id] = Some(String::from_utf8_lossy(name).into_owned());
+            self.lost_types.define(id, name, true);
+        } else if self.lost_types.undecided(id) {
+            let name = self.lost_types.decide(id);
+            if types.len() <= id {
+                types.resize(id + 1, None);
+            }
+            types[id] = name;
+        }
+    }
+}
+
+fn flag_names(flags: u8) -> String {
+    let mut s = format!("{flags:#04x}(");
+    s.push_str(match flags & KIND_MASK {
+        KIND_RECORD => "record",
+        KIND_SEAL_BEGIN => "seal-begin",
+        3 => "seal-dir",
+        _ => "?",
+    });
+    if flags & FLAG_DEFINES_TYPE != 0 {
+        s.push_str("|defines-type");
+    }
+    if flags & FLAG_HAS_META != 0 {
+        s.push_str("|has-meta");
+    }
+    s.push(')');
+    s
+}

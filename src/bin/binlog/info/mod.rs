@@ -1,0 +1,94 @@
+//! `binlog info`: what each segment is (header fields, sealed or not) and
+//! holds (records per type, sequence and time ranges, bytes), and totals.
+//! A sealed segment is summarized from its seal without reading records; an
+//! unsealed one is scanned.
+//!
+//! `segment` reads what a segment holds, `report` prints it.
+
+mod report;
+mod segment;
+
+use crate::continuity::Continuity;
+use crate::error::{CliResult, Outcome};
+use crate::output;
+use crate::paths;
+use crate::progress::Progress;
+use clap::Args;
+use segment::{SegmentInfo, Totals};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Examples:
+  binlog info orders.binlog
+  binlog info /var/log/orders
+  binlog info /var/log/orders --json | jq .total.records")]
+pub struct InfoArgs {
+    /// Segment files, or log directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// In a directory holding several logs, only this one.
+    #[arg(long, value_name = "NAME")]
+    pub log: Option<String>,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
+    let sources = paths::resolve(&args.paths, args.log.as_deref())?;
+    let files = paths::all_files(&sources);
+    let mut progress = Progress::bytes(paths::total_len(&files), "info");
+    let mut out = output::stdout();
+    let mut totals = Totals::default();
+    let mut json_segments = Vec::new();
+    let mut continuity = Continuity::default();
+    for f in &files {
+        let s = segment::read_segment(f, &mut progress)?;
+        progress.file_done(s.file_len);
+        check_continuity(&mut continuity, f, &s, &mut totals, &progress);
+        totals.add(&s);
+        if args.json {
+            json_segments.push(report::segment_json(&s));
+        } else {
+            progress.suspend(|| report::print_segment(&mut out, &s))?;
+        }
+    }
+    progress.finish();
+    totals.segments = files.len() as u64;
+    if args.json {
+        report::print_json(&mut out, json_segments, &totals)?;
+    } else if totals.segments > 1 {
+        report::print_totals(&mut out, &totals)?;
+    }
+    out.flush()?;
+    Ok(Outcome::damaged_if(
+        totals.damaged > 0 || !totals.gaps.is_empty(),
+    ))
+}
+
+/// Checks that segment `s` (file `f`) continues the one before it in its
+/// log; a break is said on standard error and counted.
+fn check_continuity(
+    continuity: &mut Continuity,
+    f: &Path,
+    s: &SegmentInfo,
+    totals: &mut Totals,
+    progress: &Progress,
+) {
+    if let Some(h) = &s.header {
+        if let Some(b) = continuity.check(f, h.first_seq, 0..=u64::MAX) {
+            progress.suspend(|| eprintln!("binlog: gap: {}", b.message()));
+            totals.gaps.push((b, f.to_path_buf()));
+        }
+    }
+    // Records in a segment are numbered without gaps: it ends at its
+    // first sequence number plus its records, unless damage hid some.
+    let end = s
+        .header
+        .as_ref()
+        .filter(|_| !s.damaged)
+        .map(|h| h.first_seq + s.counts.records);
+    continuity.ended(f, end);
+}

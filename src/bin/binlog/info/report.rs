@@ -1,0 +1,202 @@
+//! What `binlog info` prints: each segment, and the totals, as text or as
+//! one JSON document.
+
+use super::segment::{Counts, SegmentInfo, Totals};
+use crate::continuity::SeqBreak;
+use crate::error::CliResult;
+use crate::output::{self, human_bytes};
+use crate::paths;
+use crate::time::rfc3339;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::Path;
+
+/// The totals after the segments, when there are several.
+pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
+    writeln!(
+        out,
+        "total: {} segments, {} sealed{}",
+        t.segments,
+        t.sealed,
+        if t.damaged > 0 {
+            format!(", {} damaged", t.damaged)
+        } else {
+            String::new()
+        }
+    )?;
+    print_counts(out, &t.counts)?;
+    for (b, f) in &t.gaps {
+        let (label, what) = match b {
+            SeqBreak::Missing { from, to, .. } if from == to => {
+                ("missing", format!("record {from}"))
+            }
+            SeqBreak::Missing { from, to, .. } => ("missing", format!("records {from}..{to}")),
+            SeqBreak::Overlap { .. } => ("overlap", "sequence numbers".to_string()),
+        };
+        writeln!(out, "  {label:<12}{what}, before {}", paths::show(f))?;
+    }
+    let bytes = t.bytes;
+    writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
+    Ok(())
+}
+
+/// The JSON document of `--json`: each segment, and the totals.
+pub(super) fn print_json(out: &mut impl Write, segments: Vec<Value>, t: &Totals) -> CliResult<()> {
+    let doc = json!({
+        "segments": segments,
+        "total": {
+            "segments": t.segments,
+            "sealed": t.sealed,
+            "damaged": t.damaged,
+            "bytes": t.bytes,
+            "gaps": t.gaps.iter().map(|(b, f)| gap_json(b, f)).collect::<Vec<Value>>(),
+            "counts": counts_json(&t.counts),
+        }
+    });
+    output::print_json_document(out, &doc)
+}
+
+/// A break between two segments of a log, for `--json`.
+fn gap_json(b: &SeqBreak, file: &Path) -> Value {
+    match b {
+        SeqBreak::Missing { from, to, message } => json!({
+            "kind": "missing", "from_seq": from, "to_seq": to,
+            "before": paths::show(file), "message": message,
+        }),
+        SeqBreak::Overlap { message } => json!({
+            "kind": "overlap", "before": paths::show(file), "message": message,
+        }),
+    }
+}
+
+pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<()> {
+    writeln!(out, "{}", paths::show(&s.path))?;
+    let row = |out: &mut dyn Write, k: &str, v: String| writeln!(out, "  {k:<12}{v}");
+    if let Some(h) = &s.header {
+        row(
+            out,
+            "format",
+            format!("{}.{} (header {} bytes)", h.major, h.minor, s.header_len),
+        )?;
+        row(
+            out,
+            "log",
+            format!("{:?}, segment {}", h.log_name, h.segment_no),
+        )?;
+        row(out, "created", rfc3339(h.created_ns))?;
+        row(out, "first seq", h.first_seq.to_string())?;
+        if !h.content_type.is_empty() {
+            row(out, "content", h.content_type.clone())?;
+        }
+        row(out, "writer", h.writer.clone())?;
+        if !h.params.is_empty() {
+            let p: Vec<String> = h.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            row(out, "params", p.join(" "))?;
+        }
+    }
+    let state = match &s.detail {
+        Some(d) => format!("{}: {d}", s.state),
+        None => s.state.to_string(),
+    };
+    row(out, "state", state)?;
+    if s.header.is_some() {
+        print_counts(out, &s.counts)?;
+        let seal = s.file_len.saturating_sub(s.records_end);
+        row(
+            out,
+            "bytes",
+            format!(
+                "{} ({}): header {}, records {}{}",
+                human_bytes(s.file_len),
+                s.file_len,
+                s.header_len,
+                s.records_end.saturating_sub(s.header_len),
+                match s.state {
+                    "sealed" => format!(", seal {seal}"),
+                    _ if seal > 0 => format!(", after the records {seal}"),
+                    _ => String::new(),
+                }
+            ),
+        )?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_counts(out: &mut impl Write, c: &Counts) -> CliResult<()> {
+    match (c.first_seq, c.last_seq) {
+        (Some(f), Some(l)) => writeln!(out, "  {:<12}{}, seq {f}..{l}", "records", c.records)?,
+        _ => writeln!(out, "  {:<12}0", "records")?,
+    }
+    if let (Some(f), Some(l), Some(lo), Some(hi)) = (c.first_ts, c.last_ts, c.min_ts, c.max_ts) {
+        writeln!(out, "  {:<12}{} .. {}", "time", rfc3339(f), rfc3339(l))?;
+        if lo != f || hi != l {
+            writeln!(
+                out,
+                "  {:<12}{} .. {} (earliest .. latest)",
+                "",
+                rfc3339(lo),
+                rfc3339(hi)
+            )?;
+        }
+    }
+    let width = c
+        .types
+        .iter()
+        .map(|t| t.0.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (i, (name, n, b)) in c.types.iter().enumerate() {
+        let label = if i == 0 { "types" } else { "" };
+        writeln!(
+            out,
+            "  {label:<12}{name:<width$}  {n:>12} records  {:>12}",
+            human_bytes(*b)
+        )?;
+    }
+    Ok(())
+}
+
+fn counts_json(c: &Counts) -> Value {
+    json!({
+        "records": c.records,
+        "first_seq": c.first_seq,
+        "last_seq": c.last_seq,
+        "first_time": c.first_ts.map(rfc3339),
+        "last_time": c.last_ts.map(rfc3339),
+        "min_time": c.min_ts.map(rfc3339),
+        "max_time": c.max_ts.map(rfc3339),
+        "first_ts_ns": c.first_ts,
+        "last_ts_ns": c.last_ts,
+        "types": c.types.iter().map(|(n, r, b)| json!({"type": n, "records": r, "bytes": b})).collect::<Vec<_>>(),
+    })
+}
+
+pub(super) fn segment_json(s: &SegmentInfo) -> Value {
+    let header = s.header.as_ref().map(|h| {
+        json!({
+            "version": format!("{}.{}", h.major, h.minor),
+            "header_len": s.header_len,
+            "created": rfc3339(h.created_ns),
+            "created_ns": h.created_ns,
+            "segment_no": h.segment_no,
+            "first_seq": h.first_seq,
+            "log_name": h.log_name,
+            "content_type": h.content_type,
+            "writer": h.writer,
+            "params": h.params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        })
+    });
+    json!({
+        "path": paths::show(&s.path),
+        "bytes": s.file_len,
+        "records_end": s.records_end,
+        "state": s.state,
+        "sealed": s.state == "sealed",
+        "detail": s.detail,
+        "locked": s.locked,
+        "damaged": s.damaged,
+        "header": header,
+        "counts": counts_json(&s.counts),
+    })
+}

@@ -1,0 +1,225 @@
+//! What one segment is and holds: from its seal, or, unsealed, by a scan
+//! of its records; and what the segments hold together.
+
+use crate::continuity::SeqBreak;
+use crate::error::{is_damage, CliError, CliResult};
+use crate::lock;
+use crate::paths;
+use crate::progress::Progress;
+use binlog::format::header::SegmentHeader;
+use binlog::format::seal::SealDirectory;
+use binlog::{Reader, Tail};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Default, Clone)]
+pub(super) struct Counts {
+    pub(super) records: u64,
+    pub(super) first_seq: Option<u64>,
+    pub(super) last_seq: Option<u64>,
+    pub(super) first_ts: Option<i64>,
+    pub(super) last_ts: Option<i64>,
+    pub(super) min_ts: Option<i64>,
+    pub(super) max_ts: Option<i64>,
+    /// (name, records, frame bytes) in order of first use.
+    pub(super) types: Vec<(String, u64, u64)>,
+}
+
+impl Counts {
+    pub(super) fn merge(&mut self, o: &Counts) {
+        self.records += o.records;
+        self.first_seq = min_opt(self.first_seq, o.first_seq);
+        self.last_seq = self.last_seq.max(o.last_seq);
+        if self.first_ts.is_none() {
+            self.first_ts = o.first_ts;
+        }
+        if o.last_ts.is_some() {
+            self.last_ts = o.last_ts;
+        }
+        self.min_ts = min_opt(self.min_ts, o.min_ts);
+        self.max_ts = self.max_ts.max(o.max_ts);
+        for (n, c, b) in &o.types {
+            match self.types.iter_mut().find(|t| t.0 == *n) {
+                Some(t) => {
+                    t.1 += c;
+                    t.2 += b;
+                }
+                None => self.types.push((n.clone(), *c, *b)),
+            }
+        }
+    }
+}
+
+fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+pub(super) struct SegmentInfo {
+    pub(super) path: PathBuf,
+    pub(super) file_len: u64,
+    pub(super) header: Option<SegmentHeader>,
+    pub(super) header_len: u64,
+    pub(super) records_end: u64,
+    /// sealed, unsealed, torn-tail, seal-damaged, corrupt
+    pub(super) state: &'static str,
+    pub(super) detail: Option<String>,
+    pub(super) locked: bool,
+    pub(super) counts: Counts,
+    pub(super) damaged: bool,
+}
+
+/// What the segments hold together.
+#[derive(Default)]
+pub(super) struct Totals {
+    pub(super) counts: Counts,
+    pub(super) segments: u64,
+    pub(super) sealed: u64,
+    pub(super) damaged: u64,
+    pub(super) bytes: u64,
+    /// Breaks between segments of a log, before the file named.
+    pub(super) gaps: Vec<(SeqBreak, PathBuf)>,
+}
+
+impl Totals {
+    pub(super) fn add(&mut self, s: &SegmentInfo) {
+        self.counts.merge(&s.counts);
+        self.bytes += s.file_len;
+        self.sealed += (s.state == "sealed") as u64;
+        self.damaged += s.damaged as u64;
+    }
+}
+
+pub(super) fn read_segment(path: &Path, progress: &mut Progress) -> CliResult<SegmentInfo> {
+    let file_len = std::fs::metadata(path)
+        .map_err(|e| CliError::io_on(paths::show(path), e))?
+        .len();
+    let mut s = SegmentInfo {
+        path: path.to_path_buf(),
+        file_len,
+        header: None,
+        header_len: 0,
+        records_end: 0,
+        state: "unsealed",
+        detail: None,
+        locked: false,
+        counts: Counts::default(),
+        damaged: false,
+    };
+    let mut r = match Reader::open(path) {
+        Ok(r) => r,
+        Err(e) if is_damage(&e) => {
+            s.state = "corrupt";
+            s.detail = Some(e.message().to_string());
+            s.damaged = true;
+            return Ok(s);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    s.header = Some(r.header().clone());
+    s.header_len = r.data_start();
+    if let Some(d) = r.seal() {
+        s.state = "sealed";
+        s.records_end = d.records_end;
+        s.counts = Counts::of_seal(d);
+        return Ok(s);
+    }
+    // Unsealed: scan.
+    s.locked = lock::is_locked(path);
+    scan(&mut s, &mut r, progress);
+    s.records_end = r.position();
+    if !s.damaged {
+        note_end(&mut s, r.tail());
+    }
+    Ok(s)
+}
+
+impl Counts {
+    /// What a seal says the segment holds.
+    fn of_seal(d: &SealDirectory) -> Counts {
+        let mut c = Counts {
+            records: d.record_count,
+            ..Counts::default()
+        };
+        if d.record_count > 0 {
+            c.first_seq = Some(d.first_seq);
+            c.last_seq = Some(d.last_seq);
+            c.first_ts = Some(d.first_ts);
+            c.last_ts = Some(d.last_ts);
+            c.min_ts = Some(d.min_ts);
+            c.max_ts = Some(d.max_ts);
+        }
+        c.types = d
+            .types
+            .iter()
+            .map(|t| (t.name.clone(), t.count, t.bytes))
+            .collect();
+        c
+    }
+}
+
+/// Counts the records of an unsealed segment, up to damage.
+fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let c = &mut s.counts;
+    loop {
+        let rec = match r.next() {
+            Ok(Some(rec)) => rec,
+            Ok(None) => return,
+            Err(e) => {
+                s.state = "corrupt";
+                s.detail = Some(format!(
+                    "{} (counts cover the records before it)",
+                    e.message()
+                ));
+                s.damaged = true;
+                return;
+            }
+        };
+        progress.at(rec.offset);
+        c.records += 1;
+        c.first_seq.get_or_insert(rec.seq);
+        c.last_seq = Some(rec.seq);
+        let ts = rec.timestamp_ns;
+        c.first_ts.get_or_insert(ts);
+        c.last_ts = Some(ts);
+        c.min_ts = min_opt(c.min_ts, Some(ts));
+        c.max_ts = c.max_ts.max(Some(ts));
+        let i = match index.get(rec.type_name) {
+            Some(&i) => i,
+            None => {
+                index.insert(rec.type_name.to_string(), c.types.len());
+                c.types.push((rec.type_name.to_string(), 0, 0));
+                c.types.len() - 1
+            }
+        };
+        c.types[i].1 += 1;
+        c.types[i].2 += rec.frame_len;
+    }
+}
+
+/// The state of an unsealed segment read to its end, from how it ends.
+fn note_end(s: &mut SegmentInfo, tail: Tail) {
+    match tail {
+        Tail::Torn { offset, len } => {
+            s.state = "torn-tail";
+            s.detail = Some(if s.locked {
+                format!("offset {offset}: {len} bytes of a record being written")
+            } else {
+                format!("offset {offset}: {len} bytes that are not a whole record (`binlog repair` cuts them)")
+            });
+        }
+        Tail::SealDamaged { offset } => {
+            s.state = "seal-damaged";
+            s.detail = Some(format!(
+                "offset {offset}: the seal is damaged or incomplete"
+            ));
+        }
+        Tail::Sealed => s.state = "sealed",
+        _ if s.locked => s.detail = Some("a writer has it open".into()),
+        _ => s.detail = Some("its writer did not close it".into()),
+    }
+}

@@ -1,0 +1,40 @@
+//! `binlog repair`'s arguments.
+
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Every file repair changes is first copied to <file>.backup-<UTC time> (in
+--backup-dir if given). Valid records are never deleted: a torn tail's bytes
+are kept in <segment>.corrupt-<offset> as well, and with --salvage the
+records after mid-file damage are copied to a new segment before the
+segment is cut. No segment is changed in place: the repaired one is
+written to <segment>.repair-tmp, synced and renamed over it, so readers
+that have the old one open read it unharmed. Exit status 0 when
+everything is repaired (or nothing needed to be), 1 when damage remains
+(refused, or a writer has the segment open), 2 on errors.
+
+Examples:
+  binlog repair --dry-run /var/log/orders
+  binlog repair /var/log/orders
+  binlog repair --salvage --backup-dir /srv/backups damaged.binlog")]
+pub struct RepairArgs {
+    /// Segment files, or log directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// In a directory holding several logs, only this one.
+    #[arg(long, value_name = "NAME")]
+    pub log: Option<String>,
+    /// Say what would be done, and change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Copy the valid records that follow corruption in the middle of a
+    /// segment into new segments, then cut the damaged segment before the
+    /// damage (instead of refusing).
+    #[arg(long)]
+    pub salvage: bool,
+    /// Put backup copies here instead of beside each file.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+}

@@ -1,0 +1,72 @@
+//! The backup copy a repair makes of each file it changes, first:
+//! `<file>.backup-<UTC time>`, beside it or in `--backup-dir`, never over a
+//! file, and named so only once whole and synced.
+
+use crate::error::{CliError, CliResult};
+use crate::paths;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+/// `<file>.backup-<UTC stamp>` (with `.N` appended if taken).
+pub(super) fn backup_name(path: &Path, dir: Option<&Path>) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stamp = binlog::log::naming::utc_stamp(crate::time::now_ns());
+    let dir = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| paths::dir_of(path));
+    let base = dir.join(format!("{name}.backup-{stamp}"));
+    unique(base)
+}
+
+fn unique(base: PathBuf) -> PathBuf {
+    if !base.exists() {
+        return base;
+    }
+    (1..)
+        .map(|n| {
+            let mut s = base.clone().into_os_string();
+            s.push(format!(".{n}"));
+            PathBuf::from(s)
+        })
+        .find(|p| !p.exists())
+        .expect("a free name")
+}
+
+/// Copies the file (never overwriting) and syncs the copy and its directory.
+/// The copy is made under a temporary name and given the backup's name
+/// only once it is whole and synced: a copy that fails half-way (a full
+/// disk) or is killed is never left looking like a backup.
+pub(super) fn backup_copy(path: &Path, dir: Option<&Path>) -> CliResult<PathBuf> {
+    let to = backup_name(path, dir);
+    let mut tmp = to.clone().into_os_string();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let mut src =
+        File::open(path).map_err(|e| CliError::io_on(format!("{}: open", path.display()), e))?;
+    let mut dst = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| CliError::io_on(format!("{}: create backup", to.display()), e))?;
+    let copied = std::io::copy(&mut src, &mut dst)
+        .and_then(|_| dst.sync_all())
+        .map_err(|e| CliError::io_on(format!("{}: write backup", to.display()), e))
+        .and_then(|()| {
+            // A link, not a rename: never replaces a file of that name
+            // (renamed where links are not supported).
+            std::fs::hard_link(&tmp, &to)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => Err(e),
+                    _ if to.exists() => Err(e),
+                    _ => std::fs::rename(&tmp, &to),
+                })
+                .map_err(|e| CliError::io_on(format!("{}: name backup", to.display()), e))
+        });
+    let _ = std::fs::remove_file(&tmp);
+    copied?;
+    let _ = File::open(paths::dir_of(&to)).and_then(|d| d.sync_all());
+    Ok(to)
+}

@@ -1,0 +1,100 @@
+//! What a segment needs, from its check: nothing, a reseal (which cuts a
+//! torn tail and rewrites the seal), a salvage of the records after
+//! mid-file damage, or to be left as it is.
+
+use crate::check::{records_phrase, LogIssueKind, SegmentCheck};
+use crate::walk::{IntactRun, IssueKind};
+
+pub(super) enum Plan {
+    /// Sealed and intact, or open by a writer and intact.
+    NothingToDo(String),
+    /// Cannot be looked at (reported as an error).
+    Unreadable(String),
+    /// Damaged, and left alone (reported as damage).
+    LeaveDamaged(String),
+    /// Reopen with a writer and close: cuts a torn tail, rewrites the seal.
+    Reseal(String),
+    /// Copy `runs` to new segments, cut at `cut`, reseal.
+    Salvage { cut: u64, runs: Vec<IntactRun> },
+    /// The header is unreadable: copy `runs` to new segments, leave the file.
+    SalvageHeaderless { runs: Vec<IntactRun> },
+}
+
+pub(super) fn plan(c: &SegmentCheck, salvage: bool) -> Plan {
+    let Some(a) = &c.analysis else {
+        return Plan::Unreadable(c.error.clone().unwrap_or_default());
+    };
+    let unsealed_older = c
+        .log_issues
+        .iter()
+        .any(|l| l.kind == LogIssueKind::NotSealed);
+    if a.is_clean() && !unsealed_older {
+        return match (a.is_sealed(), c.locked) {
+            (true, _) => Plan::NothingToDo(format!("sealed, {}", records_phrase(a))),
+            (false, true) => Plan::NothingToDo(format!(
+                "unsealed, a writer has it open; {}",
+                records_phrase(a)
+            )),
+            (false, false) => {
+                Plan::Reseal("no seal (its writer stopped without closing it)".into())
+            }
+        };
+    }
+    if c.locked {
+        return Plan::LeaveDamaged("a writer has it open: stop the writer, then repair".into());
+    }
+    if let Some(first) = a.first_mid_file_issue() {
+        if !salvage {
+            let after: u64 = a
+                .runs
+                .iter()
+                .filter(|r| r.start >= first.offset)
+                .map(|r| r.count)
+                .sum();
+            return Plan::LeaveDamaged(format!(
+                "corruption in the middle at offset {}: refused, nothing changed (a cut would lose \
+                 the {after} valid records after it); `binlog repair --salvage` copies them into a new \
+                 segment first",
+                first.offset
+            ));
+        }
+        if first.kind == IssueKind::Header {
+            return Plan::SalvageHeaderless {
+                runs: a.runs.clone(),
+            };
+        }
+        let cut = first.offset;
+        let runs = a.runs.iter().filter(|r| r.start >= cut).copied().collect();
+        return Plan::Salvage { cut, runs };
+    }
+    let why = a
+        .issues
+        .iter()
+        .map(|i| i.kind.name())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Plan::Reseal(if why.is_empty() {
+        "not sealed".into()
+    } else {
+        why
+    })
+}
+
+/// For a segment a salvage cuts: the sequence number after the records it
+/// keeps, and the one after the last record salvaged (the same if none
+/// is).
+pub(super) fn salvage_ends(c: &SegmentCheck, salvage: bool) -> Option<(u64, u64)> {
+    let Plan::Salvage { cut, runs } = plan(c, salvage) else {
+        return None;
+    };
+    let a = c.analysis.as_ref()?;
+    let kept = a
+        .runs
+        .iter()
+        .filter(|r| r.end <= cut)
+        .map(|r| r.first_seq + r.count)
+        .next_back()
+        .or(a.header.as_ref().map(|h| h.first_seq))?;
+    let salvaged = runs.iter().map(|r| r.first_seq + r.count).max();
+    Some((kept, salvaged.unwrap_or(kept)))
+}

@@ -1,0 +1,192 @@
+//! The repaired copy of a segment: written beside it as
+//! `<segment>.repair-tmp`, recovered and sealed by the library's writer,
+//! synced, and renamed over the segment; what a repair stopped half-way
+//! left is removed.
+
+use crate::error::{CliError, CliResult};
+use crate::paths;
+use binlog::{Options, Writer};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// `<segment>.repair-tmp`: the repaired copy of a segment, renamed over it
+/// once whole and synced. Not a segment name (it does not end in
+/// `.binlog`), so a log's readers and writers, and this tool given the
+/// directory, leave one that a crash left behind alone.
+pub(super) fn temp_name(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".repair-tmp");
+    PathBuf::from(s)
+}
+
+/// Removes what a repair of `path` that stopped half-way (killed, or a
+/// crash) left: its repaired copy and the torn-tail copies its writer made
+/// beside it. The segment under its own name was not changed by that
+/// repair (the rename is the last step), and the backup holds every byte.
+pub(super) fn remove_leftovers(tmp: &Path) -> CliResult<()> {
+    match std::fs::remove_file(tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(CliError::io_on(format!("{}: remove", tmp.display()), e)),
+    }
+    for c in torn_copies(tmp) {
+        std::fs::remove_file(&c)
+            .map_err(|e| CliError::io_on(format!("{}: remove", c.display()), e))?;
+    }
+    Ok(())
+}
+
+/// The files `<file>.corrupt-<offset>[.N]` beside `file`, by name.
+pub(super) fn torn_copies(file: &Path) -> Vec<PathBuf> {
+    let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let prefix = format!("{name}.corrupt-");
+    let Ok(entries) = std::fs::read_dir(paths::dir_of(file)) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| {
+            e.file_name().to_str().is_some_and(|n| {
+                n.strip_prefix(&prefix).is_some_and(|r| {
+                    !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                })
+            })
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Replaces the segment at `path` (open and locked as `file`) with a
+/// repaired copy of its first `keep` bytes: written to
+/// `<segment>.repair-tmp` with the segment's permissions (and owner, where
+/// allowed), synced, reopened with a writer (which recovers it: a torn tail
+/// copied aside and cut, an old seal removed) and closed (which seals it),
+/// synced again, then renamed over the segment and the directory synced.
+/// The torn-tail copies the writer made are renamed to the segment's
+/// `<segment>.corrupt-<offset>` names first (never over an existing file);
+/// their new names are returned.
+///
+/// The old file is never written: a reader that has it open or mapped
+/// keeps it whole (a cut in place would make its mapped pages past the new
+/// end raise SIGBUS). Until the rename the segment's name leads to the old
+/// file; after it, to the repaired one. On failure before the rename the
+/// copy is removed and the segment is as it was.
+pub(super) fn replace(path: &Path, file: &File, keep: u64) -> CliResult<Vec<PathBuf>> {
+    let p = paths::show(path);
+    let tmp = temp_name(path);
+    remove_leftovers(&tmp)?;
+    let result = write_repaired(path, file, keep, &tmp);
+    if result.is_err() {
+        let _ = remove_leftovers(&tmp);
+    }
+    result?;
+    let mut kept = Vec::new();
+    for c in torn_copies(&tmp) {
+        let name = c.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let tmp_name = tmp.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let rest = name.strip_prefix(tmp_name).unwrap_or_default();
+        let mut to = path.as_os_str().to_owned();
+        to.push(rest);
+        let to = move_unique(&c, PathBuf::from(to))?;
+        kept.push(to);
+    }
+    let dir = paths::dir_of(path);
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = remove_leftovers(&tmp);
+        CliError::io_on(format!("{p}: rename the repaired copy over it"), e)
+    })?;
+    File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| {
+        CliError::io_on(
+            format!(
+                "{p}: replaced by its repaired copy, but syncing its directory {} failed (a crash \
+                 may bring the old file back)",
+                dir.display()
+            ),
+            e,
+        )
+    })?;
+    Ok(kept)
+}
+
+/// Writes the repaired copy (see `replace`) to `tmp`.
+fn write_repaired(path: &Path, file: &File, keep: u64, tmp: &Path) -> CliResult<()> {
+    let p = paths::show(path);
+    let t = tmp.display().to_string();
+    let meta = file.metadata().map_err(|e| CliError::io_on(&p, e))?;
+    let mut out = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(tmp)
+        .map_err(|e| CliError::io_on(format!("{t}: create"), e))?;
+    // The segment's owner (a repair run as root must not hand the file to
+    // root: its writer could not reopen it) and permissions.
+    // Where the owner cannot be given (repair run by another user), the
+    // group at least, which a member of it may give: with a mode like 0660
+    // the segment's writer then still opens it.
+    if std::os::unix::fs::fchown(&out, Some(meta.uid()), Some(meta.gid())).is_err() {
+        let _ = std::os::unix::fs::fchown(&out, None, Some(meta.gid()));
+    }
+    out.set_permissions(meta.permissions())
+        .map_err(|e| CliError::io_on(format!("{t}: set permissions"), e))?;
+    let mut src = file;
+    let copied = src
+        .seek(SeekFrom::Start(0))
+        .and_then(|_| std::io::copy(&mut src.take(keep), &mut out))
+        .map_err(|e| CliError::io_on(format!("{t}: copy {p}"), e))?;
+    if copied != keep {
+        return Err(CliError::io(format!(
+            "{p}: it changed while being repaired ({copied} of {keep} bytes read); run repair again"
+        )));
+    }
+    out.sync_all()
+        .map_err(|e| CliError::io_on(format!("{t}: sync"), e))?;
+    drop(out);
+    // Recovered and sealed by the library's writer, as the segment itself
+    // was before.
+    let w = Writer::open(tmp, Options::default())?;
+    w.close()?;
+    File::open(tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| CliError::io_on(format!("{t}: sync"), e))?;
+    Ok(())
+}
+
+/// Renames `from` to `to`, or `to.N` if taken (never replacing a file), and
+/// returns the name used.
+fn move_unique(from: &Path, to: PathBuf) -> CliResult<PathBuf> {
+    for n in 0..10_000 {
+        let candidate = if n == 0 {
+            to.clone()
+        } else {
+            let mut s = to.clone().into_os_string();
+            s.push(format!(".{n}"));
+            PathBuf::from(s)
+        };
+        // A link, not a rename: never replaces a file of that name.
+        match std::fs::hard_link(from, &candidate) {
+            Ok(()) => {
+                std::fs::remove_file(from)
+                    .map_err(|e| CliError::io_on(format!("{}: remove", from.display()), e))?;
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(_) if !candidate.exists() => {
+                // No hard links here: a rename, the name being free.
+                std::fs::rename(from, &candidate)
+                    .map_err(|e| CliError::io_on(format!("{}: rename", from.display()), e))?;
+                return Ok(candidate);
+            }
+            Err(e) => {
+                return Err(CliError::io_on(format!("{}: name", candidate.display()), e));
+            }
+        }
+    }
+    Err(CliError::io(format!("{}: no free name", to.display())))
+}

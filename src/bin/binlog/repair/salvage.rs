@@ -1,0 +1,315 @@
+//! `repair --salvage`: the runs of intact records after mid-file damage
+//! are copied into new segments `<segment stem>.salvaged-<offset>.binlog`,
+//! with their sequence numbers, timestamps, types and metadata, and each
+//! copy is read back before the segment is cut.
+
+use crate::error::{CliError, CliResult};
+use crate::paths;
+use crate::type_names;
+use crate::walk::{self, Analysis, IntactRun};
+use binlog::format::frame::{self, FrameAt, MetaIter, RecordBody};
+use binlog::{Entry, Options, Reader, Writer};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// `<dir>/<stem>.salvaged-<offset>.binlog`: not a log segment name, so a
+/// log's readers and writers leave it alone; it sorts right after the
+/// segment it came from.
+pub(super) fn salvage_name(path: &Path, offset: u64) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".binlog").unwrap_or(&name);
+    let dir = paths::dir_of(path);
+    let base = dir.join(format!("{stem}.salvaged-{offset}.binlog"));
+    if !base.exists() {
+        return base;
+    }
+    (1..)
+        .map(|n| dir.join(format!("{stem}.salvaged-{offset}.{n}.binlog")))
+        .find(|p| !p.exists())
+        .expect("a free name")
+}
+
+/// A salvaged segment made earlier from the same run (a repeated
+/// `--salvage` of a file whose header stays unreadable), if there is one.
+fn already_salvaged(path: &Path, run: &IntactRun) -> Option<PathBuf> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let stem = name.strip_suffix(".binlog").unwrap_or(&name);
+    let prefix = format!("{stem}.salvaged-{}", run.start);
+    let entries = std::fs::read_dir(paths::dir_of(path)).ok()?;
+    entries.flatten().map(|e| e.path()).find(|p| {
+        let Some(n) = p.file_name().and_then(|n| n.to_str()) else {
+            return false;
+        };
+        if !(n.starts_with(&prefix) && n.ends_with(".binlog")) {
+            return false;
+        }
+        let Ok(r) = Reader::open(p) else { return false };
+        let h = r.header();
+        let param = |k: &str| {
+            h.params
+                .iter()
+                .find(|(pk, _)| pk == k)
+                .map(|(_, v)| v.as_str())
+        };
+        param("salvaged-from") == Some(name.as_str())
+            && param("salvaged-offset") == Some(run.start.to_string().as_str())
+            && r.seal()
+                .is_some_and(|d| d.record_count == run.count && d.first_seq == run.first_seq)
+    })
+}
+
+/// Copies the records of `run` into a new segment, with their sequence
+/// numbers, timestamps, types and metadata; checks the copy.
+pub(super) fn salvage_run(
+    path: &Path,
+    a: &Analysis,
+    run: &IntactRun,
+    report: &impl Fn(String),
+) -> CliResult<()> {
+    let (_f, map) = walk::map(path).map_err(|e| CliError::io(e.message()))?;
+    if let Some(done) = already_salvaged(path, run) {
+        report(format!(
+            "  {} records (seq {}..{}) were salvaged before, into {}",
+            run.count,
+            run.first_seq,
+            run.first_seq + run.count - 1,
+            done.display()
+        ));
+        return Ok(());
+    }
+    let to = salvage_name(path, run.start);
+    let mut copy = RunCopy {
+        path,
+        run,
+        writer: Writer::open(&to, salvage_options(path, a, run))?,
+        to: &to,
+        types: CopiedTypes {
+            names: a.types.clone(),
+            unknown: 0,
+            unknown_ids: Vec::new(),
+        },
+    };
+    let data = &map[..run.end as usize];
+    let mut p = run.start as usize;
+    let mut expected = run.first_seq;
+    while p < data.len() {
+        let (records, next) = copy.read_batch(data, p)?;
+        expected = copy.write_batch(&records, expected)?;
+        p = next;
+    }
+    let RunCopy { writer, types, .. } = copy;
+    writer.sync()?;
+    writer.close()?;
+    File::open(&to)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| CliError::io_on(format!("{}: sync", to.display()), e))?;
+    let _ = File::open(paths::dir_of(&to)).and_then(|d| d.sync_all());
+    check_copy(&to, run)?;
+    report(salvaged_line(run, &to, &types));
+    Ok(())
+}
+
+/// The options of the segment a run is copied into: the header fields of
+/// the segment it comes from, and where it comes from.
+fn salvage_options(path: &Path, a: &Analysis, run: &IntactRun) -> Options {
+    let mut opts = Options {
+        first_seq: run.first_seq,
+        max_record_size: binlog::options::LARGEST_MAX_RECORD_SIZE,
+        writer_version: format!("{} (binlog repair --salvage)", binlog::version::WRITER),
+        ..Options::default()
+    };
+    if let Some(h) = &a.header {
+        opts.log_name = h.log_name.clone();
+        opts.content_type = h.content_type.clone();
+        opts.params = h.params.clone();
+        opts.segment_no = h.segment_no;
+        opts.created_ns = Some(h.created_ns);
+    }
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    opts.params.push(("salvaged-from".into(), file_name));
+    opts.params
+        .push(("salvaged-offset".into(), run.start.to_string()));
+    opts
+}
+
+/// The copy of one run in progress.
+struct RunCopy<'a> {
+    /// The segment the run is in.
+    path: &'a Path,
+    run: &'a IntactRun,
+    writer: Writer,
+    /// The new segment.
+    to: &'a Path,
+    types: CopiedTypes,
+}
+
+/// The type names of the records copied, by id, and the types met whose
+/// name is lost.
+struct CopiedTypes {
+    names: Vec<Option<String>>,
+    /// Records copied of a type whose name is lost.
+    unknown: u64,
+    unknown_ids: Vec<u32>,
+}
+
+impl CopiedTypes {
+    /// Notes the type of a record about to be copied.
+    fn note(&mut self, r: &RecordBody<'_>) {
+        let id = r.type_id as usize;
+        if let Some(name) = r.defines {
+            if self.names.len() <= id {
+                self.names.resize(id + 1, None);
+            }
+            self.names[id] = Some(String::from_utf8_lossy(name).into_owned());
+        }
+        if self.names.get(id).is_none_or(|t| t.is_none()) {
+            self.unknown += 1;
+            if !self.unknown_ids.contains(&r.type_id) {
+                self.unknown_ids.push(r.type_id);
+            }
+        }
+    }
+
+    fn name(&self, id: u32) -> String {
+        match self.names.get(id as usize) {
+            Some(Some(n)) => n.clone(),
+            _ => type_names::unknown_type(id),
+        }
+    }
+}
+
+/// Records per batch copied, and bytes.
+const BATCH_RECORDS: usize = 1024;
+const BATCH_BYTES: usize = 4 << 20;
+
+impl<'a> RunCopy<'a> {
+    /// The records of a batch from offset `p` of the run's bytes `data`,
+    /// borrowed from the map, and the offset after them.
+    fn read_batch<'m>(
+        &mut self,
+        data: &'m [u8],
+        mut p: usize,
+    ) -> CliResult<(Vec<RecordBody<'m>>, usize)> {
+        let mut records = Vec::new();
+        let mut bytes = 0usize;
+        while p < data.len() && records.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
+            let FrameAt::Frame { body, total, .. } = frame::frame_at(data, p, true) else {
+                return Err(CliError::Damaged(format!(
+                    "{}: offset {p}: the record changed while being salvaged",
+                    self.path.display()
+                )));
+            };
+            let r = frame::decode_record(body).ok_or_else(|| {
+                CliError::Damaged(format!(
+                    "{}: offset {p}: malformed record",
+                    self.path.display()
+                ))
+            })?;
+            self.types.note(&r);
+            bytes += total;
+            records.push(r);
+            p += total;
+        }
+        Ok((records, p))
+    }
+
+    /// Writes `records`, the first numbered `expected`: the number after
+    /// them.
+    fn write_batch(&self, records: &[RecordBody<'_>], expected: u64) -> CliResult<u64> {
+        let names: Vec<String> = records.iter().map(|r| self.types.name(r.type_id)).collect();
+        let metas: Vec<Vec<(&str, &str)>> = records
+            .iter()
+            .map(|r| {
+                MetaIter::new(r.meta)
+                    .map(|(k, v)| {
+                        (
+                            std::str::from_utf8(k).unwrap_or(""),
+                            std::str::from_utf8(v).unwrap_or(""),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let payloads: Vec<&[u8]> = records.iter().map(|r| r.payload).collect();
+        let entries: Vec<Entry<'_>> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Entry {
+                type_name: &names[i],
+                meta: &metas[i],
+                timestamp_ns: Some(r.timestamp_ns),
+                parts: std::slice::from_ref(&payloads[i]),
+            })
+            .collect();
+        if let Some(first) = records.first() {
+            if first.seq != expected {
+                return Err(CliError::Damaged(format!(
+                    "{}: the run at offset {} is not consecutive",
+                    self.path.display(),
+                    self.run.start
+                )));
+            }
+        }
+        let got = self.writer.write_batch(&entries)?;
+        if got != expected {
+            return Err(CliError::io(format!(
+                "{}: salvage got seq {got}, expected {expected}",
+                self.to.display()
+            )));
+        }
+        Ok(expected + entries.len() as u64)
+    }
+}
+
+/// Reads the copy back before anything is cut: it must hold the run's
+/// records, numbered as they were.
+fn check_copy(to: &Path, run: &IntactRun) -> CliResult<()> {
+    let mut r = Reader::open(to)?;
+    let mut n = 0u64;
+    let mut last = None;
+    while let Some(rec) = r.next()? {
+        n += 1;
+        last = Some(rec.seq);
+    }
+    if n != run.count || last != Some(run.first_seq + run.count - 1) {
+        return Err(CliError::io(format!(
+            "{}: the copy holds {n} records, {} were expected; nothing was cut",
+            to.display(),
+            run.count
+        )));
+    }
+    Ok(())
+}
+
+/// What a salvage of `run` into `to` says it did.
+fn salvaged_line(run: &IntactRun, to: &Path, types: &CopiedTypes) -> String {
+    let lost = if types.unknown > 0 {
+        let names: Vec<String> = types
+            .unknown_ids
+            .iter()
+            .map(|&i| type_names::unknown_type(i))
+            .collect();
+        format!(
+            " ({} of them of types defined only in the damaged bytes, named {})",
+            types.unknown,
+            names.join(", ")
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "  salvaged {} records (seq {}..{}) from offsets {}..{} into {}{lost}",
+        run.count,
+        run.first_seq,
+        run.first_seq + run.count - 1,
+        run.start,
+        run.end,
+        to.display(),
+    )
+}

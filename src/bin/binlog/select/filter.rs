@@ -1,0 +1,144 @@
+//! Filters by type, sequence range and time range, as given on the
+//! command line (`FilterArgs`) and as applied to records (`Filter`).
+
+use crate::error::{CliError, CliResult};
+use crate::time;
+use crate::type_names;
+use binlog::{Reader, Record};
+use clap::Args;
+use std::ops::RangeInclusive;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    /// Only records of this type (repeat, or separate with commas).
+    #[arg(long = "type", short = 't', value_name = "TYPE", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Only records with a sequence number of at least N.
+    #[arg(long, value_name = "N")]
+    pub from_seq: Option<u64>,
+    /// Only records with a sequence number of at most N.
+    #[arg(long, value_name = "N")]
+    pub to_seq: Option<u64>,
+    /// Only records at or after this time: RFC 3339 (2026-11-21T05:30:00Z),
+    /// a date, or a time before now (10m, 1h30m, 2d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only records before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub types: Vec<String>,
+    pub from_seq: Option<u64>,
+    pub to_seq: Option<u64>,
+    pub since: Option<i64>,
+    /// Exclusive.
+    pub until: Option<i64>,
+}
+
+impl FilterArgs {
+    pub fn build(&self) -> CliResult<Filter> {
+        let now = time::now_ns();
+        let parse = |flag: &str, v: &Option<String>| -> CliResult<Option<i64>> {
+            v.as_deref()
+                .map(|s| {
+                    time::parse_time(s, now).map_err(|e| CliError::usage(format!("{flag}: {e}")))
+                })
+                .transpose()
+        };
+        let f = Filter {
+            types: self
+                .types
+                .iter()
+                .filter(|t| !t.is_empty())
+                .cloned()
+                .collect(),
+            from_seq: self.from_seq,
+            to_seq: self.to_seq,
+            since: parse("--since", &self.since)?,
+            until: parse("--until", &self.until)?,
+        };
+        if let (Some(a), Some(b)) = (f.from_seq, f.to_seq) {
+            if a > b {
+                return Err(CliError::usage(format!(
+                    "--from-seq {a} is after --to-seq {b}"
+                )));
+            }
+        }
+        Ok(f)
+    }
+}
+
+impl Filter {
+    #[inline]
+    pub fn matches(&self, r: &Record<'_>) -> bool {
+        self.from_seq.is_none_or(|s| r.seq >= s)
+            && self.to_seq.is_none_or(|s| r.seq <= s)
+            && self.since.is_none_or(|t| r.timestamp_ns >= t)
+            && self.until.is_none_or(|t| r.timestamp_ns < t)
+            && (self.types.is_empty() || {
+                let name = type_names::shown_type_name(r);
+                self.types.iter().any(|t| *t == name)
+            })
+    }
+
+    /// The sequence numbers the filter lets through.
+    pub fn seq_range(&self) -> RangeInclusive<u64> {
+        self.from_seq.unwrap_or(0)..=self.to_seq.unwrap_or(u64::MAX)
+    }
+
+    /// The type names to give the library's reader as its filter: those
+    /// asked for, and the reader's name for each `unknown-type-N` among
+    /// them (`<lost type N>`).
+    pub fn reader_types(&self) -> Vec<String> {
+        let mut names = self.types.clone();
+        names.extend(
+            self.types
+                .iter()
+                .filter_map(|t| type_names::reader_type_name(t)),
+        );
+        names
+    }
+
+    /// False when the segment's header or seal shows no record can match.
+    pub fn may_match(&self, r: &Reader) -> bool {
+        if self.to_seq.is_some_and(|to| r.header().first_seq > to) {
+            return false;
+        }
+        let Some(d) = r.seal() else { return true };
+        if d.record_count == 0 {
+            return false;
+        }
+        !(self.from_seq.is_some_and(|s| d.last_seq < s)
+            || self.since.is_some_and(|t| d.max_ts < t)
+            || self.until.is_some_and(|t| d.min_ts >= t)
+            || (!self.types.is_empty()
+                && !d
+                    .types
+                    .iter()
+                    .any(|t| t.count > 0 && self.types.contains(&t.name))))
+    }
+
+    /// Installs the type filter and seeks to the first candidate.
+    pub fn prepare_reader(&self, r: &mut Reader) -> binlog::Result<()> {
+        if !self.types.is_empty() {
+            let types = self.reader_types();
+            let names: Vec<&str> = types.iter().map(|s| s.as_str()).collect();
+            r.filter_types(&names);
+        }
+        if let Some(s) = self.from_seq {
+            if s > r.header().first_seq {
+                r.seek_seq(s)?;
+            }
+        }
+        if let Some(t) = self.since {
+            // Every record before the one found is earlier than `t`.
+            if self.from_seq.is_none() {
+                r.seek_time(t)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! The streaming walk over segments that hands each matching record to a
+//! command. Damage met on the way is reported on standard error and the
+//! walk goes on with the next segment.
+
+use super::filter::Filter;
+use super::start::PrintStart;
+use crate::continuity::{next_seq_after, Continuity, SeqBreak};
+use crate::error::{is_damage, CliResult, Outcome};
+use crate::paths;
+use crate::progress::Progress;
+use binlog::{Reader, Record, Tail};
+use std::path::{Path, PathBuf};
+
+/// Calls `f` on every matching record from `start`, at most `head` of them.
+/// Damage met on the way is reported on standard error and the walk goes
+/// on with the next segment; the outcome says whether there was any. A
+/// torn tail or a damaged seal (all records read) is only a warning.
+pub fn for_each(
+    files: &[PathBuf],
+    filter: &Filter,
+    start: PrintStart,
+    head: Option<u64>,
+    f: impl FnMut(&Record<'_>) -> CliResult<()>,
+) -> CliResult<Outcome> {
+    for_each_with_progress(files, filter, start, head, &mut Progress::hidden(), f)
+}
+
+/// `for_each`, moving a progress bar by the bytes read.
+pub fn for_each_with_progress(
+    files: &[PathBuf],
+    filter: &Filter,
+    start: PrintStart,
+    head: Option<u64>,
+    progress: &mut Progress,
+    mut f: impl FnMut(&Record<'_>) -> CliResult<()>,
+) -> CliResult<Outcome> {
+    let mut walk = SegmentWalk {
+        filter,
+        outcome: Outcome::Clean,
+        continuity: Continuity::default(),
+        left: head.unwrap_or(u64::MAX),
+        skip: start.skip,
+    };
+    for file in files.iter().skip(start.seg) {
+        if walk.left == 0 {
+            break;
+        }
+        walk.segment(file, progress, &mut f)?;
+    }
+    Ok(walk.outcome)
+}
+
+/// The state of a walk between segments.
+struct SegmentWalk<'a> {
+    filter: &'a Filter,
+    outcome: Outcome,
+    continuity: Continuity,
+    /// Records still to hand out (`--head`).
+    left: u64,
+    /// Matching records to pass over before the first one handed out.
+    skip: u64,
+}
+
+impl SegmentWalk<'_> {
+    /// Hands out the matching records of one segment.
+    fn segment(
+        &mut self,
+        file: &Path,
+        progress: &mut Progress,
+        f: &mut impl FnMut(&Record<'_>) -> CliResult<()>,
+    ) -> CliResult<()> {
+        let file_len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let Some(mut r) = self.open(file, file_len, progress)? else {
+            return Ok(());
+        };
+        let complete = self.read(&mut r, progress, f)?;
+        self.skip = 0;
+        progress.file_done(file_len);
+        // A type filter reads through the index, when there is one: the
+        // reader's position then says nothing of the segment's end (a
+        // seek only moves it forward, to the same end).
+        let read_to_end = complete && self.filter.types.is_empty();
+        self.continuity.ended(file, next_seq_after(&r, read_to_end));
+        if complete {
+            warn_of_end(file, r.tail());
+        }
+        Ok(())
+    }
+
+    /// The segment's reader, prepared for the filter; None when it cannot
+    /// be read (damage, reported) or holds no record to hand out.
+    fn open(
+        &mut self,
+        file: &Path,
+        file_len: u64,
+        progress: &mut Progress,
+    ) -> CliResult<Option<Reader>> {
+        let mut r = match Reader::open(file) {
+            Ok(r) => r,
+            Err(e) if is_damage(&e) => {
+                self.damaged(&e);
+                progress.file_done(file_len);
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Err(e) = paths::check_log_of(file, &r) {
+            self.damaged(&e);
+            progress.file_done(file_len);
+            return Ok(None);
+        }
+        let seqs = self.filter.seq_range();
+        if let Some(b) = self.continuity.check(file, r.header().first_seq, seqs) {
+            let what = match b {
+                SeqBreak::Missing { .. } => "gap",
+                SeqBreak::Overlap { .. } => "damaged",
+            };
+            eprintln!("binlog: {what}: {}", b.message());
+            self.outcome = Outcome::Damaged;
+        }
+        if !self.filter.may_match(&r) {
+            self.continuity.ended(file, next_seq_after(&r, false));
+            progress.file_done(file_len);
+            return Ok(None);
+        }
+        if let Err(e) = self.filter.prepare_reader(&mut r) {
+            self.damaged(&e);
+            return Ok(None);
+        }
+        Ok(Some(r))
+    }
+
+    /// Hands out the matching records of `r`; true if it read them all.
+    fn read(
+        &mut self,
+        r: &mut Reader,
+        progress: &mut Progress,
+        f: &mut impl FnMut(&Record<'_>) -> CliResult<()>,
+    ) -> CliResult<bool> {
+        loop {
+            let rec = match r.next() {
+                Ok(Some(rec)) => rec,
+                Ok(None) => return Ok(true),
+                Err(e) => {
+                    eprintln!("binlog: damaged: {}", e.message());
+                    self.outcome = Outcome::Damaged;
+                    return Ok(false);
+                }
+            };
+            progress.at(rec.offset);
+            if self.filter.to_seq.is_some_and(|to| rec.seq > to) {
+                return Ok(false);
+            }
+            if !self.filter.matches(&rec) {
+                continue;
+            }
+            if self.skip > 0 {
+                self.skip -= 1;
+                continue;
+            }
+            f(&rec)?;
+            self.left -= 1;
+            if self.left == 0 {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// A segment that cannot be read: reported, and nothing is known of
+    /// where it ends.
+    fn damaged(&mut self, e: &binlog::Error) {
+        eprintln!("binlog: damaged: {}", e.message());
+        self.outcome = Outcome::Damaged;
+        self.continuity.forget();
+    }
+}
+
+/// Says on standard error how a segment read to its end ended, when that
+/// is worth knowing (records were all read, but something is off).
+fn warn_of_end(file: &Path, tail: Tail) {
+    match tail {
+        Tail::Torn { offset, len } => eprintln!(
+            "binlog: warning: {}: offset {offset}: torn tail of {len} bytes (an incomplete last \
+             record, or one being written); `binlog verify` tells more",
+            paths::show(file)
+        ),
+        Tail::SealDamaged { offset } => eprintln!(
+            "binlog: warning: {}: offset {offset}: the seal is damaged or incomplete (all records \
+             were read); `binlog repair` rewrites it",
+            paths::show(file)
+        ),
+        _ => {}
+    }
+}

@@ -1,0 +1,54 @@
+//! Choosing records, for the commands that print or count them (`cat`,
+//! `tail`, `stats`): filters by type, sequence range and time range
+//! (`filter`), where printing starts for `--tail N` (`start`), and a
+//! streaming walk over segments that applies them (`for_each`). A sealed
+//! segment that cannot match is skipped from its seal; a type filter uses
+//! the seal's per-type index and a lower bound seeks through the sparse
+//! index, so a narrow query does not read a whole log. Memory stays
+//! constant: `--tail N` counts matches backwards segment by segment instead
+//! of buffering records.
+
+mod filter;
+mod for_each;
+mod start;
+
+pub use filter::{Filter, FilterArgs};
+pub use for_each::{for_each, for_each_with_progress};
+pub use start::{first_seq_from, tail_start, tail_start_with, PrintStart};
+
+use crate::error::{CliError, CliResult};
+use crate::output::PayloadMode;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Options shared by the commands that print records (cat, tail).
+#[derive(Args, Debug, Clone)]
+pub struct RecordArgs {
+    /// Segment files, or log directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// In a directory holding several logs, read only this one.
+    #[arg(long, value_name = "NAME")]
+    pub log: Option<String>,
+    /// One JSON object per record and line: seq, time, ts_ns, type, meta,
+    /// payload, encoding, size.
+    #[arg(long)]
+    pub json: bool,
+    /// How to show payloads.
+    #[arg(long, value_enum, default_value_t = PayloadMode::Auto, value_name = "MODE")]
+    pub payload: PayloadMode,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+impl RecordArgs {
+    /// Refuses a payload mode the output cannot carry (raw bytes in JSON).
+    pub fn check_payload_mode(&self) -> CliResult<()> {
+        if self.json && self.payload == PayloadMode::Raw {
+            return Err(CliError::usage(
+                "--payload raw cannot be used with --json (use base64 or hex)",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! `binlog stats`'s arguments.
+
+use crate::select::FilterArgs;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// How much time a bucket of `--by` covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BucketWidth {
+    Minute,
+    Hour,
+    Day,
+    /// No time buckets, types only.
+    None,
+}
+
+impl BucketWidth {
+    pub(super) fn ns(self) -> Option<i64> {
+        const M: i64 = 60_000_000_000;
+        match self {
+            BucketWidth::Minute => Some(M),
+            BucketWidth::Hour => Some(60 * M),
+            BucketWidth::Day => Some(1440 * M),
+            BucketWidth::None => None,
+        }
+    }
+
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            BucketWidth::Minute => "minute",
+            BucketWidth::Hour => "hour",
+            BucketWidth::Day => "day",
+            BucketWidth::None => "none",
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Bytes are the records' bytes in the file (framing, type, metadata and
+payload). Times are UTC buckets of the records' timestamps.
+
+Examples:
+  binlog stats /var/log/orders
+  binlog stats /var/log/orders --by minute --since 1h
+  binlog stats orders.binlog --by none --json")]
+pub struct StatsArgs {
+    /// Segment files, or log directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// In a directory holding several logs, only this one.
+    #[arg(long, value_name = "NAME")]
+    pub log: Option<String>,
+    /// Time buckets.
+    #[arg(long, value_enum, default_value_t = BucketWidth::Hour)]
+    pub by: BucketWidth,
+    /// Types shown per time bucket (the busiest first).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub top: usize,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}

@@ -1,0 +1,47 @@
+//! `binlog stats`: records and bytes per type, and per minute, hour or day
+//! (UTC), to see who writes what and when. Memory grows with the number of
+//! types and time buckets, never with the number of records.
+//!
+//! `tally` counts the records, `report` prints the counts.
+
+mod args;
+mod report;
+mod tally;
+
+pub use args::StatsArgs;
+
+use crate::error::{CliResult, Outcome};
+use crate::output;
+use crate::paths;
+use crate::progress::Progress;
+use crate::select::{self, PrintStart};
+use std::io::Write;
+use tally::Tally;
+
+pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
+    let filter = args.filter.build()?;
+    let sources = paths::resolve(&args.paths, args.log.as_deref())?;
+    let files = paths::all_files(&sources);
+    let mut progress = Progress::bytes(paths::total_len(&files), "stats");
+    let mut tally = Tally::new(args.by.ns());
+    let outcome = select::for_each_with_progress(
+        &files,
+        &filter,
+        PrintStart::BEGIN,
+        None,
+        &mut progress,
+        |r| {
+            tally.add(r);
+            Ok(())
+        },
+    )?;
+    progress.finish();
+    let mut out = output::stdout();
+    if args.json {
+        report::print_json(&mut out, &tally, args.by)?;
+    } else {
+        report::print_text(&mut out, &tally, args)?;
+    }
+    out.flush()?;
+    Ok(outcome)
+}

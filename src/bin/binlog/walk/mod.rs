@@ -1,0 +1,72 @@
+//! A full check of one segment, frame by frame, that keeps going past
+//! damage: every CRC (header, records, seal directory, per-type arrays,
+//! sparse index, trailer), the sequence numbers, the type table, and the
+//! seal's summary against the records. It finds every damaged region (the
+//! library's reader stops at the first one), tells a torn tail from
+//! corruption in the middle the way docs/FORMAT.md section 10 does, and
+//! returns the runs of intact records between the damage, which `repair
+//! --salvage` copies. Memory is constant in the size of the segment.
+//!
+//! `analysis` is what the walk finds, `walker` walks the frames, `record_check` checks each record,
+//! `seal_check` compares the seal with the records, and `lost_types` names
+//! types whose definition is in damaged bytes.
+
+mod analysis;
+mod lost_types;
+mod record_check;
+mod seal_check;
+mod walker;
+
+pub use analysis::{Analysis, IntactRun, IssueKind, RecordsEnd, WalkError};
+pub use lost_types::LostTypes;
+
+use crate::progress::Progress;
+use memmap2::Mmap;
+use std::fs::File;
+use std::path::Path;
+use walker::Walker;
+
+pub fn map(path: &Path) -> Result<(File, Mmap), WalkError> {
+    let file =
+        File::open(path).map_err(|e| WalkError::Io(format!("{}: open: {e}", path.display())))?;
+    // Opening a directory works, mapping it does not ("No such device"):
+    // say what it is, in the library's words.
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(WalkError::NotSegment(format!(
+            "{}: is a directory, not a segment",
+            path.display()
+        )));
+    }
+    // SAFETY: read-only map. A writer may append meanwhile (the walk only
+    // looks at the length it mapped); a recovering writer cutting the file
+    // while we read is documented as not allowed (README, thread safety).
+    let map = unsafe { memmap2::MmapOptions::new().map(&file) }
+        .map_err(|e| WalkError::Io(format!("{}: map: {e}", path.display())))?;
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok((file, map))
+}
+
+/// Checks the segment at `path`.
+pub fn analyze(path: &Path, progress: &mut Progress) -> Result<Analysis, WalkError> {
+    let (_file, map) = map(path)?;
+    analyze_bytes(path, &map, Some(&map), progress)
+}
+
+/// `analyze` on bytes; `mapped` (the map the bytes are) lets the walk hand
+/// pages it is done with back to the kernel, so that memory stays flat on
+/// multi-GB segments.
+pub fn analyze_bytes(
+    path: &Path,
+    map: &[u8],
+    mapped: Option<&Mmap>,
+    progress: &mut Progress,
+) -> Result<Analysis, WalkError> {
+    let mut w = Walker::new(map.len() as u64);
+    let Some((start, next_seq)) = w.read_header(path, map)? else {
+        return Ok(w.into_analysis());
+    };
+    w.find_seal(map, start);
+    w.walk(map, mapped, start, next_seq, progress);
+    w.check_seal();
+    Ok(w.into_analysis())
+}

@@ -1,0 +1,81 @@
+//! `binlog write`'s arguments, and the parsers of their values.
+
+use crate::error::{CliError, CliResult};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+In --json mode each object may hold: \"type\" (else --type), \"meta\" (an
+object of strings, or [key, value] pairs), \"payload\" (a string, decoded
+as \"encoding\" says: utf8 (default), hex or base64; any other JSON value is
+stored as its compact JSON text), and \"ts_ns\" (integer) or \"time\"
+(RFC 3339). The lines `binlog cat --json` prints are accepted as they are.
+
+Examples:
+  printf 'hello\\nworld\\n' | binlog write events.binlog --type greeting
+  tail -F app.log | binlog write /var/log/app --log app --type line --max-segment-bytes 64M
+  binlog cat old.binlog --json | binlog write copy.binlog --json
+  echo '{\"type\":\"order\",\"meta\":{\"venue\":\"XLON\"},\"payload\":{\"id\":1}}' | binlog write o.binlog --json")]
+pub struct WriteArgs {
+    /// A segment file (created if missing), or a log directory.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Write into this log of the directory (created if missing).
+    #[arg(long, value_name = "NAME")]
+    pub log: Option<String>,
+    /// Type of the records (the default for JSON objects without "type").
+    #[arg(long = "type", short = 't', value_name = "TYPE")]
+    pub type_name: Option<String>,
+    /// Metadata for every record (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub meta: Vec<String>,
+    /// Read JSON objects instead of lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Content type recorded in a new segment's header.
+    #[arg(long, value_name = "TEXT")]
+    pub content_type: Option<String>,
+    /// Parameter recorded in a new segment's header (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Sequence number of the first record of a new segment or log.
+    #[arg(long, value_name = "N")]
+    pub first_seq: Option<u64>,
+    /// Largest record accepted, in bytes (K, M, G suffixes); default 64M.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_record_size: Option<u64>,
+    /// Log directories: roll to a new segment before this many bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_segment_bytes: Option<u64>,
+    /// Log directories: roll to a new segment after this many records.
+    #[arg(long, value_name = "N")]
+    pub max_segment_records: Option<u64>,
+}
+
+pub(super) fn key_value(flag: &str, s: &str) -> CliResult<(String, String)> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| CliError::usage(format!("{flag} {s:?}: expected KEY=VALUE")))
+}
+
+/// `4096`, `64K`, `64M`, `1G` (binary units; a trailing `B`/`iB` is fine).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
+        Some((i, 't' | 'T')) => (&t[..i], 1 << 40),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("{s:?} is not a size (e.g. 4096, 64K, 64M, 1G)"))
+}

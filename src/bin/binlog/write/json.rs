@@ -1,0 +1,258 @@
+//! `binlog write --json`: a record per JSON object of standard input.
+//! An object's members are read in order from its text, so that metadata
+//! keeps its order and repeated keys, as `cat --json` prints them.
+
+use super::args::WriteArgs;
+use super::batch::InputRecord;
+use super::input::{input_error, Input, INPUT_BUFFER};
+use crate::encoding;
+use crate::error::{CliError, CliResult};
+use crate::time;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::io::BufReader;
+
+/// Reads a record per JSON object.
+pub(super) fn read_json(
+    input: Input<'_>,
+    args: &WriteArgs,
+    meta: &[(String, String)],
+) -> CliResult<()> {
+    let (batch, dest) = (input.batch, input.dest);
+    // Each object's text, to read its members in order (see
+    // `ObjectMembers`). serde_json reads a byte at a time: through a
+    // `BufReader`, whose bytes it reads fastest, that asks `input` for more
+    // only once it has handed out all it holds.
+    let input = BufReader::with_capacity(INPUT_BUFFER, input);
+    let stream = serde_json::Deserializer::from_reader(input).into_iter::<Box<RawValue>>();
+    for (i, v) in stream.enumerate() {
+        let n = i + 1;
+        let v = v.map_err(|e| {
+            if e.is_io() {
+                input_error(e.into())
+            } else {
+                CliError::usage(format!("standard input: JSON object {n}: {e}"))
+            }
+        })?;
+        let now = time::now_ns();
+        let r = record_from_json(v.get(), args, meta, now)
+            .map_err(|e| CliError::usage(format!("standard input: JSON object {n}: {e}")))?;
+        batch
+            .borrow_mut()
+            .add(dest, r, || format!("standard input: JSON object {n}"))?;
+    }
+    Ok(())
+}
+
+/// The members of an object that make a record.
+struct RecordMembers<'a> {
+    /// "type", "encoding", "ts_ns" and "time": the last of a key, as in a
+    /// `Value`.
+    fields: serde_json::Map<String, Value>,
+    /// "meta" as text, for its entries in order.
+    meta: Option<&'a str>,
+    /// "payload" as text: one that is not a string is stored as its text,
+    /// compacted (a `Value` would sort and merge its keys and round its
+    /// numbers).
+    payload: Option<&'a str>,
+}
+
+fn members_of(text: &str) -> Result<RecordMembers<'_>, String> {
+    let mut members = ObjectMembers::of(text).ok_or("not an object")?;
+    let mut found = RecordMembers {
+        fields: serde_json::Map::new(),
+        meta: None,
+        payload: None,
+    };
+    while let Some(key) = members.next_key()? {
+        match key.as_str() {
+            "meta" => found.meta = Some(members.raw()?),
+            "payload" => found.payload = Some(members.raw()?),
+            "type" | "encoding" | "ts_ns" | "time" => {
+                found.fields.insert(key, members.value()?);
+            }
+            _ => {
+                members.raw()?;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The record a JSON object's text describes; `meta` is the metadata of
+/// every record (`--meta`), `now` its time unless the object gives one.
+fn record_from_json(
+    text: &str,
+    args: &WriteArgs,
+    meta: &[(String, String)],
+    now: i64,
+) -> Result<InputRecord, String> {
+    let found = members_of(text)?;
+    let obj = &found.fields;
+    let type_name = match obj.get("type") {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err("\"type\" is not a string".into()),
+        None => args.type_name.clone().ok_or("no \"type\", and no --type")?,
+    };
+    let mut m = meta.to_vec();
+    if let Some(mut entries) = found.meta.and_then(ObjectMembers::of) {
+        // An object: its entries in their order, a key written twice
+        // twice (as `cat --json` prints them).
+        while let Some(k) = entries.next_key()? {
+            let v = entries.raw()?;
+            m.push((k, text_of(v)?));
+        }
+    } else if let Some(t) = found.meta {
+        meta_list(t, &mut m)?;
+    }
+    let encoding = obj.get("encoding").and_then(|e| e.as_str());
+    let payload = payload_of(found.payload, encoding)?;
+    let ts = match (obj.get("ts_ns"), obj.get("time")) {
+        (Some(t), _) => Some(t.as_i64().ok_or("\"ts_ns\" is not an integer")?),
+        (None, Some(Value::String(s))) => Some(time::parse_time(s, now)?),
+        (None, Some(_)) => return Err("\"time\" is not a string".into()),
+        (None, None) => Some(now),
+    };
+    Ok(InputRecord {
+        type_name,
+        meta: m,
+        ts,
+        payload,
+    })
+}
+
+/// The payload's bytes from its text: a string decoded as `encoding` says
+/// (utf8 by default), nothing for null, else the value's compact text.
+fn payload_of(text: Option<&str>, encoding: Option<&str>) -> Result<Vec<u8>, String> {
+    Ok(match text.map(|t| t.trim_end_matches(WS)) {
+        None | Some("null") => Vec::new(),
+        Some(t) if t.starts_with('"') => {
+            let s: String = serde_json::from_str(t).map_err(|e| e.to_string())?;
+            match encoding.unwrap_or("utf8") {
+                "utf8" | "text" | "utf8-lossy" => s.into_bytes(),
+                "hex" => encoding::decode_hex(&s).ok_or("\"payload\" is not valid hex")?,
+                "base64" => encoding::decode_base64(&s).ok_or("\"payload\" is not valid base64")?,
+                other => {
+                    return Err(format!(
+                        "unknown \"encoding\" {other:?} (utf8, hex or base64)"
+                    ))
+                }
+            }
+        }
+        Some(t) => compact_json(t),
+    })
+}
+
+/// A "meta" that is not an object: a list of [key, value] pairs, or null.
+fn meta_list(text: &str, m: &mut Vec<(String, String)>) -> Result<(), String> {
+    if text.trim_end_matches(WS) == "null" {
+        return Ok(());
+    }
+    let list: Vec<&RawValue> = serde_json::from_str(text)
+        .map_err(|_| "\"meta\" must be an object or a list of [key, value] pairs")?;
+    for pair in list {
+        match serde_json::from_str::<Vec<&RawValue>>(pair.get()).as_deref() {
+            Ok([k, v]) => m.push((text_of(k.get())?, text_of(v.get())?)),
+            _ => return Err("\"meta\" pairs must be [key, value]".into()),
+        }
+    }
+    Ok(())
+}
+
+/// JSON's white space.
+const WS: [char; 4] = [' ', '\t', '\n', '\r'];
+
+/// The members of a JSON object, read one by one from its text, in their
+/// order and keys that appear more than once included: a
+/// `serde_json::Value` object sorts its keys and keeps the last value of a
+/// key, while `cat --json` prints a record's metadata as an object whose
+/// keys are in written order and may repeat. The text is valid JSON (the
+/// stream parsed it), so the errors here are for the unexpected.
+struct ObjectMembers<'a> {
+    rest: &'a str,
+    first: bool,
+}
+
+impl<'a> ObjectMembers<'a> {
+    /// `None` if `text` is not an object.
+    fn of(text: &'a str) -> Option<ObjectMembers<'a>> {
+        let rest = text.trim_start_matches(WS).strip_prefix('{')?;
+        Some(ObjectMembers { rest, first: true })
+    }
+
+    /// The next member's key; `None` after the last. Its value must be
+    /// read (`value` or `raw`) before the next key.
+    fn next_key(&mut self) -> Result<Option<String>, String> {
+        let mut r = self.rest.trim_start_matches(WS);
+        if let Some(after) = r.strip_prefix('}') {
+            self.rest = after;
+            return Ok(None);
+        }
+        if !std::mem::replace(&mut self.first, false) {
+            r = r.strip_prefix(',').ok_or("expected ',' or '}'")?;
+        }
+        let mut keys = serde_json::Deserializer::from_str(r).into_iter::<String>();
+        let key = keys
+            .next()
+            .ok_or("expected a key")?
+            .map_err(|e| e.to_string())?;
+        let after = &r[keys.byte_offset()..];
+        self.rest = after
+            .trim_start_matches(WS)
+            .strip_prefix(':')
+            .ok_or("expected ':'")?;
+        Ok(Some(key))
+    }
+
+    /// The value of the member whose key was just read.
+    fn value(&mut self) -> Result<Value, String> {
+        let mut values = serde_json::Deserializer::from_str(self.rest).into_iter::<Value>();
+        let v = values
+            .next()
+            .ok_or("expected a value")?
+            .map_err(|e| e.to_string())?;
+        self.rest = &self.rest[values.byte_offset()..];
+        Ok(v)
+    }
+
+    /// The text of the value of the member whose key was just read.
+    fn raw(&mut self) -> Result<&'a str, String> {
+        let start = self.rest;
+        self.value()?;
+        let len = start.len() - self.rest.len();
+        Ok(start[..len].trim_start_matches(WS))
+    }
+}
+
+/// Valid JSON text without the white space between its tokens.
+fn compact_json(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in text.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            continue;
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// A string's value, or the compact JSON text of any other value (a
+/// `Value` would sort an object's keys and round big numbers).
+fn text_of(text: &str) -> Result<String, String> {
+    let text = text.trim_matches(WS);
+    if text.starts_with('"') {
+        return serde_json::from_str(text).map_err(|e| e.to_string());
+    }
+    String::from_utf8(compact_json(text)).map_err(|e| e.to_string())
+}
