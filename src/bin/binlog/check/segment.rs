@@ -97,12 +97,23 @@ pub fn check_file(
     }
     if c.locked {
         // A writer has it open: a tail that is not a whole record yet is a
-        // record being written, not damage.
-        if let RecordsEnd::Torn { offset, len } = a.end {
-            a.issues.retain(|i| i.kind != IssueKind::Torn);
-            c.notes.push(format!(
-                "offset {offset}: {len} bytes of a record being written (a writer has the segment open)"
-            ));
+        // record being written, and a seal after the records' SEAL_BEGIN
+        // frame a seal being written (a rolling log seals the segment it
+        // rolled away from after the roll), not damage.
+        match a.end {
+            RecordsEnd::Torn { offset, len } => {
+                a.issues.retain(|i| i.kind != IssueKind::Torn);
+                c.notes.push(format!(
+                    "offset {offset}: {len} bytes of a record being written (a writer has the segment open)"
+                ));
+            }
+            RecordsEnd::SealDamaged { offset } => {
+                a.issues.retain(|i| i.kind != IssueKind::Seal);
+                c.notes.push(format!(
+                    "offset {offset}: ending: its records are closed and a writer is writing its seal"
+                ));
+            }
+            _ => {}
         }
     }
     note_unsealed(&mut c, &a, role);

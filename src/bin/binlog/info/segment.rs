@@ -64,7 +64,7 @@ pub(super) struct SegmentInfo {
     pub(super) header: Option<SegmentHeader>,
     pub(super) header_len: u64,
     pub(super) records_end: u64,
-    /// sealed, unsealed, torn-tail, seal-damaged, corrupt
+    /// sealed, unsealed, ending, torn-tail, seal-damaged, corrupt
     pub(super) state: &'static str,
     pub(super) detail: Option<String>,
     pub(super) locked: bool,
@@ -211,6 +211,14 @@ fn note_end(s: &mut SegmentInfo, tail: Tail) {
             } else {
                 format!("offset {offset}: {len} bytes that are not a whole record (`binlog repair` cuts them)")
             });
+        }
+        // Its records closed by SEAL_BEGIN, held by the writer that is
+        // writing its seal (after a roll).
+        Tail::SealDamaged { offset } if s.locked => {
+            s.state = "ending";
+            s.detail = Some(format!(
+                "offset {offset}: its records are closed and a writer is writing its seal"
+            ));
         }
         Tail::SealDamaged { offset } => {
             s.state = "seal-damaged";
