@@ -66,6 +66,7 @@ enum binlog_result
   BINLOG_ERR_CORRUPT_SEAL = 20,
   BINLOG_ERR_BUFFER_TOO_SMALL = 21,
   BINLOG_ERR_WRONG_LOG = 22,
+  BINLOG_ERR_SEALED = 23,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

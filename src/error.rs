@@ -59,6 +59,11 @@ pub enum ErrorKind {
     /// A file named as a segment of a log belongs to another log: its
     /// header names another log (a segment copied or renamed in).
     WrongLog = 22,
+    /// A segment of a rolling log that is sealed (or ending: its records
+    /// closed, its seal being written) was opened to append: a sealed
+    /// segment of a log never changes again; open the log instead, which
+    /// starts the next segment.
+    Sealed = 23,
 }
 
 /// A core error: its kind, the file and offset it is about, what went

@@ -1156,7 +1156,7 @@ fn a_sealed_segment_of_a_log_is_never_reopened_to_append() {
     let e = binlog::Writer::open(&seg, binlog::Options::default())
         .err()
         .expect("a sealed segment of a log reopened to append");
-    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert_eq!(e.kind(), ErrorKind::Sealed, "{e}");
     assert!(e.message().contains("sealed"), "{e}");
     assert!(e.message().contains(&*seg.to_string_lossy()), "{e}");
 

@@ -42,6 +42,9 @@ const (
 	ErrBufferTooSmall     Code = C.BINLOG_ERR_BUFFER_TOO_SMALL
 	// A file named as a segment of a log whose header names another log.
 	ErrWrongLog Code = C.BINLOG_ERR_WRONG_LOG
+	// A sealed (or ending) segment of a log opened to append: it never
+	// changes again; open the log instead.
+	ErrSealed Code = C.BINLOG_ERR_SEALED
 )
 
 var codeNames = map[Code]string{
@@ -68,6 +71,7 @@ var codeNames = map[Code]string{
 	ErrCorruptSeal:        "corrupt seal",
 	ErrBufferTooSmall:     "buffer too small",
 	ErrWrongLog:           "segment of another log",
+	ErrSealed:             "sealed segment of a log",
 }
 
 // String names the code ("locked", "not found", ...).

@@ -37,6 +37,7 @@ pub enum binlog_result {
     BINLOG_ERR_CORRUPT_SEAL = 20,
     BINLOG_ERR_BUFFER_TOO_SMALL = 21,
     BINLOG_ERR_WRONG_LOG = 22,
+    BINLOG_ERR_SEALED = 23,
 }
 
 impl From<ErrorKind> for binlog_result {
@@ -61,6 +62,7 @@ impl From<ErrorKind> for binlog_result {
             ErrorKind::AlreadyExists => BINLOG_ERR_ALREADY_EXISTS,
             ErrorKind::CorruptSeal => BINLOG_ERR_CORRUPT_SEAL,
             ErrorKind::WrongLog => BINLOG_ERR_WRONG_LOG,
+            ErrorKind::Sealed => BINLOG_ERR_SEALED,
         }
     }
 }
@@ -91,6 +93,7 @@ mod tests {
             AlreadyExists,
             CorruptSeal,
             WrongLog,
+            Sealed,
         ] {
             assert_eq!(binlog_result::from(k) as u32, k as u32, "{k:?}");
             assert!(![3, 16, 21].contains(&(k as u32)), "{k:?}");

@@ -149,7 +149,7 @@ fn is_sealed_for_good(reader: &Reader, purpose: Purpose) -> bool {
 fn sealed_for_good(reader: &Reader) -> Error {
     let h = reader.header();
     Error::file(
-        ErrorKind::InvalidArgument,
+        ErrorKind::Sealed,
         reader.path(),
         format!(
             "segment {} of log {:?} is sealed (or being sealed) and never changes again; \

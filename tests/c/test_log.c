@@ -623,6 +623,40 @@ static void test_reopen(void) {
     close_writer(w);
 }
 
+/* A sealed segment of a log never changes again: binlog_writer_open on it
+ * is refused with BINLOG_ERR_SEALED, naming the file, and leaves it as it
+ * was; the log itself goes on in a new segment. */
+static void test_sealed_segment_is_not_reopened(void) {
+    const char *dir = path_of("sealed-final");
+    binlog_writer *w = OPEN_LOG(dir, "sf", 4, 0, 0);
+    WRITE_RECORDS(w, 0, 6); /* 0..3 sealed by the roll, 4..5 sealed by close */
+    close_writer(w);
+    const char *seg = segment_path(dir, "sf", 0);
+    REQUIRE(seg != NULL);
+    char path[1024];
+    snprintf(path, sizeof path, "%s", seg);
+    struct stat before, after;
+    REQUIRE(stat(path, &before) == 0);
+
+    binlog_writer *reopened = NULL;
+    CHECK_RC(binlog_writer_open(path, NULL, &reopened), BINLOG_ERR_SEALED);
+    CHECK(reopened == NULL);
+    CHECK(strstr(binlog_last_error(), path) != NULL);
+    CHECK(strstr(binlog_last_error(), "sealed") != NULL);
+    REQUIRE(stat(path, &after) == 0);
+    CHECK_EQ_U(after.st_ino, before.st_ino);
+    CHECK_EQ_U((uint64_t)after.st_size, (uint64_t)before.st_size);
+    CHECK_EQ_U((uint64_t)after.st_mtime, (uint64_t)before.st_mtime);
+
+    w = OPEN_LOG(dir, "sf", 4, 0, 0);
+    WRITE_RECORDS(w, 6, 2);
+    close_writer(w);
+    binlog_reader *r = OPEN_READER(dir, "sf");
+    EXPECT_SEQS(r, 0, 8);
+    CHECK_EQ_U(gaps_of(r), 0);
+    close_reader(r);
+}
+
 /* seek_seq, seek_time and filter_types across sealed segments, then on a
  * log whose newest segment is still being written. */
 static void test_seek_filter(void) {
@@ -1308,6 +1342,7 @@ int main(void) {
     test_roll_by_bytes();
     test_retention();
     test_reopen();
+    test_sealed_segment_is_not_reopened();
     test_seek_filter();
     test_follow();
     test_follow_roll_in_progress();

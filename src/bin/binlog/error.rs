@@ -125,7 +125,7 @@ impl From<binlog::Error> for CliError {
                 CliError::Damaged(msg)
             }
             K::InvalidArgument | K::InvalidUtf8 | K::RecordTooLarge => CliError::Usage(msg),
-            K::NotABinlog => CliError::Usage(msg),
+            K::NotABinlog | K::Sealed => CliError::Usage(msg),
             K::UnsupportedVersion => CliError::Usage(msg),
             K::Locked => CliError::Io(format!("{msg} (in use by a writer)")),
             _ => CliError::Io(msg),

@@ -37,6 +37,12 @@ public enum ErrorCode {
      * not open.
      */
     WRONG_LOG(22),
+    /**
+     * A sealed (or ending) segment of a rolling log was opened to append: it
+     * never changes again; open the log instead, which starts the next
+     * segment.
+     */
+    SEALED(23),
     /** A code newer than this binding. */
     UNKNOWN(-1);
 
