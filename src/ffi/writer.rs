@@ -1,4 +1,5 @@
-//! `binlog_writer`: the C face of `crate::Writer`.
+//! `binlog_writer`: the C face of `crate::Writer` and `crate::LogWriter`,
+//! through the calls both take (`crate::RecordWriter`).
 
 use super::boundary::{array, bytes, c_path, call, call_void, handle, put, utf8};
 use super::options::binlog_options;
@@ -7,100 +8,22 @@ use super::types::{binlog_entry, binlog_iovec, binlog_meta, BINLOG_TIME_NOW};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::{LogOptions, LogWriter, SegmentCallback, SegmentEvent, SegmentInfo};
 use crate::options::Options;
+use crate::record_writer::RecordWriter;
 use crate::writer::{Entry, Writer};
 use parking_lot::Mutex;
 use std::ffi::{c_char, c_void, CString};
+use std::sync::Arc;
 
 /// A segment writer. Thread-safe: any number of threads may call write,
 /// flush, sync and close on it at once; `binlog_writer_free` must not race
 /// any other call and the handle is invalid after it.
 pub struct binlog_writer {
-    inner: Inner,
+    /// The segment's or the log's writer: every call that both take.
+    writer: Arc<dyn RecordWriter>,
+    /// The same writer when it is a log's, for the calls only logs take.
+    log: Option<Arc<LogWriter>>,
     /// Path of the segment last returned by `binlog_writer_poll_sealed`.
     polled_path: Mutex<CString>,
-}
-
-/// A writer of one segment, or of a rolling log: the same calls serve both.
-enum Inner {
-    Segment(Writer),
-    Log(LogWriter),
-}
-
-impl Inner {
-    fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
-        match self {
-            Inner::Segment(w) => w.write(type_name, payload),
-            Inner::Log(l) => l.write(type_name, payload),
-        }
-    }
-
-    fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
-        match self {
-            Inner::Segment(w) => w.write_batch(entries),
-            Inner::Log(l) => l.write_batch(entries),
-        }
-    }
-
-    fn flush(&self) -> Result<()> {
-        match self {
-            Inner::Segment(w) => w.flush(),
-            Inner::Log(l) => l.flush(),
-        }
-    }
-
-    fn sync(&self) -> Result<()> {
-        match self {
-            Inner::Segment(w) => w.sync(),
-            Inner::Log(l) => l.sync(),
-        }
-    }
-
-    fn close(&self) -> Result<()> {
-        match self {
-            Inner::Segment(w) => w.close(),
-            Inner::Log(l) => l.close(),
-        }
-    }
-
-    fn is_closed(&self) -> bool {
-        match self {
-            Inner::Segment(w) => w.is_closed(),
-            Inner::Log(l) => l.is_closed(),
-        }
-    }
-
-    fn next_seq(&self) -> Result<u64> {
-        match self {
-            Inner::Segment(w) => Ok(w.next_seq()),
-            Inner::Log(l) => l.next_seq(),
-        }
-    }
-
-    fn durable_seq(&self) -> Result<u64> {
-        match self {
-            Inner::Segment(w) => Ok(w.durable_seq()),
-            Inner::Log(l) => l.durable_seq(),
-        }
-    }
-
-    fn log(&self) -> Result<&LogWriter> {
-        match self {
-            Inner::Log(l) => Ok(l),
-            Inner::Segment(w) => Err(Error::file(
-                ErrorKind::InvalidArgument,
-                w.path(),
-                "this call needs a log writer (binlog_writer_open_log)",
-            )),
-        }
-    }
-
-    /// The segment file or log directory written, for error messages.
-    fn path(&self) -> &std::path::Path {
-        match self {
-            Inner::Segment(w) => w.path(),
-            Inner::Log(l) => l.dir(),
-        }
-    }
 }
 
 impl binlog_writer {
@@ -114,13 +37,25 @@ impl binlog_writer {
     #[cold]
     #[inline(never)]
     fn named(&self, e: Error) -> Error {
-        Error::file(e.kind(), self.inner.path(), e.message())
+        Error::file(e.kind(), self.writer.path(), e.message())
+    }
+
+    /// The log's writer, for a call only logs take.
+    fn log(&self) -> Result<&LogWriter> {
+        self.log.as_deref().ok_or_else(|| {
+            Error::file(
+                ErrorKind::InvalidArgument,
+                self.writer.path(),
+                "this call needs a log writer (binlog_writer_open_log)",
+            )
+        })
     }
 }
 
-fn boxed(inner: Inner) -> *mut binlog_writer {
+fn boxed(writer: Arc<dyn RecordWriter>, log: Option<Arc<LogWriter>>) -> *mut binlog_writer {
     Box::into_raw(Box::new(binlog_writer {
-        inner,
+        writer,
+        log,
         polled_path: Mutex::new(CString::default()),
     }))
 }
@@ -158,7 +93,7 @@ pub extern "C" fn binlog_writer_open(
             None => Options::default(),
         };
         let w = Writer::open(p, o)?;
-        unsafe { put(out, boxed(Inner::Segment(w))) };
+        unsafe { put(out, boxed(Arc::new(w), None)) };
         Ok(BINLOG_OK)
     })
 }
@@ -191,7 +126,7 @@ pub extern "C" fn binlog_writer_write(
                 bytes(payload, payload_len, "payload")?,
             ))
         })?;
-        let seq = w.inner.write(t, p)?;
+        let seq = w.writer.write(t, p)?;
         unsafe { put(seq_out, seq) };
         Ok(BINLOG_OK)
     })
@@ -217,7 +152,7 @@ pub extern "C" fn binlog_writer_writev(
                 .collect::<Result<Vec<&[u8]>>>()?;
             Ok((t, parts))
         })?;
-        let seq = w.inner.write_batch(&[Entry {
+        let seq = w.writer.write_batch(&[Entry {
             type_name: t,
             meta: &[],
             timestamp_ns: None,
@@ -345,7 +280,7 @@ pub extern "C" fn binlog_writer_write_batch(
                 })
                 .collect()
         };
-        let first = w.inner.write_batch(&batch)?;
+        let first = w.writer.write_batch(&batch)?;
         unsafe { put(first_seq_out, first) };
         Ok(BINLOG_OK)
     })
@@ -355,7 +290,7 @@ pub extern "C" fn binlog_writer_write_batch(
 #[no_mangle]
 pub extern "C" fn binlog_writer_flush(w: *const binlog_writer) -> binlog_result {
     call(|| {
-        unsafe { handle(w, "writer") }?.inner.flush()?;
+        unsafe { handle(w, "writer") }?.writer.flush()?;
         Ok(BINLOG_OK)
     })
 }
@@ -364,7 +299,7 @@ pub extern "C" fn binlog_writer_flush(w: *const binlog_writer) -> binlog_result 
 #[no_mangle]
 pub extern "C" fn binlog_writer_sync(w: *const binlog_writer) -> binlog_result {
     call(|| {
-        unsafe { handle(w, "writer") }?.inner.sync()?;
+        unsafe { handle(w, "writer") }?.writer.sync()?;
         Ok(BINLOG_OK)
     })
 }
@@ -372,7 +307,7 @@ pub extern "C" fn binlog_writer_sync(w: *const binlog_writer) -> binlog_result {
 /// The sequence number the next record will get.
 #[no_mangle]
 pub extern "C" fn binlog_writer_next_seq(w: *const binlog_writer, out: *mut u64) -> binlog_result {
-    get_u64(w, out, Inner::next_seq)
+    get_u64(w, out, |w| w.next_seq())
 }
 
 /// Every record with a lower sequence number than `*out` is on stable
@@ -384,26 +319,19 @@ pub extern "C" fn binlog_writer_durable_seq(
     w: *const binlog_writer,
     out: *mut u64,
 ) -> binlog_result {
-    get_u64(w, out, Inner::durable_seq)
+    get_u64(w, out, |w| w.durable_seq())
 }
 
-/// Writes `f` of an open writer to `*out`.
+/// Writes `f` of the writer to `*out`.
 fn get_u64(
     w: *const binlog_writer,
     out: *mut u64,
-    f: impl FnOnce(&Inner) -> Result<u64>,
+    f: impl FnOnce(&dyn RecordWriter) -> Result<u64>,
 ) -> binlog_result {
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
         super::boundary::need_out(out)?;
-        if w.inner.is_closed() {
-            return Err(Error::file(
-                ErrorKind::Closed,
-                w.inner.path(),
-                "writer is closed",
-            ));
-        }
-        unsafe { put(out, f(&w.inner)?) };
+        unsafe { put(out, f(&*w.writer)?) };
         Ok(BINLOG_OK)
     })
 }
@@ -415,7 +343,7 @@ fn get_u64(
 pub extern "C" fn binlog_writer_close(w: *const binlog_writer) -> binlog_result {
     call(|| {
         if let Some(w) = unsafe { w.as_ref() } {
-            w.inner.close()?;
+            w.writer.close()?;
         }
         Ok(BINLOG_OK)
     })
@@ -482,8 +410,8 @@ pub extern "C" fn binlog_writer_open_log(
             }
             None => LogOptions::default(),
         };
-        let l = LogWriter::open(d, n, o)?;
-        unsafe { put(out, boxed(Inner::Log(l))) };
+        let l = Arc::new(LogWriter::open(d, n, o)?);
+        unsafe { put(out, boxed(l.clone(), Some(l))) };
         Ok(BINLOG_OK)
     })
 }
@@ -586,7 +514,7 @@ pub extern "C" fn binlog_writer_on_segment(
     user: *mut c_void,
 ) -> binlog_result {
     call(|| {
-        let l = unsafe { handle(w, "writer") }?.inner.log()?;
+        let l = unsafe { handle(w, "writer") }?.log()?;
         let Some(cb) = cb else {
             return Err(super::boundary::null("callback"));
         };
@@ -608,7 +536,7 @@ pub extern "C" fn binlog_writer_poll_sealed(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle(w, "writer") }?;
-        let l = h.inner.log()?;
+        let l = h.log()?;
         super::boundary::need_out(out)?;
         let Some(info) = l.poll_sealed() else {
             return Ok(BINLOG_END);
@@ -630,7 +558,7 @@ pub extern "C" fn binlog_writer_callback_failures(
 ) -> binlog_result {
     // Also after close: the last segment's Sealed callbacks run during close.
     call(|| {
-        let l = unsafe { handle(w, "writer") }?.inner.log()?;
+        let l = unsafe { handle(w, "writer") }?.log()?;
         super::boundary::need_out(out)?;
         unsafe { put(out, l.callback_failures().0) };
         Ok(BINLOG_OK)
@@ -642,7 +570,7 @@ pub extern "C" fn binlog_writer_callback_failures(
 #[no_mangle]
 pub extern "C" fn binlog_writer_roll(w: *const binlog_writer) -> binlog_result {
     call(|| {
-        unsafe { handle(w, "writer") }?.inner.log()?.roll()?;
+        unsafe { handle(w, "writer") }?.log()?.roll()?;
         Ok(BINLOG_OK)
     })
 }
