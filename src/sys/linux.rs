@@ -68,7 +68,7 @@ pub fn anonymous_file(dir: &Path) -> io::Result<File> {
             let name = dir.join(format!(
                 ".binlog-spill-{}-{}",
                 std::process::id(),
-                crate::clock::now_ns()
+                super::realtime_ns()
             ));
             let f = OpenOptions::new()
                 .read(true)
