@@ -13,6 +13,8 @@ pub mod error;
 /// cbindgen:ignore
 pub mod format;
 /// cbindgen:ignore
+pub mod hold_back;
+/// cbindgen:ignore
 pub mod log;
 /// cbindgen:ignore
 pub mod options;
@@ -20,6 +22,10 @@ pub mod options;
 mod prefetch;
 /// cbindgen:ignore
 pub mod reader;
+/// cbindgen:ignore
+pub mod record_reader;
+/// cbindgen:ignore
+pub mod record_writer;
 mod sys;
 /// cbindgen:ignore
 pub mod version;
@@ -30,7 +36,10 @@ pub mod writer;
 pub mod ffi;
 
 pub use error::{Error, ErrorKind, Result};
+pub use hold_back::{HoldBack, OwnedRecord};
 pub use log::{LogOptions, LogReader, LogWriter, Period, Retention};
 pub use options::{Durability, Options, MAX_SYNC_WAIT_SPIN};
 pub use reader::{Damage, Reader, Record, RecordHeader, Tail};
+pub use record_reader::RecordReader;
+pub use record_writer::RecordWriter;
 pub use writer::{Entry, Writer};

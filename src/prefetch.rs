@@ -23,15 +23,9 @@ const MAX: usize = 1024;
 /// never faults, and a line of an unmapped page is just not loaded.
 #[inline]
 pub fn prefetch(bytes: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
     for line in bytes[..bytes.len().min(MAX)].chunks(64) {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of every x86_64 CPU (the build enables it);
-        // the pointer is only a hint, never dereferenced.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+        crate::sys::prefetch_read(line);
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
 }
 
 /// Asks for the one cache line `ahead` bytes into `buf`'s spare capacity
@@ -41,38 +35,18 @@ pub fn prefetch(bytes: &[u8]) {
 /// for it now lets it arrive before those calls' stores wait for it.
 #[inline]
 pub fn prefetch_write_ahead(buf: &mut Vec<u8>, ahead: usize) {
-    #[cfg(target_arch = "x86_64")]
     if let Some(line) = buf.spare_capacity_mut().get(ahead) {
-        // SAFETY: as in `prefetch_write`: the address is only a hint.
-        unsafe {
-            std::arch::asm!("prefetchw [{0}]", in(reg) line.as_ptr(),
-                options(nostack, readonly, preserves_flags))
-        };
+        crate::sys::prefetch_write(std::slice::from_ref(line));
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (buf, ahead);
 }
 
 /// Asks for the cache lines of (the start of) `buf`'s spare capacity with
-/// intent to write them (`prefetchw`), so that the stores that fill them
-/// do not each wait for the line. Only a hint, like `prefetch`: on an x86-64
-/// CPU without the instruction it is a no-op (its opcode is a NOP there).
+/// intent to write them, so that the stores that fill them do not each
+/// wait for the line. Only a hint, like `prefetch`.
 #[inline]
 pub fn prefetch_write(buf: &mut Vec<u8>, len: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let spare = buf.spare_capacity_mut();
-        for line in spare[..spare.len().min(len).min(MAX)].chunks(64) {
-            // SAFETY: `prefetchw` reads no memory and never faults; the
-            // address is only a hint. Not `_mm_prefetch::<_MM_HINT_ET0>`:
-            // without the `prfchw` target feature it emits a plain read
-            // prefetch, which leaves the line shared and the store waiting.
-            unsafe {
-                std::arch::asm!("prefetchw [{0}]", in(reg) line.as_ptr(),
-                    options(nostack, readonly, preserves_flags))
-            };
-        }
+    let spare = buf.spare_capacity_mut();
+    for line in spare[..spare.len().min(len).min(MAX)].chunks(64) {
+        crate::sys::prefetch_write(line);
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (buf, len);
 }

@@ -143,19 +143,8 @@ fn trusted() -> bool {
     if std::env::var_os("BINLOG_TSC").is_some_and(|v| v == "0") {
         return false;
     }
-    let source =
-        std::fs::read_to_string("/sys/devices/system/clocksource/clocksource0/current_clocksource")
-            .unwrap_or_default();
-    // The first CPU's flags (all CPUs have the same); the file is long on
-    // big machines, so it is read only that far.
-    let flags = std::fs::File::open("/proc/cpuinfo")
-        .map(std::io::BufReader::new)
-        .into_iter()
-        .flat_map(std::io::BufRead::lines)
-        .map_while(std::result::Result::ok)
-        .find(|l| l.starts_with("flags"))
-        .unwrap_or_default();
-    source.trim() == "tsc" && has_flags(&flags, &["constant_tsc", "nonstop_tsc"])
+    sys::kernel_clocksource() == "tsc"
+        && has_flags(&sys::cpu_flags(), &["constant_tsc", "nonstop_tsc"])
 }
 
 fn has_flags(line: &str, wanted: &[&str]) -> bool {
@@ -371,25 +360,12 @@ mod tests {
                 break s;
             }
         };
-        // SAFETY: the child calls only the clock (atomics, rdtsc,
-        // clock_gettime), alarm and _exit, all async-signal-safe.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            unsafe { libc::alarm(5) }; // a hung child dies of SIGALRM
-            let t = now_ns();
-            let off = (t - sys::realtime_ns()).abs();
-            unsafe { libc::_exit(if off < 1_000_000 { 0 } else { 1 }) };
-        }
+        // The child calls only the clock (atomics, rdtsc, clock_gettime).
+        let child = sys::ForkedChild::spawn(|| (now_ns() - sys::realtime_ns()).abs() < 1_000_000);
         SEQ.store(seq + 2, Release);
-        assert!(pid > 0, "fork failed");
-        let mut status = 0;
-        // SAFETY: waits for our own child.
-        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-        assert!(
-            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-            "child: status {status:#x} (signal {})",
-            libc::WTERMSIG(status)
-        );
+        if let Err(e) = child.wait() {
+            panic!("child: {e}");
+        }
     }
 
     /// A child forked while a thread of its parent was deciding whether to
@@ -407,25 +383,16 @@ mod tests {
                 m => break m,
             }
         };
-        // SAFETY: the child uses atomics, the clock, alarm and _exit only.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            unsafe { libc::alarm(5) };
+        // The child uses atomics and the clock only.
+        let child = sys::ForkedChild::spawn(|| {
             MODE.store(DECIDING, Release);
             OWNER.store(std::process::id() + 1, Release); // the parent's
             let t = now_ns();
             let off = (t - sys::realtime_ns()).abs();
-            let again = MODE.load(Acquire);
-            let ok = off < 1_000_000 && again == decided;
-            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+            off < 1_000_000 && MODE.load(Acquire) == decided
+        });
+        if let Err(e) = child.wait() {
+            panic!("child: {e}: it did not decide again ({decided} before)");
         }
-        assert!(pid > 0, "fork failed");
-        let mut status = 0;
-        // SAFETY: waits for our own child.
-        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-        assert!(
-            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-            "child: status {status:#x}: it did not decide again ({decided} before)"
-        );
     }
 }

@@ -15,6 +15,7 @@ pub mod options;
 pub mod reader;
 pub mod reader_batch;
 pub mod result;
+pub mod segment_events;
 pub mod types;
 pub mod version;
 pub mod writer;

@@ -356,13 +356,15 @@ pub extern "C" fn binlog_options_set_retention(
 #[no_mangle]
 pub extern "C" fn binlog_options_add_segment_callback(
     opts: *mut binlog_options,
-    cb: super::writer::binlog_segment_callback,
+    cb: super::segment_events::binlog_segment_callback,
     user: *mut std::ffi::c_void,
 ) -> binlog_result {
     set_log(opts, |l| {
         let cb = cb.ok_or_else(|| super::boundary::null("callback"))?;
         l.callbacks
-            .push(std::sync::Arc::from(super::writer::c_callback(cb, user)));
+            .push(std::sync::Arc::from(super::segment_events::c_callback(
+                cb, user,
+            )));
         Ok(())
     })
 }

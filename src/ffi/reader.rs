@@ -1,4 +1,6 @@
-//! `binlog_reader`: the C face of `crate::Reader`.
+//! `binlog_reader`: the C face of `crate::Reader` and `crate::LogReader`,
+//! through the calls both take (`crate::RecordReader`) and a
+//! `crate::HoldBack` for the record a batch read holds back.
 
 use super::boundary::{
     array, c_bytes, c_path, c_str, call, call_void, handle_mut, put, utf8, CallResult, Failure,
@@ -10,8 +12,10 @@ use super::types::{
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
+use crate::hold_back::HoldBack;
 use crate::log::LogReader;
 use crate::reader::{Reader, Record, Tail};
+use crate::record_reader::RecordReader;
 use std::ffi::c_char;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,180 +24,19 @@ use std::time::Duration;
 /// time. Record views it returns stay valid until the next call on it;
 /// `binlog_reader_free` invalidates the handle.
 pub struct binlog_reader {
-    pub(super) inner: Option<RInner>,
+    /// The segment's or the log's reader, which holds back a record that
+    /// did not fit a batch buffer (see `reader_batch.rs`).
+    pub(super) inner: Option<HoldBack>,
+    /// The metadata array of the last record view.
     meta: Vec<binlog_meta>,
     /// The segment or log directory it reads, for error messages.
     pub(super) path: PathBuf,
-    /// A record taken from the reader that did not fit a batch buffer: the
-    /// next call returns it first (see `reader_batch.rs`).
-    pub(super) held: Option<Held>,
-    /// The held record last returned by `binlog_reader_next`, which its
-    /// view points into until the next call.
-    shown: Option<Held>,
     /// The parameter array of the last `binlog_reader_header`.
     params: Vec<binlog_meta>,
     /// A copy of the header last returned by `binlog_reader_header`, which
     /// its view points into: a log reader reopens its segment on a seek
     /// (and may on `next`), which frees the reader's own header.
     header: Option<Box<SegmentHeader>>,
-    /// A log reader's segment that `binlog_reader_header` and (at the end)
-    /// `binlog_reader_tail` describe: the one the last record returned
-    /// came from, or the one a later seek landed in (none if it landed in
-    /// none). At the end of a segment the reader opens the next one to
-    /// look for records, before any record of it is returned.
-    pub(super) seen: Option<Seen>,
-    /// The segment of `held`, which counts as returned while it is held:
-    /// it becomes `seen` when `held` is returned, and goes with it when a
-    /// seek or a type filter drops it (`seen` describes the last record
-    /// returned again).
-    pub(super) held_seen: Option<Seen>,
-}
-
-/// A log reader's segment that a record came from: its header, which of
-/// the segments the reader opened it was (`LogReader::segment_opens`), and
-/// how it ended once the reader left it for a later one.
-pub(super) struct Seen {
-    opens: u64,
-    header: Box<SegmentHeader>,
-    ended: Option<Tail>,
-}
-
-/// Notes the segment `reader` (a log reader) stands in, which it has just
-/// returned a record from (or a seek landed in): copies its header when it
-/// is another segment than the last one (one comparison of a number a
-/// record otherwise). `seen` stays as it was if the reader stands in none.
-#[inline]
-pub(super) fn note_segment(seen: &mut Option<Seen>, reader: &RInner) {
-    let RInner::Log(l) = reader else { return };
-    let opens = l.segment_opens();
-    if seen.as_ref().is_some_and(|s| s.opens == opens) {
-        return;
-    }
-    if let Some(header) = l.current_header() {
-        *seen = Some(Seen {
-            opens,
-            header: Box::new(header.clone()),
-            ended: None,
-        });
-    }
-}
-
-/// Notes the segment of a record just held back (`held_seen`), when it is
-/// another one than `seen`'s.
-pub(super) fn note_held(seen: &Option<Seen>, held_seen: &mut Option<Seen>, reader: &RInner) {
-    *held_seen = None;
-    let RInner::Log(l) = reader else { return };
-    if seen.as_ref().is_none_or(|s| s.opens != l.segment_opens()) {
-        note_segment(held_seen, reader);
-    }
-}
-
-/// After a call that moved `reader` (a log reader) without returning a
-/// record of another segment: if it left `seen`'s segment, notes how that
-/// one ended, which `binlog_reader_tail` reports from then on.
-pub(super) fn note_left(seen: &mut Option<Seen>, reader: &RInner) {
-    let (RInner::Log(l), Some(s)) = (reader, seen.as_mut()) else {
-        return;
-    };
-    if s.ended.is_none() && s.opens != l.segment_opens() {
-        s.ended = l
-            .left_segments()
-            .iter()
-            .find(|(opens, _)| *opens == s.opens)
-            .map(|(_, tail)| *tail);
-    }
-}
-
-/// An owned copy of a record.
-pub(super) struct Held {
-    pub seq: u64,
-    pub timestamp_ns: i64,
-    pub offset: u64,
-    pub type_name: Box<str>,
-    pub payload: Box<[u8]>,
-    pub meta: Vec<(Box<str>, Box<str>)>,
-}
-
-impl Held {
-    pub fn of(rec: &Record<'_>) -> Held {
-        Held {
-            seq: rec.seq,
-            timestamp_ns: rec.timestamp_ns,
-            offset: rec.offset,
-            type_name: rec.type_name.into(),
-            payload: rec.payload.into(),
-            meta: rec.metadata().map(|(k, v)| (k.into(), v.into())).collect(),
-        }
-    }
-}
-
-/// A reader of one segment, or of a whole log across its segments.
-// The handle is boxed already: a segment reader's handle is a few hundred
-// bytes larger than it needs, one allocation per reader, not per record.
-#[allow(clippy::large_enum_variant)]
-pub(super) enum RInner {
-    Segment(Reader),
-    Log(LogReader),
-}
-
-impl RInner {
-    pub(super) fn next(&mut self) -> Result<Option<Record<'_>>> {
-        match self {
-            RInner::Segment(r) => r.next(),
-            RInner::Log(l) => l.next(),
-        }
-    }
-
-    pub(super) fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
-        match self {
-            RInner::Log(l) => l.next_wait(timeout),
-            RInner::Segment(r) => r.next_wait(timeout),
-        }
-    }
-
-    fn seek_seq(&mut self, seq: u64) -> Result<()> {
-        match self {
-            RInner::Segment(r) => r.seek_seq(seq),
-            RInner::Log(l) => l.seek_seq(seq),
-        }
-    }
-
-    fn seek_time(&mut self, ts: i64) -> Result<()> {
-        match self {
-            RInner::Segment(r) => r.seek_time(ts),
-            RInner::Log(l) => l.seek_time(ts),
-        }
-    }
-
-    fn filter_types(&mut self, names: &[&str]) {
-        match self {
-            RInner::Segment(r) => r.filter_types(names),
-            RInner::Log(l) => l.filter_types(names),
-        }
-    }
-
-    fn tail(&self) -> Tail {
-        match self {
-            RInner::Segment(r) => r.tail(),
-            RInner::Log(l) => l.tail(),
-        }
-    }
-}
-
-impl RInner {
-    fn skip_damaged(&mut self, skip: bool) {
-        match self {
-            RInner::Segment(r) => r.skip_damaged(skip),
-            RInner::Log(l) => l.skip_damaged(skip),
-        }
-    }
-
-    fn damages(&self) -> Vec<crate::reader::Damage> {
-        match self {
-            RInner::Segment(r) => r.damages().to_vec(),
-            RInner::Log(l) => l.damages().into_iter().map(|(_, d)| d).collect(),
-        }
-    }
 }
 
 impl binlog_reader {
@@ -210,43 +53,10 @@ impl binlog_reader {
         e.in_file(&self.path)
     }
 
-    fn open(&mut self) -> Result<&mut RInner> {
+    /// The reader, unless it was closed.
+    pub(super) fn open(&mut self) -> Result<&mut HoldBack> {
         let binlog_reader { inner, path, .. } = self;
         inner.as_mut().ok_or_else(|| closed(path))
-    }
-
-    /// After a seek (one that failed too): `binlog_reader_header`
-    /// describes the segment the reader stands in (where the next record
-    /// comes from, if it holds one), not the one of the last record
-    /// returned before it; none if it stands in none.
-    fn landed(&mut self) {
-        self.seen = None;
-        if let Some(inner) = &self.inner {
-            note_segment(&mut self.seen, inner);
-        }
-    }
-
-    /// The open reader, for a call that moves it or changes which records
-    /// it returns: a held record is dropped (it belongs to the old place).
-    fn moving(&mut self) -> Result<&mut RInner> {
-        let binlog_reader {
-            inner,
-            path,
-            held,
-            held_seen,
-            ..
-        } = self;
-        let r = inner.as_mut().ok_or_else(|| closed(path))?;
-        *held = None;
-        *held_seen = None;
-        Ok(r)
-    }
-
-    /// Runs a seek, then notes where it landed.
-    fn seek(&mut self, seek: impl FnOnce(&mut RInner) -> Result<()>) -> Result<()> {
-        let done = seek(self.moving()?);
-        self.landed();
-        done
     }
 }
 
@@ -256,66 +66,34 @@ pub(super) fn closed(path: &Path) -> Error {
 }
 
 /// A new handle for a reader of `path` (a segment or a log directory).
-fn boxed(inner: RInner, path: &Path) -> *mut binlog_reader {
+fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut binlog_reader {
     Box::into_raw(Box::new(binlog_reader {
-        inner: Some(inner),
+        inner: Some(HoldBack::new(inner)),
         meta: Vec::new(),
         path: path.to_path_buf(),
-        held: None,
-        shown: None,
         params: Vec::new(),
         header: None,
-        seen: None,
-        held_seen: None,
     }))
 }
 
 /// Fills the C view of `rec`, keeping its metadata array in `meta`.
 fn view(rec: &Record<'_>, meta: &mut Vec<binlog_meta>) -> binlog_record {
-    let (seq, ts, offset) = (rec.seq, rec.timestamp_ns, rec.offset);
-    view_of(
-        seq,
-        ts,
-        offset,
-        rec.type_name,
-        rec.payload,
-        rec.metadata(),
-        meta,
-    )
-}
-
-/// Fills the C view of a held record, keeping its metadata array in `meta`.
-fn view_held(rec: &Held, meta: &mut Vec<binlog_meta>) -> binlog_record {
-    let metas = rec.meta.iter().map(|(k, v)| (&**k, &**v));
-    let (seq, ts, offset) = (rec.seq, rec.timestamp_ns, rec.offset);
-    view_of(seq, ts, offset, &rec.type_name, &rec.payload, metas, meta)
-}
-
-fn view_of<'a>(
-    seq: u64,
-    timestamp_ns: i64,
-    offset: u64,
-    type_name: &str,
-    payload: &[u8],
-    metas: impl Iterator<Item = (&'a str, &'a str)>,
-    meta: &mut Vec<binlog_meta>,
-) -> binlog_record {
     meta.clear();
-    meta.extend(metas.map(|(k, v)| c_meta(k, v)));
+    meta.extend(rec.metadata().map(|(k, v)| c_meta(k, v)));
     binlog_record {
-        seq,
-        timestamp_ns,
-        type_name: c_bytes(type_name.as_bytes()),
-        type_len: type_name.len(),
-        payload: c_bytes(payload),
-        payload_len: payload.len(),
+        seq: rec.seq,
+        timestamp_ns: rec.timestamp_ns,
+        type_name: c_bytes(rec.type_name.as_bytes()),
+        type_len: rec.type_name.len(),
+        payload: c_bytes(rec.payload),
+        payload_len: rec.payload.len(),
         meta: if meta.is_empty() {
             std::ptr::null()
         } else {
             meta.as_ptr()
         },
         meta_count: meta.len(),
-        offset,
+        offset: rec.offset,
     }
 }
 
@@ -339,7 +117,7 @@ pub extern "C" fn binlog_reader_open(
         let p = unsafe { c_path(path, "path") }?;
         super::boundary::need_out(out)?;
         let r = Reader::open(p)?;
-        unsafe { put(out, boxed(RInner::Segment(r), p)) };
+        unsafe { put(out, boxed(r, p)) };
         Ok(BINLOG_OK)
     })
 }
@@ -366,40 +144,17 @@ fn next_record(
         let h = unsafe { handle_mut(r, "reader") }?;
         h.args(|| super::boundary::need_out(out))?;
         let binlog_reader {
-            inner,
-            meta,
-            path,
-            held,
-            shown,
-            seen,
-            held_seen,
-            ..
+            inner, meta, path, ..
         } = h;
         let reader = inner.as_mut().ok_or_else(|| closed(path))?;
-        *shown = held.take();
-        if let Some(rec) = shown {
-            let v = view_held(rec, meta);
-            if let Some(s) = held_seen.take() {
-                *seen = Some(s);
-            }
-            unsafe { put(out, v) };
-            return Ok(BINLOG_OK);
-        }
         let found = match wait {
             None => reader.next(),
             Some(timeout) => reader.next_wait(timeout),
         };
-        let rec = match found {
-            Ok(Some(rec)) => rec,
-            end => {
-                let end = end.map(|_| BINLOG_END);
-                note_left(seen, reader);
-                return Ok(end?);
-            }
+        let Some(rec) = found? else {
+            return Ok(BINLOG_END);
         };
-        let v = view(&rec, meta);
-        note_segment(seen, reader);
-        unsafe { put(out, v) };
+        unsafe { put(out, view(&rec, meta)) };
         Ok(BINLOG_OK)
     })
 }
@@ -436,7 +191,7 @@ pub extern "C" fn binlog_reader_open_salvage(
         let p = unsafe { c_path(path, "path") }?;
         super::boundary::need_out(out)?;
         let r = Reader::open_salvage(p)?;
-        unsafe { put(out, boxed(RInner::Segment(r), p)) };
+        unsafe { put(out, boxed(r, p)) };
         Ok(BINLOG_OK)
     })
 }
@@ -481,7 +236,7 @@ fn open_log_reader(
         let a = unsafe { c_str(arg, what) }?;
         super::boundary::need_out(out)?;
         let l = open(d, a)?;
-        unsafe { put(out, boxed(RInner::Log(l), d)) };
+        unsafe { put(out, boxed(l, d)) };
         Ok(BINLOG_OK)
     })
 }
@@ -513,25 +268,17 @@ pub extern "C" fn binlog_reader_header(
             path,
             params,
             header,
-            seen,
-            held_seen,
             ..
         } = h;
-        let hd = match inner.as_ref().ok_or_else(|| closed(path))? {
-            RInner::Segment(r) => r.header(),
-            // The segment of the last record, not one opened since.
-            RInner::Log(_) => held_seen
-                .as_ref()
-                .or(seen.as_ref())
-                .map(|s| &*s.header)
-                .ok_or_else(|| {
-                    Error::file(
-                        ErrorKind::NotFound,
-                        path,
-                        "no segment to describe: a log reader has a header once binlog_reader_next has returned a record, or a seek has landed in a segment",
-                    )
-                })?,
-        };
+        let reader = inner.as_ref().ok_or_else(|| closed(path))?;
+        // A log's: the segment of the last record, not one opened since.
+        let hd = reader.segment_header().ok_or_else(|| {
+            Error::file(
+                ErrorKind::NotFound,
+                path,
+                "no segment to describe: a log reader has a header once binlog_reader_next has returned a record, or a seek has landed in a segment",
+            )
+        })?;
         let hd = &**header.insert(Box::new(hd.clone()));
         params.clear();
         params.extend(hd.params.iter().map(|(k, v)| c_meta(k, v)));
@@ -566,10 +313,7 @@ pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) 
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
         h.args(|| super::boundary::need_out(out))?;
-        let n = match h.open()? {
-            RInner::Log(l) => l.gaps().len() as u64,
-            RInner::Segment(_) => 0,
-        };
+        let n = h.open()?.gaps().len() as u64;
         unsafe { put(out, n) };
         Ok(BINLOG_OK)
     })
@@ -585,7 +329,7 @@ pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) 
 pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.seek(|r| r.seek_seq(seq))?;
+        h.open()?.seek_seq(seq)?;
         Ok(BINLOG_OK)
     })
 }
@@ -600,7 +344,7 @@ pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> bin
 pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.seek(|r| r.seek_time(ts_ns))?;
+        h.open()?.seek_time(ts_ns)?;
         Ok(BINLOG_OK)
     })
 }
@@ -628,15 +372,6 @@ pub extern "C" fn binlog_reader_filter_types(
                 .collect::<CallResult<Vec<&str>>>()
         })?;
         h.open()?.filter_types(&names);
-        // The reader is already past a held record: keep it if the new
-        // filter lets it through (it would be lost otherwise).
-        if h.held
-            .as_ref()
-            .is_some_and(|held| !names.is_empty() && !names.contains(&&*held.type_name))
-        {
-            h.held = None;
-            h.held_seen = None;
-        }
         Ok(BINLOG_OK)
     })
 }
@@ -659,18 +394,7 @@ pub extern "C" fn binlog_reader_tail(
         let h = unsafe { handle_mut(r, "reader") }?;
         h.args(|| super::boundary::need_out(out))?;
         use binlog_tail_kind::*;
-        // A held record is still to be returned.
-        let tail = if h.held.is_some() {
-            h.open()?;
-            Tail::Reading
-        } else if let Some(ended) = h.seen.as_ref().and_then(|s| s.ended) {
-            // The header's segment, which the reader has left.
-            h.open()?;
-            ended
-        } else {
-            h.open()?.tail()
-        };
-        let (kind, offset, len) = match tail {
+        let (kind, offset, len) = match h.open()?.segment_tail() {
             Tail::Reading => (BINLOG_TAIL_READING, 0, 0),
             Tail::Sealed => (BINLOG_TAIL_SEALED, 0, 0),
             Tail::Unsealed => (BINLOG_TAIL_UNSEALED, 0, 0),
@@ -691,12 +415,8 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
         if let Some(h) = unsafe { r.as_mut() } {
             h.inner = None;
             h.meta = Vec::new();
-            h.held = None;
-            h.shown = None;
             h.params = Vec::new();
             h.header = None;
-            h.seen = None;
-            h.held_seen = None;
         }
         Ok(BINLOG_OK)
     })
@@ -748,7 +468,7 @@ pub extern "C" fn binlog_reader_damages(
             Ok(())
         })?;
         let all = h.open()?.damages();
-        for (i, d) in all.iter().take(cap).enumerate() {
+        for (i, (_, d)) in all.iter().take(cap).enumerate() {
             let c = binlog_damage {
                 offset: d.offset,
                 resume_offset: d.resume_offset,

@@ -4,18 +4,17 @@
 //! or Java caller can keep it in its own memory.
 
 use super::boundary::{call, handle_mut, null, put, CallResult, Failure};
-use super::reader::{
-    binlog_reader, closed, note_held, note_left, note_segment, Held, RInner, Seen,
-};
+use super::reader::{binlog_reader, closed};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_batch_meta, binlog_batch_record};
 use crate::error::Error;
+use crate::hold_back::{HoldBack, OwnedRecord};
 use crate::reader::Record;
+use crate::record_reader::RecordReader;
 use std::path::Path;
 use std::time::Duration;
 
-/// What a batch copies of one record, borrowed from the reader or from a
-/// held copy.
+/// What a batch copies of one record.
 struct Source<'a> {
     seq: u64,
     timestamp_ns: i64,
@@ -34,17 +33,6 @@ impl<'a> Source<'a> {
             type_name: r.type_name,
             payload: r.payload,
             meta: r.metadata().collect(),
-        }
-    }
-
-    fn of_held(h: &'a Held) -> Source<'a> {
-        Source {
-            seq: h.seq,
-            timestamp_ns: h.timestamp_ns,
-            offset: h.offset,
-            type_name: &h.type_name,
-            payload: &h.payload,
-            meta: h.meta.iter().map(|(k, v)| (&**k, &**v)).collect(),
         }
     }
 
@@ -171,60 +159,18 @@ pub extern "C" fn binlog_reader_next_batch(
     })
 }
 
+/// Copies records from `h`'s reader into `buf`, described in `out`; a
+/// record that does not fit is held back for the next call.
 fn fill(
     h: &mut binlog_reader,
     buf: &mut [u8],
     out: &mut [binlog_batch_record],
     wait: Option<Duration>,
 ) -> CallResult<usize> {
-    let binlog_reader {
-        inner,
-        path,
-        held,
-        seen,
-        held_seen,
-        ..
-    } = h;
+    let binlog_reader { inner, path, .. } = h;
     let reader = inner.as_mut().ok_or_else(|| closed(path))?;
-    let got = fill_from(reader, path, held, seen, held_seen, buf, out, wait);
-    // The last record's segment (or the one of the records before a held
-    // one) may have been left for a later one.
-    note_left(seen, reader);
-    got
-}
-
-#[allow(clippy::too_many_arguments)]
-fn fill_from(
-    reader: &mut RInner,
-    path: &Path,
-    held: &mut Option<Held>,
-    seen: &mut Option<Seen>,
-    held_seen: &mut Option<Seen>,
-    buf: &mut [u8],
-    out: &mut [binlog_batch_record],
-    wait: Option<Duration>,
-) -> CallResult<usize> {
     let mut n = 0;
     let mut at = 0;
-    // A record held back by the last call comes first.
-    if let Some(rec) = held.take() {
-        let src = Source::of_held(&rec);
-        if src.end(0) > buf.len() {
-            let err = too_small(
-                file_of(reader, path),
-                (src.seq, src.offset, src.end(0)),
-                buf.len(),
-            );
-            *held = Some(rec);
-            return Err(err);
-        }
-        out[0] = src.place(buf, 0);
-        at = src.end(0);
-        n = 1;
-        if let Some(s) = held_seen.take() {
-            *seen = Some(s);
-        }
-    }
     while n < out.len() {
         let found = match wait {
             Some(timeout) if n == 0 => reader.next_wait(timeout),
@@ -241,17 +187,14 @@ fn fill_from(
         let end = src.end(at);
         if end > buf.len() {
             let what = (src.seq, src.offset, src.end(0));
-            *held = Some(Held::of(&rec));
-            // A held record counts as returned (binlog_reader_header)
-            // until it is returned or dropped.
-            note_held(seen, held_seen, reader);
+            let held = OwnedRecord::from(&rec);
+            reader.hold_back(held);
             if n == 0 {
                 return Err(too_small(file_of(reader, path), what, buf.len()));
             }
             break;
         }
         out[n] = src.place(buf, at);
-        note_segment(seen, reader);
         at = end;
         n += 1;
     }
@@ -260,11 +203,8 @@ fn fill_from(
 
 /// The segment a reader's last record came from (a log reader's current
 /// segment), for error messages.
-fn file_of<'p>(reader: &'p RInner, path: &'p Path) -> &'p Path {
-    match reader {
-        RInner::Segment(r) => r.path(),
-        RInner::Log(l) => l.current_path().unwrap_or(path),
-    }
+fn file_of<'p>(reader: &'p HoldBack, path: &'p Path) -> &'p Path {
+    reader.current_path().unwrap_or(path)
 }
 
 /// The error for a record (`seq`, at `offset`, needing `need` bytes) that

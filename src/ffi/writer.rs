@@ -1,108 +1,35 @@
-//! `binlog_writer`: the C face of `crate::Writer`.
+//! `binlog_writer`: the C face of `crate::Writer` and `crate::LogWriter`,
+//! through the calls both take (`crate::RecordWriter`).
 
 use super::boundary::{
     array, bytes, c_path, call, call_void, handle, put, utf8, CallResult, Failure,
 };
 use super::options::binlog_options;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
+use super::segment_events::{
+    binlog_segment_callback, binlog_segment_event, binlog_segment_info, c_callback, c_string,
+    info_view,
+};
 use super::types::{binlog_entry, binlog_iovec, binlog_meta, BINLOG_TIME_NOW};
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::{LogOptions, LogWriter, SegmentCallback, SegmentEvent, SegmentInfo};
+use crate::log::{LogOptions, LogWriter};
 use crate::options::Options;
+use crate::record_writer::RecordWriter;
 use crate::writer::{Entry, Writer};
 use parking_lot::Mutex;
 use std::ffi::{c_char, c_void, CString};
+use std::sync::Arc;
 
 /// A segment writer. Thread-safe: any number of threads may call write,
 /// flush, sync and close on it at once; `binlog_writer_free` must not race
 /// any other call and the handle is invalid after it.
 pub struct binlog_writer {
-    inner: Inner,
+    /// The segment's or the log's writer: every call that both take.
+    writer: Arc<dyn RecordWriter>,
+    /// The same writer when it is a log's, for the calls only logs take.
+    log: Option<Arc<LogWriter>>,
     /// Path of the segment last returned by `binlog_writer_poll_sealed`.
     polled_path: Mutex<CString>,
-}
-
-/// A writer of one segment, or of a rolling log: the same calls serve both.
-enum Inner {
-    Segment(Writer),
-    Log(LogWriter),
-}
-
-impl Inner {
-    fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
-        match self {
-            Inner::Segment(w) => w.write(type_name, payload),
-            Inner::Log(l) => l.write(type_name, payload),
-        }
-    }
-
-    fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
-        match self {
-            Inner::Segment(w) => w.write_batch(entries),
-            Inner::Log(l) => l.write_batch(entries),
-        }
-    }
-
-    fn flush(&self) -> Result<()> {
-        match self {
-            Inner::Segment(w) => w.flush(),
-            Inner::Log(l) => l.flush(),
-        }
-    }
-
-    fn sync(&self) -> Result<()> {
-        match self {
-            Inner::Segment(w) => w.sync(),
-            Inner::Log(l) => l.sync(),
-        }
-    }
-
-    fn close(&self) -> Result<()> {
-        match self {
-            Inner::Segment(w) => w.close(),
-            Inner::Log(l) => l.close(),
-        }
-    }
-
-    fn is_closed(&self) -> bool {
-        match self {
-            Inner::Segment(w) => w.is_closed(),
-            Inner::Log(l) => l.is_closed(),
-        }
-    }
-
-    fn next_seq(&self) -> Result<u64> {
-        match self {
-            Inner::Segment(w) => Ok(w.next_seq()),
-            Inner::Log(l) => l.next_seq(),
-        }
-    }
-
-    fn durable_seq(&self) -> Result<u64> {
-        match self {
-            Inner::Segment(w) => Ok(w.durable_seq()),
-            Inner::Log(l) => l.durable_seq(),
-        }
-    }
-
-    fn log(&self) -> Result<&LogWriter> {
-        match self {
-            Inner::Log(l) => Ok(l),
-            Inner::Segment(w) => Err(Error::file(
-                ErrorKind::InvalidArgument,
-                w.path(),
-                "this call needs a log writer (binlog_writer_open_log)",
-            )),
-        }
-    }
-
-    /// The segment file or log directory written, for error messages.
-    fn path(&self) -> &std::path::Path {
-        match self {
-            Inner::Segment(w) => w.path(),
-            Inner::Log(l) => l.dir(),
-        }
-    }
 }
 
 impl binlog_writer {
@@ -116,13 +43,25 @@ impl binlog_writer {
     #[cold]
     #[inline(never)]
     fn named(&self, e: Failure) -> Failure {
-        e.in_file(self.inner.path())
+        e.in_file(self.writer.path())
+    }
+
+    /// The log's writer, for a call only logs take.
+    fn log(&self) -> Result<&LogWriter> {
+        self.log.as_deref().ok_or_else(|| {
+            Error::file(
+                ErrorKind::InvalidArgument,
+                self.writer.path(),
+                "this call needs a log writer (binlog_writer_open_log)",
+            )
+        })
     }
 }
 
-fn boxed(inner: Inner) -> *mut binlog_writer {
+fn boxed(writer: Arc<dyn RecordWriter>, log: Option<Arc<LogWriter>>) -> *mut binlog_writer {
     Box::into_raw(Box::new(binlog_writer {
-        inner,
+        writer,
+        log,
         polled_path: Mutex::new(CString::default()),
     }))
 }
@@ -160,7 +99,7 @@ pub extern "C" fn binlog_writer_open(
             None => Options::default(),
         };
         let w = Writer::open(p, o)?;
-        unsafe { put(out, boxed(Inner::Segment(w))) };
+        unsafe { put(out, boxed(Arc::new(w), None)) };
         Ok(BINLOG_OK)
     })
 }
@@ -193,7 +132,7 @@ pub extern "C" fn binlog_writer_write(
                 bytes(payload, payload_len, "payload")?,
             ))
         })?;
-        let seq = w.inner.write(t, p)?;
+        let seq = w.writer.write(t, p)?;
         unsafe { put(seq_out, seq) };
         Ok(BINLOG_OK)
     })
@@ -219,7 +158,7 @@ pub extern "C" fn binlog_writer_writev(
                 .collect::<CallResult<Vec<&[u8]>>>()?;
             Ok((t, parts))
         })?;
-        let seq = w.inner.write_batch(&[Entry {
+        let seq = w.writer.write_batch(&[Entry {
             type_name: t,
             meta: &[],
             timestamp_ns: None,
@@ -347,7 +286,7 @@ pub extern "C" fn binlog_writer_write_batch(
                 })
                 .collect()
         };
-        let first = w.inner.write_batch(&batch)?;
+        let first = w.writer.write_batch(&batch)?;
         unsafe { put(first_seq_out, first) };
         Ok(BINLOG_OK)
     })
@@ -357,7 +296,7 @@ pub extern "C" fn binlog_writer_write_batch(
 #[no_mangle]
 pub extern "C" fn binlog_writer_flush(w: *const binlog_writer) -> binlog_result {
     call(|| {
-        unsafe { handle(w, "writer") }?.inner.flush()?;
+        unsafe { handle(w, "writer") }?.writer.flush()?;
         Ok(BINLOG_OK)
     })
 }
@@ -366,7 +305,7 @@ pub extern "C" fn binlog_writer_flush(w: *const binlog_writer) -> binlog_result 
 #[no_mangle]
 pub extern "C" fn binlog_writer_sync(w: *const binlog_writer) -> binlog_result {
     call(|| {
-        unsafe { handle(w, "writer") }?.inner.sync()?;
+        unsafe { handle(w, "writer") }?.writer.sync()?;
         Ok(BINLOG_OK)
     })
 }
@@ -374,7 +313,7 @@ pub extern "C" fn binlog_writer_sync(w: *const binlog_writer) -> binlog_result {
 /// The sequence number the next record will get.
 #[no_mangle]
 pub extern "C" fn binlog_writer_next_seq(w: *const binlog_writer, out: *mut u64) -> binlog_result {
-    get_u64(w, out, Inner::next_seq)
+    get_u64(w, out, |w| w.next_seq())
 }
 
 /// Every record with a lower sequence number than `*out` is on stable
@@ -386,22 +325,19 @@ pub extern "C" fn binlog_writer_durable_seq(
     w: *const binlog_writer,
     out: *mut u64,
 ) -> binlog_result {
-    get_u64(w, out, Inner::durable_seq)
+    get_u64(w, out, |w| w.durable_seq())
 }
 
-/// Writes `f` of an open writer to `*out`.
+/// Writes `f` of the writer to `*out`.
 fn get_u64(
     w: *const binlog_writer,
     out: *mut u64,
-    f: impl FnOnce(&Inner) -> Result<u64>,
+    f: impl FnOnce(&dyn RecordWriter) -> Result<u64>,
 ) -> binlog_result {
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
         super::boundary::need_out(out)?;
-        if w.inner.is_closed() {
-            return Err(Error::file(ErrorKind::Closed, w.inner.path(), "writer is closed").into());
-        }
-        unsafe { put(out, f(&w.inner)?) };
+        unsafe { put(out, f(&*w.writer)?) };
         Ok(BINLOG_OK)
     })
 }
@@ -413,7 +349,7 @@ fn get_u64(
 pub extern "C" fn binlog_writer_close(w: *const binlog_writer) -> binlog_result {
     call(|| {
         if let Some(w) = unsafe { w.as_ref() } {
-            w.inner.close()?;
+            w.writer.close()?;
         }
         Ok(BINLOG_OK)
     })
@@ -483,96 +419,9 @@ pub extern "C" fn binlog_writer_open_log(
             }
             None => LogOptions::default(),
         };
-        let l = LogWriter::open(d, n, o)?;
-        unsafe { put(out, boxed(Inner::Log(l))) };
+        let l = Arc::new(LogWriter::open(d, n, o)?);
+        unsafe { put(out, boxed(l.clone(), Some(l))) };
         Ok(BINLOG_OK)
-    })
-}
-
-/// A segment opened or sealed.
-#[allow(non_camel_case_types)]
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum binlog_segment_event {
-    BINLOG_SEGMENT_OPENED = 1,
-    BINLOG_SEGMENT_SEALED = 2,
-}
-
-/// A segment of a log. `path` is NUL-terminated: in a callback it is valid
-/// during the call; from `binlog_writer_poll_sealed`, until the next poll on
-/// the same writer.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct binlog_segment_info {
-    pub event: binlog_segment_event,
-    pub path: *const c_char,
-    pub segment_no: u64,
-    pub first_seq: u64,
-    pub record_count: u64,
-    pub bytes: u64,
-}
-
-/// Called when a segment is opened or sealed, outside the log's lock, on the
-/// thread that caused it: a writer that rolled, or the log's background
-/// thread (time rolls, and every roll's seal with
-/// `binlog_options_set_seal_in_background`). A roll reports the old
-/// segment SEALED, then the new one OPENED (rolls made by two threads at
-/// once, such as an explicit roll while the background thread reports
-/// one, may interleave their events). The callback may call the
-/// log's functions, `binlog_writer_close` included; the events such a call
-/// causes are reported after the ones being reported (once this callback
-/// and the others have returned), so that callbacks and polling see a log's
-/// events in order. It must not free the writer (`binlog_writer_free`): the
-/// call that rolled still uses the handle; close it, and free it after
-/// that call has returned.
-/// Return 0 on success; any other value counts as a failure (see
-/// `binlog_writer_callback_failures`) and affects nothing else.
-pub type binlog_segment_callback =
-    Option<extern "C" fn(user: *mut c_void, info: *const binlog_segment_info) -> i32>;
-
-/// The C caller's user pointer; the caller promises it may be used from the
-/// log's threads.
-struct UserData(*mut c_void);
-unsafe impl Send for UserData {}
-unsafe impl Sync for UserData {}
-
-fn info_view(kind: binlog_segment_event, i: &SegmentInfo, path: &CString) -> binlog_segment_info {
-    binlog_segment_info {
-        event: kind,
-        path: path.as_ptr(),
-        segment_no: i.segment_no,
-        first_seq: i.first_seq,
-        record_count: i.record_count,
-        bytes: i.bytes,
-    }
-}
-
-fn c_string(p: &std::path::Path) -> CString {
-    use std::os::unix::ffi::OsStrExt;
-    CString::new(p.as_os_str().as_bytes()).unwrap_or_default()
-}
-
-/// Wraps a C segment callback and its user pointer as a Rust callback.
-pub(crate) fn c_callback(
-    cb: extern "C" fn(*mut c_void, *const binlog_segment_info) -> i32,
-    user: *mut c_void,
-) -> SegmentCallback {
-    let user = UserData(user);
-    Box::new(move |ev| {
-        let (kind, info) = match ev {
-            SegmentEvent::Opened(i) => (binlog_segment_event::BINLOG_SEGMENT_OPENED, i),
-            SegmentEvent::Sealed(i) => (binlog_segment_event::BINLOG_SEGMENT_SEALED, i),
-        };
-        let path = c_string(&info.path);
-        let view = info_view(kind, info, &path);
-        let user = &user;
-        match cb(user.0, &view) {
-            0 => Ok(()),
-            rc => Err(format!(
-                "segment callback returned {rc} for {}",
-                info.path.display()
-            )),
-        }
     })
 }
 
@@ -587,7 +436,7 @@ pub extern "C" fn binlog_writer_on_segment(
     user: *mut c_void,
 ) -> binlog_result {
     call(|| {
-        let l = unsafe { handle(w, "writer") }?.inner.log()?;
+        let l = unsafe { handle(w, "writer") }?.log()?;
         let Some(cb) = cb else {
             return Err(super::boundary::null("callback"));
         };
@@ -609,7 +458,7 @@ pub extern "C" fn binlog_writer_poll_sealed(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle(w, "writer") }?;
-        let l = h.inner.log()?;
+        let l = h.log()?;
         super::boundary::need_out(out)?;
         let Some(info) = l.poll_sealed() else {
             return Ok(BINLOG_END);
@@ -631,7 +480,7 @@ pub extern "C" fn binlog_writer_callback_failures(
 ) -> binlog_result {
     // Also after close: the last segment's Sealed callbacks run during close.
     call(|| {
-        let l = unsafe { handle(w, "writer") }?.inner.log()?;
+        let l = unsafe { handle(w, "writer") }?.log()?;
         super::boundary::need_out(out)?;
         unsafe { put(out, l.callback_failures().0) };
         Ok(BINLOG_OK)
@@ -643,7 +492,7 @@ pub extern "C" fn binlog_writer_callback_failures(
 #[no_mangle]
 pub extern "C" fn binlog_writer_roll(w: *const binlog_writer) -> binlog_result {
     call(|| {
-        unsafe { handle(w, "writer") }?.inner.log()?.roll()?;
+        unsafe { handle(w, "writer") }?.log()?.roll()?;
         Ok(BINLOG_OK)
     })
 }

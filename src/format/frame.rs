@@ -212,6 +212,21 @@ pub fn seal_frames(buf: &mut [u8]) {
     }
 }
 
+/// Length of the longest prefix of `buf` made of whole frames, by their
+/// length fields alone (kinds and CRCs are not looked at): where a write
+/// that stopped part way can be cut without cutting a frame.
+pub fn whole_frames_len(buf: &[u8]) -> usize {
+    let mut pos = 0;
+    while let Some(len) = buf.get(pos..pos + 4) {
+        let body = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+        match (pos + FRAME_HEADER_LEN).checked_add(body) {
+            Some(end) if end <= buf.len() => pos = end,
+            _ => break,
+        }
+    }
+    pos
+}
+
 /// Fills in the length and CRC of the frame that starts at `start` and runs to
 /// the end of `out`; returns its total length.
 #[inline]
@@ -585,6 +600,24 @@ mod tests {
             vec![(&b"k"[..], &b"v"[..]), ("é".as_bytes(), &b""[..])]
         );
         assert_eq!(r.payload, b"payload");
+    }
+
+    #[test]
+    fn whole_frames_len_stops_before_a_partial_frame() {
+        let one = frame(1, None, &[], b"first");
+        let two = frame(2, Some(b"t"), &[("k", "v")], b"second");
+        let both = [one.clone(), two.clone()].concat();
+        assert_eq!(whole_frames_len(&both), both.len());
+        for cut in 0..two.len() {
+            let bytes = &both[..one.len() + cut];
+            assert_eq!(
+                whole_frames_len(bytes),
+                one.len(),
+                "cut {cut} into the second"
+            );
+        }
+        assert_eq!(whole_frames_len(&one[..3]), 0, "not even a length");
+        assert_eq!(whole_frames_len(&[]), 0);
     }
 
     #[test]

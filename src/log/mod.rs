@@ -15,5 +15,5 @@ mod writer;
 
 pub use options::{Clock, LogOptions, Retention, SharedCallback};
 pub use period::Period;
-pub use reader::{Gap, LogReader};
+pub use reader::{Gap, LogReader, ReadSegment};
 pub use writer::{LogWriter, SegmentCallback, SegmentEvent, SegmentInfo};

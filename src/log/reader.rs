@@ -7,6 +7,7 @@
 use super::listing::ListingStamp;
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::header::SegmentHeader;
 use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
 use crate::sys::parent_dir;
 use crate::watch::{Follow, Watched};
@@ -22,6 +23,38 @@ pub struct Gap {
     /// First sequence number present after the gap (when known).
     pub to_seq: Option<u64>,
     pub reason: String,
+}
+
+/// A segment a log reader returned records from, or a seek landed in:
+/// which one, and how it ended once the reader left it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadSegment {
+    /// Its `LogReader::segment_opens` number while it was being read.
+    opens: u64,
+    path: PathBuf,
+    header: SegmentHeader,
+    ended: Option<Tail>,
+}
+
+impl ReadSegment {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn header(&self) -> &SegmentHeader {
+        &self.header
+    }
+
+    pub fn segment_no(&self) -> u64 {
+        self.header.segment_no
+    }
+
+    /// How it ended, once the reader read it to its end and went on to a
+    /// later segment (what `LogReader::tail` said of it then); `None` while
+    /// the reader is still in it.
+    pub fn ended(&self) -> Option<Tail> {
+        self.ended
+    }
 }
 
 enum Source {
@@ -45,6 +78,13 @@ pub struct LogReader {
     /// The segments the last `next` or `next_wait` call left, with how
     /// each ended (see `left_segments`).
     left: Vec<(u64, Tail)>,
+    /// The segment of the last record returned, or the one a seek landed
+    /// in (see `record_segment`).
+    record_segment: Option<Box<ReadSegment>>,
+    /// When the last record returned was the first returned from its
+    /// segment: what `record_segment` was before it (see
+    /// `forget_last_record`).
+    before_record: Option<Option<Box<ReadSegment>>>,
     /// The sequence number the next record should carry.
     expected: Option<u64>,
     filter: Vec<String>,
@@ -127,6 +167,8 @@ impl LogReader {
             current: None,
             opens: 0,
             left: Vec::new(),
+            record_segment: None,
+            before_record: None,
             expected: None,
             filter: Vec::new(),
             gaps: Vec::new(),
@@ -171,13 +213,92 @@ impl LogReader {
     /// The segments the last `next` or `next_wait` call read to their end
     /// and left for a later one, oldest first: each one's `segment_opens`
     /// number while it was the current segment, and how it ended then
-    /// (what `tail` said of it). A caller that keeps a segment's header
-    /// past the reader's move to the next one (as the C API's header of
-    /// the last record's segment does) takes how that segment ended from
-    /// here. Empty after a seek. Reading on in a sealed segment that its
-    /// writer reopened is not leaving it.
+    /// (what `tail` said of it); `record_segment` keeps this for the
+    /// segment of the last record. Empty after a seek. Reading on in a
+    /// sealed segment that its writer reopened is not leaving it.
     pub fn left_segments(&self) -> &[(u64, Tail)] {
         &self.left
+    }
+
+    /// The segment the last record returned came from; after a seek, until
+    /// a record is returned, the segment the seek landed in (where the next
+    /// record comes from, if it holds one). `None` before either, and after
+    /// a seek that landed in no segment (none could be opened there: all
+    /// removed, or the newest still being created). Reading to the end of
+    /// a segment does not change it before a record of a later segment is
+    /// returned: then its `ended` says how it ended.
+    pub fn record_segment(&self) -> Option<&ReadSegment> {
+        self.record_segment.as_deref()
+    }
+
+    /// How the segment `record_segment` describes ended, once the reader
+    /// left it for a later one (e.g. `Sealed`, not the next segment's
+    /// `Unsealed`); otherwise how the segment the reader stands in ended,
+    /// as `tail` says (`Reading` while records remain).
+    pub fn record_segment_tail(&self) -> Tail {
+        self.record_segment
+            .as_ref()
+            .and_then(|s| s.ended)
+            .unwrap_or_else(|| self.tail())
+    }
+
+    /// Takes back the last record returned, for `record_segment`: a caller
+    /// that held it back to return it later, and then dropped it (see
+    /// `crate::HoldBack`), has the segment of the record before it
+    /// described again. Only the first call after a record has an effect.
+    pub fn forget_last_record(&mut self) {
+        if let Some(before) = self.before_record.take() {
+            self.record_segment = before;
+        }
+    }
+
+    /// After a call that moved the reader: if it left the segment of the
+    /// last record returned, notes how that one ended.
+    fn note_left(&mut self) {
+        let Some(s) = self.record_segment.as_mut() else {
+            return;
+        };
+        if s.ended.is_none() && s.opens != self.opens {
+            s.ended = self
+                .left
+                .iter()
+                .find(|(opens, _)| *opens == s.opens)
+                .map(|(_, tail)| *tail);
+        }
+    }
+
+    /// After a record was returned from the segment being read: notes it as
+    /// the last record's (a copy of its header when it is another segment
+    /// than the last record's: one comparison of a number a record
+    /// otherwise).
+    fn note_record(&mut self) {
+        if self
+            .record_segment
+            .as_ref()
+            .is_some_and(|s| s.opens == self.opens)
+        {
+            self.before_record = None;
+            return;
+        }
+        let here = self.here();
+        self.before_record = Some(std::mem::replace(&mut self.record_segment, here));
+    }
+
+    /// After a seek (one that failed too): the segment it landed in.
+    fn note_landed(&mut self) {
+        self.record_segment = self.here();
+        self.before_record = None;
+    }
+
+    /// The segment being read, as a `ReadSegment` not yet left.
+    fn here(&self) -> Option<Box<ReadSegment>> {
+        let r = self.current.as_ref()?;
+        Some(Box::new(ReadSegment {
+            opens: self.opens,
+            path: r.path().to_path_buf(),
+            header: r.header().clone(),
+            ended: None,
+        }))
     }
 
     /// Skip damaged regions in the middle of segments (see
@@ -212,8 +333,19 @@ impl LogReader {
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Record<'_>>> {
         self.left.clear();
-        match self.advance()? {
-            Some(f) => Ok(Some(self.current.as_ref().expect("opened").record_at(&f))),
+        let found = self.advance();
+        self.returned(found)
+    }
+
+    /// What `next` and `next_wait` return of what `advance` found, once
+    /// `record_segment` is brought up to date.
+    fn returned(&mut self, found: Result<Option<Found>>) -> Result<Option<Record<'_>>> {
+        self.note_left();
+        match found? {
+            Some(f) => {
+                self.note_record();
+                Ok(Some(self.current.as_ref().expect("opened").record_at(&f)))
+            }
             None => Ok(None),
         }
     }
@@ -223,38 +355,34 @@ impl LogReader {
     /// record is returned only once whole: never a partial one.
     pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
         self.left.clear();
-        let found = match self.advance()? {
-            Some(f) => {
-                self.follow.found();
-                f
-            }
-            None => {
-                // At the end: wait for the writer (see `crate::watch`),
-                // watching the log's directory, where it writes and rolls
-                // (for a list of files, the last one's: where it really is
-                // if the name is a symlink, as it is written there).
-                let dir = match &self.source {
-                    Source::Log { dir, .. } => dir.clone(),
-                    Source::Files => self.files.last().map_or_else(
-                        || PathBuf::from("."),
-                        |f| {
-                            let real = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
-                            parent_dir(&real).to_path_buf()
-                        },
-                    ),
-                };
-                let mut follow = std::mem::take(&mut self.follow);
-                let found = follow.wait_for(timeout, &dir, Watched::Dir, || self.advance());
-                self.follow = follow;
-                match found? {
-                    Some(f) => f,
-                    None => return Ok(None),
-                }
-            }
+        let found = self.wait_for_record(timeout);
+        self.returned(found)
+    }
+
+    /// `advance`, waiting up to `timeout` at the end (see `next_wait`).
+    fn wait_for_record(&mut self, timeout: Duration) -> Result<Option<Found>> {
+        if let Some(f) = self.advance()? {
+            self.follow.found();
+            return Ok(Some(f));
+        }
+        // At the end: wait for the writer (see `crate::watch`), watching
+        // the log's directory, where it writes and rolls (for a list of
+        // files, the last one's: where it really is if the name is a
+        // symlink, as it is written there).
+        let dir = match &self.source {
+            Source::Log { dir, .. } => dir.clone(),
+            Source::Files => self.files.last().map_or_else(
+                || PathBuf::from("."),
+                |f| {
+                    let real = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+                    parent_dir(&real).to_path_buf()
+                },
+            ),
         };
-        Ok(Some(
-            self.current.as_ref().expect("opened").record_at(&found),
-        ))
+        let mut follow = std::mem::take(&mut self.follow);
+        let found = follow.wait_for(timeout, &dir, Watched::Dir, || self.advance());
+        self.follow = follow;
+        found
     }
 
     /// Finds the next record across segments (without borrowing it). At the
@@ -357,7 +485,14 @@ impl LogReader {
 
     /// Positions the reader at the first record with a sequence number of at
     /// least `seq`, skipping whole segments by their first sequence numbers.
+    /// `record_segment` then describes the segment it landed in.
     pub fn seek_seq(&mut self, seq: u64) -> Result<()> {
+        let done = self.position_at_seq(seq);
+        self.note_landed();
+        done
+    }
+
+    fn position_at_seq(&mut self, seq: u64) -> Result<()> {
         self.refresh_files()?;
         // The last segment whose first sequence number is <= seq.
         let mut start = 0;
@@ -387,8 +522,15 @@ impl LogReader {
 
     /// Positions the reader at the first record, in write order, whose
     /// timestamp is at least `ts_ns`; sealed segments whose newest record is
-    /// older are skipped without reading them.
+    /// older are skipped without reading them. `record_segment` then
+    /// describes the segment it landed in.
     pub fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
+        let done = self.position_at_time(ts_ns);
+        self.note_landed();
+        done
+    }
+
+    fn position_at_time(&mut self, ts_ns: i64) -> Result<()> {
         self.refresh_files()?;
         let mut i = 0;
         while i < self.files.len() {

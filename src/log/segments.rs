@@ -48,7 +48,7 @@ pub fn not_a_directory(dir: &Path) -> Error {
 /// An error listing or creating `dir`: ENOTDIR (it, or a parent, is a
 /// file) is `not_a_directory`.
 pub fn dir_error(dir: &Path, doing: &str, e: std::io::Error) -> Error {
-    if e.raw_os_error() == Some(libc::ENOTDIR) {
+    if crate::sys::is_not_a_directory(&e) {
         not_a_directory(dir)
     } else {
         Error::io(dir, doing, e)

@@ -448,7 +448,7 @@ fn failed(file: &File, job: Job, written: usize, err: io::Error) -> Failed {
             cut_err: file.set_len(start).err(),
         };
     }
-    let whole = job.lead + super::state::complete_frames(&job.buf[job.lead..written]);
+    let whole = job.lead + frame::whole_frames_len(&job.buf[job.lead..written]);
     let cut_err = if whole < written {
         file.set_len(job.offset + whole as u64).err()
     } else {
@@ -468,7 +468,7 @@ mod tests {
     use super::super::test_file::TestFile;
     use super::*;
 
-    /// A frame of `len` body bytes (complete_frames reads the length).
+    /// A frame of `len` body bytes (whole_frames_len reads the length).
     fn frame(fill: u8, len: usize) -> Vec<u8> {
         let mut v = (len as u32).to_le_bytes().to_vec();
         v.extend_from_slice(&[0; 4]);

@@ -923,15 +923,18 @@ fn open_file(path: &Path) -> Result<(File, bool)> {
     match o.clone().create_new(true).open(path) {
         Ok(f) => Ok((f, true)),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let f = o.open(path).map_err(|e| match e.raw_os_error() {
-                // The kind and words a reader gets for a directory, not an
-                // I/O error: the path names the wrong kind of file.
-                Some(libc::EISDIR) => Error::file(
-                    ErrorKind::InvalidArgument,
-                    path,
-                    "is a directory, not a segment",
-                ),
-                _ => Error::io(path, "open", e),
+            let f = o.open(path).map_err(|e| {
+                if crate::sys::is_a_directory(&e) {
+                    // The kind and words a reader gets for a directory, not
+                    // an I/O error: the path names the wrong kind of file.
+                    Error::file(
+                        ErrorKind::InvalidArgument,
+                        path,
+                        "is a directory, not a segment",
+                    )
+                } else {
+                    Error::io(path, "open", e)
+                }
             })?;
             Ok((f, false))
         }

@@ -15,7 +15,6 @@
 //! reports the real outcome.
 
 use std::fs::File;
-use std::io;
 
 pub struct Prealloc {
     /// Blocks below this offset were reserved by this tracker (or written).
@@ -54,7 +53,7 @@ impl Prealloc {
         let new_end = upto.saturating_add(self.chunk).min(self.limit.max(upto));
         match crate::sys::preallocate(file, from, new_end - from) {
             Ok(()) => self.end = new_end,
-            Err(e) if is_unsupported(&e) => self.supported = false,
+            Err(e) if crate::sys::preallocation_unsupported(&e) => self.supported = false,
             Err(_) => {
                 // A full disk (ext4 and XFS keep what they reserved before
                 // failing): give it all back, and reserve no more in this
@@ -79,13 +78,6 @@ pub fn release(file: &File, len: u64) {
     {
         let _ = file.set_len(len);
     }
-}
-
-fn is_unsupported(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::ENODEV | libc::ESPIPE)
-    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! The few operating-system calls std does not offer: advisory whole-file
-//! locks, anonymous temporary files, opening without access-time updates
-//! and preallocation. No raw pointers are involved.
+//! Linux's file calls that std does not offer: advisory whole-file locks,
+//! anonymous temporary files, opening without access-time updates,
+//! preallocation and syncing a directory; and the error numbers callers
+//! tell apart. No raw pointers are involved.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -25,30 +26,6 @@ pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
         Err(err)
     }
 }
-
-/// `try_lock_exclusive`, waiting out a lock held for a moment: up to
-/// `LOCK_PATIENCE`, trying again every 2 ms. A child process between fork
-/// and exec holds a copy of every descriptor of its parent (close-on-exec
-/// ones too, until its exec closes them), and with it the parent's flocks.
-/// A writer that is closed unlocks (which releases the lock for every
-/// copy), but one whose process was killed, or dropped without a close
-/// finishing, leaves the lock to such a child for that moment. A lock held
-/// longer (another writer) is still `Ok(false)`, after the wait.
-pub fn lock_exclusive_patiently(file: &File) -> io::Result<bool> {
-    let start = std::time::Instant::now();
-    loop {
-        if try_lock_exclusive(file)? {
-            return Ok(true);
-        }
-        if start.elapsed() >= LOCK_PATIENCE {
-            return Ok(false);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-}
-
-/// How long `lock_exclusive_patiently` waits for a lock held elsewhere.
-pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Whether another open file holds an exclusive lock on `file`'s file (a
 /// writer has the segment): found out by taking a shared lock without
@@ -91,7 +68,7 @@ pub fn anonymous_file(dir: &Path) -> io::Result<File> {
             let name = dir.join(format!(
                 ".binlog-spill-{}-{}",
                 std::process::id(),
-                crate::clock::now_ns()
+                super::realtime_ns()
             ));
             let f = OpenOptions::new()
                 .read(true)
@@ -133,13 +110,6 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 pub static DIR_SYNCS: parking_lot::Mutex<Vec<std::path::PathBuf>> =
     parking_lot::Mutex::new(Vec::new());
 
-/// The directory holding `path` (`.` for a bare file name).
-pub fn parent_dir(path: &Path) -> &Path {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-}
-
 /// Reserves disk blocks for `[offset, offset + len)` without changing the
 /// file's size (fallocate with FALLOC_FL_KEEP_SIZE), so readers and a scan
 /// after a crash see exactly the bytes written.
@@ -161,45 +131,23 @@ pub fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
     }
 }
 
-/// CLOCK_REALTIME in nanoseconds since the Unix epoch.
-#[inline]
-pub fn realtime_ns() -> i64 {
-    clock_ns(libc::CLOCK_REALTIME)
+/// Whether a failed `preallocate` says the filesystem or the file cannot
+/// reserve blocks at all (fallocate's EOPNOTSUPP, ENOSYS, ENODEV for what
+/// is not a regular file, ESPIPE for a pipe), rather than that this
+/// reservation failed (a full disk).
+pub fn preallocation_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::ENODEV | libc::ESPIPE)
+    )
 }
 
-/// CLOCK_MONOTONIC in nanoseconds (it runs at the rate NTP gives
-/// CLOCK_REALTIME, without its steps).
-#[inline]
-pub fn monotonic_ns() -> i64 {
-    clock_ns(libc::CLOCK_MONOTONIC)
+/// Whether `e` is ENOTDIR: the path, or a directory on its way, is a file.
+pub fn is_not_a_directory(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ENOTDIR)
 }
 
-/// CLOCK_BOOTTIME in nanoseconds: elapsed time since boot, suspend
-/// included, never stepped.
-pub fn boottime_ns() -> i64 {
-    clock_ns(libc::CLOCK_BOOTTIME)
-}
-
-#[inline]
-#[allow(clippy::useless_conversion)]
-fn clock_ns(clock: libc::clockid_t) -> i64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec, which we own; it cannot
-    // fail for these clocks with a valid address.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    // time_t and c_long are i64 on the 64-bit Linux targets we build for.
-    i64::from(ts.tv_sec)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(i64::from(ts.tv_nsec))
-}
-
-/// The CPU's time-stamp counter (one `rdtsc`, not serializing).
-#[cfg(target_arch = "x86_64")]
-#[inline]
-pub fn tsc() -> u64 {
-    // SAFETY: rdtsc reads a register; every x86_64 CPU has it.
-    unsafe { core::arch::x86_64::_rdtsc() }
+/// Whether `e` is EISDIR: the path names a directory, not a file.
+pub fn is_a_directory(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::EISDIR)
 }

@@ -1,0 +1,97 @@
+//! Segment events in C: what a log writer's callbacks and
+//! `binlog_writer_poll_sealed` describe, and a C callback wrapped as the
+//! core's `SegmentCallback`.
+
+use crate::log::{SegmentCallback, SegmentEvent, SegmentInfo};
+use std::ffi::{c_char, c_void, CString};
+
+/// A segment opened or sealed.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum binlog_segment_event {
+    BINLOG_SEGMENT_OPENED = 1,
+    BINLOG_SEGMENT_SEALED = 2,
+}
+
+/// A segment of a log. `path` is NUL-terminated: in a callback it is valid
+/// during the call; from `binlog_writer_poll_sealed`, until the next poll on
+/// the same writer.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_segment_info {
+    pub event: binlog_segment_event,
+    pub path: *const c_char,
+    pub segment_no: u64,
+    pub first_seq: u64,
+    pub record_count: u64,
+    pub bytes: u64,
+}
+
+/// Called when a segment is opened or sealed, outside the log's lock, on the
+/// thread that caused it: a writer that rolled, or the log's background
+/// thread (time rolls, and every roll's seal with
+/// `binlog_options_set_seal_in_background`). A roll reports the old
+/// segment SEALED, then the new one OPENED (rolls made by two threads at
+/// once, such as an explicit roll while the background thread reports
+/// one, may interleave their events). The callback may call the
+/// log's functions, `binlog_writer_close` included; the events such a call
+/// causes are reported after the ones being reported (once this callback
+/// and the others have returned), so that callbacks and polling see a log's
+/// events in order. It must not free the writer (`binlog_writer_free`): the
+/// call that rolled still uses the handle; close it, and free it after
+/// that call has returned.
+/// Return 0 on success; any other value counts as a failure (see
+/// `binlog_writer_callback_failures`) and affects nothing else.
+pub type binlog_segment_callback =
+    Option<extern "C" fn(user: *mut c_void, info: *const binlog_segment_info) -> i32>;
+
+/// The C caller's user pointer; the caller promises it may be used from the
+/// log's threads.
+struct UserData(*mut c_void);
+unsafe impl Send for UserData {}
+unsafe impl Sync for UserData {}
+
+pub(super) fn info_view(
+    kind: binlog_segment_event,
+    i: &SegmentInfo,
+    path: &CString,
+) -> binlog_segment_info {
+    binlog_segment_info {
+        event: kind,
+        path: path.as_ptr(),
+        segment_no: i.segment_no,
+        first_seq: i.first_seq,
+        record_count: i.record_count,
+        bytes: i.bytes,
+    }
+}
+
+pub(super) fn c_string(p: &std::path::Path) -> CString {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(p.as_os_str().as_bytes()).unwrap_or_default()
+}
+
+/// Wraps a C segment callback and its user pointer as a Rust callback.
+pub(crate) fn c_callback(
+    cb: extern "C" fn(*mut c_void, *const binlog_segment_info) -> i32,
+    user: *mut c_void,
+) -> SegmentCallback {
+    let user = UserData(user);
+    Box::new(move |ev| {
+        let (kind, info) = match ev {
+            SegmentEvent::Opened(i) => (binlog_segment_event::BINLOG_SEGMENT_OPENED, i),
+            SegmentEvent::Sealed(i) => (binlog_segment_event::BINLOG_SEGMENT_SEALED, i),
+        };
+        let path = c_string(&info.path);
+        let view = info_view(kind, info, &path);
+        let user = &user;
+        match cb(user.0, &view) {
+            0 => Ok(()),
+            rc => Err(format!(
+                "segment callback returned {rc} for {}",
+                info.path.display()
+            )),
+        }
+    })
+}

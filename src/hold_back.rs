@@ -1,0 +1,192 @@
+//! A reader that can hold back a record it returned, and return it again
+//! first: for a caller that copies records into a buffer of its own and
+//! meets one that does not fit (the C API's batch reads).
+
+use crate::error::Result;
+use crate::format::header::SegmentHeader;
+use crate::log::Gap;
+use crate::reader::{Damage, Record, Tail};
+use crate::record_reader::RecordReader;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// An owned copy of a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedRecord {
+    seq: u64,
+    timestamp_ns: i64,
+    offset: u64,
+    frame_len: u64,
+    type_id: u32,
+    meta_count: u32,
+    type_name: Box<str>,
+    payload: Box<[u8]>,
+    /// The metadata entries as the record encodes them.
+    meta: Box<[u8]>,
+}
+
+impl OwnedRecord {
+    /// The record, as the reader returned it.
+    pub fn record(&self) -> Record<'_> {
+        Record {
+            seq: self.seq,
+            timestamp_ns: self.timestamp_ns,
+            type_name: &self.type_name,
+            payload: &self.payload,
+            offset: self.offset,
+            frame_len: self.frame_len,
+            type_id: self.type_id,
+            meta_count: self.meta_count,
+            meta: &self.meta,
+        }
+    }
+}
+
+impl From<&Record<'_>> for OwnedRecord {
+    fn from(r: &Record<'_>) -> OwnedRecord {
+        OwnedRecord {
+            seq: r.seq,
+            timestamp_ns: r.timestamp_ns,
+            offset: r.offset,
+            frame_len: r.frame_len,
+            type_id: r.type_id,
+            meta_count: r.meta_count,
+            type_name: r.type_name.into(),
+            payload: r.payload.into(),
+            meta: r.meta.into(),
+        }
+    }
+}
+
+/// A reader (of a segment or a log) that can hold back the record it
+/// returned last: the next `next` or `next_wait` returns it first. While
+/// held it counts as returned (`segment_header` describes its segment,
+/// which it may have started) and `segment_tail` is `Reading`; a seek drops
+/// it, and so does a type filter that excludes it (then the record before
+/// it counts as the last one returned again).
+pub struct HoldBack {
+    reader: Box<dyn RecordReader>,
+    /// The record held back. Boxed, as is `shown`: a call that finds none
+    /// moves a pointer, not a record.
+    held: Option<Box<OwnedRecord>>,
+    /// The held record `next` returned last, which its view borrows.
+    shown: Option<Box<OwnedRecord>>,
+}
+
+impl HoldBack {
+    pub fn new(reader: impl RecordReader + 'static) -> HoldBack {
+        HoldBack {
+            reader: Box::new(reader),
+            held: None,
+            shown: None,
+        }
+    }
+
+    /// Holds back `record`, which must be the one `next` or `next_wait`
+    /// returned last, to return it again.
+    pub fn hold_back(&mut self, record: OwnedRecord) {
+        self.held = Some(Box::new(record));
+    }
+
+    /// Moves the record held back, if any, to `shown`, for `next` and
+    /// `next_wait` to return first; true if there is one.
+    #[inline]
+    fn show_held(&mut self) -> bool {
+        if self.held.is_none() && self.shown.is_none() {
+            return false;
+        }
+        self.shown = self.held.take();
+        self.shown.is_some()
+    }
+
+    /// The record `show_held` moved to `shown`.
+    fn shown(&self) -> Option<Record<'_>> {
+        self.shown.as_deref().map(OwnedRecord::record)
+    }
+
+    /// Whether a record is held back.
+    pub fn is_holding(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// Drops the record held back, if any: the reader stands where it was
+    /// taken from, so the record is not returned again.
+    fn drop_held(&mut self) {
+        if self.held.take().is_some() {
+            self.reader.forget_last_record();
+        }
+    }
+}
+
+impl RecordReader for HoldBack {
+    #[inline]
+    fn next(&mut self) -> Result<Option<Record<'_>>> {
+        if self.show_held() {
+            return Ok(self.shown());
+        }
+        self.reader.next()
+    }
+
+    #[inline]
+    fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
+        if self.show_held() {
+            return Ok(self.shown());
+        }
+        self.reader.next_wait(timeout)
+    }
+
+    fn seek_seq(&mut self, seq: u64) -> Result<()> {
+        self.held = None;
+        self.reader.seek_seq(seq)
+    }
+
+    fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
+        self.held = None;
+        self.reader.seek_time(ts_ns)
+    }
+
+    /// The reader is already past a held record: it is kept if the new
+    /// filter lets it through (it would be lost otherwise).
+    fn filter_types(&mut self, names: &[&str]) {
+        self.reader.filter_types(names);
+        if self
+            .held
+            .as_ref()
+            .is_some_and(|h| !names.is_empty() && !names.contains(&&*h.type_name))
+        {
+            self.drop_held();
+        }
+    }
+
+    fn skip_damaged(&mut self, skip: bool) {
+        self.reader.skip_damaged(skip)
+    }
+
+    fn damages(&self) -> Vec<(PathBuf, Damage)> {
+        self.reader.damages()
+    }
+
+    fn gaps(&self) -> &[Gap] {
+        self.reader.gaps()
+    }
+
+    fn current_path(&self) -> Option<&Path> {
+        self.reader.current_path()
+    }
+
+    fn segment_header(&self) -> Option<&SegmentHeader> {
+        self.reader.segment_header()
+    }
+
+    fn segment_tail(&self) -> Tail {
+        if self.held.is_some() {
+            return Tail::Reading;
+        }
+        self.reader.segment_tail()
+    }
+
+    fn forget_last_record(&mut self) {
+        self.held = None;
+        self.reader.forget_last_record();
+    }
+}

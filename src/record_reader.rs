@@ -1,0 +1,162 @@
+//! What a segment's reader ([`Reader`]) and a log's reader ([`LogReader`])
+//! both do, as one trait: code that reads records can be written once for
+//! either (the C API's `binlog_reader` is such code, through
+//! [`crate::HoldBack`]).
+
+use crate::error::Result;
+use crate::format::header::SegmentHeader;
+use crate::log::{Gap, LogReader};
+use crate::reader::{Damage, Reader, Record, Tail};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A reader of records: of one segment, or of a log across its segments.
+pub trait RecordReader: Send {
+    /// The next record, or `None` at the end for now (a live segment or log
+    /// may grow: call again).
+    fn next(&mut self) -> Result<Option<Record<'_>>>;
+
+    /// Like `next`, but at the end waits up to `timeout` for a record (a
+    /// log's reader follows its writer into new segments).
+    fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>>;
+
+    /// Positions the reader at the first record with a sequence number of
+    /// at least `seq`.
+    fn seek_seq(&mut self, seq: u64) -> Result<()>;
+
+    /// Positions the reader at the first record, in write order, with a
+    /// timestamp of at least `ts_ns`.
+    fn seek_time(&mut self, ts_ns: i64) -> Result<()>;
+
+    /// Only records of these types (empty: all types again).
+    fn filter_types(&mut self, names: &[&str]);
+
+    /// Skip damaged regions in the middle of segments instead of stopping
+    /// with an error (see [`Reader::skip_damaged`]).
+    fn skip_damaged(&mut self, skip: bool);
+
+    /// The damaged regions skipped so far, with the segment each was in.
+    fn damages(&self) -> Vec<(PathBuf, Damage)>;
+
+    /// Records a log's reader could not return (none for a segment's).
+    fn gaps(&self) -> &[Gap];
+
+    /// The segment file being read (a log's reader: none before it opened
+    /// one).
+    fn current_path(&self) -> Option<&Path>;
+
+    /// The header of the segment the last record came from: a segment's
+    /// own; for a log, see [`LogReader::record_segment`].
+    fn segment_header(&self) -> Option<&SegmentHeader>;
+
+    /// How the segment `segment_header` describes ended (`Reading` while
+    /// records remain); for a log, see [`LogReader::record_segment_tail`].
+    fn segment_tail(&self) -> Tail;
+
+    /// The last record returned no longer counts as returned, for
+    /// `segment_header` and `segment_tail` (see
+    /// [`LogReader::forget_last_record`]; a segment's reader has one header).
+    fn forget_last_record(&mut self);
+}
+
+impl RecordReader for Reader {
+    fn next(&mut self) -> Result<Option<Record<'_>>> {
+        Reader::next(self)
+    }
+
+    fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
+        Reader::next_wait(self, timeout)
+    }
+
+    fn seek_seq(&mut self, seq: u64) -> Result<()> {
+        Reader::seek_seq(self, seq)
+    }
+
+    fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
+        Reader::seek_time(self, ts_ns)
+    }
+
+    fn filter_types(&mut self, names: &[&str]) {
+        Reader::filter_types(self, names)
+    }
+
+    fn skip_damaged(&mut self, skip: bool) {
+        Reader::skip_damaged(self, skip)
+    }
+
+    fn damages(&self) -> Vec<(PathBuf, Damage)> {
+        let path = self.path();
+        Reader::damages(self)
+            .iter()
+            .map(|d| (path.to_path_buf(), *d))
+            .collect()
+    }
+
+    fn gaps(&self) -> &[Gap] {
+        &[]
+    }
+
+    fn current_path(&self) -> Option<&Path> {
+        Some(self.path())
+    }
+
+    fn segment_header(&self) -> Option<&SegmentHeader> {
+        Some(self.header())
+    }
+
+    fn segment_tail(&self) -> Tail {
+        self.tail()
+    }
+
+    fn forget_last_record(&mut self) {}
+}
+
+impl RecordReader for LogReader {
+    fn next(&mut self) -> Result<Option<Record<'_>>> {
+        LogReader::next(self)
+    }
+
+    fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
+        LogReader::next_wait(self, timeout)
+    }
+
+    fn seek_seq(&mut self, seq: u64) -> Result<()> {
+        LogReader::seek_seq(self, seq)
+    }
+
+    fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
+        LogReader::seek_time(self, ts_ns)
+    }
+
+    fn filter_types(&mut self, names: &[&str]) {
+        LogReader::filter_types(self, names)
+    }
+
+    fn skip_damaged(&mut self, skip: bool) {
+        LogReader::skip_damaged(self, skip)
+    }
+
+    fn damages(&self) -> Vec<(PathBuf, Damage)> {
+        LogReader::damages(self)
+    }
+
+    fn gaps(&self) -> &[Gap] {
+        LogReader::gaps(self)
+    }
+
+    fn current_path(&self) -> Option<&Path> {
+        LogReader::current_path(self)
+    }
+
+    fn segment_header(&self) -> Option<&SegmentHeader> {
+        self.record_segment().map(|s| s.header())
+    }
+
+    fn segment_tail(&self) -> Tail {
+        self.record_segment_tail()
+    }
+
+    fn forget_last_record(&mut self) {
+        LogReader::forget_last_record(self)
+    }
+}

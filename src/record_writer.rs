@@ -1,0 +1,134 @@
+//! What a segment's writer ([`Writer`]) and a rolling log's writer
+//! ([`LogWriter`]) both do, as one trait: code that appends records can be
+//! written once for either (the C API's `binlog_writer` is such code).
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::log::LogWriter;
+use crate::writer::{Entry, Writer};
+use std::path::Path;
+
+/// A writer of records: one segment's, or a rolling log's. Every method
+/// may be called from any number of threads at once.
+pub trait RecordWriter: Send + Sync {
+    /// What is written, which errors name: the segment file, or the log's
+    /// directory.
+    fn path(&self) -> &Path;
+
+    /// Appends a record with the current time and no metadata; returns its
+    /// sequence number.
+    fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64>;
+
+    /// Appends records in order; returns the first one's sequence number.
+    /// Every entry is checked first: if one is refused, nothing is written.
+    fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64>;
+
+    /// Hands buffered records to the OS; readers see them afterwards.
+    fn flush(&self) -> Result<()>;
+
+    /// Flushes and fdatasyncs: every record written so far is on stable
+    /// storage.
+    fn sync(&self) -> Result<()>;
+
+    /// The sequence number the next record will get; `Closed` once the
+    /// writer is closed.
+    fn next_seq(&self) -> Result<u64>;
+
+    /// Every record with a lower sequence number is on stable storage;
+    /// `Closed` once the writer is closed.
+    fn durable_seq(&self) -> Result<u64>;
+
+    /// Flushes, seals and closes; later calls return `Closed`, and closing
+    /// again is a no-op.
+    fn close(&self) -> Result<()>;
+
+    /// Whether `close` was called.
+    fn is_closed(&self) -> bool;
+}
+
+/// `Closed` for a writer that `close` was called on.
+fn still_open(w: &impl RecordWriter) -> Result<()> {
+    if w.is_closed() {
+        return Err(Error::file(ErrorKind::Closed, w.path(), "writer is closed"));
+    }
+    Ok(())
+}
+
+impl RecordWriter for Writer {
+    fn path(&self) -> &Path {
+        Writer::path(self)
+    }
+
+    fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
+        Writer::write(self, type_name, payload)
+    }
+
+    fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
+        Writer::write_batch(self, entries)
+    }
+
+    fn flush(&self) -> Result<()> {
+        Writer::flush(self)
+    }
+
+    fn sync(&self) -> Result<()> {
+        Writer::sync(self)
+    }
+
+    fn next_seq(&self) -> Result<u64> {
+        still_open(self)?;
+        Ok(Writer::next_seq(self))
+    }
+
+    fn durable_seq(&self) -> Result<u64> {
+        still_open(self)?;
+        Ok(Writer::durable_seq(self))
+    }
+
+    fn close(&self) -> Result<()> {
+        Writer::close(self)
+    }
+
+    fn is_closed(&self) -> bool {
+        Writer::is_closed(self)
+    }
+}
+
+impl RecordWriter for LogWriter {
+    fn path(&self) -> &Path {
+        self.dir()
+    }
+
+    fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
+        LogWriter::write(self, type_name, payload)
+    }
+
+    fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
+        LogWriter::write_batch(self, entries)
+    }
+
+    fn flush(&self) -> Result<()> {
+        LogWriter::flush(self)
+    }
+
+    fn sync(&self) -> Result<()> {
+        LogWriter::sync(self)
+    }
+
+    fn next_seq(&self) -> Result<u64> {
+        still_open(self)?;
+        LogWriter::next_seq(self)
+    }
+
+    fn durable_seq(&self) -> Result<u64> {
+        still_open(self)?;
+        LogWriter::durable_seq(self)
+    }
+
+    fn close(&self) -> Result<()> {
+        LogWriter::close(self)
+    }
+
+    fn is_closed(&self) -> bool {
+        LogWriter::is_closed(self)
+    }
+}

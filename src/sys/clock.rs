@@ -1,0 +1,71 @@
+//! The kernel's clocks, and what the TSC clock (x86_64) reads: the
+//! time-stamp counter, CLOCK_MONOTONIC to measure its rate against, and
+//! whether the kernel and the CPU vouch for it.
+
+/// CLOCK_REALTIME in nanoseconds since the Unix epoch.
+#[inline]
+pub fn realtime_ns() -> i64 {
+    clock_ns(libc::CLOCK_REALTIME)
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (it runs at the rate NTP gives
+/// CLOCK_REALTIME, without its steps): what the TSC clock's rate is
+/// measured against.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn monotonic_ns() -> i64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+/// CLOCK_BOOTTIME in nanoseconds: elapsed time since boot, suspend
+/// included, never stepped.
+pub fn boottime_ns() -> i64 {
+    clock_ns(libc::CLOCK_BOOTTIME)
+}
+
+#[inline]
+#[allow(clippy::useless_conversion)]
+fn clock_ns(clock: libc::clockid_t) -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which we own; it cannot
+    // fail for these clocks with a valid address.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    // time_t and c_long are i64 on the 64-bit Linux targets we build for.
+    i64::from(ts.tv_sec)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(i64::from(ts.tv_nsec))
+}
+
+/// The CPU's time-stamp counter (one `rdtsc`, not serializing).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn tsc() -> u64 {
+    // SAFETY: rdtsc reads a register; every x86_64 CPU has it.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// The clock source the kernel keeps its time with ("tsc", "hpet",
+/// "kvm-clock"...); empty if it cannot be read.
+#[cfg(target_arch = "x86_64")]
+pub fn kernel_clocksource() -> String {
+    std::fs::read_to_string("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The first CPU's line of flags in /proc/cpuinfo (all CPUs have the
+/// same); empty if there is none. The file is long on big machines, so it
+/// is read only that far.
+#[cfg(target_arch = "x86_64")]
+pub fn cpu_flags() -> String {
+    std::fs::File::open("/proc/cpuinfo")
+        .map(std::io::BufReader::new)
+        .into_iter()
+        .flat_map(std::io::BufRead::lines)
+        .map_while(std::result::Result::ok)
+        .find(|l| l.starts_with("flags"))
+        .unwrap_or_default()
+}

@@ -1,0 +1,36 @@
+//! Cache-line hints: one instruction each on x86_64; elsewhere none is
+//! given (the hardware prefetcher is left to itself). Hints never fault:
+//! an address is only a hint, never dereferenced.
+
+/// Asks the CPU to load the cache line holding the start of `line`.
+#[inline(always)]
+pub fn prefetch_read<T>(line: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is part of every x86_64 CPU (the build enables it);
+        // the pointer is only a hint, never dereferenced.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = line;
+}
+
+/// Asks the CPU for the cache line holding the start of `line` with intent
+/// to write it (`prefetchw`), so that a store into it does not wait for
+/// the line. On an x86-64 CPU without the instruction it is a no-op (its
+/// opcode is a NOP there).
+#[inline(always)]
+pub fn prefetch_write<T>(line: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `prefetchw` reads no memory and never faults; the address is
+    // only a hint. Not `_mm_prefetch::<_MM_HINT_ET0>`: without the
+    // `prfchw` target feature it emits a plain read prefetch, which leaves
+    // the line shared and the store waiting.
+    unsafe {
+        std::arch::asm!("prefetchw [{0}]", in(reg) line.as_ptr(),
+            options(nostack, readonly, preserves_flags))
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = line;
+}

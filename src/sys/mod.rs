@@ -1,0 +1,80 @@
+//! Everything libbinlog asks of the operating system and the CPU beyond
+//! what std offers, in one place: advisory whole-file locks (flock),
+//! anonymous temporary files (O_TMPFILE), reads without access-time
+//! updates (O_NOATIME), preallocation (fallocate), syncing a directory,
+//! the clocks (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME), the
+//! time-stamp counter and what the kernel says of it, cache-line hints,
+//! and inotify. The logic that uses them stays with its module; what is
+//! here is one system call or instruction each, with the errors they
+//! return told apart.
+//!
+//! Supported platforms: Linux on x86_64 (built and tested) and aarch64
+//! (type-checked: `cargo check --target aarch64-unknown-linux-gnu`). A
+//! build for anything else stops at the `compile_error!` below, the one
+//! error it reports for the calls missing here.
+
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+compile_error!(
+    "libbinlog supports Linux on x86_64 and aarch64 only: it needs Linux's flock, fallocate, \
+     O_TMPFILE, O_NOATIME, inotify and CLOCK_BOOTTIME (see src/sys/mod.rs)"
+);
+
+#[cfg(target_os = "linux")]
+mod clock;
+#[cfg(target_os = "linux")]
+mod cpu;
+// For the TSC clock's tests, its only user.
+#[cfg(all(test, target_os = "linux", target_arch = "x86_64"))]
+mod fork;
+#[cfg(target_os = "linux")]
+pub mod inotify;
+#[cfg(target_os = "linux")]
+mod linux;
+
+#[cfg(target_os = "linux")]
+pub use clock::*;
+#[cfg(target_os = "linux")]
+pub use cpu::*;
+#[cfg(all(test, target_os = "linux", target_arch = "x86_64"))]
+pub use fork::ForkedChild;
+#[cfg(target_os = "linux")]
+pub use linux::*;
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+/// `try_lock_exclusive`, waiting out a lock held for a moment: up to
+/// `LOCK_PATIENCE`, trying again every 2 ms. A child process between fork
+/// and exec holds a copy of every descriptor of its parent (close-on-exec
+/// ones too, until its exec closes them), and with it the parent's flocks.
+/// A writer that is closed unlocks (which releases the lock for every
+/// copy), but one whose process was killed, or dropped without a close
+/// finishing, leaves the lock to such a child for that moment. A lock held
+/// longer (another writer) is still `Ok(false)`, after the wait.
+pub fn lock_exclusive_patiently(file: &File) -> io::Result<bool> {
+    let start = std::time::Instant::now();
+    loop {
+        if try_lock_exclusive(file)? {
+            return Ok(true);
+        }
+        if start.elapsed() >= LOCK_PATIENCE {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// How long `lock_exclusive_patiently` waits for a lock held elsewhere.
+pub const LOCK_PATIENCE: Duration = Duration::from_millis(100);
+
+/// The directory holding `path` (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
