@@ -358,6 +358,7 @@ impl<'a> MetaIter<'a> {
 impl<'a> Iterator for MetaIter<'a> {
     type Item = (&'a [u8], &'a [u8]);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.cursor.remaining() == 0 {
             return None;

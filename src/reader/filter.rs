@@ -142,7 +142,9 @@ fn sorted_within(bytes: &[u8], start: u64, end: u64) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_segments::{payload, temp_path};
     use super::*;
+    use crate::{Options, Reader, Writer};
 
     /// `ahead` counts from the entry `next_indexed` last took: 1 is the
     /// next one; 0 and past the end are `None`.
@@ -163,5 +165,36 @@ mod tests {
         assert_eq!(f.ahead(0, 2), Some(300));
         assert_eq!(f.ahead(0, 3), None);
         assert_eq!(f.ahead(1, 1), None, "no such cursor");
+    }
+
+    /// A filter whose offset arrays would take more than the copy limit
+    /// does not use them (memory stays bounded): the reader scans, and
+    /// returns the same records.
+    #[test]
+    fn a_filter_over_the_arrays_copy_limit_scans() {
+        let p = temp_path("copy-limit");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..300 {
+            w.write(["a", "b"][usize::from(i % 10 == 0)], &payload(i))
+                .unwrap();
+        }
+        w.close().unwrap();
+        let read = |limit: u64, names: &[&str]| {
+            let mut r = Reader::open(&p).unwrap();
+            r.arrays_copy_max = limit;
+            r.filter_types(names);
+            let indexed = r.filter.as_ref().unwrap().cursors.is_some();
+            let mut seqs = Vec::new();
+            while let Some(rec) = r.next().unwrap() {
+                seqs.push(rec.seq);
+            }
+            (indexed, seqs)
+        };
+        let b: Vec<u64> = (0..300).step_by(10).collect();
+        // "b" has 30 records (240 bytes of offsets), "a" 270 (2160).
+        assert_eq!(read(240, &["b"]), (true, b.clone()), "at the limit");
+        assert_eq!(read(239, &["b"]), (false, b), "past it");
+        assert_eq!(read(2399, &["a", "b"]), (false, (0..300).collect()));
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 }

@@ -1,26 +1,38 @@
-//! How a reader reads the scattered records the per-type index points at:
-//! through its mapping of the file, or with one pread each into a buffer.
+//! Reading the scattered records the seal's per-type index points at:
+//! through the reader's mapping of the file, or with one pread each into a
+//! buffer (`IndexedRead` chooses), and leaving the index for a scan when
+//! it points at no record of its type.
 //!
-//! Which is cheaper depends on how the page cache holds the file, which the
-//! reader cannot ask. A read through the mapping faults in the page-table
-//! entries around the record: cheap when the file sits in 2 MiB folios
-//! (one entry maps 2 MiB, so a rare type's records 60 KB apart cost 88 ns
-//! each on the benchmark VM), dear in 4 KiB pages (fault-around maps 16
-//! pages per record, unmapped again later: 1.3-1.9 us against 0.65-0.87 us
-//! for a pread). The writer's aligned writes (see `State::hand_off`) give
-//! recently written segments large folios; a segment read back from disk
-//! gets what readahead made. So the reader measures: after `WARM` records,
-//! `PROBE` indexed records go through the mapping and `PROBE` through
-//! pread, and the mapping reads on if it was clearly faster (its pages are
-//! unmapped later, at a cost the measurement does not see), pread
-//! otherwise; measured again every `CYCLE` records as the reader moves
-//! through the file. Measured on the benchmark VM (per record, mapping
-//! against pread): 2 MiB folios 0.3-0.6 against 0.8 us (then about 0.1 us
-//! a record once mapped), 1 MiB folios 0.7 against 0.83, 256 KiB folios
-//! 0.97 against 0.84.
+//! Which way is cheaper depends on how the page cache holds the file, which
+//! the reader cannot ask. A read through the mapping faults in the
+//! page-table entries around the record: cheap when the file sits in 2 MiB
+//! folios (one entry maps 2 MiB), dear in 4 KiB pages (fault-around maps 16
+//! pages per record, unmapped again later), where a pread costs less. The
+//! writer's aligned writes (see `State::hand_off`) give recently written
+//! segments large folios; a segment read back from disk gets what readahead
+//! made. So the reader measures: after `WARM` records, `PROBE` indexed
+//! records go through the mapping and `PROBE` through pread, and the
+//! mapping reads on if it was clearly faster (its pages are unmapped later,
+//! at a cost the measurement does not see), pread otherwise; measured again
+//! every `CYCLE` records as the reader moves through the file. The costs of
+//! each way by folio size are in docs/PERFORMANCE.md.
 
+use super::advance::FrameCheck;
+use super::Reader;
+use crate::error::{Error, Result};
+use crate::format::frame;
+use crate::format::FRAME_HEADER_LEN;
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
+/// Frames up to this size that the per-type index points at may be copied
+/// into the reader's buffer with pread (see `Reader::read_indexed`); larger
+/// ones are read through the mapping, where faults are few per byte.
+pub(super) const PREAD_MAX: usize = 64 * 1024;
+/// How many records ahead of the one it checks a read through the
+/// per-type index prefetches (see `prefetch_ahead`).
+const PREFETCH_AHEAD: usize = 4;
 /// Records read before measuring (the first ones pay for warming up).
 const WARM: u32 = 8;
 /// Records read each way, measured, before choosing.
@@ -93,9 +105,103 @@ impl IndexedRead {
     }
 }
 
+impl Reader {
+    /// Reads the frame at `pos`, which the seal's per-type index points at,
+    /// into `frame_copy` with pread and checks it; `None` when the frame is
+    /// too large to copy (the caller reads it through the mapping). Used
+    /// when it is faster than the mapping (see `IndexedRead`): where the
+    /// page cache holds the file in small folios, each scattered record
+    /// read through the mapping costs a page fault that maps pages never
+    /// read, and their unmapping (which MADV_RANDOM does not avoid).
+    #[inline]
+    pub(super) fn read_indexed(&mut self, pos: usize) -> Result<Option<FrameCheck>> {
+        const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
+        let avail = self.end.saturating_sub(pos);
+        let first = self
+            .first_pread_len
+            .clamp(FRAME_HEADER_LEN, PREAD_MAX)
+            .min(avail);
+        if first < FRAME_HEADER_LEN {
+            return Ok(Some(INCOMPLETE));
+        }
+        if !self.pread_frame(pos, 0, first)? {
+            return Ok(Some(INCOMPLETE));
+        }
+        let len = u32::from_le_bytes(self.frame_copy[0..4].try_into().expect("4 bytes")) as usize;
+        let total = FRAME_HEADER_LEN + len;
+        if total > PREAD_MAX {
+            return Ok(None);
+        }
+        if total > avail {
+            return Ok(Some(INCOMPLETE));
+        }
+        if total > first && !self.pread_frame(pos, first, total)? {
+            return Ok(Some(INCOMPLETE));
+        }
+        self.first_pread_len = total;
+        Ok(Some(FrameCheck::of(frame::frame_at(
+            &self.frame_copy,
+            0,
+            true,
+        ))))
+    }
+
+    /// Reads bytes `from..to` of the frame at `pos` into `frame_copy`, which
+    /// then holds `to` bytes; false if the file ends before.
+    fn pread_frame(&mut self, pos: usize, from: usize, to: usize) -> Result<bool> {
+        self.frame_copy.resize(to, 0);
+        match self
+            .file
+            .read_exact_at(&mut self.frame_copy[from..to], (pos + from) as u64)
+        {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(e) => Err(Error::io_at(&self.path, pos as u64, "read", e)),
+        }
+    }
+
+    /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
+    /// filter cursor `i` (the size of the last indexed record read), so
+    /// that it is loaded while this one is checked: scattered records are
+    /// cache misses, which the CRC waited on.
+    #[inline]
+    pub(super) fn prefetch_ahead(&self, i: usize) {
+        let Some(f) = self.filter.as_ref() else {
+            return;
+        };
+        if let Some(next) = f
+            .ahead(i, PREFETCH_AHEAD)
+            .and_then(|o| usize::try_from(o).ok())
+        {
+            let to = next.saturating_add(self.first_pread_len).min(self.end);
+            crate::prefetch::prefetch(self.map.get(next..to).unwrap_or_default());
+        }
+    }
+
+    /// A read through the per-type index found no record of its type, or
+    /// one that cannot be where the array puts it (numbered below the
+    /// records already read, or above what the bytes skipped could hold):
+    /// the record is damaged, or the array lies (its CRC only shows it was
+    /// written whole). Either way the arrays are not used again: the
+    /// filter scans on from `from` (the position after the last record
+    /// returned, and the sequence number expected there), which reads
+    /// every record of the types asked for and reports damage where it is,
+    /// with the right sequence numbers, as a scan does.
+    #[inline]
+    pub(super) fn stop_using_index(&mut self, from: (usize, u64)) {
+        if let Some(f) = self.filter.as_mut() {
+            f.cursors = None;
+        }
+        (self.pos, self.next_seq) = from;
+        self.checked_to = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::test_segments::{owned, payload, temp_path};
     use super::*;
+    use crate::{ErrorKind, Options, Tail, Writer};
 
     /// Reads `records` indexed records, the pread ones (or the mapping
     /// ones) made slower; returns the way each was read.
@@ -151,5 +257,114 @@ mod tests {
             );
             r.done(t);
         }
+    }
+
+    #[test]
+    fn indexed_filter_reads_what_a_scan_reads() {
+        let p = temp_path("indexed");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..60 {
+            let ty = ["a", "b", "c"][i % 3];
+            let i_str = i.to_string();
+            w.write_with(ty, &[("i", &i_str)], None, &payload(i))
+                .unwrap();
+        }
+        w.close().unwrap();
+
+        let mut r = Reader::open(&p).unwrap();
+        let mut scanned = Vec::new();
+        while let Some(rec) = r.next().unwrap() {
+            scanned.push(owned(&rec));
+        }
+        // Measured (mapping, then pread, then the faster), and each way.
+        let ways = [None, Some(true), Some(false)];
+        for (names, way) in [&["b"][..], &["a", "c"][..]]
+            .into_iter()
+            .flat_map(|n| ways.map(|w| (n, w)))
+        {
+            let mut r = Reader::open(&p).unwrap();
+            if let Some(via_map) = way {
+                r.indexed.force(via_map);
+            }
+            r.filter_types(names);
+            assert!(
+                r.filter.as_ref().unwrap().cursors.is_some(),
+                "sealed: indexed"
+            );
+            let mut got = Vec::new();
+            while let Some(rec) = r.next().unwrap() {
+                got.push(owned(&rec));
+            }
+            let want: Vec<_> = scanned
+                .iter()
+                .filter(|x| names.contains(&x.1.as_str()))
+                .cloned()
+                .collect();
+            assert_eq!(got, want, "{names:?} {way:?}");
+            assert_eq!(r.tail(), Tail::Sealed);
+        }
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+
+    /// A frame too large to pread (read through the mapping) does not
+    /// become the size guess of the next pread: the record after it is
+    /// read with one small pread, not 64 KiB.
+    #[test]
+    fn a_large_record_does_not_inflate_the_next_pread() {
+        let p = temp_path("indexed-guess");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..10 {
+            let len = if i == 2 { PREAD_MAX + 10 } else { 600 };
+            w.write("a", &vec![i as u8; len]).unwrap();
+        }
+        w.close().unwrap();
+        let mut r = Reader::open(&p).unwrap();
+        r.indexed.force(false);
+        r.filter_types(&["a"]);
+        for i in 0..4 {
+            let rec = r.next().unwrap().unwrap();
+            assert_eq!(rec.payload[0], i as u8);
+        }
+        assert!(
+            r.frame_copy.len() < 1024,
+            "the record after the large one read {} bytes",
+            r.frame_copy.len()
+        );
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn indexed_filter_checks_the_crc_of_copied_frames() {
+        let p = temp_path("indexed-crc");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..10 {
+            w.write(["a", "b"][i % 2], &[i as u8; 600]).unwrap();
+        }
+        w.close().unwrap();
+        let mut r = Reader::open(&p).unwrap();
+        let mut offsets = Vec::new();
+        while let Some(rec) = r.next().unwrap() {
+            offsets.push(rec.offset + rec.frame_len - 1);
+        }
+        drop(r);
+        // Flip the last payload byte of the fourth record (type "b").
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[offsets[3] as usize] ^= 1;
+        std::fs::write(&p, &bytes).unwrap();
+
+        for via_map in [true, false] {
+            let mut r = Reader::open(&p).unwrap();
+            r.indexed.force(via_map);
+            r.filter_types(&["b"]);
+            assert_eq!(r.next().unwrap().unwrap().seq, 1);
+            let err = r.next().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+            let at = offsets[2] + 1;
+            assert!(
+                err.message().contains(&at.to_string()),
+                "via_map {via_map}: {err} does not name offset {at}"
+            );
+        }
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 }

@@ -1,7 +1,9 @@
-//! Record views handed out by the reader. They borrow the mapped segment:
-//! nothing is copied.
+//! Record views handed out by the reader. They borrow the mapped segment
+//! (or, for some reads, the reader's copy of the record): nothing is copied
+//! to hand them out.
 
-use super::LOST_TYPE;
+use super::damage::LOST_TYPE;
+use super::Reader;
 use crate::format::frame::MetaIter;
 
 /// One record, verified against its CRC.
@@ -103,4 +105,64 @@ pub struct Damage {
     pub resume_offset: u64,
     pub from_seq: u64,
     pub to_seq: u64,
+}
+
+/// A checked record located in the map (offsets only, so the reader stays
+/// free to remap while looking for it).
+pub(crate) struct Found {
+    pub(crate) seq: u64,
+    pub(crate) timestamp_ns: i64,
+    pub(super) type_id: u32,
+    pub(super) offset: usize,
+    pub(super) frame_len: usize,
+    pub(super) meta_count: u32,
+    pub(super) meta: (usize, usize),
+    pub(super) payload: (usize, usize),
+    /// Where the parts are (offsets are into it).
+    pub(super) bytes_in: BytesIn,
+}
+
+/// Where a found record's bytes are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum BytesIn {
+    /// The mapping.
+    Mapping,
+    /// `frame_copy`, for a read through the per-type index.
+    FrameCopy,
+    /// `unsealed_copy`, for an unsealed segment (see `check_unsealed`).
+    UnsealedCopy,
+}
+
+impl Reader {
+    /// The record at a location returned by `next_found` (valid until the
+    /// reader moves again).
+    #[inline]
+    pub(crate) fn record_at(&self, f: &Found) -> Record<'_> {
+        let (data, _) = self.frame_in(f.bytes_in, f.offset);
+        Record {
+            seq: f.seq,
+            timestamp_ns: f.timestamp_ns,
+            type_name: &self.types[f.type_id as usize],
+            payload: &data[f.payload.0..f.payload.1],
+            offset: f.offset as u64,
+            frame_len: f.frame_len as u64,
+            type_id: f.type_id,
+            meta_count: f.meta_count,
+            meta: &data[f.meta.0..f.meta.1],
+        }
+    }
+
+    /// The bytes read of the frame at file offset `pos` (those a found
+    /// record's offsets are into), and where the frame starts in them.
+    #[inline(always)]
+    pub(super) fn frame_in(&self, bytes_in: BytesIn, pos: usize) -> (&[u8], usize) {
+        match bytes_in {
+            BytesIn::Mapping => (&self.map[..], pos),
+            BytesIn::FrameCopy => (&self.frame_copy[..], 0),
+            BytesIn::UnsealedCopy => (
+                &self.unsealed_copy[..self.unsealed_copy_len],
+                pos - self.unsealed_copy_at,
+            ),
+        }
+    }
 }

@@ -61,9 +61,9 @@ fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
 /// What is not checked is damage: a first entry that is not an intact
 /// record that defines its type is no proof of the names, whatever the
 /// reason, and the segment is read by a scan (which reports any damage
-/// where it is). A lying directory used to get through as "damage": its
-/// first entries pointed into the middle of a record or past the records,
-/// or the type was listed without records.
+/// where it is). Forgiving such an entry as damage would let a lying
+/// directory through: its first entries could point into the middle of a
+/// record or past the records, or list a type without records.
 fn types_defined_as_named(file: &File, map: &[u8], data_start: usize, d: &SealDirectory) -> bool {
     let Ok(end) = usize::try_from(d.records_end) else {
         return false;

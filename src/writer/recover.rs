@@ -91,7 +91,7 @@ pub fn prepare(
 
     let mut reader = Reader::open(path)?;
     // The caller holds the segment's lock: nothing cuts it under this scan.
-    reader.uncut();
+    reader.declare_nothing_can_cut_file();
     let mut index = fresh();
     let dir = crate::sys::parent_dir(path);
     // Types the records use. A seal may list more (types without records,

@@ -1,0 +1,451 @@
+//! Finding and checking the next record, one step at a time: what to do at
+//! an end already met, where the next frame is (the type filter's index
+//! cursor, or the position), reading and checking the frame, deciding on a
+//! frame that is not a record, checking the record's body, and taking it.
+//!
+//! This is the read path of every record: every step is
+//! `#[inline(always)]`, so that `advance` compiles to one loop that keeps
+//! the steps' values in registers. Even a rare step kept out of line costs
+//! the common path: what it is passed must be kept in memory.
+
+use super::damage::{add_damage, LOST_TYPE};
+use super::indexed::PREAD_MAX;
+use super::record::BytesIn;
+use super::{Found, Reader, Tail};
+use crate::error::Result;
+use crate::format::frame::{self, FrameAt, RecordBody, KIND_RECORD, KIND_SEAL_BEGIN};
+use crate::format::FRAME_HEADER_LEN;
+
+/// What a frame check found, owned so the reader may remap afterwards.
+pub(super) enum FrameCheck {
+    /// A record frame of this many bytes.
+    Record(usize),
+    /// The frame that begins a seal.
+    SealBegin,
+    /// No valid frame, for this reason.
+    Bad(&'static str),
+}
+
+impl FrameCheck {
+    #[inline(always)]
+    pub(super) fn of(f: FrameAt<'_>) -> FrameCheck {
+        match f {
+            FrameAt::Frame {
+                kind: KIND_RECORD,
+                total,
+                ..
+            } => FrameCheck::Record(total),
+            FrameAt::Frame {
+                kind: KIND_SEAL_BEGIN,
+                ..
+            } => FrameCheck::SealBegin,
+            FrameAt::Frame { .. } => FrameCheck::Bad("unexpected frame kind"),
+            FrameAt::Incomplete => FrameCheck::Bad("frame extends past the end of the data"),
+            FrameAt::Invalid(why) => FrameCheck::Bad(why),
+        }
+    }
+}
+
+/// Where the next frame is, and how the reader got there.
+struct NextFrame {
+    pos: usize,
+    /// For a read through the per-type index: the filter cursor the offset
+    /// came from.
+    index_cursor: Option<usize>,
+    /// Where the reader stood before it jumped to an indexed offset (after
+    /// the last record returned, with the sequence number expected there),
+    /// for `stop_using_index`.
+    scan_from: (usize, u64),
+}
+
+/// Why a record frame whose CRC holds is not taken.
+enum Rejected {
+    /// Its contents are wrong (malformed, or out of sequence or type
+    /// order): damage.
+    Invalid(String),
+    /// The per-type index pointed at it, and it is not an intact record of
+    /// that type where the index can put it.
+    NotWhereIndexSays,
+}
+
+/// The fields of a record whose body passed its checks, owned so the
+/// reader may change afterwards.
+struct Checked {
+    seq: u64,
+    timestamp_ns: i64,
+    type_id: u32,
+    meta_count: u32,
+    /// Where the metadata and the payload are, in the bytes read.
+    meta: (usize, usize),
+    payload: (usize, usize),
+    /// A name the record gives its type that the type table lacks: a new
+    /// type, or one lost in a damaged region skipped.
+    new_type_name: Option<Box<str>>,
+    /// The type is used with its definition lost in a damaged region
+    /// skipped (only with `skip_damaged`): it is to be named.
+    lost_type: bool,
+}
+
+impl Reader {
+    /// Finds and checks the next record; returns where its parts are.
+    #[inline(always)]
+    pub(super) fn advance(&mut self, verify: bool) -> Result<Option<Found>> {
+        loop {
+            if self.tail != Tail::Reading && !self.look_past_end_met()? {
+                return Ok(None);
+            }
+            let Some(next) = self.locate_next_frame()? else {
+                return Ok(None);
+            };
+            let (check, bytes_in) = self.read_frame(&next, verify)?;
+            let read_on = match check {
+                FrameCheck::Record(total) => {
+                    self.note_frame_len(&next, total);
+                    match self.check_record(&next, total, bytes_in) {
+                        Ok(rec) => match self.take_record(&next, total, bytes_in, rec) {
+                            Some(found) => return Ok(Some(found)),
+                            // Of a type the filter does not want.
+                            None => true,
+                        },
+                        Err(rejected) => self.on_rejected_record(&next, rejected)?,
+                    }
+                }
+                FrameCheck::SealBegin => self.on_seal_begin(&next)?,
+                FrameCheck::Bad(why) => self.on_bad_frame_check(&next, why)?,
+            };
+            if !read_on {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// At an end met before (`tail` is not `Reading`): whether there may be
+    /// records after it now. A sealed segment stays ended; an unsealed one
+    /// may have grown since. A seal may have been half written when the
+    /// reader met it: if the file's length changed since, what is there is
+    /// looked at again (from the position, the seal's start): the seal
+    /// finished, or a new writer cut it off and appended records.
+    #[inline(always)]
+    fn look_past_end_met(&mut self) -> Result<bool> {
+        let may_grow = matches!(
+            self.tail,
+            Tail::SealDamaged { .. } | Tail::Unsealed | Tail::Torn { .. }
+        );
+        if !(may_grow && self.remap_if_len_changed()?) {
+            return Ok(false);
+        }
+        self.tail = Tail::Reading;
+        Ok(true)
+    }
+
+    /// Where the next frame is: the next offset of the type filter's index,
+    /// if it reads through one, else the position. At the end of the
+    /// records (`None`), the tail says how the segment ends.
+    #[inline(always)]
+    fn locate_next_frame(&mut self) -> Result<Option<NextFrame>> {
+        loop {
+            let scan_from = (self.pos, self.next_seq);
+            let mut index_cursor = None;
+            if let Some(f) = self.filter.as_mut() {
+                if f.cursors.is_some() {
+                    match f.next_indexed() {
+                        Some((off, i)) => {
+                            // Entries are at or after the position (the
+                            // filter seeks its cursors there): one before it
+                            // would point into a record already read.
+                            if off < self.pos as u64 || off >= self.end as u64 {
+                                self.stop_using_index(scan_from);
+                                continue;
+                            }
+                            self.pos = off as usize;
+                            index_cursor = Some(i);
+                        }
+                        None => {
+                            self.index_exhausted();
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+            if self.pos >= self.end {
+                if self.seal.is_none() && self.remap_if_len_changed()? {
+                    continue;
+                }
+                self.tail = if self.seal.is_some() {
+                    Tail::Sealed
+                } else {
+                    Tail::Unsealed
+                };
+                return Ok(None);
+            }
+            return Ok(Some(NextFrame {
+                pos: self.pos,
+                index_cursor,
+                scan_from,
+            }));
+        }
+    }
+
+    /// The per-type index has no entry left: every record is behind. The
+    /// position is the end, and so is the sequence number (a seek from here
+    /// must know it passed them all).
+    #[inline(always)]
+    fn index_exhausted(&mut self) {
+        if let Some(d) = self.seal.as_ref().filter(|d| d.record_count > 0) {
+            self.next_seq = self.next_seq.max(d.last_seq.wrapping_add(1));
+        }
+        self.pos = self.end;
+        self.tail = Tail::Sealed;
+    }
+
+    /// Reads and checks the frame at `next.pos`: through the mapping, or
+    /// in a copy (an indexed read with pread, see `IndexedRead`; an
+    /// unsealed segment, see `check_unsealed`). Returns what it is and
+    /// where its bytes are.
+    #[inline(always)]
+    fn read_frame(&mut self, next: &NextFrame, verify: bool) -> Result<(FrameCheck, BytesIn)> {
+        let pos = next.pos;
+        let indexed = next.index_cursor.is_some() && verify;
+        let started = if indexed { self.indexed.start() } else { None };
+        let copied = if indexed && !self.indexed.via_map() {
+            self.read_indexed(pos)?
+        } else {
+            if let Some(i) = next.index_cursor {
+                self.prefetch_ahead(i);
+            }
+            None
+        };
+        let read = match copied {
+            Some(check) => (check, BytesIn::FrameCopy),
+            None if self.seal.is_none() && !self.nothing_can_cut_file => {
+                self.read_unsealed_frame(pos, verify)?
+            }
+            None => {
+                let check = FrameCheck::of(frame::frame_at(&self.map[..self.end], pos, verify));
+                (check, BytesIn::Mapping)
+            }
+        };
+        if indexed {
+            self.indexed.done(started);
+        }
+        Ok(read)
+    }
+
+    /// A `SEAL_BEGIN` frame where a record was looked for; returns whether
+    /// to read on. Through the index, the index points at no record; in a
+    /// segment opened unsealed, its records end there; in a sealed one, it
+    /// is damage.
+    #[inline(always)]
+    fn on_seal_begin(&mut self, next: &NextFrame) -> Result<bool> {
+        if next.index_cursor.is_some() {
+            self.stop_using_index(next.scan_from);
+            return Ok(true);
+        }
+        if self.seal.is_none() {
+            self.seal_reached(next.pos)?;
+            return Ok(false);
+        }
+        self.bad_frame(next.pos, "seal marker inside the record region")
+    }
+
+    /// A frame that fails its checks (`why`); returns whether to read on.
+    /// Through the index, the index points at no intact record: damage, or
+    /// an array that lies, which a scan tells apart. In an unsealed segment
+    /// that changed since it was mapped, the frame is looked at again.
+    #[inline(always)]
+    fn on_bad_frame_check(&mut self, next: &NextFrame, why: &'static str) -> Result<bool> {
+        if next.index_cursor.is_some() {
+            self.stop_using_index(next.scan_from);
+            return Ok(true);
+        }
+        if self.seal.is_none() && self.remap_if_len_changed()? {
+            return Ok(true);
+        }
+        self.bad_frame(next.pos, why)
+    }
+
+    /// A record frame of `total` bytes read through the index: the next
+    /// pread reads that many bytes first, and the prefetch covers them.
+    #[inline(always)]
+    fn note_frame_len(&mut self, next: &NextFrame, total: usize) {
+        if next.index_cursor.is_some() && total <= PREAD_MAX {
+            self.first_pread_len = total;
+        }
+    }
+
+    /// Checks the body of the record frame at `next.pos` (`total` bytes, in
+    /// `bytes_in`): it decodes, its metadata is UTF-8, its sequence number
+    /// and type are the ones expected there.
+    #[inline(always)]
+    fn check_record(
+        &self,
+        next: &NextFrame,
+        total: usize,
+        bytes_in: BytesIn,
+    ) -> std::result::Result<Checked, Rejected> {
+        let (data, at) = self.frame_in(bytes_in, next.pos);
+        let body = &data[at + FRAME_HEADER_LEN..at + total];
+        let decoded = frame::decode_record(body);
+        let invalid = self.body_problem(decoded.as_ref(), next.index_cursor.is_none());
+        match (decoded, invalid) {
+            (Some(rec), None) => match next.index_cursor {
+                Some(i) if misnumbered(&rec, next) || !self.of_cursor_type(&rec, i) => {
+                    Err(Rejected::NotWhereIndexSays)
+                }
+                _ => Ok(self.checked(&rec, at + total)),
+            },
+            _ if next.index_cursor.is_some() => Err(Rejected::NotWhereIndexSays),
+            (_, why) => Err(Rejected::Invalid(
+                why.expect("a record that does not decode is invalid"),
+            )),
+        }
+    }
+
+    /// What is wrong with a record body whose frame's CRC holds, if
+    /// anything (`decoded` is `None` if it does not decode). Its sequence
+    /// number is checked in a scan (`scanning`): the next one expected, or
+    /// with `skip_damaged` any later one (the records between are lost).
+    #[inline(always)]
+    fn body_problem(&self, decoded: Option<&RecordBody<'_>>, scanning: bool) -> Option<String> {
+        match decoded {
+            None => Some("malformed record body".to_string()),
+            Some(rec) if !valid_meta(rec.meta) => Some("metadata is not UTF-8".to_string()),
+            Some(rec)
+                if scanning
+                    && (rec.seq < self.next_seq
+                        || (rec.seq > self.next_seq && !self.skip_damaged)) =>
+            {
+                Some(format!(
+                    "sequence number {} where {} was expected",
+                    rec.seq, self.next_seq
+                ))
+            }
+            Some(rec) => self.type_problem(rec),
+        }
+    }
+
+    /// Whether a record the index cursor `i` points at is of the cursor's
+    /// type. The seal's table names every type: the array must list
+    /// records of its own (checked before the table changes).
+    #[inline(always)]
+    fn of_cursor_type(&self, rec: &RecordBody<'_>, i: usize) -> bool {
+        let Some(f) = self.filter.as_ref() else {
+            return true;
+        };
+        let cursors = f.cursors.as_ref().expect("indexed");
+        self.types
+            .get(rec.type_id as usize)
+            .is_some_and(|t| **t == *cursors[i].type_name)
+    }
+
+    /// The fields of a record that passed its checks, whose frame ends at
+    /// `frame_end` in the bytes read.
+    #[inline(always)]
+    fn checked(&self, rec: &RecordBody<'_>, frame_end: usize) -> Checked {
+        let id = rec.type_id as usize;
+        let known = self.types.len();
+        let new_type_name = match rec.defines {
+            Some(name) if id == known || (id < known && self.types[id].starts_with(LOST_TYPE)) => {
+                Some(std::str::from_utf8(name).expect("checked").into())
+            }
+            Some(_) | None => None,
+        };
+        // The payload is the body's tail and the metadata sits right
+        // before it (see frame::decode_record).
+        let payload_start = frame_end - rec.payload.len();
+        let meta_start = payload_start - rec.meta.len();
+        Checked {
+            seq: rec.seq,
+            timestamp_ns: rec.timestamp_ns,
+            type_id: rec.type_id,
+            meta_count: rec.meta_count,
+            meta: (meta_start, payload_start),
+            payload: (payload_start, frame_end),
+            new_type_name,
+            // Only with skip_damaged: the definition was in a skipped region.
+            lost_type: rec.defines.is_none() && id >= known,
+        }
+    }
+
+    /// A record that failed its checks; returns whether to read on. Through
+    /// the index, the scan takes over; otherwise it is damage: an error, or
+    /// with `skip_damaged` a region skipped.
+    #[inline(always)]
+    fn on_rejected_record(&mut self, next: &NextFrame, rejected: Rejected) -> Result<bool> {
+        match rejected {
+            Rejected::NotWhereIndexSays => {
+                self.stop_using_index(next.scan_from);
+                Ok(true)
+            }
+            Rejected::Invalid(why) if !self.skip_damaged => Err(self.corrupt(next.pos, why)),
+            Rejected::Invalid(why) => self.bad_frame(next.pos, &why),
+        }
+    }
+
+    /// Takes the checked record at `next.pos` (`total` bytes, in
+    /// `bytes_in`): learns its type, moves past it, and returns where its
+    /// parts are, unless the type filter does not want it.
+    #[inline(always)]
+    fn take_record(
+        &mut self,
+        next: &NextFrame,
+        total: usize,
+        bytes_in: BytesIn,
+        rec: Checked,
+    ) -> Option<Found> {
+        let pos = next.pos;
+        if next.index_cursor.is_none() && rec.seq > self.next_seq {
+            // Records missing with no damaged bytes to show for it.
+            let damage = self.damage_up_to(pos, pos, rec.seq);
+            add_damage(&mut self.damages, damage);
+        }
+        let id = rec.type_id as usize;
+        if let Some(name) = rec.new_type_name {
+            if id == self.types.len() {
+                self.types.push(name);
+            } else {
+                self.types[id] = name;
+            }
+        }
+        if rec.lost_type {
+            // Named from the seal if it can be, else by its id.
+            while self.types.len() <= id {
+                let name = self.lost_type_name(self.types.len());
+                self.types.push(name);
+            }
+        }
+        self.pos = pos + total;
+        self.next_seq = rec.seq.wrapping_add(1);
+        if let Some(f) = self.filter.as_ref() {
+            if !f.wants(&self.types[id]) {
+                return None;
+            }
+        }
+        Some(Found {
+            seq: rec.seq,
+            timestamp_ns: rec.timestamp_ns,
+            type_id: rec.type_id,
+            offset: pos,
+            frame_len: total,
+            meta_count: rec.meta_count,
+            meta: rec.meta,
+            payload: rec.payload,
+            bytes_in,
+        })
+    }
+}
+
+/// Through the index, the records skipped since `next.scan_from` (each at
+/// least the smallest frame) bound the sequence number.
+#[inline(always)]
+fn misnumbered(rec: &RecordBody<'_>, next: &NextFrame) -> bool {
+    let (from, seq) = next.scan_from;
+    let skipped = (next.pos - from.min(next.pos)) / frame::MIN_RECORD_FRAME;
+    rec.seq < seq || rec.seq - seq > skipped as u64
+}
+
+#[inline(always)]
+fn valid_meta(meta: &[u8]) -> bool {
+    frame::MetaIter::new(meta)
+        .all(|(k, v)| std::str::from_utf8(k).is_ok() && std::str::from_utf8(v).is_ok())
+}

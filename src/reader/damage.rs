@@ -1,0 +1,217 @@
+//! Frames and records that fail their checks: corruption in the middle (an
+//! error, or with `skip_damaged` a damaged region skipped), a torn tail, and
+//! the types whose defining record a skipped region took with it.
+
+use super::mapping::{read_part, read_upto};
+use super::unsealed::CHECK_CHUNK;
+use super::{Damage, Reader, Record, SealTypes, Tail};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::frame::{self, FrameAt};
+use std::borrow::Cow;
+
+/// After a bad frame in an unsealed segment, up to this many bytes that
+/// follow are copied with pread to search for valid records (a torn tail
+/// is at most one write); beyond, the search reads through the mapping.
+const RESUME_COPY_MAX: usize = 64 << 20;
+
+/// How the name given to a type whose defining record was in a skipped
+/// damaged region begins, unless a seal's type table names it
+/// (`Record::lost_type_name`).
+pub(super) const LOST_TYPE: &str = "<lost type ";
+
+impl Reader {
+    /// Handles a frame that fails its checks. A valid record after it (or a
+    /// sealed segment) makes it corruption in the middle: an error, or with
+    /// `skip_damaged` a damaged region skipped (returns `true`: read on).
+    /// Nothing valid after it in an unsealed segment is a torn tail.
+    pub(super) fn bad_frame(&mut self, pos: usize, why: &str) -> Result<bool> {
+        let next = self.resume_after(pos)?;
+        if self.skip_damaged {
+            if let Some((next, seq)) = next {
+                self.checked_to = 0;
+                let damage = self.damage_up_to(pos, next, seq);
+                add_damage(&mut self.damages, damage);
+                self.pos = next;
+                self.next_seq = seq;
+                return Ok(true);
+            }
+            if let Some(d) = &self.seal {
+                let to_seq = d.last_seq.wrapping_add(1).max(self.next_seq);
+                let damage = self.damage_up_to(pos, self.end, to_seq);
+                add_damage(&mut self.damages, damage);
+                self.pos = self.end;
+                self.tail = Tail::Sealed;
+                return Ok(false);
+            }
+        }
+        match next.map(|(next, _)| next) {
+            Some(next) => Err(self.corrupt(
+                pos,
+                format!("{why}; the next valid record starts at offset {next}"),
+            )),
+            None if self.seal.is_some() => {
+                Err(self.corrupt(pos, format!("{why} inside a sealed segment")))
+            }
+            None => {
+                self.tail = Tail::Torn {
+                    offset: pos as u64,
+                    len: (self.map.len() - pos) as u64,
+                };
+                Ok(false)
+            }
+        }
+    }
+
+    /// The damaged region from `pos` up to `resume` (where the record
+    /// numbered `to_seq` starts), its records from the one expected next.
+    pub(super) fn damage_up_to(&self, pos: usize, resume: usize, to_seq: u64) -> Damage {
+        Damage {
+            offset: pos as u64,
+            resume_offset: resume as u64,
+            from_seq: self.next_seq,
+            to_seq,
+        }
+    }
+
+    /// Where valid records resume after the bad frame at `pos`, and the
+    /// sequence number there (see `frame::find_resume`). In an unsealed
+    /// segment the bytes searched may be a torn tail that a new writer
+    /// cuts at any moment: up to `RESUME_COPY_MAX` of them are searched in
+    /// a copy read with pread (see `check_unsealed`).
+    fn resume_after(&self, pos: usize) -> Result<Option<(usize, u64)>> {
+        let len = self.end.saturating_sub(pos);
+        if self.seal.is_none() && !self.nothing_can_cut_file && len <= RESUME_COPY_MAX {
+            return self.resume_after_in_copy(pos, len);
+        }
+        let limit = &self.map[..self.end];
+        Ok(frame::find_resume(limit, pos, self.next_seq).map(|q| {
+            let seq = seq_at(limit, q).expect("find_resume returned a valid record");
+            (q, seq)
+        }))
+    }
+
+    /// `resume_after` for the `len` bytes from `pos`, searched in a copy.
+    /// The record after a damaged region is usually near: a chunk is copied
+    /// first, and more (doubling) only while the bytes copied do not decide
+    /// where records resume; copying all up to the end each time would make
+    /// skipping many regions quadratic.
+    fn resume_after_in_copy(&self, pos: usize, len: usize) -> Result<Option<(usize, u64)>> {
+        let mut copy = Vec::new();
+        let mut want = len.min(CHECK_CHUNK);
+        let n = loop {
+            let n = read_upto(&self.file, &mut copy, pos as u64, want)
+                .map_err(|e| Error::io_at(&self.path, pos as u64, "read", e))?;
+            if n < want || want == len {
+                break n;
+            }
+            if let Some(q) = frame::find_resume_in_prefix(&copy[..n], len, self.next_seq) {
+                let seq = seq_at(&copy[..n], q).expect("a valid record");
+                return Ok(Some((pos + q, seq)));
+            }
+            want = want.saturating_mul(2).min(len);
+        };
+        let copy = &copy[..n];
+        Ok(frame::find_resume(copy, 0, self.next_seq).map(|q| {
+            let seq = seq_at(copy, q).expect("find_resume returned a valid record");
+            (pos + q, seq)
+        }))
+    }
+
+    /// What is wrong with a record's type reference, if anything.
+    #[inline]
+    pub(super) fn type_problem(&self, rec: &frame::RecordBody<'_>) -> Option<String> {
+        let id = rec.type_id as usize;
+        match rec.defines {
+            Some(_) if id == self.types.len() => None,
+            Some(name) if id < self.types.len() => {
+                let t = &self.types[id];
+                (*t.as_bytes() != *name && !t.starts_with(LOST_TYPE))
+                    .then(|| format!("type id {id} defined out of order"))
+            }
+            Some(_) => Some(format!("type id {id} defined out of order")),
+            None if id < self.types.len() => None,
+            // Skipping damage: the definition may have been in a damaged
+            // region, which could define one type per smallest record it
+            // held, no more. A larger id is damage itself (and naming every
+            // id below it would fill memory: ids go up to 2^32).
+            None if self.skip_damaged && id - self.types.len() < self.lost_type_budget() => None,
+            None => Some(format!("type id {id} used before it is defined")),
+        }
+    }
+
+    /// The name of type `id`, whose defining record was in a skipped
+    /// damaged region: the one a seal's type table gives it (see
+    /// `SealTypes`: the table must agree with every type an intact record
+    /// defined so far, and put the type's first record in a region skipped),
+    /// else `<lost type N>`. The table is read with pread, once.
+    pub(super) fn lost_type_name(&mut self, id: usize) -> Box<str> {
+        if self.seal_types.is_none() {
+            let file = &self.file;
+            self.seal_types = Some(SealTypes::find(
+                self.map.len() as u64,
+                self.data_start as u64,
+                |at, n| read_part(file, at, n).map(Cow::Owned),
+            ));
+        }
+        let named =
+            self.seal_types
+                .as_mut()
+                .and_then(Option::as_mut)
+                .and_then(|table| {
+                    let agrees =
+                        self.types.iter().enumerate().all(|(i, t)| {
+                            t.starts_with(LOST_TYPE) || table.agrees(i, t.as_bytes())
+                        });
+                    if !agrees {
+                        return None;
+                    }
+                    for d in &self.damages {
+                        table.damaged(d.offset, d.resume_offset);
+                    }
+                    table.lost_name(id).map(Box::from)
+                });
+        named.unwrap_or_else(|| Record::lost_type_name(id as u32).into())
+    }
+
+    /// How many types the damaged regions skipped so far could have
+    /// defined (one per smallest record frame they held).
+    fn lost_type_budget(&self) -> usize {
+        let bytes: u64 = self
+            .damages
+            .iter()
+            .map(|d| d.resume_offset.saturating_sub(d.offset))
+            .fold(0, u64::saturating_add);
+        usize::try_from(bytes / frame::MIN_RECORD_FRAME as u64).unwrap_or(usize::MAX)
+    }
+
+    pub(super) fn corrupt(&self, pos: usize, what: impl std::fmt::Display) -> Error {
+        Error::at(ErrorKind::Corrupt, &self.path, pos as u64, what)
+    }
+}
+
+/// The sequence number of the valid record at `at` in `buf`, if it is one.
+fn seq_at(buf: &[u8], at: usize) -> Option<u64> {
+    match frame::frame_at(buf, at, true) {
+        FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
+        _ => None,
+    }
+}
+
+/// Records a damaged region skipped in `damages`, in file order, once: a
+/// reader that reads it again (a seek back, or one that scans over it)
+/// meets the same region, not another one.
+pub(super) fn add_damage(damages: &mut Vec<Damage>, d: Damage) {
+    let key = |x: &Damage| (x.offset, x.resume_offset);
+    let at = damages.partition_point(|x| key(x) <= key(&d));
+    // Sorted: an equal region is among those just before `at` (not a
+    // search of the whole list, which a file damaged in many places makes
+    // long).
+    let seen = damages[..at]
+        .iter()
+        .rev()
+        .take_while(|x| key(x) == key(&d))
+        .any(|x| *x == d);
+    if !seen {
+        damages.insert(at, d);
+    }
+}

@@ -1,0 +1,94 @@
+//! The reader's mapping of its segment file, the pages of it handed back
+//! behind a sequential read, and the reads with pread that stand in for the
+//! mapping where a writer may cut the file (see `map_file`).
+
+use super::Reader;
+use crate::error::{Error, Result};
+use memmap2::{Mmap, MmapOptions, UncheckedAdvice};
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// A sequential reader hands back the pages behind it every this many bytes.
+const RELEASE_EVERY: usize = 64 << 20;
+/// Released ranges start and end on this boundary: a multiple of any page
+/// size Linux uses for file mappings, and of the 2 MiB a large folio may be
+/// mapped with (releasing part of one would split its mapping).
+const RELEASE_ALIGN: usize = 2 << 20;
+
+pub(super) fn map_file(file: &File, path: &Path) -> Result<Mmap> {
+    // SAFETY: the mapping is read-only. A segment may get shorter while
+    // mapped: a writer reopening it cuts a torn tail or its seal, and a
+    // mapped page wholly past the end of the file then raises SIGBUS. The
+    // reader reads only whole record frames through the mapping, which no
+    // writer cuts; a seal and what follows an unsealed segment's last whole
+    // frame are read with pread (see `check_unsealed`,
+    // `last_sparse_entry_where`, `trust::read_seal`, `TypeFilter::new`),
+    // except by a writer's own recovery scan, which holds the lock every
+    // cutter takes (`declare_nothing_can_cut_file`). (`binlog repair` cuts
+    // nothing in place: it renames a repaired copy over the segment, and a
+    // reader keeps the old file.) What remains unsafe is in the README's
+    // thread-safety rules.
+    unsafe { MmapOptions::new().map(file) }.map_err(|e| Error::io(path, "map", e))
+}
+
+/// Reads `file` at `offset` into `buf[..len]` (growing `buf` if needed)
+/// until `len` bytes or the end of the file; returns how many it read.
+pub(super) fn read_upto(
+    file: &File,
+    buf: &mut Vec<u8>,
+    offset: u64,
+    len: usize,
+) -> io::Result<usize> {
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    let mut n = 0;
+    while n < len {
+        match file.read_at(&mut buf[n..len], offset + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// `len` bytes of `file` at `offset`, read with pread; `None` if the file
+/// ends before (or the read fails: the caller then does without them).
+pub(crate) fn read_part(file: &File, offset: u64, len: usize) -> Option<Vec<u8>> {
+    let mut buf = vec![0; len];
+    file.read_exact_at(&mut buf, offset).ok()?;
+    Some(buf)
+}
+
+impl Reader {
+    /// Hands back to the kernel the mapped pages of records already passed,
+    /// every `RELEASE_EVERY` bytes, so a pass over a multi-GB segment keeps
+    /// a bounded resident size (the pages stay in the page cache).
+    #[inline]
+    pub(super) fn release_behind(&mut self) {
+        // The position may be past the mapping (an index offset from a
+        // hostile file): never advise beyond it.
+        let pos = self.pos.min(self.map.len());
+        if pos < self.released_below.saturating_add(RELEASE_EVERY) {
+            return;
+        }
+        let upto = pos & !(RELEASE_ALIGN - 1);
+        // SAFETY: called at the start of `next`/`next_found`, which take the
+        // reader mutably: no record view into the mapping is alive (C views
+        // are documented to die at the next call). MADV_DONTNEED on a shared
+        // read-only file mapping only drops this process's mapping of the
+        // pages; touching them again reads them back from the file.
+        let _ = unsafe {
+            self.map.unchecked_advise_range(
+                UncheckedAdvice::DontNeed,
+                self.released_below,
+                upto - self.released_below,
+            )
+        };
+        self.released_below = upto;
+    }
+}

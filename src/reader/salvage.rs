@@ -1,0 +1,85 @@
+//! Opening a segment whose header fails its checks (`Reader::open_salvage`):
+//! the records start at the first valid one after the header's fixed
+//! fields, and a placeholder header takes what the fixed fields still say.
+
+use crate::format::frame::{self, FrameAt};
+use crate::format::header::{SegmentHeader, FIXED_LEN};
+use crate::format::{FORMAT_MAJOR, MAX_HEADER_LEN};
+
+/// For a segment whose header fails its checks: the first valid record
+/// after the fixed header fields, and a placeholder header. The record
+/// should carry the header's first sequence number (read from its fixed
+/// place); if that field is damaged too, any record within the largest
+/// header size is taken. Also returns that record's sequence number: the
+/// placeholder header's `first_seq` is the header's own when the record
+/// agrees with it and the bytes between the header and the record could
+/// hold the records before it (lost with the header), else the record's.
+pub(super) fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize, u64)> {
+    let (start, header_first) = first_record_after_header(map)?;
+    let first_seq = match frame::frame_at(map, start, true) {
+        FrameAt::Frame { body, .. } => frame::decode_record(body)?.seq,
+        _ => return None,
+    };
+    let lost_from = match header_first {
+        Some(hf) if could_precede(map, hf, first_seq, start) => hf,
+        _ => first_seq,
+    };
+    let header = SegmentHeader {
+        major: u16_at(map, 8).unwrap_or(FORMAT_MAJOR),
+        minor: u16_at(map, 10).unwrap_or(0),
+        created_ns: u64_at(map, 16).unwrap_or(0) as i64,
+        segment_no: u64_at(map, 24).unwrap_or(0),
+        first_seq: lost_from,
+        log_name: String::new(),
+        content_type: String::new(),
+        writer: String::new(),
+        params: Vec::new(),
+    };
+    Some((header, start, first_seq))
+}
+
+/// Where the first valid record after the header's fixed fields starts,
+/// and the header's first sequence number if that record carries it.
+fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
+    let agreed = u64_at(map, 32).and_then(|first| {
+        frame::find_next_record_after(map, FIXED_LEN, first).map(|start| (start, Some(first)))
+    });
+    match agreed {
+        Some(found) => Some(found),
+        None => {
+            let limit = map.len().min(MAX_HEADER_LEN as usize + (64 << 10));
+            Some((
+                frame::find_next_record(&map[..limit], FIXED_LEN, None)?,
+                None,
+            ))
+        }
+    }
+}
+
+/// Whether records numbered from the header's `header_first` up to the
+/// first record found (`first_seq`, at `start`) could have been lost with
+/// the header. They lay between its end (the header length at offset 12,
+/// if plausible) and the record found, one per smallest frame at most; a
+/// first sequence number that would need more (or a record found right at
+/// the header's end that is not numbered as the header says) is damaged
+/// itself.
+fn could_precede(map: &[u8], header_first: u64, first_seq: u64, start: usize) -> bool {
+    let header_len = map
+        .get(12..16)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+        .filter(|&n| n >= FIXED_LEN + 12 && n <= start);
+    header_len.is_some_and(|hl| {
+        header_first <= first_seq
+            && first_seq - header_first <= ((start - hl) / frame::MIN_RECORD_FRAME) as u64
+    })
+}
+
+fn u64_at(map: &[u8], at: usize) -> Option<u64> {
+    map.get(at..at + 8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+}
+
+fn u16_at(map: &[u8], at: usize) -> Option<u16> {
+    map.get(at..at + 2)
+        .map(|b| u16::from_le_bytes(b.try_into().expect("2 bytes")))
+}

@@ -1,0 +1,196 @@
+//! Reading a segment that may still be written: its frames are checked in
+//! copies read with pread before the mapping is trusted with them, the file
+//! is mapped again when its length changes, and a `SEAL_BEGIN` frame ends
+//! its records.
+//!
+//! Why not through the mapping alone: what follows the last whole record of
+//! an unsealed segment may be a torn tail, which a new writer recovering
+//! the segment cuts off at any moment, and the mapping may be older than
+//! such a cut. A mapped page wholly past the end of the file raises SIGBUS,
+//! which kills the process; pread just comes up short. A whole frame is
+//! never cut, so once a copy shows it whole the mapping may be read; records
+//! that fit a chunk are returned from the copy rather than read a second
+//! time. The price is a full scan of an unsealed segment slower than one
+//! through the mapping.
+
+use super::advance::FrameCheck;
+use super::mapping::{map_file, read_upto};
+use super::record::BytesIn;
+use super::trust::read_seal;
+use super::{Reader, Tail};
+use crate::error::{Error, Result};
+use crate::format::frame::{self, FrameAt, KIND_RECORD};
+use crate::format::FRAME_HEADER_LEN;
+
+/// An unsealed segment's frames are checked in copies read with pread, this
+/// many bytes at a time (see `Reader::check_unsealed`).
+pub(super) const CHECK_CHUNK: usize = 64 << 10;
+
+impl Reader {
+    /// Checks the frame at `pos` of an unsealed segment (see
+    /// `check_unsealed`) and reads it from where it is then: the copy, or
+    /// the mapping once the copy showed it whole.
+    #[inline(always)]
+    pub(super) fn read_unsealed_frame(
+        &mut self,
+        pos: usize,
+        verify: bool,
+    ) -> Result<(FrameCheck, BytesIn)> {
+        Ok(match self.check_unsealed(pos, verify)? {
+            Some(check) => (check, BytesIn::Mapping),
+            // Checked in the copy, and read from it.
+            None if self.checked_frames_in_copy => {
+                let copy = &self.unsealed_copy[..self.unsealed_copy_len];
+                let at = pos - self.unsealed_copy_at;
+                (
+                    FrameCheck::of(frame::frame_at(copy, at, false)),
+                    BytesIn::UnsealedCopy,
+                )
+            }
+            // Whole in the file, as the copy showed: a writer never cuts a
+            // whole frame, so the mapping holds it.
+            None => {
+                let check = FrameCheck::of(frame::frame_at(&self.map[..self.end], pos, false));
+                (check, BytesIn::Mapping)
+            }
+        })
+    }
+
+    /// Checks the frame at `pos` of an unsealed segment, and those after it
+    /// in the same chunk, in a copy read with pread: `None` if it is a
+    /// whole record frame (CRC checked if `verify`), to be read from that
+    /// copy (`checked_frames_in_copy`), or through the mapping if it was too
+    /// long for one (`check_large`); otherwise what it is.
+    #[inline(never)]
+    fn check_unsealed(&mut self, pos: usize, verify: bool) -> Result<Option<FrameCheck>> {
+        if pos < self.checked_to && (self.checked_with_crc || !verify) {
+            return Ok(None);
+        }
+        // The copy is read again from `pos`: what was checked before goes.
+        self.checked_to = 0;
+        let avail = self.end.saturating_sub(pos);
+        let got = self.copy_unsealed(pos, avail.min(CHECK_CHUNK))?;
+        let buf = &self.unsealed_copy[..got];
+        if let (FrameAt::Incomplete, Some(head)) = (
+            frame::frame_at(buf, 0, false),
+            buf.get(..FRAME_HEADER_LEN + 1),
+        ) {
+            let len = u32::from_le_bytes(head[0..4].try_into().expect("4 bytes")) as usize;
+            if got == CHECK_CHUNK && FRAME_HEADER_LEN + len <= avail {
+                return self.check_large(pos, len, verify);
+            }
+        }
+        let mut at = 0;
+        loop {
+            match frame::frame_at(buf, at, verify) {
+                FrameAt::Frame {
+                    kind: KIND_RECORD,
+                    total,
+                    ..
+                } => at += total,
+                f if at == 0 => return Ok(Some(FrameCheck::of(f))),
+                _ => break,
+            }
+        }
+        self.checked_to = pos + at;
+        self.checked_with_crc = verify;
+        (
+            self.unsealed_copy_at,
+            self.unsealed_copy_len,
+            self.checked_frames_in_copy,
+        ) = (pos, got, true);
+        Ok(None)
+    }
+
+    /// `check_unsealed` for a frame longer than a chunk (its body `len`
+    /// bytes): read and checksummed a chunk at a time.
+    #[inline(never)]
+    fn check_large(&mut self, pos: usize, len: usize, verify: bool) -> Result<Option<FrameCheck>> {
+        const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
+        self.checked_frames_in_copy = false;
+        let head = &self.unsealed_copy[..FRAME_HEADER_LEN + 1];
+        let crc = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
+        let kind = head[FRAME_HEADER_LEN];
+        if kind & frame::RESERVED_FLAGS != 0 {
+            return Ok(Some(FrameCheck::Bad("reserved flag bits set")));
+        }
+        if verify {
+            let mut h = crc32fast::Hasher::new();
+            let mut done = 0;
+            while done < len {
+                let at = pos + FRAME_HEADER_LEN + done;
+                let n = (len - done).min(CHECK_CHUNK);
+                if self.copy_unsealed(at, n)? < n {
+                    return Ok(Some(INCOMPLETE));
+                }
+                h.update(&self.unsealed_copy[..n]);
+                done += n;
+            }
+            if h.finalize() != crc {
+                return Ok(Some(FrameCheck::Bad("CRC mismatch")));
+            }
+        } else if self.copy_unsealed(pos + FRAME_HEADER_LEN + len - 1, 1)? < 1 {
+            return Ok(Some(INCOMPLETE));
+        }
+        if kind & frame::KIND_MASK != KIND_RECORD {
+            return Ok(Some(FrameCheck::Bad("unexpected frame kind")));
+        }
+        self.checked_to = pos + FRAME_HEADER_LEN + len;
+        self.checked_with_crc = verify;
+        Ok(None)
+    }
+
+    /// Reads up to `len` bytes at `offset` into `unsealed_copy` with pread;
+    /// returns how many there were before the end of the file.
+    fn copy_unsealed(&mut self, offset: usize, len: usize) -> Result<usize> {
+        read_upto(&self.file, &mut self.unsealed_copy, offset as u64, len)
+            .map_err(|e| Error::io_at(&self.path, offset as u64, "read", e))
+    }
+
+    /// Maps the file again if its length changed since it was mapped; true
+    /// if it did. A file cut shorter (a writer recovered it) is read again
+    /// from the start. A sealed segment never changes: false.
+    pub(super) fn remap_if_len_changed(&mut self) -> Result<bool> {
+        if self.seal.is_some() {
+            return Ok(false);
+        }
+        if self.len_now()? == self.map.len() as u64 {
+            return Ok(false);
+        }
+        self.map = map_file(&self.file, &self.path)?;
+        self.end = self.map.len();
+        self.checked_to = 0;
+        if self.pos > self.end {
+            // Types learned from records that were cut may be defined
+            // differently by the writer that cut them.
+            self.rewind();
+            self.types.clear();
+        }
+        self.seal_types = None;
+        Ok(true)
+    }
+
+    /// The file's length now (the mapping's is the length when mapped).
+    fn len_now(&self) -> Result<u64> {
+        Ok(self
+            .file
+            .metadata()
+            .map_err(|e| Error::io(&self.path, "stat", e))?
+            .len())
+    }
+
+    /// A SEAL_BEGIN frame at `pos` ends the records of a segment opened
+    /// unsealed: either its writer just sealed it, or the seal is damaged.
+    pub(super) fn seal_reached(&mut self, pos: usize) -> Result<()> {
+        self.remap_if_len_changed()?;
+        match read_seal(&self.file, &self.map, self.data_start, self.start_seq) {
+            Some(d) if d.records_end == pos as u64 => {
+                self.end = pos;
+                self.seal = Some(d);
+                self.tail = Tail::Sealed;
+            }
+            _ => self.tail = Tail::SealDamaged { offset: pos as u64 },
+        }
+        Ok(())
+    }
+}
