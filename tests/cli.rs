@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-mod cli_common;
-use cli_common::*;
+mod common;
+use common::cli::*;
 
 // ------------------------------------------------------------ help, usage
 

@@ -1,21 +1,13 @@
 //! Review 16 of the `binlog` tool: bugs found, each with a test that failed
-//! before its fix. Helpers in tests/cli_common, shared with tests/cli.rs.
+//! before its fix. Helpers in tests/common/cli.rs.
 
 use binlog::{LogOptions, LogWriter, Reader};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-mod cli_common;
-use cli_common::*;
-
-fn out_text(o: &std::process::Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::cli::*;
 
 /// `dump --from-offset N` with N inside a record of a healthy segment
 /// reported a bad frame there, skipped the valid records after it that

@@ -5,7 +5,7 @@
 //! every tool: the name the segment's seal gives it, when a seal or its
 //! type table survives, else `unknown-type-<id>`. Each test asserts
 //! something the tool before these changes got wrong. Helpers in
-//! tests/cli_common.
+//! tests/common/cli.rs.
 
 use binlog::Reader;
 use serde_json::Value;
@@ -13,16 +13,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 
-mod cli_common;
-use cli_common::*;
-
-fn out_text(o: &std::process::Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::cli::*;
 
 /// (seq, type, payload) of every record a reader that skips damage returns.
 fn salvage_read(path: &Path) -> Vec<(u64, String, Vec<u8>)> {

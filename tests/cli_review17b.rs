@@ -3,23 +3,15 @@
 //! and a repaired copy made by someone who cannot give it the segment's
 //! owner keeps at least its group, so the segment's writer can still open
 //! it; a stopped repair's copy is removed by the next repair even when
-//! the segment needs nothing. Helpers in tests/cli_common.
+//! the segment needs nothing. Helpers in tests/common/cli.rs.
 
 use binlog::Reader;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 
-mod cli_common;
-use cli_common::*;
-
-fn out_text(o: &std::process::Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::cli::*;
 
 /// An unsealed segment of 20 records with half a record after its last;
 /// returns the length of its records.

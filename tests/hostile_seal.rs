@@ -11,11 +11,8 @@ mod common;
 use binlog::format::seal::{encode_seal_begin, read_seal, Trailer};
 use binlog::{Options, Reader, Tail, Writer};
 use common::seal::{rewrite_seal, Seal};
-use common::TempDir;
+use common::{only, Recs, TempDir};
 use std::path::Path;
-
-/// (seq, type, payload) of every record, as a scan reads them.
-type Recs = Vec<(u64, String, Vec<u8>)>;
 
 /// A sealed segment of 40 records of types a, b, c, d (in turn), with
 /// timestamps that go back and forth, and a sparse entry every ~200 bytes.
@@ -52,13 +49,6 @@ fn filtered(path: &Path, names: &[&str]) -> Result<Recs, String> {
             Err(e) => return Err(e.to_string()),
         }
     }
-}
-
-fn only(want: &Recs, names: &[&str]) -> Recs {
-    want.iter()
-        .filter(|r| names.contains(&r.1.as_str()))
-        .cloned()
-        .collect()
 }
 
 /// An offset array out of order, with an entry repeated, or reversed: a

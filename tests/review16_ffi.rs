@@ -13,19 +13,8 @@ use binlog::ffi::result::binlog_result;
 use binlog::ffi::types::{binlog_batch_record, binlog_header, binlog_record};
 use binlog::log::{LogOptions, LogWriter};
 use binlog::{Options, Writer};
+use common::ffi::{c_path, c_str, last_error};
 use common::TempDir;
-use std::ffi::CString;
-
-fn last_error() -> String {
-    let p = binlog::ffi::version::binlog_last_error();
-    unsafe { std::ffi::CStr::from_ptr(p) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn c_path(p: &std::path::Path) -> CString {
-    CString::new(p.to_str().unwrap()).unwrap()
-}
 
 /// A `cap` whose array would exceed `isize::MAX` bytes: the old code made
 /// a slice of that length (undefined behaviour; a debug build aborts the
@@ -92,7 +81,7 @@ fn log_header_is_the_segment_of_the_last_record() {
     w.write("t", b"b").unwrap();
     w.roll().unwrap();
     let d = c_path(dir.path());
-    let n = CString::new("lg").unwrap();
+    let n = c_str("lg");
     let mut r = std::ptr::null_mut();
     assert_eq!(
         binlog_reader_open_log(d.as_ptr(), n.as_ptr(), &mut r),

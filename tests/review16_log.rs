@@ -2,18 +2,10 @@
 //! by the review and fails on the code before its fix.
 
 mod common;
-use binlog::log::{segments, LogOptions, LogReader, LogWriter};
+use binlog::log::{LogOptions, LogReader, LogWriter};
 use binlog::{Durability, Options, Reader, Tail};
-use common::TempDir;
-use std::path::{Path, PathBuf};
-
-fn segment_paths(dir: &Path, name: &str) -> Vec<PathBuf> {
-    segments::list(dir, name)
-        .unwrap()
-        .into_iter()
-        .map(|s| s.path)
-        .collect()
-}
+use common::{segment_paths, TempDir};
+use std::path::Path;
 
 /// Every record of the log (sequence numbers) and the gaps reported.
 fn read_log(dir: &Path, name: &str) -> (Vec<u64>, Vec<binlog::log::Gap>) {

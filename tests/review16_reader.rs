@@ -8,54 +8,8 @@ mod common;
 use binlog::format::seal::{read_seal, SparseEntry};
 use binlog::{Damage, ErrorKind, Options, Reader, Tail, Writer};
 use common::seal::{rewrite_seal, type_arrays, Seal};
-use common::TempDir;
+use common::{frames, only, read_recs, write_types, TempDir};
 use std::path::Path;
-
-/// (seq, type, payload) of a record.
-type Recs = Vec<(u64, String, Vec<u8>)>;
-
-/// Writes a sealed segment of `types.len()` records, record i of type
-/// `types[i]` with an 8-byte payload holding i.
-fn write_types(path: &Path, types: &[&str], opts: Options) -> Recs {
-    let w = Writer::open(path, opts).unwrap();
-    let mut want = Vec::new();
-    for (i, ty) in types.iter().enumerate() {
-        let payload = (i as u64).to_le_bytes().to_vec();
-        let seq = w.write_with(ty, &[], Some(i as i64), &payload).unwrap();
-        want.push((seq, ty.to_string(), payload));
-    }
-    w.close().unwrap();
-    want
-}
-
-/// Every record of `r` until the end, or the error that stopped it.
-fn read_all(r: &mut Reader) -> (Recs, Result<Tail, String>) {
-    let mut got = Vec::new();
-    loop {
-        match r.next() {
-            Ok(Some(rec)) => got.push((rec.seq, rec.type_name.to_string(), rec.payload.to_vec())),
-            Ok(None) => return (got, Ok(r.tail())),
-            Err(e) => return (got, Err(e.to_string())),
-        }
-    }
-}
-
-fn only(want: &Recs, names: &[&str]) -> Recs {
-    want.iter()
-        .filter(|r| names.contains(&r.1.as_str()))
-        .cloned()
-        .collect()
-}
-
-/// Frame offsets of every record, by a scan.
-fn offsets(path: &Path) -> Vec<(u64, u64)> {
-    let mut r = Reader::open(path).unwrap();
-    let mut v = Vec::new();
-    while let Some(rec) = r.next().unwrap() {
-        v.push((rec.offset, rec.frame_len));
-    }
-    v
-}
 
 /// Flips a byte of the sparse index: its CRC fails, so seeks scan, while
 /// the per-type arrays stay usable.
@@ -84,7 +38,7 @@ fn a_seek_after_an_indexed_filter_ran_out_finds_later_records() {
     for target in [5u64, 6, 7] {
         let mut r = Reader::open(&p).unwrap();
         r.filter_types(&["a"]);
-        let (got, end) = read_all(&mut r);
+        let (got, end) = read_recs(&mut r);
         assert_eq!(got, only(&want, &["a"]));
         assert_eq!(end, Ok(Tail::Sealed));
         r.filter_types(&[]);
@@ -96,7 +50,7 @@ fn a_seek_after_an_indexed_filter_ran_out_finds_later_records() {
 
 /// Flips the last payload byte of record `i` (its CRC fails).
 fn damage_record(path: &Path, i: usize) {
-    let offs = offsets(path);
+    let offs = frames(path);
     let mut bytes = std::fs::read(path).unwrap();
     let (off, len) = offs[i];
     bytes[(off + len - 1) as usize] ^= 0x01;
@@ -123,7 +77,7 @@ fn an_indexed_filter_skipping_damage_resumes_after_it() {
     // What a scan with the same filter reads and reports.
     let mut scan = Reader::open(&p).unwrap();
     scan.skip_damaged(true);
-    let (all, end) = read_all(&mut scan);
+    let (all, end) = read_recs(&mut scan);
     assert_eq!(end, Ok(Tail::Sealed));
     let scan_damages = scan.damages().to_vec();
     assert_eq!(
@@ -142,7 +96,7 @@ fn an_indexed_filter_skipping_damage_resumes_after_it() {
     let mut r = Reader::open(&p).unwrap();
     r.skip_damaged(true);
     r.filter_types(&["a"]);
-    let (got, end) = read_all(&mut r);
+    let (got, end) = read_recs(&mut r);
     assert_eq!(got, expect);
     assert_eq!(end, Ok(Tail::Sealed));
     assert_eq!(r.damages(), &scan_damages[..]);
@@ -151,7 +105,7 @@ fn an_indexed_filter_skipping_damage_resumes_after_it() {
     // where the valid records resume, as a scan's does.
     let mut r = Reader::open(&p).unwrap();
     r.filter_types(&["a"]);
-    let (got, end) = read_all(&mut r);
+    let (got, end) = read_recs(&mut r);
     assert_eq!(got, expect[..1].to_vec());
     let e = end.unwrap_err();
     assert!(
@@ -207,7 +161,7 @@ fn a_sorted_offset_array_that_lies_is_not_trusted() {
     for (what, change) in changes {
         let p = dir.join(&format!("{what}.binlog"));
         let want = write_types(&p, &types, Options::default());
-        let offs = offsets(&p);
+        let offs = frames(&p);
         rewrite_seal(&p, |s| change(s, &offs));
         for skip in [false, true] {
             let sets: &[&[&str]] = if what.ends_with("alone") {
@@ -219,7 +173,7 @@ fn a_sorted_offset_array_that_lies_is_not_trusted() {
                 let mut r = Reader::open(&p).unwrap();
                 r.skip_damaged(skip);
                 r.filter_types(names);
-                let (got, end) = read_all(&mut r);
+                let (got, end) = read_recs(&mut r);
                 assert_eq!(
                     (got, end),
                     (only(&want, names), Ok(Tail::Sealed)),
@@ -251,11 +205,11 @@ fn a_damaged_region_read_twice_is_reported_once() {
             w.flush().unwrap();
             std::mem::forget(w);
         }
-        let offs = offsets(&p);
+        let offs = frames(&p);
         damage_record(&p, 5);
         let mut r = Reader::open(&p).unwrap();
         r.skip_damaged(true);
-        let (got, _) = read_all(&mut r);
+        let (got, _) = read_recs(&mut r);
         assert_eq!(got.len(), 11, "sealed {sealed}");
         let once = r.damages().to_vec();
         assert_eq!(
@@ -268,12 +222,12 @@ fn a_damaged_region_read_twice_is_reported_once() {
             }]
         );
         r.seek_seq(0).unwrap();
-        let (again, _) = read_all(&mut r);
+        let (again, _) = read_recs(&mut r);
         assert_eq!(again, got, "sealed {sealed}");
         r.seek_seq(8).unwrap();
         assert_eq!(r.next().unwrap().unwrap().seq, 8);
         r.seek_time(i64::MIN).unwrap();
-        let (again, _) = read_all(&mut r);
+        let (again, _) = read_recs(&mut r);
         assert_eq!(again, got, "sealed {sealed}");
         assert_eq!(r.damages(), &once[..], "sealed {sealed}");
     }
@@ -315,7 +269,7 @@ fn an_offset_array_entry_at_a_carried_frame_numbered_out_of_place_is_not_trusted
             want.push((seq, ty.to_string(), payload));
         }
         w.close().unwrap();
-        let offs = offsets(&p);
+        let offs = frames(&p);
         let bytes = std::fs::read(&p).unwrap();
         let carried_at = offs[1].0 as usize
             + bytes[offs[1].0 as usize..]
@@ -332,7 +286,7 @@ fn an_offset_array_entry_at_a_carried_frame_numbered_out_of_place_is_not_trusted
         assert!(Reader::open(&p).unwrap().seal().is_some());
         let mut r = Reader::open(&p).unwrap();
         r.filter_types(&["a"]);
-        let (got, end) = read_all(&mut r);
+        let (got, end) = read_recs(&mut r);
         assert_eq!(
             (got, end),
             (only(&want, &["a"]), Ok(Tail::Sealed)),
@@ -391,7 +345,7 @@ fn a_sequence_jump_is_reported_once_after_a_seek() {
     };
     let mut r = Reader::open(&p).unwrap();
     r.skip_damaged(true);
-    let (got, end) = read_all(&mut r);
+    let (got, end) = read_recs(&mut r);
     let seqs: Vec<u64> = got.iter().map(|g| g.0).collect();
     assert_eq!(
         (seqs, end),
@@ -437,7 +391,7 @@ fn salvage_reports_the_records_lost_with_the_header() {
         w.write("t", &[i; 20]).unwrap();
     }
     w.close().unwrap();
-    let offs = offsets(&p);
+    let offs = frames(&p);
     let mut bytes = std::fs::read(&p).unwrap();
     bytes[46] ^= 0x20; // in the log name: the header CRC fails
     for &(off, len) in &offs[..2] {
@@ -449,7 +403,7 @@ fn salvage_reports_the_records_lost_with_the_header() {
         Some(ErrorKind::CorruptHeader)
     );
     let mut r = Reader::open_salvage(&p).unwrap();
-    let (got, _) = read_all(&mut r);
+    let (got, _) = read_recs(&mut r);
     let seqs: Vec<u64> = got.iter().map(|g| g.0).collect();
     assert_eq!(seqs, vec![102, 103, 104, 105]);
     assert_eq!(r.header().first_seq, 100);
@@ -465,7 +419,7 @@ fn salvage_reports_the_records_lost_with_the_header() {
     assert_eq!(r.damages().len(), 1, "{:?}", r.damages());
     // Read again from the start: the same records, the same one region.
     r.seek_seq(0).unwrap();
-    let (again, _) = read_all(&mut r);
+    let (again, _) = read_recs(&mut r);
     assert_eq!(again, got);
     assert_eq!(r.damages().len(), 1, "{:?}", r.damages());
     // Only the header damaged: no record lost.
@@ -738,7 +692,7 @@ fn salvage_does_not_report_records_lost_for_a_damaged_first_seq() {
         w.write("t", &[i; 20]).unwrap();
     }
     w.close().unwrap();
-    let offs = offsets(&p);
+    let offs = frames(&p);
     let mut bytes = std::fs::read(&p).unwrap();
     bytes[32] ^= 0x04; // first_seq 100 -> 96: the header CRC fails
     std::fs::write(&p, &bytes).unwrap();
@@ -753,7 +707,7 @@ fn salvage_does_not_report_records_lost_for_a_damaged_first_seq() {
             to_seq: 100
         }]
     );
-    let (got, _) = read_all(&mut r);
+    let (got, _) = read_recs(&mut r);
     assert_eq!(
         got.iter().map(|g| g.0).collect::<Vec<_>>(),
         vec![100, 101, 102]

@@ -14,52 +14,6 @@ use binlog::{Durability, Entry, Options, Reader, Tail, Writer};
 use common::*;
 use std::path::Path;
 
-/// Reads the whole segment and checks every record against `wants`, then
-/// reads each type through the per-type index and checks the seal's
-/// summary against the records.
-fn check_segment(path: &Path, wants: &[Want], ctx: &str) {
-    assert_holds(path, wants, Tail::Sealed);
-    let r = Reader::open(path).unwrap();
-    let d = r.seal().unwrap_or_else(|| panic!("{ctx}: no usable seal"));
-    assert_eq!(d.record_count, wants.len() as u64, "{ctx}: seal count");
-    if let (Some(f), Some(l)) = (wants.first(), wants.last()) {
-        assert_eq!((d.first_seq, d.last_seq), (f.seq, l.seq), "{ctx}: seqs");
-        assert_eq!((d.first_ts, d.last_ts), (f.ts, l.ts), "{ctx}: times");
-        let min = wants.iter().map(|w| w.ts).min().unwrap();
-        let max = wants.iter().map(|w| w.ts).max().unwrap();
-        assert_eq!((d.min_ts, d.max_ts), (min, max), "{ctx}: min/max");
-    }
-    let mut names: Vec<&str> = Vec::new();
-    for w in wants {
-        if !names.contains(&w.type_name.as_str()) {
-            names.push(&w.type_name);
-        }
-    }
-    let table: Vec<&str> = d.types.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(table, names, "{ctx}: type table");
-    for (t, entry) in names.iter().zip(&d.types) {
-        let want: Vec<&Want> = wants.iter().filter(|w| w.type_name == *t).collect();
-        assert_eq!(entry.count, want.len() as u64, "{ctx}: count of {t}");
-        let mut r = Reader::open(path).unwrap();
-        r.filter_types(&[t]);
-        let got: Vec<Want> = drain(&mut r).recs.iter().map(Rec::as_want).collect();
-        assert_eq!(got.len(), want.len(), "{ctx}: records of type {t}");
-        for (g, w) in got.iter().zip(want) {
-            assert_eq!(g, w, "{ctx}: record {} of type {t}", w.seq);
-        }
-    }
-    for w in wants.iter().step_by(7) {
-        let mut r = Reader::open(path).unwrap();
-        r.seek_seq(w.seq).unwrap();
-        assert_eq!(
-            r.next().unwrap().unwrap().seq,
-            w.seq,
-            "{ctx}: seek {}",
-            w.seq
-        );
-    }
-}
-
 /// Rewrites the seal of the sealed segment at `path` with `change` applied
 /// to its directory, every CRC valid (arrays and sparse index kept).
 fn rewrite_dir(path: &Path, change: impl FnOnce(&mut SealDirectory)) {

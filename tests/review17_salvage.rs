@@ -5,39 +5,13 @@
 //! this change got wrong (it always said `<lost type N>`: a seal whose
 //! first record of a type is damaged was not used at all).
 
+mod common;
+
 use binlog::{Options, Reader, Writer};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use common::{flip_byte, frames, TempDir};
+use std::path::Path;
 
 const T0: i64 = 1_700_000_000_000_000_000;
-
-struct Tmp(PathBuf);
-
-impl Tmp {
-    fn new(name: &str) -> Tmp {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "r17-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
 
 /// Nine records whose types cycle through `types` (record 2 defines the
 /// third type), sealed unless `seal` is false (then the file as it was
@@ -72,26 +46,10 @@ fn segment(path: &Path, types: [&str; 3], seal: bool) {
     std::fs::remove_file(&tmp).unwrap();
 }
 
-/// (offset, frame length) of each record.
-fn frames(path: &Path) -> Vec<(u64, u64)> {
-    let mut r = Reader::open(path).unwrap();
-    let mut v = Vec::new();
-    while let Some(rec) = r.next().unwrap() {
-        v.push((rec.offset, rec.frame_len));
-    }
-    v
-}
-
-fn flip(path: &Path, at: u64) {
-    let mut b = std::fs::read(path).unwrap();
-    b[at as usize] ^= 0x5a;
-    std::fs::write(path, b).unwrap();
-}
-
 /// Damages the record that defines the third type (record 2).
 fn damage_definition(path: &Path) {
     let (off, len) = frames(path)[2];
-    flip(path, off + len - 1);
+    flip_byte(path, off + len - 1);
 }
 
 /// (seq, type) of every record a reader that skips damage returns, and of
@@ -123,7 +81,7 @@ fn types_of(recs: &[(u64, String)], seqs: &[u64]) -> Vec<String> {
 /// type otherwise, the type stays unknown.
 #[test]
 fn a_skipping_reader_names_a_lost_type_from_the_seal_when_it_can() {
-    let t = Tmp::new("seal-names");
+    let t = TempDir::new("seal-names");
     let seg = t.join("s.binlog");
     segment(&seg, ["order", "trade", "quote"], true);
     damage_definition(&seg);
@@ -163,14 +121,14 @@ fn a_skipping_reader_names_a_lost_type_from_the_seal_when_it_can() {
 /// directory frame (and its type table) survives and names the type.
 #[test]
 fn a_surviving_seal_directory_names_a_lost_type() {
-    let t = Tmp::new("dir-names");
+    let t = TempDir::new("dir-names");
     for part in ["trailer", "seal-begin"] {
         let seg = t.join(&format!("{part}.binlog"));
         segment(&seg, ["order", "trade", "quote"], true);
         let end = Reader::open(&seg).unwrap().seal().unwrap().records_end;
         let len = std::fs::metadata(&seg).unwrap().len();
         damage_definition(&seg);
-        flip(
+        flip_byte(
             &seg,
             if part == "trailer" {
                 len - 30
