@@ -1,9 +1,10 @@
-//! Review 17b of `binlog repair`'s replace-by-rename (4dbbb83): a segment
-//! named through a symlink is repaired where it is (the link stays a link),
-//! and a repaired copy made by someone who cannot give it the segment's
-//! owner keeps at least its group, so the segment's writer can still open
-//! it; a stopped repair's copy is removed by the next repair even when
-//! the segment needs nothing. Helpers in tests/common/cli.rs.
+//! `binlog repair` replaces a segment by renaming a repaired copy over it,
+//! never changing it in place: a reader that has the old file mapped reads
+//! on unharmed; a repair stopped before its rename leaves nothing read as
+//! a segment, and the next repair removes its copy; a segment named
+//! through a symlink is repaired where it is (the link stays a link); a
+//! copy made by someone who cannot give it the segment's owner keeps at
+//! least its group and mode. Helpers in tests/common/cli.rs.
 
 use binlog::Reader;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

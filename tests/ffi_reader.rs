@@ -1,8 +1,11 @@
-//! C ABI review 17, through `binlog::ffi` in a debug build: which segment
-//! a log reader's `binlog_reader_header` and `binlog_reader_tail` describe
-//! after a type filter drops a record a batch held back, after a seek that
-//! lands in no segment, and at `BINLOG_END` (tests/c/test_review17_header.c
-//! has the C side).
+//! The C ABI's readers, through `binlog::ffi` in a debug build (overflow
+//! checks and the standard library's debug precondition checks on):
+//! `binlog_reader_next_batch` refuses a `cap` no array can have, and a log
+//! reader's `binlog_reader_header` and `binlog_reader_tail` describe the
+//! segment its last record came from: after a batch, after a type filter
+//! drops a record a batch held back, after a seek that lands in no
+//! segment, and at `BINLOG_END` (tests/c/test_review17_header.c has the C
+//! side).
 
 mod common;
 use binlog::ffi::reader::{

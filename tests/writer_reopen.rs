@@ -1,11 +1,11 @@
-//! Review of the writing side (review 16): reopening segments whose tail
-//! is a half-written seal, a torn frame, zeros, garbage after a seal, a
-//! seal of another segment, or a seal that lists a type no record defines
-//! (the one bug found: the reopened writer took that type as defined and
-//! wrote records of it without a definition, which no reader could read);
-//! torn headers; batches defining types that fail midway under a file size
-//! limit; kill -9 around reopen, write and seal; the spilled index across
-//! reopens; the maximum record size; durability around close.
+//! A segment writer opening a segment again: what a crash, a kill or a
+//! buggy writer left at its end (a seal cut at any length, a torn frame,
+//! zeros, garbage after a seal, the seal of another segment, a seal that
+//! lists a type no record defines, a torn or empty header) is cut and
+//! backed up, or rebuilt from the records, and the sequence numbers, the
+//! types and the index go on; the index spilled to its file across
+//! reopens; and a writer opening a segment while a repair renames a copy
+//! over it writes to the file the name leads to.
 
 mod common;
 

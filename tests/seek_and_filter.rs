@@ -1,7 +1,8 @@
-//! Review of the reading side (src/reader, src/format): filtered reads
-//! through the per-type index that meet a bad frame or a lying array, seeks
-//! after a filtered read ran out, damaged regions read twice, and more.
-//! Each test failed on the code before its fix.
+//! A segment reader's seeks and type filters, through the seal's indexes
+//! and by a scan: random mixes of reads, header reads, seeks and filters
+//! agree with a model of the records, on sealed and unsealed segments and
+//! with a broken sparse index; a seek after a filtered read ran out finds
+//! the records after it.
 
 mod common;
 

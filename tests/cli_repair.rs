@@ -1,5 +1,9 @@
-//! Review 16 of the `binlog` tool: bugs found, each with a test that failed
-//! before its fix. Helpers in tests/common/cli.rs.
+//! `binlog repair`: a torn tail backed up and cut, seals rewritten,
+//! `--salvage` keeping the records after damage (reporting the gap it
+//! leaves in a log, and keeping the numbers it salvaged from being given
+//! out again), a backup that fails half-way not left as a backup, and
+//! segments a writer holds (its lock, or its log's) left alone. Helpers in
+//! tests/common/cli.rs.
 
 use binlog::{LogOptions, LogWriter, Reader};
 use predicates::prelude::*;

@@ -1,11 +1,7 @@
-//! Review 17 of the `binlog` tool: `repair` never changes a segment in
-//! place (it writes the repaired segment beside it and renames it over the
-//! old one, so a reader that has the old one mapped reads on unharmed), and
-//! a type whose defining record is in damaged bytes gets the same name in
-//! every tool: the name the segment's seal gives it, when a seal or its
-//! type table survives, else `unknown-type-<id>`. Each test asserts
-//! something the tool before these changes got wrong. Helpers in
-//! tests/common/cli.rs.
+//! A type whose defining record is in damaged bytes gets the same name in
+//! every tool (dump, tail, repair --salvage): the name the segment's seal
+//! gives it, when a seal or its type table survives and agrees with the
+//! records, else `unknown-type-<id>`. Helpers in tests/common/cli.rs.
 
 use binlog::Reader;
 use serde_json::Value;
