@@ -868,6 +868,47 @@ fn oversized_records_are_refused_at_the_exact_limit_and_the_writer_continues() {
     assert_eq!(got, wrote);
 }
 
+/// Records of exactly the maximum record size are taken, one byte more is
+/// refused, in single writes and batches (the type defined by the batch's
+/// first entry makes that one 2 bytes longer), buffered or not.
+#[test]
+fn max_record_size_edges() {
+    let dir = TempDir::new("r16-max");
+    for bs in [0usize, 32, 64, 4096] {
+        let p = dir.join(&format!("max-{bs}.binlog"));
+        let opts = Options {
+            max_record_size: 64,
+            buffer_size: bs,
+            ..Options::default()
+        };
+        let w = Writer::open(&p, opts).unwrap();
+        static P: [u8; 100] = [7; 100];
+        let parts: Vec<[&[u8]; 1]> = (0..=P.len()).map(|n| [&P[..n]]).collect();
+        let e = |n: &'static str, len: usize| Entry {
+            type_name: n,
+            meta: &[],
+            timestamp_ns: Some(len as i64),
+            parts: &parts[len],
+        };
+        // New type: 28 bytes before the payload; known: 26.
+        let err = w.write_batch(&[e("t", 36), e("t", 39)]).unwrap_err();
+        assert_eq!(err.kind(), binlog::ErrorKind::RecordTooLarge, "{bs}: {err}");
+        assert_eq!(w.next_seq(), 0);
+        let err = w.write_batch(&[e("t", 37)]).unwrap_err();
+        assert_eq!(err.kind(), binlog::ErrorKind::RecordTooLarge, "{bs}: {err}");
+        assert_eq!(w.write_batch(&[e("t", 36), e("t", 38)]).unwrap(), 0);
+        let err = w.write("t", &P[..39]).unwrap_err();
+        assert_eq!(err.kind(), binlog::ErrorKind::RecordTooLarge, "{bs}: {err}");
+        assert_eq!(w.write("t", &P[..38]).unwrap(), 2);
+        assert_eq!(w.write("u", &P[..36]).unwrap(), 3);
+        w.close().unwrap();
+        let out = read_all(&p).unwrap();
+        let lens: Vec<u64> = out.recs.iter().map(|r| r.frame_len).collect();
+        assert_eq!(lens, [64, 64, 64, 64], "buffer {bs}");
+        assert_eq!(out.end.unwrap(), Tail::Sealed);
+    }
+}
+
 #[test]
 fn max_record_size_limits_are_validated() {
     let with = |n: u64| Options {

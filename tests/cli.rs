@@ -557,6 +557,52 @@ fn verify_checks_continuity_and_seals_across_a_log() {
     assert_eq!(j["segments"][0]["issues"][0]["kind"], "seal-damaged");
 }
 
+/// A segment of a log that a writer holds while newer segments follow it
+/// (a log writer sealing a retired segment in the background, after a
+/// roll) was reported as damage, "not sealed ... (its writer died)", and
+/// verify exited 1 on a healthy live log.
+#[test]
+fn verify_notes_an_older_segment_a_writer_holds_instead_of_damage() {
+    let t = Tmp::new("locked-older");
+    rolled_log(&t.0, 10, 4);
+    let first = t
+        .names()
+        .into_iter()
+        .find(|n| n.ends_with(".binlog"))
+        .unwrap();
+    // Held and unsealed, as a segment a log rolls away from is between the
+    // next segment's creation and the SEAL_BEGIN frame that closes its
+    // records.
+    leave_unsealed(&t.join(&first));
+    let held = hold_lock(&t.join(&first));
+    let out = binlog()
+        .args(["verify", "--json", t.0.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert_eq!(v["clean"], true);
+    let s = &v["segments"][0];
+    assert_eq!(s["locked"], true);
+    assert!(s["notes"].to_string().contains("writer has it open"), "{s}");
+    // Repair leaves it alone and has nothing to do.
+    let before = std::fs::read(t.join(&first)).unwrap();
+    let out = binlog()
+        .args(["repair", t.0.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert_eq!(std::fs::read(t.join(&first)).unwrap(), before);
+    assert!(!t.names().iter().any(|n| n.contains(".backup-")));
+    drop(held);
+    // Once its writer is gone, an unsealed older segment is damage again.
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("not sealed"));
+}
+
 /// `cat`, `stats`, `tail` and `info` read a log's segments one after another: a
 /// segment missing from the middle is reported (exit 1), as `verify` and
 /// the library's `LogReader` do, unless the missing records lie outside
@@ -914,6 +960,59 @@ fn dump_shows_the_raw_framing() {
         limited.contains("seq=1") && limited.contains("seq=2") && !limited.contains("seq=3"),
         "{limited}"
     );
+}
+
+/// `dump --from-offset N` with N inside a record of a healthy segment
+/// reported a bad frame there, skipped the valid records after it that
+/// did not carry the header's first sequence number, and exited 1.
+#[test]
+fn dump_from_an_offset_inside_a_record_starts_at_the_next_record() {
+    let t = Tmp::new("dump-from");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 10);
+    // `binlog dump --json PATH --from-offset FROM`: its output, JSON lines
+    // and the sequence numbers of the records shown.
+    let dump = |path: &Path, from: u64| {
+        let out = binlog()
+            .args(["dump", "--json", path.to_str().unwrap()])
+            .args(["--from-offset", &from.to_string()])
+            .output()
+            .unwrap();
+        let lines = json_lines(&String::from_utf8(out.stdout.clone()).unwrap());
+        let seqs: Vec<u64> = lines
+            .iter()
+            .filter(|l| l["what"] == "record")
+            .map(|l| l["seq"].as_u64().unwrap())
+            .collect();
+        (out, lines, seqs)
+    };
+    let f = frames(&seg);
+    let from = f[3].0 + 3;
+    let (out, lines, seqs) = dump(&seg, from);
+    let what: Vec<&str> = lines.iter().map(|l| l["what"].as_str().unwrap()).collect();
+    assert!(!what.contains(&"bad-frame"), "{}", out_text(&out));
+    assert_eq!(seqs, (4..10).collect::<Vec<_>>(), "{}", out_text(&out));
+    // Type names are known although their definitions come before N.
+    assert!(lines
+        .iter()
+        .filter(|l| l["what"] == "record")
+        .all(|l| l["type"] != "?"));
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    // On a record boundary of an unsealed segment: the same records.
+    let u = t.join("u.binlog");
+    unsealed_segment(&u, 10);
+    let f = frames(&u);
+    let (out, _, seqs) = dump(&u, f[6].0 - 1);
+    assert_eq!(seqs, (6..10).collect::<Vec<_>>(), "{}", out_text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    // Real damage after the offset is still shown and still exits 1.
+    let f = frames(&seg);
+    flip_byte(&seg, f[7].0 + 12);
+    let (out, lines, _) = dump(&seg, from);
+    assert!(lines
+        .iter()
+        .any(|l| l["what"] == "bad-frame" && l["offset"] == f[7].0));
+    assert_eq!(out.status.code(), Some(1), "{}", out_text(&out));
 }
 
 // ------------------------------------------------------------------- write

@@ -9,16 +9,18 @@
 
 mod common;
 use binlog::ffi::reader::{
-    binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_next_wait,
-    binlog_reader_open_glob, binlog_reader_seek_seq, binlog_reader_seek_time, binlog_reader_tail,
+    binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_header,
+    binlog_reader_next, binlog_reader_next_wait, binlog_reader_open, binlog_reader_open_glob,
+    binlog_reader_open_log, binlog_reader_seek_seq, binlog_reader_seek_time, binlog_reader_tail,
 };
 use binlog::ffi::reader_batch::binlog_reader_next_batch;
 use binlog::ffi::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use binlog::ffi::types::{
-    binlog_batch_record, binlog_iovec, binlog_record, binlog_tail, binlog_tail_kind,
+    binlog_batch_record, binlog_header, binlog_iovec, binlog_record, binlog_tail, binlog_tail_kind,
 };
 use binlog::log::{LogOptions, LogWriter};
-use common::ffi::{c_str, header, last_error, next, open_log};
+use binlog::{Options, Writer};
+use common::ffi::{c_path, c_str, header, last_error, next, open_log};
 use common::TempDir;
 
 fn tail(r: *mut binlog_reader) -> (binlog_tail_kind, u64, u64) {
@@ -65,6 +67,101 @@ fn filter(r: *mut binlog_reader, types: &[&str]) {
 }
 
 use binlog_tail_kind::{BINLOG_TAIL_READING, BINLOG_TAIL_SEALED, BINLOG_TAIL_UNSEALED};
+
+/// A `cap` whose array would exceed `isize::MAX` bytes: the old code made
+/// a slice of that length (undefined behaviour; a debug build aborts the
+/// process in `slice::from_raw_parts_mut`); it is refused now, writing no
+/// output and consuming no record.
+#[test]
+fn next_batch_refuses_a_cap_larger_than_any_array() {
+    let dir = TempDir::new("r16-cap");
+    let path = dir.join("a.binlog");
+    let w = Writer::open(&path, Options::default()).unwrap();
+    w.write("t", b"one").unwrap();
+    w.close().unwrap();
+    let p = c_path(&path);
+    let mut r = std::ptr::null_mut();
+    assert_eq!(
+        binlog_reader_open(p.as_ptr(), &mut r),
+        binlog_result::BINLOG_OK
+    );
+    let mut buf = [0xeeu8; 128];
+    let mut recs = [binlog_batch_record::default(); 2];
+    for cap in [
+        usize::MAX,
+        isize::MAX as usize / std::mem::size_of::<binlog_batch_record>() + 1,
+    ] {
+        let mut count = 7usize;
+        let rc = binlog_reader_next_batch(
+            r,
+            buf.as_mut_ptr(),
+            buf.len(),
+            recs.as_mut_ptr(),
+            cap,
+            0,
+            &mut count,
+        );
+        assert_eq!(rc, binlog_result::BINLOG_ERR_INVALID_ARGUMENT, "cap {cap}");
+        let msg = last_error();
+        assert!(msg.contains("cap") && msg.contains("a.binlog"), "{msg}");
+        assert_eq!(count, 7);
+        assert_eq!(buf[0], 0xee);
+    }
+    let mut count = 0usize;
+    let rc = binlog_reader_next_batch(
+        r,
+        buf.as_mut_ptr(),
+        buf.len(),
+        recs.as_mut_ptr(),
+        recs.len(),
+        0,
+        &mut count,
+    );
+    assert_eq!(rc, binlog_result::BINLOG_OK, "{}", last_error());
+    assert_eq!((count, recs[0].seq), (1, 0));
+    binlog_reader_free(r);
+}
+
+/// `binlog_reader_header` of a log reader describes "the segment its last
+/// record came from": at the end of a segment the reader opens the next
+/// one to look for records, and the old code described that one.
+#[test]
+fn log_header_is_the_segment_of_the_last_record() {
+    let dir = TempDir::new("r16-header");
+    let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
+    w.write("t", b"a").unwrap();
+    w.write("t", b"b").unwrap();
+    w.roll().unwrap();
+    let d = c_path(dir.path());
+    let n = c_str("lg");
+    let mut r = std::ptr::null_mut();
+    assert_eq!(
+        binlog_reader_open_log(d.as_ptr(), n.as_ptr(), &mut r),
+        binlog_result::BINLOG_OK
+    );
+    let mut rec: binlog_record = unsafe { std::mem::zeroed() };
+    let mut seqs = Vec::new();
+    while binlog_reader_next(r, &mut rec) == binlog_result::BINLOG_OK {
+        seqs.push(rec.seq);
+    }
+    assert_eq!(seqs, [0, 1]);
+    let mut h: binlog_header = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        binlog_reader_header(r, &mut h),
+        binlog_result::BINLOG_OK,
+        "{}",
+        last_error()
+    );
+    assert_eq!((h.segment_no, h.first_seq), (0, 0));
+    w.write("t", b"c").unwrap();
+    w.flush().unwrap();
+    assert_eq!(binlog_reader_next(r, &mut rec), binlog_result::BINLOG_OK);
+    assert_eq!(rec.seq, 2);
+    assert_eq!(binlog_reader_header(r, &mut h), binlog_result::BINLOG_OK);
+    assert_eq!((h.segment_no, h.first_seq), (1, 2));
+    binlog_reader_free(r);
+    w.close().unwrap();
+}
 
 /// A batch takes the records of segment 0, passes the empty segment 1 and
 /// holds back the first record of segment 2: the header counts it

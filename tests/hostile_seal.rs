@@ -11,7 +11,7 @@ mod common;
 use binlog::format::seal::{encode_seal_begin, read_seal, Trailer};
 use binlog::{Options, Reader, Tail, Writer};
 use common::seal::{rewrite_seal, Seal};
-use common::{only, Recs, TempDir};
+use common::{frames, only, read_recs, write_types, Recs, TempDir};
 use std::path::Path;
 
 /// A sealed segment of 40 records of types a, b, c, d (in turn), with
@@ -89,6 +89,129 @@ fn an_unsorted_or_repeating_offset_array_is_not_used() {
                 "{what}: {names:?}"
             );
         }
+    }
+}
+
+/// A per-type offset array that is sorted and inside the records, its CRC
+/// valid, but whose entries point into the middle of a record, at a record
+/// of another type, or at a later record of its type (skipping one): the
+/// segment's records are all intact, so a filtered read must return what
+/// a scan returns, and report no damage. It failed with `Corrupt` (or
+/// with `skip_damaged`, reported intact records as lost and missed
+/// records), trusting the array over the records.
+#[test]
+fn a_sorted_offset_array_that_lies_is_not_trusted() {
+    let dir = TempDir::new("r16-lying-array");
+    type Change = Box<dyn Fn(&mut Seal, &[(u64, u64)])>;
+    let changes: Vec<(&str, Change)> = vec![
+        (
+            "mid record",
+            Box::new(|s: &mut Seal, _: &[(u64, u64)]| s.arrays[0][3] += 5),
+        ),
+        (
+            "other type",
+            // Type a is every 4th record: point its 4th entry at the b
+            // record after its 3rd.
+            Box::new(|s: &mut Seal, o: &[(u64, u64)]| s.arrays[0][3] = o[9].0),
+        ),
+        (
+            // Only a filter of type a alone can tell: with c's records
+            // read through the index too, the reader is past the omitted
+            // record 20 when it meets the lie at 23 (see the report).
+            "other type, last entry, alone",
+            Box::new(|s: &mut Seal, o: &[(u64, u64)]| {
+                let n = s.arrays[0].len();
+                s.arrays[0][n - 1] = o[o.len() - 1].0;
+            }),
+        ),
+    ];
+    let types: Vec<&str> = (0..24).map(|i| ["a", "b", "c", "d"][i % 4]).collect();
+    for (what, change) in changes {
+        let p = dir.join(&format!("{what}.binlog"));
+        let want = write_types(&p, &types, Options::default());
+        let offs = frames(&p);
+        rewrite_seal(&p, |s| change(s, &offs));
+        for skip in [false, true] {
+            let sets: &[&[&str]] = if what.ends_with("alone") {
+                &[&["a"]]
+            } else {
+                &[&["a"], &["a", "c"]]
+            };
+            for &names in sets {
+                let mut r = Reader::open(&p).unwrap();
+                r.skip_damaged(skip);
+                r.filter_types(names);
+                let (got, end) = read_recs(&mut r);
+                assert_eq!(
+                    (got, end),
+                    (only(&want, names), Ok(Tail::Sealed)),
+                    "{what}: {names:?} skip {skip}"
+                );
+                assert_eq!(r.damages(), &[], "{what}: {names:?}");
+            }
+        }
+    }
+}
+
+/// An offset array entry that points at a valid record frame of its type
+/// carried inside another record's payload (a relay stores the records it
+/// read), numbered as no record there can be: below the records already
+/// read, or further above them than the bytes in between could hold. A
+/// filtered read returned it (a record that was never written at that
+/// place, out of order) without an error; now the array is not trusted
+/// and the read scans.
+#[test]
+fn an_offset_array_entry_at_a_carried_frame_numbered_out_of_place_is_not_trusted() {
+    use binlog::format::frame::{encode_record, RecordHead};
+    let dir = TempDir::new("r16-carried");
+    for carried_seq in [0u64, 999, u64::MAX] {
+        let p = dir.join(&format!("{carried_seq}.binlog"));
+        let mut inner = Vec::new();
+        let head = RecordHead {
+            seq: carried_seq,
+            timestamp_ns: 5,
+            type_id: 0,
+            define: None,
+            meta: &[],
+        };
+        encode_record(&mut inner, &head, &[b"fake"]);
+        let carrier = [&[0xAAu8; 16][..], &inner, &[0xBB; 16]].concat();
+        let w = Writer::open(&p, Options::default()).unwrap();
+        let mut want = Vec::new();
+        for (ty, payload) in [
+            ("a", b"one".to_vec()),
+            ("b", carrier.clone()),
+            ("a", b"two".to_vec()),
+            ("b", b"x".to_vec()),
+            ("a", b"three".to_vec()),
+        ] {
+            let seq = w.write(ty, &payload).unwrap();
+            want.push((seq, ty.to_string(), payload));
+        }
+        w.close().unwrap();
+        let offs = frames(&p);
+        let bytes = std::fs::read(&p).unwrap();
+        let carried_at = offs[1].0 as usize
+            + bytes[offs[1].0 as usize..]
+                .windows(inner.len())
+                .position(|w| w == inner.as_slice())
+                .unwrap();
+        // Type a's entries: 0, the carried frame, 2, 4 (4 entries instead
+        // of 3, the b count one less: the counts still add up).
+        rewrite_seal(&p, |s| {
+            s.arrays[0].insert(1, carried_at as u64);
+            s.arrays[1].pop();
+        });
+        // The rewritten seal is consistent (counts, first entries): used.
+        assert!(Reader::open(&p).unwrap().seal().is_some());
+        let mut r = Reader::open(&p).unwrap();
+        r.filter_types(&["a"]);
+        let (got, end) = read_recs(&mut r);
+        assert_eq!(
+            (got, end),
+            (only(&want, &["a"]), Ok(Tail::Sealed)),
+            "carried seq {carried_seq}"
+        );
     }
 }
 

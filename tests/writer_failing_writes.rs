@@ -19,6 +19,7 @@ use common::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 const CHILD: &str = "BINLOG_FAILING_WRITES_CHILD";
 
@@ -432,4 +433,172 @@ fn a_failed_background_flush_comes_back_as_the_next_write_error() {
             assert_eq!(n, 6);
         },
     );
+}
+
+/// Batches mixing types the segment knows with types they define, under a
+/// file size limit that makes them fail midway; the writer is reopened
+/// between phases (closed under the limit, so sometimes unsealed). Every
+/// acknowledged record is in the file once, under its type.
+fn mixed_batches(dir: &Path, seed: u64, bs: usize, durability: Durability) {
+    let ctx = format!("seed {seed}, buffer {bs}, {durability:?}");
+    let mut rng = Rng::new(seed);
+    let path = dir.join(format!("mixed-{seed}-{bs}.binlog"));
+    let opts = Options {
+        buffer_size: bs,
+        durability,
+        index_memory_entries: 5,
+        sparse_interval: 300,
+        ..Options::default()
+    };
+    let mut acked: Vec<Want> = Vec::new();
+    let mut next_type = 0u32;
+    for phase in 0..6 {
+        set_file_size_limit(libc::RLIM_INFINITY);
+        let w = Writer::open(&path, opts.clone()).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        assert_eq!(w.next_seq(), acked.len() as u64, "{ctx}: phase {phase}");
+        let here = std::fs::metadata(&path).unwrap().len();
+        set_file_size_limit(here + 2000 + rng.below(3 * bs as u64 + 20_000));
+        let mut errors = 0;
+        for _ in 0..200 {
+            let next = acked.len() as u64;
+            let k = 1 + rng.below(8);
+            let xs: Vec<Want> = (next..next + k)
+                .map(|q| {
+                    let len = match rng.below(4) {
+                        0 => bs + rng.below(200) as usize,
+                        _ => rng.below(300) as usize,
+                    };
+                    let mut x = want_sized(q, len);
+                    if rng.below(3) == 0 {
+                        x.type_name = format!("t{}", next_type + rng.below(3) as u32);
+                    } else if rng.below(2) == 0 && next_type > 0 {
+                        x.type_name = format!("t{}", rng.below(next_type as u64));
+                    }
+                    x
+                })
+                .collect();
+            let r = if k == 1 {
+                put(&w, &xs[0])
+            } else {
+                write_wants(&w, &xs)
+            };
+            match r {
+                Ok(first) => {
+                    assert_eq!(first, next, "{ctx}");
+                    next_type += 3;
+                    acked.extend(xs);
+                }
+                Err(e) => {
+                    assert_ne!(e.kind(), binlog::ErrorKind::Poisoned, "{ctx}: {e}");
+                    // The records of a batch that reached the file stay.
+                    let written = (w.next_seq() - next) as usize;
+                    assert!(written < k as usize, "{ctx}: {e}");
+                    acked.extend(xs.into_iter().take(written));
+                    errors += 1;
+                    if errors > 4 {
+                        break;
+                    }
+                }
+            }
+            assert_eq!(w.next_seq(), acked.len() as u64, "{ctx}");
+        }
+        if phase % 2 == 0 {
+            set_file_size_limit(libc::RLIM_INFINITY);
+        }
+        match w.close() {
+            Ok(()) => {}
+            Err(e) => {
+                // Acknowledged records still buffered were lost: reading
+                // back tells which.
+                eprintln!("{ctx}: close: {e}");
+                set_file_size_limit(libc::RLIM_INFINITY);
+                let out = read_all(&path).unwrap();
+                let n = out.recs.len();
+                assert!(n <= acked.len(), "{ctx}");
+                acked.truncate(n);
+                assert!(
+                    e.message().contains("not written") || n == w.next_seq() as usize,
+                    "{ctx}: {e}"
+                );
+            }
+        }
+        set_file_size_limit(libc::RLIM_INFINITY);
+        let out = read_all(&path).unwrap();
+        let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+        assert_eq!(got.len(), acked.len(), "{ctx}: phase {phase}");
+        for (g, a) in got.iter().zip(&acked) {
+            assert_eq!(g, a, "{ctx}: phase {phase}");
+        }
+    }
+    set_file_size_limit(libc::RLIM_INFINITY);
+    let w = Writer::open(&path, opts).unwrap();
+    w.close().unwrap();
+    check_segment(&path, &acked, &ctx);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn batches_defining_types_fail_midway_and_reopen() {
+    in_child("batches_defining_types_fail_midway_and_reopen", |dir| {
+        for seed in 0..3u64 {
+            for bs in [0usize, 64, 1000, 4096, 8191] {
+                for d in [
+                    Durability::None,
+                    Durability::EveryRecord,
+                    Durability::EveryN(3),
+                ] {
+                    mixed_batches(dir, seed, bs, d);
+                }
+            }
+        }
+    });
+}
+
+/// Under `Interval`, a failure of the background flusher is held for the
+/// next write call. When the caller meanwhile calls `flush` (or `sync`),
+/// which retries the same buffered records and reports its own failure,
+/// the flusher's failure has been told: once the cause is gone, the next
+/// write must succeed. (The old code kept the flusher's error until a
+/// flush *succeeded*, so the first write after the cause was removed
+/// failed anyway, with a stale error claiming its records were not
+/// written.)
+#[test]
+fn a_failed_flush_call_reports_the_flushers_failure() {
+    in_child("a_failed_flush_call_reports_the_flushers_failure", |dir| {
+        let path = dir.join("flush.binlog");
+        let w = Writer::open(
+            &path,
+            Options {
+                buffer_size: 64 * 1024,
+                durability: Durability::Interval(Duration::from_millis(20)),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let header = std::fs::metadata(&path).unwrap().len();
+        set_file_size_limit(header + 1000);
+        let payload = vec![5u8; 500];
+        for seq in 0..5 {
+            assert_eq!(w.write("t", &payload).unwrap(), seq);
+        }
+        // Several flusher rounds fail.
+        std::thread::sleep(Duration::from_millis(150));
+        let e = w.flush().expect_err("the limit still holds");
+        assert!(e.message().contains("File too large"), "{e}");
+        // The cause goes; the failure was reported by flush.
+        set_file_size_limit(libc::RLIM_INFINITY);
+        assert_eq!(
+            w.write("t", &payload).expect("no stale flusher error"),
+            5,
+            "numbered after the buffered records"
+        );
+        w.close().unwrap();
+        let mut r = Reader::open(&path).unwrap();
+        let mut n = 0;
+        while let Some(rec) = r.next().unwrap() {
+            assert_eq!((rec.seq, rec.payload), (n, &payload[..]));
+            n += 1;
+        }
+        assert_eq!(n, 6);
+    });
 }

@@ -10,9 +10,12 @@
 mod common;
 
 use binlog::format::seal::{encode_seal_begin, read_seal, SealDirectory, Trailer};
-use binlog::{Durability, Entry, Options, Reader, Tail, Writer};
+use binlog::{ErrorKind, Options, Reader, Tail, Writer};
 use common::*;
+use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Rewrites the seal of the sealed segment at `path` with `change` applied
 /// to its directory, every CRC valid (arrays and sparse index kept).
@@ -259,316 +262,6 @@ fn a_spilled_index_seals_right_across_reopens() {
     check_segment(&p, &wants, "last");
 }
 
-/// Every-N and every-T durability: close makes every record durable, and
-/// after close `durable_seq` says so.
-#[test]
-fn every_n_and_interval_durability_around_close() {
-    let dir = TempDir::new("r16-durable");
-    for (i, d) in [
-        Durability::EveryN(5),
-        Durability::Interval(std::time::Duration::from_secs(3600)),
-        Durability::Interval(std::time::Duration::from_millis(1)),
-        Durability::None,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let p = dir.join(&format!("d{i}.binlog"));
-        let opts = Options {
-            durability: d,
-            buffer_size: 4096,
-            ..Options::default()
-        };
-        let w = Writer::open(&p, opts.clone()).unwrap();
-        let wants: Vec<Want> = (0..13).map(want).collect();
-        for x in &wants {
-            put(&w, x).unwrap();
-        }
-        if let Durability::EveryN(_) = d {
-            assert!(w.durable_seq() >= 10, "{d:?}: {}", w.durable_seq());
-        }
-        w.close().unwrap();
-        if d != Durability::None {
-            assert_eq!(w.durable_seq(), 13, "{d:?}");
-        }
-        check_segment(&p, &wants, &format!("{d:?}"));
-        // Reopened: durable at once (a durable policy syncs at open).
-        let w = Writer::open(&p, opts).unwrap();
-        if d != Durability::None {
-            assert_eq!(w.durable_seq(), 13, "{d:?} reopened");
-        }
-        w.close().unwrap();
-    }
-}
-
-const CHILD: &str = "BINLOG_R16_CHILD";
-
-/// `common::in_fsize_child` with this file's variable and prefix.
-fn in_child(test: &str, body: impl FnOnce(&Path)) {
-    in_fsize_child(test, CHILD, "R16 ", body)
-}
-
-/// Batches mixing types the segment knows with types they define, under a
-/// file size limit that makes them fail midway; the writer is reopened
-/// between phases (closed under the limit, so sometimes unsealed). Every
-/// acknowledged record is in the file once, under its type.
-fn mixed_batches(dir: &Path, seed: u64, bs: usize, durability: Durability) {
-    let ctx = format!("seed {seed}, buffer {bs}, {durability:?}");
-    let mut rng = Rng::new(seed);
-    let path = dir.join(format!("mixed-{seed}-{bs}.binlog"));
-    let opts = Options {
-        buffer_size: bs,
-        durability,
-        index_memory_entries: 5,
-        sparse_interval: 300,
-        ..Options::default()
-    };
-    let mut acked: Vec<Want> = Vec::new();
-    let mut next_type = 0u32;
-    for phase in 0..6 {
-        set_file_size_limit(libc::RLIM_INFINITY);
-        let w = Writer::open(&path, opts.clone()).unwrap_or_else(|e| panic!("{ctx}: {e}"));
-        assert_eq!(w.next_seq(), acked.len() as u64, "{ctx}: phase {phase}");
-        let here = std::fs::metadata(&path).unwrap().len();
-        set_file_size_limit(here + 2000 + rng.below(3 * bs as u64 + 20_000));
-        let mut errors = 0;
-        for _ in 0..200 {
-            let next = acked.len() as u64;
-            let k = 1 + rng.below(8);
-            let xs: Vec<Want> = (next..next + k)
-                .map(|q| {
-                    let len = match rng.below(4) {
-                        0 => bs + rng.below(200) as usize,
-                        _ => rng.below(300) as usize,
-                    };
-                    let mut x = want_sized(q, len);
-                    if rng.below(3) == 0 {
-                        x.type_name = format!("t{}", next_type + rng.below(3) as u32);
-                    } else if rng.below(2) == 0 && next_type > 0 {
-                        x.type_name = format!("t{}", rng.below(next_type as u64));
-                    }
-                    x
-                })
-                .collect();
-            let r = if k == 1 {
-                put(&w, &xs[0])
-            } else {
-                write_wants(&w, &xs)
-            };
-            match r {
-                Ok(first) => {
-                    assert_eq!(first, next, "{ctx}");
-                    next_type += 3;
-                    acked.extend(xs);
-                }
-                Err(e) => {
-                    assert_ne!(e.kind(), binlog::ErrorKind::Poisoned, "{ctx}: {e}");
-                    // The records of a batch that reached the file stay.
-                    let written = (w.next_seq() - next) as usize;
-                    assert!(written < k as usize, "{ctx}: {e}");
-                    acked.extend(xs.into_iter().take(written));
-                    errors += 1;
-                    if errors > 4 {
-                        break;
-                    }
-                }
-            }
-            assert_eq!(w.next_seq(), acked.len() as u64, "{ctx}");
-        }
-        if phase % 2 == 0 {
-            set_file_size_limit(libc::RLIM_INFINITY);
-        }
-        match w.close() {
-            Ok(()) => {}
-            Err(e) => {
-                // Acknowledged records still buffered were lost: reading
-                // back tells which.
-                eprintln!("{ctx}: close: {e}");
-                set_file_size_limit(libc::RLIM_INFINITY);
-                let out = read_all(&path).unwrap();
-                let n = out.recs.len();
-                assert!(n <= acked.len(), "{ctx}");
-                acked.truncate(n);
-                assert!(
-                    e.message().contains("not written") || n == w.next_seq() as usize,
-                    "{ctx}: {e}"
-                );
-            }
-        }
-        set_file_size_limit(libc::RLIM_INFINITY);
-        let out = read_all(&path).unwrap();
-        let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
-        assert_eq!(got.len(), acked.len(), "{ctx}: phase {phase}");
-        for (g, a) in got.iter().zip(&acked) {
-            assert_eq!(g, a, "{ctx}: phase {phase}");
-        }
-    }
-    set_file_size_limit(libc::RLIM_INFINITY);
-    let w = Writer::open(&path, opts).unwrap();
-    w.close().unwrap();
-    check_segment(&path, &acked, &ctx);
-    std::fs::remove_file(&path).unwrap();
-}
-
-#[test]
-fn batches_defining_types_fail_midway_and_reopen() {
-    in_child("batches_defining_types_fail_midway_and_reopen", |dir| {
-        for seed in 0..3u64 {
-            for bs in [0usize, 64, 1000, 4096, 8191] {
-                for d in [
-                    Durability::None,
-                    Durability::EveryRecord,
-                    Durability::EveryN(3),
-                ] {
-                    mixed_batches(dir, seed, bs, d);
-                }
-            }
-        }
-    });
-}
-
-const KILL_CHILD: &str = "BINLOG_R16_KILL_CHILD";
-
-/// The record `seq` of the kill test: types that come and go, so that
-/// reopens meet types defined before the crash and new ones.
-fn kill_want(seq: u64) -> Want {
-    let mut x = want_sized(
-        seq,
-        if seq % 23 == 0 {
-            9000
-        } else {
-            (seq * 13 % 200) as usize
-        },
-    );
-    if seq % 4 == 0 {
-        x.type_name = format!("k{}", seq / 40);
-    }
-    x
-}
-
-fn kill_opts() -> Options {
-    Options {
-        buffer_size: 4096,
-        index_memory_entries: 7,
-        sparse_interval: 500,
-        ..Options::default()
-    }
-}
-
-/// Child: reopens, writes, flushes, closes, over and over, reporting what
-/// it flushed, until killed.
-fn kill_child(path: &Path) {
-    let say = |s: String| {
-        use std::io::Write;
-        let mut o = std::io::stdout().lock();
-        let _ = o.write_all(format!("R16K {s}\n").as_bytes());
-        let _ = o.flush();
-    };
-    let mut rng = Rng::new(std::process::id() as u64);
-    loop {
-        let w = Writer::open(path, kill_opts()).unwrap();
-        let start = w.next_seq();
-        say(format!("START {start}"));
-        for seq in start..start + 1 + rng.below(120) {
-            assert_eq!(put(&w, &kill_want(seq)).unwrap(), seq);
-            if rng.below(10) == 0 {
-                w.flush().unwrap();
-                say(format!("FLUSHED {}", seq + 1));
-            }
-        }
-        let n = w.next_seq();
-        w.close().unwrap();
-        say(format!("FLUSHED {n}"));
-    }
-}
-
-/// Kill -9 at random moments of a writer that reopens, writes, flushes and
-/// seals in a loop: after each kill the segment reopens with every flushed
-/// record, the next sequence number right after the last one found, and a
-/// seal that is right once closed.
-#[test]
-fn kill9_around_reopen_write_and_seal() {
-    if let Ok(p) = std::env::var(KILL_CHILD) {
-        kill_child(Path::new(&p));
-        return;
-    }
-    let dir = TempDir::new("r16-kill");
-    let p = dir.join("seg.binlog");
-    let mut rng = Rng::from_env(16);
-    let mut flushed = 0u64;
-    for round in 0..25 {
-        let mut child = common::child::ChildProc::spawn(
-            "kill9_around_reopen_write_and_seal",
-            &[(KILL_CHILD, p.as_os_str())],
-            "R16K ",
-        );
-        let mut seen = Vec::new();
-        assert!(
-            child.wait_for("START", &mut seen, std::time::Duration::from_secs(10)),
-            "round {round}: child did not start: {seen:?}"
-        );
-        std::thread::sleep(std::time::Duration::from_micros(rng.below(40_000)));
-        let lines = child.kill9(seen);
-        for l in &lines {
-            if let Some(n) = l.strip_prefix("FLUSHED ") {
-                flushed = flushed.max(n.parse().unwrap());
-            }
-        }
-        let w = Writer::open(&p, kill_opts()).unwrap_or_else(|e| panic!("round {round}: {e}"));
-        let next = w.next_seq();
-        assert!(
-            next >= flushed,
-            "round {round}: next {next} < flushed {flushed}"
-        );
-        assert_eq!(w.record_count(), next, "round {round}");
-        w.close().unwrap();
-        let wants: Vec<Want> = (0..next).map(kill_want).collect();
-        check_segment(&p, &wants, &format!("round {round}"));
-        flushed = next;
-    }
-}
-
-/// Records of exactly the maximum record size are taken, one byte more is
-/// refused, in single writes and batches (the type defined by the batch's
-/// first entry makes that one 2 bytes longer), buffered or not.
-#[test]
-fn max_record_size_edges() {
-    let dir = TempDir::new("r16-max");
-    for bs in [0usize, 32, 64, 4096] {
-        let p = dir.join(&format!("max-{bs}.binlog"));
-        let opts = Options {
-            max_record_size: 64,
-            buffer_size: bs,
-            ..Options::default()
-        };
-        let w = Writer::open(&p, opts).unwrap();
-        static P: [u8; 100] = [7; 100];
-        let parts: Vec<[&[u8]; 1]> = (0..=P.len()).map(|n| [&P[..n]]).collect();
-        let e = |n: &'static str, len: usize| Entry {
-            type_name: n,
-            meta: &[],
-            timestamp_ns: Some(len as i64),
-            parts: &parts[len],
-        };
-        // New type: 28 bytes before the payload; known: 26.
-        let err = w.write_batch(&[e("t", 36), e("t", 39)]).unwrap_err();
-        assert_eq!(err.kind(), binlog::ErrorKind::RecordTooLarge, "{bs}: {err}");
-        assert_eq!(w.next_seq(), 0);
-        let err = w.write_batch(&[e("t", 37)]).unwrap_err();
-        assert_eq!(err.kind(), binlog::ErrorKind::RecordTooLarge, "{bs}: {err}");
-        assert_eq!(w.write_batch(&[e("t", 36), e("t", 38)]).unwrap(), 0);
-        let err = w.write("t", &P[..39]).unwrap_err();
-        assert_eq!(err.kind(), binlog::ErrorKind::RecordTooLarge, "{bs}: {err}");
-        assert_eq!(w.write("t", &P[..38]).unwrap(), 2);
-        assert_eq!(w.write("u", &P[..36]).unwrap(), 3);
-        w.close().unwrap();
-        let out = read_all(&p).unwrap();
-        let lens: Vec<u64> = out.recs.iter().map(|r| r.frame_len).collect();
-        assert_eq!(lens, [64, 64, 64, 64], "buffer {bs}");
-        assert_eq!(out.end.unwrap(), Tail::Sealed);
-    }
-}
-
 /// The seal of another segment with the same layout (same record sizes
 /// and types, other timestamps) after a segment's records: a reader may
 /// take it, but a writer reopening the segment rebuilds its seal from the
@@ -600,4 +293,67 @@ fn a_seal_from_another_segment_is_replaced_by_the_records_own() {
     mixed.extend_from_slice(&xb[end..]);
     write_bytes(&y, &mixed);
     reopen_append_check(&y, &mut wants, opts, "foreign seal");
+}
+
+/// A writer that opens a segment while `binlog repair` renames a repaired
+/// copy over it (holding the old file's lock until after the rename) must
+/// write to the file the segment's name leads to, never to the replaced
+/// one that no name leads to any more.
+#[test]
+fn a_writer_racing_a_rename_over_its_segment_loses_no_record() {
+    let dir = TempDir::new("review17-rename-race");
+    let path = dir.join("seg.binlog");
+    Writer::open(&path, Options::default())
+        .unwrap()
+        .close()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let replaced = Arc::new(AtomicU64::new(0));
+    // The replacer: lock the file the name leads to, copy it whole, rename
+    // the copy over it, and only then let the old file's lock go.
+    let replacer = {
+        let (path, stop, replaced) = (path.clone(), Arc::clone(&stop), Arc::clone(&replaced));
+        let tmp = dir.join("seg.binlog.repair-tmp");
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let old = File::open(&path).unwrap();
+                if !try_flock(&old) {
+                    std::thread::yield_now();
+                    continue;
+                }
+                std::fs::copy(&path, &tmp).unwrap();
+                std::fs::rename(&tmp, &path).unwrap();
+                replaced.fetch_add(1, Ordering::Relaxed);
+                drop(old);
+            }
+        })
+    };
+    let mut acked = Vec::new();
+    let mut locked = 0;
+    let started = std::time::Instant::now();
+    while acked.len() < 3000 && started.elapsed() < std::time::Duration::from_secs(20) {
+        match Writer::open(&path, Options::default()) {
+            Ok(w) => {
+                acked.push(w.write("t", b"payload").unwrap());
+                w.close().unwrap();
+            }
+            Err(e) if e.kind() == ErrorKind::Locked => locked += 1,
+            Err(e) => panic!("open: {e}"),
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    replacer.join().unwrap();
+    assert!(acked.len() >= 100, "only {} writes in 20 s", acked.len());
+    assert!(replaced.load(Ordering::Relaxed) > 0, "no replacement ran");
+    let mut r = Reader::open(&path).unwrap();
+    let mut seqs = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        seqs.push(rec.seq);
+    }
+    assert_eq!(
+        seqs,
+        acked,
+        "records acknowledged but not in the segment ({} replacements, {locked} opens refused)",
+        replaced.load(Ordering::Relaxed)
+    );
 }

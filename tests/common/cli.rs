@@ -127,6 +127,11 @@ pub fn out_text(o: &std::process::Output) -> String {
     )
 }
 
+/// `binlog repair ARGS`, run to its end.
+pub fn repair(args: &[&str]) -> std::process::Output {
+    binlog().arg("repair").args(args).output().unwrap()
+}
+
 pub fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
     String::from_utf8(out.stdout).unwrap()

@@ -339,6 +339,16 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()))
 }
 
+/// Cuts (or extends) the file at `p` to `len` bytes.
+pub fn set_len(p: &Path, len: u64) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
 /// A log under `durability` rolling every 10 records, without the
 /// background thread (rolls and seals happen in the calls).
 pub fn log_opts(durability: binlog::Durability) -> binlog::log::LogOptions {
@@ -348,6 +358,19 @@ pub fn log_opts(durability: binlog::Durability) -> binlog::log::LogOptions {
             ..Options::default()
         },
         max_segment_records: Some(10),
+        background: false,
+        ..binlog::log::LogOptions::default()
+    }
+}
+
+/// 2026-11-21T05:37:42.5Z: the rolling-log tests' wall clock.
+pub const LOG_T0: i64 = 1_795_239_462_500_000_000;
+
+/// A log whose clock stays at [`LOG_T0`] (every roll in the same second),
+/// without the background thread.
+pub fn fixed_clock_opts() -> binlog::log::LogOptions {
+    binlog::log::LogOptions {
+        clock: std::sync::Arc::new(|| LOG_T0),
         background: false,
         ..binlog::log::LogOptions::default()
     }
