@@ -4,11 +4,57 @@
 //! records, else `unknown-type-<id>`. Helpers in tests/common/cli.rs.
 
 use binlog::Reader;
+use predicates::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 mod common;
 use common::cli::*;
+
+#[test]
+fn salvage_names_types_whose_definition_was_in_the_damage() {
+    let t = Tmp::new("salvage-types");
+    let seg = t.join("open.binlog");
+    unsealed_segment(&seg, 9); // no seal: type names come from the records
+    let f = frames(&seg);
+    let (bad, bad_len) = f[2]; // the record that defines "quote"
+    flip_byte(&seg, bad + bad_len - 1);
+    let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
+    let kinds: Vec<&str> = j["segments"][0]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["corrupt", "type"],
+        "the undefined id is reported once"
+    );
+    binlog()
+        .args(["repair", "--salvage", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("salvaged 6 records (seq 3..8)"))
+        .stdout(predicate::str::contains("unknown-type-2"));
+    let salvaged = t.join(&format!("open.salvaged-{}.binlog", f[3].0));
+    let got: Vec<(u64, String)> = records(&salvaged)
+        .into_iter()
+        .map(|(s, t, _)| (s, t))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (3, "order".into()),
+            (4, "trade".into()),
+            (5, "unknown-type-2".into()),
+            (6, "order".into()),
+            (7, "trade".into()),
+            (8, "unknown-type-2".into()),
+        ]
+    );
+    assert_eq!(records(&seg).len(), 2);
+}
 
 /// (seq, type) of the records `binlog dump --json` shows.
 fn dump_types(seg: &Path) -> Vec<(u64, String)> {

@@ -1,11 +1,13 @@
-//! `binlog repair`: a torn tail backed up and cut, seals rewritten,
-//! `--salvage` keeping the records after damage (reporting the gap it
-//! leaves in a log, and keeping the numbers it salvaged from being given
-//! out again), a backup that fails half-way not left as a backup, and
-//! segments a writer holds (its lock, or its log's) left alone. Helpers in
-//! tests/common/cli.rs.
+//! `binlog repair`: a torn tail backed up and cut, missing or broken seals
+//! rewritten, corruption in the middle refused without `--salvage` and
+//! with it the records after the damage kept (the gap it leaves in a log
+//! reported, the numbers it salvaged never given out again), records
+//! missing between healthy segments reported (exit 1), a backup that fails
+//! half-way not left as a backup, and a segment its writer holds (its own
+//! lock, or its log's) left as it is. Helpers in tests/common/cli.rs.
 
 use binlog::{LogOptions, LogWriter, Reader};
+use predicates::prelude::*;
 use std::path::PathBuf;
 
 mod common;
@@ -30,6 +32,260 @@ fn run_with_fsize_limit(args: &[&str], limit: u64) -> std::process::Output {
         });
     }
     c.output().unwrap()
+}
+
+fn backups(t: &Tmp) -> Vec<String> {
+    t.names()
+        .into_iter()
+        .filter(|n| n.contains(".backup-"))
+        .collect()
+}
+
+#[test]
+fn repair_backs_up_then_cuts_a_torn_tail_and_reseals() {
+    let t = Tmp::new("repair-torn");
+    let seg = t.join("torn.binlog");
+    unsealed_segment(&seg, 8);
+    let (last_off, _) = *frames(&seg).last().unwrap();
+    let len = std::fs::metadata(&seg).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(len - 3)
+        .unwrap();
+    let damaged = std::fs::read(&seg).unwrap();
+
+    // --dry-run says what it would do and changes nothing.
+    binlog()
+        .args(["repair", "--dry-run", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "would cut the torn tail: {} bytes at offset {last_off}",
+            len - 3 - last_off
+        )))
+        .stdout(predicate::str::contains("would back up"));
+    assert_eq!(std::fs::read(&seg).unwrap(), damaged);
+    assert_eq!(t.names(), vec!["torn.binlog".to_string()]);
+
+    binlog()
+        .args(["repair", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("backed up"))
+        .stdout(predicate::str::contains("now sealed and intact, 7 records"));
+    let b = backups(&t);
+    assert_eq!(b.len(), 1);
+    assert_eq!(
+        std::fs::read(t.join(&b[0])).unwrap(),
+        damaged,
+        "the backup is the file as it was"
+    );
+    assert!(t
+        .names()
+        .contains(&format!("torn.binlog.corrupt-{last_off}")));
+    let r = Reader::open(&seg).unwrap();
+    assert!(r.seal().is_some(), "resealed");
+    assert_eq!(r.seal().unwrap().record_count, 7);
+    assert_eq!(records(&seg).len(), 7);
+    binlog()
+        .args(["verify", seg.to_str().unwrap()])
+        .assert()
+        .success();
+    // Nothing left to do.
+    binlog()
+        .args(["repair", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("changed 0"));
+    assert_eq!(backups(&t).len(), 1);
+}
+
+#[test]
+fn repair_rewrites_missing_and_broken_seals() {
+    let t = Tmp::new("repair-seal");
+    let open = t.join("open.binlog");
+    unsealed_segment(&open, 6);
+    let broken = t.join("broken.binlog");
+    sealed_segment(&broken, 6);
+    let len = std::fs::metadata(&broken).unwrap().len();
+    flip_byte(&broken, len - 40);
+    binlog()
+        .args(["verify", broken.to_str().unwrap()])
+        .assert()
+        .code(1);
+    binlog()
+        .args(["repair", t.0.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("changed 2, 0 left damaged"));
+    for seg in [&open, &broken] {
+        let r = Reader::open(seg).unwrap();
+        assert_eq!(
+            r.seal().map(|d| d.record_count),
+            Some(6),
+            "{}",
+            seg.display()
+        );
+    }
+    assert_eq!(backups(&t).len(), 2);
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+#[test]
+fn repair_refuses_mid_file_corruption_without_salvage() {
+    let t = Tmp::new("repair-refuse");
+    let seg = t.join("mid.binlog");
+    sealed_segment(&seg, 10);
+    let (bad, bad_len) = frames(&seg)[4];
+    flip_byte(&seg, bad + bad_len - 1);
+    let before = std::fs::read(&seg).unwrap();
+    binlog()
+        .args(["repair", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "corruption in the middle at offset {bad}: refused"
+        )))
+        .stdout(predicate::str::contains("--salvage"));
+    assert_eq!(std::fs::read(&seg).unwrap(), before, "nothing changed");
+    assert_eq!(
+        t.names(),
+        vec!["mid.binlog".to_string()],
+        "no backup, no new file"
+    );
+}
+
+/// Records missing between segments cannot be repaired: `repair` says so
+/// and exits 1 (docs/CLI.md), also when every segment itself is healthy
+/// (it exited 0 then, "0 left damaged") or needs a repair of its own.
+#[test]
+fn repair_exits_1_when_records_are_missing_between_healthy_segments() {
+    let t = Tmp::new("repair-gap");
+    let dir = t.join("log");
+    rolled_log(&dir, 20, 5);
+    let names = t_names(&dir);
+    std::fs::remove_file(&names[1]).unwrap(); // records 5..9
+    binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("records 5..9 are missing"))
+        .stdout(predicate::str::contains("not repairable"))
+        .stdout(predicate::str::contains("1 left damaged"));
+    // The segment after the gap also needs a repair (its seal is gone):
+    // repaired, and the gap still reported.
+    let after = PathBuf::from(&names[2]);
+    let len = std::fs::metadata(&after).unwrap().len();
+    flip_byte(&after, len - 40);
+    binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REPAIR"))
+        .stdout(predicate::str::contains("records 5..9 are missing"));
+    binlog()
+        .args(["verify", after.to_str().unwrap()])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn repair_salvage_keeps_the_records_after_the_damage() {
+    let t = Tmp::new("repair-salvage");
+    let seg = t.join("mid.binlog");
+    sealed_segment(&seg, 10);
+    let original = records(&seg);
+    let f = frames(&seg);
+    let (bad, bad_len) = f[4];
+    flip_byte(&seg, bad + bad_len - 1);
+    let damaged = std::fs::read(&seg).unwrap();
+
+    binlog()
+        .args(["repair", "--salvage", "--dry-run", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("would copy 5 records (seq 5..9"));
+    assert_eq!(std::fs::read(&seg).unwrap(), damaged);
+
+    binlog()
+        .args(["repair", "--salvage", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("salvaged 5 records (seq 5..9)"));
+    let salvaged = t.join(&format!("mid.salvaged-{}.binlog", f[5].0));
+    assert!(salvaged.exists(), "{:?}", t.names());
+    assert_eq!(std::fs::read(t.join(&backups(&t)[0])).unwrap(), damaged);
+    // The segment keeps the records before the damage, sealed.
+    assert_eq!(records(&seg), original[..4].to_vec());
+    assert!(Reader::open(&seg).unwrap().seal().is_some());
+    // The new segment holds the ones after it, with their sequence numbers,
+    // types, payloads, timestamps and metadata.
+    assert_eq!(records(&salvaged), original[5..].to_vec());
+    let j = json_lines(&stdout_of(binlog().args([
+        "cat",
+        "--json",
+        salvaged.to_str().unwrap(),
+    ])));
+    assert_eq!(j[2]["seq"], 7);
+    assert_eq!(j[2]["ts_ns"], T0 + 7 * SEC);
+    assert_eq!(j[2]["meta"]["venue"], "XLON");
+    assert_eq!(j[0]["payload"], "00ff01");
+    let h = json_of(binlog().args(["info", "--json", salvaged.to_str().unwrap()]));
+    assert_eq!(h["segments"][0]["header"]["log_name"], "sample");
+    // Everything readable is clean now.
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+#[test]
+fn verify_and_repair_leave_a_segment_its_writer_has_open() {
+    let t = Tmp::new("live");
+    let dir = t.join("log");
+    let w = LogWriter::open(
+        &dir,
+        "live",
+        LogOptions {
+            max_segment_records: Some(5),
+            background: false,
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..12u64 {
+        w.write("tick", format!("tick {i}").as_bytes()).unwrap();
+    }
+    w.flush().unwrap();
+    let current = w.current_segment().unwrap().path;
+    let before = std::fs::read(&current).unwrap();
+    binlog()
+        .args(["verify", dir.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("unsealed: a writer has it open"));
+    binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("a writer has it open"))
+        .stdout(predicate::str::contains("changed 0"));
+    assert_eq!(
+        std::fs::read(&current).unwrap(),
+        before,
+        "the open segment is untouched"
+    );
+    assert!(!t_names(&dir).iter().any(|n| n.contains(".backup-")));
+    // The writer goes on as if nothing happened.
+    w.write("tick", b"tick 12").unwrap();
+    w.close().unwrap();
+    let out = stdout_of(binlog().args(["cat", dir.to_str().unwrap(), "--tail", "1"]));
+    assert!(out.starts_with("12 "), "{out}");
 }
 
 /// A backup copy that failed half-way (a full disk) stayed behind under

@@ -7,7 +7,7 @@ use assert_cmd::Command;
 use binlog::{LogOptions, LogWriter, Options, Reader, Writer};
 use serde_json::Value;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 // Re-exported for the tool's tests, which glob-import this module only.
 #[allow(unused_imports)]
@@ -151,6 +151,46 @@ pub fn seqs_of_lines(s: &str) -> Vec<u64> {
     s.lines()
         .map(|l| l.split(' ').next().unwrap().parse().unwrap())
         .collect()
+}
+
+/// The `*.binlog` files in `dir`, as paths, sorted.
+pub fn t_names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Waits for `child` to exit; kills it and fails the test after `limit`.
+pub fn wait_with_deadline(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("binlog did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Each record's payload, in order.
+pub fn payloads(path: &Path) -> Vec<Vec<u8>> {
+    let mut r = Reader::open(path).unwrap();
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        v.push(rec.payload.to_vec());
+    }
+    v
 }
 
 /// A log `orders` in `dir` of `n` sample records, `per` records a segment.
