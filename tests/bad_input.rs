@@ -872,8 +872,8 @@ fn oversized_records_are_refused_at_the_exact_limit_and_the_writer_continues() {
 /// refused, in single writes and batches (the type defined by the batch's
 /// first entry makes that one 2 bytes longer), buffered or not.
 #[test]
-fn max_record_size_edges() {
-    let dir = TempDir::new("r16-max");
+fn records_of_the_maximum_size_are_taken_and_one_byte_more_is_refused() {
+    let dir = TempDir::new("max");
     for bs in [0usize, 32, 64, 4096] {
         let p = dir.join(&format!("max-{bs}.binlog"));
         let opts = Options {

@@ -94,10 +94,9 @@ fn usage_and_io_errors_exit_2_naming_the_problem() {
 /// A directory named as a segment of a log, where segment 1 was or as a
 /// newest segment 3: every command that reads the log says so, naming it,
 /// with exit status 2 (a file that is not a segment, as the library's
-/// `InvalidArgument`), prints no record after it, and changes no file. The
-/// commands used to leave it out of the listing without a word (`cat`
-/// printed records 0..2 and 6..8, exit 0), while the library's log reader
-/// and writer refuse it.
+/// `InvalidArgument`), prints no record after it, and changes no file, as
+/// the library's log reader and writer refuse it (left out of the listing
+/// without a word, `cat` would print records 0..2 and 6..8 with exit 0).
 #[test]
 fn a_directory_named_as_a_segment_of_a_log_is_an_error_naming_it() {
     for newest in [false, true] {
@@ -158,9 +157,8 @@ fn a_directory_named_as_a_segment_of_a_log_is_an_error_naming_it() {
 }
 
 /// A segment of a log that is a symbolic link to the file (moved to another
-/// disk, say) is read like the file, as the library's log reader reads it:
-/// the commands used to leave it out, so `cat` printed records 0..2 and
-/// 6..8 with exit status 0.
+/// disk, say) is read like the file, as the library's log reader reads it,
+/// not left out (which would print records 0..2 and 6..8 with exit 0).
 #[test]
 fn a_segment_that_is_a_symbolic_link_is_read() {
     let t = Tmp::new("segment-link");
@@ -544,8 +542,9 @@ fn dump_shows_the_raw_framing() {
 }
 
 /// `dump --from-offset N` with N inside a record of a healthy segment
-/// reported a bad frame there, skipped the valid records after it that
-/// did not carry the header's first sequence number, and exited 1.
+/// starts at the next record: it reports no bad frame there, skips none of
+/// the valid records after it (whatever their sequence numbers), names
+/// their types, and exits 0; real damage after N is still shown (exit 1).
 #[test]
 fn dump_from_an_offset_inside_a_record_starts_at_the_next_record() {
     let t = Tmp::new("dump-from");
@@ -634,8 +633,8 @@ fn stats_per_type_and_per_time_bucket() {
 }
 
 /// A record at the earliest time a timestamp holds (i64::MIN ns, in 1677):
-/// its time bucket starts before i64::MIN. `stats` panicked on an overflow
-/// flooring it (a debug build; a release build wrapped to a bucket in 2262).
+/// its time bucket starts before i64::MIN. Flooring it must not overflow
+/// (a panic in a debug build, a bucket in 2262 in a release build).
 #[test]
 fn stats_buckets_a_record_at_the_earliest_timestamp() {
     let t = Tmp::new("stats-min");
@@ -673,9 +672,9 @@ fn stats_buckets_a_record_at_the_earliest_timestamp() {
 
 /// `--since`/`--until` take RFC 3339 times: a day the month does not have
 /// or an offset that is not ±HH:MM (hours to 23, minutes to 59) is a bad
-/// time (exit status 2). They were read as another time without a word:
-/// 2023-02-31 as March 3rd, `+-1:00` as an offset of -1 h, `+99:99` as
-/// 100 h 39 min.
+/// time (exit status 2), not read as another time without a word
+/// (2023-02-31 as March 3rd, `+-1:00` as an offset of -1 h, `+99:99` as
+/// 100 h 39 min).
 #[test]
 fn since_and_until_refuse_days_and_offsets_that_do_not_exist() {
     let t = Tmp::new("bad-dates");

@@ -137,8 +137,8 @@ fn lost_quote(t: &Tmp, name: &str, sealed: bool) -> (PathBuf, u64, u64) {
     (seg, f[3].0, f[8].0 + f[8].1)
 }
 
-/// With a valid seal, dump and repair named the lost type from the seal
-/// ("quote"), while `tail -f` (the library's reader) said `<lost type 2>`.
+/// With a valid seal, dump, repair and `tail -f` (the library's reader)
+/// all name the lost type from the seal ("quote"), not `<lost type 2>`.
 #[test]
 fn every_tool_names_a_lost_type_from_a_valid_seal() {
     let t = Tmp::new("lost-sealed");
@@ -162,8 +162,7 @@ fn every_tool_names_a_lost_type_from_a_valid_seal() {
 
 /// With the seal's trailer (or its SEAL_BEGIN frame) damaged too, its
 /// directory, type table included, survives: every tool names the type
-/// from it. Before, dump said "?", tail `<lost type 2>` and salvage
-/// `unknown-type-2`.
+/// from it (not "?", `<lost type 2>` or `unknown-type-2`).
 #[test]
 fn every_tool_names_a_lost_type_from_a_surviving_seal_directory() {
     let t = Tmp::new("lost-dir");
@@ -195,8 +194,8 @@ fn every_tool_names_a_lost_type_from_a_surviving_seal_directory() {
 }
 
 /// Without a seal the type's name is gone: every tool calls it
-/// `unknown-type-2` (dump said "?", tail `<lost type 2>`), and `tail
-/// --type unknown-type-2` selects its records.
+/// `unknown-type-2` (not "?" or `<lost type 2>`), and `tail --type
+/// unknown-type-2` selects its records.
 #[test]
 fn every_tool_calls_a_lost_type_unknown_type_id_without_a_seal() {
     let t = Tmp::new("lost-unsealed");

@@ -362,7 +362,7 @@ fn salvage_in_the_middle_of_a_log_reports_the_gap_it_leaves() {
 /// but while it rolls no segment lock is held for an instant. A repair
 /// then must not take the newest, unsealed segment for one whose writer
 /// died: with the log's lock held, an unsealed segment of the log counts
-/// as held by a writer (the old repair resealed it under the writer).
+/// as held by a writer, and is not resealed under it.
 #[test]
 fn repair_leaves_an_unsealed_segment_of_a_log_whose_lock_is_held() {
     use std::os::fd::AsRawFd;

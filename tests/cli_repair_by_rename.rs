@@ -25,7 +25,7 @@ fn salvage_read(path: &Path) -> Vec<(u64, String, Vec<u8>)> {
 }
 
 /// Environment variable naming the segment the child test reads.
-const CHILD_SEG: &str = "BINLOG_R17_CHILD_SEG";
+const CHILD_SEG: &str = "BINLOG_SALVAGED_SEGMENT";
 
 /// Run by `a_reader_of_a_segment_salvage_cuts_reads_on_to_its_end` in a
 /// child process (a SIGBUS would end the whole test binary): opens a
@@ -45,17 +45,17 @@ fn child_reads_through_a_salvage() {
     }
     let out = repair(&["--salvage", seg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
-    println!("R17 repaired");
+    println!("SALVAGE-READER repaired");
     while let Some(rec) = r.next().unwrap() {
         got.push((rec.seq, rec.type_name.to_string(), rec.payload.to_vec()));
     }
     assert_eq!(got, want);
-    println!("R17 read {} records", got.len());
+    println!("SALVAGE-READER read {} records", got.len());
 }
 
-/// A reader open on a segment that `repair --salvage` cut in place (whole
-/// records after damage near its start) was killed by SIGBUS when it read
-/// on into the pages the cut removed.
+/// A reader open on a segment that `repair --salvage` cuts (whole records
+/// after damage near its start) reads on to its end: cut in place, the
+/// pages the cut removed would kill it with SIGBUS.
 #[test]
 fn a_reader_of_a_segment_salvage_cuts_reads_on_to_its_end() {
     let t = Tmp::new("salvage-reader");
@@ -83,8 +83,8 @@ fn a_reader_of_a_segment_salvage_cuts_reads_on_to_its_end() {
         out.status.signal()
     );
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("R17 repaired"), "{text}");
-    assert!(text.contains("R17 read 2999 records"), "{text}");
+    assert!(text.contains("SALVAGE-READER repaired"), "{text}");
+    assert!(text.contains("SALVAGE-READER read 2999 records"), "{text}");
     // The segment was cut and resealed, the rest salvaged.
     assert_eq!(records(&seg).len(), 10);
     let salvaged = t.join(&format!("mid.salvaged-{}.binlog", f[11].0));
@@ -92,11 +92,11 @@ fn a_reader_of_a_segment_salvage_cuts_reads_on_to_its_end() {
 }
 
 /// Every repair that changes a segment (a torn tail cut, a damaged seal
-/// rewritten, a salvage cut) used to change the file in place: a reader
-/// holding it open saw it shrink and change under it. Now the file it
-/// holds stays byte for byte what it was, and the segment's name leads to
-/// the repaired file (a new inode, with the old one's permissions), which
-/// reads back as the repair says.
+/// rewritten, a salvage cut) leaves the file a reader holds open byte for
+/// byte what it was (changed in place, it would shrink and change under
+/// the reader), and the segment's name leads to the repaired file (a new
+/// inode, with the old one's permissions), which reads back as the repair
+/// says.
 #[test]
 fn repair_leaves_the_file_a_reader_holds_as_it_was() {
     let t = Tmp::new("replace");
@@ -170,8 +170,7 @@ fn repair_leaves_the_file_a_reader_holds_as_it_was() {
 /// A repair killed after it started writing the repaired copy, before the
 /// rename, leaves the old segment under its name and the copy under a
 /// name no log reader, log writer or tool takes for a segment; the next
-/// repair of the segment removes it. (The old tool left no such file, and
-/// left the ones simulated here alone.)
+/// repair of the segment removes it.
 #[test]
 fn a_repair_stopped_before_its_rename_leaves_nothing_read_as_a_segment() {
     let t = Tmp::new("leftover");
@@ -300,10 +299,10 @@ fn repair_as(uid: u32, gids: &[u32], path: &Path) -> std::process::Output {
 
 /// A segment owned by its service (uid 4242, group 4343, mode 0660),
 /// repaired by an operator in the service's group (uid 4444) who cannot
-/// give a file away: the copy got neither the owner nor the group (one
-/// fchown for both failed), so the repaired segment was the operator's,
-/// group 4444, and the service could no longer open it. Now it keeps the
-/// group (which a member may give it) and the mode.
+/// give a file away: the repaired segment keeps the group (which a member
+/// may give it) and the mode, so that the service can still open it. (One
+/// fchown for owner and group fails there, leaving the operator's group,
+/// 4444.)
 #[test]
 fn repair_by_a_group_member_keeps_the_segments_group() {
     if unsafe { libc::geteuid() } != 0 {
@@ -324,13 +323,12 @@ fn repair_by_a_group_member_keeps_the_segments_group() {
     assert!(Reader::open(&seg).unwrap().seal().is_some());
 }
 
-/// A repair killed before its rename left `<segment>.repair-tmp` (a whole
-/// copy of the segment) and its torn-tail copy; the segment was then
-/// recovered by its own writer, so the next repair found nothing to do and
-/// left both files for good (docs: "which the next repair of the segment
-/// removes"). Now a repair removes them whenever it may take the
-/// segment's lock; a segment someone holds (a writer, or a repair writing
-/// that copy right now) keeps them.
+/// A repair killed before its rename leaves `<segment>.repair-tmp` (a
+/// whole copy of the segment) and its torn-tail copy; the segment is then
+/// recovered by its own writer, so the next repair finds nothing to do. It
+/// still removes both files (docs: "which the next repair of the segment
+/// removes"), whenever it may take the segment's lock; a segment someone
+/// holds (a writer, or a repair writing that copy right now) keeps them.
 #[test]
 fn repair_removes_an_interrupted_repairs_copy_of_a_segment_that_needs_nothing() {
     let t = Tmp::new("leftover-clean");

@@ -147,8 +147,8 @@ fn verify_checks_continuity_and_seals_across_a_log() {
 
 /// A segment of a log that a writer holds while newer segments follow it
 /// (a log writer sealing a retired segment in the background, after a
-/// roll) was reported as damage, "not sealed ... (its writer died)", and
-/// verify exited 1 on a healthy live log.
+/// roll) is noted as held by a writer, not reported as damage ("not sealed
+/// ... (its writer died)"): verify exits 0 on a healthy live log.
 #[test]
 fn verify_notes_an_older_segment_a_writer_holds_instead_of_damage() {
     let t = Tmp::new("locked-older");

@@ -361,9 +361,9 @@ fn write_hands_each_line_over_while_stdin_stays_open() {
 }
 
 /// docs/CLI.md: a "payload" that is not a string "is stored as its compact
-/// JSON text". It was stored as serde_json's rendering of a parsed `Value`:
-/// object keys sorted and a repeated key merged, integers beyond 64 bits
-/// rounded to a float, `1e2` written `100.0`.
+/// JSON text", not as a rendering of a parsed `Value` (object keys sorted
+/// and a repeated key merged, integers beyond 64 bits rounded to a float,
+/// `1e2` written `100.0`).
 #[test]
 fn write_json_stores_a_non_string_payload_as_its_text() {
     let t = Tmp::new("write-payload");
@@ -402,9 +402,9 @@ fn write_json_stores_a_non_string_payload_as_its_text() {
 }
 
 /// docs/CLI.md: "meta" values that are not strings "are stored as their
-/// JSON text". They were serde_json's rendering of a parsed `Value`, as the
-/// payload was: keys of an object value sorted, big integers rounded,
-/// `1.50` written `1.5`; in both the object and the `[key, value]` forms.
+/// JSON text", not a rendering of a parsed `Value` (keys of an object
+/// value sorted, big integers rounded, `1.50` written `1.5`); in both the
+/// object and the `[key, value]` forms.
 #[test]
 fn write_json_stores_non_string_metadata_as_its_text() {
     let t = Tmp::new("write-meta-text");

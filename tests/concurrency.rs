@@ -413,9 +413,9 @@ fn eight_threads_write_a_rolling_log_while_two_followers_wait() {
     assert!(files.len() > 10, "only {} segments", files.len());
 }
 
-/// Regression test for a bug the polling-follower test found: a `Reader`
-/// that reached a seal while the writer was still writing it reported
-/// `Tail::SealDamaged` forever, though the seal completed.
+/// A `Reader` that reached a seal while the writer was still writing it
+/// must report the segment sealed once the seal is complete, not
+/// `Tail::SealDamaged` for good (the polling-follower test above met it).
 #[test]
 fn reader_that_saw_a_seal_half_written_sees_it_sealed_once_complete() {
     let dir = TempDir::new("conc-seal");

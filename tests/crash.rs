@@ -384,7 +384,7 @@ fn kill9_during_buffered_writes_loses_nothing_flushed() {
     );
 }
 
-const KILL_CHILD: &str = "BINLOG_R16_KILL_CHILD";
+const KILL_CHILD: &str = "BINLOG_REOPEN_KILL_CHILD";
 
 /// The record `seq` of the kill test: types that come and go, so that
 /// reopens meet types defined before the crash and new ones.
@@ -418,7 +418,7 @@ fn kill_child(path: &Path) {
     let say = |s: String| {
         use std::io::Write;
         let mut o = std::io::stdout().lock();
-        let _ = o.write_all(format!("R16K {s}\n").as_bytes());
+        let _ = o.write_all(format!("REOPEN-KILL {s}\n").as_bytes());
         let _ = o.flush();
     };
     let mut rng = Rng::new(std::process::id() as u64);
@@ -444,20 +444,20 @@ fn kill_child(path: &Path) {
 /// record, the next sequence number right after the last one found, and a
 /// seal that is right once closed.
 #[test]
-fn kill9_around_reopen_write_and_seal() {
+fn kill9_around_reopen_write_and_seal_loses_nothing_flushed() {
     if let Ok(p) = std::env::var(KILL_CHILD) {
         kill_child(Path::new(&p));
         return;
     }
-    let dir = TempDir::new("r16-kill");
+    let dir = TempDir::new("kill");
     let p = dir.join("seg.binlog");
     let mut rng = Rng::from_env(16);
     let mut flushed = 0u64;
     for round in 0..25 {
         let mut child = common::child::ChildProc::spawn(
-            "kill9_around_reopen_write_and_seal",
+            "kill9_around_reopen_write_and_seal_loses_nothing_flushed",
             &[(KILL_CHILD, p.as_os_str())],
-            "R16K ",
+            "REOPEN-KILL ",
         );
         let mut seen = Vec::new();
         assert!(

@@ -68,13 +68,13 @@ fn filter(r: *mut binlog_reader, types: &[&str]) {
 
 use binlog_tail_kind::{BINLOG_TAIL_READING, BINLOG_TAIL_SEALED, BINLOG_TAIL_UNSEALED};
 
-/// A `cap` whose array would exceed `isize::MAX` bytes: the old code made
-/// a slice of that length (undefined behaviour; a debug build aborts the
-/// process in `slice::from_raw_parts_mut`); it is refused now, writing no
-/// output and consuming no record.
+/// A `cap` whose array would exceed `isize::MAX` bytes is refused, writing
+/// no output and consuming no record (a slice of that length would be
+/// undefined behaviour; a debug build aborts the process in
+/// `slice::from_raw_parts_mut`).
 #[test]
 fn next_batch_refuses_a_cap_larger_than_any_array() {
-    let dir = TempDir::new("r16-cap");
+    let dir = TempDir::new("cap");
     let path = dir.join("a.binlog");
     let w = Writer::open(&path, Options::default()).unwrap();
     w.write("t", b"one").unwrap();
@@ -123,11 +123,11 @@ fn next_batch_refuses_a_cap_larger_than_any_array() {
 }
 
 /// `binlog_reader_header` of a log reader describes "the segment its last
-/// record came from": at the end of a segment the reader opens the next
-/// one to look for records, and the old code described that one.
+/// record came from", not the next one, which the reader opens at the end
+/// of a segment to look for records.
 #[test]
 fn log_header_is_the_segment_of_the_last_record() {
-    let dir = TempDir::new("r16-header");
+    let dir = TempDir::new("header");
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     w.write("t", b"a").unwrap();
     w.write("t", b"b").unwrap();
@@ -166,12 +166,12 @@ fn log_header_is_the_segment_of_the_last_record() {
 /// A batch takes the records of segment 0, passes the empty segment 1 and
 /// holds back the first record of segment 2: the header counts it
 /// (segment 2). A filter that excludes it drops it: the header goes back
-/// to segment 0, whose records were the last returned (the old code kept
-/// segment 2), and at the end the tail is segment 0's (SEALED), not the
-/// one of segment 2 (UNSEALED: being written).
+/// to segment 0, whose records were the last returned, and at the end the
+/// tail is segment 0's (SEALED), not the one of segment 2 (UNSEALED: being
+/// written).
 #[test]
-fn a_dropped_held_record_no_longer_counts() {
-    let dir = TempDir::new("r17-held");
+fn a_held_back_record_a_filter_drops_leaves_the_header_at_the_last_record_returned() {
+    let dir = TempDir::new("held");
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     for p in [b"a", b"b"] {
         w.write("t", p).unwrap();
@@ -207,11 +207,11 @@ fn a_dropped_held_record_no_longer_counts() {
 }
 
 /// A glob reader's newest file removed: a seek past the end finds no
-/// segment to land in. The header was the one from before the seek; now
-/// there is none, as before the first record.
+/// segment to land in: there is no header then (not the one from before
+/// the seek), as before the first record.
 #[test]
 fn a_seek_into_no_segment_leaves_no_header() {
-    let dir = TempDir::new("r17-glob");
+    let dir = TempDir::new("glob");
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     for s in 0..3 {
         if s > 0 {
@@ -260,7 +260,7 @@ fn a_seek_into_no_segment_leaves_no_header() {
 /// (SEALED), not the new empty segment's (UNSEALED).
 #[test]
 fn at_end_tail_and_header_describe_the_same_segment() {
-    let dir = TempDir::new("r17-end");
+    let dir = TempDir::new("end");
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     w.write("t", b"a").unwrap();
     w.flush().unwrap();

@@ -54,7 +54,7 @@ fn filtered(path: &Path, names: &[&str]) -> Result<Recs, String> {
 /// An offset array out of order, with an entry repeated, or reversed: a
 /// filtered read returns each record of the type once, in order (the
 /// reader does not use an array that is not strictly increasing inside the
-/// records). It used to return them in the array's order, twice over.
+/// records), not in the array's order, twice over.
 #[test]
 fn an_unsorted_or_repeating_offset_array_is_not_used() {
     let dir = TempDir::new("hostile-arrays");
@@ -96,12 +96,12 @@ fn an_unsorted_or_repeating_offset_array_is_not_used() {
 /// valid, but whose entries point into the middle of a record, at a record
 /// of another type, or at a later record of its type (skipping one): the
 /// segment's records are all intact, so a filtered read must return what
-/// a scan returns, and report no damage. It failed with `Corrupt` (or
-/// with `skip_damaged`, reported intact records as lost and missed
-/// records), trusting the array over the records.
+/// a scan returns, and report no damage. A reader trusting the array over
+/// the records would fail with `Corrupt` (or, with `skip_damaged`, report
+/// intact records as lost and miss records).
 #[test]
 fn a_sorted_offset_array_that_lies_is_not_trusted() {
-    let dir = TempDir::new("r16-lying-array");
+    let dir = TempDir::new("lying-array");
     type Change = Box<dyn Fn(&mut Seal, &[(u64, u64)])>;
     let changes: Vec<(&str, Change)> = vec![
         (
@@ -156,14 +156,13 @@ fn a_sorted_offset_array_that_lies_is_not_trusted() {
 /// An offset array entry that points at a valid record frame of its type
 /// carried inside another record's payload (a relay stores the records it
 /// read), numbered as no record there can be: below the records already
-/// read, or further above them than the bytes in between could hold. A
-/// filtered read returned it (a record that was never written at that
-/// place, out of order) without an error; now the array is not trusted
-/// and the read scans.
+/// read, or further above them than the bytes in between could hold: the
+/// array is not trusted and the read scans, so a filtered read does not
+/// return that frame (a record never written at that place, out of order).
 #[test]
 fn an_offset_array_entry_at_a_carried_frame_numbered_out_of_place_is_not_trusted() {
     use binlog::format::frame::{encode_record, RecordHead};
-    let dir = TempDir::new("r16-carried");
+    let dir = TempDir::new("carried");
     for carried_seq in [0u64, 999, u64::MAX] {
         let p = dir.join(&format!("{carried_seq}.binlog"));
         let mut inner = Vec::new();
@@ -255,8 +254,8 @@ fn check_seeks(path: &Path, want: &[(u64, i64)], what: &str) {
 /// one, claim another sequence number or lie about the times before them:
 /// every seek still finds the right record, and reports no damage (the
 /// reader checks the index, and the record an entry leads to, and seeks by
-/// scanning when they disagree). Seeks used to fail with Corrupt, report
-/// intact records as lost, or (times that lie) land on a later record.
+/// scanning when they disagree): no seek fails with Corrupt, reports
+/// intact records as lost, or (times that lie) lands on a later record.
 #[test]
 fn a_lying_sparse_index_never_makes_a_seek_wrong() {
     let dir = TempDir::new("hostile-sparse");
@@ -324,8 +323,7 @@ fn a_lying_sparse_index_never_makes_a_seek_wrong() {
 /// A type table that names the types wrongly (two names swapped, or one
 /// name given twice), its arrays and counts left as they were: no read
 /// returns a record under a name its segment's records do not give it.
-/// A seek used to land after the records that define the types and label
-/// every record by the seal's names, without an error.
+/// Nor does a seek that lands after the records that define the types.
 #[test]
 fn a_type_table_that_names_types_wrongly_is_not_trusted() {
     let dir = TempDir::new("hostile-types");
@@ -448,9 +446,9 @@ fn seal_begin_count_and_ranges_are_checked_as_documented() {
 /// A directory whose counts leave records out (a type dropped from the
 /// table, or entries dropped from an offset array, the counts adjusted to
 /// match) is not used: its sequence numbers say how many records there
-/// are, and the counts must agree. A seek used to fail on a record of the
-/// dropped type ("used before it is defined"), and a filtered read to
-/// miss the dropped entries without an error.
+/// are, and the counts must agree. Trusted, it would make a seek fail on a
+/// record of the dropped type ("used before it is defined") and a
+/// filtered read miss the dropped entries without an error.
 #[test]
 fn a_directory_that_counts_fewer_records_than_its_sequence_numbers_is_not_used() {
     let dir = TempDir::new("hostile-counts");
@@ -497,11 +495,11 @@ fn a_directory_that_counts_fewer_records_than_its_sequence_numbers_is_not_used()
 /// type's first record defines it as named: the first entry of a type's
 /// array points into the middle of a record (bytes that are no frame), past
 /// the records, or the type is listed with no records at all (its records
-/// listed under the type before it). Each used to pass that check as
-/// "damage the read reports where it meets it", or as a type with nothing
-/// to check, so the seal was trusted: a seek past the defining records
-/// named them by the lying table (record 9, a "b", came back as "a" or
-/// "z"), and a filtered read missed a type's records without an error.
+/// listed under the type before it). None passes that check as "damage
+/// the read reports where it meets it", or as a type with nothing to
+/// check: trusted, the seal would make a seek past the defining records
+/// name them by the lying table (record 9, a "b", as "a" or "z"), and a
+/// filtered read miss a type's records without an error.
 #[test]
 fn a_type_table_whose_first_entries_name_no_record_is_not_trusted() {
     let dir = TempDir::new("hostile-types-first");

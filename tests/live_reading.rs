@@ -208,7 +208,7 @@ fn a_seek_ahead_of_a_live_log_skips_records_below_its_target_across_rolls() {
 /// is `Sealed`.
 #[test]
 fn a_filtered_poller_sees_every_record_of_a_live_segment_once() {
-    let dir = TempDir::new("r16-live");
+    let dir = TempDir::new("live");
     let p = dir.join("live.binlog");
     let opts = Options {
         buffer_size: 4096,

@@ -110,11 +110,11 @@ fn a_callback_on_the_background_thread_may_close_the_log() {
 
 /// The events a callback causes (here: it rolls the log) are reported
 /// after the ones being reported on its thread, so that a segment's OPENED
-/// comes before its SEALED. The queue of such events was one per log, and
-/// another thread reporting that log's events at the same time (an
-/// explicit roll on thread A, its callback still running) took them and
-/// reported them as its own: segment 2 was reported sealed (by A) before
-/// thread B, whose callback's roll had sealed it, reported it opened.
+/// comes before its SEALED, even while another thread reports that log's
+/// events (an explicit roll on thread A, its callback still running): with
+/// one queue of such events per log, A would take them and report them as
+/// its own, segment 2 sealed (by A) before thread B, whose callback's roll
+/// sealed it, reported it opened.
 #[test]
 fn events_a_callback_causes_stay_on_its_thread() {
     use binlog::log::SegmentEvent;
@@ -122,7 +122,7 @@ fn events_a_callback_causes_stay_on_its_thread() {
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
-    let d = TempDir::new("r16log-deferred");
+    let d = TempDir::new("log-deferred");
     let w = Arc::new(
         LogWriter::open(
             d.path(),
@@ -220,7 +220,7 @@ fn events_a_callback_causes_stay_on_its_thread() {
 #[test]
 fn callbacks_that_roll_or_close_the_log_keep_its_events_in_order() {
     use binlog::log::SegmentEvent;
-    let d = TempDir::new("h1-reentrant-order");
+    let d = TempDir::new("reentrant-order");
     let w = Arc::new(
         LogWriter::open(
             d.path(),

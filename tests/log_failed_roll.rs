@@ -213,7 +213,7 @@ fn a_roll_whose_end_frame_cannot_be_written_leaves_the_old_segment_active() {
 
 #[test]
 fn the_fault_injection_fails_only_its_own_thread() {
-    let d = TempDir::new("r17-seccomp");
+    let d = TempDir::new("failed-roll-seccomp");
     let p = d.join("f");
     std::fs::write(&p, b"x").unwrap();
     let (unlink, fsync) = with_failures(&[Fail::Unlink, Fail::DirSync], || {
@@ -346,13 +346,13 @@ fn write_n(w: &LogWriter, from: u64, to: u64) {
 /// A roll fails after creating segment 1's file and cannot remove it; the
 /// log goes on in segment 0 (records 3, 4); the next roll, a second later
 /// (another name), must not create a second segment 1 beside it. Then the
-/// log is reopened and goes on. The old code created
-/// `x-...01-<T0+1s>.binlog` beside `x-...01-<T0>.binlog`.
+/// log is reopened and goes on. (A second segment 1 would be
+/// `x-...01-<T0+1s>.binlog` beside `x-...01-<T0>.binlog`.)
 #[test]
 fn a_roll_after_a_failed_roll_that_left_its_file_makes_no_second_segment_of_its_number() {
     for mode in [Mode::Background, Mode::SealingFirst] {
         let ctx = format!("{mode:?}");
-        let d = TempDir::new(&format!("r17-dup-{mode:?}"));
+        let d = TempDir::new(&format!("failed-roll-dup-{mode:?}"));
         let clock = Arc::new(AtomicI64::new(T0));
         let w = LogWriter::open(d.path(), "x", log_opts(mode, &clock)).unwrap();
         write_n(&w, 0, 3);
@@ -386,13 +386,12 @@ fn a_roll_after_a_failed_roll_that_left_its_file_makes_no_second_segment_of_its_
 /// The same, with the file left by the failed roll still not removable when
 /// the log rolls again: that roll must not create another segment 1
 /// either (it fails, and the log goes on in segment 0), and once the file
-/// can be removed a roll succeeds. The old code's second roll created a
-/// second segment 1.
+/// can be removed a roll succeeds.
 #[test]
 fn while_the_leftover_cannot_be_removed_no_roll_creates_a_second_segment_of_its_number() {
     for mode in [Mode::Background, Mode::SealingFirst] {
         let ctx = format!("{mode:?}");
-        let d = TempDir::new(&format!("r17-stuck-{mode:?}"));
+        let d = TempDir::new(&format!("failed-roll-stuck-{mode:?}"));
         let clock = Arc::new(AtomicI64::new(T0));
         let w = LogWriter::open(d.path(), "x", log_opts(mode, &clock)).unwrap();
         write_n(&w, 0, 3);
@@ -423,12 +422,11 @@ fn while_the_leftover_cannot_be_removed_no_roll_creates_a_second_segment_of_its_
 
 /// An empty file left by a failed roll (its header could not be written,
 /// nor the file removed) and a roll again in the same second, under the
-/// same name: the file holds nothing and is taken over. The old code
-/// refused (`segment 1 already exists, with records`) until the second
-/// changed.
+/// same name: the file holds nothing and is taken over, not refused
+/// (`segment 1 already exists, with records`) until the second changes.
 #[test]
 fn an_empty_file_left_by_a_failed_roll_does_not_block_the_next_roll_in_the_same_second() {
-    let d = TempDir::new("r17-empty-same-second");
+    let d = TempDir::new("failed-roll-empty-same-second");
     let clock = Arc::new(AtomicI64::new(T0));
     let w = LogWriter::open(d.path(), "x", log_opts(Mode::SealingFirst, &clock)).unwrap();
     write_n(&w, 0, 3);
@@ -447,13 +445,13 @@ fn an_empty_file_left_by_a_failed_roll_does_not_block_the_next_roll_in_the_same_
     );
 }
 
-const CRASH_CHILD: &str = "BINLOG_R17_CRASH_CHILD";
+const CRASH_CHILD: &str = "BINLOG_FAILED_ROLL_CRASH_CHILD";
 
 /// A writer that dies after a failed roll left segment 1's file (with a
 /// header, or empty), with or without writing on in segment 0 before: the
 /// log opened again (a second later) must not end up with two segments 1,
-/// nor give out a sequence number twice. (Passed on the old code: opening
-/// removes, or resumes, the file.)
+/// nor give out a sequence number twice (opening removes, or resumes, the
+/// file).
 #[test]
 fn a_log_reopened_after_a_crash_following_a_failed_roll_has_one_segment_per_number() {
     if let Ok(how) = std::env::var(CRASH_CHILD) {
@@ -469,14 +467,14 @@ fn a_log_reopened_after_a_crash_following_a_failed_roll_has_one_segment_per_numb
     for mode in [Mode::Background, Mode::SealingFirst] {
         for more in [false, true] {
             let ctx = format!("{mode:?}, records after the failed roll: {more}");
-            let d = TempDir::new(&format!("r17-crash-{mode:?}-{more}"));
+            let d = TempDir::new(&format!("failed-roll-crash-{mode:?}-{more}"));
             ChildProc::spawn(
                 "a_log_reopened_after_a_crash_following_a_failed_roll_has_one_segment_per_number",
                 &[(
                     CRASH_CHILD,
                     format!("{mode:?} {more} {}", d.path().display()).as_ref(),
                 )],
-                "R17-CHILD ",
+                "FAILED-ROLL-CRASH ",
             )
             .wait_ok();
             assert!(
@@ -623,16 +621,16 @@ impl Drop for Follower {
 /// A reader following the log moves on to the half-made segment 1 (its
 /// file is there, with a header) while the failed roll's log goes on in
 /// segment 0: the records written there next must still reach it, and so
-/// must everything after, with no gap and no error. The old reader waited
-/// in the abandoned file for good (records 3 and 4 never came), then
-/// reported records missing; and a reader opened after records 3, 4 were
-/// written failed with `Corrupt` (`segment starts at sequence 3, but 5
-/// was expected`), damage that is not there.
+/// must everything after, with no gap and no error: the reader does not
+/// wait in the abandoned file for good (records 3 and 4 never come there)
+/// nor report records missing, and a reader opened after records 3, 4 were
+/// written does not fail with `Corrupt` (`segment starts at sequence 3,
+/// but 5 was expected`), damage that is not there.
 #[test]
 fn a_reader_that_moved_on_to_a_half_made_segment_comes_back_for_the_records() {
     for mode in [Mode::Background, Mode::SealingFirst] {
         let ctx = format!("{mode:?}");
-        let d = TempDir::new(&format!("r17-follow-{mode:?}"));
+        let d = TempDir::new(&format!("failed-roll-follow-{mode:?}"));
         let clock = Arc::new(AtomicI64::new(T0));
         let w = LogWriter::open(d.path(), "x", log_opts(mode, &clock)).unwrap();
         write_n(&w, 0, 3);
@@ -677,7 +675,7 @@ fn a_reader_following_rolls_that_fail_and_succeed_returns_every_record_once() {
     let mut rng = Rng::from_env(17);
     for mode in [Mode::Background, Mode::SealingFirst] {
         let ctx = format!("{mode:?}");
-        let d = TempDir::new(&format!("r17-stress-{mode:?}"));
+        let d = TempDir::new(&format!("failed-roll-stress-{mode:?}"));
         let clock = Arc::new(AtomicI64::new(T0));
         let w = LogWriter::open(d.path(), "x", log_opts(mode, &clock)).unwrap();
         let f = Follower::start(d.path(), "x");

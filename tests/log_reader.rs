@@ -1157,7 +1157,7 @@ fn write_three_segments(dir: &std::path::Path, payload: impl Fn(u64) -> Vec<u8>)
 /// held, not two (one for the file, one for the jump in sequence numbers).
 #[test]
 fn a_segment_removed_after_the_reader_listed_it_is_one_gap() {
-    let d = TempDir::new("h1-one-gap");
+    let d = TempDir::new("one-gap");
     write_three_segments(d.path(), |i| i.to_le_bytes().to_vec());
     let files = segments::list(d.path(), "g").unwrap();
     assert_eq!(files.len(), 3, "{files:?}");
@@ -1174,7 +1174,7 @@ fn a_segment_removed_after_the_reader_listed_it_is_one_gap() {
 /// one gap, from the torn record to the next segment's first, not two.
 #[test]
 fn a_torn_older_segment_is_one_gap() {
-    let d = TempDir::new("h1-torn-gap");
+    let d = TempDir::new("torn-gap");
     write_three_segments(d.path(), |i| vec![i as u8; 40]);
     let files = segments::list(d.path(), "g").unwrap();
     // Segment 1 (records 5..9) cut inside record 9, seal and all.

@@ -1,7 +1,7 @@
-//! Rolling logs' retention and the log reader's follow mode (from a review,
-//! 2026-11-22): closing keeps the numbering, next_wait with the longest
-//! timeout, a follower behind retention, seeks on a listing that names
-//! removed segments.
+//! Rolling logs' retention and the log reader's follow mode: closing keeps
+//! the numbering, next_wait with the longest timeout, a follower behind
+//! retention, seeks on a listing that names removed segments, age
+//! retention with the system clock.
 
 mod common;
 use binlog::ffi::reader::{binlog_reader_close, binlog_reader_next_wait, binlog_reader_open_log};
@@ -32,8 +32,8 @@ fn opts(c: &Arc<AtomicI64>) -> LogOptions {
 
 /// A caller that means "as long as it takes" passes the largest timeout:
 /// UINT64_MAX ms through C, `Duration::MAX` in Rust. A record already there
-/// comes back at once; the old `LogReader::next_wait` panicked computing
-/// `Instant::now() + Duration::MAX` before even looking.
+/// comes back at once, without computing `Instant::now() + Duration::MAX`
+/// (which panics) before even looking.
 #[test]
 fn next_wait_with_the_largest_timeout_returns_the_record_there() {
     let dir = TempDir::new("h2-wait-max");

@@ -457,7 +457,7 @@ fn size_limit_caps_every_segment_splits_batches_and_isolates_big_records() {
 fn a_record_of_a_new_type_never_takes_a_segment_past_the_size_limit() {
     const LIMIT: u64 = 4096;
     let long_type = "a-type-name-that-is-new-to-the-segment-and-rather-long";
-    let d = TempDir::new("h1-newtype");
+    let d = TempDir::new("newtype");
     let mut over = Vec::new();
     for (i, len) in (2560..2720usize).step_by(4).enumerate() {
         let name = format!("l{i}");
@@ -796,12 +796,13 @@ fn background_thread_rolls_by_itself_once_the_injected_clock_passes_a_boundary()
 }
 
 /// A roll names the new segment and sets its period by the clock reading of
-/// the write that rolls (its records carry that reading), but the header's
-/// creation time came from a second reading, taken after the old segment
-/// was sealed (an fdatasync later, under a durable policy). When a period
-/// boundary passed between the two, a log reopened after a crash took the
-/// segment's period from its header, the next period, and appended that
-/// period's records to a segment of the period before instead of rolling.
+/// the write that rolls (its records carry that reading); the header's
+/// creation time must be that reading too, not a second one taken after
+/// the old segment was sealed (an fdatasync later, under a durable policy).
+/// When a period boundary passes between the two, a log reopened after a
+/// crash would take the segment's period from its header, the next period,
+/// and append that period's records to a segment of the period before
+/// instead of rolling.
 #[test]
 fn a_resumed_segment_keeps_the_period_it_was_named_for() {
     use binlog::log::{Clock, Period};
@@ -832,7 +833,7 @@ fn a_resumed_segment_keeps_the_period_it_was_named_for() {
         max_segment_records: Some(2),
         ..LogOptions::default()
     };
-    let d = TempDir::new("r16log-period-resume");
+    let d = TempDir::new("log-period-resume");
     let w = LogWriter::open(d.path(), "h", opts()).unwrap();
     w.write("t", b"0").unwrap();
     w.write("t", b"1").unwrap();
@@ -1301,13 +1302,13 @@ fn seqs_and_gaps(dir: &Path, name: &str) -> (Vec<u64>, Vec<binlog::log::Gap>) {
 /// the new segment, empty, survived with a header saying it starts after
 /// them (10). Opening the log seals the older segment (records 0..6 left)
 /// and must go on after 10: records 7..9 were given out, and a reader must
-/// be told they are missing. The empty segment was taken for what a failed
-/// roll leaves (a header starting *before* where the log went on) and
-/// removed, and the next record got 7 again: one number, two records, and no
-/// gap reported.
+/// be told they are missing. The empty segment is not what a failed roll
+/// leaves (a header starting *before* where the log went on): removed, the
+/// next record would get 7 again, one number for two records, and no gap
+/// would be reported.
 #[test]
 fn an_empty_newest_segment_after_a_torn_older_one_keeps_its_first_seq() {
-    let d = TempDir::new("r16log-torn-then-empty");
+    let d = TempDir::new("log-torn-then-empty");
     let opts = || LogOptions {
         background: false,
         segment: Options {
@@ -2095,7 +2096,7 @@ fn invalid_options_and_names_are_refused_before_anything_is_created() {
     assert!(left.is_empty(), "files were created: {left:?}");
 }
 
-const SECOND_WRITER: &str = "BINLOG_H1_SECOND_WRITER";
+const SECOND_WRITER: &str = "BINLOG_SECOND_WRITER_DIR";
 
 /// A clock that, once armed, stops the thread that reads it until released:
 /// a writer held inside a roll, between sealing the old segment (its lock
@@ -2136,14 +2137,14 @@ fn a_second_process_cannot_open_a_log_while_its_writer_rolls() {
         match LogWriter::open(Path::new(&dir), "x", opts) {
             Ok(w) => {
                 let seq = w.write("t", b"second").unwrap();
-                println!("H1-SECOND opened seq {seq}");
+                println!("SECOND-WRITER opened seq {seq}");
                 w.close().unwrap();
             }
-            Err(e) => println!("H1-SECOND refused {:?} {e}", e.kind()),
+            Err(e) => println!("SECOND-WRITER refused {:?} {e}", e.kind()),
         }
         return;
     }
-    let d = TempDir::new("h1-two-writers");
+    let d = TempDir::new("two-writers");
     let gate = Arc::new(Gate::default());
     let g = Arc::clone(&gate);
     let w = Arc::new(
@@ -2173,7 +2174,7 @@ fn a_second_process_cannot_open_a_log_while_its_writer_rolls() {
     let lines = ChildProc::spawn(
         "a_second_process_cannot_open_a_log_while_its_writer_rolls",
         &[(SECOND_WRITER, d.path().as_os_str())],
-        "H1-SECOND ",
+        "SECOND-WRITER ",
     )
     .wait_ok();
     {

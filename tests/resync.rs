@@ -185,13 +185,13 @@ fn damage_record(path: &Path, i: usize) {
 /// A filtered read through the per-type index, skipping damage, meets a
 /// damaged record of its type after many records of other types: it must
 /// resume at the next valid record, as a scan does, and report the damage
-/// as a scan does. It searched for a record numbered right after the last
-/// one it returned, found none near (the numbers had moved on through the
-/// records of other types), took the rest of the sealed segment for
-/// damaged and returned nothing more: records 41 and 42 were lost.
+/// as a scan does. Searching for a record numbered right after the last one
+/// it returned finds none near (the numbers moved on through the records of
+/// other types): taking the rest of the sealed segment for damaged would
+/// lose records 41 and 42.
 #[test]
 fn an_indexed_filter_skipping_damage_resumes_after_it() {
-    let dir = TempDir::new("r16-indexed-skip");
+    let dir = TempDir::new("indexed-skip");
     let p = dir.join("seg.binlog");
     let mut types = vec!["a"];
     types.extend(std::iter::repeat_n("b", 39));
@@ -251,11 +251,11 @@ fn offsets_of_intact(path: &Path, i: usize) -> (u64, u64) {
 
 /// A reader that skips damage and reads a damaged region again (after a
 /// seek back, or a seek that scans over it) reports it once: `damages()`
-/// lists the regions in file order. It listed the region again at each
-/// pass, as if the segment held several.
+/// lists the regions in file order, not the region again at each pass as
+/// if the segment held several.
 #[test]
 fn a_damaged_region_read_twice_is_reported_once() {
-    let dir = TempDir::new("r16-damage-twice");
+    let dir = TempDir::new("damage-twice");
     for sealed in [true, false] {
         let p = dir.join(&format!("{sealed}.binlog"));
         let types: Vec<&str> = (0..12).map(|i| ["a", "b"][i % 2]).collect();
@@ -329,11 +329,11 @@ fn record_bytes(dir: &TempDir, name: &str, first_seq: u64, n: u64, with_header: 
 /// A segment whose sequence numbers jump (records 0-3, then 10-12, all
 /// CRC-valid: a buggy writer), read skipping damage: the jump is one
 /// damaged region of no bytes, reported once however the reader gets to
-/// the record after it. A seek to that record reported it twice (once
-/// while looking for the target, once when returning it).
+/// the record after it: a seek to that record reports it once, not once
+/// while looking for the target and again when returning it.
 #[test]
 fn a_sequence_jump_is_reported_once_after_a_seek() {
-    let dir = TempDir::new("r16-seq-jump");
+    let dir = TempDir::new("seq-jump");
     let mut bytes = record_bytes(&dir, "a.binlog", 0, 4, true);
     let jump_at = bytes.len() as u64;
     bytes.extend(record_bytes(&dir, "b.binlog", 10, 3, false));
@@ -378,11 +378,11 @@ fn a_sequence_jump_is_reported_once_after_a_seek() {
 /// (from the header's first sequence number, which the record found
 /// after it agrees with, up to that record), and the placeholder header
 /// keeps that first sequence number (a log reader compares it with the
-/// segment before). It reported none lost (`from_seq == to_seq == 102`),
-/// and a header starting at 102.
+/// segment before): not none lost (`from_seq == to_seq == 102`) and a
+/// header starting at 102.
 #[test]
 fn salvage_reports_the_records_lost_with_the_header() {
-    let dir = TempDir::new("r16-salvage");
+    let dir = TempDir::new("salvage");
     let p = dir.join("seg.binlog");
     let opts = Options {
         first_seq: 100,
@@ -451,7 +451,7 @@ fn salvage_reports_the_records_lost_with_the_header() {
 /// reports no records lost (none could fit between the header and it).
 #[test]
 fn salvage_does_not_report_records_lost_for_a_damaged_first_seq() {
-    let dir = TempDir::new("r16-salvage-first");
+    let dir = TempDir::new("salvage-first");
     let p = dir.join("seg.binlog");
     let w = Writer::open(
         &p,
@@ -551,8 +551,8 @@ fn types_of(recs: &[(u64, String)], seqs: &[u64]) -> Vec<String> {
         .collect()
 }
 
-/// Sealed, the record defining "quote" damaged: the seal names it (the
-/// old reader said `<lost type 2>` and a filter on "quote" found nothing).
+/// Sealed, the record defining "quote" damaged: the seal names it (not
+/// `<lost type 2>`), and a filter on "quote" finds its records.
 /// Without a seal, or with a seal whose table names an intact record's
 /// type otherwise, the type stays unknown.
 #[test]

@@ -273,8 +273,8 @@ fn durable_every_record_from_threads() {
 /// Every-N and every-T durability: close makes every record durable, and
 /// after close `durable_seq` says so.
 #[test]
-fn every_n_and_interval_durability_around_close() {
-    let dir = TempDir::new("r16-durable");
+fn close_makes_every_record_durable_under_every_n_and_interval() {
+    let dir = TempDir::new("durable");
     for (i, d) in [
         Durability::EveryN(5),
         Durability::Interval(std::time::Duration::from_secs(3600)),

@@ -24,13 +24,13 @@ fn break_sparse_index(path: &Path) {
 
 /// A filtered read through the per-type index runs out at the end of the
 /// segment; a seek by sequence number to a record after the last one the
-/// filter returned (of another type) must find it. With no usable sparse
-/// index the seek scanned on from where the filter left the reader (the
-/// end) and found nothing: the filter's read had moved the position to
-/// the end but left the expected sequence number after its last record.
+/// filter returned (of another type) must find it, with no usable sparse
+/// index too: the filter's read moved the position to the end but left
+/// the expected sequence number after its last record, so a seek that
+/// scanned on from there would find nothing.
 #[test]
 fn a_seek_after_an_indexed_filter_ran_out_finds_later_records() {
-    let dir = TempDir::new("r16-seek-after-filter");
+    let dir = TempDir::new("seek-after-filter");
     let p = dir.join("seg.binlog");
     let types = ["a", "b", "a", "b", "a", "b", "b", "b"];
     let want = write_types(&p, &types, Options::default());
@@ -76,7 +76,7 @@ impl Model {
 /// index: each returns what the model says.
 #[test]
 fn random_reads_seeks_and_filters_agree_with_a_model() {
-    let dir = TempDir::new("r16-model");
+    let dir = TempDir::new("model");
     let mut rng = common::Rng::from_env(16);
     let long_name = "n".repeat(4096);
     let names = ["a", "b", "c", long_name.as_str()];

@@ -326,8 +326,8 @@ fn frames_of_every_length_around_the_chunk() {
 /// Skipping many damaged regions of an unsealed segment costs about what
 /// it costs in a sealed one: the search for the record after each region
 /// copies the bytes it needs, not everything up to the end of the segment
-/// (which made the read quadratic: 2000 regions in 32 MB took 4 s in a
-/// release build, against 6 ms for the same bytes sealed).
+/// (which makes the read quadratic: 2000 regions in 32 MB take seconds
+/// instead of milliseconds).
 #[test]
 fn skipping_many_damaged_regions_of_an_unsealed_segment_is_not_quadratic() {
     let d = TempDir::new("h4-many-damages");

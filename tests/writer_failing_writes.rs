@@ -7,11 +7,12 @@
 //! takes no sequence number; a batch cut short says how many it wrote; the
 //! per-type index and seek_seq agree; a live reader sees exactly the
 //! acknowledged records; close under the limit leaves the acknowledged
-//! records whole and a reopened writer goes on after them.
+//! records whole and a reopened writer goes on after them. Batches that
+//! define types fail midway the same way, across reopens; close retries a
+//! background write that failed unreported; a failure of the `Interval`
+//! flusher comes back once, as the error of the next write or flush call.
 //!
-//! From a review of the write-behind path (2026-11-22), which found no bug;
-//! kept as its regression net. Seeds 0-2 run in `make test`;
-//! `BINLOG_TEST_SEED=<n>` runs seed n alone.
+//! Seeds 0-2 run in `make test`; `BINLOG_TEST_SEED=<n>` runs seed n alone.
 
 mod common;
 use binlog::{Durability, Options, Reader, Tail, Writer};
@@ -351,9 +352,8 @@ fn close_under_a_file_size_limit_keeps_the_acknowledged_records() {
 /// called: its bytes came back to the writer, and once closed no caller can
 /// retry them. So close writes them again once: when the cause is gone
 /// (here, the file size limit raised), close succeeds and every
-/// acknowledged record is in the sealed file. (The old close reported the
-/// failure and dropped them: "... buffered bytes of records were not
-/// written".)
+/// acknowledged record is in the sealed file (not reported as "...
+/// buffered bytes of records were not written" and dropped).
 #[test]
 fn close_retries_a_background_write_that_failed_unreported() {
     in_child(
@@ -391,9 +391,9 @@ fn close_retries_a_background_write_that_failed_unreported() {
 /// Under `Interval`, the background flusher writes and syncs the buffered
 /// records; when its write fails, the records stay buffered (retried at the
 /// next flush) and the failure comes back as the error of the next write
-/// call, which writes nothing, as the README says: the old flusher dropped
-/// the error, so a writer that never filled its buffer wrote on, every
-/// call reporting success, while none of its records reached the file.
+/// call, which writes nothing, as the README says. Dropped, the error
+/// would let a writer that never fills its buffer write on, every call
+/// reporting success, while none of its records reaches the file.
 #[test]
 fn a_failed_background_flush_comes_back_as_the_next_write_error() {
     in_child(
@@ -558,10 +558,8 @@ fn batches_defining_types_fail_midway_and_reopen() {
 /// next write call. When the caller meanwhile calls `flush` (or `sync`),
 /// which retries the same buffered records and reports its own failure,
 /// the flusher's failure has been told: once the cause is gone, the next
-/// write must succeed. (The old code kept the flusher's error until a
-/// flush *succeeded*, so the first write after the cause was removed
-/// failed anyway, with a stale error claiming its records were not
-/// written.)
+/// write must succeed, not fail with the flusher's stale error (claiming
+/// its records were not written) because no flush has succeeded since.
 #[test]
 fn a_failed_flush_call_reports_the_flushers_failure() {
     in_child("a_failed_flush_call_reports_the_flushers_failure", |dir| {

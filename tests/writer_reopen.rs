@@ -52,7 +52,7 @@ fn rewrite_dir(path: &Path, change: impl FnOnce(&mut SealDirectory)) {
 /// and no record in the file defines it.
 #[test]
 fn a_type_listed_in_the_seal_without_records_is_defined_by_the_next_record_of_it() {
-    let dir = TempDir::new("r16-ghost");
+    let dir = TempDir::new("ghost");
     let p = dir.join("seg.binlog");
     let mut wants = make_sealed(&p, 10, Options::default());
     rewrite_dir(&p, |d| {
@@ -103,7 +103,7 @@ fn reopen_append_check(p: &Path, wants: &mut Vec<Want>, opts: Options, ctx: &str
 /// every record stays, the seal is rebuilt right.
 #[test]
 fn a_half_written_seal_at_every_length_is_recovered() {
-    let dir = TempDir::new("r16-half-seal");
+    let dir = TempDir::new("half-seal");
     let src = dir.join("src.binlog");
     let opts = Options {
         sparse_interval: 64,
@@ -126,7 +126,7 @@ fn a_half_written_seal_at_every_length_is_recovered() {
 /// backs up what it cuts, and goes on.
 #[test]
 fn torn_frames_zeros_and_garbage_after_a_seal_are_cut_and_backed_up() {
-    let dir = TempDir::new("r16-torn");
+    let dir = TempDir::new("torn");
     let src = dir.join("src.binlog");
     let (wants, end) = make_unsealed(&src, 12);
     let full = read_bytes(&src);
@@ -180,7 +180,7 @@ fn torn_frames_zeros_and_garbage_after_a_seal_are_cut_and_backed_up() {
 /// Empty files, header-only ones, headers torn at every length.
 #[test]
 fn empty_header_only_and_torn_header_segments_reopen() {
-    let dir = TempDir::new("r16-header");
+    let dir = TempDir::new("header");
     let opts = Options {
         first_seq: 500,
         ..Options::default()
@@ -218,7 +218,7 @@ fn empty_header_only_and_torn_header_segments_reopen() {
 /// sides of a reopen, of a sealed and of an unsealed segment.
 #[test]
 fn a_spilled_index_seals_right_across_reopens() {
-    let dir = TempDir::new("r16-spill");
+    let dir = TempDir::new("spill");
     let p = dir.join("seg.binlog");
     let opts = Options {
         index_memory_entries: 3,
@@ -268,7 +268,7 @@ fn a_spilled_index_seals_right_across_reopens() {
 /// records, so the summary and index are this segment's.
 #[test]
 fn a_seal_from_another_segment_is_replaced_by_the_records_own() {
-    let dir = TempDir::new("r16-foreign-seal");
+    let dir = TempDir::new("foreign-seal");
     let x = dir.join("x.binlog");
     let y = dir.join("y.binlog");
     let opts = Options {
@@ -301,7 +301,7 @@ fn a_seal_from_another_segment_is_replaced_by_the_records_own() {
 /// one that no name leads to any more.
 #[test]
 fn a_writer_racing_a_rename_over_its_segment_loses_no_record() {
-    let dir = TempDir::new("review17-rename-race");
+    let dir = TempDir::new("rename-race");
     let path = dir.join("seg.binlog");
     Writer::open(&path, Options::default())
         .unwrap()
