@@ -9,14 +9,14 @@
 
 mod common;
 use binlog::ffi::reader::{
-    binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_header,
-    binlog_reader_next, binlog_reader_next_wait, binlog_reader_open, binlog_reader_open_glob,
-    binlog_reader_open_log, binlog_reader_seek_seq, binlog_reader_seek_time, binlog_reader_tail,
+    binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_next_wait,
+    binlog_reader_open, binlog_reader_open_glob, binlog_reader_seek_seq, binlog_reader_seek_time,
+    binlog_reader_tail,
 };
 use binlog::ffi::reader_batch::binlog_reader_next_batch;
 use binlog::ffi::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use binlog::ffi::types::{
-    binlog_batch_record, binlog_header, binlog_iovec, binlog_record, binlog_tail, binlog_tail_kind,
+    binlog_batch_record, binlog_iovec, binlog_record, binlog_tail, binlog_tail_kind,
 };
 use binlog::log::{LogOptions, LogWriter};
 use binlog::{Options, Writer};
@@ -132,33 +132,14 @@ fn log_header_is_the_segment_of_the_last_record() {
     w.write("t", b"a").unwrap();
     w.write("t", b"b").unwrap();
     w.roll().unwrap();
-    let d = c_path(dir.path());
-    let n = c_str("lg");
-    let mut r = std::ptr::null_mut();
-    assert_eq!(
-        binlog_reader_open_log(d.as_ptr(), n.as_ptr(), &mut r),
-        binlog_result::BINLOG_OK
-    );
-    let mut rec: binlog_record = unsafe { std::mem::zeroed() };
-    let mut seqs = Vec::new();
-    while binlog_reader_next(r, &mut rec) == binlog_result::BINLOG_OK {
-        seqs.push(rec.seq);
-    }
+    let r = open_log(dir.path(), "lg");
+    let seqs: Vec<u64> = std::iter::from_fn(|| next(r)).collect();
     assert_eq!(seqs, [0, 1]);
-    let mut h: binlog_header = unsafe { std::mem::zeroed() };
-    assert_eq!(
-        binlog_reader_header(r, &mut h),
-        binlog_result::BINLOG_OK,
-        "{}",
-        last_error()
-    );
-    assert_eq!((h.segment_no, h.first_seq), (0, 0));
+    assert_eq!(header(r), Ok((0, 0)), "{}", last_error());
     w.write("t", b"c").unwrap();
     w.flush().unwrap();
-    assert_eq!(binlog_reader_next(r, &mut rec), binlog_result::BINLOG_OK);
-    assert_eq!(rec.seq, 2);
-    assert_eq!(binlog_reader_header(r, &mut h), binlog_result::BINLOG_OK);
-    assert_eq!((h.segment_no, h.first_seq), (1, 2));
+    assert_eq!(next(r), Some(2));
+    assert_eq!(header(r), Ok((1, 2)));
     binlog_reader_free(r);
     w.close().unwrap();
 }
@@ -226,7 +207,7 @@ fn a_seek_into_no_segment_leaves_no_header() {
     files.retain(|f| f.ends_with(".binlog"));
     assert_eq!(files.len(), 3, "{files:?}");
 
-    let (d, p) = (c_str(dir.path().to_str().unwrap()), c_str("lg-*.binlog"));
+    let (d, p) = (c_path(dir.path()), c_str("lg-*.binlog"));
     let mut r = std::ptr::null_mut();
     assert_eq!(
         binlog_reader_open_glob(d.as_ptr(), p.as_ptr(), &mut r),

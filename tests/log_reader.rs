@@ -7,7 +7,7 @@
 mod common;
 use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Retention};
 use binlog::{Entry, ErrorKind, Reader, Tail};
-use common::{fixed_clock_opts, TempDir, Want};
+use common::{fixed_clock_opts, payload_bytes as payload, TempDir, Want};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -29,22 +29,6 @@ fn opts() -> LogOptions {
         background: false,
         ..LogOptions::default()
     }
-}
-
-fn payload(seq: u64, len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 8);
-    let mut x = seq.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1;
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    if len >= 8 {
-        out[..8].copy_from_slice(&seq.to_le_bytes());
-    }
-    out
 }
 
 /// Types a, b, c (c only while `seq < 200`), metadata on every fifth

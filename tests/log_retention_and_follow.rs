@@ -36,7 +36,7 @@ fn opts(c: &Arc<AtomicI64>) -> LogOptions {
 /// (which panics) before even looking.
 #[test]
 fn next_wait_with_the_largest_timeout_returns_the_record_there() {
-    let dir = TempDir::new("h2-wait-max");
+    let dir = TempDir::new("wait-max");
     let c = Arc::new(AtomicI64::new(T0));
     let w = LogWriter::open(dir.path(), "orders", opts(&c)).unwrap();
     w.write("a", b"one").unwrap();
@@ -121,7 +121,7 @@ fn follow_to(r: &mut LogReader, last: u64, slow: bool) -> (Vec<u64>, usize) {
 #[test]
 fn a_follower_behind_retention_reports_each_loss_once_and_exactly() {
     for seal_in_background in [false, true] {
-        let dir = TempDir::new("h2-follow-retention");
+        let dir = TempDir::new("follow-retention");
         let o = LogOptions {
             max_segment_records: Some(10),
             retention: Retention {
@@ -163,7 +163,7 @@ fn a_follower_behind_retention_reports_each_loss_once_and_exactly() {
 /// records it wrote, not start again at 0 in segment 0.
 #[test]
 fn closing_a_log_whose_last_segment_exceeds_the_byte_limit_keeps_its_numbering() {
-    let dir = TempDir::new("h2-close-retention");
+    let dir = TempDir::new("close-retention");
     let c = Arc::new(AtomicI64::new(T0));
     let o = || LogOptions {
         retention: Retention {
@@ -201,7 +201,7 @@ fn closing_a_log_whose_last_segment_exceeds_the_byte_limit_keeps_its_numbering()
 /// since.
 #[test]
 fn seeks_after_retention_removed_listed_segments() {
-    let dir = TempDir::new("h2-seek-removed");
+    let dir = TempDir::new("seek-removed");
     let c = Arc::new(AtomicI64::new(T0));
     let o = LogOptions {
         max_segment_records: Some(10),
@@ -227,7 +227,7 @@ fn seeks_after_retention_removed_listed_segments() {
             .into_iter()
             .filter(|n| n.ends_with(".binlog"))
             .collect();
-        let sub = TempDir::new("h2-seek-removed-keep");
+        let sub = TempDir::new("seek-removed-keep");
         for n in &names[..2] {
             std::fs::rename(dir.join(n), sub.join(n)).unwrap();
         }

@@ -14,7 +14,9 @@ use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Per
 use binlog::log::{SegmentEvent, SegmentInfo};
 use binlog::{Durability, Entry, Options, Reader, Tail};
 use common::child::ChildProc;
-use common::{event_key, fixed_clock_opts, segment_paths, set_len, Rng, TempDir};
+use common::{
+    event_key, fixed_clock_opts, payload_bytes as payload, segment_paths, set_len, Rng, TempDir,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -55,23 +57,6 @@ fn opts(clock: &FakeClock) -> LogOptions {
         background: false,
         ..LogOptions::default()
     }
-}
-
-/// Deterministic payload of record `seq`.
-fn payload(seq: u64, len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    let mut x = seq.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5eed;
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    if len >= 8 {
-        out[..8].copy_from_slice(&seq.to_le_bytes());
-    }
-    out
 }
 
 /// What the test wrote as one record.
