@@ -135,14 +135,19 @@ test-java: lib
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
 
 # --- long runs and Miri (docs/RELIABILITY.md) --------------------------------
-# `make torture`: the reliability tests at full size. 10,000 SIGKILLs of a
-# rolling-log writer (5,000 with durability EveryRecord, 5,000 with the
-# batched EveryN(16), split by tests/log_crash.rs), 2,000 of a one-segment
-# writer (tests/crash.rs), 8 threads x 1,000,000 records with 2 followers
-# (tests/concurrency.rs), then Miri. BINLOG_TEST_SEED=<n> replays a run.
+# `make torture`: the long tests at full size (`make test` runs them at a
+# short size, tests/common/knobs.rs). 10,000 SIGKILLs of a rolling-log
+# writer (5,000 with durability EveryRecord, 5,000 with the batched
+# EveryN(16), split by tests/log_crash.rs), 1,000 of each one-segment kill
+# test (tests/crash.rs), 8 threads x 1,000,000 records with 2 followers
+# (tests/concurrency.rs), 2 x 1,000 kills around rolls that must leave
+# sealed segments as they were, a segment past 4 GiB and a 1 GiB record,
+# every bit flip and every cut of the exhaustive loops, then Miri.
+# BINLOG_TEST_SEED=<n> replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
 TORTURE_RECORDS      ?= 1000000
+TORTURE_SEALED_KILLS ?= 1000
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
@@ -150,6 +155,11 @@ torture: miri
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(CARGO) test --test concurrency -- --nocapture
+	BINLOG_SEALED_KILLS=$(TORTURE_SEALED_KILLS) $(CARGO) test --test sealed_segments_never_change -- --nocapture
+	BINLOG_LARGE_SEGMENT_MIB=4096 BINLOG_LARGE_RECORD_MIB=1024 $(CARGO) test --test large_segment -- --nocapture
+	BINLOG_STRIDE=1 BINLOG_RENAME_RACE_OPENS=3000 $(CARGO) test --test bad_input --test bitflip_sealed --test writer_reopen
+	BINLOG_FAILING_WRITES_SEEDS=3 $(CARGO) test --test writer_failing_writes
+	BINLOG_SHRINK_REOPENS=300 $(CARGO) test --test shrink_under_reader
 	@echo "make torture: all long runs passed"
 
 # Miri (nightly) over the unit tests that run without file I/O: the format

@@ -3,12 +3,13 @@
 //! differs from the one written. Each read either returns the right
 //! records or stops with a clean error; `binlog verify` reports every flip
 //! (all bytes are under a CRC) and `binlog cat` prints only records that
-//! were written.
+//! were written. `cargo test` flips one bit (and one byte for the tool) in
+//! `BINLOG_STRIDE` (tests/common/knobs.rs); `make torture` flips them all.
 
 mod common;
 
 use binlog::{Options, Reader, Writer};
-use common::TempDir;
+use common::{positions, TempDir};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -153,7 +154,8 @@ fn every_bit_flip_of_a_sealed_segment_reads_right_or_fails_cleanly() {
     let bytes = std::fs::read(&orig).unwrap();
     reads(&orig, &want, "unflipped");
     let p = dir.join("flipped.binlog");
-    for bit in 0..bytes.len() * 8 {
+    for bit in positions(0..bytes.len() as u64 * 8) {
+        let bit = bit as usize;
         let mut b = bytes.clone();
         b[bit / 8] ^= 1 << (bit % 8);
         std::fs::write(&p, &b).unwrap();
@@ -161,9 +163,10 @@ fn every_bit_flip_of_a_sealed_segment_reads_right_or_fails_cleanly() {
     }
 }
 
-/// The CLI on one flip per byte position: `verify` finds every flip (exit
-/// 1, or 2 when the file is no longer a segment) and `cat` prints only
-/// records that were written; neither crashes.
+/// The CLI on one flip per byte position (one byte in `BINLOG_STRIDE`):
+/// `verify` finds every flip (exit 1, or 2 when the file is no longer a
+/// segment) and `cat` prints only records that were written; neither
+/// crashes.
 #[test]
 fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
     let dir = TempDir::new("bitflip-sealed-cli");
@@ -188,7 +191,8 @@ fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
     let all = lines(&all);
     assert_eq!(all.len(), 5);
     let p = dir.join("flipped.binlog");
-    for at in 0..bytes.len() {
+    for at in positions(0..bytes.len() as u64) {
+        let at = at as usize;
         let mut b = bytes.clone();
         b[at] ^= 1 << (at % 8);
         std::fs::write(&p, &b).unwrap();

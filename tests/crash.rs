@@ -6,7 +6,7 @@
 //! partial or foreign is returned, and a new writer continues with exactly
 //! the next sequence number.
 //!
-//! `BINLOG_KILLS` sets the kills per test (default 40); `make torture` sets
+//! `BINLOG_KILLS` sets the kills per test (default 12); `make torture` sets
 //! 1000. `BINLOG_TEST_SEED` replays a run. The rolling-log kill tests are in
 //! tests/log_crash.rs.
 
@@ -28,7 +28,7 @@ const BIG_LEN: usize = 2 << 20;
 /// Records between two flushes in the "flushed" mode.
 const FLUSH_EVERY: u64 = 50;
 /// Kills per test unless `BINLOG_KILLS` says otherwise.
-const DEFAULT_KILLS: usize = 40;
+const DEFAULT_KILLS: u64 = 12;
 
 /// Kills on one segment before the test starts a fresh one, so that
 /// checking the segment after each kill (it is read whole) stays cheap in
@@ -36,10 +36,7 @@ const DEFAULT_KILLS: usize = 40;
 const KILLS_PER_SEGMENT: usize = 40;
 
 fn kills() -> usize {
-    std::env::var("BINLOG_KILLS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_KILLS)
+    knob("BINLOG_KILLS", DEFAULT_KILLS) as usize
 }
 /// Starts every line the child reports; libtest may print before it on the
 /// same line.
@@ -442,7 +439,7 @@ fn kill_child(path: &Path) {
 /// Kill -9 at random moments of a writer that reopens, writes, flushes and
 /// seals in a loop: after each kill the segment reopens with every flushed
 /// record, the next sequence number right after the last one found, and a
-/// seal that is right once closed.
+/// seal that is right once closed. `BINLOG_KILLS` rounds.
 #[test]
 fn kill9_around_reopen_write_and_seal_loses_nothing_flushed() {
     if let Ok(p) = std::env::var(KILL_CHILD) {
@@ -453,7 +450,7 @@ fn kill9_around_reopen_write_and_seal_loses_nothing_flushed() {
     let p = dir.join("seg.binlog");
     let mut rng = Rng::from_env(16);
     let mut flushed = 0u64;
-    for round in 0..25 {
+    for round in 0..kills() {
         let mut child = common::child::ChildProc::spawn(
             "kill9_around_reopen_write_and_seal_loses_nothing_flushed",
             &[(KILL_CHILD, p.as_os_str())],

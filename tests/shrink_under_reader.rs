@@ -365,6 +365,7 @@ fn a_follower_behind_a_torn_tail_that_a_new_writer_cuts() {
 /// seal off), append and seal it again. Cuts then land anywhere in the
 /// reader's work, opening included (where it reads the seal's trailer,
 /// directory and first index entries). The reader must never die.
+/// `BINLOG_SHRINK_REOPENS` reopens (default 60; `make torture` sets 300).
 #[test]
 fn a_reader_looping_while_writers_reopen_and_seal_the_segment() {
     run_child_if_asked();
@@ -377,7 +378,7 @@ fn a_reader_looping_while_writers_reopen_and_seal_the_segment() {
         dir.path(),
     );
     let mut seq = SEALED_RECORDS;
-    for _ in 0..300 {
+    for _ in 0..knob("BINLOG_SHRINK_REOPENS", 60) {
         let w = Writer::open(&path, Options::default()).unwrap();
         for _ in 0..5 {
             assert_eq!(put(&w, &want(seq)).unwrap(), seq);

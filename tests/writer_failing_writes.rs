@@ -12,7 +12,9 @@
 //! background write that failed unreported; a failure of the `Interval`
 //! flusher comes back once, as the error of the next write or flush call.
 //!
-//! Seeds 0-2 run in `make test`; `BINLOG_TEST_SEED=<n>` runs seed n alone.
+//! Seed 0 runs in `make test`, seeds 0-2 in `make torture`
+//! (`BINLOG_FAILING_WRITES_SEEDS`); `BINLOG_TEST_SEED=<n>` runs seed n
+//! alone.
 
 mod common;
 use binlog::{Durability, Options, Reader, Tail, Writer};
@@ -27,10 +29,12 @@ const CHILD: &str = "BINLOG_FAILING_WRITES_CHILD";
 /// Buffer sizes: not powers of two, one byte over, odd, small, large.
 const SIZES: [usize; 8] = [64, 1000, 4096, 4097, 8191, 65543, (1 << 20) + 1, 3 << 20];
 
+/// `BINLOG_TEST_SEED` alone if set, else seeds 0, 1, ... up to
+/// `BINLOG_FAILING_WRITES_SEEDS` (default 1; `make torture` sets 3).
 fn seeds() -> Vec<u64> {
     match std::env::var("BINLOG_TEST_SEED") {
         Ok(s) => vec![s.parse().expect("BINLOG_TEST_SEED is a number")],
-        Err(_) => (0..3).collect(),
+        Err(_) => (0..knob("BINLOG_FAILING_WRITES_SEEDS", 1)).collect(),
     }
 }
 
@@ -122,16 +126,22 @@ fn check_sealed(path: &Path, acked: &[Want], rng: &mut Rng, ctx: &str) {
     }
 }
 
-/// Four phases of writes, the first three under a limit that the next
-/// raises, the last without one; then a flush, more writes and close.
-fn acknowledged_records_survive(dir: &Path, seed: u64, bs: usize) {
-    let ctx = format!("seed {seed}, buffer {bs}");
-    let mut rng = Rng::new(seed);
-    let durability = match seed % 3 {
+/// The durability of seed `seed`'s run with the `i`th buffer size: a seed
+/// cycles through the three policies, so that one seed covers each policy
+/// and three seeds cover each policy with each buffer size.
+fn durability_of(seed: u64, i: usize) -> Durability {
+    match (seed + i as u64) % 3 {
         0 => Durability::None,
         1 => Durability::EveryN(7),
         _ => Durability::Interval(std::time::Duration::from_millis(1)),
-    };
+    }
+}
+
+/// Four phases of writes, the first three under a limit that the next
+/// raises, the last without one; then a flush, more writes and close.
+fn acknowledged_records_survive(dir: &Path, seed: u64, bs: usize, durability: Durability) {
+    let ctx = format!("seed {seed}, buffer {bs}, {durability:?}");
+    let mut rng = Rng::new(seed);
     let path = dir.join(format!("acked-{seed}-{bs}.binlog"));
     let w = Writer::open(&path, opts(bs, durability)).unwrap();
     let (mut acked, mut next) = (Vec::<Want>::new(), 0u64);
@@ -201,8 +211,8 @@ fn acknowledged_records_survive(dir: &Path, seed: u64, bs: usize) {
 fn acknowledged_records_survive_failing_writes() {
     in_child("acknowledged_records_survive_failing_writes", |dir| {
         for seed in seeds() {
-            for bs in SIZES {
-                acknowledged_records_survive(dir, seed, bs);
+            for (i, bs) in SIZES.into_iter().enumerate() {
+                acknowledged_records_survive(dir, seed, bs, durability_of(seed, i));
             }
         }
     });
@@ -537,10 +547,12 @@ fn mixed_batches(dir: &Path, seed: u64, bs: usize, durability: Durability) {
     std::fs::remove_file(&path).unwrap();
 }
 
+/// `mixed_batches` with each buffer size and durability, for each seed of
+/// `seeds()`.
 #[test]
 fn batches_defining_types_fail_midway_and_reopen() {
     in_child("batches_defining_types_fail_midway_and_reopen", |dir| {
-        for seed in 0..3u64 {
+        for seed in seeds() {
             for bs in [0usize, 64, 1000, 4096, 8191] {
                 for d in [
                     Durability::None,

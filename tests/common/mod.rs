@@ -4,9 +4,10 @@
 //! reader that copies out everything a segment yields, and the sizes the
 //! long tests take from the environment. Submodules: child processes to
 //! kill (`child`), injected system call failures (`faults`), the C ABI
-//! (`ffi`), seals rewritten with valid CRCs (`seal`), records as (seq,
-//! type, payload) (`records`), and the `binlog` tool's tests (`cli`, with
-//! the feature "cli" only: it needs the built tool and serde_json).
+//! (`ffi`), the long tests' sizes (`knobs`), seals rewritten with valid
+//! CRCs (`seal`), records as (seq, type, payload) (`records`), and the
+//! `binlog` tool's tests (`cli`, with the feature "cli" only: it needs the
+//! built tool and serde_json).
 
 #![allow(dead_code)]
 
@@ -15,9 +16,14 @@ pub mod child;
 pub mod cli;
 pub mod faults;
 pub mod ffi;
+pub mod knobs;
 pub mod records;
 pub mod seal;
 
+// Part of `common::*` for the tests; a test binary may use none of them.
+#[allow(unused_imports)]
+pub use knobs::*;
+#[allow(unused_imports)]
 pub use records::*;
 
 use binlog::log::SegmentEvent;
