@@ -12,6 +12,7 @@ use binlog::{Options, Reader, Writer};
 use common::{positions, TempDir};
 use std::collections::BTreeMap;
 use std::path::Path;
+#[cfg(feature = "cli")]
 use std::process::Command;
 
 /// What a record is written with: type, metadata, timestamp, payload.
@@ -167,6 +168,7 @@ fn every_bit_flip_of_a_sealed_segment_reads_right_or_fails_cleanly() {
 /// `verify` finds every flip (exit 1, or 2 when the file is no longer a
 /// segment) and `cat` prints only records that were written; neither
 /// crashes.
+#[cfg(feature = "cli")]
 #[test]
 fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
     let dir = TempDir::new("bitflip-sealed-cli");

@@ -289,6 +289,7 @@ fn close_on_a_full_disk_leaves_a_whole_unsealed_segment_and_releases_the_lock() 
 /// not written are said to be so: not "wrote 4503 records (seq 0..4502)"
 /// over a file that holds 0..3358 (the records the library accepted into
 /// its buffers, not those written).
+#[cfg(feature = "cli")]
 #[test]
 fn cli_write_on_a_full_disk_reports_the_records_in_the_file() {
     for (i, log) in [false, true].into_iter().enumerate() {

@@ -10,8 +10,10 @@ mod common;
 use binlog::format::frame::{encode_record, RecordHead};
 use binlog::{ErrorKind, Options, Reader, Writer};
 use common::TempDir;
+#[cfg(feature = "cli")]
 use std::os::unix::process::CommandExt;
 use std::path::Path;
+#[cfg(feature = "cli")]
 use std::process::Command;
 
 /// An unsealed segment: records 0 and 1 of type "a", then record 2, CRC
@@ -80,6 +82,7 @@ fn a_skipping_reader_does_not_size_its_type_table_by_a_hostile_id() {
 /// `binlog verify` on a record using type id `u32::MAX` reports a type
 /// problem at its offset, without growing a table to 4 billion entries
 /// (about 170 GB).
+#[cfg(feature = "cli")]
 #[test]
 fn verify_reports_an_impossible_type_id_without_a_table_of_that_size() {
     let dir = TempDir::new("hostile-type-id-verify");
