@@ -4,7 +4,8 @@
 //! parent kills it with SIGKILL at a random moment and checks the segment:
 //! every reported record is there exactly once with its bytes, nothing
 //! partial or foreign is returned, and a new writer continues with exactly
-//! the next sequence number.
+//! the next sequence number. Also a writer killed while it reopens, writes
+//! and seals a segment in a loop, and a killed writer's lock.
 //!
 //! `BINLOG_KILLS` sets the kills per test (default 12); `make torture` sets
 //! 1000. `BINLOG_TEST_SEED` replays a run. The rolling-log kill tests are in

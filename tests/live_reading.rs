@@ -1,7 +1,8 @@
 //! Readers of segments and logs still being written: a record the writer
 //! has handed to the OS only in part is waited for, whatever its payload
-//! holds, and a seek ahead of the writer never returns records below its
-//! target once they are written.
+//! holds, a seek ahead of the writer never returns records below its
+//! target once they are written, and a filtered poller sees every record
+//! of its type once.
 
 mod common;
 use binlog::log::{LogOptions, LogReader, LogWriter};

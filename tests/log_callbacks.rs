@@ -1,6 +1,7 @@
 //! Segment callbacks that call back into the log: rolling it (which reports
 //! events in turn) and closing it, from the writing thread and from the
-//! log's background thread, without deadlocking.
+//! log's background thread, without deadlocking, and with every segment's
+//! events still reported in order, each on the thread that caused them.
 
 mod common;
 use binlog::log::{LogOptions, LogReader, LogWriter, Period, SegmentEvent};

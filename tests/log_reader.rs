@@ -1,8 +1,9 @@
 //! The rolling log reader on real files: ordered reads across segments, a
 //! live log whose newest segment is unsealed, the states a crash can leave
 //! around a roll, seeks by sequence number and time, type filters, globs and
-//! file lists, segments removed by retention while reading, and following a
-//! log that a writer thread rolls over and over.
+//! file lists, segments removed by retention while reading (a removed or
+//! torn segment is one gap), and following a log that a writer thread rolls
+//! over and over.
 
 mod common;
 use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Retention};

@@ -2,7 +2,10 @@
 //! count, UTC period, idle period via `tick`, the background thread), file
 //! names that sort in write order whatever the clock and the options did,
 //! sealed segments that are never touched again, sequence numbers across
-//! segments and restarts, callbacks and polling, retention, and the manifest.
+//! segments and restarts (power loss and a crash mid-roll included: no
+//! number given out twice, a resumed segment keeps its period), callbacks
+//! and polling, retention, the manifest, and the log's lock (a second
+//! process is refused while the writer rolls).
 //!
 //! Time is injected (`LogOptions::clock`) so that period boundaries are hit
 //! exactly; records written without a timestamp get the same readings.

@@ -1,6 +1,10 @@
 //! Skipping damaged regions: by default a reader stops at corruption in the
 //! middle with an error naming the file and offset; asked to, it resumes at
-//! the next valid record and reports what it skipped.
+//! the next valid record and reports what it skipped, once per region
+//! however often it reads it, through the per-type index too; a type whose
+//! defining record was lost is named from the seal when one survives;
+//! `open_salvage` reads past a damaged header and counts the records lost
+//! with it.
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Writer and reader together on real files: round trips, reopening, seals,
-//! seeks, type filters.
+//! seeks, type filters, durability at close.
 
 mod common;
 
