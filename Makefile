@@ -144,17 +144,21 @@ test-java: lib
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
 
 # --- long runs and Miri (docs/RELIABILITY.md) --------------------------------
-# `make torture`: the reliability tests at full size. 10,000 SIGKILLs of a
-# rolling-log writer (5,000 with durability EveryRecord, 5,000 with the
-# batched EveryN(16), split by tests/log_crash.rs), 2,000 of a one-segment
-# writer (tests/crash.rs), 8 threads x 1,000,000 records with 2 followers
-# (tests/concurrency.rs), then Miri; then the Go and Java suites with
-# 1,000 rounds of their reader close race (close_race_test.go,
-# CloseRaceTest) and the Java read timing over 200,000 records
-# (BatchReadTest). BINLOG_TEST_SEED=<n> replays a run.
+# `make torture`: the long tests at full size (`make test` runs them at a
+# short size, tests/common/knobs.rs). 10,000 SIGKILLs of a rolling-log
+# writer (5,000 with durability EveryRecord, 5,000 with the batched
+# EveryN(16), split by tests/log_crash.rs), 1,000 of each one-segment kill
+# test (tests/crash.rs), 8 threads x 1,000,000 records with 2 followers
+# (tests/concurrency.rs), 2 x 1,000 kills around rolls that must leave
+# sealed segments as they were, a segment past 4 GiB and a 1 GiB record,
+# every bit flip and every cut of the exhaustive loops, then Miri; then the
+# Go and Java suites with 1,000 rounds of their reader close race
+# (close_race_test.go, CloseRaceTest) and the Java read timing over
+# 200,000 records (BatchReadTest). BINLOG_TEST_SEED=<n> replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
 TORTURE_RECORDS      ?= 1000000
+TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
@@ -164,6 +168,11 @@ torture: miri
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(CARGO) test --test concurrency -- --nocapture
+	BINLOG_SEALED_KILLS=$(TORTURE_SEALED_KILLS) $(CARGO) test --test sealed_segments_never_change -- --nocapture
+	BINLOG_LARGE_SEGMENT_MIB=4096 BINLOG_LARGE_RECORD_MIB=1024 $(CARGO) test --test large_segment -- --nocapture
+	BINLOG_STRIDE=1 BINLOG_RENAME_RACE_OPENS=3000 $(CARGO) test --test bad_input --test bitflip_sealed --test writer_reopen
+	BINLOG_FAILING_WRITES_SEEDS=3 $(CARGO) test --test writer_failing_writes
+	BINLOG_SHRINK_REOPENS=300 $(CARGO) test --test shrink_under_reader
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \
 	  $(MAKE) test-java

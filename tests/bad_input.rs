@@ -364,6 +364,10 @@ fn corrupt_record_in_the_middle_is_reported_with_both_offsets() {
     }
 }
 
+/// An unsealed segment cut at every offset of its records (one in
+/// `BINLOG_STRIDE`): a reader returns the whole records before the cut and
+/// a torn tail after them; a writer backs the torn bytes up, cuts them and
+/// goes on with the next sequence number.
 #[test]
 fn unsealed_segment_cut_at_every_offset_keeps_whole_records_and_backs_up_the_rest() {
     let dir = TempDir::new("cutrec");
@@ -378,7 +382,7 @@ fn unsealed_segment_cut_at_every_offset_keeps_whole_records_and_backs_up_the_res
     bounds.push(end);
 
     let p = dir.join("seg.binlog");
-    for cut in data_start..end {
+    for cut in positions(data_start..end) {
         write_bytes(&p, &good[..cut as usize]);
         let whole = bounds.iter().filter(|&&b| b <= cut).count() - 1;
         let at_boundary = bounds.contains(&cut);
@@ -629,6 +633,9 @@ fn seal_layout(path: &Path) -> SealLayout {
     }
 }
 
+/// Each byte of each part of the seal damaged in turn (one in
+/// `BINLOG_STRIDE`, and the last of each part): every record is still
+/// read, whole and in order.
 #[test]
 fn damaged_seal_still_yields_every_record() {
     let dir = TempDir::new("seal");
@@ -663,7 +670,7 @@ fn damaged_seal_still_yields_every_record() {
     ];
     for (region, (from, to)) in regions {
         assert!(from < to, "{region} is empty");
-        for at in from..to {
+        for at in positions(from..to) {
             let ctx = format!("{region}: byte {at} flipped");
             let mut b = good.clone();
             b[at as usize] ^= 0x04;
@@ -726,8 +733,9 @@ fn damaged_seal_still_yields_every_record() {
     }
 }
 
-/// A writer that died while sealing leaves the seal cut anywhere: the
-/// records are all still there, and a new writer takes over without a gap.
+/// A writer that died while sealing leaves the seal cut anywhere (here at
+/// one offset in `BINLOG_STRIDE`): the records are all still there, and a
+/// new writer takes over without a gap.
 #[test]
 fn seal_cut_at_every_offset_still_yields_every_record() {
     let dir = TempDir::new("sealcut");
@@ -743,7 +751,7 @@ fn seal_cut_at_every_offset_still_yields_every_record() {
     let good = read_bytes(&src);
     let records_end = Reader::open(&src).unwrap().seal().unwrap().records_end;
     let p = dir.join("seg.binlog");
-    for cut in records_end..good.len() as u64 {
+    for cut in positions(records_end..good.len() as u64) {
         let ctx = format!(
             "seal cut at {cut} (records end at {records_end}, file {})",
             good.len()
@@ -866,6 +874,47 @@ fn oversized_records_are_refused_at_the_exact_limit_and_the_writer_continues() {
         .map(|r| (r.seq, r.payload.clone()))
         .collect();
     assert_eq!(got, wrote);
+}
+
+/// Records of exactly the maximum record size are taken, one byte more is
+/// refused, in single writes and batches (the type defined by the batch's
+/// first entry makes that one 2 bytes longer), buffered or not.
+#[test]
+fn records_of_the_maximum_size_are_taken_and_one_byte_more_is_refused() {
+    let dir = TempDir::new("max");
+    for bs in [0usize, 32, 64, 4096] {
+        let p = dir.join(&format!("max-{bs}.binlog"));
+        let opts = Options {
+            max_record_size: 64,
+            buffer_size: bs,
+            ..Options::default()
+        };
+        let w = Writer::open(&p, opts).unwrap();
+        static P: [u8; 100] = [7; 100];
+        let parts: Vec<[&[u8]; 1]> = (0..=P.len()).map(|n| [&P[..n]]).collect();
+        let e = |n: &'static str, len: usize| Entry {
+            type_name: n,
+            meta: &[],
+            timestamp_ns: Some(len as i64),
+            parts: &parts[len],
+        };
+        // New type: 28 bytes before the payload; known: 26.
+        let err = w.write_batch(&[e("t", 36), e("t", 39)]).unwrap_err();
+        assert_eq!(err.kind(), binlog::ErrorKind::RecordTooLarge, "{bs}: {err}");
+        assert_eq!(w.next_seq(), 0);
+        let err = w.write_batch(&[e("t", 37)]).unwrap_err();
+        assert_eq!(err.kind(), binlog::ErrorKind::RecordTooLarge, "{bs}: {err}");
+        assert_eq!(w.write_batch(&[e("t", 36), e("t", 38)]).unwrap(), 0);
+        let err = w.write("t", &P[..39]).unwrap_err();
+        assert_eq!(err.kind(), binlog::ErrorKind::RecordTooLarge, "{bs}: {err}");
+        assert_eq!(w.write("t", &P[..38]).unwrap(), 2);
+        assert_eq!(w.write("u", &P[..36]).unwrap(), 3);
+        w.close().unwrap();
+        let out = read_all(&p).unwrap();
+        let lens: Vec<u64> = out.recs.iter().map(|r| r.frame_len).collect();
+        assert_eq!(lens, [64, 64, 64, 64], "buffer {bs}");
+        assert_eq!(out.end.unwrap(), Tail::Sealed);
+    }
 }
 
 #[test]
@@ -1175,6 +1224,11 @@ fn sync_after_close_is_closed() {
     }
 }
 
+/// Every bit of a small sealed segment flipped in turn (one bit in
+/// `BINLOG_STRIDE`, tests/common/knobs.rs): a scan, each type filter and
+/// seeks return exactly the records written under their sequence numbers,
+/// in order, or stop with an error; a read that ends without one misses no
+/// record.
 #[test]
 fn every_bit_flip_in_a_small_sealed_segment_is_detected_or_harmless() {
     let dir = TempDir::new("bitflip");
@@ -1196,7 +1250,9 @@ fn every_bit_flip_in_a_small_sealed_segment_is_detected_or_harmless() {
 
     let mut detected = 0;
     let mut harmless = 0;
-    for bit in 0..good.len() * 8 {
+    let bits = positions(0..good.len() as u64 * 8);
+    for &bit in &bits {
+        let bit = bit as usize;
         write_bytes(&p, &flip(&good, bit));
         let ctx = format!("bit {bit} (byte {})", bit / 8);
         // Whatever comes back must be exactly what was written under that
@@ -1275,8 +1331,9 @@ fn every_bit_flip_in_a_small_sealed_segment_is_detected_or_harmless() {
         }
     }
     eprintln!(
-        "{detected} flips detected, {harmless} harmless, of {}",
-        good.len() * 8
+        "{detected} flips detected, {harmless} harmless, of {} bits ({} flipped)",
+        good.len() * 8,
+        bits.len()
     );
     assert!(detected > 0);
 }

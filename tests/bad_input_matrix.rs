@@ -239,7 +239,7 @@ fn directory_where_a_segment_is_expected_has_one_kind_everywhere() {
     let p = dir.join("a-directory.binlog");
     std::fs::create_dir(&p).unwrap();
     readers_refuse(&p, ErrorKind::InvalidArgument, None);
-    // The writer used to say Io ("open: Is a directory (os error 21)").
+    // Not Io ("open: Is a directory (os error 21)"): the kind the readers give.
     writer_refuses(&p, ErrorKind::InvalidArgument);
     assert!(p.is_dir());
 }

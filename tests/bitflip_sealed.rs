@@ -3,14 +3,17 @@
 //! differs from the one written. Each read either returns the right
 //! records or stops with a clean error; `binlog verify` reports every flip
 //! (all bytes are under a CRC) and `binlog cat` prints only records that
-//! were written.
+//! were written. `cargo test` flips one bit (and one byte for the tool) in
+//! `BINLOG_STRIDE` (tests/common/knobs.rs); `make torture` flips them all.
 
 mod common;
 
 use binlog::{Options, Reader, Writer};
-use common::TempDir;
+use common::{positions, TempDir};
 use std::collections::BTreeMap;
 use std::path::Path;
+#[cfg(feature = "cli")]
+use std::process::Command;
 
 /// What a record is written with: type, metadata, timestamp, payload.
 type Written<'a> = (&'a str, &'a [(&'a str, &'a str)], i64, &'a [u8]);
@@ -152,7 +155,8 @@ fn every_bit_flip_of_a_sealed_segment_reads_right_or_fails_cleanly() {
     let bytes = std::fs::read(&orig).unwrap();
     reads(&orig, &want, "unflipped");
     let p = dir.join("flipped.binlog");
-    for bit in 0..bytes.len() * 8 {
+    for bit in positions(0..bytes.len() as u64 * 8) {
+        let bit = bit as usize;
         let mut b = bytes.clone();
         b[bit / 8] ^= 1 << (bit % 8);
         std::fs::write(&p, &b).unwrap();
@@ -160,9 +164,10 @@ fn every_bit_flip_of_a_sealed_segment_reads_right_or_fails_cleanly() {
     }
 }
 
-/// The CLI on one flip per byte position: `verify` finds every flip (exit
-/// 1, or 2 when the file is no longer a segment) and `cat` prints only
-/// records that were written; neither crashes.
+/// The CLI on one flip per byte position (one byte in `BINLOG_STRIDE`):
+/// `verify` finds every flip (exit 1, or 2 when the file is no longer a
+/// segment) and `cat` prints only records that were written; neither
+/// crashes.
 #[cfg(feature = "cli")]
 #[test]
 fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
@@ -171,7 +176,7 @@ fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
     write_small(&orig);
     let bytes = std::fs::read(&orig).unwrap();
     let run = |args: &[&str], p: &Path| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+        Command::new(env!("CARGO_BIN_EXE_binlog"))
             .args(args)
             .arg(p)
             .output()
@@ -188,7 +193,8 @@ fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
     let all = lines(&all);
     assert_eq!(all.len(), 5);
     let p = dir.join("flipped.binlog");
-    for at in 0..bytes.len() {
+    for at in positions(0..bytes.len() as u64) {
+        let at = at as usize;
         let mut b = bytes.clone();
         b[at] ^= 1 << (at % 8);
         std::fs::write(&p, &b).unwrap();

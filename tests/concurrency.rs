@@ -1,7 +1,7 @@
 //! Concurrency: 8 threads write to one writer while 2 followers read it.
 //!
 //! Each thread writes N records (`BINLOG_CONCURRENCY_RECORDS`, default
-//! 20,000; `make torture` sets 1,000,000) of mixed sizes, some larger than
+//! 10,000; `make torture` sets 1,000,000) of mixed sizes, some larger than
 //! the writer's buffer, as single writes and as small batches. Every payload
 //! starts with the writing thread's id and that thread's own counter, and
 //! its body is a slice of a fixed random pool chosen by both, so a reader
@@ -33,10 +33,7 @@ const HEAD: usize = 16;
 const POOL_LEN: usize = 1 << 20;
 
 fn records_per_thread() -> u64 {
-    std::env::var("BINLOG_CONCURRENCY_RECORDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_000)
+    knob("BINLOG_CONCURRENCY_RECORDS", 10_000)
 }
 
 /// The random bytes every payload body is a slice of.
@@ -413,9 +410,9 @@ fn eight_threads_write_a_rolling_log_while_two_followers_wait() {
     assert!(files.len() > 10, "only {} segments", files.len());
 }
 
-/// Regression test for a bug the polling-follower test found: a `Reader`
-/// that reached a seal while the writer was still writing it reported
-/// `Tail::SealDamaged` forever, though the seal completed.
+/// A `Reader` that reached a seal while the writer was still writing it
+/// must report the segment sealed once the seal is complete, not
+/// `Tail::SealDamaged` for good (the polling-follower test above met it).
 #[test]
 fn reader_that_saw_a_seal_half_written_sees_it_sealed_once_complete() {
     let dir = TempDir::new("conc-seal");

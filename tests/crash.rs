@@ -4,9 +4,10 @@
 //! parent kills it with SIGKILL at a random moment and checks the segment:
 //! every reported record is there exactly once with its bytes, nothing
 //! partial or foreign is returned, and a new writer continues with exactly
-//! the next sequence number.
+//! the next sequence number. Also a writer killed while it reopens, writes
+//! and seals a segment in a loop, and a killed writer's lock.
 //!
-//! `BINLOG_KILLS` sets the kills per test (default 40); `make torture` sets
+//! `BINLOG_KILLS` sets the kills per test (default 12); `make torture` sets
 //! 1000. `BINLOG_TEST_SEED` replays a run. The rolling-log kill tests are in
 //! tests/log_crash.rs.
 
@@ -28,7 +29,7 @@ const BIG_LEN: usize = 2 << 20;
 /// Records between two flushes in the "flushed" mode.
 const FLUSH_EVERY: u64 = 50;
 /// Kills per test unless `BINLOG_KILLS` says otherwise.
-const DEFAULT_KILLS: usize = 40;
+const DEFAULT_KILLS: u64 = 12;
 
 /// Kills on one segment before the test starts a fresh one, so that
 /// checking the segment after each kill (it is read whole) stays cheap in
@@ -36,10 +37,7 @@ const DEFAULT_KILLS: usize = 40;
 const KILLS_PER_SEGMENT: usize = 40;
 
 fn kills() -> usize {
-    std::env::var("BINLOG_KILLS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_KILLS)
+    knob("BINLOG_KILLS", DEFAULT_KILLS) as usize
 }
 /// Starts every line the child reports; libtest may print before it on the
 /// same line.
@@ -382,6 +380,107 @@ fn kill9_during_buffered_writes_loses_nothing_flushed() {
         "flushed",
         0x5eed_0003,
     );
+}
+
+const KILL_CHILD: &str = "BINLOG_REOPEN_KILL_CHILD";
+
+/// The record `seq` of the kill test: types that come and go, so that
+/// reopens meet types defined before the crash and new ones.
+fn kill_want(seq: u64) -> Want {
+    let mut x = want_sized(
+        seq,
+        if seq % 23 == 0 {
+            9000
+        } else {
+            (seq * 13 % 200) as usize
+        },
+    );
+    if seq % 4 == 0 {
+        x.type_name = format!("k{}", seq / 40);
+    }
+    x
+}
+
+fn kill_opts() -> Options {
+    Options {
+        buffer_size: 4096,
+        index_memory_entries: 7,
+        sparse_interval: 500,
+        ..Options::default()
+    }
+}
+
+/// Child: reopens, writes, flushes, closes, over and over, reporting what
+/// it flushed, until killed.
+fn kill_child(path: &Path) {
+    let say = |s: String| {
+        use std::io::Write;
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(format!("REOPEN-KILL {s}\n").as_bytes());
+        let _ = o.flush();
+    };
+    let mut rng = Rng::new(std::process::id() as u64);
+    loop {
+        let w = Writer::open(path, kill_opts()).unwrap();
+        let start = w.next_seq();
+        say(format!("START {start}"));
+        for seq in start..start + 1 + rng.below(120) {
+            assert_eq!(put(&w, &kill_want(seq)).unwrap(), seq);
+            if rng.below(10) == 0 {
+                w.flush().unwrap();
+                say(format!("FLUSHED {}", seq + 1));
+            }
+        }
+        let n = w.next_seq();
+        w.close().unwrap();
+        say(format!("FLUSHED {n}"));
+    }
+}
+
+/// Kill -9 at random moments of a writer that reopens, writes, flushes and
+/// seals in a loop: after each kill the segment reopens with every flushed
+/// record, the next sequence number right after the last one found, and a
+/// seal that is right once closed. `BINLOG_KILLS` rounds.
+#[test]
+fn kill9_around_reopen_write_and_seal_loses_nothing_flushed() {
+    if let Ok(p) = std::env::var(KILL_CHILD) {
+        kill_child(Path::new(&p));
+        return;
+    }
+    let dir = TempDir::new("kill");
+    let p = dir.join("seg.binlog");
+    let mut rng = Rng::from_env(16);
+    let mut flushed = 0u64;
+    for round in 0..kills() {
+        let mut child = common::child::ChildProc::spawn(
+            "kill9_around_reopen_write_and_seal_loses_nothing_flushed",
+            &[(KILL_CHILD, p.as_os_str())],
+            "REOPEN-KILL ",
+        );
+        let mut seen = Vec::new();
+        assert!(
+            child.wait_for("START", &mut seen, std::time::Duration::from_secs(10)),
+            "round {round}: child did not start: {seen:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_micros(rng.below(40_000)));
+        let lines = child.kill9(seen);
+        for l in &lines {
+            if let Some(n) = l.strip_prefix("FLUSHED ") {
+                flushed = flushed.max(n.parse().unwrap());
+            }
+        }
+        let w = Writer::open(&p, kill_opts()).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let next = w.next_seq();
+        assert!(
+            next >= flushed,
+            "round {round}: next {next} < flushed {flushed}"
+        );
+        assert_eq!(w.record_count(), next, "round {round}");
+        w.close().unwrap();
+        let wants: Vec<Want> = (0..next).map(kill_want).collect();
+        check_segment(&p, &wants, &format!("round {round}"));
+        flushed = next;
+    }
 }
 
 #[test]

@@ -286,9 +286,9 @@ fn close_on_a_full_disk_leaves_a_whole_unsealed_segment_and_releases_the_lock() 
 /// `binlog write` filling the disk: exit status 2 with an error naming the
 /// file, and the count and sequence numbers it says it wrote are the
 /// records in the file, each whole; the records read from the input but
-/// not written are said to be so. It used to say "wrote 4503 records (seq
-/// 0..4502)" over a file that held 0..3358: the records the library had
-/// accepted into its buffers, not those written.
+/// not written are said to be so: not "wrote 4503 records (seq 0..4502)"
+/// over a file that holds 0..3358 (the records the library accepted into
+/// its buffers, not those written).
 #[cfg(feature = "cli")]
 #[test]
 fn cli_write_on_a_full_disk_reports_the_records_in_the_file() {

@@ -156,7 +156,7 @@ fn an_idle_segment_follower_blocks_until_another_process_writes() {
     assert!(child.wait().unwrap().success());
 }
 
-// ---- Found in review of the inotify wait (each failed on 92456fa) ----
+// ---- What wakes the inotify wait, and what it holds ----
 
 /// Writes one record `delay_ms` after `next_wait` starts (by then the
 /// follower blocks on inotify) and returns how long after the write the
@@ -231,8 +231,9 @@ fn a_file_list_follower_through_a_symlink_is_woken_by_writes() {
 }
 
 /// The log directory moved away (`mv logs logs.old`) and a new one made in
-/// its place, its writer going on there: the watch stayed on the old
-/// directory, and every record waited for the 250 ms recheck.
+/// its place, its writer going on there: the follower watches the new
+/// directory (a watch left on the old one would make every record wait
+/// for the 250 ms recheck).
 #[test]
 fn a_log_follower_watches_a_replaced_directory_again() {
     let top = TempDir::new("follow-replaced");

@@ -11,11 +11,8 @@ mod common;
 use binlog::format::seal::{encode_seal_begin, read_seal, Trailer};
 use binlog::{Options, Reader, Tail, Writer};
 use common::seal::{rewrite_seal, Seal};
-use common::TempDir;
+use common::{frames, only, read_recs, write_types, Recs, TempDir};
 use std::path::Path;
-
-/// (seq, type, payload) of every record, as a scan reads them.
-type Recs = Vec<(u64, String, Vec<u8>)>;
 
 /// A sealed segment of 40 records of types a, b, c, d (in turn), with
 /// timestamps that go back and forth, and a sparse entry every ~200 bytes.
@@ -54,17 +51,10 @@ fn filtered(path: &Path, names: &[&str]) -> Result<Recs, String> {
     }
 }
 
-fn only(want: &Recs, names: &[&str]) -> Recs {
-    want.iter()
-        .filter(|r| names.contains(&r.1.as_str()))
-        .cloned()
-        .collect()
-}
-
 /// An offset array out of order, with an entry repeated, or reversed: a
 /// filtered read returns each record of the type once, in order (the
 /// reader does not use an array that is not strictly increasing inside the
-/// records). It used to return them in the array's order, twice over.
+/// records), not in the array's order, twice over.
 #[test]
 fn an_unsorted_or_repeating_offset_array_is_not_used() {
     let dir = TempDir::new("hostile-arrays");
@@ -99,6 +89,128 @@ fn an_unsorted_or_repeating_offset_array_is_not_used() {
                 "{what}: {names:?}"
             );
         }
+    }
+}
+
+/// A per-type offset array that is sorted and inside the records, its CRC
+/// valid, but whose entries point into the middle of a record, at a record
+/// of another type, or at a later record of its type (skipping one): the
+/// segment's records are all intact, so a filtered read must return what
+/// a scan returns, and report no damage. A reader trusting the array over
+/// the records would fail with `Corrupt` (or, with `skip_damaged`, report
+/// intact records as lost and miss records).
+#[test]
+fn a_sorted_offset_array_that_lies_is_not_trusted() {
+    let dir = TempDir::new("lying-array");
+    type Change = Box<dyn Fn(&mut Seal, &[(u64, u64)])>;
+    let changes: Vec<(&str, Change)> = vec![
+        (
+            "mid record",
+            Box::new(|s: &mut Seal, _: &[(u64, u64)]| s.arrays[0][3] += 5),
+        ),
+        (
+            "other type",
+            // Type a is every 4th record: point its 4th entry at the b
+            // record after its 3rd.
+            Box::new(|s: &mut Seal, o: &[(u64, u64)]| s.arrays[0][3] = o[9].0),
+        ),
+        (
+            // Only a filter of type a alone can tell: with c's records
+            // read through the index too, the reader is past the omitted
+            // record 20 when it meets the lie at 23 (see the report).
+            "other type, last entry, alone",
+            Box::new(|s: &mut Seal, o: &[(u64, u64)]| {
+                let n = s.arrays[0].len();
+                s.arrays[0][n - 1] = o[o.len() - 1].0;
+            }),
+        ),
+    ];
+    let types: Vec<&str> = (0..24).map(|i| ["a", "b", "c", "d"][i % 4]).collect();
+    for (what, change) in changes {
+        let p = dir.join(&format!("{what}.binlog"));
+        let want = write_types(&p, &types, Options::default());
+        let offs = frames(&p);
+        rewrite_seal(&p, |s| change(s, &offs));
+        for skip in [false, true] {
+            let sets: &[&[&str]] = if what.ends_with("alone") {
+                &[&["a"]]
+            } else {
+                &[&["a"], &["a", "c"]]
+            };
+            for &names in sets {
+                let mut r = Reader::open(&p).unwrap();
+                r.skip_damaged(skip);
+                r.filter_types(names);
+                let (got, end) = read_recs(&mut r);
+                assert_eq!(
+                    (got, end),
+                    (only(&want, names), Ok(Tail::Sealed)),
+                    "{what}: {names:?} skip {skip}"
+                );
+                assert_eq!(r.damages(), &[], "{what}: {names:?}");
+            }
+        }
+    }
+}
+
+/// An offset array entry that points at a valid record frame of its type
+/// carried inside another record's payload (a relay stores the records it
+/// read), numbered as no record there can be: below the records already
+/// read, or further above them than the bytes in between could hold: the
+/// array is not trusted and the read scans, so a filtered read does not
+/// return that frame (a record never written at that place, out of order).
+#[test]
+fn an_offset_array_entry_at_a_carried_frame_numbered_out_of_place_is_not_trusted() {
+    use binlog::format::frame::{encode_record, RecordHead};
+    let dir = TempDir::new("carried");
+    for carried_seq in [0u64, 999, u64::MAX] {
+        let p = dir.join(&format!("{carried_seq}.binlog"));
+        let mut inner = Vec::new();
+        let head = RecordHead {
+            seq: carried_seq,
+            timestamp_ns: 5,
+            type_id: 0,
+            define: None,
+            meta: &[],
+        };
+        encode_record(&mut inner, &head, &[b"fake"]);
+        let carrier = [&[0xAAu8; 16][..], &inner, &[0xBB; 16]].concat();
+        let w = Writer::open(&p, Options::default()).unwrap();
+        let mut want = Vec::new();
+        for (ty, payload) in [
+            ("a", b"one".to_vec()),
+            ("b", carrier.clone()),
+            ("a", b"two".to_vec()),
+            ("b", b"x".to_vec()),
+            ("a", b"three".to_vec()),
+        ] {
+            let seq = w.write(ty, &payload).unwrap();
+            want.push((seq, ty.to_string(), payload));
+        }
+        w.close().unwrap();
+        let offs = frames(&p);
+        let bytes = std::fs::read(&p).unwrap();
+        let carried_at = offs[1].0 as usize
+            + bytes[offs[1].0 as usize..]
+                .windows(inner.len())
+                .position(|w| w == inner.as_slice())
+                .unwrap();
+        // Type a's entries: 0, the carried frame, 2, 4 (4 entries instead
+        // of 3, the b count one less: the counts still add up).
+        rewrite_seal(&p, |s| {
+            s.arrays[0].insert(1, carried_at as u64);
+            s.arrays[1].pop();
+        });
+        // The rewritten seal is consistent (counts, first entries): used.
+        assert!(Reader::open(&p).unwrap().seal().is_some());
+        let mut r = Reader::open(&p).unwrap();
+        r.filter_types(&["a"]);
+        let (got, end) = read_recs(&mut r);
+        assert_eq!(
+            (got, end),
+            (only(&want, &["a"]), Ok(Tail::Sealed)),
+            "carried seq {carried_seq}"
+        );
     }
 }
 
@@ -142,8 +254,8 @@ fn check_seeks(path: &Path, want: &[(u64, i64)], what: &str) {
 /// one, claim another sequence number or lie about the times before them:
 /// every seek still finds the right record, and reports no damage (the
 /// reader checks the index, and the record an entry leads to, and seeks by
-/// scanning when they disagree). Seeks used to fail with Corrupt, report
-/// intact records as lost, or (times that lie) land on a later record.
+/// scanning when they disagree): no seek fails with Corrupt, reports
+/// intact records as lost, or (times that lie) lands on a later record.
 #[test]
 fn a_lying_sparse_index_never_makes_a_seek_wrong() {
     let dir = TempDir::new("hostile-sparse");
@@ -211,8 +323,7 @@ fn a_lying_sparse_index_never_makes_a_seek_wrong() {
 /// A type table that names the types wrongly (two names swapped, or one
 /// name given twice), its arrays and counts left as they were: no read
 /// returns a record under a name its segment's records do not give it.
-/// A seek used to land after the records that define the types and label
-/// every record by the seal's names, without an error.
+/// Nor does a seek that lands after the records that define the types.
 #[test]
 fn a_type_table_that_names_types_wrongly_is_not_trusted() {
     let dir = TempDir::new("hostile-types");
@@ -335,9 +446,9 @@ fn seal_begin_count_and_ranges_are_checked_as_documented() {
 /// A directory whose counts leave records out (a type dropped from the
 /// table, or entries dropped from an offset array, the counts adjusted to
 /// match) is not used: its sequence numbers say how many records there
-/// are, and the counts must agree. A seek used to fail on a record of the
-/// dropped type ("used before it is defined"), and a filtered read to
-/// miss the dropped entries without an error.
+/// are, and the counts must agree. Trusted, it would make a seek fail on a
+/// record of the dropped type ("used before it is defined") and a
+/// filtered read miss the dropped entries without an error.
 #[test]
 fn a_directory_that_counts_fewer_records_than_its_sequence_numbers_is_not_used() {
     let dir = TempDir::new("hostile-counts");
@@ -384,11 +495,11 @@ fn a_directory_that_counts_fewer_records_than_its_sequence_numbers_is_not_used()
 /// type's first record defines it as named: the first entry of a type's
 /// array points into the middle of a record (bytes that are no frame), past
 /// the records, or the type is listed with no records at all (its records
-/// listed under the type before it). Each used to pass that check as
-/// "damage the read reports where it meets it", or as a type with nothing
-/// to check, so the seal was trusted: a seek past the defining records
-/// named them by the lying table (record 9, a "b", came back as "a" or
-/// "z"), and a filtered read missed a type's records without an error.
+/// listed under the type before it). None passes that check as "damage
+/// the read reports where it meets it", or as a type with nothing to
+/// check: trusted, the seal would make a seek past the defining records
+/// name them by the lying table (record 9, a "b", as "a" or "z"), and a
+/// filtered read miss a type's records without an error.
 #[test]
 fn a_type_table_whose_first_entries_name_no_record_is_not_trusted() {
     let dir = TempDir::new("hostile-types-first");

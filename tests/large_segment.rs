@@ -1,17 +1,34 @@
-//! A segment over 4 GiB, on a real file: every offset in the format is 64
-//! bits, so records past the 4 GiB mark (and one straddling it) must be
-//! found by the seal's per-type and sparse indexes, by a scan when the seal
-//! is gone, by a reopen that continues the segment, and by a reopen that
-//! cuts a torn tail there. The file is about 4.3 GB; it is removed at the
-//! end (and left for inspection if the test fails).
+//! A segment past a size mark, on a real file: records past the mark (and
+//! one straddling it) must be found by the seal's per-type and sparse
+//! indexes, by a scan when the seal is gone, by a reopen that continues
+//! the segment, and by a reopen that cuts a torn tail there; and a record
+//! as large as a large size limit is written from parts and read back.
+//!
+//! `make torture` puts the mark at 4 GiB, where every offset in the format
+//! must be 64 bits (a file of about 4.3 GB), and the record at 1 GiB;
+//! `cargo test` at 32 MiB and 64 MiB, the same checks on smaller files
+//! (`BINLOG_LARGE_SEGMENT_MIB`, `BINLOG_LARGE_RECORD_MIB`). The files are
+//! removed at the end (and left for inspection if a test fails).
+
+mod common;
 
 use binlog::{Options, Reader, Tail, Writer};
+use common::knob;
 use std::path::{Path, PathBuf};
 
-const FOUR_GIB: u64 = 1 << 32;
-/// Bulk payloads of 16 MiB: 264 of them carry the segment past 4 GiB.
+/// Bulk payloads of 16 MiB.
 const BULK: usize = 16 << 20;
-const BULKS: u64 = 264;
+
+/// The offset the segment must reach past: `BINLOG_LARGE_SEGMENT_MIB`
+/// (default 32; `make torture` sets 4096, where 32-bit offsets wrap).
+fn mark() -> u64 {
+    knob("BINLOG_LARGE_SEGMENT_MIB", 32) << 20
+}
+
+/// Bulk records that carry the segment 128 MiB past `mark` (264 for 4 GiB).
+fn bulks(mark: u64) -> u64 {
+    mark / BULK as u64 + 8
+}
 
 fn ts(seq: u64) -> i64 {
     1_700_000_000_000_000_000 + seq as i64 * 1_000
@@ -64,8 +81,8 @@ fn scan(p: &Path, want: u64) -> Vec<u64> {
 
 /// The reads that use an index (or, unsealed, a scan standing in for one):
 /// the ticks by type, and seeks by sequence number and by time to records
-/// past 4 GiB.
-fn check_lookups(p: &Path, offsets: &[u64], sealed: bool) {
+/// past `mark`.
+fn check_lookups(p: &Path, offsets: &[u64], sealed: bool, mark: u64) {
     let mut r = Reader::open(p).unwrap();
     assert_eq!(r.seal().is_some(), sealed);
     r.filter_types(&["tick"]);
@@ -80,9 +97,9 @@ fn check_lookups(p: &Path, offsets: &[u64], sealed: bool) {
     assert_eq!(n, offsets.len() as u64 / 2);
 
     let past: Vec<u64> = (0..offsets.len() as u64)
-        .filter(|&s| offsets[s as usize] > FOUR_GIB)
+        .filter(|&s| offsets[s as usize] > mark)
         .collect();
-    assert!(past.len() >= 4, "too few records past 4 GiB: {past:?}");
+    assert!(past.len() >= 4, "too few records past {mark}: {past:?}");
     for &s in [
         past[0],
         past[1],
@@ -113,29 +130,13 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
-/// The operator's tool (built with the `cli` feature) agrees that the
-/// segment at `p` is sound.
-#[cfg(feature = "cli")]
-fn tool_verifies(p: &Path) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
-        .arg("verify")
-        .arg(p)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "binlog verify: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
-fn segment_over_4_gib_is_written_indexed_scanned_reopened_and_cut() {
-    let d = dir("4gib");
+fn a_segment_past_a_size_mark_is_written_indexed_scanned_reopened_and_cut() {
+    let d = dir("past-mark");
     let p = d.join("big.binlog");
     let mut bulk = vec![0x5a_u8; BULK];
-    let total = 2 * BULKS;
+    let mark = mark();
+    let total = 2 * bulks(mark);
 
     let w = Writer::open(&p, Options::default()).unwrap();
     for seq in 0..total {
@@ -143,7 +144,7 @@ fn segment_over_4_gib_is_written_indexed_scanned_reopened_and_cut() {
     }
     w.close().unwrap();
     let len = std::fs::metadata(&p).unwrap().len();
-    assert!(len > FOUR_GIB + (64 << 20), "segment only {len} bytes");
+    assert!(len > mark + (64 << 20), "segment only {len} bytes");
 
     // Sealed: a scan, the per-type index and the sparse index.
     let offsets = scan(&p, total);
@@ -151,19 +152,32 @@ fn segment_over_4_gib_is_written_indexed_scanned_reopened_and_cut() {
         offsets
             .iter()
             .zip(offsets.iter().skip(1))
-            .any(|(&a, &b)| a < FOUR_GIB && b > FOUR_GIB),
-        "no record straddles 4 GiB"
+            .any(|(&a, &b)| a < mark && b > mark),
+        "no record straddles {mark}"
     );
-    check_lookups(&p, &offsets, true);
+    check_lookups(&p, &offsets, true, mark);
     let r = Reader::open(&p).unwrap();
     let seal = r.seal().expect("sealed");
     assert_eq!((seal.first_seq, seal.last_seq), (0, total - 1));
     let records_end = seal.records_end;
-    assert!(records_end > FOUR_GIB);
+    assert!(records_end > mark);
     drop(r);
 
+    // The operator's tool agrees (when it is built: feature "cli").
     #[cfg(feature = "cli")]
-    tool_verifies(&p);
+    {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+            .arg("verify")
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "binlog verify: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 
     // The seal gone, as after a crash: everything is found by a scan.
     std::fs::OpenOptions::new()
@@ -176,9 +190,9 @@ fn segment_over_4_gib_is_written_indexed_scanned_reopened_and_cut() {
     while r.next().unwrap().is_some() {}
     assert_eq!(r.tail(), Tail::Unsealed);
     drop(r);
-    check_lookups(&p, &offsets, false);
+    check_lookups(&p, &offsets, false, mark);
 
-    // Reopened for appending: the scan rebuilds the index past 4 GiB, the
+    // Reopened for appending: the scan rebuilds the index past the mark, the
     // sequence continues and the new seal indexes everything.
     let w = Writer::open(&p, Options::default()).unwrap();
     assert_eq!(w.next_seq(), total);
@@ -186,9 +200,9 @@ fn segment_over_4_gib_is_written_indexed_scanned_reopened_and_cut() {
     write(&w, total + 1, &mut bulk);
     w.close().unwrap();
     let offsets = scan(&p, total + 2);
-    check_lookups(&p, &offsets, true);
+    check_lookups(&p, &offsets, true, mark);
 
-    // A torn tail past 4 GiB: the last record cut in half. The reopen cuts
+    // A torn tail past the mark: the last record cut in half. The reopen cuts
     // it, keeping the cut bytes in a backup named by their 64-bit offset.
     let last = offsets[total as usize + 1];
     let seal_start = Reader::open(&p).unwrap().seal().unwrap().records_end;
@@ -220,16 +234,20 @@ fn segment_over_4_gib_is_written_indexed_scanned_reopened_and_cut() {
         backup.display()
     );
     let offsets = scan(&p, total + 1);
-    check_lookups(&p, &offsets, true);
+    check_lookups(&p, &offsets, true, mark);
 
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// A record 4 KiB short of a large `max_record_size` (`BINLOG_LARGE_RECORD_MIB`,
+/// default 64; `make torture` sets 1024), written from four parts, reads
+/// back whole between two small records; one byte over the limit is refused
+/// and changes nothing.
 #[test]
-fn record_of_1_gib_is_written_gathered_and_read_back() {
-    let d = dir("1gib");
+fn a_record_near_a_large_size_limit_is_written_gathered_and_read_back() {
+    let d = dir("large-record");
     let p = d.join("gib.binlog");
-    let limit: u64 = 1 << 30;
+    let limit: u64 = knob("BINLOG_LARGE_RECORD_MIB", 64) << 20;
     let opts = Options {
         max_record_size: limit,
         ..Options::default()
@@ -240,7 +258,10 @@ fn record_of_1_gib_is_written_gathered_and_read_back() {
     }
     let w = Writer::open(&p, opts).unwrap();
     assert_eq!(w.write("small", b"before").unwrap(), 0);
-    let parts: Vec<std::io::IoSlice> = big.chunks(256 << 20).map(std::io::IoSlice::new).collect();
+    let parts: Vec<std::io::IoSlice> = big
+        .chunks(limit as usize / 4)
+        .map(std::io::IoSlice::new)
+        .collect();
     assert_eq!(w.write_vectored("huge", &parts).unwrap(), 1);
     // One byte more than the limit allows is refused on its own and
     // changes nothing.
@@ -256,7 +277,7 @@ fn record_of_1_gib_is_written_gathered_and_read_back() {
     assert_eq!((rec.seq, rec.payload), (0, &b"before"[..]));
     let rec = r.next().unwrap().unwrap();
     assert_eq!((rec.seq, rec.type_name), (1, "huge"));
-    assert!(rec.payload == &big[..], "1 GiB payload differs");
+    assert!(rec.payload == &big[..], "{limit}-byte payload differs");
     let rec = r.next().unwrap().unwrap();
     assert_eq!((rec.seq, rec.payload), (2, &b"after"[..]));
     assert!(r.next().unwrap().is_none());

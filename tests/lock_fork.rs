@@ -1,9 +1,9 @@
 //! A child process between fork and exec holds copies of its parent's
-//! descriptors, and with them the flocks of its open writers: a log writer
-//! closed and opened again meanwhile found its own lock held (`Locked`).
-//! Writers now unlock when closed, and opening waits out a lock held for a
-//! moment (`sys::lock_exclusive_patiently`, up to 100 ms); a lock held
-//! longer is still refused.
+//! descriptors, and with them the flocks of its open writers, so that a
+//! writer closed and opened again meanwhile could find its own lock held
+//! (`Locked`). Writers unlock when closed, and opening waits out a lock
+//! held for a moment (`sys::lock_exclusive_patiently`, up to 100 ms); a
+//! lock held longer is still refused.
 
 mod common;
 

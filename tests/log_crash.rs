@@ -14,8 +14,8 @@
 //! writer continues with exactly the next sequence number (the parent's, on
 //! a copy, and the next child's, on the original).
 //!
-//! `BINLOG_KILLS` sets the kills per test (default 100, so `cargo test`
-//! kills 200 times here); `make torture` sets 5000. `BINLOG_TEST_SEED`
+//! `BINLOG_KILLS` sets the kills per test (default 40, so `cargo test`
+//! kills 80 times here); `make torture` sets 5000. `BINLOG_TEST_SEED`
 //! replays a run.
 
 mod common;
@@ -32,16 +32,13 @@ const DIR_ENV: &str = "BINLOG_LOGCRASH_DIR";
 const LOG: &str = "crash";
 const MARK: &str = "#logcrash# ";
 /// Kills per test unless `BINLOG_KILLS` says otherwise.
-const DEFAULT_KILLS: usize = 100;
+const DEFAULT_KILLS: u64 = 40;
 /// Kills on one log before the test starts a fresh one, so that checking a
 /// log after each kill (it is read whole) stays cheap in long runs.
 const KILLS_PER_LOG: usize = 100;
 
 fn kills() -> usize {
-    std::env::var("BINLOG_KILLS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_KILLS)
+    common::knob("BINLOG_KILLS", DEFAULT_KILLS) as usize
 }
 
 /// The durability policy under test.

@@ -1,13 +1,14 @@
 //! The rolling log reader on real files: ordered reads across segments, a
 //! live log whose newest segment is unsealed, the states a crash can leave
 //! around a roll, seeks by sequence number and time, type filters, globs and
-//! file lists, segments removed by retention while reading, and following a
-//! log that a writer thread rolls over and over.
+//! file lists, segments removed by retention while reading (a removed or
+//! torn segment is one gap), and following a log that a writer thread rolls
+//! over and over.
 
 mod common;
 use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Retention};
 use binlog::{Entry, ErrorKind, Reader, Tail};
-use common::{TempDir, Want};
+use common::{fixed_clock_opts, payload_bytes as payload, TempDir, Want};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -29,22 +30,6 @@ fn opts() -> LogOptions {
         background: false,
         ..LogOptions::default()
     }
-}
-
-fn payload(seq: u64, len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 8);
-    let mut x = seq.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1;
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    if len >= 8 {
-        out[..8].copy_from_slice(&seq.to_le_bytes());
-    }
-    out
 }
 
 /// Types a, b, c (c only while `seq < 200`), metadata on every fifth
@@ -1132,6 +1117,73 @@ fn gap_reasons_name_the_missing_records_exactly() {
             .ends_with(": records 5..10 are missing before this segment"),
         "{gaps:?}"
     );
+}
+
+/// Log "g" in `dir`: records 0..15 (payload `payload(seq)`), five a
+/// segment, closed.
+fn write_three_segments(dir: &std::path::Path, payload: impl Fn(u64) -> Vec<u8>) {
+    let w = LogWriter::open(
+        dir,
+        "g",
+        LogOptions {
+            max_segment_records: Some(5),
+            ..fixed_clock_opts()
+        },
+    )
+    .unwrap();
+    for i in 0..15u64 {
+        w.write("t", &payload(i)).unwrap();
+    }
+    w.close().unwrap();
+}
+
+/// A segment removed (by retention, say) after the reader listed the log
+/// and before it reached it is one gap, named by the sequence numbers it
+/// held, not two (one for the file, one for the jump in sequence numbers).
+#[test]
+fn a_segment_removed_after_the_reader_listed_it_is_one_gap() {
+    let d = TempDir::new("one-gap");
+    write_three_segments(d.path(), |i| i.to_le_bytes().to_vec());
+    let files = segments::list(d.path(), "g").unwrap();
+    assert_eq!(files.len(), 3, "{files:?}");
+    let mut r = LogReader::open(d.path(), "g").unwrap();
+    std::fs::remove_file(&files[1].path).unwrap(); // records 5..9
+    let seqs: Vec<u64> = std::iter::from_fn(|| r.next().unwrap().map(|x| x.seq)).collect();
+    assert_eq!(seqs, [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]);
+    let gaps: Vec<(Option<u64>, Option<u64>)> =
+        r.gaps().iter().map(|g| (g.from_seq, g.to_seq)).collect();
+    assert_eq!(gaps, [(Some(5), Some(10))], "{:?}", r.gaps());
+}
+
+/// An older segment whose last record is torn (no writer recovered it) is
+/// one gap, from the torn record to the next segment's first, not two.
+#[test]
+fn a_torn_older_segment_is_one_gap() {
+    let d = TempDir::new("torn-gap");
+    write_three_segments(d.path(), |i| vec![i as u8; 40]);
+    let files = segments::list(d.path(), "g").unwrap();
+    // Segment 1 (records 5..9) cut inside record 9, seal and all.
+    let last_offset = {
+        let mut r = binlog::Reader::open(&files[1].path).unwrap();
+        let mut at = 0;
+        while let Some(rec) = r.next().unwrap() {
+            at = rec.offset;
+        }
+        at
+    };
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&files[1].path)
+        .unwrap()
+        .set_len(last_offset + 20)
+        .unwrap();
+    let mut r = LogReader::open(d.path(), "g").unwrap();
+    let seqs: Vec<u64> = std::iter::from_fn(|| r.next().unwrap().map(|x| x.seq)).collect();
+    assert_eq!(seqs, [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14]);
+    let gaps: Vec<(Option<u64>, Option<u64>)> =
+        r.gaps().iter().map(|g| (g.from_seq, g.to_seq)).collect();
+    assert_eq!(gaps, [(Some(9), Some(10))], "{:?}", r.gaps());
+    assert!(r.gaps()[0].reason.contains("torn tail"), "{:?}", r.gaps());
 }
 
 /// A sealed segment of a log never changes again: a segment writer asked

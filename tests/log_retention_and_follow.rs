@@ -1,7 +1,7 @@
-//! Rolling logs' retention and the log reader's follow mode (from a review,
-//! 2026-11-22): closing keeps the numbering, next_wait with the longest
-//! timeout, a follower behind retention, seeks on a listing that names
-//! removed segments.
+//! Rolling logs' retention and the log reader's follow mode: closing keeps
+//! the numbering, next_wait with the longest timeout, a follower behind
+//! retention, seeks on a listing that names removed segments, age
+//! retention with the system clock.
 
 mod common;
 use binlog::ffi::reader::{binlog_reader_close, binlog_reader_next_wait, binlog_reader_open_log};
@@ -32,11 +32,11 @@ fn opts(c: &Arc<AtomicI64>) -> LogOptions {
 
 /// A caller that means "as long as it takes" passes the largest timeout:
 /// UINT64_MAX ms through C, `Duration::MAX` in Rust. A record already there
-/// comes back at once; the old `LogReader::next_wait` panicked computing
-/// `Instant::now() + Duration::MAX` before even looking.
+/// comes back at once, without computing `Instant::now() + Duration::MAX`
+/// (which panics) before even looking.
 #[test]
 fn next_wait_with_the_largest_timeout_returns_the_record_there() {
-    let dir = TempDir::new("h2-wait-max");
+    let dir = TempDir::new("wait-max");
     let c = Arc::new(AtomicI64::new(T0));
     let w = LogWriter::open(dir.path(), "orders", opts(&c)).unwrap();
     w.write("a", b"one").unwrap();
@@ -121,7 +121,7 @@ fn follow_to(r: &mut LogReader, last: u64, slow: bool) -> (Vec<u64>, usize) {
 #[test]
 fn a_follower_behind_retention_reports_each_loss_once_and_exactly() {
     for seal_in_background in [false, true] {
-        let dir = TempDir::new("h2-follow-retention");
+        let dir = TempDir::new("follow-retention");
         let o = LogOptions {
             max_segment_records: Some(10),
             retention: Retention {
@@ -163,7 +163,7 @@ fn a_follower_behind_retention_reports_each_loss_once_and_exactly() {
 /// records it wrote, not start again at 0 in segment 0.
 #[test]
 fn closing_a_log_whose_last_segment_exceeds_the_byte_limit_keeps_its_numbering() {
-    let dir = TempDir::new("h2-close-retention");
+    let dir = TempDir::new("close-retention");
     let c = Arc::new(AtomicI64::new(T0));
     let o = || LogOptions {
         retention: Retention {
@@ -201,7 +201,7 @@ fn closing_a_log_whose_last_segment_exceeds_the_byte_limit_keeps_its_numbering()
 /// since.
 #[test]
 fn seeks_after_retention_removed_listed_segments() {
-    let dir = TempDir::new("h2-seek-removed");
+    let dir = TempDir::new("seek-removed");
     let c = Arc::new(AtomicI64::new(T0));
     let o = LogOptions {
         max_segment_records: Some(10),
@@ -227,7 +227,7 @@ fn seeks_after_retention_removed_listed_segments() {
             .into_iter()
             .filter(|n| n.ends_with(".binlog"))
             .collect();
-        let sub = TempDir::new("h2-seek-removed-keep");
+        let sub = TempDir::new("seek-removed-keep");
         for n in &names[..2] {
             std::fs::rename(dir.join(n), sub.join(n)).unwrap();
         }

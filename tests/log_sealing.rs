@@ -10,7 +10,7 @@ mod common;
 use binlog::log::{naming, LogOptions, LogReader, LogWriter, SegmentEvent};
 use binlog::{Reader, Tail};
 use common::child::ChildProc;
-use common::{event_key, TempDir};
+use common::{event_key, segment_paths, TempDir};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -24,14 +24,6 @@ fn rolling(records: u64, background: bool) -> LogOptions {
         seal_in_background: background,
         ..LogOptions::default()
     }
-}
-
-fn segment_paths(dir: &Path, name: &str) -> Vec<PathBuf> {
-    binlog::log::segments::list(dir, name)
-        .unwrap()
-        .into_iter()
-        .map(|s| s.path)
-        .collect()
 }
 
 /// Every record of the log in order, and the gaps the reader reported.

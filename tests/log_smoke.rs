@@ -1,3 +1,7 @@
+//! Smoke tests of a rolling log: rolls by record count across restarts, an
+//! idle writer rolling on its period with a follower following, and the
+//! callbacks given in the options seeing the first segment opened.
+
 use binlog::log::{LogOptions, LogReader, LogWriter, Period};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;

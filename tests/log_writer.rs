@@ -2,7 +2,10 @@
 //! count, UTC period, idle period via `tick`, the background thread), file
 //! names that sort in write order whatever the clock and the options did,
 //! sealed segments that are never touched again, sequence numbers across
-//! segments and restarts, callbacks and polling, retention, and the manifest.
+//! segments and restarts (power loss and a crash mid-roll included: no
+//! number given out twice, a resumed segment keeps its period), callbacks
+//! and polling, retention, the manifest, and the log's lock (a second
+//! process is refused while the writer rolls).
 //!
 //! Time is injected (`LogOptions::clock`) so that period boundaries are hit
 //! exactly; records written without a timestamp get the same readings.
@@ -13,7 +16,10 @@ use binlog::log::manifest::Manifest;
 use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Period, Retention};
 use binlog::log::{SegmentEvent, SegmentInfo};
 use binlog::{Durability, Entry, Options, Reader, Tail};
-use common::{event_key, Rng, TempDir};
+use common::child::ChildProc;
+use common::{
+    event_key, fixed_clock_opts, payload_bytes as payload, segment_paths, set_len, Rng, TempDir,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -54,23 +60,6 @@ fn opts(clock: &FakeClock) -> LogOptions {
         background: false,
         ..LogOptions::default()
     }
-}
-
-/// Deterministic payload of record `seq`.
-fn payload(seq: u64, len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    let mut x = seq.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5eed;
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    if len >= 8 {
-        out[..8].copy_from_slice(&seq.to_le_bytes());
-    }
-    out
 }
 
 /// What the test wrote as one record.
@@ -449,6 +438,52 @@ fn size_limit_caps_every_segment_splits_batches_and_isolates_big_records() {
     );
 }
 
+/// A record whose type is new to the segment adds a directory entry to the
+/// seal; the size limit must count it, or a segment that holds two records
+/// ends up larger than `max_segment_bytes`.
+#[test]
+fn a_record_of_a_new_type_never_takes_a_segment_past_the_size_limit() {
+    const LIMIT: u64 = 4096;
+    let long_type = "a-type-name-that-is-new-to-the-segment-and-rather-long";
+    let d = TempDir::new("newtype");
+    let mut over = Vec::new();
+    for (i, len) in (2560..2720usize).step_by(4).enumerate() {
+        let name = format!("l{i}");
+        let w = LogWriter::open(
+            d.path(),
+            &name,
+            LogOptions {
+                max_segment_bytes: Some(LIMIT),
+                ..fixed_clock_opts()
+            },
+        )
+        .unwrap();
+        w.write("a", &vec![1u8; 1000]).unwrap();
+        w.write(long_type, &vec![2u8; len]).unwrap();
+        w.close().unwrap();
+        for s in segments::list(d.path(), &name).unwrap() {
+            let bytes = std::fs::metadata(&s.path).unwrap().len();
+            let mut r = binlog::Reader::open(&s.path).unwrap();
+            let mut n = 0;
+            while r.next().unwrap().is_some() {
+                n += 1;
+            }
+            if bytes > LIMIT && n > 1 {
+                over.push((len, bytes, n));
+            }
+        }
+        // Both records read back in order.
+        let mut r = LogReader::open(d.path(), &name).unwrap();
+        assert_eq!(r.next().unwrap().unwrap().seq, 0);
+        assert_eq!(r.next().unwrap().unwrap().seq, 1);
+        assert!(r.next().unwrap().is_none());
+    }
+    assert!(
+        over.is_empty(),
+        "segments above the {LIMIT}-byte limit holding several records (payload len, file bytes, records): {over:?}"
+    );
+}
+
 // ---------------------------------------------------------------- records
 
 #[test]
@@ -746,6 +781,73 @@ fn background_thread_rolls_by_itself_once_the_injected_clock_passes_a_boundary()
     let segs = scan(d.path(), "bg");
     check_order(d.path(), "bg", &segs, false);
     assert_eq!(segs.len(), 2);
+}
+
+/// A roll names the new segment and sets its period by the clock reading of
+/// the write that rolls (its records carry that reading); the header's
+/// creation time must be that reading too, not a second one taken after
+/// the old segment was sealed (an fdatasync later, under a durable policy).
+/// When a period boundary passes between the two, a log reopened after a
+/// crash would take the segment's period from its header, the next period,
+/// and append that period's records to a segment of the period before
+/// instead of rolling.
+#[test]
+fn a_resumed_segment_keeps_the_period_it_was_named_for() {
+    use binlog::log::{Clock, Period};
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+    use std::sync::Arc;
+
+    const HOUR: i64 = 3_600_000_000_000;
+    /// 2026-11-21T05:37:42.5Z
+    const T0: i64 = 1_795_239_462_500_000_000;
+    let now = Arc::new(AtomicI64::new(T0));
+    // Armed: the next reading returns the time, and the clock then steps
+    // an hour on (a boundary passes right after that reading).
+    let armed = Arc::new(AtomicBool::new(false));
+    let clock: Clock = {
+        let (now, armed) = (Arc::clone(&now), Arc::clone(&armed));
+        Arc::new(move || {
+            let t = now.load(Ordering::SeqCst);
+            if armed.swap(false, Ordering::SeqCst) {
+                now.store(t + HOUR, Ordering::SeqCst);
+            }
+            t
+        })
+    };
+    let opts = || LogOptions {
+        clock: Arc::clone(&clock),
+        background: false,
+        period: Period::Hour,
+        max_segment_records: Some(2),
+        ..LogOptions::default()
+    };
+    let d = TempDir::new("log-period-resume");
+    let w = LogWriter::open(d.path(), "h", opts()).unwrap();
+    w.write("t", b"0").unwrap();
+    w.write("t", b"1").unwrap();
+    armed.store(true, Ordering::SeqCst);
+    // Rolls (two records), at 05:37: segment 1 is 05:00's.
+    assert_eq!(w.write("t", b"2").unwrap(), 2);
+    assert_eq!(w.current_segment().unwrap().segment_no, 1);
+    assert!(!armed.load(Ordering::SeqCst));
+    w.close().unwrap();
+    // What a crash leaves: segment 1 unsealed, its record whole.
+    let paths = segment_paths(d.path(), "h");
+    assert_eq!(paths.len(), 2);
+    let end = Reader::open(&paths[1]).unwrap().seal().unwrap().records_end;
+    set_len(&paths[1], end);
+    assert!(Reader::open(&paths[1]).unwrap().seal().is_none());
+
+    // Reopened at 06:37: record 3 belongs to 06:00's segment.
+    let w = LogWriter::open(d.path(), "h", opts()).unwrap();
+    assert_eq!(w.write("t", b"3").unwrap(), 3);
+    let cur = w.current_segment().unwrap();
+    w.close().unwrap();
+    assert_eq!(
+        (cur.segment_no, cur.first_seq),
+        (2, 3),
+        "record 3 (06:37) was appended to segment 1, whose record 2 is of 05:37"
+    );
 }
 
 // ---------------------------------------------------------------- names
@@ -1171,6 +1273,79 @@ fn an_older_segment_with_a_torn_header_is_sealed_empty_before_the_next() {
         seqs.push(rec.seq);
     }
     assert_eq!(seqs, (10..25).collect::<Vec<u64>>());
+}
+
+/// Every record of the log (sequence numbers) and the gaps reported.
+fn seqs_and_gaps(dir: &Path, name: &str) -> (Vec<u64>, Vec<binlog::log::Gap>) {
+    let mut r = LogReader::open(dir, name).unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    while let Some(rec) = r.next().unwrap_or_else(|e| panic!("{e}")) {
+        out.push(rec.seq);
+    }
+    (out, r.gaps().to_vec())
+}
+
+/// Power loss under durability `None` right after a roll: the segment
+/// rolled away from lost its last records (a torn tail, and no seal), while
+/// the new segment, empty, survived with a header saying it starts after
+/// them (10). Opening the log seals the older segment (records 0..6 left)
+/// and must go on after 10: records 7..9 were given out, and a reader must
+/// be told they are missing. The empty segment is not what a failed roll
+/// leaves (a header starting *before* where the log went on): removed, the
+/// next record would get 7 again, one number for two records, and no gap
+/// would be reported.
+#[test]
+fn an_empty_newest_segment_after_a_torn_older_one_keeps_its_first_seq() {
+    let d = TempDir::new("log-torn-then-empty");
+    let opts = || LogOptions {
+        background: false,
+        segment: Options {
+            durability: Durability::None,
+            ..Options::default()
+        },
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(d.path(), "p", opts()).unwrap();
+    for i in 0..10u64 {
+        assert_eq!(w.write("t", &[i as u8; 40]).unwrap(), i);
+    }
+    w.roll().unwrap();
+    w.close().unwrap();
+    let paths = segment_paths(d.path(), "p");
+    assert_eq!(paths.len(), 2);
+    // Segment 1 as the roll created it: its header and nothing else.
+    let data_start = Reader::open(&paths[1]).unwrap().data_start();
+    set_len(&paths[1], data_start);
+    {
+        let mut r = Reader::open(&paths[1]).unwrap();
+        assert!(r.seal().is_none());
+        assert!(r.next().unwrap().is_none());
+        assert_eq!(r.tail(), Tail::Unsealed);
+        assert_eq!(r.header().first_seq, 10);
+    }
+    // Segment 0 cut inside record 7, its seal gone.
+    let mut r = Reader::open(&paths[0]).unwrap();
+    let mut cut = None;
+    while let Some(rec) = r.next().unwrap() {
+        if rec.seq == 7 {
+            cut = Some(rec.offset + 5);
+        }
+    }
+    drop(r);
+    set_len(&paths[0], cut.unwrap());
+
+    let w = LogWriter::open(d.path(), "p", opts()).unwrap();
+    let seq = w.write("t", b"after").unwrap();
+    w.close().unwrap();
+    assert_eq!(
+        seq, 10,
+        "the first record after reopening reused a number given out before"
+    );
+    let (seqs, gaps) = seqs_and_gaps(d.path(), "p");
+    assert_eq!(seqs, vec![0, 1, 2, 3, 4, 5, 6, 10]);
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0].from_seq, Some(7));
+    assert_eq!(gaps[0].to_seq, Some(10));
 }
 
 // ---------------------------------------------------------------- callbacks
@@ -1907,6 +2082,117 @@ fn invalid_options_and_names_are_refused_before_anything_is_created() {
     }
     let left: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
     assert!(left.is_empty(), "files were created: {left:?}");
+}
+
+const SECOND_WRITER: &str = "BINLOG_SECOND_WRITER_DIR";
+
+/// A clock that, once armed, stops the thread that reads it until released:
+/// a writer held inside a roll, between sealing the old segment (its lock
+/// released) and creating the next.
+#[derive(Default)]
+struct Gate {
+    state: parking_lot::Mutex<(bool, bool, bool)>, // (armed, held, released)
+    cv: parking_lot::Condvar,
+}
+
+impl Gate {
+    fn read(&self) -> i64 {
+        let mut st = self.state.lock();
+        if st.0 && !st.2 {
+            st.1 = true;
+            self.cv.notify_all();
+            while !st.2 {
+                self.cv.wait(&mut st);
+            }
+        }
+        T0
+    }
+}
+
+/// A second process that opens a log while the first is rolling it must be
+/// refused (`Locked`), as it is while the first writes: otherwise both
+/// create a next segment (under different names, a second apart) and give
+/// out the same sequence numbers, and the log no longer reads.
+#[test]
+fn a_second_process_cannot_open_a_log_while_its_writer_rolls() {
+    if let Ok(dir) = std::env::var(SECOND_WRITER) {
+        // The second process: its clock one second on, as a process started
+        // a moment later sees it.
+        let opts = LogOptions {
+            clock: Arc::new(|| T0 + 1_000_000_000),
+            ..fixed_clock_opts()
+        };
+        match LogWriter::open(Path::new(&dir), "x", opts) {
+            Ok(w) => {
+                let seq = w.write("t", b"second").unwrap();
+                println!("SECOND-WRITER opened seq {seq}");
+                w.close().unwrap();
+            }
+            Err(e) => println!("SECOND-WRITER refused {:?} {e}", e.kind()),
+        }
+        return;
+    }
+    let d = TempDir::new("two-writers");
+    let gate = Arc::new(Gate::default());
+    let g = Arc::clone(&gate);
+    let w = Arc::new(
+        LogWriter::open(
+            d.path(),
+            "x",
+            LogOptions {
+                clock: Arc::new(move || g.read()),
+                ..fixed_clock_opts()
+            },
+        )
+        .unwrap(),
+    );
+    for i in 0..3u64 {
+        assert_eq!(w.write("t", &[i as u8]).unwrap(), i);
+    }
+    gate.state.lock().0 = true;
+    let w2 = Arc::clone(&w);
+    let roller = std::thread::spawn(move || w2.roll());
+    {
+        let mut st = gate.state.lock();
+        while !st.1 {
+            gate.cv.wait(&mut st);
+        }
+    }
+    // The first writer is inside its roll now.
+    let lines = ChildProc::spawn(
+        "a_second_process_cannot_open_a_log_while_its_writer_rolls",
+        &[(SECOND_WRITER, d.path().as_os_str())],
+        "SECOND-WRITER ",
+    )
+    .wait_ok();
+    {
+        let mut st = gate.state.lock();
+        st.2 = true;
+        gate.cv.notify_all();
+    }
+    let rolled = roller.join().unwrap();
+    let after = w.write("t", b"first");
+    w.close().unwrap();
+    let names: Vec<String> = segments::list(d.path(), "x")
+        .unwrap()
+        .iter()
+        .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let read = LogReader::open(d.path(), "x").and_then(|mut r| {
+        let mut seqs = Vec::new();
+        while let Some(rec) = r.next()? {
+            seqs.push(rec.seq);
+        }
+        Ok(seqs)
+    });
+    assert!(
+        lines.len() == 1 && lines[0].starts_with("refused Locked"),
+        "the second process: {lines:?}; the first's roll: {rolled:?}, its next write: {after:?}; \
+         segments {names:?}; reading the log: {read:?}"
+    );
+    rolled.unwrap();
+    assert_eq!(after.unwrap(), 3);
+    assert_eq!(read.unwrap(), vec![0, 1, 2, 3]);
 }
 
 /// The segment after number u64::MAX (only a crafted or renamed file has

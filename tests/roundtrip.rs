@@ -1,7 +1,10 @@
 //! Writer and reader together on real files: round trips, reopening, seals,
-//! seeks, type filters.
+//! seeks, type filters, durability at close.
+
+mod common;
 
 use binlog::{Durability, Entry, ErrorKind, Options, Reader, Tail, Writer};
+use common::{check_segment, put, want, TempDir, Want};
 use std::io::IoSlice;
 use std::path::PathBuf;
 
@@ -265,6 +268,48 @@ fn durable_every_record_from_threads() {
         n += 1;
     }
     assert_eq!(n, 200);
+}
+
+/// Every-N and every-T durability: close makes every record durable, and
+/// after close `durable_seq` says so.
+#[test]
+fn close_makes_every_record_durable_under_every_n_and_interval() {
+    let dir = TempDir::new("durable");
+    for (i, d) in [
+        Durability::EveryN(5),
+        Durability::Interval(std::time::Duration::from_secs(3600)),
+        Durability::Interval(std::time::Duration::from_millis(1)),
+        Durability::None,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let p = dir.join(&format!("d{i}.binlog"));
+        let opts = Options {
+            durability: d,
+            buffer_size: 4096,
+            ..Options::default()
+        };
+        let w = Writer::open(&p, opts.clone()).unwrap();
+        let wants: Vec<Want> = (0..13).map(want).collect();
+        for x in &wants {
+            put(&w, x).unwrap();
+        }
+        if let Durability::EveryN(_) = d {
+            assert!(w.durable_seq() >= 10, "{d:?}: {}", w.durable_seq());
+        }
+        w.close().unwrap();
+        if d != Durability::None {
+            assert_eq!(w.durable_seq(), 13, "{d:?}");
+        }
+        check_segment(&p, &wants, &format!("{d:?}"));
+        // Reopened: durable at once (a durable policy syncs at open).
+        let w = Writer::open(&p, opts).unwrap();
+        if d != Durability::None {
+            assert_eq!(w.durable_seq(), 13, "{d:?} reopened");
+        }
+        w.close().unwrap();
+    }
 }
 
 #[test]

@@ -353,11 +353,10 @@ const KILL_CHILD: &str = "BINLOG_SEALED_KILL_DIR";
 const KILL_CHILD_BACKGROUND: &str = "BINLOG_SEALED_KILL_BACKGROUND";
 const MARK: &str = "SEALED-KILL ";
 
+/// Kills per durability mode: `BINLOG_SEALED_KILLS` (default 24; `make
+/// torture` sets 1000).
 fn kills() -> u64 {
-    std::env::var("BINLOG_SEALED_KILLS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(24)
+    common::knob("BINLOG_SEALED_KILLS", 24)
 }
 
 /// In the child: opens the log (recovering what the last kill left) and

@@ -250,8 +250,8 @@ fn strip_seal_under(path: &Path, records_end: u64) -> Writer {
 }
 
 /// A reader that opened a sealed segment reads the sparse index from the
-/// seal when it first seeks. Before the fix it read it through the mapping,
-/// cut off by then: the reader died of SIGBUS.
+/// seal when it first seeks, not through the mapping, cut off by then
+/// (which would kill the reader with SIGBUS).
 #[test]
 fn a_seek_after_a_new_writer_cut_the_seal_off() {
     run_child_if_asked();
@@ -283,7 +283,7 @@ fn a_filter_set_after_a_new_writer_cut_the_seal_off() {
 }
 
 /// A filter set while the seal was there reads the per-type index as it
-/// goes: before the fix, through the mapping, cut off under it.
+/// goes, not through the mapping, cut off under it.
 #[test]
 fn a_filtered_read_going_on_after_a_new_writer_cut_the_seal_off() {
     run_child_if_asked();
@@ -314,8 +314,8 @@ fn filtered_read_across_a_seal_cut(test: &str, mode: &str) {
 /// follower opens the segment (mapping the torn bytes) and is still
 /// reading the records before them when a new writer cuts the torn tail
 /// off. The records end on a page boundary, so the first byte past them
-/// is in a page wholly past the new end of the file: before the fix the
-/// follower read it through its old mapping and died of SIGBUS.
+/// is in a page wholly past the new end of the file: read through the
+/// follower's old mapping, it would kill the follower with SIGBUS.
 #[test]
 fn a_follower_behind_a_torn_tail_that_a_new_writer_cuts() {
     run_child_if_asked();
@@ -365,6 +365,7 @@ fn a_follower_behind_a_torn_tail_that_a_new_writer_cuts() {
 /// seal off), append and seal it again. Cuts then land anywhere in the
 /// reader's work, opening included (where it reads the seal's trailer,
 /// directory and first index entries). The reader must never die.
+/// `BINLOG_SHRINK_REOPENS` reopens (default 60; `make torture` sets 300).
 #[test]
 fn a_reader_looping_while_writers_reopen_and_seal_the_segment() {
     run_child_if_asked();
@@ -377,7 +378,7 @@ fn a_reader_looping_while_writers_reopen_and_seal_the_segment() {
         dir.path(),
     );
     let mut seq = SEALED_RECORDS;
-    for _ in 0..300 {
+    for _ in 0..knob("BINLOG_SHRINK_REOPENS", 60) {
         let w = Writer::open(&path, Options::default()).unwrap();
         for _ in 0..5 {
             assert_eq!(put(&w, &want(seq)).unwrap(), seq);

@@ -22,7 +22,7 @@
 //!
 //! which writes every vector and then runs all the checks against the new
 //! files (so it passes only if they are sound). Regenerating changes committed
-//! bytes: that is a format change. Review the diff, update docs/FORMAT.md
+//! bytes: that is a format change. Read the diff, update docs/FORMAT.md
 //! (including its worked hex example) and the literal values below
 //! (`SEALED_*` constants and the fixed-offset checks) by hand.
 //!

@@ -23,6 +23,11 @@ pub fn c_str(s: &str) -> CString {
     CString::new(s).unwrap()
 }
 
+/// A path as a C string (the tests' paths are UTF-8).
+pub fn c_path(p: &Path) -> CString {
+    c_str(p.to_str().unwrap())
+}
+
 /// A C log reader of log `name` in `dir` (free it with `binlog_reader_free`).
 pub fn open_log(dir: &Path, name: &str) -> *mut binlog_reader {
     let (d, n) = (c_str(dir.to_str().unwrap()), c_str(name));

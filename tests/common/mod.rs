@@ -1,14 +1,30 @@
-//! Helpers shared by the bad-input, crash and disk-full tests: temporary
-//! directories on the real filesystem, a seeded PRNG, deterministic records
-//! derived from their sequence number, and a reader that copies out
-//! everything a segment yields.
+//! Helpers shared by the integration tests (each test file that uses them
+//! says `mod common;`): temporary directories on the real filesystem, a
+//! seeded PRNG, deterministic records derived from their sequence number, a
+//! reader that copies out everything a segment yields, and the sizes the
+//! long tests take from the environment. Submodules: child processes to
+//! kill (`child`), injected system call failures (`faults`), the C ABI
+//! (`ffi`), the long tests' sizes (`knobs`), seals rewritten with valid
+//! CRCs (`seal`), records as (seq, type, payload) (`records`), and the
+//! `binlog` tool's tests (`cli`, with the feature "cli" only: it needs the
+//! built tool and serde_json).
 
 #![allow(dead_code)]
 
 pub mod child;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod faults;
 pub mod ffi;
+pub mod knobs;
+pub mod records;
 pub mod seal;
+
+// Part of `common::*` for the tests; a test binary may use none of them.
+#[allow(unused_imports)]
+pub use knobs::*;
+#[allow(unused_imports)]
+pub use records::*;
 
 use binlog::log::SegmentEvent;
 use binlog::{Error, Options, Reader, Tail, Writer};
@@ -17,9 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A fresh directory under cargo's per-target temporary directory. Removed
 /// when dropped, except while a test panics (the evidence stays).
-pub struct TempDir {
-    path: PathBuf,
-}
+pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(name: &str) -> TempDir {
@@ -29,27 +43,35 @@ impl TempDir {
             .join(format!("binlog-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
-        TempDir { path }
+        TempDir(path)
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.0
     }
 
     pub fn join(&self, name: &str) -> PathBuf {
-        self.path.join(name)
+        self.0.join(name)
     }
 
     /// Names of the files in the directory, sorted.
     pub fn names(&self) -> Vec<String> {
-        list_dir(&self.path)
+        list_dir(&self.0)
+    }
+
+    /// The `*.binlog` files in it, by name.
+    pub fn segments(&self) -> Vec<String> {
+        self.names()
+            .into_iter()
+            .filter(|n| n.ends_with(".binlog"))
+            .collect()
     }
 }
 
 impl Drop for TempDir {
     fn drop(&mut self) {
         if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.path);
+            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 }
@@ -242,6 +264,52 @@ pub fn assert_holds(path: &Path, wants: &[Want], tail: Tail) {
     }
 }
 
+/// Reads the whole segment and checks every record against `wants`, then
+/// reads each type through the per-type index and checks the seal's
+/// summary against the records.
+pub fn check_segment(path: &Path, wants: &[Want], ctx: &str) {
+    assert_holds(path, wants, Tail::Sealed);
+    let r = Reader::open(path).unwrap();
+    let d = r.seal().unwrap_or_else(|| panic!("{ctx}: no usable seal"));
+    assert_eq!(d.record_count, wants.len() as u64, "{ctx}: seal count");
+    if let (Some(f), Some(l)) = (wants.first(), wants.last()) {
+        assert_eq!((d.first_seq, d.last_seq), (f.seq, l.seq), "{ctx}: seqs");
+        assert_eq!((d.first_ts, d.last_ts), (f.ts, l.ts), "{ctx}: times");
+        let min = wants.iter().map(|w| w.ts).min().unwrap();
+        let max = wants.iter().map(|w| w.ts).max().unwrap();
+        assert_eq!((d.min_ts, d.max_ts), (min, max), "{ctx}: min/max");
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for w in wants {
+        if !names.contains(&w.type_name.as_str()) {
+            names.push(&w.type_name);
+        }
+    }
+    let table: Vec<&str> = d.types.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(table, names, "{ctx}: type table");
+    for (t, entry) in names.iter().zip(&d.types) {
+        let want: Vec<&Want> = wants.iter().filter(|w| w.type_name == *t).collect();
+        assert_eq!(entry.count, want.len() as u64, "{ctx}: count of {t}");
+        let mut r = Reader::open(path).unwrap();
+        r.filter_types(&[t]);
+        let got: Vec<Want> = drain(&mut r).recs.iter().map(Rec::as_want).collect();
+        assert_eq!(got.len(), want.len(), "{ctx}: records of type {t}");
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g, w, "{ctx}: record {} of type {t}", w.seq);
+        }
+    }
+    for w in wants.iter().step_by(7) {
+        let mut r = Reader::open(path).unwrap();
+        r.seek_seq(w.seq).unwrap();
+        assert_eq!(
+            r.next().unwrap().unwrap().seq,
+            w.seq,
+            "{ctx}: seek {}",
+            w.seq
+        );
+    }
+}
+
 /// Writes records `0..n` (see [`want`]) and closes: a sealed segment.
 pub fn make_sealed(path: &Path, n: u64, opts: Options) -> Vec<Want> {
     let w = Writer::open(path, opts).unwrap();
@@ -277,7 +345,16 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()))
 }
 
-/// `<segment>.corrupt-<offset>`, the writer's backup of a cut tail.
+/// Cuts (or extends) the file at `p` to `len` bytes.
+pub fn set_len(p: &Path, len: u64) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
 /// A log under `durability` rolling every 10 records, without the
 /// background thread (rolls and seals happen in the calls).
 pub fn log_opts(durability: binlog::Durability) -> binlog::log::LogOptions {
@@ -292,6 +369,20 @@ pub fn log_opts(durability: binlog::Durability) -> binlog::log::LogOptions {
     }
 }
 
+/// 2026-11-21T05:37:42.5Z: the rolling-log tests' wall clock.
+pub const LOG_T0: i64 = 1_795_239_462_500_000_000;
+
+/// A log whose clock stays at [`LOG_T0`] (every roll in the same second),
+/// without the background thread.
+pub fn fixed_clock_opts() -> binlog::log::LogOptions {
+    binlog::log::LogOptions {
+        clock: std::sync::Arc::new(|| LOG_T0),
+        background: false,
+        ..binlog::log::LogOptions::default()
+    }
+}
+
+/// `<segment>.corrupt-<offset>`, the writer's backup of a cut tail.
 pub fn backup_path(seg: &Path, offset: u64) -> PathBuf {
     let mut s = seg.as_os_str().to_owned();
     s.push(format!(".corrupt-{offset}"));

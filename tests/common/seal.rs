@@ -1,6 +1,6 @@
 //! Rewriting a segment's seal with valid CRCs after changing its parts (a
 //! seal a buggy writer could leave), for the tests of readers that must not
-//! trust it blindly (tests/hostile_seal.rs, tests/review16_reader.rs).
+//! trust it blindly (tests/hostile_seal.rs).
 
 use binlog::format::seal::{
     encode_seal_begin, read_seal, SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN,

@@ -1,15 +1,17 @@
-//! Helpers of the `binlog` tool's tests (tests/cli.rs, tests/cli_review16.rs):
-//! the built binary, temporary directories, sample segments and logs made
-//! with the library, damage, and parsing of the tool's output.
-
-#![allow(dead_code)]
+//! Helpers of the `binlog` tool's tests (tests/cli*.rs): the built binary,
+//! temporary directories, sample segments and logs made with the library,
+//! damage, and parsing of the tool's output. Only with the feature "cli"
+//! (common/mod.rs): the tool and serde_json come with it.
 
 use assert_cmd::Command;
 use binlog::{LogOptions, LogWriter, Options, Reader, Writer};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+// Re-exported for the tool's tests, which glob-import this module only.
+#[allow(unused_imports)]
+pub use super::{flip_byte, frames, TempDir as Tmp};
 
 pub const T0: i64 = 1_700_000_000_000_000_000; // 2023-11-14T22:13:20Z
 pub const SEC: i64 = 1_000_000_000;
@@ -19,53 +21,6 @@ pub fn binlog() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_binlog"));
     c.timeout(Duration::from_secs(120));
     c
-}
-
-/// A fresh directory under cargo's per-target temporary directory, removed
-/// when dropped unless the test panics (the evidence stays).
-pub struct Tmp(pub PathBuf);
-
-impl Tmp {
-    pub fn new(name: &str) -> Tmp {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "cli-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// The `*.binlog` files in it, by name.
-    pub fn segments(&self) -> Vec<String> {
-        self.names()
-            .into_iter()
-            .filter(|n| n.ends_with(".binlog"))
-            .collect()
-    }
-
-    pub fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 }
 
 /// Record `i` of the sample data: type cycles order/trade/quote, trades
@@ -148,22 +103,9 @@ pub fn leave_unsealed(path: &Path) {
 
 /// Holds the segment's lock, as its writer does, until the file is dropped.
 pub fn hold_lock(path: &Path) -> std::fs::File {
-    use std::os::fd::AsRawFd;
     let f = std::fs::File::open(path).unwrap();
-    // SAFETY: flock on a descriptor owned by `f`.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    assert_eq!(rc, 0, "{} is locked already", path.display());
+    assert!(super::try_flock(&f), "{} is locked already", path.display());
     f
-}
-
-/// (offset, frame length) of every record of a segment.
-pub fn frames(path: &Path) -> Vec<(u64, u64)> {
-    let mut r = Reader::open(path).unwrap();
-    let mut v = Vec::new();
-    while let Some(rec) = r.next().unwrap() {
-        v.push((rec.offset, rec.frame_len));
-    }
-    v
 }
 
 /// Every (seq, type, payload) a reader returns.
@@ -176,10 +118,18 @@ pub fn records(path: &Path) -> Vec<(u64, String, Vec<u8>)> {
     v
 }
 
-pub fn flip_byte(path: &Path, at: u64) {
-    let mut b = std::fs::read(path).unwrap();
-    b[at as usize] ^= 0x5a;
-    std::fs::write(path, b).unwrap();
+/// The tool's output, both streams, for a failure message.
+pub fn out_text(o: &std::process::Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// `binlog repair ARGS`, run to its end.
+pub fn repair(args: &[&str]) -> std::process::Output {
+    binlog().arg("repair").args(args).output().unwrap()
 }
 
 pub fn stdout_of(cmd: &mut Command) -> String {
@@ -201,6 +151,46 @@ pub fn seqs_of_lines(s: &str) -> Vec<u64> {
     s.lines()
         .map(|l| l.split(' ').next().unwrap().parse().unwrap())
         .collect()
+}
+
+/// The `*.binlog` files in `dir`, as paths, sorted.
+pub fn t_names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Waits for `child` to exit; kills it and fails the test after `limit`.
+pub fn wait_with_deadline(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("binlog did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Each record's payload, in order.
+pub fn payloads(path: &Path) -> Vec<Vec<u8>> {
+    let mut r = Reader::open(path).unwrap();
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        v.push(rec.payload.to_vec());
+    }
+    v
 }
 
 /// A log `orders` in `dir` of `n` sample records, `per` records a segment.

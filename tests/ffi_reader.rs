@@ -1,13 +1,17 @@
-//! C ABI review 17, through `binlog::ffi` in a debug build: which segment
-//! a log reader's `binlog_reader_header` and `binlog_reader_tail` describe
-//! after a type filter drops a record a batch held back, after a seek that
-//! lands in no segment, and at `BINLOG_END` (tests/c/test_review17_header.c
-//! has the C side).
+//! The C ABI's readers, through `binlog::ffi` in a debug build (overflow
+//! checks and the standard library's debug precondition checks on):
+//! `binlog_reader_next_batch` refuses a `cap` no array can have, and a log
+//! reader's `binlog_reader_header` and `binlog_reader_tail` describe the
+//! segment its last record came from: after a batch, after a type filter
+//! drops a record a batch held back, after a seek that lands in no
+//! segment, and at `BINLOG_END` (tests/c/test_review17_header.c has the C
+//! side).
 
 mod common;
 use binlog::ffi::reader::{
     binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_next_wait,
-    binlog_reader_open_glob, binlog_reader_seek_seq, binlog_reader_seek_time, binlog_reader_tail,
+    binlog_reader_open, binlog_reader_open_glob, binlog_reader_seek_seq, binlog_reader_seek_time,
+    binlog_reader_tail,
 };
 use binlog::ffi::reader_batch::binlog_reader_next_batch;
 use binlog::ffi::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
@@ -15,7 +19,8 @@ use binlog::ffi::types::{
     binlog_batch_record, binlog_iovec, binlog_record, binlog_tail, binlog_tail_kind,
 };
 use binlog::log::{LogOptions, LogWriter};
-use common::ffi::{c_str, header, last_error, next, open_log};
+use binlog::{Options, Writer};
+use common::ffi::{c_path, c_str, header, last_error, next, open_log};
 use common::TempDir;
 
 fn tail(r: *mut binlog_reader) -> (binlog_tail_kind, u64, u64) {
@@ -63,15 +68,91 @@ fn filter(r: *mut binlog_reader, types: &[&str]) {
 
 use binlog_tail_kind::{BINLOG_TAIL_READING, BINLOG_TAIL_SEALED, BINLOG_TAIL_UNSEALED};
 
+/// A `cap` whose array would exceed `isize::MAX` bytes is refused, writing
+/// no output and consuming no record (a slice of that length would be
+/// undefined behaviour; a debug build aborts the process in
+/// `slice::from_raw_parts_mut`).
+#[test]
+fn next_batch_refuses_a_cap_larger_than_any_array() {
+    let dir = TempDir::new("cap");
+    let path = dir.join("a.binlog");
+    let w = Writer::open(&path, Options::default()).unwrap();
+    w.write("t", b"one").unwrap();
+    w.close().unwrap();
+    let p = c_path(&path);
+    let mut r = std::ptr::null_mut();
+    assert_eq!(
+        binlog_reader_open(p.as_ptr(), &mut r),
+        binlog_result::BINLOG_OK
+    );
+    let mut buf = [0xeeu8; 128];
+    let mut recs = [binlog_batch_record::default(); 2];
+    for cap in [
+        usize::MAX,
+        isize::MAX as usize / std::mem::size_of::<binlog_batch_record>() + 1,
+    ] {
+        let mut count = 7usize;
+        let rc = binlog_reader_next_batch(
+            r,
+            buf.as_mut_ptr(),
+            buf.len(),
+            recs.as_mut_ptr(),
+            cap,
+            0,
+            &mut count,
+        );
+        assert_eq!(rc, binlog_result::BINLOG_ERR_INVALID_ARGUMENT, "cap {cap}");
+        let msg = last_error();
+        assert!(msg.contains("cap") && msg.contains("a.binlog"), "{msg}");
+        assert_eq!(count, 7);
+        assert_eq!(buf[0], 0xee);
+    }
+    let mut count = 0usize;
+    let rc = binlog_reader_next_batch(
+        r,
+        buf.as_mut_ptr(),
+        buf.len(),
+        recs.as_mut_ptr(),
+        recs.len(),
+        0,
+        &mut count,
+    );
+    assert_eq!(rc, binlog_result::BINLOG_OK, "{}", last_error());
+    assert_eq!((count, recs[0].seq), (1, 0));
+    binlog_reader_free(r);
+}
+
+/// `binlog_reader_header` of a log reader describes "the segment its last
+/// record came from", not the next one, which the reader opens at the end
+/// of a segment to look for records.
+#[test]
+fn log_header_is_the_segment_of_the_last_record() {
+    let dir = TempDir::new("header");
+    let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
+    w.write("t", b"a").unwrap();
+    w.write("t", b"b").unwrap();
+    w.roll().unwrap();
+    let r = open_log(dir.path(), "lg");
+    let seqs: Vec<u64> = std::iter::from_fn(|| next(r)).collect();
+    assert_eq!(seqs, [0, 1]);
+    assert_eq!(header(r), Ok((0, 0)), "{}", last_error());
+    w.write("t", b"c").unwrap();
+    w.flush().unwrap();
+    assert_eq!(next(r), Some(2));
+    assert_eq!(header(r), Ok((1, 2)));
+    binlog_reader_free(r);
+    w.close().unwrap();
+}
+
 /// A batch takes the records of segment 0, passes the empty segment 1 and
 /// holds back the first record of segment 2: the header counts it
 /// (segment 2). A filter that excludes it drops it: the header goes back
-/// to segment 0, whose records were the last returned (the old code kept
-/// segment 2), and at the end the tail is segment 0's (SEALED), not the
-/// one of segment 2 (UNSEALED: being written).
+/// to segment 0, whose records were the last returned, and at the end the
+/// tail is segment 0's (SEALED), not the one of segment 2 (UNSEALED: being
+/// written).
 #[test]
-fn a_dropped_held_record_no_longer_counts() {
-    let dir = TempDir::new("r17-held");
+fn a_held_back_record_a_filter_drops_leaves_the_header_at_the_last_record_returned() {
+    let dir = TempDir::new("held");
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     for p in [b"a", b"b"] {
         w.write("t", p).unwrap();
@@ -107,11 +188,11 @@ fn a_dropped_held_record_no_longer_counts() {
 }
 
 /// A glob reader's newest file removed: a seek past the end finds no
-/// segment to land in. The header was the one from before the seek; now
-/// there is none, as before the first record.
+/// segment to land in: there is no header then (not the one from before
+/// the seek), as before the first record.
 #[test]
 fn a_seek_into_no_segment_leaves_no_header() {
-    let dir = TempDir::new("r17-glob");
+    let dir = TempDir::new("glob");
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     for s in 0..3 {
         if s > 0 {
@@ -126,7 +207,7 @@ fn a_seek_into_no_segment_leaves_no_header() {
     files.retain(|f| f.ends_with(".binlog"));
     assert_eq!(files.len(), 3, "{files:?}");
 
-    let (d, p) = (c_str(dir.path().to_str().unwrap()), c_str("lg-*.binlog"));
+    let (d, p) = (c_path(dir.path()), c_str("lg-*.binlog"));
     let mut r = std::ptr::null_mut();
     assert_eq!(
         binlog_reader_open_glob(d.as_ptr(), p.as_ptr(), &mut r),
@@ -160,7 +241,7 @@ fn a_seek_into_no_segment_leaves_no_header() {
 /// (SEALED), not the new empty segment's (UNSEALED).
 #[test]
 fn at_end_tail_and_header_describe_the_same_segment() {
-    let dir = TempDir::new("r17-end");
+    let dir = TempDir::new("end");
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     w.write("t", b"a").unwrap();
     w.flush().unwrap();

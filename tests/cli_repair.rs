@@ -1,0 +1,490 @@
+//! `binlog repair`: a torn tail backed up and cut, missing or broken seals
+//! rewritten, corruption in the middle refused without `--salvage` and
+//! with it the records after the damage kept (the gap it leaves in a log
+//! reported, the numbers it salvaged never given out again), records
+//! missing between healthy segments reported (exit 1), a backup that fails
+//! half-way not left as a backup, and a segment its writer holds (its own
+//! lock, or its log's) left as it is. Helpers in tests/common/cli.rs.
+
+use binlog::{LogOptions, LogWriter, Reader};
+use predicates::prelude::*;
+use std::path::PathBuf;
+
+mod common;
+use common::cli::*;
+
+/// Runs the tool with a limit on the size of the files it writes (writes
+/// past it fail with EFBIG), as a disk filling up would.
+fn run_with_fsize_limit(args: &[&str], limit: u64) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"));
+    c.args(args);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        c.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let r = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &r);
+            Ok(())
+        });
+    }
+    c.output().unwrap()
+}
+
+fn backups(t: &Tmp) -> Vec<String> {
+    t.names()
+        .into_iter()
+        .filter(|n| n.contains(".backup-"))
+        .collect()
+}
+
+#[test]
+fn repair_backs_up_then_cuts_a_torn_tail_and_reseals() {
+    let t = Tmp::new("repair-torn");
+    let seg = t.join("torn.binlog");
+    unsealed_segment(&seg, 8);
+    let (last_off, _) = *frames(&seg).last().unwrap();
+    let len = std::fs::metadata(&seg).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(len - 3)
+        .unwrap();
+    let damaged = std::fs::read(&seg).unwrap();
+
+    // --dry-run says what it would do and changes nothing.
+    binlog()
+        .args(["repair", "--dry-run", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "would cut the torn tail: {} bytes at offset {last_off}",
+            len - 3 - last_off
+        )))
+        .stdout(predicate::str::contains("would back up"));
+    assert_eq!(std::fs::read(&seg).unwrap(), damaged);
+    assert_eq!(t.names(), vec!["torn.binlog".to_string()]);
+
+    binlog()
+        .args(["repair", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("backed up"))
+        .stdout(predicate::str::contains("now sealed and intact, 7 records"));
+    let b = backups(&t);
+    assert_eq!(b.len(), 1);
+    assert_eq!(
+        std::fs::read(t.join(&b[0])).unwrap(),
+        damaged,
+        "the backup is the file as it was"
+    );
+    assert!(t
+        .names()
+        .contains(&format!("torn.binlog.corrupt-{last_off}")));
+    let r = Reader::open(&seg).unwrap();
+    assert!(r.seal().is_some(), "resealed");
+    assert_eq!(r.seal().unwrap().record_count, 7);
+    assert_eq!(records(&seg).len(), 7);
+    binlog()
+        .args(["verify", seg.to_str().unwrap()])
+        .assert()
+        .success();
+    // Nothing left to do.
+    binlog()
+        .args(["repair", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("changed 0"));
+    assert_eq!(backups(&t).len(), 1);
+}
+
+#[test]
+fn repair_rewrites_missing_and_broken_seals() {
+    let t = Tmp::new("repair-seal");
+    let open = t.join("open.binlog");
+    unsealed_segment(&open, 6);
+    let broken = t.join("broken.binlog");
+    sealed_segment(&broken, 6);
+    let len = std::fs::metadata(&broken).unwrap().len();
+    flip_byte(&broken, len - 40);
+    binlog()
+        .args(["verify", broken.to_str().unwrap()])
+        .assert()
+        .code(1);
+    binlog()
+        .args(["repair", t.0.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("changed 2, 0 left damaged"));
+    for seg in [&open, &broken] {
+        let r = Reader::open(seg).unwrap();
+        assert_eq!(
+            r.seal().map(|d| d.record_count),
+            Some(6),
+            "{}",
+            seg.display()
+        );
+    }
+    assert_eq!(backups(&t).len(), 2);
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+#[test]
+fn repair_refuses_mid_file_corruption_without_salvage() {
+    let t = Tmp::new("repair-refuse");
+    let seg = t.join("mid.binlog");
+    sealed_segment(&seg, 10);
+    let (bad, bad_len) = frames(&seg)[4];
+    flip_byte(&seg, bad + bad_len - 1);
+    let before = std::fs::read(&seg).unwrap();
+    binlog()
+        .args(["repair", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "corruption in the middle at offset {bad}: refused"
+        )))
+        .stdout(predicate::str::contains("--salvage"));
+    assert_eq!(std::fs::read(&seg).unwrap(), before, "nothing changed");
+    assert_eq!(
+        t.names(),
+        vec!["mid.binlog".to_string()],
+        "no backup, no new file"
+    );
+}
+
+/// Records missing between segments cannot be repaired: `repair` says so
+/// and exits 1 (docs/CLI.md), also when every segment itself is healthy
+/// (it exited 0 then, "0 left damaged") or needs a repair of its own.
+#[test]
+fn repair_exits_1_when_records_are_missing_between_healthy_segments() {
+    let t = Tmp::new("repair-gap");
+    let dir = t.join("log");
+    rolled_log(&dir, 20, 5);
+    let names = t_names(&dir);
+    std::fs::remove_file(&names[1]).unwrap(); // records 5..9
+    binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("records 5..9 are missing"))
+        .stdout(predicate::str::contains("not repairable"))
+        .stdout(predicate::str::contains("1 left damaged"));
+    // The segment after the gap also needs a repair (its seal is gone):
+    // repaired, and the gap still reported.
+    let after = PathBuf::from(&names[2]);
+    let len = std::fs::metadata(&after).unwrap().len();
+    flip_byte(&after, len - 40);
+    binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REPAIR"))
+        .stdout(predicate::str::contains("records 5..9 are missing"));
+    binlog()
+        .args(["verify", after.to_str().unwrap()])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn repair_salvage_keeps_the_records_after_the_damage() {
+    let t = Tmp::new("repair-salvage");
+    let seg = t.join("mid.binlog");
+    sealed_segment(&seg, 10);
+    let original = records(&seg);
+    let f = frames(&seg);
+    let (bad, bad_len) = f[4];
+    flip_byte(&seg, bad + bad_len - 1);
+    let damaged = std::fs::read(&seg).unwrap();
+
+    binlog()
+        .args(["repair", "--salvage", "--dry-run", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("would copy 5 records (seq 5..9"));
+    assert_eq!(std::fs::read(&seg).unwrap(), damaged);
+
+    binlog()
+        .args(["repair", "--salvage", seg.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("salvaged 5 records (seq 5..9)"));
+    let salvaged = t.join(&format!("mid.salvaged-{}.binlog", f[5].0));
+    assert!(salvaged.exists(), "{:?}", t.names());
+    assert_eq!(std::fs::read(t.join(&backups(&t)[0])).unwrap(), damaged);
+    // The segment keeps the records before the damage, sealed.
+    assert_eq!(records(&seg), original[..4].to_vec());
+    assert!(Reader::open(&seg).unwrap().seal().is_some());
+    // The new segment holds the ones after it, with their sequence numbers,
+    // types, payloads, timestamps and metadata.
+    assert_eq!(records(&salvaged), original[5..].to_vec());
+    let j = json_lines(&stdout_of(binlog().args([
+        "cat",
+        "--json",
+        salvaged.to_str().unwrap(),
+    ])));
+    assert_eq!(j[2]["seq"], 7);
+    assert_eq!(j[2]["ts_ns"], T0 + 7 * SEC);
+    assert_eq!(j[2]["meta"]["venue"], "XLON");
+    assert_eq!(j[0]["payload"], "00ff01");
+    let h = json_of(binlog().args(["info", "--json", salvaged.to_str().unwrap()]));
+    assert_eq!(h["segments"][0]["header"]["log_name"], "sample");
+    // Everything readable is clean now.
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+#[test]
+fn verify_and_repair_leave_a_segment_its_writer_has_open() {
+    let t = Tmp::new("live");
+    let dir = t.join("log");
+    let w = LogWriter::open(
+        &dir,
+        "live",
+        LogOptions {
+            max_segment_records: Some(5),
+            background: false,
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..12u64 {
+        w.write("tick", format!("tick {i}").as_bytes()).unwrap();
+    }
+    w.flush().unwrap();
+    let current = w.current_segment().unwrap().path;
+    let before = std::fs::read(&current).unwrap();
+    binlog()
+        .args(["verify", dir.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("unsealed: a writer has it open"));
+    binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("a writer has it open"))
+        .stdout(predicate::str::contains("changed 0"));
+    assert_eq!(
+        std::fs::read(&current).unwrap(),
+        before,
+        "the open segment is untouched"
+    );
+    assert!(!t_names(&dir).iter().any(|n| n.contains(".backup-")));
+    // The writer goes on as if nothing happened.
+    w.write("tick", b"tick 12").unwrap();
+    w.close().unwrap();
+    let out = stdout_of(binlog().args(["cat", dir.to_str().unwrap(), "--tail", "1"]));
+    assert!(out.starts_with("12 "), "{out}");
+}
+
+/// A backup copy that failed half-way (a full disk) stayed behind under
+/// the name of a complete backup, `<file>.backup-<time>`, holding half
+/// of the file.
+#[test]
+fn a_backup_that_fails_half_way_is_not_left_as_a_backup() {
+    let t = Tmp::new("half-backup");
+    let seg = t.join("u.binlog");
+    unsealed_segment(&seg, 3000);
+    let before = std::fs::read(&seg).unwrap();
+    let len = before.len() as u64;
+    let out = run_with_fsize_limit(&["repair", seg.to_str().unwrap()], len / 2);
+    assert_eq!(out.status.code(), Some(2), "{}", out_text(&out));
+    assert_eq!(std::fs::read(&seg).unwrap(), before, "the segment changed");
+    // Nothing that looks like a backup (or a partial one) is left.
+    assert_eq!(
+        t.names(),
+        vec!["u.binlog".to_string()],
+        "{}",
+        out_text(&out)
+    );
+    // And with room, the repair goes through.
+    binlog()
+        .args(["repair", seg.to_str().unwrap()])
+        .assert()
+        .code(0);
+    let b: Vec<String> = t
+        .names()
+        .into_iter()
+        .filter(|n| n.contains(".backup-"))
+        .collect();
+    assert_eq!(b.len(), 1);
+    assert_eq!(std::fs::read(t.join(&b[0])).unwrap(), before);
+}
+
+/// `repair --salvage` of a segment in the middle of a log moves the
+/// records after the damage out of the log, which leaves records missing
+/// between that segment and the next: `verify` reports it at once, yet
+/// repair said "0 left damaged" and exited 0.
+#[test]
+fn salvage_in_the_middle_of_a_log_reports_the_gap_it_leaves() {
+    let t = Tmp::new("salvage-gap");
+    rolled_log(&t.0, 30, 10);
+    let names = t.segments();
+    let mid = t.join(&names[1]);
+    let f = frames(&mid);
+    flip_byte(&mid, f[4].0 + 12);
+    let out = binlog()
+        .args(["repair", "--salvage", t.0.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = out_text(&out);
+    assert!(text.contains("salvaged 5 records (seq 15..19)"), "{text}");
+    // Every record is somewhere: 0..13 and 20..29 in the log, 15..19 in
+    // the salvaged file (14 was in the damaged bytes).
+    let all: Vec<u64> = seqs_of_lines(&stdout_of(binlog().args(["cat", t.0.to_str().unwrap()])));
+    let mut sorted = all.clone();
+    sorted.sort();
+    let want: Vec<u64> = (0..30).filter(|&s| s != 14).collect();
+    assert_eq!(sorted, want);
+    // The log now misses records 14..19 between two segments: damage that
+    // remains, as verify says.
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .code(1);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("records 14..19"), "{text}");
+    assert!(text.contains("1 left damaged"), "{text}");
+}
+
+/// A log writer holds its log's lock (`<name>.lock`) from open to close,
+/// but while it rolls no segment lock is held for an instant. A repair
+/// then must not take the newest, unsealed segment for one whose writer
+/// died: with the log's lock held, an unsealed segment of the log counts
+/// as held by a writer, and is not resealed under it.
+#[test]
+fn repair_leaves_an_unsealed_segment_of_a_log_whose_lock_is_held() {
+    use std::os::fd::AsRawFd;
+    let t = Tmp::new("log-lock");
+    let dir = t.join("log");
+    rolled_log(&dir, 10, 4);
+    let segs: Vec<PathBuf> = {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
+            .collect();
+        v.sort();
+        v
+    };
+    let newest = segs.last().unwrap().clone();
+    // The newest segment as its writer left it before sealing: records
+    // only (cut at the end of its records, where the seal begins).
+    let records_end = {
+        let r = Reader::open(&newest).unwrap();
+        r.seal().unwrap().records_end
+    };
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&newest)
+        .unwrap();
+    f.set_len(records_end).unwrap();
+    drop(f);
+    let before = std::fs::read(&newest).unwrap();
+    // A writer of the log, between two segment locks.
+    let lock = std::fs::File::open(binlog::log::naming::lock_path(&dir, "orders")).unwrap();
+    // SAFETY: flock on a descriptor we own.
+    assert_eq!(
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+    let out = binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("a writer has it open"), "{text}");
+    assert_eq!(
+        std::fs::read(&newest).unwrap(),
+        before,
+        "repaired under a live writer"
+    );
+    let out = binlog()
+        .args(["verify", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    // Once the writer is gone, the segment is resealed.
+    drop(lock);
+    let out = binlog()
+        .args(["repair", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert!(Reader::open(&newest).unwrap().seal().is_some());
+}
+
+/// Salvaging the newest segment of a log cuts it before the damage; the
+/// log's next writer would go on after the cut and number new records as
+/// the salvaged ones are numbered (two records, one in the log and one in
+/// the salvaged file, with one sequence number). Repair starts an empty
+/// segment after the salvaged numbers, so the writer numbers after them.
+#[test]
+fn salvaging_the_newest_segment_of_a_log_keeps_its_numbers_from_being_reused() {
+    let t = Tmp::new("salvage-newest");
+    rolled_log(&t.0, 18, 6);
+    let names = t.segments();
+    assert_eq!(names.len(), 3);
+    let newest = t.join(&names[2]);
+    let f = frames(&newest);
+    flip_byte(&newest, f[2].0 + 12); // record 14
+    let dir = t.0.to_str().unwrap();
+    let dry = binlog()
+        .args(["repair", "--salvage", "--dry-run", dir])
+        .output()
+        .unwrap();
+    assert!(out_text(&dry).contains("would start"), "{}", out_text(&dry));
+    assert_eq!(
+        t.names().iter().filter(|n| n.ends_with(".binlog")).count(),
+        3,
+        "dry run changed nothing"
+    );
+    let out = binlog()
+        .args(["repair", "--salvage", dir])
+        .output()
+        .unwrap();
+    let text = out_text(&out);
+    assert!(text.contains("salvaged 3 records (seq 15..17)"), "{text}");
+    assert!(text.contains("at sequence number 18"), "{text}");
+    // The gap where the records were stays: damage left.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    // The log's next writer numbers after the salvaged records.
+    let w = LogWriter::open(
+        &t.0,
+        "orders",
+        LogOptions {
+            background: false,
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    let seq = w
+        .write_batch(&[binlog::Entry {
+            type_name: "order",
+            meta: &[],
+            timestamp_ns: None,
+            parts: &[b"after"],
+        }])
+        .unwrap();
+    w.close().unwrap();
+    assert_eq!(seq, 18);
+    // No number is in the log and in a salvaged file both.
+    let all = seqs_of_lines(&stdout_of(binlog().args(["cat", dir])));
+    let mut sorted = all.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), all.len(), "a number used twice: {all:?}");
+    assert_eq!(sorted, (0..19).filter(|&s| s != 14).collect::<Vec<u64>>());
+}

@@ -1,0 +1,407 @@
+//! `binlog tail`: the last records, and `--follow` across a log's rolls,
+//! past damage in an older segment, from `-n 0`, up to `--to-seq`, with a
+//! warning naming the records of a gap. Helpers in tests/common/cli.rs.
+
+use binlog::{LogOptions, LogWriter};
+use predicates::prelude::*;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::cli::*;
+
+#[test]
+fn tail_prints_the_last_records() {
+    let t = Tmp::new("tail");
+    let dir = t.join("log");
+    rolled_log(&dir, 12, 5);
+    let out = stdout_of(binlog().args(["tail", "-n", "3", dir.to_str().unwrap()]));
+    assert_eq!(seqs_of_lines(&out), vec![9, 10, 11]);
+    let out = stdout_of(binlog().args(["tail", dir.to_str().unwrap()]));
+    assert_eq!(seqs_of_lines(&out), (2..12).collect::<Vec<_>>());
+}
+
+#[test]
+fn tail_follows_a_log_across_rolls() {
+    let t = Tmp::new("follow");
+    let dir = t.join("log");
+    let w = LogWriter::open(
+        &dir,
+        "live",
+        LogOptions {
+            max_segment_records: Some(4),
+            background: false,
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..10u64 {
+        w.write("tick", format!("tick {i}").as_bytes()).unwrap();
+    }
+    w.flush().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+        .args([
+            "tail",
+            "-f",
+            "-n",
+            "3",
+            "--poll-ms",
+            "20",
+            dir.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        for i in 10..30u64 {
+            w.write("tick", format!("tick {i}").as_bytes()).unwrap();
+            w.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(15));
+        }
+        w.close().unwrap();
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || loop {
+        let mut line = String::new();
+        match out.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seqs = Vec::new();
+    while seqs.last() != Some(&29) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let seq: u64 = line.split(' ').next().unwrap().parse().unwrap();
+                assert!(
+                    line.trim_end().ends_with(&format!("tick tick {seq}")),
+                    "{line}"
+                );
+                seqs.push(seq);
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let status = child.wait().unwrap();
+                panic!("tail -f printed only {seqs:?} ({e}; binlog: {status})");
+            }
+        }
+    }
+    // Still running after the last record: it follows until interrupted.
+    assert!(child.try_wait().unwrap().is_none());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    writer.join().unwrap();
+    assert_eq!(seqs, (7..30).collect::<Vec<_>>());
+    assert!(
+        t_names(&dir).len() >= 8,
+        "the writer rolled: {:?}",
+        t_names(&dir)
+    );
+}
+
+/// A log `orders` of 20 sample records, 10 a segment, with record 5 (in
+/// the first, sealed segment) damaged; returns that segment and the offset.
+fn log_damaged_at_5(dir: &Path) -> (String, u64) {
+    rolled_log(dir, 20, 10);
+    let seg = t_names(dir)[0].clone();
+    let (offset, len) = frames(Path::new(&seg))[5];
+    flip_byte(Path::new(&seg), offset + len - 2);
+    (seg, offset)
+}
+
+/// A running `binlog tail -f`, its output lines read on a thread.
+struct Follow {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Follow {
+    fn start(args: &[&str]) -> Follow {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || loop {
+            let mut line = String::new();
+            match out.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Follow { child, lines }
+    }
+
+    /// The next line's sequence number, or None if none comes within
+    /// `limit` (or the output ended).
+    fn next_seq(&self, limit: Duration) -> Option<u64> {
+        let line = self.lines.recv_timeout(limit).ok()?;
+        Some(line.split(' ').next().unwrap().parse().unwrap())
+    }
+
+    /// Sequence numbers printed until `last` (within 30 s); panics with
+    /// what was printed and the stderr otherwise.
+    fn seqs_until(&mut self, last: u64) -> Vec<u64> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seqs = Vec::new();
+        while seqs.last() != Some(&last) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next_seq(left) {
+                Some(s) => seqs.push(s),
+                None => {
+                    let err = self.stop();
+                    panic!("tail -f printed only {seqs:?}, waiting for {last}; stderr: {err}");
+                }
+            }
+        }
+        seqs
+    }
+
+    /// Kills it (if still running); returns what it wrote on stderr.
+    fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        self.child.wait().unwrap();
+        let mut err = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        err
+    }
+}
+
+impl Drop for Follow {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Appends `n` records to log `orders` in `dir` with the binary.
+fn append_with_binlog(dir: &Path, n: usize) {
+    binlog()
+        .args([
+            "write",
+            dir.to_str().unwrap(),
+            "--log",
+            "orders",
+            "--type",
+            "order",
+        ])
+        .write_stdin("more\n".repeat(n))
+        .assert()
+        .success();
+}
+
+#[test]
+fn tail_counts_the_records_readable_before_damage() {
+    let t = Tmp::new("tail-damaged");
+    let dir = t.join("log");
+    let (seg, offset) = log_damaged_at_5(&dir);
+    // Readable: 0..4 (printing stops at the damage in the first segment),
+    // then 10..19. The seal of the first segment still says 10 records.
+    let want: Vec<u64> = [3, 4].into_iter().chain(10..20).collect();
+    for args in [["tail", "-n", "12"], ["cat", "--tail", "12"]] {
+        let out = binlog()
+            .args(args)
+            .arg(&dir)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!("{seg}: offset {offset}")))
+            .get_output()
+            .stdout
+            .clone();
+        assert_eq!(
+            seqs_of_lines(&String::from_utf8(out).unwrap()),
+            want,
+            "{args:?}"
+        );
+    }
+    let out = stdout_of(binlog().args(["tail", "-n", "100"]).arg(&dir));
+    let all: Vec<u64> = (0..5).chain(10..20).collect();
+    assert_eq!(seqs_of_lines(&out), all);
+    // A type filter counts the readable records of that type (record 5
+    // is a quote: the quotes readable are 2, then 11, 14, 17).
+    let out = stdout_of(
+        binlog()
+            .args(["cat", "--tail", "4", "--type", "quote"])
+            .arg(&dir),
+    );
+    assert_eq!(seqs_of_lines(&out), vec![2, 11, 14, 17]);
+}
+
+#[test]
+fn tail_follow_skips_damage_in_an_older_segment_and_goes_on() {
+    let t = Tmp::new("follow-damaged");
+    let dir = t.join("log");
+    let (seg, offset) = log_damaged_at_5(&dir);
+    let d = dir.to_str().unwrap();
+    let mut f = Follow::start(&["tail", "-f", "-n", "20", "--poll-ms", "20", d]);
+    let seqs = f.seqs_until(19);
+    assert_eq!(seqs, (0..5).chain(6..20).collect::<Vec<_>>());
+    // Still following: new records are printed.
+    append_with_binlog(&dir, 3);
+    assert_eq!(f.seqs_until(22), vec![20, 21, 22]);
+    assert!(f.child.try_wait().unwrap().is_none(), "still running");
+    let err = f.stop();
+    assert!(
+        err.contains(&format!("{seg}: offset {offset}:")) && err.contains("record 5 is lost"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // -n counts what following shows (the damaged record skipped), and
+    // damage before the start is not reported.
+    let mut f = Follow::start(&["tail", "-f", "-n", "12", "--poll-ms", "20", d]);
+    assert_eq!(f.seqs_until(22), (11..23).collect::<Vec<_>>());
+    let mut f2 = Follow::start(&["tail", "-f", "-n", "17", "--poll-ms", "20", d]);
+    assert_eq!(f2.seqs_until(22), (6..23).collect::<Vec<_>>());
+    assert_eq!(f.stop(), "");
+    assert_eq!(f2.stop(), "");
+}
+
+#[test]
+fn tail_follow_n_0_starts_after_the_last_readable_record() {
+    // The newest segment cannot be read: empty (its writer was caught
+    // creating it, or died then), or with a torn header.
+    for torn in [0, 40] {
+        let t = Tmp::new("follow-empty-newest");
+        let dir = t.join("log");
+        rolled_log(&dir, 20, 10);
+        let names = t_names(&dir);
+        let header = std::fs::read(&names[1]).unwrap();
+        let newest = dir.join(binlog::log::naming::segment_name(
+            "orders",
+            2,
+            T0 + 30 * SEC,
+        ));
+        std::fs::write(&newest, &header[..torn]).unwrap();
+        let mut f = Follow::start(&[
+            "tail",
+            "-f",
+            "-n",
+            "0",
+            "--poll-ms",
+            "20",
+            dir.to_str().unwrap(),
+        ]);
+        // Append until the follow shows something (it may start late and
+        // miss the first appends): it shows only what was appended.
+        let mut written = 20;
+        let first = loop {
+            append_with_binlog(&dir, 1);
+            written += 1;
+            if let Some(s) = f.next_seq(Duration::from_millis(300)) {
+                break s;
+            }
+            assert!(written < 100, "tail -f -n 0 printed nothing");
+        };
+        assert!(first >= 20, "torn {torn}: replayed old record {first}");
+        append_with_binlog(&dir, 2);
+        let rest = f.seqs_until(written + 1);
+        assert_eq!(
+            rest,
+            (first + 1..written + 2).collect::<Vec<_>>(),
+            "torn {torn}"
+        );
+        f.stop();
+    }
+}
+
+#[test]
+fn tail_follow_to_seq_stops_after_record_n() {
+    let t = Tmp::new("follow-to-seq");
+    let dir = t.join("log");
+    rolled_log(&dir, 30, 10);
+    let d = dir.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+            .args(["tail", "-f", "--poll-ms", "20"])
+            .args(args)
+            .arg(d)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}");
+        seqs_of_lines(&out)
+    };
+    // N is the last record written (inclusive, as for cat).
+    assert_eq!(run(&["--to-seq", "29", "-n", "1"]), vec![29]);
+    assert_eq!(run(&["--to-seq", "29", "-n", "3"]), vec![27, 28, 29]);
+    // Record N is of another type than the one shown.
+    assert_eq!(
+        run(&["--to-seq", "29", "--type", "order", "-n", "2"]),
+        vec![24, 27]
+    );
+    // Every record up to N is written and none asked for.
+    assert_eq!(run(&["--to-seq", "5", "-n", "0"]), Vec::<u64>::new());
+    assert_eq!(run(&["--to-seq", "5", "-n", "2"]), vec![4, 5]);
+    // N not written yet: follows until it is.
+    let mut f = Follow::start(&[
+        "tail",
+        "-f",
+        "--to-seq",
+        "33",
+        "-n",
+        "1",
+        "--poll-ms",
+        "20",
+        d,
+    ]);
+    assert_eq!(f.seqs_until(29), vec![29]);
+    append_with_binlog(&dir, 10);
+    assert_eq!(f.seqs_until(33), vec![30, 31, 32, 33]);
+    let status = wait_with_deadline(&mut f.child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(f.next_seq(Duration::from_millis(100)), None);
+}
+
+#[test]
+fn tail_follow_gap_warning_names_the_missing_records() {
+    let t = Tmp::new("follow-gap");
+    let dir = t.join("log");
+    rolled_log(&dir, 50, 10);
+    std::fs::remove_file(&t_names(&dir)[3]).unwrap(); // records 30..=39
+    let mut f = Follow::start(&[
+        "tail",
+        "-f",
+        "-n",
+        "100",
+        "--poll-ms",
+        "20",
+        dir.to_str().unwrap(),
+    ]);
+    let seqs = f.seqs_until(49);
+    assert_eq!(seqs, (0..30).chain(40..50).collect::<Vec<_>>());
+    let err = f.stop();
+    assert!(err.contains("records 30..39 are missing"), "{err}");
+    assert!(!err.contains("30..40"), "{err}");
+}

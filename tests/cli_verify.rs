@@ -1,0 +1,237 @@
+//! `binlog verify`: a clean log exits 0; a torn tail, corruption in the
+//! middle (and where the records resume), records missing between
+//! segments and broken seals exit 1, naming the file and offset; a segment
+//! of a log that its writer holds (unsealed, or ending while its seal is
+//! written) is noted, not reported as damage.
+//! Helpers in tests/common/cli.rs.
+
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::PathBuf;
+
+mod common;
+use common::cli::*;
+
+#[test]
+fn verify_a_clean_log_exits_0() {
+    let t = Tmp::new("verify-clean");
+    let dir = t.join("log");
+    rolled_log(&dir, 20, 6);
+    binlog()
+        .args(["verify", dir.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "verify: clean: 4 segments, 20 records",
+        ));
+    let j = json_of(binlog().args(["verify", "--json", dir.to_str().unwrap()]));
+    assert_eq!(j["clean"], true);
+    assert_eq!(j["records"], 20);
+    assert!(j["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["status"] == "ok"));
+    // An unsealed segment is not damage.
+    let open = t.join("open.binlog");
+    unsealed_segment(&open, 5);
+    binlog()
+        .args(["verify", open.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("unsealed"));
+}
+
+#[test]
+fn verify_reports_a_torn_tail_with_file_and_offset() {
+    let t = Tmp::new("verify-torn");
+    let seg = t.join("torn.binlog");
+    unsealed_segment(&seg, 8);
+    let (last_off, _) = *frames(&seg).last().unwrap();
+    let len = std::fs::metadata(&seg).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(len - 3)
+        .unwrap();
+    binlog()
+        .args(["verify", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "torn.binlog: offset {last_off}: torn-tail"
+        )))
+        .stdout(predicate::str::contains("DAMAGED"));
+    let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
+    assert_eq!(j["clean"], false);
+    let s = &j["segments"][0];
+    assert_eq!(s["state"], "torn-tail");
+    assert_eq!(s["records"], 7);
+    assert_eq!(s["issues"][0]["kind"], "torn-tail");
+    assert_eq!(s["issues"][0]["offset"], last_off);
+    assert_eq!(s["issues"][0]["len"], len - 3 - last_off);
+}
+
+#[test]
+fn verify_reports_mid_file_corruption_and_where_records_resume() {
+    let t = Tmp::new("verify-mid");
+    let seg = t.join("mid.binlog");
+    sealed_segment(&seg, 10);
+    let f = frames(&seg);
+    let (bad, bad_len) = f[4];
+    flip_byte(&seg, bad + bad_len - 1); // the last payload byte of seq 4
+    binlog()
+        .args(["verify", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "mid.binlog: offset {bad}: corrupt: CRC mismatch"
+        )))
+        .stdout(predicate::str::contains(format!("up to offset {}", f[5].0)))
+        .stdout(predicate::str::contains("sequence number 4 is missing"));
+    let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
+    let i = &j["segments"][0]["issues"][0];
+    assert_eq!(i["kind"], "corrupt");
+    assert_eq!(i["offset"], bad);
+    assert_eq!(i["resume"], f[5].0);
+    // The other commands stop at the damage and say so, with status 1.
+    binlog()
+        .args(["cat", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("offset {bad}")));
+    // info summarizes a sealed segment from its seal alone; an unsealed
+    // one is scanned, and the damage found.
+    let open = t.join("open.binlog");
+    unsealed_segment(&open, 10);
+    let (bad2, bad2_len) = frames(&open)[4];
+    flip_byte(&open, bad2 + bad2_len - 1);
+    binlog()
+        .args(["info", open.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "corrupt: {}: offset {bad2}",
+            open.display()
+        )));
+    binlog()
+        .args(["dump", seg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!("@{bad}")))
+        .stdout(predicate::str::contains("bad-frame"))
+        .stdout(predicate::str::contains(format!("next_record={}", f[5].0)));
+}
+
+#[test]
+fn verify_checks_continuity_and_seals_across_a_log() {
+    let t = Tmp::new("verify-log");
+    let dir = t.join("log");
+    rolled_log(&dir, 20, 5);
+    let names = t_names(&dir);
+    // A segment in the middle goes missing: records 5..9 are gone.
+    std::fs::remove_file(&names[1]).unwrap();
+    binlog()
+        .args(["verify", dir.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("records 5..9 are missing"));
+    // A broken seal in another one.
+    let seg = PathBuf::from(&names[2]);
+    let len = std::fs::metadata(&seg).unwrap().len();
+    flip_byte(&seg, len - 40); // inside the seal directory
+    let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
+    assert_eq!(j["segments"][0]["status"], "damaged");
+    assert_eq!(j["segments"][0]["issues"][0]["kind"], "seal-damaged");
+}
+
+/// A segment of a log that a writer holds while newer segments follow it
+/// (a log writer sealing a retired segment in the background, after a
+/// roll) is noted as held by a writer, not reported as damage ("not sealed
+/// ... (its writer died)"): verify exits 0 on a healthy live log.
+#[test]
+fn verify_notes_an_older_segment_a_writer_holds_instead_of_damage() {
+    let t = Tmp::new("locked-older");
+    rolled_log(&t.0, 10, 4);
+    let first = t
+        .names()
+        .into_iter()
+        .find(|n| n.ends_with(".binlog"))
+        .unwrap();
+    // Held and unsealed, as a segment a log rolls away from is between the
+    // next segment's creation and the SEAL_BEGIN frame that closes its
+    // records.
+    leave_unsealed(&t.join(&first));
+    let held = hold_lock(&t.join(&first));
+    let out = binlog()
+        .args(["verify", "--json", t.0.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert_eq!(v["clean"], true);
+    let s = &v["segments"][0];
+    assert_eq!(s["locked"], true);
+    assert!(s["notes"].to_string().contains("writer has it open"), "{s}");
+    // Repair leaves it alone and has nothing to do.
+    let before = std::fs::read(t.join(&first)).unwrap();
+    let out = binlog()
+        .args(["repair", t.0.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert_eq!(std::fs::read(t.join(&first)).unwrap(), before);
+    assert!(!t.names().iter().any(|n| n.contains(".backup-")));
+    drop(held);
+    // Once its writer is gone, an unsealed older segment is damage again.
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("not sealed"));
+}
+
+/// A segment of a log whose records end in SEAL_BEGIN while a writer holds
+/// it is ending: the log that rolled away from it is writing its seal (in
+/// the background). `verify` notes it and exits 0, `info` says `ending`,
+/// `repair` leaves it; once no writer holds it, the incomplete seal is
+/// damage again (exit 1, `seal-damaged`).
+#[test]
+fn verify_and_info_note_an_ending_segment_a_writer_holds_instead_of_damage() {
+    let t = Tmp::new("ending-older");
+    rolled_log(&t.0, 10, 4);
+    let first = t
+        .names()
+        .into_iter()
+        .find(|n| n.ends_with(".binlog"))
+        .unwrap();
+    let seg = t.join(&first);
+    leave_ending(&seg);
+    let held = hold_lock(&seg);
+    let out = binlog()
+        .args(["verify", "--json", t.0.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert_eq!(v["clean"], true);
+    let s = &v["segments"][0];
+    assert_eq!(s["locked"], true, "{s}");
+    assert!(s["notes"].to_string().contains("ending"), "{s}");
+    let info = json_of(binlog().args(["info", "--json", seg.to_str().unwrap()]));
+    assert_eq!(info["segments"][0]["state"], "ending", "{info}");
+    let before = std::fs::read(&seg).unwrap();
+    let out = binlog()
+        .args(["repair", t.0.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert_eq!(std::fs::read(&seg).unwrap(), before, "repair changed it");
+    drop(held);
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("seal-damaged"));
+}

@@ -1,0 +1,450 @@
+//! `binlog write`: records from standard input (text lines, hex, JSON
+//! objects with types, metadata in order with repeated keys, timestamps),
+//! the records before a bad line kept, each line handed over while stdin
+//! stays open, and JSON payloads and metadata that are not strings stored
+//! as their text. Helpers in tests/common/cli.rs.
+
+use binlog::Reader;
+use predicates::prelude::*;
+use std::io::Read;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::cli::*;
+
+#[test]
+fn write_from_stdin_then_cat() {
+    let t = Tmp::new("write");
+    let seg = t.join("w.binlog");
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["write", s, "--type", "greeting", "--meta", "from=test"])
+        .write_stdin("hello\nworld\n\nlast line without newline")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("wrote 4 records (seq 0..3)"));
+    let out = stdout_of(binlog().args(["cat", s]));
+    let payloads: Vec<&str> = out
+        .lines()
+        .map(|l| l.splitn(5, ' ').nth(4).unwrap())
+        .collect();
+    assert_eq!(
+        payloads,
+        vec!["hello", "world", "", "last line without newline"]
+    );
+    assert!(out.contains("greeting {from=test}"));
+
+    // Appends continue the sequence; JSON objects carry type, meta, time
+    // and payload in any encoding.
+    let input = r#"{"type":"order","meta":{"venue":"XLON","qty":5},"payload":"buy","time":"2023-11-14T22:13:20Z"}
+{"type":"blob","payload":"AP8B","encoding":"base64","ts_ns":42}
+{"payload":{"id":1},"meta":[["k","v"]]}"#;
+    binlog()
+        .args(["write", s, "--json", "--type", "fallback"])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("wrote 3 records (seq 4..6)"));
+    let j = json_lines(&stdout_of(binlog().args([
+        "cat",
+        s,
+        "--json",
+        "--from-seq",
+        "4",
+    ])));
+    assert_eq!(j[0]["type"], "order");
+    assert_eq!(j[0]["meta"]["qty"], "5");
+    assert_eq!(j[0]["ts_ns"], T0);
+    assert_eq!(j[1]["payload"], "00ff01");
+    assert_eq!(j[1]["ts_ns"], 42);
+    assert_eq!(j[2]["type"], "fallback");
+    assert_eq!(j[2]["payload"], r#"{"id":1}"#);
+    assert_eq!(j[2]["meta"]["k"], "v");
+    assert!(
+        Reader::open(&seg).unwrap().seal().is_some(),
+        "closed and sealed"
+    );
+
+    // cat --json | write --json copies records (not their sequence numbers).
+    let copy = t.join("copy.binlog");
+    let dumped = stdout_of(binlog().args(["cat", s, "--json"]));
+    binlog()
+        .args(["write", copy.to_str().unwrap(), "--json"])
+        .write_stdin(dumped.clone())
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(binlog().args(["cat", copy.to_str().unwrap(), "--json"])),
+        dumped
+    );
+
+    // Bad input: exit 2, naming the object.
+    binlog()
+        .args(["write", s, "--json"])
+        .write_stdin("{\"type\":\"x\"}\n[1,2]\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("JSON object 2"));
+
+    // Into a log directory, rolling.
+    let dir = t.join("log");
+    let lines: String = (0..25).map(|i| format!("event {i}\n")).collect();
+    binlog()
+        .args([
+            "write",
+            dir.to_str().unwrap(),
+            "--log",
+            "events",
+            "--type",
+            "e",
+            "--max-segment-records",
+            "10",
+        ])
+        .write_stdin(lines)
+        .assert()
+        .success();
+    assert_eq!(t_names(&dir).len(), 3);
+    let out = stdout_of(binlog().args(["cat", dir.to_str().unwrap(), "--tail", "1"]));
+    assert!(
+        out.starts_with("24 ") && out.trim_end().ends_with("event 24"),
+        "{out}"
+    );
+}
+
+/// Bad input (a line above the record size limit, a value that is not an
+/// object, an object too large) stops the write with exit status 2, naming
+/// the line or object; the records before it are written and the segment
+/// is sealed.
+#[test]
+fn write_keeps_the_records_before_bad_input() {
+    let t = Tmp::new("write-bad");
+
+    let seg = t.join("e.binlog");
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["write", "--json", "--type", "t", s])
+        .write_stdin("{\"payload\":\"a\"}\n{\"payload\":\"b\"}\n5\n{\"payload\":\"c\"}\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "standard input: JSON object 3: not an object",
+        ))
+        .stderr(predicate::str::contains("wrote 2 records (seq 0..1)"));
+    let got: Vec<Vec<u8>> = records(&seg).into_iter().map(|r| r.2).collect();
+    assert_eq!(got, vec![b"a".to_vec(), b"b".to_vec()]);
+    assert!(Reader::open(&seg).unwrap().seal().is_some(), "sealed");
+
+    // A line above --max-record-size: the lines before it are written, the
+    // error names it, and nothing after it is read.
+    let lines = t.join("l.binlog");
+    let l = lines.to_str().unwrap();
+    let input = format!("one\ntwo\n{}\nfour\n", "x".repeat(200));
+    binlog()
+        .args(["write", "--type", "t", "--max-record-size", "100", l])
+        .write_stdin(input)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("standard input: line 3: "))
+        .stderr(predicate::str::contains("maximum record size 100"))
+        .stderr(predicate::str::contains("wrote 2 records (seq 0..1)"));
+    let got: Vec<Vec<u8>> = records(&lines).into_iter().map(|r| r.2).collect();
+    assert_eq!(got, vec![b"one".to_vec(), b"two".to_vec()]);
+    assert!(Reader::open(&lines).unwrap().seal().is_some(), "sealed");
+
+    // The same in a log directory, after more records than a batch holds,
+    // and for a JSON object too large.
+    let dir = t.join("log");
+    let mut input: String = (0..1500)
+        .map(|i| format!("{{\"payload\":\"r{i}\"}}\n"))
+        .collect();
+    input.push_str(&format!("{{\"payload\":\"{}\"}}\n", "y".repeat(500)));
+    input.push_str("{\"payload\":\"after\"}\n");
+    binlog()
+        .args([
+            "write",
+            dir.to_str().unwrap(),
+            "--log",
+            "big",
+            "--json",
+            "--type",
+            "t",
+            "--max-record-size",
+            "200",
+        ])
+        .write_stdin(input)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "standard input: JSON object 1501: ",
+        ))
+        .stderr(predicate::str::contains("wrote 1500 records (seq 0..1499)"));
+    let out = stdout_of(binlog().args(["cat", dir.to_str().unwrap(), "--tail", "1"]));
+    assert!(
+        out.starts_with("1499 ") && out.trim_end().ends_with(" r1499"),
+        "{out}"
+    );
+}
+
+/// `cat --json | write --json` copies metadata in its order, with keys that
+/// appear twice, and every other field byte for byte.
+#[test]
+fn write_json_keeps_metadata_order_and_duplicate_keys() {
+    let t = Tmp::new("write-meta");
+    let seg = t.join("d.binlog");
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["write", s, "--type", "t", "--meta", "k=1", "--meta", "k=2"])
+        .args(["--meta", "z=1", "--meta", "a=2"])
+        .write_stdin("hello\n")
+        .assert()
+        .success();
+    let input = concat!(
+        r#"{"type":"u","meta":{"z":"1","a":"2","z":"3"},"payload":"00ff","encoding":"hex","ts_ns":7}"#,
+        "\n",
+        r#"{"type":"v","meta":[["y","1"],["b","2"],["y","0"]],"payload":{"n":1},"time":"2023-11-14T22:13:20Z"}"#,
+        "\n",
+        r#"{"type":"w","meta":{"n":5,"o":true,"e":""},"payload":"","ts_ns":-1}"#,
+        "\n",
+    );
+    binlog()
+        .args(["write", s, "--json"])
+        .write_stdin(input)
+        .assert()
+        .success();
+    let dumped = stdout_of(binlog().args(["cat", s, "--json"]));
+    let lines: Vec<&str> = dumped.lines().collect();
+    assert_eq!(lines.len(), 4, "{dumped}");
+    assert!(
+        lines[0].contains(r#""meta":{"k":"1","k":"2","z":"1","a":"2"}"#),
+        "{dumped}"
+    );
+    assert!(
+        lines[1].contains(r#""meta":{"z":"1","a":"2","z":"3"}"#),
+        "{dumped}"
+    );
+    assert!(
+        lines[2].contains(r#""meta":{"y":"1","b":"2","y":"0"}"#),
+        "{dumped}"
+    );
+    assert!(
+        lines[3].contains(r#""meta":{"n":"5","o":"true","e":""}"#),
+        "{dumped}"
+    );
+    let text = stdout_of(binlog().args(["cat", s]));
+    assert!(text.contains(" t {k=1,k=2,z=1,a=2} hello"), "{text}");
+
+    // The copy prints the same lines, byte for byte.
+    let copy = t.join("d2.binlog");
+    binlog()
+        .args(["write", copy.to_str().unwrap(), "--json"])
+        .write_stdin(dumped.clone())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("wrote 4 records (seq 0..3)"));
+    assert_eq!(
+        stdout_of(binlog().args(["cat", copy.to_str().unwrap(), "--json"])),
+        dumped
+    );
+
+    // "meta" of another kind is still refused, naming the object.
+    binlog()
+        .args(["write", s, "--json", "--type", "t"])
+        .write_stdin("{}\n{\"meta\":5}\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "JSON object 2: \"meta\" must be an object or a list of [key, value] pairs",
+        ));
+    binlog()
+        .args(["write", s, "--json", "--type", "t"])
+        .write_stdin("{\"meta\":[[\"k\"]]}\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "JSON object 1: \"meta\" pairs must be [key, value]",
+        ));
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64
+}
+
+/// `tail -F app.log | binlog write ...`: a line is written as soon as it is
+/// read, stamped with the time it was read, while standard input stays
+/// open; closing it seals the segment.
+#[test]
+fn write_hands_each_line_over_while_stdin_stays_open() {
+    use std::io::Write;
+    let t = Tmp::new("write-live");
+    let dir = t.join("log");
+    let seg = t.join("j.binlog");
+    let cases: [(&Path, &[&str], [&str; 2]); 2] = [
+        (
+            &dir,
+            &["--log", "app", "--type", "line"],
+            ["first line\n", "second line\n"],
+        ),
+        (
+            &seg,
+            &["--json", "--type", "j"],
+            ["{\"payload\":\"first\"}\n", "{\"payload\":\"second\"}"],
+        ),
+    ];
+    for (path, args, lines) in cases {
+        let p = path.to_str().unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+            .arg("write")
+            .arg(p)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stamps = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let sent = now_ns();
+            stdin.write_all(line.as_bytes()).unwrap();
+            stdin.flush().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let j = loop {
+                let out = binlog().args(["cat", p, "--json"]).output().unwrap();
+                let j = json_lines(&String::from_utf8(out.stdout).unwrap());
+                if j.len() > i {
+                    break j;
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    panic!("{p}: record {i} not written 10 s after its line, stdin open");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            let seen = now_ns();
+            assert_eq!(j.len(), i + 1);
+            let ts = j[i]["ts_ns"].as_i64().unwrap();
+            // The clocks may differ by a little (the tool's reads the TSC).
+            assert!(
+                ts >= sent - 50_000_000 && ts <= seen + 50_000_000,
+                "{p}: record {i} stamped {ts}, line sent at {sent}, seen at {seen}"
+            );
+            stamps.push(ts);
+            if i == 0 {
+                // A pause, as between the lines of a quiet log.
+                std::thread::sleep(Duration::from_millis(700));
+            }
+        }
+        assert!(stamps[1] - stamps[0] >= 600_000_000, "{stamps:?}");
+        drop(stdin);
+        let status = wait_with_deadline(&mut child, Duration::from_secs(30));
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "stderr: {err}");
+        assert!(err.contains("wrote 2 records (seq 0..1)"), "{err}");
+        let j = json_lines(&stdout_of(binlog().args(["cat", p, "--json"])));
+        let got: Vec<i64> = j.iter().map(|r| r["ts_ns"].as_i64().unwrap()).collect();
+        assert_eq!(got, stamps, "the stamps stay after the close");
+    }
+    assert!(
+        Reader::open(&seg).unwrap().seal().is_some(),
+        "closed and sealed"
+    );
+}
+
+/// docs/CLI.md: a "payload" that is not a string "is stored as its compact
+/// JSON text", not as a rendering of a parsed `Value` (object keys sorted
+/// and a repeated key merged, integers beyond 64 bits rounded to a float,
+/// `1e2` written `100.0`).
+#[test]
+fn write_json_stores_a_non_string_payload_as_its_text() {
+    let t = Tmp::new("write-payload");
+    let seg = t.join("p.binlog");
+    let input = concat!(
+        r#"{"type":"t","payload":123456789012345678901}"#,
+        "\n",
+        r#"{"type":"t","payload": { "z" : 1, "a":[ 2, "s p\"}" ], "z":3 } }"#,
+        "\n",
+        r#"{"type":"t","payload":[1.50, 1e2, true, null]}"#,
+        "\n",
+        r#"{"type":"t","payload":false}"#,
+        "\n",
+        r#"{"type":"t","payload" : null , "x":1}"#,
+        "\n",
+    );
+    binlog()
+        .args(["write", "--json", seg.to_str().unwrap()])
+        .write_stdin(input)
+        .assert()
+        .success();
+    let got: Vec<String> = payloads(&seg)
+        .into_iter()
+        .map(|p| String::from_utf8(p).unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "123456789012345678901",
+            r#"{"z":1,"a":[2,"s p\"}"],"z":3}"#,
+            "[1.50,1e2,true,null]",
+            "false",
+            "",
+        ]
+    );
+}
+
+/// docs/CLI.md: "meta" values that are not strings "are stored as their
+/// JSON text", not a rendering of a parsed `Value` (keys of an object
+/// value sorted, big integers rounded, `1.50` written `1.5`); in both the
+/// object and the `[key, value]` forms.
+#[test]
+fn write_json_stores_non_string_metadata_as_its_text() {
+    let t = Tmp::new("write-meta-text");
+    let seg = t.join("m.binlog");
+    let input = concat!(
+        r#"{"type":"t","meta":{"n":123456789012345678901,"o":{ "b":1, "a":2 },"f":1.50,"s":"x y","z":null}}"#,
+        "\n",
+        r#"{"type":"t","meta":[["n",1e2],[7,[ 2, 1 ]],["s","v"]]}"#,
+        "\n",
+    );
+    binlog()
+        .args(["write", "--json", seg.to_str().unwrap()])
+        .write_stdin(input)
+        .assert()
+        .success();
+    let mut r = Reader::open(&seg).unwrap();
+    let mut got = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        let m: Vec<(String, String)> = rec
+            .metadata()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        got.push(m);
+    }
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        got,
+        [
+            pairs(&[
+                ("n", "123456789012345678901"),
+                ("o", r#"{"b":1,"a":2}"#),
+                ("f", "1.50"),
+                ("s", "x y"),
+                ("z", "null"),
+            ]),
+            pairs(&[("n", "1e2"), ("7", "[2,1]"), ("s", "v")]),
+        ]
+    );
+}
