@@ -138,13 +138,15 @@ impl State {
         let dir = crate::sys::parent_dir(&path).to_path_buf();
         let mut index = index;
         index.adopt(recycled.index);
-        let want = buffer_size.max(4096) * 2;
-        let mut spare_bufs = recycle::reusable_bufs(recycled.bufs, want);
+        let buf_capacity = buffer_size.max(4096) * 2;
+        let mut spare_bufs = recycle::reusable_bufs(recycled.bufs, buf_capacity);
         State {
             path,
             dir,
             file: Some(file),
-            buf: spare_bufs.pop().unwrap_or_else(|| Vec::with_capacity(want)),
+            buf: spare_bufs
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(buf_capacity)),
             file_len,
             next_seq,
             types,

@@ -33,12 +33,12 @@ impl Recycled {
     }
 }
 
-/// The buffers of `bufs` a new writer whose buffers hold `want` bytes can
-/// use: buffers of another size (a log reopened with other options) or
-/// grown by an error path are not kept.
-pub(super) fn reusable_bufs(bufs: Vec<Vec<u8>>, want: usize) -> Vec<Vec<u8>> {
+/// The buffers of `bufs` a new writer whose buffers are allocated with
+/// `capacity` bytes can use: buffers of another size (a log reopened with
+/// other options) or grown by an error path are not kept.
+pub(super) fn reusable_bufs(bufs: Vec<Vec<u8>>, capacity: usize) -> Vec<Vec<u8>> {
     bufs.into_iter()
-        .filter(|b| (want..=2 * want).contains(&b.capacity()))
+        .filter(|b| (capacity..=2 * capacity).contains(&b.capacity()))
         .collect()
 }
 
