@@ -44,7 +44,7 @@ pub struct Options {
     /// buffers. Default 1 MiB (see `DEFAULT_BUFFER_SIZE`). A buffer of 1 MiB
     /// up to 2 MiB that begins a 2 MiB-aligned piece of the file may wait
     /// up to a second for the next one, so that both reach the page cache
-    /// in one 2 MiB folio (`writer::behind`); flush, sync and close never
+    /// in one 2 MiB folio (`writer::write_behind`); flush, sync and close never
     /// wait for that.
     pub buffer_size: usize,
     pub durability: Durability,

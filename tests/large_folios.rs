@@ -1,6 +1,6 @@
 //! A segment written with the default 1 MiB buffer reaches the page cache in
 //! 2 MiB writes (the write-behind thread pairs buffers, see
-//! `src/writer/behind.rs`), so that the page cache holds it in 2 MiB folios
+//! `src/writer/write_behind/pair.rs`), so that the page cache holds it in 2 MiB folios
 //! and a reader's mapping maps them with one page-table entry each: what
 //! makes reading a rare type through the per-type index fast.
 //!
@@ -60,7 +60,7 @@ fn raw_file(path: &Path, chunk: usize) {
 /// millisecond after each 12 KiB (a writer that fills a buffer in over 80
 /// ms, many times what its write-behind thread takes to write one, even in
 /// a debug build: with a pause per 60 KiB a debug build's thread sometimes
-/// paired only 5 of the 7 pieces, see `partner` in src/writer/behind.rs).
+/// paired only 5 of the 7 pieces, see `take_second_half` in src/writer/write_behind/pair.rs).
 fn segment(path: &Path, slow: bool) {
     let w = Writer::open(path, Options::default()).unwrap();
     let payload = vec![5u8; 600];

@@ -2,9 +2,9 @@
 //! of file (fallocate with FALLOC_FL_KEEP_SIZE) before writing into them.
 //!
 //! Why: appending into blocks that are already reserved skips ext4's
-//! delayed-allocation bookkeeping on every page; a buffered write of 256 MiB
-//! in 1 MiB calls took 38 ms instead of 52 ms on this project's machine, and
-//! it keeps a segment's blocks together on disk. The file's size never
+//! delayed-allocation bookkeeping on every page, which makes buffered
+//! writes faster (docs/PERFORMANCE.md), and it keeps a segment's blocks
+//! together on disk. The file's size never
 //! changes, so readers, scans and crash recovery see only written bytes.
 //! Sealing truncates the file to its length, which releases the unused
 //! reserve; closing without a seal and reopening a segment after a crash

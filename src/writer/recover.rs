@@ -53,46 +53,64 @@ pub fn prepare(
     created: bool,
     purpose: Purpose,
 ) -> Result<Recovered> {
-    let fresh = || SegmentIndex::new(opts.sparse_interval, opts.index_memory_entries);
-    if let Some(len) = starts_afresh(file, path)? {
-        if len > 0 {
-            backup_and_cut(file, path, 0, len)?;
-        }
-        let header = SegmentHeader {
-            major: FORMAT_MAJOR,
-            minor: FORMAT_MINOR,
-            created_ns: opts.created_ns.unwrap_or_else(crate::clock::now_ns),
-            segment_no: opts.segment_no,
-            first_seq: opts.first_seq,
-            log_name: opts.log_name.clone(),
-            content_type: opts.content_type.clone(),
-            writer: opts.writer_version.clone(),
-            params: opts.params.clone(),
-        }
-        .encode()?;
-        // Under durability None nothing is forced to disk (a process crash
-        // keeps the page cache); otherwise a new segment survives power loss.
-        let durable = opts.durability != crate::options::Durability::None;
-        file.write_all_at(&header, 0)
-            .and_then(|()| if durable { file.sync_data() } else { Ok(()) })
-            .map_err(|e| Error::io_at(path, 0, "write header", e))?;
-        if created && durable {
-            let dir = crate::sys::parent_dir(path);
-            crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
-        }
-        return Ok(Recovered {
-            file_len: header.len() as u64,
-            seal_begun: false,
-            next_seq: opts.first_seq,
-            types: TypeTable::default(),
-            index: fresh(),
-        });
+    match starts_afresh(file, path)? {
+        Some(len) => write_header(file, path, opts, created, len),
+        None => scan_existing(file, path, opts, purpose),
     }
+}
 
+/// Starts the segment afresh: what its `len` bytes held (a torn header) is
+/// backed up and cut, and a new header is written (and synced, with its
+/// directory entry if `created`, under a durable policy).
+fn write_header(
+    file: &File,
+    path: &Path,
+    opts: &Options,
+    created: bool,
+    len: u64,
+) -> Result<Recovered> {
+    if len > 0 {
+        backup_and_cut(file, path, 0, len)?;
+    }
+    let header = SegmentHeader {
+        major: FORMAT_MAJOR,
+        minor: FORMAT_MINOR,
+        created_ns: opts.created_ns.unwrap_or_else(crate::clock::now_ns),
+        segment_no: opts.segment_no,
+        first_seq: opts.first_seq,
+        log_name: opts.log_name.clone(),
+        content_type: opts.content_type.clone(),
+        writer: opts.writer_version.clone(),
+        params: opts.params.clone(),
+    }
+    .encode()?;
+    // Under durability None nothing is forced to disk (a process crash
+    // keeps the page cache); otherwise a new segment survives power loss.
+    let durable = opts.durability != crate::options::Durability::None;
+    file.write_all_at(&header, 0)
+        .and_then(|()| if durable { file.sync_data() } else { Ok(()) })
+        .map_err(|e| Error::io_at(path, 0, "write header", e))?;
+    if created && durable {
+        let dir = crate::sys::parent_dir(path);
+        crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
+    }
+    Ok(Recovered {
+        file_len: header.len() as u64,
+        seal_begun: false,
+        next_seq: opts.first_seq,
+        types: TypeTable::default(),
+        index: fresh_index(opts),
+    })
+}
+
+/// Continues an existing segment: a scan verifies its records and rebuilds
+/// the index; a torn tail is backed up and cut, a seal cut off or kept
+/// (see `Purpose`).
+fn scan_existing(file: &File, path: &Path, opts: &Options, purpose: Purpose) -> Result<Recovered> {
     let mut reader = Reader::open(path)?;
     // The caller holds the segment's lock: nothing cuts it under this scan.
     reader.declare_nothing_can_cut_file();
-    let mut index = fresh();
+    let mut index = fresh_index(opts);
     let dir = crate::sys::parent_dir(path);
     // Types the records use. A seal may list more (types without records,
     // which docs/FORMAT.md allows after the others), but it is cut off: a
@@ -126,6 +144,11 @@ pub fn prepare(
         types,
         index,
     })
+}
+
+/// An empty index for the segment's records.
+fn fresh_index(opts: &Options) -> SegmentIndex {
+    SegmentIndex::new(opts.sparse_interval, opts.index_memory_entries)
 }
 
 /// Whether the segment `reader` scanned to its seal must stay as it is: it

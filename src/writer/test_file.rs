@@ -1,6 +1,7 @@
-//! Scratch files for the writer's unit tests: on the repository's
-//! filesystem (ext4 here, where fallocate and block counts behave as in
-//! production), not a tmpfs /tmp; removed when dropped.
+//! Scratch files for the writer's unit tests: `TestFile`, on the
+//! repository's filesystem (ext4 here, where fallocate and block counts
+//! behave as in production), not a tmpfs /tmp, removed when dropped; and
+//! segment paths for whole writers.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -30,5 +31,22 @@ impl TestFile {
 impl Drop for TestFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// A path for a segment in a new, empty directory named after `name` and
+/// this process (the caller removes the directory).
+pub fn temp_segment(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("binlog-writer-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("seg.binlog")
+}
+
+/// Options of a writer that syncs every record (`Durability::EveryRecord`).
+pub fn durable_opts() -> crate::options::Options {
+    crate::options::Options {
+        durability: crate::options::Durability::EveryRecord,
+        ..crate::options::Options::default()
     }
 }

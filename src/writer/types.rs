@@ -55,8 +55,8 @@ impl TypeTable {
     pub fn lookup(&mut self, name: &str) -> Result<TypeRef> {
         if let Some((last, id)) = &self.last {
             // Inline, byte by byte: type names are short, and the slices'
-            // `==` calls memcmp (with the lookup out of line, 44 instructions
-            // a record for a 1-byte name, against 12).
+            // `==` calls memcmp, which costs more than the whole loop
+            // (docs/PERFORMANCE.md).
             let name = name.as_bytes();
             if last.len() == name.len() && last.iter().zip(name).all(|(a, b)| a == b) {
                 return Ok(TypeRef {

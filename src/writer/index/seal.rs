@@ -1,0 +1,333 @@
+//! Writing the seal from the index: the `SEAL_BEGIN` frame, the per-type
+//! offset arrays, the sparse index, the directory and the trailer, into the
+//! file or into memory.
+
+use super::{SegmentIndex, SPILL_ENTRY_LEN};
+use crate::error::{Error, Result};
+use crate::format::seal::{self, SealDirectory, Trailer, TypeEntry};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+impl SegmentIndex {
+    /// Writes the seal after the records, which end at `records_end`, and
+    /// returns the new file length. The caller syncs and, on error, cuts the
+    /// file back to `records_end`.
+    pub fn write_seal(
+        &self,
+        out: &mut SealOut<'_>,
+        path: &Path,
+        records_end: u64,
+        type_names: &[Box<str>],
+    ) -> Result<u64> {
+        let io = |what: &'static str| move |e| Error::io_at(path, records_end, what, e);
+        let begin = seal::encode_seal_begin(self.record_count);
+        out.write_at(&begin, records_end)
+            .map_err(io("write seal"))?;
+        let arrays_start = records_end + begin.len() as u64;
+        let arrays =
+            self.write_type_arrays(out, path, records_end, arrays_start, type_names.len())?;
+
+        let mut sparse = Vec::with_capacity(self.sparse.len() * seal::SPARSE_ENTRY_LEN);
+        for e in &self.sparse {
+            e.encode(&mut sparse);
+        }
+        let sparse_offset = arrays.end;
+        out.write_at(&sparse, sparse_offset)
+            .map_err(io("write seal"))?;
+        let dir_offset = sparse_offset + sparse.len() as u64;
+
+        let dir = self.directory(records_end, sparse_offset, &sparse, type_names, &arrays);
+        let mut tail = Vec::new();
+        let dir_len = dir.encode_frame(&mut tail);
+        tail.extend_from_slice(
+            &Trailer {
+                records_end,
+                dir_offset,
+                dir_len: dir_len as u32,
+            }
+            .encode(),
+        );
+        out.write_at(&tail, dir_offset).map_err(io("write seal"))?;
+        Ok(dir_offset + tail.len() as u64)
+    }
+
+    /// Writes the per-type offset arrays from `start` on, each type's
+    /// offsets in record order: the spilled ones, then those in memory.
+    /// Lays them out first, then scatters the offsets into them through one
+    /// bounded buffer per type.
+    fn write_type_arrays(
+        &self,
+        out: &mut SealOut<'_>,
+        path: &Path,
+        records_end: u64,
+        start: u64,
+        ntypes: usize,
+    ) -> Result<WrittenArrays> {
+        let io = |what: &'static str| move |e| Error::io_at(path, records_end, what, e);
+        let mut starts = Vec::with_capacity(ntypes);
+        let mut end = start;
+        for t in 0..ntypes {
+            starts.push(end);
+            end += self.count(t) * 8;
+        }
+        let mut arrays = TypeArrays::new(&mut *out, starts.clone(), end);
+        if let Some(spill) = &self.spill {
+            self.scatter_spilled(spill, &mut arrays, path, records_end)?;
+        }
+        for (o, t) in self.offsets.iter().zip(&self.type_ids) {
+            arrays.push(*t as usize, *o).map_err(io("write seal"))?;
+        }
+        let crcs = arrays.finish().map_err(io("write seal"))?;
+        Ok(WrittenArrays { starts, crcs, end })
+    }
+
+    /// Scatters the offsets spilled to `spill` into `arrays`, whole chunks
+    /// of entries at a time (a read per 12-byte entry through a BufReader
+    /// cost more than the scatter itself).
+    fn scatter_spilled(
+        &self,
+        spill: &File,
+        arrays: &mut TypeArrays<'_, '_>,
+        path: &Path,
+        records_end: u64,
+    ) -> Result<()> {
+        let io = |what: &'static str| move |e| Error::io_at(path, records_end, what, e);
+        const CHUNK: u64 = 1 << 16;
+        let mut chunk = vec![0u8; CHUNK as usize * SPILL_ENTRY_LEN];
+        let mut done = 0u64;
+        while done < self.spilled {
+            let n = (self.spilled - done).min(CHUNK) as usize;
+            let bytes = &mut chunk[..n * SPILL_ENTRY_LEN];
+            spill
+                .read_exact_at(bytes, done * SPILL_ENTRY_LEN as u64)
+                .map_err(io("read index spill"))?;
+            for e in bytes.chunks_exact(SPILL_ENTRY_LEN) {
+                let off = u64::from_le_bytes(e[0..8].try_into().expect("8 bytes"));
+                let t = u32::from_le_bytes(e[8..12].try_into().expect("4 bytes"));
+                arrays.push(t as usize, off).map_err(io("write seal"))?;
+            }
+            done += n as u64;
+        }
+        Ok(())
+    }
+
+    /// The seal's directory: the segment's summary, where the sparse index
+    /// (`sparse`, at `sparse_offset`) and each type's array are, and their
+    /// CRCs.
+    fn directory(
+        &self,
+        records_end: u64,
+        sparse_offset: u64,
+        sparse: &[u8],
+        type_names: &[Box<str>],
+        arrays: &WrittenArrays,
+    ) -> SealDirectory {
+        let (min_ts, max_ts) = if self.record_count == 0 {
+            (0, 0)
+        } else {
+            (self.min_ts, self.max_ts)
+        };
+        SealDirectory {
+            record_count: self.record_count,
+            first_seq: self.first_seq,
+            last_seq: self.last_seq,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+            min_ts,
+            max_ts,
+            records_end,
+            sparse_offset,
+            sparse_count: self.sparse.len() as u64,
+            sparse_crc: crc32fast::hash(sparse),
+            types: type_names
+                .iter()
+                .enumerate()
+                .map(|(t, name)| TypeEntry {
+                    name: name.to_string(),
+                    count: self.count(t),
+                    bytes: self.bytes.get(t).copied().unwrap_or(0),
+                    array_offset: arrays.starts[t],
+                    array_crc: arrays.crcs[t],
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where a seal goes: straight into the segment file, or into memory (to
+/// be written in one piece later), as bytes from `base` on.
+pub enum SealOut<'a> {
+    File(&'a File),
+    Memory { base: u64, bytes: Vec<u8> },
+}
+
+impl SealOut<'_> {
+    fn write_at(&mut self, data: &[u8], at: u64) -> std::io::Result<()> {
+        match self {
+            SealOut::File(f) => f.write_all_at(data, at),
+            SealOut::Memory { base, bytes } => {
+                let from = (at - *base) as usize;
+                if bytes.len() < from + data.len() {
+                    bytes.resize(from + data.len(), 0);
+                }
+                bytes[from..from + data.len()].copy_from_slice(data);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Per-type offset arrays being written into the seal. Into a file, each
+/// type's offsets gather in a bounded buffer first; into memory, whose
+/// arrays are laid out in advance, each offset goes straight to its place
+/// (a roll builds its seal in memory while the last buffers drain, and a
+/// second copy through buffers that grow to 1 MiB was most of that time).
+struct TypeArrays<'a, 'f> {
+    out: &'a mut SealOut<'f>,
+    /// Where each type's array starts, and where its next offset goes.
+    start: Vec<u64>,
+    cursor: Vec<u64>,
+    bufs: Vec<Vec<u8>>,
+    crcs: Vec<crc32fast::Hasher>,
+    limit: usize,
+}
+
+impl<'a, 'f> TypeArrays<'a, 'f> {
+    /// Arrays starting at `start`, ending at `end`.
+    fn new(out: &'a mut SealOut<'f>, start: Vec<u64>, end: u64) -> TypeArrays<'a, 'f> {
+        let ntypes = start.len();
+        if let SealOut::Memory { base, bytes } = out {
+            bytes.resize((end - *base) as usize, 0);
+        }
+        TypeArrays {
+            out,
+            cursor: start.clone(),
+            start,
+            bufs: vec![Vec::new(); ntypes],
+            crcs: vec![crc32fast::Hasher::new(); ntypes],
+            limit: (32usize << 20)
+                .checked_div(ntypes.max(1))
+                .unwrap_or(4096)
+                .clamp(4096, 1 << 20),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, t: usize, offset: u64) -> std::io::Result<()> {
+        if let SealOut::Memory { base, bytes } = self.out {
+            let at = (self.cursor[t] - *base) as usize;
+            bytes[at..at + 8].copy_from_slice(&offset.to_le_bytes());
+            self.cursor[t] += 8;
+            return Ok(());
+        }
+        self.bufs[t].extend_from_slice(&offset.to_le_bytes());
+        if self.bufs[t].len() >= self.limit {
+            self.drain(t)?;
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self, t: usize) -> std::io::Result<()> {
+        let buf = &mut self.bufs[t];
+        self.crcs[t].update(buf);
+        self.out.write_at(buf, self.cursor[t])?;
+        self.cursor[t] += buf.len() as u64;
+        buf.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<Vec<u32>> {
+        if let SealOut::Memory { base, bytes } = self.out {
+            return Ok((0..self.start.len())
+                .map(|t| {
+                    let range = (self.start[t] - *base) as usize..(self.cursor[t] - *base) as usize;
+                    crc32fast::hash(&bytes[range])
+                })
+                .collect());
+        }
+        for t in 0..self.bufs.len() {
+            self.drain(t)?;
+        }
+        Ok(self.crcs.into_iter().map(|h| h.finalize()).collect())
+    }
+}
+
+/// The per-type offset arrays of a seal, written: where each starts, their
+/// CRCs and where the last ends.
+struct WrittenArrays {
+    starts: Vec<u64>,
+    crcs: Vec<u32>,
+    end: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::test_file::TestFile;
+    use super::*;
+
+    /// Spilling (written out in chunks, see `spill_out`) changes nothing in
+    /// the seal: an index that spilled 40,000 entries at a time, across
+    /// chunk boundaries, seals byte for byte as one that never spilled.
+    #[test]
+    fn spilled_index_seals_as_an_unspilled_one() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
+        let seal = |memory_entries: usize| {
+            let mut index = SegmentIndex::new(4096, memory_entries);
+            let mut offset = 100u64;
+            for seq in 0..100_000u64 {
+                let len = 30 + seq % 97;
+                index.add((seq % 7 % 3) as u32, offset, seq, seq as i64, len, &dir);
+                offset += len;
+            }
+            assert_eq!(index.spilled > 0, memory_entries < 100_000);
+            let mut out = SealOut::Memory {
+                base: offset,
+                bytes: Vec::new(),
+            };
+            let t = TestFile::new("spilled-seal");
+            index.write_seal(&mut out, &t.path, offset, &names).unwrap();
+            let SealOut::Memory { bytes, .. } = out else {
+                unreachable!()
+            };
+            bytes
+        };
+        assert!(seal(40_000) == seal(1 << 20), "the seals differ");
+    }
+
+    /// A seal built in memory (`SealOut::Memory`, used while the background
+    /// writer drains) is byte for byte the one written piece by piece into
+    /// the file, spill file included.
+    #[test]
+    fn seal_in_memory_equals_seal_in_file() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        // 3 types, a spill every 1000 entries, sparse entries every 4 KiB.
+        let mut index = SegmentIndex::new(4096, 1000);
+        let mut offset = 100u64;
+        for seq in 0..5000u64 {
+            let len = 30 + seq % 97;
+            index.add((seq % 3) as u32, offset, seq, 1_000 + seq as i64, len, &dir);
+            offset += len;
+        }
+        let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
+        let t = TestFile::new("seal-out");
+        let (path, f) = (&t.path, &t.file);
+        let end = index
+            .write_seal(&mut SealOut::File(f), path, offset, &names)
+            .unwrap();
+        let mut in_file = vec![0u8; (end - offset) as usize];
+        f.read_exact_at(&mut in_file, offset).unwrap();
+        let mut mem = SealOut::Memory {
+            base: offset,
+            bytes: Vec::new(),
+        };
+        let end2 = index.write_seal(&mut mem, path, offset, &names).unwrap();
+        assert_eq!(end2, end);
+        let SealOut::Memory { bytes, .. } = mem else {
+            unreachable!()
+        };
+        assert_eq!(bytes.len(), in_file.len());
+        assert!(bytes == in_file, "the two seals differ");
+    }
+}

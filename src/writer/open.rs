@@ -1,0 +1,208 @@
+//! Opening a segment for writing: the file opened and locked, recovered
+//! (see `recover`), records found made durable under a durable policy, and
+//! the writer's threads started.
+
+use super::recover::{self, Recovered};
+use super::shared::Shared;
+use super::state::{Recycled, State};
+use super::{flusher, Writer};
+use crate::error::{Error, ErrorKind, Result};
+use crate::options::{Durability, Options};
+use parking_lot::Mutex;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+impl Writer {
+    /// Opens the segment at `path` for `purpose` with the memory a closed
+    /// writer left (`recycled`).
+    pub(super) fn open_for(
+        path: impl AsRef<Path>,
+        opts: Options,
+        recycled: Recycled,
+        purpose: recover::Purpose,
+    ) -> Result<Writer> {
+        let path = path.as_ref().to_path_buf();
+        opts.validate().map_err(|e| e.in_file(&path))?;
+        crate::clock::prepare();
+        let (file, created) = open_locked(&path)?;
+        let rec = recover::prepare(&file, &path, &opts, created, purpose)?;
+        let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
+        let durable_next = durable_at_open(&path, &opts, created, &rec, &sync_file)?;
+        let state = open_state(path.clone(), file, rec, &opts, recycled, &sync_file)?;
+        let shared = Arc::new(Shared::new(
+            path,
+            opts.durability,
+            opts.sync_wait_spin,
+            state,
+            durable_next,
+            sync_file,
+        ));
+        let flusher = flusher::start(&shared)?;
+        Ok(Writer {
+            shared,
+            flusher: Mutex::new(flusher),
+        })
+    }
+}
+
+/// The sequence number below which the records of the segment just opened
+/// are durable. Records a reopen finds may be only in the page cache (their
+/// writer may have died before syncing them): a durable policy syncs them
+/// now; under `None` they count as durable after the first sync.
+fn durable_at_open(
+    path: &Path,
+    opts: &Options,
+    created: bool,
+    rec: &Recovered,
+    sync_file: &File,
+) -> Result<u64> {
+    if created {
+        return Ok(rec.next_seq);
+    }
+    if opts.durability == Durability::None {
+        return Ok(rec.next_seq - rec.index.record_count);
+    }
+    sync_file
+        .sync_data()
+        .map_err(|e| Error::io(path, "fdatasync", e))?;
+    // And its name: a segment created under `None` (by an earlier writer)
+    // may not have it on disk yet.
+    let dir = crate::sys::parent_dir(path);
+    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
+    Ok(rec.next_seq)
+}
+
+/// The writer's state over the recovered segment, writing full buffers in
+/// the background (on a third descriptor) unless every record is written
+/// through.
+fn open_state(
+    path: PathBuf,
+    file: File,
+    rec: Recovered,
+    opts: &Options,
+    recycled: Recycled,
+    sync_file: &File,
+) -> Result<State> {
+    let mut state = State::new(
+        path.clone(),
+        file,
+        rec.file_len,
+        rec.next_seq,
+        rec.types,
+        rec.index,
+        opts.buffer_size,
+        opts.max_record_size,
+        recycled,
+    );
+    if rec.seal_begun {
+        state.mark_ending();
+    }
+    state.sync_on_seal = opts.durability != Durability::None;
+    state.reserve_up_to(opts.expected_size);
+    if opts.durability != Durability::EveryRecord && opts.buffer_size > 0 {
+        let f = sync_file
+            .try_clone()
+            .map_err(|e| Error::io(&path, "dup", e))?;
+        state.start_write_behind(f)?;
+    }
+    Ok(state)
+}
+
+/// Opens (or creates) the segment at `path` and takes its lock, making
+/// sure the file locked is still the one `path` names: `binlog repair`
+/// renames a repaired copy over a segment while holding the old file's
+/// lock, and a writer that opened the old file just before the rename and
+/// locked it just after the repair let go would otherwise append to a file
+/// no name leads to (every record lost). Such a writer opens the path again.
+/// Returns whether the file was created.
+fn open_locked(path: &Path) -> Result<(File, bool)> {
+    const ATTEMPTS: u32 = 100;
+    for _ in 0..ATTEMPTS {
+        let (file, created) = open_file(path)?;
+        match crate::sys::lock_exclusive_patiently(&file) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Error::file(
+                    ErrorKind::Locked,
+                    path,
+                    "another writer (in this or another process) has the segment open",
+                ))
+            }
+            Err(e) => return Err(Error::io(path, "lock", e)),
+        }
+        let held = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
+        match std::fs::metadata(path) {
+            Ok(named) if named.dev() == held.dev() && named.ino() == held.ino() => {
+                return Ok((file, created))
+            }
+            // Replaced or removed between the open and the lock.
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(path, "stat", e)),
+        }
+    }
+    Err(Error::file(
+        ErrorKind::Locked,
+        path,
+        format!(
+            "the file was replaced or removed each of {ATTEMPTS} times it was opened and locked"
+        ),
+    ))
+}
+
+/// Opens the segment read-write without ever truncating it; creates it if
+/// missing. Returns whether it was created.
+fn open_file(path: &Path) -> Result<(File, bool)> {
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).mode(0o644);
+    match o.clone().create_new(true).open(path) {
+        Ok(f) => Ok((f, true)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let f = o.open(path).map_err(|e| {
+                if crate::sys::is_a_directory(&e) {
+                    // The kind and words a reader gets for a directory, not
+                    // an I/O error: the path names the wrong kind of file.
+                    Error::file(
+                        ErrorKind::InvalidArgument,
+                        path,
+                        "is a directory, not a segment",
+                    )
+                } else {
+                    Error::io(path, "open", e)
+                }
+            })?;
+            Ok((f, false))
+        }
+        Err(e) => Err(Error::io(path, "create", e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::ErrorKind;
+    use crate::options::{Options, MAX_SYNC_WAIT_SPIN};
+    use crate::writer::test_file::{durable_opts, temp_segment};
+    use crate::writer::Writer;
+    use std::time::Duration;
+
+    #[test]
+    fn sync_wait_spin_is_bounded() {
+        let p = temp_segment("spin-bound");
+        let opts = Options {
+            sync_wait_spin: MAX_SYNC_WAIT_SPIN + Duration::from_micros(1),
+            ..durable_opts()
+        };
+        let e = Writer::open(&p, opts).err().expect("refused");
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert!(e.message().contains("sync_wait_spin"), "{e}");
+        let opts = Options {
+            sync_wait_spin: MAX_SYNC_WAIT_SPIN,
+            ..durable_opts()
+        };
+        Writer::open(&p, opts).unwrap().close().unwrap();
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+}

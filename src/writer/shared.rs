@@ -1,0 +1,89 @@
+//! What a writer's handle shares with the threads that call it and with its
+//! interval flusher: the locked state, and the group commit's counters.
+
+use super::group_commit::SyncState;
+use super::state::State;
+use crate::options::Durability;
+use parking_lot::{Condvar, Mutex};
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
+use std::thread::Thread;
+use std::time::Duration;
+
+pub(super) struct Shared {
+    pub path: PathBuf,
+    pub durability: Durability,
+    pub state: Mutex<State>,
+    pub sync: Mutex<SyncState>,
+    /// Every record with a lower sequence number is on stable storage. Only
+    /// grows, under the sync lock; waiters read it without the lock.
+    pub durable: AtomicU64,
+    /// Bumped under the sync lock whenever an fdatasync ends (or fails) or
+    /// the writer closes. Waiters sleep on this word (a futex) and look again
+    /// when it changes; it wraps, which is harmless since a waiter compares
+    /// it with the value it read under the same lock a moment before.
+    pub completions: AtomicU32,
+    /// Durable write calls (`Writer::write_batch` with `EveryRecord`)
+    /// between entry and return. Lock-free: entering and leaving must not
+    /// queue behind the sync lock.
+    pub callers: AtomicUsize,
+    /// Of those, how many appended a record that no started fdatasync covers
+    /// yet (changed under the sync lock).
+    pub queued: AtomicUsize,
+    /// Counts the times a leader took the queued records into its
+    /// fdatasync (changed under the sync lock), so a caller knows whether it
+    /// is still counted in `queued`.
+    pub batches_taken: AtomicU64,
+    /// The leader while it sleeps in `wait_for_queued_callers`, woken once
+    /// every caller has queued (or left).
+    pub gathering_leader: Mutex<Option<Thread>>,
+    pub gathering: AtomicBool,
+    /// A second descriptor of the segment, so fdatasync runs without the
+    /// state lock and writers keep appending meanwhile.
+    pub sync_file: File,
+    /// The segment was created under durability `None`, which does not
+    /// fsync the directory at creation: the first successful sync does, or
+    /// the file itself could vanish with the records it made durable.
+    pub dir_unsynced: AtomicBool,
+    /// Tells the interval flusher to stop.
+    pub stop: Mutex<bool>,
+    pub stop_cv: Condvar,
+    /// `Options::sync_wait_spin`.
+    pub spin: Duration,
+}
+
+impl Shared {
+    /// A writer's shared part over `state`, whose records below
+    /// `durable_next` are on stable storage; `sync_file` is a second
+    /// descriptor of its segment.
+    pub fn new(
+        path: PathBuf,
+        durability: Durability,
+        spin: Duration,
+        state: State,
+        durable_next: u64,
+        sync_file: File,
+    ) -> Shared {
+        Shared {
+            path,
+            durability,
+            state: Mutex::new(state),
+            sync: Mutex::new(SyncState::default()),
+            durable: AtomicU64::new(durable_next),
+            completions: AtomicU32::new(0),
+            callers: AtomicUsize::new(0),
+            queued: AtomicUsize::new(0),
+            batches_taken: AtomicU64::new(0),
+            gathering_leader: Mutex::new(None),
+            gathering: AtomicBool::new(false),
+            sync_file,
+            // Reopened too: the writer that created it may have synced
+            // neither (a durable policy syncs it at open).
+            dir_unsynced: AtomicBool::new(durability == Durability::None),
+            stop: Mutex::new(false),
+            stop_cv: Condvar::new(),
+            spin,
+        }
+    }
+}

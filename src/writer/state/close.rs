@@ -1,0 +1,93 @@
+//! Closing the segment: every record handed to the OS, the seal written
+//! (see `seal`), the file's lock released, even when sealing fails.
+
+use super::State;
+use crate::error::Result;
+use crate::format::FRAME_HEADER_LEN;
+
+impl State {
+    /// Closes the file without a seal (see `Writer::discard`): nothing is
+    /// buffered or in flight in a segment that holds no record.
+    pub fn close_unsealed(&mut self) {
+        let _ = self.finish_in_flight();
+        self.write_behind = None;
+        if let Some(file) = self.file.take() {
+            crate::writer::prealloc::release(&file, self.file_len);
+            crate::sys::unlock(&file);
+        }
+    }
+
+    /// Flushes, writes the seal and syncs, then closes the file (even when
+    /// sealing fails, so the lock is always released).
+    pub fn close(&mut self) -> Result<()> {
+        if self.file.is_none() {
+            return Ok(());
+        }
+        let flushed = self.check_usable().and_then(|()| self.flush_for_close());
+        let sealing = flushed.is_ok();
+        let result = flushed.and_then(|seal| self.seal(seal));
+        self.closed_durable = result.is_ok() && self.sync_on_seal;
+        // Stop the background writer (its buffers were written by
+        // flush_buf, or are lost with the error being returned).
+        let _ = self.finish_in_flight();
+        self.write_behind = None;
+        if result.is_err() && self.poisoned.is_none() {
+            self.closed_written = self.written_below();
+        }
+        let file = self.file.take().expect("open");
+        if !sealing {
+            // The seal truncates the file, releasing the blocks reserved
+            // past its end; without one, release them here.
+            crate::writer::prealloc::release(&file, self.unsealed_len());
+        }
+        crate::sys::unlock(&file);
+        drop(file);
+        let lost = self.buf.len();
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        self.spare_bufs.push(buf);
+        self.unsealed_from = 0;
+        result.map_err(|e| {
+            if lost > 0 {
+                e.with_detail(|d| format!("{d}; {lost} buffered bytes of records were not written"))
+            } else {
+                e
+            }
+        })
+    }
+
+    /// Hands every buffered record to the OS for `close`, with the seal
+    /// built meanwhile when it can be (`prebuild_seal`). A write-behind
+    /// failure not yet reported comes back here, its bytes returned to the
+    /// buffer; another call would retry them, but none can once the writer
+    /// is closed. So they are written once more, directly (unless the
+    /// failure left the file suspect), and the seal built afterwards: a
+    /// cause that has gone (space freed, a limit raised) then loses
+    /// nothing, and one that persists fails the same way.
+    fn flush_for_close(&mut self) -> Result<Option<Vec<u8>>> {
+        let first = self
+            .prebuild_seal()
+            .and_then(|seal| self.flush_buf().map(|()| seal));
+        match first {
+            Err(_) if self.poisoned.is_none() => self.flush_buf().map(|()| None),
+            done => done,
+        }
+    }
+
+    /// The sequence number below which every record is whole in the file,
+    /// once nothing is in flight: all of them, or all but the whole frames
+    /// left in the buffer by a failed write. `None` if the buffer does not
+    /// start with a record (it ends one begun in a buffer handed off).
+    fn written_below(&self) -> Option<u64> {
+        if self.in_flight_len > 0 || self.split_tail_len > 0 {
+            return None;
+        }
+        let mut pos = 0;
+        let mut left = 0u64;
+        while let Some(len) = self.buf.get(pos..pos + 4) {
+            pos += FRAME_HEADER_LEN + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+            left += 1;
+        }
+        (pos == self.buf.len()).then(|| self.next_seq - left)
+    }
+}

@@ -1,0 +1,325 @@
+//! Handing full buffers to the write-behind thread, cut at aligned file
+//! offsets, and taking them back once written (or their bytes, unwritten,
+//! after a failure).
+
+use super::{State, NO_RECORD};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::frame;
+use crate::writer::job::{Failed, Job, DEPTH};
+
+impl State {
+    /// Hands the full buffer to the background writer (first waiting, if
+    /// [`DEPTH`] buffers are in flight, for the oldest to be written), or
+    /// writes it here without one.
+    ///
+    /// The buffer is cut at the last multiple of the hand-off unit it
+    /// reaches, even inside a record, and the bytes after the cut start the
+    /// next buffer: every background write then covers whole aligned units
+    /// of the file. The page cache keeps the pages of such a write in one
+    /// large folio (2 MiB with a buffer of 2 MiB or more, on Linux 6.x
+    /// filesystems with large folios), which a reader's mapping then maps
+    /// with one page-table entry: reading the records of one rare type
+    /// through the index is much faster than in 4 KiB pages
+    /// (docs/PERFORMANCE.md).
+    pub(super) fn hand_off(&mut self) -> Result<()> {
+        if self.write_behind.is_none() {
+            return self.flush_buf();
+        }
+        self.take_finished(DEPTH - 1)?;
+        let offset = self.file_len + self.in_flight_len;
+        let split = self.cut_in_buf(offset);
+        // Whichever thread has time fills in the CRCs. With small records
+        // the caller's encoding is the bottleneck (the CRC is a large part
+        // of it) and the background thread mostly waits on the kernel's
+        // copy: that thread seals. With large records the kernel's copy is
+        // the bottleneck and buffers queue up: this thread seals, as when
+        // it is more than one buffer ahead.
+        if self.in_flight_len >= self.caller_seals_from {
+            self.seal_buffered();
+        }
+        let job = self.cut_off_job(offset, split);
+        // What stays was sealed above.
+        self.unsealed_from = self.buf.len();
+        self.last_record_start = NO_RECORD;
+        self.in_flight_len += job.buf.len() as u64;
+        self.write_behind.as_ref().expect("checked").submit(job);
+        Ok(())
+    }
+
+    /// Where in the buffer, which starts at file offset `offset`, the job
+    /// to hand off ends: at the last multiple of the hand-off unit the
+    /// buffer reaches, if that is inside the last record appended (the one
+    /// that crossed the boundary) or at its start; never inside the bytes
+    /// at the front that end a record of the buffer before. Else the whole
+    /// buffer goes.
+    fn cut_in_buf(&self, offset: u64) -> usize {
+        let end = offset + self.buf.len() as u64;
+        let cut = end & !self.unit_mask;
+        if self.last_record_start != NO_RECORD
+            && cut > offset
+            && cut >= offset + self.last_record_start as u64
+            && cut < end
+        {
+            (cut - offset) as usize
+        } else {
+            self.buf.len()
+        }
+    }
+
+    /// The job of the buffer's first `split` bytes, at `offset`; the bytes
+    /// after them start the next buffer (a spare one).
+    fn cut_off_job(&mut self, offset: u64, split: usize) -> Job {
+        // A record the cut falls inside (or at) is sealed here: its parts
+        // go out in two writes, and a failure returns its first part as
+        // sealed bytes.
+        let end = if split < self.buf.len() {
+            if self.last_record_start >= self.unsealed_from {
+                frame::seal_frames(&mut self.buf[self.last_record_start..]);
+            }
+            self.last_record_start
+        } else {
+            self.buf.len()
+        };
+        let unsealed = self.unsealed_from.min(end)..end;
+        let mut next = self
+            .spare_bufs
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(self.buf.capacity()));
+        next.extend_from_slice(&self.buf[split..]);
+        let (split_tail_len, split_head) =
+            if split > self.last_record_start && split < self.buf.len() {
+                // `next` starts inside the last record.
+                (next.len(), self.buf[self.last_record_start..split].to_vec())
+            } else {
+                (0, Vec::new())
+            };
+        self.buf.truncate(split);
+        let full = std::mem::replace(&mut self.buf, next);
+        Job {
+            buf: full,
+            offset,
+            split_tail_len: std::mem::replace(&mut self.split_tail_len, split_tail_len),
+            split_head: std::mem::replace(&mut self.split_head, split_head),
+            unsealed,
+        }
+    }
+
+    /// Jobs whose CRCs the write-behind thread filled in (see `hand_off`).
+    #[cfg(test)]
+    pub fn sealed_behind(&self) -> usize {
+        self.write_behind.as_ref().map_or(0, |b| b.sealed_here())
+    }
+
+    /// The write-behind thread (tests reach it to make it panic).
+    #[cfg(test)]
+    pub fn write_behind_thread(&self) -> &crate::writer::write_behind::WriteBehind {
+        self.write_behind.as_ref().expect("a write-behind thread")
+    }
+
+    /// Waits until every buffer in flight is written (or one failed).
+    pub(super) fn finish_in_flight(&mut self) -> Result<()> {
+        self.take_finished(0)
+    }
+
+    /// Waits until at most `max_in_flight` buffers are in flight and takes
+    /// what the background writer finished. On failure the unwritten bytes
+    /// go back to the front of the buffer, to be retried by the next flush,
+    /// and the error is returned.
+    fn take_finished(&mut self, max_in_flight: usize) -> Result<()> {
+        if self.in_flight_len == 0 {
+            return Ok(());
+        }
+        let finished = self
+            .write_behind
+            .as_ref()
+            .expect("in flight")
+            .take_finished(max_in_flight);
+        for mut buf in finished.written {
+            self.file_len += buf.len() as u64;
+            self.in_flight_len -= buf.len() as u64;
+            buf.clear();
+            self.spare_bufs.push(buf);
+        }
+        let Some(Failed {
+            written_whole,
+            cut_back,
+            mut unwritten,
+            err,
+            cut_err,
+        }) = finished.failed
+        else {
+            return Ok(());
+        };
+        self.file_len = self.file_len + written_whole - cut_back;
+        self.in_flight_len = 0;
+        // `unwritten` ends where the buffer starts: a record cut across
+        // both is whole again.
+        self.split_tail_len = 0;
+        self.split_head = Vec::new();
+        self.last_record_start = NO_RECORD;
+        // `unwritten` is sealed (see `Failed::unwritten`).
+        self.unsealed_from += unwritten.len();
+        unwritten.extend_from_slice(&self.buf);
+        self.buf = unwritten;
+        if let Some(e) = cut_err {
+            self.poisoned = Some(Error::at(
+                ErrorKind::Poisoned,
+                &self.path,
+                self.file_len,
+                // `e` is why: cutting failed, or the thread panicked.
+                format!(
+                    "after a failed write the file could not be made to end on a whole record: {e}"
+                ),
+            ));
+        }
+        Err(Error::io_at(&self.path, self.file_len, "write", err))
+    }
+}
+
+/// The unit at whose multiples full buffers are cut: the buffer size
+/// rounded down to a power of two, at least 4 KiB and at most 2 MiB (the
+/// largest folio the page cache uses on x86-64 and arm64 with 4 KiB pages).
+pub(super) fn hand_off_unit(buffer_size: usize) -> u64 {
+    const MAX: u64 = 2 << 20;
+    let size = (buffer_size as u64).clamp(4096, MAX);
+    1 << (63 - size.leading_zeros())
+}
+
+/// The hand-off unit when the write-behind thread writes buffers in pairs
+/// (see `write_behind::pair`): when two units make a 2 MiB folio, which a
+/// mapping maps with one page-table entry. Pairs of smaller units would
+/// hold records back (from a writer that chose a small buffer to hand them
+/// off soon) for folios that gain little.
+pub(super) fn pair_unit(buffer_size: usize) -> Option<u64> {
+    let unit = hand_off_unit(buffer_size);
+    (unit == 1 << 20).then_some(unit)
+}
+
+/// `State::caller_seals_from` for buffers of `buffer_size` bytes: more than
+/// a buffer and, when buffers are paired, a pair's first half, which waits
+/// in flight for the second: the thread is behind only with more than that.
+pub(super) fn caller_seals_from(buffer_size: usize) -> u64 {
+    buffer_size as u64 + pair_unit(buffer_size).map_or(0, |u| u) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::ErrorKind;
+    use crate::options::Options;
+    use crate::writer::test_file::temp_segment;
+    use crate::writer::{Entry, Writer};
+
+    /// Whichever thread fills in the CRCs at a hand-off (the caller when the
+    /// background thread is behind, else that thread), the segment is the
+    /// same, byte for byte, and reads back whole: records cut across two
+    /// buffers, records larger than the buffer and batches included.
+    #[test]
+    fn either_thread_sealing_writes_the_same_segment() {
+        let write = |name: &str, caller_seals_from: u64| {
+            let path = temp_segment(name);
+            let w = Writer::open(
+                &path,
+                Options {
+                    buffer_size: 16 << 10,
+                    created_ns: Some(1),
+                    ..Options::default()
+                },
+            )
+            .unwrap();
+            w.shared.state.lock().caller_seals_from = caller_seals_from;
+            let payloads: Vec<Vec<u8>> = (0..20_000u64)
+                .map(|i| {
+                    let len = if i % 5_000 == 4_999 {
+                        40_000
+                    } else {
+                        (i * 37 % 300) as usize
+                    };
+                    vec![i as u8; len]
+                })
+                .collect();
+            for chunk in payloads.chunks(7) {
+                let parts: Vec<[&[u8]; 1]> = chunk.iter().map(|p| [&p[..]]).collect();
+                let entries: Vec<Entry<'_>> = parts
+                    .iter()
+                    .map(|p| Entry {
+                        type_name: "t",
+                        meta: &[],
+                        timestamp_ns: Some(5),
+                        parts: p,
+                    })
+                    .collect();
+                w.write_batch(&entries).unwrap();
+            }
+            w.flush().unwrap();
+            let sealed_behind = w.shared.state.lock().sealed_behind();
+            w.close().unwrap();
+            let mut r = crate::reader::Reader::open(&path).unwrap();
+            let mut n = 0;
+            while let Some(rec) = r.next().unwrap() {
+                assert_eq!(rec.payload, &payloads[n][..], "{name}: record {n}");
+                n += 1;
+            }
+            assert_eq!(n, payloads.len(), "{name}");
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+            (bytes, sealed_behind)
+        };
+        let (by_caller, behind) = write("seal-caller", 0);
+        assert_eq!(behind, 0, "the caller sealed every buffer");
+        let (by_thread, behind) = write("seal-thread", u64::MAX);
+        assert!(behind > 100, "the thread sealed {behind} buffers");
+        assert!(by_caller == by_thread, "the two segments differ");
+    }
+
+    /// A panic on the write-behind thread in the middle of a batch whose
+    /// records are split across buffers fails the call and poisons the
+    /// writer, without a panic on the caller's thread (a debug build once
+    /// overflowed rolling the batch back) and without a hang; the records
+    /// written before it read back whole.
+    #[test]
+    fn a_panic_on_the_write_behind_thread_poisons_the_writer() {
+        let path = temp_segment("behind-panic");
+        let w = Writer::open(
+            &path,
+            Options {
+                buffer_size: 4096,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        w.shared.state.lock().write_behind_thread().panic_on_job(3);
+        let payload = [7u8; 150];
+        let parts = [&payload[..]];
+        let entries = vec![
+            Entry {
+                type_name: "t",
+                meta: &[],
+                timestamp_ns: Some(1),
+                parts: &parts,
+            };
+            200
+        ];
+        let first = w.write_batch(&entries[..30]).unwrap();
+        assert_eq!(first, 0);
+        let err = w.write_batch(&entries).unwrap_err();
+        assert!(err.message().contains("panicked"), "{err}");
+        let again = w.write_batch(&entries[..1]).unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::Poisoned, "{again}");
+        assert!(
+            again.message().contains(
+                "could not be made to end on a whole record: the write-behind thread panicked"
+            ),
+            "{again}"
+        );
+        let _ = w.close();
+        let mut r = crate::reader::Reader::open(&path).unwrap();
+        let mut n = 0;
+        while let Ok(Some(rec)) = r.next() {
+            assert_eq!(rec.seq, n);
+            assert_eq!(rec.payload, &payload[..]);
+            n += 1;
+        }
+        assert!(n >= 30, "{n} records read back");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+}

@@ -1,0 +1,217 @@
+//! The writer's mutable state, guarded by one mutex: the open file, the
+//! buffer of encoded records not yet handed to the OS, the sequence counter,
+//! the type table and the index.
+//!
+//! A write call appends its records in order. If it fails, the records of
+//! the call that did not reach the file are rolled back (their sequence
+//! numbers are reused) and a record that reached the file only in part is
+//! cut off, so neither a reader nor a later writer ever sees a torn record.
+//! Records of earlier calls still in the buffer stay there for the next
+//! flush.
+//!
+//! One file a stage of a record's way: `append` (a call's records, indexed
+//! or rolled back), `validate` (a batch checked before it is encoded),
+//! `encode` (a record into the buffer), `direct` (a record larger than the
+//! buffer, straight to the file), `hand_off` (full buffers to the
+//! write-behind thread and back), `flush` (the buffer to the OS here),
+//! `end` (a segment's records closed for a roll), `close` and `seal`; and
+//! `recycle`, the memory a closed segment leaves to the next.
+
+mod append;
+mod close;
+mod direct;
+mod encode;
+mod end;
+mod flush;
+mod hand_off;
+mod recycle;
+mod seal;
+mod validate;
+
+pub use append::Entry;
+use append::Pending;
+pub use recycle::Recycled;
+
+use super::index::SegmentIndex;
+use super::prealloc::Prealloc;
+use super::types::TypeTable;
+use super::write_behind::WriteBehind;
+use crate::error::{Error, ErrorKind, Result};
+use std::fs::File;
+use std::path::PathBuf;
+
+pub(crate) struct State {
+    pub path: PathBuf,
+    pub dir: PathBuf,
+    /// Written at explicit offsets, but for `write_direct`, which seeks
+    /// first: the write-behind thread's descriptor shares this one's file
+    /// position and moves it (a pair's `writev`), so position-based I/O here
+    /// waits until nothing is in flight (`flush_buf`).
+    pub file: Option<File>,
+    pub buf: Vec<u8>,
+    /// Bytes in the file; the buffer's contents go after them.
+    pub file_len: u64,
+    pub next_seq: u64,
+    pub types: TypeTable,
+    pub index: SegmentIndex,
+    pub since_sync: u64,
+    pub poisoned: Option<Error>,
+    /// A failure of the background flusher (`Durability::Interval`) that
+    /// no caller has seen: the next write call returns it, writing nothing.
+    /// Its records stay buffered and the next flush retries them; a flush
+    /// first (`flush_buf`, whose caller reports its result) makes it moot,
+    /// whether it succeeds or fails.
+    pub flusher_failed: Option<Error>,
+    /// Calls of `flush_buf` so far: the flusher keeps its failure only if
+    /// no other flush came between its own and its taking the lock again.
+    pub flushes: u64,
+    pub buffer_size: usize,
+    pub max_record_size: u64,
+    /// fdatasync when sealing: every durability policy but `None`, which
+    /// leaves writeback to the OS (a lost seal costs only a scan).
+    pub sync_on_seal: bool,
+    /// Writes full buffers in the background (durability policies that do
+    /// not write through every call).
+    write_behind: Option<WriteBehind>,
+    /// Bytes handed to `write_behind` and not yet taken back written; the
+    /// buffer's contents go after them.
+    in_flight_len: u64,
+    /// Frames in `buf` from this offset on have no CRC yet: they are sealed
+    /// just before the buffer goes to the OS (see `frame::encode_unsealed`).
+    unsealed_from: usize,
+    /// Empty buffers to swap in at the next hand-offs.
+    spare_bufs: Vec<Vec<u8>>,
+    /// At a hand-off, the caller seals the buffer's frames itself when at
+    /// least this many bytes are still in flight (the background thread is
+    /// behind); otherwise that thread does (see `hand_off`). More than one
+    /// buffer; tests set 0 (always the caller) or `u64::MAX` (never).
+    pub(super) caller_seals_from: u64,
+    /// Full buffers are handed off at file offsets that are multiples of
+    /// `unit_mask + 1` (see `hand_off`).
+    unit_mask: u64,
+    /// Where in `buf` the last record appended starts (`NO_RECORD` if it
+    /// was not appended to this buffer).
+    last_record_start: usize,
+    /// The first `split_tail_len` bytes of `buf` end a record whose first
+    /// part, in the last buffer handed off, `split_head` holds.
+    split_tail_len: usize,
+    split_head: Vec<u8>,
+    /// Disk blocks reserved ahead of writes made on this thread.
+    prealloc: Prealloc,
+    /// The segment's expected size, past which nothing is reserved.
+    reserve_limit: Option<u64>,
+    /// Closed with a seal that was fdatasynced: every record is durable, so
+    /// a durable write waiting on a sync that started late succeeds.
+    pub closed_durable: bool,
+    /// Closed without that (sealing failed, not in an fdatasync): every
+    /// record below this sequence number is whole in the file, which a
+    /// durable write still waiting may fdatasync itself (see
+    /// `Shared::run_group_sync`) rather than fail although its record was
+    /// written. `None` if that is not known.
+    pub closed_written: Option<u64>,
+    /// The segment is ending: its records are closed by a `SEAL_BEGIN`
+    /// frame (see `end_records`). One way: appends are refused from then
+    /// on, and `close` writes the rest of the seal.
+    ending: bool,
+    pending: Vec<Pending>,
+    /// Holds a seal built in memory (`prebuild_seal`); kept for reuse.
+    seal_buf: Vec<u8>,
+}
+
+/// `State::last_record_start` when the buffer holds no record appended to
+/// it.
+const NO_RECORD: usize = usize::MAX;
+
+impl State {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        path: PathBuf,
+        file: File,
+        file_len: u64,
+        next_seq: u64,
+        types: TypeTable,
+        index: SegmentIndex,
+        buffer_size: usize,
+        max_record_size: u64,
+        recycled: Recycled,
+    ) -> State {
+        let dir = crate::sys::parent_dir(&path).to_path_buf();
+        let mut index = index;
+        index.adopt(recycled.index);
+        let buf_capacity = buffer_size.max(4096) * 2;
+        let mut spare_bufs = recycle::reusable_bufs(recycled.bufs, buf_capacity);
+        State {
+            path,
+            dir,
+            file: Some(file),
+            buf: spare_bufs
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(buf_capacity)),
+            file_len,
+            next_seq,
+            types,
+            index,
+            since_sync: 0,
+            poisoned: None,
+            flusher_failed: None,
+            flushes: 0,
+            buffer_size,
+            max_record_size,
+            sync_on_seal: true,
+            closed_durable: false,
+            closed_written: None,
+            ending: false,
+            write_behind: None,
+            in_flight_len: 0,
+            spare_bufs,
+            caller_seals_from: hand_off::caller_seals_from(buffer_size),
+            unit_mask: hand_off::hand_off_unit(buffer_size) - 1,
+            last_record_start: NO_RECORD,
+            split_tail_len: 0,
+            split_head: Vec::new(),
+            unsealed_from: 0,
+            prealloc: Prealloc::new(file_len, buffer_size, None),
+            reserve_limit: None,
+            pending: Vec::new(),
+            seal_buf: recycled.seal,
+        }
+    }
+
+    /// Bytes of the segment: in the file, in flight and buffered.
+    pub fn len(&self) -> u64 {
+        self.file_len + self.in_flight_len + self.buf.len() as u64
+    }
+
+    /// Reserves disk blocks only up to `limit` (see `Options::expected_size`).
+    /// Called before `start_write_behind`.
+    pub fn reserve_up_to(&mut self, limit: Option<u64>) {
+        self.reserve_limit = limit;
+        self.prealloc = Prealloc::new(self.len(), self.buffer_size, limit);
+    }
+
+    /// Starts writing full buffers in the background on a second descriptor.
+    pub fn start_write_behind(&mut self, file: File) -> Result<()> {
+        let b = WriteBehind::start(
+            file,
+            Prealloc::new(self.len(), self.buffer_size, self.reserve_limit),
+            hand_off::pair_unit(self.buffer_size),
+        )
+        .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
+        self.write_behind = Some(b);
+        Ok(())
+    }
+
+    pub fn check_usable(&self) -> Result<()> {
+        if self.file.is_none() {
+            return Err(Error::file(
+                ErrorKind::Closed,
+                &self.path,
+                "writer is closed",
+            ));
+        }
+        if let Some(p) = &self.poisoned {
+            return Err(p.clone());
+        }
+        Ok(())
+    }
+}

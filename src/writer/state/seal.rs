@@ -1,0 +1,103 @@
+//! Sealing a closing segment: the seal built in memory while the last
+//! buffers drain, or written piece by piece; the file cut to its end and
+//! synced.
+
+use super::State;
+use crate::error::{Error, ErrorKind, Result};
+use crate::writer::index::SealOut;
+use std::os::unix::fs::FileExt;
+
+impl State {
+    /// With a background writer: hands it the last, partly filled buffer
+    /// and builds the seal in memory while it drains, instead of building
+    /// it after (a log's roll waited for both in turn). Only for seals up to
+    /// `PREBUILT_SEAL_MAX`: a larger one is written piece by piece later,
+    /// because faulting in a fresh buffer for it cost more than the overlap
+    /// saved (docs/PERFORMANCE.md).
+    pub(super) fn prebuild_seal(&mut self) -> Result<Option<Vec<u8>>> {
+        const PREBUILT_SEAL_MAX: u64 = 2 << 20;
+        let records_end = self.len();
+        let estimate = self
+            .index
+            .seal_estimate(self.types.names())
+            .len(self.index.record_count, records_end);
+        if self.write_behind.is_none() || estimate > PREBUILT_SEAL_MAX {
+            return Ok(None);
+        }
+        if !self.buf.is_empty() {
+            self.hand_off()?;
+        }
+        let mut bytes = std::mem::take(&mut self.seal_buf);
+        bytes.clear();
+        bytes.reserve(estimate as usize);
+        let mut out = SealOut::Memory {
+            base: records_end,
+            bytes,
+        };
+        self.index
+            .write_seal(&mut out, &self.path, records_end, self.types.names())?;
+        match out {
+            SealOut::Memory { bytes, .. } => Ok(Some(bytes)),
+            SealOut::File(_) => unreachable!("built in memory"),
+        }
+    }
+
+    /// Writes the seal (`prebuilt`, or built here), truncates the file to
+    /// its end and syncs it if the durability asks for it.
+    pub(super) fn seal(&mut self, prebuilt: Option<Vec<u8>>) -> Result<()> {
+        let records_end = self.file_len;
+        let sealed = self.write_seal(prebuilt).and_then(|len| {
+            let file = self.file.as_ref().expect("open");
+            file.set_len(len)
+                .map_err(|e| Error::io_at(&self.path, records_end, "sync seal", e))
+        });
+        let sealed = sealed.and_then(|()| self.sync_seal());
+        if sealed.is_err() {
+            // An unsealed segment is still whole: readers scan it.
+            let file = self.file.as_ref().expect("open");
+            let _ = file.set_len(self.unsealed_len());
+        }
+        sealed
+    }
+
+    /// Writes the seal after the records (`prebuilt`, whose buffer is kept
+    /// for reuse, or built here piece by piece) and returns the file's
+    /// length with it.
+    fn write_seal(&mut self, prebuilt: Option<Vec<u8>>) -> Result<u64> {
+        let file = self.file.as_ref().expect("open");
+        let records_end = self.file_len;
+        match prebuilt {
+            Some(bytes) => {
+                let r = file
+                    .write_all_at(&bytes, records_end)
+                    .map(|()| records_end + bytes.len() as u64)
+                    .map_err(|e| Error::io_at(&self.path, records_end, "write seal", e));
+                self.seal_buf = bytes;
+                r
+            }
+            None => self.index.write_seal(
+                &mut SealOut::File(file),
+                &self.path,
+                records_end,
+                self.types.names(),
+            ),
+        }
+    }
+
+    /// fdatasyncs the sealed file if the durability asks for it. A failure
+    /// poisons the writer: the kernel may have dropped the records' pages,
+    /// and no later fdatasync of this writer may count them durable.
+    fn sync_seal(&mut self) -> Result<()> {
+        if !self.sync_on_seal {
+            return Ok(());
+        }
+        let file = self.file.as_ref().expect("open");
+        file.sync_data().map_err(|e| {
+            let e = Error::io_at(&self.path, self.file_len, "sync seal", e);
+            self.poisoned = Some(e.clone().with_kind(ErrorKind::Poisoned).with_detail(|d| {
+                format!("{d}; records since the last successful sync may be lost")
+            }));
+            e
+        })
+    }
+}

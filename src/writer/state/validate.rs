@@ -1,0 +1,125 @@
+//! A batch is checked before any of its records is encoded, so that one
+//! refused writes nothing and takes no sequence number.
+
+use super::{Entry, State};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::frame::{self, RecordHead};
+use crate::format::{FRAME_HEADER_LEN, MAX_TYPE_NAME_LEN};
+use crate::writer::types::{TypeRef, TypeTable};
+
+impl State {
+    /// Checks that every entry of a batch can be encoded, exactly as
+    /// `encode_one` will encode it (the same type ids and definitions, so
+    /// the same sizes), without changing anything: a name too long, a
+    /// record above the size limit, sequence numbers running out.
+    pub(super) fn validate(&mut self, entries: &[Entry<'_>]) -> Result<()> {
+        if u64::MAX - self.next_seq < entries.len() as u64 {
+            return Err(Error::file(
+                ErrorKind::InvalidArgument,
+                &self.path,
+                format!(
+                    "sequence numbers exhausted: {} records from {}; no record of this call was written",
+                    entries.len(),
+                    self.next_seq
+                ),
+            ));
+        }
+        if self.all_fit_by_bound(entries) {
+            return Ok(());
+        }
+        let known = self.types.len();
+        // Types this batch defines, in order: their ids follow the known.
+        let mut defined: Vec<&str> = Vec::new();
+        let mut last_type: Option<(&str, u32)> = None;
+        for (i, e) in entries.iter().enumerate() {
+            let ty = batch_type_ref(&mut self.types, e.type_name, known, &mut defined, last_type);
+            let refused = |err: Error| {
+                err.with_detail(|d| Error::refused_entry(i, entries.len(), d))
+                    .in_file(&self.path)
+            };
+            let ty = ty.map_err(refused)?;
+            last_type = Some((e.type_name, ty.id));
+            let head = RecordHead {
+                seq: 0,
+                timestamp_ns: 0,
+                type_id: ty.id,
+                define: ty.defines.then_some(e.type_name.as_bytes()),
+                meta: e.meta,
+            };
+            let total = ((FRAME_HEADER_LEN as u64).saturating_add(head.encoded_len() as u64))
+                .saturating_add(frame::total_len(e.parts));
+            if total > self.max_record_size {
+                return Err(refused(self.too_large(e.type_name, total)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether every entry is below the size limit by a bound that needs
+    /// no type lookup and no exact encoding (every record's frame as if it
+    /// defined its type with the largest id), its type name is short enough
+    /// and the batch cannot run out of type ids: then `validate` has nothing
+    /// to find. The common case, in a few instructions an entry, where the
+    /// exact check costs many more (docs/PERFORMANCE.md).
+    #[inline]
+    fn all_fit_by_bound(&self, entries: &[Entry<'_>]) -> bool {
+        if self.types.len().saturating_add(entries.len()) > u32::MAX as usize {
+            return false;
+        }
+        entries.iter().all(|e| {
+            let payload = match e.parts {
+                [p] => p.len() as u64,
+                parts => frame::total_len(parts),
+            };
+            e.type_name.len() <= MAX_TYPE_NAME_LEN
+                && frame::frame_len_bound(e.type_name, e.meta, payload) <= self.max_record_size
+        })
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn too_large(&self, type_name: &str, total: u64) -> Error {
+        Error::file(
+            ErrorKind::RecordTooLarge,
+            &self.path,
+            format!(
+                "record of type {type_name:?} encodes to {total} bytes, above the maximum record size {}",
+                self.max_record_size
+            ),
+        )
+    }
+}
+
+/// The type an entry named `name` gets in a batch being checked, without
+/// defining it: the last entry's if it is the same string, a known type, or
+/// one that an earlier entry of the batch defines (`defined`, in order:
+/// their ids follow the `known` types), else a new one it defines itself.
+fn batch_type_ref<'e>(
+    types: &mut TypeTable,
+    name: &'e str,
+    known: usize,
+    defined: &mut Vec<&'e str>,
+    last_type: Option<(&str, u32)>,
+) -> Result<TypeRef> {
+    if let Some((last, id)) = last_type {
+        if std::ptr::eq(last, name) {
+            return Ok(TypeRef { id, defines: false });
+        }
+    }
+    Ok(match types.lookup(name)? {
+        TypeRef { defines: false, id } => TypeRef { id, defines: false },
+        TypeRef { defines: true, .. } => match defined.iter().position(|d| *d == name) {
+            Some(at) => TypeRef {
+                id: (known + at) as u32,
+                defines: false,
+            },
+            None => {
+                defined.push(name);
+                TypeRef {
+                    id: (known + defined.len() - 1) as u32,
+                    defines: true,
+                }
+            }
+        },
+    })
+}

@@ -1,0 +1,266 @@
+//! Write-behind: when the writer's buffer fills, a per-writer thread fills
+//! in its frames' CRCs and hands it to the OS while the writer fills the
+//! next one, so that encoding overlaps checksumming and the kernel's copy
+//! into the page cache.
+//!
+//! Up to [`DEPTH`] full buffers are in flight (queued or being written),
+//! written in order. With one buffer in flight each hand-off would cost a
+//! wakeup of the other thread (slow on a virtual machine whose idle CPU
+//! halts), and whichever thread got ahead would idle. With a queue the
+//! writing thread keeps going while the encoder runs ahead, and neither
+//! waits on the other unless it is really faster.
+//!
+//! After a failed write nothing later in the queue is written (that would
+//! leave a hole): the unwritten bytes all come back to the writer, which
+//! puts them in front of its buffer and reports the error, so errors still
+//! surface in order and nothing is written out of order.
+//!
+//! Buffers are paired (see `pair`): a 2 MiB piece of the file written by
+//! one system call stays in one 2 MiB folio of the page cache, which a
+//! reader's mapping maps with one page-table entry.
+//!
+//! A buffer may end inside a record (the writer cuts its buffers at aligned
+//! file offsets, see `State::hand_off`): the next one then starts with that
+//! record's last `split_tail_len` bytes and carries a copy of its first part
+//! (`split_head`), so that if the next write fails before the record is
+//! whole in the file, the file is cut back to where the record starts and
+//! the whole record comes back to the writer.
+
+mod pair;
+#[cfg(test)]
+mod test_jobs;
+mod thread;
+mod write;
+
+use super::job::{Failed, Finished, Job, DEPTH};
+use super::prealloc::Prealloc;
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// What the writer and the thread share, under `Shared::queue`.
+#[derive(Default)]
+struct QueueState {
+    jobs: VecDeque<Job>,
+    /// Jobs the thread took off the queue and is writing (2 for a pair).
+    writing: usize,
+    written: Vec<Vec<u8>>,
+    failed: Option<Failed>,
+    /// The writer waits until at most this many jobs are in flight.
+    waiting_for: Option<usize>,
+    stop: bool,
+    /// The thread panicked and ended (see `thread::thread_main`).
+    dead: bool,
+    /// Jobs this thread had frames to seal in (tests check who sealed).
+    #[cfg(test)]
+    sealed_here: usize,
+    /// Jobs taken, and the one to panic on (tests of a panic's handling).
+    #[cfg(test)]
+    taken: usize,
+    #[cfg(test)]
+    panic_on_job: Option<usize>,
+}
+
+impl QueueState {
+    fn in_flight(&self) -> usize {
+        self.jobs.len() + self.writing
+    }
+}
+
+struct Shared {
+    queue: Mutex<QueueState>,
+    /// The hand-off unit if buffers are paired: a buffer of exactly this
+    /// length at a multiple of twice it waits for its partner (see `pair`).
+    pair_unit: Option<u64>,
+    /// Signals the thread: a job was queued, or stop.
+    work: Condvar,
+    /// Signals the writer: a job finished.
+    done: Condvar,
+}
+
+pub struct WriteBehind {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WriteBehind {
+    /// A thread writing `file`'s buffers, cut by the writer at multiples of
+    /// `pair_unit` if they are to be paired (see `State::hand_off`).
+    pub fn start(
+        file: File,
+        mut prealloc: Prealloc,
+        pair_unit: Option<u64>,
+    ) -> io::Result<WriteBehind> {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(QueueState::default()),
+            pair_unit,
+            work: Condvar::new(),
+            done: Condvar::new(),
+        });
+        let s = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("binlog-write".into())
+            .spawn(move || thread::thread_main(&s, &file, &mut prealloc))?;
+        Ok(WriteBehind {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues `job`, to be written after every buffer queued before it.
+    /// The caller keeps fewer than [`DEPTH`] in flight (see
+    /// [`WriteBehind::take_finished`]). If a write failed since the writer
+    /// last took what finished, the job is not written: its buffer joins
+    /// the failure's unwritten bytes (which already hold its `split_head`).
+    pub fn submit(&self, mut job: Job) {
+        let mut queue = self.shared.queue.lock();
+        debug_assert!(queue.in_flight() < DEPTH);
+        if queue.dead {
+            queue.failed.get_or_insert_with(Failed::panicked);
+            return;
+        }
+        if let Some(failed) = queue.failed.as_mut() {
+            job.seal();
+            failed.unwritten.extend_from_slice(&job.buf);
+            return;
+        }
+        queue.jobs.push_back(job);
+        // No system call when the thread is busy writing (nobody waits).
+        self.shared.work.notify_one();
+    }
+
+    /// Waits until at most `max_in_flight` buffers are queued or being
+    /// written (or a write failed), and takes what finished.
+    pub fn take_finished(&self, max_in_flight: usize) -> Finished {
+        let mut queue = self.shared.queue.lock();
+        while queue.in_flight() > max_in_flight && queue.failed.is_none() {
+            queue.waiting_for = Some(max_in_flight);
+            // A thread waiting for work now holds a pair's first half (with
+            // nothing in flight this loop does not run): it is to write it
+            // alone. A busy thread has no waiter to wake: no system call.
+            self.shared.work.notify_one();
+            self.shared.done.wait(&mut queue);
+        }
+        queue.waiting_for = None;
+        Finished {
+            written: std::mem::take(&mut queue.written),
+            failed: queue.failed.take(),
+        }
+    }
+
+    /// Jobs the thread filled in CRCs for.
+    #[cfg(test)]
+    pub fn sealed_here(&self) -> usize {
+        self.shared.queue.lock().sealed_here
+    }
+
+    /// Makes the thread panic when it takes its `n`th job (from 1).
+    #[cfg(test)]
+    pub fn panic_on_job(&self, n: usize) {
+        self.shared.queue.lock().panic_on_job = Some(n);
+    }
+}
+
+impl Drop for WriteBehind {
+    fn drop(&mut self) {
+        self.shared.queue.lock().stop = true;
+        self.shared.work.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_file::TestFile;
+    use super::test_jobs::{assert_all_sealed, frame, job, start, unsealed_records};
+    use super::*;
+    use crate::format::frame;
+
+    #[test]
+    fn queued_buffers_are_written_in_order() {
+        let t = TestFile::new("behind-order");
+        let wb = start(&t);
+        let bufs: Vec<Vec<u8>> = (0..DEPTH as u8)
+            .map(|i| frame(i, 1000 + i as usize))
+            .collect();
+        let mut offset = 0u64;
+        for b in &bufs {
+            wb.submit(job(b, offset));
+            offset += b.len() as u64;
+        }
+        let finished = wb.take_finished(0);
+        assert!(finished.failed.is_none());
+        assert_eq!(finished.written, bufs, "buffers come back in order");
+        assert_eq!(std::fs::read(&t.path).unwrap(), bufs.concat());
+    }
+
+    #[test]
+    fn nothing_after_a_failed_write_is_written() {
+        let t = TestFile::new("behind-fail");
+        // Read-only: every write fails (EBADF).
+        let ro = File::open(&t.path).unwrap();
+        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None), None).unwrap();
+        let a = frame(1, 100);
+        let b = frame(2, 200);
+        wb.submit(job(&a, 0));
+        wb.submit(job(&b, a.len() as u64));
+        let finished = wb.take_finished(0);
+        let failed = finished.failed.expect("the write failed");
+        assert!(finished.written.is_empty());
+        assert_eq!(failed.written_whole, 0);
+        assert_eq!(
+            failed.unwritten,
+            [a.clone(), b.clone()].concat(),
+            "every unwritten byte comes back, in order"
+        );
+        // A buffer submitted after a failure that was not yet taken joins it.
+        wb.submit(job(&a, 0));
+        // Let the thread fail it first or not: either way it comes back.
+        let finished = wb.take_finished(0);
+        let failed = finished.failed.expect("still failing");
+        assert_eq!(failed.unwritten, a);
+        assert_eq!(
+            std::fs::metadata(&t.path).unwrap().len(),
+            0,
+            "nothing reached the file"
+        );
+    }
+
+    /// Bytes that come back unwritten after a failure are sealed: those of
+    /// the failed buffer, of the buffers queued behind it and of a buffer
+    /// submitted after it.
+    #[test]
+    fn unwritten_bytes_come_back_sealed() {
+        let t = TestFile::new("behind-fail-sealed");
+        let ro = File::open(&t.path).unwrap();
+        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None), None).unwrap();
+        let mut expected = Vec::new();
+        for i in 0..3u64 {
+            let buf = unsealed_records(i * 100, 100, 32);
+            expected.extend_from_slice(&buf);
+            wb.submit(Job {
+                unsealed: 0..buf.len(),
+                ..job(&buf, 0)
+            });
+        }
+        // Give the thread time to fail the first buffer, so that this one
+        // (almost always) joins the failure in `submit`; it must come back
+        // sealed either way.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let late = unsealed_records(300, 10, 32);
+        expected.extend_from_slice(&late);
+        wb.submit(Job {
+            unsealed: 0..late.len(),
+            ..job(&late, 0)
+        });
+        let unwritten = wb.take_finished(0).failed.expect("writes fail").unwritten;
+        assert_all_sealed(&unwritten, "unwritten bytes");
+        frame::seal_frames(&mut expected);
+        assert_eq!(unwritten, expected);
+    }
+}
