@@ -117,6 +117,24 @@ enum OpenGap {
     Torn,
 }
 
+/// What `LogReader::open_segment` did with a segment file.
+enum Opened {
+    /// It is the current segment now.
+    Yes,
+    /// None to read yet (the newest is being created).
+    NotYet,
+    /// Skipped as holding nothing (a failed roll's leftover).
+    Skipped,
+    /// Look again: at the next file, or at a new listing.
+    TryAgain,
+}
+
+/// Whether segment `r` holds no record (sealed empty, or just a header).
+fn holds_no_record(r: &Reader) -> bool {
+    r.seal()
+        .map_or(r.file_len() == r.data_start(), |d| d.record_count == 0)
+}
+
 impl LogReader {
     /// Reads log `name` in `dir`, every segment in write order.
     pub fn open(dir: impl AsRef<Path>, name: &str) -> Result<LogReader> {
@@ -597,120 +615,143 @@ impl LogReader {
                 }
             }
             let path = self.files[self.idx].clone();
-            match self.open_reader(&path) {
-                Ok(r) => {
-                    if let Source::Log { name, .. } = &self.source {
-                        segments::check_log_name(&path, r.header(), name)?;
-                    }
-                    let first = r.header().first_seq;
-                    if self.expected.is_some_and(|exp| first > exp) && !relisted && self.is_log() {
-                        // A listing taken while the writer creates files may
-                        // miss one and show the next: look again first.
-                        relisted = true;
-                        self.refresh_files()?;
-                        continue;
-                    }
-                    match self.expected {
-                        Some(exp) if first > exp => {
-                            // Named inclusively (the range's end is exclusive).
-                            let reason = match first - exp {
-                                1 => format!(
-                                    "{}: record {exp} is missing before this segment",
-                                    path.display()
-                                ),
-                                _ => format!(
-                                    "{}: records {exp}..{} are missing before this segment",
-                                    path.display(),
-                                    first - 1
-                                ),
-                            };
-                            match self.open_gap.take() {
-                                Some(_) => {
-                                    let g = self.gaps.last_mut().expect("an open gap");
-                                    g.to_seq = Some(first);
-                                    g.reason = format!("{}; {reason}", g.reason);
-                                }
-                                None => self.gaps.push(Gap {
-                                    from_seq: Some(exp),
-                                    to_seq: Some(first),
-                                    reason,
-                                }),
-                            }
-                        }
-                        // An empty segment: what a roll that failed after
-                        // creating it leaves if it could not remove it (its
-                        // log went on in the segment before). Nothing to
-                        // read; not taken as done, so that a file made
-                        // under its name later is read.
-                        Some(exp)
-                            if first < exp
-                                && r.seal().map_or(r.file_len() == r.data_start(), |d| {
-                                    d.record_count == 0
-                                }) =>
-                        {
-                            skipped = true;
-                            self.idx += 1;
-                            continue;
-                        }
-                        Some(exp) if first < exp => {
-                            return Err(Error::file(
-                                ErrorKind::Corrupt,
-                                &path,
-                                format!(
-                                    "segment starts at sequence {first}, but {exp} was expected"
-                                ),
-                            ))
-                        }
-                        expected => match self.open_gap.take() {
-                            // Only empty segments were removed: nothing is
-                            // missing.
-                            Some(OpenGap::Removed) if expected.is_some() => {
-                                self.gaps.pop();
-                            }
-                            Some(_) => {
-                                self.gaps.last_mut().expect("an open gap").to_seq = Some(first)
-                            }
-                            None => {}
-                        },
-                    }
-                    self.current = Some(r);
-                    self.opens += 1;
-                    return Ok(true);
-                }
-                // The newest segment of a live log gone: retention never
-                // removes that one, a roll that failed after creating it
-                // does. It had no record (records removed would show in
-                // the next segment's first sequence number).
-                Err(e) if e.kind() == ErrorKind::NotFound && self.is_live_newest(self.idx) => {
-                    self.idx += 1;
-                }
-                Err(e) if e.kind() == ErrorKind::NotFound => {
-                    let reason = format!("{}: removed before it could be read", path.display());
-                    match self.open_gap {
-                        // The loss already reported: say this file too.
-                        Some(_) => {
-                            let g = self.gaps.last_mut().expect("an open gap");
-                            g.reason = format!("{}; {reason}", g.reason);
-                        }
-                        None => {
-                            self.gaps.push(Gap {
-                                from_seq: self.expected,
-                                to_seq: None,
-                                reason,
-                            });
-                            self.open_gap = Some(OpenGap::Removed);
-                        }
-                    }
-                    // Not taken as done: a failed roll's file, removed, may
-                    // be made again under its name.
-                    self.idx += 1;
-                }
-                // The newest segment of a live log may be caught between its
-                // creation and its header write: nothing to read yet.
-                Err(e) if e.kind() == ErrorKind::Truncated && self.is_live_newest(self.idx) => {
-                    return Ok(false)
-                }
-                Err(e) => return Err(e),
+            let next = match self.open_reader(&path) {
+                Ok(r) => self.take_opened(r, &path, &mut relisted)?,
+                Err(e) => self.not_opened(e, &path)?,
+            };
+            match next {
+                Opened::Yes => return Ok(true),
+                Opened::NotYet => return Ok(false),
+                Opened::Skipped => skipped = true,
+                Opened::TryAgain => {}
+            }
+        }
+    }
+
+    /// Takes `r`, the segment at `files[idx]`, as the current one if it
+    /// starts where the reader expects (or after: a gap is reported);
+    /// skips a failed roll's empty leftover.
+    fn take_opened(&mut self, r: Reader, path: &Path, relisted: &mut bool) -> Result<Opened> {
+        if let Source::Log { name, .. } = &self.source {
+            segments::check_log_name(path, r.header(), name)?;
+        }
+        let first = r.header().first_seq;
+        if self.expected.is_some_and(|exp| first > exp) && !*relisted && self.is_log() {
+            // A listing taken while the writer creates files may miss one
+            // and show the next: look again first.
+            *relisted = true;
+            self.refresh_files()?;
+            return Ok(Opened::TryAgain);
+        }
+        match self.expected {
+            Some(exp) if first > exp => self.note_missing_records(path, exp, first),
+            // An empty segment: what a roll that failed after creating it
+            // leaves if it could not remove it (its log went on in the
+            // segment before). Nothing to read; not taken as done, so that
+            // a file made under its name later is read.
+            Some(exp) if first < exp && holds_no_record(&r) => {
+                self.idx += 1;
+                return Ok(Opened::Skipped);
+            }
+            Some(exp) if first < exp => {
+                return Err(Error::file(
+                    ErrorKind::Corrupt,
+                    path,
+                    format!("segment starts at sequence {first}, but {exp} was expected"),
+                ))
+            }
+            expected => self.close_open_gap(expected.is_some(), first),
+        }
+        self.current = Some(r);
+        self.opens += 1;
+        Ok(Opened::Yes)
+    }
+
+    /// Records `exp..first` are missing before the segment at `path`: a
+    /// gap, or the end of the gap still open.
+    fn note_missing_records(&mut self, path: &Path, exp: u64, first: u64) {
+        // Named inclusively (the range's end is exclusive).
+        let reason = match first - exp {
+            1 => format!(
+                "{}: record {exp} is missing before this segment",
+                path.display()
+            ),
+            _ => format!(
+                "{}: records {exp}..{} are missing before this segment",
+                path.display(),
+                first - 1
+            ),
+        };
+        match self.open_gap.take() {
+            Some(_) => {
+                let g = self.gaps.last_mut().expect("an open gap");
+                g.to_seq = Some(first);
+                g.reason = format!("{}; {reason}", g.reason);
+            }
+            None => self.gaps.push(Gap {
+                from_seq: Some(exp),
+                to_seq: Some(first),
+                reason,
+            }),
+        }
+    }
+
+    /// A segment that starts where expected (`expected`: the reader knew
+    /// where) at `first` closes the gap still open: one of removed segments
+    /// only is no loss if they held no record.
+    fn close_open_gap(&mut self, expected: bool, first: u64) {
+        match self.open_gap.take() {
+            Some(OpenGap::Removed) if expected => {
+                self.gaps.pop();
+            }
+            Some(_) => self.gaps.last_mut().expect("an open gap").to_seq = Some(first),
+            None => {}
+        }
+    }
+
+    /// What to do when the segment at `files[idx]` could not be opened
+    /// with `e`.
+    fn not_opened(&mut self, e: Error, path: &Path) -> Result<Opened> {
+        match e.kind() {
+            // The newest segment of a live log gone: retention never
+            // removes that one, a roll that failed after creating it does.
+            // It had no record (records removed would show in the next
+            // segment's first sequence number).
+            ErrorKind::NotFound if self.is_live_newest(self.idx) => {
+                self.idx += 1;
+                Ok(Opened::TryAgain)
+            }
+            ErrorKind::NotFound => {
+                self.note_removed(path);
+                // Not taken as done: a failed roll's file, removed, may be
+                // made again under its name.
+                self.idx += 1;
+                Ok(Opened::TryAgain)
+            }
+            // The newest segment of a live log may be caught between its
+            // creation and its header write: nothing to read yet.
+            ErrorKind::Truncated if self.is_live_newest(self.idx) => Ok(Opened::NotYet),
+            _ => Err(e),
+        }
+    }
+
+    /// The segment at `path` was removed (by retention) before it could be
+    /// read: a gap, whose end the next segment tells.
+    fn note_removed(&mut self, path: &Path) {
+        let reason = format!("{}: removed before it could be read", path.display());
+        match self.open_gap {
+            // The loss already reported: say this file too.
+            Some(_) => {
+                let g = self.gaps.last_mut().expect("an open gap");
+                g.reason = format!("{}; {reason}", g.reason);
+            }
+            None => {
+                self.gaps.push(Gap {
+                    from_seq: self.expected,
+                    to_seq: None,
+                    reason,
+                });
+                self.open_gap = Some(OpenGap::Removed);
             }
         }
     }
