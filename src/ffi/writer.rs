@@ -204,92 +204,114 @@ pub extern "C" fn binlog_writer_write_batch(
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
         let entries = w.args(|| unsafe { array(entries, count, "entries") })?;
-        // Convert every entry first, so a bad one writes nothing (checking
-        // each entry's fields in order): type names, payload parts and
-        // metadata into flat arrays, then the entries, which borrow ranges
-        // of them (walked in the same order, so the ranges follow from
-        // running counts).
-        let mut types: Vec<&str> = Vec::with_capacity(entries.len());
-        let mut parts: Vec<&[u8]> = Vec::with_capacity(entries.len());
-        let mut metas: Vec<(&str, &str)> = Vec::new();
+        let fields = w.args(|| unsafe { BatchFields::of(entries) })?;
+        let first = w.writer.write_batch(&fields.entries(entries))?;
+        unsafe { put(first_seq_out, first) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// The fields of a C batch's entries, checked and flattened (type names,
+/// payload parts and metadata, in entry order), for the entries to borrow.
+struct BatchFields<'a> {
+    types: Vec<&'a str>,
+    parts: Vec<&'a [u8]>,
+    metas: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> BatchFields<'a> {
+    /// Checks every entry's fields in order before anything is written, so
+    /// that a bad one writes nothing; a bad entry is named, as the core
+    /// names one it refuses (the header promises both the same message).
+    ///
+    /// # Safety
+    /// Each entry's pointers satisfy `binlog_entry`'s contract.
+    #[inline]
+    unsafe fn of(entries: &'a [binlog_entry]) -> CallResult<BatchFields<'a>> {
+        let mut f = BatchFields {
+            types: Vec::with_capacity(entries.len()),
+            parts: Vec::with_capacity(entries.len()),
+            metas: Vec::new(),
+        };
         // Batches usually repeat one type name: validate a name once per run
         // of entries pointing at the same bytes.
         let mut last_type: Option<(*const u8, usize, &str)> = None;
         let n = entries.len();
-        w.args(|| {
-            for (i, e) in entries.iter().enumerate() {
-                // A bad entry of a batch is named, as the core names one
-                // it refuses (the header promises both the same message).
-                let refused =
-                    |err: Failure| err.with_detail(|what| Error::refused_entry(i, n, what));
-                types.push(match last_type {
-                    Some((p, n, t)) if p == e.type_name && n == e.type_len => t,
-                    _ => {
-                        let t = unsafe { utf8(e.type_name, e.type_len, "type name") }
-                            .map_err(refused)?;
-                        last_type = Some((e.type_name, e.type_len, t));
-                        t
-                    }
-                });
-                if e.part_count > 0 {
-                    for v in unsafe { array(e.parts, e.part_count, "parts") }.map_err(refused)? {
-                        parts.push(unsafe { bytes(v.base, v.len, "part base") }.map_err(refused)?);
-                    }
-                } else {
-                    parts.push(
-                        unsafe { bytes(e.payload, e.payload_len, "payload") }.map_err(refused)?,
-                    );
+        for (i, e) in entries.iter().enumerate() {
+            let refused = |err: Failure| err.with_detail(|what| Error::refused_entry(i, n, what));
+            f.types.push(match last_type {
+                Some((p, len, t)) if p == e.type_name && len == e.type_len => t,
+                _ => {
+                    let t = utf8(e.type_name, e.type_len, "type name").map_err(refused)?;
+                    last_type = Some((e.type_name, e.type_len, t));
+                    t
                 }
-                for m in unsafe { array::<binlog_meta>(e.meta, e.meta_count, "meta") }
-                    .map_err(refused)?
-                {
-                    let k = unsafe { utf8(m.key, m.key_len, "metadata key") }.map_err(refused)?;
-                    let v =
-                        unsafe { utf8(m.value, m.value_len, "metadata value") }.map_err(refused)?;
-                    metas.push((k, v));
-                }
+            });
+            f.add_payload(e).map_err(refused)?;
+            for m in array::<binlog_meta>(e.meta, e.meta_count, "meta").map_err(refused)? {
+                let k = utf8(m.key, m.key_len, "metadata key").map_err(refused)?;
+                let v = utf8(m.value, m.value_len, "metadata value").map_err(refused)?;
+                f.metas.push((k, v));
             }
-            Ok(())
-        })?;
+        }
+        Ok(f)
+    }
+
+    /// Adds entry `e`'s payload: its parts, or its one payload.
+    ///
+    /// # Safety
+    /// As `of`.
+    #[inline]
+    unsafe fn add_payload(&mut self, e: &'a binlog_entry) -> CallResult<()> {
+        if e.part_count == 0 {
+            self.parts.push(bytes(e.payload, e.payload_len, "payload")?);
+            return Ok(());
+        }
+        for v in array(e.parts, e.part_count, "parts")? {
+            self.parts.push(bytes(v.base, v.len, "part base")?);
+        }
+        Ok(())
+    }
+
+    /// The core's entries for `entries`, borrowing these fields (walked in
+    /// the same order, so each entry's ranges follow from running counts).
+    #[inline]
+    fn entries(&self, entries: &[binlog_entry]) -> Vec<Entry<'_>> {
         let time = |e: &binlog_entry| (e.timestamp_ns != BINLOG_TIME_NOW).then_some(e.timestamp_ns);
-        let batch: Vec<Entry<'_>> = if parts.len() == entries.len() && metas.is_empty() {
+        let types = self.types.iter().copied();
+        if self.parts.len() == entries.len() && self.metas.is_empty() {
             // One payload each and no metadata (the usual batch): no range
-            // arithmetic, which cost about 40 instructions a record
-            // (callgrind, 32-byte records in batches of 1024).
-            entries
+            // arithmetic.
+            return entries
                 .iter()
                 .zip(types)
-                .zip(parts.chunks_exact(1))
+                .zip(self.parts.chunks_exact(1))
                 .map(|((e, type_name), parts)| Entry {
                     type_name,
                     meta: &[],
                     timestamp_ns: time(e),
                     parts,
                 })
-                .collect()
-        } else {
-            let (mut p0, mut m0) = (0, 0);
-            entries
-                .iter()
-                .zip(types)
-                .map(|(e, type_name)| {
-                    let p1 = p0 + e.part_count.max(1);
-                    let m1 = m0 + e.meta_count;
-                    let entry = Entry {
-                        type_name,
-                        meta: &metas[m0..m1],
-                        timestamp_ns: time(e),
-                        parts: &parts[p0..p1],
-                    };
-                    (p0, m0) = (p1, m1);
-                    entry
-                })
-                .collect()
-        };
-        let first = w.writer.write_batch(&batch)?;
-        unsafe { put(first_seq_out, first) };
-        Ok(BINLOG_OK)
-    })
+                .collect();
+        }
+        let (mut p0, mut m0) = (0, 0);
+        entries
+            .iter()
+            .zip(types)
+            .map(|(e, type_name)| {
+                let p1 = p0 + e.part_count.max(1);
+                let m1 = m0 + e.meta_count;
+                let entry = Entry {
+                    type_name,
+                    meta: &self.metas[m0..m1],
+                    timestamp_ns: time(e),
+                    parts: &self.parts[p0..p1],
+                };
+                (p0, m0) = (p1, m1);
+                entry
+            })
+            .collect()
+    }
 }
 
 /// Hands buffered records to the OS; readers see them afterwards.
