@@ -96,19 +96,22 @@ impl Follow {
         what: Watched,
         mut attempt: impl FnMut() -> Result<Option<T>>,
     ) -> Result<Option<T>> {
-        // A timeout too long for an Instant (Duration::MAX) waits for good.
-        let deadline = Instant::now().checked_add(timeout);
-        let mut pause = MIN_PAUSE;
-        let mut changed = self.changed.unwrap_or_else(Instant::now);
-        // The end of a pause a change cut short (see below).
-        let mut rest: Option<Instant> = None;
+        let mut wait = Wait {
+            // A timeout too long for an Instant (Duration::MAX) waits for
+            // good.
+            deadline: Instant::now().checked_add(timeout),
+            pause: MIN_PAUSE,
+            changed: self.changed.unwrap_or_else(Instant::now),
+            rest: None,
+        };
         loop {
             // What was reported so far is what `attempt` now sees. A change
             // reported but not found may be one the readers look at only
-            // now and then (a segment's seal probe): poll on for it.
+            // now and then (a directory listing taken again once its
+            // modification time settled): poll on for it.
             if let WatchState::Watching(w) = &self.watch {
                 if w.drain() {
-                    changed = Instant::now();
+                    wait.changed = Instant::now();
                 }
             }
             if let Some(found) = attempt()? {
@@ -116,58 +119,98 @@ impl Follow {
                 return Ok(Some(found));
             }
             let now = Instant::now();
-            let left = match deadline {
-                Some(d) if now >= d => {
-                    self.changed = Some(changed);
-                    return Ok(None);
-                }
-                Some(d) => d - now,
-                None => Duration::MAX,
+            let Some(left) = wait.left(now) else {
+                self.changed = Some(wait.changed);
+                return Ok(None);
             };
-            let retry = match self.watch {
-                WatchState::Unset => true,
-                WatchState::Unavailable { since } => since.elapsed() >= RETRY,
-                WatchState::Watching(_) => false,
-            };
-            if retry {
+            if self.watch_due(now) {
                 self.watch = ChangeWatch::new(path, what)
                     .map_or(WatchState::Unavailable { since: now }, WatchState::Watching);
                 // A change between the last attempt and the watch would
                 // not be reported: look once more first.
                 continue;
             }
-            let WatchState::Watching(w) = &self.watch else {
-                std::thread::sleep(pause.min(left));
-                pause = (pause * 2).min(MAX_PAUSE);
-                continue;
-            };
-            if now.duration_since(changed) >= QUIET {
-                if w.wait(left.min(RECHECK)) {
-                    changed = Instant::now();
-                    pause = MIN_PAUSE;
-                } else if identity(path) != Some(w.id) {
-                    // The path names another file now (the directory was
-                    // replaced, or the file renamed over): the watch
-                    // follows the old one, so watch the new.
-                    self.watch = WatchState::Unset;
+            match &self.watch {
+                WatchState::Watching(w) if now.duration_since(wait.changed) >= QUIET => {
+                    if !wait.block(w, left) && identity(path) != Some(w.id) {
+                        // The path names another file now (the directory
+                        // was replaced, or the file renamed over): the
+                        // watch follows the old one, so watch the new.
+                        self.watch = WatchState::Unset;
+                    }
                 }
-                continue;
+                WatchState::Watching(w) => wait.poll(Some(w), now, left),
+                _ => wait.poll(None, now, left),
             }
-            // Polling: a pause that a change ends early, so that a record
-            // is read as soon as it is written. A change that brings
-            // nothing to read (another log's writes in the directory) does
-            // not shorten the pause: the rest of it is slept.
-            if let Some(end) = rest.take() {
-                std::thread::sleep(end.saturating_duration_since(now).min(left));
-            } else {
-                let step = pause.min(left);
-                if w.wait(step) {
-                    rest = Some(now + step);
-                    continue;
-                }
-            }
-            pause = (pause * 2).min(MAX_PAUSE);
         }
+    }
+
+    /// Whether to make the watch now: never tried, or inotify was
+    /// unavailable `RETRY` ago.
+    fn watch_due(&self, now: Instant) -> bool {
+        match self.watch {
+            WatchState::Unset => true,
+            WatchState::Unavailable { since } => now.duration_since(since) >= RETRY,
+            WatchState::Watching(_) => false,
+        }
+    }
+}
+
+/// One `Follow::wait_for` call's state between its attempts.
+struct Wait {
+    deadline: Option<Instant>,
+    /// The next polling pause (doubling up to `MAX_PAUSE`).
+    pause: Duration,
+    /// When a change was last reported (or the wait began).
+    changed: Instant,
+    /// The end of a pause a change cut short (see `poll`).
+    rest: Option<Instant>,
+}
+
+impl Wait {
+    /// The time left at `now`, `None` once the deadline passed.
+    fn left(&self, now: Instant) -> Option<Duration> {
+        match self.deadline {
+            Some(d) if now >= d => None,
+            Some(d) => Some(d - now),
+            None => Some(Duration::MAX),
+        }
+    }
+
+    /// Blocks on the watch `w` for up to `left` (and `RECHECK`); true if it
+    /// reported a change (polling starts over).
+    fn block(&mut self, w: &ChangeWatch, left: Duration) -> bool {
+        if w.wait(left.min(RECHECK)) {
+            self.changed = Instant::now();
+            self.pause = MIN_PAUSE;
+            return true;
+        }
+        false
+    }
+
+    /// Polling: a pause that a change reported by `w` ends early, so that a
+    /// record is read as soon as it is written. A change that brings
+    /// nothing to read (another log's writes in the directory) does not
+    /// shorten the pause: the rest of it is slept. Without a watch, a plain
+    /// sleep.
+    fn poll(&mut self, w: Option<&ChangeWatch>, now: Instant, left: Duration) {
+        match (w, self.rest.take()) {
+            (None, rest) => {
+                self.rest = rest;
+                std::thread::sleep(self.pause.min(left));
+            }
+            (Some(_), Some(end)) => {
+                std::thread::sleep(end.saturating_duration_since(now).min(left))
+            }
+            (Some(w), None) => {
+                let step = self.pause.min(left);
+                if w.wait(step) {
+                    self.rest = Some(now + step);
+                    return;
+                }
+            }
+        }
+        self.pause = (self.pause * 2).min(MAX_PAUSE);
     }
 }
 
