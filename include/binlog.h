@@ -516,9 +516,10 @@ binlog_result binlog_options_set_period(struct binlog_options *opts, uint32_t pe
 /*
  Logs only: `true` to seal the segments a log rolls away from on its
  background thread, so that the write that rolls does not wait for the
- seal (about 1 ms for a 64 MiB segment). Then SEALED events, polling and
- retention follow a little after that write returns, on that thread,
- and a crash in between leaves a segment that the next open seals.
+ seal (whose time grows with the segment: docs/PERFORMANCE.md, g). Then
+ SEALED events, polling and retention follow a little after that write
+ returns, on that thread, and a crash in between leaves a segment that
+ the next open seals.
  Default `false`: all done before the write that rolled returns.
  */
 binlog_result binlog_options_set_seal_in_background(struct binlog_options *opts, bool on);

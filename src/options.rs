@@ -70,9 +70,9 @@ pub struct Options {
     /// fdatasync (group commit) stays runnable, yielding its CPU, before it
     /// sleeps. Zero (the default): sleep at once, using no CPU while
     /// waiting. A few hundred microseconds, about one fdatasync, saves the
-    /// wakeup of every waiter after each sync: on the benchmark VM, 8
-    /// threads wrote about 20% more records per second, at 2.5 times the
-    /// CPU time per record. At most `MAX_SYNC_WAIT_SPIN`.
+    /// wakeup of every waiter after each sync: many threads write more
+    /// records a second, at a multiple of the CPU time per record
+    /// (docs/PERFORMANCE.md, d). At most `MAX_SYNC_WAIT_SPIN`.
     pub sync_wait_spin: Duration,
 }
 
@@ -83,12 +83,11 @@ pub const MAX_SYNC_WAIT_SPIN: Duration = Duration::from_millis(10);
 pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
 
 /// The writer's default buffer. Up to 4 more are in flight to the OS, so a
-/// busy writer holds about 5 MiB. On the benchmark VM, with 600-byte
-/// records, 256 KiB buffers reached 0.55-0.96 of raw `write(2)` and 1 MiB
-/// 0.93-1.03 (two runs each, one call and batches). 2 MiB buffers wrote no
-/// faster, and 32-byte records 15-20% slower, but leave the page cache in
-/// 2 MiB folios, which makes reads through the per-type index 2.2-2.6
-/// times faster (README, Performance).
+/// busy writer holds about 5 MiB. Smaller buffers write large records
+/// markedly slower; 2 MiB buffers write no faster and small records
+/// slower. The page cache's 2 MiB folios, which make reads through the
+/// per-type index fast, come from the write-behind thread's pairs of
+/// 1 MiB buffers instead (docs/PERFORMANCE.md).
 pub const DEFAULT_BUFFER_SIZE: usize = 1 << 20;
 
 /// The largest `max_record_size` a writer accepts: the largest record frame

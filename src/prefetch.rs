@@ -3,10 +3,10 @@
 //!
 //! A read through the per-type index jumps from one record to another tens
 //! of KB away: every record is a run of cache misses, and checking its CRC
-//! waited on them (the CRC was 40% of a 1% type's read on the benchmark VM,
-//! 170 ns for a 600-byte record against about 40 ns in cache). The index
-//! says where the next records are, so the reader asks for one of them
-//! while it checks the current one.
+//! waited on them (a CRC that is cheap over bytes in cache became a large
+//! part of each such read: docs/PERFORMANCE.md). The index says where the
+//! next records are, so the reader asks for one of them while it checks the
+//! current one.
 //!
 //! A writer copies each record into its buffer, whose lines were last read
 //! on the other core (the write-behind thread's CRC and the kernel's copy):

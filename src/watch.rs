@@ -4,22 +4,22 @@
 //! A follower watches the log's directory (or the segment) with inotify.
 //! While the writer is active it polls: it reads again after 20 us, then
 //! after twice as long each time, up to 500 us, and a change reported by
-//! inotify ends a pause early, so a record is read as soon as it is
-//! written (h's median latency went from 63-70 to 25-28 us in 3
-//! interleaved `BENCH_ONLY=h` pairs; a pipe's is 5 us here). Polling covers
-//! what the readers only look at now and then (a sealed segment's probe
-//! every 20 ms, the directory's listing); a change that brings nothing to
-//! read (another log's writes in the directory) does not shorten the
-//! pause. An idle follower polling 2,000 times a second cost 3-6% of a CPU,
-//! so once `QUIET` passes with nothing new it blocks on inotify; any change
+//! inotify ends a pause early, so a record is read soon after it is
+//! written, not at the end of a pause (docs/PERFORMANCE.md, h). Polling
+//! covers what the readers only look at now and then (a log directory's
+//! listing, taken again only once the directory's modification time has
+//! settled: see `log::listing`); a change that brings nothing to read
+//! (another log's writes in the directory) does not shorten the pause. An
+//! idle follower polling that often would keep a CPU busy for nothing, so
+//! once `QUIET` passes with nothing new it blocks on inotify; any change
 //! puts it back to polling. It also reads again every `RECHECK` without a
 //! change, for what inotify does not report, and watches again if the path
 //! names another file by then (a log directory replaced under its name).
 //!
 //! Where inotify cannot see every writer (a network filesystem, where it
 //! reports only this host's changes) or no instance is to be had (a
-//! process's readers hold at most `MAX_WATCHES`), the follower polls as it
-//! always did.
+//! process's readers hold at most `MAX_WATCHES`), the follower only
+//! polls.
 
 use crate::error::Result;
 use crate::sys::inotify::{self, Inotify};
@@ -33,8 +33,9 @@ const MIN_PAUSE: Duration = Duration::from_micros(20);
 /// The longest pause while polling.
 const MAX_PAUSE: Duration = Duration::from_micros(500);
 /// How long a follower polls after the last change before it blocks on
-/// inotify: longer than the readers' own probe interval (20 ms), so that
-/// what they look at only now and then is looked at before it blocks.
+/// inotify: longer than a log reader waits for a directory's modification
+/// time to settle before it trusts a new listing (`log::listing`, 20 ms),
+/// so that the directory is listed once settled before the follower blocks.
 const QUIET: Duration = Duration::from_millis(25);
 /// The longest a blocked follower waits without reading again.
 const RECHECK: Duration = Duration::from_millis(250);
@@ -72,7 +73,7 @@ const RETRY: Duration = Duration::from_secs(1);
 /// Instances are a per-user resource (`fs.inotify.max_user_instances`, 128
 /// by default, shared by every process of the user: file managers, editors,
 /// systemd): a service with hundreds of idle followers must not take them
-/// all. Followers beyond this poll, as all did before.
+/// all. Followers beyond this only poll.
 const MAX_WATCHES: usize = 16;
 static WATCHES: AtomicUsize = AtomicUsize::new(0);
 
@@ -380,9 +381,10 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
-    /// A change reported but not found yet (a reader's seal probe runs
-    /// only every 20 ms) puts a follower that was quiet back to polling:
-    /// blocked, it would look again only at each 250 ms recheck.
+    /// A change reported but not found yet (a log reader lists a changed
+    /// directory again only once its modification time has settled) puts a
+    /// follower that was quiet back to polling: blocked, it would look
+    /// again only at each 250 ms recheck.
     #[test]
     fn a_change_not_found_yet_is_polled_for() {
         let d = temp_dir("unfound");

@@ -7,9 +7,9 @@ mod tsc;
 
 /// CLOCK_REALTIME, the clock of every record without an explicit timestamp.
 /// On x86_64 with a TSC the kernel trusts, extrapolated from a real reading
-/// at most 100 us old (see `tsc`); otherwise read directly
-/// (`SystemTime::now().duration_since(..)` cost about 10 ns more per call:
-/// its checks and conversions).
+/// at most 100 us old (see `tsc`); otherwise read directly, not through
+/// `SystemTime::now().duration_since(..)`, whose checks and conversions
+/// cost more than the read (docs/PERFORMANCE.md).
 #[inline]
 pub fn now_ns() -> i64 {
     #[cfg(target_arch = "x86_64")]

@@ -1,8 +1,8 @@
-//! CLOCK_REALTIME in about 10 ns instead of the vDSO's 24 (measured on the
-//! bench machine, where the clock had been a third of a 32-byte write's
-//! time): the last real reading plus the time-stamp counter's ticks since,
-//! at a rate measured against CLOCK_MONOTONIC. Low-latency loggers do the
-//! same (Quill's TSC clock). The arithmetic is in `extrapolate.rs`.
+//! CLOCK_REALTIME at a fraction of the vDSO's cost, where the clock is a
+//! large part of a small record's write (docs/PERFORMANCE.md): the last
+//! real reading plus the time-stamp counter's ticks since, at a rate
+//! measured against CLOCK_MONOTONIC. Low-latency loggers do the same
+//! (Quill's TSC clock). The arithmetic is in `extrapolate.rs`.
 //!
 //! Only where the kernel keeps its own time with the TSC (clocksource "tsc",
 //! which it keeps only while the TSC is invariant and in step across CPUs)

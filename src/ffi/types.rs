@@ -118,7 +118,7 @@ pub struct binlog_header {
 /// read through the TSC on x86_64 where the kernel trusts it (within about
 /// 100 ns of clock_gettime, never stepping back on one thread unless the
 /// system clock is set back or the counter misbehaves; `BINLOG_TSC=0` in the
-/// environment turns it off; see the README, "Timestamps").
+/// environment turns it off; see docs/GUIDE.md, "Timestamps").
 pub const BINLOG_TIME_NOW: i64 = i64::MIN;
 
 /// How a reader's segment ended (`binlog_reader_tail`).

@@ -155,12 +155,12 @@ pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) 
 /// for [`seal_frames`] to fill in later; returns its total length.
 ///
 /// Why: the CRC of a small record read back right after it was copied into
-/// the buffer stalls on store-to-load forwarding (the wide loads of the
-/// CRC overlap the narrower stores of the copy): 32-byte records took
-/// about 50 ns each in the CRC against 11 ns for the same bytes at rest.
-/// The writer seals its buffered frames just before they go to the OS,
-/// when the stores have long completed (on its write-behind thread, if it
-/// has one).
+/// the buffer stalls on store-to-load forwarding (the wide loads of the CRC
+/// overlap the narrower stores of the copy), which made a small record's
+/// CRC several times as slow as over the same bytes at rest
+/// (docs/PERFORMANCE.md). The writer seals its buffered frames just before
+/// they go to the OS, when the stores have long completed (on its
+/// write-behind thread, if it has one).
 #[inline(always)]
 pub fn encode_unsealed(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) -> usize {
     let start = out.len();

@@ -1,7 +1,7 @@
 //! Whether a log directory's listing is still current, from one `stat` of
 //! the directory, so that a follower at the end of a log does not read the
-//! whole directory on every poll: with 2,000 segments that cost an idle
-//! follower half a CPU.
+//! whole directory on every poll: with thousands of segments that would
+//! keep an idle follower's CPU busy (docs/PERFORMANCE.md, h).
 //!
 //! Creating, removing or renaming an entry sets the directory's mtime. The
 //! kernel takes that time from a clock that ticks every few milliseconds,

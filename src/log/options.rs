@@ -65,9 +65,9 @@ pub struct LogOptions {
     /// opens the next segment on the writing thread; the background thread
     /// writes the old segment's seal, applies retention and reports it
     /// sealed, so that the write that rolls does not wait for the seal
-    /// (about 1 ms for a 64 MiB segment). Off by default: then the seal,
-    /// retention and the SEALED event are done when the write that rolled
-    /// returns.
+    /// (whose time grows with the segment: docs/PERFORMANCE.md, g). Off by
+    /// default: then the seal, retention and the SEALED event are done when
+    /// the write that rolled returns.
     pub seal_in_background: bool,
 }
 

@@ -232,8 +232,7 @@ impl LogReader {
     /// and left for a later one, oldest first: each one's `segment_opens`
     /// number while it was the current segment, and how it ended then
     /// (what `tail` said of it); `record_segment` keeps this for the
-    /// segment of the last record. Empty after a seek. Reading on in a
-    /// sealed segment that its writer reopened is not leaving it.
+    /// segment of the last record. Empty after a seek.
     pub fn left_segments(&self) -> &[(u64, Tail)] {
         &self.left
     }

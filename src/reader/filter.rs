@@ -41,13 +41,12 @@ impl TypeFilter {
     /// their CRCs match and each is sorted, as a writer writes it (see
     /// `sorted_within`). `data_start` is where the records start.
     ///
-    /// The arrays are copied out of `file` with pread (8 bytes a record of
-    /// the types asked for), not read through the reader's mapping: a
-    /// writer that reopens the segment to append cuts the seal off, and a
-    /// mapped page wholly past the end of the file raises SIGBUS. A seal
-    /// already cut (the read comes up short) is not used: the reader scans,
-    /// as it does when the arrays would take more than `copy_max` bytes
-    /// (`ARRAYS_COPY_MAX`).
+    /// The arrays are copied out of `file` with pread (8 bytes a record of the
+    /// types asked for), not read through the reader's mapping: a writer that
+    /// reopens a standalone segment to append cuts the seal off, and a mapped
+    /// page wholly past the end of the file raises SIGBUS. A seal already cut
+    /// (the read comes up short) is not used: the reader scans, as it does when
+    /// the arrays would take more than `copy_max` bytes (`ARRAYS_COPY_MAX`).
     pub fn new(
         names: &[&str],
         seal: Option<&SealDirectory>,

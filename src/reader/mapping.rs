@@ -28,8 +28,8 @@ pub(super) fn map_file(file: &File, path: &Path) -> Result<Mmap> {
     // except by a writer's own recovery scan, which holds the lock every
     // cutter takes (`declare_nothing_can_cut_file`). (`binlog repair` cuts
     // nothing in place: it renames a repaired copy over the segment, and a
-    // reader keeps the old file.) What remains unsafe is in the README's
-    // thread-safety rules.
+    // reader keeps the old file.) What remains unsafe is in docs/GUIDE.md,
+    // "Threads, processes and lifetimes".
     unsafe { MmapOptions::new().map(file) }.map_err(|e| Error::io(path, "map", e))
 }
 

@@ -156,11 +156,11 @@ impl Reader {
     /// checks (its CRC, and `sparse_sound`), which is then in
     /// `sparse_index`.
     ///
-    /// The index is copied out of the file with pread the first time, not
-    /// read through the mapping: the seal lies past the records, and a
-    /// writer that reopens the segment to append cuts it off (a mapped page
-    /// wholly past the end of the file raises SIGBUS). A seal already cut
-    /// (the read comes up short) is not used: the seek scans.
+    /// The index is copied out of the file with pread the first time, not read
+    /// through the mapping: the seal lies past the records, and a writer that
+    /// reopens a standalone segment to append cuts it off (a mapped page wholly
+    /// past the end of the file raises SIGBUS). A seal already cut (the read
+    /// comes up short) is not used: the seek scans.
     fn sparse_index_usable(&mut self) -> bool {
         let Some(d) = self.seal.as_ref() else {
             return false;

@@ -16,9 +16,10 @@ use std::fs::File;
 ///
 /// The seal's parts are read from `file` with pread, not through the
 /// mapping `map` (only records are read there): a writer that reopens the
-/// segment cuts its seal (or a torn tail, where an unsealed segment's
-/// trailer would be) off at any moment, and a mapped page wholly past the
-/// end of the file raises SIGBUS. A seal already cut reads short: none.
+/// segment cuts a torn tail (where an unsealed segment's trailer would be)
+/// off at any moment, and one that reopens a standalone segment its seal,
+/// and a mapped page wholly past the end of the file raises SIGBUS. A seal
+/// already cut reads short: none.
 pub(super) fn read_seal(
     file: &File,
     map: &[u8],

@@ -84,9 +84,10 @@ pub fn anonymous_file(dir: &Path) -> io::Result<File> {
 
 /// Opens a file to read without updating its access time (O_NOATIME), as
 /// git does for its objects: reading a log then writes no inode metadata,
-/// and each pread skips the atime check (about 5% of a 600-byte pread from
-/// the page cache). The kernel allows the flag only to the file's owner (or
-/// CAP_FOWNER); anyone else gets a plain read-only open.
+/// and each pread skips the atime check (a measurable part of a small pread
+/// from the page cache: docs/PERFORMANCE.md). The kernel allows the flag
+/// only to the file's owner (or CAP_FOWNER); anyone else gets a plain
+/// read-only open.
 pub fn open_read_noatime(path: &Path) -> io::Result<File> {
     match OpenOptions::new()
         .read(true)

@@ -1,5 +1,5 @@
 //! Whether a writer holds a segment: writers take an exclusive flock on it
-//! (src/sys.rs), so a non-blocking shared lock attempt tells, without
+//! (src/sys/linux.rs), so a non-blocking shared lock attempt tells, without
 //! changing the file. The probe's lock is released at once.
 
 use std::fs::File;

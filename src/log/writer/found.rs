@@ -50,7 +50,6 @@ pub(super) fn summarize(
     )))
 }
 
-/// The first sequence number in the header of segment `path`, if readable.
 /// The first sequence number in the header of the segment at `path` if it
 /// holds nothing else: no records, no seal, no other bytes.
 pub(super) fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
@@ -81,6 +80,7 @@ pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
     crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
 }
 
+/// The first sequence number in the header of segment `path`, if readable.
 pub(super) fn header_first_seq(path: &Path) -> Option<u64> {
     Reader::open(path).ok().map(|r| r.header().first_seq)
 }

@@ -13,9 +13,10 @@ impl Shared {
     /// After a roll: the manifest is replaced by the background thread if
     /// there is one, so that the writer's roll does not wait for it
     /// (renaming over the old manifest waits for the filesystem to free the
-    /// old one's blocks: 0.17 ms of a 0.84 ms roll on the benchmark VM, whose
-    /// ext4 is mounted with `discard`). It may lag the files meanwhile, as
-    /// after a crash; the segment files are the truth.
+    /// old one's blocks, a synchronous discard where it is mounted with
+    /// `discard`: a noticeable part of a roll, docs/PERFORMANCE.md). It may
+    /// lag the files meanwhile, as after a crash; the segment files are the
+    /// truth.
     /// Without the background thread it is replaced here; a failure is
     /// counted with the callbacks' (`callback_failures`), not returned: the
     /// roll it follows happened, and a caller told otherwise would act on a

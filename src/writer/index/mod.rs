@@ -161,8 +161,9 @@ impl SegmentIndex {
                 .map_err(|e| Error::io(dir, "create index spill file", e))?;
             self.spill = Some(f);
         }
-        // In chunks: the whole spill encoded at once (12 MB at the default
-        // 1 M entries) was the largest part of a big writer's peak memory.
+        // In chunks: the whole spill encoded at once (`SPILL_ENTRY_LEN`
+        // bytes an entry, 12 MB at the default 1 M entries) would be the
+        // largest part of a big writer's peak memory.
         const CHUNK: usize = 1 << 14;
         let f = self.spill.as_mut().expect("just created");
         let mut out = Vec::with_capacity(CHUNK.min(self.offsets.len()) * SPILL_ENTRY_LEN);

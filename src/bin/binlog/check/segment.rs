@@ -126,8 +126,9 @@ pub fn check_file(
 /// What an unsealed segment means where it stands.
 fn note_unsealed(c: &mut SegmentCheck, a: &Analysis, role: Role) {
     match (a.end, role) {
-        // A log writer seals a segment it retired after the roll (in the
-        // background): until then it holds the segment, unsealed.
+        // A roll creates the next segment before it closes this one's
+        // records with a SEAL_BEGIN frame: until then the log's writer
+        // holds this segment, unsealed.
         (RecordsEnd::Unsealed, Role::LogOlder) if c.locked => c.notes.push(
             "unsealed: a writer has it open (newer segments follow it: it is being sealed)".into(),
         ),

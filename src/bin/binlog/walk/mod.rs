@@ -39,7 +39,8 @@ pub fn map(path: &Path) -> Result<(File, Mmap), WalkError> {
     }
     // SAFETY: read-only map. A writer may append meanwhile (the walk only
     // looks at the length it mapped); a recovering writer cutting the file
-    // while we read is documented as not allowed (README, thread safety).
+    // while we read is documented as not allowed (docs/GUIDE.md, "Threads,
+    // processes and lifetimes").
     let map = unsafe { memmap2::MmapOptions::new().map(&file) }
         .map_err(|e| WalkError::Io(format!("{}: map: {e}", path.display())))?;
     let _ = map.advise(memmap2::Advice::Sequential);
