@@ -4,7 +4,7 @@
 //! reader's `binlog_reader_header` and `binlog_reader_tail` describe the
 //! segment its last record came from: after a batch, after a type filter
 //! drops a record a batch held back, after a seek that lands in no
-//! segment, and at `BINLOG_END` (tests/c/test_review17_header.c has the C
+//! segment, and at `BINLOG_END` (tests/c/test_log_header.c has the C
 //! side).
 
 mod common;
