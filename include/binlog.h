@@ -744,7 +744,10 @@ const char *binlog_last_error(void);
  may be NULL for defaults. On success `*out` owns a writer; release it with
  `binlog_writer_close` and then `binlog_writer_free`. Options that only
  logs have (segment size, records, period, retention, background sealing,
- segment callbacks) are refused with `BINLOG_ERR_INVALID_ARGUMENT`.
+ segment callbacks) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
+ segment of a rolling log that is sealed or ending is refused with
+ `BINLOG_ERR_SEALED`: it never changes again; open the log instead
+ (`binlog_writer_open_log`).
  */
 binlog_result binlog_writer_open(const char *path,
                                  const struct binlog_options *opts,

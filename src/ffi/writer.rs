@@ -70,7 +70,10 @@ fn boxed(writer: Arc<dyn RecordWriter>, log: Option<Arc<LogWriter>>) -> *mut bin
 /// may be NULL for defaults. On success `*out` owns a writer; release it with
 /// `binlog_writer_close` and then `binlog_writer_free`. Options that only
 /// logs have (segment size, records, period, retention, background sealing,
-/// segment callbacks) are refused with `BINLOG_ERR_INVALID_ARGUMENT`.
+/// segment callbacks) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
+/// segment of a rolling log that is sealed or ending is refused with
+/// `BINLOG_ERR_SEALED`: it never changes again; open the log instead
+/// (`binlog_writer_open_log`).
 #[no_mangle]
 pub extern "C" fn binlog_writer_open(
     path: *const std::ffi::c_char,

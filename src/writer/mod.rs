@@ -59,7 +59,9 @@ pub struct Writer {
 impl Writer {
     /// Creates the segment at `path`, or reopens an existing one to append:
     /// it is verified by a scan, a torn tail is backed up and cut, a seal is
-    /// removed, and sequence numbers continue.
+    /// removed, and sequence numbers continue. A segment of a rolling log
+    /// that is sealed or ending is refused (`ErrorKind::Sealed`): it never
+    /// changes again; open the log instead (`LogWriter::open`).
     pub fn open(path: impl AsRef<Path>, opts: Options) -> Result<Writer> {
         Writer::open_recycling(path, opts, Recycled::default())
     }
