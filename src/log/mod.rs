@@ -4,6 +4,7 @@
 //! ([`LogReader`]).
 
 mod age_clock;
+mod events;
 mod listing;
 pub mod manifest;
 pub mod naming;
@@ -13,7 +14,8 @@ mod reader;
 pub mod segments;
 mod writer;
 
+pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
 pub use options::{Clock, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{Gap, LogReader, ReadSegment};
-pub use writer::{LogWriter, SegmentCallback, SegmentEvent, SegmentInfo};
+pub use writer::LogWriter;

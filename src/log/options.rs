@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// A segment callback that options can carry (and so clone).
 pub type SharedCallback =
-    Arc<dyn Fn(&super::SegmentEvent) -> std::result::Result<(), String> + Send + Sync>;
+    Arc<dyn Fn(&super::events::SegmentEvent) -> std::result::Result<(), String> + Send + Sync>;
 
 /// The wall clock a log rolls by, in ns since the epoch, read once a write
 /// call; records written without a timestamp get that same reading, so that

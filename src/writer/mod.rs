@@ -20,6 +20,7 @@ pub(crate) mod prealloc;
 mod recover;
 mod shared;
 mod state;
+mod sync_state;
 #[cfg(test)]
 mod test_file;
 mod types;
@@ -318,19 +319,27 @@ impl Writer {
     /// record is handed to the OS, a `SEAL_BEGIN` frame follows them, and
     /// under a durability other than `None` both are synced (see
     /// `State::end_records`). One way: appends get `Closed` from now on,
-    /// and the segment is only ever sealed. Returns the write buffers, for
-    /// the next segment. If the frame cannot be written the segment stays
+    /// and the segment is only ever sealed. If the frame cannot be written
+    /// the segment stays
     /// active; if it cannot be synced the writer is poisoned (an fdatasync
     /// failed) and the frame stays.
-    pub(crate) fn end_records(&self) -> Result<Recycled> {
-        let (bufs, next) = {
+    pub(crate) fn end_records(&self) -> Result<()> {
+        let next = {
             let mut st = self.shared.state.lock();
-            (st.end_records()?, st.next_seq)
+            st.end_records()?;
+            st.next_seq
         };
         if self.shared.durability != Durability::None {
             self.shared.sync_upto(next, None)?;
         }
-        Ok(bufs)
+        Ok(())
+    }
+
+    /// Hands every buffered record to the OS, and lends the write buffers
+    /// then idle to the next segment of a rolling log (see
+    /// `State::flush_lending_buffers`).
+    pub(crate) fn flush_lending_buffers(&self) -> Result<Recycled> {
+        self.shared.state.lock().flush_lending_buffers()
     }
 
     /// `close`, handing back the writer's buffers and index memory,

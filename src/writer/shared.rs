@@ -1,8 +1,8 @@
 //! What a writer's handle shares with the threads that call it and with its
 //! interval flusher: the locked state, and the group commit's counters.
 
-use super::group_commit::SyncState;
 use super::state::State;
+use super::sync_state::SyncState;
 use crate::options::Durability;
 use parking_lot::{Condvar, Mutex};
 use std::fs::File;

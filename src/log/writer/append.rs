@@ -1,10 +1,11 @@
 //! The write path: a batch of records, split where a roll is due, checked
 //! whole before anything is written.
 
-use super::{LogWriter, SegmentEvent, Shared, State};
+use super::{LogWriter, Shared, State};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{frame_len_bound, max_frame_len, total_len};
 use crate::format::MAX_TYPE_NAME_LEN;
+use crate::log::events::SegmentEvent;
 use crate::writer::{Caller, Entry, SealEstimate, SizeSnapshot, Writer};
 use std::sync::Arc;
 

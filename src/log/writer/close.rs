@@ -2,8 +2,9 @@
 //! then the current one are sealed, the manifest is written and the log's
 //! lock released.
 
-use super::{Ending, LogWriter, SegmentEvent, Shared};
+use super::{Ending, LogWriter, Shared};
 use crate::error::Result;
+use crate::log::events::SegmentEvent;
 
 impl LogWriter {
     /// Seals the current segment and closes the log. Later calls return

@@ -48,8 +48,8 @@ mod retention;
 mod roll;
 mod seal;
 
+use crate::log::events::{SegmentCallback, SegmentEvent, SegmentInfo};
 use events::Events;
-pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
 use seal::{Ending, SealResult};
 
 /// The last `Shared::id` given out.

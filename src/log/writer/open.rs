@@ -5,11 +5,11 @@
 use super::found::{empty_segment_first_seq, header_first_seq, remove_segment_file, summarize};
 use super::seal::seal_found_segment;
 use super::{
-    segment_options, Ending, Events, LogWriter, SealResult, Sealed, SegmentEvent, SegmentInfo,
-    Shared, State, LAST_LOG_ID,
+    segment_options, Ending, Events, LogWriter, SealResult, Sealed, Shared, State, LAST_LOG_ID,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::age_clock::AgeClock;
+use crate::log::events::{SegmentEvent, SegmentInfo};
 use crate::log::manifest::SealedEntry;
 use crate::log::naming;
 use crate::log::options::{validate_name, LogOptions};

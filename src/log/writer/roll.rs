@@ -3,8 +3,9 @@
 //! current segment active and unchanged.
 
 use super::found::{empty_segment_first_seq, remove_segment_file};
-use super::{Ending, SegmentEvent, SegmentInfo, Shared, State};
+use super::{Ending, Shared, State};
 use crate::error::{Error, ErrorKind, Result};
+use crate::log::events::{SegmentEvent, SegmentInfo};
 use crate::log::naming;
 use crate::options::Options;
 use crate::writer::{Recycled, Writer};
@@ -56,21 +57,18 @@ impl Shared {
         let old = Arc::clone(self.writer(st)?);
         // A failure here keeps the records buffered in the segment, retried
         // by the next write or flush, as a segment writer's failed write is.
-        if let Err(e) = old.flush() {
-            return Err(self.poison_on(st, e));
-        }
+        let bufs = match old.flush_lending_buffers() {
+            Ok(bufs) => bufs,
+            Err(e) => return Err(self.poison_on(st, e)),
+        };
         let next_first = old.next_seq();
         let no = self.segment_after(st.segment_no)?;
-        let recycled = std::mem::take(&mut st.spare);
+        let recycled = bufs.or(std::mem::take(&mut st.spare));
         let (next, opened) = self.create_segment(st, no, next_first, recycled, now)?;
-        let bufs = match old.end_records() {
-            Ok(bufs) => bufs,
-            Err(e) => {
-                self.discard_segment(st, next);
-                return Err(self.poison_on(st, e));
-            }
-        };
-        st.spare = bufs.or(std::mem::take(&mut st.spare));
+        if let Err(e) = old.end_records() {
+            self.discard_segment(st, next);
+            return Err(self.poison_on(st, e));
+        }
         if old.durable_seq() < next_first {
             // Durability `None`: nothing synced its records.
             st.unsynced

@@ -3,8 +3,9 @@
 //! oldest first; a seal that fails is retried, the segment never reopened.
 
 use super::found::{file_name, summarize};
-use super::{Sealed, SegmentEvent, SegmentInfo, Shared, State};
+use super::{Sealed, Shared, State};
 use crate::error::{Error, Result};
+use crate::log::events::{SegmentEvent, SegmentInfo};
 use crate::log::manifest::SealedEntry;
 use crate::options::Options;
 use crate::writer::{Recycled, Writer};

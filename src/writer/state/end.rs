@@ -13,9 +13,8 @@ impl State {
     /// this one to its end and knows it is complete. The rest of the seal
     /// is left to `close`, maybe on another thread. One way: appends are
     /// refused from now on. A failure leaves the segment as it was (active,
-    /// its records buffered or in the file, no `SEAL_BEGIN`). Returns the
-    /// write buffers, for the next segment.
-    pub fn end_records(&mut self) -> Result<Recycled> {
+    /// its records buffered or in the file, no `SEAL_BEGIN`).
+    pub fn end_records(&mut self) -> Result<()> {
         self.check_usable()?;
         self.flush_buf()?;
         let begin = seal::encode_seal_begin(self.index.record_count);
@@ -29,6 +28,17 @@ impl State {
             return Err(Error::io_at(&self.path, self.file_len, "write seal", e));
         }
         self.ending = true;
+        Ok(())
+    }
+
+    /// Hands every buffered record to the OS and lends the write buffers
+    /// that are then idle to the next segment of a rolling log, which is
+    /// created before this one's records are closed: they are warm, where
+    /// fresh ones would be faulted in. This segment stays active; should it
+    /// write again (its roll failed), it allocates buffers as it needs them.
+    pub fn flush_lending_buffers(&mut self) -> Result<Recycled> {
+        self.check_usable()?;
+        self.flush_buf()?;
         Ok(Recycled {
             bufs: std::mem::take(&mut self.spare_bufs),
             ..Recycled::default()

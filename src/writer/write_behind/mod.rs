@@ -65,6 +65,21 @@ struct QueueState {
 }
 
 impl QueueState {
+    /// The next job off the queue, counted as being written.
+    fn take_next_job(&mut self) -> Option<Job> {
+        let job = self.jobs.pop_front()?;
+        self.writing += 1;
+        #[cfg(test)]
+        {
+            self.sealed_here += !job.unsealed.is_empty() as usize;
+            self.taken += 1;
+            assert!(self.panic_on_job != Some(self.taken), "test panic");
+        }
+        Some(job)
+    }
+}
+
+impl QueueState {
     fn in_flight(&self) -> usize {
         self.jobs.len() + self.writing
     }

@@ -12,7 +12,6 @@
 //! most `PAIR_WAIT_MAX`, and only when the thread has time to spare (see
 //! `take_second_half`).
 
-use super::thread::take_next_job;
 use super::write::write_remainder;
 use super::Shared;
 use crate::writer::job::{Failed, Job};
@@ -51,7 +50,7 @@ pub(super) fn take_second_half(shared: &Shared, may_wait: bool) -> Option<Job> {
     let deadline = Instant::now() + PAIR_WAIT_MAX;
     let mut queue = shared.queue.lock();
     let mut second = loop {
-        if let Some(job) = take_next_job(&mut queue) {
+        if let Some(job) = queue.take_next_job() {
             break job;
         }
         let awaited = queue.waiting_for.is_some_and(|n| queue.in_flight() > n);

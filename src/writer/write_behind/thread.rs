@@ -3,7 +3,7 @@
 
 use super::pair;
 use super::write::write_remainder;
-use super::{QueueState, Shared};
+use super::Shared;
 use crate::writer::job::{Failed, Job};
 use crate::writer::prealloc::Prealloc;
 use std::fs::File;
@@ -57,7 +57,7 @@ fn wait_for_job(shared: &Shared) -> Option<(Job, Duration)> {
     let mut idle = Duration::ZERO;
     let mut queue = shared.queue.lock();
     loop {
-        if let Some(job) = take_next_job(&mut queue) {
+        if let Some(job) = queue.take_next_job() {
             return Some((job, idle));
         }
         if queue.stop {
@@ -111,19 +111,6 @@ fn report(shared: &Shared, first: Option<Vec<u8>>, result: Result<Vec<u8>, Faile
     if reached {
         shared.done.notify_one();
     }
-}
-
-/// The next job off the queue, counted as being written.
-pub(super) fn take_next_job(queue: &mut QueueState) -> Option<Job> {
-    let job = queue.jobs.pop_front()?;
-    queue.writing += 1;
-    #[cfg(test)]
-    {
-        queue.sealed_here += !job.unsealed.is_empty() as usize;
-        queue.taken += 1;
-        assert!(queue.panic_on_job != Some(queue.taken), "test panic");
-    }
-    Some(job)
 }
 
 #[cfg(test)]

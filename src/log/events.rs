@@ -1,0 +1,31 @@
+//! What a rolling log reports about its segments: a segment opened or
+//! sealed, to callbacks and to polling (the log writer's `dispatch` reports
+//! them, in order; docs/FORMAT.md says when each comes).
+
+use std::path::PathBuf;
+
+/// A segment of a log, as reported to callbacks and by polling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentInfo {
+    pub path: PathBuf,
+    pub segment_no: u64,
+    pub first_seq: u64,
+    /// Records in the segment (0 when just opened).
+    pub record_count: u64,
+    /// File size (when sealed: including the seal).
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SegmentEvent {
+    Opened(SegmentInfo),
+    Sealed(SegmentInfo),
+}
+
+/// Called after a segment is opened or sealed, outside the log's lock: by the
+/// writing thread that rolled, or by the log's background thread (time
+/// rolls, and with it the seals of every roll). An `Err` or a panic is
+/// counted (see `LogWriter::callback_failures`) and affects neither the
+/// writer nor the other callbacks.
+pub type SegmentCallback =
+    Box<dyn Fn(&SegmentEvent) -> std::result::Result<(), String> + Send + Sync>;
