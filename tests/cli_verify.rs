@@ -153,12 +153,7 @@ fn verify_checks_continuity_and_seals_across_a_log() {
 #[test]
 fn verify_notes_an_older_segment_a_writer_holds_instead_of_damage() {
     let t = Tmp::new("locked-older");
-    rolled_log(&t.0, 10, 4);
-    let first = t
-        .names()
-        .into_iter()
-        .find(|n| n.ends_with(".binlog"))
-        .unwrap();
+    let first = first_segment_of_a_rolled_log(&t);
     // Held and unsealed, as a segment a log rolls away from is between the
     // next segment's creation and the SEAL_BEGIN frame that closes its
     // records.
@@ -200,13 +195,7 @@ fn verify_notes_an_older_segment_a_writer_holds_instead_of_damage() {
 #[test]
 fn verify_and_info_note_an_ending_segment_a_writer_holds_instead_of_damage() {
     let t = Tmp::new("ending-older");
-    rolled_log(&t.0, 10, 4);
-    let first = t
-        .names()
-        .into_iter()
-        .find(|n| n.ends_with(".binlog"))
-        .unwrap();
-    let seg = t.join(&first);
+    let seg = t.join(&first_segment_of_a_rolled_log(&t));
     leave_ending(&seg);
     let held = hold_lock(&seg);
     let out = binlog()
@@ -234,4 +223,14 @@ fn verify_and_info_note_an_ending_segment_a_writer_holds_instead_of_damage() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("seal-damaged"));
+}
+
+/// Writes a log of 10 records rolling every 4 into `t` and returns the file
+/// name of its first (sealed) segment.
+fn first_segment_of_a_rolled_log(t: &Tmp) -> String {
+    rolled_log(&t.0, 10, 4);
+    t.names()
+        .into_iter()
+        .find(|n| n.ends_with(".binlog"))
+        .unwrap()
 }
