@@ -210,9 +210,17 @@ typedef struct binlog_reader binlog_reader;
 /*
  A segment writer. Thread-safe: any number of threads may call write,
  flush, sync and close on it at once; `binlog_writer_free` must not race
- any other call and the handle is invalid after it.
+ any other call and the handle is invalid after it. The calls that change
+ the writer (write, flush, sync, roll, close, callbacks, polling) take a
+ `binlog_writer *`, those that only read it a `const binlog_writer *`.
  */
 typedef struct binlog_writer binlog_writer;
+
+/*
+ A wall clock: nanoseconds since the Unix epoch (UTC). `user` is the
+ pointer given with it to `binlog_options_set_clock`.
+ */
+typedef int64_t (*binlog_clock)(void *user);
 
 /*
  A segment of a log. `path` is NUL-terminated: in a callback it is valid
@@ -402,6 +410,21 @@ extern "C" {
 #endif // __cplusplus
 
 /*
+ Logs only: read the time from `clock(user)` instead of the system's
+ wall clock (CLOCK_REALTIME), for period rolls, the records written with
+ `BINLOG_TIME_NOW`, segment creation times and names, and retention by
+ age; NULL restores the system clock. For tests: advance the clock past
+ a period boundary and the next write rolls, without waiting. The clock
+ is called, often (once per write call), from every thread that writes,
+ flushes or rolls the log and from the log's background thread, at the
+ same time: it must be thread-safe, must not call libbinlog, and
+ `user` must stay valid while any writer opened with these options
+ lives. A clock that goes back does not unroll anything: the log's
+ segments stay in the order they were made.
+ */
+binlog_result binlog_options_set_clock(struct binlog_options *opts, binlog_clock clock, void *user);
+
+/*
  Creates options with the defaults (64 MiB maximum record size, 1 MiB
  buffer, durability NONE). Free with `binlog_options_free`.
  */
@@ -527,7 +550,8 @@ binlog_result binlog_options_set_seal_in_background(struct binlog_options *opts,
 /*
  Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
  of them, and none sealed longer than `max_age_ms` ago (0 = no such
- limit). The oldest go first; the segment being written never goes. Ages
+ limit): a shorthand for the three setters below, which it sets all at
+ once. The oldest go first; the segment being written never goes. Ages
  count elapsed time since the log opened (CLOCK_BOOTTIME), so a step of
  the wall clock deletes nothing early; a segment found on disk at open
  ages from its modification time.
@@ -536,6 +560,28 @@ binlog_result binlog_options_set_retention(struct binlog_options *opts,
                                            uint64_t max_segments,
                                            uint64_t max_bytes,
                                            uint64_t max_age_ms);
+
+/*
+ Logs only: keep at most `max_segments` sealed segments, the oldest going
+ first (0 = no such limit). The other retention limits stay as set.
+ */
+binlog_result binlog_options_set_retention_max_segments(struct binlog_options *opts,
+                                                        uint64_t max_segments);
+
+/*
+ Logs only: keep at most `max_bytes` bytes of sealed segments, the oldest
+ going first (0 = no such limit). The other retention limits stay as set.
+ */
+binlog_result binlog_options_set_retention_max_bytes(struct binlog_options *opts,
+                                                     uint64_t max_bytes);
+
+/*
+ Logs only: delete sealed segments sealed longer than `max_age_ms` ago
+ (0 = no such limit; ages as `binlog_options_set_retention` says). The
+ other retention limits stay as set.
+ */
+binlog_result binlog_options_set_retention_max_age_ms(struct binlog_options *opts,
+                                                      uint64_t max_age_ms);
 
 /*
  Logs only: a callback for segment events, registered before the log
@@ -728,6 +774,22 @@ binlog_result binlog_reader_next_batch(struct binlog_reader *r,
                                        size_t *count);
 
 /*
+ The name of result code `code` as the header spells it (e.g.
+ "BINLOG_ERR_SEALED"), as a static NUL-terminated string; for a number
+ that is no code, "BINLOG_UNKNOWN_RESULT". Never NULL; thread-safe.
+ */
+const char *binlog_result_name(uint32_t code);
+
+/*
+ A few words saying what result code `code` means (e.g. "handle is
+ closed"), as a static NUL-terminated string; for a number that is no
+ code, "BINLOG_UNKNOWN_RESULT". Never NULL; thread-safe. The message of
+ a failed call (`binlog_last_error`) says more: the file, offset and
+ cause.
+ */
+const char *binlog_result_description(uint32_t code);
+
+/*
  The library version as a NUL-terminated static string, e.g. "0.1.0".
  */
 const char *binlog_version(void);
@@ -744,7 +806,7 @@ const char *binlog_last_error(void);
  may be NULL for defaults. On success `*out` owns a writer; release it with
  `binlog_writer_close` and then `binlog_writer_free`. Options that only
  logs have (segment size, records, period, retention, background sealing,
- segment callbacks) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
+ segment callbacks, a clock) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
  segment of a rolling log that is sealed or ending is refused with
  `BINLOG_ERR_SEALED`: it never changes again; open the log instead
  (`binlog_writer_open_log`).
@@ -766,7 +828,7 @@ binlog_result binlog_writer_open(const char *path,
  `binlog_writer_write_batch`). Only a failed fdatasync
  (`BINLOG_ERR_POISONED`) leaves a record written but not known durable.
  */
-binlog_result binlog_writer_write(const struct binlog_writer *w,
+binlog_result binlog_writer_write(struct binlog_writer *w,
                                   const uint8_t *type_name,
                                   size_t type_len,
                                   const uint8_t *payload,
@@ -776,7 +838,7 @@ binlog_result binlog_writer_write(const struct binlog_writer *w,
 /*
  Appends one record whose payload is gathered from `iov[0..iovcnt]`.
  */
-binlog_result binlog_writer_writev(const struct binlog_writer *w,
+binlog_result binlog_writer_writev(struct binlog_writer *w,
                                    const uint8_t *type_name,
                                    size_t type_len,
                                    const struct binlog_iovec *iov,
@@ -786,7 +848,7 @@ binlog_result binlog_writer_writev(const struct binlog_writer *w,
 /*
  Appends one record with metadata and an explicit timestamp.
  */
-binlog_result binlog_writer_write_entry(const struct binlog_writer *w,
+binlog_result binlog_writer_write_entry(struct binlog_writer *w,
                                         const struct binlog_entry *entry,
                                         uint64_t *seq_out);
 
@@ -807,7 +869,7 @@ binlog_result binlog_writer_write_entry(const struct binlog_writer *w,
  were, which for a log whose roll failed between two records of the batch
  includes their sequence numbers (see `binlog_writer_next_seq`).
  */
-binlog_result binlog_writer_write_batch(const struct binlog_writer *w,
+binlog_result binlog_writer_write_batch(struct binlog_writer *w,
                                         const struct binlog_entry *entries,
                                         size_t count,
                                         uint64_t *first_seq_out);
@@ -815,12 +877,12 @@ binlog_result binlog_writer_write_batch(const struct binlog_writer *w,
 /*
  Hands buffered records to the OS; readers see them afterwards.
  */
-binlog_result binlog_writer_flush(const struct binlog_writer *w);
+binlog_result binlog_writer_flush(struct binlog_writer *w);
 
 /*
  Flushes and fdatasyncs: every record written so far is on stable storage.
  */
-binlog_result binlog_writer_sync(const struct binlog_writer *w);
+binlog_result binlog_writer_sync(struct binlog_writer *w);
 
 /*
  The sequence number the next record will get.
@@ -840,7 +902,7 @@ binlog_result binlog_writer_durable_seq(const struct binlog_writer *w, uint64_t 
  on the writer return `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is
  accepted. The handle stays allocated until `binlog_writer_free`.
  */
-binlog_result binlog_writer_close(const struct binlog_writer *w);
+binlog_result binlog_writer_close(struct binlog_writer *w);
 
 /*
  Closes the writer if needed and frees the handle; NULL is accepted.
@@ -873,7 +935,7 @@ binlog_result binlog_writer_open_log(const char *dir,
  the first segment) are not replayed: to see them, give the callback in
  the options (`binlog_options_add_segment_callback`).
  */
-binlog_result binlog_writer_on_segment(const struct binlog_writer *w,
+binlog_result binlog_writer_on_segment(struct binlog_writer *w,
                                        binlog_segment_callback cb,
                                        void *user);
 
@@ -885,8 +947,7 @@ binlog_result binlog_writer_on_segment(const struct binlog_writer *w,
  65,536 sealed segments wait to be polled; beyond that the oldest are
  dropped from this queue (the files stay).
  */
-binlog_result binlog_writer_poll_sealed(const struct binlog_writer *w,
-                                        struct binlog_segment_info *out);
+binlog_result binlog_writer_poll_sealed(struct binlog_writer *w, struct binlog_segment_info *out);
 
 /*
  How many segment callbacks failed (returned non-zero or could not run).
@@ -898,7 +959,7 @@ binlog_result binlog_writer_callback_failures(const struct binlog_writer *w, uin
  Starts the next segment of a log now; returns once the current one is
  sealed (and any segment rolled away from before it).
  */
-binlog_result binlog_writer_roll(const struct binlog_writer *w);
+binlog_result binlog_writer_roll(struct binlog_writer *w);
 
 #ifdef __cplusplus
 }  // extern "C"
