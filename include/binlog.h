@@ -721,7 +721,8 @@ binlog_result binlog_reader_filter_types(struct binlog_reader *r,
 binlog_result binlog_reader_tail(struct binlog_reader *r, struct binlog_tail *out);
 
 /*
- Releases the reader's file and mapping. Later calls return
+ Releases the reader's file and mapping (and closes the descriptor of
+ `binlog_reader_poll_fd`). Later calls return
  `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is accepted. The handle
  stays allocated until `binlog_reader_free`.
  */
@@ -772,6 +773,35 @@ binlog_result binlog_reader_next_batch(struct binlog_reader *r,
                                        size_t cap,
                                        uint64_t timeout_ms,
                                        size_t *count);
+
+/*
+ Writes to `*fd` a file descriptor to poll for reading (poll, select,
+ epoll): readable when the segment or log the reader follows may have
+ new records (inotify reports a change to the segment file, or to the
+ log's directory, where new segments appear), so that an event loop
+ waits for records without a thread blocked in
+ `binlog_reader_next_wait`. Use: once it polls readable, call
+ `binlog_reader_poll_rearm`, then `binlog_reader_next` until
+ `BINLOG_END`, then poll again: a record written after the re-arm makes
+ it readable again, so none waits unseen. It is readable at first (a
+ first poll reads what is already there), and also without a change: 25
+ ms after one (a new segment is listed only once the directory has
+ settled) and at least every 250 ms (every 10 ms on a network
+ filesystem, where inotify misses other hosts' writes), so it may be
+ readable with nothing new. The descriptor belongs to the reader: do not
+ read or close it; it stays the same on later calls and is closed by
+ `binlog_reader_close`. Not for a reader of a sealed segment (nothing
+ follows a seal), though it works there too.
+ */
+binlog_result binlog_reader_poll_fd(struct binlog_reader *r, int *fd);
+
+/*
+ Takes the changes the descriptor of `binlog_reader_poll_fd` reported:
+ it is not readable again until the next change or timed re-check. Call
+ it before reading the new records (see `binlog_reader_poll_fd`).
+ `BINLOG_ERR_INVALID_ARGUMENT` if no descriptor was asked for.
+ */
+binlog_result binlog_reader_poll_rearm(struct binlog_reader *r);
 
 /*
  The name of result code `code` as the header spells it (e.g.

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod options;
 pub mod reader;
 pub mod reader_batch;
+pub mod reader_poll;
 pub mod result;
 pub mod segment_events;
 pub mod types;
