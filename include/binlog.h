@@ -217,12 +217,6 @@ typedef struct binlog_reader binlog_reader;
 typedef struct binlog_writer binlog_writer;
 
 /*
- A wall clock: nanoseconds since the Unix epoch (UTC). `user` is the
- pointer given with it to `binlog_options_set_clock`.
- */
-typedef int64_t (*binlog_clock)(void *user);
-
-/*
  A segment of a log. `path` is NUL-terminated: in a callback it is valid
  during the call; from `binlog_writer_poll_sealed`, until the next poll on
  the same writer.
@@ -254,6 +248,12 @@ typedef struct binlog_segment_info {
  `binlog_writer_callback_failures`) and affects nothing else.
  */
 typedef int32_t (*binlog_segment_callback)(void *user, const struct binlog_segment_info *info);
+
+/*
+ A wall clock: nanoseconds since the Unix epoch (UTC). `user` is the
+ pointer given with it to `binlog_options_set_clock`.
+ */
+typedef int64_t (*binlog_clock)(void *user);
 
 /*
  One metadata entry: a UTF-8 key and value.
@@ -410,21 +410,6 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- Logs only: read the time from `clock(user)` instead of the system's
- wall clock (CLOCK_REALTIME), for period rolls, the records written with
- `BINLOG_TIME_NOW`, segment creation times and names, and retention by
- age; NULL restores the system clock. For tests: advance the clock past
- a period boundary and the next write rolls, without waiting. The clock
- is called, often (once per write call), from every thread that writes,
- flushes or rolls the log and from the log's background thread, at the
- same time: it must be thread-safe, must not call libbinlog, and
- `user` must stay valid while any writer opened with these options
- lives. A clock that goes back does not unroll anything: the log's
- segments stay in the order they were made.
- */
-binlog_result binlog_options_set_clock(struct binlog_options *opts, binlog_clock clock, void *user);
-
-/*
  Creates options with the defaults (64 MiB maximum record size, 1 MiB
  buffer, durability NONE). Free with `binlog_options_free`.
  */
@@ -477,10 +462,10 @@ binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, ui
 binlog_result binlog_options_set_buffer_size(struct binlog_options *opts, size_t bytes);
 
 /*
- Durability policy; `param` is N for EVERY_N (1 to 2^32 - 1) and
- milliseconds for INTERVAL_MS (at least 1), ignored otherwise. Values
- outside the enum or those ranges are refused with
- `BINLOG_ERR_INVALID_ARGUMENT`.
+ Durability policy: `mode` is a `binlog_durability` value; `param` is N
+ for EVERY_N (1 to 2^32 - 1) and milliseconds for INTERVAL_MS (at least
+ 1), ignored otherwise. Values outside the enum or those ranges are
+ refused with `BINLOG_ERR_INVALID_ARGUMENT`.
  */
 binlog_result binlog_options_set_durability(struct binlog_options *opts,
                                             uint32_t mode,
@@ -593,6 +578,22 @@ binlog_result binlog_options_set_retention_max_age_ms(struct binlog_options *opt
 binlog_result binlog_options_add_segment_callback(struct binlog_options *opts,
                                                   binlog_segment_callback cb,
                                                   void *user);
+
+/*
+ Logs only: read the time from `clock(user)` instead of the system's
+ wall clock (CLOCK_REALTIME), for period rolls, the records written with
+ `BINLOG_TIME_NOW`, segment creation times and names, and retention by
+ age; NULL restores the system clock. For tests: advance the clock past
+ a period boundary and the next write rolls, without waiting. The clock
+ is called often (once per write call), from every thread that writes
+ to or rolls the log and from the log's background thread, at the same
+ time, with the log's lock held: it must be thread-safe, quick, must not
+ call libbinlog, and
+ `user` must stay valid while any writer opened with these options
+ lives. A clock that goes back does not unroll anything: the log's
+ segments stay in the order they were made.
+ */
+binlog_result binlog_options_set_clock(struct binlog_options *opts, binlog_clock clock, void *user);
 
 /*
  Opens a segment for reading (read permission suffices; no lock is taken).
@@ -790,8 +791,9 @@ binlog_result binlog_reader_next_batch(struct binlog_reader *r,
  filesystem, where inotify misses other hosts' writes), so it may be
  readable with nothing new. The descriptor belongs to the reader: do not
  read or close it; it stays the same on later calls and is closed by
- `binlog_reader_close`. Not for a reader of a sealed segment (nothing
- follows a seal), though it works there too.
+ `binlog_reader_close`. A record `binlog_reader_next_batch` held back
+ is returned whether or not the descriptor is readable: read until
+ `BINLOG_END` before polling.
  */
 binlog_result binlog_reader_poll_fd(struct binlog_reader *r, int *fd);
 

@@ -11,8 +11,8 @@
 #![allow(non_camel_case_types, clippy::not_unsafe_ptr_arg_deref)]
 
 mod boundary;
-pub mod clock;
 pub mod options;
+pub mod options_clock;
 pub mod reader;
 pub mod reader_batch;
 pub mod reader_poll;

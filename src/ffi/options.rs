@@ -154,10 +154,10 @@ pub extern "C" fn binlog_options_set_buffer_size(
     })
 }
 
-/// Durability policy; `param` is N for EVERY_N (1 to 2^32 - 1) and
-/// milliseconds for INTERVAL_MS (at least 1), ignored otherwise. Values
-/// outside the enum or those ranges are refused with
-/// `BINLOG_ERR_INVALID_ARGUMENT`.
+/// Durability policy: `mode` is a `binlog_durability` value; `param` is N
+/// for EVERY_N (1 to 2^32 - 1) and milliseconds for INTERVAL_MS (at least
+/// 1), ignored otherwise. Values outside the enum or those ranges are
+/// refused with `BINLOG_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_durability(
     opts: *mut binlog_options,

@@ -23,8 +23,9 @@ use std::ffi::c_int;
 /// filesystem, where inotify misses other hosts' writes), so it may be
 /// readable with nothing new. The descriptor belongs to the reader: do not
 /// read or close it; it stays the same on later calls and is closed by
-/// `binlog_reader_close`. Not for a reader of a sealed segment (nothing
-/// follows a seal), though it works there too.
+/// `binlog_reader_close`. A record `binlog_reader_next_batch` held back
+/// is returned whether or not the descriptor is readable: read until
+/// `BINLOG_END` before polling.
 #[no_mangle]
 pub extern "C" fn binlog_reader_poll_fd(r: *mut binlog_reader, fd: *mut c_int) -> binlog_result {
     call(|| {

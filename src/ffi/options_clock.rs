@@ -24,9 +24,10 @@ unsafe impl Sync for ClockUser {}
 /// `BINLOG_TIME_NOW`, segment creation times and names, and retention by
 /// age; NULL restores the system clock. For tests: advance the clock past
 /// a period boundary and the next write rolls, without waiting. The clock
-/// is called, often (once per write call), from every thread that writes,
-/// flushes or rolls the log and from the log's background thread, at the
-/// same time: it must be thread-safe, must not call libbinlog, and
+/// is called often (once per write call), from every thread that writes
+/// to or rolls the log and from the log's background thread, at the same
+/// time, with the log's lock held: it must be thread-safe, quick, must not
+/// call libbinlog, and
 /// `user` must stay valid while any writer opened with these options
 /// lives. A clock that goes back does not unroll anything: the log's
 /// segments stay in the order they were made.
