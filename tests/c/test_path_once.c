@@ -2,7 +2,8 @@
  * test_path_once.c: an error message names its file (or log directory)
  * exactly once: refused batches of a segment's and a log's writer (bad
  * entries found by the C layer and by the core), a file that is not a
- * segment, and a damaged record a reader stops at.
+ * segment, a damaged record a reader stops at, a log another writer holds,
+ * a closed log, and a segment of another log named as the log's.
  *
  * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
@@ -138,6 +139,28 @@ static void test_open_and_read_errors_name_the_file_once(void) {
     binlog_reader_free(r);
 }
 
+/* Opening a log another writer holds, and one holding a segment of
+ * another log under its name. */
+static void test_log_open_errors_name_the_file_once(void) {
+    const char *dir = path_of("held");
+    binlog_writer *w = NULL, *w2 = NULL;
+    REQUIRE_OK(binlog_writer_open_log(dir, "ev", NULL, &w));
+    CHECK_ERR(binlog_writer_open_log(dir, "ev", NULL, &w2), BINLOG_ERR_LOCKED, "ev.lock");
+    CHECK_NAMED_ONCE(dir);
+    CHECK_OK(binlog_writer_close(w));
+    CHECK_ERR(binlog_writer_write(w, LIT("t"), LIT("x"), NULL), BINLOG_ERR_CLOSED, NULL);
+    CHECK_NAMED_ONCE(dir);
+    binlog_writer_free(w);
+
+    /* A standalone segment renamed into the log as its segment 9. */
+    const char *alien = path_of("held/ev-00000000000000000009-20261123T000000Z.binlog");
+    REQUIRE_OK(binlog_writer_open(alien, NULL, &w));
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+    CHECK_ERR(binlog_writer_open_log(dir, "ev", NULL, &w), BINLOG_ERR_WRONG_LOG, NULL);
+    CHECK_NAMED_ONCE(alien);
+}
+
 int main(void) {
     if (make_tmpdir() != 0) {
         return 2;
@@ -145,5 +168,6 @@ int main(void) {
     test_a_segment_writers_refused_batch_names_its_file_once();
     test_a_logs_refused_batch_names_it_once();
     test_open_and_read_errors_name_the_file_once();
+    test_log_open_errors_name_the_file_once();
     return (int)check_summary();
 }
