@@ -22,9 +22,7 @@
 #define N_RECORDS    200000
 #define BATCH        500
 #define RECORD_BYTES 120              /* payload bytes per record */
-#define ROLL_BYTES   (4u << 20)       /* roll before a segment passes 4 MiB... */
-#define PERIOD_MINUTE 1u              /* ...and when a UTC minute starts      */
-                                      /* (BINLOG_PERIOD_MINUTE in src/ffi)    */
+#define ROLL_BYTES   (4u << 20)       /* roll before a segment passes 4 MiB */
 #define PRINT_EVERY  50000            /* follower progress line */
 
 /* Exit with the library's message if a call did not return BINLOG_OK. */
@@ -32,8 +30,8 @@
     do {                                                                       \
         binlog_result rc_ = (call);                                            \
         if (rc_ != BINLOG_OK) {                                                \
-            fprintf(stderr, "error: %s returned %u: %s\n", #call,              \
-                    (unsigned)rc_, binlog_last_error());                       \
+            fprintf(stderr, "error: %s returned %s: %s\n", #call,              \
+                    binlog_result_name(rc_), binlog_last_error());             \
             exit(1);                                                           \
         }                                                                      \
     } while (0)
@@ -112,7 +110,7 @@ int main(int argc, char **argv) {
     binlog_options *opts;
     CHECK(binlog_options_new(&opts));
     CHECK(binlog_options_set_max_segment_bytes(opts, ROLL_BYTES));
-    CHECK(binlog_options_set_period(opts, PERIOD_MINUTE));
+    CHECK(binlog_options_set_period(opts, BINLOG_PERIOD_MINUTE)); /* ...and each UTC minute */
     binlog_writer *w;
     CHECK(binlog_writer_open_log(dir, LOG_NAME, opts, &w)); /* creates dir */
     binlog_options_free(opts);

@@ -210,7 +210,9 @@ typedef struct binlog_reader binlog_reader;
 /*
  A segment writer. Thread-safe: any number of threads may call write,
  flush, sync and close on it at once; `binlog_writer_free` must not race
- any other call and the handle is invalid after it.
+ any other call and the handle is invalid after it. The calls that change
+ the writer (write, flush, sync, roll, close, callbacks, polling) take a
+ `binlog_writer *`, those that only read it a `const binlog_writer *`.
  */
 typedef struct binlog_writer binlog_writer;
 
@@ -246,6 +248,12 @@ typedef struct binlog_segment_info {
  `binlog_writer_callback_failures`) and affects nothing else.
  */
 typedef int32_t (*binlog_segment_callback)(void *user, const struct binlog_segment_info *info);
+
+/*
+ A wall clock: nanoseconds since the Unix epoch (UTC). `user` is the
+ pointer given with it to `binlog_options_set_clock`.
+ */
+typedef int64_t (*binlog_clock)(void *user);
 
 /*
  One metadata entry: a UTF-8 key and value.
@@ -454,10 +462,10 @@ binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, ui
 binlog_result binlog_options_set_buffer_size(struct binlog_options *opts, size_t bytes);
 
 /*
- Durability policy; `param` is N for EVERY_N (1 to 2^32 - 1) and
- milliseconds for INTERVAL_MS (at least 1), ignored otherwise. Values
- outside the enum or those ranges are refused with
- `BINLOG_ERR_INVALID_ARGUMENT`.
+ Durability policy: `mode` is a `binlog_durability` value; `param` is N
+ for EVERY_N (1 to 2^32 - 1) and milliseconds for INTERVAL_MS (at least
+ 1), ignored otherwise. Values outside the enum or those ranges are
+ refused with `BINLOG_ERR_INVALID_ARGUMENT`.
  */
 binlog_result binlog_options_set_durability(struct binlog_options *opts,
                                             uint32_t mode,
@@ -527,7 +535,8 @@ binlog_result binlog_options_set_seal_in_background(struct binlog_options *opts,
 /*
  Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
  of them, and none sealed longer than `max_age_ms` ago (0 = no such
- limit). The oldest go first; the segment being written never goes. Ages
+ limit): a shorthand for the three setters below, which it sets all at
+ once. The oldest go first; the segment being written never goes. Ages
  count elapsed time since the log opened (CLOCK_BOOTTIME), so a step of
  the wall clock deletes nothing early; a segment found on disk at open
  ages from its modification time.
@@ -536,6 +545,28 @@ binlog_result binlog_options_set_retention(struct binlog_options *opts,
                                            uint64_t max_segments,
                                            uint64_t max_bytes,
                                            uint64_t max_age_ms);
+
+/*
+ Logs only: keep at most `max_segments` sealed segments, the oldest going
+ first (0 = no such limit). The other retention limits stay as set.
+ */
+binlog_result binlog_options_set_retention_max_segments(struct binlog_options *opts,
+                                                        uint64_t max_segments);
+
+/*
+ Logs only: keep at most `max_bytes` bytes of sealed segments, the oldest
+ going first (0 = no such limit). The other retention limits stay as set.
+ */
+binlog_result binlog_options_set_retention_max_bytes(struct binlog_options *opts,
+                                                     uint64_t max_bytes);
+
+/*
+ Logs only: delete sealed segments sealed longer than `max_age_ms` ago
+ (0 = no such limit; ages as `binlog_options_set_retention` says). The
+ other retention limits stay as set.
+ */
+binlog_result binlog_options_set_retention_max_age_ms(struct binlog_options *opts,
+                                                      uint64_t max_age_ms);
 
 /*
  Logs only: a callback for segment events, registered before the log
@@ -547,6 +578,22 @@ binlog_result binlog_options_set_retention(struct binlog_options *opts,
 binlog_result binlog_options_add_segment_callback(struct binlog_options *opts,
                                                   binlog_segment_callback cb,
                                                   void *user);
+
+/*
+ Logs only: read the time from `clock(user)` instead of the system's
+ wall clock (CLOCK_REALTIME), for period rolls, the records written with
+ `BINLOG_TIME_NOW`, segment creation times and names, and retention by
+ age; NULL restores the system clock. For tests: advance the clock past
+ a period boundary and the next write rolls, without waiting. The clock
+ is called often (once per write call), from every thread that writes
+ to or rolls the log and from the log's background thread, at the same
+ time, with the log's lock held: it must be thread-safe, quick, must not
+ call libbinlog, and
+ `user` must stay valid while any writer opened with these options
+ lives. A clock that goes back does not unroll anything: the log's
+ segments stay in the order they were made.
+ */
+binlog_result binlog_options_set_clock(struct binlog_options *opts, binlog_clock clock, void *user);
 
 /*
  Opens a segment for reading (read permission suffices; no lock is taken).
@@ -675,7 +722,8 @@ binlog_result binlog_reader_filter_types(struct binlog_reader *r,
 binlog_result binlog_reader_tail(struct binlog_reader *r, struct binlog_tail *out);
 
 /*
- Releases the reader's file and mapping. Later calls return
+ Releases the reader's file and mapping (and closes the descriptor of
+ `binlog_reader_poll_fd`). Later calls return
  `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is accepted. The handle
  stays allocated until `binlog_reader_free`.
  */
@@ -728,6 +776,52 @@ binlog_result binlog_reader_next_batch(struct binlog_reader *r,
                                        size_t *count);
 
 /*
+ Writes to `*fd` a file descriptor to poll for reading (poll, select,
+ epoll): readable when the segment or log the reader follows may have
+ new records (inotify reports a change to the segment file, or to the
+ log's directory, where new segments appear), so that an event loop
+ waits for records without a thread blocked in
+ `binlog_reader_next_wait`. Use: once it polls readable, call
+ `binlog_reader_poll_rearm`, then `binlog_reader_next` until
+ `BINLOG_END`, then poll again: a record written after the re-arm makes
+ it readable again, so none waits unseen. It is readable at first (a
+ first poll reads what is already there), and also without a change: 25
+ ms after one (a new segment is listed only once the directory has
+ settled) and at least every 250 ms (every 10 ms on a network
+ filesystem, where inotify misses other hosts' writes), so it may be
+ readable with nothing new. The descriptor belongs to the reader: do not
+ read or close it; it stays the same on later calls and is closed by
+ `binlog_reader_close`. A record `binlog_reader_next_batch` held back
+ is returned whether or not the descriptor is readable: read until
+ `BINLOG_END` before polling.
+ */
+binlog_result binlog_reader_poll_fd(struct binlog_reader *r, int *fd);
+
+/*
+ Takes the changes the descriptor of `binlog_reader_poll_fd` reported:
+ it is not readable again until the next change or timed re-check. Call
+ it before reading the new records (see `binlog_reader_poll_fd`).
+ `BINLOG_ERR_INVALID_ARGUMENT` if no descriptor was asked for.
+ */
+binlog_result binlog_reader_poll_rearm(struct binlog_reader *r);
+
+/*
+ The name of result code `code` as the header spells it (e.g.
+ "BINLOG_ERR_SEALED"), as a static NUL-terminated string; for a number
+ that is no code, "BINLOG_UNKNOWN_RESULT". Never NULL; thread-safe.
+ */
+const char *binlog_result_name(uint32_t code);
+
+/*
+ A few words saying what result code `code` means (e.g. "handle is
+ closed"), as a static NUL-terminated string; for a number that is no
+ code, "BINLOG_UNKNOWN_RESULT". Never NULL; thread-safe. The message of
+ a failed call (`binlog_last_error`) says more: the file, offset and
+ cause.
+ */
+const char *binlog_result_description(uint32_t code);
+
+/*
  The library version as a NUL-terminated static string, e.g. "0.1.0".
  */
 const char *binlog_version(void);
@@ -744,7 +838,7 @@ const char *binlog_last_error(void);
  may be NULL for defaults. On success `*out` owns a writer; release it with
  `binlog_writer_close` and then `binlog_writer_free`. Options that only
  logs have (segment size, records, period, retention, background sealing,
- segment callbacks) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
+ segment callbacks, a clock) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
  segment of a rolling log that is sealed or ending is refused with
  `BINLOG_ERR_SEALED`: it never changes again; open the log instead
  (`binlog_writer_open_log`).
@@ -766,7 +860,7 @@ binlog_result binlog_writer_open(const char *path,
  `binlog_writer_write_batch`). Only a failed fdatasync
  (`BINLOG_ERR_POISONED`) leaves a record written but not known durable.
  */
-binlog_result binlog_writer_write(const struct binlog_writer *w,
+binlog_result binlog_writer_write(struct binlog_writer *w,
                                   const uint8_t *type_name,
                                   size_t type_len,
                                   const uint8_t *payload,
@@ -776,7 +870,7 @@ binlog_result binlog_writer_write(const struct binlog_writer *w,
 /*
  Appends one record whose payload is gathered from `iov[0..iovcnt]`.
  */
-binlog_result binlog_writer_writev(const struct binlog_writer *w,
+binlog_result binlog_writer_writev(struct binlog_writer *w,
                                    const uint8_t *type_name,
                                    size_t type_len,
                                    const struct binlog_iovec *iov,
@@ -786,7 +880,7 @@ binlog_result binlog_writer_writev(const struct binlog_writer *w,
 /*
  Appends one record with metadata and an explicit timestamp.
  */
-binlog_result binlog_writer_write_entry(const struct binlog_writer *w,
+binlog_result binlog_writer_write_entry(struct binlog_writer *w,
                                         const struct binlog_entry *entry,
                                         uint64_t *seq_out);
 
@@ -807,7 +901,7 @@ binlog_result binlog_writer_write_entry(const struct binlog_writer *w,
  were, which for a log whose roll failed between two records of the batch
  includes their sequence numbers (see `binlog_writer_next_seq`).
  */
-binlog_result binlog_writer_write_batch(const struct binlog_writer *w,
+binlog_result binlog_writer_write_batch(struct binlog_writer *w,
                                         const struct binlog_entry *entries,
                                         size_t count,
                                         uint64_t *first_seq_out);
@@ -815,12 +909,12 @@ binlog_result binlog_writer_write_batch(const struct binlog_writer *w,
 /*
  Hands buffered records to the OS; readers see them afterwards.
  */
-binlog_result binlog_writer_flush(const struct binlog_writer *w);
+binlog_result binlog_writer_flush(struct binlog_writer *w);
 
 /*
  Flushes and fdatasyncs: every record written so far is on stable storage.
  */
-binlog_result binlog_writer_sync(const struct binlog_writer *w);
+binlog_result binlog_writer_sync(struct binlog_writer *w);
 
 /*
  The sequence number the next record will get.
@@ -840,7 +934,7 @@ binlog_result binlog_writer_durable_seq(const struct binlog_writer *w, uint64_t 
  on the writer return `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is
  accepted. The handle stays allocated until `binlog_writer_free`.
  */
-binlog_result binlog_writer_close(const struct binlog_writer *w);
+binlog_result binlog_writer_close(struct binlog_writer *w);
 
 /*
  Closes the writer if needed and frees the handle; NULL is accepted.
@@ -873,7 +967,7 @@ binlog_result binlog_writer_open_log(const char *dir,
  the first segment) are not replayed: to see them, give the callback in
  the options (`binlog_options_add_segment_callback`).
  */
-binlog_result binlog_writer_on_segment(const struct binlog_writer *w,
+binlog_result binlog_writer_on_segment(struct binlog_writer *w,
                                        binlog_segment_callback cb,
                                        void *user);
 
@@ -885,8 +979,7 @@ binlog_result binlog_writer_on_segment(const struct binlog_writer *w,
  65,536 sealed segments wait to be polled; beyond that the oldest are
  dropped from this queue (the files stay).
  */
-binlog_result binlog_writer_poll_sealed(const struct binlog_writer *w,
-                                        struct binlog_segment_info *out);
+binlog_result binlog_writer_poll_sealed(struct binlog_writer *w, struct binlog_segment_info *out);
 
 /*
  How many segment callbacks failed (returned non-zero or could not run).
@@ -898,7 +991,7 @@ binlog_result binlog_writer_callback_failures(const struct binlog_writer *w, uin
  Starts the next segment of a log now; returns once the current one is
  sealed (and any segment rolled away from before it).
  */
-binlog_result binlog_writer_roll(const struct binlog_writer *w);
+binlog_result binlog_writer_roll(struct binlog_writer *w);
 
 #ifdef __cplusplus
 }  // extern "C"

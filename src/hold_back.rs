@@ -189,4 +189,8 @@ impl RecordReader for HoldBack {
         self.held = None;
         self.reader.forget_last_record();
     }
+
+    fn change_fd(&self) -> Result<crate::ChangeFd> {
+        self.reader.change_fd()
+    }
 }

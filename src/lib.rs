@@ -7,6 +7,8 @@
 //! `include/binlog.h`. The format is specified in docs/FORMAT.md.
 
 /// cbindgen:ignore
+pub mod change_fd;
+/// cbindgen:ignore
 pub mod clock;
 /// cbindgen:ignore
 pub mod error;
@@ -35,6 +37,7 @@ pub mod writer;
 
 pub mod ffi;
 
+pub use change_fd::ChangeFd;
 pub use error::{Error, ErrorKind, Result};
 pub use hold_back::{HoldBack, OwnedRecord};
 pub use log::{LogOptions, LogReader, LogWriter, Period, Retention};

@@ -53,6 +53,14 @@ pub trait RecordReader: Send {
     /// records remain); for a log, see [`LogReader::record_segment_tail`].
     fn segment_tail(&self) -> Tail;
 
+    /// A descriptor to poll for new records (see [`crate::ChangeFd`]). A
+    /// reader of neither kind has none by default (`InvalidArgument`).
+    fn change_fd(&self) -> Result<crate::ChangeFd> {
+        Err(crate::Error::invalid(
+            "this reader has no pollable change descriptor",
+        ))
+    }
+
     /// The last record returned no longer counts as returned, for
     /// `segment_header` and `segment_tail` (see
     /// [`LogReader::forget_last_record`]; a segment's reader has one header).
@@ -109,6 +117,10 @@ impl RecordReader for Reader {
     }
 
     fn forget_last_record(&mut self) {}
+
+    fn change_fd(&self) -> Result<crate::ChangeFd> {
+        Reader::change_fd(self)
+    }
 }
 
 impl RecordReader for LogReader {
@@ -158,5 +170,9 @@ impl RecordReader for LogReader {
 
     fn forget_last_record(&mut self) {
         LogReader::forget_last_record(self)
+    }
+
+    fn change_fd(&self) -> Result<crate::ChangeFd> {
+        LogReader::change_fd(self)
     }
 }

@@ -12,8 +12,10 @@
 
 mod boundary;
 pub mod options;
+pub mod options_clock;
 pub mod reader;
 pub mod reader_batch;
+pub mod reader_poll;
 pub mod result;
 pub mod segment_events;
 pub mod types;

@@ -4,7 +4,7 @@
 use super::boundary::{call, call_void, handle_mut, put, utf8, CallResult};
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::Error;
-use crate::log::{LogOptions, Period};
+use crate::log::{LogOptions, Period, Retention};
 use crate::options::{Durability, Options};
 use std::time::Duration;
 
@@ -65,7 +65,7 @@ fn set(opts: *mut binlog_options, f: impl FnOnce(&mut Options) -> CallResult<()>
 }
 
 /// Applies `f` to the log options behind `opts`.
-fn set_log(
+pub(super) fn set_log(
     opts: *mut binlog_options,
     f: impl FnOnce(&mut LogOptions) -> CallResult<()>,
 ) -> binlog_result {
@@ -154,10 +154,10 @@ pub extern "C" fn binlog_options_set_buffer_size(
     })
 }
 
-/// Durability policy; `param` is N for EVERY_N (1 to 2^32 - 1) and
-/// milliseconds for INTERVAL_MS (at least 1), ignored otherwise. Values
-/// outside the enum or those ranges are refused with
-/// `BINLOG_ERR_INVALID_ARGUMENT`.
+/// Durability policy: `mode` is a `binlog_durability` value; `param` is N
+/// for EVERY_N (1 to 2^32 - 1) and milliseconds for INTERVAL_MS (at least
+/// 1), ignored otherwise. Values outside the enum or those ranges are
+/// refused with `BINLOG_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_durability(
     opts: *mut binlog_options,
@@ -165,13 +165,16 @@ pub extern "C" fn binlog_options_set_durability(
     param: u64,
 ) -> binlog_result {
     set(opts, |o| {
+        use binlog_durability::*;
         o.durability = match mode {
-            0 => Durability::None,
-            1 => Durability::EveryRecord,
-            2 => Durability::EveryN(
+            m if m == BINLOG_DURABILITY_NONE as u32 => Durability::None,
+            m if m == BINLOG_DURABILITY_EVERY_RECORD as u32 => Durability::EveryRecord,
+            m if m == BINLOG_DURABILITY_EVERY_N as u32 => Durability::EveryN(
                 u32::try_from(param).map_err(|_| Error::invalid("N above 2^32-1"))?,
             ),
-            3 => Durability::Interval(Duration::from_millis(param)),
+            m if m == BINLOG_DURABILITY_INTERVAL_MS as u32 => {
+                Durability::Interval(Duration::from_millis(param))
+            }
             _ => return Err(Error::invalid(format!("unknown durability mode {mode}")).into()),
         };
         Ok(())
@@ -294,19 +297,28 @@ pub extern "C" fn binlog_options_set_period(
     period: u32,
 ) -> binlog_result {
     set_log(opts, |l| {
-        l.period = match period {
-            0 => Period::Never,
-            1 => Period::Minute,
-            2 => Period::FiveMinutes,
-            3 => Period::TenMinutes,
-            4 => Period::QuarterHour,
-            5 => Period::HalfHour,
-            6 => Period::Hour,
-            7 => Period::Day,
-            _ => return Err(Error::invalid(format!("unknown period {period}")).into()),
-        };
+        l.period = period_of(period)?;
         Ok(())
     })
+}
+
+/// The core's period for a `binlog_period` number.
+fn period_of(n: u32) -> Result<Period, Error> {
+    use binlog_period::*;
+    let all = [
+        (BINLOG_PERIOD_NEVER, Period::Never),
+        (BINLOG_PERIOD_MINUTE, Period::Minute),
+        (BINLOG_PERIOD_FIVE_MINUTES, Period::FiveMinutes),
+        (BINLOG_PERIOD_TEN_MINUTES, Period::TenMinutes),
+        (BINLOG_PERIOD_QUARTER_HOUR, Period::QuarterHour),
+        (BINLOG_PERIOD_HALF_HOUR, Period::HalfHour),
+        (BINLOG_PERIOD_HOUR, Period::Hour),
+        (BINLOG_PERIOD_DAY, Period::Day),
+    ];
+    all.into_iter()
+        .find(|(c, _)| *c as u32 == n)
+        .map(|(_, p)| p)
+        .ok_or_else(|| Error::invalid(format!("unknown period {n}")))
 }
 
 /// Logs only: `true` to seal the segments a log rolls away from on its
@@ -329,7 +341,8 @@ pub extern "C" fn binlog_options_set_seal_in_background(
 
 /// Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
 /// of them, and none sealed longer than `max_age_ms` ago (0 = no such
-/// limit). The oldest go first; the segment being written never goes. Ages
+/// limit): a shorthand for the three setters below, which it sets all at
+/// once. The oldest go first; the segment being written never goes. Ages
 /// count elapsed time since the log opened (CLOCK_BOOTTIME), so a step of
 /// the wall clock deletes nothing early; a segment found on disk at open
 /// ages from its modification time.
@@ -341,12 +354,63 @@ pub extern "C" fn binlog_options_set_retention(
     max_age_ms: u64,
 ) -> binlog_result {
     set_log(opts, |l| {
-        l.retention.max_segments =
-            (max_segments > 0).then(|| max_segments.min(usize::MAX as u64) as usize);
-        l.retention.max_bytes = (max_bytes > 0).then_some(max_bytes);
-        l.retention.max_age = (max_age_ms > 0).then(|| Duration::from_millis(max_age_ms));
+        keep_segments(&mut l.retention, max_segments);
+        keep_bytes(&mut l.retention, max_bytes);
+        keep_age_ms(&mut l.retention, max_age_ms);
         Ok(())
     })
+}
+
+/// Logs only: keep at most `max_segments` sealed segments, the oldest going
+/// first (0 = no such limit). The other retention limits stay as set.
+#[no_mangle]
+pub extern "C" fn binlog_options_set_retention_max_segments(
+    opts: *mut binlog_options,
+    max_segments: u64,
+) -> binlog_result {
+    set_log(opts, |l| {
+        keep_segments(&mut l.retention, max_segments);
+        Ok(())
+    })
+}
+
+/// Logs only: keep at most `max_bytes` bytes of sealed segments, the oldest
+/// going first (0 = no such limit). The other retention limits stay as set.
+#[no_mangle]
+pub extern "C" fn binlog_options_set_retention_max_bytes(
+    opts: *mut binlog_options,
+    max_bytes: u64,
+) -> binlog_result {
+    set_log(opts, |l| {
+        keep_bytes(&mut l.retention, max_bytes);
+        Ok(())
+    })
+}
+
+/// Logs only: delete sealed segments sealed longer than `max_age_ms` ago
+/// (0 = no such limit; ages as `binlog_options_set_retention` says). The
+/// other retention limits stay as set.
+#[no_mangle]
+pub extern "C" fn binlog_options_set_retention_max_age_ms(
+    opts: *mut binlog_options,
+    max_age_ms: u64,
+) -> binlog_result {
+    set_log(opts, |l| {
+        keep_age_ms(&mut l.retention, max_age_ms);
+        Ok(())
+    })
+}
+
+fn keep_segments(r: &mut Retention, max_segments: u64) {
+    r.max_segments = (max_segments > 0).then(|| max_segments.min(usize::MAX as u64) as usize);
+}
+
+fn keep_bytes(r: &mut Retention, max_bytes: u64) {
+    r.max_bytes = (max_bytes > 0).then_some(max_bytes);
+}
+
+fn keep_age_ms(r: &mut Retention, max_age_ms: u64) {
+    r.max_age = (max_age_ms > 0).then(|| Duration::from_millis(max_age_ms));
 }
 
 /// Logs only: a callback for segment events, registered before the log

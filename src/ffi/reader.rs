@@ -37,6 +37,8 @@ pub struct binlog_reader {
     /// its view points into: a log reader reopens its segment on a seek
     /// (and may on `next`), which frees the reader's own header.
     header: Option<Box<SegmentHeader>>,
+    /// The descriptor `binlog_reader_poll_fd` handed out, once asked for.
+    pub(super) change_fd: Option<crate::ChangeFd>,
 }
 
 impl binlog_reader {
@@ -73,6 +75,7 @@ fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut binlog_reader 
         path: path.to_path_buf(),
         params: Vec::new(),
         header: None,
+        change_fd: None,
     }))
 }
 
@@ -406,7 +409,8 @@ pub extern "C" fn binlog_reader_tail(
     })
 }
 
-/// Releases the reader's file and mapping. Later calls return
+/// Releases the reader's file and mapping (and closes the descriptor of
+/// `binlog_reader_poll_fd`). Later calls return
 /// `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is accepted. The handle
 /// stays allocated until `binlog_reader_free`.
 #[no_mangle]
@@ -417,6 +421,7 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
             h.meta = Vec::new();
             h.params = Vec::new();
             h.header = None;
+            h.change_fd = None;
         }
         Ok(BINLOG_OK)
     })

@@ -5,6 +5,7 @@
 //! (`boundary::Failure`, `boundary::call`).
 
 use crate::error::ErrorKind;
+use std::ffi::{c_char, CStr};
 
 /// Result of every libbinlog call. `BINLOG_OK` is success, `BINLOG_END` means
 /// a reader has no more records (not an error); every other value is an
@@ -38,6 +39,132 @@ pub enum binlog_result {
     BINLOG_ERR_BUFFER_TOO_SMALL = 21,
     BINLOG_ERR_WRONG_LOG = 22,
     BINLOG_ERR_SEALED = 23,
+}
+
+impl binlog_result {
+    /// Every code, in number order (a test checks that none is missing).
+    const ALL: [binlog_result; 24] = {
+        use binlog_result::*;
+        [
+            BINLOG_OK,
+            BINLOG_END,
+            BINLOG_ERR_INVALID_ARGUMENT,
+            BINLOG_ERR_NULL_POINTER,
+            BINLOG_ERR_NOT_FOUND,
+            BINLOG_ERR_PERMISSION_DENIED,
+            BINLOG_ERR_IO,
+            BINLOG_ERR_NOT_A_BINLOG,
+            BINLOG_ERR_UNSUPPORTED_VERSION,
+            BINLOG_ERR_CORRUPT_HEADER,
+            BINLOG_ERR_CORRUPT,
+            BINLOG_ERR_TRUNCATED,
+            BINLOG_ERR_RECORD_TOO_LARGE,
+            BINLOG_ERR_LOCKED,
+            BINLOG_ERR_CLOSED,
+            BINLOG_ERR_DISK_FULL,
+            BINLOG_ERR_PANIC,
+            BINLOG_ERR_INVALID_UTF8,
+            BINLOG_ERR_POISONED,
+            BINLOG_ERR_ALREADY_EXISTS,
+            BINLOG_ERR_CORRUPT_SEAL,
+            BINLOG_ERR_BUFFER_TOO_SMALL,
+            BINLOG_ERR_WRONG_LOG,
+            BINLOG_ERR_SEALED,
+        ]
+    };
+
+    /// The code numbered `n`, if there is one.
+    fn from_number(n: u32) -> Option<binlog_result> {
+        binlog_result::ALL.get(n as usize).copied()
+    }
+
+    /// The constant's name, as the header spells it.
+    fn name(self) -> &'static CStr {
+        use binlog_result::*;
+        match self {
+            BINLOG_OK => c"BINLOG_OK",
+            BINLOG_END => c"BINLOG_END",
+            BINLOG_ERR_INVALID_ARGUMENT => c"BINLOG_ERR_INVALID_ARGUMENT",
+            BINLOG_ERR_NULL_POINTER => c"BINLOG_ERR_NULL_POINTER",
+            BINLOG_ERR_NOT_FOUND => c"BINLOG_ERR_NOT_FOUND",
+            BINLOG_ERR_PERMISSION_DENIED => c"BINLOG_ERR_PERMISSION_DENIED",
+            BINLOG_ERR_IO => c"BINLOG_ERR_IO",
+            BINLOG_ERR_NOT_A_BINLOG => c"BINLOG_ERR_NOT_A_BINLOG",
+            BINLOG_ERR_UNSUPPORTED_VERSION => c"BINLOG_ERR_UNSUPPORTED_VERSION",
+            BINLOG_ERR_CORRUPT_HEADER => c"BINLOG_ERR_CORRUPT_HEADER",
+            BINLOG_ERR_CORRUPT => c"BINLOG_ERR_CORRUPT",
+            BINLOG_ERR_TRUNCATED => c"BINLOG_ERR_TRUNCATED",
+            BINLOG_ERR_RECORD_TOO_LARGE => c"BINLOG_ERR_RECORD_TOO_LARGE",
+            BINLOG_ERR_LOCKED => c"BINLOG_ERR_LOCKED",
+            BINLOG_ERR_CLOSED => c"BINLOG_ERR_CLOSED",
+            BINLOG_ERR_DISK_FULL => c"BINLOG_ERR_DISK_FULL",
+            BINLOG_ERR_PANIC => c"BINLOG_ERR_PANIC",
+            BINLOG_ERR_INVALID_UTF8 => c"BINLOG_ERR_INVALID_UTF8",
+            BINLOG_ERR_POISONED => c"BINLOG_ERR_POISONED",
+            BINLOG_ERR_ALREADY_EXISTS => c"BINLOG_ERR_ALREADY_EXISTS",
+            BINLOG_ERR_CORRUPT_SEAL => c"BINLOG_ERR_CORRUPT_SEAL",
+            BINLOG_ERR_BUFFER_TOO_SMALL => c"BINLOG_ERR_BUFFER_TOO_SMALL",
+            BINLOG_ERR_WRONG_LOG => c"BINLOG_ERR_WRONG_LOG",
+            BINLOG_ERR_SEALED => c"BINLOG_ERR_SEALED",
+        }
+    }
+
+    /// What the code means, in a few words.
+    fn description(self) -> &'static CStr {
+        use binlog_result::*;
+        match self {
+            BINLOG_OK => c"success",
+            BINLOG_END => c"no more records for now",
+            BINLOG_ERR_INVALID_ARGUMENT => c"invalid argument",
+            BINLOG_ERR_NULL_POINTER => c"a required pointer is NULL",
+            BINLOG_ERR_NOT_FOUND => c"file or directory not found",
+            BINLOG_ERR_PERMISSION_DENIED => c"permission denied",
+            BINLOG_ERR_IO => c"I/O error",
+            BINLOG_ERR_NOT_A_BINLOG => c"not a libbinlog segment",
+            BINLOG_ERR_UNSUPPORTED_VERSION => c"unsupported format version",
+            BINLOG_ERR_CORRUPT_HEADER => c"corrupt segment header",
+            BINLOG_ERR_CORRUPT => c"corrupt record in the middle of a segment",
+            BINLOG_ERR_TRUNCATED => c"file ends inside its header",
+            BINLOG_ERR_RECORD_TOO_LARGE => c"record larger than the maximum record size",
+            BINLOG_ERR_LOCKED => c"held by another writer",
+            BINLOG_ERR_CLOSED => c"handle is closed",
+            BINLOG_ERR_DISK_FULL => c"filesystem full",
+            BINLOG_ERR_PANIC => c"internal error (panic)",
+            BINLOG_ERR_INVALID_UTF8 => c"not valid UTF-8",
+            BINLOG_ERR_POISONED => c"an earlier fdatasync failed; writes refused",
+            BINLOG_ERR_ALREADY_EXISTS => c"already exists",
+            BINLOG_ERR_CORRUPT_SEAL => c"corrupt seal",
+            BINLOG_ERR_BUFFER_TOO_SMALL => c"buffer too small for one record",
+            BINLOG_ERR_WRONG_LOG => c"segment of another log",
+            BINLOG_ERR_SEALED => c"sealed segment of a log: open the log instead",
+        }
+    }
+}
+
+/// What `binlog_result_name` and `binlog_result_description` return for a
+/// number that is no result code.
+const UNKNOWN_CODE: &CStr = c"BINLOG_UNKNOWN_RESULT";
+
+/// The name of result code `code` as the header spells it (e.g.
+/// "BINLOG_ERR_SEALED"), as a static NUL-terminated string; for a number
+/// that is no code, "BINLOG_UNKNOWN_RESULT". Never NULL; thread-safe.
+#[no_mangle]
+pub extern "C" fn binlog_result_name(code: u32) -> *const c_char {
+    binlog_result::from_number(code)
+        .map_or(UNKNOWN_CODE, binlog_result::name)
+        .as_ptr()
+}
+
+/// A few words saying what result code `code` means (e.g. "handle is
+/// closed"), as a static NUL-terminated string; for a number that is no
+/// code, "BINLOG_UNKNOWN_RESULT". Never NULL; thread-safe. The message of
+/// a failed call (`binlog_last_error`) says more: the file, offset and
+/// cause.
+#[no_mangle]
+pub extern "C" fn binlog_result_description(code: u32) -> *const c_char {
+    binlog_result::from_number(code)
+        .map_or(UNKNOWN_CODE, binlog_result::description)
+        .as_ptr()
 }
 
 impl From<ErrorKind> for binlog_result {
@@ -106,5 +233,25 @@ mod tests {
         assert_eq!(binlog_result::BINLOG_ERR_NULL_POINTER as u32, 3);
         assert_eq!(binlog_result::BINLOG_ERR_PANIC as u32, 16);
         assert_eq!(binlog_result::BINLOG_ERR_BUFFER_TOO_SMALL as u32, 21);
+    }
+
+    /// Every code is in `ALL` at its own number, and its name is the
+    /// variant's (so the header's constant's) name.
+    #[test]
+    fn every_code_has_its_constant_name_and_a_description() {
+        let mut seen = std::collections::HashSet::new();
+        for (n, code) in binlog_result::ALL.iter().enumerate() {
+            assert_eq!(*code as usize, n, "{code:?}");
+            let name = unsafe { CStr::from_ptr(binlog_result_name(n as u32)) };
+            assert_eq!(name.to_str().unwrap(), format!("{code:?}"));
+            let desc = unsafe { CStr::from_ptr(binlog_result_description(n as u32)) };
+            assert!(!desc.is_empty() && seen.insert(desc), "{code:?}: {desc:?}");
+        }
+        for n in [binlog_result::ALL.len() as u32, 99, u32::MAX] {
+            let name = unsafe { CStr::from_ptr(binlog_result_name(n)) };
+            assert_eq!(name, UNKNOWN_CODE);
+            let desc = unsafe { CStr::from_ptr(binlog_result_description(n)) };
+            assert_eq!(desc, UNKNOWN_CODE);
+        }
     }
 }

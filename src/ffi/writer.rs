@@ -22,7 +22,9 @@ use std::sync::Arc;
 
 /// A segment writer. Thread-safe: any number of threads may call write,
 /// flush, sync and close on it at once; `binlog_writer_free` must not race
-/// any other call and the handle is invalid after it.
+/// any other call and the handle is invalid after it. The calls that change
+/// the writer (write, flush, sync, roll, close, callbacks, polling) take a
+/// `binlog_writer *`, those that only read it a `const binlog_writer *`.
 pub struct binlog_writer {
     /// The segment's or the log's writer: every call that both take.
     writer: Arc<dyn RecordWriter>,
@@ -70,7 +72,7 @@ fn boxed(writer: Arc<dyn RecordWriter>, log: Option<Arc<LogWriter>>) -> *mut bin
 /// may be NULL for defaults. On success `*out` owns a writer; release it with
 /// `binlog_writer_close` and then `binlog_writer_free`. Options that only
 /// logs have (segment size, records, period, retention, background sealing,
-/// segment callbacks) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
+/// segment callbacks, a clock) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
 /// segment of a rolling log that is sealed or ending is refused with
 /// `BINLOG_ERR_SEALED`: it never changes again; open the log instead
 /// (`binlog_writer_open_log`).
@@ -97,6 +99,7 @@ pub extern "C" fn binlog_writer_open(
                         "segment size, record, period, retention, background sealing and segment callback options apply to logs: use binlog_writer_open_log",
                     ).into());
                 }
+                super::options_clock::refuse_for_segment(l)?;
                 l.segment.clone()
             }
             None => Options::default(),
@@ -120,7 +123,7 @@ pub extern "C" fn binlog_writer_open(
 /// (`BINLOG_ERR_POISONED`) leaves a record written but not known durable.
 #[no_mangle]
 pub extern "C" fn binlog_writer_write(
-    w: *const binlog_writer,
+    w: *mut binlog_writer,
     type_name: *const u8,
     type_len: usize,
     payload: *const u8,
@@ -144,7 +147,7 @@ pub extern "C" fn binlog_writer_write(
 /// Appends one record whose payload is gathered from `iov[0..iovcnt]`.
 #[no_mangle]
 pub extern "C" fn binlog_writer_writev(
-    w: *const binlog_writer,
+    w: *mut binlog_writer,
     type_name: *const u8,
     type_len: usize,
     iov: *const binlog_iovec,
@@ -175,7 +178,7 @@ pub extern "C" fn binlog_writer_writev(
 /// Appends one record with metadata and an explicit timestamp.
 #[no_mangle]
 pub extern "C" fn binlog_writer_write_entry(
-    w: *const binlog_writer,
+    w: *mut binlog_writer,
     entry: *const binlog_entry,
     seq_out: *mut u64,
 ) -> binlog_result {
@@ -199,7 +202,7 @@ pub extern "C" fn binlog_writer_write_entry(
 /// includes their sequence numbers (see `binlog_writer_next_seq`).
 #[no_mangle]
 pub extern "C" fn binlog_writer_write_batch(
-    w: *const binlog_writer,
+    w: *mut binlog_writer,
     entries: *const binlog_entry,
     count: usize,
     first_seq_out: *mut u64,
@@ -319,7 +322,7 @@ impl<'a> BatchFields<'a> {
 
 /// Hands buffered records to the OS; readers see them afterwards.
 #[no_mangle]
-pub extern "C" fn binlog_writer_flush(w: *const binlog_writer) -> binlog_result {
+pub extern "C" fn binlog_writer_flush(w: *mut binlog_writer) -> binlog_result {
     call(|| {
         unsafe { handle(w, "writer") }?.writer.flush()?;
         Ok(BINLOG_OK)
@@ -328,7 +331,7 @@ pub extern "C" fn binlog_writer_flush(w: *const binlog_writer) -> binlog_result 
 
 /// Flushes and fdatasyncs: every record written so far is on stable storage.
 #[no_mangle]
-pub extern "C" fn binlog_writer_sync(w: *const binlog_writer) -> binlog_result {
+pub extern "C" fn binlog_writer_sync(w: *mut binlog_writer) -> binlog_result {
     call(|| {
         unsafe { handle(w, "writer") }?.writer.sync()?;
         Ok(BINLOG_OK)
@@ -371,7 +374,7 @@ fn get_u64(
 /// on the writer return `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is
 /// accepted. The handle stays allocated until `binlog_writer_free`.
 #[no_mangle]
-pub extern "C" fn binlog_writer_close(w: *const binlog_writer) -> binlog_result {
+pub extern "C" fn binlog_writer_close(w: *mut binlog_writer) -> binlog_result {
     call(|| {
         if let Some(w) = unsafe { w.as_ref() } {
             w.writer.close()?;
@@ -456,7 +459,7 @@ pub extern "C" fn binlog_writer_open_log(
 /// the options (`binlog_options_add_segment_callback`).
 #[no_mangle]
 pub extern "C" fn binlog_writer_on_segment(
-    w: *const binlog_writer,
+    w: *mut binlog_writer,
     cb: binlog_segment_callback,
     user: *mut c_void,
 ) -> binlog_result {
@@ -478,7 +481,7 @@ pub extern "C" fn binlog_writer_on_segment(
 /// dropped from this queue (the files stay).
 #[no_mangle]
 pub extern "C" fn binlog_writer_poll_sealed(
-    w: *const binlog_writer,
+    w: *mut binlog_writer,
     out: *mut binlog_segment_info,
 ) -> binlog_result {
     call(|| {
@@ -515,7 +518,7 @@ pub extern "C" fn binlog_writer_callback_failures(
 /// Starts the next segment of a log now; returns once the current one is
 /// sealed (and any segment rolled away from before it).
 #[no_mangle]
-pub extern "C" fn binlog_writer_roll(w: *const binlog_writer) -> binlog_result {
+pub extern "C" fn binlog_writer_roll(w: *mut binlog_writer) -> binlog_result {
     call(|| {
         unsafe { handle(w, "writer") }?.log()?.roll()?;
         Ok(BINLOG_OK)

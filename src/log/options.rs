@@ -105,7 +105,7 @@ impl std::fmt::Debug for LogOptions {
 
 impl LogOptions {
     /// Whether `clock` is the default one (not injected).
-    pub(super) fn system_clock(&self) -> bool {
+    pub(crate) fn system_clock(&self) -> bool {
         Arc::ptr_eq(&self.clock, &SYSTEM_CLOCK)
     }
 

@@ -382,11 +382,19 @@ impl LogReader {
             self.follow.found();
             return Ok(Some(f));
         }
-        // At the end: wait for the writer (see `crate::watch`), watching
-        // the log's directory, where it writes and rolls (for a list of
-        // files, the last one's: where it really is if the name is a
-        // symlink, as it is written there).
-        let dir = match &self.source {
+        // At the end: wait for the writer (see `crate::watch`).
+        let dir = self.watched_dir();
+        let mut follow = std::mem::take(&mut self.follow);
+        let found = follow.wait_for(timeout, &dir, Watched::Dir, || self.advance());
+        self.follow = follow;
+        found
+    }
+
+    /// The directory a follower watches: the log's, where its writer
+    /// writes and rolls (for a list of files, the last one's: where it
+    /// really is if the name is a symlink, as it is written there).
+    fn watched_dir(&self) -> PathBuf {
+        match &self.source {
             Source::Log { dir, .. } => dir.clone(),
             Source::Files => self.files.last().map_or_else(
                 || PathBuf::from("."),
@@ -395,11 +403,14 @@ impl LogReader {
                     parent_dir(&real).to_path_buf()
                 },
             ),
-        };
-        let mut follow = std::mem::take(&mut self.follow);
-        let found = follow.wait_for(timeout, &dir, Watched::Dir, || self.advance());
-        self.follow = follow;
-        found
+        }
+    }
+
+    /// A descriptor to poll for the log's new records: readable when it
+    /// may have some, in its current segment or a new one (see
+    /// [`crate::ChangeFd`] for how to use it).
+    pub fn change_fd(&self) -> Result<crate::ChangeFd> {
+        crate::ChangeFd::new(&self.watched_dir(), Watched::Dir)
     }
 
     /// Finds the next record across segments (without borrowing it). At the

@@ -191,6 +191,12 @@ impl Reader {
         &self.path
     }
 
+    /// A descriptor to poll for this segment's new records: readable when
+    /// it may have grown (see [`crate::ChangeFd`] for how to use it).
+    pub fn change_fd(&self) -> Result<crate::ChangeFd> {
+        crate::ChangeFd::new(&self.path, crate::watch::Watched::File)
+    }
+
     pub fn header(&self) -> &SegmentHeader {
         &self.header
     }

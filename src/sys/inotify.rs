@@ -71,6 +71,12 @@ impl Inotify {
         any
     }
 
+    /// The descriptor, readable while a change is reported (for an epoll
+    /// set; reading it is `drain`'s job).
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
+    }
+
     /// Waits up to `timeout` for a change; true if one was reported (it
     /// stays reported until `drain`).
     pub fn wait(&self, timeout: Duration) -> bool {

@@ -4,9 +4,9 @@
 //! updates (O_NOATIME), preallocation (fallocate), syncing a directory,
 //! the clocks (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME), the
 //! time-stamp counter and what the kernel says of it, cache-line hints,
-//! and inotify. The logic that uses them stays with its module; what is
-//! here is one system call or instruction each, with the errors they
-//! return told apart.
+//! inotify, epoll and timerfd. The logic that uses them stays with its
+//! module; what is here is one system call or instruction each, with the
+//! errors they return told apart.
 //!
 //! Supported platforms: Linux on x86_64 (built and tested) and aarch64
 //! (type-checked: `cargo check --target aarch64-unknown-linux-gnu`). A
@@ -33,6 +33,8 @@ mod fork;
 pub mod inotify;
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "linux")]
+pub mod ready;
 
 #[cfg(target_os = "linux")]
 pub use clock::*;

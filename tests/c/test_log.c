@@ -32,9 +32,6 @@
 #define PTR_SENTINEL(T) ((T *)(uintptr_t)0x5e5e5e50)
 
 /* binlog_period values (src/ffi/options.rs; the enum is not in binlog.h). */
-#define PERIOD_NEVER 0u
-#define PERIOD_HOUR 6u
-#define PERIOD_DAY 7u
 
 
 static int exists(const char *path) {
@@ -922,10 +919,10 @@ static void test_glob(void) {
 static void test_log_options(void) {
     binlog_options *o = NULL;
     REQUIRE_OK(binlog_options_new(&o));
-    for (uint32_t p = 0; p <= 7; p++) {
+    for (uint32_t p = BINLOG_PERIOD_NEVER; p <= BINLOG_PERIOD_DAY; p++) {
         CHECK_OK(binlog_options_set_period(o, p));
     }
-    CHECK_ERR(binlog_options_set_period(o, 8), BINLOG_ERR_INVALID_ARGUMENT, "period");
+    CHECK_ERR(binlog_options_set_period(o, BINLOG_PERIOD_DAY + 1), BINLOG_ERR_INVALID_ARGUMENT, "period");
     CHECK_ERR(binlog_options_set_period(o, UINT32_MAX), BINLOG_ERR_INVALID_ARGUMENT, "period");
     CHECK_OK(binlog_options_set_max_segment_bytes(o, 0)); /* no limit */
     CHECK_OK(binlog_options_set_max_segment_bytes(o, 4096));
@@ -943,9 +940,9 @@ static void test_log_options(void) {
     CHECK_OK(binlog_options_set_max_segment_records(o, 0));
     CHECK_OK(binlog_options_set_max_segment_bytes(o, 8192));
     CHECK_ERR(binlog_options_set_max_segment_bytes(o, 100), BINLOG_ERR_INVALID_ARGUMENT, NULL);
-    CHECK_OK(binlog_options_set_period(o, PERIOD_DAY));
+    CHECK_OK(binlog_options_set_period(o, BINLOG_PERIOD_DAY));
     CHECK_ERR(binlog_options_set_period(o, 99), BINLOG_ERR_INVALID_ARGUMENT, NULL);
-    CHECK_OK(binlog_options_set_period(o, PERIOD_NEVER));
+    CHECK_OK(binlog_options_set_period(o, BINLOG_PERIOD_NEVER));
     const char *dir = path_of("options");
     binlog_writer *w = NULL;
     REQUIRE_OK(binlog_writer_open_log(dir, "opt", o, &w));

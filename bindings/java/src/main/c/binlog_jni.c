@@ -576,8 +576,8 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
  * ------------------------------------------------------------------------ */
 
 /* The writer behind a handle; NULL (CLOSED pending) for 0, which Java never passes. */
-static const binlog_writer *writer_of(JNIEnv *env, jlong h) {
-    const binlog_writer *w = (const binlog_writer *)(intptr_t)h;
+static binlog_writer *writer_of(JNIEnv *env, jlong h) {
+    binlog_writer *w = (binlog_writer *)(intptr_t)h;
     if (w == NULL) {
         throw_code(env, BINLOG_ERR_CLOSED, "writer is closed");
     }
@@ -631,7 +631,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeOpenLog(JNIEnv *env, jcla
 }
 
 /* Writes one record: plain binlog_writer_write without metadata and timestamp, else write_entry. */
-static binlog_result write_one(const binlog_writer *w, const char *type, size_t type_len, const uint8_t *payload,
+static binlog_result write_one(binlog_writer *w, const char *type, size_t type_len, const uint8_t *payload,
                                size_t len, const struct meta_args *m, jlong ts, uint64_t *seq) {
     if (m->count == 0 && ts == (jlong)BINLOG_TIME_NOW) {
         return binlog_writer_write(w, (const uint8_t *)type, type_len, payload, len, seq);
@@ -653,7 +653,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteArray(JNIEnv *env, j
                                                                  jint len, jbyteArray meta_bytes,
                                                                  jintArray meta_lens, jlong ts, jboolean pin) {
     UNUSED(cls);
-    const binlog_writer *w = writer_of(env, h);
+    binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
         return 0;
     }
@@ -733,7 +733,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteDirect(JNIEnv *env, 
                                                                   jint len, jbyteArray meta_bytes,
                                                                   jintArray meta_lens, jlong ts) {
     UNUSED(cls);
-    const binlog_writer *w = writer_of(env, h);
+    binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
         return 0;
     }
@@ -772,7 +772,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteBatch(JNIEnv *env, j
                                                                  jboolean direct, jint pos, jintArray lengths,
                                                                  jlongArray timestamps, jboolean pin) {
     UNUSED(cls);
-    const binlog_writer *w = writer_of(env, h);
+    binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
         return 0;
     }
@@ -905,7 +905,7 @@ out:
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFlush(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
-    const binlog_writer *w = writer_of(env, h);
+    binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
         return;
     }
@@ -917,7 +917,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFlush(JNIEnv *env, jclass 
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeSync(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
-    const binlog_writer *w = writer_of(env, h);
+    binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
         return;
     }
@@ -930,7 +930,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeSync(JNIEnv *env, jclass c
 /* A writer's u64 getter (`binlog_writer_next_seq` and the like) for Java:
  * its value, or 0 with an exception thrown. */
 static jlong writer_u64(JNIEnv *env, jlong h, binlog_result (*get)(const binlog_writer *, uint64_t *)) {
-    const binlog_writer *w = writer_of(env, h);
+    binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
         return 0;
     }
@@ -960,7 +960,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeCallbackFailures(JNIEnv *
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeRoll(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
-    const binlog_writer *w = writer_of(env, h);
+    binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
         return;
     }
@@ -973,7 +973,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeRoll(JNIEnv *env, jclass c
 JNIEXPORT jbyteArray JNICALL Java_io_libbinlog_Writer_nativePollSealed(JNIEnv *env, jclass cls, jlong h,
                                                                       jlongArray info) {
     UNUSED(cls);
-    const binlog_writer *w = writer_of(env, h);
+    binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
         return NULL;
     }

@@ -1,0 +1,129 @@
+//! A descriptor a follower can hand to poll, select or epoll: readable when
+//! the segment or log it follows may have new records, so that an event
+//! loop waits for records without a thread blocked in `next_wait`.
+//!
+//! It is an epoll set of two descriptors: an inotify watch of what
+//! `next_wait` watches (the segment file, or the log's directory), and a
+//! one-shot timer for what inotify does not report. The timer makes it
+//! readable `SETTLE` after a change was reported (a log reader lists a
+//! changed directory again only once its modification time has settled:
+//! `log::listing`), and otherwise every `RECHECK` as `next_wait` does; on
+//! a network filesystem, where inotify misses other hosts' writes, every
+//! `NETWORK_POLL`. It may so be readable with nothing new to read.
+
+use crate::error::{Error, Result};
+use crate::sys::inotify::{self, Inotify, Watched};
+use crate::sys::ready::{Epoll, Timer};
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// After a change: another look once a directory's listing can be trusted
+/// (more than `log::listing`'s 20 ms).
+const SETTLE: Duration = Duration::from_millis(25);
+/// Without a change: the longest the descriptor stays unreadable (as a
+/// blocked `next_wait` reads again).
+const RECHECK: Duration = Duration::from_millis(250);
+/// On a network filesystem: a poll interval.
+const NETWORK_POLL: Duration = Duration::from_millis(10);
+
+/// A pollable descriptor for a follower (see the module comment). Use:
+/// poll it for reading; once readable, call `rearm`, then read records
+/// until the reader has none (`next` returns `None`), then poll again. A
+/// change after `rearm` makes it readable again, so a record written while
+/// the reader reads is never waited for unseen. It is readable when made,
+/// so that a first poll reads what is already there. Do not read from the
+/// descriptor itself.
+pub struct ChangeFd {
+    epoll: Epoll,
+    watch: Option<Inotify>,
+    timer: Timer,
+    path: PathBuf,
+}
+
+impl ChangeFd {
+    /// A descriptor for changes to `path` (a segment file, or a log's
+    /// directory), as `next_wait` watches it.
+    pub(crate) fn new(path: &Path, what: Watched) -> Result<ChangeFd> {
+        let failed = |e| Error::io(path, "making a pollable change descriptor", e);
+        let epoll = Epoll::new().map_err(failed)?;
+        let timer = Timer::new().map_err(failed)?;
+        epoll.add(timer.raw_fd()).map_err(failed)?;
+        // Without inotify (a network filesystem, or none to be had) the
+        // timer alone makes it readable.
+        let watch = match inotify::on_network_filesystem(path) {
+            Some(false) => Inotify::new(path, what),
+            _ => None,
+        };
+        if let Some(w) = &watch {
+            epoll.add(w.raw_fd()).map_err(failed)?;
+        }
+        timer.arm(Duration::ZERO).map_err(failed)?;
+        Ok(ChangeFd {
+            epoll,
+            watch,
+            timer,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The descriptor to poll for reading; valid while this lives.
+    pub fn raw_fd(&self) -> RawFd {
+        self.epoll.raw_fd()
+    }
+
+    /// Takes the changes reported so far: the descriptor is not readable
+    /// until the next change or timed re-check. Call it before reading
+    /// (see `ChangeFd`).
+    pub fn rearm(&self) -> Result<()> {
+        let changed = self.watch.as_ref().is_some_and(Inotify::drain);
+        let next = match &self.watch {
+            None => NETWORK_POLL,
+            Some(_) if changed => SETTLE,
+            Some(_) => RECHECK,
+        };
+        self.timer
+            .arm(next)
+            .map_err(|e| Error::io(&self.path, "re-arming a pollable change descriptor", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn readable(fd: RawFd, ms: i32) -> bool {
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd we own, for a descriptor that is open.
+        unsafe { libc::poll(&mut p, 1, ms) == 1 }
+    }
+
+    #[test]
+    fn readable_at_first_then_after_a_change_or_a_recheck() {
+        let d = std::env::temp_dir().join(format!("binlog-change-fd-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let p = d.join("seg");
+        let mut f = std::fs::File::create(&p).unwrap();
+        let c = ChangeFd::new(&p, Watched::File).unwrap();
+        assert!(readable(c.raw_fd(), 1000), "readable when made");
+        c.rearm().unwrap();
+        assert!(!readable(c.raw_fd(), 50), "nothing changed");
+        f.write_all(b"x").unwrap();
+        assert!(readable(c.raw_fd(), 1000), "a write");
+        c.rearm().unwrap();
+        // The settle look after a change, then the recheck.
+        let t0 = std::time::Instant::now();
+        assert!(readable(c.raw_fd(), 1000));
+        assert!(t0.elapsed() < RECHECK, "{:?}", t0.elapsed());
+        c.rearm().unwrap();
+        let t0 = std::time::Instant::now();
+        assert!(readable(c.raw_fd(), 1000));
+        assert!(t0.elapsed() >= RECHECK - Duration::from_millis(5));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

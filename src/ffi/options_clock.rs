@@ -1,0 +1,68 @@
+//! `binlog_options_set_clock`: a C function as the wall clock a log rolls
+//! by and stamps records with (the core's `LogOptions::clock`), so that
+//! period rolls can be tested without waiting for real minutes.
+
+use super::boundary::CallResult;
+use super::options::{binlog_options, set_log};
+use super::result::binlog_result;
+use crate::log::LogOptions;
+use std::ffi::c_void;
+use std::sync::Arc;
+
+/// A wall clock: nanoseconds since the Unix epoch (UTC). `user` is the
+/// pointer given with it to `binlog_options_set_clock`.
+pub type binlog_clock = Option<extern "C" fn(user: *mut c_void) -> i64>;
+
+/// The C caller's user pointer; the caller promises that the clock may be
+/// called with it from any thread, at once (see `binlog_options_set_clock`).
+struct ClockUser(*mut c_void);
+unsafe impl Send for ClockUser {}
+unsafe impl Sync for ClockUser {}
+
+/// Logs only: read the time from `clock(user)` instead of the system's
+/// wall clock (CLOCK_REALTIME), for period rolls, the records written with
+/// `BINLOG_TIME_NOW`, segment creation times and names, and retention by
+/// age; NULL restores the system clock. For tests: advance the clock past
+/// a period boundary and the next write rolls, without waiting. The clock
+/// is called often (once per write call), from every thread that writes
+/// to or rolls the log and from the log's background thread, at the same
+/// time, with the log's lock held: it must be thread-safe, quick, must not
+/// call libbinlog, and
+/// `user` must stay valid while any writer opened with these options
+/// lives. A clock that goes back does not unroll anything: the log's
+/// segments stay in the order they were made.
+#[no_mangle]
+pub extern "C" fn binlog_options_set_clock(
+    opts: *mut binlog_options,
+    clock: binlog_clock,
+    user: *mut c_void,
+) -> binlog_result {
+    set_log(opts, |l| {
+        l.clock = match clock {
+            None => LogOptions::default().clock,
+            Some(f) => wrap(f, user),
+        };
+        Ok(())
+    })
+}
+
+fn wrap(f: extern "C" fn(*mut c_void) -> i64, user: *mut c_void) -> crate::log::Clock {
+    let user = ClockUser(user);
+    Arc::new(move || {
+        let user = &user;
+        f(user.0)
+    })
+}
+
+/// Refuses an injected clock for a plain segment, which has none of a
+/// log's time triggers: a writer of one segment stamps records from the
+/// system clock.
+pub(super) fn refuse_for_segment(l: &LogOptions) -> CallResult<()> {
+    if l.system_clock() {
+        return Ok(());
+    }
+    Err(crate::error::Error::invalid(
+        "a clock (binlog_options_set_clock) applies to logs: use binlog_writer_open_log",
+    )
+    .into())
+}

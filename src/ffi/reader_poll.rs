@@ -1,0 +1,64 @@
+//! `binlog_reader_poll_fd` and `binlog_reader_poll_rearm`: a descriptor
+//! for an event loop's poll, select or epoll, readable when a follower may
+//! have new records (the core's `ChangeFd`).
+
+use super::boundary::{call, handle_mut, need_out, put};
+use super::reader::binlog_reader;
+use super::result::binlog_result::{self, BINLOG_OK};
+use crate::record_reader::RecordReader;
+use std::ffi::c_int;
+
+/// Writes to `*fd` a file descriptor to poll for reading (poll, select,
+/// epoll): readable when the segment or log the reader follows may have
+/// new records (inotify reports a change to the segment file, or to the
+/// log's directory, where new segments appear), so that an event loop
+/// waits for records without a thread blocked in
+/// `binlog_reader_next_wait`. Use: once it polls readable, call
+/// `binlog_reader_poll_rearm`, then `binlog_reader_next` until
+/// `BINLOG_END`, then poll again: a record written after the re-arm makes
+/// it readable again, so none waits unseen. It is readable at first (a
+/// first poll reads what is already there), and also without a change: 25
+/// ms after one (a new segment is listed only once the directory has
+/// settled) and at least every 250 ms (every 10 ms on a network
+/// filesystem, where inotify misses other hosts' writes), so it may be
+/// readable with nothing new. The descriptor belongs to the reader: do not
+/// read or close it; it stays the same on later calls and is closed by
+/// `binlog_reader_close`. A record `binlog_reader_next_batch` held back
+/// is returned whether or not the descriptor is readable: read until
+/// `BINLOG_END` before polling.
+#[no_mangle]
+pub extern "C" fn binlog_reader_poll_fd(r: *mut binlog_reader, fd: *mut c_int) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        h.args(|| need_out(fd))?;
+        if h.change_fd.is_none() {
+            let made = h.open()?.change_fd()?;
+            h.change_fd = Some(made);
+        }
+        let raw = h.change_fd.as_ref().map(crate::ChangeFd::raw_fd);
+        unsafe { put(fd, raw.unwrap_or(-1)) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Takes the changes the descriptor of `binlog_reader_poll_fd` reported:
+/// it is not readable again until the next change or timed re-check. Call
+/// it before reading the new records (see `binlog_reader_poll_fd`).
+/// `BINLOG_ERR_INVALID_ARGUMENT` if no descriptor was asked for.
+#[no_mangle]
+pub extern "C" fn binlog_reader_poll_rearm(r: *mut binlog_reader) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        h.open()?;
+        let Some(c) = &h.change_fd else {
+            return Err(crate::error::Error::file(
+                crate::error::ErrorKind::InvalidArgument,
+                &h.path,
+                "no pollable descriptor to re-arm: call binlog_reader_poll_fd first",
+            )
+            .into());
+        };
+        c.rearm()?;
+        Ok(BINLOG_OK)
+    })
+}

@@ -1,0 +1,110 @@
+//! epoll and timerfd: one descriptor that is readable when any of several
+//! others is, and a descriptor that becomes readable when a one-shot timer
+//! expires (for `crate::change_fd`).
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// An epoll instance: readable (to poll, select or another epoll) while a
+/// descriptor added to it is readable.
+pub struct Epoll {
+    fd: OwnedFd,
+}
+
+impl Epoll {
+    pub fn new() -> io::Result<Epoll> {
+        // SAFETY: epoll_create1 takes flags and returns a new descriptor,
+        // which we then own.
+        let raw = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a descriptor just made and owned by no one else.
+        Ok(Epoll {
+            fd: unsafe { OwnedFd::from_raw_fd(raw) },
+        })
+    }
+
+    /// Adds `fd` (level-triggered, for reading). `fd` must stay open while
+    /// it is in the set.
+    pub fn add(&self, fd: RawFd) -> io::Result<()> {
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: fd as u64,
+        };
+        // SAFETY: both descriptors are open; epoll_ctl reads one event we
+        // own.
+        let rc = unsafe { libc::epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// A one-shot timer on CLOCK_MONOTONIC, readable once it expired until
+/// `clear` (or the next `arm`).
+pub struct Timer {
+    fd: File,
+}
+
+impl Timer {
+    pub fn new() -> io::Result<Timer> {
+        // SAFETY: timerfd_create takes a clock id and flags and returns a
+        // new descriptor, which we then own.
+        let raw = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a descriptor just made and owned by no one else.
+        Ok(Timer {
+            fd: unsafe { File::from_raw_fd(raw) },
+        })
+    }
+
+    /// Expires once, `after` from now (at least 1 ns: a zero would disarm
+    /// it). Replaces any earlier setting, and clears an expiry not read.
+    pub fn arm(&self, after: Duration) -> io::Result<()> {
+        self.clear();
+        let after = after.max(Duration::from_nanos(1));
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: libc::timespec {
+                tv_sec: after.as_secs() as libc::time_t,
+                tv_nsec: after.subsec_nanos() as libc::c_long,
+            },
+        };
+        // SAFETY: the descriptor is ours; timerfd_settime reads one
+        // itimerspec we own and writes no old value (NULL).
+        let rc =
+            unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Reads an expiry, if there is one (non-blocking): not readable after.
+    pub fn clear(&self) {
+        let mut count = [0u8; 8];
+        let _ = (&self.fd).read(&mut count);
+    }
+
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
