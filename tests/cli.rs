@@ -356,6 +356,39 @@ fn cat_filters_by_type_sequence_time_head_and_tail() {
 }
 
 #[test]
+fn cat_skip_damaged_prints_the_records_after_mid_file_damage_and_exits_1() {
+    let t = Tmp::new("cat-skip");
+    let seg = t.join("mid.binlog");
+    sealed_segment(&seg, 10);
+    let (offset, len) = frames(&seg)[4];
+    flip_byte(&seg, offset + len - 2);
+    let s = seg.to_str().unwrap();
+    // Without the option: the records before the damage, then exit 1.
+    let plain = binlog().args(["cat", s]).output().unwrap();
+    assert_eq!(plain.status.code(), Some(1), "{}", out_text(&plain));
+    let plain_out = String::from_utf8(plain.stdout).unwrap();
+    assert_eq!(seqs_of_lines(&plain_out), vec![0, 1, 2, 3]);
+    // With it: every intact record, the region named on stderr, exit 1.
+    let skip = binlog()
+        .args(["cat", "--skip-damaged", s])
+        .output()
+        .unwrap();
+    assert_eq!(skip.status.code(), Some(1), "{}", out_text(&skip));
+    let out = String::from_utf8(skip.stdout.clone()).unwrap();
+    assert_eq!(seqs_of_lines(&out), vec![0, 1, 2, 3, 5, 6, 7, 8, 9]);
+    let err = String::from_utf8(skip.stderr).unwrap();
+    assert!(
+        err.contains("mid.binlog")
+            && err.contains(&format!("offset {offset}"))
+            && err.contains("record 4 is lost"),
+        "{err}"
+    );
+    // --tail counts the records a skipping read returns.
+    let tail = stdout_of(binlog().args(["cat", "--skip-damaged", "--tail", "6", s]));
+    assert_eq!(seqs_of_lines(&tail), vec![3, 5, 6, 7, 8, 9]);
+}
+
+#[test]
 fn cat_into_a_closed_pipe_exits_quietly_with_status_0() {
     let t = Tmp::new("pipe");
     let seg = t.join("big.binlog");

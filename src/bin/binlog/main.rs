@@ -22,6 +22,8 @@ mod check;
 mod continuity;
 // Payload bytes as hex, base64 and escaped text.
 mod encoding;
+// Damaged regions skipped, as reported on standard error.
+mod damage_report;
 // The tool's errors and exit statuses.
 mod error;
 // Whether a writer holds a segment.
