@@ -97,6 +97,106 @@ fn usage_and_io_errors_exit_2_naming_the_problem() {
 /// `InvalidArgument`), prints no record after it, and changes no file, as
 /// the library's log reader and writer refuse it (left out of the listing
 /// without a word, `cat` would print records 0..2 and 6..8 with exit 0).
+/// The exit status docs/CLI.md ("Same file, same answer") gives each
+/// command for each kind of file: (info, cat, tail, stats, dump, verify,
+/// repair --dry-run).
+const EXIT_STATUS_TABLE: [(&str, [i32; 7]); 7] = [
+    ("sealed", [0, 0, 0, 0, 0, 0, 0]),
+    ("unsealed", [0, 0, 0, 0, 0, 0, 0]),
+    ("torn-tail", [0, 0, 0, 0, 1, 1, 0]),
+    ("mid-corrupt", [0, 1, 1, 1, 1, 1, 1]),
+    ("not-a-segment", [2, 2, 2, 2, 2, 2, 2]),
+    ("empty", [0, 0, 0, 0, 0, 0, 0]),
+    ("missing", [2, 2, 2, 2, 2, 2, 2]),
+];
+
+/// Makes the file of kind `kind` (a row of `EXIT_STATUS_TABLE`) at `path`.
+fn make_file_of_kind(path: &Path, kind: &str) {
+    match kind {
+        "sealed" => sealed_segment(path, 10),
+        "unsealed" => unsealed_segment(path, 10),
+        "torn-tail" => {
+            unsealed_segment(path, 10);
+            let (offset, len) = *frames(path).last().unwrap();
+            let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+            f.set_len(offset + len / 2).unwrap();
+        }
+        "mid-corrupt" => {
+            sealed_segment(path, 10);
+            let (offset, len) = frames(path)[4];
+            flip_byte(path, offset + len - 2);
+        }
+        "not-a-segment" => std::fs::write(path, "hello, I am not a log\n").unwrap(),
+        "empty" => std::fs::write(path, "").unwrap(),
+        "missing" => {}
+        _ => unreachable!("{kind}"),
+    }
+}
+
+#[test]
+fn every_command_gives_the_exit_status_the_manual_states_for_the_same_file() {
+    let t = Tmp::new("same-answer");
+    let commands: [&[&str]; 7] = [
+        &["info"],
+        &["cat"],
+        &["tail"],
+        &["stats"],
+        &["dump"],
+        &["verify"],
+        &["repair", "--dry-run"],
+    ];
+    let mut wrong = Vec::new();
+    for (kind, codes) in EXIT_STATUS_TABLE {
+        let path = t.join(&format!("{kind}.binlog"));
+        make_file_of_kind(&path, kind);
+        let before = std::fs::read(&path).ok();
+        for (cmd, want) in commands.iter().zip(codes) {
+            let out = binlog().args(*cmd).arg(&path).output().unwrap();
+            if out.status.code() != Some(want) {
+                wrong.push(format!(
+                    "{cmd:?} on {kind}: exit {:?}, the manual says {want}\n{}",
+                    out.status.code(),
+                    out_text(&out)
+                ));
+            }
+        }
+        assert_eq!(std::fs::read(&path).ok(), before, "{kind} was changed");
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_file_that_is_not_a_segment_is_called_so_by_every_command() {
+    let t = Tmp::new("not-segment");
+    let path = t.join("notes.binlog");
+    make_file_of_kind(&path, "not-a-segment");
+    for cmd in ["info", "cat", "dump", "verify", "stats"] {
+        let out = binlog().arg(cmd).arg(&path).output().unwrap();
+        let text = out_text(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {text}");
+        assert!(text.contains("not a libbinlog segment"), "{cmd}: {text}");
+        assert!(!text.contains("corrupt region"), "{cmd}: {text}");
+    }
+}
+
+#[test]
+fn an_empty_segment_file_holds_no_records_and_is_not_damage() {
+    let t = Tmp::new("empty-file");
+    let path = t.join("new.binlog");
+    make_file_of_kind(&path, "empty");
+    let info = json_of(binlog().args(["info", "--json"]).arg(&path));
+    assert_eq!(info["segments"][0]["state"], "empty", "{info}");
+    assert_eq!(info["segments"][0]["damaged"], false, "{info}");
+    let verify = json_of(binlog().args(["verify", "--json"]).arg(&path));
+    assert_eq!(verify["clean"], true, "{verify}");
+    assert_eq!(verify["segments"][0]["state"], "empty", "{verify}");
+    assert_eq!(stdout_of(binlog().arg("cat").arg(&path)), "");
+    // repair leaves it alone: a writer may be about to write its header.
+    let out = repair(&[path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+}
+
 #[test]
 fn a_directory_named_as_a_segment_of_a_log_is_an_error_naming_it() {
     for newest in [false, true] {

@@ -26,6 +26,8 @@ mod encoding;
 mod damage_report;
 // The tool's errors and exit statuses.
 mod error;
+// Empty files and files that are not segments, alike in every command.
+mod file_kind;
 // Whether a writer holds a segment.
 mod lock;
 // Printing records and JSON documents.

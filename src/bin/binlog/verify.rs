@@ -129,6 +129,15 @@ impl Summary {
                 self.records
             );
         }
+        if self.damaged == 0 {
+            return format!(
+                "verify: NOT CHECKED: {} of {} file{} could not be checked; {} intact records",
+                self.unreadable,
+                self.segments,
+                plural(self.segments),
+                self.records
+            );
+        }
         let mut parts = Vec::new();
         if self.corrupt > 0 {
             parts.push(format!(

@@ -13,6 +13,9 @@ use crate::walk::{Analysis, RecordsEnd};
 
 /// How a segment's records end, as reports name it.
 pub fn state_name(a: &Analysis) -> &'static str {
+    if a.file_len == 0 {
+        return crate::file_kind::EMPTY_STATE;
+    }
     match a.end {
         RecordsEnd::Sealed => "sealed",
         RecordsEnd::Unsealed => "unsealed",

@@ -2,6 +2,7 @@
 //! holding it changes about that, and what its name and state say about
 //! its place in its log.
 
+use crate::file_kind;
 use crate::lock;
 use crate::paths;
 use crate::progress::Progress;
@@ -85,6 +86,15 @@ pub fn check_file(
         notes: Vec::new(),
         log_issues: Vec::new(),
     };
+    if file_kind::is_empty(path) {
+        c.notes.push(format!(
+            "{}: {}",
+            file_kind::EMPTY_STATE,
+            file_kind::EMPTY_NOTE
+        ));
+        c.analysis = Some(empty_analysis());
+        return c;
+    }
     let mut a = match walk::analyze(path, progress) {
         Ok(a) => a,
         Err(e) => {
@@ -92,6 +102,19 @@ pub fn check_file(
             return c;
         }
     };
+    if a.records == 0 && a.header.is_none() {
+        match file_kind::check_not_a_segment(path) {
+            Ok(Some(e)) => {
+                c.error = Some(e.to_string());
+                return c;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                c.error = Some(e.to_string());
+                return c;
+            }
+        }
+    }
     if !a.is_sealed() {
         c.locked = log_held || lock::is_locked(path);
     }
@@ -121,6 +144,27 @@ pub fn check_file(
     c.damaged = !a.is_clean() || !c.log_issues.is_empty();
     c.analysis = Some(a);
     c
+}
+
+/// What an empty segment file holds: nothing, and nothing wrong (see
+/// `file_kind`).
+fn empty_analysis() -> Analysis {
+    Analysis {
+        file_len: 0,
+        header: None,
+        data_start: 0,
+        seal: None,
+        end: RecordsEnd::Unsealed,
+        runs: Vec::new(),
+        issues: Vec::new(),
+        more_issues: 0,
+        types: Vec::new(),
+        records: 0,
+        first_seq: None,
+        last_seq: None,
+        min_ts: None,
+        max_ts: None,
+    }
 }
 
 /// What an unsealed segment means where it stands.

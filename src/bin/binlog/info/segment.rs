@@ -2,7 +2,8 @@
 //! of its records; and what the segments hold together.
 
 use crate::continuity::SeqBreak;
-use crate::error::{is_damage, CliError, CliResult};
+use crate::error::{CliError, CliResult};
+use crate::file_kind;
 use crate::lock;
 use crate::paths;
 use crate::progress::Progress;
@@ -64,7 +65,7 @@ pub(super) struct SegmentInfo {
     pub(super) header: Option<SegmentHeader>,
     pub(super) header_len: u64,
     pub(super) records_end: u64,
-    /// sealed, unsealed, ending, torn-tail, seal-damaged, corrupt
+    /// sealed, unsealed, ending, torn-tail, seal-damaged, corrupt, empty
     pub(super) state: &'static str,
     pub(super) detail: Option<String>,
     pub(super) locked: bool,
@@ -111,13 +112,20 @@ pub(super) fn read_segment(path: &Path, progress: &mut Progress) -> CliResult<Se
     };
     let mut r = match Reader::open(path) {
         Ok(r) => r,
-        Err(e) if is_damage(&e) => {
-            s.state = "corrupt";
-            s.detail = Some(e.message().to_string());
-            s.damaged = true;
+        Err(_) if file_kind::is_empty(path) => {
+            s.state = file_kind::EMPTY_STATE;
+            s.detail = Some(file_kind::EMPTY_NOTE.into());
             return Ok(s);
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => match file_kind::open_error(path, e)? {
+            CliError::Damaged(m) => {
+                s.state = "corrupt";
+                s.detail = Some(m);
+                s.damaged = true;
+                return Ok(s);
+            }
+            e => return Err(e),
+        },
     };
     s.header = Some(r.header().clone());
     s.header_len = r.data_start();

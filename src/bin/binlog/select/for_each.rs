@@ -7,7 +7,8 @@ use super::filter::Filter;
 use super::start::PrintStart;
 use crate::continuity::{next_seq_after, Continuity, SeqBreak};
 use crate::damage_report::damage_message;
-use crate::error::{is_damage, CliResult, Outcome};
+use crate::error::{CliError, CliResult, Outcome};
+use crate::file_kind;
 use crate::paths;
 use crate::progress::Progress;
 use binlog::{Reader, Record, Tail};
@@ -116,12 +117,17 @@ impl SegmentWalk<'_> {
         };
         let mut r = match opened {
             Ok(r) => r,
-            Err(e) if is_damage(&e) => {
-                self.damaged(&e);
-                progress.file_done(file_len);
-                return Ok(None);
-            }
-            Err(e) => return Err(e.into()),
+            // A segment being created: no record yet, and nothing to say
+            // of where the log's sequence stands.
+            Err(_) if file_kind::is_empty(file) => return Ok(None),
+            Err(e) => match file_kind::open_error(file, e)? {
+                CliError::Damaged(m) => {
+                    self.damaged_msg(&m);
+                    progress.file_done(file_len);
+                    return Ok(None);
+                }
+                e => return Err(e),
+            },
         };
         if let Err(e) = paths::check_log_of(file, &r) {
             self.damaged(&e);
@@ -205,7 +211,11 @@ impl SegmentWalk<'_> {
     /// A segment that cannot be read: reported, and nothing is known of
     /// where it ends.
     fn damaged(&mut self, e: &binlog::Error) {
-        eprintln!("binlog: damaged: {}", e.message());
+        self.damaged_msg(e.message());
+    }
+
+    fn damaged_msg(&mut self, message: &str) {
+        eprintln!("binlog: damaged: {message}");
         self.outcome = Outcome::Damaged;
         self.continuity.forget();
     }
