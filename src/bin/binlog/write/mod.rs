@@ -16,6 +16,7 @@ mod destination;
 mod input;
 mod json;
 mod options;
+mod undo;
 
 pub use args::WriteArgs;
 
@@ -36,7 +37,7 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
         .iter()
         .map(|m| args::key_value("--meta", m))
         .collect::<CliResult<Vec<_>>>()?;
-    let (dest, shown) = destination::open(args)?;
+    let (dest, shown, created) = destination::open(args)?;
     let batch = RefCell::new(Batch::new(args.max_record_size));
     let input = Input::stdin(&batch, &dest);
     let result = if args.json {
@@ -50,6 +51,13 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
     let flushed = batch.flush(&dest);
     let closed = dest.finish().map_err(CliError::from);
     let failed = result.is_err() || flushed.is_err() || closed.is_err();
+    if result.is_err() && batch.first_seq.is_none() {
+        // Bad input before any record: leave nothing behind.
+        drop(dest);
+        created.remove();
+        eprintln!("binlog: wrote 0 records; {shown} is left as it was");
+        return first_error([result.err(), flushed.err(), closed.err()]);
+    }
     report_written(&dest, &batch, failed, &shown);
     first_error([result.err(), flushed.err(), closed.err()])
 }
