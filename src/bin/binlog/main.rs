@@ -16,6 +16,8 @@ mod verify;
 mod write;
 
 // Shared by the commands.
+// `tail -f` waiting for a log to appear.
+mod await_path;
 // Each segment's verdict and its place in its log (verify, repair).
 mod check;
 // Sequence numbers continuing from segment to segment of a log.

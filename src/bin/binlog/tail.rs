@@ -1,6 +1,7 @@
 //! `binlog tail`: the last records, and with `-f` every new one as a live
 //! log grows and rolls, until interrupted.
 
+use crate::await_path;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
@@ -16,7 +17,8 @@ use std::time::Duration;
 #[command(after_help = "\
 With -f, a log directory is followed across rolls: new segments are picked
 up as the writer creates them. Segment files named on the command line are
-followed as they grow. Stop with Ctrl-C.
+followed as they grow. A log or segment that is missing or empty is waited
+for, as `tail -F` does. Stop with Ctrl-C.
 
 Examples:
   binlog tail /var/log/orders
@@ -40,6 +42,10 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let a = &args.records;
     a.check_payload_mode()?;
     let filter = a.filter.build()?;
+    if let (true, [path]) = (args.follow, a.paths.as_slice()) {
+        let poll = Duration::from_millis(args.poll_ms.max(1));
+        await_path::wait_until_there(path, a.log.as_deref(), poll)?;
+    }
     // Following a named log in a directory works before its first segment
     // exists: the reader picks it up when the writer creates it.
     if let (true, [dir], Some(name)) = (args.follow, a.paths.as_slice(), &a.log) {
