@@ -674,6 +674,51 @@ fn dump_shows_the_raw_framing() {
     );
 }
 
+/// `dump --json` gives numbers as numbers and checks as bools: a CRC as
+/// its value with `crc_ok` (and `crc_computed` when it fails), the flags
+/// byte with its names, times with their nanoseconds, metadata as pairs.
+#[test]
+fn dump_json_gives_typed_fields() {
+    let t = Tmp::new("dump-json");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 4);
+    let f = frames(&seg);
+    let bytes = std::fs::read(&seg).unwrap();
+    let stored = |at: u64| {
+        let at = at as usize + 4;
+        u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+    };
+    let j = json_lines(&stdout_of(binlog().args(["dump", "--json"]).arg(&seg)));
+    let rec = &j[2]; // record 1: a trade, with a venue
+    assert_eq!(rec["what"], "record");
+    assert_eq!(rec["crc"], stored(f[1].0), "{rec}");
+    assert_eq!(rec["crc_ok"], true, "{rec}");
+    assert_eq!(rec["flags"], 0x31, "{rec}");
+    assert_eq!(
+        rec["flag_names"],
+        serde_json::json!(["record", "defines-type", "has-meta"])
+    );
+    assert_eq!(rec["meta"], serde_json::json!([["venue", "XLON"]]));
+    assert_eq!(rec["ts_ns"], T0 + SEC);
+    assert_eq!(rec["payload"], "7061796c6f61642031");
+    assert_eq!(rec["payload_truncated"], false);
+    let dir = j.iter().find(|l| l["what"] == "seal-dir").unwrap();
+    assert_eq!(dir["first_ts_ns"], T0, "{dir}");
+    assert_eq!(dir["types"][0]["type"], "order", "{dir}");
+    assert_eq!(dir["types"][0]["records"], 2, "{dir}");
+    let arr = j.iter().find(|l| l["what"] == "type-array").unwrap();
+    assert_eq!(arr["first"][0], f[0].0, "{arr}");
+
+    // A damaged record: its CRCs as numbers, the check false.
+    let (offset, len) = f[2];
+    flip_byte(&seg, offset + len - 2);
+    let j = json_lines(&stdout_of(binlog().args(["dump", "--json"]).arg(&seg)));
+    let bad = j.iter().find(|l| l["what"] == "bad-frame").unwrap();
+    assert_eq!(bad["stored_crc"], stored(offset), "{bad}");
+    assert!(bad["computed_crc"].is_u64(), "{bad}");
+    assert_ne!(bad["computed_crc"], bad["stored_crc"], "{bad}");
+}
+
 /// `dump --from-offset N` with N inside a record of a healthy segment
 /// starts at the next record: it reports no bad frame there, skips none of
 /// the valid records after it (whatever their sequence numbers), names
