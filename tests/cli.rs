@@ -43,6 +43,37 @@ fn every_command_has_help_with_an_example() {
         .stdout(predicate::str::contains("binlog"));
 }
 
+/// Every command can say what it found as JSON on standard output (`write`
+/// with `--json-summary`: its `--json` is the input's format).
+#[test]
+fn every_command_has_a_json_output() {
+    let t = Tmp::new("json-everywhere");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 3);
+    let s = seg.to_str().unwrap();
+    let w = t.join("w.binlog");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["info", "--json", s],
+        vec!["cat", "--json", s],
+        vec!["tail", "--json", s],
+        vec!["verify", "--json", s],
+        vec!["repair", "--json", s],
+        vec!["dump", "--json", s],
+        vec!["stats", "--json", s],
+        vec!["write", "--json-summary", "--type", "t", w.to_str().unwrap()],
+    ];
+    for args in commands {
+        let out = binlog().args(&args).write_stdin("x\n").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", out_text(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let whole = serde_json::from_str::<Value>(&text).is_ok();
+        let lines = text
+            .lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok());
+        assert!(!text.is_empty() && (whole || lines), "{args:?}: {text}");
+    }
+}
+
 #[test]
 fn usage_and_io_errors_exit_2_naming_the_problem() {
     let t = Tmp::new("usage");

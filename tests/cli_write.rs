@@ -268,6 +268,41 @@ fn write_into_a_directory_writes_a_log_in_it() {
     assert_eq!(t_names(&t.join("made")).len(), 1);
 }
 
+/// `write --json-summary` prints what was written as one JSON document;
+/// after bad input, the error and what was not written.
+#[test]
+fn write_json_summary_reports_what_was_written() {
+    let t = Tmp::new("write-summary");
+    let seg = t.join("s.binlog");
+    let out = binlog()
+        .args(["write", "--json-summary", "--type", "t"])
+        .arg(&seg)
+        .write_stdin("a\nb\nc\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["written"], 3);
+    assert_eq!(doc["first_seq"], 0);
+    assert_eq!(doc["last_seq"], 2);
+    assert_eq!(doc["error"], serde_json::Value::Null);
+    let out = binlog()
+        .args(["write", "--json", "--json-summary", "--type", "t"])
+        .arg(&seg)
+        .write_stdin("{\"payload\":\"d\"}\n[]\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", out_text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["written"], 1);
+    assert_eq!(doc["first_seq"], 3);
+    assert_eq!(doc["last_seq"], 3);
+    assert!(
+        doc["error"].as_str().unwrap().contains("JSON object 2"),
+        "{doc}"
+    );
+}
+
 /// `cat --json | write --json` copies metadata in its order, with keys that
 /// appear twice, and every other field byte for byte.
 #[test]

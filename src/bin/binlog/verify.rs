@@ -3,14 +3,14 @@
 //! prints what is wrong and where (file and offset). Exit status 0 when
 //! clean, 1 when damaged, 2 when a file could not be read.
 
-use crate::check::{self, plural, records_phrase, state_name, SegmentCheck};
+use crate::check::{self, plural, records_phrase, state_name, to_json, SegmentCheck};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
 use crate::paths;
 use crate::progress::Progress;
 use crate::walk::IssueKind;
 use clap::Args;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -207,45 +207,4 @@ fn print_text(out: &mut impl Write, c: &SegmentCheck) -> CliResult<()> {
         writeln!(out, "  note: {n}")?;
     }
     Ok(())
-}
-
-pub fn to_json(c: &SegmentCheck) -> Value {
-    let Some(a) = &c.analysis else {
-        return json!({
-            "path": paths::show(&c.path),
-            "status": "unreadable",
-            "error": c.error,
-        });
-    };
-    let issues: Vec<Value> = a
-        .issues
-        .iter()
-        .map(|i| {
-            json!({
-                "kind": i.kind.name(),
-                "offset": i.offset,
-                "len": i.len,
-                "resume": i.resume,
-                "message": i.message,
-            })
-        })
-        .chain(
-            c.log_issues
-                .iter()
-                .map(|l| json!({"kind": "log", "message": l.message})),
-        )
-        .collect();
-    json!({
-        "path": paths::show(&c.path),
-        "status": if c.damaged { "damaged" } else { "ok" },
-        "state": state_name(a),
-        "locked": c.locked,
-        "bytes": a.file_len,
-        "records": a.records,
-        "first_seq": a.first_seq,
-        "last_seq": a.last_seq,
-        "issues": issues,
-        "more_issues": a.more_issues,
-        "notes": c.notes,
-    })
 }

@@ -3,9 +3,11 @@
 //! (`segment`), and its place in its log (`log`: sealed when newer segments
 //! follow, of this log, continuing the sequence of the segment before it).
 
+mod json;
 mod log;
 mod segment;
 
+pub use json::to_json;
 pub use log::check_source;
 pub use segment::{check_file, LogIssueKind, Role, SegmentCheck};
 

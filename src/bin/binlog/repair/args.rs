@@ -37,4 +37,8 @@ pub struct RepairArgs {
     /// Put backup copies here instead of beside each file.
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+    /// Print the report as one JSON document: each segment's check (as
+    /// `verify --json`), the action, the steps taken and the result.
+    #[arg(long)]
+    pub json: bool,
 }

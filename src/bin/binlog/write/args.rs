@@ -33,6 +33,11 @@ pub struct WriteArgs {
     /// Read JSON objects instead of lines.
     #[arg(long)]
     pub json: bool,
+    /// At the end, print what was written as one JSON document on standard
+    /// output (destination, written, first_seq, last_seq, not_written,
+    /// error). (`--json` is the input's format.)
+    #[arg(long)]
+    pub json_summary: bool,
     /// Content type recorded in a new segment's header.
     #[arg(long, value_name = "TEXT")]
     pub content_type: Option<String>,
