@@ -60,7 +60,13 @@ fn every_command_has_a_json_output() {
         vec!["repair", "--json", s],
         vec!["dump", "--json", s],
         vec!["stats", "--json", s],
-        vec!["write", "--json-summary", "--type", "t", w.to_str().unwrap()],
+        vec![
+            "write",
+            "--json-summary",
+            "--type",
+            "t",
+            w.to_str().unwrap(),
+        ],
     ];
     for args in commands {
         let out = binlog().args(&args).write_stdin("x\n").output().unwrap();
@@ -364,6 +370,65 @@ fn info_shows_header_state_counts_and_totals() {
         .assert()
         .success()
         .stdout(predicate::str::contains("total: 3 segments, 3 sealed"));
+}
+
+/// A log of many segments: the summary (segments per state, records,
+/// ranges, bytes, damage) comes first, then one line per segment; the
+/// details of each segment only with --verbose.
+#[test]
+fn info_on_a_log_of_many_segments_prints_a_summary_then_a_line_per_segment() {
+    let t = Tmp::new("info-many");
+    let dir = t.join("log");
+    let segments = 60;
+    rolled_log(&dir, segments * 2, 2);
+    let files = t_names(&dir);
+    assert_eq!(files.len() as u64, segments);
+    let out = stdout_of(binlog().arg("info").arg(&dir));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("total: {segments} segments, {segments} sealed")),
+        "{out}"
+    );
+    let first_segment_line = lines
+        .iter()
+        .position(|l| l.contains(files[0].rsplit('/').next().unwrap()))
+        .unwrap();
+    let summary = &lines[..first_segment_line];
+    for label in ["states", "records", "time", "bytes", "damage"] {
+        assert!(
+            summary.iter().any(|l| l.trim_start().starts_with(label)),
+            "{label} missing from the summary:\n{out}"
+        );
+    }
+    assert!(
+        summary
+            .iter()
+            .any(|l| l.contains(&format!("{segments} sealed"))),
+        "{out}"
+    );
+    for f in &files {
+        let name = f.rsplit('/').next().unwrap();
+        let n = lines.iter().filter(|l| l.contains(name)).count();
+        assert_eq!(n, 1, "{name} on {n} lines:\n{out}");
+    }
+    assert!(
+        lines.len() < files.len() + 20,
+        "{} lines:\n{out}",
+        lines.len()
+    );
+    assert!(
+        !out.contains("format "),
+        "details without --verbose:\n{out}"
+    );
+    let verbose = stdout_of(binlog().args(["info", "--verbose"]).arg(&dir));
+    assert!(verbose.starts_with("total: "), "{verbose}");
+    assert_eq!(
+        verbose.matches("  format ").count(),
+        files.len(),
+        "{verbose}"
+    );
+    let j = json_of(binlog().args(["info", "--json"]).arg(&dir));
+    assert_eq!(j["total"]["states"]["sealed"], segments, "{}", j["total"]);
 }
 
 // --------------------------------------------------------------------- cat

@@ -145,7 +145,10 @@ fn repair_json_reports_each_segment_action_steps_and_result() {
         .iter()
         .map(|s| s.as_str().unwrap())
         .collect();
-    assert!(steps.iter().any(|s| s.starts_with("backed up")), "{steps:?}");
+    assert!(
+        steps.iter().any(|s| s.starts_with("backed up")),
+        "{steps:?}"
+    );
     assert!(steps.iter().any(|s| s.starts_with("resealed")), "{steps:?}");
     assert_eq!(segs[1]["action"], "refused", "{}", segs[1]);
     assert_eq!(segs[1]["result"], "left-damaged", "{}", segs[1]);

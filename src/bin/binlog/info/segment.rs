@@ -81,6 +81,8 @@ pub(super) struct Totals {
     pub(super) sealed: u64,
     pub(super) damaged: u64,
     pub(super) bytes: u64,
+    /// Segments per state, in order of first appearance.
+    pub(super) states: Vec<(&'static str, u64)>,
     /// Breaks between segments of a log, before the file named.
     pub(super) gaps: Vec<(SeqBreak, PathBuf)>,
 }
@@ -91,6 +93,10 @@ impl Totals {
         self.bytes += s.file_len;
         self.sealed += (s.state == "sealed") as u64;
         self.damaged += s.damaged as u64;
+        match self.states.iter_mut().find(|(st, _)| *st == s.state) {
+            Some((_, n)) => *n += 1,
+            None => self.states.push((s.state, 1)),
+        }
     }
 }
 
