@@ -18,6 +18,23 @@ use common::cli::*;
 
 // ------------------------------------------------------------ help, usage
 
+/// Every subcommand of the tool.
+const COMMANDS: [&str; 10] = [
+    "info",
+    "cat",
+    "tail",
+    "verify",
+    "repair",
+    "dump",
+    "write",
+    "stats",
+    "completions",
+    "man",
+];
+
+/// The commands that draw a progress bar.
+const WITH_PROGRESS: [&str; 4] = ["info", "verify", "repair", "stats"];
+
 #[test]
 fn every_command_has_help_with_an_example() {
     binlog()
@@ -26,9 +43,7 @@ fn every_command_has_help_with_an_example() {
         .success()
         .stdout(predicate::str::contains("Exit status"))
         .stdout(predicate::str::contains("Examples:"));
-    for cmd in [
-        "info", "cat", "tail", "verify", "repair", "dump", "write", "stats",
-    ] {
+    for cmd in COMMANDS {
         binlog()
             .args([cmd, "--help"])
             .assert()
@@ -41,6 +56,146 @@ fn every_command_has_help_with_an_example() {
         .assert()
         .success()
         .stdout(predicate::str::contains("binlog"));
+}
+
+#[test]
+fn completions_for_each_shell_mention_every_command() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = binlog().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", out_text(&out));
+        let script = String::from_utf8(out.stdout).unwrap();
+        for cmd in COMMANDS {
+            assert!(script.contains(cmd), "{shell}: {cmd} missing");
+        }
+        for option in ["skip-damaged", "salvage", "json-summary", "follow"] {
+            assert!(script.contains(option), "{shell}: {option} missing");
+        }
+    }
+    binlog().args(["completions", "tcsh-99"]).assert().code(2);
+}
+
+#[test]
+fn man_writes_a_page_for_the_tool_and_each_command() {
+    let t = Tmp::new("man");
+    let dir = t.join("man1");
+    binlog().arg("man").arg(&dir).assert().success();
+    let main = std::fs::read_to_string(dir.join("binlog.1")).unwrap();
+    assert!(main.starts_with(".ie") || main.contains(".TH"), "not roff");
+    for cmd in COMMANDS {
+        assert!(main.contains(cmd), "binlog.1 does not mention {cmd}");
+        let page = std::fs::read_to_string(dir.join(format!("binlog-{cmd}.1")))
+            .unwrap_or_else(|e| panic!("binlog-{cmd}.1: {e}"));
+        assert!(page.contains(".TH"), "binlog-{cmd}.1 is not a man page");
+    }
+    let repair = std::fs::read_to_string(dir.join("binlog-repair.1")).unwrap();
+    assert!(repair.contains("dry\\-run"), "{repair}");
+}
+
+/// Each command's options, from its help: (short letter, long name).
+fn short_flags(cmd: &str) -> Vec<(char, String)> {
+    let help = stdout_of(binlog().args([cmd, "--help"]));
+    help.lines()
+        .filter_map(|l| {
+            let l = l.trim_start().strip_prefix('-')?;
+            let mut chars = l.chars();
+            let short = chars.next()?;
+            let long = chars.as_str().strip_prefix(", --")?;
+            let long = long.split([' ', '=', '<']).next()?.to_string();
+            Some((short, long))
+        })
+        .collect()
+}
+
+#[test]
+fn each_short_flag_means_one_thing_across_commands() {
+    let mut meaning: std::collections::BTreeMap<char, (String, &str)> = Default::default();
+    let mut clashes = Vec::new();
+    for cmd in COMMANDS {
+        for (short, long) in short_flags(cmd) {
+            match meaning.get(&short) {
+                Some((l, first)) if *l != long => {
+                    clashes.push(format!("-{short}: --{l} in {first}, --{long} in {cmd}"))
+                }
+                Some(_) => {}
+                None => {
+                    meaning.insert(short, (long, cmd));
+                }
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "{clashes:?}");
+    assert_eq!(meaning[&'n'].0, "lines", "{meaning:?}");
+    // repair's old `-n` still means --dry-run: it changes nothing.
+    let t = Tmp::new("repair-n");
+    let seg = t.join("open.binlog");
+    unsealed_segment(&seg, 3);
+    let before = std::fs::read(&seg).unwrap();
+    let out = repair(&["-n", seg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would reseal"));
+    assert_eq!(std::fs::read(&seg).unwrap(), before);
+}
+
+#[test]
+fn no_progress_is_offered_only_by_commands_that_draw_progress() {
+    for cmd in COMMANDS {
+        let help = stdout_of(binlog().args([cmd, "--help"]));
+        assert_eq!(
+            help.contains("--no-progress"),
+            WITH_PROGRESS.contains(&cmd),
+            "{cmd}: {help}"
+        );
+    }
+    // Spellings of the time it was global still work.
+    let t = Tmp::new("no-progress");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 2);
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["--no-progress", "verify", s])
+        .assert()
+        .success();
+    binlog()
+        .args(["cat", "--no-progress", s])
+        .assert()
+        .success();
+    binlog()
+        .args(["verify", "--no-progress", s])
+        .assert()
+        .success();
+}
+
+/// The examples of `binlog --help` that make their own file run as they
+/// are in an empty directory, outside the repository; no example names a
+/// file of the repository.
+#[test]
+fn help_examples_work_outside_the_repository() {
+    let t = Tmp::new("help-examples");
+    let help = stdout_of(binlog().arg("--help"));
+    let examples: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Examples"))
+        .map(str::trim)
+        .filter(|l| l.contains("events.binlog"))
+        .collect();
+    assert!(examples.len() >= 3, "{help}");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_binlog")).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    for example in examples {
+        let out = std::process::Command::new("sh")
+            .args(["-c", example])
+            .current_dir(t.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{example}: {}", out_text(&out));
+    }
+    for cmd in COMMANDS {
+        let help = stdout_of(binlog().args([cmd, "--help"]));
+        for inside in ["tests/", "demo-data", "target/", "examples/"] {
+            assert!(!help.contains(inside), "{cmd} --help names {inside}");
+        }
+    }
 }
 
 /// Every command can say what it found as JSON on standard output (`write`

@@ -3,6 +3,7 @@
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
+use crate::progress::NoProgressAccepted;
 use crate::select::{self, PrintStart, RecordArgs};
 use clap::Args;
 use std::io::Write;
@@ -35,6 +36,8 @@ pub struct CatArgs {
     /// first damage.
     #[arg(long)]
     pub skip_damaged: bool,
+    #[command(flatten)]
+    pub no_progress: NoProgressAccepted,
 }
 
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {

@@ -6,6 +6,7 @@ use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
+use crate::progress::NoProgressAccepted;
 use crate::select::{self, Filter, RecordArgs};
 use binlog::{LogReader, Reader};
 use clap::Args;
@@ -36,6 +37,8 @@ pub struct TailArgs {
     /// How long to wait for new records before checking again, in ms.
     #[arg(long, value_name = "MS", default_value_t = 200)]
     pub poll_ms: u64,
+    #[command(flatten)]
+    pub no_progress: NoProgressAccepted,
 }
 
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {

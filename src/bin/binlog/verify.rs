@@ -8,6 +8,7 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
 use crate::paths;
 use crate::progress::Progress;
+use crate::progress::ProgressArgs;
 use crate::walk::IssueKind;
 use clap::Args;
 use serde_json::json;
@@ -38,6 +39,8 @@ pub struct VerifyArgs {
     /// Print only damaged segments and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
 }
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {

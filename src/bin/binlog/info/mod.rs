@@ -15,6 +15,7 @@ use crate::error::{CliResult, Outcome};
 use crate::output;
 use crate::paths;
 use crate::progress::Progress;
+use crate::progress::ProgressArgs;
 use clap::Args;
 use segment::{SegmentInfo, Totals};
 use std::io::Write;
@@ -45,6 +46,8 @@ pub struct InfoArgs {
     /// every segment's header, records per type and bytes (as for one).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
 }
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {

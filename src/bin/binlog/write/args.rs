@@ -1,6 +1,7 @@
 //! `binlog write`'s arguments, and the parsers of their values.
 
 use crate::error::{CliError, CliResult};
+use crate::progress::NoProgressAccepted;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -56,6 +57,8 @@ pub struct WriteArgs {
     /// Log directories: roll to a new segment after this many records.
     #[arg(long, value_name = "N")]
     pub max_segment_records: Option<u64>,
+    #[command(flatten)]
+    pub no_progress: NoProgressAccepted,
 }
 
 pub(super) fn key_value(flag: &str, s: &str) -> CliResult<(String, String)> {
