@@ -307,16 +307,10 @@ fn make_file_of_kind(path: &Path, kind: &str) {
     match kind {
         "sealed" => sealed_segment(path, 10),
         "unsealed" => unsealed_segment(path, 10),
-        "torn-tail" => {
-            unsealed_segment(path, 10);
-            let (offset, len) = *frames(path).last().unwrap();
-            let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
-            f.set_len(offset + len / 2).unwrap();
-        }
+        "torn-tail" => torn_segment(path, 10),
         "mid-corrupt" => {
             sealed_segment(path, 10);
-            let (offset, len) = frames(path)[4];
-            flip_byte(path, offset + len - 2);
+            damage_record(path, 4);
         }
         "not-a-segment" => std::fs::write(path, "hello, I am not a log\n").unwrap(),
         "empty" => std::fs::write(path, "").unwrap(),
@@ -711,8 +705,7 @@ fn cat_skip_damaged_prints_the_records_after_mid_file_damage_and_exits_1() {
     let t = Tmp::new("cat-skip");
     let seg = t.join("mid.binlog");
     sealed_segment(&seg, 10);
-    let (offset, len) = frames(&seg)[4];
-    flip_byte(&seg, offset + len - 2);
+    let offset = damage_record(&seg, 4);
     let s = seg.to_str().unwrap();
     // Without the option: the records before the damage, then exit 1.
     let plain = binlog().args(["cat", s]).output().unwrap();
@@ -961,8 +954,7 @@ fn dump_json_gives_typed_fields() {
     assert_eq!(arr["first"][0], f[0].0, "{arr}");
 
     // A damaged record: its CRCs as numbers, the check false.
-    let (offset, len) = f[2];
-    flip_byte(&seg, offset + len - 2);
+    let offset = damage_record(&seg, 2);
     let j = json_lines(&stdout_of(binlog().args(["dump", "--json"]).arg(&seg)));
     let bad = j.iter().find(|l| l["what"] == "bad-frame").unwrap();
     assert_eq!(bad["stored_crc"], stored(offset), "{bad}");

@@ -108,18 +108,10 @@ fn repair_backs_up_then_cuts_a_torn_tail_and_reseals() {
 fn repair_json_reports_each_segment_action_steps_and_result() {
     let t = Tmp::new("repair-json");
     let torn = t.join("torn.binlog");
-    unsealed_segment(&torn, 5);
-    let (offset, len) = *frames(&torn).last().unwrap();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&torn)
-        .unwrap()
-        .set_len(offset + len / 2)
-        .unwrap();
+    torn_segment(&torn, 5);
     let mid = t.join("mid.binlog");
     sealed_segment(&mid, 6);
-    let (moff, mlen) = frames(&mid)[2];
-    flip_byte(&mid, moff + mlen - 2);
+    let moff = damage_record(&mid, 2);
     let ok = t.join("ok.binlog");
     sealed_segment(&ok, 2);
     let out = binlog()

@@ -274,26 +274,23 @@ fn write_into_a_directory_writes_a_log_in_it() {
 fn write_json_summary_reports_what_was_written() {
     let t = Tmp::new("write-summary");
     let seg = t.join("s.binlog");
-    let out = binlog()
-        .args(["write", "--json-summary", "--type", "t"])
-        .arg(&seg)
-        .write_stdin("a\nb\nc\n")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary = |args: &[&str], input: &str, code: i32| {
+        let out = binlog()
+            .args(["write", "--json-summary", "--type", "t"])
+            .args(args)
+            .arg(&seg)
+            .write_stdin(input.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", out_text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let doc = summary(&[], "a\nb\nc\n", 0);
     assert_eq!(doc["written"], 3);
     assert_eq!(doc["first_seq"], 0);
     assert_eq!(doc["last_seq"], 2);
     assert_eq!(doc["error"], serde_json::Value::Null);
-    let out = binlog()
-        .args(["write", "--json", "--json-summary", "--type", "t"])
-        .arg(&seg)
-        .write_stdin("{\"payload\":\"d\"}\n[]\n")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", out_text(&out));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = summary(&["--json"], "{\"payload\":\"d\"}\n[]\n", 2);
     assert_eq!(doc["written"], 1);
     assert_eq!(doc["first_seq"], 3);
     assert_eq!(doc["last_seq"], 3);

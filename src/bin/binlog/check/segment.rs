@@ -92,7 +92,14 @@ pub fn check_file(
             file_kind::EMPTY_STATE,
             file_kind::EMPTY_NOTE
         ));
-        c.analysis = Some(empty_analysis());
+        // The walk of no bytes finds no record and calls the header
+        // damaged; an empty file is not damage (see `file_kind`).
+        let Ok(mut a) = walk::analyze_bytes(path, &[], None, progress) else {
+            unreachable!("no bytes cannot fail to be read")
+        };
+        a.issues.clear();
+        a.end = RecordsEnd::Unsealed;
+        c.analysis = Some(a);
         return c;
     }
     let mut a = match walk::analyze(path, progress) {
@@ -144,27 +151,6 @@ pub fn check_file(
     c.damaged = !a.is_clean() || !c.log_issues.is_empty();
     c.analysis = Some(a);
     c
-}
-
-/// What an empty segment file holds: nothing, and nothing wrong (see
-/// `file_kind`).
-fn empty_analysis() -> Analysis {
-    Analysis {
-        file_len: 0,
-        header: None,
-        data_start: 0,
-        seal: None,
-        end: RecordsEnd::Unsealed,
-        runs: Vec::new(),
-        issues: Vec::new(),
-        more_issues: 0,
-        types: Vec::new(),
-        records: 0,
-        first_seq: None,
-        last_seq: None,
-        min_ts: None,
-        max_ts: None,
-    }
 }
 
 /// What an unsealed segment means where it stands.
