@@ -1,8 +1,13 @@
 //! What `binlog write` created, so that bad input before any record leaves
 //! nothing behind: no empty segment, no new log, no new directory. Only
 //! files this run created are removed (those that did not exist when it
-//! started), and only when no record was written.
+//! started), and only when no record was written: a segment only if it
+//! holds no record and no writer holds it, a lock file only if no writer
+//! holds it.
 
+use crate::file_kind;
+use crate::lock;
+use binlog::Reader;
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -55,8 +60,9 @@ impl Created {
     /// is left empty.
     pub(super) fn remove(&self) {
         for name in entries(&self.dir).difference(&self.before) {
-            if name.to_str().is_some_and(|n| (self.ours)(n)) {
-                let _ = std::fs::remove_file(self.dir.join(name));
+            let path = self.dir.join(name);
+            if name.to_str().is_some_and(|n| (self.ours)(n)) && unused(&path) {
+                let _ = std::fs::remove_file(path);
             }
         }
         if !self.dir_existed {
@@ -72,6 +78,22 @@ fn is_file_of_log(file_name: &str, log: &str) -> bool {
         return false;
     };
     (rest.starts_with('-') && rest.ends_with(".binlog")) || rest == ".lock" || rest == ".manifest"
+}
+
+/// True for a file no writer holds that has no record in it: another
+/// writer that opened the log in the moment since this one closed it
+/// keeps its files.
+fn unused(path: &Path) -> bool {
+    if lock::is_locked(path) {
+        return false;
+    }
+    if path.extension().is_none_or(|e| e != "binlog") {
+        return true;
+    }
+    match Reader::open(path) {
+        Ok(r) => r.seal().is_some_and(|d| d.record_count == 0),
+        Err(_) => file_kind::is_empty(path),
+    }
 }
 
 fn entries(dir: &Path) -> HashSet<OsString> {
