@@ -20,7 +20,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli header check-header demo test lint test-rust test-c examples bench install clean tools
+.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c examples bench install clean tools
 
 all: lib header examples
 
@@ -39,6 +39,17 @@ lib:
 # The `binlog` command-line tool (docs/CLI.md): target/release/binlog.
 cli:
 	$(CARGO) build --release --bin binlog
+
+# Its man pages (binlog.1, binlog-<command>.1) and shell completions, made
+# by the tool from its own argument definition: target/man, target/completions.
+man: cli
+	$(LIBDIR)/binlog man target/man
+
+completions: cli
+	@mkdir -p target/completions
+	$(LIBDIR)/binlog completions bash > target/completions/binlog.bash
+	$(LIBDIR)/binlog completions zsh > target/completions/_binlog
+	$(LIBDIR)/binlog completions fish > target/completions/binlog.fish
 
 header: $(CBINDGEN)
 	$(CBINDGEN) --quiet --config cbindgen.toml --output include/binlog.h .
@@ -110,11 +121,13 @@ $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -o $@ $< $(LDLIBS)
 
 # --- install ---------------------------------------------------------------
-install: lib cli
+install: lib cli man
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbinlog.so
 	install -m 0644 include/binlog.h $(DESTDIR)$(PREFIX)/include/binlog.h
 	install -m 0755 $(LIBDIR)/binlog $(DESTDIR)$(PREFIX)/bin/binlog
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 target/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	$(CARGO) clean

@@ -18,6 +18,23 @@ use common::cli::*;
 
 // ------------------------------------------------------------ help, usage
 
+/// Every subcommand of the tool.
+const COMMANDS: [&str; 10] = [
+    "info",
+    "cat",
+    "tail",
+    "verify",
+    "repair",
+    "dump",
+    "write",
+    "stats",
+    "completions",
+    "man",
+];
+
+/// The commands that draw a progress bar.
+const WITH_PROGRESS: [&str; 4] = ["info", "verify", "repair", "stats"];
+
 #[test]
 fn every_command_has_help_with_an_example() {
     binlog()
@@ -26,9 +43,7 @@ fn every_command_has_help_with_an_example() {
         .success()
         .stdout(predicate::str::contains("Exit status"))
         .stdout(predicate::str::contains("Examples:"));
-    for cmd in [
-        "info", "cat", "tail", "verify", "repair", "dump", "write", "stats",
-    ] {
+    for cmd in COMMANDS {
         binlog()
             .args([cmd, "--help"])
             .assert()
@@ -41,6 +56,183 @@ fn every_command_has_help_with_an_example() {
         .assert()
         .success()
         .stdout(predicate::str::contains("binlog"));
+}
+
+#[test]
+fn completions_for_each_shell_mention_every_command() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = binlog().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", out_text(&out));
+        let script = String::from_utf8(out.stdout).unwrap();
+        for cmd in COMMANDS {
+            assert!(script.contains(cmd), "{shell}: {cmd} missing");
+        }
+        for option in ["skip-damaged", "salvage", "json-summary", "follow"] {
+            assert!(script.contains(option), "{shell}: {option} missing");
+        }
+    }
+    binlog().args(["completions", "tcsh-99"]).assert().code(2);
+}
+
+#[test]
+fn man_writes_a_page_for_the_tool_and_each_command() {
+    let t = Tmp::new("man");
+    let dir = t.join("man1");
+    binlog().arg("man").arg(&dir).assert().success();
+    let main = std::fs::read_to_string(dir.join("binlog.1")).unwrap();
+    assert!(main.starts_with(".ie") || main.contains(".TH"), "not roff");
+    for cmd in COMMANDS {
+        assert!(main.contains(cmd), "binlog.1 does not mention {cmd}");
+        let page = std::fs::read_to_string(dir.join(format!("binlog-{cmd}.1")))
+            .unwrap_or_else(|e| panic!("binlog-{cmd}.1: {e}"));
+        assert!(page.contains(".TH"), "binlog-{cmd}.1 is not a man page");
+    }
+    let repair = std::fs::read_to_string(dir.join("binlog-repair.1")).unwrap();
+    assert!(repair.contains("dry\\-run"), "{repair}");
+}
+
+/// Each command's options, from its help: (short letter, long name).
+fn short_flags(cmd: &str) -> Vec<(char, String)> {
+    let help = stdout_of(binlog().args([cmd, "--help"]));
+    help.lines()
+        .filter_map(|l| {
+            let l = l.trim_start().strip_prefix('-')?;
+            let mut chars = l.chars();
+            let short = chars.next()?;
+            let long = chars.as_str().strip_prefix(", --")?;
+            let long = long.split([' ', '=', '<']).next()?.to_string();
+            Some((short, long))
+        })
+        .collect()
+}
+
+#[test]
+fn each_short_flag_means_one_thing_across_commands() {
+    let mut meaning: std::collections::BTreeMap<char, (String, &str)> = Default::default();
+    let mut clashes = Vec::new();
+    for cmd in COMMANDS {
+        for (short, long) in short_flags(cmd) {
+            match meaning.get(&short) {
+                Some((l, first)) if *l != long => {
+                    clashes.push(format!("-{short}: --{l} in {first}, --{long} in {cmd}"))
+                }
+                Some(_) => {}
+                None => {
+                    meaning.insert(short, (long, cmd));
+                }
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "{clashes:?}");
+    assert_eq!(meaning[&'n'].0, "lines", "{meaning:?}");
+    // repair's old `-n` still means --dry-run: it changes nothing.
+    let t = Tmp::new("repair-n");
+    let seg = t.join("open.binlog");
+    unsealed_segment(&seg, 3);
+    let before = std::fs::read(&seg).unwrap();
+    let out = repair(&["-n", seg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would reseal"));
+    assert_eq!(std::fs::read(&seg).unwrap(), before);
+}
+
+#[test]
+fn no_progress_is_offered_only_by_commands_that_draw_progress() {
+    for cmd in COMMANDS {
+        let help = stdout_of(binlog().args([cmd, "--help"]));
+        assert_eq!(
+            help.contains("--no-progress"),
+            WITH_PROGRESS.contains(&cmd),
+            "{cmd}: {help}"
+        );
+    }
+    // Spellings of the time it was global still work.
+    let t = Tmp::new("no-progress");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 2);
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["--no-progress", "verify", s])
+        .assert()
+        .success();
+    binlog()
+        .args(["cat", "--no-progress", s])
+        .assert()
+        .success();
+    binlog()
+        .args(["verify", "--no-progress", s])
+        .assert()
+        .success();
+}
+
+/// The examples of `binlog --help` that make their own file run as they
+/// are in an empty directory, outside the repository; no example names a
+/// file of the repository.
+#[test]
+fn help_examples_work_outside_the_repository() {
+    let t = Tmp::new("help-examples");
+    let help = stdout_of(binlog().arg("--help"));
+    let examples: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Examples"))
+        .map(str::trim)
+        .filter(|l| l.contains("events.binlog"))
+        .collect();
+    assert!(examples.len() >= 3, "{help}");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_binlog")).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    for example in examples {
+        let out = std::process::Command::new("sh")
+            .args(["-c", example])
+            .current_dir(t.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{example}: {}", out_text(&out));
+    }
+    for cmd in COMMANDS {
+        let help = stdout_of(binlog().args([cmd, "--help"]));
+        for inside in ["tests/", "demo-data", "target/", "examples/"] {
+            assert!(!help.contains(inside), "{cmd} --help names {inside}");
+        }
+    }
+}
+
+/// Every command can say what it found as JSON on standard output (`write`
+/// with `--json-summary`: its `--json` is the input's format).
+#[test]
+fn every_command_has_a_json_output() {
+    let t = Tmp::new("json-everywhere");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 3);
+    let s = seg.to_str().unwrap();
+    let w = t.join("w.binlog");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["info", "--json", s],
+        vec!["cat", "--json", s],
+        vec!["tail", "--json", s],
+        vec!["verify", "--json", s],
+        vec!["repair", "--json", s],
+        vec!["dump", "--json", s],
+        vec!["stats", "--json", s],
+        vec![
+            "write",
+            "--json-summary",
+            "--type",
+            "t",
+            w.to_str().unwrap(),
+        ],
+    ];
+    for args in commands {
+        let out = binlog().args(&args).write_stdin("x\n").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", out_text(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let whole = serde_json::from_str::<Value>(&text).is_ok();
+        let lines = text
+            .lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok());
+        assert!(!text.is_empty() && (whole || lines), "{args:?}: {text}");
+    }
 }
 
 #[test]
@@ -97,6 +289,100 @@ fn usage_and_io_errors_exit_2_naming_the_problem() {
 /// `InvalidArgument`), prints no record after it, and changes no file, as
 /// the library's log reader and writer refuse it (left out of the listing
 /// without a word, `cat` would print records 0..2 and 6..8 with exit 0).
+/// The exit status docs/CLI.md ("Same file, same answer") gives each
+/// command for each kind of file: (info, cat, tail, stats, dump, verify,
+/// repair --dry-run).
+const EXIT_STATUS_TABLE: [(&str, [i32; 7]); 7] = [
+    ("sealed", [0, 0, 0, 0, 0, 0, 0]),
+    ("unsealed", [0, 0, 0, 0, 0, 0, 0]),
+    ("torn-tail", [0, 0, 0, 0, 1, 1, 0]),
+    ("mid-corrupt", [0, 1, 1, 1, 1, 1, 1]),
+    ("not-a-segment", [2, 2, 2, 2, 2, 2, 2]),
+    ("empty", [0, 0, 0, 0, 0, 0, 0]),
+    ("missing", [2, 2, 2, 2, 2, 2, 2]),
+];
+
+/// Makes the file of kind `kind` (a row of `EXIT_STATUS_TABLE`) at `path`.
+fn make_file_of_kind(path: &Path, kind: &str) {
+    match kind {
+        "sealed" => sealed_segment(path, 10),
+        "unsealed" => unsealed_segment(path, 10),
+        "torn-tail" => torn_segment(path, 10),
+        "mid-corrupt" => {
+            sealed_segment(path, 10);
+            damage_record(path, 4);
+        }
+        "not-a-segment" => std::fs::write(path, "hello, I am not a log\n").unwrap(),
+        "empty" => std::fs::write(path, "").unwrap(),
+        "missing" => {}
+        _ => unreachable!("{kind}"),
+    }
+}
+
+#[test]
+fn every_command_gives_the_exit_status_the_manual_states_for_the_same_file() {
+    let t = Tmp::new("same-answer");
+    let commands: [&[&str]; 7] = [
+        &["info"],
+        &["cat"],
+        &["tail"],
+        &["stats"],
+        &["dump"],
+        &["verify"],
+        &["repair", "--dry-run"],
+    ];
+    let mut wrong = Vec::new();
+    for (kind, codes) in EXIT_STATUS_TABLE {
+        let path = t.join(&format!("{kind}.binlog"));
+        make_file_of_kind(&path, kind);
+        let before = std::fs::read(&path).ok();
+        for (cmd, want) in commands.iter().zip(codes) {
+            let out = binlog().args(*cmd).arg(&path).output().unwrap();
+            if out.status.code() != Some(want) {
+                wrong.push(format!(
+                    "{cmd:?} on {kind}: exit {:?}, the manual says {want}\n{}",
+                    out.status.code(),
+                    out_text(&out)
+                ));
+            }
+        }
+        assert_eq!(std::fs::read(&path).ok(), before, "{kind} was changed");
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_file_that_is_not_a_segment_is_called_so_by_every_command() {
+    let t = Tmp::new("not-segment");
+    let path = t.join("notes.binlog");
+    make_file_of_kind(&path, "not-a-segment");
+    for cmd in ["info", "cat", "dump", "verify", "stats"] {
+        let out = binlog().arg(cmd).arg(&path).output().unwrap();
+        let text = out_text(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {text}");
+        assert!(text.contains("not a libbinlog segment"), "{cmd}: {text}");
+        assert!(!text.contains("corrupt region"), "{cmd}: {text}");
+    }
+}
+
+#[test]
+fn an_empty_segment_file_holds_no_records_and_is_not_damage() {
+    let t = Tmp::new("empty-file");
+    let path = t.join("new.binlog");
+    make_file_of_kind(&path, "empty");
+    let info = json_of(binlog().args(["info", "--json"]).arg(&path));
+    assert_eq!(info["segments"][0]["state"], "empty", "{info}");
+    assert_eq!(info["segments"][0]["damaged"], false, "{info}");
+    let verify = json_of(binlog().args(["verify", "--json"]).arg(&path));
+    assert_eq!(verify["clean"], true, "{verify}");
+    assert_eq!(verify["segments"][0]["state"], "empty", "{verify}");
+    assert_eq!(stdout_of(binlog().arg("cat").arg(&path)), "");
+    // repair leaves it alone: a writer may be about to write its header.
+    let out = repair(&[path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+}
+
 #[test]
 fn a_directory_named_as_a_segment_of_a_log_is_an_error_naming_it() {
     for newest in [false, true] {
@@ -235,6 +521,65 @@ fn info_shows_header_state_counts_and_totals() {
         .stdout(predicate::str::contains("total: 3 segments, 3 sealed"));
 }
 
+/// A log of many segments: the summary (segments per state, records,
+/// ranges, bytes, damage) comes first, then one line per segment; the
+/// details of each segment only with --verbose.
+#[test]
+fn info_on_a_log_of_many_segments_prints_a_summary_then_a_line_per_segment() {
+    let t = Tmp::new("info-many");
+    let dir = t.join("log");
+    let segments = 60;
+    rolled_log(&dir, segments * 2, 2);
+    let files = t_names(&dir);
+    assert_eq!(files.len() as u64, segments);
+    let out = stdout_of(binlog().arg("info").arg(&dir));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("total: {segments} segments, {segments} sealed")),
+        "{out}"
+    );
+    let first_segment_line = lines
+        .iter()
+        .position(|l| l.contains(files[0].rsplit('/').next().unwrap()))
+        .unwrap();
+    let summary = &lines[..first_segment_line];
+    for label in ["states", "records", "time", "bytes", "damage"] {
+        assert!(
+            summary.iter().any(|l| l.trim_start().starts_with(label)),
+            "{label} missing from the summary:\n{out}"
+        );
+    }
+    assert!(
+        summary
+            .iter()
+            .any(|l| l.contains(&format!("{segments} sealed"))),
+        "{out}"
+    );
+    for f in &files {
+        let name = f.rsplit('/').next().unwrap();
+        let n = lines.iter().filter(|l| l.contains(name)).count();
+        assert_eq!(n, 1, "{name} on {n} lines:\n{out}");
+    }
+    assert!(
+        lines.len() < files.len() + 20,
+        "{} lines:\n{out}",
+        lines.len()
+    );
+    assert!(
+        !out.contains("format "),
+        "details without --verbose:\n{out}"
+    );
+    let verbose = stdout_of(binlog().args(["info", "--verbose"]).arg(&dir));
+    assert!(verbose.starts_with("total: "), "{verbose}");
+    assert_eq!(
+        verbose.matches("  format ").count(),
+        files.len(),
+        "{verbose}"
+    );
+    let j = json_of(binlog().args(["info", "--json"]).arg(&dir));
+    assert_eq!(j["total"]["states"]["sealed"], segments, "{}", j["total"]);
+}
+
 // --------------------------------------------------------------------- cat
 
 #[test]
@@ -353,6 +698,38 @@ fn cat_filters_by_type_sequence_time_head_and_tail() {
     let got = seqs_of_lines(&stdout_of(binlog().args(&args)));
     assert_eq!(got.len(), 30);
     assert_eq!(&got[..2], &[28, 29]);
+}
+
+#[test]
+fn cat_skip_damaged_prints_the_records_after_mid_file_damage_and_exits_1() {
+    let t = Tmp::new("cat-skip");
+    let seg = t.join("mid.binlog");
+    sealed_segment(&seg, 10);
+    let offset = damage_record(&seg, 4);
+    let s = seg.to_str().unwrap();
+    // Without the option: the records before the damage, then exit 1.
+    let plain = binlog().args(["cat", s]).output().unwrap();
+    assert_eq!(plain.status.code(), Some(1), "{}", out_text(&plain));
+    let plain_out = String::from_utf8(plain.stdout).unwrap();
+    assert_eq!(seqs_of_lines(&plain_out), vec![0, 1, 2, 3]);
+    // With it: every intact record, the region named on stderr, exit 1.
+    let skip = binlog()
+        .args(["cat", "--skip-damaged", s])
+        .output()
+        .unwrap();
+    assert_eq!(skip.status.code(), Some(1), "{}", out_text(&skip));
+    let out = String::from_utf8(skip.stdout.clone()).unwrap();
+    assert_eq!(seqs_of_lines(&out), vec![0, 1, 2, 3, 5, 6, 7, 8, 9]);
+    let err = String::from_utf8(skip.stderr).unwrap();
+    assert!(
+        err.contains("mid.binlog")
+            && err.contains(&format!("offset {offset}"))
+            && err.contains("record 4 is lost"),
+        "{err}"
+    );
+    // --tail counts the records a skipping read returns.
+    let tail = stdout_of(binlog().args(["cat", "--skip-damaged", "--tail", "6", s]));
+    assert_eq!(seqs_of_lines(&tail), vec![3, 5, 6, 7, 8, 9]);
 }
 
 #[test]
@@ -539,6 +916,50 @@ fn dump_shows_the_raw_framing() {
         limited.contains("seq=1") && limited.contains("seq=2") && !limited.contains("seq=3"),
         "{limited}"
     );
+}
+
+/// `dump --json` gives numbers as numbers and checks as bools: a CRC as
+/// its value with `crc_ok` (and `crc_computed` when it fails), the flags
+/// byte with its names, times with their nanoseconds, metadata as pairs.
+#[test]
+fn dump_json_gives_typed_fields() {
+    let t = Tmp::new("dump-json");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 4);
+    let f = frames(&seg);
+    let bytes = std::fs::read(&seg).unwrap();
+    let stored = |at: u64| {
+        let at = at as usize + 4;
+        u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+    };
+    let j = json_lines(&stdout_of(binlog().args(["dump", "--json"]).arg(&seg)));
+    let rec = &j[2]; // record 1: a trade, with a venue
+    assert_eq!(rec["what"], "record");
+    assert_eq!(rec["crc"], stored(f[1].0), "{rec}");
+    assert_eq!(rec["crc_ok"], true, "{rec}");
+    assert_eq!(rec["flags"], 0x31, "{rec}");
+    assert_eq!(
+        rec["flag_names"],
+        serde_json::json!(["record", "defines-type", "has-meta"])
+    );
+    assert_eq!(rec["meta"], serde_json::json!([["venue", "XLON"]]));
+    assert_eq!(rec["ts_ns"], T0 + SEC);
+    assert_eq!(rec["payload"], "7061796c6f61642031");
+    assert_eq!(rec["payload_truncated"], false);
+    let dir = j.iter().find(|l| l["what"] == "seal-dir").unwrap();
+    assert_eq!(dir["first_ts_ns"], T0, "{dir}");
+    assert_eq!(dir["types"][0]["type"], "order", "{dir}");
+    assert_eq!(dir["types"][0]["records"], 2, "{dir}");
+    let arr = j.iter().find(|l| l["what"] == "type-array").unwrap();
+    assert_eq!(arr["first"][0], f[0].0, "{arr}");
+
+    // A damaged record: its CRCs as numbers, the check false.
+    let offset = damage_record(&seg, 2);
+    let j = json_lines(&stdout_of(binlog().args(["dump", "--json"]).arg(&seg)));
+    let bad = j.iter().find(|l| l["what"] == "bad-frame").unwrap();
+    assert_eq!(bad["stored_crc"], stored(offset), "{bad}");
+    assert!(bad["computed_crc"].is_u64(), "{bad}");
+    assert_ne!(bad["computed_crc"], bad["stored_crc"], "{bad}");
 }
 
 /// `dump --from-offset N` with N inside a record of a healthy segment

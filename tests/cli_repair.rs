@@ -102,6 +102,53 @@ fn repair_backs_up_then_cuts_a_torn_tail_and_reseals() {
     assert_eq!(backups(&t).len(), 1);
 }
 
+/// `repair --json`: one document with the totals and, per segment, its
+/// check, the action planned, the steps taken and the result.
+#[test]
+fn repair_json_reports_each_segment_action_steps_and_result() {
+    let t = Tmp::new("repair-json");
+    let torn = t.join("torn.binlog");
+    torn_segment(&torn, 5);
+    let mid = t.join("mid.binlog");
+    sealed_segment(&mid, 6);
+    let moff = damage_record(&mid, 2);
+    let ok = t.join("ok.binlog");
+    sealed_segment(&ok, 2);
+    let out = binlog()
+        .args(["repair", "--json"])
+        .args([&torn, &mid, &ok])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", out_text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["dry_run"], false);
+    assert_eq!(doc["segments_checked"], 3);
+    assert_eq!(doc["changed"], 1);
+    assert_eq!(doc["left_damaged"], 1);
+    assert_eq!(doc["clean"], false);
+    let segs = doc["segments"].as_array().unwrap();
+    assert_eq!(segs[0]["action"], "reseal", "{}", segs[0]);
+    assert_eq!(segs[0]["result"], "repaired", "{}", segs[0]);
+    assert_eq!(segs[0]["issues"][0]["kind"], "torn-tail", "{}", segs[0]);
+    assert_eq!(segs[0]["records"], 4, "{}", segs[0]);
+    let steps: Vec<&str> = segs[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        steps.iter().any(|s| s.starts_with("backed up")),
+        "{steps:?}"
+    );
+    assert!(steps.iter().any(|s| s.starts_with("resealed")), "{steps:?}");
+    assert_eq!(segs[1]["action"], "refused", "{}", segs[1]);
+    assert_eq!(segs[1]["result"], "left-damaged", "{}", segs[1]);
+    assert_eq!(segs[1]["issues"][0]["offset"], moff, "{}", segs[1]);
+    assert_eq!(segs[2]["action"], "none", "{}", segs[2]);
+    assert!(Reader::open(&torn).unwrap().seal().is_some(), "resealed");
+}
+
 #[test]
 fn repair_rewrites_missing_and_broken_seals() {
     let t = Tmp::new("repair-seal");

@@ -405,3 +405,36 @@ fn tail_follow_gap_warning_names_the_missing_records() {
     assert!(err.contains("records 30..39 are missing"), "{err}");
     assert!(!err.contains("30..40"), "{err}");
 }
+
+/// `tail -f` on a log directory that does not exist yet, or a segment file
+/// that is empty, waits for it as `tail -F` does, then prints its records.
+#[test]
+fn tail_follow_waits_for_a_missing_or_empty_log_to_appear() {
+    let t = Tmp::new("follow-missing");
+    let dir = t.join("later");
+    let mut f = Follow::start(&["tail", "-f", "--poll-ms", "20", dir.to_str().unwrap()]);
+    // It must still be waiting, not gone with an error.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(f.child.try_wait().unwrap().is_none(), "{}", f.stop());
+    let slash = format!("{}/", dir.display());
+    binlog()
+        .args(["write", "--type", "t", &slash])
+        .write_stdin("a\nb\nc\n")
+        .assert()
+        .success();
+    assert_eq!(f.seqs_until(2), vec![0, 1, 2]);
+    assert!(f.stop().contains("waiting for it"));
+
+    let seg = t.join("new.binlog");
+    std::fs::write(&seg, "").unwrap();
+    let mut f = Follow::start(&["tail", "-f", "--poll-ms", "20", seg.to_str().unwrap()]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(f.child.try_wait().unwrap().is_none(), "{}", f.stop());
+    binlog()
+        .args(["write", "--type", "t"])
+        .arg(&seg)
+        .write_stdin("x\ny\n")
+        .assert()
+        .success();
+    assert_eq!(f.seqs_until(1), vec![0, 1]);
+}

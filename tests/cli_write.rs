@@ -187,6 +187,119 @@ fn write_keeps_the_records_before_bad_input() {
     );
 }
 
+/// Bad input before any record leaves nothing behind: no empty segment, no
+/// new log, no new directory; an existing segment is left as it was.
+#[test]
+fn write_with_bad_input_before_any_record_leaves_no_empty_segment() {
+    let t = Tmp::new("write-bad-first");
+    let seg = t.join("new.binlog");
+    binlog()
+        .args(["write", "--json", "--type", "t"])
+        .arg(&seg)
+        .write_stdin("{not json\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("JSON object 1"));
+    assert!(!seg.exists(), "an empty segment was left behind");
+
+    let dir = t.join("newlog");
+    binlog()
+        .args([
+            "write",
+            "--type",
+            "t",
+            "--max-record-size",
+            "4",
+            "--log",
+            "l",
+        ])
+        .arg(&dir)
+        .write_stdin("far too long\n")
+        .assert()
+        .code(2);
+    assert!(!dir.exists(), "a log was left behind");
+
+    // An existing segment: neither removed nor changed.
+    let old = t.join("old.binlog");
+    sealed_segment(&old, 3);
+    let before = std::fs::read(&old).unwrap();
+    binlog()
+        .args(["write", "--json", "--type", "t"])
+        .arg(&old)
+        .write_stdin("7\n")
+        .assert()
+        .code(2);
+    assert_eq!(std::fs::read(&old).unwrap(), before);
+}
+
+/// `binlog write DIR` writes a log in the directory (named after it unless
+/// it holds one, or --log names one); a PATH ending in `/` is a directory
+/// to create. Never a file named DIR.
+#[test]
+fn write_into_a_directory_writes_a_log_in_it() {
+    let t = Tmp::new("write-dir");
+    let dir = t.join("events");
+    std::fs::create_dir(&dir).unwrap();
+    binlog()
+        .args(["write", "--type", "t"])
+        .arg(&dir)
+        .write_stdin("one\ntwo\n")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("log events in"));
+    let out = stdout_of(binlog().args(["cat", "--log", "events"]).arg(&dir));
+    assert_eq!(seqs_of_lines(&out), vec![0, 1]);
+    // Again: appends to the log it holds.
+    binlog()
+        .args(["write", "--type", "t"])
+        .arg(&dir)
+        .write_stdin("three\n")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("(seq 2..2)"));
+
+    let slash = format!("{}/", t.join("made").display());
+    binlog()
+        .args(["write", "--type", "t", &slash])
+        .write_stdin("x\n")
+        .assert()
+        .success();
+    assert!(t.join("made").is_dir());
+    assert_eq!(t_names(&t.join("made")).len(), 1);
+}
+
+/// `write --json-summary` prints what was written as one JSON document;
+/// after bad input, the error and what was not written.
+#[test]
+fn write_json_summary_reports_what_was_written() {
+    let t = Tmp::new("write-summary");
+    let seg = t.join("s.binlog");
+    let summary = |args: &[&str], input: &str, code: i32| {
+        let out = binlog()
+            .args(["write", "--json-summary", "--type", "t"])
+            .args(args)
+            .arg(&seg)
+            .write_stdin(input.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", out_text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let doc = summary(&[], "a\nb\nc\n", 0);
+    assert_eq!(doc["written"], 3);
+    assert_eq!(doc["first_seq"], 0);
+    assert_eq!(doc["last_seq"], 2);
+    assert_eq!(doc["error"], serde_json::Value::Null);
+    let doc = summary(&["--json"], "{\"payload\":\"d\"}\n[]\n", 2);
+    assert_eq!(doc["written"], 1);
+    assert_eq!(doc["first_seq"], 3);
+    assert_eq!(doc["last_seq"], 3);
+    assert!(
+        doc["error"].as_str().unwrap().contains("JSON object 2"),
+        "{doc}"
+    );
+}
+
 /// `cat --json | write --json` copies metadata in its order, with keys that
 /// appear twice, and every other field byte for byte.
 #[test]

@@ -75,6 +75,27 @@ pub fn unsealed_segment(path: &Path, n: u64) {
     std::fs::remove_file(&tmp).unwrap();
 }
 
+/// An unsealed segment of `n` sample records whose last record is cut in
+/// half: a torn tail, as a writer killed mid-record leaves it.
+pub fn torn_segment(path: &Path, n: u64) {
+    unsealed_segment(path, n);
+    let (offset, len) = *super::frames(path).last().unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(offset + len / 2)
+        .unwrap();
+}
+
+/// Damages record `i` of a segment (a byte near its end): corruption in the
+/// middle, valid records after it. Returns the record's offset.
+pub fn damage_record(path: &Path, i: usize) -> u64 {
+    let (offset, len) = super::frames(path)[i];
+    super::flip_byte(path, offset + len - 2);
+    offset
+}
+
 /// Cuts a sealed segment's seal off after its `SEAL_BEGIN` frame: what an
 /// ending segment of a log looks like (its records closed, the rest of its
 /// seal not written yet).

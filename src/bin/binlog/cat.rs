@@ -3,6 +3,7 @@
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
+use crate::progress::NoProgressAccepted;
 use crate::select::{self, PrintStart, RecordArgs};
 use clap::Args;
 use std::io::Write;
@@ -17,6 +18,7 @@ Examples:
   binlog cat /var/log/orders --type trade --since 10m
   binlog cat /var/log/orders --from-seq 1000 --to-seq 1999 --json | jq .payload
   binlog cat /var/log/orders --tail 20
+  binlog cat damaged.binlog --skip-damaged
   binlog cat big.binlog --payload raw --type audit > audit.txt")]
 pub struct CatArgs {
     #[command(flatten)]
@@ -27,6 +29,15 @@ pub struct CatArgs {
     /// Print only the last N matching records.
     #[arg(long, value_name = "N")]
     pub tail: Option<u64>,
+    /// Read past damage: skip each damaged region (a damaged header too),
+    /// print the records after it, and report the region on standard error
+    /// with its file, offset and the records lost (exit status 1 at the
+    /// end), as `tail -f` does. Without it a segment is read up to its
+    /// first damage.
+    #[arg(long)]
+    pub skip_damaged: bool,
+    #[command(flatten)]
+    pub no_progress: NoProgressAccepted,
 }
 
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {
@@ -36,12 +47,12 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let sources = paths::resolve(&a.paths, a.log.as_deref())?;
     let files = paths::all_files(&sources);
     let start = match args.tail {
-        Some(n) => select::tail_start(&files, &filter, n)?,
+        Some(n) => select::tail_start_with(&files, &filter, n, args.skip_damaged)?,
         None => PrintStart::BEGIN,
     };
     let mut out = output::stdout();
     let mut printer = RecordPrinter::new(a.json, a.payload);
-    let outcome = select::for_each(&files, &filter, start, args.head, |r| {
+    let outcome = select::for_each(&files, &filter, start, args.head, args.skip_damaged, |r| {
         printer.print(&mut out, r).map_err(CliError::from)
     })?;
     out.flush()?;

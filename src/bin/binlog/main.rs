@@ -8,6 +8,7 @@
 // Commands.
 mod cat;
 mod dump;
+mod generate;
 mod info;
 mod repair;
 mod stats;
@@ -16,14 +17,20 @@ mod verify;
 mod write;
 
 // Shared by the commands.
+// `tail -f` waiting for a log to appear.
+mod await_path;
 // Each segment's verdict and its place in its log (verify, repair).
 mod check;
 // Sequence numbers continuing from segment to segment of a log.
 mod continuity;
 // Payload bytes as hex, base64 and escaped text.
 mod encoding;
+// Damaged regions skipped, as reported on standard error.
+mod damage_report;
 // The tool's errors and exit statuses.
 mod error;
+// Empty files and files that are not segments, alike in every command.
+mod file_kind;
 // Whether a writer holds a segment.
 mod lock;
 // Printing records and JSON documents.
@@ -41,7 +48,7 @@ mod type_names;
 // The frame-by-frame check of a segment that goes on past damage.
 mod walk;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
@@ -54,7 +61,12 @@ Exit status:
      or another command could not read past damage)
   2  usage error, or a file could not be read or written
 
+The first three examples run anywhere: they make events.binlog.
+
 Examples:
+  printf 'hello\\nworld\\n' | binlog write events.binlog --type greeting
+  binlog info events.binlog
+  binlog cat events.binlog --json
   binlog info /var/log/orders
   binlog cat /var/log/orders --type trade --since 10m
   binlog tail -f /var/log/orders
@@ -72,9 +84,10 @@ Run `binlog help COMMAND` for a command's options and examples.";
     propagate_version = true
 )]
 struct Cli {
-    /// Never draw a progress bar (it is drawn only when standard error is a
-    /// terminal anyway).
-    #[arg(long, global = true)]
+    /// `binlog --no-progress COMMAND`, as it was spelled when the option was
+    /// global: still accepted, not shown (each command that draws a bar
+    /// has its own `--no-progress`).
+    #[arg(long, hide = true)]
     no_progress: bool,
     #[command(subcommand)]
     command: Command,
@@ -99,6 +112,10 @@ enum Command {
     Write(write::WriteArgs),
     /// Records and bytes per type and per minute, hour or day.
     Stats(stats::StatsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Write man pages (binlog.1 and one per command) into a directory.
+    Man(generate::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -110,6 +127,16 @@ fn main() -> ExitCode {
     if cli.no_progress {
         progress::disable();
     }
+    let progress = match &cli.command {
+        Command::Info(a) => Some(a.progress),
+        Command::Verify(a) => Some(a.progress),
+        Command::Repair(a) => Some(a.progress),
+        Command::Stats(a) => Some(a.progress),
+        _ => None,
+    };
+    if let Some(p) = progress {
+        p.apply();
+    }
     let result = match &cli.command {
         Command::Info(a) => info::run(a),
         Command::Cat(a) => cat::run(a),
@@ -119,6 +146,8 @@ fn main() -> ExitCode {
         Command::Dump(a) => dump::run(a),
         Command::Write(a) => write::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Completions(a) => generate::completions(a, Cli::command()),
+        Command::Man(a) => generate::man_pages(a, Cli::command()),
     };
     match result {
         Ok(outcome) => outcome.code(),

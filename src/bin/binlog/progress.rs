@@ -9,6 +9,33 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
 
+/// `--no-progress`, on the commands that draw a bar (info, verify, repair,
+/// stats).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct ProgressArgs {
+    /// Never draw a progress bar (it is drawn only when standard error is
+    /// a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `--no-progress` on the commands that draw no bar: accepted, as it was
+/// when the option was global, and not shown in their help.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct NoProgressAccepted {
+    #[arg(long = "no-progress", hide = true)]
+    pub ignored: bool,
+}
+
+impl ProgressArgs {
+    /// Turns the bar off if asked to.
+    pub fn apply(self) {
+        if self.no_progress {
+            disable();
+        }
+    }
+}
+
 /// Turns every later bar off (`--no-progress`).
 pub fn disable() {
     DISABLED.store(true, Ordering::Relaxed);

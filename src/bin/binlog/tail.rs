@@ -1,21 +1,25 @@
 //! `binlog tail`: the last records, and with `-f` every new one as a live
 //! log grows and rolls, until interrupted.
 
+use crate::await_path;
+use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
+use crate::progress::NoProgressAccepted;
 use crate::select::{self, Filter, RecordArgs};
-use binlog::{Damage, LogReader, Reader};
+use binlog::{LogReader, Reader};
 use clap::Args;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
 With -f, a log directory is followed across rolls: new segments are picked
 up as the writer creates them. Segment files named on the command line are
-followed as they grow. Stop with Ctrl-C.
+followed as they grow. A log or segment that is missing or empty is waited
+for, as `tail -F` does. Stop with Ctrl-C.
 
 Examples:
   binlog tail /var/log/orders
@@ -33,12 +37,18 @@ pub struct TailArgs {
     /// How long to wait for new records before checking again, in ms.
     #[arg(long, value_name = "MS", default_value_t = 200)]
     pub poll_ms: u64,
+    #[command(flatten)]
+    pub no_progress: NoProgressAccepted,
 }
 
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let a = &args.records;
     a.check_payload_mode()?;
     let filter = a.filter.build()?;
+    if let (true, [path]) = (args.follow, a.paths.as_slice()) {
+        let poll = Duration::from_millis(args.poll_ms.max(1));
+        await_path::wait_until_there(path, a.log.as_deref(), poll)?;
+    }
     // Following a named log in a directory works before its first segment
     // exists: the reader picks it up when the writer creates it.
     if let (true, [dir], Some(name)) = (args.follow, a.paths.as_slice(), &a.log) {
@@ -64,7 +74,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         let start = select::tail_start(&files, &filter, args.lines)?;
         let mut out = output::stdout();
         let mut printer = RecordPrinter::new(a.json, a.payload);
-        let outcome = select::for_each(&files, &filter, start, None, |r| {
+        let outcome = select::for_each(&files, &filter, start, None, false, |r| {
             printer.print(&mut out, r).map_err(CliError::from)
         })?;
         out.flush()?;
@@ -191,40 +201,6 @@ impl Reported {
         }
         self.damages = damages.len();
         Ok(())
-    }
-}
-
-/// A damaged region skipped: where, and the records lost.
-fn damage_message(file: &Path, d: &Damage) -> String {
-    let lost = if d.to_seq > d.from_seq {
-        format!("{} lost", records(d.from_seq, d.to_seq))
-    } else {
-        "no record is lost".to_string()
-    };
-    let what = if d.offset == 0 {
-        format!(
-            "the header is damaged; records read from offset {}",
-            d.resume_offset
-        )
-    } else if d.resume_offset > d.offset {
-        format!(
-            "{} damaged bytes skipped, up to offset {}",
-            d.resume_offset - d.offset,
-            d.resume_offset
-        )
-    } else {
-        "sequence numbers jump".to_string()
-    };
-    format!("{}: offset {}: {what}; {lost}", paths::show(file), d.offset)
-}
-
-/// The records `from..to` (end exclusive), named inclusively: "record 5
-/// is", "records 5..9 are".
-fn records(from: u64, to: u64) -> String {
-    if to == from + 1 {
-        format!("record {from} is")
-    } else {
-        format!("records {from}..{} are", to - 1)
     }
 }
 

@@ -3,14 +3,15 @@
 //! prints what is wrong and where (file and offset). Exit status 0 when
 //! clean, 1 when damaged, 2 when a file could not be read.
 
-use crate::check::{self, plural, records_phrase, state_name, SegmentCheck};
+use crate::check::{self, plural, records_phrase, state_name, to_json, SegmentCheck};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
 use crate::paths;
 use crate::progress::Progress;
+use crate::progress::ProgressArgs;
 use crate::walk::IssueKind;
 use clap::Args;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -38,6 +39,8 @@ pub struct VerifyArgs {
     /// Print only damaged segments and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
 }
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
@@ -129,6 +132,15 @@ impl Summary {
                 self.records
             );
         }
+        if self.damaged == 0 {
+            return format!(
+                "verify: NOT CHECKED: {} of {} file{} could not be checked; {} intact records",
+                self.unreadable,
+                self.segments,
+                plural(self.segments),
+                self.records
+            );
+        }
         let mut parts = Vec::new();
         if self.corrupt > 0 {
             parts.push(format!(
@@ -198,45 +210,4 @@ fn print_text(out: &mut impl Write, c: &SegmentCheck) -> CliResult<()> {
         writeln!(out, "  note: {n}")?;
     }
     Ok(())
-}
-
-pub fn to_json(c: &SegmentCheck) -> Value {
-    let Some(a) = &c.analysis else {
-        return json!({
-            "path": paths::show(&c.path),
-            "status": "unreadable",
-            "error": c.error,
-        });
-    };
-    let issues: Vec<Value> = a
-        .issues
-        .iter()
-        .map(|i| {
-            json!({
-                "kind": i.kind.name(),
-                "offset": i.offset,
-                "len": i.len,
-                "resume": i.resume,
-                "message": i.message,
-            })
-        })
-        .chain(
-            c.log_issues
-                .iter()
-                .map(|l| json!({"kind": "log", "message": l.message})),
-        )
-        .collect();
-    json!({
-        "path": paths::show(&c.path),
-        "status": if c.damaged { "damaged" } else { "ok" },
-        "state": state_name(a),
-        "locked": c.locked,
-        "bytes": a.file_len,
-        "records": a.records,
-        "first_seq": a.first_seq,
-        "last_seq": a.last_seq,
-        "issues": issues,
-        "more_issues": a.more_issues,
-        "notes": c.notes,
-    })
 }

@@ -3,9 +3,11 @@
 //! (`segment`), and its place in its log (`log`: sealed when newer segments
 //! follow, of this log, continuing the sequence of the segment before it).
 
+mod json;
 mod log;
 mod segment;
 
+pub use json::to_json;
 pub use log::check_source;
 pub use segment::{check_file, LogIssueKind, Role, SegmentCheck};
 
@@ -13,6 +15,9 @@ use crate::walk::{Analysis, RecordsEnd};
 
 /// How a segment's records end, as reports name it.
 pub fn state_name(a: &Analysis) -> &'static str {
+    if a.file_len == 0 {
+        return crate::file_kind::EMPTY_STATE;
+    }
     match a.end {
         RecordsEnd::Sealed => "sealed",
         RecordsEnd::Unsealed => "unsealed",

@@ -2,6 +2,7 @@
 //! holding it changes about that, and what its name and state say about
 //! its place in its log.
 
+use crate::file_kind;
 use crate::lock;
 use crate::paths;
 use crate::progress::Progress;
@@ -85,6 +86,22 @@ pub fn check_file(
         notes: Vec::new(),
         log_issues: Vec::new(),
     };
+    if file_kind::is_empty(path) {
+        c.notes.push(format!(
+            "{}: {}",
+            file_kind::EMPTY_STATE,
+            file_kind::EMPTY_NOTE
+        ));
+        // The walk of no bytes finds no record and calls the header
+        // damaged; an empty file is not damage (see `file_kind`).
+        let Ok(mut a) = walk::analyze_bytes(path, &[], None, progress) else {
+            unreachable!("no bytes cannot fail to be read")
+        };
+        a.issues.clear();
+        a.end = RecordsEnd::Unsealed;
+        c.analysis = Some(a);
+        return c;
+    }
     let mut a = match walk::analyze(path, progress) {
         Ok(a) => a,
         Err(e) => {
@@ -92,6 +109,19 @@ pub fn check_file(
             return c;
         }
     };
+    if a.records == 0 && a.header.is_none() {
+        match file_kind::check_not_a_segment(path) {
+            Ok(Some(e)) => {
+                c.error = Some(e.to_string());
+                return c;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                c.error = Some(e.to_string());
+                return c;
+            }
+        }
+    }
     if !a.is_sealed() {
         c.locked = log_held || lock::is_locked(path);
     }

@@ -1,5 +1,6 @@
 //! `binlog dump`'s arguments.
 
+use crate::progress::NoProgressAccepted;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ Each line is one part of the file: its offset (@N), what it is, its length,
 then field=value pairs. See docs/FORMAT.md for what the fields mean.
 
 Examples:
-  binlog dump tests/vectors/sealed-basic.binlog
+  binlog dump events.binlog
   binlog dump big.binlog --from-offset 4096 --limit 20
   binlog dump orders.binlog --json --bytes 64")]
 pub struct DumpArgs {
@@ -31,4 +32,6 @@ pub struct DumpArgs {
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub no_progress: NoProgressAccepted,
 }

@@ -3,7 +3,6 @@
 
 use super::line::{crc_field, DumpOutput, Field};
 use crate::error::CliResult;
-use crate::time::rfc3339;
 use binlog::format::crc32;
 use binlog::format::frame;
 use binlog::format::header::SegmentHeader;
@@ -20,7 +19,6 @@ pub(super) fn dump_header<W: Write>(
     let e = match SegmentHeader::decode(map, path) {
         Ok((h, len)) => {
             let stored = u32::from_le_bytes(map[len - 4..len].try_into().expect("4 bytes"));
-            let params: Vec<String> = h.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             d.line(
                 0,
                 "header",
@@ -28,13 +26,13 @@ pub(super) fn dump_header<W: Write>(
                 vec![
                     ("version", Field::Bare(format!("{}.{}", h.major, h.minor))),
                     ("crc", crc_field(stored, crc32(&map[..len - 4]))),
-                    ("created", Field::Bare(rfc3339(h.created_ns))),
+                    ("created", Field::Time(h.created_ns)),
                     ("segment_no", Field::Unsigned(h.segment_no)),
                     ("first_seq", Field::Unsigned(h.first_seq)),
                     ("log", Field::Quoted(h.log_name.clone())),
                     ("content_type", Field::Quoted(h.content_type.clone())),
                     ("writer", Field::Quoted(h.writer.clone())),
-                    ("params", Field::Quoted(params.join(","))),
+                    ("params", Field::Pairs(h.params.clone())),
                 ],
             )?;
             return Ok(Some((len, Some(h))));

@@ -16,6 +16,7 @@ mod seal;
 pub use args::DumpArgs;
 
 use crate::error::{CliError, CliResult, Outcome};
+use crate::file_kind;
 use crate::output;
 use crate::paths;
 use crate::walk;
@@ -45,8 +46,16 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
         json: args.json,
         file: paths::show(path),
     };
+    if let Some(e) = file_kind::not_a_segment(path, map) {
+        return Err(e);
+    }
     if !args.json {
         writeln!(d.out, "== {}: {} bytes", d.file, map.len())?;
+    }
+    if map.is_empty() {
+        let note = Field::Quoted(file_kind::EMPTY_NOTE.into());
+        d.line(0, file_kind::EMPTY_STATE, 0, vec![("note", note)])?;
+        return Ok(false);
     }
     let Some((data_start, header)) = header::dump_header(&mut d, map, path)? else {
         return Ok(true);

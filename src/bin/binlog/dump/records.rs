@@ -4,10 +4,8 @@
 //! scan would).
 
 use super::args::DumpArgs;
-use super::line::{DumpOutput, Field};
-use crate::encoding::hex_spaced;
+use super::line::{crc_field, DumpOutput, Field};
 use crate::error::CliResult;
-use crate::time::rfc3339;
 use crate::type_names;
 use crate::walk::LostTypes;
 use binlog::format::frame::{
@@ -175,28 +173,24 @@ impl<'m> RecordDump<'m> {
             .cloned()
             .flatten()
             .unwrap_or_else(|| type_names::unknown_type(r.type_id));
-        let meta: Vec<String> = MetaIter::new(r.meta)
+        let meta: Vec<(String, String)> = MetaIter::new(r.meta)
             .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    String::from_utf8_lossy(k),
-                    String::from_utf8_lossy(v)
+                (
+                    String::from_utf8_lossy(k).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
                 )
             })
             .collect();
         let n = r.payload.len().min(bytes);
-        let mut shown_bytes = hex_spaced(&r.payload[..n]);
-        if r.payload.len() > n {
-            shown_bytes.push_str(" ..");
-        }
+        let shown = Field::Bytes(r.payload[..n].to_vec(), r.payload.len() > n);
         let data = self.data;
         let stored = u32::from_le_bytes(data[p + 4..p + 8].try_into().expect("4 bytes"));
         let mut fields = vec![
             ("body", Field::Unsigned((total - FRAME_HEADER_LEN) as u64)),
-            ("crc", Field::Bare(format!("{stored:#010x}(ok)"))),
-            ("flags", Field::Bare(flag_names(body[0]))),
+            ("crc", crc_field(stored, stored)),
+            ("flags", Field::Flags(body[0], flag_names(body[0]))),
             ("seq", Field::Unsigned(r.seq)),
-            ("ts", Field::Bare(rfc3339(r.timestamp_ns))),
+            ("ts", Field::Time(r.timestamp_ns)),
             ("ts_ns", Field::Signed(r.timestamp_ns)),
             ("type_id", Field::Unsigned(r.type_id as u64)),
             ("type", Field::Quoted(tname)),
@@ -205,10 +199,10 @@ impl<'m> RecordDump<'m> {
             fields.push(("defines", Field::YesNo(true)));
         }
         if r.meta_count > 0 {
-            fields.push(("meta", Field::Quoted(meta.join(","))));
+            fields.push(("meta", Field::Pairs(meta)));
         }
         fields.push(("payload_len", Field::Unsigned(r.payload.len() as u64)));
-        fields.push(("payload", Field::Bare(format!("[{shown_bytes}]"))));
+        fields.push(("payload", shown));
         d.line(p as u64, "record", total as u64, fields)?;
         self.expected = Some(r.seq.wrapping_add(1));
         Ok(())
@@ -267,19 +261,13 @@ impl<'m> RecordDump<'m> {
             let len = u32::from_le_bytes(data[p..p + 4].try_into().expect("4 bytes")) as usize;
             let stored = u32::from_le_bytes(data[p + 4..p + 8].try_into().expect("4 bytes"));
             fields.push(("body_len", Field::Unsigned(len as u64)));
-            fields.push(("stored_crc", Field::Bare(format!("{stored:#010x}"))));
+            fields.push(("stored_crc", Field::Hex32(stored)));
             if let Some(body) = data.get(p + FRAME_HEADER_LEN..p + FRAME_HEADER_LEN + len) {
-                fields.push((
-                    "computed_crc",
-                    Field::Bare(format!("{:#010x}", crc32(body))),
-                ));
+                fields.push(("computed_crc", Field::Hex32(crc32(body))));
             }
         }
         let n = (data.len() - p).min(bytes.max(8));
-        fields.push((
-            "bytes",
-            Field::Bare(format!("[{}]", hex_spaced(&data[p..p + n]))),
-        ));
+        fields.push(("bytes", Field::Bytes(data[p..p + n].to_vec(), false)));
         d.line(p as u64, "bad-frame", 0, fields)?;
         let Some(q) = self.resume_after(p) else {
             let note = vec![(
@@ -327,20 +315,18 @@ impl<'m> RecordDump<'m> {
     }
 }
 
-fn flag_names(flags: u8) -> String {
-    let mut s = format!("{flags:#04x}(");
-    s.push_str(match flags & KIND_MASK {
+fn flag_names(flags: u8) -> Vec<&'static str> {
+    let mut names = vec![match flags & KIND_MASK {
         KIND_RECORD => "record",
         KIND_SEAL_BEGIN => "seal-begin",
         3 => "seal-dir",
         _ => "?",
-    });
+    }];
     if flags & FLAG_DEFINES_TYPE != 0 {
-        s.push_str("|defines-type");
+        names.push("defines-type");
     }
     if flags & FLAG_HAS_META != 0 {
-        s.push_str("|has-meta");
+        names.push("has-meta");
     }
-    s.push(')');
-    s
+    names
 }

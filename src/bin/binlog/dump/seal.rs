@@ -2,11 +2,11 @@
 //! per-type offset arrays, the sparse index, the directory and the
 //! trailer.
 
-use super::line::{DumpOutput, Field};
+use super::line::{crc_field, DumpOutput, Field};
 use crate::error::CliResult;
-use crate::time::rfc3339;
 use binlog::format::crc32;
 use binlog::format::seal::{SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN, TRAILER_LEN};
+use serde_json::{json, Value};
 use std::io::Write;
 
 pub(super) fn dump_seal<W: Write>(
@@ -22,22 +22,13 @@ pub(super) fn dump_seal<W: Write>(
         "seal-begin",
         17,
         vec![
-            ("crc", Field::Bare(format!("{begin_stored:#010x}(ok)"))),
+            ("crc", crc_field(begin_stored, begin_stored)),
             ("record_count", Field::Unsigned(count)),
         ],
     )?;
     dump_type_arrays(d, map, s)?;
     dump_sparse_index(d, map, s)?;
     dump_directory_and_trailer(d, map, s)
-}
-
-/// `[a,b,c,..]`: the first entries of an index, and `..` if there are more.
-fn first_entries(first: &[String], more: bool) -> Field {
-    Field::Bare(format!(
-        "[{}{}]",
-        first.join(","),
-        if more { ",.." } else { "" }
-    ))
 }
 
 fn dump_type_arrays<W: Write>(
@@ -48,10 +39,11 @@ fn dump_type_arrays<W: Write>(
     for (i, t) in s.types.iter().enumerate() {
         let at = t.array_offset as usize;
         let bytes = &map[at..at + 8 * t.count as usize];
-        let first: Vec<String> = bytes
+        let first: Vec<(String, Value)> = bytes
             .chunks(8)
             .take(4)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")).to_string())
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .map(|o| (o.to_string(), json!(o)))
             .collect();
         d.line(
             at as u64,
@@ -62,7 +54,7 @@ fn dump_type_arrays<W: Write>(
                 ("type", Field::Quoted(t.name.clone())),
                 ("entries", Field::Unsigned(t.count)),
                 ("crc_ok", Field::OkBad(crc32(bytes) == t.array_crc)),
-                ("first", first_entries(&first, t.count > 4)),
+                ("first", Field::Entries(first, t.count > 4)),
             ],
         )?;
     }
@@ -76,11 +68,14 @@ fn dump_sparse_index<W: Write>(
 ) -> CliResult<()> {
     let sp = s.sparse_offset as usize;
     let sparse = &map[sp..sp + SPARSE_ENTRY_LEN * s.sparse_count as usize];
-    let first: Vec<String> = sparse
+    let first: Vec<(String, Value)> = sparse
         .chunks(SPARSE_ENTRY_LEN)
         .take(3)
         .filter_map(SparseEntry::decode)
-        .map(|e| format!("seq {}@{}", e.seq, e.offset))
+        .map(|e| {
+            let text = format!("seq {}@{}", e.seq, e.offset);
+            (text, json!({"seq": e.seq, "offset": e.offset}))
+        })
         .collect();
     d.line(
         sp as u64,
@@ -89,7 +84,7 @@ fn dump_sparse_index<W: Write>(
         vec![
             ("entries", Field::Unsigned(s.sparse_count)),
             ("crc_ok", Field::OkBad(crc32(sparse) == s.sparse_crc)),
-            ("first", first_entries(&first, s.sparse_count > 3)),
+            ("first", Field::Entries(first, s.sparse_count > 3)),
         ],
     )
 }
@@ -102,26 +97,22 @@ fn dump_directory_and_trailer<W: Write>(
     let tr = Trailer::decode(map, 0).expect("the seal was read through it");
     let dir = tr.dir_offset as usize;
     let dir_stored = u32::from_le_bytes(map[dir + 4..dir + 8].try_into().expect("4 bytes"));
-    let types: Vec<String> = s
-        .types
-        .iter()
-        .map(|t| format!("{}:{}", t.name, t.count))
-        .collect();
+    let types: Vec<(String, u64)> = s.types.iter().map(|t| (t.name.clone(), t.count)).collect();
     d.line(
         dir as u64,
         "seal-dir",
         tr.dir_len as u64,
         vec![
-            ("crc", Field::Bare(format!("{dir_stored:#010x}(ok)"))),
+            ("crc", crc_field(dir_stored, dir_stored)),
             ("record_count", Field::Unsigned(s.record_count)),
             ("first_seq", Field::Unsigned(s.first_seq)),
             ("last_seq", Field::Unsigned(s.last_seq)),
-            ("first_ts", Field::Bare(rfc3339(s.first_ts))),
-            ("last_ts", Field::Bare(rfc3339(s.last_ts))),
-            ("min_ts", Field::Bare(rfc3339(s.min_ts))),
-            ("max_ts", Field::Bare(rfc3339(s.max_ts))),
+            ("first_ts", Field::Time(s.first_ts)),
+            ("last_ts", Field::Time(s.last_ts)),
+            ("min_ts", Field::Time(s.min_ts)),
+            ("max_ts", Field::Time(s.max_ts)),
             ("records_end", Field::Unsigned(s.records_end)),
-            ("types", Field::Quoted(types.join(","))),
+            ("types", Field::TypeCounts(types)),
         ],
     )?;
     let t0 = map.len() - TRAILER_LEN;
@@ -134,7 +125,7 @@ fn dump_directory_and_trailer<W: Write>(
             ("records_end", Field::Unsigned(tr.records_end)),
             ("dir_offset", Field::Unsigned(tr.dir_offset)),
             ("dir_len", Field::Unsigned(tr.dir_len as u64)),
-            ("crc", Field::Bare(format!("{stored:#010x}(ok)"))),
+            ("crc", crc_field(stored, stored)),
             ("magic", Field::Bare("BLGSEAL1".into())),
         ],
     )

@@ -1,5 +1,7 @@
 //! `binlog info`: what each segment is (header fields, sealed or not) and
 //! holds (records per type, sequence and time ranges, bytes), and totals.
+//! Several segments: the summary first, then one line per segment (and
+//! with `--verbose` each segment's details).
 //! A sealed segment is summarized from its seal without reading records; an
 //! unsealed one is scanned.
 //!
@@ -13,6 +15,7 @@ use crate::error::{CliResult, Outcome};
 use crate::output;
 use crate::paths;
 use crate::progress::Progress;
+use crate::progress::ProgressArgs;
 use clap::Args;
 use segment::{SegmentInfo, Totals};
 use std::io::Write;
@@ -20,9 +23,14 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
+Several segments: a summary (segments per state, records, sequence and time
+ranges, types, bytes, damage), then one line per segment; --verbose adds
+each segment's details.
+
 Examples:
   binlog info orders.binlog
   binlog info /var/log/orders
+  binlog info -v /var/log/orders
   binlog info /var/log/orders --json | jq .total.records")]
 pub struct InfoArgs {
     /// Segment files, or log directories.
@@ -34,6 +42,12 @@ pub struct InfoArgs {
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
+    /// With several segments: after the summary and the line per segment,
+    /// every segment's header, records per type and bytes (as for one).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
 }
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
@@ -42,25 +56,34 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     let mut progress = Progress::bytes(paths::total_len(&files), "info");
     let mut out = output::stdout();
     let mut totals = Totals::default();
-    let mut json_segments = Vec::new();
     let mut continuity = Continuity::default();
+    let mut segments = Vec::with_capacity(files.len());
     for f in &files {
         let s = segment::read_segment(f, &mut progress)?;
         progress.file_done(s.file_len);
         check_continuity(&mut continuity, f, &s, &mut totals, &progress);
         totals.add(&s);
-        if args.json {
-            json_segments.push(report::segment_json(&s));
-        } else {
-            progress.suspend(|| report::print_segment(&mut out, &s))?;
-        }
+        segments.push(s);
     }
     progress.finish();
     totals.segments = files.len() as u64;
     if args.json {
+        let json_segments = segments.iter().map(report::segment_json).collect();
         report::print_json(&mut out, json_segments, &totals)?;
-    } else if totals.segments > 1 {
+    } else if segments.len() == 1 {
+        report::print_segment(&mut out, &segments[0])?;
+    } else {
+        // Summary first: a log of hundreds of segments is read from the
+        // top; one line per segment after it.
         report::print_totals(&mut out, &totals)?;
+        writeln!(out)?;
+        report::print_segment_lines(&mut out, &segments)?;
+        if args.verbose {
+            writeln!(out)?;
+            for s in &segments {
+                report::print_segment(&mut out, s)?;
+            }
+        }
     }
     out.flush()?;
     Ok(Outcome::damaged_if(

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
 
-/// The totals after the segments, when there are several.
+/// The summary of several segments, printed before them.
 pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
     writeln!(
         out,
@@ -24,6 +24,8 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
             String::new()
         }
     )?;
+    let states: Vec<String> = t.states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    writeln!(out, "  {:<12}{}", "states", states.join(", "))?;
     print_counts(out, &t.counts)?;
     for (b, f) in &t.gaps {
         let (label, what) = match b {
@@ -37,6 +39,46 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
     }
     let bytes = t.bytes;
     writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
+    let damage = match (t.damaged, t.gaps.len()) {
+        (0, 0) => "none seen (a sealed segment is summarized from its seal: `binlog verify` \
+                   reads every record)"
+            .to_string(),
+        (d, g) => format!(
+            "{d} damaged segment{}, {g} break{} between segments (`binlog verify` tells more)",
+            if d == 1 { "" } else { "s" },
+            if g == 1 { "" } else { "s" }
+        ),
+    };
+    writeln!(out, "  {:<12}{damage}", "damage")?;
+    Ok(())
+}
+
+/// One line per segment: state, records, sequence range, bytes, file, and
+/// what is worth knowing about a segment that is not sealed.
+pub(super) fn print_segment_lines(out: &mut impl Write, segments: &[SegmentInfo]) -> CliResult<()> {
+    writeln!(
+        out,
+        "{:<13} {:>10}  {:<23} {:>11}  file",
+        "state", "records", "seq", "bytes"
+    )?;
+    for s in segments {
+        let seq = match (s.counts.first_seq, s.counts.last_seq) {
+            (Some(f), Some(l)) => format!("{f}..{l}"),
+            _ => "-".to_string(),
+        };
+        let detail = match (&s.detail, s.state) {
+            (Some(d), st) if st != "sealed" => format!("  ({d})"),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "{:<13} {:>10}  {seq:<23} {:>11}  {}{detail}",
+            s.state,
+            s.counts.records,
+            human_bytes(s.file_len),
+            paths::show(&s.path)
+        )?;
+    }
     Ok(())
 }
 
@@ -49,6 +91,7 @@ pub(super) fn print_json(out: &mut impl Write, segments: Vec<Value>, t: &Totals)
             "sealed": t.sealed,
             "damaged": t.damaged,
             "bytes": t.bytes,
+            "states": t.states.iter().map(|(s, n)| (s.to_string(), json!(n))).collect::<serde_json::Map<String, Value>>(),
             "gaps": t.gaps.iter().map(|(b, f)| gap_json(b, f)).collect::<Vec<Value>>(),
             "counts": counts_json(&t.counts),
         }
@@ -69,6 +112,7 @@ fn gap_json(b: &SeqBreak, file: &Path) -> Value {
     }
 }
 
+/// A segment's details: header, state, records per type, bytes.
 pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<()> {
     writeln!(out, "{}", paths::show(&s.path))?;
     let row = |out: &mut dyn Write, k: &str, v: String| writeln!(out, "  {k:<12}{v}");

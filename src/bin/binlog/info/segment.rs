@@ -2,7 +2,8 @@
 //! of its records; and what the segments hold together.
 
 use crate::continuity::SeqBreak;
-use crate::error::{is_damage, CliError, CliResult};
+use crate::error::{CliError, CliResult};
+use crate::file_kind;
 use crate::lock;
 use crate::paths;
 use crate::progress::Progress;
@@ -64,7 +65,7 @@ pub(super) struct SegmentInfo {
     pub(super) header: Option<SegmentHeader>,
     pub(super) header_len: u64,
     pub(super) records_end: u64,
-    /// sealed, unsealed, ending, torn-tail, seal-damaged, corrupt
+    /// sealed, unsealed, ending, torn-tail, seal-damaged, corrupt, empty
     pub(super) state: &'static str,
     pub(super) detail: Option<String>,
     pub(super) locked: bool,
@@ -80,6 +81,8 @@ pub(super) struct Totals {
     pub(super) sealed: u64,
     pub(super) damaged: u64,
     pub(super) bytes: u64,
+    /// Segments per state, in order of first appearance.
+    pub(super) states: Vec<(&'static str, u64)>,
     /// Breaks between segments of a log, before the file named.
     pub(super) gaps: Vec<(SeqBreak, PathBuf)>,
 }
@@ -90,6 +93,10 @@ impl Totals {
         self.bytes += s.file_len;
         self.sealed += (s.state == "sealed") as u64;
         self.damaged += s.damaged as u64;
+        match self.states.iter_mut().find(|(st, _)| *st == s.state) {
+            Some((_, n)) => *n += 1,
+            None => self.states.push((s.state, 1)),
+        }
     }
 }
 
@@ -111,13 +118,20 @@ pub(super) fn read_segment(path: &Path, progress: &mut Progress) -> CliResult<Se
     };
     let mut r = match Reader::open(path) {
         Ok(r) => r,
-        Err(e) if is_damage(&e) => {
-            s.state = "corrupt";
-            s.detail = Some(e.message().to_string());
-            s.damaged = true;
+        Err(_) if file_kind::is_empty(path) => {
+            s.state = file_kind::EMPTY_STATE;
+            s.detail = Some(file_kind::EMPTY_NOTE.into());
             return Ok(s);
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => match file_kind::open_error(path, e)? {
+            CliError::Damaged(m) => {
+                s.state = "corrupt";
+                s.detail = Some(m);
+                s.damaged = true;
+                return Ok(s);
+            }
+            e => return Err(e),
+        },
     };
     s.header = Some(r.header().clone());
     s.header_len = r.data_start();

@@ -1,5 +1,6 @@
 //! `binlog repair`'s arguments.
 
+use crate::progress::ProgressArgs;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -27,7 +28,9 @@ pub struct RepairArgs {
     #[arg(long, value_name = "NAME")]
     pub log: Option<String>,
     /// Say what would be done, and change nothing.
-    #[arg(long, short = 'n')]
+    // `-n`, its old short spelling, is still accepted but not shown: `-n`
+    // is `tail`'s number of lines, one meaning per short flag.
+    #[arg(long, short_alias = 'n')]
     pub dry_run: bool,
     /// Copy the valid records that follow corruption in the middle of a
     /// segment into new segments, then cut the damaged segment before the
@@ -37,4 +40,10 @@ pub struct RepairArgs {
     /// Put backup copies here instead of beside each file.
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+    /// Print the report as one JSON document: each segment's check (as
+    /// `verify --json`), the action, the steps taken and the result.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
 }

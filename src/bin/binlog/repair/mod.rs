@@ -40,9 +40,11 @@ pub use args::RepairArgs;
 
 use crate::check::{self, LogIssueKind};
 use crate::error::{CliError, CliResult, Outcome};
+use crate::output;
 use crate::paths::{self, Source};
 use crate::progress::Progress;
 use report::{print_line, RepairCounts};
+use std::io::Write;
 
 pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
     if let Some(d) = &args.backup_dir {
@@ -62,11 +64,21 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
     };
     let mut progress = Progress::bytes(total, what);
     let mut counts = RepairCounts::default();
+    if args.json {
+        report::report_as_json();
+    }
     for source in &sources {
         repair_source(source, args, &mut progress, &mut counts)?;
     }
     progress.finish();
-    print_line(&progress, &summary_line(&counts, args.dry_run));
+    if args.json {
+        let doc = report::json_document(&counts, args.dry_run);
+        let mut out = output::stdout();
+        output::print_json_document(&mut out, &doc)?;
+        out.flush()?;
+    } else {
+        print_line(&progress, &summary_line(&counts, args.dry_run));
+    }
     if counts.errors > 0 {
         return Err(CliError::io(format!(
             "{} files could not be repaired",

@@ -3,6 +3,7 @@
 //! mid-file damage, or to be left as it is.
 
 use crate::check::{records_phrase, LogIssueKind, SegmentCheck};
+use crate::file_kind;
 use crate::walk::{IntactRun, IssueKind};
 
 pub(super) enum Plan {
@@ -24,6 +25,15 @@ pub(super) fn plan(c: &SegmentCheck, salvage: bool) -> Plan {
     let Some(a) = &c.analysis else {
         return Plan::Unreadable(c.error.clone().unwrap_or_default());
     };
+    if a.file_len == 0 {
+        // A writer may be creating it: a header written here could clash
+        // with the one it writes (see `file_kind`).
+        return Plan::NothingToDo(format!(
+            "{}: {}",
+            file_kind::EMPTY_STATE,
+            file_kind::EMPTY_NOTE
+        ));
+    }
     let unsealed_older = c
         .log_issues
         .iter()

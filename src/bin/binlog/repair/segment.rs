@@ -3,11 +3,12 @@
 
 use super::args::RepairArgs;
 use super::plan::{plan, Plan};
-use super::report::{print_line, RepairCounts};
+use super::report::{self, print_line, RepairCounts};
 use super::{dry_run, execute};
-use crate::check::{records_phrase, state_name, SegmentCheck};
+use crate::check::{records_phrase, state_name, to_json, SegmentCheck};
 use crate::paths;
 use crate::progress::Progress;
+use serde_json::json;
 
 /// Repairs one checked segment as planned (or says why not), counting the
 /// outcome in `counts`.
@@ -20,8 +21,11 @@ pub(super) fn repair_segment(
     let plan = plan(c, args.salvage);
     let p = paths::show(&c.path);
     let report = |line: String| print_line(progress, &line);
+    report::begin_segment(to_json(c));
     match &plan {
         Plan::NothingToDo(why) => {
+            report::set_segment_field("action", json!("none"));
+            report::set_segment_field("why", json!(why));
             report(format!("ok       {p}: {why}"));
             if !args.dry_run {
                 execute::remove_stale_copy(&c.path, &report);
@@ -29,17 +33,28 @@ pub(super) fn repair_segment(
             return;
         }
         Plan::Unreadable(why) => {
+            report::set_segment_field("action", json!("none"));
+            report::set_segment_field("result", json!("error"));
             report(format!("ERROR    {p}: {why}"));
             counts.errors += 1;
             return;
         }
         Plan::LeaveDamaged(why) => {
+            report::set_segment_field("action", json!("refused"));
+            report::set_segment_field("why", json!(why));
+            report::set_segment_field("result", json!("left-damaged"));
             report(format!("DAMAGED  {p}: {why}"));
             describe_damage(c, &report);
             counts.left += 1;
             return;
         }
-        _ => {}
+        Plan::Reseal(why) => {
+            report::set_segment_field("action", json!("reseal"));
+            report::set_segment_field("why", json!(why));
+        }
+        Plan::Salvage { .. } | Plan::SalvageHeaderless { .. } => {
+            report::set_segment_field("action", json!("salvage"));
+        }
     }
     report(format!("REPAIR   {p}: {}", summary(c)));
     describe_damage(c, &report);
@@ -50,6 +65,13 @@ pub(super) fn repair_segment(
     } else {
         execute::execute(&c.path, a, &plan, args, &report)
     };
+    let result_name = match (&result, args.dry_run) {
+        (Ok(true), true) => "would-repair",
+        (Ok(true), false) => "repaired",
+        (Ok(false), _) => "left-damaged",
+        (Err(_), _) => "error",
+    };
+    report::set_segment_field("result", json!(result_name));
     match result {
         Ok(true) => counts.changed += 1,
         Ok(false) => counts.left += 1,

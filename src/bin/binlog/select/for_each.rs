@@ -1,11 +1,14 @@
 //! The streaming walk over segments that hands each matching record to a
 //! command. Damage met on the way is reported on standard error and the
-//! walk goes on with the next segment.
+//! walk goes on with the next segment, or, when told to skip damage, with
+//! the next valid record after it.
 
 use super::filter::Filter;
 use super::start::PrintStart;
 use crate::continuity::{next_seq_after, Continuity, SeqBreak};
-use crate::error::{is_damage, CliResult, Outcome};
+use crate::damage_report::damage_message;
+use crate::error::{CliError, CliResult, Outcome};
+use crate::file_kind;
 use crate::paths;
 use crate::progress::Progress;
 use binlog::{Reader, Record, Tail};
@@ -13,16 +16,20 @@ use std::path::{Path, PathBuf};
 
 /// Calls `f` on every matching record from `start`, at most `head` of them.
 /// Damage met on the way is reported on standard error and the walk goes
-/// on with the next segment; the outcome says whether there was any. A
-/// torn tail or a damaged seal (all records read) is only a warning.
+/// on with the next segment, or with `skip_damaged` with the next valid
+/// record after the damage (as `Reader::open_salvage` reads: a damaged
+/// header is skipped too); the outcome says whether there was any. A torn
+/// tail or a damaged seal (all records read) is only a warning.
 pub fn for_each(
     files: &[PathBuf],
     filter: &Filter,
     start: PrintStart,
     head: Option<u64>,
+    skip_damaged: bool,
     f: impl FnMut(&Record<'_>) -> CliResult<()>,
 ) -> CliResult<Outcome> {
-    for_each_with_progress(files, filter, start, head, &mut Progress::hidden(), f)
+    let mut progress = Progress::hidden();
+    for_each_with_progress(files, filter, start, head, skip_damaged, &mut progress, f)
 }
 
 /// `for_each`, moving a progress bar by the bytes read.
@@ -31,11 +38,14 @@ pub fn for_each_with_progress(
     filter: &Filter,
     start: PrintStart,
     head: Option<u64>,
+    skip_damaged: bool,
     progress: &mut Progress,
     mut f: impl FnMut(&Record<'_>) -> CliResult<()>,
 ) -> CliResult<Outcome> {
     let mut walk = SegmentWalk {
         filter,
+        skip_damaged,
+        damages_reported: 0,
         outcome: Outcome::Clean,
         continuity: Continuity::default(),
         left: head.unwrap_or(u64::MAX),
@@ -53,6 +63,10 @@ pub fn for_each_with_progress(
 /// The state of a walk between segments.
 struct SegmentWalk<'a> {
     filter: &'a Filter,
+    /// Skip damaged regions instead of stopping at the first one.
+    skip_damaged: bool,
+    /// Damaged regions of the current segment reported so far.
+    damages_reported: usize,
     outcome: Outcome,
     continuity: Continuity,
     /// Records still to hand out (`--head`).
@@ -95,14 +109,25 @@ impl SegmentWalk<'_> {
         file_len: u64,
         progress: &mut Progress,
     ) -> CliResult<Option<Reader>> {
-        let mut r = match Reader::open(file) {
+        self.damages_reported = 0;
+        let opened = if self.skip_damaged {
+            Reader::open_salvage(file)
+        } else {
+            Reader::open(file)
+        };
+        let mut r = match opened {
             Ok(r) => r,
-            Err(e) if is_damage(&e) => {
-                self.damaged(&e);
-                progress.file_done(file_len);
-                return Ok(None);
-            }
-            Err(e) => return Err(e.into()),
+            // A segment being created: no record yet, and nothing to say
+            // of where the log's sequence stands.
+            Err(_) if file_kind::is_empty(file) => return Ok(None),
+            Err(e) => match file_kind::open_error(file, e)? {
+                CliError::Damaged(m) => {
+                    self.damaged_msg(&m);
+                    progress.file_done(file_len);
+                    return Ok(None);
+                }
+                e => return Err(e),
+            },
         };
         if let Err(e) = paths::check_log_of(file, &r) {
             self.damaged(&e);
@@ -138,9 +163,15 @@ impl SegmentWalk<'_> {
         f: &mut impl FnMut(&Record<'_>) -> CliResult<()>,
     ) -> CliResult<bool> {
         loop {
+            // Regions skipped by the last read (or at open: a damaged
+            // header) are reported once the read is done with.
+            self.report_skipped(r);
             let rec = match r.next() {
                 Ok(Some(rec)) => rec,
-                Ok(None) => return Ok(true),
+                Ok(None) => {
+                    self.report_skipped(r);
+                    return Ok(true);
+                }
                 Err(e) => {
                     eprintln!("binlog: damaged: {}", e.message());
                     self.outcome = Outcome::Damaged;
@@ -166,10 +197,25 @@ impl SegmentWalk<'_> {
         }
     }
 
+    /// Damaged regions a reader skipped: each reported with its file,
+    /// offset and the records lost.
+    fn report_skipped(&mut self, r: &Reader) {
+        let new = &r.damages()[self.damages_reported.min(r.damages().len())..];
+        for d in new {
+            eprintln!("binlog: damaged: {}", damage_message(r.path(), d));
+            self.outcome = Outcome::Damaged;
+        }
+        self.damages_reported = r.damages().len();
+    }
+
     /// A segment that cannot be read: reported, and nothing is known of
     /// where it ends.
     fn damaged(&mut self, e: &binlog::Error) {
-        eprintln!("binlog: damaged: {}", e.message());
+        self.damaged_msg(e.message());
+    }
+
+    fn damaged_msg(&mut self, message: &str) {
+        eprintln!("binlog: damaged: {message}");
         self.outcome = Outcome::Damaged;
         self.continuity.forget();
     }

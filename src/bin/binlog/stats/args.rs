@@ -1,5 +1,6 @@
 //! `binlog stats`'s arguments.
 
+use crate::progress::ProgressArgs;
 use crate::select::FilterArgs;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -62,4 +63,6 @@ pub struct StatsArgs {
     pub json: bool,
     #[command(flatten)]
     pub filter: FilterArgs,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
 }

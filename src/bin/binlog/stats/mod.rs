@@ -29,6 +29,7 @@ pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
         &filter,
         PrintStart::BEGIN,
         None,
+        false,
         &mut progress,
         |r| {
             tally.add(r);

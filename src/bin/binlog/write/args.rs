@@ -1,6 +1,7 @@
 //! `binlog write`'s arguments, and the parsers of their values.
 
 use crate::error::{CliError, CliResult};
+use crate::progress::NoProgressAccepted;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -33,6 +34,11 @@ pub struct WriteArgs {
     /// Read JSON objects instead of lines.
     #[arg(long)]
     pub json: bool,
+    /// At the end, print what was written as one JSON document on standard
+    /// output (destination, written, first_seq, last_seq, not_written,
+    /// error). (`--json` is the input's format.)
+    #[arg(long)]
+    pub json_summary: bool,
     /// Content type recorded in a new segment's header.
     #[arg(long, value_name = "TEXT")]
     pub content_type: Option<String>,
@@ -51,6 +57,8 @@ pub struct WriteArgs {
     /// Log directories: roll to a new segment after this many records.
     #[arg(long, value_name = "N")]
     pub max_segment_records: Option<u64>,
+    #[command(flatten)]
+    pub no_progress: NoProgressAccepted,
 }
 
 pub(super) fn key_value(flag: &str, s: &str) -> CliResult<(String, String)> {

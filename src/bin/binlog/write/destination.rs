@@ -2,6 +2,7 @@
 
 use super::args::WriteArgs;
 use super::options::{log_options, segment_options};
+use super::undo::Created;
 use crate::error::{CliError, CliResult};
 use crate::paths;
 use binlog::{Entry, LogReader, LogWriter, Reader, Writer};
@@ -86,13 +87,14 @@ impl Destination {
 }
 
 /// Opens what `args` names: the writer, and what to call it in messages.
-pub(super) fn open(args: &WriteArgs) -> CliResult<(Destination, String)> {
+/// Also what existed before, to remove what the write created if bad input
+/// comes before any record.
+pub(super) fn open(args: &WriteArgs) -> CliResult<(Destination, String, Created)> {
     let path = &args.path;
-    let is_dir = path.is_dir();
-    if is_dir || args.log.is_some() {
-        if path.exists() && !is_dir {
+    if names_a_directory(path) || args.log.is_some() {
+        if path.exists() && !path.is_dir() {
             return Err(CliError::usage(format!(
-                "{}: --log needs a directory, this is a file",
+                "{}: a log is written into a directory, this is a file",
                 path.display()
             )));
         }
@@ -100,31 +102,53 @@ pub(super) fn open(args: &WriteArgs) -> CliResult<(Destination, String)> {
             Some(n) => n.clone(),
             None => the_log_in(path)?,
         };
-        let w = LogWriter::open(path, &name, log_options(args)?)?;
+        let options = log_options(args)?;
+        let created = Created::log(path, &name);
+        let w = LogWriter::open(path, &name, options)?;
         let shown = format!("log {name} in {}", path.display());
-        return Ok((Destination::Log(w), shown));
+        return Ok((Destination::Log(w), shown, created));
     }
     if args.max_segment_bytes.is_some() || args.max_segment_records.is_some() {
         return Err(CliError::usage(
             "--max-segment-bytes and --max-segment-records apply to log directories (use --log NAME)",
         ));
     }
-    let w = Writer::open(path, segment_options(args)?)?;
-    Ok((Destination::Segment(w), paths::show(path)))
+    let options = segment_options(args)?;
+    let created = Created::segment(path);
+    let w = Writer::open(path, options)?;
+    Ok((Destination::Segment(w), paths::show(path), created))
 }
 
-/// The name of the one log in directory `dir` (without `--log`).
+/// True when `path` names a directory: an existing one, or a path ending
+/// in `/` (a directory to create). Such a PATH is written as a log.
+pub(super) fn names_a_directory(path: &Path) -> bool {
+    path.is_dir() || path.as_os_str().as_encoded_bytes().ends_with(b"/")
+}
+
+/// The name of the one log in directory `dir` (without `--log`); in a
+/// directory that holds none (or does not exist yet), the directory's own
+/// name (`/var/log/app/` holds log `app`).
 fn the_log_in(dir: &Path) -> CliResult<String> {
-    let logs: Vec<String> = paths::scan_dir(dir, None)?
-        .into_iter()
-        .filter_map(|s| s.log.map(|l| l.name))
-        .collect();
+    let logs: Vec<String> = if dir.is_dir() {
+        paths::scan_dir(dir, None)?
+            .into_iter()
+            .filter_map(|s| s.log.map(|l| l.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let own_name = || {
+        let abs = std::path::absolute(dir).ok()?;
+        Some(abs.file_name()?.to_str()?.to_string())
+    };
     match logs.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(CliError::usage(format!(
-            "{}: no log here; name the log to create with --log NAME",
-            dir.display()
-        ))),
+        [] => own_name().ok_or_else(|| {
+            CliError::usage(format!(
+                "{}: no log here; name the log to create with --log NAME",
+                dir.display()
+            ))
+        }),
         many => Err(CliError::usage(format!(
             "{}: several logs ({}); choose one with --log NAME",
             dir.display(),

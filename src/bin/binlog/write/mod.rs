@@ -16,14 +16,17 @@ mod destination;
 mod input;
 mod json;
 mod options;
+mod undo;
 
 pub use args::WriteArgs;
 
 use crate::error::{CliError, CliResult, Outcome};
+use crate::output;
 use batch::Batch;
 use destination::Destination;
 use input::Input;
 use std::cell::RefCell;
+use std::io::Write;
 
 pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
     if !args.json && args.type_name.is_none() {
@@ -36,7 +39,7 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
         .iter()
         .map(|m| args::key_value("--meta", m))
         .collect::<CliResult<Vec<_>>>()?;
-    let (dest, shown) = destination::open(args)?;
+    let (dest, shown, created) = destination::open(args)?;
     let batch = RefCell::new(Batch::new(args.max_record_size));
     let input = Input::stdin(&batch, &dest);
     let result = if args.json {
@@ -50,21 +53,57 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
     let flushed = batch.flush(&dest);
     let closed = dest.finish().map_err(CliError::from);
     let failed = result.is_err() || flushed.is_err() || closed.is_err();
-    report_written(&dest, &batch, failed, &shown);
-    first_error([result.err(), flushed.err(), closed.err()])
+    let summary = written(&dest, &batch, failed);
+    let removed = result.is_err() && batch.first_seq.is_none();
+    if removed {
+        // Bad input before any record: leave nothing behind.
+        drop(dest);
+        created.remove();
+        eprintln!("binlog: wrote 0 records; {shown} is left as it was");
+    } else {
+        report_written(&summary, &shown);
+    }
+    let errors = [result.err(), flushed.err(), closed.err()];
+    if args.json_summary {
+        let error = errors.iter().flatten().next().map(|e| e.to_string());
+        print_summary(&summary, &shown, removed, error)?;
+    }
+    first_error(errors)
+}
+
+/// What a write did: the records in the file, and those read but not
+/// written.
+struct Written {
+    count: u64,
+    first_seq: Option<u64>,
+    /// Sequence numbers `from..=to` read from the input, not in the file.
+    not_written: Option<(u64, u64)>,
+}
+
+/// How many records of `batch` are in `dest`: after a failure the library
+/// may have taken records into its buffers that never reached the file (a
+/// full disk), so what is there is counted.
+fn written(dest: &Destination, batch: &Batch, failed: bool) -> Written {
+    let accepted = batch.written;
+    let count = match batch.first_seq {
+        Some(first) if failed => dest.count_in_file(first, accepted),
+        _ => accepted,
+    };
+    let not_written = match batch.first_seq {
+        Some(first) if count < accepted => Some((first + count, first + accepted - 1)),
+        _ => None,
+    };
+    Written {
+        count,
+        first_seq: batch.first_seq,
+        not_written,
+    }
 }
 
 /// Says on standard error how many records were written to `shown` (and,
 /// after a failure, how many read were not).
-fn report_written(dest: &Destination, batch: &Batch, failed: bool, shown: &str) {
-    // After a failure the library may have taken records into its buffers
-    // that never reached the file (a full disk): count what is there.
-    let accepted = batch.written;
-    let written = match batch.first_seq {
-        Some(first) if failed => dest.count_in_file(first, accepted),
-        _ => accepted,
-    };
-    match (written, batch.first_seq) {
+fn report_written(w: &Written, shown: &str) {
+    match (w.count, w.first_seq) {
         (0, _) | (_, None) => eprintln!("binlog: wrote 0 records to {shown}"),
         (n, Some(first)) => eprintln!(
             "binlog: wrote {n} record{} (seq {first}..{}) to {shown}",
@@ -72,9 +111,8 @@ fn report_written(dest: &Destination, batch: &Batch, failed: bool, shown: &str) 
             first + n - 1
         ),
     }
-    if let (true, Some(first)) = (written < accepted, batch.first_seq) {
-        let (from, to) = (first + written, first + accepted - 1);
-        let lost = match accepted - written {
+    if let Some((from, to)) = w.not_written {
+        let lost = match to - from + 1 {
             1 => format!("1 more record read from the input was not written (seq {from} is"),
             k => format!(
                 "{k} more records read from the input were not written (seq {from}..{to} are"
@@ -82,6 +120,24 @@ fn report_written(dest: &Destination, batch: &Batch, failed: bool, shown: &str) 
         };
         eprintln!("binlog: error: {shown}: {lost} not in the file)");
     }
+}
+
+/// `--json-summary`: one JSON document on standard output (docs/CLI.md).
+fn print_summary(w: &Written, shown: &str, removed: bool, error: Option<String>) -> CliResult<()> {
+    let seqs = |from: u64, to: u64| serde_json::json!({"first_seq": from, "last_seq": to, "records": to - from + 1});
+    let doc = serde_json::json!({
+        "destination": shown,
+        "written": w.count,
+        "first_seq": w.first_seq.filter(|_| w.count > 0),
+        "last_seq": w.first_seq.filter(|_| w.count > 0).map(|f| f + w.count - 1),
+        "not_written": w.not_written.map(|(f, t)| seqs(f, t)),
+        "removed_created_files": removed,
+        "error": error,
+    });
+    let mut out = output::stdout();
+    output::print_json_document(&mut out, &doc)?;
+    out.flush()?;
+    Ok(())
 }
 
 /// The first error is the command's; any later one is printed too, unless

@@ -1,0 +1,41 @@
+//! `tail -f` on a log or segment that is not there yet waits for it to
+//! appear, as `tail -F` does: a missing segment file or directory, an
+//! empty segment file (created, its header not written yet), a directory
+//! that holds no log yet.
+
+use crate::error::CliResult;
+use crate::file_kind;
+use crate::paths;
+use std::path::Path;
+use std::time::Duration;
+
+/// Returns once `path` (with `--log`, `log`) holds something to follow;
+/// says once on standard error what it waits for.
+pub fn wait_until_there(path: &Path, log: Option<&str>, poll: Duration) -> CliResult<()> {
+    let mut said = false;
+    while let Some(what) = missing(path, log)? {
+        if !said {
+            eprintln!("binlog: {}: {what}; waiting for it", paths::show(path));
+            said = true;
+        }
+        std::thread::sleep(poll);
+    }
+    Ok(())
+}
+
+/// What is missing for `path` to be followed, if anything.
+fn missing(path: &Path, log: Option<&str>) -> CliResult<Option<&'static str>> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(Some("does not exist yet"));
+    };
+    if !meta.is_dir() {
+        let empty = file_kind::is_empty(path);
+        return Ok(empty.then_some("empty: its header is not written yet"));
+    }
+    // A named log is followed from before its first segment is created.
+    if log.is_some() {
+        return Ok(None);
+    }
+    let sources = paths::scan_dir(path, None)?;
+    Ok(sources.is_empty().then_some("holds no log yet"))
+}

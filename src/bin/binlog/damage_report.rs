@@ -1,0 +1,41 @@
+//! How a damaged region a reader skipped is reported on standard error, by
+//! every command that reads past damage (`cat --skip-damaged`, `tail -f`):
+//! its file, offset, and the records lost.
+
+use crate::paths;
+use binlog::Damage;
+use std::path::Path;
+
+/// A damaged region skipped: where, and the records lost.
+pub fn damage_message(file: &Path, d: &Damage) -> String {
+    let lost = if d.to_seq > d.from_seq {
+        format!("{} lost", records(d.from_seq, d.to_seq))
+    } else {
+        "no record is lost".to_string()
+    };
+    let what = if d.offset == 0 {
+        format!(
+            "the header is damaged; records read from offset {}",
+            d.resume_offset
+        )
+    } else if d.resume_offset > d.offset {
+        format!(
+            "{} damaged bytes skipped, up to offset {}",
+            d.resume_offset - d.offset,
+            d.resume_offset
+        )
+    } else {
+        "sequence numbers jump".to_string()
+    };
+    format!("{}: offset {}: {what}; {lost}", paths::show(file), d.offset)
+}
+
+/// The records `from..to` (end exclusive), named inclusively: "record 5
+/// is", "records 5..9 are".
+fn records(from: u64, to: u64) -> String {
+    if to == from + 1 {
+        format!("record {from} is")
+    } else {
+        format!("records {from}..{} are", to - 1)
+    }
+}
