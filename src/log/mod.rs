@@ -3,6 +3,7 @@
 //! one ordered reader across the segments that can follow a live log
 //! ([`LogReader`]).
 
+pub mod accepted_gaps;
 mod age_clock;
 mod events;
 mod listing;
