@@ -68,8 +68,10 @@ pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
 }
 
 /// The files salvaged from the segment at `segment` (named as a segment
-/// of its log), found beside it.
-pub fn salvaged_from(segment: &Path) -> Vec<PathBuf> {
+/// of its log) or from older segments of its log, found beside it: what
+/// retention deletes with it (older ones are left only if deleting them
+/// failed before).
+pub fn salvaged_up_to(segment: &Path) -> Vec<PathBuf> {
     let Some((log, order)) = segment
         .file_name()
         .and_then(|n| n.to_str())
@@ -77,17 +79,10 @@ pub fn salvaged_from(segment: &Path) -> Vec<PathBuf> {
     else {
         return Vec::new();
     };
-    let dir = crate::sys::parent_dir(segment);
-    let stem = segment.file_stem().unwrap_or_default().to_string_lossy();
-    list_files(dir, &log)
+    list_files(crate::sys::parent_dir(segment), &log)
         .unwrap_or_default()
         .into_iter()
-        .filter(|f| f.order.salvaged.is_some() && f.order.segment_no == order.segment_no)
-        .filter(|f| {
-            f.path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(&*stem))
-        })
+        .filter(|f| f.order.salvaged.is_some() && f.order.segment_no <= order.segment_no)
         .map(|f| f.path)
         .collect()
 }

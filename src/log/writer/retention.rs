@@ -49,7 +49,7 @@ impl Shared {
             // with it: read after it, they would be a log's middle with no
             // start. One that cannot be removed now goes at the next roll
             // after it (it is then older than the oldest segment).
-            for f in crate::log::segments::salvaged_from(&gone.path) {
+            for f in crate::log::segments::salvaged_up_to(&gone.path) {
                 let _ = std::fs::remove_file(f);
             }
         }
