@@ -16,6 +16,7 @@ pub mod reader;
 pub mod reader_batch;
 pub mod result;
 pub mod segment_events;
+pub mod segments;
 pub mod types;
 pub mod version;
 pub mod writer;

@@ -12,6 +12,7 @@ pub mod naming;
 mod options;
 pub mod period;
 mod reader;
+mod segment_list;
 pub mod segments;
 mod writer;
 
@@ -19,4 +20,5 @@ pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
 pub use options::{Clock, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{Gap, LogReader, ReadSegment};
+pub use segment_list::{list_segments, ListedSegment, SegmentState};
 pub use writer::LogWriter;
