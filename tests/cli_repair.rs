@@ -419,11 +419,13 @@ fn a_salvaged_log_reads_in_seq_order_and_is_clean_once_its_gap_is_accepted() {
             out_text(&v)
         );
     }
-    let before: Vec<(String, Vec<u8>)> = t
-        .segments()
-        .into_iter()
-        .map(|n| (n.clone(), std::fs::read(t.join(&n)).unwrap()))
-        .collect();
+    let contents = || -> Vec<(String, Vec<u8>)> {
+        t.segments()
+            .into_iter()
+            .map(|n| (n.clone(), std::fs::read(t.join(&n)).unwrap()))
+            .collect()
+    };
+    let before = contents();
     let acc = binlog()
         .args([
             "repair",
@@ -441,12 +443,7 @@ fn a_salvaged_log_reads_in_seq_order_and_is_clean_once_its_gap_is_accepted() {
         "{}",
         out_text(&acc)
     );
-    let after: Vec<(String, Vec<u8>)> = t
-        .segments()
-        .into_iter()
-        .map(|n| (n.clone(), std::fs::read(t.join(&n)).unwrap()))
-        .collect();
-    assert_eq!(before, after, "accepting a gap changed a segment");
+    assert_eq!(before, contents(), "accepting a gap changed a segment");
     let v = binlog().args(["verify", dir]).output().unwrap();
     let text = out_text(&v);
     assert_eq!(v.status.code(), Some(0), "{text}");

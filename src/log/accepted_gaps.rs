@@ -146,7 +146,10 @@ mod tests {
             reason: "lost to damage at offset 964".into(),
         };
         let p = Path::new("x.accepted-gaps");
-        assert_eq!(decode(&encode(&[g.clone()]), p).unwrap(), vec![g.clone()]);
+        assert_eq!(
+            decode(&encode(std::slice::from_ref(&g)), p).unwrap(),
+            vec![g.clone()]
+        );
         assert!(g.covers(14, 19) && g.covers(15, 15));
         assert!(!g.covers(13, 14) && !g.covers(19, 20));
         let e = decode(&format!("{VERSION_LINE}\ngap 9 3 x y\n"), p).unwrap_err();
