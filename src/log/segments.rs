@@ -1,5 +1,7 @@
-//! Finding a log's segment files: a directory listing filtered by name and
-//! sorted by segment number (which is also name order).
+//! Finding a log's files: a directory listing filtered by name
+//! (docs/FORMAT.md section 14a) and sorted in read order: segments by
+//! number (which is also name order), each followed by the files salvaged
+//! from it, by offset.
 
 use super::naming::{self, ReadOrder};
 use crate::error::{Error, ErrorKind, Result};
