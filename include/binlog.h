@@ -134,6 +134,40 @@ typedef uint32_t binlog_tail_kind;
 #endif // __cplusplus
 
 /*
+ Where a log's file is in its lifecycle (`binlog_listed_segment.state`).
+ */
+enum binlog_segment_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   No seal: being written, or its writer stopped between records.
+   */
+  BINLOG_SEGMENT_STATE_ACTIVE = 0,
+  /*
+   Records closed by a SEAL_BEGIN frame, the rest of the seal not
+   written (yet): no record is added any more.
+   */
+  BINLOG_SEGMENT_STATE_ENDING = 1,
+  /*
+   Sealed: it never changes again (safe to upload or archive).
+   */
+  BINLOG_SEGMENT_STATE_SEALED = 2,
+  /*
+   Its header cannot be read; first and last sequence numbers unknown.
+   */
+  BINLOG_SEGMENT_STATE_UNREADABLE = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_segment_state binlog_segment_state;
+#else
+typedef uint32_t binlog_segment_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  When records are forced to stable storage.
  */
 enum binlog_durability
@@ -206,6 +240,13 @@ typedef struct binlog_options binlog_options;
  `binlog_reader_free` invalidates the handle.
  */
 typedef struct binlog_reader binlog_reader;
+
+/*
+ A snapshot of a log's files (`binlog_log_list_segments`). Immutable:
+ any number of threads may read one list at once; it is freed with
+ `binlog_segment_list_free`, which invalidates every `path` it gave out.
+ */
+typedef struct binlog_segment_list binlog_segment_list;
 
 /*
  A segment writer. Thread-safe: any number of threads may call write,
@@ -375,6 +416,31 @@ typedef struct binlog_batch_record {
   uint32_t meta_off;
   uint32_t meta_count;
 } binlog_batch_record;
+
+/*
+ One file of a log (`binlog_segment_list_get`). `path` is NUL-terminated
+ and stays valid until the list is freed. `has_first_seq`,
+ `has_last_seq` and `salvaged` say whether the field after each holds a
+ value: the last sequence number is known once the records are closed
+ (SEALED or ENDING) and there is one; `salvaged` is true for a file
+ `binlog repair --salvage` made of the records at `salvaged_offset` of
+ segment `segment_no`.
+ */
+typedef struct binlog_listed_segment {
+  const char *path;
+  uint64_t segment_no;
+  binlog_segment_state state;
+  bool salvaged;
+  uint64_t salvaged_offset;
+  bool has_first_seq;
+  uint64_t first_seq;
+  bool has_last_seq;
+  uint64_t last_seq;
+  /*
+   The file's size in bytes when listed.
+   */
+  uint64_t bytes;
+} binlog_listed_segment;
 
 /*
  A record to write (`binlog_writer_write_entry`, `binlog_writer_write_batch`).
@@ -820,6 +886,37 @@ const char *binlog_result_name(uint32_t code);
  cause.
  */
 const char *binlog_result_description(uint32_t code);
+
+/*
+ Lists the files of log `name` in `dir` in the order a log reader reads
+ them (segments by number, each followed by the files salvaged from it),
+ each with its state, segment number, first and last sequence number
+ when known, and size. A segment without a seal is read to its end to
+ tell ENDING from ACTIVE. The list is a snapshot: a live log may roll or
+ seal meanwhile. `*out` is written only on success; free it with
+ `binlog_segment_list_free`.
+ */
+binlog_result binlog_log_list_segments(const char *dir,
+                                       const char *name,
+                                       struct binlog_segment_list **out);
+
+/*
+ How many files the list holds.
+ */
+binlog_result binlog_segment_list_count(const struct binlog_segment_list *list, size_t *out);
+
+/*
+ Fills `*out` with file `index` of the list (0 is the oldest);
+ `BINLOG_ERR_INVALID_ARGUMENT` if `index` is not below the count.
+ */
+binlog_result binlog_segment_list_get(const struct binlog_segment_list *list,
+                                      size_t index,
+                                      struct binlog_listed_segment *out);
+
+/*
+ Frees the list and every path it gave out; NULL is accepted.
+ */
+void binlog_segment_list_free(struct binlog_segment_list *list);
 
 /*
  The library version as a NUL-terminated static string, e.g. "0.1.0".

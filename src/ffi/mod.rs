@@ -18,6 +18,7 @@ pub mod reader_batch;
 pub mod reader_poll;
 pub mod result;
 pub mod segment_events;
+pub mod segments;
 pub mod types;
 pub mod version;
 pub mod writer;

@@ -3,6 +3,7 @@
 //! one ordered reader across the segments that can follow a live log
 //! ([`LogReader`]).
 
+pub mod accepted_gaps;
 mod age_clock;
 mod events;
 mod listing;
@@ -11,6 +12,7 @@ pub mod naming;
 mod options;
 pub mod period;
 mod reader;
+mod segment_list;
 pub mod segments;
 mod writer;
 
@@ -18,4 +20,5 @@ pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
 pub use options::{Clock, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{Gap, LogReader, ReadSegment};
+pub use segment_list::{list_segments, ListedSegment, SegmentState};
 pub use writer::LogWriter;

@@ -22,20 +22,127 @@ pub fn segment_name(log: &str, segno: u64, start_ns: i64) -> String {
     )
 }
 
-/// The segment number if `file_name` names a segment of log `log`.
+/// The segment number if `file_name` names a segment of log `log`
+/// (docs/FORMAT.md section 14a): exactly `<log>-<20 digits>-<stamp>.binlog`,
+/// the digits a number no larger than `u64::MAX`, the stamp a real UTC
+/// time (`YYYYMMDDTHHMMSSZ`: a month 01 to 12, a day that month has, an
+/// hour below 24, minutes and seconds below 60). Anything else, such as a
+/// name starting with '.' (no log name does), is not a segment.
 pub fn parse_segment_name(log: &str, file_name: &str) -> Option<u64> {
     let rest = file_name
         .strip_prefix(log)?
         .strip_prefix('-')?
         .strip_suffix(SUFFIX)?;
     let (num, stamp) = rest.split_once('-')?;
-    if num.len() != SEGNO_DIGITS || !num.bytes().all(|b| b.is_ascii_digit()) {
+    if file_name.starts_with('.') || num.len() != SEGNO_DIGITS || !all_digits(num) {
         return None;
     }
-    if stamp.len() != 16 || !stamp.ends_with('Z') || stamp.as_bytes()[8] != b'T' {
+    if !is_utc_stamp(stamp) {
         return None;
     }
     num.parse().ok()
+}
+
+/// Whether `s` is a non-empty run of ASCII digits.
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `s` is a `YYYYMMDDTHHMMSSZ` stamp of a time that exists.
+fn is_utc_stamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return false;
+    }
+    if !all_digits(&s[..8]) || !all_digits(&s[9..15]) {
+        return false;
+    }
+    let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(u32::MAX);
+    let (y, m, d) = (n(0..4), n(4..6), n(6..8));
+    let (hh, mm, ss) = (n(9..11), n(11..13), n(13..15));
+    (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m) && hh < 24 && mm < 60 && ss < 60
+}
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Where a file of a log stands in the log's read order: segments by
+/// number, each followed by the files salvaged from it by offset (see
+/// `salvaged_name`). The derived order is that read order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReadOrder {
+    /// The segment's number; for a salvaged file, its origin's.
+    pub segment_no: u64,
+    /// For a salvaged file: the offset in its origin where the records
+    /// it holds were, and which copy of that offset it is (0 for the
+    /// first, n for a name ending `.<n>.binlog`).
+    pub salvaged: Option<(u64, u64)>,
+}
+
+/// The infix of a salvaged file's name (see `salvaged_name`).
+const SALVAGED: &str = ".salvaged-";
+
+/// The name of the file `binlog repair --salvage` copies the records at
+/// `offset` of segment file `segment_file_name` into:
+/// `<segment stem>.salvaged-<offset>.binlog`, and for the `copy`-th other
+/// file of that offset (`copy` > 0) `<stem>.salvaged-<offset>.<copy>.binlog`.
+pub fn salvaged_name(segment_file_name: &str, offset: u64, copy: u64) -> String {
+    let stem = segment_file_name
+        .strip_suffix(SUFFIX)
+        .unwrap_or(segment_file_name);
+    match copy {
+        0 => format!("{stem}{SALVAGED}{offset}{SUFFIX}"),
+        n => format!("{stem}{SALVAGED}{offset}.{n}{SUFFIX}"),
+    }
+}
+
+/// Where `file_name` stands in log `log`'s read order, if it names a
+/// segment of the log or a file salvaged from one.
+pub fn parse_log_file_name(log: &str, file_name: &str) -> Option<ReadOrder> {
+    if let Some(segment_no) = parse_segment_name(log, file_name) {
+        return Some(ReadOrder {
+            segment_no,
+            salvaged: None,
+        });
+    }
+    let (origin, at) = split_salvaged(file_name)?;
+    Some(ReadOrder {
+        segment_no: parse_segment_name(log, &origin)?,
+        salvaged: Some(at),
+    })
+}
+
+/// The log that `file_name` is a file of, and where it stands in it:
+/// the log name is what precedes the segment number.
+pub fn log_of_file_name(file_name: &str) -> Option<(String, ReadOrder)> {
+    let (origin, _) = split_salvaged(file_name).unwrap_or((file_name.to_string(), (0, 0)));
+    let stem = origin.strip_suffix(SUFFIX)?;
+    let mut parts = stem.rsplitn(3, '-');
+    let (_stamp, _num, log) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((log.to_string(), parse_log_file_name(log, file_name)?))
+}
+
+/// A salvaged file's name split into its origin's file name and (offset,
+/// copy), if it has a salvaged file's form.
+pub(crate) fn split_salvaged(file_name: &str) -> Option<(String, (u64, u64))> {
+    let (stem, at) = file_name.strip_suffix(SUFFIX)?.rsplit_once(SALVAGED)?;
+    let (offset, copy) = match at.split_once('.') {
+        None => (at, 0),
+        Some((o, c)) if all_digits(c) && !c.starts_with('0') => (o, c.parse().ok()?),
+        Some(_) => return None,
+    };
+    if !all_digits(offset) {
+        return None;
+    }
+    let at = (offset.parse().ok()?, copy);
+    Some((format!("{stem}{SUFFIX}"), at))
 }
 
 /// The manifest of log `log` in `dir`.
@@ -96,6 +203,93 @@ mod tests {
             parse_segment_name("orders", &format!("{a}.corrupt-12")),
             None
         );
+    }
+
+    #[test]
+    fn names_that_look_like_segments_but_are_not() {
+        let ok = "orders-00000000000000000009-20240229T235959Z.binlog";
+        assert_eq!(parse_segment_name("orders", ok), Some(9));
+        for bad in [
+            // above u64::MAX (18446744073709551615)
+            "orders-18446744073709551616-20261121T053742Z.binlog",
+            "orders-99999999999999999999-20261121T053742Z.binlog",
+            // impossible dates and times
+            "orders-00000000000000000009-20230229T000000Z.binlog",
+            "orders-00000000000000000009-20261321T053742Z.binlog",
+            "orders-00000000000000000009-20261100T053742Z.binlog",
+            "orders-00000000000000000009-20260431T053742Z.binlog",
+            "orders-00000000000000000009-20261121T243742Z.binlog",
+            "orders-00000000000000000009-20261121T056042Z.binlog",
+            "orders-00000000000000000009-20261121T053760Z.binlog",
+            "orders-00000000000000000009-2026112xT053742Z.binlog",
+            "orders-00000000000000000009-20261121T05374+Z.binlog",
+            "orders-0000000000000000000+-20261121T053742Z.binlog",
+        ] {
+            assert_eq!(parse_segment_name("orders", bad), None, "{bad}");
+            assert_eq!(log_of_file_name(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_segment_name(
+                "orders",
+                "orders-18446744073709551615-20261121T053742Z.binlog"
+            ),
+            Some(u64::MAX)
+        );
+        // A name starting with '.' is no log's (no log name starts so).
+        assert_eq!(log_of_file_name(&format!(".{ok}")), None);
+        assert_eq!(parse_segment_name(".orders", &format!(".{ok}")), None);
+    }
+
+    #[test]
+    fn salvaged_files_sort_right_after_their_segment_by_offset() {
+        let seg = segment_name("my-log", 7, 0);
+        let at = |off, copy| parse_log_file_name("my-log", &salvaged_name(&seg, off, copy));
+        let of = |segment_no, salvaged| {
+            Some(ReadOrder {
+                segment_no,
+                salvaged,
+            })
+        };
+        assert_eq!(at(964, 0), of(7, Some((964, 0))));
+        assert_eq!(at(964, 2), of(7, Some((964, 2))));
+        assert_eq!(parse_log_file_name("my-log", &seg), of(7, None));
+        // By number, not by name: offset 10060 after 964.
+        let mut v = [
+            at(10060, 0),
+            at(964, 1),
+            at(964, 0),
+            of(8, None),
+            of(7, None),
+        ];
+        v.sort();
+        assert_eq!(
+            v,
+            [
+                of(7, None),
+                at(964, 0),
+                at(964, 1),
+                at(10060, 0),
+                of(8, None)
+            ]
+        );
+        assert_eq!(
+            log_of_file_name(&salvaged_name(&seg, 964, 0)),
+            Some((
+                "my-log".into(),
+                ReadOrder {
+                    segment_no: 7,
+                    salvaged: Some((964, 0))
+                }
+            ))
+        );
+        for bad in [
+            "x.salvaged-.binlog",
+            "x.salvaged-12a.binlog",
+            "x.salvaged-12.0.binlog",
+        ] {
+            let name = format!("{}{}", seg.strip_suffix(SUFFIX).unwrap(), &bad[1..]);
+            assert_eq!(parse_log_file_name("my-log", &name), None, "{name}");
+        }
     }
 
     #[test]

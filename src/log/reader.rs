@@ -1,8 +1,11 @@
 //! One ordered reader across a log's segments: a log directory (segments
 //! found by name, new ones picked up as the writer rolls) or a fixed list of
-//! segment files (as a wildcard expands). Sequence numbers are checked to be
-//! continuous across segments; a segment removed by retention before or
-//! while it is read is skipped and reported as a gap, not an error.
+//! segment files (as a wildcard expands). A log's files are read in the
+//! order `segments::list_files` gives: a file `binlog repair --salvage`
+//! made of a segment's records right after that segment. Sequence numbers
+//! are checked to be continuous across segments; a segment removed by
+//! retention before or while it is read is skipped and reported as a gap,
+//! not an error.
 
 use super::listing::ListingStamp;
 use super::segments;
@@ -140,7 +143,7 @@ impl LogReader {
     pub fn open(dir: impl AsRef<Path>, name: &str) -> Result<LogReader> {
         super::options::validate_name(name)?;
         let dir = dir.as_ref().to_path_buf();
-        let files = segments::list(&dir, name)?
+        let files = segments::list_files(&dir, name)?
             .into_iter()
             .map(|s| s.path)
             .collect();
@@ -643,7 +646,7 @@ impl LogReader {
     /// skips a failed roll's empty leftover.
     fn take_opened(&mut self, r: Reader, path: &Path, relisted: &mut bool) -> Result<Opened> {
         if let Source::Log { name, .. } = &self.source {
-            segments::check_log_name(path, r.header(), name)?;
+            segments::check_file_name(path, r.header(), name)?;
         }
         let first = r.header().first_seq;
         if self.expected.is_some_and(|exp| first > exp) && !*relisted && self.is_log() {
@@ -816,26 +819,32 @@ impl LogReader {
         // Stamped before listing, kept only once the listing succeeded.
         let stamp = ListingStamp::before_listing(dir);
         self.listing = None;
-        let mut files: Vec<PathBuf> = segments::list(dir, name)?
+        let mut files: Vec<PathBuf> = segments::list_files(dir, name)?
             .into_iter()
             .map(|s| s.path)
             .collect();
+        // Places in the listing by read order (a salvaged file's offset is
+        // a number: its name does not sort as the log is read).
+        let cmp = |a: &Path, b: &Path| segments::read_cmp(name, a, b);
+        let find = |files: &[PathBuf], at: &Path| files.binary_search_by(|f| cmp(f, at));
+        let after = |files: &[PathBuf], at: &Path| files.partition_point(|f| cmp(f, at).is_le());
+        let from = |files: &[PathBuf], at: &Path| files.partition_point(|f| cmp(f, at).is_lt());
         if self.current.is_some() {
             // The segment being read stays in the list even if retention
             // removed its name (its mapping is still readable).
             let cur = self.files[self.idx].clone();
-            if let Err(pos) = files.binary_search(&cur) {
+            if let Err(pos) = find(&files, &cur) {
                 files.insert(pos, cur);
             }
         }
         self.idx = if self.current.is_some() {
-            files.binary_search(&self.files[self.idx]).unwrap_or(0)
+            find(&files, &self.files[self.idx]).unwrap_or(0)
         } else if let Some(done) = &self.last_done {
-            files.iter().position(|f| f > done).unwrap_or(files.len())
+            after(&files, done)
         } else {
             match (self.files.get(self.idx), self.files.last()) {
-                (Some(at), _) => files.iter().position(|f| f >= at).unwrap_or(files.len()),
-                (None, Some(last)) => files.iter().position(|f| f > last).unwrap_or(files.len()),
+                (Some(at), _) => from(&files, at),
+                (None, Some(last)) => after(&files, last),
                 (None, None) => 0,
             }
         };

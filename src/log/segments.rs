@@ -1,7 +1,9 @@
-//! Finding a log's segment files: a directory listing filtered by name and
-//! sorted by segment number (which is also name order).
+//! Finding a log's files: a directory listing filtered by name
+//! (docs/FORMAT.md section 14a) and sorted in read order: segments by
+//! number (which is also name order), each followed by the files salvaged
+//! from it, by offset.
 
-use super::naming;
+use super::naming::{self, ReadOrder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{SegmentHeader, FIXED_LEN};
 use std::path::{Path, PathBuf};
@@ -12,8 +14,30 @@ pub struct SegmentFile {
     pub path: PathBuf,
 }
 
-/// Every segment of log `name` in `dir`, oldest first.
+/// A file of a log: one of its segments, or a file `binlog repair
+/// --salvage` copied records of one into (read right after it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogFile {
+    pub order: ReadOrder,
+    pub path: PathBuf,
+}
+
+/// Every segment of log `name` in `dir`, oldest first: the files a
+/// writer of the log numbers after and seals (never a salvaged file).
 pub fn list(dir: &Path, name: &str) -> Result<Vec<SegmentFile>> {
+    Ok(list_files(dir, name)?
+        .into_iter()
+        .filter(|f| f.order.salvaged.is_none())
+        .map(|f| SegmentFile {
+            segment_no: f.order.segment_no,
+            path: f.path,
+        })
+        .collect())
+}
+
+/// Every file of log `name` in `dir` in read order (see `read_cmp`):
+/// its segments, each followed by the files salvaged from it.
+pub fn list_files(dir: &Path, name: &str) -> Result<Vec<LogFile>> {
     let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, "list log directory", e))?;
     let mut out = Vec::new();
     for entry in entries {
@@ -22,17 +46,47 @@ pub fn list(dir: &Path, name: &str) -> Result<Vec<SegmentFile>> {
         let Some(file_name) = file_name.to_str() else {
             continue;
         };
-        if let Some(segment_no) = naming::parse_segment_name(name, file_name) {
-            out.push(SegmentFile {
-                segment_no,
+        if let Some(order) = naming::parse_log_file_name(name, file_name) {
+            out.push(LogFile {
+                order,
                 path: entry.path(),
             });
         }
     }
-    // Two files of one number (only a failed roll of an older version left
-    // that) come in name order too, not in the directory's.
-    out.sort_by(|a, b| (a.segment_no, &a.path).cmp(&(b.segment_no, &b.path)));
+    out.sort_by(|a, b| (a.order, &a.path).cmp(&(b.order, &b.path)));
     Ok(out)
+}
+
+/// How two files of log `name` compare in read order, as `list_files`
+/// sorts them: by `ReadOrder`, then (two files of one number, which only a
+/// failed roll of an older version left) by name.
+pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
+    let order = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| naming::parse_log_file_name(name, n))
+    };
+    (order(a), a).cmp(&(order(b), b))
+}
+
+/// The files salvaged from the segment at `segment` (named as a segment
+/// of its log) or from older segments of its log, found beside it: what
+/// retention deletes with it (older ones are left only if deleting them
+/// failed before).
+pub fn salvaged_up_to(segment: &Path) -> Vec<PathBuf> {
+    let Some((log, order)) = segment
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(naming::log_of_file_name)
+    else {
+        return Vec::new();
+    };
+    list_files(crate::sys::parent_dir(segment), &log)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| f.order.salvaged.is_some() && f.order.segment_no <= order.segment_no)
+        .map(|f| f.path)
+        .collect()
 }
 
 /// A file where a log's directory is expected: the kind a directory where
@@ -76,8 +130,41 @@ pub fn check_log_name(path: &Path, header: &SegmentHeader, name: &str) -> Result
     ))
 }
 
+/// Refuses a file named as a file of log `name` (a segment, or one
+/// salvaged from a segment) that is not what its name says: its header
+/// names another log (`check_log_name`), or another segment number than
+/// its name (a segment renamed, or copied in from elsewhere: read in the
+/// place of its name, its records would be out of order). Public for tools
+/// that read a log's files one by one, to refuse what the log reader
+/// refuses, with the same error.
+pub fn check_file_name(path: &Path, header: &SegmentHeader, name: &str) -> Result<()> {
+    check_log_name(path, header, name)?;
+    let named = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| naming::parse_log_file_name(name, n));
+    match named {
+        Some(o) if o.segment_no != header.segment_no => Err(Error::at(
+            ErrorKind::WrongLog,
+            path,
+            SEGMENT_NO_OFFSET,
+            format!(
+                "the header says segment {}, the file name segment {}",
+                header.segment_no, o.segment_no
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Where a segment header holds the segment number (docs/FORMAT.md
+/// section 5).
+const SEGMENT_NO_OFFSET: u64 = 24;
+
 /// Files in `dir` whose names match `pattern` (`*` any run, `?` one
-/// character), sorted by name: how shoebox's reader found its archives.
+/// character), sorted by name (how shoebox's reader found its archives),
+/// except that files salvaged from one segment sort by their offsets'
+/// numbers (`name_order`).
 pub fn glob(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, "list directory", e))?;
     let mut out = Vec::new();
@@ -91,8 +178,26 @@ pub fn glob(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
             out.push(entry.path());
         }
     }
-    out.sort();
+    out.sort_by_cached_key(|p| name_order(p));
     Ok(out)
+}
+
+/// The name `path` sorts by among files named by a pattern: its own, but
+/// for a file salvaged from a segment, with its offset and copy number
+/// zero-padded, so that name order is the log's read order (offset 964
+/// before 10060, as `ReadOrder` has it) and the segment comes first.
+fn name_order(path: &Path) -> PathBuf {
+    let salvaged = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(naming::split_salvaged);
+    match salvaged {
+        Some((origin, (offset, copy))) => {
+            let stem = origin.strip_suffix(naming::SUFFIX).unwrap_or(&origin);
+            path.with_file_name(format!("{stem}.salvaged-{offset:020}.{copy:020}"))
+        }
+        None => path.to_path_buf(),
+    }
 }
 
 fn wildcard(p: &[u8], s: &[u8]) -> bool {
@@ -120,6 +225,22 @@ fn wildcard(p: &[u8], s: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_glob_reads_salvaged_files_by_offset_after_their_segment() {
+        let seg = naming::segment_name("x", 3, 0);
+        let salvaged = |off| PathBuf::from(naming::salvaged_name(&seg, off, 0));
+        let next = PathBuf::from(naming::segment_name("x", 4, 0));
+        let mut v = vec![
+            next.clone(),
+            salvaged(964),
+            salvaged(10060),
+            PathBuf::from(&seg),
+        ];
+        v.sort_by_cached_key(|p| name_order(p));
+        let want = [PathBuf::from(&seg), salvaged(964), salvaged(10060), next];
+        assert_eq!(v, want);
+    }
 
     #[test]
     fn wildcards() {

@@ -153,14 +153,16 @@ fn fresh_index(opts: &Options) -> SegmentIndex {
 
 /// Whether the segment `reader` scanned to its seal must stay as it is: it
 /// is sealed (its seal trailer was written whole, trusted or not) and
-/// opened as a log's segment, or it is a log's segment (its file name says
-/// so) sealed or ending.
+/// opened as a log's segment, or it is a log's segment or a file salvaged
+/// from one (its file name says so) sealed or ending.
 fn is_sealed_for_good(reader: &Reader, purpose: Purpose) -> bool {
     let of_a_log = || {
         let h = reader.header();
         let name = reader.path().file_name().and_then(|n| n.to_str());
         !h.log_name.is_empty()
-            && name.and_then(|n| naming::parse_segment_name(&h.log_name, n)) == Some(h.segment_no)
+            && name
+                .and_then(|n| naming::parse_log_file_name(&h.log_name, n))
+                .is_some_and(|o| o.segment_no == h.segment_no)
     };
     match purpose {
         Purpose::LogSegment => reader.seal().is_some() || reader.has_seal_trailer(),

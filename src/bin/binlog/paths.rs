@@ -1,9 +1,10 @@
 //! What a PATH argument names: a segment file, several of them (read in the
 //! order given), or a log directory (each log in it, by name, in segment
-//! order; other `*.binlog` files in it are standalone segments).
+//! order, a file salvaged from a segment right after it; other `*.binlog`
+//! files in it are standalone segments: docs/FORMAT.md section 14a).
 
 use crate::error::{CliError, CliResult};
-use binlog::log::naming;
+use binlog::log::naming::{self, ReadOrder};
 use std::path::{Path, PathBuf};
 
 /// A set of segments read as one stream.
@@ -87,28 +88,25 @@ pub fn dir_of(file: &Path) -> PathBuf {
     }
 }
 
-/// The log a segment file name belongs to, if it is named like one
-/// (`<log>-<20 digits>-<YYYYMMDDTHHMMSSZ>.binlog`).
-pub fn log_of_file_name(file_name: &str) -> Option<(String, u64)> {
-    let stem = file_name.strip_suffix(naming::SUFFIX)?;
-    let mut parts = stem.rsplitn(3, '-');
-    let _stamp = parts.next()?;
-    let _num = parts.next()?;
-    let name = parts.next()?;
-    let n = naming::parse_segment_name(name, file_name)?;
-    Some((name.to_string(), n))
+/// The log a file name belongs to, if it is named like a segment of one
+/// (`<log>-<20 digits>-<YYYYMMDDTHHMMSSZ>.binlog`) or like a file salvaged
+/// from one (`<segment stem>.salvaged-<offset>.binlog`), and where it
+/// stands in the log's read order.
+pub fn log_of_file_name(file_name: &str) -> Option<(String, ReadOrder)> {
+    naming::log_of_file_name(file_name)
 }
 
-/// For a file named as a segment of a log, refuses one whose header names
-/// another log (a segment copied or renamed in), as the library's log
-/// reader and writer do: its records are not that log's.
+/// For a file named as a file of a log, refuses one whose header names
+/// another log (a segment copied or renamed in) or another segment number,
+/// as the library's log reader does: its records are not that log's, or
+/// not in that place.
 pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
     let log = file
         .file_name()
         .and_then(|n| n.to_str())
         .and_then(log_of_file_name);
     match log {
-        Some((name, _)) => binlog::log::segments::check_log_name(file, r.header(), &name),
+        Some((name, _)) => binlog::log::segments::check_file_name(file, r.header(), &name),
         None => Ok(()),
     }
 }
@@ -116,7 +114,7 @@ pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
 /// The logs in `dir`, sorted by name, each with its segments in order; then
 /// each other `*.binlog` file as its own source.
 pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
-    let mut logs: Vec<(String, Vec<(u64, PathBuf)>)> = Vec::new();
+    let mut logs: Vec<(String, Vec<(ReadOrder, PathBuf)>)> = Vec::new();
     let mut loose = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(|e| CliError::io_on(dir.display(), e))?;
     for entry in entries {
@@ -198,7 +196,18 @@ mod tests {
     #[test]
     fn log_names_from_file_names() {
         let f = naming::segment_name("my-log.v2", 42, 0);
-        assert_eq!(log_of_file_name(&f), Some(("my-log.v2".into(), 42)));
+        let at = |segment_no, salvaged| ReadOrder {
+            segment_no,
+            salvaged,
+        };
+        assert_eq!(
+            log_of_file_name(&f),
+            Some(("my-log.v2".into(), at(42, None)))
+        );
+        assert_eq!(
+            log_of_file_name(&naming::salvaged_name(&f, 9, 0)),
+            Some(("my-log.v2".into(), at(42, Some((9, 0)))))
+        );
         assert_eq!(log_of_file_name("quickstart.binlog"), None);
         assert_eq!(log_of_file_name(&format!("{f}.corrupt-7")), None);
     }

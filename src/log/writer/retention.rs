@@ -1,5 +1,5 @@
 //! Retention: the oldest sealed segments are deleted while a limit
-//! (count, bytes, age) is exceeded.
+//! (count, bytes, age) is exceeded, each with the files salvaged from it.
 
 use super::{Shared, State};
 
@@ -45,6 +45,13 @@ impl Shared {
             }
             // Nothing left to sync (and the list stays bounded).
             st.unsynced.retain(|(_, p)| *p != gone.path);
+            // The files `binlog repair --salvage` made of its records go
+            // with it: read after it, they would be a log's middle with no
+            // start. One that cannot be removed now goes at the next roll
+            // after it (it is then older than the oldest segment).
+            for f in crate::log::segments::salvaged_up_to(&gone.path) {
+                let _ = std::fs::remove_file(f);
+            }
         }
         deleted
     }

@@ -7,6 +7,7 @@ use crate::error::CliResult;
 use crate::lock;
 use crate::paths::{self, LogId, Source};
 use crate::progress::Progress;
+use binlog::log::accepted_gaps::{self, AcceptedGap};
 use binlog::log::{manifest::Manifest, naming};
 use std::path::PathBuf;
 
@@ -29,6 +30,11 @@ pub fn check_source(
         .log
         .as_ref()
         .is_some_and(|l| lock::is_locked(&naming::lock_path(&l.dir, &l.name)));
+    let accepted = source
+        .log
+        .as_ref()
+        .map(|l| load_accepted_gaps(l, progress))
+        .unwrap_or_default();
     let mut prev: Option<Previous> = None;
     for (i, f) in source.files.iter().enumerate() {
         let role = match (&source.log, i + 1 == n) {
@@ -41,7 +47,7 @@ pub fn check_source(
         progress.file_done(len);
         if source.log.is_some() {
             if let Some(p) = &prev {
-                check_continuity(p, &mut c);
+                check_continuity(p, &mut c, &accepted);
             }
             let segment_no = c
                 .analysis
@@ -63,8 +69,10 @@ pub fn check_source(
 }
 
 /// Whether segment `c` continues `prev`: its first sequence number is the
-/// one after `prev`'s records, and its segment number is larger.
-fn check_continuity(prev: &Previous, c: &mut SegmentCheck) {
+/// one after `prev`'s records (or the records missing between them are a
+/// gap the operator accepted: noted, not damage), and its segment number
+/// is larger (the same for a file salvaged from `prev`'s segment).
+fn check_continuity(prev: &Previous, c: &mut SegmentCheck, accepted: &[AcceptedGap]) {
     let (Some(expected), Some(h)) = (
         prev.next_seq,
         c.analysis.as_ref().and_then(|a| a.header.as_ref()),
@@ -72,23 +80,36 @@ fn check_continuity(prev: &Previous, c: &mut SegmentCheck) {
         return;
     };
     let mut found = Vec::new();
-    if h.first_seq != expected {
-        let what = if h.first_seq > expected {
-            format!("records {expected}..{} are missing", h.first_seq - 1)
-        } else {
-            "sequence numbers overlap".to_string()
-        };
-        found.push(LogIssue::new(
-            LogIssueKind::Sequence,
-            format!(
-                "offset 32: the header's first_seq is {}, but the previous segment \
-                 {} ends before {expected}: {what}",
-                h.first_seq,
-                paths::show(&prev.path)
-            ),
-        ));
+    let lost = (h.first_seq > expected).then(|| (expected, h.first_seq - 1));
+    match lost.and_then(|(from, to)| accepted.iter().find(|g| g.covers(from, to))) {
+        Some(g) => c.notes.push(accepted_note(lost.expect("a gap"), g)),
+        None if h.first_seq != expected => {
+            let what = match lost {
+                Some((from, to)) => format!("records {from}..{to} are missing"),
+                None => "sequence numbers overlap".to_string(),
+            };
+            found.push(LogIssue::new(
+                LogIssueKind::Sequence,
+                format!(
+                    "offset 32: the header's first_seq is {}, but the previous segment \
+                     {} ends before {expected}: {what}",
+                    h.first_seq,
+                    paths::show(&prev.path)
+                ),
+            ));
+        }
+        None => {}
     }
-    if prev.segment_no.is_some_and(|p| h.segment_no <= p) {
+    let salvaged = c
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(paths::log_of_file_name)
+        .is_some_and(|(_, o)| o.salvaged.is_some());
+    if prev
+        .segment_no
+        .is_some_and(|p| h.segment_no < p || (h.segment_no == p && !salvaged))
+    {
         found.push(LogIssue::new(
             LogIssueKind::SegmentNumber,
             format!(
@@ -102,6 +123,28 @@ fn check_continuity(prev: &Previous, c: &mut SegmentCheck) {
         c.damaged = true;
         c.log_issues.extend(found);
     }
+}
+
+/// "gap seq 14..19 accepted (lost in the damage, 20261123T220000Z)": the
+/// range missing here, and the accepted gap's reason and time.
+fn accepted_note((from, to): (u64, u64), g: &AcceptedGap) -> String {
+    let reason = match g.reason.as_str() {
+        "" => String::new(),
+        r => format!("{r}, "),
+    };
+    format!("gap seq {from}..{to} accepted ({reason}{})", g.accepted_utc)
+}
+
+/// The gaps accepted for `log`; none, with a note, if their file cannot
+/// be read (the gaps then count as damage again).
+fn load_accepted_gaps(log: &LogId, progress: &Progress) -> Vec<AcceptedGap> {
+    accepted_gaps::load(&log.dir, &log.name).unwrap_or_else(|e| {
+        progress.println(&format!(
+            "note: {} (accepted gaps not applied)",
+            e.message()
+        ));
+        Vec::new()
+    })
 }
 
 /// Notes a manifest that cannot be read (it is for people and tools: the

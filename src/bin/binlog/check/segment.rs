@@ -184,23 +184,31 @@ fn note_unsealed(c: &mut SegmentCheck, a: &Analysis, role: Role) {
     }
 }
 
-/// A file named as a segment of a log whose header names another log:
-/// copied or renamed in (the library's log reader stops there).
+/// A file named as a file of a log whose header names another log (copied
+/// or renamed in), or another segment number than its name (renamed): the
+/// library's log reader stops there.
 fn check_log_name(c: &mut SegmentCheck, a: &Analysis) {
     let log = c
         .path
         .file_name()
         .and_then(|n| n.to_str())
         .and_then(paths::log_of_file_name);
-    if let (Some((log, _)), Some(h)) = (log, &a.header) {
-        if h.log_name != log {
-            c.log_issues.push(LogIssue::new(
-                LogIssueKind::WrongLog,
-                format!(
-                    "offset 44: a segment of log {:?}, not of log {log:?}",
-                    h.log_name
-                ),
-            ));
-        }
-    }
+    let (Some((log, order)), Some(h)) = (log, &a.header) else {
+        return;
+    };
+    let message = if h.log_name != log {
+        format!(
+            "offset 44: a segment of log {:?}, not of log {log:?}",
+            h.log_name
+        )
+    } else if h.segment_no != order.segment_no {
+        format!(
+            "offset 24: the header says segment {}, the file name segment {}",
+            h.segment_no, order.segment_no
+        )
+    } else {
+        return;
+    };
+    c.log_issues
+        .push(LogIssue::new(LogIssueKind::WrongLog, message));
 }

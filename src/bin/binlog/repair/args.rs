@@ -19,7 +19,8 @@ everything is repaired (or nothing needed to be), 1 when damage remains
 Examples:
   binlog repair --dry-run /var/log/orders
   binlog repair /var/log/orders
-  binlog repair --salvage --backup-dir /srv/backups damaged.binlog")]
+  binlog repair --salvage --backup-dir /srv/backups damaged.binlog
+  binlog repair --accept-gap 14..19 --reason 'lost in disk damage' /var/log/orders")]
 pub struct RepairArgs {
     /// Segment files, or log directories.
     #[arg(required = true, value_name = "PATH")]
@@ -46,4 +47,12 @@ pub struct RepairArgs {
     pub json: bool,
     #[command(flatten)]
     pub progress: ProgressArgs,
+    /// Accept that the log's records FROM..TO (inclusive) are lost, so that
+    /// verify reports the gap as accepted, not as damage; changes no
+    /// segment (recorded in <log>.accepted-gaps).
+    #[arg(long, value_name = "FROM..TO", conflicts_with = "salvage")]
+    pub accept_gap: Option<String>,
+    /// Why the gap is accepted (with --accept-gap; shown by verify).
+    #[arg(long, value_name = "TEXT", requires = "accept_gap")]
+    pub reason: Option<String>,
 }

@@ -1,11 +1,13 @@
 //! What salvaging a segment of a log does to the log: the records after
-//! the cut are only in the salvaged segments, outside it. The log keeps a
-//! gap there (damage left), and when the cut segment was the newest, an
-//! empty segment numbered after the salvaged records keeps the log's next
-//! writer from numbering new records as they are numbered.
+//! the cut are in salvaged files, which the log reads right after the
+//! segment cut (docs/FORMAT.md section 14a); the records that were in the
+//! damaged bytes are lost, a gap in the log (damage left, until an
+//! operator accepts it with `--accept-gap`). When the cut segment was the
+//! newest, an empty segment numbered after the salvaged records keeps the
+//! log's next writer from numbering new records as they are numbered.
 
 use super::args::RepairArgs;
-use super::plan::salvage_ends;
+use super::plan::{plan, salvage_ends, Plan};
 use super::report::{print_line, RepairCounts};
 use crate::check::SegmentCheck;
 use crate::paths::{self, LogId};
@@ -15,48 +17,75 @@ use binlog::log::naming;
 use binlog::{Options, Writer};
 use std::path::Path;
 
-/// Where the records salvaged from a log's segment are, and why they count
-/// as missing from it.
-const OUTSIDE: &str = "those that were intact are in the salvaged segments, outside it";
-const GONE: &str = "not repairable: the records are gone from it";
-
-/// A salvage cut a segment that newer segments of its log follow: the
-/// records after the cut now are only in the salvaged segments, outside
-/// the log, which has records missing between this segment and the next
-/// (as `verify` says at once). That damage remains.
+/// A salvage cut segment `c` of `log` (followed by `next_first`, the first
+/// sequence number of the log's next file, if any): says which records the
+/// log now misses (those in the damaged bytes), and how to accept them as
+/// lost. That damage remains.
 pub(super) fn gap_left_by_salvage(
     c: &SegmentCheck,
     next: &SegmentCheck,
+    log: &LogId,
     args: &RepairArgs,
     progress: &Progress,
     counts: &mut RepairCounts,
 ) {
-    let Some((from, _)) = salvage_ends(c, args.salvage) else {
-        return;
-    };
     let next_first = next
         .analysis
         .as_ref()
         .and_then(|n| n.header.as_ref())
         .map(|h| h.first_seq);
-    let Some(to) = next_first.filter(|&to| to > from) else {
-        return;
+    report_lost(c, next_first, log, args, progress, counts);
+}
+
+/// Prints the ranges of records a salvage of `c` loses from its log (see
+/// `lost_ranges`), and counts them as damage left.
+fn report_lost(
+    c: &SegmentCheck,
+    next_first: Option<u64>,
+    log: &LogId,
+    args: &RepairArgs,
+    progress: &Progress,
+    counts: &mut RepairCounts,
+) {
+    let lost = lost_ranges(c, args.salvage, next_first);
+    for &(from, to) in &lost {
+        print_line(
+            progress,
+            &format!(
+                "  {}: {} from the log (lost in the damage; the salvaged records are read in \
+                 their place): once nothing can bring them back, `binlog repair --accept-gap \
+                 {from}..{to} {}` accepts the gap",
+                paths::show(&c.path),
+                missing(from, to + 1, args.dry_run),
+                paths::show(&log.dir)
+            ),
+        );
+    }
+    if !lost.is_empty() {
+        counts.left += 1;
+    }
+}
+
+/// The ranges (inclusive) of sequence numbers a salvage of `c` loses: those
+/// between the records kept, the runs salvaged, and `next_first` (the
+/// first number of the log's next file).
+fn lost_ranges(c: &SegmentCheck, salvage: bool, next_first: Option<u64>) -> Vec<(u64, u64)> {
+    let (Some((kept_next, _)), Plan::Salvage { mut runs, .. }) =
+        (salvage_ends(c, salvage), plan(c, salvage))
+    else {
+        return Vec::new();
     };
-    let tense = if args.dry_run {
-        "would have"
-    } else {
-        "now has"
-    };
-    print_line(
-        progress,
-        &format!(
-            "  {}: {} from the log ({OUTSIDE}): the log {tense} a gap before {} ({GONE})",
-            paths::show(&c.path),
-            missing(from, to, args.dry_run),
-            paths::show(&next.path)
-        ),
-    );
-    counts.left += 1;
+    runs.sort_by_key(|r| r.first_seq);
+    let mut lost = Vec::new();
+    let mut at = kept_next;
+    let starts = runs.iter().map(|r| (r.first_seq, r.first_seq + r.count));
+    for (first, end) in starts.chain(next_first.map(|n| (n, n))) {
+        if first > at {
+            lost.push((at, first - 1));
+        }
+        at = at.max(end);
+    }
+    lost
 }
 
 /// "record A is" or "records A..B are" (or "would be") missing, for the
@@ -72,11 +101,11 @@ fn missing(from: u64, to: u64, dry_run: bool) -> String {
 
 /// A salvage cut the newest segment of a log: the log's next writer goes
 /// on after the cut and would number its records as the salvaged ones are
-/// numbered (one number, two records: one in the log, one in a salvaged
-/// segment). An empty segment, sealed, numbered after the cut one and
-/// starting after the salvaged numbers makes the writer number after them;
-/// the log keeps a gap where the records were, as for a segment in the
-/// middle (damage left).
+/// numbered (one number, two records: one in the cut segment, one in a
+/// salvaged file). An empty segment, sealed, numbered after the cut one
+/// and starting after the salvaged numbers makes the writer number after
+/// them; the records lost in the damage are a gap, as for a segment in
+/// the middle (damage left).
 pub(super) fn number_after_salvage(
     c: &SegmentCheck,
     log: &LogId,
@@ -98,22 +127,18 @@ pub(super) fn number_after_salvage(
         .dir
         .join(naming::segment_name(&log.name, no, crate::time::now_ns()));
     let p = paths::show(&path);
-    let gap = format!(
-        "{} from the log ({OUTSIDE}; {GONE})",
-        missing(kept_next, after, args.dry_run)
-    );
     let why = "so that the log's writer numbers new records after the salvaged ones";
     if args.dry_run {
-        let line = format!("  would start {p}, empty, at sequence number {after}, {why}; {gap}");
+        let line = format!("  would start {p}, empty, at sequence number {after}, {why}");
         print_line(progress, &line);
-        counts.left += 1;
+        report_lost(c, Some(after), log, args, progress, counts);
         return;
     }
     match start_empty_segment(&path, log, h, no, after) {
         Ok(()) => {
-            let line = format!("  started {p}, empty, at sequence number {after}, {why}; {gap}");
+            let line = format!("  started {p}, empty, at sequence number {after}, {why}");
             print_line(progress, &line);
-            counts.left += 1;
+            report_lost(c, Some(after), log, args, progress, counts);
         }
         Err(e) => {
             print_line(

@@ -23,8 +23,9 @@
 //! out (`dry_run` says what it would do), `replace` writes the repaired
 //! copy, `backup` the backup copy, `salvage` copies the records after
 //! mid-file damage, and `log_effects` says what a salvage does to the log
-//! the segment belongs to.
+//! the segment belongs to; `accept_gap` records a gap an operator accepts.
 
+mod accept_gap;
 mod args;
 mod backup;
 mod dry_run;
@@ -47,6 +48,9 @@ use report::{print_line, RepairCounts};
 use std::io::Write;
 
 pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
+    if let Some(range) = &args.accept_gap {
+        return accept_gap::run(args, range);
+    }
     if let Some(d) = &args.backup_dir {
         if !d.is_dir() {
             return Err(CliError::usage(format!(
@@ -123,7 +127,9 @@ fn repair_source(
         segment::repair_segment(c, args, progress, counts);
         if let (true, Some(log)) = (counts.changed > changed, &source.log) {
             match checked.get(i + 1) {
-                Some(next) => log_effects::gap_left_by_salvage(c, next, args, progress, counts),
+                Some(next) => {
+                    log_effects::gap_left_by_salvage(c, next, log, args, progress, counts)
+                }
                 None => log_effects::number_after_salvage(c, log, args, progress, counts),
             }
         }
@@ -133,7 +139,7 @@ fn repair_source(
             if l.kind != LogIssueKind::NotSealed {
                 let p = paths::show(&c.path);
                 let why = if l.kind == LogIssueKind::WrongLog {
-                    "it belongs to another log: move it out"
+                    "it belongs to another log, or another place in this one: move it out"
                 } else {
                     "the records are gone"
                 };

@@ -8,26 +8,22 @@ use crate::paths;
 use crate::type_names;
 use crate::walk::{self, Analysis, IntactRun};
 use binlog::format::frame::{self, FrameAt, MetaIter, RecordBody};
+use binlog::log::naming;
 use binlog::{Entry, Options, Reader, Writer};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// `<dir>/<stem>.salvaged-<offset>.binlog`: not a log segment name, so a
-/// log's readers and writers leave it alone; it sorts right after the
-/// segment it came from.
+/// `<dir>/<stem>.salvaged-<offset>.binlog` (`naming::salvaged_name`): a
+/// log reads it right after the segment it came from, and no writer
+/// writes into it.
 pub(super) fn salvage_name(path: &Path, offset: u64) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stem = name.strip_suffix(".binlog").unwrap_or(&name);
     let dir = paths::dir_of(path);
-    let base = dir.join(format!("{stem}.salvaged-{offset}.binlog"));
-    if !base.exists() {
-        return base;
-    }
-    (1..)
-        .map(|n| dir.join(format!("{stem}.salvaged-{offset}.{n}.binlog")))
+    (0..)
+        .map(|n| dir.join(naming::salvaged_name(&name, offset, n)))
         .find(|p| !p.exists())
         .expect("a free name")
 }
@@ -121,17 +117,22 @@ fn salvage_options(path: &Path, a: &Analysis, run: &IntactRun) -> Options {
         writer_version: format!("{} (binlog repair --salvage)", binlog::version::WRITER),
         ..Options::default()
     };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if let Some(h) = &a.header {
         opts.log_name = h.log_name.clone();
         opts.content_type = h.content_type.clone();
         opts.params = h.params.clone();
         opts.segment_no = h.segment_no;
         opts.created_ns = Some(h.created_ns);
+    } else if let Some((log, order)) = paths::log_of_file_name(&file_name) {
+        // The header is lost, the name says whose segment it was: the copy
+        // is read in its log, which refuses a file of another log or number.
+        opts.log_name = log;
+        opts.segment_no = order.segment_no;
     }
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     opts.params.push(("salvaged-from".into(), file_name));
     opts.params
         .push(("salvaged-offset".into(), run.start.to_string()));

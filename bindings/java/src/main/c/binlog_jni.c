@@ -1776,3 +1776,102 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFree(JNIEnv *env, jclass c
     binlog_reader_free(jr->r);
     free(jr);
 }
+
+/* --------------------------------------------------------------------------
+ * LogSegment
+ * ------------------------------------------------------------------------ */
+
+/* Longs per file in LogSegment.nativeList's out[1]. */
+#define LIST_FIELDS 10
+
+/* Fills v with file i of list as LIST_FIELDS longs; its path's length first. */
+static binlog_result list_fields(const binlog_segment_list *list, size_t i, jlong *v, const char **path) {
+    binlog_listed_segment s;
+    binlog_result rc = binlog_segment_list_get(list, i, &s);
+    if (rc != BINLOG_OK) {
+        return rc;
+    }
+    *path = s.path;
+    jlong f[LIST_FIELDS] = {(jlong)strlen(s.path), (jlong)s.segment_no,  (jlong)s.state,
+                            s.salvaged,           (jlong)s.salvaged_offset, s.has_first_seq,
+                            (jlong)s.first_seq,   s.has_last_seq,        (jlong)s.last_seq,
+                            (jlong)s.bytes};
+    memcpy(v, f, sizeof f);
+    return BINLOG_OK;
+}
+
+/* Publishes n files' paths (end to end, total bytes) and fields in out[0] and out[1]. */
+static void publish_list(JNIEnv *env, jobjectArray out, const char *paths, size_t total, const jlong *v,
+                         size_t n) {
+    jbyteArray b = new_bytes(env, (const uint8_t *)paths, total);
+    if (b == NULL || set_out(env, out, 0, b) != 0) {
+        return;
+    }
+    jlongArray l = (*env)->NewLongArray(env, (jsize)(n * LIST_FIELDS));
+    if (l == NULL) {
+        return;
+    }
+    (*env)->SetLongArrayRegion(env, l, 0, (jsize)(n * LIST_FIELDS), v);
+    if (!pending(env)) {
+        set_out(env, out, 1, l);
+    }
+}
+
+/* Copies list into out (see nativeList); an exception pending on failure. */
+static void copy_list(JNIEnv *env, const binlog_segment_list *list, jobjectArray out) {
+    size_t n = 0;
+    binlog_result rc = binlog_segment_list_count(list, &n);
+    jlong *v = rc == BINLOG_OK ? xmalloc(env, n * LIST_FIELDS * sizeof(jlong), "list") : NULL;
+    const char **p = v != NULL ? xmalloc(env, n * sizeof *p, "list") : NULL;
+    size_t total = 0;
+    for (size_t i = 0; p != NULL && rc == BINLOG_OK && i < n; i++) {
+        rc = list_fields(list, i, v + i * LIST_FIELDS, &p[i]);
+        total += rc == BINLOG_OK ? (size_t)v[i * LIST_FIELDS] : 0;
+    }
+    char *paths = p != NULL && rc == BINLOG_OK ? xmalloc(env, total, "list") : NULL;
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    } else if (paths != NULL) {
+        for (size_t i = 0, at = 0; i < n; at += (size_t)v[i * LIST_FIELDS], i++) {
+            memcpy(paths + at, p[i], (size_t)v[i * LIST_FIELDS]);
+        }
+        publish_list(env, out, paths, total, v, n);
+    }
+    free(v);
+    free(p);
+    free(paths);
+}
+
+/*
+ * binlog_log_list_segments, copied into Java: out[0] gets a byte[] with
+ * every file's path end to end, out[1] a long[] of LIST_FIELDS per file:
+ * path length, segment_no, state, salvaged, salvaged_offset, has_first_seq,
+ * first_seq, has_last_seq, last_seq, bytes.
+ */
+JNIEXPORT void JNICALL Java_io_libbinlog_LogSegment_nativeList(JNIEnv *env, jclass cls, jbyteArray dir,
+                                                              jbyteArray name, jobjectArray out) {
+    UNUSED(cls);
+    if (out == NULL || (*env)->GetArrayLength(env, out) < 2) {
+        throw_iae(env, "list needs 2 slots");
+        return;
+    }
+    char *sd = c_string(env, dir, "dir");
+    if (sd == NULL) {
+        return;
+    }
+    char *sn = c_string(env, name, "name");
+    if (sn == NULL) {
+        free(sd);
+        return;
+    }
+    binlog_segment_list *list = NULL;
+    binlog_result rc = binlog_log_list_segments(sd, sn, &list);
+    free(sd);
+    free(sn);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return;
+    }
+    copy_list(env, list, out);
+    binlog_segment_list_free(list);
+}

@@ -1,0 +1,46 @@
+package io.libbinlog;
+
+import static io.libbinlog.TestSupport.expect;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** LogSegment.list(): binlog_log_list_segments copied into Java. */
+class LogSegmentTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aRolledLogListsItsSealedSegmentsThenItsActiveOne() throws IOException {
+        Options opts = Options.builder().maxSegmentRecords(3).build();
+        try (Writer w = Writer.openLog(dir, "up", opts)) {
+            for (int i = 0; i < 7; i++) {
+                w.write("t", new byte[] {1, 2, 3});
+            }
+            w.flush();
+            List<LogSegment> segs = LogSegment.list(dir, "up");
+            assertEquals(3, segs.size(), segs.toString());
+            for (int i = 0; i < 3; i++) {
+                LogSegment s = segs.get(i);
+                assertEquals(i, s.segmentNo(), s.toString());
+                assertEquals(OptionalLong.of(3L * i), s.firstSeq(), s.toString());
+                assertFalse(s.salvagedOffset().isPresent(), s.toString());
+                assertEquals(Files.size(s.path()), s.bytes(), s.toString());
+                assertEquals(dir, s.path().getParent());
+                boolean sealed = i < 2;
+                assertEquals(sealed ? LogSegment.State.SEALED : LogSegment.State.ACTIVE, s.state(), s.toString());
+                assertEquals(sealed ? OptionalLong.of(3L * i + 2) : OptionalLong.empty(), s.lastSeq(), s.toString());
+            }
+        }
+        assertEquals(0, LogSegment.list(dir, "none").size());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> LogSegment.list(dir, ".bad"));
+        expect(ErrorCode.NOT_FOUND, () -> LogSegment.list(dir.resolve("missing"), "up"));
+    }
+}

@@ -1,0 +1,152 @@
+//! `binlog_segment_list`: the C face of `crate::log::list_segments`, a
+//! snapshot of a log's files with their state, for uploaders and tools.
+
+use super::boundary::{c_path, c_str, call, call_void, handle, need_out, put};
+use super::result::binlog_result::{self, BINLOG_OK};
+use crate::error::Error;
+use crate::log::{list_segments, ListedSegment, SegmentState};
+use std::ffi::{c_char, CString};
+use std::os::unix::ffi::OsStrExt;
+
+/// Where a log's file is in its lifecycle (`binlog_listed_segment.state`).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum binlog_segment_state {
+    /// No seal: being written, or its writer stopped between records.
+    BINLOG_SEGMENT_STATE_ACTIVE = 0,
+    /// Records closed by a SEAL_BEGIN frame, the rest of the seal not
+    /// written (yet): no record is added any more.
+    BINLOG_SEGMENT_STATE_ENDING = 1,
+    /// Sealed: it never changes again (safe to upload or archive).
+    BINLOG_SEGMENT_STATE_SEALED = 2,
+    /// Its header cannot be read; first and last sequence numbers unknown.
+    BINLOG_SEGMENT_STATE_UNREADABLE = 3,
+}
+
+/// One file of a log (`binlog_segment_list_get`). `path` is NUL-terminated
+/// and stays valid until the list is freed. `has_first_seq`,
+/// `has_last_seq` and `salvaged` say whether the field after each holds a
+/// value: the last sequence number is known once the records are closed
+/// (SEALED or ENDING) and there is one; `salvaged` is true for a file
+/// `binlog repair --salvage` made of the records at `salvaged_offset` of
+/// segment `segment_no`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_listed_segment {
+    pub path: *const c_char,
+    pub segment_no: u64,
+    pub state: binlog_segment_state,
+    pub salvaged: bool,
+    pub salvaged_offset: u64,
+    pub has_first_seq: bool,
+    pub first_seq: u64,
+    pub has_last_seq: bool,
+    pub last_seq: u64,
+    /// The file's size in bytes when listed.
+    pub bytes: u64,
+}
+
+/// A snapshot of a log's files (`binlog_log_list_segments`). Immutable:
+/// any number of threads may read one list at once; it is freed with
+/// `binlog_segment_list_free`, which invalidates every `path` it gave out.
+pub struct binlog_segment_list {
+    files: Vec<ListedSegment>,
+    /// Each file's path, NUL-terminated, for `binlog_listed_segment.path`.
+    paths: Vec<CString>,
+}
+
+/// Lists the files of log `name` in `dir` in the order a log reader reads
+/// them (segments by number, each followed by the files salvaged from it),
+/// each with its state, segment number, first and last sequence number
+/// when known, and size. A segment without a seal is read to its end to
+/// tell ENDING from ACTIVE. The list is a snapshot: a live log may roll or
+/// seal meanwhile. `*out` is written only on success; free it with
+/// `binlog_segment_list_free`.
+#[no_mangle]
+pub extern "C" fn binlog_log_list_segments(
+    dir: *const c_char,
+    name: *const c_char,
+    out: *mut *mut binlog_segment_list,
+) -> binlog_result {
+    call(|| {
+        let d = unsafe { c_path(dir, "dir") }?;
+        let n = unsafe { c_str(name, "name") }?;
+        need_out(out)?;
+        let files = list_segments(d, n)?;
+        let paths = files
+            .iter()
+            .map(|f| CString::new(f.path.as_os_str().as_bytes()).unwrap_or_default())
+            .collect();
+        let list = Box::new(binlog_segment_list { files, paths });
+        unsafe { put(out, Box::into_raw(list)) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// How many files the list holds.
+#[no_mangle]
+pub extern "C" fn binlog_segment_list_count(
+    list: *const binlog_segment_list,
+    out: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let l = unsafe { handle(list, "list") }?;
+        need_out(out)?;
+        unsafe { put(out, l.files.len()) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Fills `*out` with file `index` of the list (0 is the oldest);
+/// `BINLOG_ERR_INVALID_ARGUMENT` if `index` is not below the count.
+#[no_mangle]
+pub extern "C" fn binlog_segment_list_get(
+    list: *const binlog_segment_list,
+    index: usize,
+    out: *mut binlog_listed_segment,
+) -> binlog_result {
+    call(|| {
+        let l = unsafe { handle(list, "list") }?;
+        need_out(out)?;
+        let (Some(f), Some(p)) = (l.files.get(index), l.paths.get(index)) else {
+            return Err(Error::invalid(format!(
+                "index {index}: the list holds {} files",
+                l.files.len()
+            ))
+            .into());
+        };
+        unsafe { put(out, info(f, p)) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// The C view of `f`, whose path is `p`.
+fn info(f: &ListedSegment, p: &CString) -> binlog_listed_segment {
+    binlog_listed_segment {
+        path: p.as_ptr(),
+        segment_no: f.segment_no,
+        state: match f.state {
+            SegmentState::Active => binlog_segment_state::BINLOG_SEGMENT_STATE_ACTIVE,
+            SegmentState::Ending => binlog_segment_state::BINLOG_SEGMENT_STATE_ENDING,
+            SegmentState::Sealed => binlog_segment_state::BINLOG_SEGMENT_STATE_SEALED,
+            SegmentState::Unreadable => binlog_segment_state::BINLOG_SEGMENT_STATE_UNREADABLE,
+        },
+        salvaged: f.salvaged_offset.is_some(),
+        salvaged_offset: f.salvaged_offset.unwrap_or(0),
+        has_first_seq: f.first_seq.is_some(),
+        first_seq: f.first_seq.unwrap_or(0),
+        has_last_seq: f.last_seq.is_some(),
+        last_seq: f.last_seq.unwrap_or(0),
+        bytes: f.bytes,
+    }
+}
+
+/// Frees the list and every path it gave out; NULL is accepted.
+#[no_mangle]
+pub extern "C" fn binlog_segment_list_free(list: *mut binlog_segment_list) {
+    call_void(|| {
+        if !list.is_null() {
+            drop(unsafe { Box::from_raw(list) });
+        }
+    })
+}

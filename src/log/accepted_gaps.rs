@@ -1,0 +1,160 @@
+//! Gaps an operator accepted: ranges of sequence numbers known to be lost
+//! (e.g. in the damaged bytes `binlog repair --salvage` cut), kept in
+//! `<log>.accepted-gaps` beside the log's segments so that `binlog verify`
+//! can call the log clean again without any sealed segment changing
+//! (docs/FORMAT.md section 14a).
+//!
+//! ```text
+//! binlog-accepted-gaps 1
+//! gap 14 14 20261123T220000Z lost to damage at offset 964 of orders-...binlog
+//! ```
+//! A gap line is: first and last sequence number (inclusive), when it was
+//! accepted (UTC), and the reason, to the end of the line. The file is
+//! replaced whole (temporary file, fsync, rename, fsync of the directory),
+//! so a crash leaves the old list or the new one.
+
+use super::naming;
+use crate::error::{Error, ErrorKind, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const VERSION_LINE: &str = "binlog-accepted-gaps 1";
+
+/// Sequence numbers `from_seq..=to_seq` of a log, accepted as lost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptedGap {
+    pub from_seq: u64,
+    /// The last sequence number of the gap (inclusive).
+    pub to_seq: u64,
+    /// When it was accepted: `YYYYMMDDTHHMMSSZ`.
+    pub accepted_utc: String,
+    /// Why, in the operator's words (one line).
+    pub reason: String,
+}
+
+impl AcceptedGap {
+    /// Whether this accepted gap covers every number of `from..=to`.
+    pub fn covers(&self, from: u64, to: u64) -> bool {
+        self.from_seq <= from && to <= self.to_seq
+    }
+}
+
+/// The file of log `log` in `dir` that lists its accepted gaps.
+pub fn path(dir: &Path, log: &str) -> PathBuf {
+    dir.join(format!("{log}.accepted-gaps"))
+}
+
+/// The gaps accepted for log `log` in `dir`, in the order accepted (none
+/// if the file does not exist).
+pub fn load(dir: &Path, log: &str) -> Result<Vec<AcceptedGap>> {
+    let p = path(dir, log);
+    match std::fs::read_to_string(&p) {
+        Ok(text) => decode(&text, &p),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Error::io(&p, "read accepted gaps", e)),
+    }
+}
+
+/// Adds `from..=to` to log `log`'s accepted gaps, stamped now, durably.
+pub fn accept(dir: &Path, log: &str, from: u64, to: u64, reason: &str) -> Result<AcceptedGap> {
+    super::options::validate_name(log)?;
+    if from > to {
+        return Err(Error::invalid(format!(
+            "gap {from}..{to}: the first number is larger than the last"
+        )));
+    }
+    let gap = AcceptedGap {
+        from_seq: from,
+        to_seq: to,
+        accepted_utc: naming::utc_stamp(crate::sys::realtime_ns()),
+        reason: reason.split_whitespace().collect::<Vec<_>>().join(" "),
+    };
+    let mut gaps = load(dir, log)?;
+    gaps.push(gap.clone());
+    store(&path(dir, log), &gaps)?;
+    Ok(gap)
+}
+
+fn encode(gaps: &[AcceptedGap]) -> String {
+    let mut s = format!("{VERSION_LINE}\n");
+    for g in gaps {
+        s += &format!(
+            "gap {} {} {} {}\n",
+            g.from_seq, g.to_seq, g.accepted_utc, g.reason
+        );
+    }
+    s
+}
+
+fn decode(text: &str, path: &Path) -> Result<Vec<AcceptedGap>> {
+    let mut lines = text.split_terminator('\n');
+    let bad = |n: usize, what: &str| {
+        Error::file(
+            ErrorKind::Corrupt,
+            path,
+            format!("line {n}: {what} (expected `gap FROM TO YYYYMMDDTHHMMSSZ REASON`)"),
+        )
+    };
+    if lines.next() != Some(VERSION_LINE) {
+        return Err(bad(1, &format!("not {VERSION_LINE:?}")));
+    }
+    let mut gaps = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let f: Vec<&str> = line.splitn(5, ' ').collect();
+        let num = |k: usize| f.get(k).and_then(|v| v.parse::<u64>().ok());
+        match (f.first(), num(1), num(2), f.get(3)) {
+            (Some(&"gap"), Some(from_seq), Some(to_seq), Some(stamp)) if from_seq <= to_seq => gaps
+                .push(AcceptedGap {
+                    from_seq,
+                    to_seq,
+                    accepted_utc: stamp.to_string(),
+                    reason: f.get(4).unwrap_or(&"").to_string(),
+                }),
+            _ => return Err(bad(i + 2, &format!("bad line {line:?}"))),
+        }
+    }
+    Ok(gaps)
+}
+
+/// Replaces `path` with `gaps`: written to `<path>.tmp`, fsynced, renamed
+/// over it, and the directory fsynced.
+fn store(path: &Path, gaps: &[AcceptedGap]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = Path::new(&tmp);
+    std::fs::File::create(tmp)
+        .and_then(|mut f| {
+            f.write_all(encode(gaps).as_bytes())?;
+            f.sync_all()
+        })
+        .map_err(|e| Error::io(tmp, "write accepted gaps", e))?;
+    std::fs::rename(tmp, path).map_err(|e| Error::io(path, "replace accepted gaps", e))?;
+    let dir = crate::sys::parent_dir(path);
+    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_gaps_round_trip_and_bad_lines_are_named() {
+        let g = AcceptedGap {
+            from_seq: 14,
+            to_seq: 19,
+            accepted_utc: "20261123T220000Z".into(),
+            reason: "lost to damage at offset 964".into(),
+        };
+        let p = Path::new("x.accepted-gaps");
+        assert_eq!(
+            decode(&encode(std::slice::from_ref(&g)), p).unwrap(),
+            vec![g.clone()]
+        );
+        assert!(g.covers(14, 19) && g.covers(15, 15));
+        assert!(!g.covers(13, 14) && !g.covers(19, 20));
+        let e = decode(&format!("{VERSION_LINE}\ngap 9 3 x y\n"), p).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert!(e.to_string().contains("line 2"), "{e}");
+        assert!(decode("binlog-accepted-gaps 2\n", p).is_err());
+    }
+}

@@ -1,0 +1,113 @@
+//! A log's files with their state, for uploaders and tools: which segments
+//! are sealed (never written again: safe to upload or archive), which one
+//! is being written or sealed, and which files `binlog repair --salvage`
+//! made, in the order a log reader reads them.
+
+use super::segments;
+use crate::error::{ErrorKind, Result};
+use crate::reader::{Reader, Tail};
+use std::path::{Path, PathBuf};
+
+/// Where a log's file is in its one-way lifecycle (docs/FORMAT.md
+/// section 14a, Rolling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SegmentState {
+    /// No seal: being written, or its writer stopped between records.
+    Active,
+    /// Its records are closed by a `SEAL_BEGIN` frame and the rest of the
+    /// seal is not written (yet): no record is added any more.
+    Ending,
+    /// Sealed (its seal trailer is whole): it never changes again.
+    Sealed,
+    /// Its header cannot be read (damaged, not a segment, or cut short in
+    /// an older segment); `first_seq` and `last_seq` are unknown.
+    Unreadable,
+}
+
+/// One file of a log, as [`list_segments`] found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedSegment {
+    pub path: PathBuf,
+    /// Its segment number (a salvaged file's is its segment's).
+    pub segment_no: u64,
+    /// For a file `binlog repair --salvage` made: the offset in its segment
+    /// the records it holds were copied from.
+    pub salvaged_offset: Option<u64>,
+    pub state: SegmentState,
+    /// The first record's sequence number, from the header (also of a
+    /// segment that holds no record yet: the number its first will carry).
+    pub first_seq: Option<u64>,
+    /// The last record's sequence number, once the records are closed
+    /// (`Sealed` or `Ending`) and there is one; `None` while `Active`.
+    pub last_seq: Option<u64>,
+    /// The file's size in bytes when listed.
+    pub bytes: u64,
+}
+
+/// Every file of log `name` in `dir` in read order, with its state: the
+/// segments by number, each followed by the files salvaged from it. A
+/// sealed segment costs reading its header and seal; one without a seal is
+/// read to its end (skipping damage) to tell `Ending` from `Active`. A
+/// file removed while listing (retention) is left out. The listing is a
+/// snapshot: a live log may roll or seal meanwhile.
+pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegment>> {
+    super::options::validate_name(name)?;
+    let mut out = Vec::new();
+    // The last file found cut short inside its header.
+    let mut cut_short = None;
+    for f in segments::list_files(dir.as_ref(), name)? {
+        let bytes = match std::fs::metadata(&f.path) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(crate::error::Error::io(&f.path, "stat", e)),
+        };
+        let mut listed = ListedSegment {
+            path: f.path,
+            segment_no: f.order.segment_no,
+            salvaged_offset: f.order.salvaged.map(|(offset, _)| offset),
+            state: SegmentState::Unreadable,
+            first_seq: None,
+            last_seq: None,
+            bytes,
+        };
+        match Reader::open(&listed.path) {
+            Ok(r) => describe(r, &mut listed),
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) if e.kind() == ErrorKind::Truncated => cut_short = Some(out.len()),
+            Err(_) => {}
+        }
+        out.push(listed);
+    }
+    // The newest segment of a live log may be caught between its creation
+    // and its header write: being created, it is `Active`, not unreadable.
+    let newest = out.iter().rposition(|l| l.salvaged_offset.is_none());
+    if let Some(i) = cut_short.filter(|&i| Some(i) == newest) {
+        out[i].state = SegmentState::Active;
+    }
+    Ok(out)
+}
+
+/// Fills in `l`'s state and sequence numbers from the reader of its file.
+fn describe(mut r: Reader, l: &mut ListedSegment) {
+    let first = r.header().first_seq;
+    l.first_seq = Some(first);
+    if let Some(d) = r.seal() {
+        l.state = SegmentState::Sealed;
+        l.last_seq = (d.record_count > 0).then_some(d.last_seq);
+        return;
+    }
+    // No usable seal: read to the end to find how the records end.
+    r.skip_damaged(true);
+    while let Ok(Some(_)) = r.next() {}
+    let closed = |n: u64| (n > first).then(|| n - 1);
+    l.state = if r.has_seal_trailer() {
+        SegmentState::Sealed
+    } else if matches!(r.tail(), Tail::SealDamaged { .. }) {
+        SegmentState::Ending
+    } else {
+        SegmentState::Active
+    };
+    if l.state != SegmentState::Active {
+        l.last_seq = closed(r.next_seq());
+    }
+}
