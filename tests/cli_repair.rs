@@ -424,6 +424,12 @@ fn a_salvaged_log_reads_in_seq_order_and_is_clean_once_its_gap_is_accepted() {
     binlog().args(["repair", "--salvage", dir]).assert().code(1);
     let want: Vec<u64> = (0..30).filter(|&s| s != 14).collect();
     let cat = binlog().args(["cat", dir]).output().unwrap();
+    assert_eq!(cat.status.code(), Some(1), "{}", out_text(&cat));
+    assert!(
+        out_text(&cat).contains("binlog: gap: "),
+        "{}",
+        out_text(&cat)
+    );
     assert_eq!(seqs_of_lines(&String::from_utf8_lossy(&cat.stdout)), want);
     // The library's log reader, too.
     let mut r = binlog::LogReader::open(&t.0, "orders").unwrap();
@@ -499,6 +505,23 @@ fn a_salvaged_log_reads_in_seq_order_and_is_clean_once_its_gap_is_accepted() {
         "{text}"
     );
     assert!(text.contains("verify: clean"), "{text}");
+    // info and cat tell the same: a note, not damage.
+    let info = binlog().args(["info", dir]).output().unwrap();
+    let text = out_text(&info);
+    assert_eq!(info.status.code(), Some(0), "{text}");
+    assert!(text.contains("accepted    gap seq 14..14"), "{text}");
+    assert!(
+        text.contains("note: ") && !text.contains("binlog: gap:"),
+        "{text}"
+    );
+    let cat = binlog().args(["cat", dir]).output().unwrap();
+    let text = out_text(&cat);
+    assert_eq!(cat.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("gap seq 14..14 accepted (disk damage, "),
+        "{text}"
+    );
+    assert_eq!(seqs_of_lines(&String::from_utf8_lossy(&cat.stdout)), want);
 }
 
 /// A log writer holds its log's lock (`<name>.lock`) from open to close,

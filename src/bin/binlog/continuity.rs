@@ -6,6 +6,7 @@
 //! library's `LogReader` make the same check.
 
 use crate::paths;
+use binlog::log::accepted_gaps::{self, AcceptedGap};
 use binlog::{Reader, Tail};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,9 @@ use std::path::{Path, PathBuf};
 #[derive(Default)]
 pub struct Continuity {
     prev: Option<SegmentEnd>,
+    /// The gaps the operator accepted (`repair --accept-gap`) for the log
+    /// last seen, loaded once per log.
+    accepted: Option<((PathBuf, String), Vec<AcceptedGap>)>,
 }
 
 struct SegmentEnd {
@@ -32,13 +36,23 @@ pub enum SeqBreak {
     Missing { from: u64, to: u64, message: String },
     /// The segment starts before the previous one ended.
     Overlap { message: String },
+    /// Records `from..=to` are in neither segment, a loss the operator
+    /// accepted: a note, not damage.
+    Accepted { from: u64, to: u64, message: String },
 }
 
 impl SeqBreak {
     pub fn message(&self) -> &str {
         match self {
-            SeqBreak::Missing { message, .. } | SeqBreak::Overlap { message } => message,
+            SeqBreak::Missing { message, .. }
+            | SeqBreak::Overlap { message }
+            | SeqBreak::Accepted { message, .. } => message,
         }
+    }
+
+    /// Whether the break is damage (not a gap the operator accepted).
+    pub fn is_damage(&self) -> bool {
+        !matches!(self, SeqBreak::Accepted { .. })
     }
 }
 
@@ -46,7 +60,12 @@ impl Continuity {
     /// Checks the segment just opened, whose header says it starts at
     /// `first`, against the one passed before it; missing records outside
     /// `shown` (the sequence numbers the command prints) are not reported.
-    pub fn check(&self, file: &Path, first: u64, shown: RangeInclusive<u64>) -> Option<SeqBreak> {
+    pub fn check(
+        &mut self,
+        file: &Path,
+        first: u64,
+        shown: RangeInclusive<u64>,
+    ) -> Option<SeqBreak> {
         let prev = self.prev.as_ref()?;
         if log_of(file).as_ref() != Some(&prev.log) {
             return None;
@@ -55,7 +74,16 @@ impl Continuity {
         if first > expected {
             let (from, to) = (expected, first - 1);
             let wanted = to >= *shown.start() && from <= *shown.end();
-            return wanted.then(|| missing(file, &prev.path, from, to));
+            let prev_path = prev.path.clone();
+            let log = prev.log.clone();
+            return wanted.then(|| match self.accepted_gap(&log, from, to) {
+                Some(g) => SeqBreak::Accepted {
+                    from,
+                    to,
+                    message: format!("{}: {}", paths::show(file), accepted_note((from, to), g)),
+                },
+                None => missing(file, &prev_path, from, to),
+            });
         }
         (first < expected).then(|| SeqBreak::Overlap {
             message: format!(
@@ -77,10 +105,36 @@ impl Continuity {
         });
     }
 
+    /// The accepted gap of `log` that covers `from..=to`, if any; a file
+    /// of accepted gaps that cannot be read accepts none (the gap is then
+    /// reported as damage, and `binlog verify` says why).
+    fn accepted_gap(
+        &mut self,
+        log: &(PathBuf, String),
+        from: u64,
+        to: u64,
+    ) -> Option<&AcceptedGap> {
+        if self.accepted.as_ref().map(|(l, _)| l) != Some(log) {
+            let gaps = accepted_gaps::load(&log.0, &log.1).unwrap_or_default();
+            self.accepted = Some((log.clone(), gaps));
+        }
+        let (_, gaps) = self.accepted.as_ref()?;
+        gaps.iter().find(|g| g.covers(from, to))
+    }
+
     /// A segment that could not be read: nothing is known of its end.
     pub fn forget(&mut self) {
         self.prev = None;
     }
+}
+
+/// How a lost range `from..=to` that gap `g` accepts is noted.
+pub fn accepted_note((from, to): (u64, u64), g: &AcceptedGap) -> String {
+    let reason = match g.reason.as_str() {
+        "" => String::new(),
+        r => format!("{r}, "),
+    };
+    format!("gap seq {from}..{to} accepted ({reason}{})", g.accepted_utc)
 }
 
 /// Records `from..=to` missing between `prev` and `file`.

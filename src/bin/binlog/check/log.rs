@@ -3,6 +3,7 @@
 //! each other, and its manifest can be read.
 
 use super::segment::{check_file, LogIssue, LogIssueKind, Role, SegmentCheck};
+use crate::continuity::accepted_note;
 use crate::error::CliResult;
 use crate::lock;
 use crate::paths::{self, LogId, Source};
@@ -127,14 +128,6 @@ fn check_continuity(prev: &Previous, c: &mut SegmentCheck, accepted: &[AcceptedG
 
 /// "gap seq 14..19 accepted (lost in the damage, 20261123T220000Z)": the
 /// range missing here, and the accepted gap's reason and time.
-fn accepted_note((from, to): (u64, u64), g: &AcceptedGap) -> String {
-    let reason = match g.reason.as_str() {
-        "" => String::new(),
-        r => format!("{r}, "),
-    };
-    format!("gap seq {from}..{to} accepted ({reason}{})", g.accepted_utc)
-}
-
 /// The gaps accepted for `log`; none, with a note, if their file cannot
 /// be read (the gaps then count as damage again).
 fn load_accepted_gaps(log: &LogId, progress: &Progress) -> Vec<AcceptedGap> {

@@ -87,7 +87,7 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     }
     out.flush()?;
     Ok(Outcome::damaged_if(
-        totals.damaged > 0 || !totals.gaps.is_empty(),
+        totals.damaged > 0 || totals.gaps.iter().any(|(b, _)| b.is_damage()),
     ))
 }
 
@@ -102,7 +102,8 @@ fn check_continuity(
 ) {
     if let Some(h) = &s.header {
         if let Some(b) = continuity.check(f, h.first_seq, 0..=u64::MAX) {
-            progress.suspend(|| eprintln!("binlog: gap: {}", b.message()));
+            let what = if b.is_damage() { "gap" } else { "note" };
+            progress.suspend(|| eprintln!("binlog: {what}: {}", b.message()));
             totals.gaps.push((b, f.to_path_buf()));
         }
     }

@@ -34,12 +34,17 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
             }
             SeqBreak::Missing { from, to, .. } => ("missing", format!("records {from}..{to}")),
             SeqBreak::Overlap { .. } => ("overlap", "sequence numbers".to_string()),
+            SeqBreak::Accepted { from, to, .. } => (
+                "accepted",
+                format!("gap seq {from}..{to} (repair --accept-gap)"),
+            ),
         };
         writeln!(out, "  {label:<12}{what}, before {}", paths::show(f))?;
     }
     let bytes = t.bytes;
     writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
-    let damage = match (t.damaged, t.gaps.len()) {
+    let breaks = t.gaps.iter().filter(|(b, _)| b.is_damage()).count();
+    let damage = match (t.damaged, breaks) {
         (0, 0) => "none seen (a sealed segment is summarized from its seal: `binlog verify` \
                    reads every record)"
             .to_string(),
@@ -108,6 +113,10 @@ fn gap_json(b: &SeqBreak, file: &Path) -> Value {
         }),
         SeqBreak::Overlap { message } => json!({
             "kind": "overlap", "before": paths::show(file), "message": message,
+        }),
+        SeqBreak::Accepted { from, to, message } => json!({
+            "kind": "accepted", "from_seq": from, "to_seq": to,
+            "before": paths::show(file), "message": message,
         }),
     }
 }

@@ -139,9 +139,12 @@ impl SegmentWalk<'_> {
             let what = match b {
                 SeqBreak::Missing { .. } => "gap",
                 SeqBreak::Overlap { .. } => "damaged",
+                SeqBreak::Accepted { .. } => "note",
             };
             eprintln!("binlog: {what}: {}", b.message());
-            self.outcome = Outcome::Damaged;
+            if b.is_damage() {
+                self.outcome = Outcome::Damaged;
+            }
         }
         if !self.filter.may_match(&r) {
             self.continuity.ended(file, next_seq_after(&r, false));
