@@ -9,6 +9,9 @@
 /// cbindgen:ignore
 pub mod clock;
 /// cbindgen:ignore
+#[cfg(feature = "compression")]
+pub mod compressed;
+/// cbindgen:ignore
 pub mod error;
 /// cbindgen:ignore
 pub mod format;

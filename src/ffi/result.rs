@@ -38,6 +38,10 @@ pub enum binlog_result {
     BINLOG_ERR_BUFFER_TOO_SMALL = 21,
     BINLOG_ERR_WRONG_LOG = 22,
     BINLOG_ERR_SEALED = 23,
+    BINLOG_ERR_COMPRESSED_TRUNCATED = 24,
+    BINLOG_ERR_CORRUPT_FRAME = 25,
+    BINLOG_ERR_CORRUPT_SEEK_TABLE = 26,
+    BINLOG_ERR_FRAME_SIZE_MISMATCH = 27,
 }
 
 impl From<ErrorKind> for binlog_result {
@@ -63,6 +67,10 @@ impl From<ErrorKind> for binlog_result {
             ErrorKind::CorruptSeal => BINLOG_ERR_CORRUPT_SEAL,
             ErrorKind::WrongLog => BINLOG_ERR_WRONG_LOG,
             ErrorKind::Sealed => BINLOG_ERR_SEALED,
+            ErrorKind::CompressedTruncated => BINLOG_ERR_COMPRESSED_TRUNCATED,
+            ErrorKind::CorruptFrame => BINLOG_ERR_CORRUPT_FRAME,
+            ErrorKind::CorruptSeekTable => BINLOG_ERR_CORRUPT_SEEK_TABLE,
+            ErrorKind::FrameSizeMismatch => BINLOG_ERR_FRAME_SIZE_MISMATCH,
         }
     }
 }
@@ -94,6 +102,10 @@ mod tests {
             CorruptSeal,
             WrongLog,
             Sealed,
+            CompressedTruncated,
+            CorruptFrame,
+            CorruptSeekTable,
+            FrameSizeMismatch,
         ] {
             assert_eq!(binlog_result::from(k) as u32, k as u32, "{k:?}");
             assert!(![3, 16, 21].contains(&(k as u32)), "{k:?}");
