@@ -175,7 +175,10 @@ mod tests {
         // bytes and the two records after it.
         assert_eq!(&ends[..4], [10, 210, 410, 566]);
         assert!(frame_sizes(&ends).iter().all(|&s| s <= 200));
-        assert_eq!((ends[3], ends[4]), (seal.records_end, seal.records_end + 17));
+        assert_eq!(
+            (ends[3], ends[4]),
+            (seal.records_end, seal.records_end + 17)
+        );
     }
 
     #[test]
