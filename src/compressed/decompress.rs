@@ -49,9 +49,9 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
             )
         })?;
     } else {
-        let crc = write_plain(&mut segment, &tmp)?;
-        on_step(Step::Written);
-        if let Err(e) = check_plain(&segment, &tmp, crc) {
+        // A damaged frame stops the copy: what was written is removed.
+        let written = write_plain(&mut segment, &tmp).inspect(|_| on_step(Step::Written));
+        if let Err(e) = written.and_then(|crc| check_plain(&segment, &tmp, crc)) {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }

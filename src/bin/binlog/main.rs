@@ -7,6 +7,7 @@
 
 // Commands.
 mod cat;
+mod compress;
 mod dump;
 mod info;
 mod repair;
@@ -99,6 +100,10 @@ enum Command {
     Write(write::WriteArgs),
     /// Records and bytes per type and per minute, hour or day.
     Stats(stats::StatsArgs),
+    /// Compress sealed segments into seekable zstd files (FILE.binlog.zst).
+    Compress(compress::CompressArgs),
+    /// Turn compressed segments (FILE.binlog.zst) back into FILE.binlog.
+    Decompress(compress::DecompressArgs),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +124,8 @@ fn main() -> ExitCode {
         Command::Dump(a) => dump::run(a),
         Command::Write(a) => write::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Compress(a) => compress::run_compress(a),
+        Command::Decompress(a) => compress::run_decompress(a),
     };
     match result {
         Ok(outcome) => outcome.code(),
