@@ -153,7 +153,7 @@ fn frames_are_cut_at_the_segment_structure_and_opening_reads_few_small_ones() {
         .map(|f| f.offset)
         .filter(|&o| o > data_start && o < seal.records_end)
         .collect();
-    let mut r = Reader::open(&path_of_plain_copy(&dir, &original)).unwrap();
+    let mut r = Reader::open(path_of_plain_copy(&dir, &original)).unwrap();
     let mut offsets = Vec::new();
     while let Some(rec) = r.next().unwrap() {
         offsets.push((rec.offset, rec.offset + rec.frame_len));

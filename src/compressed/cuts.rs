@@ -115,7 +115,7 @@ mod tests {
         let mut f = vec![0u8; header as usize];
         for &b in bodies {
             f.extend_from_slice(&b.to_le_bytes());
-            f.extend(std::iter::repeat(0xaa).take(b as usize + 4));
+            f.resize(f.len() + b as usize + 4, 0xaa);
         }
         let mut seal = SealDirectory {
             records_end: f.len() as u64,
