@@ -93,8 +93,8 @@ fn a_kill_after_any_step_leaves_the_segment_or_a_verified_copy() {
         return child(&spec);
     }
     for mode in ["compress", "decompress"] {
-        for stop in 0..STEPS.len() {
-            let ctx = format!("{mode}, killed after step {stop} ({:?})", STEPS[stop]);
+        for (stop, step) in STEPS.iter().enumerate() {
+            let ctx = format!("{mode}, killed after step {stop} ({step:?})");
             let d = TempDir::new(&format!("zst-kill-{mode}-{stop}"));
             let path = d.join("seg.binlog");
             let original = sealed_segment(&path);
