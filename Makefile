@@ -104,6 +104,7 @@ test-c: lib examples
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json)
 bench: lib $(BUILD)/bench/bench
 	$(BUILD)/bench/bench target/bench.json
+	$(CARGO) bench --bench compress -- target/bench-compress.json
 
 $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	@mkdir -p $(dir $@)
