@@ -9,6 +9,7 @@ use super::durable::{
     check_same_bytes, remove_durably, remove_leftover, rename_durably, sync, with_suffix, Step,
 };
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
+use super::seek_table::MAX_FRAME_DECOMPRESSED;
 use super::segment::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reader::{map_file, Reader};
@@ -18,7 +19,8 @@ use std::path::{Path, PathBuf};
 /// How to compress: the zstd level and the size of the record frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompressOptions {
-    /// zstd level (1 to 22; 3 is zstd's default).
+    /// zstd level (3, zstd's default, unless set; up to 22, slower and
+    /// smaller; negative levels are faster and larger).
     pub level: i32,
     /// Original bytes per frame at most (1 MiB by default); smaller frames
     /// make random reads cheaper and compress a little worse.
@@ -93,17 +95,18 @@ pub fn compress_segment_with(
 
 fn check_options(opts: &CompressOptions) -> Result<()> {
     let levels = zstd::compression_level_range();
-    if !levels.contains(&opts.level)
-        || opts.frame_size == 0
-        || opts.frame_size > super::seek_table::MAX_FRAME_DECOMPRESSED
-    {
-        let what = format!(
-            "compression level {} (1 to {}) or frame size {} (1 byte to 1 GiB)",
-            opts.level,
-            levels.end(),
+    if !levels.contains(&opts.level) {
+        let (min, max) = (levels.start(), levels.end());
+        return Err(Error::invalid(format!(
+            "compression level {} (zstd takes {min} to {max})",
+            opts.level
+        )));
+    }
+    if opts.frame_size == 0 || opts.frame_size > MAX_FRAME_DECOMPRESSED {
+        return Err(Error::invalid(format!(
+            "frame size {} (1 byte to 1 GiB)",
             opts.frame_size
-        );
-        return Err(Error::invalid(what));
+        )));
     }
     Ok(())
 }

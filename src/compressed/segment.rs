@@ -17,10 +17,10 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
-/// Not `Sync`: one thread at a time reads through it (its cache is shared
-/// with the frames it hands out).
+/// Reads take `&mut self` (the cache and the decompression context); the
+/// segment may move to another thread (`Send`), as a `Reader` may.
 pub struct CompressedSegment {
     path: PathBuf,
     file: File,
@@ -132,14 +132,14 @@ impl CompressedSegment {
     }
 
     /// Frame `index`, decompressed, from the cache or the file.
-    pub fn frame(&mut self, index: usize) -> Result<Rc<[u8]>> {
+    pub fn frame(&mut self, index: usize) -> Result<Arc<[u8]>> {
         if let Some(bytes) = self.cache.get(index) {
             return Ok(bytes);
         }
         let mut out = Vec::new();
         self.decompress(index, &mut out)?;
-        let bytes: Rc<[u8]> = out.into();
-        self.cache.insert(index, Rc::clone(&bytes));
+        let bytes: Arc<[u8]> = out.into();
+        self.cache.insert(index, Arc::clone(&bytes));
         Ok(bytes)
     }
 
@@ -242,5 +242,14 @@ fn placeholder_header() -> SegmentHeader {
         content_type: String::new(),
         writer: String::new(),
         params: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_compressed_segment_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<super::CompressedSegment>();
     }
 }

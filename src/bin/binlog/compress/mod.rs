@@ -26,7 +26,7 @@ pub struct CompressArgs {
     /// Sealed segment files, or directories of them.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
-    /// zstd compression level (1 to 22).
+    /// zstd compression level (up to 22: slower and smaller; negative: faster).
     #[arg(long, default_value_t = CompressOptions::default().level)]
     pub level: i32,
     /// Original bytes per zstd frame at most (random reads decompress whole frames).
