@@ -83,7 +83,7 @@ fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
     assert_eq!(seg[body], 3, "SEAL_DIR kind");
     let sparse_offset = u64_at(seg, body + 65);
     let mut at = body + 85;
-    let mut varint = |at: &mut usize| {
+    let varint = |at: &mut usize| {
         let (mut v, mut shift) = (0u64, 0);
         loop {
             let b = seg[*at];
