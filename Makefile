@@ -20,7 +20,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c examples bench install clean tools
+.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c examples bench install clean tools zstd-tool
 
 all: lib header examples
 
@@ -87,10 +87,15 @@ test: check-header lint test-rust test-c test-go test-java fuzz-short
 # every test target builds (those that run the tool require or check the
 # `cli` feature). The library's code is the same with or without the
 # feature, so the integration tests, run just before, are only built again.
-test-rust:
+test-rust: zstd-tool
 	$(CARGO) test --all-targets
 	$(CARGO) test --no-default-features --lib --tests --no-run
 	$(CARGO) test --no-default-features --lib
+
+# The zstd command-line tool, the reference the compressed-segment tests
+# and `make bench` compare with (Debian's package, installed when missing).
+zstd-tool:
+	@command -v zstd >/dev/null || { apt-get update -qq && apt-get install -y -qq zstd; }
 
 # Formatting and lints are part of the tests: rustfmt and clippy ship with
 # the Rust toolchain.
@@ -113,8 +118,9 @@ test-c: lib examples
 	done
 
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json)
-bench: lib $(BUILD)/bench/bench
+bench: lib zstd-tool $(BUILD)/bench/bench
 	$(BUILD)/bench/bench target/bench.json
+	$(CARGO) bench --bench compress -- target/bench-compress.json
 
 $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	@mkdir -p $(dir $@)

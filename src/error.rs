@@ -64,6 +64,19 @@ pub enum ErrorKind {
     /// segment of a log never changes again; open the log instead, which
     /// starts the next segment.
     Sealed = 23,
+    /// A compressed segment (`.binlog.zst`) ends before its seek table, or
+    /// a frame its seek table lists runs past the end of the file.
+    CompressedTruncated = 24,
+    /// A frame of a compressed segment fails to decompress or fails its
+    /// checksum (a flipped bit in the compressed bytes).
+    CorruptFrame = 25,
+    /// The seek table of a compressed segment is malformed or disagrees
+    /// with the frames it lists (their compressed sizes or the file's
+    /// length).
+    CorruptSeekTable = 26,
+    /// A frame of a compressed segment decompresses to another size than
+    /// its seek table entry says.
+    FrameSizeMismatch = 27,
 }
 
 /// A core error: its kind, the file and offset it is about, what went

@@ -11,6 +11,9 @@ pub mod change_fd;
 /// cbindgen:ignore
 pub mod clock;
 /// cbindgen:ignore
+#[cfg(feature = "compression")]
+pub mod compressed;
+/// cbindgen:ignore
 pub mod error;
 /// cbindgen:ignore
 pub mod format;

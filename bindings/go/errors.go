@@ -45,6 +45,16 @@ const (
 	// A sealed (or ending) segment of a log opened to append: it never
 	// changes again; open the log instead.
 	ErrSealed Code = C.BINLOG_ERR_SEALED
+
+	// A compressed segment (.binlog.zst) that ends before its seek table.
+	ErrCompressedTruncated Code = C.BINLOG_ERR_COMPRESSED_TRUNCATED
+	// A frame of a compressed segment that fails to decompress or its checksum.
+	ErrCorruptFrame Code = C.BINLOG_ERR_CORRUPT_FRAME
+	// A compressed segment's seek table that is malformed or disagrees
+	// with its frames.
+	ErrCorruptSeekTable Code = C.BINLOG_ERR_CORRUPT_SEEK_TABLE
+	// A frame of a compressed segment of another size than its seek table says.
+	ErrFrameSizeMismatch Code = C.BINLOG_ERR_FRAME_SIZE_MISMATCH
 )
 
 var codeNames = map[Code]string{
@@ -72,6 +82,11 @@ var codeNames = map[Code]string{
 	ErrBufferTooSmall:     "buffer too small",
 	ErrWrongLog:           "segment of another log",
 	ErrSealed:             "sealed segment of a log",
+
+	ErrCompressedTruncated: "truncated compressed segment",
+	ErrCorruptFrame:        "corrupt compressed frame",
+	ErrCorruptSeekTable:    "corrupt seek table",
+	ErrFrameSizeMismatch:   "compressed frame of the wrong size",
 }
 
 // String names the code ("locked", "not found", ...).

@@ -39,11 +39,15 @@ pub enum binlog_result {
     BINLOG_ERR_BUFFER_TOO_SMALL = 21,
     BINLOG_ERR_WRONG_LOG = 22,
     BINLOG_ERR_SEALED = 23,
+    BINLOG_ERR_COMPRESSED_TRUNCATED = 24,
+    BINLOG_ERR_CORRUPT_FRAME = 25,
+    BINLOG_ERR_CORRUPT_SEEK_TABLE = 26,
+    BINLOG_ERR_FRAME_SIZE_MISMATCH = 27,
 }
 
 impl binlog_result {
     /// Every code, in number order (a test checks that none is missing).
-    const ALL: [binlog_result; 24] = {
+    const ALL: [binlog_result; 28] = {
         use binlog_result::*;
         [
             BINLOG_OK,
@@ -70,6 +74,10 @@ impl binlog_result {
             BINLOG_ERR_BUFFER_TOO_SMALL,
             BINLOG_ERR_WRONG_LOG,
             BINLOG_ERR_SEALED,
+            BINLOG_ERR_COMPRESSED_TRUNCATED,
+            BINLOG_ERR_CORRUPT_FRAME,
+            BINLOG_ERR_CORRUPT_SEEK_TABLE,
+            BINLOG_ERR_FRAME_SIZE_MISMATCH,
         ]
     };
 
@@ -106,6 +114,10 @@ impl binlog_result {
             BINLOG_ERR_BUFFER_TOO_SMALL => c"BINLOG_ERR_BUFFER_TOO_SMALL",
             BINLOG_ERR_WRONG_LOG => c"BINLOG_ERR_WRONG_LOG",
             BINLOG_ERR_SEALED => c"BINLOG_ERR_SEALED",
+            BINLOG_ERR_COMPRESSED_TRUNCATED => c"BINLOG_ERR_COMPRESSED_TRUNCATED",
+            BINLOG_ERR_CORRUPT_FRAME => c"BINLOG_ERR_CORRUPT_FRAME",
+            BINLOG_ERR_CORRUPT_SEEK_TABLE => c"BINLOG_ERR_CORRUPT_SEEK_TABLE",
+            BINLOG_ERR_FRAME_SIZE_MISMATCH => c"BINLOG_ERR_FRAME_SIZE_MISMATCH",
         }
     }
 
@@ -137,6 +149,12 @@ impl binlog_result {
             BINLOG_ERR_BUFFER_TOO_SMALL => c"buffer too small for one record",
             BINLOG_ERR_WRONG_LOG => c"segment of another log",
             BINLOG_ERR_SEALED => c"sealed segment of a log: open the log instead",
+            BINLOG_ERR_COMPRESSED_TRUNCATED => c"compressed segment ends before its seek table",
+            BINLOG_ERR_CORRUPT_FRAME => c"corrupt frame in a compressed segment",
+            BINLOG_ERR_CORRUPT_SEEK_TABLE => c"corrupt seek table in a compressed segment",
+            BINLOG_ERR_FRAME_SIZE_MISMATCH => {
+                c"compressed frame of another size than its seek table says"
+            }
         }
     }
 }
@@ -190,6 +208,10 @@ impl From<ErrorKind> for binlog_result {
             ErrorKind::CorruptSeal => BINLOG_ERR_CORRUPT_SEAL,
             ErrorKind::WrongLog => BINLOG_ERR_WRONG_LOG,
             ErrorKind::Sealed => BINLOG_ERR_SEALED,
+            ErrorKind::CompressedTruncated => BINLOG_ERR_COMPRESSED_TRUNCATED,
+            ErrorKind::CorruptFrame => BINLOG_ERR_CORRUPT_FRAME,
+            ErrorKind::CorruptSeekTable => BINLOG_ERR_CORRUPT_SEEK_TABLE,
+            ErrorKind::FrameSizeMismatch => BINLOG_ERR_FRAME_SIZE_MISMATCH,
         }
     }
 }
@@ -221,6 +243,10 @@ mod tests {
             CorruptSeal,
             WrongLog,
             Sealed,
+            CompressedTruncated,
+            CorruptFrame,
+            CorruptSeekTable,
+            FrameSizeMismatch,
         ] {
             assert_eq!(binlog_result::from(k) as u32, k as u32, "{k:?}");
             assert!(![3, 16, 21].contains(&(k as u32)), "{k:?}");

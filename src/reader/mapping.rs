@@ -17,7 +17,7 @@ const RELEASE_EVERY: usize = 64 << 20;
 /// mapped with (releasing part of one would split its mapping).
 const RELEASE_ALIGN: usize = 2 << 20;
 
-pub(super) fn map_file(file: &File, path: &Path) -> Result<Mmap> {
+pub(crate) fn map_file(file: &File, path: &Path) -> Result<Mmap> {
     // SAFETY: the mapping is read-only. A segment may get shorter while
     // mapped: a writer reopening it cuts a torn tail or its seal, and a
     // mapped page wholly past the end of the file then raises SIGBUS. The

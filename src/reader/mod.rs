@@ -29,7 +29,7 @@ mod seek;
 mod trust;
 mod unsealed;
 
-pub(crate) use mapping::read_part;
+pub(crate) use mapping::{map_file, read_part};
 pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
 pub use seal_types::SealTypes;
@@ -41,7 +41,6 @@ use crate::format::seal::{SealDirectory, Trailer, TRAILER_LEN};
 use crate::watch::{Follow, Watched};
 use filter::TypeFilter;
 use indexed::IndexedRead;
-use mapping::map_file;
 use memmap2::Mmap;
 use std::fs::File;
 use std::path::{Path, PathBuf};

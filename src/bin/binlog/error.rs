@@ -124,6 +124,10 @@ impl From<binlog::Error> for CliError {
             K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal | K::WrongLog => {
                 CliError::Damaged(msg)
             }
+            K::CompressedTruncated
+            | K::CorruptFrame
+            | K::CorruptSeekTable
+            | K::FrameSizeMismatch => CliError::Damaged(msg),
             K::InvalidArgument | K::InvalidUtf8 | K::RecordTooLarge => CliError::Usage(msg),
             K::NotABinlog | K::Sealed => CliError::Usage(msg),
             K::UnsupportedVersion => CliError::Usage(msg),
@@ -139,6 +143,14 @@ pub fn is_damage(err: &binlog::Error) -> bool {
     use binlog::ErrorKind as K;
     matches!(
         err.kind(),
-        K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal | K::WrongLog
+        K::Corrupt
+            | K::CorruptHeader
+            | K::Truncated
+            | K::CorruptSeal
+            | K::WrongLog
+            | K::CompressedTruncated
+            | K::CorruptFrame
+            | K::CorruptSeekTable
+            | K::FrameSizeMismatch
     )
 }

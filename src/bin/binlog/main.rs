@@ -7,6 +7,7 @@
 
 // Commands.
 mod cat;
+mod compress;
 mod dump;
 mod generate;
 mod info;
@@ -116,6 +117,10 @@ enum Command {
     Completions(generate::CompletionsArgs),
     /// Write man pages (binlog.1 and one per command) into a directory.
     Man(generate::ManArgs),
+    /// Compress sealed segments into seekable zstd files (FILE.binlog.zst).
+    Compress(compress::CompressArgs),
+    /// Turn compressed segments (FILE.binlog.zst) back into FILE.binlog.
+    Decompress(compress::DecompressArgs),
 }
 
 fn main() -> ExitCode {
@@ -132,6 +137,8 @@ fn main() -> ExitCode {
         Command::Verify(a) => Some(a.progress),
         Command::Repair(a) => Some(a.progress),
         Command::Stats(a) => Some(a.progress),
+        Command::Compress(a) => Some(a.progress),
+        Command::Decompress(a) => Some(a.progress),
         _ => None,
     };
     if let Some(p) = progress {
@@ -148,6 +155,8 @@ fn main() -> ExitCode {
         Command::Stats(a) => stats::run(a),
         Command::Completions(a) => generate::completions(a, Cli::command()),
         Command::Man(a) => generate::man_pages(a, Cli::command()),
+        Command::Compress(a) => compress::run_compress(a),
+        Command::Decompress(a) => compress::run_decompress(a),
     };
     match result {
         Ok(outcome) => outcome.code(),

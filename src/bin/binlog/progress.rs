@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static DISABLED: AtomicBool = AtomicBool::new(false);
 
 /// `--no-progress`, on the commands that draw a bar (info, verify, repair,
-/// stats).
+/// stats, compress, decompress).
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct ProgressArgs {
     /// Never draw a progress bar (it is drawn only when standard error is

@@ -43,6 +43,14 @@ public enum ErrorCode {
      * segment.
      */
     SEALED(23),
+    /** A compressed segment (.binlog.zst) ends before its seek table. */
+    COMPRESSED_TRUNCATED(24),
+    /** A frame of a compressed segment fails to decompress or its checksum. */
+    CORRUPT_FRAME(25),
+    /** A compressed segment's seek table is malformed or disagrees with its frames. */
+    CORRUPT_SEEK_TABLE(26),
+    /** A frame of a compressed segment holds another size than its seek table says. */
+    FRAME_SIZE_MISMATCH(27),
     /** A code newer than this binding. */
     UNKNOWN(-1);
 

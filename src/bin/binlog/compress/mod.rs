@@ -1,0 +1,105 @@
+//! `binlog compress` and `binlog decompress`: sealed segments to and from
+//! seekable zstd files (`<segment>.zst`), crash safely (the library's
+//! `compressed::compress_segment`): the original is removed only once the
+//! copy is written, synced and read back equal.
+
+mod report;
+mod targets;
+
+use crate::error::{CliError, CliResult, Outcome};
+use crate::progress::{Progress, ProgressArgs};
+use binlog::compressed::{compress_segment, decompress_segment, CompressOptions, Converted};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use targets::Target;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+A directory compresses every sealed segment (*.binlog) in it; segments that
+are not sealed yet or that a writer holds are skipped. Each FILE.binlog
+becomes FILE.binlog.zst, which `zstd -d` turns back into the same bytes.
+
+Examples:
+  binlog compress /var/log/orders
+  binlog compress --level 9 orders-00000000000000000001-20260101T000000Z.binlog")]
+pub struct CompressArgs {
+    /// Sealed segment files, or directories of them.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+    /// zstd compression level (up to 22: slower and smaller; negative: faster).
+    #[arg(long, default_value_t = CompressOptions::default().level)]
+    pub level: i32,
+    /// Original bytes per zstd frame at most (random reads decompress whole frames).
+    #[arg(long, value_name = "BYTES", default_value_t = CompressOptions::default().frame_size)]
+    pub frame_size: u64,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Each FILE.binlog.zst becomes FILE.binlog again; the .zst is removed once the
+segment is written, synced and read back.
+
+Example:
+  binlog decompress /var/log/orders/*.binlog.zst")]
+pub struct DecompressArgs {
+    /// Compressed segments (names ending in .zst).
+    #[arg(required = true, value_name = "FILE")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+}
+
+pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
+    let opts = CompressOptions {
+        level: args.level,
+        frame_size: args.frame_size,
+    };
+    let files = targets::segments(&args.paths)?;
+    convert_all(&files, "compress", |f| compress_segment(f, &opts))
+}
+
+pub fn run_decompress(args: &DecompressArgs) -> CliResult<Outcome> {
+    convert_all(
+        &targets::named(&args.paths),
+        "decompress",
+        decompress_segment,
+    )
+}
+
+/// Converts every file, printing a line for each on standard output,
+/// skipping what `targets::skippable` says; returns the first error after
+/// trying them all.
+fn convert_all(
+    files: &[Target],
+    what: &str,
+    mut convert: impl FnMut(&Path) -> binlog::Result<Converted>,
+) -> CliResult<Outcome> {
+    let paths: Vec<PathBuf> = files.iter().map(|t| t.path.clone()).collect();
+    let mut progress = Progress::bytes(crate::paths::total_len(&paths), what);
+    let mut first_error = None;
+    for t in files {
+        let len = std::fs::metadata(&t.path).map_or(0, |m| m.len());
+        let line = match convert(&t.path) {
+            Ok(done) => report::line(&done),
+            Err(e) if targets::skippable(t, &e) => {
+                format!("{}: skipped: {}", t.path.display(), e.detail())
+            }
+            Err(e) => {
+                // The first error is the command's (printed by `main`).
+                let err = CliError::from(e);
+                if first_error.is_some() {
+                    progress.suspend(|| eprintln!("binlog: {what}: {err}"));
+                } else {
+                    first_error = Some(err);
+                }
+                progress.file_done(len);
+                continue;
+            }
+        };
+        progress.suspend(|| println!("{line}"));
+        progress.file_done(len);
+    }
+    first_error.map_or(Ok(Outcome::Clean), Err)
+}

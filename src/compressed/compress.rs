@@ -1,0 +1,184 @@
+//! Compressing a sealed segment `<segment>` into `<segment>.zst`, crash
+//! safely: write `<segment>.zst.tmp`, fsync it, read it back and compare it
+//! byte for byte with the segment, rename it, fsync the directory, and only
+//! then unlink the segment. A crash at any point leaves the segment or a
+//! verified compressed copy (or both); running it again finishes the job.
+
+use super::cuts::{frame_ends, DEFAULT_FRAME_SIZE};
+use super::durable::{
+    check_same_bytes, remove_durably, remove_leftover, rename_durably, sync, with_suffix, Step,
+};
+use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
+use super::seek_table::MAX_FRAME_DECOMPRESSED;
+use super::segment::CompressedSegment;
+use crate::error::{Error, ErrorKind, Result};
+use crate::reader::{map_file, Reader};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+/// How to compress: the zstd level and the size of the record frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompressOptions {
+    /// zstd level (3, zstd's default, unless set; up to 22, slower and
+    /// smaller; negative levels are faster and larger).
+    pub level: i32,
+    /// Original bytes per frame at most (1 MiB by default); smaller frames
+    /// make random reads cheaper and compress a little worse.
+    pub frame_size: u64,
+}
+
+impl Default for CompressOptions {
+    fn default() -> CompressOptions {
+        CompressOptions {
+            level: DEFAULT_LEVEL,
+            frame_size: DEFAULT_FRAME_SIZE,
+        }
+    }
+}
+
+/// What a conversion produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Converted {
+    /// The file written.
+    pub path: PathBuf,
+    pub original_len: u64,
+    pub compressed_len: u64,
+    pub frames: usize,
+}
+
+/// Compresses the sealed segment at `path` into `path` + `.zst` and removes
+/// `path`; see the module's documentation.
+pub fn compress_segment(path: &Path, opts: &CompressOptions) -> Result<Converted> {
+    compress_segment_with(path, opts, |_| {})
+}
+
+/// `compress_segment`, calling `on_step` after each step.
+pub fn compress_segment_with(
+    path: &Path,
+    opts: &CompressOptions,
+    mut on_step: impl FnMut(Step),
+) -> Result<Converted> {
+    check_options(opts)?;
+    let zst = with_suffix(path, ".zst");
+    let tmp = with_suffix(&zst, ".tmp");
+    remove_leftover(&tmp)?;
+    let reader = sealed_segment(path)?;
+    let original = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    if zst.exists() {
+        // A crash between the rename and the unlink: finish if the copy
+        // is the segment's, else start over (the segment is the original).
+        if let Ok(done) = check_copy(&zst, &original, path) {
+            remove_durably(path)?;
+            on_step(Step::SourceRemoved);
+            return Ok(done);
+        }
+        remove_durably(&zst)?;
+    }
+    write_compressed(&reader, &original, &tmp, opts)?;
+    on_step(Step::Written);
+    let done = match check_copy(&tmp, &original, path) {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(
+                e.with_detail(|d| format!("{d} (compressed copy failed verification, removed)"))
+            );
+        }
+    };
+    on_step(Step::Verified);
+    rename_durably(&tmp, &zst)?;
+    on_step(Step::Renamed);
+    remove_durably(path)?;
+    on_step(Step::SourceRemoved);
+    Ok(Converted { path: zst, ..done })
+}
+
+fn check_options(opts: &CompressOptions) -> Result<()> {
+    let levels = zstd::compression_level_range();
+    if !levels.contains(&opts.level) {
+        let (min, max) = (levels.start(), levels.end());
+        return Err(Error::invalid(format!(
+            "compression level {} (zstd takes {min} to {max})",
+            opts.level
+        )));
+    }
+    if opts.frame_size == 0 || opts.frame_size > MAX_FRAME_DECOMPRESSED {
+        return Err(Error::invalid(format!(
+            "frame size {} (1 byte to 1 GiB)",
+            opts.frame_size
+        )));
+    }
+    Ok(())
+}
+
+/// Opens `path`, which must be a sealed segment (its seal intact) that no
+/// writer holds.
+fn sealed_segment(path: &Path) -> Result<Reader> {
+    let reader = Reader::open(path)?;
+    if reader.has_writer()? {
+        return Err(Error::file(
+            ErrorKind::Locked,
+            path,
+            "a writer holds the segment; only a sealed segment is compressed",
+        ));
+    }
+    if reader.seal().is_none() {
+        let (kind, what) = if reader.has_seal_trailer() {
+            (ErrorKind::CorruptSeal, "its seal is damaged (repair it first); only a segment with an intact seal is compressed")
+        } else {
+            (
+                ErrorKind::InvalidArgument,
+                "the segment is not sealed; only a sealed segment is compressed",
+            )
+        };
+        return Err(Error::file(kind, path, what));
+    }
+    Ok(reader)
+}
+
+/// Writes the compressed copy of the segment `original` (which `reader`
+/// read) to `tmp` and syncs it.
+fn write_compressed(
+    reader: &Reader,
+    original: &File,
+    tmp: &Path,
+    opts: &CompressOptions,
+) -> Result<()> {
+    let map = map_file(original, reader.path())?;
+    let seal = reader.seal().expect("checked sealed");
+    let ends = frame_ends(&map, reader.data_start(), seal, opts.frame_size);
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)
+        .map_err(|e| Error::io(tmp, "create", e))?;
+    let io = |e| Error::io(tmp, "write compressed copy", e);
+    let mut out = SeekableWriter::new(
+        std::io::BufWriter::with_capacity(1 << 20, &file),
+        opts.level,
+    )
+    .map_err(io)?;
+    let mut start = 0usize;
+    for end in ends {
+        out.frame(&map[start..end as usize]).map_err(io)?;
+        start = end as usize;
+    }
+    out.finish().map_err(io)?;
+    sync(&file, tmp)
+}
+
+/// Opens the compressed copy at `zst` and checks it holds exactly the bytes
+/// of `original` (at `original_path`).
+fn check_copy(zst: &Path, original: &File, original_path: &Path) -> Result<Converted> {
+    let mut copy = CompressedSegment::open(zst)?;
+    check_same_bytes(&mut copy, original, original_path)?;
+    let compressed_len = std::fs::metadata(zst)
+        .map_err(|e| Error::io(zst, "read metadata", e))?
+        .len();
+    Ok(Converted {
+        path: zst.to_path_buf(),
+        original_len: copy.original_len(),
+        compressed_len,
+        frames: copy.frames().len(),
+    })
+}

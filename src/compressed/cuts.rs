@@ -1,0 +1,211 @@
+//! Where a sealed segment's frames are cut (docs/FORMAT.md, "Compressed
+//! segments"): at the segment's structure, so that opening reads one small
+//! frame at the end and a seek one more.
+//!
+//! Structural cuts: the end of the header; `records_end` and the end of the
+//! `SEAL_BEGIN` frame; each non-empty per-type offset array's start and end;
+//! the sparse index's start. Records between the header and `records_end`
+//! are grouped greedily: a frame ends at the last record boundary at most
+//! `frame_size` bytes past its start, or `frame_size` bytes past its start
+//! inside a record longer than that. Any other span longer than
+//! `frame_size` is cut every `frame_size` bytes from its start. So no frame
+//! is longer than `frame_size`, and the last frame holds the sparse index
+//! (its end, if it is longer), the directory and the trailer.
+
+use crate::format::seal::{SealDirectory, SEAL_BEGIN_LEN};
+use crate::format::FRAME_HEADER_LEN;
+
+/// The default size of frames, in original bytes.
+pub const DEFAULT_FRAME_SIZE: u64 = 1 << 20;
+
+/// The offsets where frames end, increasing, the last being `file.len()`.
+/// `file` is the whole sealed segment, `header_len` its header's length and
+/// `seal` its (checked) seal directory.
+pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size: u64) -> Vec<u64> {
+    let len = file.len() as u64;
+    let frame_size = frame_size.max(1);
+    let mut structural = vec![
+        header_len,
+        seal.records_end,
+        seal.records_end + SEAL_BEGIN_LEN as u64,
+    ];
+    for t in seal.types.iter().filter(|t| t.count > 0) {
+        structural.extend([t.array_offset, t.array_offset + t.count * 8]);
+    }
+    structural.push(seal.sparse_offset);
+    structural.push(len);
+    structural.retain(|&c| c > 0 && c <= len);
+    structural.sort_unstable();
+    structural.dedup();
+
+    let mut ends = Vec::new();
+    let mut start = 0;
+    for cut in structural {
+        if start == header_len && cut == seal.records_end {
+            record_ends(file, start, cut, frame_size, &mut ends);
+        } else {
+            fixed_ends(start, cut, frame_size, &mut ends);
+        }
+        start = cut;
+    }
+    ends
+}
+
+/// Cuts `start..end` (not empty) every `frame_size` bytes.
+fn fixed_ends(start: u64, end: u64, frame_size: u64, ends: &mut Vec<u64>) {
+    let mut at = start;
+    while end - at > frame_size {
+        at += frame_size;
+        ends.push(at);
+    }
+    ends.push(end);
+}
+
+/// Cuts the records `start..end` of `file` greedily at record boundaries,
+/// reading each frame's length from its head. Where a length does not lead
+/// to a boundary inside `start..end` (a damaged record), the rest is cut
+/// every `frame_size` bytes.
+fn record_ends(file: &[u8], start: u64, end: u64, frame_size: u64, ends: &mut Vec<u64>) {
+    let mut frame_start = start;
+    let mut last_boundary = start;
+    let mut pos = start;
+    while pos < end {
+        let Some(next) = next_record(file, pos, end) else {
+            return fixed_ends(frame_start, end, frame_size, ends);
+        };
+        while next - frame_start > frame_size {
+            frame_start = if last_boundary > frame_start {
+                last_boundary
+            } else {
+                frame_start + frame_size
+            };
+            ends.push(frame_start);
+        }
+        last_boundary = next;
+        pos = next;
+    }
+    if end > frame_start {
+        ends.push(end);
+    }
+}
+
+/// The end of the record frame at `pos`, if it ends at most at `end`.
+fn next_record(file: &[u8], pos: u64, end: u64) -> Option<u64> {
+    let at = usize::try_from(pos).ok()?;
+    let body = file.get(at..at.checked_add(4)?)?;
+    let body_len = u32::from_le_bytes(body.try_into().ok()?);
+    let next = pos + FRAME_HEADER_LEN as u64 + u64::from(body_len);
+    (next <= end).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::seal::TypeEntry;
+
+    /// A file of `header` bytes then records of the given body lengths,
+    /// then `seal_len` bytes of seal, with the directory's offsets set.
+    fn segment(
+        header: u64,
+        bodies: &[u32],
+        arrays: &[u64],
+        sparse_len: u64,
+        tail: u64,
+    ) -> (Vec<u8>, SealDirectory) {
+        let mut f = vec![0u8; header as usize];
+        for &b in bodies {
+            f.extend_from_slice(&b.to_le_bytes());
+            f.resize(f.len() + b as usize + 4, 0xaa);
+        }
+        let mut seal = SealDirectory {
+            records_end: f.len() as u64,
+            ..Default::default()
+        };
+        let mut at = seal.records_end + SEAL_BEGIN_LEN as u64;
+        for (i, &count) in arrays.iter().enumerate() {
+            seal.types.push(TypeEntry {
+                name: format!("t{i}"),
+                count,
+                bytes: 0,
+                array_offset: at,
+                array_crc: 0,
+            });
+            at += count * 8;
+        }
+        seal.sparse_offset = at;
+        f.resize((at + sparse_len + tail) as usize, 0);
+        (f, seal)
+    }
+
+    fn frame_sizes(ends: &[u64]) -> Vec<u64> {
+        let mut start = 0;
+        ends.iter()
+            .map(|&e| std::mem::replace(&mut start, e))
+            .zip(ends)
+            .map(|(s, e)| e - s)
+            .collect()
+    }
+
+    #[test]
+    fn records_are_grouped_up_to_the_frame_size_at_record_boundaries() {
+        // Records of 108 bytes (8 + 100); frames of at most 250 bytes take two.
+        let (f, seal) = segment(50, &[100; 5], &[5], 48, 90);
+        let ends = frame_ends(&f, 50, &seal, 250);
+        let re = seal.records_end;
+        assert_eq!(re, 50 + 5 * 108);
+        assert_eq!(
+            ends,
+            [
+                50,
+                50 + 216,
+                50 + 432,
+                re,
+                re + 17,
+                re + 17 + 40,
+                f.len() as u64
+            ]
+        );
+    }
+
+    #[test]
+    fn a_record_longer_than_a_frame_is_cut_inside_and_its_end_joins_the_next() {
+        let (f, seal) = segment(10, &[492, 20, 20], &[3], 0, 50);
+        let ends = frame_ends(&f, 10, &seal, 200);
+        // 10..210, 210..410, then 410..566 holds the record's last 100
+        // bytes and the two records after it.
+        assert_eq!(&ends[..4], [10, 210, 410, 566]);
+        assert!(frame_sizes(&ends).iter().all(|&s| s <= 200));
+        assert_eq!(
+            (ends[3], ends[4]),
+            (seal.records_end, seal.records_end + 17)
+        );
+    }
+
+    #[test]
+    fn large_arrays_get_frames_of_their_own_and_the_tail_one_frame() {
+        let (f, seal) = segment(10, &[20; 3], &[1, 40, 2], 24 * 2, 60);
+        let ends = frame_ends(&f, 10, &seal, 128);
+        let a1 = seal.types[1].array_offset;
+        let sparse = seal.sparse_offset;
+        for cut in [a1, a1 + 128, a1 + 256, a1 + 320, sparse, f.len() as u64] {
+            assert!(ends.contains(&cut), "{cut} in {ends:?}");
+        }
+        assert!(frame_sizes(&ends).iter().all(|&s| s <= 128 && s > 0));
+        assert_eq!(
+            ends.windows(2).filter(|w| w[0] >= sparse).count(),
+            1,
+            "one tail frame in {ends:?}"
+        );
+    }
+
+    #[test]
+    fn a_damaged_length_falls_back_to_fixed_cuts_and_keeps_every_byte() {
+        let (mut f, seal) = segment(10, &[20; 30], &[30], 24, 60);
+        f[10 + 28 * 3..10 + 28 * 3 + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let ends = frame_ends(&f, 10, &seal, 100);
+        assert_eq!(*ends.last().unwrap(), f.len() as u64);
+        assert!(ends.windows(2).all(|w| w[0] < w[1]));
+        assert!(frame_sizes(&ends).iter().all(|&s| s <= 100));
+        assert!(ends.contains(&seal.records_end));
+    }
+}

@@ -1,0 +1,128 @@
+//! Decompressing `<segment>.zst` back into `<segment>`, crash safely: write
+//! `<segment>.tmp`, fsync it, read it back (its CRC-32 must equal that of
+//! the bytes decompressed, and its seal the compressed segment's), rename
+//! it, fsync the directory, then unlink the `.zst`.
+
+use super::compress::Converted;
+use super::durable::{
+    check_same_bytes, remove_durably, remove_leftover, rename_durably, sync, with_suffix, Step,
+};
+use super::segment::CompressedSegment;
+use crate::error::{Error, ErrorKind, Result};
+use crate::reader::Reader;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Decompresses the compressed segment `zst` (a name ending in `.zst`)
+/// into the same name without `.zst`, and removes `zst`.
+pub fn decompress_segment(zst: &Path) -> Result<Converted> {
+    decompress_segment_with(zst, |_| {})
+}
+
+/// `decompress_segment`, calling `on_step` after each step.
+pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Result<Converted> {
+    let out = plain_name(zst)?;
+    let tmp = with_suffix(&out, ".tmp");
+    remove_leftover(&tmp)?;
+    let mut segment = CompressedSegment::open(zst)?;
+    let compressed_len = std::fs::metadata(zst)
+        .map_err(|e| Error::io(zst, "read metadata", e))?
+        .len();
+    let done = Converted {
+        path: out.clone(),
+        original_len: segment.original_len(),
+        compressed_len,
+        frames: segment.frames().len(),
+    };
+    if let Ok(existing) = File::open(&out) {
+        // A crash between the rename and the unlink, or a file that was
+        // never ours: finish in the first case, touch nothing in the second.
+        check_same_bytes(&mut segment, &existing, &out).map_err(|_| {
+            Error::file(
+                ErrorKind::AlreadyExists,
+                &out,
+                format!(
+                    "exists and differs from {}; nothing was changed",
+                    zst.display()
+                ),
+            )
+        })?;
+    } else {
+        // A damaged frame stops the copy: what was written is removed.
+        let written = write_plain(&mut segment, &tmp).inspect(|_| on_step(Step::Written));
+        if let Err(e) = written.and_then(|crc| check_plain(&segment, &tmp, crc)) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        on_step(Step::Verified);
+        rename_durably(&tmp, &out)?;
+        on_step(Step::Renamed);
+    }
+    remove_durably(zst)?;
+    on_step(Step::SourceRemoved);
+    Ok(done)
+}
+
+/// `zst` without its `.zst`.
+fn plain_name(zst: &Path) -> Result<PathBuf> {
+    let name = zst
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".zst"));
+    match name {
+        Some(n) if !n.is_empty() => Ok(zst.with_file_name(n)),
+        _ => Err(Error::file(
+            ErrorKind::InvalidArgument,
+            zst,
+            "a compressed segment's name ends in .zst",
+        )),
+    }
+}
+
+/// Writes the original bytes of `segment` to `tmp`, syncs it, and returns
+/// their CRC-32.
+fn write_plain(segment: &mut CompressedSegment, tmp: &Path) -> Result<u32> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)
+        .map_err(|e| Error::io(tmp, "create", e))?;
+    let mut crc = crc32fast::Hasher::new();
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, &file);
+    segment.for_each_frame(|offset, bytes| {
+        crc.update(bytes);
+        w.write_all(bytes)
+            .map_err(|e| Error::io_at(tmp, offset, "write", e))
+    })?;
+    w.flush().map_err(|e| Error::io(tmp, "write", e))?;
+    drop(w);
+    sync(&file, tmp)?;
+    Ok(crc.finalize())
+}
+
+/// Reads `tmp` back: its CRC-32 must be `crc` and its seal that of
+/// `segment`.
+fn check_plain(segment: &CompressedSegment, tmp: &Path, crc: u32) -> Result<()> {
+    let mut file = File::open(tmp).map_err(|e| Error::io(tmp, "open", e))?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| Error::io(tmp, "read back", e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let reader = Reader::open(tmp)?;
+    if hasher.finalize() != crc || reader.seal() != Some(segment.seal()) {
+        return Err(Error::file(
+            ErrorKind::Corrupt,
+            tmp,
+            "the decompressed copy read back differs from what was written; removed",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! The file steps that compressing and decompressing share: a leftover
+//! temporary file removed, a rename and an unlink made durable by syncing
+//! the directory, and a byte-for-byte comparison of a compressed segment
+//! with a plain file.
+
+use super::segment::CompressedSegment;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sys::{parent_dir, sync_dir};
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// The steps of a conversion, in order, for progress reports and for kill
+/// tests: after each, a crash leaves the source or a verified copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The temporary file is written and synced.
+    Written,
+    /// The temporary file was read back and equals the source.
+    Verified,
+    /// The temporary file has its final name (the directory synced).
+    Renamed,
+    /// The source is unlinked (the directory synced).
+    SourceRemoved,
+}
+
+/// `path` with `suffix` appended to its file name.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Removes a leftover `tmp` of an interrupted conversion, if there is one.
+pub fn remove_leftover(tmp: &Path) -> Result<()> {
+    match std::fs::remove_file(tmp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            Err(Error::io(tmp, "remove leftover temporary file", e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Syncs `file` (the temporary copy at `path`).
+pub fn sync(file: &File, path: &Path) -> Result<()> {
+    file.sync_all().map_err(|e| Error::io(path, "fsync", e))
+}
+
+/// Renames `from` to `to` and syncs the directory.
+pub fn rename_durably(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to)
+        .map_err(|e| Error::io(from, &format!("rename to {}", to.display()), e))?;
+    sync_dir(parent_dir(to)).map_err(|e| Error::io(parent_dir(to), "fsync directory", e))
+}
+
+/// Unlinks `path` and syncs the directory.
+pub fn remove_durably(path: &Path) -> Result<()> {
+    std::fs::remove_file(path).map_err(|e| Error::io(path, "remove", e))?;
+    sync_dir(parent_dir(path)).map_err(|e| Error::io(parent_dir(path), "fsync directory", e))
+}
+
+/// Fails unless `plain` (the file at `plain_path`) holds exactly the
+/// original bytes of `segment`; reads both one frame at a time.
+pub fn check_same_bytes(
+    segment: &mut CompressedSegment,
+    plain: &File,
+    plain_path: &Path,
+) -> Result<()> {
+    let len = plain
+        .metadata()
+        .map_err(|e| Error::io(plain_path, "read metadata", e))?
+        .len();
+    let zst = segment.path().to_path_buf();
+    if len != segment.original_len() {
+        let what = format!(
+            "{} holds {len} bytes, the compressed segment {}",
+            plain_path.display(),
+            segment.original_len()
+        );
+        return Err(Error::file(ErrorKind::Corrupt, &zst, what));
+    }
+    let mut theirs = Vec::new();
+    segment.for_each_frame(|offset, ours| {
+        theirs.resize(ours.len(), 0);
+        plain
+            .read_exact_at(&mut theirs, offset)
+            .map_err(|e| Error::io_at(plain_path, offset, "read", e))?;
+        if theirs != ours {
+            let what = format!(
+                "the frame at original offset {offset} differs from {}",
+                plain_path.display()
+            );
+            return Err(Error::file(ErrorKind::Corrupt, &zst, what));
+        }
+        Ok(())
+    })
+}

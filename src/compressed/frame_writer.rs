@@ -1,0 +1,86 @@
+//! Writes a seekable zstd file: each `frame` call compresses its bytes into
+//! one independent zstd frame (content size and content checksum in it, so
+//! that any zstd decoder checks it), and `finish` appends the seek table.
+
+use super::seek_table::{SeekTable, MAX_FRAME_DECOMPRESSED};
+use std::io::{self, Write};
+use zstd::bulk::Compressor;
+use zstd::stream::raw::CParameter;
+
+/// zstd's default level, which `zstd` on the command line uses too.
+pub const DEFAULT_LEVEL: i32 = 3;
+
+pub struct SeekableWriter<W: Write> {
+    out: W,
+    compressor: Compressor<'static>,
+    table: SeekTable,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> SeekableWriter<W> {
+    pub fn new(out: W, level: i32) -> io::Result<SeekableWriter<W>> {
+        let mut compressor = Compressor::new(level)?;
+        compressor.set_parameter(CParameter::ChecksumFlag(true))?;
+        compressor.set_parameter(CParameter::ContentSizeFlag(true))?;
+        Ok(SeekableWriter {
+            out,
+            compressor,
+            table: SeekTable::default(),
+            buf: Vec::new(),
+        })
+    }
+
+    /// Compresses `bytes` (not empty, at most 1 GiB) into the next frame.
+    pub fn frame(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.is_empty() || bytes.len() as u64 > MAX_FRAME_DECOMPRESSED {
+            let what = format!("a frame of {} bytes (1 byte to 1 GiB)", bytes.len());
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
+        }
+        self.buf.clear();
+        self.buf
+            .reserve(zstd::zstd_safe::compress_bound(bytes.len()));
+        self.compressor.compress_to_buffer(bytes, &mut self.buf)?;
+        self.out.write_all(&self.buf)?;
+        self.table.push(self.buf.len() as u32, bytes.len() as u32);
+        Ok(())
+    }
+
+    /// Appends the seek table and returns the output and the table.
+    pub fn finish(mut self) -> io::Result<(W, SeekTable)> {
+        self.out.write_all(&self.table.encode())?;
+        self.out.flush()?;
+        Ok((self.out, self.table))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_concatenate_to_a_stream_zstd_decodes_whole() {
+        let mut w = SeekableWriter::new(Vec::new(), DEFAULT_LEVEL).unwrap();
+        let parts: [&[u8]; 3] = [b"header", &[7u8; 5000], b"tail"];
+        for p in parts {
+            w.frame(p).unwrap();
+        }
+        let (file, table) = w.finish().unwrap();
+        assert_eq!(table.frames.len(), 3);
+        assert_eq!(table.original_len(), 5010);
+        assert_eq!(
+            file.len() as u64,
+            table.frames_len() + table.encode().len() as u64
+        );
+        // The reference decoder reads every frame and skips the table.
+        assert_eq!(zstd::decode_all(&file[..]).unwrap(), parts.concat());
+    }
+
+    #[test]
+    fn an_empty_frame_is_refused() {
+        let mut w = SeekableWriter::new(Vec::new(), DEFAULT_LEVEL).unwrap();
+        assert_eq!(
+            w.frame(b"").unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+    }
+}

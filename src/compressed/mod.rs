@@ -1,0 +1,27 @@
+//! Compressed sealed segments (docs/FORMAT.md, "Compressed segments"): a
+//! sealed segment `<segment>` becomes `<segment>.zst`, a file in zstd's
+//! Seekable Format whose frames are cut at the segment's structure, so that
+//! `zstd -d` gives back the segment byte for byte and a reader decompresses
+//! only the frames it needs.
+//!
+//! - `seek_table`: the seek table's bytes (no I/O);
+//! - `cuts`: where a segment's frames are cut (no I/O);
+//! - `frame_writer`: frames and seek table written to any `Write`;
+//! - `open`, `frame_decoder`, `frame_cache`, `segment`: reading;
+//! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
+
+pub mod compress;
+pub mod cuts;
+pub mod decompress;
+mod durable;
+pub mod frame_cache;
+pub mod frame_decoder;
+pub mod frame_writer;
+mod open;
+pub mod seek_table;
+pub mod segment;
+
+pub use compress::{compress_segment, compress_segment_with, CompressOptions, Converted};
+pub use decompress::{decompress_segment, decompress_segment_with};
+pub use durable::Step;
+pub use segment::CompressedSegment;

@@ -1,0 +1,255 @@
+//! `CompressedSegment`: random access to a compressed sealed segment
+//! (`.binlog.zst`). Opening reads the seek table, the header's frame and
+//! the seal's frames at the end; `read_at` decompresses only the frames a
+//! range needs, keeping the last few in a small cache; `for_each_frame`
+//! streams the whole segment one frame at a time.
+
+use super::frame_cache::{FrameCache, DEFAULT_CACHED_FRAMES};
+use super::frame_decoder::FrameDecoder;
+use super::open::read_table;
+use super::seek_table::{FrameEntry, SeekTable};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::header::SegmentHeader;
+use crate::format::seal::{read_seal_from, SealDirectory};
+use crate::format::MAX_HEADER_LEN;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Reads take `&mut self` (the cache and the decompression context); the
+/// segment may move to another thread (`Send`), as a `Reader` may.
+pub struct CompressedSegment {
+    path: PathBuf,
+    file: File,
+    table: SeekTable,
+    header: SegmentHeader,
+    header_len: u64,
+    seal: SealDirectory,
+    decoder: FrameDecoder,
+    cache: FrameCache,
+    compressed: Vec<u8>,
+    frames_decompressed: u64,
+}
+
+impl CompressedSegment {
+    /// Opens a compressed segment: its seek table, header and seal must be
+    /// intact (a compressed segment is always sealed).
+    pub fn open(path: impl AsRef<Path>) -> Result<CompressedSegment> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let table = read_table(&file, &path)?;
+        let mut s = CompressedSegment {
+            path,
+            file,
+            table,
+            header: placeholder_header(),
+            header_len: 0,
+            seal: SealDirectory::default(),
+            decoder: FrameDecoder::new(),
+            cache: FrameCache::new(DEFAULT_CACHED_FRAMES),
+            compressed: Vec::new(),
+            frames_decompressed: 0,
+        };
+        s.read_header()?;
+        s.read_seal()?;
+        Ok(s)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn header(&self) -> &SegmentHeader {
+        &self.header
+    }
+
+    /// Offset where the records start (the header's length).
+    pub fn data_start(&self) -> u64 {
+        self.header_len
+    }
+
+    pub fn seal(&self) -> &SealDirectory {
+        &self.seal
+    }
+
+    /// The frames, as the seek table lists them.
+    pub fn frames(&self) -> &[FrameEntry] {
+        &self.table.frames
+    }
+
+    /// Bytes of the original segment.
+    pub fn original_len(&self) -> u64 {
+        self.table.original_len()
+    }
+
+    /// Frames decompressed so far (cache hits not counted).
+    pub fn frames_decompressed(&self) -> u64 {
+        self.frames_decompressed
+    }
+
+    /// The original bytes `offset..offset + len`.
+    pub fn read_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; len];
+        self.read_exact_at(offset, &mut out)?;
+        Ok(out)
+    }
+
+    /// Fills `buf` with the original bytes from `offset` on.
+    pub fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let end = offset
+            .checked_add(buf.len() as u64)
+            .filter(|&e| e <= self.original_len());
+        if end.is_none() {
+            let what = format!(
+                "{} bytes past the segment's {} bytes",
+                buf.len(),
+                self.original_len()
+            );
+            return Err(Error::at(
+                ErrorKind::InvalidArgument,
+                &self.path,
+                offset,
+                what,
+            ));
+        }
+        let mut done = 0;
+        while done < buf.len() {
+            let at = offset + done as u64;
+            let i = self
+                .table
+                .frame_at(at)
+                .expect("offset checked against the length");
+            let frame = self.frame(i)?;
+            let from = (at - self.table.frames[i].offset) as usize;
+            let n = (frame.len() - from).min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&frame[from..from + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Frame `index`, decompressed, from the cache or the file.
+    pub fn frame(&mut self, index: usize) -> Result<Arc<[u8]>> {
+        if let Some(bytes) = self.cache.get(index) {
+            return Ok(bytes);
+        }
+        let mut out = Vec::new();
+        self.decompress(index, &mut out)?;
+        let bytes: Arc<[u8]> = out.into();
+        self.cache.insert(index, Arc::clone(&bytes));
+        Ok(bytes)
+    }
+
+    /// Calls `f(offset, bytes)` on every frame in order, decompressing each
+    /// into one reused buffer (memory does not grow with the segment).
+    pub fn for_each_frame(&mut self, mut f: impl FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
+        let mut out = Vec::new();
+        for i in 0..self.table.frames.len() {
+            self.decompress(i, &mut out)?;
+            f(self.table.frames[i].offset, &out)?;
+        }
+        Ok(())
+    }
+
+    fn decompress(&mut self, index: usize, out: &mut Vec<u8>) -> Result<()> {
+        let entry = self.table.frames[index];
+        self.compressed.resize(entry.compressed_size as usize, 0);
+        self.file
+            .read_exact_at(&mut self.compressed, entry.compressed_offset)
+            .map_err(|e| {
+                Error::io_at(
+                    &self.path,
+                    entry.compressed_offset,
+                    "read compressed frame",
+                    e,
+                )
+            })?;
+        self.decoder
+            .decode(&self.path, index, &entry, &self.compressed, out)?;
+        self.frames_decompressed += 1;
+        Ok(())
+    }
+
+    fn read_header(&mut self) -> Result<()> {
+        let not_segment = |e: Error| e.with_detail(|d| format!("{d} (in the decompressed bytes)"));
+        let prefix_len = self.original_len().min(16) as usize;
+        let prefix = self.read_at(0, prefix_len)?;
+        let stated = prefix
+            .get(12..16)
+            .map_or(0, |b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+        let len = u64::from(stated.min(MAX_HEADER_LEN))
+            .min(self.original_len())
+            .max(prefix_len as u64);
+        let bytes = self.read_at(0, len as usize)?;
+        let (header, header_len) =
+            SegmentHeader::decode(&bytes, &self.path).map_err(not_segment)?;
+        (self.header, self.header_len) = (header, header_len as u64);
+        Ok(())
+    }
+
+    fn read_seal(&mut self) -> Result<()> {
+        let len = usize::try_from(self.original_len()).map_err(|_| self.too_large())?;
+        let header_len = self.header_len as usize;
+        // `read_seal_from` reads through a `Fn`; the first error a read
+        // meets is kept to be returned instead of a missing seal.
+        let failure = RefCell::new(None);
+        let this = RefCell::new(&mut *self);
+        let read = |at: usize, n: usize| {
+            if at.checked_add(n).is_none_or(|end| end > len) {
+                return None;
+            }
+            let bytes = this.borrow_mut().read_at(at as u64, n);
+            bytes
+                .map(Cow::Owned)
+                .map_err(|e| *failure.borrow_mut() = Some(e))
+                .ok()
+        };
+        let seal = read_seal_from(len, header_len, read);
+        if let Some(e) = failure.into_inner() {
+            return Err(e);
+        }
+        self.seal = seal.ok_or_else(|| {
+            Error::file(
+                ErrorKind::CorruptSeal,
+                &self.path,
+                "the decompressed segment has no intact seal",
+            )
+        })?;
+        Ok(())
+    }
+
+    fn too_large(&self) -> Error {
+        Error::file(
+            ErrorKind::InvalidArgument,
+            &self.path,
+            "segment too large for this platform",
+        )
+    }
+}
+
+/// The header a `CompressedSegment` has before its own is read.
+fn placeholder_header() -> SegmentHeader {
+    SegmentHeader {
+        major: 0,
+        minor: 0,
+        created_ns: 0,
+        segment_no: 0,
+        first_seq: 0,
+        log_name: String::new(),
+        content_type: String::new(),
+        writer: String::new(),
+        params: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_compressed_segment_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<super::CompressedSegment>();
+    }
+}

@@ -1,0 +1,98 @@
+//! `binlog compress` and `binlog decompress`: a directory's sealed segments
+//! become `.binlog.zst` files and back, byte for byte; the segment a writer
+//! holds is skipped; a named unsealed segment is refused (exit 2); a
+//! damaged `.zst` exits 1 and stays. Helpers in tests/common/cli.rs.
+
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::cli::*;
+
+fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_str().unwrap().ends_with(suffix))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn compress_a_directory_skips_the_held_segment_and_decompress_restores_the_bytes() {
+    let t = Tmp::new("compress-dir");
+    let dir = t.join("log");
+    rolled_log(&dir, 40, 10);
+    let segments = files_ending(&dir, ".binlog");
+    assert!(segments.len() >= 3, "{segments:?}");
+    let before: Vec<Vec<u8>> = segments.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let held = segments.last().unwrap().clone();
+    let _lock = hold_lock(&held);
+
+    let out = binlog()
+        .args(["compress", "--no-progress", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", out_text(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let zsts = files_ending(&dir, ".binlog.zst");
+    assert_eq!(zsts.len(), segments.len() - 1, "{stdout}");
+    for z in &zsts {
+        assert!(stdout.contains(z.to_str().unwrap()), "{stdout}");
+    }
+    assert!(stdout.contains("skipped"), "{stdout}");
+    assert_eq!(files_ending(&dir, ".binlog"), std::slice::from_ref(&held));
+
+    let mut args = vec!["decompress".to_string()];
+    args.extend(zsts.iter().map(|z| z.to_str().unwrap().to_string()));
+    binlog().args(&args).assert().success();
+    assert!(files_ending(&dir, ".zst").is_empty());
+    for (p, bytes) in segments.iter().zip(&before) {
+        assert!(
+            &std::fs::read(p).unwrap() == bytes,
+            "{} restored",
+            p.display()
+        );
+    }
+}
+
+#[test]
+fn compress_refuses_a_named_unsealed_segment() {
+    let t = Tmp::new("compress-unsealed");
+    let path = t.join("open.binlog");
+    unsealed_segment(&path, 5);
+    let before = std::fs::read(&path).unwrap();
+    binlog()
+        .args(["compress", path.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("open.binlog").and(predicate::str::contains("not sealed")),
+        );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert!(files_ending(t.path(), ".zst").is_empty());
+}
+
+#[test]
+fn decompress_of_a_damaged_file_exits_1_and_keeps_it() {
+    let t = Tmp::new("decompress-damaged");
+    let path = t.join("seg.binlog");
+    sealed_segment(&path, 200);
+    binlog()
+        .args(["compress", "--frame-size", "4096", path.to_str().unwrap()])
+        .assert()
+        .success();
+    let zst = t.join("seg.binlog.zst");
+    let mut bytes = std::fs::read(&zst).unwrap();
+    let mid = bytes.len() / 3;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&zst, &bytes).unwrap();
+    binlog()
+        .args(["decompress", zst.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("seg.binlog.zst"));
+    assert_eq!(std::fs::read(&zst).unwrap(), bytes);
+    assert!(!path.exists() && !t.join("seg.binlog.tmp").exists());
+}

@@ -1,0 +1,199 @@
+//! The compressed layout (docs/FORMAT.md, section 17) against a small
+//! independent decoder written from that text: the seek table parsed by
+//! hand, each frame decompressed on its own with zstd, and the frame sizes
+//! the cut rules of section 17.2 give, computed from the segment's header
+//! and seal parsed by hand (sections 5 and 8). The golden file
+//! `tests/vectors/sealed-basic.binlog.zst` is `sealed-basic.binlog`
+//! compressed with 128-byte frames; `BINLOG_UPDATE_VECTORS=1` rewrites it.
+//! Its zstd bytes may change with the zstd library, its seek table's sizes
+//! may not (that would be a format change).
+
+mod common;
+
+use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
+use common::TempDir;
+use std::path::{Path, PathBuf};
+
+const FRAME_SIZE: u64 = 128;
+
+fn vector(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(name)
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// Section 17.1: the seek table's (compressed, decompressed) sizes.
+fn seek_table(file: &[u8]) -> Vec<(u32, u32)> {
+    let len = file.len();
+    assert_eq!(file[len - 4..], [0xb1, 0xea, 0x92, 0x8f], "seekable magic");
+    let n = u32_at(file, len - 9) as usize;
+    let descriptor = file[len - 5];
+    assert_eq!(descriptor & 0x7c, 0, "reserved bits");
+    let entry = if descriptor & 0x80 != 0 { 12 } else { 8 };
+    let start = len - (8 + n * entry + 9);
+    assert_eq!(u32_at(file, start), 0x184d_2a5e, "skippable magic");
+    assert_eq!(
+        u32_at(file, start + 4) as usize,
+        n * entry + 9,
+        "frame_size"
+    );
+    let sizes: Vec<(u32, u32)> = (0..n)
+        .map(|i| {
+            (
+                u32_at(file, start + 8 + i * entry),
+                u32_at(file, start + 12 + i * entry),
+            )
+        })
+        .collect();
+    let frames: usize = sizes.iter().map(|s| s.0 as usize).sum();
+    assert_eq!(frames, start, "the frames fill the file up to the table");
+    sizes
+}
+
+/// Section 17.1: every frame decompressed on its own, in order.
+fn spec_decompress(file: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (c, d) in seek_table(file) {
+        let frame = &file[at..at + c as usize];
+        assert_eq!(frame[..4], [0x28, 0xb5, 0x2f, 0xfd], "a zstd frame at {at}");
+        let bytes = zstd::bulk::decompress(frame, d as usize).unwrap();
+        assert_eq!(bytes.len(), d as usize, "frame at {at}");
+        out.extend_from_slice(&bytes);
+        at += c as usize;
+    }
+    out
+}
+
+/// Section 17.2: the decompressed frame sizes a 1.0 writer makes of `seg`.
+fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
+    let len = seg.len();
+    let header_len = u32_at(seg, 12) as u64;
+    let records_end = u64_at(seg, len - 32);
+    let dir_offset = u64_at(seg, len - 24) as usize;
+    let body = dir_offset + 8;
+    assert_eq!(seg[body], 3, "SEAL_DIR kind");
+    let sparse_offset = u64_at(seg, body + 65);
+    let mut at = body + 85;
+    let varint = |at: &mut usize| {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let b = seg[*at];
+            *at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                return v;
+            }
+        }
+    };
+    let types = varint(&mut at);
+    let mut cuts = vec![
+        header_len,
+        records_end,
+        records_end + 17,
+        sparse_offset,
+        len as u64,
+    ];
+    for _ in 0..types {
+        let name_len = varint(&mut at) as usize;
+        at += name_len;
+        let (count, array) = (u64_at(seg, at), u64_at(seg, at + 16));
+        at += 28;
+        if count > 0 {
+            cuts.extend([array, array + 8 * count]);
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut ends = Vec::new();
+    let mut start = 0;
+    for cut in cuts {
+        if start == header_len && cut == records_end {
+            // Rule 2: greedy record frames.
+            let (mut s, mut last, mut pos) = (start, start, start);
+            while pos < cut {
+                let next = pos + 8 + u64::from(u32_at(seg, pos as usize));
+                while next - s > f {
+                    s = if last > s { last } else { s + f };
+                    ends.push(s);
+                }
+                (last, pos) = (next, next);
+            }
+            ends.push(cut);
+        } else {
+            // Rule 6: other spans every F bytes.
+            let mut s = start;
+            while cut - s > f {
+                s += f;
+                ends.push(s);
+            }
+            ends.push(cut);
+        }
+        start = cut;
+    }
+    let mut prev = 0;
+    ends.into_iter()
+        .map(|e| e - std::mem::replace(&mut prev, e))
+        .collect()
+}
+
+fn compress_copy(dir: &TempDir, seg: &[u8]) -> Vec<u8> {
+    let path = dir.join("seg.binlog");
+    std::fs::write(&path, seg).unwrap();
+    let opts = CompressOptions {
+        frame_size: FRAME_SIZE,
+        ..CompressOptions::default()
+    };
+    let done = compress_segment(&path, &opts).unwrap();
+    std::fs::read(done.path).unwrap()
+}
+
+#[test]
+fn a_fresh_compression_follows_the_spec_and_the_golden_file_reads_back() {
+    let seg = std::fs::read(vector("sealed-basic.binlog")).unwrap();
+    let dir = TempDir::new("zst-spec");
+    let fresh = compress_copy(&dir, &seg);
+    let sizes: Vec<u64> = seek_table(&fresh).iter().map(|s| u64::from(s.1)).collect();
+    assert_eq!(sizes, spec_frame_sizes(&seg, FRAME_SIZE));
+    assert!(spec_decompress(&fresh) == seg);
+
+    let golden_path = vector("sealed-basic.binlog.zst");
+    if std::env::var_os("BINLOG_UPDATE_VECTORS").is_some_and(|v| v == "1") {
+        std::fs::write(&golden_path, &fresh).unwrap();
+    }
+    let golden = std::fs::read(&golden_path).unwrap();
+    let golden_sizes: Vec<u64> = seek_table(&golden).iter().map(|s| u64::from(s.1)).collect();
+    assert_eq!(
+        golden_sizes, sizes,
+        "the cut rules changed: a format change"
+    );
+    assert!(spec_decompress(&golden) == seg);
+    let mut read = CompressedSegment::open(&golden_path).unwrap();
+    assert!(read.read_at(0, seg.len()).unwrap() == seg);
+}
+
+#[test]
+fn the_golden_file_shows_every_cut_rule() {
+    let seg = std::fs::read(vector("sealed-basic.binlog")).unwrap();
+    let sizes = spec_frame_sizes(&seg, FRAME_SIZE);
+    let header_len = u64::from(u32_at(&seg, 12));
+    assert_eq!(sizes[0], header_len, "rule 1: the header alone");
+    assert!(sizes.contains(&17), "rule 3: SEAL_BEGIN alone");
+    assert!(
+        sizes.iter().all(|&s| s <= FRAME_SIZE || s == header_len),
+        "{sizes:?}"
+    );
+    assert!(
+        sizes.len() > 8,
+        "records, arrays and the tail are several frames: {sizes:?}"
+    );
+}
