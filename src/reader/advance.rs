@@ -345,7 +345,7 @@ impl Reader {
         let id = rec.type_id as usize;
         let known = self.types.len();
         let new_type_name = match rec.defines {
-            Some(name) if id == known || (id < known && self.types[id].starts_with(LOST_TYPE)) => {
+            Some(name) if id >= known || self.types[id].starts_with(LOST_TYPE) => {
                 Some(std::str::from_utf8(name).expect("checked").into())
             }
             Some(_) | None => None,
@@ -400,6 +400,13 @@ impl Reader {
             add_damage(&mut self.damages, damage);
         }
         let id = rec.type_id as usize;
+        if rec.lost_type || (rec.new_type_name.is_some() && id > self.types.len()) {
+            // Named from the seal if it can be, else by its id.
+            while self.types.len() < id {
+                let name = self.lost_type_name(self.types.len());
+                self.types.push(name);
+            }
+        }
         if let Some(name) = rec.new_type_name {
             if id == self.types.len() {
                 self.types.push(name);

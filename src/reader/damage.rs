@@ -128,6 +128,12 @@ impl Reader {
                 (*t.as_bytes() != *name && !t.starts_with(LOST_TYPE))
                     .then(|| format!("type id {id} defined out of order"))
             }
+            // Skipping damage: the types between may have been defined in
+            // a damaged region (within the same bound as below). An intact
+            // record that defines its own type is never damage.
+            Some(_) if self.skip_damaged && id - self.types.len() <= self.lost_type_budget() => {
+                None
+            }
             Some(_) => Some(format!("type id {id} defined out of order")),
             None if id < self.types.len() => None,
             // Skipping damage: the definition may have been in a damaged
