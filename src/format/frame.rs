@@ -506,16 +506,19 @@ fn records_run_to_end(buf: &[u8], mut pos: usize) -> std::result::Result<(), usi
                 }
                 _ => return Err(pos),
             },
-            FrameAt::Frame {
-                kind: KIND_SEAL_BEGIN,
-                ..
-            } => return Ok(()),
+            FrameAt::Frame { body, total, .. } if is_seal_begin(body, total) => return Ok(()),
             FrameAt::Frame { .. } | FrameAt::Invalid(_) => return Err(pos),
             FrameAt::Incomplete if starts_record(&buf[pos..], next_seq) => return Ok(()),
             FrameAt::Incomplete => return Err(pos),
         }
     }
     Ok(())
+}
+
+/// Whether a valid frame (`body`, `total` bytes) is a `SEAL_BEGIN` frame as
+/// a writer writes it: 17 bytes, its first body byte exactly the kind.
+fn is_seal_begin(body: &[u8], total: usize) -> bool {
+    total == FRAME_HEADER_LEN + 9 && body[0] == KIND_SEAL_BEGIN
 }
 
 /// Whether the bytes of a cut-off frame, as far as they go, start a record

@@ -31,6 +31,18 @@ pub(super) fn read_seal(
         .filter(|d| counts_agree(d, first_seq) && types_defined_as_named(file, map, data_start, d))
 }
 
+/// The directory of a seal that is not usable but whose trailer and
+/// directory frame are intact (`seal::read_directory_from`): it bounds the
+/// records. Read with pread, as `read_seal`.
+pub(super) fn read_bounding_seal(
+    file: &File,
+    map: &[u8],
+    data_start: usize,
+) -> Option<SealDirectory> {
+    let read = |at: usize, n: usize| super::read_part(file, at as u64, n).map(Cow::Owned);
+    seal::read_directory_from(map.len(), data_start, read)
+}
+
 /// Whether the directory's record count is what its sequence numbers say:
 /// records are numbered consecutively from the header's `first_seq`, so a
 /// sealed segment of n records holds `first_seq ..= first_seq + n - 1`.
