@@ -234,3 +234,46 @@ fn first_segment_of_a_rolled_log(t: &Tmp) -> String {
         .find(|n| n.ends_with(".binlog"))
         .unwrap()
 }
+
+/// Segments whose seal the library's reader does not use, while its
+/// trailer and directory are intact: a directory that names a type other
+/// than its defining record does (every CRC valid), and a damaged
+/// `SEAL_BEGIN` frame. Verify reports seal damage where the reader ends
+/// (`SealDamaged` at the records' end), not a sealed segment with a
+/// mismatch nor a torn tail.
+#[test]
+fn verify_reports_seal_damage_where_the_reader_does() {
+    let t = Tmp::new("verify-seal-as-reader");
+    for case in ["renamed-type", "seal-begin"] {
+        let seg = t.join(&format!("{case}.binlog"));
+        common::write_types(&seg, &["a", "b", "c"], binlog::Options::default());
+        let end = binlog::Reader::open(&seg)
+            .unwrap()
+            .seal()
+            .unwrap()
+            .records_end;
+        if case == "renamed-type" {
+            common::seal::rewrite_seal(&seg, |s| s.dir.types[1].name = "x".into());
+        } else {
+            flip_byte(&seg, end + 12);
+        }
+        let mut r = binlog::Reader::open(&seg).unwrap();
+        while r.next().unwrap().is_some() {}
+        assert_eq!(
+            r.tail(),
+            binlog::Tail::SealDamaged { offset: end },
+            "{case}"
+        );
+        let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
+        let s = &j["segments"][0];
+        assert_eq!(s["status"], "damaged", "{case}: {j}");
+        let kinds: Vec<&str> = s["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["seal-damaged"], "{case}: {j}");
+        assert_eq!(s["issues"][0]["offset"], end, "{case}: {j}");
+    }
+}

@@ -34,6 +34,7 @@ pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
 pub use seal_types::SealTypes;
 pub(crate) use seek::SeekTarget;
+pub use trust::usable_seal;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
