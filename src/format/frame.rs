@@ -299,7 +299,8 @@ pub struct RecordBody<'a> {
     pub payload: &'a [u8],
 }
 
-/// Decodes a record body (the kind byte included); `None` if malformed.
+/// Decodes a record body (the kind byte included); `None` if malformed
+/// (docs/FORMAT.md section 7.1; a sequence number of u64::MAX included).
 #[inline]
 pub fn decode_record(body: &[u8]) -> Option<RecordBody<'_>> {
     let mut c = Cursor::new(body);
@@ -308,6 +309,11 @@ pub fn decode_record(body: &[u8]) -> Option<RecordBody<'_>> {
         return None;
     }
     let seq = c.u64()?;
+    // Writers never assign u64::MAX (docs/FORMAT.md section 7.2): a body
+    // that carries it is malformed, so that the next number never wraps.
+    if seq == u64::MAX {
+        return None;
+    }
     let timestamp_ns = c.i64()?;
     let type_id = u32::try_from(c.varint()?).ok()?;
     let defines = if flags & FLAG_DEFINES_TYPE != 0 {
