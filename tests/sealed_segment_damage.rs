@@ -182,3 +182,36 @@ fn a_writer_refuses_a_segment_with_records_after_a_stray_seal_begin_frame() {
     assert_eq!(std::fs::read(&p).unwrap(), bytes, "file changed");
     assert_eq!(dir.names(), ["seg.binlog"], "a backup was made");
 }
+
+/// A log whose newest segment is sealed with its last record damaged (the
+/// first of its type): the log opens (the segment is sealed, never written
+/// again) and numbers its next record after the damaged one, whose number
+/// is not given to a new record.
+#[test]
+fn a_log_numbers_on_after_a_damaged_last_record_of_its_sealed_segment() {
+    use binlog::log::LogWriter;
+    let dir = TempDir::new("log-sealed-last");
+    let w = LogWriter::open(dir.path(), "l", common::log_opts(binlog::Durability::None)).unwrap();
+    for ty in ["A", "B", "C"] {
+        w.write(ty, b"payload").unwrap();
+    }
+    w.close().unwrap();
+    let seg = common::segment_paths(dir.path(), "l").pop().unwrap();
+    let f = frames(&seg);
+    let (off, len) = f[2];
+    common::flip_byte(&seg, off + len - 1);
+    let bytes = std::fs::read(&seg).unwrap();
+
+    let w = LogWriter::open(dir.path(), "l", common::log_opts(binlog::Durability::None)).unwrap();
+    assert_eq!(
+        w.write("N", b"new").unwrap(),
+        3,
+        "a damaged record's number was reused"
+    );
+    w.close().unwrap();
+    assert_eq!(
+        std::fs::read(&seg).unwrap(),
+        bytes,
+        "the sealed segment changed"
+    );
+}

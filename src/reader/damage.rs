@@ -36,9 +36,11 @@ impl Reader {
                 return Ok(true);
             }
             if self.sealed() {
-                let damage = self.damage_up_to(pos, self.end, self.lost_to_end(pos));
+                let to_seq = self.lost_to_end(pos);
+                let damage = self.damage_up_to(pos, self.end, to_seq);
                 add_damage(&mut self.damages, damage);
                 self.pos = self.end;
+                self.next_seq = to_seq;
                 self.tail = self.sealed_tail();
                 return Ok(false);
             }
