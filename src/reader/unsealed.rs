@@ -187,7 +187,10 @@ impl Reader {
     /// is a stray frame: damage, which must not hide the records after it
     /// (docs/FORMAT.md section 10).
     pub(super) fn seal_reached(&mut self, pos: usize, count: u64) -> Result<bool> {
-        self.remap_if_len_changed()?;
+        if self.remap_if_len_changed()? && self.pos != pos {
+            // Cut shorter by a writer: the reader starts again.
+            return Ok(true);
+        }
         let seal = read_seal(&self.file, &self.map, self.data_start, self.start_seq);
         if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
             self.end = pos;
