@@ -1337,3 +1337,42 @@ fn every_bit_flip_in_a_small_sealed_segment_is_detected_or_harmless() {
     );
     assert!(detected > 0);
 }
+
+/// A record numbered u64::MAX (a segment whose header starts there; no
+/// writer assigns the number) is malformed: not returned, so that the
+/// sequence never wraps to 0. Its CRC holds: corruption at its offset.
+#[test]
+fn a_record_numbered_u64_max_is_malformed() {
+    use binlog::format::frame::{encode_record, RecordHead};
+    let dir = TempDir::new("seq-max");
+    let p = dir.join("seg.binlog");
+    let opts = Options {
+        first_seq: u64::MAX,
+        ..Options::default()
+    };
+    let w = Writer::open(&p, opts).unwrap();
+    assert!(w.write("t", b"x").is_err(), "sequence numbers exhausted");
+    w.close().unwrap();
+    // The header only: the empty segment's seal is cut off.
+    let at = Reader::open(&p).unwrap().data_start();
+    let head = RecordHead {
+        seq: u64::MAX,
+        timestamp_ns: 1,
+        type_id: 0,
+        define: Some(b"t"),
+        meta: &[],
+    };
+    let mut frame = Vec::new();
+    encode_record(&mut frame, &head, &[b"payload"]);
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes.truncate(at as usize);
+    bytes.extend(&frame);
+    std::fs::write(&p, &bytes).unwrap();
+    let mut r = Reader::open(&p).unwrap();
+    let e = r
+        .next()
+        .map(|r| r.map(|r| r.seq))
+        .expect_err("the record was returned");
+    assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    assert_names_at(&e, &p, at);
+}

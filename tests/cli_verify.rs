@@ -234,3 +234,128 @@ fn first_segment_of_a_rolled_log(t: &Tmp) -> String {
         .find(|n| n.ends_with(".binlog"))
         .unwrap()
 }
+
+/// Segments whose seal the library's reader does not use, while its
+/// trailer and directory are intact: a directory that names a type other
+/// than its defining record does (every CRC valid), and a damaged
+/// `SEAL_BEGIN` frame. Verify reports seal damage where the reader ends
+/// (`SealDamaged` at the records' end), not a sealed segment with a
+/// mismatch nor a torn tail.
+#[test]
+fn verify_reports_seal_damage_where_the_reader_does() {
+    let t = Tmp::new("verify-seal-as-reader");
+    for case in ["renamed-type", "seal-begin"] {
+        let seg = t.join(&format!("{case}.binlog"));
+        common::write_types(&seg, &["a", "b", "c"], binlog::Options::default());
+        let end = binlog::Reader::open(&seg)
+            .unwrap()
+            .seal()
+            .unwrap()
+            .records_end;
+        if case == "renamed-type" {
+            common::seal::rewrite_seal(&seg, |s| s.dir.types[1].name = "x".into());
+        } else {
+            flip_byte(&seg, end + 12);
+        }
+        let mut r = binlog::Reader::open(&seg).unwrap();
+        while r.next().unwrap().is_some() {}
+        assert_eq!(
+            r.tail(),
+            binlog::Tail::SealDamaged { offset: end },
+            "{case}"
+        );
+        let j = json_of(binlog().args(["verify", "--json", seg.to_str().unwrap()]));
+        let s = &j["segments"][0];
+        assert_eq!(s["status"], "damaged", "{case}: {j}");
+        let kinds: Vec<&str> = s["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["seal-damaged"], "{case}: {j}");
+        assert_eq!(s["issues"][0]["offset"], end, "{case}: {j}");
+    }
+}
+
+mod spec_classify;
+
+/// `binlog verify` finds the damage where the classifier written from
+/// docs/FORMAT.md (tests/spec_classify) and so the library's reader find
+/// it (tests/vectors.rs checks the reader): for damaged copies of a sealed
+/// and an unsealed segment, its corrupt, sequence, torn-tail and
+/// seal-damaged issues are at the offsets of the damaged regions and the
+/// end, and it counts the records the reader returns.
+#[test]
+fn verify_finds_damage_where_the_reader_does() {
+    use spec_classify::{classify, End};
+    let t = Tmp::new("verify-as-spec");
+    let p = t.join("base.binlog");
+    let w = binlog::Writer::open(&p, binlog::Options::default()).unwrap();
+    for i in 0..8u64 {
+        let payload: Vec<u8> = (0..(i * 7 % 40)).map(|j| (i * 31 + j) as u8 | 1).collect();
+        w.write_with(
+            ["a", "b", "c"][(i % 3) as usize],
+            &[],
+            Some(i as i64),
+            &payload,
+        )
+        .unwrap();
+    }
+    w.flush().unwrap();
+    let unsealed = std::fs::read(&p).unwrap();
+    w.close().unwrap();
+    let sealed = std::fs::read(&p).unwrap();
+    let f = frames(&p);
+    let header_len = f[0].0 as usize;
+    let case = t.join("case.binlog");
+    for (what, base) in [("sealed", &sealed), ("unsealed", &unsealed)] {
+        // Every third byte after the header, and a stray SEAL_BEGIN frame
+        // at each record (counting the records before it).
+        let flips = (header_len..base.len()).step_by(3).map(|at| {
+            let mut c = base.clone();
+            c[at] ^= 0x01;
+            (format!("flip {at}"), c)
+        });
+        let strays = f.iter().enumerate().map(|(i, &(off, _))| {
+            let mut c = base.clone();
+            let begin = binlog::format::seal::encode_seal_begin(i as u64);
+            c[off as usize..off as usize + 17].copy_from_slice(&begin);
+            (format!("SEAL_BEGIN at record {i}"), c)
+        });
+        for (name, bytes) in flips.chain(strays) {
+            let ctx = format!("{what}, {name}");
+            std::fs::write(&case, &bytes).unwrap();
+            let spec = classify(&bytes, header_len, 0);
+            let mut want: Vec<(&str, u64)> = spec
+                .damages
+                .iter()
+                .map(|d| (if d.0 == d.1 { "sequence" } else { "corrupt" }, d.0))
+                .collect();
+            // Damage that runs to a seal ends verify's walk there: it
+            // reports the corruption, not the seal too.
+            let runs_to = |off: u64| spec.damages.last().is_some_and(|d| d.0 < off && d.1 == off);
+            match spec.end {
+                End::Torn(off, _) => want.push(("torn-tail", off)),
+                End::SealDamaged(off) if !runs_to(off) => want.push(("seal-damaged", off)),
+                _ => {}
+            }
+            let out = binlog()
+                .args(["verify", "--json", case.to_str().unwrap()])
+                .output()
+                .unwrap();
+            let j: Value = serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{ctx}: {e}: {}", out_text(&out)));
+            let s = &j["segments"][0];
+            let got: Vec<(&str, u64)> = s["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| (i["kind"].as_str().unwrap(), i["offset"].as_u64().unwrap()))
+                .filter(|(k, _)| ["corrupt", "sequence", "torn-tail", "seal-damaged"].contains(k))
+                .collect();
+            assert_eq!(got, want, "{ctx}: {j}");
+            assert_eq!(s["records"], spec.records.len(), "{ctx}: {j}");
+        }
+    }
+}

@@ -663,3 +663,57 @@ fn a_surviving_seal_directory_names_a_lost_type() {
         assert_eq!(quotes, vec![5, 8], "{part}");
     }
 }
+
+/// Records of types a, b, c, a, b, c (each type defined by its first
+/// record), sealed or unsealed (the same with its seal cut off).
+fn six_of_three_types(path: &Path, seal: bool) -> Vec<(u64, String, Vec<u8>)> {
+    let want = write_types(path, &["a", "b", "c", "a", "b", "c"], Options::default());
+    if !seal {
+        let end = Reader::open(path).unwrap().seal().unwrap().records_end;
+        let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        f.set_len(end).unwrap();
+    }
+    want
+}
+
+/// The record that defines type b is damaged: the intact record after it
+/// that defines type c (id 2, one above the ids known) is read, not taken
+/// for damage; only the damaged record is lost.
+#[test]
+fn an_intact_record_defining_its_type_after_a_lost_definition_is_read() {
+    for seal in [false, true] {
+        let t = TempDir::new("define-after-lost");
+        let p = t.join("seg.binlog");
+        let want = six_of_three_types(&p, seal);
+        let f = frames(&p);
+        flip_byte(&p, f[1].0 + f[1].1 - 1);
+        let (got, damages) = read_skipping(&p.to_path_buf());
+        let seqs: Vec<u64> = got.iter().map(|r| r.0).collect();
+        assert_eq!(seqs, [0, 2, 3, 4, 5], "sealed {seal}: {got:?}");
+        assert_eq!((got[1].1.as_str(), got[4].1.as_str()), ("c", "c"));
+        assert_eq!(got[1].2, want[2].2);
+        let lost: Vec<(u64, u64)> = damages.iter().map(|d| (d.from_seq, d.to_seq)).collect();
+        assert_eq!(lost, [(1, 2)], "sealed {seal}");
+    }
+}
+
+/// The segment's first record is damaged: every record after it is
+/// returned or listed among the damages, the last one included.
+#[test]
+fn a_damaged_first_record_loses_only_itself() {
+    for seal in [false, true] {
+        let t = TempDir::new("first-lost");
+        let p = t.join("seg.binlog");
+        six_of_three_types(&p, seal);
+        let f = frames(&p);
+        flip_byte(&p, f[0].0 + f[0].1 - 1);
+        let (got, damages) = read_skipping(&p.to_path_buf());
+        let seqs: Vec<u64> = got.iter().map(|r| r.0).collect();
+        assert_eq!(seqs, [1, 2, 3, 4, 5], "sealed {seal}: {got:?}");
+        let lost: Vec<(u64, u64, u64)> = damages
+            .iter()
+            .map(|d| (d.offset, d.from_seq, d.to_seq))
+            .collect();
+        assert_eq!(lost, [(f[0].0, 0, 1)], "sealed {seal}");
+    }
+}

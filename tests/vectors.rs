@@ -1205,3 +1205,166 @@ mod spec {
         }
     }
 }
+
+mod spec_classify;
+
+/// Damaged files: the library's reader (skipping damage, and not) and the
+/// classifier written from docs/FORMAT.md sections 9 and 10
+/// (`spec_classify`) agree on every one.
+mod damaged {
+    use super::spec_classify::{classify, End};
+    use binlog::{Options, Reader, Record, Tail, Writer};
+    use std::path::Path;
+
+    const TYPES: [&str; 3] = ["a", "b", "c"];
+
+    /// Eight records of types a, b, c in turn (payloads of various sizes,
+    /// metadata on one), sealed, and the same unsealed (copied before the
+    /// writer closed); the record frames (offset, length).
+    fn base(dir: &Path) -> (Vec<u8>, Vec<u8>, Vec<(usize, usize)>) {
+        let p = dir.join("base.binlog");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..8u64 {
+            let payload: Vec<u8> = (0..(i * 7 % 40)).map(|j| (i * 31 + j) as u8 | 1).collect();
+            let meta: &[(&str, &str)] = if i == 4 { &[("k", "v")] } else { &[] };
+            w.write_with(TYPES[(i % 3) as usize], meta, Some(i as i64), &payload)
+                .unwrap();
+        }
+        w.flush().unwrap();
+        let unsealed = std::fs::read(&p).unwrap();
+        w.close().unwrap();
+        let sealed = std::fs::read(&p).unwrap();
+        let mut r = Reader::open(&p).unwrap();
+        let mut frames = Vec::new();
+        while let Some(rec) = r.next().unwrap() {
+            frames.push((rec.offset as usize, rec.frame_len as usize));
+        }
+        (sealed, unsealed, frames)
+    }
+
+    /// Damaged copies of `b`, named: every byte after the header flipped,
+    /// length fields made large, 4 bytes zeroed or overwritten at each
+    /// frame boundary, a stray SEAL_BEGIN frame at each record (counting
+    /// the records before it, or not), cuts at every length.
+    fn cases(b: &[u8], frames: &[(usize, usize)]) -> Vec<(String, Vec<u8>)> {
+        let start = frames[0].0;
+        let mut out = Vec::new();
+        let mut with = |name: String, f: &dyn Fn(&mut Vec<u8>)| {
+            let mut c = b.to_vec();
+            f(&mut c);
+            out.push((name, c));
+        };
+        for at in start..b.len() {
+            with(format!("flip {at}"), &|c| c[at] ^= 0x01);
+        }
+        let mut bounds: Vec<usize> = frames.iter().map(|f| f.0).collect();
+        let records_end = frames.last().map(|(o, l)| o + l).unwrap();
+        bounds.push(records_end);
+        for &s in &bounds {
+            for at in [s + 1, s + 3].into_iter().filter(|&a| a < b.len()) {
+                with(format!("length byte {at}"), &|c| c[at] ^= 0x7f);
+            }
+            // (Not into the header: a damaged header is another matter.)
+            if s >= start + 2 && s + 2 <= b.len() {
+                with(format!("zeros at {s}"), &|c| c[s - 2..s + 2].fill(0));
+                with(format!("0xee at {s}"), &|c| c[s - 2..s + 2].fill(0xee));
+            }
+        }
+        for (i, &(off, _)) in frames.iter().enumerate() {
+            for count in [i as u64, 99] {
+                let begin = binlog::format::seal::encode_seal_begin(count);
+                with(format!("SEAL_BEGIN({count}) at record {i}"), &|c| {
+                    c[off..off + begin.len()].copy_from_slice(&begin)
+                });
+            }
+        }
+        for len in start..b.len() {
+            with(format!("cut at {len}"), &|c| c.truncate(len));
+        }
+        out
+    }
+
+    fn tail_of(e: End) -> Tail {
+        match e {
+            End::Sealed => Tail::Sealed,
+            End::Unsealed => Tail::Unsealed,
+            End::SealDamaged(offset) => Tail::SealDamaged { offset },
+            End::Torn(offset, len) => Tail::Torn { offset, len },
+        }
+    }
+
+    /// The library and the classifier agree on the file at `path`.
+    fn agree(path: &Path, bytes: &[u8], header_len: usize, ctx: &str) {
+        let spec = classify(bytes, header_len, 0);
+        let mut r = Reader::open(path).unwrap();
+        r.skip_damaged(true);
+        let mut got = Vec::new();
+        loop {
+            match r.next() {
+                Ok(Some(rec)) => {
+                    got.push((rec.seq, rec.type_name.to_string(), rec.payload.to_vec()))
+                }
+                Ok(None) => break,
+                Err(e) => panic!("{ctx}: the skipping reader failed: {e}"),
+            }
+        }
+        let seqs = |v: &[(u64, String, Vec<u8>)]| v.iter().map(|r| r.0).collect::<Vec<_>>();
+        let spec_seqs: Vec<u64> = spec.records.iter().map(|r| r.0).collect();
+        assert_eq!(seqs(&got), spec_seqs, "{ctx}: records");
+        for ((seq, id, name, payload), (_, lib_name, lib_payload)) in spec.records.iter().zip(&got)
+        {
+            assert_eq!(payload, lib_payload, "{ctx}: payload of {seq}");
+            match name {
+                Some(n) => assert_eq!(n, lib_name, "{ctx}: type of {seq}"),
+                // Lost: named by its id, or from a seal that survives.
+                None => assert!(
+                    *lib_name == Record::lost_type_name(*id)
+                        || spec.dir_names.get(*id as usize) == Some(lib_name)
+                        || TYPES.get(*id as usize) == Some(&lib_name.as_str()),
+                    "{ctx}: lost type {id} of {seq} named {lib_name}"
+                ),
+            }
+        }
+        let damages: Vec<_> = r
+            .damages()
+            .iter()
+            .map(|d| (d.offset, d.resume_offset, d.from_seq, d.to_seq))
+            .collect();
+        assert_eq!(damages, spec.damages, "{ctx}: damages");
+        assert_eq!(r.tail(), tail_of(spec.end), "{ctx}: end");
+
+        let mut r = Reader::open(path).unwrap();
+        let mut n = 0;
+        let err = loop {
+            match r.next() {
+                Ok(Some(_)) => n += 1,
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        match spec.first_error {
+            Some((off, before)) => {
+                let e = err.unwrap_or_else(|| panic!("{ctx}: no error at {off}"));
+                assert_eq!((e.offset(), n), (Some(off), before), "{ctx}: {e}");
+            }
+            None => assert!(err.is_none(), "{ctx}: {}", err.unwrap()),
+        }
+    }
+
+    #[test]
+    fn the_library_classifies_damaged_files_as_format_md_says() {
+        let dir = super::scratch("damaged");
+        let (sealed, unsealed, frames) = base(&dir);
+        let header_len = frames[0].0;
+        let p = dir.join("case.binlog");
+        let mut checked = 0;
+        for (what, b) in [("sealed", &sealed), ("unsealed", &unsealed)] {
+            for (name, bytes) in cases(b, &frames) {
+                std::fs::write(&p, &bytes).unwrap();
+                agree(&p, &bytes, header_len, &format!("{what}, {name}"));
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+    }
+}

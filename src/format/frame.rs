@@ -299,7 +299,8 @@ pub struct RecordBody<'a> {
     pub payload: &'a [u8],
 }
 
-/// Decodes a record body (the kind byte included); `None` if malformed.
+/// Decodes a record body (the kind byte included); `None` if malformed
+/// (docs/FORMAT.md section 7.1; a sequence number of u64::MAX included).
 #[inline]
 pub fn decode_record(body: &[u8]) -> Option<RecordBody<'_>> {
     let mut c = Cursor::new(body);
@@ -308,6 +309,11 @@ pub fn decode_record(body: &[u8]) -> Option<RecordBody<'_>> {
         return None;
     }
     let seq = c.u64()?;
+    // Writers never assign u64::MAX (docs/FORMAT.md section 7.2): a body
+    // that carries it is malformed, so that the next number never wraps.
+    if seq == u64::MAX {
+        return None;
+    }
     let timestamp_ns = c.i64()?;
     let type_id = u32::try_from(c.varint()?).ok()?;
     let defines = if flags & FLAG_DEFINES_TYPE != 0 {
@@ -506,16 +512,19 @@ fn records_run_to_end(buf: &[u8], mut pos: usize) -> std::result::Result<(), usi
                 }
                 _ => return Err(pos),
             },
-            FrameAt::Frame {
-                kind: KIND_SEAL_BEGIN,
-                ..
-            } => return Ok(()),
+            FrameAt::Frame { body, total, .. } if is_seal_begin(body, total) => return Ok(()),
             FrameAt::Frame { .. } | FrameAt::Invalid(_) => return Err(pos),
             FrameAt::Incomplete if starts_record(&buf[pos..], next_seq) => return Ok(()),
             FrameAt::Incomplete => return Err(pos),
         }
     }
     Ok(())
+}
+
+/// Whether a valid frame (`body`, `total` bytes) is a `SEAL_BEGIN` frame as
+/// a writer writes it: 17 bytes, its first body byte exactly the kind.
+fn is_seal_begin(body: &[u8], total: usize) -> bool {
+    total == FRAME_HEADER_LEN + 9 && body[0] == KIND_SEAL_BEGIN
 }
 
 /// Whether the bytes of a cut-off frame, as far as they go, start a record

@@ -249,18 +249,24 @@ pub fn read_seal_from<'a>(
     data_start: usize,
     read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
 ) -> Option<SealDirectory> {
+    let d = read_directory_from(len, data_start, &read)?;
+    let begin = usize::try_from(d.records_end).ok()?;
+    let begin_count = seal_begin_count(&read(begin, SEAL_BEGIN_LEN)?)?;
+    (d.record_count == begin_count).then_some(d)
+}
+
+/// The directory of a segment `len` bytes long (see `read_seal_from`) if
+/// its trailer and its directory frame are intact and agree on where the
+/// records end; the `SEAL_BEGIN` frame is not read. Such a seal bounds the
+/// records (docs/FORMAT.md section 9: the segment is sealed, and has no
+/// torn tail) even when the rest of the seal fails its checks.
+pub fn read_directory_from<'a>(
+    len: usize,
+    data_start: usize,
+    read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
+) -> Option<SealDirectory> {
     let last = len.checked_sub(TRAILER_LEN)?;
     let tr = Trailer::decode_last(&read(last, TRAILER_LEN)?, len, data_start)?;
-    let begin = usize::try_from(tr.records_end).ok()?;
-    let begin_frame = read(begin, SEAL_BEGIN_LEN)?;
-    let begin_count = match frame::frame_at(&begin_frame, 0, true) {
-        FrameAt::Frame { kind, total, body }
-            if kind == KIND_SEAL_BEGIN && total == SEAL_BEGIN_LEN =>
-        {
-            u64::from_le_bytes(body[1..9].try_into().ok()?)
-        }
-        _ => return None,
-    };
     let dir_at = usize::try_from(tr.dir_offset).ok()?;
     let dir_frame = read(dir_at, tr.dir_len as usize)?;
     match frame::frame_at(&dir_frame, 0, true) {
@@ -268,10 +274,28 @@ pub fn read_seal_from<'a>(
             if kind == KIND_SEAL_DIR && total == tr.dir_len as usize =>
         {
             let d = SealDirectory::decode(body, tr.dir_offset)?;
-            (d.records_end == tr.records_end && d.record_count == begin_count).then_some(d)
+            (d.records_end == tr.records_end).then_some(d)
         }
         _ => None,
     }
+}
+
+/// The record count of the `SEAL_BEGIN` frame at the start of `bytes`, if
+/// one is there as a writer writes it: exactly `SEAL_BEGIN_LEN` bytes, its
+/// CRC right, its first body byte exactly the kind (no flag bit set).
+pub fn seal_begin_count(bytes: &[u8]) -> Option<u64> {
+    match frame::frame_at(bytes, 0, true) {
+        FrameAt::Frame { body, total, .. } => seal_begin_body_count(body, total),
+        _ => None,
+    }
+}
+
+/// `seal_begin_count` of a frame already checked: its body and length.
+pub fn seal_begin_body_count(body: &[u8], total: usize) -> Option<u64> {
+    if total != SEAL_BEGIN_LEN || body[0] != KIND_SEAL_BEGIN {
+        return None;
+    }
+    Some(u64::from_le_bytes(body[1..9].try_into().ok()?))
 }
 
 #[cfg(test)]

@@ -14,14 +14,14 @@ use super::record::BytesIn;
 use super::{Found, Reader, Tail};
 use crate::error::Result;
 use crate::format::frame::{self, FrameAt, RecordBody, KIND_RECORD, KIND_SEAL_BEGIN};
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{seal, FRAME_HEADER_LEN};
 
 /// What a frame check found, owned so the reader may remap afterwards.
 pub(super) enum FrameCheck {
     /// A record frame of this many bytes.
     Record(usize),
-    /// The frame that begins a seal.
-    SealBegin,
+    /// The frame that begins a seal, and the record count it holds.
+    SealBegin(u64),
     /// No valid frame, for this reason.
     Bad(&'static str),
 }
@@ -37,8 +37,12 @@ impl FrameCheck {
             } => FrameCheck::Record(total),
             FrameAt::Frame {
                 kind: KIND_SEAL_BEGIN,
-                ..
-            } => FrameCheck::SealBegin,
+                body,
+                total,
+            } => match seal::seal_begin_body_count(body, total) {
+                Some(count) => FrameCheck::SealBegin(count),
+                None => FrameCheck::Bad("malformed seal marker"),
+            },
             FrameAt::Frame { .. } => FrameCheck::Bad("unexpected frame kind"),
             FrameAt::Incomplete => FrameCheck::Bad("frame extends past the end of the data"),
             FrameAt::Invalid(why) => FrameCheck::Bad(why),
@@ -110,7 +114,7 @@ impl Reader {
                         Err(rejected) => self.on_rejected_record(&next, rejected)?,
                     }
                 }
-                FrameCheck::SealBegin => self.on_seal_begin(&next)?,
+                FrameCheck::SealBegin(count) => self.on_seal_begin(&next, count)?,
                 FrameCheck::Bad(why) => self.on_bad_frame_check(&next, why)?,
             };
             if !read_on {
@@ -168,11 +172,14 @@ impl Reader {
                 }
             }
             if self.pos >= self.end {
-                if self.seal.is_none() && self.remap_if_len_changed()? {
+                if !self.sealed() && self.remap_if_len_changed()? {
                     continue;
                 }
-                self.tail = if self.seal.is_some() {
-                    Tail::Sealed
+                if !self.bound_holds() {
+                    continue;
+                }
+                self.tail = if self.sealed() {
+                    self.sealed_tail()
                 } else {
                     Tail::Unsealed
                 };
@@ -217,7 +224,7 @@ impl Reader {
         };
         let read = match copied {
             Some(check) => (check, BytesIn::FrameCopy),
-            None if self.seal.is_none() && !self.nothing_can_cut_file => {
+            None if !self.sealed() && !self.nothing_can_cut_file => {
                 self.read_unsealed_frame(pos, verify)?
             }
             None => {
@@ -231,21 +238,44 @@ impl Reader {
         Ok(read)
     }
 
-    /// A `SEAL_BEGIN` frame where a record was looked for; returns whether
-    /// to read on. Through the index, the index points at no record; in a
-    /// segment opened unsealed, its records end there; in a sealed one, it
-    /// is damage.
+    /// A `SEAL_BEGIN` frame (counting `count` records) where a record was
+    /// looked for; returns whether to read on. Through the index, the index
+    /// points at no record; in a segment opened unsealed, its records may
+    /// end there (see `seal_reached`); in a sealed one, it is damage.
     #[inline(always)]
-    fn on_seal_begin(&mut self, next: &NextFrame) -> Result<bool> {
+    fn on_seal_begin(&mut self, next: &NextFrame, count: u64) -> Result<bool> {
         if next.index_cursor.is_some() {
             self.stop_using_index(next.scan_from);
             return Ok(true);
         }
-        if self.seal.is_none() {
-            self.seal_reached(next.pos)?;
-            return Ok(false);
+        if !self.sealed() {
+            return self.seal_reached(next.pos, count);
         }
         self.bad_frame(next.pos, "seal marker inside the record region")
+    }
+
+    /// At the end of the records a seal only bounds (`bounding_seal`):
+    /// whether the bound holds. A valid record frame right there shows the
+    /// directory wrong about where the records end (no writer writes that):
+    /// it is dropped, and the segment is read to its end as unsealed.
+    #[inline(never)]
+    fn bound_holds(&mut self) -> bool {
+        if self.seal.is_some() || self.bounding_seal.is_none() {
+            return true;
+        }
+        let at_end = frame::frame_at(&self.map, self.end, true);
+        if !matches!(
+            at_end,
+            FrameAt::Frame {
+                kind: KIND_RECORD,
+                ..
+            }
+        ) {
+            return true;
+        }
+        self.bounding_seal = None;
+        self.end = self.map.len();
+        false
     }
 
     /// A frame that fails its checks (`why`); returns whether to read on.
@@ -258,7 +288,7 @@ impl Reader {
             self.stop_using_index(next.scan_from);
             return Ok(true);
         }
-        if self.seal.is_none() && self.remap_if_len_changed()? {
+        if !self.sealed() && self.remap_if_len_changed()? {
             return Ok(true);
         }
         self.bad_frame(next.pos, why)
@@ -345,7 +375,7 @@ impl Reader {
         let id = rec.type_id as usize;
         let known = self.types.len();
         let new_type_name = match rec.defines {
-            Some(name) if id == known || (id < known && self.types[id].starts_with(LOST_TYPE)) => {
+            Some(name) if id >= known || self.types[id].starts_with(LOST_TYPE) => {
                 Some(std::str::from_utf8(name).expect("checked").into())
             }
             Some(_) | None => None,
@@ -400,6 +430,13 @@ impl Reader {
             add_damage(&mut self.damages, damage);
         }
         let id = rec.type_id as usize;
+        if rec.lost_type || (rec.new_type_name.is_some() && id > self.types.len()) {
+            // Named from the seal if it can be, else by its id.
+            while self.types.len() < id {
+                let name = self.lost_type_name(self.types.len());
+                self.types.push(name);
+            }
+        }
         if let Some(name) = rec.new_type_name {
             if id == self.types.len() {
                 self.types.push(name);

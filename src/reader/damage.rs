@@ -35,12 +35,13 @@ impl Reader {
                 self.next_seq = seq;
                 return Ok(true);
             }
-            if let Some(d) = &self.seal {
-                let to_seq = d.last_seq.wrapping_add(1).max(self.next_seq);
+            if self.sealed() {
+                let to_seq = self.lost_to_end(pos);
                 let damage = self.damage_up_to(pos, self.end, to_seq);
                 add_damage(&mut self.damages, damage);
                 self.pos = self.end;
-                self.tail = Tail::Sealed;
+                self.next_seq = to_seq;
+                self.tail = self.sealed_tail();
                 return Ok(false);
             }
         }
@@ -49,7 +50,7 @@ impl Reader {
                 pos,
                 format!("{why}; the next valid record starts at offset {next}"),
             )),
-            None if self.seal.is_some() => {
+            None if self.sealed() => {
                 Err(self.corrupt(pos, format!("{why} inside a sealed segment")))
             }
             None => {
@@ -59,6 +60,24 @@ impl Reader {
                 };
                 Ok(false)
             }
+        }
+    }
+
+    /// Where the records lost to damage from `pos` to the end of a sealed
+    /// segment's records end (docs/FORMAT.md section 10): after the
+    /// directory's `last_seq`, if its count agrees with its sequence numbers
+    /// and that many records fit the bytes (one per 26), else after the last
+    /// record read (no number is known lost).
+    fn lost_to_end(&self, pos: usize) -> u64 {
+        let Some(d) = self.seal.as_ref().or(self.bounding_seal.as_ref()) else {
+            return self.next_seq;
+        };
+        let room = ((self.end - pos) / frame::MIN_RECORD_FRAME) as u64;
+        let counted =
+            d.record_count > 0 && d.last_seq.checked_sub(d.first_seq) == Some(d.record_count - 1);
+        match d.last_seq.checked_add(1) {
+            Some(to) if counted && to >= self.next_seq && to - self.next_seq <= room => to,
+            _ => self.next_seq,
         }
     }
 
@@ -78,9 +97,9 @@ impl Reader {
     /// segment the bytes searched may be a torn tail that a new writer
     /// cuts at any moment: up to `RESUME_COPY_MAX` of them are searched in
     /// a copy read with pread (see `check_unsealed`).
-    fn resume_after(&self, pos: usize) -> Result<Option<(usize, u64)>> {
+    pub(super) fn resume_after(&self, pos: usize) -> Result<Option<(usize, u64)>> {
         let len = self.end.saturating_sub(pos);
-        if self.seal.is_none() && !self.nothing_can_cut_file && len <= RESUME_COPY_MAX {
+        if !self.sealed() && !self.nothing_can_cut_file && len <= RESUME_COPY_MAX {
             return self.resume_after_in_copy(pos, len);
         }
         let limit = &self.map[..self.end];
@@ -127,6 +146,12 @@ impl Reader {
                 let t = &self.types[id];
                 (*t.as_bytes() != *name && !t.starts_with(LOST_TYPE))
                     .then(|| format!("type id {id} defined out of order"))
+            }
+            // Skipping damage: the types between may have been defined in
+            // a damaged region (within the same bound as below). An intact
+            // record that defines its own type is never damage.
+            Some(_) if self.skip_damaged && id - self.types.len() <= self.lost_type_budget() => {
+                None
             }
             Some(_) => Some(format!("type id {id} defined out of order")),
             None if id < self.types.len() => None,

@@ -34,6 +34,7 @@ pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
 pub use seal_types::SealTypes;
 pub(crate) use seek::SeekTarget;
+pub use trust::usable_seal;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
@@ -45,7 +46,7 @@ use memmap2::Mmap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use trust::read_seal;
+use trust::{read_bounding_seal, read_seal};
 
 /// A reader of one segment file. It needs only read permission, takes no
 /// lock, and may read a segment while a writer appends to it: it returns
@@ -62,6 +63,11 @@ pub struct Reader {
     /// `first_seq`, unless a salvaged header lost records with it.
     start_seq: u64,
     seal: Option<SealDirectory>,
+    /// A seal whose trailer and directory are intact but that failed another
+    /// check (`seal` is `None`): the segment is sealed all the same, its
+    /// records end at the directory's `records_end` (no torn tail), and the
+    /// directory is used for nothing else (see `sealed`).
+    bounding_seal: Option<SealDirectory>,
     /// Whether the sparse index passed its checks (None = not checked yet).
     sparse_usable: Option<bool>,
     /// The sparse index, copied out of the seal when first used (see
@@ -145,7 +151,14 @@ impl Reader {
         let map = map_file(&file, &path)?;
         let (header, data_start, start_seq, damages) = decode_header(&map, &path, salvage)?;
         let seal = read_seal(&file, &map, data_start, start_seq);
-        let end = seal.as_ref().map_or(map.len(), |d| d.records_end as usize);
+        let bounding_seal = match seal {
+            Some(_) => None,
+            None => read_bounding_seal(&file, &map, data_start),
+        };
+        let end = seal
+            .as_ref()
+            .or(bounding_seal.as_ref())
+            .map_or(map.len(), |d| d.records_end as usize);
         let types = seal
             .as_ref()
             .map(|d| d.types.iter().map(|t| t.name.as_str().into()).collect())
@@ -159,6 +172,7 @@ impl Reader {
             header,
             data_start,
             seal,
+            bounding_seal,
             sparse_usable: None,
             sparse_index: Vec::new(),
             end,
@@ -203,6 +217,25 @@ impl Reader {
     /// The seal's summary, when the segment is sealed and its seal is intact.
     pub fn seal(&self) -> Option<&SealDirectory> {
         self.seal.as_ref()
+    }
+
+    /// Whether the segment is sealed: its seal is usable (`seal`), or its
+    /// trailer and directory are intact (`bounding_seal`). Either way its
+    /// records end where the seal says, it has no torn tail, and nothing
+    /// may cut it.
+    pub(super) fn sealed(&self) -> bool {
+        self.seal.is_some() || self.bounding_seal.is_some()
+    }
+
+    /// How the records of a sealed segment end: `Sealed` if its seal is
+    /// usable, `SealDamaged` at its `records_end` if it only bounds them.
+    pub(super) fn sealed_tail(&self) -> Tail {
+        match &self.bounding_seal {
+            Some(d) if self.seal.is_none() => Tail::SealDamaged {
+                offset: d.records_end,
+            },
+            _ => Tail::Sealed,
+        }
     }
 
     /// Type names met so far (all of them, for a sealed segment), by id.

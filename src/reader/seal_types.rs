@@ -21,7 +21,7 @@
 //! is.
 
 use crate::format::frame::{self, FrameAt, KIND_SEAL_DIR};
-use crate::format::seal::{self, SealDirectory, Trailer, TRAILER_LEN};
+use crate::format::seal::{self, SealDirectory, TRAILER_LEN};
 use crate::format::FRAME_HEADER_LEN;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -78,12 +78,10 @@ impl SealTypes {
         data_start: u64,
         read: &impl Fn(u64, usize) -> Option<Cow<'a, [u8]>>,
     ) -> Option<SealDirectory> {
-        let last = len.checked_sub(TRAILER_LEN as u64)?;
-        let t = read(last, TRAILER_LEN)?;
-        let tr = Trailer::decode_last(&t, usize::try_from(len).ok()?, data_start as usize)?;
-        let f = read(tr.dir_offset, tr.dir_len as usize)?;
-        Self::directory_at(&f, 0, tr.dir_offset, data_start)
-            .filter(|d| d.records_end == tr.records_end)
+        let (Ok(n), Ok(start)) = (usize::try_from(len), usize::try_from(data_start)) else {
+            return None;
+        };
+        seal::read_directory_from(n, start, |at, k| read(at as u64, k))
     }
 
     /// A directory frame ending at `len - TRAILER_LEN` or at `len`, found

@@ -27,8 +27,40 @@ pub(super) fn read_seal(
     first_seq: u64,
 ) -> Option<SealDirectory> {
     let read = |at: usize, n: usize| super::read_part(file, at as u64, n).map(Cow::Owned);
-    seal::read_seal_from(map.len(), data_start, read)
-        .filter(|d| counts_agree(d, first_seq) && types_defined_as_named(file, map, data_start, d))
+    usable_seal_from(map, data_start, first_seq, read)
+}
+
+/// The seal of the segment `bytes` (its records starting at `data_start`,
+/// numbered from `first_seq`) if a reader may use it: the checks of
+/// docs/FORMAT.md section 9, as `Reader::open` makes them. For tools that
+/// classify a segment as the reader does (`binlog verify`).
+pub fn usable_seal(bytes: &[u8], data_start: usize, first_seq: u64) -> Option<SealDirectory> {
+    let read = |at: usize, n: usize| bytes.get(at..at.checked_add(n)?).map(Cow::Borrowed);
+    usable_seal_from(bytes, data_start, first_seq, read)
+}
+
+/// `usable_seal`, the seal's parts read with `read(at, n)` (records are
+/// read in `map`).
+fn usable_seal_from<'a>(
+    map: &[u8],
+    data_start: usize,
+    first_seq: u64,
+    read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
+) -> Option<SealDirectory> {
+    let d = seal::read_seal_from(map.len(), data_start, &read)?;
+    (counts_agree(&d, first_seq) && types_defined_as_named(&read, map, data_start, &d)).then_some(d)
+}
+
+/// The directory of a seal that is not usable but whose trailer and
+/// directory frame are intact (`seal::read_directory_from`): it bounds the
+/// records. Read with pread, as `read_seal`.
+pub(super) fn read_bounding_seal(
+    file: &File,
+    map: &[u8],
+    data_start: usize,
+) -> Option<SealDirectory> {
+    let read = |at: usize, n: usize| super::read_part(file, at as u64, n).map(Cow::Owned);
+    seal::read_directory_from(map.len(), data_start, read)
 }
 
 /// Whether the directory's record count is what its sequence numbers say:
@@ -65,7 +97,12 @@ fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
 /// where it is). Forgiving such an entry as damage would let a lying
 /// directory through: its first entries could point into the middle of a
 /// record or past the records, or list a type without records.
-fn types_defined_as_named(file: &File, map: &[u8], data_start: usize, d: &SealDirectory) -> bool {
+fn types_defined_as_named<'a>(
+    read: &impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
+    map: &[u8],
+    data_start: usize,
+    d: &SealDirectory,
+) -> bool {
     let Ok(end) = usize::try_from(d.records_end) else {
         return false;
     };
@@ -82,8 +119,10 @@ fn types_defined_as_named(file: &File, map: &[u8], data_start: usize, d: &SealDi
         if ended {
             return false;
         }
-        let first = super::read_part(file, t.array_offset, 8)
-            .map(|b| u64::from_le_bytes(b[..].try_into().expect("8 bytes")));
+        let first = usize::try_from(t.array_offset)
+            .ok()
+            .and_then(|at| read(at, 8))
+            .map(|b| u64::from_le_bytes(b[..8].try_into().expect("8 bytes")));
         let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
             return false;
         };

@@ -151,7 +151,7 @@ impl Reader {
     /// if it did. A file cut shorter (a writer recovered it) is read again
     /// from the start. A sealed segment never changes: false.
     pub(super) fn remap_if_len_changed(&mut self) -> Result<bool> {
-        if self.seal.is_some() {
+        if self.sealed() {
             return Ok(false);
         }
         if self.len_now()? == self.map.len() as u64 {
@@ -179,18 +179,34 @@ impl Reader {
             .len())
     }
 
-    /// A SEAL_BEGIN frame at `pos` ends the records of a segment opened
-    /// unsealed: either its writer just sealed it, or the seal is damaged.
-    pub(super) fn seal_reached(&mut self, pos: usize) -> Result<()> {
-        self.remap_if_len_changed()?;
-        match read_seal(&self.file, &self.map, self.data_start, self.start_seq) {
-            Some(d) if d.records_end == pos as u64 => {
-                self.end = pos;
-                self.seal = Some(d);
-                self.tail = Tail::Sealed;
-            }
-            _ => self.tail = Tail::SealDamaged { offset: pos as u64 },
+    /// A SEAL_BEGIN frame at `pos`, counting `count` records, in a segment
+    /// opened unsealed; returns whether to read on. It ends the records if
+    /// the seal that follows is now usable (its writer just sealed it), or
+    /// else if it counts the records read and no valid record continuing
+    /// them follows it (the seal is damaged or half written). Otherwise it
+    /// is a stray frame: damage, which must not hide the records after it
+    /// (docs/FORMAT.md section 10).
+    pub(super) fn seal_reached(&mut self, pos: usize, count: u64) -> Result<bool> {
+        if self.remap_if_len_changed()? && self.pos != pos {
+            // Cut shorter by a writer: the reader starts again.
+            return Ok(true);
         }
-        Ok(())
+        let seal = read_seal(&self.file, &self.map, self.data_start, self.start_seq);
+        if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
+            self.end = pos;
+            self.seal = Some(d);
+            self.tail = Tail::Sealed;
+            return Ok(false);
+        }
+        let read = self.next_seq.wrapping_sub(self.header.first_seq);
+        if count != read {
+            let why = format!("seal marker counting {count} records after {read}");
+            return self.bad_frame(pos, &why);
+        }
+        if self.resume_after(pos)?.is_some() {
+            return self.bad_frame(pos, "seal marker followed by valid records");
+        }
+        self.tail = Tail::SealDamaged { offset: pos as u64 };
+        Ok(false)
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 /// modification time); `None` if the segment is not sealed. A segment whose
 /// seal trailer was written whole is sealed even if the rest of its seal
 /// cannot be trusted: it is never written again, and its records are
-/// counted by a scan. A segment of another log is refused (before any file
+/// counted by a scan that skips damage. A segment of another log is refused (before any file
 /// is changed).
 pub(super) fn summarize(
     path: &Path,
@@ -27,6 +27,11 @@ pub(super) fn summarize(
     let record_count = match r.seal() {
         Some(d) => d.record_count,
         None if r.has_seal_trailer() => {
+            // Damage does not stop the count: the segment is never written
+            // again, and records lost to damage up to its seal count as far
+            // as its directory credibly says (docs/FORMAT.md section 10.3),
+            // so that no number is given twice.
+            r.skip_damaged(true);
             while r.next()?.is_some() {}
             r.next_seq() - r.header().first_seq
         }

@@ -24,33 +24,56 @@ impl Walker {
         {
             return Err("metadata is not UTF-8 (its CRC matches)".to_string());
         }
+        // A record whose CRC holds but whose contents are wrong is damage,
+        // as the library's reader finds it (docs/FORMAT.md section 10).
+        if r.seq < *next_seq {
+            return Err(format!(
+                "sequence number {} where {} was expected: goes backwards (its CRC matches)",
+                r.seq, *next_seq
+            ));
+        }
         let off = p as u64;
+        let id = r.type_id as usize;
+        if !self.plausible_type(id, r.defines.is_some()) {
+            // Tables by id are not grown to a hostile id (up to 2^32).
+            let most = self.analysis.types.len() + self.lost_type_count();
+            return Err(format!(
+                "type id {id} is impossible here: the bytes before offset {off} can \
+                 define at most {most} types (its CRC matches)"
+            ));
+        }
+        if let Some(why) = r.defines.and_then(|name| self.definition_problem(id, name)) {
+            return Err(why);
+        }
         if r.seq != *next_seq {
             self.sequence_jump(off, total, r.seq, *next_seq);
         }
-        let id = r.type_id as usize;
-        let plausible = self.plausible_type(id, r.defines.is_some());
         let at = RecordAt {
             off,
             total,
             seq: r.seq,
         };
         match r.defines {
-            _ if !plausible => {
-                // Tables by id are not grown to a hostile id (up to 2^32).
-                let most = self.analysis.types.len() + self.lost_type_count();
-                let what = format!(
-                    "type id {id} is impossible here: the bytes before offset {off} can \
-                     define at most {most} types"
-                );
-                self.type_issue(at, what);
-            }
-            Some(name) => self.definition(at, id, name),
+            Some(name) => self.definition(id, name),
             None => self.use_of_type(at, id),
         }
         *next_seq = r.seq.wrapping_add(1);
-        self.count(map, &r, at, plausible);
+        self.count(map, &r, at);
         Ok(())
+    }
+
+    /// What is wrong with a definition of type `id` as `name`, if anything:
+    /// an id known under another name (unless its name was lost), or one
+    /// above the next id when no damaged bytes before could have defined
+    /// the ids between (`plausible_type` bounds how many).
+    fn definition_problem(&self, id: usize, name: &[u8]) -> Option<String> {
+        let name = std::str::from_utf8(name).expect("decode_record checks UTF-8");
+        match self.analysis.types.get(id) {
+            Some(Some(n)) if n != name => Some(format!(
+                "type id {id} defined as {name:?}, but it is {n:?} (its CRC matches)"
+            )),
+            _ => None,
+        }
     }
 
     /// A record whose sequence number `seq` does not continue the sequence
@@ -68,36 +91,19 @@ impl Walker {
         self.start_run(off, seq);
     }
 
-    /// A record that defines type `id` as `bytes` (its name).
-    fn definition(&mut self, at: RecordAt, id: usize, bytes: &[u8]) {
+    /// A record that defines type `id` as `bytes` (its name), checked by
+    /// `definition_problem`. Ids between the known ones and `id` were
+    /// defined in damaged bytes (`plausible_type` allowed them).
+    fn definition(&mut self, id: usize, bytes: &[u8]) {
         let name = std::str::from_utf8(bytes).expect("decode_record checks UTF-8");
         let types = &mut self.analysis.types;
         if id >= types.len() {
-            if id > types.len() && self.analysis.seal.is_none() {
-                // Ids in between were defined in damaged bytes.
-                types.resize(id, None);
-            }
-            if id == types.len() {
-                types.push(Some(name.to_string()));
-                self.lost_types.define(id, bytes, true);
-            } else {
-                self.lost_types.define(id, bytes, false);
-                self.type_issue(at, format!("type id {id} ({name:?}) defined out of order"));
-            }
-            return;
+            types.resize(id, None);
+            types.push(Some(name.to_string()));
+        } else {
+            types[id] = Some(name.to_string());
         }
-        match &types[id] {
-            Some(n) if n == name => self.lost_types.define(id, bytes, true),
-            Some(n) => {
-                let what = format!("type id {id} defined as {name:?}, but it is {n:?}");
-                self.lost_types.define(id, bytes, false);
-                self.type_issue(at, what);
-            }
-            None => {
-                types[id] = Some(name.to_string());
-                self.lost_types.define(id, bytes, true);
-            }
-        }
+        self.lost_types.define(id, bytes, true);
     }
 
     /// A record of type `id` that does not define it. A type no intact
@@ -125,7 +131,7 @@ impl Walker {
 
     /// Counts an intact record, adds it to the current run and checks the
     /// seal's indexes against it.
-    fn count(&mut self, map: &[u8], r: &RecordBody<'_>, at: RecordAt, plausible: bool) {
+    fn count(&mut self, map: &[u8], r: &RecordBody<'_>, at: RecordAt) {
         let a = &mut self.analysis;
         a.records += 1;
         a.first_seq.get_or_insert(r.seq);
@@ -136,13 +142,11 @@ impl Walker {
         self.first_ts.get_or_insert(ts);
         self.last_ts = Some(ts);
         let id = r.type_id as usize;
-        if plausible {
-            if self.type_counts.len() <= id {
-                self.type_counts.resize(id + 1, (0, 0));
-            }
-            self.type_counts[id].0 += 1;
-            self.type_counts[id].1 += at.total as u64;
+        if self.type_counts.len() <= id {
+            self.type_counts.resize(id + 1, (0, 0));
         }
+        self.type_counts[id].0 += 1;
+        self.type_counts[id].1 += at.total as u64;
         if self.run.count == 0 {
             self.run.start = at.off;
             self.run.first_seq = r.seq;

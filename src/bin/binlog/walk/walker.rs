@@ -7,7 +7,7 @@ use super::seal_check::{RecordsFound, SealCheck};
 use crate::progress::Progress;
 use binlog::format::frame::{self, FrameAt, KIND_RECORD, KIND_SEAL_BEGIN};
 use binlog::format::header::SegmentHeader;
-use binlog::format::seal::{self, TRAILER_LEN, TRAILER_MAGIC};
+use binlog::format::seal::{self, SealDirectory, TRAILER_LEN, TRAILER_MAGIC};
 use binlog::format::FRAME_HEADER_LEN;
 use binlog::reader::SealTypes;
 use binlog::ErrorKind;
@@ -27,6 +27,10 @@ pub(super) struct Walker {
     pub(super) run: IntactRun,
     /// The file ends in a trailer, but no seal could be read through it.
     trailer_without_seal: bool,
+    /// A seal the library's reader does not use (`analysis.seal` is None)
+    /// whose trailer and directory are intact: it bounds the records, as
+    /// in the reader (docs/FORMAT.md section 9).
+    bounding_seal: Option<SealDirectory>,
     /// The checks of the segment's valid seal against the records.
     pub(super) seal_check: Option<SealCheck>,
     /// (records, bytes) by type id.
@@ -68,6 +72,7 @@ impl Walker {
                 count: 0,
             },
             trailer_without_seal: false,
+            bounding_seal: None,
             seal_check: None,
             type_counts: Vec::new(),
             first_ts: None,
@@ -122,10 +127,15 @@ impl Walker {
     }
 
     /// Reads the seal of a segment whose header is sound, its records
-    /// starting at `start`.
+    /// starting at `start`: the one the library's reader would use, else
+    /// one that bounds the records.
     pub(super) fn find_seal(&mut self, map: &[u8], start: usize) {
-        if self.analysis.header.is_some() {
-            self.analysis.seal = seal::read_seal(map, start);
+        if let Some(h) = &self.analysis.header {
+            self.analysis.seal = binlog::reader::usable_seal(map, start, h.first_seq);
+            if self.analysis.seal.is_none() {
+                let read = |at: usize, n: usize| map.get(at..at.checked_add(n)?).map(Cow::Borrowed);
+                self.bounding_seal = seal::read_directory_from(map.len(), start, read);
+            }
         }
         if self.analysis.seal.is_none()
             && map.ends_with(&TRAILER_MAGIC)
@@ -179,13 +189,14 @@ impl Walker {
         progress: &mut Progress,
     ) {
         self.prepare(map, start);
-        let sealed = self.analysis.seal.is_some();
-        let end = self
+        let mut sealed = self.analysis.seal.is_some() || self.bounding_seal.is_some();
+        let mut end = self
             .analysis
             .seal
             .as_ref()
+            .or(self.bounding_seal.as_ref())
             .map_or(map.len(), |d| d.records_end as usize);
-        let data = &map[..end];
+        let mut data = &map[..end];
         let mut released = 0usize;
         let mut p = start;
         self.start_run(p as u64, next_seq);
@@ -194,12 +205,15 @@ impl Walker {
             if let Some(m) = mapped {
                 released = release_pages(m, released, p);
             }
+            if p >= end && self.bounding_seal.is_some() && record_at(map, end) {
+                // The directory is wrong about where the records end (as
+                // in the library's reader): read on to the end of the file.
+                self.bounding_seal = None;
+                (sealed, end, data) = (false, map.len(), map);
+                continue;
+            }
             if p >= end {
-                self.analysis.end = if sealed {
-                    RecordsEnd::Sealed
-                } else {
-                    RecordsEnd::Unsealed
-                };
+                self.records_end_at(map, end, sealed);
                 break;
             }
             match self.frame(map, data, p, sealed, &mut next_seq) {
@@ -208,6 +222,20 @@ impl Walker {
             }
         }
         self.start_run(p as u64, next_seq);
+    }
+
+    /// The records end at `end`, cleanly: at the seal, at a seal that only
+    /// bounds them (damaged: the library's reader ends in `SealDamaged`
+    /// there), or at the end of an unsealed file.
+    fn records_end_at(&mut self, map: &[u8], end: usize, sealed: bool) {
+        self.analysis.end = match sealed {
+            true if self.bounding_seal.is_some() => {
+                self.seal_begins(map, end);
+                return;
+            }
+            true => RecordsEnd::Sealed,
+            false => RecordsEnd::Unsealed,
+        };
     }
 
     /// Sets up the seal's checks and the names of lost types before the
@@ -271,15 +299,19 @@ impl Walker {
             },
             FrameAt::Frame {
                 kind: KIND_SEAL_BEGIN,
-                ..
-            } if !sealed => {
-                self.seal_begins(map, p);
-                return None;
-            }
-            FrameAt::Frame {
-                kind: KIND_SEAL_BEGIN,
-                ..
-            } => "seal marker inside the record region".to_string(),
+                body,
+                total,
+            } => match seal::seal_begin_body_count(body, total) {
+                None => "malformed seal marker".to_string(),
+                Some(_) if sealed => "seal marker inside the record region".to_string(),
+                Some(count) => match self.stray_seal_begin(data, p, count, *next_seq) {
+                    None => {
+                        self.seal_begins(map, p);
+                        return None;
+                    }
+                    Some(why) => why,
+                },
+            },
             FrameAt::Frame { kind, .. } => {
                 format!("frame of kind {kind} where a record was expected")
             }
@@ -289,8 +321,23 @@ impl Walker {
         self.bad_frame(map, data, p, why, sealed, next_seq)
     }
 
-    /// The records of an unsealed segment end where a seal begins that
-    /// could not be read.
+    /// Why a `SEAL_BEGIN` frame counting `count` records at `p` of an
+    /// unsealed segment (`next_seq` expected there) does not end its
+    /// records, as the library's reader decides: it counts other records
+    /// than those before it, or valid records continuing them follow it.
+    fn stray_seal_begin(&self, data: &[u8], p: usize, count: u64, next_seq: u64) -> Option<String> {
+        let first = self.analysis.header.as_ref().map(|h| h.first_seq);
+        let read = first.map(|f| next_seq.wrapping_sub(f));
+        if read.is_some_and(|n| n != count) {
+            let n = read.expect("some");
+            return Some(format!("seal marker counting {count} records after {n}"));
+        }
+        frame::find_resume(data, p, next_seq)
+            .map(|_| "seal marker followed by valid records".to_string())
+    }
+
+    /// The records of a segment end where a seal begins that could not be
+    /// read (or used).
     fn seal_begins(&mut self, map: &[u8], p: usize) {
         self.analysis.end = RecordsEnd::SealDamaged { offset: p as u64 };
         let what = if self.trailer_without_seal {
@@ -418,6 +465,17 @@ fn header_problem(e: &binlog::Error) -> String {
         None | Some(0) => e.detail().to_string(),
         Some(offset) => format!("offset {offset}: {}", e.detail()),
     }
+}
+
+/// Whether a valid record frame is at `at` of `map`.
+fn record_at(map: &[u8], at: usize) -> bool {
+    matches!(
+        frame::frame_at(map, at, true),
+        FrameAt::Frame {
+            kind: KIND_RECORD,
+            ..
+        }
+    )
 }
 
 /// The sequence number of the record at `at` (0 if it cannot be read).
