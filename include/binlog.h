@@ -454,6 +454,18 @@ binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, ui
 binlog_result binlog_options_set_buffer_size(struct binlog_options *opts, size_t bytes);
 
 /*
+ Microseconds a record may wait in the writer's buffer, after the write
+ call that buffered it, before it is handed to the OS, where readers in
+ other processes see it and a crash of this process cannot lose it
+ (default 10000: 10 ms). A background thread of the writer, asleep while
+ nothing waits, hands the buffer over; a busy writer fills its buffers
+ sooner. 0: every write call hands its records over before it returns (a
+ system call each). UINT64_MAX: only when the buffer fills, and on flush,
+ sync and close.
+ */
+binlog_result binlog_options_set_flush_delay_us(struct binlog_options *opts, uint64_t us);
+
+/*
  Durability policy; `param` is N for EVERY_N (1 to 2^32 - 1) and
  milliseconds for INTERVAL_MS (at least 1), ignored otherwise. Values
  outside the enum or those ranges are refused with

@@ -47,6 +47,18 @@ pub struct Options {
     /// in one 2 MiB folio (`writer::write_behind`); flush, sync and close never
     /// wait for that.
     pub buffer_size: usize,
+    /// How long a record may wait in the buffer, after the write call that
+    /// buffered it, before it is handed to the OS (where readers in other
+    /// processes see it, and a crash of this process cannot lose it).
+    /// Default 10 ms (`DEFAULT_FLUSH_DELAY`): a background thread of the
+    /// writer, asleep while nothing waits, hands the buffer over once its
+    /// oldest record is this old; a busy writer fills its buffers sooner
+    /// and never waits for it. `Some(Duration::ZERO)`: every write call
+    /// hands its records over before it returns (a system call each).
+    /// `None`: only when the buffer fills, and on flush, sync and close.
+    /// A buffer handed over in one piece with the next (see `buffer_size`)
+    /// waits for it no longer than this either.
+    pub flush_delay: Option<Duration>,
     pub durability: Durability,
     /// Sequence number of the first record of a new segment.
     pub first_seq: u64,
@@ -82,6 +94,11 @@ pub const MAX_SYNC_WAIT_SPIN: Duration = Duration::from_millis(10);
 
 pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
 
+/// `Options::flush_delay` by default: readers in other processes see a
+/// record, and a crash of the writing process cannot lose it, at most this
+/// long after its write call (docs/PERFORMANCE.md measures it).
+pub const DEFAULT_FLUSH_DELAY: Duration = Duration::from_millis(10);
+
 /// The writer's default buffer. Up to 4 more are in flight to the OS, so a
 /// busy writer holds about 5 MiB. Smaller buffers write large records
 /// markedly slower; 2 MiB buffers write no faster and small records
@@ -103,6 +120,7 @@ impl Default for Options {
             params: Vec::new(),
             max_record_size: DEFAULT_MAX_RECORD_SIZE,
             buffer_size: DEFAULT_BUFFER_SIZE,
+            flush_delay: Some(DEFAULT_FLUSH_DELAY),
             durability: Durability::None,
             first_seq: 0,
             segment_no: 0,

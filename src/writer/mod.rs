@@ -198,7 +198,10 @@ impl Writer {
             Durability::EveryN(n) => st.since_sync + entries.len() as u64 >= n as u64,
             _ => false,
         };
-        let first = st.append(entries, now, sync)?;
+        let first = st.append(entries, now, sync || s.write_through)?;
+        if st.note_buffered() {
+            s.flush_cv.notify_one();
+        }
         if sync {
             st.since_sync = 0;
         } else {

@@ -178,12 +178,12 @@ impl LogWriter {
             Arc::clone(s.writer(&st)?)
         };
         s.sync_older()?;
-        match w.sync() {
-            Ok(()) => Ok(()),
-            // Rolled away from since: under `None` it is now among the
-            // older segments not synced yet; the other policies synced it.
-            Err(e) => s.rolled_away(&w, e).and_then(|()| s.sync_older()),
-        }
+        w.sync().or_else(|e| s.rolled_away(&w, e))?;
+        // Rolled away from meanwhile: under `None` the roll listed it among
+        // the older segments not synced yet (the other policies synced
+        // it), with the `durable_seq` it had then, which `durable_seq`
+        // would report until a sync takes it off the list.
+        s.sync_older()
     }
 
     /// Sequence number the next record will get.
