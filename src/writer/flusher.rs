@@ -100,7 +100,7 @@ fn flush_due(st: &mut State) {
         return;
     }
     if let Err(e) = st.flush_buf() {
-        keep_failure(st, e, "flush after the flush delay");
+        keep_failure(st, e, "background flush after the flush delay");
         st.deadline.due = st.deadline.delay.map(|d| Instant::now() + d);
     }
 }
