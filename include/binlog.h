@@ -447,8 +447,8 @@ binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, ui
  Bytes buffered before records are handed to the OS (0 = hand every write
  call's records to the OS at once; default 1 MiB; at most 1 GiB, more is
  refused with `BINLOG_ERR_INVALID_ARGUMENT`). A buffer of 1 MiB up to 2
- MiB that begins a 2 MiB-aligned piece of the file may wait up to a
- second for the next, so that both reach the page cache in one 2 MiB
+ MiB that begins a 2 MiB-aligned piece of the file may wait for the
+ next, up to the flush delay (a second without one), so that both reach the page cache in one 2 MiB
  folio (fast reads by type); flush, sync and close never wait for that.
  */
 binlog_result binlog_options_set_buffer_size(struct binlog_options *opts, size_t bytes);

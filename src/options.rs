@@ -8,9 +8,8 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
     /// Never forced; the OS writes dirty pages when it chooses. Records are
-    /// still handed to the OS when the buffer fills (a full buffer that
-    /// begins a 2 MiB piece of the file may wait up to a second for the
-    /// next, see `buffer_size`), on `flush`, `sync` and `close`.
+    /// still handed to the OS within the flush delay (`flush_delay`), when
+    /// the buffer fills, and on `flush`, `sync` and `close`.
     None,
     /// Every write call returns only after its records are on stable storage.
     /// Concurrent writers share one fdatasync (group commit).
@@ -43,7 +42,8 @@ pub struct Options {
     /// larger than this are written directly, gathered from the caller's
     /// buffers. Default 1 MiB (see `DEFAULT_BUFFER_SIZE`). A buffer of 1 MiB
     /// up to 2 MiB that begins a 2 MiB-aligned piece of the file may wait
-    /// up to a second for the next one, so that both reach the page cache
+    /// for the next one, up to the flush delay (`flush_delay`; a second
+    /// without one), so that both reach the page cache
     /// in one 2 MiB folio (`writer::write_behind`); flush, sync and close never
     /// wait for that.
     pub buffer_size: usize,
