@@ -140,12 +140,21 @@ static void write_all(int fd, const void *buf, size_t len, const char *path) {
     }
 }
 
+/* The flush delay of a, b and g's writers: BENCH_FLUSH_DELAY_US (A/B runs,
+ * e.g. 18446744073709551615 for "only when the buffer fills"), else the
+ * library's default. */
+static void set_flush_delay(binlog_options *o) {
+    const char *us = getenv("BENCH_FLUSH_DELAY_US");
+    if (us && *us) CHECK(binlog_options_set_flush_delay_us(o, strtoull(us, NULL, 10)));
+}
+
 static binlog_writer *open_writer(const char *path, uint32_t durability, size_t buffer) {
     binlog_options *o;
     binlog_writer *w;
     CHECK(binlog_options_new(&o));
     CHECK(binlog_options_set_durability(o, durability, 0));
     if (buffer) CHECK(binlog_options_set_buffer_size(o, buffer));
+    set_flush_delay(o);
     CHECK(binlog_writer_open(path, o, &w));
     binlog_options_free(o);
     return w;
@@ -1014,6 +1023,7 @@ static double run_g(void *arg) {
     CHECK(binlog_options_new(&o));
     CHECK(binlog_options_set_durability(o, BINLOG_DURABILITY_NONE, 0));
     if (A_BUFFER) CHECK(binlog_options_set_buffer_size(o, A_BUFFER));
+    set_flush_delay(o);
     if (rolling) CHECK(binlog_options_set_max_segment_bytes(o, G_ROLL));
     if (variant == 2) CHECK(binlog_options_set_seal_in_background(o, true));
     binlog_entry entries[G_BATCH];

@@ -525,11 +525,23 @@ binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, ui
  Bytes buffered before records are handed to the OS (0 = hand every write
  call's records to the OS at once; default 1 MiB; at most 1 GiB, more is
  refused with `BINLOG_ERR_INVALID_ARGUMENT`). A buffer of 1 MiB up to 2
- MiB that begins a 2 MiB-aligned piece of the file may wait up to a
- second for the next, so that both reach the page cache in one 2 MiB
+ MiB that begins a 2 MiB-aligned piece of the file may wait for the
+ next, up to the flush delay (a second without one), so that both reach the page cache in one 2 MiB
  folio (fast reads by type); flush, sync and close never wait for that.
  */
 binlog_result binlog_options_set_buffer_size(struct binlog_options *opts, size_t bytes);
+
+/*
+ Microseconds a record may wait in the writer's buffer, after the write
+ call that buffered it, before it is handed to the OS, where readers in
+ other processes see it and a crash of this process cannot lose it
+ (default 10000: 10 ms). A background thread of the writer, asleep while
+ nothing waits, hands the buffer over; a busy writer fills its buffers
+ sooner. 0: every write call hands its records over before it returns (a
+ system call each). UINT64_MAX: only when the buffer fills, and on flush,
+ sync and close.
+ */
+binlog_result binlog_options_set_flush_delay_us(struct binlog_options *opts, uint64_t us);
 
 /*
  Durability policy: `mode` is a `binlog_durability` value; `param` is N

@@ -8,9 +8,8 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
     /// Never forced; the OS writes dirty pages when it chooses. Records are
-    /// still handed to the OS when the buffer fills (a full buffer that
-    /// begins a 2 MiB piece of the file may wait up to a second for the
-    /// next, see `buffer_size`), on `flush`, `sync` and `close`.
+    /// still handed to the OS within the flush delay (`flush_delay`), when
+    /// the buffer fills, and on `flush`, `sync` and `close`.
     None,
     /// Every write call returns only after its records are on stable storage.
     /// Concurrent writers share one fdatasync (group commit).
@@ -43,10 +42,23 @@ pub struct Options {
     /// larger than this are written directly, gathered from the caller's
     /// buffers. Default 1 MiB (see `DEFAULT_BUFFER_SIZE`). A buffer of 1 MiB
     /// up to 2 MiB that begins a 2 MiB-aligned piece of the file may wait
-    /// up to a second for the next one, so that both reach the page cache
+    /// for the next one, up to the flush delay (`flush_delay`; a second
+    /// without one), so that both reach the page cache
     /// in one 2 MiB folio (`writer::write_behind`); flush, sync and close never
     /// wait for that.
     pub buffer_size: usize,
+    /// How long a record may wait in the buffer, after the write call that
+    /// buffered it, before it is handed to the OS (where readers in other
+    /// processes see it, and a crash of this process cannot lose it).
+    /// Default 10 ms (`DEFAULT_FLUSH_DELAY`): a background thread of the
+    /// writer, asleep while nothing waits, hands the buffer over once its
+    /// oldest record is this old; a busy writer fills its buffers sooner
+    /// and never waits for it. `Some(Duration::ZERO)`: every write call
+    /// hands its records over before it returns (a system call each).
+    /// `None`: only when the buffer fills, and on flush, sync and close.
+    /// A buffer handed over in one piece with the next (see `buffer_size`)
+    /// waits for it no longer than this either.
+    pub flush_delay: Option<Duration>,
     pub durability: Durability,
     /// Sequence number of the first record of a new segment.
     pub first_seq: u64,
@@ -82,6 +94,11 @@ pub const MAX_SYNC_WAIT_SPIN: Duration = Duration::from_millis(10);
 
 pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
 
+/// `Options::flush_delay` by default: readers in other processes see a
+/// record, and a crash of the writing process cannot lose it, at most this
+/// long after its write call (docs/PERFORMANCE.md measures it).
+pub const DEFAULT_FLUSH_DELAY: Duration = Duration::from_millis(10);
+
 /// The writer's default buffer. Up to 4 more are in flight to the OS, so a
 /// busy writer holds about 5 MiB. Smaller buffers write large records
 /// markedly slower; 2 MiB buffers write no faster and small records
@@ -103,6 +120,7 @@ impl Default for Options {
             params: Vec::new(),
             max_record_size: DEFAULT_MAX_RECORD_SIZE,
             buffer_size: DEFAULT_BUFFER_SIZE,
+            flush_delay: Some(DEFAULT_FLUSH_DELAY),
             durability: Durability::None,
             first_seq: 0,
             segment_no: 0,

@@ -61,8 +61,19 @@ fn raw_file(path: &Path, chunk: usize) {
 /// ms, many times what its write-behind thread takes to write one, even in
 /// a debug build: with a pause per 60 KiB a debug build's thread sometimes
 /// paired only 5 of the 7 pieces, see `take_second_half` in src/writer/write_behind/pair.rs).
+/// The slow writer has no flush delay: with one (10 ms by default) it
+/// hands its buffer over before it fills, in pieces no folio spans
+/// (docs/PERFORMANCE.md, "The flush delay and 2 MiB folios").
 fn segment(path: &Path, slow: bool) {
-    let w = Writer::open(path, Options::default()).unwrap();
+    let opts = Options {
+        flush_delay: if slow {
+            None
+        } else {
+            Options::default().flush_delay
+        },
+        ..Options::default()
+    };
+    let w = Writer::open(path, opts).unwrap();
     let payload = vec![5u8; 600];
     let parts = [&payload[..]];
     let entry = Entry {

@@ -145,3 +145,204 @@ fn concurrent_durable_writers_share_syncs_across_rolls() {
     }
     assert!(r.next().unwrap().is_none());
 }
+
+/// What the concurrent-flush test drives: a rolling log through Rust or
+/// through the C ABI.
+trait Log: Sync {
+    fn write(&self, payload: &[u8]) -> Result<u64, String>;
+    fn flush(&self) -> Result<(), String>;
+    fn sync(&self) -> Result<(), String>;
+    fn next_seq(&self) -> u64;
+    fn durable_seq(&self) -> u64;
+    fn close(&self);
+}
+
+impl Log for LogWriter {
+    fn write(&self, payload: &[u8]) -> Result<u64, String> {
+        LogWriter::write(self, "t", payload).map_err(|e| e.to_string())
+    }
+    fn flush(&self) -> Result<(), String> {
+        LogWriter::flush(self).map_err(|e| e.to_string())
+    }
+    fn sync(&self) -> Result<(), String> {
+        LogWriter::sync(self).map_err(|e| e.to_string())
+    }
+    fn next_seq(&self) -> u64 {
+        LogWriter::next_seq(self).unwrap()
+    }
+    fn durable_seq(&self) -> u64 {
+        LogWriter::durable_seq(self).unwrap()
+    }
+    fn close(&self) {
+        LogWriter::close(self).unwrap()
+    }
+}
+
+/// A C log writer handle, shared by threads as the C ABI allows.
+struct CLog(*mut binlog::ffi::writer::binlog_writer);
+// SAFETY: the C ABI's writer calls may be made from any thread at once.
+unsafe impl Sync for CLog {}
+unsafe impl Send for CLog {}
+
+impl CLog {
+    fn check(rc: binlog::ffi::result::binlog_result) -> Result<(), String> {
+        match rc {
+            binlog::ffi::result::binlog_result::BINLOG_OK => Ok(()),
+            rc => Err(format!("{rc:?}: {}", common::ffi::last_error())),
+        }
+    }
+
+    fn seq(f: impl FnOnce(*mut u64) -> binlog::ffi::result::binlog_result) -> u64 {
+        let mut v = 0;
+        Self::check(f(&mut v)).unwrap();
+        v
+    }
+}
+
+impl Log for CLog {
+    fn write(&self, payload: &[u8]) -> Result<u64, String> {
+        use binlog::ffi::writer::binlog_writer_write;
+        let mut seq = 0;
+        let rc = binlog_writer_write(
+            self.0,
+            b"t".as_ptr(),
+            1,
+            payload.as_ptr(),
+            payload.len(),
+            &mut seq,
+        );
+        Self::check(rc).map(|()| seq)
+    }
+    fn flush(&self) -> Result<(), String> {
+        Self::check(binlog::ffi::writer::binlog_writer_flush(self.0))
+    }
+    fn sync(&self) -> Result<(), String> {
+        Self::check(binlog::ffi::writer::binlog_writer_sync(self.0))
+    }
+    fn next_seq(&self) -> u64 {
+        Self::seq(|v| binlog::ffi::writer::binlog_writer_next_seq(self.0, v))
+    }
+    fn durable_seq(&self) -> u64 {
+        Self::seq(|v| binlog::ffi::writer::binlog_writer_durable_seq(self.0, v))
+    }
+    fn close(&self) {
+        Self::check(binlog::ffi::writer::binlog_writer_close(self.0)).unwrap();
+        binlog::ffi::writer::binlog_writer_free(self.0);
+    }
+}
+
+/// A C log writer of log "d" in `dir`: 256 KiB segments, `durability`.
+fn open_c_log(dir: &std::path::Path, durability: Durability) -> CLog {
+    use binlog::ffi::options::*;
+    let mut o = std::ptr::null_mut();
+    CLog::check(binlog_options_new(&mut o)).unwrap();
+    let (mode, n) = match durability {
+        Durability::None => (0, 0),
+        Durability::EveryN(n) => (2, n.into()),
+        d => panic!("not used here: {d:?}"),
+    };
+    CLog::check(binlog_options_set_durability(o, mode, n)).unwrap();
+    CLog::check(binlog_options_set_max_segment_bytes(o, SEGMENT_BYTES)).unwrap();
+    let (d, name) = (common::ffi::c_path(dir), common::ffi::c_str("d"));
+    let mut w = std::ptr::null_mut();
+    let rc = binlog::ffi::writer::binlog_writer_open_log(d.as_ptr(), name.as_ptr(), o, &mut w);
+    binlog_options_free(o);
+    CLog::check(rc).unwrap();
+    CLog(w)
+}
+
+const SEGMENT_BYTES: u64 = 256 << 10;
+
+/// Eight threads write 600-byte records into 256 KiB segments, rolling the
+/// log every few hundred records, while a ninth flushes and syncs over and
+/// over: no flush or sync fails (the segment it found current may have
+/// been rolled away from and sealed meanwhile), a sync that returns has
+/// made every record written before it durable (those of segments rolled
+/// away from included), and every record is there after the close.
+fn flush_and_sync_race_rolls(log: &dyn Log, dir: &std::path::Path, what: &str) {
+    const THREADS: u64 = 8;
+    const EACH: u64 = 2_000;
+    let writing = std::sync::atomic::AtomicU64::new(THREADS);
+    let (calls, failures) = std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let writing = &writing;
+            s.spawn(move || {
+                for i in 0..EACH {
+                    let mut p = vec![t as u8; 600];
+                    p[..8].copy_from_slice(&(t << 32 | i).to_le_bytes());
+                    log.write(&p)
+                        .unwrap_or_else(|e| panic!("{what}: write: {e}"));
+                }
+                writing.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
+        let syncer = s.spawn(|| {
+            let (mut calls, mut failures) = (0u64, Vec::new());
+            while calls < 100 || writing.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                let before = log.next_seq();
+                if let Err(e) = log.flush() {
+                    failures.push(format!("flush: {e}"));
+                }
+                match log.sync() {
+                    Ok(()) => {
+                        let durable = log.durable_seq();
+                        assert!(
+                            durable >= before,
+                            "{what}: sync returned with durable_seq {durable}, below the {before} \
+                             records written before it"
+                        );
+                    }
+                    Err(e) => failures.push(format!("sync: {e}")),
+                }
+                calls += 1;
+            }
+            (calls, failures)
+        });
+        syncer.join().unwrap()
+    });
+    assert!(
+        failures.is_empty(),
+        "{what}: {} of {calls} flush+sync rounds failed while other threads rolled the log, e.g. \
+         {}",
+        failures.len(),
+        failures[0]
+    );
+    let total = THREADS * EACH;
+    assert_eq!(log.next_seq(), total, "{what}");
+    log.close();
+    let mut r = binlog::log::LogReader::open(dir, "d").unwrap();
+    let mut seen = vec![0u64; THREADS as usize];
+    let mut n = 0;
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.seq, n, "{what}: records continue");
+        let id = u64::from_le_bytes(rec.payload[..8].try_into().unwrap());
+        let (t, i) = ((id >> 32) as usize, id & 0xffff_ffff);
+        assert_eq!(i, seen[t], "{what}: thread {t}'s records in order");
+        seen[t] += 1;
+        n += 1;
+    }
+    assert_eq!(n, total, "{what}: every record read back");
+    let segments = common::list_dir(dir)
+        .iter()
+        .filter(|n| n.ends_with(".binlog"))
+        .count();
+    assert!(
+        segments > 10,
+        "{what}: the log rolled ({segments} segments)"
+    );
+}
+
+#[test]
+fn flush_and_sync_never_fail_while_other_threads_roll_the_log() {
+    for durability in [Durability::None, Durability::EveryN(16)] {
+        let dir = TempDir::new("durable-sync-races-roll");
+        let mut o = log_opts(durability);
+        o.max_segment_records = None;
+        o.max_segment_bytes = Some(SEGMENT_BYTES);
+        let w = LogWriter::open(dir.path(), "d", o).unwrap();
+        flush_and_sync_race_rolls(&w, dir.path(), &format!("Rust, {durability:?}"));
+        let dir = TempDir::new("durable-sync-races-roll-c");
+        let w = open_c_log(dir.path(), durability);
+        flush_and_sync_race_rolls(&w, dir.path(), &format!("C ABI, {durability:?}"));
+    }
+}

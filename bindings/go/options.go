@@ -93,6 +93,13 @@ type Options struct {
 	// most 10 ms (the library refuses more; negative is refused too);
 	// microsecond precision, rounded up.
 	SyncWaitSpin time.Duration
+	// FlushDelay is how long a record may wait in the buffer, after the
+	// write call that buffered it, before it is handed to the OS (where
+	// readers in other processes see it, and a crash of this process
+	// cannot lose it): 0 = default (10 ms), FlushAtOnce = every write call
+	// hands its records over, FlushWhenFull = only when the buffer fills
+	// (and on Flush, Sync and Close). Microsecond precision, rounded up.
+	FlushDelay time.Duration
 
 	// FirstSeq is the sequence number of a new segment's first record, or
 	// of a new log's (OpenLog: an existing log continues its sequence).
@@ -128,6 +135,13 @@ type Options struct {
 // OS at once.
 const Unbuffered = -1
 
+// FlushAtOnce as Options.FlushDelay hands every write call's records to the
+// OS before the call returns; FlushWhenFull only when the buffer fills.
+const (
+	FlushAtOnce   time.Duration = -1
+	FlushWhenFull time.Duration = math.MaxInt64
+)
+
 func (o *Options) hasLogOnly() bool {
 	return o.MaxSegmentBytes != 0 || o.MaxSegmentRecords != 0 || o.Period != PeriodNever ||
 		o.Retention != (Retention{}) || o.SealInBackground
@@ -160,6 +174,8 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 	// Negative values would reach C as 0 (a default or no limit) or wrap:
 	// refused, naming the field.
 	switch {
+	case o.FlushDelay < FlushAtOnce:
+		return nil, invalid(op, "FlushDelay "+o.FlushDelay.String()+" is negative (0 = default, FlushAtOnce = -1)")
 	case o.BufferSize < Unbuffered:
 		return nil, invalid(op, fmt.Sprintf("BufferSize %d is negative (0 = default, Unbuffered = -1)", o.BufferSize))
 	case o.Durability == DurabilityInterval && o.SyncInterval < 0:
@@ -231,6 +247,19 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 			return nil, err
 		}
 		if err := set("sync wait spin", C.binlog_options_set_sync_wait_spin_us(opts, C.uint32_t(us))); err != nil {
+			return nil, err
+		}
+	}
+	if o.FlushDelay != 0 {
+		us := uint64(math.MaxUint64) // FlushWhenFull
+		switch o.FlushDelay {
+		case FlushAtOnce:
+			us = 0
+		case FlushWhenFull:
+		default:
+			us = uint64((o.FlushDelay + time.Microsecond - 1) / time.Microsecond)
+		}
+		if err := set("flush delay", C.binlog_options_set_flush_delay_us(opts, C.uint64_t(us))); err != nil {
 			return nil, err
 		}
 	}

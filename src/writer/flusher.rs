@@ -1,24 +1,32 @@
-//! The interval flusher (`Durability::Interval`): a thread that syncs every
-//! record written so far once a period, and keeps a failure for the next
-//! write call to report.
+//! The writer's flusher thread: hands the buffer to the OS once its oldest
+//! record has waited `Options::flush_delay` (see `state::deadline`), and
+//! under `Durability::Interval` syncs every record written so far once a
+//! period, keeping a failure for the next write call to report. It sleeps
+//! without a timer while neither is due: an idle writer costs no wakeups.
 
 use super::shared::Shared;
+use super::state::State;
 use super::Writer;
 use crate::error::{Error, Result};
 use crate::options::Durability;
+use parking_lot::MutexGuard;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Starts the flusher if `durability` asks for one.
+/// Starts the flusher if the writer has a flush delay or syncs by interval.
 pub(super) fn start(shared: &Arc<Shared>) -> Result<Option<JoinHandle<()>>> {
-    let Durability::Interval(period) = shared.durability else {
-        return Ok(None);
+    let interval = match shared.durability {
+        Durability::Interval(period) => Some(period),
+        _ => None,
     };
+    if interval.is_none() && shared.state.lock().deadline.delay.is_none() {
+        return Ok(None);
+    }
     let s = Arc::clone(shared);
     let handle = std::thread::Builder::new()
         .name("binlog-flusher".into())
-        .spawn(move || s.run_interval_flusher(period))
+        .spawn(move || s.run_flusher(interval))
         .map_err(|e| Error::io(&shared.path, "start flusher thread", e))?;
     Ok(Some(handle))
 }
@@ -26,8 +34,8 @@ pub(super) fn start(shared: &Arc<Shared>) -> Result<Option<JoinHandle<()>>> {
 impl Writer {
     /// Stops the flusher, if there is one, and waits for it to end.
     pub(super) fn stop_flusher(&self) {
-        *self.shared.stop.lock() = true;
-        self.shared.stop_cv.notify_all();
+        self.shared.state.lock().deadline.stop = true;
+        self.shared.flush_cv.notify_all();
         if let Some(h) = self.flusher.lock().take() {
             let _ = h.join();
         }
@@ -35,18 +43,32 @@ impl Writer {
 }
 
 impl Shared {
-    /// The flusher's body: every `period`, syncs every record written so
-    /// far, until told to stop.
-    fn run_interval_flusher(&self, period: Duration) {
-        let mut stop = self.stop.lock();
-        while !*stop {
-            self.stop_cv.wait_for(&mut stop, period);
-            if *stop {
-                break;
+    /// The flusher's body: until told to stop, flushes the buffer when its
+    /// deadline passes and syncs every `interval`, sleeping until the
+    /// earlier of the two (without a timer if neither is set).
+    fn run_flusher(&self, interval: Option<Duration>) {
+        let mut next_sync = interval.map(|p| Instant::now() + p);
+        let mut st = self.state.lock();
+        while !st.deadline.stop {
+            let now = Instant::now();
+            if next_sync.is_some_and(|t| now >= t) {
+                MutexGuard::unlocked(&mut st, || self.flush_interval());
+                next_sync = interval.map(|p| Instant::now() + p);
+                continue;
             }
-            drop(stop);
-            self.flush_interval();
-            stop = self.stop.lock();
+            if st.deadline.due.is_some_and(|t| now >= t) {
+                flush_due(&mut st);
+                continue;
+            }
+            // Woken by `note_buffered` once a deadline starts.
+            st.deadline.flusher_idle = st.deadline.due.is_none();
+            match st.deadline.due.into_iter().chain(next_sync).min() {
+                Some(t) => {
+                    self.flush_cv.wait_until(&mut st, t);
+                }
+                None => self.flush_cv.wait(&mut st),
+            }
+            st.deadline.flusher_idle = false;
         }
     }
 
@@ -62,13 +84,33 @@ impl Shared {
         if let Err(e) = self.sync_upto(to, None) {
             let mut st = self.state.lock();
             if st.file.is_some() && st.poisoned.is_none() && st.flushes == flushes + 1 {
-                st.flusher_failed = Some(e.with_detail(|d| {
-                    format!(
-                        "{d} (in the background flush; the records written before stay \
-                         buffered and are retried; this call's records were not written)"
-                    )
-                }));
+                keep_failure(&mut st, e, "background flush");
             }
         }
     }
+}
+
+/// Hands the buffer, whose deadline passed, to the OS. A failure is kept
+/// for the next write call (as `flush_interval`'s) and tried again after
+/// another delay.
+fn flush_due(st: &mut State) {
+    if st.check_usable().is_err() {
+        // Closed or poisoned: every later call is told; nothing to hand over.
+        st.deadline.due = None;
+        return;
+    }
+    if let Err(e) = st.flush_buf() {
+        keep_failure(st, e, "background flush after the flush delay");
+        st.deadline.due = st.deadline.delay.map(|d| Instant::now() + d);
+    }
+}
+
+/// Keeps `e`, a failure of the flusher's `what`, for the next write call.
+fn keep_failure(st: &mut State, e: Error, what: &str) {
+    st.flusher_failed = Some(e.with_detail(|d| {
+        format!(
+            "{d} (in the {what}; the records written before stay buffered and are retried; \
+             this call's records were not written)"
+        )
+    }));
 }

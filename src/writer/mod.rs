@@ -198,7 +198,13 @@ impl Writer {
             Durability::EveryN(n) => st.since_sync + entries.len() as u64 >= n as u64,
             _ => false,
         };
-        let first = st.append(entries, now, sync)?;
+        let appended = st.append(entries, now, sync || s.write_through);
+        // After a failure too: a failed background write puts its bytes,
+        // of records acknowledged before, back in the buffer.
+        if st.note_buffered() {
+            s.flush_cv.notify_one();
+        }
+        let first = appended?;
         if sync {
             st.since_sync = 0;
         } else {

@@ -5,6 +5,7 @@
 use super::recover::{self, Recovered};
 use super::shared::Shared;
 use super::state::{Recycled, State};
+use super::write_behind::PAIR_WAIT_MAX;
 use super::{flusher, Writer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{Durability, Options};
@@ -14,6 +15,7 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 impl Writer {
     /// Opens the segment at `path` for `purpose` with the memory a closed
@@ -32,14 +34,16 @@ impl Writer {
         let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
         let durable_next = durable_at_open(&path, &opts, created, &rec, &sync_file)?;
         let state = open_state(path.clone(), file, rec, &opts, recycled, &sync_file)?;
-        let shared = Arc::new(Shared::new(
+        let mut shared = Shared::new(
             path,
             opts.durability,
             opts.sync_wait_spin,
             state,
             durable_next,
             sync_file,
-        ));
+        );
+        shared.write_through = opts.flush_delay == Some(Duration::ZERO);
+        let shared = Arc::new(shared);
         let flusher = flusher::start(&shared)?;
         Ok(Writer {
             shared,
@@ -102,11 +106,16 @@ fn open_state(
     }
     state.sync_on_seal = opts.durability != Durability::None;
     state.reserve_up_to(opts.expected_size);
+    // `EveryRecord` hands every call's records over (and syncs them).
+    state.deadline.delay = opts
+        .flush_delay
+        .filter(|d| !d.is_zero() && opts.durability != Durability::EveryRecord);
     if opts.durability != Durability::EveryRecord && opts.buffer_size > 0 {
         let f = sync_file
             .try_clone()
             .map_err(|e| Error::io(&path, "dup", e))?;
-        state.start_write_behind(f)?;
+        let pair_wait = opts.flush_delay.unwrap_or(PAIR_WAIT_MAX);
+        state.start_write_behind(f, pair_wait)?;
     }
     Ok(state)
 }

@@ -46,9 +46,12 @@ pub(super) struct Shared {
     /// fsync the directory at creation: the first successful sync does, or
     /// the file itself could vanish with the records it made durable.
     pub dir_unsynced: AtomicBool,
-    /// Tells the interval flusher to stop.
-    pub stop: Mutex<bool>,
-    pub stop_cv: Condvar,
+    /// Wakes the flusher (`writer::flusher`), with `state`'s lock: a flush
+    /// deadline started, or stop.
+    pub flush_cv: Condvar,
+    /// `Options::flush_delay` is zero: every write call hands its records
+    /// to the OS.
+    pub write_through: bool,
     /// `Options::sync_wait_spin`.
     pub spin: Duration,
 }
@@ -81,8 +84,8 @@ impl Shared {
             // Reopened too: the writer that created it may have synced
             // neither (a durable policy syncs it at open).
             dir_unsynced: AtomicBool::new(durability == Durability::None),
-            stop: Mutex::new(false),
-            stop_cv: Condvar::new(),
+            flush_cv: Condvar::new(),
+            write_through: false,
             spin,
         }
     }

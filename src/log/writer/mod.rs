@@ -156,15 +156,20 @@ impl LogWriter {
         }])
     }
 
-    /// Hands buffered records of the current segment to the OS.
+    /// Hands buffered records of the current segment to the OS. Every
+    /// record written before the call is then in the file: those of the
+    /// segment it found current too if another thread's write rolled the
+    /// log meanwhile (see `rolled_away`).
     pub fn flush(&self) -> Result<()> {
         let w = Arc::clone(self.shared.writer(&self.shared.state.lock())?);
-        w.flush()
+        w.flush().or_else(|e| self.shared.rolled_away(&w, e))
     }
 
     /// Flushes and fdatasyncs the current segment, and under durability
     /// `None` the older segments not synced yet (the other policies sync a
-    /// segment's records before it is sealed).
+    /// segment's records before it is sealed). Every record written before
+    /// the call is on stable storage when it returns, even if another
+    /// thread's write rolled the log meanwhile.
     pub fn sync(&self) -> Result<()> {
         let s = &*self.shared;
         let w = {
@@ -173,7 +178,12 @@ impl LogWriter {
             Arc::clone(s.writer(&st)?)
         };
         s.sync_older()?;
-        w.sync()
+        w.sync().or_else(|e| s.rolled_away(&w, e))?;
+        // Rolled away from meanwhile: under `None` the roll listed it among
+        // the older segments not synced yet (the other policies synced
+        // it), with the `durable_seq` it had then, which `durable_seq`
+        // would report until a sync takes it off the list.
+        s.sync_older()
     }
 
     /// Sequence number the next record will get.
@@ -272,6 +282,25 @@ impl Shared {
     /// Fails once an fdatasync of the log's records failed (`poisoned`).
     fn usable(&self, st: &State) -> Result<()> {
         st.poisoned.as_ref().map_or(Ok(()), |e| Err(e.clone()))
+    }
+
+    /// `Ok` if `e`, from a flush or sync of segment writer `w` that was
+    /// current when the call began, says only that `w` is closed because
+    /// the log rolled away from it meanwhile (it is no longer current, and
+    /// the log is open): a roll hands every record of the segment to the OS
+    /// before it ends them (`start_next_segment`), syncs them under a
+    /// durability other than `None`, and under `None` lists the segment in
+    /// `unsynced` in the same locked step that switches the log. Otherwise
+    /// (the log closed, a seal that left records unwritten, any other
+    /// error) `Err(e)`.
+    fn rolled_away(&self, w: &Arc<Writer>, e: Error) -> Result<()> {
+        let st = self.state.lock();
+        let switched = st.current.as_ref().is_some_and(|c| !Arc::ptr_eq(c, w));
+        if e.kind() == ErrorKind::Closed && switched && w.written_below() == w.next_seq() {
+            Ok(())
+        } else {
+            Err(e)
+        }
     }
 
     fn writer<'a>(&self, st: &'a State) -> Result<&'a Arc<Writer>> {

@@ -39,6 +39,7 @@ impl State {
         }
         self.file_len += self.buf.len() as u64;
         self.buf.clear();
+        self.clear_deadline();
         self.unsealed_from = 0;
         self.last_record_start = NO_RECORD;
         self.split_tail_len = 0;

@@ -43,6 +43,9 @@ impl State {
         self.last_record_start = NO_RECORD;
         self.in_flight_len += job.buf.len() as u64;
         self.write_behind.as_ref().expect("checked").submit(job);
+        // What stays in the buffer ends the record being appended: its
+        // call starts the deadline again (`note_buffered`).
+        self.clear_deadline();
         Ok(())
     }
 

@@ -19,6 +19,7 @@
 
 mod append;
 mod close;
+mod deadline;
 mod direct;
 mod encode;
 mod end;
@@ -30,6 +31,7 @@ mod validate;
 
 pub use append::Entry;
 use append::Pending;
+pub(crate) use deadline::Deadline;
 pub use recycle::Recycled;
 
 use super::index::SegmentIndex;
@@ -39,6 +41,7 @@ use super::write_behind::WriteBehind;
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub(crate) struct State {
     pub path: PathBuf,
@@ -114,6 +117,8 @@ pub(crate) struct State {
     /// on, and `close` writes the rest of the seal.
     ending: bool,
     pending: Vec<Pending>,
+    /// When the buffer's records must go to the OS (`Options::flush_delay`).
+    pub deadline: Deadline,
     /// Holds a seal built in memory (`prebuild_seal`); kept for reuse.
     seal_buf: Vec<u8>,
 }
@@ -173,6 +178,7 @@ impl State {
             prealloc: Prealloc::new(file_len, buffer_size, None),
             reserve_limit: None,
             pending: Vec::new(),
+            deadline: Deadline::default(),
             seal_buf: recycled.seal,
         }
     }
@@ -189,12 +195,14 @@ impl State {
         self.prealloc = Prealloc::new(self.len(), self.buffer_size, limit);
     }
 
-    /// Starts writing full buffers in the background on a second descriptor.
-    pub fn start_write_behind(&mut self, file: File) -> Result<()> {
+    /// Starts writing full buffers in the background on a second descriptor;
+    /// a pair's first half waits at most `pair_wait` for the second.
+    pub fn start_write_behind(&mut self, file: File, pair_wait: Duration) -> Result<()> {
         let b = WriteBehind::start(
             file,
             Prealloc::new(self.len(), self.buffer_size, self.reserve_limit),
             hand_off::pair_unit(self.buffer_size),
+            pair_wait,
         )
         .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
         self.write_behind = Some(b);

@@ -40,6 +40,9 @@ use std::fs::File;
 use std::io;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub(crate) use pair::PAIR_WAIT_MAX;
 
 /// What the writer and the thread share, under `Shared::queue`.
 #[derive(Default)]
@@ -90,6 +93,8 @@ struct Shared {
     /// The hand-off unit if buffers are paired: a buffer of exactly this
     /// length at a multiple of twice it waits for its partner (see `pair`).
     pair_unit: Option<u64>,
+    /// How long a pair's first half waits for the second at most.
+    pair_wait: Duration,
     /// Signals the thread: a job was queued, or stop.
     work: Condvar,
     /// Signals the writer: a job finished.
@@ -103,15 +108,19 @@ pub struct WriteBehind {
 
 impl WriteBehind {
     /// A thread writing `file`'s buffers, cut by the writer at multiples of
-    /// `pair_unit` if they are to be paired (see `State::hand_off`).
+    /// `pair_unit` if they are to be paired (see `State::hand_off`); a
+    /// pair's first half waits at most `pair_wait` (and never longer than
+    /// `PAIR_WAIT_MAX`) for the second.
     pub fn start(
         file: File,
         mut prealloc: Prealloc,
         pair_unit: Option<u64>,
+        pair_wait: Duration,
     ) -> io::Result<WriteBehind> {
         let shared = Arc::new(Shared {
             queue: Mutex::new(QueueState::default()),
             pair_unit,
+            pair_wait: pair_wait.min(PAIR_WAIT_MAX),
             work: Condvar::new(),
             done: Condvar::new(),
         });
@@ -219,7 +228,8 @@ mod tests {
         let t = TestFile::new("behind-fail");
         // Read-only: every write fails (EBADF).
         let ro = File::open(&t.path).unwrap();
-        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None), None).unwrap();
+        let wb =
+            WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None), None, PAIR_WAIT_MAX).unwrap();
         let a = frame(1, 100);
         let b = frame(2, 200);
         wb.submit(job(&a, 0));
@@ -253,7 +263,8 @@ mod tests {
     fn unwritten_bytes_come_back_sealed() {
         let t = TestFile::new("behind-fail-sealed");
         let ro = File::open(&t.path).unwrap();
-        let wb = WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None), None).unwrap();
+        let wb =
+            WriteBehind::start(ro, Prealloc::new(0, 1 << 16, None), None, PAIR_WAIT_MAX).unwrap();
         let mut expected = Vec::new();
         for i in 0..3u64 {
             let buf = unsealed_records(i * 100, 100, 32);

@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 /// How long a pair's first half waits for the second at most: it bounds how
 /// much later a slow writer's records reach the OS (and its followers) than
 /// when its buffer filled. A writer slower than 1 MiB a second gets no pairs.
-pub(super) const PAIR_WAIT_MAX: Duration = Duration::from_secs(1);
+/// A writer with a flush delay (`Options::flush_delay`) waits no longer
+/// than that (`Shared::pair_wait`).
+pub(crate) const PAIR_WAIT_MAX: Duration = Duration::from_secs(1);
 
 /// Whether `job` is the first half of a piece of the file `2 * unit` long
 /// and aligned to that length.
@@ -47,7 +49,7 @@ pub(super) fn is_first_half(job: &Job, unit: u64) -> bool {
 /// CRCs the thread fills in, were slower when it always waited than when
 /// it never did). When it has work queued it pairs without waiting.
 pub(super) fn take_second_half(shared: &Shared, may_wait: bool) -> Option<Job> {
-    let deadline = Instant::now() + PAIR_WAIT_MAX;
+    let deadline = Instant::now() + shared.pair_wait;
     let mut queue = shared.queue.lock();
     let mut second = loop {
         if let Some(job) = queue.take_next_job() {
@@ -109,7 +111,13 @@ mod tests {
     /// A thread pairing buffers of `UNIT` bytes.
     const UNIT: u64 = 1 << 16;
     fn start_pairing(file: File) -> WriteBehind {
-        WriteBehind::start(file, Prealloc::new(0, UNIT as usize, None), Some(UNIT)).unwrap()
+        WriteBehind::start(
+            file,
+            Prealloc::new(0, UNIT as usize, None),
+            Some(UNIT),
+            PAIR_WAIT_MAX,
+        )
+        .unwrap()
     }
 
     /// Whole frames filling `UNIT` bytes, their CRCs left to the thread.

@@ -20,6 +20,7 @@ pub fn start(t: &TestFile) -> WriteBehind {
         t.file.try_clone().unwrap(),
         Prealloc::new(0, 1 << 16, None),
         None,
+        super::PAIR_WAIT_MAX,
     )
     .unwrap()
 }

@@ -59,6 +59,7 @@ enum {
     OPT_RETENTION = 20,
     OPT_SYNC_WAIT_SPIN_US = 21,
     OPT_SEAL_IN_BACKGROUND = 22,
+    OPT_FLUSH_DELAY_US = 23,
 };
 
 /* --------------------------------------------------------------------------
@@ -526,6 +527,10 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
             return;
         }
         rc = binlog_options_set_sync_wait_spin_us(o, (uint32_t)a);
+        break;
+    case OPT_FLUSH_DELAY_US:
+        /* Options.FLUSH_WHEN_FULL (Long.MAX_VALUE) is the C ABI's UINT64_MAX. */
+        rc = binlog_options_set_flush_delay_us(o, a == INT64_MAX ? UINT64_MAX : (uint64_t)a);
         break;
     case OPT_FIRST_SEQ:
         rc = binlog_options_set_first_seq(o, (uint64_t)a);

@@ -38,6 +38,10 @@ public final class Options {
     private static final int RETENTION = 20;
     private static final int SYNC_WAIT_SPIN_US = 21;
     private static final int SEAL_IN_BACKGROUND = 22;
+    private static final int FLUSH_DELAY_US = 23;
+
+    /** {@link Builder#flushDelayUs}: records go to the OS only when the buffer fills (and on flush, sync, close). */
+    public static final long FLUSH_WHEN_FULL = Long.MAX_VALUE;
 
     private final String logName;
     private final String contentType;
@@ -47,6 +51,7 @@ public final class Options {
     private final Durability durability;
     private final long durabilityParam;
     private final Long syncWaitSpinUs;
+    private final Long flushDelayUs;
     private final Long firstSeq;
     private final Long segmentNo;
     private final Long createdNs;
@@ -66,6 +71,7 @@ public final class Options {
         durability = b.durability;
         durabilityParam = b.durabilityParam;
         syncWaitSpinUs = b.syncWaitSpinUs;
+        flushDelayUs = b.flushDelayUs;
         firstSeq = b.firstSeq;
         segmentNo = b.segmentNo;
         createdNs = b.createdNs;
@@ -109,6 +115,7 @@ public final class Options {
                 nativeSetLong(o, DURABILITY, durability.value, durabilityParam, 0);
             }
             setIf(o, SYNC_WAIT_SPIN_US, syncWaitSpinUs);
+            setIf(o, FLUSH_DELAY_US, flushDelayUs);
             setIf(o, FIRST_SEQ, firstSeq);
             setIf(o, SEGMENT_NO, segmentNo);
             setIf(o, CREATED_NS, createdNs);
@@ -159,6 +166,7 @@ public final class Options {
         private Durability durability;
         private long durabilityParam;
         private Long syncWaitSpinUs;
+        private Long flushDelayUs;
         private Long firstSeq;
         private Long segmentNo;
         private Long createdNs;
@@ -228,6 +236,17 @@ public final class Options {
          */
         public Builder syncWaitSpinUs(long micros) {
             syncWaitSpinUs = unsigned(micros, "syncWaitSpinUs");
+            return this;
+        }
+
+        /**
+         * Microseconds a record may wait in the buffer, after the write call that buffered it, before it is
+         * handed to the OS, where readers in other processes see it and a crash of this process cannot lose
+         * it (default 10000: 10 ms). 0: every write call hands its records over; {@link #FLUSH_WHEN_FULL}:
+         * only when the buffer fills (and on flush, sync and close).
+         */
+        public Builder flushDelayUs(long micros) {
+            flushDelayUs = unsigned(micros, "flushDelayUs");
             return this;
         }
 
