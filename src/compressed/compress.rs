@@ -65,14 +65,19 @@ pub fn compress_segment_with(
     let reader = sealed_segment(path)?;
     let original = File::open(path).map_err(|e| Error::io(path, "open", e))?;
     if zst.exists() {
-        // A crash between the rename and the unlink: finish if the copy
-        // is the segment's, else start over (the segment is the original).
-        if let Ok(done) = check_copy(&zst, &original, path) {
-            remove_durably(path)?;
-            on_step(Step::SourceRemoved);
-            return Ok(done);
+        // A crash between the rename and the unlink (the copy was verified
+        // before its rename): finish. A copy damaged since holds nothing
+        // the segment does not: it is made again. A whole file that is
+        // not the segment's copy is someone else's: refused and kept.
+        match check_copy(&zst, &original, path) {
+            Ok(done) => {
+                remove_durably(path)?;
+                on_step(Step::SourceRemoved);
+                return Ok(done);
+            }
+            Err(e) if is_damaged_copy(&e) => remove_durably(&zst)?,
+            Err(e) => return Err(refuse_other_copy(e, &zst)),
         }
-        remove_durably(&zst)?;
     }
     write_compressed(&reader, &original, &tmp, opts)?;
     on_step(Step::Written);
@@ -169,6 +174,37 @@ fn write_compressed(
 
 /// Opens the compressed copy at `zst` and checks it holds exactly the bytes
 /// of `original` (at `original_path`).
+/// Whether `e`, from checking a compressed copy, says the copy is damaged
+/// (its frames or seek table), as opposed to whole but different, or
+/// unreadable.
+fn is_damaged_copy(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::CompressedTruncated
+            | ErrorKind::CorruptFrame
+            | ErrorKind::CorruptSeekTable
+            | ErrorKind::FrameSizeMismatch
+    )
+}
+
+/// The error for a compressed copy already there that is not the
+/// segment's: a whole file that differs (or holds no segment) is
+/// `AlreadyExists`, nothing changed; an error reading it (I/O) is passed
+/// on as it is.
+fn refuse_other_copy(e: Error, zst: &Path) -> Error {
+    if !matches!(e.kind(), ErrorKind::Corrupt | ErrorKind::NotABinlog) {
+        return e;
+    }
+    Error::file(
+        ErrorKind::AlreadyExists,
+        zst,
+        format!(
+            "exists and differs from the segment ({}); nothing was changed",
+            e.detail()
+        ),
+    )
+}
+
 fn check_copy(zst: &Path, original: &File, original_path: &Path) -> Result<Converted> {
     let mut copy = CompressedSegment::open(zst)?;
     check_same_bytes(&mut copy, original, original_path)?;

@@ -35,16 +35,25 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
         compressed_len,
         frames: segment.frames().len(),
     };
-    if let Ok(existing) = File::open(&out) {
+    let existing = match File::open(&out) {
+        Ok(f) => Some(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(&out, "open", e)),
+    };
+    if let Some(existing) = existing {
         // A crash between the rename and the unlink, or a file that was
         // never ours: finish in the first case, touch nothing in the second.
-        check_same_bytes(&mut segment, &existing, &out).map_err(|_| {
+        check_same_bytes(&mut segment, &existing, &out).map_err(|e| {
+            if e.kind() != ErrorKind::Corrupt {
+                return e;
+            }
             Error::file(
                 ErrorKind::AlreadyExists,
                 &out,
                 format!(
-                    "exists and differs from {}; nothing was changed",
-                    zst.display()
+                    "exists and differs from {} ({}); nothing was changed",
+                    zst.display(),
+                    e.detail()
                 ),
             )
         })?;

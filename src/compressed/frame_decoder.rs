@@ -81,16 +81,25 @@ impl FrameDecoder {
                 Err(err(ErrorKind::FrameSizeMismatch, what))
             }
             Err(code) => {
-                let name = zstd_safe::get_error_name(code);
-                let kind = if name.contains("too small") {
+                let kind = if is_output_too_small(code) {
                     ErrorKind::FrameSizeMismatch
                 } else {
                     ErrorKind::CorruptFrame
                 };
+                let name = zstd_safe::get_error_name(code);
                 Err(err(kind, format!("damaged zstd frame: {name}")))
             }
         }
     }
+}
+
+/// Whether zstd's error `code` says the frame holds more than the room
+/// given for it (the size its seek table entry states, plus one).
+fn is_output_too_small(code: usize) -> bool {
+    use zstd_safe::zstd_sys::{ZSTD_ErrorCode, ZSTD_getErrorCode};
+    // SAFETY: ZSTD_getErrorCode only maps a number to an enum value.
+    let kind = unsafe { ZSTD_getErrorCode(code) };
+    kind == ZSTD_ErrorCode::ZSTD_error_dstSize_tooSmall
 }
 
 impl Default for FrameDecoder {
