@@ -16,6 +16,8 @@ use super::{FRAME_HEADER_LEN, MAX_BODY_LEN};
 
 pub const KIND_RECORD: u8 = 1;
 pub const KIND_SEAL_BEGIN: u8 = 2;
+/// Length of the SEAL_BEGIN frame: header, kind, record count.
+pub const SEAL_BEGIN_LEN: usize = FRAME_HEADER_LEN + 1 + 8;
 pub const KIND_SEAL_DIR: u8 = 3;
 pub const KIND_MASK: u8 = 0x0f;
 /// The record carries the name of its type (first use in the segment).
@@ -512,7 +514,9 @@ fn records_run_to_end(buf: &[u8], mut pos: usize) -> std::result::Result<(), usi
                 }
                 _ => return Err(pos),
             },
-            FrameAt::Frame { body, total, .. } if is_seal_begin(body, total) => return Ok(()),
+            FrameAt::Frame { body, total, .. } if seal_begin_body_count(body, total).is_some() => {
+                return Ok(())
+            }
             FrameAt::Frame { .. } | FrameAt::Invalid(_) => return Err(pos),
             FrameAt::Incomplete if starts_record(&buf[pos..], next_seq) => return Ok(()),
             FrameAt::Incomplete => return Err(pos),
@@ -521,10 +525,14 @@ fn records_run_to_end(buf: &[u8], mut pos: usize) -> std::result::Result<(), usi
     Ok(())
 }
 
-/// Whether a valid frame (`body`, `total` bytes) is a `SEAL_BEGIN` frame as
-/// a writer writes it: 17 bytes, its first body byte exactly the kind.
-fn is_seal_begin(body: &[u8], total: usize) -> bool {
-    total == FRAME_HEADER_LEN + 9 && body[0] == KIND_SEAL_BEGIN
+/// The record count of a valid frame (`body`, `total` bytes) that is a
+/// `SEAL_BEGIN` frame as a writer writes it: exactly `SEAL_BEGIN_LEN`
+/// bytes, its first body byte exactly the kind (no flag bit set).
+pub fn seal_begin_body_count(body: &[u8], total: usize) -> Option<u64> {
+    if total != SEAL_BEGIN_LEN || body[0] != KIND_SEAL_BEGIN {
+        return None;
+    }
+    Some(u64::from_le_bytes(body[1..9].try_into().ok()?))
 }
 
 /// Whether the bytes of a cut-off frame, as far as they go, start a record

@@ -15,6 +15,7 @@
 
 use super::cursor::Cursor;
 use super::frame::{self, FrameAt, KIND_SEAL_BEGIN, KIND_SEAL_DIR};
+pub use super::frame::{seal_begin_body_count, SEAL_BEGIN_LEN};
 use super::varint;
 use super::FRAME_HEADER_LEN;
 use std::borrow::Cow;
@@ -23,8 +24,6 @@ pub const TRAILER_LEN: usize = 32;
 pub const TRAILER_MAGIC: [u8; 8] = *b"BLGSEAL1";
 /// Bytes of one sparse index entry.
 pub const SPARSE_ENTRY_LEN: usize = 24;
-/// Length of the SEAL_BEGIN frame.
-pub const SEAL_BEGIN_LEN: usize = FRAME_HEADER_LEN + 1 + 8;
 
 /// One type's entry in the seal directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -288,14 +287,6 @@ pub fn seal_begin_count(bytes: &[u8]) -> Option<u64> {
         FrameAt::Frame { body, total, .. } => seal_begin_body_count(body, total),
         _ => None,
     }
-}
-
-/// `seal_begin_count` of a frame already checked: its body and length.
-pub fn seal_begin_body_count(body: &[u8], total: usize) -> Option<u64> {
-    if total != SEAL_BEGIN_LEN || body[0] != KIND_SEAL_BEGIN {
-        return None;
-    }
-    Some(u64::from_le_bytes(body[1..9].try_into().ok()?))
 }
 
 #[cfg(test)]
