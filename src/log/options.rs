@@ -1,6 +1,7 @@
 //! Options of a rolling log.
 
 use super::period::Period;
+use crate::compressed::CompressOptions;
 use crate::error::{Error, Result};
 use crate::options::Options;
 use std::sync::Arc;
@@ -36,6 +37,21 @@ pub struct Retention {
     pub max_age: Option<Duration>,
 }
 
+/// Compressing a log's sealed segments (docs/FORMAT.md section 17): each
+/// sealed segment `<segment>.binlog` becomes `<segment>.binlog.zst`, which
+/// every reader reads as the segment, on a background thread of the log at
+/// the lowest normal CPU and I/O priority, never on the write path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Compression {
+    /// Compress a sealed segment once this many newer sealed segments
+    /// exist; 0 (the default): as soon as it is sealed. The newest sealed
+    /// segments then stay plain for readers that go back over recent
+    /// records.
+    pub after_segments: u64,
+    /// zstd level (3 by default) and original bytes per frame (1 MiB).
+    pub options: CompressOptions,
+}
+
 #[derive(Clone)]
 pub struct LogOptions {
     /// Options of each segment (durability, buffer, record size limit...).
@@ -69,6 +85,10 @@ pub struct LogOptions {
     /// default: then the seal, retention and the SEALED event are done when
     /// the write that rolled returns.
     pub seal_in_background: bool,
+    /// Compress sealed segments (`None`, the default: never). With
+    /// `background`, a thread of the log of its own compresses them; without
+    /// it, `LogWriter::tick` does, on the caller's thread.
+    pub compression: Option<Compression>,
 }
 
 impl Default for LogOptions {
@@ -83,6 +103,7 @@ impl Default for LogOptions {
             clock: SYSTEM_CLOCK.clone(),
             background: true,
             seal_in_background: false,
+            compression: None,
             callbacks: Vec::new(),
         }
     }
@@ -99,6 +120,7 @@ impl std::fmt::Debug for LogOptions {
             .field("first_seq", &self.first_seq)
             .field("background", &self.background)
             .field("seal_in_background", &self.seal_in_background)
+            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }
@@ -119,6 +141,9 @@ impl LogOptions {
         }
         if self.retention.max_segments == Some(0) {
             return Err(Error::invalid("retention max_segments must be at least 1"));
+        }
+        if let Some(c) = &self.compression {
+            c.options.validate()?;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Segment files as the log finds them on disk: sealed or not, empty, of
 //! this log.
 
+use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::manifest::SealedEntry;
 use crate::log::segments;
@@ -18,6 +19,9 @@ pub(super) fn summarize(
     segment_no: u64,
     name: &str,
 ) -> Result<Option<(SealedEntry, i64)>> {
+    if segments::plain_path(path) != path {
+        return summarize_compressed(path, segment_no, name).map(Some);
+    }
     let mut r = match Reader::open(path) {
         Ok(r) => r,
         Err(e) if matches!(e.kind(), ErrorKind::Truncated) => return Ok(None),
@@ -32,22 +36,46 @@ pub(super) fn summarize(
         }
         None => return Ok(None),
     };
+    let first_seq = r.header().first_seq;
+    sealed_entry(path, segment_no, first_seq, record_count).map(Some)
+}
+
+/// `summarize` of a compressed segment (always sealed): its header and
+/// seal, read without decompressing a record; `bytes` is what it takes
+/// on disk.
+fn summarize_compressed(path: &Path, segment_no: u64, name: &str) -> Result<(SealedEntry, i64)> {
+    let c = CompressedSegment::open(path)?;
+    segments::check_log_name(path, c.header(), name)?;
+    sealed_entry(
+        path,
+        segment_no,
+        c.header().first_seq,
+        c.seal().record_count,
+    )
+}
+
+/// The manifest entry of the sealed segment file at `path` and its
+/// modification time.
+fn sealed_entry(
+    path: &Path,
+    segment_no: u64,
+    first_seq: u64,
+    record_count: u64,
+) -> Result<(SealedEntry, i64)> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "stat", e))?;
     let mtime = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i64);
-    Ok(Some((
-        SealedEntry {
-            segment_no,
-            file: file_name(path),
-            first_seq: r.header().first_seq,
-            record_count,
-            bytes: meta.len(),
-        },
-        mtime,
-    )))
+    let entry = SealedEntry {
+        segment_no,
+        file: file_name(path),
+        first_seq,
+        record_count,
+        bytes: meta.len(),
+    };
+    Ok((entry, mtime))
 }
 
 /// The first sequence number in the header of the segment at `path` if it
@@ -80,9 +108,15 @@ pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
     crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
 }
 
-/// The first sequence number in the header of segment `path`, if readable.
+/// The first sequence number in the header of segment `path` (plain or
+/// compressed), if readable.
 pub(super) fn header_first_seq(path: &Path) -> Option<u64> {
-    Reader::open(path).ok().map(|r| r.header().first_seq)
+    match Reader::open(path) {
+        Ok(r) => Some(r.header().first_seq),
+        Err(_) => CompressedSegment::open(path)
+            .ok()
+            .map(|c| c.header().first_seq),
+    }
 }
 
 pub(super) fn file_name(p: &Path) -> String {
