@@ -27,10 +27,8 @@ fn opts(after: u64) -> LogOptions {
         background: false,
         compression: Some(Compression {
             after_segments: after,
-            options: CompressOptions {
-                frame_size: 4096,
-                ..CompressOptions::default()
-            },
+            frame_size: 4096,
+            ..Compression::default()
         }),
         ..LogOptions::default()
     }
@@ -381,20 +379,17 @@ fn the_background_thread_compresses_sealed_segments() {
 fn compression_options_are_checked_when_the_log_opens() {
     let dir = TempDir::new("log-zst-options");
     for bad in [
-        CompressOptions {
+        Compression {
             level: 99,
-            ..CompressOptions::default()
+            ..Compression::default()
         },
-        CompressOptions {
+        Compression {
             frame_size: 0,
-            ..CompressOptions::default()
+            ..Compression::default()
         },
     ] {
         let o = LogOptions {
-            compression: Some(Compression {
-                after_segments: 0,
-                options: bad,
-            }),
+            compression: Some(bad),
             ..LogOptions::default()
         };
         let e = LogWriter::open(dir.path(), "lg", o).err().expect("refused");

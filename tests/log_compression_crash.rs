@@ -9,7 +9,7 @@
 mod common;
 
 use binlog::compressed::compress::{compressed_path, compressed_tmp_path};
-use binlog::compressed::{compress_segment_with, decompress_segment, CompressOptions, Step};
+use binlog::compressed::{compress_segment_with, decompress_segment, Step};
 use binlog::log::{list_segments, Compression, LogOptions, LogWriter};
 use binlog::Reader;
 use common::child::ChildProc;
@@ -40,11 +40,8 @@ fn compressing(background: bool) -> LogOptions {
         max_segment_records: Some(PER_SEGMENT),
         background,
         compression: Some(Compression {
-            after_segments: 0,
-            options: CompressOptions {
-                frame_size: 16 << 10,
-                ..CompressOptions::default()
-            },
+            frame_size: 16 << 10,
+            ..Compression::default()
         }),
         ..LogOptions::default()
     }
@@ -102,7 +99,7 @@ fn no_leftovers(dir: &TempDir, ctx: &str) {
 fn step_child(spec: &str) {
     let (stop, path) = spec.split_once(' ').unwrap();
     let stop: usize = stop.parse().unwrap();
-    let opts = compressing(false).compression.unwrap().options;
+    let opts = compressing(false).compression.unwrap().options();
     compress_segment_with(Path::new(path), &opts, |s| {
         let i = STEPS.iter().position(|&x| x == s).unwrap();
         println!("{MARK}step {i}");

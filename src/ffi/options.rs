@@ -3,7 +3,6 @@
 
 use super::boundary::{call, call_void, handle_mut, put, utf8, CallResult};
 use super::result::binlog_result::{self, BINLOG_OK};
-use crate::compressed::CompressOptions;
 use crate::error::Error;
 use crate::log::{Compression, LogOptions, Period, Retention};
 use crate::options::{Durability, Options};
@@ -360,16 +359,14 @@ pub extern "C" fn binlog_options_set_compression(
     frame_size: u64,
 ) -> binlog_result {
     set_log(opts, |l| {
-        let defaults = CompressOptions::default();
+        let defaults = Compression::default();
         l.compression = on.then_some(Compression {
             after_segments,
-            options: CompressOptions {
-                level: if level == 0 { defaults.level } else { level },
-                frame_size: if frame_size == 0 {
-                    defaults.frame_size
-                } else {
-                    frame_size
-                },
+            level: if level == 0 { defaults.level } else { level },
+            frame_size: if frame_size == 0 {
+                defaults.frame_size
+            } else {
+                frame_size
             },
         });
         Ok(())

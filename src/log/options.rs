@@ -1,7 +1,6 @@
 //! Options of a rolling log.
 
 use super::period::Period;
-use crate::compressed::CompressOptions;
 use crate::error::{Error, Result};
 use crate::options::Options;
 use std::sync::Arc;
@@ -40,16 +39,53 @@ pub struct Retention {
 /// Compressing a log's sealed segments (docs/FORMAT.md section 17): each
 /// sealed segment `<segment>.binlog` becomes `<segment>.binlog.zst`, which
 /// every reader reads as the segment, on a background thread of the log at
-/// the lowest normal CPU and I/O priority, never on the write path.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// the lowest normal CPU and I/O priority, never on the write path. Needs
+/// the cargo feature `compression` (on by default): without it, a log
+/// with this option set is refused when it opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Compression {
     /// Compress a sealed segment once this many newer sealed segments
     /// exist; 0 (the default): as soon as it is sealed. The newest sealed
     /// segments then stay plain for readers that go back over recent
     /// records.
     pub after_segments: u64,
-    /// zstd level (3 by default) and original bytes per frame (1 MiB).
-    pub options: CompressOptions,
+    /// zstd level: 3 (zstd's default) unless set; up to 22, slower and
+    /// smaller; negative levels are faster and larger.
+    pub level: i32,
+    /// Original bytes per frame at most: 1 MiB unless set (1 byte to
+    /// 1 GiB); smaller frames make random reads cheaper and compress a
+    /// little worse.
+    pub frame_size: u64,
+}
+
+impl Default for Compression {
+    fn default() -> Compression {
+        Compression {
+            after_segments: 0,
+            level: 3,
+            frame_size: 1 << 20,
+        }
+    }
+}
+
+impl Compression {
+    /// The conversion's options.
+    #[cfg(feature = "compression")]
+    pub fn options(&self) -> crate::compressed::CompressOptions {
+        crate::compressed::CompressOptions {
+            level: self.level,
+            frame_size: self.frame_size,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        #[cfg(feature = "compression")]
+        return self.options().validate();
+        #[cfg(not(feature = "compression"))]
+        Err(Error::invalid(
+            "compression: this build of libbinlog has no compression (cargo feature `compression`)",
+        ))
+    }
 }
 
 #[derive(Clone)]
@@ -143,7 +179,7 @@ impl LogOptions {
             return Err(Error::invalid("retention max_segments must be at least 1"));
         }
         if let Some(c) = &self.compression {
-            c.options.validate()?;
+            c.validate()?;
         }
         Ok(())
     }
@@ -163,5 +199,17 @@ pub fn validate_name(name: &str) -> Result<()> {
         Err(Error::invalid(format!(
             "log name {name:?}: use 1 to 200 of A-Z a-z 0-9 _ . - (not starting with '.')"
         )))
+    }
+}
+
+#[cfg(all(test, feature = "compression"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_defaults_are_the_conversions() {
+        let c = Compression::default();
+        assert_eq!(c.after_segments, 0);
+        assert_eq!(c.options(), crate::compressed::CompressOptions::default());
     }
 }

@@ -132,9 +132,12 @@ enum Opened {
     TryAgain,
 }
 
-/// Where the log's segment file `path` is once compressed.
+/// Where the log's segment file `path` is once compressed: `path` +
+/// `.zst` (docs/FORMAT.md section 14a).
 fn compressed_copy(path: &Path) -> PathBuf {
-    crate::compressed::compress::compressed_path(path)
+    let mut zst = path.as_os_str().to_owned();
+    zst.push(".zst");
+    PathBuf::from(zst)
 }
 
 /// Whether segment `r` holds no record (sealed empty, or just a header).

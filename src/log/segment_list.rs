@@ -5,6 +5,7 @@
 
 use super::naming;
 use super::segments;
+#[cfg(feature = "compression")]
 use crate::compressed::CompressedSegment;
 use crate::error::{ErrorKind, Result};
 use crate::reader::{Reader, Tail};
@@ -89,6 +90,7 @@ pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegm
             bytes,
             original_bytes: None,
         };
+        #[cfg(feature = "compression")]
         if listed.is_compressed() {
             match CompressedSegment::open(&listed.path) {
                 Ok(c) => describe_compressed(&c, &mut listed),
@@ -115,6 +117,7 @@ pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegm
     Ok(out)
 }
 
+#[cfg(feature = "compression")]
 /// Fills in `l`'s state, sequence numbers and original size from its
 /// compressed segment's seek table, header and seal (no record is
 /// decompressed).

@@ -161,6 +161,7 @@ pub fn is_a_directory(e: &io::Error) -> bool {
 /// thread for as long as the machine is busy. Lowering one's own priority
 /// needs no privilege; a failure (seccomp, an old kernel) is returned for
 /// the caller to ignore or report.
+#[cfg_attr(not(feature = "compression"), allow(dead_code))]
 pub fn lower_thread_priority() -> io::Result<()> {
     const IOPRIO_WHO_PROCESS: libc::c_long = 1;
     const IOPRIO_CLASS_BE: libc::c_long = 2;

@@ -39,7 +39,11 @@ impl LogWriter {
         }
         // A compression under way is finished first (a segment is not
         // left half converted by a log that closed).
-        let compressor = if self.shared.on_compressor_thread() {
+        #[cfg(feature = "compression")]
+        let on_compressor = self.shared.on_compressor_thread();
+        #[cfg(not(feature = "compression"))]
+        let on_compressor = false;
+        let compressor = if on_compressor {
             None
         } else {
             self.compressor.lock().take()

@@ -83,7 +83,7 @@ impl Shared {
             let Some(path) = self.take_due(c.after_segments) else {
                 return Ok(());
             };
-            let result = compress_segment(&path, &c.options);
+            let result = compress_segment(&path, &c.options());
             let mut events = Vec::new();
             let done = self.compressed(&path, result, &mut events);
             self.dispatch(events);

@@ -1,6 +1,7 @@
 //! Segment files as the log finds them on disk: sealed or not, empty, of
 //! this log.
 
+#[cfg(feature = "compression")]
 use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::manifest::SealedEntry;
@@ -44,14 +45,23 @@ pub(super) fn summarize(
 /// seal, read without decompressing a record; `bytes` is what it takes
 /// on disk.
 fn summarize_compressed(path: &Path, segment_no: u64, name: &str) -> Result<(SealedEntry, i64)> {
-    let c = CompressedSegment::open(path)?;
-    segments::check_log_name(path, c.header(), name)?;
-    sealed_entry(
-        path,
-        segment_no,
-        c.header().first_seq,
-        c.seal().record_count,
-    )
+    #[cfg(feature = "compression")]
+    {
+        let c = CompressedSegment::open(path)?;
+        segments::check_log_name(path, c.header(), name)?;
+        let (first_seq, record_count) = (c.header().first_seq, c.seal().record_count);
+        sealed_entry(path, segment_no, first_seq, record_count)
+    }
+    #[cfg(not(feature = "compression"))]
+    {
+        let _ = (segment_no, name);
+        Err(Error::file(
+            ErrorKind::InvalidArgument,
+            path,
+            "a compressed segment, and this build of libbinlog has no compression \
+             (cargo feature `compression`)",
+        ))
+    }
 }
 
 /// The manifest entry of the sealed segment file at `path` and its
@@ -113,9 +123,12 @@ pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
 pub(super) fn header_first_seq(path: &Path) -> Option<u64> {
     match Reader::open(path) {
         Ok(r) => Some(r.header().first_seq),
+        #[cfg(feature = "compression")]
         Err(_) => CompressedSegment::open(path)
             .ok()
             .map(|c| c.header().first_seq),
+        #[cfg(not(feature = "compression"))]
+        Err(_) => None,
     }
 }
 

@@ -39,6 +39,7 @@ use std::thread::JoinHandle;
 mod append;
 mod background;
 mod close;
+#[cfg(feature = "compression")]
 mod compress;
 mod durability;
 mod events;
@@ -143,6 +144,7 @@ struct State {
     compressing: Option<PathBuf>,
     /// Sealed segments whose compression failed for another reason than
     /// I/O: left plain until the log is opened again.
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     uncompressible: Vec<PathBuf>,
 }
 
@@ -247,10 +249,11 @@ impl LogWriter {
     /// `compression`), on the calling thread.
     pub fn tick(&self) -> Result<()> {
         self.shared.tick()?;
-        if self.shared.opts.background {
-            return Ok(());
+        #[cfg(feature = "compression")]
+        if !self.shared.opts.background {
+            return self.shared.compress_due();
         }
-        self.shared.compress_due()
+        Ok(())
     }
 
     /// Registers a callback for segment events.

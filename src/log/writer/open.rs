@@ -2,6 +2,7 @@
 //! without a seal are sealed, the newest is resumed (or sealed if it is
 //! ending), and the next segment follows a sealed one.
 
+#[cfg(feature = "compression")]
 use super::compress;
 use super::found::{empty_segment_first_seq, header_first_seq, remove_segment_file, summarize};
 use super::seal::seal_found_segment;
@@ -39,8 +40,8 @@ impl LogWriter {
         // Before anything is looked at or changed: a second writer must not
         // seal, remove or resume segments the first one is working on.
         let lock = lock_log(&dir, name)?;
-        let convert = opts.compression.map(|c| c.options).unwrap_or_default();
-        compress::finish_interrupted(&dir, name, &convert)?;
+        #[cfg(feature = "compression")]
+        compress::finish_interrupted(&dir, name, &opts.compression.unwrap_or_default().options())?;
         let Found {
             sealed,
             sealed_now,
@@ -67,7 +68,10 @@ impl LogWriter {
             compressor: Mutex::new(None),
         };
         // Dropped on failure: the writer closes, its roller stopped.
-        *writer.compressor.lock() = writer.shared.start_compressor_thread()?;
+        #[cfg(feature = "compression")]
+        {
+            *writer.compressor.lock() = writer.shared.start_compressor_thread()?;
+        }
         Ok(writer)
     }
 }

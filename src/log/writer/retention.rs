@@ -69,7 +69,9 @@ impl Shared {
 fn remove_segment(path: &std::path::Path) -> std::io::Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::remove_file(crate::compressed::compress::compressed_path(path))
+            let mut zst = path.as_os_str().to_owned();
+            zst.push(".zst");
+            std::fs::remove_file(zst)
         }
         r => r,
     }
