@@ -185,7 +185,7 @@ fn a_kill_while_the_logs_thread_compresses_leaves_every_record() {
     // directory: at once, while the first segment's temporary file is
     // there, once its copy has its name, while the second one's is there,
     // once the second one's copy has its name.
-    let moments: [(&str, fn(&[String]) -> bool); 5] = [
+    let moments: [(&str, Seen); 5] = [
         ("at once", |_| true),
         ("first temporary file", |n| has(n, "00000-", ".zst.tmp")),
         ("first copy named", |n| has(n, "00000-", ".binlog.zst")),
@@ -244,6 +244,9 @@ fn a_kill_while_the_logs_thread_compresses_leaves_every_record() {
         "no kill mid-compression; unseen: {unseen:?}"
     );
 }
+
+/// Whether a moment has come, from the names of the log's files.
+type Seen = fn(&[String]) -> bool;
 
 /// Whether one of `names` holds `part` and ends with `end`.
 fn has(names: &[String], part: &str, end: &str) -> bool {

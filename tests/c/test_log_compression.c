@@ -3,7 +3,8 @@
  * compresses turns its sealed segments into <segment>.binlog.zst on its
  * own thread, reports each with a COMPRESSED event (path and compressed
  * size), and lists it in its place; the setter refuses a zstd level or a
- * frame size out of range and leaves the options as they were.
+ * frame size out of range and leaves the options as they were; a segment
+ * writer refuses the option (logs only).
  *
  * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
@@ -97,6 +98,15 @@ static void test_levels_and_frame_sizes_out_of_range_are_refused(void) {
               BINLOG_ERR_INVALID_ARGUMENT, "frame size");
     CHECK_ERR(binlog_options_set_compression(NULL, true, 0, 3, 0), BINLOG_ERR_NULL_POINTER,
               "options");
+    /* A segment writer refuses a log's compression. */
+    binlog_options *c = NULL;
+    REQUIRE_OK(binlog_options_new(&c));
+    REQUIRE_OK(binlog_options_set_compression(c, true, 0, 0, 0));
+    binlog_writer *seg = NULL;
+    CHECK_ERR(binlog_writer_open(path_of("one.binlog"), c, &seg), BINLOG_ERR_INVALID_ARGUMENT,
+              "compression");
+    CHECK(seg == NULL);
+    binlog_options_free(c);
     /* Refused settings changed nothing: the log does not compress. */
     REQUIRE_OK(binlog_options_set_max_segment_records(o, 1));
     binlog_writer *w = NULL;

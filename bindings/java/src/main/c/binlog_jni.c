@@ -59,6 +59,7 @@ enum {
     OPT_RETENTION = 20,
     OPT_SYNC_WAIT_SPIN_US = 21,
     OPT_SEAL_IN_BACKGROUND = 22,
+    OPT_COMPRESSION = 23,
 };
 
 /* --------------------------------------------------------------------------
@@ -493,9 +494,11 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
         throw_code(env, BINLOG_ERR_NULL_POINTER, "options handle is NULL");
         return;
     }
-    /* Unsigned C parameters refuse negative Java values rather than wrap them. */
+    /* Unsigned C parameters refuse negative Java values rather than wrap
+     * them; the compression level (b) is signed. */
     int is_signed = which == OPT_CREATED_NS;
-    if (!is_signed && (a < 0 || b < 0 || c < 0)) {
+    int b_signed = which == OPT_COMPRESSION;
+    if (!is_signed && (a < 0 || (!b_signed && b < 0) || c < 0)) {
         throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "option value must not be negative");
         return;
     }
@@ -561,6 +564,13 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
         break;
     case OPT_SEAL_IN_BACKGROUND:
         rc = binlog_options_set_seal_in_background(o, a != 0);
+        break;
+    case OPT_COMPRESSION:
+        if (b < INT32_MIN || b > INT32_MAX) {
+            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "compression level outside int32");
+            return;
+        }
+        rc = binlog_options_set_compression(o, true, (uint64_t)a, (int32_t)b, (uint64_t)c);
         break;
     default:
         throw_iae(env, "unknown option selector");

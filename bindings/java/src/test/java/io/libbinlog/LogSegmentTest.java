@@ -43,4 +43,38 @@ class LogSegmentTest {
         expect(ErrorCode.INVALID_ARGUMENT, () -> LogSegment.list(dir, ".bad"));
         expect(ErrorCode.NOT_FOUND, () -> LogSegment.list(dir.resolve("missing"), "up"));
     }
+
+    @Test
+    void aLogWithCompressionListsItsSealedSegmentsAsZstFiles() throws Exception {
+        Options opts = Options.builder().maxSegmentRecords(2).compression(0, 0, 0).build();
+        try (Writer w = Writer.openLog(dir, "z", opts)) {
+            for (int i = 0; i < 7; i++) {
+                w.write("t", "a payload that compresses well".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (compressed(LogSegment.list(dir, "z")) < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            List<LogSegment> segs = LogSegment.list(dir, "z");
+            assertEquals(3, compressed(segs), segs.toString());
+            for (int i = 0; i < 3; i++) {
+                assertEquals(i, segs.get(i).segmentNo(), segs.toString());
+                assertEquals(LogSegment.State.SEALED, segs.get(i).state(), segs.toString());
+            }
+        }
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().compression(0, 99, 0).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().compression(0, 3, 2L << 30).build());
+        Options logOnly = Options.builder().compression(0, 0, 0).build();
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Writer.openSegment(dir.resolve("a.binlog"), logOnly));
+    }
+
+    private static int compressed(List<LogSegment> segs) {
+        int n = 0;
+        for (LogSegment s : segs) {
+            if (s.path().getFileName().toString().endsWith(".binlog.zst")) {
+                n++;
+            }
+        }
+        return n;
+    }
 }
