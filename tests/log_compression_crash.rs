@@ -12,7 +12,7 @@ use binlog::compressed::compress::{compressed_path, compressed_tmp_path};
 use binlog::compressed::{compress_segment_with, decompress_segment, Step};
 use binlog::log::{list_segments, Compression, LogOptions, LogWriter};
 use binlog::Reader;
-use common::child::ChildProc;
+use common::child::{kill_at_line, ChildProc};
 use common::TempDir;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -128,17 +128,13 @@ fn a_kill_after_any_step_leaves_the_segment_or_its_copy_and_the_log_goes_on() {
             .clone();
         let original = std::fs::read(&seg).unwrap();
         let spec = format!("{stop} {}", seg.display());
-        let mut c = ChildProc::spawn(
+        kill_at_line(
             "a_kill_after_any_step_leaves_the_segment_or_its_copy_and_the_log_goes_on",
             &[(CHILD, spec.as_ref())],
             MARK,
+            &format!("step {stop}"),
+            &ctx,
         );
-        let mut seen = Vec::new();
-        assert!(
-            c.wait_for(&format!("step {stop}"), &mut seen, Duration::from_secs(60)),
-            "{ctx}: {seen:?}"
-        );
-        c.kill9(seen);
         // Never neither, never other bytes.
         let plain_ok = std::fs::read(&seg).is_ok_and(|b| b == original);
         assert!(plain_ok || compressed_path(&seg).exists(), "{ctx}");
