@@ -397,3 +397,49 @@ fn compression_options_are_checked_when_the_log_opens() {
     }
     assert!(dir.names().is_empty(), "{:?}", dir.names());
 }
+
+/// The nice value of this process's thread named `name`, if there is one
+/// (field 19 of /proc/self/task/<tid>/stat).
+fn nice_of_thread(name: &str) -> Option<i64> {
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let dir = task.ok()?.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        // After the command in parentheses: state is field 3, nice 19.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        return rest.split(' ').nth(16)?.parse().ok();
+    }
+    None
+}
+
+/// Every compressing thread runs at nice 19 (other tests' logs may have
+/// one at the same time: all are made by the same code).
+#[test]
+fn the_compressing_thread_runs_at_the_lowest_cpu_priority() {
+    let dir = TempDir::new("log-zst-nice");
+    let o = LogOptions {
+        background: true,
+        ..opts(0)
+    };
+    let w = LogWriter::open(dir.path(), "lg", o).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let nice = loop {
+        match nice_of_thread("binlog-compress") {
+            Some(19) => break 19,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            other => panic!("compressing thread's nice: {other:?}"),
+        }
+    };
+    assert_eq!(nice, 19);
+    // The writing thread keeps its own.
+    let mine: i64 = {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        rest.split(' ').nth(16).unwrap().parse().unwrap()
+    };
+    assert_ne!(mine, 19);
+    w.close().unwrap();
+}

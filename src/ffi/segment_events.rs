@@ -14,7 +14,9 @@ pub enum binlog_segment_event {
     BINLOG_SEGMENT_SEALED = 2,
     /// A sealed segment compressed (`binlog_options_set_compression`):
     /// `path` is its `.binlog.zst`, `bytes` that file's size. Only logs
-    /// that compress report it, after the segment's SEALED.
+    /// that compress report it, on their compressing thread, once the
+    /// segment is sealed. `binlog_writer_poll_sealed` does not return it:
+    /// a polled segment's path may have become `<path>.zst` since.
     BINLOG_SEGMENT_COMPRESSED = 3,
 }
 

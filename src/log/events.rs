@@ -22,7 +22,9 @@ pub enum SegmentEvent {
     Sealed(SegmentInfo),
     /// A sealed segment was compressed (`LogOptions::compression`): `path`
     /// is the `.binlog.zst` (the `.binlog` is gone) and `bytes` its size.
-    /// Reported only by logs that compress, after the segment's `Sealed`.
+    /// Reported only by logs that compress, once the segment is sealed
+    /// (by the compressing thread: its `Sealed` may be reported on another
+    /// thread at about the same time).
     Compressed(SegmentInfo),
 }
 
