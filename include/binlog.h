@@ -945,6 +945,20 @@ binlog_result binlog_segment_list_get(const struct binlog_segment_list *list,
                                       struct binlog_listed_segment *out);
 
 /*
+ Whether file `index` of the list is a compressed segment
+ (`<segment>.binlog.zst`), and the size of the segment it holds:
+ `*compressed` true and `*original_bytes` that size (its `bytes` being
+ the compressed size) for one whose seek table could be read; false and
+ 0 otherwise. Kept out of `binlog_listed_segment` so that its layout
+ stays what programs built before were built with.
+ `BINLOG_ERR_INVALID_ARGUMENT` if `index` is not below the count.
+ */
+binlog_result binlog_segment_list_get_compression(const struct binlog_segment_list *list,
+                                                  size_t index,
+                                                  bool *compressed,
+                                                  uint64_t *original_bytes);
+
+/*
  Frees the list and every path it gave out; NULL is accepted.
  */
 void binlog_segment_list_free(struct binlog_segment_list *list);

@@ -2,7 +2,8 @@
  * test_log_compression.c: binlog_options_set_compression. A log that
  * compresses turns its sealed segments into <segment>.binlog.zst on its
  * own thread, reports each with a COMPRESSED event (path and compressed
- * size), and lists it in its place; the setter refuses a zstd level or a
+ * size), and lists it in its place with its original size
+ * (binlog_segment_list_get_compression); the setter refuses a zstd level or a
  * frame size out of range and leaves the options as they were; a segment
  * writer refuses the option (logs only).
  *
@@ -52,12 +53,28 @@ static size_t compressed_files(const char *log) {
         binlog_listed_segment s;
         REQUIRE_OK(binlog_segment_list_get(list, i, &s));
         size_t len = strlen(s.path);
+        bool compressed = false;
+        uint64_t original = 7;
+        CHECK_OK(binlog_segment_list_get_compression(list, i, &compressed, &original));
         if (len > 11 && strcmp(s.path + len - 11, ".binlog.zst") == 0) {
             CHECK_EQ_U(s.segment_no, i);
             CHECK_EQ_U(s.state, BINLOG_SEGMENT_STATE_SEALED);
+            CHECK(compressed);
+            /* Header, two records and a seal (tiny: the compressed file,
+             * with its seek table, may be larger). */
+            CHECK(original > 100 && original != s.bytes);
             zst++;
+        } else {
+            CHECK(!compressed);
+            CHECK_EQ_U(original, 0);
         }
     }
+    bool compressed = false;
+    uint64_t original = 0;
+    CHECK_ERR(binlog_segment_list_get_compression(list, n, &compressed, &original),
+              BINLOG_ERR_INVALID_ARGUMENT, "index");
+    CHECK_ERR(binlog_segment_list_get_compression(list, 0, NULL, &original),
+              BINLOG_ERR_NULL_POINTER, "out");
     binlog_segment_list_free(list);
     return zst;
 }
