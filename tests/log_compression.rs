@@ -443,3 +443,18 @@ fn the_compressing_thread_runs_at_the_lowest_cpu_priority() {
     assert_ne!(mine, 19);
     w.close().unwrap();
 }
+
+/// A log ages a segment it finds by its modification time (age
+/// retention): the compressed copy keeps the segment's.
+#[test]
+fn a_compressed_segment_keeps_its_segments_modification_time() {
+    let dir = TempDir::new("log-zst-mtime");
+    let sealed = closed_log(&dir);
+    let before = std::fs::metadata(&sealed[0]).unwrap().modified().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let w = LogWriter::open(dir.path(), "lg", opts(0)).unwrap();
+    w.tick().unwrap();
+    w.close().unwrap();
+    let zst = binlog::compressed::compress::compressed_path(&sealed[0]);
+    assert_eq!(std::fs::metadata(&zst).unwrap().modified().unwrap(), before);
+}

@@ -184,7 +184,20 @@ fn write_compressed(
         start = end as usize;
     }
     out.finish().map_err(io)?;
+    keep_modified_time(original, &file, tmp)?;
     sync(&file, tmp)
+}
+
+/// Gives the copy `file` (at `tmp`) the modification time of `original`:
+/// a log ages a sealed segment it finds by that time (age retention), so
+/// compressing it must not make it young again.
+fn keep_modified_time(original: &File, file: &File, tmp: &Path) -> Result<()> {
+    let modified = original
+        .metadata()
+        .and_then(|m| m.modified())
+        .map_err(|e| Error::io(tmp, "read the segment's modification time", e))?;
+    file.set_modified(modified)
+        .map_err(|e| Error::io(tmp, "set modification time", e))
 }
 
 /// Opens the compressed copy at `zst` and checks it holds exactly the bytes
