@@ -67,10 +67,12 @@ func TestCompressionTurnsSealedSegmentsIntoZstFiles(t *testing.T) {
 		n := 0
 		for i, s := range segs {
 			if strings.HasSuffix(s.Path, ".binlog.zst") {
-				if s.State != SegmentSealed || s.SegmentNo != uint64(i) {
+				if s.State != SegmentSealed || s.SegmentNo != uint64(i) || !s.Compressed || s.OriginalBytes < 100 {
 					t.Errorf("compressed segment %d: %+v", i, s)
 				}
 				n++
+			} else if s.Compressed || s.OriginalBytes != 0 {
+				t.Errorf("plain segment %d: %+v", i, s)
 			}
 		}
 		return n
