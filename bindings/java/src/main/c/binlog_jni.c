@@ -1792,7 +1792,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFree(JNIEnv *env, jclass c
  * ------------------------------------------------------------------------ */
 
 /* Longs per file in LogSegment.nativeList's out[1]. */
-#define LIST_FIELDS 10
+#define LIST_FIELDS 12
 
 /* Fills v with file i of list as LIST_FIELDS longs; its path's length first. */
 static binlog_result list_fields(const binlog_segment_list *list, size_t i, jlong *v, const char **path) {
@@ -1801,11 +1801,17 @@ static binlog_result list_fields(const binlog_segment_list *list, size_t i, jlon
     if (rc != BINLOG_OK) {
         return rc;
     }
+    bool compressed = false;
+    uint64_t original = 0;
+    rc = binlog_segment_list_get_compression(list, i, &compressed, &original);
+    if (rc != BINLOG_OK) {
+        return rc;
+    }
     *path = s.path;
     jlong f[LIST_FIELDS] = {(jlong)strlen(s.path), (jlong)s.segment_no,  (jlong)s.state,
                             s.salvaged,           (jlong)s.salvaged_offset, s.has_first_seq,
                             (jlong)s.first_seq,   s.has_last_seq,        (jlong)s.last_seq,
-                            (jlong)s.bytes};
+                            (jlong)s.bytes,       compressed,            (jlong)original};
     memcpy(v, f, sizeof f);
     return BINLOG_OK;
 }
@@ -1856,7 +1862,7 @@ static void copy_list(JNIEnv *env, const binlog_segment_list *list, jobjectArray
  * binlog_log_list_segments, copied into Java: out[0] gets a byte[] with
  * every file's path end to end, out[1] a long[] of LIST_FIELDS per file:
  * path length, segment_no, state, salvaged, salvaged_offset, has_first_seq,
- * first_seq, has_last_seq, last_seq, bytes.
+ * first_seq, has_last_seq, last_seq, bytes, compressed, original bytes.
  */
 JNIEXPORT void JNICALL Java_io_libbinlog_LogSegment_nativeList(JNIEnv *env, jclass cls, jbyteArray dir,
                                                               jbyteArray name, jobjectArray out) {

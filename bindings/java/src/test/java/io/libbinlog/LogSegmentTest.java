@@ -3,6 +3,7 @@ package io.libbinlog;
 import static io.libbinlog.TestSupport.expect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,7 +61,9 @@ class LogSegmentTest {
             for (int i = 0; i < 3; i++) {
                 assertEquals(i, segs.get(i).segmentNo(), segs.toString());
                 assertEquals(LogSegment.State.SEALED, segs.get(i).state(), segs.toString());
+                assertTrue(segs.get(i).originalBytes().getAsLong() > 100, segs.toString());
             }
+            assertEquals(OptionalLong.empty(), segs.get(3).originalBytes(), segs.toString());
         }
         expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().compression(0, 99, 0).build());
         expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().compression(0, 3, 2L << 30).build());
