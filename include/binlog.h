@@ -81,7 +81,7 @@ typedef uint32_t binlog_result;
 #endif // __cplusplus
 
 /*
- A segment opened or sealed.
+ A segment opened, sealed or compressed.
  */
 enum binlog_segment_event
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -90,6 +90,14 @@ enum binlog_segment_event
  {
   BINLOG_SEGMENT_OPENED = 1,
   BINLOG_SEGMENT_SEALED = 2,
+  /*
+   A sealed segment compressed (`binlog_options_set_compression`):
+   `path` is its `.binlog.zst`, `bytes` that file's size. Only logs
+   that compress report it, on their compressing thread, once the
+   segment is sealed. `binlog_writer_poll_sealed` does not return it:
+   a polled segment's path may have become `<path>.zst` since.
+   */
+  BINLOG_SEGMENT_COMPRESSED = 3,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -615,6 +623,25 @@ binlog_result binlog_options_set_period(struct binlog_options *opts, uint32_t pe
 binlog_result binlog_options_set_seal_in_background(struct binlog_options *opts, bool on);
 
 /*
+ Logs only: compress sealed segments (`on`; default off): each sealed
+ `<segment>.binlog` becomes `<segment>.binlog.zst` (docs/FORMAT.md
+ section 17), which every reader reads as the segment, once
+ `after_segments` newer sealed segments exist (0: as soon as it is
+ sealed), on a thread of the log's own at the lowest normal CPU and I/O
+ priority, never on the write path. `level` is zstd's (0: its default,
+ 3; up to 22; negative levels are faster), `frame_size` the original
+ bytes per frame (0: 1 MiB; at most 1 GiB). Retention counts a
+ compressed segment's compressed bytes; callbacks get a COMPRESSED
+ event for each. A level or frame size out of range is refused with
+ `BINLOG_ERR_INVALID_ARGUMENT`.
+ */
+binlog_result binlog_options_set_compression(struct binlog_options *opts,
+                                             bool on,
+                                             uint64_t after_segments,
+                                             int32_t level,
+                                             uint64_t frame_size);
+
+/*
  Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
  of them, and none sealed longer than `max_age_ms` ago (0 = no such
  limit): a shorthand for the three setters below, which it sets all at
@@ -928,6 +955,20 @@ binlog_result binlog_segment_list_count(const struct binlog_segment_list *list, 
 binlog_result binlog_segment_list_get(const struct binlog_segment_list *list,
                                       size_t index,
                                       struct binlog_listed_segment *out);
+
+/*
+ Whether file `index` of the list is a compressed segment
+ (`<segment>.binlog.zst`), and the size of the segment it holds:
+ `*compressed` true and `*original_bytes` that size (its `bytes` being
+ the compressed size) for one whose seek table could be read; false and
+ 0 otherwise. Kept out of `binlog_listed_segment` so that its layout
+ stays what programs built before were built with.
+ `BINLOG_ERR_INVALID_ARGUMENT` if `index` is not below the count.
+ */
+binlog_result binlog_segment_list_get_compression(const struct binlog_segment_list *list,
+                                                  size_t index,
+                                                  bool *compressed,
+                                                  uint64_t *original_bytes);
 
 /*
  Frees the list and every path it gave out; NULL is accepted.

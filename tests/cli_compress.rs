@@ -96,3 +96,58 @@ fn decompress_of_a_damaged_file_exits_1_and_keeps_it() {
     assert_eq!(std::fs::read(&zst).unwrap(), bytes);
     assert!(!path.exists() && !t.join("seg.binlog.tmp").exists());
 }
+
+/// `binlog info` of a log with compressed segments: each one's compressed
+/// and original size and the ratio, read from its seek table and seal
+/// (its records as the seal counts them), and the totals of both sizes.
+#[test]
+fn info_shows_each_compressed_segments_sizes_and_ratio() {
+    let t = Tmp::new("compress-info");
+    let dir = t.join("log");
+    rolled_log(&dir, 40, 10);
+    let segments = files_ending(&dir, ".binlog");
+    let original = std::fs::metadata(&segments[0]).unwrap().len();
+    let done = binlog::compressed::compress_segment(
+        &segments[0],
+        &binlog::compressed::CompressOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(done.original_len, original);
+
+    let doc = json_of(binlog().args(["info", "--json", dir.to_str().unwrap()]));
+    let segs = doc["segments"].as_array().unwrap();
+    assert_eq!(segs.len(), segments.len());
+    assert_eq!(segs[0]["compressed"], true);
+    assert_eq!(segs[0]["bytes"], done.compressed_len);
+    assert_eq!(segs[0]["original_bytes"], original);
+    assert_eq!(segs[0]["state"], "sealed");
+    assert_eq!(segs[0]["counts"]["records"], 10);
+    assert_eq!(segs[1]["compressed"], false);
+    assert_eq!(segs[1]["original_bytes"], serde_json::Value::Null);
+    assert_eq!(doc["total"]["compressed"], 1);
+    let plain_rest: u64 = segments[1..]
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert_eq!(doc["total"]["original_bytes"], original + plain_rest);
+    assert_eq!(doc["total"]["bytes"], done.compressed_len + plain_rest);
+
+    let text = stdout_of(binlog().args(["info", dir.to_str().unwrap()]));
+    let ratio = format!("{:.2}x", original as f64 / done.compressed_len as f64);
+    let line = text
+        .lines()
+        .find(|l| l.contains(".binlog.zst"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("compressed from") && line.contains(&ratio),
+        "{line}"
+    );
+    assert!(text.contains("1 compressed;"), "{text}");
+
+    let one = stdout_of(binlog().args(["info", done.path.to_str().unwrap()]));
+    assert!(
+        one.contains("compressed from") && one.contains(&format!("({original})")),
+        "{one}"
+    );
+    assert!(one.contains(&ratio), "{one}");
+}

@@ -9,7 +9,7 @@ use binlog::compressed::{
     CompressOptions, CompressedSegment, Step,
 };
 use binlog::{Options, Writer};
-use common::child::ChildProc;
+use common::child::kill_at_line;
 use common::TempDir;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -102,17 +102,13 @@ fn a_kill_after_any_step_leaves_the_segment_or_a_verified_copy() {
                 compress_segment(&path, &CompressOptions::default()).unwrap();
             }
             let spec = format!("{mode} {stop} {}", path.display());
-            let mut c = ChildProc::spawn(
+            kill_at_line(
                 "a_kill_after_any_step_leaves_the_segment_or_a_verified_copy",
                 &[(CHILD, spec.as_ref())],
                 MARK,
+                &format!("step {stop}"),
+                &ctx,
             );
-            let mut seen = Vec::new();
-            assert!(
-                c.wait_for(&format!("step {stop}"), &mut seen, Duration::from_secs(60)),
-                "{ctx}: {seen:?}"
-            );
-            c.kill9(seen);
             segment_or_copy_holds(&path, &original, &ctx);
             // Running it again finishes the job (if the source is still
             // there: after the last step it is gone, the job done).

@@ -141,6 +141,7 @@ fn events_a_callback_causes_stay_on_its_thread() {
         s.lock().unwrap().push(match ev {
             SegmentEvent::Opened(i) => ('O', i.segment_no),
             SegmentEvent::Sealed(i) => ('S', i.segment_no),
+            SegmentEvent::Compressed(i) => ('C', i.segment_no),
         });
         Ok(())
     }))
@@ -249,6 +250,7 @@ fn callbacks_that_roll_or_close_the_log_keep_its_events_in_order() {
         s.lock().unwrap().push(match ev {
             SegmentEvent::Opened(i) => format!("opened {}", i.segment_no),
             SegmentEvent::Sealed(i) => format!("sealed {}", i.segment_no),
+            SegmentEvent::Compressed(i) => format!("compressed {}", i.segment_no),
         });
         Ok(())
     }))

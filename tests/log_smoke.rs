@@ -88,6 +88,7 @@ fn callbacks_in_options_see_the_first_segment_opened() {
             let e = match ev {
                 SegmentEvent::Opened(i) => ('O', i.segment_no),
                 SegmentEvent::Sealed(i) => ('S', i.segment_no),
+                SegmentEvent::Compressed(i) => ('C', i.segment_no),
             };
             s.lock().unwrap().push(e);
             Ok(())

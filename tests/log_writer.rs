@@ -1373,6 +1373,12 @@ fn callbacks_see_opened_and_sealed_segments_and_failures_stay_isolated() {
             let (info, sealed) = match ev {
                 SegmentEvent::Opened(i) => (i, false),
                 SegmentEvent::Sealed(i) => (i, true),
+                SegmentEvent::Compressed(i) => {
+                    return Err(format!(
+                        "{}: compressed by a log that does not compress",
+                        i.path.display()
+                    ));
+                }
             };
             match Reader::open(&info.path) {
                 Err(e) => bad(format!("{ev:?}: cannot open the segment: {e}")),
@@ -2005,6 +2011,7 @@ fn callbacks_may_call_back_into_the_writer() {
         let (what, no) = match ev {
             SegmentEvent::Opened(i) => ("opened", i.segment_no),
             SegmentEvent::Sealed(i) => ("sealed", i.segment_no),
+            SegmentEvent::Compressed(i) => ("compressed", i.segment_no),
         };
         seen2
             .lock()

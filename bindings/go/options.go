@@ -129,6 +129,23 @@ type Options struct {
 	// and pollable. Default false: all of it happens before the write that
 	// rolled returns.
 	SealInBackground bool
+	// Compression, if set, compresses each sealed segment into
+	// <segment>.binlog.zst (read by every reader as the segment) on a
+	// low-priority thread of the log, never on the write path; retention
+	// counts its compressed size. nil = never.
+	Compression *Compression
+}
+
+// Compression says when and how a rolling log compresses its sealed
+// segments (Options.Compression).
+type Compression struct {
+	// AfterSegments: compress a sealed segment once this many newer
+	// sealed segments exist (0 = as soon as it is sealed).
+	AfterSegments uint64
+	// Level is zstd's (0 = its default, 3; up to 22; negative = faster).
+	Level int32
+	// FrameSize is the original bytes per frame (0 = 1 MiB; at most 1 GiB).
+	FrameSize uint64
 }
 
 // Unbuffered as Options.BufferSize hands every write call's records to the
@@ -144,7 +161,7 @@ const (
 
 func (o *Options) hasLogOnly() bool {
 	return o.MaxSegmentBytes != 0 || o.MaxSegmentRecords != 0 || o.Period != PeriodNever ||
-		o.Retention != (Retention{}) || o.SealInBackground
+		o.Retention != (Retention{}) || o.SealInBackground || o.Compression != nil
 }
 
 // build makes a binlog_options from o (nil: defaults, returns nil). Free
@@ -159,7 +176,7 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		}
 	}
 	if !log && o.hasLogOnly() {
-		return nil, invalid(op, "MaxSegmentBytes, MaxSegmentRecords, Period, Retention and SealInBackground are for rolling logs (OpenLog)")
+		return nil, invalid(op, "MaxSegmentBytes, MaxSegmentRecords, Period, Retention, SealInBackground and Compression are for rolling logs (OpenLog)")
 	}
 	if log {
 		switch {
@@ -307,6 +324,12 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 	}
 	if o.SealInBackground {
 		if err := set("seal in background", C.binlog_options_set_seal_in_background(opts, C.bool(true))); err != nil {
+			return nil, err
+		}
+	}
+	if c := o.Compression; c != nil {
+		if err := set("compression", C.binlog_options_set_compression(opts, C.bool(true),
+			C.uint64_t(c.AfterSegments), C.int32_t(c.Level), C.uint64_t(c.FrameSize))); err != nil {
 			return nil, err
 		}
 	}

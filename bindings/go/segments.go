@@ -42,7 +42,12 @@ type Segment struct {
 	FirstSeq    uint64
 	HasLastSeq  bool
 	LastSeq     uint64
-	Bytes       uint64 // the file's size when listed
+	Bytes       uint64 // the file's size when listed (compressed: its compressed size)
+	// Compressed is true for a compressed segment (<segment>.binlog.zst)
+	// whose seek table could be read; OriginalBytes is then the size of the
+	// segment it holds.
+	Compressed    bool
+	OriginalBytes uint64
 }
 
 // ListSegments lists the files of log name in dir in the order a log
@@ -79,6 +84,11 @@ func ListSegments(dir, name string) ([]Segment, error) {
 		if err := result(op, C.binlog_segment_list_get(list, i, &c)); err != nil {
 			return nil, err
 		}
+		var compressed C.bool
+		var original C.uint64_t
+		if err := result(op, C.binlog_segment_list_get_compression(list, i, &compressed, &original)); err != nil {
+			return nil, err
+		}
 		out = append(out, Segment{
 			Path:           C.GoString(c.path),
 			SegmentNo:      uint64(c.segment_no),
@@ -90,6 +100,8 @@ func ListSegments(dir, name string) ([]Segment, error) {
 			HasLastSeq:     bool(c.has_last_seq),
 			LastSeq:        uint64(c.last_seq),
 			Bytes:          uint64(c.bytes),
+			Compressed:     bool(compressed),
+			OriginalBytes:  uint64(original),
 		})
 	}
 	return out, nil

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // A rolled log lists its sealed segments (sequence numbers from their
@@ -44,5 +46,53 @@ func TestListSegmentsGivesEachSegmentsStateInReadOrder(t *testing.T) {
 	var be *Error
 	if !errors.As(err, &be) || be.Code != ErrInvalidArgument {
 		t.Errorf("a bad log name: %v", err)
+	}
+}
+
+// A log with Options.Compression turns its sealed segments into
+// .binlog.zst files, listed in their place and still sealed; a level out
+// of zstd's range is refused with ErrInvalidArgument, and OpenWriter
+// refuses the option (rolling logs only).
+func TestCompressionTurnsSealedSegmentsIntoZstFiles(t *testing.T) {
+	dir := t.TempDir()
+	w, err := OpenLog(dir, "z", &Options{MaxSegmentRecords: 2, Compression: &Compression{}})
+	must(t, err)
+	for i := 0; i < 7; i++ {
+		_, err := w.Write("t", []byte("a payload that compresses well"))
+		must(t, err)
+	}
+	zst := func() int {
+		segs, err := ListSegments(dir, "z")
+		must(t, err)
+		n := 0
+		for i, s := range segs {
+			if strings.HasSuffix(s.Path, ".binlog.zst") {
+				if s.State != SegmentSealed || s.SegmentNo != uint64(i) || !s.Compressed || s.OriginalBytes < 100 {
+					t.Errorf("compressed segment %d: %+v", i, s)
+				}
+				n++
+			} else if s.Compressed || s.OriginalBytes != 0 {
+				t.Errorf("plain segment %d: %+v", i, s)
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for zst() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := zst(); n != 3 {
+		t.Fatalf("%d compressed segments, want 3", n)
+	}
+	must(t, w.Close())
+
+	var be *Error
+	_, err = OpenLog(t.TempDir(), "z", &Options{Compression: &Compression{Level: 99}})
+	if !errors.As(err, &be) || be.Code != ErrInvalidArgument {
+		t.Errorf("level 99: %v", err)
+	}
+	_, err = OpenWriter(filepath.Join(t.TempDir(), "a.binlog"), &Options{Compression: &Compression{}})
+	if !errors.As(err, &be) || be.Code != ErrInvalidArgument {
+		t.Errorf("a segment writer with Compression: %v", err)
 	}
 }

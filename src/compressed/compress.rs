@@ -59,8 +59,8 @@ pub fn compress_segment_with(
     mut on_step: impl FnMut(Step),
 ) -> Result<Converted> {
     check_options(opts)?;
-    let zst = with_suffix(path, ".zst");
-    let tmp = with_suffix(&zst, ".tmp");
+    let zst = compressed_path(path);
+    let tmp = compressed_tmp_path(path);
     remove_leftover(&tmp)?;
     let reader = sealed_segment(path)?;
     let original = File::open(path).map_err(|e| Error::io(path, "open", e))?;
@@ -96,6 +96,26 @@ pub fn compress_segment_with(
     remove_durably(path)?;
     on_step(Step::SourceRemoved);
     Ok(Converted { path: zst, ..done })
+}
+
+/// The file `compress_segment` makes of the segment at `path`:
+/// `path` + `.zst`.
+pub fn compressed_path(path: &Path) -> PathBuf {
+    with_suffix(path, ".zst")
+}
+
+/// The temporary file `compress_segment` writes the segment at `path` to
+/// before it is verified: `path` + `.zst.tmp`.
+pub fn compressed_tmp_path(path: &Path) -> PathBuf {
+    with_suffix(path, ".zst.tmp")
+}
+
+impl CompressOptions {
+    /// Fails unless zstd takes the level and the frame size is 1 byte to
+    /// 1 GiB.
+    pub fn validate(&self) -> Result<()> {
+        check_options(self)
+    }
 }
 
 fn check_options(opts: &CompressOptions) -> Result<()> {
@@ -169,7 +189,20 @@ fn write_compressed(
         start = end as usize;
     }
     out.finish().map_err(io)?;
+    keep_modified_time(original, &file, tmp)?;
     sync(&file, tmp)
+}
+
+/// Gives the copy `file` (at `tmp`) the modification time of `original`:
+/// a log ages a sealed segment it finds by that time (age retention), so
+/// compressing it must not make it young again.
+fn keep_modified_time(original: &File, file: &File, tmp: &Path) -> Result<()> {
+    let modified = original
+        .metadata()
+        .and_then(|m| m.modified())
+        .map_err(|e| Error::io(tmp, "read the segment's modification time", e))?;
+    file.set_modified(modified)
+        .map_err(|e| Error::io(tmp, "set modification time", e))
 }
 
 /// Opens the compressed copy at `zst` and checks it holds exactly the bytes

@@ -4,7 +4,7 @@
 use super::boundary::{call, call_void, handle_mut, put, utf8, CallResult};
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::Error;
-use crate::log::{LogOptions, Period, Retention};
+use crate::log::{Compression, LogOptions, Period, Retention};
 use crate::options::{Durability, Options};
 use std::time::Duration;
 
@@ -354,6 +354,40 @@ pub extern "C" fn binlog_options_set_seal_in_background(
 ) -> binlog_result {
     set_log(opts, |l| {
         l.seal_in_background = on;
+        Ok(())
+    })
+}
+
+/// Logs only: compress sealed segments (`on`; default off): each sealed
+/// `<segment>.binlog` becomes `<segment>.binlog.zst` (docs/FORMAT.md
+/// section 17), which every reader reads as the segment, once
+/// `after_segments` newer sealed segments exist (0: as soon as it is
+/// sealed), on a thread of the log's own at the lowest normal CPU and I/O
+/// priority, never on the write path. `level` is zstd's (0: its default,
+/// 3; up to 22; negative levels are faster), `frame_size` the original
+/// bytes per frame (0: 1 MiB; at most 1 GiB). Retention counts a
+/// compressed segment's compressed bytes; callbacks get a COMPRESSED
+/// event for each. A level or frame size out of range is refused with
+/// `BINLOG_ERR_INVALID_ARGUMENT`.
+#[no_mangle]
+pub extern "C" fn binlog_options_set_compression(
+    opts: *mut binlog_options,
+    on: bool,
+    after_segments: u64,
+    level: i32,
+    frame_size: u64,
+) -> binlog_result {
+    set_log(opts, |l| {
+        let defaults = Compression::default();
+        l.compression = on.then_some(Compression {
+            after_segments,
+            level: if level == 0 { defaults.level } else { level },
+            frame_size: if frame_size == 0 {
+                defaults.frame_size
+            } else {
+                frame_size
+            },
+        });
         Ok(())
     })
 }

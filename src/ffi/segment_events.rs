@@ -5,13 +5,19 @@
 use crate::log::{SegmentCallback, SegmentEvent, SegmentInfo};
 use std::ffi::{c_char, c_void, CString};
 
-/// A segment opened or sealed.
+/// A segment opened, sealed or compressed.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_segment_event {
     BINLOG_SEGMENT_OPENED = 1,
     BINLOG_SEGMENT_SEALED = 2,
+    /// A sealed segment compressed (`binlog_options_set_compression`):
+    /// `path` is its `.binlog.zst`, `bytes` that file's size. Only logs
+    /// that compress report it, on their compressing thread, once the
+    /// segment is sealed. `binlog_writer_poll_sealed` does not return it:
+    /// a polled segment's path may have become `<path>.zst` since.
+    BINLOG_SEGMENT_COMPRESSED = 3,
 }
 
 /// A segment of a log. `path` is NUL-terminated: in a callback it is valid
@@ -82,6 +88,7 @@ pub(crate) fn c_callback(
         let (kind, info) = match ev {
             SegmentEvent::Opened(i) => (binlog_segment_event::BINLOG_SEGMENT_OPENED, i),
             SegmentEvent::Sealed(i) => (binlog_segment_event::BINLOG_SEGMENT_SEALED, i),
+            SegmentEvent::Compressed(i) => (binlog_segment_event::BINLOG_SEGMENT_COMPRESSED, i),
         };
         let path = c_string(&info.path);
         let view = info_view(kind, info, &path);

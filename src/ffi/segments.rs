@@ -108,16 +108,48 @@ pub extern "C" fn binlog_segment_list_get(
     call(|| {
         let l = unsafe { handle(list, "list") }?;
         need_out(out)?;
-        let (Some(f), Some(p)) = (l.files.get(index), l.paths.get(index)) else {
-            return Err(Error::invalid(format!(
-                "index {index}: the list holds {} files",
-                l.files.len()
-            ))
-            .into());
-        };
-        unsafe { put(out, info(f, p)) };
+        let i = checked_index(l, index)?;
+        unsafe { put(out, info(&l.files[i], &l.paths[i])) };
         Ok(BINLOG_OK)
     })
+}
+
+/// Whether file `index` of the list is a compressed segment
+/// (`<segment>.binlog.zst`), and the size of the segment it holds:
+/// `*compressed` true and `*original_bytes` that size (its `bytes` being
+/// the compressed size) for one whose seek table could be read; false and
+/// 0 otherwise. Kept out of `binlog_listed_segment` so that its layout
+/// stays what programs built before were built with.
+/// `BINLOG_ERR_INVALID_ARGUMENT` if `index` is not below the count.
+#[no_mangle]
+pub extern "C" fn binlog_segment_list_get_compression(
+    list: *const binlog_segment_list,
+    index: usize,
+    compressed: *mut bool,
+    original_bytes: *mut u64,
+) -> binlog_result {
+    call(|| {
+        let l = unsafe { handle(list, "list") }?;
+        need_out(compressed)?;
+        need_out(original_bytes)?;
+        let f = &l.files[checked_index(l, index)?];
+        unsafe {
+            put(compressed, f.original_bytes.is_some());
+            put(original_bytes, f.original_bytes.unwrap_or(0));
+        }
+        Ok(BINLOG_OK)
+    })
+}
+
+/// `index` if the list holds a file there.
+fn checked_index(l: &binlog_segment_list, index: usize) -> Result<usize, Error> {
+    if index < l.files.len() && index < l.paths.len() {
+        return Ok(index);
+    }
+    Err(Error::invalid(format!(
+        "index {index}: the list holds {} files",
+        l.files.len()
+    )))
 }
 
 /// The C view of `f`, whose path is `p`.

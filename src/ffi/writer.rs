@@ -93,10 +93,11 @@ pub extern "C" fn binlog_writer_open(
                     || l.period != crate::log::Period::Never
                     || l.retention != crate::log::Retention::default()
                     || l.seal_in_background
+                    || l.compression.is_some()
                     || !l.callbacks.is_empty()
                 {
                     return Err(Error::invalid(
-                        "segment size, record, period, retention, background sealing and segment callback options apply to logs: use binlog_writer_open_log",
+                        "segment size, record, period, retention, background sealing, compression and segment callback options apply to logs: use binlog_writer_open_log",
                     ).into());
                 }
                 super::options_clock::refuse_for_segment(l)?;

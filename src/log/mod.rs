@@ -17,7 +17,7 @@ pub mod segments;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
-pub use options::{Clock, LogOptions, Retention, SharedCallback};
+pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{Gap, LogReader, ReadSegment};
 pub use segment_list::{list_segments, ListedSegment, SegmentState};

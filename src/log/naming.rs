@@ -12,6 +12,10 @@ use std::path::Path;
 
 /// How every segment file name ends.
 pub const SUFFIX: &str = ".binlog";
+/// How a compressed segment's file name ends: its segment's name and
+/// `.zst` (docs/FORMAT.md section 17). It is the same segment, numbered
+/// and read in the same place.
+pub const COMPRESSED_SUFFIX: &str = ".binlog.zst";
 const SEGNO_DIGITS: usize = 20;
 
 /// The file name of segment `segno` of log `log`, started at `start_ns`.
@@ -103,10 +107,25 @@ pub fn salvaged_name(segment_file_name: &str, offset: u64, copy: u64) -> String 
     }
 }
 
+/// Whether `file_name` is a compressed segment's (ends in `.binlog.zst`).
+pub fn is_compressed_name(file_name: &str) -> bool {
+    file_name.ends_with(COMPRESSED_SUFFIX)
+}
+
+/// `file_name` without the `.zst` of a compressed segment: the name of the
+/// segment it holds.
+pub fn plain_name(file_name: &str) -> &str {
+    match file_name.strip_suffix(COMPRESSED_SUFFIX) {
+        Some(stem) => &file_name[..stem.len() + SUFFIX.len()],
+        None => file_name,
+    }
+}
+
 /// Where `file_name` stands in log `log`'s read order, if it names a
-/// segment of the log or a file salvaged from one.
+/// segment of the log (plain or compressed: `.binlog.zst`) or a file
+/// salvaged from one.
 pub fn parse_log_file_name(log: &str, file_name: &str) -> Option<ReadOrder> {
-    if let Some(segment_no) = parse_segment_name(log, file_name) {
+    if let Some(segment_no) = parse_segment_name(log, plain_name(file_name)) {
         return Some(ReadOrder {
             segment_no,
             salvaged: None,
@@ -123,7 +142,7 @@ pub fn parse_log_file_name(log: &str, file_name: &str) -> Option<ReadOrder> {
 /// the log name is what precedes the segment number.
 pub fn log_of_file_name(file_name: &str) -> Option<(String, ReadOrder)> {
     let (origin, _) = split_salvaged(file_name).unwrap_or((file_name.to_string(), (0, 0)));
-    let stem = origin.strip_suffix(SUFFIX)?;
+    let stem = plain_name(&origin).strip_suffix(SUFFIX)?;
     let mut parts = stem.rsplitn(3, '-');
     let (_stamp, _num, log) = (parts.next()?, parts.next()?, parts.next()?);
     Some((log.to_string(), parse_log_file_name(log, file_name)?))
@@ -289,6 +308,33 @@ mod tests {
         ] {
             let name = format!("{}{}", seg.strip_suffix(SUFFIX).unwrap(), &bad[1..]);
             assert_eq!(parse_log_file_name("my-log", &name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_compressed_segment_is_its_segment_in_the_same_place() {
+        let seg = segment_name("my-log", 7, 0);
+        let zst = format!("{seg}.zst");
+        assert!(is_compressed_name(&zst) && !is_compressed_name(&seg));
+        assert_eq!(plain_name(&zst), seg);
+        assert_eq!(plain_name(&seg), seg);
+        let order = parse_log_file_name("my-log", &seg);
+        assert!(order.is_some());
+        assert_eq!(parse_log_file_name("my-log", &zst), order);
+        assert_eq!(
+            log_of_file_name(&zst),
+            Some(("my-log".into(), order.unwrap()))
+        );
+        // Leftovers of a compression, and a salvaged file's name with
+        // .zst, are no files of the log.
+        for not in [
+            format!("{zst}.tmp"),
+            format!("{seg}.tmp"),
+            format!("{seg}.zst.zst"),
+            format!("{}.zst", salvaged_name(&seg, 964, 0)),
+        ] {
+            assert_eq!(parse_log_file_name("my-log", &not), None, "{not}");
+            assert_eq!(log_of_file_name(&not), None, "{not}");
         }
     }
 

@@ -36,6 +36,58 @@ pub struct Retention {
     pub max_age: Option<Duration>,
 }
 
+/// Compressing a log's sealed segments (docs/FORMAT.md section 17): each
+/// sealed segment `<segment>.binlog` becomes `<segment>.binlog.zst`, which
+/// every reader reads as the segment, on a background thread of the log at
+/// the lowest normal CPU and I/O priority, never on the write path. Needs
+/// the cargo feature `compression` (on by default): without it, a log
+/// with this option set is refused when it opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Compression {
+    /// Compress a sealed segment once this many newer sealed segments
+    /// exist; 0 (the default): as soon as it is sealed. The newest sealed
+    /// segments then stay plain for readers that go back over recent
+    /// records.
+    pub after_segments: u64,
+    /// zstd level: 3 (zstd's default) unless set; up to 22, slower and
+    /// smaller; negative levels are faster and larger.
+    pub level: i32,
+    /// Original bytes per frame at most: 1 MiB unless set (1 byte to
+    /// 1 GiB); smaller frames make random reads cheaper and compress a
+    /// little worse.
+    pub frame_size: u64,
+}
+
+impl Default for Compression {
+    fn default() -> Compression {
+        Compression {
+            after_segments: 0,
+            level: 3,
+            frame_size: 1 << 20,
+        }
+    }
+}
+
+impl Compression {
+    /// The conversion's options.
+    #[cfg(feature = "compression")]
+    pub fn options(&self) -> crate::compressed::CompressOptions {
+        crate::compressed::CompressOptions {
+            level: self.level,
+            frame_size: self.frame_size,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        #[cfg(feature = "compression")]
+        return self.options().validate();
+        #[cfg(not(feature = "compression"))]
+        Err(Error::invalid(
+            "compression: this build of libbinlog has no compression (cargo feature `compression`)",
+        ))
+    }
+}
+
 #[derive(Clone)]
 pub struct LogOptions {
     /// Options of each segment (durability, buffer, record size limit...).
@@ -69,6 +121,10 @@ pub struct LogOptions {
     /// default: then the seal, retention and the SEALED event are done when
     /// the write that rolled returns.
     pub seal_in_background: bool,
+    /// Compress sealed segments (`None`, the default: never). With
+    /// `background`, a thread of the log of its own compresses them; without
+    /// it, `LogWriter::tick` does, on the caller's thread.
+    pub compression: Option<Compression>,
 }
 
 impl Default for LogOptions {
@@ -83,6 +139,7 @@ impl Default for LogOptions {
             clock: SYSTEM_CLOCK.clone(),
             background: true,
             seal_in_background: false,
+            compression: None,
             callbacks: Vec::new(),
         }
     }
@@ -99,6 +156,7 @@ impl std::fmt::Debug for LogOptions {
             .field("first_seq", &self.first_seq)
             .field("background", &self.background)
             .field("seal_in_background", &self.seal_in_background)
+            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +178,9 @@ impl LogOptions {
         if self.retention.max_segments == Some(0) {
             return Err(Error::invalid("retention max_segments must be at least 1"));
         }
+        if let Some(c) = &self.compression {
+            c.validate()?;
+        }
         Ok(())
     }
 }
@@ -138,5 +199,17 @@ pub fn validate_name(name: &str) -> Result<()> {
         Err(Error::invalid(format!(
             "log name {name:?}: use 1 to 200 of A-Z a-z 0-9 _ . - (not starting with '.')"
         )))
+    }
+}
+
+#[cfg(all(test, feature = "compression"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_defaults_are_the_conversions() {
+        let c = Compression::default();
+        assert_eq!(c.after_segments, 0);
+        assert_eq!(c.options(), crate::compressed::CompressOptions::default());
     }
 }

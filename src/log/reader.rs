@@ -132,6 +132,14 @@ enum Opened {
     TryAgain,
 }
 
+/// Where the log's segment file `path` is once compressed: `path` +
+/// `.zst` (docs/FORMAT.md section 14a).
+fn compressed_copy(path: &Path) -> PathBuf {
+    let mut zst = path.as_os_str().to_owned();
+    zst.push(".zst");
+    PathBuf::from(zst)
+}
+
 /// Whether segment `r` holds no record (sealed empty, or just a header).
 fn holds_no_record(r: &Reader) -> bool {
     r.seal()
@@ -726,6 +734,12 @@ impl LogReader {
     /// with `e`.
     fn not_opened(&mut self, e: Error, path: &Path) -> Result<Opened> {
         match e.kind() {
+            // Compressed since it was listed (its `.binlog.zst` is unlinked
+            // only by retention): the same segment, read there.
+            ErrorKind::NotFound if self.is_log() && compressed_copy(path).exists() => {
+                self.files[self.idx] = compressed_copy(path);
+                Ok(Opened::TryAgain)
+            }
             // The newest segment of a live log gone: retention never
             // removes that one, a roll that failed after creating it does.
             // It had no record (records removed would show in the next

@@ -3,7 +3,10 @@
 //! is being written or sealed, and which files `binlog repair --salvage`
 //! made, in the order a log reader reads them.
 
+use super::naming;
 use super::segments;
+#[cfg(feature = "compression")]
+use crate::compressed::CompressedSegment;
 use crate::error::{ErrorKind, Result};
 use crate::reader::{Reader, Tail};
 use std::path::{Path, PathBuf};
@@ -40,8 +43,24 @@ pub struct ListedSegment {
     /// The last record's sequence number, once the records are closed
     /// (`Sealed` or `Ending`) and there is one; `None` while `Active`.
     pub last_seq: Option<u64>,
-    /// The file's size in bytes when listed.
+    /// The file's size in bytes when listed (of a compressed segment: its
+    /// compressed size, what it takes on disk).
     pub bytes: u64,
+    /// For a compressed segment (`<segment>.binlog.zst`, always sealed):
+    /// the size of the segment it holds, once its seek table was read;
+    /// `None` for a plain file.
+    pub original_bytes: Option<u64>,
+}
+
+impl ListedSegment {
+    /// Whether the file is a compressed segment (its name ends in
+    /// `.binlog.zst`).
+    pub fn is_compressed(&self) -> bool {
+        self.path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(naming::is_compressed_name)
+    }
 }
 
 /// Every file of log `name` in `dir` in read order, with its state: the
@@ -69,7 +88,18 @@ pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegm
             first_seq: None,
             last_seq: None,
             bytes,
+            original_bytes: None,
         };
+        #[cfg(feature = "compression")]
+        if listed.is_compressed() {
+            match CompressedSegment::open(&listed.path) {
+                Ok(c) => describe_compressed(&c, &mut listed),
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(_) => {}
+            }
+            out.push(listed);
+            continue;
+        }
         match Reader::open(&listed.path) {
             Ok(r) => describe(r, &mut listed),
             Err(e) if e.kind() == ErrorKind::NotFound => continue,
@@ -85,6 +115,17 @@ pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegm
         out[i].state = SegmentState::Active;
     }
     Ok(out)
+}
+
+#[cfg(feature = "compression")]
+/// Fills in `l`'s state, sequence numbers and original size from its
+/// compressed segment's seek table, header and seal (no record is
+/// decompressed).
+fn describe_compressed(c: &CompressedSegment, l: &mut ListedSegment) {
+    l.state = SegmentState::Sealed;
+    l.first_seq = Some(c.header().first_seq);
+    l.last_seq = (c.seal().record_count > 0).then_some(c.seal().last_seq);
+    l.original_bytes = Some(c.original_len());
 }
 
 /// Fills in `l`'s state and sequence numbers from the reader of its file.

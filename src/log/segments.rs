@@ -1,7 +1,10 @@
 //! Finding a log's files: a directory listing filtered by name
 //! (docs/FORMAT.md section 14a) and sorted in read order: segments by
 //! number (which is also name order), each followed by the files salvaged
-//! from it, by offset.
+//! from it, by offset. A compressed segment (`<segment>.binlog.zst`) is
+//! its segment; where a crash between a compression's rename and its
+//! unlink left both, the listing names the compressed one (verified
+//! before it got its name, and never removed but by retention).
 
 use super::naming::{self, ReadOrder};
 use crate::error::{Error, ErrorKind, Result};
@@ -53,20 +56,46 @@ pub fn list_files(dir: &Path, name: &str) -> Result<Vec<LogFile>> {
             });
         }
     }
-    out.sort_by(|a, b| (a.order, &a.path).cmp(&(b.order, &b.path)));
+    let key = |f: &LogFile| (f.order, plain_path(&f.path).to_path_buf(), f.path.clone());
+    out.sort_by_cached_key(key);
+    // Sorted, a plain `.binlog` comes right before its `.binlog.zst`,
+    // which takes its place.
+    out.dedup_by(|later, earlier| {
+        later.order == earlier.order && plain_path(&later.path) == plain_path(&earlier.path) && {
+            std::mem::swap(later, earlier);
+            true
+        }
+    });
     Ok(out)
+}
+
+/// `path` without the `.zst` of a compressed segment: the path of the
+/// segment it holds.
+pub fn plain_path(path: &Path) -> &Path {
+    match path.to_str() {
+        Some(p)
+            if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(naming::is_compressed_name) =>
+        {
+            Path::new(&p[..p.len() - ".zst".len()])
+        }
+        _ => path,
+    }
 }
 
 /// How two files of log `name` compare in read order, as `list_files`
 /// sorts them: by `ReadOrder`, then (two files of one number, which only a
-/// failed roll of an older version left) by name.
+/// failed roll of an older version left) by name; a compressed segment
+/// and its plain file are equal (one segment).
 pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
     let order = |p: &Path| {
         p.file_name()
             .and_then(|n| n.to_str())
             .and_then(|n| naming::parse_log_file_name(name, n))
     };
-    (order(a), a).cmp(&(order(b), b))
+    (order(a), plain_path(a)).cmp(&(order(b), plain_path(b)))
 }
 
 /// The files salvaged from the segment at `segment` (named as a segment

@@ -152,3 +152,30 @@ pub fn is_not_a_directory(e: &io::Error) -> bool {
 pub fn is_a_directory(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::EISDIR)
 }
+
+/// Lowers the calling thread's CPU and I/O priority to the lowest of the
+/// normal classes: nice 19 (`setpriority` on a thread id acts on that
+/// thread alone on Linux) and I/O class best-effort, level 7
+/// (`ioprio_set` with who 0 acts on the calling thread). Not the idle
+/// classes (`SCHED_IDLE`, `IOPRIO_CLASS_IDLE`): those may starve the
+/// thread for as long as the machine is busy. Lowering one's own priority
+/// needs no privilege; a failure (seccomp, an old kernel) is returned for
+/// the caller to ignore or report.
+#[cfg_attr(not(feature = "compression"), allow(dead_code))]
+pub fn lower_thread_priority() -> io::Result<()> {
+    const IOPRIO_WHO_PROCESS: libc::c_long = 1;
+    const IOPRIO_CLASS_BE: libc::c_long = 2;
+    const IOPRIO_CLASS_SHIFT: libc::c_long = 13;
+    // SAFETY: gettid has no arguments and cannot fail.
+    let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
+    // SAFETY: plain system calls on the calling thread, no pointers.
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, 19) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let ioprio = (IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT) | 7;
+    // SAFETY: as above.
+    if unsafe { libc::syscall(libc::SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, ioprio) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

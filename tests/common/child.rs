@@ -144,3 +144,23 @@ pub fn durable_bound(
     }
     below
 }
+
+/// Runs test `test_name` of this test binary in a child with `envs`, waits
+/// (up to a minute) for its line starting with `prefix` (lines carry
+/// `mark`), and SIGKILLs it there; fails, saying `ctx`, if the line never
+/// comes. Returns every line the child printed.
+pub fn kill_at_line(
+    test_name: &str,
+    envs: &[(&str, &OsStr)],
+    mark: &'static str,
+    prefix: &str,
+    ctx: &str,
+) -> Vec<String> {
+    let mut c = ChildProc::spawn(test_name, envs, mark);
+    let mut seen = Vec::new();
+    assert!(
+        c.wait_for(prefix, &mut seen, Duration::from_secs(60)),
+        "{ctx}: {seen:?}"
+    );
+    c.kill9(seen)
+}

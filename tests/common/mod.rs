@@ -404,12 +404,14 @@ pub fn assert_names_at(e: &Error, path: &Path, offset: u64) {
     );
 }
 
-/// A segment event as ('O'pened or 'S'ealed, segment number, first sequence
-/// number, record count), for comparing event sequences.
+/// A segment event as ('O'pened, 'S'ealed or 'C'ompressed, segment
+/// number, first sequence number, record count), for comparing event
+/// sequences.
 pub fn event_key(ev: &SegmentEvent) -> (char, u64, u64, u64) {
     let (kind, i) = match ev {
         SegmentEvent::Opened(i) => ('O', i),
         SegmentEvent::Sealed(i) => ('S', i),
+        SegmentEvent::Compressed(i) => ('C', i),
     };
     (kind, i.segment_no, i.first_seq, i.record_count)
 }

@@ -19,7 +19,7 @@ impl LogWriter {
         closed
     }
 
-    /// Stops the log's background thread and waits for it to end, unless
+    /// Stops the log's background threads and waits for them to end, unless
     /// this is that thread (a callback on it closing the log): that thread
     /// ends once the callback returns, so it leaves the handle, and a close
     /// on any other thread joins it, which then returns only once the
@@ -35,6 +35,20 @@ impl LogWriter {
             self.roller.lock().take()
         };
         if let Some(h) = roller {
+            let _ = h.join();
+        }
+        // A compression under way is finished first (a segment is not
+        // left half converted by a log that closed).
+        #[cfg(feature = "compression")]
+        let on_compressor = self.shared.on_compressor_thread();
+        #[cfg(not(feature = "compression"))]
+        let on_compressor = false;
+        let compressor = if on_compressor {
+            None
+        } else {
+            self.compressor.lock().take()
+        };
+        if let Some(h) = compressor {
             let _ = h.join();
         }
     }

@@ -1,6 +1,8 @@
 //! Segment files as the log finds them on disk: sealed or not, empty, of
 //! this log.
 
+#[cfg(feature = "compression")]
+use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::manifest::SealedEntry;
 use crate::log::segments;
@@ -18,6 +20,9 @@ pub(super) fn summarize(
     segment_no: u64,
     name: &str,
 ) -> Result<Option<(SealedEntry, i64)>> {
+    if segments::plain_path(path) != path {
+        return summarize_compressed(path, segment_no, name).map(Some);
+    }
     let mut r = match Reader::open(path) {
         Ok(r) => r,
         Err(e) if matches!(e.kind(), ErrorKind::Truncated) => return Ok(None),
@@ -37,22 +42,55 @@ pub(super) fn summarize(
         }
         None => return Ok(None),
     };
+    let first_seq = r.header().first_seq;
+    sealed_entry(path, segment_no, first_seq, record_count).map(Some)
+}
+
+/// `summarize` of a compressed segment (always sealed): its header and
+/// seal, read without decompressing a record; `bytes` is what it takes
+/// on disk.
+fn summarize_compressed(path: &Path, segment_no: u64, name: &str) -> Result<(SealedEntry, i64)> {
+    #[cfg(feature = "compression")]
+    {
+        let c = CompressedSegment::open(path)?;
+        segments::check_log_name(path, c.header(), name)?;
+        let (first_seq, record_count) = (c.header().first_seq, c.seal().record_count);
+        sealed_entry(path, segment_no, first_seq, record_count)
+    }
+    #[cfg(not(feature = "compression"))]
+    {
+        let _ = (segment_no, name);
+        Err(Error::file(
+            ErrorKind::InvalidArgument,
+            path,
+            "a compressed segment, and this build of libbinlog has no compression \
+             (cargo feature `compression`)",
+        ))
+    }
+}
+
+/// The manifest entry of the sealed segment file at `path` and its
+/// modification time.
+fn sealed_entry(
+    path: &Path,
+    segment_no: u64,
+    first_seq: u64,
+    record_count: u64,
+) -> Result<(SealedEntry, i64)> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "stat", e))?;
     let mtime = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i64);
-    Ok(Some((
-        SealedEntry {
-            segment_no,
-            file: file_name(path),
-            first_seq: r.header().first_seq,
-            record_count,
-            bytes: meta.len(),
-        },
-        mtime,
-    )))
+    let entry = SealedEntry {
+        segment_no,
+        file: file_name(path),
+        first_seq,
+        record_count,
+        bytes: meta.len(),
+    };
+    Ok((entry, mtime))
 }
 
 /// The first sequence number in the header of the segment at `path` if it
@@ -85,9 +123,18 @@ pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
     crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
 }
 
-/// The first sequence number in the header of segment `path`, if readable.
+/// The first sequence number in the header of segment `path` (plain or
+/// compressed), if readable.
 pub(super) fn header_first_seq(path: &Path) -> Option<u64> {
-    Reader::open(path).ok().map(|r| r.header().first_seq)
+    match Reader::open(path) {
+        Ok(r) => Some(r.header().first_seq),
+        #[cfg(feature = "compression")]
+        Err(_) => CompressedSegment::open(path)
+            .ok()
+            .map(|c| c.header().first_seq),
+        #[cfg(not(feature = "compression"))]
+        Err(_) => None,
+    }
 }
 
 pub(super) fn file_name(p: &Path) -> String {

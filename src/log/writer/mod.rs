@@ -39,6 +39,8 @@ use std::thread::JoinHandle;
 mod append;
 mod background;
 mod close;
+#[cfg(feature = "compression")]
+mod compress;
 mod durability;
 mod events;
 mod found;
@@ -58,6 +60,8 @@ static LAST_LOG_ID: AtomicU64 = AtomicU64::new(0);
 pub struct LogWriter {
     shared: Arc<Shared>,
     roller: Mutex<Option<JoinHandle<()>>>,
+    /// The thread that compresses sealed segments, if the log does.
+    compressor: Mutex<Option<JoinHandle<()>>>,
 }
 
 struct Shared {
@@ -135,6 +139,13 @@ struct State {
     /// it is gone (see `remove_leftover`), or the directory would hold two
     /// segments of that number.
     leftover: Option<PathBuf>,
+    /// The sealed segment being compressed (outside the log's lock):
+    /// retention deletes it only once that is done.
+    compressing: Option<PathBuf>,
+    /// Sealed segments whose compression failed for another reason than
+    /// I/O: left plain until the log is opened again.
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
+    uncompressible: Vec<PathBuf>,
 }
 
 impl LogWriter {
@@ -243,9 +254,16 @@ impl LogWriter {
     }
 
     /// Applies the time triggers (period roll, age retention) now. The
-    /// background thread calls this; with `background: false`, call it.
+    /// background thread calls this; with `background: false`, call it:
+    /// it then also compresses the sealed segments due (with
+    /// `compression`), on the calling thread.
     pub fn tick(&self) -> Result<()> {
-        self.shared.tick()
+        self.shared.tick()?;
+        #[cfg(feature = "compression")]
+        if !self.shared.opts.background {
+            return self.shared.compress_due();
+        }
+        Ok(())
     }
 
     /// Registers a callback for segment events.

@@ -2,6 +2,8 @@
 //! without a seal are sealed, the newest is resumed (or sealed if it is
 //! ending), and the next segment follows a sealed one.
 
+#[cfg(feature = "compression")]
+use super::compress;
 use super::found::{empty_segment_first_seq, header_first_seq, remove_segment_file, summarize};
 use super::seal::seal_found_segment;
 use super::{
@@ -38,6 +40,8 @@ impl LogWriter {
         // Before anything is looked at or changed: a second writer must not
         // seal, remove or resume segments the first one is working on.
         let lock = lock_log(&dir, name)?;
+        #[cfg(feature = "compression")]
+        compress::finish_interrupted(&dir, name, &opts.compression.unwrap_or_default().options())?;
         let Found {
             sealed,
             sealed_now,
@@ -58,10 +62,17 @@ impl LogWriter {
         shared.start_writing(resume, next_first, &mut events)?;
         shared.dispatch(events);
         let roller = shared.start_background_thread()?;
-        Ok(LogWriter {
+        let writer = LogWriter {
             shared,
             roller: Mutex::new(roller),
-        })
+            compressor: Mutex::new(None),
+        };
+        // Dropped on failure: the writer closes, its roller stopped.
+        #[cfg(feature = "compression")]
+        {
+            *writer.compressor.lock() = writer.shared.start_compressor_thread()?;
+        }
+        Ok(writer)
     }
 }
 
@@ -215,6 +226,8 @@ impl Shared {
                 manifests: 0,
                 poisoned: None,
                 leftover: None,
+                compressing: None,
+                uncompressible: Vec::new(),
             }),
             callbacks: Mutex::new(callbacks),
             events: Mutex::new(Events::default()),

@@ -1,5 +1,7 @@
 //! Retention: the oldest sealed segments are deleted while a limit
 //! (count, bytes, age) is exceeded, each with the files salvaged from it.
+//! A compressed segment counts (and is deleted) as its `.binlog.zst`: its
+//! bytes are what it takes on disk.
 
 use super::{Shared, State};
 
@@ -18,6 +20,11 @@ impl Shared {
             if st.current.is_none() && st.sealed.len() == 1 {
                 break;
             }
+            // Being compressed: deleted once that is done (a deletion now
+            // would leave its compressed copy behind).
+            if st.compressing.as_ref() == Some(&oldest.path) {
+                break;
+            }
             let total: u64 = st.sealed.iter().map(|s| s.entry.bytes).sum();
             let over = r.max_segments.is_some_and(|m| st.sealed.len() > m)
                 || r.max_bytes.is_some_and(|m| total > m)
@@ -31,7 +38,7 @@ impl Shared {
                 break;
             }
             let gone = st.sealed.pop_front().expect("non-empty");
-            let removed = match std::fs::remove_file(&gone.path) {
+            let removed = match remove_segment(&gone.path) {
                 Ok(()) => {
                     deleted += 1;
                     true
@@ -54,5 +61,18 @@ impl Shared {
             }
         }
         deleted
+    }
+}
+
+/// Removes the sealed segment at `path`, or its compressed copy if it was
+/// compressed by another (`binlog compress` on a live log's segment).
+fn remove_segment(path: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut zst = path.as_os_str().to_owned();
+            zst.push(".zst");
+            std::fs::remove_file(zst)
+        }
+        r => r,
     }
 }

@@ -43,6 +43,17 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
     }
     let bytes = t.bytes;
     writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
+    if t.compressed > 0 {
+        let original = t.original_bytes;
+        writeln!(
+            out,
+            "  {:<12}{} compressed; {} ({original}) uncompressed, {:.2}x",
+            "compressed",
+            t.compressed,
+            human_bytes(original),
+            original as f64 / bytes.max(1) as f64
+        )?;
+    }
     let breaks = t.gaps.iter().filter(|(b, _)| b.is_damage()).count();
     let damage = match (t.damaged, breaks) {
         (0, 0) => "none seen (a sealed segment is summarized from its seal: `binlog verify` \
@@ -71,8 +82,13 @@ pub(super) fn print_segment_lines(out: &mut impl Write, segments: &[SegmentInfo]
             (Some(f), Some(l)) => format!("{f}..{l}"),
             _ => "-".to_string(),
         };
-        let detail = match (&s.detail, s.state) {
-            (Some(d), st) if st != "sealed" => format!("  ({d})"),
+        let detail = match (&s.detail, s.state, s.original_len) {
+            (Some(d), st, _) if st != "sealed" => format!("  ({d})"),
+            (_, _, Some(o)) => format!(
+                "  (compressed from {}, {:.2}x)",
+                human_bytes(o),
+                s.ratio().unwrap_or(1.0)
+            ),
             _ => String::new(),
         };
         writeln!(
@@ -96,6 +112,8 @@ pub(super) fn print_json(out: &mut impl Write, segments: Vec<Value>, t: &Totals)
             "sealed": t.sealed,
             "damaged": t.damaged,
             "bytes": t.bytes,
+            "compressed": t.compressed,
+            "original_bytes": t.original_bytes,
             "states": t.states.iter().map(|(s, n)| (s.to_string(), json!(n))).collect::<serde_json::Map<String, Value>>(),
             "gaps": t.gaps.iter().map(|(b, f)| gap_json(b, f)).collect::<Vec<Value>>(),
             "counts": counts_json(&t.counts),
@@ -154,14 +172,19 @@ pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<
     row(out, "state", state)?;
     if s.header.is_some() {
         print_counts(out, &s.counts)?;
-        let seal = s.file_len.saturating_sub(s.records_end);
+        // Offsets are the segment's, compressed or not.
+        let seal = s
+            .original_len
+            .unwrap_or(s.file_len)
+            .saturating_sub(s.records_end);
         row(
             out,
             "bytes",
             format!(
-                "{} ({}): header {}, records {}{}",
+                "{} ({}){}: header {}, records {}{}",
                 human_bytes(s.file_len),
                 s.file_len,
+                compressed_from(s),
                 s.header_len,
                 s.records_end.saturating_sub(s.header_len),
                 match s.state {
@@ -174,6 +197,17 @@ pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<
     }
     writeln!(out)?;
     Ok(())
+}
+
+/// For a compressed segment: what it was compressed from, and the ratio.
+fn compressed_from(s: &SegmentInfo) -> String {
+    match (s.original_len, s.ratio()) {
+        (Some(o), Some(r)) => format!(
+            " compressed from {} ({o}), {r:.2}x; uncompressed",
+            human_bytes(o)
+        ),
+        _ => String::new(),
+    }
 }
 
 fn print_counts(out: &mut impl Write, c: &Counts) -> CliResult<()> {
@@ -243,6 +277,8 @@ pub(super) fn segment_json(s: &SegmentInfo) -> Value {
     json!({
         "path": paths::show(&s.path),
         "bytes": s.file_len,
+        "compressed": s.original_len.is_some(),
+        "original_bytes": s.original_len,
         "records_end": s.records_end,
         "state": s.state,
         "sealed": s.state == "sealed",

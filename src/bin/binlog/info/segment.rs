@@ -7,6 +7,7 @@ use crate::file_kind;
 use crate::lock;
 use crate::paths;
 use crate::progress::Progress;
+use binlog::compressed::CompressedSegment;
 use binlog::format::header::SegmentHeader;
 use binlog::format::seal::SealDirectory;
 use binlog::{Reader, Tail};
@@ -71,6 +72,17 @@ pub(super) struct SegmentInfo {
     pub(super) locked: bool,
     pub(super) counts: Counts,
     pub(super) damaged: bool,
+    /// A compressed segment (`.binlog.zst`): the size of the segment it
+    /// holds (`file_len` is its compressed size).
+    pub(super) original_len: Option<u64>,
+}
+
+impl SegmentInfo {
+    /// How many times smaller than its segment a compressed one is.
+    pub(super) fn ratio(&self) -> Option<f64> {
+        self.original_len
+            .map(|o| o as f64 / self.file_len.max(1) as f64)
+    }
 }
 
 /// What the segments hold together.
@@ -81,6 +93,10 @@ pub(super) struct Totals {
     pub(super) sealed: u64,
     pub(super) damaged: u64,
     pub(super) bytes: u64,
+    /// The segments' sizes uncompressed (a plain one's is its size).
+    pub(super) original_bytes: u64,
+    /// How many are compressed.
+    pub(super) compressed: u64,
     /// Segments per state, in order of first appearance.
     pub(super) states: Vec<(&'static str, u64)>,
     /// Breaks between segments of a log, before the file named.
@@ -91,6 +107,8 @@ impl Totals {
     pub(super) fn add(&mut self, s: &SegmentInfo) {
         self.counts.merge(&s.counts);
         self.bytes += s.file_len;
+        self.original_bytes += s.original_len.unwrap_or(s.file_len);
+        self.compressed += s.original_len.is_some() as u64;
         self.sealed += (s.state == "sealed") as u64;
         self.damaged += s.damaged as u64;
         match self.states.iter_mut().find(|(st, _)| *st == s.state) {
@@ -115,7 +133,12 @@ pub(super) fn read_segment(path: &Path, progress: &mut Progress) -> CliResult<Se
         locked: false,
         counts: Counts::default(),
         damaged: false,
+        original_len: None,
     };
+    if is_compressed(path) {
+        read_compressed(&mut s);
+        return Ok(s);
+    }
     let mut r = match Reader::open(path) {
         Ok(r) => r,
         Err(_) if file_kind::is_empty(path) => {
@@ -149,6 +172,33 @@ pub(super) fn read_segment(path: &Path, progress: &mut Progress) -> CliResult<Se
         note_end(&mut s, r.tail());
     }
     Ok(s)
+}
+
+/// Whether `path` names a compressed segment (`.binlog.zst`).
+fn is_compressed(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(binlog::log::naming::is_compressed_name)
+}
+
+/// Fills in `s` for a compressed segment from its seek table, header and
+/// seal (always sealed), decompressing no record.
+fn read_compressed(s: &mut SegmentInfo) {
+    match CompressedSegment::open(&s.path) {
+        Ok(c) => {
+            s.header = Some(c.header().clone());
+            s.header_len = c.data_start();
+            s.state = "sealed";
+            s.records_end = c.seal().records_end;
+            s.counts = Counts::of_seal(c.seal());
+            s.original_len = Some(c.original_len());
+        }
+        Err(e) => {
+            s.state = "corrupt";
+            s.detail = Some(e.message().to_string());
+            s.damaged = true;
+        }
+    }
 }
 
 impl Counts {

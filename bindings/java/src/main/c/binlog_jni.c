@@ -60,6 +60,7 @@ enum {
     OPT_SYNC_WAIT_SPIN_US = 21,
     OPT_SEAL_IN_BACKGROUND = 22,
     OPT_FLUSH_DELAY_US = 23,
+    OPT_COMPRESSION = 24,
 };
 
 /* --------------------------------------------------------------------------
@@ -494,9 +495,11 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
         throw_code(env, BINLOG_ERR_NULL_POINTER, "options handle is NULL");
         return;
     }
-    /* Unsigned C parameters refuse negative Java values rather than wrap them. */
+    /* Unsigned C parameters refuse negative Java values rather than wrap
+     * them; the compression level (b) is signed. */
     int is_signed = which == OPT_CREATED_NS;
-    if (!is_signed && (a < 0 || b < 0 || c < 0)) {
+    int b_signed = which == OPT_COMPRESSION;
+    if (!is_signed && (a < 0 || (!b_signed && b < 0) || c < 0)) {
         throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "option value must not be negative");
         return;
     }
@@ -566,6 +569,13 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
         break;
     case OPT_SEAL_IN_BACKGROUND:
         rc = binlog_options_set_seal_in_background(o, a != 0);
+        break;
+    case OPT_COMPRESSION:
+        if (b < INT32_MIN || b > INT32_MAX) {
+            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "compression level outside int32");
+            return;
+        }
+        rc = binlog_options_set_compression(o, true, (uint64_t)a, (int32_t)b, (uint64_t)c);
         break;
     default:
         throw_iae(env, "unknown option selector");
@@ -1787,7 +1797,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFree(JNIEnv *env, jclass c
  * ------------------------------------------------------------------------ */
 
 /* Longs per file in LogSegment.nativeList's out[1]. */
-#define LIST_FIELDS 10
+#define LIST_FIELDS 12
 
 /* Fills v with file i of list as LIST_FIELDS longs; its path's length first. */
 static binlog_result list_fields(const binlog_segment_list *list, size_t i, jlong *v, const char **path) {
@@ -1796,11 +1806,17 @@ static binlog_result list_fields(const binlog_segment_list *list, size_t i, jlon
     if (rc != BINLOG_OK) {
         return rc;
     }
+    bool compressed = false;
+    uint64_t original = 0;
+    rc = binlog_segment_list_get_compression(list, i, &compressed, &original);
+    if (rc != BINLOG_OK) {
+        return rc;
+    }
     *path = s.path;
     jlong f[LIST_FIELDS] = {(jlong)strlen(s.path), (jlong)s.segment_no,  (jlong)s.state,
                             s.salvaged,           (jlong)s.salvaged_offset, s.has_first_seq,
                             (jlong)s.first_seq,   s.has_last_seq,        (jlong)s.last_seq,
-                            (jlong)s.bytes};
+                            (jlong)s.bytes,       compressed,            (jlong)original};
     memcpy(v, f, sizeof f);
     return BINLOG_OK;
 }
@@ -1851,7 +1867,7 @@ static void copy_list(JNIEnv *env, const binlog_segment_list *list, jobjectArray
  * binlog_log_list_segments, copied into Java: out[0] gets a byte[] with
  * every file's path end to end, out[1] a long[] of LIST_FIELDS per file:
  * path length, segment_no, state, salvaged, salvaged_offset, has_first_seq,
- * first_seq, has_last_seq, last_seq, bytes.
+ * first_seq, has_last_seq, last_seq, bytes, compressed, original bytes.
  */
 JNIEXPORT void JNICALL Java_io_libbinlog_LogSegment_nativeList(JNIEnv *env, jclass cls, jbyteArray dir,
                                                               jbyteArray name, jobjectArray out) {

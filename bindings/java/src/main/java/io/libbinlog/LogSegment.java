@@ -31,7 +31,7 @@ public final class LogSegment {
     }
 
     /** Longs per file in nativeList's output (see binlog_jni.c). */
-    private static final int FIELDS = 10;
+    private static final int FIELDS = 12;
 
     private final Path path;
     private final long segmentNo;
@@ -40,6 +40,7 @@ public final class LogSegment {
     private final OptionalLong firstSeq;
     private final OptionalLong lastSeq;
     private final long bytes;
+    private final OptionalLong originalBytes;
 
     private LogSegment(Path path, long[] f, int at) {
         State[] all = State.values();
@@ -51,6 +52,7 @@ public final class LogSegment {
         this.firstSeq = f[at + 5] != 0 ? OptionalLong.of(f[at + 6]) : OptionalLong.empty();
         this.lastSeq = f[at + 7] != 0 ? OptionalLong.of(f[at + 8]) : OptionalLong.empty();
         this.bytes = f[at + 9];
+        this.originalBytes = f[at + 10] != 0 ? OptionalLong.of(f[at + 11]) : OptionalLong.empty();
     }
 
     /**
@@ -105,15 +107,24 @@ public final class LogSegment {
         return lastSeq;
     }
 
-    /** The file's size in bytes when listed. */
+    /** The file's size in bytes when listed (of a compressed segment: its compressed size). */
     public long bytes() {
         return bytes;
+    }
+
+    /**
+     * For a compressed segment ({@code <segment>.binlog.zst}) whose seek table could be read: the size of
+     * the segment it holds; empty for a plain file.
+     */
+    public OptionalLong originalBytes() {
+        return originalBytes;
     }
 
     @Override
     public String toString() {
         return "LogSegment{" + path + ", segmentNo=" + segmentNo + ", " + state + ", salvagedOffset="
-                + salvagedOffset + ", firstSeq=" + firstSeq + ", lastSeq=" + lastSeq + ", bytes=" + bytes + "}";
+                + salvagedOffset + ", firstSeq=" + firstSeq + ", lastSeq=" + lastSeq + ", bytes=" + bytes
+                + ", originalBytes=" + originalBytes + "}";
     }
 
     private static native void nativeList(byte[] dir, byte[] name, Object[] out);

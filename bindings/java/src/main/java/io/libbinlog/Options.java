@@ -39,6 +39,7 @@ public final class Options {
     private static final int SYNC_WAIT_SPIN_US = 21;
     private static final int SEAL_IN_BACKGROUND = 22;
     private static final int FLUSH_DELAY_US = 23;
+    private static final int COMPRESSION = 24;
 
     /** {@link Builder#flushDelayUs}: records go to the OS only when the buffer fills (and on flush, sync, close). */
     public static final long FLUSH_WHEN_FULL = Long.MAX_VALUE;
@@ -61,6 +62,7 @@ public final class Options {
     private final Period period;
     private final long[] retention;
     private final Boolean sealInBackground;
+    private final long[] compression;
 
     private Options(Builder b) {
         logName = b.logName;
@@ -81,6 +83,7 @@ public final class Options {
         period = b.period;
         retention = b.retention == null ? null : b.retention.clone();
         sealInBackground = b.sealInBackground;
+        compression = b.compression == null ? null : b.compression.clone();
     }
 
     public static Builder builder() {
@@ -131,6 +134,9 @@ public final class Options {
             if (sealInBackground != null) {
                 nativeSetLong(o, SEAL_IN_BACKGROUND, sealInBackground ? 1 : 0, 0, 0);
             }
+            if (compression != null) {
+                nativeSetLong(o, COMPRESSION, compression[0], compression[1], compression[2]);
+            }
             return o;
         } catch (RuntimeException | Error e) {
             nativeFree(o);
@@ -153,7 +159,8 @@ public final class Options {
         return "Options{logName=" + logName + ", contentType=" + contentType + ", params=" + params.size()
                 + ", maxRecordSize=" + maxRecordSize + ", bufferSize=" + bufferSize + ", durability=" + durability
                 + "(" + durabilityParam + "), maxSegmentBytes=" + maxSegmentBytes + ", maxSegmentRecords="
-                + maxSegmentRecords + ", period=" + period + ", sealInBackground=" + sealInBackground + "}";
+                + maxSegmentRecords + ", period=" + period + ", sealInBackground=" + sealInBackground
+                + ", compression=" + (compression == null ? "off" : java.util.Arrays.toString(compression)) + "}";
     }
 
     /** Builder; not thread-safe. Negative values for unsigned settings fail at once with INVALID_ARGUMENT. */
@@ -176,6 +183,7 @@ public final class Options {
         private Period period;
         private long[] retention;
         private Boolean sealInBackground;
+        private long[] compression;
 
         private Builder() {
         }
@@ -313,6 +321,21 @@ public final class Options {
          */
         public Builder sealInBackground(boolean on) {
             sealInBackground = on;
+            return this;
+        }
+
+        /**
+         * Logs only: compress each sealed segment into {@code <segment>.binlog.zst}, which every reader reads
+         * as the segment, once {@code afterSegments} newer sealed segments exist (0: as soon as it is sealed),
+         * on a low-priority thread of the log, never on the write path. {@code level} is zstd's (0: its
+         * default, 3; up to 22; negative is faster), {@code frameSize} the original bytes per frame (0: 1 MiB;
+         * at most 1 GiB). Retention counts a compressed segment's compressed size. A level or frame size out
+         * of range is refused ({@link ErrorCode#INVALID_ARGUMENT}), as is
+         * {@link Writer#openSegment(java.nio.file.Path, Options)} with options that set it.
+         */
+        public Builder compression(long afterSegments, int level, long frameSize) {
+            compression = new long[] {unsigned(afterSegments, "compression afterSegments"), level,
+                unsigned(frameSize, "compression frameSize")};
             return this;
         }
 

@@ -3,6 +3,7 @@ package io.libbinlog;
 import static io.libbinlog.TestSupport.expect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,5 +43,41 @@ class LogSegmentTest {
         assertEquals(0, LogSegment.list(dir, "none").size());
         expect(ErrorCode.INVALID_ARGUMENT, () -> LogSegment.list(dir, ".bad"));
         expect(ErrorCode.NOT_FOUND, () -> LogSegment.list(dir.resolve("missing"), "up"));
+    }
+
+    @Test
+    void aLogWithCompressionListsItsSealedSegmentsAsZstFiles() throws Exception {
+        Options opts = Options.builder().maxSegmentRecords(2).compression(0, 0, 0).build();
+        try (Writer w = Writer.openLog(dir, "z", opts)) {
+            for (int i = 0; i < 7; i++) {
+                w.write("t", "a payload that compresses well".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (compressed(LogSegment.list(dir, "z")) < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            List<LogSegment> segs = LogSegment.list(dir, "z");
+            assertEquals(3, compressed(segs), segs.toString());
+            for (int i = 0; i < 3; i++) {
+                assertEquals(i, segs.get(i).segmentNo(), segs.toString());
+                assertEquals(LogSegment.State.SEALED, segs.get(i).state(), segs.toString());
+                assertTrue(segs.get(i).originalBytes().getAsLong() > 100, segs.toString());
+            }
+            assertEquals(OptionalLong.empty(), segs.get(3).originalBytes(), segs.toString());
+        }
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().compression(0, 99, 0).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().compression(0, 3, 2L << 30).build());
+        Options logOnly = Options.builder().compression(0, 0, 0).build();
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Writer.openSegment(dir.resolve("a.binlog"), logOnly));
+    }
+
+    private static int compressed(List<LogSegment> segs) {
+        int n = 0;
+        for (LogSegment s : segs) {
+            if (s.path().getFileName().toString().endsWith(".binlog.zst")) {
+                n++;
+            }
+        }
+        return n;
     }
 }

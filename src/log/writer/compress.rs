@@ -1,0 +1,199 @@
+//! Compressing sealed segments (`LogOptions::compression`): on a thread of
+//! the log's own at low priority (or in `tick` without background
+//! threads), never on the write path, one segment at a time, oldest
+//! first. Each is converted crash safely by `compress_segment` (temporary
+//! file, fsync, verify, rename, fsync of the directory, unlink): a crash
+//! leaves the segment or a verified compressed copy, and the log's next
+//! writer finishes or redoes the step when it opens (`finish_interrupted`).
+//! A sealed segment is final: compressing it changes its file, never its
+//! bytes.
+
+use super::Shared;
+use crate::compressed::{compress_segment, CompressOptions};
+use crate::error::{Error, ErrorKind, Result};
+use crate::log::events::{SegmentEvent, SegmentInfo};
+use crate::log::naming;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+thread_local! {
+    /// On a log's compressing thread: the log's `Shared::id`.
+    static COMPRESSOR_OF: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How often the compressing thread looks for a segment due without being
+/// woken by a roll.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+
+/// Finishes what a crash left of compressions of log `name`'s segments in
+/// `dir`, before the log's writer lists them: a `<segment>.binlog.zst.tmp`
+/// (never verified) is removed, and the compression is redone later like
+/// any due one; a segment found both plain and compressed (a crash between
+/// the rename and the unlink) keeps its compressed copy if it holds the
+/// segment's bytes (it was verified before it got its name; checked
+/// again), else the plain one. Only the writer does this, holding the
+/// log's lock: readers take such a pair as one segment.
+pub(super) fn finish_interrupted(dir: &Path, name: &str, opts: &CompressOptions) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list log directory", e))?;
+    let mut removed = false;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "list log directory", e))?;
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        if let Some(plain) = file_name.strip_suffix(".zst.tmp") {
+            if naming::parse_segment_name(name, plain).is_some() {
+                let tmp = entry.path();
+                std::fs::remove_file(&tmp)
+                    .map_err(|e| Error::io(&tmp, "remove leftover of a compression", e))?;
+                removed = true;
+            }
+            continue;
+        }
+        let plain = naming::plain_name(file_name);
+        if plain != file_name && naming::parse_segment_name(name, plain).is_some() {
+            let plain = dir.join(plain);
+            if plain.exists() {
+                // Verifies the copy: removes the plain file, or the copy
+                // and compresses again.
+                compress_segment(&plain, opts)?;
+            }
+        }
+    }
+    if removed {
+        crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "fsync directory", e))?;
+    }
+    Ok(())
+}
+
+impl Shared {
+    /// Compresses the sealed segments due (see `Compression`), oldest
+    /// first, until none is or the log is closing. A segment that cannot
+    /// be compressed for another reason than I/O (its seal damaged, found
+    /// so when the log opened) is left plain and skipped until the log is
+    /// opened again; an I/O failure is returned, and the segment is tried
+    /// again later.
+    pub(super) fn compress_due(&self) -> Result<()> {
+        let Some(c) = self.opts.compression else {
+            return Ok(());
+        };
+        while !*self.stop.lock() || !self.opts.background {
+            let Some(path) = self.take_due(c.after_segments) else {
+                return Ok(());
+            };
+            let result = compress_segment(&path, &c.options());
+            let mut events = Vec::new();
+            let done = self.compressed(&path, result, &mut events);
+            self.dispatch(events);
+            done?;
+        }
+        Ok(())
+    }
+
+    /// The oldest plain sealed segment with at least `after` newer sealed
+    /// segments, marked as being compressed (retention leaves it until it
+    /// is); `None` if there is none or the log is closed.
+    fn take_due(&self, after: u64) -> Option<PathBuf> {
+        let mut st = self.state.lock();
+        st.current.as_ref()?;
+        let eligible = (st.sealed.len() as u64).saturating_sub(after) as usize;
+        let due = st
+            .sealed
+            .iter()
+            .take(eligible)
+            .find(|s| !is_compressed(&s.path) && !st.uncompressible.contains(&s.path))
+            .map(|s| s.path.clone())?;
+        st.compressing = Some(due.clone());
+        Some(due)
+    }
+
+    /// Records the outcome of compressing the sealed segment at `path`:
+    /// on success its entry names the compressed file and counts its size
+    /// (for retention and the manifest), and it is reported `Compressed`.
+    fn compressed(
+        &self,
+        path: &Path,
+        result: Result<crate::compressed::Converted>,
+        events: &mut Vec<SegmentEvent>,
+    ) -> Result<()> {
+        let mut st = self.state.lock();
+        st.compressing = None;
+        let done = match result {
+            Ok(done) => done,
+            Err(e) => {
+                if e.kind() != ErrorKind::Io {
+                    st.uncompressible.push(path.to_path_buf());
+                }
+                return Err(e);
+            }
+        };
+        // Fsynced and verified: nothing of it is left to sync.
+        st.unsynced.retain(|(_, p)| p != path);
+        if let Some(s) = st.sealed.iter_mut().find(|s| s.path == path) {
+            s.path = done.path.clone();
+            s.entry.file = super::found::file_name(&done.path);
+            s.entry.bytes = done.compressed_len;
+            events.push(SegmentEvent::Compressed(SegmentInfo {
+                path: done.path.clone(),
+                segment_no: s.entry.segment_no,
+                first_seq: s.entry.first_seq,
+                record_count: s.entry.record_count,
+                bytes: done.compressed_len,
+            }));
+        }
+        self.enforce_retention(&mut st);
+        self.manifest_changed(&mut st)
+    }
+
+    /// Whether the calling thread is this log's compressing thread.
+    pub(super) fn on_compressor_thread(&self) -> bool {
+        COMPRESSOR_OF.with(|r| r.get()) == self.id
+    }
+
+    /// The compressing thread: at the lowest normal priority, it
+    /// compresses what is due after each roll (a roll wakes it) and at
+    /// least every second, until the log closes.
+    pub(super) fn compressor_loop(&self) {
+        COMPRESSOR_OF.with(|r| r.set(self.id));
+        // Lowering one's own priority needs no privilege; where a sandbox
+        // refuses the calls anyway, compressing at normal priority is still
+        // off the write path, and not a failure of the log's work.
+        let _ = crate::sys::lower_thread_priority();
+        let mut stop = self.stop.lock();
+        while !*stop {
+            drop(stop);
+            if let Err(e) = self.compress_due() {
+                self.background_failed(e);
+            }
+            stop = self.stop.lock();
+            if !*stop {
+                self.stop_cv.wait_for(&mut stop, LOOK_EVERY);
+            }
+        }
+    }
+
+    /// Starts the compressing thread if the log compresses and runs
+    /// background threads.
+    pub(super) fn start_compressor_thread(
+        self: &Arc<Shared>,
+    ) -> Result<Option<std::thread::JoinHandle<()>>> {
+        if self.opts.compression.is_none() || !self.opts.background {
+            return Ok(None);
+        }
+        let s = Arc::clone(self);
+        std::thread::Builder::new()
+            .name("binlog-compress".into())
+            .spawn(move || s.compressor_loop())
+            .map(Some)
+            .map_err(|e| Error::io(&self.dir, "start compressing thread", e))
+    }
+}
+
+/// Whether `path` names a compressed segment.
+fn is_compressed(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(naming::is_compressed_name)
+}
