@@ -287,18 +287,19 @@ fn a_crash_between_rename_and_unlink_is_finished_and_a_bad_copy_redone() {
         ErrorKind::AlreadyExists
     );
     assert!(zst.exists() && std::fs::read(&path).unwrap() == b"someone else's file");
-    // Compressing next to a whole compressed file of another segment
-    // touches neither file.
+    // Compressing next to a whole compressed file of another segment keeps
+    // that file, moved aside to `.differs`, and makes the segment's copy.
     let other_dir = TempDir::new("zst-other");
     let (other, _) = sealed_segment(&other_dir, 300);
     let other_zst = compressed(&other);
     std::fs::write(&path, &original).unwrap();
     std::fs::rename(&other_zst, &zst).unwrap();
     let theirs = std::fs::read(&zst).unwrap();
-    let e = compress_segment(&path, &small_frames()).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
-    assert!(e.message().contains("differs"), "{e}");
-    assert!(std::fs::read(&zst).unwrap() == theirs);
+    compress_segment(&path, &small_frames()).unwrap();
+    let aside = dir.join("seg.binlog.zst.differs");
+    assert!(std::fs::read(&aside).unwrap() == theirs, "kept aside");
+    assert!(!path.exists());
+    decompress_segment(&zst).unwrap();
     assert!(std::fs::read(&path).unwrap() == original);
 }
 

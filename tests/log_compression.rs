@@ -339,8 +339,15 @@ fn a_compressed_copy_that_is_not_the_segment_is_replaced_on_open() {
     std::fs::copy(&other, &zst).unwrap();
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     w.close().unwrap();
-    // Nothing lost: the plain segment was the original.
+    // Nothing lost: the plain segment was the original, and the file that
+    // had its compressed name is kept beside it.
     assert!(!sealed[1].exists());
+    let aside = binlog::compressed::compress::compressed_path(&sealed[1]);
+    let aside = std::path::PathBuf::from(format!("{}.differs", aside.display()));
+    assert_eq!(
+        std::fs::read(&aside).unwrap(),
+        std::fs::read(&other).unwrap()
+    );
     let want: Vec<_> = (3..6).map(|s| (s, payload(s))).collect();
     assert_eq!(records_of_compressed(&zst), want);
 }

@@ -6,7 +6,8 @@
 
 use super::cuts::{frame_ends, DEFAULT_FRAME_SIZE};
 use super::durable::{
-    check_same_bytes, remove_durably, remove_leftover, rename_durably, sync, with_suffix, Step,
+    check_same_bytes, move_aside, remove_durably, remove_leftover, rename_durably, sync,
+    with_suffix, Step,
 };
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
 use super::seek_table::MAX_FRAME_DECOMPRESSED;
@@ -68,7 +69,8 @@ pub fn compress_segment_with(
         // A crash between the rename and the unlink (the copy was verified
         // before its rename): finish. A copy damaged since holds nothing
         // the segment does not: it is made again. A whole file that is
-        // not the segment's copy is someone else's: refused and kept.
+        // not the segment's copy was not made by this step: it is kept,
+        // moved aside to `<zst>.differs`, and the copy made.
         match check_copy(&zst, &original, path) {
             Ok(done) => {
                 remove_durably(path)?;
@@ -76,7 +78,8 @@ pub fn compress_segment_with(
                 return Ok(done);
             }
             Err(e) if is_damaged_copy(&e) => remove_durably(&zst)?,
-            Err(e) => return Err(refuse_other_copy(e, &zst)),
+            Err(e) if is_other_file(&e) => drop(move_aside(&zst, "differs")?),
+            Err(e) => return Err(e),
         }
     }
     write_compressed(&reader, &original, &tmp, opts)?;
@@ -220,22 +223,10 @@ fn is_damaged_copy(e: &Error) -> bool {
     )
 }
 
-/// The error for a compressed copy already there that is not the
-/// segment's: a whole file that differs (or holds no segment) is
-/// `AlreadyExists`, nothing changed; an error reading it (I/O) is passed
-/// on as it is.
-fn refuse_other_copy(e: Error, zst: &Path) -> Error {
-    if !matches!(e.kind(), ErrorKind::Corrupt | ErrorKind::NotABinlog) {
-        return e;
-    }
-    Error::file(
-        ErrorKind::AlreadyExists,
-        zst,
-        format!(
-            "exists and differs from the segment ({}); nothing was changed",
-            e.detail()
-        ),
-    )
+/// Whether `e`, from checking a compressed copy, says it is a whole file
+/// of other bytes (or of no segment).
+fn is_other_file(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::Corrupt | ErrorKind::NotABinlog)
 }
 
 fn check_copy(zst: &Path, original: &File, original_path: &Path) -> Result<Converted> {

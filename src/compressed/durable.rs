@@ -60,6 +60,32 @@ pub fn remove_durably(path: &Path) -> Result<()> {
     sync_dir(parent_dir(path)).map_err(|e| Error::io(parent_dir(path), "fsync directory", e))
 }
 
+/// Gives the file at `path` the first free name of `<path>.<suffix>`,
+/// `<path>.<suffix>.1`, ... (never replacing a file) and syncs the
+/// directory; returns the new name.
+pub fn move_aside(path: &Path, suffix: &str) -> Result<PathBuf> {
+    let base = with_suffix(path, &format!(".{suffix}"));
+    for n in 0..10_000u32 {
+        let candidate = match n {
+            0 => base.clone(),
+            n => with_suffix(&base, &format!(".{n}")),
+        };
+        match std::fs::hard_link(path, &candidate) {
+            Ok(()) => {
+                remove_durably(path)?;
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(&candidate, "link a copy aside", e)),
+        }
+    }
+    Err(Error::file(
+        ErrorKind::AlreadyExists,
+        &base,
+        "10,000 files of this name already; nothing was changed",
+    ))
+}
+
 /// Fails unless `plain` (the file at `plain_path`) holds exactly the
 /// original bytes of `segment`; reads both one frame at a time.
 pub fn check_same_bytes(

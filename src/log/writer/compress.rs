@@ -32,7 +32,8 @@ const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// any due one; a segment found both plain and compressed (a crash between
 /// the rename and the unlink) keeps its compressed copy if it holds the
 /// segment's bytes (it was verified before it got its name; checked
-/// again), else the plain one. Only the writer does this, holding the
+/// again), else the plain one (a differing copy is kept aside, see
+/// `compress_segment`). Only the writer does this, holding the
 /// log's lock: readers take such a pair as one segment.
 pub(super) fn finish_interrupted(dir: &Path, name: &str, opts: &CompressOptions) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list log directory", e))?;
