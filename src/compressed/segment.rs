@@ -32,6 +32,7 @@ pub struct CompressedSegment {
     cache: FrameCache,
     compressed: Vec<u8>,
     frames_decompressed: u64,
+    bytes_decompressed: u64,
 }
 
 impl CompressedSegment {
@@ -52,6 +53,7 @@ impl CompressedSegment {
             cache: FrameCache::new(DEFAULT_CACHED_FRAMES),
             compressed: Vec::new(),
             frames_decompressed: 0,
+            bytes_decompressed: 0,
         };
         s.read_header()?;
         s.read_seal()?;
@@ -88,6 +90,30 @@ impl CompressedSegment {
     /// Frames decompressed so far (cache hits not counted).
     pub fn frames_decompressed(&self) -> u64 {
         self.frames_decompressed
+    }
+
+    /// Original bytes decompressed so far (cache hits not counted).
+    pub fn bytes_decompressed(&self) -> u64 {
+        self.bytes_decompressed
+    }
+
+    /// The index of the frame holding original offset `offset`, if any.
+    pub fn frame_index_at(&self, offset: u64) -> Option<usize> {
+        self.table.frame_at(offset)
+    }
+
+    /// Frame `index` decompressed into `out` (its contents replaced): a
+    /// copy from the cache, or decompressed straight into `out` without
+    /// caching it (a sequential reader keeps its own copy).
+    pub fn frame_into(&mut self, index: usize, out: &mut Vec<u8>) -> Result<()> {
+        match self.cache.get(index) {
+            Some(bytes) => {
+                out.clear();
+                out.extend_from_slice(&bytes);
+                Ok(())
+            }
+            None => self.decompress(index, out),
+        }
     }
 
     /// The original bytes `offset..offset + len`.
@@ -170,6 +196,7 @@ impl CompressedSegment {
         self.decoder
             .decode(&self.path, index, &entry, &self.compressed, out)?;
         self.frames_decompressed += 1;
+        self.bytes_decompressed += out.len() as u64;
         Ok(())
     }
 

@@ -131,6 +131,12 @@ pub(super) enum BytesIn {
     FrameCopy,
     /// `unsealed_copy`, for an unsealed segment (see `check_unsealed`).
     UnsealedCopy,
+    /// A compressed segment's decompressed frame held (see `decoded`).
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
+    DecodedFrame,
+    /// A compressed segment's record cut across frames, joined.
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
+    DecodedJoin,
 }
 
 impl Reader {
@@ -163,6 +169,11 @@ impl Reader {
                 &self.unsealed_copy[..self.unsealed_copy_len],
                 pos - self.unsealed_copy_at,
             ),
+            BytesIn::DecodedFrame | BytesIn::DecodedJoin => {
+                let d = self.decoded.as_deref().expect("a compressed segment");
+                let (bytes, base) = d.held(bytes_in);
+                (bytes, pos - base)
+            }
         }
     }
 }

@@ -151,7 +151,7 @@ impl Reader {
     /// if it did. A file cut shorter (a writer recovered it) is read again
     /// from the start. A sealed segment never changes: false.
     pub(super) fn remap_if_len_changed(&mut self) -> Result<bool> {
-        if self.seal.is_some() {
+        if self.seal.is_some() || self.decoded.is_some() {
             return Ok(false);
         }
         if self.len_now()? == self.map.len() as u64 {
@@ -183,7 +183,7 @@ impl Reader {
     /// unsealed: either its writer just sealed it, or the seal is damaged.
     pub(super) fn seal_reached(&mut self, pos: usize) -> Result<()> {
         self.remap_if_len_changed()?;
-        match read_seal(&self.file, &self.map, self.data_start, self.start_seq) {
+        match read_seal(&self.original(), self.data_start, self.start_seq) {
             Some(d) if d.records_end == pos as u64 => {
                 self.end = pos;
                 self.seal = Some(d);
