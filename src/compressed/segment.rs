@@ -39,10 +39,21 @@ impl CompressedSegment {
     /// Opens a compressed segment: its seek table, header and seal must be
     /// intact (a compressed segment is always sealed).
     pub fn open(path: impl AsRef<Path>) -> Result<CompressedSegment> {
+        let mut s = CompressedSegment::open_frames(path)?;
+        s.read_header()?;
+        s.read_seal()?;
+        Ok(s)
+    }
+
+    /// Opens a compressed segment's frames only: its seek table must be
+    /// intact, its frames are not looked at (`header` and `seal` are empty
+    /// placeholders). For tools that look at damaged segments frame by
+    /// frame.
+    pub fn open_frames(path: impl AsRef<Path>) -> Result<CompressedSegment> {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
         let table = read_table(&file, &path)?;
-        let mut s = CompressedSegment {
+        Ok(CompressedSegment {
             path,
             file,
             table,
@@ -54,10 +65,7 @@ impl CompressedSegment {
             compressed: Vec::new(),
             frames_decompressed: 0,
             bytes_decompressed: 0,
-        };
-        s.read_header()?;
-        s.read_seal()?;
-        Ok(s)
+        })
     }
 
     pub fn path(&self) -> &Path {
