@@ -50,6 +50,8 @@ pub(super) struct Decoded {
     /// Original bytes from `join_at` that span frames.
     join: Vec<u8>,
     join_at: usize,
+    /// Whether the bytes last made held (by `hold`) are in `join`.
+    in_join: bool,
     /// A frame that failed to decompress where a record was read (with
     /// `skip_damaged`), for the search of the next record after it.
     failed: Option<usize>,
@@ -64,6 +66,7 @@ impl Decoded {
             frame_at: 0,
             join: Vec::new(),
             join_at: 0,
+            in_join: false,
             failed: None,
         })
     }
@@ -74,30 +77,36 @@ impl Decoded {
         (s.header().clone(), s.data_start() as usize)
     }
 
-    /// The held bytes a `BytesIn` of this module names, and the original
+    /// The bytes that hold what `hold` last made held, and the original
     /// offset of their first byte.
-    #[inline(always)]
-    pub fn held(&self, bytes_in: BytesIn) -> (&[u8], usize) {
-        match bytes_in {
-            BytesIn::DecodedJoin => (&self.join, self.join_at),
-            _ => (&self.frame, self.frame_at),
+    pub fn held(&self) -> (&[u8], usize) {
+        if self.in_join {
+            (&self.join, self.join_at)
+        } else {
+            (&self.frame, self.frame_at)
         }
     }
 
     /// Makes the original bytes `pos..pos + len` (inside the segment) held:
     /// in the frame held, else in the frame that holds `pos`, else joined
     /// from the frames they span (the last one is then the frame held).
-    #[inline(always)]
-    fn hold(&mut self, pos: usize, len: usize) -> std::result::Result<BytesIn, FrameFailed> {
+    fn hold(&mut self, pos: usize, len: usize) -> std::result::Result<(), FrameFailed> {
+        let in_join = self.held_in_join(pos, len)?;
+        self.in_join = in_join;
+        Ok(())
+    }
+
+    /// `hold`'s work; returns whether the bytes are in `join`.
+    fn held_in_join(&mut self, pos: usize, len: usize) -> std::result::Result<bool, FrameFailed> {
         let end = pos + len;
         let in_frame = |d: &Decoded| {
             d.frame_index.is_some() && pos >= d.frame_at && end <= d.frame_at + d.frame.len()
         };
         if in_frame(self) {
-            return Ok(BytesIn::DecodedFrame);
+            return Ok(false);
         }
         if pos >= self.join_at && end <= self.join_at + self.join.len() {
-            return Ok(BytesIn::DecodedJoin);
+            return Ok(true);
         }
         let first = self
             .segment
@@ -106,7 +115,7 @@ impl Decoded {
             .expect("inside the segment");
         self.load(first)?;
         if in_frame(self) {
-            return Ok(BytesIn::DecodedFrame);
+            return Ok(false);
         }
         self.join.clear();
         self.join
@@ -119,7 +128,7 @@ impl Decoded {
             let take = (end - pos - self.join.len()).min(self.frame.len());
             self.join.extend_from_slice(&self.frame[..take]);
         }
-        Ok(BytesIn::DecodedJoin)
+        Ok(true)
     }
 
     fn load(&mut self, index: usize) -> std::result::Result<(), FrameFailed> {
@@ -171,7 +180,8 @@ impl Reader {
     /// Reads and checks the frame at `pos` of a compressed segment, from
     /// the decompressed bytes held. A compressed frame that does not
     /// decompress is an error, or with `skip_damaged` a bad frame here.
-    #[inline(always)]
+    /// Out of line: the plain segment's read path stays as it was.
+    #[inline(never)]
     pub(super) fn read_decoded_frame(
         &mut self,
         pos: usize,
@@ -180,27 +190,27 @@ impl Reader {
         const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
         let avail = self.end.saturating_sub(pos);
         if avail < FRAME_HEADER_LEN {
-            return Ok((INCOMPLETE, BytesIn::DecodedFrame));
+            return Ok((INCOMPLETE, BytesIn::Decoded));
         }
         let d = self.decoded.as_deref_mut().expect("a compressed segment");
-        let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|b| {
-            let (bytes, base) = d.held(b);
+        let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|()| {
+            let (bytes, base) = d.held();
             let head = &bytes[pos - base..pos - base + 4];
             let len = u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize;
             let total = FRAME_HEADER_LEN.saturating_add(len).min(avail);
-            d.hold(pos, total).map(|b| (b, total))
+            d.hold(pos, total).map(|()| total)
         });
         match held {
-            Ok((b, total)) => {
-                let (bytes, base) = d.held(b);
+            Ok(total) => {
+                let (bytes, base) = d.held();
                 let at = pos - base;
                 let check = FrameCheck::of(frame::frame_at(&bytes[..at + total], at, verify));
-                Ok((check, b))
+                Ok((check, BytesIn::Decoded))
             }
             Err((index, e)) if self.skip_damaged && is_damage(&e) => {
                 d.failed = Some(index);
                 let bad = FrameCheck::Bad("in a compressed frame that does not decompress");
-                Ok((bad, BytesIn::DecodedFrame))
+                Ok((bad, BytesIn::Decoded))
             }
             Err((_, e)) => Err(e),
         }

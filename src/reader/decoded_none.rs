@@ -25,7 +25,7 @@ impl Decoded {
         match *self {}
     }
 
-    pub fn held(&self, _: BytesIn) -> (&[u8], usize) {
+    pub fn held(&self) -> (&[u8], usize) {
         match *self {}
     }
 }
