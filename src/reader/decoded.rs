@@ -13,27 +13,18 @@
 use super::advance::FrameCheck;
 use super::record::BytesIn;
 use super::Reader;
-use crate::compressed::frame_decoder::ZSTD_MAGIC;
+pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
 use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::header::SegmentHeader;
 use crate::format::FRAME_HEADER_LEN;
 use std::cell::RefCell;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// After a frame that fails to decompress, the bytes that follow are
 /// searched for the next record in copies of this many bytes, doubling.
 const RESUME_CHUNK: usize = 64 << 10;
-
-/// Whether `file` starts with a zstd frame: a compressed segment (a plain
-/// one starts with the segment magic).
-pub(super) fn is_compressed(file: &File) -> bool {
-    let mut start = [0u8; 4];
-    file.read_exact_at(&mut start, 0).is_ok() && start == ZSTD_MAGIC
-}
 
 /// A frame that failed to decompress: its index and the error.
 type FrameFailed = (usize, Error);

@@ -40,7 +40,7 @@ impl Original<'_> {
         match self {
             Original::File { file, .. } => read_part(file, offset, len),
             #[cfg(feature = "compression")]
-            Original::Compressed(s) => s.borrow_mut().read_at(offset, len).ok(),
+            Original::Compressed(s) => s.borrow_mut().read_prefix_at(offset, len).ok(),
         }
     }
 

@@ -7,20 +7,13 @@
 //! note naming the file, the frame and its offsets.
 
 use super::WalkError;
-use binlog::compressed::frame_decoder::ZSTD_MAGIC;
+pub use binlog::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
 use binlog::compressed::CompressedSegment;
 use binlog::ErrorKind;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Whether `file` starts with a zstd frame: a compressed segment.
-pub fn is_compressed(file: &File) -> bool {
-    let mut start = [0u8; 4];
-    file.read_exact_at(&mut start, 0).is_ok() && start == ZSTD_MAGIC
-}
 
 /// The original bytes of the compressed segment at `path`, in an unlinked
 /// temporary file, and a note for each frame that did not decompress.
