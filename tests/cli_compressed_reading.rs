@@ -116,4 +116,10 @@ fn a_frame_that_does_not_decompress_is_damage_naming_the_file_and_frame() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     let range = format!("records {}..{} are lost", lost[0], lost[lost.len() - 1]);
     assert!(stderr.contains(&range), "{stderr}");
+    // The region starts in frame 4, or in frame 3 with a record cut across.
+    assert!(
+        stderr.contains("(in compressed frame 4)")
+            || stderr.contains("(in compressed frames 3..4)"),
+        "{stderr}"
+    );
 }
