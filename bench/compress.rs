@@ -8,12 +8,17 @@
 //! interleaved round by round, and reports the median speed ratio and both
 //! sizes; then opening the compressed segment and seeking to a sequence
 //! number in its middle (microseconds, frames decompressed), and a full
-//! streamed read (original bytes per second). Exit status 0 even when a
+//! streamed read (original bytes per second). Then reading it through
+//! `Reader` as a plain segment is read: a full scan with every CRC checked
+//! (against the same scan of the plain segment), the rarest type alone
+//! through the per-type index against that full scan, `Reader::open` and
+//! `seek_seq` to the middle (microseconds, bytes decompressed), and how
+//! much the resident set grows during the scan. Exit status 0 even when a
 //! target is missed; 1 if something fails.
 
 use binlog::compressed::{compress_segment_with, CompressOptions, CompressedSegment, Step};
 use binlog::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
-use binlog::{Options, Writer};
+use binlog::{Options, Reader, Writer};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -175,10 +180,11 @@ fn measure(name: &str, seg: &Path) -> String {
     );
     let scan_mbs = scan(&zst(&copy), len);
     println!("{name}: streamed read of every frame: {scan_mbs:.0} MB/s of original bytes");
+    let reading = measure_reading(name, seg, &zst(&copy), len);
     let _ = std::fs::remove_file(zst(&copy));
     let _ = std::fs::remove_file(&cli_out);
     format!(
-        r#"{{"data":"{name}","segment_bytes":{len},"compress_mb_s":{:.1},"zstd3_mb_s":{:.1},"speed_ratio":{speed_ratio:.3},"compressed_bytes":{our_size},"zstd3_bytes":{their_size},"size_excess":{size_excess:.4},"open_us":{open_us:.1},"open_frames":{open_frames},"seek_us":{seek_us:.1},"seek_frames":{seek_frames},"scan_mb_s":{scan_mbs:.1}}}"#,
+        r#"{{"data":"{name}",{reading},"segment_bytes":{len},"compress_mb_s":{:.1},"zstd3_mb_s":{:.1},"speed_ratio":{speed_ratio:.3},"compressed_bytes":{our_size},"zstd3_bytes":{their_size},"size_excess":{size_excess:.4},"open_us":{open_us:.1},"open_frames":{open_frames},"seek_us":{seek_us:.1},"seek_frames":{seek_frames},"scan_mb_s":{scan_mbs:.1}}}"#,
         median(ours),
         median(theirs)
     )
@@ -235,4 +241,117 @@ fn scan(path: &Path, len: u64) -> f64 {
     .expect("scan");
     assert_eq!(sum, len);
     len as f64 / t.elapsed().as_secs_f64() / 1e6
+}
+
+/// Reads the compressed segment `zst` (of the plain `seg`, `len` bytes)
+/// through `Reader`: scans, a filtered read, open and seek, resident set.
+/// Prints the figures; returns them as JSON members.
+fn measure_reading(name: &str, seg: &Path, zst: &Path, len: u64) -> String {
+    let (mut plain_s, mut zst_s, mut rss) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..ROUNDS {
+        plain_s.push(reader_scan(seg).0);
+        let (secs, grew) = reader_scan(zst);
+        zst_s.push(secs);
+        rss = rss.max(grew);
+    }
+    let (plain_gbs, zst_gbs) = (
+        len as f64 / median(plain_s) / 1e9,
+        len as f64 / median(zst_s.clone()) / 1e9,
+    );
+    println!(
+        "{name}: Reader full scan, every CRC checked: compressed {zst_gbs:.2} GB/s of original bytes \
+         (target >= 1), plain {plain_gbs:.2} GB/s; resident set grew {:.1} MiB while scanning the \
+         compressed {:.0} MiB segment",
+        rss as f64 / 1048576.0,
+        len as f64 / 1048576.0
+    );
+    let rare = rarest_type(zst);
+    let filtered: Vec<f64> = (0..ROUNDS).map(|_| filtered_read(zst, &rare)).collect();
+    let filter_ratio = median(zst_s) / median(filtered.clone());
+    println!(
+        "{name}: type {:?} alone ({:.1}% of records) through the index: {:.1} ms, {filter_ratio:.1}x \
+         faster than the full scan of the compressed segment (target >= 10)",
+        rare.0,
+        rare.1 * 100.0,
+        median(filtered) * 1e3
+    );
+    let (open_us, seek_us, open_bytes, seek_bytes) = reader_open_and_seek(zst);
+    println!(
+        "{name}: Reader::open {open_us:.0} us ({open_bytes} bytes decompressed), seek_seq to the \
+         middle and read the record {seek_us:.0} us ({seek_bytes} bytes more); target under 1 ms"
+    );
+    format!(
+        r#""reader_scan_gb_s":{zst_gbs:.3},"plain_scan_gb_s":{plain_gbs:.3},"scan_rss_growth_bytes":{rss},"filter_type":"{}","filter_share":{:.4},"filter_ratio":{filter_ratio:.2},"reader_open_us":{open_us:.1},"reader_open_bytes":{open_bytes},"reader_seek_us":{seek_us:.1},"reader_seek_bytes":{seek_bytes}"#,
+        rare.0, rare.1
+    )
+}
+
+/// A full scan of `path` with every CRC checked: seconds, and how many
+/// bytes the resident set grew meanwhile (sampled every 64 Ki records).
+fn reader_scan(path: &Path) -> (f64, u64) {
+    let before = resident_bytes();
+    let t = Instant::now();
+    let mut r = Reader::open(path).expect("open");
+    let (mut n, mut peak) = (0u64, before);
+    while let Some(rec) = r.next().expect("record") {
+        std::hint::black_box(rec.payload);
+        n += 1;
+        if n % 65_536 == 0 {
+            peak = peak.max(resident_bytes());
+        }
+    }
+    (t.elapsed().as_secs_f64(), peak.saturating_sub(before))
+}
+
+/// The type with the fewest records, and its share of them.
+fn rarest_type(path: &Path) -> (String, f64) {
+    let r = Reader::open(path).expect("open");
+    let seal = r.seal().expect("sealed");
+    let t = seal.types.iter().min_by_key(|t| t.count).expect("a type");
+    (t.name.clone(), t.count as f64 / seal.record_count as f64)
+}
+
+/// Reads type `rare.0` alone: seconds.
+fn filtered_read(path: &Path, rare: &(String, f64)) -> f64 {
+    let t = Instant::now();
+    let mut r = Reader::open(path).expect("open");
+    r.filter_types(&[rare.0.as_str()]);
+    while let Some(rec) = r.next().expect("record") {
+        std::hint::black_box(rec.payload);
+    }
+    t.elapsed().as_secs_f64()
+}
+
+/// `Reader::open`, then `seek_seq` to the middle sequence number and the
+/// record there: medians of 7 runs (microseconds), bytes decompressed.
+fn reader_open_and_seek(path: &Path) -> (f64, f64, u64, u64) {
+    let (mut opens, mut seeks) = (Vec::new(), Vec::new());
+    let (mut open_bytes, mut seek_bytes) = (0, 0);
+    for _ in 0..7 {
+        let t = Instant::now();
+        let mut r = Reader::open(path).expect("open");
+        opens.push(t.elapsed().as_secs_f64() * 1e6);
+        open_bytes = r.bytes_decompressed();
+        let seal = r.seal().expect("sealed");
+        let target = (seal.first_seq + seal.last_seq) / 2;
+        let t = Instant::now();
+        r.seek_seq(target).expect("seek");
+        let rec = r.next().expect("record").expect("a record");
+        assert_eq!(rec.seq, target);
+        seeks.push(t.elapsed().as_secs_f64() * 1e6);
+        seek_bytes = r.bytes_decompressed() - open_bytes;
+    }
+    (median(opens), median(seeks), open_bytes, seek_bytes)
+}
+
+/// This process's resident set (VmRSS), in bytes; 0 if unknown.
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
 }

@@ -143,6 +143,13 @@ fn check_options(opts: &CompressOptions) -> Result<()> {
 /// writer holds.
 fn sealed_segment(path: &Path) -> Result<Reader> {
     let reader = Reader::open(path)?;
+    if reader.is_compressed() {
+        return Err(Error::file(
+            ErrorKind::InvalidArgument,
+            path,
+            "is already a compressed segment",
+        ));
+    }
     if reader.has_writer()? {
         return Err(Error::file(
             ErrorKind::Locked,

@@ -30,6 +30,11 @@ impl FrameCache {
         Some(bytes)
     }
 
+    /// Whether frame `index` is cached (its place in the order unchanged).
+    pub fn contains(&self, index: usize) -> bool {
+        self.frames.iter().any(|(i, _)| *i == index)
+    }
+
     /// Caches frame `index`, dropping the least recently used if full.
     pub fn insert(&mut self, index: usize, bytes: Arc<[u8]>) {
         self.frames.retain(|(i, _)| *i != index);

@@ -7,10 +7,19 @@
 use super::seek_table::FrameEntry;
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
-use zstd::zstd_safe::{self, DCtx};
+use zstd::zstd_safe::{self, DCtx, InBuffer, OutBuffer, ResetDirective};
 
 /// The first four bytes of every zstd frame (`0xFD2FB528`, little-endian).
 pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Whether `file` starts with a zstd frame: a compressed segment (a plain
+/// one starts with the segment magic). Readers tell the two apart by this,
+/// not by the file's name.
+pub fn starts_with_zstd_frame(file: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let mut start = [0u8; 4];
+    file.read_exact_at(&mut start, 0).is_ok() && start == ZSTD_MAGIC
+}
 
 pub struct FrameDecoder {
     dctx: DCtx<'static>,
@@ -100,6 +109,55 @@ fn is_output_too_small(code: usize) -> bool {
     // SAFETY: ZSTD_getErrorCode only maps a number to an enum value.
     let kind = unsafe { ZSTD_getErrorCode(code) };
     kind == ZSTD_ErrorCode::ZSTD_error_dstSize_tooSmall
+}
+
+impl FrameDecoder {
+    /// Decompresses the first `out.len()` original bytes of frame `index`
+    /// (compressed bytes `src`) into `out`, and no more of the frame. The
+    /// frame's checksum, which covers the whole frame, is not checked: the
+    /// caller checks what it reads (CRCs of the segment's parts).
+    pub fn decode_prefix(
+        &mut self,
+        path: &Path,
+        index: usize,
+        entry: &FrameEntry,
+        src: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
+        let err = |kind, what: String| {
+            let what = format!("frame {index} (original offset {}): {what}", entry.offset);
+            Error::at(kind, path, entry.compressed_offset, what)
+        };
+        let want = out.len();
+        let _ = self.dctx.reset(ResetDirective::SessionOnly);
+        let mut output = OutBuffer::around(out);
+        let mut input = InBuffer::around(src);
+        let result = loop {
+            let before = (output.pos(), input.pos());
+            match self.dctx.decompress_stream(&mut output, &mut input) {
+                Err(code) => {
+                    let name = zstd_safe::get_error_name(code);
+                    break Err(err(
+                        ErrorKind::CorruptFrame,
+                        format!("damaged zstd frame: {name}"),
+                    ));
+                }
+                Ok(_) if output.pos() == want => break Ok(()),
+                // The frame ended, or nothing moved: it holds fewer bytes.
+                Ok(hint) if hint == 0 || (output.pos(), input.pos()) == before => {
+                    let what = format!(
+                        "the frame decompresses to {} bytes, the seek table says {}",
+                        output.pos(),
+                        entry.size
+                    );
+                    break Err(err(ErrorKind::FrameSizeMismatch, what));
+                }
+                Ok(_) => {}
+            }
+        };
+        let _ = self.dctx.reset(ResetDirective::SessionOnly);
+        result
+    }
 }
 
 impl Default for FrameDecoder {

@@ -19,6 +19,12 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The most original bytes into a frame that `read_prefix_at` decompresses
+/// without the rest of the frame. Small: a read further in is more likely
+/// followed by reads of the rest of the frame (a seek's record, then the
+/// scan from it), which then find the whole frame cached.
+pub const PREFIX_READ_MAX: usize = 4 << 10;
+
 /// Reads take `&mut self` (the cache and the decompression context); the
 /// segment may move to another thread (`Send`), as a `Reader` may.
 pub struct CompressedSegment {
@@ -32,16 +38,28 @@ pub struct CompressedSegment {
     cache: FrameCache,
     compressed: Vec<u8>,
     frames_decompressed: u64,
+    bytes_decompressed: u64,
 }
 
 impl CompressedSegment {
     /// Opens a compressed segment: its seek table, header and seal must be
     /// intact (a compressed segment is always sealed).
     pub fn open(path: impl AsRef<Path>) -> Result<CompressedSegment> {
+        let mut s = CompressedSegment::open_frames(path)?;
+        s.read_header()?;
+        s.read_seal()?;
+        Ok(s)
+    }
+
+    /// Opens a compressed segment's frames only: its seek table must be
+    /// intact, its frames are not looked at (`header` and `seal` are empty
+    /// placeholders). For tools that look at damaged segments frame by
+    /// frame.
+    pub fn open_frames(path: impl AsRef<Path>) -> Result<CompressedSegment> {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
         let table = read_table(&file, &path)?;
-        let mut s = CompressedSegment {
+        Ok(CompressedSegment {
             path,
             file,
             table,
@@ -52,10 +70,8 @@ impl CompressedSegment {
             cache: FrameCache::new(DEFAULT_CACHED_FRAMES),
             compressed: Vec::new(),
             frames_decompressed: 0,
-        };
-        s.read_header()?;
-        s.read_seal()?;
-        Ok(s)
+            bytes_decompressed: 0,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -88,6 +104,30 @@ impl CompressedSegment {
     /// Frames decompressed so far (cache hits not counted).
     pub fn frames_decompressed(&self) -> u64 {
         self.frames_decompressed
+    }
+
+    /// Original bytes decompressed so far (cache hits not counted).
+    pub fn bytes_decompressed(&self) -> u64 {
+        self.bytes_decompressed
+    }
+
+    /// The index of the frame holding original offset `offset`, if any.
+    pub fn frame_index_at(&self, offset: u64) -> Option<usize> {
+        self.table.frame_at(offset)
+    }
+
+    /// Frame `index` decompressed into `out` (its contents replaced): a
+    /// copy from the cache, or decompressed straight into `out` without
+    /// caching it (a sequential reader keeps its own copy).
+    pub fn frame_into(&mut self, index: usize, out: &mut Vec<u8>) -> Result<()> {
+        match self.cache.get(index) {
+            Some(bytes) => {
+                out.clear();
+                out.extend_from_slice(&bytes);
+                Ok(())
+            }
+            None => self.decompress(index, out),
+        }
     }
 
     /// The original bytes `offset..offset + len`.
@@ -131,6 +171,30 @@ impl CompressedSegment {
         Ok(())
     }
 
+    /// Like `read_at`, for a small read (`PREFIX_READ_MAX` bytes at most
+    /// into its frame): a frame not cached is decompressed only up to the
+    /// bytes asked for, its checksum (which covers the whole frame)
+    /// unchecked, so the caller must check what it reads. Opening a reader
+    /// reads 8 bytes at the start of each per-type offset array this way,
+    /// and the first record of each type, instead of whole frames.
+    pub fn read_prefix_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let Some(i) = self.table.frame_at(offset) else {
+            return self.read_at(offset, len);
+        };
+        let entry = self.table.frames[i];
+        let upto = (offset - entry.offset) as usize + len;
+        if upto > PREFIX_READ_MAX || upto > entry.size as usize || self.cache.contains(i) {
+            return self.read_at(offset, len);
+        }
+        self.read_compressed(i)?;
+        let mut out = vec![0u8; upto];
+        self.decoder
+            .decode_prefix(&self.path, i, &entry, &self.compressed, &mut out)?;
+        self.bytes_decompressed += upto as u64;
+        out.drain(..upto - len);
+        Ok(out)
+    }
+
     /// Frame `index`, decompressed, from the cache or the file.
     pub fn frame(&mut self, index: usize) -> Result<Arc<[u8]>> {
         if let Some(bytes) = self.cache.get(index) {
@@ -155,6 +219,17 @@ impl CompressedSegment {
     }
 
     fn decompress(&mut self, index: usize, out: &mut Vec<u8>) -> Result<()> {
+        self.read_compressed(index)?;
+        let entry = self.table.frames[index];
+        self.decoder
+            .decode(&self.path, index, &entry, &self.compressed, out)?;
+        self.frames_decompressed += 1;
+        self.bytes_decompressed += out.len() as u64;
+        Ok(())
+    }
+
+    /// Reads frame `index`'s compressed bytes into `compressed`.
+    fn read_compressed(&mut self, index: usize) -> Result<()> {
         let entry = self.table.frames[index];
         self.compressed.resize(entry.compressed_size as usize, 0);
         self.file
@@ -167,9 +242,6 @@ impl CompressedSegment {
                     e,
                 )
             })?;
-        self.decoder
-            .decode(&self.path, index, &entry, &self.compressed, out)?;
-        self.frames_decompressed += 1;
         Ok(())
     }
 

@@ -212,6 +212,9 @@ impl Reader {
     #[inline(always)]
     fn read_frame(&mut self, next: &NextFrame, verify: bool) -> Result<(FrameCheck, BytesIn)> {
         let pos = next.pos;
+        if self.decoded.is_some() {
+            return self.read_decoded_frame(pos, verify);
+        }
         let indexed = next.index_cursor.is_some() && verify;
         let started = if indexed { self.indexed.start() } else { None };
         let copied = if indexed && !self.indexed.via_map() {

@@ -2,7 +2,7 @@
 //! error, or with `skip_damaged` a damaged region skipped), a torn tail, and
 //! the types whose defining record a skipped region took with it.
 
-use super::mapping::{read_part, read_upto};
+use super::mapping::read_upto;
 use super::unsealed::CHECK_CHUNK;
 use super::{Damage, Reader, Record, SealTypes, Tail};
 use crate::error::{Error, ErrorKind, Result};
@@ -56,7 +56,7 @@ impl Reader {
             None => {
                 self.tail = Tail::Torn {
                     offset: pos as u64,
-                    len: (self.map.len() - pos) as u64,
+                    len: (self.file_len() as usize - pos) as u64,
                 };
                 Ok(false)
             }
@@ -97,7 +97,10 @@ impl Reader {
     /// segment the bytes searched may be a torn tail that a new writer
     /// cuts at any moment: up to `RESUME_COPY_MAX` of them are searched in
     /// a copy read with pread (see `check_unsealed`).
-    pub(super) fn resume_after(&self, pos: usize) -> Result<Option<(usize, u64)>> {
+    pub(super) fn resume_after(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
+        if self.decoded.is_some() {
+            return self.resume_after_decoded(pos);
+        }
         let len = self.end.saturating_sub(pos);
         if !self.sealed() && !self.nothing_can_cut_file && len <= RESUME_COPY_MAX {
             return self.resume_after_in_copy(pos, len);
@@ -171,12 +174,11 @@ impl Reader {
     /// else `<lost type N>`. The table is read with pread, once.
     pub(super) fn lost_type_name(&mut self, id: usize) -> Box<str> {
         if self.seal_types.is_none() {
-            let file = &self.file;
-            self.seal_types = Some(SealTypes::find(
-                self.map.len() as u64,
-                self.data_start as u64,
-                |at, n| read_part(file, at, n).map(Cow::Owned),
-            ));
+            let original = self.original();
+            let found = SealTypes::find(original.len() as u64, self.data_start as u64, |at, n| {
+                original.read_part(at, n).map(Cow::Owned)
+            });
+            self.seal_types = Some(found);
         }
         let named =
             self.seal_types

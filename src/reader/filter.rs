@@ -9,8 +9,8 @@ use crate::format::frame::MIN_RECORD_FRAME;
 /// its memory stays bounded, and a filter that selects that many records
 /// reads most of a segment anyway.
 pub const ARRAYS_COPY_MAX: u64 = 64 << 20;
+use super::original::Original;
 use crate::format::seal::SealDirectory;
-use std::fs::File;
 
 /// One type's offset array, copied out of the seal, and a position in it.
 pub struct ArrayCursor {
@@ -41,7 +41,8 @@ impl TypeFilter {
     /// their CRCs match and each is sorted, as a writer writes it (see
     /// `sorted_within`). `data_start` is where the records start.
     ///
-    /// The arrays are copied out of `file` with pread (8 bytes a record of the
+    /// The arrays are copied out of the segment's `original` bytes (a plain
+    /// segment's file with pread; 8 bytes a record of the
     /// types asked for), not read through the reader's mapping: a writer that
     /// reopens a standalone segment to append cuts the seal off, and a mapped
     /// page wholly past the end of the file raises SIGBUS. A seal already cut
@@ -50,7 +51,7 @@ impl TypeFilter {
     pub fn new(
         names: &[&str],
         seal: Option<&SealDirectory>,
-        file: &File,
+        original: &Original<'_>,
         data_start: u64,
         copy_max: u64,
     ) -> TypeFilter {
@@ -68,7 +69,7 @@ impl TypeFilter {
             let mut cursors = Vec::new();
             for t in wanted() {
                 let len = usize::try_from(t.count).ok()?.checked_mul(8)?;
-                let bytes = super::read_part(file, t.array_offset, len)?;
+                let bytes = original.read_part(t.array_offset, len)?;
                 if crc32fast::hash(&bytes) != t.array_crc
                     || !sorted_within(&bytes, data_start, d.records_end)
                 {

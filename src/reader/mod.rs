@@ -13,15 +13,22 @@
 //! - `indexed` and `filter`: reading only some types, through the seal's
 //!   per-type index where it can be trusted;
 //! - `mapping`: the file's mapping, and reads of it with pread;
+//! - `decoded` and `original`: reading a compressed segment;
 //! - `salvage`: opening a segment whose header is damaged;
 //! - `trust` and `seal_types`: which parts of a seal a reader may believe;
 //! - `record`: the record views handed out.
 
 mod advance;
 mod damage;
+#[cfg(feature = "compression")]
+mod decoded;
+#[cfg(not(feature = "compression"))]
+#[path = "decoded_none.rs"]
+mod decoded;
 mod filter;
 mod indexed;
 mod mapping;
+mod original;
 mod record;
 mod salvage;
 mod seal_types;
@@ -29,7 +36,7 @@ mod seek;
 mod trust;
 mod unsealed;
 
-pub(crate) use mapping::{map_file, read_part};
+pub(crate) use mapping::map_file;
 pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
 pub use seal_types::SealTypes;
@@ -40,9 +47,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::{SealDirectory, Trailer, TRAILER_LEN};
 use crate::watch::{Follow, Watched};
+use decoded::Decoded;
 use filter::TypeFilter;
 use indexed::IndexedRead;
-use memmap2::Mmap;
+use memmap2::{Mmap, MmapOptions};
+use original::Original;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -56,7 +65,10 @@ use trust::{read_bounding_seal, read_seal};
 pub struct Reader {
     path: PathBuf,
     file: File,
+    /// The file's mapping; empty for a compressed segment, whose records
+    /// are read from `decoded`.
     map: Mmap,
+    decoded: Option<Box<Decoded>>,
     header: SegmentHeader,
     data_start: usize,
     /// Sequence number of the record at `data_start`: the header's
@@ -148,17 +160,32 @@ impl Reader {
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let path = path.to_path_buf();
         let file = open_segment_file(&path)?;
-        let map = map_file(&file, &path)?;
-        let (header, data_start, start_seq, damages) = decode_header(&map, &path, salvage)?;
-        let seal = read_seal(&file, &map, data_start, start_seq);
+        let (map, decoded, (header, data_start, start_seq, damages)) =
+            if decoded::is_compressed(&file) {
+                let d = Decoded::open(&path)?;
+                let (header, data_start) = d.header();
+                let first = header.first_seq;
+                let empty = MmapOptions::new().len(0).map_anon();
+                let empty = empty
+                    .and_then(|m| m.make_read_only())
+                    .map_err(|e| Error::io(&path, "map", e))?;
+                let parts = (header, data_start, first, Vec::new());
+                (empty, Some(Box::new(d)), parts)
+            } else {
+                let map = map_file(&file, &path)?;
+                let parts = decode_header(&map, &path, salvage)?;
+                (map, None, parts)
+            };
+        let original = original_of(&file, &map, decoded.as_deref());
+        let seal = read_seal(&original, data_start, start_seq);
         let bounding_seal = match seal {
             Some(_) => None,
-            None => read_bounding_seal(&file, &map, data_start),
+            None => read_bounding_seal(&original, data_start),
         };
         let end = seal
             .as_ref()
             .or(bounding_seal.as_ref())
-            .map_or(map.len(), |d| d.records_end as usize);
+            .map_or(original.len(), |d| d.records_end as usize);
         let types = seal
             .as_ref()
             .map(|d| d.types.iter().map(|t| t.name.as_str().into()).collect())
@@ -169,6 +196,7 @@ impl Reader {
             path,
             file,
             map,
+            decoded,
             header,
             data_start,
             seal,
@@ -263,9 +291,15 @@ impl Reader {
         self.data_start as u64
     }
 
-    /// Current length of the mapped file.
+    /// Current length of the mapped file (of the original segment, for a
+    /// compressed one).
     pub fn file_len(&self) -> u64 {
-        self.map.len() as u64
+        self.original().len() as u64
+    }
+
+    /// The segment's original bytes, for reads other than the scan's.
+    fn original(&self) -> Original<'_> {
+        original_of(&self.file, &self.map, self.decoded.as_deref())
     }
 
     /// Whether the file ends in a whole seal trailer (its CRC holds and it
@@ -273,11 +307,13 @@ impl Reader {
     /// rest of the seal may still be damaged or untrusted (`seal` is `None`
     /// then); a sealed segment of a log is never written again either way.
     pub fn has_seal_trailer(&self) -> bool {
-        let len = self.map.len();
+        let original = self.original();
+        let len = original.len();
         let Some(at) = len.checked_sub(TRAILER_LEN) else {
             return false;
         };
-        read_part(&self.file, at as u64, TRAILER_LEN)
+        original
+            .read_part(at as u64, TRAILER_LEN)
             .and_then(|t| Trailer::decode_last(&t, len, self.data_start))
             .is_some()
     }
@@ -388,7 +424,7 @@ impl Reader {
         let mut f = TypeFilter::new(
             names,
             self.seal.as_ref(),
-            &self.file,
+            &self.original(),
             self.data_start as u64,
             self.arrays_copy_max,
         );
@@ -407,6 +443,16 @@ impl Reader {
     /// The target of the last seek if no record has reached it yet.
     pub(crate) fn unreached(&self) -> Option<SeekTarget> {
         self.unreached
+    }
+}
+
+/// The original bytes of the segment in `file`, mapped as `map`, or
+/// compressed and read through `decoded`.
+fn original_of<'a>(file: &'a File, map: &'a Mmap, decoded: Option<&'a Decoded>) -> Original<'a> {
+    match decoded {
+        #[cfg(feature = "compression")]
+        Some(d) => Original::Compressed(&d.segment),
+        _ => Original::File { file, map },
     }
 }
 

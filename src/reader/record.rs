@@ -131,12 +131,15 @@ pub(super) enum BytesIn {
     FrameCopy,
     /// `unsealed_copy`, for an unsealed segment (see `check_unsealed`).
     UnsealedCopy,
+    /// A compressed segment's decompressed bytes held (see `decoded`).
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
+    Decoded,
 }
 
 impl Reader {
     /// The record at a location returned by `next_found` (valid until the
-    /// reader moves again).
-    #[inline]
+    /// reader moves again). Always inlined: it is on every record's path.
+    #[inline(always)]
     pub(crate) fn record_at(&self, f: &Found) -> Record<'_> {
         let (data, _) = self.frame_in(f.bytes_in, f.offset);
         Record {
@@ -156,13 +159,27 @@ impl Reader {
     /// record's offsets are into), and where the frame starts in them.
     #[inline(always)]
     pub(super) fn frame_in(&self, bytes_in: BytesIn, pos: usize) -> (&[u8], usize) {
+        // The scan's case first, tested alone: the others are rarer.
+        if bytes_in == BytesIn::Mapping {
+            return (&self.map[..], pos);
+        }
         match bytes_in {
-            BytesIn::Mapping => (&self.map[..], pos),
+            BytesIn::Mapping => unreachable!("returned above"),
             BytesIn::FrameCopy => (&self.frame_copy[..], 0),
             BytesIn::UnsealedCopy => (
                 &self.unsealed_copy[..self.unsealed_copy_len],
                 pos - self.unsealed_copy_at,
             ),
+            BytesIn::Decoded => self.decoded_frame_in(pos),
         }
+    }
+
+    /// `frame_in` for a compressed segment's bytes; out of line, so that
+    /// `frame_in` (and `record_at`) stay small enough to inline.
+    #[inline(never)]
+    fn decoded_frame_in(&self, pos: usize) -> (&[u8], usize) {
+        let d = self.decoded.as_deref().expect("a compressed segment");
+        let (bytes, base) = d.held();
+        (bytes, pos - base)
     }
 }

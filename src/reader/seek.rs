@@ -3,7 +3,7 @@
 //! records a live segment's writer adds below a target not reached yet.
 
 use super::trust::sparse_sound;
-use super::{read_part, Found, Reader, Tail};
+use super::{Found, Reader, Tail};
 use crate::error::Result;
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
@@ -170,7 +170,7 @@ impl Reader {
             let bytes = usize::try_from(d.sparse_count)
                 .ok()
                 .and_then(|n| n.checked_mul(SPARSE_ENTRY_LEN))
-                .and_then(|len| read_part(&self.file, d.sparse_offset, len))
+                .and_then(|len| self.original().read_part(d.sparse_offset, len))
                 .filter(|b| {
                     crc32fast::hash(b) == d.sparse_crc
                         && sparse_sound(b, d, data_start, end, self.start_seq)
@@ -184,14 +184,15 @@ impl Reader {
     /// Whether a sparse index entry points at an intact record numbered as
     /// the entry says.
     fn sparse_entry_leads_to_its_record(&self, e: &SparseEntry) -> bool {
-        match frame::frame_at(&self.map[..self.end], e.offset as usize, true) {
-            FrameAt::Frame {
-                kind: KIND_RECORD,
-                body,
-                ..
-            } => frame::decode_record(body).is_some_and(|r| r.seq == e.seq),
-            _ => false,
-        }
+        self.original()
+            .check_frame(e.offset as usize, self.end, |f| match f {
+                FrameAt::Frame {
+                    kind: KIND_RECORD,
+                    body,
+                    ..
+                } => frame::decode_record(body).is_some_and(|r| r.seq == e.seq),
+                _ => false,
+            })
     }
 }
 

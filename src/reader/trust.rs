@@ -5,29 +5,29 @@
 //! cost no scan; a seal or sparse index that fails one is not used, and
 //! the reader scans instead.
 
+use super::original::Original;
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::seal::{self, SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
 use std::borrow::Cow;
-use std::fs::File;
 
-/// The seal of a mapped segment `len` bytes long, if it passes
+/// The seal of a segment (its `original` bytes), if it passes
 /// `seal::read_seal`, its counts agree with its sequence numbers and its
 /// type table names the types as the records that define them do.
 ///
-/// The seal's parts are read from `file` with pread, not through the
-/// mapping `map` (only records are read there): a writer that reopens the
+/// The seal's parts of a plain segment are read from its file with pread,
+/// not through the reader's mapping (only records are read there): a writer that reopens the
 /// segment cuts a torn tail (where an unsealed segment's trailer would be)
 /// off at any moment, and one that reopens a standalone segment its seal,
 /// and a mapped page wholly past the end of the file raises SIGBUS. A seal
 /// already cut reads short: none.
 pub(super) fn read_seal(
-    file: &File,
-    map: &[u8],
+    original: &Original<'_>,
     data_start: usize,
     first_seq: u64,
 ) -> Option<SealDirectory> {
-    let read = |at: usize, n: usize| super::read_part(file, at as u64, n).map(Cow::Owned);
-    usable_seal_from(map, data_start, first_seq, read)
+    let read = |at: usize, n: usize| original.read_part(at as u64, n).map(Cow::Owned);
+    seal::read_seal_from(original.len(), data_start, read)
+        .filter(|d| counts_agree(d, first_seq) && types_defined_as_named(original, data_start, d))
 }
 
 /// The seal of the segment `bytes` (its records starting at `data_start`,
@@ -35,32 +35,18 @@ pub(super) fn read_seal(
 /// docs/FORMAT.md section 9, as `Reader::open` makes them. For tools that
 /// classify a segment as the reader does (`binlog verify`).
 pub fn usable_seal(bytes: &[u8], data_start: usize, first_seq: u64) -> Option<SealDirectory> {
-    let read = |at: usize, n: usize| bytes.get(at..at.checked_add(n)?).map(Cow::Borrowed);
-    usable_seal_from(bytes, data_start, first_seq, read)
-}
-
-/// `usable_seal`, the seal's parts read with `read(at, n)` (records are
-/// read in `map`).
-fn usable_seal_from<'a>(
-    map: &[u8],
-    data_start: usize,
-    first_seq: u64,
-    read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
-) -> Option<SealDirectory> {
-    let d = seal::read_seal_from(map.len(), data_start, &read)?;
-    (counts_agree(&d, first_seq) && types_defined_as_named(&read, map, data_start, &d)).then_some(d)
+    read_seal(&Original::Bytes(bytes), data_start, first_seq)
 }
 
 /// The directory of a seal that is not usable but whose trailer and
 /// directory frame are intact (`seal::read_directory_from`): it bounds the
-/// records. Read with pread, as `read_seal`.
+/// records. Read as `read_seal` reads.
 pub(super) fn read_bounding_seal(
-    file: &File,
-    map: &[u8],
+    original: &Original<'_>,
     data_start: usize,
 ) -> Option<SealDirectory> {
-    let read = |at: usize, n: usize| super::read_part(file, at as u64, n).map(Cow::Owned);
-    seal::read_directory_from(map.len(), data_start, read)
+    let read = |at: usize, n: usize| original.read_part(at as u64, n).map(Cow::Owned);
+    seal::read_directory_from(original.len(), data_start, read)
 }
 
 /// Whether the directory's record count is what its sequence numbers say:
@@ -97,16 +83,10 @@ fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
 /// where it is). Forgiving such an entry as damage would let a lying
 /// directory through: its first entries could point into the middle of a
 /// record or past the records, or list a type without records.
-fn types_defined_as_named<'a>(
-    read: &impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
-    map: &[u8],
-    data_start: usize,
-    d: &SealDirectory,
-) -> bool {
+fn types_defined_as_named(original: &Original<'_>, data_start: usize, d: &SealDirectory) -> bool {
     let Ok(end) = usize::try_from(d.records_end) else {
         return false;
     };
-    let records = &map[..end.min(map.len())];
     // Where the previous type's first record is (none yet: the records'
     // start, which type 0's must be).
     let mut prev: Option<usize> = None;
@@ -119,10 +99,9 @@ fn types_defined_as_named<'a>(
         if ended {
             return false;
         }
-        let first = usize::try_from(t.array_offset)
-            .ok()
-            .and_then(|at| read(at, 8))
-            .map(|b| u64::from_le_bytes(b[..8].try_into().expect("8 bytes")));
+        let first = original
+            .read_part(t.array_offset, 8)
+            .map(|b| u64::from_le_bytes(b[..].try_into().expect("8 bytes")));
         let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
             return false;
         };
@@ -132,7 +111,7 @@ fn types_defined_as_named<'a>(
         };
         prev = Some(at);
         in_order
-            && match frame::frame_at(records, at, true) {
+            && original.check_frame(at, end, |f| match f {
                 FrameAt::Frame {
                     kind: KIND_RECORD,
                     body,
@@ -141,7 +120,7 @@ fn types_defined_as_named<'a>(
                     r.type_id as usize == id && r.defines == Some(t.name.as_bytes())
                 }),
                 _ => false,
-            }
+            })
     })
 }
 

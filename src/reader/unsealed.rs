@@ -151,7 +151,7 @@ impl Reader {
     /// if it did. A file cut shorter (a writer recovered it) is read again
     /// from the start. A sealed segment never changes: false.
     pub(super) fn remap_if_len_changed(&mut self) -> Result<bool> {
-        if self.sealed() {
+        if self.sealed() || self.decoded.is_some() {
             return Ok(false);
         }
         if self.len_now()? == self.map.len() as u64 {
@@ -191,7 +191,7 @@ impl Reader {
             // Cut shorter by a writer: the reader starts again.
             return Ok(true);
         }
-        let seal = read_seal(&self.file, &self.map, self.data_start, self.start_seq);
+        let seal = read_seal(&self.original(), self.data_start, self.start_seq);
         if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
             self.end = pos;
             self.seal = Some(d);

@@ -1,8 +1,11 @@
 //! How a damaged region a reader skipped is reported on standard error, by
 //! every command that reads past damage (`cat --skip-damaged`, `tail -f`):
-//! its file, offset, and the records lost.
+//! its file, offset (and in a compressed segment the frames holding it),
+//! and the records lost.
 
 use crate::paths;
+use binlog::compressed::frame_decoder::starts_with_zstd_frame;
+use binlog::compressed::CompressedSegment;
 use binlog::Damage;
 use std::path::Path;
 
@@ -27,7 +30,33 @@ pub fn damage_message(file: &Path, d: &Damage) -> String {
     } else {
         "sequence numbers jump".to_string()
     };
-    format!("{}: offset {}: {what}; {lost}", paths::show(file), d.offset)
+    format!(
+        "{}: offset {}{}: {what}; {lost}",
+        paths::show(file),
+        d.offset,
+        frames_holding(file, d)
+    )
+}
+
+/// For a compressed segment, the frames that hold the damaged bytes: " (in
+/// compressed frame N)" or " (in compressed frames N..M)"; empty for a
+/// plain segment (or a region of no bytes).
+fn frames_holding(file: &Path, d: &Damage) -> String {
+    let compressed = std::fs::File::open(file).is_ok_and(|f| starts_with_zstd_frame(&f));
+    if !compressed || d.resume_offset <= d.offset {
+        return String::new();
+    }
+    let Ok(s) = CompressedSegment::open_frames(file) else {
+        return String::new();
+    };
+    match (
+        s.frame_index_at(d.offset),
+        s.frame_index_at(d.resume_offset - 1),
+    ) {
+        (Some(a), Some(b)) if a == b => format!(" (in compressed frame {a})"),
+        (Some(a), Some(b)) => format!(" (in compressed frames {a}..{b})"),
+        _ => String::new(),
+    }
 }
 
 /// The records `from..to` (end exclusive), named inclusively: "record 5

@@ -102,7 +102,7 @@ pub fn check_file(
         c.analysis = Some(a);
         return c;
     }
-    let mut a = match walk::analyze(path, progress) {
+    let mut a = match walk::analyze(path, progress, &mut c.notes) {
         Ok(a) => a,
         Err(e) => {
             c.error = Some(e.message());

@@ -12,6 +12,7 @@
 //! types whose definition is in damaged bytes.
 
 mod analysis;
+mod decompressed;
 mod lost_types;
 mod record_check;
 mod seal_check;
@@ -26,7 +27,15 @@ use std::fs::File;
 use std::path::Path;
 use walker::Walker;
 
+/// The bytes of the segment at `path`, mapped: the file's, or for a
+/// compressed segment its original bytes (see `decompressed`).
 pub fn map(path: &Path) -> Result<(File, Mmap), WalkError> {
+    map_noting(path, &mut Vec::new())
+}
+
+/// `map`, adding to `notes` what was lost decompressing a compressed
+/// segment.
+pub fn map_noting(path: &Path, notes: &mut Vec<String>) -> Result<(File, Mmap), WalkError> {
     let file =
         File::open(path).map_err(|e| WalkError::Io(format!("{}: open: {e}", path.display())))?;
     // Opening a directory works, mapping it does not ("No such device"):
@@ -37,6 +46,13 @@ pub fn map(path: &Path) -> Result<(File, Mmap), WalkError> {
             path.display()
         )));
     }
+    let file = if decompressed::is_compressed(&file) {
+        let (copy, lost) = decompressed::decompressed(path)?;
+        notes.extend(lost.into_iter().map(|n| format!("{}: {n}", path.display())));
+        copy
+    } else {
+        file
+    };
     // SAFETY: read-only map. A writer may append meanwhile (the walk only
     // looks at the length it mapped); a recovering writer cutting the file
     // while we read is documented as not allowed (docs/GUIDE.md, "Threads,
@@ -48,8 +64,13 @@ pub fn map(path: &Path) -> Result<(File, Mmap), WalkError> {
 }
 
 /// Checks the segment at `path`.
-pub fn analyze(path: &Path, progress: &mut Progress) -> Result<Analysis, WalkError> {
-    let (_file, map) = map(path)?;
+/// What was lost decompressing a compressed segment goes to `notes`.
+pub fn analyze(
+    path: &Path,
+    progress: &mut Progress,
+    notes: &mut Vec<String>,
+) -> Result<Analysis, WalkError> {
+    let (_file, map) = map_noting(path, notes)?;
     analyze_bytes(path, &map, Some(&map), progress)
 }
 

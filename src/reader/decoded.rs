@@ -1,0 +1,289 @@
+//! Reading a compressed sealed segment (`.binlog.zst`, see
+//! `crate::compressed`) as if it were not: the reader checks records in
+//! decompressed frames instead of the mapping. A scan holds one frame at a
+//! time (and, for a record cut across frames, a copy of that record), so
+//! its memory does not grow with the segment; a seek or a read through the
+//! per-type index decompresses only the frames it lands in. The seal's
+//! parts are read through the segment's frame cache (see `Original`).
+//!
+//! A frame that fails to decompress is an error naming the file and the
+//! frame, or with `skip_damaged` a damaged region: the records in it are
+//! lost, and reading resumes at the first intact record after it.
+
+use super::advance::FrameCheck;
+use super::record::BytesIn;
+use super::Reader;
+pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
+use crate::compressed::CompressedSegment;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::frame::{self, FrameAt, KIND_RECORD};
+use crate::format::header::SegmentHeader;
+use crate::format::FRAME_HEADER_LEN;
+use std::cell::RefCell;
+use std::path::Path;
+
+/// After a frame that fails to decompress, the bytes that follow are
+/// searched for the next record in copies of this many bytes, doubling.
+const RESUME_CHUNK: usize = 64 << 10;
+
+/// A frame that failed to decompress: its index and the error.
+type FrameFailed = (usize, Error);
+
+/// The decompressed bytes a reader of a compressed segment reads records
+/// from: the frame that holds the position, and a copy of a record cut
+/// across frames.
+pub(super) struct Decoded {
+    pub(super) segment: RefCell<CompressedSegment>,
+    /// Frame `frame_index` (None: none held), original bytes from `frame_at`.
+    frame: Vec<u8>,
+    frame_index: Option<usize>,
+    frame_at: usize,
+    /// Original bytes from `join_at` that span frames.
+    join: Vec<u8>,
+    join_at: usize,
+    /// Whether the bytes last made held (by `hold`) are in `join`.
+    in_join: bool,
+    /// A frame that failed to decompress where a record was read (with
+    /// `skip_damaged`), for the search of the next record after it.
+    failed: Option<usize>,
+}
+
+impl Decoded {
+    pub fn open(path: &Path) -> Result<Decoded> {
+        Ok(Decoded {
+            segment: RefCell::new(CompressedSegment::open(path)?),
+            frame: Vec::new(),
+            frame_index: None,
+            frame_at: 0,
+            join: Vec::new(),
+            join_at: 0,
+            in_join: false,
+            failed: None,
+        })
+    }
+
+    /// The segment's header, and where its records start.
+    pub fn header(&self) -> (SegmentHeader, usize) {
+        let s = self.segment.borrow();
+        (s.header().clone(), s.data_start() as usize)
+    }
+
+    /// The bytes that hold what `hold` last made held, and the original
+    /// offset of their first byte.
+    pub fn held(&self) -> (&[u8], usize) {
+        if self.in_join {
+            (&self.join, self.join_at)
+        } else {
+            (&self.frame, self.frame_at)
+        }
+    }
+
+    /// Makes the original bytes `pos..pos + len` (inside the segment) held:
+    /// in the frame held, else in the frame that holds `pos`, else joined
+    /// from the frames they span (the last one is then the frame held).
+    fn hold(&mut self, pos: usize, len: usize) -> std::result::Result<(), FrameFailed> {
+        let in_join = self.held_in_join(pos, len)?;
+        self.in_join = in_join;
+        Ok(())
+    }
+
+    /// `hold`'s work; returns whether the bytes are in `join`.
+    fn held_in_join(&mut self, pos: usize, len: usize) -> std::result::Result<bool, FrameFailed> {
+        let end = pos + len;
+        let in_frame = |d: &Decoded| {
+            d.frame_index.is_some() && pos >= d.frame_at && end <= d.frame_at + d.frame.len()
+        };
+        if in_frame(self) {
+            return Ok(false);
+        }
+        if pos >= self.join_at && end <= self.join_at + self.join.len() {
+            return Ok(true);
+        }
+        let first = self
+            .segment
+            .borrow()
+            .frame_index_at(pos as u64)
+            .expect("inside the segment");
+        self.load(first)?;
+        if in_frame(self) {
+            return Ok(false);
+        }
+        self.join.clear();
+        self.join
+            .extend_from_slice(&self.frame[pos - self.frame_at..]);
+        self.join_at = pos;
+        let mut next = first;
+        while pos + self.join.len() < end {
+            next += 1;
+            self.load(next)?;
+            let take = (end - pos - self.join.len()).min(self.frame.len());
+            self.join.extend_from_slice(&self.frame[..take]);
+        }
+        Ok(true)
+    }
+
+    fn load(&mut self, index: usize) -> std::result::Result<(), FrameFailed> {
+        let mut s = self.segment.borrow_mut();
+        self.frame_index = None;
+        s.frame_into(index, &mut self.frame)
+            .map_err(|e| (index, e))?;
+        self.frame_at = s.frames()[index].offset as usize;
+        self.frame_index = Some(index);
+        Ok(())
+    }
+
+    /// Original bytes `from..from + len` (inside the segment), copied out
+    /// of the frames through the cache.
+    fn copy(
+        &self,
+        from: usize,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), FrameFailed> {
+        let mut s = self.segment.borrow_mut();
+        out.clear();
+        while out.len() < len {
+            let at = from + out.len();
+            let i = s.frame_index_at(at as u64).expect("inside the segment");
+            let bytes = s.frame(i).map_err(|e| (i, e))?;
+            let skip = at - s.frames()[i].offset as usize;
+            let take = (len - out.len()).min(bytes.len() - skip);
+            out.extend_from_slice(&bytes[skip..skip + take]);
+        }
+        Ok(())
+    }
+
+    fn frame_end(&self, index: usize) -> usize {
+        self.segment.borrow().frames()[index].end() as usize
+    }
+}
+
+/// Whether an error is a frame that does not decompress as its seek table
+/// says (damage), rather than a failure to read the file.
+fn is_damage(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch | ErrorKind::CorruptSeekTable
+    )
+}
+
+impl Reader {
+    /// Reads and checks the frame at `pos` of a compressed segment, from
+    /// the decompressed bytes held. A compressed frame that does not
+    /// decompress is an error, or with `skip_damaged` a bad frame here.
+    /// Out of line: the plain segment's read path stays as it was.
+    #[inline(never)]
+    pub(super) fn read_decoded_frame(
+        &mut self,
+        pos: usize,
+        verify: bool,
+    ) -> Result<(FrameCheck, BytesIn)> {
+        const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
+        let avail = self.end.saturating_sub(pos);
+        if avail < FRAME_HEADER_LEN {
+            return Ok((INCOMPLETE, BytesIn::Decoded));
+        }
+        let d = self.decoded.as_deref_mut().expect("a compressed segment");
+        let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|()| {
+            let (bytes, base) = d.held();
+            let head = &bytes[pos - base..pos - base + 4];
+            let len = u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize;
+            let total = FRAME_HEADER_LEN.saturating_add(len).min(avail);
+            d.hold(pos, total).map(|()| total)
+        });
+        match held {
+            Ok(total) => {
+                let (bytes, base) = d.held();
+                let at = pos - base;
+                let check = FrameCheck::of(frame::frame_at(&bytes[..at + total], at, verify));
+                Ok((check, BytesIn::Decoded))
+            }
+            Err((index, e)) if self.skip_damaged && is_damage(&e) => {
+                d.failed = Some(index);
+                let bad = FrameCheck::Bad("in a compressed frame that does not decompress");
+                Ok((bad, BytesIn::Decoded))
+            }
+            Err((_, e)) => Err(e),
+        }
+    }
+
+    /// Where intact records resume after the bad frame at `pos` of a
+    /// compressed segment, and the sequence number there: the first record
+    /// numbered from `next_seq` on after `pos`, or at or after the end of
+    /// a compressed frame that failed to decompress. Frames that fail in
+    /// the search are passed over the same way.
+    pub(super) fn resume_after_decoded(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
+        let end = self.end;
+        let expected = self.next_seq;
+        let d = self.decoded.as_deref_mut().expect("a compressed segment");
+        // Where the search starts, and whether a record may start right there.
+        let (mut from, mut at_from) = match d.failed.take() {
+            Some(i) => (d.frame_end(i).max(pos), true),
+            None => (pos, false),
+        };
+        let mut copy = Vec::new();
+        'search: while from < end {
+            let all = end - from;
+            let mut want = all.min(RESUME_CHUNK);
+            loop {
+                if let Err((i, e)) = d.copy(from, want, &mut copy) {
+                    if !is_damage(&e) {
+                        return Err(e);
+                    }
+                    (from, at_from) = (d.frame_end(i).max(from + 1), true);
+                    continue 'search;
+                }
+                if at_from {
+                    match frame::frame_at(&copy, 0, true) {
+                        FrameAt::Frame {
+                            kind: KIND_RECORD,
+                            body,
+                            ..
+                        } => {
+                            if let Some(r) =
+                                frame::decode_record(body).filter(|r| r.seq >= expected)
+                            {
+                                return Ok(Some((from, r.seq)));
+                            }
+                        }
+                        FrameAt::Incomplete if want < all => {
+                            want = want.saturating_mul(2).min(all);
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                let found = if want == all {
+                    frame::find_resume(&copy, 0, expected)
+                } else {
+                    frame::find_resume_in_prefix(&copy, all, expected)
+                };
+                if let Some(q) = found {
+                    let seq = match frame::frame_at(&copy, q, true) {
+                        FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
+                        _ => None,
+                    };
+                    return Ok(Some((from + q, seq.expect("a valid record"))));
+                }
+                if want == all {
+                    return Ok(None);
+                }
+                want = want.saturating_mul(2).min(all);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether this reader reads a compressed segment.
+    pub fn is_compressed(&self) -> bool {
+        self.decoded.is_some()
+    }
+
+    /// Original bytes this reader decompressed so far: 0 for a plain
+    /// segment (see `CompressedSegment::bytes_decompressed`).
+    pub fn bytes_decompressed(&self) -> u64 {
+        self.decoded
+            .as_deref()
+            .map_or(0, |d| d.segment.borrow().bytes_decompressed())
+    }
+}

@@ -1,0 +1,56 @@
+//! Built without the "compression" feature: no segment is read as a
+//! compressed one (a `.binlog.zst` fails to open as not a segment).
+
+use super::advance::FrameCheck;
+use super::record::BytesIn;
+use super::Reader;
+use crate::error::Result;
+use crate::format::header::SegmentHeader;
+use std::fs::File;
+use std::path::Path;
+
+pub(super) fn is_compressed(_: &File) -> bool {
+    false
+}
+
+/// No reader holds one.
+pub(super) enum Decoded {}
+
+impl Decoded {
+    pub fn open(_: &Path) -> Result<Decoded> {
+        unreachable!("is_compressed is false")
+    }
+
+    pub fn header(&self) -> (SegmentHeader, usize) {
+        match *self {}
+    }
+
+    pub fn held(&self) -> (&[u8], usize) {
+        match *self {}
+    }
+}
+
+impl Reader {
+    pub(super) fn read_decoded_frame(
+        &mut self,
+        _: usize,
+        _: bool,
+    ) -> Result<(FrameCheck, BytesIn)> {
+        unreachable!("no compressed segment is read")
+    }
+
+    pub(super) fn resume_after_decoded(&mut self, _: usize) -> Result<Option<(usize, u64)>> {
+        unreachable!("no compressed segment is read")
+    }
+
+    /// Whether this reader reads a compressed segment.
+    pub fn is_compressed(&self) -> bool {
+        false
+    }
+
+    /// Original bytes this reader decompressed so far: 0 for a plain
+    /// segment.
+    pub fn bytes_decompressed(&self) -> u64 {
+        0
+    }
+}

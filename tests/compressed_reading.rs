@@ -1,0 +1,309 @@
+//! Reading compressed sealed segments (`.binlog.zst`) through `Reader` and
+//! `LogReader` as if they were not: the same records, seeks and type
+//! filters as the plain segment, with only the frames needed decompressed,
+//! and a frame that does not decompress costing only the records in it.
+
+mod common;
+
+use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
+use binlog::{Damage, ErrorKind, LogReader, Options, Reader, Tail, Writer};
+use common::TempDir;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const TYPES: [&str; 3] = ["trade", "quote", "heartbeat"];
+
+type Owned = (u64, i64, String, Vec<u8>, Vec<(String, String)>, u64, u64);
+
+/// A sealed segment of `n` JSON-like records of three types (one a
+/// hundredth of them), some longer than a 64 KiB frame, from `first_seq`.
+fn write_segment(path: &Path, first_seq: u64, n: u64) -> Writer {
+    let opts = Options {
+        first_seq,
+        ..Options::default()
+    };
+    let w = Writer::open(path, opts).unwrap();
+    for i in first_seq..first_seq + n {
+        let t = if i % 100 == 0 {
+            TYPES[2]
+        } else {
+            TYPES[(i % 2) as usize]
+        };
+        let mut payload = format!(r#"{{"i":{i},"px":{},"sym":"S{}"}}"#, i * 7 % 1000, i % 37);
+        if i % 997 == 5 {
+            payload.push_str(&"large ".repeat(30_000));
+        }
+        let meta = [("k", "v")];
+        let meta: &[(&str, &str)] = if i % 3 == 0 { &meta } else { &[] };
+        w.write_with(t, meta, Some(1_000 + i as i64 * 10), payload.as_bytes())
+            .unwrap();
+    }
+    w
+}
+
+fn sealed(dir: &TempDir, n: u64) -> PathBuf {
+    let path = dir.join("seg.binlog");
+    write_segment(&path, 0, n).close().unwrap();
+    path
+}
+
+/// Compresses a copy of `plain` with 64 KiB frames; returns the `.zst`.
+fn compressed_copy(plain: &Path) -> PathBuf {
+    let copy = plain.with_extension("copy.binlog");
+    std::fs::copy(plain, &copy).unwrap();
+    let opts = CompressOptions {
+        frame_size: 64 << 10,
+        ..CompressOptions::default()
+    };
+    compress_segment(&copy, &opts).unwrap().path
+}
+
+fn owned(r: &binlog::Record<'_>) -> Owned {
+    let meta = r
+        .metadata()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let t = r.type_name.to_string();
+    (
+        r.seq,
+        r.timestamp_ns,
+        t,
+        r.payload.to_vec(),
+        meta,
+        r.offset,
+        r.frame_len,
+    )
+}
+
+fn read_all(r: &mut Reader) -> Vec<Owned> {
+    let mut out = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        out.push(owned(&rec));
+    }
+    out
+}
+
+#[test]
+fn a_compressed_segment_reads_as_the_plain_one() {
+    let dir = TempDir::new("zread-scan");
+    let plain = sealed(&dir, 5_000);
+    let zst = compressed_copy(&plain);
+    let mut p = Reader::open(&plain).unwrap();
+    let mut z = Reader::open(&zst).unwrap();
+    assert!(z.is_compressed() && !p.is_compressed());
+    assert_eq!(z.header(), p.header());
+    assert_eq!(z.seal(), p.seal());
+    assert_eq!(z.file_len(), p.file_len());
+    assert_eq!(z.data_start(), p.data_start());
+    assert!(z.has_seal_trailer());
+    let expected = read_all(&mut p);
+    assert_eq!(expected.len(), 5_000);
+    assert!(
+        expected.iter().any(|r| r.3.len() > 64 << 10),
+        "records span frames"
+    );
+    assert_eq!(read_all(&mut z), expected);
+    assert_eq!(z.tail(), Tail::Sealed);
+    assert_eq!(z.types(), p.types());
+    let original = std::fs::metadata(&plain).unwrap().len();
+    assert!(
+        z.bytes_decompressed() < original * 2,
+        "a scan decompresses each frame about once: {} of {original}",
+        z.bytes_decompressed()
+    );
+    // Headers only, and a sealed segment's end waits for nothing.
+    let mut z = Reader::open(&zst).unwrap();
+    let mut n = 0;
+    while let Some(h) = z.next_header().unwrap() {
+        assert_eq!(h.seq, expected[n].0);
+        assert_eq!(h.payload_len, expected[n].3.len() as u64);
+        n += 1;
+    }
+    assert_eq!(n, expected.len());
+    assert!(z.next_wait(Duration::from_millis(1)).unwrap().is_none());
+}
+
+#[test]
+fn seeks_on_a_compressed_segment_decompress_only_the_frames_they_need() {
+    let dir = TempDir::new("zread-seek");
+    let plain = sealed(&dir, 20_000);
+    let zst = compressed_copy(&plain);
+    let all = read_all(&mut Reader::open(&plain).unwrap());
+    let frames = CompressedSegment::open(&zst).unwrap().frames().len();
+    assert!(frames > 30, "{frames} frames");
+    for seq in [0, 1, 4_999, 12_345, 19_999] {
+        let mut z = Reader::open(&zst).unwrap();
+        let opened = z.bytes_decompressed();
+        // The header's frame and the seal's last frames, and the starts of
+        // the frames holding each type's first array entry and record.
+        assert!(opened <= 2 * (64 << 10), "open decompressed {opened} bytes");
+        z.seek_seq(seq).unwrap();
+        let rec = owned(&z.next().unwrap().unwrap());
+        assert_eq!(rec, all[seq as usize]);
+        // The record's frame, and the one after for a record cut across
+        // (and the start of the record's frame, when the record is there).
+        let (frame, prefix) = (
+            64 << 10,
+            binlog::compressed::segment::PREFIX_READ_MAX as u64,
+        );
+        let seek = z.bytes_decompressed() - opened;
+        assert!(
+            seek <= 2 * frame + rec.6 + prefix,
+            "seek to {seq} decompressed {seek} bytes"
+        );
+        let after = z.next().unwrap().map(|r| owned(&r));
+        assert_eq!(after.as_ref(), all.get(seq as usize + 1));
+    }
+    let mut z = Reader::open(&zst).unwrap();
+    let ts = all[7_777].1;
+    z.seek_time(ts).unwrap();
+    assert_eq!(owned(&z.next().unwrap().unwrap()), all[7_777]);
+    // Back again, to an earlier frame.
+    z.seek_seq(3).unwrap();
+    assert_eq!(owned(&z.next().unwrap().unwrap()), all[3]);
+}
+
+#[test]
+fn a_type_filter_reads_a_compressed_segment_through_its_index() {
+    let dir = TempDir::new("zread-filter");
+    let plain = sealed(&dir, 20_000);
+    let zst = compressed_copy(&plain);
+    for names in [&["heartbeat"][..], &["quote", "heartbeat"][..]] {
+        let mut p = Reader::open(&plain).unwrap();
+        p.filter_types(names);
+        let expected = read_all(&mut p);
+        assert!(!expected.is_empty());
+        let mut z = Reader::open(&zst).unwrap();
+        z.filter_types(names);
+        assert_eq!(read_all(&mut z), expected, "{names:?}");
+        // From the middle, after a seek.
+        let mut z = Reader::open(&zst).unwrap();
+        z.filter_types(names);
+        z.seek_seq(10_000).unwrap();
+        let from: Vec<_> = expected.iter().filter(|r| r.0 >= 10_000).cloned().collect();
+        assert_eq!(read_all(&mut z), from, "{names:?} from 10000");
+    }
+}
+
+/// Flips bytes in the middle of frame `index`'s compressed bytes.
+fn damage_frame(zst: &Path, index: usize) -> (u64, u64) {
+    let s = CompressedSegment::open(zst).unwrap();
+    let f = s.frames()[index];
+    let mut bytes = std::fs::read(zst).unwrap();
+    let mid = (f.compressed_offset + u64::from(f.compressed_size) / 2) as usize;
+    for b in &mut bytes[mid..mid + 8] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(zst, bytes).unwrap();
+    (f.offset, f.end())
+}
+
+#[test]
+fn a_frame_that_does_not_decompress_costs_only_its_records() {
+    let dir = TempDir::new("zread-damage");
+    let plain = sealed(&dir, 20_000);
+    let zst = compressed_copy(&plain);
+    let all = read_all(&mut Reader::open(&plain).unwrap());
+    let (from, to) = damage_frame(&zst, 10);
+
+    let mut z = Reader::open(&zst).unwrap();
+    let err = loop {
+        match z.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("read past a damaged frame"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::CorruptFrame, "{err}");
+    assert!(err.to_string().contains("frame 10"), "{err}");
+    assert!(
+        err.to_string().contains(&zst.display().to_string()),
+        "{err}"
+    );
+
+    let mut z = Reader::open(&zst).unwrap();
+    z.skip_damaged(true);
+    let got = read_all(&mut z);
+    // Lost: the records that start in the frame, and one cut across its start.
+    let lost: Vec<&Owned> = all
+        .iter()
+        .filter(|r| r.5 + r.6 > from && r.5 < to)
+        .collect();
+    let kept: Vec<Owned> = all
+        .iter()
+        .filter(|r| !(r.5 + r.6 > from && r.5 < to))
+        .cloned()
+        .collect();
+    assert!(!lost.is_empty());
+    assert_eq!(got, kept);
+    let first_lost = lost[0];
+    let resume = kept.iter().find(|r| r.0 > first_lost.0).unwrap();
+    assert_eq!(
+        z.damages(),
+        &[Damage {
+            offset: first_lost.5,
+            resume_offset: resume.5,
+            from_seq: first_lost.0,
+            to_seq: resume.0,
+        }]
+    );
+    assert_eq!(z.tail(), Tail::Sealed);
+
+    // A type filter and a seek over the damaged frame lose the same.
+    let mut z = Reader::open(&zst).unwrap();
+    z.skip_damaged(true);
+    z.filter_types(&["heartbeat"]);
+    let hb: Vec<Owned> = kept
+        .iter()
+        .filter(|r| r.2 == "heartbeat")
+        .cloned()
+        .collect();
+    assert_eq!(read_all(&mut z), hb);
+}
+
+#[test]
+fn a_reader_opens_a_compressed_segment_by_its_contents_not_its_name() {
+    let dir = TempDir::new("zread-name");
+    let plain = sealed(&dir, 300);
+    let zst = compressed_copy(&plain);
+    let renamed = dir.join("renamed.binlog");
+    std::fs::rename(&zst, &renamed).unwrap();
+    let mut z = Reader::open(&renamed).unwrap();
+    assert!(z.is_compressed());
+    assert_eq!(
+        read_all(&mut z),
+        read_all(&mut Reader::open(&plain).unwrap())
+    );
+    let err = compress_segment(&renamed, &CompressOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+}
+
+#[test]
+fn a_log_reader_crosses_from_compressed_history_into_a_live_segment() {
+    let dir = TempDir::new("zread-follow");
+    let old = dir.join("a.binlog");
+    write_segment(&old, 0, 2_000).close().unwrap();
+    let old_records = read_all(&mut Reader::open(&old).unwrap());
+    let zst = compress_segment(&old, &CompressOptions::default())
+        .unwrap()
+        .path;
+    let live = dir.join("b.binlog");
+    let w = write_segment(&live, 2_000, 100);
+    w.flush().unwrap();
+    let mut r = LogReader::open_files(vec![zst, live.clone()]).unwrap();
+    let mut seqs = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        if rec.seq < 2_000 {
+            assert_eq!(owned(&rec), old_records[rec.seq as usize]);
+        }
+        seqs.push(rec.seq);
+    }
+    assert!(seqs.iter().copied().eq(0..2_100), "{} records", seqs.len());
+    w.write("trade", b"new").unwrap();
+    w.flush().unwrap();
+    let rec = r.next_wait(Duration::from_secs(5)).unwrap().unwrap();
+    assert_eq!((rec.seq, rec.payload), (2_100, &b"new"[..]));
+    // A seek back into the compressed history.
+    r.seek_seq(1_234).unwrap();
+    assert_eq!(owned(&r.next().unwrap().unwrap()), old_records[1_234]);
+}
