@@ -8,22 +8,53 @@ use super::shared::Shared;
 use super::state::State;
 use super::Writer;
 use crate::error::{Error, Result};
-use crate::options::Durability;
+use crate::options::{Durability, Options};
 use parking_lot::MutexGuard;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Starts the flusher if the writer has a flush delay or syncs by interval.
-pub(super) fn start(shared: &Arc<Shared>) -> Result<Option<JoinHandle<()>>> {
-    let interval = match shared.durability {
-        Durability::Interval(period) => Some(period),
-        _ => None,
-    };
-    if interval.is_none() && shared.state.lock().deadline.delay.is_none() {
+/// How a writer hands its records to the OS, derived once from its
+/// options.
+pub(super) struct FlushPolicy {
+    /// `Options::flush_delay` is zero: every write call hands its records
+    /// over (`Shared::write_through`).
+    pub write_through: bool,
+    /// The flush deadline's delay (`Deadline::delay`): a non-zero
+    /// `flush_delay`, but not under `EveryRecord`, which hands every call's
+    /// records over (and syncs them).
+    pub delay: Option<Duration>,
+    /// The period of `Durability::Interval`.
+    pub interval: Option<Duration>,
+}
+
+impl FlushPolicy {
+    pub fn of(opts: &Options) -> FlushPolicy {
+        FlushPolicy {
+            write_through: opts.flush_delay == Some(Duration::ZERO),
+            delay: opts
+                .flush_delay
+                .filter(|d| !d.is_zero() && opts.durability != Durability::EveryRecord),
+            interval: match opts.durability {
+                Durability::Interval(period) => Some(period),
+                _ => None,
+            },
+        }
+    }
+
+    /// The writer has a flusher: something is due in the background.
+    fn needs_flusher(&self) -> bool {
+        self.delay.is_some() || self.interval.is_some()
+    }
+}
+
+/// Starts the flusher if `policy` needs one.
+pub(super) fn start(shared: &Arc<Shared>, policy: &FlushPolicy) -> Result<Option<JoinHandle<()>>> {
+    if !policy.needs_flusher() {
         return Ok(None);
     }
     let s = Arc::clone(shared);
+    let interval = policy.interval;
     let handle = std::thread::Builder::new()
         .name("binlog-flusher".into())
         .spawn(move || s.run_flusher(interval))
@@ -60,16 +91,22 @@ impl Shared {
                 flush_due(&mut st);
                 continue;
             }
-            // Woken by `note_buffered` once a deadline starts.
-            st.deadline.flusher_idle = st.deadline.due.is_none();
-            match st.deadline.due.into_iter().chain(next_sync).min() {
-                Some(t) => {
-                    self.flush_cv.wait_until(&mut st, t);
-                }
-                None => self.flush_cv.wait(&mut st),
-            }
-            st.deadline.flusher_idle = false;
+            self.wait_for_due(&mut st, next_sync);
         }
+    }
+
+    /// Sleeps until the buffer's deadline or `next_sync`, whichever comes
+    /// first, or until woken: by `note_buffered` once a deadline starts
+    /// while the flusher sleeps without one (`flusher_idle`), or to stop.
+    fn wait_for_due(&self, st: &mut MutexGuard<'_, State>, next_sync: Option<Instant>) {
+        st.deadline.flusher_idle = st.deadline.due.is_none();
+        match st.deadline.due.into_iter().chain(next_sync).min() {
+            Some(t) => {
+                self.flush_cv.wait_until(st, t);
+            }
+            None => self.flush_cv.wait(st),
+        }
+        st.deadline.flusher_idle = false;
     }
 
     /// Syncs every record written so far. A failure is kept for the next
