@@ -127,16 +127,17 @@ impl Shared {
     }
 }
 
-/// Hands the buffer, whose deadline passed, to the OS. A failure is kept
-/// for the next write call (as `flush_interval`'s) and tried again after
-/// another delay.
+/// Hands the buffer, whose deadline passed, to the write-behind thread
+/// (the lock held only to queue it) or, without one, to the OS here (as
+/// `Writer::flush` does). A failure is kept for the next write call (as
+/// `flush_interval`'s) and tried again after another delay.
 fn flush_due(st: &mut State) {
     if st.check_usable().is_err() {
         // Closed or poisoned: every later call is told; nothing to hand over.
         st.deadline.due = None;
         return;
     }
-    if let Err(e) = st.flush_buf() {
+    if let Err(e) = st.hand_off_due() {
         keep_failure(st, e, "background flush after the flush delay");
         st.deadline.due = st.deadline.delay.map(|d| Instant::now() + d);
     }
