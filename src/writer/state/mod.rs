@@ -12,8 +12,8 @@
 //! One file a stage of a record's way: `append` (a call's records, indexed
 //! or rolled back), `validate` (a batch checked before it is encoded),
 //! `encode` (a record into the buffer), `direct` (a record larger than the
-//! buffer, straight to the file), `hand_off` (full buffers to the
-//! write-behind thread and back), `flush` (the buffer to the OS here),
+//! buffer, straight to the file), `hand_off` (full buffers, and
+//! those whose flush deadline passed, to the write-behind thread and back), `flush` (the buffer to the OS here),
 //! `end` (a segment's records closed for a roll), `close` and `seal`; and
 //! `recycle`, the memory a closed segment leaves to the next.
 
