@@ -17,7 +17,7 @@
 //! alone.
 
 mod common;
-use binlog::{Durability, Options, Reader, Tail, Writer};
+use binlog::{Durability, Error, Options, Reader, Tail, Writer};
 use common::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -418,29 +418,77 @@ fn a_failed_background_flush_comes_back_as_the_next_write_error() {
                 ),
             )
             .unwrap();
-            let header = std::fs::metadata(&path).unwrap().len();
-            set_file_size_limit(header + 1000);
-            let payload = vec![3u8; 500];
-            for seq in 0..5 {
-                assert_eq!(w.write("t", &payload).unwrap(), seq);
-            }
             // Several flusher rounds fail.
-            std::thread::sleep(std::time::Duration::from_millis(150));
-            let e = w.write("t", &payload).expect_err("the flusher's failure");
-            assert!(e.message().contains("File too large"), "{e}");
+            let (e, _) = write_past_a_size_limit_and_idle(&w, &path, 150);
             assert!(e.message().contains("background flush"), "{e}");
             // Reported once; with the cause gone, writing goes on, after
             // the records acknowledged before.
             set_file_size_limit(libc::RLIM_INFINITY);
-            assert_eq!(w.write("t", &payload).unwrap(), 5);
+            assert_eq!(w.write("t", &[3u8; 500]).unwrap(), 5);
             w.close().unwrap();
-            let mut r = Reader::open(&path).unwrap();
-            let mut n = 0;
-            while let Some(rec) = r.next().unwrap() {
-                assert_eq!(rec.seq, n);
-                n += 1;
+            assert_eq!(records_in_order(&path), 6);
+        },
+    );
+}
+
+/// Writes five records of 500 bytes into the segment at `path`, limited
+/// to 1000 bytes past its header (they stay buffered), idles `idle_ms`
+/// while the writer's background threads fail to write them, and returns
+/// the next write call's error (the limit's: checked) and the header's
+/// length.
+fn write_past_a_size_limit_and_idle(w: &Writer, path: &Path, idle_ms: u64) -> (Error, u64) {
+    let header = std::fs::metadata(path).unwrap().len();
+    set_file_size_limit(header + 1000);
+    let payload = vec![3u8; 500];
+    for seq in 0..5 {
+        assert_eq!(w.write("t", &payload).unwrap(), seq);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(idle_ms));
+    let e = w.write("t", &payload).expect_err("the flusher's failure");
+    assert!(e.message().contains("File too large"), "{e}");
+    (e, header)
+}
+
+/// The records of the segment at `path`, checked to be numbered from 0 on.
+fn records_in_order(path: &Path) -> u64 {
+    let mut r = Reader::open(path).unwrap();
+    let mut n = 0;
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.seq, n);
+        n += 1;
+    }
+    n
+}
+
+/// With a flush delay and no `Interval`, the flusher hands an idle
+/// writer's buffer to the write-behind thread; when that write fails, the
+/// flusher takes the failure back while the writer still idles: the next
+/// write call returns it, writing nothing, and the records acknowledged
+/// before are retried after another delay, reaching the file with the
+/// cause gone and no further call.
+#[test]
+fn a_failed_write_after_the_flush_delay_is_reported_and_retried_while_idle() {
+    in_child(
+        "a_failed_write_after_the_flush_delay_is_reported_and_retried_while_idle",
+        |dir| {
+            let path = dir.join("delay.binlog");
+            let w = Writer::open(&path, opts(64 * 1024, Durability::None)).unwrap();
+            // Many flush delays: the hand-off fails and its failure is taken back.
+            let (e, header) = write_past_a_size_limit_and_idle(&w, &path, 300);
+            assert!(e.message().contains("after the flush delay"), "{e}");
+            set_file_size_limit(libc::RLIM_INFINITY);
+            let records_len = |path: &Path| std::fs::metadata(path).unwrap().len() - header;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while records_len(&path) < 5 * 500 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the records acknowledged before never reached the file: {} bytes",
+                    records_len(&path)
+                );
+                std::thread::sleep(std::time::Duration::from_millis(10));
             }
-            assert_eq!(n, 6);
+            w.close().unwrap();
+            assert_eq!(records_in_order(&path), 5);
         },
     );
 }

@@ -1,5 +1,6 @@
-//! The writer's flusher thread: hands the buffer to the OS once its oldest
-//! record has waited `Options::flush_delay` (see `state::deadline`), and
+//! The writer's flusher thread: hands the buffer to the OS (through the
+//! write-behind thread if there is one) once its oldest record has waited
+//! `Options::flush_delay` (see `state::deadline`), and
 //! under `Durability::Interval` syncs every record written so far once a
 //! period, keeping a failure for the next write call to report. It sleeps
 //! without a timer while neither is due: an idle writer costs no wakeups.
@@ -8,22 +9,53 @@ use super::shared::Shared;
 use super::state::State;
 use super::Writer;
 use crate::error::{Error, Result};
-use crate::options::Durability;
+use crate::options::{Durability, Options};
 use parking_lot::MutexGuard;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Starts the flusher if the writer has a flush delay or syncs by interval.
-pub(super) fn start(shared: &Arc<Shared>) -> Result<Option<JoinHandle<()>>> {
-    let interval = match shared.durability {
-        Durability::Interval(period) => Some(period),
-        _ => None,
-    };
-    if interval.is_none() && shared.state.lock().deadline.delay.is_none() {
+/// How a writer hands its records to the OS, derived once from its
+/// options.
+pub(super) struct FlushPolicy {
+    /// `Options::flush_delay` is zero: every write call hands its records
+    /// over (`Shared::write_through`).
+    pub write_through: bool,
+    /// The flush deadline's delay (`Deadline::delay`): a non-zero
+    /// `flush_delay`, but not under `EveryRecord`, which hands every call's
+    /// records over (and syncs them).
+    pub delay: Option<Duration>,
+    /// The period of `Durability::Interval`.
+    pub interval: Option<Duration>,
+}
+
+impl FlushPolicy {
+    pub fn of(opts: &Options) -> FlushPolicy {
+        FlushPolicy {
+            write_through: opts.flush_delay == Some(Duration::ZERO),
+            delay: opts
+                .flush_delay
+                .filter(|d| !d.is_zero() && opts.durability != Durability::EveryRecord),
+            interval: match opts.durability {
+                Durability::Interval(period) => Some(period),
+                _ => None,
+            },
+        }
+    }
+
+    /// The writer has a flusher: something is due in the background.
+    fn needs_flusher(&self) -> bool {
+        self.delay.is_some() || self.interval.is_some()
+    }
+}
+
+/// Starts the flusher if `policy` needs one.
+pub(super) fn start(shared: &Arc<Shared>, policy: &FlushPolicy) -> Result<Option<JoinHandle<()>>> {
+    if !policy.needs_flusher() {
         return Ok(None);
     }
     let s = Arc::clone(shared);
+    let interval = policy.interval;
     let handle = std::thread::Builder::new()
         .name("binlog-flusher".into())
         .spawn(move || s.run_flusher(interval))
@@ -60,16 +92,22 @@ impl Shared {
                 flush_due(&mut st);
                 continue;
             }
-            // Woken by `note_buffered` once a deadline starts.
-            st.deadline.flusher_idle = st.deadline.due.is_none();
-            match st.deadline.due.into_iter().chain(next_sync).min() {
-                Some(t) => {
-                    self.flush_cv.wait_until(&mut st, t);
-                }
-                None => self.flush_cv.wait(&mut st),
-            }
-            st.deadline.flusher_idle = false;
+            self.wait_for_due(&mut st, next_sync);
         }
+    }
+
+    /// Sleeps until the buffer's deadline or `next_sync`, whichever comes
+    /// first, or until woken: by `note_buffered` once a deadline starts
+    /// while the flusher sleeps without one (`flusher_idle`), or to stop.
+    fn wait_for_due(&self, st: &mut MutexGuard<'_, State>, next_sync: Option<Instant>) {
+        st.deadline.flusher_idle = st.deadline.due.is_none();
+        match st.deadline.due.into_iter().chain(next_sync).min() {
+            Some(t) => {
+                self.flush_cv.wait_until(st, t);
+            }
+            None => self.flush_cv.wait(st),
+        }
+        st.deadline.flusher_idle = false;
     }
 
     /// Syncs every record written so far. A failure is kept for the next
@@ -90,16 +128,17 @@ impl Shared {
     }
 }
 
-/// Hands the buffer, whose deadline passed, to the OS. A failure is kept
-/// for the next write call (as `flush_interval`'s) and tried again after
-/// another delay.
+/// Hands the buffer, whose deadline passed, to the write-behind thread
+/// (the lock held only to queue it) or, without one, to the OS here (as
+/// `Writer::flush` does). A failure is kept for the next write call (as
+/// `flush_interval`'s) and tried again after another delay.
 fn flush_due(st: &mut State) {
     if st.check_usable().is_err() {
         // Closed or poisoned: every later call is told; nothing to hand over.
         st.deadline.due = None;
         return;
     }
-    if let Err(e) = st.flush_buf() {
+    if let Err(e) = st.hand_off_due() {
         keep_failure(st, e, "background flush after the flush delay");
         st.deadline.due = st.deadline.delay.map(|d| Instant::now() + d);
     }

@@ -7,6 +7,7 @@
 use crate::format::frame;
 use std::io;
 use std::ops::Range;
+use std::time::Instant;
 
 /// Full buffers that may be queued or being written at once.
 pub const DEPTH: usize = 4;
@@ -22,6 +23,10 @@ pub struct Job {
     /// The frames in this range of `buf` have no CRC yet (`split_head` and
     /// any bytes outside the range are sealed); see [`Job::seal`].
     pub unsealed: Range<usize>,
+    /// When the buffer's oldest record must reach the OS
+    /// (`Options::flush_delay`), if it holds a record a write call returned
+    /// with: a pair's first half waits for the second no later.
+    pub due: Option<Instant>,
 }
 
 impl Job {

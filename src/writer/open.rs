@@ -2,11 +2,12 @@
 //! (see `recover`), records found made durable under a durable policy, and
 //! the writer's threads started.
 
+use super::flusher::{self, FlushPolicy};
 use super::recover::{self, Recovered};
 use super::shared::Shared;
 use super::state::{Recycled, State};
 use super::write_behind::PAIR_WAIT_MAX;
-use super::{flusher, Writer};
+use super::Writer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{Durability, Options};
 use parking_lot::Mutex;
@@ -15,7 +16,6 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 impl Writer {
     /// Opens the segment at `path` for `purpose` with the memory a closed
@@ -33,18 +33,19 @@ impl Writer {
         let rec = recover::prepare(&file, &path, &opts, created, purpose)?;
         let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
         let durable_next = durable_at_open(&path, &opts, created, &rec, &sync_file)?;
-        let state = open_state(path.clone(), file, rec, &opts, recycled, &sync_file)?;
-        let mut shared = Shared::new(
+        let policy = FlushPolicy::of(&opts);
+        let mut state = open_state(path.clone(), file, rec, &opts, recycled, &sync_file)?;
+        state.deadline.delay = policy.delay;
+        let shared = Arc::new(Shared::new(
             path,
             opts.durability,
             opts.sync_wait_spin,
             state,
             durable_next,
             sync_file,
-        );
-        shared.write_through = opts.flush_delay == Some(Duration::ZERO);
-        let shared = Arc::new(shared);
-        let flusher = flusher::start(&shared)?;
+            policy.write_through,
+        ));
+        let flusher = flusher::start(&shared, &policy)?;
         Ok(Writer {
             shared,
             flusher: Mutex::new(flusher),
@@ -106,10 +107,6 @@ fn open_state(
     }
     state.sync_on_seal = opts.durability != Durability::None;
     state.reserve_up_to(opts.expected_size);
-    // `EveryRecord` hands every call's records over (and syncs them).
-    state.deadline.delay = opts
-        .flush_delay
-        .filter(|d| !d.is_zero() && opts.durability != Durability::EveryRecord);
     if opts.durability != Durability::EveryRecord && opts.buffer_size > 0 {
         let f = sync_file
             .try_clone()

@@ -59,7 +59,7 @@ pub(super) struct Shared {
 impl Shared {
     /// A writer's shared part over `state`, whose records below
     /// `durable_next` are on stable storage; `sync_file` is a second
-    /// descriptor of its segment.
+    /// descriptor of its segment; `write_through` as `Shared::write_through`.
     pub fn new(
         path: PathBuf,
         durability: Durability,
@@ -67,6 +67,7 @@ impl Shared {
         state: State,
         durable_next: u64,
         sync_file: File,
+        write_through: bool,
     ) -> Shared {
         Shared {
             path,
@@ -85,7 +86,7 @@ impl Shared {
             // neither (a durable policy syncs it at open).
             dir_unsynced: AtomicBool::new(durability == Durability::None),
             flush_cv: Condvar::new(),
-            write_through: false,
+            write_through,
             spin,
         }
     }

@@ -183,17 +183,21 @@ impl LogWriter {
     /// thread's write rolled the log meanwhile.
     pub fn sync(&self) -> Result<()> {
         let s = &*self.shared;
-        let w = {
+        let (w, older) = {
             let st = s.state.lock();
             s.usable(&st)?;
-            Arc::clone(s.writer(&st)?)
+            (Arc::clone(s.writer(&st)?), !st.unsynced.is_empty())
         };
-        s.sync_older()?;
+        if older {
+            s.sync_older()?;
+        }
         w.sync().or_else(|e| s.rolled_away(&w, e))?;
         // Rolled away from meanwhile: under `None` the roll listed it among
         // the older segments not synced yet (the other policies synced
         // it), with the `durable_seq` it had then, which `durable_seq`
-        // would report until a sync takes it off the list.
+        // would report until a sync takes it off the list. Also when
+        // `w.sync` succeeded: a roll during its fdatasync lists it with the
+        // `durable_seq` from before. (Nothing listed: one lock, no sync.)
         s.sync_older()
     }
 

@@ -20,7 +20,14 @@ impl State {
         // fail the next write call once the cause has gone.
         self.flusher_failed = None;
         self.flushes += 1;
-        self.finish_in_flight()?;
+        let flushers = self.flusher_in_flight;
+        if let Err(e) = self.finish_in_flight() {
+            // The flusher's failure is retried below, its bytes back in
+            // the buffer (see `flusher_in_flight`); not on a poisoned file.
+            if !flushers || self.poisoned.is_some() {
+                return Err(e);
+            }
+        }
         if self.buf.is_empty() {
             return Ok(());
         }

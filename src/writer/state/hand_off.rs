@@ -26,8 +26,44 @@ impl State {
             return self.flush_buf();
         }
         self.take_finished(DEPTH - 1)?;
+        let split = self.cut_in_buf(self.file_len + self.in_flight_len);
+        self.submit_buf(split);
+        // What stays in the buffer ends the record being appended: its
+        // call starts the deadline again (`note_buffered`).
+        self.clear_deadline();
+        Ok(())
+    }
+
+    /// Hands the whole buffer, whose flush deadline passed, to the
+    /// write-behind thread (or to the OS here without one), after taking
+    /// back what that thread finished: the failure of an earlier buffer is
+    /// returned here, its bytes back in front of the buffer to be retried.
+    /// The lock is held for a queue push, not for a write (unless
+    /// [`DEPTH`] buffers are in flight). While buffers are in flight the
+    /// deadline stays, a `delay` on, so that the flusher takes their
+    /// failure back even while the writer idles.
+    pub fn hand_off_due(&mut self) -> Result<()> {
+        if self.write_behind.is_none() {
+            return self.flush_buf();
+        }
+        let buffered = !self.buf.is_empty();
+        // With nothing to queue, only what finished is taken: no wait.
+        self.take_finished(if buffered { DEPTH - 1 } else { DEPTH })?;
+        if buffered {
+            self.submit_buf(self.buf.len());
+            self.flusher_in_flight = true;
+        }
+        let delay = self.deadline.delay;
+        self.deadline.due = delay
+            .filter(|_| self.in_flight_len > 0)
+            .map(|d| std::time::Instant::now() + d);
+        Ok(())
+    }
+
+    /// Queues the buffer's first `split` bytes for the write-behind thread;
+    /// the bytes after them start the next buffer.
+    fn submit_buf(&mut self, split: usize) {
         let offset = self.file_len + self.in_flight_len;
-        let split = self.cut_in_buf(offset);
         // Whichever thread has time fills in the CRCs. With small records
         // the caller's encoding is the bottleneck (the CRC is a large part
         // of it) and the background thread mostly waits on the kernel's
@@ -43,10 +79,6 @@ impl State {
         self.last_record_start = NO_RECORD;
         self.in_flight_len += job.buf.len() as u64;
         self.write_behind.as_ref().expect("checked").submit(job);
-        // What stays in the buffer ends the record being appended: its
-        // call starts the deadline again (`note_buffered`).
-        self.clear_deadline();
-        Ok(())
     }
 
     /// Where in the buffer, which starts at file offset `offset`, the job
@@ -104,6 +136,7 @@ impl State {
             split_tail_len: std::mem::replace(&mut self.split_tail_len, split_tail_len),
             split_head: std::mem::replace(&mut self.split_head, split_head),
             unsealed,
+            due: self.deadline.due,
         }
     }
 
@@ -143,6 +176,7 @@ impl State {
             buf.clear();
             self.spare_bufs.push(buf);
         }
+        self.flusher_in_flight &= self.in_flight_len > 0;
         let Some(Failed {
             written_whole,
             cut_back,
@@ -155,6 +189,7 @@ impl State {
         };
         self.file_len = self.file_len + written_whole - cut_back;
         self.in_flight_len = 0;
+        self.flusher_in_flight = false;
         // `unwritten` ends where the buffer starts: a record cut across
         // both is whole again.
         self.split_tail_len = 0;

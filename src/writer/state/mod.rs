@@ -12,8 +12,8 @@
 //! One file a stage of a record's way: `append` (a call's records, indexed
 //! or rolled back), `validate` (a batch checked before it is encoded),
 //! `encode` (a record into the buffer), `direct` (a record larger than the
-//! buffer, straight to the file), `hand_off` (full buffers to the
-//! write-behind thread and back), `flush` (the buffer to the OS here),
+//! buffer, straight to the file), `hand_off` (full buffers, and
+//! those whose flush deadline passed, to the write-behind thread and back), `flush` (the buffer to the OS here),
 //! `end` (a segment's records closed for a roll), `close` and `seal`; and
 //! `recycle`, the memory a closed segment leaves to the next.
 
@@ -82,6 +82,12 @@ pub(crate) struct State {
     /// Frames in `buf` from this offset on have no CRC yet: they are sealed
     /// just before the buffer goes to the OS (see `frame::encode_unsealed`).
     unsealed_from: usize,
+    /// A buffer in flight was handed off by the flusher (`hand_off_due`).
+    /// A failure of its write is the flusher's, as `flusher_failed` is: a
+    /// caller's flush retries the bytes it puts back instead of reporting
+    /// it (the cause may be gone, and the flush's own result is what the
+    /// caller is told).
+    flusher_in_flight: bool,
     /// Empty buffers to swap in at the next hand-offs.
     spare_bufs: Vec<Vec<u8>>,
     /// At a hand-off, the caller seals the buffer's frames itself when at
@@ -168,6 +174,7 @@ impl State {
             ending: false,
             write_behind: None,
             in_flight_len: 0,
+            flusher_in_flight: false,
             spare_bufs,
             caller_seals_from: hand_off::caller_seals_from(buffer_size),
             unit_mask: hand_off::hand_off_unit(buffer_size) - 1,

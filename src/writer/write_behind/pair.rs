@@ -33,9 +33,11 @@ pub(super) fn is_first_half(job: &Job, unit: u64) -> bool {
 }
 
 /// The job after a pair's first half, sealed, if it is queued, or, if
-/// `may_wait`, once it is; `None` otherwise, and when the writer waits for
-/// the first half (a flush, sync or close) or the thread is to stop: the
-/// first half is then written alone.
+/// `may_wait`, once it is, but no later than the first half's `due` time
+/// (its oldest record's flush deadline, which the hand-off does not move)
+/// nor than `pair_wait` from now; `None` otherwise, and when the writer
+/// waits for the first half (a flush, sync or close) or the thread is to
+/// stop: the first half is then written alone.
 ///
 /// Waiting with the first half is free only while the thread has time to
 /// spare: the caller (`thread::write_jobs`) may wait when the thread waited
@@ -48,8 +50,13 @@ pub(super) fn is_first_half(job: &Job, unit: u64) -> bool {
 /// waits loses that time for good (small records in large batches, whose
 /// CRCs the thread fills in, were slower when it always waited than when
 /// it never did). When it has work queued it pairs without waiting.
-pub(super) fn take_second_half(shared: &Shared, may_wait: bool) -> Option<Job> {
-    let deadline = Instant::now() + shared.pair_wait;
+pub(super) fn take_second_half(
+    shared: &Shared,
+    may_wait: bool,
+    due: Option<Instant>,
+) -> Option<Job> {
+    let waited = Instant::now() + shared.pair_wait;
+    let deadline = due.map_or(waited, |due| due.min(waited));
     let mut queue = shared.queue.lock();
     let mut second = loop {
         if let Some(job) = queue.take_next_job() {
@@ -232,6 +239,34 @@ mod tests {
             submitted.elapsed()
         );
         assert_eq!(wb.take_finished(0).written, vec![expected]);
+    }
+
+    /// A first half whose oldest record is due (`Job::due`) before
+    /// `PAIR_WAIT_MAX` ends waits no later than that: a record handed off
+    /// in it reaches the OS within its flush delay, not a delay after the
+    /// hand-off.
+    #[test]
+    fn a_first_half_waits_no_later_than_its_due_time() {
+        let t = TestFile::new("behind-pair-due");
+        let wb = start_pairing(t.file.try_clone().unwrap());
+        let submitted = std::time::Instant::now();
+        let due = submitted + std::time::Duration::from_millis(50);
+        wb.submit(Job {
+            due: Some(due),
+            ..unit_job(1, 0)
+        });
+        while t.path.metadata().unwrap().len() == 0 {
+            assert!(
+                submitted.elapsed() < PAIR_WAIT_MAX / 2,
+                "held past its due time"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(
+            std::time::Instant::now() >= due,
+            "written before it was due"
+        );
+        assert_eq!(wb.take_finished(0).written.len(), 1);
     }
 
     /// A pair whose write fails comes back whole: the first half, then the

@@ -40,7 +40,7 @@ fn write_jobs(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
             .pair_unit
             .is_some_and(|u| pair::is_first_half(&job, u))
         {
-            pair::take_second_half(shared, may_wait_for_pair)
+            pair::take_second_half(shared, may_wait_for_pair, job.due)
         } else {
             None
         };

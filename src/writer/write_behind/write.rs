@@ -90,6 +90,7 @@ mod tests {
             split_tail_len: tail.len(),
             split_head: head.to_vec(),
             unsealed: 0..0,
+            due: None,
         };
         let err = || io::Error::from(io::ErrorKind::StorageFull);
 

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link Options.Builder#flushDelayUs}: a writer that idles after a write hands the record to the OS within its
- * flush delay (a reader sees it without a flush), at once with 0, and only on flush with
- * {@link Options#FLUSH_WHEN_FULL}.
+ * flush delay (a reader sees it without a flush) and not before (a 2 s delay keeps it from a reader for the first
+ * 200 ms), before the write returns with 0, and only on flush with {@link Options#FLUSH_WHEN_FULL}. Timing bounds
+ * only ever wait longer on a loaded machine: a record seen too early is a delay not honoured.
  */
 class FlushDelayTest {
     @TempDir
@@ -22,22 +23,42 @@ class FlushDelayTest {
 
     private static final byte[] IDLE = "idle".getBytes(StandardCharsets.UTF_8);
 
-    private void seenWithoutFlush(String name, Options opts) {
+    /** Writes a record; the reader does not see it for {@code hiddenMs}, then sees it within {@code seenMs}. */
+    private void seenWithoutFlush(String name, Options opts, long hiddenMs, long seenMs) {
         Path file = dir.resolve(name + ".binlog");
-        try (Writer w = Writer.openSegment(file, opts); Reader r = Reader.open(file)) {
+        try (Writer w = Writer.openSegment(file, opts)) {
             w.write("t", IDLE);
-            Record rec = r.nextWait(2000);
-            assertNotNull(rec, name + ": record not visible within 2 s");
-            assertArrayEquals(IDLE, rec.payload());
+            try (Reader r = Reader.open(file)) {
+                if (hiddenMs > 0) {
+                    assertNull(r.nextWait(hiddenMs), name + ": visible within " + hiddenMs + " ms of its write");
+                }
+                Record rec = r.nextWait(seenMs);
+                assertNotNull(rec, name + ": record not visible within " + seenMs + " ms");
+                assertArrayEquals(IDLE, rec.payload());
+            }
         }
     }
 
     @Test
     @Timeout(60)
-    void idleRecordsReachTheOsWithinTheFlushDelay() {
-        seenWithoutFlush("default", Options.builder().build());
-        seenWithoutFlush("delay-30ms", Options.builder().flushDelayUs(30_000).build());
-        seenWithoutFlush("at-once", Options.builder().flushDelayUs(0).build());
+    void idleRecordsReachTheOsWithinTheFlushDelayAndNotBefore() {
+        seenWithoutFlush("default", Options.builder().build(), 0, 2000);
+        seenWithoutFlush("delay-30ms", Options.builder().flushDelayUs(30_000).build(), 0, 2000);
+        seenWithoutFlush("delay-2s", Options.builder().flushDelayUs(2_000_000).build(), 200, 5000);
+    }
+
+    @Test
+    @Timeout(60)
+    void aZeroFlushDelayHandsRecordsOverBeforeTheWriteReturns() {
+        Path file = dir.resolve("at-once.binlog");
+        try (Writer w = Writer.openSegment(file, Options.builder().flushDelayUs(0).build())) {
+            w.write("t", IDLE);
+            try (Reader r = Reader.open(file)) {
+                Record rec = r.next();
+                assertNotNull(rec, "not in the file when write returned");
+                assertArrayEquals(IDLE, rec.payload());
+            }
+        }
     }
 
     @Test
