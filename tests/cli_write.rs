@@ -202,21 +202,16 @@ fn write_with_bad_input_before_any_record_leaves_no_empty_segment() {
         .stderr(predicate::str::contains("JSON object 1"));
     assert!(!seg.exists(), "an empty segment was left behind");
 
+    // Bad input once the log is open: its segment, lock and manifest and
+    // the directory made for it are removed.
     let dir = t.join("newlog");
     binlog()
-        .args([
-            "write",
-            "--type",
-            "t",
-            "--max-record-size",
-            "4",
-            "--log",
-            "l",
-        ])
+        .args(["write", "--json", "--type", "t", "--log", "l"])
         .arg(&dir)
-        .write_stdin("far too long\n")
+        .write_stdin("{not json\n")
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicate::str::contains("JSON object 1"));
     assert!(!dir.exists(), "a log was left behind");
 
     // An existing segment: neither removed nor changed.
@@ -230,6 +225,47 @@ fn write_with_bad_input_before_any_record_leaves_no_empty_segment() {
         .assert()
         .code(2);
     assert_eq!(std::fs::read(&old).unwrap(), before);
+}
+
+/// A write of log `app` that leaves nothing behind removes only its own
+/// files: an empty segment of log `app-x` made in the same directory while
+/// it ran (its name starts with `app-`) is left alone, as are that log's
+/// lock and manifest.
+#[test]
+fn write_with_bad_input_leaves_another_logs_files_alone() {
+    use std::io::Write;
+    let t = Tmp::new("write-bad-other-log");
+    let dir = t.join("logs");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+        .args(["write", "--json", "--type", "t", "--log", "app"])
+        .arg(&dir)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the writer has opened log app, log app-x's files appear.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dir.join("app.lock").exists() {
+        assert!(Instant::now() < deadline, "log app not opened in 10 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let others = [
+        "app-x-00000000000000000000-20260101T000000Z.binlog",
+        "app-x.lock",
+        "app-x.manifest",
+    ];
+    for name in others {
+        std::fs::write(dir.join(name), b"").unwrap();
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"{not json\n").unwrap();
+    drop(stdin);
+    let status = wait_with_deadline(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2));
+    for name in others {
+        assert!(dir.join(name).exists(), "{name} was removed");
+    }
+    assert!(!dir.join("app.lock").exists(), "log app's lock was left");
 }
 
 /// `binlog write DIR` writes a log in the directory (named after it unless
