@@ -47,10 +47,17 @@ pub fn map(path: &Path) -> Result<(File, Mmap), WalkError> {
     Ok((file, map))
 }
 
-/// Checks the segment at `path`.
-pub fn analyze(path: &Path, progress: &mut Progress) -> Result<Analysis, WalkError> {
+/// Checks the segment at `path`; also the bytes it read (its map).
+pub fn analyze(path: &Path, progress: &mut Progress) -> Result<(Analysis, Mmap), WalkError> {
     let (_file, map) = map(path)?;
-    analyze_bytes(path, &map, Some(&map), progress)
+    let a = analyze_bytes(path, &map, Some(&map), progress)?;
+    Ok((a, map))
+}
+
+/// The analysis of an empty file: no header, no record and no damage
+/// (an empty segment file is not damage: see `file_kind`).
+pub fn empty_analysis() -> Analysis {
+    Walker::new(0).into_analysis()
 }
 
 /// `analyze` on bytes; `mapped` (the map the bytes are) lets the walk hand
