@@ -800,6 +800,20 @@ fn cat_stats_tail_and_info_report_a_segment_missing_from_a_log() {
     // Every record that is there is still printed.
     let seqs = seqs_of_lines(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(seqs, (0..5).chain(10..20).collect::<Vec<u64>>());
+    stats_and_tail_report_the_gap(d, gap);
+    info_reports_the_gap(d, gap, &names[2]);
+    filters_report_the_gap_they_reach(d, gap);
+    // Segments of different logs, or standalone files, are not compared.
+    let other = t.join("other.binlog");
+    sealed_segment(&other, 3);
+    binlog()
+        .args(["cat", &names[0], other.to_str().unwrap()])
+        .assert()
+        .code(0);
+}
+
+/// `stats`, `cat --tail` and `tail -n` report `gap` in log `d` (exit 1).
+fn stats_and_tail_report_the_gap(d: &str, gap: &str) {
     binlog()
         .args(["stats", d])
         .assert()
@@ -815,6 +829,11 @@ fn cat_stats_tail_and_info_report_a_segment_missing_from_a_log() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(gap));
+}
+
+/// `info` reports `gap` in log `d`, before segment `before`, in its totals
+/// and its JSON (exit 1).
+fn info_reports_the_gap(d: &str, gap: &str, before: &str) {
     // info says it in its totals (and --json), with exit status 1.
     binlog()
         .args(["info", d])
@@ -831,7 +850,12 @@ fn cat_stats_tail_and_info_report_a_segment_missing_from_a_log() {
         (gaps[0]["from_seq"].as_u64(), gaps[0]["to_seq"].as_u64()),
         (Some(5), Some(9))
     );
-    assert_eq!(gaps[0]["before"], names[2].as_str());
+    assert_eq!(gaps[0]["before"], before);
+}
+
+/// `cat` with a type filter or a sequence range reports `gap` in log `d`
+/// only when the range reaches the missing records.
+fn filters_report_the_gap_they_reach(d: &str, gap: &str) {
     // A type filter reads the seals' indexes: the gap is still seen.
     binlog()
         .args(["cat", d, "--type", TYPES[0]])
@@ -853,13 +877,6 @@ fn cat_stats_tail_and_info_report_a_segment_missing_from_a_log() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(gap));
-    // Segments of different logs, or standalone files, are not compared.
-    let other = t.join("other.binlog");
-    sealed_segment(&other, 3);
-    binlog()
-        .args(["cat", &names[0], other.to_str().unwrap()])
-        .assert()
-        .code(0);
 }
 
 // -------------------------------------------------------------------- dump

@@ -19,6 +19,23 @@ fn write_from_stdin_then_cat() {
     let t = Tmp::new("write");
     let seg = t.join("w.binlog");
     let s = seg.to_str().unwrap();
+    write_lines_then_cat(s);
+    append_json_objects(&seg);
+    copy_through_cat_json(&t, s);
+
+    // Bad input: exit 2, naming the object.
+    binlog()
+        .args(["write", s, "--json"])
+        .write_stdin("{\"type\":\"x\"}\n[1,2]\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("JSON object 2"));
+
+    write_into_a_rolling_log(&t);
+}
+
+/// Text lines into segment `s`, one record each.
+fn write_lines_then_cat(s: &str) {
     binlog()
         .args(["write", s, "--type", "greeting", "--meta", "from=test"])
         .write_stdin("hello\nworld\n\nlast line without newline")
@@ -35,7 +52,11 @@ fn write_from_stdin_then_cat() {
         vec!["hello", "world", "", "last line without newline"]
     );
     assert!(out.contains("greeting {from=test}"));
+}
 
+/// JSON objects appended to segment `seg` (which holds 4 records).
+fn append_json_objects(seg: &Path) {
+    let s = seg.to_str().unwrap();
     // Appends continue the sequence; JSON objects carry type, meta, time
     // and payload in any encoding.
     let input = r#"{"type":"order","meta":{"venue":"XLON","qty":5},"payload":"buy","time":"2023-11-14T22:13:20Z"}
@@ -63,10 +84,13 @@ fn write_from_stdin_then_cat() {
     assert_eq!(j[2]["payload"], r#"{"id":1}"#);
     assert_eq!(j[2]["meta"]["k"], "v");
     assert!(
-        Reader::open(&seg).unwrap().seal().is_some(),
+        Reader::open(seg).unwrap().seal().is_some(),
         "closed and sealed"
     );
+}
 
+/// Segment `s` copied into a new one in `t`.
+fn copy_through_cat_json(t: &Tmp, s: &str) {
     // cat --json | write --json copies records (not their sequence numbers).
     let copy = t.join("copy.binlog");
     let dumped = stdout_of(binlog().args(["cat", s, "--json"]));
@@ -79,15 +103,10 @@ fn write_from_stdin_then_cat() {
         stdout_of(binlog().args(["cat", copy.to_str().unwrap(), "--json"])),
         dumped
     );
+}
 
-    // Bad input: exit 2, naming the object.
-    binlog()
-        .args(["write", s, "--json"])
-        .write_stdin("{\"type\":\"x\"}\n[1,2]\n")
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("JSON object 2"));
-
+/// 25 lines into log `events` rolling every 10 records, in `t`.
+fn write_into_a_rolling_log(t: &Tmp) {
     // Into a log directory, rolling.
     let dir = t.join("log");
     let lines: String = (0..25).map(|i| format!("event {i}\n")).collect();
@@ -202,21 +221,16 @@ fn write_with_bad_input_before_any_record_leaves_no_empty_segment() {
         .stderr(predicate::str::contains("JSON object 1"));
     assert!(!seg.exists(), "an empty segment was left behind");
 
+    // Bad input once the log is open: its segment, lock and manifest and
+    // the directory made for it are removed.
     let dir = t.join("newlog");
     binlog()
-        .args([
-            "write",
-            "--type",
-            "t",
-            "--max-record-size",
-            "4",
-            "--log",
-            "l",
-        ])
+        .args(["write", "--json", "--type", "t", "--log", "l"])
         .arg(&dir)
-        .write_stdin("far too long\n")
+        .write_stdin("{not json\n")
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicate::str::contains("JSON object 1"));
     assert!(!dir.exists(), "a log was left behind");
 
     // An existing segment: neither removed nor changed.
@@ -230,6 +244,47 @@ fn write_with_bad_input_before_any_record_leaves_no_empty_segment() {
         .assert()
         .code(2);
     assert_eq!(std::fs::read(&old).unwrap(), before);
+}
+
+/// A write of log `app` that leaves nothing behind removes only its own
+/// files: an empty segment of log `app-x` made in the same directory while
+/// it ran (its name starts with `app-`) is left alone, as are that log's
+/// lock and manifest.
+#[test]
+fn write_with_bad_input_leaves_another_logs_files_alone() {
+    use std::io::Write;
+    let t = Tmp::new("write-bad-other-log");
+    let dir = t.join("logs");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+        .args(["write", "--json", "--type", "t", "--log", "app"])
+        .arg(&dir)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the writer has opened log app, log app-x's files appear.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dir.join("app.lock").exists() {
+        assert!(Instant::now() < deadline, "log app not opened in 10 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let others = [
+        "app-x-00000000000000000000-20260101T000000Z.binlog",
+        "app-x.lock",
+        "app-x.manifest",
+    ];
+    for name in others {
+        std::fs::write(dir.join(name), b"").unwrap();
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"{not json\n").unwrap();
+    drop(stdin);
+    let status = wait_with_deadline(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2));
+    for name in others {
+        assert!(dir.join(name).exists(), "{name} was removed");
+    }
+    assert!(!dir.join("app.lock").exists(), "log app's lock was left");
 }
 
 /// `binlog write DIR` writes a log in the directory (named after it unless
@@ -392,7 +447,6 @@ fn now_ns() -> i64 {
 /// open; closing it seals the segment.
 #[test]
 fn write_hands_each_line_over_while_stdin_stays_open() {
-    use std::io::Write;
     let t = Tmp::new("write-live");
     let dir = t.join("log");
     let seg = t.join("j.binlog");
@@ -419,38 +473,7 @@ fn write_hands_each_line_over_while_stdin_stays_open() {
             .spawn()
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
-        let mut stamps = Vec::new();
-        for (i, line) in lines.iter().enumerate() {
-            let sent = now_ns();
-            stdin.write_all(line.as_bytes()).unwrap();
-            stdin.flush().unwrap();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            let j = loop {
-                let out = binlog().args(["cat", p, "--json"]).output().unwrap();
-                let j = json_lines(&String::from_utf8(out.stdout).unwrap());
-                if j.len() > i {
-                    break j;
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    panic!("{p}: record {i} not written 10 s after its line, stdin open");
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            };
-            let seen = now_ns();
-            assert_eq!(j.len(), i + 1);
-            let ts = j[i]["ts_ns"].as_i64().unwrap();
-            // The clocks may differ by a little (the tool's reads the TSC).
-            assert!(
-                ts >= sent - 50_000_000 && ts <= seen + 50_000_000,
-                "{p}: record {i} stamped {ts}, line sent at {sent}, seen at {seen}"
-            );
-            stamps.push(ts);
-            if i == 0 {
-                // A pause, as between the lines of a quiet log.
-                std::thread::sleep(Duration::from_millis(700));
-            }
-        }
+        let stamps = send_lines_each_written_at_once(&mut child, &mut stdin, p, lines);
         assert!(stamps[1] - stamps[0] >= 600_000_000, "{stamps:?}");
         drop(stdin);
         let status = wait_with_deadline(&mut child, Duration::from_secs(30));
@@ -471,6 +494,51 @@ fn write_hands_each_line_over_while_stdin_stays_open() {
         Reader::open(&seg).unwrap().seal().is_some(),
         "closed and sealed"
     );
+}
+
+/// Sends `lines` to the `binlog write` of `p` (`child`) one by one, the
+/// second after a pause, each read back with `cat` before the next is sent,
+/// stamped between when it was sent and when it was seen; their stamps.
+fn send_lines_each_written_at_once(
+    child: &mut std::process::Child,
+    stdin: &mut std::process::ChildStdin,
+    p: &str,
+    lines: [&str; 2],
+) -> Vec<i64> {
+    use std::io::Write;
+    let mut stamps = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let sent = now_ns();
+        stdin.write_all(line.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let j = loop {
+            let out = binlog().args(["cat", p, "--json"]).output().unwrap();
+            let j = json_lines(&String::from_utf8(out.stdout).unwrap());
+            if j.len() > i {
+                break j;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{p}: record {i} not written 10 s after its line, stdin open");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let seen = now_ns();
+        assert_eq!(j.len(), i + 1);
+        let ts = j[i]["ts_ns"].as_i64().unwrap();
+        // The clocks may differ by a little (the tool's reads the TSC).
+        assert!(
+            ts >= sent - 50_000_000 && ts <= seen + 50_000_000,
+            "{p}: record {i} stamped {ts}, line sent at {sent}, seen at {seen}"
+        );
+        stamps.push(ts);
+        if i == 0 {
+            // A pause, as between the lines of a quiet log.
+            std::thread::sleep(Duration::from_millis(700));
+        }
+    }
+    stamps
 }
 
 /// docs/CLI.md: a "payload" that is not a string "is stored as its compact

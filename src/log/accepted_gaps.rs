@@ -58,11 +58,7 @@ pub fn load(dir: &Path, log: &str) -> Result<Vec<AcceptedGap>> {
 /// Adds `from..=to` to log `log`'s accepted gaps, stamped now, durably.
 pub fn accept(dir: &Path, log: &str, from: u64, to: u64, reason: &str) -> Result<AcceptedGap> {
     super::options::validate_name(log)?;
-    if from > to {
-        return Err(Error::invalid(format!(
-            "gap {from}..{to}: the first number is larger than the last"
-        )));
-    }
+    check_range(from, to)?;
     let gap = AcceptedGap {
         from_seq: from,
         to_seq: to,
@@ -73,6 +69,17 @@ pub fn accept(dir: &Path, log: &str, from: u64, to: u64, reason: &str) -> Result
     gaps.push(gap.clone());
     store(&path(dir, log), &gaps)?;
     Ok(gap)
+}
+
+/// Refuses a gap `from..=to` whose first number is larger than its last
+/// (what `accept` would refuse), naming it.
+pub fn check_range(from: u64, to: u64) -> Result<()> {
+    if from > to {
+        return Err(Error::invalid(format!(
+            "gap {from}..{to}: the first number is larger than the last"
+        )));
+    }
+    Ok(())
 }
 
 fn encode(gaps: &[AcceptedGap]) -> String {

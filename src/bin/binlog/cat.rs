@@ -3,8 +3,8 @@
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
-use crate::progress::NoProgressAccepted;
-use crate::select::{self, PrintStart, RecordArgs};
+use crate::progress::{NoProgressAccepted, Progress};
+use crate::select::{self, PrintStart, RecordArgs, Walk};
 use clap::Args;
 use std::io::Write;
 
@@ -47,12 +47,18 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let sources = paths::resolve(&a.paths, a.log.as_deref())?;
     let files = paths::all_files(&sources);
     let start = match args.tail {
-        Some(n) => select::tail_start_with(&files, &filter, n, args.skip_damaged)?,
+        Some(n) => select::tail_start(&files, &filter, n, args.skip_damaged)?,
         None => PrintStart::BEGIN,
     };
     let mut out = output::stdout();
     let mut printer = RecordPrinter::new(a.json, a.payload);
-    let outcome = select::for_each(&files, &filter, start, args.head, args.skip_damaged, |r| {
+    let walk = Walk {
+        start,
+        head: args.head,
+        skip_damaged: args.skip_damaged,
+    };
+    let mut progress = Progress::hidden();
+    let outcome = select::for_each(&files, &filter, walk, &mut progress, |r| {
         printer.print(&mut out, r).map_err(CliError::from)
     })?;
     out.flush()?;

@@ -74,16 +74,16 @@ impl Continuity {
         if first > expected {
             let (from, to) = (expected, first - 1);
             let wanted = to >= *shown.start() && from <= *shown.end();
-            let prev_path = prev.path.clone();
-            let log = prev.log.clone();
-            return wanted.then(|| match self.accepted_gap(&log, from, to) {
-                Some(g) => SeqBreak::Accepted {
-                    from,
-                    to,
-                    message: format!("{}: {}", paths::show(file), accepted_note((from, to), g)),
+            return wanted.then(
+                || match accepted_gap(&mut self.accepted, &prev.log, from, to) {
+                    Some(g) => SeqBreak::Accepted {
+                        from,
+                        to,
+                        message: format!("{}: {}", paths::show(file), accepted_note((from, to), g)),
+                    },
+                    None => missing(file, &prev.path, from, to),
                 },
-                None => missing(file, &prev_path, from, to),
-            });
+            );
         }
         (first < expected).then(|| SeqBreak::Overlap {
             message: format!(
@@ -105,36 +105,42 @@ impl Continuity {
         });
     }
 
-    /// The accepted gap of `log` that covers `from..=to`, if any; a file
-    /// of accepted gaps that cannot be read accepts none (the gap is then
-    /// reported as damage, and `binlog verify` says why).
-    fn accepted_gap(
-        &mut self,
-        log: &(PathBuf, String),
-        from: u64,
-        to: u64,
-    ) -> Option<&AcceptedGap> {
-        if self.accepted.as_ref().map(|(l, _)| l) != Some(log) {
-            let gaps = accepted_gaps::load(&log.0, &log.1).unwrap_or_default();
-            self.accepted = Some((log.clone(), gaps));
-        }
-        let (_, gaps) = self.accepted.as_ref()?;
-        gaps.iter().find(|g| g.covers(from, to))
-    }
-
     /// A segment that could not be read: nothing is known of its end.
     pub fn forget(&mut self) {
         self.prev = None;
     }
 }
 
+/// The accepted gap of `log` that covers `from..=to`, if any, from
+/// `accepted` (the gaps of the log last seen, loaded here when `log` is
+/// another); a file of accepted gaps that cannot be read accepts none (the
+/// gap is then reported as damage, and `binlog verify` says why).
+fn accepted_gap<'a>(
+    accepted: &'a mut Option<((PathBuf, String), Vec<AcceptedGap>)>,
+    log: &(PathBuf, String),
+    from: u64,
+    to: u64,
+) -> Option<&'a AcceptedGap> {
+    if accepted.as_ref().map(|(l, _)| l) != Some(log) {
+        let gaps = accepted_gaps::load(&log.0, &log.1).unwrap_or_default();
+        *accepted = Some((log.clone(), gaps));
+    }
+    let (_, gaps) = accepted.as_ref()?;
+    gaps.iter().find(|g| g.covers(from, to))
+}
+
 /// How a lost range `from..=to` that gap `g` accepts is noted.
 pub fn accepted_note((from, to): (u64, u64), g: &AcceptedGap) -> String {
-    let reason = match g.reason.as_str() {
-        "" => String::new(),
-        r => format!("{r}, "),
-    };
-    format!("gap seq {from}..{to} accepted ({reason}{})", g.accepted_utc)
+    format!("gap seq {from}..{to} accepted ({})", reason_and_time(g))
+}
+
+/// Why and when gap `g` was accepted: `<reason>, <UTC time>`, or the time
+/// alone when no reason was given.
+pub fn reason_and_time(g: &AcceptedGap) -> String {
+    match g.reason.as_str() {
+        "" => g.accepted_utc.clone(),
+        r => format!("{r}, {}", g.accepted_utc),
+    }
 }
 
 /// Records `from..=to` missing between `prev` and `file`.

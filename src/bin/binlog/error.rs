@@ -120,14 +120,10 @@ impl From<binlog::Error> for CliError {
     fn from(err: binlog::Error) -> CliError {
         use binlog::ErrorKind as K;
         let msg = err.message().to_string();
+        if is_damage(&err) {
+            return CliError::Damaged(msg);
+        }
         match err.kind() {
-            K::Corrupt | K::CorruptHeader | K::Truncated | K::CorruptSeal | K::WrongLog => {
-                CliError::Damaged(msg)
-            }
-            K::CompressedTruncated
-            | K::CorruptFrame
-            | K::CorruptSeekTable
-            | K::FrameSizeMismatch => CliError::Damaged(msg),
             K::InvalidArgument | K::InvalidUtf8 | K::RecordTooLarge => CliError::Usage(msg),
             K::NotABinlog | K::Sealed => CliError::Usage(msg),
             K::UnsupportedVersion => CliError::Usage(msg),

@@ -6,8 +6,8 @@ use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
-use crate::progress::NoProgressAccepted;
-use crate::select::{self, Filter, RecordArgs};
+use crate::progress::{NoProgressAccepted, Progress};
+use crate::select::{self, Filter, RecordArgs, Walk};
 use binlog::{LogReader, Reader};
 use clap::Args;
 use std::io::Write;
@@ -71,10 +71,11 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let sources = paths::resolve(&a.paths, a.log.as_deref())?;
     if !args.follow {
         let files = paths::all_files(&sources);
-        let start = select::tail_start(&files, &filter, args.lines)?;
+        let start = select::tail_start(&files, &filter, args.lines, false)?;
         let mut out = output::stdout();
         let mut printer = RecordPrinter::new(a.json, a.payload);
-        let outcome = select::for_each(&files, &filter, start, None, false, |r| {
+        let walk = Walk { start, ..Walk::ALL };
+        let outcome = select::for_each(&files, &filter, walk, &mut Progress::hidden(), |r| {
             printer.print(&mut out, r).map_err(CliError::from)
         })?;
         out.flush()?;
@@ -212,7 +213,7 @@ fn start_seq(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Option<u64
     if files.is_empty() {
         return Ok(None);
     }
-    let start = select::tail_start_with(files, filter, n, true)?;
+    let start = select::tail_start(files, filter, n, true)?;
     if let Some(seq) = select::first_seq_from(files, filter, start, true)? {
         return Ok(Some(seq));
     }

@@ -92,65 +92,66 @@ pub fn check_file(
             file_kind::EMPTY_STATE,
             file_kind::EMPTY_NOTE
         ));
-        // The walk of no bytes finds no record and calls the header
-        // damaged; an empty file is not damage (see `file_kind`).
-        let Ok(mut a) = walk::analyze_bytes(path, &[], None, progress) else {
-            unreachable!("no bytes cannot fail to be read")
-        };
-        a.issues.clear();
-        a.end = RecordsEnd::Unsealed;
-        c.analysis = Some(a);
+        c.analysis = Some(walk::empty_analysis());
         return c;
     }
-    let mut a = match walk::analyze(path, progress, &mut c.notes) {
+    let mut a = match analyze_segment(path, progress, &mut c.notes) {
         Ok(a) => a,
         Err(e) => {
-            c.error = Some(e.message());
+            c.error = Some(e);
             return c;
         }
     };
-    if a.records == 0 && a.header.is_none() {
-        match file_kind::check_not_a_segment(path) {
-            Ok(Some(e)) => {
-                c.error = Some(e.to_string());
-                return c;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                c.error = Some(e.to_string());
-                return c;
-            }
-        }
-    }
     if !a.is_sealed() {
         c.locked = log_held || lock::is_locked(path);
     }
     if c.locked {
-        // A writer has it open: a tail that is not a whole record yet is a
-        // record being written, and a seal after the records' SEAL_BEGIN
-        // frame a seal being written (a rolling log seals the segment it
-        // rolled away from after the roll), not damage.
-        match a.end {
-            RecordsEnd::Torn { offset, len } => {
-                a.issues.retain(|i| i.kind != IssueKind::Torn);
-                c.notes.push(format!(
-                    "offset {offset}: {len} bytes of a record being written (a writer has the segment open)"
-                ));
-            }
-            RecordsEnd::SealDamaged { offset } => {
-                a.issues.retain(|i| i.kind != IssueKind::Seal);
-                c.notes.push(format!(
-                    "offset {offset}: ending: its records are closed and a writer is writing its seal"
-                ));
-            }
-            _ => {}
-        }
+        note_being_written(&mut c, &mut a);
     }
     note_unsealed(&mut c, &a, role);
     check_log_name(&mut c, &a);
     c.damaged = !a.is_clean() || !c.log_issues.is_empty();
     c.analysis = Some(a);
     c
+}
+
+/// Walks the segment at `path` (not empty); the error to report for one
+/// that cannot be read, or that is not a segment at all (decided on the
+/// bytes the walk read: see `file_kind`).
+fn analyze_segment(
+    path: &Path,
+    progress: &mut Progress,
+    notes: &mut Vec<String>,
+) -> Result<Analysis, String> {
+    let (a, map) = walk::analyze(path, progress, notes).map_err(|e| e.message())?;
+    if a.records == 0 && a.header.is_none() {
+        if let Some(e) = file_kind::not_a_segment(path, &map) {
+            return Err(e.to_string());
+        }
+    }
+    Ok(a)
+}
+
+/// A writer has the segment open: a tail that is not a whole record yet
+/// is a record being written, and a seal after the records' SEAL_BEGIN
+/// frame a seal being written (a rolling log seals the segment it rolled
+/// away from after the roll), not damage.
+fn note_being_written(c: &mut SegmentCheck, a: &mut Analysis) {
+    match a.end {
+        RecordsEnd::Torn { offset, len } => {
+            a.issues.retain(|i| i.kind != IssueKind::Torn);
+            c.notes.push(format!(
+                "offset {offset}: {len} bytes of a record being written (a writer has the segment open)"
+            ));
+        }
+        RecordsEnd::SealDamaged { offset } => {
+            a.issues.retain(|i| i.kind != IssueKind::Seal);
+            c.notes.push(format!(
+                "offset {offset}: ending: its records are closed and a writer is writing its seal"
+            ));
+        }
+        _ => {}
+    }
 }
 
 /// What an unsealed segment means where it stands.

@@ -1,7 +1,7 @@
 //! The header line of a dump, or what is wrong with the header and where
 //! records start after it.
 
-use super::line::{crc_field, DumpOutput, Field};
+use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
 use binlog::format::crc32;
 use binlog::format::frame;
@@ -25,7 +25,13 @@ pub(super) fn dump_header<W: Write>(
                 len as u64,
                 vec![
                     ("version", Field::Bare(format!("{}.{}", h.major, h.minor))),
-                    ("crc", crc_field(stored, crc32(&map[..len - 4]))),
+                    (
+                        "crc",
+                        Field::Crc {
+                            stored,
+                            computed: crc32(&map[..len - 4]),
+                        },
+                    ),
                     ("created", Field::Time(h.created_ns)),
                     ("segment_no", Field::Unsigned(h.segment_no)),
                     ("first_seq", Field::Unsigned(h.first_seq)),

@@ -178,8 +178,3 @@ impl<W: Write> DumpOutput<'_, W> {
         Ok(())
     }
 }
-
-/// A stored CRC, with the computed one when they differ.
-pub(super) fn crc_field(stored: u32, computed: u32) -> Field {
-    Field::Crc { stored, computed }
-}

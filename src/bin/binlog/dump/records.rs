@@ -4,7 +4,7 @@
 //! scan would).
 
 use super::args::DumpArgs;
-use super::line::{crc_field, DumpOutput, Field};
+use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
 use crate::type_names;
 use crate::walk::LostTypes;
@@ -187,7 +187,13 @@ impl<'m> RecordDump<'m> {
         let stored = u32::from_le_bytes(data[p + 4..p + 8].try_into().expect("4 bytes"));
         let mut fields = vec![
             ("body", Field::Unsigned((total - FRAME_HEADER_LEN) as u64)),
-            ("crc", crc_field(stored, stored)),
+            (
+                "crc",
+                Field::Crc {
+                    stored,
+                    computed: stored,
+                },
+            ),
             ("flags", Field::Flags(body[0], flag_names(body[0]))),
             ("seq", Field::Unsigned(r.seq)),
             ("ts", Field::Time(r.timestamp_ns)),

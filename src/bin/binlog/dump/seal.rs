@@ -2,7 +2,7 @@
 //! per-type offset arrays, the sparse index, the directory and the
 //! trailer.
 
-use super::line::{crc_field, DumpOutput, Field};
+use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
 use binlog::format::crc32;
 use binlog::format::seal::{SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN, TRAILER_LEN};
@@ -22,7 +22,13 @@ pub(super) fn dump_seal<W: Write>(
         "seal-begin",
         17,
         vec![
-            ("crc", crc_field(begin_stored, begin_stored)),
+            (
+                "crc",
+                Field::Crc {
+                    stored: begin_stored,
+                    computed: begin_stored,
+                },
+            ),
             ("record_count", Field::Unsigned(count)),
         ],
     )?;
@@ -103,7 +109,13 @@ fn dump_directory_and_trailer<W: Write>(
         "seal-dir",
         tr.dir_len as u64,
         vec![
-            ("crc", crc_field(dir_stored, dir_stored)),
+            (
+                "crc",
+                Field::Crc {
+                    stored: dir_stored,
+                    computed: dir_stored,
+                },
+            ),
             ("record_count", Field::Unsigned(s.record_count)),
             ("first_seq", Field::Unsigned(s.first_seq)),
             ("last_seq", Field::Unsigned(s.last_seq)),
@@ -125,7 +137,13 @@ fn dump_directory_and_trailer<W: Write>(
             ("records_end", Field::Unsigned(tr.records_end)),
             ("dir_offset", Field::Unsigned(tr.dir_offset)),
             ("dir_len", Field::Unsigned(tr.dir_len as u64)),
-            ("crc", crc_field(stored, stored)),
+            (
+                "crc",
+                Field::Crc {
+                    stored,
+                    computed: stored,
+                },
+            ),
             ("magic", Field::Bare("BLGSEAL1".into())),
         ],
     )

@@ -5,6 +5,7 @@
 //! segment changes.
 
 use super::args::RepairArgs;
+use crate::continuity;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::paths;
 use binlog::log::accepted_gaps;
@@ -12,6 +13,8 @@ use binlog::log::accepted_gaps;
 /// Accepts the gap `range` of the one log `args.paths` names.
 pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
     let (from, to) = parse_range(range)?;
+    // Before anything else, as `accept` would (also under --dry-run).
+    accepted_gaps::check_range(from, to)?;
     let source = paths::single(
         paths::resolve(&args.paths, args.log.as_deref())?,
         "repair --accept-gap",
@@ -34,17 +37,14 @@ pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
         g.from_seq,
         g.to_seq,
         source.label,
-        if g.reason.is_empty() {
-            g.accepted_utc.clone()
-        } else {
-            format!("{}, {}", g.reason, g.accepted_utc)
-        },
+        continuity::reason_and_time(&g),
         paths::show(&file)
     );
     Ok(Outcome::Clean)
 }
 
-/// `A..B` (inclusive) or a single `A`.
+/// `A..B` (inclusive) or a single `A`; `binlog::log::accepted_gaps`
+/// refuses A > B.
 fn parse_range(s: &str) -> CliResult<(u64, u64)> {
     let bad = || CliError::usage(format!("--accept-gap {s:?}: expected FROM..TO or SEQ"));
     let (a, b) = s.split_once("..").unwrap_or((s, s));
@@ -52,9 +52,6 @@ fn parse_range(s: &str) -> CliResult<(u64, u64)> {
         a.trim().parse::<u64>().map_err(|_| bad())?,
         b.trim().parse::<u64>().map_err(|_| bad())?,
     );
-    if a > b {
-        return Err(bad());
-    }
     Ok((a, b))
 }
 
@@ -66,7 +63,7 @@ mod tests {
     fn gap_ranges() {
         assert_eq!(parse_range("14..19").unwrap(), (14, 19));
         assert_eq!(parse_range("14").unwrap(), (14, 14));
-        assert!(parse_range("19..14").is_err());
+        assert!(accepted_gaps::check_range(19, 14).is_err());
         assert!(parse_range("a..b").is_err());
     }
 }

@@ -7,11 +7,10 @@
 //! log's next writer from numbering new records as they are numbered.
 
 use super::args::RepairArgs;
-use super::plan::{plan, salvage_ends, Plan};
-use super::report::{print_line, RepairCounts};
+use super::plan::{salvage_ends, Plan};
+use super::report::{RepairCounts, Report};
 use crate::check::SegmentCheck;
 use crate::paths::{self, LogId};
-use crate::progress::Progress;
 use binlog::format::header::SegmentHeader;
 use binlog::log::naming;
 use binlog::{Options, Writer};
@@ -23,10 +22,11 @@ use std::path::Path;
 /// lost. That damage remains.
 pub(super) fn gap_left_by_salvage(
     c: &SegmentCheck,
+    plan: &Plan,
     next: &SegmentCheck,
     log: &LogId,
     args: &RepairArgs,
-    progress: &Progress,
+    report: &Report,
     counts: &mut RepairCounts,
 ) {
     let next_first = next
@@ -34,47 +34,44 @@ pub(super) fn gap_left_by_salvage(
         .as_ref()
         .and_then(|n| n.header.as_ref())
         .map(|h| h.first_seq);
-    report_lost(c, next_first, log, args, progress, counts);
+    report_lost(c, plan, next_first, log, args, report, counts);
 }
 
 /// Prints the ranges of records a salvage of `c` loses from its log (see
 /// `lost_ranges`), and counts them as damage left.
 fn report_lost(
     c: &SegmentCheck,
+    plan: &Plan,
     next_first: Option<u64>,
     log: &LogId,
     args: &RepairArgs,
-    progress: &Progress,
+    report: &Report,
     counts: &mut RepairCounts,
 ) {
-    let lost = lost_ranges(c, args.salvage, next_first);
+    let lost = lost_ranges(c, plan, next_first);
     for &(from, to) in &lost {
-        print_line(
-            progress,
-            &format!(
-                "  {}: {} from the log (lost in the damage; the salvaged records are read in \
+        report.print_line(&format!(
+            "  {}: {} from the log (lost in the damage; the salvaged records are read in \
                  their place): once nothing can bring them back, `binlog repair --accept-gap \
                  {from}..{to} {}` accepts the gap",
-                paths::show(&c.path),
-                missing(from, to + 1, args.dry_run),
-                paths::show(&log.dir)
-            ),
-        );
+            paths::show(&c.path),
+            missing(from, to + 1, args.dry_run),
+            paths::show(&log.dir)
+        ));
     }
     if !lost.is_empty() {
         counts.left += 1;
     }
 }
 
-/// The ranges (inclusive) of sequence numbers a salvage of `c` loses: those
-/// between the records kept, the runs salvaged, and `next_first` (the
-/// first number of the log's next file).
-fn lost_ranges(c: &SegmentCheck, salvage: bool, next_first: Option<u64>) -> Vec<(u64, u64)> {
-    let (Some((kept_next, _)), Plan::Salvage { mut runs, .. }) =
-        (salvage_ends(c, salvage), plan(c, salvage))
-    else {
+/// The ranges (inclusive) of sequence numbers a salvage of `c` (as
+/// `plan` planned) loses: those between the records kept, the runs
+/// salvaged, and `next_first` (the first number of the log's next file).
+fn lost_ranges(c: &SegmentCheck, plan: &Plan, next_first: Option<u64>) -> Vec<(u64, u64)> {
+    let (Some((kept_next, _)), Plan::Salvage { runs, .. }) = (salvage_ends(c, plan), plan) else {
         return Vec::new();
     };
+    let mut runs = runs.clone();
     runs.sort_by_key(|r| r.first_seq);
     let mut lost = Vec::new();
     let mut at = kept_next;
@@ -108,13 +105,14 @@ fn missing(from: u64, to: u64, dry_run: bool) -> String {
 /// the middle (damage left).
 pub(super) fn number_after_salvage(
     c: &SegmentCheck,
+    plan: &Plan,
     log: &LogId,
     args: &RepairArgs,
-    progress: &Progress,
+    report: &Report,
     counts: &mut RepairCounts,
 ) {
     let (Some((kept_next, after)), Some(h)) = (
-        salvage_ends(c, args.salvage),
+        salvage_ends(c, plan),
         c.analysis.as_ref().and_then(|a| a.header.as_ref()),
     ) else {
         return;
@@ -130,27 +128,24 @@ pub(super) fn number_after_salvage(
     let why = "so that the log's writer numbers new records after the salvaged ones";
     if args.dry_run {
         let line = format!("  would start {p}, empty, at sequence number {after}, {why}");
-        print_line(progress, &line);
-        report_lost(c, Some(after), log, args, progress, counts);
+        report.print_line(&line);
+        report_lost(c, plan, Some(after), log, args, report, counts);
         return;
     }
     match start_empty_segment(&path, log, h, no, after) {
         Ok(()) => {
             let line = format!("  started {p}, empty, at sequence number {after}, {why}");
-            print_line(progress, &line);
-            report_lost(c, Some(after), log, args, progress, counts);
+            report.print_line(&line);
+            report_lost(c, plan, Some(after), log, args, report, counts);
         }
         Err(e) => {
-            print_line(
-                progress,
-                &format!(
-                    "  {}: could not start the segment that keeps the salvaged numbers from being \
+            report.print_line(&format!(
+                "  {}: could not start the segment that keeps the salvaged numbers from being \
                      used again ({}): the log's next writer will number new records from \
                      {kept_next}, as the salvaged ones are numbered",
-                    paths::show(&c.path),
-                    e.message()
-                ),
-            );
+                paths::show(&c.path),
+                e.message()
+            ));
             counts.errors += 1;
         }
     }

@@ -44,7 +44,7 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, Source};
 use crate::progress::Progress;
-use report::{print_line, RepairCounts};
+use report::{RepairCounts, Report};
 use std::io::Write;
 
 pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
@@ -66,22 +66,19 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
     } else {
         "repair"
     };
-    let mut progress = Progress::bytes(total, what);
+    let mut report = Report::new(Progress::bytes(total, what), args.json);
     let mut counts = RepairCounts::default();
-    if args.json {
-        report::report_as_json();
-    }
     for source in &sources {
-        repair_source(source, args, &mut progress, &mut counts)?;
+        repair_source(source, args, &mut report, &mut counts)?;
     }
-    progress.finish();
+    report.progress.finish();
     if args.json {
-        let doc = report::json_document(&counts, args.dry_run);
+        let doc = report.json_document(&counts, args.dry_run);
         let mut out = output::stdout();
         output::print_json_document(&mut out, &doc)?;
         out.flush()?;
     } else {
-        print_line(&progress, &summary_line(&counts, args.dry_run));
+        report.print_line(&summary_line(&counts, args.dry_run));
     }
     if counts.errors > 0 {
         return Err(CliError::io(format!(
@@ -112,25 +109,26 @@ fn summary_line(counts: &RepairCounts, dry_run: bool) -> String {
 fn repair_source(
     source: &Source,
     args: &RepairArgs,
-    progress: &mut Progress,
+    report: &mut Report,
     counts: &mut RepairCounts,
 ) -> CliResult<()> {
     // Checked one by one, as verify does (with the log's continuity).
     let mut checked = Vec::new();
-    check::check_source(source, progress, |c, _| {
+    check::check_source(source, &mut report.progress, |c, _| {
         checked.push(c);
         Ok(())
     })?;
     for (i, c) in checked.iter().enumerate() {
         counts.segments += 1;
         let changed = counts.changed;
-        segment::repair_segment(c, args, progress, counts);
+        let plan = plan::plan(c, args.salvage);
+        segment::repair_segment(c, &plan, args, report, counts);
         if let (true, Some(log)) = (counts.changed > changed, &source.log) {
             match checked.get(i + 1) {
                 Some(next) => {
-                    log_effects::gap_left_by_salvage(c, next, log, args, progress, counts)
+                    log_effects::gap_left_by_salvage(c, &plan, next, log, args, report, counts)
                 }
-                None => log_effects::number_after_salvage(c, log, args, progress, counts),
+                None => log_effects::number_after_salvage(c, &plan, log, args, report, counts),
             }
         }
         // Problems between segments (records missing before this one) are
@@ -144,7 +142,7 @@ fn repair_source(
                     "the records are gone"
                 };
                 let m = &l.message;
-                print_line(progress, &format!("  {p}: {m} (not repairable: {why})"));
+                report.print_line(&format!("  {p}: {m} (not repairable: {why})"));
                 counts.left += 1;
             }
         }

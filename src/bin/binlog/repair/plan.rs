@@ -4,7 +4,7 @@
 
 use crate::check::{records_phrase, LogIssueKind, SegmentCheck};
 use crate::file_kind;
-use crate::walk::{IntactRun, IssueKind};
+use crate::walk::{Analysis, IntactRun, IssueKind};
 
 pub(super) enum Plan {
     /// Sealed and intact, or open by a writer and intact.
@@ -25,57 +25,14 @@ pub(super) fn plan(c: &SegmentCheck, salvage: bool) -> Plan {
     let Some(a) = &c.analysis else {
         return Plan::Unreadable(c.error.clone().unwrap_or_default());
     };
-    if a.file_len == 0 {
-        // A writer may be creating it: a header written here could clash
-        // with the one it writes (see `file_kind`).
-        return Plan::NothingToDo(format!(
-            "{}: {}",
-            file_kind::EMPTY_STATE,
-            file_kind::EMPTY_NOTE
-        ));
-    }
-    let unsealed_older = c
-        .log_issues
-        .iter()
-        .any(|l| l.kind == LogIssueKind::NotSealed);
-    if a.is_clean() && !unsealed_older {
-        return match (a.is_sealed(), c.locked) {
-            (true, _) => Plan::NothingToDo(format!("sealed, {}", records_phrase(a))),
-            (false, true) => Plan::NothingToDo(format!(
-                "unsealed, a writer has it open; {}",
-                records_phrase(a)
-            )),
-            (false, false) => {
-                Plan::Reseal("no seal (its writer stopped without closing it)".into())
-            }
-        };
+    if let Some(p) = plan_for_intact(c, a) {
+        return p;
     }
     if c.locked {
         return Plan::LeaveDamaged("a writer has it open: stop the writer, then repair".into());
     }
     if let Some(first) = a.first_mid_file_issue() {
-        if !salvage {
-            let after: u64 = a
-                .runs
-                .iter()
-                .filter(|r| r.start >= first.offset)
-                .map(|r| r.count)
-                .sum();
-            return Plan::LeaveDamaged(format!(
-                "corruption in the middle at offset {}: refused, nothing changed (a cut would lose \
-                 the {after} valid records after it); `binlog repair --salvage` copies them into a new \
-                 segment first",
-                first.offset
-            ));
-        }
-        if first.kind == IssueKind::Header {
-            return Plan::SalvageHeaderless {
-                runs: a.runs.clone(),
-            };
-        }
-        let cut = first.offset;
-        let runs = a.runs.iter().filter(|r| r.start >= cut).copied().collect();
-        return Plan::Salvage { cut, runs };
+        return plan_for_mid_file(a, first.offset, first.kind, salvage);
     }
     let why = a
         .issues
@@ -90,13 +47,73 @@ pub(super) fn plan(c: &SegmentCheck, salvage: bool) -> Plan {
     })
 }
 
-/// For a segment a salvage cuts: the sequence number after the records it
-/// keeps, and the one after the last record salvaged (the same if none
-/// is).
-pub(super) fn salvage_ends(c: &SegmentCheck, salvage: bool) -> Option<(u64, u64)> {
-    let Plan::Salvage { cut, runs } = plan(c, salvage) else {
+/// The plan for an empty segment, or an intact one whose log has no older
+/// segment left unsealed (None: it needs more).
+fn plan_for_intact(c: &SegmentCheck, a: &Analysis) -> Option<Plan> {
+    if a.file_len == 0 {
+        // A writer may be creating it: a header written here could clash
+        // with the one it writes (see `file_kind`).
+        return Some(Plan::NothingToDo(format!(
+            "{}: {}",
+            file_kind::EMPTY_STATE,
+            file_kind::EMPTY_NOTE
+        )));
+    }
+    let unsealed_older = c
+        .log_issues
+        .iter()
+        .any(|l| l.kind == LogIssueKind::NotSealed);
+    if !a.is_clean() || unsealed_older {
+        return None;
+    }
+    Some(match (a.is_sealed(), c.locked) {
+        (true, _) => Plan::NothingToDo(format!("sealed, {}", records_phrase(a))),
+        (false, true) => Plan::NothingToDo(format!(
+            "unsealed, a writer has it open; {}",
+            records_phrase(a)
+        )),
+        (false, false) => Plan::Reseal("no seal (its writer stopped without closing it)".into()),
+    })
+}
+
+/// The plan for a segment damaged in the middle, first at `offset` (an
+/// issue of `kind`): a salvage, or (without `--salvage`) left as it is.
+fn plan_for_mid_file(a: &Analysis, offset: u64, kind: IssueKind, salvage: bool) -> Plan {
+    if !salvage {
+        let after: u64 = a
+            .runs
+            .iter()
+            .filter(|r| r.start >= offset)
+            .map(|r| r.count)
+            .sum();
+        return Plan::LeaveDamaged(format!(
+            "corruption in the middle at offset {offset}: refused, nothing changed (a cut would \
+             lose the {after} valid records after it); `binlog repair --salvage` copies them into \
+             a new segment first"
+        ));
+    }
+    if kind == IssueKind::Header {
+        return Plan::SalvageHeaderless {
+            runs: a.runs.clone(),
+        };
+    }
+    let runs = a
+        .runs
+        .iter()
+        .filter(|r| r.start >= offset)
+        .copied()
+        .collect();
+    Plan::Salvage { cut: offset, runs }
+}
+
+/// For a segment a salvage cuts (as `plan`, its plan, says): the sequence
+/// number after the records it keeps, and the one after the last record
+/// salvaged (the same if none is).
+pub(super) fn salvage_ends(c: &SegmentCheck, plan: &Plan) -> Option<(u64, u64)> {
+    let Plan::Salvage { cut, runs } = plan else {
         return None;
     };
+    let cut = *cut;
     let a = c.analysis.as_ref()?;
     let kept = a
         .runs

@@ -4,8 +4,8 @@
 
 use crate::progress::Progress;
 use serde_json::{json, Map, Value};
+use std::cell::RefCell;
 use std::io::Write;
-use std::sync::Mutex;
 
 /// What a repair did, over all segments.
 #[derive(Default)]
@@ -16,68 +16,78 @@ pub(super) struct RepairCounts {
     pub(super) errors: u64,
 }
 
-/// The segments reported so far, when the report is JSON (None: text).
-/// A static, so that every part of repair that says something (the log
-/// effects of a salvage too) reports through `print_line` alike.
-static JSON_SEGMENTS: Mutex<Option<Vec<Map<String, Value>>>> = Mutex::new(None);
-
-fn json_segments() -> std::sync::MutexGuard<'static, Option<Vec<Map<String, Value>>>> {
-    JSON_SEGMENTS.lock().unwrap_or_else(|e| e.into_inner())
+/// Where a repair's report goes: lines above the progress bar, or the
+/// segments of a JSON document. Every part of repair that says something
+/// (the log effects of a salvage too) reports through `print_line` alike.
+pub(super) struct Report {
+    pub(super) progress: Progress,
+    /// The segments reported so far, when the report is JSON (None: text).
+    /// In a cell, so that the steps of a repair can print lines through a
+    /// shared borrow while its segment's fields are set.
+    json: Option<RefCell<Vec<Map<String, Value>>>>,
 }
 
-/// From now on, report lines are gathered for a JSON document.
-pub(super) fn report_as_json() {
-    *json_segments() = Some(Vec::new());
-}
-
-/// Starts the report of a segment: its check, as `verify --json` gives it.
-/// Text reports need nothing here.
-pub(super) fn begin_segment(check: Value) {
-    if let Some(v) = json_segments().as_mut() {
-        let Value::Object(m) = check else {
-            unreachable!("a check is an object")
-        };
-        v.push(m);
-    }
-}
-
-/// Sets a field of the current segment's JSON report (`action`: what the
-/// plan is; `result`: how it ended).
-pub(super) fn set_segment_field(key: &str, value: Value) {
-    if let Some(seg) = json_segments().as_mut().and_then(|v| v.last_mut()) {
-        seg.insert(key.to_string(), value);
-    }
-}
-
-/// Prints a report line on standard output (above the progress bar). A
-/// closed output does not stop a repair half-way: the line is dropped.
-/// In a JSON report the line goes to the current segment's `steps`.
-pub(super) fn print_line(progress: &Progress, line: &str) {
-    if let Some(v) = json_segments().as_mut() {
-        if let Some(seg) = v.last_mut() {
-            let steps = seg.entry("steps").or_insert_with(|| json!([]));
-            if let Value::Array(a) = steps {
-                a.push(json!(line.trim_start()));
-            }
-            return;
+impl Report {
+    /// A text report, or (`json`) one gathered for a JSON document.
+    pub(super) fn new(progress: Progress, json: bool) -> Report {
+        Report {
+            progress,
+            json: json.then(RefCell::default),
         }
     }
-    progress.suspend(|| {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
-    });
-}
 
-/// The JSON report: the totals and every segment's report.
-pub(super) fn json_document(counts: &RepairCounts, dry_run: bool) -> Value {
-    let segments = json_segments().take().unwrap_or_default();
-    json!({
-        "dry_run": dry_run,
-        "clean": counts.left == 0 && counts.errors == 0,
-        "segments_checked": counts.segments,
-        "changed": counts.changed,
-        "left_damaged": counts.left,
-        "errors": counts.errors,
-        "segments": segments,
-    })
+    /// Starts the report of a segment: its check, as `verify --json` gives
+    /// it (built only for a JSON report; text reports need nothing here).
+    pub(super) fn begin_segment(&self, check: impl FnOnce() -> Value) {
+        if let Some(v) = &self.json {
+            let Value::Object(m) = check() else {
+                unreachable!("a check is an object")
+            };
+            v.borrow_mut().push(m);
+        }
+    }
+
+    /// Sets a field of the current segment's JSON report (`action`: what
+    /// the plan is; `result`: how it ended).
+    pub(super) fn set_segment_field(&self, key: &str, value: Value) {
+        if let Some(v) = &self.json {
+            if let Some(seg) = v.borrow_mut().last_mut() {
+                seg.insert(key.to_string(), value);
+            }
+        }
+    }
+
+    /// Prints a report line on standard output (above the progress bar). A
+    /// closed output does not stop a repair half-way: the line is dropped.
+    /// In a JSON report the line goes to the current segment's `steps`.
+    pub(super) fn print_line(&self, line: &str) {
+        if let Some(v) = &self.json {
+            if let Some(seg) = v.borrow_mut().last_mut() {
+                let steps = seg.entry("steps").or_insert_with(|| json!([]));
+                if let Value::Array(a) = steps {
+                    a.push(json!(line.trim_start()));
+                }
+                return;
+            }
+        }
+        self.progress.suspend(|| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+        });
+    }
+
+    /// The JSON report: the totals and every segment's report (none in a
+    /// text report).
+    pub(super) fn json_document(self, counts: &RepairCounts, dry_run: bool) -> Value {
+        let segments = self.json.map(RefCell::into_inner).unwrap_or_default();
+        json!({
+            "dry_run": dry_run,
+            "clean": counts.left == 0 && counts.errors == 0,
+            "segments_checked": counts.segments,
+            "changed": counts.changed,
+            "left_damaged": counts.left,
+            "errors": counts.errors,
+            "segments": segments,
+        })
+    }
 }

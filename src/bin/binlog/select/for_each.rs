@@ -14,34 +14,46 @@ use crate::progress::Progress;
 use binlog::{Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 
-/// Calls `f` on every matching record from `start`, at most `head` of them.
-/// Damage met on the way is reported on standard error and the walk goes
-/// on with the next segment, or with `skip_damaged` with the next valid
-/// record after the damage (as `Reader::open_salvage` reads: a damaged
-/// header is skipped too); the outcome says whether there was any. A torn
-/// tail or a damaged seal (all records read) is only a warning.
+/// Which matching records a walk hands over, and what it does at damage.
+#[derive(Clone, Copy, Debug)]
+pub struct Walk {
+    /// Where the walk starts.
+    pub start: PrintStart,
+    /// At most this many records (None: all).
+    pub head: Option<u64>,
+    /// Go on after damage with the next valid record (as
+    /// `Reader::open_salvage` reads: a damaged header is skipped too)
+    /// instead of with the next segment.
+    pub skip_damaged: bool,
+}
+
+impl Walk {
+    /// Every matching record, each segment up to its first damage.
+    pub const ALL: Walk = Walk {
+        start: PrintStart::BEGIN,
+        head: None,
+        skip_damaged: false,
+    };
+}
+
+/// Calls `f` on every matching record `walk` selects, moving `progress`
+/// by the bytes read. Damage met on the way is reported on standard error
+/// and the walk goes on with the next segment, or (`walk.skip_damaged`)
+/// with the next valid record after the damage; the outcome says whether
+/// there was any. A torn tail or a damaged seal (all records read) is only
+/// a warning.
 pub fn for_each(
     files: &[PathBuf],
     filter: &Filter,
-    start: PrintStart,
-    head: Option<u64>,
-    skip_damaged: bool,
-    f: impl FnMut(&Record<'_>) -> CliResult<()>,
-) -> CliResult<Outcome> {
-    let mut progress = Progress::hidden();
-    for_each_with_progress(files, filter, start, head, skip_damaged, &mut progress, f)
-}
-
-/// `for_each`, moving a progress bar by the bytes read.
-pub fn for_each_with_progress(
-    files: &[PathBuf],
-    filter: &Filter,
-    start: PrintStart,
-    head: Option<u64>,
-    skip_damaged: bool,
+    walk: Walk,
     progress: &mut Progress,
     mut f: impl FnMut(&Record<'_>) -> CliResult<()>,
 ) -> CliResult<Outcome> {
+    let Walk {
+        start,
+        head,
+        skip_damaged,
+    } = walk;
     let mut walk = SegmentWalk {
         filter,
         skip_damaged,

@@ -13,8 +13,8 @@ mod for_each;
 mod start;
 
 pub use filter::{Filter, FilterArgs};
-pub use for_each::{for_each, for_each_with_progress};
-pub use start::{first_seq_from, tail_start, tail_start_with, PrintStart};
+pub use for_each::{for_each, Walk};
+pub use start::{first_seq_from, tail_start, PrintStart};
 
 use crate::error::{CliError, CliResult};
 use crate::output::PayloadMode;

@@ -19,18 +19,13 @@ impl PrintStart {
 }
 
 /// The start that leaves the last `n` matching records, counting backwards
-/// one segment at a time. Only the segments whose records would be printed
-/// are read (a seal that shows no record can match skips its segment): a
-/// seal says how many records were written, not how many can be read, and
-/// printing stops at damage.
-pub fn tail_start(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<PrintStart> {
-    tail_start_with(files, filter, n, false)
-}
-
-/// `tail_start`, counting the records a reader that skips damaged regions
-/// returns (`skip_damaged`, as `tail -f` reads) or, without it, those before
-/// the first damage of each segment (as `for_each` prints).
-pub fn tail_start_with(
+/// one segment at a time: the records a reader that skips damaged regions
+/// returns (`skip_damaged`, as `tail -f` reads) or, without it, those
+/// before the first damage of each segment (as `for_each` prints). Only the
+/// segments whose records would be printed are read (a seal that shows no
+/// record can match skips its segment): a seal says how many records were
+/// written, not how many can be read, and printing stops at damage.
+pub fn tail_start(
     files: &[PathBuf],
     filter: &Filter,
     n: u64,

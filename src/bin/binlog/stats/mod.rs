@@ -14,7 +14,7 @@ use crate::error::{CliResult, Outcome};
 use crate::output;
 use crate::paths;
 use crate::progress::Progress;
-use crate::select::{self, PrintStart};
+use crate::select::{self, Walk};
 use std::io::Write;
 use tally::Tally;
 
@@ -24,18 +24,10 @@ pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
     let files = paths::all_files(&sources);
     let mut progress = Progress::bytes(paths::total_len(&files), "stats");
     let mut tally = Tally::new(args.by.ns());
-    let outcome = select::for_each_with_progress(
-        &files,
-        &filter,
-        PrintStart::BEGIN,
-        None,
-        false,
-        &mut progress,
-        |r| {
-            tally.add(r);
-            Ok(())
-        },
-    )?;
+    let outcome = select::for_each(&files, &filter, Walk::ALL, &mut progress, |r| {
+        tally.add(r);
+        Ok(())
+    })?;
     progress.finish();
     let mut out = output::stdout();
     if args.json {

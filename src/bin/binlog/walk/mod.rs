@@ -63,15 +63,22 @@ pub fn map_noting(path: &Path, notes: &mut Vec<String>) -> Result<(File, Mmap), 
     Ok((file, map))
 }
 
-/// Checks the segment at `path`.
-/// What was lost decompressing a compressed segment goes to `notes`.
+/// Checks the segment at `path`; also the bytes it read (its map). What
+/// was lost decompressing a compressed segment goes to `notes`.
 pub fn analyze(
     path: &Path,
     progress: &mut Progress,
     notes: &mut Vec<String>,
-) -> Result<Analysis, WalkError> {
+) -> Result<(Analysis, Mmap), WalkError> {
     let (_file, map) = map_noting(path, notes)?;
-    analyze_bytes(path, &map, Some(&map), progress)
+    let a = analyze_bytes(path, &map, Some(&map), progress)?;
+    Ok((a, map))
+}
+
+/// The analysis of an empty file: no header, no record and no damage
+/// (an empty segment file is not damage: see `file_kind`).
+pub fn empty_analysis() -> Analysis {
+    Walker::new(0).into_analysis()
 }
 
 /// `analyze` on bytes; `mapped` (the map the bytes are) lets the walk hand

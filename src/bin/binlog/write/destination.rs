@@ -102,8 +102,9 @@ pub(super) fn open(args: &WriteArgs) -> CliResult<(Destination, String, Created)
             Some(n) => n.clone(),
             None => the_log_in(path)?,
         };
-        let options = log_options(args)?;
+        let mut options = log_options(args)?;
         let created = Created::log(path, &name);
+        options.callbacks.push(created.segment_callback());
         let w = LogWriter::open(path, &name, options)?;
         let shown = format!("log {name} in {}", path.display());
         return Ok((Destination::Log(w), shown, created));

@@ -3,65 +3,80 @@
 //! files this run created are removed (those that did not exist when it
 //! started), and only when no record was written: a segment only if it
 //! holds no record and no writer holds it, a lock file only if no writer
-//! holds it.
+//! holds it. Only the paths the write may create are looked at, not the
+//! directory's other entries (a log's older segments).
 
 use crate::file_kind;
 use crate::lock;
+use crate::paths;
+use binlog::log::naming;
+use binlog::log::{SegmentEvent, SharedCallback};
 use binlog::Reader;
-use std::collections::HashSet;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// The files a write may create, as they were before it started.
+/// The files a write may create, and whether each existed before it
+/// started.
 pub(super) struct Created {
     /// The directory written into (a log's, or a segment's parent).
     dir: PathBuf,
     dir_existed: bool,
-    /// The directory's entries before the write.
-    before: HashSet<OsString>,
-    /// Whether a new entry of the directory is one the write makes.
-    ours: Box<dyn Fn(&str) -> bool>,
+    /// The segment file, or a log's lock and manifest, each with whether
+    /// it existed.
+    files: Vec<(PathBuf, bool)>,
+    /// The segments a log writer created (its Opened events: a segment it
+    /// resumes existed before and opens none).
+    opened: Arc<Mutex<Vec<PathBuf>>>,
 }
 
 impl Created {
-    /// Notes what exists before log `log` is opened in `dir`.
+    /// Notes what exists before log `log` is opened in `dir`; its segments
+    /// are noted as the writer creates them (see `segment_callback`).
     pub(super) fn log(dir: &Path, log: &str) -> Created {
-        let log = log.to_string();
-        Created::in_dir(
-            dir.to_path_buf(),
-            Box::new(move |n| is_file_of_log(n, &log)),
-        )
+        let files = [naming::lock_path(dir, log), naming::manifest_path(dir, log)];
+        Created::noting(dir.to_path_buf(), files.into())
     }
 
     /// Notes what exists before the segment file `path` is opened.
     pub(super) fn segment(path: &Path) -> Created {
-        let own = path.file_name().map(|n| n.to_os_string());
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        Created::in_dir(
-            parent,
-            Box::new(move |n| own.as_deref() == Some(n.as_ref())),
-        )
+        Created::noting(paths::dir_of(path), vec![path.to_path_buf()])
     }
 
-    fn in_dir(dir: PathBuf, ours: Box<dyn Fn(&str) -> bool>) -> Created {
+    fn noting(dir: PathBuf, files: Vec<PathBuf>) -> Created {
         Created {
             dir_existed: dir.is_dir(),
-            before: entries(&dir),
             dir,
-            ours,
+            files: files
+                .into_iter()
+                .map(|f| {
+                    let existed = exists(&f);
+                    (f, existed)
+                })
+                .collect(),
+            opened: Arc::default(),
         }
     }
 
-    /// Removes what the write created (it wrote no record): the files of
-    /// ours that are new, then the directory if the write made it and it
-    /// is left empty.
+    /// The callback a log writer is opened with, so that the segments it
+    /// creates are known.
+    pub(super) fn segment_callback(&self) -> SharedCallback {
+        let opened = Arc::clone(&self.opened);
+        Arc::new(move |event| {
+            if let SegmentEvent::Opened(s) = event {
+                lock_vec(&opened).push(s.path.clone());
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes what the write created (it wrote no record): the files that
+    /// are new, then the directory if the write made it and it is left
+    /// empty.
     pub(super) fn remove(&self) {
-        for name in entries(&self.dir).difference(&self.before) {
-            let path = self.dir.join(name);
-            if name.to_str().is_some_and(|n| (self.ours)(n)) && unused(&path) {
+        let opened = lock_vec(&self.opened).clone();
+        let new_files = self.files.iter().filter(|(_, existed)| !existed);
+        for path in new_files.map(|(p, _)| p).chain(&opened) {
+            if exists(path) && unused(path) {
                 let _ = std::fs::remove_file(path);
             }
         }
@@ -72,12 +87,13 @@ impl Created {
     }
 }
 
-/// A segment, the lock or the manifest of log `log`.
-fn is_file_of_log(file_name: &str, log: &str) -> bool {
-    let Some(rest) = file_name.strip_prefix(log) else {
-        return false;
-    };
-    (rest.starts_with('-') && rest.ends_with(".binlog")) || rest == ".lock" || rest == ".manifest"
+fn lock_vec(v: &Mutex<Vec<PathBuf>>) -> std::sync::MutexGuard<'_, Vec<PathBuf>> {
+    v.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether there is a directory entry at `path` (a dangling link too).
+fn exists(path: &Path) -> bool {
+    path.symlink_metadata().is_ok()
 }
 
 /// True for a file no writer holds that has no record in it: another
@@ -94,10 +110,4 @@ fn unused(path: &Path) -> bool {
         Ok(r) => r.seal().is_some_and(|d| d.record_count == 0),
         Err(_) => file_kind::is_empty(path),
     }
-}
-
-fn entries(dir: &Path) -> HashSet<OsString> {
-    std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default()
 }
