@@ -29,6 +29,10 @@ impl State {
             }
         }
         if self.buf.is_empty() {
+            // Nothing waits (a failed call may have taken back the records
+            // that started the deadline): a deadline left set would have
+            // the flusher call this again at once, holding the lock.
+            self.clear_deadline();
             return Ok(());
         }
         self.seal_buffered();
