@@ -3,9 +3,9 @@
 //! by an event, listed as the same segment with its compressed and
 //! original size, counted by retention at its compressed size, never
 //! written again; what a crash leaves of a compression is finished when the
-//! log opens. The records of a compressed segment are checked here by
-//! decompressing a copy (reading `.binlog.zst` in place is the readers'
-//! part, tested with them).
+//! log opens; a log reader reads the compressed history and the live
+//! segment as one log. The records of one compressed segment are checked
+//! by decompressing a copy.
 
 mod common;
 
@@ -464,4 +464,44 @@ fn a_compressed_segment_keeps_its_segments_modification_time() {
     w.close().unwrap();
     let zst = binlog::compressed::compress::compressed_path(&sealed[0]);
     assert_eq!(std::fs::metadata(&zst).unwrap().modified().unwrap(), before);
+}
+
+/// A log reader reads a log whose older segments are compressed as one
+/// log: every record in order across `.binlog.zst` and `.binlog` files, a
+/// seek into the compressed history, and a follower that waits at the end
+/// sees the next record written to the live plain segment.
+#[test]
+fn a_log_reader_reads_compressed_history_in_order_and_follows_the_live_segment() {
+    let dir = TempDir::new("log-zst-read");
+    let w = LogWriter::open(dir.path(), "lg", opts(0)).unwrap();
+    for seq in 0..10 {
+        w.write("t", &payload(seq)).unwrap();
+    }
+    w.tick().unwrap();
+    w.flush().unwrap();
+    assert!(
+        names_ending(&dir, ".binlog.zst").len() >= 2,
+        "{:?}",
+        dir.names()
+    );
+    let mut r = binlog::LogReader::open(dir.path(), "lg").unwrap();
+    let mut seen = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        seen.push((rec.seq, rec.payload.to_vec()));
+    }
+    let want: Vec<_> = (0..10).map(|s| (s, payload(s))).collect();
+    assert_eq!(seen, want);
+    // A seek lands inside the first (compressed) segment.
+    r.seek_seq(1).unwrap();
+    assert_eq!(r.next().unwrap().map(|x| x.seq), Some(1));
+    r.seek_seq(10).unwrap();
+    // Following: the next record, in the live segment.
+    w.write("t", &payload(10)).unwrap();
+    w.flush().unwrap();
+    let rec = r.next_wait(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        rec.map(|x| (x.seq, x.payload.to_vec())),
+        Some((10, payload(10)))
+    );
+    w.close().unwrap();
 }
