@@ -86,6 +86,23 @@ func cString(op, what, s string) (*C.char, error) {
 	return C.CString(s), nil
 }
 
+// cStrings converts the strings a and b (named whatA and whatB in an
+// error) for one C call, as cString; free releases both. On error nothing
+// is left to free.
+func cStrings(op, whatA, a, whatB, b string) (ca, cb *C.char, free func(), err error) {
+	if ca, err = cString(op, whatA, a); err != nil {
+		return nil, nil, nil, err
+	}
+	if cb, err = cString(op, whatB, b); err != nil {
+		C.free(unsafe.Pointer(ca))
+		return nil, nil, nil, err
+	}
+	return ca, cb, func() {
+		C.free(unsafe.Pointer(ca))
+		C.free(unsafe.Pointer(cb))
+	}, nil
+}
+
 // bytesPtr is the address of b's first byte, or NULL for an empty b (the
 // library accepts NULL with a zero length). Passing it as a direct argument
 // of a C call pins b for the duration of the call.

@@ -219,16 +219,11 @@ func OpenGlob(dir, pattern string) (*Reader, error) {
 }
 
 func openTwo(op, what, dir, arg string, open func(*C.char, *C.char, **C.binlog_reader) C.binlog_result) (*Reader, error) {
-	cdir, err := cString(op, "dir", dir)
+	cdir, carg, free, err := cStrings(op, "dir", dir, what, arg)
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(cdir))
-	carg, err := cString(op, what, arg)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(carg))
+	defer free()
 	var h *C.binlog_reader
 	lockThread()
 	err = result(op, open(cdir, carg, &h))

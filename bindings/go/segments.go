@@ -6,8 +6,6 @@ package binlog
 */
 import "C"
 
-import "unsafe"
-
 // SegmentState is where a log's file is in its lifecycle
 // (binlog_segment_state).
 type SegmentState uint32
@@ -57,16 +55,11 @@ type Segment struct {
 // any number of goroutines.
 func ListSegments(dir, name string) ([]Segment, error) {
 	const op = "list segments"
-	cdir, err := cString(op, "dir", dir)
+	cdir, cname, free, err := cStrings(op, "dir", dir, "name", name)
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(cdir))
-	cname, err := cString(op, "name", name)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(cname))
+	defer free()
 	var list *C.binlog_segment_list
 	lockThread()
 	defer unlockThread()

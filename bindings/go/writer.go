@@ -76,16 +76,11 @@ func OpenWriter(path string, opts *Options) (*Writer, error) {
 // Retention. Sequence numbers continue across segments and restarts.
 func OpenLog(dir, name string, opts *Options) (*Writer, error) {
 	const op = "open log"
-	cdir, err := cString(op, "dir", dir)
+	cdir, cname, free, err := cStrings(op, "dir", dir, "name", name)
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(cdir))
-	cname, err := cString(op, "name", name)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(cname))
+	defer free()
 	copts, err := opts.build(op, true, name)
 	if err != nil {
 		return nil, err
