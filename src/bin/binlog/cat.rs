@@ -44,7 +44,7 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let a = &args.records;
     a.check_payload_mode()?;
     let filter = a.filter.build()?;
-    let sources = paths::resolve(&a.paths, a.log.as_deref())?;
+    let sources = a.source.resolve()?;
     let files = paths::all_files(&sources);
     let start = match args.tail {
         Some(n) => select::tail_start(&files, &filter, n, args.skip_damaged)?,

@@ -26,6 +26,25 @@ pub struct LogId {
 /// Resolves the PATH arguments. Files given on the command line form one
 /// source, in the order given; every directory contributes its logs (only
 /// log `only` when set) and, without `only`, its standalone segments.
+/// The segment files or log directories a command reads: `PATH...` and
+/// `--log NAME`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SourceArgs {
+    /// Segment files, or log directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// In a directory holding several logs, only this one.
+    #[arg(long, value_name = "NAME")]
+    pub log: Option<String>,
+}
+
+impl SourceArgs {
+    /// `resolve` of these paths and log name.
+    pub fn resolve(&self) -> CliResult<Vec<Source>> {
+        resolve(&self.paths, self.log.as_deref())
+    }
+}
+
 pub fn resolve(paths: &[PathBuf], only: Option<&str>) -> CliResult<Vec<Source>> {
     let mut sources = Vec::new();
     let mut files = Vec::new();

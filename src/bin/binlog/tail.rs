@@ -45,13 +45,13 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let a = &args.records;
     a.check_payload_mode()?;
     let filter = a.filter.build()?;
-    if let (true, [path]) = (args.follow, a.paths.as_slice()) {
+    if let (true, [path]) = (args.follow, a.source.paths.as_slice()) {
         let poll = Duration::from_millis(args.poll_ms.max(1));
-        await_path::wait_until_there(path, a.log.as_deref(), poll)?;
+        await_path::wait_until_there(path, a.source.log.as_deref(), poll)?;
     }
     // Following a named log in a directory works before its first segment
     // exists: the reader picks it up when the writer creates it.
-    if let (true, [dir], Some(name)) = (args.follow, a.paths.as_slice(), &a.log) {
+    if let (true, [dir], Some(name)) = (args.follow, a.source.paths.as_slice(), &a.source.log) {
         if dir.is_dir() {
             let files = paths::scan_dir(dir, Some(name))?
                 .into_iter()
@@ -68,7 +68,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
             return follow(args, &filter, source);
         }
     }
-    let sources = paths::resolve(&a.paths, a.log.as_deref())?;
+    let sources = a.source.resolve()?;
     if !args.follow {
         let files = paths::all_files(&sources);
         let start = select::tail_start(&files, &filter, args.lines, false)?;

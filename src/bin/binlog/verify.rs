@@ -7,13 +7,13 @@ use crate::check::{self, plural, records_phrase, state_name, to_json, SegmentChe
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
 use crate::paths;
+use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
 use crate::walk::IssueKind;
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
-use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
@@ -27,12 +27,8 @@ Examples:
   binlog verify orders-*.binlog --json | jq '.segments[] | select(.status != \"ok\")'
   binlog verify big.binlog || binlog repair --dry-run big.binlog")]
 pub struct VerifyArgs {
-    /// Segment files, or log directories.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// In a directory holding several logs, check only this one.
-    #[arg(long, value_name = "NAME")]
-    pub log: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Print the report as one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -44,7 +40,7 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
-    let sources = paths::resolve(&args.paths, args.log.as_deref())?;
+    let sources = args.source.resolve()?;
     let total = paths::total_len(&paths::all_files(&sources));
     let mut progress = Progress::bytes(total, "verify");
     let mut out = output::stdout();

@@ -1,8 +1,8 @@
 //! `binlog dump`'s arguments.
 
+use crate::paths::SourceArgs;
 use crate::progress::NoProgressAccepted;
 use clap::Args;
-use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
@@ -14,12 +14,8 @@ Examples:
   binlog dump big.binlog --from-offset 4096 --limit 20
   binlog dump orders.binlog --json --bytes 64")]
 pub struct DumpArgs {
-    /// Segment files, or log directories.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// In a directory holding several logs, only this one.
-    #[arg(long, value_name = "NAME")]
-    pub log: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Start at this offset instead of the first record.
     #[arg(long, value_name = "OFFSET")]
     pub from_offset: Option<u64>,

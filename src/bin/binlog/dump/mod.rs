@@ -27,7 +27,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
-    let sources = paths::resolve(&args.paths, args.log.as_deref())?;
+    let sources = args.source.resolve()?;
     let mut out = output::stdout();
     let mut damaged = false;
     for f in paths::all_files(&sources) {

@@ -14,12 +14,13 @@ use crate::continuity::Continuity;
 use crate::error::{CliResult, Outcome};
 use crate::output;
 use crate::paths;
+use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
 use clap::Args;
 use segment::{SegmentInfo, Totals};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
@@ -33,12 +34,8 @@ Examples:
   binlog info -v /var/log/orders
   binlog info /var/log/orders --json | jq .total.records")]
 pub struct InfoArgs {
-    /// Segment files, or log directories.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// In a directory holding several logs, only this one.
-    #[arg(long, value_name = "NAME")]
-    pub log: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -51,7 +48,7 @@ pub struct InfoArgs {
 }
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
-    let sources = paths::resolve(&args.paths, args.log.as_deref())?;
+    let sources = args.source.resolve()?;
     let files = paths::all_files(&sources);
     let mut progress = Progress::bytes(paths::total_len(&files), "info");
     let mut out = output::stdout();

@@ -10,15 +10,12 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::paths;
 use binlog::log::accepted_gaps;
 
-/// Accepts the gap `range` of the one log `args.paths` names.
+/// Accepts the gap `range` of the one log `args.source.paths` names.
 pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
     let (from, to) = parse_range(range)?;
     // Before anything else, as `accept` would (also under --dry-run).
     accepted_gaps::check_range(from, to)?;
-    let source = paths::single(
-        paths::resolve(&args.paths, args.log.as_deref())?,
-        "repair --accept-gap",
-    )?;
+    let source = paths::single(args.source.resolve()?, "repair --accept-gap")?;
     let Some(log) = &source.log else {
         return Err(CliError::usage(format!(
             "repair --accept-gap: {} is not a log directory (a gap is between a log's segments)",

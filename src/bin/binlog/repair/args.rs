@@ -1,5 +1,6 @@
 //! `binlog repair`'s arguments.
 
+use crate::paths::SourceArgs;
 use crate::progress::ProgressArgs;
 use clap::Args;
 use std::path::PathBuf;
@@ -22,12 +23,8 @@ Examples:
   binlog repair --salvage --backup-dir /srv/backups damaged.binlog
   binlog repair --accept-gap 14..19 --reason 'lost in disk damage' /var/log/orders")]
 pub struct RepairArgs {
-    /// Segment files, or log directories.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// In a directory holding several logs, only this one.
-    #[arg(long, value_name = "NAME")]
-    pub log: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Say what would be done, and change nothing.
     // `-n`, its old short spelling, is still accepted but not shown: `-n`
     // is `tail`'s number of lines, one meaning per short flag.

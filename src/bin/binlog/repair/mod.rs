@@ -59,7 +59,7 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
             )));
         }
     }
-    let sources = paths::resolve(&args.paths, args.log.as_deref())?;
+    let sources = args.source.resolve()?;
     let total = paths::total_len(&paths::all_files(&sources));
     let what = if args.dry_run {
         "repair --dry-run"

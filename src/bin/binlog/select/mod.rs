@@ -18,18 +18,14 @@ pub use start::{first_seq_from, tail_start, PrintStart};
 
 use crate::error::{CliError, CliResult};
 use crate::output::PayloadMode;
+use crate::paths::SourceArgs;
 use clap::Args;
-use std::path::PathBuf;
 
 /// Options shared by the commands that print records (cat, tail).
 #[derive(Args, Debug, Clone)]
 pub struct RecordArgs {
-    /// Segment files, or log directories.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// In a directory holding several logs, read only this one.
-    #[arg(long, value_name = "NAME")]
-    pub log: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// One JSON object per record and line: seq, time, ts_ns, type, meta,
     /// payload, encoding, size.
     #[arg(long)]

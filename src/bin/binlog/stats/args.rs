@@ -1,9 +1,9 @@
 //! `binlog stats`'s arguments.
 
+use crate::paths::SourceArgs;
 use crate::progress::ProgressArgs;
 use crate::select::FilterArgs;
 use clap::{Args, ValueEnum};
-use std::path::PathBuf;
 
 /// How much time a bucket of `--by` covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -46,12 +46,8 @@ Examples:
   binlog stats /var/log/orders --by minute --since 1h
   binlog stats orders.binlog --by none --json")]
 pub struct StatsArgs {
-    /// Segment files, or log directories.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// In a directory holding several logs, only this one.
-    #[arg(long, value_name = "NAME")]
-    pub log: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Time buckets.
     #[arg(long, value_enum, default_value_t = BucketWidth::Hour)]
     pub by: BucketWidth,

@@ -20,7 +20,7 @@ use tally::Tally;
 
 pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
     let filter = args.filter.build()?;
-    let sources = paths::resolve(&args.paths, args.log.as_deref())?;
+    let sources = args.source.resolve()?;
     let files = paths::all_files(&sources);
     let mut progress = Progress::bytes(paths::total_len(&files), "stats");
     let mut tally = Tally::new(args.by.ns());
