@@ -9,7 +9,7 @@ use super::frame_decoder::FrameDecoder;
 use super::open::read_table;
 use super::seek_table::{FrameEntry, SeekTable};
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::header::SegmentHeader;
+use crate::format::header::{stated_len, SegmentHeader};
 use crate::format::seal::{read_seal_from, SealDirectory};
 use crate::format::MAX_HEADER_LEN;
 use std::borrow::Cow;
@@ -249,10 +249,8 @@ impl CompressedSegment {
         let not_segment = |e: Error| e.with_detail(|d| format!("{d} (in the decompressed bytes)"));
         let prefix_len = self.original_len().min(16) as usize;
         let prefix = self.read_at(0, prefix_len)?;
-        let stated = prefix
-            .get(12..16)
-            .map_or(0, |b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
-        let len = u64::from(stated.min(MAX_HEADER_LEN))
+        let stated = stated_len(&prefix).unwrap_or(0);
+        let len = (stated.min(MAX_HEADER_LEN as usize) as u64)
             .min(self.original_len())
             .max(prefix_len as u64);
         let bytes = self.read_at(0, len as usize)?;
