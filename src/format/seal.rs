@@ -248,10 +248,20 @@ pub fn read_seal_from<'a>(
     data_start: usize,
     read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
 ) -> Option<SealDirectory> {
-    let d = read_directory_from(len, data_start, &read)?;
-    let begin = usize::try_from(d.records_end).ok()?;
-    let begin_count = seal_begin_count(&read(begin, SEAL_BEGIN_LEN)?)?;
-    (d.record_count == begin_count).then_some(d)
+    read_directory_from(len, data_start, &read).filter(|d| seal_begin_agrees(d, &read))
+}
+
+/// Whether the `SEAL_BEGIN` frame at the directory `d`'s `records_end`
+/// (read through `read`, as `read_seal_from` reads) is intact and counts
+/// the records `d` counts.
+pub fn seal_begin_agrees<'a>(
+    d: &SealDirectory,
+    read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
+) -> bool {
+    let Ok(begin) = usize::try_from(d.records_end) else {
+        return false;
+    };
+    read(begin, SEAL_BEGIN_LEN).and_then(|b| seal_begin_count(&b)) == Some(d.record_count)
 }
 
 /// The directory of a segment `len` bytes long (see `read_seal_from`) if
