@@ -246,9 +246,9 @@ pub fn read_seal(file: &[u8], data_start: usize) -> Option<SealDirectory> {
 pub fn read_seal_from<'a>(
     len: usize,
     data_start: usize,
-    read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
+    mut read: impl FnMut(usize, usize) -> Option<Cow<'a, [u8]>>,
 ) -> Option<SealDirectory> {
-    read_directory_from(len, data_start, &read).filter(|d| seal_begin_agrees(d, &read))
+    read_directory_from(len, data_start, &mut read).filter(|d| seal_begin_agrees(d, &mut read))
 }
 
 /// Whether the `SEAL_BEGIN` frame at the directory `d`'s `records_end`
@@ -256,7 +256,7 @@ pub fn read_seal_from<'a>(
 /// the records `d` counts.
 pub fn seal_begin_agrees<'a>(
     d: &SealDirectory,
-    read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
+    mut read: impl FnMut(usize, usize) -> Option<Cow<'a, [u8]>>,
 ) -> bool {
     let Ok(begin) = usize::try_from(d.records_end) else {
         return false;
@@ -272,7 +272,7 @@ pub fn seal_begin_agrees<'a>(
 pub fn read_directory_from<'a>(
     len: usize,
     data_start: usize,
-    read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
+    mut read: impl FnMut(usize, usize) -> Option<Cow<'a, [u8]>>,
 ) -> Option<SealDirectory> {
     let last = len.checked_sub(TRAILER_LEN)?;
     let tr = Trailer::decode_last(&read(last, TRAILER_LEN)?, len, data_start)?;
