@@ -1,7 +1,7 @@
 //! Decompressing `<segment>.zst` back into `<segment>`, crash safely: write
-//! `<segment>.tmp`, fsync it, read it back (its CRC-32 must equal that of
-//! the bytes decompressed, and its seal the compressed segment's), rename
-//! it, fsync the directory, then unlink the `.zst`.
+//! `<segment>.tmp`, fsync it, read it back (its bytes must equal the
+//! compressed segment's original bytes, and its seal the compressed
+//! segment's), rename it, fsync the directory, then unlink the `.zst`.
 
 use super::compress::Converted;
 use super::durable::{
@@ -11,7 +11,7 @@ use super::segment::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reader::Reader;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Decompresses the compressed segment `zst` (a name ending in `.zst`)
@@ -60,7 +60,7 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
     } else {
         // A damaged frame stops the copy: what was written is removed.
         let written = write_plain(&mut segment, &tmp).inspect(|_| on_step(Step::Written));
-        if let Err(e) = written.and_then(|crc| check_plain(&segment, &tmp, crc)) {
+        if let Err(e) = written.and_then(|()| check_plain(&mut segment, &tmp)) {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
@@ -89,49 +89,41 @@ fn plain_name(zst: &Path) -> Result<PathBuf> {
     }
 }
 
-/// Writes the original bytes of `segment` to `tmp`, syncs it, and returns
-/// their CRC-32.
-fn write_plain(segment: &mut CompressedSegment, tmp: &Path) -> Result<u32> {
+/// Writes the original bytes of `segment` to `tmp` and syncs it.
+fn write_plain(segment: &mut CompressedSegment, tmp: &Path) -> Result<()> {
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(tmp)
         .map_err(|e| Error::io(tmp, "create", e))?;
-    let mut crc = crc32fast::Hasher::new();
     let mut w = std::io::BufWriter::with_capacity(1 << 20, &file);
     segment.for_each_frame(|offset, bytes| {
-        crc.update(bytes);
         w.write_all(bytes)
             .map_err(|e| Error::io_at(tmp, offset, "write", e))
     })?;
     w.flush().map_err(|e| Error::io(tmp, "write", e))?;
     drop(w);
-    sync(&file, tmp)?;
-    Ok(crc.finalize())
+    sync(&file, tmp)
 }
 
-/// Reads `tmp` back: its CRC-32 must be `crc` and its seal that of
-/// `segment`.
-fn check_plain(segment: &CompressedSegment, tmp: &Path, crc: u32) -> Result<()> {
-    let mut file = File::open(tmp).map_err(|e| Error::io(tmp, "open", e))?;
-    let mut hasher = crc32fast::Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| Error::io(tmp, "read back", e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    let reader = Reader::open(tmp)?;
-    if hasher.finalize() != crc || reader.seal() != Some(segment.seal()) {
-        return Err(Error::file(
-            ErrorKind::Corrupt,
-            tmp,
-            "the decompressed copy read back differs from what was written; removed",
-        ));
+/// Reads `tmp` back: its bytes must be the original bytes of `segment`
+/// and its seal that of `segment`.
+fn check_plain(segment: &mut CompressedSegment, tmp: &Path) -> Result<()> {
+    let differs = |detail: Option<&str>| {
+        let what = "the decompressed copy read back differs from what was written";
+        let what = match detail {
+            Some(d) => format!("{what} ({d}); removed"),
+            None => format!("{what}; removed"),
+        };
+        Error::file(ErrorKind::Corrupt, tmp, what)
+    };
+    let file = File::open(tmp).map_err(|e| Error::io(tmp, "open", e))?;
+    check_same_bytes(segment, &file, tmp).map_err(|e| match e.kind() {
+        ErrorKind::Corrupt => differs(Some(e.detail())),
+        _ => e,
+    })?;
+    if Reader::open(tmp)?.seal() != Some(segment.seal()) {
+        return Err(differs(None));
     }
     Ok(())
 }

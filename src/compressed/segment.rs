@@ -9,11 +9,10 @@ use super::frame_decoder::FrameDecoder;
 use super::open::read_table;
 use super::seek_table::{FrameEntry, SeekTable};
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::header::SegmentHeader;
+use crate::format::header::{stated_len, SegmentHeader};
 use crate::format::seal::{read_seal_from, SealDirectory};
 use crate::format::MAX_HEADER_LEN;
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -249,10 +248,8 @@ impl CompressedSegment {
         let not_segment = |e: Error| e.with_detail(|d| format!("{d} (in the decompressed bytes)"));
         let prefix_len = self.original_len().min(16) as usize;
         let prefix = self.read_at(0, prefix_len)?;
-        let stated = prefix
-            .get(12..16)
-            .map_or(0, |b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
-        let len = u64::from(stated.min(MAX_HEADER_LEN))
+        let stated = stated_len(&prefix).unwrap_or(0);
+        let len = (stated.min(MAX_HEADER_LEN as usize) as u64)
             .min(self.original_len())
             .max(prefix_len as u64);
         let bytes = self.read_at(0, len as usize)?;
@@ -265,22 +262,18 @@ impl CompressedSegment {
     fn read_seal(&mut self) -> Result<()> {
         let len = usize::try_from(self.original_len()).map_err(|_| self.too_large())?;
         let header_len = self.header_len as usize;
-        // `read_seal_from` reads through a `Fn`; the first error a read
-        // meets is kept to be returned instead of a missing seal.
-        let failure = RefCell::new(None);
-        let this = RefCell::new(&mut *self);
+        // A read that fails ends `read_seal_from` (`None`); its error is
+        // returned instead of a missing seal.
+        let mut failure = None;
         let read = |at: usize, n: usize| {
             if at.checked_add(n).is_none_or(|end| end > len) {
                 return None;
             }
-            let bytes = this.borrow_mut().read_at(at as u64, n);
-            bytes
-                .map(Cow::Owned)
-                .map_err(|e| *failure.borrow_mut() = Some(e))
-                .ok()
+            let bytes = self.read_at(at as u64, n);
+            bytes.map(Cow::Owned).map_err(|e| failure = Some(e)).ok()
         };
         let seal = read_seal_from(len, header_len, read);
-        if let Some(e) = failure.into_inner() {
+        if let Some(e) = failure {
             return Err(e);
         }
         self.seal = seal.ok_or_else(|| {

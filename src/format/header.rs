@@ -94,6 +94,14 @@ impl SegmentHeader {
     }
 }
 
+/// The header length a segment's first bytes state (the u32 at offset
+/// 12), unchecked; `None` if `prefix` is too short to hold it.
+pub fn stated_len(prefix: &[u8]) -> Option<usize> {
+    prefix
+        .get(12..16)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+}
+
 /// Fails unless `buf` starts with the magic number: `Truncated` if it is
 /// a prefix of it (a file cut while its header was written), else
 /// `NotABinlog`.

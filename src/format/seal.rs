@@ -246,12 +246,22 @@ pub fn read_seal(file: &[u8], data_start: usize) -> Option<SealDirectory> {
 pub fn read_seal_from<'a>(
     len: usize,
     data_start: usize,
-    read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
+    mut read: impl FnMut(usize, usize) -> Option<Cow<'a, [u8]>>,
 ) -> Option<SealDirectory> {
-    let d = read_directory_from(len, data_start, &read)?;
-    let begin = usize::try_from(d.records_end).ok()?;
-    let begin_count = seal_begin_count(&read(begin, SEAL_BEGIN_LEN)?)?;
-    (d.record_count == begin_count).then_some(d)
+    read_directory_from(len, data_start, &mut read).filter(|d| seal_begin_agrees(d, &mut read))
+}
+
+/// Whether the `SEAL_BEGIN` frame at the directory `d`'s `records_end`
+/// (read through `read`, as `read_seal_from` reads) is intact and counts
+/// the records `d` counts.
+pub fn seal_begin_agrees<'a>(
+    d: &SealDirectory,
+    mut read: impl FnMut(usize, usize) -> Option<Cow<'a, [u8]>>,
+) -> bool {
+    let Ok(begin) = usize::try_from(d.records_end) else {
+        return false;
+    };
+    read(begin, SEAL_BEGIN_LEN).and_then(|b| seal_begin_count(&b)) == Some(d.record_count)
 }
 
 /// The directory of a segment `len` bytes long (see `read_seal_from`) if
@@ -262,7 +272,7 @@ pub fn read_seal_from<'a>(
 pub fn read_directory_from<'a>(
     len: usize,
     data_start: usize,
-    read: impl Fn(usize, usize) -> Option<Cow<'a, [u8]>>,
+    mut read: impl FnMut(usize, usize) -> Option<Cow<'a, [u8]>>,
 ) -> Option<SealDirectory> {
     let last = len.checked_sub(TRAILER_LEN)?;
     let tr = Trailer::decode_last(&read(last, TRAILER_LEN)?, len, data_start)?;

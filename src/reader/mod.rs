@@ -55,7 +55,7 @@ use original::Original;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use trust::{read_bounding_seal, read_seal};
+use trust::read_seals;
 
 /// A reader of one segment file. It needs only read permission, takes no
 /// lock, and may read a segment while a writer appends to it: it returns
@@ -161,27 +161,9 @@ impl Reader {
         let path = path.to_path_buf();
         let file = open_segment_file(&path)?;
         let (map, decoded, (header, data_start, start_seq, damages)) =
-            if decoded::is_compressed(&file) {
-                let d = Decoded::open(&path)?;
-                let (header, data_start) = d.header();
-                let first = header.first_seq;
-                let empty = MmapOptions::new().len(0).map_anon();
-                let empty = empty
-                    .and_then(|m| m.make_read_only())
-                    .map_err(|e| Error::io(&path, "map", e))?;
-                let parts = (header, data_start, first, Vec::new());
-                (empty, Some(Box::new(d)), parts)
-            } else {
-                let map = map_file(&file, &path)?;
-                let parts = decode_header(&map, &path, salvage)?;
-                (map, None, parts)
-            };
+            open_contents(&file, &path, salvage)?;
         let original = original_of(&file, &map, decoded.as_deref());
-        let seal = read_seal(&original, data_start, start_seq);
-        let bounding_seal = match seal {
-            Some(_) => None,
-            None => read_bounding_seal(&original, data_start),
-        };
+        let (seal, bounding_seal) = read_seals(&original, data_start, start_seq);
         let end = seal
             .as_ref()
             .or(bounding_seal.as_ref())
@@ -446,6 +428,34 @@ impl Reader {
     }
 }
 
+/// A segment's header, where its records start, the sequence number of
+/// its first record, and the damage found reading the header.
+type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
+
+/// The mapping of a plain segment (an empty one for a compressed segment),
+/// the decoded compressed segment, and the header's parts (`decode_header`).
+fn open_contents(
+    file: &File,
+    path: &Path,
+    salvage: bool,
+) -> Result<(Mmap, Option<Box<Decoded>>, HeaderParts)> {
+    if decoded::is_compressed(file) {
+        let d = Decoded::open(path)?;
+        let (header, data_start) = d.header();
+        let first = header.first_seq;
+        let empty = MmapOptions::new().len(0).map_anon();
+        let empty = empty
+            .and_then(|m| m.make_read_only())
+            .map_err(|e| Error::io(path, "map", e))?;
+        let parts = (header, data_start, first, Vec::new());
+        Ok((empty, Some(Box::new(d)), parts))
+    } else {
+        let map = map_file(file, path)?;
+        let parts = decode_header(&map, path, salvage)?;
+        Ok((map, None, parts))
+    }
+}
+
 /// The original bytes of the segment in `file`, mapped as `map`, or
 /// compressed and read through `decoded`.
 fn original_of<'a>(file: &'a File, map: &'a Mmap, decoded: Option<&'a Decoded>) -> Original<'a> {
@@ -476,11 +486,7 @@ fn open_segment_file(path: &Path) -> Result<File> {
 /// The segment's header, where its records start and the sequence number
 /// of the first one, and the damaged regions met: with `salvage`, a header
 /// that fails its checks is one (see `salvage::salvage_header`).
-fn decode_header(
-    map: &[u8],
-    path: &Path,
-    salvage: bool,
-) -> Result<(SegmentHeader, usize, u64, Vec<Damage>)> {
+fn decode_header(map: &[u8], path: &Path, salvage: bool) -> Result<HeaderParts> {
     match SegmentHeader::decode(map, path) {
         Ok((h, start)) => {
             let first = h.first_seq;

@@ -3,7 +3,7 @@
 //! fields, and a placeholder header takes what the fixed fields still say.
 
 use crate::format::frame::{self, FrameAt};
-use crate::format::header::{SegmentHeader, FIXED_LEN};
+use crate::format::header::{self, SegmentHeader, FIXED_LEN};
 use crate::format::{FORMAT_MAJOR, MAX_HEADER_LEN};
 
 /// For a segment whose header fails its checks: the first valid record
@@ -64,10 +64,7 @@ fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
 /// the header's end that is not numbered as the header says) is damaged
 /// itself.
 fn could_precede(map: &[u8], header_first: u64, first_seq: u64, start: usize) -> bool {
-    let header_len = map
-        .get(12..16)
-        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
-        .filter(|&n| n >= FIXED_LEN + 12 && n <= start);
+    let header_len = header::stated_len(map).filter(|&n| n >= FIXED_LEN + 12 && n <= start);
     header_len.is_some_and(|hl| {
         header_first <= first_seq
             && first_seq - header_first <= ((start - hl) / frame::MIN_RECORD_FRAME) as u64

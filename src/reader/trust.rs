@@ -25,9 +25,37 @@ pub(super) fn read_seal(
     data_start: usize,
     first_seq: u64,
 ) -> Option<SealDirectory> {
-    let read = |at: usize, n: usize| original.read_part(at as u64, n).map(Cow::Owned);
-    seal::read_seal_from(original.len(), data_start, read)
-        .filter(|d| counts_agree(d, first_seq) && types_defined_as_named(original, data_start, d))
+    read_bounding_seal(original, data_start).filter(|d| usable(original, data_start, first_seq, d))
+}
+
+/// The seal of a segment (see `read_seal`), read once: `(usable, bounding)`,
+/// the directory as `read_seal` returns it or else as `read_bounding_seal`
+/// does (one of them `None`).
+pub(super) fn read_seals(
+    original: &Original<'_>,
+    data_start: usize,
+    first_seq: u64,
+) -> (Option<SealDirectory>, Option<SealDirectory>) {
+    match read_bounding_seal(original, data_start) {
+        Some(d) if usable(original, data_start, first_seq, &d) => (Some(d), None),
+        bounding => (None, bounding),
+    }
+}
+
+/// Whether the directory `d` (its trailer and directory frame intact) is
+/// a usable seal: its `SEAL_BEGIN` frame agrees (`seal::read_seal_from`),
+/// and it passes the checks of `read_seal`.
+fn usable(original: &Original<'_>, data_start: usize, first_seq: u64, d: &SealDirectory) -> bool {
+    seal::seal_begin_agrees(d, part_reader(original))
+        && counts_agree(d, first_seq)
+        && types_defined_as_named(original, data_start, d)
+}
+
+/// `original`'s bytes `at..at + n`, as `seal::read_seal_from` reads them.
+fn part_reader<'o>(
+    original: &'o Original<'_>,
+) -> impl Fn(usize, usize) -> Option<Cow<'static, [u8]>> + 'o {
+    |at, n| original.read_part(at as u64, n).map(Cow::Owned)
 }
 
 /// The seal of the segment `bytes` (its records starting at `data_start`,
@@ -45,8 +73,7 @@ pub(super) fn read_bounding_seal(
     original: &Original<'_>,
     data_start: usize,
 ) -> Option<SealDirectory> {
-    let read = |at: usize, n: usize| original.read_part(at as u64, n).map(Cow::Owned);
-    seal::read_directory_from(original.len(), data_start, read)
+    seal::read_directory_from(original.len(), data_start, part_reader(original))
 }
 
 /// Whether the directory's record count is what its sequence numbers say:
