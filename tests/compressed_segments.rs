@@ -8,7 +8,8 @@ mod common;
 
 use binlog::compressed::frame_writer::SeekableWriter;
 use binlog::compressed::{
-    compress_segment, decompress_segment, CompressOptions, CompressedSegment,
+    compress_segment, compress_segment_with, decompress_segment, decompress_segment_with,
+    CompressOptions, CompressedSegment, Step,
 };
 use binlog::{ErrorKind, Options, Reader, Writer};
 use common::TempDir;
@@ -257,6 +258,38 @@ fn a_leftover_temporary_file_is_removed_and_the_step_redone() {
     std::fs::write(&back_tmp, b"half a decompressed copy").unwrap();
     decompress_segment(&zst).unwrap();
     assert!(!back_tmp.exists() && !zst.exists());
+    assert!(std::fs::read(&path).unwrap() == original);
+}
+
+/// A second compression (or decompression) of a segment while one runs
+/// is refused with `Locked`, and leaves the first's temporary copy alone:
+/// the first finishes.
+#[test]
+fn a_conversion_already_running_is_not_disturbed_by_a_second() {
+    let dir = TempDir::new("zst-twice");
+    let (path, original) = sealed_segment(&dir, 2_000);
+    let tmp = dir.join("seg.binlog.zst.tmp");
+    let mut second = None;
+    compress_segment_with(&path, &small_frames(), |step| {
+        if step == Step::Written {
+            assert!(tmp.exists());
+            second = Some(compress_segment(&path, &small_frames()).map(|_| ()));
+            assert!(tmp.exists(), "the second removed the first's copy");
+        }
+    })
+    .unwrap();
+    let e = second.expect("ran at the written step").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Locked, "{e}");
+    let zst = zst_of(&path);
+    let mut second = None;
+    decompress_segment_with(&zst, |step| {
+        if step == Step::Written {
+            second = Some(decompress_segment(&zst).map(|_| ()));
+        }
+    })
+    .unwrap();
+    let e = second.expect("ran at the written step").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Locked, "{e}");
     assert!(std::fs::read(&path).unwrap() == original);
 }
 

@@ -6,8 +6,8 @@
 
 use super::cuts::{frame_ends, DEFAULT_FRAME_SIZE};
 use super::durable::{
-    check_same_bytes, move_aside, remove_durably, remove_leftover, rename_durably, sync,
-    with_suffix, Step,
+    check_same_bytes, lock_for_conversion, move_aside, remove_durably, remove_leftover,
+    rename_durably, sync, with_suffix, Step,
 };
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
 use super::seek_table::MAX_FRAME_DECOMPRESSED;
@@ -62,9 +62,10 @@ pub fn compress_segment_with(
     check_options(opts)?;
     let zst = compressed_path(path);
     let tmp = compressed_tmp_path(path);
-    remove_leftover(&tmp)?;
     let reader = sealed_segment(path)?;
     let original = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    lock_for_conversion(&original, path)?;
+    remove_leftover(&tmp)?;
     if zst.exists() {
         // A crash between the rename and the unlink (the copy was verified
         // before its rename): finish. A copy damaged since holds nothing

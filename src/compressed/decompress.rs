@@ -5,7 +5,8 @@
 
 use super::compress::Converted;
 use super::durable::{
-    check_same_bytes, remove_durably, remove_leftover, rename_durably, sync, with_suffix, Step,
+    check_same_bytes, lock_for_conversion, remove_durably, remove_leftover, rename_durably, sync,
+    with_suffix, Step,
 };
 use super::segment::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
@@ -24,8 +25,10 @@ pub fn decompress_segment(zst: &Path) -> Result<Converted> {
 pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Result<Converted> {
     let out = plain_name(zst)?;
     let tmp = with_suffix(&out, ".tmp");
-    remove_leftover(&tmp)?;
     let mut segment = CompressedSegment::open(zst)?;
+    let held = File::open(zst).map_err(|e| Error::io(zst, "open", e))?;
+    lock_for_conversion(&held, zst)?;
+    remove_leftover(&tmp)?;
     let compressed_len = std::fs::metadata(zst)
         .map_err(|e| Error::io(zst, "read metadata", e))?
         .len();

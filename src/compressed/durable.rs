@@ -60,6 +60,23 @@ pub fn remove_durably(path: &Path) -> Result<()> {
     sync_dir(parent_dir(path)).map_err(|e| Error::io(parent_dir(path), "fsync directory", e))
 }
 
+/// Takes the exclusive lock of `file` (the file at `path`) for a
+/// conversion, held until `file` is closed: a writer holding the segment,
+/// or another process converting it, makes it `Locked`. Taken before a
+/// leftover temporary file is removed, so that one conversion never
+/// removes another's.
+pub fn lock_for_conversion(file: &File, path: &Path) -> Result<()> {
+    match crate::sys::try_lock_exclusive(file) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Error::file(
+            ErrorKind::Locked,
+            path,
+            "a writer, or another compression or decompression, holds it",
+        )),
+        Err(e) => Err(Error::io(path, "lock", e)),
+    }
+}
+
 /// Gives the file at `path` the first free name of `<path>.<suffix>`,
 /// `<path>.<suffix>.1`, ... (never replacing a file) and syncs the
 /// directory; returns the new name.
