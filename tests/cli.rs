@@ -307,7 +307,9 @@ fn make_file_of_kind(path: &Path, kind: &str) {
     match kind {
         "sealed" => sealed_segment(path, 10),
         "unsealed" => unsealed_segment(path, 10),
-        "torn-tail" => torn_segment(path, 10),
+        "torn-tail" => {
+            torn_segment(path, 10);
+        }
         "mid-corrupt" => {
             sealed_segment(path, 10);
             damage_record(path, 4);

@@ -45,15 +45,8 @@ fn backups(t: &Tmp) -> Vec<String> {
 fn repair_backs_up_then_cuts_a_torn_tail_and_reseals() {
     let t = Tmp::new("repair-torn");
     let seg = t.join("torn.binlog");
-    unsealed_segment(&seg, 8);
-    let (last_off, _) = *frames(&seg).last().unwrap();
-    let len = std::fs::metadata(&seg).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&seg)
-        .unwrap()
-        .set_len(len - 3)
-        .unwrap();
+    // The last record cut in half.
+    let last_off = torn_segment(&seg, 8);
     let damaged = std::fs::read(&seg).unwrap();
 
     // --dry-run says what it would do and changes nothing.
@@ -63,7 +56,7 @@ fn repair_backs_up_then_cuts_a_torn_tail_and_reseals() {
         .success()
         .stdout(predicate::str::contains(format!(
             "would cut the torn tail: {} bytes at offset {last_off}",
-            len - 3 - last_off
+            damaged.len() as u64 - last_off
         )))
         .stdout(predicate::str::contains("would back up"));
     assert_eq!(std::fs::read(&seg).unwrap(), damaged);

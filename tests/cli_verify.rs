@@ -46,15 +46,9 @@ fn verify_a_clean_log_exits_0() {
 fn verify_reports_a_torn_tail_with_file_and_offset() {
     let t = Tmp::new("verify-torn");
     let seg = t.join("torn.binlog");
-    unsealed_segment(&seg, 8);
-    let (last_off, _) = *frames(&seg).last().unwrap();
+    // The last record cut in half.
+    let last_off = torn_segment(&seg, 8);
     let len = std::fs::metadata(&seg).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&seg)
-        .unwrap()
-        .set_len(len - 3)
-        .unwrap();
     binlog()
         .args(["verify", seg.to_str().unwrap()])
         .assert()
@@ -70,7 +64,7 @@ fn verify_reports_a_torn_tail_with_file_and_offset() {
     assert_eq!(s["records"], 7);
     assert_eq!(s["issues"][0]["kind"], "torn-tail");
     assert_eq!(s["issues"][0]["offset"], last_off);
-    assert_eq!(s["issues"][0]["len"], len - 3 - last_off);
+    assert_eq!(s["issues"][0]["len"], len - last_off);
 }
 
 #[test]
@@ -159,25 +153,10 @@ fn verify_notes_an_older_segment_a_writer_holds_instead_of_damage() {
     // records.
     leave_unsealed(&t.join(&first));
     let held = hold_lock(&t.join(&first));
-    let out = binlog()
-        .args(["verify", "--json", t.0.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
-    assert_eq!(v["clean"], true);
-    let s = &v["segments"][0];
-    assert_eq!(s["locked"], true);
+    let s = first_segment_verified_clean_and_locked(&t);
     assert!(s["notes"].to_string().contains("writer has it open"), "{s}");
     // Repair leaves it alone and has nothing to do.
-    let before = std::fs::read(t.join(&first)).unwrap();
-    let out = binlog()
-        .args(["repair", t.0.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
-    assert_eq!(std::fs::read(t.join(&first)).unwrap(), before);
-    assert!(!t.names().iter().any(|n| n.contains(".backup-")));
+    repair_leaves_it_alone(&t, &t.join(&first));
     drop(held);
     // Once its writer is gone, an unsealed older segment is damage again.
     binlog()
@@ -198,6 +177,22 @@ fn verify_and_info_note_an_ending_segment_a_writer_holds_instead_of_damage() {
     let seg = t.join(&first_segment_of_a_rolled_log(&t));
     leave_ending(&seg);
     let held = hold_lock(&seg);
+    let s = first_segment_verified_clean_and_locked(&t);
+    assert!(s["notes"].to_string().contains("ending"), "{s}");
+    let info = json_of(binlog().args(["info", "--json", seg.to_str().unwrap()]));
+    assert_eq!(info["segments"][0]["state"], "ending", "{info}");
+    repair_leaves_it_alone(&t, &seg);
+    drop(held);
+    binlog()
+        .args(["verify", t.0.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("seal-damaged"));
+}
+
+/// `binlog verify --json` of the log in `t`: exit 0, clean, its first
+/// segment held by a writer; returns that segment's report.
+fn first_segment_verified_clean_and_locked(t: &Tmp) -> Value {
     let out = binlog()
         .args(["verify", "--json", t.0.to_str().unwrap()])
         .output()
@@ -205,24 +200,22 @@ fn verify_and_info_note_an_ending_segment_a_writer_holds_instead_of_damage() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
     assert_eq!(v["clean"], true);
-    let s = &v["segments"][0];
+    let s = v["segments"][0].clone();
     assert_eq!(s["locked"], true, "{s}");
-    assert!(s["notes"].to_string().contains("ending"), "{s}");
-    let info = json_of(binlog().args(["info", "--json", seg.to_str().unwrap()]));
-    assert_eq!(info["segments"][0]["state"], "ending", "{info}");
-    let before = std::fs::read(&seg).unwrap();
+    s
+}
+
+/// `binlog repair` of the log in `t` exits 0 and leaves `seg` as it was,
+/// with no backup made.
+fn repair_leaves_it_alone(t: &Tmp, seg: &std::path::Path) {
+    let before = std::fs::read(seg).unwrap();
     let out = binlog()
         .args(["repair", t.0.to_str().unwrap()])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
-    assert_eq!(std::fs::read(&seg).unwrap(), before, "repair changed it");
-    drop(held);
-    binlog()
-        .args(["verify", t.0.to_str().unwrap()])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("seal-damaged"));
+    assert_eq!(std::fs::read(seg).unwrap(), before, "repair changed it");
+    assert!(!t.names().iter().any(|n| n.contains(".backup-")));
 }
 
 /// Writes a log of 10 records rolling every 4 into `t` and returns the file

@@ -77,7 +77,7 @@ pub fn unsealed_segment(path: &Path, n: u64) {
 
 /// An unsealed segment of `n` sample records whose last record is cut in
 /// half: a torn tail, as a writer killed mid-record leaves it.
-pub fn torn_segment(path: &Path, n: u64) {
+pub fn torn_segment(path: &Path, n: u64) -> u64 {
     unsealed_segment(path, n);
     let (offset, len) = *super::frames(path).last().unwrap();
     std::fs::OpenOptions::new()
@@ -86,6 +86,7 @@ pub fn torn_segment(path: &Path, n: u64) {
         .unwrap()
         .set_len(offset + len / 2)
         .unwrap();
+    offset
 }
 
 /// Damages record `i` of a segment (a byte near its end): corruption in the
