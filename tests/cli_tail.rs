@@ -64,19 +64,7 @@ fn tail_follows_a_log_across_rolls() {
         }
         w.close().unwrap();
     });
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || loop {
-        let mut line = String::new();
-        match out.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        }
-    });
+    let rx = lines_of(child.stdout.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seqs = Vec::new();
     while seqs.last() != Some(&29) {
@@ -134,19 +122,7 @@ impl Follow {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || loop {
-            let mut line = String::new();
-            match out.read_line(&mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            }
-        });
+        let lines = lines_of(child.stdout.take().unwrap());
         Follow { child, lines }
     }
 
@@ -437,4 +413,23 @@ fn tail_follow_waits_for_a_missing_or_empty_log_to_appear() {
         .assert()
         .success();
     assert_eq!(f.seqs_until(1), vec![0, 1]);
+}
+
+/// The lines `out` prints, as they come, read by a thread of their own
+/// (the channel ends with the output).
+fn lines_of(out: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
+    let mut out = BufReader::new(out);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || loop {
+        let mut line = String::new();
+        match out.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    rx
 }
