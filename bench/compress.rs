@@ -24,6 +24,8 @@ use std::process::Command;
 use std::time::Instant;
 
 const ROUNDS: usize = 5;
+/// Sequence numbers each seek measurement seeks to.
+const SEEKS: usize = 15;
 const SEGMENT_BYTES: u64 = 128 << 20;
 
 fn main() {
@@ -175,8 +177,8 @@ fn measure(name: &str, seg: &Path) -> String {
     );
     let (open_us, seek_us, open_frames, seek_frames) = open_and_seek(&zst(&copy));
     println!(
-        "{name}: open {open_us:.0} us ({open_frames} frames decompressed), then seek to the middle sequence number \
-         {seek_us:.0} us ({seek_frames} more); target under 1 ms in all"
+        "{name}: open {open_us:.0} us ({open_frames} frames decompressed), then read the record at a sparse \
+         index entry {seek_us:.0} us ({seek_frames} more; medians of {SEEKS}); target under 1 ms in all"
     );
     let scan_mbs = scan(&zst(&copy), len);
     println!("{name}: streamed read of every frame: {scan_mbs:.0} MB/s of original bytes");
@@ -196,20 +198,25 @@ fn zst(p: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Opens the compressed segment, then reads the record frame head at the
-/// sparse index entry of its middle sequence number: the medians of 7 runs
-/// of each, and the frames each decompressed.
+/// Opens the compressed segment, then reads the head of the record at the
+/// sparse index entry before each of `SEEKS` sequence numbers, as a
+/// reader's seek does (`read_prefix_at`): the median microseconds and
+/// frames decompressed of the opens, and of the seeks.
 fn open_and_seek(path: &Path) -> (f64, f64, u64, u64) {
     let (mut opens, mut seeks) = (Vec::new(), Vec::new());
-    let (mut open_frames, mut seek_frames) = (0, 0);
-    for _ in 0..7 {
+    let (mut open_frames, mut seek_frames) = (Vec::new(), Vec::new());
+    let targets = {
+        let seal = CompressedSegment::open(path).expect("open").seal().clone();
+        seek_targets(seal.first_seq, seal.last_seq)
+    };
+    for target in targets {
         let t = Instant::now();
         let mut seg = CompressedSegment::open(path).expect("open compressed");
         opens.push(t.elapsed().as_secs_f64() * 1e6);
-        open_frames = seg.frames_decompressed();
+        let opened = seg.frames_decompressed();
+        open_frames.push(opened as f64);
         let t = Instant::now();
         let seal = seg.seal().clone();
-        let target = (seal.first_seq + seal.last_seq) / 2;
         let sparse = seg
             .read_at(
                 seal.sparse_offset,
@@ -222,12 +229,17 @@ fn open_and_seek(path: &Path) -> (f64, f64, u64, u64) {
             .take_while(|e| e.seq <= target)
             .last()
             .expect("an entry");
-        let head = seg.read_at(entry.offset, 8).expect("record frame");
+        let head = seg.read_prefix_at(entry.offset, 8).expect("record frame");
         std::hint::black_box(head);
         seeks.push(t.elapsed().as_secs_f64() * 1e6);
-        seek_frames = seg.frames_decompressed() - open_frames;
+        seek_frames.push((seg.frames_decompressed() - opened) as f64);
     }
-    (median(opens), median(seeks), open_frames, seek_frames)
+    (
+        median(opens),
+        median(seeks),
+        median(open_frames) as u64,
+        median(seek_frames) as u64,
+    )
 }
 
 fn scan(path: &Path, len: u64) -> f64 {
@@ -248,20 +260,23 @@ fn scan(path: &Path, len: u64) -> f64 {
 /// Prints the figures; returns them as JSON members.
 fn measure_reading(name: &str, seg: &Path, zst: &Path, len: u64) -> String {
     let (mut plain_s, mut zst_s, mut rss) = (Vec::new(), Vec::new(), 0);
+    let mut cli_ratios = Vec::new();
     for _ in 0..ROUNDS {
         plain_s.push(reader_scan(seg).0);
         let (secs, grew) = reader_scan(zst);
         zst_s.push(secs);
+        cli_ratios.push(zstd_cli_decompress(zst) / secs);
         rss = rss.max(grew);
     }
+    let cli_ratio = median(cli_ratios);
     let (plain_gbs, zst_gbs) = (
         len as f64 / median(plain_s) / 1e9,
         len as f64 / median(zst_s.clone()) / 1e9,
     );
     println!(
         "{name}: Reader full scan, every CRC checked: compressed {zst_gbs:.2} GB/s of original bytes \
-         (target >= 1), plain {plain_gbs:.2} GB/s; resident set grew {:.1} MiB while scanning the \
-         compressed {:.0} MiB segment",
+         (target >= 1), {cli_ratio:.2}x the speed of `zstd -d` to /dev/null; plain {plain_gbs:.2} GB/s; \
+         resident set grew {:.1} MiB while scanning the compressed {:.0} MiB segment",
         rss as f64 / 1048576.0,
         len as f64 / 1048576.0
     );
@@ -275,14 +290,16 @@ fn measure_reading(name: &str, seg: &Path, zst: &Path, len: u64) -> String {
         rare.1 * 100.0,
         median(filtered) * 1e3
     );
-    let (open_us, seek_us, open_bytes, seek_bytes) = reader_open_and_seek(zst);
+    let (open_us, open_bytes, seek_us, seek_bytes) = reader_open_and_seek(zst);
     println!(
-        "{name}: Reader::open {open_us:.0} us ({open_bytes} bytes decompressed), seek_seq to the \
-         middle and read the record {seek_us:.0} us ({seek_bytes} bytes more); target under 1 ms"
+        "{name}: Reader::open {open_us:.0} us ({open_bytes} bytes decompressed); seek_seq and read the \
+         record, {SEEKS} places: median {:.0} us ({:.0} bytes more), largest {:.0} us ({:.0} bytes); \
+         target under 1 ms with the open",
+        seek_us.median, seek_bytes.median, seek_us.max, seek_bytes.max
     );
     format!(
-        r#""reader_scan_gb_s":{zst_gbs:.3},"plain_scan_gb_s":{plain_gbs:.3},"scan_rss_growth_bytes":{rss},"filter_type":"{}","filter_share":{:.4},"filter_ratio":{filter_ratio:.2},"reader_open_us":{open_us:.1},"reader_open_bytes":{open_bytes},"reader_seek_us":{seek_us:.1},"reader_seek_bytes":{seek_bytes}"#,
-        rare.0, rare.1
+        r#""reader_scan_gb_s":{zst_gbs:.3},"reader_scan_vs_zstd_d":{cli_ratio:.3},"plain_scan_gb_s":{plain_gbs:.3},"scan_rss_growth_bytes":{rss},"filter_type":"{}","filter_share":{:.4},"filter_ratio":{filter_ratio:.2},"reader_open_us":{open_us:.1},"reader_open_bytes":{open_bytes},"reader_seek_us":{:.1},"reader_seek_us_max":{:.1},"reader_seek_bytes":{:.0},"reader_seek_bytes_max":{:.0}"#,
+        rare.0, rare.1, seek_us.median, seek_us.max, seek_bytes.median, seek_bytes.max
     )
 }
 
@@ -301,6 +318,18 @@ fn reader_scan(path: &Path) -> (f64, u64) {
         }
     }
     (t.elapsed().as_secs_f64(), peak.saturating_sub(before))
+}
+
+/// Seconds `zstd -d` takes to decompress `zst` to /dev/null: the
+/// reference library's own speed, the baseline of the scan.
+fn zstd_cli_decompress(zst: &Path) -> f64 {
+    let t = Instant::now();
+    let status = Command::new("zstd")
+        .args(["-d", "-q", "-f", "-o", "/dev/null"])
+        .arg(zst)
+        .status();
+    assert!(status.is_ok_and(|s| s.success()), "zstd -d failed");
+    t.elapsed().as_secs_f64()
 }
 
 /// The type with the fewest records, and its share of them.
@@ -322,26 +351,61 @@ fn filtered_read(path: &Path, rare: &(String, f64)) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-/// `Reader::open`, then `seek_seq` to the middle sequence number and the
-/// record there: medians of 7 runs (microseconds), bytes decompressed.
-fn reader_open_and_seek(path: &Path) -> (f64, f64, u64, u64) {
-    let (mut opens, mut seeks) = (Vec::new(), Vec::new());
-    let (mut open_bytes, mut seek_bytes) = (0, 0);
-    for _ in 0..7 {
+/// Sequence numbers spread over the segment `[first, last]`, at
+/// positions that fall anywhere in a frame (not only on the 1 MiB
+/// boundaries the middle of a segment of whole MiBs lands on).
+fn seek_targets(first: u64, last: u64) -> Vec<u64> {
+    (0..SEEKS)
+        .map(|i| first + mix64(i as u64 + 1) % (last - first + 1))
+        .collect()
+}
+
+/// `Reader::open`, then `seek_seq` and the record there, for each of
+/// `SEEKS` targets: the medians of the open's microseconds and bytes
+/// decompressed, and the seeks' median and largest microseconds and bytes.
+fn reader_open_and_seek(path: &Path) -> (f64, u64, Spread, Spread) {
+    let (mut opens, mut open_bytes) = (Vec::new(), Vec::new());
+    let (mut seek_us, mut seek_bytes) = (Vec::new(), Vec::new());
+    let targets = {
+        let r = Reader::open(path).expect("open");
+        let seal = r.seal().expect("sealed");
+        seek_targets(seal.first_seq, seal.last_seq)
+    };
+    for target in targets {
         let t = Instant::now();
         let mut r = Reader::open(path).expect("open");
         opens.push(t.elapsed().as_secs_f64() * 1e6);
-        open_bytes = r.bytes_decompressed();
-        let seal = r.seal().expect("sealed");
-        let target = (seal.first_seq + seal.last_seq) / 2;
+        let opened = r.bytes_decompressed();
+        open_bytes.push(opened as f64);
         let t = Instant::now();
         r.seek_seq(target).expect("seek");
         let rec = r.next().expect("record").expect("a record");
         assert_eq!(rec.seq, target);
-        seeks.push(t.elapsed().as_secs_f64() * 1e6);
-        seek_bytes = r.bytes_decompressed() - open_bytes;
+        seek_us.push(t.elapsed().as_secs_f64() * 1e6);
+        seek_bytes.push((r.bytes_decompressed() - opened) as f64);
     }
-    (median(opens), median(seeks), open_bytes, seek_bytes)
+    (
+        median(opens),
+        median(open_bytes) as u64,
+        Spread::of(seek_us),
+        Spread::of(seek_bytes),
+    )
+}
+
+/// The median and the largest of some figures.
+struct Spread {
+    median: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(v: Vec<f64>) -> Spread {
+        let max = v.iter().copied().fold(f64::MIN, f64::max);
+        Spread {
+            median: median(v),
+            max,
+        }
+    }
 }
 
 /// This process's resident set (VmRSS), in bytes; 0 if unknown.

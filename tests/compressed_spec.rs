@@ -103,13 +103,22 @@ fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
         sparse_offset,
         len as u64,
     ];
+    // Rule 2a: the record at the last non-empty array's first entry.
+    let mut last_first_record = None;
     for _ in 0..types {
         let name_len = varint(&mut at) as usize;
         at += name_len;
         let (count, array) = (u64_at(seg, at), u64_at(seg, at + 16));
         at += 28;
         if count > 0 {
-            cuts.extend([array, array + 8 * count]);
+            cuts.extend([array, array + 8, array + 8 * count]);
+            last_first_record = Some(u64_at(seg, array as usize));
+        }
+    }
+    if let Some(r) = last_first_record {
+        let defs_end = r + 8 + u64::from(u32_at(seg, r as usize));
+        if defs_end > header_len && defs_end - header_len <= f && defs_end < records_end {
+            cuts.push(defs_end);
         }
     }
     cuts.sort_unstable();
@@ -117,7 +126,7 @@ fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
     let mut ends = Vec::new();
     let mut start = 0;
     for cut in cuts {
-        if start == header_len && cut == records_end {
+        if start >= header_len && cut <= records_end {
             // Rule 2: greedy record frames.
             let (mut s, mut last, mut pos) = (start, start, start);
             while pos < cut {
@@ -188,6 +197,7 @@ fn the_golden_file_shows_every_cut_rule() {
     let header_len = u64::from(u32_at(&seg, 12));
     assert_eq!(sizes[0], header_len, "rule 1: the header alone");
     assert!(sizes.contains(&17), "rule 3: SEAL_BEGIN alone");
+    assert!(sizes.contains(&8), "rule 4: an array's first entry alone");
     assert!(
         sizes.iter().all(|&s| s <= FRAME_SIZE || s == header_len),
         "{sizes:?}"

@@ -2,9 +2,13 @@
 //! segments"): at the segment's structure, so that opening reads one small
 //! frame at the end and a seek one more.
 //!
-//! Structural cuts: the end of the header; `records_end` and the end of the
-//! `SEAL_BEGIN` frame; each non-empty per-type offset array's start and end;
-//! the sparse index's start. Records between the header and `records_end`
+//! Structural cuts: the end of the header; the end of the record that
+//! defines the last type, when it is at most `frame_size` into the records;
+//! `records_end` and the end of the `SEAL_BEGIN` frame; each non-empty
+//! per-type offset array's start, the end of its first entry, and its end;
+//! the sparse index's start. So the reads a reader makes when it opens a
+//! segment (each type's first entry and first record, the seal) each
+//! decompress a small frame. Records between the header and `records_end`
 //! are grouped greedily: a frame ends at the last record boundary at most
 //! `frame_size` bytes past its start, or `frame_size` bytes past its start
 //! inside a record longer than that. Any other span longer than
@@ -30,7 +34,16 @@ pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size
         seal.records_end + SEAL_BEGIN_LEN as u64,
     ];
     for t in seal.types.iter().filter(|t| t.count > 0) {
-        structural.extend([t.array_offset, t.array_offset + t.count * 8]);
+        structural.extend([
+            t.array_offset,
+            t.array_offset + 8,
+            t.array_offset + t.count * 8,
+        ]);
+    }
+    if let Some(end) = definitions_end(file, seal) {
+        if end > header_len && end - header_len <= frame_size && end < seal.records_end {
+            structural.push(end);
+        }
     }
     structural.push(seal.sparse_offset);
     structural.push(len);
@@ -41,7 +54,7 @@ pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size
     let mut ends = Vec::new();
     let mut start = 0;
     for cut in structural {
-        if start == header_len && cut == seal.records_end {
+        if start >= header_len && cut <= seal.records_end {
             record_ends(file, start, cut, frame_size, &mut ends);
         } else {
             fixed_ends(start, cut, frame_size, &mut ends);
@@ -49,6 +62,17 @@ pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size
         start = cut;
     }
     ends
+}
+
+/// The end of the record that defines the last type (the first record of
+/// the last type with records, at the first entry of its offset array), if
+/// the file holds it.
+fn definitions_end(file: &[u8], seal: &SealDirectory) -> Option<u64> {
+    let last = seal.types.iter().rev().find(|t| t.count > 0)?;
+    let at = usize::try_from(last.array_offset).ok()?;
+    let entry = file.get(at..at.checked_add(8)?)?;
+    let record = u64::from_le_bytes(entry.try_into().ok()?);
+    next_record(file, record, seal.records_end)
 }
 
 /// Cuts `start..end` (not empty) every `frame_size` bytes.
@@ -161,6 +185,7 @@ mod tests {
                 50 + 432,
                 re,
                 re + 17,
+                re + 17 + 8,
                 re + 17 + 40,
                 f.len() as u64
             ]
@@ -182,12 +207,20 @@ mod tests {
     }
 
     #[test]
-    fn large_arrays_get_frames_of_their_own_and_the_tail_one_frame() {
+    fn large_arrays_get_frames_of_their_own_after_their_first_entry_and_the_tail_one_frame() {
         let (f, seal) = segment(10, &[20; 3], &[1, 40, 2], 24 * 2, 60);
         let ends = frame_ends(&f, 10, &seal, 128);
         let a1 = seal.types[1].array_offset;
         let sparse = seal.sparse_offset;
-        for cut in [a1, a1 + 128, a1 + 256, a1 + 320, sparse, f.len() as u64] {
+        for cut in [
+            a1,
+            a1 + 8,
+            a1 + 136,
+            a1 + 264,
+            a1 + 320,
+            sparse,
+            f.len() as u64,
+        ] {
             assert!(ends.contains(&cut), "{cut} in {ends:?}");
         }
         assert!(frame_sizes(&ends).iter().all(|&s| s <= 128 && s > 0));
@@ -196,6 +229,20 @@ mod tests {
             1,
             "one tail frame in {ends:?}"
         );
+    }
+
+    #[test]
+    fn the_records_that_define_the_types_get_a_frame_of_their_own() {
+        // Ten records of 28 bytes; the last type's first record is the third.
+        let (mut f, seal) = segment(10, &[20; 10], &[2, 8], 24, 60);
+        let third = 10 + 2 * 28u64;
+        let a1 = seal.types[1].array_offset as usize;
+        f[a1..a1 + 8].copy_from_slice(&third.to_le_bytes());
+        let ends = frame_ends(&f, 10, &seal, 200);
+        assert_eq!(&ends[..3], [10, third + 28, third + 28 + 7 * 28]);
+        // Not when that record lies more than a frame into the records.
+        let ends = frame_ends(&f, 10, &seal, 60);
+        assert!(!ends.contains(&(third + 28)), "{ends:?}");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::seek_table::FrameEntry;
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
-use zstd::zstd_safe::{self, DCtx, InBuffer, OutBuffer, ResetDirective};
+use zstd::zstd_safe::{self, DCtx};
 
 /// The first four bytes of every zstd frame (`0xFD2FB528`, little-endian).
 pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
@@ -42,122 +42,107 @@ impl FrameDecoder {
         src: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<()> {
-        let at = entry.compressed_offset;
-        let err = |kind, what: String| {
-            Error::at(
-                kind,
-                path,
-                at,
-                format!("frame {index} (original offset {}): {what}", entry.offset),
-            )
-        };
-        if !src.starts_with(&ZSTD_MAGIC) {
-            return Err(err(
-                ErrorKind::CorruptSeekTable,
-                "the seek table points at no zstd frame here".into(),
-            ));
+        check_frame(path, index, entry, src)?;
+        decode_checked(&mut self.dctx, path, index, entry, src, out)
+    }
+}
+
+/// Decompresses frame `index`, whose compressed bytes `src` passed
+/// `check_frame`, into `out` (cleared first) with `dctx`, in one call.
+pub(super) fn decode_checked(
+    dctx: &mut DCtx<'static>,
+    path: &Path,
+    index: usize,
+    entry: &FrameEntry,
+    src: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let err = |kind, what: String| frame_error(path, index, entry, kind, what);
+    let size = entry.size as usize;
+    out.clear();
+    // One byte more than expected, so that a frame without a content
+    // size that holds more shows as a size mismatch, not a failure.
+    out.reserve(size + 1);
+    match dctx.decompress(out, src) {
+        Ok(n) if n == size => Ok(()),
+        Ok(n) => {
+            let what = format!("the frame decompresses to {n} bytes, the seek table says {size}");
+            Err(err(ErrorKind::FrameSizeMismatch, what))
         }
-        match zstd_safe::find_frame_compressed_size(src) {
-            Ok(n) if n == src.len() => {}
-            Ok(n) => {
-                let what = format!(
-                    "the seek table says {} compressed bytes, the zstd frame here has {n}",
-                    src.len()
-                );
-                return Err(err(ErrorKind::CorruptSeekTable, what));
-            }
-            Err(code) => {
-                let what = format!("damaged zstd frame: {}", zstd_safe::get_error_name(code));
-                return Err(err(ErrorKind::CorruptFrame, what));
-            }
-        }
-        let size = entry.size as usize;
-        if let Ok(Some(n)) = zstd_safe::get_frame_content_size(src) {
-            if n != size as u64 {
-                let what = format!("the frame holds {n} bytes, the seek table says {size}");
-                return Err(err(ErrorKind::FrameSizeMismatch, what));
-            }
-        }
-        out.clear();
-        // One byte more than expected, so that a frame without a content
-        // size that holds more shows as a size mismatch, not a failure.
-        out.reserve(size + 1);
-        match self.dctx.decompress(out, src) {
-            Ok(n) if n == size => Ok(()),
-            Ok(n) => {
-                let what =
-                    format!("the frame decompresses to {n} bytes, the seek table says {size}");
-                Err(err(ErrorKind::FrameSizeMismatch, what))
-            }
-            Err(code) => {
-                let kind = if is_output_too_small(code) {
-                    ErrorKind::FrameSizeMismatch
-                } else {
-                    ErrorKind::CorruptFrame
-                };
-                let name = zstd_safe::get_error_name(code);
-                Err(err(kind, format!("damaged zstd frame: {name}")))
-            }
+        Err(code) => {
+            // More bytes than room for them: a frame that states no size
+            // holds another size than its entry's; one that states its size
+            // (checked against the entry) contradicts itself, damaged.
+            let states_size = matches!(zstd_safe::get_frame_content_size(src), Ok(Some(_)));
+            let kind = if is_output_too_small(code) && !states_size {
+                ErrorKind::FrameSizeMismatch
+            } else {
+                ErrorKind::CorruptFrame
+            };
+            Err(err(kind, damaged(code)))
         }
     }
+}
+
+/// The error `what` (of `kind`) about frame `index` of the file `path`,
+/// at the frame's compressed offset.
+pub(super) fn frame_error(
+    path: &Path,
+    index: usize,
+    entry: &FrameEntry,
+    kind: ErrorKind,
+    what: String,
+) -> Error {
+    let what = format!("frame {index} (original offset {}): {what}", entry.offset);
+    Error::at(kind, path, entry.compressed_offset, what)
+}
+
+/// Checks that `src`, the compressed bytes the seek table gives frame
+/// `index`, are exactly one zstd frame, of the original size the table
+/// says when the frame states its size.
+pub(super) fn check_frame(path: &Path, index: usize, entry: &FrameEntry, src: &[u8]) -> Result<()> {
+    let err = |kind, what: String| frame_error(path, index, entry, kind, what);
+    if !src.starts_with(&ZSTD_MAGIC) {
+        return Err(err(
+            ErrorKind::CorruptSeekTable,
+            "the seek table points at no zstd frame here".into(),
+        ));
+    }
+    match zstd_safe::find_frame_compressed_size(src) {
+        Ok(n) if n == src.len() => {}
+        Ok(n) => {
+            let what = format!(
+                "the seek table says {} compressed bytes, the zstd frame here has {n}",
+                src.len()
+            );
+            return Err(err(ErrorKind::CorruptSeekTable, what));
+        }
+        Err(code) => return Err(err(ErrorKind::CorruptFrame, damaged(code))),
+    }
+    if let Ok(Some(n)) = zstd_safe::get_frame_content_size(src) {
+        if n != u64::from(entry.size) {
+            let what = format!(
+                "the frame holds {n} bytes, the seek table says {}",
+                entry.size
+            );
+            return Err(err(ErrorKind::FrameSizeMismatch, what));
+        }
+    }
+    Ok(())
+}
+
+/// What zstd's error `code` says of a damaged frame.
+pub(super) fn damaged(code: usize) -> String {
+    format!("damaged zstd frame: {}", zstd_safe::get_error_name(code))
 }
 
 /// Whether zstd's error `code` says the frame holds more than the room
 /// given for it (the size its seek table entry states, plus one).
-fn is_output_too_small(code: usize) -> bool {
+pub(super) fn is_output_too_small(code: usize) -> bool {
     use zstd_safe::zstd_sys::{ZSTD_ErrorCode, ZSTD_getErrorCode};
     // SAFETY: ZSTD_getErrorCode only maps a number to an enum value.
     let kind = unsafe { ZSTD_getErrorCode(code) };
     kind == ZSTD_ErrorCode::ZSTD_error_dstSize_tooSmall
-}
-
-impl FrameDecoder {
-    /// Decompresses the first `out.len()` original bytes of frame `index`
-    /// (compressed bytes `src`) into `out`, and no more of the frame. The
-    /// frame's checksum, which covers the whole frame, is not checked: the
-    /// caller checks what it reads (CRCs of the segment's parts).
-    pub fn decode_prefix(
-        &mut self,
-        path: &Path,
-        index: usize,
-        entry: &FrameEntry,
-        src: &[u8],
-        out: &mut [u8],
-    ) -> Result<()> {
-        let err = |kind, what: String| {
-            let what = format!("frame {index} (original offset {}): {what}", entry.offset);
-            Error::at(kind, path, entry.compressed_offset, what)
-        };
-        let want = out.len();
-        let _ = self.dctx.reset(ResetDirective::SessionOnly);
-        let mut output = OutBuffer::around(out);
-        let mut input = InBuffer::around(src);
-        let result = loop {
-            let before = (output.pos(), input.pos());
-            match self.dctx.decompress_stream(&mut output, &mut input) {
-                Err(code) => {
-                    let name = zstd_safe::get_error_name(code);
-                    break Err(err(
-                        ErrorKind::CorruptFrame,
-                        format!("damaged zstd frame: {name}"),
-                    ));
-                }
-                Ok(_) if output.pos() == want => break Ok(()),
-                // The frame ended, or nothing moved: it holds fewer bytes.
-                Ok(hint) if hint == 0 || (output.pos(), input.pos()) == before => {
-                    let what = format!(
-                        "the frame decompresses to {} bytes, the seek table says {}",
-                        output.pos(),
-                        entry.size
-                    );
-                    break Err(err(ErrorKind::FrameSizeMismatch, what));
-                }
-                Ok(_) => {}
-            }
-        };
-        let _ = self.dctx.reset(ResetDirective::SessionOnly);
-        result
-    }
 }
 
 impl Default for FrameDecoder {

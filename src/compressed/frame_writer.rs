@@ -10,6 +10,13 @@ use zstd::stream::raw::CParameter;
 /// zstd's default level, which `zstd` on the command line uses too.
 pub const DEFAULT_LEVEL: i32 = 3;
 
+/// Levels whose own minimum match length (5 or more bytes, for inputs of a
+/// frame's size) is lowered to 4: records repeat short runs (type ids,
+/// lengths, the high bytes of sequence numbers and timestamps) that a
+/// 1 MiB frame, holding no history before it, otherwise codes as literals.
+/// docs/PERFORMANCE.md has the sizes measured.
+const SHORT_MATCH_LEVELS: std::ops::RangeInclusive<i32> = 1..=6;
+
 pub struct SeekableWriter<W: Write> {
     out: W,
     compressor: Compressor<'static>,
@@ -22,6 +29,7 @@ impl<W: Write> SeekableWriter<W> {
         let mut compressor = Compressor::new(level)?;
         compressor.set_parameter(CParameter::ChecksumFlag(true))?;
         compressor.set_parameter(CParameter::ContentSizeFlag(true))?;
+        tune_for_frames(&mut compressor, level)?;
         Ok(SeekableWriter {
             out,
             compressor,
@@ -51,6 +59,22 @@ impl<W: Write> SeekableWriter<W> {
         self.out.flush()?;
         Ok((self.out, self.table))
     }
+}
+
+/// Parameters for independent frames of about 1 MiB, where zstd's own
+/// for `level` assume a long stream: shorter matches (`SHORT_MATCH_LEVELS`)
+/// and, at the default level, the larger match-finding tables of level 4
+/// (hash and chain logs 18 and 17, not 17 and 16), which find in one frame
+/// matches the whole file's longer history would have given.
+fn tune_for_frames(compressor: &mut Compressor<'static>, level: i32) -> io::Result<()> {
+    if SHORT_MATCH_LEVELS.contains(&level) {
+        compressor.set_parameter(CParameter::MinMatch(4))?;
+    }
+    if level == DEFAULT_LEVEL {
+        compressor.set_parameter(CParameter::HashLog(18))?;
+        compressor.set_parameter(CParameter::ChainLog(17))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! - `seek_table`: the seek table's bytes (no I/O);
 //! - `cuts`: where a segment's frames are cut (no I/O);
 //! - `frame_writer`: frames and seek table written to any `Write`;
-//! - `open`, `frame_decoder`, `frame_cache`, `segment`: reading;
+//! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`:
+//!   reading;
 //! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
 
 pub mod compress;
@@ -16,6 +17,7 @@ pub mod decompress;
 mod durable;
 pub mod frame_cache;
 pub mod frame_decoder;
+pub mod frame_stream;
 pub mod frame_writer;
 mod open;
 pub mod seek_table;

@@ -6,6 +6,7 @@
 
 use super::frame_cache::{FrameCache, DEFAULT_CACHED_FRAMES};
 use super::frame_decoder::FrameDecoder;
+use super::frame_stream::FrameStream;
 use super::open::read_table;
 use super::seek_table::{FrameEntry, SeekTable};
 use crate::error::{Error, ErrorKind, Result};
@@ -18,12 +19,6 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The most original bytes into a frame that `read_prefix_at` decompresses
-/// without the rest of the frame. Small: a read further in is more likely
-/// followed by reads of the rest of the frame (a seek's record, then the
-/// scan from it), which then find the whole frame cached.
-pub const PREFIX_READ_MAX: usize = 4 << 10;
-
 /// Reads take `&mut self` (the cache and the decompression context); the
 /// segment may move to another thread (`Send`), as a `Reader` may.
 pub struct CompressedSegment {
@@ -34,6 +29,8 @@ pub struct CompressedSegment {
     header_len: u64,
     seal: SealDirectory,
     decoder: FrameDecoder,
+    /// The frame `read_prefix_at` reads the start of.
+    prefix: FrameStream,
     cache: FrameCache,
     compressed: Vec<u8>,
     frames_decompressed: u64,
@@ -66,6 +63,7 @@ impl CompressedSegment {
             header_len: 0,
             seal: SealDirectory::default(),
             decoder: FrameDecoder::new(),
+            prefix: FrameStream::default(),
             cache: FrameCache::new(DEFAULT_CACHED_FRAMES),
             compressed: Vec::new(),
             frames_decompressed: 0,
@@ -170,28 +168,68 @@ impl CompressedSegment {
         Ok(())
     }
 
-    /// Like `read_at`, for a small read (`PREFIX_READ_MAX` bytes at most
-    /// into its frame): a frame not cached is decompressed only up to the
-    /// bytes asked for, its checksum (which covers the whole frame)
-    /// unchecked, so the caller must check what it reads. Opening a reader
-    /// reads 8 bytes at the start of each per-type offset array this way,
-    /// and the first record of each type, instead of whole frames.
+    /// Like `read_at`, without decompressing the rest of a frame not
+    /// cached: the frame is decompressed up to the bytes asked for (and a
+    /// block or so beyond, see `FrameStream`), and a later read further
+    /// into the same frame continues from there. The frame's checksum is
+    /// checked only once its end is reached, so the caller must check what
+    /// it reads (every part of a segment has its own CRC). Opening a reader
+    /// reads the start of each per-type offset array and the first record
+    /// of each type this way, and not their whole frames.
     pub fn read_prefix_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
         let Some(i) = self.table.frame_at(offset) else {
             return self.read_at(offset, len);
         };
         let entry = self.table.frames[i];
-        let upto = (offset - entry.offset) as usize + len;
-        if upto > PREFIX_READ_MAX || upto > entry.size as usize || self.cache.contains(i) {
+        let from = (offset - entry.offset) as usize;
+        let upto = from + len;
+        if upto > entry.size as usize || self.cache.contains(i) {
             return self.read_at(offset, len);
         }
-        self.read_compressed(i)?;
-        let mut out = vec![0u8; upto];
-        self.decoder
-            .decode_prefix(&self.path, i, &entry, &self.compressed, &mut out)?;
-        self.bytes_decompressed += upto as u64;
-        out.drain(..upto - len);
-        Ok(out)
+        let entry = &self.table.frames[i];
+        let (file, path) = (&self.file, self.path.as_path());
+        let made = fill(
+            &mut self.prefix,
+            file,
+            path,
+            &mut self.cache,
+            i,
+            entry,
+            upto,
+        )?;
+        self.count(made);
+        Ok(self.prefix.bytes()[from..upto].to_vec())
+    }
+
+    /// Makes `stream` hold at least the first `upto` original bytes of
+    /// frame `index` (all of it, if shorter): copied whole from the cache,
+    /// or decompressed from where this stream, or the one `read_prefix_at`
+    /// reads with, left off in that frame, or from its start. A frame
+    /// whose decompression begins counts as one frame decompressed.
+    pub fn stream_frame(
+        &mut self,
+        stream: &mut FrameStream,
+        index: usize,
+        upto: usize,
+    ) -> Result<()> {
+        let progress = |s: &FrameStream| match s.index() {
+            Some(i) if i == index => s.bytes().len(),
+            _ => 0,
+        };
+        if progress(&self.prefix) > progress(stream) {
+            stream.swap_frames(&mut self.prefix);
+        }
+        let entry = &self.table.frames[index];
+        let (file, path) = (&self.file, self.path.as_path());
+        let made = fill(stream, file, path, &mut self.cache, index, entry, upto)?;
+        self.count(made);
+        Ok(())
+    }
+
+    /// Counts what `fill` decompressed.
+    fn count(&mut self, made: Filled) {
+        self.frames_decompressed += u64::from(made.started);
+        self.bytes_decompressed += made.bytes as u64;
     }
 
     /// Frame `index`, decompressed, from the cache or the file.
@@ -293,6 +331,44 @@ impl CompressedSegment {
             "segment too large for this platform",
         )
     }
+}
+
+/// What `fill` decompressed: whether it began a frame, and how many bytes.
+struct Filled {
+    started: bool,
+    bytes: usize,
+}
+
+/// `CompressedSegment::stream_frame`'s work on `stream`, the frame
+/// `entry` of the seek table of `file` (at `path`).
+fn fill(
+    stream: &mut FrameStream,
+    file: &File,
+    path: &Path,
+    cache: &mut FrameCache,
+    index: usize,
+    entry: &FrameEntry,
+    upto: usize,
+) -> Result<Filled> {
+    let held = stream.index() == Some(index);
+    if held && stream.bytes().len() >= upto.min(entry.size as usize) {
+        return Ok(Filled {
+            started: false,
+            bytes: 0,
+        });
+    }
+    if let Some(bytes) = cache.get(index) {
+        stream.hold_whole(index, &bytes);
+        return Ok(Filled {
+            started: false,
+            bytes: 0,
+        });
+    }
+    let bytes = stream.extend(file, path, index, entry, upto)?;
+    Ok(Filled {
+        started: !held,
+        bytes,
+    })
 }
 
 /// The header a `CompressedSegment` has before its own is read.

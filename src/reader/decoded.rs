@@ -14,6 +14,7 @@ use super::advance::FrameCheck;
 use super::record::BytesIn;
 use super::Reader;
 pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
+use crate::compressed::frame_stream::FrameStream;
 use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
@@ -34,9 +35,9 @@ type FrameFailed = (usize, Error);
 /// across frames.
 pub(super) struct Decoded {
     pub(super) segment: RefCell<CompressedSegment>,
-    /// Frame `frame_index` (None: none held), original bytes from `frame_at`.
-    frame: Vec<u8>,
-    frame_index: Option<usize>,
+    /// The frame that holds the position, decompressed as far as the
+    /// reader has read in it; its original bytes start at `frame_at`.
+    frame: FrameStream,
     frame_at: usize,
     /// Original bytes from `join_at` that span frames.
     join: Vec<u8>,
@@ -52,8 +53,7 @@ impl Decoded {
     pub fn open(path: &Path) -> Result<Decoded> {
         Ok(Decoded {
             segment: RefCell::new(CompressedSegment::open(path)?),
-            frame: Vec::new(),
-            frame_index: None,
+            frame: FrameStream::for_scan(),
             frame_at: 0,
             join: Vec::new(),
             join_at: 0,
@@ -74,7 +74,7 @@ impl Decoded {
         if self.in_join {
             (&self.join, self.join_at)
         } else {
-            (&self.frame, self.frame_at)
+            (self.frame.bytes(), self.frame_at)
         }
     }
 
@@ -90,11 +90,13 @@ impl Decoded {
     /// `hold`'s work; returns whether the bytes are in `join`.
     fn held_in_join(&mut self, pos: usize, len: usize) -> std::result::Result<bool, FrameFailed> {
         let end = pos + len;
-        let in_frame = |d: &Decoded| {
-            d.frame_index.is_some() && pos >= d.frame_at && end <= d.frame_at + d.frame.len()
-        };
-        if in_frame(self) {
-            return Ok(false);
+        if let Some(i) = self.frame.index() {
+            if pos >= self.frame_at && end <= self.frame_at + self.frame.size() {
+                if end > self.frame_at + self.frame.bytes().len() {
+                    self.load(i, end - self.frame_at)?;
+                }
+                return Ok(false);
+            }
         }
         if pos >= self.join_at && end <= self.join_at + self.join.len() {
             return Ok(true);
@@ -104,31 +106,34 @@ impl Decoded {
             .borrow()
             .frame_index_at(pos as u64)
             .expect("inside the segment");
-        self.load(first)?;
-        if in_frame(self) {
+        let first_at = self.frame_start(first);
+        if end <= self.frame_end(first) {
+            self.load(first, end - first_at)?;
             return Ok(false);
         }
+        self.load(first, usize::MAX)?;
         self.join.clear();
         self.join
-            .extend_from_slice(&self.frame[pos - self.frame_at..]);
+            .extend_from_slice(&self.frame.bytes()[pos - first_at..]);
         self.join_at = pos;
         let mut next = first;
         while pos + self.join.len() < end {
             next += 1;
-            self.load(next)?;
-            let take = (end - pos - self.join.len()).min(self.frame.len());
-            self.join.extend_from_slice(&self.frame[..take]);
+            let take = end - pos - self.join.len();
+            self.load(next, take)?;
+            let bytes = self.frame.bytes();
+            self.join.extend_from_slice(&bytes[..take.min(bytes.len())]);
         }
         Ok(true)
     }
 
-    fn load(&mut self, index: usize) -> std::result::Result<(), FrameFailed> {
+    /// Makes the frame held frame `index`, decompressed at least up to its
+    /// `upto`th byte.
+    fn load(&mut self, index: usize, upto: usize) -> std::result::Result<(), FrameFailed> {
         let mut s = self.segment.borrow_mut();
-        self.frame_index = None;
-        s.frame_into(index, &mut self.frame)
+        s.stream_frame(&mut self.frame, index, upto)
             .map_err(|e| (index, e))?;
         self.frame_at = s.frames()[index].offset as usize;
-        self.frame_index = Some(index);
         Ok(())
     }
 
@@ -151,6 +156,10 @@ impl Decoded {
             out.extend_from_slice(&bytes[skip..skip + take]);
         }
         Ok(())
+    }
+
+    fn frame_start(&self, index: usize) -> usize {
+        self.segment.borrow().frames()[index].offset as usize
     }
 
     fn frame_end(&self, index: usize) -> usize {

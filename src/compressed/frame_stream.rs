@@ -1,0 +1,305 @@
+//! One frame of a compressed segment decompressed a part at a time: a
+//! reader that needs bytes early in a frame (a seek's record, a type's
+//! first record, the records a scan reads next) decompresses up to them and
+//! a block or so beyond, and continues from there when it reads on. So a
+//! seek costs the part of a frame before its record, and a scan reads each
+//! part while it is still in the processor's cache.
+//!
+//! The frame's checksum covers the whole frame: it is checked when the
+//! frame's end is reached. Bytes handed out before that are checked by the
+//! caller, as every part of a segment carries its own CRC.
+
+use super::frame_decoder::{check_frame, damaged, decode_checked, frame_error};
+use super::seek_table::FrameEntry;
+use crate::error::{Error, ErrorKind, Result};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use zstd::zstd_safe::{get_frame_content_size, DCtx, InBuffer, OutBuffer, ResetDirective};
+
+/// How far past the bytes asked for a scan's stream decompresses at
+/// least, in a frame it continues: about a zstd block, so that a scan
+/// calls into zstd once per block, not once per record.
+const SCAN_READ_AHEAD: usize = 128 << 10;
+
+pub struct FrameStream {
+    dctx: DCtx<'static>,
+    /// The frame being decompressed (None: none).
+    index: Option<usize>,
+    /// Its compressed bytes, and how many zstd has taken.
+    src: Vec<u8>,
+    src_pos: usize,
+    /// Its original bytes: `out[..produced]` are decompressed (`out` is
+    /// longer, reused from frame to frame).
+    out: Vec<u8>,
+    produced: usize,
+    /// The held frame's size, in original bytes.
+    size: usize,
+    /// Whether zstd reached the frame's end (its checksum checked).
+    ended: bool,
+    /// How far past the bytes asked for `extend` decompresses at least.
+    read_ahead: usize,
+    /// Whether a frame this stream starts is decompressed whole, in one
+    /// call (a scan, which reads on through the frame: zstd then writes
+    /// straight into `out`, where a stream copies out of its own window).
+    whole: bool,
+}
+
+impl FrameStream {
+    /// A stream for a scan: the frames it starts it decompresses whole; a
+    /// frame it takes over part way (`swap_frames`, after a seek's reads)
+    /// it decompresses a block at a time.
+    pub fn for_scan() -> FrameStream {
+        FrameStream::new(SCAN_READ_AHEAD, true)
+    }
+
+    /// A stream for reads of a few bytes: it decompresses only as far as
+    /// they are.
+    pub fn for_prefixes() -> FrameStream {
+        FrameStream::new(0, false)
+    }
+
+    fn new(read_ahead: usize, whole: bool) -> FrameStream {
+        FrameStream {
+            dctx: DCtx::create(),
+            index: None,
+            src: Vec::new(),
+            src_pos: 0,
+            out: Vec::new(),
+            produced: 0,
+            size: 0,
+            ended: false,
+            read_ahead,
+            whole,
+        }
+    }
+
+    /// The frame held, if any.
+    pub fn index(&self) -> Option<usize> {
+        self.index
+    }
+
+    /// The held frame's bytes decompressed so far, from its start.
+    pub fn bytes(&self) -> &[u8] {
+        &self.out[..self.produced]
+    }
+
+    /// The held frame's size, in original bytes (all of it, not only what
+    /// is decompressed so far).
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Holds nothing: the next `extend` starts a frame.
+    pub fn clear(&mut self) {
+        self.index = None;
+    }
+
+    /// Exchanges the frames held (and how far each is decompressed) with
+    /// `other`; each stream keeps its own way of reading.
+    pub fn swap_frames(&mut self, other: &mut FrameStream) {
+        std::mem::swap(self, other);
+        std::mem::swap(&mut self.read_ahead, &mut other.read_ahead);
+        std::mem::swap(&mut self.whole, &mut other.whole);
+    }
+
+    /// Holds frame `index` whole, as `bytes` (a copy of a cached frame).
+    pub fn hold_whole(&mut self, index: usize, bytes: &[u8]) {
+        self.out.clear();
+        self.out.extend_from_slice(bytes);
+        (self.index, self.produced, self.ended) = (Some(index), bytes.len(), true);
+        self.size = bytes.len();
+    }
+
+    /// Decompresses frame `index` (`entry` in the seek table of `file`, at
+    /// `path`) until its first `upto` bytes are held (all of it, if it is
+    /// shorter), from where this stream left off if it holds that frame.
+    /// Returns how many bytes it decompressed. A failure leaves nothing
+    /// held.
+    pub fn extend(
+        &mut self,
+        file: &File,
+        path: &Path,
+        index: usize,
+        entry: &FrameEntry,
+        upto: usize,
+    ) -> Result<usize> {
+        if self.index != Some(index) {
+            self.start(file, path, index, entry)?;
+        }
+        let before = self.produced;
+        let result = if before == 0 && self.whole {
+            self.decompress_whole(path, index, entry)
+        } else {
+            self.decompress_to(path, index, entry, upto)
+        };
+        if result.is_err() {
+            self.index = None;
+        }
+        result.map(|()| self.produced - before)
+    }
+
+    fn start(&mut self, file: &File, path: &Path, index: usize, entry: &FrameEntry) -> Result<()> {
+        self.index = None;
+        self.src.resize(entry.compressed_size as usize, 0);
+        file.read_exact_at(&mut self.src, entry.compressed_offset)
+            .map_err(|e| Error::io_at(path, entry.compressed_offset, "read compressed frame", e))?;
+        check_frame(path, index, entry, &self.src)?;
+        let _ = self.dctx.reset(ResetDirective::SessionOnly);
+        (self.src_pos, self.produced, self.ended) = (0, 0, false);
+        self.size = entry.size as usize;
+        self.index = Some(index);
+        Ok(())
+    }
+
+    /// Decompresses the frame just started whole, in one call.
+    fn decompress_whole(&mut self, path: &Path, index: usize, entry: &FrameEntry) -> Result<()> {
+        decode_checked(&mut self.dctx, path, index, entry, &self.src, &mut self.out)?;
+        (self.produced, self.src_pos, self.ended) = (self.out.len(), self.src.len(), true);
+        Ok(())
+    }
+
+    /// Decompresses until `upto` bytes (or the whole frame, its end and
+    /// checksum included) are held.
+    fn decompress_to(
+        &mut self,
+        path: &Path,
+        index: usize,
+        entry: &FrameEntry,
+        upto: usize,
+    ) -> Result<()> {
+        let size = entry.size as usize;
+        let want = upto.min(size);
+        let err = |kind, what: String| frame_error(path, index, entry, kind, what);
+        while self.produced < want || (self.produced == size && !self.ended) {
+            // One byte more than the frame's size, so that a frame that
+            // holds more shows as a size mismatch. `out` grows only as far
+            // as a stream has decompressed (a reader that reads the start
+            // of a frame does not fill a whole frame's buffer).
+            let limit = want.max(self.produced + self.read_ahead).min(size + 1);
+            if self.out.len() < limit {
+                self.out.resize(limit, 0);
+            }
+            let mut output = OutBuffer::around(&mut self.out[self.produced..limit]);
+            let mut input = InBuffer::around(&self.src);
+            input.set_pos(self.src_pos);
+            let hint = self
+                .dctx
+                .decompress_stream(&mut output, &mut input)
+                .map_err(|code| err(ErrorKind::CorruptFrame, damaged(code)))?;
+            let moved = output.pos() > 0 || input.pos() > self.src_pos;
+            (self.produced, self.src_pos) = (self.produced + output.pos(), input.pos());
+            if hint == 0 {
+                self.ended = true;
+            }
+            if self.produced > size || (self.ended && self.produced != size) || !moved {
+                let what = format!(
+                    "the frame decompresses to {}{} bytes, the seek table says {size}",
+                    if self.ended { "" } else { "at least " },
+                    self.produced
+                );
+                // A frame that states its size (the entry's, checked) and
+                // holds another contradicts itself: damaged.
+                let states_size = matches!(get_frame_content_size(&self.src), Ok(Some(_)));
+                let kind = if states_size {
+                    ErrorKind::CorruptFrame
+                } else {
+                    ErrorKind::FrameSizeMismatch
+                };
+                return Err(err(kind, what));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for FrameStream {
+    fn default() -> FrameStream {
+        FrameStream::for_prefixes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compressed::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
+    use std::io::Write;
+
+    /// A file of one frame holding `original`, and its seek table entry.
+    fn one_frame(original: &[u8]) -> (File, FrameEntry) {
+        let mut w = SeekableWriter::new(Vec::new(), DEFAULT_LEVEL).unwrap();
+        w.frame(original).unwrap();
+        let (bytes, table) = w.finish().unwrap();
+        let path = std::env::temp_dir().join(format!("frame-stream-{}", std::process::id()));
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(&bytes)
+            .unwrap();
+        let file = File::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        (file, table.frames[0])
+    }
+
+    fn original() -> Vec<u8> {
+        (0..600_000u32)
+            .flat_map(|i| (i / 7).to_le_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn a_frame_read_a_part_at_a_time_gives_its_bytes_and_no_more_than_asked_and_a_block() {
+        let original = original();
+        let (file, entry) = one_frame(&original);
+        let path = Path::new("one-frame.zst");
+        let mut s = FrameStream::for_prefixes();
+        let mut made = 0;
+        for upto in [10, 5_000, 300_000, 1_000_000, original.len()] {
+            made += s.extend(&file, path, 0, &entry, upto).unwrap();
+            assert!(s.bytes().len() >= upto.min(original.len()));
+            assert!(s.bytes().len() <= upto + (128 << 10), "{}", s.bytes().len());
+            assert_eq!(s.bytes(), &original[..s.bytes().len()]);
+        }
+        assert_eq!(made, original.len());
+        assert!(s.ended, "the frame's end and checksum were reached");
+    }
+
+    #[test]
+    fn a_scan_stream_decompresses_a_frame_it_starts_whole() {
+        let original = original();
+        let (file, entry) = one_frame(&original);
+        let mut s = FrameStream::for_scan();
+        s.extend(&file, Path::new("f.zst"), 0, &entry, 1).unwrap();
+        assert_eq!(s.bytes(), &original[..]);
+    }
+
+    #[test]
+    fn a_frame_damaged_past_the_bytes_read_fails_when_the_read_reaches_it() {
+        let original = original();
+        let (file, entry) = one_frame(&original);
+        let mut bytes = vec![0u8; entry.compressed_size as usize];
+        file.read_exact_at(&mut bytes, 0).unwrap();
+        let at = bytes.len() * 3 / 4;
+        for b in &mut bytes[at..at + 16] {
+            *b ^= 0x5a;
+        }
+        let path = std::env::temp_dir().join(format!("frame-stream-bad-{}", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let bad = File::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let mut s = FrameStream::for_prefixes();
+        s.extend(&bad, &path, 0, &entry, 1_000).unwrap();
+        assert_eq!(s.bytes(), &original[..s.bytes().len()]);
+        let e = s
+            .extend(&bad, &path, 0, &entry, original.len())
+            .unwrap_err();
+        assert!(
+            matches!(
+                e.kind(),
+                ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch
+            ),
+            "{e}"
+        );
+        assert_eq!(e.offset(), Some(0));
+        assert_eq!(s.index(), None, "a failure leaves nothing held");
+    }
+}
