@@ -50,6 +50,26 @@ impl CompressedSegment {
         Ok(s)
     }
 
+    /// Like `open`, for a reader that salvages what it can: a header or
+    /// seal that does not decompress (or fails its checks once
+    /// decompressed) does not fail the open. Returns the header's error,
+    /// if any: `header` is then a placeholder and `data_start` 0. A seal
+    /// that cannot be read leaves `seal` empty (the reader reads the seal's
+    /// parts again and scans without it). Only a file that cannot be read,
+    /// or whose seek table is missing or broken, fails.
+    pub fn open_salvage(path: impl AsRef<Path>) -> Result<(CompressedSegment, Option<Error>)> {
+        let mut s = CompressedSegment::open_frames(path)?;
+        match s.read_header() {
+            Ok(()) => {}
+            Err(e) if is_lost_header(&e) => return Ok((s, Some(e))),
+            Err(e) => return Err(e),
+        }
+        match s.read_seal() {
+            Err(e) if e.kind() == ErrorKind::Io => Err(e),
+            _ => Ok((s, None)),
+        }
+    }
+
     /// Opens a compressed segment's frames only: its seek table must be
     /// intact, its frames are not looked at (`header` and `seal` are empty
     /// placeholders). For tools that look at damaged segments frame by
@@ -293,6 +313,20 @@ impl CompressedSegment {
             "segment too large for this platform",
         )
     }
+}
+
+/// Whether a failed header read is damage a salvage reads past: the header
+/// frame does not decompress as its seek table entry says, or its bytes
+/// fail the header's checks. Not a file that is no segment at all
+/// (`NotABinlog`), nor one that cannot be read.
+pub fn is_lost_header(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::CorruptFrame
+            | ErrorKind::FrameSizeMismatch
+            | ErrorKind::CorruptSeekTable
+            | ErrorKind::CorruptHeader
+    )
 }
 
 /// The header a `CompressedSegment` has before its own is read.

@@ -430,7 +430,7 @@ impl Reader {
 
 /// A segment's header, where its records start, the sequence number of
 /// its first record, and the damage found reading the header.
-type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
+pub(super) type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
 
 /// The mapping of a plain segment (an empty one for a compressed segment),
 /// the decoded compressed segment, and the header's parts (`decode_header`).
@@ -440,14 +440,19 @@ fn open_contents(
     salvage: bool,
 ) -> Result<(Mmap, Option<Box<Decoded>>, HeaderParts)> {
     if decoded::is_compressed(file) {
-        let d = Decoded::open(path)?;
-        let (header, data_start) = d.header();
-        let first = header.first_seq;
+        let (d, header_lost) = Decoded::open(path, salvage)?;
+        let parts = match header_lost {
+            Some(e) => d.salvage_header(e)?,
+            None => {
+                let (header, data_start) = d.header();
+                let first = header.first_seq;
+                (header, data_start, first, Vec::new())
+            }
+        };
         let empty = MmapOptions::new().len(0).map_anon();
         let empty = empty
             .and_then(|m| m.make_read_only())
             .map_err(|e| Error::io(path, "map", e))?;
-        let parts = (header, data_start, first, Vec::new());
         Ok((empty, Some(Box::new(d)), parts))
     } else {
         let map = map_file(file, path)?;

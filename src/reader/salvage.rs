@@ -1,6 +1,9 @@
 //! Opening a segment whose header fails its checks (`Reader::open_salvage`):
 //! the records start at the first valid one after the header's fixed
 //! fields, and a placeholder header takes what the fixed fields still say.
+//! A compressed segment whose header frame does not decompress has no
+//! fixed fields left: its records start at the first valid one after that
+//! frame.
 
 use crate::format::frame::{self, FrameAt};
 use crate::format::header::{self, SegmentHeader, FIXED_LEN};
@@ -79,4 +82,29 @@ fn u64_at(map: &[u8], at: usize) -> Option<u64> {
 fn u16_at(map: &[u8], at: usize) -> Option<u16> {
     map.get(at..at + 2)
         .map(|b| u16::from_le_bytes(b.try_into().expect("2 bytes")))
+}
+
+/// For a compressed segment whose header is lost (its frame does not
+/// decompress): the first valid record at or after `from` (the end of the
+/// header's frame) in `bytes` (the segment's first bytes, lost frames
+/// zeroed), a placeholder header numbered from it, and its sequence
+/// number. Nothing is known of the records lost with the header.
+pub(super) fn salvage_lost_header(bytes: &[u8], from: usize) -> Option<(SegmentHeader, usize, u64)> {
+    let start = frame::find_next_record(bytes, from, None)?;
+    let first_seq = match frame::frame_at(bytes, start, true) {
+        FrameAt::Frame { body, .. } => frame::decode_record(body)?.seq,
+        _ => return None,
+    };
+    let header = SegmentHeader {
+        major: FORMAT_MAJOR,
+        minor: 0,
+        created_ns: 0,
+        segment_no: 0,
+        first_seq,
+        log_name: String::new(),
+        content_type: String::new(),
+        writer: String::new(),
+        params: Vec::new(),
+    };
+    Some((header, start, first_seq))
 }
