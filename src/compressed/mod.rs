@@ -8,6 +8,7 @@
 //! - `cuts`: where a segment's frames are cut (no I/O);
 //! - `frame_writer`: frames and seek table written to any `Write`;
 //! - `open`, `frame_decoder`, `frame_cache`, `segment`: reading;
+//! - `frame_walk`: finding the frames of a file whose seek table is lost;
 //! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
 
 pub mod compress;
@@ -16,6 +17,7 @@ pub mod decompress;
 mod durable;
 pub mod frame_cache;
 pub mod frame_decoder;
+mod frame_walk;
 pub mod frame_writer;
 mod open;
 pub mod seek_table;

@@ -6,7 +6,7 @@
 
 use super::frame_cache::{FrameCache, DEFAULT_CACHED_FRAMES};
 use super::frame_decoder::FrameDecoder;
-use super::open::read_table;
+use super::open::{read_table, read_table_salvage};
 use super::seek_table::{FrameEntry, SeekTable};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{stated_len, SegmentHeader};
@@ -57,8 +57,12 @@ impl CompressedSegment {
     /// that cannot be read leaves `seal` empty (the reader reads the seal's
     /// parts again and scans without it). Only a file that cannot be read,
     /// or whose seek table is missing or broken, fails.
+    ///
+    /// A seek table that is missing (the file cut short) or broken is
+    /// replaced by the whole frames found from the start (see
+    /// `open_frames_salvage`): the segment is then what they hold.
     pub fn open_salvage(path: impl AsRef<Path>) -> Result<(CompressedSegment, Option<Error>)> {
-        let mut s = CompressedSegment::open_frames(path)?;
+        let (mut s, _) = CompressedSegment::open_frames_salvage(path)?;
         match s.read_header() {
             Ok(()) => {}
             Err(e) if is_lost_header(&e) => return Ok((s, Some(e))),
@@ -78,7 +82,25 @@ impl CompressedSegment {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
         let table = read_table(&file, &path)?;
-        Ok(CompressedSegment {
+        Ok(CompressedSegment::with_table(path, file, table))
+    }
+
+    /// Like `open_frames`, for a file whose seek table is missing (cut
+    /// short) or broken: its frames are the whole zstd frames found by
+    /// walking them from the start, up to the first that is not whole, and
+    /// the table's error is returned beside it. Fails as `open_frames` does
+    /// if no frame is found.
+    pub fn open_frames_salvage(
+        path: impl AsRef<Path>,
+    ) -> Result<(CompressedSegment, Option<Error>)> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let (table, lost) = read_table_salvage(&file, &path)?;
+        Ok((CompressedSegment::with_table(path, file, table), lost))
+    }
+
+    fn with_table(path: PathBuf, file: File, table: SeekTable) -> CompressedSegment {
+        CompressedSegment {
             path,
             file,
             table,
@@ -90,7 +112,7 @@ impl CompressedSegment {
             compressed: Vec::new(),
             frames_decompressed: 0,
             bytes_decompressed: 0,
-        })
+        }
     }
 
     pub fn path(&self) -> &Path {

@@ -11,8 +11,8 @@
 //! lost, and reading resumes at the first intact record after it.
 
 use super::advance::FrameCheck;
-use super::record::BytesIn;
 use super::damage::add_damage;
+use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
 pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
 use crate::compressed::CompressedSegment;
@@ -108,8 +108,7 @@ impl Decoded {
                 break;
             }
         }
-        let (header, start, seq) =
-            salvage::salvage_lost_header(&bytes, from).ok_or(header_lost)?;
+        let (header, start, seq) = salvage::salvage_lost_header(&bytes, from).ok_or(header_lost)?;
         let damage = Damage {
             offset: 0,
             resume_offset: start as u64,

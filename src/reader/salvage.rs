@@ -89,7 +89,10 @@ fn u16_at(map: &[u8], at: usize) -> Option<u16> {
 /// header's frame) in `bytes` (the segment's first bytes, lost frames
 /// zeroed), a placeholder header numbered from it, and its sequence
 /// number. Nothing is known of the records lost with the header.
-pub(super) fn salvage_lost_header(bytes: &[u8], from: usize) -> Option<(SegmentHeader, usize, u64)> {
+pub(super) fn salvage_lost_header(
+    bytes: &[u8],
+    from: usize,
+) -> Option<(SegmentHeader, usize, u64)> {
     let start = frame::find_next_record(bytes, from, None)?;
     let first_seq = match frame::frame_at(bytes, start, true) {
         FrameAt::Frame { body, .. } => frame::decode_record(body)?.seq,
