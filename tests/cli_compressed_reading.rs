@@ -123,3 +123,28 @@ fn a_frame_that_does_not_decompress_is_damage_naming_the_file_and_frame() {
         "{stderr}"
     );
 }
+
+/// A segment's `.binlog` path, handed out before the segment was
+/// compressed (by a log's `Sealed` event, say), leads the reading commands
+/// to its `.binlog.zst`, as it leads the library's reader.
+#[test]
+fn a_compressed_segments_plain_path_reads_its_compressed_copy() {
+    let t = Tmp::new("zst-read-plain-path");
+    let (plain, zst) = plain_and_compressed(&t, 2_000);
+    let handed_out = t.join("copy.binlog");
+    assert!(!handed_out.exists() && zst.exists());
+    for args in [&["cat"][..], &["verify"][..], &["stats"][..]] {
+        let want = stdout_of(binlog().args(args).arg(&zst));
+        let out = binlog().args(args).arg(&handed_out).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", out_text(&out));
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{args:?}");
+    }
+    let records = seqs_of_lines(&stdout_of(binlog().arg("cat").arg(&plain)));
+    assert_eq!(records.len(), 2_000);
+    let out = binlog()
+        .arg("cat")
+        .arg(t.join("never.binlog"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", out_text(&out));
+}

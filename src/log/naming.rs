@@ -107,6 +107,22 @@ pub fn salvaged_name(segment_file_name: &str, offset: u64, copy: u64) -> String 
     }
 }
 
+/// For a `.binlog` path that does not exist (any more): its compressed
+/// copy `<path>.zst`, if that exists. A log compresses sealed segments in
+/// the background, so the path a `SEALED` event or `poll_sealed` handed
+/// out may since lead to the `.zst` only; openers of a segment path look
+/// there when the path is missing.
+pub fn compressed_copy_of(path: &Path) -> Option<std::path::PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    if !name.ends_with(SUFFIX) {
+        return None;
+    }
+    let mut zst = path.as_os_str().to_owned();
+    zst.push(".zst");
+    let zst = std::path::PathBuf::from(zst);
+    zst.exists().then_some(zst)
+}
+
 /// Whether `file_name` is a compressed segment's (ends in `.binlog.zst`).
 pub fn is_compressed_name(file_name: &str) -> bool {
     file_name.ends_with(COMPRESSED_SUFFIX)

@@ -138,7 +138,11 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// Opens a segment for reading.
+    /// Opens a segment for reading: plain or compressed (`.binlog.zst`),
+    /// told apart by its contents. A missing `X.binlog` whose compressed
+    /// copy `X.binlog.zst` exists opens that copy (a log compresses sealed
+    /// segments in the background: a path handed out before, by a `SEALED`
+    /// event or `poll_sealed`, stays usable); `path()` then names it.
     pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
         Reader::open_with(path.as_ref(), false)
     }
@@ -158,8 +162,7 @@ impl Reader {
     }
 
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
-        let path = path.to_path_buf();
-        let file = open_segment_file(&path)?;
+        let (path, file) = open_segment_file(path)?;
         let (map, decoded, (header, data_start, start_seq, damages)) =
             open_contents(&file, &path, salvage)?;
         let original = original_of(&file, &map, decoded.as_deref());
@@ -471,21 +474,32 @@ fn original_of<'a>(file: &'a File, map: &'a Mmap, decoded: Option<&'a Decoded>) 
     }
 }
 
-/// The segment file at `path`, opened to read (a directory is refused).
-fn open_segment_file(path: &Path) -> Result<File> {
-    let file = crate::sys::open_read_noatime(path).map_err(|e| Error::io(path, "open", e))?;
+/// The segment file at `path` (or, if it is missing, its compressed copy:
+/// see `naming::compressed_copy_of`), opened to read (a directory is
+/// refused), and its path.
+fn open_segment_file(path: &Path) -> Result<(PathBuf, File)> {
+    let opened = match crate::sys::open_read_noatime(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match crate::log::naming::compressed_copy_of(path) {
+                Some(zst) => crate::sys::open_read_noatime(&zst).map(|f| (zst, f)),
+                None => Err(e),
+            }
+        }
+        opened => opened.map(|f| (path.to_path_buf(), f)),
+    };
+    let (path, file) = opened.map_err(|e| Error::io(path, "open", e))?;
     if file
         .metadata()
-        .map_err(|e| Error::io(path, "stat", e))?
+        .map_err(|e| Error::io(&path, "stat", e))?
         .is_dir()
     {
         return Err(Error::file(
             ErrorKind::InvalidArgument,
-            path,
+            &path,
             "is a directory, not a segment",
         ));
     }
-    Ok(file)
+    Ok((path, file))
 }
 
 /// The segment's header, where its records start and the sequence number
