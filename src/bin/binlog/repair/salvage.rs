@@ -32,7 +32,7 @@ pub(super) fn salvage_name(path: &Path, offset: u64) -> PathBuf {
 /// `--salvage` of a file whose header stays unreadable), if there is one.
 fn already_salvaged(path: &Path, run: &IntactRun) -> Option<PathBuf> {
     let name = path.file_name()?.to_string_lossy().into_owned();
-    let stem = name.strip_suffix(".binlog").unwrap_or(&name);
+    let stem = naming::stem(&name);
     let prefix = format!("{stem}.salvaged-{}", run.start);
     let entries = std::fs::read_dir(paths::dir_of(path)).ok()?;
     entries.flatten().map(|e| e.path()).find(|p| {
