@@ -30,7 +30,7 @@ pub fn read_table(file: &File, path: &Path) -> Result<SeekTable> {
         if start != ZSTD_MAGIC {
             let what =
                 "not a compressed segment (no zstd frame at its start, no seek table at its end)";
-            return Err(Error::file(ErrorKind::NotABinlog, path, what));
+            return Err(Error::at(ErrorKind::NotABinlog, path, 0, what));
         }
         let walk = walk_frames(file, len).map_err(|e| Error::io(path, "read frames", e))?;
         if walk.stopped_at.is_none() && holds_no_segment(file, path, &walk.frames) {

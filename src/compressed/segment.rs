@@ -10,7 +10,7 @@ use super::open::{read_table, read_table_salvage};
 use super::seek_table::{FrameEntry, SeekTable};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{stated_len, SegmentHeader};
-use crate::format::seal::{read_seal_from, SealDirectory};
+use crate::format::seal::{read_seal_from, SealDirectory, TRAILER_LEN};
 use crate::format::MAX_HEADER_LEN;
 use std::borrow::Cow;
 use std::fs::File;
@@ -53,24 +53,28 @@ impl CompressedSegment {
     /// Like `open`, for a reader that salvages what it can: a header or
     /// seal that does not decompress (or fails its checks once
     /// decompressed) does not fail the open. Returns the header's error,
-    /// if any: `header` is then a placeholder and `data_start` 0. A seal
-    /// that cannot be read leaves `seal` empty (the reader reads the seal's
+    /// if any: `header` is then a placeholder and `data_start` the end of
+    /// the header's frame (frames are cut after the header). A seal that
+    /// cannot be read leaves `seal` empty (the reader reads the seal's
     /// parts again and scans without it). Only a file that cannot be read,
-    /// or whose seek table is missing or broken, fails.
+    /// or that has no whole frame, fails.
     ///
     /// A seek table that is missing (the file cut short) or broken is
     /// replaced by the whole frames found from the start (see
     /// `open_frames_salvage`): the segment is then what they hold.
     pub fn open_salvage(path: impl AsRef<Path>) -> Result<(CompressedSegment, Option<Error>)> {
         let (mut s, _) = CompressedSegment::open_frames_salvage(path)?;
-        match s.read_header() {
-            Ok(()) => {}
-            Err(e) if is_lost_header(&e) => return Ok((s, Some(e))),
+        let header_lost = match s.read_header() {
+            Ok(()) => None,
+            Err(e) if is_lost_header(&e) => {
+                s.header_len = s.table.frames[0].end();
+                Some(e)
+            }
             Err(e) => return Err(e),
-        }
+        };
         match s.read_seal() {
             Err(e) if e.kind() == ErrorKind::Io => Err(e),
-            _ => Ok((s, None)),
+            _ => Ok((s, header_lost)),
         }
     }
 
@@ -319,10 +323,12 @@ impl CompressedSegment {
             return Err(e);
         }
         self.seal = seal.ok_or_else(|| {
-            Error::file(
+            let trailer_at = self.original_len().saturating_sub(TRAILER_LEN as u64);
+            Error::at(
                 ErrorKind::CorruptSeal,
                 &self.path,
-                "the decompressed segment has no intact seal",
+                trailer_at,
+                "the decompressed segment has no intact seal (original offset of its trailer)",
             )
         })?;
         Ok(())

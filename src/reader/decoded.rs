@@ -83,14 +83,15 @@ impl Decoded {
     /// For a segment whose header is lost (`header_lost`, the error that
     /// says so): the header's parts as `salvage::salvage_lost_header` finds
     /// them after the header's frame (where the records start: frames are
-    /// cut after the header), with the region up to the first intact
-    /// record as damage. Fails with `header_lost` if no record is found in
+    /// cut after the header) and the seal's first sequence number (if the
+    /// seal survived), with the region up to the first intact record as
+    /// damage. Fails with `header_lost` if no record is found in
     /// the first intact record frame after it (and the frame that follows,
     /// for a record cut across).
     pub fn salvage_header(&self, header_lost: Error) -> Result<HeaderParts> {
         let mut s = self.segment.borrow_mut();
         let frames = s.frames().len();
-        let from = s.frames()[0].end() as usize;
+        let from = s.data_start() as usize;
         let mut bytes = vec![0u8; from];
         let mut frame = Vec::new();
         let mut intact_frames = 0;
@@ -108,7 +109,10 @@ impl Decoded {
                 break;
             }
         }
-        let (header, start, seq) = salvage::salvage_lost_header(&bytes, from).ok_or(header_lost)?;
+        let seal = s.seal();
+        let seal_first = (seal.record_count > 0).then_some(seal.first_seq);
+        let (header, start, seq) =
+            salvage::salvage_lost_header(&bytes, from, seal_first).ok_or(header_lost)?;
         let damage = Damage {
             offset: 0,
             resume_offset: start as u64,

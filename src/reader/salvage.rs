@@ -87,23 +87,31 @@ fn u16_at(map: &[u8], at: usize) -> Option<u16> {
 /// For a compressed segment whose header is lost (its frame does not
 /// decompress): the first valid record at or after `from` (the end of the
 /// header's frame) in `bytes` (the segment's first bytes, lost frames
-/// zeroed), a placeholder header numbered from it, and its sequence
-/// number. Nothing is known of the records lost with the header.
+/// zeroed), a placeholder header, and the record's sequence number. The
+/// placeholder's `first_seq` is the seal's (`seal_first`, if it survived)
+/// when the bytes between could hold the records before the one found
+/// (lost with the frames), else the record's.
 pub(super) fn salvage_lost_header(
     bytes: &[u8],
     from: usize,
+    seal_first: Option<u64>,
 ) -> Option<(SegmentHeader, usize, u64)> {
     let start = frame::find_next_record(bytes, from, None)?;
     let first_seq = match frame::frame_at(bytes, start, true) {
         FrameAt::Frame { body, .. } => frame::decode_record(body)?.seq,
         _ => return None,
     };
+    let room = ((start - from) / frame::MIN_RECORD_FRAME) as u64;
+    let lost_from = match seal_first {
+        Some(f) if f <= first_seq && first_seq - f <= room => f,
+        _ => first_seq,
+    };
     let header = SegmentHeader {
         major: FORMAT_MAJOR,
         minor: 0,
         created_ns: 0,
         segment_no: 0,
-        first_seq,
+        first_seq: lost_from,
         log_name: String::new(),
         content_type: String::new(),
         writer: String::new(),
