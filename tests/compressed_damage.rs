@@ -11,6 +11,7 @@ mod common;
 use binlog::compressed::frame_writer::SeekableWriter;
 use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
 use binlog::{Damage, Error, ErrorKind, Options, Reader, Tail};
+use common::compressed::damage_compressed_frame;
 use common::{drain, make_sealed, Rec, TempDir};
 use std::path::{Path, PathBuf};
 
@@ -39,17 +40,6 @@ fn frames(zst: &Path) -> Vec<binlog::compressed::seek_table::FrameEntry> {
         .unwrap()
         .frames()
         .to_vec()
-}
-
-/// Flips bytes in the middle of frame `index`'s compressed bytes.
-fn flip_frame(zst: &Path, index: usize) {
-    let f = frames(zst)[index];
-    let mut bytes = std::fs::read(zst).unwrap();
-    let mid = (f.compressed_offset + u64::from(f.compressed_size) / 2) as usize;
-    for b in &mut bytes[mid..mid + 4] {
-        *b ^= 0x5a;
-    }
-    std::fs::write(zst, bytes).unwrap();
 }
 
 /// Rewrites the seek table's entries for frames `a` and `b`: `field` 0 is
@@ -88,7 +78,7 @@ fn salvaged(path: &Path) -> (Vec<Rec>, Vec<Damage>, Tail) {
 fn a_header_frame_that_does_not_decompress_fails_the_open_and_a_salvage_reads_every_record() {
     let dir = TempDir::new("zdmg-header");
     let (all, _, zst) = compressed_segment(&dir);
-    flip_frame(&zst, 0);
+    damage_compressed_frame(&zst, 0);
     let e = Reader::open(&zst).err().unwrap();
     assert_error(&e, ErrorKind::CorruptFrame, &zst, 0);
     assert!(e.message().contains("frame 0"), "{e}");
@@ -162,7 +152,7 @@ fn seal_frames_that_do_not_decompress_fail_the_read_that_needs_them_and_cost_no_
     for &i in &seal_frames {
         let damaged = dir.join(&format!("seal-{i}.binlog.zst"));
         std::fs::copy(&zst, &damaged).unwrap();
-        flip_frame(&damaged, i);
+        damage_compressed_frame(&damaged, i);
         let at = listed[i].compressed_offset;
         // Opening reads the seal's first frame (SEAL_BEGIN) and its last
         // (directory, trailer); a per-type offset array only a type
