@@ -28,13 +28,20 @@ fn cat(args: &[&str], files: &[PathBuf]) -> String {
     stdout_of(binlog().arg("cat").args(args).args(files))
 }
 
-#[test]
-fn a_compressed_segment_with_a_damaged_seal_is_resealed_as_the_plain_segment() {
-    let t = Tmp::new("zst-repair-seal");
-    let (plain, zst) = plain_and_compressed(&t, 5_000);
+/// `plain_and_compressed` with the compressed segment's last frame
+/// (directory and trailer) damaged; also the damaged file's bytes.
+fn with_damaged_seal(t: &Tmp, n: u64) -> (PathBuf, PathBuf, Vec<u8>) {
+    let (plain, zst) = plain_and_compressed(t, n);
     let last = CompressedSegment::open(&zst).unwrap().frames().len() - 1;
     damage_compressed_frame(&zst, last);
     let damaged = std::fs::read(&zst).unwrap();
+    (plain, zst, damaged)
+}
+
+#[test]
+fn a_compressed_segment_with_a_damaged_seal_is_resealed_as_the_plain_segment() {
+    let t = Tmp::new("zst-repair-seal");
+    let (plain, zst, damaged) = with_damaged_seal(&t, 5_000);
 
     let out = binlog()
         .args(["repair", "--dry-run"])
@@ -53,7 +60,10 @@ fn a_compressed_segment_with_a_damaged_seal_is_resealed_as_the_plain_segment() {
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
     let repaired = t.join("copy.binlog");
     assert!(!zst.exists());
-    assert_eq!(cat(&[], &[repaired.clone()]), cat(&[], &[plain]));
+    assert_eq!(
+        cat(&[], std::slice::from_ref(&repaired)),
+        cat(&[], &[plain])
+    );
     let v = binlog().arg("verify").arg(&repaired).output().unwrap();
     assert_eq!(v.status.code(), Some(0), "{}", out_text(&v));
     let backups = named(t.path(), "copy.binlog.zst.backup-");
@@ -67,7 +77,7 @@ fn damage_in_a_compressed_segments_records_is_refused_then_salvaged() {
     let (_, zst) = plain_and_compressed(&t, 30_000);
     damage_compressed_frame(&zst, 3);
     let damaged = std::fs::read(&zst).unwrap();
-    let readable = cat(&["--skip-damaged"], &[zst.clone()]);
+    let readable = cat(&["--skip-damaged"], std::slice::from_ref(&zst));
 
     let out = repair(&[zst.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", out_text(&out));
@@ -92,10 +102,7 @@ fn damage_in_a_compressed_segments_records_is_refused_then_salvaged() {
 #[test]
 fn a_plain_segment_beside_a_damaged_compressed_one_is_never_replaced() {
     let t = Tmp::new("zst-repair-taken");
-    let (_, zst) = plain_and_compressed(&t, 2_000);
-    let last = CompressedSegment::open(&zst).unwrap().frames().len() - 1;
-    damage_compressed_frame(&zst, last);
-    let damaged = std::fs::read(&zst).unwrap();
+    let (_, zst, damaged) = with_damaged_seal(&t, 2_000);
     let taken = t.join("copy.binlog");
     std::fs::write(&taken, b"someone else's").unwrap();
     let out = repair(&[zst.to_str().unwrap()]);

@@ -130,12 +130,7 @@ fn a_header_frame_of_another_size_fails_the_open_and_a_salvage_reads_the_intact_
     );
     // The seal does not describe the records read (the first is missing):
     // it only bounds them.
-    assert_eq!(
-        tail,
-        Tail::SealDamaged {
-            offset: records_end
-        }
-    );
+    assert_eq!(tail, seal_damaged_at(records_end));
 }
 
 #[test]
@@ -179,12 +174,15 @@ fn seal_frames_that_do_not_decompress_fail_the_read_that_needs_them_and_cost_no_
             }],
             "frame {i}"
         );
-        assert_eq!(
-            tail,
-            Tail::SealDamaged {
-                offset: records_end
-            }
-        );
+        assert_eq!(tail, seal_damaged_at(records_end));
+    }
+}
+
+/// How a reader ends a segment whose records end at `records_end` and
+/// whose seal is damaged or not believed.
+fn seal_damaged_at(records_end: u64) -> Tail {
+    Tail::SealDamaged {
+        offset: records_end,
     }
 }
 

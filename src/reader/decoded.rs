@@ -111,15 +111,8 @@ impl Decoded {
         }
         let seal = s.seal();
         let seal_first = (seal.record_count > 0).then_some(seal.first_seq);
-        let (header, start, seq) =
-            salvage::salvage_lost_header(&bytes, from, seal_first).ok_or(header_lost)?;
-        let damage = Damage {
-            offset: 0,
-            resume_offset: start as u64,
-            from_seq: header.first_seq,
-            to_seq: seq,
-        };
-        Ok((header, start, seq, vec![damage]))
+        let found = salvage::salvage_lost_header(&bytes, from, seal_first).ok_or(header_lost)?;
+        Ok(salvage::with_header_damage(found))
     }
 
     /// The segment's header, and where its records start.

@@ -512,14 +512,8 @@ fn decode_header(map: &[u8], path: &Path, salvage: bool) -> Result<HeaderParts> 
             Ok((h, start, first, Vec::new()))
         }
         Err(e) if salvage && e.kind() == ErrorKind::CorruptHeader => {
-            let (h, start, seq) = salvage::salvage_header(map).ok_or(e)?;
-            let damage = Damage {
-                offset: 0,
-                resume_offset: start as u64,
-                from_seq: h.first_seq,
-                to_seq: seq,
-            };
-            Ok((h, start, seq, vec![damage]))
+            let found = salvage::salvage_header(map).ok_or(e)?;
+            Ok(salvage::with_header_damage(found))
         }
         Err(e) => Err(e),
     }
