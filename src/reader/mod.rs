@@ -155,6 +155,13 @@ impl Reader {
     /// record agrees. Damaged regions later in the segment are skipped too
     /// (`skip_damaged(true)`). A segment with a sound header opens as with
     /// `open`.
+    ///
+    /// A compressed segment opens too when its header's frame does not
+    /// decompress (records are found after that frame), when its seal's
+    /// frames do not (read as a damaged seal, each such frame a damaged
+    /// region that holds no record), and when its seek table is missing
+    /// or broken (the whole frames found from the start are read): see
+    /// docs/FORMAT.md section 17.3a.
     pub fn open_salvage(path: impl AsRef<Path>) -> Result<Reader> {
         let mut r = Reader::open_with(path.as_ref(), true)?;
         r.skip_damaged(true);
