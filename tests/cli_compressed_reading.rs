@@ -4,25 +4,11 @@
 //! not decompress reported as damage naming the file and the frame.
 //! Helpers in tests/common/cli.rs.
 
-use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
-use std::path::{Path, PathBuf};
+use binlog::compressed::CompressedSegment;
+use std::path::Path;
 
 mod common;
 use common::cli::*;
-
-/// A sealed segment of `n` sample records and its compressed copy (64 KiB
-/// frames); returns both paths.
-fn plain_and_compressed(t: &Tmp, n: u64) -> (PathBuf, PathBuf) {
-    let plain = t.join("plain.binlog");
-    sealed_segment(&plain, n);
-    let copy = t.join("copy.binlog");
-    std::fs::copy(&plain, &copy).unwrap();
-    let opts = CompressOptions {
-        frame_size: 64 << 10,
-        ..CompressOptions::default()
-    };
-    (plain, compress_segment(&copy, &opts).unwrap().path)
-}
 
 /// The command's output, exit status first, with the file's name made
 /// `FILE`.
@@ -66,24 +52,11 @@ fn reading_commands_print_for_a_compressed_segment_what_they_print_for_the_plain
     assert_eq!((zcode, lines(got)), (0, lines(expected)));
 }
 
-/// Flips bytes in the middle of frame `index`'s compressed bytes; returns
-/// the frame's original offset.
-fn damage_frame(zst: &Path, index: usize) -> u64 {
-    let f = CompressedSegment::open(zst).unwrap().frames()[index];
-    let mut bytes = std::fs::read(zst).unwrap();
-    let mid = (f.compressed_offset + u64::from(f.compressed_size) / 2) as usize;
-    for b in &mut bytes[mid..mid + 8] {
-        *b ^= 0x5a;
-    }
-    std::fs::write(zst, bytes).unwrap();
-    f.offset
-}
-
 #[test]
 fn a_frame_that_does_not_decompress_is_damage_naming_the_file_and_frame() {
     let t = Tmp::new("zst-read-damage");
     let (plain, zst) = plain_and_compressed(&t, 30_000);
-    let offset = damage_frame(&zst, 4);
+    let offset = damage_compressed_frame(&zst, 4).offset;
     let frame = format!("frame 4 (original offset {offset})");
 
     let (code, text) = run(&["verify"], &zst);
@@ -122,4 +95,124 @@ fn a_frame_that_does_not_decompress_is_damage_naming_the_file_and_frame() {
             || stderr.contains("(in compressed frames 3..4)"),
         "{stderr}"
     );
+}
+
+/// A segment's `.binlog` path, handed out before the segment was
+/// compressed (by a log's `Sealed` event, say), leads the reading commands
+/// to its `.binlog.zst`, as it leads the library's reader.
+#[test]
+fn a_compressed_segments_plain_path_reads_its_compressed_copy() {
+    let t = Tmp::new("zst-read-plain-path");
+    let (plain, zst) = plain_and_compressed(&t, 2_000);
+    let handed_out = t.join("copy.binlog");
+    assert!(!handed_out.exists() && zst.exists());
+    for args in [&["cat"][..], &["verify"][..], &["stats"][..]] {
+        let want = stdout_of(binlog().args(args).arg(&zst));
+        let out = binlog().args(args).arg(&handed_out).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", out_text(&out));
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{args:?}");
+    }
+    let records = seqs_of_lines(&stdout_of(binlog().arg("cat").arg(&plain)));
+    assert_eq!(records.len(), 2_000);
+    let out = binlog()
+        .arg("cat")
+        .arg(t.join("never.binlog"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", out_text(&out));
+}
+
+/// The exit status and output of `binlog ARGS FILE`, standard error apart.
+fn run_split(args: &[&str], file: &Path) -> (i32, String, String) {
+    let out = binlog().args(args).arg(file).output().unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (
+        out.status.code().unwrap(),
+        text(out.stdout),
+        text(out.stderr),
+    )
+}
+
+/// A damaged header frame, `SEAL_BEGIN` frame or last frame (sparse
+/// index, directory, trailer) is damage to every command (exit 1), named
+/// with its frame and compressed offset; `cat --skip-damaged` prints every
+/// record (all are in intact frames) and reports the frame.
+#[test]
+fn a_damaged_header_or_seal_frame_is_damage_and_skip_damaged_prints_every_record() {
+    let t = Tmp::new("zst-read-seal-damage");
+    let (plain, zst) = plain_and_compressed(&t, 5_000);
+    let all = seqs_of_lines(&stdout_of(binlog().arg("cat").arg(&plain)));
+    let seg = CompressedSegment::open(&zst).unwrap();
+    let records_end = binlog::Reader::open(&plain)
+        .unwrap()
+        .seal()
+        .unwrap()
+        .records_end;
+    let seal_begin = seg.frame_index_at(records_end).unwrap();
+    let last = seg.frames().len() - 1;
+    for i in [0, seal_begin, last] {
+        let damaged = t.join(&format!("frame-{i}.binlog.zst"));
+        std::fs::copy(&zst, &damaged).unwrap();
+        let at = seg.frames()[i].compressed_offset;
+        damage_compressed_frame(&damaged, i);
+        let (code, text, _) = run_split(&["verify"], &damaged);
+        assert_eq!(code, 1, "frame {i}: {text}");
+        assert!(text.contains(&format!("offset {at}: frame {i} ")), "{text}");
+        for cmd in ["cat", "info", "stats", "dump"] {
+            let (code, _, err) = run_split(&[cmd], &damaged);
+            assert_eq!(code, 1, "{cmd}, frame {i}: {err}");
+        }
+        let (code, out, err) = run_split(&["cat", "--skip-damaged"], &damaged);
+        assert_eq!(code, 1, "frame {i}: {err}");
+        assert_eq!(seqs_of_lines(&out), all, "frame {i}");
+        let named = format!("(in compressed frame {i}), at compressed offset {at}");
+        assert!(err.contains(&named), "frame {i}: {err}");
+    }
+}
+
+/// A `.zst` cut short: damage to every command (exit 1) naming the file
+/// and offset; `cat --skip-damaged` prints every record of the whole
+/// frames before the cut, as a plain segment's torn tail is read (exit 0,
+/// a warning). A `.zst` that holds no segment is no segment (exit 2).
+#[test]
+fn a_compressed_segment_cut_short_is_damage_and_one_of_other_bytes_no_segment() {
+    let t = Tmp::new("zst-read-cut");
+    let (plain, zst) = plain_and_compressed(&t, 5_000);
+    let all = seqs_of_lines(&stdout_of(binlog().arg("cat").arg(&plain)));
+    let bytes = std::fs::read(&zst).unwrap();
+    let cut = bytes.len() / 2;
+    let cut_file = t.join("cut.binlog.zst");
+    std::fs::write(&cut_file, &bytes[..cut]).unwrap();
+    for cmd in ["verify", "cat", "info", "stats", "dump"] {
+        let (code, out, err) = run_split(&[cmd], &cut_file);
+        assert_eq!(code, 1, "{cmd}: {out}{err}");
+        let named = format!("cut.binlog.zst: offset {cut}");
+        assert!(
+            out.contains(&named) || err.contains(&named),
+            "{cmd}: {out}{err}"
+        );
+    }
+    let (code, out, err) = run_split(&["cat", "--skip-damaged"], &cut_file);
+    assert_eq!(code, 0, "{err}");
+    let kept = seqs_of_lines(&out);
+    assert!(
+        kept.len() > all.len() / 4 && kept.len() < all.len(),
+        "{}",
+        kept.len()
+    );
+    assert_eq!(kept[..], all[..kept.len()]);
+    assert!(err.contains("the seal is damaged or incomplete"), "{err}");
+
+    let other = t.join("other.binlog.zst");
+    let noise: Vec<u8> = (0..20_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(&other, zstd::bulk::compress(&noise, 3).unwrap()).unwrap();
+    for cmd in ["verify", "cat", "info", "stats", "dump"] {
+        let (code, out, err) = run_split(&[cmd], &other);
+        assert_eq!(code, 2, "{cmd}: {out}{err}");
+        let said = "other.binlog.zst: offset 0: zstd frames without the seek table";
+        assert!(
+            out.contains(said) || err.contains(said),
+            "{cmd}: {out}{err}"
+        );
+    }
 }

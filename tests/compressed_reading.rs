@@ -182,26 +182,14 @@ fn a_type_filter_reads_a_compressed_segment_through_its_index() {
     }
 }
 
-/// Flips bytes in the middle of frame `index`'s compressed bytes.
-fn damage_frame(zst: &Path, index: usize) -> (u64, u64) {
-    let s = CompressedSegment::open(zst).unwrap();
-    let f = s.frames()[index];
-    let mut bytes = std::fs::read(zst).unwrap();
-    let mid = (f.compressed_offset + u64::from(f.compressed_size) / 2) as usize;
-    for b in &mut bytes[mid..mid + 8] {
-        *b ^= 0x5a;
-    }
-    std::fs::write(zst, bytes).unwrap();
-    (f.offset, f.end())
-}
-
 #[test]
 fn a_frame_that_does_not_decompress_costs_only_its_records() {
     let dir = TempDir::new("zread-damage");
     let plain = sealed(&dir, 20_000);
     let zst = compressed_copy(&plain);
     let all = read_all(&mut Reader::open(&plain).unwrap());
-    let (from, to) = damage_frame(&zst, 10);
+    let f = common::compressed::damage_compressed_frame(&zst, 10);
+    let (from, to) = (f.offset, f.end());
 
     let mut z = Reader::open(&zst).unwrap();
     let err = loop {

@@ -505,3 +505,58 @@ fn a_log_reader_reads_compressed_history_in_order_and_follows_the_live_segment()
     );
     w.close().unwrap();
 }
+
+/// The path a `Sealed` event and `poll_sealed` hand out names the plain
+/// `.binlog`, which the log's compression may since have replaced by its
+/// `.binlog.zst`: opening that path (Rust reader, salvaging reader, C ABI)
+/// opens the compressed copy and reads the segment's records.
+#[test]
+fn a_sealed_segments_path_handed_out_before_it_was_compressed_still_opens() {
+    let dir = TempDir::new("log-zst-handed-out");
+    let w = LogWriter::open(dir.path(), "lg", opts(0)).unwrap();
+    let seen = events_of(&w);
+    for seq in 0..4 {
+        w.write("t", &payload(seq)).unwrap();
+    }
+    let polled = w.poll_sealed().expect("segment 0 sealed").path;
+    let sealed = seen.lock().unwrap().iter().find_map(|e| match e {
+        SegmentEvent::Sealed(i) => Some(i.path.clone()),
+        _ => None,
+    });
+    assert_eq!(sealed.as_ref(), Some(&polled));
+    assert!(polled.to_str().unwrap().ends_with(".binlog"), "{polled:?}");
+    w.tick().unwrap();
+    assert!(!polled.exists(), "compressed since: {:?}", dir.names());
+
+    let want: Vec<_> = (0..3).map(|s| (s, payload(s))).collect();
+    let mut zst = polled.clone().into_os_string();
+    zst.push(".zst");
+    for salvage in [false, true] {
+        let mut r = if salvage {
+            Reader::open_salvage(&polled).unwrap()
+        } else {
+            Reader::open(&polled).unwrap()
+        };
+        assert!(r.is_compressed());
+        assert_eq!(r.path().as_os_str(), zst.as_os_str());
+        let mut got = Vec::new();
+        while let Some(rec) = r.next().unwrap() {
+            got.push((rec.seq, rec.payload.to_vec()));
+        }
+        assert_eq!(got, want);
+    }
+
+    use binlog::ffi::reader::{binlog_reader_free, binlog_reader_open};
+    use binlog::ffi::result::binlog_result::BINLOG_OK;
+    let mut r = std::ptr::null_mut();
+    let c = common::ffi::c_path(&polled);
+    assert_eq!(binlog_reader_open(c.as_ptr(), &mut r), BINLOG_OK);
+    let seqs: Vec<u64> = std::iter::from_fn(|| common::ffi::next(r)).collect();
+    assert_eq!(seqs, [0, 1, 2]);
+    binlog_reader_free(r);
+
+    // A path that never existed, compressed or not, is still NotFound.
+    let e = Reader::open(dir.join("lg-none.binlog")).err().unwrap();
+    assert_eq!(e.kind(), binlog::ErrorKind::NotFound, "{e}");
+    w.close().unwrap();
+}

@@ -9,6 +9,7 @@
 //! - `frame_writer`: frames and seek table written to any `Write`;
 //! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`:
 //!   reading;
+//! - `frame_walk`: finding the frames of a file whose seek table is lost;
 //! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
 
 pub mod compress;
@@ -18,6 +19,7 @@ mod durable;
 pub mod frame_cache;
 pub mod frame_decoder;
 pub mod frame_stream;
+mod frame_walk;
 pub mod frame_writer;
 mod open;
 pub mod seek_table;

@@ -4,8 +4,11 @@
 //! length each fail with their own kind, naming the file and offset.
 
 use super::frame_decoder::ZSTD_MAGIC;
+use super::frame_stream::FrameStream;
+use super::frame_walk::walk_frames;
 use super::seek_table::{SeekTable, TableError, FOOTER_LEN};
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::MAGIC;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -25,14 +28,27 @@ pub fn read_table(file: &File, path: &Path) -> Result<SeekTable> {
     };
     let no_table = || -> Result<SeekTable> {
         let start = read(0, (len as usize).min(4))?;
-        if start == ZSTD_MAGIC {
-            let what = "the file ends without the seek table of a compressed segment (truncated?)";
-            Err(Error::at(ErrorKind::CompressedTruncated, path, len, what))
-        } else {
+        if start != ZSTD_MAGIC {
             let what =
                 "not a compressed segment (no zstd frame at its start, no seek table at its end)";
-            Err(Error::file(ErrorKind::NotABinlog, path, what))
+            return Err(Error::at(ErrorKind::NotABinlog, path, 0, what));
         }
+        let walk = walk_frames(file, len).map_err(|e| Error::io(path, "read frames", e))?;
+        if walk.stopped_at.is_none() && holds_no_segment(file, path, &walk.frames) {
+            let what = "zstd frames without the seek table of a compressed segment, and no \
+                        segment header in the first (not a compressed segment)";
+            return Err(Error::at(ErrorKind::NotABinlog, path, 0, what));
+        }
+        let what = match walk.stopped_at {
+            Some(at) => format!(
+                "the file ends without the seek table of a compressed segment (truncated: \
+                 the zstd frame at offset {at} is not whole)"
+            ),
+            None => "the file ends without the seek table of a compressed segment (cut short \
+                     after a whole frame, or compressed without one: `zstd -d` decompresses it)"
+                .to_string(),
+        };
+        Err(Error::at(ErrorKind::CompressedTruncated, path, len, what))
     };
     if len < FOOTER_LEN as u64 {
         return no_table();
@@ -70,6 +86,49 @@ pub fn read_table(file: &File, path: &Path) -> Result<SeekTable> {
     })?;
     check_frames_fill_the_file(&table, table_at, path)?;
     Ok(table)
+}
+
+/// The seek table of the compressed segment `file` (at `path`) as
+/// `read_table` reads it or, if it is missing or broken, the whole frames
+/// a walk from the start finds (see `frame_walk`), with the table's error.
+/// For a reader that salvages what it can: fails as `read_table` does if
+/// the walk finds no frame.
+pub fn read_table_salvage(file: &File, path: &Path) -> Result<(SeekTable, Option<Error>)> {
+    let e = match read_table(file, path) {
+        Ok(table) => return Ok((table, None)),
+        Err(e) => e,
+    };
+    if !matches!(
+        e.kind(),
+        ErrorKind::CompressedTruncated | ErrorKind::CorruptSeekTable
+    ) {
+        return Err(e);
+    }
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io(path, "read metadata", e))?
+        .len();
+    let walk = walk_frames(file, len).map_err(|e| Error::io(path, "read frames", e))?;
+    if walk.frames.frames.is_empty() {
+        return Err(e);
+    }
+    Ok((walk.frames, Some(e)))
+}
+
+/// Whether the first of `frames` decompresses to bytes that do not start
+/// with a segment's magic number (decompressing only those bytes): the
+/// frames hold no segment. A frame that does not decompress could hold
+/// one.
+fn holds_no_segment(file: &File, path: &Path, frames: &SeekTable) -> bool {
+    let Some(first) = frames.frames.first() else {
+        return true;
+    };
+    if (first.size as usize) < MAGIC.len() {
+        return true;
+    }
+    let mut stream = FrameStream::for_prefixes();
+    let decoded = stream.extend(file, path, 0, first, MAGIC.len());
+    decoded.is_ok() && stream.bytes()[..MAGIC.len()] != MAGIC
 }
 
 /// The listed frames end where the table starts: more is a truncated file

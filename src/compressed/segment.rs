@@ -7,11 +7,11 @@
 use super::frame_cache::{FrameCache, DEFAULT_CACHED_FRAMES};
 use super::frame_decoder::FrameDecoder;
 use super::frame_stream::FrameStream;
-use super::open::read_table;
+use super::open::{read_table, read_table_salvage};
 use super::seek_table::{FrameEntry, SeekTable};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{stated_len, SegmentHeader};
-use crate::format::seal::{read_seal_from, SealDirectory};
+use crate::format::seal::{read_seal_from, SealDirectory, TRAILER_LEN};
 use crate::format::MAX_HEADER_LEN;
 use std::borrow::Cow;
 use std::fs::File;
@@ -47,6 +47,34 @@ impl CompressedSegment {
         Ok(s)
     }
 
+    /// Like `open`, for a reader that salvages what it can: a header or
+    /// seal that does not decompress (or fails its checks once
+    /// decompressed) does not fail the open. Returns the header's error,
+    /// if any: `header` is then a placeholder and `data_start` the end of
+    /// the header's frame (frames are cut after the header). A seal that
+    /// cannot be read leaves `seal` empty (the reader reads the seal's
+    /// parts again and scans without it). Only a file that cannot be read,
+    /// or that has no whole frame, fails.
+    ///
+    /// A seek table that is missing (the file cut short) or broken is
+    /// replaced by the whole frames found from the start (see
+    /// `open_frames_salvage`): the segment is then what they hold.
+    pub fn open_salvage(path: impl AsRef<Path>) -> Result<(CompressedSegment, Option<Error>)> {
+        let (mut s, _) = CompressedSegment::open_frames_salvage(path)?;
+        let header_lost = match s.read_header() {
+            Ok(()) => None,
+            Err(e) if is_lost_header(&e) => {
+                s.header_len = s.table.frames[0].end();
+                Some(e)
+            }
+            Err(e) => return Err(e),
+        };
+        match s.read_seal() {
+            Err(e) if e.kind() == ErrorKind::Io => Err(e),
+            _ => Ok((s, header_lost)),
+        }
+    }
+
     /// Opens a compressed segment's frames only: its seek table must be
     /// intact, its frames are not looked at (`header` and `seal` are empty
     /// placeholders). For tools that look at damaged segments frame by
@@ -55,7 +83,25 @@ impl CompressedSegment {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
         let table = read_table(&file, &path)?;
-        Ok(CompressedSegment {
+        Ok(CompressedSegment::with_table(path, file, table))
+    }
+
+    /// Like `open_frames`, for a file whose seek table is missing (cut
+    /// short) or broken: its frames are the whole zstd frames found by
+    /// walking them from the start, up to the first that is not whole, and
+    /// the table's error is returned beside it. Fails as `open_frames` does
+    /// if no frame is found.
+    pub fn open_frames_salvage(
+        path: impl AsRef<Path>,
+    ) -> Result<(CompressedSegment, Option<Error>)> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let (table, lost) = read_table_salvage(&file, &path)?;
+        Ok((CompressedSegment::with_table(path, file, table), lost))
+    }
+
+    fn with_table(path: PathBuf, file: File, table: SeekTable) -> CompressedSegment {
+        CompressedSegment {
             path,
             file,
             table,
@@ -68,7 +114,7 @@ impl CompressedSegment {
             compressed: Vec::new(),
             frames_decompressed: 0,
             bytes_decompressed: 0,
-        })
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -315,10 +361,12 @@ impl CompressedSegment {
             return Err(e);
         }
         self.seal = seal.ok_or_else(|| {
-            Error::file(
+            let trailer_at = self.original_len().saturating_sub(TRAILER_LEN as u64);
+            Error::at(
                 ErrorKind::CorruptSeal,
                 &self.path,
-                "the decompressed segment has no intact seal",
+                trailer_at,
+                "the decompressed segment has no intact seal (original offset of its trailer)",
             )
         })?;
         Ok(())
@@ -369,6 +417,20 @@ fn fill(
         started: !held,
         bytes,
     })
+}
+
+/// Whether a failed header read is damage a salvage reads past: the header
+/// frame does not decompress as its seek table entry says, or its bytes
+/// fail the header's checks. Not a file that is no segment at all
+/// (`NotABinlog`), nor one that cannot be read.
+pub fn is_lost_header(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::CorruptFrame
+            | ErrorKind::FrameSizeMismatch
+            | ErrorKind::CorruptSeekTable
+            | ErrorKind::CorruptHeader
+    )
 }
 
 /// The header a `CompressedSegment` has before its own is read.

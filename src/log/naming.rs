@@ -95,16 +95,37 @@ const SALVAGED: &str = ".salvaged-";
 
 /// The name of the file `binlog repair --salvage` copies the records at
 /// `offset` of segment file `segment_file_name` into:
-/// `<segment stem>.salvaged-<offset>.binlog`, and for the `copy`-th other
+/// `<segment stem>.salvaged-<offset>.binlog` (`stem`: of a compressed
+/// segment, its plain segment's), and for the `copy`-th other
 /// file of that offset (`copy` > 0) `<stem>.salvaged-<offset>.<copy>.binlog`.
 pub fn salvaged_name(segment_file_name: &str, offset: u64, copy: u64) -> String {
-    let stem = segment_file_name
-        .strip_suffix(SUFFIX)
-        .unwrap_or(segment_file_name);
+    let stem = stem(segment_file_name);
     match copy {
         0 => format!("{stem}{SALVAGED}{offset}{SUFFIX}"),
         n => format!("{stem}{SALVAGED}{offset}.{n}{SUFFIX}"),
     }
+}
+
+/// For a `.binlog` path that does not exist (any more): its compressed
+/// copy `<path>.zst`, if that exists. A log compresses sealed segments in
+/// the background, so the path a `SEALED` event or `poll_sealed` handed
+/// out may since lead to the `.zst` only; openers of a segment path look
+/// there when the path is missing.
+pub fn compressed_copy_of(path: &Path) -> Option<std::path::PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    if !name.ends_with(SUFFIX) {
+        return None;
+    }
+    let mut zst = path.as_os_str().to_owned();
+    zst.push(".zst");
+    let zst = std::path::PathBuf::from(zst);
+    zst.exists().then_some(zst)
+}
+
+/// A segment's file name without `.binlog` (or `.binlog.zst`).
+pub fn stem(file_name: &str) -> &str {
+    let plain = plain_name(file_name);
+    plain.strip_suffix(SUFFIX).unwrap_or(plain)
 }
 
 /// Whether `file_name` is a compressed segment's (ends in `.binlog.zst`).

@@ -180,6 +180,11 @@ impl Reader {
                 }
                 self.tail = if self.sealed() {
                     self.sealed_tail()
+                } else if self.decoded.is_some() {
+                    // Compressed, so sealed once: its seal is lost.
+                    Tail::SealDamaged {
+                        offset: self.end as u64,
+                    }
                 } else {
                     Tail::Unsealed
                 };

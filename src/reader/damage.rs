@@ -35,13 +35,13 @@ impl Reader {
                 self.next_seq = seq;
                 return Ok(true);
             }
-            if self.sealed() {
+            if self.sealed() || self.is_compressed() {
                 let to_seq = self.lost_to_end(pos);
                 let damage = self.damage_up_to(pos, self.end, to_seq);
                 add_damage(&mut self.damages, damage);
                 self.pos = self.end;
                 self.next_seq = to_seq;
-                self.tail = self.sealed_tail();
+                self.tail = self.damaged_end_tail(pos);
                 return Ok(false);
             }
         }
@@ -53,6 +53,9 @@ impl Reader {
             None if self.sealed() => {
                 Err(self.corrupt(pos, format!("{why} inside a sealed segment")))
             }
+            None if self.is_compressed() => {
+                Err(self.corrupt(pos, format!("{why} inside a compressed segment")))
+            }
             None => {
                 self.tail = Tail::Torn {
                     offset: pos as u64,
@@ -60,6 +63,18 @@ impl Reader {
                 };
                 Ok(false)
             }
+        }
+    }
+
+    /// How a segment ends whose records from `pos` to the end are damaged:
+    /// as its seal says, if it is sealed. A compressed segment is always
+    /// sealed (it never grows, nothing is torn), but one whose seal's frames
+    /// are lost ends with its seal damaged, from `pos` on.
+    fn damaged_end_tail(&self, pos: usize) -> Tail {
+        if self.sealed() {
+            self.sealed_tail()
+        } else {
+            Tail::SealDamaged { offset: pos as u64 }
         }
     }
 

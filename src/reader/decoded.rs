@@ -11,8 +11,9 @@
 //! lost, and reading resumes at the first intact record after it.
 
 use super::advance::FrameCheck;
+use super::damage::add_damage;
 use super::record::BytesIn;
-use super::Reader;
+use super::{salvage, Damage, HeaderParts, Reader, Tail};
 pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
 use crate::compressed::frame_stream::FrameStream;
 use crate::compressed::CompressedSegment;
@@ -47,19 +48,71 @@ pub(super) struct Decoded {
     /// A frame that failed to decompress where a record was read (with
     /// `skip_damaged`), for the search of the next record after it.
     failed: Option<usize>,
+    /// Whether the frames of a damaged seal were looked at
+    /// (`check_seal_frames`).
+    seal_frames_checked: bool,
 }
 
 impl Decoded {
-    pub fn open(path: &Path) -> Result<Decoded> {
-        Ok(Decoded {
-            segment: RefCell::new(CompressedSegment::open(path)?),
+    /// Opens the compressed segment at `path`. With `salvage`, a header or
+    /// seal whose frames are damaged does not fail the open (see
+    /// `CompressedSegment::open_salvage`): the header's error is returned
+    /// beside it, for `salvage_header`.
+    pub fn open(path: &Path, salvage: bool) -> Result<(Decoded, Option<Error>)> {
+        let (segment, header_lost) = if salvage {
+            CompressedSegment::open_salvage(path)?
+        } else {
+            (CompressedSegment::open(path)?, None)
+        };
+        Ok((Decoded::of(segment), header_lost))
+    }
+
+    fn of(segment: CompressedSegment) -> Decoded {
+        Decoded {
+            segment: RefCell::new(segment),
             frame: FrameStream::for_scan(),
             frame_at: 0,
             join: Vec::new(),
             join_at: 0,
             in_join: false,
             failed: None,
-        })
+            seal_frames_checked: false,
+        }
+    }
+
+    /// For a segment whose header is lost (`header_lost`, the error that
+    /// says so): the header's parts as `salvage::salvage_lost_header` finds
+    /// them after the header's frame (where the records start: frames are
+    /// cut after the header) and the seal's first sequence number (if the
+    /// seal survived), with the region up to the first intact record as
+    /// damage. Fails with `header_lost` if no record is found in
+    /// the first intact record frame after it (and the frame that follows,
+    /// for a record cut across).
+    pub fn salvage_header(&self, header_lost: Error) -> Result<HeaderParts> {
+        let mut s = self.segment.borrow_mut();
+        let frames = s.frames().len();
+        let from = s.data_start() as usize;
+        let mut bytes = vec![0u8; from];
+        let mut frame = Vec::new();
+        let mut intact_frames = 0;
+        for i in 1..frames {
+            match s.frame_into(i, &mut frame) {
+                Ok(()) => intact_frames += 1,
+                Err(e) if is_damage(&e) => {
+                    frame.clear();
+                    frame.resize(s.frames()[i].size as usize, 0);
+                }
+                Err(e) => return Err(e),
+            }
+            bytes.extend_from_slice(&frame);
+            if intact_frames == 2 {
+                break;
+            }
+        }
+        let seal = s.seal();
+        let seal_first = (seal.record_count > 0).then_some(seal.first_seq);
+        let found = salvage::salvage_lost_header(&bytes, from, seal_first).ok_or(header_lost)?;
+        Ok(salvage::with_header_damage(found))
     }
 
     /// The segment's header, and where its records start.
@@ -281,6 +334,44 @@ impl Reader {
             }
         }
         Ok(None)
+    }
+
+    /// At the end of a compressed segment whose seal is damaged (the tail
+    /// `SealDamaged` at `offset`), once: each frame from `offset` on that
+    /// does not decompress is a damaged region that holds no record (with
+    /// `skip_damaged`), or the first one's error. A frame lost there costs
+    /// no record, but it is damage all the same, reported where it is.
+    #[inline(never)]
+    pub(super) fn check_seal_frames(&mut self) -> Result<()> {
+        let Tail::SealDamaged { offset } = self.tail else {
+            return Ok(());
+        };
+        let Some(d) = self.decoded.as_deref_mut() else {
+            return Ok(());
+        };
+        if std::mem::replace(&mut d.seal_frames_checked, true) {
+            return Ok(());
+        }
+        let mut s = d.segment.borrow_mut();
+        let first = s.frame_index_at(offset).unwrap_or(s.frames().len());
+        let mut scratch = Vec::new();
+        for i in first..s.frames().len() {
+            let Err(e) = s.frame_into(i, &mut scratch) else {
+                continue;
+            };
+            if !(self.skip_damaged && is_damage(&e)) {
+                return Err(e);
+            }
+            let f = s.frames()[i];
+            let damage = Damage {
+                offset: f.offset.max(offset),
+                resume_offset: f.end(),
+                from_seq: self.next_seq,
+                to_seq: self.next_seq,
+            };
+            add_damage(&mut self.damages, damage);
+        }
+        Ok(())
     }
 
     /// Whether this reader reads a compressed segment.

@@ -3,8 +3,8 @@
 
 use super::advance::FrameCheck;
 use super::record::BytesIn;
-use super::Reader;
-use crate::error::Result;
+use super::{HeaderParts, Reader};
+use crate::error::{Error, Result};
 use crate::format::header::SegmentHeader;
 use std::fs::File;
 use std::path::Path;
@@ -17,8 +17,12 @@ pub(super) fn is_compressed(_: &File) -> bool {
 pub(super) enum Decoded {}
 
 impl Decoded {
-    pub fn open(_: &Path) -> Result<Decoded> {
+    pub fn open(_: &Path, _: bool) -> Result<(Decoded, Option<Error>)> {
         unreachable!("is_compressed is false")
+    }
+
+    pub fn salvage_header(&self, _: Error) -> Result<HeaderParts> {
+        match *self {}
     }
 
     pub fn header(&self) -> (SegmentHeader, usize) {
@@ -41,6 +45,10 @@ impl Reader {
 
     pub(super) fn resume_after_decoded(&mut self, _: usize) -> Result<Option<(usize, u64)>> {
         unreachable!("no compressed segment is read")
+    }
+
+    pub(super) fn check_seal_frames(&mut self) -> Result<()> {
+        Ok(())
     }
 
     /// Whether this reader reads a compressed segment.

@@ -138,7 +138,11 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// Opens a segment for reading.
+    /// Opens a segment for reading: plain or compressed (`.binlog.zst`),
+    /// told apart by its contents. A missing `X.binlog` whose compressed
+    /// copy `X.binlog.zst` exists opens that copy (a log compresses sealed
+    /// segments in the background: a path handed out before, by a `SEALED`
+    /// event or `poll_sealed`, stays usable); `path()` then names it.
     pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
         Reader::open_with(path.as_ref(), false)
     }
@@ -151,6 +155,13 @@ impl Reader {
     /// record agrees. Damaged regions later in the segment are skipped too
     /// (`skip_damaged(true)`). A segment with a sound header opens as with
     /// `open`.
+    ///
+    /// A compressed segment opens too when its header's frame does not
+    /// decompress (records are found after that frame), when its seal's
+    /// frames do not (read as a damaged seal, each such frame a damaged
+    /// region that holds no record), and when its seek table is missing
+    /// or broken (the whole frames found from the start are read): see
+    /// docs/FORMAT.md section 17.3a.
     pub fn open_salvage(path: impl AsRef<Path>) -> Result<Reader> {
         let mut r = Reader::open_with(path.as_ref(), true)?;
         r.skip_damaged(true);
@@ -158,8 +169,7 @@ impl Reader {
     }
 
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
-        let path = path.to_path_buf();
-        let file = open_segment_file(&path)?;
+        let (path, file) = open_segment_file(path)?;
         let (map, decoded, (header, data_start, start_seq, damages)) =
             open_contents(&file, &path, salvage)?;
         let original = original_of(&file, &map, decoded.as_deref());
@@ -430,7 +440,7 @@ impl Reader {
 
 /// A segment's header, where its records start, the sequence number of
 /// its first record, and the damage found reading the header.
-type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
+pub(super) type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
 
 /// The mapping of a plain segment (an empty one for a compressed segment),
 /// the decoded compressed segment, and the header's parts (`decode_header`).
@@ -440,14 +450,19 @@ fn open_contents(
     salvage: bool,
 ) -> Result<(Mmap, Option<Box<Decoded>>, HeaderParts)> {
     if decoded::is_compressed(file) {
-        let d = Decoded::open(path)?;
-        let (header, data_start) = d.header();
-        let first = header.first_seq;
+        let (d, header_lost) = Decoded::open(path, salvage)?;
+        let parts = match header_lost {
+            Some(e) => d.salvage_header(e)?,
+            None => {
+                let (header, data_start) = d.header();
+                let first = header.first_seq;
+                (header, data_start, first, Vec::new())
+            }
+        };
         let empty = MmapOptions::new().len(0).map_anon();
         let empty = empty
             .and_then(|m| m.make_read_only())
             .map_err(|e| Error::io(path, "map", e))?;
-        let parts = (header, data_start, first, Vec::new());
         Ok((empty, Some(Box::new(d)), parts))
     } else {
         let map = map_file(file, path)?;
@@ -466,21 +481,32 @@ fn original_of<'a>(file: &'a File, map: &'a Mmap, decoded: Option<&'a Decoded>) 
     }
 }
 
-/// The segment file at `path`, opened to read (a directory is refused).
-fn open_segment_file(path: &Path) -> Result<File> {
-    let file = crate::sys::open_read_noatime(path).map_err(|e| Error::io(path, "open", e))?;
+/// The segment file at `path` (or, if it is missing, its compressed copy:
+/// see `naming::compressed_copy_of`), opened to read (a directory is
+/// refused), and its path.
+fn open_segment_file(path: &Path) -> Result<(PathBuf, File)> {
+    let opened = match crate::sys::open_read_noatime(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match crate::log::naming::compressed_copy_of(path) {
+                Some(zst) => crate::sys::open_read_noatime(&zst).map(|f| (zst, f)),
+                None => Err(e),
+            }
+        }
+        opened => opened.map(|f| (path.to_path_buf(), f)),
+    };
+    let (path, file) = opened.map_err(|e| Error::io(path, "open", e))?;
     if file
         .metadata()
-        .map_err(|e| Error::io(path, "stat", e))?
+        .map_err(|e| Error::io(&path, "stat", e))?
         .is_dir()
     {
         return Err(Error::file(
             ErrorKind::InvalidArgument,
-            path,
+            &path,
             "is a directory, not a segment",
         ));
     }
-    Ok(file)
+    Ok((path, file))
 }
 
 /// The segment's header, where its records start and the sequence number
@@ -493,14 +519,8 @@ fn decode_header(map: &[u8], path: &Path, salvage: bool) -> Result<HeaderParts> 
             Ok((h, start, first, Vec::new()))
         }
         Err(e) if salvage && e.kind() == ErrorKind::CorruptHeader => {
-            let (h, start, seq) = salvage::salvage_header(map).ok_or(e)?;
-            let damage = Damage {
-                offset: 0,
-                resume_offset: start as u64,
-                from_seq: h.first_seq,
-                to_seq: seq,
-            };
-            Ok((h, start, seq, vec![damage]))
+            let found = salvage::salvage_header(map).ok_or(e)?;
+            Ok(salvage::with_header_damage(found))
         }
         Err(e) => Err(e),
     }

@@ -1,7 +1,11 @@
 //! Opening a segment whose header fails its checks (`Reader::open_salvage`):
 //! the records start at the first valid one after the header's fixed
 //! fields, and a placeholder header takes what the fixed fields still say.
+//! A compressed segment whose header frame does not decompress has no
+//! fixed fields left: its records start at the first valid one after that
+//! frame.
 
+use super::{Damage, HeaderParts};
 use crate::format::frame::{self, FrameAt};
 use crate::format::header::{self, SegmentHeader, FIXED_LEN};
 use crate::format::{FORMAT_MAJOR, MAX_HEADER_LEN};
@@ -29,11 +33,7 @@ pub(super) fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize, u64)> 
         minor: u16_at(map, 10).unwrap_or(0),
         created_ns: u64_at(map, 16).unwrap_or(0) as i64,
         segment_no: u64_at(map, 24).unwrap_or(0),
-        first_seq: lost_from,
-        log_name: String::new(),
-        content_type: String::new(),
-        writer: String::new(),
-        params: Vec::new(),
+        ..placeholder(lost_from)
     };
     Some((header, start, first_seq))
 }
@@ -79,4 +79,59 @@ fn u64_at(map: &[u8], at: usize) -> Option<u64> {
 fn u16_at(map: &[u8], at: usize) -> Option<u16> {
     map.get(at..at + 2)
         .map(|b| u16::from_le_bytes(b.try_into().expect("2 bytes")))
+}
+
+/// The parts of a segment whose header was salvaged (`header`, its records
+/// from `start` numbered from `seq`), the header a damaged region up to
+/// there whose records are those the placeholder's `first_seq` counts.
+pub(super) fn with_header_damage((header, start, seq): (SegmentHeader, usize, u64)) -> HeaderParts {
+    let damage = Damage {
+        offset: 0,
+        resume_offset: start as u64,
+        from_seq: header.first_seq,
+        to_seq: seq,
+    };
+    (header, start, seq, vec![damage])
+}
+
+/// A placeholder header numbered from `first_seq`, its other fields
+/// unknown.
+fn placeholder(first_seq: u64) -> SegmentHeader {
+    SegmentHeader {
+        major: FORMAT_MAJOR,
+        minor: 0,
+        created_ns: 0,
+        segment_no: 0,
+        first_seq,
+        log_name: String::new(),
+        content_type: String::new(),
+        writer: String::new(),
+        params: Vec::new(),
+    }
+}
+
+/// For a compressed segment whose header is lost (its frame does not
+/// decompress): the first valid record at or after `from` (the end of the
+/// header's frame) in `bytes` (the segment's first bytes, lost frames
+/// zeroed), a placeholder header, and the record's sequence number. The
+/// placeholder's `first_seq` is the seal's (`seal_first`, if it survived)
+/// when the bytes between could hold the records before the one found
+/// (lost with the frames), else the record's.
+#[cfg(feature = "compression")]
+pub(super) fn salvage_lost_header(
+    bytes: &[u8],
+    from: usize,
+    seal_first: Option<u64>,
+) -> Option<(SegmentHeader, usize, u64)> {
+    let start = frame::find_next_record(bytes, from, None)?;
+    let first_seq = match frame::frame_at(bytes, start, true) {
+        FrameAt::Frame { body, .. } => frame::decode_record(body)?.seq,
+        _ => return None,
+    };
+    let room = ((start - from) / frame::MIN_RECORD_FRAME) as u64;
+    let lost_from = match seal_first {
+        Some(f) if f <= first_seq && first_seq - f <= room => f,
+        _ => first_seq,
+    };
+    Some((placeholder(lost_from), start, first_seq))
 }

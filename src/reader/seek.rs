@@ -108,6 +108,9 @@ impl Reader {
     pub(super) fn advance_to_target(&mut self, verify: bool) -> Result<Option<Found>> {
         loop {
             let found = self.advance(verify)?;
+            if found.is_none() && self.decoded.is_some() {
+                self.check_seal_frames()?;
+            }
             if let (Some(t), Some(f)) = (self.unreached, &found) {
                 if !t.reached(f.seq, f.timestamp_ns) {
                     continue;

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 // Re-exported for the tool's tests, which glob-import this module only.
 #[allow(unused_imports)]
+pub use super::compressed::damage_compressed_frame;
+#[allow(unused_imports)]
 pub use super::{flip_byte, frames, TempDir as Tmp};
 
 pub const T0: i64 = 1_700_000_000_000_000_000; // 2023-11-14T22:13:20Z
@@ -238,4 +240,19 @@ pub fn rolled_log(dir: &Path, n: u64, per: u64) {
         .unwrap();
     }
     w.close().unwrap();
+}
+
+/// A sealed segment of `n` sample records and its compressed copy (64 KiB
+/// frames); returns both paths.
+pub fn plain_and_compressed(t: &Tmp, n: u64) -> (std::path::PathBuf, std::path::PathBuf) {
+    use binlog::compressed::{compress_segment, CompressOptions};
+    let plain = t.join("plain.binlog");
+    sealed_segment(&plain, n);
+    let copy = t.join("copy.binlog");
+    std::fs::copy(&plain, &copy).unwrap();
+    let opts = CompressOptions {
+        frame_size: 64 << 10,
+        ..CompressOptions::default()
+    };
+    (plain, compress_segment(&copy, &opts).unwrap().path)
 }

@@ -5,7 +5,8 @@
 //! long tests take from the environment. Submodules: child processes to
 //! kill (`child`), injected system call failures (`faults`), the C ABI
 //! (`ffi`), the long tests' sizes (`knobs`), seals rewritten with valid
-//! CRCs (`seal`), records as (seq, type, payload) (`records`), and the
+//! CRCs (`seal`), records as (seq, type, payload) (`records`), damage to
+//! compressed segments (`compressed`, with the feature "compression"), and the
 //! `binlog` tool's tests (`cli`, with the feature "cli" only: it needs the
 //! built tool and serde_json).
 
@@ -14,6 +15,8 @@
 pub mod child;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "compression")]
+pub mod compressed;
 pub mod faults;
 pub mod ffi;
 pub mod knobs;

@@ -38,25 +38,31 @@ pub fn damage_message(file: &Path, d: &Damage) -> String {
     )
 }
 
-/// For a compressed segment, the frames that hold the damaged bytes: " (in
-/// compressed frame N)" or " (in compressed frames N..M)"; empty for a
-/// plain segment (or a region of no bytes).
+/// For a compressed segment, the frames that hold the damaged bytes and
+/// where the first starts in the file: " (in compressed frame N), at
+/// compressed offset C" or " (in compressed frames N..M), at compressed
+/// offset C"; empty for a plain segment (or a region of no bytes).
 fn frames_holding(file: &Path, d: &Damage) -> String {
     let compressed = std::fs::File::open(file).is_ok_and(|f| starts_with_zstd_frame(&f));
     if !compressed || d.resume_offset <= d.offset {
         return String::new();
     }
-    let Ok(s) = CompressedSegment::open_frames(file) else {
+    let Ok((s, _)) = CompressedSegment::open_frames_salvage(file) else {
         return String::new();
     };
-    match (
+    let (Some(a), Some(b)) = (
         s.frame_index_at(d.offset),
         s.frame_index_at(d.resume_offset - 1),
-    ) {
-        (Some(a), Some(b)) if a == b => format!(" (in compressed frame {a})"),
-        (Some(a), Some(b)) => format!(" (in compressed frames {a}..{b})"),
-        _ => String::new(),
-    }
+    ) else {
+        return String::new();
+    };
+    let frames = if a == b {
+        format!("frame {a}")
+    } else {
+        format!("frames {a}..{b}")
+    };
+    let at = s.frames()[a].compressed_offset;
+    format!(" (in compressed {frames}), at compressed offset {at}")
 }
 
 /// The records `from..to` (end exclusive), named inclusively: "record 5

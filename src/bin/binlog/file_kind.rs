@@ -11,7 +11,7 @@
 //! * anything else is read as a segment.
 
 use crate::error::{CliError, CliResult};
-use crate::walk;
+use crate::walk::{self, WalkError};
 use binlog::format::frame;
 use binlog::format::header::SegmentHeader;
 use binlog::ErrorKind;
@@ -45,7 +45,7 @@ pub fn not_a_segment(path: &Path, bytes: &[u8]) -> Option<CliError> {
 
 /// `not_a_segment` on the file at `path`.
 pub fn check_not_a_segment(path: &Path) -> CliResult<Option<CliError>> {
-    let (_file, map) = walk::map(path).map_err(|e| CliError::io(e.message()))?;
+    let (_file, map) = walk::map(path).map_err(WalkError::into_cli)?;
     Ok(not_a_segment(path, &map))
 }
 

@@ -49,7 +49,7 @@ pub fn resolve(paths: &[PathBuf], only: Option<&str>) -> CliResult<Vec<Source>> 
     let mut sources = Vec::new();
     let mut files = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| CliError::io_on(p.display(), e))?;
+        let (p, meta) = &stat_path(p)?;
         if meta.is_dir() {
             let found = scan_dir(p, only)?;
             if found.is_empty() {
@@ -79,6 +79,23 @@ pub fn resolve(paths: &[PathBuf], only: Option<&str>) -> CliResult<Vec<Source>> 
         );
     }
     Ok(sources)
+}
+
+/// The file `p` names and its metadata: for a missing `.binlog` whose
+/// segment was compressed since its path was handed out, its `.zst`
+/// (`naming::compressed_copy_of`, as the library's reader opens it).
+fn stat_path(p: &Path) -> CliResult<(PathBuf, std::fs::Metadata)> {
+    match std::fs::metadata(p) {
+        Ok(meta) => Ok((p.to_path_buf(), meta)),
+        Err(e) => match binlog::log::naming::compressed_copy_of(p) {
+            Some(zst) if e.kind() == std::io::ErrorKind::NotFound => {
+                let meta =
+                    std::fs::metadata(&zst).map_err(|e| CliError::io_on(zst.display(), e))?;
+                Ok((zst, meta))
+            }
+            _ => Err(CliError::io_on(p.display(), e)),
+        },
+    }
 }
 
 /// Every segment of every source, in order.

@@ -15,7 +15,7 @@ use crate::walk::{Analysis, RecordsEnd};
 
 /// How a segment's records end, as reports name it.
 pub fn state_name(a: &Analysis) -> &'static str {
-    if a.file_len == 0 {
+    if a.file_len == 0 && a.end != RecordsEnd::Unreadable {
         return crate::file_kind::EMPTY_STATE;
     }
     match a.end {

@@ -15,11 +15,11 @@ mod seal;
 
 pub use args::DumpArgs;
 
-use crate::error::{CliError, CliResult, Outcome};
+use crate::error::{CliResult, Outcome};
 use crate::file_kind;
 use crate::output;
 use crate::paths;
-use crate::walk;
+use crate::walk::{self, WalkError};
 use binlog::format::seal::{read_seal, TRAILER_LEN, TRAILER_MAGIC};
 use line::{DumpOutput, Field};
 use records::RecordDump;
@@ -37,10 +37,19 @@ pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
     Ok(Outcome::damaged_if(damaged))
 }
 
-/// Dumps one file; true if it holds bad frames.
+/// Dumps one file; true if it holds bad frames (or, compressed, lost
+/// some of its bytes: each loss is reported on standard error).
 fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bool> {
-    let (_file, map) = walk::map(path).map_err(|e| CliError::io(e.message()))?;
-    let map: &[u8] = &map;
+    let mut lost = Vec::new();
+    let (_file, map) = walk::map_noting(path, &mut lost).map_err(WalkError::into_cli)?;
+    for l in &lost {
+        eprintln!("binlog: damaged: {l}");
+    }
+    Ok(dump_bytes(path, &map, args, out)? || !lost.is_empty())
+}
+
+/// Dumps the bytes `map` of the file at `path`; true if it holds bad frames.
+fn dump_bytes(path: &Path, map: &[u8], args: &DumpArgs, out: &mut impl Write) -> CliResult<bool> {
     let mut d = DumpOutput {
         out,
         json: args.json,

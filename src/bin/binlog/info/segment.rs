@@ -136,7 +136,7 @@ pub(super) fn read_segment(path: &Path, progress: &mut Progress) -> CliResult<Se
         original_len: None,
     };
     if is_compressed(path) {
-        read_compressed(&mut s);
+        read_compressed(&mut s)?;
         return Ok(s);
     }
     let mut r = match Reader::open(path) {
@@ -182,8 +182,10 @@ fn is_compressed(path: &Path) -> bool {
 }
 
 /// Fills in `s` for a compressed segment from its seek table, header and
-/// seal (always sealed), decompressing no record.
-fn read_compressed(s: &mut SegmentInfo) {
+/// seal (always sealed), decompressing no record. A file that is no
+/// compressed segment at all is an error, as a plain file that is no
+/// segment is; damage is a state.
+fn read_compressed(s: &mut SegmentInfo) -> CliResult<()> {
     match CompressedSegment::open(&s.path) {
         Ok(c) => {
             s.header = Some(c.header().clone());
@@ -193,12 +195,14 @@ fn read_compressed(s: &mut SegmentInfo) {
             s.counts = Counts::of_seal(c.seal());
             s.original_len = Some(c.original_len());
         }
+        Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => return Err(e.into()),
         Err(e) => {
             s.state = "corrupt";
             s.detail = Some(e.message().to_string());
             s.damaged = true;
         }
     }
+    Ok(())
 }
 
 impl Counts {

@@ -3,6 +3,7 @@
 
 use super::args::RepairArgs;
 use super::backup::backup_name;
+use super::compressed;
 use super::plan::Plan;
 use super::salvage::salvage_name;
 use crate::check::records_phrase;
@@ -31,6 +32,7 @@ pub(super) fn dry_run(
                 report(format!("  would cut the torn tail: {len} bytes at offset {offset} (kept in {p}.corrupt-{offset})"));
             }
             report(format!("  would reseal {p}: {}", records_phrase(a)));
+            report_replace(path, report);
         }
         Plan::Salvage { cut, runs } => {
             for r in runs {
@@ -45,6 +47,7 @@ pub(super) fn dry_run(
             report(format!(
                 "  would cut {p} at offset {cut} (keeping its first {kept} records) and reseal it"
             ));
+            report_replace(path, report);
         }
         Plan::SalvageHeaderless { runs } => {
             for r in runs {
@@ -55,6 +58,13 @@ pub(super) fn dry_run(
             ));
         }
         _ => {}
+    }
+}
+
+/// For a compressed segment, that its repaired copy would be plain.
+fn report_replace(path: &Path, report: &impl Fn(String)) {
+    if let Some(line) = compressed::would_replace(path) {
+        report(line);
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::args::RepairArgs;
 use super::backup::backup_copy;
+use super::compressed;
 use super::plan::Plan;
 use super::replace::{remove_leftovers, replace, temp_name, torn_copies};
 use super::salvage::salvage_run;
@@ -34,10 +35,12 @@ pub(super) fn execute(
         let backup = backup_copy(path, args.backup_dir.as_deref())?;
         report(format!("  backed up {p} to {}", backup.display()));
     }
+    let source = compressed::source_of(&real, &file)?;
+    let from = source.decompressed.as_ref().unwrap_or(&file);
     match plan {
         Plan::Reseal(_) => {
-            let kept = replace(&real, &file, a.file_len)?;
-            report(format!("  resealed {p}"));
+            let kept = replace(&source.target, from, &file, a.file_len)?;
+            report(resealed_line(&p, &source));
             if let RecordsEnd::Torn { offset, len } = a.end {
                 let kept = kept
                     .first()
@@ -52,9 +55,9 @@ pub(super) fn execute(
             for r in runs {
                 salvage_run(path, a, r, report)?;
             }
-            replace(&real, &file, *cut)?;
+            replace(&source.target, from, &file, *cut)?;
             report(format!("  cut {p} at offset {cut}, before the damage"));
-            report(format!("  resealed {p}"));
+            report(resealed_line(&p, &source));
         }
         Plan::SalvageHeaderless { runs } => {
             for r in runs {
@@ -67,7 +70,24 @@ pub(super) fn execute(
     }
     // Our lock (on the old file, no longer named) goes.
     drop(file);
+    if source.is_compressed() {
+        compressed::remove_replaced(&real, report)?;
+        return check_repaired(&source.target, report);
+    }
     check_repaired(path, report)
+}
+
+/// What a reseal reports: the segment resealed, or for a compressed one
+/// the plain segment written in its place.
+fn resealed_line(p: &str, source: &compressed::Source) -> String {
+    if source.is_compressed() {
+        format!(
+            "  resealed {p} as the plain segment {}",
+            paths::show(&source.target)
+        )
+    } else {
+        format!("  resealed {p}")
+    }
 }
 
 /// Opens the segment at `path` and takes its writer lock, held while it is
@@ -107,7 +127,7 @@ fn lock_as_checked(
         }
         Err(e) => return Err(CliError::io_on(format!("{p}: resolve"), e)),
     };
-    let len = held.len();
+    let len = compressed::segment_len(path, &file)?;
     if len != a.file_len {
         report(format!(
             "  {p}: it changed while being checked ({} -> {len} bytes); run repair again",

@@ -28,6 +28,7 @@
 mod accept_gap;
 mod args;
 mod backup;
+mod compressed;
 mod dry_run;
 mod execute;
 mod log_effects;

@@ -62,8 +62,10 @@ pub(super) fn torn_copies(file: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Replaces the segment at `path` (open and locked as `file`) with a
-/// repaired copy of its first `keep` bytes: written to
+/// Replaces the segment at `path` (open and locked as `like`) with a
+/// repaired copy of the first `keep` bytes of `file` (the segment's bytes:
+/// `like` itself, or a compressed segment's decompressed; `path` is then
+/// the plain segment's name beside it): written to
 /// `<segment>.repair-tmp` with the segment's permissions (and owner, where
 /// allowed), synced, reopened with a writer (which recovers it: a torn tail
 /// copied aside and cut, an old seal removed) and closed (which seals it),
@@ -77,11 +79,11 @@ pub(super) fn torn_copies(file: &Path) -> Vec<PathBuf> {
 /// end raise SIGBUS). Until the rename the segment's name leads to the old
 /// file; after it, to the repaired one. On failure before the rename the
 /// copy is removed and the segment is as it was.
-pub(super) fn replace(path: &Path, file: &File, keep: u64) -> CliResult<Vec<PathBuf>> {
+pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> CliResult<Vec<PathBuf>> {
     let p = paths::show(path);
     let tmp = temp_name(path);
     remove_leftovers(&tmp)?;
-    let result = write_repaired(path, file, keep, &tmp);
+    let result = write_repaired(path, file, like, keep, &tmp);
     if result.is_err() {
         let _ = remove_leftovers(&tmp);
     }
@@ -114,11 +116,13 @@ pub(super) fn replace(path: &Path, file: &File, keep: u64) -> CliResult<Vec<Path
     Ok(kept)
 }
 
-/// Writes the repaired copy (see `replace`) to `tmp`.
-fn write_repaired(path: &Path, file: &File, keep: u64, tmp: &Path) -> CliResult<()> {
+/// Writes the repaired copy (see `replace`) to `tmp`, with the owner and
+/// permissions of `like` (the segment: `file` itself, or the compressed
+/// segment whose decompressed bytes `file` holds).
+fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) -> CliResult<()> {
     let p = paths::show(path);
     let t = tmp.display().to_string();
-    let meta = file.metadata().map_err(|e| CliError::io_on(&p, e))?;
+    let meta = like.metadata().map_err(|e| CliError::io_on(&p, e))?;
     let mut out = OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -6,7 +6,7 @@
 use crate::error::{CliError, CliResult};
 use crate::paths;
 use crate::type_names;
-use crate::walk::{self, Analysis, IntactRun};
+use crate::walk::{self, Analysis, IntactRun, WalkError};
 use binlog::format::frame::{self, FrameAt, MetaIter, RecordBody};
 use binlog::log::naming;
 use binlog::{Entry, Options, Reader, Writer};
@@ -32,7 +32,7 @@ pub(super) fn salvage_name(path: &Path, offset: u64) -> PathBuf {
 /// `--salvage` of a file whose header stays unreadable), if there is one.
 fn already_salvaged(path: &Path, run: &IntactRun) -> Option<PathBuf> {
     let name = path.file_name()?.to_string_lossy().into_owned();
-    let stem = name.strip_suffix(".binlog").unwrap_or(&name);
+    let stem = naming::stem(&name);
     let prefix = format!("{stem}.salvaged-{}", run.start);
     let entries = std::fs::read_dir(paths::dir_of(path)).ok()?;
     entries.flatten().map(|e| e.path()).find(|p| {
@@ -65,7 +65,7 @@ pub(super) fn salvage_run(
     run: &IntactRun,
     report: &impl Fn(String),
 ) -> CliResult<()> {
-    let (_f, map) = walk::map(path).map_err(|e| CliError::io(e.message()))?;
+    let (_f, map) = walk::map(path).map_err(WalkError::into_cli)?;
     if let Some(done) = already_salvaged(path, run) {
         report(format!(
             "  {} records (seq {}..{}) were salvaged before, into {}",

@@ -137,12 +137,24 @@ pub enum WalkError {
     Io(String),
     /// Not a segment, or a format version this tool does not read.
     NotSegment(String),
+    /// A compressed segment with no whole frame left to read (cut short
+    /// inside its first frame): damage, not a file that is no segment.
+    Lost(String),
 }
 
 impl WalkError {
+    /// The error a command that needs the bytes reports: a compressed
+    /// segment with nothing left to read is damage (exit status 1).
+    pub fn into_cli(self) -> crate::error::CliError {
+        match self {
+            WalkError::Lost(m) => crate::error::CliError::Damaged(m),
+            e => crate::error::CliError::io(e.message()),
+        }
+    }
+
     pub fn message(self) -> String {
         match self {
-            WalkError::Io(m) | WalkError::NotSegment(m) => m,
+            WalkError::Io(m) | WalkError::NotSegment(m) | WalkError::Lost(m) => m,
         }
     }
 }

@@ -36,6 +36,16 @@ pub fn map(path: &Path) -> Result<(File, Mmap), WalkError> {
 /// `map`, adding to `notes` what was lost decompressing a compressed
 /// segment.
 pub fn map_noting(path: &Path, notes: &mut Vec<String>) -> Result<(File, Mmap), WalkError> {
+    map_telling(path, notes).map(|(file, map, _)| (file, map))
+}
+
+/// `map_noting`, and for a compressed segment how its file ends
+/// (`decompressed::FileEnd`): None for a plain segment.
+fn map_telling(
+    path: &Path,
+    notes: &mut Vec<String>,
+) -> Result<(File, Mmap, Option<decompressed::FileEnd>), WalkError> {
+    let mut compressed = None;
     let file =
         File::open(path).map_err(|e| WalkError::Io(format!("{}: open: {e}", path.display())))?;
     // Opening a directory works, mapping it does not ("No such device"):
@@ -47,8 +57,9 @@ pub fn map_noting(path: &Path, notes: &mut Vec<String>) -> Result<(File, Mmap), 
         )));
     }
     let file = if decompressed::is_compressed(&file) {
-        let (copy, lost) = decompressed::decompressed(path)?;
+        let (copy, lost, end) = decompressed::decompressed(path)?;
         notes.extend(lost.into_iter().map(|n| format!("{}: {n}", path.display())));
+        compressed = Some(end);
         copy
     } else {
         file
@@ -60,7 +71,7 @@ pub fn map_noting(path: &Path, notes: &mut Vec<String>) -> Result<(File, Mmap), 
     let map = unsafe { memmap2::MmapOptions::new().map(&file) }
         .map_err(|e| WalkError::Io(format!("{}: map: {e}", path.display())))?;
     let _ = map.advise(memmap2::Advice::Sequential);
-    Ok((file, map))
+    Ok((file, map, compressed))
 }
 
 /// Checks the segment at `path`; also the bytes it read (its map). What
@@ -70,8 +81,14 @@ pub fn analyze(
     progress: &mut Progress,
     notes: &mut Vec<String>,
 ) -> Result<(Analysis, Mmap), WalkError> {
-    let (_file, map) = map_noting(path, notes)?;
-    let a = analyze_bytes(path, &map, Some(&map), progress)?;
+    let (_file, map, compressed) = match map_telling(path, notes) {
+        Err(WalkError::Lost(what)) => return Ok(decompressed::nothing_left(what)),
+        mapped => mapped?,
+    };
+    let mut a = analyze_bytes(path, &map, Some(&map), progress)?;
+    if let Some(end) = compressed {
+        end.judge(&mut a);
+    }
     Ok((a, map))
 }
 

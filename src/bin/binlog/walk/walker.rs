@@ -455,7 +455,7 @@ fn release_pages(m: &Mmap, released: usize, p: usize) -> usize {
 fn looks_like_segment(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| n.ends_with(binlog::log::naming::SUFFIX))
+        .is_some_and(|n| binlog::log::naming::plain_name(n).ends_with(binlog::log::naming::SUFFIX))
 }
 
 /// What is wrong with a header, for a report that names the file already:

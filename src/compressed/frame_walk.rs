@@ -1,0 +1,204 @@
+//! Finding a seekable zstd file's frames without its seek table, by walking
+//! the frames' headers and block headers from the start (RFC 8878, sections
+//! 3.1.1 and 3.1.1.2): for a file whose table is missing (cut short) or
+//! broken, to salvage the frames before the damage, and to tell a file cut
+//! short from whole zstd frames that have no seek table. Nothing is
+//! decompressed; each block costs one small read.
+
+use super::frame_decoder::ZSTD_MAGIC;
+use super::seek_table::{SeekTable, MAX_FRAMES, MAX_FRAME_DECOMPRESSED};
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+/// The most bytes a frame header takes: magic, descriptor, window
+/// descriptor, dictionary id (4) and content size (8).
+const MAX_FRAME_HEADER: usize = 4 + 1 + 1 + 4 + 8;
+
+/// What a walk of a file's frames found.
+pub struct Walk {
+    /// The whole zstd frames, in order, up to the first that is not (a
+    /// file cut inside it, bytes that are no frame, a frame without its
+    /// content size); skippable frames (the seek table's) are passed over.
+    pub frames: SeekTable,
+    /// Where the walk stopped before the end of the file, if it did: the
+    /// offset of what is not a whole frame.
+    pub stopped_at: Option<u64>,
+}
+
+/// Walks the frames of `file` (`len` bytes).
+pub fn walk_frames(file: &File, len: u64) -> io::Result<Walk> {
+    let mut frames = SeekTable::default();
+    let mut at = 0;
+    while at < len {
+        if frames.frames.len() as u64 >= u64::from(MAX_FRAMES) {
+            break;
+        }
+        let Some(step) = frame_at(file, at, len)? else {
+            break;
+        };
+        if let Some(size) = step.size {
+            frames.push((step.end - at) as u32, size);
+        }
+        at = step.end;
+    }
+    let stopped_at = (at < len).then_some(at);
+    Ok(Walk { frames, stopped_at })
+}
+
+/// A whole frame found: where it ends, and its content size (None for a
+/// skippable frame).
+struct Step {
+    end: u64,
+    size: Option<u32>,
+}
+
+/// The frame at `at`, if it is a whole zstd frame that states its content
+/// size (at most the seekable format's limit, its compressed size fitting
+/// a table entry) or a whole skippable frame.
+fn frame_at(file: &File, at: u64, len: u64) -> io::Result<Option<Step>> {
+    let mut head = [0u8; MAX_FRAME_HEADER];
+    let n = read_upto(file, at, &mut head)?;
+    let head = &head[..n];
+    if head.len() < 8 {
+        return Ok(None);
+    }
+    let magic = u32::from_le_bytes(head[..4].try_into().expect("4 bytes"));
+    if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
+        let size = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
+        let end = at + 8 + u64::from(size);
+        return Ok((end <= len).then_some(Step { end, size: None }));
+    }
+    if head[..4] != ZSTD_MAGIC {
+        return Ok(None);
+    }
+    let descriptor = head[4];
+    let header_len = frame_header_len(descriptor);
+    let size = match head
+        .get(..header_len)
+        .map(zstd::zstd_safe::get_frame_content_size)
+    {
+        Some(Ok(Some(n))) if n <= MAX_FRAME_DECOMPRESSED && n > 0 => n as u32,
+        _ => return Ok(None),
+    };
+    let Some(mut end) = blocks_end(file, at + header_len as u64, len)? else {
+        return Ok(None);
+    };
+    if descriptor & 0x04 != 0 {
+        end += 4;
+    }
+    let fits = end <= len && u32::try_from(end - at).is_ok();
+    Ok(fits.then_some(Step {
+        end,
+        size: Some(size),
+    }))
+}
+
+/// The length of a frame header whose descriptor byte is `d`.
+fn frame_header_len(d: u8) -> usize {
+    let single_segment = d & 0x20 != 0;
+    let dictionary_id = [0, 1, 2, 4][usize::from(d & 0x03)];
+    let content_size = match d >> 6 {
+        0 => usize::from(single_segment),
+        1 => 2,
+        2 => 4,
+        _ => 8,
+    };
+    4 + 1 + usize::from(!single_segment) + dictionary_id + content_size
+}
+
+/// Where the blocks starting at `at` end (after the last block), if they
+/// all lie before `len`.
+fn blocks_end(file: &File, mut at: u64, len: u64) -> io::Result<Option<u64>> {
+    loop {
+        let mut b = [0u8; 3];
+        if at + 3 > len || read_upto(file, at, &mut b)? < 3 {
+            return Ok(None);
+        }
+        let header = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+        let (last, kind, size) = (header & 1 != 0, (header >> 1) & 3, u64::from(header >> 3));
+        let content = match kind {
+            0 | 2 => size,
+            1 => 1,
+            _ => return Ok(None),
+        };
+        at += 3 + content;
+        if at > len {
+            return Ok(None);
+        }
+        if last {
+            return Ok(Some(at));
+        }
+    }
+}
+
+/// Reads up to `buf.len()` bytes at `at`; how many were read.
+fn read_upto(file: &File, at: u64, buf: &mut [u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], at + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compressed::frame_writer::SeekableWriter;
+    use std::io::Write;
+
+    fn file_of(bytes: &[u8]) -> File {
+        let mut f = tempfile_in_target();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
+    fn tempfile_in_target() -> File {
+        let path = std::env::temp_dir().join(format!(
+            "binlog-frame-walk-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        f
+    }
+
+    fn seekable(parts: &[&[u8]]) -> (Vec<u8>, SeekTable) {
+        let mut w = SeekableWriter::new(Vec::new(), 3).unwrap();
+        for p in parts {
+            w.frame(p).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    #[test]
+    fn a_walk_finds_the_frames_the_seek_table_lists() {
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let (bytes, table) = seekable(&[b"header", &big, &[9u8; 70_000], b"end"]);
+        let walk = walk_frames(&file_of(&bytes), bytes.len() as u64).unwrap();
+        assert_eq!(walk.frames, table);
+        assert_eq!(walk.stopped_at, None);
+    }
+
+    #[test]
+    fn a_walk_of_a_file_cut_short_stops_at_the_frame_cut() {
+        let (bytes, table) = seekable(&[b"header", &[1u8; 5000], b"end"]);
+        let second = table.frames[1];
+        let cut = second.compressed_offset as usize + second.compressed_size as usize - 1;
+        let walk = walk_frames(&file_of(&bytes[..cut]), cut as u64).unwrap();
+        assert_eq!(walk.frames.frames, table.frames[..1]);
+        assert_eq!(walk.stopped_at, Some(second.compressed_offset));
+    }
+}

@@ -1,0 +1,117 @@
+//! `binlog repair` of a damaged compressed segment (`X.binlog.zst`): its
+//! backup is made first; a segment to reseal or cut is written as the plain
+//! segment `X.binlog` (every record of the intact frames) and the `.zst`
+//! removed; `--salvage` copies the records after damage in the records into
+//! `X.salvaged-<offset>.binlog`; without it such damage is refused and
+//! nothing changes; an `X.binlog` already there is never replaced.
+//! Helpers in tests/common/cli.rs.
+
+mod common;
+use binlog::compressed::CompressedSegment;
+use common::cli::*;
+use std::path::{Path, PathBuf};
+
+/// The files in `dir` whose names start with `prefix`.
+fn named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The record lines `binlog cat ARGS FILES` prints.
+fn cat(args: &[&str], files: &[PathBuf]) -> String {
+    stdout_of(binlog().arg("cat").args(args).args(files))
+}
+
+/// `plain_and_compressed` with the compressed segment's last frame
+/// (directory and trailer) damaged; also the damaged file's bytes.
+fn with_damaged_seal(t: &Tmp, n: u64) -> (PathBuf, PathBuf, Vec<u8>) {
+    let (plain, zst) = plain_and_compressed(t, n);
+    let last = CompressedSegment::open(&zst).unwrap().frames().len() - 1;
+    damage_compressed_frame(&zst, last);
+    let damaged = std::fs::read(&zst).unwrap();
+    (plain, zst, damaged)
+}
+
+#[test]
+fn a_compressed_segment_with_a_damaged_seal_is_resealed_as_the_plain_segment() {
+    let t = Tmp::new("zst-repair-seal");
+    let (plain, zst, damaged) = with_damaged_seal(&t, 5_000);
+
+    let out = binlog()
+        .args(["repair", "--dry-run"])
+        .arg(&zst)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert!(out_text(&out).contains("would write the repaired segment as the plain segment"));
+    assert_eq!(
+        std::fs::read(&zst).unwrap(),
+        damaged,
+        "a dry run changes nothing"
+    );
+
+    let out = repair(&[zst.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    let repaired = t.join("copy.binlog");
+    assert!(!zst.exists());
+    assert_eq!(
+        cat(&[], std::slice::from_ref(&repaired)),
+        cat(&[], &[plain])
+    );
+    let v = binlog().arg("verify").arg(&repaired).output().unwrap();
+    assert_eq!(v.status.code(), Some(0), "{}", out_text(&v));
+    let backups = named(t.path(), "copy.binlog.zst.backup-");
+    assert_eq!(backups.len(), 1, "{:?}", t.names());
+    assert_eq!(std::fs::read(&backups[0]).unwrap(), damaged);
+}
+
+#[test]
+fn damage_in_a_compressed_segments_records_is_refused_then_salvaged() {
+    let t = Tmp::new("zst-repair-salvage");
+    let (_, zst) = plain_and_compressed(&t, 30_000);
+    damage_compressed_frame(&zst, 3);
+    let damaged = std::fs::read(&zst).unwrap();
+    let readable = cat(&["--skip-damaged"], std::slice::from_ref(&zst));
+
+    let out = repair(&[zst.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", out_text(&out));
+    assert!(out_text(&out).contains("refused, nothing changed"));
+    assert_eq!(std::fs::read(&zst).unwrap(), damaged);
+    assert_eq!(t.names().len(), 2, "{:?}", t.names());
+
+    let out = repair(&["--salvage", zst.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert!(!zst.exists());
+    let salvaged = named(t.path(), "copy.salvaged-");
+    assert_eq!(salvaged.len(), 1, "{:?}", t.names());
+    let kept = [t.join("copy.binlog"), salvaged[0].clone()];
+    // Every record the damaged file held outside the lost frame, as written.
+    assert_eq!(cat(&[], &kept), readable);
+    let v = binlog().arg("verify").args(&kept).output().unwrap();
+    assert_eq!(v.status.code(), Some(0), "{}", out_text(&v));
+    let backups = named(t.path(), "copy.binlog.zst.backup-");
+    assert_eq!(std::fs::read(&backups[0]).unwrap(), damaged);
+}
+
+#[test]
+fn a_plain_segment_beside_a_damaged_compressed_one_is_never_replaced() {
+    let t = Tmp::new("zst-repair-taken");
+    let (_, zst, damaged) = with_damaged_seal(&t, 2_000);
+    let taken = t.join("copy.binlog");
+    std::fs::write(&taken, b"someone else's").unwrap();
+    let out = repair(&[zst.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert!(
+        out_text(&out).contains("exists beside it"),
+        "{}",
+        out_text(&out)
+    );
+    assert_eq!(std::fs::read(&zst).unwrap(), damaged);
+    assert_eq!(std::fs::read(&taken).unwrap(), b"someone else's");
+}

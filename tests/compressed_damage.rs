@@ -1,0 +1,376 @@
+//! Damaged compressed segments (`.binlog.zst`) through `Reader`: a header
+//! or seal frame that does not decompress, a file cut short, a seek table
+//! that lies, and a `.zst` that is no segment. Each fails `Reader::open`
+//! (or the read that needs the frame) with its own kind, naming the file
+//! and the frame's offset; `Reader::open_salvage` reads every record of the
+//! intact frames, reports the damage where it is, and never returns a
+//! record whose bytes differ from what was written.
+
+mod common;
+
+use binlog::compressed::frame_writer::SeekableWriter;
+use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
+use binlog::{Damage, Error, ErrorKind, Options, Reader, Tail};
+use common::compressed::damage_compressed_frame;
+use common::{drain, make_sealed, Rec, TempDir};
+use std::path::{Path, PathBuf};
+
+/// A sealed segment of 3000 records and its compressed copy in 16 KiB
+/// frames: the plain segment's records, where they end, and the `.zst`.
+fn compressed_segment(dir: &TempDir) -> (Vec<Rec>, u64, PathBuf) {
+    let plain = dir.join("plain.binlog");
+    make_sealed(&plain, 3_000, Options::default());
+    let mut r = Reader::open(&plain).unwrap();
+    let records_end = r.seal().unwrap().records_end;
+    let all = drain(&mut r).recs;
+    let copy = dir.join("seg.binlog");
+    std::fs::copy(&plain, &copy).unwrap();
+    let opts = CompressOptions {
+        frame_size: 16 << 10,
+        ..CompressOptions::default()
+    };
+    let zst = compress_segment(&copy, &opts).unwrap().path;
+    (all, records_end, zst)
+}
+
+/// The frames of the compressed segment at `zst`, as its seek table lists
+/// them.
+fn frames(zst: &Path) -> Vec<binlog::compressed::seek_table::FrameEntry> {
+    CompressedSegment::open_frames(zst)
+        .unwrap()
+        .frames()
+        .to_vec()
+}
+
+/// Rewrites the seek table's entries for frames `a` and `b`: `field` 0 is
+/// the compressed size, 1 the original size; `a`'s grows by `delta`, `b`'s
+/// shrinks by it (the totals stay).
+fn shift_entries(zst: &Path, a: usize, b: usize, field: usize, delta: u32) {
+    let n = frames(zst).len();
+    let mut bytes = std::fs::read(zst).unwrap();
+    let entry = |i: usize| bytes.len() - (8 + 8 * n + 9) + 8 + 8 * i + 4 * field;
+    let (ea, eb) = (entry(a), entry(b));
+    let get = |bytes: &[u8], at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    let (va, vb) = (get(&bytes, ea) + delta, get(&bytes, eb) - delta);
+    bytes[ea..ea + 4].copy_from_slice(&va.to_le_bytes());
+    bytes[eb..eb + 4].copy_from_slice(&vb.to_le_bytes());
+    std::fs::write(zst, bytes).unwrap();
+}
+
+/// Asserts `e` is of `kind`, names `path` and stands at `offset`.
+fn assert_error(e: &Error, kind: ErrorKind, path: &Path, offset: u64) {
+    assert_eq!(e.kind(), kind, "{e}");
+    assert_eq!(e.path(), Some(path), "{e}");
+    assert_eq!(e.offset(), Some(offset), "{e}");
+    assert!(e.message().contains(path.to_str().unwrap()), "{e}");
+}
+
+/// Reads the segment at `path` with `open_salvage`: its records, damages
+/// and tail (a read error fails the test).
+fn salvaged(path: &Path) -> (Vec<Rec>, Vec<Damage>, Tail) {
+    let mut r = Reader::open_salvage(path).unwrap();
+    let out = drain(&mut r);
+    let tail = out.end.unwrap_or_else(|e| panic!("salvage read: {e}"));
+    (out.recs, r.damages().to_vec(), tail)
+}
+
+#[test]
+fn a_header_frame_that_does_not_decompress_fails_the_open_and_a_salvage_reads_every_record() {
+    let dir = TempDir::new("zdmg-header");
+    let (all, _, zst) = compressed_segment(&dir);
+    damage_compressed_frame(&zst, 0);
+    let e = Reader::open(&zst).err().unwrap();
+    assert_error(&e, ErrorKind::CorruptFrame, &zst, 0);
+    assert!(e.message().contains("frame 0"), "{e}");
+
+    let (got, damages, tail) = salvaged(&zst);
+    assert_eq!(got, all);
+    assert_eq!(
+        damages,
+        [Damage {
+            offset: 0,
+            resume_offset: all[0].offset,
+            from_seq: 0,
+            to_seq: 0,
+        }]
+    );
+    assert_eq!(tail, Tail::Sealed);
+    let r = Reader::open_salvage(&zst).unwrap();
+    assert_eq!((r.header().first_seq, r.data_start()), (0, all[0].offset));
+}
+
+#[test]
+fn a_header_frame_of_another_size_fails_the_open_and_a_salvage_reads_the_intact_frames() {
+    let dir = TempDir::new("zdmg-header-size");
+    let (all, records_end, zst) = compressed_segment(&dir);
+    let second_record_frame = frames(&zst)[2].offset;
+    // Frame 0 said 5 bytes longer, frame 1 5 shorter: neither decompresses
+    // to its size; frame 2 starts where it did.
+    shift_entries(&zst, 0, 1, 1, 5);
+    let e = Reader::open(&zst).err().unwrap();
+    assert_error(&e, ErrorKind::FrameSizeMismatch, &zst, 0);
+
+    let (got, damages, tail) = salvaged(&zst);
+    let kept: Vec<Rec> = all
+        .iter()
+        .filter(|r| r.offset >= second_record_frame)
+        .cloned()
+        .collect();
+    assert!(kept.len() > all.len() / 2 && kept.len() < all.len());
+    assert_eq!(got, kept);
+    // The seal, intact, numbers the records lost with the frames.
+    assert_eq!(
+        damages,
+        [Damage {
+            offset: 0,
+            resume_offset: kept[0].offset,
+            from_seq: 0,
+            to_seq: kept[0].seq,
+        }]
+    );
+    // The seal does not describe the records read (the first is missing):
+    // it only bounds them.
+    assert_eq!(tail, seal_damaged_at(records_end));
+}
+
+#[test]
+fn seal_frames_that_do_not_decompress_fail_the_read_that_needs_them_and_cost_no_record() {
+    let dir = TempDir::new("zdmg-seal");
+    let (all, records_end, zst) = compressed_segment(&dir);
+    let listed = frames(&zst);
+    let seal_frames: Vec<usize> = (0..listed.len())
+        .filter(|&i| listed[i].offset >= records_end)
+        .collect();
+    assert!(seal_frames.len() >= 3, "{seal_frames:?}");
+    let seal_begin = seal_frames[0];
+    let last = listed.len() - 1;
+    for &i in &seal_frames {
+        let damaged = dir.join(&format!("seal-{i}.binlog.zst"));
+        std::fs::copy(&zst, &damaged).unwrap();
+        damage_compressed_frame(&damaged, i);
+        let at = listed[i].compressed_offset;
+        // Opening reads the seal's first frame (SEAL_BEGIN) and its last
+        // (directory, trailer); a per-type offset array only a type
+        // filter reads.
+        match Reader::open(&damaged) {
+            Err(e) => assert_error(&e, ErrorKind::CorruptFrame, &damaged, at),
+            Ok(mut r) => {
+                assert!(i != seal_begin && i != last, "frame {i} opened");
+                assert_eq!(drain(&mut r).recs, all, "frame {i}");
+            }
+        }
+        if i != seal_begin && i != last {
+            continue;
+        }
+        let (got, damages, tail) = salvaged(&damaged);
+        assert_eq!(got, all, "frame {i}");
+        assert_eq!(
+            damages,
+            [Damage {
+                offset: listed[i].offset,
+                resume_offset: listed[i].end(),
+                from_seq: 3_000,
+                to_seq: 3_000,
+            }],
+            "frame {i}"
+        );
+        assert_eq!(tail, seal_damaged_at(records_end));
+    }
+}
+
+/// How a reader ends a segment whose records end at `records_end` and
+/// whose seal is damaged or not believed.
+fn seal_damaged_at(records_end: u64) -> Tail {
+    Tail::SealDamaged {
+        offset: records_end,
+    }
+}
+
+#[test]
+fn seal_frames_of_another_size_fail_the_open_and_a_salvage_reads_every_record() {
+    let dir = TempDir::new("zdmg-seal-size");
+    let (all, _, zst) = compressed_segment(&dir);
+    let n = frames(&zst).len();
+    shift_entries(&zst, n - 2, n - 1, 1, 5);
+    let at = frames(&zst)[n - 1].compressed_offset;
+    let e = Reader::open(&zst).err().unwrap();
+    assert_error(&e, ErrorKind::FrameSizeMismatch, &zst, at);
+    let (got, damages, _) = salvaged(&zst);
+    assert_eq!(got, all);
+    assert!(!damages.is_empty());
+    assert!(damages
+        .iter()
+        .all(|d| d.from_seq == 3_000 && d.to_seq == 3_000));
+}
+
+#[test]
+fn a_compressed_segment_cut_short_fails_the_open_and_a_salvage_reads_its_whole_frames() {
+    let dir = TempDir::new("zdmg-cut");
+    let (all, _, zst) = compressed_segment(&dir);
+    let bytes = std::fs::read(&zst).unwrap();
+    let listed = frames(&zst);
+    let mid = &listed[listed.len() / 3];
+    let cuts = [
+        bytes.len() - 3,
+        listed.last().unwrap().compressed_offset as usize + 3,
+        (mid.compressed_offset + u64::from(mid.compressed_size) / 2) as usize,
+        mid.compressed_offset as usize,
+    ];
+    for cut in cuts {
+        let path = dir.join(&format!("cut-{cut}.binlog.zst"));
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let e = Reader::open(&path).err().unwrap();
+        assert_error(&e, ErrorKind::CompressedTruncated, &path, cut as u64);
+
+        // The frames wholly before the cut hold the records kept.
+        let whole_end = listed
+            .iter()
+            .filter(|f| f.compressed_offset + u64::from(f.compressed_size) <= cut as u64)
+            .map(|f| f.end())
+            .max()
+            .unwrap();
+        let kept: Vec<Rec> = all
+            .iter()
+            .filter(|r| r.offset + r.frame_len <= whole_end)
+            .cloned()
+            .collect();
+        let (got, _, tail) = salvaged(&path);
+        assert_eq!(got, kept, "cut at {cut}");
+        if got.len() < all.len() {
+            assert!(matches!(tail, Tail::SealDamaged { .. }), "{tail:?}");
+        }
+    }
+    // Cut inside the first frame: nothing is left to read.
+    let path = dir.join("cut-5.binlog.zst");
+    std::fs::write(&path, &bytes[..5]).unwrap();
+    let e = Reader::open_salvage(&path).err().unwrap();
+    assert_error(&e, ErrorKind::CompressedTruncated, &path, 5);
+}
+
+#[test]
+fn a_seek_table_that_lies_about_sizes_costs_only_the_frames_it_misplaces() {
+    let dir = TempDir::new("zdmg-lying-sizes");
+    let (all, _, zst) = compressed_segment(&dir);
+    let listed = frames(&zst);
+    // Frame 3 said one byte longer, frame 4 one shorter, compressed.
+    shift_entries(&zst, 3, 4, 0, 1);
+    let mut r = Reader::open(&zst).unwrap();
+    let out = drain(&mut r);
+    assert_eq!(out.recs[..], all[..out.recs.len()]);
+    let e = out.end.err().unwrap();
+    assert_error(
+        &e,
+        ErrorKind::CorruptSeekTable,
+        &zst,
+        listed[3].compressed_offset,
+    );
+
+    let mut r = Reader::open(&zst).unwrap();
+    r.skip_damaged(true);
+    let out = drain(&mut r);
+    assert_eq!(out.end.unwrap(), Tail::Sealed);
+    let lost = |x: &Rec| x.offset + x.frame_len > listed[3].offset && x.offset < listed[4].end();
+    let kept: Vec<Rec> = all.iter().filter(|x| !lost(x)).cloned().collect();
+    assert!(kept.len() < all.len());
+    assert_eq!(out.recs, kept);
+}
+
+#[test]
+fn a_seek_table_that_lies_about_its_frame_count_fails_the_open_and_a_salvage_walks_the_frames() {
+    let dir = TempDir::new("zdmg-lying-count");
+    let (all, _, zst) = compressed_segment(&dir);
+    let mut bytes = std::fs::read(&zst).unwrap();
+    let count_at = bytes.len() - 9;
+    let count = u32::from_le_bytes(bytes[count_at..count_at + 4].try_into().unwrap());
+    bytes[count_at..count_at + 4].copy_from_slice(&(count + 1).to_le_bytes());
+    std::fs::write(&zst, &bytes).unwrap();
+    let e = Reader::open(&zst).err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::CorruptSeekTable, "{e}");
+    assert_eq!(e.path(), Some(zst.as_path()));
+    assert!(e.offset().is_some(), "{e}");
+    let (got, damages, tail) = salvaged(&zst);
+    assert_eq!(got, all);
+    assert!(damages.is_empty(), "{damages:?}");
+    assert_eq!(tail, Tail::Sealed);
+}
+
+#[test]
+fn a_zst_that_holds_no_segment_is_not_a_binlog_and_a_zstd_file_of_one_is_truncated() {
+    let dir = TempDir::new("zdmg-not-segment");
+    let mut rng = common::Rng::new(11);
+    let noise: Vec<u8> = (0..50_000).map(|_| rng.next_u64() as u8).collect();
+    // A seekable zstd file of random bytes.
+    let mut w = SeekableWriter::new(Vec::new(), 3).unwrap();
+    w.frame(&noise).unwrap();
+    let (seekable, _) = w.finish().unwrap();
+    // Whole zstd frames without a seek table, as `zstd` writes them.
+    let plain_zstd = zstd::bulk::compress(&noise, 3).unwrap();
+    for (name, bytes) in [("seekable", &seekable), ("zstd", &plain_zstd)] {
+        let path = dir.join(&format!("{name}.binlog.zst"));
+        std::fs::write(&path, bytes).unwrap();
+        for salvage in [false, true] {
+            let opened = if salvage {
+                Reader::open_salvage(&path)
+            } else {
+                Reader::open(&path)
+            };
+            let e = opened.err().unwrap();
+            assert_eq!(e.kind(), ErrorKind::NotABinlog, "{name}: {e}");
+            assert_eq!(e.path(), Some(path.as_path()), "{e}");
+            assert!(e.message().contains(path.to_str().unwrap()), "{e}");
+        }
+    }
+    // `zstd` of a real segment: no seek table, but a segment in it.
+    let (all, _, _) = compressed_segment(&dir);
+    let segment = std::fs::read(dir.join("plain.binlog")).unwrap();
+    let path = dir.join("zstd-made.binlog.zst");
+    std::fs::write(&path, zstd::bulk::compress(&segment, 3).unwrap()).unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    let e = Reader::open(&path).err().unwrap();
+    assert_error(&e, ErrorKind::CompressedTruncated, &path, len);
+    assert_eq!(salvaged(&path).0, all);
+}
+
+/// A bit flipped anywhere in a compressed segment: what a strict reader
+/// and a salvaging reader return are records as written, in order, never
+/// other bytes; a read that fails names the file.
+#[test]
+fn a_bit_flipped_anywhere_never_yields_a_record_that_differs() {
+    let dir = TempDir::new("zdmg-flips");
+    let (all, _, zst) = compressed_segment(&dir);
+    let bytes = std::fs::read(&zst).unwrap();
+    let path = dir.join("flipped.binlog.zst");
+    let mut rng = common::Rng::from_env(23);
+    for _ in 0..150 {
+        let bit = rng.below(bytes.len() as u64 * 8) as usize;
+        let mut g = bytes.clone();
+        g[bit / 8] ^= 1 << (bit % 8);
+        std::fs::write(&path, &g).unwrap();
+        for salvage in [false, true] {
+            let opened = if salvage {
+                Reader::open_salvage(&path)
+            } else {
+                Reader::open(&path)
+            };
+            let mut r = match opened {
+                Ok(r) => r,
+                Err(e) => {
+                    assert_eq!(e.path(), Some(path.as_path()), "bit {bit}: {e}");
+                    assert!(e.offset().is_some(), "bit {bit}: {e}");
+                    continue;
+                }
+            };
+            let out = drain(&mut r);
+            let mut last = None;
+            for rec in &out.recs {
+                assert_eq!(Some(rec), all.get(rec.seq as usize), "bit {bit}");
+                assert!(last < Some(rec.seq), "bit {bit}: out of order");
+                last = Some(rec.seq);
+            }
+            if let Err(e) = out.end {
+                assert_eq!(e.path(), Some(path.as_path()), "bit {bit}: {e}");
+                assert!(e.offset().is_some(), "bit {bit}: {e}");
+            }
+        }
+    }
+}
