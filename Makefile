@@ -79,7 +79,7 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header lint test-rust test-c test-consumer test-go test-java fuzz-short
+test: check-header check-abi lint test-rust test-c test-consumer test-go test-java fuzz-short
 	@echo "make test: all suites passed"
 
 # Every Rust test; then the core alone, without the tool's crates (clap,
@@ -126,7 +126,7 @@ $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -o $@ $< $(LDLIBS)
 
-# --- install -------------------------------------------------------------
+# --- install (docs/ABI.md) -------------------------------------------------
 # `make install [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=$(PREFIX)/lib]
 # [INCLUDEDIR=...] [BINDIR=...] [MANDIR=...]` installs the stripped release
 # library as LIBDIR/libbinlog.so.$(VERSION) with the links libbinlog.so.$(SOVERSION)
@@ -158,7 +158,7 @@ INSTALL_GEN := target/install-files
 INSTALL_FILES := $(INSTALL_GEN)/binlog.pc $(INSTALL_GEN)/binlogConfig.cmake \
   $(INSTALL_GEN)/binlogConfigVersion.cmake
 
-.PHONY: uninstall check-soname install-files test-consumer
+.PHONY: uninstall check-soname install-files test-consumer check-abi
 
 # The variables are part of the files: they are made again on every install.
 # binlog.pc writes a directory under PREFIX as ${prefix}/..., so that
@@ -206,6 +206,32 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/cmake/binlog/binlogConfigVersion.cmake \
 	  $(DESTDIR)$(BINDIR)/binlog $(DESTDIR)$(MANDIR)/man1/binlog.1 $(DESTDIR)$(MANDIR)/man1/binlog-*.1
 	rmdir $(DESTDIR)$(LIBDIR)/cmake/binlog 2>/dev/null || true
+
+# The C ABI only grows (docs/ABI.md): the built library exports the symbols
+# of tests/abi/symbols.txt and no others, and every line of
+# tests/abi/layout.txt (struct sizes and alignments, field offsets and
+# sizes, enumerator values) is what a program compiled against
+# include/binlog.h sees; every struct and enumerator of the header is in
+# tests/abi/layout.c. A changed or missing line is a break; a new one (a new
+# function, struct or enumerator) is to be appended. tests/c_abi_prototypes.rs
+# checks the functions' prototypes the same way.
+check-abi: lib
+	@mkdir -p $(BUILD)/abi
+	@set -e; for s in $$(sed -n 's/^typedef struct \([a-z_]*\) {$$/\1/p' include/binlog.h) \
+	    $$(sed -n 's/^  \(BINLOG_[A-Z0-9_]*\) =.*/\1/p' include/binlog.h); do \
+	  grep -q "($$s)" tests/abi/layout.c || { echo "check-abi: $$s is not in tests/abi/layout.c"; exit 1; }; \
+	done
+	$(CC) $(CFLAGS_STRICT) -o $(BUILD)/abi/layout tests/abi/layout.c
+	$(BUILD)/abi/layout > $(BUILD)/abi/layout.txt
+	nm -D --defined-only $(LIB) | awk '{print $$3}' | LC_ALL=C sort > $(BUILD)/abi/symbols.txt
+	@set -e; for f in layout symbols; do \
+	  gone=$$(grep -vxF -f $(BUILD)/abi/$$f.txt tests/abi/$$f.txt || true); \
+	  new=$$(grep -vxF -f tests/abi/$$f.txt $(BUILD)/abi/$$f.txt || true); \
+	  [ -z "$$gone" ] || { echo "check-abi: changed or gone from tests/abi/$$f.txt (an ABI break, docs/ABI.md):"; \
+	    echo "$$gone"; exit 1; }; \
+	  [ -z "$$new" ] || { echo "check-abi: new, append to tests/abi/$$f.txt:"; echo "$$new"; exit 1; }; \
+	done
+	@echo "check-abi: the C ABI's symbols, struct layouts and enumerator values are the recorded ones"
 
 # A program outside the tree (tests/consumer/c) built against the installed
 # files through pkg-config and through CMake, shared and static, and run;
