@@ -5,11 +5,12 @@
 #     <prefix>/lib/<multiarch> (Debian's, `cc -print-multiarch`), else
 #     <prefix>/lib64 (where CMake looks on the others);
 #  2. tests/consumer/c, copied out of the tree, built through pkg-config
-#     (PKG_CONFIG_PATH=<libdir>/pkgconfig) and through CMake
-#     (CMAKE_PREFIX_PATH=<prefix>), each shared and static; every program
-#     runs with no LD_LIBRARY_PATH: the shared ones find the library by the
-#     RPATH a non-system prefix needs (the Makefile's from pkg-config's
-#     libdir, CMake's its own), the static ones need no libbinlog.so;
+#     (PKG_CONFIG_PATH=<libdir>/pkgconfig; also compiled as C++) and
+#     through CMake (CMAKE_PREFIX_PATH=<prefix>), each shared and static;
+#     every program runs with no LD_LIBRARY_PATH: the shared ones find the
+#     library by the RPATH a non-system prefix needs (the Makefile's from
+#     pkg-config's libdir, CMake's its own), the static ones need no
+#     libbinlog.so;
 #  3. a staged install (DESTDIR) names the final directories in its .pc and
 #     CMake files, and `make uninstall` leaves no file of it.
 set -euo pipefail
@@ -58,6 +59,8 @@ needs_shared "$work/pkg-config/app-shared"
 needs_no_shared "$work/pkg-config/app-static"
 runs "$work/pkg-config/app-shared"
 runs "$work/pkg-config/app-static"
+needs_shared "$work/pkg-config/app-cxx"
+runs "$work/pkg-config/app-cxx"
 unset PKG_CONFIG_PATH
 
 # 2b. CMake.
@@ -80,4 +83,4 @@ staged_libdir=$(PKG_CONFIG_PATH=$stage/opt/binlog/lib/pkgconfig pkg-config --var
 "${make_[@]}" uninstall DESTDIR="$stage" PREFIX=/opt/binlog >/dev/null
 left=$(find "$stage" ! -type d)
 [[ -z $left ]] || fail "uninstall left: $left"
-echo "test-consumer: pkg-config and CMake consumers, shared and static, ran against the installed files"
+echo "test-consumer: pkg-config (C and C++) and CMake consumers, shared and static, ran against the installed files"
