@@ -10,10 +10,10 @@ CBINDGEN_VERSION := 0.29.4
 TOOLS      ?= $(HOME)/.cache/libbinlog-tools
 CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
 
-LIBDIR     := target/release
-LIB        := $(LIBDIR)/libbinlog.so
+RELEASE    := target/release
+LIB        := $(RELEASE)/libbinlog.so
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -O2 -g -Iinclude
-LDLIBS     := -L$(LIBDIR) -lbinlog -Wl,-rpath,$(abspath $(LIBDIR)) -lpthread
+LDLIBS     := -L$(RELEASE) -lbinlog -Wl,-rpath,$(abspath $(RELEASE)) -lpthread
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD      := target/c
 
@@ -43,13 +43,13 @@ cli:
 # Its man pages (binlog.1, binlog-<command>.1) and shell completions, made
 # by the tool from its own argument definition: target/man, target/completions.
 man: cli
-	$(LIBDIR)/binlog man target/man
+	$(RELEASE)/binlog man target/man
 
 completions: cli
 	@mkdir -p target/completions
-	$(LIBDIR)/binlog completions bash > target/completions/binlog.bash
-	$(LIBDIR)/binlog completions zsh > target/completions/_binlog
-	$(LIBDIR)/binlog completions fish > target/completions/binlog.fish
+	$(RELEASE)/binlog completions bash > target/completions/binlog.bash
+	$(RELEASE)/binlog completions zsh > target/completions/_binlog
+	$(RELEASE)/binlog completions fish > target/completions/binlog.fish
 
 header: $(CBINDGEN)
 	$(CBINDGEN) --quiet --config cbindgen.toml --output include/binlog.h .
@@ -79,7 +79,7 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header lint test-rust test-c test-go test-java fuzz-short
+test: check-header check-abi lint test-rust test-c test-consumer test-go test-java fuzz-short
 	@echo "make test: all suites passed"
 
 # Every Rust test; then the core alone, without the tool's crates (clap,
@@ -126,14 +126,118 @@ $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -o $@ $< $(LDLIBS)
 
-# --- install ---------------------------------------------------------------
-install: lib cli man
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbinlog.so
-	install -m 0644 include/binlog.h $(DESTDIR)$(PREFIX)/include/binlog.h
-	install -m 0755 $(LIBDIR)/binlog $(DESTDIR)$(PREFIX)/bin/binlog
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0644 target/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+# --- install (docs/ABI.md) -------------------------------------------------
+# `make install [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=$(PREFIX)/lib]
+# [INCLUDEDIR=...] [BINDIR=...] [MANDIR=...]` installs the stripped release
+# library as LIBDIR/libbinlog.so.$(VERSION) with the links libbinlog.so.$(SOVERSION)
+# (its SONAME, set by build.rs) and libbinlog.so; libbinlog.a;
+# INCLUDEDIR/binlog.h; LIBDIR/pkgconfig/binlog.pc;
+# LIBDIR/cmake/binlog/binlogConfig.cmake and binlogConfigVersion.cmake
+# (find_package(binlog)); BINDIR/binlog and its man pages. The .pc and CMake
+# files name the directories without DESTDIR (a staging root).
+# `make uninstall` with the same variables removes those files.
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+# The ABI number of the SONAME (build.rs says the same), and the first
+# version that had it: docs/ABI.md.
+SOVERSION       := 0
+SOVERSION_FIRST := 0.1.0
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR     ?= $(PREFIX)/lib
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+STRIP      ?= strip
+# What libbinlog.a needs besides (Rust's std), from `cargo rustc --release
+# --lib --crate-type staticlib -- --print native-static-libs` less -lc; the
+# static consumer of test-consumer fails if it falls short.
+STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
+empty :=
+space := $(empty) $(empty)
+STATIC_LIBS_CMAKE := $(subst $(space),;,$(patsubst -l%,%,$(STATIC_LIBS)))
+PACKAGING  := packaging/c
+INSTALL_GEN := target/install-files
+INSTALL_FILES := $(INSTALL_GEN)/binlog.pc $(INSTALL_GEN)/binlogConfig.cmake \
+  $(INSTALL_GEN)/binlogConfigVersion.cmake
+
+.PHONY: uninstall check-soname install-files test-consumer check-abi
+
+# The variables are part of the files: they are made again on every install.
+# binlog.pc writes a directory under PREFIX as ${prefix}/..., so that
+# `pkg-config --define-prefix` can move it.
+SUBST_INSTALL := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+  -e 's|@SOVERSION@|$(SOVERSION)|g' -e 's|@SOVERSION_FIRST@|$(SOVERSION_FIRST)|g' \
+  -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' -e 's|@STATIC_LIBS_CMAKE@|$(STATIC_LIBS_CMAKE)|g'
+install-files:
+	@mkdir -p $(INSTALL_GEN)
+	@$(SUBST_INSTALL) -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
+	  -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
+	  $(PACKAGING)/binlog.pc.in > $(INSTALL_GEN)/binlog.pc
+	@set -e; for f in binlogConfig.cmake binlogConfigVersion.cmake; do \
+	  $(SUBST_INSTALL) -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	    $(PACKAGING)/$$f.in > $(INSTALL_GEN)/$$f; \
+	done
+
+# The library's SONAME (build.rs) must be the one the links are named for.
+check-soname: lib
+	@readelf -d $(LIB) | grep -q 'Library soname: \[libbinlog.so.$(SOVERSION)\]' || { \
+	  echo "$(LIB) has no SONAME libbinlog.so.$(SOVERSION): build.rs and the Makefile's SOVERSION differ"; exit 1; }
+
+install: lib cli man check-soname install-files
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/binlog \
+	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
+	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
+	ln -sfn libbinlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(SOVERSION)
+	ln -sfn libbinlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbinlog.so
+	install -m 0644 $(RELEASE)/libbinlog.a $(DESTDIR)$(LIBDIR)/libbinlog.a
+	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/libbinlog.a
+	install -m 0644 include/binlog.h $(DESTDIR)$(INCLUDEDIR)/binlog.h
+	install -m 0644 $(INSTALL_GEN)/binlog.pc $(DESTDIR)$(LIBDIR)/pkgconfig/binlog.pc
+	install -m 0644 $(INSTALL_GEN)/binlogConfig.cmake $(INSTALL_GEN)/binlogConfigVersion.cmake \
+	  $(DESTDIR)$(LIBDIR)/cmake/binlog/
+	install -m 0755 $(RELEASE)/binlog $(DESTDIR)$(BINDIR)/binlog
+	$(STRIP) $(DESTDIR)$(BINDIR)/binlog
+	install -m 0644 target/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(SOVERSION) \
+	  $(DESTDIR)$(LIBDIR)/libbinlog.so $(DESTDIR)$(LIBDIR)/libbinlog.a \
+	  $(DESTDIR)$(INCLUDEDIR)/binlog.h $(DESTDIR)$(LIBDIR)/pkgconfig/binlog.pc \
+	  $(DESTDIR)$(LIBDIR)/cmake/binlog/binlogConfig.cmake \
+	  $(DESTDIR)$(LIBDIR)/cmake/binlog/binlogConfigVersion.cmake \
+	  $(DESTDIR)$(BINDIR)/binlog $(DESTDIR)$(MANDIR)/man1/binlog.1 $(DESTDIR)$(MANDIR)/man1/binlog-*.1
+	rmdir $(DESTDIR)$(LIBDIR)/cmake/binlog 2>/dev/null || true
+
+# The C ABI only grows (docs/ABI.md): the built library exports the symbols
+# of tests/abi/symbols.txt and no others, and every line of
+# tests/abi/layout.txt (struct sizes and alignments, field offsets and
+# sizes, enumerator values) is what a program compiled against
+# include/binlog.h sees; every struct and enumerator of the header is in
+# tests/abi/layout.c. A changed or missing line is a break; a new one (a new
+# function, struct or enumerator) is to be appended. tests/c_abi_prototypes.rs
+# checks the functions' prototypes the same way.
+check-abi: lib
+	@mkdir -p $(BUILD)/abi
+	@set -e; for s in $$(sed -n 's/^typedef struct \([a-z_]*\) {$$/\1/p' include/binlog.h) \
+	    $$(sed -n 's/^  \(BINLOG_[A-Z0-9_]*\) =.*/\1/p' include/binlog.h); do \
+	  grep -q "($$s)" tests/abi/layout.c || { echo "check-abi: $$s is not in tests/abi/layout.c"; exit 1; }; \
+	done
+	$(CC) $(CFLAGS_STRICT) -o $(BUILD)/abi/layout tests/abi/layout.c
+	$(BUILD)/abi/layout > $(BUILD)/abi/layout.txt
+	nm -D --defined-only $(LIB) | awk '{print $$3}' | LC_ALL=C sort > $(BUILD)/abi/symbols.txt
+	@set -e; for f in layout symbols; do \
+	  gone=$$(grep -vxF -f $(BUILD)/abi/$$f.txt tests/abi/$$f.txt || true); \
+	  new=$$(grep -vxF -f tests/abi/$$f.txt $(BUILD)/abi/$$f.txt || true); \
+	  [ -z "$$gone" ] || { echo "check-abi: changed or gone from tests/abi/$$f.txt (an ABI break, docs/ABI.md):"; \
+	    echo "$$gone"; exit 1; }; \
+	  [ -z "$$new" ] || { echo "check-abi: new, append to tests/abi/$$f.txt:"; echo "$$new"; exit 1; }; \
+	done
+	@echo "check-abi: the C ABI's symbols, struct layouts and enumerator values are the recorded ones"
+
+# A program outside the tree (tests/consumer/c) built against the installed
+# files through pkg-config and through CMake, shared and static, and run;
+# then a DESTDIR install and its uninstall (tests/consumer/run.sh).
+test-consumer: lib cli man
+	tests/consumer/run.sh
 
 clean:
 	$(CARGO) clean

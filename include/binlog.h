@@ -4,9 +4,10 @@
  * Generated from src/ffi by cbindgen; do not edit (run `make header`).
  *
  * Conventions: every function returns a binlog_result (BINLOG_OK on success)
- * except binlog_version, binlog_last_error and the _free functions; outputs
- * are written only on success; on failure binlog_last_error() describes the
- * problem, naming the file and byte offset where there is one.
+ * except binlog_version, binlog_version_number, binlog_last_error and the
+ * _free functions; outputs are written only on success; on failure
+ * binlog_last_error() describes the problem, naming the file and byte
+ * offset where there is one.
  * Lifetimes: handles from the _open and _new functions are released with the
  * _free functions (after _close for writers and readers); _close and _free
  * accept NULL.
@@ -26,6 +27,14 @@
 #define BINLOG_VERSION_MINOR 1
 
 #define BINLOG_VERSION_PATCH 0
+
+/*
+ The version as one number, MAJOR * 1000000 + MINOR * 1000 + PATCH (0.1.0
+ is 1000), ordered as the versions are: compare it with
+ `binlog_version_number()` to learn whether the library a program loaded
+ is at least the one it was compiled against.
+ */
+#define BINLOG_VERSION_NUMBER (((BINLOG_VERSION_MAJOR * 1000000) + (BINLOG_VERSION_MINOR * 1000)) + BINLOG_VERSION_PATCH)
 
 /*
  Major version of the segment format this library reads and writes.
@@ -979,6 +988,12 @@ void binlog_segment_list_free(struct binlog_segment_list *list);
  The library version as a NUL-terminated static string, e.g. "0.1.0".
  */
 const char *binlog_version(void);
+
+/*
+ The loaded library's version as one number, MAJOR * 1000000 + MINOR * 1000
+ + PATCH (`BINLOG_VERSION_NUMBER` of the library's own header).
+ */
+uint32_t binlog_version_number(void);
 
 /*
  The calling thread's last error message (NUL-terminated, never NULL; empty

@@ -1,11 +1,17 @@
-//! `binlog_version()` and the version macros, all from Cargo.toml (a test
-//! checks the macros against it).
+//! `binlog_version()`, `binlog_version_number()` and the version macros,
+//! all from Cargo.toml (a test checks the macros against it).
 
 use std::ffi::c_char;
 
 pub const BINLOG_VERSION_MAJOR: u32 = 0;
 pub const BINLOG_VERSION_MINOR: u32 = 1;
 pub const BINLOG_VERSION_PATCH: u32 = 0;
+/// The version as one number, MAJOR * 1000000 + MINOR * 1000 + PATCH (0.1.0
+/// is 1000), ordered as the versions are: compare it with
+/// `binlog_version_number()` to learn whether the library a program loaded
+/// is at least the one it was compiled against.
+pub const BINLOG_VERSION_NUMBER: u32 =
+    BINLOG_VERSION_MAJOR * 1_000_000 + BINLOG_VERSION_MINOR * 1_000 + BINLOG_VERSION_PATCH;
 /// Major version of the segment format this library reads and writes.
 pub const BINLOG_FORMAT_MAJOR: u32 = 1;
 
@@ -15,6 +21,13 @@ static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 #[no_mangle]
 pub extern "C" fn binlog_version() -> *const c_char {
     VERSION.as_ptr().cast()
+}
+
+/// The loaded library's version as one number, MAJOR * 1000000 + MINOR * 1000
+/// + PATCH (`BINLOG_VERSION_NUMBER` of the library's own header).
+#[no_mangle]
+pub extern "C" fn binlog_version_number() -> u32 {
+    BINLOG_VERSION_NUMBER
 }
 
 /// The calling thread's last error message (NUL-terminated, never NULL; empty
@@ -44,6 +57,13 @@ mod tests {
             env!("CARGO_PKG_VERSION_PATCH")
         );
         assert_eq!(BINLOG_FORMAT_MAJOR, crate::format::FORMAT_MAJOR as u32);
+        let number = |part: &str| part.parse::<u32>().unwrap();
+        assert_eq!(
+            binlog_version_number(),
+            number(env!("CARGO_PKG_VERSION_MAJOR")) * 1_000_000
+                + number(env!("CARGO_PKG_VERSION_MINOR")) * 1_000
+                + number(env!("CARGO_PKG_VERSION_PATCH"))
+        );
         let s = unsafe { std::ffi::CStr::from_ptr(binlog_version()) };
         assert_eq!(s.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
     }

@@ -134,6 +134,11 @@ static void test_version(void) {
     CHECK(strcmp(v, want) == 0);
     /* A static string: the same pointer every time. */
     CHECK(binlog_version() == v);
+    /* The number orders as the versions do and agrees with the string. */
+    CHECK_EQ_U(binlog_version_number(), BINLOG_VERSION_NUMBER);
+    CHECK_EQ_U(BINLOG_VERSION_NUMBER, (unsigned)BINLOG_VERSION_MAJOR * 1000000u +
+                                          (unsigned)BINLOG_VERSION_MINOR * 1000u +
+                                          (unsigned)BINLOG_VERSION_PATCH);
     CHECK(binlog_last_error() != NULL);
 }
 

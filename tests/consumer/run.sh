@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# `make test-consumer`: libbinlog as a user installs and uses it.
+#  1. `make install` into a prefix under target/consumer, with the LIBDIR a
+#     distribution would give (a LIBDIR of one's own is honoured):
+#     <prefix>/lib/<multiarch> (Debian's, `cc -print-multiarch`), else
+#     <prefix>/lib64 (where CMake looks on the others);
+#  2. tests/consumer/c, copied out of the tree, built through pkg-config
+#     (PKG_CONFIG_PATH=<libdir>/pkgconfig; also compiled as C++) and
+#     through CMake (CMAKE_PREFIX_PATH=<prefix>), each shared and static;
+#     every program runs with no LD_LIBRARY_PATH: the shared ones find the
+#     library by the RPATH a non-system prefix needs (the Makefile's from
+#     pkg-config's libdir, CMake's its own), the static ones need no
+#     libbinlog.so;
+#  3. a staged install (DESTDIR) names the final directories in its .pc and
+#     CMake files, and `make uninstall` leaves no file of it.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$root/target/consumer
+prefix=$work/prefix
+multiarch=$(${CC:-cc} -print-multiarch 2>/dev/null || true)
+if [[ -n $multiarch ]]; then libdir=$prefix/lib/$multiarch; else libdir=$prefix/lib64; fi
+make_=(make --no-print-directory -C "$root")
+# The consumers' own builds must not inherit this make's variables.
+unset MAKEFLAGS MFLAGS MAKELEVEL LIBDIR INCLUDEDIR BINDIR MANDIR
+
+fail() { echo "test-consumer: $*" >&2; exit 1; }
+
+needs_shared() { readelf -d "$1" | grep -q 'NEEDED.*\[libbinlog\.so\.0\]' || fail "$1 does not need libbinlog.so.0"; }
+needs_no_shared() { ! readelf -d "$1" | grep -q 'NEEDED.*libbinlog' || fail "$1 needs a shared libbinlog"; }
+runs() {
+  local out
+  out=$(env -u LD_LIBRARY_PATH "$1" "$work/data") || fail "$1 failed: $out"
+  [[ $out == "consumer ok: libbinlog "* ]] || fail "$1 printed: $out"
+  echo "$1: $out"
+}
+
+rm -rf "$work"
+mkdir -p "$work/data"
+
+# 1. Install.
+"${make_[@]}" install PREFIX="$prefix" LIBDIR="$libdir" DESTDIR= >/dev/null
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)
+[[ -f $libdir/libbinlog.so.$version ]] || fail "no $libdir/libbinlog.so.$version"
+[[ $(readlink "$libdir/libbinlog.so.0") == "libbinlog.so.$version" ]] || fail "libbinlog.so.0 is not a link to libbinlog.so.$version"
+[[ $(readlink "$libdir/libbinlog.so") == "libbinlog.so.$version" ]] || fail "libbinlog.so is not a link to libbinlog.so.$version"
+readelf -d "$libdir/libbinlog.so.$version" | grep -q 'Library soname: \[libbinlog\.so\.0\]' || fail "installed library has no SONAME libbinlog.so.0"
+! readelf -S "$libdir/libbinlog.so.$version" | grep -q '\.debug_info' || fail "installed library is not stripped"
+[[ -x $prefix/bin/binlog && -f $prefix/share/man/man1/binlog.1 && -f $prefix/include/binlog.h ]] || fail "tool, man page or header missing"
+[[ $("$prefix/bin/binlog" --version) == *"$version"* ]] || fail "installed binlog --version does not say $version"
+
+# 2a. pkg-config.
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+[[ $(pkg-config --modversion binlog) == "$version" ]] || fail "pkg-config --modversion binlog is not $version"
+mkdir -p "$work/pkg-config"
+cp "$root/tests/consumer/c/app.c" "$root/tests/consumer/c/Makefile" "$work/pkg-config/"
+make --no-print-directory -C "$work/pkg-config"
+needs_shared "$work/pkg-config/app-shared"
+needs_no_shared "$work/pkg-config/app-static"
+runs "$work/pkg-config/app-shared"
+runs "$work/pkg-config/app-static"
+needs_shared "$work/pkg-config/app-cxx"
+runs "$work/pkg-config/app-cxx"
+unset PKG_CONFIG_PATH
+
+# 2b. CMake.
+mkdir -p "$work/cmake-src"
+cp "$root/tests/consumer/c/app.c" "$root/tests/consumer/c/CMakeLists.txt" "$work/cmake-src/"
+cmake -S "$work/cmake-src" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
+cmake --build "$work/cmake-build" >/dev/null
+needs_shared "$work/cmake-build/app_shared"
+needs_no_shared "$work/cmake-build/app_static"
+runs "$work/cmake-build/app_shared"
+runs "$work/cmake-build/app_static"
+
+# 3. A staged install, then uninstall.
+stage=$work/stage
+"${make_[@]}" install DESTDIR="$stage" PREFIX=/opt/binlog >/dev/null
+staged_libdir=$(PKG_CONFIG_PATH=$stage/opt/binlog/lib/pkgconfig pkg-config --variable=libdir binlog)
+[[ $staged_libdir == /opt/binlog/lib ]] || fail "staged binlog.pc names $staged_libdir, not /opt/binlog/lib"
+! grep -rq "$stage" "$stage/opt/binlog/lib/pkgconfig" "$stage/opt/binlog/lib/cmake" || fail "staged .pc or CMake files name DESTDIR"
+"${make_[@]}" uninstall DESTDIR="$stage" PREFIX=/opt/binlog >/dev/null
+left=$(find "$stage" ! -type d)
+[[ -z $left ]] || fail "uninstall left: $left"
+echo "test-consumer: pkg-config (C and C++) and CMake consumers, shared and static, ran against the installed files"
