@@ -9,6 +9,10 @@ PREFIX     ?= /usr/local
 CBINDGEN_VERSION := 0.29.4
 TOOLS      ?= $(HOME)/.cache/libbinlog-tools
 CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
+# The S3-compatible server the archive tests start (tests/common/s3.rs).
+VERSITYGW_VERSION := 1.8.0
+VERSITYGW  := $(TOOLS)/bin/versitygw-$(VERSITYGW_VERSION)
+GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 LIBDIR     := target/release
 LIB        := $(LIBDIR)/libbinlog.so
@@ -20,7 +24,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c examples bench install clean tools zstd-tool
+.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c examples bench install clean tools zstd-tool s3-server
 
 all: lib header examples
 
@@ -30,7 +34,17 @@ $(CBINDGEN):
 	$(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)
 	ln -sf $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)/bin/cbindgen $@
 
-tools: $(CBINDGEN)
+# versitygw, an S3 gateway over a local directory (Apache-2.0), built from
+# its pinned module version; the tests of shipping to S3 (tests/archive_*.rs)
+# start it on 127.0.0.1 themselves.
+$(VERSITYGW):
+	@mkdir -p $(TOOLS)/bin $(TOOLS)/versitygw-$(VERSITYGW_VERSION)
+	GOBIN=$(TOOLS)/versitygw-$(VERSITYGW_VERSION) $(GO) install github.com/versity/versitygw/cmd/versitygw@v$(VERSITYGW_VERSION)
+	ln -sf $(TOOLS)/versitygw-$(VERSITYGW_VERSION)/versitygw $@
+
+s3-server: $(VERSITYGW)
+
+tools: $(CBINDGEN) $(VERSITYGW)
 
 # --- library and header ----------------------------------------------------
 lib:
@@ -82,12 +96,13 @@ demo: lib header $(BUILD)/examples/quickstart
 test: check-header lint test-rust test-c test-go test-java fuzz-short
 	@echo "make test: all suites passed"
 
-# Every Rust test; then the core alone, without the tool's crates (clap,
-# indicatif, serde_json; `--no-default-features`): its unit tests run and
+# Every Rust test (the archive tests start the pinned versitygw: s3-server);
+# then the core alone, without the tool's crates (clap, indicatif,
+# serde_json) and the S3 client's (`--no-default-features`): its unit tests run and
 # every test target builds (those that run the tool require or check the
 # `cli` feature). The library's code is the same with or without the
 # feature, so the integration tests, run just before, are only built again.
-test-rust: zstd-tool
+test-rust: zstd-tool s3-server
 	$(CARGO) test --all-targets
 	$(CARGO) test --no-default-features --lib --tests --no-run
 	$(CARGO) test --no-default-features --lib

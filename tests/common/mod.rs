@@ -7,7 +7,7 @@
 //! (`ffi`), the long tests' sizes (`knobs`), seals rewritten with valid
 //! CRCs (`seal`), records as (seq, type, payload) (`records`), and the
 //! `binlog` tool's tests (`cli`, with the feature "cli" only: it needs the
-//! built tool and serde_json).
+//! built tool and serde_json), and a real S3 server (`s3`, feature "s3").
 
 #![allow(dead_code)]
 
@@ -18,6 +18,8 @@ pub mod faults;
 pub mod ffi;
 pub mod knobs;
 pub mod records;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod seal;
 
 // Part of `common::*` for the tests; a test binary may use none of them.
