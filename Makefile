@@ -188,17 +188,20 @@ test-java: lib
 # every bit flip and every cut of the exhaustive loops, then Miri; then the
 # Go and Java suites with 1,000 rounds of their reader close race
 # (close_race_test.go, CloseRaceTest) and the Java read timing over
-# 200,000 records (BatchReadTest). BINLOG_TEST_SEED=<n> replays a run.
+# 200,000 records (BatchReadTest), and 1,000 SIGKILLs of `binlog ship`
+# against versitygw (tests/archive_ship_kill.rs). BINLOG_TEST_SEED=<n>
+# replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
 TORTURE_RECORDS      ?= 1000000
 TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
+TORTURE_SHIP_KILLS   ?= 1000
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
-torture: miri
+torture: miri s3-server
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(CARGO) test --test concurrency -- --nocapture
@@ -207,6 +210,7 @@ torture: miri
 	BINLOG_STRIDE=1 BINLOG_RENAME_RACE_OPENS=3000 $(CARGO) test --test bad_input --test bitflip_sealed --test writer_reopen
 	BINLOG_FAILING_WRITES_SEEDS=3 $(CARGO) test --test writer_failing_writes
 	BINLOG_SHRINK_REOPENS=300 $(CARGO) test --test shrink_under_reader
+	BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) $(CARGO) test --test archive_ship_kill -- --nocapture
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \
 	  $(MAKE) test-java

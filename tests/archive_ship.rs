@@ -310,3 +310,74 @@ fn a_lost_journal_is_rebuilt_from_the_bucket() {
     assert_eq!(s.journal(), &kept);
     assert_eq!(s.ship_once().unwrap(), Default::default());
 }
+
+#[test]
+fn a_large_segment_goes_up_in_parts_with_its_metadata() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("ship-multipart");
+    let w = LogWriter::open(
+        dir.path(),
+        "orders",
+        LogOptions {
+            background: false,
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    let payload: Vec<u8> = (0..64 << 10).map(|i: u32| (i * 7 % 251) as u8).collect();
+    for _ in 0..200 {
+        w.write("blob", &payload).unwrap();
+    }
+    w.close().unwrap();
+    let (segno, first, last, _) = sealed(dir.path())[0];
+    let o = ShipOptions {
+        multipart_threshold: 6 << 20,
+        part_size: 5 << 20,
+        ..opts(&server)
+    };
+    let mut s = Shipper::open(dir.path(), "orders", &location("m"), o.clone()).unwrap();
+    assert_eq!(s.ship_once().unwrap().uploaded, [segno]);
+    let key = binlog::archive::object_name::segment_key("m", "orders", segno, first, false);
+    let remote = bucket(&server, "m");
+    let file = &list_segments(dir.path(), "orders").unwrap()[0].path;
+    let bytes = std::fs::read(file).unwrap();
+    assert!(bytes.len() > 12 << 20);
+    assert_eq!(remote.get(&key).unwrap().unwrap(), bytes);
+    let meta = remote
+        .head(&key)
+        .unwrap()
+        .unwrap()
+        .1
+        .expect("metadata of a multipart upload");
+    assert_eq!(
+        (meta.bytes, meta.records, meta.last_seq),
+        (bytes.len() as u64, 200, last)
+    );
+    // Shipped again from scratch (journal lost): found, not uploaded again.
+    std::fs::remove_file(journal_path(dir.path(), "orders")).unwrap();
+    drop(s);
+    let mut s = Shipper::open(dir.path(), "orders", &location("m"), o).unwrap();
+    assert_eq!(s.ship_once().unwrap(), Default::default());
+}
+
+#[test]
+fn a_server_that_does_not_answer_is_a_remote_error_naming_the_object() {
+    let server = S3Server::start(&[BUCKET]);
+    let mut o = opts(&server);
+    o.connection.retry_timeout = Some(std::time::Duration::from_millis(500));
+    drop(server);
+    let dir = TempDir::new("ship-down");
+    rolled_log(dir.path(), 20, 10, &[]);
+    let e = Shipper::open(dir.path(), "orders", &location("d"), o)
+        .err()
+        .unwrap();
+    assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
+    assert!(
+        e.message()
+            .starts_with(&format!("s3://{BUCKET}/d/orders/claim: ")),
+        "{e}"
+    );
+    // Nothing local changed: no segment removed, no journal written.
+    assert_eq!(sealed(dir.path()).len(), 2);
+    assert!(!journal_path(dir.path(), "orders").exists());
+}
