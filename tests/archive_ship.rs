@@ -13,7 +13,7 @@ use binlog::archive::object_name::{holding_seq, log_prefix, parse_segment_key};
 use binlog::archive::{Created, Location, Remote, ShipOptions, Shipper};
 use binlog::compressed::{compress_segment, CompressOptions};
 use binlog::log::{list_segments, SegmentState};
-use binlog::{ErrorKind, LogOptions, LogWriter};
+use binlog::ErrorKind;
 use common::s3::S3Server;
 use common::TempDir;
 use std::path::Path;
@@ -24,20 +24,7 @@ const BUCKET: &str = "logs";
 /// segment sealed by the close), with its sealed segments `compressed`
 /// compressed.
 fn rolled_log(dir: &Path, n: u64, per: u64, compressed: &[u64]) {
-    let w = LogWriter::open(
-        dir,
-        "orders",
-        LogOptions {
-            max_segment_records: Some(per),
-            background: false,
-            ..LogOptions::default()
-        },
-    )
-    .unwrap();
-    for i in 0..n {
-        w.write("trade", format!("payload {i}").as_bytes()).unwrap();
-    }
-    w.close().unwrap();
+    common::append_orders(dir, n, per);
     for l in list_segments(dir, "orders").unwrap() {
         if compressed.contains(&l.segment_no) {
             compress_segment(&l.path, &CompressOptions::default()).unwrap();
@@ -315,15 +302,7 @@ fn a_lost_journal_is_rebuilt_from_the_bucket() {
 fn a_large_segment_goes_up_in_parts_with_its_metadata() {
     let server = S3Server::start(&[BUCKET]);
     let dir = TempDir::new("ship-multipart");
-    let w = LogWriter::open(
-        dir.path(),
-        "orders",
-        LogOptions {
-            background: false,
-            ..LogOptions::default()
-        },
-    )
-    .unwrap();
+    let w = common::open_rolling(dir.path(), "orders", 1_000);
     let payload: Vec<u8> = (0..64 << 10).map(|i: u32| (i * 7 % 251) as u8).collect();
     for _ in 0..200 {
         w.write("blob", &payload).unwrap();

@@ -13,7 +13,6 @@ use binlog::archive::object_name::{log_prefix, parse_segment_key};
 use binlog::archive::{Location, Remote};
 use binlog::compressed::{compress_segment, CompressOptions};
 use binlog::log::{list_segments, SegmentState};
-use binlog::{LogOptions, LogWriter};
 use common::s3::S3Server;
 use common::{knob, Rng, TempDir};
 use std::collections::BTreeMap;
@@ -28,20 +27,7 @@ const BUCKET: &str = "logs";
 /// closes it (its last segment sealed); returns the plain bytes of every
 /// sealed segment not in `known` yet, by segment number.
 fn grow(dir: &Path, n: u64, per: u64, known: &mut BTreeMap<u64, Vec<u8>>) {
-    let w = LogWriter::open(
-        dir,
-        "orders",
-        LogOptions {
-            max_segment_records: Some(per),
-            background: false,
-            ..LogOptions::default()
-        },
-    )
-    .unwrap();
-    for i in 0..n {
-        w.write("trade", format!("payload {i}").as_bytes()).unwrap();
-    }
-    w.close().unwrap();
+    common::append_orders(dir, n, per);
     for l in list_segments(dir, "orders").unwrap() {
         if l.state == SegmentState::Sealed && !l.is_compressed() {
             known

@@ -371,6 +371,28 @@ pub fn log_opts(durability: binlog::Durability) -> binlog::log::LogOptions {
     }
 }
 
+/// Log `name` in `dir` rolling every `per` records, without the
+/// background thread.
+pub fn open_rolling(dir: &Path, name: &str, per: u64) -> binlog::LogWriter {
+    let opts = binlog::log::LogOptions {
+        max_segment_records: Some(per),
+        background: false,
+        ..binlog::log::LogOptions::default()
+    };
+    binlog::LogWriter::open(dir, name, opts).unwrap()
+}
+
+/// Appends `n` records (type "trade", payload "payload <i>") to log
+/// `orders` in `dir`, `per` a segment, and closes it: its last segment is
+/// sealed.
+pub fn append_orders(dir: &Path, n: u64, per: u64) {
+    let w = open_rolling(dir, "orders", per);
+    for i in 0..n {
+        w.write("trade", format!("payload {i}").as_bytes()).unwrap();
+    }
+    w.close().unwrap();
+}
+
 /// 2026-11-21T05:37:42.5Z: the rolling-log tests' wall clock.
 pub const LOG_T0: i64 = 1_795_239_462_500_000_000;
 
