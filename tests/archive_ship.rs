@@ -360,3 +360,29 @@ fn a_server_that_does_not_answer_is_a_remote_error_naming_the_object() {
     assert_eq!(sealed(dir.path()).len(), 2);
     assert!(!journal_path(dir.path(), "orders").exists());
 }
+
+#[test]
+fn a_lost_identity_is_taken_back_only_from_a_segment_in_the_bucket() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("ship-identity");
+    rolled_log(dir.path(), 20, 10, &[]);
+    let id_path = binlog::archive::identity::identity_path(dir.path(), "orders");
+    let mut s = Shipper::open(dir.path(), "orders", &location("i"), opts(&server)).unwrap();
+    s.ship_once().unwrap();
+    drop(s);
+    let id = std::fs::read_to_string(&id_path).unwrap();
+    std::fs::remove_file(&id_path).unwrap();
+    // Its segments are in the bucket byte for byte: the claim is its own.
+    let mut s = Shipper::open(dir.path(), "orders", &location("i"), opts(&server)).unwrap();
+    assert_eq!(std::fs::read_to_string(&id_path).unwrap(), id);
+    assert_eq!(s.ship_once().unwrap(), Default::default());
+    drop(s);
+    // A log of the same name with no segment in the bucket is refused.
+    let other = TempDir::new("ship-identity-other");
+    rolled_log(other.path(), 30, 15, &[]);
+    let e = Shipper::open(other.path(), "orders", &location("i"), opts(&server))
+        .err()
+        .unwrap();
+    assert_eq!(e.kind(), ErrorKind::WrongLog, "{e}");
+    assert!(!binlog::archive::identity::identity_path(other.path(), "orders").exists());
+}

@@ -161,7 +161,7 @@ impl Shipper {
     fn matches_bucket(&self) -> Result<bool> {
         let remote = self.remote_segments()?;
         for s in local::scan(&self.dir, &self.log)?.sealed {
-            if let Some(name) = remote.get(&s.segment_no) {
+            if let Some((name, _)) = remote.get(&s.segment_no) {
                 if self.verify_copy(&s, name)?.is_ok() {
                     return Ok(true);
                 }
@@ -186,7 +186,12 @@ impl Shipper {
             let Some(name) = remote.get(&s.segment_no) else {
                 continue; // SEALED: not in the bucket (an UPLOADING that never arrived)
             };
-            let recorded = old.entry(s.segment_no).filter(|e| e.object == *name);
+            let (name, size) = (&name.0, name.1);
+            // A journal line naming the object listed, of its size, is
+            // trusted; any other is checked by a HEAD.
+            let recorded = old
+                .entry(s.segment_no)
+                .filter(|e| e.object == *name && e.bytes == size);
             let entry = match recorded {
                 Some(e) if e.state == State::Uploaded => e.clone(),
                 _ => self.verify_copy(s, name)??,
@@ -194,7 +199,7 @@ impl Shipper {
             fresh.set(entry);
         }
         // Segments in the bucket and no longer local.
-        for (&segment_no, name) in &remote {
+        for (&segment_no, (name, _)) in &remote {
             let local_now = local.all.contains(&segment_no);
             if !local_now && fresh.through.is_none_or(|t| segment_no > t) {
                 let (bytes, sha256) = old
@@ -215,13 +220,14 @@ impl Shipper {
         self.journal.store(&self.journal_path)
     }
 
-    /// The log's segment objects in the bucket, by segment number.
-    fn remote_segments(&self) -> Result<BTreeMap<u64, String>> {
+    /// The log's segment objects in the bucket, by segment number: their
+    /// names under `<prefix>/<log>/` and sizes.
+    fn remote_segments(&self) -> Result<BTreeMap<u64, (String, u64)>> {
         let prefix = log_prefix(&self.remote.location().prefix, &self.log);
         let mut out = BTreeMap::new();
         for o in self.remote.list(&prefix)? {
             if let Some(k) = parse_segment_key(&o.name) {
-                if let Some(other) = out.insert(k.segment_no, o.name.clone()) {
+                if let Some((other, _)) = out.insert(k.segment_no, (o.name.clone(), o.size)) {
                     let url = self
                         .remote
                         .location()

@@ -84,8 +84,15 @@ pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
     };
     let mut shipper = Shipper::open(&args.dir, &args.log, &to, opts).map_err(ship_error)?;
     loop {
-        let report = shipper.ship_once().map_err(ship_error)?;
-        print_report(&report, &to, &args.log);
+        match shipper.ship_once() {
+            Ok(report) => print_report(&report, &to, &args.log),
+            // Following, a store that stays unreachable past the retries
+            // is waited for: the journal resumes the upload.
+            Err(e) if args.follow && e.kind() == binlog::ErrorKind::Remote => {
+                eprintln!("binlog: error: {} (trying again)", e.message());
+            }
+            Err(e) => return Err(ship_error(e)),
+        }
         if !args.follow {
             return Ok(Outcome::Clean);
         }
