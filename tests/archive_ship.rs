@@ -386,3 +386,29 @@ fn a_lost_identity_is_taken_back_only_from_a_segment_in_the_bucket() {
     assert_eq!(e.kind(), ErrorKind::WrongLog, "{e}");
     assert!(!binlog::archive::identity::identity_path(other.path(), "orders").exists());
 }
+
+/// A large body PUT create-only onto an existing key: the server may answer
+/// 412 before the body is sent and drop the connection; the HEAD after it
+/// still finds the other bytes and calls it a conflict.
+#[test]
+fn a_large_create_only_put_onto_other_bytes_is_a_conflict() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("ship-large-conflict");
+    let w = common::open_rolling(dir.path(), "orders", 1_000);
+    let payload = vec![7u8; 64 << 10];
+    for _ in 0..128 {
+        w.write("blob", &payload).unwrap();
+    }
+    w.close().unwrap();
+    let mut s = Shipper::open(dir.path(), "orders", &location("lc"), opts(&server)).unwrap();
+    let (segno, first, _, _) = sealed(dir.path())[0];
+    let key = binlog::archive::object_name::segment_key("lc", "orders", segno, first, false);
+    let remote = bucket(&server, "lc");
+    assert_eq!(
+        remote.put_create_plain(&key, b"x".to_vec()).unwrap(),
+        Created::Created
+    );
+    let e = s.ship_once().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RemoteConflict, "{e}");
+    assert_eq!(remote.get(&key).unwrap().unwrap(), b"x");
+}
