@@ -103,7 +103,7 @@ test: check-header lint test-rust test-c test-go test-java fuzz-short
 # `cli` feature). The library's code is the same with or without the
 # feature, so the integration tests, run just before, are only built again.
 test-rust: zstd-tool s3-server
-	$(CARGO) test --all-targets
+	BINLOG_VERSITYGW=$(VERSITYGW) $(CARGO) test --all-targets
 	$(CARGO) test --no-default-features --lib --tests --no-run
 	$(CARGO) test --no-default-features --lib
 
@@ -210,7 +210,7 @@ torture: miri s3-server
 	BINLOG_STRIDE=1 BINLOG_RENAME_RACE_OPENS=3000 $(CARGO) test --test bad_input --test bitflip_sealed --test writer_reopen
 	BINLOG_FAILING_WRITES_SEEDS=3 $(CARGO) test --test writer_failing_writes
 	BINLOG_SHRINK_REOPENS=300 $(CARGO) test --test shrink_under_reader
-	BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) $(CARGO) test --test archive_ship_kill -- --nocapture
+	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) $(CARGO) test --test archive_ship_kill -- --nocapture
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \
 	  $(MAKE) test-java
