@@ -9,6 +9,10 @@ PREFIX     ?= /usr/local
 CBINDGEN_VERSION := 0.29.4
 TOOLS      ?= $(HOME)/.cache/libbinlog-tools
 CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
+# The S3-compatible server the archive tests start (tests/common/s3.rs).
+VERSITYGW_VERSION := 1.8.0
+VERSITYGW  := $(TOOLS)/bin/versitygw-$(VERSITYGW_VERSION)
+GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 RELEASE    := target/release
 LIB        := $(RELEASE)/libbinlog.so
@@ -20,7 +24,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c examples bench install clean tools zstd-tool
+.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c examples bench install clean tools zstd-tool s3-server
 
 all: lib header examples
 
@@ -30,7 +34,17 @@ $(CBINDGEN):
 	$(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)
 	ln -sf $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)/bin/cbindgen $@
 
-tools: $(CBINDGEN)
+# versitygw, an S3 gateway over a local directory (Apache-2.0), built from
+# its pinned module version; the tests of shipping to S3 (tests/archive_*.rs)
+# start it on 127.0.0.1 themselves.
+$(VERSITYGW):
+	@mkdir -p $(TOOLS)/bin $(TOOLS)/versitygw-$(VERSITYGW_VERSION)
+	GOBIN=$(TOOLS)/versitygw-$(VERSITYGW_VERSION) $(GO) install github.com/versity/versitygw/cmd/versitygw@v$(VERSITYGW_VERSION)
+	ln -sf $(TOOLS)/versitygw-$(VERSITYGW_VERSION)/versitygw $@
+
+s3-server: $(VERSITYGW)
+
+tools: $(CBINDGEN) $(VERSITYGW)
 
 # --- library and header ----------------------------------------------------
 lib:
@@ -82,13 +96,14 @@ demo: lib header $(BUILD)/examples/quickstart
 test: check-header check-abi lint test-rust test-c test-consumer test-go test-java fuzz-short
 	@echo "make test: all suites passed"
 
-# Every Rust test; then the core alone, without the tool's crates (clap,
-# indicatif, serde_json; `--no-default-features`): its unit tests run and
+# Every Rust test (the archive tests start the pinned versitygw: s3-server);
+# then the core alone, without the tool's crates (clap, indicatif,
+# serde_json) and the S3 client's (`--no-default-features`): its unit tests run and
 # every test target builds (those that run the tool require or check the
 # `cli` feature). The library's code is the same with or without the
 # feature, so the integration tests, run just before, are only built again.
-test-rust: zstd-tool
-	$(CARGO) test --all-targets
+test-rust: zstd-tool s3-server
+	BINLOG_VERSITYGW=$(VERSITYGW) $(CARGO) test --all-targets
 	$(CARGO) test --no-default-features --lib --tests --no-run
 	$(CARGO) test --no-default-features --lib
 
@@ -277,17 +292,20 @@ test-java: lib
 # every bit flip and every cut of the exhaustive loops, then Miri; then the
 # Go and Java suites with 1,000 rounds of their reader close race
 # (close_race_test.go, CloseRaceTest) and the Java read timing over
-# 200,000 records (BatchReadTest). BINLOG_TEST_SEED=<n> replays a run.
+# 200,000 records (BatchReadTest), and 1,000 SIGKILLs of `binlog ship`
+# against versitygw (tests/archive_ship_kill.rs). BINLOG_TEST_SEED=<n>
+# replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
 TORTURE_RECORDS      ?= 1000000
 TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
+TORTURE_SHIP_KILLS   ?= 1000
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
-torture: miri
+torture: miri s3-server
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(CARGO) test --test concurrency -- --nocapture
@@ -296,6 +314,7 @@ torture: miri
 	BINLOG_STRIDE=1 BINLOG_RENAME_RACE_OPENS=3000 $(CARGO) test --test bad_input --test bitflip_sealed --test writer_reopen
 	BINLOG_FAILING_WRITES_SEEDS=3 $(CARGO) test --test writer_failing_writes
 	BINLOG_SHRINK_REOPENS=300 $(CARGO) test --test shrink_under_reader
+	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) $(CARGO) test --test archive_ship_kill -- --nocapture
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \
 	  $(MAKE) test-java

@@ -77,6 +77,14 @@ pub enum ErrorKind {
     /// A frame of a compressed segment decompresses to another size than
     /// its seek table entry says.
     FrameSizeMismatch = 27,
+    /// An object in the bucket differs from the local segment it would be
+    /// the copy of (another size or hash, or no binlog metadata): the
+    /// shipper stops and never overwrites it.
+    RemoteConflict = 28,
+    /// A request to an object store failed after its retries: the
+    /// connection refused or reset, a timeout, a 5xx answer, a malformed
+    /// reply.
+    Remote = 29,
 }
 
 /// A core error: its kind, the file and offset it is about, what went

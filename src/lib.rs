@@ -7,6 +7,9 @@
 //! `include/binlog.h`. The format is specified in docs/FORMAT.md.
 
 /// cbindgen:ignore
+#[cfg(feature = "s3")]
+pub mod archive;
+/// cbindgen:ignore
 pub mod change_fd;
 /// cbindgen:ignore
 pub mod clock;

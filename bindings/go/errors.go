@@ -55,6 +55,12 @@ const (
 	ErrCorruptSeekTable Code = C.BINLOG_ERR_CORRUPT_SEEK_TABLE
 	// A frame of a compressed segment of another size than its seek table says.
 	ErrFrameSizeMismatch Code = C.BINLOG_ERR_FRAME_SIZE_MISMATCH
+
+	// An object in the bucket differs from the local segment it would be
+	// the copy of: shipping stops and never overwrites it.
+	ErrRemoteConflict Code = C.BINLOG_ERR_REMOTE_CONFLICT
+	// A request to an object store failed after its retries.
+	ErrRemote Code = C.BINLOG_ERR_REMOTE
 )
 
 var codeNames = map[Code]string{
@@ -87,6 +93,9 @@ var codeNames = map[Code]string{
 	ErrCorruptFrame:        "corrupt compressed frame",
 	ErrCorruptSeekTable:    "corrupt seek table",
 	ErrFrameSizeMismatch:   "compressed frame of the wrong size",
+
+	ErrRemoteConflict: "object in the bucket differs",
+	ErrRemote:         "object store request failed",
 }
 
 // String names the code ("locked", "not found", ...).

@@ -15,7 +15,7 @@
 pub mod compress;
 pub mod cuts;
 pub mod decompress;
-mod durable;
+pub(crate) mod durable;
 pub mod frame_cache;
 pub mod frame_decoder;
 pub mod frame_stream;

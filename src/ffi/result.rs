@@ -43,11 +43,13 @@ pub enum binlog_result {
     BINLOG_ERR_CORRUPT_FRAME = 25,
     BINLOG_ERR_CORRUPT_SEEK_TABLE = 26,
     BINLOG_ERR_FRAME_SIZE_MISMATCH = 27,
+    BINLOG_ERR_REMOTE_CONFLICT = 28,
+    BINLOG_ERR_REMOTE = 29,
 }
 
 impl binlog_result {
     /// Every code, in number order (a test checks that none is missing).
-    const ALL: [binlog_result; 28] = {
+    const ALL: [binlog_result; 30] = {
         use binlog_result::*;
         [
             BINLOG_OK,
@@ -78,6 +80,8 @@ impl binlog_result {
             BINLOG_ERR_CORRUPT_FRAME,
             BINLOG_ERR_CORRUPT_SEEK_TABLE,
             BINLOG_ERR_FRAME_SIZE_MISMATCH,
+            BINLOG_ERR_REMOTE_CONFLICT,
+            BINLOG_ERR_REMOTE,
         ]
     };
 
@@ -118,6 +122,8 @@ impl binlog_result {
             BINLOG_ERR_CORRUPT_FRAME => c"BINLOG_ERR_CORRUPT_FRAME",
             BINLOG_ERR_CORRUPT_SEEK_TABLE => c"BINLOG_ERR_CORRUPT_SEEK_TABLE",
             BINLOG_ERR_FRAME_SIZE_MISMATCH => c"BINLOG_ERR_FRAME_SIZE_MISMATCH",
+            BINLOG_ERR_REMOTE_CONFLICT => c"BINLOG_ERR_REMOTE_CONFLICT",
+            BINLOG_ERR_REMOTE => c"BINLOG_ERR_REMOTE",
         }
     }
 
@@ -155,6 +161,10 @@ impl binlog_result {
             BINLOG_ERR_FRAME_SIZE_MISMATCH => {
                 c"compressed frame of another size than its seek table says"
             }
+            BINLOG_ERR_REMOTE_CONFLICT => {
+                c"an object in the bucket differs from the local segment; not overwritten"
+            }
+            BINLOG_ERR_REMOTE => c"object store request failed",
         }
     }
 }
@@ -212,6 +222,8 @@ impl From<ErrorKind> for binlog_result {
             ErrorKind::CorruptFrame => BINLOG_ERR_CORRUPT_FRAME,
             ErrorKind::CorruptSeekTable => BINLOG_ERR_CORRUPT_SEEK_TABLE,
             ErrorKind::FrameSizeMismatch => BINLOG_ERR_FRAME_SIZE_MISMATCH,
+            ErrorKind::RemoteConflict => BINLOG_ERR_REMOTE_CONFLICT,
+            ErrorKind::Remote => BINLOG_ERR_REMOTE,
         }
     }
 }
@@ -247,6 +259,8 @@ mod tests {
             CorruptFrame,
             CorruptSeekTable,
             FrameSizeMismatch,
+            RemoteConflict,
+            Remote,
         ] {
             assert_eq!(binlog_result::from(k) as u32, k as u32, "{k:?}");
             assert!(![3, 16, 21].contains(&(k as u32)), "{k:?}");

@@ -4,7 +4,7 @@
 //! (common/mod.rs): the tool and serde_json come with it.
 
 use assert_cmd::Command;
-use binlog::{LogOptions, LogWriter, Options, Reader, Writer};
+use binlog::{Options, Reader, Writer};
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -219,16 +219,7 @@ pub fn payloads(path: &Path) -> Vec<Vec<u8>> {
 
 /// A log `orders` in `dir` of `n` sample records, `per` records a segment.
 pub fn rolled_log(dir: &Path, n: u64, per: u64) {
-    let w = LogWriter::open(
-        dir,
-        "orders",
-        LogOptions {
-            max_segment_records: Some(per),
-            background: false,
-            ..LogOptions::default()
-        },
-    )
-    .unwrap();
+    let w = super::open_rolling(dir, "orders", per);
     for i in 0..n {
         let t = TYPES[(i % 3) as usize];
         w.write_batch(&[binlog::Entry {

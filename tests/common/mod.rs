@@ -8,7 +8,7 @@
 //! CRCs (`seal`), records as (seq, type, payload) (`records`), damage to
 //! compressed segments (`compressed`, with the feature "compression"), and the
 //! `binlog` tool's tests (`cli`, with the feature "cli" only: it needs the
-//! built tool and serde_json).
+//! built tool and serde_json), and a real S3 server (`s3`, feature "s3").
 
 #![allow(dead_code)]
 
@@ -21,6 +21,8 @@ pub mod faults;
 pub mod ffi;
 pub mod knobs;
 pub mod records;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod seal;
 
 // Part of `common::*` for the tests; a test binary may use none of them.
@@ -370,6 +372,28 @@ pub fn log_opts(durability: binlog::Durability) -> binlog::log::LogOptions {
         background: false,
         ..binlog::log::LogOptions::default()
     }
+}
+
+/// Log `name` in `dir` rolling every `per` records, without the
+/// background thread.
+pub fn open_rolling(dir: &Path, name: &str, per: u64) -> binlog::LogWriter {
+    let opts = binlog::log::LogOptions {
+        max_segment_records: Some(per),
+        background: false,
+        ..binlog::log::LogOptions::default()
+    };
+    binlog::LogWriter::open(dir, name, opts).unwrap()
+}
+
+/// Appends `n` records (type "trade", payload "payload <i>") to log
+/// `orders` in `dir`, `per` a segment, and closes it: its last segment is
+/// sealed.
+pub fn append_orders(dir: &Path, n: u64, per: u64) {
+    let w = open_rolling(dir, "orders", per);
+    for i in 0..n {
+        w.write("trade", format!("payload {i}").as_bytes()).unwrap();
+    }
+    w.close().unwrap();
 }
 
 /// 2026-11-21T05:37:42.5Z: the rolling-log tests' wall clock.

@@ -12,6 +12,7 @@ mod dump;
 mod generate;
 mod info;
 mod repair;
+mod ship;
 mod stats;
 mod tail;
 mod verify;
@@ -121,6 +122,8 @@ enum Command {
     Compress(compress::CompressArgs),
     /// Turn compressed segments (FILE.binlog.zst) back into FILE.binlog.
     Decompress(compress::DecompressArgs),
+    /// Upload a log's sealed segments to an S3-compatible bucket.
+    Ship(ship::ShipArgs),
 }
 
 fn main() -> ExitCode {
@@ -157,6 +160,7 @@ fn main() -> ExitCode {
         Command::Man(a) => generate::man_pages(a, Cli::command()),
         Command::Compress(a) => compress::run_compress(a),
         Command::Decompress(a) => compress::run_decompress(a),
+        Command::Ship(a) => ship::run(a),
     };
     match result {
         Ok(outcome) => outcome.code(),

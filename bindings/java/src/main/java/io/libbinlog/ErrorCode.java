@@ -51,6 +51,13 @@ public enum ErrorCode {
     CORRUPT_SEEK_TABLE(26),
     /** A frame of a compressed segment holds another size than its seek table says. */
     FRAME_SIZE_MISMATCH(27),
+    /**
+     * An object in the bucket differs from the local segment it would be the
+     * copy of: shipping stops and never overwrites it.
+     */
+    REMOTE_CONFLICT(28),
+    /** A request to an object store failed after its retries. */
+    REMOTE(29),
     /** A code newer than this binding. */
     UNKNOWN(-1);
 

@@ -1,0 +1,113 @@
+//! A log's identity as the archive knows it: its name and a random id,
+//! made by the first shipment and kept beside the log's manifest in
+//! `<log>.ship-id` (written once: temporary file, fsync, rename, fsync of
+//! the directory). The claim object (claim.rs) holds the same two, so a
+//! prefix shipped to by one log refuses another of the same name.
+
+use crate::compressed::durable::{rename_durably, sync, with_suffix};
+use crate::error::{Error, ErrorKind, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A log's name and archive id (32 lowercase hex digits).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub log: String,
+    pub id: String,
+}
+
+const VERSION_LINE: &str = "binlog-ship-id 1";
+
+impl Identity {
+    /// A new identity of `log`, with a random id.
+    pub fn new_random(log: &str) -> Result<Identity> {
+        use ring::rand::SecureRandom;
+        let mut id = [0u8; 16];
+        ring::rand::SystemRandom::new()
+            .fill(&mut id)
+            .map_err(|_| Error::new(ErrorKind::Io, "no random bytes for a log id"))?;
+        Ok(Identity {
+            log: log.to_string(),
+            id: id.iter().map(|b| format!("{b:02x}")).collect(),
+        })
+    }
+
+    pub fn encode(&self) -> String {
+        format!("{VERSION_LINE}\nlog {}\nid {}\n", self.log, self.id)
+    }
+
+    /// Decodes what `encode` made; errors name `source` (a file or an
+    /// object's URL).
+    pub fn decode(text: &str, source: &Path) -> Result<Identity> {
+        let bad = || Error::file(ErrorKind::Corrupt, source, "not a binlog log identity");
+        let mut lines = text.lines();
+        if lines.next() != Some(VERSION_LINE) {
+            return Err(bad());
+        }
+        let log = lines
+            .next()
+            .and_then(|l| l.strip_prefix("log "))
+            .ok_or_else(bad)?;
+        let id = lines
+            .next()
+            .and_then(|l| l.strip_prefix("id "))
+            .ok_or_else(bad)?;
+        let hex = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex || lines.next().is_some() {
+            return Err(bad());
+        }
+        Ok(Identity {
+            log: log.to_string(),
+            id: id.to_string(),
+        })
+    }
+}
+
+/// Where log `log` in `dir` keeps its identity.
+pub fn identity_path(dir: &Path, log: &str) -> PathBuf {
+    dir.join(format!("{log}.ship-id"))
+}
+
+/// The identity stored at `path`, `None` if there is none.
+pub fn load(path: &Path) -> Result<Option<Identity>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Identity::decode(&text, path).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, "read log identity", e)),
+    }
+}
+
+/// Stores `identity` at `path` durably, replacing what is there.
+pub fn store(path: &Path, identity: &Identity) -> Result<()> {
+    replace_durably(path, identity.encode().as_bytes())
+}
+
+/// Replaces `path` with `bytes`: a temporary file written and synced, then
+/// renamed over it and the directory synced, so that a crash leaves the
+/// old file or the new one, whole.
+pub fn replace_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = with_suffix(path, ".tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, "create", e))?;
+    f.write_all(bytes)
+        .map_err(|e| Error::io(&tmp, "write", e))?;
+    sync(&f, &tmp)?;
+    rename_durably(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_round_trip_and_differ() {
+        let a = Identity::new_random("orders").unwrap();
+        let b = Identity::new_random("orders").unwrap();
+        assert_ne!(a.id, b.id);
+        assert_eq!(Identity::decode(&a.encode(), Path::new("x")).unwrap(), a);
+        let cut = &a.encode()[..20];
+        assert_eq!(
+            Identity::decode(cut, Path::new("x")).unwrap_err().kind(),
+            ErrorKind::Corrupt
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! The upload journal, `<log>.ship` beside the log's manifest: where each
+//! segment not yet both shipped and removed locally stands, so that a
+//! shipper killed at any moment resumes where it was. Small, and replaced
+//! atomically and durably on every change (temporary file, fsync, rename,
+//! fsync of the directory); it ends with a CRC-32 of what precedes it.
+//!
+//! ```text
+//! binlog-ship 1
+//! log orders
+//! to s3://bucket/prefix
+//! through 40
+//! seg 41 UPLOADED 00000000000000000041-00000000000000012000.binlog.zst 65536 <sha256>
+//! seg 42 UPLOADING 00000000000000000042-00000000000000012500.binlog 131072 <sha256>
+//! crc32 1a2b3c4d
+//! ```
+//!
+//! A segment goes SEALED (on disk, not in the journal) -> UPLOADING (a PUT
+//! may have reached the bucket) -> UPLOADED (the object was read back by
+//! HEAD: same size and hash) -> LOCAL_DELETED (its file removed). `through
+//! N`: every segment up to N is uploaded and none is local any more (the
+//! LOCAL_DELETED lines folded, so the journal stays small). The journal
+//! is a record, not the truth: the bucket is. Without it (removed, or its
+//! CRC fails), the startup scan rebuilds it from a listing of the bucket
+//! and HEADs of the objects that local segments match.
+
+use super::identity::replace_durably;
+use crate::error::{Error, ErrorKind, Result};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum State {
+    Uploading,
+    Uploaded,
+    LocalDeleted,
+}
+
+impl State {
+    fn name(self) -> &'static str {
+        match self {
+            State::Uploading => "UPLOADING",
+            State::Uploaded => "UPLOADED",
+            State::LocalDeleted => "LOCAL_DELETED",
+        }
+    }
+
+    fn parse(s: &str) -> Option<State> {
+        [State::Uploading, State::Uploaded, State::LocalDeleted]
+            .into_iter()
+            .find(|st| st.name() == s)
+    }
+}
+
+/// One segment's line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub segment_no: u64,
+    pub state: State,
+    /// The object's name under `<prefix>/<log>/`.
+    pub object: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Journal {
+    pub log: String,
+    /// `s3://bucket/prefix`: a journal of shipments elsewhere is not used.
+    pub to: String,
+    /// Every segment up to this one is shipped and removed locally.
+    pub through: Option<u64>,
+    /// By segment number.
+    pub entries: Vec<Entry>,
+}
+
+const VERSION_LINE: &str = "binlog-ship 1";
+
+/// Where log `log` in `dir` keeps its journal.
+pub fn journal_path(dir: &Path, log: &str) -> PathBuf {
+    dir.join(format!("{log}.ship"))
+}
+
+impl Journal {
+    pub fn new(log: &str, to: &str) -> Journal {
+        Journal {
+            log: log.to_string(),
+            to: to.to_string(),
+            through: None,
+            entries: Vec::new(),
+        }
+    }
+
+    pub fn entry(&self, segment_no: u64) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.segment_no == segment_no)
+    }
+
+    /// Sets segment `e.segment_no`'s line, keeping the lines in order.
+    pub fn set(&mut self, e: Entry) {
+        match self
+            .entries
+            .binary_search_by_key(&e.segment_no, |x| x.segment_no)
+        {
+            Ok(i) => self.entries[i] = e,
+            Err(i) => self.entries.insert(i, e),
+        }
+    }
+
+    /// Folds the leading LOCAL_DELETED lines into `through`.
+    pub fn fold(&mut self) {
+        while let Some(first) = self.entries.first() {
+            if first.state != State::LocalDeleted {
+                break;
+            }
+            self.through = Some(
+                self.through
+                    .map_or(first.segment_no, |t| t.max(first.segment_no)),
+            );
+            self.entries.remove(0);
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let mut s = format!("{VERSION_LINE}\nlog {}\nto {}\n", self.log, self.to);
+        if let Some(t) = self.through {
+            s += &format!("through {t}\n");
+        }
+        for e in &self.entries {
+            s += &format!(
+                "seg {} {} {} {} {}\n",
+                e.segment_no,
+                e.state.name(),
+                e.object,
+                e.bytes,
+                e.sha256
+            );
+        }
+        let crc = crate::format::crc32(s.as_bytes());
+        s + &format!("crc32 {crc:08x}\n")
+    }
+
+    pub fn decode(text: &str, path: &Path) -> Result<Journal> {
+        let bad =
+            |what: &str| Error::file(ErrorKind::Corrupt, path, format!("ship journal: {what}"));
+        let body_end = text
+            .rfind("crc32 ")
+            .ok_or_else(|| bad("no checksum line"))?;
+        let (body, crc_line) = text.split_at(body_end);
+        let stored = u32::from_str_radix(crc_line.trim_start_matches("crc32 ").trim_end(), 16)
+            .map_err(|_| bad("malformed checksum"))?;
+        if !body.ends_with('\n') || crate::format::crc32(body.as_bytes()) != stored {
+            return Err(bad("checksum mismatch"));
+        }
+        let mut lines = body.split_terminator('\n');
+        if lines.next() != Some(VERSION_LINE) {
+            return Err(bad("unknown version line"));
+        }
+        let mut j = Journal::new("", "");
+        for line in lines {
+            let f: Vec<&str> = line.split(' ').collect();
+            let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
+            let malformed = || bad(&format!("bad line {line:?}"));
+            match (f[0], f.len()) {
+                ("log", 2) => j.log = f[1].to_string(),
+                ("to", 2) => j.to = f[1].to_string(),
+                ("through", 2) => j.through = Some(num(1).ok_or_else(malformed)?),
+                ("seg", 6) => j.set(Entry {
+                    segment_no: num(1).ok_or_else(malformed)?,
+                    state: State::parse(f[2]).ok_or_else(malformed)?,
+                    object: f[3].to_string(),
+                    bytes: num(4).ok_or_else(malformed)?,
+                    sha256: f[5].to_string(),
+                }),
+                _ => return Err(malformed()),
+            }
+        }
+        Ok(j)
+    }
+
+    /// The journal at `path`; `None` if there is none or it is damaged
+    /// (the startup scan then rebuilds it from the bucket).
+    pub fn load(path: &Path) -> Result<Option<Journal>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Journal::decode(&text, path).ok()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Ok(None),
+            Err(e) => Err(Error::io(path, "read ship journal", e)),
+        }
+    }
+
+    /// Replaces the journal at `path` with this one, durably.
+    pub fn store(&self, path: &Path) -> Result<()> {
+        replace_durably(path, self.encode().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(segment_no: u64, state: State) -> Entry {
+        Entry {
+            segment_no,
+            state,
+            object: format!("{segment_no:020}-{:020}.binlog", segment_no * 10),
+            bytes: 4096 + segment_no,
+            sha256: "ab".repeat(32),
+        }
+    }
+
+    #[test]
+    fn journal_round_trips_and_fails_its_checksum_when_changed() {
+        let mut j = Journal::new("orders", "s3://bkt/p");
+        j.set(entry(5, State::Uploading));
+        j.set(entry(3, State::LocalDeleted));
+        j.set(entry(4, State::Uploaded));
+        assert_eq!(
+            j.entries.iter().map(|e| e.segment_no).collect::<Vec<_>>(),
+            [3, 4, 5]
+        );
+        let text = j.encode();
+        assert_eq!(Journal::decode(&text, Path::new("j")).unwrap(), j);
+        let changed = text.replacen("UPLOADING", "UPLOADED ", 1);
+        assert_eq!(
+            Journal::decode(&changed, Path::new("j"))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Corrupt
+        );
+        assert!(Journal::decode(&text[..text.len() - 4], Path::new("j")).is_err());
+    }
+
+    #[test]
+    fn leading_local_deleted_lines_fold_into_through() {
+        let mut j = Journal::new("orders", "s3://bkt/p");
+        for (n, s) in [
+            (1, State::LocalDeleted),
+            (2, State::LocalDeleted),
+            (3, State::Uploaded),
+            (4, State::LocalDeleted),
+        ] {
+            j.set(entry(n, s));
+        }
+        j.fold();
+        assert_eq!(j.through, Some(2));
+        assert_eq!(
+            j.entries.iter().map(|e| e.segment_no).collect::<Vec<_>>(),
+            [3, 4]
+        );
+        assert_eq!(Journal::decode(&j.encode(), Path::new("j")).unwrap(), j);
+    }
+}

@@ -1,0 +1,125 @@
+//! A log's sealed segments as the shipper sees them: which files may be
+//! shipped (sealed, never the active or ending one, never a file salvaged
+//! by repair), with what their seals say, and their bytes' digests.
+
+use super::digest::{self, Digest};
+use super::metadata::ObjectMetadata;
+use crate::error::{Error, Result};
+use crate::log::{list_segments, ListedSegment, SegmentState};
+use std::path::{Path, PathBuf};
+
+/// A sealed segment of the log, plain or compressed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedSegment {
+    pub path: PathBuf,
+    pub segment_no: u64,
+    pub first_seq: u64,
+    pub last_seq: Option<u64>,
+    pub compressed: bool,
+}
+
+/// What the log's directory holds for the shipper: its sealed segments in
+/// order, up to the first that is not sealed (the active one, one being
+/// sealed, or one that cannot be read, which `blocked_by` names: nothing
+/// after it is shipped before it).
+pub struct LocalLog {
+    pub sealed: Vec<SealedSegment>,
+    pub blocked_by: Option<ListedSegment>,
+    /// Every local segment number (sealed or not).
+    pub all: Vec<u64>,
+}
+
+pub fn scan(dir: &Path, log: &str) -> Result<LocalLog> {
+    let listed = list_segments(dir, log)?;
+    let mut out = LocalLog {
+        sealed: Vec::new(),
+        blocked_by: None,
+        all: Vec::new(),
+    };
+    for l in listed.into_iter().filter(|l| l.salvaged_offset.is_none()) {
+        out.all.push(l.segment_no);
+        if out.blocked_by.is_some() {
+            continue;
+        }
+        match (l.state, l.first_seq) {
+            (SegmentState::Sealed, Some(first_seq)) => out.sealed.push(SealedSegment {
+                compressed: l.is_compressed(),
+                path: l.path,
+                segment_no: l.segment_no,
+                first_seq,
+                last_seq: l.last_seq,
+            }),
+            _ => out.blocked_by = Some(l),
+        }
+    }
+    Ok(out)
+}
+
+/// The record count a sealed segment's seal states.
+pub fn record_count(s: &SealedSegment) -> Result<u64> {
+    if s.compressed {
+        let c = crate::compressed::CompressedSegment::open(&s.path)?;
+        return Ok(c.seal().record_count);
+    }
+    let r = crate::reader::Reader::open(&s.path)?;
+    r.seal()
+        .map(|d| d.record_count)
+        .ok_or_else(|| Error::file(crate::ErrorKind::CorruptSeal, &s.path, "no usable seal"))
+}
+
+/// A segment's metadata as shipped, from its file's bytes in `bytes` (the
+/// whole file) or, for a large file, read from the file (`bytes` None).
+pub fn describe(log: &str, s: &SealedSegment, bytes: Option<&[u8]>) -> Result<ObjectMetadata> {
+    let (object, segment) = match bytes {
+        Some(b) => {
+            let object = digest::of_bytes(b);
+            let segment = if s.compressed {
+                let d = zstd::stream::read::Decoder::new(b)
+                    .map_err(|e| Error::io(&s.path, "start decompressing", e))?;
+                digest::of_reader(d, &s.path, "decompress segment")?
+            } else {
+                object.clone()
+            };
+            (object, segment)
+        }
+        None => {
+            let open = || std::fs::File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e));
+            let object = digest::of_reader(open()?, &s.path, "read segment")?;
+            let segment = match s.compressed {
+                true => digest::of_segment(&open()?, &s.path, true)?,
+                false => object.clone(),
+            };
+            (object, segment)
+        }
+    };
+    Ok(metadata(log, s, record_count(s)?, &object, &segment))
+}
+
+fn metadata(
+    log: &str,
+    s: &SealedSegment,
+    records: u64,
+    object: &Digest,
+    segment: &Digest,
+) -> ObjectMetadata {
+    ObjectMetadata {
+        log: log.to_string(),
+        segment_no: s.segment_no,
+        first_seq: s.first_seq,
+        last_seq: s.last_seq,
+        records,
+        bytes: object.bytes,
+        sha256: object.sha256.clone(),
+        segment_sha256: segment.sha256.clone(),
+    }
+}
+
+/// A segment's metadata without the parts that need its bytes read (sizes
+/// and hashes zero or empty, no record count): for messages about it.
+pub fn without_digest(log: &str, s: &SealedSegment) -> ObjectMetadata {
+    let none = Digest {
+        bytes: 0,
+        sha256: String::new(),
+    };
+    metadata(log, s, 0, &none, &none)
+}

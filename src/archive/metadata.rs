@@ -1,0 +1,127 @@
+//! What each shipped segment object says of itself in its S3 user metadata
+//! (`x-amz-meta-binlog-*`), so that a HEAD tells whether an object is the
+//! copy of a local segment and a reader knows what an object holds before
+//! reading it.
+//!
+//! The hash is SHA-256: a strong hash, so that "same size and hash" means
+//! "same bytes" even against bytes someone chose, and the hash S3 itself
+//! checks (`x-amz-checksum-sha256`, sent with every PUT and part, so the
+//! server refuses a body damaged on the way). Two hashes are kept: of the
+//! object's bytes, and of the segment's plain bytes (the same for a plain
+//! object; for a `.binlog.zst`, of what it decompresses to), so that a
+//! segment compressed or decompressed locally after it was shipped is
+//! still recognised as the same segment.
+
+use object_store::{Attribute, AttributeValue, Attributes};
+
+/// The metadata of one segment object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectMetadata {
+    pub log: String,
+    pub segment_no: u64,
+    pub first_seq: u64,
+    /// The last record's sequence number; `None` for a segment without
+    /// records.
+    pub last_seq: Option<u64>,
+    pub records: u64,
+    /// The object's size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the object's bytes, lowercase hex.
+    pub sha256: String,
+    /// SHA-256 of the segment's plain (decompressed) bytes, lowercase hex.
+    pub segment_sha256: String,
+}
+
+const FIELDS: [&str; 8] = [
+    "binlog-log",
+    "binlog-segment-no",
+    "binlog-first-seq",
+    "binlog-last-seq",
+    "binlog-records",
+    "binlog-bytes",
+    "binlog-sha256",
+    "binlog-segment-sha256",
+];
+
+impl ObjectMetadata {
+    /// As attributes of a PUT.
+    pub fn to_attributes(&self) -> Attributes {
+        let last = self
+            .last_seq
+            .map_or_else(|| "none".into(), |s| s.to_string());
+        let values = [
+            self.log.clone(),
+            self.segment_no.to_string(),
+            self.first_seq.to_string(),
+            last,
+            self.records.to_string(),
+            self.bytes.to_string(),
+            self.sha256.clone(),
+            self.segment_sha256.clone(),
+        ];
+        let mut a = Attributes::new();
+        for (key, value) in FIELDS.iter().zip(values) {
+            a.insert(
+                Attribute::Metadata((*key).into()),
+                AttributeValue::from(value),
+            );
+        }
+        a
+    }
+
+    /// From the attributes a GET or HEAD returned; `None` if one is
+    /// missing or malformed (an object this shipper did not write).
+    pub fn from_attributes(a: &Attributes) -> Option<ObjectMetadata> {
+        let field = |i: usize| {
+            a.get(&Attribute::Metadata(FIELDS[i].into()))
+                .map(|v| v.as_ref().to_string())
+        };
+        let num = |i: usize| field(i)?.parse::<u64>().ok();
+        let last_seq = match field(3)?.as_str() {
+            "none" => None,
+            s => Some(s.parse().ok()?),
+        };
+        Some(ObjectMetadata {
+            log: field(0)?,
+            segment_no: num(1)?,
+            first_seq: num(2)?,
+            last_seq,
+            records: num(4)?,
+            bytes: num(5)?,
+            sha256: field(6)?,
+            segment_sha256: field(7)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_round_trips_through_attributes() {
+        let mut m = ObjectMetadata {
+            log: "orders".into(),
+            segment_no: 7,
+            first_seq: 100,
+            last_seq: Some(149),
+            records: 50,
+            bytes: 4096,
+            sha256: "ab".repeat(32),
+            segment_sha256: "cd".repeat(32),
+        };
+        assert_eq!(
+            ObjectMetadata::from_attributes(&m.to_attributes()),
+            Some(m.clone())
+        );
+        m.last_seq = None;
+        m.records = 0;
+        assert_eq!(
+            ObjectMetadata::from_attributes(&m.to_attributes()),
+            Some(m.clone())
+        );
+        let mut partial = m.to_attributes();
+        partial.insert(Attribute::Metadata("binlog-records".into()), "x".into());
+        assert_eq!(ObjectMetadata::from_attributes(&partial), None);
+    }
+}

@@ -1,0 +1,57 @@
+//! Shipping a log's sealed segments to S3-compatible object storage
+//! (feature "s3"): each sealed segment, plain or compressed as it is on
+//! disk, becomes one object under `s3://bucket/prefix/<log>/`, named so
+//! that keys sort in write order and say which sequence numbers an object
+//! starts at (object_name.rs), with its record count, last sequence number
+//! and SHA-256 in its metadata (metadata.rs).
+//!
+//! Guarantees ([`Shipper`]):
+//! - An object is written only by a create-only PUT (`If-None-Match: *`)
+//!   and is never overwritten: after every PUT, whatever it answered (a
+//!   412, a timeout, a reset connection), a HEAD decides: the same size
+//!   and SHA-256 is uploaded, other bytes are a `RemoteConflict` that stops
+//!   the shipper. Each PUT carries `x-amz-checksum-sha256`, so the server
+//!   refuses a body damaged on the way.
+//! - A local segment is removed only after a HEAD showed its verified copy
+//!   in the bucket, and only past the newest `keep_local` sealed segments:
+//!   at every moment each segment is local, remote, or both.
+//! - Each step is in the journal (journal.rs) before and after it happens;
+//!   a shipper killed anywhere resumes from the journal, the local
+//!   segments and a listing of the bucket (the startup scan), and rebuilds
+//!   the journal from them if it is lost.
+//! - The prefix is claimed by one log (claim.rs, identity.rs); one shipper
+//!   per log at a time (`<log>.ship.lock`).
+//!
+//! Limits: a multipart upload (segments above `multipart_threshold`) is
+//! completed without `If-None-Match` (object_store completes multipart
+//! uploads in overwrite mode); it starts only after a HEAD found no object
+//! at its key, and the claim and the ship lock keep other shippers of the
+//! log away, so only a second host shipping the same log identity at the
+//! same moment could overwrite. The upload id of a multipart upload that a
+//! crash interrupted is not known to object_store's API after a restart,
+//! so its parts are not aborted by the shipper: a bucket lifecycle rule
+//! (AbortIncompleteMultipartUpload) removes them.
+//!
+//! Threads and fork(): each [`Shipper`] owns a tokio current-thread
+//! runtime that runs only inside its calls (no worker threads; between
+//! calls nothing runs). The HTTP client may resolve host names on tokio's
+//! blocking pool: threads started on demand during a call and ended after
+//! 10 s idle. A child process after fork() must not use a `Shipper` made
+//! before the fork (its runtime, connections and blocking pool belong to
+//! the parent): it opens its own.
+
+mod claim;
+mod digest;
+pub mod identity;
+pub mod journal;
+mod local;
+mod location;
+mod metadata;
+pub mod object_name;
+pub mod remote;
+mod shipper;
+
+pub use location::{Connection, Location};
+pub use metadata::ObjectMetadata;
+pub use remote::{Created, Remote, RemoteObject};
+pub use shipper::{ShipOptions, ShipReport, Shipper};

@@ -1,0 +1,143 @@
+//! Where a log's shipped segments live in a bucket, and what their keys
+//! say. Every key of log `<log>` shipped to `s3://<bucket>/<prefix>` is
+//! under `<prefix>/<log>/`:
+//!
+//! ```text
+//! <prefix>/<log>/claim                                         the claim (claim.rs)
+//! <prefix>/<log>/<segment no, 20 digits>-<first seq, 20 digits>.binlog[.zst]
+//! ```
+//!
+//! Both numbers are zero-padded to the width of `u64::MAX`, so keys sort
+//! (as S3 lists them, by byte) in segment order, which is write order; and
+//! since a log's sequence numbers grow with its segments, the object
+//! holding sequence number `s` is the last one listed whose first sequence
+//! number is at most `s`: a reader finds it from a listing alone.
+
+use crate::log::naming::{COMPRESSED_SUFFIX, SUFFIX};
+
+const DIGITS: usize = 20;
+
+/// The key of the claim object of `log` under `prefix`.
+pub fn claim_key(prefix: &str, log: &str) -> String {
+    format!("{}claim", log_prefix(prefix, log))
+}
+
+/// What every key of `log` under `prefix` starts with: `<prefix>/<log>/`
+/// (`<log>/` for an empty prefix).
+pub fn log_prefix(prefix: &str, log: &str) -> String {
+    let prefix = prefix.trim_matches('/');
+    if prefix.is_empty() {
+        format!("{log}/")
+    } else {
+        format!("{prefix}/{log}/")
+    }
+}
+
+/// The key of segment `segment_no` of `log`, whose first record is
+/// `first_seq`, shipped compressed (`.binlog.zst`) or plain.
+pub fn segment_key(
+    prefix: &str,
+    log: &str,
+    segment_no: u64,
+    first_seq: u64,
+    compressed: bool,
+) -> String {
+    let suffix = if compressed {
+        COMPRESSED_SUFFIX
+    } else {
+        SUFFIX
+    };
+    format!(
+        "{}{segment_no:0DIGITS$}-{first_seq:0DIGITS$}{suffix}",
+        log_prefix(prefix, log)
+    )
+}
+
+/// A segment's key, as a listing shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentKey {
+    pub segment_no: u64,
+    pub first_seq: u64,
+    pub compressed: bool,
+}
+
+/// What the part of a key after `<prefix>/<log>/` says, if it names a
+/// segment: exactly `<20 digits>-<20 digits>.binlog` or `.binlog.zst`.
+pub fn parse_segment_key(name: &str) -> Option<SegmentKey> {
+    let (stem, compressed) = match name.strip_suffix(COMPRESSED_SUFFIX) {
+        Some(stem) => (stem, true),
+        None => (name.strip_suffix(SUFFIX)?, false),
+    };
+    let (segno, first) = stem.split_once('-')?;
+    let number = |s: &str| {
+        (s.len() == DIGITS && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
+    Some(SegmentKey {
+        segment_no: number(segno)?,
+        first_seq: number(first)?,
+        compressed,
+    })
+}
+
+/// Of a log's segment keys sorted by segment number, the one holding
+/// sequence number `seq`: the last whose first sequence number is at most
+/// `seq` (it may have ended before `seq`: its metadata or seal says).
+pub fn holding_seq(keys: &[SegmentKey], seq: u64) -> Option<&SegmentKey> {
+    let after = keys.partition_point(|k| k.first_seq <= seq);
+    after.checked_sub(1).map(|i| &keys[i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_sort_in_segment_order() {
+        let a = segment_key("arch/", "orders", 9, 1_000, false);
+        assert_eq!(
+            a,
+            "arch/orders/00000000000000000009-00000000000000001000.binlog"
+        );
+        let b = segment_key("arch", "orders", 10, 2_000, true);
+        assert!(b > a, "segment 10 sorts after segment 9");
+        let name = b.strip_prefix(&log_prefix("arch", "orders")).unwrap();
+        assert_eq!(
+            parse_segment_key(name),
+            Some(SegmentKey {
+                segment_no: 10,
+                first_seq: 2_000,
+                compressed: true
+            })
+        );
+        assert_eq!(
+            segment_key("", "o", 1, 2, false),
+            format!("o/{:020}-{:020}.binlog", 1, 2)
+        );
+        for not in [
+            "claim",
+            "1-2.binlog",
+            "00000000000000000001-2.binlog",
+            &format!("{name}.tmp"),
+        ] {
+            assert_eq!(parse_segment_key(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn the_segment_holding_a_sequence_number_is_found_from_the_keys() {
+        let key = |segment_no, first_seq| SegmentKey {
+            segment_no,
+            first_seq,
+            compressed: false,
+        };
+        let keys = [key(3, 100), key(4, 150), key(5, 150), key(6, 400)];
+        assert_eq!(holding_seq(&keys, 99), None);
+        assert_eq!(holding_seq(&keys, 100).unwrap().segment_no, 3);
+        assert_eq!(holding_seq(&keys, 149).unwrap().segment_no, 3);
+        // An empty segment 4 starts where 5 starts: 5 holds the records.
+        assert_eq!(holding_seq(&keys, 150).unwrap().segment_no, 5);
+        assert_eq!(holding_seq(&keys, u64::MAX).unwrap().segment_no, 6);
+    }
+}

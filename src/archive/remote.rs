@@ -1,0 +1,257 @@
+//! The bucket, as the shipper uses it: create-only PUT, multipart upload,
+//! HEAD with metadata, listing, GET, each a blocking call. object_store is
+//! async; a private tokio runtime per `Remote` drives it (see the module
+//! doc of `archive` for what that means for threads and fork()). Every
+//! error names the object (`s3://bucket/key`).
+
+use super::location::{Connection, Location};
+use super::metadata::ObjectMetadata;
+use crate::error::{Error, ErrorKind, Result};
+use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
+use object_store::path::Path as Key;
+use object_store::{
+    ClientOptions, GetOptions, ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload,
+    RetryConfig,
+};
+use std::future::Future;
+use std::time::Duration;
+
+/// An object a listing or HEAD found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteObject {
+    /// The key without the listed prefix.
+    pub name: String,
+    pub size: u64,
+}
+
+/// What a create-only PUT did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Created {
+    /// The object is ours: the server stored it.
+    Created,
+    /// An object of that key was there already (412): nothing written.
+    AlreadyExists,
+}
+
+pub struct Remote {
+    runtime: tokio::runtime::Runtime,
+    store: AmazonS3,
+    location: Location,
+}
+
+impl Remote {
+    /// A client of `location`'s bucket; nothing is sent yet.
+    pub fn connect(location: &Location, c: &Connection) -> Result<Remote> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::new(ErrorKind::Io, format!("start the S3 client's runtime: {e}"))
+            })?;
+        let mut b = AmazonS3Builder::from_env()
+            .with_bucket_name(&location.bucket)
+            .with_conditional_put(S3ConditionalPut::ETagMatch)
+            .with_checksum_algorithm(object_store::aws::Checksum::SHA256);
+        if let Some(e) = &c.endpoint {
+            b = b.with_endpoint(e);
+        }
+        let endpoint = c
+            .endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT").ok());
+        let plain_http = endpoint.is_some_and(|e| e.starts_with("http://"));
+        b = set(b, &c.region, AmazonS3Builder::with_region);
+        b = set(b, &c.access_key_id, AmazonS3Builder::with_access_key_id);
+        b = set(
+            b,
+            &c.secret_access_key,
+            AmazonS3Builder::with_secret_access_key,
+        );
+        if let Some(v) = c.virtual_hosted_style {
+            b = b.with_virtual_hosted_style_request(v);
+        }
+        let timeout = c.request_timeout.unwrap_or(Duration::from_secs(60));
+        let client = ClientOptions::new()
+            .with_allow_http(plain_http)
+            .with_timeout(timeout)
+            .with_connect_timeout(Duration::from_secs(5));
+        let retry = RetryConfig {
+            retry_timeout: c.retry_timeout.unwrap_or(Duration::from_secs(180)),
+            ..RetryConfig::default()
+        };
+        let store = b
+            .with_client_options(client)
+            .with_retry(retry)
+            .build()
+            .map_err(|e| Error::invalid(format!("{location}: {e}")))?;
+        Ok(Remote {
+            runtime,
+            store,
+            location: location.clone(),
+        })
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn block_on<T>(&self, f: impl Future<Output = T>) -> T {
+        self.runtime.block_on(f)
+    }
+
+    fn key(&self, key: &str) -> Result<Key> {
+        Key::parse(key).map_err(|e| {
+            let url = self.location.url_of(key);
+            Error::file(ErrorKind::InvalidArgument, std::path::Path::new(&url), e)
+        })
+    }
+
+    /// Stores `body` under `key` only if no object has that key
+    /// (`If-None-Match: *`), with `meta` as its metadata.
+    pub fn put_create(
+        &self,
+        key: &str,
+        body: PutPayload,
+        meta: &ObjectMetadata,
+    ) -> Result<Created> {
+        self.put_create_with(key, body, meta.to_attributes())
+    }
+
+    /// Stores `body` (a small object: the claim) under `key` only if no
+    /// object has that key.
+    pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
+        self.put_create_with(key, body.into(), Default::default())
+    }
+
+    fn put_create_with(
+        &self,
+        key: &str,
+        body: PutPayload,
+        attributes: object_store::Attributes,
+    ) -> Result<Created> {
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            attributes,
+            ..PutOptions::default()
+        };
+        let path = self.key(key)?;
+        match self.block_on(self.store.put_opts(&path, body, opts)) {
+            Ok(_) => Ok(Created::Created),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::AlreadyExists),
+            Err(e) => Err(self.error(key, "create-only PUT", e)),
+        }
+    }
+
+    /// Uploads the parts `parts` yields (each at least 5 MiB but the last)
+    /// as one multipart upload to `key` with `meta`; an upload that fails
+    /// is aborted (best effort).
+    pub fn put_multipart(
+        &self,
+        key: &str,
+        meta: &ObjectMetadata,
+        mut parts: impl FnMut() -> Result<Option<Vec<u8>>>,
+    ) -> Result<()> {
+        let path = self.key(key)?;
+        let opts = PutMultipartOptions {
+            attributes: meta.to_attributes(),
+            ..PutMultipartOptions::default()
+        };
+        let mut upload = self
+            .block_on(self.store.put_multipart_opts(&path, opts))
+            .map_err(|e| self.error(key, "start multipart upload", e))?;
+        let sent = (|| {
+            while let Some(part) = parts()? {
+                self.block_on(upload.put_part(part.into()))
+                    .map_err(|e| self.error(key, "upload part", e))?;
+            }
+            self.block_on(upload.complete())
+                .map_err(|e| self.error(key, "complete multipart upload", e))
+        })();
+        if sent.is_err() {
+            let _ = self.block_on(upload.abort());
+        }
+        sent.map(|_| ())
+    }
+
+    /// The size and metadata of the object at `key`, `None` if there is
+    /// none (a HEAD).
+    pub fn head(&self, key: &str) -> Result<Option<(u64, Option<ObjectMetadata>)>> {
+        let path = self.key(key)?;
+        let opts = GetOptions {
+            head: true,
+            ..GetOptions::default()
+        };
+        match self.block_on(self.store.get_opts(&path, opts)) {
+            Ok(r) => Ok(Some((
+                r.meta.size,
+                ObjectMetadata::from_attributes(&r.attributes),
+            ))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(key, "HEAD", e)),
+        }
+    }
+
+    /// The object at `key`, whole; `None` if there is none.
+    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.key(key)?;
+        let got = self.block_on(async {
+            let r = self.store.get(&path).await?;
+            r.bytes().await
+        });
+        match got {
+            Ok(b) => Ok(Some(b.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(key, "GET", e)),
+        }
+    }
+
+    /// Every object directly under `prefix` (which ends in '/'), sorted
+    /// by key, with the names relative to it.
+    pub fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>> {
+        let path = self.key(prefix.trim_end_matches('/'))?;
+        let listed = self
+            .block_on(self.store.list_with_delimiter(Some(&path)))
+            .map_err(|e| self.error(prefix, "list", e))?;
+        let mut out: Vec<RemoteObject> = listed
+            .objects
+            .into_iter()
+            .filter_map(|o| {
+                let name = o.location.as_ref().strip_prefix(prefix)?.to_string();
+                Some(RemoteObject { name, size: o.size })
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// An object_store error about `key` as a core error naming the
+    /// object: missing (`NotFound`), refused (`PermissionDenied`), or a
+    /// failure of the remote store or the way to it (`Remote`).
+    fn error(&self, key: &str, doing: &str, e: object_store::Error) -> Error {
+        let kind = match &e {
+            object_store::Error::NotFound { .. } => ErrorKind::NotFound,
+            object_store::Error::PermissionDenied { .. }
+            | object_store::Error::Unauthenticated { .. } => ErrorKind::PermissionDenied,
+            object_store::Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            _ => ErrorKind::Remote,
+        };
+        let what = std::error::Error::source(&e)
+            .map(|s| format!("{e}: {s}"))
+            .unwrap_or_else(|| e.to_string());
+        let url = self.location.url_of(key);
+        Error::file(kind, std::path::Path::new(&url), format!("{doing}: {what}"))
+    }
+}
+
+/// `b` with `value` set through `with`, if there is a value.
+fn set(
+    b: AmazonS3Builder,
+    value: &Option<String>,
+    with: fn(AmazonS3Builder, String) -> AmazonS3Builder,
+) -> AmazonS3Builder {
+    match value {
+        Some(v) => with(b, v.clone()),
+        None => b,
+    }
+}

@@ -1,0 +1,145 @@
+//! The shipper: uploads a log's sealed segments, in order, each with a
+//! create-only PUT (multipart above a size), checks every upload with a
+//! HEAD, records each step in the journal, and removes local copies only
+//! once a verified copy is in the bucket. See the module doc of `archive`
+//! for the guarantees.
+
+mod removal;
+mod startup;
+mod upload;
+
+use super::claim;
+use super::journal::{journal_path, Journal, State};
+use super::local;
+use super::location::{Connection, Location};
+use super::remote::{Created, Remote};
+use crate::error::{Error, ErrorKind, Result};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// How a log is shipped.
+#[derive(Clone, Debug)]
+pub struct ShipOptions {
+    /// Remove a local segment once its verified copy is in the bucket,
+    /// keeping the newest `n` sealed segments; `None`: remove none.
+    pub keep_local: Option<usize>,
+    /// Segments larger than this go up as multipart uploads (default
+    /// 64 MiB; single PUTs are limited to 5 GiB by S3).
+    pub multipart_threshold: u64,
+    /// Bytes per part of a multipart upload (at least 5 MiB; default 16).
+    pub part_size: usize,
+    pub connection: Connection,
+}
+
+impl Default for ShipOptions {
+    fn default() -> ShipOptions {
+        ShipOptions {
+            keep_local: None,
+            multipart_threshold: 64 << 20,
+            part_size: 16 << 20,
+            connection: Connection::default(),
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShipReport {
+    /// Segments uploaded (and verified) by this pass.
+    pub uploaded: Vec<u64>,
+    /// Segments found already in the bucket, the same bytes (an upload a
+    /// crash interrupted after the server stored it).
+    pub found_uploaded: Vec<u64>,
+    /// Local segments removed, their copies verified.
+    pub removed_local: Vec<u64>,
+    /// The first local segment not sealed, which later ones wait for.
+    pub waiting_for: Option<PathBuf>,
+}
+
+pub struct Shipper {
+    dir: PathBuf,
+    log: String,
+    remote: Remote,
+    journal: Journal,
+    journal_path: PathBuf,
+    opts: ShipOptions,
+    /// The exclusive lock of `<log>.ship.lock`: one shipper per log.
+    _lock: File,
+}
+
+impl Shipper {
+    /// Starts shipping log `log` in `dir` to `to`: takes the log's ship
+    /// lock, claims the prefix (or checks the claim), and compares the
+    /// local segments with the journal and the bucket (the startup scan).
+    pub fn open(dir: &Path, log: &str, to: &Location, opts: ShipOptions) -> Result<Shipper> {
+        crate::log::segments::list(dir, log)?;
+        if opts.part_size < 5 << 20 {
+            return Err(Error::invalid("part size below 5 MiB (the S3 minimum)"));
+        }
+        let lock = take_lock(&dir.join(format!("{log}.ship.lock")))?;
+        let remote = Remote::connect(to, &opts.connection)?;
+        let journal_path = journal_path(dir, log);
+        let mut shipper = Shipper {
+            dir: dir.to_path_buf(),
+            log: log.to_string(),
+            remote,
+            journal: Journal::new(log, &to.to_string()),
+            journal_path,
+            opts,
+            _lock: lock,
+        };
+        let identity = shipper.identity()?;
+        claim::claim(&shipper.remote, &identity)?;
+        shipper.startup_scan()?;
+        Ok(shipper)
+    }
+
+    /// The journal as it stands.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Uploads every sealed segment not yet in the bucket, in order, then
+    /// removes local copies past `keep_local`.
+    pub fn ship_once(&mut self) -> Result<ShipReport> {
+        let local = local::scan(&self.dir, &self.log)?;
+        let mut report = ShipReport {
+            waiting_for: local.blocked_by.as_ref().map(|b| b.path.clone()),
+            ..ShipReport::default()
+        };
+        for s in &local.sealed {
+            let done = self.journal.entry(s.segment_no).map(|e| e.state);
+            if matches!(done, Some(State::Uploaded | State::LocalDeleted)) {
+                continue;
+            }
+            match self.upload(s) {
+                Ok(Created::Created) => report.uploaded.push(s.segment_no),
+                Ok(Created::AlreadyExists) => report.found_uploaded.push(s.segment_no),
+                // Compressed or removed since the listing: next pass.
+                Err(e) if e.kind() == ErrorKind::NotFound && !s.path.exists() => break,
+                Err(e) => return Err(e),
+            }
+        }
+        report.removed_local = self.remove_shipped(&local)?;
+        Ok(report)
+    }
+}
+
+/// Takes the exclusive lock of `path` (created if need be), or `Locked`.
+fn take_lock(path: &Path) -> Result<File> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, "open ship lock", e))?;
+    match crate::sys::try_lock_exclusive(&f) {
+        Ok(true) => Ok(f),
+        Ok(false) => Err(Error::file(
+            ErrorKind::Locked,
+            path,
+            "another shipper of this log holds it",
+        )),
+        Err(e) => Err(Error::io(path, "lock", e)),
+    }
+}

@@ -1,0 +1,168 @@
+//! The startup scan: the log's identity (taken back from the bucket if
+//! lost), the journal compared with the local segments and a listing of
+//! the bucket, and rebuilt from them.
+
+use super::upload::conflict;
+use super::Shipper;
+use crate::archive::claim;
+use crate::archive::identity::{self, Identity};
+use crate::archive::journal::{Entry, Journal, State};
+use crate::archive::local::{self, SealedSegment};
+use crate::archive::object_name::{claim_key, log_prefix, parse_segment_key};
+use crate::error::{Error, ErrorKind, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+impl Shipper {
+    /// The log's identity: the one kept beside its manifest, or a new one
+    /// for a log never shipped. A log whose identity was lost while its
+    /// prefix is claimed is taken for the claimant only if one of its
+    /// local segments is in the bucket byte for byte.
+    pub(super) fn identity(&mut self) -> Result<Identity> {
+        let path = identity::identity_path(&self.dir, &self.log);
+        if let Some(id) = identity::load(&path)? {
+            return Ok(id);
+        }
+        let id = match claim::owner(&self.remote, &self.log)? {
+            Some(owner) if self.matches_bucket()? => owner,
+            Some(owner) => {
+                let key = claim_key(&self.remote.location().prefix, &self.log);
+                let me = Identity::new_random(&self.log)?;
+                return Err(
+                    claim::refused(&self.remote.location().url_of(&key), &owner, &me).with_detail(
+                        |d| {
+                            format!(
+                                "{d} (no {} here, and no local segment is in the bucket)",
+                                path.display()
+                            )
+                        },
+                    ),
+                );
+            }
+            None => Identity::new_random(&self.log)?,
+        };
+        identity::store(&path, &id)?;
+        Ok(id)
+    }
+
+    /// Whether some local sealed segment has a copy in the bucket.
+    fn matches_bucket(&self) -> Result<bool> {
+        let remote = self.remote_segments()?;
+        for s in local::scan(&self.dir, &self.log)?.sealed {
+            if let Some((name, _)) = remote.get(&s.segment_no) {
+                if self.verify_copy(&s, name)?.is_ok() {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// The startup scan: the journal checked against the local segments
+    /// and a listing of the bucket, and rebuilt from them where it is
+    /// missing, damaged, of another destination, or wrong.
+    pub(super) fn startup_scan(&mut self) -> Result<()> {
+        let to = self.remote.location().to_string();
+        let old = Journal::load(&self.journal_path)?
+            .filter(|j| j.log == self.log && j.to == to)
+            .unwrap_or_else(|| Journal::new(&self.log, &to));
+        let remote = self.remote_segments()?;
+        let local = local::scan(&self.dir, &self.log)?;
+        let mut fresh = Journal::new(&self.log, &to);
+        fresh.through = old.through;
+        for s in &local.sealed {
+            let Some(name) = remote.get(&s.segment_no) else {
+                continue; // SEALED: not in the bucket (an UPLOADING that never arrived)
+            };
+            let (name, size) = (&name.0, name.1);
+            // A journal line naming the object listed, of its size, is
+            // trusted; any other is checked by a HEAD.
+            let recorded = old
+                .entry(s.segment_no)
+                .filter(|e| e.object == *name && e.bytes == size);
+            let entry = match recorded {
+                Some(e) if e.state == State::Uploaded => e.clone(),
+                _ => self.verify_copy(s, name)??,
+            };
+            fresh.set(entry);
+        }
+        // Segments in the bucket and no longer local.
+        for (&segment_no, (name, _)) in &remote {
+            let local_now = local.all.contains(&segment_no);
+            if !local_now && fresh.through.is_none_or(|t| segment_no > t) {
+                let (bytes, sha256) = old
+                    .entry(segment_no)
+                    .map(|e| (e.bytes, e.sha256.clone()))
+                    .unwrap_or_default();
+                fresh.set(Entry {
+                    segment_no,
+                    state: State::LocalDeleted,
+                    object: name.clone(),
+                    bytes,
+                    sha256,
+                });
+            }
+        }
+        fresh.fold();
+        self.journal = fresh;
+        self.journal.store(&self.journal_path)
+    }
+
+    /// The log's segment objects in the bucket, by segment number: their
+    /// names under `<prefix>/<log>/` and sizes.
+    fn remote_segments(&self) -> Result<BTreeMap<u64, (String, u64)>> {
+        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
+        let mut out = BTreeMap::new();
+        for o in self.remote.list(&prefix)? {
+            if let Some(k) = parse_segment_key(&o.name) {
+                if let Some((other, _)) = out.insert(k.segment_no, (o.name.clone(), o.size)) {
+                    let url = self
+                        .remote
+                        .location()
+                        .url_of(&format!("{prefix}{}", o.name));
+                    return Err(Error::file(
+                        ErrorKind::RemoteConflict,
+                        Path::new(&url),
+                        format!(
+                            "a second object of segment {} (the other: {other})",
+                            k.segment_no
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the object `name` of the bucket is a copy of the local
+    /// segment `s` (the same plain segment, even if one of them is
+    /// compressed): its journal entry if so, a `RemoteConflict` (or
+    /// `NotFound`) in the inner result if not; the outer one is a failure
+    /// to find out.
+    fn verify_copy(&self, s: &SealedSegment, name: &str) -> Result<Result<Entry>> {
+        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
+        let key = format!("{prefix}{name}");
+        let url = self.remote.location().url_of(&key);
+        let mine = local::describe(&self.log, s, None)?;
+        let Some((size, theirs)) = self.remote.head(&key)? else {
+            return Ok(Err(Error::file(
+                ErrorKind::NotFound,
+                Path::new(&url),
+                "listed, then gone",
+            )));
+        };
+        let same_name = parse_segment_key(name).is_some_and(|k| k.first_seq == s.first_seq);
+        match theirs {
+            Some(m) if same_name && m.bytes == size && m.segment_sha256 == mine.segment_sha256 => {
+                Ok(Ok(Entry {
+                    segment_no: s.segment_no,
+                    state: State::Uploaded,
+                    object: name.to_string(),
+                    bytes: m.bytes,
+                    sha256: m.sha256,
+                }))
+            }
+            m => Ok(Err(conflict(&url, size, m.as_ref(), &mine))),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! `binlog ship`: uploads a log's sealed segments to an S3-compatible
+//! bucket (the library's `archive::Shipper`), once or, with `--follow`,
+//! as they are sealed; with `--keep-local N`, removes local segments past
+//! the newest N once their copies are verified in the bucket.
+
+use crate::error::{CliError, CliResult, Outcome};
+use binlog::archive::{Connection, Location, ShipOptions, ShipReport, Shipper};
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Each sealed segment (plain or .binlog.zst, as it is on disk) becomes the
+object PREFIX/LOG/<segment no>-<first seq>.binlog[.zst], uploaded create-only
+and checked by a HEAD; an object holding other bytes is never overwritten
+(the command stops, exit status 2). The upload journal LOG.ship beside the
+log's manifest makes a stopped or killed run resume where it was; stopping
+it at any moment is safe.
+
+Credentials and endpoint come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN, AWS_REGION and AWS_ENDPOINT_URL (an S3-compatible server),
+unless given as options.
+
+Examples:
+  binlog ship /var/log/orders --log orders --to s3://archive/prod
+  binlog ship /var/log/orders --log orders --to s3://archive/prod --follow --keep-local 4
+  AWS_ENDPOINT_URL=http://127.0.0.1:7070 binlog ship . --log orders --to s3://logs")]
+pub struct ShipArgs {
+    /// The log's directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The log's name.
+    #[arg(long, value_name = "NAME")]
+    pub log: String,
+    /// Where to: s3://BUCKET[/PREFIX].
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Keep shipping segments as they are sealed, until stopped.
+    #[arg(long)]
+    pub follow: bool,
+    /// Seconds between two looks for newly sealed segments (with --follow).
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub interval: f64,
+    /// Remove local segments once shipped and verified, keeping the newest N
+    /// sealed ones (default: remove none).
+    #[arg(long, value_name = "N")]
+    pub keep_local: Option<usize>,
+    /// The S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS itself).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The region (default: AWS_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Address buckets as BUCKET.HOST rather than HOST/BUCKET (path style).
+    #[arg(long)]
+    pub virtual_hosted: bool,
+    /// Segments larger than this go up in parts (multipart upload).
+    #[arg(long, value_name = "BYTES", default_value_t = ShipOptions::default().multipart_threshold)]
+    pub multipart_threshold: u64,
+    /// How long failed requests are retried before the command gives up.
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub retry_timeout: u64,
+}
+
+pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
+    let to = Location::parse(&args.to).map_err(|e| CliError::usage(e.message()))?;
+    if !(args.interval > 0.0 && args.interval.is_finite()) {
+        return Err(CliError::usage(
+            "--interval must be a positive number of seconds",
+        ));
+    }
+    let opts = ShipOptions {
+        keep_local: args.keep_local,
+        multipart_threshold: args.multipart_threshold,
+        connection: Connection {
+            endpoint: args.endpoint.clone(),
+            region: args.region.clone(),
+            virtual_hosted_style: args.virtual_hosted.then_some(true),
+            retry_timeout: Some(Duration::from_secs(args.retry_timeout)),
+            ..Connection::default()
+        },
+        ..ShipOptions::default()
+    };
+    let mut shipper = Shipper::open(&args.dir, &args.log, &to, opts).map_err(ship_error)?;
+    loop {
+        match shipper.ship_once() {
+            Ok(report) => print_report(&report, &to, &args.log),
+            // Following, a store that stays unreachable past the retries
+            // is waited for: the journal resumes the upload.
+            Err(e) if args.follow && e.kind() == binlog::ErrorKind::Remote => {
+                eprintln!("binlog: error: {} (trying again)", e.message());
+            }
+            Err(e) => return Err(ship_error(e)),
+        }
+        if !args.follow {
+            return Ok(Outcome::Clean);
+        }
+        std::thread::sleep(Duration::from_secs_f64(args.interval));
+    }
+}
+
+/// One line per segment shipped or removed, as it happened.
+fn print_report(r: &ShipReport, to: &Location, log: &str) {
+    for n in &r.uploaded {
+        println!("uploaded segment {n} of {log} to {to}");
+    }
+    for n in &r.found_uploaded {
+        println!("found segment {n} of {log} already in {to}, the same bytes");
+    }
+    for n in &r.removed_local {
+        println!("removed local segment {n} (verified in {to})");
+    }
+}
+
+/// A shipping error: the library's message names the file or object; a
+/// refused argument is a usage error, anything else an error (exit 2):
+/// a conflict or a claim by another log is not damage of the local log.
+fn ship_error(e: binlog::Error) -> CliError {
+    match e.kind() {
+        binlog::ErrorKind::InvalidArgument => CliError::usage(e.message()),
+        _ => CliError::io(e.message()),
+    }
+}
