@@ -14,7 +14,9 @@
 //! through the per-type index against that full scan, `Reader::open` and
 //! `seek_seq` to the middle (microseconds, bytes decompressed), and how
 //! much the resident set grows during the scan. Exit status 0 even when a
-//! target is missed; 1 if something fails.
+//! target is missed; 1 if something fails. Run by `cargo test` (without
+//! the `--bench` argument `cargo bench` gives), it does the same on 4 MiB
+//! segments: a check that it still runs, in `make test`.
 
 use binlog::compressed::{compress_segment_with, CompressOptions, CompressedSegment, Step};
 use binlog::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
@@ -27,9 +29,19 @@ const ROUNDS: usize = 5;
 /// Sequence numbers each seek measurement seeks to.
 const SEEKS: usize = 15;
 const SEGMENT_BYTES: u64 = 128 << 20;
+/// The segment size when run by `cargo test` (no `--bench` argument): a
+/// short run that checks the benchmark still works, its figures not
+/// meaningful.
+const SMOKE_SEGMENT_BYTES: u64 = 4 << 20;
 
 fn main() {
     let json_out = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let segment_bytes = if benchmarking {
+        SEGMENT_BYTES
+    } else {
+        SMOKE_SEGMENT_BYTES
+    };
     let dir = PathBuf::from("target/bench-tmp-compress");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create bench directory");
@@ -39,7 +51,7 @@ fn main() {
         ("quickstart-mix", mix_record),
     ] {
         let seg = dir.join(format!("{name}.binlog"));
-        write_segment(&seg, record);
+        write_segment(&seg, record, segment_bytes);
         results.push(measure(name, &seg));
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -90,11 +102,11 @@ fn mix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn write_segment(path: &Path, record: fn(u64, &mut Vec<u8>) -> &'static str) {
+fn write_segment(path: &Path, record: fn(u64, &mut Vec<u8>) -> &'static str, bytes: u64) {
     let w = Writer::open(path, Options::default()).expect("open writer");
     let mut payload = Vec::new();
     let mut i = 0;
-    while w.bytes() < SEGMENT_BYTES {
+    while w.bytes() < bytes {
         payload.clear();
         let t = record(i, &mut payload);
         w.write_with(

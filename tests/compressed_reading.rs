@@ -292,3 +292,50 @@ fn a_log_reader_crosses_from_compressed_history_into_a_live_segment() {
     r.seek_seq(1_234).unwrap();
     assert_eq!(owned(&r.next().unwrap().unwrap()), old_records[1_234]);
 }
+
+#[test]
+fn a_damaged_frame_a_reader_first_read_in_part_is_reported_as_a_damaged_frame() {
+    // Frame 1 holds the records that define the types (FORMAT.md 17.2
+    // rule 2a), which opening reads without decompressing the rest of it.
+    let dir = TempDir::new("zread-damage-first");
+    let plain = sealed(&dir, 2_000);
+    let zst = compressed_copy(&plain);
+    let all = read_all(&mut Reader::open(&plain).unwrap());
+    let f = common::compressed::damage_compressed_frame(&zst, 1);
+    let mut z = Reader::open(&zst).unwrap();
+    let err = loop {
+        match z.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("read past a damaged frame"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::CorruptFrame, "{err}");
+    assert!(err.to_string().contains("frame 1 "), "{err}");
+    assert_eq!(err.offset(), Some(f.compressed_offset), "{err}");
+    let mut z = Reader::open(&zst).unwrap();
+    z.skip_damaged(true);
+    let got = read_all(&mut z);
+    let kept: Vec<Owned> = all
+        .iter()
+        .filter(|r| r.5 + r.6 <= f.offset || r.5 >= f.end())
+        .cloned()
+        .collect();
+    // Every record outside the frame, and of the frame's own at most those
+    // before the damage that the open's partial read reached: each read
+    // the plain segment's, in order.
+    let in_frame = |r: &Owned| r.5 + r.6 > f.offset && r.5 < f.end();
+    let outside: Vec<&Owned> = got.iter().filter(|r| !in_frame(r)).collect();
+    assert!(
+        outside.iter().copied().eq(kept.iter()),
+        "frame {}..{}",
+        f.offset,
+        f.end()
+    );
+    let mut plain = all.iter();
+    assert!(
+        got.iter().all(|r| plain.any(|p| p == r)),
+        "the records read are the plain segment's, in order"
+    );
+    assert!(got.len() < all.len(), "the damaged frame cost records");
+}

@@ -90,6 +90,12 @@ impl FrameStream {
         self.size
     }
 
+    /// Whether the held frame is decompressed to its end, its checksum
+    /// checked.
+    pub fn is_whole(&self) -> bool {
+        self.index.is_some() && self.ended
+    }
+
     /// Holds nothing: the next `extend` starts a frame.
     pub fn clear(&mut self) {
         self.index = None;

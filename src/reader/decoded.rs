@@ -180,6 +180,14 @@ impl Decoded {
         Ok(true)
     }
 
+    /// Decompresses the frame held to its end (its checksum checked).
+    fn finish_frame(&mut self) -> std::result::Result<(), FrameFailed> {
+        match self.frame.index() {
+            Some(i) if !self.frame.is_whole() => self.load(i, usize::MAX),
+            _ => Ok(()),
+        }
+    }
+
     /// Makes the frame held frame `index`, decompressed at least up to its
     /// `upto`th byte.
     fn load(&mut self, index: usize, upto: usize) -> std::result::Result<(), FrameFailed> {
@@ -253,13 +261,21 @@ impl Reader {
             let total = FRAME_HEADER_LEN.saturating_add(len).min(avail);
             d.hold(pos, total).map(|()| total)
         });
-        match held {
-            Ok(total) => {
-                let (bytes, base) = d.held();
-                let at = pos - base;
-                let check = FrameCheck::of(frame::frame_at(&bytes[..at + total], at, verify));
-                Ok((check, BytesIn::Decoded))
+        // Bytes of a frame not yet decompressed to its end have not had the
+        // frame's checksum checked: when they fail the record's checks, the
+        // rest of the frame is decompressed, so that a damaged frame is
+        // reported as one, not as the record damage it caused.
+        let held = held.and_then(|total| {
+            let (bytes, base) = d.held();
+            let at = pos - base;
+            let check = FrameCheck::of(frame::frame_at(&bytes[..at + total], at, verify));
+            if matches!(check, FrameCheck::Bad(_)) {
+                d.finish_frame()?;
             }
+            Ok(check)
+        });
+        match held {
+            Ok(check) => Ok((check, BytesIn::Decoded)),
             Err((index, e)) if self.skip_damaged && is_damage(&e) => {
                 d.failed = Some(index);
                 let bad = FrameCheck::Bad("in a compressed frame that does not decompress");
