@@ -262,7 +262,9 @@ clean:
 # --- Go binding (bindings/go): cgo over libbinlog.so, tests under -race -----
 # The package finds the library through `#cgo pkg-config: binlog`; in this
 # tree, target/pkgconfig/binlog.pc names include/ and target/release/ (with
-# an rpath to the latter, so the tests run without LD_LIBRARY_PATH).
+# an rpath to the latter, so the tests run without LD_LIBRARY_PATH). The
+# build tag binlog_buildtree (paths into the checkout, no pkg-config) is
+# built too.
 BUILD_TREE_PC := target/pkgconfig/binlog.pc
 GO_BUILD_TREE_ENV := PKG_CONFIG_PATH=$(abspath target/pkgconfig) \
   CGO_LDFLAGS="-Wl,-rpath,$(abspath $(RELEASE))" CGO_ENABLED=1
@@ -274,6 +276,7 @@ $(BUILD_TREE_PC):
 
 test-go: lib $(BUILD_TREE_PC)
 	cd bindings/go && $(GO_BUILD_TREE_ENV) $(GO) test -race -count=1 ./...
+	cd bindings/go && CGO_ENABLED=1 $(GO) vet -tags binlog_buildtree ./...
 
 # A module outside the tree (tests/consumer/go) that requires this one,
 # vendored, built and run under -race against an installed libbinlog

@@ -1,7 +1,8 @@
 // Package binlog is a thin cgo binding of libbinlog, a crash-safe binary
 // record log. cgo finds the installed C library (binlog.h, libbinlog.so)
-// through pkg-config (binlog.pc, installed by libbinlog's `make install`):
-// see the README for PKG_CONFIG_PATH and a static build.
+// through pkg-config (binlog.pc, installed by libbinlog's `make install`;
+// cgo_pkgconfig.go); with the build tag binlog_buildtree, in the build tree
+// of a checkout instead (cgo_buildtree.go). See the README.
 //
 // A Writer appends records to one segment (OpenWriter) or to a rolling log
 // of segments (OpenLog); it is safe for concurrent use by any number of
@@ -32,7 +33,6 @@
 package binlog
 
 /*
-#cgo pkg-config: binlog
 #include <stdlib.h>
 #include <binlog.h>
 */
