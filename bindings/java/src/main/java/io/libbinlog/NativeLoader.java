@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
 
@@ -29,8 +30,8 @@ import java.util.Locale;
  * for the SHA-256 of its content, so libraries of different versions never share a
  * file, and it appears under that name only by an atomic rename of a complete copy:
  * JVMs that start together each write their own temporary file and load the same
- * bytes, whichever rename lands last. A copy already there is loaded only if its
- * content has the expected hash. When the cache directory cannot be written, the
+ * bytes, whichever rename lands last. A copy already there is loaded only if it
+ * holds the jar's bytes. When the cache directory cannot be written, the
  * library goes to a fresh temporary directory deleted at exit.
  */
 final class NativeLoader {
@@ -128,7 +129,7 @@ final class NativeLoader {
     /** {@code dir/name} holding {@code library}, written (atomically) unless it already does. */
     static Path cached(Path dir, String name, byte[] library) throws IOException {
         Path file = dir.resolve(name);
-        if (Files.isRegularFile(file) && sha256(Files.readAllBytes(file)).equals(sha256(library))) {
+        if (Files.isRegularFile(file) && Arrays.equals(Files.readAllBytes(file), library)) {
             return file;
         }
         Files.createDirectories(dir);
