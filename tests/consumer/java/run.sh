@@ -33,9 +33,12 @@ jar=$m2/io/libbinlog/libbinlog-java/$version/libbinlog-java-$version.jar
 for kind in sources javadoc; do
   [[ -f ${jar%.jar}-$kind.jar ]] || fail "no ${jar%.jar}-$kind.jar"
 done
-unzip -p "$jar" META-INF/MANIFEST.MF | grep -q '^Automatic-Module-Name: io.libbinlog' || fail "$jar has no Automatic-Module-Name"
+# The JDK's jar tool, not unzip (which a machine may lack).
+mkdir -p "$work/jar"
+(cd "$work/jar" && jar xf "$jar" META-INF/MANIFEST.MF io/libbinlog/native/linux-x86_64/libbinlog_jni.so)
+grep -q '^Automatic-Module-Name: io.libbinlog' "$work/jar/META-INF/MANIFEST.MF" || fail "$jar has no Automatic-Module-Name"
 so=$work/libbinlog_jni.so
-unzip -p "$jar" io/libbinlog/native/linux-x86_64/libbinlog_jni.so > "$so"
+cp "$work/jar/io/libbinlog/native/linux-x86_64/libbinlog_jni.so" "$so" || fail "$jar carries no io/libbinlog/native/linux-x86_64/libbinlog_jni.so"
 needed=$(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
 # glibc alone: libc and its dynamic loader (for __tls_get_addr).
 [[ $needed == "ld-linux-x86-64.so.2 libc.so.6 " ]] || fail "the jar's libbinlog_jni.so needs: $needed (want glibc alone)"
