@@ -93,7 +93,8 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header check-abi lint test-rust test-c test-consumer test-go test-java fuzz-short
+test: check-header check-abi lint test-rust test-c test-consumer test-go test-go-consumer test-java \
+  test-java-consumer fuzz-short
 	@echo "make test: all suites passed"
 
 # Every Rust test (the archive tests start the pinned versitygw: s3-server);
@@ -259,12 +260,47 @@ clean:
 	rm -rf demo-data
 
 # --- Go binding (bindings/go): cgo over libbinlog.so, tests under -race -----
-.PHONY: test-go
-test-go: lib
-	cd bindings/go && { command -v go >/dev/null 2>&1 || PATH="/usr/local/go/bin:$$PATH"; } && \
-	  CGO_ENABLED=1 go test -race -count=1 ./...
+# The package finds the library through `#cgo pkg-config: binlog`; in this
+# tree, target/pkgconfig/binlog.pc names include/ and target/release/ (with
+# an rpath to the latter, so the tests run without LD_LIBRARY_PATH). The
+# build tag binlog_buildtree (paths into the checkout, no pkg-config) is
+# built too.
+BUILD_TREE_PC := target/pkgconfig/binlog.pc
+GO_BUILD_TREE_ENV := PKG_CONFIG_PATH=$(abspath target/pkgconfig) \
+  CGO_LDFLAGS="-Wl,-rpath,$(abspath $(RELEASE))" CGO_ENABLED=1
+.PHONY: test-go test-go-consumer $(BUILD_TREE_PC)
+$(BUILD_TREE_PC):
+	@mkdir -p $(dir $@)
+	@$(SUBST_INSTALL) -e 's|@LIBDIR@|$(abspath $(RELEASE))|g' -e 's|@INCLUDEDIR@|$(abspath include)|g' \
+	  -e 's|^prefix=.*|prefix=$(CURDIR)|' $(PACKAGING)/binlog.pc.in > $@
+
+test-go: lib $(BUILD_TREE_PC)
+	cd bindings/go && $(GO_BUILD_TREE_ENV) $(GO) test -race -count=1 ./...
+	cd bindings/go && CGO_ENABLED=1 $(GO) vet -tags binlog_buildtree ./...
+
+# A module outside the tree (tests/consumer/go) that requires this one,
+# vendored, built and run under -race against an installed libbinlog
+# (tests/consumer/go/run.sh).
+test-go-consumer: lib cli man
+	GO=$(GO) tests/consumer/go/run.sh
 
 # --- Java binding (JNI) ------------------------------------------------------
+# `make java`: `mvn install` of bindings/java (tests skipped), which puts
+# io.libbinlog:libbinlog-java, its sources and javadoc jars in the local
+# repository; the jar carries libbinlog_jni.so, libbinlog.a linked in
+# (build-jni.sh). Once this (and `make test-java`, for the test engine) has
+# fetched the pinned plugins, `mvn -o install` works offline.
+.PHONY: java test-java-consumer
+java: lib
+	cd bindings/java && mvn -B -q install -DskipTests
+
+# A Maven project outside the tree (tests/consumer/java) built against the
+# installed artifact and run with a plain `java -cp`; checks the jar's
+# native library (libc alone, JNI symbols alone) and its loading
+# (tests/consumer/java/run.sh).
+test-java-consumer: lib
+	tests/consumer/java/run.sh
+
 # Builds bindings/java/target/jni/libbinlog_jni.so (javac -h + gcc -Werror)
 # and runs the JUnit 5 suite with Maven under -Xcheck:jni; a JNI warning the
 # JVM prints (surefire keeps it in a .dumpstream file) fails the target too.

@@ -1,5 +1,8 @@
 // Package binlog is a thin cgo binding of libbinlog, a crash-safe binary
-// record log (include/binlog.h, target/release/libbinlog.so).
+// record log. cgo finds the installed C library (binlog.h, libbinlog.so)
+// through pkg-config (binlog.pc, installed by libbinlog's `make install`;
+// cgo_pkgconfig.go); with the build tag binlog_buildtree, in the build tree
+// of a checkout instead (cgo_buildtree.go). See the README.
 //
 // A Writer appends records to one segment (OpenWriter) or to a rolling log
 // of segments (OpenLog); it is safe for concurrent use by any number of
@@ -30,8 +33,6 @@
 package binlog
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../target/release -lbinlog -Wl,-rpath,${SRCDIR}/../../target/release
 #include <stdlib.h>
 #include <binlog.h>
 */

@@ -1062,11 +1062,20 @@ func benchBatch(b *testing.B, size, batch int) {
 	for i := range es {
 		es[i] = Entry{Type: "tick", Payload: buf[i*size : (i+1)*size]}
 	}
+	benchBatches(b, w, size, batch, func(k int) error {
+		_, err := w.WriteBatch(es[:k])
+		return err
+	})
+}
+
+// benchBatches times b.N records of size bytes written by write(k), k
+// records at a time (batch, then what is left).
+func benchBatches(b *testing.B, w *Writer, size, batch int, write func(k int) error) {
 	b.SetBytes(int64(size))
 	b.ResetTimer()
 	for done := 0; done < b.N; {
 		k := min(batch, b.N-done)
-		if _, err := w.WriteBatch(es[:k]); err != nil {
+		if err := write(k); err != nil {
 			b.Fatal(err)
 		}
 		done += k

@@ -7,6 +7,7 @@ package binlog
 import "C"
 
 import (
+	"context"
 	"errors"
 	"io"
 	"math"
@@ -328,18 +329,54 @@ const maxWaitSlice = 100 * time.Millisecond
 // returns io.EOF on timeout, and ErrClosed if the reader is closed while
 // it waits.
 func (r *Reader) NextWait(timeout time.Duration) (*Record, error) {
-	const op = "next wait"
-	deadline := time.Now().Add(timeout)
+	var rec *Record
+	err := waitFor(context.Background(), time.Now().Add(timeout), func(slice time.Duration) (err error) {
+		rec, err = r.waitSlice("next wait", slice)
+		return err
+	})
+	if err == errEnd {
+		return nil, io.EOF
+	}
+	return rec, err
+}
+
+// NextContext is NextWait with no timeout of its own: it waits for a record
+// until ctx is done, and returns ctx.Err() then (within 100 ms of a
+// cancellation; at its deadline, context.DeadlineExceeded).
+func (r *Reader) NextContext(ctx context.Context) (*Record, error) {
+	var rec *Record
+	err := waitFor(ctx, time.Time{}, func(slice time.Duration) (err error) {
+		rec, err = r.waitSlice("next wait", slice)
+		return err
+	})
+	return rec, contextEnd(ctx, err)
+}
+
+// waitFor calls try with waits of at most maxWaitSlice, so Close and other
+// calls get the reader within that time, until try returns something
+// other than errEnd or ErrTruncated, ctx is done (ctx.Err()) or the
+// deadline passes (errEnd, or ErrTruncated). A zero deadline means none;
+// ctx's deadline counts as one.
+func waitFor(ctx context.Context, deadline time.Time, try func(time.Duration) error) error {
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
 	for {
-		slice := min(time.Until(deadline), maxWaitSlice)
-		rec, err := r.waitSlice(op, slice)
-		if err == errEnd {
-			if !time.Now().Before(deadline) {
-				return nil, io.EOF
-			}
-			continue
+		slice := maxWaitSlice
+		if !deadline.IsZero() {
+			slice = min(time.Until(deadline), slice)
 		}
-		if errors.Is(err, ErrTruncated) && time.Now().Before(deadline) {
+		err := try(slice)
+		if err != errEnd && !errors.Is(err, ErrTruncated) {
+			return err
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return err
+		}
+		if err != errEnd {
 			// Workaround: a rolling log creates its next segment file
 			// before it writes the header, and a log reader that opens the
 			// file in between fails with ErrTruncated ("file ends inside
@@ -347,10 +384,17 @@ func (r *Reader) NextWait(timeout time.Duration) (*Record, error) {
 			// leaves the reader where it was, so try again until the
 			// deadline; a header that stays torn is still reported then.
 			time.Sleep(time.Millisecond)
-			continue
 		}
-		return rec, err
 	}
+}
+
+// contextEnd is the error of a wait bounded by ctx alone: errEnd means
+// that ctx's deadline passed (ctx.Err() may lag behind the clock).
+func contextEnd(ctx context.Context, err error) error {
+	if err == errEnd {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 func (r *Reader) waitSlice(op string, d time.Duration) (*Record, error) {

@@ -34,6 +34,9 @@ type Writer struct {
 	// pending holds the segments sealed but not yet polled when Close ran
 	// (including the last one, which Close seals).
 	pending []SegmentInfo
+
+	// packed is WritePacked's entry array, reused by one call at a time.
+	packed packedEntries
 }
 
 // SegmentInfo describes a sealed segment of a rolling log (PollSealed).
@@ -136,6 +139,7 @@ func (w *Writer) Close() error {
 		w.pollMu.Unlock()
 	}
 	C.binlog_writer_free(h)
+	w.packed.free() // no WritePacked runs: they hold mu for reading
 	return err
 }
 

@@ -785,7 +785,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteBatch(JNIEnv *env, j
                                                                  jbyteArray type_bytes, jintArray type_lens,
                                                                  jintArray type_index, jobject data,
                                                                  jboolean direct, jint pos, jintArray lengths,
-                                                                 jlongArray timestamps, jboolean pin) {
+                                                                 jint count, jlongArray timestamps, jboolean pin) {
     UNUSED(cls);
     binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
@@ -815,7 +815,14 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteBatch(JNIEnv *env, j
         throw_iae(env, "malformed type names");
         goto out;
     }
-    if ((type_index != NULL && nidx != n) || (timestamps != NULL && nts != n)) {
+    /* The records are the first `count` lengths; the Java side has
+     * checked how long the other arrays must be, here they must cover them. */
+    if (count < 0 || count > n) {
+        throw_iae(env, "record count outside the lengths array");
+        goto out;
+    }
+    n = count;
+    if ((type_index != NULL && nidx < n) || (timestamps != NULL && nts < n)) {
         throw_iae(env, "types / timestamps do not match the record count");
         goto out;
     }

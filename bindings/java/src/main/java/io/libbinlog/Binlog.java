@@ -5,11 +5,11 @@ import java.lang.ref.Cleaner;
 /**
  * Entry point: library loading, version and shared constants.
  *
- * <p>The JNI library {@code libbinlog_jni.so} is loaded with
- * {@code System.loadLibrary("binlog_jni")} (so {@code -Djava.library.path}
- * must name its directory), or from the absolute path in the system
- * property {@code io.libbinlog.jni.library} when that is set. It finds
- * {@code libbinlog.so} through its rpath or {@code LD_LIBRARY_PATH}.
+ * <p>The JNI library {@code libbinlog_jni.so} (libbinlog linked in statically)
+ * is the one the jar carries, copied to a cache directory at first use, or
+ * a library of the user's own named by the system property
+ * {@code io.libbinlog.jni.library} or the environment variable
+ * {@code LIBBINLOG_JNI_LIBRARY} (bindings/java/README.md, "Loading").
  */
 public final class Binlog {
     /** Timestamp meaning "take the clock now" ({@code BINLOG_TIME_NOW}). */
@@ -19,12 +19,7 @@ public final class Binlog {
     static final Cleaner CLEANER;
 
     static {
-        String path = System.getProperty("io.libbinlog.jni.library");
-        if (path != null && !path.isEmpty()) {
-            System.load(path);
-        } else {
-            System.loadLibrary("binlog_jni");
-        }
+        NativeLoader.load();
         CLEANER = Cleaner.create();
     }
 

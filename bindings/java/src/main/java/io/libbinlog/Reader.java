@@ -13,8 +13,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 /**
  * A reader of one segment ({@link #open}), of a rolling log across its
@@ -150,6 +155,29 @@ public final class Reader implements AutoCloseable {
 
     private void exit() {
         lock.unlock();
+    }
+
+    /**
+     * The records there are now, as a sequential, ordered stream over {@link #next()}: it
+     * reads lazily (a short-circuiting operation such as {@code limit} or {@code findFirst}
+     * consumes no record past what it took) and ends where {@code next()} returns null.
+     * Closing the stream does not close the reader; the stream is for one thread, like the
+     * reader.
+     */
+    public Stream<Record> records() {
+        Spliterator<Record> records = new Spliterators.AbstractSpliterator<>(Long.MAX_VALUE,
+                Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.IMMUTABLE) {
+            @Override
+            public boolean tryAdvance(Consumer<? super Record> action) {
+                Record rec = next();
+                if (rec == null) {
+                    return false;
+                }
+                action.accept(rec);
+                return true;
+            }
+        };
+        return StreamSupport.stream(records, false);
     }
 
     /** The next record as Java copies, or null when there is none for now (END). */

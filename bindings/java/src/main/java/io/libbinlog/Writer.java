@@ -241,7 +241,8 @@ public final class Writer implements AutoCloseable {
      * Appends {@code lengths.length} records of one type in one call: their
      * payloads lie end to end in {@code data} from its position (a direct
      * buffer is read in place). Returns the first record's sequence number;
-     * the position moves past the records. Every entry is checked first:
+     * the position moves past the records (and stays where it was if the
+     * call throws). Every entry is checked first:
      * if one is invalid (or above the maximum record size), nothing is
      * written and no sequence number is taken. Only an I/O error can stop
      * a batch part way (the exception's message says how many records were
@@ -249,6 +250,15 @@ public final class Writer implements AutoCloseable {
      */
     public long writeBatch(String type, ByteBuffer data, int[] lengths) {
         return writeBatch(new String[] {type}, data, lengths, null);
+    }
+
+    /**
+     * Like {@link #writeBatch(String, ByteBuffer, int[])}, for the first {@code count}
+     * entries of {@code lengths} only: a batch array allocated once serves a last
+     * batch that is not full. {@code 0 <= count <= lengths.length}.
+     */
+    public long writeBatch(String type, ByteBuffer data, int[] lengths, int count) {
+        return writeBatch(new String[] {type}, data, lengths, count, null);
     }
 
     /** Like {@link #writeBatch(String, ByteBuffer, int[])}, with one timestamp per record (null = now). */
@@ -262,30 +272,43 @@ public final class Writer implements AutoCloseable {
      * or has one entry per record.
      */
     public long writeBatch(String[] types, ByteBuffer data, int[] lengths, long[] timestampsNs) {
+        return writeBatch(types, data, Count.all(lengths), timestampsNs);
+    }
+
+    /**
+     * The first {@code count} records of {@code lengths}: {@code types} has one entry, or at
+     * least {@code count} (the first {@code count} are used); so has {@code timestampsNs},
+     * unless it is null.
+     */
+    public long writeBatch(String[] types, ByteBuffer data, int[] lengths, int count, long[] timestampsNs) {
+        return writeBatch(types, data, Count.first(lengths, count), timestampsNs);
+    }
+
+    private long writeBatch(String[] types, ByteBuffer data, Count c, long[] timestampsNs) {
         int pos = data.position();
         long total;
         long first;
         if (data.isDirect()) {
-            BatchTypes bt = batchTypes(types, lengths);
-            total = checkLengths(lengths, data.remaining(), timestampsNs);
-            first = batch(bt, data, true, pos, lengths, timestampsNs);
+            BatchTypes bt = batchTypes(types, c);
+            total = checkLengths(c, data.remaining(), timestampsNs);
+            first = batch(bt, data, true, pos, c, timestampsNs);
         } else if (data.hasArray()) {
-            return writeBatchArray(types, data, data.array(), data.arrayOffset() + pos, data.remaining(), lengths,
+            return writeBatchArray(types, data, data.array(), data.arrayOffset() + pos, data.remaining(), c,
                     timestampsNs);
         } else {
             byte[] copy = new byte[data.remaining()];
             data.duplicate().get(copy);
-            return writeBatchArray(types, data, copy, 0, copy.length, lengths, timestampsNs);
+            return writeBatchArray(types, data, copy, 0, copy.length, c, timestampsNs);
         }
         data.position(pos + (int) total);
         return first;
     }
 
     private long writeBatchArray(String[] types, ByteBuffer consumed, byte[] array, int off, int avail,
-            int[] lengths, long[] ts) {
-        BatchTypes bt = batchTypes(types, lengths);
-        long total = checkLengths(lengths, avail, ts);
-        long first = batch(bt, array, false, off, lengths, ts);
+            Count c, long[] ts) {
+        BatchTypes bt = batchTypes(types, c);
+        long total = checkLengths(c, avail, ts);
+        long first = batch(bt, array, false, off, c, ts);
         consumed.position(consumed.position() + (int) total);
         return first;
     }
@@ -295,12 +318,57 @@ public final class Writer implements AutoCloseable {
         return writeBatch(new String[] {type}, data, 0, lengths, null);
     }
 
+    /** Batch from a heap array of the first {@code count} entries of {@code lengths}. */
+    public long writeBatch(String type, byte[] data, int[] lengths, int count) {
+        return writeBatchArray(new String[] {type}, data, 0, Count.first(lengths, count), null);
+    }
+
     /** Batch from a heap array: records end to end from {@code offset}; types and timestamps as above. */
     public long writeBatch(String[] types, byte[] data, int offset, int[] lengths, long[] timestampsNs) {
+        return writeBatchArray(types, data, offset, Count.all(lengths), timestampsNs);
+    }
+
+    private long writeBatchArray(String[] types, byte[] data, int offset, Count c, long[] timestampsNs) {
         Objects.checkFromToIndex(offset, data.length, data.length);
-        BatchTypes bt = batchTypes(types, lengths);
-        checkLengths(lengths, data.length - offset, timestampsNs);
-        return batch(bt, data, false, offset, lengths, timestampsNs);
+        BatchTypes bt = batchTypes(types, c);
+        checkLengths(c, data.length - offset, timestampsNs);
+        return batch(bt, data, false, offset, c, timestampsNs);
+    }
+
+    /**
+     * The records of a batch: the first {@code n} entries of {@code lengths}. When
+     * {@code exact}, per-record arrays (types, timestamps) have exactly one entry per
+     * entry of {@code lengths}; otherwise at least {@code n}.
+     */
+    private static final class Count {
+        final int[] lengths;
+        final int n;
+        final boolean exact;
+
+        private Count(int[] lengths, int n, boolean exact) {
+            this.lengths = lengths;
+            this.n = n;
+            this.exact = exact;
+        }
+
+        static Count all(int[] lengths) {
+            Objects.requireNonNull(lengths, "lengths");
+            return new Count(lengths, lengths.length, true);
+        }
+
+        static Count first(int[] lengths, int count) {
+            Objects.requireNonNull(lengths, "lengths");
+            if (count < 0 || count > lengths.length) {
+                throw new IllegalArgumentException(
+                        "count " + count + " is outside 0.." + lengths.length + " (the entries of lengths)");
+            }
+            return new Count(lengths, count, false);
+        }
+
+        /** Whether a per-record array of {@code length} entries fits this batch. */
+        boolean fits(int length) {
+            return exact ? length == lengths.length : length >= n;
+        }
     }
 
     private static final class BatchTypes {
@@ -313,20 +381,19 @@ public final class Writer implements AutoCloseable {
         }
     }
 
-    private BatchTypes batchTypes(String[] types, int[] lengths) {
+    private BatchTypes batchTypes(String[] types, Count c) {
         Objects.requireNonNull(types, "types");
-        Objects.requireNonNull(lengths, "lengths");
         if (types.length == 1) {
             byte[] b = typeBytes(types[0]);
             return new BatchTypes(new Strings.Packed(b, new int[] {b.length}), null);
         }
-        if (types.length != lengths.length) {
+        if (!c.fits(types.length)) {
             throw new IllegalArgumentException(
-                    "types has " + types.length + " entries for " + lengths.length + " records");
+                    "types has " + types.length + " entries for " + c.n + " records");
         }
         Map<String, Integer> ids = new HashMap<>();
-        int[] index = new int[types.length];
-        for (int i = 0; i < types.length; i++) {
+        int[] index = new int[c.n];
+        for (int i = 0; i < c.n; i++) {
             index[i] = ids.computeIfAbsent(Objects.requireNonNull(types[i], "type"), k -> ids.size());
         }
         String[] names = new String[ids.size()];
@@ -334,9 +401,10 @@ public final class Writer implements AutoCloseable {
         return new BatchTypes(Strings.strings(Arrays.asList(names), "type"), index);
     }
 
-    private static long checkLengths(int[] lengths, int available, long[] ts) {
+    private static long checkLengths(Count c, int available, long[] ts) {
         long total = 0;
-        for (int n : lengths) {
+        for (int i = 0; i < c.n; i++) {
+            int n = c.lengths[i];
             if (n < 0) {
                 throw new IllegalArgumentException("negative record length " + n);
             }
@@ -346,22 +414,23 @@ public final class Writer implements AutoCloseable {
             throw new IllegalArgumentException(
                     "lengths add up to " + total + " bytes but the buffer holds " + available);
         }
-        if (ts != null && ts.length != lengths.length) {
+        if (ts != null && !c.fits(ts.length)) {
             throw new IllegalArgumentException(
-                    "timestampsNs has " + ts.length + " entries for " + lengths.length + " records");
+                    "timestampsNs has " + ts.length + " entries for " + c.n + " records");
         }
         return total;
     }
 
-    private long batch(BatchTypes bt, Object data, boolean direct, int pos, int[] lengths, long[] ts) {
-        if (lengths.length == 0) {
+    private long batch(BatchTypes bt, Object data, boolean direct, int pos, Count c, long[] ts) {
+        if (c.n == 0) {
             // No records (and maybe no types: one per record): what the
             // next record would get, as the C call returns for none.
             return nextSeq();
         }
         long h = enter();
         try {
-            return nativeWriteBatch(h, bt.names.bytes, bt.names.lengths, bt.index, data, direct, pos, lengths, ts, pin);
+            return nativeWriteBatch(h, bt.names.bytes, bt.names.lengths, bt.index, data, direct, pos, c.lengths,
+                    c.n, ts, pin);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -557,7 +626,7 @@ public final class Writer implements AutoCloseable {
             byte[] metaBytes, int[] metaLens, long timestampNs);
 
     private static native long nativeWriteBatch(long h, byte[] typeBytes, int[] typeLens, int[] typeIndex,
-            Object data, boolean direct, int pos, int[] lengths, long[] timestampsNs, boolean pin);
+            Object data, boolean direct, int pos, int[] lengths, int count, long[] timestampsNs, boolean pin);
 
     private static native void nativeFlush(long h);
 

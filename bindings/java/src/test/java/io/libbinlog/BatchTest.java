@@ -138,4 +138,48 @@ class BatchTest {
             assertEquals(0, big.position());
         }
     }
+
+    /** A lengths array allocated once serves a last batch that is not full. */
+    @Test
+    void writeBatchWithACountWritesTheFirstCountRecordsAndConsumesTheirBytes() {
+        int[] lengths = {3, 2, 4, 99};
+        byte[] bytes = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+        Path file = dir.resolve("count.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            assertEquals(0, w.writeBatch("d", direct, lengths, 2));
+            assertEquals(5, direct.position(), "the position moves past the 2 records alone");
+            assertEquals(2, w.writeBatch("h", bytes, lengths, 3));
+            assertEquals(5, w.writeBatch(new String[] {"x", "y", "never used"}, ByteBuffer.wrap(bytes), lengths, 2,
+                    new long[] {7, 8, 9, 10}));
+            assertEquals(7, w.writeBatch("none", direct, lengths, 0));
+            assertEquals(7, w.nextSeq());
+        }
+        try (Reader r = Reader.open(file)) {
+            String[] want = {"d:3", "d:2", "h:3", "h:2", "h:4", "x:3", "y:2"};
+            for (int i = 0; i < want.length; i++) {
+                Record rec = r.next();
+                assertEquals(want[i], rec.type() + ":" + rec.payload().length, "record " + i);
+            }
+            assertNull(r.next());
+        }
+    }
+
+    @Test
+    void aCountOutsideTheLengthsArrayOrBeyondItsArraysThrowsAndWritesNothing() {
+        Path file = dir.resolve("badcount.binlog");
+        try (Writer w = Writer.openSegment(file)) {
+            ByteBuffer data = ByteBuffer.allocateDirect(10);
+            int[] lengths = {1, 1};
+            assertThrows(IllegalArgumentException.class, () -> w.writeBatch("t", data, lengths, 3));
+            assertThrows(IllegalArgumentException.class, () -> w.writeBatch("t", data, lengths, -1));
+            assertThrows(IllegalArgumentException.class, () -> w.writeBatch("t", new byte[2], lengths, 3));
+            assertThrows(IllegalArgumentException.class,
+                    () -> w.writeBatch(new String[] {"a", "b"}, data, lengths, 2, new long[1]));
+            assertThrows(IllegalArgumentException.class,
+                    () -> w.writeBatch(new String[] {"a", "b"}, data, new int[] {1, 1, 1}, 3, null));
+            assertEquals(0, data.position());
+            assertEquals(0, w.nextSeq());
+        }
+    }
 }

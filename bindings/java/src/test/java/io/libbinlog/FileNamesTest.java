@@ -89,7 +89,7 @@ class FileNamesTest {
         assertEquals(0, mv.exitValue(), mvOut);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xcheck:jni", "-cp", System.getProperty("java.class.path"),
-                "-Djava.library.path=" + System.getProperty("java.library.path"),
+                "-Dio.libbinlog.jni.cacheDir=" + NativeLoader.cacheDir(),
                 AsciiLocaleGlobChild.class.getName(), dir.toString()).redirectErrorStream(true);
         pb.environment().put("LC_ALL", "C");
         pb.environment().put("LANG", "C");

@@ -240,7 +240,7 @@ class LogTest {
         for (boolean bg : new boolean[] {true, false}) {
             Path d = Files.createDirectory(dir.resolve("bg-" + bg));
             Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    "-Djava.library.path=" + System.getProperty("java.library.path"),
+                    "-Dio.libbinlog.jni.cacheDir=" + NativeLoader.cacheDir(),
                     SealFailChild.class.getName(), d.toString(), bg ? "1" : "0")
                     .redirectErrorStream(true).start();
             BufferedReader out = new BufferedReader(

@@ -14,7 +14,7 @@ import java.nio.file.Path;
  *
  * <pre>
  * cd bindings/java &amp;&amp; mvn -q test-compile &amp;&amp; java -cp target/classes:target/test-classes \
- *   -Djava.library.path=target/jni io.libbinlog.ReadBench [records] [payloadBytes] [rounds]
+ *   io.libbinlog.ReadBench [records] [payloadBytes] [rounds]
  * </pre>
  */
 public final class ReadBench {

@@ -1,0 +1,157 @@
+package io.libbinlog;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Locale;
+
+/**
+ * Finds and loads the JNI library, in this order:
+ * <ol>
+ * <li>the absolute path in the system property {@value #PATH_PROPERTY}, else in the
+ * environment variable {@value #PATH_ENV}: a library of the user's own;</li>
+ * <li>the library the jar carries for this platform
+ * ({@code io/libbinlog/native/<os>-<arch>/libbinlog_jni.so}), copied once into the
+ * cache directory and loaded from there;</li>
+ * <li>for a platform the jar carries nothing for: {@code System.loadLibrary("binlog_jni")}
+ * ({@code java.library.path}).</li>
+ * </ol>
+ *
+ * <p>The cache directory is the system property {@value #CACHE_PROPERTY}, else
+ * {@code $XDG_CACHE_HOME/libbinlog}, else {@code ~/.cache/libbinlog}. The copy is named
+ * for the SHA-256 of its content, so libraries of different versions never share a
+ * file, and it appears under that name only by an atomic rename of a complete copy:
+ * JVMs that start together each write their own temporary file and load the same
+ * bytes, whichever rename lands last. A copy already there is loaded only if it
+ * holds the jar's bytes. When the cache directory cannot be written, the
+ * library goes to a fresh temporary directory deleted at exit.
+ */
+final class NativeLoader {
+    static final String PATH_PROPERTY = "io.libbinlog.jni.library";
+    static final String PATH_ENV = "LIBBINLOG_JNI_LIBRARY";
+    static final String CACHE_PROPERTY = "io.libbinlog.jni.cacheDir";
+    static final String LIBRARY_FILE = "libbinlog_jni.so";
+
+    private NativeLoader() {
+    }
+
+    static void load() {
+        String own = firstSet(System.getProperty(PATH_PROPERTY), System.getenv(PATH_ENV));
+        if (own != null) {
+            System.load(Path.of(own).toAbsolutePath().toString());
+            return;
+        }
+        String resource = "/io/libbinlog/native/" + platform() + "/" + LIBRARY_FILE;
+        byte[] bundled = readResource(resource);
+        if (bundled == null) {
+            System.loadLibrary("binlog_jni");
+            return;
+        }
+        System.load(extract(bundled).toString());
+    }
+
+    /** {@code linux-x86_64} and the like: the directory of the jar's library for this JVM. */
+    static String platform() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        if (os.startsWith("linux")) {
+            os = "linux";
+        }
+        if (arch.equals("amd64") || arch.equals("x86_64")) {
+            arch = "x86_64";
+        } else if (arch.equals("aarch64") || arch.equals("arm64")) {
+            arch = "aarch64";
+        }
+        return os + "-" + arch;
+    }
+
+    private static String firstSet(String... values) {
+        for (String v : values) {
+            if (v != null && !v.isEmpty()) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    private static byte[] readResource(String name) {
+        try (InputStream in = NativeLoader.class.getResourceAsStream(name)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("libbinlog: cannot read the JNI library " + name + " from the jar", e);
+        }
+    }
+
+    /** The path of a file holding {@code library}, written there if it was not already. */
+    private static Path extract(byte[] library) {
+        String name = fileName(library);
+        try {
+            return cached(cacheDir(), name, library);
+        } catch (IOException | RuntimeException cacheFailure) {
+            try {
+                Path dir = Files.createTempDirectory("libbinlog-jni");
+                Path file = Files.write(dir.resolve(name), library);
+                file.toFile().deleteOnExit();
+                dir.toFile().deleteOnExit();
+                return file;
+            } catch (IOException e) {
+                e.addSuppressed(cacheFailure);
+                throw new UncheckedIOException("libbinlog: cannot write the JNI library to a cache or temporary directory", e);
+            }
+        }
+    }
+
+    /** The name of the copy of {@code library}: 128 bits of its SHA-256. */
+    static String fileName(byte[] library) {
+        return "libbinlog_jni-" + sha256(library).substring(0, 32) + ".so";
+    }
+
+    static Path cacheDir() {
+        String own = System.getProperty(CACHE_PROPERTY);
+        if (own != null && !own.isEmpty()) {
+            return Path.of(own);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        if (xdg != null && xdg.startsWith("/")) {
+            return Path.of(xdg, "libbinlog");
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "libbinlog");
+    }
+
+    /** {@code dir/name} holding {@code library}, written (atomically) unless it already does. */
+    static Path cached(Path dir, String name, byte[] library) throws IOException {
+        Path file = dir.resolve(name);
+        if (Files.isRegularFile(file) && Arrays.equals(Files.readAllBytes(file), library)) {
+            return file;
+        }
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, name + ".", ".tmp");
+        try {
+            Files.write(tmp, library);
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        return file;
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is a required JDK algorithm", e);
+        }
+    }
+}

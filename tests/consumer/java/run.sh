@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# `make test-java-consumer`: the Java binding as a user gets it.
+#  1. `mvn install` of bindings/java (tests skipped: `make test-java` runs
+#     them) puts io.libbinlog:libbinlog-java in the local repository
+#     (~/.m2); its jar carries libbinlog_jni.so for linux-x86_64, which
+#     must need nothing but glibc, have no RPATH/RUNPATH and export only JNI
+#     entry points;
+#  2. this directory, copied out of the tree, is built by Maven against
+#     that artifact and run with a plain `java -cp` (no
+#     -Djava.library.path, no LD_LIBRARY_PATH);
+#  3. four JVMs started together with an empty cache directory all load
+#     the library, leaving one copy and no temporary file;
+#  4. LIBBINLOG_JNI_LIBRARY names a library of the user's own: it is the
+#     one loaded (a missing file fails the load).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+work=$root/target/consumer-java
+binding=$root/bindings/java
+mvn_=(mvn -B -q)
+fail() { echo "test-java-consumer: $*" >&2; exit 1; }
+
+rm -rf "$work"
+mkdir -p "$work"
+
+# 1. Install the binding.
+# The project's <version>, the first after its <artifactId>.
+version=$(sed -n '0,/<artifactId>libbinlog-java<\/artifactId>/d; s:.*<version>\(.*\)</version>.*:\1:p' "$binding/pom.xml" | head -n 1)
+[[ -n $version ]] || fail "no <version> in $binding/pom.xml"
+(cd "$binding" && "${mvn_[@]}" install -DskipTests)
+m2=${M2_REPO:-$HOME/.m2/repository}
+jar=$m2/io/libbinlog/libbinlog-java/$version/libbinlog-java-$version.jar
+for kind in sources javadoc; do
+  [[ -f ${jar%.jar}-$kind.jar ]] || fail "no ${jar%.jar}-$kind.jar"
+done
+# The JDK's jar tool, not unzip (which a machine may lack).
+mkdir -p "$work/jar"
+(cd "$work/jar" && jar xf "$jar" META-INF/MANIFEST.MF io/libbinlog/native/linux-x86_64/libbinlog_jni.so)
+grep -q '^Automatic-Module-Name: io.libbinlog' "$work/jar/META-INF/MANIFEST.MF" || fail "$jar has no Automatic-Module-Name"
+so=$work/libbinlog_jni.so
+cp "$work/jar/io/libbinlog/native/linux-x86_64/libbinlog_jni.so" "$so" || fail "$jar carries no io/libbinlog/native/linux-x86_64/libbinlog_jni.so"
+needed=$(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+# glibc alone: libc and its dynamic loader (for __tls_get_addr).
+[[ $needed == "ld-linux-x86-64.so.2 libc.so.6 " ]] || fail "the jar's libbinlog_jni.so needs: $needed (want glibc alone)"
+! readelf -d "$so" | grep -Eq '\((RPATH|RUNPATH)\)' || fail "the jar's libbinlog_jni.so has an RPATH or RUNPATH"
+others=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -Ev '^(Java_io_libbinlog_|JNI_On(Load|Unload)$)' || true)
+[[ -z $others ]] || fail "the jar's libbinlog_jni.so exports more than JNI entry points: $(echo "$others" | head -5)"
+echo "test-java-consumer: $jar carries libbinlog_jni.so, $(stat -c %s "$so") bytes, needs $needed"
+
+# 2. Build the consumer against the installed artifact and run it.
+app=$work/app
+mkdir -p "$app"
+cp -r "$root/tests/consumer/java/pom.xml" "$root/tests/consumer/java/src" "$app/"
+(cd "$app" && "${mvn_[@]}" package -Dlibbinlog.version="$version")
+classpath=$app/target/libbinlog-consumer-1.jar:$jar
+runs() {
+  local out
+  out=$(env -u LD_LIBRARY_PATH java -cp "$classpath" example.ConsumerApp "$work/data") || fail "the consumer failed: $out"
+  [[ $out == "consumer ok: libbinlog ${version%-SNAPSHOT}" ]] || fail "the consumer printed: $out"
+  echo "$out"
+}
+XDG_CACHE_HOME=$work/cache runs
+[[ -n $(find "$work/cache/libbinlog" -name 'libbinlog_jni-*.so') ]] || fail "no copy of the library under \$XDG_CACHE_HOME/libbinlog"
+
+# 3. Concurrent first uses.
+export XDG_CACHE_HOME=$work/cache-concurrent
+pids=()
+for i in 1 2 3 4; do runs > "$work/concurrent-$i.out" 2>&1 & pids+=($!); done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent JVM failed: $(cat "$work"/concurrent-*.out)"; done
+files=$(ls -A "$XDG_CACHE_HOME/libbinlog")
+[[ $files == libbinlog_jni-*.so && $(echo "$files" | wc -l) == 1 ]] || fail "after 4 concurrent JVMs the cache holds: $files"
+cmp -s "$XDG_CACHE_HOME/libbinlog/$files" "$so" || fail "the cached library differs from the jar's"
+unset XDG_CACHE_HOME
+
+# 4. The override.
+LIBBINLOG_JNI_LIBRARY=$so XDG_CACHE_HOME=$work/cache-unused runs
+[[ ! -e $work/cache-unused ]] || fail "with LIBBINLOG_JNI_LIBRARY set, the jar's library was extracted anyway"
+if LIBBINLOG_JNI_LIBRARY=$work/missing.so java -cp "$classpath" example.ConsumerApp "$work/data" > "$work/missing.out" 2>&1; then
+  fail "LIBBINLOG_JNI_LIBRARY naming a missing file did not fail the load"
+fi
+grep -q UnsatisfiedLinkError "$work/missing.out" || fail "a missing LIBBINLOG_JNI_LIBRARY gave: $(head -3 "$work/missing.out")"
+echo "test-java-consumer: a Maven project outside the tree ran against the installed jar with no flags"
