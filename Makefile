@@ -93,7 +93,7 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header check-abi lint test-rust test-c test-consumer test-go test-java fuzz-short
+test: check-header check-abi lint test-rust test-c test-consumer test-go test-java test-python fuzz-short
 	@echo "make test: all suites passed"
 
 # Every Rust test (the archive tests start the pinned versitygw: s3-server);
@@ -280,6 +280,48 @@ test-java: lib
 	  LC_ALL=C.UTF-8 mvn -B -q test && \
 	  if grep -ls "in native method" target/surefire-reports/*.dumpstream; then \
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
+
+# --- Python binding (bindings/python): cffi over binlog.h, libbinlog.a inside
+# `make python-wheel` builds target/wheels/libbinlog-$(VERSION)-cp39-abi3-*.whl
+# from a copy of the sources (the tree stays clean) with pip in a virtual
+# environment of its own; the build tools are pinned in pyproject.toml.
+# `make test-python` installs that wheel into a fresh virtual environment
+# with the pinned test tools (requirements-test.txt) and runs the pytest
+# suite against it; `make bench-python` (not a test) compares the binding
+# with plain Python file I/O and writes target/bench-python.json.
+.PHONY: python-wheel test-python bench-python
+PYTHON     ?= python3
+PY_SRC     := bindings/python
+PY_BUILD   := target/python
+PY_WHEELS  := target/wheels
+PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
+
+python-wheel: lib
+	@rm -rf $(PY_BUILD)/src $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
+	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
+	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_BUILD)/src/
+	@[ -x $(PY_BUILD)/build-venv/bin/pip ] || $(PYTHON) -m venv $(PY_BUILD)/build-venv
+	BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
+	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --wheel-dir $(PY_WHEELS) $(PY_BUILD)/src
+	@ls $(PY_WHEEL_GLOB)
+
+# $(1): a fresh virtual environment with the test tools and the wheel.
+define python-venv
+	rm -rf $(1) && $(PYTHON) -m venv $(1)
+	$(1)/bin/pip install -q -r $(PY_SRC)/requirements-test.txt
+	$(1)/bin/pip install -q $(PY_WHEEL_GLOB)
+endef
+
+# pytest runs from the venv's script, so that the tests import the
+# installed package, not the sources (tests/test_installed_package.py).
+test-python: python-wheel
+	$(call python-venv,$(PY_BUILD)/test-venv)
+	cd $(PY_SRC) && env -u LD_LIBRARY_PATH $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider tests
+
+bench-python: python-wheel
+	$(call python-venv,$(PY_BUILD)/bench-venv)
+	$(PY_BUILD)/bench-venv/bin/python $(PY_SRC)/bench/bench_io.py target/bench-python.json --dir target
+
 
 # --- long runs and Miri (docs/RELIABILITY.md) --------------------------------
 # `make torture`: the long tests at full size (`make test` runs them at a
