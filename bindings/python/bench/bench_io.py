@@ -5,7 +5,9 @@ same bytes with plain buffered Python file I/O, in the same run.
 The four timings alternate in each round (plain and binlog writes, then
 plain and binlog reads, the order of each pair flipping every round) so
 that a disturbance of the shared machine hits both sides; the ratios are
-the medians of the rounds' ratios (binlog throughput / plain throughput).
+the medians of the rounds' ratios (binlog throughput / plain throughput),
+by wall-clock time and by the process's CPU time (the steadier of the two
+on a machine other jobs share).
 
 Usage: python bench_io.py [OUT.json] [--records N] [--rounds R]
 """
@@ -61,9 +63,11 @@ def binlog_read(path: str) -> int:
 
 
 def timed(fn, *args):
-    start = time.perf_counter()
+    """Wall-clock and CPU seconds (all the process's threads, the writer's
+    background thread included) of ``fn(*args)``, and its result."""
+    wall, cpu = time.perf_counter(), time.process_time()
     result = fn(*args)
-    return time.perf_counter() - start, result
+    return (time.perf_counter() - wall, time.process_time() - cpu), result
 
 
 def round_(directory: str, n: int, data: list, flip: bool) -> dict:
@@ -89,7 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", nargs="?", default=None)
     parser.add_argument("--records", type=int, default=200_000)
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--dir", default=None, help="where the files go (default: a temporary directory)")
     args = parser.parse_args()
     data = payloads()
@@ -101,19 +105,21 @@ def main() -> None:
         shutil.rmtree(directory)
     mb = args.records * RECORD / 1e6
     result = {"records": args.records, "record_bytes": RECORD, "rounds": args.rounds}
-    for kind in ("write", "read"):
-        ratios = [r[f"plain_{kind}"] / r[f"binlog_{kind}"] for r in rounds]
-        result[f"{kind}_ratio_median"] = statistics.median(ratios)
-        result[f"{kind}_ratios"] = ratios
-        for side in ("plain", "binlog"):
-            secs = statistics.median(r[f"{side}_{kind}"] for r in rounds)
-            result[f"{side}_{kind}_MBps"] = mb / secs
-            result[f"{side}_{kind}_ns_per_record"] = secs / args.records * 1e9
-        print(f"{kind:5}: binlog {result[f'binlog_{kind}_MBps']:7.1f} MB/s "
-              f"({result[f'binlog_{kind}_ns_per_record']:4.0f} ns/record), plain "
-              f"{result[f'plain_{kind}_MBps']:7.1f} MB/s: median ratio "
-              f"{result[f'{kind}_ratio_median']:.2f}x (target >= 0.5x; rounds: "
-              + " ".join(f"{x:.2f}" for x in ratios) + ")")
+    for clock, index in (("wall", 0), ("cpu", 1)):
+        for kind in ("write", "read"):
+            ratios = [r[f"plain_{kind}"][index] / r[f"binlog_{kind}"][index] for r in rounds]
+            key = f"{kind}_{clock}"
+            result[f"{key}_ratio_median"] = statistics.median(ratios)
+            result[f"{key}_ratios"] = ratios
+            for side in ("plain", "binlog"):
+                secs = statistics.median(r[f"{side}_{kind}"][index] for r in rounds)
+                result[f"{side}_{key}_MBps"] = mb / secs
+                result[f"{side}_{key}_ns_per_record"] = secs / args.records * 1e9
+            print(f"{kind:5} ({clock:4}): binlog {result[f'binlog_{key}_MBps']:7.1f} MB/s "
+                  f"({result[f'binlog_{key}_ns_per_record']:4.0f} ns/record), plain "
+                  f"{result[f'plain_{key}_MBps']:7.1f} MB/s: median ratio "
+                  f"{result[f'{key}_ratio_median']:.2f}x (target >= 0.5x; rounds: "
+                  + " ".join(f"{x:.2f}" for x in ratios) + ")")
     if args.out:
         with open(args.out, "w") as f:
             json.dump(result, f, indent=2)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from itertools import repeat
+from itertools import chain, repeat
 from operator import add
 from typing import Any, Iterable, Iterator, List, Optional
 
 from ._native import ffi, lib
 from .enums import TailKind
 from .errors import END, BufferTooSmallError, check
-from .records import BATCH_META, BATCH_RECORD, Damage, Header, Record, Tail
+from .records import (BATCH_META, BATCH_RECORD, PAYLOAD_LEN_WORD, PAYLOAD_OFF_WORD, WORDS,
+                      Damage, Header, Record, Tail)
 
 assert ffi.sizeof("binlog_batch_record") == BATCH_RECORD.size
 assert ffi.sizeof("binlog_batch_meta") == BATCH_META.size
@@ -46,10 +47,14 @@ class Reader:
 
     def __iter__(self) -> Iterator[Record]:
         """The records there now, to the end of what has been written."""
-        while True:
-            yield from self._pending
-            if not self._fill(0):
-                return
+        # chain's C loop takes each record from the batch's iterator; the
+        # generator runs once per batch, not once per record.
+        return chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[Iterator[Record]]:
+        yield self._pending
+        while self._fill(0):
+            yield self._pending
 
     def next(self, timeout: Optional[float] = None) -> Optional[Record]:
         """The next record, or ``None`` if there is none now; with a
@@ -89,9 +94,15 @@ class Reader:
         if check(code) == END:
             return False
         view = memoryview(buf).toreadonly()
-        fields = BATCH_RECORD.iter_unpack(self._records_view[: self._count[0] * BATCH_RECORD.size])
-        # Each record: the library's fields, then the buffer (records.Record).
-        self._pending = map(Record, map(add, fields, repeat((view,))))
+        size = self._count[0] * BATCH_RECORD.size
+        fields = bytes(self._records_view[:size])
+        words = memoryview(fields).cast("I")
+        starts = words[PAYLOAD_OFF_WORD::WORDS]
+        ends = map(add, starts, words[PAYLOAD_LEN_WORD::WORDS])
+        payloads = map(view.__getitem__, map(slice, starts, ends))
+        # records.Record: descriptions, offset in them, payload, buffer.
+        self._pending = map(Record, zip(repeat(fields), range(0, size, BATCH_RECORD.size),
+                                        payloads, repeat(view)))
         return True
 
     # -- position ------------------------------------------------------------

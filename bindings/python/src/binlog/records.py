@@ -9,10 +9,17 @@ from typing import Dict, NamedTuple
 
 from .enums import TailKind
 
-# binlog_batch_record and binlog_batch_meta, as the reader's buffers hold
-# them (native byte order; reader.py checks the sizes against the header).
+# binlog_batch_record and binlog_batch_meta as the reader's buffers hold
+# them (native byte order; reader.py checks the sizes against the header),
+# and the fields of a record read on demand, at their offsets in it.
 BATCH_RECORD = struct.Struct("=QqQIIIIII")
 BATCH_META = struct.Struct("=IIII")
+_SEQ = struct.Struct("=Q")  # at 0
+_TIMESTAMP = struct.Struct("=q")  # at 8
+_OFFSET = struct.Struct("=Q")  # at 16
+_SPAN = struct.Struct("=II")  # type at 24, payload at 32, metadata at 40
+# Offsets of the 32-bit words payload_off and payload_len in a record.
+PAYLOAD_OFF_WORD, PAYLOAD_LEN_WORD, WORDS = 8, 9, BATCH_RECORD.size // 4
 
 
 class Record(tuple):
@@ -22,32 +29,41 @@ class Record(tuple):
 
     The payload is a view of the buffer the reader copied a batch of
     records into (one copy, made by the library while it checked each
-    record's CRC): it stays valid as long as it is referenced, and keeps
-    that buffer (up to the reader's batch size) alive; ``bytes(payload)``
-    copies it out. A tuple underneath (the fields the library filled in,
-    then the buffer), so that a batch becomes records without Python code
-    per record.
+    record's CRC): it stays valid as long as it is referenced, after the
+    reader has moved on or closed too, and keeps that buffer (up to the
+    reader's batch size) alive; ``bytes(record.payload)`` copies it out.
+
+    Underneath, a tuple of the batch's descriptions (``binlog_batch_record``
+    structs), this record's offset in them, the payload and the buffer,
+    made without Python code per record; the other fields are decoded
+    when asked for.
     """
 
     __slots__ = ()
 
-    seq: int = property(itemgetter(0))  # type: ignore[assignment]
-    timestamp_ns: int = property(itemgetter(1))  # type: ignore[assignment]
-    offset: int = property(itemgetter(2))  # type: ignore[assignment]
+    payload: memoryview = property(itemgetter(2))  # type: ignore[assignment]
+
+    @property
+    def seq(self) -> int:
+        return _SEQ.unpack_from(self[0], self[1])[0]
+
+    @property
+    def timestamp_ns(self) -> int:
+        return _TIMESTAMP.unpack_from(self[0], self[1] + 8)[0]
+
+    @property
+    def offset(self) -> int:
+        return _OFFSET.unpack_from(self[0], self[1] + 16)[0]
 
     @property
     def type(self) -> str:
-        start = self[3]
-        return str(self[9][start : start + self[4]], "utf-8")
-
-    @property
-    def payload(self) -> memoryview:
-        start = self[5]
-        return self[9][start : start + self[6]]
+        start, length = _SPAN.unpack_from(self[0], self[1] + 24)
+        return str(self[3][start : start + length], "utf-8")
 
     @property
     def metadata(self) -> Dict[str, str]:
-        buf, at, count = self[9], self[7], self[8]
+        at, count = _SPAN.unpack_from(self[0], self[1] + 40)
+        buf = self[3]
         meta = {}
         for i in range(count):
             ko, kl, vo, vl = BATCH_META.unpack_from(buf, at + i * BATCH_META.size)
@@ -56,7 +72,7 @@ class Record(tuple):
 
     def __repr__(self) -> str:
         return (f"Record(seq={self.seq}, timestamp_ns={self.timestamp_ns}, type={self.type!r}, "
-                f"payload=<{self[6]} bytes>, metadata={self.metadata!r})")
+                f"payload=<{len(self.payload)} bytes>, metadata={self.metadata!r})")
 
 
 @dataclass(frozen=True)

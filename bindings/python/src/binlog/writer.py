@@ -57,7 +57,10 @@ class Writer:
         is passed to the library without a copy; a list of bytes-like parts
         is gathered in order."""
         name = self._types.get(type_name) or self._type_bytes(type_name)
-        seq = self._seq_slot()
+        try:
+            seq = self._seq_slots.seq
+        except AttributeError:
+            seq = self._seq_slot()
         if metadata is None and timestamp_ns is None:
             if type(payload) is bytes:
                 code = lib.binlog_writer_write(self._w, name, len(name), payload, len(payload), seq)
