@@ -28,7 +28,7 @@ from .enums import Durability, Period, SegmentEvent, SegmentState, TailKind
 from .errors import *  # noqa: F401,F403 (the exception classes)
 from .errors import BinlogError, CorruptionError, ERRORS_BY_CODE
 from .options import Compression, Options
-from .reader import Reader, open_with
+from .reader import BATCH_RECORDS, Reader, open_with
 from .records import Damage, Header, Record, Tail
 from .segments import ListedSegment, list_segments
 from .writer import Writer
@@ -61,23 +61,26 @@ def open_log_writer(directory: PathLike, name: str, options: Optional[Options] =
     return Writer._open(lib.binlog_writer_open_log, args, _options(options, kwargs))
 
 
-def open_reader(path: PathLike, salvage: bool = False) -> Reader:
+def open_reader(path: PathLike, salvage: bool = False, batch_records: int = BATCH_RECORDS) -> Reader:
     """Opens one segment (``.binlog`` or ``.binlog.zst``) for reading;
-    ``salvage=True`` opens one whose header is damaged."""
+    ``salvage=True`` opens one whose header is damaged. ``batch_records``:
+    the most records one library call fetches (:class:`Reader`)."""
     opener = lib.binlog_reader_open_salvage if salvage else lib.binlog_reader_open
-    return open_with(opener, os.fsencode(path))
+    return open_with(opener, os.fsencode(path), batch_records=batch_records)
 
 
-def open_log_reader(directory: PathLike, name: str) -> Reader:
+def open_log_reader(directory: PathLike, name: str, batch_records: int = BATCH_RECORDS) -> Reader:
     """Reads every segment of log ``name`` in order as one stream,
     following the writer into new segments."""
-    return open_with(lib.binlog_reader_open_log, os.fsencode(directory), name.encode("utf-8"))
+    args = (os.fsencode(directory), name.encode("utf-8"))
+    return open_with(lib.binlog_reader_open_log, *args, batch_records=batch_records)
 
 
-def open_glob(directory: PathLike, pattern: str) -> Reader:
+def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECORDS) -> Reader:
     """Reads the files of ``directory`` matching ``pattern`` (``*`` and
     ``?``) in name order, as one stream."""
-    return open_with(lib.binlog_reader_open_glob, os.fsencode(directory), os.fsencode(pattern))
+    args = (os.fsencode(directory), os.fsencode(pattern))
+    return open_with(lib.binlog_reader_open_glob, *args, batch_records=batch_records)
 
 
 __all__ = [

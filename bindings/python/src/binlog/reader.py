@@ -28,16 +28,23 @@ class Reader:
     """Reads records in order; iterate over it for the records there now.
 
     Every record's CRC is checked. Records come a batch at a time (one
-    library call copies up to :data:`BATCH_BYTES` of them); those of a
-    batch not taken yet stay for the next call, whichever it is. Not
+    library call copies up to ``batch_records`` of them, in up to
+    :data:`BATCH_BYTES`); those of a batch not taken yet stay for the next
+    call, whichever it is. So a log or glob reader's :attr:`header` is that
+    of the segment of the last record *fetched*, which may be ahead of the
+    last one taken; open it with ``batch_records=1`` to follow segments
+    record by record (a library call per record). Not
     thread-safe: use a reader from one thread at a time. A context
     manager; :meth:`close` releases the file and mapping.
     """
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: Any, batch_records: int = BATCH_RECORDS) -> None:
+        if batch_records < 1:
+            raise ValueError(f"batch_records must be at least 1, not {batch_records}")
         self._r = handle
+        self._cap = batch_records
         self._buf_size = BATCH_BYTES
-        self._records = bytearray(BATCH_RECORDS * BATCH_RECORD.size)
+        self._records = bytearray(batch_records * BATCH_RECORD.size)
         self._records_c = ffi.from_buffer("binlog_batch_record[]", self._records)
         self._records_view = memoryview(self._records)
         self._count = ffi.new("size_t *")
@@ -86,7 +93,7 @@ class Reader:
         while True:
             buf = bytearray(self._buf_size)
             code = lib.binlog_reader_next_batch(
-                self._r, ffi.from_buffer(buf), len(buf), self._records_c, BATCH_RECORDS,
+                self._r, ffi.from_buffer(buf), len(buf), self._records_c, self._cap,
                 timeout_ms, self._count)
             if code != BufferTooSmallError.code:
                 break
@@ -131,8 +138,9 @@ class Reader:
 
     @property
     def header(self) -> Header:
-        """The header of the segment of the last record returned (for a
-        segment reader, its one segment)."""
+        """The header of the segment of the last record fetched (see the
+        class's description; for a segment reader, its one segment);
+        :class:`binlog.NotFoundError` before the first."""
         h = ffi.new("binlog_header *")
         check(lib.binlog_reader_header(self._r, h))
         params = {_text(p.key, p.key_len): _text(p.value, p.value_len)
@@ -202,10 +210,10 @@ def _text(ptr: Any, length: int) -> str:
     return str(ffi.buffer(ptr, length), "utf-8") if length else ""
 
 
-def open_with(opener: Any, *args: Any) -> Reader:
+def open_with(opener: Any, *args: Any, batch_records: int = BATCH_RECORDS) -> Reader:
     out = ffi.new("binlog_reader **")
     check(opener(*args, out))
-    return Reader(ffi.gc(out[0], lib.binlog_reader_free))
+    return Reader(ffi.gc(out[0], lib.binlog_reader_free), batch_records)
 
 
 __all__: List[str] = ["Reader"]
