@@ -81,11 +81,11 @@ def round_(directory: str, n: int, data: list, flip: bool) -> dict:
         writes.reverse()
         reads.reverse()
     t = {}
-    for fn, path in writes:
-        t[fn.__name__], _ = timed(fn, path, n, data)
-    for fn, path in reads:
-        t[fn.__name__], count = timed(fn, path)
-        assert count == n, f"{fn.__name__} read {count} of {n} records"
+    for write, path in writes:
+        t[write.__name__], _ = timed(write, path, n, data)
+    for read, path in reads:
+        t[read.__name__], count = timed(read, path)
+        assert count == n, f"{read.__name__} read {count} of {n} records"
     return t
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 import sys
 from dataclasses import dataclass
-from typing import Dict, Iterator, Type, TypeVar
+from typing import Dict, Iterator, Type, TypeVar, Union
 
 import binlog
 
@@ -52,7 +52,7 @@ class Trade:
 
 
 Loggable = TypeVar("Loggable", StringLog, Trade)
-LOGGABLES: Dict[str, type] = {cls.__name__: cls for cls in (StringLog, Trade)}
+LOGGABLES: Dict[str, Union[Type[StringLog], Type[Trade]]] = {cls.__name__: cls for cls in (StringLog, Trade)}
 
 
 def write(path: str) -> None:

@@ -85,3 +85,9 @@ def test_segment_only_options_are_refused_by_a_log_and_log_options_by_a_segment(
         binlog.open_writer(tmp_path / "s.binlog", max_segment_bytes=1 << 20)
     with pytest.raises(TypeError):
         binlog.open_writer(tmp_path / "s.binlog", binlog.Options(), first_seq=1)
+
+
+def test_every_exception_class_is_exported_by_the_package():
+    for cls in binlog.errors.ERRORS_BY_CODE.values():
+        assert getattr(binlog, cls.__name__) is cls
+        assert cls.__name__ in binlog.__all__

@@ -25,8 +25,17 @@ from typing import Any, Optional, Union
 from ._native import ffi, lib
 from .callbacks import SegmentInfo
 from .enums import Durability, Period, SegmentEvent, SegmentState, TailKind
-from .errors import *  # noqa: F401,F403 (the exception classes)
-from .errors import BinlogError, CorruptionError, ERRORS_BY_CODE
+from .errors import (
+    BinlogError, CorruptionError, RemoteError, InvalidArgumentError,
+    NullPointerError, NotFoundError, PermissionDeniedError, BinlogIOError,
+    NotABinlogError, UnsupportedVersionError, CorruptHeaderError, CorruptError,
+    TruncatedError, RecordTooLargeError, LockedError, ClosedError,
+    DiskFullError, PanicError, InvalidUtf8Error, PoisonedError,
+    AlreadyExistsError, CorruptSealError, BufferTooSmallError, WrongLogError,
+    SealedError, CompressedTruncatedError, CorruptFrameError,
+    CorruptSeekTableError, FrameSizeMismatchError, RemoteConflictError,
+    RemoteRequestError,
+)
 from .options import Compression, Options
 from .reader import BATCH_RECORDS, Reader, open_with
 from .records import Damage, Header, Record, Tail
@@ -84,9 +93,17 @@ def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECO
 
 
 __all__ = [
-    "BinlogError", "Compression", "CorruptionError", "Damage", "Durability", "FORMAT_MAJOR",
-    "Header", "ListedSegment", "Options", "Period", "Reader", "Record", "SegmentEvent",
-    "SegmentInfo", "SegmentState", "Tail", "TailKind", "Writer", "__version__",
-    "list_segments", "open_glob", "open_log_reader", "open_log_writer", "open_reader",
-    "open_writer",
-] + [cls.__name__ for cls in ERRORS_BY_CODE.values()]
+    "Compression", "Damage", "Durability", "FORMAT_MAJOR", "Header", "ListedSegment",
+    "Options", "Period", "Reader", "Record", "SegmentEvent", "SegmentInfo",
+    "SegmentState", "Tail", "TailKind", "Writer", "__version__", "list_segments",
+    "open_glob", "open_log_reader", "open_log_writer", "open_reader", "open_writer",
+    "BinlogError", "CorruptionError", "RemoteError", "InvalidArgumentError",
+    "NullPointerError", "NotFoundError", "PermissionDeniedError", "BinlogIOError",
+    "NotABinlogError", "UnsupportedVersionError", "CorruptHeaderError", "CorruptError",
+    "TruncatedError", "RecordTooLargeError", "LockedError", "ClosedError",
+    "DiskFullError", "PanicError", "InvalidUtf8Error", "PoisonedError",
+    "AlreadyExistsError", "CorruptSealError", "BufferTooSmallError", "WrongLogError",
+    "SealedError", "CompressedTruncatedError", "CorruptFrameError",
+    "CorruptSeekTableError", "FrameSizeMismatchError", "RemoteConflictError",
+    "RemoteRequestError",
+]

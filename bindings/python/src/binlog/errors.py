@@ -41,46 +41,195 @@ class RemoteError(BinlogError):
     """Object storage refused or failed a request."""
 
 
-def _error(name: str, code: int, *bases: type, doc: str) -> Type[BinlogError]:
-    cls = type(name, bases, {"code": code, "__doc__": doc, "__module__": __name__})
-    return cls  # type: ignore[return-value]
+# One class per C result code (the class's `code`). Numbers are never reused.
 
 
-# The C result code each class stands for. Numbers are never reused.
-InvalidArgumentError = _error("InvalidArgumentError", 2, BinlogError, ValueError, doc="An argument was refused.")
-NullPointerError = _error("NullPointerError", 3, BinlogError, doc="A NULL pointer reached the library.")
-NotFoundError = _error("NotFoundError", 4, BinlogError, FileNotFoundError, doc="No such file, segment or header.")
-PermissionDeniedError = _error("PermissionDeniedError", 5, BinlogError, PermissionError, doc="Permission denied.")
-BinlogIOError = _error("BinlogIOError", 6, BinlogError, OSError, doc="An I/O error.")
-NotABinlogError = _error("NotABinlogError", 7, CorruptionError, doc="The file is not a binlog segment.")
-UnsupportedVersionError = _error("UnsupportedVersionError", 8, CorruptionError, doc="A segment format this library does not read.")
-CorruptHeaderError = _error("CorruptHeaderError", 9, CorruptionError, doc="A segment's header fails its checks.")
-CorruptError = _error("CorruptError", 10, CorruptionError, doc="A record fails its checks (CRC, framing).")
-TruncatedError = _error("TruncatedError", 11, CorruptionError, doc="A file ends inside a structure.")
-RecordTooLargeError = _error("RecordTooLargeError", 12, BinlogError, ValueError, doc="A record is above the maximum record size.")
-LockedError = _error("LockedError", 13, BinlogError, doc="Another writer has the log open.")
-ClosedError = _error("ClosedError", 14, BinlogError, ValueError, doc="The writer or reader is closed.")
-DiskFullError = _error("DiskFullError", 15, BinlogIOError, doc="No space left on the device.")
-PanicError = _error("PanicError", 16, BinlogError, doc="The library hit an internal error (a bug).")
-InvalidUtf8Error = _error("InvalidUtf8Error", 17, BinlogError, ValueError, doc="A string is not UTF-8.")
-PoisonedError = _error("PoisonedError", 18, BinlogError, doc="An fdatasync failed: the writer stopped.")
-AlreadyExistsError = _error("AlreadyExistsError", 19, BinlogError, FileExistsError, doc="The file exists already.")
-CorruptSealError = _error("CorruptSealError", 20, CorruptionError, doc="A segment's seal fails its checks.")
-BufferTooSmallError = _error("BufferTooSmallError", 21, BinlogError, doc="A buffer too small for a record.")
-WrongLogError = _error("WrongLogError", 22, BinlogError, doc="A file named as a segment of the log belongs to another log.")
-SealedError = _error("SealedError", 23, BinlogError, doc="The segment is sealed: it never changes again.")
-CompressedTruncatedError = _error("CompressedTruncatedError", 24, CorruptionError, doc="A compressed segment ends early.")
-CorruptFrameError = _error("CorruptFrameError", 25, CorruptionError, doc="A frame of a compressed segment is damaged.")
-CorruptSeekTableError = _error("CorruptSeekTableError", 26, CorruptionError, doc="A compressed segment's seek table is damaged.")
-FrameSizeMismatchError = _error("FrameSizeMismatchError", 27, CorruptionError, doc="A compressed frame's size disagrees with its seek table.")
-RemoteConflictError = _error("RemoteConflictError", 28, RemoteError, FileExistsError, doc="The object exists already in the bucket, with other contents.")
-RemoteRequestError = _error("RemoteRequestError", 29, RemoteError, doc="An object-storage request failed.")
+class InvalidArgumentError(BinlogError, ValueError):
+    """An argument was refused."""
+
+    code = 2
+
+
+class NullPointerError(BinlogError):
+    """A NULL pointer reached the library."""
+
+    code = 3
+
+
+class NotFoundError(BinlogError, FileNotFoundError):
+    """No such file, segment or header."""
+
+    code = 4
+
+
+class PermissionDeniedError(BinlogError, PermissionError):
+    """Permission denied."""
+
+    code = 5
+
+
+class BinlogIOError(BinlogError, OSError):
+    """An I/O error."""
+
+    code = 6
+
+
+class NotABinlogError(CorruptionError):
+    """The file is not a binlog segment."""
+
+    code = 7
+
+
+class UnsupportedVersionError(CorruptionError):
+    """A segment format this library does not read."""
+
+    code = 8
+
+
+class CorruptHeaderError(CorruptionError):
+    """A segment's header fails its checks."""
+
+    code = 9
+
+
+class CorruptError(CorruptionError):
+    """A record fails its checks (CRC, framing)."""
+
+    code = 10
+
+
+class TruncatedError(CorruptionError):
+    """A file ends inside a structure."""
+
+    code = 11
+
+
+class RecordTooLargeError(BinlogError, ValueError):
+    """A record is above the maximum record size."""
+
+    code = 12
+
+
+class LockedError(BinlogError):
+    """Another writer has the log open."""
+
+    code = 13
+
+
+class ClosedError(BinlogError, ValueError):
+    """The writer or reader is closed."""
+
+    code = 14
+
+
+class DiskFullError(BinlogIOError):
+    """No space left on the device."""
+
+    code = 15
+
+
+class PanicError(BinlogError):
+    """The library hit an internal error (a bug)."""
+
+    code = 16
+
+
+class InvalidUtf8Error(BinlogError, ValueError):
+    """A string is not UTF-8."""
+
+    code = 17
+
+
+class PoisonedError(BinlogError):
+    """An fdatasync failed: the writer stopped."""
+
+    code = 18
+
+
+class AlreadyExistsError(BinlogError, FileExistsError):
+    """The file exists already."""
+
+    code = 19
+
+
+class CorruptSealError(CorruptionError):
+    """A segment's seal fails its checks."""
+
+    code = 20
+
+
+class BufferTooSmallError(BinlogError):
+    """A buffer too small for a record."""
+
+    code = 21
+
+
+class WrongLogError(BinlogError):
+    """A file named as a segment of the log belongs to another log."""
+
+    code = 22
+
+
+class SealedError(BinlogError):
+    """The segment is sealed: it never changes again."""
+
+    code = 23
+
+
+class CompressedTruncatedError(CorruptionError):
+    """A compressed segment ends early."""
+
+    code = 24
+
+
+class CorruptFrameError(CorruptionError):
+    """A frame of a compressed segment is damaged."""
+
+    code = 25
+
+
+class CorruptSeekTableError(CorruptionError):
+    """A compressed segment's seek table is damaged."""
+
+    code = 26
+
+
+class FrameSizeMismatchError(CorruptionError):
+    """A compressed frame's size disagrees with its seek table."""
+
+    code = 27
+
+
+class RemoteConflictError(RemoteError, FileExistsError):
+    """The object exists already in the bucket, with other contents."""
+
+    code = 28
+
+
+class RemoteRequestError(RemoteError):
+    """An object-storage request failed."""
+
+    code = 29
+
 
 ERRORS_BY_CODE: Dict[int, Type[BinlogError]] = {
     cls.code: cls
     for cls in list(globals().values())
     if isinstance(cls, type) and issubclass(cls, BinlogError) and cls.code >= 2
 }
+
+
+__all__ = [
+    "BinlogError", "CorruptionError", "RemoteError", "InvalidArgumentError",
+    "NullPointerError", "NotFoundError", "PermissionDeniedError", "BinlogIOError",
+    "NotABinlogError", "UnsupportedVersionError", "CorruptHeaderError", "CorruptError",
+    "TruncatedError", "RecordTooLargeError", "LockedError", "ClosedError",
+    "DiskFullError", "PanicError", "InvalidUtf8Error", "PoisonedError",
+    "AlreadyExistsError", "CorruptSealError", "BufferTooSmallError", "WrongLogError",
+    "SealedError", "CompressedTruncatedError", "CorruptFrameError",
+    "CorruptSeekTableError", "FrameSizeMismatchError", "RemoteConflictError",
+    "RemoteRequestError",
+]
 
 
 def error_for(code: int) -> BinlogError:
