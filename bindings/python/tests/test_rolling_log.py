@@ -112,3 +112,12 @@ def test_threads_append_to_one_writer_at_once(tmp_path):
     assert sorted(seqs) == list(range(8000))
     with binlog.open_log_reader(tmp_path, "log") as r:
         assert len({bytes(x.payload) for x in r}) == 8000
+
+
+def test_a_writer_dropped_unclosed_is_sealed_and_its_callbacks_still_run(tmp_path):
+    events = []
+    w = binlog.open_log_writer(tmp_path, "log", on_segment=[events.append])
+    w.append("t", b"x")
+    del w  # no close: collected
+    assert [e.event for e in events] == [binlog.SegmentEvent.OPENED, binlog.SegmentEvent.SEALED]
+    assert [f.state for f in binlog.list_segments(tmp_path, "log")] == [binlog.SegmentState.SEALED]

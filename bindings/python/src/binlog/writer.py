@@ -42,7 +42,7 @@ class Writer:
         opts, keep = native_options(options) if options is not None else (ffi.NULL, [])
         out = ffi.new("binlog_writer **")
         check(opener(*args, opts, out))
-        return cls(ffi.gc(out[0], lib.binlog_writer_free), keep)
+        return cls(out[0], keep)
 
     # -- writing -------------------------------------------------------------
 
@@ -148,6 +148,16 @@ class Writer:
         """Flushes, seals and closes; later calls raise
         :class:`binlog.ClosedError` (polling excepted). Closing twice is fine."""
         check(lib.binlog_writer_close(self._w))
+
+    def __del__(self) -> None:
+        # Freed (closed first if need be) here, not by an ffi.gc
+        # destructor, whose turn among a garbage cycle's finalizers could
+        # come before this object's: the close seals and may call the
+        # callbacks, whose handles (_keep) must still be alive.
+        w = getattr(self, "_w", ffi.NULL)
+        self._w = ffi.NULL
+        if w != ffi.NULL:
+            lib.binlog_writer_free(w)
 
     def __enter__(self) -> "Writer":
         return self
