@@ -25,17 +25,8 @@ from typing import Any, Optional, Union
 from ._native import ffi, lib
 from .callbacks import SegmentInfo
 from .enums import Durability, Period, SegmentEvent, SegmentState, TailKind
-from .errors import (
-    BinlogError, CorruptionError, RemoteError, InvalidArgumentError,
-    NullPointerError, NotFoundError, PermissionDeniedError, BinlogIOError,
-    NotABinlogError, UnsupportedVersionError, CorruptHeaderError, CorruptError,
-    TruncatedError, RecordTooLargeError, LockedError, ClosedError,
-    DiskFullError, PanicError, InvalidUtf8Error, PoisonedError,
-    AlreadyExistsError, CorruptSealError, BufferTooSmallError, WrongLogError,
-    SealedError, CompressedTruncatedError, CorruptFrameError,
-    CorruptSeekTableError, FrameSizeMismatchError, RemoteConflictError,
-    RemoteRequestError,
-)
+from . import errors
+from .errors import *  # noqa: F403 (the exception classes: errors.__all__)
 from .options import Compression, Options
 from .reader import BATCH_RECORDS, Reader, open_with
 from .records import Damage, Header, Record, Tail
@@ -97,13 +88,5 @@ __all__ = [
     "Options", "Period", "Reader", "Record", "SegmentEvent", "SegmentInfo",
     "SegmentState", "Tail", "TailKind", "Writer", "__version__", "list_segments",
     "open_glob", "open_log_reader", "open_log_writer", "open_reader", "open_writer",
-    "BinlogError", "CorruptionError", "RemoteError", "InvalidArgumentError",
-    "NullPointerError", "NotFoundError", "PermissionDeniedError", "BinlogIOError",
-    "NotABinlogError", "UnsupportedVersionError", "CorruptHeaderError", "CorruptError",
-    "TruncatedError", "RecordTooLargeError", "LockedError", "ClosedError",
-    "DiskFullError", "PanicError", "InvalidUtf8Error", "PoisonedError",
-    "AlreadyExistsError", "CorruptSealError", "BufferTooSmallError", "WrongLogError",
-    "SealedError", "CompressedTruncatedError", "CorruptFrameError",
-    "CorruptSeekTableError", "FrameSizeMismatchError", "RemoteConflictError",
-    "RemoteRequestError",
 ]
+__all__ += errors.__all__
