@@ -121,3 +121,13 @@ def test_a_writer_dropped_unclosed_is_sealed_and_its_callbacks_still_run(tmp_pat
     del w  # no close: collected
     assert [e.event for e in events] == [binlog.SegmentEvent.OPENED, binlog.SegmentEvent.SEALED]
     assert [f.state for f in binlog.list_segments(tmp_path, "log")] == [binlog.SegmentState.SEALED]
+
+
+def test_roll_starts_the_next_segment_now_and_seals_the_current_one(tmp_path):
+    with binlog.open_log_writer(tmp_path, "log", seal_in_background=False) as w:
+        w.append("t", b"a")
+        w.roll()
+        assert [s.first_seq for s in w.poll_sealed()] == [0]
+        w.append("t", b"b")
+        states = [f.state for f in binlog.list_segments(tmp_path, "log")]
+        assert states == [binlog.SegmentState.SEALED, binlog.SegmentState.ACTIVE]
