@@ -18,6 +18,7 @@ assert ffi.sizeof("binlog_batch_meta") == BATCH_META.size
 
 #: Bytes of records one call copies out (grown for a larger record).
 BATCH_BYTES = 256 * 1024
+MAX_BATCH_BYTES = 4 << 30
 BATCH_RECORDS = 4096
 # A follower's longest single wait, so that a signal (Ctrl-C) is handled
 # between two waits: the GIL is released during each.
@@ -43,7 +44,6 @@ class Reader:
             raise ValueError(f"batch_records must be at least 1, not {batch_records}")
         self._r = handle
         self._cap = batch_records
-        self._buf_size = BATCH_BYTES
         self._records = bytearray(batch_records * BATCH_RECORD.size)
         self._records_c = ffi.from_buffer("binlog_batch_record[]", self._records)
         self._records_view = memoryview(self._records)
@@ -90,14 +90,17 @@ class Reader:
 
     def _fill(self, timeout_ms: int) -> bool:
         """Takes the next batch into ``_pending``; False at the end."""
+        size = BATCH_BYTES
         while True:
-            buf = bytearray(self._buf_size)
+            buf = bytearray(size)
             code = lib.binlog_reader_next_batch(
-                self._r, ffi.from_buffer(buf), len(buf), self._records_c, self._cap,
+                self._r, ffi.from_buffer(buf), size, self._records_c, self._cap,
                 timeout_ms, self._count)
-            if code != BufferTooSmallError.code:
+            # A record larger than the buffer: a larger one for this call
+            # only (the library uses up to 4 GiB of one).
+            if code != BufferTooSmallError.code or size > MAX_BATCH_BYTES:
                 break
-            self._buf_size *= 2
+            size *= 2
         if check(code) == END:
             return False
         view = memoryview(buf).toreadonly()
@@ -167,6 +170,7 @@ class Reader:
         check(lib.binlog_reader_skip_damaged(self._r, skip))
 
     def damages(self) -> List[Damage]:
+        """The damaged regions skipped so far, in the order met."""
         count = ffi.new("size_t *")
         check(lib.binlog_reader_damages(self._r, ffi.NULL, 0, count))
         out = ffi.new("binlog_damage[]", count[0])
@@ -184,6 +188,8 @@ class Reader:
         return fd[0]
 
     def rearm(self) -> None:
+        """Takes the changes :meth:`fileno` reported: it polls readable
+        again at the next one. Call it before reading the new records."""
         check(lib.binlog_reader_poll_rearm(self._r))
 
     # -- lifetime ------------------------------------------------------------
