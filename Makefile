@@ -289,14 +289,22 @@ test-java: lib
 # with the pinned test tools (requirements-test.txt) and runs the pytest
 # suite against it; `make bench-python` (not a test) compares the binding
 # with plain Python file I/O and writes target/bench-python.json.
-.PHONY: python-wheel test-python bench-python
+.PHONY: python-tool python-wheel test-python bench-python
 PYTHON     ?= python3
 PY_SRC     := bindings/python
 PY_BUILD   := target/python
 PY_WHEELS  := target/wheels
 PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
 
-python-wheel: lib
+# Python 3.9+ with venv and ensurepip (Debian's python3-venv, installed
+# when missing, as zstd-tool installs zstd).
+python-tool:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 9))' || { \
+	  echo "$(PYTHON) is older than 3.9"; exit 1; }
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  apt-get update -qq && apt-get install -y -qq python3-venv; }
+
+python-wheel: lib python-tool
 	@rm -rf $(PY_BUILD)/src $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
 	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
 	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_BUILD)/src/

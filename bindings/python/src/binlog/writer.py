@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -17,8 +16,6 @@ Payload = Union[bytes, bytearray, memoryview, Sequence[Union[bytes, bytearray, m
 #: A record of :meth:`Writer.append_batch`: (type, payload) or
 #: (type, payload, metadata) or (type, payload, metadata, timestamp_ns).
 BatchEntry = Tuple[Any, ...]
-
-PathLike = Union[str, "os.PathLike[str]"]
 
 
 class Writer:
