@@ -284,7 +284,7 @@ test-java: lib
 # --- Python binding (bindings/python): cffi over binlog.h, libbinlog.a inside
 # `make python-wheel` builds target/wheels/libbinlog-$(VERSION)-cp39-abi3-*.whl
 # from a copy of the sources (the tree stays clean) with pip in a virtual
-# environment of its own; the build tools are pinned in pyproject.toml.
+# environment of its own holding the build tools pyproject.toml pins.
 # `make test-python` installs that wheel into a fresh virtual environment
 # with the pinned test tools (requirements-test.txt) and runs the pytest
 # suite against it; `make bench-python` (not a test) compares the binding
@@ -295,6 +295,7 @@ PY_SRC     := bindings/python
 PY_BUILD   := target/python
 PY_WHEELS  := target/wheels
 PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
+PY_BUILD_TOOLS := $(PY_BUILD)/build-venv/.tools-installed
 
 # Python 3.9+ with venv and ensurepip (Debian's python3-venv, installed
 # when missing, as zstd-tool installs zstd).
@@ -308,10 +309,19 @@ python-wheel: lib python-tool
 	@rm -rf $(PY_BUILD)/src $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
 	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
 	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_BUILD)/src/
-	@[ -x $(PY_BUILD)/build-venv/bin/pip ] || $(PYTHON) -m venv $(PY_BUILD)/build-venv
+	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
 	BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
-	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --wheel-dir $(PY_WHEELS) $(PY_BUILD)/src
+	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \
+	  --wheel-dir $(PY_WHEELS) $(PY_BUILD)/src
 	@ls $(PY_WHEEL_GLOB)
+
+# The build tools pyproject.toml pins (its build-system requires), installed
+# once into a venv of their own: later wheels build offline.
+$(PY_BUILD_TOOLS): $(PY_SRC)/pyproject.toml
+	rm -rf $(PY_BUILD)/build-venv && $(PYTHON) -m venv $(PY_BUILD)/build-venv
+	$(PY_BUILD)/build-venv/bin/pip install -q \
+	  $$(sed -n 's/^requires = \[\(.*\)\]$$/\1/p' $(PY_SRC)/pyproject.toml | tr -d '",')
+	touch $@
 
 # $(1): a fresh virtual environment with the test tools and the wheel.
 define python-venv
