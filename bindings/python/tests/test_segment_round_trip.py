@@ -1,6 +1,8 @@
 """Writing a segment and reading it back: payloads, types, metadata,
 timestamps, gathered parts, batches and headers."""
 
+import array
+
 import binlog
 
 
@@ -122,3 +124,19 @@ def test_seek_by_sequence_and_time_and_filter_by_type(tmp_path):
         r.filter_types(["odd"])
         assert [x.seq for x in r] == list(range(1, 100, 2))
         assert r.next() is None
+
+
+def test_any_contiguous_buffer_is_a_payload(tmp_path):
+    class Blob(bytes):
+        pass
+
+    path = tmp_path / "buf.binlog"
+    numbers = array.array("I", [1, 2, 3])
+    with binlog.open_writer(path) as w:
+        w.append("a", numbers)
+        w.append("b", Blob(b"subclass"))
+        w.append("c", Blob(b"with meta"), metadata={"k": "v"})
+        w.append("d", (numbers, b"!"))
+    with binlog.open_reader(path) as r:
+        payloads = [bytes(rec.payload) for rec in r]
+    assert payloads == [numbers.tobytes(), b"subclass", b"with meta", numbers.tobytes() + b"!"]

@@ -11,7 +11,9 @@ from .callbacks import SEGMENT_CALLBACK, SegmentInfo
 from .errors import END, check
 from .options import Options, native_options
 
-#: A payload: any bytes-like object, or a sequence of them gathered in order.
+#: A payload: a bytes-like object (any contiguous buffer: bytes, bytearray,
+#: memoryview, array.array, mmap...), or a list or tuple of them gathered
+#: in order.
 Payload = Union[bytes, bytearray, memoryview, Sequence[Union[bytes, bytearray, memoryview]]]
 #: A record of :meth:`Writer.append_batch`: (type, payload) or
 #: (type, payload, metadata) or (type, payload, metadata, timestamp_ns).
@@ -51,8 +53,8 @@ class Writer:
         timestamp_ns: Optional[int] = None,
     ) -> int:
         """Appends one record and returns its sequence number. The payload
-        is passed to the library without a copy; a list of bytes-like parts
-        is gathered in order."""
+        (see :data:`Payload`) is passed to the library without a copy; a
+        list or tuple of parts is gathered in order."""
         name = self._types.get(type_name) or self._type_bytes(type_name)
         try:
             seq = self._seq_slots.seq
@@ -61,12 +63,12 @@ class Writer:
         if metadata is None and timestamp_ns is None:
             if type(payload) is bytes:
                 code = lib.binlog_writer_write(self._w, name, len(name), payload, len(payload), seq)
-            elif isinstance(payload, (bytearray, memoryview)):
-                data = ffi.from_buffer(payload)
-                code = lib.binlog_writer_write(self._w, name, len(name), data, len(data), seq)
-            else:
+            elif isinstance(payload, (list, tuple)):
                 iov, keep = _iovecs(payload)
                 code = lib.binlog_writer_writev(self._w, name, len(name), iov, len(keep), seq)
+            else:
+                data = ffi.from_buffer(payload)
+                code = lib.binlog_writer_write(self._w, name, len(name), data, len(data), seq)
         else:
             entry, keep = _entry(name, payload, metadata, timestamp_ns)
             code = lib.binlog_writer_write_entry(self._w, entry, seq)
@@ -191,16 +193,16 @@ def _entry(name: bytes, payload: Payload, metadata: Optional[Mapping[str, str]],
     e = entry[0]
     e.type_name = ffi.from_buffer(name)
     e.type_len = len(name)
-    if isinstance(payload, (bytes, bytearray, memoryview)):
-        data = ffi.from_buffer(payload)
-        keep.append(data)
-        e.payload = data
-        e.payload_len = len(data)
-    else:
+    if isinstance(payload, (list, tuple)):
         iov, parts = _iovecs(payload)
         keep += [iov, parts]
         e.parts = iov
         e.part_count = len(parts)
+    else:
+        data = ffi.from_buffer(payload)
+        keep.append(data)
+        e.payload = data
+        e.payload_len = len(data)
     if metadata:
         meta = ffi.new("binlog_meta[]", len(metadata))
         for i, (k, v) in enumerate(metadata.items()):
