@@ -132,10 +132,12 @@ test-c: lib examples
 	    $(BUILD)/tests/$$t; \
 	done
 
-# --- benchmark (not a test: prints ratios to baselines, writes target/bench.json)
+# --- benchmark (not a test: prints ratios to baselines, writes target/bench.json;
+# the Python binding's: bench-python, target/bench-python.json)
 bench: lib zstd-tool $(BUILD)/bench/bench
 	$(BUILD)/bench/bench target/bench.json
 	$(CARGO) bench --bench compress -- target/bench-compress.json
+	$(MAKE) --no-print-directory bench-python
 
 $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	@mkdir -p $(dir $@)
