@@ -94,7 +94,7 @@ demo: lib header $(BUILD)/examples/quickstart
 
 # --- tests -----------------------------------------------------------------
 test: check-header check-abi lint test-rust test-c test-consumer test-go test-go-consumer test-java \
-  test-java-consumer fuzz-short
+  test-java-consumer test-python fuzz-short
 	@echo "make test: all suites passed"
 
 # Every Rust test (the archive tests start the pinned versitygw: s3-server);
@@ -133,10 +133,12 @@ test-c: lib examples
 	    $(BUILD)/tests/$$t; \
 	done
 
-# --- benchmark (not a test: prints ratios to baselines, writes target/bench.json)
+# --- benchmark (not a test: prints ratios to baselines, writes target/bench.json;
+# the Python binding's: bench-python, target/bench-python.json)
 bench: lib zstd-tool $(BUILD)/bench/bench
 	$(BUILD)/bench/bench target/bench.json
 	$(CARGO) bench --bench compress -- target/bench-compress.json
+	$(MAKE) --no-print-directory bench-python
 
 $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	@mkdir -p $(dir $@)
@@ -316,6 +318,66 @@ test-java: lib
 	  LC_ALL=C.UTF-8 mvn -B -q test && \
 	  if grep -ls "in native method" target/surefire-reports/*.dumpstream; then \
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
+
+# --- Python binding (bindings/python): cffi over binlog.h, libbinlog.a inside
+# `make python-wheel` builds target/wheels/libbinlog-$(VERSION)-cp39-abi3-*.whl
+# from a copy of the sources (the tree stays clean) with pip in a virtual
+# environment of its own holding the build tools pyproject.toml pins.
+# `make test-python` installs that wheel into a fresh virtual environment
+# with the pinned test tools (requirements-test.txt) and runs the pytest
+# suite against it; `make bench-python` (not a test) compares the binding
+# with plain Python file I/O and writes target/bench-python.json.
+.PHONY: python-tool python-wheel test-python bench-python
+PYTHON     ?= python3
+PY_SRC     := bindings/python
+PY_BUILD   := target/python
+PY_WHEELS  := target/wheels
+PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
+PY_BUILD_TOOLS := $(PY_BUILD)/build-venv/.tools-installed
+
+# Python 3.9+ with venv and ensurepip (Debian's python3-venv, installed
+# when missing, as zstd-tool installs zstd).
+python-tool:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 9))' || { \
+	  echo "$(PYTHON) is older than 3.9"; exit 1; }
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  apt-get update -qq && apt-get install -y -qq python3-venv; }
+
+python-wheel: lib python-tool
+	@rm -rf $(PY_BUILD)/src $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
+	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
+	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_BUILD)/src/
+	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
+	BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
+	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \
+	  --wheel-dir $(PY_WHEELS) $(PY_BUILD)/src
+	@ls $(PY_WHEEL_GLOB)
+
+# The build tools pyproject.toml pins (its build-system requires), installed
+# once into a venv of their own: later wheels build offline.
+$(PY_BUILD_TOOLS): $(PY_SRC)/pyproject.toml
+	rm -rf $(PY_BUILD)/build-venv && $(PYTHON) -m venv $(PY_BUILD)/build-venv
+	$(PY_BUILD)/build-venv/bin/pip install -q \
+	  $$(sed -n 's/^requires = \[\(.*\)\]$$/\1/p' $(PY_SRC)/pyproject.toml | tr -d '",')
+	touch $@
+
+# $(1): a fresh virtual environment with the test tools and the wheel.
+define python-venv
+	rm -rf $(1) && $(PYTHON) -m venv $(1)
+	$(1)/bin/pip install -q -r $(PY_SRC)/requirements-test.txt
+	$(1)/bin/pip install -q $(PY_WHEEL_GLOB)
+endef
+
+# pytest runs from the venv's script, so that the tests import the
+# installed package, not the sources (tests/test_installed_package.py).
+test-python: python-wheel
+	$(call python-venv,$(PY_BUILD)/test-venv)
+	cd $(PY_SRC) && env -u LD_LIBRARY_PATH $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider tests
+
+bench-python: python-wheel
+	$(call python-venv,$(PY_BUILD)/bench-venv)
+	$(PY_BUILD)/bench-venv/bin/python $(PY_SRC)/bench/bench_io.py target/bench-python.json --dir target
+
 
 # --- long runs and Miri (docs/RELIABILITY.md) --------------------------------
 # `make torture`: the long tests at full size (`make test` runs them at a

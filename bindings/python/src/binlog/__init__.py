@@ -1,0 +1,92 @@
+"""libbinlog: a fast, crash-safe binary record log.
+
+Write records (a type name, a payload, optional ``dict[str, str]``
+metadata) to a segment file or a rolling log, and read them back in
+order, each checked against its CRC::
+
+    import binlog
+
+    with binlog.open_log_writer("logs", "orders", max_segment_bytes=64 << 20) as w:
+        w.append("order", b"...", {"customer": "42"})
+
+    with binlog.open_log_reader("logs", "orders") as r:
+        for record in r:
+            print(record.seq, record.type, bytes(record.payload), record.metadata)
+
+Every call into the library releases the GIL. Errors raise subclasses of
+:class:`BinlogError` (``binlog.errors``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional, Union
+
+from ._native import ffi, lib
+from .callbacks import SegmentInfo
+from .enums import Durability, Period, SegmentEvent, SegmentState, TailKind
+from . import errors
+from .errors import *  # noqa: F403 (the exception classes: errors.__all__)
+from .options import Compression, Options
+from .reader import BATCH_RECORDS, Reader, open_with
+from .records import Damage, Header, Record, Tail
+from .segments import ListedSegment, list_segments
+from .writer import Writer
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: The version of the library compiled into this package, e.g. "0.1.0".
+__version__: str = ffi.string(lib.binlog_version()).decode()
+#: The major version of the segment format it reads and writes.
+FORMAT_MAJOR: int = lib.BINLOG_FORMAT_MAJOR
+
+
+def _options(options: Optional[Options], kwargs: Any) -> Optional[Options]:
+    if options is not None and kwargs:
+        raise TypeError("give options or keyword arguments, not both")
+    return Options(**kwargs) if kwargs else options
+
+
+def open_writer(path: PathLike, options: Optional[Options] = None, **kwargs: Any) -> Writer:
+    """Opens (creating, or reopening to append) the segment at ``path``.
+    Options: an :class:`Options`, or its fields as keyword arguments."""
+    return Writer._open(lib.binlog_writer_open, (os.fsencode(path),), _options(options, kwargs))
+
+
+def open_log_writer(directory: PathLike, name: str, options: Optional[Options] = None,
+                    **kwargs: Any) -> Writer:
+    """Opens the rolling log ``name`` in ``directory`` (created if missing)
+    for appending; one writer per log at a time (:class:`LockedError`)."""
+    args = (os.fsencode(directory), name.encode("utf-8"))
+    return Writer._open(lib.binlog_writer_open_log, args, _options(options, kwargs))
+
+
+def open_reader(path: PathLike, salvage: bool = False, batch_records: int = BATCH_RECORDS) -> Reader:
+    """Opens one segment (``.binlog`` or ``.binlog.zst``) for reading;
+    ``salvage=True`` opens one whose header is damaged. ``batch_records``:
+    the most records one library call fetches (:class:`Reader`)."""
+    opener = lib.binlog_reader_open_salvage if salvage else lib.binlog_reader_open
+    return open_with(opener, os.fsencode(path), batch_records=batch_records)
+
+
+def open_log_reader(directory: PathLike, name: str, batch_records: int = BATCH_RECORDS) -> Reader:
+    """Reads every segment of log ``name`` in order as one stream,
+    following the writer into new segments."""
+    args = (os.fsencode(directory), name.encode("utf-8"))
+    return open_with(lib.binlog_reader_open_log, *args, batch_records=batch_records)
+
+
+def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECORDS) -> Reader:
+    """Reads the files of ``directory`` matching ``pattern`` (``*`` and
+    ``?``) in name order, as one stream."""
+    args = (os.fsencode(directory), os.fsencode(pattern))
+    return open_with(lib.binlog_reader_open_glob, *args, batch_records=batch_records)
+
+
+__all__ = [
+    "Compression", "Damage", "Durability", "FORMAT_MAJOR", "Header", "ListedSegment",
+    "Options", "Period", "Reader", "Record", "SegmentEvent", "SegmentInfo",
+    "SegmentState", "Tail", "TailKind", "Writer", "__version__", "list_segments",
+    "open_glob", "open_log_reader", "open_log_writer", "open_reader", "open_writer",
+]
+__all__ += errors.__all__

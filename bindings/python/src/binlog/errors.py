@@ -1,0 +1,251 @@
+"""Exceptions: one class per result code of ``binlog.h``, in a hierarchy.
+
+Every error is a :class:`BinlogError` carrying the C result ``code``, its
+``name`` as the header spells it (``"BINLOG_ERR_CORRUPT"``) and the
+library's message, which names the file and byte offset where there is
+one. Errors about data on disk derive from :class:`CorruptionError`;
+those of the operating system from the built-in :class:`OSError` classes
+(``except FileNotFoundError`` catches :class:`NotFoundError`); invalid
+arguments from :class:`ValueError`.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Type
+
+from ._native import ffi, lib
+
+OK = 0
+END = 1
+
+
+class BinlogError(Exception):
+    """A libbinlog call failed; ``code`` is its ``binlog_result``."""
+
+    code: int = -1
+
+    @property
+    def name(self) -> str:
+        """The result code's name, e.g. ``"BINLOG_ERR_CORRUPT"``."""
+        return ffi.string(lib.binlog_result_name(self.code)).decode()
+
+    def __str__(self) -> str:
+        return f"{self.args[0]} ({self.name})"
+
+
+class CorruptionError(BinlogError):
+    """A file is not a valid segment, or is damaged."""
+
+
+class RemoteError(BinlogError):
+    """Object storage refused or failed a request."""
+
+
+# One class per C result code (the class's `code`). Numbers are never reused.
+
+
+class InvalidArgumentError(BinlogError, ValueError):
+    """An argument was refused."""
+
+    code = 2
+
+
+class NullPointerError(BinlogError):
+    """A NULL pointer reached the library."""
+
+    code = 3
+
+
+class NotFoundError(BinlogError, FileNotFoundError):
+    """No such file, segment or header."""
+
+    code = 4
+
+
+class PermissionDeniedError(BinlogError, PermissionError):
+    """Permission denied."""
+
+    code = 5
+
+
+class BinlogIOError(BinlogError, OSError):
+    """An I/O error."""
+
+    code = 6
+
+
+class NotABinlogError(CorruptionError):
+    """The file is not a binlog segment."""
+
+    code = 7
+
+
+class UnsupportedVersionError(CorruptionError):
+    """A segment format this library does not read."""
+
+    code = 8
+
+
+class CorruptHeaderError(CorruptionError):
+    """A segment's header fails its checks."""
+
+    code = 9
+
+
+class CorruptError(CorruptionError):
+    """A record fails its checks (CRC, framing)."""
+
+    code = 10
+
+
+class TruncatedError(CorruptionError):
+    """A file ends inside a structure."""
+
+    code = 11
+
+
+class RecordTooLargeError(BinlogError, ValueError):
+    """A record is above the maximum record size."""
+
+    code = 12
+
+
+class LockedError(BinlogError):
+    """Another writer has the log open."""
+
+    code = 13
+
+
+class ClosedError(BinlogError, ValueError):
+    """The writer or reader is closed."""
+
+    code = 14
+
+
+class DiskFullError(BinlogIOError):
+    """No space left on the device."""
+
+    code = 15
+
+
+class PanicError(BinlogError):
+    """The library hit an internal error (a bug)."""
+
+    code = 16
+
+
+class InvalidUtf8Error(BinlogError, ValueError):
+    """A string is not UTF-8."""
+
+    code = 17
+
+
+class PoisonedError(BinlogError):
+    """An fdatasync failed: the writer stopped."""
+
+    code = 18
+
+
+class AlreadyExistsError(BinlogError, FileExistsError):
+    """The file exists already."""
+
+    code = 19
+
+
+class CorruptSealError(CorruptionError):
+    """A segment's seal fails its checks."""
+
+    code = 20
+
+
+class BufferTooSmallError(BinlogError):
+    """A buffer too small for a record."""
+
+    code = 21
+
+
+class WrongLogError(BinlogError):
+    """A file named as a segment of the log belongs to another log."""
+
+    code = 22
+
+
+class SealedError(BinlogError):
+    """The segment is sealed: it never changes again."""
+
+    code = 23
+
+
+class CompressedTruncatedError(CorruptionError):
+    """A compressed segment ends early."""
+
+    code = 24
+
+
+class CorruptFrameError(CorruptionError):
+    """A frame of a compressed segment is damaged."""
+
+    code = 25
+
+
+class CorruptSeekTableError(CorruptionError):
+    """A compressed segment's seek table is damaged."""
+
+    code = 26
+
+
+class FrameSizeMismatchError(CorruptionError):
+    """A compressed frame's size disagrees with its seek table."""
+
+    code = 27
+
+
+class RemoteConflictError(RemoteError, FileExistsError):
+    """The object exists already in the bucket, with other contents."""
+
+    code = 28
+
+
+class RemoteRequestError(RemoteError):
+    """An object-storage request failed."""
+
+    code = 29
+
+
+ERRORS_BY_CODE: Dict[int, Type[BinlogError]] = {
+    cls.code: cls
+    for cls in list(globals().values())
+    if isinstance(cls, type) and issubclass(cls, BinlogError) and cls.code >= 2
+}
+
+
+__all__ = [
+    "BinlogError", "CorruptionError", "RemoteError", "InvalidArgumentError",
+    "NullPointerError", "NotFoundError", "PermissionDeniedError", "BinlogIOError",
+    "NotABinlogError", "UnsupportedVersionError", "CorruptHeaderError", "CorruptError",
+    "TruncatedError", "RecordTooLargeError", "LockedError", "ClosedError",
+    "DiskFullError", "PanicError", "InvalidUtf8Error", "PoisonedError",
+    "AlreadyExistsError", "CorruptSealError", "BufferTooSmallError", "WrongLogError",
+    "SealedError", "CompressedTruncatedError", "CorruptFrameError",
+    "CorruptSeekTableError", "FrameSizeMismatchError", "RemoteConflictError",
+    "RemoteRequestError",
+]
+
+
+def error_for(code: int) -> BinlogError:
+    """The exception for a failed call's ``code``, with this thread's last
+    error message (the library keeps it per thread; the call ran on this
+    one)."""
+    message = ffi.string(lib.binlog_last_error()).decode("utf-8", "replace")
+    if not message:
+        message = ffi.string(lib.binlog_result_description(code)).decode()
+    error = ERRORS_BY_CODE.get(code, BinlogError)(message)
+    error.code = code
+    return error
+
+
+def check(code: int) -> int:
+    """Returns ``code`` (OK or END); raises the exception of any other."""
+    if code > END:
+        raise error_for(code)
+    return code

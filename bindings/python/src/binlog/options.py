@@ -1,0 +1,138 @@
+"""Writer options: the setters of ``binlog_options`` as one dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
+
+from ._native import ffi, lib
+from .callbacks import CLOCK, SEGMENT_CALLBACK, SegmentInfo
+from .enums import Durability, Period
+from .errors import check
+
+SegmentCallback = Callable[[SegmentInfo], Any]
+
+
+@dataclass(frozen=True)
+class Compression:
+    """Compress sealed segments of a log to ``.binlog.zst`` once
+    ``after_segments`` newer sealed segments exist; ``level`` is zstd's
+    (0: its default), ``frame_size`` the original bytes per frame (0: 1 MiB)."""
+
+    after_segments: int = 0
+    level: int = 0
+    frame_size: int = 0
+
+
+@dataclass(frozen=True)
+class Options:
+    """Options of a new writer; ``None`` leaves the library's default.
+
+    Those marked *logs only* are refused (:class:`binlog.InvalidArgumentError`)
+    by a segment writer. See ``include/binlog.h`` for each setter's ranges.
+    """
+
+    log_name: Optional[str] = None
+    content_type: Optional[str] = None
+    #: Header parameters of new segments, in order.
+    params: Mapping[str, str] = field(default_factory=dict)
+    max_record_size: Optional[int] = None
+    #: Bytes buffered before records go to the OS (default 1 MiB).
+    buffer_size: Optional[int] = None
+    #: Microseconds a record may wait in the buffer (default 10 ms; 0: none).
+    flush_delay_us: Optional[int] = None
+    durability: Optional[Durability] = None
+    #: N for ``Durability.EVERY_N``, milliseconds for ``INTERVAL_MS``.
+    durability_param: int = 0
+    sync_wait_spin_us: Optional[int] = None
+    first_seq: Optional[int] = None
+    #: Segments only.
+    segment_no: Optional[int] = None
+    #: Segments only: creation time, ns since the Unix epoch.
+    created_ns: Optional[int] = None
+    sparse_interval: Optional[int] = None
+    #: Logs only: roll before a segment passes this size.
+    max_segment_bytes: Optional[int] = None
+    #: Logs only: roll after this many records.
+    max_segment_records: Optional[int] = None
+    #: Logs only: roll when a new UTC period starts.
+    period: Optional[Period] = None
+    #: Logs only: seal rolled-away segments on the log's background thread.
+    seal_in_background: Optional[bool] = None
+    #: Logs only.
+    compression: Optional[Compression] = None
+    #: Logs only: retention limits (0 = no such limit).
+    retention_max_segments: Optional[int] = None
+    retention_max_bytes: Optional[int] = None
+    retention_max_age_ms: Optional[int] = None
+    #: Logs only: called for every segment event, from the first OPENED on.
+    on_segment: Sequence[SegmentCallback] = ()
+    #: Logs only: the wall clock, ns since the epoch (for tests of rolls).
+    clock: Optional[Callable[[], int]] = None
+
+
+def utf8(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+def native_options(options: Options) -> Tuple[Any, List[Any]]:
+    """A ``binlog_options *`` (freed when collected) and the handles of the
+    callbacks it holds, which must live as long as the writer."""
+    out = ffi.new("binlog_options **")
+    check(lib.binlog_options_new(out))
+    opts = ffi.gc(out[0], lib.binlog_options_free)
+    keep: List[Any] = []
+    o = options
+    if o.log_name is not None:
+        name = utf8(o.log_name)
+        check(lib.binlog_options_set_log_name(opts, name, len(name)))
+    if o.content_type is not None:
+        ct = utf8(o.content_type)
+        check(lib.binlog_options_set_content_type(opts, ct, len(ct)))
+    for key, value in o.params.items():
+        k, v = utf8(key), utf8(value)
+        check(lib.binlog_options_add_param(opts, k, len(k), v, len(v)))
+    _set_numbers(opts, o)
+    if o.durability is not None:
+        check(lib.binlog_options_set_durability(opts, int(o.durability), o.durability_param))
+    if o.period is not None:
+        check(lib.binlog_options_set_period(opts, int(o.period)))
+    if o.seal_in_background is not None:
+        check(lib.binlog_options_set_seal_in_background(opts, o.seal_in_background))
+    if o.compression is not None:
+        c = o.compression
+        check(lib.binlog_options_set_compression(opts, True, c.after_segments, c.level, c.frame_size))
+    for callback in o.on_segment:
+        handle = ffi.new_handle(callback)
+        keep.append(handle)
+        check(lib.binlog_options_add_segment_callback(opts, SEGMENT_CALLBACK, handle))
+    if o.clock is not None:
+        handle = ffi.new_handle(o.clock)
+        keep.append(handle)
+        check(lib.binlog_options_set_clock(opts, CLOCK, handle))
+    return opts, keep
+
+
+# Options that are one number each: (field, setter).
+_NUMBERS = (
+    ("max_record_size", lib.binlog_options_set_max_record_size),
+    ("buffer_size", lib.binlog_options_set_buffer_size),
+    ("flush_delay_us", lib.binlog_options_set_flush_delay_us),
+    ("sync_wait_spin_us", lib.binlog_options_set_sync_wait_spin_us),
+    ("first_seq", lib.binlog_options_set_first_seq),
+    ("segment_no", lib.binlog_options_set_segment_no),
+    ("created_ns", lib.binlog_options_set_created_ns),
+    ("sparse_interval", lib.binlog_options_set_sparse_interval),
+    ("max_segment_bytes", lib.binlog_options_set_max_segment_bytes),
+    ("max_segment_records", lib.binlog_options_set_max_segment_records),
+    ("retention_max_segments", lib.binlog_options_set_retention_max_segments),
+    ("retention_max_bytes", lib.binlog_options_set_retention_max_bytes),
+    ("retention_max_age_ms", lib.binlog_options_set_retention_max_age_ms),
+)
+
+
+def _set_numbers(opts: Any, o: Options) -> None:
+    for name, setter in _NUMBERS:
+        value = getattr(o, name)
+        if value is not None:
+            check(setter(opts, value))

@@ -1,0 +1,225 @@
+"""Readers of a segment, a rolling log, or the files a wildcard matches."""
+
+from __future__ import annotations
+
+import time
+from itertools import chain, repeat
+from operator import add
+from typing import Any, Iterable, Iterator, List, Optional
+
+from ._native import ffi, lib
+from .enums import TailKind
+from .errors import END, BufferTooSmallError, check
+from .records import (BATCH_META, BATCH_RECORD, PAYLOAD_LEN_WORD, PAYLOAD_OFF_WORD, WORDS,
+                      Damage, Header, Record, Tail)
+
+assert ffi.sizeof("binlog_batch_record") == BATCH_RECORD.size
+assert ffi.sizeof("binlog_batch_meta") == BATCH_META.size
+
+#: Bytes of records one call copies out (grown for a larger record).
+BATCH_BYTES = 256 * 1024
+MAX_BATCH_BYTES = 4 << 30
+BATCH_RECORDS = 4096
+# A follower's longest single wait, so that a signal (Ctrl-C) is handled
+# between two waits: the GIL is released during each.
+LONGEST_WAIT_MS = 200
+
+
+class Reader:
+    """Reads records in order; iterate over it for the records there now.
+
+    Every record's CRC is checked. Records come a batch at a time (one
+    library call copies up to ``batch_records`` of them, in up to
+    :data:`BATCH_BYTES`); those of a batch not taken yet stay for the next
+    call, whichever it is. So a log or glob reader's :attr:`header` is that
+    of the segment of the last record *fetched*, which may be ahead of the
+    last one taken; open it with ``batch_records=1`` to follow segments
+    record by record (a library call per record). Not
+    thread-safe: use a reader from one thread at a time. A context
+    manager; :meth:`close` releases the file and mapping.
+    """
+
+    def __init__(self, handle: Any, batch_records: int = BATCH_RECORDS) -> None:
+        if batch_records < 1:
+            raise ValueError(f"batch_records must be at least 1, not {batch_records}")
+        self._r = handle
+        self._cap = batch_records
+        self._records = bytearray(batch_records * BATCH_RECORD.size)
+        self._records_c = ffi.from_buffer("binlog_batch_record[]", self._records)
+        self._records_view = memoryview(self._records)
+        self._count = ffi.new("size_t *")
+        self._pending: Iterator[Record] = iter(())
+
+    # -- records -------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Record]:
+        """The records there now, to the end of what has been written."""
+        # chain's C loop takes each record from the batch's iterator; the
+        # generator runs once per batch, not once per record.
+        return chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[Iterator[Record]]:
+        yield self._pending
+        while self._fill(0):
+            yield self._pending
+
+    def next(self, timeout: Optional[float] = None) -> Optional[Record]:
+        """The next record, or ``None`` if there is none now; with a
+        ``timeout`` (seconds), first waits up to that long for one
+        (without holding the GIL)."""
+        record = next(self._pending, None)
+        if record is not None or (timeout is None and not self._fill(0)):
+            return record
+        if timeout is not None:
+            deadline = time.monotonic() + timeout
+            while not self._fill(_wait_ms(deadline)):
+                if time.monotonic() >= deadline:
+                    return None
+        return next(self._pending)
+
+    def follow(self, idle_timeout: Optional[float] = None) -> Iterator[Record]:
+        """Every record, waiting for new ones as the writer adds them
+        (into new segments as a log rolls); ends once ``idle_timeout``
+        seconds pass without a record (never if ``None``)."""
+        while True:
+            yield from self._pending
+            deadline = None if idle_timeout is None else time.monotonic() + idle_timeout
+            while not self._fill(_wait_ms(deadline)):
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+
+    def _fill(self, timeout_ms: int) -> bool:
+        """Takes the next batch into ``_pending``; False at the end."""
+        size = BATCH_BYTES
+        while True:
+            buf = bytearray(size)
+            code = lib.binlog_reader_next_batch(
+                self._r, ffi.from_buffer(buf), size, self._records_c, self._cap,
+                timeout_ms, self._count)
+            # A record larger than the buffer: a larger one for this call
+            # only (the library uses up to 4 GiB of one).
+            if code != BufferTooSmallError.code or size > MAX_BATCH_BYTES:
+                break
+            size *= 2
+        if check(code) == END:
+            return False
+        view = memoryview(buf).toreadonly()
+        size = self._count[0] * BATCH_RECORD.size
+        fields = bytes(self._records_view[:size])
+        words = memoryview(fields).cast("I")
+        starts = words[PAYLOAD_OFF_WORD::WORDS]
+        ends = map(add, starts, words[PAYLOAD_LEN_WORD::WORDS])
+        payloads = map(view.__getitem__, map(slice, starts, ends))
+        # records.Record: descriptions, offset in them, payload, buffer.
+        self._pending = map(Record, zip(repeat(fields), range(0, size, BATCH_RECORD.size),
+                                        payloads, repeat(view)))
+        return True
+
+    # -- position ------------------------------------------------------------
+
+    def seek_seq(self, seq: int) -> None:
+        """Goes to the first record with a sequence number >= ``seq``."""
+        self._pending = iter(())
+        check(lib.binlog_reader_seek_seq(self._r, seq))
+
+    def seek_time(self, timestamp_ns: int) -> None:
+        """Goes to the first record, in write order, at or after ``timestamp_ns``."""
+        self._pending = iter(())
+        check(lib.binlog_reader_seek_time(self._r, timestamp_ns))
+
+    def filter_types(self, types: Iterable[str]) -> None:
+        """Reads only records of these types (through a sealed segment's
+        per-type index); an empty list reads every type again."""
+        pending = list(self._pending)
+        names = [t.encode("utf-8") for t in types]
+        iov = ffi.new("binlog_iovec[]", [(ffi.from_buffer(n), len(n)) for n in names])
+        check(lib.binlog_reader_filter_types(self._r, iov, len(names)))
+        wanted = {str(n, "utf-8") for n in names}
+        self._pending = iter([r for r in pending if not wanted or r.type in wanted])
+
+    # -- about the segment ---------------------------------------------------
+
+    @property
+    def header(self) -> Header:
+        """The header of the segment of the last record fetched (see the
+        class's description; for a segment reader, its one segment);
+        :class:`binlog.NotFoundError` before the first."""
+        h = ffi.new("binlog_header *")
+        check(lib.binlog_reader_header(self._r, h))
+        params = {_text(p.key, p.key_len): _text(p.value, p.value_len)
+                  for p in (h.params[i] for i in range(h.param_count))}
+        return Header(h.major, h.minor, h.created_ns, h.segment_no, h.first_seq,
+                      _text(h.log_name, h.log_name_len), _text(h.content_type, h.content_type_len),
+                      _text(h.writer, h.writer_len), params)
+
+    def tail(self) -> Tail:
+        """How the segment ended, once the records ran out."""
+        t = ffi.new("binlog_tail *")
+        check(lib.binlog_reader_tail(self._r, t))
+        return Tail(TailKind(t.kind), t.offset, t.len)
+
+    @property
+    def gap_count(self) -> int:
+        """Segments removed before a log reader could read them."""
+        out = ffi.new("uint64_t *")
+        check(lib.binlog_reader_gap_count(self._r, out))
+        return out[0]
+
+    def skip_damaged(self, skip: bool = True) -> None:
+        """Skip damaged regions in the middle of a segment (see :meth:`damages`)."""
+        check(lib.binlog_reader_skip_damaged(self._r, skip))
+
+    def damages(self) -> List[Damage]:
+        """The damaged regions skipped so far, in the order met."""
+        count = ffi.new("size_t *")
+        check(lib.binlog_reader_damages(self._r, ffi.NULL, 0, count))
+        out = ffi.new("binlog_damage[]", count[0])
+        check(lib.binlog_reader_damages(self._r, out, count[0], count))
+        return [Damage(d.offset, d.resume_offset, d.from_seq, d.to_seq) for d in out]
+
+    # -- event loops ---------------------------------------------------------
+
+    def fileno(self) -> int:
+        """A descriptor that polls readable when records may have come
+        (for ``selectors``/``asyncio``); call :meth:`rearm`, then read to
+        the end, each time it does."""
+        fd = ffi.new("int *")
+        check(lib.binlog_reader_poll_fd(self._r, fd))
+        return fd[0]
+
+    def rearm(self) -> None:
+        """Takes the changes :meth:`fileno` reported: it polls readable
+        again at the next one. Call it before reading the new records."""
+        check(lib.binlog_reader_poll_rearm(self._r))
+
+    # -- lifetime ------------------------------------------------------------
+
+    def close(self) -> None:
+        """Releases the file and mapping; records already returned stay valid."""
+        self._pending = iter(())
+        check(lib.binlog_reader_close(self._r))
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _wait_ms(deadline: Optional[float]) -> int:
+    if deadline is None:
+        return LONGEST_WAIT_MS
+    return max(0, min(LONGEST_WAIT_MS, int((deadline - time.monotonic()) * 1000)))
+
+
+def _text(ptr: Any, length: int) -> str:
+    return str(ffi.buffer(ptr, length), "utf-8") if length else ""
+
+
+def open_with(opener: Any, *args: Any, batch_records: int = BATCH_RECORDS) -> Reader:
+    out = ffi.new("binlog_reader **")
+    check(opener(*args, out))
+    return Reader(ffi.gc(out[0], lib.binlog_reader_free), batch_records)
+
+
+__all__: List[str] = ["Reader"]

@@ -1,0 +1,93 @@
+"""Result codes become exceptions in a hierarchy, carrying the library's
+message (file and offset) and the code's name."""
+
+import pytest
+
+import binlog
+from binlog._native import ffi, lib
+
+
+def test_every_result_code_the_library_names_has_its_exception_class():
+    code = 2
+    while ffi.string(lib.binlog_result_name(code)) != b"BINLOG_UNKNOWN_RESULT":
+        cls = binlog.errors.ERRORS_BY_CODE[code]
+        assert cls.code == code
+        name = ffi.string(lib.binlog_result_name(code)).decode()
+        assert cls("m").name == name
+        words = name[len("BINLOG_ERR_"):].split("_")
+        assert words[0].lower() in cls.__name__.lower()
+        code += 1
+    assert code - 2 == len(binlog.errors.ERRORS_BY_CODE) == 28
+
+
+def test_a_missing_file_is_a_file_not_found_error_naming_it(tmp_path):
+    missing = tmp_path / "missing.binlog"
+    with pytest.raises(FileNotFoundError) as raised:
+        binlog.open_reader(missing)
+    assert isinstance(raised.value, binlog.NotFoundError)
+    assert str(missing) in str(raised.value)
+    assert raised.value.name == "BINLOG_ERR_NOT_FOUND"
+
+
+def test_damaged_data_raises_a_corruption_error_naming_file_and_offset(tmp_path):
+    path = tmp_path / "d.binlog"
+    with binlog.open_writer(path) as w:
+        for i in range(10):
+            w.append("t", b"record %d" % i * 20)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"record 5")
+    data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with binlog.open_reader(path) as r:
+        with pytest.raises(binlog.CorruptionError) as raised:
+            list(r)
+    assert str(path) in str(raised.value) and "offset" in str(raised.value)
+
+
+def test_a_file_that_is_no_segment_is_not_a_binlog(tmp_path):
+    path = tmp_path / "x.binlog"
+    path.write_bytes(b"hello, this is text " * 10)
+    with pytest.raises(binlog.NotABinlogError):
+        binlog.open_reader(path)
+
+
+def test_a_closed_writer_raises_closed_error_which_is_a_value_error(tmp_path):
+    w = binlog.open_writer(tmp_path / "c.binlog")
+    w.close()
+    w.close()  # twice is fine
+    with pytest.raises(ValueError) as raised:
+        w.append("t", b"x")
+    assert isinstance(raised.value, binlog.ClosedError)
+
+
+def test_a_record_above_the_maximum_size_is_refused_and_nothing_of_a_batch_is_written(tmp_path):
+    path = tmp_path / "big.binlog"
+    with binlog.open_writer(path, max_record_size=1024) as w:
+        with pytest.raises(binlog.RecordTooLargeError):
+            w.append("t", b"x" * 2000)
+        with pytest.raises(binlog.RecordTooLargeError):
+            w.append_batch([("t", b"ok"), ("t", b"x" * 2000)])
+        assert w.next_seq == 0
+    with binlog.open_reader(path) as r:
+        assert list(r) == []
+
+
+def test_a_second_writer_of_a_log_is_locked_out(tmp_path):
+    with binlog.open_log_writer(tmp_path, "l"):
+        with pytest.raises(binlog.LockedError):
+            binlog.open_log_writer(tmp_path, "l")
+
+
+def test_segment_only_options_are_refused_by_a_log_and_log_options_by_a_segment(tmp_path):
+    with pytest.raises(binlog.InvalidArgumentError):
+        binlog.open_log_writer(tmp_path, "l", segment_no=3)
+    with pytest.raises(binlog.InvalidArgumentError):
+        binlog.open_writer(tmp_path / "s.binlog", max_segment_bytes=1 << 20)
+    with pytest.raises(TypeError):
+        binlog.open_writer(tmp_path / "s.binlog", binlog.Options(), first_seq=1)
+
+
+def test_every_exception_class_is_exported_by_the_package():
+    for cls in binlog.errors.ERRORS_BY_CODE.values():
+        assert getattr(binlog, cls.__name__) is cls
+        assert cls.__name__ in binlog.__all__

@@ -1,0 +1,33 @@
+"""The package as pip installs it: the wheel's own compiled module, with
+the library linked in (no libbinlog.so loaded, no LD_LIBRARY_PATH), built
+against the stable ABI, typed."""
+
+import importlib.metadata
+import os
+import sysconfig
+
+import binlog
+from binlog import _native
+
+
+def test_the_package_is_the_installed_one_not_the_source_tree():
+    site = sysconfig.get_paths()["purelib"]
+    assert binlog.__file__.startswith(site), binlog.__file__
+
+
+def test_the_compiled_module_is_abi3_and_the_library_is_linked_into_it():
+    assert _native.__file__.endswith(".abi3.so"), _native.__file__
+    with open("/proc/self/maps") as maps:
+        loaded = {line.split()[-1] for line in maps if "/" in line}
+    assert not any(os.path.basename(p).startswith("libbinlog.so") for p in loaded), loaded
+    assert "LD_LIBRARY_PATH" not in os.environ
+
+
+def test_the_library_version_is_the_package_version():
+    assert binlog.__version__ == importlib.metadata.version("libbinlog")
+    major, minor, patch = map(int, binlog.__version__.split("."))
+    assert _native.lib.binlog_version_number() == major * 1_000_000 + minor * 1000 + patch
+
+
+def test_the_package_says_it_is_typed():
+    assert os.path.exists(os.path.join(os.path.dirname(binlog.__file__), "py.typed"))

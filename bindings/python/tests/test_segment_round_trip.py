@@ -1,0 +1,142 @@
+"""Writing a segment and reading it back: payloads, types, metadata,
+timestamps, gathered parts, batches and headers."""
+
+import array
+
+import binlog
+
+
+def test_records_come_back_in_order_with_their_fields(tmp_path):
+    path = tmp_path / "a.binlog"
+    with binlog.open_writer(path) as w:
+        seqs = [w.append("t%d" % (i % 3), b"payload %d" % i) for i in range(1000)]
+    assert seqs == list(range(1000))
+    with binlog.open_reader(path) as r:
+        records = list(r)
+    assert [r.seq for r in records] == seqs
+    assert [bytes(r.payload) for r in records] == [b"payload %d" % i for i in range(1000)]
+    assert [r.type for r in records] == ["t%d" % (i % 3) for i in range(1000)]
+    assert all(r.metadata == {} for r in records)
+
+
+def test_metadata_and_explicit_timestamps_round_trip(tmp_path):
+    path = tmp_path / "m.binlog"
+    meta = {"customer": "42", "région": "é✓", "": "empty key"}
+    with binlog.open_writer(path) as w:
+        w.append("order", b"x", metadata=meta, timestamp_ns=1_700_000_000_123_456_789)
+        w.append("order", b"y", timestamp_ns=5)
+    with binlog.open_reader(path) as r:
+        first, second = list(r)
+    assert first.metadata == meta
+    assert first.timestamp_ns == 1_700_000_000_123_456_789
+    assert second.timestamp_ns == 5 and second.metadata == {}
+
+
+def test_bytearray_memoryview_and_gathered_payloads_are_written_as_given(tmp_path):
+    path = tmp_path / "g.binlog"
+    big = bytearray(range(256)) * 10
+    with binlog.open_writer(path) as w:
+        w.append("a", big)
+        w.append("b", memoryview(big)[10:20])
+        w.append("c", [b"head-", bytearray(b"middle-"), memoryview(b"tail")])
+        w.append("d", [b"x", b"y"], metadata={"k": "v"})
+        w.append("e", b"")
+    with binlog.open_reader(path) as r:
+        payloads = [bytes(rec.payload) for rec in r]
+    assert payloads == [bytes(big), bytes(big[10:20]), b"head-middle-tail", b"xy", b""]
+
+
+def test_payload_views_stay_valid_after_the_reader_moves_on_and_closes(tmp_path):
+    path = tmp_path / "v.binlog"
+    with binlog.open_writer(path) as w:
+        for i in range(20000):  # several batches
+            w.append("t", bytes([i % 251]) * 100)
+    with binlog.open_reader(path) as r:
+        views = [rec.payload for rec in r]
+    assert len(views) == 20000
+    assert all(v.readonly for v in views)
+    assert all(bytes(v) == bytes([i % 251]) * 100 for i, v in enumerate(views))
+
+
+def test_a_record_larger_than_a_batch_buffer_is_read(tmp_path):
+    path = tmp_path / "big.binlog"
+    payload = bytes(range(256)) * 8192  # 2 MiB, above the 256 KiB batch
+    with binlog.open_writer(path) as w:
+        w.append("small", b"s")
+        w.append("big", payload)
+        w.append("small", b"t")
+    with binlog.open_reader(path) as r:
+        assert [bytes(rec.payload) for rec in r] == [b"s", payload, b"t"]
+
+
+def test_a_batch_is_appended_whole_with_consecutive_sequence_numbers(tmp_path):
+    path = tmp_path / "b.binlog"
+    with binlog.open_writer(path) as w:
+        w.append("x", b"0")
+        first = w.append_batch([("a", b"1"), ("b", b"2", {"k": "v"}), ("c", [b"3", b"4"], None, 77)])
+        assert w.next_seq == 4
+    assert first == 1
+    with binlog.open_reader(path) as r:
+        records = list(r)
+    assert [(x.seq, x.type, bytes(x.payload)) for x in records] == [
+        (0, "x", b"0"), (1, "a", b"1"), (2, "b", b"2"), (3, "c", b"34")]
+    assert records[2].metadata == {"k": "v"} and records[3].timestamp_ns == 77
+
+
+def test_the_header_holds_the_options_given(tmp_path):
+    path = tmp_path / "h.binlog"
+    with binlog.open_writer(path, log_name="orders", content_type="application/json",
+                            params={"host": "a", "zone": "b"}, first_seq=100,
+                            segment_no=7, created_ns=123) as w:
+        assert w.append("t", b"1") == 100
+    with binlog.open_reader(path) as r:
+        h = r.header
+        assert [rec.seq for rec in r] == [100]
+    assert (h.log_name, h.content_type, h.params) == ("orders", "application/json", {"host": "a", "zone": "b"})
+    assert (h.segment_no, h.first_seq, h.created_ns) == (7, 100, 123)
+    assert h.major == binlog.FORMAT_MAJOR and h.writer == "libbinlog/" + binlog.__version__
+
+
+def test_reopening_a_segment_appends_after_its_records(tmp_path):
+    path = tmp_path / "r.binlog"
+    with binlog.open_writer(path) as w:
+        w.append("t", b"1")
+    w = binlog.open_writer(path)
+    assert w.append("t", b"2") == 1
+    w.close()
+    with binlog.open_reader(path) as r:
+        assert [bytes(x.payload) for x in r] == [b"1", b"2"]
+        assert r.tail().kind == binlog.TailKind.SEALED
+
+
+def test_seek_by_sequence_and_time_and_filter_by_type(tmp_path):
+    path = tmp_path / "s.binlog"
+    with binlog.open_writer(path) as w:
+        for i in range(100):
+            w.append("even" if i % 2 == 0 else "odd", b"%d" % i, timestamp_ns=1000 + i)
+    with binlog.open_reader(path) as r:
+        assert r.next().seq == 0
+        r.seek_seq(50)
+        assert r.next().seq == 50
+        r.seek_time(1090)
+        assert [x.seq for x in r] == list(range(90, 100))
+        r.seek_seq(0)
+        r.filter_types(["odd"])
+        assert [x.seq for x in r] == list(range(1, 100, 2))
+        assert r.next() is None
+
+
+def test_any_contiguous_buffer_is_a_payload(tmp_path):
+    class Blob(bytes):
+        pass
+
+    path = tmp_path / "buf.binlog"
+    numbers = array.array("I", [1, 2, 3])
+    with binlog.open_writer(path) as w:
+        w.append("a", numbers)
+        w.append("b", Blob(b"subclass"))
+        w.append("c", Blob(b"with meta"), metadata={"k": "v"})
+        w.append("d", (numbers, b"!"))
+    with binlog.open_reader(path) as r:
+        payloads = [bytes(rec.payload) for rec in r]
+    assert payloads == [numbers.tobytes(), b"subclass", b"with meta", numbers.tobytes() + b"!"]

@@ -1,0 +1,49 @@
+"""The C options through Python: durability, buffering, flush delay,
+record limits; refused values raise InvalidArgumentError."""
+
+import pytest
+
+import binlog
+
+
+def test_durability_every_record_makes_each_record_durable_before_append_returns(tmp_path):
+    with binlog.open_writer(tmp_path / "d.binlog", durability=binlog.Durability.EVERY_RECORD) as w:
+        for i in range(3):
+            w.append("t", b"x")
+            assert w.durable_seq == i + 1
+
+
+def test_durability_none_leaves_records_not_durable_until_sync(tmp_path):
+    with binlog.open_writer(tmp_path / "n.binlog", durability=binlog.Durability.NONE) as w:
+        w.append("t", b"x")
+        w.append("t", b"y")
+        assert w.durable_seq == 0
+        w.sync()
+        assert w.durable_seq == 2
+
+
+def test_a_record_waits_in_the_buffer_until_flush_when_the_delay_is_unbounded(tmp_path):
+    path = tmp_path / "b.binlog"
+    with binlog.open_writer(path, flush_delay_us=2**64 - 1, buffer_size=1 << 20) as w:
+        w.append("t", b"buffered")
+        with binlog.open_reader(path) as r:
+            assert r.next() is None
+            w.flush()
+            assert bytes(r.next().payload) == b"buffered"
+
+
+def test_out_of_range_option_values_are_refused(tmp_path):
+    for bad in [dict(durability=binlog.Durability.EVERY_N, durability_param=0),
+                dict(sparse_interval=0), dict(buffer_size=2 << 30),
+                dict(compression=binlog.Compression(level=99))]:
+        with pytest.raises(binlog.InvalidArgumentError):
+            binlog.open_log_writer(tmp_path, "l", **bad)
+
+
+def test_an_options_object_and_keyword_arguments_configure_alike(tmp_path):
+    opts = binlog.Options(first_seq=40, max_segment_records=2)
+    with binlog.open_log_writer(tmp_path, "a", opts) as w:
+        assert [w.append("t", b"x") for _ in range(3)] == [40, 41, 42]
+    with binlog.open_log_writer(tmp_path, "b", first_seq=40, max_segment_records=2) as w:
+        assert [w.append("t", b"x") for _ in range(3)] == [40, 41, 42]
+    assert len(binlog.list_segments(tmp_path, "a")) == len(binlog.list_segments(tmp_path, "b")) == 2
