@@ -24,7 +24,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c examples bench install clean tools zstd-tool s3-server
+.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool s3-server
 
 all: lib header examples
 
@@ -119,8 +119,13 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 
 # Every C test runs twice: built with AddressSanitizer + UBSan (leaks
-# included), and plain under valgrind's memcheck.
-test-c: lib examples
+# included), and plain under valgrind's memcheck; a versitygw started by
+# tests/with_s3_server.sh answers beside them (test_ship.c ships to it).
+test-c: lib examples s3-server
+	@BINLOG_VERSITYGW=$(VERSITYGW) tests/with_s3_server.sh $(MAKE) --no-print-directory run-c-tests
+
+# The C tests, in an environment with BINLOG_TEST_S3_* set (test-c).
+run-c-tests:
 	@mkdir -p $(BUILD)/tests
 	@set -e; for t in $(C_TESTS); do \
 	  $(CC) $(CFLAGS_STRICT) $(SANITIZE) -o $(BUILD)/tests/$$t.asan tests/c/$$t.c $(LDLIBS); \
@@ -129,7 +134,7 @@ test-c: lib examples
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/tests/$$t.asan; \
 	  echo "== $$t (valgrind)"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	    $(BUILD)/tests/$$t; \
+	    --suppressions=tests/c/valgrind.supp $(BUILD)/tests/$$t; \
 	done
 
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json)
