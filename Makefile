@@ -265,13 +265,17 @@ clean:
 
 # --- Go binding (bindings/go): cgo over libbinlog.so, tests under -race -----
 .PHONY: test-go
-test-go: lib
+# The shipper's tests (ship_test.go) ship to the versitygw that
+# tests/with_s3_server.sh starts around the suite.
+test-go: lib s3-server
 	cd bindings/go && { command -v go >/dev/null 2>&1 || PATH="/usr/local/go/bin:$$PATH"; } && \
-	  CGO_ENABLED=1 go test -race -count=1 ./...
+	  BINLOG_VERSITYGW=$(VERSITYGW) ../../tests/with_s3_server.sh \
+	  env CGO_ENABLED=1 go test -race -count=1 ./...
 
 # --- Java binding (JNI) ------------------------------------------------------
 # Builds bindings/java/target/jni/libbinlog_jni.so (javac -h + gcc -Werror)
-# and runs the JUnit 5 suite with Maven under -Xcheck:jni; a JNI warning the
+# and runs the JUnit 5 suite with Maven under -Xcheck:jni, beside the
+# versitygw that tests/with_s3_server.sh starts (ShipperTest ships to it); a JNI warning the
 # JVM prints (surefire keeps it in a .dumpstream file) fails the target too.
 # The test JVMs run with UTF-8 file names (LC_ALL=C.UTF-8) whatever the
 # caller's locale (CI has none), so that every test runs; the tests of an
@@ -279,10 +283,10 @@ test-go: lib
 # The reports of an earlier run go first, so that those in
 # target/surefire-reports (one per test class) are this run's alone.
 .PHONY: test-java
-test-java: lib
+test-java: lib s3-server
 	bindings/java/build-jni.sh
 	cd bindings/java && rm -rf target/surefire-reports && \
-	  LC_ALL=C.UTF-8 mvn -B -q test && \
+	  BINLOG_VERSITYGW=$(VERSITYGW) LC_ALL=C.UTF-8 ../../tests/with_s3_server.sh mvn -B -q test && \
 	  if grep -ls "in native method" target/surefire-reports/*.dumpstream; then \
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
 
