@@ -975,6 +975,33 @@ const char *binlog_result_name(uint32_t code);
 const char *binlog_result_description(uint32_t code);
 
 /*
+ Logs only: `until_shipped` true keeps every sealed segment a shipper
+ (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship`
+ in the log's directory says, whatever the other retention limits say;
+ only the hard cap (`binlog_options_set_retention_hard_max_bytes`)
+ deletes such a segment. Refused with `BINLOG_ERR_INVALID_ARGUMENT`
+ when the log opens, by a build without the shipper.
+ */
+binlog_result binlog_options_set_retention_until_shipped(struct binlog_options *opts,
+                                                         bool until_shipped);
+
+/*
+ Logs only: keep at most `max_bytes` bytes of sealed segments even if a
+ shipper has not uploaded them yet (0 = no such limit); every segment it
+ deletes that was not uploaded is counted
+ (`binlog_writer_dropped_unshipped`).
+ */
+binlog_result binlog_options_set_retention_hard_max_bytes(struct binlog_options *opts,
+                                                          uint64_t max_bytes);
+
+/*
+ How many sealed segments the hard byte cap deleted before a shipper had
+ uploaded them (records neither local nor in the bucket any more). Works
+ after close too; a segment writer is refused.
+ */
+binlog_result binlog_writer_dropped_unshipped(const struct binlog_writer *w, uint64_t *out);
+
+/*
  Lists the files of log `name` in `dir` in the order a log reader reads
  them (segments by number, each followed by the files salvaged from it),
  each with its state, segment number, first and last sequence number

@@ -17,6 +17,7 @@ pub mod reader;
 pub mod reader_batch;
 pub mod reader_poll;
 pub mod result;
+pub mod retention_shipped;
 pub mod segment_events;
 pub mod segments;
 #[cfg(feature = "s3")]

@@ -8,7 +8,9 @@
  * refuses a second shipper of the log; a closed log's last segment ships
  * on the next pass; outputs are written only on success; bad arguments
  * and wrong credentials are refused with the right code and a message;
- * the _free functions accept NULL.
+ * the _free functions accept NULL. A log whose retention waits for its
+ * shipper keeps segments until they are uploaded; its hard byte cap
+ * deletes them anyway and counts them.
  *
  * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
  * end; each run ships under a prefix of its own (that directory's name).
@@ -174,6 +176,73 @@ static void test_wrong_credentials_are_refused_and_nothing_is_uploaded(void) {
     binlog_writer_free(w);
 }
 
+/* The number of files of log `log` (binlog_log_list_segments). */
+static size_t files_of(const char *log) {
+    binlog_segment_list *list = NULL;
+    REQUIRE_OK(binlog_log_list_segments(tmpdir, log, &list));
+    size_t n = 0;
+    CHECK_OK(binlog_segment_list_count(list, &n));
+    binlog_segment_list_free(list);
+    return n;
+}
+
+/* Log `log`, 2 records a segment, keeping 1 sealed one, until shipped;
+ * with a hard cap of `hard_max_bytes` (0: none). */
+static binlog_writer *shipped_log(const char *log, uint64_t hard_max_bytes) {
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    REQUIRE_OK(binlog_options_set_max_segment_records(o, 2));
+    REQUIRE_OK(binlog_options_set_retention_max_segments(o, 1));
+    REQUIRE_OK(binlog_options_set_retention_until_shipped(o, true));
+    REQUIRE_OK(binlog_options_set_retention_hard_max_bytes(o, hard_max_bytes));
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open_log(tmpdir, log, o, &w));
+    binlog_options_free(o);
+    return w;
+}
+
+static void test_a_shipped_log_keeps_its_segments_until_they_are_uploaded(void) {
+    binlog_writer *w = shipped_log("kept", 0);
+    for (int i = 0; i < 7; i++) { /* sealed 0..2, active 3 */
+        REQUIRE_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
+    }
+    CHECK_EQ_U(files_of("kept"), 4);
+    binlog_ship_options *o = server_options(UINT64_MAX);
+    binlog_shipper *s = NULL;
+    REQUIRE_OK(binlog_shipper_open(tmpdir, "kept", o, &s));
+    binlog_ship_report r;
+    CHECK_OK(binlog_shipper_ship_once(s, &r));
+    CHECK_EQ_U(r.uploaded, 3);
+    CHECK_EQ_U(r.removed_local, 0);
+    binlog_shipper_free(s);
+    binlog_ship_options_free(o);
+    /* The next roll seals 3; 0..2 are uploaded and go, 3 is the one kept. */
+    for (int i = 0; i < 2; i++) {
+        REQUIRE_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
+    }
+    CHECK_EQ_U(files_of("kept"), 2);
+    uint64_t dropped = 99;
+    CHECK_OK(binlog_writer_dropped_unshipped(w, &dropped));
+    CHECK_EQ_U(dropped, 0);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
+static void test_the_hard_cap_deletes_unshipped_segments_and_counts_them(void) {
+    binlog_writer *w = shipped_log("capped", 1);
+    for (int i = 0; i < 7; i++) { /* sealed 0..2, each over the cap */
+        REQUIRE_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
+    }
+    CHECK_EQ_U(files_of("capped"), 1);
+    uint64_t dropped = 0;
+    CHECK_OK(binlog_writer_dropped_unshipped(w, &dropped));
+    CHECK_EQ_U(dropped, 3);
+    CHECK_ERR(binlog_writer_dropped_unshipped(w, NULL), BINLOG_ERR_NULL_POINTER, "out");
+    CHECK_ERR(binlog_writer_dropped_unshipped(NULL, &dropped), BINLOG_ERR_NULL_POINTER, "writer");
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
 static void test_bad_arguments_are_refused_and_change_nothing(void) {
     binlog_ship_options *o = NULL;
     REQUIRE_OK(binlog_ship_options_new(&o));
@@ -217,6 +286,8 @@ int main(void) {
     test_a_pass_uploads_each_sealed_segment_once_and_removes_past_keep_local();
     test_a_lost_journal_is_rebuilt_and_nothing_is_uploaded_twice();
     test_wrong_credentials_are_refused_and_nothing_is_uploaded();
+    test_a_shipped_log_keeps_its_segments_until_they_are_uploaded();
+    test_the_hard_cap_deletes_unshipped_segments_and_counts_them();
     test_bad_arguments_are_refused_and_change_nothing();
     return (int)check_summary();
 }
