@@ -96,3 +96,43 @@ func TestShipperRefusesWrongCredentialsAndABadURL(t *testing.T) {
 	_, err = OpenShipper(dir, "orders", ShipOptions{})
 	wantErr(t, "no URL", err, ErrInvalidArgument, "no destination")
 }
+
+func TestAShippedLogKeepsItsSegmentsUntilUploadedAndItsHardCapCounts(t *testing.T) {
+	dir := t.TempDir()
+	keep := Retention{MaxSegments: 1, UntilShipped: true}
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2, Retention: keep})
+	must(t, err)
+	for i := 0; i < 7; i++ { // segments 0..2 sealed, 3 active
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	if segs, _ := ListSegments(dir, "orders"); len(segs) != 4 {
+		t.Fatalf("before shipping: %+v", segs)
+	}
+	s, err := OpenShipper(dir, "orders", shipOptions(t, "go-"+t.Name()))
+	must(t, err)
+	if r, err := s.ShipOnce(); err != nil || r.Uploaded != 3 {
+		t.Fatalf("ship: %+v, %v", r, err)
+	}
+	must(t, s.Close())
+	for i := 0; i < 2; i++ { // seals 3: 0..2 are uploaded and go
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	if segs, _ := ListSegments(dir, "orders"); len(segs) != 2 || segs[0].SegmentNo != 3 {
+		t.Fatalf("after shipping: %+v", segs)
+	}
+	must(t, w.Close())
+
+	capped := Retention{UntilShipped: true, HardMaxBytes: 1}
+	w, err = OpenLog(dir, "capped", &Options{MaxSegmentRecords: 2, Retention: capped})
+	must(t, err)
+	for i := 0; i < 7; i++ {
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	if n, err := w.DroppedUnshipped(); err != nil || n != 3 {
+		t.Fatalf("DroppedUnshipped: %d, %v", n, err)
+	}
+	must(t, w.Close())
+}

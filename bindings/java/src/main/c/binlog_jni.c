@@ -61,6 +61,7 @@ enum {
     OPT_SEAL_IN_BACKGROUND = 22,
     OPT_FLUSH_DELAY_US = 23,
     OPT_COMPRESSION = 24,
+    OPT_RETENTION_SHIPPED = 25,
 };
 
 /* --------------------------------------------------------------------------
@@ -577,6 +578,10 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
         }
         rc = binlog_options_set_compression(o, true, (uint64_t)a, (int32_t)b, (uint64_t)c);
         break;
+    case OPT_RETENTION_SHIPPED:
+        rc = binlog_options_set_retention_until_shipped(o, a != 0);
+        if (rc == BINLOG_OK) rc = binlog_options_set_retention_hard_max_bytes(o, (uint64_t)b);
+        break;
     default:
         throw_iae(env, "unknown option selector");
         return;
@@ -971,6 +976,11 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeDurableSeq(JNIEnv *env, j
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeCallbackFailures(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     return writer_u64(env, h, binlog_writer_callback_failures);
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeDroppedUnshipped(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    return writer_u64(env, h, binlog_writer_dropped_unshipped);
 }
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeRoll(JNIEnv *env, jclass cls, jlong h) {

@@ -81,4 +81,32 @@ class ShipperTest {
         e = expect(ErrorCode.INVALID_ARGUMENT, () -> Shipper.open(dir, "orders", new Shipper.Options()));
         assertTrue(e.getMessage().contains("no destination"), e.getMessage());
     }
+
+    @Test
+    void aShippedLogKeepsItsSegmentsUntilUploadedAndItsHardCapCounts() {
+        Options keep = Options.builder().maxSegmentRecords(2).retention(1, 0, 0).retentionShipped(true, 0).build();
+        try (Writer w = Writer.openLog(dir, "orders", keep)) {
+            for (int i = 0; i < 7; i++) { // segments 0..2 sealed, 3 active
+                w.write("t", new byte[] {1});
+            }
+            assertEquals(4, LogSegment.list(dir, "orders").size());
+            try (Shipper s = Shipper.open(dir, "orders", options("java-kept-" + dir.getFileName()))) {
+                assertEquals(3, s.shipOnce().uploaded());
+            }
+            for (int i = 0; i < 2; i++) { // seals 3: 0..2 are uploaded and go
+                w.write("t", new byte[] {1});
+            }
+            List<LogSegment> left = LogSegment.list(dir, "orders");
+            assertEquals(2, left.size(), left.toString());
+            assertEquals(3, left.get(0).segmentNo(), left.toString());
+            assertEquals(0, w.droppedUnshipped());
+        }
+        Options capped = Options.builder().maxSegmentRecords(2).retentionShipped(true, 1).build();
+        try (Writer w = Writer.openLog(dir, "capped", capped)) {
+            for (int i = 0; i < 7; i++) {
+                w.write("t", new byte[] {1});
+            }
+            assertEquals(3, w.droppedUnshipped());
+        }
+    }
 }
