@@ -23,6 +23,16 @@ fn shipped_log(dir: &Path, retention: Retention) -> LogWriter {
     LogWriter::open(dir, "orders", o).unwrap()
 }
 
+/// Retention of a shipped log, with these limits.
+fn until_shipped(max_segments: Option<usize>, hard_max_bytes: Option<u64>) -> Retention {
+    Retention {
+        max_segments,
+        hard_max_bytes,
+        until_shipped: true,
+        ..Retention::default()
+    }
+}
+
 /// Writes `n` records.
 fn write(w: &LogWriter, n: u64) {
     for i in 0..n {
@@ -54,14 +64,7 @@ fn ship(server: &S3Server, dir: &Path) -> Vec<u64> {
 fn retention_keeps_segments_until_the_shipper_uploaded_them() {
     let server = S3Server::start(&["logs"]);
     let dir = TempDir::new("retention-until-shipped");
-    let w = shipped_log(
-        dir.path(),
-        Retention {
-            max_segments: Some(1),
-            until_shipped: true,
-            ..Retention::default()
-        },
-    );
+    let w = shipped_log(dir.path(), until_shipped(Some(1), None));
     write(&w, 9); // segments 0..=3 sealed, 4 active
     assert_eq!(
         sealed(dir.path()),
@@ -81,17 +84,10 @@ fn retention_keeps_segments_until_the_shipper_uploaded_them() {
 #[test]
 fn an_uploading_segment_is_not_shipped_for_retention() {
     let dir = TempDir::new("retention-uploading");
-    let w = shipped_log(
-        dir.path(),
-        Retention {
-            max_segments: Some(1),
-            until_shipped: true,
-            ..Retention::default()
-        },
-    );
-    write(&w, 5); // segments 0, 1 sealed
-                  // A journal that says segment 0 is being uploaded, segment 1 uploaded:
-                  // 0 is the oldest and not shipped, so neither goes.
+    let w = shipped_log(dir.path(), until_shipped(Some(1), None));
+    // Segments 0 and 1 sealed, and a journal that says 0 is being
+    // uploaded, 1 uploaded: 0 is the oldest and not shipped, so neither goes.
+    write(&w, 5);
     let mut journal = Journal::new("orders", "s3://logs/p");
     for (segment_no, state) in [(0, State::Uploading), (1, State::Uploaded)] {
         journal.set(Entry {
@@ -111,14 +107,7 @@ fn an_uploading_segment_is_not_shipped_for_retention() {
 #[test]
 fn the_hard_byte_cap_deletes_unshipped_segments_and_counts_them() {
     let dir = TempDir::new("retention-hard-cap");
-    let w = shipped_log(
-        dir.path(),
-        Retention {
-            until_shipped: true,
-            hard_max_bytes: Some(1),
-            ..Retention::default()
-        },
-    );
+    let w = shipped_log(dir.path(), until_shipped(None, Some(1)));
     write(&w, 10); // segments 0..=3 sealed, each over the cap
     assert_eq!(sealed(dir.path()), Vec::<u64>::new());
     let (count, last) = w.dropped_unshipped();

@@ -27,6 +27,7 @@
 #include "binlog.h"
 #include "check.h"
 #include "tmpdir.h"
+#include "segments.h"
 
 /* The variable `name` of tests/with_s3_server.sh; the test stops without it. */
 static const char *env(const char *name) {
@@ -55,21 +56,6 @@ static binlog_ship_options *server_options(uint64_t keep) {
     REQUIRE_OK(binlog_ship_options_set_keep_local(o, keep));
     REQUIRE_OK(binlog_ship_options_set_multipart_threshold(o, 64u << 20));
     return o;
-}
-
-/* Log `log` in tmpdir, open: `n` records, `per` a segment. */
-static binlog_writer *write_log(const char *log, uint64_t n, uint64_t per) {
-    binlog_options *o = NULL;
-    REQUIRE_OK(binlog_options_new(&o));
-    REQUIRE_OK(binlog_options_set_max_segment_records(o, per));
-    binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open_log(tmpdir, log, o, &w));
-    binlog_options_free(o);
-    for (uint64_t i = 0; i < n; i++) {
-        REQUIRE_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
-    }
-    REQUIRE_OK(binlog_writer_flush(w));
-    return w;
 }
 
 /* How many names in directory `dir` end in `suffix` (0 if it is missing). */
@@ -141,23 +127,28 @@ static void test_a_pass_uploads_each_sealed_segment_once_and_removes_past_keep_l
     free(journal);
 }
 
-static void test_a_lost_journal_is_rebuilt_and_nothing_is_uploaded_twice(void) {
-    binlog_writer *w = write_log("lost", 5, 2); /* sealed 0, 1 */
+/* One pass of a new shipper of `log` that removes nothing. */
+static binlog_ship_report ship_keeping_all(const char *log) {
     binlog_ship_options *o = server_options(UINT64_MAX);
     binlog_shipper *s = NULL;
-    REQUIRE_OK(binlog_shipper_open(tmpdir, "lost", o, &s));
+    REQUIRE_OK(binlog_shipper_open(tmpdir, log, o, &s));
     binlog_ship_report r;
+    memset(&r, 0x5e, sizeof r);
     CHECK_OK(binlog_shipper_ship_once(s, &r));
-    CHECK_EQ_U(r.uploaded, 2);
-    CHECK_EQ_U(r.removed_local, 0);
-    binlog_shipper_free(s);
-    CHECK(remove(path_of("lost.ship")) == 0);
-    REQUIRE_OK(binlog_shipper_open(tmpdir, "lost", o, &s));
-    CHECK_OK(binlog_shipper_ship_once(s, &r));
-    CHECK_EQ_U(r.uploaded + r.already_uploaded + r.removed_local, 0);
-    CHECK_EQ_U(objects_of("lost"), 2);
     binlog_shipper_free(s);
     binlog_ship_options_free(o);
+    return r;
+}
+
+static void test_a_lost_journal_is_rebuilt_and_nothing_is_uploaded_twice(void) {
+    binlog_writer *w = write_log("lost", 5, 2); /* sealed 0, 1 */
+    binlog_ship_report r = ship_keeping_all("lost");
+    CHECK_EQ_U(r.uploaded, 2);
+    CHECK_EQ_U(r.removed_local, 0);
+    CHECK(remove(path_of("lost.ship")) == 0);
+    r = ship_keeping_all("lost");
+    CHECK_EQ_U(r.uploaded + r.already_uploaded + r.removed_local, 0);
+    CHECK_EQ_U(objects_of("lost"), 2);
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
 }
@@ -203,23 +194,13 @@ static binlog_writer *shipped_log(const char *log, uint64_t hard_max_bytes) {
 
 static void test_a_shipped_log_keeps_its_segments_until_they_are_uploaded(void) {
     binlog_writer *w = shipped_log("kept", 0);
-    for (int i = 0; i < 7; i++) { /* sealed 0..2, active 3 */
-        REQUIRE_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
-    }
+    write_records(w, 7); /* sealed 0..2, active 3 */
     CHECK_EQ_U(files_of("kept"), 4);
-    binlog_ship_options *o = server_options(UINT64_MAX);
-    binlog_shipper *s = NULL;
-    REQUIRE_OK(binlog_shipper_open(tmpdir, "kept", o, &s));
-    binlog_ship_report r;
-    CHECK_OK(binlog_shipper_ship_once(s, &r));
+    binlog_ship_report r = ship_keeping_all("kept");
     CHECK_EQ_U(r.uploaded, 3);
     CHECK_EQ_U(r.removed_local, 0);
-    binlog_shipper_free(s);
-    binlog_ship_options_free(o);
     /* The next roll seals 3; 0..2 are uploaded and go, 3 is the one kept. */
-    for (int i = 0; i < 2; i++) {
-        REQUIRE_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
-    }
+    write_records(w, 2);
     CHECK_EQ_U(files_of("kept"), 2);
     uint64_t dropped = 99;
     CHECK_OK(binlog_writer_dropped_unshipped(w, &dropped));
@@ -230,9 +211,7 @@ static void test_a_shipped_log_keeps_its_segments_until_they_are_uploaded(void) 
 
 static void test_the_hard_cap_deletes_unshipped_segments_and_counts_them(void) {
     binlog_writer *w = shipped_log("capped", 1);
-    for (int i = 0; i < 7; i++) { /* sealed 0..2, each over the cap */
-        REQUIRE_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
-    }
+    write_records(w, 7); /* sealed 0..2, each over the cap */
     CHECK_EQ_U(files_of("capped"), 1);
     uint64_t dropped = 0;
     CHECK_OK(binlog_writer_dropped_unshipped(w, &dropped));
