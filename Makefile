@@ -24,7 +24,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c examples bench install clean tools zstd-tool s3-server
+.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool s3-server
 
 all: lib header examples
 
@@ -120,8 +120,13 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 
 # Every C test runs twice: built with AddressSanitizer + UBSan (leaks
-# included), and plain under valgrind's memcheck.
-test-c: lib examples
+# included), and plain under valgrind's memcheck; a versitygw started by
+# tests/with_s3_server.sh answers beside them (test_ship.c ships to it).
+test-c: lib examples s3-server
+	@BINLOG_VERSITYGW=$(VERSITYGW) tests/with_s3_server.sh $(MAKE) --no-print-directory run-c-tests
+
+# The C tests, in an environment with BINLOG_TEST_S3_* set (test-c).
+run-c-tests:
 	@mkdir -p $(BUILD)/tests
 	@set -e; for t in $(C_TESTS); do \
 	  $(CC) $(CFLAGS_STRICT) $(SANITIZE) -o $(BUILD)/tests/$$t.asan tests/c/$$t.c $(LDLIBS); \
@@ -130,7 +135,7 @@ test-c: lib examples
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/tests/$$t.asan; \
 	  echo "== $$t (valgrind)"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	    $(BUILD)/tests/$$t; \
+	    --suppressions=tests/c/valgrind.supp $(BUILD)/tests/$$t; \
 	done
 
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json;
@@ -276,8 +281,11 @@ $(BUILD_TREE_PC):
 	@$(SUBST_INSTALL) -e 's|@LIBDIR@|$(abspath $(RELEASE))|g' -e 's|@INCLUDEDIR@|$(abspath include)|g' \
 	  -e 's|^prefix=.*|prefix=$(CURDIR)|' $(PACKAGING)/binlog.pc.in > $@
 
-test-go: lib $(BUILD_TREE_PC)
-	cd bindings/go && $(GO_BUILD_TREE_ENV) $(GO) test -race -count=1 ./...
+# The shipper's tests (ship_test.go) ship to the versitygw that
+# tests/with_s3_server.sh starts around the suite.
+test-go: lib s3-server $(BUILD_TREE_PC)
+	cd bindings/go && BINLOG_VERSITYGW=$(VERSITYGW) ../../tests/with_s3_server.sh \
+	  env $(GO_BUILD_TREE_ENV) $(GO) test -race -count=1 ./...
 	cd bindings/go && CGO_ENABLED=1 $(GO) vet -tags binlog_buildtree ./...
 
 # A module outside the tree (tests/consumer/go) that requires this one,
@@ -304,7 +312,8 @@ test-java-consumer: lib
 	tests/consumer/java/run.sh
 
 # Builds bindings/java/target/jni/libbinlog_jni.so (javac -h + gcc -Werror)
-# and runs the JUnit 5 suite with Maven under -Xcheck:jni; a JNI warning the
+# and runs the JUnit 5 suite with Maven under -Xcheck:jni, beside the
+# versitygw that tests/with_s3_server.sh starts (ShipperTest ships to it); a JNI warning the
 # JVM prints (surefire keeps it in a .dumpstream file) fails the target too.
 # The test JVMs run with UTF-8 file names (LC_ALL=C.UTF-8) whatever the
 # caller's locale (CI has none), so that every test runs; the tests of an
@@ -312,10 +321,10 @@ test-java-consumer: lib
 # The reports of an earlier run go first, so that those in
 # target/surefire-reports (one per test class) are this run's alone.
 .PHONY: test-java
-test-java: lib
+test-java: lib s3-server
 	bindings/java/build-jni.sh
 	cd bindings/java && rm -rf target/surefire-reports && \
-	  LC_ALL=C.UTF-8 mvn -B -q test && \
+	  BINLOG_VERSITYGW=$(VERSITYGW) LC_ALL=C.UTF-8 ../../tests/with_s3_server.sh mvn -B -q test && \
 	  if grep -ls "in native method" target/surefire-reports/*.dumpstream; then \
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
 

@@ -272,6 +272,20 @@ typedef struct binlog_reader binlog_reader;
 typedef struct binlog_segment_list binlog_segment_list;
 
 /*
+ Options for `binlog_shipper_open`. Not thread-safe: configure it from
+ one thread; it may be freed as soon as `binlog_shipper_open` returns.
+ */
+typedef struct binlog_ship_options binlog_ship_options;
+
+/*
+ A shipper of one log: one thread at a time may call it, it holds the
+ log's ship lock (`<dir>/<name>.ship.lock`) until `binlog_shipper_free`,
+ after which the handle is invalid, and a child process after fork()
+ must open its own.
+ */
+typedef struct binlog_shipper binlog_shipper;
+
+/*
  A segment writer. Thread-safe: any number of threads may call write,
  flush, sync and close on it at once; `binlog_writer_free` must not race
  any other call and the handle is invalid after it. The calls that change
@@ -464,6 +478,25 @@ typedef struct binlog_listed_segment {
    */
   uint64_t bytes;
 } binlog_listed_segment;
+
+/*
+ What one `binlog_shipper_ship_once` did, in segments.
+ */
+typedef struct binlog_ship_report {
+  /*
+   Uploaded (and verified) by this pass.
+   */
+  uint64_t uploaded;
+  /*
+   Found in the bucket already with the same bytes (an upload a crash
+   interrupted after the server stored it).
+   */
+  uint64_t already_uploaded;
+  /*
+   Local copies removed, their copies in the bucket verified.
+   */
+  uint64_t removed_local;
+} binlog_ship_report;
 
 /*
  A record to write (`binlog_writer_write_entry`, `binlog_writer_write_batch`).
@@ -942,6 +975,33 @@ const char *binlog_result_name(uint32_t code);
 const char *binlog_result_description(uint32_t code);
 
 /*
+ Logs only: `until_shipped` true keeps every sealed segment a shipper
+ (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship`
+ in the log's directory says, whatever the other retention limits say;
+ only the hard cap (`binlog_options_set_retention_hard_max_bytes`)
+ deletes such a segment. Refused with `BINLOG_ERR_INVALID_ARGUMENT`
+ when the log opens, by a build without the shipper.
+ */
+binlog_result binlog_options_set_retention_until_shipped(struct binlog_options *opts,
+                                                         bool until_shipped);
+
+/*
+ Logs only: keep at most `max_bytes` bytes of sealed segments even if a
+ shipper has not uploaded them yet (0 = no such limit); every segment it
+ deletes that was not uploaded is counted
+ (`binlog_writer_dropped_unshipped`).
+ */
+binlog_result binlog_options_set_retention_hard_max_bytes(struct binlog_options *opts,
+                                                          uint64_t max_bytes);
+
+/*
+ How many sealed segments the hard byte cap deleted before a shipper had
+ uploaded them (records neither local nor in the bucket any more). Works
+ after close too; a segment writer is refused.
+ */
+binlog_result binlog_writer_dropped_unshipped(const struct binlog_writer *w, uint64_t *out);
+
+/*
  Lists the files of log `name` in `dir` in the order a log reader reads
  them (segments by number, each followed by the files salvaged from it),
  each with its state, segment number, first and last sequence number
@@ -985,6 +1045,114 @@ binlog_result binlog_segment_list_get_compression(const struct binlog_segment_li
  Frees the list and every path it gave out; NULL is accepted.
  */
 void binlog_segment_list_free(struct binlog_segment_list *list);
+
+/*
+ Creates ship options with the defaults: no destination (one must be
+ set), the endpoint, region and credentials of the environment
+ (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+ `AWS_SECRET_ACCESS_KEY`, ...), path-style addressing, no local segment
+ removed, multipart uploads above 64 MiB. Free with
+ `binlog_ship_options_free`.
+ */
+binlog_result binlog_ship_options_new(struct binlog_ship_options **out);
+
+/*
+ Frees ship options; NULL is accepted.
+ */
+void binlog_ship_options_free(struct binlog_ship_options *opts);
+
+/*
+ Where the log goes: `url` is `s3://bucket[/prefix]` (NUL-terminated);
+ its objects are named `<prefix>/<log name>/...`. A malformed URL is
+ refused with `BINLOG_ERR_INVALID_ARGUMENT`.
+ */
+binlog_result binlog_ship_options_set_url(struct binlog_ship_options *opts, const char *url);
+
+/*
+ Where the log goes, as a bucket and a key prefix (NUL-terminated;
+ `prefix` may be NULL or empty): the same as
+ `binlog_ship_options_set_url` with `s3://<bucket>/<prefix>`.
+ */
+binlog_result binlog_ship_options_set_bucket(struct binlog_ship_options *opts,
+                                             const char *bucket,
+                                             const char *prefix);
+
+/*
+ The server's URL, for S3-compatible servers (`http://host:port`;
+ NUL-terminated); unset: `AWS_ENDPOINT_URL`, or AWS's endpoint of the
+ region.
+ */
+binlog_result binlog_ship_options_set_endpoint(struct binlog_ship_options *opts,
+                                               const char *endpoint);
+
+/*
+ The bucket's region (NUL-terminated); unset: `AWS_REGION` or
+ `AWS_DEFAULT_REGION`.
+ */
+binlog_result binlog_ship_options_set_region(struct binlog_ship_options *opts, const char *region);
+
+/*
+ The access key id and secret access key (NUL-terminated, both
+ required); unset: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
+ */
+binlog_result binlog_ship_options_set_credentials(struct binlog_ship_options *opts,
+                                                  const char *access_key_id,
+                                                  const char *secret_access_key);
+
+/*
+ Path-style addressing (`host/bucket/key`, the default) if true,
+ virtual-hosted style (`bucket.host/key`) if false; unset:
+ `AWS_VIRTUAL_HOSTED_STYLE_REQUEST`.
+ */
+binlog_result binlog_ship_options_set_path_style(struct binlog_ship_options *opts, bool path_style);
+
+/*
+ Removes a local segment once its verified copy is in the bucket,
+ keeping the newest `keep` sealed segments; UINT64_MAX: removes none
+ (the default).
+ */
+binlog_result binlog_ship_options_set_keep_local(struct binlog_ship_options *opts, uint64_t keep);
+
+/*
+ Segments larger than `bytes` go up as multipart uploads (default
+ 64 MiB; a single PUT is limited to 5 GiB by S3).
+ */
+binlog_result binlog_ship_options_set_multipart_threshold(struct binlog_ship_options *opts,
+                                                          uint64_t bytes);
+
+/*
+ Starts shipping log `name` of directory `dir` to the destination of
+ `opts` (required, with a destination set): takes the log's ship lock
+ (`BINLOG_ERR_LOCKED` if another shipper holds it), claims the prefix
+ for the log or checks its claim (`BINLOG_ERR_REMOTE_CONFLICT` if
+ another log holds it), and compares the local segments with the
+ journal `<dir>/<name>.ship` and a listing of the bucket (the startup
+ scan), reading back the copy of every segment still local: one
+ damaged or truncated in the bucket is `BINLOG_ERR_CORRUPT`, naming the
+ object, and its segment is kept. Nothing is uploaded yet. `*out` is
+ written only on success; free it with `binlog_shipper_free`.
+ */
+binlog_result binlog_shipper_open(const char *dir,
+                                  const char *name,
+                                  const struct binlog_ship_options *opts,
+                                  struct binlog_shipper **out);
+
+/*
+ Uploads every sealed segment not yet in the bucket, in order, each
+ verified by a HEAD after its create-only PUT, then removes the local
+ copies the options allow (`binlog_ship_options_set_keep_local`).
+ Segments after the first one not sealed wait for it. `*out` (required)
+ receives the counts, on success only; a failure leaves the journal
+ where the pass stopped (the next pass or a new shipper resumes) and
+ names the object or file; an object holding other bytes than its
+ segment is `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten.
+ */
+binlog_result binlog_shipper_ship_once(struct binlog_shipper *s, struct binlog_ship_report *out);
+
+/*
+ Frees the shipper and releases the log's ship lock; NULL is accepted.
+ */
+void binlog_shipper_free(struct binlog_shipper *s);
 
 /*
  The library version as a NUL-terminated static string, e.g. "0.1.0".

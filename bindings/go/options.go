@@ -61,6 +61,12 @@ type Retention struct {
 	MaxSegments uint64        // keep at most this many sealed segments
 	MaxBytes    uint64        // keep at most this many bytes of them
 	MaxAge      time.Duration // delete those sealed longer ago (ms precision)
+	// UntilShipped keeps every sealed segment a Shipper has not uploaded
+	// yet (as its journal says), whatever the limits above say.
+	UntilShipped bool
+	// HardMaxBytes deletes sealed segments past this many bytes even
+	// before they are uploaded; Writer.DroppedUnshipped counts those.
+	HardMaxBytes uint64
 }
 
 // Options configure OpenWriter and OpenLog. The zero value (or a nil
@@ -319,6 +325,12 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		r := o.Retention
 		if err := set("retention", C.binlog_options_set_retention(opts, C.uint64_t(r.MaxSegments),
 			C.uint64_t(r.MaxBytes), C.uint64_t(ceilMillis(r.MaxAge)))); err != nil {
+			return nil, err
+		}
+		if err := set("retention until shipped", C.binlog_options_set_retention_until_shipped(opts, C.bool(r.UntilShipped))); err != nil {
+			return nil, err
+		}
+		if err := set("retention hard max bytes", C.binlog_options_set_retention_hard_max_bytes(opts, C.uint64_t(r.HardMaxBytes))); err != nil {
 			return nil, err
 		}
 	}

@@ -328,6 +328,15 @@ func (w *Writer) CallbackFailures() (uint64, error) {
 	})
 }
 
+// DroppedUnshipped counts the sealed segments Retention.HardMaxBytes
+// deleted before a Shipper had uploaded them (Retention.UntilShipped):
+// records neither local nor in the bucket any more.
+func (w *Writer) DroppedUnshipped() (uint64, error) {
+	return w.getU64("dropped unshipped", func(h *C.binlog_writer, v *C.uint64_t) C.binlog_result {
+		return C.binlog_writer_dropped_unshipped(h, v)
+	})
+}
+
 // PollSealed returns the oldest sealed segment of a rolling log not yet
 // returned, with ok == false when there is none for now. Each sealed
 // segment is returned once. After Close it returns the segments Close

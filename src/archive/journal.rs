@@ -93,6 +93,15 @@ impl Journal {
         self.entries.iter().find(|e| e.segment_no == segment_no)
     }
 
+    /// Whether segment `segment_no` has a verified copy in the bucket
+    /// (UPLOADED, LOCAL_DELETED, or folded into `through`).
+    pub fn is_uploaded(&self, segment_no: u64) -> bool {
+        self.through.is_some_and(|t| segment_no <= t)
+            || self
+                .entry(segment_no)
+                .is_some_and(|e| e.state != State::Uploading)
+    }
+
     /// Sets segment `e.segment_no`'s line, keeping the lines in order.
     pub fn set(&mut self, e: Entry) {
         match self
@@ -241,6 +250,8 @@ mod tests {
         }
         j.fold();
         assert_eq!(j.through, Some(2));
+        let uploaded: Vec<u64> = (0..6).filter(|&n| j.is_uploaded(n)).collect();
+        assert_eq!(uploaded, [0, 1, 2, 3, 4]);
         assert_eq!(
             j.entries.iter().map(|e| e.segment_no).collect::<Vec<_>>(),
             [3, 4]

@@ -15,6 +15,11 @@
 //! - A local segment is removed only after a HEAD showed its verified copy
 //!   in the bucket, and only past the newest `keep_local` sealed segments:
 //!   at every moment each segment is local, remote, or both.
+//! - The startup scan reads back (GET) every object whose segment is still
+//!   local and checks its SHA-256: a copy damaged or truncated in the
+//!   bucket since its upload stops the shipper with `Corrupt`, naming the
+//!   object; its segment stays local and the journal no longer counts it
+//!   as uploaded (retention of a shipped log keeps it too).
 //! - Each step is in the journal (journal.rs) before and after it happens;
 //!   a shipper killed anywhere resumes from the journal, the local
 //!   segments and a listing of the bucket (the startup scan), and rebuilds

@@ -17,8 +17,13 @@ pub mod reader;
 pub mod reader_batch;
 pub mod reader_poll;
 pub mod result;
+pub mod retention_shipped;
 pub mod segment_events;
 pub mod segments;
+#[cfg(feature = "s3")]
+pub mod ship_options;
+#[cfg(feature = "s3")]
+pub mod shipper;
 pub mod types;
 pub mod version;
 pub mod writer;

@@ -49,7 +49,7 @@ impl binlog_writer {
     }
 
     /// The log's writer, for a call only logs take.
-    fn log(&self) -> Result<&LogWriter> {
+    pub(super) fn log(&self) -> Result<&LogWriter> {
         self.log.as_deref().ok_or_else(|| {
             Error::file(
                 ErrorKind::InvalidArgument,

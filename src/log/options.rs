@@ -34,6 +34,17 @@ pub struct Retention {
     /// time since opening is elapsed time (CLOCK_BOOTTIME), so a step of the
     /// wall clock neither deletes recent segments nor keeps old ones.
     pub max_age: Option<Duration>,
+    /// The log is shipped (`archive::Shipper`): a sealed segment goes only
+    /// once the shipper's journal (`<log>.ship`) says its copy is in the
+    /// bucket, whatever the limits above say; older segments waiting for
+    /// their upload keep newer ones too (the oldest go first). Needs the
+    /// cargo feature `s3` (refused when the log opens without it).
+    pub until_shipped: bool,
+    /// A hard cap on the bytes of sealed segments, obeyed even before a
+    /// shipper has uploaded them (with `until_shipped`): a full disk is
+    /// worse. Every segment it deletes that was not uploaded is counted
+    /// (`LogWriter::dropped_unshipped`).
+    pub hard_max_bytes: Option<u64>,
 }
 
 /// Compressing a log's sealed segments (docs/FORMAT.md section 17): each
@@ -180,6 +191,11 @@ impl LogOptions {
         }
         if let Some(c) = &self.compression {
             c.validate()?;
+        }
+        if self.retention.until_shipped && !cfg!(feature = "s3") {
+            return Err(Error::invalid(
+                "retention until_shipped: this build of libbinlog has no shipper (cargo feature `s3`)",
+            ));
         }
         Ok(())
     }

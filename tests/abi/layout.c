@@ -25,6 +25,10 @@ int main(void) {
     FIELD(binlog_segment_info, first_seq);
     FIELD(binlog_segment_info, record_count);
     FIELD(binlog_segment_info, bytes);
+    STRUCT(binlog_ship_report);
+    FIELD(binlog_ship_report, uploaded);
+    FIELD(binlog_ship_report, already_uploaded);
+    FIELD(binlog_ship_report, removed_local);
     STRUCT(binlog_meta);
     FIELD(binlog_meta, key);
     FIELD(binlog_meta, key_len);

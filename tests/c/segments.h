@@ -12,6 +12,10 @@
  * segment_path(dir, log, no)  "<dir>/<file>" of segment number `no` of log
  *                             `log` in `dir`, in a static buffer valid until
  *                             the next call; NULL if there is none.
+ * write_records(w, n)         n records "payload" of type "t" through
+ *                             writer w; the program stops on an error.
+ * write_log(log, n, per)      log `log` in tmpdir, left open: n records
+ *                             (write_records), `per` a segment, flushed.
  *
  * Include it after check.h and tmpdir.h.
  */
@@ -74,6 +78,24 @@ static inline const char *segment_path(const char *dir, const char *log, uint64_
     }
     closedir(d);
     return found;
+}
+
+static inline void write_records(binlog_writer *w, uint64_t n) {
+    for (uint64_t i = 0; i < n; i++) {
+        REQUIRE_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
+    }
+}
+
+static inline binlog_writer *write_log(const char *log, uint64_t n, uint64_t per) {
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    REQUIRE_OK(binlog_options_set_max_segment_records(o, per));
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open_log(tmpdir, log, o, &w));
+    binlog_options_free(o);
+    write_records(w, n);
+    REQUIRE_OK(binlog_writer_flush(w));
+    return w;
 }
 
 #endif /* BINLOG_TEST_SEGMENTS_H */

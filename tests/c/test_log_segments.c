@@ -19,23 +19,9 @@
 #include "binlog.h"
 #include "check.h"
 #include "tmpdir.h"
+#include "segments.h"
 
 #define PTR_SENTINEL(T) ((T *)(uintptr_t)0x5e5e5e50)
-
-/* Log `log` in tmpdir: `n` records, `per` a segment; left open when `keep`. */
-static binlog_writer *write_log(const char *log, uint64_t n, uint64_t per) {
-    binlog_options *o = NULL;
-    REQUIRE_OK(binlog_options_new(&o));
-    REQUIRE_OK(binlog_options_set_max_segment_records(o, per));
-    binlog_writer *w = NULL;
-    REQUIRE_OK(binlog_writer_open_log(tmpdir, log, o, &w));
-    binlog_options_free(o);
-    for (uint64_t i = 0; i < n; i++) {
-        REQUIRE_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
-    }
-    REQUIRE_OK(binlog_writer_flush(w));
-    return w;
-}
 
 static void test_a_rolled_log_lists_sealed_segments_then_the_active_one(void) {
     binlog_writer *w = write_log("up", 7, 3);

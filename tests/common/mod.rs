@@ -8,7 +8,8 @@
 //! CRCs (`seal`), records as (seq, type, payload) (`records`), damage to
 //! compressed segments (`compressed`, with the feature "compression"), and the
 //! `binlog` tool's tests (`cli`, with the feature "cli" only: it needs the
-//! built tool and serde_json), and a real S3 server (`s3`, feature "s3").
+//! built tool and serde_json), and a real S3 server (`s3`, feature "s3")
+//! with a proxy in front of it that misbehaves on purpose (`proxy`).
 
 #![allow(dead_code)]
 
@@ -20,6 +21,8 @@ pub mod compressed;
 pub mod faults;
 pub mod ffi;
 pub mod knobs;
+#[cfg(feature = "s3")]
+pub mod proxy;
 pub mod records;
 #[cfg(feature = "s3")]
 pub mod s3;

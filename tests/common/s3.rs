@@ -48,21 +48,22 @@ impl S3Server {
             std::fs::create_dir_all(root.join(b)).unwrap();
         }
         let port = free_port();
-        let child = Command::new(&bin)
-            .args(["--port", &format!("127.0.0.1:{port}")])
-            .args([
-                "--access", ACCESS_KEY, "--secret", SECRET_KEY, "--region", REGION, "--quiet",
-            ])
-            .arg("posix")
-            .arg(root.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
+        let child = spawn(&bin, port, root.path());
         let server = S3Server { child, port, root };
         server.wait_until_answering();
         server
+    }
+
+    /// Stops the server (SIGKILL), keeping its port and directory.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the stopped server again, on its port, over its directory.
+    pub fn restart(&mut self) {
+        self.child = spawn(&binary(), self.port, self.root.path());
+        self.wait_until_answering();
     }
 
     fn wait_until_answering(&self) {
@@ -116,6 +117,22 @@ impl Drop for S3Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// versitygw on 127.0.0.1:`port` over `root`.
+fn spawn(bin: &std::path::Path, port: u16, root: &std::path::Path) -> Child {
+    Command::new(bin)
+        .args(["--port", &format!("127.0.0.1:{port}")])
+        .args([
+            "--access", ACCESS_KEY, "--secret", SECRET_KEY, "--region", REGION, "--quiet",
+        ])
+        .arg("posix")
+        .arg(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()))
 }
 
 /// A port nothing listens on now (the kernel's pick, released).

@@ -5,6 +5,7 @@
 use super::upload::conflict;
 use super::Shipper;
 use crate::archive::claim;
+use crate::archive::digest;
 use crate::archive::identity::{self, Identity};
 use crate::archive::journal::{Entry, Journal, State};
 use crate::archive::local::{self, SealedSegment};
@@ -70,21 +71,28 @@ impl Shipper {
         let local = local::scan(&self.dir, &self.log)?;
         let mut fresh = Journal::new(&self.log, &to);
         fresh.through = old.through;
+        // The first copy found bad: reported once the journal no longer
+        // says it is uploaded (retention of a shipped log reads it).
+        let mut bad_copy = None;
         for s in &local.sealed {
             let Some(name) = remote.get(&s.segment_no) else {
                 continue; // SEALED: not in the bucket (an UPLOADING that never arrived)
             };
             let (name, size) = (&name.0, name.1);
             // A journal line naming the object listed, of its size, is
-            // trusted; any other is checked by a HEAD.
+            // trusted for the metadata; any other is checked by a HEAD.
+            // Either way the object is read back while the segment is local.
             let recorded = old
                 .entry(s.segment_no)
-                .filter(|e| e.object == *name && e.bytes == size);
+                .filter(|e| e.object == *name && e.bytes == size && e.state == State::Uploaded);
             let entry = match recorded {
-                Some(e) if e.state == State::Uploaded => e.clone(),
-                _ => self.verify_copy(s, name)??,
+                Some(e) => self.read_back(s, e)?.map(|()| e.clone()),
+                None => self.verify_copy(s, name)?,
             };
-            fresh.set(entry);
+            match entry {
+                Ok(e) => fresh.set(e),
+                Err(e) => bad_copy = bad_copy.or(Some(e)),
+            }
         }
         // Segments in the bucket and no longer local.
         for (&segment_no, (name, _)) in &remote {
@@ -105,7 +113,46 @@ impl Shipper {
         }
         fresh.fold();
         self.journal = fresh;
-        self.journal.store(&self.journal_path)
+        self.journal.store(&self.journal_path)?;
+        bad_copy.map_or(Ok(()), Err)
+    }
+
+    /// Whether the object of journal entry `e` still holds the bytes it
+    /// was uploaded with (a GET, its SHA-256 compared with the entry's):
+    /// `Corrupt`, naming the object and keeping the local segment `s`, if
+    /// it was damaged or truncated in the bucket since; `NotFound` if it
+    /// is gone. The outer result is a failure to find out.
+    fn read_back(&self, s: &SealedSegment, e: &Entry) -> Result<Result<()>> {
+        let key = format!(
+            "{}{}",
+            log_prefix(&self.remote.location().prefix, &self.log),
+            e.object
+        );
+        let url = self.remote.location().url_of(&key);
+        let Some(got) = self.remote.get(&key)? else {
+            return Ok(Err(Error::file(
+                ErrorKind::NotFound,
+                Path::new(&url),
+                "listed, then gone",
+            )));
+        };
+        let d = digest::of_bytes(&got);
+        if d.bytes == e.bytes && d.sha256 == e.sha256 {
+            return Ok(Ok(()));
+        }
+        Ok(Err(Error::file(
+            ErrorKind::Corrupt,
+            Path::new(&url),
+            format!(
+                "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment {} is kept in {} and shipping stopped",
+                d.bytes,
+                d.sha256,
+                e.bytes,
+                e.sha256,
+                s.segment_no,
+                s.path.display()
+            ),
+        )))
     }
 
     /// The log's segment objects in the bucket, by segment number: their
@@ -153,14 +200,17 @@ impl Shipper {
         };
         let same_name = parse_segment_key(name).is_some_and(|k| k.first_seq == s.first_seq);
         match theirs {
-            Some(m) if same_name && m.bytes == size && m.segment_sha256 == mine.segment_sha256 => {
-                Ok(Ok(Entry {
+            // Our segment by its metadata: the bytes read back decide
+            // (a copy truncated since its upload is damage, not another's).
+            Some(m) if same_name && m.segment_sha256 == mine.segment_sha256 => {
+                let e = Entry {
                     segment_no: s.segment_no,
                     state: State::Uploaded,
                     object: name.to_string(),
                     bytes: m.bytes,
                     sha256: m.sha256,
-                }))
+                };
+                Ok(self.read_back(s, &e)?.map(|()| e))
             }
             m => Ok(Err(conflict(&url, size, m.as_ref(), &mine))),
         }

@@ -146,6 +146,9 @@ struct State {
     /// I/O: left plain until the log is opened again.
     #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     uncompressible: Vec<PathBuf>,
+    /// Sealed segments retention's hard cap deleted before a shipper had
+    /// uploaded them (`Retention::hard_max_bytes`), and the last one.
+    dropped_unshipped: (u64, Option<PathBuf>),
 }
 
 impl LogWriter {
@@ -291,6 +294,14 @@ impl LogWriter {
     pub fn callback_failures(&self) -> (u64, Option<String>) {
         let e = self.shared.events.lock();
         (e.failures, e.last_failure.clone())
+    }
+
+    /// How many sealed segments retention's hard cap
+    /// (`Retention::hard_max_bytes`) deleted before a shipper had uploaded
+    /// them (`Retention::until_shipped`), and the last one's path: records
+    /// that are neither local nor in the bucket any more.
+    pub fn dropped_unshipped(&self) -> (u64, Option<PathBuf>) {
+        self.shared.state.lock().dropped_unshipped.clone()
     }
 }
 

@@ -228,6 +228,7 @@ impl Shared {
                 leftover: None,
                 compressing: None,
                 uncompressible: Vec::new(),
+                dropped_unshipped: (0, None),
             }),
             callbacks: Mutex::new(callbacks),
             events: Mutex::new(Events::default()),

@@ -1,9 +1,12 @@
 //! Retention: the oldest sealed segments are deleted while a limit
 //! (count, bytes, age) is exceeded, each with the files salvaged from it.
 //! A compressed segment counts (and is deleted) as its `.binlog.zst`: its
-//! bytes are what it takes on disk.
+//! bytes are what it takes on disk. A shipped log (`until_shipped`) keeps
+//! every segment its shipper has not uploaded, unless the hard byte cap
+//! says otherwise (counted in `dropped_unshipped`).
 
 use super::{Shared, State};
+use std::path::Path;
 
 impl Shared {
     /// Deletes the oldest sealed segments while any retention limit is
@@ -15,6 +18,7 @@ impl Shared {
     pub(super) fn enforce_retention(&self, st: &mut State) -> usize {
         let r = &self.opts.retention;
         let now = self.ages.now();
+        let mut uploaded = None;
         let mut deleted = 0;
         while let Some(oldest) = st.sealed.front() {
             if st.current.is_none() && st.sealed.len() == 1 {
@@ -26,7 +30,9 @@ impl Shared {
                 break;
             }
             let total: u64 = st.sealed.iter().map(|s| s.entry.bytes).sum();
-            let over = r.max_segments.is_some_and(|m| st.sealed.len() > m)
+            let hard_over = r.hard_max_bytes.is_some_and(|m| total > m);
+            let over = hard_over
+                || r.max_segments.is_some_and(|m| st.sealed.len() > m)
                 || r.max_bytes.is_some_and(|m| total > m)
                 || r.max_age.is_some_and(|age| {
                     oldest
@@ -35,6 +41,15 @@ impl Shared {
                         < now
                 });
             if !over {
+                break;
+            }
+            // The journal is read once a call, and only when a segment is
+            // to go.
+            let unshipped = r.until_shipped
+                && !uploaded.get_or_insert_with(|| uploaded_segments(&self.dir, &self.name))(
+                    oldest.entry.segment_no,
+                );
+            if unshipped && !hard_over {
                 break;
             }
             let gone = st.sealed.pop_front().expect("non-empty");
@@ -50,6 +65,10 @@ impl Shared {
                 st.sealed.push_front(gone);
                 break;
             }
+            if unshipped {
+                st.dropped_unshipped.0 += 1;
+                st.dropped_unshipped.1 = Some(gone.path.clone());
+            }
             // Nothing left to sync (and the list stays bounded).
             st.unsynced.retain(|(_, p)| *p != gone.path);
             // The files `binlog repair --salvage` made of its records go
@@ -61,6 +80,26 @@ impl Shared {
             }
         }
         deleted
+    }
+}
+
+/// Whether a segment of log `name` has a verified copy in the bucket, as
+/// its shipper's journal says; none has if the journal is missing or
+/// unreadable (nothing is then deleted but by the hard cap).
+fn uploaded_segments(dir: &Path, name: &str) -> Box<dyn Fn(u64) -> bool> {
+    #[cfg(feature = "s3")]
+    {
+        use crate::archive::journal::{journal_path, Journal};
+        let journal = Journal::load(&journal_path(dir, name))
+            .ok()
+            .flatten()
+            .filter(|j| j.log == name);
+        Box::new(move |n| journal.as_ref().is_some_and(|j| j.is_uploaded(n)))
+    }
+    #[cfg(not(feature = "s3"))]
+    {
+        let _ = (dir, name);
+        Box::new(|_| false)
     }
 }
 

@@ -61,6 +61,7 @@ enum {
     OPT_SEAL_IN_BACKGROUND = 22,
     OPT_FLUSH_DELAY_US = 23,
     OPT_COMPRESSION = 24,
+    OPT_RETENTION_SHIPPED = 25,
 };
 
 /* --------------------------------------------------------------------------
@@ -577,6 +578,10 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
         }
         rc = binlog_options_set_compression(o, true, (uint64_t)a, (int32_t)b, (uint64_t)c);
         break;
+    case OPT_RETENTION_SHIPPED:
+        rc = binlog_options_set_retention_until_shipped(o, a != 0);
+        if (rc == BINLOG_OK) rc = binlog_options_set_retention_hard_max_bytes(o, (uint64_t)b);
+        break;
     default:
         throw_iae(env, "unknown option selector");
         return;
@@ -978,6 +983,11 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeDurableSeq(JNIEnv *env, j
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeCallbackFailures(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     return writer_u64(env, h, binlog_writer_callback_failures);
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeDroppedUnshipped(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    return writer_u64(env, h, binlog_writer_dropped_unshipped);
 }
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeRoll(JNIEnv *env, jclass cls, jlong h) {
@@ -1902,4 +1912,107 @@ JNIEXPORT void JNICALL Java_io_libbinlog_LogSegment_nativeList(JNIEnv *env, jcla
     }
     copy_list(env, list, out);
     binlog_segment_list_free(list);
+}
+
+/* --------------------------------------------------------------------------
+ * Shipper (binlog_shipper)
+ * ------------------------------------------------------------------------ */
+
+/* The string options of Shipper.Options, in the order of its strings(). */
+enum { SHIP_URL, SHIP_ENDPOINT, SHIP_REGION, SHIP_ACCESS_KEY, SHIP_SECRET, SHIP_STRINGS };
+
+/* Frees the strings ship_strings copied. */
+static void ship_strings_free(char **s) {
+    for (int i = 0; i < SHIP_STRINGS; i++) {
+        free(s[i]);
+    }
+}
+
+/* Copies the byte[][] of Shipper.Options into s (NULL where unset);
+ * returns 0, or -1 with an exception pending (nothing left to free). */
+static int ship_strings(JNIEnv *env, jobjectArray a, char **s) {
+    memset(s, 0, SHIP_STRINGS * sizeof *s);
+    if (a == NULL || (*env)->GetArrayLength(env, a) != SHIP_STRINGS) {
+        throw_iae(env, "ship options: malformed strings");
+        return -1;
+    }
+    for (int i = 0; i < SHIP_STRINGS; i++) {
+        jbyteArray b = (jbyteArray)(*env)->GetObjectArrayElement(env, a, i);
+        if (b != NULL) {
+            s[i] = c_string(env, b, "ship option");
+            (*env)->DeleteLocalRef(env, b);
+            if (s[i] == NULL) {
+                ship_strings_free(s);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The binlog_ship_options the Java options describe; NULL with an exception thrown. */
+static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual_hosted, jlong keep_local,
+                                         jlong multipart_threshold) {
+    binlog_ship_options *o = NULL;
+    binlog_result rc = binlog_ship_options_new(&o);
+    if (rc == BINLOG_OK && s[SHIP_URL] != NULL) rc = binlog_ship_options_set_url(o, s[SHIP_URL]);
+    if (rc == BINLOG_OK && s[SHIP_ENDPOINT] != NULL) rc = binlog_ship_options_set_endpoint(o, s[SHIP_ENDPOINT]);
+    if (rc == BINLOG_OK && s[SHIP_REGION] != NULL) rc = binlog_ship_options_set_region(o, s[SHIP_REGION]);
+    if (rc == BINLOG_OK && (s[SHIP_ACCESS_KEY] != NULL || s[SHIP_SECRET] != NULL))
+        rc = binlog_ship_options_set_credentials(o, s[SHIP_ACCESS_KEY], s[SHIP_SECRET]);
+    if (rc == BINLOG_OK && virtual_hosted) rc = binlog_ship_options_set_path_style(o, false);
+    if (rc == BINLOG_OK && keep_local >= 0) rc = binlog_ship_options_set_keep_local(o, (uint64_t)keep_local);
+    if (rc == BINLOG_OK && multipart_threshold > 0)
+        rc = binlog_ship_options_set_multipart_threshold(o, (uint64_t)multipart_threshold);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        binlog_ship_options_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Shipper_nativeOpen(JNIEnv *env, jclass cls, jbyteArray dir,
+                                                            jbyteArray name, jobjectArray strings,
+                                                            jboolean virtual_hosted, jlong keep_local,
+                                                            jlong multipart_threshold) {
+    UNUSED(cls);
+    char *s[SHIP_STRINGS];
+    if (ship_strings(env, strings, s) != 0) {
+        return 0;
+    }
+    char *d = c_string(env, dir, "dir");
+    char *n = d != NULL ? c_string(env, name, "name") : NULL;
+    binlog_ship_options *o = n != NULL ? ship_options(env, s, virtual_hosted, keep_local, multipart_threshold) : NULL;
+    binlog_shipper *shipper = NULL;
+    if (o != NULL) {
+        binlog_result rc = binlog_shipper_open(d, n, o, &shipper);
+        if (rc != BINLOG_OK) {
+            throw_result(env, rc);
+        }
+    }
+    binlog_ship_options_free(o);
+    free(d);
+    free(n);
+    ship_strings_free(s);
+    return (jlong)(intptr_t)shipper;
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Shipper_nativeShipOnce(JNIEnv *env, jclass cls, jlong h,
+                                                               jlongArray out) {
+    UNUSED(cls);
+    binlog_ship_report r;
+    binlog_result rc = binlog_shipper_ship_once((binlog_shipper *)(intptr_t)h, &r);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return;
+    }
+    jlong v[3] = {(jlong)r.uploaded, (jlong)r.already_uploaded, (jlong)r.removed_local};
+    (*env)->SetLongArrayRegion(env, out, 0, 3, v);
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Shipper_nativeFree(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(env);
+    UNUSED(cls);
+    binlog_shipper_free((binlog_shipper *)(intptr_t)h); /* NULL accepted */
 }

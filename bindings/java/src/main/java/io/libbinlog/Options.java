@@ -40,6 +40,7 @@ public final class Options {
     private static final int SEAL_IN_BACKGROUND = 22;
     private static final int FLUSH_DELAY_US = 23;
     private static final int COMPRESSION = 24;
+    private static final int RETENTION_SHIPPED = 25;
 
     /** {@link Builder#flushDelayUs}: records go to the OS only when the buffer fills (and on flush, sync, close). */
     public static final long FLUSH_WHEN_FULL = Long.MAX_VALUE;
@@ -61,6 +62,7 @@ public final class Options {
     private final Long maxSegmentRecords;
     private final Period period;
     private final long[] retention;
+    private final long[] retentionShipped;
     private final Boolean sealInBackground;
     private final long[] compression;
 
@@ -82,6 +84,7 @@ public final class Options {
         maxSegmentRecords = b.maxSegmentRecords;
         period = b.period;
         retention = b.retention == null ? null : b.retention.clone();
+        retentionShipped = b.retentionShipped == null ? null : b.retentionShipped.clone();
         sealInBackground = b.sealInBackground;
         compression = b.compression == null ? null : b.compression.clone();
     }
@@ -130,6 +133,9 @@ public final class Options {
             }
             if (retention != null) {
                 nativeSetLong(o, RETENTION, retention[0], retention[1], retention[2]);
+            }
+            if (retentionShipped != null) {
+                nativeSetLong(o, RETENTION_SHIPPED, retentionShipped[0], retentionShipped[1], 0);
             }
             if (sealInBackground != null) {
                 nativeSetLong(o, SEAL_IN_BACKGROUND, sealInBackground ? 1 : 0, 0, 0);
@@ -182,6 +188,7 @@ public final class Options {
         private Long maxSegmentRecords;
         private Period period;
         private long[] retention;
+        private long[] retentionShipped;
         private Boolean sealInBackground;
         private long[] compression;
 
@@ -300,6 +307,17 @@ public final class Options {
         /** Logs only: roll when a new UTC period starts, even while idle. */
         public Builder period(Period p) {
             period = Objects.requireNonNull(p, "period");
+            return this;
+        }
+
+        /**
+         * Logs only: {@code untilShipped} keeps every sealed segment a {@link Shipper} has not uploaded yet
+         * (as its journal says), whatever the other limits say; {@code hardMaxBytes} (0 = none) deletes
+         * sealed segments past that many bytes even before they are uploaded, counted by {@link
+         * Writer#droppedUnshipped}.
+         */
+        public Builder retentionShipped(boolean untilShipped, long hardMaxBytes) {
+            retentionShipped = new long[] {untilShipped ? 1 : 0, unsigned(hardMaxBytes, "retention hardMaxBytes")};
             return this;
         }
 

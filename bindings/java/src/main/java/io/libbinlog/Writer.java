@@ -486,6 +486,20 @@ public final class Writer implements AutoCloseable {
     }
 
     /**
+     * Log writers only: how many sealed segments the hard byte cap ({@link Options.Builder#retentionShipped})
+     * deleted before a {@link Shipper} had uploaded them: records neither local nor in the bucket any more.
+     */
+    public long droppedUnshipped() {
+        long h = enter();
+        try {
+            return nativeDroppedUnshipped(h);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
      * Log writers only: how many of the log's segment events failed. This binding registers no
      * callbacks, so these are the log's background work that failed: a seal with {@code
      * sealInBackground} (retried every second, and not an error of any write), a time roll,
@@ -637,6 +651,8 @@ public final class Writer implements AutoCloseable {
     private static native long nativeDurableSeq(long h);
 
     private static native long nativeCallbackFailures(long h);
+
+    private static native long nativeDroppedUnshipped(long h);
 
     private static native void nativeRoll(long h);
 

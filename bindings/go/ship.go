@@ -1,0 +1,192 @@
+package binlog
+
+/*
+#include <stdlib.h>
+#include <binlog.h>
+*/
+import "C"
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// ShipOptions say where and how a Shipper ships a log
+// (binlog_ship_options). Empty fields take the library's defaults: the
+// endpoint, region and credentials of the environment (AWS_ENDPOINT_URL,
+// AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...), path-style
+// addressing, no local segment removed, multipart uploads above 64 MiB.
+type ShipOptions struct {
+	// URL is where the log goes: s3://bucket[/prefix] (required). Its
+	// objects are named <prefix>/<log name>/...
+	URL string
+	// Endpoint is the server's URL, for S3-compatible servers
+	// (http://host:port).
+	Endpoint string
+	Region   string
+	// AccessKeyID and SecretAccessKey: both, or neither (the environment's).
+	AccessKeyID     string
+	SecretAccessKey string
+	// VirtualHostedStyle addresses bucket.host/key instead of host/bucket/key.
+	VirtualHostedStyle bool
+	// RemoveLocal removes a local segment once its verified copy is in
+	// the bucket, keeping the newest KeepLocal sealed segments.
+	RemoveLocal bool
+	KeepLocal   uint64
+	// MultipartThreshold: segments larger than this go up as multipart
+	// uploads (0 = 64 MiB).
+	MultipartThreshold uint64
+}
+
+// ShipReport is what one ShipOnce did, in segments.
+type ShipReport struct {
+	Uploaded        uint64 // uploaded (and verified) by this pass
+	AlreadyUploaded uint64 // found in the bucket with the same bytes
+	RemovedLocal    uint64 // local copies removed, their copies verified
+}
+
+// Shipper ships a log's sealed segments to an S3-compatible bucket
+// (binlog_shipper): each with a create-only PUT checked by a HEAD, never
+// overwriting an object, removing a local copy only once its copy is
+// verified. It is safe for concurrent use (calls take turns); Close
+// releases the log's ship lock, and later calls return ErrClosed.
+type Shipper struct {
+	mu   sync.Mutex
+	h    *C.binlog_shipper // nil once closed
+	desc string
+}
+
+// OpenShipper starts shipping log name of directory dir as opts say:
+// takes the log's ship lock (ErrLocked if another shipper holds it),
+// claims the prefix for the log (ErrRemoteConflict if another log holds
+// it), and compares the local segments with the journal and the bucket.
+// Nothing is uploaded yet.
+func OpenShipper(dir, name string, opts ShipOptions) (*Shipper, error) {
+	const op = "open shipper"
+	cdir, cname, free, err := cStrings(op, "dir", dir, "name", name)
+	if err != nil {
+		return nil, err
+	}
+	defer free()
+	lockThread()
+	defer unlockThread()
+	o, err := opts.build(op)
+	if err != nil {
+		return nil, err
+	}
+	defer C.binlog_ship_options_free(o)
+	var h *C.binlog_shipper
+	if err := result(op, C.binlog_shipper_open(cdir, cname, o, &h)); err != nil {
+		return nil, err
+	}
+	s := &Shipper{h: h, desc: dir + ": log " + name}
+	runtime.SetFinalizer(s, (*Shipper).Close)
+	return s, nil
+}
+
+// build makes a binlog_ship_options of o; the caller has locked its
+// thread (errors come from binlog_last_error) and frees the result.
+func (o *ShipOptions) build(op string) (*C.binlog_ship_options, error) {
+	var opts *C.binlog_ship_options
+	if err := result(op, C.binlog_ship_options_new(&opts)); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			C.binlog_ship_options_free(opts)
+		}
+	}()
+	str := func(what, s string, set func(*C.char) C.binlog_result) error {
+		if s == "" {
+			return nil
+		}
+		c, err := cString(op, what, s)
+		if err != nil {
+			return err
+		}
+		defer C.free(unsafe.Pointer(c))
+		return result(op+": "+what, set(c))
+	}
+	steps := []error{
+		str("url", o.URL, func(c *C.char) C.binlog_result { return C.binlog_ship_options_set_url(opts, c) }),
+		str("endpoint", o.Endpoint, func(c *C.char) C.binlog_result { return C.binlog_ship_options_set_endpoint(opts, c) }),
+		str("region", o.Region, func(c *C.char) C.binlog_result { return C.binlog_ship_options_set_region(opts, c) }),
+	}
+	for _, err := range steps {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if o.AccessKeyID != "" || o.SecretAccessKey != "" {
+		id, secret, free, err := cStrings(op, "access key id", o.AccessKeyID, "secret access key", o.SecretAccessKey)
+		if err != nil {
+			return nil, err
+		}
+		defer free()
+		if err := result(op+": credentials", C.binlog_ship_options_set_credentials(opts, id, secret)); err != nil {
+			return nil, err
+		}
+	}
+	if o.VirtualHostedStyle {
+		if err := result(op, C.binlog_ship_options_set_path_style(opts, false)); err != nil {
+			return nil, err
+		}
+	}
+	if o.RemoveLocal {
+		if err := result(op, C.binlog_ship_options_set_keep_local(opts, C.uint64_t(o.KeepLocal))); err != nil {
+			return nil, err
+		}
+	}
+	if o.MultipartThreshold != 0 {
+		if err := result(op, C.binlog_ship_options_set_multipart_threshold(opts, C.uint64_t(o.MultipartThreshold))); err != nil {
+			return nil, err
+		}
+	}
+	ok = true
+	return opts, nil
+}
+
+// ShipOnce uploads every sealed segment not yet in the bucket, in order,
+// then removes the local copies ShipOptions allow. An object holding other
+// bytes than its segment is ErrRemoteConflict (never overwritten); a
+// failure leaves the journal where the pass stopped.
+func (s *Shipper) ShipOnce() (ShipReport, error) {
+	const op = "ship"
+	if s == nil {
+		return ShipReport{}, nilError(op, "shipper")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.h == nil {
+		return ShipReport{}, closedError(op, "shipper", s.desc)
+	}
+	lockThread()
+	defer unlockThread()
+	var r C.binlog_ship_report
+	if err := result(op, C.binlog_shipper_ship_once(s.h, &r)); err != nil {
+		return ShipReport{}, err
+	}
+	return ShipReport{
+		Uploaded:        uint64(r.uploaded),
+		AlreadyUploaded: uint64(r.already_uploaded),
+		RemovedLocal:    uint64(r.removed_local),
+	}, nil
+}
+
+// Close frees the shipper and releases the log's ship lock. Closing again
+// returns nil.
+func (s *Shipper) Close() error {
+	if s == nil {
+		return nilError("close", "shipper")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.h != nil {
+		runtime.SetFinalizer(s, nil)
+		C.binlog_shipper_free(s.h)
+		s.h = nil
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package binlog
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// s3Env is the variable name of tests/with_s3_server.sh, which `make
+// test-go` runs the tests inside; the test fails without it.
+func s3Env(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is not set: run the tests under tests/with_s3_server.sh (make test-go)", name)
+	}
+	return v
+}
+
+// shipOptions reach the test server, under a prefix of the test's own.
+func shipOptions(t *testing.T, prefix string) ShipOptions {
+	return ShipOptions{
+		URL:             "s3://" + s3Env(t, "BINLOG_TEST_S3_BUCKET") + "/" + prefix,
+		Endpoint:        s3Env(t, "BINLOG_TEST_S3_ENDPOINT"),
+		Region:          s3Env(t, "BINLOG_TEST_S3_REGION"),
+		AccessKeyID:     s3Env(t, "BINLOG_TEST_S3_ACCESS_KEY"),
+		SecretAccessKey: s3Env(t, "BINLOG_TEST_S3_SECRET_KEY"),
+	}
+}
+
+// objects lists the segment objects of log under prefix, as the server
+// keeps them (one file per object).
+func objects(t *testing.T, prefix, log string) []string {
+	dir := filepath.Join(s3Env(t, "BINLOG_TEST_S3_ROOT"), s3Env(t, "BINLOG_TEST_S3_BUCKET"), prefix, log)
+	names, _ := filepath.Glob(filepath.Join(dir, "*.binlog"))
+	return names
+}
+
+func TestShipperUploadsSealedSegmentsOnceAndRemovesPastKeepLocal(t *testing.T) {
+	dir := t.TempDir()
+	prefix := "go-" + t.Name()
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2})
+	must(t, err)
+	for i := 0; i < 7; i++ { // segments 0..2 sealed, 3 active
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	must(t, w.Flush())
+	opts := shipOptions(t, prefix)
+	opts.RemoveLocal, opts.KeepLocal = true, 1
+	s, err := OpenShipper(dir, "orders", opts)
+	must(t, err)
+	r, err := s.ShipOnce()
+	must(t, err)
+	if want := (ShipReport{Uploaded: 3, RemovedLocal: 2}); r != want {
+		t.Fatalf("first pass: %+v, want %+v", r, want)
+	}
+	if got := objects(t, prefix, "orders"); len(got) != 3 {
+		t.Fatalf("objects in the bucket: %v", got)
+	}
+	segs, err := ListSegments(dir, "orders")
+	must(t, err)
+	if len(segs) != 2 || segs[0].SegmentNo != 2 {
+		t.Fatalf("local segments after the pass: %+v", segs)
+	}
+	if r, err = s.ShipOnce(); err != nil || r != (ShipReport{}) {
+		t.Fatalf("second pass: %+v, %v", r, err)
+	}
+	_, err = OpenShipper(dir, "orders", opts)
+	wantErr(t, "a second shipper", err, ErrLocked, "orders.ship.lock")
+	must(t, s.Close())
+	_, err = s.ShipOnce()
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("ShipOnce after Close: %v", err)
+	}
+	must(t, w.Close())
+}
+
+func TestShipperRefusesWrongCredentialsAndABadURL(t *testing.T) {
+	dir := t.TempDir()
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2})
+	must(t, err)
+	for i := 0; i < 3; i++ {
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	must(t, w.Close())
+	opts := shipOptions(t, "go-"+t.Name())
+	opts.SecretAccessKey = "wrong-secret"
+	_, err = OpenShipper(dir, "orders", opts)
+	wantErr(t, "wrong secret", err, ErrPermissionDenied, "s3://")
+	opts.URL = "http://not-s3/x"
+	_, err = OpenShipper(dir, "orders", opts)
+	wantErr(t, "bad URL", err, ErrInvalidArgument, "s3://bucket/prefix")
+	_, err = OpenShipper(dir, "orders", ShipOptions{})
+	wantErr(t, "no URL", err, ErrInvalidArgument, "no destination")
+}
+
+func TestAShippedLogKeepsItsSegmentsUntilUploadedAndItsHardCapCounts(t *testing.T) {
+	dir := t.TempDir()
+	keep := Retention{MaxSegments: 1, UntilShipped: true}
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2, Retention: keep})
+	must(t, err)
+	for i := 0; i < 7; i++ { // segments 0..2 sealed, 3 active
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	if segs, _ := ListSegments(dir, "orders"); len(segs) != 4 {
+		t.Fatalf("before shipping: %+v", segs)
+	}
+	s, err := OpenShipper(dir, "orders", shipOptions(t, "go-"+t.Name()))
+	must(t, err)
+	if r, err := s.ShipOnce(); err != nil || r.Uploaded != 3 {
+		t.Fatalf("ship: %+v, %v", r, err)
+	}
+	must(t, s.Close())
+	for i := 0; i < 2; i++ { // seals 3: 0..2 are uploaded and go
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	if segs, _ := ListSegments(dir, "orders"); len(segs) != 2 || segs[0].SegmentNo != 3 {
+		t.Fatalf("after shipping: %+v", segs)
+	}
+	must(t, w.Close())
+
+	capped := Retention{UntilShipped: true, HardMaxBytes: 1}
+	w, err = OpenLog(dir, "capped", &Options{MaxSegmentRecords: 2, Retention: capped})
+	must(t, err)
+	for i := 0; i < 7; i++ {
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	if n, err := w.DroppedUnshipped(); err != nil || n != 3 {
+		t.Fatalf("DroppedUnshipped: %d, %v", n, err)
+	}
+	must(t, w.Close())
+}

@@ -1,0 +1,112 @@
+package io.libbinlog;
+
+import static io.libbinlog.TestSupport.expect;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Shipper: a log's sealed segments shipped to the real S3-compatible server that {@code make
+ * test-java} starts around the tests (tests/with_s3_server.sh, which says where in
+ * BINLOG_TEST_S3_*; the tests fail without it).
+ */
+class ShipperTest {
+    @TempDir
+    Path dir;
+
+    private static String env(String name) {
+        String v = System.getenv(name);
+        if (v == null || v.isEmpty()) {
+            fail(name + " is not set: run the tests under tests/with_s3_server.sh (make test-java)");
+        }
+        return v;
+    }
+
+    private static Shipper.Options options(String prefix) {
+        return new Shipper.Options()
+                .url("s3://" + env("BINLOG_TEST_S3_BUCKET") + "/" + prefix)
+                .endpoint(env("BINLOG_TEST_S3_ENDPOINT"))
+                .region(env("BINLOG_TEST_S3_REGION"))
+                .credentials(env("BINLOG_TEST_S3_ACCESS_KEY"), env("BINLOG_TEST_S3_SECRET_KEY"));
+    }
+
+    /** The segment objects of {@code log} under {@code prefix}, as the server keeps them. */
+    private static long objects(String prefix, String log) throws IOException {
+        Path d = Path.of(env("BINLOG_TEST_S3_ROOT"), env("BINLOG_TEST_S3_BUCKET"), prefix, log);
+        try (Stream<Path> s = Files.list(d)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".binlog")).count();
+        }
+    }
+
+    @Test
+    void aPassUploadsEachSealedSegmentOnceAndRemovesPastKeepLocal() throws IOException {
+        String prefix = "java-" + dir.getFileName();
+        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
+            for (int i = 0; i < 7; i++) { // segments 0..2 sealed, 3 active
+                w.write("t", new byte[] {1, 2, 3});
+            }
+            w.flush();
+            try (Shipper s = Shipper.open(dir, "orders", options(prefix).keepLocal(1))) {
+                assertEquals(new Shipper.Report(3, 0, 2), s.shipOnce());
+                assertEquals(3, objects(prefix, "orders"));
+                List<LogSegment> local = LogSegment.list(dir, "orders");
+                assertEquals(2, local.size(), local.toString());
+                assertEquals(2, local.get(0).segmentNo(), local.toString());
+                assertEquals(new Shipper.Report(0, 0, 0), s.shipOnce());
+                BinlogException e = expect(ErrorCode.LOCKED, () -> Shipper.open(dir, "orders", options(prefix)));
+                assertTrue(e.getMessage().contains("orders.ship.lock"), e.getMessage());
+                s.close();
+                expect(ErrorCode.CLOSED, s::shipOnce);
+            }
+        }
+    }
+
+    @Test
+    void wrongCredentialsAndAMissingURLAreRefused() {
+        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
+            w.write("t", new byte[] {1});
+        }
+        Shipper.Options denied = options("java-denied-" + dir.getFileName())
+                .credentials(env("BINLOG_TEST_S3_ACCESS_KEY"), "wrong-secret");
+        BinlogException e = expect(ErrorCode.PERMISSION_DENIED, () -> Shipper.open(dir, "orders", denied));
+        assertTrue(e.getMessage().contains("s3://"), e.getMessage());
+        e = expect(ErrorCode.INVALID_ARGUMENT, () -> Shipper.open(dir, "orders", new Shipper.Options()));
+        assertTrue(e.getMessage().contains("no destination"), e.getMessage());
+    }
+
+    @Test
+    void aShippedLogKeepsItsSegmentsUntilUploadedAndItsHardCapCounts() {
+        Options keep = Options.builder().maxSegmentRecords(2).retention(1, 0, 0).retentionShipped(true, 0).build();
+        try (Writer w = Writer.openLog(dir, "orders", keep)) {
+            for (int i = 0; i < 7; i++) { // segments 0..2 sealed, 3 active
+                w.write("t", new byte[] {1});
+            }
+            assertEquals(4, LogSegment.list(dir, "orders").size());
+            try (Shipper s = Shipper.open(dir, "orders", options("java-kept-" + dir.getFileName()))) {
+                assertEquals(3, s.shipOnce().uploaded());
+            }
+            for (int i = 0; i < 2; i++) { // seals 3: 0..2 are uploaded and go
+                w.write("t", new byte[] {1});
+            }
+            List<LogSegment> left = LogSegment.list(dir, "orders");
+            assertEquals(2, left.size(), left.toString());
+            assertEquals(3, left.get(0).segmentNo(), left.toString());
+            assertEquals(0, w.droppedUnshipped());
+        }
+        Options capped = Options.builder().maxSegmentRecords(2).retentionShipped(true, 1).build();
+        try (Writer w = Writer.openLog(dir, "capped", capped)) {
+            for (int i = 0; i < 7; i++) {
+                w.write("t", new byte[] {1});
+            }
+            assertEquals(3, w.droppedUnshipped());
+        }
+    }
+}

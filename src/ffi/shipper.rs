@@ -1,0 +1,106 @@
+//! `binlog_shipper`: the C face of `archive::Shipper`, which ships a log's
+//! sealed segments to an S3-compatible bucket (see `crate::archive` for
+//! its guarantees).
+
+use super::boundary::{c_path, c_str, call, call_void, handle, handle_mut, need_out, put};
+use super::result::binlog_result::{self, BINLOG_OK};
+use super::ship_options::binlog_ship_options;
+use crate::archive::{ShipReport, Shipper};
+use crate::error::Error;
+use std::ffi::c_char;
+
+/// A shipper of one log: one thread at a time may call it, it holds the
+/// log's ship lock (`<dir>/<name>.ship.lock`) until `binlog_shipper_free`,
+/// after which the handle is invalid, and a child process after fork()
+/// must open its own.
+pub struct binlog_shipper {
+    shipper: Shipper,
+}
+
+/// What one `binlog_shipper_ship_once` did, in segments.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct binlog_ship_report {
+    /// Uploaded (and verified) by this pass.
+    pub uploaded: u64,
+    /// Found in the bucket already with the same bytes (an upload a crash
+    /// interrupted after the server stored it).
+    pub already_uploaded: u64,
+    /// Local copies removed, their copies in the bucket verified.
+    pub removed_local: u64,
+}
+
+impl From<&ShipReport> for binlog_ship_report {
+    fn from(r: &ShipReport) -> binlog_ship_report {
+        binlog_ship_report {
+            uploaded: r.uploaded.len() as u64,
+            already_uploaded: r.found_uploaded.len() as u64,
+            removed_local: r.removed_local.len() as u64,
+        }
+    }
+}
+
+/// Starts shipping log `name` of directory `dir` to the destination of
+/// `opts` (required, with a destination set): takes the log's ship lock
+/// (`BINLOG_ERR_LOCKED` if another shipper holds it), claims the prefix
+/// for the log or checks its claim (`BINLOG_ERR_REMOTE_CONFLICT` if
+/// another log holds it), and compares the local segments with the
+/// journal `<dir>/<name>.ship` and a listing of the bucket (the startup
+/// scan), reading back the copy of every segment still local: one
+/// damaged or truncated in the bucket is `BINLOG_ERR_CORRUPT`, naming the
+/// object, and its segment is kept. Nothing is uploaded yet. `*out` is
+/// written only on success; free it with `binlog_shipper_free`.
+#[no_mangle]
+pub extern "C" fn binlog_shipper_open(
+    dir: *const c_char,
+    name: *const c_char,
+    opts: *const binlog_ship_options,
+    out: *mut *mut binlog_shipper,
+) -> binlog_result {
+    call(|| {
+        let d = unsafe { c_path(dir, "dir") }?;
+        let n = unsafe { c_str(name, "name") }?;
+        let o = unsafe { handle(opts, "ship options") }?;
+        need_out(out)?;
+        let Some(to) = &o.to else {
+            return Err(
+                Error::invalid("no destination: set one with binlog_ship_options_set_url").into(),
+            );
+        };
+        let shipper = Shipper::open(d, n, to, o.ship.clone())?;
+        unsafe { put(out, Box::into_raw(Box::new(binlog_shipper { shipper }))) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Uploads every sealed segment not yet in the bucket, in order, each
+/// verified by a HEAD after its create-only PUT, then removes the local
+/// copies the options allow (`binlog_ship_options_set_keep_local`).
+/// Segments after the first one not sealed wait for it. `*out` (required)
+/// receives the counts, on success only; a failure leaves the journal
+/// where the pass stopped (the next pass or a new shipper resumes) and
+/// names the object or file; an object holding other bytes than its
+/// segment is `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten.
+#[no_mangle]
+pub extern "C" fn binlog_shipper_ship_once(
+    s: *mut binlog_shipper,
+    out: *mut binlog_ship_report,
+) -> binlog_result {
+    call(|| {
+        let s = unsafe { handle_mut(s, "shipper") }?;
+        need_out(out)?;
+        let report = s.shipper.ship_once()?;
+        unsafe { put(out, binlog_ship_report::from(&report)) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Frees the shipper and releases the log's ship lock; NULL is accepted.
+#[no_mangle]
+pub extern "C" fn binlog_shipper_free(s: *mut binlog_shipper) {
+    call_void(|| {
+        if !s.is_null() {
+            drop(unsafe { Box::from_raw(s) });
+        }
+    })
+}

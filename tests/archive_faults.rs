@@ -1,0 +1,369 @@
+//! Shipping through faults (a real versitygw behind a loopback proxy that
+//! misbehaves on purpose, tests/common/proxy.rs): 503 answers, a
+//! connection reset part way through a body, a stalled request, the
+//! server stopped during an upload and started again, wrong credentials,
+//! a missing bucket, and copies damaged or truncated in the bucket after
+//! their upload. Each checks that nothing is lost (every segment is local
+//! or in the bucket byte for byte), that no object holds other bytes than
+//! its segment, and that a failure has the right kind and names the
+//! object.
+
+mod common;
+
+use binlog::archive::journal::{journal_path, Journal};
+use binlog::archive::object_name::segment_key;
+use binlog::archive::{Connection, Location, ShipOptions, ShipReport, Shipper};
+use binlog::log::list_segments;
+use binlog::{Error, ErrorKind};
+use common::proxy::{Action, Fault, Proxy};
+use common::s3::S3Server;
+use common::TempDir;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+const BUCKET: &str = "logs";
+
+/// A closed log `orders` of 5 sealed segments (2 records each, the last 1).
+fn closed_log(dir: &Path) -> BTreeMap<u64, (u64, Vec<u8>)> {
+    common::append_orders(dir, 9, 2);
+    let segs: BTreeMap<_, _> = list_segments(dir, "orders")
+        .unwrap()
+        .into_iter()
+        .map(|l| {
+            let bytes = std::fs::read(&l.path).unwrap();
+            (l.segment_no, (l.first_seq.unwrap(), bytes))
+        })
+        .collect();
+    assert_eq!(segs.len(), 5);
+    segs
+}
+
+/// Options through `endpoint` with short timeouts, removing every local
+/// copy once verified (the most a shipper may delete).
+fn options(server: &S3Server, endpoint: String) -> ShipOptions {
+    ShipOptions {
+        keep_local: Some(0),
+        connection: Connection {
+            endpoint: Some(endpoint),
+            request_timeout: Some(Duration::from_secs(2)),
+            retry_timeout: Some(Duration::from_secs(4)),
+            ..server.connection()
+        },
+        ..ShipOptions::default()
+    }
+}
+
+fn open(dir: &Path, prefix: &str, opts: ShipOptions) -> Result<Shipper, Error> {
+    let to = Location::parse(&format!("s3://{BUCKET}/{prefix}")).unwrap();
+    Shipper::open(dir, "orders", &to, opts)
+}
+
+/// The file the server keeps segment `no`'s object in.
+fn object_file(server: &S3Server, prefix: &str, no: u64, first_seq: u64) -> std::path::PathBuf {
+    server.object_file(BUCKET, &segment_key(prefix, "orders", no, first_seq, false))
+}
+
+/// Every segment of `before` is still local or in the bucket with its
+/// bytes, and no object in the bucket holds other bytes than its segment.
+fn assert_nothing_lost(
+    server: &S3Server,
+    dir: &Path,
+    prefix: &str,
+    before: &BTreeMap<u64, (u64, Vec<u8>)>,
+) {
+    let local: BTreeMap<u64, Vec<u8>> = list_segments(dir, "orders")
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.segment_no, std::fs::read(&l.path).unwrap()))
+        .collect();
+    for (no, (first_seq, bytes)) in before {
+        let remote = std::fs::read(object_file(server, prefix, *no, *first_seq)).ok();
+        if let Some(r) = &remote {
+            assert!(r == bytes, "segment {no}: the object holds other bytes");
+        }
+        let here = local.get(no).is_some_and(|l| l == bytes);
+        assert!(
+            here || remote.is_some(),
+            "segment {no} is neither local nor remote"
+        );
+    }
+}
+
+/// Runs passes until one succeeds (at most `n`), returning every report
+/// and every failure.
+fn ship_until_done(s: &mut Shipper, n: usize) -> (Vec<ShipReport>, Vec<Error>) {
+    let (mut done, mut failed) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        match s.ship_once() {
+            Ok(r) => {
+                done.push(r);
+                break;
+            }
+            Err(e) => failed.push(e),
+        }
+    }
+    (done, failed)
+}
+
+/// The segments uploaded or found uploaded over `reports`.
+fn shipped(reports: &[ShipReport]) -> Vec<u64> {
+    let mut all: Vec<u64> = reports
+        .iter()
+        .flat_map(|r| r.uploaded.iter().chain(&r.found_uploaded).copied())
+        .collect();
+    all.sort();
+    all
+}
+
+fn segment_put(action: Action, times: usize) -> Fault {
+    Fault {
+        method: "PUT",
+        path_part: ".binlog".into(),
+        action,
+        times,
+    }
+}
+
+#[test]
+fn answers_503_are_retried_and_every_segment_arrives_intact() {
+    let server = S3Server::start(&[BUCKET]);
+    let proxy = Proxy::start(server.port);
+    let dir = TempDir::new("faults-503");
+    let before = closed_log(dir.path());
+    proxy.add(segment_put(Action::Answer503, 2));
+    let mut s = open(dir.path(), "f503", options(&server, proxy.endpoint())).unwrap();
+    let r = s.ship_once().unwrap();
+    assert_eq!(r.uploaded, [0, 1, 2, 3, 4]);
+    assert_eq!(proxy.hits().len(), 2);
+    assert_nothing_lost(&server, dir.path(), "f503", &before);
+}
+
+#[test]
+fn persistent_503s_stop_the_pass_naming_the_object_and_delete_nothing() {
+    let server = S3Server::start(&[BUCKET]);
+    let proxy = Proxy::start(server.port);
+    let dir = TempDir::new("faults-503-always");
+    let before = closed_log(dir.path());
+    let mut s = open(dir.path(), "always", options(&server, proxy.endpoint())).unwrap();
+    proxy.add(segment_put(Action::Answer503, usize::MAX));
+    let e = s.ship_once().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
+    let key = segment_key("always", "orders", 0, 0, false);
+    assert!(
+        e.to_string().contains(&format!("s3://{BUCKET}/{key}")),
+        "{e}"
+    );
+    assert_eq!(list_segments(dir.path(), "orders").unwrap().len(), 5);
+    let journal = Journal::load(&journal_path(dir.path(), "orders"))
+        .unwrap()
+        .unwrap();
+    assert!(!journal.is_uploaded(0));
+    assert_nothing_lost(&server, dir.path(), "always", &before);
+    proxy.clear();
+    assert_eq!(s.ship_once().unwrap().uploaded, [0, 1, 2, 3, 4]);
+    assert_nothing_lost(&server, dir.path(), "always", &before);
+}
+
+#[test]
+fn a_connection_reset_mid_body_stores_nothing_partial_and_the_upload_completes() {
+    let server = S3Server::start(&[BUCKET]);
+    let proxy = Proxy::start(server.port);
+    let dir = TempDir::new("faults-reset");
+    let before = closed_log(dir.path());
+    proxy.add(segment_put(Action::ResetMidBody, 2));
+    let mut s = open(dir.path(), "reset", options(&server, proxy.endpoint())).unwrap();
+    let (done, failed) = ship_until_done(&mut s, 3);
+    for e in &failed {
+        assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
+        assert!(e.to_string().contains("s3://logs/reset/orders/"), "{e}");
+    }
+    assert_eq!(proxy.hits().len(), 2);
+    assert_eq!(shipped(&done), [0, 1, 2, 3, 4], "failures: {failed:?}");
+    assert_nothing_lost(&server, dir.path(), "reset", &before);
+}
+
+#[test]
+fn a_stalled_put_times_out_and_the_upload_completes() {
+    let server = S3Server::start(&[BUCKET]);
+    let proxy = Proxy::start(server.port);
+    let dir = TempDir::new("faults-stall");
+    let before = closed_log(dir.path());
+    proxy.add(segment_put(Action::Stall(Duration::from_secs(3)), 1));
+    let mut s = open(dir.path(), "stall", options(&server, proxy.endpoint())).unwrap();
+    let (done, failed) = ship_until_done(&mut s, 3);
+    for e in &failed {
+        assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
+    }
+    assert_eq!(proxy.hits().len(), 1);
+    assert_eq!(shipped(&done), [0, 1, 2, 3, 4], "failures: {failed:?}");
+    assert_nothing_lost(&server, dir.path(), "stall", &before);
+}
+
+#[test]
+fn the_server_stopped_during_an_upload_and_restarted_loses_nothing() {
+    let mut server = S3Server::start(&[BUCKET]);
+    let proxy = Proxy::start(server.port);
+    let dir = TempDir::new("faults-restart");
+    let before = closed_log(dir.path());
+    let mut s = open(dir.path(), "restart", options(&server, proxy.endpoint())).unwrap();
+    // The upload of segment 2 is held while the server goes down.
+    proxy.add(Fault {
+        method: "PUT",
+        path_part: "/00000000000000000002-".into(),
+        action: Action::Stall(Duration::from_millis(800)),
+        times: 1,
+    });
+    let pass = std::thread::spawn(move || {
+        let r = s.ship_once();
+        (s, r)
+    });
+    while proxy.hits().is_empty() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.stop();
+    let (mut s, r) = pass.join().unwrap();
+    let e = r.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
+    assert!(
+        e.to_string()
+            .contains("s3://logs/restart/orders/00000000000000000002-"),
+        "{e}"
+    );
+    assert_nothing_lost(&server, dir.path(), "restart", &before);
+    server.restart();
+    let r = s.ship_once().unwrap();
+    assert_eq!(shipped(std::slice::from_ref(&r)), [2, 3, 4]);
+    // The failed pass removed nothing: removal follows a pass's uploads.
+    assert_eq!(r.removed_local, [0, 1, 2, 3, 4]);
+    assert_nothing_lost(&server, dir.path(), "restart", &before);
+    // A new shipper's startup scan agrees: nothing left to do.
+    drop(s);
+    let r = open(dir.path(), "restart", options(&server, server.endpoint()))
+        .unwrap()
+        .ship_once()
+        .unwrap();
+    assert_eq!(r, ShipReport::default());
+}
+
+#[test]
+fn wrong_credentials_are_refused_naming_the_claim_and_nothing_is_touched() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("faults-credentials");
+    let before = closed_log(dir.path());
+    let mut opts = options(&server, server.endpoint());
+    opts.connection.secret_access_key = Some("wrong-secret".into());
+    let e = open(dir.path(), "creds", opts).err().expect("refused");
+    assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+    assert!(
+        e.to_string().contains("s3://logs/creds/orders/claim"),
+        "{e}"
+    );
+    assert!(!journal_path(dir.path(), "orders").exists());
+    assert_eq!(list_segments(dir.path(), "orders").unwrap().len(), 5);
+    assert_nothing_lost(&server, dir.path(), "creds", &before);
+}
+
+#[test]
+fn a_missing_bucket_is_reported_naming_it() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("faults-no-bucket");
+    closed_log(dir.path());
+    let to = Location::parse("s3://no-such-bucket/p").unwrap();
+    let e = Shipper::open(
+        dir.path(),
+        "orders",
+        &to,
+        options(&server, server.endpoint()),
+    )
+    .err()
+    .expect("refused");
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(
+        e.to_string().contains("s3://no-such-bucket/p/orders/"),
+        "{e}"
+    );
+    assert_eq!(list_segments(dir.path(), "orders").unwrap().len(), 5);
+}
+
+/// Ships the log without removing anything, then damages objects 1 and 3
+/// in the bucket with `damage`.
+fn ship_then_damage(server: &S3Server, dir: &Path, prefix: &str, damage: fn(&Path)) {
+    let mut opts = options(server, server.endpoint());
+    opts.keep_local = None;
+    let r = open(dir, prefix, opts).unwrap().ship_once().unwrap();
+    assert_eq!(r.uploaded, [0, 1, 2, 3, 4]);
+    for l in list_segments(dir, "orders").unwrap() {
+        if l.segment_no == 1 || l.segment_no == 3 {
+            damage(&object_file(
+                server,
+                prefix,
+                l.segment_no,
+                l.first_seq.unwrap(),
+            ));
+        }
+    }
+}
+
+fn flip_a_byte(p: &Path) {
+    let mut b = std::fs::read(p).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 0x20;
+    std::fs::write(p, b).unwrap();
+}
+
+fn truncate(p: &Path) {
+    let f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+    let len = f.metadata().unwrap().len();
+    f.set_len(len - 7).unwrap();
+}
+
+#[test]
+fn copies_damaged_in_the_bucket_are_found_at_startup_and_their_segments_kept() {
+    for (prefix, damage) in [
+        ("flipped", flip_a_byte as fn(&Path)),
+        ("truncated", truncate),
+    ] {
+        let server = S3Server::start(&[BUCKET]);
+        let dir = TempDir::new("faults-damaged");
+        let before = closed_log(dir.path());
+        ship_then_damage(&server, dir.path(), prefix, damage);
+        // A shipper that would remove every local copy refuses to start.
+        let e = open(dir.path(), prefix, options(&server, server.endpoint()))
+            .err()
+            .expect("refused");
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{prefix}: {e}");
+        let key = segment_key(prefix, "orders", 1, before[&1].0, false);
+        assert!(
+            e.to_string().contains(&format!("s3://{BUCKET}/{key}")),
+            "{e}"
+        );
+        assert!(e.to_string().contains("damaged in the bucket"), "{e}");
+        assert_eq!(
+            list_segments(dir.path(), "orders").unwrap().len(),
+            5,
+            "{prefix}"
+        );
+        // Retention of a shipped log reads the journal: no longer uploaded.
+        let journal = Journal::load(&journal_path(dir.path(), "orders"))
+            .unwrap()
+            .unwrap();
+        assert!(
+            !journal.is_uploaded(1) && !journal.is_uploaded(3),
+            "{journal:?}"
+        );
+        assert!(
+            journal.is_uploaded(0) && journal.is_uploaded(2),
+            "{journal:?}"
+        );
+        // Once the damaged objects are removed, the next shipper uploads them again.
+        for no in [1, 3] {
+            std::fs::remove_file(object_file(&server, prefix, no, before[&no].0)).unwrap();
+        }
+        let mut s = open(dir.path(), prefix, options(&server, server.endpoint())).unwrap();
+        let r = s.ship_once().unwrap();
+        assert_eq!(r.uploaded, [1, 3], "{prefix}");
+        assert_eq!(r.removed_local, [0, 1, 2, 3, 4], "{prefix}");
+        assert_nothing_lost(&server, dir.path(), prefix, &before);
+    }
+}

@@ -1,0 +1,272 @@
+/*
+ * test_ship.c: binlog_shipper, shipping a log's sealed segments to a real
+ * S3-compatible server: `make test-c` runs this program inside
+ * tests/with_s3_server.sh, which starts versitygw and says where in
+ * BINLOG_TEST_S3_* (the program fails without them). A pass uploads every
+ * sealed segment once (objects appear in the bucket) and removes local
+ * copies past keep_local; a second pass uploads nothing; the ship lock
+ * refuses a second shipper of the log; a closed log's last segment ships
+ * on the next pass; outputs are written only on success; bad arguments
+ * and wrong credentials are refused with the right code and a message;
+ * the _free functions accept NULL. A log whose retention waits for its
+ * shipper keeps segments until they are uploaded; its hard byte cap
+ * deletes them anyway and counts them.
+ *
+ * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * end; each run ships under a prefix of its own (that directory's name).
+ * Exits 0 when every check passed; prints "N passed, M failed".
+ */
+#define _XOPEN_SOURCE 700
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "binlog.h"
+#include "check.h"
+#include "tmpdir.h"
+#include "segments.h"
+
+/* The variable `name` of tests/with_s3_server.sh; the test stops without it. */
+static const char *env(const char *name) {
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0') {
+        fprintf(stderr, "%s is not set: run this test under tests/with_s3_server.sh (make test-c)\n",
+                name);
+        exit(2);
+    }
+    return v;
+}
+
+/* This run's prefix: the name of its temporary directory. */
+static const char *run_prefix(void) { return strrchr(tmpdir, '/') + 1; }
+
+/* Ship options for the test server, keeping `keep` local segments. */
+static binlog_ship_options *server_options(uint64_t keep) {
+    binlog_ship_options *o = NULL;
+    REQUIRE_OK(binlog_ship_options_new(&o));
+    REQUIRE_OK(binlog_ship_options_set_bucket(o, env("BINLOG_TEST_S3_BUCKET"), run_prefix()));
+    REQUIRE_OK(binlog_ship_options_set_endpoint(o, env("BINLOG_TEST_S3_ENDPOINT")));
+    REQUIRE_OK(binlog_ship_options_set_region(o, env("BINLOG_TEST_S3_REGION")));
+    REQUIRE_OK(binlog_ship_options_set_credentials(o, env("BINLOG_TEST_S3_ACCESS_KEY"),
+                                                   env("BINLOG_TEST_S3_SECRET_KEY")));
+    REQUIRE_OK(binlog_ship_options_set_path_style(o, true));
+    REQUIRE_OK(binlog_ship_options_set_keep_local(o, keep));
+    REQUIRE_OK(binlog_ship_options_set_multipart_threshold(o, 64u << 20));
+    return o;
+}
+
+/* How many names in directory `dir` end in `suffix` (0 if it is missing). */
+static unsigned count_ending(const char *dir, const char *suffix) {
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return 0;
+    }
+    unsigned n = 0;
+    size_t sl = strlen(suffix);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t l = strlen(e->d_name);
+        n += l >= sl && strcmp(e->d_name + l - sl, suffix) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* The objects of log `log` in the bucket, as the server keeps them. */
+static unsigned objects_of(const char *log) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s/%s/%s", env("BINLOG_TEST_S3_ROOT"),
+             env("BINLOG_TEST_S3_BUCKET"), run_prefix(), log);
+    return count_ending(dir, ".binlog");
+}
+
+static void test_a_pass_uploads_each_sealed_segment_once_and_removes_past_keep_local(void) {
+    binlog_writer *w = write_log("orders", 7, 3); /* sealed 0, 1; active 2 */
+    binlog_ship_options *o = server_options(1);
+    binlog_shipper *s = NULL;
+    REQUIRE_OK(binlog_shipper_open(tmpdir, "orders", o, &s));
+    binlog_ship_report r;
+    memset(&r, 0x5e, sizeof r);
+    CHECK_OK(binlog_shipper_ship_once(s, &r));
+    CHECK_EQ_U(r.uploaded, 2);
+    CHECK_EQ_U(r.already_uploaded, 0);
+    CHECK_EQ_U(r.removed_local, 1);
+    CHECK_EQ_U(objects_of("orders"), 2);
+    CHECK_EQ_U(count_ending(tmpdir, ".binlog"), 2); /* segment 1 (kept) and the active one */
+
+    /* Nothing new: nothing uploaded or removed. */
+    CHECK_OK(binlog_shipper_ship_once(s, &r));
+    CHECK_EQ_U(r.uploaded + r.already_uploaded + r.removed_local, 0);
+
+    /* One shipper per log. */
+    binlog_shipper *second = (binlog_shipper *)(uintptr_t)0x5e5e5e50;
+    CHECK_ERR(binlog_shipper_open(tmpdir, "orders", o, &second), BINLOG_ERR_LOCKED, "orders.ship.lock");
+    CHECK(second == (binlog_shipper *)(uintptr_t)0x5e5e5e50);
+
+    /* The close seals segment 2: the next pass ships it, keeps it, removes 1. */
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+    CHECK_OK(binlog_shipper_ship_once(s, &r));
+    CHECK_EQ_U(r.uploaded, 1);
+    CHECK_EQ_U(r.removed_local, 1);
+    CHECK_EQ_U(objects_of("orders"), 3);
+    CHECK_EQ_U(count_ending(tmpdir, ".binlog"), 1);
+    binlog_shipper_free(s);
+
+    /* Freed, the lock is released; a new shipper finds everything shipped. */
+    REQUIRE_OK(binlog_shipper_open(tmpdir, "orders", o, &s));
+    CHECK_OK(binlog_shipper_ship_once(s, &r));
+    CHECK_EQ_U(r.uploaded + r.already_uploaded + r.removed_local, 0);
+    binlog_shipper_free(s);
+    binlog_ship_options_free(o);
+    size_t journal_len = 0;
+    uint8_t *journal = read_file(path_of("orders.ship"), &journal_len);
+    CHECK(journal != NULL && journal_len > 0);
+    free(journal);
+}
+
+/* One pass of a new shipper of `log` that removes nothing. */
+static binlog_ship_report ship_keeping_all(const char *log) {
+    binlog_ship_options *o = server_options(UINT64_MAX);
+    binlog_shipper *s = NULL;
+    REQUIRE_OK(binlog_shipper_open(tmpdir, log, o, &s));
+    binlog_ship_report r;
+    memset(&r, 0x5e, sizeof r);
+    CHECK_OK(binlog_shipper_ship_once(s, &r));
+    binlog_shipper_free(s);
+    binlog_ship_options_free(o);
+    return r;
+}
+
+static void test_a_lost_journal_is_rebuilt_and_nothing_is_uploaded_twice(void) {
+    binlog_writer *w = write_log("lost", 5, 2); /* sealed 0, 1 */
+    binlog_ship_report r = ship_keeping_all("lost");
+    CHECK_EQ_U(r.uploaded, 2);
+    CHECK_EQ_U(r.removed_local, 0);
+    CHECK(remove(path_of("lost.ship")) == 0);
+    r = ship_keeping_all("lost");
+    CHECK_EQ_U(r.uploaded + r.already_uploaded + r.removed_local, 0);
+    CHECK_EQ_U(objects_of("lost"), 2);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
+static void test_wrong_credentials_are_refused_and_nothing_is_uploaded(void) {
+    binlog_writer *w = write_log("denied", 5, 2);
+    binlog_ship_options *o = server_options(0);
+    CHECK_OK(binlog_ship_options_set_credentials(o, env("BINLOG_TEST_S3_ACCESS_KEY"), "wrong-secret"));
+    binlog_shipper *s = (binlog_shipper *)(uintptr_t)0x5e5e5e50;
+    CHECK_ERR(binlog_shipper_open(tmpdir, "denied", o, &s), BINLOG_ERR_PERMISSION_DENIED, "s3://");
+    CHECK(s == (binlog_shipper *)(uintptr_t)0x5e5e5e50);
+    CHECK_EQ_U(objects_of("denied"), 0);
+    CHECK_EQ_U(count_ending(tmpdir, ".binlog") >= 2, 1);
+    binlog_ship_options_free(o);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
+/* The number of files of log `log` (binlog_log_list_segments). */
+static size_t files_of(const char *log) {
+    binlog_segment_list *list = NULL;
+    REQUIRE_OK(binlog_log_list_segments(tmpdir, log, &list));
+    size_t n = 0;
+    CHECK_OK(binlog_segment_list_count(list, &n));
+    binlog_segment_list_free(list);
+    return n;
+}
+
+/* Log `log`, 2 records a segment, keeping 1 sealed one, until shipped;
+ * with a hard cap of `hard_max_bytes` (0: none). */
+static binlog_writer *shipped_log(const char *log, uint64_t hard_max_bytes) {
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    REQUIRE_OK(binlog_options_set_max_segment_records(o, 2));
+    REQUIRE_OK(binlog_options_set_retention_max_segments(o, 1));
+    REQUIRE_OK(binlog_options_set_retention_until_shipped(o, true));
+    REQUIRE_OK(binlog_options_set_retention_hard_max_bytes(o, hard_max_bytes));
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open_log(tmpdir, log, o, &w));
+    binlog_options_free(o);
+    return w;
+}
+
+static void test_a_shipped_log_keeps_its_segments_until_they_are_uploaded(void) {
+    binlog_writer *w = shipped_log("kept", 0);
+    write_records(w, 7); /* sealed 0..2, active 3 */
+    CHECK_EQ_U(files_of("kept"), 4);
+    binlog_ship_report r = ship_keeping_all("kept");
+    CHECK_EQ_U(r.uploaded, 3);
+    CHECK_EQ_U(r.removed_local, 0);
+    /* The next roll seals 3; 0..2 are uploaded and go, 3 is the one kept. */
+    write_records(w, 2);
+    CHECK_EQ_U(files_of("kept"), 2);
+    uint64_t dropped = 99;
+    CHECK_OK(binlog_writer_dropped_unshipped(w, &dropped));
+    CHECK_EQ_U(dropped, 0);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
+static void test_the_hard_cap_deletes_unshipped_segments_and_counts_them(void) {
+    binlog_writer *w = shipped_log("capped", 1);
+    write_records(w, 7); /* sealed 0..2, each over the cap */
+    CHECK_EQ_U(files_of("capped"), 1);
+    uint64_t dropped = 0;
+    CHECK_OK(binlog_writer_dropped_unshipped(w, &dropped));
+    CHECK_EQ_U(dropped, 3);
+    CHECK_ERR(binlog_writer_dropped_unshipped(w, NULL), BINLOG_ERR_NULL_POINTER, "out");
+    CHECK_ERR(binlog_writer_dropped_unshipped(NULL, &dropped), BINLOG_ERR_NULL_POINTER, "writer");
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
+static void test_bad_arguments_are_refused_and_change_nothing(void) {
+    binlog_ship_options *o = NULL;
+    REQUIRE_OK(binlog_ship_options_new(&o));
+    CHECK_ERR(binlog_ship_options_new(NULL), BINLOG_ERR_NULL_POINTER, "out");
+    CHECK_ERR(binlog_ship_options_set_url(NULL, "s3://bkt/p"), BINLOG_ERR_NULL_POINTER,
+              "ship options");
+    CHECK_ERR(binlog_ship_options_set_url(o, NULL), BINLOG_ERR_NULL_POINTER, "url");
+    CHECK_ERR(binlog_ship_options_set_url(o, "http://bkt/p"), BINLOG_ERR_INVALID_ARGUMENT,
+              "s3://bucket/prefix");
+    CHECK_ERR(binlog_ship_options_set_bucket(o, "BAD", NULL), BINLOG_ERR_INVALID_ARGUMENT,
+              "bucket names");
+    CHECK_ERR(binlog_ship_options_set_credentials(o, "id", NULL), BINLOG_ERR_NULL_POINTER,
+              "secret access key");
+    CHECK_ERR(binlog_ship_options_set_endpoint(o, NULL), BINLOG_ERR_NULL_POINTER, "endpoint");
+    CHECK_ERR(binlog_ship_options_set_region(o, NULL), BINLOG_ERR_NULL_POINTER, "region");
+    CHECK_ERR(binlog_ship_options_set_keep_local(NULL, 1), BINLOG_ERR_NULL_POINTER, NULL);
+    CHECK_ERR(binlog_ship_options_set_path_style(NULL, true), BINLOG_ERR_NULL_POINTER, NULL);
+    CHECK_ERR(binlog_ship_options_set_multipart_threshold(NULL, 1), BINLOG_ERR_NULL_POINTER, NULL);
+
+    binlog_shipper *s = (binlog_shipper *)(uintptr_t)0x5e5e5e50;
+    CHECK_ERR(binlog_shipper_open(tmpdir, "orders", o, &s), BINLOG_ERR_INVALID_ARGUMENT,
+              "no destination");
+    CHECK_ERR(binlog_shipper_open(NULL, "orders", o, &s), BINLOG_ERR_NULL_POINTER, "dir");
+    CHECK_ERR(binlog_shipper_open(tmpdir, NULL, o, &s), BINLOG_ERR_NULL_POINTER, "name");
+    CHECK_ERR(binlog_shipper_open(tmpdir, "orders", NULL, &s), BINLOG_ERR_NULL_POINTER,
+              "ship options");
+    CHECK(s == (binlog_shipper *)(uintptr_t)0x5e5e5e50);
+    CHECK_OK(binlog_ship_options_set_url(o, "s3://bkt/p"));
+    CHECK_ERR(binlog_shipper_open(tmpdir, "orders", o, NULL), BINLOG_ERR_NULL_POINTER, "out");
+    binlog_ship_report r;
+    CHECK_ERR(binlog_shipper_ship_once(NULL, &r), BINLOG_ERR_NULL_POINTER, "shipper");
+    binlog_ship_options_free(o);
+    binlog_ship_options_free(NULL);
+    binlog_shipper_free(NULL);
+}
+
+int main(void) {
+    if (make_tmpdir() != 0) {
+        return 2;
+    }
+    test_a_pass_uploads_each_sealed_segment_once_and_removes_past_keep_local();
+    test_a_lost_journal_is_rebuilt_and_nothing_is_uploaded_twice();
+    test_wrong_credentials_are_refused_and_nothing_is_uploaded();
+    test_a_shipped_log_keeps_its_segments_until_they_are_uploaded();
+    test_the_hard_cap_deletes_unshipped_segments_and_counts_them();
+    test_bad_arguments_are_refused_and_change_nothing();
+    return (int)check_summary();
+}
