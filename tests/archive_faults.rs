@@ -319,7 +319,7 @@ fn truncate(p: &Path) {
 }
 
 #[test]
-fn copies_damaged_in_the_bucket_are_found_at_startup_and_their_segments_kept() {
+fn copies_damaged_in_the_bucket_are_found_before_their_segments_go_and_the_segments_kept() {
     for (prefix, damage) in [
         ("flipped", flip_a_byte as fn(&Path)),
         ("truncated", truncate),
@@ -328,10 +328,13 @@ fn copies_damaged_in_the_bucket_are_found_at_startup_and_their_segments_kept() {
         let dir = TempDir::new("faults-damaged");
         let before = closed_log(dir.path());
         ship_then_damage(&server, dir.path(), prefix, damage);
-        // A shipper that would remove every local copy refuses to start.
-        let e = open(dir.path(), prefix, options(&server, server.endpoint()))
-            .err()
-            .expect("refused");
+        // A truncated copy no longer has the listed size of its journal
+        // line: the startup scan checks it and refuses to start. A copy of
+        // the same size is read back before its local segment would go.
+        let e = match open(dir.path(), prefix, options(&server, server.endpoint())) {
+            Err(e) => e,
+            Ok(mut s) => s.ship_once().expect_err("refused"),
+        };
         assert_eq!(e.kind(), ErrorKind::Corrupt, "{prefix}: {e}");
         let key = segment_key(prefix, "orders", 1, before[&1].0, false);
         assert!(
@@ -339,31 +342,31 @@ fn copies_damaged_in_the_bucket_are_found_at_startup_and_their_segments_kept() {
             "{e}"
         );
         assert!(e.to_string().contains("damaged in the bucket"), "{e}");
-        assert_eq!(
-            list_segments(dir.path(), "orders").unwrap().len(),
-            5,
-            "{prefix}"
-        );
+        // Segment 0 may have gone (its copy is intact); 1 to 4 are kept.
+        let left: Vec<u64> = list_segments(dir.path(), "orders")
+            .unwrap()
+            .iter()
+            .map(|l| l.segment_no)
+            .collect();
+        assert!(left.ends_with(&[1, 2, 3, 4]), "{prefix}: {left:?}");
         // Retention of a shipped log reads the journal: no longer uploaded.
         let journal = Journal::load(&journal_path(dir.path(), "orders"))
             .unwrap()
             .unwrap();
-        assert!(
-            !journal.is_uploaded(1) && !journal.is_uploaded(3),
-            "{journal:?}"
-        );
-        assert!(
-            journal.is_uploaded(0) && journal.is_uploaded(2),
-            "{journal:?}"
-        );
+        assert!(!journal.is_uploaded(1), "{journal:?}");
+        assert!(journal.is_uploaded(0), "{journal:?}");
         // Once the damaged objects are removed, the next shipper uploads them again.
         for no in [1, 3] {
             std::fs::remove_file(object_file(&server, prefix, no, before[&no].0)).unwrap();
         }
         let mut s = open(dir.path(), prefix, options(&server, server.endpoint())).unwrap();
         let r = s.ship_once().unwrap();
-        assert_eq!(r.uploaded, [1, 3], "{prefix}");
-        assert_eq!(r.removed_local, [0, 1, 2, 3, 4], "{prefix}");
+        assert!(r.uploaded.starts_with(&[1]), "{prefix}: {:?}", r.uploaded);
+        assert!(
+            r.removed_local.ends_with(&[1, 2, 3, 4]),
+            "{prefix}: {:?}",
+            r.removed_local
+        );
         assert_nothing_lost(&server, dir.path(), prefix, &before);
     }
 }

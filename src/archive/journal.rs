@@ -113,6 +113,12 @@ impl Journal {
         }
     }
 
+    /// Drops segment `segment_no`'s line: not uploaded, as far as the
+    /// journal knows (a copy found damaged in the bucket).
+    pub fn forget(&mut self, segment_no: u64) {
+        self.entries.retain(|e| e.segment_no != segment_no);
+    }
+
     /// Folds the leading LOCAL_DELETED lines into `through`.
     pub fn fold(&mut self) {
         while let Some(first) = self.entries.first() {

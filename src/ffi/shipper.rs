@@ -46,10 +46,11 @@ impl From<&ShipReport> for binlog_ship_report {
 /// for the log or checks its claim (`BINLOG_ERR_REMOTE_CONFLICT` if
 /// another log holds it), and compares the local segments with the
 /// journal `<dir>/<name>.ship` and a listing of the bucket (the startup
-/// scan), reading back the copy of every segment still local: one
-/// damaged or truncated in the bucket is `BINLOG_ERR_CORRUPT`, naming the
-/// object, and its segment is kept. Nothing is uploaded yet. `*out` is
-/// written only on success; free it with `binlog_shipper_free`.
+/// scan): a copy whose size no longer matches the journal is checked by a
+/// HEAD and read back; one damaged or truncated in the bucket is
+/// `BINLOG_ERR_CORRUPT`, naming the object, and its segment is kept.
+/// Nothing is uploaded yet. `*out` is written only on success; free it
+/// with `binlog_shipper_free`.
 #[no_mangle]
 pub extern "C" fn binlog_shipper_open(
     dir: *const c_char,

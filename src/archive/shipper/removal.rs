@@ -1,10 +1,12 @@
 //! Removing local copies of shipped segments: only past the newest
-//! `keep_local` sealed ones, and only after a HEAD shows the verified copy
-//! still in the bucket.
+//! `keep_local` sealed ones, and only after the copy in the bucket is read
+//! back and found to hold the bytes uploaded (a GET and its SHA-256: one
+//! download per segment removed, none at startup).
 
 use super::Shipper;
+use crate::archive::digest;
 use crate::archive::journal::{Entry, State};
-use crate::archive::local::{self, LocalLog};
+use crate::archive::local::{self, LocalLog, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
 use crate::archive::object_name::log_prefix;
 use crate::compressed::durable::{lock_for_conversion, remove_durably};
@@ -36,6 +38,12 @@ impl Shipper {
                 sha256: e.sha256.clone(),
                 ..local::without_digest(&self.log, s)
             };
+            if let Err(bad) = self.read_back(s, &e)? {
+                // Not uploaded any more as far as retention is concerned.
+                self.journal.forget(s.segment_no);
+                self.journal.store(&self.journal_path)?;
+                return Err(bad);
+            }
             if !self.check_object(&format!("{prefix}{}", e.object), &meta)? {
                 let url = self
                     .remote
@@ -66,5 +74,43 @@ impl Shipper {
             removed.push(s.segment_no);
         }
         Ok(removed)
+    }
+
+    /// Whether the object of journal entry `e` still holds the bytes it
+    /// was uploaded with (a GET, its SHA-256 compared with the entry's):
+    /// `Corrupt`, naming the object and keeping the local segment `s`, if
+    /// it was damaged or truncated in the bucket since; `NotFound` if it
+    /// is gone. The outer result is a failure to find out.
+    pub(super) fn read_back(&self, s: &SealedSegment, e: &Entry) -> Result<Result<()>> {
+        let key = format!(
+            "{}{}",
+            log_prefix(&self.remote.location().prefix, &self.log),
+            e.object
+        );
+        let url = self.remote.location().url_of(&key);
+        let Some(got) = self.remote.get(&key)? else {
+            return Ok(Err(Error::file(
+                ErrorKind::NotFound,
+                Path::new(&url),
+                "listed, then gone",
+            )));
+        };
+        let d = digest::of_bytes(&got);
+        if d.bytes == e.bytes && d.sha256 == e.sha256 {
+            return Ok(Ok(()));
+        }
+        Ok(Err(Error::file(
+            ErrorKind::Corrupt,
+            Path::new(&url),
+            format!(
+                "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment {} is kept in {} and shipping stopped",
+                d.bytes,
+                d.sha256,
+                e.bytes,
+                e.sha256,
+                s.segment_no,
+                s.path.display()
+            ),
+        )))
     }
 }

@@ -5,7 +5,6 @@
 use super::upload::conflict;
 use super::Shipper;
 use crate::archive::claim;
-use crate::archive::digest;
 use crate::archive::identity::{self, Identity};
 use crate::archive::journal::{Entry, Journal, State};
 use crate::archive::local::{self, SealedSegment};
@@ -80,13 +79,14 @@ impl Shipper {
             };
             let (name, size) = (&name.0, name.1);
             // A journal line naming the object listed, of its size, is
-            // trusted for the metadata; any other is checked by a HEAD.
-            // Either way the object is read back while the segment is local.
+            // trusted (the upload was checked by a HEAD; the copy is read
+            // back before the local segment goes, see removal.rs); any
+            // other is checked by a HEAD and read back.
             let recorded = old
                 .entry(s.segment_no)
                 .filter(|e| e.object == *name && e.bytes == size && e.state == State::Uploaded);
             let entry = match recorded {
-                Some(e) => self.read_back(s, e)?.map(|()| e.clone()),
+                Some(e) => Ok(e.clone()),
                 None => self.verify_copy(s, name)?,
             };
             match entry {
@@ -115,44 +115,6 @@ impl Shipper {
         self.journal = fresh;
         self.journal.store(&self.journal_path)?;
         bad_copy.map_or(Ok(()), Err)
-    }
-
-    /// Whether the object of journal entry `e` still holds the bytes it
-    /// was uploaded with (a GET, its SHA-256 compared with the entry's):
-    /// `Corrupt`, naming the object and keeping the local segment `s`, if
-    /// it was damaged or truncated in the bucket since; `NotFound` if it
-    /// is gone. The outer result is a failure to find out.
-    fn read_back(&self, s: &SealedSegment, e: &Entry) -> Result<Result<()>> {
-        let key = format!(
-            "{}{}",
-            log_prefix(&self.remote.location().prefix, &self.log),
-            e.object
-        );
-        let url = self.remote.location().url_of(&key);
-        let Some(got) = self.remote.get(&key)? else {
-            return Ok(Err(Error::file(
-                ErrorKind::NotFound,
-                Path::new(&url),
-                "listed, then gone",
-            )));
-        };
-        let d = digest::of_bytes(&got);
-        if d.bytes == e.bytes && d.sha256 == e.sha256 {
-            return Ok(Ok(()));
-        }
-        Ok(Err(Error::file(
-            ErrorKind::Corrupt,
-            Path::new(&url),
-            format!(
-                "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment {} is kept in {} and shipping stopped",
-                d.bytes,
-                d.sha256,
-                e.bytes,
-                e.sha256,
-                s.segment_no,
-                s.path.display()
-            ),
-        )))
     }
 
     /// The log's segment objects in the bucket, by segment number: their
