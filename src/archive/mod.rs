@@ -49,9 +49,12 @@ mod location;
 mod metadata;
 pub mod object_name;
 pub mod remote;
+pub mod remote_log;
+mod remote_source;
 mod shipper;
 
 pub use location::{Connection, Location};
 pub use metadata::ObjectMetadata;
-pub use remote::{Created, Remote, RemoteObject};
+pub use remote::{Created, Remote, RemoteObject, RequestCounts};
+pub use remote_log::{ListedSegment, RemoteLog};
 pub use shipper::{ShipOptions, ShipReport, Shipper};

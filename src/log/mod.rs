@@ -17,6 +17,7 @@ pub mod segments;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
+pub(crate) use options::validate_name;
 pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{Gap, LogReader, ReadSegment};

@@ -67,7 +67,7 @@ impl Decoded {
         Ok((Decoded::of(segment), header_lost))
     }
 
-    fn of(segment: CompressedSegment) -> Decoded {
+    pub(super) fn of(segment: CompressedSegment) -> Decoded {
         Decoded {
             segment: RefCell::new(segment),
             frame: FrameStream::for_scan(),
