@@ -15,9 +15,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// How much of an object's end the suffix GET at open fetches.
-pub const TAIL_BYTES: u64 = 256 << 10;
+pub const TAIL_BYTES: u64 = 128 << 10;
 /// The first GET after a jump fetches at least this much.
-const WINDOW_MIN: usize = 64 << 10;
+const WINDOW_MIN: usize = 32 << 10;
 /// Sequential GETs double up to this much each (the memory a full read
 /// holds, besides the tail).
 const WINDOW_MAX: usize = 4 << 20;
@@ -102,7 +102,7 @@ fn copy_from(held: &[u8], at: u64, offset: u64, buf: &mut [u8]) -> usize {
 }
 
 impl Source for RemoteSource {
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         Ok(self.len)
     }
 

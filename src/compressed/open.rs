@@ -16,7 +16,7 @@ use std::path::Path;
 /// against the file's length: its frames fill the file up to the table.
 pub fn read_table(file: &dyn Source, path: &Path) -> Result<SeekTable> {
     let len = file
-        .len()
+        .size()
         .map_err(|e| Error::io(path, "read metadata", e))?;
     let read = |at: u64, n: usize| -> Result<Vec<u8>> {
         let mut b = vec![0u8; n];
@@ -103,7 +103,7 @@ pub fn read_table_salvage(file: &dyn Source, path: &Path) -> Result<(SeekTable, 
         return Err(e);
     }
     let len = file
-        .len()
+        .size()
         .map_err(|e| Error::io(path, "read metadata", e))?;
     let walk = walk_frames(file, len).map_err(|e| Error::io(path, "read frames", e))?;
     if walk.frames.frames.is_empty() {

@@ -12,7 +12,7 @@ use std::os::unix::fs::FileExt;
 /// move a position; a source that caches does so inside.
 pub trait Source: Send {
     /// The length in bytes.
-    fn len(&self) -> io::Result<u64>;
+    fn size(&self) -> io::Result<u64>;
 
     /// Reads up to `buf.len()` bytes at `offset`; how many were read (0 at
     /// or past the end).
@@ -35,7 +35,7 @@ pub trait Source: Send {
 }
 
 impl Source for File {
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         Ok(self.metadata()?.len())
     }
 

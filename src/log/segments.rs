@@ -86,7 +86,9 @@ pub fn plain_path(path: &Path) -> &Path {
 }
 
 /// How two files of log `name` compare in read order, as `list_files`
-/// sorts them: by `ReadOrder`, then (two files of one number, which only a
+/// sorts them (a segment object of the log's remote tier, named by its
+/// `s3://` URL, by the segment number its key carries): by `ReadOrder`,
+/// then (two files of one number, which only a
 /// failed roll of an older version left) by name; a compressed segment
 /// and its plain file are equal (one segment).
 pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
@@ -94,6 +96,7 @@ pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
         p.file_name()
             .and_then(|n| n.to_str())
             .and_then(|n| naming::parse_log_file_name(name, n))
+            .or_else(|| super::reader_tier::remote_order(p))
     };
     (order(a), plain_path(a)).cmp(&(order(b), plain_path(b)))
 }
