@@ -41,7 +41,7 @@
 //! the parent): it opens its own.
 
 mod claim;
-mod digest;
+pub mod digest;
 pub mod identity;
 pub mod journal;
 mod local;

@@ -3,7 +3,8 @@
 //! `Reader` of one object. A compressed object is read with ranged GETs
 //! (remote_source.rs): the open is one suffix GET plus the GET of the
 //! header's frame, a seek one more GET. A plain object is fetched whole in
-//! one GET into an anonymous file and read as a local segment.
+//! one GET into an anonymous file and read as a local segment (ranged
+//! reads of plain objects are not done yet).
 //!
 //! Either way the reader is the local one, so every record is checked as
 //! it is from a file, and errors and damage name the object's
@@ -90,28 +91,52 @@ impl RemoteLog {
     /// or first sequence number than its key is `WrongLog`.
     pub fn open_reader(&self, object_key: &str, salvage: bool) -> Result<Reader> {
         let url = self.url_of(object_key);
-        let name = object_key.rsplit('/').next().unwrap_or(object_key);
-        let key = parse_segment_key(name).ok_or_else(|| {
-            Error::file(
-                ErrorKind::InvalidArgument,
-                &url,
-                "not a segment object's key",
-            )
-        })?;
+        let key = key_of(&url, object_key)?;
         let reader = if key.compressed {
             let source = RemoteSource::open(Arc::clone(&self.remote), object_key)?;
             let (segment, lost) = CompressedSegment::open_source(url, Box::new(source), salvage)?;
             Reader::open_compressed(segment.path().to_path_buf(), segment, lost, salvage)?
         } else {
-            let bytes = self
-                .remote
-                .get(object_key)?
-                .ok_or_else(|| Error::file(ErrorKind::NotFound, &url, "no such object"))?;
-            Reader::open_file(url.clone(), anonymous_copy(&url, &bytes)?, salvage)?
+            let bytes = self.get_whole(object_key)?;
+            return self.reader_of_copy(object_key, &bytes, salvage);
         };
         check_header(&reader, &key, &self.log)?;
         Ok(reader)
     }
+
+    /// The object at `object_key`, whole, in one GET; a missing object is
+    /// a `NotFound` error naming it.
+    pub fn get_whole(&self, object_key: &str) -> Result<Vec<u8>> {
+        self.remote.get(object_key)?.ok_or_else(|| {
+            Error::file(
+                ErrorKind::NotFound,
+                &self.url_of(object_key),
+                "no such object",
+            )
+        })
+    }
+
+    /// A reader of `bytes`, the segment object at `object_key` fetched
+    /// whole (plain or compressed), as `open_reader` reads it.
+    pub fn reader_of_copy(&self, object_key: &str, bytes: &[u8], salvage: bool) -> Result<Reader> {
+        let url = self.url_of(object_key);
+        let key = key_of(&url, object_key)?;
+        let reader = Reader::open_file(url.clone(), anonymous_copy(&url, bytes)?, salvage)?;
+        check_header(&reader, &key, &self.log)?;
+        Ok(reader)
+    }
+}
+
+/// What the segment key `object_key` (at `url`) says.
+fn key_of(url: &Path, object_key: &str) -> Result<SegmentKey> {
+    let name = object_key.rsplit('/').next().unwrap_or(object_key);
+    parse_segment_key(name).ok_or_else(|| {
+        Error::file(
+            ErrorKind::InvalidArgument,
+            url,
+            "not a segment object's key",
+        )
+    })
 }
 
 /// Refuses an object whose header is not what its key says (unless its

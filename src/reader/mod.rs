@@ -176,8 +176,8 @@ impl Reader {
         Ok(Reader::of_parts(path, Some(file), map, decoded, parts))
     }
 
-    /// A reader of the plain segment in `file`, an open file that holds a
-    /// copy of it (a remote object fetched whole), named
+    /// A reader of the segment (plain or compressed) in `file`, an open
+    /// file that holds a copy of it (a remote object fetched whole), named
     /// `name` (its URL) in errors; with `salvage`, as `open_salvage`.
     pub fn open_file(name: PathBuf, file: File, salvage: bool) -> Result<Reader> {
         let (map, decoded, parts) = open_contents(&file, &name, salvage)?;
@@ -494,7 +494,7 @@ fn open_contents(
     salvage: bool,
 ) -> Result<(Mmap, Option<Box<Decoded>>, HeaderParts)> {
     if decoded::is_compressed(file) {
-        let (d, header_lost) = Decoded::open(path, salvage)?;
+        let (d, header_lost) = Decoded::open(file, path, salvage)?;
         let parts = decoded_parts(&d, header_lost)?;
         Ok((empty_map(path)?, Some(Box::new(d)), parts))
     } else {
