@@ -173,6 +173,24 @@ fn seeks_and_type_filters_on_remote_segments_cost_a_few_ranged_gets() {
         sought.gets - before.gets
     );
 
+    // A full read streams the object with read-ahead: each byte below
+    // the tail fetched about once, in GETs that grow while sequential.
+    let before = log.remote().requests();
+    let mut full = log.open_reader(&seg2.object_key, false).unwrap();
+    let mut n = 0;
+    while full.next().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, PER);
+    let read = log.remote().requests();
+    let (gets, bytes) = (read.gets - before.gets, read.bytes - before.bytes);
+    assert!(bytes <= seg2.size + (64 << 10), "{bytes} of {}", seg2.size);
+    assert!(gets <= 2 + seg2.size / (64 << 10), "{gets} GETs");
+    eprintln!(
+        "full read of a {} byte object: {gets} GETs, {bytes} bytes",
+        seg2.size
+    );
+
     // Through the log reader: seek_seq and seek_time land on the same
     // records as all local, seek_seq after one LIST with 3 GETs.
     let mut t = LogReader::open_tiered(dir.path(), "orders", log.clone()).unwrap();
@@ -286,6 +304,40 @@ fn a_damaged_or_truncated_object_is_reported_with_its_key_and_offset() {
     let read: u64 = got.len() as u64;
     let lost = (d.to_seq - d.from_seq) + (4 * PER - cut_from);
     assert_eq!(read + lost, 6 * PER, "every record read or reported lost");
+}
+
+#[test]
+fn segments_shipped_and_removed_locally_while_a_reader_reads_are_read_from_the_bucket() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("read-moving");
+    let w = writer(dir.path());
+    write(&w, 0, 5 * PER);
+    w.close().unwrap();
+    compress(dir.path(), &[0, 1, 2, 3]);
+    // The reader lists an empty bucket and reads segment 0 locally.
+    let log = remote_log(&server, "m");
+    let mut r = LogReader::open_tiered(dir.path(), "orders", log.clone()).unwrap();
+    let mut seqs = Vec::new();
+    let mut read_to = |r: &mut LogReader, n: u64| {
+        while (seqs.len() as u64) < n {
+            seqs.push(r.next().unwrap().unwrap().seq);
+        }
+    };
+    read_to(&mut r, 10);
+    // Segments 0 and 1 shipped and removed: 0 stays readable through the
+    // reader's mapping, 1 is found by listing the bucket again.
+    assert_eq!(ship(&server, dir.path(), "m", 3), [0, 1]);
+    read_to(&mut r, 2 * PER + 10);
+    // While it reads segment 2 locally, segments 2 and 3 go too.
+    assert_eq!(ship(&server, dir.path(), "m", 1), [2, 3]);
+    read_to(&mut r, 3 * PER);
+    while let Some(rec) = r.next().unwrap() {
+        seqs.push(rec.seq);
+    }
+    assert!(seqs == (0..5 * PER).collect::<Vec<_>>());
+    assert!(r.gaps().is_empty(), "{:?}", r.gaps());
+    let lists = log.remote().requests().lists;
+    assert!((2..=4).contains(&lists), "{lists} LISTs");
 }
 
 #[test]
