@@ -38,7 +38,14 @@
 //! blocking pool: threads started on demand during a call and ended after
 //! 10 s idle. A child process after fork() must not use a `Shipper` made
 //! before the fork (its runtime, connections and blocking pool belong to
-//! the parent): it opens its own.
+//! the parent): it opens its own. The same holds for a `Remote` a reader
+//! uses (`RemoteLog`, a `LogReader` opened with one).
+//!
+//! Reading (`RemoteLog`, remote_log.rs): a log's segment objects are found
+//! from one listing by their keys; a compressed object is read with ranged
+//! GETs (remote_source.rs), a plain one fetched whole; either is read by
+//! the local `Reader`, so every check applies and errors name the object.
+//! `LogReader::open_tiered` merges them with the local segments.
 
 mod claim;
 pub mod digest;
