@@ -349,7 +349,8 @@ fn a_follower_crosses_from_remote_history_into_the_live_segment() {
     compress(dir.path(), &[0, 1]);
     assert_eq!(ship(&server, dir.path(), "f", 1), [0, 1]);
 
-    let mut r = LogReader::open_tiered(dir.path(), "orders", remote_log(&server, "f")).unwrap();
+    let log = remote_log(&server, "f");
+    let mut r = LogReader::open_tiered(dir.path(), "orders", log.clone()).unwrap();
     let mut seqs = Vec::new();
     while let Some(rec) = r.next_wait(Duration::from_millis(50)).unwrap() {
         seqs.push(rec.seq);
@@ -364,5 +365,7 @@ fn a_follower_crosses_from_remote_history_into_the_live_segment() {
     }
     assert!(seqs == (0..3 * PER + 20).collect::<Vec<_>>());
     assert!(r.gaps().is_empty(), "{:?}", r.gaps());
+    // Following the live segment sends no LIST: only the open listed.
+    assert_eq!(log.remote().requests().lists, 1);
     w.close().unwrap();
 }

@@ -42,10 +42,7 @@ impl CompressedSegment {
     /// Opens a compressed segment: its seek table, header and seal must be
     /// intact (a compressed segment is always sealed).
     pub fn open(path: impl AsRef<Path>) -> Result<CompressedSegment> {
-        let mut s = CompressedSegment::open_frames(path)?;
-        s.read_header()?;
-        s.read_seal()?;
-        Ok(s)
+        CompressedSegment::open_frames(path)?.read_header_and_seal()
     }
 
     /// Like `open`, for bytes read from `source` (a remote object), named
@@ -66,6 +63,7 @@ impl CompressedSegment {
         }
     }
 
+    /// `open`'s reads of the header and the seal.
     fn read_header_and_seal(mut self) -> Result<CompressedSegment> {
         self.read_header()?;
         self.read_seal()?;
@@ -91,16 +89,15 @@ impl CompressedSegment {
 
     /// `open_salvage`'s reads of the header and the seal.
     fn read_header_and_seal_salvage(mut self) -> Result<(CompressedSegment, Option<Error>)> {
-        let s = &mut self;
-        let header_lost = match s.read_header() {
+        let header_lost = match self.read_header() {
             Ok(()) => None,
             Err(e) if is_lost_header(&e) => {
-                s.header_len = s.table.frames[0].end();
+                self.header_len = self.table.frames[0].end();
                 Some(e)
             }
             Err(e) => return Err(e),
         };
-        match s.read_seal() {
+        match self.read_seal() {
             Err(e) if e.kind() == ErrorKind::Io => Err(e),
             _ => Ok((self, header_lost)),
         }
