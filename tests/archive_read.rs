@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const BUCKET: &str = "logs";
-const PER: u64 = 3000;
+const PER: u64 = 6000;
 
 /// Record `i`'s type: every third a "quote", else a "trade".
 fn type_of(i: u64) -> &'static str {

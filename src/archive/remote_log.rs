@@ -92,14 +92,14 @@ impl RemoteLog {
     pub fn open_reader(&self, object_key: &str, salvage: bool) -> Result<Reader> {
         let url = self.url_of(object_key);
         let key = key_of(&url, object_key)?;
-        let reader = if key.compressed {
-            let source = RemoteSource::open(Arc::clone(&self.remote), object_key)?;
-            let (segment, lost) = CompressedSegment::open_source(url, Box::new(source), salvage)?;
-            Reader::open_compressed(segment.path().to_path_buf(), segment, lost, salvage)?
-        } else {
+        if !key.compressed {
             let bytes = self.get_whole(object_key)?;
             return self.reader_of_copy(object_key, &bytes, salvage);
-        };
+        }
+        let source = RemoteSource::open(Arc::clone(&self.remote), object_key)?;
+        let (segment, lost) =
+            CompressedSegment::open_source(url.clone(), Box::new(source), salvage)?;
+        let reader = Reader::open_compressed(url, segment, lost, salvage)?;
         check_header(&reader, &key, &self.log)?;
         Ok(reader)
     }

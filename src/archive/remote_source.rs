@@ -4,7 +4,10 @@
 //! read outside what was fetched is one ranged GET into a window that
 //! grows while reads are sequential (a full read streams with read-ahead,
 //! in bounded memory) and starts small again after a jump (a seek fetches
-//! about the frames it needs).
+//! about the frames it needs). The last few windows are kept, so that
+//! reads that alternate between places (the seal's parts below the tail,
+//! the header's frame, the frame of a record) do not fetch the same bytes
+//! again.
 
 use super::remote::Remote;
 use crate::compressed::Source;
@@ -15,12 +18,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// How much of an object's end the suffix GET at open fetches.
-pub const TAIL_BYTES: u64 = 128 << 10;
+pub const TAIL_BYTES: u64 = 256 << 10;
 /// The first GET after a jump fetches at least this much.
 const WINDOW_MIN: usize = 32 << 10;
-/// Sequential GETs double up to this much each (the memory a full read
-/// holds, besides the tail).
+/// Sequential GETs double up to this much each.
 const WINDOW_MAX: usize = 4 << 20;
+/// Windows kept (at most `WINDOWS * WINDOW_MAX` bytes, besides the tail).
+const WINDOWS: usize = 3;
 
 pub struct RemoteSource {
     remote: Arc<Remote>,
@@ -29,14 +33,22 @@ pub struct RemoteSource {
     /// The object's bytes from `tail_at` to its end.
     tail: Vec<u8>,
     tail_at: u64,
-    window: RefCell<Window>,
+    /// The bytes of the last few ranged GETs, the most recently used first.
+    windows: RefCell<Vec<Window>>,
 }
 
-/// The bytes the last ranged GET fetched, and how much the next fetches.
+/// The bytes one ranged GET fetched, and how much a GET that continues
+/// them fetches.
 struct Window {
     at: u64,
     bytes: Vec<u8>,
     next_len: usize,
+}
+
+impl Window {
+    fn end(&self) -> u64 {
+        self.at + self.bytes.len() as u64
+    }
 }
 
 impl RemoteSource {
@@ -58,23 +70,20 @@ impl RemoteSource {
             len,
             tail,
             tail_at,
-            window: RefCell::new(Window {
-                at: 0,
-                bytes: Vec::new(),
-                next_len: WINDOW_MIN,
-            }),
+            windows: RefCell::new(Vec::new()),
         })
     }
 
-    /// Fetches bytes from `offset` (below `tail_at`) into the window: as
-    /// many as `want`, at least the window's length, never into the tail.
-    fn fetch(&self, w: &mut Window, offset: u64, want: usize) -> io::Result<()> {
-        let sequential = !w.bytes.is_empty() && offset == w.at + w.bytes.len() as u64;
-        w.next_len = match sequential {
-            true => (w.next_len * 2).min(WINDOW_MAX),
-            false => WINDOW_MIN,
+    /// Fetches bytes from `offset` (below `tail_at`) into a new window,
+    /// the first of `windows`: as many as `want`, at least twice the
+    /// window it continues (or `WINDOW_MIN`), never into the tail.
+    fn fetch(&self, windows: &mut Vec<Window>, offset: u64, want: usize) -> io::Result<()> {
+        let continued = windows.iter().position(|w| w.end() == offset);
+        let len = match continued {
+            Some(i) => (windows.remove(i).next_len * 2).min(WINDOW_MAX),
+            None => WINDOW_MIN,
         };
-        let end = (offset + want.max(w.next_len) as u64).min(self.tail_at);
+        let end = (offset + want.max(len) as u64).min(self.tail_at);
         let bytes = self
             .remote
             .get_range(&self.key, offset..end)
@@ -82,7 +91,13 @@ impl RemoteSource {
         if bytes.is_empty() {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
-        (w.at, w.bytes) = (offset, bytes);
+        let w = Window {
+            at: offset,
+            bytes,
+            next_len: len,
+        };
+        windows.insert(0, w);
+        windows.truncate(WINDOWS);
         Ok(())
     }
 }
@@ -113,12 +128,17 @@ impl Source for RemoteSource {
         if offset >= self.tail_at {
             return Ok(copy_from(&self.tail, self.tail_at, offset, buf));
         }
-        let mut w = self.window.borrow_mut();
-        let n = copy_from(&w.bytes, w.at, offset, buf);
-        if n > 0 {
-            return Ok(n);
+        let mut windows = self.windows.borrow_mut();
+        let held = windows
+            .iter()
+            .position(|w| (w.at..w.end()).contains(&offset));
+        if let Some(i) = held {
+            let w = windows.remove(i);
+            windows.insert(0, w);
+        } else {
+            self.fetch(&mut windows, offset, buf.len())?;
         }
-        self.fetch(&mut w, offset, buf.len())?;
+        let w = &windows[0];
         Ok(copy_from(&w.bytes, w.at, offset, buf))
     }
 }
