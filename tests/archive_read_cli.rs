@@ -48,7 +48,7 @@ fn stdout(o: &Output) -> String {
 }
 
 #[test]
-fn cat_of_a_shipped_log_prints_what_cat_of_the_local_log_prints() {
+fn cat_and_stats_of_a_shipped_log_print_what_they_print_of_the_local_log() {
     let server = S3Server::start(&[BUCKET]);
     let dir = TempDir::new("cli-remote-cat");
     shipped(&server, dir.path());
@@ -66,6 +66,17 @@ fn cat_of_a_shipped_log_prints_what_cat_of_the_local_log_prints() {
         assert!(remote.status.success(), "{url:?}: {remote:?}");
         assert_eq!(stdout(&remote), stdout(&local), "{url:?}");
     }
+    // stats counts the same records and bytes.
+    let dir_arg = dir.path().to_str().unwrap();
+    let local = binlog(&server, &["stats", dir_arg, "--log", "orders"]);
+    let remote = binlog(&server, &["stats", "s3://logs/cli/orders"]);
+    assert!(remote.status.success(), "{remote:?}");
+    assert!(
+        stdout(&local).starts_with("50 records"),
+        "{}",
+        stdout(&local)
+    );
+    assert_eq!(stdout(&remote), stdout(&local));
     // Filters and seeks apply to remote segments as to local ones.
     let tail = binlog(
         &server,
