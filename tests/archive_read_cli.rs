@@ -48,7 +48,7 @@ fn stdout(o: &Output) -> String {
 }
 
 #[test]
-fn cat_and_stats_of_a_shipped_log_print_what_they_print_of_the_local_log() {
+fn cat_stats_and_tail_of_a_shipped_log_print_what_they_print_of_the_local_log() {
     let server = S3Server::start(&[BUCKET]);
     let dir = TempDir::new("cli-remote-cat");
     shipped(&server, dir.path());
@@ -76,6 +76,12 @@ fn cat_and_stats_of_a_shipped_log_print_what_they_print_of_the_local_log() {
         "{}",
         stdout(&local)
     );
+    assert_eq!(stdout(&remote), stdout(&local));
+    // tail -n shows the newest records of the bucket.
+    let local = binlog(&server, &["tail", "-n", "3", dir_arg, "--log", "orders"]);
+    let remote = binlog(&server, &["tail", "-n", "3", "s3://logs/cli/orders"]);
+    assert!(remote.status.success(), "{remote:?}");
+    assert_eq!(stdout(&local).lines().count(), 3, "{}", stdout(&local));
     assert_eq!(stdout(&remote), stdout(&local));
     // Filters and seeks apply to remote segments as to local ones.
     let tail = binlog(

@@ -87,6 +87,15 @@ pub fn open_reader(path: &Path, salvage: bool) -> binlog::Result<Reader> {
     }
 }
 
+/// A log reader of the remote log whose segment objects `files` are
+/// (from `resolve`), `None` if they are local files.
+pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>> {
+    let first = files.first().filter(|f| is_remote(f))?;
+    let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+    let log = logs.iter().find(|l| l.key_of_url(first).is_some())?;
+    Some(binlog::LogReader::open_remote(log.clone()))
+}
+
 /// For `binlog info` and `binlog verify` given URLs: runs `f` on each
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
