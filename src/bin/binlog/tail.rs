@@ -8,7 +8,7 @@ use crate::output::{self, RecordPrinter};
 use crate::paths;
 use crate::progress::{NoProgressAccepted, Progress};
 use crate::select::{self, Filter, RecordArgs, Walk};
-use binlog::{LogReader, Reader};
+use binlog::LogReader;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
