@@ -959,6 +959,26 @@ binlog_result binlog_reader_poll_fd(struct binlog_reader *r, int *fd);
 binlog_result binlog_reader_poll_rearm(struct binlog_reader *r);
 
 /*
+ Opens a reader of the rolling log `name` in `dir` and of its segments
+ shipped to `remote` (`s3://bucket/prefix`, where `binlog ship --to`
+ put them) as one stream, as `binlog_reader_open_log` reads a log: a
+ segment removed locally after its upload is read from the bucket
+ (compressed ones with ranged GETs), not reported as a gap; one missing
+ from both is a gap (`binlog_reader_gap_count`); a damaged object is an
+ error naming its `s3://` URL and offset. The endpoint, region and
+ credentials come from the environment (`AWS_ENDPOINT_URL`,
+ `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+ `AWS_SESSION_TOKEN`); read and list permissions are enough. The
+ reader's bucket client belongs to this process: after fork(), a child
+ opens its own. `BINLOG_ERR_INVALID_ARGUMENT` if the library was built
+ without the feature "s3".
+ */
+binlog_result binlog_reader_open_log_tiered(const char *dir,
+                                            const char *name,
+                                            const char *remote,
+                                            struct binlog_reader **out);
+
+/*
  The name of result code `code` as the header spells it (e.g.
  "BINLOG_ERR_SEALED"), as a static NUL-terminated string; for a number
  that is no code, "BINLOG_UNKNOWN_RESULT". Never NULL; thread-safe.

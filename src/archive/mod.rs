@@ -43,10 +43,17 @@
 //! blocking pool: threads started on demand during a call and ended after
 //! 10 s idle. A child process after fork() must not use a `Shipper` made
 //! before the fork (its runtime, connections and blocking pool belong to
-//! the parent): it opens its own.
+//! the parent): it opens its own. The same holds for a `Remote` a reader
+//! uses (`RemoteLog`, a `LogReader` opened with one).
+//!
+//! Reading (`RemoteLog`, remote_log.rs): a log's segment objects are found
+//! from one listing by their keys; a compressed object is read with ranged
+//! GETs (remote_source.rs), a plain one fetched whole; either is read by
+//! the local `Reader`, so every check applies and errors name the object.
+//! `LogReader::open_tiered` merges them with the local segments.
 
 mod claim;
-mod digest;
+pub mod digest;
 pub mod identity;
 pub mod journal;
 mod local;
@@ -54,9 +61,12 @@ mod location;
 mod metadata;
 pub mod object_name;
 pub mod remote;
+pub mod remote_log;
+mod remote_source;
 mod shipper;
 
 pub use location::{Connection, Location};
 pub use metadata::ObjectMetadata;
-pub use remote::{Created, Remote, RemoteObject};
+pub use remote::{Created, Remote, RemoteObject, RequestCounts};
+pub use remote_log::{ListedSegment, RemoteLog};
 pub use shipper::{ShipOptions, ShipReport, Shipper};

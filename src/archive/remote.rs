@@ -14,6 +14,8 @@ use object_store::{
     RetryConfig,
 };
 use std::future::Future;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// An object a listing or HEAD found.
@@ -37,6 +39,40 @@ pub struct Remote {
     runtime: tokio::runtime::Runtime,
     store: AmazonS3,
     location: Location,
+    requests: Requests,
+}
+
+/// The reads a `Remote` sent so far (for tests and benchmarks): GETs
+/// (whole or ranged; a HEAD is not one), the body bytes they returned,
+/// and listings.
+#[derive(Debug, Default)]
+pub struct Requests {
+    gets: AtomicU64,
+    bytes: AtomicU64,
+    lists: AtomicU64,
+}
+
+/// A snapshot of `Requests`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    pub gets: u64,
+    pub bytes: u64,
+    pub lists: u64,
+}
+
+impl Requests {
+    fn get(&self, bytes: usize) {
+        self.gets.fetch_add(1, Relaxed);
+        self.bytes.fetch_add(bytes as u64, Relaxed);
+    }
+
+    pub fn counts(&self) -> RequestCounts {
+        RequestCounts {
+            gets: self.gets.load(Relaxed),
+            bytes: self.bytes.load(Relaxed),
+            lists: self.lists.load(Relaxed),
+        }
+    }
 }
 
 impl Remote {
@@ -89,11 +125,17 @@ impl Remote {
             runtime,
             store,
             location: location.clone(),
+            requests: Requests::default(),
         })
     }
 
     pub fn location(&self) -> &Location {
         &self.location
+    }
+
+    /// The GETs and listings sent so far.
+    pub fn requests(&self) -> RequestCounts {
+        self.requests.counts()
     }
 
     fn block_on<T>(&self, f: impl Future<Output = T>) -> T {
@@ -200,9 +242,50 @@ impl Remote {
             r.bytes().await
         });
         match got {
-            Ok(b) => Ok(Some(b.to_vec())),
+            Ok(b) => {
+                self.requests.get(b.len());
+                Ok(Some(b.to_vec()))
+            }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.error(key, "GET", e)),
+        }
+    }
+
+    /// The last `len` bytes of the object at `key` (all of it, if shorter)
+    /// and the object's size, in one GET (`Range: bytes=-len`); `None` if
+    /// there is no such object.
+    pub fn get_suffix(&self, key: &str, len: u64) -> Result<Option<(Vec<u8>, u64)>> {
+        let path = self.key(key)?;
+        let opts = GetOptions {
+            range: Some(object_store::GetRange::Suffix(len)),
+            ..GetOptions::default()
+        };
+        let got = self.block_on(async {
+            let r = self.store.get_opts(&path, opts).await?;
+            let size = r.meta.size;
+            Ok::<_, object_store::Error>((r.bytes().await?, size))
+        });
+        match got {
+            Ok((b, size)) => {
+                self.requests.get(b.len());
+                Ok(Some((b.to_vec(), size)))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(key, "suffix GET", e)),
+        }
+    }
+
+    /// Bytes `range` of the object at `key`, in one ranged GET (fewer if
+    /// the object ends before `range.end`).
+    pub fn get_range(&self, key: &str, range: Range<u64>) -> Result<Vec<u8>> {
+        let path = self.key(key)?;
+        let at = range.start;
+        match self.block_on(self.store.get_range(&path, range)) {
+            Ok(b) => {
+                self.requests.get(b.len());
+                Ok(b.to_vec())
+            }
+            Err(e) => Err(self.error(key, &format!("ranged GET at offset {at}"), e)),
         }
     }
 
@@ -210,6 +293,7 @@ impl Remote {
     /// by key, with the names relative to it.
     pub fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>> {
         let path = self.key(prefix.trim_end_matches('/'))?;
+        self.requests.lists.fetch_add(1, Relaxed);
         let listed = self
             .block_on(self.store.list_with_delimiter(Some(&path)))
             .map_err(|e| self.error(prefix, "list", e))?;

@@ -11,9 +11,8 @@
 
 use super::frame_decoder::{check_frame, damaged, decode_checked, frame_error};
 use super::seek_table::FrameEntry;
+use super::source::Source;
 use crate::error::{Error, ErrorKind, Result};
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use zstd::zstd_safe::{get_frame_content_size, DCtx, InBuffer, OutBuffer, ResetDirective};
 
@@ -124,7 +123,7 @@ impl FrameStream {
     /// held.
     pub fn extend(
         &mut self,
-        file: &File,
+        file: &dyn Source,
         path: &Path,
         index: usize,
         entry: &FrameEntry,
@@ -145,7 +144,13 @@ impl FrameStream {
         result.map(|()| self.produced - before)
     }
 
-    fn start(&mut self, file: &File, path: &Path, index: usize, entry: &FrameEntry) -> Result<()> {
+    fn start(
+        &mut self,
+        file: &dyn Source,
+        path: &Path,
+        index: usize,
+        entry: &FrameEntry,
+    ) -> Result<()> {
         self.index = None;
         self.src.resize(entry.compressed_size as usize, 0);
         file.read_exact_at(&mut self.src, entry.compressed_offset)
@@ -229,7 +234,9 @@ impl Default for FrameStream {
 mod tests {
     use super::*;
     use crate::compressed::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
+    use std::fs::File;
     use std::io::Write;
+    use std::os::unix::fs::FileExt;
 
     /// A file of one frame holding `original`, and its seek table entry.
     fn one_frame(original: &[u8]) -> (File, FrameEntry) {
@@ -283,7 +290,7 @@ mod tests {
         let original = original();
         let (file, entry) = one_frame(&original);
         let mut bytes = vec![0u8; entry.compressed_size as usize];
-        file.read_exact_at(&mut bytes, 0).unwrap();
+        FileExt::read_exact_at(&file, &mut bytes, 0).unwrap();
         let at = bytes.len() * 3 / 4;
         for b in &mut bytes[at..at + 16] {
             *b ^= 0x5a;

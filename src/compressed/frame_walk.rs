@@ -7,9 +7,8 @@
 
 use super::frame_decoder::ZSTD_MAGIC;
 use super::seek_table::{SeekTable, MAX_FRAMES, MAX_FRAME_DECOMPRESSED};
-use std::fs::File;
+use super::source::Source;
 use std::io;
-use std::os::unix::fs::FileExt;
 
 /// The most bytes a frame header takes: magic, descriptor, window
 /// descriptor, dictionary id (4) and content size (8).
@@ -27,7 +26,7 @@ pub struct Walk {
 }
 
 /// Walks the frames of `file` (`len` bytes).
-pub fn walk_frames(file: &File, len: u64) -> io::Result<Walk> {
+pub fn walk_frames(file: &dyn Source, len: u64) -> io::Result<Walk> {
     let mut frames = SeekTable::default();
     let mut at = 0;
     while at < len {
@@ -56,7 +55,7 @@ struct Step {
 /// The frame at `at`, if it is a whole zstd frame that states its content
 /// size (at most the seekable format's limit, its compressed size fitting
 /// a table entry) or a whole skippable frame.
-fn frame_at(file: &File, at: u64, len: u64) -> io::Result<Option<Step>> {
+fn frame_at(file: &dyn Source, at: u64, len: u64) -> io::Result<Option<Step>> {
     let mut head = [0u8; MAX_FRAME_HEADER];
     let n = read_upto(file, at, &mut head)?;
     let head = &head[..n];
@@ -109,7 +108,7 @@ fn frame_header_len(d: u8) -> usize {
 
 /// Where the blocks starting at `at` end (after the last block), if they
 /// all lie before `len`.
-fn blocks_end(file: &File, mut at: u64, len: u64) -> io::Result<Option<u64>> {
+fn blocks_end(file: &dyn Source, mut at: u64, len: u64) -> io::Result<Option<u64>> {
     loop {
         let mut b = [0u8; 3];
         if at + 3 > len || read_upto(file, at, &mut b)? < 3 {
@@ -133,7 +132,7 @@ fn blocks_end(file: &File, mut at: u64, len: u64) -> io::Result<Option<u64>> {
 }
 
 /// Reads up to `buf.len()` bytes at `at`; how many were read.
-fn read_upto(file: &File, at: u64, buf: &mut [u8]) -> io::Result<usize> {
+fn read_upto(file: &dyn Source, at: u64, buf: &mut [u8]) -> io::Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         match file.read_at(&mut buf[done..], at + done as u64) {
@@ -150,6 +149,7 @@ fn read_upto(file: &File, at: u64, buf: &mut [u8]) -> io::Result<usize> {
 mod tests {
     use super::*;
     use crate::compressed::frame_writer::SeekableWriter;
+    use std::fs::File;
     use std::io::Write;
 
     fn file_of(bytes: &[u8]) -> File {

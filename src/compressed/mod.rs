@@ -8,7 +8,7 @@
 //! - `cuts`: where a segment's frames are cut (no I/O);
 //! - `frame_writer`: frames and seek table written to any `Write`;
 //! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`:
-//!   reading;
+//!   reading, from any `source` (a file, or a remote object);
 //! - `frame_walk`: finding the frames of a file whose seek table is lost;
 //! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
 
@@ -24,8 +24,10 @@ pub mod frame_writer;
 mod open;
 pub mod seek_table;
 pub mod segment;
+pub mod source;
 
 pub use compress::{compress_segment, compress_segment_with, CompressOptions, Converted};
 pub use decompress::{decompress_segment, decompress_segment_with};
 pub use durable::Step;
 pub use segment::CompressedSegment;
+pub use source::Source;

@@ -7,19 +7,17 @@ use super::frame_decoder::ZSTD_MAGIC;
 use super::frame_stream::FrameStream;
 use super::frame_walk::walk_frames;
 use super::seek_table::{SeekTable, TableError, FOOTER_LEN};
+use super::source::Source;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::MAGIC;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// The seek table of the compressed segment `file` (at `path`), checked
 /// against the file's length: its frames fill the file up to the table.
-pub fn read_table(file: &File, path: &Path) -> Result<SeekTable> {
+pub fn read_table(file: &dyn Source, path: &Path) -> Result<SeekTable> {
     let len = file
-        .metadata()
-        .map_err(|e| Error::io(path, "read metadata", e))?
-        .len();
+        .size()
+        .map_err(|e| Error::io(path, "read metadata", e))?;
     let read = |at: u64, n: usize| -> Result<Vec<u8>> {
         let mut b = vec![0u8; n];
         file.read_exact_at(&mut b, at)
@@ -93,7 +91,7 @@ pub fn read_table(file: &File, path: &Path) -> Result<SeekTable> {
 /// a walk from the start finds (see `frame_walk`), with the table's error.
 /// For a reader that salvages what it can: fails as `read_table` does if
 /// the walk finds no frame.
-pub fn read_table_salvage(file: &File, path: &Path) -> Result<(SeekTable, Option<Error>)> {
+pub fn read_table_salvage(file: &dyn Source, path: &Path) -> Result<(SeekTable, Option<Error>)> {
     let e = match read_table(file, path) {
         Ok(table) => return Ok((table, None)),
         Err(e) => e,
@@ -105,9 +103,8 @@ pub fn read_table_salvage(file: &File, path: &Path) -> Result<(SeekTable, Option
         return Err(e);
     }
     let len = file
-        .metadata()
-        .map_err(|e| Error::io(path, "read metadata", e))?
-        .len();
+        .size()
+        .map_err(|e| Error::io(path, "read metadata", e))?;
     let walk = walk_frames(file, len).map_err(|e| Error::io(path, "read frames", e))?;
     if walk.frames.frames.is_empty() {
         return Err(e);
@@ -119,7 +116,7 @@ pub fn read_table_salvage(file: &File, path: &Path) -> Result<(SeekTable, Option
 /// with a segment's magic number (decompressing only those bytes): the
 /// frames hold no segment. A frame that does not decompress could hold
 /// one.
-fn holds_no_segment(file: &File, path: &Path, frames: &SeekTable) -> bool {
+fn holds_no_segment(file: &dyn Source, path: &Path, frames: &SeekTable) -> bool {
     let Some(first) = frames.frames.first() else {
         return true;
     };

@@ -9,21 +9,22 @@ use super::frame_decoder::FrameDecoder;
 use super::frame_stream::FrameStream;
 use super::open::{read_table, read_table_salvage};
 use super::seek_table::{FrameEntry, SeekTable};
+use super::source::Source;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{stated_len, SegmentHeader};
 use crate::format::seal::{read_seal_from, SealDirectory, TRAILER_LEN};
 use crate::format::MAX_HEADER_LEN;
 use std::borrow::Cow;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Reads take `&mut self` (the cache and the decompression context); the
 /// segment may move to another thread (`Send`), as a `Reader` may.
 pub struct CompressedSegment {
+    /// The file's path, or the object's `s3://` URL: what errors name.
     path: PathBuf,
-    file: File,
+    file: Box<dyn Source>,
     table: SeekTable,
     header: SegmentHeader,
     header_len: u64,
@@ -41,10 +42,32 @@ impl CompressedSegment {
     /// Opens a compressed segment: its seek table, header and seal must be
     /// intact (a compressed segment is always sealed).
     pub fn open(path: impl AsRef<Path>) -> Result<CompressedSegment> {
-        let mut s = CompressedSegment::open_frames(path)?;
-        s.read_header()?;
-        s.read_seal()?;
-        Ok(s)
+        CompressedSegment::open_frames(path)?.read_header_and_seal()
+    }
+
+    /// Like `open`, for bytes read from `source` (a remote object), named
+    /// `name` in errors; with `salvage`, as `open_salvage` opens a file.
+    pub fn open_source(
+        name: PathBuf,
+        source: Box<dyn Source>,
+        salvage: bool,
+    ) -> Result<(CompressedSegment, Option<Error>)> {
+        let table = match salvage {
+            true => read_table_salvage(source.as_ref(), &name)?.0,
+            false => read_table(source.as_ref(), &name)?,
+        };
+        let s = CompressedSegment::with_table(name, source, table);
+        match salvage {
+            true => s.read_header_and_seal_salvage(),
+            false => s.read_header_and_seal().map(|s| (s, None)),
+        }
+    }
+
+    /// `open`'s reads of the header and the seal.
+    fn read_header_and_seal(mut self) -> Result<CompressedSegment> {
+        self.read_header()?;
+        self.read_seal()?;
+        Ok(self)
     }
 
     /// Like `open`, for a reader that salvages what it can: a header or
@@ -60,18 +83,23 @@ impl CompressedSegment {
     /// replaced by the whole frames found from the start (see
     /// `open_frames_salvage`): the segment is then what they hold.
     pub fn open_salvage(path: impl AsRef<Path>) -> Result<(CompressedSegment, Option<Error>)> {
-        let (mut s, _) = CompressedSegment::open_frames_salvage(path)?;
-        let header_lost = match s.read_header() {
+        let (s, _) = CompressedSegment::open_frames_salvage(path)?;
+        s.read_header_and_seal_salvage()
+    }
+
+    /// `open_salvage`'s reads of the header and the seal.
+    fn read_header_and_seal_salvage(mut self) -> Result<(CompressedSegment, Option<Error>)> {
+        let header_lost = match self.read_header() {
             Ok(()) => None,
             Err(e) if is_lost_header(&e) => {
-                s.header_len = s.table.frames[0].end();
+                self.header_len = self.table.frames[0].end();
                 Some(e)
             }
             Err(e) => return Err(e),
         };
-        match s.read_seal() {
+        match self.read_seal() {
             Err(e) if e.kind() == ErrorKind::Io => Err(e),
-            _ => Ok((s, header_lost)),
+            _ => Ok((self, header_lost)),
         }
     }
 
@@ -83,7 +111,7 @@ impl CompressedSegment {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
         let table = read_table(&file, &path)?;
-        Ok(CompressedSegment::with_table(path, file, table))
+        Ok(CompressedSegment::with_table(path, Box::new(file), table))
     }
 
     /// Like `open_frames`, for a file whose seek table is missing (cut
@@ -97,10 +125,13 @@ impl CompressedSegment {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
         let (table, lost) = read_table_salvage(&file, &path)?;
-        Ok((CompressedSegment::with_table(path, file, table), lost))
+        Ok((
+            CompressedSegment::with_table(path, Box::new(file), table),
+            lost,
+        ))
     }
 
-    fn with_table(path: PathBuf, file: File, table: SeekTable) -> CompressedSegment {
+    fn with_table(path: PathBuf, file: Box<dyn Source>, table: SeekTable) -> CompressedSegment {
         CompressedSegment {
             path,
             file,
@@ -233,7 +264,7 @@ impl CompressedSegment {
             return self.read_at(offset, len);
         }
         let entry = &self.table.frames[i];
-        let (file, path) = (&self.file, self.path.as_path());
+        let (file, path) = (self.file.as_ref(), self.path.as_path());
         let made = fill(
             &mut self.prefix,
             file,
@@ -266,7 +297,7 @@ impl CompressedSegment {
             stream.swap_frames(&mut self.prefix);
         }
         let entry = &self.table.frames[index];
-        let (file, path) = (&self.file, self.path.as_path());
+        let (file, path) = (self.file.as_ref(), self.path.as_path());
         let made = fill(stream, file, path, &mut self.cache, index, entry, upto)?;
         self.count(made);
         Ok(())
@@ -391,7 +422,7 @@ struct Filled {
 /// `entry` of the seek table of `file` (at `path`).
 fn fill(
     stream: &mut FrameStream,
-    file: &File,
+    file: &dyn Source,
     path: &Path,
     cache: &mut FrameCache,
     index: usize,

@@ -16,6 +16,7 @@ pub mod options_clock;
 pub mod reader;
 pub mod reader_batch;
 pub mod reader_poll;
+pub mod reader_tiered;
 pub mod result;
 pub mod retention_shipped;
 pub mod segment_events;

@@ -68,7 +68,7 @@ pub(super) fn closed(path: &Path) -> Error {
 }
 
 /// A new handle for a reader of `path` (a segment or a log directory).
-fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut binlog_reader {
+pub(super) fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut binlog_reader {
     Box::into_raw(Box::new(binlog_reader {
         inner: Some(HoldBack::new(inner)),
         meta: Vec::new(),

@@ -12,11 +12,14 @@ pub mod naming;
 mod options;
 pub mod period;
 mod reader;
+mod reader_tier;
 mod segment_list;
 pub mod segments;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
+#[cfg(feature = "s3")]
+pub(crate) use options::validate_name;
 pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{Gap, LogReader, ReadSegment};

@@ -8,6 +8,7 @@
 //! not an error.
 
 use super::listing::ListingStamp;
+use super::reader_tier::{remote_first_seq, remote_order, Tier};
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
@@ -107,6 +108,11 @@ pub struct LogReader {
     listing: Option<ListingStamp>,
     /// How `next_wait` waits at the end (an inotify watch, once made).
     follow: Follow,
+    /// The log's segments in a bucket (see `reader_tier`), if it has some.
+    tier: Option<Tier>,
+    /// A remote segment a seek opened to look at, to be read next (see
+    /// `open_to_look`).
+    looked_at: Option<(PathBuf, Reader)>,
 }
 
 /// Why the last gap is still open (see `LogReader::open_gap`).
@@ -207,7 +213,44 @@ impl LogReader {
             open_gap: None,
             listing: None,
             follow: Follow::default(),
+            tier: None,
+            looked_at: None,
         }
+    }
+
+    /// Reads log `name` in `dir` and its segments shipped to a bucket
+    /// (`remote`, see `crate::archive`) as one stream: each segment from
+    /// its local file if there is one, else from its object in the
+    /// bucket. Only read and list permissions on the bucket are needed.
+    #[cfg(feature = "s3")]
+    pub fn open_tiered(
+        dir: impl AsRef<Path>,
+        name: &str,
+        remote: crate::archive::RemoteLog,
+    ) -> Result<LogReader> {
+        if remote.log() != name {
+            return Err(Error::invalid(format!(
+                "the remote log is {:?}, not {name:?}",
+                remote.log()
+            )));
+        }
+        let mut r = LogReader::open(dir, name)?;
+        r.tier = Some(Tier::new(remote));
+        // Listed again from the start: the bucket's segments come first.
+        r.files.clear();
+        r.refresh_files()?;
+        Ok(r)
+    }
+
+    /// Reads the segments of a log shipped to a bucket (`remote`), in
+    /// order, with no local directory.
+    #[cfg(feature = "s3")]
+    pub fn open_remote(remote: crate::archive::RemoteLog) -> Result<LogReader> {
+        let mut tier = Tier::new(remote);
+        let files = tier.urls()?;
+        let mut r = LogReader::new(Source::Files, files);
+        r.tier = Some(tier);
+        Ok(r)
     }
 
     /// Gaps met so far (oldest first).
@@ -507,7 +550,11 @@ impl LogReader {
     /// dropped, to open what is there now.
     fn current_replaced(&mut self) -> Result<bool> {
         let r = self.current.as_ref().expect("opened");
-        if !self.is_log() || r.next_seq() != r.header().first_seq || r.seal().is_some() {
+        if !self.is_log()
+            || r.next_seq() != r.header().first_seq
+            || r.seal().is_some()
+            || remote_order(r.path()).is_some()
+        {
             return Ok(false);
         }
         let now = match std::fs::metadata(r.path()) {
@@ -536,12 +583,14 @@ impl LogReader {
         // The last segment whose first sequence number is <= seq.
         let mut start = 0;
         for (i, f) in self.files.iter().enumerate().rev() {
-            match Reader::open(f) {
-                Ok(r) if r.header().first_seq <= seq => {
-                    start = i;
-                    break;
-                }
-                _ => {}
+            // A remote segment's key says where it starts (no GET).
+            let first = match remote_first_seq(f) {
+                Some(first) => Some(first),
+                None => Reader::open(f).ok().map(|r| r.header().first_seq),
+            };
+            if first.is_some_and(|first| first <= seq) {
+                start = i;
+                break;
             }
         }
         self.position(start, |r| r.seek_seq(seq))?;
@@ -573,10 +622,12 @@ impl LogReader {
         self.refresh_files()?;
         let mut i = 0;
         while i < self.files.len() {
-            let skip = match Reader::open(&self.files[i]) {
-                Ok(r) => r
-                    .seal()
-                    .is_some_and(|d| d.record_count == 0 || d.max_ts < ts_ns),
+            let older = |r: &Reader| {
+                r.seal()
+                    .is_some_and(|d| d.record_count == 0 || d.max_ts < ts_ns)
+            };
+            let skip = match self.open_to_look(i, older) {
+                Ok(skip) => skip,
                 // Removed (by retention) since the listing: nothing to read.
                 Err(e) if e.kind() == ErrorKind::NotFound => true,
                 // A segment that cannot be opened (a directory in its
@@ -602,6 +653,23 @@ impl LogReader {
         self.position(last, |r| r.seek_seq(u64::MAX))?;
         self.unreached = SeekTarget::Time(ts_ns).pending();
         Ok(())
+    }
+
+    /// Whether `skip` says to skip segment `i`, opened to look at its
+    /// seal: a local one with `Reader::open`; a remote one as it is read,
+    /// and kept for `open_segment` if not skipped (opening it again would
+    /// cost its GETs again).
+    fn open_to_look(&mut self, i: usize, skip: impl Fn(&Reader) -> bool) -> Result<bool> {
+        let path = self.files[i].clone();
+        if remote_order(&path).is_none() {
+            return Reader::open(&path).map(|r| skip(&r));
+        }
+        let r = self.open_reader(&path)?;
+        let skipped = skip(&r);
+        if !skipped {
+            self.looked_at = Some((path, r));
+        }
+        Ok(skipped)
     }
 
     /// Opens segment `i` and applies `seek` to it.
@@ -636,7 +704,11 @@ impl LogReader {
                 }
             }
             let path = self.files[self.idx].clone();
-            let next = match self.open_reader(&path) {
+            let opened = match self.looked_at.take() {
+                Some((at, r)) if at == path => Ok(r),
+                _ => self.open_reader(&path),
+            };
+            let next = match opened {
                 Ok(r) => self.take_opened(r, &path, &mut relisted)?,
                 Err(e) => self.not_opened(e, &path)?,
             };
@@ -748,6 +820,12 @@ impl LogReader {
                 self.idx += 1;
                 Ok(Opened::TryAgain)
             }
+            // Shipped and removed locally since it was listed: read from
+            // the bucket, listed again.
+            ErrorKind::NotFound if self.tier.is_some() && remote_order(path).is_none() => {
+                self.refresh_files_relisting(true)?;
+                Ok(Opened::TryAgain)
+            }
             ErrorKind::NotFound => {
                 self.note_removed(path);
                 // Not taken as done: a failed roll's file, removed, may be
@@ -787,10 +865,12 @@ impl LogReader {
     /// and damage policy. Skipping damage also reads past a damaged segment
     /// header.
     fn open_reader(&self, path: &Path) -> Result<Reader> {
-        let mut r = if self.skip_damaged {
-            Reader::open_salvage(path)?
-        } else {
-            Reader::open(path)?
+        let mut r = match &self.tier {
+            Some(tier) if remote_order(path).is_some() => {
+                tier.open_reader(path, self.skip_damaged)?
+            }
+            _ if self.skip_damaged => Reader::open_salvage(path)?,
+            _ => Reader::open(path)?,
         };
         if !self.filter.is_empty() {
             let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
@@ -827,19 +907,28 @@ impl LogReader {
     /// segment being read; else the first after the last one read to its
     /// end; else the one at `idx` (after a seek), or after the last one known.
     fn refresh_files(&mut self) -> Result<()> {
+        self.refresh_files_relisting(false)
+    }
+
+    /// `refresh_files`; with `relist`, the remote tier's bucket is listed
+    /// again whatever the local files say.
+    fn refresh_files_relisting(&mut self, relist: bool) -> Result<()> {
         let Source::Log { dir, name } = &self.source else {
             return Ok(());
         };
         // Stamped before listing, kept only once the listing succeeded.
         let stamp = ListingStamp::before_listing(dir);
         self.listing = None;
-        let mut files: Vec<PathBuf> = segments::list_files(dir, name)?
-            .into_iter()
-            .map(|s| s.path)
-            .collect();
+        let local = segments::list_files(dir, name)?;
+        let mut files: Vec<PathBuf> = local.iter().map(|s| s.path.clone()).collect();
         // Places in the listing by read order (a salvaged file's offset is
         // a number: its name does not sort as the log is read).
         let cmp = |a: &Path, b: &Path| segments::read_cmp(name, a, b);
+        if let Some(tier) = &mut self.tier {
+            let numbers: Vec<u64> = local.iter().map(|f| f.order.segment_no).collect();
+            tier.merge(&mut files, &numbers, relist)?;
+            files.sort_by(|a, b| cmp(a, b));
+        }
         let find = |files: &[PathBuf], at: &Path| files.binary_search_by(|f| cmp(f, at));
         let after = |files: &[PathBuf], at: &Path| files.partition_point(|f| cmp(f, at).is_le());
         let from = |files: &[PathBuf], at: &Path| files.partition_point(|f| cmp(f, at).is_lt());

@@ -88,14 +88,20 @@ pub fn plain_path(path: &Path) -> &Path {
 /// How two files of log `name` compare in read order, as `list_files`
 /// sorts them: by `ReadOrder`, then (two files of one number, which only a
 /// failed roll of an older version left) by name; a compressed segment
-/// and its plain file are equal (one segment).
+/// and its plain file are equal (one segment), and so are a segment and
+/// its object in the log's bucket (named by its `s3://` URL, ordered by
+/// the segment number its key carries).
 pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
     let order = |p: &Path| {
         p.file_name()
             .and_then(|n| n.to_str())
             .and_then(|n| naming::parse_log_file_name(name, n))
     };
-    (order(a), plain_path(a)).cmp(&(order(b), plain_path(b)))
+    let remote = super::reader_tier::remote_order;
+    match (remote(a), remote(b)) {
+        (None, None) => (order(a), plain_path(a)).cmp(&(order(b), plain_path(b))),
+        (ra, rb) => ra.or_else(|| order(a)).cmp(&rb.or_else(|| order(b))),
+    }
 }
 
 /// The files salvaged from the segment at `segment` (named as a segment

@@ -22,6 +22,7 @@ use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::header::SegmentHeader;
 use crate::format::FRAME_HEADER_LEN;
 use std::cell::RefCell;
+use std::fs::File;
 use std::path::Path;
 
 /// After a frame that fails to decompress, the bytes that follow are
@@ -54,20 +55,20 @@ pub(super) struct Decoded {
 }
 
 impl Decoded {
-    /// Opens the compressed segment at `path`. With `salvage`, a header or
+    /// Opens the compressed segment in `file` (at `path`). With `salvage`, a header or
     /// seal whose frames are damaged does not fail the open (see
     /// `CompressedSegment::open_salvage`): the header's error is returned
     /// beside it, for `salvage_header`.
-    pub fn open(path: &Path, salvage: bool) -> Result<(Decoded, Option<Error>)> {
-        let (segment, header_lost) = if salvage {
-            CompressedSegment::open_salvage(path)?
-        } else {
-            (CompressedSegment::open(path)?, None)
-        };
+    pub fn open(file: &File, path: &Path, salvage: bool) -> Result<(Decoded, Option<Error>)> {
+        let file = file
+            .try_clone()
+            .map_err(|e| Error::io(path, "open again", e))?;
+        let (segment, header_lost) =
+            CompressedSegment::open_source(path.to_path_buf(), Box::new(file), salvage)?;
         Ok((Decoded::of(segment), header_lost))
     }
 
-    fn of(segment: CompressedSegment) -> Decoded {
+    pub(super) fn of(segment: CompressedSegment) -> Decoded {
         Decoded {
             segment: RefCell::new(segment),
             frame: FrameStream::for_scan(),

@@ -17,7 +17,7 @@ pub(super) fn is_compressed(_: &File) -> bool {
 pub(super) enum Decoded {}
 
 impl Decoded {
-    pub fn open(_: &Path, _: bool) -> Result<(Decoded, Option<Error>)> {
+    pub fn open(_: &std::fs::File, _: &Path, _: bool) -> Result<(Decoded, Option<Error>)> {
         unreachable!("is_compressed is false")
     }
 

@@ -150,8 +150,7 @@ impl Reader {
     /// then holds `to` bytes; false if the file ends before.
     fn pread_frame(&mut self, pos: usize, from: usize, to: usize) -> Result<bool> {
         self.frame_copy.resize(to, 0);
-        match self
-            .file
+        match super::plain_file(&self.file)
             .read_exact_at(&mut self.frame_copy[from..to], (pos + from) as u64)
         {
             Ok(()) => Ok(true),

@@ -64,7 +64,9 @@ use trust::read_seals;
 /// Not `Sync`: one thread at a time iterates a reader.
 pub struct Reader {
     path: PathBuf,
-    file: File,
+    /// The segment's file; `None` only for a compressed segment read from
+    /// another source (`open_compressed`), which reads nothing through it.
+    file: Option<File>,
     /// The file's mapping; empty for a compressed segment, whose records
     /// are read from `decoded`.
     map: Mmap,
@@ -170,9 +172,48 @@ impl Reader {
 
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let (path, file) = open_segment_file(path)?;
-        let (map, decoded, (header, data_start, start_seq, damages)) =
-            open_contents(&file, &path, salvage)?;
-        let original = original_of(&file, &map, decoded.as_deref());
+        let (map, decoded, parts) = open_contents(&file, &path, salvage)?;
+        Ok(Reader::of_parts(path, Some(file), map, decoded, parts))
+    }
+
+    /// A reader of the segment (plain or compressed) in `file`, an open
+    /// file that holds a copy of it (a remote object fetched whole), named
+    /// `name` (its URL) in errors; with `salvage`, as `open_salvage`.
+    pub fn open_file(name: PathBuf, file: File, salvage: bool) -> Result<Reader> {
+        let (map, decoded, parts) = open_contents(&file, &name, salvage)?;
+        let mut r = Reader::of_parts(name, Some(file), map, decoded, parts);
+        r.skip_damaged(salvage);
+        Ok(r)
+    }
+
+    /// A reader of `segment`, a compressed segment read from a source other
+    /// than a file (a remote object), named `name` (its URL) in errors.
+    /// `header_lost`: what `CompressedSegment::open_source` said of a lost
+    /// header (with `salvage`, which also skips damaged regions, as
+    /// `open_salvage` does).
+    #[cfg(feature = "compression")]
+    pub fn open_compressed(
+        name: PathBuf,
+        segment: crate::compressed::CompressedSegment,
+        header_lost: Option<Error>,
+        salvage: bool,
+    ) -> Result<Reader> {
+        let d = Decoded::of(segment);
+        let parts = decoded_parts(&d, header_lost)?;
+        let map = empty_map(&name)?;
+        let mut r = Reader::of_parts(name, None, map, Some(Box::new(d)), parts);
+        r.skip_damaged(salvage);
+        Ok(r)
+    }
+
+    fn of_parts(
+        path: PathBuf,
+        file: Option<File>,
+        map: Mmap,
+        decoded: Option<Box<Decoded>>,
+        (header, data_start, start_seq, damages): HeaderParts,
+    ) -> Reader {
+        let original = original_of(file.as_ref(), &map, decoded.as_deref());
         let (seal, bounding_seal) = read_seals(&original, data_start, start_seq);
         let end = seal
             .as_ref()
@@ -182,7 +223,7 @@ impl Reader {
             .as_ref()
             .map(|d| d.types.iter().map(|t| t.name.as_str().into()).collect())
             .unwrap_or_default();
-        Ok(Reader {
+        Reader {
             next_seq: start_seq,
             start_seq,
             path,
@@ -217,7 +258,7 @@ impl Reader {
             nothing_can_cut_file: false,
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
             follow: Follow::default(),
-        })
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -291,7 +332,7 @@ impl Reader {
 
     /// The segment's original bytes, for reads other than the scan's.
     fn original(&self) -> Original<'_> {
-        original_of(&self.file, &self.map, self.decoded.as_deref())
+        original_of(self.file.as_ref(), &self.map, self.decoded.as_deref())
     }
 
     /// Whether the file ends in a whole seal trailer (its CRC holds and it
@@ -313,7 +354,10 @@ impl Reader {
     /// Whether a writer holds the segment (its exclusive lock): one that may
     /// still add records to it, or close them with a `SEAL_BEGIN` frame.
     pub(crate) fn has_writer(&self) -> Result<bool> {
-        crate::sys::is_locked_exclusively(&self.file)
+        let Some(file) = &self.file else {
+            return Ok(false);
+        };
+        crate::sys::is_locked_exclusively(file)
             .map_err(|e| Error::io(&self.path, "look for its writer's lock", e))
     }
 
@@ -450,20 +494,9 @@ fn open_contents(
     salvage: bool,
 ) -> Result<(Mmap, Option<Box<Decoded>>, HeaderParts)> {
     if decoded::is_compressed(file) {
-        let (d, header_lost) = Decoded::open(path, salvage)?;
-        let parts = match header_lost {
-            Some(e) => d.salvage_header(e)?,
-            None => {
-                let (header, data_start) = d.header();
-                let first = header.first_seq;
-                (header, data_start, first, Vec::new())
-            }
-        };
-        let empty = MmapOptions::new().len(0).map_anon();
-        let empty = empty
-            .and_then(|m| m.make_read_only())
-            .map_err(|e| Error::io(path, "map", e))?;
-        Ok((empty, Some(Box::new(d)), parts))
+        let (d, header_lost) = Decoded::open(file, path, salvage)?;
+        let parts = decoded_parts(&d, header_lost)?;
+        Ok((empty_map(path)?, Some(Box::new(d)), parts))
     } else {
         let map = map_file(file, path)?;
         let parts = decode_header(&map, path, salvage)?;
@@ -471,13 +504,45 @@ fn open_contents(
     }
 }
 
+/// The file of a plain segment's reader, for the reads with pread that
+/// only a plain segment's scan makes (every plain segment has its file).
+fn plain_file(file: &Option<File>) -> &File {
+    file.as_ref().expect("a plain segment has its file")
+}
+
+/// The header's parts of the compressed segment `d`, salvaged after its
+/// header's frame if `header_lost` says it is lost.
+fn decoded_parts(d: &Decoded, header_lost: Option<Error>) -> Result<HeaderParts> {
+    Ok(match header_lost {
+        Some(e) => d.salvage_header(e)?,
+        None => {
+            let (header, data_start) = d.header();
+            let first = header.first_seq;
+            (header, data_start, first, Vec::new())
+        }
+    })
+}
+
+/// The empty mapping of a reader of a compressed segment.
+fn empty_map(path: &Path) -> Result<Mmap> {
+    let empty = MmapOptions::new().len(0).map_anon();
+    empty
+        .and_then(|m| m.make_read_only())
+        .map_err(|e| Error::io(path, "map", e))
+}
+
 /// The original bytes of the segment in `file`, mapped as `map`, or
 /// compressed and read through `decoded`.
-fn original_of<'a>(file: &'a File, map: &'a Mmap, decoded: Option<&'a Decoded>) -> Original<'a> {
-    match decoded {
+fn original_of<'a>(
+    file: Option<&'a File>,
+    map: &'a Mmap,
+    decoded: Option<&'a Decoded>,
+) -> Original<'a> {
+    match (decoded, file) {
         #[cfg(feature = "compression")]
-        Some(d) => Original::Compressed(&d.segment),
-        _ => Original::File { file, map },
+        (Some(d), _) => Original::Compressed(&d.segment),
+        (_, Some(file)) => Original::File { file, map },
+        (_, None) => Original::Bytes(map),
     }
 }
 

@@ -143,8 +143,13 @@ impl Reader {
     /// Reads up to `len` bytes at `offset` into `unsealed_copy` with pread;
     /// returns how many there were before the end of the file.
     fn copy_unsealed(&mut self, offset: usize, len: usize) -> Result<usize> {
-        read_upto(&self.file, &mut self.unsealed_copy, offset as u64, len)
-            .map_err(|e| Error::io_at(&self.path, offset as u64, "read", e))
+        read_upto(
+            super::plain_file(&self.file),
+            &mut self.unsealed_copy,
+            offset as u64,
+            len,
+        )
+        .map_err(|e| Error::io_at(&self.path, offset as u64, "read", e))
     }
 
     /// Maps the file again if its length changed since it was mapped; true
@@ -157,7 +162,7 @@ impl Reader {
         if self.len_now()? == self.map.len() as u64 {
             return Ok(false);
         }
-        self.map = map_file(&self.file, &self.path)?;
+        self.map = map_file(super::plain_file(&self.file), &self.path)?;
         self.end = self.map.len();
         self.checked_to = 0;
         if self.pos > self.end {
@@ -172,8 +177,7 @@ impl Reader {
 
     /// The file's length now (the mapping's is the length when mapped).
     fn len_now(&self) -> Result<u64> {
-        Ok(self
-            .file
+        Ok(super::plain_file(&self.file)
             .metadata()
             .map_err(|e| Error::io(&self.path, "stat", e))?
             .len())

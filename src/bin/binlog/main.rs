@@ -11,6 +11,7 @@ mod compress;
 mod dump;
 mod generate;
 mod info;
+mod remote;
 mod repair;
 mod ship;
 mod stats;
@@ -124,6 +125,8 @@ enum Command {
     Decompress(compress::DecompressArgs),
     /// Upload a log's sealed segments to an S3-compatible bucket.
     Ship(ship::ShipArgs),
+    /// List or verify the segment objects of a log shipped to a bucket.
+    Remote(remote::RemoteArgs),
 }
 
 fn main() -> ExitCode {
@@ -161,6 +164,7 @@ fn main() -> ExitCode {
         Command::Compress(a) => compress::run_compress(a),
         Command::Decompress(a) => compress::run_decompress(a),
         Command::Ship(a) => ship::run(a),
+        Command::Remote(a) => remote::run(a),
     };
     match result {
         Ok(outcome) => outcome.code(),

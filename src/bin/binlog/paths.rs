@@ -49,6 +49,10 @@ pub fn resolve(paths: &[PathBuf], only: Option<&str>) -> CliResult<Vec<Source>> 
     let mut sources = Vec::new();
     let mut files = Vec::new();
     for p in paths {
+        if crate::remote::is_remote(p) {
+            sources.push(crate::remote::resolve(p, only)?);
+            continue;
+        }
         let (p, meta) = &stat_path(p)?;
         if meta.is_dir() {
             let found = scan_dir(p, only)?;

@@ -8,7 +8,7 @@ use crate::output::{self, RecordPrinter};
 use crate::paths;
 use crate::progress::{NoProgressAccepted, Progress};
 use crate::select::{self, Filter, RecordArgs, Walk};
-use binlog::{LogReader, Reader};
+use binlog::LogReader;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -148,7 +148,10 @@ fn open_follower(
 ) -> CliResult<LogReader> {
     let mut lr = match &source.log {
         Some(log) => LogReader::open(&log.dir, &log.name)?,
-        None => LogReader::open_files(source.files)?,
+        None => match crate::remote::log_reader(&source.files) {
+            Some(remote) => remote?,
+            None => LogReader::open_files(source.files)?,
+        },
     };
     lr.skip_damaged(true);
     // With --to-seq every record must be seen, whatever its type, to know
@@ -227,7 +230,7 @@ fn start_seq(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Option<u64
 /// creating it): their records, if they get any, come after.
 fn end_seq(files: &[PathBuf]) -> Option<u64> {
     files.iter().rev().find_map(|f| {
-        let mut r = Reader::open_salvage(f).ok()?;
+        let mut r = crate::remote::open_reader(f, true).ok()?;
         if let Some(d) = r.seal() {
             return Some(r.header().first_seq + d.record_count);
         }

@@ -40,6 +40,10 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
+    let s = &args.source;
+    if let Some(done) = crate::remote::verify(&s.paths, s.log.as_deref()) {
+        return done;
+    }
     let sources = args.source.resolve()?;
     let total = paths::total_len(&paths::all_files(&sources));
     let mut progress = Progress::bytes(total, "verify");

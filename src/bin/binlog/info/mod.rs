@@ -48,6 +48,10 @@ pub struct InfoArgs {
 }
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
+    let s = &args.source;
+    if let Some(done) = crate::remote::info(&s.paths, s.log.as_deref()) {
+        return done;
+    }
     let sources = args.source.resolve()?;
     let files = paths::all_files(&sources);
     let mut progress = Progress::bytes(paths::total_len(&files), "info");

@@ -122,11 +122,7 @@ impl SegmentWalk<'_> {
         progress: &mut Progress,
     ) -> CliResult<Option<Reader>> {
         self.damages_reported = 0;
-        let opened = if self.skip_damaged {
-            Reader::open_salvage(file)
-        } else {
-            Reader::open(file)
-        };
+        let opened = crate::remote::open_reader(file, self.skip_damaged);
         let mut r = match opened {
             Ok(r) => r,
             // A segment being created: no record yet, and nothing to say

@@ -55,11 +55,7 @@ pub fn tail_start(
 /// damage or cannot match. With `skip_damaged` a damaged header or damaged
 /// records are skipped, as `LogReader::skip_damaged` does.
 fn open_prepared(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<Option<Reader>> {
-    let opened = if skip_damaged {
-        Reader::open_salvage(file)
-    } else {
-        Reader::open(file)
-    };
+    let opened = crate::remote::open_reader(file, skip_damaged);
     let mut r = match opened {
         Ok(r) => r,
         Err(e) if is_damage(&e) => return Ok(None),

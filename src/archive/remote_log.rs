@@ -1,0 +1,167 @@
+//! Reading a log's shipped segments from the bucket: the listing of its
+//! segment objects (found by their keys alone, object_name.rs) and a
+//! `Reader` of one object. A compressed object is read with ranged GETs
+//! (remote_source.rs): the open is one suffix GET plus the GET of the
+//! header's frame, a seek one more GET. A plain object is fetched whole in
+//! one GET into an anonymous file and read as a local segment (ranged
+//! reads of plain objects are not done yet).
+//!
+//! Either way the reader is the local one, so every record is checked as
+//! it is from a file, and errors and damage name the object's
+//! `s3://bucket/key` and the offset.
+
+use super::object_name::{log_prefix, parse_segment_key, SegmentKey};
+use super::remote::Remote;
+use super::remote_source::RemoteSource;
+use crate::compressed::CompressedSegment;
+use crate::error::{Error, ErrorKind, Result};
+use crate::reader::Reader;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One segment object of a log, as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedSegment {
+    pub key: SegmentKey,
+    /// The object's full key.
+    pub object_key: String,
+    pub size: u64,
+}
+
+/// A log's segments in a bucket, read with read and list permissions only.
+#[derive(Clone)]
+pub struct RemoteLog {
+    remote: Arc<Remote>,
+    log: String,
+}
+
+impl RemoteLog {
+    pub fn new(remote: Arc<Remote>, log: &str) -> Result<RemoteLog> {
+        crate::log::validate_name(log)?;
+        Ok(RemoteLog {
+            remote,
+            log: log.to_string(),
+        })
+    }
+
+    pub fn remote(&self) -> &Arc<Remote> {
+        &self.remote
+    }
+
+    pub fn log(&self) -> &str {
+        &self.log
+    }
+
+    /// Every segment object of the log, by segment number (one LIST;
+    /// objects whose keys name no segment, like the claim, are left out).
+    pub fn segments(&self) -> Result<Vec<ListedSegment>> {
+        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
+        let mut out: Vec<ListedSegment> = self
+            .remote
+            .list(&prefix)?
+            .into_iter()
+            .filter_map(|o| {
+                Some(ListedSegment {
+                    key: parse_segment_key(&o.name)?,
+                    object_key: format!("{prefix}{}", o.name),
+                    size: o.size,
+                })
+            })
+            .collect();
+        out.sort_by_key(|s| s.key.segment_no);
+        Ok(out)
+    }
+
+    /// How the log reader and errors name the object at `object_key`.
+    pub fn url_of(&self, object_key: &str) -> PathBuf {
+        PathBuf::from(self.remote.location().url_of(object_key))
+    }
+
+    /// The object key `url` (made by `url_of`) names, if it is in this
+    /// log's bucket.
+    pub fn key_of_url(&self, url: &Path) -> Option<String> {
+        let bucket = format!("s3://{}/", self.remote.location().bucket);
+        Some(url.to_str()?.strip_prefix(&bucket)?.to_string())
+    }
+
+    /// A reader of the segment object at `object_key`; with `salvage`, as
+    /// `Reader::open_salvage` opens a file. A missing object is a
+    /// `NotFound` error; an object whose header says another log, segment
+    /// or first sequence number than its key is `WrongLog`.
+    pub fn open_reader(&self, object_key: &str, salvage: bool) -> Result<Reader> {
+        let url = self.url_of(object_key);
+        let key = key_of(&url, object_key)?;
+        if !key.compressed {
+            let bytes = self.get_whole(object_key)?;
+            return self.reader_of_copy(object_key, &bytes, salvage);
+        }
+        let source = RemoteSource::open(Arc::clone(&self.remote), object_key)?;
+        let (segment, lost) =
+            CompressedSegment::open_source(url.clone(), Box::new(source), salvage)?;
+        let reader = Reader::open_compressed(url, segment, lost, salvage)?;
+        check_header(&reader, &key, &self.log)?;
+        Ok(reader)
+    }
+
+    /// The object at `object_key`, whole, in one GET; a missing object is
+    /// a `NotFound` error naming it.
+    pub fn get_whole(&self, object_key: &str) -> Result<Vec<u8>> {
+        self.remote.get(object_key)?.ok_or_else(|| {
+            Error::file(
+                ErrorKind::NotFound,
+                &self.url_of(object_key),
+                "no such object",
+            )
+        })
+    }
+
+    /// A reader of `bytes`, the segment object at `object_key` fetched
+    /// whole (plain or compressed), as `open_reader` reads it.
+    pub fn reader_of_copy(&self, object_key: &str, bytes: &[u8], salvage: bool) -> Result<Reader> {
+        let url = self.url_of(object_key);
+        let key = key_of(&url, object_key)?;
+        let reader = Reader::open_file(url.clone(), anonymous_copy(&url, bytes)?, salvage)?;
+        check_header(&reader, &key, &self.log)?;
+        Ok(reader)
+    }
+}
+
+/// What the segment key `object_key` (at `url`) says.
+fn key_of(url: &Path, object_key: &str) -> Result<SegmentKey> {
+    let name = object_key.rsplit('/').next().unwrap_or(object_key);
+    parse_segment_key(name).ok_or_else(|| {
+        Error::file(
+            ErrorKind::InvalidArgument,
+            url,
+            "not a segment object's key",
+        )
+    })
+}
+
+/// Refuses an object whose header is not what its key says (unless its
+/// header is lost: a salvaging reader's placeholder).
+fn check_header(r: &Reader, key: &SegmentKey, log: &str) -> Result<()> {
+    let h = r.header();
+    if h.log_name.is_empty() {
+        return Ok(());
+    }
+    crate::log::segments::check_log_name(r.path(), h, log)?;
+    if (h.segment_no, h.first_seq) != (key.segment_no, key.first_seq) {
+        let what = format!(
+            "the header says segment {} from sequence {}, the key segment {} from {}",
+            h.segment_no, h.first_seq, key.segment_no, key.first_seq
+        );
+        return Err(Error::at(ErrorKind::WrongLog, r.path(), 0, what));
+    }
+    Ok(())
+}
+
+/// `bytes` in an anonymous temporary file (gone once closed).
+fn anonymous_copy(url: &Path, bytes: &[u8]) -> Result<std::fs::File> {
+    let mut f = crate::sys::anonymous_file(&std::env::temp_dir())
+        .map_err(|e| Error::io(url, "make a temporary copy", e))?;
+    f.write_all(bytes)
+        .map_err(|e| Error::io(url, "make a temporary copy", e))?;
+    Ok(f)
+}

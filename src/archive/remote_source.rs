@@ -1,0 +1,144 @@
+//! A remote compressed segment's bytes, read with ranged GETs: opening
+//! fetches the object's tail in one suffix GET (its seek table, seal
+//! frames and last record frames, for a segment of ordinary size); every
+//! read outside what was fetched is one ranged GET into a window that
+//! grows while reads are sequential (a full read streams with read-ahead,
+//! in bounded memory) and starts small again after a jump (a seek fetches
+//! about the frames it needs). The last few windows are kept, so that
+//! reads that alternate between places (the seal's parts below the tail,
+//! the header's frame, the frame of a record) do not fetch the same bytes
+//! again.
+
+use super::remote::Remote;
+use crate::compressed::Source;
+use crate::error::{Error, ErrorKind, Result};
+use std::cell::RefCell;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+/// How much of an object's end the suffix GET at open fetches.
+pub const TAIL_BYTES: u64 = 256 << 10;
+/// The first GET after a jump fetches at least this much.
+const WINDOW_MIN: usize = 32 << 10;
+/// Sequential GETs double up to this much each.
+const WINDOW_MAX: usize = 4 << 20;
+/// Windows kept (at most `WINDOWS * WINDOW_MAX` bytes, besides the tail).
+const WINDOWS: usize = 3;
+
+pub struct RemoteSource {
+    remote: Arc<Remote>,
+    key: String,
+    len: u64,
+    /// The object's bytes from `tail_at` to its end.
+    tail: Vec<u8>,
+    tail_at: u64,
+    /// The bytes of the last few ranged GETs, the most recently used first.
+    windows: RefCell<Vec<Window>>,
+}
+
+/// The bytes one ranged GET fetched, and how much a GET that continues
+/// them fetches.
+struct Window {
+    at: u64,
+    bytes: Vec<u8>,
+    next_len: usize,
+}
+
+impl Window {
+    fn end(&self) -> u64 {
+        self.at + self.bytes.len() as u64
+    }
+}
+
+impl RemoteSource {
+    /// Fetches the tail of the object at `key`; a missing object is a
+    /// `NotFound` error naming it.
+    pub fn open(remote: Arc<Remote>, key: &str) -> Result<RemoteSource> {
+        let Some((tail, len)) = remote.get_suffix(key, TAIL_BYTES)? else {
+            let url = remote.location().url_of(key);
+            return Err(Error::file(
+                ErrorKind::NotFound,
+                Path::new(&url),
+                "no such object",
+            ));
+        };
+        let tail_at = len.saturating_sub(tail.len() as u64);
+        Ok(RemoteSource {
+            remote,
+            key: key.to_string(),
+            len,
+            tail,
+            tail_at,
+            windows: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// Fetches bytes from `offset` (below `tail_at`) into a new window,
+    /// the first of `windows`: as many as `want`, at least twice the
+    /// window it continues (or `WINDOW_MIN`), never into the tail.
+    fn fetch(&self, windows: &mut Vec<Window>, offset: u64, want: usize) -> io::Result<()> {
+        let continued = windows.iter().position(|w| w.end() == offset);
+        let len = match continued {
+            Some(i) => (windows.remove(i).next_len * 2).min(WINDOW_MAX),
+            None => WINDOW_MIN,
+        };
+        let end = (offset + want.max(len) as u64).min(self.tail_at);
+        let bytes = self
+            .remote
+            .get_range(&self.key, offset..end)
+            .map_err(io::Error::other)?;
+        if bytes.is_empty() {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let w = Window {
+            at: offset,
+            bytes,
+            next_len: len,
+        };
+        windows.insert(0, w);
+        windows.truncate(WINDOWS);
+        Ok(())
+    }
+}
+
+/// Copies what `held` (bytes from `at`) has at `offset` into `buf`; how
+/// many it copied (0 if it holds nothing there).
+fn copy_from(held: &[u8], at: u64, offset: u64, buf: &mut [u8]) -> usize {
+    let Some(skip) = offset.checked_sub(at) else {
+        return 0;
+    };
+    let Some(rest) = usize::try_from(skip).ok().and_then(|s| held.get(s..)) else {
+        return 0;
+    };
+    let n = rest.len().min(buf.len());
+    buf[..n].copy_from_slice(&rest[..n]);
+    n
+}
+
+impl Source for RemoteSource {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.len)
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        if offset >= self.len || buf.is_empty() {
+            return Ok(0);
+        }
+        if offset >= self.tail_at {
+            return Ok(copy_from(&self.tail, self.tail_at, offset, buf));
+        }
+        let mut windows = self.windows.borrow_mut();
+        let held = windows
+            .iter()
+            .position(|w| (w.at..w.end()).contains(&offset));
+        if let Some(i) = held {
+            let w = windows.remove(i);
+            windows.insert(0, w);
+        } else {
+            self.fetch(&mut windows, offset, buf.len())?;
+        }
+        let w = &windows[0];
+        Ok(copy_from(&w.bytes, w.at, offset, buf))
+    }
+}

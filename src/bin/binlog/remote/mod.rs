@@ -1,0 +1,171 @@
+//! Logs shipped to an S3-compatible bucket (`binlog ship`), as the reading
+//! commands see them: `s3://BUCKET/PREFIX/LOG` (or `s3://BUCKET/PREFIX`
+//! with `--log LOG`) is a source whose files are the log's segment
+//! objects, named by their URLs and read with ranged GETs (the library's
+//! `archive::RemoteLog`); `binlog remote ls|verify` list and check them.
+//! Only read and list permissions on the bucket are used.
+
+mod ls;
+mod verify;
+
+use crate::error::{CliError, CliResult, Outcome};
+use crate::paths::Source;
+use binlog::archive::{Connection, Location, Remote, RemoteLog};
+use binlog::Reader;
+use clap::{Args, Subcommand};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The remote logs the PATH arguments named, to open their objects by URL.
+static LOGS: Mutex<Vec<RemoteLog>> = Mutex::new(Vec::new());
+
+/// Whether a PATH argument names a bucket (`s3://...`).
+pub fn is_remote(p: &Path) -> bool {
+    p.as_os_str().as_encoded_bytes().starts_with(b"s3://")
+}
+
+/// The remote log `url` names: `s3://BUCKET/PREFIX/LOG`, or with `log`
+/// set, `s3://BUCKET/PREFIX` holding log `log`.
+pub fn remote_log(url: &str, log: Option<&str>) -> CliResult<RemoteLog> {
+    let (at, name) = match log {
+        Some(name) => (url, name),
+        None => url.trim_end_matches('/').rsplit_once('/').ok_or_else(|| {
+            CliError::usage(format!(
+                "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
+            ))
+        })?,
+    };
+    if at == "s3:/" {
+        return Err(CliError::usage(format!(
+            "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
+        )));
+    }
+    let location = Location::parse(at).map_err(|e| CliError::usage(e.message()))?;
+    let remote = Remote::connect(&location, &Connection::default())?;
+    Ok(RemoteLog::new(Arc::new(remote), name)?)
+}
+
+/// The source a PATH argument `url` names: the log's segment objects in
+/// order, each named by its URL.
+pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Source> {
+    let text = url
+        .to_str()
+        .ok_or_else(|| CliError::usage("an s3:// URL is text"))?;
+    let remote = remote_log(text, log)?;
+    let files: Vec<PathBuf> = remote
+        .segments()?
+        .iter()
+        .map(|s| remote.url_of(&s.object_key))
+        .collect();
+    if files.is_empty() {
+        return Err(CliError::usage(format!(
+            "{text}: no segments of log {:?} here",
+            remote.log()
+        )));
+    }
+    LOGS.lock().unwrap_or_else(|e| e.into_inner()).push(remote);
+    Ok(Source {
+        label: text.to_string(),
+        files,
+        log: None,
+    })
+}
+
+/// A reader of the segment at `path`: a local file, or the segment object
+/// named by its URL (from `resolve`); with `salvage`, as
+/// `Reader::open_salvage`.
+pub fn open_reader(path: &Path, salvage: bool) -> binlog::Result<Reader> {
+    if is_remote(path) {
+        let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((log, key)) = logs.iter().find_map(|l| Some((l, l.key_of_url(path)?))) {
+            return log.open_reader(&key, salvage);
+        }
+    }
+    match salvage {
+        true => Reader::open_salvage(path),
+        false => Reader::open(path),
+    }
+}
+
+/// A log reader of the remote log whose segment objects `files` are
+/// (from `resolve`), `None` if they are local files.
+pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>> {
+    let first = files.first().filter(|f| is_remote(f))?;
+    let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+    let log = logs.iter().find(|l| l.key_of_url(first).is_some())?;
+    Some(binlog::LogReader::open_remote(log.clone()))
+}
+
+/// For `binlog info` and `binlog verify` given URLs: runs `f` on each
+/// remote log they name; `None` if they name local paths only (an error
+/// if both).
+pub fn run_on_urls(
+    paths: &[PathBuf],
+    log: Option<&str>,
+    f: fn(&RemoteLog) -> CliResult<Outcome>,
+) -> Option<CliResult<Outcome>> {
+    let remote = paths.iter().filter(|p| is_remote(p)).count();
+    if remote == 0 {
+        return None;
+    }
+    if remote < paths.len() {
+        return Some(Err(CliError::usage(
+            "give either s3:// URLs or local paths, not both",
+        )));
+    }
+    let mut outcome = Outcome::Clean;
+    for p in paths {
+        let url = p.to_str().unwrap_or_default();
+        match remote_log(url, log).and_then(|l| f(&l)) {
+            Ok(Outcome::Clean) => {}
+            Ok(o) => outcome = o,
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    Some(Ok(outcome))
+}
+
+#[derive(Args, Debug)]
+pub struct RemoteArgs {
+    #[command(subcommand)]
+    pub command: RemoteCommand,
+}
+
+/// Where a shipped log is: `s3://BUCKET/PREFIX/LOG`, or the prefix and
+/// `--log LOG`.
+#[derive(Args, Debug, Clone)]
+pub struct RemoteLogArgs {
+    /// s3://BUCKET/PREFIX/LOG (or s3://BUCKET/PREFIX with --log).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The log's name, if URL is the prefix it was shipped to.
+    #[arg(long, value_name = "NAME")]
+    pub log: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RemoteCommand {
+    /// List a shipped log's segment objects: segment, sequence numbers,
+    /// records, size.
+    Ls(RemoteLogArgs),
+    /// Check each object's size and SHA-256 against its metadata, then
+    /// every record.
+    Verify(RemoteLogArgs),
+}
+
+pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
+    match &args.command {
+        RemoteCommand::Ls(a) => ls::run(&remote_log(&a.url, a.log.as_deref())?),
+        RemoteCommand::Verify(a) => verify::run(&remote_log(&a.url, a.log.as_deref())?),
+    }
+}
+
+/// `binlog info URL`: what `binlog remote ls` prints.
+pub fn info(paths: &[PathBuf], log: Option<&str>) -> Option<CliResult<Outcome>> {
+    run_on_urls(paths, log, ls::run)
+}
+
+/// `binlog verify URL`: what `binlog remote verify` does.
+pub fn verify(paths: &[PathBuf], log: Option<&str>) -> Option<CliResult<Outcome>> {
+    run_on_urls(paths, log, verify::run)
+}

@@ -1,0 +1,45 @@
+//! Where a compressed segment's bytes come from: its file, read with
+//! pread, or (feature "s3") an object in a bucket, read with ranged GETs
+//! (`crate::archive::RemoteSource`). The seek table, the frames and the
+//! frame walk read through this trait only, so a remote segment gets the
+//! same checks, seeks and damage handling as a local one.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+/// Random reads of a compressed segment's bytes. `&self`: reads do not
+/// move a position; a source that caches does so inside.
+pub trait Source: Send {
+    /// The length in bytes.
+    fn size(&self) -> io::Result<u64>;
+
+    /// Reads up to `buf.len()` bytes at `offset`; how many were read (0 at
+    /// or past the end).
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+
+    /// Reads exactly `buf.len()` bytes at `offset`; `UnexpectedEof` if the
+    /// source ends before.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            match self.read_at(&mut buf[done..], offset + done as u64) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Source for File {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        FileExt::read_at(self, buf, offset)
+    }
+}

@@ -1,0 +1,53 @@
+//! The C ABI's tiered log reader: a log read from its directory and from
+//! the bucket its sealed segments were shipped to (`LogReader::open_tiered`).
+
+use super::boundary::{c_path, c_str, call, need_out, put};
+use super::reader::{binlog_reader, boxed};
+use super::result::binlog_result::{self, BINLOG_OK};
+use std::os::raw::c_char;
+
+/// Opens a reader of the rolling log `name` in `dir` and of its segments
+/// shipped to `remote` (`s3://bucket/prefix`, where `binlog ship --to`
+/// put them) as one stream, as `binlog_reader_open_log` reads a log: a
+/// segment removed locally after its upload is read from the bucket
+/// (compressed ones with ranged GETs), not reported as a gap; one missing
+/// from both is a gap (`binlog_reader_gap_count`); a damaged object is an
+/// error naming its `s3://` URL and offset. The endpoint, region and
+/// credentials come from the environment (`AWS_ENDPOINT_URL`,
+/// `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`); read and list permissions are enough. The
+/// reader's bucket client belongs to this process: after fork(), a child
+/// opens its own. `BINLOG_ERR_INVALID_ARGUMENT` if the library was built
+/// without the feature "s3".
+#[no_mangle]
+pub extern "C" fn binlog_reader_open_log_tiered(
+    dir: *const c_char,
+    name: *const c_char,
+    remote: *const c_char,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
+    call(|| {
+        let d = unsafe { c_path(dir, "dir") }?;
+        let n = unsafe { c_str(name, "name") }?;
+        let url = unsafe { c_str(remote, "remote") }?;
+        need_out(out)?;
+        let l = open(d, n, url)?;
+        unsafe { put(out, boxed(l, d)) };
+        Ok(BINLOG_OK)
+    })
+}
+
+#[cfg(feature = "s3")]
+fn open(dir: &std::path::Path, name: &str, url: &str) -> crate::Result<crate::LogReader> {
+    use crate::archive::{Connection, Location, Remote, RemoteLog};
+    let remote = Remote::connect(&Location::parse(url)?, &Connection::default())?;
+    let log = RemoteLog::new(std::sync::Arc::new(remote), name)?;
+    crate::LogReader::open_tiered(dir, name, log)
+}
+
+#[cfg(not(feature = "s3"))]
+fn open(_: &std::path::Path, _: &str, url: &str) -> crate::Result<crate::LogReader> {
+    Err(crate::Error::invalid(format!(
+        "{url}: this libbinlog was built without the feature \"s3\""
+    )))
+}

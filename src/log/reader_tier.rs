@@ -1,0 +1,129 @@
+//! The remote tier of a log reader (feature "s3"): the log's segments
+//! shipped to a bucket (`crate::archive`), read where no local file holds
+//! them. They take their places in the reader's list of files as
+//! `s3://bucket/key` names, ordered by the segment numbers their keys
+//! carry, so the log reads as one stream: a segment deleted locally after
+//! its upload is read from the bucket, not reported as a gap; one missing
+//! from both is a gap; a damaged object is an error (or, skipping damage,
+//! a damaged region) naming its key and offset.
+//!
+//! The bucket is listed when the reader opens, and again only when the
+//! local files start after the last segment the listing showed (segments
+//! shipped and deleted locally since), or when a local file vanished
+//! before it could be opened: a follower at the live end sends no LIST.
+
+use super::naming::ReadOrder;
+use crate::error::Result;
+use crate::reader::Reader;
+use std::path::{Path, PathBuf};
+
+#[cfg(feature = "s3")]
+pub(super) struct Tier {
+    log: crate::archive::RemoteLog,
+    /// The segment objects the last listing showed, as (number, URL).
+    listed: Option<Vec<(u64, PathBuf)>>,
+}
+
+/// Without feature "s3" there is no remote tier (never made).
+#[cfg(not(feature = "s3"))]
+pub(super) enum Tier {}
+
+/// The read order of the segment object at `path` (an `s3://` URL of a
+/// segment key), if it is one.
+pub(super) fn remote_order(path: &Path) -> Option<ReadOrder> {
+    #[cfg(feature = "s3")]
+    if path.as_os_str().as_encoded_bytes().starts_with(b"s3://") {
+        let name = path.file_name()?.to_str()?;
+        let key = crate::archive::object_name::parse_segment_key(name)?;
+        return Some(ReadOrder {
+            segment_no: key.segment_no,
+            salvaged: None,
+        });
+    }
+    let _ = path;
+    None
+}
+
+/// The first sequence number of the segment object at `path`, from its
+/// key alone.
+pub(super) fn remote_first_seq(path: &Path) -> Option<u64> {
+    #[cfg(feature = "s3")]
+    if remote_order(path).is_some() {
+        let name = path.file_name()?.to_str()?;
+        return crate::archive::object_name::parse_segment_key(name).map(|k| k.first_seq);
+    }
+    let _ = path;
+    None
+}
+
+#[cfg(feature = "s3")]
+impl Tier {
+    pub fn new(log: crate::archive::RemoteLog) -> Tier {
+        Tier { log, listed: None }
+    }
+
+    /// A reader of the segment object at `path`; with `salvage` as
+    /// `Reader::open_salvage`.
+    pub fn open_reader(&self, path: &Path, salvage: bool) -> Result<Reader> {
+        let key = self.log.key_of_url(path).ok_or_else(|| {
+            crate::error::Error::file(
+                crate::error::ErrorKind::InvalidArgument,
+                path,
+                "not an object of the log's bucket",
+            )
+        })?;
+        self.log.open_reader(&key, salvage)
+    }
+
+    /// The URLs of the segment objects, by segment number (listed now).
+    pub fn urls(&mut self) -> Result<Vec<PathBuf>> {
+        self.list()?;
+        let listed = self.listed.as_deref().unwrap_or_default();
+        Ok(listed.iter().map(|(_, u)| u.clone()).collect())
+    }
+
+    fn list(&mut self) -> Result<()> {
+        let listed = self.log.segments()?;
+        let urls = listed
+            .iter()
+            .map(|s| (s.key.segment_no, self.log.url_of(&s.object_key)))
+            .collect();
+        self.listed = Some(urls);
+        Ok(())
+    }
+
+    /// Adds to `files` (a log's local files, in read order) the segment
+    /// objects whose numbers no local file has, each in its place. Lists
+    /// the bucket if `relist`, if it was never listed, or if the local
+    /// segments start after the last one listed.
+    pub fn merge(&mut self, files: &mut Vec<PathBuf>, local: &[u64], relist: bool) -> Result<()> {
+        let listed_max = self
+            .listed
+            .as_ref()
+            .map(|l| l.last().map_or(0, |(n, _)| n + 1));
+        let oldest_local = local.iter().min().copied();
+        let stale = match (listed_max, oldest_local) {
+            (None, _) => true,
+            (Some(next), Some(oldest)) => oldest > next,
+            (Some(_), None) => true,
+        };
+        if relist || stale {
+            self.list()?;
+        }
+        let listed = self.listed.as_deref().unwrap_or_default();
+        let remote_only = listed.iter().filter(|(n, _)| !local.contains(n));
+        files.extend(remote_only.map(|(_, u)| u.clone()));
+        Ok(())
+    }
+}
+
+#[cfg(not(feature = "s3"))]
+impl Tier {
+    pub fn open_reader(&self, _: &Path, _: bool) -> Result<Reader> {
+        match *self {}
+    }
+
+    pub fn merge(&mut self, _: &mut Vec<PathBuf>, _: &[u64], _: bool) -> Result<()> {
+        match *self {}
+    }
+}

@@ -1,0 +1,371 @@
+//! Reading a log whose older segments were shipped to a real
+//! S3-compatible server (versitygw on 127.0.0.1, tests/common/s3.rs) and
+//! deleted locally: one ordered stream, the same records as the log read
+//! all local; seeks and type filters on remote segments with ranged GETs
+//! (counted); an object missing from the bucket is a gap, a damaged one
+//! an error naming its key and offset; a follower crosses from the bucket
+//! into the live local segment.
+
+mod common;
+
+use binlog::archive::object_name::segment_key;
+use binlog::archive::{Location, Remote, RemoteLog, ShipOptions, Shipper};
+use binlog::compressed::{compress_segment, CompressOptions};
+use binlog::log::{list_segments, LogOptions};
+use binlog::{LogReader, LogWriter};
+use common::s3::S3Server;
+use common::{copy, Rec, Rng, TempDir};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const BUCKET: &str = "logs";
+const PER: u64 = 6000;
+
+/// Record `i`'s type: every third a "quote", else a "trade".
+fn type_of(i: u64) -> &'static str {
+    if i % 3 == 2 {
+        "quote"
+    } else {
+        "trade"
+    }
+}
+
+/// Record `i`'s payload: 200 random bytes and 300 of text, so that a
+/// segment compresses to a few hundred KiB in frames of a few tens.
+fn payload(i: u64) -> Vec<u8> {
+    let mut r = Rng::new(i);
+    let mut p: Vec<u8> = (0..25).flat_map(|_| r.next_u64().to_le_bytes()).collect();
+    p.extend(format!("record {i:>8} ").repeat(17).bytes());
+    p
+}
+
+fn writer(dir: &Path) -> LogWriter {
+    let opts = LogOptions {
+        max_segment_records: Some(PER),
+        background: false,
+        ..LogOptions::default()
+    };
+    LogWriter::open(dir, "orders", opts).unwrap()
+}
+
+fn write(w: &LogWriter, from: u64, to: u64) {
+    for i in from..to {
+        w.write(type_of(i), &payload(i)).unwrap();
+    }
+}
+
+/// Compresses log `orders`' sealed segments in `dir` numbered `which`, in
+/// frames of 64 KiB.
+fn compress(dir: &Path, which: &[u64]) {
+    let o = CompressOptions {
+        frame_size: 64 << 10,
+        ..CompressOptions::default()
+    };
+    for l in list_segments(dir, "orders").unwrap() {
+        if which.contains(&l.segment_no) {
+            compress_segment(&l.path, &o).unwrap();
+        }
+    }
+}
+
+fn location(prefix: &str) -> Location {
+    Location::parse(&format!("s3://{BUCKET}/{prefix}")).unwrap()
+}
+
+/// Ships the sealed segments of `orders` in `dir` to `prefix`, keeping
+/// the newest `keep` sealed ones locally.
+fn ship(server: &S3Server, dir: &Path, prefix: &str, keep: usize) -> Vec<u64> {
+    let o = ShipOptions {
+        keep_local: Some(keep),
+        connection: server.connection(),
+        ..ShipOptions::default()
+    };
+    let mut s = Shipper::open(dir, "orders", &location(prefix), o).unwrap();
+    s.ship_once().unwrap().removed_local
+}
+
+fn remote_log(server: &S3Server, prefix: &str) -> RemoteLog {
+    let remote = Remote::connect(&location(prefix), &server.connection()).unwrap();
+    RemoteLog::new(Arc::new(remote), "orders").unwrap()
+}
+
+/// Every record `r` returns, and its gaps.
+fn read_all(r: &mut LogReader) -> Vec<Rec> {
+    let mut out = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        out.push(copy(&rec));
+    }
+    out
+}
+
+/// A closed log of 6 segments in `dir` (and a copy of it, all local, in
+/// `all_local`), segment 0 plain and 1..=4 compressed, segments 0..=3
+/// shipped to `prefix` and deleted locally.
+fn half_remote(server: &S3Server, dir: &Path, all_local: &Path, prefix: &str) {
+    let w = writer(dir);
+    write(&w, 0, 6 * PER);
+    w.close().unwrap();
+    compress(dir, &[1, 2, 3, 4]);
+    for l in list_segments(dir, "orders").unwrap() {
+        let name = l.path.file_name().unwrap();
+        std::fs::copy(&l.path, all_local.join(name)).unwrap();
+    }
+    assert_eq!(ship(server, dir, prefix, 2), [0, 1, 2, 3]);
+}
+
+#[test]
+fn a_log_half_local_half_remote_reads_as_the_same_log_all_local() {
+    let server = S3Server::start(&[BUCKET]);
+    let (dir, all_local) = (TempDir::new("read-half"), TempDir::new("read-half-all"));
+    half_remote(&server, dir.path(), all_local.path(), "h");
+    let want = read_all(&mut LogReader::open(all_local.path(), "orders").unwrap());
+    assert_eq!(want.len() as u64, 6 * PER);
+
+    let mut r = LogReader::open_tiered(dir.path(), "orders", remote_log(&server, "h")).unwrap();
+    let got = read_all(&mut r);
+    assert!(r.gaps().is_empty(), "{:?}", r.gaps());
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "records differ from the all-local read");
+
+    // Without the bucket, the shipped segments are not there.
+    let mut local_only = LogReader::open(dir.path(), "orders").unwrap();
+    assert_eq!(read_all(&mut local_only)[0].seq, 4 * PER);
+    // The bucket alone holds every sealed segment (all were shipped; only
+    // the first four were deleted locally).
+    let mut remote_only = LogReader::open_remote(remote_log(&server, "h")).unwrap();
+    assert!(read_all(&mut remote_only) == want);
+}
+
+#[test]
+fn seeks_and_type_filters_on_remote_segments_cost_a_few_ranged_gets() {
+    let server = S3Server::start(&[BUCKET]);
+    let (dir, all_local) = (TempDir::new("read-seek"), TempDir::new("read-seek-all"));
+    half_remote(&server, dir.path(), all_local.path(), "s");
+    let want = read_all(&mut LogReader::open(all_local.path(), "orders").unwrap());
+    let log = remote_log(&server, "s");
+    let listed = log.segments().unwrap();
+    let seg2 = &listed[2];
+    assert_eq!((seg2.key.segment_no, seg2.key.first_seq), (2, 2 * PER));
+    assert!(seg2.key.compressed);
+
+    // Open: one suffix GET (seek table, seal) and one of the header's frame.
+    let before = log.remote().requests();
+    let mut r = log.open_reader(&seg2.object_key, false).unwrap();
+    let opened = log.remote().requests();
+    assert_eq!(opened.gets - before.gets, 2, "{opened:?}");
+    // Seek: one more GET, of the frames holding the record.
+    let target = 2 * PER + 1234;
+    r.seek_seq(target).unwrap();
+    let rec = copy(&r.next().unwrap().unwrap());
+    assert!(rec == want[target as usize]);
+    let sought = log.remote().requests();
+    assert_eq!(sought.gets - opened.gets, 1, "{sought:?}");
+    let fetched = sought.bytes - before.bytes;
+    assert!(
+        fetched * 3 < seg2.size,
+        "{fetched} bytes fetched of {}",
+        seg2.size
+    );
+    eprintln!(
+        "open + seek of a {} byte object: {} GETs, {fetched} bytes",
+        seg2.size,
+        sought.gets - before.gets
+    );
+
+    // A full read streams the object with read-ahead: each byte below
+    // the tail fetched about once, in GETs that grow while sequential.
+    let before = log.remote().requests();
+    let mut full = log.open_reader(&seg2.object_key, false).unwrap();
+    let mut n = 0;
+    while full.next().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, PER);
+    let read = log.remote().requests();
+    let (gets, bytes) = (read.gets - before.gets, read.bytes - before.bytes);
+    assert!(bytes <= seg2.size + (64 << 10), "{bytes} of {}", seg2.size);
+    assert!(gets <= 2 + seg2.size / (64 << 10), "{gets} GETs");
+    eprintln!(
+        "full read of a {} byte object: {gets} GETs, {bytes} bytes",
+        seg2.size
+    );
+
+    // Through the log reader: seek_seq and seek_time land on the same
+    // records as all local, seek_seq after one LIST with 3 GETs.
+    let mut t = LogReader::open_tiered(dir.path(), "orders", log.clone()).unwrap();
+    let at = log.remote().requests();
+    t.seek_seq(PER + 2077).unwrap();
+    assert!(copy(&t.next().unwrap().unwrap()) == want[(PER + 2077) as usize]);
+    let after = log.remote().requests();
+    assert_eq!((after.gets - at.gets, after.lists - at.lists), (3, 0));
+    let ts = want[(3 * PER + 5) as usize].ts;
+    t.seek_time(ts).unwrap();
+    let first = copy(&t.next().unwrap().unwrap());
+    let expect = want.iter().find(|w| w.ts >= ts).unwrap();
+    assert!(first == *expect);
+
+    // A type filter over remote and local segments returns exactly the
+    // records of that type, in order.
+    let mut f = LogReader::open_tiered(dir.path(), "orders", log.clone()).unwrap();
+    f.filter_types(&["quote"]);
+    let quotes = read_all(&mut f);
+    let want_quotes: Vec<&Rec> = want.iter().filter(|w| w.type_name == "quote").collect();
+    assert_eq!(quotes.len(), want_quotes.len());
+    assert!(quotes.iter().zip(want_quotes).all(|(a, b)| a == b));
+}
+
+#[test]
+fn an_object_missing_from_the_bucket_is_a_gap_not_an_error() {
+    let server = S3Server::start(&[BUCKET]);
+    let (dir, all_local) = (TempDir::new("read-gap"), TempDir::new("read-gap-all"));
+    half_remote(&server, dir.path(), all_local.path(), "g");
+    let key = segment_key("g", "orders", 1, PER, true);
+    std::fs::remove_file(server.object_file(BUCKET, &key)).unwrap();
+
+    let mut r = LogReader::open_tiered(dir.path(), "orders", remote_log(&server, "g")).unwrap();
+    let got = read_all(&mut r);
+    let seqs: Vec<u64> = got.iter().map(|g| g.seq).collect();
+    let expected: Vec<u64> = (0..PER).chain(2 * PER..6 * PER).collect();
+    assert!(seqs == expected, "sequence numbers read");
+    assert_eq!(r.gaps().len(), 1, "{:?}", r.gaps());
+    let g = &r.gaps()[0];
+    assert_eq!((g.from_seq, g.to_seq), (Some(PER), Some(2 * PER)));
+    let next_key = segment_key("g", "orders", 2, 2 * PER, true);
+    assert!(g.reason.contains(&next_key), "{}", g.reason);
+}
+
+#[test]
+fn a_damaged_or_truncated_object_is_reported_with_its_key_and_offset() {
+    let server = S3Server::start(&[BUCKET]);
+    let (dir, all_local) = (TempDir::new("read-dmg"), TempDir::new("read-dmg-all"));
+    half_remote(&server, dir.path(), all_local.path(), "d");
+    let want = read_all(&mut LogReader::open(all_local.path(), "orders").unwrap());
+    // Segment 1: bytes in the middle of a frame overwritten.
+    let key1 = segment_key("d", "orders", 1, PER, true);
+    let file1 = server.object_file(BUCKET, &key1);
+    let mut bytes = std::fs::read(&file1).unwrap();
+    let mid = bytes.len() / 3;
+    bytes[mid..mid + 64].fill(0x55);
+    std::fs::write(&file1, &bytes).unwrap();
+    // Segment 3: cut short.
+    let key3 = segment_key("d", "orders", 3, 3 * PER, true);
+    let file3 = server.object_file(BUCKET, &key3);
+    let len3 = std::fs::metadata(&file3).unwrap().len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file3)
+        .unwrap();
+    f.set_len(len3 / 2).unwrap();
+
+    let url = |key: &str| format!("s3://{BUCKET}/{key}");
+    let mut r = LogReader::open_tiered(dir.path(), "orders", remote_log(&server, "d")).unwrap();
+    let mut got = Vec::new();
+    let e = loop {
+        match r.next() {
+            Ok(Some(rec)) => got.push(copy(&rec)),
+            Ok(None) => panic!("read to the end past a damaged object"),
+            Err(e) => break e,
+        }
+    };
+    // Every record returned is the right one; the error names the object.
+    assert!(got.len() as u64 >= PER && got[..] == want[..got.len()]);
+    assert!(e.to_string().contains(&url(&key1)), "{e}");
+    assert!(e.offset().is_some(), "{e}");
+
+    // The truncated object: opening it fails naming it and the offset.
+    let mut t = LogReader::open_tiered(dir.path(), "orders", remote_log(&server, "d")).unwrap();
+    let e = t.seek_seq(3 * PER).unwrap_err();
+    assert!(e.to_string().contains(&url(&key3)), "{e}");
+    assert!(e.offset().is_some(), "{e}");
+
+    // Skipping damage: the region in segment 1 is a damaged region of
+    // that object; of the truncated one, the whole frames before the cut
+    // are read, and the records after them are a gap; every record
+    // returned is the right one.
+    let mut s = LogReader::open_tiered(dir.path(), "orders", remote_log(&server, "d")).unwrap();
+    s.skip_damaged(true);
+    let got = read_all(&mut s);
+    assert!(got.iter().all(|g| want[g.seq as usize] == *g));
+    assert_eq!(got.last().unwrap().seq, 6 * PER - 1);
+    let damages = s.damages();
+    assert_eq!(damages.len(), 1, "{damages:?}");
+    assert_eq!(damages[0].0.to_str(), Some(url(&key1).as_str()));
+    let d = damages[0].1;
+    assert!(
+        d.offset > 0 && (PER..2 * PER).contains(&d.from_seq),
+        "{d:?}"
+    );
+    let gaps = s.gaps();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    let cut_from = gaps[0].from_seq.unwrap();
+    assert!((3 * PER..4 * PER).contains(&cut_from), "{gaps:?}");
+    assert_eq!(gaps[0].to_seq, Some(4 * PER));
+    let read: u64 = got.len() as u64;
+    let lost = (d.to_seq - d.from_seq) + (4 * PER - cut_from);
+    assert_eq!(read + lost, 6 * PER, "every record read or reported lost");
+}
+
+#[test]
+fn segments_shipped_and_removed_locally_while_a_reader_reads_are_read_from_the_bucket() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("read-moving");
+    let w = writer(dir.path());
+    write(&w, 0, 5 * PER);
+    w.close().unwrap();
+    compress(dir.path(), &[0, 1, 2, 3]);
+    // The reader lists an empty bucket and reads segment 0 locally.
+    let log = remote_log(&server, "m");
+    let mut r = LogReader::open_tiered(dir.path(), "orders", log.clone()).unwrap();
+    let mut seqs = Vec::new();
+    let mut read_to = |r: &mut LogReader, n: u64| {
+        while (seqs.len() as u64) < n {
+            seqs.push(r.next().unwrap().unwrap().seq);
+        }
+    };
+    read_to(&mut r, 10);
+    // Segments 0 and 1 shipped and removed: 0 stays readable through the
+    // reader's mapping, 1 is found by listing the bucket again.
+    assert_eq!(ship(&server, dir.path(), "m", 3), [0, 1]);
+    read_to(&mut r, 2 * PER + 10);
+    // While it reads segment 2 locally, segments 2 and 3 go too.
+    assert_eq!(ship(&server, dir.path(), "m", 1), [2, 3]);
+    read_to(&mut r, 3 * PER);
+    while let Some(rec) = r.next().unwrap() {
+        seqs.push(rec.seq);
+    }
+    assert!(seqs == (0..5 * PER).collect::<Vec<_>>());
+    assert!(r.gaps().is_empty(), "{:?}", r.gaps());
+    let lists = log.remote().requests().lists;
+    assert!((2..=4).contains(&lists), "{lists} LISTs");
+}
+
+#[test]
+fn a_follower_crosses_from_remote_history_into_the_live_segment() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("read-follow");
+    let w = writer(dir.path());
+    write(&w, 0, 3 * PER + 10);
+    compress(dir.path(), &[0, 1]);
+    assert_eq!(ship(&server, dir.path(), "f", 1), [0, 1]);
+
+    let log = remote_log(&server, "f");
+    let mut r = LogReader::open_tiered(dir.path(), "orders", log.clone()).unwrap();
+    let mut seqs = Vec::new();
+    while let Some(rec) = r.next_wait(Duration::from_millis(50)).unwrap() {
+        seqs.push(rec.seq);
+    }
+    assert!(seqs == (0..3 * PER + 10).collect::<Vec<_>>());
+    write(&w, 3 * PER + 10, 3 * PER + 20);
+    while let Some(rec) = r.next_wait(Duration::from_millis(500)).unwrap() {
+        seqs.push(rec.seq);
+        if rec.seq + 1 == 3 * PER + 20 {
+            break;
+        }
+    }
+    assert!(seqs == (0..3 * PER + 20).collect::<Vec<_>>());
+    assert!(r.gaps().is_empty(), "{:?}", r.gaps());
+    // Following the live segment sends no LIST: only the open listed.
+    assert_eq!(log.remote().requests().lists, 1);
+    w.close().unwrap();
+}
