@@ -149,10 +149,13 @@ test-c: lib examples
 	done
 
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json;
-# the Python binding's: bench-python, target/bench-python.json)
-bench: lib zstd-tool $(BUILD)/bench/bench
+# compressed segments: target/bench-compress.json; shipping to and reading
+# from versitygw: target/bench-archive.json; the Python binding's:
+# bench-python, target/bench-python.json)
+bench: lib zstd-tool s3-server $(BUILD)/bench/bench
 	$(BUILD)/bench/bench target/bench.json
 	$(CARGO) bench --bench compress -- target/bench-compress.json
+	BINLOG_VERSITYGW=$(VERSITYGW) $(CARGO) bench --bench archive -- target/bench-archive.json
 	$(MAKE) --no-print-directory bench-python
 
 $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
