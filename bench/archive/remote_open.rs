@@ -21,6 +21,9 @@ pub struct Opened {
     pub sparse: Vec<SparseEntry>,
     /// Bytes the GET fetched.
     pub fetched: u64,
+    /// Of those, the bytes an open needs: from the frame holding the
+    /// sparse index's start to the end.
+    pub needed: u64,
 }
 
 /// The suffix GET and what it gives.
@@ -48,11 +51,14 @@ pub fn open(client: &Client, key: &str) -> Opened {
         .chunks_exact(SPARSE_ENTRY_LEN)
         .map(|e| SparseEntry::decode(e).expect("sparse entry"))
         .collect();
+    let needed =
+        size - table.frames[table.frame_at(seal.sparse_offset).expect("a frame")].compressed_offset;
     Opened {
         table,
         seal,
         sparse,
         fetched: suffix.len() as u64,
+        needed,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::client::Client;
 use crate::common::s3::S3Server;
 use crate::median;
 use crate::records::RecordWalk;
-use crate::remote_open::{decompress, open, Opened};
+use crate::remote_open::{decompress, open, Opened, SUFFIX_BYTES};
 use crate::upload::Object;
 use std::time::Instant;
 
@@ -20,6 +20,8 @@ const SEEKS: u64 = 15;
 struct Seek {
     gets: u64,
     bytes: u64,
+    /// Of `bytes`, those of the suffix the open did not need.
+    unneeded: u64,
     secs: f64,
 }
 
@@ -40,6 +42,7 @@ pub fn measure(server: &S3Server, object: &Object) -> String {
         median(bytes),
         median(seeks.iter().map(|s| s.secs).collect()),
     );
+    let unneeded = seeks.iter().map(|s| s.unneeded).max().unwrap_or(0) as f64;
     println!(
         "open + seek, compressed object of {:.1} MB: {gets} GETs after the listing, {:.0} KB fetched \
          ({:.2}% of the object; largest {:.0} KB, {:.2}%), {:.1} ms (medians of {SEEKS}; target 2 GETs, \
@@ -51,8 +54,15 @@ pub fn measure(server: &S3Server, object: &Object) -> String {
         share(max_bytes),
         secs * 1e3
     );
+    println!(
+        "open + seek: of the {} KiB suffix GET the open needed {:.1} KB; a suffix GET of only those: \
+         {:.2}% of the object (median)",
+        SUFFIX_BYTES >> 10,
+        (SUFFIX_BYTES as f64 - unneeded) / 1e3,
+        share(med_bytes - unneeded)
+    );
     format!(
-        r#""open_seek":{{"object_bytes":{},"gets":{gets},"bytes":{med_bytes:.0},"bytes_max":{max_bytes:.0},"share_pct":{:.3},"share_pct_max":{:.3},"ms":{:.2}}}"#,
+        r#""open_seek":{{"object_bytes":{},"gets":{gets},"bytes":{med_bytes:.0},"bytes_max":{max_bytes:.0},"share_pct":{:.3},"share_pct_max":{:.3},"ms":{:.2},"suffix_unneeded":{unneeded:.0}}}"#,
         object.bytes,
         share(med_bytes),
         share(max_bytes),
@@ -68,6 +78,7 @@ fn seek(client: &Client, key: &str, target: u64) -> Seek {
     Seek {
         gets: 2,
         bytes: fetched,
+        unneeded: opened.fetched - opened.needed,
         secs: t.elapsed().as_secs_f64(),
     }
 }
