@@ -12,6 +12,11 @@ CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
 # The S3-compatible server the archive tests start (tests/common/s3.rs).
 VERSITYGW_VERSION := 1.8.0
 VERSITYGW  := $(TOOLS)/bin/versitygw-$(VERSITYGW_VERSION)
+# The second S3-compatible server, for `make torture` only: MinIO, whose
+# releases carry no semantic version tag, so the module is pinned by its
+# pseudo-version (the commit of a release).
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+MINIO      := $(TOOLS)/bin/minio-$(MINIO_VERSION)
 GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 RELEASE    := target/release
@@ -24,7 +29,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool s3-server
+.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool s3-server s3-server-minio
 
 all: lib header examples
 
@@ -43,6 +48,16 @@ $(VERSITYGW):
 	ln -sf $(TOOLS)/versitygw-$(VERSITYGW_VERSION)/versitygw $@
 
 s3-server: $(VERSITYGW)
+
+# MinIO (AGPL-3.0; run as a separate program by the tests, never linked),
+# built from its pinned module: a large build (minutes). `make torture`
+# runs the archive tests against it too (BINLOG_S3_SERVER=minio).
+$(MINIO):
+	@mkdir -p $(TOOLS)/bin $(TOOLS)/minio-$(MINIO_VERSION)
+	GOFLAGS=-mod=mod GOBIN=$(TOOLS)/minio-$(MINIO_VERSION) $(GO) install github.com/minio/minio@$(MINIO_VERSION)
+	ln -sf $(TOOLS)/minio-$(MINIO_VERSION)/minio $@
+
+s3-server-minio: $(MINIO)
 
 tools: $(CBINDGEN) $(VERSITYGW)
 
@@ -139,10 +154,13 @@ run-c-tests:
 	done
 
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json;
-# the Python binding's: bench-python, target/bench-python.json)
-bench: lib zstd-tool $(BUILD)/bench/bench
+# compressed segments: target/bench-compress.json; shipping to and reading
+# from versitygw: target/bench-archive.json; the Python binding's:
+# bench-python, target/bench-python.json)
+bench: lib zstd-tool s3-server $(BUILD)/bench/bench
 	$(BUILD)/bench/bench target/bench.json
 	$(CARGO) bench --bench compress -- target/bench-compress.json
+	BINLOG_VERSITYGW=$(VERSITYGW) $(CARGO) bench --bench archive -- target/bench-archive.json
 	$(MAKE) --no-print-directory bench-python
 
 $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
@@ -400,7 +418,9 @@ bench-python: python-wheel
 # Go and Java suites with 1,000 rounds of their reader close race
 # (close_race_test.go, CloseRaceTest) and the Java read timing over
 # 200,000 records (BatchReadTest), and 1,000 SIGKILLs of `binlog ship`
-# against versitygw (tests/archive_ship_kill.rs). BINLOG_TEST_SEED=<n>
+# against versitygw (tests/archive_ship_kill.rs); then the shipping tests
+# and those 1,000 kills again against MinIO (less the one test that
+# removes an object's file behind versitygw's back). BINLOG_TEST_SEED=<n>
 # replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
@@ -412,7 +432,7 @@ TORTURE_SHIP_KILLS   ?= 1000
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
-torture: miri s3-server
+torture: miri s3-server s3-server-minio
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(CARGO) test --test concurrency -- --nocapture
@@ -422,6 +442,10 @@ torture: miri s3-server
 	BINLOG_FAILING_WRITES_SEEDS=3 $(CARGO) test --test writer_failing_writes
 	BINLOG_SHRINK_REOPENS=300 $(CARGO) test --test shrink_under_reader
 	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) $(CARGO) test --test archive_ship_kill -- --nocapture
+	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_ship -- \
+	  --skip a_segment_whose_copy_vanished_is_kept_locally
+	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) \
+	  $(CARGO) test --test archive_ship_kill -- --nocapture
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \
 	  $(MAKE) test-java

@@ -2,7 +2,11 @@
 //! gateway over a directory) on 127.0.0.1, on a free port, over a fresh
 //! directory, with known test credentials. `make s3-server` installs the
 //! pinned binary (the Makefile's tools cache); `BINLOG_VERSITYGW` names
-//! another. The server is stopped (SIGKILL, then reaped) when dropped.
+//! another. With `BINLOG_S3_SERVER=minio` the server is MinIO instead
+//! (`make s3-server-minio`; `BINLOG_MINIO` names another binary), as `make
+//! torture` runs the archive tests a second time: MinIO keeps objects in
+//! its own layout, so `object_file` is versitygw's only. The server is
+//! stopped (SIGKILL, then reaped) when dropped.
 
 use super::TempDir;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -15,6 +19,8 @@ pub const SECRET_KEY: &str = "binlog-test-secret";
 pub const REGION: &str = "us-east-1";
 /// The version the Makefile pins (VERSITYGW_VERSION).
 pub const VERSION: &str = "1.8.0";
+/// The version the Makefile pins (MINIO_VERSION).
+pub const MINIO_VERSION: &str = "v0.0.0-20260212201848-7aac2a2c5b7c";
 
 pub struct S3Server {
     child: Child,
@@ -23,14 +29,32 @@ pub struct S3Server {
     pub root: TempDir,
 }
 
-/// The versitygw binary: `BINLOG_VERSITYGW`, or where `make s3-server`
-/// puts it.
+/// Whether the tests run against MinIO (`BINLOG_S3_SERVER=minio`) rather
+/// than versitygw.
+pub fn is_minio() -> bool {
+    std::env::var("BINLOG_S3_SERVER").is_ok_and(|s| s == "minio")
+}
+
+/// The server's name and version, for messages.
+pub fn server_name() -> String {
+    match is_minio() {
+        true => format!("MinIO {MINIO_VERSION}"),
+        false => format!("versitygw {VERSION}"),
+    }
+}
+
+/// The server's binary: `BINLOG_VERSITYGW` (`BINLOG_MINIO`), or where
+/// `make s3-server` (`make s3-server-minio`) puts it.
 pub fn binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("BINLOG_VERSITYGW") {
+    let (var, name) = match is_minio() {
+        true => ("BINLOG_MINIO", format!("minio-{MINIO_VERSION}")),
+        false => ("BINLOG_VERSITYGW", format!("versitygw-{VERSION}")),
+    };
+    if let Some(p) = std::env::var_os(var) {
         return PathBuf::from(p);
     }
     let home = std::env::var_os("HOME").expect("HOME");
-    PathBuf::from(home).join(format!(".cache/libbinlog-tools/bin/versitygw-{VERSION}"))
+    PathBuf::from(home).join(format!(".cache/libbinlog-tools/bin/{name}"))
 }
 
 impl S3Server {
@@ -72,9 +96,14 @@ impl S3Server {
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "versitygw did not answer on {addr}"
+                "{} did not answer on {addr}",
+                server_name()
             );
             std::thread::sleep(Duration::from_millis(20));
+        }
+        while is_minio() && !minio_ready(addr) {
+            assert!(Instant::now() < deadline, "MinIO not ready on {addr}");
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -106,8 +135,9 @@ impl S3Server {
     }
 
     /// The file holding object `key` of `bucket` (the posix backend keeps
-    /// each object as a file of its key's path).
+    /// each object as a file of its key's path; not MinIO).
     pub fn object_file(&self, bucket: &str, key: &str) -> PathBuf {
+        assert!(!is_minio(), "MinIO keeps no object as a file of its own");
         self.root.join(bucket).join(key)
     }
 }
@@ -119,20 +149,51 @@ impl Drop for S3Server {
     }
 }
 
-/// versitygw on 127.0.0.1:`port` over `root`.
+/// The server on 127.0.0.1:`port` over `root`.
 fn spawn(bin: &std::path::Path, port: u16, root: &std::path::Path) -> Child {
-    Command::new(bin)
-        .args(["--port", &format!("127.0.0.1:{port}")])
-        .args([
-            "--access", ACCESS_KEY, "--secret", SECRET_KEY, "--region", REGION, "--quiet",
+    let mut c = Command::new(bin);
+    if is_minio() {
+        c.args([
+            "server",
+            "--quiet",
+            "--address",
+            &format!("127.0.0.1:{port}"),
         ])
-        .arg("posix")
         .arg(root)
-        .stdin(Stdio::null())
+        .envs([
+            ("MINIO_ROOT_USER", ACCESS_KEY),
+            ("MINIO_ROOT_PASSWORD", SECRET_KEY),
+            ("MINIO_REGION", REGION),
+            ("MINIO_BROWSER", "off"),
+        ]);
+    } else {
+        c.args(["--port", &format!("127.0.0.1:{port}")])
+            .args([
+                "--access", ACCESS_KEY, "--secret", SECRET_KEY, "--region", REGION, "--quiet",
+            ])
+            .arg("posix")
+            .arg(root);
+    }
+    c.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()))
+}
+
+/// Whether MinIO at `addr` says it is ready (it accepts connections
+/// before it serves requests).
+fn minio_ready(addr: SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut answer = [0u8; 12];
+    s.write_all(b"GET /minio/health/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_ok()
+        && s.read_exact(&mut answer).is_ok()
+        && &answer[9..12] == b"200"
 }
 
 /// A port nothing listens on now (the kernel's pick, released).
