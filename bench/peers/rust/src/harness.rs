@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// One side of a row: returns the time of what it measured.
+type Side<'a> = &'a mut dyn FnMut(&Path) -> Duration;
+
 pub struct Params {
     pub pairs: usize,
     pub records_600: u64,
@@ -56,7 +59,7 @@ impl Params {
     ) {
         let (mut lib_rate, mut peer_rate) = (Vec::new(), Vec::new());
         for i in 0..self.pairs {
-            let mut sides: [(&mut dyn FnMut(&Path) -> Duration, &mut Vec<f64>); 2] =
+            let mut sides: [(Side, &mut Vec<f64>); 2] =
                 [(&mut lib, &mut lib_rate), (&mut peer, &mut peer_rate)];
             if i % 2 == 1 {
                 sides.reverse();
