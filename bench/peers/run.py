@@ -161,10 +161,31 @@ def print_table(condition: dict):
                   f"  {load['min']:.1f}-{load['max']:.1f}")
 
 
+def markdown(path: str):
+    """Prints a results file as the Markdown table docs/PERFORMANCE.md shows."""
+    with open(path) as f:
+        result = json.load(f)
+    m = result["machine"]
+    print(f"{m['date_utc']}, {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}; "
+          f"{result['pairs']} pairs, {result['records_600']} / {result['records_32']} records of 600 / 32 B, "
+          f"{result['records_durable']} durable{' (BENCH_PEERS_QUICK)' if result['quick'] else ''}.\n")
+    first, second = result["conditions"]
+    print(f"| suite | peer | row | as found: ratio [range] | load | after touching: ratio [range] | load |")
+    print("|---|---|---|---|---|---|---|")
+    for s1, s2 in zip(first["suites"], second["suites"]):
+        for r1, r2 in zip(s1["rows"], s2["rows"]):
+            cells = [f"{r['ratio_median']:.2f}x [{r['ratio_min']:.2f}-{r['ratio_max']:.2f}] | "
+                     f"{s['load']['min']:.1f}-{s['load']['max']:.1f}" for r, s in ((r1, s1), (r2, s2))]
+            print(f"| {r1['suite']} | {r1['peer']} | {r1['row']} | {cells[0]} | {cells[1]} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=os.path.join(ROOT, "target", "bench-peers.json"))
+    parser.add_argument("--markdown", metavar="JSON", help="print a results file as a Markdown table, run nothing")
     args = parser.parse_args()
+    if args.markdown:
+        return markdown(args.markdown)
     quick = os.environ.get("BENCH_PEERS_QUICK", "") not in ("", "0")
     sizes = QUICK if quick else FULL
     touch_gib = float(os.environ.get("BENCH_PEERS_TOUCH_GB", "3"))
