@@ -56,7 +56,7 @@ func main() {
 			if t > 1 && !peer.concurrentWrites {
 				continue
 			}
-			p.pairs(row{peer.name, fmt.Sprintf("durable append 600 B, %d thread(s)", t), n},
+			p.pairs(row{peer.name, fmt.Sprintf("durable append 600 B, %d thread%s", t, plural(t)), n},
 				func(d string) float64 { return binlogAppendDurable(d, payload, n, t) },
 				func(d string) float64 { return peer.appendDurable(d, payload, n, t) })
 		}
@@ -82,4 +82,11 @@ func check(err error, what string) {
 	if err != nil {
 		panic(fmt.Sprintf("%s: %v", what, err))
 	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -44,11 +44,19 @@ fn main() {
         p.pairs(
             &Row::new(
                 "okaywal",
-                format!("durable append 600 B, {threads} thread(s)"),
+                format!("durable append 600 B, {threads} thread{}", plural(threads)),
                 n,
             ),
             |d| libbinlog_side::append_durable(d, &payload, n, threads),
             |d| okaywal_side::append_durable(d, &payload, n, threads),
         );
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }
