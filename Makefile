@@ -392,20 +392,21 @@ bench-python: python-wheel
 bench-peers: bench-peers-build
 	$(PYTHON) bench/peers/run.py --out target/bench-peers.json
 
-# What `make test` checks of the peers' suites (about 20 s): the Rust crate
-# type-checks against the library as it is, and the Go module vets (it
-# compiles) against the binding; the Java suite needs `make java`'s jar.
-.PHONY: check-bench-peers
-check-bench-peers:
-	cd bench/peers/rust && $(CARGO) check --locked
-	cd bench/peers/go && CGO_ENABLED=1 $(GO) vet -tags binlog_buildtree .
-
 bench-peers-build: java python-wheel
 	cd bench/peers/rust && $(CARGO) build --release --locked
 	@mkdir -p target/bench-peers
 	cd bench/peers/go && CGO_ENABLED=1 $(GO) build -tags binlog_buildtree -o $(abspath target/bench-peers/go-bench-peers) .
 	cd bench/peers/java && mvn -B -q package
 	$(call python-venv,$(PY_BUILD)/bench-venv)
+
+# What `make test` checks of the peers' suites (about 20 s): the Rust crate
+# type-checks against the library as it is, and the Go module vets (it
+# compiles) against the binding; the Java suite is not checked (it needs
+# the jar `make java` installs).
+.PHONY: check-bench-peers
+check-bench-peers:
+	cd bench/peers/rust && $(CARGO) check --locked
+	cd bench/peers/go && CGO_ENABLED=1 $(GO) vet -tags binlog_buildtree .
 
 
 # --- long runs and Miri (docs/RELIABILITY.md) --------------------------------
