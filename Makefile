@@ -109,7 +109,7 @@ demo: lib header $(BUILD)/examples/quickstart
 
 # --- tests -----------------------------------------------------------------
 test: check-header check-abi lint test-rust test-c test-consumer test-go test-go-consumer test-java \
-  test-java-consumer test-python fuzz-short
+  test-java-consumer test-python fuzz-short check-bench-peers
 	@echo "make test: all suites passed"
 
 # Every Rust test (the archive tests start the pinned versitygw: s3-server);
@@ -404,6 +404,36 @@ test-python: python-wheel
 bench-python: python-wheel
 	$(call python-venv,$(PY_BUILD)/bench-venv)
 	$(PY_BUILD)/bench-venv/bin/python $(PY_SRC)/bench/bench_io.py target/bench-python.json --dir target
+
+# --- peers (issue 31; not a test): libbinlog against the libraries users
+# would pick instead, each fetched by name at a pinned version from its
+# registry: commitlog and okaywal (crates.io; bench/peers/rust, its own
+# Cargo.lock and target dir), tidwall/wal and rosedblabs/wal (the Go module
+# proxy; bench/peers/go, the binding by a replace directive and the tag
+# binlog_buildtree), Chronicle Queue (Maven Central; bench/peers/java, the
+# jar `make java` installs), and plain file I/O from Python (bench_io.py).
+# bench/peers/run.py runs them twice (memory as found, then after touching
+# BENCH_PEERS_TOUCH_GB, default 3), prints a table and writes
+# target/bench-peers.json; BENCH_PEERS_QUICK=1 runs fewer records and pairs.
+.PHONY: bench-peers bench-peers-build
+bench-peers: bench-peers-build
+	$(PYTHON) bench/peers/run.py --out target/bench-peers.json
+
+bench-peers-build: java python-wheel
+	cd bench/peers/rust && $(CARGO) build --release --locked
+	@mkdir -p target/bench-peers
+	cd bench/peers/go && CGO_ENABLED=1 $(GO) build -tags binlog_buildtree -o $(abspath target/bench-peers/go-bench-peers) .
+	cd bench/peers/java && mvn -B -q package
+	$(call python-venv,$(PY_BUILD)/bench-venv)
+
+# What `make test` checks of the peers' suites (about 20 s): the Rust crate
+# type-checks against the library as it is, and the Go module vets (it
+# compiles) against the binding; the Java suite is not checked (it needs
+# the jar `make java` installs).
+.PHONY: check-bench-peers
+check-bench-peers:
+	cd bench/peers/rust && $(CARGO) check --locked
+	cd bench/peers/go && CGO_ENABLED=1 $(GO) vet -tags binlog_buildtree .
 
 
 # --- long runs and Miri (docs/RELIABILITY.md) --------------------------------

@@ -1,0 +1,71 @@
+package io.libbinlog.bench;
+
+import io.libbinlog.Reader;
+import io.libbinlog.RecordBatch;
+import io.libbinlog.Writer;
+import java.nio.file.Path;
+
+/** libbinlog's side of each row, through its JNI binding. */
+final class LibbinlogSide {
+    private static final String TYPE = "rec";
+
+    private LibbinlogSide() {}
+
+    private static Path segment(Path dir) {
+        return dir.resolve("bench.binlog");
+    }
+
+    private static void writeAll(Writer w, byte[] payload, int n) {
+        for (int i = 0; i < n; i++) {
+            w.write(TYPE, payload);
+        }
+    }
+
+    /** One write per record, then close (everything handed to the OS). */
+    static double appendOne(Path dir, byte[] payload, int n) {
+        long start = System.nanoTime();
+        try (Writer w = Writer.openSegment(segment(dir))) {
+            writeAll(w, payload, n);
+        }
+        return Pairs.timed(start);
+    }
+
+    /** writeBatch of batch records of one type at a time, payloads end to end. */
+    static double appendBatched(Path dir, byte[] payload, int n, int batch) {
+        byte[] data = new byte[batch * payload.length];
+        int[] lengths = new int[batch];
+        for (int i = 0; i < batch; i++) {
+            System.arraycopy(payload, 0, data, i * payload.length, payload.length);
+            lengths[i] = payload.length;
+        }
+        long start = System.nanoTime();
+        try (Writer w = Writer.openSegment(segment(dir))) {
+            for (int left = n; left > 0; left -= batch) {
+                w.writeBatch(TYPE, data, lengths, Math.min(left, batch));
+            }
+        }
+        return Pairs.timed(start);
+    }
+
+    /** Writes n records (not timed), then times opening and reading them all with nextBatch. */
+    static double readAll(Path dir, byte[] payload, int n) {
+        try (Writer w = Writer.openSegment(segment(dir))) {
+            writeAll(w, payload, n);
+        }
+        RecordBatch batch = new RecordBatch(1 << 20, 4096);
+        long start = System.nanoTime();
+        long count = 0, bytes = 0;
+        try (Reader r = Reader.open(segment(dir))) {
+            for (int k; (k = r.nextBatch(batch)) > 0; count += k) {
+                for (int i = 0; i < k; i++) {
+                    bytes += batch.payloadLength(i);
+                }
+            }
+        }
+        double secs = Pairs.timed(start);
+        if (count != n || bytes != (long) n * payload.length) {
+            throw new IllegalStateException("libbinlog read " + count + " of " + n + " records");
+        }
+        return secs;
+    }
+}

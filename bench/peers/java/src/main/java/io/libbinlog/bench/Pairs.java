@@ -1,0 +1,76 @@
+package io.libbinlog.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Interleaved pairs: libbinlog and the peer once each per pair, in alternating order, each in a fresh
+ * directory, after one pair not counted (the JIT).
+ */
+final class Pairs {
+    /** One side of a row: returns the seconds of what it measured. */
+    interface Side {
+        double run(Path dir) throws Exception;
+    }
+
+    private final int pairs;
+    private final Path dir;
+
+    Pairs(int pairs, Path dir) {
+        this.pairs = pairs;
+        this.dir = dir;
+    }
+
+    void run(String peer, String row, int records, Side lib, Side other) throws Exception {
+        List<Double> libRate = new ArrayList<>(), peerRate = new ArrayList<>();
+        // A first pair, not counted, so that both sides run compiled code.
+        for (Side side : new Side[] {lib, other}) {
+            Path d = freshDir();
+            side.run(d);
+            delete(d);
+        }
+        for (int i = 0; i < pairs; i++) {
+            boolean peerFirst = i % 2 == 1;
+            for (int k = 0; k < 2; k++) {
+                boolean isLib = (k == 0) != peerFirst;
+                Path d = freshDir();
+                double secs = (isLib ? lib : other).run(d);
+                (isLib ? libRate : peerRate).add(records / secs);
+                delete(d);
+            }
+        }
+        System.out.println("{\"suite\":\"java\",\"peer\":\"" + peer + "\",\"row\":\"" + row + "\",\"records\":" + records
+                + ",\"lib_per_s\":" + json(libRate) + ",\"peer_per_s\":" + json(peerRate) + "}");
+    }
+
+    static double timed(long startNs) {
+        return (System.nanoTime() - startNs) / 1e9;
+    }
+
+    private static String json(List<Double> xs) {
+        return xs.stream().map(String::valueOf).collect(Collectors.joining(",", "[", "]"));
+    }
+
+    private Path freshDir() throws IOException {
+        Path d = dir.resolve("run");
+        delete(d);
+        return Files.createDirectories(d);
+    }
+
+    private static void delete(Path d) throws IOException {
+        if (!Files.exists(d)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(d)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
+                Files.delete(p);
+            }
+        }
+    }
+}

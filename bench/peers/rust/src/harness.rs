@@ -1,0 +1,93 @@
+//! Interleaved pairs: each pair runs libbinlog and the peer once each, in
+//! alternating order, in fresh directories; a row's line carries every
+//! pair's records per second for both sides.
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// One side of a row: returns the time of what it measured.
+type Side<'a> = &'a mut dyn FnMut(&Path) -> Duration;
+
+pub struct Params {
+    pub pairs: usize,
+    pub records_600: u64,
+    pub records_32: u64,
+    pub records_durable: u64,
+    dir: PathBuf,
+}
+
+pub struct Row {
+    peer: &'static str,
+    name: String,
+    records: u64,
+}
+
+impl Row {
+    pub fn new(peer: &'static str, name: String, records: u64) -> Row {
+        Row {
+            peer,
+            name,
+            records,
+        }
+    }
+}
+
+impl Params {
+    pub fn from_args() -> Params {
+        let a: Vec<String> = std::env::args().collect();
+        assert!(
+            a.len() == 6,
+            "usage: {} PAIRS RECORDS_600 RECORDS_32 RECORDS_DURABLE DIR",
+            a[0]
+        );
+        let num = |i: usize| a[i].parse::<u64>().expect("a number");
+        Params {
+            pairs: num(1) as usize,
+            records_600: num(2),
+            records_32: num(3),
+            records_durable: num(4),
+            dir: PathBuf::from(&a[5]),
+        }
+    }
+
+    /// Runs `lib` and `peer` `self.pairs` times each, interleaved; each
+    /// returns the time of what it measured.
+    pub fn pairs(
+        &self,
+        row: &Row,
+        mut lib: impl FnMut(&Path) -> Duration,
+        mut peer: impl FnMut(&Path) -> Duration,
+    ) {
+        let (mut lib_rate, mut peer_rate) = (Vec::new(), Vec::new());
+        for i in 0..self.pairs {
+            let mut sides: [(Side, &mut Vec<f64>); 2] =
+                [(&mut lib, &mut lib_rate), (&mut peer, &mut peer_rate)];
+            if i % 2 == 1 {
+                sides.reverse();
+            }
+            for (run, rates) in sides {
+                let dir = self.fresh_dir();
+                let t = run(&dir);
+                rates.push(row.records as f64 / t.as_secs_f64());
+                std::fs::remove_dir_all(&dir).expect("remove the bench directory");
+            }
+        }
+        println!(
+            "{{\"suite\":\"rust\",\"peer\":\"{}\",\"row\":\"{}\",\"records\":{},\"lib_per_s\":{:?},\"peer_per_s\":{:?}}}",
+            row.peer, row.name, row.records, lib_rate, peer_rate
+        );
+    }
+
+    fn fresh_dir(&self) -> PathBuf {
+        let dir = self.dir.join("run");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the bench directory");
+        dir
+    }
+}
+
+/// The time `f` takes.
+pub fn timed(f: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
+}

@@ -1,0 +1,62 @@
+//! libbinlog against commitlog and okaywal, interleaved pairs, one JSON line
+//! per row on stdout (read by bench/peers/run.py).
+//!
+//! Usage: binlog-bench-peers PAIRS RECORDS_600 RECORDS_32 RECORDS_DURABLE DIR
+mod commitlog_side;
+mod harness;
+mod libbinlog_side;
+mod okaywal_side;
+
+use harness::{Params, Row};
+
+const BATCH: usize = 256;
+const THREADS: usize = 8;
+
+fn main() {
+    let p = Params::from_args();
+    for size in [600usize, 32] {
+        let n = if size == 600 {
+            p.records_600
+        } else {
+            p.records_32
+        };
+        let payload = vec![0x5a_u8; size];
+        let row = |what: &str| Row::new("commitlog", format!("{what} {size} B"), n);
+        p.pairs(
+            &row("append one call per record"),
+            |d| libbinlog_side::append_one(d, &payload, n),
+            |d| commitlog_side::append_one(d, &payload, n),
+        );
+        p.pairs(
+            &row(&format!("append batched ({BATCH})")),
+            |d| libbinlog_side::append_batched(d, &payload, n, BATCH),
+            |d| commitlog_side::append_batched(d, &payload, n, BATCH),
+        );
+        p.pairs(
+            &row("full-scan read"),
+            |d| libbinlog_side::read_all(d, &payload, n),
+            |d| commitlog_side::read_all(d, &payload, n),
+        );
+    }
+    let payload = vec![0x5a_u8; 600];
+    let n = p.records_durable;
+    for threads in [1, THREADS] {
+        p.pairs(
+            &Row::new(
+                "okaywal",
+                format!("durable append 600 B, {threads} thread{}", plural(threads)),
+                n,
+            ),
+            |d| libbinlog_side::append_durable(d, &payload, n, threads),
+            |d| okaywal_side::append_durable(d, &payload, n, threads),
+        );
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
