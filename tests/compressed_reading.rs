@@ -182,6 +182,18 @@ fn a_type_filter_reads_a_compressed_segment_through_its_index() {
     }
 }
 
+/// The error a reader of `zst` stops at, reading every record before it.
+fn first_error(zst: &Path) -> binlog::Error {
+    let mut z = Reader::open(zst).unwrap();
+    loop {
+        match z.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("read past a damaged frame"),
+            Err(e) => break e,
+        }
+    }
+}
+
 #[test]
 fn a_frame_that_does_not_decompress_costs_only_its_records() {
     let dir = TempDir::new("zread-damage");
@@ -191,14 +203,7 @@ fn a_frame_that_does_not_decompress_costs_only_its_records() {
     let f = common::compressed::damage_compressed_frame(&zst, 10);
     let (from, to) = (f.offset, f.end());
 
-    let mut z = Reader::open(&zst).unwrap();
-    let err = loop {
-        match z.next() {
-            Ok(Some(_)) => {}
-            Ok(None) => panic!("read past a damaged frame"),
-            Err(e) => break e,
-        }
-    };
+    let err = first_error(&zst);
     assert_eq!(err.kind(), ErrorKind::CorruptFrame, "{err}");
     assert!(err.to_string().contains("frame 10"), "{err}");
     assert!(
@@ -302,14 +307,7 @@ fn a_damaged_frame_a_reader_first_read_in_part_is_reported_as_a_damaged_frame() 
     let zst = compressed_copy(&plain);
     let all = read_all(&mut Reader::open(&plain).unwrap());
     let f = common::compressed::damage_compressed_frame(&zst, 1);
-    let mut z = Reader::open(&zst).unwrap();
-    let err = loop {
-        match z.next() {
-            Ok(Some(_)) => {}
-            Ok(None) => panic!("read past a damaged frame"),
-            Err(e) => break e,
-        }
-    };
+    let err = first_error(&zst);
     assert_eq!(err.kind(), ErrorKind::CorruptFrame, "{err}");
     assert!(err.to_string().contains("frame 1 "), "{err}");
     assert_eq!(err.offset(), Some(f.compressed_offset), "{err}");
