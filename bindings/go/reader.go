@@ -211,6 +211,35 @@ func OpenLogReader(dir, name string) (*Reader, error) {
 	})
 }
 
+// OpenLogTieredReader opens a reader of the rolling log name in dir and of
+// its segments shipped to remote ("s3://bucket/prefix", where a Shipper
+// puts them) as one stream: a segment removed locally after its upload is
+// read from the bucket, not reported as a gap. The endpoint, region and
+// credentials come from the environment (AWS_ENDPOINT_URL, AWS_REGION,
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); read and list permissions
+// are enough.
+func OpenLogTieredReader(dir, name, remote string) (*Reader, error) {
+	const op = "open tiered log reader"
+	cdir, cname, free, err := cStrings(op, "dir", dir, "name", name)
+	if err != nil {
+		return nil, err
+	}
+	defer free()
+	cremote, err := cString(op, "remote", remote)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(cremote))
+	var h *C.binlog_reader
+	lockThread()
+	err = result(op, C.binlog_reader_open_log_tiered(cdir, cname, cremote, &h))
+	unlockThread()
+	if err != nil {
+		return nil, err
+	}
+	return newReader(h, dir+"/"+name), nil
+}
+
 // OpenGlob opens a reader of the files in dir whose names match pattern
 // (* and ? wildcards), read in name order as one stream.
 func OpenGlob(dir, pattern string) (*Reader, error) {

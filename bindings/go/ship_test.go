@@ -2,6 +2,8 @@ package binlog
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -134,5 +136,72 @@ func TestAShippedLogKeepsItsSegmentsUntilUploadedAndItsHardCapCounts(t *testing.
 	if n, err := w.DroppedUnshipped(); err != nil || n != 3 {
 		t.Fatalf("DroppedUnshipped: %d, %v", n, err)
 	}
+	must(t, w.Close())
+}
+
+func TestATieredReaderReadsShippedSegmentsRemovedLocallyFromTheBucket(t *testing.T) {
+	dir := t.TempDir()
+	prefix := "go-" + t.Name()
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2})
+	must(t, err)
+	var want []string
+	for i := 0; i < 7; i++ { // segments 0..2 sealed, 3 active
+		p := []byte{byte('a' + i)}
+		want = append(want, string(p))
+		_, err := w.Write("t", p)
+		must(t, err)
+	}
+	must(t, w.Flush())
+	opts := shipOptions(t, prefix)
+	opts.RemoveLocal, opts.KeepLocal = true, 0
+	s, err := OpenShipper(dir, "orders", opts)
+	must(t, err)
+	if r, err := s.ShipOnce(); err != nil || r.RemovedLocal != 3 {
+		t.Fatalf("ship: %+v, %v", r, err)
+	}
+	must(t, s.Close())
+	// The reader takes the endpoint and credentials from the environment.
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":      opts.Endpoint,
+		"AWS_REGION":            opts.Region,
+		"AWS_ACCESS_KEY_ID":     opts.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": opts.SecretAccessKey,
+	} {
+		t.Setenv(k, v)
+	}
+	r, err := OpenLogTieredReader(dir, "orders", opts.URL)
+	must(t, err)
+	var got []string
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		must(t, err)
+		got = append(got, string(rec.Payload))
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("tiered read: %v, want %v", got, want)
+	}
+	if n, err := r.GapCount(); err != nil || n != 0 {
+		t.Fatalf("gaps: %d, %v", n, err)
+	}
+	must(t, r.Close())
+	// Without the bucket, only the live segment's record is left.
+	r, err = OpenLogReader(dir, "orders")
+	must(t, err)
+	n := 0
+	for {
+		_, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		must(t, err)
+		n++
+	}
+	if n != 1 {
+		t.Fatalf("local read: %d records, want the live segment's 1", n)
+	}
+	must(t, r.Close())
 	must(t, w.Close())
 }
