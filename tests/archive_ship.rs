@@ -322,6 +322,13 @@ fn a_large_segment_goes_up_in_parts_with_its_metadata() {
     let bytes = std::fs::read(file).unwrap();
     assert!(bytes.len() > 12 << 20);
     assert_eq!(remote.get(&key).unwrap().unwrap(), bytes);
+    // Read back in 8 MiB ranged GETs, as before a local removal.
+    let gets = remote.requests().gets;
+    assert_eq!(
+        remote.digest(&key).unwrap().unwrap(),
+        binlog::archive::digest::of_bytes(&bytes)
+    );
+    assert_eq!(remote.requests().gets - gets, 2);
     let meta = remote
         .head(&key)
         .unwrap()

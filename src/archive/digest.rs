@@ -13,35 +13,64 @@ pub struct Digest {
     pub sha256: String,
 }
 
+/// A digest computed over bytes given a part at a time.
+pub struct Hasher {
+    ctx: Context,
+    bytes: u64,
+}
+
+impl Hasher {
+    pub fn new() -> Hasher {
+        Hasher {
+            ctx: Context::new(&SHA256),
+            bytes: 0,
+        }
+    }
+
+    pub fn update(&mut self, part: &[u8]) {
+        self.ctx.update(part);
+        self.bytes += part.len() as u64;
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn finish(self) -> Digest {
+        Digest {
+            bytes: self.bytes,
+            sha256: hex(self.ctx.finish().as_ref()),
+        }
+    }
+}
+
+impl Default for Hasher {
+    fn default() -> Hasher {
+        Hasher::new()
+    }
+}
+
 /// The digest of `bytes`.
 pub fn of_bytes(bytes: &[u8]) -> Digest {
-    let mut ctx = Context::new(&SHA256);
-    ctx.update(bytes);
-    Digest {
-        bytes: bytes.len() as u64,
-        sha256: hex(ctx.finish().as_ref()),
-    }
+    let mut h = Hasher::new();
+    h.update(bytes);
+    h.finish()
 }
 
 /// The digest of everything `read` yields; errors name `path`.
 pub fn of_reader(mut read: impl Read, path: &Path, doing: &str) -> Result<Digest> {
-    let mut ctx = Context::new(&SHA256);
+    let mut h = Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
     loop {
         let n = match read.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::io_at(path, bytes, doing, e)),
+            Err(e) => return Err(Error::io_at(path, h.bytes(), doing, e)),
         };
-        ctx.update(&buf[..n]);
-        bytes += n as u64;
+        h.update(&buf[..n]);
     }
-    Ok(Digest {
-        bytes,
-        sha256: hex(ctx.finish().as_ref()),
-    })
+    Ok(h.finish())
 }
 
 /// The digest of the plain segment a file holds: the file's own bytes, or
@@ -75,5 +104,10 @@ mod tests {
         );
         let streamed = of_reader(&b"abc"[..], Path::new("x"), "read").unwrap();
         assert_eq!(streamed, d);
+        let mut parts = Hasher::new();
+        parts.update(b"a");
+        parts.update(b"");
+        parts.update(b"bc");
+        assert_eq!(parts.finish(), d);
     }
 }

@@ -4,6 +4,7 @@
 //! doc of `archive` for what that means for threads and fork()). Every
 //! error names the object (`s3://bucket/key`).
 
+use super::digest::{Digest, Hasher};
 use super::location::{Connection, Location};
 use super::metadata::ObjectMetadata;
 use crate::error::{Error, ErrorKind, Result};
@@ -17,6 +18,9 @@ use std::future::Future;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
+
+/// The bytes each ranged GET of `Remote::digest` reads.
+const DIGEST_PART: u64 = 8 << 20;
 
 /// An object a listing or HEAD found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -249,6 +253,25 @@ impl Remote {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.error(key, "GET", e)),
         }
+    }
+
+    /// The size and SHA-256 of the object at `key`, read with ranged GETs
+    /// of `DIGEST_PART` bytes (memory does not grow with the object);
+    /// `None` if there is no such object.
+    pub fn digest(&self, key: &str) -> Result<Option<Digest>> {
+        let Some((size, _)) = self.head(key)? else {
+            return Ok(None);
+        };
+        let mut h = Hasher::new();
+        while h.bytes() < size {
+            let at = h.bytes();
+            let part = self.get_range(key, at..size.min(at + DIGEST_PART))?;
+            if part.is_empty() {
+                break; // the object is shorter than its HEAD said: its digest says so
+            }
+            h.update(&part);
+        }
+        Ok(Some(h.finish()))
     }
 
     /// The last `len` bytes of the object at `key` (all of it, if shorter)

@@ -1,10 +1,9 @@
 //! Removing local copies of shipped segments: only past the newest
 //! `keep_local` sealed ones, and only after the copy in the bucket is read
-//! back and found to hold the bytes uploaded (a GET and its SHA-256: one
+//! back and found to hold the bytes uploaded (ranged GETs and its SHA-256: one
 //! download per segment removed, none at startup).
 
 use super::Shipper;
-use crate::archive::digest;
 use crate::archive::journal::{Entry, State};
 use crate::archive::local::{self, LocalLog, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
@@ -77,7 +76,7 @@ impl Shipper {
     }
 
     /// Whether the object of journal entry `e` still holds the bytes it
-    /// was uploaded with (a GET, its SHA-256 compared with the entry's):
+    /// was uploaded with (ranged GETs, its SHA-256 compared with the entry's):
     /// `Corrupt`, naming the object and keeping the local segment `s`, if
     /// it was damaged or truncated in the bucket since; `NotFound` if it
     /// is gone. The outer result is a failure to find out.
@@ -88,14 +87,13 @@ impl Shipper {
             e.object
         );
         let url = self.remote.location().url_of(&key);
-        let Some(got) = self.remote.get(&key)? else {
+        let Some(d) = self.remote.digest(&key)? else {
             return Ok(Err(Error::file(
                 ErrorKind::NotFound,
                 Path::new(&url),
                 "listed, then gone",
             )));
         };
-        let d = digest::of_bytes(&got);
         if d.bytes == e.bytes && d.sha256 == e.sha256 {
             return Ok(Ok(()));
         }
