@@ -19,8 +19,8 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-/// The bytes each ranged GET of `Remote::digest` reads.
-const DIGEST_PART: u64 = 8 << 20;
+/// The bytes each ranged GET of `Remote::for_each_part` reads.
+const PART: u64 = 8 << 20;
 
 /// An object a listing or HEAD found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -256,22 +256,38 @@ impl Remote {
     }
 
     /// The size and SHA-256 of the object at `key`, read with ranged GETs
-    /// of `DIGEST_PART` bytes (memory does not grow with the object);
-    /// `None` if there is no such object.
+    /// (see `for_each_part`); `None` if there is no such object.
     pub fn digest(&self, key: &str) -> Result<Option<Digest>> {
+        let mut h = Hasher::new();
+        let found = self.for_each_part(key, |part| {
+            h.update(part);
+            Ok(())
+        })?;
+        Ok(found.map(|_| h.finish()))
+    }
+
+    /// Calls `f` on the object at `key` from its start, `PART` bytes (one
+    /// ranged GET) at a time, so that memory does not grow with the
+    /// object: its size (as a HEAD gave it), `None` if there is no such
+    /// object. An object shorter than its HEAD said ends early.
+    pub fn for_each_part(
+        &self,
+        key: &str,
+        mut f: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<Option<u64>> {
         let Some((size, _)) = self.head(key)? else {
             return Ok(None);
         };
-        let mut h = Hasher::new();
-        while h.bytes() < size {
-            let at = h.bytes();
-            let part = self.get_range(key, at..size.min(at + DIGEST_PART))?;
+        let mut at = 0;
+        while at < size {
+            let part = self.get_range(key, at..size.min(at + PART))?;
             if part.is_empty() {
-                break; // the object is shorter than its HEAD said: its digest says so
+                break;
             }
-            h.update(&part);
+            f(&part)?;
+            at += part.len() as u64;
         }
-        Ok(Some(h.finish()))
+        Ok(Some(size))
     }
 
     /// The last `len` bytes of the object at `key` (all of it, if shorter)

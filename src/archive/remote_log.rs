@@ -93,8 +93,10 @@ impl RemoteLog {
         let url = self.url_of(object_key);
         let key = key_of(&url, object_key)?;
         if !key.compressed {
-            let bytes = self.get_whole(object_key)?;
-            return self.reader_of_copy(object_key, &bytes, salvage);
+            let copy = self.copy_whole(object_key)?;
+            let reader = Reader::open_file(url.clone(), copy, salvage)?;
+            check_header(&reader, &key, &self.log)?;
+            return Ok(reader);
         }
         let source = RemoteSource::open(Arc::clone(&self.remote), object_key)?;
         let (segment, lost) =
@@ -114,6 +116,24 @@ impl RemoteLog {
                 "no such object",
             )
         })
+    }
+
+    /// The object at `object_key` copied into an anonymous temporary file,
+    /// a ranged GET at a time (`Remote::for_each_part`: memory does not
+    /// grow with the object); a missing object is a `NotFound` error
+    /// naming it.
+    fn copy_whole(&self, object_key: &str) -> Result<std::fs::File> {
+        let url = self.url_of(object_key);
+        let mut f = crate::sys::anonymous_file(&std::env::temp_dir())
+            .map_err(|e| Error::io(&url, "make a temporary copy", e))?;
+        let found = self.remote.for_each_part(object_key, |part| {
+            f.write_all(part)
+                .map_err(|e| Error::io(&url, "make a temporary copy", e))
+        })?;
+        match found {
+            Some(_) => Ok(f),
+            None => Err(Error::file(ErrorKind::NotFound, &url, "no such object")),
+        }
     }
 
     /// A reader of `bytes`, the segment object at `object_key` fetched
