@@ -369,3 +369,43 @@ fn a_follower_crosses_from_remote_history_into_the_live_segment() {
     assert_eq!(log.remote().requests().lists, 1);
     w.close().unwrap();
 }
+
+#[test]
+fn a_follower_of_the_bucket_alone_reads_segments_shipped_after_it_reached_the_end() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("read-follow-bucket");
+    let w = writer(dir.path());
+    write(&w, 0, 2 * PER + 10);
+    assert_eq!(ship(&server, dir.path(), "fb", 0), [0, 1]);
+
+    let log = remote_log(&server, "fb");
+    let mut r = LogReader::open_remote(log.clone()).unwrap();
+    let mut seqs = Vec::new();
+    while let Some(rec) = r.next_wait(Duration::from_millis(50)).unwrap() {
+        seqs.push(rec.seq);
+    }
+    assert!(seqs == (0..2 * PER).collect::<Vec<_>>());
+    let lists_at_end = log.remote().requests().lists;
+
+    // Two more segments sealed and shipped while the reader waits at the end.
+    write(&w, 2 * PER + 10, 4 * PER + 10);
+    assert_eq!(ship(&server, dir.path(), "fb", 0), [2, 3]);
+    while let Some(rec) = r.next_wait(Duration::from_secs(10)).unwrap() {
+        seqs.push(rec.seq);
+        if rec.seq + 1 == 4 * PER {
+            break;
+        }
+    }
+    assert!(
+        seqs == (0..4 * PER).collect::<Vec<_>>(),
+        "{} records read, last {:?}, gaps {:?}",
+        seqs.len(),
+        seqs.last(),
+        r.gaps()
+    );
+    assert!(r.gaps().is_empty(), "{:?}", r.gaps());
+    // The bucket is listed again at most once a second while it waits.
+    let waited_lists = log.remote().requests().lists - lists_at_end;
+    assert!((1..=12).contains(&waited_lists), "{waited_lists} LISTs");
+    w.close().unwrap();
+}

@@ -11,8 +11,11 @@ use binlog::compressed::{compress_segment, CompressOptions};
 use binlog::log::list_segments;
 use common::s3::S3Server;
 use common::TempDir;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 const BUCKET: &str = "logs";
 
@@ -25,6 +28,12 @@ fn shipped(server: &S3Server, dir: &Path) {
             compress_segment(&l.path, &CompressOptions::default()).unwrap();
         }
     }
+    assert_eq!(ship_all(server, dir), [0, 1, 2, 3, 4]);
+}
+
+/// Ships log `orders`' sealed segments in `dir` to s3://logs/cli: the
+/// numbers of those uploaded now.
+fn ship_all(server: &S3Server, dir: &Path) -> Vec<u64> {
     let o = ShipOptions {
         connection: server.connection(),
         ..ShipOptions::default()
@@ -34,7 +43,7 @@ fn shipped(server: &S3Server, dir: &Path) {
         .unwrap()
         .ship_once()
         .unwrap();
-    assert_eq!(r.uploaded, [0, 1, 2, 3, 4]);
+    r.uploaded
 }
 
 fn binlog(server: &S3Server, args: &[&str]) -> Output {
@@ -162,4 +171,50 @@ fn remote_verify_checks_hashes_and_records_and_names_a_damaged_object() {
     assert!(!cat.status.success());
     let err = String::from_utf8_lossy(&cat.stderr);
     assert!(err.contains(&format!("s3://{BUCKET}/{key}")), "{err}");
+}
+
+#[test]
+fn tail_f_of_a_shipped_log_prints_segments_shipped_after_it_started() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("cli-remote-tail-f");
+    shipped(&server, dir.path());
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_binlog"))
+            .args(["tail", "-f", "-n", "2", "s3://logs/cli/orders"])
+            .envs(server.env())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let (tx, rx) = mpsc::channel();
+    let out = child.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next_seq = |rx: &mpsc::Receiver<String>| {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("a line within 20 s");
+        line.split(' ').next().unwrap().parse::<u64>().unwrap()
+    };
+    assert_eq!([next_seq(&rx), next_seq(&rx)], [48, 49]);
+
+    // Two more segments, shipped after the follow started.
+    common::append_orders(dir.path(), 20, 10);
+    assert_eq!(ship_all(&server, dir.path()), [5, 6]);
+    let later: Vec<u64> = (0..20).map(|_| next_seq(&rx)).collect();
+    assert_eq!(later, (50..70).collect::<Vec<_>>());
+}
+
+/// A child process killed when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

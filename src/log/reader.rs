@@ -15,8 +15,9 @@ use crate::format::header::SegmentHeader;
 use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
 use crate::sys::parent_dir;
 use crate::watch::{Follow, Watched};
+use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Records the reader could not return: a segment that was removed (by
 /// retention) or a jump in sequence numbers between segments.
@@ -243,7 +244,9 @@ impl LogReader {
     }
 
     /// Reads the segments of a log shipped to a bucket (`remote`), in
-    /// order, with no local directory.
+    /// order, with no local directory. At the end, the bucket is listed
+    /// again at most once a second, so that a follower (`next_wait`) reads
+    /// the segments shipped since.
     #[cfg(feature = "s3")]
     pub fn open_remote(remote: crate::archive::RemoteLog) -> Result<LogReader> {
         let mut tier = Tier::new(remote);
@@ -436,12 +439,42 @@ impl LogReader {
             self.follow.found();
             return Ok(Some(f));
         }
+        if self.reads_bucket_alone() {
+            return self.poll_bucket(timeout);
+        }
         // At the end: wait for the writer (see `crate::watch`).
         let dir = self.watched_dir();
         let mut follow = std::mem::take(&mut self.follow);
         let found = follow.wait_for(timeout, &dir, Watched::Dir, || self.advance());
         self.follow = follow;
         found
+    }
+
+    /// Whether the log is read from its bucket alone (`open_remote`): there
+    /// is no directory to watch.
+    fn reads_bucket_alone(&self) -> bool {
+        matches!(self.source, Source::Files) && self.tier.is_some()
+    }
+
+    /// At the end of a log read from its bucket alone: tries again every
+    /// `BUCKET_PAUSE` until `timeout` (a LIST is sent at most once per
+    /// `reader_tier::RELIST_EVERY`, see `refresh_remote_files`).
+    fn poll_bucket(&mut self, timeout: Duration) -> Result<Option<Found>> {
+        const BUCKET_PAUSE: Duration = Duration::from_millis(100);
+        let deadline = Instant::now().checked_add(timeout);
+        loop {
+            let left = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()),
+                None => BUCKET_PAUSE,
+            };
+            if left.is_zero() {
+                return Ok(None);
+            }
+            std::thread::sleep(left.min(BUCKET_PAUSE));
+            if let Some(f) = self.advance()? {
+                return Ok(Some(f));
+            }
+        }
     }
 
     /// The directory a follower watches: the log's, where its writer
@@ -890,12 +923,14 @@ impl LogReader {
 
     /// Whether a segment after the current one exists, by a listing of the
     /// log directory that is current: taken again if the directory changed
-    /// since (a failed roll removes the file it made).
+    /// since (a failed roll removes the file it made); a bucket read alone,
+    /// by a listing at most `reader_tier::RELIST_EVERY` old.
     fn later_segment_exists(&mut self) -> Result<bool> {
         let current = match (&self.source, &self.listing) {
             (Source::Log { dir, .. }, Some(stamp)) => stamp.still_current(dir),
             (Source::Log { .. }, None) => false,
-            (Source::Files, _) => true,
+            // A bucket is listed again when due (`refresh_remote_files`).
+            (Source::Files, _) => !self.reads_bucket_alone(),
         };
         if !current {
             self.refresh_files()?;
@@ -903,9 +938,8 @@ impl LogReader {
         Ok(self.idx + 1 < self.files.len())
     }
 
-    /// Re-lists a log directory. The reader's place is a file name: the
-    /// segment being read; else the first after the last one read to its
-    /// end; else the one at `idx` (after a seek), or after the last one known.
+    /// Re-lists a log directory (a log read from its bucket alone: the
+    /// bucket, when due), keeping the reader's place (`take_listing`).
     fn refresh_files(&mut self) -> Result<()> {
         self.refresh_files_relisting(false)
     }
@@ -914,7 +948,7 @@ impl LogReader {
     /// again whatever the local files say.
     fn refresh_files_relisting(&mut self, relist: bool) -> Result<()> {
         let Source::Log { dir, name } = &self.source else {
-            return Ok(());
+            return self.refresh_remote_files(relist);
         };
         // Stamped before listing, kept only once the listing succeeded.
         let stamp = ListingStamp::before_listing(dir);
@@ -923,12 +957,37 @@ impl LogReader {
         let mut files: Vec<PathBuf> = local.iter().map(|s| s.path.clone()).collect();
         // Places in the listing by read order (a salvaged file's offset is
         // a number: its name does not sort as the log is read).
-        let cmp = |a: &Path, b: &Path| segments::read_cmp(name, a, b);
+        let name = name.clone();
+        let cmp = |a: &Path, b: &Path| segments::read_cmp(&name, a, b);
         if let Some(tier) = &mut self.tier {
             let numbers: Vec<u64> = local.iter().map(|f| f.order.segment_no).collect();
             tier.merge(&mut files, &numbers, relist)?;
             files.sort_by(|a, b| cmp(a, b));
         }
+        self.take_listing(files, cmp);
+        self.listing = stamp;
+        Ok(())
+    }
+
+    /// A log read from its bucket alone (`open_remote`): its objects
+    /// listed again when due (`reader_tier::RELIST_EVERY`) or `relist`.
+    fn refresh_remote_files(&mut self, relist: bool) -> Result<()> {
+        let Some(tier) = &mut self.tier else {
+            return Ok(());
+        };
+        let Some(files) = tier.urls_if_due(relist)? else {
+            return Ok(());
+        };
+        let order = |p: &Path| remote_order(p).map(|o| o.segment_no);
+        self.take_listing(files, |a, b| order(a).cmp(&order(b)));
+        Ok(())
+    }
+
+    /// Replaces the list of files with `files` (in read order by `cmp`),
+    /// keeping the reader's place. The place is a file name: the segment
+    /// being read; else the first after the last one read to its end;
+    /// else the one at `idx` (after a seek), or after the last one known.
+    fn take_listing(&mut self, mut files: Vec<PathBuf>, cmp: impl Fn(&Path, &Path) -> Ordering) {
         let find = |files: &[PathBuf], at: &Path| files.binary_search_by(|f| cmp(f, at));
         let after = |files: &[PathBuf], at: &Path| files.partition_point(|f| cmp(f, at).is_le());
         let from = |files: &[PathBuf], at: &Path| files.partition_point(|f| cmp(f, at).is_lt());
@@ -952,7 +1011,5 @@ impl LogReader {
             }
         };
         self.files = files;
-        self.listing = stamp;
-        Ok(())
     }
 }

@@ -11,17 +11,30 @@
 //! local files start after the last segment the listing showed (segments
 //! shipped and deleted locally since), or when a local file vanished
 //! before it could be opened: a follower at the live end sends no LIST.
+//! A log read from its bucket alone (`LogReader::open_remote`) has no live
+//! end to follow: at its end the bucket is listed again, at most once per
+//! `RELIST_EVERY`, so that a follower sees segments shipped since.
 
 use super::naming::ReadOrder;
 use crate::error::Result;
 use crate::reader::Reader;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "s3")]
+use std::time::{Duration, Instant};
+
+/// How often a reader at the end of a log read from its bucket alone lists
+/// the bucket again (a LIST is a paid request; a segment is shipped once
+/// sealed, seconds to hours apart).
+#[cfg(feature = "s3")]
+pub(super) const RELIST_EVERY: Duration = Duration::from_secs(1);
 
 #[cfg(feature = "s3")]
 pub(super) struct Tier {
     log: crate::archive::RemoteLog,
     /// The segment objects the last listing showed, as (number, URL).
     listed: Option<Vec<(u64, PathBuf)>>,
+    /// When `listed` was listed.
+    listed_at: Option<Instant>,
 }
 
 /// Without feature "s3" there is no remote tier (never made).
@@ -59,7 +72,11 @@ pub(super) fn remote_first_seq(path: &Path) -> Option<u64> {
 #[cfg(feature = "s3")]
 impl Tier {
     pub fn new(log: crate::archive::RemoteLog) -> Tier {
-        Tier { log, listed: None }
+        Tier {
+            log,
+            listed: None,
+            listed_at: None,
+        }
     }
 
     /// A reader of the segment object at `path`; with `salvage` as
@@ -89,7 +106,18 @@ impl Tier {
             .map(|s| (s.key.segment_no, self.log.url_of(&s.object_key)))
             .collect();
         self.listed = Some(urls);
+        self.listed_at = Some(Instant::now());
         Ok(())
+    }
+
+    /// The URLs of the segment objects listed again, if `relist` or if the
+    /// last listing is `RELIST_EVERY` old; `None` if it is more recent.
+    pub fn urls_if_due(&mut self, relist: bool) -> Result<Option<Vec<PathBuf>>> {
+        let due = self.listed_at.is_none_or(|at| at.elapsed() >= RELIST_EVERY);
+        if !(relist || due) {
+            return Ok(None);
+        }
+        self.urls().map(Some)
     }
 
     /// Adds to `files` (a log's local files, in read order) the segment
@@ -124,6 +152,10 @@ impl Tier {
     }
 
     pub fn merge(&mut self, _: &mut Vec<PathBuf>, _: &[u64], _: bool) -> Result<()> {
+        match *self {}
+    }
+
+    pub fn urls_if_due(&mut self, _: bool) -> Result<Option<Vec<PathBuf>>> {
         match *self {}
     }
 }

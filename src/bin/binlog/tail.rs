@@ -45,7 +45,12 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let a = &args.records;
     a.check_payload_mode()?;
     let filter = a.filter.build()?;
+    // (A shipped log, `s3://...`, is listed again while followed instead.)
     if let (true, [path]) = (args.follow, a.source.paths.as_slice()) {
+        if crate::remote::is_remote(path) {
+            let source = paths::single(a.source.resolve()?, "tail -f")?;
+            return follow(args, &filter, source);
+        }
         let poll = Duration::from_millis(args.poll_ms.max(1));
         await_path::wait_until_there(path, a.source.log.as_deref(), poll)?;
     }
