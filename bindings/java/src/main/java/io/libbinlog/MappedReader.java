@@ -207,6 +207,11 @@ public final class MappedReader implements AutoCloseable {
         }
     }
 
+    /** Whether the Java decoding reads a mapping (a sealed segment) rather than pread copies (for tests). */
+    boolean mapsFile() {
+        return window != null && window.mapped();
+    }
+
     /** Whether the last record came from the Java decoding (for tests). */
     boolean decodingInJava() {
         return !delegated;

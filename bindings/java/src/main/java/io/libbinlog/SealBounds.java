@@ -24,7 +24,7 @@ final class SealBounds {
     static final int TRAILER_LEN = 32;
     /** A directory larger than this is not read (the native reader decides on such a seal). */
     private static final int MAX_DIR_LEN = 16 << 20;
-    private static final long TRAILER_MAGIC = 0x314c4145534c4742L; // "BLGSEAL1" little-endian
+    private static final long TRAILER_MAGIC = 0x314c414553474c42L; // "BLGSEAL1" little-endian
     private static final int KIND_SEAL_DIR = 3;
     private static final int DIR_TYPES_AT = 85;
     private static final int DIR_TYPE_FIXED = 8 + 8 + 8 + 4;

@@ -79,9 +79,10 @@ class MappedReaderTest {
     }
 
     /** Reads all of file with a MappedReader, checking each against want; returns how many came from Java. */
-    private static int readAndCompare(Path file, List<Record> want) {
+    private static int readAndCompare(Path file, List<Record> want, boolean mapped) {
         int inJava = 0;
         try (MappedReader r = MappedReader.open(file)) {
+            assertEquals(mapped, r.mapsFile(), "a sealed segment is mapped, any other file is not");
             for (Record w : want) {
                 assertSameRecord(w, r.next());
                 inJava += r.decodingInJava() ? 1 : 0;
@@ -102,7 +103,7 @@ class MappedReaderTest {
             }
             List<Record> want = nativeRecords(file);
             assertEquals(3000, want.size());
-            assertEquals(3000, readAndCompare(file, want), "every intact record is decoded in Java");
+            assertEquals(3000, readAndCompare(file, want, true), "every intact record is decoded in Java");
         }
     }
 
@@ -112,6 +113,7 @@ class MappedReaderTest {
         Random rnd = new Random(7);
         try (Writer w = Writer.openSegment(file, Options.builder().flushDelayUs(0).build());
                 MappedReader r = MappedReader.open(file)) {
+            assertFalse(r.mapsFile(), "an unsealed segment is read with pread");
             assertNull(r.next());
             long seq = 0;
             for (int round = 0; round < 5; round++) {
@@ -138,6 +140,7 @@ class MappedReaderTest {
             w.write("empty", new byte[0]);
         }
         try (MappedReader r = MappedReader.open(file)) {
+            assertTrue(r.mapsFile());
             assertEquals(0, r.next().payloadLength());
             MappedRecord big = r.next();
             assertEquals("large", big.type());
@@ -235,7 +238,7 @@ class MappedReaderTest {
         Files.write(file, Arrays.copyOf(records, (int) cut));
         List<Record> want = nativeRecords(file);
         assertEquals(200, want.size());
-        readAndCompare(file, want);
+        readAndCompare(file, want, false);
 
         // The rest of the torn record arrives, as a writer's would: reading goes on, in Java again.
         try (MappedReader r = MappedReader.open(file)) {
@@ -259,7 +262,7 @@ class MappedReaderTest {
         Path compressed = Paths.get("../../tests/vectors/sealed-basic.binlog.zst");
         List<Record> want = nativeRecords(compressed);
         assertTrue(want.size() >= 4);
-        assertEquals(0, readAndCompare(compressed, want), "no frame of a compressed file is decoded in Java");
+        assertEquals(0, readAndCompare(compressed, want, false), "no frame of a compressed file is decoded in Java");
     }
 
     @Test
