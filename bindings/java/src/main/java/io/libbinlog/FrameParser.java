@@ -58,7 +58,8 @@ final class FrameParser {
             needed = FRAME_HEAD;
             return INCOMPLETE;
         }
-        long len = Integer.toUnsignedLong(buf.getInt(p));
+        long head = buf.getLong(p); // body_len, then body_crc (little-endian)
+        long len = head & MAX_U32;
         if (len < MIN_BODY) {
             return OTHER;
         }
@@ -68,19 +69,19 @@ final class FrameParser {
         }
         int body = p + FRAME_HEAD;
         int end = body + (int) len;
-        if ((buf.get(body) & KIND_AND_RESERVED) != KIND_RECORD || buf.getLong(body + 1) != seq || seq == -1L
-                || buf.getInt(p + 4) != crc(buf, body, end)) {
+        int flags = buf.get(body);
+        if ((flags & KIND_AND_RESERVED) != KIND_RECORD || buf.getLong(body + 1) != seq || seq == -1L
+                || (int) (head >>> 32) != crc(buf, body, end)) {
             return OTHER;
         }
-        return decode(buf, view, base, p, end, out) ? FRAME_HEAD + (int) len : OTHER;
+        return decode(buf, view, base, flags, p, end, out) ? FRAME_HEAD + (int) len : OTHER;
     }
 
     /** The frame length an {@link #INCOMPLETE} answer needs whole. */
     long needed;
 
-    private boolean decode(ByteBuffer buf, ByteBuffer view, long base, int p, int end, MappedRecord out) {
+    private boolean decode(ByteBuffer buf, ByteBuffer view, long base, int flags, int p, int end, MappedRecord out) {
         int body = p + FRAME_HEAD;
-        int flags = buf.get(body);
         at[0] = body + 17;
         long typeId = Varint.read(buf, at, end);
         if (typeId < 0 || typeId > MAX_U32) {

@@ -74,7 +74,11 @@ public final class MappedRecord {
         return type;
     }
 
-    /** The buffer holding the payload (read-only; shared by the records of a mapping window: do not move it). */
+    /**
+     * The buffer holding the payload: read-only, shared by the records of one
+     * mapping window or copy (read it with absolute gets; its position, limit
+     * and byte order are the caller's, and the reader never uses them).
+     */
     public ByteBuffer data() {
         return data;
     }

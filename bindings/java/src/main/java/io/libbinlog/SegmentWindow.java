@@ -29,7 +29,10 @@ final class SegmentWindow {
     /** Where the records end for a mapped (sealed) segment; -1: unsealed, copied. */
     private final long end;
     private ByteBuffer buf = ByteBuffer.allocate(0);
-    /** A read-only view of buf for callers (a heap copy stays writable inside: CRC32 reads its array). */
+    /**
+     * A read-only view of buf for callers, never buf itself: a heap copy stays writable inside (CRC32
+     * reads its array), and the parser's byte order must not change under it.
+     */
     private ByteBuffer view = buf;
     private long base;
 
@@ -87,7 +90,8 @@ final class SegmentWindow {
             throw failure(e, ": reading at offset " + pos);
         }
         buf.order(ByteOrder.LITTLE_ENDIAN);
-        view = buf.isReadOnly() ? buf : buf.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        // Another object than buf even when buf is read-only: a caller may change its byte order.
+        view = buf.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
         base = pos;
         return buf.limit() >= len;
     }

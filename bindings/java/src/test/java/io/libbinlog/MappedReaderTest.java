@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -126,6 +127,35 @@ class MappedReaderTest {
                 }
                 assertEquals(200L * (round + 1), seq);
             }
+        }
+    }
+
+    @Test
+    void aSegmentFollowedWhileAnotherThreadWritesItGivesEveryRecordInOrder() throws Exception {
+        Path file = dir.resolve("followed.binlog");
+        int records = 20_000;
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        try (Writer w = Writer.openSegment(file, Options.builder().bufferSize(0).build());
+                MappedReader r = MappedReader.open(file)) {
+            Thread producer = Live.producer(w, records, failed);
+            producer.start();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            int seq = 0;
+            while (seq < records && System.nanoTime() < deadline) {
+                MappedRecord rec = r.next();
+                if (rec == null) {
+                    Thread.sleep(1);
+                    continue;
+                }
+                assertEquals(seq, rec.seq());
+                assertEquals(seq % 2 == 0 ? "even" : "odd", rec.type());
+                assertEquals(seq, rec.data().duplicate().order(java.nio.ByteOrder.BIG_ENDIAN)
+                        .getInt(rec.payloadOffset()));
+                seq++;
+            }
+            producer.join();
+            assertNull(failed.get());
+            assertEquals(records, seq);
         }
     }
 

@@ -2,7 +2,6 @@ package io.libbinlog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,11 +23,7 @@ class TieredReaderTest {
     Path dir;
 
     private static String env(String name) {
-        String v = System.getenv(name);
-        if (v == null || v.isEmpty()) {
-            fail(name + " is not set: run the tests under tests/with_s3_server.sh (make test-java)");
-        }
-        return v;
+        return TestSupport.s3Env(name);
     }
 
     /** What TieredReadChild printed for a tiered read of log name in dir from remote, with the server's credentials. */
@@ -60,9 +55,7 @@ class TieredReaderTest {
                 want.add("record " + i + " " + p);
             }
             w.flush();
-            Shipper.Options ship = new Shipper.Options().url(remote).endpoint(env("BINLOG_TEST_S3_ENDPOINT"))
-                    .region(env("BINLOG_TEST_S3_REGION"))
-                    .credentials(env("BINLOG_TEST_S3_ACCESS_KEY"), env("BINLOG_TEST_S3_SECRET_KEY")).keepLocal(0);
+            Shipper.Options ship = TestSupport.shipTo(remote).keepLocal(0);
             try (Shipper s = Shipper.open(dir, "orders", ship)) {
                 assertEquals(3, s.shipOnce().removedLocal());
             }
