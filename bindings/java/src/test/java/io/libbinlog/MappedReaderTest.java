@@ -288,6 +288,24 @@ class MappedReaderTest {
     }
 
     @Test
+    void aDamagedSealDirectoryOrTrailerEndsTheRecordsAsTheNativeReaderEndsThem() throws IOException {
+        Path sealed = dir.resolve("sealed-for-seal-damage.binlog");
+        try (Writer w = Writer.openSegment(sealed)) {
+            writeRandom(w, new Random(14), 300);
+        }
+        long size = Files.size(sealed);
+        // A bit of the directory (its type names lie just before the trailer), then one of the trailer's CRC.
+        for (long at : new long[] {size - 32 - 30, size - 32 + 20}) {
+            Path file = dir.resolve("seal-damage-" + at + ".binlog");
+            Files.copy(sealed, file);
+            flipBit(file, at);
+            List<Record> want = nativeRecords(file);
+            assertEquals(300, want.size());
+            assertEquals(300, readAndCompare(file, want, at < size - 32), "the records are decoded in Java");
+        }
+    }
+
+    @Test
     void aCompressedSegmentIsReadByTheNativeReader() {
         Path compressed = Paths.get("../../tests/vectors/sealed-basic.binlog.zst");
         List<Record> want = nativeRecords(compressed);
