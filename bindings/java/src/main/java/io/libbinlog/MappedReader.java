@@ -51,6 +51,8 @@ public final class MappedReader implements AutoCloseable {
     private long nextSeq;
     /** Whether the native reader holds the position (the Java decoding handed it a frame). */
     private boolean delegated;
+    /** The position whose pread copy was dropped and read again after a frame failed in it, or -1. */
+    private long recopiedAt = -1;
     private volatile boolean closed;
 
     private MappedReader(Reader fallback, FileChannel ch, String description) throws IOException {
@@ -153,6 +155,9 @@ public final class MappedReader implements AutoCloseable {
             if (n == FrameParser.INCOMPLETE && atCleanEnd()) {
                 return null;
             }
+            if (n == FrameParser.OTHER && recopy()) {
+                return next();
+            }
             delegate();
         }
         return nextNative();
@@ -166,6 +171,20 @@ public final class MappedReader implements AutoCloseable {
     /** Whether an unsealed segment ends exactly at pos (after a whole record): no record for now. */
     private boolean atCleanEnd() {
         return !window.mapped() && window.size() == pos;
+    }
+
+    /**
+     * Drops a pread copy that a frame at pos failed in, once per position: it
+     * may have caught a write in progress. False for a mapping, or if the
+     * copy was made for this position already.
+     */
+    private boolean recopy() {
+        if (window.mapped() || recopiedAt == pos) {
+            return false;
+        }
+        recopiedAt = pos;
+        window.drop();
+        return true;
     }
 
     /** Hands the position to the native reader (forward from where it is; at most the whole file once). */
@@ -190,6 +209,9 @@ public final class MappedReader implements AutoCloseable {
     /** Resumes Java decoding after r, if it accepts r's frame (learning a type it defines); else stays native. */
     private void resume(Record r) {
         MappedRecord scratch = new MappedRecord();
+        if (!window.mapped()) {
+            window.drop(); // the copy may predate the bytes the native reader just read
+        }
         if (!window.cover(r.offset(), FrameParser.FRAME_HEAD)) {
             return;
         }

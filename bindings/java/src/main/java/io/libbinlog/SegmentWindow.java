@@ -108,6 +108,13 @@ final class SegmentWindow {
         return b.limit() >= need ? b : ByteBuffer.allocate(0);
     }
 
+    /** Forgets the window's bytes: the next {@link #cover} reads (or maps) them again. */
+    void drop() {
+        buf = ByteBuffer.allocate(0);
+        view = buf;
+        base = 0;
+    }
+
     /** The file's size now. */
     long size() {
         try {
