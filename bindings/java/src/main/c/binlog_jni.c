@@ -1163,6 +1163,25 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpenGlob(JNIEnv *env, jcl
     return open_reader2(env, dir, pattern, binlog_reader_open_glob, "pattern");
 }
 
+/* binlog_reader_open_log_tiered: the log's local segments and those shipped to `remote`. */
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpenLogTiered(JNIEnv *env, jclass cls, jbyteArray dir,
+                                                                    jbyteArray name, jbyteArray remote) {
+    UNUSED(cls);
+    char *d = c_string(env, dir, "dir");
+    char *n = d != NULL ? c_string(env, name, "name") : NULL;
+    char *u = n != NULL ? c_string(env, remote, "remote") : NULL;
+    jlong h = 0;
+    if (u != NULL) {
+        binlog_reader *r = NULL;
+        binlog_result rc = binlog_reader_open_log_tiered(d, n, u, &r);
+        h = opened_reader(env, rc, r, "binlog_reader_open_log_tiered returned no reader");
+    }
+    free(d);
+    free(n);
+    free(u);
+    return h;
+}
+
 /* A new byte[] holding [p, p+n); NULL with an exception pending on failure. */
 static jbyteArray new_bytes(JNIEnv *env, const uint8_t *p, size_t n) {
     jbyteArray a = (*env)->NewByteArray(env, (jsize)n);

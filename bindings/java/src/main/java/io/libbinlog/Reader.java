@@ -126,6 +126,34 @@ public final class Reader implements AutoCloseable {
         return wrap(nativeOpenLog(d, n), description);
     }
 
+    /**
+     * Opens the rolling log {@code name} in {@code dir} together with its
+     * segments shipped to {@code remote} ({@code s3://bucket/prefix}, where a
+     * {@link Shipper} put them) as one stream ({@code
+     * binlog_reader_open_log_tiered}): a segment removed locally after its
+     * upload is read from the bucket, not reported as a gap; one missing from
+     * both is a gap ({@link #gapCount}); a damaged object throws {@code
+     * CORRUPT} naming its {@code s3://} URL and offset. The endpoint, region
+     * and credentials come from the process environment ({@code
+     * AWS_ENDPOINT_URL}, {@code AWS_REGION}, {@code AWS_ACCESS_KEY_ID},
+     * {@code AWS_SECRET_ACCESS_KEY}, {@code AWS_SESSION_TOKEN}); read and
+     * list permissions are enough. {@code INVALID_ARGUMENT} if the library
+     * was built without the feature "s3".
+     *
+     * <p>Threads and lifetime are those of every {@link Reader}: calls are
+     * serialized by the reader's lock, {@link #close()} is idempotent and
+     * frees the native reader (and its bucket client) once, a {@link
+     * java.lang.ref.Cleaner} frees an unreachable one. The bucket client
+     * belongs to this process.
+     */
+    public static Reader openLogTiered(Path dir, String name, String remote) {
+        byte[] d = Strings.path(dir, "dir");
+        byte[] n = Strings.cstring(name, "name");
+        byte[] u = Strings.cstring(remote, "remote");
+        String description = Strings.describe(dir, name) + " + " + remote;
+        return wrap(nativeOpenLogTiered(d, n, u), description);
+    }
+
     /** Opens the files in {@code dir} whose names match {@code pattern} ({@code *}, {@code ?}), in name order. */
     public static Reader openGlob(Path dir, String pattern) {
         byte[] d = Strings.path(dir, "dir");
@@ -574,6 +602,8 @@ public final class Reader implements AutoCloseable {
     private static native long nativeOpen(byte[] path);
 
     private static native long nativeOpenLog(byte[] dir, byte[] name);
+
+    private static native long nativeOpenLogTiered(byte[] dir, byte[] name, byte[] remote);
 
     private static native long nativeOpenGlob(byte[] dir, byte[] pattern);
 

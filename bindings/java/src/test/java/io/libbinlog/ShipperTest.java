@@ -3,7 +3,6 @@ package io.libbinlog;
 import static io.libbinlog.TestSupport.expect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,19 +22,11 @@ class ShipperTest {
     Path dir;
 
     private static String env(String name) {
-        String v = System.getenv(name);
-        if (v == null || v.isEmpty()) {
-            fail(name + " is not set: run the tests under tests/with_s3_server.sh (make test-java)");
-        }
-        return v;
+        return TestSupport.s3Env(name);
     }
 
     private static Shipper.Options options(String prefix) {
-        return new Shipper.Options()
-                .url("s3://" + env("BINLOG_TEST_S3_BUCKET") + "/" + prefix)
-                .endpoint(env("BINLOG_TEST_S3_ENDPOINT"))
-                .region(env("BINLOG_TEST_S3_REGION"))
-                .credentials(env("BINLOG_TEST_S3_ACCESS_KEY"), env("BINLOG_TEST_S3_SECRET_KEY"));
+        return TestSupport.shipTo("s3://" + env("BINLOG_TEST_S3_BUCKET") + "/" + prefix);
     }
 
     /** The segment objects of {@code log} under {@code prefix}, as the server keeps them. */

@@ -3,6 +3,7 @@ package io.libbinlog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -43,6 +44,27 @@ final class TestSupport {
             // reported below
         }
         throw new IllegalArgumentException(name + "=\"" + v + "\": want a whole number above 0");
+    }
+
+    /**
+     * Environment variable {@code name} of tests/with_s3_server.sh (BINLOG_TEST_S3_*): where the
+     * S3-compatible server {@code make test-java} starts is; fails the test when it is not set.
+     */
+    static String s3Env(String name) {
+        String v = System.getenv(name);
+        if (v == null || v.isEmpty()) {
+            fail(name + " is not set: run the tests under tests/with_s3_server.sh (make test-java)");
+        }
+        return v;
+    }
+
+    /** Shipper options for {@code url} on the test server, with its region and credentials. */
+    static Shipper.Options shipTo(String url) {
+        return new Shipper.Options()
+                .url(url)
+                .endpoint(s3Env("BINLOG_TEST_S3_ENDPOINT"))
+                .region(s3Env("BINLOG_TEST_S3_REGION"))
+                .credentials(s3Env("BINLOG_TEST_S3_ACCESS_KEY"), s3Env("BINLOG_TEST_S3_SECRET_KEY"));
     }
 
     /** Writes a sealed segment at {@code file}: one record of type "t" per payload (UTF-8); returns file. */

@@ -1,5 +1,7 @@
 package io.libbinlog.bench;
 
+import io.libbinlog.MappedReader;
+import io.libbinlog.MappedRecord;
 import io.libbinlog.Reader;
 import io.libbinlog.RecordBatch;
 import io.libbinlog.Writer;
@@ -62,7 +64,25 @@ final class LibbinlogSide {
                 }
             }
         }
-        double secs = Pairs.timed(start);
+        return checked(Pairs.timed(start), count, bytes, payload, n);
+    }
+
+    /** Writes n records (not timed), then times opening and reading them all with MappedReader (CRCs checked in Java). */
+    static double readAllMapped(Path dir, byte[] payload, int n) {
+        try (Writer w = Writer.openSegment(segment(dir))) {
+            writeAll(w, payload, n);
+        }
+        long start = System.nanoTime();
+        long count = 0, bytes = 0;
+        try (MappedReader r = MappedReader.open(segment(dir))) {
+            for (MappedRecord rec; (rec = r.next()) != null; count++) {
+                bytes += rec.payloadLength();
+            }
+        }
+        return checked(Pairs.timed(start), count, bytes, payload, n);
+    }
+
+    private static double checked(double secs, long count, long bytes, byte[] payload, int n) {
         if (count != n || bytes != (long) n * payload.length) {
             throw new IllegalStateException("libbinlog read " + count + " of " + n + " records");
         }

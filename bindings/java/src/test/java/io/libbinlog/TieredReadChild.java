@@ -1,0 +1,25 @@
+package io.libbinlog;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * The child JVM of {@code TieredReaderTest}: the tiered reader takes the bucket's endpoint and
+ * credentials from the process environment, which a JVM cannot change for itself, so the test starts
+ * this with them set. Arguments: DIR NAME REMOTE. Prints each record's payload (UTF-8) on a line
+ * "record SEQ PAYLOAD", then "gaps N"; on a failure, "error CODE MESSAGE".
+ */
+public final class TieredReadChild {
+    private TieredReadChild() {}
+
+    public static void main(String[] args) {
+        try (Reader r = Reader.openLogTiered(Path.of(args[0]), args[1], args[2])) {
+            for (Record rec = r.next(); rec != null; rec = r.next()) {
+                System.out.println("record " + rec.seq() + " " + new String(rec.payload(), StandardCharsets.UTF_8));
+            }
+            System.out.println("gaps " + r.gapCount());
+        } catch (BinlogException e) {
+            System.out.println("error " + e.code() + " " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.libbinlog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reader.openLogTiered: a log's segments shipped to the real S3-compatible server that {@code make
+ * test-java} starts (tests/with_s3_server.sh, BINLOG_TEST_S3_*) and removed locally read back in order,
+ * with the live local segment after them.
+ */
+class TieredReaderTest {
+    @TempDir
+    Path dir;
+
+    private static String env(String name) {
+        return TestSupport.s3Env(name);
+    }
+
+    /** What TieredReadChild printed for a tiered read of log name in dir from remote, with the server's credentials. */
+    private static List<String> readInChild(Path dir, String name, String remote)
+            throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xcheck:jni", "-cp", System.getProperty("java.class.path"),
+                "-Dio.libbinlog.jni.cacheDir=" + NativeLoader.cacheDir(), TieredReadChild.class.getName(),
+                dir.toString(), name, remote).redirectErrorStream(true);
+        pb.environment().put("AWS_ENDPOINT_URL", env("BINLOG_TEST_S3_ENDPOINT"));
+        pb.environment().put("AWS_REGION", env("BINLOG_TEST_S3_REGION"));
+        pb.environment().put("AWS_ACCESS_KEY_ID", env("BINLOG_TEST_S3_ACCESS_KEY"));
+        pb.environment().put("AWS_SECRET_ACCESS_KEY", env("BINLOG_TEST_S3_SECRET_KEY"));
+        Process child = pb.start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), out);
+        assertEquals(0, child.exitValue(), out);
+        return out.lines().filter(l -> !l.startsWith("WARNING")).collect(Collectors.toList());
+    }
+
+    @Test
+    void segmentsShippedAndRemovedLocallyReadBackInOrderFromTheBucket() throws Exception {
+        String remote = "s3://" + env("BINLOG_TEST_S3_BUCKET") + "/java-tiered-" + dir.getFileName();
+        List<String> want = new ArrayList<>();
+        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
+            for (int i = 0; i < 7; i++) { // segments 0..2 sealed, 3 active
+                String p = "payload-" + (char) ('a' + i);
+                w.write("t", p.getBytes(StandardCharsets.UTF_8));
+                want.add("record " + i + " " + p);
+            }
+            w.flush();
+            Shipper.Options ship = TestSupport.shipTo(remote).keepLocal(0);
+            try (Shipper s = Shipper.open(dir, "orders", ship)) {
+                assertEquals(3, s.shipOnce().removedLocal());
+            }
+            assertEquals(1, LogSegment.list(dir, "orders").size(), "only the live segment is left locally");
+            want.add("gaps 0");
+            assertEquals(want, readInChild(dir, "orders", remote));
+        }
+        try (Reader r = Reader.openLog(dir, "orders")) {
+            int n = 0;
+            for (Record rec = r.next(); rec != null; rec = r.next()) {
+                n++;
+            }
+            assertEquals(1, n, "without the bucket only the live segment's record is read");
+        }
+    }
+
+    @Test
+    void aRemoteThatIsNotAnS3URLIsRefused() {
+        BinlogException e = TestSupport.expect(ErrorCode.INVALID_ARGUMENT,
+                () -> Reader.openLogTiered(dir, "orders", "http://not-s3/x"));
+        assertTrue(e.getMessage().length() > 0);
+    }
+}
