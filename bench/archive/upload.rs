@@ -1,6 +1,6 @@
 //! Upload throughput: `Shipper` (claim, startup scan, SHA-256 of each
-//! object and of the segment it holds, journal fsynced before and after,
-//! create-only PUT with a checksum, HEAD to verify) against the same
+//! object, journal fsynced before and after, create-only PUT with a
+//! checksum, HEAD to verify) against the same
 //! object_store client PUTting the same files with none of that, round by
 //! round in alternating order; each round to fresh prefixes, deleted after.
 

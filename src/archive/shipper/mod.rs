@@ -8,9 +8,11 @@ mod removal;
 mod startup;
 mod upload;
 
+use upload::prepare;
+
 use super::claim;
 use super::journal::{journal_path, Journal, State};
-use super::local;
+use super::local::{self, SealedSegment};
 use super::location::{Connection, Location};
 use super::remote::{Created, Remote};
 use crate::error::{Error, ErrorKind, Result};
@@ -107,19 +109,38 @@ impl Shipper {
             waiting_for: local.blocked_by.as_ref().map(|b| b.path.clone()),
             ..ShipReport::default()
         };
-        for s in &local.sealed {
-            let done = self.journal.entry(s.segment_no).map(|e| e.state);
-            if matches!(done, Some(State::Uploaded | State::LocalDeleted)) {
-                continue;
+        let pending: Vec<&SealedSegment> = local
+            .sealed
+            .iter()
+            .filter(|s| {
+                let done = self.journal.entry(s.segment_no).map(|e| e.state);
+                !matches!(done, Some(State::Uploaded | State::LocalDeleted))
+            })
+            .collect();
+        // Segment N+1 is read and hashed while segment N goes up: the
+        // journal and the bucket are touched in order, by this thread only.
+        let (log, threshold) = (self.log.clone(), self.opts.multipart_threshold);
+        let pending = &pending;
+        std::thread::scope(|scope| {
+            let (ready_tx, ready) = std::sync::mpsc::sync_channel(0);
+            scope.spawn(move || {
+                for s in pending {
+                    if ready_tx.send(prepare(&log, s, threshold)).is_err() {
+                        break; // the uploads stopped
+                    }
+                }
+            });
+            for (s, prepared) in pending.iter().zip(ready) {
+                match prepared.and_then(|p| self.upload(s, p)) {
+                    Ok(Created::Created) => report.uploaded.push(s.segment_no),
+                    Ok(Created::AlreadyExists) => report.found_uploaded.push(s.segment_no),
+                    // Compressed or removed since the listing: next pass.
+                    Err(e) if e.kind() == ErrorKind::NotFound && !s.path.exists() => break,
+                    Err(e) => return Err(e),
+                }
             }
-            match self.upload(s) {
-                Ok(Created::Created) => report.uploaded.push(s.segment_no),
-                Ok(Created::AlreadyExists) => report.found_uploaded.push(s.segment_no),
-                // Compressed or removed since the listing: next pass.
-                Err(e) if e.kind() == ErrorKind::NotFound && !s.path.exists() => break,
-                Err(e) => return Err(e),
-            }
-        }
+            Ok(())
+        })?;
         report.removed_local = self.remove_shipped(&local)?;
         Ok(report)
     }

@@ -12,26 +12,43 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+/// A sealed segment made ready to go up: its file's bytes (a segment at
+/// most `multipart_threshold` long; a larger one is read part by part as
+/// it is sent) and the metadata its object gets.
+pub(super) struct Prepared {
+    bytes: Option<Vec<u8>>,
+    meta: ObjectMetadata,
+}
+
+/// Reads and describes (hashes) segment `s` of log `log`: what
+/// `Shipper::upload` needs before its first request. It touches neither
+/// the journal nor the bucket, so that it can run ahead of the upload of
+/// the segment before (mod.rs).
+pub(super) fn prepare(log: &str, s: &SealedSegment, multipart_threshold: u64) -> Result<Prepared> {
+    let size = std::fs::metadata(&s.path)
+        .map_err(|e| Error::io(&s.path, "stat", e))?
+        .len();
+    let bytes = match size <= multipart_threshold {
+        true => Some(std::fs::read(&s.path).map_err(|e| Error::io(&s.path, "read", e))?),
+        false => None,
+    };
+    let meta = local::describe(log, s, bytes.as_deref())?;
+    Ok(Prepared { bytes, meta })
+}
+
 impl Shipper {
-    /// Uploads `s` (create-only), then HEADs it: the journal says
-    /// UPLOADING before the first byte is sent and UPLOADED once the
-    /// object in the bucket is verified to be `s`. Whatever the PUT
-    /// answered (stored, 412, a timeout, a reset connection), the HEAD
-    /// decides: the same size and hash is uploaded, other bytes are a
-    /// conflict (never overwritten), no object is the PUT's error.
-    pub(super) fn upload(&mut self, s: &SealedSegment) -> Result<Created> {
+    /// Uploads `s` (create-only) as `prepare` made it ready, then HEADs
+    /// it: the journal says UPLOADING before the first byte is sent and
+    /// UPLOADED once the object in the bucket is verified to be `s`.
+    /// Whatever the PUT answered (stored, 412, a timeout, a reset
+    /// connection), the HEAD decides: the same size and hash is uploaded,
+    /// other bytes are a conflict (never overwritten), no object is the
+    /// PUT's error.
+    pub(super) fn upload(&mut self, s: &SealedSegment, ready: Prepared) -> Result<Created> {
         let prefix = &self.remote.location().prefix;
         let key = segment_key(prefix, &self.log, s.segment_no, s.first_seq, s.compressed);
         let name = key.rsplit('/').next().unwrap_or(&key).to_string();
-        let size = std::fs::metadata(&s.path)
-            .map_err(|e| Error::io(&s.path, "stat", e))?
-            .len();
-        let small = size <= self.opts.multipart_threshold;
-        let bytes = match small {
-            true => Some(std::fs::read(&s.path).map_err(|e| Error::io(&s.path, "read", e))?),
-            false => None,
-        };
-        let meta = local::describe(&self.log, s, bytes.as_deref())?;
+        let Prepared { bytes, meta } = ready;
         self.record(s.segment_no, State::Uploading, &name, &meta)?;
         let put = match bytes {
             Some(b) => self.remote.put_create(&key, b.into(), &meta),
