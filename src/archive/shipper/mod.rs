@@ -8,13 +8,11 @@ mod removal;
 mod startup;
 mod upload;
 
-use upload::prepare;
-
 use super::claim;
 use super::journal::{journal_path, Journal, State};
 use super::local::{self, SealedSegment};
 use super::location::{Connection, Location};
-use super::remote::{Created, Remote};
+use super::remote::Remote;
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -64,6 +62,8 @@ pub struct Shipper {
     remote: Remote,
     journal: Journal,
     journal_path: PathBuf,
+    /// Whether `journal` holds a state not yet stored (upload.rs).
+    journal_unstored: bool,
     opts: ShipOptions,
     /// The exclusive lock of `<log>.ship.lock`: one shipper per log.
     _lock: File,
@@ -87,6 +87,7 @@ impl Shipper {
             remote,
             journal: Journal::new(log, &to.to_string()),
             journal_path,
+            journal_unstored: false,
             opts,
             _lock: lock,
         };
@@ -117,30 +118,10 @@ impl Shipper {
                 !matches!(done, Some(State::Uploaded | State::LocalDeleted))
             })
             .collect();
-        // Segment N+1 is read and hashed while segment N goes up: the
-        // journal and the bucket are touched in order, by this thread only.
-        let (log, threshold) = (self.log.clone(), self.opts.multipart_threshold);
-        let pending = &pending;
-        std::thread::scope(|scope| {
-            let (ready_tx, ready) = std::sync::mpsc::sync_channel(0);
-            scope.spawn(move || {
-                for s in pending {
-                    if ready_tx.send(prepare(&log, s, threshold)).is_err() {
-                        break; // the uploads stopped
-                    }
-                }
-            });
-            for (s, prepared) in pending.iter().zip(ready) {
-                match prepared.and_then(|p| self.upload(s, p)) {
-                    Ok(Created::Created) => report.uploaded.push(s.segment_no),
-                    Ok(Created::AlreadyExists) => report.found_uploaded.push(s.segment_no),
-                    // Compressed or removed since the listing: next pass.
-                    Err(e) if e.kind() == ErrorKind::NotFound && !s.path.exists() => break,
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(())
-        })?;
+        let uploads = self.upload_in_order(&pending, &mut report);
+        // The uploads verified before an error are stored too.
+        let stored = self.store_journal();
+        uploads.and(stored)?;
         report.removed_local = self.remove_shipped(&local)?;
         Ok(report)
     }
