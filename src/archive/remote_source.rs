@@ -21,18 +21,25 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-/// How much of an object's end the suffix GET at open fetches.
-pub const TAIL_BYTES: u64 = 256 << 10;
-/// The first GET after a jump fetches at least this much.
-const WINDOW_MIN: usize = 32 << 10;
+/// How much of an object's end the suffix GET at open fetches: the seek
+/// table and the last frame (the sparse index, the seal directory and the
+/// trailer), 9 KB for a segment of 480,000 records in 1 MiB frames. What
+/// an open reads below it (the header's frame; the `SEAL_BEGIN` frame and
+/// each type's first offset, spread over the seal's per-type arrays; a
+/// last frame larger than this) costs one small ranged GET each, not a
+/// suffix large enough to hold the whole seal.
+pub const TAIL_BYTES: u64 = 16 << 10;
+/// The first GET after a jump fetches at least this much: a small frame
+/// (the header's, `SEAL_BEGIN`) and the few small frames after it.
+const WINDOW_MIN: usize = 4 << 10;
 /// Sequential GETs double up to this much each.
 const WINDOW_MAX: usize = 4 << 20;
 /// Windows kept (at most `WINDOWS * WINDOW_MAX` bytes, besides the tail
 /// and what a read-ahead holds).
 const WINDOWS: usize = 3;
-/// A sequential read whose window has grown to this starts a read-ahead:
-/// a seek and the few reads after it do not.
-const READ_AHEAD_AFTER: usize = 256 << 10;
+/// A sequential read whose window has doubled to this (the fourth GET in
+/// a row) starts a read-ahead: a seek and the frame after it do not.
+const READ_AHEAD_AFTER: usize = 8 * WINDOW_MIN;
 
 pub struct RemoteSource {
     remote: Arc<Remote>,
