@@ -88,15 +88,10 @@ impl Remote {
             .map_err(|e| {
                 Error::new(ErrorKind::Io, format!("start the S3 client's runtime: {e}"))
             })?;
-        // The body's SHA-256 goes in `x-amz-checksum-sha256`, a signed
-        // header the server checks the body against; the payload itself
-        // is sent unsigned, so that the server does not hash every body
-        // twice (once for the signature, once for the checksum).
         let mut b = AmazonS3Builder::from_env()
             .with_bucket_name(&location.bucket)
             .with_conditional_put(S3ConditionalPut::ETagMatch)
-            .with_checksum_algorithm(object_store::aws::Checksum::SHA256)
-            .with_unsigned_payload(true);
+            .with_checksum_algorithm(object_store::aws::Checksum::SHA256);
         if let Some(e) = &c.endpoint {
             b = b.with_endpoint(e);
         }
