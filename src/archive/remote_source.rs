@@ -35,7 +35,8 @@ const WINDOW_MIN: usize = 4 << 10;
 /// Sequential GETs double up to this much each.
 const WINDOW_MAX: usize = 4 << 20;
 /// Windows kept (at most `WINDOWS * WINDOW_MAX` bytes, besides the tail
-/// and what a read-ahead holds).
+/// and what a read-ahead holds: with its 4 MiB chunks, a streaming read
+/// holds at most 12 MiB here and 8 MiB ahead).
 const WINDOWS: usize = 3;
 /// A sequential read whose window has doubled to this (the fourth GET in
 /// a row) starts a read-ahead: a seek and the frame after it do not.
