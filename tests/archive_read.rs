@@ -9,6 +9,7 @@
 mod common;
 
 use binlog::archive::object_name::segment_key;
+use binlog::archive::read_ahead::{CHUNK, QUEUED};
 use binlog::archive::{Location, Remote, RemoteLog, ShipOptions, Shipper};
 use binlog::compressed::{compress_segment, CompressOptions};
 use binlog::log::{list_segments, LogOptions};
@@ -167,6 +168,9 @@ fn seeks_and_type_filters_on_remote_segments_cost_a_few_ranged_gets() {
         "{fetched} bytes fetched of {}",
         seg2.size
     );
+    // The suffix (16 KiB: the seek table and the seal's last frame), the
+    // header's frame and the record's frame (64 KiB of records).
+    assert!(fetched < 64 << 10, "{fetched} bytes fetched");
     eprintln!(
         "open + seek of a {} byte object: {} GETs, {fetched} bytes",
         seg2.size,
@@ -304,6 +308,132 @@ fn a_damaged_or_truncated_object_is_reported_with_its_key_and_offset() {
     let read: u64 = got.len() as u64;
     let lost = (d.to_seq - d.from_seq) + (4 * PER - cut_from);
     assert_eq!(read + lost, 6 * PER, "every record read or reported lost");
+}
+
+/// Records of a segment larger than what a read-ahead holds.
+const LARGE_PER: u64 = 48_000;
+
+/// A log of one sealed compressed segment of `LARGE_PER` incompressible
+/// records (about 24 MB), shipped to `prefix`: its object's key and size.
+fn large_remote_segment(server: &S3Server, dir: &Path, prefix: &str) -> (String, u64) {
+    let opts = LogOptions {
+        max_segment_records: Some(LARGE_PER),
+        background: false,
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(dir, "orders", opts).unwrap();
+    let mut r = Rng::new(7);
+    for _ in 0..LARGE_PER {
+        let p: Vec<u8> = (0..63).flat_map(|_| r.next_u64().to_le_bytes()).collect();
+        w.write("trade", &p).unwrap();
+    }
+    w.close().unwrap();
+    compress(dir, &[0]);
+    ship(server, dir, prefix, 0);
+    let key = segment_key(prefix, "orders", 0, 0, true);
+    let size = std::fs::metadata(server.object_file(BUCKET, &key))
+        .unwrap()
+        .len();
+    assert!(size > (4 << 20) + 2 * AHEAD_MAX, "{size} bytes");
+    (key, size)
+}
+
+/// What a read-ahead holds past the chunk its reader reads from, at most:
+/// `QUEUED` chunks waiting and one fetched.
+const AHEAD_MAX: u64 = (QUEUED as u64 + 1) * CHUNK;
+
+#[test]
+fn a_full_read_streams_every_record_once_in_order_with_bounded_read_ahead() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("read-ahead");
+    let (key, size) = large_remote_segment(&server, dir.path(), "a");
+    let log = remote_log(&server, "a");
+    let before = log.remote().requests();
+    let mut r = log.open_reader(&key, false).unwrap();
+    // A few MB in: the read-ahead runs, and stays within its bound.
+    let mut next = 0;
+    while next < 5_000 {
+        assert_eq!(r.next().unwrap().unwrap().seq, next);
+        next += 1;
+    }
+    let ahead = settled(|| log.remote().requests().bytes - before.bytes);
+    // Records of 504 to 600 bytes (payload and framing), and the tail
+    // and the growing windows before the read-ahead starts.
+    let (least, most) = (5_000 * 504, 5_000 * 600 + (1 << 20));
+    assert!(
+        ahead >= least + AHEAD_MAX,
+        "{ahead} bytes fetched: no read-ahead"
+    );
+    assert!(ahead <= most + AHEAD_MAX + CHUNK, "{ahead} bytes fetched");
+    // To the end: each record once, in order; each byte fetched once.
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(rec.seq, next, "records in order");
+        next += 1;
+    }
+    assert_eq!(next, LARGE_PER);
+    let read = log.remote().requests();
+    let (gets, bytes) = (read.gets - before.gets, read.bytes - before.bytes);
+    assert!(bytes <= size + (64 << 10), "{bytes} of {size}");
+    assert!(gets <= 8 + size / CHUNK, "{gets} GETs");
+}
+
+/// What `f` returns once it stopped changing (for 300 ms; at most 20 s).
+fn settled(f: impl Fn() -> u64) -> u64 {
+    let mut last = f();
+    for _ in 0..60 {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = f();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    last
+}
+
+#[test]
+fn a_read_ahead_stops_at_an_object_gone_or_damaged_mid_read_with_an_error_naming_it() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("read-ahead-gone");
+    let (key, size) = large_remote_segment(&server, dir.path(), "g");
+    let log = remote_log(&server, "g");
+    let file = server.object_file(BUCKET, &key);
+    let url = format!("s3://{BUCKET}/{key}");
+    // Damaged past what the read-ahead holds once the read is under way.
+    let mut r = log.open_reader(&key, false).unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = (size / 4 * 3) as usize;
+    bytes[at..at + 64].fill(0x55);
+    std::fs::write(&file, &bytes).unwrap();
+    let (read, e) = read_until_error(&mut r);
+    assert!(read > 0 && read < LARGE_PER, "{read} records");
+    assert!(e.to_string().contains(&url), "{e}");
+    assert!(e.offset().is_some(), "{e}");
+    // Gone: the records fetched before are returned, then an error.
+    let mut r = log.open_reader(&key, false).unwrap();
+    assert_eq!(r.next().unwrap().unwrap().seq, 0);
+    std::fs::remove_file(&file).unwrap();
+    let (read, e) = read_until_error(&mut r);
+    assert!(read < LARGE_PER, "{read} records");
+    assert!(e.to_string().contains(&url), "{e}");
+}
+
+/// Reads `r` on (from its next record, which must follow the one before
+/// in order) until an error: how many records it read, and the error.
+fn read_until_error(r: &mut binlog::Reader) -> (u64, binlog::Error) {
+    let mut read = 0;
+    let mut last = None;
+    loop {
+        match r.next() {
+            Ok(Some(rec)) => {
+                assert!(last.is_none_or(|l: u64| rec.seq == l + 1), "in order");
+                last = Some(rec.seq);
+                read += 1;
+            }
+            Ok(None) => panic!("read to the end of a damaged or missing object"),
+            Err(e) => return (read, e),
+        }
+    }
 }
 
 #[test]

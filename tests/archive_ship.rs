@@ -11,7 +11,7 @@ mod common;
 use binlog::archive::journal::{journal_path, Journal, State};
 use binlog::archive::object_name::{holding_seq, log_prefix, parse_segment_key};
 use binlog::archive::{Created, Location, Remote, ShipOptions, Shipper};
-use binlog::compressed::{compress_segment, CompressOptions};
+use binlog::compressed::{compress_segment, decompress_segment, CompressOptions};
 use binlog::log::{list_segments, SegmentState};
 use binlog::ErrorKind;
 use common::s3::S3Server;
@@ -110,7 +110,9 @@ fn every_sealed_segment_becomes_one_object_named_and_described_by_what_it_holds(
         assert_eq!(meta.records, 10);
         assert_eq!(meta.log, "orders");
         assert_eq!(meta.sha256.len(), 64);
-        assert_eq!(meta.segment_sha256 == meta.sha256, !compressed);
+        // A compressed object's plain hash is not computed (metadata.rs).
+        let plain = (!compressed).then(|| meta.sha256.clone());
+        assert_eq!(meta.segment_sha256, plain);
     }
     // From the listing alone: the object holding sequence number 25.
     assert_eq!(holding_seq(&keys, 25).unwrap().segment_no, 2);
@@ -296,6 +298,50 @@ fn a_lost_journal_is_rebuilt_from_the_bucket() {
     let mut s = Shipper::open(dir.path(), "orders", &location("r"), o).unwrap();
     assert_eq!(s.journal(), &kept);
     assert_eq!(s.ship_once().unwrap(), Default::default());
+}
+
+/// Ships log `orders` (segments `compressed` compressed) to prefix
+/// `prefix`, loses the journal, converts local segment 0 with `convert`
+/// and starts again: the rebuilt journal's entry of segment 0.
+fn rebuilt_after_converting(
+    server: &S3Server,
+    prefix: &str,
+    compressed: &[u64],
+    convert: impl Fn(&Path),
+) -> binlog::archive::journal::Entry {
+    let dir = TempDir::new("ship-convert");
+    rolled_log(dir.path(), 30, 10, compressed);
+    let mut s = Shipper::open(dir.path(), "orders", &location(prefix), opts(server)).unwrap();
+    assert_eq!(s.ship_once().unwrap().uploaded, [0, 1, 2]);
+    let shipped = s.journal().entry(0).unwrap().clone();
+    drop(s);
+    std::fs::remove_file(journal_path(dir.path(), "orders")).unwrap();
+    convert(&list_segments(dir.path(), "orders").unwrap()[0].path);
+    assert_eq!(sealed(dir.path())[0].3, compressed.is_empty());
+    let mut s = Shipper::open(dir.path(), "orders", &location(prefix), opts(server)).unwrap();
+    assert_eq!(s.ship_once().unwrap(), Default::default());
+    let e = s.journal().entry(0).unwrap().clone();
+    assert_eq!(e, shipped, "the copy shipped before the conversion");
+    e
+}
+
+#[test]
+fn a_segment_compressed_or_decompressed_after_its_upload_is_still_its_copy() {
+    let server = S3Server::start(&[BUCKET]);
+    // A plain object's metadata has its plain hash; the local segment,
+    // compressed since, is decompressed to compare.
+    let e = rebuilt_after_converting(&server, "c", &[], |p| {
+        compress_segment(p, &CompressOptions::default()).unwrap();
+    });
+    assert_eq!(e.state, State::Uploaded);
+    assert!(!e.object.ends_with(".zst"), "{e:?}");
+    // A compressed object's metadata has none: the object is read and
+    // decompressed to compare with the local segment, plain since.
+    let e = rebuilt_after_converting(&server, "d", &[0], |p| {
+        decompress_segment(p).unwrap();
+    });
+    assert_eq!(e.state, State::Uploaded);
+    assert!(e.object.ends_with(".zst"), "{e:?}");
 }
 
 #[test]

@@ -5,9 +5,8 @@
 use crate::common::s3::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as Key;
-use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, PutPayload};
+use object_store::{ClientOptions, ObjectStore, PutPayload};
 use std::future::Future;
-use std::ops::Range;
 
 pub struct Client {
     runtime: tokio::runtime::Runtime,
@@ -27,12 +26,6 @@ impl Client {
             .build()
             .expect("S3 client");
         Client::with_store(store)
-    }
-
-    /// Another client over the same connections' settings, for a thread
-    /// of its own.
-    pub fn another(&self) -> Client {
-        Client::with_store(self.store.clone())
     }
 
     fn with_store(store: AmazonS3) -> Client {
@@ -73,32 +66,6 @@ impl Client {
         self.block_on(async { self.store.get(&key).await?.bytes().await })
             .unwrap_or_else(|e| panic!("GET {key}: {e}"))
             .to_vec()
-    }
-
-    /// Bytes `range` of the object.
-    pub fn get_range(&self, key: &str, range: Range<u64>) -> Vec<u8> {
-        let k = Key::from(key);
-        self.block_on(self.store.get_range(&k, range.clone()))
-            .unwrap_or_else(|e| panic!("GET {key} bytes {range:?}: {e}"))
-            .to_vec()
-    }
-
-    /// The last `n` bytes of the object (`Range: bytes=-n`), and the
-    /// object's size.
-    pub fn get_suffix(&self, key: &str, n: u64) -> (Vec<u8>, u64) {
-        let k = Key::from(key);
-        let opts = GetOptions {
-            range: Some(GetRange::Suffix(n)),
-            ..GetOptions::default()
-        };
-        let (bytes, size) = self
-            .block_on(async {
-                let r = self.store.get_opts(&k, opts).await?;
-                let size = r.meta.size;
-                Ok::<_, object_store::Error>((r.bytes().await?, size))
-            })
-            .unwrap_or_else(|e| panic!("GET {key} last {n} bytes: {e}"));
-        (bytes.to_vec(), size)
     }
 
     /// Deletes every object directly under `dir` (which ends in '/').

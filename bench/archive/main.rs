@@ -7,16 +7,14 @@
 //!   and compressed, against the same object_store client PUTting the same
 //!   files with no journal, hashing or verification; interleaved pairs,
 //!   the median ratio of their speeds.
-//! - open and seek (seek.rs): the GETs and bytes a reader of a compressed
-//!   object needs to reach the record with a given sequence number (one
-//!   suffix GET, one ranged GET), as a share of the object.
-//! - full read (full_read.rs): a segment's object read with ranged GETs
-//!   whose length grows (read-ahead on a thread of its own), decompressed
-//!   and every record's CRC checked, against one plain GET of the object.
+//! - open and seek (seek.rs): the GETs and bytes the library's reader of
+//!   a compressed object (`RemoteLog::open_reader`) sends to open it and
+//!   reach the record with a given sequence number, as a share of the
+//!   object.
+//! - full read (full_read.rs): a segment's object read to its end by the
+//!   library's reader (every record's CRC checked; a compressed object
+//!   streamed with read-ahead), against one plain GET of the object.
 //!
-//! Remote reading is not in the library this measures yet: seek.rs and
-//! full_read.rs do what such a reader does with the library's pieces
-//! (seek table, frame decoder, seal, record frames) and object_store.
 //! Exit status 0 even when a target is missed; a panic if something fails.
 //! Run by `cargo test` (without the `--bench` argument `cargo bench`
 //! gives), it does the same on two 1 MiB segments, one round: a check that
@@ -27,8 +25,6 @@ mod common;
 
 mod client;
 mod full_read;
-mod records;
-mod remote_open;
 mod seek;
 mod segments;
 mod upload;

@@ -1,6 +1,6 @@
 //! Upload throughput: `Shipper` (claim, startup scan, SHA-256 of each
-//! object and of the segment it holds, journal fsynced before and after,
-//! create-only PUT with a checksum, HEAD to verify) against the same
+//! object, journal fsynced before and after, create-only PUT with a
+//! checksum, HEAD to verify) against the same
 //! object_store client PUTting the same files with none of that, round by
 //! round in alternating order; each round to fresh prefixes, deleted after.
 
@@ -15,6 +15,8 @@ use std::time::Instant;
 
 /// A shipped segment's object, for the reading measurements.
 pub struct Object {
+    /// The prefix the log was shipped to, and the object's key.
+    pub prefix: String,
     pub key: String,
     pub bytes: u64,
     pub first_seq: u64,
@@ -125,6 +127,7 @@ pub fn ship_for_reading(server: &S3Server, logs: &Logs) -> Shipped {
         ship(server, logs, compressed, &prefix);
         let s = &logs.sealed(compressed)[0];
         Object {
+            prefix: prefix.clone(),
             key: segment_key(
                 &prefix,
                 LOG,

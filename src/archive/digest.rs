@@ -1,5 +1,5 @@
-//! The size and SHA-256 of a local segment file, and of the plain segment
-//! a compressed one holds (see metadata.rs for why both).
+//! The size and SHA-256 of a segment's bytes, and of the plain segment a
+//! compressed one holds (see metadata.rs for when each is used).
 
 use crate::error::{Error, Result};
 use ring::digest::{Context, SHA256};
@@ -44,6 +44,36 @@ impl Hasher {
     }
 }
 
+impl std::io::Write for Hasher {
+    fn write(&mut self, part: &[u8]) -> std::io::Result<usize> {
+        self.update(part);
+        Ok(part.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The digest of what compressed segment bytes, given a part at a time,
+/// decompress to (the seek table, a skippable frame, to nothing).
+pub struct PlainHasher(zstd::stream::write::Decoder<'static, Hasher>);
+
+impl PlainHasher {
+    pub fn new() -> std::io::Result<PlainHasher> {
+        zstd::stream::write::Decoder::new(Hasher::new()).map(PlainHasher)
+    }
+
+    pub fn update(&mut self, part: &[u8]) -> std::io::Result<()> {
+        std::io::Write::write_all(&mut self.0, part)
+    }
+
+    pub fn finish(mut self) -> std::io::Result<Digest> {
+        std::io::Write::flush(&mut self.0)?;
+        Ok(self.0.into_inner().finish())
+    }
+}
+
 impl Default for Hasher {
     fn default() -> Hasher {
         Hasher::new()
@@ -73,14 +103,9 @@ pub fn of_reader(mut read: impl Read, path: &Path, doing: &str) -> Result<Digest
     Ok(h.finish())
 }
 
-/// The digest of the plain segment a file holds: the file's own bytes, or
-/// for a compressed segment (`compressed`) what its zstd frames
-/// decompress to (the seek table is a skippable frame: it decompresses to
-/// nothing).
-pub fn of_segment(file: &std::fs::File, path: &Path, compressed: bool) -> Result<Digest> {
-    if !compressed {
-        return of_reader(file, path, "read segment");
-    }
+/// The digest of what a compressed segment's file decompresses to (the
+/// seek table is a skippable frame: it decompresses to nothing).
+pub fn of_decompressed(file: &std::fs::File, path: &Path) -> Result<Digest> {
     let decoder = zstd::stream::read::Decoder::new(file)
         .map_err(|e| Error::io(path, "start decompressing", e))?;
     of_reader(decoder, path, "decompress segment")

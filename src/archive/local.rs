@@ -69,39 +69,31 @@ pub fn record_count(s: &SealedSegment) -> Result<u64> {
 
 /// A segment's metadata as shipped, from its file's bytes in `bytes` (the
 /// whole file) or, for a large file, read from the file (`bytes` None).
+/// Only the file's bytes are hashed: a compressed segment is not
+/// decompressed (its plain hash is left out, see metadata.rs).
 pub fn describe(log: &str, s: &SealedSegment, bytes: Option<&[u8]>) -> Result<ObjectMetadata> {
-    let (object, segment) = match bytes {
-        Some(b) => {
-            let object = digest::of_bytes(b);
-            let segment = if s.compressed {
-                let d = zstd::stream::read::Decoder::new(b)
-                    .map_err(|e| Error::io(&s.path, "start decompressing", e))?;
-                digest::of_reader(d, &s.path, "decompress segment")?
-            } else {
-                object.clone()
-            };
-            (object, segment)
-        }
+    let object = match bytes {
+        Some(b) => digest::of_bytes(b),
         None => {
-            let open = || std::fs::File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e));
-            let object = digest::of_reader(open()?, &s.path, "read segment")?;
-            let segment = match s.compressed {
-                true => digest::of_segment(&open()?, &s.path, true)?,
-                false => object.clone(),
-            };
-            (object, segment)
+            let f = std::fs::File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
+            digest::of_reader(f, &s.path, "read segment")?
         }
     };
-    Ok(metadata(log, s, record_count(s)?, &object, &segment))
+    Ok(metadata(log, s, record_count(s)?, &object))
 }
 
-fn metadata(
-    log: &str,
-    s: &SealedSegment,
-    records: u64,
-    object: &Digest,
-    segment: &Digest,
-) -> ObjectMetadata {
+/// The SHA-256 of the plain segment `s` holds: its file's (as `mine`,
+/// its metadata, says), or for a compressed segment that of what it
+/// decompresses to.
+pub fn plain_sha256(s: &SealedSegment, mine: &ObjectMetadata) -> Result<String> {
+    if !s.compressed {
+        return Ok(mine.sha256.clone());
+    }
+    let f = std::fs::File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
+    Ok(digest::of_decompressed(&f, &s.path)?.sha256)
+}
+
+fn metadata(log: &str, s: &SealedSegment, records: u64, object: &Digest) -> ObjectMetadata {
     ObjectMetadata {
         log: log.to_string(),
         segment_no: s.segment_no,
@@ -110,7 +102,7 @@ fn metadata(
         records,
         bytes: object.bytes,
         sha256: object.sha256.clone(),
-        segment_sha256: segment.sha256.clone(),
+        segment_sha256: (!s.compressed).then(|| object.sha256.clone()),
     }
 }
 
@@ -121,5 +113,5 @@ pub fn without_digest(log: &str, s: &SealedSegment) -> ObjectMetadata {
         bytes: 0,
         sha256: String::new(),
     };
-    metadata(log, s, 0, &none, &none)
+    metadata(log, s, 0, &none)
 }

@@ -6,11 +6,14 @@
 //! The hash is SHA-256: a strong hash, so that "same size and hash" means
 //! "same bytes" even against bytes someone chose, and the hash S3 itself
 //! checks (`x-amz-checksum-sha256`, sent with every PUT and part, so the
-//! server refuses a body damaged on the way). Two hashes are kept: of the
-//! object's bytes, and of the segment's plain bytes (the same for a plain
-//! object; for a `.binlog.zst`, of what it decompresses to), so that a
-//! segment compressed or decompressed locally after it was shipped is
-//! still recognised as the same segment.
+//! server refuses a body damaged on the way). It is the hash of the
+//! object's bytes, the segment as stored. `binlog-segment-sha256` is the
+//! hash of the segment's plain bytes: the same for a plain object; for a
+//! compressed one `none` (not computed: it would mean decompressing every
+//! segment before its upload), though objects shipped before it was
+//! dropped carry the hash of what they decompress to. A segment compressed
+//! or decompressed locally after it was shipped is recognised as the same
+//! segment by its plain bytes' hash, computed then (startup.rs).
 
 use object_store::{Attribute, AttributeValue, Attributes};
 
@@ -28,8 +31,9 @@ pub struct ObjectMetadata {
     pub bytes: u64,
     /// SHA-256 of the object's bytes, lowercase hex.
     pub sha256: String,
-    /// SHA-256 of the segment's plain (decompressed) bytes, lowercase hex.
-    pub segment_sha256: String,
+    /// SHA-256 of the segment's plain (decompressed) bytes, lowercase hex;
+    /// `None` for a compressed object (written as `none`, see above).
+    pub segment_sha256: Option<String>,
 }
 
 const FIELDS: [&str; 8] = [
@@ -57,7 +61,7 @@ impl ObjectMetadata {
             self.records.to_string(),
             self.bytes.to_string(),
             self.sha256.clone(),
-            self.segment_sha256.clone(),
+            self.segment_sha256.clone().unwrap_or_else(|| "none".into()),
         ];
         let mut a = Attributes::new();
         for (key, value) in FIELDS.iter().zip(values) {
@@ -81,6 +85,7 @@ impl ObjectMetadata {
             "none" => None,
             s => Some(s.parse().ok()?),
         };
+        let segment_sha256 = field(7).filter(|h| h != "none");
         Some(ObjectMetadata {
             log: field(0)?,
             segment_no: num(1)?,
@@ -89,7 +94,7 @@ impl ObjectMetadata {
             records: num(4)?,
             bytes: num(5)?,
             sha256: field(6)?,
-            segment_sha256: field(7)?,
+            segment_sha256,
         })
     }
 }
@@ -108,7 +113,7 @@ mod tests {
             records: 50,
             bytes: 4096,
             sha256: "ab".repeat(32),
-            segment_sha256: "cd".repeat(32),
+            segment_sha256: Some("cd".repeat(32)),
         };
         assert_eq!(
             ObjectMetadata::from_attributes(&m.to_attributes()),
@@ -118,6 +123,14 @@ mod tests {
         m.records = 0;
         assert_eq!(
             ObjectMetadata::from_attributes(&m.to_attributes()),
+            Some(m.clone())
+        );
+        m.segment_sha256 = None;
+        let compressed = m.to_attributes();
+        let none = Attribute::Metadata("binlog-segment-sha256".into());
+        assert_eq!(compressed.get(&none).map(|v| v.as_ref()), Some("none"));
+        assert_eq!(
+            ObjectMetadata::from_attributes(&compressed),
             Some(m.clone())
         );
         let mut partial = m.to_attributes();

@@ -39,7 +39,11 @@
 //!
 //! Threads and fork(): each [`Shipper`] owns a tokio current-thread
 //! runtime that runs only inside its calls (no worker threads; between
-//! calls nothing runs). The HTTP client may resolve host names on tokio's
+//! calls nothing runs). During `ship_once` a scoped thread reads and
+//! hashes the next segment while one goes up (ended before the call
+//! returns). A reader streaming a compressed object runs a read-ahead
+//! thread (read_ahead.rs) while it reads on sequentially; it ends after
+//! its GET in flight once the reader moves elsewhere or is dropped. The HTTP client may resolve host names on tokio's
 //! blocking pool: threads started on demand during a call and ended after
 //! 10 s idle. A child process after fork() must not use a `Shipper` made
 //! before the fork (its runtime, connections and blocking pool belong to
@@ -48,7 +52,8 @@
 //!
 //! Reading (`RemoteLog`, remote_log.rs): a log's segment objects are found
 //! from one listing by their keys; a compressed object is read with ranged
-//! GETs (remote_source.rs), a plain one fetched whole; either is read by
+//! GETs (remote_source.rs; a sequential read with read-ahead on a thread,
+//! read_ahead.rs), a plain one fetched whole; either is read by
 //! the local `Reader`, so every check applies and errors name the object.
 //! `LogReader::open_tiered` merges them with the local segments.
 
@@ -60,6 +65,7 @@ mod local;
 mod location;
 mod metadata;
 pub mod object_name;
+pub mod read_ahead;
 pub mod remote;
 pub mod remote_log;
 mod remote_source;

@@ -2,13 +2,17 @@
 //! fetches the object's tail in one suffix GET (its seek table, seal
 //! frames and last record frames, for a segment of ordinary size); every
 //! read outside what was fetched is one ranged GET into a window that
-//! grows while reads are sequential (a full read streams with read-ahead,
-//! in bounded memory) and starts small again after a jump (a seek fetches
-//! about the frames it needs). The last few windows are kept, so that
+//! grows while reads are sequential and starts small again after a jump
+//! (a seek fetches about the frames it needs). Once sequential reads have
+//! grown the window to `READ_AHEAD_AFTER`, the reader is streaming: the
+//! next bytes come from a read-ahead thread (read_ahead.rs) that fetches
+//! them while the reader decompresses what it has, in bounded memory,
+//! until a read elsewhere stops it. The last few windows are kept, so that
 //! reads that alternate between places (the seal's parts below the tail,
 //! the header's frame, the frame of a record) do not fetch the same bytes
 //! again.
 
+use super::read_ahead::ReadAhead;
 use super::remote::Remote;
 use crate::compressed::Source;
 use crate::error::{Error, ErrorKind, Result};
@@ -17,14 +21,26 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-/// How much of an object's end the suffix GET at open fetches.
-pub const TAIL_BYTES: u64 = 256 << 10;
-/// The first GET after a jump fetches at least this much.
-const WINDOW_MIN: usize = 32 << 10;
+/// How much of an object's end the suffix GET at open fetches: the seek
+/// table and the last frame (the sparse index, the seal directory and the
+/// trailer), 9 KB for a segment of 480,000 records in 1 MiB frames. What
+/// an open reads below it (the header's frame; the `SEAL_BEGIN` frame and
+/// each type's first offset, spread over the seal's per-type arrays; a
+/// last frame larger than this) costs one small ranged GET each, not a
+/// suffix large enough to hold the whole seal.
+pub const TAIL_BYTES: u64 = 16 << 10;
+/// The first GET after a jump fetches at least this much: a small frame
+/// (the header's, `SEAL_BEGIN`) and the few small frames after it.
+const WINDOW_MIN: usize = 4 << 10;
 /// Sequential GETs double up to this much each.
 const WINDOW_MAX: usize = 4 << 20;
-/// Windows kept (at most `WINDOWS * WINDOW_MAX` bytes, besides the tail).
+/// Windows kept (at most `WINDOWS * WINDOW_MAX` bytes, besides the tail
+/// and what a read-ahead holds: with its 4 MiB chunks, a streaming read
+/// holds at most 12 MiB here and 8 MiB ahead).
 const WINDOWS: usize = 3;
+/// A sequential read whose window has doubled to this (the fourth GET in
+/// a row) starts a read-ahead: a seek and the frame after it do not.
+const READ_AHEAD_AFTER: usize = 8 * WINDOW_MIN;
 
 pub struct RemoteSource {
     remote: Arc<Remote>,
@@ -35,6 +51,8 @@ pub struct RemoteSource {
     tail_at: u64,
     /// The bytes of the last few ranged GETs, the most recently used first.
     windows: RefCell<Vec<Window>>,
+    /// The read-ahead of a sequential read, if one is streaming.
+    ahead: RefCell<Option<ReadAhead>>,
 }
 
 /// The bytes one ranged GET fetched, and how much a GET that continues
@@ -71,23 +89,29 @@ impl RemoteSource {
             tail,
             tail_at,
             windows: RefCell::new(Vec::new()),
+            ahead: RefCell::new(None),
         })
     }
 
     /// Fetches bytes from `offset` (below `tail_at`) into a new window,
     /// the first of `windows`: as many as `want`, at least twice the
-    /// window it continues (or `WINDOW_MIN`), never into the tail.
+    /// window it continues (or `WINDOW_MIN`), never into the tail; from
+    /// the read-ahead once sequential reads have grown the window enough.
     fn fetch(&self, windows: &mut Vec<Window>, offset: u64, want: usize) -> io::Result<()> {
         let continued = windows.iter().position(|w| w.end() == offset);
         let len = match continued {
             Some(i) => (windows.remove(i).next_len * 2).min(WINDOW_MAX),
             None => WINDOW_MIN,
         };
-        let end = (offset + want.max(len) as u64).min(self.tail_at);
-        let bytes = self
-            .remote
-            .get_range(&self.key, offset..end)
-            .map_err(io::Error::other)?;
+        let bytes = match self.read_ahead(offset, len)? {
+            Some(bytes) => bytes,
+            None => {
+                let end = (offset + want.max(len) as u64).min(self.tail_at);
+                self.remote
+                    .get_range(&self.key, offset..end)
+                    .map_err(io::Error::other)?
+            }
+        };
         if bytes.is_empty() {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
@@ -99,6 +123,30 @@ impl RemoteSource {
         windows.insert(0, w);
         windows.truncate(WINDOWS);
         Ok(())
+    }
+
+    /// The read-ahead's next bytes, if they start at `offset`: one is
+    /// started for a sequential read whose window reached `len`, and
+    /// stopped by a read elsewhere or a failure. `None`: no read-ahead.
+    fn read_ahead(&self, offset: u64, len: usize) -> io::Result<Option<Vec<u8>>> {
+        let mut ahead = self.ahead.borrow_mut();
+        if ahead.as_ref().is_some_and(|a| a.next_at() != offset) {
+            *ahead = None;
+        }
+        if ahead.is_none() && len >= READ_AHEAD_AFTER {
+            let remote = Arc::clone(&self.remote);
+            *ahead = Some(ReadAhead::start(remote, &self.key, offset..self.tail_at)?);
+        }
+        let Some(a) = ahead.as_mut() else {
+            return Ok(None);
+        };
+        match a.take() {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) => {
+                *ahead = None;
+                Err(e)
+            }
+        }
     }
 }
 

@@ -10,9 +10,9 @@ mod upload;
 
 use super::claim;
 use super::journal::{journal_path, Journal, State};
-use super::local;
+use super::local::{self, SealedSegment};
 use super::location::{Connection, Location};
-use super::remote::{Created, Remote};
+use super::remote::Remote;
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -62,6 +62,8 @@ pub struct Shipper {
     remote: Remote,
     journal: Journal,
     journal_path: PathBuf,
+    /// Whether `journal` holds a state not yet stored (upload.rs).
+    journal_unstored: bool,
     opts: ShipOptions,
     /// The exclusive lock of `<log>.ship.lock`: one shipper per log.
     _lock: File,
@@ -85,6 +87,7 @@ impl Shipper {
             remote,
             journal: Journal::new(log, &to.to_string()),
             journal_path,
+            journal_unstored: false,
             opts,
             _lock: lock,
         };
@@ -107,19 +110,18 @@ impl Shipper {
             waiting_for: local.blocked_by.as_ref().map(|b| b.path.clone()),
             ..ShipReport::default()
         };
-        for s in &local.sealed {
-            let done = self.journal.entry(s.segment_no).map(|e| e.state);
-            if matches!(done, Some(State::Uploaded | State::LocalDeleted)) {
-                continue;
-            }
-            match self.upload(s) {
-                Ok(Created::Created) => report.uploaded.push(s.segment_no),
-                Ok(Created::AlreadyExists) => report.found_uploaded.push(s.segment_no),
-                // Compressed or removed since the listing: next pass.
-                Err(e) if e.kind() == ErrorKind::NotFound && !s.path.exists() => break,
-                Err(e) => return Err(e),
-            }
-        }
+        let pending: Vec<&SealedSegment> = local
+            .sealed
+            .iter()
+            .filter(|s| {
+                let done = self.journal.entry(s.segment_no).map(|e| e.state);
+                !matches!(done, Some(State::Uploaded | State::LocalDeleted))
+            })
+            .collect();
+        let uploads = self.upload_in_order(&pending, &mut report);
+        // The uploads verified before an error are stored too.
+        let stored = self.store_journal();
+        uploads.and(stored)?;
         report.removed_local = self.remove_shipped(&local)?;
         Ok(report)
     }

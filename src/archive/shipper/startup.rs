@@ -5,9 +5,11 @@
 use super::upload::conflict;
 use super::Shipper;
 use crate::archive::claim;
+use crate::archive::digest::{Digest, PlainHasher};
 use crate::archive::identity::{self, Identity};
 use crate::archive::journal::{Entry, Journal, State};
 use crate::archive::local::{self, SealedSegment};
+use crate::archive::metadata::ObjectMetadata;
 use crate::archive::object_name::{claim_key, log_prefix, parse_segment_key};
 use crate::error::{Error, ErrorKind, Result};
 use std::collections::BTreeMap;
@@ -164,7 +166,7 @@ impl Shipper {
         match theirs {
             // Our segment by its metadata: the bytes read back decide
             // (a copy truncated since its upload is damage, not another's).
-            Some(m) if same_name && m.segment_sha256 == mine.segment_sha256 => {
+            Some(m) if same_name && self.same_segment(s, &mine, &key, &m)? => {
                 let e = Entry {
                     segment_no: s.segment_no,
                     state: State::Uploaded,
@@ -175,6 +177,50 @@ impl Shipper {
                 Ok(self.read_back(s, &e)?.map(|()| e))
             }
             m => Ok(Err(conflict(&url, size, m.as_ref(), &mine))),
+        }
+    }
+
+    /// Whether the object at `key`, described by `theirs`, holds the same
+    /// plain segment as the local `s` (described by `mine`): the same
+    /// bytes, or, one of them compressed since the upload, the same
+    /// decompressed bytes (the local segment decompressed, or the object
+    /// read and decompressed if its metadata lacks their hash).
+    fn same_segment(
+        &self,
+        s: &SealedSegment,
+        mine: &ObjectMetadata,
+        key: &str,
+        theirs: &ObjectMetadata,
+    ) -> Result<bool> {
+        if (theirs.bytes, &theirs.sha256) == (mine.bytes, &mine.sha256) {
+            return Ok(true);
+        }
+        let mine_plain = local::plain_sha256(s, mine)?;
+        let theirs_plain = match &theirs.segment_sha256 {
+            Some(h) => h.clone(),
+            None => match self.remote_plain_digest(key)? {
+                Some(d) => d.sha256,
+                None => return Ok(false),
+            },
+        };
+        Ok(mine_plain == theirs_plain)
+    }
+
+    /// The digest of what the compressed object at `key` decompresses
+    /// to, read with ranged GETs; `None` if it is missing or does not
+    /// decompress.
+    fn remote_plain_digest(&self, key: &str) -> Result<Option<Digest>> {
+        let url = self.remote.location().url_of(key);
+        let undecodable = |e| Error::io(Path::new(&url), "decompress", e);
+        let mut h = PlainHasher::new().map_err(undecodable)?;
+        let found = self
+            .remote
+            .for_each_part(key, |part| h.update(part).map_err(undecodable));
+        match found {
+            Ok(Some(_)) => Ok(h.finish().ok()),
+            Ok(None) => Ok(None),
+            Err(e) if e.kind() == ErrorKind::Io => Ok(None),
+            Err(e) => Err(e),
         }
     }
 }
