@@ -459,6 +459,7 @@ TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
 TORTURE_SHIP_KILLS   ?= 1000
+TORTURE_SHIP_STEP_ROUNDS ?= 50
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
@@ -471,10 +472,11 @@ torture: miri s3-server s3-server-minio
 	BINLOG_STRIDE=1 BINLOG_RENAME_RACE_OPENS=3000 $(CARGO) test --test bad_input --test bitflip_sealed --test writer_reopen
 	BINLOG_FAILING_WRITES_SEEDS=3 $(CARGO) test --test writer_failing_writes
 	BINLOG_SHRINK_REOPENS=300 $(CARGO) test --test shrink_under_reader
-	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) $(CARGO) test --test archive_ship_kill -- --nocapture
+	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) BINLOG_SHIP_STEP_ROUNDS=$(TORTURE_SHIP_STEP_ROUNDS) \
+	  $(CARGO) test --test archive_ship_kill -- --nocapture
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_ship -- \
 	  --skip a_segment_whose_copy_vanished_is_kept_locally
-	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) \
+	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) BINLOG_SHIP_STEP_ROUNDS=$(TORTURE_SHIP_STEP_ROUNDS) \
 	  $(CARGO) test --test archive_ship_kill -- --nocapture
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \

@@ -4,21 +4,29 @@
 //! runs: no segment is ever missing both locally and from the bucket, no
 //! object ever holds other bytes than its segment (none is overwritten),
 //! the journal is always whole, and a final run ships everything.
-//! `BINLOG_SHIP_KILLS` sets the number of kills (default 30).
+//! `BINLOG_SHIP_KILLS` sets the number of kills (default 30). A shipper
+//! is also killed right after each step of an upload and of a removal
+//! (`ShipOptions::on_step`), for single and multipart uploads;
+//! `BINLOG_SHIP_STEP_ROUNDS` sets how many times (default 5).
 
 mod common;
 
 use binlog::archive::journal::{journal_path, Journal};
 use binlog::archive::object_name::{log_prefix, parse_segment_key};
-use binlog::archive::{Location, Remote};
+use binlog::archive::{
+    Connection, Location, Remote, ShipOptions, ShipStep, Shipper, Step, StepHook,
+};
 use binlog::compressed::{compress_segment, CompressOptions};
 use binlog::log::{list_segments, SegmentState};
 use common::s3::S3Server;
 use common::{knob, Rng, TempDir};
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 const BUCKET: &str = "logs";
@@ -204,4 +212,106 @@ fn a_shipper_killed_at_random_moments_loses_and_overwrites_nothing() {
     );
     let local = list_segments(dir.path(), "orders").unwrap();
     assert_eq!(local.len(), 2, "the newest two are kept: {local:?}");
+}
+
+/// The child of `a_shipper_killed_right_after_each_step_...`: the step,
+/// which time it is reached, and `multipart` or `single`.
+const STEP_CHILD_ENV: &str = "BINLOG_SHIPSTEP_CHILD";
+const STEP_DIR_ENV: &str = "BINLOG_SHIPSTEP_DIR";
+const STEP_TEST: &str = "a_shipper_killed_right_after_each_step_loses_and_overwrites_nothing";
+
+/// In a child: ships log `orders` (keeping 1 sealed segment locally) and
+/// kills itself with SIGKILL right after the `n`th time any segment
+/// passes the step asked for; exits 0 if it never does.
+fn run_step_child_if_asked() {
+    let Ok(spec) = std::env::var(STEP_CHILD_ENV) else {
+        return;
+    };
+    let f: Vec<&str> = spec.split(':').collect();
+    let step = *Step::ALL
+        .iter()
+        .find(|s| format!("{s:?}") == f[0])
+        .expect("a step");
+    let nth: u64 = f[1].parse().unwrap();
+    let seen = AtomicU64::new(0);
+    let hook = StepHook(Arc::new(move |s: ShipStep| {
+        if s.step == step && seen.fetch_add(1, Ordering::SeqCst) + 1 == nth {
+            // SAFETY: kill(2) on this process; nothing after it runs.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
+    }));
+    let env = |k: &str| std::env::var(k).ok();
+    let opts = ShipOptions {
+        keep_local: Some(1),
+        multipart_threshold: if f[2] == "multipart" { 0 } else { 64 << 20 },
+        on_step: Some(hook),
+        connection: Connection {
+            endpoint: env("AWS_ENDPOINT_URL"),
+            region: env("AWS_REGION"),
+            access_key_id: env("AWS_ACCESS_KEY_ID"),
+            secret_access_key: env("AWS_SECRET_ACCESS_KEY"),
+            virtual_hosted_style: Some(false),
+            retry_timeout: Some(Duration::from_secs(5)),
+            ..Connection::default()
+        },
+        ..ShipOptions::default()
+    };
+    let dir = PathBuf::from(std::env::var(STEP_DIR_ENV).unwrap());
+    let to = Location::parse(&format!("s3://{BUCKET}/kill")).unwrap();
+    let mut shipper = Shipper::open(&dir, "orders", &to, opts).unwrap();
+    shipper.ship_once().unwrap();
+    std::process::exit(0);
+}
+
+#[test]
+fn a_shipper_killed_right_after_each_step_loses_and_overwrites_nothing() {
+    run_step_child_if_asked();
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("ship-step-kill");
+    let rounds = knob("BINLOG_SHIP_STEP_ROUNDS", 5);
+    let mut rng = Rng::from_env(31);
+    let mut known = BTreeMap::new();
+    grow(dir.path(), 40, 10, &mut known);
+    for round in 0..rounds {
+        for step in Step::ALL {
+            for how in ["single", "multipart"] {
+                // The first or second time: there are at least two new
+                // sealed segments to upload, and two uploaded to remove.
+                let nth = 1 + rng.below(2);
+                let ctx = format!("round {round}, killed after {step:?} #{nth} ({how})");
+                let out = Command::new(std::env::current_exe().unwrap())
+                    .args(["--exact", STEP_TEST, "--nocapture", "--test-threads=1"])
+                    .env(STEP_CHILD_ENV, format!("{step:?}:{nth}:{how}"))
+                    .env(STEP_DIR_ENV, dir.path())
+                    .envs(server.env())
+                    .stdin(Stdio::null())
+                    .output()
+                    .unwrap();
+                assert_eq!(
+                    out.status.signal(),
+                    Some(libc::SIGKILL),
+                    "{ctx}: the child was not killed there ({:?}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                check(&server, dir.path(), &known, &ctx);
+                grow(dir.path(), 20 + rng.below(15), 10, &mut known);
+            }
+        }
+    }
+    // A run to the end ships every segment and keeps the newest local.
+    let out = ship(&server, dir.path(), &["--keep-local", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        check(&server, dir.path(), &known, "the final run"),
+        known.len()
+    );
+    let local = list_segments(dir.path(), "orders").unwrap();
+    assert_eq!(local.len(), 1, "{local:?}");
 }

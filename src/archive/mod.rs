@@ -75,4 +75,4 @@ pub use location::{Connection, Location};
 pub use metadata::ObjectMetadata;
 pub use remote::{Created, Remote, RemoteObject, RequestCounts};
 pub use remote_log::{ListedSegment, RemoteLog};
-pub use shipper::{ShipOptions, ShipReport, Shipper};
+pub use shipper::{ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook};

@@ -6,7 +6,10 @@
 
 mod removal;
 mod startup;
+mod step;
 mod upload;
+
+pub use step::{ShipStep, Step, StepHook};
 
 use super::claim;
 use super::journal::{journal_path, Journal, State};
@@ -29,6 +32,10 @@ pub struct ShipOptions {
     /// Bytes per part of a multipart upload (at least 5 MiB; default 16).
     pub part_size: usize,
     pub connection: Connection,
+    /// Called after each step of an upload or a removal (see `ShipStep`):
+    /// progress for an operator, and the points where the crash tests
+    /// kill a shipper.
+    pub on_step: Option<StepHook>,
 }
 
 impl Default for ShipOptions {
@@ -38,6 +45,7 @@ impl Default for ShipOptions {
             multipart_threshold: 64 << 20,
             part_size: 16 << 20,
             connection: Connection::default(),
+            on_step: None,
         }
     }
 }
@@ -100,6 +108,13 @@ impl Shipper {
     /// The journal as it stands.
     pub fn journal(&self) -> &Journal {
         &self.journal
+    }
+
+    /// Tells `opts.on_step`, if set, that segment `segment_no` is past `step`.
+    fn stepped(&self, segment_no: u64, step: Step) {
+        if let Some(hook) = &self.opts.on_step {
+            (hook.0)(ShipStep { segment_no, step });
+        }
     }
 
     /// Uploads every sealed segment not yet in the bucket, in order, then

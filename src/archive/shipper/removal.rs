@@ -3,7 +3,7 @@
 //! back and found to hold the bytes uploaded (ranged GETs and its SHA-256: one
 //! download per segment removed, none at startup).
 
-use super::Shipper;
+use super::{Shipper, Step};
 use crate::archive::journal::{Entry, State};
 use crate::archive::local::{self, LocalLog, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
@@ -43,6 +43,7 @@ impl Shipper {
                 self.journal.store(&self.journal_path)?;
                 return Err(bad);
             }
+            self.stepped(s.segment_no, Step::ReadBack);
             if !self.check_object(&format!("{prefix}{}", e.object), &meta)? {
                 let url = self
                     .remote
@@ -64,6 +65,7 @@ impl Shipper {
                 r => r?,
             }
             remove_durably(&s.path)?;
+            self.stepped(s.segment_no, Step::RemovedLocally);
             self.journal.set(Entry {
                 state: State::LocalDeleted,
                 ..e

@@ -1,7 +1,7 @@
 //! One segment's upload: create-only PUT (or multipart), then a HEAD that
 //! decides what happened, each step in the journal.
 
-use super::{ShipReport, Shipper};
+use super::{ShipReport, Shipper, Step};
 use crate::archive::journal::{Entry, State};
 use crate::archive::local::{self, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
@@ -84,28 +84,29 @@ impl Shipper {
         let name = key.rsplit('/').next().unwrap_or(&key).to_string();
         let Prepared { bytes, meta } = ready;
         self.record(s.segment_no, State::Uploading, &name, &meta)?;
+        self.stepped(s.segment_no, Step::JournalUploading);
         let put = match bytes {
             Some(b) => self.remote.put_create(&key, b.into(), &meta),
             None => self.put_large(&key, s, &meta),
         };
+        self.stepped(s.segment_no, Step::PutAnswered);
         // The HEAD decides, whatever the PUT answered.
         let verified = self.check_object(&key, &meta)?;
-        match (put, verified) {
-            (Ok(created), true) => {
-                self.record(s.segment_no, State::Uploaded, &name, &meta)?;
-                Ok(created)
+        let created = match (put, verified) {
+            (Ok(created), true) => created,
+            (Err(_), true) => Created::AlreadyExists,
+            (Err(e), false) => return Err(e),
+            (Ok(_), false) => {
+                return Err(Error::file(
+                    ErrorKind::Remote,
+                    Path::new(&self.remote.location().url_of(&key)),
+                    "the object the server stored is not there",
+                ))
             }
-            (Err(_), true) => {
-                self.record(s.segment_no, State::Uploaded, &name, &meta)?;
-                Ok(Created::AlreadyExists)
-            }
-            (Err(e), false) => Err(e),
-            (Ok(_), false) => Err(Error::file(
-                ErrorKind::Remote,
-                Path::new(&self.remote.location().url_of(&key)),
-                "the object the server stored is not there",
-            )),
-        }
+        };
+        self.record(s.segment_no, State::Uploaded, &name, &meta)?;
+        self.stepped(s.segment_no, Step::Verified);
+        Ok(created)
     }
 
     /// A multipart upload of the large segment `s`, part by part from its

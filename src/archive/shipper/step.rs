@@ -1,0 +1,51 @@
+//! The steps a shipper reports (`ShipOptions::on_step`), in the order
+//! they happen to one segment.
+
+use std::sync::Arc;
+
+/// A step one segment is past.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// UPLOADING is stored in the journal; no byte is sent yet.
+    JournalUploading,
+    /// The PUT (or the multipart upload) answered, whatever it answered;
+    /// the HEAD that decides has not been sent.
+    PutAnswered,
+    /// The HEAD found the object, the same size and hash; UPLOADED is set
+    /// in the journal (stored with the next step that stores it).
+    Verified,
+    /// The copy was read back whole and found the same, before the local
+    /// segment is removed.
+    ReadBack,
+    /// The local segment is removed; LOCAL_DELETED is not stored yet.
+    RemovedLocally,
+}
+
+impl Step {
+    /// Every step, in order.
+    pub const ALL: [Step; 5] = [
+        Step::JournalUploading,
+        Step::PutAnswered,
+        Step::Verified,
+        Step::ReadBack,
+        Step::RemovedLocally,
+    ];
+}
+
+/// Segment `segment_no` is past `step`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShipStep {
+    pub segment_no: u64,
+    pub step: Step,
+}
+
+/// A function called on the shipper's thread after each step; it should
+/// return quickly (the upload waits for it).
+#[derive(Clone)]
+pub struct StepHook(pub Arc<dyn Fn(ShipStep) + Send + Sync>);
+
+impl std::fmt::Debug for StepHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepHook")
+    }
+}
