@@ -1,0 +1,376 @@
+//! Type copies (docs/FORMAT.md 17.5), with no I/O: which types of a
+//! segment get a second copy of their records, the copy frames' record
+//! groups, the copy directory's bytes, and the checks a reader makes of a
+//! directory and of a copy frame before it reads records from it.
+//!
+//! A type whose records are rare and spread over the segment has records
+//! in nearly every frame, so reading it through the per-type index
+//! decompresses nearly every frame. Its copy (the type's record frames,
+//! back to back, compressed in skippable frames that `zstd -d` skips)
+//! lets a reader decompress only its own records. Records keep their CRCs;
+//! the type's offset array pairs the `k`th record of the copy with its
+//! offset in the segment.
+
+use crate::format::frame::{self, FrameAt, KIND_RECORD, MIN_RECORD_FRAME};
+use crate::format::seal::SealDirectory;
+use crate::format::FRAME_HEADER_LEN;
+use std::ops::Range;
+
+/// Skippable frame magic of a copy frame: one zstd frame of records.
+pub const COPY_FRAME_MAGIC: u32 = 0x184D_2A5B;
+/// Skippable frame magic of the copy directory.
+pub const COPY_DIRECTORY_MAGIC: u32 = 0x184D_2A5C;
+/// The directory's first eight bytes.
+const DIRECTORY_TAG: [u8; 8] = *b"BLGCOPY1";
+/// Bytes of a directory entry: type id, first, count, length.
+const ENTRY_LEN: usize = 4 + 8 + 4 + 4;
+
+/// One copy frame as the directory lists it: records `first ..
+/// first + count` of type `type_id` (entries of its offset array), whose
+/// frames take `len` bytes back to back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CopyFrame {
+    pub type_id: u32,
+    pub first: u64,
+    pub count: u32,
+    pub len: u32,
+}
+
+impl CopyFrame {
+    /// The entries of the type's offset array it holds.
+    pub fn entries(&self) -> Range<u64> {
+        self.first..self.first + u64::from(self.count)
+    }
+}
+
+/// The copy frames of a segment, in file order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CopyDirectory {
+    pub frames: Vec<CopyFrame>,
+}
+
+/// Which types get a copy when a segment is compressed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TypeCopies {
+    /// A type gets a copy when its record frames are at most this share
+    /// of the segment's record bytes, rarest first, while all copies
+    /// together stay within it too; 0 makes none. 0.05 by default.
+    pub max_share: f64,
+    /// A type's records must lie in record frames holding at least this
+    /// many times their bytes for a copy to be made (8 by default): a
+    /// type whose records are grouped in a few frames is read cheaply
+    /// without one.
+    pub min_spread: u64,
+}
+
+impl Default for TypeCopies {
+    fn default() -> TypeCopies {
+        TypeCopies {
+            max_share: 0.05,
+            min_spread: 8,
+        }
+    }
+}
+
+impl TypeCopies {
+    /// No copies.
+    pub const NONE: TypeCopies = TypeCopies {
+        max_share: 0.0,
+        min_spread: 8,
+    };
+
+    /// Whether the share is in `0.0..=1.0`.
+    pub fn is_valid(&self) -> bool {
+        (0.0..=1.0).contains(&self.max_share)
+    }
+
+    /// The ids of the types of the sealed segment `file` (its seal `seal`,
+    /// its record frames ending at `frame_ends`, as `cuts::frame_ends`
+    /// cuts them) that get a copy, in id order.
+    pub fn chosen(&self, file: &[u8], seal: &SealDirectory, frame_ends: &[u64]) -> Vec<u32> {
+        let records = seal
+            .records_end
+            .saturating_sub(records_start(frame_ends, seal));
+        let budget = (records as f64 * self.max_share) as u64;
+        let mut rare: Vec<(u64, u32)> = (0..seal.types.len())
+            .filter_map(|id| {
+                let t = &seal.types[id];
+                let spread = frames_holding(file, t.array_offset, t.count, frame_ends)?;
+                let wanted = t.count > 0
+                    && t.bytes <= budget
+                    && spread >= t.bytes.saturating_mul(self.min_spread);
+                wanted.then_some((t.bytes, id as u32))
+            })
+            .collect();
+        rare.sort_unstable();
+        let mut spent = 0u64;
+        let mut ids: Vec<u32> = rare
+            .into_iter()
+            .take_while(|&(bytes, _)| {
+                spent += bytes;
+                spent <= budget
+            })
+            .map(|(_, id)| id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+/// Where the records start: the end of the first frame (the header's).
+fn records_start(frame_ends: &[u64], seal: &SealDirectory) -> u64 {
+    frame_ends.first().map_or(seal.records_end, |&e| e)
+}
+
+/// Original bytes of the frames (ending at `frame_ends`) that hold the
+/// starts of the `count` records whose offsets are the array at `array`
+/// of `file`; None if the array is not in the file.
+fn frames_holding(file: &[u8], array: u64, count: u64, frame_ends: &[u64]) -> Option<u64> {
+    let bytes = file.get(usize::try_from(array).ok()?..)?;
+    let bytes = bytes.get(..usize::try_from(count.checked_mul(8)?).ok()?)?;
+    let (mut total, mut last) = (0, None);
+    for entry in bytes.chunks_exact(8) {
+        let offset = u64::from_le_bytes(entry.try_into().expect("8 bytes"));
+        let i = frame_ends.partition_point(|&e| e <= offset);
+        if last != Some(i) && i < frame_ends.len() {
+            let start = i.checked_sub(1).map_or(0, |p| frame_ends[p]);
+            total += frame_ends[i] - start;
+            last = Some(i);
+        }
+    }
+    Some(total)
+}
+
+/// The copy frames of type `type_id` of the sealed segment `file`: its
+/// records grouped in order, each group's frames taking at most
+/// `frame_size` bytes (a longer record alone), with their bytes. Calls
+/// `each` per group; stops at the first record whose frame does not lie
+/// whole before `records_end` (a segment a reader would not compress).
+pub fn copy_frames(
+    file: &[u8],
+    seal: &SealDirectory,
+    type_id: u32,
+    frame_size: u64,
+    mut each: impl FnMut(CopyFrame, &[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let t = &seal.types[type_id as usize];
+    let mut group = Vec::new();
+    let mut frame = CopyFrame {
+        type_id,
+        first: 0,
+        count: 0,
+        len: 0,
+    };
+    for k in 0..t.count {
+        let Some(record) = record_at(file, t.array_offset + 8 * k, seal.records_end) else {
+            break;
+        };
+        if frame.count > 0 && (group.len() + record.len()) as u64 > frame_size {
+            frame.len = group.len() as u32;
+            each(frame, &group)?;
+            group.clear();
+            frame.first = k;
+            frame.count = 0;
+        }
+        group.extend_from_slice(record);
+        frame.count += 1;
+    }
+    if frame.count > 0 {
+        frame.len = group.len() as u32;
+        each(frame, &group)?;
+    }
+    Ok(())
+}
+
+/// The record frame whose offset is the array entry at `entry` of `file`,
+/// if it lies whole before `records_end`.
+fn record_at(file: &[u8], entry: u64, records_end: u64) -> Option<&[u8]> {
+    let at = usize::try_from(entry).ok()?;
+    let offset = u64::from_le_bytes(file.get(at..at + 8)?.try_into().ok()?);
+    let start = usize::try_from(offset).ok()?;
+    let body = u32::from_le_bytes(file.get(start..start + 4)?.try_into().ok()?);
+    let end = offset.checked_add(FRAME_HEADER_LEN as u64 + u64::from(body))?;
+    (end <= records_end).then(|| &file[start..end as usize])
+}
+
+impl CopyDirectory {
+    /// The directory's payload (what follows the skippable frame's header).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = DIRECTORY_TAG.to_vec();
+        out.extend_from_slice(&(self.frames.len() as u32).to_le_bytes());
+        for f in &self.frames {
+            out.extend_from_slice(&f.type_id.to_le_bytes());
+            out.extend_from_slice(&f.first.to_le_bytes());
+            out.extend_from_slice(&f.count.to_le_bytes());
+            out.extend_from_slice(&f.len.to_le_bytes());
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Decodes a payload `encode` made; what is wrong otherwise.
+    pub fn decode(payload: &[u8]) -> Result<CopyDirectory, String> {
+        let fixed = DIRECTORY_TAG.len() + 4 + 4;
+        if payload.len() < fixed || payload[..8] != DIRECTORY_TAG {
+            return Err("the copy directory does not start with BLGCOPY1".into());
+        }
+        let count = u32_at(payload, 8) as usize;
+        if Some(payload.len()) != count.checked_mul(ENTRY_LEN).map(|n| n + fixed) {
+            let what = format!(
+                "the copy directory is {} bytes, its count of {count} frames says otherwise",
+                payload.len()
+            );
+            return Err(what);
+        }
+        let body = payload.len() - 4;
+        if crc32fast::hash(&payload[..body]) != u32_at(payload, body) {
+            return Err("the copy directory's CRC does not match".into());
+        }
+        let frames = (0..count)
+            .map(|i| {
+                let at = 12 + i * ENTRY_LEN;
+                CopyFrame {
+                    type_id: u32_at(payload, at),
+                    first: u64::from_le_bytes(payload[at + 4..at + 12].try_into().expect("8")),
+                    count: u32_at(payload, at + 12),
+                    len: u32_at(payload, at + 16),
+                }
+            })
+            .collect();
+        Ok(CopyDirectory { frames })
+    }
+
+    /// Checks the directory against the seal: types in id order, each
+    /// type's frames holding its records `0 .. count` in order, at least
+    /// one each, their lengths adding up to the type's `bytes`. What is
+    /// wrong otherwise.
+    pub fn check(&self, seal: &SealDirectory) -> Result<(), String> {
+        let mut i = 0;
+        while i < self.frames.len() {
+            let id = self.frames[i].type_id;
+            let Some(t) = seal.types.get(id as usize) else {
+                return Err(format!(
+                    "copy frame {i} names type {id}, the seal has no such type"
+                ));
+            };
+            let (mut next, mut bytes) = (0u64, 0u64);
+            while let Some(f) = self.frames.get(i).filter(|f| f.type_id == id) {
+                let min_len = u64::from(f.count) * MIN_RECORD_FRAME as u64;
+                if f.first != next || f.count == 0 || u64::from(f.len) < min_len {
+                    return Err(format!(
+                        "copy frame {i} (type {id}) holds records {}..{} in {} bytes, where \
+                         record {next} comes next",
+                        f.first,
+                        f.first + u64::from(f.count),
+                        f.len
+                    ));
+                }
+                (next, bytes) = (next + u64::from(f.count), bytes + u64::from(f.len));
+                i += 1;
+            }
+            if next != t.count || bytes != t.bytes {
+                return Err(format!(
+                    "the copy of type {id} holds {next} records in {bytes} bytes, the seal \
+                     says {} in {}",
+                    t.count, t.bytes
+                ));
+            }
+            if self.frames.get(i).is_some_and(|f| f.type_id <= id) {
+                return Err(format!("copy frame {i}: types out of order"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The indices of type `id`'s copy frames (empty if it has none).
+    pub fn of_type(&self, id: u32) -> Range<usize> {
+        let from = self.frames.partition_point(|f| f.type_id < id);
+        let to = self.frames.partition_point(|f| f.type_id <= id);
+        from..to
+    }
+}
+
+/// What a reader knows of the segment to check a copy frame's records.
+#[derive(Clone, Copy, Debug)]
+pub struct CopyBounds {
+    pub header_len: u64,
+    pub records_end: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+/// Checks the decompressed copy frame `bytes` of `frame`, whose records
+/// the type's offset array `offsets` (the whole array) places: exactly
+/// `count` record frames fill it, each with its CRC holding, of the
+/// frame's type, decoding; their sequence numbers increase, lie in the
+/// seal's range, and by no more than the bytes between their offsets can
+/// hold (one record per smallest frame); each fits before the next offset
+/// of the array (the end of the records for the last). Returns each
+/// record's start in `bytes`, or what is wrong.
+pub fn check_copy_records(
+    bytes: &[u8],
+    frame: &CopyFrame,
+    offsets: &[u64],
+    bounds: &CopyBounds,
+) -> Result<Vec<u32>, String> {
+    let first = usize::try_from(frame.first).map_err(|_| "too many records".to_string())?;
+    let Some(placed) = offsets.get(first..first + frame.count as usize) else {
+        return Err(format!(
+            "records {}..{} of the copy, the offset array has {}",
+            frame.first,
+            frame.first + u64::from(frame.count),
+            offsets.len()
+        ));
+    };
+    if bytes.len() != frame.len as usize {
+        return Err(format!(
+            "{} bytes, the directory says {}",
+            bytes.len(),
+            frame.len
+        ));
+    }
+    let mut starts = Vec::with_capacity(placed.len());
+    let (mut at, mut prev) = (0usize, (bounds.header_len, None::<u64>));
+    for (j, &offset) in placed.iter().enumerate() {
+        let bad = |what: String| Err(format!("record {} (offset {offset}): {what}", first + j));
+        let FrameAt::Frame {
+            kind: KIND_RECORD,
+            body,
+            total,
+        } = frame::frame_at(bytes, at, true)
+        else {
+            return bad("no intact record frame".into());
+        };
+        let Some(rec) = frame::decode_record(body).filter(|r| r.type_id == frame.type_id) else {
+            return bad(format!("not a record of type {}", frame.type_id));
+        };
+        let next = offsets
+            .get(first + j + 1)
+            .copied()
+            .unwrap_or(bounds.records_end);
+        if offset + total as u64 > next.min(bounds.records_end) {
+            return bad(format!("{total} bytes do not fit before offset {next}"));
+        }
+        let (prev_offset, prev_seq) = prev;
+        let room = (offset - prev_offset.min(offset)) / MIN_RECORD_FRAME as u64;
+        let lowest = prev_seq.map_or(bounds.first_seq, |s| s + 1);
+        let numbered = rec.seq >= lowest
+            && rec.seq <= bounds.last_seq
+            && rec.seq - lowest <= room.saturating_sub(u64::from(prev_seq.is_some()));
+        if !numbered {
+            return bad(format!("sequence number {} cannot be there", rec.seq));
+        }
+        starts.push(at as u32);
+        prev = (offset, Some(rec.seq));
+        at += total;
+    }
+    if at != bytes.len() {
+        return Err(format!("{} bytes after its last record", bytes.len() - at));
+    }
+    Ok(starts)
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
