@@ -51,25 +51,23 @@ fn sealed(dir: &TempDir, n: u64) -> PathBuf {
 
 /// Compresses a copy of `plain` with 64 KiB frames; returns the `.zst`.
 fn compressed_copy(plain: &Path) -> PathBuf {
-    let copy = plain.with_extension("copy.binlog");
-    std::fs::copy(plain, &copy).unwrap();
-    let opts = CompressOptions {
-        frame_size: 64 << 10,
-        ..CompressOptions::default()
-    };
-    compress_segment(&copy, &opts).unwrap().path
+    compressed_copy_with(plain, "copy", &TypeCopies::default())
 }
 
 /// `compressed_copy` without type copies (docs/FORMAT.md 17.5): a type
 /// filter then reads the main frames.
 fn compressed_copy_without_type_copies(plain: &Path) -> PathBuf {
-    let copy = plain.with_extension("nocopies.binlog");
+    compressed_copy_with(plain, "nocopies", &TypeCopies::NONE)
+}
+
+fn compressed_copy_with(plain: &Path, name: &str, copies: &TypeCopies) -> PathBuf {
+    let copy = plain.with_extension(format!("{name}.binlog"));
     std::fs::copy(plain, &copy).unwrap();
     let opts = CompressOptions {
         frame_size: 64 << 10,
         ..CompressOptions::default()
     };
-    compress_segment_with_copies(&copy, &opts, &TypeCopies::NONE, |_| {})
+    compress_segment_with_copies(&copy, &opts, copies, |_| {})
         .unwrap()
         .path
 }

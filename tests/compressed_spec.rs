@@ -92,6 +92,7 @@ fn spec_decompress(file: &[u8]) -> Vec<u8> {
 fn spec_types(seg: &[u8]) -> Vec<(u64, u64, u64)> {
     let len = seg.len();
     let body = u64_at(seg, len - 24) as usize + 8;
+    assert_eq!(seg[body], 3, "SEAL_DIR kind");
     let mut at = body + 85;
     let varint = |at: &mut usize| {
         let (mut v, mut shift) = (0u64, 0);
@@ -188,24 +189,7 @@ fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
     let len = seg.len();
     let header_len = u32_at(seg, 12) as u64;
     let records_end = u64_at(seg, len - 32);
-    let dir_offset = u64_at(seg, len - 24) as usize;
-    let body = dir_offset + 8;
-    assert_eq!(seg[body], 3, "SEAL_DIR kind");
-    let sparse_offset = u64_at(seg, body + 65);
-    let mut at = body + 85;
-    let varint = |at: &mut usize| {
-        let (mut v, mut shift) = (0u64, 0);
-        loop {
-            let b = seg[*at];
-            *at += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            shift += 7;
-            if b & 0x80 == 0 {
-                return v;
-            }
-        }
-    };
-    let types = varint(&mut at);
+    let sparse_offset = u64_at(seg, u64_at(seg, len - 24) as usize + 8 + 65);
     let mut cuts = vec![
         header_len,
         records_end,
@@ -215,11 +199,7 @@ fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
     ];
     // Rule 2a: the record at the last non-empty array's first entry.
     let mut last_first_record = None;
-    for _ in 0..types {
-        let name_len = varint(&mut at) as usize;
-        at += name_len;
-        let (count, array) = (u64_at(seg, at), u64_at(seg, at + 16));
-        at += 28;
+    for (count, _, array) in spec_types(seg) {
         if count > 0 {
             cuts.extend([array, array + 8, array + 8 * count]);
             last_first_record = Some(u64_at(seg, array as usize));
