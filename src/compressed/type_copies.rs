@@ -39,7 +39,7 @@ pub struct CopyFrame {
 impl CopyFrame {
     /// The entries of the type's offset array it holds.
     pub fn entries(&self) -> Range<u64> {
-        self.first..self.first + u64::from(self.count)
+        self.first..self.first.saturating_add(u64::from(self.count))
     }
 }
 
@@ -262,7 +262,7 @@ impl CopyDirectory {
                         "copy frame {i} (type {id}) holds records {}..{} in {} bytes, where \
                          record {next} comes next",
                         f.first,
-                        f.first + u64::from(f.count),
+                        f.first.saturating_add(u64::from(f.count)),
                         f.len
                     ));
                 }
@@ -315,11 +315,12 @@ pub fn check_copy_records(
     bounds: &CopyBounds,
 ) -> Result<Vec<u32>, String> {
     let first = usize::try_from(frame.first).map_err(|_| "too many records".to_string())?;
-    let Some(placed) = offsets.get(first..first + frame.count as usize) else {
+    let end = first.checked_add(frame.count as usize);
+    let Some(placed) = end.and_then(|end| offsets.get(first..end)) else {
         return Err(format!(
-            "records {}..{} of the copy, the offset array has {}",
+            "{} records from record {} of the copy, the offset array has {}",
+            frame.count,
             frame.first,
-            frame.first + u64::from(frame.count),
             offsets.len()
         ));
     };
@@ -349,7 +350,7 @@ pub fn check_copy_records(
             .get(first + j + 1)
             .copied()
             .unwrap_or(bounds.records_end);
-        if offset + total as u64 > next.min(bounds.records_end) {
+        if offset.saturating_add(total as u64) > next.min(bounds.records_end) {
             return bad(format!("{total} bytes do not fit before offset {next}"));
         }
         let (prev_offset, prev_seq) = prev;
@@ -373,4 +374,170 @@ pub fn check_copy_records(
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::seal::TypeEntry;
+
+    fn directory() -> CopyDirectory {
+        let frame = |type_id, first, count, len| CopyFrame {
+            type_id,
+            first,
+            count,
+            len,
+        };
+        CopyDirectory {
+            frames: vec![frame(1, 0, 3, 300), frame(1, 3, 2, 200), frame(4, 0, 1, 26)],
+        }
+    }
+
+    fn seal() -> SealDirectory {
+        let t = |count, bytes| TypeEntry {
+            name: String::new(),
+            count,
+            bytes,
+            array_offset: 0,
+            array_crc: 0,
+        };
+        SealDirectory {
+            types: vec![t(9, 900), t(5, 500), t(1, 30), t(0, 0), t(1, 26)],
+            ..SealDirectory::default()
+        }
+    }
+
+    #[test]
+    fn a_directory_decodes_back_and_every_flipped_bit_is_refused() {
+        let d = directory();
+        let b = d.encode();
+        assert_eq!(b.len(), 8 + 4 + 3 * 20 + 4);
+        assert_eq!(CopyDirectory::decode(&b), Ok(d.clone()));
+        assert_eq!(d.check(&seal()), Ok(()));
+        assert_eq!(
+            (d.of_type(1), d.of_type(2), d.of_type(4)),
+            (0..2, 2..2, 2..3)
+        );
+        for bit in 0..b.len() * 8 {
+            let mut g = b.clone();
+            g[bit / 8] ^= 1 << (bit % 8);
+            assert!(CopyDirectory::decode(&g).is_err(), "bit {bit}");
+        }
+    }
+
+    #[test]
+    fn a_directory_that_disagrees_with_the_seal_is_refused() {
+        let lies: [fn(&mut CopyDirectory); 7] = [
+            |d| d.frames[1].first = 4,
+            |d| d.frames[1].count = 3,
+            |d| d.frames[0].len = 299,
+            |d| d.frames[2].type_id = 5,
+            |d| d.frames.swap(0, 1),
+            |d| d.frames[2].len = 25,
+            |d| d.frames[1].first = u64::MAX,
+        ];
+        for (i, lie) in lies.iter().enumerate() {
+            let mut d = directory();
+            lie(&mut d);
+            assert!(d.check(&seal()).is_err(), "lie {i}");
+        }
+    }
+
+    /// A segment of `header` bytes, then records of 30 bytes whose types
+    /// are `types`, and each type's offset array: `(file, seal)`.
+    fn segment(header: usize, types: &[u32]) -> (Vec<u8>, SealDirectory) {
+        let mut file = vec![0u8; header];
+        let mut arrays = vec![Vec::new(); 3];
+        for &t in types {
+            arrays[t as usize].push(file.len() as u64);
+            file.extend_from_slice(&22u32.to_le_bytes());
+            file.extend_from_slice(&[t as u8; 26]);
+        }
+        let mut seal = SealDirectory {
+            records_end: file.len() as u64,
+            ..SealDirectory::default()
+        };
+        for a in &arrays {
+            seal.types.push(TypeEntry {
+                name: String::new(),
+                count: a.len() as u64,
+                bytes: 30 * a.len() as u64,
+                array_offset: file.len() as u64,
+                array_crc: 0,
+            });
+            file.extend(a.iter().flat_map(|o| o.to_le_bytes()));
+        }
+        (file, seal)
+    }
+
+    #[test]
+    fn rare_spread_types_are_chosen_rarest_first_within_the_share() {
+        // 200 records: type 1 every 40th (spread), type 2 the first 4 (in
+        // one frame), type 0 the rest; frames of 600 bytes.
+        let types: Vec<u32> = (0..200)
+            .map(|i| match i {
+                0..=3 => 2,
+                i if i % 40 == 20 => 1,
+                _ => 0,
+            })
+            .collect();
+        let (file, seal) = segment(10, &types);
+        let ends: Vec<u64> = (0..=10).map(|i| 10 + 600 * i).collect();
+        let copies = |max_share, min_spread| {
+            TypeCopies {
+                max_share,
+                min_spread,
+            }
+            .chosen(&file, &seal, &ends)
+        };
+        assert_eq!(copies(0.05, 8), [1], "type 2 lies in one frame");
+        assert_eq!(copies(0.05, 0), [1, 2]);
+        assert_eq!(copies(0.02, 0), [2], "the rarest first, within the share");
+        assert!(copies(0.0, 0).is_empty());
+        let mut frames = Vec::new();
+        copy_frames(&file, &seal, 1, 70, |f, bytes| {
+            frames.push((f, bytes.len()));
+            Ok(())
+        })
+        .unwrap();
+        let counts: Vec<(u64, u32, u32)> = frames
+            .iter()
+            .map(|(f, _)| (f.first, f.count, f.len))
+            .collect();
+        assert_eq!(counts, [(0, 2, 60), (2, 2, 60), (4, 1, 30)]);
+        assert!(frames.iter().all(|(f, n)| f.len as usize == *n));
+    }
+
+    #[test]
+    fn a_copy_frame_whose_records_do_not_match_their_offsets_is_refused() {
+        let types: Vec<u32> = (0..100).map(|i| u32::from(i % 10 == 5)).collect();
+        let (file, seal) = segment(10, &types);
+        let offsets: Vec<u64> = (0..10).map(|k| 10 + 30 * (10 * k + 5)).collect();
+        let bounds = CopyBounds {
+            header_len: 10,
+            records_end: seal.records_end,
+            first_seq: 0,
+            last_seq: 99,
+        };
+        let frame = CopyFrame {
+            type_id: 1,
+            first: 0,
+            count: 2,
+            len: 60,
+        };
+        // Not real records (no CRC): refused at the first.
+        let bytes: Vec<u8> = offsets[..2]
+            .iter()
+            .flat_map(|&o| file[o as usize..o as usize + 30].to_vec())
+            .collect();
+        let refused = check_copy_records(&bytes, &frame, &offsets, &bounds).unwrap_err();
+        assert!(refused.contains("record 0"), "{refused}");
+        let beyond = CopyFrame { first: 9, ..frame };
+        assert!(check_copy_records(&bytes, &beyond, &offsets, &bounds).is_err());
+        let huge = CopyFrame {
+            first: u64::MAX,
+            ..frame
+        };
+        assert!(check_copy_records(&bytes, &huge, &offsets, &bounds).is_err());
+    }
 }
