@@ -11,7 +11,7 @@
 mod common;
 
 use binlog::compressed::{
-    compress_segment, compress_segment_with_copies, CompressOptions, CompressedSegment, TypeCopies,
+    compress_segment_with_copies, CompressOptions, CompressedSegment, TypeCopies,
 };
 use common::TempDir;
 use std::path::{Path, PathBuf};
@@ -245,15 +245,10 @@ fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
         .collect()
 }
 
+/// `seg` compressed as `compress_segment` does, with frames of
+/// `FRAME_SIZE`.
 fn compress_copy(dir: &TempDir, seg: &[u8]) -> Vec<u8> {
-    let path = dir.join("seg.binlog");
-    std::fs::write(&path, seg).unwrap();
-    let opts = CompressOptions {
-        frame_size: FRAME_SIZE,
-        ..CompressOptions::default()
-    };
-    let done = compress_segment(&path, &opts).unwrap();
-    std::fs::read(done.path).unwrap()
+    compress_with(dir, seg, "seg", &TypeCopies::default())
 }
 
 /// The type copies of the second golden file (17.4).
@@ -263,13 +258,17 @@ const GOLDEN_COPIES: TypeCopies = TypeCopies {
 };
 
 fn compress_with_copies(dir: &TempDir, seg: &[u8]) -> Vec<u8> {
-    let path = dir.join("copies.binlog");
+    compress_with(dir, seg, "copies", &GOLDEN_COPIES)
+}
+
+fn compress_with(dir: &TempDir, seg: &[u8], name: &str, copies: &TypeCopies) -> Vec<u8> {
+    let path = dir.join(&format!("{name}.binlog"));
     std::fs::write(&path, seg).unwrap();
     let opts = CompressOptions {
         frame_size: FRAME_SIZE,
         ..CompressOptions::default()
     };
-    let done = compress_segment_with_copies(&path, &opts, &GOLDEN_COPIES, |_| {}).unwrap();
+    let done = compress_segment_with_copies(&path, &opts, copies, |_| {}).unwrap();
     std::fs::read(done.path).unwrap()
 }
 
