@@ -11,6 +11,7 @@
 //! the type's offset array pairs the `k`th record of the copy with its
 //! offset in the segment.
 
+use super::seek_table::MAX_FRAME_DECOMPRESSED;
 use crate::format::frame::{self, FrameAt, KIND_RECORD, MIN_RECORD_FRAME};
 use crate::format::seal::SealDirectory;
 use crate::format::FRAME_HEADER_LEN;
@@ -98,7 +99,8 @@ impl TypeCopies {
                 let spread = frames_holding(file, t.array_offset, t.count, frame_ends)?;
                 let wanted = t.count > 0
                     && t.bytes <= budget
-                    && spread >= t.bytes.saturating_mul(self.min_spread);
+                    && spread >= t.bytes.saturating_mul(self.min_spread)
+                    && copyable(file, seal, id);
                 wanted.then_some((t.bytes, id as u32))
             })
             .collect();
@@ -115,6 +117,17 @@ impl TypeCopies {
         ids.sort_unstable();
         ids
     }
+}
+
+/// Whether every record of type `id` lies whole before the end of the
+/// records and fits a copy frame (a zstd frame of the seekable format
+/// holds at most 1 GiB; a record frame may be up to 4 GiB).
+fn copyable(file: &[u8], seal: &SealDirectory, id: usize) -> bool {
+    let t = &seal.types[id];
+    (0..t.count).all(|k| {
+        record_at(file, t.array_offset + 8 * k, seal.records_end)
+            .is_some_and(|r| r.len() as u64 <= MAX_FRAME_DECOMPRESSED)
+    })
 }
 
 /// Where the records start: the end of the first frame (the header's).
@@ -144,8 +157,9 @@ fn frames_holding(file: &[u8], array: u64, count: u64, frame_ends: &[u64]) -> Op
 /// The copy frames of type `type_id` of the sealed segment `file`: its
 /// records grouped in order, each group's frames taking at most
 /// `frame_size` bytes (a longer record alone), with their bytes. Calls
-/// `each` per group; stops at the first record whose frame does not lie
-/// whole before `records_end` (a segment a reader would not compress).
+/// `each` per group. The type must be one `TypeCopies::chosen` chose:
+/// each record whole, none longer than a zstd frame of the seekable
+/// format holds.
 pub fn copy_frames(
     file: &[u8],
     seal: &SealDirectory,
@@ -186,11 +200,12 @@ pub fn copy_frames(
 /// if it lies whole before `records_end`.
 fn record_at(file: &[u8], entry: u64, records_end: u64) -> Option<&[u8]> {
     let at = usize::try_from(entry).ok()?;
-    let offset = u64::from_le_bytes(file.get(at..at + 8)?.try_into().ok()?);
+    let offset = u64::from_le_bytes(file.get(at..at.checked_add(8)?)?.try_into().ok()?);
     let start = usize::try_from(offset).ok()?;
-    let body = u32::from_le_bytes(file.get(start..start + 4)?.try_into().ok()?);
+    let body = u32::from_le_bytes(file.get(start..start.checked_add(4)?)?.try_into().ok()?);
     let end = offset.checked_add(FRAME_HEADER_LEN as u64 + u64::from(body))?;
-    (end <= records_end).then(|| &file[start..end as usize])
+    file.get(start..usize::try_from(end).ok()?)
+        .filter(|_| end <= records_end)
 }
 
 impl CopyDirectory {
@@ -494,6 +509,20 @@ mod tests {
         assert_eq!(copies(0.05, 0), [1, 2]);
         assert_eq!(copies(0.02, 0), [2], "the rarest first, within the share");
         assert!(copies(0.0, 0).is_empty());
+        // A type whose record is not whole (its length leads past the
+        // records) gets no copy.
+        let mut cut = file.clone();
+        let second = u64::from_le_bytes(
+            file[seal.types[1].array_offset as usize + 8..][..8]
+                .try_into()
+                .unwrap(),
+        );
+        cut[second as usize..second as usize + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let whole = TypeCopies {
+            max_share: 0.05,
+            min_spread: 0,
+        };
+        assert_eq!(whole.chosen(&cut, &seal, &ends), [2]);
         let mut frames = Vec::new();
         copy_frames(&file, &seal, 1, 70, |f, bytes| {
             frames.push((f, bytes.len()));
