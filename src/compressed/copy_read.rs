@@ -12,6 +12,7 @@ use super::type_copies::{
 };
 use super::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
 
 /// What is known of a segment's copy directory.
 pub(crate) enum CopyState {
@@ -83,7 +84,10 @@ impl CompressedSegment {
             return damaged(what);
         }
         match directory.check(&self.seal) {
-            Ok(()) => CopyState::Read(directory),
+            Ok(()) => {
+                self.copy_sparse = self.sparse_index();
+                CopyState::Read(directory)
+            }
             Err(what) => damaged(what),
         }
     }
@@ -150,14 +154,31 @@ impl CompressedSegment {
         Ok(())
     }
 
-    /// What a reader checks a copy frame's records against.
-    pub fn copy_bounds(&self) -> CopyBounds {
+    /// What a reader checks a copy frame's records against (the sparse
+    /// index as `copy_directory` read it).
+    pub fn copy_bounds(&self) -> CopyBounds<'_> {
         CopyBounds {
             header_len: self.header_len,
             records_end: self.seal.records_end,
             first_seq: self.seal.first_seq,
             last_seq: self.seal.last_seq,
+            sparse: &self.copy_sparse,
         }
+    }
+
+    /// The seal's sparse index, if its CRC holds; else none.
+    fn sparse_index(&mut self) -> Vec<SparseEntry> {
+        let (at, count) = (self.seal.sparse_offset, self.seal.sparse_count);
+        let len = count.checked_mul(SPARSE_ENTRY_LEN as u64);
+        let bytes = len.and_then(|n| self.read_at(at, usize::try_from(n).ok()?).ok());
+        bytes
+            .filter(|b| crc32fast::hash(b) == self.seal.sparse_crc)
+            .map(|b| {
+                b.chunks_exact(SPARSE_ENTRY_LEN)
+                    .filter_map(SparseEntry::decode)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Checks every type copy, as `binlog verify` does: the directory, and

@@ -13,7 +13,7 @@ use super::seek_table::{FrameEntry, SeekTable};
 use super::source::Source;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{stated_len, SegmentHeader};
-use crate::format::seal::{read_seal_from, SealDirectory, TRAILER_LEN};
+use crate::format::seal::{read_seal_from, SealDirectory, SparseEntry, TRAILER_LEN};
 use crate::format::MAX_HEADER_LEN;
 use std::borrow::Cow;
 use std::fs::File;
@@ -37,8 +37,10 @@ pub struct CompressedSegment {
     pub(super) compressed: Vec<u8>,
     pub(super) frames_decompressed: u64,
     pub(super) bytes_decompressed: u64,
-    /// The type copies' directory, read on first use (see `copy_read`).
+    /// The type copies' directory, read on first use (see `copy_read`),
+    /// and the sparse index their records are checked against.
     pub(super) copies: CopyState,
+    pub(super) copy_sparse: Vec<SparseEntry>,
 }
 
 impl CompressedSegment {
@@ -149,6 +151,7 @@ impl CompressedSegment {
             frames_decompressed: 0,
             bytes_decompressed: 0,
             copies: CopyState::Unread,
+            copy_sparse: Vec::new(),
         }
     }
 

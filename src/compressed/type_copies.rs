@@ -13,7 +13,7 @@
 
 use super::seek_table::MAX_FRAME_DECOMPRESSED;
 use crate::format::frame::{self, FrameAt, KIND_RECORD, MIN_RECORD_FRAME};
-use crate::format::seal::SealDirectory;
+use crate::format::seal::{SealDirectory, SparseEntry};
 use crate::format::FRAME_HEADER_LEN;
 use std::ops::Range;
 
@@ -308,11 +308,29 @@ impl CopyDirectory {
 
 /// What a reader knows of the segment to check a copy frame's records.
 #[derive(Clone, Copy, Debug)]
-pub struct CopyBounds {
+pub struct CopyBounds<'a> {
     pub header_len: u64,
     pub records_end: u64,
     pub first_seq: u64,
     pub last_seq: u64,
+    /// The seal's sparse index (8.3), if its CRC holds; else empty.
+    pub sparse: &'a [SparseEntry],
+}
+
+/// Whether the record numbered `seq` at `offset` agrees with the sparse
+/// index: the same number as an entry at its offset, else above the
+/// entry before it and below the one after, by no more than the bytes
+/// between can hold (one record per smallest frame).
+fn agrees_with_sparse(sparse: &[SparseEntry], offset: u64, seq: u64) -> bool {
+    let room = |from: u64, to: u64| (to - from) / MIN_RECORD_FRAME as u64;
+    let i = sparse.partition_point(|e| e.offset <= offset);
+    let before = i.checked_sub(1).map(|j| sparse[j]);
+    let after = sparse.get(i);
+    let above = before.is_none_or(|e| match e.offset == offset {
+        true => seq == e.seq,
+        false => seq > e.seq && seq - e.seq <= room(e.offset, offset),
+    });
+    above && after.is_none_or(|e| seq < e.seq && e.seq - seq <= room(offset, e.offset))
 }
 
 /// Checks the decompressed copy frame `bytes` of `frame`, whose records
@@ -320,14 +338,15 @@ pub struct CopyBounds {
 /// `count` record frames fill it, each with its CRC holding, of the
 /// frame's type, decoding; their sequence numbers increase, lie in the
 /// seal's range, and by no more than the bytes between their offsets can
-/// hold (one record per smallest frame); each fits before the next offset
-/// of the array (the end of the records for the last). Returns each
-/// record's start in `bytes`, or what is wrong.
+/// hold (one record per smallest frame), and agree with the sparse index
+/// (`agrees_with_sparse`); each fits before the next offset of the array
+/// (the end of the records for the last). Returns each record's start in
+/// `bytes`, or what is wrong.
 pub fn check_copy_records(
     bytes: &[u8],
     frame: &CopyFrame,
     offsets: &[u64],
-    bounds: &CopyBounds,
+    bounds: &CopyBounds<'_>,
 ) -> Result<Vec<u32>, String> {
     let first = usize::try_from(frame.first).map_err(|_| "too many records".to_string())?;
     let end = first.checked_add(frame.count as usize);
@@ -374,7 +393,7 @@ pub fn check_copy_records(
         let numbered = rec.seq >= lowest
             && rec.seq <= bounds.last_seq
             && rec.seq - lowest <= room.saturating_sub(u64::from(prev_seq.is_some()));
-        if !numbered {
+        if !numbered || !agrees_with_sparse(bounds.sparse, offset, rec.seq) {
             return bad(format!("sequence number {} cannot be there", rec.seq));
         }
         starts.push(at as u32);
@@ -538,6 +557,42 @@ mod tests {
     }
 
     #[test]
+    fn a_sequence_number_agrees_with_the_sparse_index_around_its_offset() {
+        let e = |seq, offset| SparseEntry {
+            seq,
+            offset,
+            max_ts_before: 0,
+        };
+        let sparse = [e(0, 100), e(10, 1000), e(20, 2000)];
+        assert!(agrees_with_sparse(&sparse, 1000, 10), "at an entry");
+        assert!(
+            !agrees_with_sparse(&sparse, 1000, 11),
+            "at an entry, another"
+        );
+        assert!(agrees_with_sparse(&sparse, 1500, 15));
+        assert!(
+            !agrees_with_sparse(&sparse, 1500, 10),
+            "not above the entry before"
+        );
+        assert!(
+            !agrees_with_sparse(&sparse, 1500, 20),
+            "not below the entry after"
+        );
+        // 1026 is one smallest frame (26 bytes) past entry 10's offset:
+        // at most one record after it by then.
+        assert!(agrees_with_sparse(&sparse, 1026, 11));
+        assert!(!agrees_with_sparse(&sparse, 1026, 12));
+        assert!(
+            agrees_with_sparse(&sparse, 3000, 25),
+            "after the last entry"
+        );
+        assert!(
+            agrees_with_sparse(&[], 3000, 25),
+            "no index: nothing to check"
+        );
+    }
+
+    #[test]
     fn a_copy_frame_whose_records_do_not_match_their_offsets_is_refused() {
         let types: Vec<u32> = (0..100).map(|i| u32::from(i % 10 == 5)).collect();
         let (file, seal) = segment(10, &types);
@@ -547,6 +602,7 @@ mod tests {
             records_end: seal.records_end,
             first_seq: 0,
             last_seq: 99,
+            sparse: &[],
         };
         let frame = CopyFrame {
             type_id: 1,
