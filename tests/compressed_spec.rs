@@ -10,7 +10,9 @@
 
 mod common;
 
-use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
+use binlog::compressed::{
+    compress_segment_with_copies, CompressOptions, CompressedSegment, TypeCopies,
+};
 use common::TempDir;
 use std::path::{Path, PathBuf};
 
@@ -58,11 +60,24 @@ fn seek_table(file: &[u8]) -> Vec<(u32, u32)> {
     sizes
 }
 
-/// Section 17.1: every frame decompressed on its own, in order.
+/// Section 17.1: every frame decompressed on its own, in order; an entry
+/// of decompressed size 0 (a type copy's skippable frame, 17.5) passed
+/// over.
 fn spec_decompress(file: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut at = 0;
     for (c, d) in seek_table(file) {
+        if d == 0 {
+            let magic = u32_at(file, at);
+            assert_eq!(
+                magic & 0xffff_fff0,
+                0x184d_2a50,
+                "a skippable frame at {at}"
+            );
+            assert_eq!(u32_at(file, at + 4), c - 8, "its size fills the entry");
+            at += c as usize;
+            continue;
+        }
         let frame = &file[at..at + c as usize];
         assert_eq!(frame[..4], [0x28, 0xb5, 0x2f, 0xfd], "a zstd frame at {at}");
         let bytes = zstd::bulk::decompress(frame, d as usize).unwrap();
@@ -73,15 +88,11 @@ fn spec_decompress(file: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Section 17.2: the decompressed frame sizes a 1.0 writer makes of `seg`.
-fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
+/// Section 8.4: each type's (count, bytes, array_offset), in id order.
+fn spec_types(seg: &[u8]) -> Vec<(u64, u64, u64)> {
     let len = seg.len();
-    let header_len = u32_at(seg, 12) as u64;
-    let records_end = u64_at(seg, len - 32);
-    let dir_offset = u64_at(seg, len - 24) as usize;
-    let body = dir_offset + 8;
+    let body = u64_at(seg, len - 24) as usize + 8;
     assert_eq!(seg[body], 3, "SEAL_DIR kind");
-    let sparse_offset = u64_at(seg, body + 65);
     let mut at = body + 85;
     let varint = |at: &mut usize| {
         let (mut v, mut shift) = (0u64, 0);
@@ -95,7 +106,90 @@ fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
             }
         }
     };
-    let types = varint(&mut at);
+    (0..varint(&mut at))
+        .map(|_| {
+            at += varint(&mut at) as usize;
+            let t = (u64_at(seg, at), u64_at(seg, at + 8), u64_at(seg, at + 16));
+            at += 28;
+            t
+        })
+        .collect()
+}
+
+/// Section 17.5: the type copies of the compressed `file` of `seg`,
+/// decoded from the text and each copied record compared with the record
+/// at its offset; returns the ids of the types copied.
+fn spec_copies(file: &[u8], seg: &[u8]) -> Vec<u32> {
+    let records_end = u64_at(seg, seg.len() - 32);
+    // The empty entries placed at original offset `records_end`.
+    let (mut at, mut original, mut side) = (0usize, 0u64, Vec::new());
+    for (c, d) in seek_table(file) {
+        if d == 0 && original == records_end {
+            side.push((at, c as usize));
+        }
+        at += c as usize;
+        original += u64::from(d);
+    }
+    let Some(&(dir_at, dir_len)) = side.last() else {
+        return Vec::new();
+    };
+    assert_eq!(u32_at(file, dir_at), 0x184d_2a5c, "the directory last");
+    let dir = &file[dir_at + 8..dir_at + dir_len];
+    assert_eq!(&dir[..8], b"BLGCOPY1");
+    let n = u32_at(dir, 8) as usize;
+    assert_eq!(n, side.len() - 1, "one entry per copy frame");
+    assert_eq!(dir.len(), 12 + 20 * n + 4);
+    assert_eq!(
+        crc32fast::hash(&dir[..dir.len() - 4]),
+        u32_at(dir, dir.len() - 4)
+    );
+    let types = spec_types(seg);
+    let mut copied = vec![(0u64, 0u64); types.len()];
+    for (j, &(frame_at, frame_len)) in side[..n].iter().enumerate() {
+        let e = &dir[12 + 20 * j..];
+        let (type_id, first, count, len) =
+            (u32_at(e, 0), u64_at(e, 4), u32_at(e, 12), u32_at(e, 16));
+        assert_eq!(u32_at(file, frame_at), 0x184d_2a5b, "copy frame {j}");
+        let payload = &file[frame_at + 8..frame_at + frame_len];
+        let records = zstd::bulk::decompress(payload, len as usize).unwrap();
+        assert_eq!(records.len(), len as usize);
+        let (t_count, _, array) = types[type_id as usize];
+        assert_eq!(first, copied[type_id as usize].0, "records in order");
+        let mut pos = 0;
+        for k in first..first + u64::from(count) {
+            let offset = u64_at(seg, (array + 8 * k) as usize) as usize;
+            let total = 8 + u32_at(&records, pos) as usize;
+            assert!(
+                records[pos..pos + total] == seg[offset..offset + total],
+                "record {k}"
+            );
+            pos += total;
+        }
+        assert_eq!(
+            pos,
+            records.len(),
+            "copy frame {j} holds exactly its records"
+        );
+        copied[type_id as usize].0 += u64::from(count);
+        copied[type_id as usize].1 += u64::from(len);
+        assert!(copied[type_id as usize].0 <= t_count);
+    }
+    (0..types.len() as u32)
+        .filter(|&id| {
+            let (count, bytes) = copied[id as usize];
+            let whole = count == types[id as usize].0 && bytes == types[id as usize].1;
+            assert!(count == 0 || whole, "type {id} copied whole");
+            count > 0
+        })
+        .collect()
+}
+
+/// Section 17.2: the decompressed frame sizes a 1.0 writer makes of `seg`.
+fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
+    let len = seg.len();
+    let header_len = u32_at(seg, 12) as u64;
+    let records_end = u64_at(seg, len - 32);
+    let sparse_offset = u64_at(seg, u64_at(seg, len - 24) as usize + 8 + 65);
     let mut cuts = vec![
         header_len,
         records_end,
@@ -105,11 +199,7 @@ fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
     ];
     // Rule 2a: the record at the last non-empty array's first entry.
     let mut last_first_record = None;
-    for _ in 0..types {
-        let name_len = varint(&mut at) as usize;
-        at += name_len;
-        let (count, array) = (u64_at(seg, at), u64_at(seg, at + 16));
-        at += 28;
+    for (count, _, array) in spec_types(seg) {
         if count > 0 {
             cuts.extend([array, array + 8, array + 8 * count]);
             last_first_record = Some(u64_at(seg, array as usize));
@@ -155,15 +245,99 @@ fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
         .collect()
 }
 
+/// `seg` compressed as `compress_segment` does, with frames of
+/// `FRAME_SIZE`.
 fn compress_copy(dir: &TempDir, seg: &[u8]) -> Vec<u8> {
-    let path = dir.join("seg.binlog");
+    compress_with(dir, seg, "seg", &TypeCopies::default())
+}
+
+/// The type copies of the second golden file (17.4).
+const GOLDEN_COPIES: TypeCopies = TypeCopies {
+    max_share: 0.4,
+    min_spread: 0,
+};
+
+fn compress_with_copies(dir: &TempDir, seg: &[u8]) -> Vec<u8> {
+    compress_with(dir, seg, "copies", &GOLDEN_COPIES)
+}
+
+fn compress_with(dir: &TempDir, seg: &[u8], name: &str, copies: &TypeCopies) -> Vec<u8> {
+    let path = dir.join(&format!("{name}.binlog"));
     std::fs::write(&path, seg).unwrap();
     let opts = CompressOptions {
         frame_size: FRAME_SIZE,
         ..CompressOptions::default()
     };
-    let done = compress_segment(&path, &opts).unwrap();
+    let done = compress_segment_with_copies(&path, &opts, copies, |_| {}).unwrap();
     std::fs::read(done.path).unwrap()
+}
+
+fn records_of(path: &Path, types: &[&str]) -> Vec<(u64, Vec<u8>)> {
+    let mut r = binlog::Reader::open(path).unwrap();
+    r.filter_types(types);
+    let mut out = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        out.push((rec.seq, rec.payload.to_vec()));
+    }
+    out
+}
+
+#[test]
+fn type_copies_follow_the_spec_and_the_golden_file_with_copies_reads_back() {
+    let seg = std::fs::read(vector("sealed-basic.binlog")).unwrap();
+    let dir = TempDir::new("zst-spec-copies");
+    assert!(
+        spec_copies(&compress_copy(&dir, &seg), &seg).is_empty(),
+        "no type rare enough by default"
+    );
+    let fresh = compress_with_copies(&dir, &seg);
+    let data_sizes = |file: &[u8]| -> Vec<u64> {
+        seek_table(file)
+            .iter()
+            .filter(|s| s.1 > 0)
+            .map(|s| u64::from(s.1))
+            .collect()
+    };
+    assert_eq!(data_sizes(&fresh), spec_frame_sizes(&seg, FRAME_SIZE));
+    assert!(spec_decompress(&fresh) == seg);
+    let copied = spec_copies(&fresh, &seg);
+    let types = spec_types(&seg);
+    let records: u64 = types.iter().map(|t| t.1).sum();
+    assert!(
+        !copied.is_empty() && copied.len() < types.len(),
+        "{copied:?} of {types:?}"
+    );
+    for &id in &copied {
+        assert!(types[id as usize].1 as f64 <= 0.4 * records as f64);
+    }
+
+    let golden_path = vector("sealed-basic-copies.binlog.zst");
+    if std::env::var_os("BINLOG_UPDATE_VECTORS").is_some_and(|v| v == "1") {
+        std::fs::write(&golden_path, &fresh).unwrap();
+    }
+    let golden = std::fs::read(&golden_path).unwrap();
+    let sizes = |file: &[u8]| -> Vec<u32> { seek_table(file).iter().map(|s| s.1).collect() };
+    assert_eq!(
+        sizes(&golden),
+        sizes(&fresh),
+        "the copy layout changed: a format change"
+    );
+    assert!(spec_decompress(&golden) == seg);
+    assert_eq!(spec_copies(&golden, &seg), copied);
+    let plain = dir.join("plain.binlog");
+    std::fs::write(&plain, &seg).unwrap();
+    let names: Vec<String> = binlog::Reader::open(&plain)
+        .unwrap()
+        .seal()
+        .unwrap()
+        .types
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    for &id in &copied {
+        let name = [names[id as usize].as_str()];
+        assert_eq!(records_of(&golden_path, &name), records_of(&plain, &name));
+    }
 }
 
 #[test]

@@ -12,7 +12,11 @@ use super::durable::{
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
 use super::seek_table::MAX_FRAME_DECOMPRESSED;
 use super::segment::CompressedSegment;
+use super::type_copies::{
+    copy_frames, CopyDirectory, TypeCopies, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC,
+};
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::seal::SealDirectory;
 use crate::reader::{map_file, Reader};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -57,9 +61,25 @@ pub fn compress_segment(path: &Path, opts: &CompressOptions) -> Result<Converted
 pub fn compress_segment_with(
     path: &Path,
     opts: &CompressOptions,
+    on_step: impl FnMut(Step),
+) -> Result<Converted> {
+    compress_segment_with_copies(path, opts, &TypeCopies::default(), on_step)
+}
+
+/// `compress_segment_with`, choosing which rare types get a second copy
+/// of their records with `copies` (`compress_segment` uses
+/// `TypeCopies::default()`; `TypeCopies::NONE` makes none).
+pub fn compress_segment_with_copies(
+    path: &Path,
+    opts: &CompressOptions,
+    copies: &TypeCopies,
     mut on_step: impl FnMut(Step),
 ) -> Result<Converted> {
     check_options(opts)?;
+    if !copies.is_valid() {
+        let what = format!("type copies' share {} (0 to 1)", copies.max_share);
+        return Err(Error::invalid(what));
+    }
     let zst = compressed_path(path);
     let tmp = compressed_tmp_path(path);
     let reader = sealed_segment(path)?;
@@ -83,7 +103,7 @@ pub fn compress_segment_with(
             Err(e) => return Err(e),
         }
     }
-    write_compressed(&reader, &original, &tmp, opts)?;
+    write_compressed(&reader, &original, &tmp, opts, copies)?;
     on_step(Step::Written);
     let done = match check_copy(&tmp, &original, path) {
         Ok(done) => done,
@@ -179,10 +199,12 @@ fn write_compressed(
     original: &File,
     tmp: &Path,
     opts: &CompressOptions,
+    copies: &TypeCopies,
 ) -> Result<()> {
     let map = map_file(original, reader.path())?;
     let seal = reader.seal().expect("checked sealed");
     let ends = frame_ends(&map, reader.data_start(), seal, opts.frame_size);
+    let copied = copies.chosen(&map, seal, &ends);
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -198,10 +220,33 @@ fn write_compressed(
     for end in ends {
         out.frame(&map[start..end as usize]).map_err(io)?;
         start = end as usize;
+        if end == seal.records_end && !copied.is_empty() {
+            write_type_copies(&mut out, &map, seal, &copied, opts.frame_size).map_err(io)?;
+        }
     }
     out.finish().map_err(io)?;
     keep_modified_time(original, &file, tmp)?;
     sync(&file, tmp)
+}
+
+/// Writes the copies of the types `ids` of the sealed segment `file`
+/// (its seal `seal`) to `out`, right after the frame that ends the
+/// records: each type's copy frames, in id order, then the directory.
+fn write_type_copies<W: std::io::Write>(
+    out: &mut SeekableWriter<W>,
+    file: &[u8],
+    seal: &SealDirectory,
+    ids: &[u32],
+    frame_size: u64,
+) -> std::io::Result<()> {
+    let mut directory = CopyDirectory::default();
+    for &id in ids {
+        copy_frames(file, seal, id, frame_size, |frame, records| {
+            directory.frames.push(frame);
+            out.skippable_compressed(COPY_FRAME_MAGIC, records)
+        })?;
+    }
+    out.skippable(COPY_DIRECTORY_MAGIC, &directory.encode())
 }
 
 /// Gives the copy `file` (at `tmp`) the modification time of `original`:

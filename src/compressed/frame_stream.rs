@@ -243,7 +243,10 @@ mod tests {
         let mut w = SeekableWriter::new(Vec::new(), DEFAULT_LEVEL).unwrap();
         w.frame(original).unwrap();
         let (bytes, table) = w.finish().unwrap();
-        let path = std::env::temp_dir().join(format!("frame-stream-{}", std::process::id()));
+        // One name per call: the tests run in parallel in one process.
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("frame-stream-{}-{n}", std::process::id()));
         std::fs::File::create(&path)
             .unwrap()
             .write_all(&bytes)

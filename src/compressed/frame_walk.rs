@@ -18,7 +18,9 @@ const MAX_FRAME_HEADER: usize = 4 + 1 + 1 + 4 + 8;
 pub struct Walk {
     /// The whole zstd frames, in order, up to the first that is not (a
     /// file cut inside it, bytes that are no frame, a frame without its
-    /// content size); skippable frames (the seek table's) are passed over.
+    /// content size); skippable frames are side entries (holding no
+    /// original bytes), the seek table's, which ends the file, is passed
+    /// over.
     pub frames: SeekTable,
     /// Where the walk stopped before the end of the file, if it did: the
     /// offset of what is not a whole frame.
@@ -36,8 +38,14 @@ pub fn walk_frames(file: &dyn Source, len: u64) -> io::Result<Walk> {
         let Some(step) = frame_at(file, at, len)? else {
             break;
         };
-        if let Some(size) = step.size {
-            frames.push((step.end - at) as u32, size);
+        let compressed_size = (step.end - at) as u32;
+        match step.size {
+            Some(size) => frames.push(compressed_size, size),
+            // A skippable frame that ends the file is the seek table; any
+            // other (a type copy's) holds no original bytes, but takes its
+            // place in the file.
+            None if step.end < len => frames.push_side(compressed_size),
+            None => {}
         }
         at = step.end;
     }
@@ -66,7 +74,8 @@ fn frame_at(file: &dyn Source, at: u64, len: u64) -> io::Result<Option<Step>> {
     if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
         let size = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
         let end = at + 8 + u64::from(size);
-        return Ok((end <= len).then_some(Step { end, size: None }));
+        let fits = end <= len && u32::try_from(end - at).is_ok();
+        return Ok(fits.then_some(Step { end, size: None }));
     }
     if head[..4] != ZSTD_MAGIC {
         return Ok(None);
@@ -200,5 +209,17 @@ mod tests {
         let walk = walk_frames(&file_of(&bytes[..cut]), cut as u64).unwrap();
         assert_eq!(walk.frames.frames, table.frames[..1]);
         assert_eq!(walk.stopped_at, Some(second.compressed_offset));
+    }
+
+    #[test]
+    fn a_walk_lists_a_skippable_frame_between_frames_apart_and_places_the_next_after_it() {
+        let mut w = SeekableWriter::new(Vec::new(), 3).unwrap();
+        w.frame(b"header").unwrap();
+        w.skippable(0x184D_2A5B, &[7u8; 33]).unwrap();
+        w.frame(&[1u8; 5000]).unwrap();
+        let (bytes, table) = w.finish().unwrap();
+        assert_eq!(table.side.len(), 1);
+        let walk = walk_frames(&file_of(&bytes), bytes.len() as u64).unwrap();
+        assert_eq!(walk.frames, table);
     }
 }

@@ -2,7 +2,7 @@
 //! one independent zstd frame (content size and content checksum in it, so
 //! that any zstd decoder checks it), and `finish` appends the seek table.
 
-use super::seek_table::{SeekTable, MAX_FRAME_DECOMPRESSED};
+use super::seek_table::{SeekTable, MAX_FRAME_DECOMPRESSED, SKIPPABLE_HEADER_LEN, SKIPPABLE_MAGIC};
 use std::io::{self, Write};
 use zstd::bulk::Compressor;
 use zstd::stream::raw::CParameter;
@@ -40,6 +40,46 @@ impl<W: Write> SeekableWriter<W> {
 
     /// Compresses `bytes` (not empty, at most 1 GiB) into the next frame.
     pub fn frame(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.compress(bytes)?;
+        self.out.write_all(&self.buf)?;
+        self.table.push(self.buf.len() as u32, bytes.len() as u32);
+        Ok(())
+    }
+
+    /// Writes a zstd skippable frame (`magic` one of zstd's skippable
+    /// magics other than the seek table's) holding `payload`, listed in
+    /// the seek table as an entry of no original bytes. A zstd decoder
+    /// skips it.
+    pub fn skippable(&mut self, magic: u32, payload: &[u8]) -> io::Result<()> {
+        let size = u32::try_from(payload.len())
+            .ok()
+            .filter(|&n| n < u32::MAX - SKIPPABLE_HEADER_LEN as u32);
+        let valid = magic & 0xFFFF_FFF0 == 0x184D_2A50 && magic != SKIPPABLE_MAGIC;
+        let (Some(size), true) = (size, valid) else {
+            let what = format!("a skippable frame {magic:#x} of {} bytes", payload.len());
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
+        };
+        self.out.write_all(&magic.to_le_bytes())?;
+        self.out.write_all(&size.to_le_bytes())?;
+        self.out.write_all(payload)?;
+        self.table.push_side(size + SKIPPABLE_HEADER_LEN as u32);
+        Ok(())
+    }
+
+    /// Writes a skippable frame (`magic`, as `skippable`) whose payload is
+    /// one zstd frame of `bytes` (not empty, at most 1 GiB), compressed as
+    /// `frame` compresses.
+    pub fn skippable_compressed(&mut self, magic: u32, bytes: &[u8]) -> io::Result<()> {
+        self.compress(bytes)?;
+        let payload = std::mem::take(&mut self.buf);
+        let written = self.skippable(magic, &payload);
+        self.buf = payload;
+        written
+    }
+
+    /// Compresses `bytes` (not empty, at most 1 GiB) into `buf`, as one
+    /// zstd frame.
+    fn compress(&mut self, bytes: &[u8]) -> io::Result<()> {
         if bytes.is_empty() || bytes.len() as u64 > MAX_FRAME_DECOMPRESSED {
             let what = format!("a frame of {} bytes (1 byte to 1 GiB)", bytes.len());
             return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
@@ -48,8 +88,6 @@ impl<W: Write> SeekableWriter<W> {
         self.buf
             .reserve(zstd::zstd_safe::compress_bound(bytes.len()));
         self.compressor.compress_to_buffer(bytes, &mut self.buf)?;
-        self.out.write_all(&self.buf)?;
-        self.table.push(self.buf.len() as u32, bytes.len() as u32);
         Ok(())
     }
 
@@ -97,6 +135,28 @@ mod tests {
         );
         // The reference decoder reads every frame and skips the table.
         assert_eq!(zstd::decode_all(&file[..]).unwrap(), parts.concat());
+    }
+
+    #[test]
+    fn skippable_frames_are_listed_apart_and_skipped_by_zstd() {
+        let mut w = SeekableWriter::new(Vec::new(), DEFAULT_LEVEL).unwrap();
+        w.frame(b"header").unwrap();
+        w.skippable_compressed(0x184D_2A5B, &[3u8; 4000]).unwrap();
+        w.skippable(0x184D_2A5C, b"dir").unwrap();
+        w.frame(b"tail").unwrap();
+        let (file, table) = w.finish().unwrap();
+        assert_eq!(table.frames.len(), 2);
+        assert_eq!(table.side.len(), 2);
+        assert_eq!(table.side[1].compressed_size, 8 + 3);
+        assert_eq!(zstd::decode_all(&file[..]).unwrap(), b"headertail");
+        let seek_table_magic = w_err(SKIPPABLE_MAGIC);
+        assert_eq!(seek_table_magic, io::ErrorKind::InvalidInput);
+        assert_eq!(w_err(0x184D_2A60), io::ErrorKind::InvalidInput);
+    }
+
+    fn w_err(magic: u32) -> io::ErrorKind {
+        let mut w = SeekableWriter::new(Vec::new(), DEFAULT_LEVEL).unwrap();
+        w.skippable(magic, b"x").unwrap_err().kind()
     }
 
     #[test]

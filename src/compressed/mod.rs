@@ -9,10 +9,13 @@
 //! - `frame_writer`: frames and seek table written to any `Write`;
 //! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`:
 //!   reading, from any `source` (a file, or a remote object);
+//! - `type_copies`: which rare types get a second copy of their records,
+//!   and the checks of a copy (no I/O); `copy_read`: reading copies;
 //! - `frame_walk`: finding the frames of a file whose seek table is lost;
 //! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
 
 pub mod compress;
+mod copy_read;
 pub mod cuts;
 pub mod decompress;
 pub(crate) mod durable;
@@ -25,9 +28,14 @@ mod open;
 pub mod seek_table;
 pub mod segment;
 pub mod source;
+pub mod type_copies;
 
-pub use compress::{compress_segment, compress_segment_with, CompressOptions, Converted};
+pub use compress::{
+    compress_segment, compress_segment_with, compress_segment_with_copies, CompressOptions,
+    Converted,
+};
 pub use decompress::{decompress_segment, decompress_segment_with};
 pub use durable::Step;
 pub use segment::CompressedSegment;
 pub use source::Source;
+pub use type_copies::TypeCopies;

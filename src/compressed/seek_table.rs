@@ -12,6 +12,11 @@
 //! checksum (the low 32 bits of the XXH64 of the frame's decompressed
 //! bytes); bits 2-6 are reserved and must be zero. This writer writes no
 //! entry checksums: each zstd frame carries its own content checksum.
+//!
+//! An entry whose decompressed size is 0 holds no original bytes: a
+//! skippable frame of a type copy (see `type_copies`). It is kept apart
+//! (`SeekTable::side`), so that the frames, their indices and every read
+//! of original bytes are those of a file without it.
 
 /// Magic of the skippable frame holding the seek table (the spec's
 /// `0x184D2A5E`, one of zstd's sixteen skippable frame magics).
@@ -48,10 +53,30 @@ impl FrameEntry {
     }
 }
 
-/// The frames of a seekable file, in order.
+/// An entry of no original bytes (decompressed size 0), with its place in
+/// the compressed file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SideEntry {
+    pub compressed_offset: u64,
+    pub compressed_size: u32,
+    /// How many frames (entries with original bytes) the table lists
+    /// before it.
+    pub after: usize,
+}
+
+impl SideEntry {
+    /// One past its last byte in the compressed file.
+    pub fn compressed_end(&self) -> u64 {
+        self.compressed_offset + u64::from(self.compressed_size)
+    }
+}
+
+/// The frames of a seekable file, in order, and apart from them the
+/// entries that hold no original bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeekTable {
     pub frames: Vec<FrameEntry>,
+    pub side: Vec<SideEntry>,
 }
 
 /// Why a seek table could not be decoded: `Missing` when the file does not
@@ -70,11 +95,14 @@ impl SeekTable {
         self.frames.last().map_or(0, FrameEntry::end)
     }
 
-    /// Bytes of compressed frames before the seek table.
+    /// Bytes of compressed frames (side entries included) before the
+    /// seek table.
     pub fn frames_len(&self) -> u64 {
-        self.frames
+        let frames = self
+            .frames
             .last()
-            .map_or(0, |f| f.compressed_offset + u64::from(f.compressed_size))
+            .map_or(0, |f| f.compressed_offset + u64::from(f.compressed_size));
+        frames.max(self.side.last().map_or(0, SideEntry::compressed_end))
     }
 
     /// Appends a frame of `compressed_size` bytes holding `size` original
@@ -88,23 +116,50 @@ impl SeekTable {
         });
     }
 
+    /// Appends an entry of `compressed_size` bytes holding no original
+    /// bytes after the entries already listed.
+    pub fn push_side(&mut self, compressed_size: u32) {
+        self.side.push(SideEntry {
+            compressed_offset: self.frames_len(),
+            compressed_size,
+            after: self.frames.len(),
+        });
+    }
+
+    /// The side entries listed right after frame `index - 1` and before
+    /// frame `index`.
+    pub fn side_before(&self, index: usize) -> &[SideEntry] {
+        let from = self.side.partition_point(|s| s.after < index);
+        let to = self.side.partition_point(|s| s.after <= index);
+        &self.side[from..to]
+    }
+
     /// The index of the frame holding original offset `offset`, if any.
     pub fn frame_at(&self, offset: u64) -> Option<usize> {
         let i = self.frames.partition_point(|f| f.end() <= offset);
         (i < self.frames.len()).then_some(i)
     }
 
-    /// The whole skippable frame, header to magic (no entry checksums).
+    /// The whole skippable frame, header to magic (no entry checksums):
+    /// the frames and the side entries in file order.
     pub fn encode(&self) -> Vec<u8> {
-        let entries = self.frames.len() * 8;
+        let count = self.frames.len() + self.side.len();
+        let entries = count * 8;
         let mut out = Vec::with_capacity(SKIPPABLE_HEADER_LEN + entries + FOOTER_LEN);
         out.extend_from_slice(&SKIPPABLE_MAGIC.to_le_bytes());
         out.extend_from_slice(&((entries + FOOTER_LEN) as u32).to_le_bytes());
-        for f in &self.frames {
-            out.extend_from_slice(&f.compressed_size.to_le_bytes());
-            out.extend_from_slice(&f.size.to_le_bytes());
+        let mut side = self.side.iter().peekable();
+        for i in 0..=self.frames.len() {
+            while let Some(s) = side.next_if(|s| s.after <= i) {
+                out.extend_from_slice(&s.compressed_size.to_le_bytes());
+                out.extend_from_slice(&0u32.to_le_bytes());
+            }
+            if let Some(f) = self.frames.get(i) {
+                out.extend_from_slice(&f.compressed_size.to_le_bytes());
+                out.extend_from_slice(&f.size.to_le_bytes());
+            }
         }
-        out.extend_from_slice(&(self.frames.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(count as u32).to_le_bytes());
         out.push(0);
         out.extend_from_slice(&SEEKABLE_MAGIC.to_le_bytes());
         out
@@ -167,7 +222,10 @@ impl SeekTable {
                     format!("seek table entry {i}: compressed size {c}, decompressed size {d}"),
                 ));
             }
-            t.push(c, d);
+            match d {
+                0 => t.push_side(c),
+                _ => t.push(c, d),
+            }
         }
         Ok(t)
     }
@@ -257,6 +315,33 @@ mod tests {
             Ok(b.len() as u64)
         );
         assert_eq!(SeekTable::decode(&b), Ok(t));
+    }
+
+    #[test]
+    fn entries_of_no_original_bytes_are_kept_apart_and_encode_back_in_place() {
+        let mut t = SeekTable::default();
+        t.push(10, 100);
+        t.push_side(7);
+        t.push_side(3);
+        t.push(20, 300);
+        let places: Vec<_> = t
+            .frames
+            .iter()
+            .map(|f| (f.compressed_offset, f.offset))
+            .collect();
+        assert_eq!(places, [(0, 0), (20, 100)]);
+        assert_eq!(t.side_before(1).len(), 2);
+        assert_eq!(t.side_before(1)[1].compressed_offset, 17);
+        assert!(t.side_before(0).is_empty() && t.side_before(2).is_empty());
+        assert_eq!((t.frames_len(), t.original_len()), (40, 400));
+        assert_eq!(t.frame_at(100), Some(1));
+        let b = t.encode();
+        let sizes: Vec<u32> = (0..4).map(|i| u32_at(&b, 12 + 8 * i)).collect();
+        assert_eq!(sizes, [100, 0, 0, 300], "in file order");
+        assert_eq!(SeekTable::decode(&b), Ok(t.clone()));
+        t.push_side(5);
+        assert_eq!(t.frames_len(), 45, "a side entry last");
+        assert_eq!(SeekTable::decode(&t.encode()), Ok(t));
     }
 
     #[test]

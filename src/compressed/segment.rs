@@ -4,6 +4,7 @@
 //! range needs, keeping the last few in a small cache; `for_each_frame`
 //! streams the whole segment one frame at a time.
 
+use super::copy_read::CopyState;
 use super::frame_cache::{FrameCache, DEFAULT_CACHED_FRAMES};
 use super::frame_decoder::FrameDecoder;
 use super::frame_stream::FrameStream;
@@ -12,7 +13,7 @@ use super::seek_table::{FrameEntry, SeekTable};
 use super::source::Source;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{stated_len, SegmentHeader};
-use crate::format::seal::{read_seal_from, SealDirectory, TRAILER_LEN};
+use crate::format::seal::{read_seal_from, SealDirectory, SparseEntry, TRAILER_LEN};
 use crate::format::MAX_HEADER_LEN;
 use std::borrow::Cow;
 use std::fs::File;
@@ -23,19 +24,23 @@ use std::sync::Arc;
 /// segment may move to another thread (`Send`), as a `Reader` may.
 pub struct CompressedSegment {
     /// The file's path, or the object's `s3://` URL: what errors name.
-    path: PathBuf,
-    file: Box<dyn Source>,
-    table: SeekTable,
+    pub(super) path: PathBuf,
+    pub(super) file: Box<dyn Source>,
+    pub(super) table: SeekTable,
     header: SegmentHeader,
-    header_len: u64,
-    seal: SealDirectory,
-    decoder: FrameDecoder,
+    pub(super) header_len: u64,
+    pub(super) seal: SealDirectory,
+    pub(super) decoder: FrameDecoder,
     /// The frame `read_prefix_at` reads the start of.
     prefix: FrameStream,
     cache: FrameCache,
-    compressed: Vec<u8>,
-    frames_decompressed: u64,
-    bytes_decompressed: u64,
+    pub(super) compressed: Vec<u8>,
+    pub(super) frames_decompressed: u64,
+    pub(super) bytes_decompressed: u64,
+    /// The type copies' directory, read on first use (see `copy_read`),
+    /// and the sparse index their records are checked against.
+    pub(super) copies: CopyState,
+    pub(super) copy_sparse: Vec<SparseEntry>,
 }
 
 impl CompressedSegment {
@@ -145,6 +150,8 @@ impl CompressedSegment {
             compressed: Vec::new(),
             frames_decompressed: 0,
             bytes_decompressed: 0,
+            copies: CopyState::Unread,
+            copy_sparse: Vec::new(),
         }
     }
 

@@ -218,7 +218,7 @@ impl Reader {
     fn read_frame(&mut self, next: &NextFrame, verify: bool) -> Result<(FrameCheck, BytesIn)> {
         let pos = next.pos;
         if self.decoded.is_some() {
-            return self.read_decoded_frame(pos, verify);
+            return self.read_decoded_frame(pos, verify, next.index_cursor);
         }
         let indexed = next.index_cursor.is_some() && verify;
         let started = if indexed { self.indexed.start() } else { None };

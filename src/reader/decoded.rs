@@ -12,6 +12,7 @@
 
 use super::advance::FrameCheck;
 use super::damage::add_damage;
+use super::decoded_copies::CopyReads;
 use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
 pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
@@ -52,6 +53,8 @@ pub(super) struct Decoded {
     /// Whether the frames of a damaged seal were looked at
     /// (`check_seal_frames`).
     seal_frames_checked: bool,
+    /// The type copies read by a type filter (see `decoded_copies`).
+    pub(super) copies: CopyReads,
 }
 
 impl Decoded {
@@ -78,6 +81,7 @@ impl Decoded {
             in_join: false,
             failed: None,
             seal_frames_checked: false,
+            copies: CopyReads::default(),
         }
     }
 
@@ -125,6 +129,9 @@ impl Decoded {
     /// The bytes that hold what `hold` last made held, and the original
     /// offset of their first byte.
     pub fn held(&self) -> (&[u8], usize) {
+        if let Some((slot, base)) = self.copies.held {
+            return (self.copies.bytes(slot), base);
+        }
         if self.in_join {
             (&self.join, self.join_at)
         } else {
@@ -136,6 +143,7 @@ impl Decoded {
     /// in the frame held, else in the frame that holds `pos`, else joined
     /// from the frames they span (the last one is then the frame held).
     fn hold(&mut self, pos: usize, len: usize) -> std::result::Result<(), FrameFailed> {
+        self.copies.held = None;
         let in_join = self.held_in_join(pos, len)?;
         self.in_join = in_join;
         Ok(())
@@ -242,14 +250,20 @@ impl Reader {
     /// Reads and checks the frame at `pos` of a compressed segment, from
     /// the decompressed bytes held. A compressed frame that does not
     /// decompress is an error, or with `skip_damaged` a bad frame here.
-    /// Out of line: the plain segment's read path stays as it was.
+    /// Out of line: the plain segment's read path stays as it was. A
+    /// record filter cursor `cursor` points at is read from its type's
+    /// copy when the segment has a usable one (`read_copied_frame`).
     #[inline(never)]
     pub(super) fn read_decoded_frame(
         &mut self,
         pos: usize,
         verify: bool,
+        cursor: Option<usize>,
     ) -> Result<(FrameCheck, BytesIn)> {
         const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
+        if let Some(read) = cursor.and_then(|i| self.read_copied_frame(pos, verify, i)) {
+            return Ok(read);
+        }
         let avail = self.end.saturating_sub(pos);
         if avail < FRAME_HEADER_LEN {
             return Ok((INCOMPLETE, BytesIn::Decoded));

@@ -39,6 +39,7 @@ impl Reader {
         &mut self,
         _: usize,
         _: bool,
+        _: Option<usize>,
     ) -> Result<(FrameCheck, BytesIn)> {
         unreachable!("no compressed segment is read")
     }

@@ -17,9 +17,21 @@ pub struct ArrayCursor {
     offsets: Vec<u64>,
     idx: usize,
     pub type_name: Box<str>,
+    /// The type's id (its index in the seal's type table).
+    pub type_id: u32,
 }
 
 impl ArrayCursor {
+    /// The whole array.
+    pub fn offsets(&self) -> &[u64] {
+        &self.offsets
+    }
+
+    /// The index of the entry `TypeFilter::next_indexed` last took.
+    pub fn taken(&self) -> Option<usize> {
+        self.idx.checked_sub(1)
+    }
+
     fn peek(&self) -> Option<u64> {
         self.offsets.get(self.idx).copied()
     }
@@ -60,14 +72,15 @@ impl TypeFilter {
             let wanted = || {
                 d.types
                     .iter()
-                    .filter(|t| names.iter().any(|n| **n == *t.name))
+                    .enumerate()
+                    .filter(|(_, t)| names.iter().any(|n| **n == *t.name))
             };
-            let total = wanted().try_fold(0u64, |sum, t| sum.checked_add(t.count));
+            let total = wanted().try_fold(0u64, |sum, (_, t)| sum.checked_add(t.count));
             if total?.checked_mul(8)? > copy_max {
                 return None;
             }
             let mut cursors = Vec::new();
-            for t in wanted() {
+            for (id, t) in wanted() {
                 let len = usize::try_from(t.count).ok()?.checked_mul(8)?;
                 let bytes = original.read_part(t.array_offset, len)?;
                 if crc32fast::hash(&bytes) != t.array_crc
@@ -83,6 +96,7 @@ impl TypeFilter {
                     offsets,
                     idx: 0,
                     type_name: t.name.as_str().into(),
+                    type_id: id as u32,
                 });
             }
             Some(cursors)
@@ -156,6 +170,7 @@ mod tests {
                 offsets: vec![100, 200, 300],
                 idx: 0,
                 type_name: "a".into(),
+                type_id: 0,
             }]),
         };
         assert_eq!(f.ahead(0, 0), None);

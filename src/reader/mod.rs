@@ -14,6 +14,7 @@
 //!   per-type index where it can be trusted;
 //! - `mapping`: the file's mapping, and reads of it with pread;
 //! - `decoded` and `original`: reading a compressed segment;
+//!   `decoded_copies`: a type filter's records from its type copy;
 //! - `salvage`: opening a segment whose header is damaged;
 //! - `trust` and `seal_types`: which parts of a seal a reader may believe;
 //! - `record`: the record views handed out.
@@ -25,6 +26,8 @@ mod decoded;
 #[cfg(not(feature = "compression"))]
 #[path = "decoded_none.rs"]
 mod decoded;
+#[cfg(feature = "compression")]
+mod decoded_copies;
 mod filter;
 mod indexed;
 mod mapping;

@@ -128,7 +128,27 @@ pub fn decompressed(path: &Path) -> Result<(File, Vec<String>, FileEnd), WalkErr
     }
     out.flush().map_err(io)?;
     drop(out);
+    if end.table_lost.is_none() {
+        notes.extend(damaged_type_copies(path, &file));
+    }
     Ok((file, notes, end))
+}
+
+/// What is wrong with the type copies of the compressed segment at `path`
+/// (docs/FORMAT.md 17.5), checked against its original bytes in
+/// `original`: a reader does not use a damaged copy (it reads the main
+/// frames), so no record is lost, but the copy is named. Nothing for a
+/// segment whose header or seal cannot be read (reported otherwise).
+fn damaged_type_copies(path: &Path, original: &File) -> Vec<String> {
+    let Ok(mut segment) = CompressedSegment::open(path) else {
+        return Vec::new();
+    };
+    let unused = "not used: its type is read from the main frames";
+    segment
+        .check_type_copies(original)
+        .iter()
+        .map(|e| format!("{} ({unused})", e.message()))
+        .collect()
 }
 
 /// A new file in the temporary directory, already unlinked (it goes when

@@ -1,0 +1,266 @@
+//! Reading a compressed segment's type copies (docs/FORMAT.md 17.5): the
+//! copy directory, read once, on the first read that asks for a copy (a
+//! type filter's), and the copy frames, each decompressed whole. Every
+//! failure names the file and the copy's offset in it; a reader that meets
+//! one reads the main frames instead, and `binlog verify` reports it
+//! (`check_type_copies`).
+
+use super::seek_table::{FrameEntry, SideEntry, SKIPPABLE_HEADER_LEN};
+use super::source::Source;
+use super::type_copies::{
+    check_copy_records, CopyBounds, CopyDirectory, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC,
+};
+use super::CompressedSegment;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
+
+/// What is known of a segment's copy directory.
+pub(crate) enum CopyState {
+    Unread,
+    /// The segment has no copies.
+    Absent,
+    Read(CopyDirectory),
+    /// Damaged, or disagreeing with the seal or the seek table.
+    Damaged(Error),
+}
+
+impl CompressedSegment {
+    /// The copy directory, read and checked on first use: None if the
+    /// segment has no copies, an error (the same at every call) if the
+    /// directory is damaged or disagrees with the seal (the types' counts
+    /// and bytes) or the seek table (one copy frame per entry).
+    pub fn copy_directory(&mut self) -> Result<Option<&CopyDirectory>> {
+        if matches!(self.copies, CopyState::Unread) {
+            self.copies = self.read_copy_directory();
+        }
+        match &self.copies {
+            CopyState::Unread | CopyState::Absent => Ok(None),
+            CopyState::Read(d) => Ok(Some(d)),
+            CopyState::Damaged(e) => Err(e.clone()),
+        }
+    }
+
+    /// The seek table's entries of the copies: the side entries right
+    /// before the frame that starts at the end of the records (the
+    /// `SEAL_BEGIN` frame's); the last is the directory.
+    pub fn copy_entries(&self) -> &[SideEntry] {
+        let records_end = self.seal.records_end;
+        match self.table.frame_at(records_end) {
+            Some(i) if self.seal.record_count > 0 && self.table.frames[i].offset == records_end => {
+                self.table.side_before(i)
+            }
+            _ => &[],
+        }
+    }
+
+    fn read_copy_directory(&mut self) -> CopyState {
+        let Some(&entry) = self.copy_entries().last() else {
+            return CopyState::Absent;
+        };
+        let frames = self.copy_entries().len() - 1;
+        let path = self.path.clone();
+        let damaged = |what: String| {
+            let what = format!("type copy directory: {what}");
+            CopyState::Damaged(Error::at(
+                ErrorKind::CorruptFrame,
+                &path,
+                entry.compressed_offset,
+                what,
+            ))
+        };
+        let payload = match self.skippable_payload(&entry, COPY_DIRECTORY_MAGIC) {
+            Ok(()) => &self.compressed[SKIPPABLE_HEADER_LEN..],
+            Err(e) => return CopyState::Damaged(e),
+        };
+        let directory = match CopyDirectory::decode(payload) {
+            Ok(d) => d,
+            Err(what) => return damaged(what),
+        };
+        if directory.frames.len() != frames {
+            let what = format!(
+                "lists {} copy frames, the seek table {frames}",
+                directory.frames.len()
+            );
+            return damaged(what);
+        }
+        match directory.check(&self.seal) {
+            Ok(()) => {
+                self.copy_sparse = self.sparse_index();
+                CopyState::Read(directory)
+            }
+            Err(what) => damaged(what),
+        }
+    }
+
+    /// Reads the skippable frame of `entry` into `compressed`; fails
+    /// unless it has the magic `magic` and fills the entry exactly.
+    fn skippable_payload(&mut self, entry: &SideEntry, magic: u32) -> Result<()> {
+        let at = entry.compressed_offset;
+        self.compressed.resize(entry.compressed_size as usize, 0);
+        self.file
+            .read_exact_at(&mut self.compressed, at)
+            .map_err(|e| Error::io_at(&self.path, at, "read type copy", e))?;
+        let b = &self.compressed;
+        let field = |i: usize| {
+            b.get(i..i + 4)
+                .map(|f| u32::from_le_bytes(f.try_into().expect("4")))
+        };
+        let size = b.len().checked_sub(SKIPPABLE_HEADER_LEN);
+        if field(0) != Some(magic) || size.map(|n| n as u32) != field(4) {
+            let what = format!(
+                "the seek table's entry of {} bytes here is not a skippable frame {magic:#x} of \
+                 that size",
+                b.len()
+            );
+            return Err(Error::at(ErrorKind::CorruptFrame, &self.path, at, what));
+        }
+        Ok(())
+    }
+
+    /// Copy frame `n` (of the directory, which must have been read)
+    /// decompressed into `out`: one zstd frame, its checksum holding, of
+    /// exactly the directory's length.
+    pub fn copy_frame_into(&mut self, n: usize, out: &mut Vec<u8>) -> Result<()> {
+        let entry = self.copy_entries()[n];
+        let CopyState::Read(directory) = &self.copies else {
+            panic!("copy_frame_into before copy_directory");
+        };
+        let frame = directory.frames[n];
+        self.skippable_payload(&entry, COPY_FRAME_MAGIC)?;
+        let payload = FrameEntry {
+            compressed_offset: entry.compressed_offset + SKIPPABLE_HEADER_LEN as u64,
+            compressed_size: entry.compressed_size - SKIPPABLE_HEADER_LEN as u32,
+            offset: self.seal.records_end,
+            size: frame.len,
+        };
+        let src = &self.compressed[SKIPPABLE_HEADER_LEN..];
+        self.decoder
+            .decode(&self.path, n, &payload, src, out)
+            .map_err(|e| {
+                let what = format!(
+                    "type copy frame {n} (type {}): {}",
+                    frame.type_id,
+                    e.detail()
+                );
+                Error::at(
+                    ErrorKind::CorruptFrame,
+                    &self.path,
+                    entry.compressed_offset,
+                    what,
+                )
+            })?;
+        self.frames_decompressed += 1;
+        self.bytes_decompressed += out.len() as u64;
+        Ok(())
+    }
+
+    /// What a reader checks a copy frame's records against (the sparse
+    /// index as `copy_directory` read it).
+    pub fn copy_bounds(&self) -> CopyBounds<'_> {
+        CopyBounds {
+            header_len: self.header_len,
+            records_end: self.seal.records_end,
+            first_seq: self.seal.first_seq,
+            last_seq: self.seal.last_seq,
+            sparse: &self.copy_sparse,
+        }
+    }
+
+    /// The seal's sparse index, if its CRC holds; else none.
+    fn sparse_index(&mut self) -> Vec<SparseEntry> {
+        let (at, count) = (self.seal.sparse_offset, self.seal.sparse_count);
+        let len = count.checked_mul(SPARSE_ENTRY_LEN as u64);
+        let bytes = len.and_then(|n| self.read_at(at, usize::try_from(n).ok()?).ok());
+        bytes
+            .filter(|b| crc32fast::hash(b) == self.seal.sparse_crc)
+            .map(|b| {
+                b.chunks_exact(SPARSE_ENTRY_LEN)
+                    .filter_map(SparseEntry::decode)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Checks every type copy, as `binlog verify` does: the directory, and
+    /// each copy frame decompressed, its records checked
+    /// (`check_copy_records`) and compared byte for byte with the records
+    /// at their offsets in `original` (the segment's original bytes). One
+    /// error per damaged copy frame (or for the directory), naming the
+    /// file and the copy's offset in it; none for a segment without
+    /// copies.
+    pub fn check_type_copies(&mut self, original: &dyn Source) -> Vec<Error> {
+        let directory = match self.copy_directory() {
+            Ok(Some(d)) => d.clone(),
+            Ok(None) => return Vec::new(),
+            Err(e) => return vec![e],
+        };
+        let mut errors = Vec::new();
+        let mut bytes = Vec::new();
+        let mut offsets: Option<(u32, Vec<u64>)> = None;
+        let path = self.path.clone();
+        for (n, frame) in directory.frames.iter().enumerate() {
+            let at = self.copy_entries()[n].compressed_offset;
+            let fail = |what: String| {
+                let what = format!("type copy frame {n} (type {}): {what}", frame.type_id);
+                Error::at(ErrorKind::CorruptFrame, &path, at, what)
+            };
+            if offsets.as_ref().is_none_or(|(id, _)| *id != frame.type_id) {
+                let array = type_offsets(&self.seal, frame.type_id, original);
+                offsets = Some((frame.type_id, array.unwrap_or_default()));
+            }
+            let placed = &offsets.as_ref().expect("read above").1;
+            let checked = self.copy_frame_into(n, &mut bytes).and_then(|()| {
+                let starts = check_copy_records(&bytes, frame, placed, &self.copy_bounds())
+                    .map_err(&fail)?;
+                same_as_original(&bytes, &starts, &placed[frame.first as usize..], original)
+                    .map_err(&fail)
+            });
+            if let Err(e) = checked {
+                errors.push(e);
+            }
+        }
+        errors
+    }
+}
+
+/// Type `id`'s offset array, read from `original` and checked by its CRC.
+fn type_offsets(
+    seal: &crate::format::seal::SealDirectory,
+    id: u32,
+    original: &dyn Source,
+) -> Option<Vec<u64>> {
+    let t = seal.types.get(id as usize)?;
+    let mut bytes = vec![0u8; usize::try_from(t.count.checked_mul(8)?).ok()?];
+    original.read_exact_at(&mut bytes, t.array_offset).ok()?;
+    (crc32fast::hash(&bytes) == t.array_crc).then(|| {
+        bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect()
+    })
+}
+
+/// Whether each record of a copy frame (`bytes`, records starting at
+/// `starts`) is byte for byte the record at its offset (`offsets`, from
+/// the copy's first record on) in `original`.
+fn same_as_original(
+    bytes: &[u8],
+    starts: &[u32],
+    offsets: &[u64],
+    original: &dyn Source,
+) -> std::result::Result<(), String> {
+    let mut theirs = Vec::new();
+    for (j, &start) in starts.iter().enumerate() {
+        let end = starts.get(j + 1).map_or(bytes.len(), |&s| s as usize);
+        let ours = &bytes[start as usize..end];
+        theirs.resize(ours.len(), 0);
+        let read = original.read_exact_at(&mut theirs, offsets[j]);
+        if read.is_err() || theirs != ours {
+            return Err(format!(
+                "its record {j} differs from the record at offset {}",
+                offsets[j]
+            ));
+        }
+    }
+    Ok(())
+}
