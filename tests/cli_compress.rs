@@ -151,3 +151,70 @@ fn info_shows_each_compressed_segments_sizes_and_ratio() {
     );
     assert!(one.contains(&ratio), "{one}");
 }
+
+/// A sealed segment at `path`: 3,000 records of 100 bytes, every 100th
+/// of the rare type "audit", the rest "trade".
+fn segment_with_a_rare_type(path: &Path) {
+    let w = binlog::Writer::open(path, binlog::Options::default()).unwrap();
+    for i in 0..3000u32 {
+        let t = if i % 100 == 7 { "audit" } else { "trade" };
+        let p: Vec<u8> = (0..100u32).map(|j| (i * 7 + j * 13) as u8).collect();
+        w.write(t, &p).unwrap();
+    }
+    w.close().unwrap();
+}
+
+#[test]
+fn compress_type_copies_sets_the_share_that_gets_a_copy_and_0_makes_none() {
+    let t = Tmp::new("compress-copies");
+    let (with, without) = (t.join("with.binlog"), t.join("without.binlog"));
+    segment_with_a_rare_type(&with);
+    std::fs::copy(&with, &without).unwrap();
+    let compress = |path: &Path, extra: &[&str]| {
+        let out = binlog()
+            .args(["compress", "--no-progress", "--frame-size", "4096"])
+            .args(extra)
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", out_text(&out));
+    };
+    compress(&with, &[]);
+    compress(&without, &["--type-copies", "0"]);
+    let size = |p: &Path| {
+        std::fs::metadata(format!("{}.zst", p.display()))
+            .unwrap()
+            .len()
+    };
+    assert!(
+        size(&with) > size(&without),
+        "with copies {} bytes, without {}",
+        size(&with),
+        size(&without)
+    );
+    // Both read the rare type alone as the same records.
+    let audit = |p: &Path| {
+        let out = binlog()
+            .args(["cat", "--type", "audit"])
+            .arg(format!("{}.zst", p.display()))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", out_text(&out));
+        out.stdout
+    };
+    let records = audit(&with);
+    assert_eq!(String::from_utf8_lossy(&records).lines().count(), 30);
+    assert!(records == audit(&without));
+
+    let bad = binlog()
+        .args(["compress", "--type-copies", "2"])
+        .arg(&with)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", out_text(&bad));
+    assert!(
+        out_text(&bad).contains("--type-copies"),
+        "{}",
+        out_text(&bad)
+    );
+}

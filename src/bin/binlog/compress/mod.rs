@@ -8,7 +8,9 @@ mod targets;
 
 use crate::error::{CliError, CliResult, Outcome};
 use crate::progress::{Progress, ProgressArgs};
-use binlog::compressed::{compress_segment, decompress_segment, CompressOptions, Converted};
+use binlog::compressed::{
+    compress_segment_with_copies, decompress_segment, CompressOptions, Converted, TypeCopies,
+};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use targets::Target;
@@ -32,6 +34,11 @@ pub struct CompressArgs {
     /// Original bytes per zstd frame at most (random reads decompress whole frames).
     #[arg(long, value_name = "BYTES", default_value_t = CompressOptions::default().frame_size)]
     pub frame_size: u64,
+    /// Rare types get a second copy of their records, so that reading one
+    /// type decompresses only its own: types of at most this share of the
+    /// record bytes, all copies within it too (0: no copies).
+    #[arg(long, value_name = "SHARE", default_value_t = TypeCopies::default().max_share)]
+    pub type_copies: f64,
     #[command(flatten)]
     pub progress: ProgressArgs,
 }
@@ -56,8 +63,17 @@ pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
         level: args.level,
         frame_size: args.frame_size,
     };
+    let copies = TypeCopies {
+        max_share: args.type_copies,
+        ..TypeCopies::default()
+    };
+    if !copies.is_valid() {
+        return Err(CliError::usage("--type-copies must be between 0 and 1"));
+    }
     let files = targets::segments(&args.paths)?;
-    convert_all(&files, "compress", |f| compress_segment(f, &opts))
+    convert_all(&files, "compress", |f| {
+        compress_segment_with_copies(f, &opts, &copies, |_| {})
+    })
 }
 
 pub fn run_decompress(args: &DecompressArgs) -> CliResult<Outcome> {
