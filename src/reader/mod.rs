@@ -7,6 +7,7 @@
 //! This file holds the reader, its opening and what it answers. The rest, by
 //! job:
 //! - `advance`: finding and checking the next record, step by step;
+//! - `plain_scan`: the scan's common record, on a short path;
 //! - `unsealed`: reading a segment that a writer may still append to or cut;
 //! - `damage`: frames that fail their checks, damaged regions, lost types;
 //! - `seek`: seeks by sequence number or time, through the sparse index;
@@ -29,6 +30,7 @@ mod filter;
 mod indexed;
 mod mapping;
 mod original;
+mod plain_scan;
 mod record;
 mod salvage;
 mod seal_types;
@@ -412,8 +414,7 @@ impl Reader {
     }
 
     fn next_record(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
-        self.release_behind();
-        let Some(f) = self.advance_to_target(verify)? else {
+        let Some(f) = self.next_located(verify)? else {
             return Ok(None);
         };
         Ok(Some(self.record_at(&f)))
@@ -423,8 +424,18 @@ impl Reader {
     /// lets a caller (the log reader) move between segments in a loop and
     /// borrow the record only once found.
     pub(crate) fn next_found(&mut self) -> Result<Option<Found>> {
+        self.next_located(true)
+    }
+
+    /// The next record's location: the common record on its short path
+    /// (`next_plain`), any other through `advance_to_target`.
+    #[inline(always)]
+    fn next_located(&mut self, verify: bool) -> Result<Option<Found>> {
         self.release_behind();
-        self.advance_to_target(true)
+        match self.next_plain(verify) {
+            Some(f) => Ok(Some(f)),
+            None => self.advance_to_target(verify),
+        }
     }
 
     /// With `true`, a damaged region in the middle of the segment (a frame
