@@ -7,6 +7,7 @@ pub mod cursor;
 pub mod frame;
 pub mod header;
 pub mod seal;
+mod small_crc;
 pub mod varint;
 
 /// The first eight bytes of every segment. Like PNG's signature: the high
@@ -35,11 +36,15 @@ pub const MAX_TYPE_NAME_LEN: usize = 4096;
 
 static CRC_PROTOTYPE: std::sync::OnceLock<crc32fast::Hasher> = std::sync::OnceLock::new();
 
-/// CRC-32 (IEEE) of `bytes`. `crc32fast::hash` detects CPU features on every
-/// call, which costs as much as hashing a small record; cloning a hasher made
-/// once keeps the detected implementation.
+/// CRC-32 (IEEE) of `bytes`: a small record's body inline (`small_crc`),
+/// anything else with `crc32fast`. `crc32fast::hash` detects CPU features
+/// on every call, which costs as much as hashing a small record; cloning a
+/// hasher made once keeps the detected implementation.
 #[inline]
 pub fn crc32(bytes: &[u8]) -> u32 {
+    if let Some(crc) = small_crc::crc32(bytes) {
+        return crc;
+    }
     let mut h = CRC_PROTOTYPE.get_or_init(crc32fast::Hasher::new).clone();
     h.update(bytes);
     h.finalize()
