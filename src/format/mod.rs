@@ -40,11 +40,18 @@ static CRC_PROTOTYPE: std::sync::OnceLock<crc32fast::Hasher> = std::sync::OnceLo
 /// anything else with `crc32fast`. `crc32fast::hash` detects CPU features
 /// on every call, which costs as much as hashing a small record; cloning a
 /// hasher made once keeps the detected implementation.
-#[inline]
+#[inline(always)]
 pub fn crc32(bytes: &[u8]) -> u32 {
-    if let Some(crc) = small_crc::crc32(bytes) {
-        return crc;
+    match small_crc::crc32(bytes) {
+        Some(crc) => crc,
+        None => crc32_any(bytes),
     }
+}
+
+/// `crc32` with `crc32fast`, out of line: the callers inline only the
+/// small-input dispatch.
+#[inline(never)]
+fn crc32_any(bytes: &[u8]) -> u32 {
     let mut h = CRC_PROTOTYPE.get_or_init(crc32fast::Hasher::new).clone();
     h.update(bytes);
     h.finalize()

@@ -9,6 +9,8 @@
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64 as arch;
+#[cfg(target_arch = "x86_64")]
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Inputs this many bytes long or longer are left to `crc32fast`, whose
 /// four-way fold is faster there.
@@ -30,14 +32,37 @@ pub fn crc32(bytes: &[u8]) -> Option<u32> {
     None
 }
 
-/// Whether the CPU has what `fold_small` uses (SSE2 is in every x86_64).
-/// The standard library caches the answer: a load and a test per feature.
+/// Whether the CPU has what `fold_small` uses (SSE2 is in every x86_64),
+/// asked once: one load and a compare a call (the standard library's cache
+/// costs about nine instructions a feature).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn has_clmul() -> bool {
-    std::arch::is_x86_feature_detected!("pclmulqdq")
+    match CLMUL.load(Ordering::Relaxed) {
+        CLMUL_UNKNOWN => detect_clmul(),
+        known => known == CLMUL_PRESENT,
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+static CLMUL: AtomicU8 = AtomicU8::new(CLMUL_UNKNOWN);
+#[cfg(target_arch = "x86_64")]
+const CLMUL_UNKNOWN: u8 = 0;
+#[cfg(target_arch = "x86_64")]
+const CLMUL_PRESENT: u8 = 1;
+#[cfg(target_arch = "x86_64")]
+const CLMUL_ABSENT: u8 = 2;
+
+#[cfg(target_arch = "x86_64")]
+#[cold]
+#[inline(never)]
+fn detect_clmul() -> bool {
+    let present = std::arch::is_x86_feature_detected!("pclmulqdq")
         && std::arch::is_x86_feature_detected!("sse4.1")
-        && std::arch::is_x86_feature_detected!("ssse3")
+        && std::arch::is_x86_feature_detected!("ssse3");
+    let known = if present { CLMUL_PRESENT } else { CLMUL_ABSENT };
+    CLMUL.store(known, Ordering::Relaxed);
+    present
 }
 
 #[cfg(target_arch = "x86_64")]
