@@ -82,7 +82,10 @@ pub(super) fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut bin
 /// Fills the C view of `rec`, keeping its metadata array in `meta`.
 fn view(rec: &Record<'_>, meta: &mut Vec<binlog_meta>) -> binlog_record {
     meta.clear();
-    meta.extend(rec.metadata().map(|(k, v)| c_meta(k, v)));
+    // Most records have none: skip the iterator's setup.
+    if rec.meta_count() > 0 {
+        meta.extend(rec.metadata().map(|(k, v)| c_meta(k, v)));
+    }
     binlog_record {
         seq: rec.seq,
         timestamp_ns: rec.timestamp_ns,
