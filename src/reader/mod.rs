@@ -367,6 +367,7 @@ impl Reader {
     /// unsealed segment, a later call returns records written since.
     // A lending iterator (records borrow the mapping), so not `Iterator`.
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Result<Option<Record<'_>>> {
         self.next_record(true)
     }
@@ -413,8 +414,21 @@ impl Reader {
         }))
     }
 
+    /// The next record: the common one on its short path (`next_plain`),
+    /// inlined into the caller's loop; any other out of line.
+    #[inline(always)]
     fn next_record(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
-        let Some(f) = self.next_located(verify)? else {
+        self.release_behind();
+        match self.next_plain(verify) {
+            Some(f) => Ok(Some(self.record_at(&f))),
+            None => self.next_record_advancing(verify),
+        }
+    }
+
+    /// `next_record` for a record `next_plain` did not take.
+    #[inline(never)]
+    fn next_record_advancing(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
+        let Some(f) = self.advance_to_target(verify)? else {
             return Ok(None);
         };
         Ok(Some(self.record_at(&f)))
@@ -424,17 +438,10 @@ impl Reader {
     /// lets a caller (the log reader) move between segments in a loop and
     /// borrow the record only once found.
     pub(crate) fn next_found(&mut self) -> Result<Option<Found>> {
-        self.next_located(true)
-    }
-
-    /// The next record's location: the common record on its short path
-    /// (`next_plain`), any other through `advance_to_target`.
-    #[inline(always)]
-    fn next_located(&mut self, verify: bool) -> Result<Option<Found>> {
         self.release_behind();
-        match self.next_plain(verify) {
+        match self.next_plain(true) {
             Some(f) => Ok(Some(f)),
-            None => self.advance_to_target(verify),
+            None => self.advance_to_target(true),
         }
     }
 
