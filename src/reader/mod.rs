@@ -20,6 +20,7 @@
 //! - `record`: the record views handed out.
 
 mod advance;
+mod checked_ahead;
 mod damage;
 #[cfg(feature = "compression")]
 mod decoded;
@@ -49,6 +50,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::{SealDirectory, Trailer, TRAILER_LEN};
 use crate::watch::{Follow, Watched};
+use checked_ahead::CheckedAhead;
 use decoded::Decoded;
 use filter::TypeFilter;
 use indexed::IndexedRead;
@@ -139,6 +141,8 @@ pub struct Reader {
     arrays_copy_max: u64,
     /// How `next_wait` waits at the end (an inotify watch, once made).
     follow: Follow,
+    /// Frames whose CRCs `next_plain` checked ahead of the position.
+    checked_ahead: CheckedAhead,
 }
 
 impl Reader {
@@ -260,6 +264,7 @@ impl Reader {
             nothing_can_cut_file: false,
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
             follow: Follow::default(),
+            checked_ahead: CheckedAhead::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 //! already known. `advance` takes such a record the same way, through
 //! steps that each test for the rarer cases.
 //!
+//! CRCs are checked a few frames ahead at a time (`checked_ahead`).
 //! Every other frame, and every frame that fails a check here, is left to
 //! `advance` from the same position: this path changes nothing unless it
 //! takes the record, so damage is found and reported only there.
@@ -12,7 +13,7 @@
 use super::record::BytesIn;
 use super::{Found, Reader, Tail};
 use crate::format::frame::{self, PLAIN_RECORD_HEAD};
-use crate::format::{crc32, FRAME_HEADER_LEN};
+use crate::format::FRAME_HEADER_LEN;
 
 impl Reader {
     /// The next record if it is the common one (see the module's comment),
@@ -27,14 +28,13 @@ impl Reader {
         let records = self.map.get(..self.end)?;
         let head = records.get(pos..pos + FRAME_HEADER_LEN)?;
         let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
-        let crc = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
         let start = pos + FRAME_HEADER_LEN;
         let body = records.get(start..start + len)?;
         let rec = frame::decode_plain_record(body)?;
         if rec.seq != self.next_seq || rec.type_id as usize >= self.types.len() {
             return None;
         }
-        if verify && crc32(body) != crc {
+        if verify && !self.checked_ahead.frame_holds(records, pos) {
             return None;
         }
         let end = start + len;

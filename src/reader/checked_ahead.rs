@@ -1,0 +1,152 @@
+//! Frames whose CRCs the short path (`plain_scan`) checked ahead of the
+//! position, several in one pass. Each small frame's CRC is a chain of
+//! dependent carry-less multiplications that takes longer than the rest of
+//! a record's work; the CRCs of the frames that follow one another are
+//! independent, and checked in one loop the processor overlaps them.
+//!
+//! A frame is taken as checked only at an offset listed here: whatever moves
+//! the position elsewhere (a seek, damage skipped) finds no entry there, and
+//! the frames from the new position are checked then. The bytes of a sealed
+//! segment's records do not change, so a CRC that held when checked holds.
+
+use crate::format::{crc32, FRAME_HEADER_LEN};
+
+/// Frames checked in one pass, at most.
+const AHEAD: usize = 16;
+/// A pass stops after the frame that reaches this many bytes: enough
+/// small frames to overlap their CRCs, and no large frame checked long
+/// before it is read (the first frame is always checked).
+const AHEAD_BYTES: usize = 4096;
+
+/// Offsets of frames whose length fits the records and whose CRC holds,
+/// in order, the next one to be read at `offsets[next]`.
+#[derive(Default)]
+pub(super) struct CheckedAhead {
+    offsets: [usize; AHEAD],
+    next: usize,
+    len: usize,
+}
+
+impl CheckedAhead {
+    /// Whether the frame at `pos` of `records` has a valid length and CRC,
+    /// checking it (and the frames after it, see `fill`) if it is not the
+    /// next one listed. Moves past it in the list.
+    #[inline(always)]
+    pub(super) fn frame_holds(&mut self, records: &[u8], pos: usize) -> bool {
+        if !(self.next < self.len && self.offsets[self.next] == pos) {
+            self.fill(records, pos);
+            if self.len == 0 {
+                return false;
+            }
+        }
+        self.next += 1;
+        true
+    }
+
+    /// Lists the frames from `pos` whose CRCs hold, up to the first that
+    /// does not (or does not fit in `records`), `AHEAD` frames, or
+    /// `AHEAD_BYTES`.
+    #[inline(never)]
+    fn fill(&mut self, records: &[u8], pos: usize) {
+        let (mut at, mut n) = (pos, 0);
+        while n < AHEAD && at - pos < AHEAD_BYTES {
+            let Some(len) = frame_len_at(records, at) else {
+                break;
+            };
+            let start = at + FRAME_HEADER_LEN;
+            let body = &records[start..start + len];
+            let stored = u32::from_le_bytes(records[at + 4..start].try_into().expect("4 bytes"));
+            if crc32(body) != stored {
+                break;
+            }
+            self.offsets[n] = at;
+            n += 1;
+            at = start + len;
+        }
+        self.next = 0;
+        self.len = n;
+    }
+}
+
+/// The body length of the frame at `at` of `records`, if its header and
+/// body fit there and the body is not empty.
+#[inline(always)]
+fn frame_len_at(records: &[u8], at: usize) -> Option<usize> {
+    let head = records.get(at..at.checked_add(FRAME_HEADER_LEN)?)?;
+    let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+    let end = (at + FRAME_HEADER_LEN).checked_add(len)?;
+    (len > 0 && end <= records.len()).then_some(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::frame::{encode_record, RecordHead};
+
+    fn frames(count: u64, payload_len: usize) -> (Vec<u8>, Vec<usize>) {
+        let (mut out, mut starts) = (Vec::new(), Vec::new());
+        for seq in 0..count {
+            let head = RecordHead {
+                seq,
+                timestamp_ns: 0,
+                type_id: 0,
+                define: None,
+                meta: &[],
+            };
+            starts.push(out.len());
+            encode_record(&mut out, &head, &[&vec![7u8; payload_len]]);
+        }
+        (out, starts)
+    }
+
+    /// Every intact frame holds, read in order across several passes.
+    #[test]
+    fn intact_frames_hold_in_order() {
+        let (bytes, starts) = frames(40, 32);
+        let mut c = CheckedAhead::default();
+        for &s in &starts {
+            assert!(c.frame_holds(&bytes, s), "frame at {s}");
+        }
+        assert!(!c.frame_holds(&bytes, bytes.len()));
+    }
+
+    /// A frame whose CRC fails does not hold, whether it is met in a pass
+    /// begun before it or at it; the frames before it hold.
+    #[test]
+    fn a_damaged_frame_does_not_hold() {
+        let (mut bytes, starts) = frames(10, 32);
+        bytes[starts[5] + FRAME_HEADER_LEN + 3] ^= 1;
+        let mut c = CheckedAhead::default();
+        for &s in &starts[..5] {
+            assert!(c.frame_holds(&bytes, s));
+        }
+        assert!(!c.frame_holds(&bytes, starts[5]));
+        assert!(!CheckedAhead::default().frame_holds(&bytes, starts[5]));
+        assert!(
+            c.frame_holds(&bytes, starts[6]),
+            "the frame after it is checked on its own"
+        );
+    }
+
+    /// A position that is not the next frame listed (a seek, a skip) is
+    /// checked afresh: a frame inside another's bytes is not taken as
+    /// checked.
+    #[test]
+    fn a_position_not_listed_is_checked_afresh() {
+        let (bytes, starts) = frames(10, 32);
+        let mut c = CheckedAhead::default();
+        assert!(c.frame_holds(&bytes, starts[0]));
+        assert!(!c.frame_holds(&bytes, starts[2] + 1));
+        assert!(c.frame_holds(&bytes, starts[7]));
+        assert!(c.frame_holds(&bytes, starts[8]));
+    }
+
+    /// A frame cut by the end of the records does not hold.
+    #[test]
+    fn a_frame_past_the_records_does_not_hold() {
+        let (bytes, starts) = frames(3, 32);
+        let mut c = CheckedAhead::default();
+        assert!(c.frame_holds(&bytes[..bytes.len() - 1], starts[1]));
+        assert!(!c.frame_holds(&bytes[..bytes.len() - 1], starts[2]));
+    }
+}
