@@ -16,13 +16,13 @@ use std::time::Duration;
 
 /// What a batch copies of one record: the record, whose metadata entries
 /// are read where they are encoded (most records have none).
-struct Source<'a> {
-    rec: Record<'a>,
+struct Source<'r, 'a> {
+    rec: &'r Record<'a>,
 }
 
-impl<'a> Source<'a> {
-    fn of_record(r: &Record<'a>) -> Source<'a> {
-        Source { rec: *r }
+impl<'r, 'a> Source<'r, 'a> {
+    fn of_record(rec: &'r Record<'a>) -> Source<'r, 'a> {
+        Source { rec }
     }
 
     /// Bytes it takes in the buffer from `at`: its metadata array (4-byte
@@ -46,7 +46,7 @@ impl<'a> Source<'a> {
     /// Copies it to `buf[at..]` (which `end` said fits) and describes it.
     #[inline]
     fn place(&self, buf: &mut [u8], at: usize) -> binlog_batch_record {
-        let r = &self.rec;
+        let r = self.rec;
         let meta_at = at.next_multiple_of(4);
         let mut pos = meta_at + r.meta_count() * std::mem::size_of::<binlog_batch_meta>();
         let mut put_bytes = |bytes: &[u8]| {
