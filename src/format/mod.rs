@@ -3,6 +3,7 @@
 //! a file is checked against the bytes actually present before it is used, so
 //! a hostile length never drives an allocation.
 
+pub mod checked_frames;
 pub mod cursor;
 pub mod frame;
 pub mod header;
@@ -51,7 +52,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// `crc32` with `crc32fast`, out of line: the callers inline only the
 /// small-input dispatch.
 #[inline(never)]
-fn crc32_any(bytes: &[u8]) -> u32 {
+pub(crate) fn crc32_any(bytes: &[u8]) -> u32 {
     let mut h = CRC_PROTOTYPE.get_or_init(crc32fast::Hasher::new).clone();
     h.update(bytes);
     h.finalize()

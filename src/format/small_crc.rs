@@ -37,7 +37,7 @@ pub fn crc32(bytes: &[u8]) -> Option<u32> {
 /// costs about nine instructions a feature).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn has_clmul() -> bool {
+pub(super) fn has_clmul() -> bool {
     match CLMUL.load(Ordering::Relaxed) {
         CLMUL_UNKNOWN => detect_clmul(),
         known => known == CLMUL_PRESENT,
@@ -81,8 +81,9 @@ const U_PRIME: i64 = 0x1F7011641;
 /// last 16 bytes (so nothing is read outside `data`), then reduced to 32
 /// bits (Barrett).
 #[cfg(target_arch = "x86_64")]
+#[inline]
 #[target_feature(enable = "pclmulqdq", enable = "sse4.1", enable = "ssse3")]
-unsafe fn fold_small(data: &[u8]) -> u32 {
+pub(super) unsafe fn fold_small(data: &[u8]) -> u32 {
     let len = data.len();
     debug_assert!((SMALL_MIN..=SMALL_MAX).contains(&len));
     let load = |at: usize| -> arch::__m128i {

@@ -9,7 +9,7 @@
 //! the frames from the new position are checked then. The bytes of a sealed
 //! segment's records do not change, so a CRC that held when checked holds.
 
-use crate::format::{crc32, FRAME_HEADER_LEN};
+use crate::format::checked_frames::check_frames;
 
 /// Frames checked in one pass, at most.
 const AHEAD: usize = 16;
@@ -48,40 +48,16 @@ impl CheckedAhead {
     /// `AHEAD_BYTES`.
     #[inline(never)]
     fn fill(&mut self, records: &[u8], pos: usize) {
-        let (mut at, mut n) = (pos, 0);
-        while n < AHEAD && at - pos < AHEAD_BYTES {
-            let Some(len) = frame_len_at(records, at) else {
-                break;
-            };
-            let start = at + FRAME_HEADER_LEN;
-            let body = &records[start..start + len];
-            let stored = u32::from_le_bytes(records[at + 4..start].try_into().expect("4 bytes"));
-            if crc32(body) != stored {
-                break;
-            }
-            self.offsets[n] = at;
-            n += 1;
-            at = start + len;
-        }
+        self.len = check_frames(records, pos, &mut self.offsets, AHEAD_BYTES);
         self.next = 0;
-        self.len = n;
     }
-}
-
-/// The body length of the frame at `at` of `records`, if its header and
-/// body fit there and the body is not empty.
-#[inline(always)]
-fn frame_len_at(records: &[u8], at: usize) -> Option<usize> {
-    let head = records.get(at..at.checked_add(FRAME_HEADER_LEN)?)?;
-    let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
-    let end = (at + FRAME_HEADER_LEN).checked_add(len)?;
-    (len > 0 && end <= records.len()).then_some(len)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::format::frame::{encode_record, RecordHead};
+    use crate::format::FRAME_HEADER_LEN;
 
     fn frames(count: u64, payload_len: usize) -> (Vec<u8>, Vec<usize>) {
         let (mut out, mut starts) = (Vec::new(), Vec::new());
