@@ -17,6 +17,8 @@ const AHEAD: usize = 16;
 /// small frames to overlap their CRCs, and no large frame checked long
 /// before it is read (the first frame is always checked).
 const AHEAD_BYTES: usize = 4096;
+/// Bytes after the last frame a pass lists whose lines it asks for.
+const PREFETCH: usize = 2048;
 
 /// Offsets of frames whose length fits the records and whose CRC holds,
 /// in order, the next one to be read at `offsets[next]`.
@@ -50,6 +52,15 @@ impl CheckedAhead {
     fn fill(&mut self, records: &[u8], pos: usize) {
         self.len = check_frames(records, pos, &mut self.offsets, AHEAD_BYTES);
         self.next = 0;
+        // The next pass starts near the last frame listed: the lines of the
+        // next `PREFETCH` bytes (and their pages' translations) are asked
+        // for now, a pass ahead. Read through a mapping, the scan had waited
+        // on those misses more than on anything else.
+        if let Some(&last) = self.len.checked_sub(1).and_then(|i| self.offsets.get(i)) {
+            for chunk in records[last..records.len().min(last + PREFETCH)].chunks(1024) {
+                crate::prefetch::prefetch(chunk);
+            }
+        }
     }
 }
 
