@@ -349,6 +349,42 @@ pub fn decode_record(body: &[u8]) -> Option<RecordBody<'_>> {
     })
 }
 
+/// The fields of the commonest record body (a "plain" one): no type
+/// definition, no metadata, a type id below 128 (one varint byte); the
+/// payload is the body after `PLAIN_RECORD_HEAD` bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlainRecord {
+    pub seq: u64,
+    pub timestamp_ns: i64,
+    pub type_id: u32,
+}
+
+/// Bytes of a plain record's body before its payload: kind, sequence
+/// number, timestamp and a one-byte type id.
+pub const PLAIN_RECORD_HEAD: usize = MIN_RECORD_BODY;
+
+/// Decodes `body` if it is a plain record (see [`PlainRecord`]); `None`
+/// for any other body, valid or not, which [`decode_record`] then decodes.
+/// A body this accepts, `decode_record` decodes to the same fields.
+#[inline(always)]
+pub fn decode_plain_record(body: &[u8]) -> Option<PlainRecord> {
+    let head: &[u8; PLAIN_RECORD_HEAD] = body.get(..PLAIN_RECORD_HEAD)?.try_into().ok()?;
+    // Kind RECORD with no flag set, and a type id varint of one byte.
+    if head[0] != KIND_RECORD || head[PLAIN_RECORD_HEAD - 1] >= 0x80 {
+        return None;
+    }
+    let seq = u64::from_le_bytes(head[1..9].try_into().expect("8 bytes"));
+    // Never assigned by a writer: see `decode_record`.
+    if seq == u64::MAX {
+        return None;
+    }
+    Some(PlainRecord {
+        seq,
+        timestamp_ns: i64::from_le_bytes(head[9..17].try_into().expect("8 bytes")),
+        type_id: u32::from(head[PLAIN_RECORD_HEAD - 1]),
+    })
+}
+
 /// Iterates over encoded metadata entries as (key, value) byte strings.
 #[derive(Clone, Debug)]
 pub struct MetaIter<'a> {
@@ -594,6 +630,42 @@ mod tests {
         assert_eq!(n, out.len());
         assert_eq!(n, FRAME_HEADER_LEN + head.encoded_len() + payload.len());
         out
+    }
+
+    /// A body `decode_plain_record` accepts decodes the same with
+    /// `decode_record`, with no definition or metadata and the payload
+    /// after `PLAIN_RECORD_HEAD`; every other body it leaves alone.
+    #[test]
+    fn plain_record_decodes_as_decode_record_does() {
+        let plain = frame(9, None, &[], b"payload");
+        let body = &plain[FRAME_HEADER_LEN..];
+        let p = decode_plain_record(body).expect("a plain record");
+        let r = decode_record(body).unwrap();
+        assert_eq!(
+            (p.seq, p.timestamp_ns, p.type_id),
+            (r.seq, r.timestamp_ns, r.type_id)
+        );
+        assert_eq!((r.defines, r.meta_count), (None, 0));
+        assert_eq!(&body[PLAIN_RECORD_HEAD..], r.payload);
+        let defining = frame(9, Some(b"t"), &[], b"x");
+        let with_meta = frame(9, None, &[("k", "v")], b"x");
+        for other in [&defining, &with_meta] {
+            assert_eq!(decode_plain_record(&other[FRAME_HEADER_LEN..]), None);
+        }
+        let mut big_id = body.to_vec();
+        big_id[PLAIN_RECORD_HEAD - 1] = 0x80;
+        assert_eq!(decode_plain_record(&big_id), None);
+        let mut last_seq = body.to_vec();
+        last_seq[1..9].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(
+            (decode_plain_record(&last_seq), decode_record(&last_seq)),
+            (None, None)
+        );
+        let mut reserved = body.to_vec();
+        reserved[0] |= 0x40;
+        assert_eq!(decode_plain_record(&reserved), None);
+        assert_eq!(decode_plain_record(&body[..PLAIN_RECORD_HEAD - 1]), None);
+        assert!(decode_plain_record(&body[..PLAIN_RECORD_HEAD]).is_some());
     }
 
     #[test]

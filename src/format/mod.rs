@@ -3,10 +3,12 @@
 //! a file is checked against the bytes actually present before it is used, so
 //! a hostile length never drives an allocation.
 
+pub mod checked_frames;
 pub mod cursor;
 pub mod frame;
 pub mod header;
 pub mod seal;
+mod small_crc;
 pub mod varint;
 
 /// The first eight bytes of every segment. Like PNG's signature: the high
@@ -35,11 +37,22 @@ pub const MAX_TYPE_NAME_LEN: usize = 4096;
 
 static CRC_PROTOTYPE: std::sync::OnceLock<crc32fast::Hasher> = std::sync::OnceLock::new();
 
-/// CRC-32 (IEEE) of `bytes`. `crc32fast::hash` detects CPU features on every
-/// call, which costs as much as hashing a small record; cloning a hasher made
-/// once keeps the detected implementation.
-#[inline]
+/// CRC-32 (IEEE) of `bytes`: a small record's body inline (`small_crc`),
+/// anything else with `crc32fast`. `crc32fast::hash` detects CPU features
+/// on every call, which costs as much as hashing a small record; cloning a
+/// hasher made once keeps the detected implementation.
+#[inline(always)]
 pub fn crc32(bytes: &[u8]) -> u32 {
+    match small_crc::crc32(bytes) {
+        Some(crc) => crc,
+        None => crc32_any(bytes),
+    }
+}
+
+/// `crc32` with `crc32fast`, out of line: the callers inline only the
+/// small-input dispatch.
+#[inline(never)]
+pub(crate) fn crc32_any(bytes: &[u8]) -> u32 {
     let mut h = CRC_PROTOTYPE.get_or_init(crc32fast::Hasher::new).clone();
     h.update(bytes);
     h.finalize()

@@ -68,8 +68,17 @@ impl Reader {
     /// Hands back to the kernel the mapped pages of records already passed,
     /// every `RELEASE_EVERY` bytes, so a pass over a multi-GB segment keeps
     /// a bounded resident size (the pages stay in the page cache).
-    #[inline]
+    #[inline(always)]
     pub(super) fn release_behind(&mut self) {
+        if self.pos >= self.released_below.saturating_add(RELEASE_EVERY) {
+            self.release_behind_now();
+        }
+    }
+
+    /// `release_behind`'s release, out of line: once every
+    /// `RELEASE_EVERY` bytes.
+    #[inline(never)]
+    fn release_behind_now(&mut self) {
         // The position may be past the mapping (an index offset from a
         // hostile file): never advise beyond it.
         let pos = self.pos.min(self.map.len());

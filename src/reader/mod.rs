@@ -7,6 +7,7 @@
 //! This file holds the reader, its opening and what it answers. The rest, by
 //! job:
 //! - `advance`: finding and checking the next record, step by step;
+//! - `plain_scan`: the scan's common record, on a short path;
 //! - `unsealed`: reading a segment that a writer may still append to or cut;
 //! - `damage`: frames that fail their checks, damaged regions, lost types;
 //! - `seek`: seeks by sequence number or time, through the sparse index;
@@ -20,6 +21,7 @@
 //! - `record`: the record views handed out.
 
 mod advance;
+mod checked_ahead;
 mod damage;
 #[cfg(feature = "compression")]
 mod decoded;
@@ -32,6 +34,7 @@ mod filter;
 mod indexed;
 mod mapping;
 mod original;
+mod plain_scan;
 mod record;
 mod salvage;
 mod seal_types;
@@ -50,6 +53,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::{SealDirectory, Trailer, TRAILER_LEN};
 use crate::watch::{Follow, Watched};
+use checked_ahead::CheckedAhead;
 use decoded::Decoded;
 use filter::TypeFilter;
 use indexed::IndexedRead;
@@ -140,6 +144,8 @@ pub struct Reader {
     arrays_copy_max: u64,
     /// How `next_wait` waits at the end (an inotify watch, once made).
     follow: Follow,
+    /// Frames whose CRCs `next_plain` checked ahead of the position.
+    checked_ahead: CheckedAhead,
 }
 
 impl Reader {
@@ -261,6 +267,7 @@ impl Reader {
             nothing_can_cut_file: false,
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
             follow: Follow::default(),
+            checked_ahead: CheckedAhead::default(),
         }
     }
 
@@ -368,6 +375,7 @@ impl Reader {
     /// unsealed segment, a later call returns records written since.
     // A lending iterator (records borrow the mapping), so not `Iterator`.
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Result<Option<Record<'_>>> {
         self.next_record(true)
     }
@@ -414,8 +422,20 @@ impl Reader {
         }))
     }
 
+    /// The next record: the common one on its short path (`next_plain`),
+    /// inlined into the caller's loop; any other out of line.
+    #[inline(always)]
     fn next_record(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
         self.release_behind();
+        match self.next_plain(verify) {
+            Some(f) => Ok(Some(self.record_at(&f))),
+            None => self.next_record_advancing(verify),
+        }
+    }
+
+    /// `next_record` for a record `next_plain` did not take.
+    #[inline(never)]
+    fn next_record_advancing(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
         let Some(f) = self.advance_to_target(verify)? else {
             return Ok(None);
         };
@@ -427,7 +447,10 @@ impl Reader {
     /// borrow the record only once found.
     pub(crate) fn next_found(&mut self) -> Result<Option<Found>> {
         self.release_behind();
-        self.advance_to_target(true)
+        match self.next_plain(true) {
+            Some(f) => Ok(Some(f)),
+            None => self.advance_to_target(true),
+        }
     }
 
     /// With `true`, a damaged region in the middle of the segment (a frame

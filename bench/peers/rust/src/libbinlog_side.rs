@@ -55,11 +55,18 @@ pub fn append_batched(dir: &Path, payload: &[u8], n: u64, batch: usize) -> Durat
     })
 }
 
-/// Writes `n` records (not timed), then times opening and reading them all.
-pub fn read_all(dir: &Path, payload: &[u8], n: u64) -> Duration {
+/// Writes the segment the read rows read: `n` records, one `write` each,
+/// then `close` (which seals it); returns its path.
+pub fn write_segment(dir: &Path, payload: &[u8], n: u64) -> PathBuf {
     let w = open(dir, Durability::None);
     write_all(&w, payload, n);
     w.close().expect("libbinlog close");
+    segment(dir)
+}
+
+/// Writes `n` records (not timed), then times opening and reading them all.
+pub fn read_all(dir: &Path, payload: &[u8], n: u64) -> Duration {
+    write_segment(dir, payload, n);
     timed(|| {
         let mut r = Reader::open(segment(dir)).expect("open a libbinlog reader");
         let (mut count, mut bytes) = (0u64, 0usize);

@@ -1,7 +1,9 @@
 //! libbinlog against commitlog and okaywal, interleaved pairs, one JSON line
-//! per row on stdout (read by bench/peers/run.py).
+//! per row on stdout (read by bench/peers/run.py). The reads are timed
+//! through the Rust API and through the C ABI (`c_abi_side`).
 //!
 //! Usage: binlog-bench-peers PAIRS RECORDS_600 RECORDS_32 RECORDS_DURABLE DIR
+mod c_abi_side;
 mod commitlog_side;
 mod harness;
 mod libbinlog_side;
@@ -35,6 +37,16 @@ fn main() {
         p.pairs(
             &row("full-scan read"),
             |d| libbinlog_side::read_all(d, &payload, n),
+            |d| commitlog_side::read_all(d, &payload, n),
+        );
+        p.pairs(
+            &row("full-scan read, C ABI one call per record"),
+            |d| c_abi_side::read_one(d, &payload, n),
+            |d| commitlog_side::read_all(d, &payload, n),
+        );
+        p.pairs(
+            &row("full-scan read, C ABI batched"),
+            |d| c_abi_side::read_batched(d, &payload, n),
             |d| commitlog_side::read_all(d, &payload, n),
         );
     }

@@ -1,0 +1,90 @@
+//! libbinlog's reads through its C ABI: the `extern "C"` functions that
+//! libbinlog.so exports (include/binlog.h), called from Rust. A C program
+//! runs the same code, plus the call through the shared library's PLT.
+use crate::harness::timed;
+use crate::libbinlog_side::write_segment;
+use binlog::ffi::reader::{
+    binlog_reader, binlog_reader_free, binlog_reader_next, binlog_reader_open,
+};
+use binlog::ffi::reader_batch::binlog_reader_next_batch;
+use binlog::ffi::result::binlog_result;
+use binlog::ffi::types::{binlog_batch_record, binlog_record};
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::Duration;
+
+/// Records a batch call may return, and its buffer's bytes.
+const BATCH_RECORDS: usize = 1024;
+const BATCH_BUF: usize = 1 << 20;
+
+fn open_reader(path: &Path) -> *mut binlog_reader {
+    let c = CString::new(path.as_os_str().as_bytes()).expect("a path without NUL");
+    let mut r = std::ptr::null_mut();
+    assert_eq!(
+        binlog_reader_open(c.as_ptr(), &mut r),
+        binlog_result::BINLOG_OK
+    );
+    r
+}
+
+/// Writes `n` records (not timed), then times opening them with
+/// `binlog_reader_open` and reading them with one `binlog_reader_next`
+/// a record.
+pub fn read_one(dir: &Path, payload: &[u8], n: u64) -> Duration {
+    let path = write_segment(dir, payload, n);
+    timed(|| {
+        let r = open_reader(&path);
+        // SAFETY: every field is an integer or a pointer; all zero is valid.
+        let mut rec: binlog_record = unsafe { std::mem::zeroed() };
+        let (mut count, mut bytes) = (0u64, 0usize);
+        loop {
+            match binlog_reader_next(r, &mut rec) {
+                binlog_result::BINLOG_OK => {}
+                binlog_result::BINLOG_END => break,
+                e => panic!("binlog_reader_next: {e:?}"),
+            }
+            count += 1;
+            bytes += rec.payload_len;
+        }
+        binlog_reader_free(r);
+        assert_eq!((count, bytes), (n, n as usize * payload.len()));
+    })
+}
+
+/// Like `read_one`, with `binlog_reader_next_batch` (up to
+/// `BATCH_RECORDS` records copied into a buffer of `BATCH_BUF` bytes a
+/// call), as the Go and Java bindings read.
+pub fn read_batched(dir: &Path, payload: &[u8], n: u64) -> Duration {
+    let path = write_segment(dir, payload, n);
+    let mut buf = vec![0u8; BATCH_BUF];
+    // SAFETY: every field is an integer; all zero is valid.
+    let mut recs: Vec<binlog_batch_record> = vec![unsafe { std::mem::zeroed() }; BATCH_RECORDS];
+    timed(|| {
+        let r = open_reader(&path);
+        let (mut count, mut bytes) = (0u64, 0usize);
+        loop {
+            let mut got = 0usize;
+            let rc = binlog_reader_next_batch(
+                r,
+                buf.as_mut_ptr(),
+                buf.len(),
+                recs.as_mut_ptr(),
+                recs.len(),
+                0,
+                &mut got,
+            );
+            match rc {
+                binlog_result::BINLOG_OK => {}
+                binlog_result::BINLOG_END => break,
+                e => panic!("binlog_reader_next_batch: {e:?}"),
+            }
+            for rec in &recs[..got] {
+                count += 1;
+                bytes += rec.payload_len as usize;
+            }
+        }
+        binlog_reader_free(r);
+        assert_eq!((count, bytes), (n, n as usize * payload.len()));
+    })
+}
