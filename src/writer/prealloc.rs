@@ -65,17 +65,18 @@ impl Prealloc {
     }
 }
 
-/// Releases the blocks reserved past the end of a file whose size is
-/// `len`: truncating a file to its own size frees them (ext4, XFS, tmpfs)
-/// and changes no byte. Does nothing if the size is not `len`, and
-/// ignores errors: the reserve is an optimisation, a leftover costs only
-/// disk space.
+/// Releases what a writer prepared past `len`, the end of its records
+/// (every byte after it is the writer's own): zeros past the records, cut
+/// off, and the blocks reserved past the end of a file whose size is `len`,
+/// freed by truncating the file to its own size (ext4, XFS, tmpfs), which
+/// changes no byte. Ignores errors: preparing is an optimisation, and
+/// readers take zeros after the records as their end.
 pub fn release(file: &File, len: u64) {
     use std::os::unix::fs::MetadataExt;
     let Ok(meta) = file.metadata() else { return };
-    if meta.len() == len
-        && meta.blocks().saturating_mul(512) > len.next_multiple_of(meta.blksize().max(4096))
-    {
+    let reserved =
+        meta.blocks().saturating_mul(512) > len.next_multiple_of(meta.blksize().max(4096));
+    if meta.len() > len || (meta.len() == len && reserved) {
         let _ = file.set_len(len);
     }
 }
@@ -106,7 +107,7 @@ mod tests {
         // Past the limit nothing more is reserved.
         p.ensure(f, 4096, 5 << 20);
         assert_eq!(allocated(f), got);
-        // Another size than the file's: nothing happens.
+        // Past the file's end: nothing happens.
         release(f, 8192);
         assert_eq!(allocated(f), got);
         release(f, 4096);

@@ -349,6 +349,15 @@ pub fn read_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+/// Where the bytes that are not zero end in `bytes`: a segment's content,
+/// without the zeros a durable writer prepares ahead of its records.
+pub fn nonzero_end(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |i| i as u64 + 1)
+}
+
 pub fn write_bytes(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()))
 }
