@@ -1,7 +1,9 @@
-//! Preallocation (src/writer/prealloc.rs): a writer reserves disk blocks
-//! ahead of its end of file without changing the file's size; sealing
-//! releases the unused reserve, and so does reopening a segment whose
-//! writer died. The segment's bytes are exactly the records either way.
+//! Preallocation (src/writer/prealloc.rs): a buffered writer (durability
+//! None) reserves disk blocks ahead of its end of file without changing the
+//! file's size; sealing releases the unused reserve, and so does reopening
+//! a segment whose writer died. The segment's bytes are exactly the records
+//! either way. A durable writer prepares zeros instead: its reserve and
+//! release are checked in tests/prepared_space.rs.
 //! Runs on the repository's filesystem (ext4 here); a filesystem without
 //! fallocate fails the reserve checks rather than passing them silently.
 
@@ -66,11 +68,6 @@ fn check_reserve_then_release(name: &str, durability: Durability) {
 #[test]
 fn buffered_writer_reserves_ahead_and_seal_releases() {
     check_reserve_then_release("prealloc-buffered", Durability::None);
-}
-
-#[test]
-fn durable_writer_reserves_ahead_and_seal_releases() {
-    check_reserve_then_release("prealloc-durable", Durability::EveryRecord);
 }
 
 #[test]
