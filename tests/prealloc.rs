@@ -10,31 +10,9 @@
 mod common;
 
 use binlog::{Durability, Options, Reader, Tail, Writer};
+use common::space::*;
 use common::*;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-
-fn allocated(path: &Path) -> u64 {
-    std::fs::metadata(path).unwrap().blocks() * 512
-}
-
-fn size(path: &Path) -> u64 {
-    std::fs::metadata(path).unwrap().len()
-}
-
-/// Blocks a file of `len` bytes needs, plus one block of slack.
-fn needed(len: u64) -> u64 {
-    len.next_multiple_of(4096) + 4096
-}
-
-fn opts(durability: Durability, buffer: usize) -> Options {
-    Options {
-        durability,
-        buffer_size: buffer,
-        ..Options::default()
-    }
-}
 
 fn check_reserve_then_release(name: &str, durability: Durability) {
     let dir = TempDir::new(name);

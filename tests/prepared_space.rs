@@ -11,33 +11,12 @@
 mod common;
 
 use binlog::{Durability, LogOptions, LogReader, LogWriter, Options, Reader, Tail, Writer};
+use common::space::*;
 use common::*;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn allocated(path: &Path) -> u64 {
-    std::fs::metadata(path).unwrap().blocks() * 512
-}
-
-fn size(path: &Path) -> u64 {
-    std::fs::metadata(path).unwrap().len()
-}
-
-/// Blocks a file of `len` bytes needs, plus one block of slack.
-fn needed(len: u64) -> u64 {
-    len.next_multiple_of(4096) + 4096
-}
-
-fn opts(durability: Durability, buffer: usize) -> Options {
-    Options {
-        durability,
-        buffer_size: buffer,
-        ..Options::default()
-    }
-}
 
 /// A durable writer's file runs past its records in zeros; a follower
 /// stops at them and still sees records written into them (the file's

@@ -18,7 +18,6 @@ mod common;
 use binlog::{Durability, Options, Tail, Writer};
 use common::child::ChildProc;
 use common::*;
-use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -39,9 +38,7 @@ fn record(seq: u64) -> Want {
 }
 
 fn say(line: String) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(format!("{MARK}{line}\n").as_bytes());
-    let _ = out.flush();
+    common::child::say(MARK, &line);
 }
 
 /// In the child: writes records forever, reporting `DURABLE n` whenever

@@ -27,6 +27,7 @@ pub mod records;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod seal;
+pub mod space;
 
 // Part of `common::*` for the tests; a test binary may use none of them.
 #[allow(unused_imports)]
