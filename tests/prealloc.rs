@@ -101,17 +101,7 @@ fn rolling_log_reserves_no_further_than_its_segment_size() {
         },
     )
     .unwrap();
-    // About 2.5 MiB: one segment, past the first 1 MiB reserve chunk.
-    for s in 0..2500u64 {
-        w.write("t", &payload_bytes(s, 1000)).unwrap();
-    }
-    w.flush().unwrap();
-    let segs: Vec<_> = list_dir(dir.path())
-        .into_iter()
-        .filter(|n| n.ends_with(".binlog"))
-        .collect();
-    assert_eq!(segs.len(), 1, "{segs:?}");
-    let seg = dir.join(&segs[0]);
+    let seg = write_one_segment(&w, dir.path());
     let len = size(&seg);
     assert!(len > 2 << 20, "{len}");
     let got = allocated(&seg);

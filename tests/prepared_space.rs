@@ -157,16 +157,7 @@ fn durable_rolling_log_prepares_no_zeros_past_its_segment_size() {
         },
     )
     .unwrap();
-    for s in 0..2500u64 {
-        w.write("t", &payload_bytes(s, 1000)).unwrap();
-    }
-    w.flush().unwrap();
-    let segs: Vec<_> = list_dir(dir.path())
-        .into_iter()
-        .filter(|n| n.ends_with(".binlog"))
-        .collect();
-    assert_eq!(segs.len(), 1, "{segs:?}");
-    let seg = dir.join(&segs[0]);
+    let seg = write_one_segment(&w, dir.path());
     assert!(
         size(&seg) > w.current_segment().unwrap().bytes,
         "nothing prepared"

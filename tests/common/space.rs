@@ -27,3 +27,19 @@ pub fn opts(durability: binlog::Durability, buffer: usize) -> binlog::Options {
         ..binlog::Options::default()
     }
 }
+
+/// Writes about 2.5 MiB to the log `w` in `dir` (2,500 records of 1,000
+/// bytes: past the first 1 MiB chunk reserved or prepared ahead), flushes,
+/// and returns its one segment.
+pub fn write_one_segment(w: &binlog::LogWriter, dir: &Path) -> std::path::PathBuf {
+    for s in 0..2500u64 {
+        w.write("t", &super::payload_bytes(s, 1000)).unwrap();
+    }
+    w.flush().unwrap();
+    let segs: Vec<_> = super::list_dir(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".binlog"))
+        .collect();
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    dir.join(&segs[0])
+}
