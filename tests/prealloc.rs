@@ -34,12 +34,7 @@ fn check_reserve_then_release(name: &str, durability: Durability) {
         allocated(&path)
     );
     w.close().unwrap();
-    let len = size(&path);
-    assert!(
-        allocated(&path) <= needed(len),
-        "{name}: {} bytes still allocated for a sealed {len}-byte segment",
-        allocated(&path)
-    );
+    assert_nothing_allocated_past_the_end(&path, name);
     assert_holds(&path, &wants, Tail::Sealed);
 }
 

@@ -89,12 +89,7 @@ fn check_prepared_zeros(name: &str, durability: Durability) {
         put(&w, x).unwrap();
     }
     w.close().unwrap();
-    let len = size(&path);
-    assert!(
-        allocated(&path) <= needed(len),
-        "{name}: {} bytes still allocated for a sealed {len}-byte segment",
-        allocated(&path)
-    );
+    assert_nothing_allocated_past_the_end(&path, name);
     assert_holds(&path, &wants, Tail::Sealed);
     // The follower that read into the zeros reads the rest and the seal.
     let rest = drain(&mut follower);

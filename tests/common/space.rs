@@ -43,3 +43,14 @@ pub fn write_one_segment(w: &binlog::LogWriter, dir: &Path) -> std::path::PathBu
     assert_eq!(segs.len(), 1, "{segs:?}");
     dir.join(&segs[0])
 }
+
+/// Asserts that the sealed segment at `path` has no blocks allocated past
+/// its end (what was reserved or prepared ahead is released).
+pub fn assert_nothing_allocated_past_the_end(path: &Path, name: &str) {
+    let len = size(path);
+    assert!(
+        allocated(path) <= needed(len),
+        "{name}: {} bytes still allocated for a sealed {len}-byte segment",
+        allocated(path)
+    );
+}
