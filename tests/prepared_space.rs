@@ -33,11 +33,7 @@ fn check_prepared_zeros(name: &str, durability: Durability) {
     }
     w.sync().unwrap();
     let records_end = w.bytes();
-    let len = size(&path);
-    assert!(
-        len >= records_end + (256 << 10),
-        "{name}: {len} bytes for {records_end} of records: nothing prepared ahead"
-    );
+    let len = wait_for_zeros_past(&path, records_end, 256 << 10);
     assert!(
         allocated(&path) >= len.next_multiple_of(4096) - 4096,
         "{name}: the zeros ahead are not written ({} bytes allocated)",
@@ -186,11 +182,11 @@ fn crash_image_at_every_offset_of_the_prepared_region_ends_exactly_there() {
     for x in &wants {
         put(&w, x).unwrap();
     }
+    let end = w.bytes();
+    wait_for_zeros_past(&live, end, 64 << 10);
     let mut image = read_bytes(&live);
     let records = read_all(&live).unwrap().recs;
     let first = records[0].offset;
-    let end = w.bytes();
-    assert!(image.len() as u64 > end + 4096, "nothing prepared");
     // 64 KiB of the zeros are as good as all of them, and cheaper to copy.
     image.truncate(end as usize + (64 << 10));
     let mut bounds: Vec<u64> = records.iter().map(|r| r.offset).collect();

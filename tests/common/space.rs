@@ -54,3 +54,25 @@ pub fn assert_nothing_allocated_past_the_end(path: &Path, name: &str) {
         allocated(path)
     );
 }
+
+/// Waits (up to 10 s) until the file at `path` runs past `end`, the
+/// records' end, by more than `ahead` bytes, and stops growing: its
+/// writer's thread prepares zeros in the background (64 KiB a write), and
+/// may not have started yet. Returns the file's size then.
+pub fn wait_for_zeros_past(path: &Path, end: u64, ahead: u64) -> u64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut last = 0;
+    loop {
+        let now = size(path);
+        if now > end + ahead && now == last {
+            return now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}: {now} bytes for {end} of records: nothing prepared ahead",
+            path.display(),
+        );
+        last = now;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
