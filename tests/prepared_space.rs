@@ -326,6 +326,63 @@ fn live_followers_read_every_record_once_while_durable_segments_seal() {
     assert_eq!(per_segment, (0..total).collect::<Vec<u64>>());
 }
 
+const FOLLOW_CHILD: &str = "BINLOG_PREPARED_FOLLOW_CHILD";
+
+/// The same with the follower in another process (this test binary, run
+/// again): a log reader that must see every record once, in order, with
+/// its payload, and end normally (a fault would kill it: SIGBUS).
+#[test]
+fn a_follower_in_another_process_reads_every_record_once_while_durable_segments_seal() {
+    if let Ok(how) = std::env::var(FOLLOW_CHILD) {
+        let (total, dir) = how.split_once(' ').expect("count and directory");
+        let total: u64 = total.parse().unwrap();
+        let mut r = LogReader::open(dir, "log").unwrap();
+        let mut next = 0u64;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while next < total && Instant::now() < deadline {
+            if let Some(rec) = r.next_wait(Duration::from_millis(50)).unwrap() {
+                assert_eq!(rec.seq, next, "out of order or twice");
+                assert_eq!(
+                    rec.payload,
+                    payload_bytes(rec.seq, 300 + (rec.seq % 500) as usize)
+                );
+                next += 1;
+            }
+        }
+        common::child::say("FOLLOWED ", &next.to_string());
+        return;
+    }
+    let dir = TempDir::new("prepared-follow-process");
+    let total = knob("BINLOG_PREPARED_FOLLOW_RECORDS", 6_000);
+    let w = LogWriter::open(
+        dir.path(),
+        "log",
+        LogOptions {
+            segment: opts(Durability::EveryRecord, 16 << 10),
+            max_segment_bytes: Some(256 << 10),
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    let child = common::child::ChildProc::spawn(
+        "a_follower_in_another_process_reads_every_record_once_while_durable_segments_seal",
+        &[(
+            FOLLOW_CHILD,
+            format!("{total} {}", dir.path().display()).as_ref(),
+        )],
+        "FOLLOWED ",
+    );
+    for s in 0..total {
+        let seq = w
+            .write("t", &payload_bytes(s, 300 + (s % 500) as usize))
+            .unwrap();
+        assert_eq!(seq, s);
+    }
+    w.close().unwrap();
+    let lines = child.wait_ok();
+    assert_eq!(lines, [total.to_string()], "the follower's count");
+}
+
 /// Follows each segment of the log in `dir` with a plain reader, polling
 /// while it is live, until it is sealed; returns every sequence number
 /// read and how many segments were followed.
