@@ -466,6 +466,8 @@ MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer
 torture: miri s3-server s3-server-minio
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
+	BINLOG_PREPARED_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test prepared_space_crash -- --nocapture
+	BINLOG_STRIDE=1 BINLOG_PREPARED_FOLLOW_RECORDS=100000 $(CARGO) test --test prepared_space
 	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(CARGO) test --test concurrency -- --nocapture
 	BINLOG_SEALED_KILLS=$(TORTURE_SEALED_KILLS) $(CARGO) test --test sealed_segments_never_change -- --nocapture
 	BINLOG_LARGE_SEGMENT_MIB=4096 BINLOG_LARGE_RECORD_MIB=1024 $(CARGO) test --test large_segment -- --nocapture

@@ -385,8 +385,15 @@ fn unsealed_segment_cut_at_every_offset_keeps_whole_records_and_backs_up_the_res
     for cut in positions(data_start..end) {
         write_bytes(&p, &good[..cut as usize]);
         let whole = bounds.iter().filter(|&&b| b <= cut).count() - 1;
-        let at_boundary = bounds.contains(&cut);
         let torn_at = bounds[whole];
+        // The torn bytes run to the last one that is not zero: zeros after
+        // them are a durable writer's prepared space (docs/FORMAT.md
+        // section 10). Torn bytes that are all zeros end the records.
+        let torn_len = good[torn_at as usize..cut as usize]
+            .iter()
+            .rposition(|&b| b != 0)
+            .map_or(0, |i| i as u64 + 1);
+        let at_boundary = torn_len == 0;
         let ctx = format!("cut at {cut} ({whole} whole records)");
 
         let out = read_all(&p).unwrap();
@@ -397,7 +404,7 @@ fn unsealed_segment_cut_at_every_offset_keeps_whole_records_and_backs_up_the_res
         } else {
             Tail::Torn {
                 offset: torn_at,
-                len: cut - torn_at,
+                len: torn_len,
             }
         };
         assert_eq!(out.end, Ok(want_tail), "{ctx}");
@@ -410,7 +417,7 @@ fn unsealed_segment_cut_at_every_offset_keeps_whole_records_and_backs_up_the_res
         } else {
             assert_eq!(
                 read_bytes(&b),
-                &good[torn_at as usize..cut as usize],
+                &good[torn_at as usize..(torn_at + torn_len) as usize],
                 "{ctx}: backup"
             );
         }
@@ -436,10 +443,15 @@ fn unsealed_segment_cut_at_every_offset_keeps_whole_records_and_backs_up_the_res
     }
 }
 
+/// Zeros after the records are a durable writer's prepared space
+/// (docs/FORMAT.md section 10): the records' end, not damage. Torn bytes
+/// before them are a torn tail of those bytes only; zeros with valid
+/// records after them (a power loss that kept later pages but not earlier
+/// ones) are damage in the middle, which hides none of those records.
 #[test]
-fn zero_filled_tail_is_torn_and_the_writer_continues() {
+fn zeros_after_the_records_are_their_end_and_the_writer_continues() {
     let dir = TempDir::new("zeros");
-    // (a) 4096 zero bytes appended after the last record.
+    // (a) 4096 zero bytes after the last record.
     let p = dir.join("append.binlog");
     let (wants, end) = make_unsealed(&p, 20);
     let mut b = read_bytes(&p);
@@ -447,16 +459,11 @@ fn zero_filled_tail_is_torn_and_the_writer_continues() {
     write_bytes(&p, &b);
     let out = read_all(&p).unwrap();
     assert_eq!(out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(), wants);
-    assert_eq!(
-        out.end,
-        Ok(Tail::Torn {
-            offset: end,
-            len: 4096
-        })
-    );
+    assert_eq!(out.end, Ok(Tail::Unsealed));
     let w = Writer::open(&p, Options::default()).unwrap();
     assert_eq!(w.next_seq(), 20);
-    assert_eq!(read_bytes(&backup_path(&p, end)), vec![0u8; 4096]);
+    assert!(!backup_path(&p, end).exists(), "zeros backed up as damage");
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), end, "zeros not cut");
     let more = want(20);
     assert_eq!(put(&w, &more).unwrap(), 20);
     w.close().unwrap();
@@ -464,10 +471,11 @@ fn zero_filled_tail_is_torn_and_the_writer_continues() {
     all.push(more);
     assert_holds(&p, &all, Tail::Sealed);
 
-    // (b) the file grew but the last record's bytes never reached the disk:
-    // they read back as zeros, followed by more zeros.
+    // (b) the last record's bytes never reached the disk: they read back
+    // as zeros, like those after them. That record was never durable (its
+    // sync would have written it); nothing is left to back up.
     let q = dir.join("hole.binlog");
-    let (wants, end) = make_unsealed(&q, 20);
+    let (wants, _) = make_unsealed(&q, 20);
     let last = read_all(&q).unwrap().recs.last().unwrap().offset;
     let mut b = read_bytes(&q);
     b[last as usize..].fill(0);
@@ -478,22 +486,98 @@ fn zero_filled_tail_is_torn_and_the_writer_continues() {
         out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(),
         wants[..19]
     );
+    assert_eq!(out.end, Ok(Tail::Unsealed));
+    let w = Writer::open(&q, Options::default()).unwrap();
+    assert_eq!(w.next_seq(), 19);
+    assert!(!backup_path(&q, last).exists());
+    assert_eq!(put(&w, &wants[19]).unwrap(), 19);
+    w.close().unwrap();
+    assert_holds(&q, &wants, Tail::Sealed);
+
+    // (c) half a record, then zeros: a torn tail of the record's bytes
+    // only; they are backed up, the zeros are cut without a backup.
+    let r = dir.join("torn.binlog");
+    let (wants, end) = make_unsealed(&r, 20);
+    let last = read_all(&r).unwrap().recs.last().unwrap().offset;
+    let half = (end - last) / 2;
+    let mut b = read_bytes(&r);
+    b[(last + half) as usize..].fill(0);
+    b[(last + half) as usize - 1] = 0xee;
+    b.extend_from_slice(&[0u8; 4096]);
+    write_bytes(&r, &b);
+    let out = read_all(&r).unwrap();
     assert_eq!(
         out.end,
         Ok(Tail::Torn {
             offset: last,
-            len: end - last + 4096
+            len: half
         })
     );
-    let w = Writer::open(&q, Options::default()).unwrap();
+    let w = Writer::open(&r, Options::default()).unwrap();
     assert_eq!(w.next_seq(), 19);
     assert_eq!(
-        read_bytes(&backup_path(&q, last)),
-        vec![0u8; (end - last + 4096) as usize]
+        read_bytes(&backup_path(&r, last)),
+        &b[last as usize..(last + half) as usize]
     );
+    assert_eq!(std::fs::metadata(&r).unwrap().len(), last);
     assert_eq!(put(&w, &wants[19]).unwrap(), 19);
     w.close().unwrap();
-    assert_holds(&q, &wants, Tail::Sealed);
+    assert_holds(&r, &wants, Tail::Sealed);
+
+    // (d) zeros, then bytes that are not a record, then zeros: a torn tail
+    // from the first zero to the last byte that is not zero.
+    let g = dir.join("garbage.binlog");
+    let (wants, end) = make_unsealed(&g, 20);
+    let mut b = read_bytes(&g);
+    b.extend_from_slice(&[0u8; 3000]);
+    b.extend_from_slice(&[0x5a; 100]);
+    b.extend_from_slice(&[0u8; 5000]);
+    write_bytes(&g, &b);
+    let out = read_all(&g).unwrap();
+    assert_eq!(out.recs.len(), 20);
+    assert_eq!(
+        out.end,
+        Ok(Tail::Torn {
+            offset: end,
+            len: 3100
+        })
+    );
+    let w = Writer::open(&g, Options::default()).unwrap();
+    assert_eq!(w.next_seq(), 20);
+    assert_eq!(
+        read_bytes(&backup_path(&g, end)),
+        &b[end as usize..end as usize + 3100]
+    );
+    w.close().unwrap();
+    assert_holds(&g, &wants, Tail::Sealed);
+}
+
+/// A zero page between valid records (power loss kept a later page of
+/// records written into prepared space but not an earlier one): damage in
+/// the middle. A scan reports it with the offset of the next valid record,
+/// reopening refuses rather than cut the records after it, and a reader
+/// that skips damage reads them all.
+#[test]
+fn zero_page_between_records_is_damage_that_hides_no_record() {
+    let dir = TempDir::new("zero-page");
+    let m = dir.join("middle.binlog");
+    make_unsealed(&m, 20);
+    let recs = read_all(&m).unwrap().recs;
+    let mut b = read_bytes(&m);
+    b[recs[5].offset as usize..recs[7].offset as usize].fill(0);
+    b.extend_from_slice(&[0u8; 4096]);
+    write_bytes(&m, &b);
+    let err = read_all(&m).unwrap().end.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    assert!(err.message().contains(&recs[7].offset.to_string()), "{err}");
+    let err = Writer::open(&m, Options::default()).err().expect("refused");
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    assert_eq!(read_bytes(&m), b, "a refused reopen changed the file");
+    let mut r = Reader::open(&m).unwrap();
+    r.skip_damaged(true);
+    let seqs: Vec<u64> = std::iter::from_fn(|| r.next().unwrap().map(|x| x.seq)).collect();
+    assert_eq!(seqs, (0..5).chain(7..20).collect::<Vec<u64>>());
+    assert_eq!(r.tail(), Tail::Unsealed);
 }
 
 /// A record torn by a crash while it was written, whose payload carries a

@@ -292,9 +292,10 @@ fn usage_and_io_errors_exit_2_naming_the_problem() {
 /// The exit status docs/CLI.md ("Same file, same answer") gives each
 /// command for each kind of file: (info, cat, tail, stats, dump, verify,
 /// repair --dry-run).
-const EXIT_STATUS_TABLE: [(&str, [i32; 7]); 7] = [
+const EXIT_STATUS_TABLE: [(&str, [i32; 7]); 8] = [
     ("sealed", [0, 0, 0, 0, 0, 0, 0]),
     ("unsealed", [0, 0, 0, 0, 0, 0, 0]),
+    ("unsealed-zeros", [0, 0, 0, 0, 0, 0, 0]),
     ("torn-tail", [0, 0, 0, 0, 1, 1, 0]),
     ("mid-corrupt", [0, 1, 1, 1, 1, 1, 1]),
     ("not-a-segment", [2, 2, 2, 2, 2, 2, 2]),
@@ -307,6 +308,13 @@ fn make_file_of_kind(path: &Path, kind: &str) {
     match kind {
         "sealed" => sealed_segment(path, 10),
         "unsealed" => unsealed_segment(path, 10),
+        // A durable writer's prepared space after its records.
+        "unsealed-zeros" => {
+            unsealed_segment(path, 10);
+            let mut b = std::fs::read(path).unwrap();
+            b.extend(vec![0u8; 100_000]);
+            std::fs::write(path, b).unwrap();
+        }
         "torn-tail" => {
             torn_segment(path, 10);
         }

@@ -665,3 +665,35 @@ fn salvaging_the_newest_segment_of_a_log_keeps_its_numbers_from_being_reused() {
     assert_eq!(sorted.len(), all.len(), "a number used twice: {all:?}");
     assert_eq!(sorted, (0..19).filter(|&s| s != 14).collect::<Vec<u64>>());
 }
+
+/// What a durable writer that died leaves: its records, then zeros it
+/// prepared ahead (docs/FORMAT.md section 10.1). verify takes them for the
+/// records' end; repair seals the segment with the zeros cut, not kept as
+/// damage.
+#[test]
+fn repair_seals_a_segment_ending_in_prepared_zeros_and_cuts_them() {
+    let t = Tmp::new("repair-zeros");
+    let seg = t.join("zeros.binlog");
+    unsealed_segment(&seg, 6);
+    let records_end = std::fs::metadata(&seg).unwrap().len();
+    let mut bytes = std::fs::read(&seg).unwrap();
+    bytes.extend(vec![0u8; 70_000]);
+    std::fs::write(&seg, &bytes).unwrap();
+    let s = seg.to_str().unwrap();
+    let j = json_of(binlog().args(["verify", "--json", s]));
+    assert_eq!(j["clean"], true, "{j}");
+    assert_eq!(j["segments"][0]["records"], 6, "{j}");
+    binlog()
+        .args(["repair", s])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("now sealed and intact, 6 records"));
+    assert!(
+        t.names().iter().all(|n| !n.contains(".corrupt-")),
+        "{:?}",
+        t.names()
+    );
+    let r = Reader::open(&seg).unwrap();
+    assert_eq!(r.seal().expect("sealed").records_end, records_end);
+    binlog().args(["verify", s]).assert().success();
+}

@@ -352,3 +352,50 @@ fn verify_finds_damage_where_the_reader_does() {
         }
     }
 }
+
+/// A live durable segment runs on past its records in zeros its writer
+/// prepared ahead (docs/FORMAT.md section 10): verify and cat see its
+/// records and no damage, and dump shows where the zeros begin.
+#[test]
+fn verify_cat_and_dump_of_a_live_durable_segment_see_no_damage_in_its_zeros() {
+    let t = Tmp::new("verify-prepared");
+    let seg = t.join("live.binlog");
+    let w = binlog::Writer::open(
+        &seg,
+        binlog::Options {
+            durability: binlog::Durability::EveryRecord,
+            ..binlog::Options::default()
+        },
+    )
+    .unwrap();
+    write_sample(&w, 0..40);
+    let records_end = w.bytes();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::metadata(&seg).unwrap().len() <= records_end {
+        assert!(std::time::Instant::now() < deadline, "no zeros prepared");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["verify", s])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("unsealed"));
+    let j = json_of(binlog().args(["verify", "--json", s]));
+    assert_eq!(j["clean"], true, "{j}");
+    assert_eq!(j["segments"][0]["records"], 40, "{j}");
+    let cat = binlog().args(["cat", s]).output().unwrap();
+    assert!(cat.status.success(), "{}", out_text(&cat));
+    assert_eq!(
+        seqs_of_lines(&String::from_utf8(cat.stdout).unwrap()),
+        (0..40).collect::<Vec<u64>>()
+    );
+    let dump = stdout_of(binlog().args(["dump", s]));
+    assert!(
+        dump.contains(&format!("{records_end}")) && dump.contains("zero-tail"),
+        "{dump}"
+    );
+    assert!(!dump.contains("bad-frame"), "{dump}");
+    w.close().unwrap();
+    binlog().args(["verify", s]).assert().success();
+}

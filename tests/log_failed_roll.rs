@@ -191,7 +191,11 @@ fn a_roll_whose_end_frame_cannot_be_written_leaves_the_old_segment_active() {
             }
             w.flush().unwrap();
             let old = w.current_segment().unwrap();
-            let len = std::fs::metadata(&old.path).unwrap().len();
+            // The records' end, not the file's size: a durable writer's
+            // file runs on in zeros prepared ahead (the limit stops any
+            // write that starts past it, those zeros' too).
+            let len = old.bytes;
+            let records = std::fs::read(&old.path).unwrap()[..len as usize].to_vec();
             // Room for the next segment's header, not for the end frame.
             common::set_file_size_limit(len + 5);
             let e = w.roll().unwrap_err();
@@ -199,7 +203,12 @@ fn a_roll_whose_end_frame_cannot_be_written_leaves_the_old_segment_active() {
             println!("END-FRAME-CHILD {e}");
             assert!(e.message().contains(&*old.path.to_string_lossy()), "{e}");
             assert_eq!(w.current_segment().unwrap(), old);
-            assert_eq!(std::fs::metadata(&old.path).unwrap().len(), len);
+            let after = std::fs::read(&old.path).unwrap();
+            assert_eq!(after[..len as usize], records);
+            assert!(
+                after[len as usize..].iter().all(|&b| b == 0),
+                "not as it was"
+            );
             let files = segments::list(dir, "x").unwrap();
             assert_eq!(files.len(), 1, "{files:?}");
             assert_eq!(w.write("t", b"3").unwrap(), 3);

@@ -154,8 +154,10 @@ fn wait_across_a_failed_seal(dir: &Path, durability: Durability, fds: bool) {
     // The waiter appended while the big record's fdatasync runs: it waits
     // for that one, and its own comes after the roll below.
     let waiting = in_fdatasync();
-    let seg = w.current_segment().unwrap();
-    let size = std::fs::metadata(&seg.path).unwrap().len();
+    // The records' end, not the file's size: a durable writer's file runs
+    // on in zeros prepared ahead, which the seal would overwrite; the
+    // limit stops any write that starts at it.
+    let size = w.current_segment().unwrap().bytes;
     let roll = if fds {
         common::with_descriptors_left(0, || w.roll())
     } else {
@@ -239,8 +241,8 @@ fn split_batch_by_a_failed_roll(dir: &Path) {
         ..LogOptions::default()
     };
     let w = LogWriter::open(dir, "x", opts).unwrap();
-    let path = w.current_segment().unwrap().path;
-    let size = || std::fs::metadata(&path).unwrap().len();
+    // The records' end (see `wait_across_a_failed_seal`).
+    let size = || w.current_segment().unwrap().bytes;
     w.write("t", &[0u8; 10]).unwrap();
     let one = size();
     w.write("t", &[0u8; 10]).unwrap();

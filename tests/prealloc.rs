@@ -1,38 +1,18 @@
-//! Preallocation (src/writer/prealloc.rs): a writer reserves disk blocks
-//! ahead of its end of file without changing the file's size; sealing
-//! releases the unused reserve, and so does reopening a segment whose
-//! writer died. The segment's bytes are exactly the records either way.
+//! Preallocation (src/writer/prealloc.rs): a buffered writer (durability
+//! None) reserves disk blocks ahead of its end of file without changing the
+//! file's size; sealing releases the unused reserve, and so does reopening
+//! a segment whose writer died. The segment's bytes are exactly the records
+//! either way. A durable writer prepares zeros instead: its reserve and
+//! release are checked in tests/prepared_space.rs.
 //! Runs on the repository's filesystem (ext4 here); a filesystem without
 //! fallocate fails the reserve checks rather than passing them silently.
 
 mod common;
 
 use binlog::{Durability, Options, Reader, Tail, Writer};
+use common::space::*;
 use common::*;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-
-fn allocated(path: &Path) -> u64 {
-    std::fs::metadata(path).unwrap().blocks() * 512
-}
-
-fn size(path: &Path) -> u64 {
-    std::fs::metadata(path).unwrap().len()
-}
-
-/// Blocks a file of `len` bytes needs, plus one block of slack.
-fn needed(len: u64) -> u64 {
-    len.next_multiple_of(4096) + 4096
-}
-
-fn opts(durability: Durability, buffer: usize) -> Options {
-    Options {
-        durability,
-        buffer_size: buffer,
-        ..Options::default()
-    }
-}
 
 fn check_reserve_then_release(name: &str, durability: Durability) {
     let dir = TempDir::new(name);
@@ -54,23 +34,13 @@ fn check_reserve_then_release(name: &str, durability: Durability) {
         allocated(&path)
     );
     w.close().unwrap();
-    let len = size(&path);
-    assert!(
-        allocated(&path) <= needed(len),
-        "{name}: {} bytes still allocated for a sealed {len}-byte segment",
-        allocated(&path)
-    );
+    assert_nothing_allocated_past_the_end(&path, name);
     assert_holds(&path, &wants, Tail::Sealed);
 }
 
 #[test]
 fn buffered_writer_reserves_ahead_and_seal_releases() {
     check_reserve_then_release("prealloc-buffered", Durability::None);
-}
-
-#[test]
-fn durable_writer_reserves_ahead_and_seal_releases() {
-    check_reserve_then_release("prealloc-durable", Durability::EveryRecord);
 }
 
 #[test]
@@ -126,17 +96,7 @@ fn rolling_log_reserves_no_further_than_its_segment_size() {
         },
     )
     .unwrap();
-    // About 2.5 MiB: one segment, past the first 1 MiB reserve chunk.
-    for s in 0..2500u64 {
-        w.write("t", &payload_bytes(s, 1000)).unwrap();
-    }
-    w.flush().unwrap();
-    let segs: Vec<_> = list_dir(dir.path())
-        .into_iter()
-        .filter(|n| n.ends_with(".binlog"))
-        .collect();
-    assert_eq!(segs.len(), 1, "{segs:?}");
-    let seg = dir.join(&segs[0]);
+    let seg = write_one_segment(&w, dir.path());
     let len = size(&seg);
     assert!(len > 2 << 20, "{len}");
     let got = allocated(&seg);

@@ -135,7 +135,9 @@ impl Reader {
             self.tail,
             Tail::SealDamaged { .. } | Tail::Unsealed | Tail::Torn { .. }
         );
-        if !(may_grow && self.remap_if_len_changed()?) {
+        // Records written into zeros prepared ahead do not change the
+        // file's length (see `zero_tail`).
+        if !(may_grow && (self.remap_if_len_changed()? || self.written_past_end()?)) {
             return Ok(false);
         }
         self.tail = Tail::Reading;

@@ -23,9 +23,17 @@ impl Reader {
     /// Handles a frame that fails its checks. A valid record after it (or a
     /// sealed segment) makes it corruption in the middle: an error, or with
     /// `skip_damaged` a damaged region skipped (returns `true`: read on).
-    /// Nothing valid after it in an unsealed segment is a torn tail.
+    /// Nothing valid after it in an unsealed segment is a torn tail, up to
+    /// the last byte that is not zero; zeros from the frame on to the end of
+    /// the file are the records' end so far (see `zero_tail`).
     pub(super) fn bad_frame(&mut self, pos: usize, why: &str) -> Result<bool> {
+        if self.at_zero_tail(pos)? {
+            return Ok(false);
+        }
         let next = self.resume_after(pos)?;
+        if self.frame_became_valid(pos)? {
+            return Ok(true);
+        }
         if self.skip_damaged {
             if let Some((next, seq)) = next {
                 self.checked_to = 0;
@@ -57,9 +65,10 @@ impl Reader {
                 Err(self.corrupt(pos, format!("{why} inside a compressed segment")))
             }
             None => {
+                let nonzero_end = self.nonzero_end(pos)?;
                 self.tail = Tail::Torn {
                     offset: pos as u64,
-                    len: (self.file_len() as usize - pos) as u64,
+                    len: nonzero_end.saturating_sub(pos) as u64,
                 };
                 Ok(false)
             }

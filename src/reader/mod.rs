@@ -41,6 +41,7 @@ mod seal_types;
 mod seek;
 mod trust;
 mod unsealed;
+mod zero_tail;
 
 pub(crate) use mapping::map_file;
 pub(crate) use record::Found;
@@ -140,6 +141,8 @@ pub struct Reader {
     /// `declare_nothing_can_cut_file`): an unsealed segment is read through
     /// the mapping, without copies.
     nothing_can_cut_file: bool,
+    /// What was seen of zeros a durable writer prepared past the records.
+    zero_tail: zero_tail::ZeroTail,
     /// `filter::ARRAYS_COPY_MAX` (smaller in tests).
     arrays_copy_max: u64,
     /// How `next_wait` waits at the end (an inotify watch, once made).
@@ -265,6 +268,7 @@ impl Reader {
             unsealed_copy_len: 0,
             checked_frames_in_copy: false,
             nothing_can_cut_file: false,
+            zero_tail: zero_tail::ZeroTail::default(),
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
             follow: Follow::default(),
             checked_ahead: CheckedAhead::default(),

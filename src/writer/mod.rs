@@ -17,6 +17,7 @@ mod index;
 mod job;
 mod open;
 pub(crate) mod prealloc;
+mod prepared;
 mod recover;
 mod shared;
 mod state;

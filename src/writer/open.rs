@@ -105,8 +105,11 @@ fn open_state(
     if rec.seal_begun {
         state.mark_ending();
     }
-    state.sync_on_seal = opts.durability != Durability::None;
-    state.reserve_up_to(opts.expected_size);
+    let syncs = opts.durability != Durability::None;
+    state.sync_on_seal = syncs;
+    // Space prepared with zeros makes a sync cheaper (writer::prepared);
+    // without syncs, reserved blocks make writes cheaper.
+    state.reserve_up_to(opts.expected_size, syncs);
     if opts.durability != Durability::EveryRecord && opts.buffer_size > 0 {
         let f = sync_file
             .try_clone()

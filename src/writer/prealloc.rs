@@ -13,7 +13,11 @@
 //! Preallocation is an optimisation only: a failure (a filesystem without
 //! fallocate, or a full disk) is not an error; the write that follows
 //! reports the real outcome.
+//!
+//! A writer whose durability syncs prepares zeros instead (see `prepared`):
+//! then the file is longer than its records while the segment is live.
 
+use super::prepared::Prepared;
 use std::fs::File;
 
 pub struct Prealloc {
@@ -24,6 +28,9 @@ pub struct Prealloc {
     supported: bool,
     /// No reserve past this offset (the segment's expected size).
     limit: u64,
+    /// Zeros are prepared ahead instead of blocks reserved (durable
+    /// writers).
+    zeros: Option<Prepared>,
 }
 
 impl Prealloc {
@@ -35,13 +42,28 @@ impl Prealloc {
             chunk: (buffer_size as u64 * 4).clamp(1 << 20, 8 << 20),
             supported: true,
             limit: limit.unwrap_or(u64::MAX),
+            zeros: None,
         }
+    }
+
+    /// Uses the zeros `zeros` prepares instead of reserving blocks.
+    pub fn zero_filled(mut self, zeros: Option<Prepared>) -> Prealloc {
+        self.zeros = zeros;
+        self
+    }
+
+    /// How far ahead this tracker reserves, and so prepares.
+    pub fn chunk(&self) -> u64 {
+        self.chunk
     }
 
     /// Called before writing bytes `[eof, upto)`, where `eof` is the
     /// file's current size (another thread may have reserved up to there).
     #[inline]
     pub fn ensure(&mut self, file: &File, eof: u64, upto: u64) {
+        if let Some(z) = &self.zeros {
+            return z.before_write(upto);
+        }
         if upto > self.end && self.supported && self.end.max(eof) < self.limit {
             self.reserve(file, eof, upto);
         }
@@ -65,17 +87,18 @@ impl Prealloc {
     }
 }
 
-/// Releases the blocks reserved past the end of a file whose size is
-/// `len`: truncating a file to its own size frees them (ext4, XFS, tmpfs)
-/// and changes no byte. Does nothing if the size is not `len`, and
-/// ignores errors: the reserve is an optimisation, a leftover costs only
-/// disk space.
+/// Releases what a writer prepared past `len`, the end of its records
+/// (every byte after it is the writer's own): zeros past the records, cut
+/// off, and the blocks reserved past the end of a file whose size is `len`,
+/// freed by truncating the file to its own size (ext4, XFS, tmpfs), which
+/// changes no byte. Ignores errors: preparing is an optimisation, and
+/// readers take zeros after the records as their end.
 pub fn release(file: &File, len: u64) {
     use std::os::unix::fs::MetadataExt;
     let Ok(meta) = file.metadata() else { return };
-    if meta.len() == len
-        && meta.blocks().saturating_mul(512) > len.next_multiple_of(meta.blksize().max(4096))
-    {
+    let reserved =
+        meta.blocks().saturating_mul(512) > len.next_multiple_of(meta.blksize().max(4096));
+    if meta.len() > len || (meta.len() == len && reserved) {
         let _ = file.set_len(len);
     }
 }
@@ -106,7 +129,7 @@ mod tests {
         // Past the limit nothing more is reserved.
         p.ensure(f, 4096, 5 << 20);
         assert_eq!(allocated(f), got);
-        // Another size than the file's: nothing happens.
+        // Past the file's end: nothing happens.
         release(f, 8192);
         assert_eq!(allocated(f), got);
         release(f, 4096);

@@ -164,3 +164,12 @@ pub fn kill_at_line(
     );
     c.kill9(seen)
 }
+
+/// In a child: prints `line` after `mark` with one write(2), so that a
+/// kill never leaves half a line that looks whole.
+pub fn say(mark: &str, line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(format!("{mark}{line}\n").as_bytes());
+    let _ = out.flush();
+}

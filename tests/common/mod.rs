@@ -27,6 +27,7 @@ pub mod records;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod seal;
+pub mod space;
 
 // Part of `common::*` for the tests; a test binary may use none of them.
 #[allow(unused_imports)]
@@ -347,6 +348,15 @@ pub fn make_unsealed(path: &Path, n: u64) -> (Vec<Want>, u64) {
 
 pub fn read_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Where the bytes that are not zero end in `bytes`: a segment's content,
+/// without the zeros a durable writer prepares ahead of its records.
+pub fn nonzero_end(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |i| i as u64 + 1)
 }
 
 pub fn write_bytes(path: &Path, bytes: &[u8]) {

@@ -450,6 +450,13 @@ impl Scan<'_> {
 
     /// Section 10.1 item 4 and section 10.3.
     fn bad(&mut self, p: usize) -> bool {
+        // Unsealed, zeros from `p` to the end of the file: the records'
+        // end (prepared space).
+        let nonzero_end = self.b.iter().rposition(|&x| x != 0).map_or(0, |i| i + 1);
+        if self.seal.is_none() && nonzero_end <= p {
+            self.out.end = End::Unsealed;
+            return false;
+        }
         if let Some(q) = resume(self.b, p, self.end, self.e) {
             let s = le64(self.b, q + 9);
             self.damage((p as u64, q as u64, self.e, s));
@@ -458,7 +465,7 @@ impl Scan<'_> {
             return true;
         }
         let Some((d, _)) = &self.seal else {
-            self.out.end = End::Torn(p as u64, (self.b.len() - p) as u64);
+            self.out.end = End::Torn(p as u64, (nonzero_end - p) as u64);
             return false;
         };
         let room = ((d.records_end - p) / MIN_FRAME) as u64;

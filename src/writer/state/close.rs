@@ -9,6 +9,7 @@ impl State {
     /// Closes the file without a seal (see `Writer::discard`): nothing is
     /// buffered or in flight in a segment that holds no record.
     pub fn close_unsealed(&mut self) {
+        self.stop_preparing();
         let _ = self.finish_in_flight();
         self.write_behind = None;
         if let Some(file) = self.file.take() {
@@ -24,6 +25,7 @@ impl State {
             return Ok(());
         }
         let flushed = self.check_usable().and_then(|()| self.flush_for_close());
+        self.stop_preparing();
         let sealing = flushed.is_ok();
         let result = flushed.and_then(|seal| self.seal(seal));
         self.closed_durable = result.is_ok() && self.sync_on_seal;

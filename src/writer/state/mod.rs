@@ -36,6 +36,7 @@ pub use recycle::Recycled;
 
 use super::index::SegmentIndex;
 use super::prealloc::Prealloc;
+use super::prepared::Preparer;
 use super::types::TypeTable;
 use super::write_behind::WriteBehind;
 use crate::error::{Error, ErrorKind, Result};
@@ -109,6 +110,10 @@ pub(crate) struct State {
     prealloc: Prealloc,
     /// The segment's expected size, past which nothing is reserved.
     reserve_limit: Option<u64>,
+    /// Writes zeros ahead of the records instead of blocks reserved (a
+    /// durability that syncs; see `writer::prepared`). Stopped before the
+    /// file is sealed or closed.
+    preparer: Option<Preparer>,
     /// Closed with a seal that was fdatasynced: every record is durable, so
     /// a durable write waiting on a sync that started late succeeds.
     pub closed_durable: bool,
@@ -184,6 +189,7 @@ impl State {
             unsealed_from: 0,
             prealloc: Prealloc::new(file_len, buffer_size, None),
             reserve_limit: None,
+            preparer: None,
             pending: Vec::new(),
             deadline: Deadline::default(),
             seal_buf: recycled.seal,
@@ -195,11 +201,24 @@ impl State {
         self.file_len + self.in_flight_len + self.buf.len() as u64
     }
 
-    /// Reserves disk blocks only up to `limit` (see `Options::expected_size`).
-    /// Called before `start_write_behind`.
-    pub fn reserve_up_to(&mut self, limit: Option<u64>) {
+    /// Reserves disk blocks, or prepares zeros ahead if `zero_fill` (if
+    /// it can start the thread that writes them), only up to `limit` (see
+    /// `Options::expected_size`). Called before `start_write_behind`.
+    pub fn reserve_up_to(&mut self, limit: Option<u64>, zero_fill: bool) {
         self.reserve_limit = limit;
-        self.prealloc = Prealloc::new(self.len(), self.buffer_size, limit);
+        let prealloc = Prealloc::new(self.len(), self.buffer_size, limit);
+        if zero_fill {
+            let file = self.file.as_ref().expect("open");
+            let (len, chunk) = (self.len(), prealloc.chunk());
+            self.preparer = Preparer::start(file, len, chunk, limit.unwrap_or(u64::MAX)).ok();
+        }
+        self.prealloc = prealloc.zero_filled(self.preparer.as_ref().map(Preparer::handle));
+    }
+
+    /// Stops preparing zeros ahead, before the file is sealed or closed:
+    /// none may land past the seal once sealing cuts them.
+    pub(super) fn stop_preparing(&mut self) {
+        self.preparer = None;
     }
 
     /// Starts writing full buffers in the background on a second descriptor;
@@ -207,7 +226,8 @@ impl State {
     pub fn start_write_behind(&mut self, file: File, pair_wait: Duration) -> Result<()> {
         let b = WriteBehind::start(
             file,
-            Prealloc::new(self.len(), self.buffer_size, self.reserve_limit),
+            Prealloc::new(self.len(), self.buffer_size, self.reserve_limit)
+                .zero_filled(self.preparer.as_ref().map(Preparer::handle)),
             hand_off::pair_unit(self.buffer_size),
             pair_wait,
         )

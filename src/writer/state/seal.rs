@@ -45,19 +45,32 @@ impl State {
     /// Writes the seal (`prebuilt`, or built here), truncates the file to
     /// its end and syncs it if the durability asks for it.
     pub(super) fn seal(&mut self, prebuilt: Option<Vec<u8>>) -> Result<()> {
-        let records_end = self.file_len;
-        let sealed = self.write_seal(prebuilt).and_then(|len| {
-            let file = self.file.as_ref().expect("open");
-            file.set_len(len)
-                .map_err(|e| Error::io_at(&self.path, records_end, "sync seal", e))
-        });
-        let sealed = sealed.and_then(|()| self.sync_seal());
+        let sealed = self
+            .write_seal(prebuilt)
+            .and_then(|len| self.end_file_at(len));
         if sealed.is_err() {
             // An unsealed segment is still whole: readers scan it.
             let file = self.file.as_ref().expect("open");
             let _ = file.set_len(self.unsealed_len());
         }
         sealed
+    }
+
+    /// Makes the file end at `len`, the seal's end, and syncs it if the
+    /// durability asks for it. Zeros prepared past the seal are cut only
+    /// once the seal is durable, and the cut is synced too: a reader (or a
+    /// power loss) sees the seal written in full before the file shrinks
+    /// under it, and the trailer ends the file on disk as well.
+    fn end_file_at(&mut self, len: u64) -> Result<()> {
+        let file = self.file.as_ref().expect("open");
+        let prepared = file.metadata().is_ok_and(|m| m.len() > len);
+        if prepared {
+            self.sync_seal()?;
+        }
+        let file = self.file.as_ref().expect("open");
+        file.set_len(len)
+            .map_err(|e| Error::io_at(&self.path, self.file_len, "sync seal", e))?;
+        self.sync_seal()
     }
 
     /// Writes the seal after the records (`prebuilt`, whose buffer is kept

@@ -41,15 +41,23 @@ pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
 /// some of its bytes: each loss is reported on standard error).
 fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bool> {
     let mut lost = Vec::new();
-    let (_file, map) = walk::map_noting(path, &mut lost).map_err(WalkError::into_cli)?;
+    let (file, map) = walk::map_noting(path, &mut lost).map_err(WalkError::into_cli)?;
     for l in &lost {
         eprintln!("binlog: damaged: {l}");
     }
-    Ok(dump_bytes(path, &map, args, out)? || !lost.is_empty())
+    let zeros_from = walk::zeros_from(&file, map.len());
+    Ok(dump_bytes(path, &map, zeros_from, args, out)? || !lost.is_empty())
 }
 
-/// Dumps the bytes `map` of the file at `path`; true if it holds bad frames.
-fn dump_bytes(path: &Path, map: &[u8], args: &DumpArgs, out: &mut impl Write) -> CliResult<bool> {
+/// Dumps the bytes `map` of the file at `path`, zeros from `zeros_from`
+/// on; true if it holds bad frames.
+fn dump_bytes(
+    path: &Path,
+    map: &[u8],
+    zeros_from: usize,
+    args: &DumpArgs,
+    out: &mut impl Write,
+) -> CliResult<bool> {
     let mut d = DumpOutput {
         out,
         json: args.json,
@@ -69,8 +77,15 @@ fn dump_bytes(path: &Path, map: &[u8], args: &DumpArgs, out: &mut impl Write) ->
     let Some((data_start, header)) = header::dump_header(&mut d, map, path)? else {
         return Ok(true);
     };
-    let sealdir = header.as_ref().and_then(|_| read_seal(map, data_start));
+    // A file that ends in zeros has no seal, and its end is not read
+    // through the map (a writer's zeros, which sealing cuts).
+    let ends_in_zeros = zeros_from < map.len();
+    let sealdir = header
+        .as_ref()
+        .filter(|_| !ends_in_zeros)
+        .and_then(|_| read_seal(map, data_start));
     let mut records = RecordDump::new(map, data_start, header.as_ref(), sealdir.as_ref());
+    records.zeros_from = zeros_from;
     let mut p = data_start;
     if let Some(o) = args.from_offset {
         p = records.skip_to(p, o);
@@ -80,7 +95,7 @@ fn dump_bytes(path: &Path, map: &[u8], args: &DumpArgs, out: &mut impl Write) ->
     }
     if let Some(s) = &sealdir {
         seal::dump_seal(&mut d, map, s)?;
-    } else if map.len() >= TRAILER_LEN && map.ends_with(&TRAILER_MAGIC) {
+    } else if !ends_in_zeros && map.len() >= TRAILER_LEN && map.ends_with(&TRAILER_MAGIC) {
         d.line(
             (map.len() - TRAILER_LEN) as u64,
             "trailer",

@@ -37,6 +37,10 @@ pub(super) struct RecordDump<'m> {
     expected: Option<u64>,
     /// A bad header or bad frames were met.
     pub(super) damaged: bool,
+    /// The bytes from here on were zeros when the dump began (see
+    /// `walk::zeros_from`): a durable writer's space prepared ahead, which
+    /// ends an unsealed segment's records and is never read through the map.
+    pub(super) zeros_from: usize,
 }
 
 impl<'m> RecordDump<'m> {
@@ -70,6 +74,7 @@ impl<'m> RecordDump<'m> {
             lost_types,
             expected: header.map(|h| h.first_seq),
             damaged: header.is_none(),
+            zeros_from: map.len(),
         }
     }
 
@@ -252,6 +257,14 @@ impl<'m> RecordDump<'m> {
         frame: FrameAt<'_>,
         bytes: usize,
     ) -> CliResult<Option<usize>> {
+        if !self.sealed && p >= self.zeros_from {
+            let note = vec![(
+                "note",
+                Field::Bare("zeros prepared ahead by the writer: the records' end so far".into()),
+            )];
+            d.line(p as u64, "zero-tail", (self.map.len() - p) as u64, note)?;
+            return Ok(None);
+        }
         self.damaged = true;
         let why = match frame {
             FrameAt::Frame {

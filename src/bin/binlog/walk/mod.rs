@@ -81,11 +81,15 @@ pub fn analyze(
     progress: &mut Progress,
     notes: &mut Vec<String>,
 ) -> Result<(Analysis, Mmap), WalkError> {
-    let (_file, map, compressed) = match map_telling(path, notes) {
+    let (file, map, compressed) = match map_telling(path, notes) {
         Err(WalkError::Lost(what)) => return Ok(decompressed::nothing_left(what)),
         mapped => mapped?,
     };
-    let mut a = analyze_bytes(path, &map, Some(&map), progress)?;
+    let zeros_from = match compressed {
+        Some(_) => map.len(),
+        None => zeros_from(&file, map.len()),
+    };
+    let mut a = analyze_bytes(path, &map, Some(&map), zeros_from, progress)?;
     if let Some(end) = compressed {
         end.judge(&mut a);
     }
@@ -98,21 +102,52 @@ pub fn empty_analysis() -> Analysis {
     Walker::new(0).into_analysis()
 }
 
-/// `analyze` on bytes; `mapped` (the map the bytes are) lets the walk hand
+/// `analyze` on bytes whose bytes from `zeros_from` on are zeros (see
+/// `zeros_from`); `mapped` (the map the bytes are) lets the walk hand
 /// pages it is done with back to the kernel, so that memory stays flat on
 /// multi-GB segments.
-pub fn analyze_bytes(
+fn analyze_bytes(
     path: &Path,
     map: &[u8],
     mapped: Option<&Mmap>,
+    zeros_from: usize,
     progress: &mut Progress,
 ) -> Result<Analysis, WalkError> {
     let mut w = Walker::new(map.len() as u64);
+    w.zeros_from = zeros_from;
     let Some((start, next_seq)) = w.read_header(path, map)? else {
         return Ok(w.into_analysis());
     };
-    w.find_seal(map, start);
+    if zeros_from == map.len() {
+        // A file that ends in zeros has no seal trailer; and its end, in
+        // the zeros, is not read through the map.
+        w.find_seal(map, start);
+    }
     w.walk(map, mapped, start, next_seq, progress);
     w.check_seal();
     Ok(w.into_analysis())
+}
+
+/// Where the zeros that end the first `len` bytes of `file` start (`len` if
+/// it does not end in zeros), read backwards with pread: an unsealed
+/// segment of a durable writer runs on in zeros past its records, which
+/// sealing cuts, so they are never read through a map (a mapped page
+/// wholly past the end of a file raises SIGBUS). A read that fails counts
+/// as not zero.
+pub fn zeros_from(file: &File, len: usize) -> usize {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; 64 << 10];
+    let mut to = len;
+    while to > 0 {
+        let from = to.saturating_sub(buf.len());
+        let chunk = &mut buf[..to - from];
+        if file.read_exact_at(chunk, from as u64).is_err() {
+            return to;
+        }
+        if let Some(i) = chunk.iter().rposition(|&b| b != 0) {
+            return from + i + 1;
+        }
+        to = from;
+    }
+    0
 }

@@ -44,6 +44,11 @@ pub(super) struct Walker {
     /// Bytes of damage met so far: the types it could have defined bound
     /// the type ids a later record may use (see `plausible_type`).
     pub(super) damaged_bytes: u64,
+    /// The bytes from here to the end of the map were zeros when the walk
+    /// began (read with pread, see `walk::zeros_from`): what a durable
+    /// writer prepared ahead of its records, which sealing cuts. The walk
+    /// reads none of them through the map.
+    pub(super) zeros_from: usize,
 }
 
 impl Walker {
@@ -80,6 +85,7 @@ impl Walker {
             lost_types: LostTypes::new(None),
             records_start: 0,
             damaged_bytes: 0,
+            zeros_from: file_len as usize,
         }
     }
 
@@ -368,8 +374,22 @@ impl Walker {
         sealed: bool,
         next_seq: &mut u64,
     ) -> Option<usize> {
+        if !sealed && p >= self.zeros_from {
+            // A zero frame head, zeros to the end: the end of the records
+            // so far (docs/FORMAT.md section 10), not damage.
+            self.analysis.end = RecordsEnd::Unsealed;
+            return None;
+        }
         let end = data.len();
-        match frame::find_resume(data, p, *next_seq) {
+        // Not into the zeros (a live writer's, which sealing cuts): the
+        // pages up to the one holding the last other byte stay in the file.
+        let searched = if sealed {
+            data
+        } else {
+            let limit = (self.zeros_from.max(p + 1)).next_multiple_of(4096);
+            &data[..end.min(limit)]
+        };
+        match frame::find_resume(searched, p, *next_seq) {
             Some(q) => {
                 self.resume_after_damage(map, data, (p, q), &why, next_seq);
                 Some(q)
@@ -385,7 +405,7 @@ impl Walker {
                 None
             }
             None => {
-                let len = (map.len() - p) as u64;
+                let len = (self.zeros_from.max(p) - p) as u64;
                 let what = format!(
                     "{len} bytes that are not a whole record ({why}) and nothing \
                      valid after them: a record cut off when its writer died"
