@@ -17,17 +17,21 @@ pub struct ArrayCursor {
     offsets: Vec<u64>,
     idx: usize,
     pub type_name: Box<str>,
-    /// The type's id (its index in the seal's type table).
+    /// The type's id (its index in the seal's type table; read by a type
+    /// copy's reader, src/compressed).
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     pub type_id: u32,
 }
 
 impl ArrayCursor {
     /// The whole array.
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     pub fn offsets(&self) -> &[u64] {
         &self.offsets
     }
 
     /// The index of the entry `TypeFilter::next_indexed` last took.
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     pub fn taken(&self) -> Option<usize> {
         self.idx.checked_sub(1)
     }
