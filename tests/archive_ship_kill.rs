@@ -196,7 +196,13 @@ fn a_shipper_killed_at_random_moments_loses_and_overwrites_nothing() {
         "objects in the bucket after each kill: {shipped_after_kill:?} of {} segments",
         known.len()
     );
-    let out = ship(&server, dir.path(), &["--keep-local", "2"])
+    ship_to_the_end(&server, dir.path(), &known, 2);
+}
+
+/// A `binlog ship --keep-local keep` run to the end: it succeeds, every
+/// sealed segment is in the bucket, and the newest `keep` stay local.
+fn ship_to_the_end(server: &S3Server, dir: &Path, known: &BTreeMap<u64, Vec<u8>>, keep: usize) {
+    let out = ship(server, dir, &["--keep-local", &keep.to_string()])
         .output()
         .unwrap();
     assert!(
@@ -204,14 +210,14 @@ fn a_shipper_killed_at_random_moments_loses_and_overwrites_nothing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let shipped = check(&server, dir.path(), &known, "the final run");
+    let shipped = check(server, dir, known, "the final run");
     assert_eq!(
         shipped,
         known.len(),
         "every sealed segment is in the bucket"
     );
-    let local = list_segments(dir.path(), "orders").unwrap();
-    assert_eq!(local.len(), 2, "the newest two are kept: {local:?}");
+    let local = list_segments(dir, "orders").unwrap();
+    assert_eq!(local.len(), keep, "the newest {keep} are kept: {local:?}");
 }
 
 /// The child of `a_shipper_killed_right_after_each_step_...`: the step,
@@ -300,18 +306,5 @@ fn a_shipper_killed_right_after_each_step_loses_and_overwrites_nothing() {
         }
     }
     // A run to the end ships every segment and keeps the newest local.
-    let out = ship(&server, dir.path(), &["--keep-local", "1"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        check(&server, dir.path(), &known, "the final run"),
-        known.len()
-    );
-    let local = list_segments(dir.path(), "orders").unwrap();
-    assert_eq!(local.len(), 1, "{local:?}");
+    ship_to_the_end(&server, dir.path(), &known, 1);
 }

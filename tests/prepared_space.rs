@@ -269,6 +269,16 @@ fn seal_followed_by_zeros_reads_to_the_seal_and_reopens() {
     assert_eq!(read_bytes(&p), sealed, "resealed as before");
 }
 
+/// Log "log" in `dir`, durable every record, rolling every 256 KiB.
+fn durable_log_of_small_segments(dir: &Path) -> LogWriter {
+    let opts = LogOptions {
+        segment: opts(Durability::EveryRecord, 16 << 10),
+        max_segment_bytes: Some(256 << 10),
+        ..LogOptions::default()
+    };
+    LogWriter::open(dir, "log", opts).unwrap()
+}
+
 /// Followers in other threads while a durable rolling log writes and seals
 /// segment after segment (each cut from its zeros): a log reader and a
 /// reader per segment each see every record once, in order, and none
@@ -277,16 +287,7 @@ fn seal_followed_by_zeros_reads_to_the_seal_and_reopens() {
 fn live_followers_read_every_record_once_while_durable_segments_seal() {
     let dir = TempDir::new("prepared-followers");
     let total = knob("BINLOG_PREPARED_FOLLOW_RECORDS", 6_000);
-    let w = LogWriter::open(
-        dir.path(),
-        "log",
-        LogOptions {
-            segment: opts(Durability::EveryRecord, 16 << 10),
-            max_segment_bytes: Some(256 << 10),
-            ..LogOptions::default()
-        },
-    )
-    .unwrap();
+    let w = durable_log_of_small_segments(dir.path());
     let done = Arc::new(AtomicBool::new(false));
     let log_follower = {
         let dir = dir.path().to_path_buf();
@@ -354,16 +355,7 @@ fn a_follower_in_another_process_reads_every_record_once_while_durable_segments_
     }
     let dir = TempDir::new("prepared-follow-process");
     let total = knob("BINLOG_PREPARED_FOLLOW_RECORDS", 6_000);
-    let w = LogWriter::open(
-        dir.path(),
-        "log",
-        LogOptions {
-            segment: opts(Durability::EveryRecord, 16 << 10),
-            max_segment_bytes: Some(256 << 10),
-            ..LogOptions::default()
-        },
-    )
-    .unwrap();
+    let w = durable_log_of_small_segments(dir.path());
     let child = common::child::ChildProc::spawn(
         "a_follower_in_another_process_reads_every_record_once_while_durable_segments_seal",
         &[(
