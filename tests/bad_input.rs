@@ -340,7 +340,7 @@ fn corrupt_record_in_the_middle_is_reported_with_both_offsets() {
                         if sealed { "sealed" } else { "unsealed" }
                     );
                     let out = read_all(&p).unwrap();
-                    let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+                    let got = out.wants();
                     assert_eq!(got, wants[..k], "{ctx}: records before the damage");
                     let e = out
                         .end
@@ -397,7 +397,7 @@ fn unsealed_segment_cut_at_every_offset_keeps_whole_records_and_backs_up_the_res
         let ctx = format!("cut at {cut} ({whole} whole records)");
 
         let out = read_all(&p).unwrap();
-        let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+        let got = out.wants();
         assert_eq!(got, wants[..whole], "{ctx}");
         let want_tail = if at_boundary {
             Tail::Unsealed
@@ -458,7 +458,7 @@ fn zeros_after_the_records_are_their_end_and_the_writer_continues() {
     b.extend_from_slice(&[0u8; 4096]);
     write_bytes(&p, &b);
     let out = read_all(&p).unwrap();
-    assert_eq!(out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(), wants);
+    assert_eq!(out.wants(), wants);
     assert_eq!(out.end, Ok(Tail::Unsealed));
     let w = Writer::open(&p, Options::default()).unwrap();
     assert_eq!(w.next_seq(), 20);
@@ -482,10 +482,7 @@ fn zeros_after_the_records_are_their_end_and_the_writer_continues() {
     b.extend_from_slice(&[0u8; 4096]);
     write_bytes(&q, &b);
     let out = read_all(&q).unwrap();
-    assert_eq!(
-        out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(),
-        wants[..19]
-    );
+    assert_eq!(out.wants(), wants[..19]);
     assert_eq!(out.end, Ok(Tail::Unsealed));
     let w = Writer::open(&q, Options::default()).unwrap();
     assert_eq!(w.next_seq(), 19);
@@ -764,21 +761,13 @@ fn damaged_seal_still_yields_every_record() {
             if let Err(e) = &out.end {
                 panic!("{ctx}: {e}");
             }
-            assert_eq!(
-                out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(),
-                wants,
-                "{ctx}"
-            );
+            assert_eq!(out.wants(), wants, "{ctx}");
 
             let mut r = Reader::open(&p).unwrap();
             r.filter_types(&["quote"]);
             let out = drain(&mut r);
             assert!(out.end.is_ok(), "{ctx}: filter: {:?}", out.end);
-            assert_eq!(
-                out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(),
-                quotes,
-                "{ctx}: filter"
-            );
+            assert_eq!(out.wants(), quotes, "{ctx}: filter");
 
             let mut r = Reader::open(&p).unwrap();
             for target in [0u64, 31, 59] {
@@ -842,11 +831,7 @@ fn seal_cut_at_every_offset_still_yields_every_record() {
         );
         write_bytes(&p, &good[..cut as usize]);
         let out = read_all(&p).unwrap();
-        assert_eq!(
-            out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(),
-            wants,
-            "{ctx}"
-        );
+        assert_eq!(out.wants(), wants, "{ctx}");
         match out.end {
             Ok(Tail::Reading) | Ok(Tail::Sealed) => panic!("{ctx}: ends with {:?}", out.end),
             Ok(_) => {}

@@ -56,7 +56,7 @@ fn check_prepared_zeros(name: &str, durability: Durability) {
     assert_eq!(size(&path), len, "{name}: the file grew inside its zeros");
     let more = drain(&mut follower);
     assert_eq!(
-        more.recs.iter().map(Rec::as_want).collect::<Vec<_>>(),
+        more.wants(),
         wants[200..300],
         "{name}: a reader that ended at the zeros missed records written into them"
     );
@@ -89,11 +89,7 @@ fn check_prepared_zeros(name: &str, durability: Durability) {
     assert_holds(&path, &wants, Tail::Sealed);
     // The follower that read into the zeros reads the rest and the seal.
     let rest = drain(&mut follower);
-    assert_eq!(
-        rest.recs.iter().map(Rec::as_want).collect::<Vec<_>>(),
-        wants[300..],
-        "{name}"
-    );
+    assert_eq!(rest.wants(), wants[300..], "{name}");
     assert_eq!(rest.end, Ok(Tail::Sealed), "{name}");
 }
 
@@ -202,11 +198,7 @@ fn crash_image_at_every_offset_of_the_prepared_region_ends_exactly_there() {
         let torn_len = nonzero_end(&b[..cut as usize]).saturating_sub(torn_at);
         let ctx = format!("cut at {cut} ({whole} whole records)");
         let out = read_all(&p).unwrap();
-        assert_eq!(
-            out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(),
-            wants[..whole],
-            "{ctx}"
-        );
+        assert_eq!(out.wants(), wants[..whole], "{ctx}");
         let want_tail = match torn_len {
             0 => Tail::Unsealed,
             len => Tail::Torn {
@@ -254,7 +246,7 @@ fn seal_followed_by_zeros_reads_to_the_seal_and_reopens() {
     b.extend_from_slice(&[0u8; 8192]);
     write_bytes(&p, &b);
     let out = read_all(&p).unwrap();
-    assert_eq!(out.recs.iter().map(Rec::as_want).collect::<Vec<_>>(), wants);
+    assert_eq!(out.wants(), wants);
     assert!(
         matches!(out.end, Ok(Tail::SealDamaged { offset }) if offset == records_end),
         "{:?}",

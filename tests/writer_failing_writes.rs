@@ -104,14 +104,14 @@ fn failed_enough(w: &Writer, rng: &mut Rng, errors: &mut u32) -> bool {
 /// reads it through the per-type index and seek_seq too.
 fn check_sealed(path: &Path, acked: &[Want], rng: &mut Rng, ctx: &str) {
     let out = read_all(path).unwrap();
-    let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+    let got = out.wants();
     assert_eq!(got.len(), acked.len(), "{ctx}: records in the file");
     same_prefix(&got, acked, ctx);
     assert_eq!(out.end.as_ref().ok(), Some(&Tail::Sealed), "{ctx}");
     for t in TYPES {
         let mut r = Reader::open(path).unwrap();
         r.filter_types(&[t]);
-        let got: Vec<Want> = drain(&mut r).recs.iter().map(Rec::as_want).collect();
+        let got = drain(&mut r).wants();
         let want: Vec<&Want> = acked.iter().filter(|a| a.type_name == t).collect();
         assert_eq!(got.len(), want.len(), "{ctx}: records of type {t}");
         for (g, a) in got.iter().zip(want) {
@@ -322,7 +322,7 @@ fn close_under_the_limit(dir: &Path, seed: u64, bs: usize) {
     let closed = w.close();
     set_file_size_limit(libc::RLIM_INFINITY);
     let out = read_all(&path).unwrap();
-    let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+    let got = out.wants();
     same_prefix(&got, &acked, &ctx);
     match &closed {
         Ok(()) => {
@@ -582,7 +582,7 @@ fn mixed_batches(dir: &Path, seed: u64, bs: usize, durability: Durability) {
         }
         set_file_size_limit(libc::RLIM_INFINITY);
         let out = read_all(&path).unwrap();
-        let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+        let got = out.wants();
         assert_eq!(got.len(), acked.len(), "{ctx}: phase {phase}");
         for (g, a) in got.iter().zip(&acked) {
             assert_eq!(g, a, "{ctx}: phase {phase}");

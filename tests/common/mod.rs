@@ -217,6 +217,14 @@ pub struct ReadOut {
     pub end: Result<Tail, Error>,
 }
 
+impl ReadOut {
+    /// The records read, as the `Want`s they are compared with.
+    #[allow(dead_code)] // not every test binary compares them
+    pub fn wants(&self) -> Vec<Want> {
+        self.recs.iter().map(Rec::as_want).collect()
+    }
+}
+
 /// An owned copy of a record.
 pub fn copy(r: &binlog::Record<'_>) -> Rec {
     Rec {
@@ -262,7 +270,7 @@ pub fn read_all(path: &Path) -> Result<ReadOut, Error> {
 /// with `tail`.
 pub fn assert_holds(path: &Path, wants: &[Want], tail: Tail) {
     let out = read_all(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-    let got: Vec<Want> = out.recs.iter().map(Rec::as_want).collect();
+    let got = out.wants();
     assert_eq!(got.len(), wants.len(), "record count of {}", path.display());
     for (g, w) in got.iter().zip(wants) {
         assert_eq!(g, w, "record {} of {}", w.seq, path.display());
@@ -301,7 +309,7 @@ pub fn check_segment(path: &Path, wants: &[Want], ctx: &str) {
         assert_eq!(entry.count, want.len() as u64, "{ctx}: count of {t}");
         let mut r = Reader::open(path).unwrap();
         r.filter_types(&[t]);
-        let got: Vec<Want> = drain(&mut r).recs.iter().map(Rec::as_want).collect();
+        let got = drain(&mut r).wants();
         assert_eq!(got.len(), want.len(), "{ctx}: records of type {t}");
         for (g, w) in got.iter().zip(want) {
             assert_eq!(g, w, "{ctx}: record {} of type {t}", w.seq);
