@@ -686,6 +686,18 @@ binlog_result binlog_options_set_compression(struct binlog_options *opts,
                                              uint64_t frame_size);
 
 /*
+ Logs only, after `binlog_options_set_compression` turned compression
+ on: the share of each compressed segment's record bytes, in thousandths,
+ that second copies of its rare types may take (docs/FORMAT.md section
+ 17.5), so that a type filter over a rare type decompresses only its
+ copy; 50 (5%) unless set, 0 for none. A later
+ `binlog_options_set_compression` keeps it. More than 1000, or
+ compression off, is refused with `BINLOG_ERR_INVALID_ARGUMENT`.
+ */
+binlog_result binlog_options_set_compression_type_copies(struct binlog_options *opts,
+                                                         uint32_t per_mille);
+
+/*
  Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
  of them, and none sealed longer than `max_age_ms` ago (0 = no such
  limit): a shorthand for the three setters below, which it sets all at

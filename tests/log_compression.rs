@@ -394,6 +394,10 @@ fn compression_options_are_checked_when_the_log_opens() {
             frame_size: 0,
             ..Compression::default()
         },
+        Compression {
+            type_copies_per_mille: 1001,
+            ..Compression::default()
+        },
     ] {
         let o = LogOptions {
             compression: Some(bad),
@@ -403,6 +407,46 @@ fn compression_options_are_checked_when_the_log_opens() {
         assert_eq!(e.kind(), binlog::ErrorKind::InvalidArgument, "{e}");
     }
     assert!(dir.names().is_empty(), "{:?}", dir.names());
+}
+
+/// The log's segment of `n` records, "rare" every 50th spread among
+/// "common" ones, compressed with `per_mille` of type copies.
+fn log_segment_with_copies(dir: &TempDir, per_mille: u32, n: u64) -> PathBuf {
+    let o = LogOptions {
+        max_segment_records: Some(n),
+        background: false,
+        compression: Some(Compression {
+            frame_size: 4096,
+            type_copies_per_mille: per_mille,
+            ..Compression::default()
+        }),
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(dir.path(), "lg", o).unwrap();
+    for i in 0..=n {
+        let t = if i % 50 == 7 { "rare" } else { "common" };
+        w.write(t, format!(r#"{{"i":{i},"sym":"S{}"}}"#, i % 37).as_bytes())
+            .unwrap();
+    }
+    w.tick().unwrap();
+    w.close().unwrap();
+    let zst = names_ending(dir, ".binlog.zst");
+    assert_eq!(zst.len(), 1, "{:?}", dir.names());
+    dir.join(&zst[0])
+}
+
+#[test]
+fn a_log_gives_rare_types_copies_within_its_share_and_none_at_zero() {
+    let with = TempDir::new("log-zst-copies");
+    let zst = log_segment_with_copies(&with, 50, 2000);
+    let mut s = binlog::compressed::CompressedSegment::open(&zst).unwrap();
+    let directory = s.copy_directory().unwrap().expect("copies made").clone();
+    let held: u64 = directory.frames.iter().map(|f| u64::from(f.count)).sum();
+    assert_eq!(held, 40, "every rare record of the segment");
+    let none = TempDir::new("log-zst-no-copies");
+    let zst = log_segment_with_copies(&none, 0, 2000);
+    let mut s = binlog::compressed::CompressedSegment::open(&zst).unwrap();
+    assert!(s.copy_directory().unwrap().is_none());
 }
 
 /// The nice value of this process's thread named `name`, if there is one

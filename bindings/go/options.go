@@ -152,7 +152,15 @@ type Compression struct {
 	Level int32
 	// FrameSize is the original bytes per frame (0 = 1 MiB; at most 1 GiB).
 	FrameSize uint64
+	// TypeCopies is the share of a segment's record bytes, in
+	// thousandths, that second copies of its rare types may take, so that
+	// a filter over one of them reads only its copy (docs/FORMAT.md 17.5):
+	// 0 = the default (50, 5%), NoTypeCopies = none; at most 1000.
+	TypeCopies int32
 }
+
+// NoTypeCopies as Compression.TypeCopies makes no type copies.
+const NoTypeCopies = -1
 
 // Unbuffered as Options.BufferSize hands every write call's records to the
 // OS at once.
@@ -344,6 +352,9 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 			C.uint64_t(c.AfterSegments), C.int32_t(c.Level), C.uint64_t(c.FrameSize))); err != nil {
 			return nil, err
 		}
+		if err := setTypeCopies(op, opts, c.TypeCopies, set); err != nil {
+			return nil, err
+		}
 	}
 	runtime.KeepAlive(o)
 	ok = true
@@ -380,4 +391,18 @@ func spinMicros(op string, d time.Duration) (uint32, error) {
 		return 0, invalid(op, "SyncWaitSpin "+d.String()+" above 2^32-1 us")
 	}
 	return uint32(us), nil
+}
+
+// setTypeCopies sets Compression.TypeCopies on opts (0 leaves the
+// library's default).
+func setTypeCopies(op string, opts *C.binlog_options, perMille int32, set func(string, C.binlog_result) error) error {
+	switch {
+	case perMille == 0:
+		return nil
+	case perMille == NoTypeCopies:
+		perMille = 0
+	case perMille < 0:
+		return invalid(op, "Compression.TypeCopies below NoTypeCopies")
+	}
+	return set("compression type copies", C.binlog_options_set_compression_type_copies(opts, C.uint32_t(perMille)))
 }

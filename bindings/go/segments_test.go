@@ -51,7 +51,8 @@ func TestListSegmentsGivesEachSegmentsStateInReadOrder(t *testing.T) {
 
 // A log with Options.Compression turns its sealed segments into
 // .binlog.zst files, listed in their place and still sealed; a level out
-// of zstd's range is refused with ErrInvalidArgument, and OpenWriter
+// of zstd's range or type copies over 1000 per mille are refused with
+// ErrInvalidArgument, NoTypeCopies is taken, and OpenWriter
 // refuses the option (rolling logs only).
 func TestCompressionTurnsSealedSegmentsIntoZstFiles(t *testing.T) {
 	dir := t.TempDir()
@@ -90,6 +91,15 @@ func TestCompressionTurnsSealedSegmentsIntoZstFiles(t *testing.T) {
 	_, err = OpenLog(t.TempDir(), "z", &Options{Compression: &Compression{Level: 99}})
 	if !errors.As(err, &be) || be.Code != ErrInvalidArgument {
 		t.Errorf("level 99: %v", err)
+	}
+	none, err := OpenLog(t.TempDir(), "z", &Options{Compression: &Compression{TypeCopies: NoTypeCopies}})
+	must(t, err)
+	must(t, none.Close())
+	for _, bad := range []int32{1001, -2} {
+		_, err = OpenLog(t.TempDir(), "z", &Options{Compression: &Compression{TypeCopies: bad}})
+		if !errors.As(err, &be) || be.Code != ErrInvalidArgument {
+			t.Errorf("TypeCopies %d: %v", bad, err)
+		}
 	}
 	_, err = OpenWriter(filepath.Join(t.TempDir(), "a.binlog"), &Options{Compression: &Compression{}})
 	if !errors.As(err, &be) || be.Code != ErrInvalidArgument {

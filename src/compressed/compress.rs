@@ -1,6 +1,8 @@
 //! Compressing a sealed segment `<segment>` into `<segment>.zst`, crash
-//! safely: write `<segment>.zst.tmp`, fsync it, read it back and compare it
-//! byte for byte with the segment, rename it, fsync the directory, and only
+//! safely: write `<segment>.zst.tmp`, each frame read back and compared
+//! byte for byte with the segment as soon as it is written
+//! (`verify_ahead`), fsync it, check its seek table lists the frames
+//! compared, rename it, fsync the directory, and only
 //! then unlink the segment. A crash at any point leaves the segment or a
 //! verified compressed copy (or both); running it again finishes the job.
 
@@ -10,11 +12,12 @@ use super::durable::{
     rename_durably, sync, with_suffix, Step,
 };
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
-use super::seek_table::MAX_FRAME_DECOMPRESSED;
+use super::seek_table::{FrameEntry, MAX_FRAME_DECOMPRESSED};
 use super::segment::CompressedSegment;
 use super::type_copies::{
     copy_frames, CopyDirectory, TypeCopies, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC,
 };
+use super::verify_ahead::{verify_frames, FRAMES_AHEAD};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::seal::SealDirectory;
 use crate::reader::{map_file, Reader};
@@ -103,17 +106,18 @@ pub fn compress_segment_with_copies(
             Err(e) => return Err(e),
         }
     }
-    write_compressed(&reader, &original, &tmp, opts, copies)?;
-    on_step(Step::Written);
-    let done = match check_copy(&tmp, &original, path) {
-        Ok(done) => done,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(
-                e.with_detail(|d| format!("{d} (compressed copy failed verification, removed)"))
-            );
-        }
-    };
+    let done = write_compressed(&reader, &original, &tmp, opts, copies).and_then(|verified| {
+        on_step(Step::Written);
+        check_layout(&tmp, &verified, &original, path)
+    });
+    let done = done.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        let why = match e.kind() {
+            ErrorKind::Io => "not finished",
+            _ => "failed verification",
+        };
+        e.with_detail(|d| format!("{d} (compressed copy {why}, removed)"))
+    })?;
     on_step(Step::Verified);
     rename_durably(&tmp, &zst)?;
     on_step(Step::Renamed);
@@ -192,41 +196,67 @@ fn sealed_segment(path: &Path) -> Result<Reader> {
     Ok(reader)
 }
 
-/// Writes the compressed copy of the segment `original` (which `reader`
-/// read) to `tmp` and syncs it.
+/// Writes the compressed copy of the segment read by `reader` (the file
+/// `original`) to `tmp` and fsyncs it, each frame verified as it is
+/// written (`verify_ahead`); returns the frames verified.
 fn write_compressed(
     reader: &Reader,
     original: &File,
     tmp: &Path,
     opts: &CompressOptions,
     copies: &TypeCopies,
-) -> Result<()> {
+) -> Result<Vec<FrameEntry>> {
     let map = map_file(original, reader.path())?;
-    let seal = reader.seal().expect("checked sealed");
-    let ends = frame_ends(&map, reader.data_start(), seal, opts.frame_size);
-    let copied = copies.chosen(&map, seal, &ends);
     let file = OpenOptions::new()
+        .read(true)
         .write(true)
         .create_new(true)
         .open(tmp)
         .map_err(|e| Error::io(tmp, "create", e))?;
+    let verified = std::thread::scope(|s| {
+        let (written, to_verify) = std::sync::mpsc::sync_channel(FRAMES_AHEAD);
+        let (file, map, plain) = (&file, &map[..], reader.path());
+        let checker = s.spawn(move || verify_frames(file, tmp, map, plain, to_verify));
+        let wrote = write_frames(reader, map, file, tmp, opts, copies, |entry| {
+            // A checker that stopped has its reason, returned below.
+            let _ = written.send(entry);
+        });
+        drop(written);
+        let checked = checker.join().expect("the frame checker does not panic");
+        wrote.and(checked)
+    })?;
+    keep_modified_time(original, &file, tmp)?;
+    sync(&file, tmp)?;
+    Ok(verified)
+}
+
+/// Writes the frames of the segment `map` (read by `reader`) and the seek
+/// table to `file` (at `tmp`), calling `written` with each frame's entry
+/// once its bytes are in the file.
+fn write_frames(
+    reader: &Reader,
+    map: &[u8],
+    file: &File,
+    tmp: &Path,
+    opts: &CompressOptions,
+    copies: &TypeCopies,
+    mut written: impl FnMut(FrameEntry),
+) -> Result<()> {
+    let seal = reader.seal().expect("checked sealed");
+    let ends = frame_ends(map, reader.data_start(), seal, opts.frame_size);
+    let copied = copies.chosen(map, seal, &ends);
     let io = |e| Error::io(tmp, "write compressed copy", e);
-    let mut out = SeekableWriter::new(
-        std::io::BufWriter::with_capacity(1 << 20, &file),
-        opts.level,
-    )
-    .map_err(io)?;
+    let mut out = SeekableWriter::new(file, opts.level).map_err(io)?;
     let mut start = 0usize;
     for end in ends {
-        out.frame(&map[start..end as usize]).map_err(io)?;
+        written(out.frame(&map[start..end as usize]).map_err(io)?);
         start = end as usize;
         if end == seal.records_end && !copied.is_empty() {
-            write_type_copies(&mut out, &map, seal, &copied, opts.frame_size).map_err(io)?;
+            write_type_copies(&mut out, map, seal, &copied, opts.frame_size).map_err(io)?;
         }
     }
     out.finish().map_err(io)?;
-    keep_modified_time(original, &file, tmp)?;
-    sync(&file, tmp)
+    Ok(())
 }
 
 /// Writes the copies of the types `ids` of the sealed segment `file`
@@ -280,6 +310,41 @@ fn is_damaged_copy(e: &Error) -> bool {
 /// of other bytes (or of no segment).
 fn is_other_file(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::Corrupt | ErrorKind::NotABinlog)
+}
+
+/// Checks that the compressed copy at `tmp`, whose frames were verified
+/// as they were written (`verified`), opens as the segment `original`
+/// (at `original_path`) does: its seek table lists exactly those frames,
+/// covering every byte of the segment.
+fn check_layout(
+    tmp: &Path,
+    verified: &[FrameEntry],
+    original: &File,
+    original_path: &Path,
+) -> Result<Converted> {
+    let copy = CompressedSegment::open(tmp)?;
+    let len = original
+        .metadata()
+        .map_err(|e| Error::io(original_path, "read metadata", e))?
+        .len();
+    if copy.frames() != verified || copy.original_len() != len {
+        let what = format!(
+            "its seek table lists {} frames of {} bytes, not the {} frames of {len} bytes verified",
+            copy.frames().len(),
+            copy.original_len(),
+            verified.len()
+        );
+        return Err(Error::file(ErrorKind::Corrupt, tmp, what));
+    }
+    let compressed_len = std::fs::metadata(tmp)
+        .map_err(|e| Error::io(tmp, "read metadata", e))?
+        .len();
+    Ok(Converted {
+        path: tmp.to_path_buf(),
+        original_len: len,
+        compressed_len,
+        frames: verified.len(),
+    })
 }
 
 fn check_copy(zst: &Path, original: &File, original_path: &Path) -> Result<Converted> {

@@ -2,7 +2,9 @@
 //! one independent zstd frame (content size and content checksum in it, so
 //! that any zstd decoder checks it), and `finish` appends the seek table.
 
-use super::seek_table::{SeekTable, MAX_FRAME_DECOMPRESSED, SKIPPABLE_HEADER_LEN, SKIPPABLE_MAGIC};
+use super::seek_table::{
+    FrameEntry, SeekTable, MAX_FRAME_DECOMPRESSED, SKIPPABLE_HEADER_LEN, SKIPPABLE_MAGIC,
+};
 use std::io::{self, Write};
 use zstd::bulk::Compressor;
 use zstd::stream::raw::CParameter;
@@ -38,12 +40,13 @@ impl<W: Write> SeekableWriter<W> {
         })
     }
 
-    /// Compresses `bytes` (not empty, at most 1 GiB) into the next frame.
-    pub fn frame(&mut self, bytes: &[u8]) -> io::Result<()> {
+    /// Compresses `bytes` (not empty, at most 1 GiB) into the next frame,
+    /// handed whole to the output; returns its seek table entry.
+    pub fn frame(&mut self, bytes: &[u8]) -> io::Result<FrameEntry> {
         self.compress(bytes)?;
         self.out.write_all(&self.buf)?;
         self.table.push(self.buf.len() as u32, bytes.len() as u32);
-        Ok(())
+        Ok(*self.table.frames.last().expect("just pushed"))
     }
 
     /// Writes a zstd skippable frame (`magic` one of zstd's skippable

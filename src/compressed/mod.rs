@@ -29,6 +29,7 @@ pub mod seek_table;
 pub mod segment;
 pub mod source;
 pub mod type_copies;
+mod verify_ahead;
 
 pub use compress::{
     compress_segment, compress_segment_with, compress_segment_with_copies, CompressOptions,

@@ -379,7 +379,9 @@ pub extern "C" fn binlog_options_set_compression(
 ) -> binlog_result {
     set_log(opts, |l| {
         let defaults = Compression::default();
+        let copies = l.compression.unwrap_or(defaults).type_copies_per_mille;
         l.compression = on.then_some(Compression {
+            type_copies_per_mille: copies,
             after_segments,
             level: if level == 0 { defaults.level } else { level },
             frame_size: if frame_size == 0 {
@@ -388,6 +390,30 @@ pub extern "C" fn binlog_options_set_compression(
                 frame_size
             },
         });
+        Ok(())
+    })
+}
+
+/// Logs only, after `binlog_options_set_compression` turned compression
+/// on: the share of each compressed segment's record bytes, in thousandths,
+/// that second copies of its rare types may take (docs/FORMAT.md section
+/// 17.5), so that a type filter over a rare type decompresses only its
+/// copy; 50 (5%) unless set, 0 for none. A later
+/// `binlog_options_set_compression` keeps it. More than 1000, or
+/// compression off, is refused with `BINLOG_ERR_INVALID_ARGUMENT`.
+#[no_mangle]
+pub extern "C" fn binlog_options_set_compression_type_copies(
+    opts: *mut binlog_options,
+    per_mille: u32,
+) -> binlog_result {
+    set_log(opts, |l| {
+        let Some(c) = l.compression.as_mut() else {
+            return Err(Error::invalid(
+                "type copies: compression is off (binlog_options_set_compression first)",
+            )
+            .into());
+        };
+        c.type_copies_per_mille = per_mille;
         Ok(())
     })
 }

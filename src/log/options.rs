@@ -67,6 +67,12 @@ pub struct Compression {
     /// 1 GiB); smaller frames make random reads cheaper and compress a
     /// little worse.
     pub frame_size: u64,
+    /// Type copies (docs/FORMAT.md section 17.5): the share of a segment's
+    /// record bytes, in thousandths, that second copies of its rare types
+    /// may take, so that reading one of them decompresses only its copy;
+    /// 50 (5%) unless set, 0 for none, at most 1000. See
+    /// `compressed::TypeCopies`.
+    pub type_copies_per_mille: u32,
 }
 
 impl Default for Compression {
@@ -75,6 +81,7 @@ impl Default for Compression {
             after_segments: 0,
             level: 3,
             frame_size: 1 << 20,
+            type_copies_per_mille: 50,
         }
     }
 }
@@ -89,7 +96,22 @@ impl Compression {
         }
     }
 
+    /// Which types get a copy.
+    #[cfg(feature = "compression")]
+    pub fn type_copies(&self) -> crate::compressed::TypeCopies {
+        crate::compressed::TypeCopies {
+            max_share: f64::from(self.type_copies_per_mille) / 1000.0,
+            ..crate::compressed::TypeCopies::default()
+        }
+    }
+
     fn validate(&self) -> Result<()> {
+        if self.type_copies_per_mille > 1000 {
+            return Err(Error::invalid(format!(
+                "compression: type copies' share {} per mille (0 to 1000)",
+                self.type_copies_per_mille
+            )));
+        }
         #[cfg(feature = "compression")]
         return self.options().validate();
         #[cfg(not(feature = "compression"))]

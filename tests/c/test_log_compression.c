@@ -123,6 +123,14 @@ static void test_levels_and_frame_sizes_out_of_range_are_refused(void) {
     CHECK_ERR(binlog_writer_open(path_of("one.binlog"), c, &seg), BINLOG_ERR_INVALID_ARGUMENT,
               "compression");
     CHECK(seg == NULL);
+    /* Type copies: a share in thousandths, only with compression on. */
+    CHECK_ERR(binlog_options_set_compression_type_copies(c, 1001), BINLOG_ERR_INVALID_ARGUMENT,
+              "1001 per mille");
+    REQUIRE_OK(binlog_options_set_compression_type_copies(c, 0));
+    CHECK_ERR(binlog_options_set_compression_type_copies(o, 50), BINLOG_ERR_INVALID_ARGUMENT,
+              "compression is off");
+    CHECK_ERR(binlog_options_set_compression_type_copies(NULL, 50), BINLOG_ERR_NULL_POINTER,
+              "options");
     binlog_options_free(c);
     /* Refused settings changed nothing: the log does not compress. */
     REQUIRE_OK(binlog_options_set_max_segment_records(o, 1));

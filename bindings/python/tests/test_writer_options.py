@@ -35,9 +35,20 @@ def test_a_record_waits_in_the_buffer_until_flush_when_the_delay_is_unbounded(tm
 def test_out_of_range_option_values_are_refused(tmp_path):
     for bad in [dict(durability=binlog.Durability.EVERY_N, durability_param=0),
                 dict(sparse_interval=0), dict(buffer_size=2 << 30),
-                dict(compression=binlog.Compression(level=99))]:
+                dict(compression=binlog.Compression(level=99)),
+                dict(compression=binlog.Compression(type_copies_per_mille=1001))]:
         with pytest.raises(binlog.InvalidArgumentError):
             binlog.open_log_writer(tmp_path, "l", **bad)
+
+
+def test_a_log_with_type_copies_set_or_off_reads_back_its_records(tmp_path):
+    for share in [0, 50]:
+        with binlog.open_log_writer(tmp_path, f"c{share}", max_segment_records=2,
+                                    compression=binlog.Compression(type_copies_per_mille=share)) as w:
+            for i in range(5):
+                w.append("t", b"x%d" % i)
+        with binlog.open_log_reader(tmp_path, f"c{share}") as r:
+            assert [bytes(rec.payload) for rec in r] == [b"x%d" % i for i in range(5)]
 
 
 def test_an_options_object_and_keyword_arguments_configure_alike(tmp_path):

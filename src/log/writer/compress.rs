@@ -9,10 +9,11 @@
 //! bytes.
 
 use super::Shared;
-use crate::compressed::{compress_segment, CompressOptions};
+use crate::compressed::compress_segment_with_copies;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::events::{SegmentEvent, SegmentInfo};
 use crate::log::naming;
+use crate::log::Compression;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +36,7 @@ const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// again), else the plain one (a differing copy is kept aside, see
 /// `compress_segment`). Only the writer does this, holding the
 /// log's lock: readers take such a pair as one segment.
-pub(super) fn finish_interrupted(dir: &Path, name: &str, opts: &CompressOptions) -> Result<()> {
+pub(super) fn finish_interrupted(dir: &Path, name: &str, opts: &Compression) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list log directory", e))?;
     let mut removed = false;
     for entry in entries {
@@ -59,7 +60,7 @@ pub(super) fn finish_interrupted(dir: &Path, name: &str, opts: &CompressOptions)
             if plain.exists() {
                 // Verifies the copy: removes the plain file, or the copy
                 // and compresses again.
-                compress_segment(&plain, opts)?;
+                compress(&plain, opts)?;
             }
         }
     }
@@ -67,6 +68,11 @@ pub(super) fn finish_interrupted(dir: &Path, name: &str, opts: &CompressOptions)
         crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "fsync directory", e))?;
     }
     Ok(())
+}
+
+/// Compresses the sealed segment at `path` as the log's options say.
+fn compress(path: &Path, c: &Compression) -> Result<crate::compressed::Converted> {
+    compress_segment_with_copies(path, &c.options(), &c.type_copies(), |_| {})
 }
 
 impl Shared {
@@ -84,7 +90,7 @@ impl Shared {
             let Some(path) = self.take_due(c.after_segments) else {
                 return Ok(());
             };
-            let result = compress_segment(&path, &c.options());
+            let result = compress(&path, &c);
             let mut events = Vec::new();
             let done = self.compressed(&path, result, &mut events);
             self.dispatch(events);

@@ -41,7 +41,7 @@ impl LogWriter {
         // seal, remove or resume segments the first one is working on.
         let lock = lock_log(&dir, name)?;
         #[cfg(feature = "compression")]
-        compress::finish_interrupted(&dir, name, &opts.compression.unwrap_or_default().options())?;
+        compress::finish_interrupted(&dir, name, &opts.compression.unwrap_or_default())?;
         let Found {
             sealed,
             sealed_now,

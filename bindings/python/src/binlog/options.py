@@ -17,11 +17,16 @@ SegmentCallback = Callable[[SegmentInfo], Any]
 class Compression:
     """Compress sealed segments of a log to ``.binlog.zst`` once
     ``after_segments`` newer sealed segments exist; ``level`` is zstd's
-    (0: its default), ``frame_size`` the original bytes per frame (0: 1 MiB)."""
+    (0: its default), ``frame_size`` the original bytes per frame (0: 1 MiB);
+    ``type_copies_per_mille`` the share of a segment's record bytes, in
+    thousandths, that second copies of its rare types may take so that a
+    filter over one reads only its copy (``None``: the default, 50; 0: none;
+    docs/FORMAT.md 17.5)."""
 
     after_segments: int = 0
     level: int = 0
     frame_size: int = 0
+    type_copies_per_mille: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,8 @@ def native_options(options: Options) -> Tuple[Any, List[Any]]:
     if o.compression is not None:
         c = o.compression
         check(lib.binlog_options_set_compression(opts, True, c.after_segments, c.level, c.frame_size))
+        if c.type_copies_per_mille is not None:
+            check(lib.binlog_options_set_compression_type_copies(opts, c.type_copies_per_mille))
     for callback in o.on_segment:
         handle = ffi.new_handle(callback)
         keep.append(handle)

@@ -62,6 +62,7 @@ enum {
     OPT_FLUSH_DELAY_US = 23,
     OPT_COMPRESSION = 24,
     OPT_RETENTION_SHIPPED = 25,
+    OPT_TYPE_COPIES = 26,
 };
 
 /* --------------------------------------------------------------------------
@@ -577,6 +578,13 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
             return;
         }
         rc = binlog_options_set_compression(o, true, (uint64_t)a, (int32_t)b, (uint64_t)c);
+        break;
+    case OPT_TYPE_COPIES:
+        if (a > UINT32_MAX) {
+            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "type copies' share above 1000 per mille");
+            return;
+        }
+        rc = binlog_options_set_compression_type_copies(o, (uint32_t)a);
         break;
     case OPT_RETENTION_SHIPPED:
         rc = binlog_options_set_retention_until_shipped(o, a != 0);

@@ -41,6 +41,7 @@ public final class Options {
     private static final int FLUSH_DELAY_US = 23;
     private static final int COMPRESSION = 24;
     private static final int RETENTION_SHIPPED = 25;
+    private static final int TYPE_COPIES = 26;
 
     /** {@link Builder#flushDelayUs}: records go to the OS only when the buffer fills (and on flush, sync, close). */
     public static final long FLUSH_WHEN_FULL = Long.MAX_VALUE;
@@ -65,6 +66,7 @@ public final class Options {
     private final long[] retentionShipped;
     private final Boolean sealInBackground;
     private final long[] compression;
+    private final Integer typeCopies;
 
     private Options(Builder b) {
         logName = b.logName;
@@ -87,6 +89,7 @@ public final class Options {
         retentionShipped = b.retentionShipped == null ? null : b.retentionShipped.clone();
         sealInBackground = b.sealInBackground;
         compression = b.compression == null ? null : b.compression.clone();
+        typeCopies = b.typeCopies;
     }
 
     public static Builder builder() {
@@ -143,6 +146,9 @@ public final class Options {
             if (compression != null) {
                 nativeSetLong(o, COMPRESSION, compression[0], compression[1], compression[2]);
             }
+            if (typeCopies != null) {
+                nativeSetLong(o, TYPE_COPIES, typeCopies, 0, 0);
+            }
             return o;
         } catch (RuntimeException | Error e) {
             nativeFree(o);
@@ -166,7 +172,8 @@ public final class Options {
                 + ", maxRecordSize=" + maxRecordSize + ", bufferSize=" + bufferSize + ", durability=" + durability
                 + "(" + durabilityParam + "), maxSegmentBytes=" + maxSegmentBytes + ", maxSegmentRecords="
                 + maxSegmentRecords + ", period=" + period + ", sealInBackground=" + sealInBackground
-                + ", compression=" + (compression == null ? "off" : java.util.Arrays.toString(compression)) + "}";
+                + ", compression=" + (compression == null ? "off" : java.util.Arrays.toString(compression))
+                + (typeCopies == null ? "" : ", typeCopies=" + typeCopies) + "}";
     }
 
     /** Builder; not thread-safe. Negative values for unsigned settings fail at once with INVALID_ARGUMENT. */
@@ -191,6 +198,7 @@ public final class Options {
         private long[] retentionShipped;
         private Boolean sealInBackground;
         private long[] compression;
+        private Integer typeCopies;
 
         private Builder() {
         }
@@ -354,6 +362,17 @@ public final class Options {
         public Builder compression(long afterSegments, int level, long frameSize) {
             compression = new long[] {unsigned(afterSegments, "compression afterSegments"), level,
                 unsigned(frameSize, "compression frameSize")};
+            return this;
+        }
+
+        /**
+         * Logs only, with {@link #compression}: the share of each compressed segment's record bytes, in
+         * thousandths, that second copies of its rare types may take, so that a filter over one of them
+         * decompresses only its copy (docs/FORMAT.md 17.5); 50 (5%) unless set, 0 for none. Above 1000, or
+         * without compression, is refused ({@link ErrorCode#INVALID_ARGUMENT}).
+         */
+        public Builder typeCopies(int perMille) {
+            typeCopies = perMille;
             return this;
         }
 

@@ -1,0 +1,100 @@
+//! Verifying a compressed copy while it is written: a second thread reads
+//! each frame back from the file as soon as it is written, decompresses it
+//! and compares it with the segment's bytes, so that compressing and
+//! checking overlap instead of following each other. What it checks is what
+//! a check after the last frame would: the bytes the file holds (read
+//! through the file, as any later read of it is), frame by frame, against
+//! the segment. The seek table, written last, is then checked by opening
+//! the copy and comparing its entries with the frames verified
+//! (`compress::check_layout`).
+
+use super::frame_decoder::FrameDecoder;
+use super::seek_table::FrameEntry;
+use crate::error::{Error, ErrorKind, Result};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::mpsc::Receiver;
+
+/// Frames written and not yet verified, at most: bounds how far the
+/// writer runs ahead (each is re-read from the file, not held in memory).
+pub(super) const FRAMES_AHEAD: usize = 8;
+
+/// Verifies each frame `written` announces (in file order, once its bytes
+/// are in the file `tmp`, read through `copy`) against the segment's bytes
+/// `plain` (the segment at `plain_path`) until the sender is dropped;
+/// returns the frames verified.
+pub(super) fn verify_frames(
+    copy: &File,
+    tmp: &Path,
+    plain: &[u8],
+    plain_path: &Path,
+    written: Receiver<FrameEntry>,
+) -> Result<Vec<FrameEntry>> {
+    let mut decoder = FrameDecoder::new();
+    let (mut compressed, mut ours) = (Vec::new(), Vec::new());
+    let mut verified = Vec::new();
+    for entry in written {
+        compressed.resize(entry.compressed_size as usize, 0);
+        copy.read_exact_at(&mut compressed, entry.compressed_offset)
+            .map_err(|e| Error::io_at(tmp, entry.compressed_offset, "read compressed frame", e))?;
+        decoder.decode(tmp, verified.len(), &entry, &compressed, &mut ours)?;
+        let theirs = usize::try_from(entry.offset)
+            .ok()
+            .and_then(|at| plain.get(at..at.checked_add(ours.len())?));
+        if theirs != Some(&ours[..]) {
+            let what = format!(
+                "the frame at original offset {} differs from {}",
+                entry.offset,
+                plain_path.display()
+            );
+            return Err(Error::file(ErrorKind::Corrupt, tmp, what));
+        }
+        verified.push(entry);
+    }
+    Ok(verified)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compressed::frame_writer::SeekableWriter;
+
+    /// A file of frames compressed from `parts`, and their entries.
+    fn frames_file(name: &str, parts: &[&[u8]]) -> (std::path::PathBuf, Vec<FrameEntry>) {
+        let path = std::env::temp_dir().join(format!("verify-ahead-{}-{name}", std::process::id()));
+        let file = File::create(&path).unwrap();
+        let mut w = SeekableWriter::new(&file, 3).unwrap();
+        let entries = parts.iter().map(|p| w.frame(p).unwrap()).collect();
+        w.finish().unwrap();
+        (path, entries)
+    }
+
+    fn verify(path: &Path, entries: &[FrameEntry], plain: &[u8]) -> Result<Vec<FrameEntry>> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(FRAMES_AHEAD);
+        for e in entries {
+            tx.send(*e).unwrap();
+        }
+        drop(tx);
+        let copy = File::open(path).unwrap();
+        verify_frames(&copy, path, plain, Path::new("seg.binlog"), rx)
+    }
+
+    #[test]
+    fn frames_that_hold_the_segment_are_verified_and_others_refused_with_their_offset() {
+        let (path, entries) = frames_file("ok", &[b"header..", b"records", b"seal"]);
+        let plain = b"header..recordsseal";
+        assert_eq!(verify(&path, &entries, plain).unwrap(), entries);
+        let other = b"header..recordXseal";
+        let e = verify(&path, &entries, other).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+        assert!(e.to_string().contains("original offset 8"), "{e}");
+        let e = verify(&path, &entries, &plain[..12]).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::Corrupt,
+            "a segment shorter than the frames: {e}"
+        );
+        std::fs::remove_file(path).unwrap();
+    }
+}
