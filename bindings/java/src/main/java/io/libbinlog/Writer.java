@@ -25,15 +25,31 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * never closed is closed and freed by a {@link Cleaner} once unreachable,
  * but do close it: until then it holds the segment's lock.
  *
- * <p>Payloads: a direct {@link ByteBuffer} is passed to C in place (no copy);
- * a heap array is copied onto the C stack when small (at most 16 KiB) and
- * otherwise pinned with {@code GetPrimitiveArrayCritical} for the call.
+ * <p>Payloads: a record without metadata whose type name and payload add up
+ * to at most 16 KiB (a direct buffer's payload: at most 512 bytes) is copied,
+ * with its type name, into native memory of the calling thread's own
+ * (allocated at its first such write, grown up to 16 KiB, freed with the
+ * thread), and the JNI call carries only numbers: no JNI array or buffer
+ * function runs. A larger direct {@link ByteBuffer} is passed to C in place
+ * (no copy); a larger heap array is pinned with {@code
+ * GetPrimitiveArrayCritical} for the call (copied instead when writes may
+ * wait for an fdatasync); a record with metadata is copied onto the C stack
+ * when at most 16 KiB. Every form writes the record at the call, as the C
+ * writer does: its sequence number and timestamp are taken then, and the
+ * writer's buffer, flush and durability rules apply to it unchanged.
  * Writing a ByteBuffer consumes it: its position moves to its limit.
  */
 public final class Writer implements AutoCloseable {
     static {
         Binlog.ensureLoaded();
     }
+
+    /**
+     * Direct buffers up to this size (with no metadata) are copied to the thread's
+     * {@link StagingBuffer}: a copy this short costs less than the JNI calls that
+     * find a direct buffer's address and capacity.
+     */
+    static final int DIRECT_COPY_MAX = 512;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     /** binlog_writer_poll_sealed must be called from one thread at a time. */
@@ -207,7 +223,12 @@ public final class Writer implements AutoCloseable {
         int pos = payload.position();
         int len = payload.remaining();
         long seq;
-        if (payload.isDirect()) {
+        if (payload.isDirect() && m == Strings.Packed.NONE && len <= DIRECT_COPY_MAX
+                && StagingBuffer.fits(t.length, len)) {
+            StagingBuffer s = StagingBuffer.ofThisThread(t.length + len);
+            s.put(t, payload, pos, len);
+            seq = staged(s, t.length, len, timestampNs);
+        } else if (payload.isDirect()) {
             long h = enter();
             try {
                 seq = nativeWriteDirect(h, t, payload, pos, len, m.bytes, m.lengths, timestampNs);
@@ -228,9 +249,25 @@ public final class Writer implements AutoCloseable {
 
     private long writeArray(byte[] t, byte[] payload, int off, int len, Strings.Packed m, long ts) {
         Objects.checkFromIndexSize(off, len, payload.length);
+        if (m == Strings.Packed.NONE && StagingBuffer.fits(t.length, len)) {
+            StagingBuffer s = StagingBuffer.ofThisThread(t.length + len);
+            s.put(t, payload, off, len);
+            return staged(s, t.length, len, ts);
+        }
         long h = enter();
         try {
             return nativeWriteArray(h, t, payload, off, len, m.bytes, m.lengths, ts, pin);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Writes the record this thread's staging buffer holds: a type name of typeLen bytes, then the payload. */
+    private long staged(StagingBuffer s, int typeLen, int len, long ts) {
+        long h = enter();
+        try {
+            return nativeWriteStaged(h, s.address, typeLen, len, ts);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -638,6 +675,8 @@ public final class Writer implements AutoCloseable {
 
     private static native long nativeWriteDirect(long h, byte[] type, ByteBuffer data, int pos, int len,
             byte[] metaBytes, int[] metaLens, long timestampNs);
+
+    private static native long nativeWriteStaged(long h, long address, int typeLen, int len, long timestampNs);
 
     private static native long nativeWriteBatch(long h, byte[] typeBytes, int[] typeLens, int[] typeIndex,
             Object data, boolean direct, int pos, int[] lengths, int count, long[] timestampsNs, boolean pin);
