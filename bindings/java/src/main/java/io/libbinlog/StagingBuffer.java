@@ -67,7 +67,7 @@ final class StagingBuffer {
         memory.put(type.length, payload, off, len);
     }
 
-    /** Copies the type name, then {@code len} bytes of {@code payload} from index {@code pos}. */
+    /** Copies the type name, then {@code len} bytes of {@code payload} (direct or heap) from index {@code pos}. */
     void put(byte[] type, ByteBuffer payload, int pos, int len) {
         memory.put(0, type);
         memory.put(type.length, payload, pos, len);

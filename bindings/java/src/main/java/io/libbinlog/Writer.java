@@ -26,12 +26,13 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * but do close it: until then it holds the segment's lock.
  *
  * <p>Payloads: a record without metadata whose type name and payload add up
- * to at most 16 KiB (a direct buffer's payload: at most 512 bytes) is copied,
- * with its type name, into native memory of the calling thread's own
- * (allocated at its first such write, grown up to 16 KiB, freed with the
- * thread), and the JNI call carries only numbers: no JNI array or buffer
- * function runs. A larger direct {@link ByteBuffer} is passed to C in place
- * (no copy); a larger heap array is pinned with {@code
+ * to at most 16 KiB is copied, with its type name, into native memory of the
+ * calling thread's own (allocated at its first such write, grown up to 16
+ * KiB, freed with the thread), from a heap array or any ByteBuffer, and the
+ * JNI call carries only numbers: no JNI array or buffer function runs (one
+ * copy costs less than those up to 16 KiB, direct buffers included). A
+ * larger direct {@link ByteBuffer} is passed to C in place (no copy); a
+ * larger heap array is pinned with {@code
  * GetPrimitiveArrayCritical} for the call (copied instead when writes may
  * wait for an fdatasync); a record with metadata is copied onto the C stack
  * when at most 16 KiB. Every form writes the record at the call, as the C
@@ -43,13 +44,6 @@ public final class Writer implements AutoCloseable {
     static {
         Binlog.ensureLoaded();
     }
-
-    /**
-     * Direct buffers up to this size (with no metadata) are copied to the thread's
-     * {@link StagingBuffer}: a copy this short costs less than the JNI calls that
-     * find a direct buffer's address and capacity.
-     */
-    static final int DIRECT_COPY_MAX = 512;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     /** binlog_writer_poll_sealed must be called from one thread at a time. */
@@ -223,8 +217,7 @@ public final class Writer implements AutoCloseable {
         int pos = payload.position();
         int len = payload.remaining();
         long seq;
-        if (payload.isDirect() && m == Strings.Packed.NONE && len <= DIRECT_COPY_MAX
-                && StagingBuffer.fits(t.length, len)) {
+        if (m == Strings.Packed.NONE && StagingBuffer.fits(t.length, len)) {
             StagingBuffer s = StagingBuffer.ofThisThread(t.length + len);
             s.put(t, payload, pos, len);
             seq = staged(s, t.length, len, timestampNs);

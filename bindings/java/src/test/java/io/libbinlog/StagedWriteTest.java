@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Small writes without metadata go through the calling thread's {@link StagingBuffer}
- * (type name and payload copied to native memory, a JNI call of numbers alone); larger
- * ones and those with metadata take the array and direct-buffer paths. Every size around
+ * (type name and payload copied to native memory, a JNI call of numbers alone), from
+ * arrays and every kind of ByteBuffer; larger ones and those with metadata take the array
+ * and direct-buffer paths. Every size around
  * those limits must write the same records.
  */
 class StagedWriteTest {
@@ -35,13 +36,11 @@ class StagedWriteTest {
         return b;
     }
 
-    /** Lengths on both sides of every limit: the first allocation, the direct-buffer copy, the capacity. */
+    /** Lengths on both sides of every limit: the first allocation and the capacity. */
     private static int[] lengthsAroundTheLimits(int typeLen) {
         int cap = StagingBuffer.CAPACITY - typeLen;
-        int direct = Writer.DIRECT_COPY_MAX;
         int initial = StagingBuffer.INITIAL - typeLen;
-        int[] all = {0, 1, 32, initial - 1, initial, initial + 1, direct - 1, direct, direct + 1, 600,
-            cap - 1, cap, cap + 1, 40_000, 32};
+        int[] all = {0, 1, 32, initial - 1, initial, initial + 1, 600, cap - 1, cap, cap + 1, 40_000, 32};
         return Arrays.stream(all).filter(n -> n >= 0).toArray(); // a long type name leaves no room below INITIAL
     }
 
@@ -64,13 +63,18 @@ class StagedWriteTest {
                     assertEquals(3 + len, heap.position());
                     expected.add(Arrays.copyOfRange(p, 3, 3 + len));
 
+                    ByteBuffer readOnly = ByteBuffer.wrap(p, 2, len).asReadOnlyBuffer(); // no array()
+                    assertEquals(seq++, w.write(type, readOnly));
+                    assertEquals(2 + len, readOnly.position());
+                    expected.add(Arrays.copyOfRange(p, 2, 2 + len));
+
                     ByteBuffer direct = ByteBuffer.allocateDirect(len + 10);
                     direct.put(p).position(7).limit(7 + len);
                     assertEquals(seq++, w.write(type, direct));
                     assertEquals(direct.limit(), direct.position(), "the position moves to the limit");
                     assertEquals(7 + len, direct.limit(), "the limit never moves");
                     expected.add(Arrays.copyOfRange(p, 7, 7 + len));
-                    for (int k = 0; k < 3; k++) {
+                    for (int k = 0; k < 4; k++) {
                         types.add(type);
                     }
                 }
@@ -124,10 +128,12 @@ class StagedWriteTest {
         Path file = dir.resolve("refused.binlog");
         int tooLarge = 400;
         try (Writer w = Writer.openSegment(file, Options.builder().maxRecordSize(256).build())) {
-            assertTrue(StagingBuffer.fits(1, tooLarge) && tooLarge <= Writer.DIRECT_COPY_MAX,
-                    "the refused records are staged ones");
+            assertTrue(StagingBuffer.fits(1, tooLarge), "the refused records are staged ones");
             expect(ErrorCode.RECORD_TOO_LARGE, () -> w.write("t", new byte[tooLarge]));
             ByteBuffer direct = ByteBuffer.allocateDirect(tooLarge);
+            ByteBuffer heap = ByteBuffer.allocate(tooLarge);
+            expect(ErrorCode.RECORD_TOO_LARGE, () -> w.write("t", heap));
+            assertEquals(0, heap.position(), "a failed write leaves the position where it was");
             expect(ErrorCode.RECORD_TOO_LARGE, () -> w.write("t", direct));
             assertEquals(0, direct.position(), "a failed write leaves the position where it was");
             assertEquals(0, w.write("t", new byte[100]), "the writer goes on after a refused record");
