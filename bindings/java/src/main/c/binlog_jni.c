@@ -801,7 +801,8 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteStaged(JNIEnv *env, 
     const uint8_t *base = (const uint8_t *)(intptr_t)address;
     struct meta_args none = {0};
     uint64_t seq = 0;
-    binlog_result rc = write_one(w, (const char *)base, (size_t)type_len, base + type_len, (size_t)len, &none, ts, &seq);
+    binlog_result rc =
+        write_one(w, (const char *)base, (size_t)type_len, base + type_len, (size_t)len, &none, ts, &seq);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         return 0;
