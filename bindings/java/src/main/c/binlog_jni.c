@@ -651,6 +651,15 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeOpenLog(JNIEnv *env, jcla
     return h;
 }
 
+/* What a call that yields a u64 returns to Java: the value, or 0 with an exception thrown. */
+static jlong u64_or_throw(JNIEnv *env, binlog_result rc, uint64_t v) {
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return 0;
+    }
+    return (jlong)v;
+}
+
 /* Writes one record: plain binlog_writer_write without metadata and timestamp, else write_entry. */
 static binlog_result write_one(binlog_writer *w, const char *type, size_t type_len, const uint8_t *payload,
                                size_t len, const struct meta_args *m, jlong ts, uint64_t *seq) {
@@ -803,11 +812,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteStaged(JNIEnv *env, 
     uint64_t seq = 0;
     binlog_result rc =
         write_one(w, (const char *)base, (size_t)type_len, base + type_len, (size_t)len, &none, ts, &seq);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-        return 0;
-    }
-    return (jlong)seq;
+    return u64_or_throw(env, rc, seq);
 }
 
 JNIEXPORT jlong JNICALL Java_io_libbinlog_StagingBuffer_nativeAddress(JNIEnv *env, jclass cls, jobject memory) {
@@ -995,12 +1000,8 @@ static jlong writer_u64(JNIEnv *env, jlong h, binlog_result (*get)(const binlog_
         return 0;
     }
     uint64_t v = 0;
-    binlog_result rc = get(w, &v);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-        return 0;
-    }
-    return (jlong)v;
+    binlog_result rc = get(w, &v); /* before v is read: argument order is unspecified */
+    return u64_or_throw(env, rc, v);
 }
 
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeNextSeq(JNIEnv *env, jclass cls, jlong h) {
