@@ -204,7 +204,9 @@ public final class Writer implements AutoCloseable {
 
     /**
      * Appends the buffer's remaining bytes as a record and moves its position
-     * to its limit. A direct buffer is read in place (zero copy).
+     * to its limit (it stays where it was if the call throws). A small record is
+     * copied to the thread's staging memory (see the class comment); a larger
+     * direct buffer is read in place (zero copy).
      */
     public long write(String type, ByteBuffer payload) {
         return write(type, payload, null, Binlog.TIME_NOW);
