@@ -26,18 +26,19 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * but do close it: until then it holds the segment's lock.
  *
  * <p>Payloads: a record without metadata whose type name and payload add up
- * to at most 16 KiB is copied, with its type name, into native memory of the
- * calling thread's own (allocated at its first such write, grown up to 16
- * KiB, freed with the thread), from a heap array or any ByteBuffer, and the
- * JNI call carries only numbers: no JNI array or buffer function runs (one
- * copy costs less than those up to 16 KiB, direct buffers included). A
- * larger direct {@link ByteBuffer} is passed to C in place (no copy); a
- * larger heap array is pinned with {@code
- * GetPrimitiveArrayCritical} for the call (copied instead when writes may
- * wait for an fdatasync); a record with metadata is copied onto the C stack
- * when at most 16 KiB. Every form writes the record at the call, as the C
- * writer does: its sequence number and timestamp are taken then, and the
- * writer's buffer, flush and durability rules apply to it unchanged.
+ * to at most 16 KiB is copied, with its type name, from a heap array or any
+ * ByteBuffer into native memory of the calling thread's own (512 bytes at
+ * its first such write, grown up to 16 KiB, freed with the thread), and the
+ * JNI call carries only numbers: no JNI array or buffer function runs, and
+ * up to 16 KiB the copy costs less than those (direct buffers included).
+ * Other records, and every record written from a virtual thread, take the
+ * JNI paths: a direct {@link ByteBuffer} is passed to C in place (no copy);
+ * a heap array is copied onto the C stack up to 16 KiB, and above that
+ * pinned with {@code GetPrimitiveArrayCritical} for the call (copied instead
+ * when writes may wait for an fdatasync). Every path writes the record at
+ * the call, as the C writer does: its sequence number and timestamp are
+ * taken then, and the writer's buffer, flush and durability rules apply to
+ * it unchanged.
  * Writing a ByteBuffer consumes it: its position moves to its limit.
  */
 public final class Writer implements AutoCloseable {
@@ -219,8 +220,8 @@ public final class Writer implements AutoCloseable {
         int pos = payload.position();
         int len = payload.remaining();
         long seq;
-        if (m == Strings.Packed.NONE && StagingBuffer.fits(t.length, len)) {
-            StagingBuffer s = StagingBuffer.ofThisThread(t.length + len);
+        StagingBuffer s = staging(t, len, m);
+        if (s != null) {
             s.put(t, payload, pos, len);
             seq = staged(s, t.length, len, timestampNs);
         } else if (payload.isDirect()) {
@@ -244,8 +245,8 @@ public final class Writer implements AutoCloseable {
 
     private long writeArray(byte[] t, byte[] payload, int off, int len, Strings.Packed m, long ts) {
         Objects.checkFromIndexSize(off, len, payload.length);
-        if (m == Strings.Packed.NONE && StagingBuffer.fits(t.length, len)) {
-            StagingBuffer s = StagingBuffer.ofThisThread(t.length + len);
+        StagingBuffer s = staging(t, len, m);
+        if (s != null) {
             s.put(t, payload, off, len);
             return staged(s, t.length, len, ts);
         }
@@ -258,7 +259,19 @@ public final class Writer implements AutoCloseable {
         }
     }
 
-    /** Writes the record this thread's staging buffer holds: a type name of typeLen bytes, then the payload. */
+    /**
+     * The thread's staging buffer for a record of this type name, payload length and
+     * metadata, or null for the other paths: metadata, more than the buffer holds, or
+     * a virtual thread.
+     */
+    private static StagingBuffer staging(byte[] t, int len, Strings.Packed m) {
+        if (m != Strings.Packed.NONE || !StagingBuffer.fits(t.length, len)) {
+            return null;
+        }
+        return StagingBuffer.ofThisThread(t.length + len);
+    }
+
+    /** Writes the record a staging buffer holds: a type name of typeLen bytes, then the payload. */
     private long staged(StagingBuffer s, int typeLen, int len, long ts) {
         long h = enter();
         try {
