@@ -279,6 +279,7 @@ public final class Writer implements AutoCloseable {
         } finally {
             exit();
             Reference.reachabilityFence(this);
+            Reference.reachabilityFence(s); // its memory is what C reads (the thread's ThreadLocal holds it too)
         }
     }
 
