@@ -28,6 +28,7 @@
 #include "io_libbinlog_Binlog.h"
 #include "io_libbinlog_Options.h"
 #include "io_libbinlog_Reader.h"
+#include "io_libbinlog_StagingBuffer.h"
 #include "io_libbinlog_Writer.h"
 
 #define UNUSED(x) (void)(x)
@@ -658,6 +659,15 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeOpenLog(JNIEnv *env, jcla
     return h;
 }
 
+/* What a call that yields a u64 returns to Java: the value, or 0 with an exception thrown. */
+static jlong u64_or_throw(JNIEnv *env, binlog_result rc, uint64_t v) {
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return 0;
+    }
+    return (jlong)v;
+}
+
 /* Writes one record: plain binlog_writer_write without metadata and timestamp, else write_entry. */
 static binlog_result write_one(binlog_writer *w, const char *type, size_t type_len, const uint8_t *payload,
                                size_t len, const struct meta_args *m, jlong ts, uint64_t *seq) {
@@ -792,6 +802,34 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteDirect(JNIEnv *env, 
     meta_free(&m);
     free(theap);
     return (jlong)seq;
+}
+
+/* A record the calling thread staged in its own native memory
+ * (StagingBuffer.java): the type name, then the payload, from address. Its
+ * arguments are numbers alone, so nothing here calls into the JVM unless the
+ * write fails. */
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteStaged(JNIEnv *env, jclass cls, jlong h, jlong address,
+                                                                  jint type_len, jint len, jlong ts) {
+    UNUSED(cls);
+    binlog_writer *w = writer_of(env, h);
+    if (w == NULL) {
+        return 0;
+    }
+    const uint8_t *base = (const uint8_t *)(intptr_t)address;
+    struct meta_args none = {0};
+    uint64_t seq = 0;
+    binlog_result rc =
+        write_one(w, (const char *)base, (size_t)type_len, base + type_len, (size_t)len, &none, ts, &seq);
+    return u64_or_throw(env, rc, seq);
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_StagingBuffer_nativeAddress(JNIEnv *env, jclass cls, jobject memory) {
+    UNUSED(cls);
+    void *base = (*env)->GetDirectBufferAddress(env, memory);
+    if (base == NULL && !pending(env)) {
+        throw_iae(env, "not a direct ByteBuffer (or direct buffer access is unsupported)");
+    }
+    return (jlong)(intptr_t)base;
 }
 
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteBatch(JNIEnv *env, jclass cls, jlong h,
@@ -970,12 +1008,8 @@ static jlong writer_u64(JNIEnv *env, jlong h, binlog_result (*get)(const binlog_
         return 0;
     }
     uint64_t v = 0;
-    binlog_result rc = get(w, &v);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-        return 0;
-    }
-    return (jlong)v;
+    binlog_result rc = get(w, &v); /* before v is read: argument order is unspecified */
+    return u64_or_throw(env, rc, v);
 }
 
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeNextSeq(JNIEnv *env, jclass cls, jlong h) {

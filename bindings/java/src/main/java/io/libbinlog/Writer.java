@@ -25,9 +25,20 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * never closed is closed and freed by a {@link Cleaner} once unreachable,
  * but do close it: until then it holds the segment's lock.
  *
- * <p>Payloads: a direct {@link ByteBuffer} is passed to C in place (no copy);
- * a heap array is copied onto the C stack when small (at most 16 KiB) and
- * otherwise pinned with {@code GetPrimitiveArrayCritical} for the call.
+ * <p>Payloads: a record without metadata whose type name and payload add up
+ * to at most 16 KiB is copied, with its type name, from a heap array or any
+ * ByteBuffer into native memory of the calling thread's own (512 bytes at
+ * its first such write, grown up to 16 KiB, freed with the thread), and the
+ * JNI call carries only numbers: no JNI array or buffer function runs, and
+ * up to 16 KiB the copy costs less than those (direct buffers included).
+ * Other records, and every record written from a virtual thread, take the
+ * JNI paths: a direct {@link ByteBuffer} is passed to C in place (no copy);
+ * a heap array is copied onto the C stack up to 16 KiB, and above that
+ * pinned with {@code GetPrimitiveArrayCritical} for the call (copied instead
+ * when writes may wait for an fdatasync). Every path writes the record at
+ * the call, as the C writer does: its sequence number and timestamp are
+ * taken then, and the writer's buffer, flush and durability rules apply to
+ * it unchanged.
  * Writing a ByteBuffer consumes it: its position moves to its limit.
  */
 public final class Writer implements AutoCloseable {
@@ -194,7 +205,9 @@ public final class Writer implements AutoCloseable {
 
     /**
      * Appends the buffer's remaining bytes as a record and moves its position
-     * to its limit. A direct buffer is read in place (zero copy).
+     * to its limit (it stays where it was if the call throws). A small record is
+     * copied to the thread's staging memory (see the class comment); a larger
+     * direct buffer is read in place (zero copy).
      */
     public long write(String type, ByteBuffer payload) {
         return write(type, payload, null, Binlog.TIME_NOW);
@@ -207,7 +220,11 @@ public final class Writer implements AutoCloseable {
         int pos = payload.position();
         int len = payload.remaining();
         long seq;
-        if (payload.isDirect()) {
+        StagingBuffer s = staging(t, len, m);
+        if (s != null) {
+            s.put(t, payload, pos, len);
+            seq = staged(s, t.length, len, timestampNs);
+        } else if (payload.isDirect()) {
             long h = enter();
             try {
                 seq = nativeWriteDirect(h, t, payload, pos, len, m.bytes, m.lengths, timestampNs);
@@ -228,12 +245,41 @@ public final class Writer implements AutoCloseable {
 
     private long writeArray(byte[] t, byte[] payload, int off, int len, Strings.Packed m, long ts) {
         Objects.checkFromIndexSize(off, len, payload.length);
+        StagingBuffer s = staging(t, len, m);
+        if (s != null) {
+            s.put(t, payload, off, len);
+            return staged(s, t.length, len, ts);
+        }
         long h = enter();
         try {
             return nativeWriteArray(h, t, payload, off, len, m.bytes, m.lengths, ts, pin);
         } finally {
             exit();
             Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * The thread's staging buffer for a record of this type name, payload length and
+     * metadata, or null for the other paths: metadata, more than the buffer holds, or
+     * a virtual thread.
+     */
+    private static StagingBuffer staging(byte[] t, int len, Strings.Packed m) {
+        if (m != Strings.Packed.NONE || !StagingBuffer.fits(t.length, len)) {
+            return null;
+        }
+        return StagingBuffer.ofThisThread(t.length + len);
+    }
+
+    /** Writes the record a staging buffer holds: a type name of typeLen bytes, then the payload. */
+    private long staged(StagingBuffer s, int typeLen, int len, long ts) {
+        long h = enter();
+        try {
+            return nativeWriteStaged(h, s.address, typeLen, len, ts);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+            Reference.reachabilityFence(s); // its memory is what C reads (the thread's ThreadLocal holds it too)
         }
     }
 
@@ -638,6 +684,8 @@ public final class Writer implements AutoCloseable {
 
     private static native long nativeWriteDirect(long h, byte[] type, ByteBuffer data, int pos, int len,
             byte[] metaBytes, int[] metaLens, long timestampNs);
+
+    private static native long nativeWriteStaged(long h, long address, int typeLen, int len, long timestampNs);
 
     private static native long nativeWriteBatch(long h, byte[] typeBytes, int[] typeLens, int[] typeIndex,
             Object data, boolean direct, int pos, int[] lengths, int count, long[] timestampsNs, boolean pin);

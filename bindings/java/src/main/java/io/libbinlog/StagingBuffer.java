@@ -1,0 +1,108 @@
+package io.libbinlog;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.ByteBuffer;
+
+/**
+ * A platform thread's own native memory, where a small write puts its type
+ * name and payload end to end, so that its JNI call carries numbers alone
+ * (the writer, this memory's address, two lengths, a timestamp) and calls
+ * nothing of the JVM's: no array or direct-buffer function, each of which is
+ * a transition into the VM and back.
+ *
+ * <p>One per platform thread that writes a small record ({@link
+ * ThreadLocal}); it serves every {@link Writer}. A write never calls back
+ * into Java, so a thread's buffer serves one call at a time. The memory
+ * starts at {@link #INITIAL} bytes and grows to the largest small write the
+ * thread made, up to {@link #CAPACITY}; it goes with the thread (the direct
+ * buffer's cleaner), and its address stays valid while the thread's
+ * {@link ThreadLocal} entry holds it, that is for the thread's life. Virtual
+ * threads (Java 21 on) get none: one that writes once would pay an
+ * allocation for one write, so their writes take the JNI paths.
+ */
+final class StagingBuffer {
+    static {
+        Binlog.ensureLoaded();
+    }
+
+    /** The most bytes (type name and payload) a write copies here; larger ones take the other paths. */
+    static final int CAPACITY = 16 * 1024;
+    /** The first allocation: records of up to about 500 B never grow it. */
+    static final int INITIAL = 512;
+
+    private static final ThreadLocal<StagingBuffer> OF_THREAD = new ThreadLocal<>();
+    /** {@code Thread.isVirtual()} (Java 21 on), or null where every thread is a platform thread. */
+    private static final MethodHandle IS_VIRTUAL = isVirtualMethod();
+
+    private final ByteBuffer memory;
+    /** The native address of {@link #memory}'s first byte. */
+    final long address;
+
+    private StagingBuffer(int size) {
+        memory = ByteBuffer.allocateDirect(size);
+        address = nativeAddress(memory);
+    }
+
+    /** Whether a record of this type name and payload length goes through a staging buffer. */
+    static boolean fits(int typeLen, int len) {
+        return len <= CAPACITY - typeLen;
+    }
+
+    /** This platform thread's buffer, holding at least {@code size <= CAPACITY} bytes; null on a virtual thread. */
+    static StagingBuffer ofThisThread(int size) {
+        if (onVirtualThread()) {
+            return null; // first: a ThreadLocal's get would give the thread a map of its own
+        }
+        StagingBuffer b = OF_THREAD.get();
+        if (b == null || b.memory.capacity() < size) {
+            b = new StagingBuffer(grown(b == null ? 0 : b.memory.capacity(), size));
+            OF_THREAD.set(b);
+        }
+        return b;
+    }
+
+    private static int grown(int old, int size) {
+        int n = Math.max(INITIAL, old);
+        while (n < size) {
+            n *= 2;
+        }
+        return Math.min(n, CAPACITY);
+    }
+
+    private static MethodHandle isVirtualMethod() {
+        try {
+            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
+                    MethodType.methodType(boolean.class));
+        } catch (NoSuchMethodException | IllegalAccessException e) {
+            return null; // before Java 21
+        }
+    }
+
+    private static boolean onVirtualThread() {
+        if (IS_VIRTUAL == null) {
+            return false;
+        }
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(Thread.currentThread());
+        } catch (Throwable e) {
+            throw new IllegalStateException("Thread.isVirtual failed", e);
+        }
+    }
+
+    /** Copies the type name, then {@code payload[off, off+len)}, to the start of the memory. */
+    void put(byte[] type, byte[] payload, int off, int len) {
+        memory.put(0, type);
+        memory.put(type.length, payload, off, len);
+    }
+
+    /** Copies the type name, then {@code len} bytes of {@code payload} (direct or heap) from index {@code pos}. */
+    void put(byte[] type, ByteBuffer payload, int pos, int len) {
+        memory.put(0, type);
+        memory.put(type.length, payload, pos, len);
+    }
+
+    /** GetDirectBufferAddress, once per buffer. */
+    private static native long nativeAddress(ByteBuffer memory);
+}
