@@ -347,6 +347,8 @@ impl Reader {
     }
 
     /// The seal's summary, when the segment is sealed and its seal is intact.
+    /// A remote object's seal whose checks were put off at open (see
+    /// `open_compressed`) is here until they are made and fail.
     pub fn seal(&self) -> Option<&SealDirectory> {
         self.seal.as_ref()
     }
