@@ -24,10 +24,12 @@ use std::sync::Arc;
 /// How much of an object's end the suffix GET at open fetches: the seek
 /// table and the last frame (the sparse index, the seal directory and the
 /// trailer), 9 KB for a segment of 480,000 records in 1 MiB frames. What
-/// an open reads below it (the header's frame; the `SEAL_BEGIN` frame and
-/// each type's first offset, spread over the seal's per-type arrays; a
-/// last frame larger than this) costs one small ranged GET each, not a
-/// suffix large enough to hold the whole seal.
+/// an open reads below it (the header's frame; a last frame larger than
+/// this) costs one small ranged GET each, not a suffix large enough to
+/// hold the whole seal. The seal's parts spread over its per-type arrays
+/// (the `SEAL_BEGIN` frame, each type's first offset) are checked when
+/// the reader reads there, if the first records name the types
+/// (`Reader::open_compressed`); else each costs a small ranged GET.
 pub const TAIL_BYTES: u64 = 16 << 10;
 /// The first GET after a jump fetches at least this much: a small frame
 /// (the header's, `SEAL_BEGIN`) and the few small frames after it.
@@ -188,5 +190,19 @@ impl Source for RemoteSource {
         }
         let w = &windows[0];
         Ok(copy_from(&w.bytes, w.at, offset, buf))
+    }
+
+    /// In the tail or in one of the windows kept (not in a read-ahead's
+    /// queue: a streaming read does not open segments).
+    fn holds(&self, offset: u64, len: u64) -> bool {
+        let Some(end) = offset.checked_add(len).filter(|&e| e <= self.len) else {
+            return false;
+        };
+        offset >= self.tail_at
+            || self
+                .windows
+                .borrow()
+                .iter()
+                .any(|w| w.at <= offset && end <= w.end())
     }
 }

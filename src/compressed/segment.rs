@@ -13,7 +13,9 @@ use super::seek_table::{FrameEntry, SeekTable};
 use super::source::Source;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{stated_len, SegmentHeader};
-use crate::format::seal::{read_seal_from, SealDirectory, SparseEntry, TRAILER_LEN};
+use crate::format::seal::{
+    read_directory_from, seal_begin_agrees, SealDirectory, SparseEntry, SEAL_BEGIN_LEN, TRAILER_LEN,
+};
 use crate::format::MAX_HEADER_LEN;
 use std::borrow::Cow;
 use std::fs::File;
@@ -41,6 +43,9 @@ pub struct CompressedSegment {
     /// and the sparse index their records are checked against.
     pub(super) copies: CopyState,
     pub(super) copy_sparse: Vec<SparseEntry>,
+    /// Whether the check that the `SEAL_BEGIN` frame agrees with the seal
+    /// was put off at open (see `open_source`): `check_seal_begin` makes it.
+    seal_begin_unchecked: bool,
 }
 
 impl CompressedSegment {
@@ -52,6 +57,13 @@ impl CompressedSegment {
 
     /// Like `open`, for bytes read from `source` (a remote object), named
     /// `name` in errors; with `salvage`, as `open_salvage` opens a file.
+    ///
+    /// Without `salvage`, the check that the `SEAL_BEGIN` frame agrees with
+    /// the seal (`read_seal`) is put off if `source` does not hold that
+    /// frame's bytes yet (a remote object's open fetches its tail and its
+    /// header's frame only; a file holds all its bytes, so a file's open
+    /// checks it): the caller makes it with `check_seal_begin` once it
+    /// reads near there anyway, and it fails then as the open would have.
     pub fn open_source(
         name: PathBuf,
         source: Box<dyn Source>,
@@ -64,7 +76,7 @@ impl CompressedSegment {
         let s = CompressedSegment::with_table(name, source, table);
         match salvage {
             true => s.read_header_and_seal_salvage(),
-            false => s.read_header_and_seal().map(|s| (s, None)),
+            false => s.read_header_and_seal_when_held().map(|s| (s, None)),
         }
     }
 
@@ -72,6 +84,19 @@ impl CompressedSegment {
     fn read_header_and_seal(mut self) -> Result<CompressedSegment> {
         self.read_header()?;
         self.read_seal()?;
+        Ok(self)
+    }
+
+    /// `read_header_and_seal`, the `SEAL_BEGIN` frame's check put off if
+    /// the source does not hold its bytes (see `open_source`).
+    fn read_header_and_seal_when_held(mut self) -> Result<CompressedSegment> {
+        self.read_header()?;
+        self.read_seal_directory()?;
+        let begin = self.seal.records_end;
+        self.seal_begin_unchecked = true;
+        if self.holds(begin, SEAL_BEGIN_LEN as u64) {
+            self.check_seal_begin()?;
+        }
         Ok(self)
     }
 
@@ -152,7 +177,57 @@ impl CompressedSegment {
             bytes_decompressed: 0,
             copies: CopyState::Unread,
             copy_sparse: Vec::new(),
+            seal_begin_unchecked: false,
         }
+    }
+
+    /// Whether the original bytes `offset..offset + len` can be read
+    /// without a request: every frame holding them is cached or at hand in
+    /// the source (`Source::holds`). Bytes past the end are not held.
+    pub fn holds(&self, offset: u64, len: u64) -> bool {
+        let end = offset.checked_add(len.max(1));
+        let Some(last) = end.and_then(|e| self.table.frame_at(e - 1)) else {
+            return false;
+        };
+        let first = self.table.frame_at(offset).expect("before a frame held");
+        (first..=last).all(|i| {
+            let f = &self.table.frames[i];
+            self.cache.contains(i)
+                || self
+                    .file
+                    .holds(f.compressed_offset, u64::from(f.compressed_size))
+        })
+    }
+
+    /// Makes the check of the `SEAL_BEGIN` frame that `open_source` put
+    /// off, if it did: fails as `open` fails on a seal whose `SEAL_BEGIN`
+    /// frame does not agree (`CorruptSeal`, at the trailer's original
+    /// offset), and until it passes, each call makes it again.
+    pub fn check_seal_begin(&mut self) -> Result<()> {
+        if !self.seal_begin_unchecked {
+            return Ok(());
+        }
+        let (len, seal) = (self.original_len(), self.seal.clone());
+        let mut failure = None;
+        let read = |at: usize, n: usize| {
+            if (at as u64)
+                .checked_add(n as u64)
+                .is_none_or(|end| end > len)
+            {
+                return None;
+            }
+            let bytes = self.read_at(at as u64, n);
+            bytes.map(Cow::Owned).map_err(|e| failure = Some(e)).ok()
+        };
+        let agrees = seal_begin_agrees(&seal, read);
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if !agrees {
+            return Err(self.no_intact_seal());
+        }
+        self.seal_begin_unchecked = false;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -381,11 +456,28 @@ impl CompressedSegment {
         Ok(())
     }
 
+    /// Reads the seal: its directory (`read_seal_directory`), then checks
+    /// its `SEAL_BEGIN` frame (as `read_seal_from` does).
+    /// A seal that fails leaves `seal` empty (and nothing to check later).
     fn read_seal(&mut self) -> Result<()> {
+        self.read_seal_directory()?;
+        self.seal_begin_unchecked = true;
+        let checked = self.check_seal_begin();
+        if checked.is_err() {
+            self.seal = SealDirectory::default();
+            self.seal_begin_unchecked = false;
+        }
+        checked
+    }
+
+    /// Reads the seal's trailer and directory (`read_directory_from`), not
+    /// its `SEAL_BEGIN` frame; fails as `read_seal` does if they are not
+    /// intact.
+    fn read_seal_directory(&mut self) -> Result<()> {
         let len = usize::try_from(self.original_len()).map_err(|_| self.too_large())?;
         let header_len = self.header_len as usize;
-        // A read that fails ends `read_seal_from` (`None`); its error is
-        // returned instead of a missing seal.
+        // A read that fails ends `read_directory_from` (`None`); its error
+        // is returned instead of a missing seal.
         let mut failure = None;
         let read = |at: usize, n: usize| {
             if at.checked_add(n).is_none_or(|end| end > len) {
@@ -394,20 +486,23 @@ impl CompressedSegment {
             let bytes = self.read_at(at as u64, n);
             bytes.map(Cow::Owned).map_err(|e| failure = Some(e)).ok()
         };
-        let seal = read_seal_from(len, header_len, read);
+        let seal = read_directory_from(len, header_len, read);
         if let Some(e) = failure {
             return Err(e);
         }
-        self.seal = seal.ok_or_else(|| {
-            let trailer_at = self.original_len().saturating_sub(TRAILER_LEN as u64);
-            Error::at(
-                ErrorKind::CorruptSeal,
-                &self.path,
-                trailer_at,
-                "the decompressed segment has no intact seal (original offset of its trailer)",
-            )
-        })?;
+        self.seal = seal.ok_or_else(|| self.no_intact_seal())?;
         Ok(())
+    }
+
+    /// The error of a seal that is not intact.
+    fn no_intact_seal(&self) -> Error {
+        let trailer_at = self.original_len().saturating_sub(TRAILER_LEN as u64);
+        Error::at(
+            ErrorKind::CorruptSeal,
+            &self.path,
+            trailer_at,
+            "the decompressed segment has no intact seal (original offset of its trailer)",
+        )
     }
 
     fn too_large(&self) -> Error {

@@ -18,6 +18,12 @@ pub trait Source: Send {
     /// or past the end).
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
 
+    /// Whether the bytes `offset..offset + len` are at hand: reading them
+    /// sends no request (a file's always are; a remote object's once a
+    /// GET fetched them). An open puts off checks whose bytes are not
+    /// (see `CompressedSegment::open_source`).
+    fn holds(&self, offset: u64, len: u64) -> bool;
+
     /// Reads exactly `buf.len()` bytes at `offset`; `UnexpectedEof` if the
     /// source ends before.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
@@ -41,5 +47,9 @@ impl Source for File {
 
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         FileExt::read_at(self, buf, offset)
+    }
+
+    fn holds(&self, _offset: u64, _len: u64) -> bool {
+        true
     }
 }

@@ -90,6 +90,10 @@ pub struct Reader {
     /// records end at the directory's `records_end` (no torn tail), and the
     /// directory is used for nothing else (see `sealed`).
     bounding_seal: Option<SealDirectory>,
+    /// Whether `seal` is usable with some of its checks put off (a remote
+    /// object's: see `trust::read_seals_when_held`); `settle_trust` makes
+    /// them.
+    trust_pending: bool,
     /// Whether the sparse index passed its checks (None = not checked yet).
     sparse_usable: Option<bool>,
     /// The sparse index, copied out of the seal when first used (see
@@ -185,7 +189,14 @@ impl Reader {
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let (path, file) = open_segment_file(path)?;
         let (map, decoded, parts) = open_contents(&file, &path, salvage)?;
-        Ok(Reader::of_parts(path, Some(file), map, decoded, parts))
+        Ok(Reader::of_parts(
+            path,
+            Some(file),
+            map,
+            decoded,
+            parts,
+            false,
+        ))
     }
 
     /// A reader of the segment (plain or compressed) in `file`, an open
@@ -193,7 +204,7 @@ impl Reader {
     /// `name` (its URL) in errors; with `salvage`, as `open_salvage`.
     pub fn open_file(name: PathBuf, file: File, salvage: bool) -> Result<Reader> {
         let (map, decoded, parts) = open_contents(&file, &name, salvage)?;
-        let mut r = Reader::of_parts(name, Some(file), map, decoded, parts);
+        let mut r = Reader::of_parts(name, Some(file), map, decoded, parts, false);
         r.skip_damaged(salvage);
         Ok(r)
     }
@@ -203,6 +214,15 @@ impl Reader {
     /// `header_lost`: what `CompressedSegment::open_source` said of a lost
     /// header (with `salvage`, which also skips damaged regions, as
     /// `open_salvage` does).
+    ///
+    /// Without `salvage`, checks of the seal whose bytes the source does
+    /// not hold yet are put off (see `trust::read_seals_when_held`, and
+    /// `CompressedSegment::open_source` for the `SEAL_BEGIN` frame): they
+    /// are made once the reader reaches the end of the records, or before
+    /// a type filter reads through the seal's per-type index, and decide
+    /// then what they decide at an open that makes them: the seal is used
+    /// or not, and a `SEAL_BEGIN` frame that disagrees is the open's
+    /// `CorruptSeal` error, naming the object and the same offset.
     #[cfg(feature = "compression")]
     pub fn open_compressed(
         name: PathBuf,
@@ -213,9 +233,38 @@ impl Reader {
         let d = Decoded::of(segment);
         let parts = decoded_parts(&d, header_lost)?;
         let map = empty_map(&name)?;
-        let mut r = Reader::of_parts(name, None, map, Some(Box::new(d)), parts);
+        let mut r = Reader::of_parts(name, None, map, Some(Box::new(d)), parts, !salvage);
+        if !r.trust_pending {
+            r.settle_seal()?;
+        }
         r.skip_damaged(salvage);
         Ok(r)
+    }
+
+    /// Makes the checks of the seal put off at open, if any (see
+    /// `open_compressed`): a seal that fails them is used from then on
+    /// only as a bound of the records, as if it had failed them at open.
+    pub(super) fn settle_trust(&mut self) {
+        if !std::mem::take(&mut self.trust_pending) {
+            return;
+        }
+        let d = self.seal.as_ref().expect("a seal pending its checks");
+        let (data_start, first_seq) = (self.data_start, self.start_seq);
+        if !trust::usable(&self.original(), data_start, first_seq, d) {
+            self.bounding_seal = self.seal.take();
+        }
+    }
+
+    /// Every check of the seal put off at open: `settle_trust`, and the
+    /// check of a compressed segment's `SEAL_BEGIN` frame (its error, if
+    /// the frame disagrees).
+    pub(super) fn settle_seal(&mut self) -> Result<()> {
+        self.settle_trust();
+        match &self.decoded {
+            #[cfg(feature = "compression")]
+            Some(d) => d.segment.borrow_mut().check_seal_begin(),
+            _ => Ok(()),
+        }
     }
 
     fn of_parts(
@@ -224,9 +273,16 @@ impl Reader {
         map: Mmap,
         decoded: Option<Box<Decoded>>,
         (header, data_start, start_seq, damages): HeaderParts,
+        defer_trust: bool,
     ) -> Reader {
         let original = original_of(file.as_ref(), &map, decoded.as_deref());
-        let (seal, bounding_seal) = read_seals(&original, data_start, start_seq);
+        let (seal, bounding_seal, trust_pending) = match defer_trust {
+            true => trust::read_seals_when_held(&original, data_start, start_seq),
+            false => {
+                let (seal, bounding) = read_seals(&original, data_start, start_seq);
+                (seal, bounding, false)
+            }
+        };
         let end = seal
             .as_ref()
             .or(bounding_seal.as_ref())
@@ -246,6 +302,7 @@ impl Reader {
             data_start,
             seal,
             bounding_seal,
+            trust_pending,
             sparse_usable: None,
             sparse_index: Vec::new(),
             end,
@@ -290,6 +347,8 @@ impl Reader {
     }
 
     /// The seal's summary, when the segment is sealed and its seal is intact.
+    /// A remote object's seal whose checks were put off at open (see
+    /// `open_compressed`) is here until they are made and fail.
     pub fn seal(&self) -> Option<&SealDirectory> {
         self.seal.as_ref()
     }
@@ -487,6 +546,7 @@ impl Reader {
             self.filter = None;
             return;
         }
+        self.settle_trust();
         let mut f = TypeFilter::new(
             names,
             self.seal.as_ref(),

@@ -50,6 +50,18 @@ impl Original<'_> {
         }
     }
 
+    /// Whether `len` original bytes at `offset` are at hand: reading them
+    /// sends no request (see `CompressedSegment::holds`; a file's and a
+    /// copy's always are).
+    #[cfg_attr(not(feature = "compression"), allow(unused_variables))]
+    pub fn holds(&self, offset: u64, len: u64) -> bool {
+        match self {
+            Original::File { .. } | Original::Bytes(_) => true,
+            #[cfg(feature = "compression")]
+            Original::Compressed(s) => s.borrow().holds(offset, len),
+        }
+    }
+
     /// `check` applied to the frame at `at`, read with its CRC checked, in
     /// the bytes below `end`.
     pub fn check_frame(

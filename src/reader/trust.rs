@@ -1,13 +1,15 @@
 //! Which parts of a CRC-valid seal a reader may trust. Checksums show a
 //! seal was written whole, not that a writer wrote it truthfully: a hostile
 //! or miswritten seal with valid checksums must not make a reader return
-//! wrong records. These checks run once (at open, or at a first seek) and
-//! cost no scan; a seal or sparse index that fails one is not used, and
-//! the reader scans instead.
+//! wrong records. These checks run once (at open, or at a first seek; for
+//! a remote object, some once the bytes they read are fetched anyway: see
+//! `read_seals_when_held`) and cost no scan; a seal or sparse index that
+//! fails one is not used, and the reader scans instead.
 
 use super::original::Original;
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
-use crate::format::seal::{self, SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
+use crate::format::seal::{self, SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
+use crate::format::FRAME_HEADER_LEN;
 use std::borrow::Cow;
 
 /// The seal of a segment (its `original` bytes), if it passes
@@ -36,16 +38,150 @@ pub(super) fn read_seals(
     data_start: usize,
     first_seq: u64,
 ) -> (Option<SealDirectory>, Option<SealDirectory>) {
-    match read_bounding_seal(original, data_start) {
+    sort_seal(
+        original,
+        data_start,
+        first_seq,
+        read_bounding_seal(original, data_start),
+    )
+}
+
+/// `read_seals`'s `(usable, bounding)` of the bounding seal `bounding`.
+fn sort_seal(
+    original: &Original<'_>,
+    data_start: usize,
+    first_seq: u64,
+    bounding: Option<SealDirectory>,
+) -> (Option<SealDirectory>, Option<SealDirectory>) {
+    match bounding {
         Some(d) if usable(original, data_start, first_seq, &d) => (Some(d), None),
         bounding => (None, bounding),
     }
 }
 
+/// Like `read_seals`, for a segment whose bytes are not all at hand (a
+/// remote object's: each read elsewhere is a GET). If the checks of
+/// `read_seal` would read bytes not held (the `SEAL_BEGIN` frame, a
+/// type's first offset), and the records the segment starts with, held,
+/// define every type the directory names with records, by the names it
+/// gives them (`names_defined_as_named`), the directory is returned as
+/// usable with `true`: the checks were put off, and `usable` makes them.
+/// Otherwise `read_seals`' answer, with `false`.
+///
+/// Why a seal so far checked is enough to read by until then: the
+/// directory's trailer and frame are intact, its counts agree with its
+/// sequence numbers, and it names every type as the record that defines
+/// it (proved from the start of the records, which is all that naming
+/// needs: `types_defined_as_named` proves the names through each type's
+/// first offset). What is left unproved is where the seal's parts say
+/// they are, and those are used through checks of their own: a seek
+/// through the sparse index lands only on an entry that leads to its
+/// record (`sparse_entry_leads_to_its_record`), and every record is
+/// returned only after its CRC and sequence number are checked. So no
+/// record is returned differently from what its writer wrote. The
+/// checks put off still decide what they decide today, once made: at
+/// the end of the records (the tail, and `SEAL_BEGIN`'s error) and before
+/// a type filter reads through the per-type index.
+pub(super) fn read_seals_when_held(
+    original: &Original<'_>,
+    data_start: usize,
+    first_seq: u64,
+) -> (Option<SealDirectory>, Option<SealDirectory>, bool) {
+    let bounding = read_bounding_seal(original, data_start);
+    if let Some(d) = bounding.as_ref().filter(|d| !checks_held(original, d)) {
+        if counts_agree(d, first_seq) && names_defined_as_named(original, data_start, first_seq, d)
+        {
+            return (bounding, None, true);
+        }
+    }
+    let (usable, bounding) = sort_seal(original, data_start, first_seq, bounding);
+    (usable, bounding, false)
+}
+
+/// Whether every byte the checks of `usable` read at the seal's end (the
+/// `SEAL_BEGIN` frame, each type's first offset) is at hand.
+fn checks_held(original: &Original<'_>, d: &SealDirectory) -> bool {
+    original.holds(d.records_end, SEAL_BEGIN_LEN as u64)
+        && d.types
+            .iter()
+            .filter(|t| t.count > 0)
+            .all(|t| original.holds(t.array_offset, 8))
+}
+
+/// Whether the records from `data_start` on (numbered from `first_seq`),
+/// read only as far as they are at hand, define every type the
+/// directory `d` lists with records, in id order, by the names `d` gives
+/// them, before any record of a type not yet defined; the types `d`
+/// lists without records all come after. Every record read is intact
+/// and numbered in order. A compressed segment's frames are cut after
+/// the record that defines the last type (when it is near the start),
+/// so the header's frame and the one after it usually hold them.
+fn names_defined_as_named(
+    original: &Original<'_>,
+    data_start: usize,
+    first_seq: u64,
+    d: &SealDirectory,
+) -> bool {
+    let named = d.types.iter().take_while(|t| t.count > 0).count();
+    if d.types[named..].iter().any(|t| t.count > 0) {
+        return false;
+    }
+    let Ok(end) = usize::try_from(d.records_end) else {
+        return false;
+    };
+    let (mut at, mut seq, mut defined) = (data_start, first_seq, 0);
+    while defined < named {
+        let Some(total) = held_frame_len(original, at, end) else {
+            return false;
+        };
+        let mut defines = false;
+        let in_order = original.check_frame(at, end, |f| match f {
+            FrameAt::Frame {
+                kind: KIND_RECORD,
+                body,
+                ..
+            } => frame::decode_record(body).is_some_and(|r| {
+                let id = r.type_id as usize;
+                defines = r.defines.is_some();
+                r.seq == seq
+                    && match r.defines {
+                        Some(name) => id == defined && d.types[id].name.as_bytes() == name,
+                        None => id < defined,
+                    }
+            }),
+            _ => false,
+        });
+        if !in_order {
+            return false;
+        }
+        defined += usize::from(defines);
+        (at, seq) = (at + total, seq + 1);
+    }
+    true
+}
+
+/// The length of the frame at `at` (below `end`), if its bytes are at hand.
+fn held_frame_len(original: &Original<'_>, at: usize, end: usize) -> Option<usize> {
+    if at.checked_add(FRAME_HEADER_LEN)? > end
+        || !original.holds(at as u64, FRAME_HEADER_LEN as u64)
+    {
+        return None;
+    }
+    let head = original.read_part(at as u64, FRAME_HEADER_LEN)?;
+    let body = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+    let total = FRAME_HEADER_LEN.checked_add(body)?;
+    (at.checked_add(total)? <= end && original.holds(at as u64, total as u64)).then_some(total)
+}
+
 /// Whether the directory `d` (its trailer and directory frame intact) is
 /// a usable seal: its `SEAL_BEGIN` frame agrees (`seal::read_seal_from`),
 /// and it passes the checks of `read_seal`.
-fn usable(original: &Original<'_>, data_start: usize, first_seq: u64, d: &SealDirectory) -> bool {
+pub(super) fn usable(
+    original: &Original<'_>,
+    data_start: usize,
+    first_seq: u64,
+    d: &SealDirectory,
+) -> bool {
     seal::seal_begin_agrees(d, part_reader(original))
         && counts_agree(d, first_seq)
         && types_defined_as_named(original, data_start, d)
