@@ -4,12 +4,15 @@
 //! a hostile length never drives an allocation.
 
 pub mod checked_frames;
+#[cfg(target_arch = "x86_64")]
+mod cpu_flag;
 pub mod cursor;
 pub mod frame;
 pub mod header;
 pub mod seal;
 mod small_crc;
 pub mod varint;
+#[cfg(binlog_wide_crc)]
 mod wide_crc;
 
 /// The first eight bytes of every segment. Like PNG's signature: the high
@@ -57,13 +60,14 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// thread (see `writer::write_behind`); readers keep `crc32`.
 #[inline(always)]
 pub fn crc32_sealing(bytes: &[u8]) -> u32 {
-    match small_crc::crc32(bytes) {
-        Some(crc) => crc,
-        None => match wide_crc::crc32(bytes) {
-            Some(crc) => crc,
-            None => crc32_any(bytes),
-        },
+    if let Some(crc) = small_crc::crc32(bytes) {
+        return crc;
     }
+    #[cfg(binlog_wide_crc)]
+    if let Some(crc) = wide_crc::crc32(bytes) {
+        return crc;
+    }
+    crc32_any(bytes)
 }
 
 /// `crc32` with `crc32fast`, out of line: the callers inline only the

@@ -8,9 +8,9 @@
 //! Generic Polynomials Using PCLMULQDQ" (and in `crc32fast`).
 
 #[cfg(target_arch = "x86_64")]
-use std::arch::x86_64 as arch;
+use super::cpu_flag::CpuFlag;
 #[cfg(target_arch = "x86_64")]
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::arch::x86_64 as arch;
 
 /// Inputs longer than this are left to `crc32fast`, whose
 /// four-way fold is faster there.
@@ -35,36 +35,16 @@ pub fn crc32(bytes: &[u8]) -> Option<u32> {
 }
 
 /// Whether the CPU has what `fold_small` uses (SSE2 is in every x86_64),
-/// asked once: one load and a compare a call (the standard library's cache
-/// costs about nine instructions a feature).
+/// asked once.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) fn has_clmul() -> bool {
-    match CLMUL.load(Ordering::Relaxed) {
-        CLMUL_UNKNOWN => detect_clmul(),
-        known => known == CLMUL_PRESENT,
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-static CLMUL: AtomicU8 = AtomicU8::new(CLMUL_UNKNOWN);
-#[cfg(target_arch = "x86_64")]
-const CLMUL_UNKNOWN: u8 = 0;
-#[cfg(target_arch = "x86_64")]
-const CLMUL_PRESENT: u8 = 1;
-#[cfg(target_arch = "x86_64")]
-const CLMUL_ABSENT: u8 = 2;
-
-#[cfg(target_arch = "x86_64")]
-#[cold]
-#[inline(never)]
-fn detect_clmul() -> bool {
-    let present = std::arch::is_x86_feature_detected!("pclmulqdq")
-        && std::arch::is_x86_feature_detected!("sse4.1")
-        && std::arch::is_x86_feature_detected!("ssse3");
-    let known = if present { CLMUL_PRESENT } else { CLMUL_ABSENT };
-    CLMUL.store(known, Ordering::Relaxed);
-    present
+    static CLMUL: CpuFlag = CpuFlag::new();
+    CLMUL.get(|| {
+        std::arch::is_x86_feature_detected!("pclmulqdq")
+            && std::arch::is_x86_feature_detected!("sse4.1")
+            && std::arch::is_x86_feature_detected!("ssse3")
+    })
 }
 
 /// The key pair (low, high) that folds a 128-bit block forward by 128 bits.
@@ -161,17 +141,21 @@ pub(super) fn fold(a: arch::__m128i, b: arch::__m128i, keys: arch::__m128i) -> a
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// `len` bytes that differ at every position (a CRC test's input).
+    pub fn varied(len: u32) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i.wrapping_mul(151) >> 3) as u8 ^ i as u8)
+            .collect()
+    }
 
     /// Every small length, over bytes that differ at every position, and
     /// over all-ones and all-zero bytes: the same CRC as `crc32fast`.
     #[test]
     fn small_crc_is_crc32fast_s() {
-        let varied: Vec<u8> = (0..300u32)
-            .map(|i| (i.wrapping_mul(151) >> 3) as u8 ^ i as u8)
-            .collect();
-        for bytes in [varied, vec![0xff; 300], vec![0; 300]] {
+        for bytes in [varied(300), vec![0xff; 300], vec![0; 300]] {
             for len in 0..=SMALL_MAX + 20 {
                 for start in [0, 1, 7] {
                     let input = &bytes[start..start + len];

@@ -5,11 +5,15 @@
 //! instruction; this folds 64. Same constants scheme as `small_crc`: the
 //! key pair that folds a 128-bit block forward by `D` bits is
 //! `(x^(D+32), x^(D-32)) mod P`, bit-reflected and shifted left by one.
+//!
+//! Built only by Rust 1.89 or later (`binlog_wide_crc`, set by build.rs),
+//! where these intrinsics are stable: hence the MSRV lint is off here.
+#![allow(clippy::incompatible_msrv)]
 
 #[cfg(target_arch = "x86_64")]
-use std::arch::x86_64 as arch;
+use super::cpu_flag::CpuFlag;
 #[cfg(target_arch = "x86_64")]
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::arch::x86_64 as arch;
 
 /// Shorter inputs are left to `small_crc` and `crc32fast`: four 64-byte
 /// lanes need 256 bytes to start.
@@ -30,35 +34,16 @@ pub fn crc32(bytes: &[u8]) -> Option<u32> {
     None
 }
 
-/// Whether the CPU has what `fold_wide` uses, asked once (as `small_crc`
-/// asks for its own).
+/// Whether the CPU has what `fold_wide` uses, asked once.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn has_wide_clmul() -> bool {
-    match WIDE.load(Ordering::Relaxed) {
-        UNKNOWN => detect_wide_clmul(),
-        known => known == PRESENT,
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-static WIDE: AtomicU8 = AtomicU8::new(UNKNOWN);
-#[cfg(target_arch = "x86_64")]
-const UNKNOWN: u8 = 0;
-#[cfg(target_arch = "x86_64")]
-const PRESENT: u8 = 1;
-#[cfg(target_arch = "x86_64")]
-const ABSENT: u8 = 2;
-
-#[cfg(target_arch = "x86_64")]
-#[cold]
-#[inline(never)]
-fn detect_wide_clmul() -> bool {
-    let present = std::arch::is_x86_feature_detected!("vpclmulqdq")
-        && std::arch::is_x86_feature_detected!("avx512f")
-        && super::small_crc::has_clmul();
-    WIDE.store(if present { PRESENT } else { ABSENT }, Ordering::Relaxed);
-    present
+    static WIDE: CpuFlag = CpuFlag::new();
+    WIDE.get(|| {
+        std::arch::is_x86_feature_detected!("vpclmulqdq")
+            && std::arch::is_x86_feature_detected!("avx512f")
+            && super::small_crc::has_clmul()
+    })
 }
 
 /// Key pairs (low, high) folding a 128-bit block forward by 2048 bits (four
@@ -152,9 +137,7 @@ mod tests {
     /// CRC as `crc32fast`.
     #[test]
     fn wide_crc_is_crc32fast_s() {
-        let varied: Vec<u8> = (0..5000u32)
-            .map(|i| (i.wrapping_mul(151) >> 3) as u8 ^ i as u8)
-            .collect();
+        let varied = super::super::small_crc::tests::varied(5000);
         let lengths = (WIDE_MIN - 2..=1100).chain([2047, 2048, 2049, 4096, 4900]);
         for bytes in [varied, vec![0xff; 5000], vec![0; 5000]] {
             for len in lengths.clone() {
