@@ -43,8 +43,8 @@ pub(super) fn is_first_half(job: &Job, unit: u64) -> bool {
 /// nothing, and one that caught up idles until it is. Holding only when
 /// the thread had time to spare (it waited for the first half at least as
 /// long as its last write kept it busy) left a writer about as fast as its
-/// thread with a quarter of its pieces unpaired, in 1 MiB folios, and a
-/// rare type read through the index about twice as slow
+/// thread with a tenth to over a quarter of its pieces unpaired, in 1 MiB
+/// folios, and a rare type read through the index 1.4-1.8 times as slow
 /// (docs/PERFORMANCE.md, e).
 pub(super) fn take_second_half(shared: &Shared, due: Option<Instant>) -> Option<Job> {
     let waited = Instant::now() + shared.pair_wait;
