@@ -14,6 +14,13 @@ const SOVERSION: &str = "0";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // `format::wide_crc` uses the AVX-512 carry-less multiplication
+    // intrinsics, stable from Rust 1.89; an older compiler (the crate's
+    // rust-version is older) builds the library without it.
+    println!("cargo:rustc-check-cfg=cfg(binlog_wide_crc)");
+    if rustc_minor().is_some_and(|minor| minor >= 89) {
+        println!("cargo:rustc-cfg=binlog_wide_crc");
+    }
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
         return;
     }
@@ -22,6 +29,21 @@ fn main() {
     if let Some(dir) = profile_dir() {
         link_soname_in_build_tree(&dir, &soname);
     }
+}
+
+/// The compiler's minor version (`rustc 1.MINOR.PATCH`).
+fn rustc_minor() -> Option<u32> {
+    let rustc = std::env::var_os("RUSTC")?;
+    let out = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()?;
+    String::from_utf8(out.stdout)
+        .ok()?
+        .split('.')
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// target/<profile>, where Cargo puts libbinlog.so: OUT_DIR is

@@ -59,8 +59,7 @@ fn raw_file(path: &Path, chunk: usize) {
 /// batches of 256 (as fast as it goes), or one at a time with a pause of a
 /// millisecond after each 12 KiB (a writer that fills a buffer in over 80
 /// ms, many times what its write-behind thread takes to write one, even in
-/// a debug build: with a pause per 60 KiB a debug build's thread sometimes
-/// paired only 5 of the 7 pieces, see `take_second_half` in src/writer/write_behind/pair.rs).
+/// a debug build).
 /// The slow writer has no flush delay: with one (10 ms by default) it
 /// hands its buffer over before it fills, in pieces no folio spans
 /// (docs/PERFORMANCE.md, "The flush delay and 2 MiB folios").
@@ -114,14 +113,13 @@ fn a_segment_written_with_the_default_buffer_is_mapped_in_2_mib_pages() {
         return;
     }
     assert_eq!(two_kib, PIECES * 2048, "every piece of the raw 2 MiB file");
-    // The write-behind thread waits for a second half only when it has time
-    // to spare, as it has with the slow writer: then every piece is a pair
-    // but the first (which holds the segment's header, written on its own)
-    // and the last (which ends with the seal).
+    // The write-behind thread waits for every second half: with the slow
+    // writer every piece is a pair but the first (which holds the segment's
+    // header, written on its own) and the last (which ends with the seal).
     let want = (PIECES - 2) * 2048;
     assert!(slow_kib >= want, "slow writer: {slow_kib} KiB, want {want}");
-    // A busy thread pairs what is queued: how much depends on how the two
-    // threads' speeds compare on a loaded machine (5 of 7 runs beside a
-    // benchmark had 2048-10240 KiB; 14336 on an idle one), but never none.
+    // A fast writer's pairs: a first half whose second comes later than
+    // the flush delay (10 ms: a loaded machine's debug build) goes alone,
+    // so how many depends on the machine, but never none.
     assert!(fast_kib >= 2048, "fast writer: {fast_kib} KiB, want a pair");
 }

@@ -208,7 +208,7 @@ pub fn seal_frames(buf: &mut [u8]) {
     while pos < buf.len() {
         let len = u32::from_le_bytes(buf[pos..pos + 4].try_into().expect("4 bytes")) as usize;
         let body = pos + FRAME_HEADER_LEN..pos + FRAME_HEADER_LEN + len;
-        let crc = super::crc32(&buf[body.clone()]);
+        let crc = super::crc32_sealing(&buf[body.clone()]);
         buf[pos + 4..pos + 8].copy_from_slice(&crc.to_le_bytes());
         pos = body.end;
     }
@@ -235,7 +235,7 @@ pub fn whole_frames_len(buf: &[u8]) -> usize {
 pub fn seal_frame(out: &mut [u8], start: usize) -> usize {
     let body = &out[start + FRAME_HEADER_LEN..];
     debug_assert!(body.len() as u64 <= MAX_BODY_LEN);
-    let crc = super::crc32(body);
+    let crc = super::crc32_sealing(body);
     let len = body.len() as u32;
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());

@@ -8,9 +8,9 @@
 //! Generic Polynomials Using PCLMULQDQ" (and in `crc32fast`).
 
 #[cfg(target_arch = "x86_64")]
-use std::arch::x86_64 as arch;
+use super::cpu_flag::CpuFlag;
 #[cfg(target_arch = "x86_64")]
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::arch::x86_64 as arch;
 
 /// Inputs longer than this are left to `crc32fast`, whose
 /// four-way fold is faster there.
@@ -35,42 +35,21 @@ pub fn crc32(bytes: &[u8]) -> Option<u32> {
 }
 
 /// Whether the CPU has what `fold_small` uses (SSE2 is in every x86_64),
-/// asked once: one load and a compare a call (the standard library's cache
-/// costs about nine instructions a feature).
+/// asked once.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) fn has_clmul() -> bool {
-    match CLMUL.load(Ordering::Relaxed) {
-        CLMUL_UNKNOWN => detect_clmul(),
-        known => known == CLMUL_PRESENT,
-    }
+    static CLMUL: CpuFlag = CpuFlag::new();
+    CLMUL.get(|| {
+        std::arch::is_x86_feature_detected!("pclmulqdq")
+            && std::arch::is_x86_feature_detected!("sse4.1")
+            && std::arch::is_x86_feature_detected!("ssse3")
+    })
 }
 
+/// The key pair (low, high) that folds a 128-bit block forward by 128 bits.
 #[cfg(target_arch = "x86_64")]
-static CLMUL: AtomicU8 = AtomicU8::new(CLMUL_UNKNOWN);
-#[cfg(target_arch = "x86_64")]
-const CLMUL_UNKNOWN: u8 = 0;
-#[cfg(target_arch = "x86_64")]
-const CLMUL_PRESENT: u8 = 1;
-#[cfg(target_arch = "x86_64")]
-const CLMUL_ABSENT: u8 = 2;
-
-#[cfg(target_arch = "x86_64")]
-#[cold]
-#[inline(never)]
-fn detect_clmul() -> bool {
-    let present = std::arch::is_x86_feature_detected!("pclmulqdq")
-        && std::arch::is_x86_feature_detected!("sse4.1")
-        && std::arch::is_x86_feature_detected!("ssse3");
-    let known = if present { CLMUL_PRESENT } else { CLMUL_ABSENT };
-    CLMUL.store(known, Ordering::Relaxed);
-    present
-}
-
-#[cfg(target_arch = "x86_64")]
-const K3: i64 = 0x1751997d0;
-#[cfg(target_arch = "x86_64")]
-const K4: i64 = 0x0ccaa009e;
+pub(super) const BY_128: (i64, i64) = (0x1751997d0, 0x0ccaa009e);
 #[cfg(target_arch = "x86_64")]
 const K5: i64 = 0x163cd6124;
 #[cfg(target_arch = "x86_64")]
@@ -86,17 +65,32 @@ const U_PRIME: i64 = 0x1F7011641;
 #[inline]
 #[target_feature(enable = "pclmulqdq", enable = "sse4.1", enable = "ssse3")]
 pub(super) unsafe fn fold_small(data: &[u8]) -> u32 {
+    debug_assert!((SMALL_MIN..=SMALL_MAX).contains(&data.len()));
+    let first: &[u8; 16] = data[..16].try_into().expect("16 bytes");
+    // SAFETY: 16 readable bytes; the load needs no alignment.
+    let first = unsafe { arch::_mm_loadu_si128(first.as_ptr().cast()) };
+    // The initial CRC state, all ones, goes into the first block.
+    let x = arch::_mm_xor_si128(first, arch::_mm_cvtsi32_si128(-1));
+    // SAFETY: the features `fold_tail` needs are enabled here.
+    unsafe { fold_tail(x, data, 16) }
+}
+
+/// The CRC-32 of `data` whose first `at` bytes (at least 16) are folded
+/// into `x`: the remaining 16-byte blocks folded in by 128 bits, the
+/// partial last block from a load of the last 16 bytes, then reduced to 32
+/// bits (Barrett).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "pclmulqdq", enable = "sse4.1", enable = "ssse3")]
+pub(super) unsafe fn fold_tail(mut x: arch::__m128i, data: &[u8], mut at: usize) -> u32 {
     let len = data.len();
-    debug_assert!((SMALL_MIN..=SMALL_MAX).contains(&len));
+    debug_assert!(at >= 16 && at <= len);
     let load = |at: usize| -> arch::__m128i {
         let block: &[u8; 16] = data[at..at + 16].try_into().expect("16 bytes");
         // SAFETY: 16 readable bytes; the load needs no alignment.
         unsafe { arch::_mm_loadu_si128(block.as_ptr().cast()) }
     };
-    let k3k4 = arch::_mm_set_epi64x(K4, K3);
-    // The initial CRC state, all ones, goes into the first block.
-    let mut x = arch::_mm_xor_si128(load(0), arch::_mm_cvtsi32_si128(-1));
-    let mut at = 16;
+    let k3k4 = arch::_mm_set_epi64x(BY_128.1, BY_128.0);
     while len - at >= 16 {
         x = fold(x, load(at), k3k4);
         at += 16;
@@ -140,24 +134,28 @@ pub(super) unsafe fn fold_small(data: &[u8]) -> u32 {
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "pclmulqdq")]
-fn fold(a: arch::__m128i, b: arch::__m128i, keys: arch::__m128i) -> arch::__m128i {
+pub(super) fn fold(a: arch::__m128i, b: arch::__m128i, keys: arch::__m128i) -> arch::__m128i {
     let lo = arch::_mm_clmulepi64_si128(a, keys, 0x00);
     let hi = arch::_mm_clmulepi64_si128(a, keys, 0x11);
     arch::_mm_xor_si128(arch::_mm_xor_si128(b, lo), hi)
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// `len` bytes that differ at every position (a CRC test's input).
+    pub fn varied(len: u32) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i.wrapping_mul(151) >> 3) as u8 ^ i as u8)
+            .collect()
+    }
 
     /// Every small length, over bytes that differ at every position, and
     /// over all-ones and all-zero bytes: the same CRC as `crc32fast`.
     #[test]
     fn small_crc_is_crc32fast_s() {
-        let varied: Vec<u8> = (0..300u32)
-            .map(|i| (i.wrapping_mul(151) >> 3) as u8 ^ i as u8)
-            .collect();
-        for bytes in [varied, vec![0xff; 300], vec![0; 300]] {
+        for bytes in [varied(300), vec![0xff; 300], vec![0; 300]] {
             for len in 0..=SMALL_MAX + 20 {
                 for start in [0, 1, 7] {
                     let input = &bytes[start..start + len];

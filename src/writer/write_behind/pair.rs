@@ -8,9 +8,8 @@
 //! fault and an unmap of one entry, not of 16 as in the 1 MiB folios of
 //! 1 MiB writes. (A 2 MiB buffer gets the same folios but slows the writer
 //! down: docs/PERFORMANCE.md.) The first half waits only while nobody waits
-//! for it (a flush, a sync or a close writes it at once, alone), for at
-//! most `PAIR_WAIT_MAX`, and only when the thread has time to spare (see
-//! `take_second_half`).
+//! for it (a flush, a sync or a close writes it at once, alone) and for at
+//! most `PAIR_WAIT_MAX` (see `take_second_half`).
 
 use super::write::write_remainder;
 use super::Shared;
@@ -32,29 +31,22 @@ pub(super) fn is_first_half(job: &Job, unit: u64) -> bool {
     job.buf.len() as u64 == unit && job.offset % (2 * unit) == 0
 }
 
-/// The job after a pair's first half, sealed, if it is queued, or, if
-/// `may_wait`, once it is, but no later than the first half's `due` time
-/// (its oldest record's flush deadline, which the hand-off does not move)
-/// nor than `pair_wait` from now; `None` otherwise, and when the writer
-/// waits for the first half (a flush, sync or close) or the thread is to
-/// stop: the first half is then written alone.
+/// The job after a pair's first half, sealed, once it is queued, but no
+/// later than the first half's `due` time (its oldest record's flush
+/// deadline, which the hand-off does not move) nor than `pair_wait` from
+/// now; `None` then, and when the writer waits for the first half (a
+/// flush, sync or close) or the thread is to stop: the first half is then
+/// written alone.
 ///
-/// Waiting with the first half is free only while the thread has time to
-/// spare: the caller (`thread::write_jobs`) may wait when the thread waited
-/// for the first half at least as long as its last job kept it busy. After
-/// a pair that job wrote 2 MiB, so a writer that fills a buffer in less
-/// than about four times what the thread spends on one gets only some of
-/// its pieces paired (it alternates): counting the wait for the second half
-/// too, to pair every piece of such writers, made small records in large
-/// batches slower. A thread that is the bottleneck and idles while it
-/// waits loses that time for good (small records in large batches, whose
-/// CRCs the thread fills in, were slower when it always waited than when
-/// it never did). When it has work queued it pairs without waiting.
-pub(super) fn take_second_half(
-    shared: &Shared,
-    may_wait: bool,
-    due: Option<Instant>,
-) -> Option<Job> {
+/// Every first half waits, even on a thread that is the writer's
+/// bottleneck: a busy thread finds the second half queued and loses
+/// nothing, and one that caught up idles until it is. Holding only when
+/// the thread had time to spare (it waited for the first half at least as
+/// long as its last write kept it busy) left a writer about as fast as its
+/// thread with a tenth to over a quarter of its pieces unpaired, in 1 MiB
+/// folios, and a rare type read through the index 1.4-1.8 times as slow
+/// (docs/PERFORMANCE.md, e).
+pub(super) fn take_second_half(shared: &Shared, due: Option<Instant>) -> Option<Job> {
     let waited = Instant::now() + shared.pair_wait;
     let deadline = due.map_or(waited, |due| due.min(waited));
     let mut queue = shared.queue.lock();
@@ -63,7 +55,7 @@ pub(super) fn take_second_half(
             break job;
         }
         let awaited = queue.waiting_for.is_some_and(|n| queue.in_flight() > n);
-        if !may_wait || queue.stop || awaited || Instant::now() >= deadline {
+        if queue.stop || awaited || Instant::now() >= deadline {
             return None;
         }
         shared.work.wait_until(&mut queue, deadline);
@@ -164,6 +156,34 @@ mod tests {
             expected,
             "both come back, in order"
         );
+        assert_eq!(std::fs::read(&t.path).unwrap(), expected);
+    }
+
+    /// A first half queued while the thread writes the buffer before it
+    /// (a thread with no time to spare) waits for its second half too.
+    #[test]
+    fn a_first_half_queued_behind_a_write_waits_for_its_second_half() {
+        let t = TestFile::new("behind-pair-busy");
+        let wb = start_pairing(t.file.try_clone().unwrap());
+        let zeros = vec![0u8; UNIT as usize];
+        std::fs::write(&t.path, &zeros).unwrap();
+        let (x, a, b) = (
+            unit_job(1, UNIT),
+            unit_job(2, 2 * UNIT),
+            unit_job(3, 3 * UNIT),
+        );
+        let expected = [zeros, x.buf.clone(), a.buf.clone(), b.buf.clone()].concat();
+        wb.submit(x);
+        wb.submit(a);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(
+            t.path.metadata().unwrap().len(),
+            2 * UNIT,
+            "the second half before it is written, the first half held"
+        );
+        wb.submit(b);
+        let finished = wb.take_finished(0);
+        assert!(finished.failed.is_none());
         assert_eq!(std::fs::read(&t.path).unwrap(), expected);
     }
 

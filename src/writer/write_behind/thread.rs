@@ -8,7 +8,6 @@ use crate::writer::job::{Failed, Job};
 use crate::writer::prealloc::Prealloc;
 use std::fs::File;
 use std::panic::{self, AssertUnwindSafe};
-use std::time::{Duration, Instant};
 
 /// The thread's body. A panic in it (a bug) must not leave the writer
 /// waiting forever for a job: the thread ends, the jobs in flight are
@@ -28,44 +27,32 @@ pub(super) fn thread_main(shared: &Shared, file: &File, prealloc: &mut Prealloc)
 
 /// Writes jobs until told to stop.
 fn write_jobs(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
-    // How long the last job kept the thread busy (sealing and writing; see
-    // `pair::take_second_half`).
-    let mut busy = Duration::ZERO;
-    while let Some((mut job, idle)) = wait_for_job(shared) {
-        let may_wait_for_pair = idle >= busy;
-        let sealing = Instant::now();
+    while let Some(mut job) = wait_for_job(shared) {
         job.seal();
-        busy = sealing.elapsed();
         let second = if shared
             .pair_unit
             .is_some_and(|u| pair::is_first_half(&job, u))
         {
-            pair::take_second_half(shared, may_wait_for_pair, job.due)
+            pair::take_second_half(shared, job.due)
         } else {
             None
         };
-        let writing = Instant::now();
         let (first, result) = write_job(file, prealloc, job, second);
-        busy += writing.elapsed();
         report(shared, first, result);
     }
 }
 
-/// The next job, and how long the thread waited for it; `None` once the
-/// thread is to stop.
-fn wait_for_job(shared: &Shared) -> Option<(Job, Duration)> {
-    let mut idle = Duration::ZERO;
+/// The next job; `None` once the thread is to stop.
+fn wait_for_job(shared: &Shared) -> Option<Job> {
     let mut queue = shared.queue.lock();
     loop {
         if let Some(job) = queue.take_next_job() {
-            return Some((job, idle));
+            return Some(job);
         }
         if queue.stop {
             return None;
         }
-        let since = Instant::now();
         shared.work.wait(&mut queue);
-        idle += since.elapsed();
     }
 }
 
