@@ -19,6 +19,9 @@
 //! the `--bench` argument `cargo bench` gives), it does the same on 4 MiB
 //! segments: a check that it still runs, in `make test`.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use binlog::compressed::{compress_segment_with, CompressOptions, CompressedSegment, Step};
 use binlog::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
 use binlog::{Options, Reader, Writer};
@@ -273,22 +276,28 @@ fn scan(path: &Path, len: u64) -> f64 {
 /// Prints the figures; returns them as JSON members.
 fn measure_reading(name: &str, seg: &Path, zst: &Path, len: u64) -> String {
     let (mut plain_s, mut zst_s, mut rss) = (Vec::new(), Vec::new(), 0);
-    let mut cli_ratios = Vec::new();
+    let (mut cli_ratios, mut cpu_ms_mb, mut own_ms_mb) = (Vec::new(), Vec::new(), Vec::new());
+    let ms_mb = |secs: f64| secs * 1e3 / (len as f64 / 1e6);
     for _ in 0..ROUNDS {
         plain_s.push(reader_scan(seg).0);
+        let (cpu, own) = (common::cpu_seconds(), common::thread_cpu_seconds());
         let (secs, grew) = reader_scan(zst);
+        cpu_ms_mb.push(ms_mb(common::cpu_seconds() - cpu));
+        own_ms_mb.push(ms_mb(common::thread_cpu_seconds() - own));
         zst_s.push(secs);
         cli_ratios.push(zstd_cli_decompress(zst) / secs);
         rss = rss.max(grew);
     }
-    let cli_ratio = median(cli_ratios);
+    let (cli_ratio, cpu_ms_mb) = (median(cli_ratios), median(cpu_ms_mb));
+    let own_ms_mb = median(own_ms_mb);
     let (plain_gbs, zst_gbs) = (
         len as f64 / median(plain_s) / 1e9,
         len as f64 / median(zst_s.clone()) / 1e9,
     );
     println!(
         "{name}: Reader full scan, every CRC checked: compressed {zst_gbs:.2} GB/s of original bytes \
-         (target >= 1), {cli_ratio:.2}x the speed of `zstd -d` to /dev/null; plain {plain_gbs:.2} GB/s; \
+         (target >= 1), {cpu_ms_mb:.3} CPU ms per original MB ({own_ms_mb:.3} on the reader's thread), {cli_ratio:.2}x the speed \
+         of `zstd -d` to /dev/null; plain {plain_gbs:.2} GB/s; \
          resident set grew {:.1} MiB while scanning the compressed {:.0} MiB segment",
         rss as f64 / 1048576.0,
         len as f64 / 1048576.0
@@ -320,7 +329,7 @@ fn measure_reading(name: &str, seg: &Path, zst: &Path, len: u64) -> String {
         seek_us.median, seek_bytes.median, seek_us.max, seek_bytes.max
     );
     format!(
-        r#""reader_scan_gb_s":{zst_gbs:.3},"reader_scan_vs_zstd_d":{cli_ratio:.3},"plain_scan_gb_s":{plain_gbs:.3},"scan_rss_growth_bytes":{rss},"filter_type":"{}","filter_share":{:.4},"filter_ratio":{filter_ratio:.2},"filter_bytes":{filtered_bytes},"copy_bytes":{copy_bytes},"reader_open_us":{open_us:.1},"reader_open_bytes":{open_bytes},"reader_seek_us":{:.1},"reader_seek_us_max":{:.1},"reader_seek_bytes":{:.0},"reader_seek_bytes_max":{:.0}"#,
+        r#""reader_scan_gb_s":{zst_gbs:.3},"reader_scan_cpu_ms_per_mb":{cpu_ms_mb:.4},"reader_scan_own_thread_cpu_ms_per_mb":{own_ms_mb:.4},"reader_scan_vs_zstd_d":{cli_ratio:.3},"plain_scan_gb_s":{plain_gbs:.3},"scan_rss_growth_bytes":{rss},"filter_type":"{}","filter_share":{:.4},"filter_ratio":{filter_ratio:.2},"filter_bytes":{filtered_bytes},"copy_bytes":{copy_bytes},"reader_open_us":{open_us:.1},"reader_open_bytes":{open_bytes},"reader_seek_us":{:.1},"reader_seek_us_max":{:.1},"reader_seek_bytes":{:.0},"reader_seek_bytes_max":{:.0}"#,
         rare.0, rare.1, seek_us.median, seek_us.max, seek_bytes.median, seek_bytes.max
     )
 }

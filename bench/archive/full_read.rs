@@ -6,6 +6,7 @@
 
 use crate::client::Client;
 use crate::common::s3::S3Server;
+use crate::common::{cpu_seconds, thread_cpu_seconds};
 use crate::median;
 use crate::seek::remote_log;
 use crate::upload::Object;
@@ -22,6 +23,7 @@ pub fn measure(server: &S3Server, object: &Object, rounds: usize) -> String {
     let client = Client::new(server);
     let log = remote_log(server, &object.prefix);
     let (mut ratios, mut read_s, mut get_s) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut cpu_ms_mb, mut own_ms_mb) = (Vec::new(), Vec::new());
     let mut last = Read { gets: 0, bytes: 0 };
     for round in 0..=rounds {
         let plain_get = || {
@@ -30,10 +32,19 @@ pub fn measure(server: &S3Server, object: &Object, rounds: usize) -> String {
             assert_eq!(got.len() as u64, object.bytes);
             t.elapsed().as_secs_f64()
         };
+        // Seconds, and CPU ms per MB of the object: the process's, and
+        // the reader's thread's.
         let read = |last: &mut Read| {
+            let ms_mb = |secs: f64| secs * 1e3 / (object.bytes as f64 / 1e6);
+            let (cpu, own) = (cpu_seconds(), thread_cpu_seconds());
             let t = Instant::now();
             *last = read_all(&log, object);
-            t.elapsed().as_secs_f64()
+            let secs = t.elapsed().as_secs_f64();
+            let cpu = (
+                ms_mb(cpu_seconds() - cpu),
+                ms_mb(thread_cpu_seconds() - own),
+            );
+            (secs, cpu)
         };
         let (r, g) = match round % 2 {
             0 => (read(&mut last), plain_get()),
@@ -42,7 +53,10 @@ pub fn measure(server: &S3Server, object: &Object, rounds: usize) -> String {
                 (read(&mut last), g)
             }
         };
+        let (r, (cpu, own)) = r;
         if round > 0 {
+            cpu_ms_mb.push(cpu);
+            own_ms_mb.push(own);
             ratios.push(g / r);
             read_s.push(r);
             get_s.push(g);
@@ -55,16 +69,18 @@ pub fn measure(server: &S3Server, object: &Object, rounds: usize) -> String {
     };
     let mb_s = |s: Vec<f64>| object.bytes as f64 / median(s) / 1e6;
     let (ratio, read_mb_s, get_mb_s) = (median(ratios), mb_s(read_s), mb_s(get_s));
+    let (cpu_ms_mb, own_ms_mb) = (median(cpu_ms_mb), median(own_ms_mb));
     println!(
         "full read, {name} object of {:.1} MB (RemoteLog::open_reader, next to the end): {} GETs, \
          {:.1} MB fetched, {read_mb_s:.0} MB/s of the object vs one plain GET {get_mb_s:.0} MB/s: \
-         {ratio:.2}x (median of {rounds} pairs; target >= 0.80)",
+         {ratio:.2}x (median of {rounds} pairs; target >= 0.80); the reader's process used \
+         {cpu_ms_mb:.2} CPU ms per MB of the object ({own_ms_mb:.2} on the reader's thread)",
         object.bytes as f64 / 1e6,
         last.gets,
         last.bytes as f64 / 1e6,
     );
     format!(
-        r#""full_read_{name}":{{"object_bytes":{},"gets":{},"bytes_fetched":{},"read_mb_s":{read_mb_s:.1},"plain_get_mb_s":{get_mb_s:.1},"ratio":{ratio:.3}}}"#,
+        r#""full_read_{name}":{{"object_bytes":{},"gets":{},"bytes_fetched":{},"read_mb_s":{read_mb_s:.1},"plain_get_mb_s":{get_mb_s:.1},"ratio":{ratio:.3},"cpu_ms_per_object_mb":{cpu_ms_mb:.3},"own_thread_cpu_ms_per_object_mb":{own_ms_mb:.3}}}"#,
         object.bytes, last.gets, last.bytes
     )
 }

@@ -73,11 +73,16 @@ fn main() {
         logs.mean_bytes(true) as f64 / 1e6,
     );
     let mut results = Vec::new();
-    for compressed in [false, true] {
+    // `--full-read-only`: the full reads alone (the uploads and seeks
+    // measured by other runs), for a change to the reading of objects.
+    let full_read_only = std::env::args().any(|a| a == "--full-read-only");
+    for compressed in [false, true].into_iter().filter(|_| !full_read_only) {
         results.push(upload::measure(&server, &logs, compressed, size.rounds));
     }
     let shipped = upload::ship_for_reading(&server, &logs);
-    results.push(seek::measure(&server, &shipped.compressed));
+    if !full_read_only {
+        results.push(seek::measure(&server, &shipped.compressed));
+    }
     for object in [&shipped.compressed, &shipped.plain] {
         results.push(full_read::measure(&server, object, size.rounds));
     }

@@ -570,3 +570,27 @@ pub fn try_flock(f: &std::fs::File) -> bool {
     // SAFETY: flock on a descriptor owned by `f`.
     unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
+
+/// CPU seconds this process has used so far: user and system, all its
+/// threads (a benchmark's CPU time per byte, steadier than its speed on a
+/// loaded host).
+pub fn cpu_seconds() -> f64 {
+    rusage_seconds(libc::RUSAGE_SELF)
+}
+
+/// CPU seconds the calling thread has used so far (what of a benchmark's
+/// CPU time was on its own thread, not on threads working ahead of it).
+pub fn thread_cpu_seconds() -> f64 {
+    rusage_seconds(libc::RUSAGE_THREAD)
+}
+
+fn rusage_seconds(who: libc::c_int) -> f64 {
+    // SAFETY: getrusage fills the plain struct it is given.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut u);
+        u
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
