@@ -88,7 +88,26 @@ pub fn of_bytes(bytes: &[u8]) -> Digest {
 }
 
 /// The digest of everything `read` yields; errors name `path`.
-pub fn of_reader(mut read: impl Read, path: &Path, doing: &str) -> Result<Digest> {
+pub fn of_reader(read: impl Read, path: &Path, doing: &str) -> Result<Digest> {
+    each_part(read, path, doing, |_| ())
+}
+
+/// Everything `read` yields (`expected` bytes, as far as the caller
+/// knows) and its digest, each part hashed as it is read, while it is
+/// still in the cache; errors name `path`.
+pub fn read_all(read: impl Read, path: &Path, expected: u64) -> Result<(Vec<u8>, Digest)> {
+    let mut all = Vec::with_capacity(expected as usize);
+    let digest = each_part(read, path, "read", |part| all.extend_from_slice(part))?;
+    Ok((all, digest))
+}
+
+/// Calls `f` on each part `read` yields and returns the digest of them all.
+fn each_part(
+    mut read: impl Read,
+    path: &Path,
+    doing: &str,
+    mut f: impl FnMut(&[u8]),
+) -> Result<Digest> {
     let mut h = Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -99,6 +118,7 @@ pub fn of_reader(mut read: impl Read, path: &Path, doing: &str) -> Result<Digest
             Err(e) => return Err(Error::io_at(path, h.bytes(), doing, e)),
         };
         h.update(&buf[..n]);
+        f(&buf[..n]);
     }
     Ok(h.finish())
 }
@@ -129,6 +149,8 @@ mod tests {
         );
         let streamed = of_reader(&b"abc"[..], Path::new("x"), "read").unwrap();
         assert_eq!(streamed, d);
+        let (read, digest) = read_all(&b"abc"[..], Path::new("x"), 1).unwrap();
+        assert_eq!((read.as_slice(), &digest), (&b"abc"[..], &d));
         let mut parts = Hasher::new();
         parts.update(b"a");
         parts.update(b"");
