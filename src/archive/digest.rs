@@ -88,26 +88,7 @@ pub fn of_bytes(bytes: &[u8]) -> Digest {
 }
 
 /// The digest of everything `read` yields; errors name `path`.
-pub fn of_reader(read: impl Read, path: &Path, doing: &str) -> Result<Digest> {
-    each_part(read, path, doing, |_| ())
-}
-
-/// Everything `read` yields (`expected` bytes, as far as the caller
-/// knows) and its digest, each part hashed as it is read, while it is
-/// still in the cache; errors name `path`.
-pub fn read_all(read: impl Read, path: &Path, expected: u64) -> Result<(Vec<u8>, Digest)> {
-    let mut all = Vec::with_capacity(expected as usize);
-    let digest = each_part(read, path, "read", |part| all.extend_from_slice(part))?;
-    Ok((all, digest))
-}
-
-/// Calls `f` on each part `read` yields and returns the digest of them all.
-fn each_part(
-    mut read: impl Read,
-    path: &Path,
-    doing: &str,
-    mut f: impl FnMut(&[u8]),
-) -> Result<Digest> {
+pub fn of_reader(mut read: impl Read, path: &Path, doing: &str) -> Result<Digest> {
     let mut h = Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -118,10 +99,29 @@ fn each_part(
             Err(e) => return Err(Error::io_at(path, h.bytes(), doing, e)),
         };
         h.update(&buf[..n]);
-        f(&buf[..n]);
     }
     Ok(h.finish())
 }
+
+/// Everything `read` yields (`expected` bytes, as far as the caller
+/// knows) and its digest, each part hashed as it is read, while it is
+/// still in the cache; errors name `path`.
+pub fn read_all(mut read: impl Read, path: &Path, expected: u64) -> Result<(Vec<u8>, Digest)> {
+    let mut all = Vec::with_capacity(expected as usize);
+    let mut h = Hasher::new();
+    loop {
+        let start = all.len();
+        match read.by_ref().take(PART).read_to_end(&mut all) {
+            Ok(0) => break,
+            Ok(_) => h.update(&all[start..]),
+            Err(e) => return Err(Error::io_at(path, h.bytes(), "read", e)),
+        }
+    }
+    Ok((all, h.finish()))
+}
+
+/// The bytes `read_all` reads and hashes at a time.
+const PART: u64 = 1 << 20;
 
 /// The digest of what a compressed segment's file decompresses to (the
 /// seek table is a skippable frame: it decompresses to nothing).
