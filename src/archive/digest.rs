@@ -103,6 +103,26 @@ pub fn of_reader(mut read: impl Read, path: &Path, doing: &str) -> Result<Digest
     Ok(h.finish())
 }
 
+/// Everything `read` yields (`expected` bytes, as far as the caller
+/// knows) and its digest, each part hashed as it is read, while it is
+/// still in the cache; errors name `path`.
+pub fn read_all(mut read: impl Read, path: &Path, expected: u64) -> Result<(Vec<u8>, Digest)> {
+    let mut all = Vec::with_capacity(expected as usize);
+    let mut h = Hasher::new();
+    loop {
+        let start = all.len();
+        match read.by_ref().take(PART).read_to_end(&mut all) {
+            Ok(0) => break,
+            Ok(_) => h.update(&all[start..]),
+            Err(e) => return Err(Error::io_at(path, h.bytes(), "read", e)),
+        }
+    }
+    Ok((all, h.finish()))
+}
+
+/// The bytes `read_all` reads and hashes at a time.
+const PART: u64 = 1 << 20;
+
 /// The digest of what a compressed segment's file decompresses to (the
 /// seek table is a skippable frame: it decompresses to nothing).
 pub fn of_decompressed(file: &std::fs::File, path: &Path) -> Result<Digest> {
@@ -129,6 +149,8 @@ mod tests {
         );
         let streamed = of_reader(&b"abc"[..], Path::new("x"), "read").unwrap();
         assert_eq!(streamed, d);
+        let (read, digest) = read_all(&b"abc"[..], Path::new("x"), 1).unwrap();
+        assert_eq!((read.as_slice(), &digest), (&b"abc"[..], &d));
         let mut parts = Hasher::new();
         parts.update(b"a");
         parts.update(b"");

@@ -16,7 +16,10 @@
 //!
 //! A segment goes SEALED (on disk, not in the journal) -> UPLOADING (a PUT
 //! may have reached the bucket) -> UPLOADED (the object was read back by
-//! HEAD: same size and hash) -> LOCAL_DELETED (its file removed). `through
+//! HEAD: same size and hash) -> LOCAL_DELETED (its file removed). Two
+//! segments may be UPLOADING at once: the next one's line is stored while
+//! one goes up, its PUT sent only once the one before is verified
+//! (shipper/pipeline.rs). `through
 //! N`: every segment up to N is uploaded and none is local any more (the
 //! LOCAL_DELETED lines folded, so the journal stays small). The journal
 //! is a record, not the truth: the bucket is. Without it (removed, or its

@@ -67,19 +67,25 @@ pub fn record_count(s: &SealedSegment) -> Result<u64> {
         .ok_or_else(|| Error::file(crate::ErrorKind::CorruptSeal, &s.path, "no usable seal"))
 }
 
-/// A segment's metadata as shipped, from its file's bytes in `bytes` (the
-/// whole file) or, for a large file, read from the file (`bytes` None).
-/// Only the file's bytes are hashed: a compressed segment is not
-/// decompressed (its plain hash is left out, see metadata.rs).
-pub fn describe(log: &str, s: &SealedSegment, bytes: Option<&[u8]>) -> Result<ObjectMetadata> {
-    let object = match bytes {
-        Some(b) => digest::of_bytes(b),
-        None => {
-            let f = std::fs::File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
-            digest::of_reader(f, &s.path, "read segment")?
-        }
-    };
+/// A segment's metadata as shipped, its file read to hash it. Only the
+/// file's bytes are hashed: a compressed segment is not decompressed (its
+/// plain hash is left out, see metadata.rs).
+pub fn describe(log: &str, s: &SealedSegment) -> Result<ObjectMetadata> {
+    let f = std::fs::File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
+    let object = digest::of_reader(f, &s.path, "read segment")?;
     Ok(metadata(log, s, record_count(s)?, &object))
+}
+
+/// A segment's file's bytes, `size` of them as far as the caller knows,
+/// and its metadata as shipped (see `describe`), the file read once.
+pub fn read_and_describe(
+    log: &str,
+    s: &SealedSegment,
+    size: u64,
+) -> Result<(Vec<u8>, ObjectMetadata)> {
+    let f = std::fs::File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
+    let (bytes, object) = digest::read_all(f, &s.path, size)?;
+    Ok((bytes, metadata(log, s, record_count(s)?, &object)))
 }
 
 /// The SHA-256 of the plain segment `s` holds: its file's (as `mine`,

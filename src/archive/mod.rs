@@ -20,7 +20,9 @@
 //!   bucket since its upload stops the shipper with `Corrupt`, naming the
 //!   object; its segment stays local and the journal no longer counts it
 //!   as uploaded (retention of a shipped log keeps it too).
-//! - Each step is in the journal (journal.rs) before and after it happens;
+//! - Each step is in the journal (journal.rs) before and after it happens
+//!   (UPLOADING stored before the first byte of the PUT, UPLOADED after
+//!   the HEAD; shipper/pipeline.rs says what may be on disk when);
 //!   a shipper killed anywhere resumes from the journal, the local
 //!   segments and a listing of the bucket (the startup scan), and rebuilds
 //!   the journal from them if it is lost.
@@ -40,8 +42,8 @@
 //! Threads and fork(): each [`Shipper`] owns a tokio current-thread
 //! runtime that runs only inside its calls (no worker threads; between
 //! calls nothing runs). During `ship_once` a scoped thread reads and
-//! hashes the next segment while one goes up (ended before the call
-//! returns). A reader streaming a compressed object runs a read-ahead
+//! hashes the next segment and stores its UPLOADING while one goes up
+//! (ended before the call returns). A reader streaming a compressed object runs a read-ahead
 //! thread (read_ahead.rs) while it reads on sequentially; it ends after
 //! its GET in flight once the reader moves elsewhere or is dropped. The HTTP client may resolve host names on tokio's
 //! blocking pool: threads started on demand during a call and ended after

@@ -65,7 +65,9 @@ impl Shipper {
     /// missing, damaged, of another destination, or wrong.
     pub(super) fn startup_scan(&mut self) -> Result<()> {
         let to = self.remote.location().to_string();
-        let old = Journal::load(&self.journal_path)?
+        let stored = Journal::load(&self.journal_path)?;
+        let old = stored
+            .clone()
             .filter(|j| j.log == self.log && j.to == to)
             .unwrap_or_else(|| Journal::new(&self.log, &to));
         let remote = self.remote_segments()?;
@@ -114,8 +116,16 @@ impl Shipper {
             }
         }
         fresh.fold();
+        // Stored unless the file says so already (or, absent, would say
+        // nothing).
+        let unchanged = match &stored {
+            Some(j) => *j == fresh,
+            None => fresh == Journal::new(&self.log, &to) && !self.journal_path.exists(),
+        };
         self.journal = fresh;
-        self.journal.store(&self.journal_path)?;
+        if !unchanged {
+            self.journal.store(&self.journal_path)?;
+        }
         bad_copy.map_or(Ok(()), Err)
     }
 
@@ -154,7 +164,7 @@ impl Shipper {
         let prefix = log_prefix(&self.remote.location().prefix, &self.log);
         let key = format!("{prefix}{name}");
         let url = self.remote.location().url_of(&key);
-        let mine = local::describe(&self.log, s, None)?;
+        let mine = local::describe(&self.log, s)?;
         let Some((size, theirs)) = self.remote.head(&key)? else {
             return Ok(Err(Error::file(
                 ErrorKind::NotFound,

@@ -1,0 +1,167 @@
+//! The order of a pass's uploads: segment N+1 is read, hashed and its
+//! UPLOADING stored durably on a worker thread while segment N goes up,
+//! so that neither the hash nor the journal's fsync waits for the network
+//! nor the network for them.
+//!
+//! What the journal on disk can say at any moment, the order each segment
+//! keeps: its UPLOADING is stored before the first byte of its PUT is
+//! sent, its UPLOADED only after the HEAD verified its object. Across
+//! segments, N+1's UPLOADING may be stored while N is still UPLOADING (at
+//! most two such lines; UPLOADING says a PUT may have reached the bucket,
+//! and one that never did is found absent at startup). N+1's PUT starts
+//! only after N's HEAD verified it, so the bucket holds the segments in
+//! order. UPLOADED(N) is stored with the UPLOADING of N+2, or by
+//! `store_journal` at the end of the pass.
+
+use super::{ShipReport, Shipper, Step};
+use crate::archive::journal::{Entry, Journal, State};
+use crate::archive::local::{self, SealedSegment};
+use crate::archive::metadata::ObjectMetadata;
+use crate::archive::object_name::segment_key;
+use crate::archive::remote::Created;
+use crate::error::{Error, ErrorKind, Result};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+
+/// A sealed segment made ready to go up, its UPLOADING stored: its file's
+/// bytes (a segment at most `multipart_threshold` long; a larger one is
+/// read part by part as it is sent), the metadata its object gets, its
+/// key, and its journal line.
+pub(super) struct Staged {
+    pub bytes: Option<Vec<u8>>,
+    pub meta: ObjectMetadata,
+    pub key: String,
+    pub uploading: Entry,
+}
+
+/// What the worker needs to know of the shipper.
+struct Stager<'a> {
+    log: &'a str,
+    prefix: &'a str,
+    multipart_threshold: u64,
+    journal_path: &'a Path,
+}
+
+impl Stager<'_> {
+    /// Reads and describes (hashes) segment `s`: what `Shipper::upload`
+    /// needs before its first request. It touches neither the journal nor
+    /// the bucket.
+    fn prepare(&self, s: &SealedSegment) -> Result<Staged> {
+        let size = std::fs::metadata(&s.path)
+            .map_err(|e| Error::io(&s.path, "stat", e))?
+            .len();
+        let (bytes, meta) = match size <= self.multipart_threshold {
+            true => local::read_and_describe(self.log, s, size).map(|(b, m)| (Some(b), m))?,
+            false => (None, local::describe(self.log, s)?),
+        };
+        let key = segment_key(
+            self.prefix,
+            self.log,
+            s.segment_no,
+            s.first_seq,
+            s.compressed,
+        );
+        let uploading = journal_entry(s.segment_no, State::Uploading, &key, &meta);
+        Ok(Staged {
+            bytes,
+            meta,
+            key,
+            uploading,
+        })
+    }
+
+    /// For each segment of `pending`, in order: prepares it, takes the
+    /// journal as the shipper has it from `journals` (sent before the
+    /// segment before goes up), adds its UPLOADING line, stores it
+    /// durably, and hands the segment over through `staged`. Stops when
+    /// the shipper stops listening.
+    fn run(
+        &self,
+        pending: &[&SealedSegment],
+        journals: Receiver<Journal>,
+        staged: SyncSender<Result<Staged>>,
+    ) {
+        for s in pending {
+            let prepared = self.prepare(s);
+            let Ok(mut journal) = journals.recv() else {
+                break; // the uploads stopped
+            };
+            let ready = prepared.and_then(|p| {
+                journal.set(p.uploading.clone());
+                journal.store(self.journal_path)?;
+                Ok(p)
+            });
+            if staged.send(ready).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Segment `segment_no`'s journal line in `state`, its object at `key`.
+pub(super) fn journal_entry(
+    segment_no: u64,
+    state: State,
+    key: &str,
+    meta: &ObjectMetadata,
+) -> Entry {
+    Entry {
+        segment_no,
+        state,
+        object: key.rsplit('/').next().unwrap_or(key).to_string(),
+        bytes: meta.bytes,
+        sha256: meta.sha256.clone(),
+    }
+}
+
+impl Shipper {
+    /// Uploads the segments `pending`, in order, each with `upload`, the
+    /// next one staged on a scoped thread meanwhile (see the module doc;
+    /// at most two segments in memory). The bucket is touched by this
+    /// thread only. Stops at the first error, or quietly at a segment
+    /// compressed or removed since the listing (the next pass takes it).
+    pub(super) fn upload_in_order(
+        &mut self,
+        pending: &[&SealedSegment],
+        report: &mut ShipReport,
+    ) -> Result<()> {
+        let (log, prefix) = (self.log.clone(), self.remote.location().prefix.clone());
+        let journal_path: PathBuf = self.journal_path.clone();
+        let stager = Stager {
+            log: &log,
+            prefix: &prefix,
+            multipart_threshold: self.opts.multipart_threshold,
+            journal_path: &journal_path,
+        };
+        std::thread::scope(|scope| {
+            let (journal_tx, journals) = channel();
+            let (staged_tx, staged) = sync_channel(0);
+            let stager = &stager;
+            scope.spawn(move || stager.run(pending, journals, staged_tx));
+            // The journal segment 0's UPLOADING is added to.
+            let _ = journal_tx.send(self.journal.clone());
+            for (i, s) in pending.iter().enumerate() {
+                let Ok(ready) = staged.recv() else { break };
+                let ready = match ready {
+                    Ok(r) => r,
+                    Err(e) if e.kind() == ErrorKind::NotFound && !s.path.exists() => break,
+                    Err(e) => return Err(e),
+                };
+                // Stored by the worker, with every state set before it
+                // but UPLOADED of the segment before (set since).
+                self.journal.set(ready.uploading.clone());
+                self.stepped(s.segment_no, Step::JournalUploading);
+                if i + 1 < pending.len() {
+                    // The journal the next segment's UPLOADING goes into,
+                    // stored while this segment goes up.
+                    let _ = journal_tx.send(self.journal.clone());
+                }
+                match self.upload(s, ready)? {
+                    Created::Created => report.uploaded.push(s.segment_no),
+                    Created::AlreadyExists => report.found_uploaded.push(s.segment_no),
+                }
+            }
+            Ok(())
+        })
+    }
+}
