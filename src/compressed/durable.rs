@@ -129,13 +129,27 @@ pub fn check_same_bytes(
         plain
             .read_exact_at(&mut theirs, offset)
             .map_err(|e| Error::io_at(plain_path, offset, "read", e))?;
-        if theirs != ours {
-            let what = format!(
-                "the frame at original offset {offset} differs from {}",
-                plain_path.display()
-            );
-            return Err(Error::file(ErrorKind::Corrupt, &zst, what));
-        }
-        Ok(())
+        same_frame(&zst, offset, ours, Some(&theirs[..]), plain_path)
     })
+}
+
+/// Fails with `Corrupt`, naming the compressed file `zst` and the frame's
+/// original offset, unless the frame at `offset` decompressed to `ours`
+/// holds the bytes the segment at `plain_path` holds there (`theirs`; None
+/// where the segment has no such bytes).
+pub fn same_frame(
+    zst: &Path,
+    offset: u64,
+    ours: &[u8],
+    theirs: Option<&[u8]>,
+    plain_path: &Path,
+) -> Result<()> {
+    if theirs == Some(ours) {
+        return Ok(());
+    }
+    let what = format!(
+        "the frame at original offset {offset} differs from {}",
+        plain_path.display()
+    );
+    Err(Error::file(ErrorKind::Corrupt, zst, what))
 }

@@ -8,9 +8,10 @@
 //! the copy and comparing its entries with the frames verified
 //! (`compress::check_layout`).
 
+use super::durable::same_frame;
 use super::frame_decoder::FrameDecoder;
 use super::seek_table::FrameEntry;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -42,14 +43,7 @@ pub(super) fn verify_frames(
         let theirs = usize::try_from(entry.offset)
             .ok()
             .and_then(|at| plain.get(at..at.checked_add(ours.len())?));
-        if theirs != Some(&ours[..]) {
-            let what = format!(
-                "the frame at original offset {} differs from {}",
-                entry.offset,
-                plain_path.display()
-            );
-            return Err(Error::file(ErrorKind::Corrupt, tmp, what));
-        }
+        same_frame(tmp, entry.offset, &ours, theirs, plain_path)?;
         verified.push(entry);
     }
     Ok(verified)
@@ -59,6 +53,7 @@ pub(super) fn verify_frames(
 mod tests {
     use super::*;
     use crate::compressed::frame_writer::SeekableWriter;
+    use crate::error::ErrorKind;
 
     /// A file of frames compressed from `parts`, and their entries.
     fn frames_file(name: &str, parts: &[&[u8]]) -> (std::path::PathBuf, Vec<FrameEntry>) {
