@@ -2,6 +2,7 @@
 timestamps, gathered parts, batches and headers."""
 
 import array
+import gc
 
 import binlog
 
@@ -56,6 +57,23 @@ def test_payload_views_stay_valid_after_the_reader_moves_on_and_closes(tmp_path)
     assert len(views) == 20000
     assert all(v.readonly for v in views)
     assert all(bytes(v) == bytes([i % 251]) * 100 for i, v in enumerate(views))
+
+
+def test_payloads_kept_while_the_reader_reuses_batch_buffers_keep_their_bytes(tmp_path):
+    path = tmp_path / "k.binlog"
+    with binlog.open_writer(path) as w:
+        for i in range(40000):  # about 16 batch buffers of records
+            w.append("t", bytes([i % 251]) * 100)
+    kept = {}
+    with binlog.open_reader(path) as r:
+        for i, rec in enumerate(r):
+            # Each record checked as read, then dropped (its buffer free
+            # for reuse), except every 4999th, whose buffer stays viewed.
+            assert bytes(rec.payload) == bytes([i % 251]) * 100
+            if i % 4999 == 0:
+                kept[i] = rec.payload
+    assert len(kept) == 9
+    assert all(bytes(v) == bytes([i % 251]) * 100 for i, v in kept.items())
 
 
 def test_a_record_larger_than_a_batch_buffer_is_read(tmp_path):
@@ -140,3 +158,29 @@ def test_any_contiguous_buffer_is_a_payload(tmp_path):
     with binlog.open_reader(path) as r:
         payloads = [bytes(rec.payload) for rec in r]
     assert payloads == [numbers.tobytes(), b"subclass", b"with meta", numbers.tobytes() + b"!"]
+
+
+def test_appends_by_keyword_with_a_str_subclass_or_non_ascii_type_read_back_alike(tmp_path):
+    class Name(str):
+        pass
+
+    path = tmp_path / "kw.binlog"
+    with binlog.open_writer(path) as w:
+        seqs = [w.append(type_name="k", payload=b"1"), w.append("k", payload=b"2"),
+                w.append(Name("k"), b"3"), w.append("k", b"4", None, None), w.append("übung", b"5")]
+    assert seqs == [0, 1, 2, 3, 4]
+    with binlog.open_reader(path) as r:
+        assert [(x.type, bytes(x.payload)) for x in r] == [
+            ("k", b"1"), ("k", b"2"), ("k", b"3"), ("k", b"4"), ("übung", b"5")]
+
+
+def test_an_append_method_kept_keeps_its_writer_open(tmp_path):
+    path = tmp_path / "m.binlog"
+    append = binlog.open_writer(path).append  # the writer itself not kept
+    gc.collect()
+    assert [append("t", b"a"), append("t", b"b")] == [0, 1]
+    del append
+    gc.collect()  # the writer is closed and sealed when collected
+    with binlog.open_reader(path) as r:
+        assert [bytes(x.payload) for x in r] == [b"a", b"b"]
+        assert r.tail().kind == binlog.TailKind.SEALED

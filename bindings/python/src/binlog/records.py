@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import struct
+from collections import namedtuple
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Dict, NamedTuple
 
 from .enums import TailKind
@@ -18,8 +18,9 @@ _SEQ = struct.Struct("=Q")  # at 0
 _TIMESTAMP = struct.Struct("=q")  # at 8
 _OFFSET = struct.Struct("=Q")  # at 16
 _SPAN = struct.Struct("=II")  # type at 24, payload at 32, metadata at 40
-# Offsets of the 32-bit words payload_off and payload_len in a record.
-PAYLOAD_OFF_WORD, PAYLOAD_LEN_WORD, WORDS = 8, 9, BATCH_RECORD.size // 4
+# The parts of a Record, named only for namedtuple's getter of a field
+# (in C, so reading a payload runs no Python code).
+_Parts = namedtuple("_Parts", "descriptions at payload buffer")
 
 
 class Record(tuple):
@@ -32,16 +33,18 @@ class Record(tuple):
     record's CRC): it stays valid as long as it is referenced, after the
     reader has moved on or closed too, and keeps that buffer (up to the
     reader's batch size) alive; ``bytes(record.payload)`` copies it out.
+    The reader copies a later batch into a buffer again only once no view
+    of it is alive (:mod:`binlog.batch_buffers`).
 
     Underneath, a tuple of the batch's descriptions (``binlog_batch_record``
     structs), this record's offset in them, the payload and the buffer,
-    made without Python code per record; the other fields are decoded
-    when asked for.
+    made in C (``binlog._fast.Batch``) as records are taken; the other
+    fields are decoded when asked for.
     """
 
     __slots__ = ()
 
-    payload: memoryview = property(itemgetter(2))  # type: ignore[assignment]
+    payload: memoryview = _Parts.payload  # type: ignore[assignment]
 
     @property
     def seq(self) -> int:
