@@ -13,7 +13,7 @@ from binlog_build import INCLUDE_DIR  # noqa: E402 (after the path it is found o
 
 FAST = Extension(
     "binlog._fast",
-    sources=[os.path.join("csrc", n) for n in ("module.c", "records.c", "writer_core.c")],
+    sources=[os.path.join("csrc", n) for n in ("module.c", "record.c", "records.c", "writer_core.c")],
     depends=[os.path.join("csrc", "fast.h")],
     include_dirs=[INCLUDE_DIR],
     define_macros=[("Py_LIMITED_API", "0x03090000")],

@@ -19,6 +19,7 @@ static int add_type(PyObject *m, const char *name, PyObject *type) {
 PyMODINIT_FUNC PyInit__fast(void) {
     PyObject *m = PyModule_Create(&module);
     if (m == NULL || add_type(m, "Batch", binlog_fast_batch_type()) < 0 ||
+        add_type(m, "Record", binlog_fast_record_type()) < 0 ||
         add_type(m, "_WriterCore", binlog_fast_writer_core_type()) < 0) {
         Py_XDECREF(m);
         return NULL;

@@ -4,6 +4,8 @@ timestamps, gathered parts, batches and headers."""
 import array
 import gc
 
+import pytest
+
 import binlog
 
 
@@ -74,6 +76,23 @@ def test_payloads_kept_while_the_reader_reuses_batch_buffers_keep_their_bytes(tm
                 kept[i] = rec.payload
     assert len(kept) == 9
     assert all(bytes(v) == bytes([i % 251]) * 100 for i, v in kept.items())
+
+
+def test_a_records_fields_and_repr_read_after_its_reader_closed(tmp_path):
+    path = tmp_path / "f.binlog"
+    with binlog.open_writer(path) as w:
+        w.append("first", b"x" * 10, metadata={"k": "v", "é": "✓"}, timestamp_ns=7)
+        w.append("second", b"")
+    with binlog.open_reader(path) as r:
+        first, second = list(r)
+    assert (first.seq, first.timestamp_ns, first.type, first.metadata) == (0, 7, "first", {"k": "v", "é": "✓"})
+    assert first.offset > 0 and second.offset > first.offset
+    assert (second.seq, second.type, bytes(second.payload), second.metadata) == (1, "second", b"", {})
+    assert repr(first) == ("Record(seq=0, timestamp_ns=7, type='first', payload=<10 bytes>, "
+                           "metadata={'k': 'v', 'é': '✓'})")
+    assert isinstance(first, binlog.Record)
+    with pytest.raises(TypeError):
+        binlog.Record()
 
 
 def test_a_record_larger_than_a_batch_buffer_is_read(tmp_path):

@@ -107,9 +107,8 @@ class Reader:
             return False
         count = self._count[0]
         fields = bytes(self._records_view[: count * BATCH_RECORD.size])
-        # records.Record tuples (descriptions, offset in them, payload,
-        # buffer), each made in C as it is taken: no Python code per record.
-        self._pending = Batch(Record, fields, count, memoryview(buf).toreadonly())
+        # Each Record made in C as it is taken: no Python code per record.
+        self._pending = Batch(fields, count, buf)
         return True
 
     # -- position ------------------------------------------------------------
