@@ -14,13 +14,50 @@ typedef struct {
     Py_ssize_t next, count;
 } Batch;
 
-/* The record of the description at `at`; NULL on error. */
-static PyObject *record(Batch *b, Py_ssize_t at) {
+/* The slices of the last payloads made, by their index in a batch: a
+ * batch whose record at an index starts and ends where the last one's
+ * there did (every batch of records of one size, its buffer reused)
+ * takes the same slice, rather than a new one and its two integers, a
+ * third of the cost of a payload view. A slice is immutable, so sharing
+ * one is safe; any reader's batches may replace any entry (the GIL
+ * orders them). */
+#define CACHED_SLICES 4096
+static struct {
+    Py_ssize_t start, stop;
+    PyObject *slice;
+} slices[CACHED_SLICES];
+
+/* The slice [start:stop] of the payload at `index` (a new reference). */
+static PyObject *payload_slice(Py_ssize_t index, Py_ssize_t start, Py_ssize_t stop) {
+    if (index < CACHED_SLICES && slices[index].slice != NULL && slices[index].start == start &&
+        slices[index].stop == stop) {
+        Py_INCREF(slices[index].slice);
+        return slices[index].slice;
+    }
+    PyObject *from = PyLong_FromSsize_t(start), *to = from ? PyLong_FromSsize_t(stop) : NULL;
+    PyObject *slice = to ? PySlice_New(from, to, NULL) : NULL;
+    Py_XDECREF(from);
+    Py_XDECREF(to);
+    if (slice != NULL && index < CACHED_SLICES) {
+        Py_XDECREF(slices[index].slice);
+        Py_INCREF(slice);
+        slices[index].slice = slice;
+        slices[index].start = start;
+        slices[index].stop = stop;
+    }
+    return slice;
+}
+
+/* The record of the batch's description `index`; NULL on error. */
+static PyObject *record(Batch *b, Py_ssize_t index) {
     binlog_batch_record d;
+    Py_ssize_t at = index * (Py_ssize_t)sizeof d;
     memcpy(&d, PyBytes_AsString(b->descriptions) + at, sizeof d);
     Py_ssize_t start = (Py_ssize_t)d.payload_off;
-    PyObject *payload = PySequence_GetSlice(b->view, start, start + (Py_ssize_t)d.payload_len);
+    PyObject *slice = payload_slice(index, start, start + (Py_ssize_t)d.payload_len);
+    PyObject *payload = slice ? PyObject_GetItem(b->view, slice) : NULL;
     PyObject *rec = payload ? binlog_fast_record_new(b->descriptions, at, payload, b->buffer) : NULL;
+    Py_XDECREF(slice);
     Py_XDECREF(payload);
     return rec;
 }
@@ -38,7 +75,7 @@ static PyObject *batch_next(Batch *b) {
         release(b);
         return NULL;
     }
-    PyObject *rec = record(b, b->next * (Py_ssize_t)sizeof(binlog_batch_record));
+    PyObject *rec = record(b, b->next);
     if (rec != NULL)
         b->next++;
     return rec;

@@ -78,6 +78,22 @@ def test_payloads_kept_while_the_reader_reuses_batch_buffers_keep_their_bytes(tm
     assert all(bytes(v) == bytes([i % 251]) * 100 for i, v in kept.items())
 
 
+def test_two_readers_of_different_record_sizes_taking_turns_read_every_payload(tmp_path):
+    # Payload slices are reused by index in a batch where a record starts
+    # and ends as the last one there did; readers of other layouts replace them.
+    fixed, varying = tmp_path / "fixed.binlog", tmp_path / "varying.binlog"
+    with binlog.open_writer(fixed) as a, binlog.open_writer(varying) as b:
+        for i in range(3000):
+            a.append("t", bytes([i % 251]) * 100)
+            b.append("t", bytes([i % 241]) * (i % 150))
+    with binlog.open_reader(fixed, batch_records=16) as ra, \
+            binlog.open_reader(varying, batch_records=16) as rb:
+        taken_a, taken_b = iter(ra), iter(rb)
+        for i in range(3000):
+            assert bytes(next(taken_a).payload) == bytes([i % 251]) * 100
+            assert bytes(next(taken_b).payload) == bytes([i % 241]) * (i % 150)
+
+
 def test_a_records_fields_and_repr_read_after_its_reader_closed(tmp_path):
     path = tmp_path / "f.binlog"
     with binlog.open_writer(path) as w:
