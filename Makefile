@@ -346,7 +346,8 @@ test-java: lib s3-server
 	  if grep -ls "in native method" target/surefire-reports/*.dumpstream; then \
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
 
-# --- Python binding (bindings/python): cffi over binlog.h, libbinlog.a inside
+# --- Python binding (bindings/python): cffi over binlog.h, libbinlog.a inside,
+# and binlog._fast (csrc/: the per-record paths in C)
 # `make python-wheel` builds target/wheels/libbinlog-$(VERSION)-cp39-abi3-*.whl
 # from a copy of the sources (the tree stays clean) with pip in a virtual
 # environment of its own holding the build tools pyproject.toml pins.
