@@ -17,8 +17,8 @@ typedef struct {
 /* The slices of the last payloads made, by their index in a batch: a
  * batch whose record at an index starts and ends where the last one's
  * there did (every batch of records of one size, its buffer reused)
- * takes the same slice, rather than a new one and its two integers, a
- * third of the cost of a payload view. A slice is immutable, so sharing
+ * takes the same slice, rather than a new one and its two integers
+ * (docs/PERFORMANCE.md has what that saves). A slice is immutable, so sharing
  * one is safe; any reader's batches may replace any entry (the GIL
  * orders them). */
 #define CACHED_SLICES 4096

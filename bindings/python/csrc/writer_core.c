@@ -85,7 +85,7 @@ static PyObject *append_bytes(WriterCore *self, PyObject *name, PyObject *payloa
 }
 
 static PyObject *core_append(WriterCore *self, PyObject *args, PyObject *kwargs) {
-    if (self->w != NULL && PyTuple_Size(args) == 2 && (kwargs == NULL || PyDict_Size(kwargs) == 0)) {
+    if (self->w != NULL && self->write != NULL && PyTuple_Size(args) == 2 && (kwargs == NULL || PyDict_Size(kwargs) == 0)) {
         PyObject *name = PyTuple_GetItem(args, 0), *payload = PyTuple_GetItem(args, 1);
         if (PyUnicode_CheckExact(name) && PyBytes_CheckExact(payload))
             return append_bytes(self, name, payload);
