@@ -129,6 +129,18 @@ static PyObject *record_repr(Record *r) {
     return repr;
 }
 
+/* copy.copy(record): the record itself, which nothing can change. */
+static PyObject *record_copy(PyObject *r, PyObject *unused) {
+    (void)unused;
+    Py_INCREF(r);
+    return r;
+}
+
+static PyMethodDef record_methods[] = {
+    {"__copy__", record_copy, METH_NOARGS, "The record itself (it cannot change)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyMemberDef record_members[] = {
     {"payload", T_OBJECT, offsetof(Record, payload), READONLY,
      "The payload: a read-only memoryview of the batch's buffer."},
@@ -164,6 +176,7 @@ static PyType_Slot record_slots[] = {
     {Py_tp_dealloc, record_dealloc},
     {Py_tp_repr, record_repr},
     {Py_tp_members, record_members},
+    {Py_tp_methods, record_methods},
     {Py_tp_getset, record_getset},
     {0, NULL},
 };

@@ -2,6 +2,7 @@
 timestamps, gathered parts, batches and headers."""
 
 import array
+import copy
 import gc
 
 import pytest
@@ -107,6 +108,7 @@ def test_a_records_fields_and_repr_read_after_its_reader_closed(tmp_path):
     assert repr(first) == ("Record(seq=0, timestamp_ns=7, type='first', payload=<10 bytes>, "
                            "metadata={'k': 'v', 'é': '✓'})")
     assert isinstance(first, binlog.Record)
+    assert copy.copy(first) is first
     with pytest.raises(TypeError):
         binlog.Record()
 
