@@ -346,7 +346,8 @@ test-java: lib s3-server
 	  if grep -ls "in native method" target/surefire-reports/*.dumpstream; then \
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
 
-# --- Python binding (bindings/python): cffi over binlog.h, libbinlog.a inside
+# --- Python binding (bindings/python): cffi over binlog.h, libbinlog.a inside,
+# and binlog._fast (csrc/: the per-record paths in C)
 # `make python-wheel` builds target/wheels/libbinlog-$(VERSION)-cp39-abi3-*.whl
 # from a copy of the sources (the tree stays clean) with pip in a virtual
 # environment of its own holding the build tools pyproject.toml pins.
@@ -373,7 +374,7 @@ python-tool:
 python-wheel: lib python-tool
 	@rm -rf $(PY_BUILD)/src $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
 	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
-	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_BUILD)/src/
+	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc $(PY_BUILD)/src/
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
 	BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
 	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \

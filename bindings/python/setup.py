@@ -1,6 +1,23 @@
-"""The compiled part of the package (binlog_build.py); the rest of the
-metadata is in pyproject.toml."""
+"""The compiled parts of the package: binlog._native (binlog_build.py,
+cffi over binlog.h with the library linked in) and binlog._fast (csrc/,
+the per-record paths in C; see csrc/fast.h); the rest of the metadata is
+in pyproject.toml."""
 
-from setuptools import setup
+import os
+import sys
 
-setup(cffi_modules=["binlog_build.py:ffibuilder"])
+from setuptools import Extension, setup
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from binlog_build import INCLUDE_DIR  # noqa: E402 (after the path it is found on)
+
+FAST = Extension(
+    "binlog._fast",
+    sources=[os.path.join("csrc", n) for n in ("module.c", "record.c", "records.c", "writer_core.c")],
+    depends=[os.path.join("csrc", "fast.h")],
+    include_dirs=[INCLUDE_DIR],
+    define_macros=[("Py_LIMITED_API", "0x03090000")],
+    py_limited_api=True,
+)
+
+setup(cffi_modules=["binlog_build.py:ffibuilder"], ext_modules=[FAST])

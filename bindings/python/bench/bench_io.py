@@ -2,6 +2,12 @@
 reading them back (every CRC checked), against writing and reading the
 same bytes with plain buffered Python file I/O, in the same run.
 
+The baseline does the least a program storing records could: it writes
+the payloads back to back and reads them back with ``read(600)``,
+knowing their size; it frames nothing, checks no CRC and keeps no index.
+The binding's side frames each record (sequence number, timestamp, type,
+CRC), checks every CRC on reading, and seals the segment on close.
+
 The four timings alternate in each round (plain and binlog writes, then
 plain and binlog reads, the order of each pair flipping every round) so
 that a disturbance of the shared machine hits both sides; the ratios are
@@ -118,7 +124,7 @@ def main() -> None:
             print(f"{kind:5} ({clock:4}): binlog {result[f'binlog_{key}_MBps']:7.1f} MB/s "
                   f"({result[f'binlog_{key}_ns_per_record']:4.0f} ns/record), plain "
                   f"{result[f'plain_{key}_MBps']:7.1f} MB/s: median ratio "
-                  f"{result[f'{key}_ratio_median']:.2f}x (target >= 0.5x; rounds: "
+                  f"{result[f'{key}_ratio_median']:.2f}x (target >= 1.0x; rounds: "
                   + " ".join(f"{x:.2f}" for x in ratios) + ")")
     if args.out:
         with open(args.out, "w") as f:

@@ -7,7 +7,7 @@ import os
 import sysconfig
 
 import binlog
-from binlog import _native
+from binlog import _fast, _native
 
 
 def test_the_package_is_the_installed_one_not_the_source_tree():
@@ -17,6 +17,7 @@ def test_the_package_is_the_installed_one_not_the_source_tree():
 
 def test_the_compiled_module_is_abi3_and_the_library_is_linked_into_it():
     assert _native.__file__.endswith(".abi3.so"), _native.__file__
+    assert _fast.__file__.endswith(".abi3.so"), _fast.__file__
     with open("/proc/self/maps") as maps:
         loaded = {line.split()[-1] for line in maps if "/" in line}
     assert not any(os.path.basename(p).startswith("libbinlog.so") for p in loaded), loaded

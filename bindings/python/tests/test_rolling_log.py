@@ -28,6 +28,15 @@ def test_a_log_rolls_by_size_and_reads_back_as_one_stream(tmp_path):
         assert [int(bytes(x.payload[:6])) for x in r] == list(range(1000))
 
 
+@pytest.mark.parametrize("batch_records", [1, 7, 64, 4096])
+def test_batches_of_any_size_read_across_segment_ends_in_order(tmp_path, batch_records):
+    _write(tmp_path, 1000, max_segment_records=33)
+    with binlog.open_log_reader(tmp_path, "log", batch_records=batch_records) as r:
+        records = list(r)
+    assert [x.seq for x in records] == list(range(1000))
+    assert [int(bytes(x.payload[:6])) for x in records] == list(range(1000))
+
+
 def test_segment_callbacks_see_every_open_and_seal_in_order(tmp_path):
     events = []
     sealed = _write(tmp_path, 100, max_segment_records=10, on_segment=[events.append])

@@ -2,6 +2,10 @@
 timestamps, gathered parts, batches and headers."""
 
 import array
+import copy
+import gc
+
+import pytest
 
 import binlog
 
@@ -56,6 +60,57 @@ def test_payload_views_stay_valid_after_the_reader_moves_on_and_closes(tmp_path)
     assert len(views) == 20000
     assert all(v.readonly for v in views)
     assert all(bytes(v) == bytes([i % 251]) * 100 for i, v in enumerate(views))
+
+
+def test_payloads_kept_while_the_reader_reuses_batch_buffers_keep_their_bytes(tmp_path):
+    path = tmp_path / "k.binlog"
+    with binlog.open_writer(path) as w:
+        for i in range(40000):  # about 16 batch buffers of records
+            w.append("t", bytes([i % 251]) * 100)
+    kept = {}
+    with binlog.open_reader(path) as r:
+        for i, rec in enumerate(r):
+            # Each record checked as read, then dropped (its buffer free
+            # for reuse), except every 4999th, whose buffer stays viewed.
+            assert bytes(rec.payload) == bytes([i % 251]) * 100
+            if i % 4999 == 0:
+                kept[i] = rec.payload
+    assert len(kept) == 9
+    assert all(bytes(v) == bytes([i % 251]) * 100 for i, v in kept.items())
+
+
+def test_two_readers_of_different_record_sizes_taking_turns_read_every_payload(tmp_path):
+    # Payload slices are reused by index in a batch where a record starts
+    # and ends as the last one there did; readers of other layouts replace them.
+    fixed, varying = tmp_path / "fixed.binlog", tmp_path / "varying.binlog"
+    with binlog.open_writer(fixed) as a, binlog.open_writer(varying) as b:
+        for i in range(3000):
+            a.append("t", bytes([i % 251]) * 100)
+            b.append("t", bytes([i % 241]) * (i % 150))
+    with binlog.open_reader(fixed, batch_records=16) as ra, \
+            binlog.open_reader(varying, batch_records=16) as rb:
+        taken_a, taken_b = iter(ra), iter(rb)
+        for i in range(3000):
+            assert bytes(next(taken_a).payload) == bytes([i % 251]) * 100
+            assert bytes(next(taken_b).payload) == bytes([i % 241]) * (i % 150)
+
+
+def test_a_records_fields_and_repr_read_after_its_reader_closed(tmp_path):
+    path = tmp_path / "f.binlog"
+    with binlog.open_writer(path) as w:
+        w.append("first", b"x" * 10, metadata={"k": "v", "é": "✓"}, timestamp_ns=7)
+        w.append("second", b"")
+    with binlog.open_reader(path) as r:
+        first, second = list(r)
+    assert (first.seq, first.timestamp_ns, first.type, first.metadata) == (0, 7, "first", {"k": "v", "é": "✓"})
+    assert first.offset > 0 and second.offset > first.offset
+    assert (second.seq, second.type, bytes(second.payload), second.metadata) == (1, "second", b"", {})
+    assert repr(first) == ("Record(seq=0, timestamp_ns=7, type='first', payload=<10 bytes>, "
+                           "metadata={'k': 'v', 'é': '✓'})")
+    assert isinstance(first, binlog.Record)
+    assert copy.copy(first) is first
+    with pytest.raises(TypeError):
+        binlog.Record()
 
 
 def test_a_record_larger_than_a_batch_buffer_is_read(tmp_path):
@@ -140,3 +195,29 @@ def test_any_contiguous_buffer_is_a_payload(tmp_path):
     with binlog.open_reader(path) as r:
         payloads = [bytes(rec.payload) for rec in r]
     assert payloads == [numbers.tobytes(), b"subclass", b"with meta", numbers.tobytes() + b"!"]
+
+
+def test_appends_by_keyword_with_a_str_subclass_or_non_ascii_type_read_back_alike(tmp_path):
+    class Name(str):
+        pass
+
+    path = tmp_path / "kw.binlog"
+    with binlog.open_writer(path) as w:
+        seqs = [w.append(type_name="k", payload=b"1"), w.append("k", payload=b"2"),
+                w.append(Name("k"), b"3"), w.append("k", b"4", None, None), w.append("übung", b"5")]
+    assert seqs == [0, 1, 2, 3, 4]
+    with binlog.open_reader(path) as r:
+        assert [(x.type, bytes(x.payload)) for x in r] == [
+            ("k", b"1"), ("k", b"2"), ("k", b"3"), ("k", b"4"), ("übung", b"5")]
+
+
+def test_an_append_method_kept_keeps_its_writer_open(tmp_path):
+    path = tmp_path / "m.binlog"
+    append = binlog.open_writer(path).append  # the writer itself not kept
+    gc.collect()
+    assert [append("t", b"a"), append("t", b"b")] == [0, 1]
+    del append
+    gc.collect()  # the writer is closed and sealed when collected
+    with binlog.open_reader(path) as r:
+        assert [bytes(x.payload) for x in r] == [b"a", b"b"]
+        assert r.tail().kind == binlog.TailKind.SEALED

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from itertools import chain, repeat
-from operator import add
+from itertools import chain
 from typing import Any, Iterable, Iterator, List, Optional
 
+from ._fast import Batch
 from ._native import ffi, lib
+from .batch_buffers import BatchBuffers
 from .enums import TailKind
 from .errors import END, BufferTooSmallError, check
-from .records import (BATCH_META, BATCH_RECORD, PAYLOAD_LEN_WORD, PAYLOAD_OFF_WORD, WORDS,
-                      Damage, Header, Record, Tail)
+from .records import BATCH_META, BATCH_RECORD, Damage, Header, Record, Tail
 
 assert ffi.sizeof("binlog_batch_record") == BATCH_RECORD.size
 assert ffi.sizeof("binlog_batch_meta") == BATCH_META.size
@@ -48,6 +48,7 @@ class Reader:
         self._records_c = ffi.from_buffer("binlog_batch_record[]", self._records)
         self._records_view = memoryview(self._records)
         self._count = ffi.new("size_t *")
+        self._buffers = BatchBuffers(BATCH_BYTES)
         self._pending: Iterator[Record] = iter(())
 
     # -- records -------------------------------------------------------------
@@ -91,8 +92,8 @@ class Reader:
     def _fill(self, timeout_ms: int) -> bool:
         """Takes the next batch into ``_pending``; False at the end."""
         size = BATCH_BYTES
+        buf = self._buffers.get()
         while True:
-            buf = bytearray(size)
             code = lib.binlog_reader_next_batch(
                 self._r, ffi.from_buffer(buf), size, self._records_c, self._cap,
                 timeout_ms, self._count)
@@ -101,18 +102,13 @@ class Reader:
             if code != BufferTooSmallError.code or size > MAX_BATCH_BYTES:
                 break
             size *= 2
+            buf = bytearray(size)
         if check(code) == END:
             return False
-        view = memoryview(buf).toreadonly()
-        size = self._count[0] * BATCH_RECORD.size
-        fields = bytes(self._records_view[:size])
-        words = memoryview(fields).cast("I")
-        starts = words[PAYLOAD_OFF_WORD::WORDS]
-        ends = map(add, starts, words[PAYLOAD_LEN_WORD::WORDS])
-        payloads = map(view.__getitem__, map(slice, starts, ends))
-        # records.Record: descriptions, offset in them, payload, buffer.
-        self._pending = map(Record, zip(repeat(fields), range(0, size, BATCH_RECORD.size),
-                                        payloads, repeat(view)))
+        count = self._count[0]
+        fields = bytes(self._records_view[: count * BATCH_RECORD.size])
+        # Each Record made in C as it is taken: no Python code per record.
+        self._pending = Batch(fields, count, buf)
         return True
 
     # -- position ------------------------------------------------------------

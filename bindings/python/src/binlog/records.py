@@ -4,75 +4,20 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Dict, NamedTuple
 
+from . import _fast
 from .enums import TailKind
 
 # binlog_batch_record and binlog_batch_meta as the reader's buffers hold
-# them (native byte order; reader.py checks the sizes against the header),
-# and the fields of a record read on demand, at their offsets in it.
+# them (native byte order; reader.py checks the sizes against the header).
 BATCH_RECORD = struct.Struct("=QqQIIIIII")
 BATCH_META = struct.Struct("=IIII")
-_SEQ = struct.Struct("=Q")  # at 0
-_TIMESTAMP = struct.Struct("=q")  # at 8
-_OFFSET = struct.Struct("=Q")  # at 16
-_SPAN = struct.Struct("=II")  # type at 24, payload at 32, metadata at 40
-# Offsets of the 32-bit words payload_off and payload_len in a record.
-PAYLOAD_OFF_WORD, PAYLOAD_LEN_WORD, WORDS = 8, 9, BATCH_RECORD.size // 4
 
-
-class Record(tuple):
-    """One record: ``seq``, ``timestamp_ns`` (ns since the Unix epoch),
-    ``offset`` in its file, ``type`` (str), ``payload`` (a read-only
-    :class:`memoryview`), ``metadata`` (dict[str, str]).
-
-    The payload is a view of the buffer the reader copied a batch of
-    records into (one copy, made by the library while it checked each
-    record's CRC): it stays valid as long as it is referenced, after the
-    reader has moved on or closed too, and keeps that buffer (up to the
-    reader's batch size) alive; ``bytes(record.payload)`` copies it out.
-
-    Underneath, a tuple of the batch's descriptions (``binlog_batch_record``
-    structs), this record's offset in them, the payload and the buffer,
-    made without Python code per record; the other fields are decoded
-    when asked for.
-    """
-
-    __slots__ = ()
-
-    payload: memoryview = property(itemgetter(2))  # type: ignore[assignment]
-
-    @property
-    def seq(self) -> int:
-        return _SEQ.unpack_from(self[0], self[1])[0]
-
-    @property
-    def timestamp_ns(self) -> int:
-        return _TIMESTAMP.unpack_from(self[0], self[1] + 8)[0]
-
-    @property
-    def offset(self) -> int:
-        return _OFFSET.unpack_from(self[0], self[1] + 16)[0]
-
-    @property
-    def type(self) -> str:
-        start, length = _SPAN.unpack_from(self[0], self[1] + 24)
-        return str(self[3][start : start + length], "utf-8")
-
-    @property
-    def metadata(self) -> Dict[str, str]:
-        at, count = _SPAN.unpack_from(self[0], self[1] + 40)
-        buf = self[3]
-        meta = {}
-        for i in range(count):
-            ko, kl, vo, vl = BATCH_META.unpack_from(buf, at + i * BATCH_META.size)
-            meta[str(buf[ko : ko + kl], "utf-8")] = str(buf[vo : vo + vl], "utf-8")
-        return meta
-
-    def __repr__(self) -> str:
-        return (f"Record(seq={self.seq}, timestamp_ns={self.timestamp_ns}, type={self.type!r}, "
-                f"payload=<{len(self.payload)} bytes>, metadata={self.metadata!r})")
+#: One record read: ``seq``, ``timestamp_ns``, ``offset``, ``type``,
+#: ``payload`` (a read-only memoryview) and ``metadata``; a C type
+#: (``binlog._fast``), documented in its docstring.
+Record = _fast.Record
 
 
 @dataclass(frozen=True)

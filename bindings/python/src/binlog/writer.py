@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
+from ._fast import _WriterCore
 from ._native import ffi, lib
 from .callbacks import SEGMENT_CALLBACK, SegmentInfo
 from .errors import END, check
@@ -19,17 +21,26 @@ Payload = Union[bytes, bytearray, memoryview, Sequence[Union[bytes, bytearray, m
 #: (type, payload, metadata) or (type, payload, metadata, timestamp_ns).
 BatchEntry = Tuple[Any, ...]
 
+# binlog_writer_write, for the C append of _WriterCore (binlog._fast).
+_WRITE_ADDRESS = int(ffi.cast("uintptr_t", ffi.addressof(lib, "binlog_writer_write")))
 
-class Writer:
+
+class Writer(_WriterCore):
     """Appends records to a segment or a rolling log.
 
     Thread-safe: threads may append at once (each call releases the GIL).
     Use it as a context manager, or call :meth:`close`: closing flushes,
     seals the segment and releases the log's lock.
+
+    :meth:`append` is implemented in C (the base class, from
+    ``binlog._fast``): a call with a ``str`` type name and a ``bytes``
+    payload goes to the library without running Python code; any other
+    call runs :meth:`_append_general`, with the same results.
     """
 
     def __init__(self, handle: Any, keep: List[Any]) -> None:
         self._w = handle
+        self._bind(int(ffi.cast("uintptr_t", handle)), _WRITE_ADDRESS)
         # Callback handles the library may call while the writer lives.
         self._keep = keep
         self._types: Dict[str, bytes] = {}
@@ -45,7 +56,7 @@ class Writer:
 
     # -- writing -------------------------------------------------------------
 
-    def append(
+    def _append_general(
         self,
         type_name: str,
         payload: Payload,
@@ -54,7 +65,10 @@ class Writer:
     ) -> int:
         """Appends one record and returns its sequence number. The payload
         (see :data:`Payload`) is passed to the library without a copy; a
-        list or tuple of parts is gathered in order."""
+        list or tuple of parts is gathered in order.
+
+        :meth:`append` runs this for any call but the common one (see the
+        class's description); call :meth:`append`."""
         name = self._types.get(type_name) or self._type_bytes(type_name)
         try:
             seq = self._seq_slots.seq
@@ -75,6 +89,9 @@ class Writer:
         if code:
             check(code)
         return seq[0]
+
+    if TYPE_CHECKING:  # _WriterCore.append, in C, takes what this takes
+        append = _append_general
 
     def append_batch(self, entries: Iterable[BatchEntry]) -> int:
         """Appends records under one lock, checked whole before any is
@@ -155,6 +172,7 @@ class Writer:
         # callbacks, whose handles (_keep) must still be alive.
         w = getattr(self, "_w", ffi.NULL)
         self._w = ffi.NULL
+        self._bind(0, 0)
         if w != ffi.NULL:
             lib.binlog_writer_free(w)
 

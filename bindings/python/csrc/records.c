@@ -1,0 +1,139 @@
+/* A read batch's records, made as they are taken: an iterator over the
+ * batch giving a binlog.Record (record.c) per binlog_batch_record. Made
+ * one at a time, a record the caller drops is freed before the next is
+ * made, so its memory is reused while in cache. */
+#include <string.h>
+
+#include "fast.h"
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *descriptions; /* bytes: `count` binlog_batch_record */
+    PyObject *buffer;       /* the bytearray the descriptions' offsets are in */
+    PyObject *view;         /* a read-only memoryview of it, which payloads slice */
+    Py_ssize_t next, count;
+} Batch;
+
+/* The slices of the last payloads made, by their index in a batch: a
+ * batch whose record at an index starts and ends where the last one's
+ * there did (every batch of records of one size, its buffer reused)
+ * takes the same slice, rather than a new one and its two integers
+ * (docs/PERFORMANCE.md has what that saves). A slice is immutable, so sharing
+ * one is safe; any reader's batches may replace any entry (the GIL
+ * orders them). */
+#define CACHED_SLICES 4096
+static struct {
+    Py_ssize_t start, stop;
+    PyObject *slice;
+} slices[CACHED_SLICES];
+
+/* The slice [start:stop] of the payload at `index` (a new reference). */
+static PyObject *payload_slice(Py_ssize_t index, Py_ssize_t start, Py_ssize_t stop) {
+    if (index < CACHED_SLICES && slices[index].slice != NULL && slices[index].start == start &&
+        slices[index].stop == stop) {
+        Py_INCREF(slices[index].slice);
+        return slices[index].slice;
+    }
+    PyObject *from = PyLong_FromSsize_t(start), *to = from ? PyLong_FromSsize_t(stop) : NULL;
+    PyObject *slice = to ? PySlice_New(from, to, NULL) : NULL;
+    Py_XDECREF(from);
+    Py_XDECREF(to);
+    if (slice != NULL && index < CACHED_SLICES) {
+        Py_XDECREF(slices[index].slice);
+        Py_INCREF(slice);
+        slices[index].slice = slice;
+        slices[index].start = start;
+        slices[index].stop = stop;
+    }
+    return slice;
+}
+
+/* The record of the batch's description `index`; NULL on error. */
+static PyObject *record(Batch *b, Py_ssize_t index) {
+    binlog_batch_record d;
+    Py_ssize_t at = index * (Py_ssize_t)sizeof d;
+    memcpy(&d, PyBytes_AsString(b->descriptions) + at, sizeof d);
+    Py_ssize_t start = (Py_ssize_t)d.payload_off;
+    PyObject *slice = payload_slice(index, start, start + (Py_ssize_t)d.payload_len);
+    PyObject *payload = slice ? PyObject_GetItem(b->view, slice) : NULL;
+    PyObject *rec = payload ? binlog_fast_record_new(b->descriptions, at, payload, b->buffer) : NULL;
+    Py_XDECREF(slice);
+    Py_XDECREF(payload);
+    return rec;
+}
+
+/* Drops what the batch holds of the buffer, so that once the records are
+ * dropped too the reader may reuse it. */
+static void release(Batch *b) {
+    Py_CLEAR(b->descriptions);
+    Py_CLEAR(b->buffer);
+    Py_CLEAR(b->view);
+}
+
+static PyObject *batch_next(Batch *b) {
+    if (b->next >= b->count) {
+        release(b);
+        return NULL;
+    }
+    PyObject *rec = record(b, b->next);
+    if (rec != NULL)
+        b->next++;
+    return rec;
+}
+
+static PyObject *batch_new(PyTypeObject *cls, PyObject *args, PyObject *kwargs) {
+    PyObject *descriptions, *buffer;
+    Py_ssize_t count;
+    if (kwargs != NULL && PyDict_Size(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "Batch takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "SnO!:Batch", &descriptions, &count, &PyByteArray_Type, &buffer))
+        return NULL;
+    if (count < 0 || count > PyBytes_Size(descriptions) / (Py_ssize_t)sizeof(binlog_batch_record)) {
+        PyErr_Format(PyExc_ValueError, "Batch: %zd records are not in %zd bytes of descriptions",
+                     count, PyBytes_Size(descriptions));
+        return NULL;
+    }
+    PyObject *writable = PyMemoryView_FromObject(buffer);
+    PyObject *view = writable ? PyObject_CallMethod(writable, "toreadonly", NULL) : NULL;
+    Py_XDECREF(writable);
+    Batch *b = view ? (Batch *)((allocfunc)PyType_GetSlot(cls, Py_tp_alloc))(cls, 0) : NULL;
+    if (b == NULL) {
+        Py_XDECREF(view);
+        return NULL;
+    }
+    Py_INCREF(descriptions);
+    Py_INCREF(buffer);
+    b->descriptions = descriptions;
+    b->buffer = buffer;
+    b->view = view;
+    b->next = 0;
+    b->count = count;
+    return (PyObject *)b;
+}
+
+static void batch_dealloc(Batch *b) {
+    PyTypeObject *cls = Py_TYPE(b);
+    release(b);
+    ((freefunc)PyType_GetSlot(cls, Py_tp_free))(b);
+    Py_DECREF(cls);
+}
+
+static PyType_Slot batch_slots[] = {
+    {Py_tp_doc, "Batch(descriptions, count, buffer): an iterator over a read batch's "
+                "records (binlog.Record), each made when taken."},
+    {Py_tp_new, batch_new},
+    {Py_tp_dealloc, batch_dealloc},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, batch_next},
+    {0, NULL},
+};
+
+/* Not a base type and not tracked: what it holds (bytes, a bytearray, a
+ * memoryview of it) cannot refer back to it. */
+static PyType_Spec batch_spec = {
+    "binlog._fast.Batch", sizeof(Batch), 0, Py_TPFLAGS_DEFAULT, batch_slots,
+};
+
+PyObject *binlog_fast_batch_type(void) { return PyType_FromSpec(&batch_spec); }

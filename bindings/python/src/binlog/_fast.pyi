@@ -1,0 +1,33 @@
+"""Types of binlog._fast, the binding's per-record paths in C (csrc/)."""
+
+from typing import Any, Dict, Iterator, Mapping, Optional
+
+class Record:
+    """One record read (see the docstring of the C type)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def timestamp_ns(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def payload(self) -> memoryview: ...
+    @property
+    def metadata(self) -> Dict[str, str]: ...
+
+class Batch(Iterator[Record]):
+    def __init__(self, descriptions: bytes, count: int, buffer: bytearray) -> None: ...
+    def __next__(self) -> Record: ...
+
+class _WriterCore:
+    def _bind(self, writer_address: int, write_address: int) -> None: ...
+    def append(
+        self,
+        type_name: str,
+        payload: Any,
+        metadata: Optional[Mapping[str, str]] = None,
+        timestamp_ns: Optional[int] = None,
+    ) -> int: ...
