@@ -73,6 +73,13 @@ final class FrameParser {
                 || !crcChecked && (int) (head >>> 32) != crc.of(buf, body, end)) {
             return OTHER;
         }
+        int type = buf.get(body + 17); // the type id's varint, if it is one byte (below 0x80)
+        if (flags == KIND_RECORD && type >= 0 && type < types.size()) {
+            // The common record (no type defined, no metadata) without the general decoding.
+            out.setMapped(seq, buf.getLong(body + 9), base + p, types.get(type), view, body + 18, end - body - 18, 0,
+                    0);
+            return FRAME_HEAD + (int) len;
+        }
         return decode(buf, view, base, flags, p, end, out) ? FRAME_HEAD + (int) len : OTHER;
     }
 
