@@ -37,7 +37,7 @@ final class FrameRunCheck {
     static final int MAX_RUN = 8192;
     private static final int CACHE_LINE = 64;
     /** How far ahead of the walk the run's bytes are touched, at a time. */
-    private static final int TOUCH_AHEAD = 2048;
+    private static final int TOUCH_AHEAD = 4096;
     /** Each body length's terms, built on first use; see {@link #terms}. */
     private static final Terms[] TERMS = new Terms[MAX_BODY + 1];
 
