@@ -62,11 +62,11 @@ final class FrameRunCheck {
      * a run). {@link #intact()} then says whether every frame's CRC matches.
      *
      * <p>One body length a run, because each length has its own 8 KiB of
-     * tables: frames of many lengths would look them up all over 2 MB (random
-     * lengths of 0-300 bytes took 59 ns a record this way, 36 checked one by
-     * one). And a run starts only at a frame as long as the frame at the call
-     * before: reading the next frame's header ahead to find a run costs
-     * frames of varied lengths 6 ns each (43 ns a record).
+     * tables: frames of many lengths would look them up all over 2 MB, which
+     * costs more than a CRC32 call a frame. And a run is looked for only at a
+     * frame as long as the frame at the call before: reading the next frame's
+     * header ahead to find one slows frames of varied lengths, which rarely
+     * make runs (docs/PERFORMANCE.md, "Java reads decoded in Java").
      */
     int check(ByteBuffer buf, int p, int limit) {
         int stop = limit - p > MAX_RUN ? p + MAX_RUN : limit;

@@ -18,16 +18,7 @@ public final class ReadRows {
             System.exit(2);
         }
         Pairs pairs = new Pairs(Integer.parseInt(args[0]), Path.of(args[3]));
-        for (int size : new int[] {600, 32}) {
-            int n = Integer.parseInt(size == 600 ? args[1] : args[2]);
-            byte[] payload = new byte[size];
-            java.util.Arrays.fill(payload, (byte) 0x5a);
-            pairs.run(PeersBench.PEER, "full-scan read " + size + " B", n,
-                    d -> LibbinlogSide.readAll(d, payload, n),
-                    d -> ChronicleSide.readAll(d, payload, n));
-            pairs.run(PeersBench.PEER, "full-scan read MappedReader " + size + " B", n,
-                    d -> LibbinlogSide.readAllMapped(d, payload, n),
-                    d -> ChronicleSide.readAll(d, payload, n));
-        }
+        PeersBench.readRows(pairs, PeersBench.payload(600), Integer.parseInt(args[1]));
+        PeersBench.readRows(pairs, PeersBench.payload(32), Integer.parseInt(args[2]));
     }
 }
