@@ -77,6 +77,11 @@ final class FrameRunCheck {
             intact = false;
             return p;
         }
+        return run(buf, p, stop, n);
+    }
+
+    /** Checks the run of frames with n-byte bodies from p (two at least) up to stop; returns where it ends. */
+    private int run(ByteBuffer buf, int p, int stop, int n) {
         Terms t = terms(n);
         int frame = FrameParser.FRAME_HEAD + n;
         int predicted = ~0;
