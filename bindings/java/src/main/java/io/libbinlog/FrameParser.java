@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.CRC32;
 
 /**
  * Checks and decodes one record frame for {@link MappedReader}
@@ -25,7 +24,7 @@ final class FrameParser {
     static final int OTHER = -1;
 
     static final int FRAME_HEAD = 8;
-    private static final int MIN_BODY = 18;
+    static final int MIN_BODY = 18;
     private static final int KIND_RECORD = 1;
     private static final int KIND_AND_RESERVED = 0xcf;
     private static final int DEFINES_TYPE = 0x10;
@@ -33,13 +32,11 @@ final class FrameParser {
     private static final int MAX_TYPE_NAME = 4096;
     private static final long MAX_U32 = 0xffff_ffffL;
 
-    private final CRC32 crc = new CRC32();
+    private final BufferCrc32 crc = new BufferCrc32();
     private final List<String> types = new ArrayList<>();
     /** The seal directory's type names, when it is intact; definitions must agree with it. */
     private final List<String> sealNames;
     private final int[] at = new int[1];
-    private ByteBuffer crcView;
-    private ByteBuffer crcOf;
 
     FrameParser(List<String> sealNames) {
         this.sealNames = sealNames;
@@ -51,9 +48,11 @@ final class FrameParser {
      * (payload in {@code view}, the same bytes read-only, {@code base} the
      * file offset of index 0) and returns the frame's length. Else
      * {@link #INCOMPLETE} (with the frame's length in {@link #needed}) or
-     * {@link #OTHER}.
+     * {@link #OTHER}. {@code crcChecked}: the frame's CRC is known to match
+     * (its run passed {@link FrameRunCheck}), so it is not computed again.
      */
-    int parse(ByteBuffer buf, ByteBuffer view, long base, int p, int limit, long seq, MappedRecord out) {
+    int parse(ByteBuffer buf, ByteBuffer view, long base, int p, int limit, long seq, boolean crcChecked,
+            MappedRecord out) {
         if (limit - p < FRAME_HEAD) {
             needed = FRAME_HEAD;
             return INCOMPLETE;
@@ -71,8 +70,15 @@ final class FrameParser {
         int end = body + (int) len;
         int flags = buf.get(body);
         if ((flags & KIND_AND_RESERVED) != KIND_RECORD || buf.getLong(body + 1) != seq || seq == -1L
-                || (int) (head >>> 32) != crc(buf, body, end)) {
+                || !crcChecked && (int) (head >>> 32) != crc.of(buf, body, end)) {
             return OTHER;
+        }
+        int type = buf.get(body + 17); // the type id's varint, if it is one byte (below 0x80)
+        if (flags == KIND_RECORD && type >= 0 && type < types.size()) {
+            // The common record (no type defined, no metadata) without the general decoding.
+            out.setMapped(seq, buf.getLong(body + 9), base + p, types.get(type), view, body + 18, end - body - 18, 0,
+                    0);
+            return FRAME_HEAD + (int) len;
         }
         return decode(buf, view, base, flags, p, end, out) ? FRAME_HEAD + (int) len : OTHER;
     }
@@ -144,17 +150,5 @@ final class FrameParser {
             at[0] += (int) len;
         }
         return true;
-    }
-
-    /** CRC-32 (IEEE, as java.util.zip.CRC32: docs/FORMAT.md section 1) of buf[from, to), copying nothing. */
-    private int crc(ByteBuffer buf, int from, int to) {
-        if (crcOf != buf) {
-            crcOf = buf;
-            crcView = buf.duplicate();
-        }
-        crcView.limit(to).position(from);
-        crc.reset();
-        crc.update(crcView);
-        return (int) crc.getValue();
     }
 }

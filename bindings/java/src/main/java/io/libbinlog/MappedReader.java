@@ -45,6 +45,7 @@ public final class MappedReader implements AutoCloseable {
     /** Null when the native reader reads every record (a file the Java decoding does not take). */
     private final SegmentWindow window;
     private final FrameParser parser;
+    private final FrameRunCheck runs = new FrameRunCheck();
     private final Cleaner.Cleanable cleanable;
     private final MappedRecord record = new MappedRecord();
     private long pos;
@@ -53,6 +54,16 @@ public final class MappedReader implements AutoCloseable {
     private boolean delegated;
     /** The position whose pread copy was dropped and read again after a frame failed in it, or -1. */
     private long recopiedAt = -1;
+    /**
+     * The run of frames {@link FrameRunCheck} checked last: it lies in
+     * {@code runIn} (a window's buffer; null: none) up to index
+     * {@code runEnd}, and {@code runIntact} says whether its CRCs all matched.
+     * It is used only while the decoding walks its frames in order from its
+     * start, and is forgotten when the native reader takes over.
+     */
+    private ByteBuffer runIn;
+    private int runEnd;
+    private boolean runIntact;
     private volatile boolean closed;
 
     private MappedReader(Reader fallback, FileChannel ch, String description) throws IOException {
@@ -143,7 +154,7 @@ public final class MappedReader implements AutoCloseable {
         if (!delegated) {
             ByteBuffer buf = window.buffer();
             int p = (int) (pos - window.base());
-            int n = parser.parse(buf, window.view(), window.base(), p, buf.limit(), nextSeq, record);
+            int n = parser.parse(buf, window.view(), window.base(), p, buf.limit(), nextSeq, crcChecked(buf, p), record);
             if (n > 0) {
                 pos += n;
                 nextSeq++;
@@ -161,6 +172,19 @@ public final class MappedReader implements AutoCloseable {
             delegate();
         }
         return nextNative();
+    }
+
+    /**
+     * Whether the CRC of the frame at index p of buf is known to match: it
+     * lies in an intact run. Past the last run, checks the run starting at p.
+     */
+    private boolean crcChecked(ByteBuffer buf, int p) {
+        if (runIn != buf || p >= runEnd) {
+            runEnd = runs.check(buf, p, buf.limit());
+            runIntact = runs.intact();
+            runIn = buf;
+        }
+        return runIntact && p < runEnd;
     }
 
     /** Moves the window to hold the frame at pos whole; false if the data does not hold it. */
@@ -190,6 +214,7 @@ public final class MappedReader implements AutoCloseable {
     /** Hands the position to the native reader (forward from where it is; at most the whole file once). */
     private void delegate() {
         delegated = true;
+        runIn = null;
         fallback.seekSeq(nextSeq);
     }
 
@@ -222,7 +247,7 @@ public final class MappedReader implements AutoCloseable {
         }
         p = (int) (r.offset() - window.base());
         ByteBuffer buf = window.buffer();
-        if (parser.parse(buf, window.view(), window.base(), p, buf.limit(), r.seq(), scratch) == len) {
+        if (parser.parse(buf, window.view(), window.base(), p, buf.limit(), r.seq(), false, scratch) == len) {
             pos = r.offset() + len;
             nextSeq = r.seq() + 1;
             delegated = false;

@@ -230,6 +230,32 @@ class MappedReaderTest {
         assertEquals(ErrorCode.CORRUPT, assertThrows(BinlogException.class, () -> nativeRecords(file)).code());
     }
 
+    @Test
+    void damageInARunOfSmallRecordsThrowsWhatTheNativeReaderThrows() throws IOException {
+        Path sealed = dir.resolve("small.binlog");
+        byte[] payload = new byte[32];
+        try (Writer w = Writer.openSegment(sealed)) {
+            for (int i = 0; i < 1000; i++) {
+                payload[i % 32] = (byte) i;
+                w.write("s", payload);
+            }
+        }
+        List<Record> recs = nativeRecords(sealed);
+        // Frames checked in runs (FrameRunCheck): the first, inside and around a run's end, a body's last byte,
+        // a stored CRC; then two frames of one run damaged.
+        long[][] damage = {{recs.get(1).offset() + 30}, {recs.get(70).offset() + 9}, {recs.get(140).offset() + 40},
+            {recs.get(141).offset() + 8 + 49}, {recs.get(142).offset() + 5}, {recs.get(999).offset() + 57},
+            {recs.get(300).offset() + 40, recs.get(301).offset() + 40}};
+        for (long[] at : damage) {
+            Path file = dir.resolve("small-" + at[0] + ".binlog");
+            Files.copy(sealed, file);
+            for (long offset : at) {
+                flipBit(file, offset);
+            }
+            assertSameFailure(file);
+        }
+    }
+
     /** The file's bytes up to where its records end (its seal cut off): an unsealed segment. */
     private static byte[] recordsOnly(Path file) throws IOException {
         List<Record> recs = nativeRecords(file);

@@ -25,20 +25,31 @@ public final class PeersBench {
         Pairs pairs = new Pairs(Integer.parseInt(args[0]), Path.of(args[4]));
         for (int size : new int[] {600, 32}) {
             int n = Integer.parseInt(size == 600 ? args[1] : args[2]);
-            byte[] payload = new byte[size];
-            java.util.Arrays.fill(payload, (byte) 0x5a);
+            byte[] payload = payload(size);
             pairs.run(PEER, "append one call per record " + size + " B", n,
                     d -> LibbinlogSide.appendOne(d, payload, n),
                     d -> ChronicleSide.appendOne(d, payload, n));
             pairs.run(PEER, "append batched (" + BATCH + ") " + size + " B", n,
                     d -> LibbinlogSide.appendBatched(d, payload, n, BATCH),
                     d -> ChronicleSide.appendOne(d, payload, n));
-            pairs.run(PEER, "full-scan read " + size + " B", n,
-                    d -> LibbinlogSide.readAll(d, payload, n),
-                    d -> ChronicleSide.readAll(d, payload, n));
-            pairs.run(PEER, "full-scan read MappedReader " + size + " B", n,
-                    d -> LibbinlogSide.readAllMapped(d, payload, n),
-                    d -> ChronicleSide.readAll(d, payload, n));
+            readRows(pairs, payload, n);
         }
+    }
+
+    static byte[] payload(int size) {
+        byte[] payload = new byte[size];
+        java.util.Arrays.fill(payload, (byte) 0x5a);
+        return payload;
+    }
+
+    /** The full-scan read rows of n records of payload (also run alone by {@link ReadRows}). */
+    static void readRows(Pairs pairs, byte[] payload, int n) throws Exception {
+        int size = payload.length;
+        pairs.run(PEER, "full-scan read " + size + " B", n,
+                d -> LibbinlogSide.readAll(d, payload, n),
+                d -> ChronicleSide.readAll(d, payload, n));
+        pairs.run(PEER, "full-scan read MappedReader " + size + " B", n,
+                d -> LibbinlogSide.readAllMapped(d, payload, n),
+                d -> ChronicleSide.readAll(d, payload, n));
     }
 }
