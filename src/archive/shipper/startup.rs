@@ -70,6 +70,7 @@ impl Shipper {
             .clone()
             .filter(|j| j.log == self.log && j.to == to)
             .unwrap_or_else(|| Journal::new(&self.log, &to));
+        self.abort_unfinished_uploads(&old)?;
         let remote = self.remote_segments()?;
         let local = local::scan(&self.dir, &self.log)?;
         let mut fresh = Journal::new(&self.log, &to);
