@@ -503,3 +503,38 @@ fn a_multipart_upload_completed_onto_an_existing_key_is_refused() {
     // Aborting it again (or one finished) is no error.
     remote.abort_multipart("mc/k", &id).unwrap();
 }
+
+/// An object that appears at a segment's key while its multipart upload
+/// is in progress is not replaced: the create-only completion is refused,
+/// the upload aborted (none left listed), and the HEAD calls it a
+/// conflict.
+#[test]
+fn a_multipart_upload_racing_another_object_is_refused_and_aborted() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("ship-multipart-race");
+    rolled_log(dir.path(), 20, 10, &[]);
+    let (segno, first, _, _) = sealed(dir.path())[0];
+    let key = binlog::archive::object_name::segment_key("mr", "orders", segno, first, false);
+    let connection = server.connection();
+    let other_key = key.clone();
+    let hook =
+        binlog::archive::StepHook(std::sync::Arc::new(move |s: binlog::archive::ShipStep| {
+            if s.step == binlog::archive::Step::UploadIdStored {
+                let remote = Remote::connect(&location("mr"), &connection).unwrap();
+                remote
+                    .put_create_plain(&other_key, b"another".to_vec())
+                    .unwrap();
+            }
+        }));
+    let o = ShipOptions {
+        multipart_threshold: 0,
+        on_step: Some(hook),
+        ..opts(&server)
+    };
+    let mut s = Shipper::open(dir.path(), "orders", &location("mr"), o).unwrap();
+    let e = s.ship_once().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RemoteConflict, "{e}");
+    let remote = bucket(&server, "mr");
+    assert_eq!(remote.get(&key).unwrap().unwrap(), b"another");
+    assert_eq!(remote.multipart_uploads("mr/").unwrap(), []);
+}

@@ -35,7 +35,8 @@
 //!   sent; a shipper that starts aborts every upload the journal names and
 //!   every other one a listing finds under the log's prefix (one a crash
 //!   left between its creation and the journal's store), so no parts are
-//!   left behind (shipper/multipart.rs).
+//!   left behind (shipper/multipart.rs), if its credentials may list and
+//!   abort multipart uploads (else a bucket lifecycle rule has to).
 //!
 //! Limits: a server that ignored `If-None-Match` on a multipart
 //! completion (AWS S3 and versitygw 1.8.0 honour it; tests/archive_ship.rs

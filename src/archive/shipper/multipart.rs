@@ -18,7 +18,7 @@ use crate::archive::metadata::ObjectMetadata;
 use crate::archive::multipart::Part;
 use crate::archive::object_name::log_prefix;
 use crate::archive::remote::Created;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -54,8 +54,9 @@ impl Shipper {
         release(&self.journal);
         self.stepped(s.segment_no, Step::UploadIdStored);
         let sent = self.send_parts(key, &id, s);
-        if sent.is_err() {
-            // Best effort: the journal still names it for the next start.
+        if !matches!(sent, Ok(Created::Created)) {
+            // Not completed (a 412 leaves the upload open too). Best
+            // effort: the journal still names it for the next start.
             let _ = self.remote.abort_multipart(key, &id);
         }
         sent
@@ -82,19 +83,32 @@ impl Shipper {
     /// those `journal` names, then any other a listing of the log's prefix
     /// finds (created before a crash let its id reach the journal). The
     /// ship lock and the claim keep every other shipper away from the
-    /// prefix, so none of them is in progress.
+    /// prefix, so none of them is in progress. Credentials not allowed to
+    /// list or abort multipart uploads (enough to ship before this was
+    /// done) leave them, as before, to a bucket lifecycle rule.
     pub(super) fn abort_unfinished_uploads(&self, journal: &Journal) -> Result<()> {
         let prefix = log_prefix(&self.remote.location().prefix, &self.log);
+        let mut named = Vec::new();
         for (segment_no, id) in &journal.multipart {
             if let Some(e) = journal.entry(*segment_no) {
-                self.remote
-                    .abort_multipart(&format!("{prefix}{}", e.object), id)?;
+                named.push((format!("{prefix}{}", e.object), id.clone()));
             }
         }
-        for u in self.remote.multipart_uploads(&prefix)? {
-            self.remote.abort_multipart(&u.key, &u.id)?;
+        let listed = allowed(self.remote.multipart_uploads(&prefix))?.unwrap_or_default();
+        let listed = listed.into_iter().map(|u| (u.key, u.id));
+        for (key, id) in named.into_iter().chain(listed) {
+            allowed(self.remote.abort_multipart(&key, &id))?;
         }
         Ok(())
+    }
+}
+
+/// `r`, with a refusal for want of permission as `None`.
+fn allowed<T>(r: Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
