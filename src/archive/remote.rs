@@ -6,7 +6,7 @@
 //! signed here and sent on its HTTP client (signed.rs). Every error names
 //! the object (`s3://bucket/key`).
 
-use super::digest::{Digest, Hasher};
+use super::digest::{self, Digest, Hasher};
 use super::location::{Connection, Location};
 use super::metadata::ObjectMetadata;
 use super::signed::{Request, Response, Signer};
@@ -14,7 +14,9 @@ use crate::error::{Error, ErrorKind, Result};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
 use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
 use object_store::path::Path as Key;
-use object_store::{ClientOptions, GetOptions, ObjectStore, PutMode, PutOptions, RetryConfig};
+use object_store::{
+    ClientOptions, GetOptions, ObjectStore, PutMode, PutOptions, PutPayload, RetryConfig,
+};
 use std::future::Future;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -192,30 +194,48 @@ impl Remote {
     }
 
     /// Stores `body` under `key` only if no object has that key
-    /// (`If-None-Match: *`), with `meta` as its metadata.
+    /// (`If-None-Match: *`), with `meta` as its metadata. The request is
+    /// signed with `meta.sha256` as the body's hash (the shipper hashed
+    /// it already; object_store would hash it again) and carries it as
+    /// `x-amz-checksum-sha256`, so the server refuses other bytes. Not
+    /// retried after a timeout or a connection lost mid-request (the
+    /// caller's HEAD decides what happened).
     pub fn put_create(&self, key: &str, body: Vec<u8>, meta: &ObjectMetadata) -> Result<Created> {
-        self.put_create_with(key, body, meta.to_attributes())
+        let doing = "create-only PUT";
+        let sha = digest::sha256_bytes(&meta.sha256)
+            .ok_or_else(|| self.failed(key, doing, "the metadata's sha256 is not one"))?;
+        let mut headers = meta.to_headers();
+        headers.push(("if-none-match".into(), "*".into()));
+        headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
+        let r = self.signed_request(
+            key,
+            doing,
+            Request {
+                method: http::Method::PUT,
+                key,
+                query: Vec::new(),
+                headers,
+                body,
+                sha256: Some(sha),
+                idempotent: false,
+            },
+        )?;
+        match r.status {
+            412 => Ok(Created::AlreadyExists),
+            _ => self.expect_success(key, doing, r).map(|_| Created::Created),
+        }
     }
 
     /// Stores `body` (a small object: the claim) under `key` only if no
     /// object has that key.
     pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
-        self.put_create_with(key, body, Default::default())
-    }
-
-    fn put_create_with(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        attributes: object_store::Attributes,
-    ) -> Result<Created> {
         let opts = PutOptions {
             mode: PutMode::Create,
-            attributes,
             ..PutOptions::default()
         };
         let path = self.key(key)?;
-        match self.block_on(self.store.put_opts(&path, body.into(), opts)) {
+        let body = PutPayload::from(body);
+        match self.block_on(self.store.put_opts(&path, body, opts)) {
             Ok(_) => Ok(Created::Created),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::AlreadyExists),
             Err(e) => Err(self.error(key, "create-only PUT", e)),

@@ -2,9 +2,11 @@
 //! object_store's public `AwsAuthorizer`) and sends on object_store's own
 //! HTTP client (the one its `AmazonS3` uses: same connections, timeouts
 //! and TLS settings): the requests object_store's API cannot make as the
-//! shipper needs them: a multipart upload created with our metadata, its
-//! id known to the caller, completed with `If-None-Match: *`, and listed
-//! (multipart.rs).
+//! shipper needs them: a create-only PUT signed with the body's SHA-256
+//! the shipper computed already (object_store would hash every body a
+//! second time to sign it; remote.rs); a multipart upload created with our
+//! metadata, its id known to the caller, completed with
+//! `If-None-Match: *`, and listed (multipart.rs).
 //!
 //! Retries follow object_store's rules (client/retry.rs there): 5xx, 429
 //! and 408 answers, and requests that could not be sent, are retried with
