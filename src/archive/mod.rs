@@ -33,8 +33,9 @@
 //!   per log at a time (`<log>.ship.lock`).
 //! - A multipart upload's id is in the journal before its first part is
 //!   sent; a shipper that starts aborts every upload the journal names and
-//!   every other one a listing finds under the log's prefix (one a crash
-//!   left between its creation and the journal's store), so no parts are
+//!   every other one a listing finds under the log's prefix or at the
+//!   next segment's keys (one a crash left between its creation and the
+//!   journal's store), so no parts are
 //!   left behind (shipper/multipart.rs), if its credentials may list and
 //!   abort multipart uploads (else a bucket lifecycle rule has to).
 //!

@@ -15,8 +15,8 @@ use super::{Shipper, Step};
 use crate::archive::journal::Journal;
 use crate::archive::local::SealedSegment;
 use crate::archive::metadata::ObjectMetadata;
-use crate::archive::multipart::Part;
-use crate::archive::object_name::log_prefix;
+use crate::archive::multipart::{Part, Upload};
+use crate::archive::object_name::{log_prefix, segment_key};
 use crate::archive::remote::Created;
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
@@ -80,24 +80,47 @@ impl Shipper {
     }
 
     /// Aborts the multipart uploads a shipper of this log left unfinished:
-    /// those `journal` names, then any other a listing of the log's prefix
-    /// finds (created before a crash let its id reach the journal). The
-    /// ship lock and the claim keep every other shipper away from the
-    /// prefix, so none of them is in progress. Credentials not allowed to
-    /// list or abort multipart uploads (enough to ship before this was
-    /// done) leave them, as before, to a bucket lifecycle rule.
-    pub(super) fn abort_unfinished_uploads(&self, journal: &Journal) -> Result<()> {
+    /// those `journal` names, then any other a listing finds (created
+    /// before a crash let its id reach the journal): a listing of the
+    /// log's prefix, or, if it shows none (MinIO lists only the uploads
+    /// of one exact key), of the keys `next` (the first local segment not
+    /// in the bucket, the only one a shipper could have been uploading:
+    /// uploads go in order) has, plain or compressed. The ship lock and
+    /// the claim keep every other shipper away from the prefix, so none
+    /// of them is in progress. Credentials not allowed to list or abort
+    /// multipart uploads (enough to ship before this was done) leave
+    /// them, as before, to a bucket lifecycle rule.
+    pub(super) fn abort_unfinished_uploads(
+        &self,
+        journal: &Journal,
+        next: Option<&SealedSegment>,
+    ) -> Result<()> {
         let prefix = log_prefix(&self.remote.location().prefix, &self.log);
-        let mut named = Vec::new();
+        let mut uploads = Vec::new();
         for (segment_no, id) in &journal.multipart {
             if let Some(e) = journal.entry(*segment_no) {
-                named.push((format!("{prefix}{}", e.object), id.clone()));
+                uploads.push(Upload {
+                    key: format!("{prefix}{}", e.object),
+                    id: id.clone(),
+                });
             }
         }
-        let listed = allowed(self.remote.multipart_uploads(&prefix))?.unwrap_or_default();
-        let listed = listed.into_iter().map(|u| (u.key, u.id));
-        for (key, id) in named.into_iter().chain(listed) {
-            allowed(self.remote.abort_multipart(&key, &id))?;
+        let mut listed = allowed(self.remote.multipart_uploads(&prefix))?.unwrap_or_default();
+        if let Some(s) = next.filter(|_| listed.is_empty()) {
+            for compressed in [false, true] {
+                let key = segment_key(
+                    &self.remote.location().prefix,
+                    &self.log,
+                    s.segment_no,
+                    s.first_seq,
+                    compressed,
+                );
+                let of_key = allowed(self.remote.multipart_uploads(&key))?.unwrap_or_default();
+                listed.extend(of_key.into_iter().filter(|u| u.key == key));
+            }
+        }
+        for u in uploads.into_iter().chain(listed) {
+            allowed(self.remote.abort_multipart(&u.key, &u.id))?;
         }
         Ok(())
     }
