@@ -14,7 +14,9 @@
 //!   and SHA-256 is uploaded, other bytes are a `RemoteConflict` that
 //!   stops the shipper. Each PUT and part carries
 //!   `x-amz-checksum-sha256`, so the server refuses a body damaged on the
-//!   way.
+//!   way. The segment's PUT and the multipart requests are signed here
+//!   (signed.rs), the PUT with the SHA-256 the shipper computed for the
+//!   metadata, so that its body is hashed once.
 //! - A local segment is removed only after a HEAD showed its verified copy
 //!   in the bucket, and only past the newest `keep_local` sealed segments:
 //!   at every moment each segment is local, remote, or both.
@@ -35,13 +37,13 @@
 //!   sent; a shipper that starts aborts every upload the journal names and
 //!   every other one a listing finds under the log's prefix or at the
 //!   next segment's keys (one a crash left between its creation and the
-//!   journal's store), so no parts are
-//!   left behind (shipper/multipart.rs), if its credentials may list and
-//!   abort multipart uploads (else a bucket lifecycle rule has to).
+//!   journal's store), so no parts are left behind (shipper/multipart.rs),
+//!   if its credentials may list and abort multipart uploads (else a
+//!   bucket lifecycle rule has to).
 //!
 //! Limits: a server that ignored `If-None-Match` on a multipart
-//! completion (AWS S3 and versitygw 1.8.0 honour it; tests/archive_ship.rs
-//! checks the server the tests run) would overwrite an object that
+//! completion (AWS S3, versitygw 1.8.0 and MinIO honour it;
+//! tests/archive_ship.rs checks the server the tests run) would overwrite an object that
 //! appeared at the key between the HEAD before the upload and the
 //! completion: only another writer of the prefix could put one there, and
 //! the claim and the ship lock keep other shippers of the log away.
