@@ -465,3 +465,77 @@ fn a_large_create_only_put_onto_other_bytes_is_a_conflict() {
     assert_eq!(e.kind(), ErrorKind::RemoteConflict, "{e}");
     assert_eq!(remote.get(&key).unwrap().unwrap(), b"x");
 }
+
+/// A multipart upload completed onto a key that got an object meanwhile:
+/// the completion is create-only (`If-None-Match: *`), so the server
+/// refuses it (412) and the object keeps its bytes; the upload is then
+/// aborted and no longer listed.
+#[test]
+fn a_multipart_upload_completed_onto_an_existing_key_is_refused() {
+    let server = S3Server::start(&[BUCKET]);
+    let remote = bucket(&server, "mc");
+    let meta = binlog::archive::ObjectMetadata {
+        log: "orders".into(),
+        segment_no: 0,
+        first_seq: 0,
+        last_seq: None,
+        records: 0,
+        bytes: 3,
+        sha256: "ab".repeat(32),
+        segment_sha256: None,
+    };
+    let id = remote.create_multipart("mc/k", &meta).unwrap();
+    // Listed by its exact key (MinIO lists no other way).
+    let uploads = remote.multipart_uploads("mc/k").unwrap();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    assert_eq!((uploads[0].key.as_str(), &uploads[0].id), ("mc/k", &id));
+    let part = remote.upload_part("mc/k", &id, 1, b"new".to_vec()).unwrap();
+    assert_eq!(
+        remote.put_create_plain("mc/k", b"old".to_vec()).unwrap(),
+        Created::Created
+    );
+    assert_eq!(
+        remote.complete_multipart("mc/k", &id, &[part]).unwrap(),
+        Created::AlreadyExists
+    );
+    assert_eq!(remote.get("mc/k").unwrap().unwrap(), b"old");
+    remote.abort_multipart("mc/k", &id).unwrap();
+    assert_eq!(remote.multipart_uploads("mc/k").unwrap(), []);
+    // Aborting it again (or one finished) is no error.
+    remote.abort_multipart("mc/k", &id).unwrap();
+}
+
+/// An object that appears at a segment's key while its multipart upload
+/// is in progress is not replaced: the create-only completion is refused,
+/// the upload aborted (none left listed), and the HEAD calls it a
+/// conflict.
+#[test]
+fn a_multipart_upload_racing_another_object_is_refused_and_aborted() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("ship-multipart-race");
+    rolled_log(dir.path(), 20, 10, &[]);
+    let (segno, first, _, _) = sealed(dir.path())[0];
+    let key = binlog::archive::object_name::segment_key("mr", "orders", segno, first, false);
+    let connection = server.connection();
+    let other_key = key.clone();
+    let hook =
+        binlog::archive::StepHook(std::sync::Arc::new(move |s: binlog::archive::ShipStep| {
+            if s.step == binlog::archive::Step::UploadIdStored {
+                let remote = Remote::connect(&location("mr"), &connection).unwrap();
+                remote
+                    .put_create_plain(&other_key, b"another".to_vec())
+                    .unwrap();
+            }
+        }));
+    let o = ShipOptions {
+        multipart_threshold: 0,
+        on_step: Some(hook),
+        ..opts(&server)
+    };
+    let mut s = Shipper::open(dir.path(), "orders", &location("mr"), o).unwrap();
+    let e = s.ship_once().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RemoteConflict, "{e}");
+    let remote = bucket(&server, "mr");
+    assert_eq!(remote.get(&key).unwrap().unwrap(), b"another");
+    assert_eq!(remote.multipart_uploads(&key).unwrap(), []);
+}

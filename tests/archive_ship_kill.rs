@@ -12,7 +12,8 @@
 mod common;
 
 use binlog::archive::journal::{journal_path, Journal};
-use binlog::archive::object_name::{log_prefix, parse_segment_key};
+use binlog::archive::multipart::Upload;
+use binlog::archive::object_name::{log_prefix, parse_segment_key, segment_key};
 use binlog::archive::{
     Connection, Location, Remote, ShipOptions, ShipStep, Shipper, Step, StepHook,
 };
@@ -74,15 +75,20 @@ fn plain(bytes: Vec<u8>, compressed: bool) -> Vec<u8> {
     out
 }
 
+/// A client of `s3://BUCKET/kill`, where the shippers of these tests ship.
+fn kill_bucket(server: &S3Server) -> Remote {
+    Remote::connect(
+        &Location::parse(&format!("s3://{BUCKET}/kill")).unwrap(),
+        &server.connection(),
+    )
+    .unwrap()
+}
+
 /// Checks the invariants after a kill: every segment ever sealed is local
 /// or in the bucket; every object holds exactly its segment's bytes; the
 /// journal, if there is one, is whole.
 fn check(server: &S3Server, dir: &Path, known: &BTreeMap<u64, Vec<u8>>, ctx: &str) -> usize {
-    let remote = Remote::connect(
-        &Location::parse(&format!("s3://{BUCKET}/kill")).unwrap(),
-        &server.connection(),
-    )
-    .unwrap();
+    let remote = kill_bucket(server);
     let prefix = log_prefix("kill", "orders");
     let mut in_bucket = BTreeMap::new();
     for o in remote.list(&prefix).unwrap() {
@@ -269,6 +275,27 @@ fn run_step_child_if_asked() {
     std::process::exit(0);
 }
 
+/// Runs a child shipper of `dir` (see `run_step_child_if_asked`) that
+/// kills itself after the `nth` time a segment passes `step`, uploading
+/// `how` ("single" or "multipart"); asserts it was killed there.
+fn kill_child_after(server: &S3Server, dir: &Path, step: Step, nth: u64, how: &str, ctx: &str) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", STEP_TEST, "--nocapture", "--test-threads=1"])
+        .env(STEP_CHILD_ENV, format!("{step:?}:{nth}:{how}"))
+        .env(STEP_DIR_ENV, dir)
+        .envs(server.env())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGKILL),
+        "{ctx}: the child was not killed there ({:?}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn a_shipper_killed_right_after_each_step_loses_and_overwrites_nothing() {
     run_step_child_if_asked();
@@ -284,22 +311,11 @@ fn a_shipper_killed_right_after_each_step_loses_and_overwrites_nothing() {
                 // The first or second time: there are at least two new
                 // sealed segments to upload, and two uploaded to remove.
                 let nth = 1 + rng.below(2);
+                if how == "single" && Step::MULTIPART.contains(&step) {
+                    continue; // a step of multipart uploads only
+                }
                 let ctx = format!("round {round}, killed after {step:?} #{nth} ({how})");
-                let out = Command::new(std::env::current_exe().unwrap())
-                    .args(["--exact", STEP_TEST, "--nocapture", "--test-threads=1"])
-                    .env(STEP_CHILD_ENV, format!("{step:?}:{nth}:{how}"))
-                    .env(STEP_DIR_ENV, dir.path())
-                    .envs(server.env())
-                    .stdin(Stdio::null())
-                    .output()
-                    .unwrap();
-                assert_eq!(
-                    out.status.signal(),
-                    Some(libc::SIGKILL),
-                    "{ctx}: the child was not killed there ({:?}): {}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                kill_child_after(&server, dir.path(), step, nth, how, &ctx);
                 check(&server, dir.path(), &known, &ctx);
                 grow(dir.path(), 20 + rng.below(15), 10, &mut known);
             }
@@ -307,4 +323,69 @@ fn a_shipper_killed_right_after_each_step_loses_and_overwrites_nothing() {
     }
     // A run to the end ships every segment and keeps the newest local.
     ship_to_the_end(&server, dir.path(), &known, 1);
+}
+
+/// A shipper killed in the middle of a multipart upload (after its
+/// creation, after its id reached the journal, after a part) leaves an
+/// unfinished upload on the server; the next shipper aborts it as it
+/// starts (none is listed after its startup scan) and uploads the segment
+/// once: one object holding its bytes.
+#[test]
+fn a_killed_multipart_upload_is_aborted_on_restart_and_its_segment_shipped_once() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("ship-multipart-kill");
+    let remote = kill_bucket(&server);
+    let prefix = log_prefix("kill", "orders");
+    let mut known = BTreeMap::new();
+    for step in Step::MULTIPART {
+        grow(dir.path(), 20, 10, &mut known);
+        let ctx = format!("killed after {step:?}");
+        let before = check(&server, dir.path(), &known, &ctx);
+        kill_child_after(&server, dir.path(), step, 1, "multipart", &ctx);
+        let left = uploads_left(&remote, dir.path());
+        assert_eq!(left.len(), 1, "{ctx}: {left:?}");
+        let killed = parse_segment_key(left[0].key.strip_prefix(&prefix).unwrap())
+            .unwrap()
+            .segment_no;
+        assert_eq!(check(&server, dir.path(), &known, &ctx), before);
+        let opts = ShipOptions {
+            multipart_threshold: 0,
+            connection: server.connection(),
+            ..ShipOptions::default()
+        };
+        let to = Location::parse(&format!("s3://{BUCKET}/kill")).unwrap();
+        let mut shipper = Shipper::open(dir.path(), "orders", &to, opts).unwrap();
+        assert_eq!(uploads_left(&remote, dir.path()), [], "{ctx}");
+        let report = shipper.ship_once().unwrap();
+        assert!(report.uploaded.contains(&killed), "{ctx}: {report:?}");
+        assert!(shipper.journal().multipart.is_empty(), "{ctx}");
+        drop(shipper);
+        assert_eq!(
+            check(&server, dir.path(), &known, &ctx),
+            known.len(),
+            "{ctx}"
+        );
+        assert_eq!(uploads_left(&remote, dir.path()), [], "{ctx}");
+    }
+}
+
+/// The multipart uploads in progress under the log's prefix: listed by
+/// the prefix, and by the exact keys each local segment could have (MinIO
+/// lists the uploads of one exact key only).
+fn uploads_left(remote: &Remote, dir: &Path) -> Vec<Upload> {
+    let mut found = remote
+        .multipart_uploads(&log_prefix("kill", "orders"))
+        .unwrap();
+    for l in list_segments(dir, "orders").unwrap() {
+        let Some(first) = l.first_seq else { continue };
+        for compressed in [false, true] {
+            let key = segment_key("kill", "orders", l.segment_no, first, compressed);
+            for u in remote.multipart_uploads(&key).unwrap() {
+                if u.key == key && !found.contains(&u) {
+                    found.push(u);
+                }
+            }
+        }
+    }
+    found
 }

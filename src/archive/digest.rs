@@ -135,6 +135,41 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The 32 bytes of a SHA-256 written as `Digest::sha256` is; `None` if
+/// `hex` is not one.
+pub fn sha256_bytes(hex: &str) -> Option<[u8; 32]> {
+    let digits = hex.as_bytes();
+    if digits.len() != 64 {
+        return None;
+    }
+    let val = |c: u8| (c as char).to_digit(16).map(|v| v as u8);
+    let mut out = [0; 32];
+    for (o, pair) in out.iter_mut().zip(digits.chunks(2)) {
+        *o = val(pair[0])? << 4 | val(pair[1])?;
+    }
+    Some(out)
+}
+
+/// `bytes` in standard base64, padded: how S3's `x-amz-checksum-sha256`
+/// carries a SHA-256.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            match i <= chunk.len() {
+                true => out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char),
+                false => out.push('='),
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +191,13 @@ mod tests {
         parts.update(b"");
         parts.update(b"bc");
         assert_eq!(parts.finish(), d);
+        let raw = sha256_bytes(&d.sha256).unwrap();
+        assert_eq!(hex(&raw), d.sha256);
+        assert_eq!(base64(&raw), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+        assert_eq!(
+            (base64(b"a"), base64(b"ab")),
+            ("YQ==".into(), "YWI=".into())
+        );
+        assert_eq!(sha256_bytes("ab"), None);
     }
 }

@@ -11,6 +11,7 @@
 //! through 40
 //! seg 41 UPLOADED 00000000000000000041-00000000000000012000.binlog.zst 65536 <sha256>
 //! seg 42 UPLOADING 00000000000000000042-00000000000000012500.binlog 131072 <sha256>
+//! multipart 42 <upload id>
 //! crc32 1a2b3c4d
 //! ```
 //!
@@ -25,9 +26,19 @@
 //! is a record, not the truth: the bucket is. Without it (removed, or its
 //! CRC fails), the startup scan rebuilds it from a listing of the bucket
 //! and HEADs of the objects that local segments match.
+//!
+//! `multipart N ID`: segment N's multipart upload ID was created and may
+//! not be finished; stored before its first part is sent, dropped with
+//! the UPLOADED it ends in. A shipper that starts aborts each one (and,
+//! from a listing, any a crash left before its line was stored). The
+//! line came after version 1 was first written: a journal without it
+//! loads as before (it has no multipart upload to abort); a shipper of
+//! before it finds the line unknown and rebuilds the journal from the
+//! bucket, as for a damaged one.
 
 use super::identity::replace_durably;
 use crate::error::{Error, ErrorKind, Result};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -73,6 +84,9 @@ pub struct Journal {
     pub through: Option<u64>,
     /// By segment number.
     pub entries: Vec<Entry>,
+    /// The multipart uploads created and maybe not finished: segment
+    /// number -> upload id.
+    pub multipart: BTreeMap<u64, String>,
 }
 
 const VERSION_LINE: &str = "binlog-ship 1";
@@ -89,6 +103,7 @@ impl Journal {
             to: to.to_string(),
             through: None,
             entries: Vec::new(),
+            multipart: BTreeMap::new(),
         }
     }
 
@@ -105,8 +120,12 @@ impl Journal {
                 .is_some_and(|e| e.state != State::Uploading)
     }
 
-    /// Sets segment `e.segment_no`'s line, keeping the lines in order.
+    /// Sets segment `e.segment_no`'s line, keeping the lines in order;
+    /// an UPLOADED (or later) state ends its multipart upload's line.
     pub fn set(&mut self, e: Entry) {
+        if e.state != State::Uploading {
+            self.multipart.remove(&e.segment_no);
+        }
         match self
             .entries
             .binary_search_by_key(&e.segment_no, |x| x.segment_no)
@@ -120,6 +139,21 @@ impl Journal {
     /// journal knows (a copy found damaged in the bucket).
     pub fn forget(&mut self, segment_no: u64) {
         self.entries.retain(|e| e.segment_no != segment_no);
+    }
+
+    /// Records that segment `segment_no`'s multipart upload `upload_id`
+    /// was created. An id that a journal line cannot hold (empty, or
+    /// with blanks or control characters) is an error.
+    pub fn set_multipart(&mut self, segment_no: u64, upload_id: &str) -> Result<()> {
+        let unfit = |c: char| c.is_whitespace() || c.is_control();
+        if upload_id.is_empty() || upload_id.contains(unfit) {
+            return Err(Error::new(
+                ErrorKind::Remote,
+                format!("segment {segment_no}: the server's multipart upload id {upload_id:?} has blanks or control characters"),
+            ));
+        }
+        self.multipart.insert(segment_no, upload_id.to_string());
+        Ok(())
     }
 
     /// Folds the leading LOCAL_DELETED lines into `through`.
@@ -150,6 +184,9 @@ impl Journal {
                 e.bytes,
                 e.sha256
             );
+        }
+        for (segment_no, id) in &self.multipart {
+            s += &format!("multipart {segment_no} {id}\n");
         }
         let crc = crate::format::crc32(s.as_bytes());
         s + &format!("crc32 {crc:08x}\n")
@@ -187,6 +224,10 @@ impl Journal {
                     bytes: num(4).ok_or_else(malformed)?,
                     sha256: f[5].to_string(),
                 }),
+                ("multipart", 3) => {
+                    let n = num(1).ok_or_else(malformed)?;
+                    j.multipart.insert(n, f[2].to_string());
+                }
                 _ => return Err(malformed()),
             }
         }
@@ -266,5 +307,38 @@ mod tests {
             [3, 4]
         );
         assert_eq!(Journal::decode(&j.encode(), Path::new("j")).unwrap(), j);
+    }
+
+    #[test]
+    fn multipart_upload_ids_round_trip_and_end_with_uploaded() {
+        let mut j = Journal::new("orders", "s3://bkt/p");
+        j.set(entry(7, State::Uploading));
+        j.set_multipart(7, "2~abc.DEF_-=").unwrap();
+        assert!(j.set_multipart(8, "a b").is_err());
+        assert!(j.set_multipart(8, "").is_err());
+        let text = j.encode();
+        assert!(text.contains("\nmultipart 7 2~abc.DEF_-=\n"), "{text}");
+        assert_eq!(Journal::decode(&text, Path::new("j")).unwrap(), j);
+        j.set(entry(7, State::Uploaded));
+        assert!(j.multipart.is_empty());
+        assert!(!j.encode().contains("multipart"));
+    }
+
+    #[test]
+    fn a_journal_written_before_multipart_lines_still_loads() {
+        let body = format!(
+            "binlog-ship 1\nlog orders\nto s3://bkt/p\nthrough 2\nseg 3 UPLOADING {} 4099 {}\n",
+            entry(3, State::Uploading).object,
+            "ab".repeat(32)
+        );
+        let old = format!(
+            "{body}crc32 {:08x}\n",
+            crate::format::crc32(body.as_bytes())
+        );
+        let j = Journal::decode(&old, Path::new("j")).unwrap();
+        assert_eq!((j.through, j.entries.len()), (Some(2), 1));
+        assert_eq!(j.entries[0], entry(3, State::Uploading));
+        assert!(j.multipart.is_empty());
+        assert_eq!(j.encode(), old);
     }
 }

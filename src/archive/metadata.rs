@@ -48,8 +48,8 @@ const FIELDS: [&str; 8] = [
 ];
 
 impl ObjectMetadata {
-    /// As attributes of a PUT.
-    pub fn to_attributes(&self) -> Attributes {
+    /// Each field's name (after `x-amz-meta-`) and value.
+    fn fields(&self) -> impl Iterator<Item = (&'static str, String)> {
         let last = self
             .last_seq
             .map_or_else(|| "none".into(), |s| s.to_string());
@@ -63,14 +63,23 @@ impl ObjectMetadata {
             self.sha256.clone(),
             self.segment_sha256.clone().unwrap_or_else(|| "none".into()),
         ];
+        FIELDS.into_iter().zip(values)
+    }
+
+    /// As attributes of a PUT.
+    pub fn to_attributes(&self) -> Attributes {
         let mut a = Attributes::new();
-        for (key, value) in FIELDS.iter().zip(values) {
-            a.insert(
-                Attribute::Metadata((*key).into()),
-                AttributeValue::from(value),
-            );
+        for (key, value) in self.fields() {
+            a.insert(Attribute::Metadata(key.into()), AttributeValue::from(value));
         }
         a
+    }
+
+    /// As the headers of a request we sign ourselves (signed.rs).
+    pub fn to_headers(&self) -> Vec<(String, String)> {
+        self.fields()
+            .map(|(key, value)| (format!("x-amz-meta-{key}"), value))
+            .collect()
     }
 
     /// From the attributes a GET or HEAD returned; `None` if one is
@@ -136,5 +145,9 @@ mod tests {
         let mut partial = m.to_attributes();
         partial.insert(Attribute::Metadata("binlog-records".into()), "x".into());
         assert_eq!(ObjectMetadata::from_attributes(&partial), None);
+        let headers = m.to_headers();
+        assert_eq!(headers.len(), FIELDS.len());
+        assert!(headers.contains(&("x-amz-meta-binlog-segment-no".into(), "7".into())));
+        assert!(headers.contains(&("x-amz-meta-binlog-segment-sha256".into(), "none".into())));
     }
 }

@@ -6,12 +6,17 @@
 //! and SHA-256 in its metadata (metadata.rs).
 //!
 //! Guarantees ([`Shipper`]):
-//! - An object is written only by a create-only PUT (`If-None-Match: *`)
-//!   and is never overwritten: after every PUT, whatever it answered (a
+//! - An object is written only by a create-only PUT (`If-None-Match: *`),
+//!   or by a multipart upload (segments above `multipart_threshold`)
+//!   whose completion is create-only the same way, and is never
+//!   overwritten: after every PUT or completion, whatever it answered (a
 //!   412, a timeout, a reset connection), a HEAD decides: the same size
-//!   and SHA-256 is uploaded, other bytes are a `RemoteConflict` that stops
-//!   the shipper. Each PUT carries `x-amz-checksum-sha256`, so the server
-//!   refuses a body damaged on the way.
+//!   and SHA-256 is uploaded, other bytes are a `RemoteConflict` that
+//!   stops the shipper. Each PUT and part carries
+//!   `x-amz-checksum-sha256`, so the server refuses a body damaged on the
+//!   way. The segment's PUT and the multipart requests are signed here
+//!   (signed.rs), the PUT with the SHA-256 the shipper computed for the
+//!   metadata, so that its body is hashed once.
 //! - A local segment is removed only after a HEAD showed its verified copy
 //!   in the bucket, and only past the newest `keep_local` sealed segments:
 //!   at every moment each segment is local, remote, or both.
@@ -28,16 +33,20 @@
 //!   the journal from them if it is lost.
 //! - The prefix is claimed by one log (claim.rs, identity.rs); one shipper
 //!   per log at a time (`<log>.ship.lock`).
+//! - A multipart upload's id is in the journal before its first part is
+//!   sent; a shipper that starts aborts every upload the journal names and
+//!   every other one a listing finds under the log's prefix or at the
+//!   next segment's keys (one a crash left between its creation and the
+//!   journal's store), so no parts are left behind (shipper/multipart.rs),
+//!   if its credentials may list and abort multipart uploads (else a
+//!   bucket lifecycle rule has to).
 //!
-//! Limits: a multipart upload (segments above `multipart_threshold`) is
-//! completed without `If-None-Match` (object_store completes multipart
-//! uploads in overwrite mode); it starts only after a HEAD found no object
-//! at its key, and the claim and the ship lock keep other shippers of the
-//! log away, so only a second host shipping the same log identity at the
-//! same moment could overwrite. The upload id of a multipart upload that a
-//! crash interrupted is not known to object_store's API after a restart,
-//! so its parts are not aborted by the shipper: a bucket lifecycle rule
-//! (AbortIncompleteMultipartUpload) removes them.
+//! Limits: a server that ignored `If-None-Match` on a multipart
+//! completion (AWS S3, versitygw 1.8.0 and MinIO honour it;
+//! tests/archive_ship.rs checks the server the tests run) would overwrite an object that
+//! appeared at the key between the HEAD before the upload and the
+//! completion: only another writer of the prefix could put one there, and
+//! the claim and the ship lock keep other shippers of the log away.
 //!
 //! Threads and fork(): each [`Shipper`] owns a tokio current-thread
 //! runtime that runs only inside its calls (no worker threads; between
@@ -66,12 +75,14 @@ pub mod journal;
 mod local;
 mod location;
 mod metadata;
+pub mod multipart;
 pub mod object_name;
 pub mod read_ahead;
 pub mod remote;
 pub mod remote_log;
 mod remote_source;
 mod shipper;
+mod signed;
 
 pub use location::{Connection, Location};
 pub use metadata::ObjectMetadata;

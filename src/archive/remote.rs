@@ -1,18 +1,21 @@
-//! The bucket, as the shipper uses it: create-only PUT, multipart upload,
-//! HEAD with metadata, listing, GET, each a blocking call. object_store is
-//! async; a private tokio runtime per `Remote` drives it (see the module
-//! doc of `archive` for what that means for threads and fork()). Every
-//! error names the object (`s3://bucket/key`).
+//! The bucket, as the shipper uses it: create-only PUT, multipart upload
+//! (multipart.rs), HEAD with metadata, listing, GET, each a blocking call.
+//! object_store is async; a private tokio runtime per `Remote` drives it
+//! (see the module doc of `archive` for what that means for threads and
+//! fork()). The requests object_store cannot make as we need them are
+//! signed here and sent on its HTTP client (signed.rs). Every error names
+//! the object (`s3://bucket/key`).
 
-use super::digest::{Digest, Hasher};
+use super::digest::{self, Digest, Hasher};
 use super::location::{Connection, Location};
 use super::metadata::ObjectMetadata;
+use super::signed::{Request, Response, Signer};
 use crate::error::{Error, ErrorKind, Result};
-use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
+use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
 use object_store::path::Path as Key;
 use object_store::{
-    ClientOptions, GetOptions, ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload,
-    RetryConfig,
+    ClientOptions, GetOptions, ObjectStore, PutMode, PutOptions, PutPayload, RetryConfig,
 };
 use std::future::Future;
 use std::ops::Range;
@@ -42,6 +45,7 @@ pub enum Created {
 pub struct Remote {
     runtime: tokio::runtime::Runtime,
     store: AmazonS3,
+    signer: Signer,
     location: Location,
     requests: Requests,
 }
@@ -120,17 +124,53 @@ impl Remote {
             retry_timeout: c.retry_timeout.unwrap_or(Duration::from_secs(180)),
             ..RetryConfig::default()
         };
+        let invalid = |e: object_store::Error| Error::invalid(format!("{location}: {e}"));
+        // One HTTP client (and connection pool) for object_store's
+        // requests and ours.
+        let http = ReqwestConnector::default()
+            .connect(&client)
+            .map_err(invalid)?;
+        let bucket_url = bucket_url(&b, &location.bucket);
+        let region = b
+            .get_config_value(&AmazonS3ConfigKey::Region)
+            .unwrap_or_else(|| "us-east-1".into());
         let store = b
             .with_client_options(client)
-            .with_retry(retry)
+            .with_retry(retry.clone())
+            .with_http_connector(SharedClient(http.clone()))
             .build()
-            .map_err(|e| Error::invalid(format!("{location}: {e}")))?;
+            .map_err(invalid)?;
+        let signer = Signer {
+            client: http,
+            credentials: store.credentials().clone(),
+            region,
+            bucket_url,
+            retry,
+        };
         Ok(Remote {
             runtime,
             store,
+            signer,
             location: location.clone(),
             requests: Requests::default(),
         })
+    }
+
+    /// Sends `r` (about `key`) as signed.rs does; a failure to get an
+    /// answer is an error naming the object.
+    pub(super) fn signed_request(&self, key: &str, doing: &str, r: Request) -> Result<Response> {
+        self.block_on(self.signer.send(r))
+            .map_err(|f| self.failed(key, doing, &f.0))
+    }
+
+    /// The error of `doing` on `key` that failed for reason `why`.
+    pub(super) fn failed(&self, key: &str, doing: &str, why: &str) -> Error {
+        let url = self.location.url_of(key);
+        Error::file(
+            ErrorKind::Remote,
+            std::path::Path::new(&url),
+            format!("{doing}: {why}"),
+        )
     }
 
     pub fn location(&self) -> &Location {
@@ -154,70 +194,52 @@ impl Remote {
     }
 
     /// Stores `body` under `key` only if no object has that key
-    /// (`If-None-Match: *`), with `meta` as its metadata.
-    pub fn put_create(
-        &self,
-        key: &str,
-        body: PutPayload,
-        meta: &ObjectMetadata,
-    ) -> Result<Created> {
-        self.put_create_with(key, body, meta.to_attributes())
+    /// (`If-None-Match: *`), with `meta` as its metadata. The request is
+    /// signed with `meta.sha256` as the body's hash (the shipper hashed
+    /// it already; object_store would hash it again) and carries it as
+    /// `x-amz-checksum-sha256`, so the server refuses other bytes. Not
+    /// retried after a timeout or a connection lost mid-request (the
+    /// caller's HEAD decides what happened).
+    pub fn put_create(&self, key: &str, body: Vec<u8>, meta: &ObjectMetadata) -> Result<Created> {
+        let doing = "create-only PUT";
+        let sha = digest::sha256_bytes(&meta.sha256)
+            .ok_or_else(|| self.failed(key, doing, "the metadata's sha256 is not one"))?;
+        let mut headers = meta.to_headers();
+        headers.push(("if-none-match".into(), "*".into()));
+        headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
+        let r = self.signed_request(
+            key,
+            doing,
+            Request {
+                method: http::Method::PUT,
+                key,
+                query: Vec::new(),
+                headers,
+                body,
+                sha256: Some(sha),
+                idempotent: false,
+            },
+        )?;
+        match r.status {
+            412 => Ok(Created::AlreadyExists),
+            _ => self.expect_success(key, doing, r).map(|_| Created::Created),
+        }
     }
 
     /// Stores `body` (a small object: the claim) under `key` only if no
     /// object has that key.
     pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
-        self.put_create_with(key, body.into(), Default::default())
-    }
-
-    fn put_create_with(
-        &self,
-        key: &str,
-        body: PutPayload,
-        attributes: object_store::Attributes,
-    ) -> Result<Created> {
         let opts = PutOptions {
             mode: PutMode::Create,
-            attributes,
             ..PutOptions::default()
         };
         let path = self.key(key)?;
+        let body = PutPayload::from(body);
         match self.block_on(self.store.put_opts(&path, body, opts)) {
             Ok(_) => Ok(Created::Created),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::AlreadyExists),
             Err(e) => Err(self.error(key, "create-only PUT", e)),
         }
-    }
-
-    /// Uploads the parts `parts` yields (each at least 5 MiB but the last)
-    /// as one multipart upload to `key` with `meta`; an upload that fails
-    /// is aborted (best effort).
-    pub fn put_multipart(
-        &self,
-        key: &str,
-        meta: &ObjectMetadata,
-        mut parts: impl FnMut() -> Result<Option<Vec<u8>>>,
-    ) -> Result<()> {
-        let path = self.key(key)?;
-        let opts = PutMultipartOptions {
-            attributes: meta.to_attributes(),
-            ..PutMultipartOptions::default()
-        };
-        let mut upload = self
-            .block_on(self.store.put_multipart_opts(&path, opts))
-            .map_err(|e| self.error(key, "start multipart upload", e))?;
-        let sent = (|| {
-            while let Some(part) = parts()? {
-                self.block_on(upload.put_part(part.into()))
-                    .map_err(|e| self.error(key, "upload part", e))?;
-            }
-            self.block_on(upload.complete())
-                .map_err(|e| self.error(key, "complete multipart upload", e))
-        })();
-        if sent.is_err() {
-            let _ = self.block_on(upload.abort());
-        }
-        sent.map(|_| ())
     }
 
     /// The size and metadata of the object at `key`, `None` if there is
@@ -364,6 +386,36 @@ impl Remote {
             .unwrap_or_else(|| e.to_string());
         let url = self.location.url_of(key);
         Error::file(kind, std::path::Path::new(&url), format!("{doing}: {what}"))
+    }
+}
+
+/// The URL objects' keys are appended to, as object_store makes it of
+/// `b`'s settings (path style: `endpoint/bucket`).
+fn bucket_url(b: &AmazonS3Builder, bucket: &str) -> String {
+    let virtual_hosted = b
+        .get_config_value(&AmazonS3ConfigKey::VirtualHostedStyleRequest)
+        .is_some_and(|v| v == "true");
+    let region = b
+        .get_config_value(&AmazonS3ConfigKey::Region)
+        .unwrap_or_else(|| "us-east-1".into());
+    match (
+        b.get_config_value(&AmazonS3ConfigKey::Endpoint),
+        virtual_hosted,
+    ) {
+        (Some(e), true) => e.trim_end_matches('/').to_string(),
+        (Some(e), false) => format!("{}/{bucket}", e.trim_end_matches('/')),
+        (None, true) => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+        (None, false) => format!("https://s3.{region}.amazonaws.com/{bucket}"),
+    }
+}
+
+/// Hands object_store the HTTP client the signed requests use.
+#[derive(Debug)]
+struct SharedClient(HttpClient);
+
+impl HttpConnector for SharedClient {
+    fn connect(&self, _: &ClientOptions) -> object_store::Result<HttpClient> {
+        Ok(self.0.clone())
     }
 }
 

@@ -4,6 +4,7 @@
 //! once a verified copy is in the bucket. See the module doc of `archive`
 //! for the guarantees.
 
+mod multipart;
 mod pipeline;
 mod removal;
 mod startup;

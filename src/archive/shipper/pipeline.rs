@@ -151,12 +151,14 @@ impl Shipper {
                 // but UPLOADED of the segment before (set since).
                 self.journal.set(ready.uploading.clone());
                 self.stepped(s.segment_no, Step::JournalUploading);
-                if i + 1 < pending.len() {
-                    // The journal the next segment's UPLOADING goes into,
-                    // stored while this segment goes up.
-                    let _ = journal_tx.send(self.journal.clone());
-                }
-                match self.upload(s, ready)? {
+                // The journal the next segment's UPLOADING goes into,
+                // stored while this segment goes up.
+                let mut release = |j: &Journal| {
+                    if i + 1 < pending.len() {
+                        let _ = journal_tx.send(j.clone());
+                    }
+                };
+                match self.upload(s, ready, &mut release)? {
                     Created::Created => report.uploaded.push(s.segment_no),
                     Created::AlreadyExists => report.found_uploaded.push(s.segment_no),
                 }

@@ -72,6 +72,11 @@ impl Shipper {
             .unwrap_or_else(|| Journal::new(&self.log, &to));
         let remote = self.remote_segments()?;
         let local = local::scan(&self.dir, &self.log)?;
+        let next = local
+            .sealed
+            .iter()
+            .find(|s| !remote.contains_key(&s.segment_no));
+        self.abort_unfinished_uploads(&old, next)?;
         let mut fresh = Journal::new(&self.log, &to);
         fresh.through = old.through;
         // The first copy found bad: reported once the journal no longer

@@ -8,6 +8,14 @@ use std::sync::Arc;
 pub enum Step {
     /// UPLOADING is stored in the journal; no byte is sent yet.
     JournalUploading,
+    /// A multipart upload (a segment above `multipart_threshold`) is
+    /// created; its id is not in the journal yet.
+    MultipartCreated,
+    /// The multipart upload's id is stored in the journal; no part is
+    /// sent yet.
+    UploadIdStored,
+    /// A part of the multipart upload is sent (after each one).
+    PartSent,
     /// The PUT (or the multipart upload) answered, whatever it answered;
     /// the HEAD that decides has not been sent.
     PutAnswered,
@@ -23,13 +31,19 @@ pub enum Step {
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 5] = [
+    pub const ALL: [Step; 8] = [
         Step::JournalUploading,
+        Step::MultipartCreated,
+        Step::UploadIdStored,
+        Step::PartSent,
         Step::PutAnswered,
         Step::Verified,
         Step::ReadBack,
         Step::RemovedLocally,
     ];
+
+    /// The steps of multipart uploads only.
+    pub const MULTIPART: [Step; 3] = [Step::MultipartCreated, Step::UploadIdStored, Step::PartSent];
 }
 
 /// Segment `segment_no` is past `step`.

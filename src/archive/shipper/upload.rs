@@ -4,13 +4,12 @@
 
 use super::pipeline::{journal_entry, Staged};
 use super::{Shipper, Step};
+use crate::archive::journal::Journal;
 use crate::archive::journal::State;
 use crate::archive::local::SealedSegment;
 use crate::archive::metadata::ObjectMetadata;
 use crate::archive::remote::Created;
 use crate::error::{Error, ErrorKind, Result};
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 impl Shipper {
@@ -20,14 +19,24 @@ impl Shipper {
     /// Whatever the PUT answered (stored, 412, a timeout, a reset
     /// connection), the HEAD decides: the same size and hash is uploaded,
     /// other bytes are a conflict (never overwritten), no object is the
-    /// PUT's error.
-    pub(super) fn upload(&mut self, s: &SealedSegment, ready: Staged) -> Result<Created> {
+    /// PUT's error. `release` gets the journal the next segment's
+    /// UPLOADING may be added to and stored (by the stager), once no
+    /// store of this upload's comes before it (multipart.rs).
+    pub(super) fn upload(
+        &mut self,
+        s: &SealedSegment,
+        ready: Staged,
+        release: &mut dyn FnMut(&Journal),
+    ) -> Result<Created> {
         let Staged {
             bytes, meta, key, ..
         } = ready;
         let put = match bytes {
-            Some(b) => self.remote.put_create(&key, b.into(), &meta),
-            None => self.put_large(&key, s, &meta),
+            Some(b) => {
+                release(&self.journal);
+                self.remote.put_create(&key, b, &meta)
+            }
+            None => self.put_large(&key, s, &meta, release),
         };
         self.stepped(s.segment_no, Step::PutAnswered);
         // The HEAD decides, whatever the PUT answered.
@@ -49,20 +58,6 @@ impl Shipper {
         self.journal_unstored = true;
         self.stepped(s.segment_no, Step::Verified);
         Ok(created)
-    }
-
-    /// A multipart upload of the large segment `s`, part by part from its
-    /// file, after a HEAD found no object at `key` (a completed multipart
-    /// upload is not create-only: see the module doc).
-    fn put_large(&self, key: &str, s: &SealedSegment, meta: &ObjectMetadata) -> Result<Created> {
-        if self.remote.head(key)?.is_some() {
-            return Ok(Created::AlreadyExists);
-        }
-        let mut f = File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
-        let part = self.opts.part_size;
-        self.remote
-            .put_multipart(key, meta, || read_part(&mut f, &s.path, part))?;
-        Ok(Created::Created)
     }
 
     /// Whether the object at `key` is the upload `meta` describes: `true`
@@ -110,15 +105,4 @@ pub(super) fn conflict(
             mine.segment_no, mine.log, mine.bytes, mine.sha256
         ),
     )
-}
-
-/// The next part of a multipart upload: up to `size` bytes of `f`, `None`
-/// at its end.
-fn read_part(f: &mut File, path: &Path, size: usize) -> Result<Option<Vec<u8>>> {
-    let mut buf = Vec::with_capacity(size);
-    f.by_ref()
-        .take(size as u64)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::io(path, "read", e))?;
-    Ok((!buf.is_empty()).then_some(buf))
 }

@@ -1,0 +1,147 @@
+//! A large segment's multipart upload, and the aborting at startup of the
+//! ones a crash interrupted.
+//!
+//! Order, each step durable before the next: a HEAD finds no object at
+//! the key; the upload is created (with the object's metadata); its id
+//! is stored in the journal (`multipart N ID`); the parts go up; the
+//! upload is completed with `If-None-Match: *` (so it never replaces an
+//! object; the HEAD after it decides, as for a single PUT). A shipper
+//! killed after the creation and before the journal stored the id leaves
+//! an upload only a listing finds; killed later, one the journal names.
+//! Both are aborted by the next shipper's startup scan, before anything
+//! else is sent.
+
+use super::{Shipper, Step};
+use crate::archive::journal::Journal;
+use crate::archive::local::SealedSegment;
+use crate::archive::metadata::ObjectMetadata;
+use crate::archive::multipart::{Part, Upload};
+use crate::archive::object_name::{log_prefix, segment_key};
+use crate::archive::remote::Created;
+use crate::error::{Error, ErrorKind, Result};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+impl Shipper {
+    /// A multipart upload of the large segment `s` to `key`, part by part
+    /// from its file, after a HEAD found no object there. `release` gets
+    /// the journal once the upload id is stored in it (or at once if there
+    /// is nothing to upload): the journal the next segment's UPLOADING is
+    /// added to, so that it keeps the id.
+    pub(super) fn put_large(
+        &mut self,
+        key: &str,
+        s: &SealedSegment,
+        meta: &ObjectMetadata,
+        release: &mut dyn FnMut(&Journal),
+    ) -> Result<Created> {
+        if self.remote.head(key)?.is_some() {
+            release(&self.journal);
+            return Ok(Created::AlreadyExists);
+        }
+        let id = self.remote.create_multipart(key, meta)?;
+        self.stepped(s.segment_no, Step::MultipartCreated);
+        let stored = self
+            .journal
+            .set_multipart(s.segment_no, &id)
+            .and_then(|()| self.journal.store(&self.journal_path));
+        if let Err(e) = stored {
+            let _ = self.remote.abort_multipart(key, &id);
+            return Err(e);
+        }
+        self.journal_unstored = false;
+        release(&self.journal);
+        self.stepped(s.segment_no, Step::UploadIdStored);
+        let sent = self.send_parts(key, &id, s);
+        if !matches!(sent, Ok(Created::Created)) {
+            // Not completed (a 412 leaves the upload open too). Best
+            // effort: the journal still names it for the next start.
+            let _ = self.remote.abort_multipart(key, &id);
+        }
+        sent
+    }
+
+    /// Uploads `s`'s file as the parts of upload `id` of `key` and
+    /// completes it, create-only.
+    fn send_parts(&self, key: &str, id: &str, s: &SealedSegment) -> Result<Created> {
+        let mut f = File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
+        let mut parts: Vec<Part> = Vec::new();
+        while let Some(bytes) = read_part(&mut f, &s.path, self.opts.part_size)? {
+            let number = parts.len() as u32 + 1;
+            parts.push(self.remote.upload_part(key, id, number, bytes)?);
+            self.stepped(s.segment_no, Step::PartSent);
+        }
+        if parts.is_empty() {
+            // An empty file: S3 completes no upload without a part.
+            parts.push(self.remote.upload_part(key, id, 1, Vec::new())?);
+        }
+        self.remote.complete_multipart(key, id, &parts)
+    }
+
+    /// Aborts the multipart uploads a shipper of this log left unfinished:
+    /// those `journal` names, then any other a listing finds (created
+    /// before a crash let its id reach the journal): a listing of the
+    /// log's prefix, or, if it shows none (MinIO lists only the uploads
+    /// of one exact key), of the keys `next` (the first local segment not
+    /// in the bucket, the only one a shipper could have been uploading:
+    /// uploads go in order) has, plain or compressed. The ship lock and
+    /// the claim keep every other shipper away from the prefix, so none
+    /// of them is in progress. Credentials not allowed to list or abort
+    /// multipart uploads (enough to ship before this was done) leave
+    /// them, as before, to a bucket lifecycle rule.
+    pub(super) fn abort_unfinished_uploads(
+        &self,
+        journal: &Journal,
+        next: Option<&SealedSegment>,
+    ) -> Result<()> {
+        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
+        let mut uploads = Vec::new();
+        for (segment_no, id) in &journal.multipart {
+            if let Some(e) = journal.entry(*segment_no) {
+                uploads.push(Upload {
+                    key: format!("{prefix}{}", e.object),
+                    id: id.clone(),
+                });
+            }
+        }
+        let mut listed = allowed(self.remote.multipart_uploads(&prefix))?.unwrap_or_default();
+        if let Some(s) = next.filter(|_| listed.is_empty()) {
+            for compressed in [false, true] {
+                let key = segment_key(
+                    &self.remote.location().prefix,
+                    &self.log,
+                    s.segment_no,
+                    s.first_seq,
+                    compressed,
+                );
+                let of_key = allowed(self.remote.multipart_uploads(&key))?.unwrap_or_default();
+                listed.extend(of_key.into_iter().filter(|u| u.key == key));
+            }
+        }
+        for u in uploads.into_iter().chain(listed) {
+            allowed(self.remote.abort_multipart(&u.key, &u.id))?;
+        }
+        Ok(())
+    }
+}
+
+/// `r`, with a refusal for want of permission as `None`.
+fn allowed<T>(r: Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The next part of a multipart upload: up to `size` bytes of `f`, `None`
+/// at its end.
+fn read_part(f: &mut File, path: &Path, size: usize) -> Result<Option<Vec<u8>>> {
+    let mut buf = Vec::with_capacity(size);
+    f.by_ref()
+        .take(size as u64)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, "read", e))?;
+    Ok((!buf.is_empty()).then_some(buf))
+}

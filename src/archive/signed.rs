@@ -1,0 +1,207 @@
+//! Requests to the bucket that the archive signs itself (SigV4, through
+//! object_store's public `AwsAuthorizer`) and sends on object_store's own
+//! HTTP client (the one its `AmazonS3` uses: same connections, timeouts
+//! and TLS settings): the requests object_store's API cannot make as the
+//! shipper needs them: a create-only PUT signed with the body's SHA-256
+//! the shipper computed already (object_store would hash every body a
+//! second time to sign it; remote.rs); a multipart upload created with our
+//! metadata, its id known to the caller, completed with
+//! `If-None-Match: *`, and listed (multipart.rs).
+//!
+//! Retries follow object_store's rules (client/retry.rs there): 5xx, 429
+//! and 408 answers, and requests that could not be sent, are retried with
+//! exponential backoff until `RetryConfig`'s count or time runs out; a
+//! timeout or a connection lost after the request went out is retried
+//! only for an idempotent request (a create-only PUT is not one: the
+//! caller's HEAD decides what happened).
+
+use object_store::aws::{AwsAuthorizer, AwsCredentialProvider};
+use object_store::client::{HttpClient, HttpErrorKind, HttpRequest, HttpRequestBody};
+use object_store::RetryConfig;
+use std::time::{Duration, Instant};
+
+/// Characters a key's path part keeps unencoded ('/' separates its parts).
+const PATH_SAFE: &[u8] = b"-._~/";
+/// Characters a query value keeps unencoded.
+const QUERY_SAFE: &[u8] = b"-._~";
+
+/// How to reach and sign for one bucket.
+pub(super) struct Signer {
+    pub client: HttpClient,
+    pub credentials: AwsCredentialProvider,
+    pub region: String,
+    /// `https://host/bucket` (path style) or `https://bucket.host`, no
+    /// trailing '/': the URL an object's key is appended to.
+    pub bucket_url: String,
+    pub retry: RetryConfig,
+}
+
+/// One request: its method, the key it is about (`""`: the bucket), its
+/// query parameters (unencoded), extra headers, body, and the body's
+/// SHA-256 if the caller has it (else it is hashed here).
+pub(super) struct Request<'a> {
+    pub method: http::Method,
+    pub key: &'a str,
+    pub query: Vec<(&'a str, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub sha256: Option<[u8; 32]>,
+    /// Whether sending it twice does what sending it once does.
+    pub idempotent: bool,
+}
+
+/// A server's answer: its status, headers and body.
+pub(super) struct Response {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Why no answer came (after the retries).
+#[derive(Debug)]
+pub(super) struct Failure(pub String);
+
+impl Signer {
+    /// The URL of `key` with `query`, encoded as SigV4 canonicalises it.
+    fn url(&self, key: &str, query: &[(&str, String)]) -> String {
+        let mut url = format!("{}/{}", self.bucket_url, encode(key, PATH_SAFE));
+        for (i, (name, value)) in query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(name);
+            url.push('=');
+            url.push_str(&encode(value, QUERY_SAFE));
+        }
+        url
+    }
+
+    /// Sends `r`, signed, retrying as the module doc says: the first
+    /// answer that is not retried (any status), or a `Failure`.
+    pub async fn send(&self, r: Request<'_>) -> Result<Response, Failure> {
+        let url = self.url(r.key, &r.query);
+        let sha256 = r.sha256.unwrap_or_else(|| sha256_of(&r.body));
+        let body = HttpRequestBody::from(r.body);
+        let started = Instant::now();
+        let mut backoff = self.retry.backoff.init_backoff;
+        for attempt in 0.. {
+            let request = self
+                .signed(&r.method, &url, &r.headers, body.clone(), &sha256)
+                .await?;
+            let last = attempt >= self.retry.max_retries
+                || started.elapsed() + backoff > self.retry.retry_timeout;
+            match self.client.execute(request).await {
+                Ok(answer) => {
+                    let status = answer.status().as_u16();
+                    if last || !matches!(status, 500..=599 | 429 | 408) {
+                        let (parts, body) = answer.into_parts();
+                        let body = body
+                            .bytes()
+                            .await
+                            .map_err(|e| Failure(format!("reading the answer: {e}")))?;
+                        return Ok(Response {
+                            status,
+                            headers: parts.headers,
+                            body: body.to_vec(),
+                        });
+                    }
+                }
+                Err(e) => {
+                    let retried = match e.kind() {
+                        HttpErrorKind::Connect | HttpErrorKind::Request => true,
+                        HttpErrorKind::Timeout | HttpErrorKind::Interrupted => r.idempotent,
+                        _ => false,
+                    };
+                    if last || !retried {
+                        let why = std::error::Error::source(&e)
+                            .map(|s| format!("{e}: {s}"))
+                            .unwrap_or_else(|| e.to_string());
+                        return Err(Failure(format!("{why} (after {attempt} retries)")));
+                    }
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = next_backoff(backoff, &self.retry);
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// A request of `method` to `url` with `headers` and `body` (of
+    /// SHA-256 `sha256`), signed with the current credentials.
+    async fn signed(
+        &self,
+        method: &http::Method,
+        url: &str,
+        headers: &[(String, String)],
+        body: HttpRequestBody,
+        sha256: &[u8; 32],
+    ) -> Result<HttpRequest, Failure> {
+        let credential = self
+            .credentials
+            .get_credential()
+            .await
+            .map_err(|e| Failure(format!("credentials: {e}")))?;
+        let mut request = HttpRequest::new(body);
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = url
+            .parse()
+            .map_err(|e| Failure(format!("URL {url}: {e}")))?;
+        for (name, value) in headers {
+            let (Ok(n), Ok(v)) = (
+                http::HeaderName::try_from(name.as_str()),
+                http::HeaderValue::try_from(value.as_str()),
+            ) else {
+                return Err(Failure(format!("header {name}: {value:?} is not valid")));
+            };
+            request.headers_mut().insert(n, v);
+        }
+        AwsAuthorizer::new(&credential, "s3", &self.region).authorize(&mut request, Some(sha256));
+        Ok(request)
+    }
+}
+
+/// The wait after `now`: `base` times longer, at most `max_backoff`, with
+/// up to half of it taken off at random so that clients spread out.
+fn next_backoff(now: Duration, retry: &RetryConfig) -> Duration {
+    let b = &retry.backoff;
+    let longer = now.mul_f64(b.base.max(1.0)).min(b.max_backoff);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let jitter = longer.mul_f64(f64::from(nanos % 1000) / 2000.0);
+    (longer - jitter).max(b.init_backoff)
+}
+
+/// The SHA-256 of `bytes`.
+pub(super) fn sha256_of(bytes: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let mut out = [0; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// `s` percent-encoded, but for ASCII letters, digits and `safe`.
+fn encode(s: &str, safe: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || safe.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_query_values_are_encoded_as_sigv4_wants() {
+        assert_eq!(
+            encode("p/orders/0001-02.binlog", PATH_SAFE),
+            "p/orders/0001-02.binlog"
+        );
+        assert_eq!(encode("a b+c/d", PATH_SAFE), "a%20b%2Bc/d");
+        assert_eq!(encode("x/y=z", QUERY_SAFE), "x%2Fy%3Dz");
+    }
+}
