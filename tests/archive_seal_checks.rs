@@ -10,20 +10,19 @@
 
 mod common;
 
-use binlog::archive::object_name::segment_key;
-use binlog::archive::{Location, Remote, RemoteLog};
+use binlog::archive::RemoteLog;
 use binlog::compressed::cuts::frame_ends;
 use binlog::compressed::frame_writer::SeekableWriter;
 use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
 use binlog::format::seal::{encode_seal_begin, read_directory_from, read_seal, SealDirectory};
-use binlog::log::{list_segments, LogOptions};
-use binlog::{ErrorKind, LogWriter, Reader, Result, Tail};
+use binlog::log::list_segments;
+use binlog::{ErrorKind, Reader, Tail};
+use common::remote::{put_segment_0, read_to_end, same_error};
 use common::s3::S3Server;
 use common::seal::{rewrite_seal, Seal};
-use common::{copy, Rec, Rng, TempDir};
+use common::{append_random, copy, Rec, TempDir};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 const BUCKET: &str = "logs";
 const LOG: &str = "orders";
@@ -37,18 +36,7 @@ const TYPES: [&str; 4] = ["a", "b", "c", "d"];
 /// a, b, c, d in turn, payloads of 20 to 120 random bytes. Returns its
 /// path and its records.
 fn write_segment(dir: &Path) -> (PathBuf, Vec<Rec>) {
-    let opts = LogOptions {
-        background: false,
-        ..LogOptions::default()
-    };
-    let w = LogWriter::open(dir, LOG, opts).unwrap();
-    let mut rng = Rng::new(29);
-    for i in 0..RECORDS {
-        let n = 20 + (rng.next_u64() % 100) as usize;
-        let payload: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
-        w.write(TYPES[(i % 4) as usize], &payload).unwrap();
-    }
-    w.close().unwrap();
+    append_random(dir, LOG, (RECORDS, None), 29, |i| TYPES[(i % 4) as usize]);
     let path = list_segments(dir, LOG).unwrap()[0].path.clone();
     let mut r = Reader::open(&path).unwrap();
     let mut recs = Vec::new();
@@ -77,28 +65,12 @@ fn compress_as_is(path: &Path) -> Vec<u8> {
 }
 
 fn remote_log(server: &S3Server, prefix: &str) -> RemoteLog {
-    let at = Location::parse(&format!("s3://{BUCKET}/{prefix}")).unwrap();
-    let remote = Remote::connect(&at, &server.connection()).unwrap();
-    RemoteLog::new(Arc::new(remote), LOG).unwrap()
+    common::remote::remote_log(server, BUCKET, prefix, LOG)
 }
 
 /// Stores `zst` as segment 0's compressed object under `prefix`; its key.
 fn put(log: &RemoteLog, prefix: &str, zst: &[u8]) -> String {
-    let key = segment_key(prefix, LOG, 0, 0, true);
-    log.remote().put_create_plain(&key, zst.to_vec()).unwrap();
-    key
-}
-
-/// Every record `r` returns to its end, and how the read ended.
-fn read_to_end(r: &mut Reader) -> (Vec<Rec>, Result<Tail>) {
-    let mut out = Vec::new();
-    loop {
-        match r.next() {
-            Ok(Some(rec)) => out.push(copy(&rec)),
-            Ok(None) => return (out, Ok(r.tail())),
-            Err(e) => return (out, Err(e)),
-        }
-    }
+    put_segment_0(log, prefix, true, zst)
 }
 
 /// The compressed object `zst` (its seal's directory `d`) puts the
@@ -213,16 +185,6 @@ fn lying(
         key: put(log, prefix, &zst),
         want,
     }
-}
-
-/// The same error, but for the name of the file or object.
-fn same_error(local: &binlog::Error, remote: &binlog::Error, key: &str) -> bool {
-    local.kind() == remote.kind()
-        && local.offset() == remote.offset()
-        && local.detail() == remote.detail()
-        && remote
-            .path()
-            .is_some_and(|p| p.to_string_lossy().ends_with(key))
 }
 
 #[test]

@@ -1,6 +1,8 @@
-//! A remote compressed segment's bytes, read with ranged GETs: opening
-//! fetches the object's tail in one suffix GET (its seek table, seal
-//! frames and last record frames, for a segment of ordinary size); every
+//! A remote segment's bytes, compressed or plain, read with ranged GETs:
+//! opening fetches the object's tail in one suffix GET (a compressed
+//! object's seek table, seal frames and last record frames; a plain one's
+//! trailer, seal directory and sparse index, for a segment of ordinary
+//! size); a seek's span is fetched in one GET (`will_read`); every
 //! read outside what was fetched is one ranged GET into a window that
 //! grows while reads are sequential and starts small again after a jump
 //! (a seek fetches about the frames it needs). Once sequential reads have
@@ -31,6 +33,13 @@ use std::sync::Arc;
 /// the reader reads there, if the first records name the types
 /// (`Reader::open_compressed`); else each costs a small ranged GET.
 pub const TAIL_BYTES: u64 = 16 << 10;
+/// The same for a plain object: its trailer, its seal directory and its
+/// sparse index, which a seek reads (24 bytes per `sparse_interval` of
+/// records, 64 KiB by default: 23 KB for a segment of 63 MB, 64 KiB
+/// for one of 170 MB). Its per-type offset arrays (8 bytes a record) lie
+/// below; what an open checks in them is put off as for a compressed
+/// object.
+pub const PLAIN_TAIL_BYTES: u64 = 64 << 10;
 /// The first GET after a jump fetches at least this much: a small frame
 /// (the header's, `SEAL_BEGIN`) and the few small frames after it.
 const WINDOW_MIN: usize = 4 << 10;
@@ -72,10 +81,10 @@ impl Window {
 }
 
 impl RemoteSource {
-    /// Fetches the tail of the object at `key`; a missing object is a
-    /// `NotFound` error naming it.
-    pub fn open(remote: Arc<Remote>, key: &str) -> Result<RemoteSource> {
-        let Some((tail, len)) = remote.get_suffix(key, TAIL_BYTES)? else {
+    /// Fetches the last `tail_bytes` of the object at `key`; a missing
+    /// object is a `NotFound` error naming it.
+    pub fn open(remote: Arc<Remote>, key: &str, tail_bytes: u64) -> Result<RemoteSource> {
+        let Some((tail, len)) = remote.get_suffix(key, tail_bytes)? else {
             let url = remote.location().url_of(key);
             return Err(Error::file(
                 ErrorKind::NotFound,
@@ -190,6 +199,35 @@ impl Source for RemoteSource {
         }
         let w = &windows[0];
         Ok(copy_from(&w.bytes, w.at, offset, buf))
+    }
+
+    /// Fetches `offset..offset + len` (up to `WINDOW_MAX` bytes, not into
+    /// the tail) in one GET unless it is held: a new window, which a read
+    /// that continues it continues as it does a jump's first window. A
+    /// failed GET is left to the reads, which fail with their own.
+    fn will_read(&self, offset: u64, len: u64) {
+        if offset >= self.tail_at || self.holds(offset, len) {
+            return;
+        }
+        let end = offset
+            .saturating_add(len.min(WINDOW_MAX as u64))
+            .min(self.tail_at);
+        let Ok(bytes) = self.remote.get_range(&self.key, offset..end) else {
+            return;
+        };
+        if bytes.is_empty() {
+            return;
+        }
+        let mut windows = self.windows.borrow_mut();
+        windows.insert(
+            0,
+            Window {
+                at: offset,
+                bytes,
+                next_len: WINDOW_MIN,
+            },
+        );
+        windows.truncate(WINDOWS);
     }
 
     /// In the tail or in one of the windows kept (not in a read-ahead's

@@ -210,7 +210,10 @@ impl Reader {
     }
 
     /// A reader of `segment`, a compressed segment read from a source other
-    /// than a file (a remote object), named `name` (its URL) in errors.
+    /// than a file (a remote object), named `name` (its URL) in errors; or
+    /// a plain one read as stored frames (`CompressedSegment::open_stored`),
+    /// read as a sealed plain file of those bytes is (the caller makes sure
+    /// it is sealed: `sealed`).
     /// `header_lost`: what `CompressedSegment::open_source` said of a lost
     /// header (with `salvage`, which also skips damaged regions, as
     /// `open_salvage` does).
@@ -357,7 +360,7 @@ impl Reader {
     /// trailer and directory are intact (`bounding_seal`). Either way its
     /// records end where the seal says, it has no torn tail, and nothing
     /// may cut it.
-    pub(super) fn sealed(&self) -> bool {
+    pub(crate) fn sealed(&self) -> bool {
         self.seal.is_some() || self.bounding_seal.is_some()
     }
 
