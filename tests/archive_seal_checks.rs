@@ -187,6 +187,19 @@ fn lying(
     }
 }
 
+/// Like `lying` without `count_off`, stored as a plain object (the
+/// segment file itself is the local copy).
+fn lying_plain(log: &RemoteLog, dir: &Path, prefix: &str, change: impl FnOnce(&mut Seal)) -> Lying {
+    let (plain, want) = write_segment(dir);
+    rewrite_seal(&plain, change);
+    let key = put_segment_0(log, prefix, false, &std::fs::read(&plain).unwrap());
+    Lying {
+        local: plain,
+        key,
+        want,
+    }
+}
+
 #[test]
 fn a_seal_begin_frame_that_disagrees_fails_the_remote_read_as_it_fails_the_local_open() {
     let server = S3Server::start(&[BUCKET]);
@@ -283,52 +296,53 @@ fn assert_read_as_locally(log: &RemoteLog, l: &Lying, what: &str) {
 #[test]
 fn a_type_table_whose_first_entries_lie_is_not_believed_remotely_as_locally() {
     let server = S3Server::start(&[BUCKET]);
-    type Change = Box<dyn FnOnce(&mut Seal)>;
-    // Each change, and whether the remote open puts the checks off (and
-    // believes the seal until it makes them).
+    type Change = fn(&mut Seal);
+    // Each change, and whether the remote open puts the checks off (made
+    // by the first call of `seal`, or where the read needs them).
     let changes: Vec<(&str, bool, Change)> = vec![
         // The names are right (the first records define them so): the
         // remote open puts the check off, and makes it later.
-        (
-            "first entry mid-record",
-            true,
-            Box::new(|s: &mut Seal| s.arrays[1][0] += 1),
-        ),
-        (
-            "first entries swapped",
-            true,
-            Box::new(|s: &mut Seal| {
-                let a = s.arrays[0][0];
-                s.arrays[0][0] = s.arrays[1][0];
-                s.arrays[1][0] = a;
-            }),
-        ),
+        ("first entry mid-record", true, |s: &mut Seal| {
+            s.arrays[1][0] += 1
+        }),
+        ("first entries swapped", true, |s: &mut Seal| {
+            let a = s.arrays[0][0];
+            s.arrays[0][0] = s.arrays[1][0];
+            s.arrays[1][0] = a;
+        }),
         // The names are wrong: the remote open makes the checks at once.
-        (
-            "names swapped",
-            false,
-            Box::new(|s: &mut Seal| {
-                let a = s.dir.types[0].name.clone();
-                s.dir.types[0].name = s.dir.types[1].name.clone();
-                s.dir.types[1].name = a;
-            }),
-        ),
+        ("names swapped", false, |s: &mut Seal| {
+            let a = s.dir.types[0].name.clone();
+            s.dir.types[0].name = s.dir.types[1].name.clone();
+            s.dir.types[1].name = a;
+        }),
         (
             "renamed, no records, listed under the type before",
             false,
-            Box::new(|s: &mut Seal| {
+            |s: &mut Seal| {
                 s.dir.types[1].name = "z".into();
                 let b = std::mem::take(&mut s.arrays[1]);
                 s.arrays[0].extend(b);
                 s.arrays[0].sort();
-            }),
+            },
         ),
     ];
-    for (i, (what, put_off, change)) in changes.into_iter().enumerate() {
+    // Each change, in a compressed and in a plain object.
+    let objects = [true, false]
+        .into_iter()
+        .flat_map(|c| changes.iter().map(move |x| (x, c)));
+    for (i, (&(what, put_off, change), compressed)) in objects.enumerate() {
         let dir = TempDir::new(&format!("seal-checks-types-{i}"));
         let prefix = format!("types{i}");
         let log = remote_log(&server, &prefix);
-        let l = lying(&log, dir.path(), &prefix, change, false);
+        let l = match compressed {
+            true => lying(&log, dir.path(), &prefix, change, false),
+            false => lying_plain(&log, dir.path(), &prefix, change),
+        };
+        let what = &format!(
+            "{what} ({})",
+            if compressed { "compressed" } else { "plain" }
+        );
         assert!(
             Reader::open(&l.local).unwrap().seal().is_none(),
             "{what}: believed locally"
@@ -336,8 +350,13 @@ fn a_type_table_whose_first_entries_lie_is_not_believed_remotely_as_locally() {
         let before = log.remote().requests();
         let opened = log.open_reader(&l.key, false).unwrap();
         let gets = log.remote().requests().gets - before.gets;
-        assert_eq!(opened.seal().is_some(), put_off, "{what}: believed at open");
         assert_eq!(gets == 2, put_off, "{what}: {gets} GETs to open");
+        // `seal` makes the checks put off (GETs), and answers as the
+        // local open: not believed.
+        assert!(opened.seal().is_none(), "{what}: believed by seal()");
+        let checked = log.remote().requests().gets - before.gets - gets;
+        assert_eq!(checked > 0, put_off, "{what}: {checked} GETs to check");
+        assert!(opened.seal().is_none(), "{what}: believed at a second call");
         assert_read_as_locally(&log, &l, what);
     }
 }

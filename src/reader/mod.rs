@@ -60,6 +60,7 @@ use filter::TypeFilter;
 use indexed::IndexedRead;
 use memmap2::{Mmap, MmapOptions};
 use original::Original;
+use std::cell::OnceCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -94,6 +95,9 @@ pub struct Reader {
     /// object's: see `trust::read_seals_when_held`); `settle_trust` makes
     /// them.
     trust_pending: bool,
+    /// What the checks put off decided, once made: by `seal` (which takes
+    /// `&self`) or by `settle_trust`, whichever comes first.
+    trust_verdict: OnceCell<bool>,
     /// Whether the sparse index passed its checks (None = not checked yet).
     sparse_usable: Option<bool>,
     /// The sparse index, copied out of the seal when first used (see
@@ -248,14 +252,23 @@ impl Reader {
     /// `open_compressed`): a seal that fails them is used from then on
     /// only as a bound of the records, as if it had failed them at open.
     pub(super) fn settle_trust(&mut self) {
-        if !std::mem::take(&mut self.trust_pending) {
+        if !self.trust_pending {
             return;
         }
-        let d = self.seal.as_ref().expect("a seal pending its checks");
-        let (data_start, first_seq) = (self.data_start, self.start_seq);
-        if !trust::usable(&self.original(), data_start, first_seq, d) {
+        let usable = self.pending_seal_usable();
+        self.trust_pending = false;
+        if !usable {
             self.bounding_seal = self.seal.take();
         }
+    }
+
+    /// Whether the seal whose checks were put off passes them (made once:
+    /// `trust_verdict`).
+    fn pending_seal_usable(&self) -> bool {
+        *self.trust_verdict.get_or_init(|| {
+            let d = self.seal.as_ref().expect("a seal pending its checks");
+            trust::usable(&self.original(), self.data_start, self.start_seq, d)
+        })
     }
 
     /// Every check of the seal put off at open: `settle_trust`, and the
@@ -306,6 +319,7 @@ impl Reader {
             seal,
             bounding_seal,
             trust_pending,
+            trust_verdict: OnceCell::new(),
             sparse_usable: None,
             sparse_index: Vec::new(),
             end,
@@ -351,8 +365,12 @@ impl Reader {
 
     /// The seal's summary, when the segment is sealed and its seal is intact.
     /// A remote object's seal whose checks were put off at open (see
-    /// `open_compressed`) is here until they are made and fail.
+    /// `open_compressed`) is checked first, at the first call (its reads
+    /// are GETs): it is here only if it passes them, as at a local open.
     pub fn seal(&self) -> Option<&SealDirectory> {
+        if self.trust_pending && !self.pending_seal_usable() {
+            return None;
+        }
         self.seal.as_ref()
     }
 
