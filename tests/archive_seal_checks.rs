@@ -356,7 +356,13 @@ fn a_type_table_whose_first_entries_lie_is_not_believed_remotely_as_locally() {
         assert!(opened.seal().is_none(), "{what}: believed by seal()");
         let checked = log.remote().requests().gets - before.gets - gets;
         assert_eq!(checked > 0, put_off, "{what}: {checked} GETs to check");
+        let checked_at = log.remote().requests().gets;
         assert!(opened.seal().is_none(), "{what}: believed at a second call");
+        assert_eq!(
+            log.remote().requests().gets,
+            checked_at,
+            "{what}: checked again"
+        );
         assert_read_as_locally(&log, &l, what);
     }
 }
