@@ -9,7 +9,10 @@
 //! grown the window to `READ_AHEAD_AFTER`, the reader is streaming: the
 //! next bytes come from a read-ahead thread (read_ahead.rs) that fetches
 //! them while the reader decompresses what it has, in bounded memory,
-//! until a read elsewhere stops it. The last few windows are kept, so that
+//! until a read elsewhere stops it, or up to where the reader said
+//! sequential reads end (`streams_end_at`: a plain object's records end
+//! before its seal's per-type offset arrays, which a scan does not read).
+//! The last few windows are kept, so that
 //! reads that alternate between places (the seal's parts below the tail,
 //! the header's frame, the frame of a record) do not fetch the same bytes
 //! again.
@@ -18,7 +21,7 @@ use super::read_ahead::ReadAhead;
 use super::remote::Remote;
 use crate::compressed::Source;
 use crate::error::{Error, ErrorKind, Result};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -64,6 +67,8 @@ pub struct RemoteSource {
     windows: RefCell<Vec<Window>>,
     /// The read-ahead of a sequential read, if one is streaming.
     ahead: RefCell<Option<ReadAhead>>,
+    /// Where a read-ahead stops (`streams_end_at`; at most `tail_at`).
+    stream_end: Cell<u64>,
 }
 
 /// The bytes one ranged GET fetched, and how much a GET that continues
@@ -101,6 +106,7 @@ impl RemoteSource {
             tail_at,
             windows: RefCell::new(Vec::new()),
             ahead: RefCell::new(None),
+            stream_end: Cell::new(tail_at),
         })
     }
 
@@ -111,6 +117,8 @@ impl RemoteSource {
     fn fetch(&self, windows: &mut Vec<Window>, offset: u64, want: usize) -> io::Result<()> {
         let continued = windows.iter().position(|w| w.end() == offset);
         let len = match continued {
+            // Past where sequential reads end, reads are the seal's few.
+            Some(_) if offset >= self.stream_end.get() => WINDOW_MIN,
             Some(i) => (windows.remove(i).next_len * 2).min(WINDOW_MAX),
             None => WINDOW_MIN,
         };
@@ -137,16 +145,21 @@ impl RemoteSource {
     }
 
     /// The read-ahead's next bytes, if they start at `offset`: one is
-    /// started for a sequential read whose window reached `len`, and
-    /// stopped by a read elsewhere or a failure. `None`: no read-ahead.
+    /// started for a sequential read whose window reached `len` (below
+    /// `stream_end`), and stopped by a read elsewhere, its end or a
+    /// failure. `None`: no read-ahead.
     fn read_ahead(&self, offset: u64, len: usize) -> io::Result<Option<Vec<u8>>> {
         let mut ahead = self.ahead.borrow_mut();
-        if ahead.as_ref().is_some_and(|a| a.next_at() != offset) {
+        if ahead
+            .as_ref()
+            .is_some_and(|a| a.next_at() != offset || a.is_done())
+        {
             *ahead = None;
         }
-        if ahead.is_none() && len >= READ_AHEAD_AFTER {
+        let end = self.stream_end.get();
+        if ahead.is_none() && len >= READ_AHEAD_AFTER && offset < end {
             let remote = Arc::clone(&self.remote);
-            *ahead = Some(ReadAhead::start(remote, &self.key, offset..self.tail_at)?);
+            *ahead = Some(ReadAhead::start(remote, &self.key, offset..end)?);
         }
         let Some(a) = ahead.as_mut() else {
             return Ok(None);
@@ -228,6 +241,10 @@ impl Source for RemoteSource {
             },
         );
         windows.truncate(WINDOWS);
+    }
+
+    fn streams_end_at(&self, end: u64) {
+        self.stream_end.set(end.min(self.tail_at));
     }
 
     /// In the tail or in one of the windows kept (not in a read-ahead's

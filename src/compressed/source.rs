@@ -30,6 +30,10 @@ pub trait Source: Send {
     /// to the reads.
     fn will_read(&self, _offset: u64, _len: u64) {}
 
+    /// Says that sequential reads (a scan) end at `end`: a source that
+    /// reads ahead of them reads no further. Nothing for a file.
+    fn streams_end_at(&self, _end: u64) {}
+
     /// Reads exactly `buf.len()` bytes at `offset`; `UnexpectedEof` if the
     /// source ends before.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {

@@ -61,4 +61,14 @@ impl CompressedSegment {
         self.file
             .will_read(from, self.table.frames[last].end() - from);
     }
+
+    /// Says that a scan of a plain segment read as stored frames ends at
+    /// `end` (where its records end: its seal's per-type offset arrays
+    /// follow, which a scan does not read): a remote object's read-ahead
+    /// stops there. Nothing for a compressed segment, whose seal is small.
+    pub fn streams_end_at(&self, end: u64) {
+        if self.stored {
+            self.file.streams_end_at(end);
+        }
+    }
 }

@@ -241,6 +241,9 @@ impl Reader {
         let parts = decoded_parts(&d, header_lost)?;
         let map = empty_map(&name)?;
         let mut r = Reader::of_parts(name, None, map, Some(Box::new(d)), parts, !salvage);
+        if let Some(d) = r.decoded.as_deref() {
+            d.segment.borrow().streams_end_at(r.end as u64);
+        }
         if !r.trust_pending {
             r.settle_seal()?;
         }
