@@ -119,7 +119,9 @@ impl RemoteSource {
         let len = match continued {
             // Past where sequential reads end, reads are the seal's few.
             Some(_) if offset >= self.stream_end.get() => WINDOW_MIN,
-            Some(i) => (windows.remove(i).next_len * 2).min(WINDOW_MAX),
+            // The window continued stays (while one of the last
+            // `WINDOWS`): a record cut across the two reads both again.
+            Some(i) => (windows[i].next_len * 2).min(WINDOW_MAX),
             None => WINDOW_MIN,
         };
         let bytes = match self.read_ahead(offset, len)? {
