@@ -10,20 +10,19 @@
 
 mod common;
 
-use binlog::archive::object_name::segment_key;
-use binlog::archive::{Location, Remote, RemoteLog};
+use binlog::archive::RemoteLog;
 use binlog::compressed::cuts::frame_ends;
 use binlog::compressed::frame_writer::SeekableWriter;
 use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
 use binlog::format::seal::{encode_seal_begin, read_directory_from, read_seal, SealDirectory};
-use binlog::log::{list_segments, LogOptions};
-use binlog::{ErrorKind, LogWriter, Reader, Result, Tail};
+use binlog::log::list_segments;
+use binlog::{ErrorKind, Reader, Tail};
+use common::remote::{put_segment_0, read_to_end, same_error};
 use common::s3::S3Server;
 use common::seal::{rewrite_seal, Seal};
-use common::{copy, Rec, Rng, TempDir};
+use common::{append_random, copy, Rec, TempDir};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 const BUCKET: &str = "logs";
 const LOG: &str = "orders";
@@ -37,18 +36,7 @@ const TYPES: [&str; 4] = ["a", "b", "c", "d"];
 /// a, b, c, d in turn, payloads of 20 to 120 random bytes. Returns its
 /// path and its records.
 fn write_segment(dir: &Path) -> (PathBuf, Vec<Rec>) {
-    let opts = LogOptions {
-        background: false,
-        ..LogOptions::default()
-    };
-    let w = LogWriter::open(dir, LOG, opts).unwrap();
-    let mut rng = Rng::new(29);
-    for i in 0..RECORDS {
-        let n = 20 + (rng.next_u64() % 100) as usize;
-        let payload: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
-        w.write(TYPES[(i % 4) as usize], &payload).unwrap();
-    }
-    w.close().unwrap();
+    append_random(dir, LOG, (RECORDS, None), 29, |i| TYPES[(i % 4) as usize]);
     let path = list_segments(dir, LOG).unwrap()[0].path.clone();
     let mut r = Reader::open(&path).unwrap();
     let mut recs = Vec::new();
@@ -77,28 +65,12 @@ fn compress_as_is(path: &Path) -> Vec<u8> {
 }
 
 fn remote_log(server: &S3Server, prefix: &str) -> RemoteLog {
-    let at = Location::parse(&format!("s3://{BUCKET}/{prefix}")).unwrap();
-    let remote = Remote::connect(&at, &server.connection()).unwrap();
-    RemoteLog::new(Arc::new(remote), LOG).unwrap()
+    common::remote::remote_log(server, BUCKET, prefix, LOG)
 }
 
 /// Stores `zst` as segment 0's compressed object under `prefix`; its key.
 fn put(log: &RemoteLog, prefix: &str, zst: &[u8]) -> String {
-    let key = segment_key(prefix, LOG, 0, 0, true);
-    log.remote().put_create_plain(&key, zst.to_vec()).unwrap();
-    key
-}
-
-/// Every record `r` returns to its end, and how the read ended.
-fn read_to_end(r: &mut Reader) -> (Vec<Rec>, Result<Tail>) {
-    let mut out = Vec::new();
-    loop {
-        match r.next() {
-            Ok(Some(rec)) => out.push(copy(&rec)),
-            Ok(None) => return (out, Ok(r.tail())),
-            Err(e) => return (out, Err(e)),
-        }
-    }
+    put_segment_0(log, prefix, true, zst)
 }
 
 /// The compressed object `zst` (its seal's directory `d`) puts the
@@ -215,14 +187,17 @@ fn lying(
     }
 }
 
-/// The same error, but for the name of the file or object.
-fn same_error(local: &binlog::Error, remote: &binlog::Error, key: &str) -> bool {
-    local.kind() == remote.kind()
-        && local.offset() == remote.offset()
-        && local.detail() == remote.detail()
-        && remote
-            .path()
-            .is_some_and(|p| p.to_string_lossy().ends_with(key))
+/// Like `lying` without `count_off`, stored as a plain object (the
+/// segment file itself is the local copy).
+fn lying_plain(log: &RemoteLog, dir: &Path, prefix: &str, change: impl FnOnce(&mut Seal)) -> Lying {
+    let (plain, want) = write_segment(dir);
+    rewrite_seal(&plain, change);
+    let key = put_segment_0(log, prefix, false, &std::fs::read(&plain).unwrap());
+    Lying {
+        local: plain,
+        key,
+        want,
+    }
 }
 
 #[test]
@@ -321,52 +296,53 @@ fn assert_read_as_locally(log: &RemoteLog, l: &Lying, what: &str) {
 #[test]
 fn a_type_table_whose_first_entries_lie_is_not_believed_remotely_as_locally() {
     let server = S3Server::start(&[BUCKET]);
-    type Change = Box<dyn FnOnce(&mut Seal)>;
-    // Each change, and whether the remote open puts the checks off (and
-    // believes the seal until it makes them).
+    type Change = fn(&mut Seal);
+    // Each change, and whether the remote open puts the checks off (made
+    // by the first call of `seal`, or where the read needs them).
     let changes: Vec<(&str, bool, Change)> = vec![
         // The names are right (the first records define them so): the
         // remote open puts the check off, and makes it later.
-        (
-            "first entry mid-record",
-            true,
-            Box::new(|s: &mut Seal| s.arrays[1][0] += 1),
-        ),
-        (
-            "first entries swapped",
-            true,
-            Box::new(|s: &mut Seal| {
-                let a = s.arrays[0][0];
-                s.arrays[0][0] = s.arrays[1][0];
-                s.arrays[1][0] = a;
-            }),
-        ),
+        ("first entry mid-record", true, |s: &mut Seal| {
+            s.arrays[1][0] += 1
+        }),
+        ("first entries swapped", true, |s: &mut Seal| {
+            let a = s.arrays[0][0];
+            s.arrays[0][0] = s.arrays[1][0];
+            s.arrays[1][0] = a;
+        }),
         // The names are wrong: the remote open makes the checks at once.
-        (
-            "names swapped",
-            false,
-            Box::new(|s: &mut Seal| {
-                let a = s.dir.types[0].name.clone();
-                s.dir.types[0].name = s.dir.types[1].name.clone();
-                s.dir.types[1].name = a;
-            }),
-        ),
+        ("names swapped", false, |s: &mut Seal| {
+            let a = s.dir.types[0].name.clone();
+            s.dir.types[0].name = s.dir.types[1].name.clone();
+            s.dir.types[1].name = a;
+        }),
         (
             "renamed, no records, listed under the type before",
             false,
-            Box::new(|s: &mut Seal| {
+            |s: &mut Seal| {
                 s.dir.types[1].name = "z".into();
                 let b = std::mem::take(&mut s.arrays[1]);
                 s.arrays[0].extend(b);
                 s.arrays[0].sort();
-            }),
+            },
         ),
     ];
-    for (i, (what, put_off, change)) in changes.into_iter().enumerate() {
+    // Each change, in a compressed and in a plain object.
+    let objects = [true, false]
+        .into_iter()
+        .flat_map(|c| changes.iter().map(move |x| (x, c)));
+    for (i, (&(what, put_off, change), compressed)) in objects.enumerate() {
         let dir = TempDir::new(&format!("seal-checks-types-{i}"));
         let prefix = format!("types{i}");
         let log = remote_log(&server, &prefix);
-        let l = lying(&log, dir.path(), &prefix, change, false);
+        let l = match compressed {
+            true => lying(&log, dir.path(), &prefix, change, false),
+            false => lying_plain(&log, dir.path(), &prefix, change),
+        };
+        let what = &format!(
+            "{what} ({})",
+            if compressed { "compressed" } else { "plain" }
+        );
         assert!(
             Reader::open(&l.local).unwrap().seal().is_none(),
             "{what}: believed locally"
@@ -374,8 +350,19 @@ fn a_type_table_whose_first_entries_lie_is_not_believed_remotely_as_locally() {
         let before = log.remote().requests();
         let opened = log.open_reader(&l.key, false).unwrap();
         let gets = log.remote().requests().gets - before.gets;
-        assert_eq!(opened.seal().is_some(), put_off, "{what}: believed at open");
         assert_eq!(gets == 2, put_off, "{what}: {gets} GETs to open");
+        // `seal` makes the checks put off (GETs), and answers as the
+        // local open: not believed.
+        assert!(opened.seal().is_none(), "{what}: believed by seal()");
+        let checked = log.remote().requests().gets - before.gets - gets;
+        assert_eq!(checked > 0, put_off, "{what}: {checked} GETs to check");
+        let checked_at = log.remote().requests().gets;
+        assert!(opened.seal().is_none(), "{what}: believed at a second call");
+        assert_eq!(
+            log.remote().requests().gets,
+            checked_at,
+            "{what}: checked again"
+        );
         assert_read_as_locally(&log, &l, what);
     }
 }

@@ -1,7 +1,7 @@
 //! A full read of a segment's object through the library's reader
 //! (`RemoteLog::open_reader`, then `next` to the end: every record's CRC
-//! checked; a compressed object streamed with ranged GETs and read-ahead,
-//! a plain one copied whole first), against one plain GET of the object,
+//! checked; streamed with ranged GETs and read-ahead, a plain object as a
+//! compressed one of stored frames), against one plain GET of the object,
 //! round by round in alternating order.
 
 use crate::client::Client;

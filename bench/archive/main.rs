@@ -8,12 +8,12 @@
 //!   files with no journal, hashing or verification; interleaved pairs,
 //!   the median ratio of their speeds.
 //! - open and seek (seek.rs): the GETs and bytes the library's reader of
-//!   a compressed object (`RemoteLog::open_reader`) sends to open it and
-//!   reach the record with a given sequence number, as a share of the
-//!   object.
+//!   an object, compressed and plain (`RemoteLog::open_reader`), sends to
+//!   open it and reach the record with a given sequence number, as a
+//!   share of the object.
 //! - full read (full_read.rs): a segment's object read to its end by the
-//!   library's reader (every record's CRC checked; a compressed object
-//!   streamed with read-ahead), against one plain GET of the object.
+//!   library's reader (every record's CRC checked; streamed with ranged
+//!   GETs and read-ahead), against one plain GET of the object.
 //!
 //! Exit status 0 even when a target is missed; a panic if something fails.
 //! Run by `cargo test` (without the `--bench` argument `cargo bench`
@@ -74,14 +74,18 @@ fn main() {
     );
     let mut results = Vec::new();
     // `--full-read-only`: the full reads alone (the uploads and seeks
-    // measured by other runs), for a change to the reading of objects.
+    // measured by other runs), for a change to the reading of objects;
+    // `--reads-only`: the seeks and the full reads.
     let full_read_only = std::env::args().any(|a| a == "--full-read-only");
-    for compressed in [false, true].into_iter().filter(|_| !full_read_only) {
+    let reads_only = full_read_only || std::env::args().any(|a| a == "--reads-only");
+    for compressed in [false, true].into_iter().filter(|_| !reads_only) {
         results.push(upload::measure(&server, &logs, compressed, size.rounds));
     }
     let shipped = upload::ship_for_reading(&server, &logs);
-    if !full_read_only {
-        results.push(seek::measure(&server, &shipped.compressed));
+    for object in [&shipped.compressed, &shipped.plain] {
+        if !full_read_only {
+            results.push(seek::measure(&server, object));
+        }
     }
     for object in [&shipped.compressed, &shipped.plain] {
         results.push(full_read::measure(&server, object, size.rounds));

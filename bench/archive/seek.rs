@@ -1,6 +1,6 @@
-//! Open and seek in a compressed segment's object through the library's
-//! reader (`RemoteLog::open_reader`, then `Reader::seek_seq` and one
-//! `next`), for sequence numbers spread over the segment: the GETs the
+//! Open and seek in a segment's object, compressed or plain, through the
+//! library's reader (`RemoteLog::open_reader`, then `Reader::seek_seq`
+//! and one `next`), for sequence numbers spread over the segment: the GETs the
 //! open and the seek sent (`Remote::requests`), the bytes they fetched
 //! (and their share of the object) and the time, after the listing that
 //! found the object.
@@ -50,8 +50,13 @@ pub fn measure(server: &S3Server, object: &Object) -> String {
         median(bytes),
         median(seeks.iter().map(|s| s.secs).collect()),
     );
+    let name = if object.compressed {
+        "compressed"
+    } else {
+        "plain"
+    };
     println!(
-        "open + seek, compressed object of {:.1} MB (RemoteLog::open_reader, seek_seq, next): \
+        "open + seek, {name} object of {:.1} MB (RemoteLog::open_reader, seek_seq, next): \
          {open_gets} + {seek_gets} GETs after the listing, {:.0} KB fetched ({:.2}% of the object; \
          largest {:.0} KB, {:.2}%), {:.1} ms (medians of {SEEKS}; target 2 + 1 GETs, under 2%)",
         object.bytes as f64 / 1e6,
@@ -63,12 +68,19 @@ pub fn measure(server: &S3Server, object: &Object) -> String {
     );
     let open_bytes = median(seeks.iter().map(|s| s.open_bytes as f64).collect());
     println!(
-        "open + seek: the open fetched {:.1} KB ({:.2}% of the object), the seek the rest",
+        "open + seek, {name}: the open fetched {:.1} KB ({:.2}% of the object), the seek the rest",
         open_bytes / 1e3,
         share(open_bytes)
     );
+    // "open_seek" is the compressed object's, as in runs before the plain
+    // one was measured.
+    let key = if object.compressed {
+        "open_seek"
+    } else {
+        "open_seek_plain"
+    };
     format!(
-        r#""open_seek":{{"object_bytes":{},"open_gets":{open_gets},"seek_gets":{seek_gets},"gets":{gets},"bytes":{med_bytes:.0},"bytes_max":{max_bytes:.0},"share_pct":{:.3},"share_pct_max":{:.3},"ms":{:.2}}}"#,
+        r#""{key}":{{"object_bytes":{},"open_gets":{open_gets},"seek_gets":{seek_gets},"gets":{gets},"bytes":{med_bytes:.0},"bytes_max":{max_bytes:.0},"share_pct":{:.3},"share_pct_max":{:.3},"ms":{:.2}}}"#,
         object.bytes,
         share(med_bytes),
         share(max_bytes),

@@ -52,7 +52,7 @@
 //! runtime that runs only inside its calls (no worker threads; between
 //! calls nothing runs). During `ship_once` a scoped thread reads and
 //! hashes the next segment and stores its UPLOADING while one goes up
-//! (ended before the call returns). A reader streaming a compressed object runs a read-ahead
+//! (ended before the call returns). A reader streaming an object runs a read-ahead
 //! thread (read_ahead.rs) while it reads on sequentially; it ends after
 //! its GET in flight once the reader moves elsewhere or is dropped. The HTTP client may resolve host names on tokio's
 //! blocking pool: threads started on demand during a call and ended after
@@ -62,10 +62,12 @@
 //! uses (`RemoteLog`, a `LogReader` opened with one).
 //!
 //! Reading (`RemoteLog`, remote_log.rs): a log's segment objects are found
-//! from one listing by their keys; a compressed object is read with ranged
-//! GETs (remote_source.rs; a sequential read with read-ahead on a thread,
-//! read_ahead.rs), a plain one fetched whole; either is read by
-//! the local `Reader`, so every check applies and errors name the object.
+//! from one listing by their keys; an object, compressed or plain, is read
+//! with ranged GETs (remote_source.rs; a sequential read with read-ahead
+//! on a thread, read_ahead.rs; a plain one as stored frames of a
+//! compressed segment), by the local `Reader`, so every check applies and
+//! errors name the object. A plain object that is not sealed (damaged or
+//! cut short) is copied whole to a temporary file and read from there.
 //! `LogReader::open_tiered` merges them with the local segments.
 
 mod claim;

@@ -29,6 +29,8 @@ type Chunk = io::Result<Vec<u8>>;
 pub struct ReadAhead {
     /// Where the next chunk taken starts.
     next: u64,
+    /// Where the range fetched ends.
+    end: u64,
     chunks: Receiver<Chunk>,
 }
 
@@ -36,16 +38,21 @@ impl ReadAhead {
     /// Starts fetching bytes `range` of the object at `key`, in order.
     pub fn start(remote: Arc<Remote>, key: &str, range: Range<u64>) -> io::Result<ReadAhead> {
         let (tx, chunks) = sync_channel(QUEUED);
-        let (key, next) = (key.to_string(), range.start);
+        let (key, next, end) = (key.to_string(), range.start, range.end);
         std::thread::Builder::new()
             .name("binlog-read-ahead".into())
             .spawn(move || fetch(&remote, &key, range, &tx))?;
-        Ok(ReadAhead { next, chunks })
+        Ok(ReadAhead { next, end, chunks })
     }
 
     /// Where the next chunk `take` returns starts.
     pub fn next_at(&self) -> u64 {
         self.next
+    }
+
+    /// Whether it fetched its whole range and every chunk was taken.
+    pub fn is_done(&self) -> bool {
+        self.next >= self.end
     }
 
     /// The next chunk's bytes (never empty), from `next_at`. A failed GET

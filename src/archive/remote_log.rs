@@ -1,10 +1,13 @@
 //! Reading a log's shipped segments from the bucket: the listing of its
 //! segment objects (found by their keys alone, object_name.rs) and a
-//! `Reader` of one object. A compressed object is read with ranged GETs
-//! (remote_source.rs): the open is one suffix GET plus the GET of the
-//! header's frame, a seek one more GET. A plain object is fetched whole in
-//! one GET into an anonymous file and read as a local segment (ranged
-//! reads of plain objects are not done yet).
+//! `Reader` of one object, read with ranged GETs (remote_source.rs): the
+//! open is one suffix GET plus the GET of the header's frame (a plain
+//! object's first bytes), a seek one more GET. A plain object is read as a
+//! compressed one of stored frames (`CompressedSegment::open_stored`). One
+//! that is not sealed (its trailer or directory damaged, the object cut
+//! short) or whose header a salvaging reader reads past is copied whole,
+//! a ranged GET at a time, into an anonymous file and read as a local
+//! segment: its damage is reported as a local file's.
 //!
 //! Either way the reader is the local one, so every record is checked as
 //! it is from a file, and errors and damage name the object's
@@ -12,7 +15,7 @@
 
 use super::object_name::{log_prefix, parse_segment_key, SegmentKey};
 use super::remote::Remote;
-use super::remote_source::RemoteSource;
+use super::remote_source::{RemoteSource, PLAIN_TAIL_BYTES, TAIL_BYTES};
 use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reader::Reader;
@@ -93,17 +96,33 @@ impl RemoteLog {
         let url = self.url_of(object_key);
         let key = key_of(&url, object_key)?;
         if !key.compressed {
-            let copy = self.copy_whole(object_key)?;
-            let reader = Reader::open_file(url.clone(), copy, salvage)?;
+            let reader = self.open_plain(url, object_key, salvage)?;
             check_header(&reader, &key, &self.log)?;
             return Ok(reader);
         }
-        let source = RemoteSource::open(Arc::clone(&self.remote), object_key)?;
+        let source = RemoteSource::open(Arc::clone(&self.remote), object_key, TAIL_BYTES)?;
         let (segment, lost) =
             CompressedSegment::open_source(url.clone(), Box::new(source), salvage)?;
         let reader = Reader::open_compressed(url, segment, lost, salvage)?;
         check_header(&reader, &key, &self.log)?;
         Ok(reader)
+    }
+
+    /// A reader of the plain segment object at `object_key` (at `url`):
+    /// with ranged GETs if it is sealed and its header intact, else (an
+    /// object damaged there) of a copy of it, which reads as a local file
+    /// of its bytes would (errors, damaged regions, how it ends).
+    fn open_plain(&self, url: PathBuf, object_key: &str, salvage: bool) -> Result<Reader> {
+        let source = RemoteSource::open(Arc::clone(&self.remote), object_key, PLAIN_TAIL_BYTES)?;
+        let ranged = CompressedSegment::open_stored(url.clone(), Box::new(source))
+            .and_then(|s| Reader::open_compressed(url.clone(), s, None, salvage));
+        match ranged {
+            Ok(r) if r.sealed() => return Ok(r),
+            Err(e) if !is_damage(&e) => return Err(e),
+            _ => {}
+        }
+        let copy = self.copy_whole(object_key)?;
+        Reader::open_file(url, copy, salvage)
     }
 
     /// The object at `object_key`, whole, in one GET; a missing object is
@@ -157,6 +176,16 @@ fn key_of(url: &Path, object_key: &str) -> Result<SegmentKey> {
             "not a segment object's key",
         )
     })
+}
+
+/// Whether an open's error says something of the object's bytes (which a
+/// copy of them then reports as a local file's open would), not that it
+/// could not be read.
+fn is_damage(e: &Error) -> bool {
+    !matches!(
+        e.kind(),
+        ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::Remote | ErrorKind::Io
+    )
 }
 
 /// Refuses an object whose header is not what its key says (unless its

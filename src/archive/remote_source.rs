@@ -1,13 +1,18 @@
-//! A remote compressed segment's bytes, read with ranged GETs: opening
-//! fetches the object's tail in one suffix GET (its seek table, seal
-//! frames and last record frames, for a segment of ordinary size); every
+//! A remote segment's bytes, compressed or plain, read with ranged GETs:
+//! opening fetches the object's tail in one suffix GET (a compressed
+//! object's seek table, seal frames and last record frames; a plain one's
+//! trailer, seal directory and sparse index, for a segment of ordinary
+//! size); a seek's span is fetched in one GET (`will_read`); every
 //! read outside what was fetched is one ranged GET into a window that
 //! grows while reads are sequential and starts small again after a jump
 //! (a seek fetches about the frames it needs). Once sequential reads have
 //! grown the window to `READ_AHEAD_AFTER`, the reader is streaming: the
 //! next bytes come from a read-ahead thread (read_ahead.rs) that fetches
 //! them while the reader decompresses what it has, in bounded memory,
-//! until a read elsewhere stops it. The last few windows are kept, so that
+//! until a read elsewhere stops it, or up to where the reader said
+//! sequential reads end (`streams_end_at`: a plain object's records end
+//! before its seal's per-type offset arrays, which a scan does not read).
+//! The last few windows are kept, so that
 //! reads that alternate between places (the seal's parts below the tail,
 //! the header's frame, the frame of a record) do not fetch the same bytes
 //! again.
@@ -16,7 +21,7 @@ use super::read_ahead::ReadAhead;
 use super::remote::Remote;
 use crate::compressed::Source;
 use crate::error::{Error, ErrorKind, Result};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -31,6 +36,13 @@ use std::sync::Arc;
 /// the reader reads there, if the first records name the types
 /// (`Reader::open_compressed`); else each costs a small ranged GET.
 pub const TAIL_BYTES: u64 = 16 << 10;
+/// The same for a plain object: its trailer, its seal directory and its
+/// sparse index, which a seek reads (24 bytes per `sparse_interval` of
+/// records, 64 KiB by default: 23 KB for a segment of 63 MB, 64 KiB
+/// for one of 170 MB). Its per-type offset arrays (8 bytes a record) lie
+/// below; what an open checks in them is put off as for a compressed
+/// object.
+pub const PLAIN_TAIL_BYTES: u64 = 64 << 10;
 /// The first GET after a jump fetches at least this much: a small frame
 /// (the header's, `SEAL_BEGIN`) and the few small frames after it.
 const WINDOW_MIN: usize = 4 << 10;
@@ -55,6 +67,8 @@ pub struct RemoteSource {
     windows: RefCell<Vec<Window>>,
     /// The read-ahead of a sequential read, if one is streaming.
     ahead: RefCell<Option<ReadAhead>>,
+    /// Where a read-ahead stops (`streams_end_at`; at most `tail_at`).
+    stream_end: Cell<u64>,
 }
 
 /// The bytes one ranged GET fetched, and how much a GET that continues
@@ -72,10 +86,10 @@ impl Window {
 }
 
 impl RemoteSource {
-    /// Fetches the tail of the object at `key`; a missing object is a
-    /// `NotFound` error naming it.
-    pub fn open(remote: Arc<Remote>, key: &str) -> Result<RemoteSource> {
-        let Some((tail, len)) = remote.get_suffix(key, TAIL_BYTES)? else {
+    /// Fetches the last `tail_bytes` of the object at `key`; a missing
+    /// object is a `NotFound` error naming it.
+    pub fn open(remote: Arc<Remote>, key: &str, tail_bytes: u64) -> Result<RemoteSource> {
+        let Some((tail, len)) = remote.get_suffix(key, tail_bytes)? else {
             let url = remote.location().url_of(key);
             return Err(Error::file(
                 ErrorKind::NotFound,
@@ -92,6 +106,7 @@ impl RemoteSource {
             tail_at,
             windows: RefCell::new(Vec::new()),
             ahead: RefCell::new(None),
+            stream_end: Cell::new(tail_at),
         })
     }
 
@@ -102,7 +117,11 @@ impl RemoteSource {
     fn fetch(&self, windows: &mut Vec<Window>, offset: u64, want: usize) -> io::Result<()> {
         let continued = windows.iter().position(|w| w.end() == offset);
         let len = match continued {
-            Some(i) => (windows.remove(i).next_len * 2).min(WINDOW_MAX),
+            // Past where sequential reads end, reads are the seal's few.
+            Some(_) if offset >= self.stream_end.get() => WINDOW_MIN,
+            // The window continued stays (while one of the last
+            // `WINDOWS`): a record cut across the two reads both again.
+            Some(i) => (windows[i].next_len * 2).min(WINDOW_MAX),
             None => WINDOW_MIN,
         };
         let bytes = match self.read_ahead(offset, len)? {
@@ -128,16 +147,21 @@ impl RemoteSource {
     }
 
     /// The read-ahead's next bytes, if they start at `offset`: one is
-    /// started for a sequential read whose window reached `len`, and
-    /// stopped by a read elsewhere or a failure. `None`: no read-ahead.
+    /// started for a sequential read whose window reached `len` (below
+    /// `stream_end`), and stopped by a read elsewhere, its end or a
+    /// failure. `None`: no read-ahead.
     fn read_ahead(&self, offset: u64, len: usize) -> io::Result<Option<Vec<u8>>> {
         let mut ahead = self.ahead.borrow_mut();
-        if ahead.as_ref().is_some_and(|a| a.next_at() != offset) {
+        if ahead
+            .as_ref()
+            .is_some_and(|a| a.next_at() != offset || a.is_done())
+        {
             *ahead = None;
         }
-        if ahead.is_none() && len >= READ_AHEAD_AFTER {
+        let end = self.stream_end.get();
+        if ahead.is_none() && len >= READ_AHEAD_AFTER && offset < end {
             let remote = Arc::clone(&self.remote);
-            *ahead = Some(ReadAhead::start(remote, &self.key, offset..self.tail_at)?);
+            *ahead = Some(ReadAhead::start(remote, &self.key, offset..end)?);
         }
         let Some(a) = ahead.as_mut() else {
             return Ok(None);
@@ -190,6 +214,39 @@ impl Source for RemoteSource {
         }
         let w = &windows[0];
         Ok(copy_from(&w.bytes, w.at, offset, buf))
+    }
+
+    /// Fetches `offset..offset + len` (up to `WINDOW_MAX` bytes, not into
+    /// the tail) in one GET unless it is held: a new window, which a read
+    /// that continues it continues as it does a jump's first window. A
+    /// failed GET is left to the reads, which fail with their own.
+    fn will_read(&self, offset: u64, len: u64) {
+        if offset >= self.tail_at || self.holds(offset, len) {
+            return;
+        }
+        let end = offset
+            .saturating_add(len.min(WINDOW_MAX as u64))
+            .min(self.tail_at);
+        let Ok(bytes) = self.remote.get_range(&self.key, offset..end) else {
+            return;
+        };
+        if bytes.is_empty() {
+            return;
+        }
+        let mut windows = self.windows.borrow_mut();
+        windows.insert(
+            0,
+            Window {
+                at: offset,
+                bytes,
+                next_len: WINDOW_MIN,
+            },
+        );
+        windows.truncate(WINDOWS);
+    }
+
+    fn streams_end_at(&self, end: u64) {
+        self.stream_end.set(end.min(self.tail_at));
     }
 
     /// In the tail or in one of the windows kept (not in a read-ahead's

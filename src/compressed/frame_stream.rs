@@ -144,6 +144,41 @@ impl FrameStream {
         result.map(|()| self.produced - before)
     }
 
+    /// `extend` for a frame stored as it is: frame `index` of a plain
+    /// segment read through a seek table of stored frames (see
+    /// `CompressedSegment::open_stored`), whose bytes are `entry.offset..`
+    /// of `file`. Reads no more than `extend` would decompress: a frame a
+    /// scan starts whole, else up to `upto` (and `read_ahead` beyond).
+    pub fn extend_stored(
+        &mut self,
+        (file, path): (&dyn Source, &Path),
+        (index, entry): (usize, &FrameEntry),
+        upto: usize,
+    ) -> Result<usize> {
+        let size = entry.size as usize;
+        if self.index != Some(index) {
+            (self.index, self.produced, self.ended, self.size) = (None, 0, false, size);
+        }
+        let from = self.produced;
+        let want = match self.whole && from == 0 {
+            true => size,
+            false => upto.max(from + self.read_ahead).min(size),
+        };
+        if want > from {
+            if self.out.len() < want {
+                self.out.resize(want, 0);
+            }
+            let at = entry.offset + from as u64;
+            if let Err(e) = file.read_exact_at(&mut self.out[from..want], at) {
+                self.index = None;
+                return Err(Error::io_at(path, at, "read", e));
+            }
+        }
+        (self.index, self.produced) = (Some(index), want.max(from));
+        self.ended = self.produced == size;
+        Ok(self.produced - from)
+    }
+
     fn start(
         &mut self,
         file: &dyn Source,

@@ -8,7 +8,8 @@
 //! - `cuts`: where a segment's frames are cut (no I/O);
 //! - `frame_writer`: frames and seek table written to any `Write`;
 //! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`:
-//!   reading, from any `source` (a file, or a remote object);
+//!   reading, from any `source` (a file, or a remote object); `stored`:
+//!   a plain remote segment read the same way;
 //! - `type_copies`: which rare types get a second copy of their records,
 //!   and the checks of a copy (no I/O); `copy_read`: reading copies;
 //! - `frame_walk`: finding the frames of a file whose seek table is lost;
@@ -28,6 +29,7 @@ mod open;
 pub mod seek_table;
 pub mod segment;
 pub mod source;
+pub mod stored;
 pub mod type_copies;
 mod verify_ahead;
 

@@ -116,6 +116,21 @@ impl SeekTable {
         });
     }
 
+    /// The table of a plain segment of `len` bytes read as if compressed
+    /// in stored frames (see `CompressedSegment::open_stored`): frames of
+    /// `frame_len` bytes (the last one shorter) whose bytes in the file are
+    /// the original bytes, at the same offsets.
+    pub fn stored(len: u64, frame_len: u32) -> SeekTable {
+        let mut t = SeekTable::default();
+        let mut at = 0;
+        while at < len {
+            let size = (len - at).min(u64::from(frame_len)) as u32;
+            t.push(size, size);
+            at += u64::from(size);
+        }
+        t
+    }
+
     /// Appends an entry of `compressed_size` bytes holding no original
     /// bytes after the entries already listed.
     pub fn push_side(&mut self, compressed_size: u32) {

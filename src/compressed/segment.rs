@@ -46,6 +46,9 @@ pub struct CompressedSegment {
     /// Whether the check that the `SEAL_BEGIN` frame agrees with the seal
     /// was put off at open (see `open_source`): `check_seal_begin` makes it.
     seal_begin_unchecked: bool,
+    /// Whether the source is a plain segment read as stored frames (see
+    /// `open_stored`): its bytes are the original bytes.
+    pub(super) stored: bool,
 }
 
 impl CompressedSegment {
@@ -161,7 +164,11 @@ impl CompressedSegment {
         ))
     }
 
-    fn with_table(path: PathBuf, file: Box<dyn Source>, table: SeekTable) -> CompressedSegment {
+    pub(super) fn with_table(
+        path: PathBuf,
+        file: Box<dyn Source>,
+        table: SeekTable,
+    ) -> CompressedSegment {
         CompressedSegment {
             path,
             file,
@@ -178,6 +185,7 @@ impl CompressedSegment {
             copies: CopyState::Unread,
             copy_sparse: Vec::new(),
             seal_begin_unchecked: false,
+            stored: false,
         }
     }
 
@@ -185,17 +193,27 @@ impl CompressedSegment {
     /// without a request: every frame holding them is cached or at hand in
     /// the source (`Source::holds`). Bytes past the end are not held.
     pub fn holds(&self, offset: u64, len: u64) -> bool {
-        let end = offset.checked_add(len.max(1));
-        let Some(last) = end.and_then(|e| self.table.frame_at(e - 1)) else {
+        let Some(end) = offset.checked_add(len.max(1)) else {
+            return false;
+        };
+        let Some(last) = self.table.frame_at(end - 1) else {
             return false;
         };
         let first = self.table.frame_at(offset).expect("before a frame held");
         (first..=last).all(|i| {
             let f = &self.table.frames[i];
             self.cache.contains(i)
-                || self
-                    .file
-                    .holds(f.compressed_offset, u64::from(f.compressed_size))
+                || match self.stored {
+                    // Only the part asked for: a stored frame's bytes are
+                    // read from any offset.
+                    true => {
+                        let (from, to) = (f.offset.max(offset), f.end().min(end));
+                        self.file.holds(from, to - from)
+                    }
+                    false => self
+                        .file
+                        .holds(f.compressed_offset, u64::from(f.compressed_size)),
+                }
         })
     }
 
@@ -311,6 +329,12 @@ impl CompressedSegment {
                 what,
             ));
         }
+        if self.stored {
+            return self
+                .file
+                .read_exact_at(buf, offset)
+                .map_err(|e| Error::io_at(&self.path, offset, "read", e));
+        }
         let mut done = 0;
         while done < buf.len() {
             let at = offset + done as u64;
@@ -336,7 +360,7 @@ impl CompressedSegment {
     /// reads the start of each per-type offset array and the first record
     /// of each type this way, and not their whole frames.
     pub fn read_prefix_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
-        let Some(i) = self.table.frame_at(offset) else {
+        let Some(i) = self.table.frame_at(offset).filter(|_| !self.stored) else {
             return self.read_at(offset, len);
         };
         let entry = self.table.frames[i];
@@ -349,7 +373,7 @@ impl CompressedSegment {
         let (file, path) = (self.file.as_ref(), self.path.as_path());
         let made = fill(
             &mut self.prefix,
-            file,
+            (file, self.stored),
             path,
             &mut self.cache,
             i,
@@ -380,7 +404,8 @@ impl CompressedSegment {
         }
         let entry = &self.table.frames[index];
         let (file, path) = (self.file.as_ref(), self.path.as_path());
-        let made = fill(stream, file, path, &mut self.cache, index, entry, upto)?;
+        let source = (file, self.stored);
+        let made = fill(stream, source, path, &mut self.cache, index, entry, upto)?;
         self.count(made);
         Ok(())
     }
@@ -415,10 +440,15 @@ impl CompressedSegment {
     }
 
     fn decompress(&mut self, index: usize, out: &mut Vec<u8>) -> Result<()> {
-        self.read_compressed(index)?;
         let entry = self.table.frames[index];
-        self.decoder
-            .decode(&self.path, index, &entry, &self.compressed, out)?;
+        if self.stored {
+            out.resize(entry.size as usize, 0);
+            self.read_exact_at(entry.offset, out)?;
+        } else {
+            self.read_compressed(index)?;
+            self.decoder
+                .decode(&self.path, index, &entry, &self.compressed, out)?;
+        }
         self.frames_decompressed += 1;
         self.bytes_decompressed += out.len() as u64;
         Ok(())
@@ -441,7 +471,7 @@ impl CompressedSegment {
         Ok(())
     }
 
-    fn read_header(&mut self) -> Result<()> {
+    pub(super) fn read_header(&mut self) -> Result<()> {
         let not_segment = |e: Error| e.with_detail(|d| format!("{d} (in the decompressed bytes)"));
         let prefix_len = self.original_len().min(16) as usize;
         let prefix = self.read_at(0, prefix_len)?;
@@ -450,8 +480,11 @@ impl CompressedSegment {
             .min(self.original_len())
             .max(prefix_len as u64);
         let bytes = self.read_at(0, len as usize)?;
-        let (header, header_len) =
-            SegmentHeader::decode(&bytes, &self.path).map_err(not_segment)?;
+        let decoded = SegmentHeader::decode(&bytes, &self.path);
+        let (header, header_len) = match self.stored {
+            true => decoded?,
+            false => decoded.map_err(not_segment)?,
+        };
         (self.header, self.header_len) = (header, header_len as u64);
         Ok(())
     }
@@ -521,10 +554,11 @@ struct Filled {
 }
 
 /// `CompressedSegment::stream_frame`'s work on `stream`, the frame
-/// `entry` of the seek table of `file` (at `path`).
+/// `entry` of the seek table of `file` (at `path`; `stored`: a plain
+/// segment's, see `CompressedSegment::open_stored`).
 fn fill(
     stream: &mut FrameStream,
-    file: &dyn Source,
+    (file, stored): (&dyn Source, bool),
     path: &Path,
     cache: &mut FrameCache,
     index: usize,
@@ -545,7 +579,10 @@ fn fill(
             bytes: 0,
         });
     }
-    let bytes = stream.extend(file, path, index, entry, upto)?;
+    let bytes = match stored {
+        true => stream.extend_stored((file, path), (index, entry), upto)?,
+        false => stream.extend(file, path, index, entry, upto)?,
+    };
     Ok(Filled {
         started: !held,
         bytes,

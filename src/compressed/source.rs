@@ -24,6 +24,16 @@ pub trait Source: Send {
     /// (see `CompressedSegment::open_source`).
     fn holds(&self, offset: u64, len: u64) -> bool;
 
+    /// Says that the bytes `offset..offset + len` are about to be read (a
+    /// seek's span), so that a source that fetches them can do so at once
+    /// rather than a part at a time. Nothing for a file; a failure is left
+    /// to the reads.
+    fn will_read(&self, _offset: u64, _len: u64) {}
+
+    /// Says that sequential reads (a scan) end at `end`: a source that
+    /// reads ahead of them reads no further. Nothing for a file.
+    fn streams_end_at(&self, _end: u64) {}
+
     /// Reads exactly `buf.len()` bytes at `offset`; `UnexpectedEof` if the
     /// source ends before.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {

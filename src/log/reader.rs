@@ -583,10 +583,11 @@ impl LogReader {
     /// dropped, to open what is there now.
     fn current_replaced(&mut self) -> Result<bool> {
         let r = self.current.as_ref().expect("opened");
+        // A remote segment first: its `seal` may cost GETs.
         if !self.is_log()
             || r.next_seq() != r.header().first_seq
-            || r.seal().is_some()
             || remote_order(r.path()).is_some()
+            || r.seal().is_some()
         {
             return Ok(false);
         }

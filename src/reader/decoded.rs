@@ -380,7 +380,8 @@ impl Reader {
         let Some(d) = self.decoded.as_deref_mut() else {
             return Ok(());
         };
-        if std::mem::replace(&mut d.seal_frames_checked, true) {
+        // A plain segment's stored frames are its bytes: none fails.
+        if d.segment.borrow().is_stored() || std::mem::replace(&mut d.seal_frames_checked, true) {
             return Ok(());
         }
         let mut s = d.segment.borrow_mut();
@@ -405,16 +406,21 @@ impl Reader {
         Ok(())
     }
 
-    /// Whether this reader reads a compressed segment.
+    /// Whether this reader reads a compressed segment (not a plain one
+    /// read as stored frames, see `CompressedSegment::open_stored`).
     pub fn is_compressed(&self) -> bool {
-        self.decoded.is_some()
+        self.decoded
+            .as_deref()
+            .is_some_and(|d| !d.segment.borrow().is_stored())
     }
 
     /// Original bytes this reader decompressed so far: 0 for a plain
-    /// segment (see `CompressedSegment::bytes_decompressed`).
+    /// segment, read as stored frames or not (see
+    /// `CompressedSegment::bytes_decompressed`).
     pub fn bytes_decompressed(&self) -> u64 {
-        self.decoded
-            .as_deref()
-            .map_or(0, |d| d.segment.borrow().bytes_decompressed())
+        match self.decoded.as_deref() {
+            Some(d) if self.is_compressed() => d.segment.borrow().bytes_decompressed(),
+            _ => 0,
+        }
     }
 }

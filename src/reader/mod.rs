@@ -60,6 +60,7 @@ use filter::TypeFilter;
 use indexed::IndexedRead;
 use memmap2::{Mmap, MmapOptions};
 use original::Original;
+use std::cell::OnceCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -94,6 +95,9 @@ pub struct Reader {
     /// object's: see `trust::read_seals_when_held`); `settle_trust` makes
     /// them.
     trust_pending: bool,
+    /// What the checks put off decided, once made: by `seal` (which takes
+    /// `&self`) or by `settle_trust`, whichever comes first.
+    trust_verdict: OnceCell<bool>,
     /// Whether the sparse index passed its checks (None = not checked yet).
     sparse_usable: Option<bool>,
     /// The sparse index, copied out of the seal when first used (see
@@ -210,7 +214,10 @@ impl Reader {
     }
 
     /// A reader of `segment`, a compressed segment read from a source other
-    /// than a file (a remote object), named `name` (its URL) in errors.
+    /// than a file (a remote object), named `name` (its URL) in errors; or
+    /// a plain one read as stored frames (`CompressedSegment::open_stored`),
+    /// read as a sealed plain file of those bytes is (the caller makes sure
+    /// it is sealed: `sealed`).
     /// `header_lost`: what `CompressedSegment::open_source` said of a lost
     /// header (with `salvage`, which also skips damaged regions, as
     /// `open_salvage` does).
@@ -234,6 +241,9 @@ impl Reader {
         let parts = decoded_parts(&d, header_lost)?;
         let map = empty_map(&name)?;
         let mut r = Reader::of_parts(name, None, map, Some(Box::new(d)), parts, !salvage);
+        if let Some(d) = r.decoded.as_deref() {
+            d.segment.borrow().streams_end_at(r.end as u64);
+        }
         if !r.trust_pending {
             r.settle_seal()?;
         }
@@ -245,14 +255,23 @@ impl Reader {
     /// `open_compressed`): a seal that fails them is used from then on
     /// only as a bound of the records, as if it had failed them at open.
     pub(super) fn settle_trust(&mut self) {
-        if !std::mem::take(&mut self.trust_pending) {
+        if !self.trust_pending {
             return;
         }
-        let d = self.seal.as_ref().expect("a seal pending its checks");
-        let (data_start, first_seq) = (self.data_start, self.start_seq);
-        if !trust::usable(&self.original(), data_start, first_seq, d) {
+        let usable = self.pending_seal_usable();
+        self.trust_pending = false;
+        if !usable {
             self.bounding_seal = self.seal.take();
         }
+    }
+
+    /// Whether the seal whose checks were put off passes them (made once:
+    /// `trust_verdict`).
+    fn pending_seal_usable(&self) -> bool {
+        *self.trust_verdict.get_or_init(|| {
+            let d = self.seal.as_ref().expect("a seal pending its checks");
+            trust::usable(&self.original(), self.data_start, self.start_seq, d)
+        })
     }
 
     /// Every check of the seal put off at open: `settle_trust`, and the
@@ -303,6 +322,7 @@ impl Reader {
             seal,
             bounding_seal,
             trust_pending,
+            trust_verdict: OnceCell::new(),
             sparse_usable: None,
             sparse_index: Vec::new(),
             end,
@@ -348,8 +368,12 @@ impl Reader {
 
     /// The seal's summary, when the segment is sealed and its seal is intact.
     /// A remote object's seal whose checks were put off at open (see
-    /// `open_compressed`) is here until they are made and fail.
+    /// `open_compressed`) is checked first, at the first call (its reads
+    /// are GETs): it is here only if it passes them, as at a local open.
     pub fn seal(&self) -> Option<&SealDirectory> {
+        if self.trust_pending && !self.pending_seal_usable() {
+            return None;
+        }
         self.seal.as_ref()
     }
 
@@ -357,7 +381,7 @@ impl Reader {
     /// trailer and directory are intact (`bounding_seal`). Either way its
     /// records end where the seal says, it has no torn tail, and nothing
     /// may cut it.
-    pub(super) fn sealed(&self) -> bool {
+    pub(crate) fn sealed(&self) -> bool {
         self.seal.is_some() || self.bounding_seal.is_some()
     }
 

@@ -62,6 +62,17 @@ impl Original<'_> {
         }
     }
 
+    /// Says that `len` original bytes at `offset` are about to be read (a
+    /// seek's span: see `CompressedSegment::will_read`); nothing for a
+    /// file or a copy, whose bytes are at hand.
+    #[cfg_attr(not(feature = "compression"), allow(unused_variables))]
+    pub fn will_read(&self, offset: u64, len: u64) {
+        #[cfg(feature = "compression")]
+        if let Original::Compressed(s) = self {
+            s.borrow().will_read(offset, len);
+        }
+    }
+
     /// `check` applied to the frame at `at`, read with its CRC checked, in
     /// the bytes below `end`.
     pub fn check_frame(

@@ -8,6 +8,11 @@ use crate::error::Result;
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
 
+/// Bytes past the next sparse entry a seek's span takes in (see
+/// `last_sparse_entry_where`): the record sought may start before that
+/// entry and end after it.
+const SPAN_SLACK: u64 = 4 << 10;
+
 /// Where `seek_seq` or `seek_time` asked to go. When no record written by
 /// then reaches it (a live segment, read ahead of its writer), records
 /// written later that stay below it are skipped, not returned, until one
@@ -145,6 +150,16 @@ impl Reader {
             }
         }
         let found = lo.checked_sub(1).map(entry)?;
+        // The records from the entry up to the next one (and one record
+        // past it, `SPAN_SLACK`) hold the target: a remote object fetches
+        // them in one GET.
+        let span_end = if lo < count {
+            entry(lo).offset
+        } else {
+            self.end as u64
+        };
+        let span = span_end.saturating_sub(found.offset) + SPAN_SLACK;
+        self.original().will_read(found.offset, span);
         // The entry must lead to the record it names. An index that passes
         // its checks yet points elsewhere (hostile or miswritten) is not
         // used: the seek scans, and finds what a scan finds.

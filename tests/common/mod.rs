@@ -9,7 +9,8 @@
 //! compressed segments (`compressed`, with the feature "compression"), and the
 //! `binlog` tool's tests (`cli`, with the feature "cli" only: it needs the
 //! built tool and serde_json), and a real S3 server (`s3`, feature "s3")
-//! with a proxy in front of it that misbehaves on purpose (`proxy`).
+//! with a proxy in front of it that misbehaves on purpose (`proxy`) and
+//! readers of its objects (`remote`).
 
 #![allow(dead_code)]
 
@@ -24,6 +25,8 @@ pub mod knobs;
 #[cfg(feature = "s3")]
 pub mod proxy;
 pub mod records;
+#[cfg(feature = "s3")]
+pub mod remote;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod seal;
@@ -413,6 +416,31 @@ pub fn append_orders(dir: &Path, n: u64, per: u64) {
     let w = open_rolling(dir, "orders", per);
     for i in 0..n {
         w.write("trade", format!("payload {i}").as_bytes()).unwrap();
+    }
+    w.close().unwrap();
+}
+
+/// Writes `n` records to log `name` in `dir`, rolling every `per` (if
+/// some), and closes it: record i of type `type_of(i)`, with 20 to 120
+/// bytes from `Rng::new(seed)`.
+pub fn append_random(
+    dir: &Path,
+    name: &str,
+    (n, per): (u64, Option<u64>),
+    seed: u64,
+    type_of: impl Fn(u64) -> &'static str,
+) {
+    let opts = binlog::log::LogOptions {
+        max_segment_records: per,
+        background: false,
+        ..binlog::log::LogOptions::default()
+    };
+    let w = binlog::LogWriter::open(dir, name, opts).unwrap();
+    let mut rng = Rng::new(seed);
+    for i in 0..n {
+        let len = 20 + (rng.next_u64() % 100) as usize;
+        let payload: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+        w.write(type_of(i), &payload).unwrap();
     }
     w.close().unwrap();
 }
