@@ -29,6 +29,21 @@ pub const DEFAULT_FRAME_SIZE: u64 = 1 << 20;
 /// `file` is the whole sealed segment, `header_len` its header's length and
 /// `seal` its (checked) seal directory.
 pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size: u64) -> Vec<u64> {
+    let mut ends = Vec::new();
+    each_frame_end(file, header_len, seal, frame_size, |end| ends.push(end));
+    ends
+}
+
+/// Calls `each` with the offsets `frame_ends` returns, in order, as they
+/// are found: a writer compresses the first frames while the records of
+/// the later ones are still being walked.
+pub fn each_frame_end(
+    file: &[u8],
+    header_len: u64,
+    seal: &SealDirectory,
+    frame_size: u64,
+    mut each: impl FnMut(u64),
+) {
     let len = file.len() as u64;
     let frame_size = frame_size.max(1);
     let mut structural = vec![
@@ -55,7 +70,6 @@ pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size
     structural.dedup();
 
     let seek_starts = sparse_offsets(file, seal);
-    let mut ends = Vec::new();
     let mut start = 0;
     for cut in structural {
         if start >= header_len && cut <= seal.records_end {
@@ -63,13 +77,12 @@ pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size
                 frame_size,
                 seek_starts: &seek_starts,
             };
-            cuts.ends(file, start, cut, &mut ends);
+            cuts.ends(file, start, cut, &mut each);
         } else {
-            fixed_ends(start, cut, frame_size, &mut ends);
+            fixed_ends(start, cut, frame_size, &mut each);
         }
         start = cut;
     }
-    ends
 }
 
 /// The end of the record that defines the last type (the first record of
@@ -84,13 +97,13 @@ fn definitions_end(file: &[u8], seal: &SealDirectory) -> Option<u64> {
 }
 
 /// Cuts `start..end` (not empty) every `frame_size` bytes.
-fn fixed_ends(start: u64, end: u64, frame_size: u64, ends: &mut Vec<u64>) {
+fn fixed_ends(start: u64, end: u64, frame_size: u64, each: &mut impl FnMut(u64)) {
     let mut at = start;
     while end - at > frame_size {
         at += frame_size;
-        ends.push(at);
+        each(at);
     }
-    ends.push(end);
+    each(end);
 }
 
 /// The offsets of the sparse index entries of `file` (where seeks start),
@@ -125,7 +138,7 @@ impl RecordCuts<'_> {
     /// its head. Where a length does not lead to a boundary inside
     /// `start..end` (a damaged record), the rest is cut every `frame_size`
     /// bytes.
-    fn ends(&self, file: &[u8], start: u64, end: u64, ends: &mut Vec<u64>) {
+    fn ends(&self, file: &[u8], start: u64, end: u64, each: &mut impl FnMut(u64)) {
         let frame_size = self.frame_size;
         let mut seek_starts = self.seek_starts.iter().copied().peekable();
         let mut frame_start = start;
@@ -134,7 +147,7 @@ impl RecordCuts<'_> {
         let mut pos = start;
         while pos < end {
             let Some(next) = next_record(file, pos, end) else {
-                return fixed_ends(frame_start, end, frame_size, ends);
+                return fixed_ends(frame_start, end, frame_size, each);
             };
             while next - frame_start > frame_size {
                 frame_start = if last_seek_start > frame_start + frame_size / 2 {
@@ -144,7 +157,7 @@ impl RecordCuts<'_> {
                 } else {
                     frame_start + frame_size
                 };
-                ends.push(frame_start);
+                each(frame_start);
             }
             while seek_starts.next_if(|&o| o < next).is_some() {}
             if seek_starts.peek() == Some(&next) {
@@ -154,7 +167,7 @@ impl RecordCuts<'_> {
             pos = next;
         }
         if end > frame_start {
-            ends.push(end);
+            each(end);
         }
     }
 }
