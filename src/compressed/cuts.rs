@@ -107,9 +107,9 @@ fn fixed_ends(start: u64, end: u64, frame_size: u64, each: &mut impl FnMut(u64))
 }
 
 /// The offsets of the sparse index entries of `file` (where seeks start),
-/// as the index lists them (increasing, in a sound index); none if the
-/// file does not hold the index. They only steer the cuts among record
-/// boundaries, so an index that lies costs seeks, never bytes.
+/// increasing; none if the file does not hold the index. They only steer
+/// the cuts among record boundaries, so an index that lies costs seeks,
+/// never bytes.
 fn sparse_offsets(file: &[u8], seal: &SealDirectory) -> Vec<u64> {
     let index = usize::try_from(seal.sparse_offset).ok().and_then(|at| {
         let len = usize::try_from(seal.sparse_count)
@@ -117,12 +117,17 @@ fn sparse_offsets(file: &[u8], seal: &SealDirectory) -> Vec<u64> {
             .checked_mul(SPARSE_ENTRY_LEN)?;
         file.get(at..at.checked_add(len)?)
     });
-    index
+    let mut offsets: Vec<u64> = index
         .unwrap_or_default()
         .chunks_exact(SPARSE_ENTRY_LEN)
         .filter_map(SparseEntry::decode)
         .map(|e| e.offset)
-        .collect()
+        .collect();
+    // A sound index is in order already; one that is not is taken as the
+    // set of offsets it lists, as FORMAT.md 17.2 reads it.
+    offsets.sort_unstable();
+    offsets.dedup();
+    offsets
 }
 
 /// How records are grouped into frames (rule 2 of FORMAT.md 17.2).
@@ -280,6 +285,9 @@ mod tests {
         // Greedy at record boundaries would end them at records 4 and 8.
         assert_eq!(&ends[..4], [50, at(3), at(6), seal.records_end]);
         assert!(frame_sizes(&ends).iter().all(|&s| s <= 500));
+        // An index out of order is read as the set of offsets it lists.
+        with_sparse_index(&mut f, &mut seal, &[at(6), at(0), at(9), at(3)]);
+        assert_eq!(frame_ends(&f, 50, &seal, 500), ends);
     }
 
     #[test]
