@@ -175,6 +175,52 @@ fn seeks_on_a_compressed_segment_decompress_only_the_frames_they_need() {
 }
 
 #[test]
+fn a_seek_decompresses_only_the_frame_that_holds_its_record() {
+    // Records far shorter than the sparse interval (16 KiB), frames of
+    // 64 KiB: each frame ends at a sparse index entry, so the records from
+    // a seek's entry to its target share the target's frame.
+    let dir = TempDir::new("zread-seek-one-frame");
+    let plain = dir.join("seg.binlog");
+    let opts = Options {
+        sparse_interval: 16 << 10,
+        ..Options::default()
+    };
+    let w = Writer::open(&plain, opts).unwrap();
+    for i in 0..20_000u64 {
+        let payload = format!(r#"{{"i":{i},"px":{},"sym":"S{}"}}"#, i * 7 % 1000, i % 37);
+        w.write_with(
+            TYPES[(i % 2) as usize],
+            &[],
+            Some(i as i64),
+            payload.as_bytes(),
+        )
+        .unwrap();
+    }
+    w.close().unwrap();
+    let zst = compressed_copy_without_type_copies(&plain);
+    let segment = CompressedSegment::open(&zst).unwrap();
+    assert!(
+        segment.frames().len() > 15,
+        "{} frames",
+        segment.frames().len()
+    );
+    for seq in (0..20_000).step_by(331) {
+        let mut z = Reader::open(&zst).unwrap();
+        let opened = z.bytes_decompressed();
+        z.seek_seq(seq).unwrap();
+        let rec = z.next().unwrap().unwrap();
+        assert_eq!(rec.seq, seq);
+        let frame = segment.frame_index_at(rec.offset).unwrap();
+        let frame_size = u64::from(segment.frames()[frame].size);
+        let seek = z.bytes_decompressed() - opened;
+        assert!(
+            seek <= frame_size,
+            "seek to {seq} decompressed {seek} bytes, its frame {frame} holds {frame_size}"
+        );
+    }
+}
+
+#[test]
 fn a_type_filter_reads_a_compressed_segment_through_its_index() {
     let dir = TempDir::new("zread-filter");
     let plain = sealed(&dir, 20_000);

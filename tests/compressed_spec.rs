@@ -184,8 +184,31 @@ fn spec_copies(file: &[u8], seg: &[u8]) -> Vec<u32> {
         .collect()
 }
 
+/// Sections 8.3 and 8.4: the record offset of each sparse index entry.
+fn spec_sparse_offsets(seg: &[u8]) -> Vec<u64> {
+    let dir_body = u64_at(seg, seg.len() - 24) as usize + 8;
+    let sparse_offset = u64_at(seg, dir_body + 65);
+    let sparse_count = u64_at(seg, dir_body + 73);
+    (0..sparse_count)
+        .map(|i| u64_at(seg, (sparse_offset + 24 * i + 8) as usize))
+        .collect()
+}
+
 /// Section 17.2: the decompressed frame sizes a 1.0 writer makes of `seg`.
 fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
+    frame_sizes_by_rule(seg, f, &spec_sparse_offsets(seg))
+}
+
+/// The decompressed frame sizes earlier 1.0 writers made of `seg`: rule 2
+/// without the sparse index entries (record frames end at the last record
+/// boundary that fits).
+fn earlier_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
+    frame_sizes_by_rule(seg, f, &[])
+}
+
+/// Section 17.2's frame sizes, rule 2 ending record frames at the entries
+/// `seek_starts`.
+fn frame_sizes_by_rule(seg: &[u8], f: u64, seek_starts: &[u64]) -> Vec<u64> {
     let len = seg.len();
     let header_len = u32_at(seg, 12) as u64;
     let records_end = u64_at(seg, len - 32);
@@ -217,13 +240,24 @@ fn spec_frame_sizes(seg: &[u8], f: u64) -> Vec<u64> {
     let mut start = 0;
     for cut in cuts {
         if start >= header_len && cut <= records_end {
-            // Rule 2: greedy record frames.
+            // Rule 2: greedy record frames, ending at a sparse index
+            // entry in their second half if there is one.
             let (mut s, mut last, mut pos) = (start, start, start);
+            let mut last_entry = start;
             while pos < cut {
                 let next = pos + 8 + u64::from(u32_at(seg, pos as usize));
                 while next - s > f {
-                    s = if last > s { last } else { s + f };
+                    s = if last_entry > s + f / 2 {
+                        last_entry
+                    } else if last > s {
+                        last
+                    } else {
+                        s + f
+                    };
                     ends.push(s);
+                }
+                if seek_starts.contains(&next) {
+                    last_entry = next;
                 }
                 (last, pos) = (next, next);
             }
@@ -262,10 +296,20 @@ fn compress_with_copies(dir: &TempDir, seg: &[u8]) -> Vec<u8> {
 }
 
 fn compress_with(dir: &TempDir, seg: &[u8], name: &str, copies: &TypeCopies) -> Vec<u8> {
+    compress_in_frames(dir, seg, name, copies, FRAME_SIZE)
+}
+
+fn compress_in_frames(
+    dir: &TempDir,
+    seg: &[u8],
+    name: &str,
+    copies: &TypeCopies,
+    frame_size: u64,
+) -> Vec<u8> {
     let path = dir.join(&format!("{name}.binlog"));
     std::fs::write(&path, seg).unwrap();
     let opts = CompressOptions {
-        frame_size: FRAME_SIZE,
+        frame_size,
         ..CompressOptions::default()
     };
     let done = compress_segment_with_copies(&path, &opts, copies, |_| {}).unwrap();
@@ -365,6 +409,38 @@ fn a_fresh_compression_follows_the_spec_and_the_golden_file_reads_back() {
 }
 
 #[test]
+fn a_file_cut_by_the_earlier_record_rule_reads_the_same() {
+    let seg = std::fs::read(vector("sealed-basic.binlog")).unwrap();
+    let path = vector("sealed-basic-record-cuts.binlog.zst");
+    let earlier = std::fs::read(&path).unwrap();
+    let sizes: Vec<u64> = seek_table(&earlier)
+        .iter()
+        .map(|s| u64::from(s.1))
+        .collect();
+    assert_eq!(sizes, earlier_frame_sizes(&seg, FRAME_SIZE));
+    assert_ne!(
+        sizes,
+        spec_frame_sizes(&seg, FRAME_SIZE),
+        "cut otherwise now"
+    );
+    assert!(spec_decompress(&earlier) == seg);
+    let mut read = CompressedSegment::open(&path).unwrap();
+    assert!(read.read_at(0, seg.len()).unwrap() == seg);
+    let plain = TempDir::new("zst-spec-earlier");
+    let plain_path = plain.join("plain.binlog");
+    std::fs::write(&plain_path, &seg).unwrap();
+    let all = records_of(&plain_path, &[]);
+    assert!(all.len() > 3);
+    assert_eq!(records_of(&path, &[]), all);
+    for (seq, payload) in &all {
+        let mut r = binlog::Reader::open(&path).unwrap();
+        r.seek_seq(*seq).unwrap();
+        let rec = r.next().unwrap().unwrap();
+        assert_eq!((rec.seq, rec.payload), (*seq, &payload[..]));
+    }
+}
+
+#[test]
 fn the_golden_file_shows_every_cut_rule() {
     let seg = std::fs::read(vector("sealed-basic.binlog")).unwrap();
     let sizes = spec_frame_sizes(&seg, FRAME_SIZE);
@@ -380,4 +456,49 @@ fn the_golden_file_shows_every_cut_rule() {
         sizes.len() > 8,
         "records, arrays and the tail are several frames: {sizes:?}"
     );
+}
+
+#[test]
+fn record_frames_end_at_sparse_index_entries_as_the_spec_says() {
+    // Entries every 100 bytes or so, records of 40-70 bytes: each 400-byte
+    // frame has an entry in its second half to end at (rule 2).
+    let dir = TempDir::new("zst-spec-seek-starts");
+    let path = dir.join("seeks.binlog");
+    let opts = binlog::Options {
+        sparse_interval: 100,
+        ..binlog::Options::default()
+    };
+    let w = binlog::Writer::open(&path, opts).unwrap();
+    for i in 0..200u64 {
+        let payload = vec![i as u8; 10 + (i as usize * 7) % 30];
+        w.write_with(["a", "b"][i as usize % 2], &[], Some(i as i64), &payload)
+            .unwrap();
+    }
+    w.close().unwrap();
+    let seg = std::fs::read(&path).unwrap();
+    let f = 400;
+    let fresh = compress_in_frames(&dir, &seg, "fresh", &TypeCopies::NONE, f);
+    let sizes: Vec<u64> = seek_table(&fresh).iter().map(|s| u64::from(s.1)).collect();
+    assert_eq!(sizes, spec_frame_sizes(&seg, f));
+    assert!(spec_decompress(&fresh) == seg);
+
+    let header_len = u64::from(u32_at(&seg, 12));
+    let records_end = u64_at(&seg, seg.len() - 32);
+    let entries = spec_sparse_offsets(&seg);
+    assert!(entries.len() > 40, "{} entries", entries.len());
+    let ends: Vec<u64> = sizes
+        .iter()
+        .scan(0, |at, &s| {
+            *at += s;
+            Some(*at)
+        })
+        .filter(|&e| e > header_len + f && e < records_end)
+        .collect();
+    assert!(ends.len() > 10, "{ends:?}");
+    for e in ends {
+        assert!(
+            entries.contains(&e),
+            "frame end {e} is no entry: {entries:?}"
+        );
+    }
 }

@@ -6,7 +6,7 @@
 //! then unlink the segment. A crash at any point leaves the segment or a
 //! verified compressed copy (or both); running it again finishes the job.
 
-use super::cuts::{frame_ends, DEFAULT_FRAME_SIZE};
+use super::cuts::{each_frame_end, DEFAULT_FRAME_SIZE};
 use super::durable::{
     check_same_bytes, lock_for_conversion, move_aside, remove_durably, remove_leftover,
     rename_durably, sync, with_suffix, Step,
@@ -226,7 +226,12 @@ fn write_compressed(
         wrote.and(checked)
     })?;
     keep_modified_time(original, &file, tmp)?;
-    sync(&file, tmp)?;
+    // Unmapping the segment, whose pages the compression all faulted in,
+    // takes about as long as the fsync waits for the disk: they overlap.
+    std::thread::scope(|s| {
+        s.spawn(move || drop(map));
+        sync(&file, tmp)
+    })?;
     Ok(verified)
 }
 
@@ -243,21 +248,43 @@ fn write_frames(
     mut written: impl FnMut(FrameEntry),
 ) -> Result<()> {
     let seal = reader.seal().expect("checked sealed");
-    let ends = frame_ends(map, reader.data_start(), seal, opts.frame_size);
-    let copied = copies.chosen(map, seal, &ends);
+    let data_start = reader.data_start();
     let io = |e| Error::io(tmp, "write compressed copy", e);
     let mut out = SeekableWriter::new(file, opts.level).map_err(io)?;
-    let mut start = 0usize;
-    for end in ends {
-        written(out.frame(&map[start..end as usize]).map_err(io)?);
-        start = end as usize;
-        if end == seal.records_end && !copied.is_empty() {
-            write_type_copies(&mut out, map, seal, &copied, opts.frame_size).map_err(io)?;
+    // The cuts are found on a thread of their own (walking every record's
+    // length), a few frames ahead of the compression, which then starts
+    // at once and finds the pages the walk faulted in.
+    std::thread::scope(|s| {
+        let (found, cuts) = std::sync::mpsc::sync_channel(CUTS_AHEAD);
+        s.spawn(move || {
+            // A writer that stopped dropped `cuts`: the rest is not needed.
+            each_frame_end(map, data_start, seal, opts.frame_size, |end| {
+                let _ = found.send(end);
+            })
+        });
+        let mut ends = Vec::new();
+        let mut start = 0usize;
+        for end in cuts {
+            written(out.frame(&map[start..end as usize]).map_err(io)?);
+            start = end as usize;
+            ends.push(end);
+            if end == seal.records_end {
+                // Every record frame's end is known: the copies' choice
+                // (see `TypeCopies::chosen`) needs no more.
+                let copied = copies.chosen(map, seal, &ends);
+                if !copied.is_empty() {
+                    write_type_copies(&mut out, map, seal, &copied, opts.frame_size).map_err(io)?;
+                }
+            }
         }
-    }
+        Ok::<(), Error>(())
+    })?;
     out.finish().map_err(io)?;
     Ok(())
 }
+
+/// Frame ends found and not yet compressed, at most.
+const CUTS_AHEAD: usize = 64;
 
 /// Writes the copies of the types `ids` of the sealed segment `file`
 /// (its seal `seal`) to `out`, right after the frame that ends the

@@ -9,14 +9,17 @@
 //! the sparse index's start. So the reads a reader makes when it opens a
 //! segment (each type's first entry and first record, the seal) each
 //! decompress a small frame. Records between the header and `records_end`
-//! are grouped greedily: a frame ends at the last record boundary at most
-//! `frame_size` bytes past its start, or `frame_size` bytes past its start
+//! are grouped greedily: a frame ends at the last sparse index entry more
+//! than half of `frame_size` and at most `frame_size` bytes past its start
+//! (a seek's start: a seek reads from an entry up to the next one, so it
+//! then stays in one frame), else at the last record boundary at most
+//! `frame_size` bytes past its start, else `frame_size` bytes past its start
 //! inside a record longer than that. Any other span longer than
 //! `frame_size` is cut every `frame_size` bytes from its start. So no frame
 //! is longer than `frame_size`, and the last frame holds the sparse index
 //! (its end, if it is longer), the directory and the trailer.
 
-use crate::format::seal::{SealDirectory, SEAL_BEGIN_LEN};
+use crate::format::seal::{SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
 use crate::format::FRAME_HEADER_LEN;
 
 /// The default size of frames, in original bytes.
@@ -26,6 +29,21 @@ pub const DEFAULT_FRAME_SIZE: u64 = 1 << 20;
 /// `file` is the whole sealed segment, `header_len` its header's length and
 /// `seal` its (checked) seal directory.
 pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size: u64) -> Vec<u64> {
+    let mut ends = Vec::new();
+    each_frame_end(file, header_len, seal, frame_size, |end| ends.push(end));
+    ends
+}
+
+/// Calls `each` with the offsets `frame_ends` returns, in order, as they
+/// are found: a writer compresses the first frames while the records of
+/// the later ones are still being walked.
+pub fn each_frame_end(
+    file: &[u8],
+    header_len: u64,
+    seal: &SealDirectory,
+    frame_size: u64,
+    mut each: impl FnMut(u64),
+) {
     let len = file.len() as u64;
     let frame_size = frame_size.max(1);
     let mut structural = vec![
@@ -51,17 +69,20 @@ pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size
     structural.sort_unstable();
     structural.dedup();
 
-    let mut ends = Vec::new();
+    let seek_starts = sparse_offsets(file, seal);
     let mut start = 0;
     for cut in structural {
         if start >= header_len && cut <= seal.records_end {
-            record_ends(file, start, cut, frame_size, &mut ends);
+            let cuts = RecordCuts {
+                frame_size,
+                seek_starts: &seek_starts,
+            };
+            cuts.ends(file, start, cut, &mut each);
         } else {
-            fixed_ends(start, cut, frame_size, &mut ends);
+            fixed_ends(start, cut, frame_size, &mut each);
         }
         start = cut;
     }
-    ends
 }
 
 /// The end of the record that defines the last type (the first record of
@@ -76,40 +97,83 @@ fn definitions_end(file: &[u8], seal: &SealDirectory) -> Option<u64> {
 }
 
 /// Cuts `start..end` (not empty) every `frame_size` bytes.
-fn fixed_ends(start: u64, end: u64, frame_size: u64, ends: &mut Vec<u64>) {
+fn fixed_ends(start: u64, end: u64, frame_size: u64, each: &mut impl FnMut(u64)) {
     let mut at = start;
     while end - at > frame_size {
         at += frame_size;
-        ends.push(at);
+        each(at);
     }
-    ends.push(end);
+    each(end);
 }
 
-/// Cuts the records `start..end` of `file` greedily at record boundaries,
-/// reading each frame's length from its head. Where a length does not lead
-/// to a boundary inside `start..end` (a damaged record), the rest is cut
-/// every `frame_size` bytes.
-fn record_ends(file: &[u8], start: u64, end: u64, frame_size: u64, ends: &mut Vec<u64>) {
-    let mut frame_start = start;
-    let mut last_boundary = start;
-    let mut pos = start;
-    while pos < end {
-        let Some(next) = next_record(file, pos, end) else {
-            return fixed_ends(frame_start, end, frame_size, ends);
-        };
-        while next - frame_start > frame_size {
-            frame_start = if last_boundary > frame_start {
-                last_boundary
-            } else {
-                frame_start + frame_size
+/// The offsets of the sparse index entries of `file` (where seeks start),
+/// increasing; none if the file does not hold the index. They only steer
+/// the cuts among record boundaries, so an index that lies costs seeks,
+/// never bytes.
+fn sparse_offsets(file: &[u8], seal: &SealDirectory) -> Vec<u64> {
+    let index = usize::try_from(seal.sparse_offset).ok().and_then(|at| {
+        let len = usize::try_from(seal.sparse_count)
+            .ok()?
+            .checked_mul(SPARSE_ENTRY_LEN)?;
+        file.get(at..at.checked_add(len)?)
+    });
+    let mut offsets: Vec<u64> = index
+        .unwrap_or_default()
+        .chunks_exact(SPARSE_ENTRY_LEN)
+        .filter_map(SparseEntry::decode)
+        .map(|e| e.offset)
+        .collect();
+    // A sound index is in order already; one that is not is taken as the
+    // set of offsets it lists, as FORMAT.md 17.2 reads it.
+    offsets.sort_unstable();
+    offsets.dedup();
+    offsets
+}
+
+/// How records are grouped into frames (rule 2 of FORMAT.md 17.2).
+struct RecordCuts<'a> {
+    frame_size: u64,
+    /// The sparse index entries' offsets, increasing.
+    seek_starts: &'a [u64],
+}
+
+impl RecordCuts<'_> {
+    /// Cuts the records `start..end` of `file` greedily at record
+    /// boundaries, preferring seek starts, reading each frame's length from
+    /// its head. Where a length does not lead to a boundary inside
+    /// `start..end` (a damaged record), the rest is cut every `frame_size`
+    /// bytes.
+    fn ends(&self, file: &[u8], start: u64, end: u64, each: &mut impl FnMut(u64)) {
+        let frame_size = self.frame_size;
+        let mut seek_starts = self.seek_starts.iter().copied().peekable();
+        let mut frame_start = start;
+        let mut last_boundary = start;
+        let mut last_seek_start = start;
+        let mut pos = start;
+        while pos < end {
+            let Some(next) = next_record(file, pos, end) else {
+                return fixed_ends(frame_start, end, frame_size, each);
             };
-            ends.push(frame_start);
+            while next - frame_start > frame_size {
+                frame_start = if last_seek_start > frame_start + frame_size / 2 {
+                    last_seek_start
+                } else if last_boundary > frame_start {
+                    last_boundary
+                } else {
+                    frame_start + frame_size
+                };
+                each(frame_start);
+            }
+            while seek_starts.next_if(|&o| o < next).is_some() {}
+            if seek_starts.peek() == Some(&next) {
+                last_seek_start = next;
+            }
+            last_boundary = next;
+            pos = next;
         }
-        last_boundary = next;
-        pos = next;
-    }
-    if end > frame_start {
-        ends.push(end);
+        if end > frame_start {
+            each(end);
+        }
     }
 }
 
@@ -190,6 +254,49 @@ mod tests {
                 f.len() as u64
             ]
         );
+    }
+
+    /// Writes sparse index entries for the records at `offsets` into the
+    /// sparse index space of `f` (`seal.sparse_offset` on).
+    fn with_sparse_index(f: &mut [u8], seal: &mut SealDirectory, offsets: &[u64]) {
+        let mut index = Vec::new();
+        for (i, &offset) in offsets.iter().enumerate() {
+            let seq = i as u64 * 3;
+            let max_ts_before = i64::MIN;
+            SparseEntry {
+                seq,
+                offset,
+                max_ts_before,
+            }
+            .encode(&mut index);
+        }
+        let at = seal.sparse_offset as usize;
+        f[at..at + index.len()].copy_from_slice(&index);
+        seal.sparse_count = offsets.len() as u64;
+    }
+
+    #[test]
+    fn record_frames_end_at_a_sparse_index_entry_in_their_second_half() {
+        // Records of 108 bytes from 50; entries at records 0, 3, 6 and 9.
+        let (mut f, mut seal) = segment(50, &[100; 10], &[10], 4 * 24, 90);
+        let at = |i: u64| 50 + 108 * i;
+        with_sparse_index(&mut f, &mut seal, &[at(0), at(3), at(6), at(9)]);
+        let ends = frame_ends(&f, 50, &seal, 500);
+        // Greedy at record boundaries would end them at records 4 and 8.
+        assert_eq!(&ends[..4], [50, at(3), at(6), seal.records_end]);
+        assert!(frame_sizes(&ends).iter().all(|&s| s <= 500));
+        // An index out of order is read as the set of offsets it lists.
+        with_sparse_index(&mut f, &mut seal, &[at(6), at(0), at(9), at(3)]);
+        assert_eq!(frame_ends(&f, 50, &seal, 500), ends);
+    }
+
+    #[test]
+    fn a_sparse_index_entry_in_a_frames_first_half_does_not_cut_it() {
+        let (mut f, mut seal) = segment(50, &[100; 10], &[10], 2 * 24, 90);
+        let at = |i: u64| 50 + 108 * i;
+        with_sparse_index(&mut f, &mut seal, &[at(0), at(1)]);
+        let ends = frame_ends(&f, 50, &seal, 500);
+        assert_eq!(&ends[..4], [50, at(4), at(8), seal.records_end]);
     }
 
     #[test]

@@ -93,14 +93,15 @@ impl TypeCopies {
             .records_end
             .saturating_sub(records_start(frame_ends, seal));
         let budget = (records as f64 * self.max_share) as u64;
+        // The size test first: the types it refuses (most of the records,
+        // on most data) are not walked record by record.
         let mut rare: Vec<(u64, u32)> = (0..seal.types.len())
+            .filter(|&id| seal.types[id].count > 0 && seal.types[id].bytes <= budget)
             .filter_map(|id| {
                 let t = &seal.types[id];
                 let spread = frames_holding(file, t.array_offset, t.count, frame_ends)?;
-                let wanted = t.count > 0
-                    && t.bytes <= budget
-                    && spread >= t.bytes.saturating_mul(self.min_spread)
-                    && copyable(file, seal, id);
+                let wanted =
+                    spread >= t.bytes.saturating_mul(self.min_spread) && copyable(file, seal, id);
                 wanted.then_some((t.bytes, id as u32))
             })
             .collect();
