@@ -9,7 +9,8 @@
 //! compressed segments (`compressed`, with the feature "compression"), and the
 //! `binlog` tool's tests (`cli`, with the feature "cli" only: it needs the
 //! built tool and serde_json), and a real S3 server (`s3`, feature "s3")
-//! with a proxy in front of it that misbehaves on purpose (`proxy`).
+//! with a proxy in front of it that misbehaves on purpose (`proxy`) and
+//! the checks of shipping through faults (`shipping`).
 
 #![allow(dead_code)]
 
@@ -27,6 +28,8 @@ pub mod records;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod seal;
+#[cfg(feature = "s3")]
+pub mod shipping;
 pub mod space;
 
 // Part of `common::*` for the tests; a test binary may use none of them.
