@@ -18,7 +18,8 @@ use binlog::ErrorKind;
 use common::proxy::{Action, Fault, Proxy};
 use common::s3::S3Server;
 use common::shipping::{
-    assert_nothing_lost, object_file, open, options, ship_until_done, shipped, BUCKET,
+    assert_nothing_lost, object_file, open, options, pass_with_server_stopped, ship_until_done,
+    shipped, BUCKET,
 };
 use common::TempDir;
 use std::collections::BTreeMap;
@@ -130,7 +131,7 @@ fn the_server_stopped_during_an_upload_and_restarted_loses_nothing() {
     let proxy = Proxy::start(server.port);
     let dir = TempDir::new("faults-restart");
     let before = closed_log(dir.path());
-    let mut s = open(dir.path(), "restart", options(&server, proxy.endpoint())).unwrap();
+    let s = open(dir.path(), "restart", options(&server, proxy.endpoint())).unwrap();
     // The upload of segment 2 is held while the server goes down.
     proxy.add(Fault {
         method: "PUT",
@@ -138,15 +139,7 @@ fn the_server_stopped_during_an_upload_and_restarted_loses_nothing() {
         action: Action::Stall(Duration::from_millis(800)),
         times: 1,
     });
-    let pass = std::thread::spawn(move || {
-        let r = s.ship_once();
-        (s, r)
-    });
-    while proxy.hits().is_empty() {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    server.stop();
-    let (mut s, r) = pass.join().unwrap();
+    let (mut s, r) = pass_with_server_stopped(s, &proxy, &mut server);
     let e = r.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
     assert!(

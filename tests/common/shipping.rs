@@ -4,11 +4,12 @@
 //! the checks every fault test makes: nothing lost, no object holding
 //! other bytes than its segment.
 
+use super::proxy::Proxy;
 use super::s3::S3Server;
 use binlog::archive::object_name::segment_key;
 use binlog::archive::{Connection, Location, ShipOptions, ShipReport, Shipper};
 use binlog::log::list_segments;
-use binlog::Error;
+use binlog::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -30,7 +31,7 @@ pub fn options(server: &S3Server, endpoint: String) -> ShipOptions {
     }
 }
 
-pub fn open(dir: &Path, prefix: &str, opts: ShipOptions) -> Result<Shipper, Error> {
+pub fn open(dir: &Path, prefix: &str, opts: ShipOptions) -> Result<Shipper> {
     let to = Location::parse(&format!("s3://{BUCKET}/{prefix}")).unwrap();
     Shipper::open(dir, "orders", &to, opts)
 }
@@ -90,4 +91,23 @@ pub fn shipped(reports: &[ShipReport]) -> Vec<u64> {
         .collect();
     all.sort();
     all
+}
+
+/// Runs a pass of `s` on a thread of its own, stops `server` once the
+/// proxy holds a request a fault (a stall) matched, and returns the
+/// shipper and what the pass did.
+pub fn pass_with_server_stopped(
+    mut s: Shipper,
+    proxy: &Proxy,
+    server: &mut S3Server,
+) -> (Shipper, Result<ShipReport>) {
+    let pass = std::thread::spawn(move || {
+        let r = s.ship_once();
+        (s, r)
+    });
+    while proxy.hits().is_empty() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.stop();
+    pass.join().unwrap()
 }
