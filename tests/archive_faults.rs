@@ -12,17 +12,19 @@ mod common;
 
 use binlog::archive::journal::{journal_path, Journal};
 use binlog::archive::object_name::segment_key;
-use binlog::archive::{Connection, Location, ShipOptions, ShipReport, Shipper};
+use binlog::archive::{Location, ShipReport, Shipper};
 use binlog::log::list_segments;
-use binlog::{Error, ErrorKind};
+use binlog::ErrorKind;
 use common::proxy::{Action, Fault, Proxy};
 use common::s3::S3Server;
+use common::shipping::{
+    assert_nothing_lost, object_file, open, options, pass_with_server_stopped, ship_until_done,
+    shipped, BUCKET,
+};
 use common::TempDir;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
-
-const BUCKET: &str = "logs";
 
 /// A closed log `orders` of 5 sealed segments (2 records each, the last 1).
 fn closed_log(dir: &Path) -> BTreeMap<u64, (u64, Vec<u8>)> {
@@ -37,83 +39,6 @@ fn closed_log(dir: &Path) -> BTreeMap<u64, (u64, Vec<u8>)> {
         .collect();
     assert_eq!(segs.len(), 5);
     segs
-}
-
-/// Options through `endpoint` with short timeouts, removing every local
-/// copy once verified (the most a shipper may delete).
-fn options(server: &S3Server, endpoint: String) -> ShipOptions {
-    ShipOptions {
-        keep_local: Some(0),
-        connection: Connection {
-            endpoint: Some(endpoint),
-            request_timeout: Some(Duration::from_secs(2)),
-            retry_timeout: Some(Duration::from_secs(4)),
-            ..server.connection()
-        },
-        ..ShipOptions::default()
-    }
-}
-
-fn open(dir: &Path, prefix: &str, opts: ShipOptions) -> Result<Shipper, Error> {
-    let to = Location::parse(&format!("s3://{BUCKET}/{prefix}")).unwrap();
-    Shipper::open(dir, "orders", &to, opts)
-}
-
-/// The file the server keeps segment `no`'s object in.
-fn object_file(server: &S3Server, prefix: &str, no: u64, first_seq: u64) -> std::path::PathBuf {
-    server.object_file(BUCKET, &segment_key(prefix, "orders", no, first_seq, false))
-}
-
-/// Every segment of `before` is still local or in the bucket with its
-/// bytes, and no object in the bucket holds other bytes than its segment.
-fn assert_nothing_lost(
-    server: &S3Server,
-    dir: &Path,
-    prefix: &str,
-    before: &BTreeMap<u64, (u64, Vec<u8>)>,
-) {
-    let local: BTreeMap<u64, Vec<u8>> = list_segments(dir, "orders")
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.segment_no, std::fs::read(&l.path).unwrap()))
-        .collect();
-    for (no, (first_seq, bytes)) in before {
-        let remote = std::fs::read(object_file(server, prefix, *no, *first_seq)).ok();
-        if let Some(r) = &remote {
-            assert!(r == bytes, "segment {no}: the object holds other bytes");
-        }
-        let here = local.get(no).is_some_and(|l| l == bytes);
-        assert!(
-            here || remote.is_some(),
-            "segment {no} is neither local nor remote"
-        );
-    }
-}
-
-/// Runs passes until one succeeds (at most `n`), returning every report
-/// and every failure.
-fn ship_until_done(s: &mut Shipper, n: usize) -> (Vec<ShipReport>, Vec<Error>) {
-    let (mut done, mut failed) = (Vec::new(), Vec::new());
-    for _ in 0..n {
-        match s.ship_once() {
-            Ok(r) => {
-                done.push(r);
-                break;
-            }
-            Err(e) => failed.push(e),
-        }
-    }
-    (done, failed)
-}
-
-/// The segments uploaded or found uploaded over `reports`.
-fn shipped(reports: &[ShipReport]) -> Vec<u64> {
-    let mut all: Vec<u64> = reports
-        .iter()
-        .flat_map(|r| r.uploaded.iter().chain(&r.found_uploaded).copied())
-        .collect();
-    all.sort();
-    all
 }
 
 fn segment_put(action: Action, times: usize) -> Fault {
@@ -206,7 +131,7 @@ fn the_server_stopped_during_an_upload_and_restarted_loses_nothing() {
     let proxy = Proxy::start(server.port);
     let dir = TempDir::new("faults-restart");
     let before = closed_log(dir.path());
-    let mut s = open(dir.path(), "restart", options(&server, proxy.endpoint())).unwrap();
+    let s = open(dir.path(), "restart", options(&server, proxy.endpoint())).unwrap();
     // The upload of segment 2 is held while the server goes down.
     proxy.add(Fault {
         method: "PUT",
@@ -214,15 +139,7 @@ fn the_server_stopped_during_an_upload_and_restarted_loses_nothing() {
         action: Action::Stall(Duration::from_millis(800)),
         times: 1,
     });
-    let pass = std::thread::spawn(move || {
-        let r = s.ship_once();
-        (s, r)
-    });
-    while proxy.hits().is_empty() {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    server.stop();
-    let (mut s, r) = pass.join().unwrap();
+    let (mut s, r) = pass_with_server_stopped(s, &proxy, &mut server);
     let e = r.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
     assert!(

@@ -9,8 +9,9 @@
 //! compressed segments (`compressed`, with the feature "compression"), and the
 //! `binlog` tool's tests (`cli`, with the feature "cli" only: it needs the
 //! built tool and serde_json), and a real S3 server (`s3`, feature "s3")
-//! with a proxy in front of it that misbehaves on purpose (`proxy`) and
-//! readers of its objects (`remote`).
+//! with a proxy in front of it that misbehaves on purpose (`proxy`),
+//! readers of its objects (`remote`) and the checks of shipping through
+//! faults (`shipping`).
 
 #![allow(dead_code)]
 
@@ -30,6 +31,8 @@ pub mod remote;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod seal;
+#[cfg(feature = "s3")]
+pub mod shipping;
 pub mod space;
 
 // Part of `common::*` for the tests; a test binary may use none of them.

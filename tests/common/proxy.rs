@@ -1,7 +1,9 @@
 //! A loopback TCP proxy between a client and the S3 server that misbehaves
-//! on purpose: for chosen requests (by method and a part of the path) it
-//! answers 503 itself, resets the connection part way through the body, or
-//! stalls, then closes. Everything else passes through byte for byte. The
+//! on purpose: for chosen requests (by method and a part of the path with
+//! its query, e.g. `?uploads`, `?partNumber=2&`, `?uploadId=` for the
+//! requests of a multipart upload) it answers 503 itself, resets the
+//! connection part way through the body, stalls, or lets the server do
+//! the request and loses its answer, then closes. Everything else passes through byte for byte. The
 //! proxy reads requests one after another on each connection (the client
 //! does not pipeline: a new request starts once the previous response
 //! came), so it parses only their heads and Content-Length bodies;
@@ -23,10 +25,16 @@ pub enum Action {
     ResetMidBody,
     /// Holds the request this long without passing it on, then closes.
     Stall(Duration),
+    /// Passes the request on (on a connection of its own), waits for the
+    /// server's answer, and answers `503 Slow Down` instead: done, but
+    /// the client is told it failed.
+    ServerThen503,
+    /// As `ServerThen503`, but resets the client's connection instead.
+    ServerThenReset,
 }
 
 /// A fault for the next `times` requests whose method is `method` and
-/// whose path contains `path_part`.
+/// whose path (with its query) contains `path_part`.
 #[derive(Clone, Debug)]
 pub struct Fault {
     pub method: &'static str,
@@ -124,7 +132,7 @@ fn serve(client: TcpStream, upstream: u16, s: &Shared) {
             }
             Some(action) => {
                 s.hits.lock().unwrap().push((method, path, action));
-                apply(action, &head, &body, &client, &mut to_server);
+                apply(action, (&head, &body), &client, &mut to_server, upstream);
                 break;
             }
         }
@@ -133,11 +141,27 @@ fn serve(client: TcpStream, upstream: u16, s: &Shared) {
     let _ = client.shutdown(Shutdown::Both);
 }
 
-fn apply(action: Action, head: &[u8], body: &[u8], client: &TcpStream, server: &mut TcpStream) {
+const SLOW_DOWN: &str = "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+fn apply(
+    action: Action,
+    (head, body): (&[u8], &[u8]),
+    client: &TcpStream,
+    server: &mut TcpStream,
+    upstream: u16,
+) {
     match action {
         Action::Answer503 => {
-            let reply = "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-            let _ = (&*client).write_all(reply.as_bytes());
+            let _ = (&*client).write_all(SLOW_DOWN.as_bytes());
+        }
+        Action::ServerThen503 | Action::ServerThenReset => {
+            done_upstream(head, body, upstream);
+            match action {
+                Action::ServerThen503 => {
+                    let _ = (&*client).write_all(SLOW_DOWN.as_bytes());
+                }
+                _ => reset(client),
+            }
         }
         Action::ResetMidBody => {
             let _ = server.write_all(head);
@@ -146,6 +170,26 @@ fn apply(action: Action, head: &[u8], body: &[u8], client: &TcpStream, server: &
             reset(client);
         }
         Action::Stall(d) => std::thread::sleep(d),
+    }
+}
+
+/// Sends a request on a new connection to the server and reads its
+/// answer's head and Content-Length body: once this returns, the server
+/// has done the request (the answer is dropped).
+fn done_upstream(head: &[u8], body: &[u8], upstream: u16) {
+    let Ok(mut server) = TcpStream::connect((Ipv4Addr::LOCALHOST, upstream)) else {
+        return;
+    };
+    if server
+        .write_all(head)
+        .and_then(|_| server.write_all(body))
+        .is_err()
+    {
+        return;
+    }
+    let mut answer = BufReader::new(server);
+    if let Some((_, _, _, length)) = read_head(&mut answer) {
+        let _ = answer.read_exact(&mut vec![0u8; length]);
     }
 }
 
@@ -179,8 +223,9 @@ fn take_fault(s: &Shared, method: &str, path: &str) -> Option<Action> {
     Some(f.action)
 }
 
-/// A request's head (bytes as received), method, path and Content-Length;
-/// `None` at the end of the connection.
+/// A request's head (bytes as received), method, path and Content-Length
+/// (of an answer: its version, status and Content-Length); `None` at the
+/// end of the connection.
 fn read_head(r: &mut BufReader<TcpStream>) -> Option<(Vec<u8>, String, String, usize)> {
     let mut head = Vec::new();
     let mut length = 0;

@@ -9,7 +9,11 @@
 //! killed after the creation and before the journal stored the id leaves
 //! an upload only a listing finds; killed later, one the journal names.
 //! Both are aborted by the next shipper's startup scan, before anything
-//! else is sent.
+//! else is sent. Within one shipper: an upload a failed pass could not
+//! abort (the server down) is aborted by the next pass before it creates
+//! another (the journal names one upload a segment), and one a creation
+//! made but whose answer was lost (the retry made a second) is found by
+//! listing the key once the new id is journaled, and aborted.
 
 use super::{Shipper, Step};
 use crate::archive::journal::Journal;
@@ -40,7 +44,16 @@ impl Shipper {
             release(&self.journal);
             return Ok(Created::AlreadyExists);
         }
-        let id = self.remote.create_multipart(key, meta)?;
+        if let Some(left) = self.journal.multipart.get(&s.segment_no) {
+            allowed(self.remote.abort_multipart(key, left))?;
+        }
+        let id = match self.remote.create_multipart(key, meta) {
+            Ok(id) => id,
+            Err(e) => {
+                let _ = self.abort_uploads_of(key, None);
+                return Err(e);
+            }
+        };
         self.stepped(s.segment_no, Step::MultipartCreated);
         let stored = self
             .journal
@@ -53,13 +66,27 @@ impl Shipper {
         self.journal_unstored = false;
         release(&self.journal);
         self.stepped(s.segment_no, Step::UploadIdStored);
-        let sent = self.send_parts(key, &id, s);
+        let sent = self
+            .abort_uploads_of(key, Some(&id))
+            .and_then(|()| self.send_parts(key, &id, s));
         if !matches!(sent, Ok(Created::Created)) {
             // Not completed (a 412 leaves the upload open too). Best
             // effort: the journal still names it for the next start.
             let _ = self.remote.abort_multipart(key, &id);
         }
         sent
+    }
+
+    /// Aborts the multipart uploads of exactly `key` but `keep`: those a
+    /// creation made whose answer was lost (its retry made another).
+    fn abort_uploads_of(&self, key: &str, keep: Option<&str>) -> Result<()> {
+        let listed = allowed(self.remote.multipart_uploads(key))?.unwrap_or_default();
+        for u in listed {
+            if u.key == key && Some(u.id.as_str()) != keep {
+                allowed(self.remote.abort_multipart(&u.key, &u.id))?;
+            }
+        }
+        Ok(())
     }
 
     /// Uploads `s`'s file as the parts of upload `id` of `key` and

@@ -1,0 +1,113 @@
+//! Shipping log `orders` through faults (tests/archive_faults.rs,
+//! tests/archive_multipart_faults.rs): a shipper with short timeouts that
+//! removes every verified local copy, passes run until one succeeds, and
+//! the checks every fault test makes: nothing lost, no object holding
+//! other bytes than its segment.
+
+use super::proxy::Proxy;
+use super::s3::S3Server;
+use binlog::archive::object_name::segment_key;
+use binlog::archive::{Connection, Location, ShipOptions, ShipReport, Shipper};
+use binlog::log::list_segments;
+use binlog::{Error, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+pub const BUCKET: &str = "logs";
+
+/// Options through `endpoint` with short timeouts, removing every local
+/// copy once verified (the most a shipper may delete).
+pub fn options(server: &S3Server, endpoint: String) -> ShipOptions {
+    ShipOptions {
+        keep_local: Some(0),
+        connection: Connection {
+            endpoint: Some(endpoint),
+            request_timeout: Some(Duration::from_secs(2)),
+            retry_timeout: Some(Duration::from_secs(4)),
+            ..server.connection()
+        },
+        ..ShipOptions::default()
+    }
+}
+
+pub fn open(dir: &Path, prefix: &str, opts: ShipOptions) -> Result<Shipper> {
+    let to = Location::parse(&format!("s3://{BUCKET}/{prefix}")).unwrap();
+    Shipper::open(dir, "orders", &to, opts)
+}
+
+/// The file the server keeps segment `no`'s object in.
+pub fn object_file(server: &S3Server, prefix: &str, no: u64, first_seq: u64) -> std::path::PathBuf {
+    server.object_file(BUCKET, &segment_key(prefix, "orders", no, first_seq, false))
+}
+
+/// Every segment of `before` is still local or in the bucket with its
+/// bytes, and no object in the bucket holds other bytes than its segment.
+pub fn assert_nothing_lost(
+    server: &S3Server,
+    dir: &Path,
+    prefix: &str,
+    before: &BTreeMap<u64, (u64, Vec<u8>)>,
+) {
+    let local: BTreeMap<u64, Vec<u8>> = list_segments(dir, "orders")
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.segment_no, std::fs::read(&l.path).unwrap()))
+        .collect();
+    for (no, (first_seq, bytes)) in before {
+        let remote = std::fs::read(object_file(server, prefix, *no, *first_seq)).ok();
+        if let Some(r) = &remote {
+            assert!(r == bytes, "segment {no}: the object holds other bytes");
+        }
+        let here = local.get(no).is_some_and(|l| l == bytes);
+        assert!(
+            here || remote.is_some(),
+            "segment {no} is neither local nor remote"
+        );
+    }
+}
+
+/// Runs passes until one succeeds (at most `n`), returning every report
+/// and every failure.
+pub fn ship_until_done(s: &mut Shipper, n: usize) -> (Vec<ShipReport>, Vec<Error>) {
+    let (mut done, mut failed) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        match s.ship_once() {
+            Ok(r) => {
+                done.push(r);
+                break;
+            }
+            Err(e) => failed.push(e),
+        }
+    }
+    (done, failed)
+}
+
+/// The segments uploaded or found uploaded over `reports`.
+pub fn shipped(reports: &[ShipReport]) -> Vec<u64> {
+    let mut all: Vec<u64> = reports
+        .iter()
+        .flat_map(|r| r.uploaded.iter().chain(&r.found_uploaded).copied())
+        .collect();
+    all.sort();
+    all
+}
+
+/// Runs a pass of `s` on a thread of its own, stops `server` once the
+/// proxy holds a request a fault (a stall) matched, and returns the
+/// shipper and what the pass did.
+pub fn pass_with_server_stopped(
+    mut s: Shipper,
+    proxy: &Proxy,
+    server: &mut S3Server,
+) -> (Shipper, Result<ShipReport>) {
+    let pass = std::thread::spawn(move || {
+        let r = s.ship_once();
+        (s, r)
+    });
+    while proxy.hits().is_empty() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.stop();
+    pass.join().unwrap()
+}
