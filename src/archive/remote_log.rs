@@ -7,7 +7,9 @@
 //! that is not sealed (its trailer or directory damaged, the object cut
 //! short) or whose header a salvaging reader reads past is copied whole,
 //! a ranged GET at a time, into an anonymous file and read as a local
-//! segment: its damage is reported as a local file's.
+//! segment: its damage is reported as a local file's. So is the rest of
+//! one whose seal is found, as it is read, to end the records before a
+//! valid record (`Reader::read_on_in_copy`).
 //!
 //! Either way the reader is the local one, so every record is checked as
 //! it is from a file, and errors and damage name the object's
