@@ -13,6 +13,7 @@ use binlog::log::list_segments;
 use binlog::{LogReader, Reader, Tail};
 use common::remote::{put_segment_0, read_to_end, same_error};
 use common::s3::S3Server;
+use common::seal::move_records_end;
 use common::{append_random, copy, Rec, TempDir};
 use std::path::{Path, PathBuf};
 
@@ -244,6 +245,90 @@ fn a_plain_object_cut_short_reads_as_the_same_bytes_read_locally() {
     let (a_end, b_end) = (a_end.unwrap(), b_end.unwrap());
     assert!(matches!(a_end, Tail::Torn { .. }), "{a_end:?}");
     assert_eq!(a_end, b_end);
+}
+
+/// Reads of the segment `local` and of its object `key` (the same bytes)
+/// give the same answers: a read to the end, a salvaging read, a type
+/// filter's, a seek to the start, the middle and the last record, each
+/// read on to the end; record by record, the
+/// same end or error (kind, offset), and every record the one written.
+fn assert_reads_as_locally(log: &RemoteLog, local: &Path, key: &str, want: &[Rec], what: &str) {
+    let ends = |a: Result<Tail, binlog::Error>, b: Result<Tail, binlog::Error>| match (a, b) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}"),
+        (Err(a), Err(b)) => assert!(same_error(&a, &b, key), "{what}: local {a}; remote {b}"),
+        (a, b) => panic!("{what}: local {a:?}; remote {b:?}"),
+    };
+    for salvage in [false, true] {
+        let mut l = match salvage {
+            false => Reader::open(local).unwrap(),
+            true => Reader::open_salvage(local).unwrap(),
+        };
+        let (a, a_end) = read_to_end(&mut l);
+        let (b, b_end) = read_to_end(&mut log.open_reader(key, salvage).unwrap());
+        assert!(a == b, "{what} (salvage {salvage}): records read");
+        assert!(
+            b[..] == want[..],
+            "{what} (salvage {salvage}): {} of {}",
+            b.len(),
+            want.len()
+        );
+        ends(a_end, b_end);
+    }
+    let mut l = Reader::open(local).unwrap();
+    let mut r = log.open_reader(key, false).unwrap();
+    l.filter_types(&["b", "rare"]);
+    r.filter_types(&["b", "rare"]);
+    let (a, a_end) = read_to_end(&mut l);
+    let (b, b_end) = read_to_end(&mut r);
+    let of_types = want
+        .iter()
+        .filter(|r| ["b", "rare"].contains(&&*r.type_name));
+    assert!(a == b && b.iter().eq(of_types), "{what}: filtered");
+    ends(a_end, b_end);
+    for target in [0, want.len() as u64 / 2, want.len() as u64 - 1] {
+        let mut l = Reader::open(local).unwrap();
+        let mut r = log.open_reader(key, false).unwrap();
+        l.seek_seq(target).unwrap();
+        r.seek_seq(target).unwrap();
+        let (a, a_end) = read_to_end(&mut l);
+        let (b, b_end) = read_to_end(&mut r);
+        assert!(
+            a == b && b[..] == want[target as usize..],
+            "{what}: seek to {target}"
+        );
+        ends(a_end, b_end);
+    }
+}
+
+#[test]
+fn a_seal_that_ends_the_records_before_a_valid_record_reads_on_as_locally() {
+    let server = S3Server::start(&[BUCKET]);
+    // Where the lying seal ends the records (records from the end), in a
+    // segment of how many records; the GETs of the open: 2 if it puts the
+    // seal's checks off (a large segment, its SEAL_BEGIN frame beyond the
+    // suffix the open fetches), 1 if that suffix is the whole object and
+    // the open makes them at once.
+    let cases = [
+        ("right before the last record", RECORDS, 1, 2),
+        ("half way", RECORDS, RECORDS / 2, 2),
+        ("before the last record, seal held at open", 300, 1, 1),
+    ];
+    for (i, &(what, records, back, open_gets)) in cases.iter().enumerate() {
+        let dir = TempDir::new(&format!("plain-lying-end-{i}"));
+        let (plain, want) = write_segment(dir.path(), records);
+        move_records_end(&plain, want[(records - back) as usize].offset);
+        assert!(
+            Reader::open(&plain).unwrap().seal().is_none(),
+            "{what}: believed"
+        );
+        let prefix = format!("end{i}");
+        let log = remote_log(&server, &prefix);
+        let key = put(&log, &prefix, &std::fs::read(&plain).unwrap());
+        let (r, gets, _) = counted(&log, || log.open_reader(&key, false));
+        assert!(r.unwrap().seal().is_none(), "{what}: believed remotely");
+        assert_eq!(gets, open_gets, "{what}: GETs to open");
+        assert_reads_as_locally(&log, &plain, &key, &want, what);
+    }
 }
 
 #[test]

@@ -19,7 +19,7 @@ use binlog::log::list_segments;
 use binlog::{ErrorKind, Reader, Tail};
 use common::remote::{put_segment_0, read_to_end, same_error};
 use common::s3::S3Server;
-use common::seal::{rewrite_seal, Seal};
+use common::seal::{move_records_end, rewrite_seal, Seal};
 use common::{append_random, copy, Rec, TempDir};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -364,5 +364,37 @@ fn a_type_table_whose_first_entries_lie_is_not_believed_remotely_as_locally() {
             "{what}: checked again"
         );
         assert_read_as_locally(&log, &l, what);
+    }
+}
+
+#[test]
+fn a_seal_that_ends_the_records_before_a_valid_record_reads_in_a_compressed_object_as_locally() {
+    let server = S3Server::start(&[BUCKET]);
+    for (i, back) in [1, RECORDS / 2].into_iter().enumerate() {
+        let dir = TempDir::new(&format!("seal-checks-end-{i}"));
+        let (plain, want) = write_segment(dir.path());
+        move_records_end(&plain, want[(RECORDS - back) as usize].offset);
+        let zst = compress_as_is(&plain);
+        let local = dir.path().join("lying.binlog.zst");
+        std::fs::write(&local, &zst).unwrap();
+        let prefix = format!("end{i}");
+        let log = remote_log(&server, &prefix);
+        let key = put(&log, &prefix, &zst);
+        // The local open refuses it; the remote read, its checks put
+        // off, gives records written, then the same error.
+        let local_err = Reader::open(&local).err().expect("a local open");
+        assert_eq!(local_err.kind(), ErrorKind::CorruptSeal, "{local_err}");
+        let (b, b_end) = read_to_end(&mut log.open_reader(&key, false).unwrap());
+        assert!(!b.is_empty() && b[..] == want[..b.len()], "back {back}");
+        let e = b_end.unwrap_err();
+        assert!(
+            same_error(&local_err, &e, &key),
+            "local: {local_err}; remote: {e}"
+        );
+        // Salvaging, the same records and end.
+        let (a, a_end) = read_to_end(&mut Reader::open_salvage(&local).unwrap());
+        let (b, b_end) = read_to_end(&mut log.open_reader(&key, true).unwrap());
+        assert!(a == b && b[..] == want[..b.len()], "back {back}: salvaged");
+        assert_eq!(a_end.unwrap(), b_end.unwrap(), "back {back}");
     }
 }

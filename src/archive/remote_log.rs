@@ -7,7 +7,9 @@
 //! that is not sealed (its trailer or directory damaged, the object cut
 //! short) or whose header a salvaging reader reads past is copied whole,
 //! a ranged GET at a time, into an anonymous file and read as a local
-//! segment: its damage is reported as a local file's.
+//! segment: its damage is reported as a local file's. So is the rest of
+//! one whose seal is found, as it is read, to end the records before a
+//! valid record (`Reader::read_on_in_copy`).
 //!
 //! Either way the reader is the local one, so every record is checked as
 //! it is from a file, and errors and damage name the object's
@@ -111,13 +113,19 @@ impl RemoteLog {
     /// A reader of the plain segment object at `object_key` (at `url`):
     /// with ranged GETs if it is sealed and its header intact, else (an
     /// object damaged there) of a copy of it, which reads as a local file
-    /// of its bytes would (errors, damaged regions, how it ends).
+    /// of its bytes would (errors, damaged regions, how it ends). A seal
+    /// found to lie about where the records end while the ranged reader
+    /// reads has it read on in such a copy (`Reader::read_on_in_copy`).
     fn open_plain(&self, url: PathBuf, object_key: &str, salvage: bool) -> Result<Reader> {
         let source = RemoteSource::open(Arc::clone(&self.remote), object_key, PLAIN_TAIL_BYTES)?;
         let ranged = CompressedSegment::open_stored(url.clone(), Box::new(source))
             .and_then(|s| Reader::open_compressed(url.clone(), s, None, salvage));
         match ranged {
-            Ok(r) if r.sealed() => return Ok(r),
+            Ok(mut r) if r.sealed() => {
+                let (log, key) = (self.clone(), object_key.to_string());
+                r.read_on_in_copy(Box::new(move || log.copy_whole(&key)));
+                return Ok(r);
+            }
             Err(e) if !is_damage(&e) => return Err(e),
             _ => {}
         }

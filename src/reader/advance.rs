@@ -178,7 +178,7 @@ impl Reader {
                     continue;
                 }
                 self.settle_seal()?;
-                if !self.bound_holds() {
+                if !self.bound_holds()? {
                     continue;
                 }
                 self.tail = if self.sealed() {
@@ -269,10 +269,19 @@ impl Reader {
     /// whether the bound holds. A valid record frame right there shows the
     /// directory wrong about where the records end (no writer writes that):
     /// it is dropped, and the segment is read to its end as unsealed.
+    /// A plain segment read as stored frames reads on in a whole copy
+    /// (copy_read_on.rs); a compressed one reads no frame there.
     #[inline(never)]
-    fn bound_holds(&mut self) -> bool {
+    fn bound_holds(&mut self) -> Result<bool> {
         if self.seal.is_some() || self.bounding_seal.is_none() {
-            return true;
+            return Ok(true);
+        }
+        if self.decoded.is_some() {
+            if !self.record_at_end_in_stored()? {
+                return Ok(true);
+            }
+            self.switch_to_whole_copy()?;
+            return Ok(false);
         }
         let at_end = frame::frame_at(&self.map, self.end, true);
         if !matches!(
@@ -282,11 +291,11 @@ impl Reader {
                 ..
             }
         ) {
-            return true;
+            return Ok(true);
         }
         self.bounding_seal = None;
         self.end = self.map.len();
-        false
+        Ok(false)
     }
 
     /// A frame that fails its checks (`why`); returns whether to read on.

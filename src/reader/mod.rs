@@ -22,6 +22,7 @@
 
 mod advance;
 mod checked_ahead;
+mod copy_read_on;
 mod damage;
 #[cfg(feature = "compression")]
 mod decoded;
@@ -43,6 +44,7 @@ mod trust;
 mod unsealed;
 mod zero_tail;
 
+pub use copy_read_on::WholeCopy;
 pub(crate) use mapping::map_file;
 pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
@@ -157,6 +159,9 @@ pub struct Reader {
     follow: Follow,
     /// Frames whose CRCs `next_plain` checked ahead of the position.
     checked_ahead: CheckedAhead,
+    /// A plain segment read as stored frames: how to copy it whole, to read
+    /// on in if its seal lies about where the records end (copy_read_on.rs).
+    whole_copy: Option<WholeCopy>,
 }
 
 impl Reader {
@@ -349,6 +354,7 @@ impl Reader {
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
             follow: Follow::default(),
             checked_ahead: CheckedAhead::default(),
+            whole_copy: None,
         }
     }
 

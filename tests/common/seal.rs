@@ -89,3 +89,40 @@ pub fn rewrite_seal(path: &Path, change: impl FnOnce(&mut Seal)) {
         "the rewritten seal passes its CRCs"
     );
 }
+
+/// Rewrites the seal of the segment at `path` to say its records end at
+/// `to` (its directory and trailer, CRCs valid), every byte else kept: a
+/// directory that lies about where the records end, what a buggy writer
+/// could leave. `to` before a record leaves a valid record right there.
+pub fn move_records_end(path: &Path, to: u64) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let data_start = Reader::open(path).unwrap().data_start() as usize;
+    let mut dir = read_seal(&bytes, data_start).expect("sealed");
+    let len = bytes.len();
+    let trailer_at = len - binlog::format::seal::TRAILER_LEN;
+    let dir_offset = u64::from_le_bytes(bytes[trailer_at + 8..trailer_at + 16].try_into().unwrap());
+    dir.records_end = to;
+    let mut frame = Vec::new();
+    let dir_len = dir.encode_frame(&mut frame) as u32;
+    let at = dir_offset as usize;
+    assert_eq!(
+        at + frame.len(),
+        trailer_at,
+        "the directory keeps its length"
+    );
+    bytes[at..trailer_at].copy_from_slice(&frame);
+    let trailer = Trailer {
+        records_end: to,
+        dir_offset,
+        dir_len,
+    };
+    bytes[trailer_at..].copy_from_slice(&trailer.encode());
+    std::fs::write(path, &bytes).unwrap();
+    let read = |at: usize, n: usize| bytes.get(at..at + n).map(std::borrow::Cow::Borrowed);
+    let bound = binlog::format::seal::read_directory_from(len, data_start, read);
+    assert_eq!(
+        bound.map(|d| d.records_end),
+        Some(to),
+        "an intact directory"
+    );
+}
