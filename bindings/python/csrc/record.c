@@ -1,8 +1,12 @@
 /* binlog.Record: one record read, as a batch made it (records.c). It
  * holds the batch's descriptions (binlog_batch_record structs, bytes),
  * its own description's offset in them, its payload (a read-only view of
- * the batch's buffer) and that buffer (a bytearray, where its type name
- * and metadata are); the other fields are decoded when asked for. Not a
+ * the batch's buffer), that buffer (a bytearray, where its type name and
+ * metadata are) and the batch's view of it, which the payload slices;
+ * the other fields are decoded when asked for. Invariant: the buffer is
+ * exported while a record is alive, as the record holds the batch's view,
+ * which no user sees and so none can release (a payload can be), and
+ * BatchBuffers reuses only a buffer not exported. Not a
  * tuple and not tracked by the collector: nothing it holds can refer
  * back to it, and a plain struct is made and freed fastest. */
 #include <string.h>
@@ -16,22 +20,25 @@ typedef struct {
     Py_ssize_t at;
     PyObject *payload;
     PyObject *buffer;
+    PyObject *view;
 } Record;
 
 static PyTypeObject *record_type;
 
 PyObject *binlog_fast_record_new(PyObject *descriptions, Py_ssize_t at, PyObject *payload,
-                                 PyObject *buffer) {
+                                 PyObject *buffer, PyObject *view) {
     Record *r = PyObject_New(Record, record_type);
     if (r == NULL)
         return NULL;
     Py_INCREF(descriptions);
     Py_INCREF(payload);
     Py_INCREF(buffer);
+    Py_INCREF(view);
     r->descriptions = descriptions;
     r->at = at;
     r->payload = payload;
     r->buffer = buffer;
+    r->view = view;
     return (PyObject *)r;
 }
 
@@ -46,6 +53,7 @@ static void record_dealloc(Record *r) {
     Py_DECREF(r->descriptions);
     Py_DECREF(r->payload);
     Py_DECREF(r->buffer);
+    Py_DECREF(r->view);
     PyObject_Free(r);
     Py_DECREF(type);
 }
@@ -58,7 +66,8 @@ static binlog_batch_record description(Record *r) {
 }
 
 /* `len` bytes at `off` of the buffer as text; NULL with an error if they
- * are not in it (they always are, as the library wrote them). */
+ * are not in it (they always are, as the library wrote them). The buffer
+ * holds this record's batch still: the record's view keeps it exported. */
 static PyObject *text(Record *r, uint32_t off, uint32_t len) {
     if ((Py_ssize_t)off + (Py_ssize_t)len > PyByteArray_Size(r->buffer)) {
         PyErr_SetString(PyExc_ValueError, "binlog.Record: a text is outside its batch's buffer");
@@ -88,7 +97,8 @@ static PyObject *get_type(Record *r, void *closure) {
     return text(r, d.type_off, d.type_len);
 }
 
-/* One binlog_batch_meta entry's key and value into `meta`; -1 on error. */
+/* One binlog_batch_meta entry's key and value into `meta`; -1 on error.
+ * The buffer holds this record's batch still, as text() says. */
 static int put_entry(Record *r, PyObject *meta, uint32_t at) {
     binlog_batch_meta m;
     if ((Py_ssize_t)at + (Py_ssize_t)sizeof m > PyByteArray_Size(r->buffer)) {
@@ -115,12 +125,14 @@ static PyObject *get_metadata(Record *r, void *closure) {
     return meta;
 }
 
+/* The payload's length comes from the description, not the payload view,
+ * which the user may have released. */
 static PyObject *record_repr(Record *r) {
     PyObject *seq = get_seq(r, NULL), *ts = seq ? get_timestamp_ns(r, NULL) : NULL;
     PyObject *type = ts ? get_type(r, NULL) : NULL, *meta = type ? get_metadata(r, NULL) : NULL;
     PyObject *repr = meta ? PyUnicode_FromFormat(
                                 "Record(seq=%S, timestamp_ns=%S, type=%R, payload=<%zd bytes>, metadata=%R)",
-                                seq, ts, type, PyObject_Size(r->payload), meta)
+                                seq, ts, type, (Py_ssize_t)description(r).payload_len, meta)
                           : NULL;
     Py_XDECREF(seq);
     Py_XDECREF(ts);
@@ -165,8 +177,8 @@ static const char record_doc[] =
     "record's CRC): it stays valid as long as it is referenced, after the\n"
     "reader has moved on or closed too, and keeps that buffer (up to the\n"
     "reader's batch size) alive; ``bytes(record.payload)`` copies it out.\n"
-    "The reader copies a later batch into a buffer again only once no view\n"
-    "of it is alive (:mod:`binlog.batch_buffers`).\n\n"
+    "The reader copies a later batch into a buffer again only once no\n"
+    "record or view of it is alive (:mod:`binlog.batch_buffers`).\n\n"
     "Made in C (``binlog._fast``) as the reader's iterator takes it; the\n"
     "fields other than the payload are decoded when asked for.";
 

@@ -56,7 +56,8 @@ static PyObject *record(Batch *b, Py_ssize_t index) {
     Py_ssize_t start = (Py_ssize_t)d.payload_off;
     PyObject *slice = payload_slice(index, start, start + (Py_ssize_t)d.payload_len);
     PyObject *payload = slice ? PyObject_GetItem(b->view, slice) : NULL;
-    PyObject *rec = payload ? binlog_fast_record_new(b->descriptions, at, payload, b->buffer) : NULL;
+    PyObject *rec = payload ? binlog_fast_record_new(b->descriptions, at, payload, b->buffer,
+                                                     b->view) : NULL;
     Py_XDECREF(slice);
     Py_XDECREF(payload);
     return rec;

@@ -221,3 +221,29 @@ def test_an_append_method_kept_keeps_its_writer_open(tmp_path):
     with binlog.open_reader(path) as r:
         assert [bytes(x.payload) for x in r] == [b"a", b"b"]
         assert r.tail().kind == binlog.TailKind.SEALED
+
+
+def test_records_whose_payloads_were_released_keep_their_fields_while_the_reader_reads_on(tmp_path):
+    # Releasing every payload of a batch leaves no view a user can see of
+    # its buffer; the records still read their type and metadata there.
+    path = tmp_path / "r.binlog"
+    with binlog.open_writer(path) as w:
+        for i in range(40):
+            w.append("t%d" % i, b"p%d" % i, metadata={"i": "%d" % i})
+    with binlog.open_reader(path, batch_records=4) as r:
+        first = [r.next() for _ in range(4)]
+        for rec in first:
+            rec.payload.release()
+        rest = list(r)
+    assert [x.seq for x in rest] == list(range(4, 40))
+    assert [(x.seq, x.type, x.metadata) for x in first] == [(i, "t%d" % i, {"i": "%d" % i}) for i in range(4)]
+
+
+def test_the_repr_of_a_record_whose_payload_was_released_gives_its_length(tmp_path):
+    path = tmp_path / "p.binlog"
+    with binlog.open_writer(path) as w:
+        w.append("t", b"x" * 3, timestamp_ns=9)
+    with binlog.open_reader(path) as r:
+        (rec,) = list(r)
+    rec.payload.release()
+    assert repr(rec) == "Record(seq=0, timestamp_ns=9, type='t', payload=<3 bytes>, metadata={})"

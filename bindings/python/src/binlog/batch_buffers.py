@@ -13,8 +13,10 @@ KEPT = 2
 class BatchBuffers:
     """Hands out buffers of ``size`` bytes, each reused once no view of it
     is alive: a record's payload is a view of its batch's buffer and stays
-    valid as long as it is referenced, so a buffer still viewed is never
-    written again. A bytearray tells whether it is viewed by refusing to
+    valid as long as it is referenced, and the record itself holds a view
+    its user cannot release (its type and metadata are read in that
+    buffer), so a buffer a live record or payload is in is never written
+    again. A bytearray tells whether it is viewed by refusing to
     change size while exported (:class:`BufferError`). Reuse spares the
     zero-filling of a new buffer and keeps the memory warm."""
 
