@@ -31,7 +31,7 @@ pub struct Part {
 impl Remote {
     /// Creates a multipart upload to `key` whose object gets `meta`; its id.
     pub fn create_multipart(&self, key: &str, meta: &ObjectMetadata) -> Result<String> {
-        let mut headers = meta.to_headers();
+        let mut headers = self.object_creation_headers(meta);
         headers.push(("x-amz-checksum-algorithm".into(), "SHA256".into()));
         let r = self.signed_request(
             key,
