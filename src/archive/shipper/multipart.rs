@@ -22,7 +22,7 @@ use crate::archive::metadata::ObjectMetadata;
 use crate::archive::multipart::{Part, Upload};
 use crate::archive::object_name::{log_prefix, segment_key};
 use crate::archive::remote::Created;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -45,7 +45,7 @@ impl Shipper {
             return Ok(Created::AlreadyExists);
         }
         if let Some(left) = self.journal.multipart.get(&s.segment_no) {
-            allowed(self.remote.abort_multipart(key, left))?;
+            self.remote.abort_multipart_if_allowed(key, left)?;
         }
         let id = match self.remote.create_multipart(key, meta) {
             Ok(id) => id,
@@ -80,10 +80,13 @@ impl Shipper {
     /// Aborts the multipart uploads of exactly `key` but `keep`: those a
     /// creation made whose answer was lost (its retry made another).
     fn abort_uploads_of(&self, key: &str, keep: Option<&str>) -> Result<()> {
-        let listed = allowed(self.remote.multipart_uploads(key))?.unwrap_or_default();
+        let listed = self
+            .remote
+            .multipart_uploads_if_listable(key)?
+            .unwrap_or_default();
         for u in listed {
             if u.key == key && Some(u.id.as_str()) != keep {
-                allowed(self.remote.abort_multipart(&u.key, &u.id))?;
+                self.remote.abort_multipart_if_allowed(&u.key, &u.id)?;
             }
         }
         Ok(())
@@ -115,8 +118,9 @@ impl Shipper {
     /// uploads go in order) has, plain or compressed. The ship lock and
     /// the claim keep every other shipper away from the prefix, so none
     /// of them is in progress. Credentials not allowed to list or abort
-    /// multipart uploads (enough to ship before this was done) leave
-    /// them, as before, to a bucket lifecycle rule.
+    /// multipart uploads (enough to ship before this was done), or a
+    /// server without the listing (501), leave them, as before, to a
+    /// bucket lifecycle rule.
     pub(super) fn abort_unfinished_uploads(
         &self,
         journal: &Journal,
@@ -132,7 +136,10 @@ impl Shipper {
                 });
             }
         }
-        let mut listed = allowed(self.remote.multipart_uploads(&prefix))?.unwrap_or_default();
+        let mut listed = self
+            .remote
+            .multipart_uploads_if_listable(&prefix)?
+            .unwrap_or_default();
         if let Some(s) = next.filter(|_| listed.is_empty()) {
             for compressed in [false, true] {
                 let key = segment_key(
@@ -142,23 +149,17 @@ impl Shipper {
                     s.first_seq,
                     compressed,
                 );
-                let of_key = allowed(self.remote.multipart_uploads(&key))?.unwrap_or_default();
+                let of_key = self
+                    .remote
+                    .multipart_uploads_if_listable(&key)?
+                    .unwrap_or_default();
                 listed.extend(of_key.into_iter().filter(|u| u.key == key));
             }
         }
         for u in uploads.into_iter().chain(listed) {
-            allowed(self.remote.abort_multipart(&u.key, &u.id))?;
+            self.remote.abort_multipart_if_allowed(&u.key, &u.id)?;
         }
         Ok(())
-    }
-}
-
-/// `r`, with a refusal for want of permission as `None`.
-fn allowed<T>(r: Result<T>) -> Result<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.kind() == ErrorKind::PermissionDenied => Ok(None),
-        Err(e) => Err(e),
     }
 }
 
