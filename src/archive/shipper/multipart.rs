@@ -66,9 +66,10 @@ impl Shipper {
         self.journal_unstored = false;
         release(&self.journal);
         self.stepped(s.segment_no, Step::UploadIdStored);
-        let sent = self
-            .abort_uploads_of(key, Some(&id))
-            .and_then(|()| self.send_parts(key, &id, s));
+        // Best effort, as after a failed creation: an upload it misses
+        // (the listing failed) is the startup scan's to abort.
+        let _ = self.abort_uploads_of(key, Some(&id));
+        let sent = self.send_parts(key, &id, s);
         if !matches!(sent, Ok(Created::Created)) {
             // Not completed (a 412 leaves the upload open too). Best
             // effort: the journal still names it for the next start.
