@@ -216,11 +216,7 @@ impl Remote {
             return Ok(r);
         }
         let code = error_code(&r);
-        let kind = match r.status {
-            401 | 403 => ErrorKind::PermissionDenied,
-            404 => ErrorKind::NotFound,
-            _ => ErrorKind::Remote,
-        };
+        let kind = error_kind(r.status, &code);
         let url = self.location().url_of(key);
         Err(Error::file(
             kind,
@@ -233,6 +229,17 @@ impl Remote {
 /// The error code (`<Code>`) of an answer, `""` if it has none.
 fn error_code(r: &Response) -> String {
     xml_value(&r.body, "Code").unwrap_or_default()
+}
+
+/// The kind of error an answer of `status` with error code `code` is:
+/// `NotFound` ("object or log not found") only for a missing object or
+/// bucket, never for a missing upload (`NoSuchUpload`: a remote error).
+fn error_kind(status: u16, code: &str) -> ErrorKind {
+    match (status, code) {
+        (401 | 403, _) => ErrorKind::PermissionDenied,
+        (404, "NoSuchKey" | "NoSuchBucket") => ErrorKind::NotFound,
+        _ => ErrorKind::Remote,
+    }
 }
 
 /// Whether an answer of `status` with error code `code` refuses the
@@ -341,6 +348,19 @@ mod tests {
             assert!(!refused(403, code), "{code}");
         }
         assert!(!refused(500, "AccessDenied"));
+    }
+
+    #[test]
+    fn only_a_missing_object_or_bucket_is_not_found() {
+        assert_eq!(error_kind(404, "NoSuchKey"), ErrorKind::NotFound);
+        assert_eq!(error_kind(404, "NoSuchBucket"), ErrorKind::NotFound);
+        assert_eq!(error_kind(404, "NoSuchUpload"), ErrorKind::Remote);
+        assert_eq!(error_kind(404, ""), ErrorKind::Remote);
+        assert_eq!(
+            error_kind(403, "SignatureDoesNotMatch"),
+            ErrorKind::PermissionDenied
+        );
+        assert_eq!(error_kind(503, "SlowDown"), ErrorKind::Remote);
     }
 
     #[test]
