@@ -112,13 +112,14 @@ fn failed_pass(
     prefix: &str,
     before: &BTreeMap<u64, (u64, Vec<u8>)>,
     doing: &str,
-) {
+) -> binlog::Error {
     let e = s.ship_once().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
     assert!(e.to_string().contains(&first_object(prefix, before)), "{e}");
     assert!(e.to_string().contains(doing), "{e}");
     assert_eq!(list_segments(dir, "orders").unwrap().len(), 3);
     assert!(!journal(dir).is_uploaded(0));
+    e
 }
 
 fn fault(method: &'static str, path_part: &str, action: Action, times: usize) -> Fault {
@@ -177,7 +178,8 @@ fn persistent_503s_on_parts_stop_the_pass_naming_the_object_abort_the_upload_and
     )
     .unwrap();
     proxy.add(part(Action::Answer503, usize::MAX));
-    failed_pass(&mut s, dir.path(), "always", &before, "upload part 1");
+    let e = failed_pass(&mut s, dir.path(), "always", &before, "upload part 1");
+    assert!(e.to_string().contains("(bytes 0..5242880 of "), "{e}");
     assert!(!object_file(&server, "always", 0, 0).exists());
     assert_eq!(listed_uploads(&server, "always"), 0, "the pass aborted it");
     proxy.clear();

@@ -58,6 +58,7 @@ impl Shipper {
         let stored = self
             .journal
             .set_multipart(s.segment_no, &id)
+            .map_err(|e| e.in_file(&self.journal_path))
             .and_then(|()| self.journal.store(&self.journal_path));
         if let Err(e) = stored {
             let _ = self.remote.abort_multipart(key, &id);
@@ -98,9 +99,22 @@ impl Shipper {
     fn send_parts(&self, key: &str, id: &str, s: &SealedSegment) -> Result<Created> {
         let mut f = File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
         let mut parts: Vec<Part> = Vec::new();
-        while let Some(bytes) = read_part(&mut f, &s.path, self.opts.part_size)? {
+        let size = self.opts.part_size;
+        loop {
+            // Part `number` holds the file's bytes from `start`.
+            let start = parts.len() as u64 * size as u64;
+            let Some(bytes) = read_part(&mut f, &s.path, start, size)? else {
+                break;
+            };
             let number = parts.len() as u32 + 1;
-            parts.push(self.remote.upload_part(key, id, number, bytes)?);
+            let end = start + bytes.len() as u64;
+            let part = self
+                .remote
+                .upload_part(key, id, number, bytes)
+                .map_err(|e| {
+                    e.with_detail(|d| format!("{d} (bytes {start}..{end} of {})", s.path.display()))
+                })?;
+            parts.push(part);
             self.stepped(s.segment_no, Step::PartSent);
         }
         if parts.is_empty() {
@@ -164,13 +178,13 @@ impl Shipper {
     }
 }
 
-/// The next part of a multipart upload: up to `size` bytes of `f`, `None`
-/// at its end.
-fn read_part(f: &mut File, path: &Path, size: usize) -> Result<Option<Vec<u8>>> {
+/// The next part of a multipart upload: up to `size` bytes of `f` (at
+/// `offset`, which an error names), `None` at its end.
+fn read_part(f: &mut File, path: &Path, offset: u64, size: usize) -> Result<Option<Vec<u8>>> {
     let mut buf = Vec::with_capacity(size);
     f.by_ref()
         .take(size as u64)
         .read_to_end(&mut buf)
-        .map_err(|e| Error::io(path, "read", e))?;
+        .map_err(|e| Error::io_at(path, offset, "read", e))?;
     Ok((!buf.is_empty()).then_some(buf))
 }
