@@ -3,8 +3,8 @@
 //! requests of a multipart upload by their query): 5xx answers to a part,
 //! to the creation and to the completion, a connection reset part way
 //! through a part, the answer to a completion or a creation lost after
-//! the server did it, and the server stopped during a part and started
-//! again. Each checks that nothing is lost, no object holds other bytes
+//! the server did it, the server stopped during a part and started
+//! again, and listings of uploads failing. Each checks that nothing is lost, no object holds other bytes
 //! than its segment (nothing partial is stored), each segment arrives
 //! exactly once, no upload is left listed on the server, and a failure
 //! names the object.
@@ -112,13 +112,14 @@ fn failed_pass(
     prefix: &str,
     before: &BTreeMap<u64, (u64, Vec<u8>)>,
     doing: &str,
-) {
+) -> binlog::Error {
     let e = s.ship_once().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
     assert!(e.to_string().contains(&first_object(prefix, before)), "{e}");
     assert!(e.to_string().contains(doing), "{e}");
     assert_eq!(list_segments(dir, "orders").unwrap().len(), 3);
     assert!(!journal(dir).is_uploaded(0));
+    e
 }
 
 fn fault(method: &'static str, path_part: &str, action: Action, times: usize) -> Fault {
@@ -177,12 +178,32 @@ fn persistent_503s_on_parts_stop_the_pass_naming_the_object_abort_the_upload_and
     )
     .unwrap();
     proxy.add(part(Action::Answer503, usize::MAX));
-    failed_pass(&mut s, dir.path(), "always", &before, "upload part 1");
+    let e = failed_pass(&mut s, dir.path(), "always", &before, "upload part 1");
+    assert!(e.to_string().contains("(bytes 0..5242880 of "), "{e}");
     assert!(!object_file(&server, "always", 0, 0).exists());
     assert_eq!(listed_uploads(&server, "always"), 0, "the pass aborted it");
     proxy.clear();
     let r = s.ship_once().unwrap();
     assert_shipped_once_and_clean(&server, dir.path(), "always", &before, &r.uploaded);
+}
+
+#[test]
+fn a_failing_listing_of_a_keys_other_uploads_does_not_fail_the_upload() {
+    let server = S3Server::start(&[BUCKET]);
+    let proxy = Proxy::start(server.port);
+    let dir = TempDir::new("mp-faults-listing");
+    let before = large_log(dir.path());
+    let mut s = open(
+        dir.path(),
+        "listing",
+        multipart_options(&server, proxy.endpoint()),
+    )
+    .unwrap();
+    // Every listing of multipart uploads (GET ?prefix=..&uploads=) fails.
+    proxy.add(fault("GET", "&uploads=", Action::Answer503, usize::MAX));
+    let r = s.ship_once().unwrap();
+    assert!(!proxy.hits().is_empty(), "the listing was asked for");
+    assert_shipped_once_and_clean(&server, dir.path(), "listing", &before, &r.uploaded);
 }
 
 #[test]

@@ -85,6 +85,7 @@ pub mod remote_log;
 mod remote_source;
 mod shipper;
 mod signed;
+mod store_settings;
 
 pub use location::{Connection, Location};
 pub use metadata::ObjectMetadata;

@@ -31,7 +31,7 @@ pub struct Part {
 impl Remote {
     /// Creates a multipart upload to `key` whose object gets `meta`; its id.
     pub fn create_multipart(&self, key: &str, meta: &ObjectMetadata) -> Result<String> {
-        let mut headers = meta.to_headers();
+        let mut headers = self.object_creation_headers(meta);
         headers.push(("x-amz-checksum-algorithm".into(), "SHA256".into()));
         let r = self.signed_request(
             key,
@@ -117,6 +117,16 @@ impl Remote {
     /// Aborts upload `id` of `key`; one already finished or aborted
     /// (404) is no error.
     pub fn abort_multipart(&self, key: &str, id: &str) -> Result<()> {
+        self.abort(key, id, false)
+    }
+
+    /// As `abort_multipart`, but one the credentials may not abort (403
+    /// AccessDenied) is left, no error.
+    pub(crate) fn abort_multipart_if_allowed(&self, key: &str, id: &str) -> Result<()> {
+        self.abort(key, id, true)
+    }
+
+    fn abort(&self, key: &str, id: &str, may_be_refused: bool) -> Result<()> {
         let doing = "abort multipart upload";
         let r = self.signed_request(
             key,
@@ -127,14 +137,35 @@ impl Remote {
                 ..request(Method::DELETE, key)
             },
         )?;
-        match r.status {
-            404 => Ok(()),
-            _ => self.expect_success(key, doing, r).map(|_| ()),
+        if r.status == 404 || may_be_refused && refused(r.status, &error_code(&r)) {
+            return Ok(());
         }
+        self.expect_success(key, doing, r).map(|_| ())
     }
 
     /// The multipart uploads in progress whose keys start with `prefix`.
     pub fn multipart_uploads(&self, prefix: &str) -> Result<Vec<Upload>> {
+        self.list_uploads(prefix, |_| false)
+            .map(Option::unwrap_or_default)
+    }
+
+    /// As `multipart_uploads`, but `None` if the listing is not to be had:
+    /// the credentials may not list (403 AccessDenied) or the server has
+    /// no such listing (501).
+    pub(crate) fn multipart_uploads_if_listable(
+        &self,
+        prefix: &str,
+    ) -> Result<Option<Vec<Upload>>> {
+        self.list_uploads(prefix, |r| listing_unavailable(r.status, &error_code(r)))
+    }
+
+    /// The uploads under `prefix`, page by page; `None` as soon as an
+    /// answer is `unavailable`.
+    fn list_uploads(
+        &self,
+        prefix: &str,
+        unavailable: impl Fn(&Response) -> bool,
+    ) -> Result<Option<Vec<Upload>>> {
         let doing = "list multipart uploads";
         let mut out = Vec::new();
         let mut markers: Option<(String, String)> = None;
@@ -153,6 +184,9 @@ impl Remote {
                     ..request(Method::GET, "")
                 },
             )?;
+            if unavailable(&r) {
+                return Ok(None);
+            }
             let r = self.expect_success(prefix, doing, r)?;
             let text = String::from_utf8_lossy(&r.body);
             for block in xml_blocks(&text, "Upload") {
@@ -171,7 +205,7 @@ impl Remote {
                 (Some("true"), (Some(k), Some(i))) if markers != Some((k.clone(), i.clone())) => {
                     markers = Some((k, i))
                 }
-                _ => return Ok(out),
+                _ => return Ok(Some(out)),
             }
         }
     }
@@ -181,12 +215,8 @@ impl Remote {
         if (200..300).contains(&r.status) {
             return Ok(r);
         }
-        let code = xml_value(&r.body, "Code").unwrap_or_default();
-        let kind = match r.status {
-            401 | 403 => ErrorKind::PermissionDenied,
-            404 => ErrorKind::NotFound,
-            _ => ErrorKind::Remote,
-        };
+        let code = error_code(&r);
+        let kind = error_kind(r.status, &code);
         let url = self.location().url_of(key);
         Err(Error::file(
             kind,
@@ -194,6 +224,37 @@ impl Remote {
             format!("{doing}: status {} {code}", r.status),
         ))
     }
+}
+
+/// The error code (`<Code>`) of an answer, `""` if it has none.
+fn error_code(r: &Response) -> String {
+    xml_value(&r.body, "Code").unwrap_or_default()
+}
+
+/// The kind of error an answer of `status` with error code `code` is:
+/// `NotFound` ("object or log not found") only for a missing object or
+/// bucket, never for a missing upload (`NoSuchUpload`: a remote error).
+fn error_kind(status: u16, code: &str) -> ErrorKind {
+    match (status, code) {
+        (401 | 403, _) => ErrorKind::PermissionDenied,
+        (404, "NoSuchKey" | "NoSuchBucket") => ErrorKind::NotFound,
+        _ => ErrorKind::Remote,
+    }
+}
+
+/// Whether an answer of `status` with error code `code` refuses the
+/// credentials the permission: only `AccessDenied` (S3 answers 403 for a
+/// bad signature, a skewed clock or an expired token too: errors to
+/// report, never to pass over as a missing permission).
+fn refused(status: u16, code: &str) -> bool {
+    matches!((status, code), (401 | 403, "AccessDenied"))
+}
+
+/// Whether an answer of `status` with error code `code` to a listing of
+/// multipart uploads says that none is to be had: not allowed, or not
+/// implemented by the server.
+fn listing_unavailable(status: u16, code: &str) -> bool {
+    status == 501 || refused(status, code)
 }
 
 /// A request of `method` about `key` with nothing else set.
@@ -273,5 +334,41 @@ mod tests {
             Some("false")
         );
         assert_eq!(xml_value(xml.as_bytes(), "Code"), None);
+    }
+
+    #[test]
+    fn only_access_denied_is_a_refused_permission() {
+        assert!(refused(403, "AccessDenied"));
+        for code in [
+            "SignatureDoesNotMatch",
+            "RequestTimeTooSkewed",
+            "ExpiredToken",
+            "",
+        ] {
+            assert!(!refused(403, code), "{code}");
+        }
+        assert!(!refused(500, "AccessDenied"));
+    }
+
+    #[test]
+    fn only_a_missing_object_or_bucket_is_not_found() {
+        assert_eq!(error_kind(404, "NoSuchKey"), ErrorKind::NotFound);
+        assert_eq!(error_kind(404, "NoSuchBucket"), ErrorKind::NotFound);
+        assert_eq!(error_kind(404, "NoSuchUpload"), ErrorKind::Remote);
+        assert_eq!(error_kind(404, ""), ErrorKind::Remote);
+        assert_eq!(
+            error_kind(403, "SignatureDoesNotMatch"),
+            ErrorKind::PermissionDenied
+        );
+        assert_eq!(error_kind(503, "SlowDown"), ErrorKind::Remote);
+    }
+
+    #[test]
+    fn a_listing_refused_or_not_implemented_is_unavailable() {
+        assert!(listing_unavailable(403, "AccessDenied"));
+        assert!(listing_unavailable(501, "NotImplemented"));
+        assert!(!listing_unavailable(403, "SignatureDoesNotMatch"));
+        assert!(!listing_unavailable(500, "InternalError"));
+        assert!(!listing_unavailable(200, ""));
     }
 }

@@ -10,6 +10,7 @@ use super::digest::{self, Digest, Hasher};
 use super::location::{Connection, Location};
 use super::metadata::ObjectMetadata;
 use super::signed::{Request, Response, Signer};
+use super::store_settings::StoreSettings;
 use crate::error::{Error, ErrorKind, Result};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
 use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
@@ -48,6 +49,9 @@ pub struct Remote {
     signer: Signer,
     location: Location,
     requests: Requests,
+    /// The headers a request creating an object carries, as the store's
+    /// settings ask (server-side encryption; store_settings.rs).
+    creation_headers: Vec<(String, String)>,
 }
 
 /// The reads a `Remote` sent so far (for tests and benchmarks): GETs
@@ -131,6 +135,9 @@ impl Remote {
             .connect(&client)
             .map_err(invalid)?;
         let bucket_url = bucket_url(&b, &location.bucket);
+        let settings = StoreSettings::of(&b)
+            .headers()
+            .map_err(|why| Error::invalid(format!("{location}: {why}")))?;
         let region = b
             .get_config_value(&AmazonS3ConfigKey::Region)
             .unwrap_or_else(|| "us-east-1".into());
@@ -146,6 +153,7 @@ impl Remote {
             region,
             bucket_url,
             retry,
+            every_request: settings.every_request,
         };
         Ok(Remote {
             runtime,
@@ -153,6 +161,7 @@ impl Remote {
             signer,
             location: location.clone(),
             requests: Requests::default(),
+            creation_headers: settings.object_creation,
         })
     }
 
@@ -171,6 +180,14 @@ impl Remote {
             std::path::Path::new(&url),
             format!("{doing}: {why}"),
         )
+    }
+
+    /// The headers of a request creating an object with `meta`: its
+    /// metadata and the ones the store's settings ask for.
+    pub(super) fn object_creation_headers(&self, meta: &ObjectMetadata) -> Vec<(String, String)> {
+        let mut headers = meta.to_headers();
+        headers.extend(self.creation_headers.iter().cloned());
+        headers
     }
 
     pub fn location(&self) -> &Location {
@@ -204,7 +221,7 @@ impl Remote {
         let doing = "create-only PUT";
         let sha = digest::sha256_bytes(&meta.sha256)
             .ok_or_else(|| self.failed(key, doing, "the metadata's sha256 is not one"))?;
-        let mut headers = meta.to_headers();
+        let mut headers = self.object_creation_headers(meta);
         headers.push(("if-none-match".into(), "*".into()));
         headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
         let r = self.signed_request(

@@ -34,6 +34,9 @@ pub(super) struct Signer {
     /// trailing '/': the URL an object's key is appended to.
     pub bucket_url: String,
     pub retry: RetryConfig,
+    /// Headers every request carries, as the store's settings ask
+    /// (store_settings.rs); signed like the others.
+    pub every_request: Vec<(String, String)>,
 }
 
 /// One request: its method, the key it is about (`""`: the bucket), its
@@ -144,7 +147,7 @@ impl Signer {
         *request.uri_mut() = url
             .parse()
             .map_err(|e| Failure(format!("URL {url}: {e}")))?;
-        for (name, value) in headers {
+        for (name, value) in headers.iter().chain(&self.every_request) {
             let (Ok(n), Ok(v)) = (
                 http::HeaderName::try_from(name.as_str()),
                 http::HeaderValue::try_from(value.as_str()),

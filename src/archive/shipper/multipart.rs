@@ -22,7 +22,7 @@ use crate::archive::metadata::ObjectMetadata;
 use crate::archive::multipart::{Part, Upload};
 use crate::archive::object_name::{log_prefix, segment_key};
 use crate::archive::remote::Created;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -45,7 +45,7 @@ impl Shipper {
             return Ok(Created::AlreadyExists);
         }
         if let Some(left) = self.journal.multipart.get(&s.segment_no) {
-            allowed(self.remote.abort_multipart(key, left))?;
+            self.remote.abort_multipart_if_allowed(key, left)?;
         }
         let id = match self.remote.create_multipart(key, meta) {
             Ok(id) => id,
@@ -58,6 +58,7 @@ impl Shipper {
         let stored = self
             .journal
             .set_multipart(s.segment_no, &id)
+            .map_err(|e| e.in_file(&self.journal_path))
             .and_then(|()| self.journal.store(&self.journal_path));
         if let Err(e) = stored {
             let _ = self.remote.abort_multipart(key, &id);
@@ -66,9 +67,10 @@ impl Shipper {
         self.journal_unstored = false;
         release(&self.journal);
         self.stepped(s.segment_no, Step::UploadIdStored);
-        let sent = self
-            .abort_uploads_of(key, Some(&id))
-            .and_then(|()| self.send_parts(key, &id, s));
+        // Best effort, as after a failed creation: an upload it misses
+        // (the listing failed) is the startup scan's to abort.
+        let _ = self.abort_uploads_of(key, Some(&id));
+        let sent = self.send_parts(key, &id, s);
         if !matches!(sent, Ok(Created::Created)) {
             // Not completed (a 412 leaves the upload open too). Best
             // effort: the journal still names it for the next start.
@@ -80,10 +82,13 @@ impl Shipper {
     /// Aborts the multipart uploads of exactly `key` but `keep`: those a
     /// creation made whose answer was lost (its retry made another).
     fn abort_uploads_of(&self, key: &str, keep: Option<&str>) -> Result<()> {
-        let listed = allowed(self.remote.multipart_uploads(key))?.unwrap_or_default();
+        let listed = self
+            .remote
+            .multipart_uploads_if_listable(key)?
+            .unwrap_or_default();
         for u in listed {
             if u.key == key && Some(u.id.as_str()) != keep {
-                allowed(self.remote.abort_multipart(&u.key, &u.id))?;
+                self.remote.abort_multipart_if_allowed(&u.key, &u.id)?;
             }
         }
         Ok(())
@@ -94,9 +99,22 @@ impl Shipper {
     fn send_parts(&self, key: &str, id: &str, s: &SealedSegment) -> Result<Created> {
         let mut f = File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
         let mut parts: Vec<Part> = Vec::new();
-        while let Some(bytes) = read_part(&mut f, &s.path, self.opts.part_size)? {
+        let size = self.opts.part_size;
+        loop {
+            // Part `number` holds the file's bytes from `start`.
+            let start = parts.len() as u64 * size as u64;
+            let Some(bytes) = read_part(&mut f, &s.path, start, size)? else {
+                break;
+            };
             let number = parts.len() as u32 + 1;
-            parts.push(self.remote.upload_part(key, id, number, bytes)?);
+            let end = start + bytes.len() as u64;
+            let part = self
+                .remote
+                .upload_part(key, id, number, bytes)
+                .map_err(|e| {
+                    e.with_detail(|d| format!("{d} (bytes {start}..{end} of {})", s.path.display()))
+                })?;
+            parts.push(part);
             self.stepped(s.segment_no, Step::PartSent);
         }
         if parts.is_empty() {
@@ -115,8 +133,9 @@ impl Shipper {
     /// uploads go in order) has, plain or compressed. The ship lock and
     /// the claim keep every other shipper away from the prefix, so none
     /// of them is in progress. Credentials not allowed to list or abort
-    /// multipart uploads (enough to ship before this was done) leave
-    /// them, as before, to a bucket lifecycle rule.
+    /// multipart uploads (enough to ship before this was done), or a
+    /// server without the listing (501), leave them, as before, to a
+    /// bucket lifecycle rule.
     pub(super) fn abort_unfinished_uploads(
         &self,
         journal: &Journal,
@@ -132,7 +151,10 @@ impl Shipper {
                 });
             }
         }
-        let mut listed = allowed(self.remote.multipart_uploads(&prefix))?.unwrap_or_default();
+        let mut listed = self
+            .remote
+            .multipart_uploads_if_listable(&prefix)?
+            .unwrap_or_default();
         if let Some(s) = next.filter(|_| listed.is_empty()) {
             for compressed in [false, true] {
                 let key = segment_key(
@@ -142,33 +164,27 @@ impl Shipper {
                     s.first_seq,
                     compressed,
                 );
-                let of_key = allowed(self.remote.multipart_uploads(&key))?.unwrap_or_default();
+                let of_key = self
+                    .remote
+                    .multipart_uploads_if_listable(&key)?
+                    .unwrap_or_default();
                 listed.extend(of_key.into_iter().filter(|u| u.key == key));
             }
         }
         for u in uploads.into_iter().chain(listed) {
-            allowed(self.remote.abort_multipart(&u.key, &u.id))?;
+            self.remote.abort_multipart_if_allowed(&u.key, &u.id)?;
         }
         Ok(())
     }
 }
 
-/// `r`, with a refusal for want of permission as `None`.
-fn allowed<T>(r: Result<T>) -> Result<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.kind() == ErrorKind::PermissionDenied => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// The next part of a multipart upload: up to `size` bytes of `f`, `None`
-/// at its end.
-fn read_part(f: &mut File, path: &Path, size: usize) -> Result<Option<Vec<u8>>> {
+/// The next part of a multipart upload: up to `size` bytes of `f` (at
+/// `offset`, which an error names), `None` at its end.
+fn read_part(f: &mut File, path: &Path, offset: u64, size: usize) -> Result<Option<Vec<u8>>> {
     let mut buf = Vec::with_capacity(size);
     f.by_ref()
         .take(size as u64)
         .read_to_end(&mut buf)
-        .map_err(|e| Error::io(path, "read", e))?;
+        .map_err(|e| Error::io_at(path, offset, "read", e))?;
     Ok((!buf.is_empty()).then_some(buf))
 }
