@@ -87,6 +87,14 @@ pub fn of_bytes(bytes: &[u8]) -> Digest {
     h.finish()
 }
 
+/// The SHA-256 of `bytes`.
+pub fn sha256_of(bytes: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let mut out = [0; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
 /// The digest of everything `read` yields; errors name `path`.
 pub fn of_reader(mut read: impl Read, path: &Path, doing: &str) -> Result<Digest> {
     let mut h = Hasher::new();

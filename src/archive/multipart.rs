@@ -6,9 +6,10 @@
 //! (a 412 is `AlreadyExists`), aborted by id, and listed under a prefix
 //! (the uploads a crash left behind).
 
+use super::digest::sha256_of;
 use super::metadata::ObjectMetadata;
 use super::remote::{Created, Remote};
-use super::signed::{sha256_of, Request, Response};
+use super::signed::{Request, Response};
 use crate::error::{Error, ErrorKind, Result};
 use http::Method;
 

@@ -15,6 +15,7 @@
 //! only for an idempotent request (a create-only PUT is not one: the
 //! caller's HEAD decides what happened).
 
+use super::digest;
 use object_store::aws::{AwsAuthorizer, AwsCredentialProvider};
 use object_store::client::{HttpClient, HttpErrorKind, HttpRequest, HttpRequestBody};
 use object_store::RetryConfig;
@@ -81,7 +82,7 @@ impl Signer {
     /// answer that is not retried (any status), or a `Failure`.
     pub async fn send(&self, r: Request<'_>) -> Result<Response, Failure> {
         let url = self.url(r.key, &r.query);
-        let sha256 = r.sha256.unwrap_or_else(|| sha256_of(&r.body));
+        let sha256 = r.sha256.unwrap_or_else(|| digest::sha256_of(&r.body));
         let body = HttpRequestBody::from(r.body);
         let started = Instant::now();
         let mut backoff = self.retry.backoff.init_backoff;
@@ -171,14 +172,6 @@ fn next_backoff(now: Duration, retry: &RetryConfig) -> Duration {
         .map_or(0, |d| d.subsec_nanos());
     let jitter = longer.mul_f64(f64::from(nanos % 1000) / 2000.0);
     (longer - jitter).max(b.init_backoff)
-}
-
-/// The SHA-256 of `bytes`.
-pub(super) fn sha256_of(bytes: &[u8]) -> [u8; 32] {
-    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    let mut out = [0; 32];
-    out.copy_from_slice(d.as_ref());
-    out
 }
 
 /// `s` percent-encoded, but for ASCII letters, digits and `safe`.
