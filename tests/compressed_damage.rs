@@ -252,6 +252,13 @@ fn a_seal_that_ends_the_records_before_a_valid_record_fails_the_open_and_a_salva
             );
             assert_eq!(tail, want_tail, "back {back}: seek to {target}");
         }
+        // And a type filter (a scan: the seal is not believed).
+        let mut r = Reader::open_salvage(&zst).unwrap();
+        r.filter_types(&["quote"]);
+        let out = drain(&mut r);
+        let quotes: Vec<&Rec> = all.iter().filter(|r| r.type_name == "quote").collect();
+        assert!(out.recs.iter().eq(quotes), "back {back}: filtered");
+        assert_eq!(out.end.unwrap(), want_tail, "back {back}: filtered");
     }
 }
 
