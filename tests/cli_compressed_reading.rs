@@ -217,25 +217,6 @@ fn a_compressed_segment_cut_short_is_damage_and_one_of_other_bytes_no_segment() 
     }
 }
 
-/// The plain segment `plain.binlog` of 5000 records in `t`, its seal
-/// (every CRC valid) made to end the records before record 4000, and
-/// `lying.binlog.zst`, its copy compressed as it is (a writer with a bug:
-/// the compressor refuses such a seal). Returns both.
-fn lying_about_records_end(t: &Tmp) -> (std::path::PathBuf, std::path::PathBuf) {
-    let plain = t.join("plain.binlog");
-    sealed_segment(&plain, 5_000);
-    let mut r = binlog::Reader::open(&plain).unwrap();
-    let mut offsets = Vec::new();
-    while let Some(rec) = r.next().unwrap() {
-        offsets.push(rec.offset);
-    }
-    common::seal::move_records_end(&plain, offsets[4_000]);
-    let zst = t.join("lying.binlog.zst");
-    let bytes = common::compressed::compress_as_is(&plain, 16 << 10);
-    std::fs::write(&zst, bytes).unwrap();
-    (plain, zst)
-}
-
 /// A `.zst` whose seal ends the records before a valid record: `cat`
 /// fails on it (exit 1) naming the file and the original offset of its
 /// trailer; `cat --skip-damaged` prints every record and the warning
@@ -244,7 +225,7 @@ fn lying_about_records_end(t: &Tmp) -> (std::path::PathBuf, std::path::PathBuf) 
 #[test]
 fn a_seal_that_ends_the_records_early_is_damage_and_skip_damaged_prints_every_record() {
     let t = Tmp::new("zst-read-lying-end");
-    let (plain, zst) = lying_about_records_end(&t);
+    let (plain, zst) = plain_and_compressed_lying(&t);
     let len = std::fs::metadata(&plain).unwrap().len();
     let trailer_at = len - binlog::format::seal::TRAILER_LEN as u64;
     let (code, _, err) = run_split(&["cat"], &zst);
