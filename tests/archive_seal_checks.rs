@@ -11,17 +11,14 @@
 mod common;
 
 use binlog::archive::RemoteLog;
-use binlog::compressed::cuts::frame_ends;
-use binlog::compressed::frame_writer::SeekableWriter;
 use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
-use binlog::format::seal::{encode_seal_begin, read_directory_from, read_seal, SealDirectory};
+use binlog::format::seal::{encode_seal_begin, read_seal, SealDirectory};
 use binlog::log::list_segments;
 use binlog::{ErrorKind, Reader, Tail};
 use common::remote::{put_segment_0, read_to_end, same_error};
 use common::s3::S3Server;
 use common::seal::{move_records_end, rewrite_seal, Seal};
 use common::{append_random, copy, Rec, TempDir};
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 const BUCKET: &str = "logs";
@@ -47,21 +44,10 @@ fn write_segment(dir: &Path) -> (PathBuf, Vec<Rec>) {
     (path, recs)
 }
 
-/// The plain segment at `path` compressed as `compress_segment` cuts it,
-/// whatever its seal says (the compressor refuses a seal it does not
-/// believe; a writer with a bug would not).
+/// The plain segment at `path` compressed in `FRAME_SIZE` frames as it
+/// is (`common::compressed::compress_as_is`).
 fn compress_as_is(path: &Path) -> Vec<u8> {
-    let bytes = std::fs::read(path).unwrap();
-    let data_start = Reader::open(path).unwrap().data_start();
-    let read = |at: usize, n: usize| bytes.get(at..at + n).map(Cow::Borrowed);
-    let d = read_directory_from(bytes.len(), data_start as usize, read).expect("sealed");
-    let mut w = SeekableWriter::new(Vec::new(), 3).unwrap();
-    let mut start = 0;
-    for end in frame_ends(&bytes, data_start, &d, FRAME_SIZE) {
-        w.frame(&bytes[start as usize..end as usize]).unwrap();
-        start = end;
-    }
-    w.finish().unwrap().0
+    common::compressed::compress_as_is(path, FRAME_SIZE)
 }
 
 fn remote_log(server: &S3Server, prefix: &str) -> RemoteLog {
@@ -391,10 +377,29 @@ fn a_seal_that_ends_the_records_before_a_valid_record_reads_in_a_compressed_obje
             same_error(&local_err, &e, &key),
             "local: {local_err}; remote: {e}"
         );
-        // Salvaging, the same records and end.
+        // Salvaging, every record written, read on past the lied end in
+        // the frames, and the end a salvage of the plain segment reports.
+        let (p, p_end) = read_to_end(&mut Reader::open_salvage(&plain).unwrap());
+        assert!(p == want, "back {back}: the plain segment salvaged");
         let (a, a_end) = read_to_end(&mut Reader::open_salvage(&local).unwrap());
         let (b, b_end) = read_to_end(&mut log.open_reader(&key, true).unwrap());
-        assert!(a == b && b[..] == want[..b.len()], "back {back}: salvaged");
-        assert_eq!(a_end.unwrap(), b_end.unwrap(), "back {back}");
+        assert!(a == b, "back {back}: salvaged locally and remotely");
+        assert!(
+            b == want,
+            "back {back}: {} records of {} salvaged",
+            b.len(),
+            want.len()
+        );
+        let p_end = p_end.unwrap();
+        assert!(matches!(p_end, Tail::SealDamaged { .. }), "{p_end:?}");
+        assert_eq!(a_end.unwrap(), p_end, "back {back}");
+        assert_eq!(b_end.unwrap(), p_end, "back {back}");
+        // A salvaging seek past the lied end, the same.
+        let target = RECORDS - back / 2 - 1;
+        let mut r = log.open_reader(&key, true).unwrap();
+        r.seek_seq(target).unwrap();
+        let (b, b_end) = read_to_end(&mut r);
+        assert!(b[..] == want[target as usize..], "back {back}: seek");
+        assert_eq!(b_end.unwrap(), p_end, "back {back}: seek");
     }
 }

@@ -216,3 +216,34 @@ fn a_compressed_segment_cut_short_is_damage_and_one_of_other_bytes_no_segment() 
         );
     }
 }
+
+/// A `.zst` whose seal ends the records before a valid record: `cat`
+/// fails on it (exit 1) naming the file and the original offset of its
+/// trailer; `cat --skip-damaged` prints every record and the warning
+/// (where the records truly end) that it prints for the plain segment
+/// with the same seal, and `verify` reports the same damaged seal.
+#[test]
+fn a_seal_that_ends_the_records_early_is_damage_and_skip_damaged_prints_every_record() {
+    let t = Tmp::new("zst-read-lying-end");
+    let (plain, zst) = plain_and_compressed_lying(&t);
+    let len = std::fs::metadata(&plain).unwrap().len();
+    let trailer_at = len - binlog::format::seal::TRAILER_LEN as u64;
+    let (code, _, err) = run_split(&["cat"], &zst);
+    assert_eq!(code, 1, "{err}");
+    let named = format!("{}: offset {trailer_at}: ", zst.display());
+    assert!(err.contains(&named), "{err}");
+
+    let (code, out, err) = run_split(&["cat", "--skip-damaged"], &zst);
+    assert_eq!(code, 0, "{err}");
+    let seqs = seqs_of_lines(&out);
+    assert!(
+        seqs.iter().copied().eq(0..5_000),
+        "{} records printed of 5000",
+        seqs.len()
+    );
+    for args in [&["cat", "--skip-damaged"][..], &["verify"]] {
+        let expected = run(args, &plain);
+        assert!(expected.1.contains("damaged"), "{args:?}: {}", expected.1);
+        assert_eq!(run(args, &zst), expected, "{args:?}");
+    }
+}

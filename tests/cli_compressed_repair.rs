@@ -99,6 +99,25 @@ fn damage_in_a_compressed_segments_records_is_refused_then_salvaged() {
     assert_eq!(std::fs::read(&backups[0]).unwrap(), damaged);
 }
 
+/// A `.zst` whose seal ends the records before a valid record (a writer
+/// with a bug): `repair --salvage` rewrites it as the plain segment with
+/// every record written (those `cat --skip-damaged` prints of the plain
+/// segment with the same seal), sealed and intact.
+#[test]
+fn a_compressed_segment_whose_seal_ends_the_records_early_is_repaired_with_every_record() {
+    let t = Tmp::new("zst-repair-lying-end");
+    let (plain, zst) = plain_and_compressed_lying(&t);
+    let every = cat(&["--skip-damaged"], &[plain]);
+    assert_eq!(seqs_of_lines(&every).len(), 5_000);
+    let out = repair(&["--salvage", zst.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert!(!zst.exists());
+    let repaired = t.join("lying.binlog");
+    assert_eq!(cat(&[], std::slice::from_ref(&repaired)), every);
+    let v = binlog().arg("verify").arg(&repaired).output().unwrap();
+    assert_eq!(v.status.code(), Some(0), "{}", out_text(&v));
+}
+
 #[test]
 fn a_plain_segment_beside_a_damaged_compressed_one_is_never_replaced() {
     let t = Tmp::new("zst-repair-taken");

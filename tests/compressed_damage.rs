@@ -1,6 +1,7 @@
 //! Damaged compressed segments (`.binlog.zst`) through `Reader`: a header
 //! or seal frame that does not decompress, a file cut short, a seek table
-//! that lies, and a `.zst` that is no segment. Each fails `Reader::open`
+//! that lies, a seal that ends the records early, and a `.zst` that is no
+//! segment. Each fails `Reader::open`
 //! (or the read that needs the frame) with its own kind, naming the file
 //! and the frame's offset; `Reader::open_salvage` reads every record of the
 //! intact frames, reports the damage where it is, and never returns a
@@ -10,8 +11,10 @@ mod common;
 
 use binlog::compressed::frame_writer::SeekableWriter;
 use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
+use binlog::format::seal::TRAILER_LEN;
 use binlog::{Damage, Error, ErrorKind, Options, Reader, Tail};
-use common::compressed::damage_compressed_frame;
+use common::compressed::{compress_as_is, damage_compressed_frame};
+use common::seal::move_records_end;
 use common::{drain, make_sealed, Rec, TempDir};
 use std::path::{Path, PathBuf};
 
@@ -183,6 +186,79 @@ fn seal_frames_that_do_not_decompress_fail_the_read_that_needs_them_and_cost_no_
 fn seal_damaged_at(records_end: u64) -> Tail {
     Tail::SealDamaged {
         offset: records_end,
+    }
+}
+
+/// A sealed segment of 3000 records whose seal (every CRC valid) ends the
+/// records `back` records before their end, and its copy compressed as
+/// it is in 16 KiB frames: the plain segment, the `.zst`, the records
+/// written and where they truly end.
+fn lying_about_records_end(dir: &TempDir, back: usize) -> (PathBuf, PathBuf, Vec<Rec>, u64) {
+    let plain = dir.join("plain.binlog");
+    make_sealed(&plain, 3_000, Options::default());
+    let mut r = Reader::open(&plain).unwrap();
+    let records_end = r.seal().unwrap().records_end;
+    let all = drain(&mut r).recs;
+    move_records_end(&plain, all[all.len() - back].offset);
+    let zst = dir.join("lying.binlog.zst");
+    std::fs::write(&zst, compress_as_is(&plain, 16 << 10)).unwrap();
+    (plain, zst, all, records_end)
+}
+
+/// The records of a salvaging read of `path` from the record numbered
+/// `target` on (`seek_seq`), and its end.
+fn salvaged_from(path: &Path, target: u64) -> (Vec<Rec>, Tail) {
+    let mut r = Reader::open_salvage(path).unwrap();
+    r.seek_seq(target).unwrap();
+    let out = drain(&mut r);
+    (out.recs, out.end.unwrap())
+}
+
+#[test]
+fn a_seal_that_ends_the_records_before_a_valid_record_fails_the_open_and_a_salvage_reads_every_record(
+) {
+    for back in [1, 1_500] {
+        let dir = TempDir::new(&format!("zdmg-lying-end-{back}"));
+        let (plain, zst, all, records_end) = lying_about_records_end(&dir, back);
+        // Not salvaging: the lie is the open's error, naming the file and
+        // the original offset of its trailer.
+        let e = Reader::open(&zst)
+            .err()
+            .expect("an open of a seal that lies");
+        let trailer_at = std::fs::metadata(&plain).unwrap().len() - TRAILER_LEN as u64;
+        assert_error(&e, ErrorKind::CorruptSeal, &zst, trailer_at);
+        // Salvaging: every record written, each as written, and the end
+        // and damage the plain segment's salvage reports.
+        let (want, want_damages, want_tail) = salvaged(&plain);
+        assert_eq!(want, all, "back {back}: the plain segment");
+        assert_eq!(want_tail, seal_damaged_at(records_end), "back {back}");
+        let (got, damages, tail) = salvaged(&zst);
+        assert!(
+            got == all,
+            "back {back}: {} records of {} salvaged",
+            got.len(),
+            all.len()
+        );
+        assert_eq!(damages, want_damages, "back {back}");
+        assert_eq!(tail, want_tail, "back {back}");
+        // So does a seek, before the lied end, to it and past it.
+        let lied_end = (all.len() - back) as u64;
+        for target in [0, lied_end - 1, lied_end, all.len() as u64 - 1] {
+            let (got, tail) = salvaged_from(&zst, target);
+            assert!(
+                got[..] == all[target as usize..],
+                "back {back}: seek to {target}: {} records",
+                got.len()
+            );
+            assert_eq!(tail, want_tail, "back {back}: seek to {target}");
+        }
+        // And a type filter (a scan: the seal is not believed).
+        let mut r = Reader::open_salvage(&zst).unwrap();
+        r.filter_types(&["quote"]);
+        let out = drain(&mut r);
+        let quotes: Vec<&Rec> = all.iter().filter(|r| r.type_name == "quote").collect();
+        assert!(out.recs.iter().eq(quotes), "back {back}: filtered");
+        assert_eq!(out.end.unwrap(), want_tail, "back {back}: filtered");
     }
 }
 

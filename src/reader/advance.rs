@@ -270,17 +270,21 @@ impl Reader {
     /// directory wrong about where the records end (no writer writes that):
     /// it is dropped, and the segment is read to its end as unsealed.
     /// A plain segment read as stored frames reads on in a whole copy
-    /// (copy_read_on.rs); a compressed one reads no frame there.
+    /// (copy_read_on.rs); a compressed one reads on in its frames, whose
+    /// seek table says where the segment ends (`read_on_in_frames`).
     #[inline(never)]
     fn bound_holds(&mut self) -> Result<bool> {
         if self.seal.is_some() || self.bounding_seal.is_none() {
             return Ok(true);
         }
         if self.decoded.is_some() {
-            if !self.record_at_end_in_stored()? {
+            if !self.record_at_end_decoded()? {
                 return Ok(true);
             }
-            self.switch_to_whole_copy()?;
+            match self.whole_copy.is_some() {
+                true => self.switch_to_whole_copy()?,
+                false => self.read_on_in_frames(),
+            }
             return Ok(false);
         }
         let at_end = frame::frame_at(&self.map, self.end, true);

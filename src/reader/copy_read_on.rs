@@ -6,6 +6,9 @@
 //! reader has no file to read on in, so it switches to a whole copy of
 //! the same bytes (`Reader::read_on_in_copy`) and reads on from the same
 //! position, as the local reader does: the same records, damage and end.
+//! A compressed segment (local or remote) whose seal lies so reads on in
+//! its own frames, up to the end its seek table gives
+//! (`read_on_in_frames`).
 
 use super::mapping::map_file;
 use super::Reader;
@@ -24,20 +27,19 @@ impl Reader {
         self.whole_copy = Some(copy);
     }
 
-    /// At the end of the records a seal only bounds, of a reader that can
-    /// switch to a whole copy (`read_on_in_copy`): whether a valid record
-    /// frame is right there (the bound does not hold). Read through the
-    /// stored frames (a GET if the bytes are not at hand); a read that
-    /// fails is an error naming the object, never an answer.
+    /// At the end of the records a seal only bounds, of a reader of
+    /// decompressed or stored frames: whether a valid record frame is
+    /// right there (the bound does not hold). Read through the frames (a
+    /// GET if the bytes are not at hand). A compressed frame there that
+    /// does not decompress holds no record to read: the bound holds, and
+    /// the frame is damage reported at the end (`check_seal_frames`). Any
+    /// other read that fails is an error naming the file or object, never
+    /// an answer.
     #[cfg(feature = "compression")]
-    pub(super) fn record_at_end_in_stored(&self) -> Result<bool> {
+    pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
         use crate::format::frame::{self, FrameAt, KIND_RECORD};
         use crate::format::FRAME_HEADER_LEN;
-        let Some(d) = self
-            .decoded
-            .as_deref()
-            .filter(|_| self.whole_copy.is_some())
-        else {
+        let Some(d) = self.decoded.as_deref() else {
             return Ok(false);
         };
         let mut s = d.segment.borrow_mut();
@@ -45,11 +47,17 @@ impl Reader {
             self.end as u64,
             s.original_len().saturating_sub(self.end as u64),
         );
-        let head = s.read_at(at, FRAME_HEADER_LEN.min(left as usize))?;
-        let body = head.get(..4).map_or(0, |b| {
-            u32::from_le_bytes(b.try_into().expect("4 bytes")) as u64
-        });
-        let bytes = s.read_at(at, (FRAME_HEADER_LEN as u64 + body).min(left) as usize)?;
+        let frame_bytes = |s: &mut crate::compressed::CompressedSegment| {
+            let head = s.read_at(at, FRAME_HEADER_LEN.min(left as usize))?;
+            let body = head.get(..4).map_or(0, |b| {
+                u32::from_le_bytes(b.try_into().expect("4 bytes")) as u64
+            });
+            s.read_at(at, (FRAME_HEADER_LEN as u64 + body).min(left) as usize)
+        };
+        let bytes = match frame_bytes(&mut s) {
+            Err(e) if super::decoded::is_damage(&e) => return Ok(false),
+            read => read?,
+        };
         Ok(matches!(
             frame::frame_at(&bytes, 0, true),
             FrameAt::Frame {
@@ -59,10 +67,21 @@ impl Reader {
         ))
     }
 
-    /// Without compression no segment is read as stored frames.
+    /// Without compression no segment is read as frames.
     #[cfg(not(feature = "compression"))]
-    pub(super) fn record_at_end_in_stored(&self) -> Result<bool> {
+    pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
         Ok(false)
+    }
+
+    /// For a compressed segment whose seal lies about where the records
+    /// end (`bound_holds`): the seal is dropped and the records are read
+    /// on, through the frames, up to the end of the original bytes (the
+    /// seek table's sum of frame sizes), as a local reader of the same
+    /// plain segment reads its file on to its end. Frame by frame: the
+    /// memory a scan holds does not grow (see `decoded`).
+    pub(super) fn read_on_in_frames(&mut self) {
+        self.bounding_seal = None;
+        self.end = self.file_len() as usize;
     }
 
     /// Swaps the stored frames for a whole copy of the same bytes, read as

@@ -239,7 +239,7 @@ impl Decoded {
 
 /// Whether an error is a frame that does not decompress as its seek table
 /// says (damage), rather than a failure to read the file.
-fn is_damage(e: &Error) -> bool {
+pub(super) fn is_damage(e: &Error) -> bool {
     matches!(
         e.kind(),
         ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch | ErrorKind::CorruptSeekTable

@@ -247,3 +247,22 @@ pub fn plain_and_compressed(t: &Tmp, n: u64) -> (std::path::PathBuf, std::path::
     };
     (plain, compress_segment(&copy, &opts).unwrap().path)
 }
+
+/// The plain segment `plain.binlog` of 5000 records in `t`, its seal
+/// (every CRC valid) made to end the records before record 4000, and
+/// `lying.binlog.zst`, its copy compressed as it is (a writer with a bug:
+/// the compressor refuses such a seal). Returns both.
+pub fn plain_and_compressed_lying(t: &Tmp) -> (std::path::PathBuf, std::path::PathBuf) {
+    let plain = t.join("plain.binlog");
+    sealed_segment(&plain, 5_000);
+    let mut r = binlog::Reader::open(&plain).unwrap();
+    let mut offsets = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        offsets.push(rec.offset);
+    }
+    super::seal::move_records_end(&plain, offsets[4_000]);
+    let zst = t.join("lying.binlog.zst");
+    let bytes = super::compressed::compress_as_is(&plain, 16 << 10);
+    std::fs::write(&zst, bytes).unwrap();
+    (plain, zst)
+}
