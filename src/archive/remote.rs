@@ -134,13 +134,11 @@ impl Remote {
         let http = ReqwestConnector::default()
             .connect(&client)
             .map_err(invalid)?;
-        let bucket_url = bucket_url(&b, &location.bucket);
+        let region = region_of(&b);
+        let bucket_url = bucket_url(&b, &location.bucket, &region);
         let settings = StoreSettings::of(&b)
             .headers()
             .map_err(|why| Error::invalid(format!("{location}: {why}")))?;
-        let region = b
-            .get_config_value(&AmazonS3ConfigKey::Region)
-            .unwrap_or_else(|| "us-east-1".into());
         let store = b
             .with_client_options(client)
             .with_retry(retry.clone())
@@ -406,15 +404,19 @@ impl Remote {
     }
 }
 
+/// The bucket's region as `b`'s settings give it, `us-east-1` (as
+/// object_store takes it) if they give none.
+fn region_of(b: &AmazonS3Builder) -> String {
+    b.get_config_value(&AmazonS3ConfigKey::Region)
+        .unwrap_or_else(|| "us-east-1".into())
+}
+
 /// The URL objects' keys are appended to, as object_store makes it of
-/// `b`'s settings (path style: `endpoint/bucket`).
-fn bucket_url(b: &AmazonS3Builder, bucket: &str) -> String {
+/// `b`'s settings and the bucket's `region` (path style: `endpoint/bucket`).
+fn bucket_url(b: &AmazonS3Builder, bucket: &str, region: &str) -> String {
     let virtual_hosted = b
         .get_config_value(&AmazonS3ConfigKey::VirtualHostedStyleRequest)
         .is_some_and(|v| v == "true");
-    let region = b
-        .get_config_value(&AmazonS3ConfigKey::Region)
-        .unwrap_or_else(|| "us-east-1".into());
     match (
         b.get_config_value(&AmazonS3ConfigKey::Endpoint),
         virtual_hosted,
