@@ -18,6 +18,7 @@ use object_store::path::Path as Key;
 use object_store::{
     ClientOptions, GetOptions, ObjectStore, PutMode, PutOptions, PutPayload, RetryConfig,
 };
+use std::fmt::Display;
 use std::future::Future;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -172,12 +173,14 @@ impl Remote {
 
     /// The error of `doing` on `key` that failed for reason `why`.
     pub(super) fn failed(&self, key: &str, doing: &str, why: &str) -> Error {
+        self.object_error(key, ErrorKind::Remote, format!("{doing}: {why}"))
+    }
+
+    /// An error of `kind` about the object at `key`, named as every error
+    /// names an object: `s3://bucket/key`.
+    pub(crate) fn object_error(&self, key: &str, kind: ErrorKind, what: impl Display) -> Error {
         let url = self.location.url_of(key);
-        Error::file(
-            ErrorKind::Remote,
-            std::path::Path::new(&url),
-            format!("{doing}: {why}"),
-        )
+        Error::file(kind, std::path::Path::new(&url), what)
     }
 
     /// The headers of a request creating an object with `meta`: its
@@ -202,10 +205,7 @@ impl Remote {
     }
 
     fn key(&self, key: &str) -> Result<Key> {
-        Key::parse(key).map_err(|e| {
-            let url = self.location.url_of(key);
-            Error::file(ErrorKind::InvalidArgument, std::path::Path::new(&url), e)
-        })
+        Key::parse(key).map_err(|e| self.object_error(key, ErrorKind::InvalidArgument, e))
     }
 
     /// Stores `body` under `key` only if no object has that key
@@ -399,8 +399,7 @@ impl Remote {
         let what = std::error::Error::source(&e)
             .map(|s| format!("{e}: {s}"))
             .unwrap_or_else(|| e.to_string());
-        let url = self.location.url_of(key);
-        Error::file(kind, std::path::Path::new(&url), format!("{doing}: {what}"))
+        self.object_error(key, kind, format!("{doing}: {what}"))
     }
 }
 

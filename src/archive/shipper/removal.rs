@@ -11,7 +11,6 @@ use crate::archive::object_name::log_prefix;
 use crate::compressed::durable::{lock_for_conversion, remove_durably};
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
-use std::path::Path;
 
 impl Shipper {
     /// Removes the local copies of uploaded segments older than the newest
@@ -44,16 +43,10 @@ impl Shipper {
                 return Err(bad);
             }
             self.stepped(s.segment_no, Step::ReadBack);
-            if !self.check_object(&format!("{prefix}{}", e.object), &meta)? {
-                let url = self
-                    .remote
-                    .location()
-                    .url_of(&format!("{prefix}{}", e.object));
-                return Err(Error::file(
-                    ErrorKind::NotFound,
-                    Path::new(&url),
-                    format!("uploaded, now missing: {} is kept", s.path.display()),
-                ));
+            let key = format!("{prefix}{}", e.object);
+            if !self.check_object(&key, &meta)? {
+                let what = format!("uploaded, now missing: {} is kept", s.path.display());
+                return Err(self.remote.object_error(&key, ErrorKind::NotFound, what));
             }
             let file = match File::open(&s.path) {
                 Ok(f) => f,
@@ -88,29 +81,28 @@ impl Shipper {
             log_prefix(&self.remote.location().prefix, &self.log),
             e.object
         );
-        let url = self.remote.location().url_of(&key);
         let Some(d) = self.remote.digest(&key)? else {
-            return Ok(Err(Error::file(
-                ErrorKind::NotFound,
-                Path::new(&url),
-                "listed, then gone",
-            )));
+            let gone = self
+                .remote
+                .object_error(&key, ErrorKind::NotFound, "listed, then gone");
+            return Ok(Err(gone));
         };
         if d.bytes == e.bytes && d.sha256 == e.sha256 {
             return Ok(Ok(()));
         }
-        Ok(Err(Error::file(
+        let what = format!(
+            "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment {} is kept in {} and shipping stopped",
+            d.bytes,
+            d.sha256,
+            e.bytes,
+            e.sha256,
+            s.segment_no,
+            s.path.display()
+        );
+        Ok(Err(self.remote.object_error(
+            &key,
             ErrorKind::Corrupt,
-            Path::new(&url),
-            format!(
-                "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment {} is kept in {} and shipping stopped",
-                d.bytes,
-                d.sha256,
-                e.bytes,
-                e.sha256,
-                s.segment_no,
-                s.path.display()
-            ),
+            what,
         )))
     }
 }

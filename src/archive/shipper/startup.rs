@@ -142,18 +142,14 @@ impl Shipper {
         for o in self.remote.list(&prefix)? {
             if let Some(k) = parse_segment_key(&o.name) {
                 if let Some((other, _)) = out.insert(k.segment_no, (o.name.clone(), o.size)) {
-                    let url = self
+                    let what = format!(
+                        "a second object of segment {} (the other: {other})",
+                        k.segment_no
+                    );
+                    let key = format!("{prefix}{}", o.name);
+                    return Err(self
                         .remote
-                        .location()
-                        .url_of(&format!("{prefix}{}", o.name));
-                    return Err(Error::file(
-                        ErrorKind::RemoteConflict,
-                        Path::new(&url),
-                        format!(
-                            "a second object of segment {} (the other: {other})",
-                            k.segment_no
-                        ),
-                    ));
+                        .object_error(&key, ErrorKind::RemoteConflict, what));
                 }
             }
         }
@@ -171,11 +167,10 @@ impl Shipper {
         let url = self.remote.location().url_of(&key);
         let mine = local::describe(&self.log, s)?;
         let Some((size, theirs)) = self.remote.head(&key)? else {
-            return Ok(Err(Error::file(
-                ErrorKind::NotFound,
-                Path::new(&url),
-                "listed, then gone",
-            )));
+            let gone = self
+                .remote
+                .object_error(&key, ErrorKind::NotFound, "listed, then gone");
+            return Ok(Err(gone));
         };
         let same_name = parse_segment_key(name).is_some_and(|k| k.first_seq == s.first_seq);
         match theirs {
