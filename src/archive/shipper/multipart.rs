@@ -20,7 +20,7 @@ use crate::archive::journal::Journal;
 use crate::archive::local::SealedSegment;
 use crate::archive::metadata::ObjectMetadata;
 use crate::archive::multipart::{Part, Upload};
-use crate::archive::object_name::{log_prefix, segment_key};
+use crate::archive::object_name::segment_key;
 use crate::archive::remote::Created;
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -167,19 +167,18 @@ impl Shipper {
         journal: &Journal,
         next: Option<&SealedSegment>,
     ) -> Result<()> {
-        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
         let mut uploads = Vec::new();
         for (segment_no, id) in &journal.multipart {
             if let Some(e) = journal.entry(*segment_no) {
                 uploads.push(Upload {
-                    key: format!("{prefix}{}", e.object),
+                    key: self.object_key(&e.object),
                     id: id.clone(),
                 });
             }
         }
         let mut listed = self
             .remote
-            .multipart_uploads_if_listable(&prefix)?
+            .multipart_uploads_if_listable(&self.log_prefix())?
             .unwrap_or_default();
         if let Some(s) = next.filter(|_| listed.is_empty()) {
             for compressed in [false, true] {

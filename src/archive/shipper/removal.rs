@@ -7,7 +7,6 @@ use super::{Shipper, Step};
 use crate::archive::journal::{Entry, State};
 use crate::archive::local::{self, LocalLog, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
-use crate::archive::object_name::log_prefix;
 use crate::compressed::durable::{lock_for_conversion, remove_durably};
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
@@ -30,7 +29,6 @@ impl Shipper {
             if e.state != State::Uploaded {
                 break;
             }
-            let prefix = log_prefix(&self.remote.location().prefix, &self.log);
             let meta = ObjectMetadata {
                 bytes: e.bytes,
                 sha256: e.sha256.clone(),
@@ -43,7 +41,7 @@ impl Shipper {
                 return Err(bad);
             }
             self.stepped(s.segment_no, Step::ReadBack);
-            let key = format!("{prefix}{}", e.object);
+            let key = self.object_key(&e.object);
             if !self.check_object(&key, &meta)? {
                 let what = format!("uploaded, now missing: {} is kept", s.path.display());
                 return Err(self.remote.object_error(&key, ErrorKind::NotFound, what));
@@ -76,11 +74,7 @@ impl Shipper {
     /// it was damaged or truncated in the bucket since; `NotFound` if it
     /// is gone. The outer result is a failure to find out.
     pub(super) fn read_back(&self, s: &SealedSegment, e: &Entry) -> Result<Result<()>> {
-        let key = format!(
-            "{}{}",
-            log_prefix(&self.remote.location().prefix, &self.log),
-            e.object
-        );
+        let key = self.object_key(&e.object);
         let Some(d) = self.remote.digest(&key)? else {
             let gone = self
                 .remote

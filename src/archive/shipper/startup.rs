@@ -10,7 +10,7 @@ use crate::archive::identity::{self, Identity};
 use crate::archive::journal::{Entry, Journal, State};
 use crate::archive::local::{self, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
-use crate::archive::object_name::{claim_key, log_prefix, parse_segment_key};
+use crate::archive::object_name::{claim_key, parse_segment_key};
 use crate::error::{Error, ErrorKind, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -137,7 +137,7 @@ impl Shipper {
     /// The log's segment objects in the bucket, by segment number: their
     /// names under `<prefix>/<log>/` and sizes.
     fn remote_segments(&self) -> Result<BTreeMap<u64, (String, u64)>> {
-        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
+        let prefix = self.log_prefix();
         let mut out = BTreeMap::new();
         for o in self.remote.list(&prefix)? {
             if let Some(k) = parse_segment_key(&o.name) {
@@ -146,7 +146,7 @@ impl Shipper {
                         "a second object of segment {} (the other: {other})",
                         k.segment_no
                     );
-                    let key = format!("{prefix}{}", o.name);
+                    let key = self.object_key(&o.name);
                     return Err(self
                         .remote
                         .object_error(&key, ErrorKind::RemoteConflict, what));
@@ -162,8 +162,7 @@ impl Shipper {
     /// `NotFound`) in the inner result if not; the outer one is a failure
     /// to find out.
     fn verify_copy(&self, s: &SealedSegment, name: &str) -> Result<Result<Entry>> {
-        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
-        let key = format!("{prefix}{name}");
+        let key = self.object_key(name);
         let url = self.remote.location().url_of(&key);
         let mine = local::describe(&self.log, s)?;
         let Some((size, theirs)) = self.remote.head(&key)? else {
