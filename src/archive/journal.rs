@@ -41,7 +41,12 @@ use crate::error::{Error, ErrorKind, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Where a segment in the journal stands (see above). Non-exhaustive: a
+/// later version may journal more states (a shipper that does not know
+/// one rebuilds the journal from the bucket); a `match` on it outside this
+/// crate needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum State {
     Uploading,
     Uploaded,

@@ -10,7 +10,7 @@ use super::digest::sha256_of;
 use super::metadata::ObjectMetadata;
 use super::remote::{Created, Remote};
 use super::signed::{Request, Response};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ErrorKind, Result};
 use http::Method;
 
 /// A multipart upload in progress: its key and id.
@@ -218,12 +218,7 @@ impl Remote {
         }
         let code = error_code(&r);
         let kind = error_kind(r.status, &code);
-        let url = self.location().url_of(key);
-        Err(Error::file(
-            kind,
-            std::path::Path::new(&url),
-            format!("{doing}: status {} {code}", r.status),
-        ))
+        Err(self.object_error(key, kind, format!("{doing}: status {} {code}", r.status)))
     }
 }
 

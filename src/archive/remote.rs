@@ -18,6 +18,7 @@ use object_store::path::Path as Key;
 use object_store::{
     ClientOptions, GetOptions, ObjectStore, PutMode, PutOptions, PutPayload, RetryConfig,
 };
+use std::fmt::Display;
 use std::future::Future;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -134,13 +135,11 @@ impl Remote {
         let http = ReqwestConnector::default()
             .connect(&client)
             .map_err(invalid)?;
-        let bucket_url = bucket_url(&b, &location.bucket);
+        let region = region_of(&b);
+        let bucket_url = bucket_url(&b, &location.bucket, &region);
         let settings = StoreSettings::of(&b)
             .headers()
             .map_err(|why| Error::invalid(format!("{location}: {why}")))?;
-        let region = b
-            .get_config_value(&AmazonS3ConfigKey::Region)
-            .unwrap_or_else(|| "us-east-1".into());
         let store = b
             .with_client_options(client)
             .with_retry(retry.clone())
@@ -174,12 +173,14 @@ impl Remote {
 
     /// The error of `doing` on `key` that failed for reason `why`.
     pub(super) fn failed(&self, key: &str, doing: &str, why: &str) -> Error {
+        self.object_error(key, ErrorKind::Remote, format!("{doing}: {why}"))
+    }
+
+    /// An error of `kind` about the object at `key`, named as every error
+    /// names an object: `s3://bucket/key`.
+    pub(crate) fn object_error(&self, key: &str, kind: ErrorKind, what: impl Display) -> Error {
         let url = self.location.url_of(key);
-        Error::file(
-            ErrorKind::Remote,
-            std::path::Path::new(&url),
-            format!("{doing}: {why}"),
-        )
+        Error::file(kind, std::path::Path::new(&url), what)
     }
 
     /// The headers of a request creating an object with `meta`: its
@@ -204,10 +205,7 @@ impl Remote {
     }
 
     fn key(&self, key: &str) -> Result<Key> {
-        Key::parse(key).map_err(|e| {
-            let url = self.location.url_of(key);
-            Error::file(ErrorKind::InvalidArgument, std::path::Path::new(&url), e)
-        })
+        Key::parse(key).map_err(|e| self.object_error(key, ErrorKind::InvalidArgument, e))
     }
 
     /// Stores `body` under `key` only if no object has that key
@@ -401,20 +399,23 @@ impl Remote {
         let what = std::error::Error::source(&e)
             .map(|s| format!("{e}: {s}"))
             .unwrap_or_else(|| e.to_string());
-        let url = self.location.url_of(key);
-        Error::file(kind, std::path::Path::new(&url), format!("{doing}: {what}"))
+        self.object_error(key, kind, format!("{doing}: {what}"))
     }
 }
 
+/// The bucket's region as `b`'s settings give it, `us-east-1` (as
+/// object_store takes it) if they give none.
+fn region_of(b: &AmazonS3Builder) -> String {
+    b.get_config_value(&AmazonS3ConfigKey::Region)
+        .unwrap_or_else(|| "us-east-1".into())
+}
+
 /// The URL objects' keys are appended to, as object_store makes it of
-/// `b`'s settings (path style: `endpoint/bucket`).
-fn bucket_url(b: &AmazonS3Builder, bucket: &str) -> String {
+/// `b`'s settings and the bucket's `region` (path style: `endpoint/bucket`).
+fn bucket_url(b: &AmazonS3Builder, bucket: &str, region: &str) -> String {
     let virtual_hosted = b
         .get_config_value(&AmazonS3ConfigKey::VirtualHostedStyleRequest)
         .is_some_and(|v| v == "true");
-    let region = b
-        .get_config_value(&AmazonS3ConfigKey::Region)
-        .unwrap_or_else(|| "us-east-1".into());
     match (
         b.get_config_value(&AmazonS3ConfigKey::Endpoint),
         virtual_hosted,

@@ -20,10 +20,9 @@
 use super::read_ahead::ReadAhead;
 use super::remote::Remote;
 use crate::compressed::Source;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ErrorKind, Result};
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::path::Path;
 use std::sync::Arc;
 
 /// How much of an object's end the suffix GET at open fetches: the seek
@@ -90,12 +89,7 @@ impl RemoteSource {
     /// object is a `NotFound` error naming it.
     pub fn open(remote: Arc<Remote>, key: &str, tail_bytes: u64) -> Result<RemoteSource> {
         let Some((tail, len)) = remote.get_suffix(key, tail_bytes)? else {
-            let url = remote.location().url_of(key);
-            return Err(Error::file(
-                ErrorKind::NotFound,
-                Path::new(&url),
-                "no such object",
-            ));
+            return Err(remote.object_error(key, ErrorKind::NotFound, "no such object"));
         };
         let tail_at = len.saturating_sub(tail.len() as u64);
         Ok(RemoteSource {

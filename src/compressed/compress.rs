@@ -6,7 +6,7 @@
 //! then unlink the segment. A crash at any point leaves the segment or a
 //! verified compressed copy (or both); running it again finishes the job.
 
-use super::cuts::{each_frame_end, DEFAULT_FRAME_SIZE};
+use super::cuts::{walk_ahead, DEFAULT_FRAME_SIZE};
 use super::durable::{
     check_same_bytes, lock_for_conversion, move_aside, remove_durably, remove_leftover,
     rename_durably, sync, with_suffix, Step,
@@ -251,17 +251,9 @@ fn write_frames(
     let data_start = reader.data_start();
     let io = |e| Error::io(tmp, "write compressed copy", e);
     let mut out = SeekableWriter::new(file, opts.level).map_err(io)?;
-    // The cuts are found on a thread of their own (walking every record's
-    // length), a few frames ahead of the compression, which then starts
-    // at once and finds the pages the walk faulted in.
-    std::thread::scope(|s| {
-        let (found, cuts) = std::sync::mpsc::sync_channel(CUTS_AHEAD);
-        s.spawn(move || {
-            // A writer that stopped dropped `cuts`: the rest is not needed.
-            each_frame_end(map, data_start, seal, opts.frame_size, |end| {
-                let _ = found.send(end);
-            })
-        });
+    // The cuts are found on a thread of their own, a few frames ahead; it
+    // stops once the compression below returns, done or failed.
+    let (compressed, _) = walk_ahead(map, data_start, seal, opts.frame_size, |cuts| {
         let mut ends = Vec::new();
         let mut start = 0usize;
         for end in cuts {
@@ -278,13 +270,11 @@ fn write_frames(
             }
         }
         Ok::<(), Error>(())
-    })?;
+    });
+    compressed?;
     out.finish().map_err(io)?;
     Ok(())
 }
-
-/// Frame ends found and not yet compressed, at most.
-const CUTS_AHEAD: usize = 64;
 
 /// Writes the copies of the types `ids` of the sealed segment `file`
 /// (its seal `seal`) to `out`, right after the frame that ends the

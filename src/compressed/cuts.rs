@@ -21,6 +21,8 @@
 
 use crate::format::seal::{SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
 use crate::format::FRAME_HEADER_LEN;
+use std::ops::ControlFlow;
+use std::sync::mpsc::{sync_channel, Receiver};
 
 /// The default size of frames, in original bytes.
 pub const DEFAULT_FRAME_SIZE: u64 = 1 << 20;
@@ -30,20 +32,60 @@ pub const DEFAULT_FRAME_SIZE: u64 = 1 << 20;
 /// `seal` its (checked) seal directory.
 pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size: u64) -> Vec<u64> {
     let mut ends = Vec::new();
-    each_frame_end(file, header_len, seal, frame_size, |end| ends.push(end));
+    let _ = each_frame_end(file, header_len, seal, frame_size, |end| {
+        ends.push(end);
+        ControlFlow::Continue(())
+    });
     ends
 }
 
+/// Frame ends found and not yet taken by `walk_ahead`'s consumer, at most.
+pub const CUTS_AHEAD: usize = 64;
+
+/// Calls `consume` with a channel of the offsets `frame_ends` returns,
+/// which a thread of their own finds (walking every record's length) up
+/// to `CUTS_AHEAD` frames ahead of it: a writer compresses the first
+/// frames while the records of the later ones are still being walked, and
+/// finds the pages the walk faulted in. The walk stops at the first end it
+/// cannot hand over: once `consume` has returned (finished or failed) the
+/// channel's receiver is gone, so the walk never goes on for nothing; it
+/// is joined before this returns. Returns what `consume` returned and how
+/// many ends the walk found (one more than it handed over, if it stopped).
+pub fn walk_ahead<T>(
+    file: &[u8],
+    header_len: u64,
+    seal: &SealDirectory,
+    frame_size: u64,
+    consume: impl FnOnce(Receiver<u64>) -> T,
+) -> (T, u64) {
+    std::thread::scope(|s| {
+        let (found, ends) = sync_channel(CUTS_AHEAD);
+        let walk = s.spawn(move || {
+            let mut count = 0;
+            let _ = each_frame_end(file, header_len, seal, frame_size, |end| {
+                count += 1;
+                match found.send(end) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(_) => ControlFlow::Break(()),
+                }
+            });
+            count
+        });
+        let consumed = consume(ends);
+        let found = walk.join().expect("the walk of the cuts does not panic");
+        (consumed, found)
+    })
+}
+
 /// Calls `each` with the offsets `frame_ends` returns, in order, as they
-/// are found: a writer compresses the first frames while the records of
-/// the later ones are still being walked.
+/// are found, until it returns `Break`.
 pub fn each_frame_end(
     file: &[u8],
     header_len: u64,
     seal: &SealDirectory,
     frame_size: u64,
-    mut each: impl FnMut(u64),
-) {
+    mut each: impl FnMut(u64) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let len = file.len() as u64;
     let frame_size = frame_size.max(1);
     let mut structural = vec![
@@ -77,12 +119,13 @@ pub fn each_frame_end(
                 frame_size,
                 seek_starts: &seek_starts,
             };
-            cuts.ends(file, start, cut, &mut each);
+            cuts.ends(file, start, cut, &mut each)?;
         } else {
-            fixed_ends(start, cut, frame_size, &mut each);
+            fixed_ends(start, cut, frame_size, &mut each)?;
         }
         start = cut;
     }
+    ControlFlow::Continue(())
 }
 
 /// The end of the record that defines the last type (the first record of
@@ -97,13 +140,18 @@ fn definitions_end(file: &[u8], seal: &SealDirectory) -> Option<u64> {
 }
 
 /// Cuts `start..end` (not empty) every `frame_size` bytes.
-fn fixed_ends(start: u64, end: u64, frame_size: u64, each: &mut impl FnMut(u64)) {
+fn fixed_ends(
+    start: u64,
+    end: u64,
+    frame_size: u64,
+    each: &mut impl FnMut(u64) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let mut at = start;
     while end - at > frame_size {
         at += frame_size;
-        each(at);
+        each(at)?;
     }
-    each(end);
+    each(end)
 }
 
 /// The offsets of the sparse index entries of `file` (where seeks start),
@@ -143,7 +191,13 @@ impl RecordCuts<'_> {
     /// its head. Where a length does not lead to a boundary inside
     /// `start..end` (a damaged record), the rest is cut every `frame_size`
     /// bytes.
-    fn ends(&self, file: &[u8], start: u64, end: u64, each: &mut impl FnMut(u64)) {
+    fn ends(
+        &self,
+        file: &[u8],
+        start: u64,
+        end: u64,
+        each: &mut impl FnMut(u64) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         let frame_size = self.frame_size;
         let mut seek_starts = self.seek_starts.iter().copied().peekable();
         let mut frame_start = start;
@@ -162,7 +216,7 @@ impl RecordCuts<'_> {
                 } else {
                     frame_start + frame_size
                 };
-                each(frame_start);
+                each(frame_start)?;
             }
             while seek_starts.next_if(|&o| o < next).is_some() {}
             if seek_starts.peek() == Some(&next) {
@@ -172,8 +226,9 @@ impl RecordCuts<'_> {
             pos = next;
         }
         if end > frame_start {
-            each(end);
+            each(end)?;
         }
+        ControlFlow::Continue(())
     }
 }
 
@@ -350,6 +405,45 @@ mod tests {
         // Not when that record lies more than a frame into the records.
         let ends = frame_ends(&f, 10, &seal, 60);
         assert!(!ends.contains(&(third + 28)), "{ends:?}");
+    }
+
+    #[test]
+    fn a_walk_stops_at_the_first_end_its_caller_refuses() {
+        let (f, seal) = segment(10, &[20; 30], &[30], 24, 60);
+        let all = frame_ends(&f, 10, &seal, 100);
+        // Stops inside the records, and inside a span cut every frame_size.
+        let array = seal.types[0].array_offset;
+        let in_array = all.iter().position(|&e| e > array + 8).unwrap();
+        for stop in [2, in_array + 1] {
+            let mut seen = Vec::new();
+            let walked = each_frame_end(&f, 10, &seal, 100, |end| {
+                seen.push(end);
+                match seen.len() == stop {
+                    true => ControlFlow::Break(()),
+                    false => ControlFlow::Continue(()),
+                }
+            });
+            assert_eq!(walked, ControlFlow::Break(()));
+            assert_eq!(seen, all[..stop], "stopped at the end {stop}");
+        }
+    }
+
+    #[test]
+    fn the_walk_ahead_stops_once_its_consumer_has_failed() {
+        // 2000 records of 28 bytes, each a frame of its own.
+        let (f, seal) = segment(10, &[20; 2000], &[2000], 24, 60);
+        let all = frame_ends(&f, 10, &seal, 28);
+        assert!(all.len() > 2000);
+        let (failed, found) = walk_ahead(&f, 10, &seal, 28, |ends| {
+            let first = ends.recv().unwrap();
+            Err::<(), _>(first)
+        });
+        assert_eq!(failed, Err(all[0]));
+        // The one taken, those the channel held, and the one refused.
+        assert!(found <= 1 + CUTS_AHEAD as u64 + 1, "walked on to {found}");
+        // A consumer that takes every end gets them all.
+        let (taken, found) = walk_ahead(&f, 10, &seal, 28, |ends| ends.iter().collect::<Vec<_>>());
+        assert_eq!((taken, found), (all.clone(), all.len() as u64));
     }
 
     #[test]

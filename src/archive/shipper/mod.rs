@@ -17,6 +17,7 @@ use super::claim;
 use super::journal::{journal_path, Journal, State};
 use super::local::{self, SealedSegment};
 use super::location::{Connection, Location};
+use super::object_name;
 use super::remote::Remote;
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
@@ -110,6 +111,18 @@ impl Shipper {
     /// The journal as it stands.
     pub fn journal(&self) -> &Journal {
         &self.journal
+    }
+
+    /// The log's folder in the bucket, `<prefix>/<log>/`: every key of its
+    /// segment objects starts with it.
+    fn log_prefix(&self) -> String {
+        object_name::log_prefix(&self.remote.location().prefix, &self.log)
+    }
+
+    /// The key of the log's object `name` (as the journal or a listing of
+    /// `log_prefix` names it).
+    fn object_key(&self, name: &str) -> String {
+        format!("{}{name}", self.log_prefix())
     }
 
     /// Tells `opts.on_step`, if set, that segment `segment_no` is past `step`.

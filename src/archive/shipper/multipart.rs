@@ -20,7 +20,7 @@ use crate::archive::journal::Journal;
 use crate::archive::local::SealedSegment;
 use crate::archive::metadata::ObjectMetadata;
 use crate::archive::multipart::{Part, Upload};
-use crate::archive::object_name::{log_prefix, segment_key};
+use crate::archive::object_name::segment_key;
 use crate::archive::remote::Created;
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -32,7 +32,8 @@ impl Shipper {
     /// from its file, after a HEAD found no object there. `release` gets
     /// the journal once the upload id is stored in it (or at once if there
     /// is nothing to upload): the journal the next segment's UPLOADING is
-    /// added to, so that it keeps the id.
+    /// added to, so that it keeps the id. What the server then holds is
+    /// verified by the caller's HEAD (upload.rs), whatever this returns.
     pub(super) fn put_large(
         &mut self,
         key: &str,
@@ -44,39 +45,64 @@ impl Shipper {
             release(&self.journal);
             return Ok(Created::AlreadyExists);
         }
-        if let Some(left) = self.journal.multipart.get(&s.segment_no) {
-            self.remote.abort_multipart_if_allowed(key, left)?;
-        }
-        let id = match self.remote.create_multipart(key, meta) {
-            Ok(id) => id,
-            Err(e) => {
-                let _ = self.abort_uploads_of(key, None);
-                return Err(e);
-            }
-        };
-        self.stepped(s.segment_no, Step::MultipartCreated);
-        let stored = self
-            .journal
-            .set_multipart(s.segment_no, &id)
-            .map_err(|e| e.in_file(&self.journal_path))
-            .and_then(|()| self.journal.store(&self.journal_path));
-        if let Err(e) = stored {
-            let _ = self.remote.abort_multipart(key, &id);
-            return Err(e);
-        }
-        self.journal_unstored = false;
+        let id = self.create_upload(key, s.segment_no, meta)?;
+        self.journal_upload_id(key, s.segment_no, &id)?;
+        // Only now may the next segment's UPLOADING be stored: the journal
+        // it is added to holds this id.
         release(&self.journal);
         self.stepped(s.segment_no, Step::UploadIdStored);
         // Best effort, as after a failed creation: an upload it misses
         // (the listing failed) is the startup scan's to abort.
         let _ = self.abort_uploads_of(key, Some(&id));
-        let sent = self.send_parts(key, &id, s);
+        let sent = self
+            .upload_parts(key, &id, s)
+            // Create-only (`If-None-Match: *`): it never replaces an object.
+            .and_then(|parts| self.remote.complete_multipart(key, &id, &parts));
         if !matches!(sent, Ok(Created::Created)) {
             // Not completed (a 412 leaves the upload open too). Best
             // effort: the journal still names it for the next start.
             let _ = self.remote.abort_multipart(key, &id);
         }
         sent
+    }
+
+    /// Creates the multipart upload of segment `segment_no` to `key`
+    /// (its object to get `meta`); its id. Invariant kept: the journal
+    /// names at most one upload a segment, so the one a failed pass left
+    /// is aborted first; a failed creation may still have made one (its
+    /// answer lost), which a listing finds and aborts.
+    fn create_upload(&self, key: &str, segment_no: u64, meta: &ObjectMetadata) -> Result<String> {
+        if let Some(left) = self.journal.multipart.get(&segment_no) {
+            self.remote.abort_multipart_if_allowed(key, left)?;
+        }
+        match self.remote.create_multipart(key, meta) {
+            Ok(id) => {
+                self.stepped(segment_no, Step::MultipartCreated);
+                Ok(id)
+            }
+            Err(e) => {
+                let _ = self.abort_uploads_of(key, None);
+                Err(e)
+            }
+        }
+    }
+
+    /// Stores upload `id` of `key` in the journal, durably, before any
+    /// part is sent: from then on a crash leaves an upload the next
+    /// startup scan finds by the journal. If it cannot be stored, the
+    /// upload is aborted (best effort) and the error returned.
+    fn journal_upload_id(&mut self, key: &str, segment_no: u64, id: &str) -> Result<()> {
+        let stored = self
+            .journal
+            .set_multipart(segment_no, id)
+            .map_err(|e| e.in_file(&self.journal_path))
+            .and_then(|()| self.journal.store(&self.journal_path));
+        if let Err(e) = stored {
+            let _ = self.remote.abort_multipart(key, id);
+            return Err(e);
+        }
+        self.journal_unstored = false;
+        Ok(())
     }
 
     /// Aborts the multipart uploads of exactly `key` but `keep`: those a
@@ -94,14 +120,15 @@ impl Shipper {
         Ok(())
     }
 
-    /// Uploads `s`'s file as the parts of upload `id` of `key` and
-    /// completes it, create-only.
-    fn send_parts(&self, key: &str, id: &str, s: &SealedSegment) -> Result<Created> {
+    /// Uploads `s`'s file as the parts of upload `id` of `key`, in order;
+    /// the parts, as the completion names them. Part `n` (from 1) holds
+    /// the file's bytes from `(n - 1) * part_size`; an empty file is one
+    /// empty part (S3 completes no upload without a part).
+    fn upload_parts(&self, key: &str, id: &str, s: &SealedSegment) -> Result<Vec<Part>> {
         let mut f = File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
         let mut parts: Vec<Part> = Vec::new();
         let size = self.opts.part_size;
         loop {
-            // Part `number` holds the file's bytes from `start`.
             let start = parts.len() as u64 * size as u64;
             let Some(bytes) = read_part(&mut f, &s.path, start, size)? else {
                 break;
@@ -118,10 +145,9 @@ impl Shipper {
             self.stepped(s.segment_no, Step::PartSent);
         }
         if parts.is_empty() {
-            // An empty file: S3 completes no upload without a part.
             parts.push(self.remote.upload_part(key, id, 1, Vec::new())?);
         }
-        self.remote.complete_multipart(key, id, &parts)
+        Ok(parts)
     }
 
     /// Aborts the multipart uploads a shipper of this log left unfinished:
@@ -141,19 +167,18 @@ impl Shipper {
         journal: &Journal,
         next: Option<&SealedSegment>,
     ) -> Result<()> {
-        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
         let mut uploads = Vec::new();
         for (segment_no, id) in &journal.multipart {
             if let Some(e) = journal.entry(*segment_no) {
                 uploads.push(Upload {
-                    key: format!("{prefix}{}", e.object),
+                    key: self.object_key(&e.object),
                     id: id.clone(),
                 });
             }
         }
         let mut listed = self
             .remote
-            .multipart_uploads_if_listable(&prefix)?
+            .multipart_uploads_if_listable(&self.log_prefix())?
             .unwrap_or_default();
         if let Some(s) = next.filter(|_| listed.is_empty()) {
             for compressed in [false, true] {

@@ -7,11 +7,9 @@ use super::{Shipper, Step};
 use crate::archive::journal::{Entry, State};
 use crate::archive::local::{self, LocalLog, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
-use crate::archive::object_name::log_prefix;
 use crate::compressed::durable::{lock_for_conversion, remove_durably};
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
-use std::path::Path;
 
 impl Shipper {
     /// Removes the local copies of uploaded segments older than the newest
@@ -31,7 +29,6 @@ impl Shipper {
             if e.state != State::Uploaded {
                 break;
             }
-            let prefix = log_prefix(&self.remote.location().prefix, &self.log);
             let meta = ObjectMetadata {
                 bytes: e.bytes,
                 sha256: e.sha256.clone(),
@@ -44,16 +41,10 @@ impl Shipper {
                 return Err(bad);
             }
             self.stepped(s.segment_no, Step::ReadBack);
-            if !self.check_object(&format!("{prefix}{}", e.object), &meta)? {
-                let url = self
-                    .remote
-                    .location()
-                    .url_of(&format!("{prefix}{}", e.object));
-                return Err(Error::file(
-                    ErrorKind::NotFound,
-                    Path::new(&url),
-                    format!("uploaded, now missing: {} is kept", s.path.display()),
-                ));
+            let key = self.object_key(&e.object);
+            if !self.check_object(&key, &meta)? {
+                let what = format!("uploaded, now missing: {} is kept", s.path.display());
+                return Err(self.remote.object_error(&key, ErrorKind::NotFound, what));
             }
             let file = match File::open(&s.path) {
                 Ok(f) => f,
@@ -83,34 +74,29 @@ impl Shipper {
     /// it was damaged or truncated in the bucket since; `NotFound` if it
     /// is gone. The outer result is a failure to find out.
     pub(super) fn read_back(&self, s: &SealedSegment, e: &Entry) -> Result<Result<()>> {
-        let key = format!(
-            "{}{}",
-            log_prefix(&self.remote.location().prefix, &self.log),
-            e.object
-        );
-        let url = self.remote.location().url_of(&key);
+        let key = self.object_key(&e.object);
         let Some(d) = self.remote.digest(&key)? else {
-            return Ok(Err(Error::file(
-                ErrorKind::NotFound,
-                Path::new(&url),
-                "listed, then gone",
-            )));
+            let gone = self
+                .remote
+                .object_error(&key, ErrorKind::NotFound, "listed, then gone");
+            return Ok(Err(gone));
         };
         if d.bytes == e.bytes && d.sha256 == e.sha256 {
             return Ok(Ok(()));
         }
-        Ok(Err(Error::file(
+        let what = format!(
+            "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment {} is kept in {} and shipping stopped",
+            d.bytes,
+            d.sha256,
+            e.bytes,
+            e.sha256,
+            s.segment_no,
+            s.path.display()
+        );
+        Ok(Err(self.remote.object_error(
+            &key,
             ErrorKind::Corrupt,
-            Path::new(&url),
-            format!(
-                "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment {} is kept in {} and shipping stopped",
-                d.bytes,
-                d.sha256,
-                e.bytes,
-                e.sha256,
-                s.segment_no,
-                s.path.display()
-            ),
+            what,
         )))
     }
 }

@@ -10,7 +10,7 @@ use crate::archive::identity::{self, Identity};
 use crate::archive::journal::{Entry, Journal, State};
 use crate::archive::local::{self, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
-use crate::archive::object_name::{claim_key, log_prefix, parse_segment_key};
+use crate::archive::object_name::{claim_key, parse_segment_key};
 use crate::error::{Error, ErrorKind, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -137,23 +137,19 @@ impl Shipper {
     /// The log's segment objects in the bucket, by segment number: their
     /// names under `<prefix>/<log>/` and sizes.
     fn remote_segments(&self) -> Result<BTreeMap<u64, (String, u64)>> {
-        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
+        let prefix = self.log_prefix();
         let mut out = BTreeMap::new();
         for o in self.remote.list(&prefix)? {
             if let Some(k) = parse_segment_key(&o.name) {
                 if let Some((other, _)) = out.insert(k.segment_no, (o.name.clone(), o.size)) {
-                    let url = self
+                    let what = format!(
+                        "a second object of segment {} (the other: {other})",
+                        k.segment_no
+                    );
+                    let key = self.object_key(&o.name);
+                    return Err(self
                         .remote
-                        .location()
-                        .url_of(&format!("{prefix}{}", o.name));
-                    return Err(Error::file(
-                        ErrorKind::RemoteConflict,
-                        Path::new(&url),
-                        format!(
-                            "a second object of segment {} (the other: {other})",
-                            k.segment_no
-                        ),
-                    ));
+                        .object_error(&key, ErrorKind::RemoteConflict, what));
                 }
             }
         }
@@ -166,16 +162,14 @@ impl Shipper {
     /// `NotFound`) in the inner result if not; the outer one is a failure
     /// to find out.
     fn verify_copy(&self, s: &SealedSegment, name: &str) -> Result<Result<Entry>> {
-        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
-        let key = format!("{prefix}{name}");
+        let key = self.object_key(name);
         let url = self.remote.location().url_of(&key);
         let mine = local::describe(&self.log, s)?;
         let Some((size, theirs)) = self.remote.head(&key)? else {
-            return Ok(Err(Error::file(
-                ErrorKind::NotFound,
-                Path::new(&url),
-                "listed, then gone",
-            )));
+            let gone = self
+                .remote
+                .object_error(&key, ErrorKind::NotFound, "listed, then gone");
+            return Ok(Err(gone));
         };
         let same_name = parse_segment_key(name).is_some_and(|k| k.first_seq == s.first_seq);
         match theirs {

@@ -3,8 +3,11 @@
 
 use std::sync::Arc;
 
-/// A step one segment is past.
+/// A step one segment is past. Non-exhaustive: a later version may
+/// report more steps (multipart uploads added three); a `match` on it
+/// outside this crate needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Step {
     /// UPLOADING is stored in the journal; no byte is sent yet.
     JournalUploading,

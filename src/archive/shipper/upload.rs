@@ -46,9 +46,9 @@ impl Shipper {
             (Err(_), true) => Created::AlreadyExists,
             (Err(e), false) => return Err(e),
             (Ok(_), false) => {
-                return Err(Error::file(
+                return Err(self.remote.object_error(
+                    &key,
                     ErrorKind::Remote,
-                    Path::new(&self.remote.location().url_of(&key)),
                     "the object the server stored is not there",
                 ))
             }
