@@ -9,7 +9,7 @@
 use super::digest::sha256_of;
 use super::metadata::ObjectMetadata;
 use super::remote::{Created, Remote};
-use super::signed::{Request, Response};
+use super::signed::{request, Request, Response};
 use crate::error::{ErrorKind, Result};
 use http::Method;
 
@@ -251,19 +251,6 @@ fn refused(status: u16, code: &str) -> bool {
 /// implemented by the server.
 fn listing_unavailable(status: u16, code: &str) -> bool {
     status == 501 || refused(status, code)
-}
-
-/// A request of `method` about `key` with nothing else set.
-fn request(method: Method, key: &str) -> Request<'_> {
-    Request {
-        method,
-        key,
-        query: Vec::new(),
-        headers: Vec::new(),
-        body: Vec::new(),
-        sha256: None,
-        idempotent: false,
-    }
 }
 
 /// The text of the first `<tag>` element in `xml`, unescaped.

@@ -9,7 +9,7 @@
 use super::digest::{self, Digest, Hasher};
 use super::location::{Connection, Location};
 use super::metadata::ObjectMetadata;
-use super::signed::{Request, Response, Signer};
+use super::signed::{request, Request, Response, Signer};
 use super::store_settings::StoreSettings;
 use crate::error::{Error, ErrorKind, Result};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
@@ -273,6 +273,28 @@ impl Remote {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.error(key, "HEAD", e)),
         }
+    }
+
+    /// The server-side encryption the server says it stored the object at
+    /// `key` with: the `x-amz-server-side-encryption` its HEAD answers
+    /// (`AES256`, `aws:kms`, ...), `None` if the answer has none (stored
+    /// unencrypted, or by a server that keeps no record of it, as
+    /// versitygw 1.8.0). A missing object is a `NotFound` error. Signed
+    /// here: object_store's HEAD does not return that header.
+    pub fn stored_encryption(&self, key: &str) -> Result<Option<String>> {
+        let doing = "HEAD";
+        let head = Request {
+            idempotent: true,
+            ..request(http::Method::HEAD, key)
+        };
+        let r = self.signed_request(key, doing, head)?;
+        if r.status == 404 {
+            let e = self.object_error(key, ErrorKind::NotFound, "HEAD: no such object");
+            return Err(e);
+        }
+        let r = self.expect_success(key, doing, r)?;
+        let sse = r.headers.get("x-amz-server-side-encryption");
+        Ok(sse.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()))
     }
 
     /// The object at `key`, whole; `None` if there is none.

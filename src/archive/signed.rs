@@ -54,6 +54,19 @@ pub(super) struct Request<'a> {
     pub idempotent: bool,
 }
 
+/// A request of `method` about `key` with nothing else set.
+pub(super) fn request(method: http::Method, key: &str) -> Request<'_> {
+    Request {
+        method,
+        key,
+        query: Vec::new(),
+        headers: Vec::new(),
+        body: Vec::new(),
+        sha256: None,
+        idempotent: false,
+    }
+}
+
 /// A server's answer: its status, headers and body.
 pub(super) struct Response {
     pub status: u16,

@@ -5,8 +5,9 @@
 //! another. With `BINLOG_S3_SERVER=minio` the server is MinIO instead
 //! (`make s3-server-minio`; `BINLOG_MINIO` names another binary), as `make
 //! torture` runs the archive tests a second time: MinIO keeps objects in
-//! its own layout, so `object_file` is versitygw's only. The server is
-//! stopped (SIGKILL, then reaped) when dropped.
+//! its own layout, so `object_file` is versitygw's only; it has a static
+//! encryption key, so it stores objects encrypted when asked to (SSE-S3).
+//! The server is stopped (SIGKILL, then reaped) when dropped.
 
 use super::TempDir;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -21,6 +22,15 @@ pub const REGION: &str = "us-east-1";
 pub const VERSION: &str = "1.8.0";
 /// The version the Makefile pins (MINIO_VERSION).
 pub const MINIO_VERSION: &str = "v0.0.0-20260212201848-7aac2a2c5b7c";
+/// The static key MinIO encrypts with (`MINIO_KMS_SECRET_KEY`,
+/// `<name>:<32 bytes, base64>`), so that it stores an object sent with
+/// `x-amz-server-side-encryption: AES256` encrypted (SSE-S3) and says so
+/// in its HEAD; without a key it refuses such a PUT (501 NotImplemented,
+/// "KMS is not configured"). Objects sent without that header stay
+/// unencrypted. The same key on every start: a restarted server reads
+/// what it encrypted before.
+pub const MINIO_KMS_SECRET_KEY: &str =
+    "binlog-test-key:YmlubG9nLXRlc3Qtc3NlLXMzLWtleS1mb3ItbWluaW8=";
 
 pub struct S3Server {
     child: Child,
@@ -165,6 +175,7 @@ fn spawn(bin: &std::path::Path, port: u16, root: &std::path::Path) -> Child {
             ("MINIO_ROOT_PASSWORD", SECRET_KEY),
             ("MINIO_REGION", REGION),
             ("MINIO_BROWSER", "off"),
+            ("MINIO_KMS_SECRET_KEY", MINIO_KMS_SECRET_KEY),
         ]);
     } else {
         c.args(["--port", &format!("127.0.0.1:{port}")])

@@ -41,6 +41,19 @@ pub fn object_file(server: &S3Server, prefix: &str, no: u64, first_seq: u64) -> 
     server.object_file(BUCKET, &segment_key(prefix, "orders", no, first_seq, false))
 }
 
+/// Every segment of log `orders` in `dir`: its first sequence number and
+/// bytes, by segment number.
+pub fn segments(dir: &Path) -> BTreeMap<u64, (u64, Vec<u8>)> {
+    list_segments(dir, "orders")
+        .unwrap()
+        .into_iter()
+        .map(|l| {
+            let bytes = std::fs::read(&l.path).unwrap();
+            (l.segment_no, (l.first_seq.unwrap(), bytes))
+        })
+        .collect()
+}
+
 /// Every segment of `before` is still local or in the bucket with its
 /// bytes, and no object in the bucket holds other bytes than its segment.
 pub fn assert_nothing_lost(
