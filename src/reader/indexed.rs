@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 pub(super) const PREAD_MAX: usize = 64 * 1024;
 /// How many records ahead of the one it checks a read through the
 /// per-type index prefetches (see `prefetch_ahead`).
-const PREFETCH_AHEAD: usize = 4;
+const PREFETCH_AHEAD: usize = 3;
 /// Records read before measuring (the first ones pay for warming up).
 const WARM: u32 = 8;
 /// Records read each way, measured, before choosing.
@@ -162,7 +162,9 @@ impl Reader {
     /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
     /// filter cursor `i` (the size of the last indexed record read), so
     /// that it is loaded while this one is checked: scattered records are
-    /// cache misses, which the CRC waited on.
+    /// cache misses, which the CRC waited on. Into the second-level cache:
+    /// asked into the first, every line of the records ahead competed for
+    /// its few miss buffers, and the reader waited at the prefetch.
     #[inline]
     pub(super) fn prefetch_ahead(&self, i: usize) {
         let Some(f) = self.filter.as_ref() else {
@@ -173,7 +175,7 @@ impl Reader {
             .and_then(|o| usize::try_from(o).ok())
         {
             let to = next.saturating_add(self.first_pread_len).min(self.end);
-            crate::prefetch::prefetch(self.map.get(next..to).unwrap_or_default());
+            crate::prefetch::prefetch_l2(self.map.get(next..to).unwrap_or_default());
         }
     }
 
