@@ -170,9 +170,8 @@ impl Reader {
     /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
     /// filter cursor `i` (the size of the last indexed record read), so
     /// that it is loaded while this one is checked: scattered records are
-    /// cache misses, which the CRC waited on. Into the second-level cache:
-    /// asked into the first, every line of the records ahead competed for
-    /// its few miss buffers, and the reader waited at the prefetch.
+    /// cache misses, which the CRC waited on. Into the second-level cache,
+    /// which measured faster than into every level (docs/PERFORMANCE.md).
     #[inline]
     pub(super) fn prefetch_ahead(&self, i: usize) {
         let Some(f) = self.filter.as_ref() else {

@@ -17,8 +17,7 @@ pub fn prefetch_read<T>(line: &[T]) {
 
 /// Asks the CPU to load the cache line holding the start of `line` into
 /// its second-level cache (not the first): for lines wanted a few records
-/// ahead, whose loads into the first level would wait for its few miss
-/// buffers.
+/// ahead (see `Reader::prefetch_ahead`).
 #[inline(always)]
 pub fn prefetch_read_l2<T>(line: &[T]) {
     prefetch_into::<FROM_SECOND_LEVEL, T>(line);
