@@ -23,8 +23,22 @@ const MAX: usize = 1024;
 /// never faults, and a line of an unmapped page is just not loaded.
 #[inline]
 pub fn prefetch(bytes: &[u8]) {
+    each_line(bytes, crate::sys::prefetch_read);
+}
+
+/// Asks for the cache lines of (the start of) `bytes` into the CPU's
+/// second-level cache: for records a few reads ahead (see
+/// `Reader::prefetch_ahead`). Only a hint, like `prefetch`.
+#[inline]
+pub fn prefetch_l2(bytes: &[u8]) {
+    each_line(bytes, crate::sys::prefetch_read_l2);
+}
+
+/// Gives `hint` each cache line of the first `MAX` bytes of `bytes`.
+#[inline(always)]
+fn each_line(bytes: &[u8], hint: impl Fn(&[u8])) {
     for line in bytes[..bytes.len().min(MAX)].chunks(64) {
-        crate::sys::prefetch_read(line);
+        hint(line);
     }
 }
 
@@ -48,5 +62,47 @@ pub fn prefetch_write(buf: &mut Vec<u8>, len: usize) {
     let spare = buf.spare_capacity_mut();
     for line in spare[..spare.len().min(len).min(MAX)].chunks(64) {
         crate::sys::prefetch_write(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hints ask only for lines of the bytes given: the last bytes of
+    /// a page followed by one that cannot be read (as the end of a
+    /// segment's mapping can be) are hinted without a fault, and so are
+    /// none.
+    #[test]
+    fn hints_at_the_end_of_readable_memory_do_not_fault() {
+        let page = 4096;
+        // SAFETY: a fresh private anonymous mapping of two pages, the
+        // second made unreadable; unmapped at the end of the test.
+        let base = unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(p, libc::MAP_FAILED);
+            assert_eq!(
+                libc::mprotect(p.cast::<u8>().add(page).cast(), page, libc::PROT_NONE),
+                0
+            );
+            p.cast::<u8>()
+        };
+        // SAFETY: the first page is readable and writable.
+        let first = unsafe { std::slice::from_raw_parts_mut(base, page) };
+        first.fill(7);
+        for tail in [0, 1, 63, 65, 600, page] {
+            prefetch(&first[page - tail..]);
+            prefetch_l2(&first[page - tail..]);
+        }
+        assert!(first.iter().all(|&b| b == 7));
+        // SAFETY: the mapping made above, no longer borrowed.
+        assert_eq!(unsafe { libc::munmap(base.cast(), 2 * page) }, 0);
     }
 }

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 pub(super) const PREAD_MAX: usize = 64 * 1024;
 /// How many records ahead of the one it checks a read through the
 /// per-type index prefetches (see `prefetch_ahead`).
-const PREFETCH_AHEAD: usize = 4;
+const PREFETCH_AHEAD: usize = 3;
 /// Records read before measuring (the first ones pay for warming up).
 const WARM: u32 = 8;
 /// Records read each way, measured, before choosing.
@@ -40,6 +40,13 @@ const PROBE: u32 = 64;
 /// Indexed records between two measurements (records `WARM..WARM + 2 *
 /// PROBE` of each cycle measure).
 const CYCLE: u32 = 4096;
+/// The most one record's read counts for while measuring. The dearest
+/// read either way takes a few microseconds (a fault that maps 16 pages of
+/// 4 KiB); a longer one was interrupted (the thread descheduled on a busy
+/// machine), and counted whole, one such read in 64 made the mapping look
+/// slower than pread in 2 MiB folios, where it is twice as fast, for the
+/// next `CYCLE` records.
+const SAMPLE_MAX: Duration = Duration::from_micros(8);
 
 pub(super) struct IndexedRead {
     /// Indexed records read in this cycle.
@@ -78,10 +85,11 @@ impl IndexedRead {
     /// Counts one indexed record read, `started` by `start`.
     pub fn done(&mut self, started: Option<Instant>) {
         if let Some(t) = started {
+            let took = t.elapsed().min(SAMPLE_MAX);
             if self.n < WARM + PROBE {
-                self.map += t.elapsed();
+                self.map += took;
             } else {
-                self.pread += t.elapsed();
+                self.pread += took;
             }
         }
         self.n += 1;
@@ -162,7 +170,8 @@ impl Reader {
     /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
     /// filter cursor `i` (the size of the last indexed record read), so
     /// that it is loaded while this one is checked: scattered records are
-    /// cache misses, which the CRC waited on.
+    /// cache misses, which the CRC waited on. Into the second-level cache,
+    /// which measured faster than into every level (docs/PERFORMANCE.md).
     #[inline]
     pub(super) fn prefetch_ahead(&self, i: usize) {
         let Some(f) = self.filter.as_ref() else {
@@ -173,7 +182,7 @@ impl Reader {
             .and_then(|o| usize::try_from(o).ok())
         {
             let to = next.saturating_add(self.first_pread_len).min(self.end);
-            crate::prefetch::prefetch(self.map.get(next..to).unwrap_or_default());
+            crate::prefetch::prefetch_l2(self.map.get(next..to).unwrap_or_default());
         }
     }
 
@@ -242,6 +251,25 @@ mod tests {
         let mut r = IndexedRead::new();
         run(&mut r, WARM + 2 * PROBE, true);
         assert!(!r.via_map());
+    }
+
+    /// One read interrupted for far longer than any read takes (a thread
+    /// descheduled) counts as `SAMPLE_MAX`: the way that is faster for
+    /// every other record is kept.
+    #[test]
+    fn one_interrupted_read_does_not_decide_the_way() {
+        let mut r = IndexedRead::new();
+        for n in 0..WARM + 2 * PROBE {
+            assert_eq!(r.via_map(), n < WARM + PROBE, "record {n}");
+            let t = r.start();
+            if n == WARM {
+                std::thread::sleep(Duration::from_millis(20));
+            } else if !r.via_map() {
+                std::thread::sleep(Duration::from_micros(30));
+            }
+            r.done(t);
+        }
+        assert!(r.via_map(), "map {:?} pread {:?}", r.map, r.pread);
     }
 
     #[test]

@@ -2,16 +2,36 @@
 //! given (the hardware prefetcher is left to itself). Hints never fault:
 //! an address is only a hint, never dereferenced.
 
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::{_MM_HINT_T0 as EVERY_LEVEL, _MM_HINT_T2 as FROM_SECOND_LEVEL};
+#[cfg(not(target_arch = "x86_64"))]
+const EVERY_LEVEL: i32 = 0;
+#[cfg(not(target_arch = "x86_64"))]
+const FROM_SECOND_LEVEL: i32 = 0;
+
 /// Asks the CPU to load the cache line holding the start of `line`.
 #[inline(always)]
 pub fn prefetch_read<T>(line: &[T]) {
+    prefetch_into::<EVERY_LEVEL, T>(line);
+}
+
+/// Asks the CPU to load the cache line holding the start of `line` into
+/// its second-level cache (not the first): for lines wanted a few records
+/// ahead (see `Reader::prefetch_ahead`).
+#[inline(always)]
+pub fn prefetch_read_l2<T>(line: &[T]) {
+    prefetch_into::<FROM_SECOND_LEVEL, T>(line);
+}
+
+/// `_mm_prefetch` with `HINT`, the cache levels the line is loaded into.
+#[inline(always)]
+fn prefetch_into<const HINT: i32, T>(line: &[T]) {
     #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of every x86_64 CPU (the build enables it);
-        // the pointer is only a hint, never dereferenced.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
-    }
+    // SAFETY: SSE is part of every x86_64 CPU (the build enables it); the
+    // pointer is only a hint, never dereferenced.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<HINT>(line.as_ptr().cast())
+    };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = line;
 }
