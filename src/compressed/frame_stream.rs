@@ -217,10 +217,17 @@ impl FrameStream {
         // Room for the whole frame and one byte more (see `decompress_to`),
         // allocated once: a larger allocation is kept, a smaller one
         // replaced, not grown (that would copy it). Its pages are touched
-        // only as zstd writes them.
+        // only as zstd writes them. A frame too large to allocate (up to
+        // 1 GiB, `MAX_FRAME_DECOMPRESSED`) is an error, not an abort.
         self.out.clear();
         if self.out.capacity() <= self.size {
-            self.out = Vec::with_capacity(self.size + 1);
+            let mut out = Vec::new();
+            out.try_reserve_exact(self.size + 1).map_err(|_| {
+                let e = std::io::Error::from(std::io::ErrorKind::OutOfMemory);
+                let what = "allocate room for the decompressed frame";
+                Error::io_at(path, entry.compressed_offset, what, e)
+            })?;
+            self.out = out;
         }
         self.index = Some(index);
         Ok(())
