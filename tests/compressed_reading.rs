@@ -410,3 +410,134 @@ fn a_damaged_frame_a_reader_first_read_in_part_is_reported_as_a_damaged_frame() 
     );
     assert!(got.len() < all.len(), "the damaged frame cost records");
 }
+
+/// A sealed segment of `n` short records compressed in 1 MiB frames (each
+/// several zstd blocks of 128 KiB), without type copies: its plain
+/// records, the `.zst`, and the original ranges of its frames of records
+/// cut by size (not the small one of the records that define the types,
+/// FORMAT.md 17.2 rule 2a).
+fn in_frames_of_blocks(dir: &TempDir, n: u64) -> (Vec<Owned>, PathBuf, Vec<(u64, u64)>) {
+    let plain = dir.join("seg.binlog");
+    let w = Writer::open(&plain, Options::default()).unwrap();
+    for i in 0..n {
+        let payload = format!(r#"{{"i":{i},"px":{},"sym":"S{}"}}"#, i * 7 % 1000, i % 37);
+        let t = TYPES[(i % 2) as usize];
+        w.write_with(t, &[], Some(i as i64), payload.as_bytes())
+            .unwrap();
+    }
+    w.close().unwrap();
+    let all = read_all(&mut Reader::open(&plain).unwrap());
+    let copy = plain.with_extension("blocks.binlog");
+    std::fs::copy(&plain, &copy).unwrap();
+    let opts = CompressOptions::default();
+    let zst = compress_segment_with_copies(&copy, &opts, &TypeCopies::NONE, |_| {})
+        .unwrap()
+        .path;
+    let frames = CompressedSegment::open(&zst).unwrap().frames().to_vec();
+    let records = frames
+        .iter()
+        .map(|f| (f.offset, f.end()))
+        .filter(|&(from, to)| to - from > 512 << 10 && all.iter().any(|r| r.5 >= from && r.5 < to))
+        .collect();
+    (all, zst, records)
+}
+
+#[test]
+fn seeks_to_the_first_and_last_record_of_each_frame_read_the_plain_records() {
+    let dir = TempDir::new("zread-seek-frame-ends");
+    let (all, zst, frames) = in_frames_of_blocks(&dir, 70_000);
+    assert!(frames.len() >= 3, "{} record frames", frames.len());
+    let mut targets = Vec::new();
+    for (n, &(from, to)) in frames.iter().enumerate() {
+        let first = all.iter().position(|r| r.5 >= from).unwrap();
+        let last = all.iter().rposition(|r| r.5 < to).unwrap();
+        targets.extend([first, last]);
+        for i in [first, last] {
+            let mut z = Reader::open(&zst).unwrap();
+            let opened = z.bytes_decompressed();
+            z.seek_seq(all[i].0).unwrap();
+            assert_eq!(owned(&z.next().unwrap().unwrap()), all[i]);
+            // Its frame's zstd blocks up to the one that holds the record
+            // (at most 128 KiB each), not the frame's rest.
+            let through = all[i].5 + all[i].6 - from;
+            // The first frame cut by size starts at no sparse index entry:
+            // a seek to its first record starts in the types' frame, and
+            // reads on into it as a scan does, the whole frame.
+            let seek = z.bytes_decompressed() - opened;
+            let read_on = (n, i) == (0, first);
+            assert!(
+                read_on || seek <= (through + (128 << 10)).min(to - from),
+                "seek to {} decompressed {seek} bytes, the record ends {through} bytes into its frame",
+                all[i].0
+            );
+            // Reading on crosses into the next frame.
+            let next = z.next().unwrap().map(|r| owned(&r));
+            assert_eq!(next.as_ref(), all.get(i + 1));
+        }
+    }
+    // One reader, back and forth across the frames and within them.
+    let mut z = Reader::open(&zst).unwrap();
+    let order = targets.iter().rev().chain(targets.iter()).copied();
+    for i in order.chain([targets[1] - 1, 1, targets[1] + 1, targets[1] - 500]) {
+        z.seek_seq(all[i].0).unwrap();
+        assert_eq!(owned(&z.next().unwrap().unwrap()), all[i]);
+        assert_eq!(
+            z.next().unwrap().map(|r| owned(&r)).as_ref(),
+            all.get(i + 1)
+        );
+    }
+    let mut z = Reader::open(&zst).unwrap();
+    let end = all.len() - 1;
+    z.seek_time(all[end].1).unwrap();
+    assert_eq!(owned(&z.next().unwrap().unwrap()), all[end]);
+    assert!(z.next().unwrap().is_none());
+}
+
+#[test]
+fn a_seek_into_a_frame_damaged_past_its_record_returns_the_record_then_reports_the_frame() {
+    let dir = TempDir::new("zread-seek-damaged");
+    let (all, zst, frames) = in_frames_of_blocks(&dir, 70_000);
+    let index = CompressedSegment::open(&zst)
+        .unwrap()
+        .frame_index_at(frames[2].0)
+        .unwrap();
+    // Not the first frame cut by size: one that starts at a sparse index
+    // entry (see `seeks_to_the_first_and_last_record_of_each_frame_...`).
+    // The middle of the frame's compressed bytes: blocks before it decode.
+    let f = common::compressed::damage_compressed_frame(&zst, index);
+    let in_frame: Vec<usize> = (0..all.len())
+        .filter(|&i| all[i].5 >= f.offset && all[i].5 < f.end())
+        .collect();
+    let (first, last) = (in_frame[0], in_frame[in_frame.len() - 1]);
+
+    let mut z = Reader::open(&zst).unwrap();
+    z.seek_seq(all[first].0).unwrap();
+    assert_eq!(owned(&z.next().unwrap().unwrap()), all[first]);
+    let err = loop {
+        match z.next() {
+            Ok(Some(r)) => assert_eq!(owned(&r), all[r.seq as usize], "an intact record"),
+            Ok(None) => panic!("read past a damaged frame"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::CorruptFrame, "{err}");
+    assert!(
+        err.to_string().contains(&format!("frame {index} ")),
+        "{err}"
+    );
+    assert_eq!(err.offset(), Some(f.compressed_offset), "{err}");
+
+    // A seek to the frame's last record decompresses through the damage.
+    let mut z = Reader::open(&zst).unwrap();
+    let err = z.seek_seq(all[last].0).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CorruptFrame, "{err}");
+    assert_eq!(err.offset(), Some(f.compressed_offset), "{err}");
+
+    // With `skip_damaged`, the first intact record after the frame.
+    let mut z = Reader::open(&zst).unwrap();
+    z.skip_damaged(true);
+    z.seek_seq(all[last].0).unwrap();
+    assert_eq!(owned(&z.next().unwrap().unwrap()), all[last + 1]);
+    assert_eq!(z.damages().len(), 1, "{:?}", z.damages());
+    assert_eq!(z.damages()[0].resume_offset, all[last + 1].5);
+}

@@ -1,42 +1,56 @@
 //! One frame of a compressed segment decompressed a part at a time: a
 //! reader that needs bytes early in a frame (a seek's record, a type's
-//! first record, the records a scan reads next) decompresses up to them and
-//! a block or so beyond, and continues from there when it reads on. So a
-//! seek costs the part of a frame before its record, and a scan reads each
-//! part while it is still in the processor's cache.
+//! first record, the records a scan reads next) decompresses the frame's
+//! zstd blocks up to the one that holds them, and continues from there when
+//! it reads on. So a seek costs the part of a frame before its record, and
+//! a scan reads each block while it is still in the processor's cache.
+//!
+//! zstd writes the blocks straight into the stream's buffer (its stable
+//! output buffer: no window of its own, no copy out of it), which holds a
+//! whole frame and is reused from frame to frame; it is offered the
+//! compressed bytes a block at a time (`zstd_blocks`), so that it decodes
+//! each block from them and stops after the one asked for.
 //!
 //! The frame's checksum covers the whole frame: it is checked when the
 //! frame's end is reached. Bytes handed out before that are checked by the
 //! caller, as every part of a segment carries its own CRC.
 
+use super::frame_decoder::is_output_too_small;
 use super::frame_decoder::{check_frame, damaged, decode_checked, frame_error};
 use super::seek_table::FrameEntry;
 use super::source::Source;
+use super::zstd_blocks::next_block_end;
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
-use zstd::zstd_safe::{get_frame_content_size, DCtx, InBuffer, OutBuffer, ResetDirective};
+use zstd::zstd_safe::ResetDirective;
+use zstd::zstd_safe::{get_frame_content_size, DCtx, DParameter, InBuffer, OutBuffer};
 
-/// How far past the bytes asked for a scan's stream decompresses at
-/// least, in a frame it continues: about a zstd block, so that a scan
-/// calls into zstd once per block, not once per record.
+/// How far past the bytes asked for a scan's stream reads at least, in a
+/// plain segment's stored frame it continues (`extend_stored`), so that a
+/// scan reads a block at a time, not a record at a time. A compressed
+/// frame is decompressed a zstd block (at most 128 KiB) at a time.
 const SCAN_READ_AHEAD: usize = 128 << 10;
 
 pub struct FrameStream {
     dctx: DCtx<'static>,
     /// The frame being decompressed (None: none).
     index: Option<usize>,
-    /// Its compressed bytes, and how many zstd has taken.
+    /// Its compressed bytes, how many zstd has taken, and how many it
+    /// was offered (the end of a block, or of the frame).
     src: Vec<u8>,
     src_pos: usize,
-    /// Its original bytes: `out[..produced]` are decompressed (`out` is
-    /// longer, reused from frame to frame).
+    offered: usize,
+    /// Its original bytes decompressed so far (`produced` of them: the
+    /// vector's length). While zstd decompresses a frame into it, its
+    /// allocation holds the whole frame (and one byte more) and does not
+    /// move: zstd's stable output buffer. Reused from frame to frame.
     out: Vec<u8>,
     produced: usize,
     /// The held frame's size, in original bytes.
     size: usize,
     /// Whether zstd reached the frame's end (its checksum checked).
     ended: bool,
-    /// How far past the bytes asked for `extend` decompresses at least.
+    /// How far past the bytes asked for `extend_stored` reads at least.
     read_ahead: usize,
     /// Whether a frame this stream starts is decompressed whole, in one
     /// call (a scan, which reads on through the frame: zstd then writes
@@ -47,23 +61,30 @@ pub struct FrameStream {
 impl FrameStream {
     /// A stream for a scan: the frames it starts it decompresses whole; a
     /// frame it takes over part way (`swap_frames`, after a seek's reads)
-    /// it decompresses a block at a time.
+    /// it decompresses a block at a time (a stored frame: 128 KiB).
     pub fn for_scan() -> FrameStream {
         FrameStream::new(SCAN_READ_AHEAD, true)
     }
 
     /// A stream for reads of a few bytes: it decompresses only as far as
-    /// they are.
+    /// the block that holds them (a stored frame: reads only them).
     pub fn for_prefixes() -> FrameStream {
         FrameStream::new(0, false)
     }
 
     fn new(read_ahead: usize, whole: bool) -> FrameStream {
+        let mut dctx = DCtx::create();
+        // zstd then checks that the buffer it writes to stays where it was
+        // from call to call within a frame (an error, not a wrong byte, if
+        // it did not).
+        dctx.set_parameter(DParameter::StableOutBuffer(true))
+            .expect("a parameter the bundled zstd has");
         FrameStream {
-            dctx: DCtx::create(),
+            dctx,
             index: None,
             src: Vec::new(),
             src_pos: 0,
+            offered: 0,
             out: Vec::new(),
             produced: 0,
             size: 0,
@@ -80,7 +101,7 @@ impl FrameStream {
 
     /// The held frame's bytes decompressed so far, from its start.
     pub fn bytes(&self) -> &[u8] {
-        &self.out[..self.produced]
+        &self.out
     }
 
     /// The held frame's size, in original bytes (all of it, not only what
@@ -164,10 +185,9 @@ impl FrameStream {
             true => size,
             false => upto.max(from + self.read_ahead).min(size),
         };
+        self.out.truncate(from);
         if want > from {
-            if self.out.len() < want {
-                self.out.resize(want, 0);
-            }
+            self.out.resize(want, 0);
             let at = entry.offset + from as u64;
             if let Err(e) = file.read_exact_at(&mut self.out[from..want], at) {
                 self.index = None;
@@ -192,8 +212,23 @@ impl FrameStream {
             .map_err(|e| Error::io_at(path, entry.compressed_offset, "read compressed frame", e))?;
         check_frame(path, index, entry, &self.src)?;
         let _ = self.dctx.reset(ResetDirective::SessionOnly);
-        (self.src_pos, self.produced, self.ended) = (0, 0, false);
+        (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
         self.size = entry.size as usize;
+        // Room for the whole frame and one byte more (see `decompress_to`),
+        // allocated once: a larger allocation is kept, a smaller one
+        // replaced, not grown (that would copy it). Its pages are touched
+        // only as zstd writes them. A frame too large to allocate (up to
+        // 1 GiB, `MAX_FRAME_DECOMPRESSED`) is an error, not an abort.
+        self.out.clear();
+        if self.out.capacity() <= self.size {
+            let mut out = Vec::new();
+            out.try_reserve_exact(self.size + 1).map_err(|_| {
+                let e = std::io::Error::from(std::io::ErrorKind::OutOfMemory);
+                let what = "allocate room for the decompressed frame";
+                Error::io_at(path, entry.compressed_offset, what, e)
+            })?;
+            self.out = out;
+        }
         self.index = Some(index);
         Ok(())
     }
@@ -206,7 +241,9 @@ impl FrameStream {
     }
 
     /// Decompresses until `upto` bytes (or the whole frame, its end and
-    /// checksum included) are held.
+    /// checksum included) are held: whole blocks, offered to zstd one at a
+    /// time, each written by zstd straight after the last in `out` (whose
+    /// allocation does not move while the frame is held: `start`).
     fn decompress_to(
         &mut self,
         path: &Path,
@@ -217,40 +254,39 @@ impl FrameStream {
         let size = entry.size as usize;
         let want = upto.min(size);
         let err = |kind, what: String| frame_error(path, index, entry, kind, what);
+        // A frame that states its size (the entry's, checked) and holds
+        // another contradicts itself: damaged. One that does not state it
+        // and holds more than the entry says shows as a size mismatch: the
+        // buffer has room for one byte more than the entry's size.
+        let states_size = || matches!(get_frame_content_size(&self.src), Ok(Some(_)));
         while self.produced < want || (self.produced == size && !self.ended) {
-            // One byte more than the frame's size, so that a frame that
-            // holds more shows as a size mismatch. `out` grows only as far
-            // as a stream has decompressed (a reader that reads the start
-            // of a frame does not fill a whole frame's buffer).
-            let limit = want.max(self.produced + self.read_ahead).min(size + 1);
-            if self.out.len() < limit {
-                self.out.resize(limit, 0);
-            }
-            let mut output = OutBuffer::around(&mut self.out[self.produced..limit]);
-            let mut input = InBuffer::around(&self.src);
+            self.offered = next_block_end(&self.src, self.offered);
+            let mut output = OutBuffer::around_pos(&mut self.out, self.produced);
+            let mut input = InBuffer::around(&self.src[..self.offered]);
             input.set_pos(self.src_pos);
-            let hint = self
-                .dctx
-                .decompress_stream(&mut output, &mut input)
-                .map_err(|code| err(ErrorKind::CorruptFrame, damaged(code)))?;
-            let moved = output.pos() > 0 || input.pos() > self.src_pos;
-            (self.produced, self.src_pos) = (self.produced + output.pos(), input.pos());
+            let hint = self.dctx.decompress_stream(&mut output, &mut input);
+            let moved = output.pos() > self.produced || input.pos() > self.src_pos;
+            (self.produced, self.src_pos) = (output.pos(), input.pos());
+            let hint = hint.map_err(|code| {
+                let kind = match is_output_too_small(code) && !states_size() {
+                    true => ErrorKind::FrameSizeMismatch,
+                    false => ErrorKind::CorruptFrame,
+                };
+                err(kind, damaged(code))
+            })?;
             if hint == 0 {
                 self.ended = true;
             }
-            if self.produced > size || (self.ended && self.produced != size) || !moved {
+            let stalled = !moved && self.offered == self.src.len();
+            if self.produced > size || (self.ended && self.produced != size) || stalled {
                 let what = format!(
                     "the frame decompresses to {}{} bytes, the seek table says {size}",
                     if self.ended { "" } else { "at least " },
                     self.produced
                 );
-                // A frame that states its size (the entry's, checked) and
-                // holds another contradicts itself: damaged.
-                let states_size = matches!(get_frame_content_size(&self.src), Ok(Some(_)));
-                let kind = if states_size {
-                    ErrorKind::CorruptFrame
-                } else {
-                    ErrorKind::FrameSizeMismatch
+                let kind = match states_size() {
+                    true => ErrorKind::CorruptFrame,
+                    false => ErrorKind::FrameSizeMismatch,
                 };
                 return Err(err(kind, what));
             }
@@ -278,17 +314,22 @@ mod tests {
         let mut w = SeekableWriter::new(Vec::new(), DEFAULT_LEVEL).unwrap();
         w.frame(original).unwrap();
         let (bytes, table) = w.finish().unwrap();
+        (file_of(&bytes), table.frames[0])
+    }
+
+    /// An unlinked file holding `bytes`.
+    fn file_of(bytes: &[u8]) -> File {
         // One name per call: the tests run in parallel in one process.
         static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!("frame-stream-{}-{n}", std::process::id()));
         std::fs::File::create(&path)
             .unwrap()
-            .write_all(&bytes)
+            .write_all(bytes)
             .unwrap();
         let file = File::open(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
-        (file, table.frames[0])
+        file
     }
 
     fn original() -> Vec<u8> {
@@ -312,6 +353,48 @@ mod tests {
         }
         assert_eq!(made, original.len());
         assert!(s.ended, "the frame's end and checksum were reached");
+    }
+
+    #[test]
+    fn a_part_of_a_frame_is_decompressed_in_whole_blocks_up_to_the_one_that_holds_it() {
+        let original = original();
+        let (file, entry) = one_frame(&original);
+        let mut s = FrameStream::for_prefixes();
+        let block = 128 << 10;
+        for upto in [10, 5_000, block, block + 1, 300_000, 1_000_000] {
+            s.extend(&file, Path::new("f.zst"), 0, &entry, upto)
+                .unwrap();
+            assert_eq!(s.bytes().len(), upto.div_ceil(block) * block, "{upto}");
+            assert_eq!(s.bytes(), &original[..s.bytes().len()]);
+        }
+    }
+
+    #[test]
+    fn a_frame_that_states_no_size_and_holds_another_is_a_size_mismatch_read_in_parts() {
+        let original = original();
+        let mut c = zstd::zstd_safe::CCtx::create();
+        c.set_parameter(zstd::zstd_safe::CParameter::ContentSizeFlag(false))
+            .unwrap();
+        let mut bytes = Vec::with_capacity(original.len());
+        c.compress2(&mut bytes, &original).unwrap();
+        let file = file_of(&bytes);
+        let size = original.len() as u32;
+        for stated in [size - 1000, size + 1000] {
+            let entry = FrameEntry {
+                compressed_offset: 0,
+                compressed_size: bytes.len() as u32,
+                offset: 0,
+                size: stated,
+            };
+            let mut s = FrameStream::for_prefixes();
+            s.extend(&file, Path::new("f.zst"), 0, &entry, 1_000)
+                .unwrap();
+            let e = s
+                .extend(&file, Path::new("f.zst"), 0, &entry, stated as usize)
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::FrameSizeMismatch, "{e}");
+            assert_eq!(s.index(), None, "a failure leaves nothing held");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use super::frame_decoder::ZSTD_MAGIC;
 use super::seek_table::{SeekTable, MAX_FRAMES, MAX_FRAME_DECOMPRESSED};
 use super::source::Source;
+use super::zstd_blocks::{block_header, frame_header_len};
 use std::io;
 
 /// The most bytes a frame header takes: magic, descriptor, window
@@ -102,19 +103,6 @@ fn frame_at(file: &dyn Source, at: u64, len: u64) -> io::Result<Option<Step>> {
     }))
 }
 
-/// The length of a frame header whose descriptor byte is `d`.
-fn frame_header_len(d: u8) -> usize {
-    let single_segment = d & 0x20 != 0;
-    let dictionary_id = [0, 1, 2, 4][usize::from(d & 0x03)];
-    let content_size = match d >> 6 {
-        0 => usize::from(single_segment),
-        1 => 2,
-        2 => 4,
-        _ => 8,
-    };
-    4 + 1 + usize::from(!single_segment) + dictionary_id + content_size
-}
-
 /// Where the blocks starting at `at` end (after the last block), if they
 /// all lie before `len`.
 fn blocks_end(file: &dyn Source, mut at: u64, len: u64) -> io::Result<Option<u64>> {
@@ -123,14 +111,10 @@ fn blocks_end(file: &dyn Source, mut at: u64, len: u64) -> io::Result<Option<u64
         if at + 3 > len || read_upto(file, at, &mut b)? < 3 {
             return Ok(None);
         }
-        let header = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
-        let (last, kind, size) = (header & 1 != 0, (header >> 1) & 3, u64::from(header >> 3));
-        let content = match kind {
-            0 | 2 => size,
-            1 => 1,
-            _ => return Ok(None),
+        let Some((last, content)) = block_header(b) else {
+            return Ok(None);
         };
-        at += 3 + content;
+        at += 3 + content as u64;
         if at > len {
             return Ok(None);
         }

@@ -8,11 +8,13 @@
 //! - `cuts`: where a segment's frames are cut (no I/O);
 //! - `frame_writer`: frames and seek table written to any `Write`;
 //! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`:
-//!   reading, from any `source` (a file, or a remote object); `stored`:
+//!   reading, from any `source` (a file, or a remote object), a zstd block
+//!   at a time where a part of a frame is enough; `stored`:
 //!   a plain remote segment read the same way;
 //! - `type_copies`: which rare types get a second copy of their records,
 //!   and the checks of a copy (no I/O); `copy_read`: reading copies;
 //! - `frame_walk`: finding the frames of a file whose seek table is lost;
+//!   `zstd_blocks`: the layout of a zstd frame's header and blocks;
 //! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
 
 pub mod compress;
@@ -32,6 +34,7 @@ pub mod source;
 pub mod stored;
 pub mod type_copies;
 mod verify_ahead;
+mod zstd_blocks;
 
 pub use compress::{
     compress_segment, compress_segment_with, compress_segment_with_copies, CompressOptions,
