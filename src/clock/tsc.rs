@@ -307,18 +307,20 @@ mod tests {
         assert!(!has_flags("", &["constant_tsc"]));
     }
 
-    /// On this machine, four threads for 50 ms: every reading lies within
-    /// 1 us of real readings taken just before and after it, no thread sees
-    /// time step back, and where the kernel uses the TSC the readings come
-    /// from it.
+    /// On this machine, four threads for at least 50 ms and 2,000 readings
+    /// each (a loaded host may give a thread few of those 50 ms; 10 s at
+    /// most): every reading lies within 1 us of real readings taken just
+    /// before and after it, no thread sees time step back, and where the
+    /// kernel uses the TSC the readings come from it.
     #[test]
     fn readings_track_the_real_clock_and_never_step_back() {
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 std::thread::spawn(|| {
-                    let end = sys::monotonic_ns() + 50_000_000;
+                    let start = sys::monotonic_ns();
+                    let (end, give_up) = (start + 50_000_000, start + 10_000_000_000);
                     let (mut worst, mut n, mut last) = (0i64, 0u64, i64::MIN);
-                    while sys::monotonic_ns() < end {
+                    while (sys::monotonic_ns() < end || n < 2000) && sys::monotonic_ns() < give_up {
                         let before = sys::realtime_ns();
                         let t = now_ns();
                         let after = sys::realtime_ns();
@@ -332,7 +334,7 @@ mod tests {
             .collect();
         for t in threads {
             let (worst, n) = t.join().unwrap();
-            assert!(n > 1000, "{n} readings");
+            assert!(n >= 2000, "{n} readings in 10 s");
             assert!(
                 worst <= 1_000,
                 "a reading {worst} ns outside the real clock's bracket"
