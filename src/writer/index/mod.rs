@@ -33,6 +33,9 @@ pub struct SegmentIndex {
     spilled: u64,
     memory_entries: usize,
     sparse: Vec<SparseEntry>,
+    /// The CRC of the one type's array computed ahead (`checksum_ahead`),
+    /// with the record count it covers.
+    array_crc_ahead: Option<(u64, u32)>,
     sparse_interval: u64,
     next_sparse_at: u64,
     pub record_count: u64,
@@ -105,6 +108,7 @@ impl SegmentIndex {
             spilled: 0,
             memory_entries,
             sparse: Vec::new(),
+            array_crc_ahead: None,
             sparse_interval: sparse_interval as u64,
             next_sparse_at: 0,
             record_count: 0,
