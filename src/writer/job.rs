@@ -84,6 +84,4 @@ pub struct Finished {
     /// Buffers written in full, in order, for reuse (not yet cleared).
     pub written: Vec<Vec<u8>>,
     pub failed: Option<Failed>,
-    /// The writer had to wait for the thread: it is behind.
-    pub waited: bool,
 }

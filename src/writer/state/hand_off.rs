@@ -25,9 +25,9 @@ impl State {
         if self.write_behind.is_none() {
             return self.flush_buf();
         }
-        let waited = self.take_finished(DEPTH - 1)?;
+        self.take_finished(DEPTH - 1)?;
         let split = self.cut_in_buf(self.file_len + self.in_flight_len);
-        self.submit_buf(split, waited);
+        self.submit_buf(split);
         // What stays in the buffer ends the record being appended: its
         // call starts the deadline again (`note_buffered`).
         self.clear_deadline();
@@ -48,9 +48,9 @@ impl State {
         }
         let buffered = !self.buf.is_empty();
         // With nothing to queue, only what finished is taken: no wait.
-        let waited = self.take_finished(if buffered { DEPTH - 1 } else { DEPTH })?;
+        self.take_finished(if buffered { DEPTH - 1 } else { DEPTH })?;
         if buffered {
-            self.submit_buf(self.buf.len(), waited);
+            self.submit_buf(self.buf.len());
             self.flusher_in_flight = true;
         }
         let delay = self.deadline.delay;
@@ -61,22 +61,16 @@ impl State {
     }
 
     /// Queues the buffer's first `split` bytes for the write-behind thread;
-    /// the bytes after them start the next buffer. `waited`: the caller
-    /// just waited for that thread.
-    fn submit_buf(&mut self, split: usize, waited: bool) {
+    /// the bytes after them start the next buffer.
+    fn submit_buf(&mut self, split: usize) {
         let offset = self.file_len + self.in_flight_len;
         // Whichever thread has time fills in the CRCs. With small records
         // the caller's encoding is the bottleneck (the CRC is a large part
         // of it) and the background thread mostly waits on the kernel's
         // copy: that thread seals. With large records the kernel's copy is
         // the bottleneck and buffers queue up: this thread seals, as when
-        // it is more than one buffer ahead or it just waited for a buffer
-        // to be written. (Pairs leave the queue two at a time, so right
-        // after such a wait only two buffers are in flight: the in-flight
-        // bound alone left most CRCs to the thread the caller waited on.)
-        if (waited && self.caller_seals_from != u64::MAX)
-            || self.in_flight_len >= self.caller_seals_from
-        {
+        // it is more than one buffer ahead.
+        if self.in_flight_len >= self.caller_seals_from {
             self.seal_buffered();
         }
         let job = self.cut_off_job(offset, split);
@@ -160,16 +154,16 @@ impl State {
 
     /// Waits until every buffer in flight is written (or one failed).
     pub(super) fn finish_in_flight(&mut self) -> Result<()> {
-        self.take_finished(0).map(|_| ())
+        self.take_finished(0)
     }
 
     /// Waits until at most `max_in_flight` buffers are in flight and takes
-    /// what the background writer finished; says whether it had to wait.
-    /// On failure the unwritten bytes go back to the front of the buffer,
-    /// to be retried by the next flush, and the error is returned.
-    fn take_finished(&mut self, max_in_flight: usize) -> Result<bool> {
+    /// what the background writer finished. On failure the unwritten bytes
+    /// go back to the front of the buffer, to be retried by the next flush,
+    /// and the error is returned.
+    fn take_finished(&mut self, max_in_flight: usize) -> Result<()> {
         if self.in_flight_len == 0 {
-            return Ok(false);
+            return Ok(());
         }
         let finished = self
             .write_behind
@@ -191,7 +185,7 @@ impl State {
             cut_err,
         }) = finished.failed
         else {
-            return Ok(finished.waited);
+            return Ok(());
         };
         self.file_len = self.file_len + written_whole - cut_back;
         self.in_flight_len = 0;

@@ -93,9 +93,8 @@ pub(crate) struct State {
     spare_bufs: Vec<Vec<u8>>,
     /// At a hand-off, the caller seals the buffer's frames itself when at
     /// least this many bytes are still in flight (the background thread is
-    /// behind), or when it just waited for that thread; otherwise that
-    /// thread does (see `hand_off`). More than one buffer; tests set 0
-    /// (always the caller) or `u64::MAX` (never, waits or not).
+    /// behind); otherwise that thread does (see `hand_off`). More than one
+    /// buffer; tests set 0 (always the caller) or `u64::MAX` (never).
     pub(super) caller_seals_from: u64,
     /// Full buffers are handed off at file offsets that are multiples of
     /// `unit_mask + 1` (see `hand_off`).

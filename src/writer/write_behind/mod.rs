@@ -160,9 +160,7 @@ impl WriteBehind {
     /// written (or a write failed), and takes what finished.
     pub fn take_finished(&self, max_in_flight: usize) -> Finished {
         let mut queue = self.shared.queue.lock();
-        let mut waited = false;
         while queue.in_flight() > max_in_flight && queue.failed.is_none() {
-            waited = true;
             queue.waiting_for = Some(max_in_flight);
             // A thread waiting for work now holds a pair's first half (with
             // nothing in flight this loop does not run): it is to write it
@@ -174,7 +172,6 @@ impl WriteBehind {
         Finished {
             written: std::mem::take(&mut queue.written),
             failed: queue.failed.take(),
-            waited,
         }
     }
 

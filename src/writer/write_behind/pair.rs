@@ -159,24 +159,6 @@ mod tests {
         assert_eq!(std::fs::read(&t.path).unwrap(), expected);
     }
 
-    /// `take_finished` tells the writer whether it had to wait for the
-    /// thread (the writer then fills in CRCs itself, see `State::hand_off`):
-    /// not for a held first half it leaves in flight, nor with nothing in
-    /// flight; yes when it waits for that half to be written.
-    #[test]
-    fn take_finished_says_whether_the_writer_waited() {
-        let t = TestFile::new("behind-pair-waited");
-        let wb = start_pairing(t.file.try_clone().unwrap());
-        wb.submit(unit_job(1, 0));
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        let left_in_flight = wb.take_finished(DEPTH - 1);
-        assert!(left_in_flight.written.is_empty() && !left_in_flight.waited);
-        let all = wb.take_finished(0);
-        assert_eq!(all.written.len(), 1, "the first half, written alone");
-        assert!(all.waited, "the writer waited for its write");
-        assert!(!wb.take_finished(0).waited, "nothing in flight");
-    }
-
     /// A first half queued while the thread writes the buffer before it
     /// (a thread with no time to spare) waits for its second half too.
     #[test]
