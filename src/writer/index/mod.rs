@@ -17,17 +17,25 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 const SPILL_ENTRY_LEN: usize = 12;
+/// An offset in the seal's per-type arrays (and in `SegmentIndex::offsets`).
+const OFFSET_LEN: usize = 8;
 
 pub struct SegmentIndex {
     counts: Vec<u64>,
     bytes: Vec<u64>,
-    /// (offset, type id) of records not yet spilled.
-    offsets: Vec<u64>,
+    /// (offset, type id) of records not yet spilled. The offsets are kept
+    /// as the seal's arrays hold them, 8 little-endian bytes each: when
+    /// every record has one type they are that type's array as they are
+    /// (see `seal`), written without a copy.
+    offsets: Vec<u8>,
     type_ids: Vec<u32>,
     spill: Option<File>,
     spilled: u64,
     memory_entries: usize,
     sparse: Vec<SparseEntry>,
+    /// The CRC of the one type's array computed ahead (`checksum_ahead`),
+    /// with the record count it covers.
+    array_crc_ahead: Option<(u64, u32)>,
     sparse_interval: u64,
     next_sparse_at: u64,
     pub record_count: u64,
@@ -43,7 +51,7 @@ pub struct SegmentIndex {
 /// index to the next one's (see `state::Recycled`).
 #[derive(Default)]
 pub struct IndexVecs {
-    offsets: Vec<u64>,
+    offsets: Vec<u8>,
     type_ids: Vec<u32>,
     sparse: Vec<SparseEntry>,
 }
@@ -72,7 +80,7 @@ impl SegmentIndex {
     /// Offsets the in-memory arrays hold without growing.
     #[cfg(test)]
     pub fn capacity(&self) -> usize {
-        self.offsets.capacity().min(self.type_ids.capacity())
+        (self.offsets.capacity() / OFFSET_LEN).min(self.type_ids.capacity())
     }
 
     /// Uses `v`'s memory for arrays that are still empty (a new segment),
@@ -80,7 +88,7 @@ impl SegmentIndex {
     /// the arrays grow past it; that memory is not carried on).
     pub fn adopt(&mut self, v: IndexVecs) {
         let bound = self.memory_entries.saturating_mul(2);
-        let fits = v.offsets.capacity() <= bound && v.type_ids.capacity() <= bound;
+        let fits = v.offsets.capacity() / OFFSET_LEN <= bound && v.type_ids.capacity() <= bound;
         if fits && self.offsets.is_empty() && self.type_ids.is_empty() {
             self.offsets = v.offsets;
             self.type_ids = v.type_ids;
@@ -100,6 +108,7 @@ impl SegmentIndex {
             spilled: 0,
             memory_entries,
             sparse: Vec::new(),
+            array_crc_ahead: None,
             sparse_interval: sparse_interval as u64,
             next_sparse_at: 0,
             record_count: 0,
@@ -146,12 +155,12 @@ impl SegmentIndex {
         self.last_ts = ts;
         self.min_ts = self.min_ts.min(ts);
         self.max_ts = self.max_ts.max(ts);
-        self.offsets.push(offset);
+        self.offsets.extend_from_slice(&offset.to_le_bytes());
         self.type_ids.push(type_id);
-        if self.offsets.len() >= self.memory_entries && self.spill_out(dir).is_err() {
+        if self.type_ids.len() >= self.memory_entries && self.spill_out(dir).is_err() {
             // Spilling is only a memory bound: keep the entries in memory and
             // try again after as many more.
-            self.memory_entries = self.offsets.len() * 2;
+            self.memory_entries = self.type_ids.len() * 2;
         }
     }
 
@@ -166,19 +175,20 @@ impl SegmentIndex {
         // largest part of a big writer's peak memory.
         const CHUNK: usize = 1 << 14;
         let f = self.spill.as_mut().expect("just created");
-        let mut out = Vec::with_capacity(CHUNK.min(self.offsets.len()) * SPILL_ENTRY_LEN);
+        let mut out = Vec::with_capacity(CHUNK.min(self.type_ids.len()) * SPILL_ENTRY_LEN);
         let mut at = self.spilled * SPILL_ENTRY_LEN as u64;
-        for (offsets, type_ids) in self.offsets.chunks(CHUNK).zip(self.type_ids.chunks(CHUNK)) {
+        let offsets = self.offsets.chunks(CHUNK * OFFSET_LEN);
+        for (offsets, type_ids) in offsets.zip(self.type_ids.chunks(CHUNK)) {
             out.clear();
-            for (o, t) in offsets.iter().zip(type_ids) {
-                out.extend_from_slice(&o.to_le_bytes());
+            for (o, t) in offsets.chunks_exact(OFFSET_LEN).zip(type_ids) {
+                out.extend_from_slice(o);
                 out.extend_from_slice(&t.to_le_bytes());
             }
             f.write_all_at(&out, at)
                 .map_err(|e| Error::io(dir, "write index spill file", e))?;
             at += out.len() as u64;
         }
-        self.spilled += self.offsets.len() as u64;
+        self.spilled += self.type_ids.len() as u64;
         self.offsets.clear();
         self.type_ids.clear();
         Ok(())

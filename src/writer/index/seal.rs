@@ -2,7 +2,7 @@
 //! offset arrays, the sparse index, the directory and the trailer, into the
 //! file or into memory.
 
-use super::{SegmentIndex, SPILL_ENTRY_LEN};
+use super::{SegmentIndex, OFFSET_LEN, SPILL_ENTRY_LEN};
 use crate::error::{Error, Result};
 use crate::format::seal::{self, SealDirectory, Trailer, TypeEntry};
 use std::fs::File;
@@ -54,7 +54,9 @@ impl SegmentIndex {
 
     /// Writes the per-type offset arrays from `start` on, each type's
     /// offsets in record order: the spilled ones, then those in memory.
-    /// Lays them out first, then scatters the offsets into them through one
+    /// When every record has one type and none was spilled, the offsets in
+    /// memory are that type's array: written as they are. Else lays the
+    /// arrays out first, then scatters the offsets into them through one
     /// bounded buffer per type.
     fn write_type_arrays(
         &self,
@@ -71,12 +73,24 @@ impl SegmentIndex {
             starts.push(end);
             end += self.count(t) * 8;
         }
+        if let Some(t) = self.only_type_in_memory(ntypes) {
+            out.write_at(&self.offsets, starts[t])
+                .map_err(io("write seal"))?;
+            // The other types' arrays are empty: the CRC of nothing is 0.
+            let mut crcs = vec![0; ntypes];
+            crcs[t] = match self.array_crc_ahead {
+                Some((records, crc)) if records == self.record_count => crc,
+                _ => crate::format::crc32_sealing(&self.offsets),
+            };
+            return Ok(WrittenArrays { starts, crcs, end });
+        }
         let mut arrays = TypeArrays::new(&mut *out, starts.clone(), end);
         if let Some(spill) = &self.spill {
             self.scatter_spilled(spill, &mut arrays, path, records_end)?;
         }
-        for (o, t) in self.offsets.iter().zip(&self.type_ids) {
-            arrays.push(*t as usize, *o).map_err(io("write seal"))?;
+        for (o, t) in self.offsets.chunks_exact(OFFSET_LEN).zip(&self.type_ids) {
+            let o = o.try_into().expect("8 bytes");
+            arrays.push(*t as usize, o).map_err(io("write seal"))?;
         }
         let crcs = arrays.finish().map_err(io("write seal"))?;
         Ok(WrittenArrays { starts, crcs, end })
@@ -103,13 +117,33 @@ impl SegmentIndex {
                 .read_exact_at(bytes, done * SPILL_ENTRY_LEN as u64)
                 .map_err(io("read index spill"))?;
             for e in bytes.chunks_exact(SPILL_ENTRY_LEN) {
-                let off = u64::from_le_bytes(e[0..8].try_into().expect("8 bytes"));
+                let off = e[0..8].try_into().expect("8 bytes");
                 let t = u32::from_le_bytes(e[8..12].try_into().expect("4 bytes"));
                 arrays.push(t as usize, off).map_err(io("write seal"))?;
             }
             done += n as u64;
         }
         Ok(())
+    }
+
+    /// Computes the CRC of the one type's array now (if every record of
+    /// the `ntypes` has one type, see `write_type_arrays`), for a seal
+    /// written once the last buffers drain: a closing writer computes it
+    /// while they do. Records added later make it stale, and unused.
+    pub fn checksum_ahead(&mut self, ntypes: usize) {
+        if self.only_type_in_memory(ntypes).is_some() {
+            let crc = crate::format::crc32_sealing(&self.offsets);
+            self.array_crc_ahead = Some((self.record_count, crc));
+        }
+    }
+
+    /// The type of every record, if it has one and all of its offsets are
+    /// in memory (none spilled).
+    fn only_type_in_memory(&self, ntypes: usize) -> Option<usize> {
+        if self.spill.is_some() || self.record_count == 0 {
+            return None;
+        }
+        (0..ntypes).find(|&t| self.count(t) == self.record_count)
     }
 
     /// The seal's directory: the segment's summary, where the sparse index
@@ -213,15 +247,16 @@ impl<'a, 'f> TypeArrays<'a, 'f> {
         }
     }
 
+    /// Appends `offset` (little-endian) to type `t`'s array.
     #[inline]
-    fn push(&mut self, t: usize, offset: u64) -> std::io::Result<()> {
+    fn push(&mut self, t: usize, offset: [u8; OFFSET_LEN]) -> std::io::Result<()> {
         if let SealOut::Memory { base, bytes } = self.out {
             let at = (self.cursor[t] - *base) as usize;
-            bytes[at..at + 8].copy_from_slice(&offset.to_le_bytes());
-            self.cursor[t] += 8;
+            bytes[at..at + OFFSET_LEN].copy_from_slice(&offset);
+            self.cursor[t] += OFFSET_LEN as u64;
             return Ok(());
         }
-        self.bufs[t].extend_from_slice(&offset.to_le_bytes());
+        self.bufs[t].extend_from_slice(&offset);
         if self.bufs[t].len() >= self.limit {
             self.drain(t)?;
         }
@@ -266,34 +301,100 @@ mod tests {
     use super::super::super::test_file::TestFile;
     use super::*;
 
+    /// The seal of 100,000 records of `type_of(seq)` among three types, by
+    /// an index that keeps `memory_entries` offsets in memory.
+    fn seal_of(memory_entries: usize, type_of: fn(u64) -> u32) -> Vec<u8> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
+        let mut index = SegmentIndex::new(4096, memory_entries);
+        let mut offset = 100u64;
+        for seq in 0..100_000u64 {
+            let len = 30 + seq % 97;
+            index.add(type_of(seq), offset, seq, seq as i64, len, &dir);
+            offset += len;
+        }
+        assert_eq!(index.spilled > 0, memory_entries < 100_000);
+        let mut out = SealOut::Memory {
+            base: offset,
+            bytes: Vec::new(),
+        };
+        let t = TestFile::new("spilled-seal");
+        index.write_seal(&mut out, &t.path, offset, &names).unwrap();
+        let SealOut::Memory { bytes, .. } = out else {
+            unreachable!()
+        };
+        bytes
+    }
+
     /// Spilling (written out in chunks, see `spill_out`) changes nothing in
     /// the seal: an index that spilled 40,000 entries at a time, across
     /// chunk boundaries, seals byte for byte as one that never spilled.
     #[test]
     fn spilled_index_seals_as_an_unspilled_one() {
+        let mixed = |seq| (seq % 7 % 3) as u32;
+        assert!(
+            seal_of(40_000, mixed) == seal_of(1 << 20, mixed),
+            "the seals differ"
+        );
+    }
+
+    /// When every record has one type (here the second of three), the
+    /// offsets in memory are written as that type's array, as they are: the
+    /// seal is byte for byte the one scattered type by type from a spill,
+    /// the other types' empty arrays and their CRCs included.
+    #[test]
+    fn one_type_seals_as_the_scattered_arrays() {
+        let second = |_| 1;
+        let written_as_is = seal_of(1 << 20, second);
+        assert!(written_as_is == seal_of(40_000, second), "the seals differ");
+        let array = &written_as_is[seal::SEAL_BEGIN_LEN..][..100_000 * 8];
+        let offsets: Vec<u64> = array
+            .chunks_exact(8)
+            .map(|o| u64::from_le_bytes(o.try_into().unwrap()))
+            .collect();
+        assert_eq!(offsets[0], 100, "the first record's offset");
+        assert!(offsets.windows(2).all(|w| w[1] - w[0] >= 30));
+    }
+
+    /// A CRC computed ahead (`checksum_ahead`, while the last buffers
+    /// drain) seals the same bytes as one computed when writing, and a
+    /// record added after it leaves it unused.
+    #[test]
+    fn a_checksum_computed_ahead_seals_the_same_bytes() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
-        let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
-        let seal = |memory_entries: usize| {
-            let mut index = SegmentIndex::new(4096, memory_entries);
-            let mut offset = 100u64;
-            for seq in 0..100_000u64 {
-                let len = 30 + seq % 97;
-                index.add((seq % 7 % 3) as u32, offset, seq, seq as i64, len, &dir);
-                offset += len;
-            }
-            assert_eq!(index.spilled > 0, memory_entries < 100_000);
+        let names: Vec<Box<str>> = vec!["a".into()];
+        let t = TestFile::new("seal-ahead");
+        let seal = |index: &SegmentIndex, end: u64| {
             let mut out = SealOut::Memory {
-                base: offset,
+                base: end,
                 bytes: Vec::new(),
             };
-            let t = TestFile::new("spilled-seal");
-            index.write_seal(&mut out, &t.path, offset, &names).unwrap();
+            index.write_seal(&mut out, &t.path, end, &names).unwrap();
             let SealOut::Memory { bytes, .. } = out else {
                 unreachable!()
             };
             bytes
         };
-        assert!(seal(40_000) == seal(1 << 20), "the seals differ");
+        let mut index = SegmentIndex::new(4096, 1 << 20);
+        for seq in 0..1000u64 {
+            index.add(0, 100 + seq * 50, seq, seq as i64, 50, &dir);
+        }
+        let plain = seal(&index, 50_100);
+        index.checksum_ahead(names.len());
+        assert!(index.array_crc_ahead.is_some());
+        assert!(
+            seal(&index, 50_100) == plain,
+            "computed ahead: the seals differ"
+        );
+        let mut grown = SegmentIndex::new(4096, 1 << 20);
+        for seq in 0..1001u64 {
+            grown.add(0, 100 + seq * 50, seq, seq as i64, 50, &dir);
+        }
+        index.add(0, 50_100, 1000, 1000, 50, &dir);
+        assert!(
+            seal(&index, 50_150) == seal(&grown, 50_150),
+            "a stale CRC was used"
+        );
     }
 
     /// A seal built in memory (`SealOut::Memory`, used while the background

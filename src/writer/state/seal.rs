@@ -13,7 +13,8 @@ impl State {
     /// it after (a log's roll waited for both in turn). Only for seals up to
     /// `PREBUILT_SEAL_MAX`: a larger one is written piece by piece later,
     /// because faulting in a fresh buffer for it cost more than the overlap
-    /// saved (docs/PERFORMANCE.md).
+    /// saved (docs/PERFORMANCE.md); what of it can be computed ahead (the
+    /// CRC of a one-type array, see `SegmentIndex::checksum_ahead`) is.
     pub(super) fn prebuild_seal(&mut self) -> Result<Option<Vec<u8>>> {
         const PREBUILT_SEAL_MAX: u64 = 2 << 20;
         let records_end = self.len();
@@ -21,11 +22,15 @@ impl State {
             .index
             .seal_estimate(self.types.names())
             .len(self.index.record_count, records_end);
-        if self.write_behind.is_none() || estimate > PREBUILT_SEAL_MAX {
+        if self.write_behind.is_none() {
             return Ok(None);
         }
         if !self.buf.is_empty() {
             self.hand_off()?;
+        }
+        if estimate > PREBUILT_SEAL_MAX {
+            self.index.checksum_ahead(self.types.names().len());
+            return Ok(None);
         }
         let mut bytes = std::mem::take(&mut self.seal_buf);
         bytes.clear();
