@@ -78,3 +78,26 @@ pub(crate) fn crc32_any(bytes: &[u8]) -> u32 {
     h.update(bytes);
     h.finalize()
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every length from the empty input past the wide fold's start, at
+    /// every alignment within a cache line: the writer's `crc32_sealing`
+    /// and the readers' `crc32`, whichever kernel they pick, give
+    /// `crc32fast`'s CRC.
+    #[test]
+    fn crcs_of_every_length_and_alignment_are_crc32fast_s() {
+        let bytes: Vec<u8> = (0..700u32)
+            .map(|i| (i.wrapping_mul(151) >> 3) as u8 ^ i as u8)
+            .collect();
+        for start in 0..64 {
+            for len in 0..=600 {
+                let input = &bytes[start..start + len];
+                let expected = crc32fast::hash(input);
+                assert_eq!(super::crc32(input), expected, "length {len} at {start}");
+                let sealing = super::crc32_sealing(input);
+                assert_eq!(sealing, expected, "sealing length {len} at {start}");
+            }
+        }
+    }
+}

@@ -155,4 +155,59 @@ mod tests {
             }
         }
     }
+    /// Inputs as long as records get (a 1 MiB body, the default
+    /// `max_record_size` of 64 MiB), at unaligned starts as a reader's
+    /// slice of a mapping has them, and the empty input: the same CRC as
+    /// `crc32fast`, or left to it.
+    #[test]
+    fn wide_crc_of_record_sized_inputs_is_crc32fast_s() {
+        let max = crate::options::DEFAULT_MAX_RECORD_SIZE as usize;
+        let bytes = super::super::small_crc::tests::varied(max as u32 + 64);
+        for len in [(1 << 20) - 1, 1 << 20, (1 << 20) + 255, max] {
+            for start in [0, 3, 64 - 5] {
+                let input = &bytes[start..start + len];
+                if let Some(crc) = crc32(input) {
+                    assert_eq!(crc, crc32fast::hash(input), "length {len} at {start}");
+                } else {
+                    assert!(!has_wide_clmul(), "length {len} not computed");
+                }
+            }
+        }
+        assert_eq!(crc32(&[]), None);
+    }
+
+    /// A body that ends exactly where its mapping does, an unmapped page
+    /// after it: the fold reads nothing past the slice (a read there would
+    /// fault), at every length from [`WIDE_MIN`] to a page.
+    #[test]
+    fn wide_crc_reads_nothing_past_a_mapping_s_end() {
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        // SAFETY: a fresh private anonymous mapping of two pages; the
+        // second is unmapped before any slice of the first is made.
+        let map = unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(p, libc::MAP_FAILED);
+            assert_eq!(libc::munmap(p.cast::<u8>().add(page).cast(), page), 0);
+            std::slice::from_raw_parts_mut(p.cast::<u8>(), page)
+        };
+        let bytes = super::super::small_crc::tests::varied(page as u32);
+        map.copy_from_slice(&bytes);
+        for len in WIDE_MIN..=page {
+            let input = &map[page - len..];
+            let expected = crc32fast::hash(&bytes[page - len..]);
+            match crc32(input) {
+                Some(crc) => assert_eq!(crc, expected, "length {len} at the end"),
+                None => assert!(!has_wide_clmul(), "length {len} not computed"),
+            }
+        }
+        // SAFETY: the first page, mapped above, is no longer borrowed.
+        assert_eq!(unsafe { libc::munmap(map.as_mut_ptr().cast(), page) }, 0);
+    }
 }
