@@ -176,27 +176,15 @@ mod tests {
         assert_eq!(crc32(&[]), None);
     }
 
-    /// A body that ends exactly where its mapping does, an unmapped page
-    /// after it: the fold reads nothing past the slice (a read there would
-    /// fault), at every length from [`WIDE_MIN`] to a page.
+    /// A body that ends exactly where readable memory does, an unreadable
+    /// page after it (as at a mapping's end): the fold reads nothing past
+    /// the slice (a read there would fault), at every length from
+    /// [`WIDE_MIN`] to a page.
     #[test]
     fn wide_crc_reads_nothing_past_a_mapping_s_end() {
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
-        // SAFETY: a fresh private anonymous mapping of two pages; the
-        // second is unmapped before any slice of the first is made.
-        let map = unsafe {
-            let p = libc::mmap(
-                std::ptr::null_mut(),
-                2 * page,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-            assert_ne!(p, libc::MAP_FAILED);
-            assert_eq!(libc::munmap(p.cast::<u8>().add(page).cast(), page), 0);
-            std::slice::from_raw_parts_mut(p.cast::<u8>(), page)
-        };
+        let mut guarded = crate::guarded_page::GuardedPage::new();
+        let map = guarded.bytes();
+        let page = map.len();
         let bytes = super::super::small_crc::tests::varied(page as u32);
         map.copy_from_slice(&bytes);
         for len in WIDE_MIN..=page {
@@ -207,7 +195,5 @@ mod tests {
                 None => assert!(!has_wide_clmul(), "length {len} not computed"),
             }
         }
-        // SAFETY: the first page, mapped above, is no longer borrowed.
-        assert_eq!(unsafe { libc::munmap(map.as_mut_ptr().cast(), page) }, 0);
     }
 }
