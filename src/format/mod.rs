@@ -57,7 +57,9 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// 600-byte record's) folded 64 bytes per instruction where the CPU has
 /// 512-bit carry-less multiplication (`wide_crc`), where `crc32fast` folds
 /// 16 (it widens only from 2 KiB). The writer's CRCs are on its busiest
-/// thread (see `writer::write_behind`); readers keep `crc32`.
+/// thread (see `writer::write_behind`). Readers keep `crc32`: their full
+/// scans wait on memory, and with this fold they were slower
+/// (docs/PERFORMANCE.md, "Measured and not kept").
 #[inline(always)]
 pub fn crc32_sealing(bytes: &[u8]) -> u32 {
     if let Some(crc) = small_crc::crc32(bytes) {
