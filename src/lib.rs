@@ -20,6 +20,8 @@ pub mod compressed;
 pub mod error;
 /// cbindgen:ignore
 pub mod format;
+#[cfg(test)]
+mod guarded_page;
 /// cbindgen:ignore
 pub mod hold_back;
 /// cbindgen:ignore

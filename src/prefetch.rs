@@ -75,34 +75,14 @@ mod tests {
     /// none.
     #[test]
     fn hints_at_the_end_of_readable_memory_do_not_fault() {
-        let page = 4096;
-        // SAFETY: a fresh private anonymous mapping of two pages, the
-        // second made unreadable; unmapped at the end of the test.
-        let base = unsafe {
-            let p = libc::mmap(
-                std::ptr::null_mut(),
-                2 * page,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-            assert_ne!(p, libc::MAP_FAILED);
-            assert_eq!(
-                libc::mprotect(p.cast::<u8>().add(page).cast(), page, libc::PROT_NONE),
-                0
-            );
-            p.cast::<u8>()
-        };
-        // SAFETY: the first page is readable and writable.
-        let first = unsafe { std::slice::from_raw_parts_mut(base, page) };
+        let mut guarded = crate::guarded_page::GuardedPage::new();
+        let first = guarded.bytes();
+        let page = first.len();
         first.fill(7);
         for tail in [0, 1, 63, 65, 600, page] {
             prefetch(&first[page - tail..]);
             prefetch_l2(&first[page - tail..]);
         }
         assert!(first.iter().all(|&b| b == 7));
-        // SAFETY: the mapping made above, no longer borrowed.
-        assert_eq!(unsafe { libc::munmap(base.cast(), 2 * page) }, 0);
     }
 }

@@ -57,7 +57,9 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// 600-byte record's) folded 64 bytes per instruction where the CPU has
 /// 512-bit carry-less multiplication (`wide_crc`), where `crc32fast` folds
 /// 16 (it widens only from 2 KiB). The writer's CRCs are on its busiest
-/// thread (see `writer::write_behind`); readers keep `crc32`.
+/// thread (see `writer::write_behind`). Readers keep `crc32`: their full
+/// scans wait on memory, and with this fold they were slower
+/// (docs/PERFORMANCE.md, "Measured and not kept").
 #[inline(always)]
 pub fn crc32_sealing(bytes: &[u8]) -> u32 {
     if let Some(crc) = small_crc::crc32(bytes) {
@@ -77,4 +79,27 @@ pub(crate) fn crc32_any(bytes: &[u8]) -> u32 {
     let mut h = CRC_PROTOTYPE.get_or_init(crc32fast::Hasher::new).clone();
     h.update(bytes);
     h.finalize()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every length from the empty input past the wide fold's start, at
+    /// every alignment within a cache line: the writer's `crc32_sealing`
+    /// and the readers' `crc32`, whichever kernel they pick, give
+    /// `crc32fast`'s CRC.
+    #[test]
+    fn crcs_of_every_length_and_alignment_are_crc32fast_s() {
+        let bytes: Vec<u8> = (0..700u32)
+            .map(|i| (i.wrapping_mul(151) >> 3) as u8 ^ i as u8)
+            .collect();
+        for start in 0..64 {
+            for len in 0..=600 {
+                let input = &bytes[start..start + len];
+                let expected = crc32fast::hash(input);
+                assert_eq!(super::crc32(input), expected, "length {len} at {start}");
+                let sealing = super::crc32_sealing(input);
+                assert_eq!(sealing, expected, "sealing length {len} at {start}");
+            }
+        }
+    }
 }

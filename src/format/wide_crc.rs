@@ -155,4 +155,45 @@ mod tests {
             }
         }
     }
+    /// Inputs as long as records get (a 1 MiB body, the default
+    /// `max_record_size` of 64 MiB), at unaligned starts as a reader's
+    /// slice of a mapping has them, and the empty input: the same CRC as
+    /// `crc32fast`, or left to it.
+    #[test]
+    fn wide_crc_of_record_sized_inputs_is_crc32fast_s() {
+        let max = crate::options::DEFAULT_MAX_RECORD_SIZE as usize;
+        let bytes = super::super::small_crc::tests::varied(max as u32 + 64);
+        for len in [(1 << 20) - 1, 1 << 20, (1 << 20) + 255, max] {
+            for start in [0, 3, 64 - 5] {
+                let input = &bytes[start..start + len];
+                if let Some(crc) = crc32(input) {
+                    assert_eq!(crc, crc32fast::hash(input), "length {len} at {start}");
+                } else {
+                    assert!(!has_wide_clmul(), "length {len} not computed");
+                }
+            }
+        }
+        assert_eq!(crc32(&[]), None);
+    }
+
+    /// A body that ends exactly where readable memory does, an unreadable
+    /// page after it (as at a mapping's end): the fold reads nothing past
+    /// the slice (a read there would fault), at every length from
+    /// [`WIDE_MIN`] to a page.
+    #[test]
+    fn wide_crc_reads_nothing_past_a_mapping_s_end() {
+        let mut guarded = crate::guarded_page::GuardedPage::new();
+        let map = guarded.bytes();
+        let page = map.len();
+        let bytes = super::super::small_crc::tests::varied(page as u32);
+        map.copy_from_slice(&bytes);
+        for len in WIDE_MIN..=page {
+            let input = &map[page - len..];
+            let expected = crc32fast::hash(&bytes[page - len..]);
+            match crc32(input) {
+                Some(crc) => assert_eq!(crc, expected, "length {len} at the end"),
+                None => assert!(!has_wide_clmul(), "length {len} not computed"),
+            }
+        }
+    }
 }
