@@ -15,7 +15,7 @@ use binlog::archive::object_name::segment_key;
 use binlog::archive::{Location, ShipReport, Shipper};
 use binlog::log::list_segments;
 use binlog::ErrorKind;
-use common::proxy::{Action, Fault, Proxy};
+use common::proxy::{Action, Fault, Proxy, NO_KMS};
 use common::s3::S3Server;
 use common::shipping::{
     assert_nothing_lost, object_file, open, options, pass_with_server_stopped, ship_until_done,
@@ -64,30 +64,57 @@ fn answers_503_are_retried_and_every_segment_arrives_intact() {
     assert_nothing_lost(&server, dir.path(), "f503", &before);
 }
 
-#[test]
-fn persistent_503s_stop_the_pass_naming_the_object_and_delete_nothing() {
+/// Ships a closed log to `prefix` through a proxy that answers every PUT
+/// of a segment with `action`: the pass fails with a `Remote` error naming
+/// segment 0's object, deletes nothing and marks nothing uploaded, and
+/// `check` is given its error and the requests the proxy answered; once
+/// the proxy lets the PUTs through, the next pass ships every segment.
+fn a_pass_failing_on_every_segment_put(
+    prefix: &str,
+    action: Action,
+    check: impl FnOnce(&binlog::Error, usize),
+) {
     let server = S3Server::start(&[BUCKET]);
     let proxy = Proxy::start(server.port);
-    let dir = TempDir::new("faults-503-always");
+    let dir = TempDir::new(&format!("faults-{prefix}"));
     let before = closed_log(dir.path());
-    let mut s = open(dir.path(), "always", options(&server, proxy.endpoint())).unwrap();
-    proxy.add(segment_put(Action::Answer503, usize::MAX));
+    let mut s = open(dir.path(), prefix, options(&server, proxy.endpoint())).unwrap();
+    proxy.add(segment_put(action, usize::MAX));
     let e = s.ship_once().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
-    let key = segment_key("always", "orders", 0, 0, false);
+    let key = segment_key(prefix, "orders", 0, 0, false);
     assert!(
         e.to_string().contains(&format!("s3://{BUCKET}/{key}")),
         "{e}"
     );
+    check(&e, proxy.hits().len());
     assert_eq!(list_segments(dir.path(), "orders").unwrap().len(), 5);
     let journal = Journal::load(&journal_path(dir.path(), "orders"))
         .unwrap()
         .unwrap();
     assert!(!journal.is_uploaded(0));
-    assert_nothing_lost(&server, dir.path(), "always", &before);
+    assert_nothing_lost(&server, dir.path(), prefix, &before);
     proxy.clear();
     assert_eq!(s.ship_once().unwrap().uploaded, [0, 1, 2, 3, 4]);
-    assert_nothing_lost(&server, dir.path(), "always", &before);
+    assert_nothing_lost(&server, dir.path(), prefix, &before);
+}
+
+#[test]
+fn persistent_503s_stop_the_pass_naming_the_object_and_delete_nothing() {
+    a_pass_failing_on_every_segment_put("always", Action::Answer503, |e, answered| {
+        assert!(answered > 1, "a 503 is retried: {e}");
+    });
+}
+
+#[test]
+fn a_501_answer_is_not_retried_and_the_error_names_the_object_and_the_servers_message() {
+    a_pass_failing_on_every_segment_put("no-kms", Action::Answer501, |e, answered| {
+        assert!(e.to_string().contains("status 501 NotImplemented"), "{e}");
+        assert!(e.to_string().contains(NO_KMS), "{e}");
+        // Asked once: a server that cannot do the request is not asked
+        // again.
+        assert_eq!(answered, 1, "{e}");
+    });
 }
 
 #[test]

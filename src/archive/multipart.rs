@@ -211,14 +211,17 @@ impl Remote {
         }
     }
 
-    /// `r` answered with a 2xx status, or the error naming `key`.
+    /// `r` answered with a 2xx status, or the error naming `key`, the
+    /// status, and the server's error code and message.
     pub(super) fn expect_success(&self, key: &str, doing: &str, r: Response) -> Result<Response> {
         if (200..300).contains(&r.status) {
             return Ok(r);
         }
         let code = error_code(&r);
         let kind = error_kind(r.status, &code);
-        Err(self.object_error(key, kind, format!("{doing}: status {} {code}", r.status)))
+        let message = xml_value(&r.body, "Message").map_or(String::new(), |m| format!(": {m}"));
+        let what = format!("{doing}: status {} {code}{message}", r.status);
+        Err(self.object_error(key, kind, what))
     }
 }
 

@@ -13,7 +13,11 @@
 //! exponential backoff until `RetryConfig`'s count or time runs out; a
 //! timeout or a connection lost after the request went out is retried
 //! only for an idempotent request (a create-only PUT is not one: the
-//! caller's HEAD decides what happened).
+//! caller's HEAD decides what happened). But for 501 Not Implemented: the
+//! server says it cannot do the request (MinIO answers it to an encrypted
+//! PUT when it has no KMS), which no retry changes. object_store's own
+//! requests (remote.rs) still retry a 501: its `RetryConfig` has no
+//! choice of statuses.
 
 use super::digest;
 use object_store::aws::{AwsAuthorizer, AwsCredentialProvider};
@@ -108,7 +112,7 @@ impl Signer {
             match self.client.execute(request).await {
                 Ok(answer) => {
                     let status = answer.status().as_u16();
-                    if last || !matches!(status, 500..=599 | 429 | 408) {
+                    if last || !retried(status) {
                         let (parts, body) = answer.into_parts();
                         let body = body
                             .bytes()
@@ -173,6 +177,11 @@ impl Signer {
         AwsAuthorizer::new(&credential, "s3", &self.region).authorize(&mut request, Some(sha256));
         Ok(request)
     }
+}
+
+/// Whether an answer of `status` is retried (see the module doc).
+fn retried(status: u16) -> bool {
+    matches!(status, 500 | 502..=599 | 429 | 408)
 }
 
 /// The wait after `now`: `base` times longer, at most `max_backoff`, with

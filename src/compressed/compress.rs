@@ -1,7 +1,7 @@
 //! Compressing a sealed segment `<segment>` into `<segment>.zst`, crash
 //! safely: write `<segment>.zst.tmp`, each frame read back and compared
 //! byte for byte with the segment as soon as it is written
-//! (`verify_ahead`), fsync it, check its seek table lists the frames
+//! (`verify_ahead`; a frame that fails stops the writing), fsync it, check its seek table lists the frames
 //! compared, rename it, fsync the directory, and only
 //! then unlink the segment. A crash at any point leaves the segment or a
 //! verified compressed copy (or both); running it again finishes the job.
@@ -22,6 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::seal::SealDirectory;
 use crate::reader::{map_file, Reader};
 use std::fs::{File, OpenOptions};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 /// How to compress: the zstd level and the size of the record frames.
@@ -217,13 +218,28 @@ fn write_compressed(
         let (written, to_verify) = std::sync::mpsc::sync_channel(FRAMES_AHEAD);
         let (file, map, plain) = (&file, &map[..], reader.path());
         let checker = s.spawn(move || verify_frames(file, tmp, map, plain, to_verify));
-        let wrote = write_frames(reader, map, file, tmp, opts, copies, |entry| {
-            // A checker that stopped has its reason, returned below.
-            let _ = written.send(entry);
+        // The checker returns (its receiver gone) only once it has failed
+        // or the sender is dropped below: a send that fails stops the
+        // writer, which then compresses no more of the segment.
+        let wrote = write_frames(reader, map, file, tmp, opts, copies, |entry| match written
+            .send(entry)
+        {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
         });
         drop(written);
         let checked = checker.join().expect("the frame checker does not panic");
-        wrote.and(checked)
+        // The checker's reason first: a writer stopped for it, and any
+        // error of the writer's own came after it.
+        let verified = checked?;
+        match wrote? {
+            ControlFlow::Continue(()) => Ok(verified),
+            ControlFlow::Break(()) => Err(Error::file(
+                ErrorKind::Io,
+                tmp,
+                "the frame checker stopped before the last frame",
+            )),
+        }
     })?;
     keep_modified_time(original, &file, tmp)?;
     // Unmapping the segment, whose pages the compression all faulted in,
@@ -237,7 +253,8 @@ fn write_compressed(
 
 /// Writes the frames of the segment `map` (read by `reader`) and the seek
 /// table to `file` (at `tmp`), calling `written` with each frame's entry
-/// once its bytes are in the file.
+/// once its bytes are in the file; stops, writing no more frames and no
+/// seek table, at the first frame `written` answers `Break` to.
 fn write_frames(
     reader: &Reader,
     map: &[u8],
@@ -245,19 +262,21 @@ fn write_frames(
     tmp: &Path,
     opts: &CompressOptions,
     copies: &TypeCopies,
-    mut written: impl FnMut(FrameEntry),
-) -> Result<()> {
+    mut written: impl FnMut(FrameEntry) -> ControlFlow<()>,
+) -> Result<ControlFlow<()>> {
     let seal = reader.seal().expect("checked sealed");
     let data_start = reader.data_start();
     let io = |e| Error::io(tmp, "write compressed copy", e);
     let mut out = SeekableWriter::new(file, opts.level).map_err(io)?;
     // The cuts are found on a thread of their own, a few frames ahead; it
-    // stops once the compression below returns, done or failed.
+    // stops once the compression below returns, done, failed or stopped.
     let (compressed, _) = walk_ahead(map, data_start, seal, opts.frame_size, |cuts| {
         let mut ends = Vec::new();
         let mut start = 0usize;
         for end in cuts {
-            written(out.frame(&map[start..end as usize]).map_err(io)?);
+            if written(out.frame(&map[start..end as usize]).map_err(io)?).is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
             start = end as usize;
             ends.push(end);
             if end == seal.records_end {
@@ -269,11 +288,13 @@ fn write_frames(
                 }
             }
         }
-        Ok::<(), Error>(())
+        Ok::<_, Error>(ControlFlow::Continue(()))
     });
-    compressed?;
+    if compressed?.is_break() {
+        return Ok(ControlFlow::Break(()));
+    }
     out.finish().map_err(io)?;
-    Ok(())
+    Ok(ControlFlow::Continue(()))
 }
 
 /// Writes the copies of the types `ids` of the sealed segment `file`
@@ -376,4 +397,91 @@ fn check_copy(zst: &Path, original: &File, original_path: &Path) -> Result<Conve
         compressed_len,
         frames: copy.frames().len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::cuts::frame_ends;
+    use super::super::frame_walk::walk_frames;
+    use super::super::verify_ahead::failing::{fail_check_at, stop_failing};
+    use super::*;
+    use crate::{Options, Writer};
+
+    /// A sealed segment of 2000 records of 400 bytes, in a directory of
+    /// its own.
+    fn sealed(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("binlog-compress-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("seg.binlog");
+        let w = Writer::open(&path, Options::default()).unwrap();
+        for i in 0..2000u32 {
+            let payload: Vec<u8> = (0..400u32).map(|j| (i * 7 + j * 13) as u8).collect();
+            w.write("t", &payload).unwrap();
+        }
+        w.close().unwrap();
+        path
+    }
+
+    #[test]
+    fn a_frame_that_fails_its_check_stops_the_compression_and_is_reported() {
+        let path = sealed("check-fails");
+        let opts = CompressOptions {
+            level: 1,
+            frame_size: 4096,
+        };
+        let reader = sealed_segment(&path).unwrap();
+        let plain = std::fs::read(&path).unwrap();
+        let seal = reader.seal().unwrap();
+        let ends = frame_ends(&plain, reader.data_start(), seal, opts.frame_size);
+        // The fourth frame fails: the writer, at most `FRAMES_AHEAD` frames
+        // ahead of the checker and one more it could not hand over, stops.
+        let failing = 3;
+        let most_written = failing + 1 + FRAMES_AHEAD + 1;
+        assert!(ends.len() > 10 * most_written, "{} frames", ends.len());
+        let offset = ends[failing - 1];
+        let tmp = compressed_tmp_path(&path);
+        fail_check_at(&tmp, offset);
+
+        let original = File::open(&path).unwrap();
+        let e = write_compressed(&reader, &original, &tmp, &opts, &TypeCopies::NONE).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+        assert_eq!(e.path(), Some(tmp.as_path()), "{e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("original offset {offset} ")),
+            "{e}"
+        );
+        let copy = File::open(&tmp).unwrap();
+        let walk = walk_frames(&copy, copy.metadata().unwrap().len()).unwrap();
+        let written = walk.frames.frames.len();
+        assert!(
+            (failing + 1..=most_written).contains(&written),
+            "{written} of {} frames written",
+            ends.len()
+        );
+        drop((copy, original));
+        std::fs::remove_file(&tmp).unwrap();
+
+        // Compressing the segment fails with the checker's error, removes
+        // the copy and leaves the segment as it was.
+        let e = compress_segment(&path, &opts).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("original offset {offset} ")),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("failed verification, removed"),
+            "{e}"
+        );
+        assert!(!tmp.exists() && !compressed_path(&path).exists());
+        assert_eq!(std::fs::read(&path).unwrap(), plain);
+
+        stop_failing(&tmp);
+        compress_segment(&path, &opts).unwrap();
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
 }

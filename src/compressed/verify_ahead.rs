@@ -40,6 +40,8 @@ pub(super) fn verify_frames(
         copy.read_exact_at(&mut compressed, entry.compressed_offset)
             .map_err(|e| Error::io_at(tmp, entry.compressed_offset, "read compressed frame", e))?;
         decoder.decode(tmp, verified.len(), &entry, &compressed, &mut ours)?;
+        #[cfg(test)]
+        failing::spoil_if_asked(tmp, entry.offset, &mut ours);
         let theirs = usize::try_from(entry.offset)
             .ok()
             .and_then(|at| plain.get(at..at.checked_add(ours.len())?));
@@ -47,6 +49,38 @@ pub(super) fn verify_frames(
         verified.push(entry);
     }
     Ok(verified)
+}
+
+/// Checks made to fail, for the tests of a compression whose checker
+/// fails: the frame at an original offset of a copy decompresses, for the
+/// checker, to other bytes than the segment's.
+#[cfg(test)]
+pub(super) mod failing {
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    /// The copies (by path) and original offsets whose frames fail; by
+    /// path, so that tests running at once do not fail each other's.
+    static FAILING: Mutex<Vec<(PathBuf, u64)>> = Mutex::new(Vec::new());
+
+    /// Makes the check of the frame at original offset `offset` of the
+    /// copy written to `tmp` fail, until `stop_failing(tmp)`.
+    pub fn fail_check_at(tmp: &Path, offset: u64) {
+        FAILING.lock().unwrap().push((tmp.to_path_buf(), offset));
+    }
+
+    pub fn stop_failing(tmp: &Path) {
+        FAILING.lock().unwrap().retain(|(p, _)| p != tmp);
+    }
+
+    /// Flips the first byte of the frame at `offset` of `tmp`, decompressed
+    /// (`ours`, never empty), if its check is to fail.
+    pub fn spoil_if_asked(tmp: &Path, offset: u64, ours: &mut [u8]) {
+        let failing = FAILING.lock().unwrap();
+        if failing.iter().any(|(p, at)| p == tmp && *at == offset) {
+            ours[0] ^= 0xFF;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,10 @@ use std::time::Duration;
 pub enum Action {
     /// Answers `503 Slow Down` without passing the request on.
     Answer503,
+    /// Answers `501 Not Implemented` without passing the request on, with
+    /// the error MinIO gives an encrypted PUT when it has no KMS
+    /// (`NO_KMS`).
+    Answer501,
     /// Passes the head and half the body on, then resets both connections.
     ResetMidBody,
     /// Holds the request this long without passing it on, then closes.
@@ -143,6 +147,22 @@ fn serve(client: TcpStream, upstream: u16, s: &Shared) {
 
 const SLOW_DOWN: &str = "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
+/// The message of MinIO's 501 to an encrypted PUT when it has no KMS.
+pub const NO_KMS: &str = "Server side encryption specified but KMS is not configured";
+
+/// A `501 Not Implemented` answer holding `NO_KMS`, as MinIO's.
+fn not_implemented() -> String {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NotImplemented</Code>\
+         <Message>{NO_KMS}</Message></Error>"
+    );
+    format!(
+        "HTTP/1.1 501 Not Implemented\r\nContent-Type: application/xml\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 fn apply(
     action: Action,
     (head, body): (&[u8], &[u8]),
@@ -153,6 +173,9 @@ fn apply(
     match action {
         Action::Answer503 => {
             let _ = (&*client).write_all(SLOW_DOWN.as_bytes());
+        }
+        Action::Answer501 => {
+            let _ = (&*client).write_all(not_implemented().as_bytes());
         }
         Action::ServerThen503 | Action::ServerThenReset => {
             done_upstream(head, body, upstream);
