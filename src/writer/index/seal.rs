@@ -72,13 +72,14 @@ impl SegmentIndex {
             Some((records, crcs)) if *records == self.record_count => Some(crcs),
             _ => None,
         };
+        let mut copy_buf = Vec::new();
         let mut at = start;
         for t in 0..ntypes {
             starts.push(at);
             let mut crc = crc32fast::Hasher::new();
             if let Some(spill) = &self.spill {
                 for run in spill.runs_of(t) {
-                    spill.copy_run(run, out, at, path, records_end)?;
+                    spill.copy_run(run, out, at, &mut copy_buf, (path, records_end))?;
                     crc.combine(&crc32fast::Hasher::new_with_initial_len(run.crc, run.len));
                     at += run.len;
                 }

@@ -33,14 +33,15 @@ impl Spill {
     }
 
     /// Copies `run` into `out` at `at`: read into the seal's bytes when it
-    /// is built in memory, else through a bounded buffer into the file.
+    /// is built in memory, else through `buf` (grown to at most 1 MiB,
+    /// once for all of a seal's runs) into the file.
     pub fn copy_run(
         &self,
         run: &SpillRun,
         out: &mut SealOut<'_>,
         at: u64,
-        path: &Path,
-        records_end: u64,
+        buf: &mut Vec<u8>,
+        (path, records_end): (&Path, u64),
     ) -> Result<()> {
         let read = |e| Error::io_at(path, records_end, "read index spill", e);
         if let SealOut::Memory { base, bytes } = out {
@@ -55,7 +56,10 @@ impl Spill {
                 .map_err(read);
         }
         const CHUNK: u64 = 1 << 20;
-        let mut buf = vec![0u8; run.len.min(CHUNK) as usize];
+        let wanted = run.len.min(CHUNK) as usize;
+        if buf.len() < wanted {
+            buf.resize(wanted, 0);
+        }
         let mut done = 0;
         while done < run.len {
             let n = (run.len - done).min(CHUNK) as usize;
