@@ -1,8 +1,7 @@
 //! Linux's file calls that std does not offer: advisory whole-file locks,
 //! anonymous temporary files, opening without access-time updates,
-//! preallocation, copies between files inside the kernel and syncing a
-//! directory; and the error numbers callers tell apart. No raw pointers are
-//! involved beyond references to locals.
+//! preallocation and syncing a directory; and the error numbers callers
+//! tell apart. No raw pointers are involved.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -26,30 +25,6 @@ pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
     } else {
         Err(err)
     }
-}
-
-/// Copies `len` bytes of `from` at `from_at` to `to` at `to_at` inside the
-/// kernel (copy_file_range), as far as it goes, and returns how many were
-/// copied: fewer than `len` when the call fails for any reason (a
-/// filesystem or kernel that cannot, or an I/O error), for the caller to
-/// copy the rest itself, which reports a real error.
-pub fn copy_range(from: &File, from_at: u64, to: &File, to_at: u64, len: u64) -> u64 {
-    let mut done = 0;
-    while done < len {
-        let mut src = (from_at + done) as libc::loff_t;
-        let mut dst = (to_at + done) as libc::loff_t;
-        let n = (len - done).min(1 << 30) as usize;
-        // SAFETY: two descriptors we own (borrowed from the files) and two
-        // locals the call reads and updates; no flags.
-        let rc = unsafe {
-            libc::copy_file_range(from.as_raw_fd(), &mut src, to.as_raw_fd(), &mut dst, n, 0)
-        };
-        if rc <= 0 {
-            break;
-        }
-        done += rc as u64;
-    }
-    done
 }
 
 /// Whether another open file holds an exclusive lock on `file`'s file (a

@@ -1,8 +1,7 @@
 //! Everything libbinlog asks of the operating system and the CPU beyond
 //! what std offers, in one place: advisory whole-file locks (flock),
 //! anonymous temporary files (O_TMPFILE), reads without access-time
-//! updates (O_NOATIME), preallocation (fallocate), copies between files
-//! in the kernel (copy_file_range), syncing a directory,
+//! updates (O_NOATIME), preallocation (fallocate), syncing a directory,
 //! the clocks (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME), the
 //! time-stamp counter and what the kernel says of it, cache-line hints,
 //! inotify, epoll and timerfd. The logic that uses them stays with its
