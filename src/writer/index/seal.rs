@@ -212,12 +212,22 @@ mod tests {
             offset += len;
         }
         assert_eq!(index.spill.is_some(), memory_entries < 100_000);
+        let t = TestFile::new("spilled-seal");
+        sealed_in_memory(&index, &t.path, offset, &names)
+    }
+
+    /// The seal `index` writes after records ending at `end`, built in memory.
+    fn sealed_in_memory(
+        index: &SegmentIndex,
+        path: &Path,
+        end: u64,
+        names: &[Box<str>],
+    ) -> Vec<u8> {
         let mut out = SealOut::Memory {
-            base: offset,
+            base: end,
             bytes: Vec::new(),
         };
-        let t = TestFile::new("spilled-seal");
-        index.write_seal(&mut out, &t.path, offset, &names).unwrap();
+        index.write_seal(&mut out, path, end, names).unwrap();
         let SealOut::Memory { bytes, .. } = out else {
             unreachable!()
         };
@@ -296,14 +306,7 @@ mod tests {
             if ahead {
                 index.checksum_ahead(names.len());
             }
-            let mut out = SealOut::Memory {
-                base: offset,
-                bytes: Vec::new(),
-            };
-            index.write_seal(&mut out, &t.path, offset, &names).unwrap();
-            let SealOut::Memory { bytes, .. } = out else {
-                unreachable!()
-            };
+            let bytes = sealed_in_memory(&index, &t.path, offset, &names);
             let at = |a: usize| a - offset as usize;
             let dir = seal::read_seal_from(offset as usize + bytes.len(), 0, |a, n| {
                 bytes.get(at(a)..at(a) + n).map(std::borrow::Cow::Borrowed)
@@ -329,17 +332,7 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
         let names: Vec<Box<str>> = vec!["a".into()];
         let t = TestFile::new("seal-ahead");
-        let seal = |index: &SegmentIndex, end: u64| {
-            let mut out = SealOut::Memory {
-                base: end,
-                bytes: Vec::new(),
-            };
-            index.write_seal(&mut out, &t.path, end, &names).unwrap();
-            let SealOut::Memory { bytes, .. } = out else {
-                unreachable!()
-            };
-            bytes
-        };
+        let seal = |index: &SegmentIndex, end: u64| sealed_in_memory(index, &t.path, end, &names);
         let mut index = SegmentIndex::new(4096, 1 << 20);
         for seq in 0..1000u64 {
             index.add(0, 100 + seq * 50, seq, seq as i64, 50, &dir);
