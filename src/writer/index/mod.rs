@@ -1,41 +1,39 @@
 //! What the writer remembers about its segment's records to write the seal:
 //! per-type counts and offsets, the sparse seq/time index and the summary.
 //! Offsets are kept in memory up to a bound and then spilled to an unlinked
-//! temporary file, so writer memory does not grow with the record count.
-//! The seal is written from it in `seal`; `estimate` says how big it gets.
+//! temporary file (`spill`), so writer memory does not grow with the record
+//! count. The seal is written from it in `seal`; `estimate` says how big it
+//! gets.
 
 mod estimate;
 mod seal;
+mod spill;
 
 pub use estimate::SealEstimate;
 pub use seal::SealOut;
 
-use crate::error::{Error, Result};
 use crate::format::seal::SparseEntry;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
+use spill::Spill;
 use std::path::Path;
 
-const SPILL_ENTRY_LEN: usize = 12;
 /// An offset in the seal's per-type arrays (and in `SegmentIndex::offsets`).
 const OFFSET_LEN: usize = 8;
 
 pub struct SegmentIndex {
     counts: Vec<u64>,
     bytes: Vec<u64>,
-    /// (offset, type id) of records not yet spilled. The offsets are kept
-    /// as the seal's arrays hold them, 8 little-endian bytes each: when
-    /// every record has one type they are that type's array as they are
-    /// (see `seal`), written without a copy.
-    offsets: Vec<u8>,
-    type_ids: Vec<u32>,
-    spill: Option<File>,
-    spilled: u64,
+    /// Per type id, the offsets of its records not yet spilled, in record
+    /// order, as the seal's arrays hold them (8 little-endian bytes each):
+    /// the tail of that type's array, written as it is (see `seal`).
+    offsets: Vec<Vec<u8>>,
+    /// Offsets in `offsets`, all types together.
+    in_memory: usize,
+    spill: Option<Spill>,
     memory_entries: usize,
     sparse: Vec<SparseEntry>,
-    /// The CRC of the one type's array computed ahead (`checksum_ahead`),
-    /// with the record count it covers.
-    array_crc_ahead: Option<(u64, u32)>,
+    /// The CRC of each type's offsets in memory computed ahead
+    /// (`checksum_ahead`), with the record count they cover.
+    memory_crcs_ahead: Option<(u64, Vec<u32>)>,
     sparse_interval: u64,
     next_sparse_at: u64,
     pub record_count: u64,
@@ -51,16 +49,25 @@ pub struct SegmentIndex {
 /// index to the next one's (see `state::Recycled`).
 #[derive(Default)]
 pub struct IndexVecs {
-    offsets: Vec<u8>,
-    type_ids: Vec<u32>,
+    offsets: Vec<Vec<u8>>,
     sparse: Vec<SparseEntry>,
 }
 
 impl IndexVecs {
     /// Holds no memory (nothing to take over).
     pub fn is_unallocated(&self) -> bool {
-        self.offsets.capacity() == 0 && self.type_ids.capacity() == 0 && self.sparse.capacity() == 0
+        capacity_of(&self.offsets) == 0 && self.sparse.capacity() == 0
     }
+}
+
+/// Offsets the per-type arrays `offsets` hold without growing, all together.
+fn capacity_of(offsets: &[Vec<u8>]) -> usize {
+    bytes_of(offsets) / OFFSET_LEN
+}
+
+/// The per-type arrays' memory, in bytes.
+fn bytes_of(offsets: &[Vec<u8>]) -> usize {
+    offsets.iter().map(Vec::capacity).sum()
 }
 
 impl SegmentIndex {
@@ -68,19 +75,18 @@ impl SegmentIndex {
     pub fn take_vecs(&mut self) -> IndexVecs {
         let mut v = IndexVecs {
             offsets: std::mem::take(&mut self.offsets),
-            type_ids: std::mem::take(&mut self.type_ids),
             sparse: std::mem::take(&mut self.sparse),
         };
-        v.offsets.clear();
-        v.type_ids.clear();
+        v.offsets.iter_mut().for_each(Vec::clear);
         v.sparse.clear();
+        self.in_memory = 0;
         v
     }
 
-    /// Offsets the in-memory arrays hold without growing.
+    /// Offsets the in-memory arrays hold without growing, all types together.
     #[cfg(test)]
     pub fn capacity(&self) -> usize {
-        (self.offsets.capacity() / OFFSET_LEN).min(self.type_ids.capacity())
+        capacity_of(&self.offsets)
     }
 
     /// Uses `v`'s memory for arrays that are still empty (a new segment),
@@ -88,10 +94,8 @@ impl SegmentIndex {
     /// the arrays grow past it; that memory is not carried on).
     pub fn adopt(&mut self, v: IndexVecs) {
         let bound = self.memory_entries.saturating_mul(2);
-        let fits = v.offsets.capacity() / OFFSET_LEN <= bound && v.type_ids.capacity() <= bound;
-        if fits && self.offsets.is_empty() && self.type_ids.is_empty() {
+        if capacity_of(&v.offsets) <= bound && self.in_memory == 0 {
             self.offsets = v.offsets;
-            self.type_ids = v.type_ids;
         }
         if self.sparse.is_empty() {
             self.sparse = v.sparse;
@@ -103,12 +107,11 @@ impl SegmentIndex {
             counts: Vec::new(),
             bytes: Vec::new(),
             offsets: Vec::new(),
-            type_ids: Vec::new(),
+            in_memory: 0,
             spill: None,
-            spilled: 0,
             memory_entries,
             sparse: Vec::new(),
-            array_crc_ahead: None,
+            memory_crcs_ahead: None,
             sparse_interval: sparse_interval as u64,
             next_sparse_at: 0,
             record_count: 0,
@@ -130,6 +133,9 @@ impl SegmentIndex {
         if t >= self.counts.len() {
             self.counts.resize(t + 1, 0);
             self.bytes.resize(t + 1, 0);
+        }
+        if t >= self.offsets.len() {
+            self.offsets.resize_with(t + 1, Vec::new);
         }
         self.counts[t] += 1;
         self.bytes[t] += len;
@@ -155,43 +161,56 @@ impl SegmentIndex {
         self.last_ts = ts;
         self.min_ts = self.min_ts.min(ts);
         self.max_ts = self.max_ts.max(ts);
-        self.offsets.extend_from_slice(&offset.to_le_bytes());
-        self.type_ids.push(type_id);
-        if self.type_ids.len() >= self.memory_entries && self.spill_out(dir).is_err() {
-            // Spilling is only a memory bound: keep the entries in memory and
-            // try again after as many more.
-            self.memory_entries = self.type_ids.len() * 2;
+        if self.offsets[t].len() == self.offsets[t].capacity() {
+            self.make_room(t, dir);
+        }
+        self.offsets[t].extend_from_slice(&offset.to_le_bytes());
+        self.in_memory += 1;
+        if self.in_memory >= self.memory_entries {
+            self.spill_or_raise_bound(dir);
         }
     }
 
-    fn spill_out(&mut self, dir: &Path) -> Result<()> {
-        if self.spill.is_none() {
-            let f = crate::sys::anonymous_file(dir)
-                .map_err(|e| Error::io(dir, "create index spill file", e))?;
-            self.spill = Some(f);
+    fn spill_or_raise_bound(&mut self, dir: &Path) {
+        if self.spill_out(dir).is_err() {
+            // Spilling is only a memory bound: keep the entries in memory and
+            // try again after as many more.
+            self.memory_entries = self.in_memory.max(1) * 2;
         }
-        // In chunks: the whole spill encoded at once (`SPILL_ENTRY_LEN`
-        // bytes an entry, 12 MB at the default 1 M entries) would be the
-        // largest part of a big writer's peak memory.
-        const CHUNK: usize = 1 << 14;
-        let f = self.spill.as_mut().expect("just created");
-        let mut out = Vec::with_capacity(CHUNK.min(self.type_ids.len()) * SPILL_ENTRY_LEN);
-        let mut at = self.spilled * SPILL_ENTRY_LEN as u64;
-        let offsets = self.offsets.chunks(CHUNK * OFFSET_LEN);
-        for (offsets, type_ids) in offsets.zip(self.type_ids.chunks(CHUNK)) {
-            out.clear();
-            for (o, t) in offsets.chunks_exact(OFFSET_LEN).zip(type_ids) {
-                out.extend_from_slice(o);
-                out.extend_from_slice(&t.to_le_bytes());
+    }
+
+    /// Makes room in type `t`'s full array for more offsets within the
+    /// arrays' memory budget, the bound's offsets rounded up to a power of
+    /// two (one type's array doubles into it exactly): each array keeps
+    /// the capacity it grew to, so with several types they could together
+    /// outgrow it. Over budget, spills first, then frees other emptied
+    /// arrays, largest first.
+    #[cold]
+    fn make_room(&mut self, t: usize, dir: &Path) {
+        const MIN_ARRAY: usize = 64 * OFFSET_LEN;
+        let budget =
+            |index: &Self| (index.memory_entries.next_power_of_two()).saturating_mul(OFFSET_LEN);
+        let cap = self.offsets[t].capacity();
+        let wanted = (2 * cap).max(MIN_ARRAY);
+        let others = |index: &Self| bytes_of(&index.offsets) - cap;
+        if others(self) + wanted > budget(self) && self.in_memory > 0 {
+            self.spill_or_raise_bound(dir);
+            if self.offsets[t].is_empty() && cap > 0 {
+                return;
             }
-            f.write_all_at(&out, at)
-                .map_err(|e| Error::io(dir, "write index spill file", e))?;
-            at += out.len() as u64;
         }
-        self.spilled += self.type_ids.len() as u64;
-        self.offsets.clear();
-        self.type_ids.clear();
-        Ok(())
+        while others(self) + wanted > budget(self) {
+            let largest = (self.offsets.iter_mut().enumerate())
+                .filter(|(u, o)| *u != t && o.is_empty() && o.capacity() > 0)
+                .max_by_key(|(_, o)| o.capacity());
+            match largest {
+                Some((_, o)) => *o = Vec::new(),
+                None => break,
+            }
+        }
+        let room = wanted.min(budget(self).saturating_sub(others(self)));
+        let len = self.offsets[t].len();
+        self.offsets[t].reserve_exact(room.max(len + OFFSET_LEN) - len);
     }
 
     fn count(&self, t: usize) -> u64 {
@@ -221,5 +240,34 @@ mod tests {
         let mut new = SegmentIndex::new(4096, 1000);
         new.adopt(filled(5000));
         assert_eq!(new.capacity(), 0, "over twice the bound: dropped");
+    }
+
+    /// With several types, in a steady mix or each spill period filled by
+    /// another type, the per-type arrays together never hold more than the
+    /// bound's offsets rounded up to a power of two (each would otherwise
+    /// keep what it once grew to), and one type's array, once grown, is
+    /// reused from spill to spill.
+    #[test]
+    fn per_type_arrays_stay_within_the_memory_bound() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let periods = |seq: u64| (seq / 1000 % 4) as u32;
+        let mix = |seq: u64| ((seq * 2_654_435_761) >> 7 & 3) as u32;
+        for type_of in [periods, mix] {
+            let mut index = SegmentIndex::new(4096, 1000);
+            for seq in 0..20_000u64 {
+                index.add(type_of(seq), seq * 10, seq, 0, 10, &dir);
+                assert!(index.capacity() <= 1024, "at {seq}: {}", index.capacity());
+            }
+            assert!(index.spill.as_ref().unwrap().runs_of(3).count() >= 4);
+        }
+        let mut one = SegmentIndex::new(4096, 1000);
+        for seq in 0..1001u64 {
+            one.add(0, seq * 10, seq, 0, 10, &dir);
+        }
+        let array = one.offsets[0].as_ptr();
+        for seq in 1001..5000u64 {
+            one.add(0, seq * 10, seq, 0, 10, &dir);
+            assert_eq!(one.offsets[0].as_ptr(), array, "reallocated at {seq}");
+        }
     }
 }

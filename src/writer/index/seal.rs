@@ -2,7 +2,7 @@
 //! offset arrays, the sparse index, the directory and the trailer, into the
 //! file or into memory.
 
-use super::{SegmentIndex, OFFSET_LEN, SPILL_ENTRY_LEN};
+use super::{SegmentIndex, OFFSET_LEN};
 use crate::error::{Error, Result};
 use crate::format::seal::{self, SealDirectory, Trailer, TypeEntry};
 use std::fs::File;
@@ -53,11 +53,10 @@ impl SegmentIndex {
     }
 
     /// Writes the per-type offset arrays from `start` on, each type's
-    /// offsets in record order: the spilled ones, then those in memory.
-    /// When every record has one type and none was spilled, the offsets in
-    /// memory are that type's array: written as they are. Else lays the
-    /// arrays out first, then scatters the offsets into them through one
-    /// bounded buffer per type.
+    /// offsets in record order: its spilled runs, then those in memory,
+    /// which are its array's tail as it is (one write, no copy). A type's
+    /// CRC combines its runs' CRCs, computed when they were spilled, with
+    /// that of its offsets in memory (computed ahead if it could be).
     fn write_type_arrays(
         &self,
         out: &mut SealOut<'_>,
@@ -68,82 +67,57 @@ impl SegmentIndex {
     ) -> Result<WrittenArrays> {
         let io = |what: &'static str| move |e| Error::io_at(path, records_end, what, e);
         let mut starts = Vec::with_capacity(ntypes);
-        let mut end = start;
+        let mut crcs = Vec::with_capacity(ntypes);
+        let ahead = match &self.memory_crcs_ahead {
+            Some((records, crcs)) if *records == self.record_count => Some(crcs),
+            _ => None,
+        };
+        let mut copy_buf = Vec::new();
+        let mut at = start;
         for t in 0..ntypes {
-            starts.push(end);
-            end += self.count(t) * 8;
-        }
-        if let Some(t) = self.only_type_in_memory(ntypes) {
-            out.write_at(&self.offsets, starts[t])
-                .map_err(io("write seal"))?;
-            // The other types' arrays are empty: the CRC of nothing is 0.
-            let mut crcs = vec![0; ntypes];
-            crcs[t] = match self.array_crc_ahead {
-                Some((records, crc)) if records == self.record_count => crc,
-                _ => crate::format::crc32_sealing(&self.offsets),
-            };
-            return Ok(WrittenArrays { starts, crcs, end });
-        }
-        let mut arrays = TypeArrays::new(&mut *out, starts.clone(), end);
-        if let Some(spill) = &self.spill {
-            self.scatter_spilled(spill, &mut arrays, path, records_end)?;
-        }
-        for (o, t) in self.offsets.chunks_exact(OFFSET_LEN).zip(&self.type_ids) {
-            let o = o.try_into().expect("8 bytes");
-            arrays.push(*t as usize, o).map_err(io("write seal"))?;
-        }
-        let crcs = arrays.finish().map_err(io("write seal"))?;
-        Ok(WrittenArrays { starts, crcs, end })
-    }
-
-    /// Scatters the offsets spilled to `spill` into `arrays`, whole chunks
-    /// of entries at a time (a read per 12-byte entry through a BufReader
-    /// cost more than the scatter itself).
-    fn scatter_spilled(
-        &self,
-        spill: &File,
-        arrays: &mut TypeArrays<'_, '_>,
-        path: &Path,
-        records_end: u64,
-    ) -> Result<()> {
-        let io = |what: &'static str| move |e| Error::io_at(path, records_end, what, e);
-        const CHUNK: u64 = 1 << 16;
-        let mut chunk = vec![0u8; CHUNK as usize * SPILL_ENTRY_LEN];
-        let mut done = 0u64;
-        while done < self.spilled {
-            let n = (self.spilled - done).min(CHUNK) as usize;
-            let bytes = &mut chunk[..n * SPILL_ENTRY_LEN];
-            spill
-                .read_exact_at(bytes, done * SPILL_ENTRY_LEN as u64)
-                .map_err(io("read index spill"))?;
-            for e in bytes.chunks_exact(SPILL_ENTRY_LEN) {
-                let off = e[0..8].try_into().expect("8 bytes");
-                let t = u32::from_le_bytes(e[8..12].try_into().expect("4 bytes"));
-                arrays.push(t as usize, off).map_err(io("write seal"))?;
+            starts.push(at);
+            let mut crc = crc32fast::Hasher::new();
+            if let Some(spill) = &self.spill {
+                for run in spill.runs_of(t) {
+                    spill.copy_run(run, out, at, &mut copy_buf, (path, records_end))?;
+                    crc.combine(&crc32fast::Hasher::new_with_initial_len(run.crc, run.len));
+                    at += run.len;
+                }
             }
-            done += n as u64;
+            let memory = self.in_memory_of(t);
+            if !memory.is_empty() {
+                out.write_at(memory, at).map_err(io("write seal"))?;
+                let memory_crc = match ahead {
+                    Some(crcs) => crcs[t],
+                    None => crate::format::crc32_sealing(memory),
+                };
+                let len = memory.len() as u64;
+                crc.combine(&crc32fast::Hasher::new_with_initial_len(memory_crc, len));
+                at += len;
+            }
+            debug_assert_eq!(at - starts[t], self.count(t) * OFFSET_LEN as u64);
+            crcs.push(crc.finalize());
         }
-        Ok(())
+        Ok(WrittenArrays {
+            starts,
+            crcs,
+            end: at,
+        })
     }
 
-    /// Computes the CRC of the one type's array now (if every record of
-    /// the `ntypes` has one type, see `write_type_arrays`), for a seal
-    /// written once the last buffers drain: a closing writer computes it
-    /// while they do. Records added later make it stale, and unused.
+    /// Type `t`'s offsets still in memory (the tail of its array).
+    fn in_memory_of(&self, t: usize) -> &[u8] {
+        self.offsets.get(t).map_or(&[], Vec::as_slice)
+    }
+
+    /// Computes the CRC of each type's offsets in memory now, for a seal
+    /// written once the last buffers drain: a closing writer computes them
+    /// while they do. Records added later make them stale, and unused.
     pub fn checksum_ahead(&mut self, ntypes: usize) {
-        if self.only_type_in_memory(ntypes).is_some() {
-            let crc = crate::format::crc32_sealing(&self.offsets);
-            self.array_crc_ahead = Some((self.record_count, crc));
-        }
-    }
-
-    /// The type of every record, if it has one and all of its offsets are
-    /// in memory (none spilled).
-    fn only_type_in_memory(&self, ntypes: usize) -> Option<usize> {
-        if self.spill.is_some() || self.record_count == 0 {
-            return None;
-        }
-        (0..ntypes).find(|&t| self.count(t) == self.record_count)
+        let crcs = (0..ntypes)
+            .map(|t| crate::format::crc32_sealing(self.in_memory_of(t)))
+            .collect();
+        self.memory_crcs_ahead = Some((self.record_count, crcs));
     }
 
     /// The seal's directory: the segment's summary, where the sparse index
@@ -197,7 +171,7 @@ pub enum SealOut<'a> {
 }
 
 impl SealOut<'_> {
-    fn write_at(&mut self, data: &[u8], at: u64) -> std::io::Result<()> {
+    pub(super) fn write_at(&mut self, data: &[u8], at: u64) -> std::io::Result<()> {
         match self {
             SealOut::File(f) => f.write_all_at(data, at),
             SealOut::Memory { base, bytes } => {
@@ -209,82 +183,6 @@ impl SealOut<'_> {
                 Ok(())
             }
         }
-    }
-}
-
-/// Per-type offset arrays being written into the seal. Into a file, each
-/// type's offsets gather in a bounded buffer first; into memory, whose
-/// arrays are laid out in advance, each offset goes straight to its place
-/// (a roll builds its seal in memory while the last buffers drain, and a
-/// second copy through buffers that grow to 1 MiB was most of that time).
-struct TypeArrays<'a, 'f> {
-    out: &'a mut SealOut<'f>,
-    /// Where each type's array starts, and where its next offset goes.
-    start: Vec<u64>,
-    cursor: Vec<u64>,
-    bufs: Vec<Vec<u8>>,
-    crcs: Vec<crc32fast::Hasher>,
-    limit: usize,
-}
-
-impl<'a, 'f> TypeArrays<'a, 'f> {
-    /// Arrays starting at `start`, ending at `end`.
-    fn new(out: &'a mut SealOut<'f>, start: Vec<u64>, end: u64) -> TypeArrays<'a, 'f> {
-        let ntypes = start.len();
-        if let SealOut::Memory { base, bytes } = out {
-            bytes.resize((end - *base) as usize, 0);
-        }
-        TypeArrays {
-            out,
-            cursor: start.clone(),
-            start,
-            bufs: vec![Vec::new(); ntypes],
-            crcs: vec![crc32fast::Hasher::new(); ntypes],
-            limit: (32usize << 20)
-                .checked_div(ntypes.max(1))
-                .unwrap_or(4096)
-                .clamp(4096, 1 << 20),
-        }
-    }
-
-    /// Appends `offset` (little-endian) to type `t`'s array.
-    #[inline]
-    fn push(&mut self, t: usize, offset: [u8; OFFSET_LEN]) -> std::io::Result<()> {
-        if let SealOut::Memory { base, bytes } = self.out {
-            let at = (self.cursor[t] - *base) as usize;
-            bytes[at..at + OFFSET_LEN].copy_from_slice(&offset);
-            self.cursor[t] += OFFSET_LEN as u64;
-            return Ok(());
-        }
-        self.bufs[t].extend_from_slice(&offset);
-        if self.bufs[t].len() >= self.limit {
-            self.drain(t)?;
-        }
-        Ok(())
-    }
-
-    fn drain(&mut self, t: usize) -> std::io::Result<()> {
-        let buf = &mut self.bufs[t];
-        self.crcs[t].update(buf);
-        self.out.write_at(buf, self.cursor[t])?;
-        self.cursor[t] += buf.len() as u64;
-        buf.clear();
-        Ok(())
-    }
-
-    fn finish(mut self) -> std::io::Result<Vec<u32>> {
-        if let SealOut::Memory { base, bytes } = self.out {
-            return Ok((0..self.start.len())
-                .map(|t| {
-                    let range = (self.start[t] - *base) as usize..(self.cursor[t] - *base) as usize;
-                    crc32fast::hash(&bytes[range])
-                })
-                .collect());
-        }
-        for t in 0..self.bufs.len() {
-            self.drain(t)?;
-        }
-        Ok(self.crcs.into_iter().map(|h| h.finalize()).collect())
     }
 }
 
@@ -313,13 +211,23 @@ mod tests {
             index.add(type_of(seq), offset, seq, seq as i64, len, &dir);
             offset += len;
         }
-        assert_eq!(index.spilled > 0, memory_entries < 100_000);
+        assert_eq!(index.spill.is_some(), memory_entries < 100_000);
+        let t = TestFile::new("spilled-seal");
+        sealed_in_memory(&index, &t.path, offset, &names)
+    }
+
+    /// The seal `index` writes after records ending at `end`, built in memory.
+    fn sealed_in_memory(
+        index: &SegmentIndex,
+        path: &Path,
+        end: u64,
+        names: &[Box<str>],
+    ) -> Vec<u8> {
         let mut out = SealOut::Memory {
-            base: offset,
+            base: end,
             bytes: Vec::new(),
         };
-        let t = TestFile::new("spilled-seal");
-        index.write_seal(&mut out, &t.path, offset, &names).unwrap();
+        index.write_seal(&mut out, path, end, names).unwrap();
         let SealOut::Memory { bytes, .. } = out else {
             unreachable!()
         };
@@ -340,10 +248,10 @@ mod tests {
 
     /// When every record has one type (here the second of three), the
     /// offsets in memory are written as that type's array, as they are: the
-    /// seal is byte for byte the one scattered type by type from a spill,
+    /// seal is byte for byte the one written from runs spilled to a file,
     /// the other types' empty arrays and their CRCs included.
     #[test]
-    fn one_type_seals_as_the_scattered_arrays() {
+    fn one_type_seals_as_the_spilled_arrays() {
         let second = |_| 1;
         let written_as_is = seal_of(1 << 20, second);
         assert!(written_as_is == seal_of(40_000, second), "the seals differ");
@@ -356,6 +264,66 @@ mod tests {
         assert!(offsets.windows(2).all(|w| w[1] - w[0] >= 30));
     }
 
+    /// Each type's array and its CRC as the seal laid them out before the
+    /// index kept per-type arrays: the offsets of `records` (type, offset)
+    /// scattered type by type, in record order, the CRC over each array.
+    fn scattered_arrays(records: &[(u32, u64)], ntypes: usize) -> Vec<(Vec<u8>, u32)> {
+        let mut arrays = vec![Vec::new(); ntypes];
+        for &(t, offset) in records {
+            arrays[t as usize].extend_from_slice(&offset.to_le_bytes());
+        }
+        arrays
+            .into_iter()
+            .map(|a| {
+                let crc = crc32fast::hash(&a);
+                (a, crc)
+            })
+            .collect()
+    }
+
+    /// Five types interleaved irregularly (one never used), spilled at a
+    /// bound that splits runs unevenly or not spilled at all, with or
+    /// without the CRCs computed ahead: every type's array and CRC in the
+    /// seal are the ones scattered record by record, and the arrays follow
+    /// one another in type order from the `SEAL_BEGIN` frame's end.
+    #[test]
+    fn interleaved_types_seal_as_the_scattered_arrays() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let names: Vec<Box<str>> = ["a", "b", "c", "unused", "e"].map(Box::from).into();
+        let type_of = |seq: u64| [0, 2, 2, 1, 4, 0, 0, 0, 2, 4][(seq * seq % 10) as usize];
+        let t = TestFile::new("interleaved-seal");
+        for (memory_entries, ahead) in [(7_777, false), (7_777, true), (1 << 20, false)] {
+            let mut index = SegmentIndex::new(4096, memory_entries);
+            let mut records = Vec::new();
+            let mut offset = 100u64;
+            for seq in 0..50_000u64 {
+                let len = 30 + seq % 61;
+                index.add(type_of(seq), offset, seq, seq as i64, len, &dir);
+                records.push((type_of(seq), offset));
+                offset += len;
+            }
+            assert_eq!(index.spill.is_some(), memory_entries < 50_000);
+            if ahead {
+                index.checksum_ahead(names.len());
+            }
+            let bytes = sealed_in_memory(&index, &t.path, offset, &names);
+            let at = |a: usize| a - offset as usize;
+            let dir = seal::read_seal_from(offset as usize + bytes.len(), 0, |a, n| {
+                bytes.get(at(a)..at(a) + n).map(std::borrow::Cow::Borrowed)
+            })
+            .expect("a whole seal");
+            let mut array_at = offset + seal::SEAL_BEGIN_LEN as u64;
+            for (entry, (array, crc)) in dir.types.iter().zip(scattered_arrays(&records, 5)) {
+                assert_eq!(entry.array_offset, array_at, "{}: where", entry.name);
+                let written = &bytes[at(array_at as usize)..][..array.len()];
+                assert!(written == array, "{}: the arrays differ", entry.name);
+                assert_eq!(entry.array_crc, crc, "{}: CRC", entry.name);
+                array_at += array.len() as u64;
+            }
+            assert_eq!(dir.types[3].count, 0);
+        }
+    }
+
     /// A CRC computed ahead (`checksum_ahead`, while the last buffers
     /// drain) seals the same bytes as one computed when writing, and a
     /// record added after it leaves it unused.
@@ -364,24 +332,14 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
         let names: Vec<Box<str>> = vec!["a".into()];
         let t = TestFile::new("seal-ahead");
-        let seal = |index: &SegmentIndex, end: u64| {
-            let mut out = SealOut::Memory {
-                base: end,
-                bytes: Vec::new(),
-            };
-            index.write_seal(&mut out, &t.path, end, &names).unwrap();
-            let SealOut::Memory { bytes, .. } = out else {
-                unreachable!()
-            };
-            bytes
-        };
+        let seal = |index: &SegmentIndex, end: u64| sealed_in_memory(index, &t.path, end, &names);
         let mut index = SegmentIndex::new(4096, 1 << 20);
         for seq in 0..1000u64 {
             index.add(0, 100 + seq * 50, seq, seq as i64, 50, &dir);
         }
         let plain = seal(&index, 50_100);
         index.checksum_ahead(names.len());
-        assert!(index.array_crc_ahead.is_some());
+        assert!(index.memory_crcs_ahead.is_some());
         assert!(
             seal(&index, 50_100) == plain,
             "computed ahead: the seals differ"
