@@ -76,9 +76,19 @@ impl FrameStream {
         let mut dctx = DCtx::create();
         // zstd then checks that the buffer it writes to stays where it was
         // from call to call within a frame (an error, not a wrong byte, if
-        // it did not).
-        dctx.set_parameter(DParameter::StableOutBuffer(true))
-            .expect("a parameter the bundled zstd has");
+        // it did not). A system zstd older than 1.4.4 (linked with
+        // ZSTD_SYS_USE_PKG_CONFIG) lacks the parameter: see `of`.
+        let stable = dctx
+            .set_parameter(DParameter::StableOutBuffer(true))
+            .is_ok();
+        FrameStream::of(dctx, read_ahead, whole, stable)
+    }
+
+    /// A stream on `dctx`, which has zstd's stable output buffer set if
+    /// `stable`. Without it, every frame is decompressed whole in one call
+    /// (which needs no stable buffer): a prefix read costs its whole frame,
+    /// and reads the same bytes.
+    fn of(dctx: DCtx<'static>, read_ahead: usize, whole: bool, stable: bool) -> FrameStream {
         FrameStream {
             dctx,
             index: None,
@@ -90,7 +100,7 @@ impl FrameStream {
             size: 0,
             ended: false,
             read_ahead,
-            whole,
+            whole: whole || !stable,
         }
     }
 
@@ -390,6 +400,19 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::FrameSizeMismatch, "{e}");
             assert_eq!(s.index(), None, "a failure leaves nothing held");
         }
+    }
+
+    #[test]
+    fn a_stream_without_zstd_s_stable_output_buffer_reads_each_frame_whole() {
+        let original = original();
+        let (file, entry) = one_frame(&original);
+        let mut s = FrameStream::of(DCtx::create(), 0, false, false);
+        s.extend(&file, Path::new("f.zst"), 0, &entry, 10).unwrap();
+        assert_eq!(s.bytes(), &original[..]);
+        assert!(s.is_whole());
+        s.extend(&file, Path::new("f.zst"), 0, &entry, original.len())
+            .unwrap();
+        assert_eq!(s.bytes(), &original[..]);
     }
 
     #[test]
