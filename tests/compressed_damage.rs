@@ -289,7 +289,7 @@ fn a_record_length_past_the_end_at_the_lied_records_end_is_not_read_through() {
     // holding the lying header, then every frame from the lied end on as
     // the seal's frames are checked, one at a time), and a frame or two
     // again; not the rest of the segment a second time, held whole.
-    let bound = bytes.len() as u64 + 2 * frame_size as u64;
+    let bound = bytes.len() as u64 + 2 * frame_size;
     let got = r.bytes_decompressed();
     assert!(got <= bound, "{got} bytes decompressed, at most {bound}");
 }
