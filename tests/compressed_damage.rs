@@ -14,7 +14,7 @@ use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
 use binlog::format::seal::TRAILER_LEN;
 use binlog::{Damage, Error, ErrorKind, Options, Reader, Tail};
 use common::compressed::{compress_as_is, damage_compressed_frame};
-use common::seal::move_records_end;
+use common::seal::{move_records_end, move_records_end_to_a_length_past_the_end};
 use common::{drain, make_sealed, Rec, TempDir};
 use std::path::{Path, PathBuf};
 
@@ -269,11 +269,7 @@ fn a_record_length_past_the_end_at_the_lied_records_end_is_not_read_through() {
     make_sealed(&plain, 30_000, Options::default());
     let all = drain(&mut Reader::open(&plain).unwrap()).recs;
     let lied_end = all[1_000].offset;
-    move_records_end(&plain, lied_end);
-    let mut bytes = std::fs::read(&plain).unwrap();
-    let at = lied_end as usize;
-    bytes[at..at + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
-    std::fs::write(&plain, &bytes).unwrap();
+    let bytes = move_records_end_to_a_length_past_the_end(&plain, lied_end);
     let frame_size = 16 << 10;
     let zst = dir.join("lying-length.binlog.zst");
     std::fs::write(&zst, compress_as_is(&plain, frame_size)).unwrap();
