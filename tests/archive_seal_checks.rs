@@ -17,7 +17,9 @@ use binlog::log::list_segments;
 use binlog::{ErrorKind, Reader, Tail};
 use common::remote::{put_segment_0, read_to_end, same_error};
 use common::s3::S3Server;
-use common::seal::{move_records_end, rewrite_seal, Seal};
+use common::seal::{
+    move_records_end, move_records_end_to_a_length_past_the_end, rewrite_seal, Seal,
+};
 use common::{append_random, copy, Rec, TempDir};
 use std::path::{Path, PathBuf};
 
@@ -402,4 +404,27 @@ fn a_seal_that_ends_the_records_before_a_valid_record_reads_in_a_compressed_obje
         assert!(b[..] == want[target as usize..], "back {back}: seek");
         assert_eq!(b_end.unwrap(), p_end, "back {back}: seek");
     }
+}
+
+#[test]
+fn a_record_length_past_the_end_at_a_lied_records_end_is_read_no_further_remotely() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("seal-checks-end-length");
+    let (plain, want) = write_segment(dir.path());
+    let lied_end = want[1_000].offset;
+    let bytes = move_records_end_to_a_length_past_the_end(&plain, lied_end);
+    let log = remote_log(&server, "length");
+    let key = put(&log, "length", &compress_as_is(&plain));
+    // The records before the lied end and the plain segment's end.
+    let (p, p_end) = read_to_end(&mut Reader::open_salvage(&plain).unwrap());
+    assert!(p[..] == want[..1_000], "{} records", p.len());
+    let mut r = log.open_reader(&key, true).unwrap();
+    let (b, b_end) = read_to_end(&mut r);
+    assert!(b == p, "{} records salvaged", b.len());
+    assert_eq!(b_end.unwrap(), p_end.unwrap());
+    // Each frame decompressed once (the seal's frames checked from the
+    // lied end on) and a frame or two again, not the rest twice.
+    let bound = bytes.len() as u64 + 2 * FRAME_SIZE;
+    let got = r.bytes_decompressed();
+    assert!(got <= bound, "{got} bytes decompressed, at most {bound}");
 }

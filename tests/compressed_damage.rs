@@ -14,7 +14,7 @@ use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
 use binlog::format::seal::TRAILER_LEN;
 use binlog::{Damage, Error, ErrorKind, Options, Reader, Tail};
 use common::compressed::{compress_as_is, damage_compressed_frame};
-use common::seal::move_records_end;
+use common::seal::{move_records_end, move_records_end_to_a_length_past_the_end};
 use common::{drain, make_sealed, Rec, TempDir};
 use std::path::{Path, PathBuf};
 
@@ -260,6 +260,34 @@ fn a_seal_that_ends_the_records_before_a_valid_record_fails_the_open_and_a_salva
         assert!(out.recs.iter().eq(quotes), "back {back}: filtered");
         assert_eq!(out.end.unwrap(), want_tail, "back {back}: filtered");
     }
+}
+
+#[test]
+fn a_record_length_past_the_end_at_the_lied_records_end_is_not_read_through() {
+    let dir = TempDir::new("zdmg-lying-length");
+    let plain = dir.join("plain.binlog");
+    make_sealed(&plain, 30_000, Options::default());
+    let all = drain(&mut Reader::open(&plain).unwrap()).recs;
+    let lied_end = all[1_000].offset;
+    let bytes = move_records_end_to_a_length_past_the_end(&plain, lied_end);
+    let frame_size = 16 << 10;
+    let zst = dir.join("lying-length.binlog.zst");
+    std::fs::write(&zst, compress_as_is(&plain, frame_size)).unwrap();
+    // The same records, damage and end as the plain segment's salvage.
+    let (want, want_damages, want_tail) = salvaged(&plain);
+    assert_eq!(want, all[..1_000]);
+    let mut r = Reader::open_salvage(&zst).unwrap();
+    let out = drain(&mut r);
+    assert!(out.recs == want, "{} records salvaged", out.recs.len());
+    assert_eq!(r.damages(), &want_damages[..]);
+    assert_eq!(out.end.unwrap(), want_tail);
+    // What was decompressed: each frame once (the records read, the frame
+    // holding the lying header, then every frame from the lied end on as
+    // the seal's frames are checked, one at a time), and a frame or two
+    // again; not the rest of the segment a second time, held whole.
+    let bound = bytes.len() as u64 + 2 * frame_size;
+    let got = r.bytes_decompressed();
+    assert!(got <= bound, "{got} bytes decompressed, at most {bound}");
 }
 
 #[test]

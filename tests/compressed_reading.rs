@@ -442,17 +442,32 @@ fn in_frames_of_blocks(dir: &TempDir, n: u64) -> (Vec<Owned>, PathBuf, Vec<(u64,
     (all, zst, records)
 }
 
-#[test]
-fn seeks_to_the_first_and_last_record_of_each_frame_read_the_plain_records() {
-    let dir = TempDir::new("zread-seek-frame-ends");
-    let (all, zst, frames) = in_frames_of_blocks(&dir, 70_000);
+/// Records, the `.zst`, its record frames' original spans, and the
+/// positions of the first and last record of each frame.
+type FrameEnds = (Vec<Owned>, PathBuf, Vec<(u64, u64)>, Vec<usize>);
+
+/// `in_frames_of_blocks` of 70,000 records (at least three record frames),
+/// with the positions in its records of the first and last record of each
+/// frame, in order.
+fn with_frame_ends(dir: &TempDir) -> FrameEnds {
+    let (all, zst, frames) = in_frames_of_blocks(dir, 70_000);
     assert!(frames.len() >= 3, "{} record frames", frames.len());
     let mut targets = Vec::new();
-    for (n, &(from, to)) in frames.iter().enumerate() {
+    for &(from, to) in &frames {
         let first = all.iter().position(|r| r.5 >= from).unwrap();
         let last = all.iter().rposition(|r| r.5 < to).unwrap();
         targets.extend([first, last]);
-        for i in [first, last] {
+    }
+    (all, zst, frames, targets)
+}
+
+#[test]
+fn seeks_to_the_first_and_last_record_of_each_frame_read_the_plain_records() {
+    let dir = TempDir::new("zread-seek-frame-ends");
+    let (all, zst, frames, targets) = with_frame_ends(&dir);
+    for (n, &(from, to)) in frames.iter().enumerate() {
+        let first = targets[2 * n];
+        for i in [first, targets[2 * n + 1]] {
             let mut z = Reader::open(&zst).unwrap();
             let opened = z.bytes_decompressed();
             z.seek_seq(all[i].0).unwrap();
@@ -475,7 +490,12 @@ fn seeks_to_the_first_and_last_record_of_each_frame_read_the_plain_records() {
             assert_eq!(next.as_ref(), all.get(i + 1));
         }
     }
-    // One reader, back and forth across the frames and within them.
+}
+
+#[test]
+fn one_reader_seeking_back_and_forth_across_and_within_frames_reads_the_plain_records() {
+    let dir = TempDir::new("zread-seek-back-and-forth");
+    let (all, zst, _, targets) = with_frame_ends(&dir);
     let mut z = Reader::open(&zst).unwrap();
     let order = targets.iter().rev().chain(targets.iter()).copied();
     for i in order.chain([targets[1] - 1, 1, targets[1] + 1, targets[1] - 500]) {

@@ -60,9 +60,7 @@ pub(super) fn decode_checked(
     let err = |kind, what: String| frame_error(path, index, entry, kind, what);
     let size = entry.size as usize;
     out.clear();
-    // One byte more than expected, so that a frame without a content
-    // size that holds more shows as a size mismatch, not a failure.
-    out.reserve(size + 1);
+    reserve_frame(out, path, index, entry)?;
     match dctx.decompress(out, src) {
         Ok(n) if n == size => Ok(()),
         Ok(n) => {
@@ -82,6 +80,26 @@ pub(super) fn decode_checked(
             Err(err(kind, damaged(code)))
         }
     }
+}
+
+/// Makes room in `out` (emptied) for frame `index`'s original bytes, as
+/// its seek table entry gives their size, and one byte more: a frame that
+/// states no size and holds more then shows as a size mismatch, not a
+/// failure. The size is a claim of the file's: room that cannot be had
+/// (under an address-space limit, up to 1 GiB a frame) is an error about
+/// that frame, damage a salvage reports and reads past, never an abort.
+pub(super) fn reserve_frame(
+    out: &mut Vec<u8>,
+    path: &Path,
+    index: usize,
+    entry: &FrameEntry,
+) -> Result<()> {
+    out.clear();
+    let room = entry.size as usize + 1;
+    out.try_reserve_exact(room).map_err(|_| {
+        let what = format!("no memory for the {room} bytes its seek table entry needs");
+        frame_error(path, index, entry, ErrorKind::CorruptFrame, what)
+    })
 }
 
 /// The error `what` (of `kind`) about frame `index` of the file `path`,

@@ -16,7 +16,7 @@
 //! caller, as every part of a segment carries its own CRC.
 
 use super::frame_decoder::is_output_too_small;
-use super::frame_decoder::{check_frame, damaged, decode_checked, frame_error};
+use super::frame_decoder::{check_frame, damaged, decode_checked, frame_error, reserve_frame};
 use super::seek_table::FrameEntry;
 use super::source::Source;
 use super::zstd_blocks::next_block_end;
@@ -76,9 +76,19 @@ impl FrameStream {
         let mut dctx = DCtx::create();
         // zstd then checks that the buffer it writes to stays where it was
         // from call to call within a frame (an error, not a wrong byte, if
-        // it did not).
-        dctx.set_parameter(DParameter::StableOutBuffer(true))
-            .expect("a parameter the bundled zstd has");
+        // it did not). A system zstd older than 1.4.4 (linked with
+        // ZSTD_SYS_USE_PKG_CONFIG) lacks the parameter: see `of`.
+        let stable = dctx
+            .set_parameter(DParameter::StableOutBuffer(true))
+            .is_ok();
+        FrameStream::of(dctx, read_ahead, whole, stable)
+    }
+
+    /// A stream on `dctx`, which has zstd's stable output buffer set if
+    /// `stable`. Without it, every frame is decompressed whole in one call
+    /// (which needs no stable buffer): a prefix read costs its whole frame,
+    /// and reads the same bytes.
+    fn of(dctx: DCtx<'static>, read_ahead: usize, whole: bool, stable: bool) -> FrameStream {
         FrameStream {
             dctx,
             index: None,
@@ -90,7 +100,7 @@ impl FrameStream {
             size: 0,
             ended: false,
             read_ahead,
-            whole,
+            whole: whole || !stable,
         }
     }
 
@@ -215,20 +225,15 @@ impl FrameStream {
         (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
         self.size = entry.size as usize;
         // Room for the whole frame and one byte more (see `decompress_to`),
-        // allocated once: a larger allocation is kept, a smaller one
-        // replaced, not grown (that would copy it). Its pages are touched
-        // only as zstd writes them. A frame too large to allocate (up to
-        // 1 GiB, `MAX_FRAME_DECOMPRESSED`) is an error, not an abort.
-        self.out.clear();
+        // allocated once: zstd's stable output buffer must not move or
+        // change size while the frame is held, so it cannot grow block by
+        // block. A larger allocation is kept, a smaller one dropped first
+        // and replaced, not grown (that would copy it). Its pages are
+        // touched only as zstd writes them.
         if self.out.capacity() <= self.size {
-            let mut out = Vec::new();
-            out.try_reserve_exact(self.size + 1).map_err(|_| {
-                let e = std::io::Error::from(std::io::ErrorKind::OutOfMemory);
-                let what = "allocate room for the decompressed frame";
-                Error::io_at(path, entry.compressed_offset, what, e)
-            })?;
-            self.out = out;
+            self.out = Vec::new();
         }
+        reserve_frame(&mut self.out, path, index, entry)?;
         self.index = Some(index);
         Ok(())
     }
@@ -398,6 +403,19 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_without_zstd_s_stable_output_buffer_reads_each_frame_whole() {
+        let original = original();
+        let (file, entry) = one_frame(&original);
+        let mut s = FrameStream::of(DCtx::create(), 0, false, false);
+        s.extend(&file, Path::new("f.zst"), 0, &entry, 10).unwrap();
+        assert_eq!(s.bytes(), &original[..]);
+        assert!(s.is_whole());
+        s.extend(&file, Path::new("f.zst"), 0, &entry, original.len())
+            .unwrap();
+        assert_eq!(s.bytes(), &original[..]);
+    }
+
+    #[test]
     fn a_scan_stream_decompresses_a_frame_it_starts_whole() {
         let original = original();
         let (file, entry) = one_frame(&original);
@@ -435,5 +453,76 @@ mod tests {
         );
         assert_eq!(e.offset(), Some(0));
         assert_eq!(s.index(), None, "a failure leaves nothing held");
+    }
+
+    /// Set in a child process `in_limited_child` spawns.
+    const LIMITED_CHILD: &str = "BINLOG_TEST_ADDRESS_SPACE_LIMITED";
+
+    /// In the test process: runs test `name` again in a child process and
+    /// asserts it passed; false. In that child: limits its address space
+    /// to what it uses plus 256 MiB; true (the test runs on).
+    fn in_limited_child(name: &str) -> bool {
+        if std::env::var_os(LIMITED_CHILD).is_none() {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", name, "--test-threads=1", "--nocapture"])
+                .env(LIMITED_CHILD, "1")
+                .output()
+                .unwrap();
+            let said = String::from_utf8_lossy(&out.stderr).into_owned()
+                + &String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "the limited child: {said}");
+            assert!(said.contains("1 passed"), "the limited child: {said}");
+            return false;
+        }
+        let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+        let pages: u64 = statm.split(' ').next().unwrap().parse().unwrap();
+        let limit = pages * 4096 + (256 << 20);
+        let rl = libc::rlimit {
+            rlim_cur: limit,
+            rlim_max: limit,
+        };
+        // SAFETY: setrlimit reads the struct it is given.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &rl) }, 0);
+        true
+    }
+
+    #[test]
+    fn a_frame_claiming_more_than_can_be_allocated_is_an_error_naming_it_not_an_abort() {
+        let name = "compressed::frame_stream::tests::\
+                    a_frame_claiming_more_than_can_be_allocated_is_an_error_naming_it_not_an_abort";
+        if !in_limited_child(name) {
+            return;
+        }
+        let mut c = zstd::zstd_safe::CCtx::create();
+        c.set_parameter(zstd::zstd_safe::CParameter::ContentSizeFlag(false))
+            .unwrap();
+        let mut bytes = Vec::with_capacity(1 << 10);
+        c.compress2(&mut bytes, &[7u8; 100]).unwrap();
+        let file = file_of(&bytes);
+        let entry = FrameEntry {
+            compressed_offset: 0,
+            compressed_size: bytes.len() as u32,
+            offset: 0,
+            size: 1 << 30,
+        };
+        let path = Path::new("huge-frame.zst");
+        let check = |e: Error| {
+            assert_eq!(e.kind(), ErrorKind::CorruptFrame, "{e}");
+            assert_eq!(e.path(), Some(path), "{e}");
+            assert_eq!(e.offset(), Some(0), "{e}");
+            assert!(e.message().contains("huge-frame.zst"), "{e}");
+            assert!(e.message().contains("no memory"), "{e}");
+        };
+        let mut out = Vec::new();
+        let mut decoder = super::super::frame_decoder::FrameDecoder::new();
+        check(
+            decoder
+                .decode(path, 0, &entry, &bytes, &mut out)
+                .unwrap_err(),
+        );
+        for mut s in [FrameStream::for_prefixes(), FrameStream::for_scan()] {
+            check(s.extend(&file, path, 0, &entry, 10).unwrap_err());
+            assert_eq!(s.index(), None, "a failure leaves nothing held");
+        }
     }
 }

@@ -30,41 +30,25 @@ impl Reader {
     /// At the end of the records a seal only bounds, of a reader of
     /// decompressed or stored frames: whether a valid record frame is
     /// right there (the bound does not hold). Read through the frames (a
-    /// GET if the bytes are not at hand). A compressed frame there that
-    /// does not decompress holds no record to read: the bound holds, and
-    /// the frame is damage reported at the end (`check_seal_frames`). Any
-    /// other read that fails is an error naming the file or object, never
-    /// an answer.
+    /// GET if the bytes are not at hand). A frame header whose length runs
+    /// past the original bytes is no record, and nothing more is read: a
+    /// lying length costs no more than the frame that holds the header.
+    /// Otherwise the body's CRC is computed over the frames that hold it,
+    /// one at a time, without a copy of the body. A compressed frame there
+    /// that does not decompress holds no record to read: the bound holds,
+    /// and the frame is damage reported at the end (`check_seal_frames`).
+    /// Any other read that fails is an error naming the file or object,
+    /// never an answer.
     #[cfg(feature = "compression")]
     pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
-        use crate::format::frame::{self, FrameAt, KIND_RECORD};
-        use crate::format::FRAME_HEADER_LEN;
         let Some(d) = self.decoded.as_deref() else {
             return Ok(false);
         };
         let mut s = d.segment.borrow_mut();
-        let (at, left) = (
-            self.end as u64,
-            s.original_len().saturating_sub(self.end as u64),
-        );
-        let frame_bytes = |s: &mut crate::compressed::CompressedSegment| {
-            let head = s.read_at(at, FRAME_HEADER_LEN.min(left as usize))?;
-            let body = head.get(..4).map_or(0, |b| {
-                u32::from_le_bytes(b.try_into().expect("4 bytes")) as u64
-            });
-            s.read_at(at, (FRAME_HEADER_LEN as u64 + body).min(left) as usize)
-        };
-        let bytes = match frame_bytes(&mut s) {
-            Err(e) if super::decoded::is_damage(&e) => return Ok(false),
-            read => read?,
-        };
-        Ok(matches!(
-            frame::frame_at(&bytes, 0, true),
-            FrameAt::Frame {
-                kind: KIND_RECORD,
-                ..
-            }
-        ))
+        match record_frame_at(&mut s, self.end as u64) {
+            Err(e) if super::decoded::is_damage(&e) => Ok(false),
+            found => found,
+        }
     }
 
     /// Without compression no segment is read as frames.
@@ -110,4 +94,42 @@ impl Reader {
         self.end = self.map.len();
         Ok(())
     }
+}
+
+/// Whether a valid record frame starts at original offset `at` of `s`:
+/// its header read first, its body (if it fits in what remains) checked
+/// against the header's CRC frame by frame.
+#[cfg(feature = "compression")]
+fn record_frame_at(s: &mut crate::compressed::CompressedSegment, at: u64) -> Result<bool> {
+    use crate::format::frame::{KIND_MASK, KIND_RECORD, RESERVED_FLAGS};
+    use crate::format::FRAME_HEADER_LEN;
+    let left = s.original_len().saturating_sub(at);
+    if left < FRAME_HEADER_LEN as u64 + 1 {
+        return Ok(false);
+    }
+    let head = s.read_at(at, FRAME_HEADER_LEN)?;
+    let word = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().expect("4 bytes"));
+    let (body_len, crc) = (u64::from(word(0)), word(4));
+    if body_len == 0 || FRAME_HEADER_LEN as u64 + body_len > left {
+        return Ok(false);
+    }
+    let body_at = at + FRAME_HEADER_LEN as u64;
+    let kind = s.read_at(body_at, 1)?[0];
+    if kind & RESERVED_FLAGS != 0 || kind & KIND_MASK != KIND_RECORD {
+        return Ok(false);
+    }
+    let mut hasher = crc32fast::Hasher::new();
+    let (mut pos, end) = (body_at, body_at + body_len);
+    while pos < end {
+        let i = s
+            .frame_index_at(pos)
+            .expect("offset within the original bytes");
+        let start = s.frames()[i].offset;
+        let frame = s.frame(i)?;
+        let from = (pos - start) as usize;
+        let upto = (frame.len() as u64).min(end - start) as usize;
+        hasher.update(&frame[from..upto]);
+        pos = start + upto as u64;
+    }
+    Ok(hasher.finalize() == crc)
 }

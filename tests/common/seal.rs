@@ -126,3 +126,15 @@ pub fn move_records_end(path: &Path, to: u64) {
         "an intact directory"
     );
 }
+
+/// `move_records_end` to `to`, the offset of a record frame, whose body
+/// length is then set to 0xFFFFFFF0: a length that runs past the end of
+/// the segment. Returns the file's bytes.
+pub fn move_records_end_to_a_length_past_the_end(path: &Path, to: u64) -> Vec<u8> {
+    move_records_end(path, to);
+    let mut bytes = std::fs::read(path).unwrap();
+    let at = to as usize;
+    bytes[at..at + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    std::fs::write(path, &bytes).unwrap();
+    bytes
+}
