@@ -26,12 +26,13 @@ pub fn prefetch(bytes: &[u8]) {
     each_line(bytes, crate::sys::prefetch_read);
 }
 
-/// Asks for the cache lines of (the start of) `bytes` into the CPU's
-/// second-level cache: for records a few reads ahead (see
-/// `Reader::prefetch_ahead`). Only a hint, like `prefetch`.
+/// Asks for the cache lines of (the start of) `bytes`, but not into the
+/// first-level cache (`prefetcht2`: where the lines land is the CPU's
+/// choice): for records a few reads ahead (see `Reader::prefetch_ahead`).
+/// Only a hint, like `prefetch`.
 #[inline]
-pub fn prefetch_l2(bytes: &[u8]) {
-    each_line(bytes, crate::sys::prefetch_read_l2);
+pub fn prefetch_not_l1(bytes: &[u8]) {
+    each_line(bytes, crate::sys::prefetch_read_not_l1);
 }
 
 /// Gives `hint` each cache line of the first `MAX` bytes of `bytes`.
@@ -81,7 +82,7 @@ mod tests {
         first.fill(7);
         for tail in [0, 1, 63, 65, 600, page] {
             prefetch(&first[page - tail..]);
-            prefetch_l2(&first[page - tail..]);
+            prefetch_not_l1(&first[page - tail..]);
         }
         assert!(first.iter().all(|&b| b == 7));
     }

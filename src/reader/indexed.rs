@@ -170,8 +170,9 @@ impl Reader {
     /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
     /// filter cursor `i` (the size of the last indexed record read), so
     /// that it is loaded while this one is checked: scattered records are
-    /// cache misses, which the CRC waited on. Into the second-level cache,
-    /// which measured faster than into every level (docs/PERFORMANCE.md).
+    /// cache misses, which the CRC waited on. Not into the first-level
+    /// cache (`prefetcht2`; which level is the CPU's choice), which
+    /// measured faster than into every level (docs/PERFORMANCE.md).
     #[inline]
     pub(super) fn prefetch_ahead(&self, i: usize) {
         let Some(f) = self.filter.as_ref() else {
@@ -182,7 +183,7 @@ impl Reader {
             .and_then(|o| usize::try_from(o).ok())
         {
             let to = next.saturating_add(self.first_pread_len).min(self.end);
-            crate::prefetch::prefetch_l2(self.map.get(next..to).unwrap_or_default());
+            crate::prefetch::prefetch_not_l1(self.map.get(next..to).unwrap_or_default());
         }
     }
 
