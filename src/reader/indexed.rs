@@ -40,12 +40,11 @@ const PROBE: u32 = 64;
 /// Indexed records between two measurements (records `WARM..WARM + 2 *
 /// PROBE` of each cycle measure).
 const CYCLE: u32 = 4096;
-/// The most one record's read counts for while measuring. The dearest
-/// read either way takes a few microseconds (a fault that maps 16 pages of
-/// 4 KiB); a longer one was interrupted (the thread descheduled on a busy
-/// machine), and counted whole, one such read in 64 made the mapping look
-/// slower than pread in 2 MiB folios, where it is twice as fast, for the
-/// next `CYCLE` records.
+/// The most one record's read counts for while measuring: longer than
+/// any uninterrupted read either way, so a longer one was interrupted
+/// (the thread descheduled on a busy machine) and counts as `SAMPLE_MAX`.
+/// An interruption says nothing about the way read, and must not decide
+/// the way of the next `CYCLE` records (figures: docs/PERFORMANCE.md).
 const SAMPLE_MAX: Duration = Duration::from_micros(8);
 
 pub(super) struct IndexedRead {
