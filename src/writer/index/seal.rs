@@ -431,4 +431,48 @@ mod tests {
         assert_eq!(bytes.len(), in_file.len());
         assert!(bytes == in_file, "the two seals differ");
     }
+
+    /// The one-type path (the offsets in memory written as they are, with
+    /// a CRC computed ahead or not) writes into the file the seal it
+    /// builds in memory.
+    #[test]
+    fn one_type_seal_in_memory_equals_seal_in_file() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let mut index = SegmentIndex::new(4096, 1 << 20);
+        let mut offset = 100u64;
+        for seq in 0..5000u64 {
+            let len = 30 + seq % 97;
+            index.add(1, offset, seq, 1_000 + seq as i64, len, &dir);
+            offset += len;
+        }
+        let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
+        assert_eq!(index.only_type_in_memory(names.len()), Some(1));
+        let t = TestFile::new("one-type-seal-out");
+        let (path, f) = (&t.path, &t.file);
+        for ahead in [false, true] {
+            if ahead {
+                index.checksum_ahead(names.len());
+            }
+            let end = index
+                .write_seal(&mut SealOut::File(f), path, offset, &names)
+                .unwrap();
+            let mut in_file = vec![0u8; (end - offset) as usize];
+            f.read_exact_at(&mut in_file, offset).unwrap();
+            let mut mem = SealOut::Memory {
+                base: offset,
+                bytes: Vec::new(),
+            };
+            assert_eq!(
+                index.write_seal(&mut mem, path, offset, &names).unwrap(),
+                end
+            );
+            let SealOut::Memory { bytes, .. } = mem else {
+                unreachable!()
+            };
+            assert!(
+                bytes == in_file,
+                "the two seals differ (CRC ahead: {ahead})"
+            );
+        }
+    }
 }
