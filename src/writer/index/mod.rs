@@ -34,7 +34,7 @@ pub struct SegmentIndex {
     memory_entries: usize,
     sparse: Vec<SparseEntry>,
     /// The CRC of the one type's array computed ahead (`checksum_ahead`),
-    /// with the record count it covers.
+    /// with the record count it covers; `add` clears it (stale).
     array_crc_ahead: Option<(u64, u32)>,
     sparse_interval: u64,
     next_sparse_at: u64,
@@ -127,6 +127,7 @@ impl SegmentIndex {
     #[inline(always)]
     pub fn add(&mut self, type_id: u32, offset: u64, seq: u64, ts: i64, len: u64, dir: &Path) {
         let t = type_id as usize;
+        self.array_crc_ahead = None;
         if t >= self.counts.len() {
             self.counts.resize(t + 1, 0);
             self.bytes.resize(t + 1, 0);
