@@ -413,21 +413,7 @@ mod tests {
         }
         let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
         let t = TestFile::new("seal-out");
-        let (path, f) = (&t.path, &t.file);
-        let end = index
-            .write_seal(&mut SealOut::File(f), path, offset, &names)
-            .unwrap();
-        let mut in_file = vec![0u8; (end - offset) as usize];
-        f.read_exact_at(&mut in_file, offset).unwrap();
-        let mut mem = SealOut::Memory {
-            base: offset,
-            bytes: Vec::new(),
-        };
-        let end2 = index.write_seal(&mut mem, path, offset, &names).unwrap();
-        assert_eq!(end2, end);
-        let SealOut::Memory { bytes, .. } = mem else {
-            unreachable!()
-        };
+        let (bytes, in_file) = seals_in_memory_and_in_file(&index, &t, offset, &names);
         assert_eq!(bytes.len(), in_file.len());
         assert!(bytes == in_file, "the two seals differ");
     }
@@ -448,31 +434,41 @@ mod tests {
         let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
         assert_eq!(index.only_type_in_memory(names.len()), Some(1));
         let t = TestFile::new("one-type-seal-out");
-        let (path, f) = (&t.path, &t.file);
         for ahead in [false, true] {
             if ahead {
                 index.checksum_ahead(names.len());
             }
-            let end = index
-                .write_seal(&mut SealOut::File(f), path, offset, &names)
-                .unwrap();
-            let mut in_file = vec![0u8; (end - offset) as usize];
-            f.read_exact_at(&mut in_file, offset).unwrap();
-            let mut mem = SealOut::Memory {
-                base: offset,
-                bytes: Vec::new(),
-            };
-            assert_eq!(
-                index.write_seal(&mut mem, path, offset, &names).unwrap(),
-                end
-            );
-            let SealOut::Memory { bytes, .. } = mem else {
-                unreachable!()
-            };
+            let (bytes, in_file) = seals_in_memory_and_in_file(&index, &t, offset, &names);
             assert!(
                 bytes == in_file,
                 "the two seals differ (CRC ahead: {ahead})"
             );
         }
+    }
+
+    /// The seal of `index` for records ending at `end`, built in memory and
+    /// written into `t`'s file (read back), which must end at one offset.
+    fn seals_in_memory_and_in_file(
+        index: &SegmentIndex,
+        t: &TestFile,
+        end: u64,
+        names: &[Box<str>],
+    ) -> (Vec<u8>, Vec<u8>) {
+        let (path, f) = (&t.path, &t.file);
+        let file_end = index
+            .write_seal(&mut SealOut::File(f), path, end, names)
+            .unwrap();
+        let mut in_file = vec![0u8; (file_end - end) as usize];
+        f.read_exact_at(&mut in_file, end).unwrap();
+        let mut mem = SealOut::Memory {
+            base: end,
+            bytes: Vec::new(),
+        };
+        let mem_end = index.write_seal(&mut mem, path, end, names).unwrap();
+        assert_eq!(mem_end, file_end);
+        let SealOut::Memory { bytes, .. } = mem else {
+            unreachable!()
+        };
+        (bytes, in_file)
     }
 }
