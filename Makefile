@@ -453,7 +453,7 @@ check-bench-peers:
 # and those 1,000 kills again against MinIO (less the one test that
 # removes an object's file behind versitygw's back), and the store
 # settings tests against MinIO, the server that records server-side
-# encryption (tests/archive_store_settings.rs). BINLOG_TEST_SEED=<n>
+# encryption, its ignored ones included (tests/archive_store_settings.rs). BINLOG_TEST_SEED=<n>
 # replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
@@ -481,7 +481,7 @@ torture: miri s3-server s3-server-minio
 	  $(CARGO) test --test archive_ship_kill -- --nocapture
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_ship -- \
 	  --skip a_segment_whose_copy_vanished_is_kept_locally
-	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_store_settings
+	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_store_settings -- --include-ignored
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) BINLOG_SHIP_STEP_ROUNDS=$(TORTURE_SHIP_STEP_ROUNDS) \
 	  $(CARGO) test --test archive_ship_kill -- --nocapture
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go

@@ -26,17 +26,19 @@ pub fn prefetch(bytes: &[u8]) {
     each_line(bytes, crate::sys::prefetch_read);
 }
 
-/// Asks for the cache lines of (the start of) `bytes` into the CPU's
-/// second-level cache: for records a few reads ahead (see
-/// `Reader::prefetch_ahead`). Only a hint, like `prefetch`.
+/// Asks for the cache lines of (the start of) `bytes`, but not into the
+/// first-level cache (`prefetcht2`: where the lines land is the CPU's
+/// choice): for records a few reads ahead (see `Reader::prefetch_ahead`).
+/// Only a hint, like `prefetch`.
 #[inline]
-pub fn prefetch_l2(bytes: &[u8]) {
-    each_line(bytes, crate::sys::prefetch_read_l2);
+pub fn prefetch_not_l1(bytes: &[u8]) {
+    each_line(bytes, crate::sys::prefetch_read_not_l1);
 }
 
-/// Gives `hint` each cache line of the first `MAX` bytes of `bytes`.
+/// Gives `hint` each cache line of the first `MAX` bytes of `bytes`: one
+/// 64-byte piece of them a line, each inside them.
 #[inline(always)]
-fn each_line(bytes: &[u8], hint: impl Fn(&[u8])) {
+fn each_line<T>(bytes: &[T], mut hint: impl FnMut(&[T])) {
     for line in bytes[..bytes.len().min(MAX)].chunks(64) {
         hint(line);
     }
@@ -60,29 +62,35 @@ pub fn prefetch_write_ahead(buf: &mut Vec<u8>, ahead: usize) {
 #[inline]
 pub fn prefetch_write(buf: &mut Vec<u8>, len: usize) {
     let spare = buf.spare_capacity_mut();
-    for line in spare[..spare.len().min(len).min(MAX)].chunks(64) {
-        crate::sys::prefetch_write(line);
-    }
+    each_line(&spare[..spare.len().min(len)], crate::sys::prefetch_write);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The hints ask only for lines of the bytes given: the last bytes of
-    /// a page followed by one that cannot be read (as the end of a
-    /// segment's mapping can be) are hinted without a fault, and so are
-    /// none.
+    /// The lines hinted for `bytes`, as offsets and lengths in it.
+    fn hinted(bytes: &[u8]) -> Vec<(usize, usize)> {
+        let mut lines = Vec::new();
+        each_line(bytes, |line: &[u8]| {
+            lines.push((line.as_ptr() as usize - bytes.as_ptr() as usize, line.len()));
+        });
+        lines
+    }
+
+    /// Each 64-byte line of the first `MAX` bytes is hinted once, in
+    /// order, and nothing outside them: a hint past the slice could name
+    /// a line of an unmapped page (the end of a segment's mapping).
     #[test]
-    fn hints_at_the_end_of_readable_memory_do_not_fault() {
-        let mut guarded = crate::guarded_page::GuardedPage::new();
-        let first = guarded.bytes();
-        let page = first.len();
-        first.fill(7);
-        for tail in [0, 1, 63, 65, 600, page] {
-            prefetch(&first[page - tail..]);
-            prefetch_l2(&first[page - tail..]);
+    fn the_lines_of_the_first_max_bytes_are_hinted_one_each() {
+        let bytes = vec![0u8; 2 * MAX + 100];
+        for len in [0, 1, 63, 64, 65, 600, MAX - 1, MAX, MAX + 1, 2 * MAX + 100] {
+            let covered = len.min(MAX);
+            let expected: Vec<(usize, usize)> = (0..covered)
+                .step_by(64)
+                .map(|at| (at, (covered - at).min(64)))
+                .collect();
+            assert_eq!(hinted(&bytes[..len]), expected, "{len} bytes");
         }
-        assert!(first.iter().all(|&b| b == 7));
     }
 }

@@ -40,12 +40,11 @@ const PROBE: u32 = 64;
 /// Indexed records between two measurements (records `WARM..WARM + 2 *
 /// PROBE` of each cycle measure).
 const CYCLE: u32 = 4096;
-/// The most one record's read counts for while measuring. The dearest
-/// read either way takes a few microseconds (a fault that maps 16 pages of
-/// 4 KiB); a longer one was interrupted (the thread descheduled on a busy
-/// machine), and counted whole, one such read in 64 made the mapping look
-/// slower than pread in 2 MiB folios, where it is twice as fast, for the
-/// next `CYCLE` records.
+/// The most one record's read counts for while measuring: longer than
+/// any uninterrupted read either way, so a longer one was interrupted
+/// (the thread descheduled on a busy machine) and counts as `SAMPLE_MAX`.
+/// An interruption says nothing about the way read, and must not decide
+/// the way of the next `CYCLE` records (figures: docs/PERFORMANCE.md).
 const SAMPLE_MAX: Duration = Duration::from_micros(8);
 
 pub(super) struct IndexedRead {
@@ -170,8 +169,9 @@ impl Reader {
     /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
     /// filter cursor `i` (the size of the last indexed record read), so
     /// that it is loaded while this one is checked: scattered records are
-    /// cache misses, which the CRC waited on. Into the second-level cache,
-    /// which measured faster than into every level (docs/PERFORMANCE.md).
+    /// cache misses, which the CRC waited on. Not into the first-level
+    /// cache (`prefetcht2`; which level is the CPU's choice), which
+    /// measured faster than into every level (docs/PERFORMANCE.md).
     #[inline]
     pub(super) fn prefetch_ahead(&self, i: usize) {
         let Some(f) = self.filter.as_ref() else {
@@ -182,7 +182,7 @@ impl Reader {
             .and_then(|o| usize::try_from(o).ok())
         {
             let to = next.saturating_add(self.first_pread_len).min(self.end);
-            crate::prefetch::prefetch_l2(self.map.get(next..to).unwrap_or_default());
+            crate::prefetch::prefetch_not_l1(self.map.get(next..to).unwrap_or_default());
         }
     }
 

@@ -3,11 +3,11 @@
 //! an address is only a hint, never dereferenced.
 
 #[cfg(target_arch = "x86_64")]
-use std::arch::x86_64::{_MM_HINT_T0 as EVERY_LEVEL, _MM_HINT_T2 as FROM_SECOND_LEVEL};
+use std::arch::x86_64::{_MM_HINT_T0 as EVERY_LEVEL, _MM_HINT_T2 as NOT_INTO_L1};
 #[cfg(not(target_arch = "x86_64"))]
 const EVERY_LEVEL: i32 = 0;
 #[cfg(not(target_arch = "x86_64"))]
-const FROM_SECOND_LEVEL: i32 = 0;
+const NOT_INTO_L1: i32 = 0;
 
 /// Asks the CPU to load the cache line holding the start of `line`.
 #[inline(always)]
@@ -15,12 +15,13 @@ pub fn prefetch_read<T>(line: &[T]) {
     prefetch_into::<EVERY_LEVEL, T>(line);
 }
 
-/// Asks the CPU to load the cache line holding the start of `line` into
-/// its second-level cache (not the first): for lines wanted a few records
-/// ahead (see `Reader::prefetch_ahead`).
+/// Asks the CPU to load the cache line holding the start of `line`, but
+/// not into the first-level cache (`prefetcht2`, Intel's hint for level 3
+/// and higher; which level the line lands in is the CPU's choice): for
+/// lines wanted a few records ahead (see `Reader::prefetch_ahead`).
 #[inline(always)]
-pub fn prefetch_read_l2<T>(line: &[T]) {
-    prefetch_into::<FROM_SECOND_LEVEL, T>(line);
+pub fn prefetch_read_not_l1<T>(line: &[T]) {
+    prefetch_into::<NOT_INTO_L1, T>(line);
 }
 
 /// `_mm_prefetch` with `HINT`, the cache levels the line is loaded into.

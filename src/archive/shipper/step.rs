@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 /// A step one segment is past. Non-exhaustive: a later version may
-/// report more steps (multipart uploads added three); a `match` on it
-/// outside this crate needs a `_` arm.
+/// report more steps; a `match` on it outside this crate needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Step {

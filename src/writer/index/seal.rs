@@ -371,22 +371,61 @@ mod tests {
         }
         let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
         let t = TestFile::new("seal-out");
+        let (bytes, in_file) = seals_in_memory_and_in_file(&index, &t, offset, &names);
+        assert_eq!(bytes.len(), in_file.len());
+        assert!(bytes == in_file, "the two seals differ");
+    }
+
+    /// A segment of one type among three names (its offsets in memory
+    /// written as they are, with a CRC computed ahead or not) writes into
+    /// the file the seal it builds in memory.
+    #[test]
+    fn one_type_seal_in_memory_equals_seal_in_file() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let mut index = SegmentIndex::new(4096, 1 << 20);
+        let mut offset = 100u64;
+        for seq in 0..5000u64 {
+            let len = 30 + seq % 97;
+            index.add(1, offset, seq, 1_000 + seq as i64, len, &dir);
+            offset += len;
+        }
+        let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
+        let t = TestFile::new("one-type-seal-out");
+        for ahead in [false, true] {
+            if ahead {
+                index.checksum_ahead(names.len());
+            }
+            let (bytes, in_file) = seals_in_memory_and_in_file(&index, &t, offset, &names);
+            assert!(
+                bytes == in_file,
+                "the two seals differ (CRC ahead: {ahead})"
+            );
+        }
+    }
+
+    /// The seal of `index` for records ending at `end`, built in memory and
+    /// written into `t`'s file (read back), which must end at one offset.
+    fn seals_in_memory_and_in_file(
+        index: &SegmentIndex,
+        t: &TestFile,
+        end: u64,
+        names: &[Box<str>],
+    ) -> (Vec<u8>, Vec<u8>) {
         let (path, f) = (&t.path, &t.file);
-        let end = index
-            .write_seal(&mut SealOut::File(f), path, offset, &names)
+        let file_end = index
+            .write_seal(&mut SealOut::File(f), path, end, names)
             .unwrap();
-        let mut in_file = vec![0u8; (end - offset) as usize];
-        f.read_exact_at(&mut in_file, offset).unwrap();
+        let mut in_file = vec![0u8; (file_end - end) as usize];
+        f.read_exact_at(&mut in_file, end).unwrap();
         let mut mem = SealOut::Memory {
-            base: offset,
+            base: end,
             bytes: Vec::new(),
         };
-        let end2 = index.write_seal(&mut mem, path, offset, &names).unwrap();
-        assert_eq!(end2, end);
+        let mem_end = index.write_seal(&mut mem, path, end, names).unwrap();
+        assert_eq!(mem_end, file_end);
         let SealOut::Memory { bytes, .. } = mem else {
             unreachable!()
         };
-        assert_eq!(bytes.len(), in_file.len());
-        assert!(bytes == in_file, "the two seals differ");
+        (bytes, in_file)
     }
 }
