@@ -453,8 +453,8 @@ check-bench-peers:
 # and those 1,000 kills again against MinIO (less the one test that
 # removes an object's file behind versitygw's back), and the store
 # settings tests against MinIO, the server that records server-side
-# encryption, its ignored ones included (tests/archive_store_settings.rs). BINLOG_TEST_SEED=<n>
-# replays a run.
+# encryption, its ignored ones included (tests/archive_store_settings.rs).
+# BINLOG_TEST_SEED=<n> replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
 TORTURE_RECORDS      ?= 1000000
