@@ -1,10 +1,11 @@
 //! Compressing a sealed segment `<segment>` into `<segment>.zst`, crash
 //! safely: write `<segment>.zst.tmp`, each frame read back and compared
 //! byte for byte with the segment as soon as it is written
-//! (`verify_ahead`; a frame that fails stops the writing), fsync it, check its seek table lists the frames
-//! compared, rename it, fsync the directory, and only
-//! then unlink the segment. A crash at any point leaves the segment or a
-//! verified compressed copy (or both); running it again finishes the job.
+//! (`verify_ahead`; a frame that fails stops the writing), fsync it,
+//! check its seek table lists the frames compared, rename it, fsync the
+//! directory, and only then unlink the segment. A crash at any point
+//! leaves the segment or a verified compressed copy (or both); running
+//! it again finishes the job.
 
 use super::cuts::{walk_ahead, DEFAULT_FRAME_SIZE};
 use super::durable::{

@@ -6,6 +6,7 @@
 
 use super::seek_table::FrameEntry;
 use crate::error::{Error, ErrorKind, Result};
+use std::io;
 use std::path::Path;
 use zstd::zstd_safe::{self, DCtx};
 
@@ -85,9 +86,10 @@ pub(super) fn decode_checked(
 /// Makes room in `out` (emptied) for frame `index`'s original bytes, as
 /// its seek table entry gives their size, and one byte more: a frame that
 /// states no size and holds more then shows as a size mismatch, not a
-/// failure. The size is a claim of the file's: room that cannot be had
-/// (under an address-space limit, up to 1 GiB a frame) is an error about
-/// that frame, damage a salvage reports and reads past, never an abort.
+/// failure. Room that cannot be had (under an address-space limit, up to
+/// 1 GiB a frame) is a resource error (`Io`, an `OutOfMemory` source),
+/// not damage: a salvage stops there instead of skipping valid records,
+/// and the read can be retried with more memory. Never an abort.
 pub(super) fn reserve_frame(
     out: &mut Vec<u8>,
     path: &Path,
@@ -97,8 +99,13 @@ pub(super) fn reserve_frame(
     out.clear();
     let room = entry.size as usize + 1;
     out.try_reserve_exact(room).map_err(|_| {
-        let what = format!("no memory for the {room} bytes its seek table entry needs");
-        frame_error(path, index, entry, ErrorKind::CorruptFrame, what)
+        let doing = format!(
+            "frame {index} (original offset {}): allocating the {room} bytes \
+             its seek table entry needs",
+            entry.offset
+        );
+        let oom = io::Error::from(io::ErrorKind::OutOfMemory);
+        Error::io_at(path, entry.compressed_offset, &doing, oom)
     })
 }
 

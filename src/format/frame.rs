@@ -258,6 +258,12 @@ pub enum FrameAt<'a> {
     Invalid(&'static str),
 }
 
+/// Whether a frame's kind byte is a record's, with no reserved flag set.
+#[inline]
+pub fn is_record_kind(kind: u8) -> bool {
+    kind & (KIND_MASK | RESERVED_FLAGS) == KIND_RECORD
+}
+
 /// Reads the frame at `pos` of `buf`, checking its length and, if `verify`,
 /// its CRC.
 #[inline]
@@ -510,8 +516,7 @@ pub fn find_resume_in_prefix(prefix: &[u8], full_len: usize, expected: u64) -> O
             if len < MIN_RECORD_BODY || len > full_len - p - FRAME_HEADER_LEN {
                 return None;
             }
-            let kind = prefix[p + FRAME_HEADER_LEN];
-            if kind & (KIND_MASK | RESERVED_FLAGS) != KIND_RECORD {
+            if !is_record_kind(prefix[p + FRAME_HEADER_LEN]) {
                 return None;
             }
             let at = p + FRAME_HEADER_LEN + 1;
@@ -576,7 +581,7 @@ pub fn seal_begin_body_count(body: &[u8], total: usize) -> Option<u64> {
 fn starts_record(part: &[u8], seq: Option<u64>) -> bool {
     let kind_ok = part
         .get(FRAME_HEADER_LEN)
-        .is_none_or(|k| k & (KIND_MASK | RESERVED_FLAGS) == KIND_RECORD);
+        .is_none_or(|&k| is_record_kind(k));
     let at = FRAME_HEADER_LEN + 1;
     let seq_ok = match (part.get(at..at + 8), seq) {
         (Some(b), Some(seq)) => u64::from_le_bytes(b.try_into().expect("8 bytes")) == seq,
@@ -595,8 +600,7 @@ fn find(buf: &[u8], from: usize, seq_ok: impl Fn(usize, u64) -> bool) -> Option<
         if len < MIN_RECORD_BODY || len > buf.len() - p - FRAME_HEADER_LEN {
             return false;
         }
-        let kind = buf[p + FRAME_HEADER_LEN];
-        if kind & (KIND_MASK | RESERVED_FLAGS) != KIND_RECORD {
+        if !is_record_kind(buf[p + FRAME_HEADER_LEN]) {
             return false;
         }
         // The sequence number sits right after the kind byte: check it

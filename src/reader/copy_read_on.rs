@@ -98,10 +98,11 @@ impl Reader {
 
 /// Whether a valid record frame starts at original offset `at` of `s`:
 /// its header read first, its body (if it fits in what remains) checked
-/// against the header's CRC frame by frame.
+/// against the header's CRC frame by frame. A seek table whose frames do
+/// not cover the body is an error naming the file and offset, not a panic.
 #[cfg(feature = "compression")]
 fn record_frame_at(s: &mut crate::compressed::CompressedSegment, at: u64) -> Result<bool> {
-    use crate::format::frame::{KIND_MASK, KIND_RECORD, RESERVED_FLAGS};
+    use crate::format::frame::is_record_kind;
     use crate::format::FRAME_HEADER_LEN;
     let left = s.original_len().saturating_sub(at);
     if left < FRAME_HEADER_LEN as u64 + 1 {
@@ -114,20 +115,27 @@ fn record_frame_at(s: &mut crate::compressed::CompressedSegment, at: u64) -> Res
         return Ok(false);
     }
     let body_at = at + FRAME_HEADER_LEN as u64;
-    let kind = s.read_at(body_at, 1)?[0];
-    if kind & RESERVED_FLAGS != 0 || kind & KIND_MASK != KIND_RECORD {
+    if !is_record_kind(s.read_at(body_at, 1)?[0]) {
         return Ok(false);
     }
+    let path = s.path().to_path_buf();
     let mut hasher = crc32fast::Hasher::new();
     let (mut pos, end) = (body_at, body_at + body_len);
     while pos < end {
-        let i = s
-            .frame_index_at(pos)
-            .expect("offset within the original bytes");
+        let uncovered = |what: &str| {
+            let what = format!("original offset {pos}: {what}");
+            Error::at(ErrorKind::CorruptSeekTable, &path, pos, what)
+        };
+        let Some(i) = s.frame_index_at(pos) else {
+            return Err(uncovered("no frame of the seek table holds it"));
+        };
         let start = s.frames()[i].offset;
         let frame = s.frame(i)?;
         let from = (pos - start) as usize;
         let upto = (frame.len() as u64).min(end - start) as usize;
+        if upto <= from {
+            return Err(uncovered("its frame decompresses to fewer bytes"));
+        }
         hasher.update(&frame[from..upto]);
         pos = start + upto as u64;
     }
