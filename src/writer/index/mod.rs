@@ -91,11 +91,11 @@ impl SegmentIndex {
     }
 
     /// Uses `v`'s memory for arrays that are still empty (a new segment),
-    /// unless it outgrew this index's memory bound (a failed spill lets
-    /// the arrays grow past it; that memory is not carried on).
+    /// unless it outgrew this index's arrays' budget (`array_budget`; a
+    /// failed spill lets the arrays grow past it; that memory is not
+    /// carried on).
     pub fn adopt(&mut self, v: IndexVecs) {
-        let bound = self.memory_entries.saturating_mul(2);
-        if capacity_of(&v.offsets) <= bound && self.in_memory == 0 {
+        if bytes_of(&v.offsets) <= self.array_budget() && self.in_memory == 0 {
             self.offsets = v.offsets;
         }
         if self.sparse.is_empty() {
@@ -182,16 +182,14 @@ impl SegmentIndex {
     }
 
     /// Makes room in type `t`'s full array for more offsets within the
-    /// arrays' memory budget, the bound's offsets rounded up to a power of
-    /// two (one type's array doubles into it exactly): each array keeps
+    /// arrays' memory budget (`array_budget`): each array keeps
     /// the capacity it grew to, so with several types they could together
     /// outgrow it. Over budget, spills first, then frees other emptied
     /// arrays, largest first.
     #[cold]
     fn make_room(&mut self, t: usize, dir: &Path) {
         const MIN_ARRAY: usize = 64 * OFFSET_LEN;
-        let budget =
-            |index: &Self| (index.memory_entries.next_power_of_two()).saturating_mul(OFFSET_LEN);
+        let budget = Self::array_budget;
         let cap = self.offsets[t].capacity();
         let wanted = (2 * cap).max(MIN_ARRAY);
         let others = |index: &Self| bytes_of(&index.offsets) - cap;
@@ -213,6 +211,15 @@ impl SegmentIndex {
         let room = wanted.min(budget(self).saturating_sub(others(self)));
         let len = self.offsets[t].len();
         self.offsets[t].reserve_exact(room.max(len + OFFSET_LEN) - len);
+    }
+
+    /// The per-type arrays' memory budget, in bytes: the bound's offsets
+    /// rounded up to a power of two, so one type's array doubles into it
+    /// exactly. A bound with no such power (any nonzero bound is valid)
+    /// leaves the arrays unbounded, as it never spills.
+    fn array_budget(&self) -> usize {
+        (self.memory_entries.checked_next_power_of_two())
+            .map_or(usize::MAX, |n| n.saturating_mul(OFFSET_LEN))
     }
 
     fn count(&self, t: usize) -> u64 {
@@ -242,6 +249,21 @@ mod tests {
         let mut new = SegmentIndex::new(4096, 1000);
         new.adopt(filled(5000));
         assert_eq!(new.capacity(), 0, "over twice the bound: dropped");
+    }
+
+    /// Any nonzero bound is valid, the largest too: one that has no power
+    /// of two above it neither panics nor spills (the budget is unbounded).
+    #[test]
+    fn the_largest_memory_bound_never_spills() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        for bound in [usize::MAX, (1 << 63) + 1] {
+            let mut index = SegmentIndex::new(4096, bound);
+            for seq in 0..10_000u64 {
+                index.add((seq % 3) as u32, seq * 10, seq, 0, 10, &dir);
+            }
+            assert!(index.spill.is_none(), "bound {bound}: spilled");
+            assert_eq!(index.in_memory, 10_000);
+        }
     }
 
     /// With several types, in a steady mix or each spill period filled by
