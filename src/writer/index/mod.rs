@@ -176,8 +176,12 @@ impl SegmentIndex {
     fn spill_or_raise_bound(&mut self, dir: &Path) {
         if self.spill_out(dir).is_err() {
             // Spilling is only a memory bound: keep the entries in memory and
-            // try again after as many more.
-            self.memory_entries = self.in_memory.max(1) * 2;
+            // try again after as many more. The bound never drops (`make_room`
+            // spills below it): a transient failure must not make every few
+            // records spill for the rest of the segment.
+            self.memory_entries = (self.memory_entries.saturating_mul(2))
+                .max(self.in_memory.saturating_mul(2))
+                .max(1);
         }
     }
 
