@@ -189,7 +189,8 @@ impl SegmentIndex {
     /// arrays' memory budget (`array_budget`): each array keeps
     /// the capacity it grew to, so with several types they could together
     /// outgrow it. Over budget, spills first, then frees other emptied
-    /// arrays, largest first.
+    /// arrays, largest first; keeps `t`'s emptied array as it is only if
+    /// that makes no room for it to grow.
     #[cold]
     fn make_room(&mut self, t: usize, dir: &Path) {
         const MIN_ARRAY: usize = 64 * OFFSET_LEN;
@@ -197,12 +198,13 @@ impl SegmentIndex {
         let cap = self.offsets[t].capacity();
         let wanted = (2 * cap).max(MIN_ARRAY);
         let others = |index: &Self| bytes_of(&index.offsets) - cap;
-        if others(self) + wanted > budget(self) && self.in_memory > 0 {
+        let spilled = others(self) + wanted > budget(self) && self.in_memory > 0;
+        if spilled {
             self.spill_or_raise_bound(dir);
-            if self.offsets[t].is_empty() && cap > 0 {
-                return;
-            }
         }
+        // Idle types' emptied arrays go first: were `t` to keep its capacity
+        // while they keep theirs, a type mix that shifted would spill every
+        // few records.
         while others(self) + wanted > budget(self) {
             let largest = (self.offsets.iter_mut().enumerate())
                 .filter(|(u, o)| *u != t && o.is_empty() && o.capacity() > 0)
@@ -211,6 +213,11 @@ impl SegmentIndex {
                 Some((_, o)) => *o = Vec::new(),
                 None => break,
             }
+        }
+        if spilled && self.offsets[t].is_empty() && cap > 0 && others(self) + wanted > budget(self)
+        {
+            // No room to grow, but the spill emptied `t`'s array: reuse it.
+            return;
         }
         let room = wanted.min(budget(self).saturating_sub(others(self)));
         let len = self.offsets[t].len();
@@ -268,6 +275,28 @@ mod tests {
             assert!(index.spill.is_none(), "bound {bound}: spilled");
             assert_eq!(index.in_memory, 10_000);
         }
+    }
+
+    /// When the type mix shifts (two types early, then only a third), the
+    /// early types' emptied arrays are freed for the new one to grow into
+    /// the budget: it spills about once per bound's records, not each
+    /// time its smaller array fills.
+    #[test]
+    fn a_shifted_type_mix_spills_once_per_bound() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let (bound, late) = (1000u64, 20_000u64);
+        let mut index = SegmentIndex::new(4096, bound as usize);
+        for seq in 0..800u64 {
+            index.add((seq % 2) as u32, seq * 10, seq, 0, 10, &dir);
+        }
+        for seq in 800..800 + late {
+            index.add(2, seq * 10, seq, 0, 10, &dir);
+        }
+        let spill = index.spill.as_ref().expect("spilled");
+        assert_eq!(spill.runs_of(0).count() + spill.runs_of(1).count(), 2);
+        let runs = spill.runs_of(2).count() as u64;
+        assert!(runs <= late / bound + 1, "{runs} spills of the third type");
+        assert!(index.capacity() <= 1024, "within the budget");
     }
 
     /// With several types, in a steady mix or each spill period filled by
