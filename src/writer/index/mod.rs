@@ -32,8 +32,9 @@ pub struct SegmentIndex {
     memory_entries: usize,
     sparse: Vec<SparseEntry>,
     /// The CRC of each type's offsets in memory computed ahead
-    /// (`checksum_ahead`), with the record count they cover; `add` clears
-    /// it (stale).
+    /// (`checksum_ahead`), with the record count they cover: a record
+    /// added since makes it stale (the seal checks the count); what else
+    /// changes the offsets in memory (`spill_out`, `take_vecs`) clears it.
     memory_crcs_ahead: Option<(u64, Vec<u32>)>,
     sparse_interval: u64,
     next_sparse_at: u64,
@@ -81,6 +82,7 @@ impl SegmentIndex {
         v.offsets.iter_mut().for_each(Vec::clear);
         v.sparse.clear();
         self.in_memory = 0;
+        self.memory_crcs_ahead = None;
         v
     }
 
@@ -131,7 +133,6 @@ impl SegmentIndex {
     #[inline(always)]
     pub fn add(&mut self, type_id: u32, offset: u64, seq: u64, ts: i64, len: u64, dir: &Path) {
         let t = type_id as usize;
-        self.memory_crcs_ahead = None;
         if t >= self.counts.len() {
             self.counts.resize(t + 1, 0);
             self.bytes.resize(t + 1, 0);

@@ -371,7 +371,8 @@ mod tests {
 
     /// A CRC computed ahead (`checksum_ahead`, while the last buffers
     /// drain) seals the same bytes as one computed when writing, and a
-    /// record added after it leaves it unused.
+    /// record added after it leaves it unused (the seal checks the record
+    /// count); taking the arrays clears it.
     #[test]
     fn a_checksum_computed_ahead_seals_the_same_bytes() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
@@ -398,6 +399,9 @@ mod tests {
             seal(&index, 50_150) == seal(&grown, 50_150),
             "a stale CRC was used"
         );
+        index.checksum_ahead(names.len());
+        drop(index.take_vecs());
+        assert!(index.memory_crcs_ahead.is_none(), "arrays taken: cleared");
     }
 
     /// A seal built in memory (`SealOut::Memory`, used while the background
