@@ -364,6 +364,7 @@ mod tests {
             assert!(index.memory_entries >= 1000, "at {seq}: bound lowered");
         }
         assert!(index.spill.is_none());
+        assert!(index.failed_spills >= 1, "the failures are counted");
         let t = TestFile::new("failed-spill-seal");
         let bytes = sealed_in_memory(&index, &t.path, offset, &names);
         assert_scattered(&bytes, offset, &records, names.len());

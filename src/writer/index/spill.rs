@@ -98,7 +98,7 @@ impl SegmentIndex {
             spill
                 .file
                 .write_all_at(offsets, spill.len)
-                .map_err(|e| Error::io(dir, "write index spill file", e))?;
+                .map_err(|e| Error::io_at(dir, spill.len, "write index spill file", e))?;
             spill.runs.push(SpillRun {
                 type_id: t,
                 at: spill.len,
