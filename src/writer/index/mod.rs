@@ -29,11 +29,15 @@ pub struct SegmentIndex {
     /// Offsets in `offsets`, all types together.
     in_memory: usize,
     spill: Option<Spill>,
+    /// Spills that failed (the offsets stayed in memory), for the writer
+    /// to report.
+    pub(crate) failed_spills: u64,
     memory_entries: usize,
     sparse: Vec<SparseEntry>,
     /// The CRC of each type's offsets in memory computed ahead
-    /// (`checksum_ahead`), with the record count they cover; `add` clears
-    /// it (stale).
+    /// (`checksum_ahead`), with the record count they cover: a record
+    /// added since makes it stale (the seal checks the count); what else
+    /// changes the offsets in memory (`spill_out`, `take_vecs`) clears it.
     memory_crcs_ahead: Option<(u64, Vec<u32>)>,
     sparse_interval: u64,
     next_sparse_at: u64,
@@ -81,6 +85,7 @@ impl SegmentIndex {
         v.offsets.iter_mut().for_each(Vec::clear);
         v.sparse.clear();
         self.in_memory = 0;
+        self.memory_crcs_ahead = None;
         v
     }
 
@@ -91,11 +96,11 @@ impl SegmentIndex {
     }
 
     /// Uses `v`'s memory for arrays that are still empty (a new segment),
-    /// unless it outgrew this index's memory bound (a failed spill lets
-    /// the arrays grow past it; that memory is not carried on).
+    /// unless it outgrew this index's arrays' budget (`array_budget`; a
+    /// failed spill lets the arrays grow past it; that memory is not
+    /// carried on).
     pub fn adopt(&mut self, v: IndexVecs) {
-        let bound = self.memory_entries.saturating_mul(2);
-        if capacity_of(&v.offsets) <= bound && self.in_memory == 0 {
+        if bytes_of(&v.offsets) <= self.array_budget() && self.in_memory == 0 {
             self.offsets = v.offsets;
         }
         if self.sparse.is_empty() {
@@ -110,6 +115,7 @@ impl SegmentIndex {
             offsets: Vec::new(),
             in_memory: 0,
             spill: None,
+            failed_spills: 0,
             memory_entries,
             sparse: Vec::new(),
             memory_crcs_ahead: None,
@@ -131,7 +137,6 @@ impl SegmentIndex {
     #[inline(always)]
     pub fn add(&mut self, type_id: u32, offset: u64, seq: u64, ts: i64, len: u64, dir: &Path) {
         let t = type_id as usize;
-        self.memory_crcs_ahead = None;
         if t >= self.counts.len() {
             self.counts.resize(t + 1, 0);
             self.bytes.resize(t + 1, 0);
@@ -175,32 +180,37 @@ impl SegmentIndex {
 
     fn spill_or_raise_bound(&mut self, dir: &Path) {
         if self.spill_out(dir).is_err() {
+            self.failed_spills += 1;
             // Spilling is only a memory bound: keep the entries in memory and
-            // try again after as many more.
-            self.memory_entries = self.in_memory.max(1) * 2;
+            // try again after as many more. The bound never drops (`make_room`
+            // spills below it): a transient failure must not make every few
+            // records spill for the rest of the segment.
+            self.memory_entries = (self.memory_entries.saturating_mul(2))
+                .max(self.in_memory.saturating_mul(2))
+                .max(1);
         }
     }
 
     /// Makes room in type `t`'s full array for more offsets within the
-    /// arrays' memory budget, the bound's offsets rounded up to a power of
-    /// two (one type's array doubles into it exactly): each array keeps
+    /// arrays' memory budget (`array_budget`): each array keeps
     /// the capacity it grew to, so with several types they could together
     /// outgrow it. Over budget, spills first, then frees other emptied
-    /// arrays, largest first.
+    /// arrays, largest first; keeps `t`'s emptied array as it is only if
+    /// that makes no room for it to grow.
     #[cold]
     fn make_room(&mut self, t: usize, dir: &Path) {
         const MIN_ARRAY: usize = 64 * OFFSET_LEN;
-        let budget =
-            |index: &Self| (index.memory_entries.next_power_of_two()).saturating_mul(OFFSET_LEN);
+        let budget = Self::array_budget;
         let cap = self.offsets[t].capacity();
         let wanted = (2 * cap).max(MIN_ARRAY);
         let others = |index: &Self| bytes_of(&index.offsets) - cap;
-        if others(self) + wanted > budget(self) && self.in_memory > 0 {
+        let spilled = others(self) + wanted > budget(self) && self.in_memory > 0;
+        if spilled {
             self.spill_or_raise_bound(dir);
-            if self.offsets[t].is_empty() && cap > 0 {
-                return;
-            }
         }
+        // Idle types' emptied arrays go first: were `t` to keep its capacity
+        // while they keep theirs, a type mix that shifted would spill every
+        // few records.
         while others(self) + wanted > budget(self) {
             let largest = (self.offsets.iter_mut().enumerate())
                 .filter(|(u, o)| *u != t && o.is_empty() && o.capacity() > 0)
@@ -210,9 +220,23 @@ impl SegmentIndex {
                 None => break,
             }
         }
+        if spilled && self.offsets[t].is_empty() && cap > 0 && others(self) + wanted > budget(self)
+        {
+            // No room to grow, but the spill emptied `t`'s array: reuse it.
+            return;
+        }
         let room = wanted.min(budget(self).saturating_sub(others(self)));
         let len = self.offsets[t].len();
         self.offsets[t].reserve_exact(room.max(len + OFFSET_LEN) - len);
+    }
+
+    /// The per-type arrays' memory budget, in bytes: the bound's offsets
+    /// rounded up to a power of two, so one type's array doubles into it
+    /// exactly. A bound with no such power (any nonzero bound is valid)
+    /// leaves the arrays unbounded, as it never spills.
+    fn array_budget(&self) -> usize {
+        (self.memory_entries.checked_next_power_of_two())
+            .map_or(usize::MAX, |n| n.saturating_mul(OFFSET_LEN))
     }
 
     fn count(&self, t: usize) -> u64 {
@@ -242,6 +266,43 @@ mod tests {
         let mut new = SegmentIndex::new(4096, 1000);
         new.adopt(filled(5000));
         assert_eq!(new.capacity(), 0, "over twice the bound: dropped");
+    }
+
+    /// Any nonzero bound is valid, the largest too: one that has no power
+    /// of two above it neither panics nor spills (the budget is unbounded).
+    #[test]
+    fn the_largest_memory_bound_never_spills() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        for bound in [usize::MAX, (1 << 63) + 1] {
+            let mut index = SegmentIndex::new(4096, bound);
+            for seq in 0..10_000u64 {
+                index.add((seq % 3) as u32, seq * 10, seq, 0, 10, &dir);
+            }
+            assert!(index.spill.is_none(), "bound {bound}: spilled");
+            assert_eq!(index.in_memory, 10_000);
+        }
+    }
+
+    /// When the type mix shifts (two types early, then only a third), the
+    /// early types' emptied arrays are freed for the new one to grow into
+    /// the budget: it spills about once per bound's records, not each
+    /// time its smaller array fills.
+    #[test]
+    fn a_shifted_type_mix_spills_once_per_bound() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let (bound, late) = (1000u64, 20_000u64);
+        let mut index = SegmentIndex::new(4096, bound as usize);
+        for seq in 0..800u64 {
+            index.add((seq % 2) as u32, seq * 10, seq, 0, 10, &dir);
+        }
+        for seq in 800..800 + late {
+            index.add(2, seq * 10, seq, 0, 10, &dir);
+        }
+        let spill = index.spill.as_ref().expect("spilled");
+        assert_eq!(spill.runs_of(0).count() + spill.runs_of(1).count(), 2);
+        let runs = spill.runs_of(2).count() as u64;
+        assert!(runs <= late / bound + 1, "{runs} spills of the third type");
+        assert!(index.capacity() <= 1024, "within the budget");
     }
 
     /// With several types, in a steady mix or each spill period filled by

@@ -307,26 +307,73 @@ mod tests {
                 index.checksum_ahead(names.len());
             }
             let bytes = sealed_in_memory(&index, &t.path, offset, &names);
-            let at = |a: usize| a - offset as usize;
-            let dir = seal::read_seal_from(offset as usize + bytes.len(), 0, |a, n| {
-                bytes.get(at(a)..at(a) + n).map(std::borrow::Cow::Borrowed)
-            })
-            .expect("a whole seal");
-            let mut array_at = offset + seal::SEAL_BEGIN_LEN as u64;
-            for (entry, (array, crc)) in dir.types.iter().zip(scattered_arrays(&records, 5)) {
-                assert_eq!(entry.array_offset, array_at, "{}: where", entry.name);
-                let written = &bytes[at(array_at as usize)..][..array.len()];
-                assert!(written == array, "{}: the arrays differ", entry.name);
-                assert_eq!(entry.array_crc, crc, "{}: CRC", entry.name);
-                array_at += array.len() as u64;
-            }
+            let dir = assert_scattered(&bytes, offset, &records, names.len());
             assert_eq!(dir.types[3].count, 0);
         }
     }
 
+    /// Asserts that the seal `bytes` written after records ending at `end`
+    /// holds every type's array and CRC as scattered from `records`, one
+    /// after another in type order from the `SEAL_BEGIN` frame's end;
+    /// returns its directory.
+    fn assert_scattered(
+        bytes: &[u8],
+        end: u64,
+        records: &[(u32, u64)],
+        ntypes: usize,
+    ) -> seal::SealDirectory {
+        let at = |a: usize| a - end as usize;
+        let dir = seal::read_seal_from(end as usize + bytes.len(), 0, |a, n| {
+            bytes.get(at(a)..at(a) + n).map(std::borrow::Cow::Borrowed)
+        })
+        .expect("a whole seal");
+        let mut array_at = end + seal::SEAL_BEGIN_LEN as u64;
+        for (entry, (array, crc)) in dir.types.iter().zip(scattered_arrays(records, ntypes)) {
+            assert_eq!(entry.array_offset, array_at, "{}: where", entry.name);
+            let written = &bytes[at(array_at as usize)..][..array.len()];
+            assert!(written == array, "{}: the arrays differ", entry.name);
+            assert_eq!(entry.array_crc, crc, "{}: CRC", entry.name);
+            array_at += array.len() as u64;
+        }
+        dir
+    }
+
+    /// A spill that fails (here its directory does not exist) keeps the
+    /// offsets in memory and never lowers the bound, even when it is tried
+    /// far below it (arrays taken over from a previous segment fill the
+    /// budget): the seal is still the scattered arrays.
+    #[test]
+    fn a_failed_spill_keeps_the_bound_and_the_arrays() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let missing = dir.join("no-such-spill-dir");
+        let mut previous = SegmentIndex::new(4096, 1000);
+        for seq in 0..600u64 {
+            previous.add((seq % 2) as u32, seq * 10, seq, 0, 10, &dir);
+        }
+        let mut index = SegmentIndex::new(4096, 1000);
+        index.adopt(previous.take_vecs());
+        assert!(index.capacity() >= 1000, "the budget is taken");
+        let names: Vec<Box<str>> = ["a", "b", "c"].map(Box::from).into();
+        let mut records = Vec::new();
+        let mut offset = 100u64;
+        for seq in 0..5000u64 {
+            let t = [0, 2, 1, 2][(seq % 4) as usize];
+            index.add(t, offset, seq, seq as i64, 40, &missing);
+            records.push((t, offset));
+            offset += 40;
+            assert!(index.memory_entries >= 1000, "at {seq}: bound lowered");
+        }
+        assert!(index.spill.is_none());
+        assert!(index.failed_spills >= 1, "the failures are counted");
+        let t = TestFile::new("failed-spill-seal");
+        let bytes = sealed_in_memory(&index, &t.path, offset, &names);
+        assert_scattered(&bytes, offset, &records, names.len());
+    }
+
     /// A CRC computed ahead (`checksum_ahead`, while the last buffers
     /// drain) seals the same bytes as one computed when writing, and a
-    /// record added after it leaves it unused.
+    /// record added after it leaves it unused (the seal checks the record
+    /// count); taking the arrays clears it.
     #[test]
     fn a_checksum_computed_ahead_seals_the_same_bytes() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
@@ -353,6 +400,9 @@ mod tests {
             seal(&index, 50_150) == seal(&grown, 50_150),
             "a stale CRC was used"
         );
+        index.checksum_ahead(names.len());
+        drop(index.take_vecs());
+        assert!(index.memory_crcs_ahead.is_none(), "arrays taken: cleared");
     }
 
     /// A seal built in memory (`SealOut::Memory`, used while the background

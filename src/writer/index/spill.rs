@@ -80,6 +80,7 @@ impl SegmentIndex {
     /// leave memory only once its run is written, so a failure leaves every
     /// type's array whole (its runs, then what is still in memory).
     pub(super) fn spill_out(&mut self, dir: &Path) -> Result<()> {
+        self.memory_crcs_ahead = None;
         if self.spill.is_none() {
             let file = crate::sys::anonymous_file(dir)
                 .map_err(|e| Error::io(dir, "create index spill file", e))?;
@@ -97,7 +98,7 @@ impl SegmentIndex {
             spill
                 .file
                 .write_all_at(offsets, spill.len)
-                .map_err(|e| Error::io(dir, "write index spill file", e))?;
+                .map_err(|e| Error::io_at(dir, spill.len, "write index spill file", e))?;
             spill.runs.push(SpillRun {
                 type_id: t,
                 at: spill.len,

@@ -14,7 +14,8 @@ impl State {
     /// `PREBUILT_SEAL_MAX`: a larger one is written piece by piece later,
     /// because faulting in a fresh buffer for it cost more than the overlap
     /// saved (docs/PERFORMANCE.md); what of it can be computed ahead (the
-    /// CRC of a one-type array, see `SegmentIndex::checksum_ahead`) is.
+    /// CRC of every type's offsets in memory, see
+    /// `SegmentIndex::checksum_ahead`) is.
     pub(super) fn prebuild_seal(&mut self) -> Result<Option<Vec<u8>>> {
         const PREBUILT_SEAL_MAX: u64 = 2 << 20;
         let records_end = self.len();
