@@ -122,19 +122,23 @@ fn record_frame_at(s: &mut crate::compressed::CompressedSegment, at: u64) -> Res
     let mut hasher = crc32fast::Hasher::new();
     let (mut pos, end) = (body_at, body_at + body_len);
     while pos < end {
-        let uncovered = |what: &str| {
+        // Named at a compressed offset, as every error about a `.zst` is:
+        // the frame's, or past the last frame when none holds `pos`.
+        let uncovered = |at: u64, what: &str| {
             let what = format!("original offset {pos}: {what}");
-            Error::at(ErrorKind::CorruptSeekTable, &path, pos, what)
+            Error::at(ErrorKind::CorruptSeekTable, &path, at, what)
         };
         let Some(i) = s.frame_index_at(pos) else {
-            return Err(uncovered("no frame of the seek table holds it"));
+            let past = (s.frames().last())
+                .map_or(0, |f| f.compressed_offset + u64::from(f.compressed_size));
+            return Err(uncovered(past, "no frame of the seek table holds it"));
         };
-        let start = s.frames()[i].offset;
+        let (start, at) = (s.frames()[i].offset, s.frames()[i].compressed_offset);
         let frame = s.frame(i)?;
         let from = (pos - start) as usize;
         let upto = (frame.len() as u64).min(end - start) as usize;
         if upto <= from {
-            return Err(uncovered("its frame decompresses to fewer bytes"));
+            return Err(uncovered(at, "its frame decompresses to fewer bytes"));
         }
         hasher.update(&frame[from..upto]);
         pos = start + upto as u64;
