@@ -7,8 +7,8 @@
 mod common;
 
 use binlog::{Durability, Error, ErrorKind, Options, Tail, Writer};
-use common::*;
 use common::tmpfs::Tmpfs;
+use common::*;
 use std::path::Path;
 use std::process::Command;
 

@@ -85,3 +85,51 @@ impl Drop for Tmpfs {
         }
     }
 }
+
+impl Tmpfs {
+    /// Fills the filesystem with the file `name`, written until the
+    /// filesystem refuses more (ENOSPC), then cut so that `free` bytes
+    /// (rounded up to whole pages) are left; returns its path. Removing it
+    /// frees the space again.
+    pub fn fill_leaving(&self, name: &str, free: u64) -> PathBuf {
+        use std::io::Write;
+        let path = self.join(name);
+        let mut f = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0x5au8; 64 << 10];
+        let mut len = 0u64;
+        for size in [chunk.len(), 4096, 1] {
+            loop {
+                match f.write(&chunk[..size]) {
+                    Ok(n) if n > 0 => len += n as u64,
+                    Ok(_) => break,
+                    Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => break,
+                    Err(e) => panic!("fill {}: {e}", path.display()),
+                }
+            }
+        }
+        assert_eq!(self.free_bytes(), 0, "{} filled", self.dir.path().display());
+        f.set_len(len.saturating_sub(free.next_multiple_of(4096)))
+            .unwrap();
+        assert!(
+            self.free_bytes() >= free,
+            "{} bytes left",
+            self.free_bytes()
+        );
+        path
+    }
+
+    /// Bytes the filesystem has free.
+    pub fn free_bytes(&self) -> u64 {
+        let c = CString::new(self.dir.path().as_os_str().as_bytes()).unwrap();
+        // SAFETY: statvfs of a NUL-terminated path we own into a zeroed
+        // struct it fills.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+        st.f_bavail as u64 * st.f_frsize as u64
+    }
+
+    /// The mount point.
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}

@@ -1,0 +1,129 @@
+//! Compressing on a full disk: a real tmpfs (tests/common/tmpfs.rs) left
+//! with less space than a segment's compressed copy, so that the disk
+//! fills while `<segment>.binlog.zst.tmp` is written. The failure is
+//! `DiskFull` and names the temporary file; the temporary file is removed;
+//! the segment stays whole; the log goes on taking records; once space is
+//! freed the compression is done. The same for `binlog compress` and
+//! `binlog decompress`: exit 2, the file named, the input untouched, no
+//! temporary file left.
+
+mod common;
+
+use binlog::compressed::compress::{compressed_path, compressed_tmp_path};
+use binlog::log::{list_segments, Compression, LogOptions, LogWriter};
+use binlog::{ErrorKind, LogReader};
+use common::tmpfs::Tmpfs;
+use common::*;
+use std::path::{Path, PathBuf};
+
+/// Records per segment of the logs below, of `RECORD_BYTES` each: a
+/// segment's compressed copy (its payloads do not compress) is about
+/// 40 KB, more than the `FREE` bytes left.
+const PER_SEGMENT: u64 = 40;
+const RECORD_BYTES: usize = 1000;
+const FREE: u64 = 12 << 10;
+
+fn compressing_log() -> LogOptions {
+    LogOptions {
+        max_segment_records: Some(PER_SEGMENT),
+        background: false,
+        compression: Some(Compression {
+            frame_size: 4096,
+            ..Compression::default()
+        }),
+        ..LogOptions::default()
+    }
+}
+
+/// Writes records `seqs` to `w`, each acknowledged with its sequence
+/// number, and flushes them to the file.
+fn write_records(w: &LogWriter, seqs: std::ops::Range<u64>) {
+    for seq in seqs {
+        let written = w.write("t", &payload_bytes(seq, RECORD_BYTES));
+        assert_eq!(written.unwrap(), seq, "record {seq}");
+    }
+    w.flush().unwrap();
+}
+
+/// Asserts that the log `lg` in `dir` reads back records 0..`n`, each as
+/// written.
+fn assert_log_holds(dir: &Path, n: u64, ctx: &str) {
+    let mut r = LogReader::open(dir, "lg").unwrap_or_else(|e| panic!("{ctx}: {e}"));
+    let mut next = 0;
+    while let Some(rec) = r.next().unwrap_or_else(|e| panic!("{ctx}: {e}")) {
+        assert_eq!(rec.seq, next, "{ctx}");
+        assert!(
+            rec.payload == payload_bytes(next, RECORD_BYTES),
+            "{ctx}: record {next} differs from what was written"
+        );
+        next += 1;
+    }
+    assert_eq!(next, n, "{ctx}: records read back");
+}
+
+fn tmp_files(dir: &Path) -> Vec<String> {
+    list_dir(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+/// The sealed segments of log `lg` in `dir`, oldest first, and whether
+/// each is compressed.
+fn sealed_segments(dir: &Path) -> Vec<(PathBuf, bool)> {
+    let mut listed = list_segments(dir, "lg").unwrap();
+    listed.pop(); // the segment being written
+    listed
+        .into_iter()
+        .map(|l| (l.path.clone(), l.is_compressed()))
+        .collect()
+}
+
+#[test]
+fn a_compression_that_fills_the_disk_names_its_tmp_keeps_the_segment_and_is_redone_once_there_is_space(
+) {
+    let fs = Tmpfs::mount("zst-full-log", "8m");
+    let dir = fs.join("log");
+    std::fs::create_dir(&dir).unwrap();
+    let w = LogWriter::open(&dir, "lg", compressing_log()).unwrap();
+    let mut written = 2 * PER_SEGMENT + 10;
+    write_records(&w, 0..written);
+    let sealed = sealed_segments(&dir);
+    assert_eq!(sealed.len(), 2, "{sealed:?}");
+    assert!(sealed.iter().all(|(_, z)| !z), "{sealed:?}");
+    let first = sealed[0].0.clone();
+    let before = std::fs::read(&first).unwrap();
+    let filler = fs.fill_leaving("filler", FREE);
+
+    // Twice: a failed compression is tried again on the next pass.
+    for pass in 0..2 {
+        let ctx = format!("pass {pass} on a full disk");
+        let e = w.tick().expect_err(&ctx);
+        assert_eq!(e.kind(), ErrorKind::DiskFull, "{ctx}: {e}");
+        assert_eq!(
+            e.path(),
+            Some(compressed_tmp_path(&first).as_path()),
+            "{ctx}: {e}"
+        );
+        assert!(e.to_string().contains("not finished"), "{ctx}: {e}");
+        assert_eq!(tmp_files(&dir), Vec::<String>::new(), "{ctx}");
+        assert!(!compressed_path(&first).exists(), "{ctx}");
+        assert!(std::fs::read(&first).unwrap() == before, "{ctx}: changed");
+        // The writer goes on (its segment has room reserved ahead).
+        write_records(&w, written..written + 5);
+        written += 5;
+        assert_log_holds(&dir, written, &ctx);
+    }
+
+    std::fs::remove_file(&filler).unwrap();
+    w.tick().expect("compressing once there is space");
+    let sealed = sealed_segments(&dir);
+    assert_eq!(sealed.len(), 2, "{sealed:?}");
+    assert!(sealed.iter().all(|(_, z)| *z), "not compressed: {sealed:?}");
+    assert!(!first.exists());
+    assert_eq!(tmp_files(&dir), Vec::<String>::new());
+    assert_log_holds(&dir, written, "compressed once there was space");
+    w.close().unwrap();
+    assert_log_holds(&dir, written, "closed");
+    drop(fs);
+}
