@@ -127,3 +127,89 @@ fn a_compression_that_fills_the_disk_names_its_tmp_keeps_the_segment_and_is_redo
     assert_log_holds(&dir, written, "closed");
     drop(fs);
 }
+
+/// A sealed segment of 1500 records (see `want`; their payloads do not
+/// compress) at `path` on `fs`, far larger than `FREE`; returns its bytes.
+fn incompressible_segment(fs: &Tmpfs, path: &Path) -> Vec<u8> {
+    make_sealed(path, 1500, binlog::Options::default());
+    let bytes = std::fs::read(path).unwrap();
+    assert!(bytes.len() as u64 > 8 * FREE, "{} bytes", bytes.len());
+    assert!(fs.free_bytes() > 3 * bytes.len() as u64);
+    bytes
+}
+
+/// Runs `binlog <args> <file>` on a disk with `FREE` bytes free, and
+/// asserts it fails with exit status 2 and an error naming `names` and the
+/// full disk. Returns its standard error.
+#[cfg(feature = "cli")]
+fn binlog_on_a_full_disk(command: &str, file: &Path, names: &Path) -> String {
+    let out = common::cli::binlog()
+        .args([command, "--no-progress"])
+        .arg(file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "binlog {command}: {err}");
+    assert!(
+        err.contains(&names.display().to_string()),
+        "binlog {command}: does not name {}: {err}",
+        names.display()
+    );
+    assert!(err.contains("No space left on device"), "{command}: {err}");
+    err
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn cli_compress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched() {
+    let fs = Tmpfs::mount("zst-full-cli-compress", "2m");
+    let seg = fs.join("seg.binlog");
+    let before = incompressible_segment(&fs, &seg);
+    let filler = fs.fill_leaving("filler", FREE);
+
+    let err = binlog_on_a_full_disk("compress", &seg, &compressed_tmp_path(&seg));
+    assert!(err.contains("not finished, removed"), "{err}");
+    assert!(
+        std::fs::read(&seg).unwrap() == before,
+        "the segment changed"
+    );
+    assert_eq!(list_dir(fs.path()), ["filler", "seg.binlog"]);
+
+    // Once there is space, the same command compresses it.
+    std::fs::remove_file(&filler).unwrap();
+    common::cli::binlog()
+        .args(["compress", "--no-progress"])
+        .arg(&seg)
+        .assert()
+        .success();
+    assert_eq!(list_dir(fs.path()), ["seg.binlog.zst"]);
+    drop(fs);
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn cli_decompress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched() {
+    let fs = Tmpfs::mount("zst-full-cli-decompress", "2m");
+    let seg = fs.join("seg.binlog");
+    let plain = incompressible_segment(&fs, &seg);
+    let zst = binlog::compressed::compress_segment(&seg, &Default::default())
+        .unwrap()
+        .path;
+    let before = std::fs::read(&zst).unwrap();
+    let filler = fs.fill_leaving("filler", FREE);
+
+    let err = binlog_on_a_full_disk("decompress", &zst, &zst);
+    assert!(err.contains("not finished, removed"), "{err}");
+    assert!(std::fs::read(&zst).unwrap() == before, "the .zst changed");
+    assert_eq!(list_dir(fs.path()), ["filler", "seg.binlog.zst"]);
+
+    std::fs::remove_file(&filler).unwrap();
+    common::cli::binlog()
+        .args(["decompress", "--no-progress"])
+        .arg(&zst)
+        .assert()
+        .success();
+    assert_eq!(list_dir(fs.path()), ["seg.binlog"]);
+    assert!(std::fs::read(&seg).unwrap() == plain, "decompressed");
+    drop(fs);
+}

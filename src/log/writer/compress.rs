@@ -10,7 +10,7 @@
 
 use super::Shared;
 use crate::compressed::compress_segment_with_copies;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::log::events::{SegmentEvent, SegmentInfo};
 use crate::log::naming;
 use crate::log::Compression;
