@@ -213,3 +213,54 @@ fn cli_decompress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched
     assert!(std::fs::read(&seg).unwrap() == plain, "decompressed");
     drop(fs);
 }
+
+/// Waits up to 10 s for `cond`.
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 10 s for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_compressing_thread_counts_a_full_disk_as_a_failure_naming_the_tmp_and_compresses_once_there_is_space(
+) {
+    let fs = Tmpfs::mount("zst-full-thread", "8m");
+    let dir = fs.join("log");
+    std::fs::create_dir(&dir).unwrap();
+    let w = LogWriter::open(&dir, "lg", compressing_log()).unwrap();
+    let mut written = 2 * PER_SEGMENT;
+    write_records(&w, 0..written);
+    w.close().unwrap();
+    let first = sealed_segments(&dir)[0].0.clone();
+    let filler = fs.fill_leaving("filler", FREE);
+
+    let background = LogOptions {
+        background: true,
+        ..compressing_log()
+    };
+    let w = LogWriter::open(&dir, "lg", background).unwrap();
+    wait_for("a failed compression", || w.callback_failures().0 > 0);
+    let (_, last) = w.callback_failures();
+    let last = last.unwrap();
+    assert!(last.starts_with("DiskFull: "), "{last}");
+    let tmp = compressed_tmp_path(&first).display().to_string();
+    assert!(last.contains(&format!("{tmp}: ")), "{last}");
+    assert_eq!(tmp_files(&dir), Vec::<String>::new());
+    write_records(&w, written..written + 5);
+    written += 5;
+    assert_log_holds(&dir, written, "the disk full");
+
+    std::fs::remove_file(&filler).unwrap();
+    wait_for("both segments compressed", || {
+        sealed_segments(&dir).iter().all(|(_, z)| *z)
+    });
+    assert_eq!(tmp_files(&dir), Vec::<String>::new());
+    assert_log_holds(&dir, written, "compressed once there was space");
+    w.close().unwrap();
+    drop(fs);
+}
