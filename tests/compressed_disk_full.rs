@@ -79,13 +79,20 @@ fn sealed_segments(dir: &Path) -> Vec<(PathBuf, bool)> {
         .collect()
 }
 
-#[test]
-fn a_compression_that_fills_the_disk_names_its_tmp_keeps_the_segment_and_is_redone_once_there_is_space(
-) {
-    let fs = Tmpfs::mount("zst-full-log", "8m");
+/// An 8 MiB tmpfs and the compressing log `lg` (`compressing_log`,
+/// opened) in its directory `log`.
+fn compressing_log_on_tmpfs(name: &str) -> (Tmpfs, PathBuf, LogWriter) {
+    let fs = Tmpfs::mount(name, "8m");
     let dir = fs.join("log");
     std::fs::create_dir(&dir).unwrap();
     let w = LogWriter::open(&dir, "lg", compressing_log()).unwrap();
+    (fs, dir, w)
+}
+
+#[test]
+fn a_compression_that_fills_the_disk_names_its_tmp_keeps_the_segment_and_is_redone_once_there_is_space(
+) {
+    let (fs, dir, w) = compressing_log_on_tmpfs("zst-full-log");
     let mut written = 2 * PER_SEGMENT + 10;
     write_records(&w, 0..written);
     let sealed = sealed_segments(&dir);
@@ -138,16 +145,23 @@ fn incompressible_segment(fs: &Tmpfs, path: &Path) -> Vec<u8> {
     bytes
 }
 
-/// Runs `binlog <args> <file>` on a disk with `FREE` bytes free, and
-/// asserts it fails with exit status 2 and an error naming `names` and the
-/// full disk. Returns its standard error.
+/// Runs `binlog <command> <input>` with `FREE` bytes free on `fs`: it
+/// exits 2 with an error naming `names` and the full disk and saying the
+/// copy was removed, and leaves `input` byte for byte as it was and no
+/// other file. Then, the space freed, the same command succeeds and leaves
+/// only the file `done`.
 #[cfg(feature = "cli")]
-fn binlog_on_a_full_disk(command: &str, file: &Path, names: &Path) -> String {
-    let out = common::cli::binlog()
-        .args([command, "--no-progress"])
-        .arg(file)
-        .output()
-        .unwrap();
+fn cli_on_a_full_disk(fs: &Tmpfs, command: &str, input: &Path, names: &Path, done: &str) {
+    let before = std::fs::read(input).unwrap();
+    let filler = fs.fill_leaving("filler", FREE);
+    let run = || {
+        common::cli::binlog()
+            .args([command, "--no-progress"])
+            .arg(input)
+            .output()
+            .unwrap()
+    };
+    let out = run();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "binlog {command}: {err}");
     assert!(
@@ -156,7 +170,18 @@ fn binlog_on_a_full_disk(command: &str, file: &Path, names: &Path) -> String {
         names.display()
     );
     assert!(err.contains("No space left on device"), "{command}: {err}");
-    err
+    assert!(err.contains("not finished, removed"), "{command}: {err}");
+    assert!(
+        std::fs::read(input).unwrap() == before,
+        "{command}: changed"
+    );
+    let input_name = input.file_name().unwrap().to_str().unwrap();
+    assert_eq!(list_dir(fs.path()), ["filler", input_name], "{command}");
+
+    std::fs::remove_file(&filler).unwrap();
+    let out = run();
+    assert!(out.status.success(), "binlog {command} with space: {out:?}");
+    assert_eq!(list_dir(fs.path()), [done], "{command}");
 }
 
 #[cfg(feature = "cli")]
@@ -164,25 +189,9 @@ fn binlog_on_a_full_disk(command: &str, file: &Path, names: &Path) -> String {
 fn cli_compress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched() {
     let fs = Tmpfs::mount("zst-full-cli-compress", "2m");
     let seg = fs.join("seg.binlog");
-    let before = incompressible_segment(&fs, &seg);
-    let filler = fs.fill_leaving("filler", FREE);
-
-    let err = binlog_on_a_full_disk("compress", &seg, &compressed_tmp_path(&seg));
-    assert!(err.contains("not finished, removed"), "{err}");
-    assert!(
-        std::fs::read(&seg).unwrap() == before,
-        "the segment changed"
-    );
-    assert_eq!(list_dir(fs.path()), ["filler", "seg.binlog"]);
-
-    // Once there is space, the same command compresses it.
-    std::fs::remove_file(&filler).unwrap();
-    common::cli::binlog()
-        .args(["compress", "--no-progress"])
-        .arg(&seg)
-        .assert()
-        .success();
-    assert_eq!(list_dir(fs.path()), ["seg.binlog.zst"]);
+    incompressible_segment(&fs, &seg);
+    let tmp = compressed_tmp_path(&seg);
+    cli_on_a_full_disk(&fs, "compress", &seg, &tmp, "seg.binlog.zst");
     drop(fs);
 }
 
@@ -195,21 +204,7 @@ fn cli_decompress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched
     let zst = binlog::compressed::compress_segment(&seg, &Default::default())
         .unwrap()
         .path;
-    let before = std::fs::read(&zst).unwrap();
-    let filler = fs.fill_leaving("filler", FREE);
-
-    let err = binlog_on_a_full_disk("decompress", &zst, &zst);
-    assert!(err.contains("not finished, removed"), "{err}");
-    assert!(std::fs::read(&zst).unwrap() == before, "the .zst changed");
-    assert_eq!(list_dir(fs.path()), ["filler", "seg.binlog.zst"]);
-
-    std::fs::remove_file(&filler).unwrap();
-    common::cli::binlog()
-        .args(["decompress", "--no-progress"])
-        .arg(&zst)
-        .assert()
-        .success();
-    assert_eq!(list_dir(fs.path()), ["seg.binlog"]);
+    cli_on_a_full_disk(&fs, "decompress", &zst, &zst, "seg.binlog");
     assert!(std::fs::read(&seg).unwrap() == plain, "decompressed");
     drop(fs);
 }
@@ -229,10 +224,7 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 #[test]
 fn the_compressing_thread_counts_a_full_disk_as_a_failure_naming_the_tmp_and_compresses_once_there_is_space(
 ) {
-    let fs = Tmpfs::mount("zst-full-thread", "8m");
-    let dir = fs.join("log");
-    std::fs::create_dir(&dir).unwrap();
-    let w = LogWriter::open(&dir, "lg", compressing_log()).unwrap();
+    let (fs, dir, w) = compressing_log_on_tmpfs("zst-full-thread");
     let mut written = 2 * PER_SEGMENT;
     write_records(&w, 0..written);
     w.close().unwrap();
