@@ -43,38 +43,43 @@ fn assert_journal_truthful(
     }
 }
 
-#[test]
-fn a_journal_that_cannot_be_replaced_on_a_full_disk_stops_the_pass_naming_it_and_shipping_resumes_once_there_is_space(
-) {
+/// Ships log `orders` from an 8 MiB tmpfs that fills once segment 1 is
+/// verified in the bucket: its UPLOADED (and the next segment's
+/// UPLOADING) cannot be stored. Once space is freed, the same shipper, or
+/// a new one (`reopen`), ships every segment.
+fn ship_through_a_full_disk(name: &str, reopen: bool) {
     let server = S3Server::start(&[BUCKET]);
-    let fs = Arc::new(Tmpfs::mount("ship-full", "8m"));
+    let fs = Arc::new(Tmpfs::mount(name, "8m"));
     let dir = fs.join("log");
     std::fs::create_dir(&dir).unwrap();
     common::append_orders(&dir, 9, 2);
     let before = segments(&dir);
     assert_eq!(before.len(), 5);
 
-    // The disk fills once segment 1 is verified in the bucket: its
-    // UPLOADED (and the next segment's UPLOADING) cannot be stored.
     let filler: Arc<Mutex<Option<PathBuf>>> = Arc::default();
+    let steps: Arc<Mutex<Vec<ShipStep>>> = Arc::default();
     let (fs_in_hook, filler_in_hook) = (Arc::clone(&fs), Arc::clone(&filler));
-    let hook = move |s: ShipStep| {
-        if s == (ShipStep {
-            segment_no: 1,
-            step: Step::Verified,
-        }) {
-            *filler_in_hook.lock().unwrap() = Some(fs_in_hook.fill_leaving("filler", 0));
-        }
+    let steps_in_hook = Arc::clone(&steps);
+    let fill_at = ShipStep {
+        segment_no: 1,
+        step: Step::Verified,
     };
+    let hook = StepHook(Arc::new(move |s: ShipStep| {
+        steps_in_hook.lock().unwrap().push(s);
+        let mut filler = filler_in_hook.lock().unwrap();
+        if s == fill_at && filler.is_none() {
+            *filler = Some(fs_in_hook.fill_leaving("filler", 0));
+        }
+    }));
     let opts = binlog::archive::ShipOptions {
-        on_step: Some(StepHook(Arc::new(hook))),
+        on_step: Some(hook),
         ..options(&server, server.endpoint())
     };
-    let mut shipper = open(&dir, PREFIX, opts).unwrap();
+    let mut shipper = open(&dir, PREFIX, opts.clone()).unwrap();
     let journal = journal_path(&dir, "orders");
 
     let e = shipper.ship_once().expect_err("a pass on a full disk");
-    let filler = filler.lock().unwrap().take().expect("the disk was filled");
+    let filler = filler.lock().unwrap().clone().expect("the disk was filled");
     assert_eq!(e.kind(), ErrorKind::DiskFull, "{e}");
     assert!(
         e.to_string()
@@ -96,6 +101,10 @@ fn a_journal_that_cannot_be_replaced_on_a_full_disk_stops_the_pass_naming_it_and
     assert_nothing_lost(&server, &dir, PREFIX, &before);
 
     std::fs::remove_file(&filler).unwrap();
+    if reopen {
+        drop(shipper);
+        shipper = open(&dir, PREFIX, opts).unwrap();
+    }
     let report = shipper.ship_once().expect("a pass once there is space");
     assert_eq!(report.removed_local, [0, 1, 2, 3, 4], "{report:?}");
     for (no, (first_seq, bytes)) in &before {
@@ -105,5 +114,38 @@ fn a_journal_that_cannot_be_replaced_on_a_full_disk_stops_the_pass_naming_it_and
     assert!(list_segments(&dir, "orders").unwrap().is_empty());
     let stored = Journal::load(&journal).unwrap().unwrap();
     assert_eq!(stored.through, Some(4), "{stored:?}");
+    assert_removed_only_after_read_back(&steps.lock().unwrap());
     drop(shipper);
+}
+
+/// Each segment removed locally (`steps` in order) was read back from the
+/// bucket just before, after its upload was verified (by this shipper or
+/// found by a startup scan).
+fn assert_removed_only_after_read_back(steps: &[ShipStep]) {
+    for (i, s) in steps.iter().enumerate() {
+        if s.step == Step::RemovedLocally {
+            let read_back = ShipStep {
+                step: Step::ReadBack,
+                ..*s
+            };
+            assert_eq!(
+                i.checked_sub(1).map(|j| steps[j]),
+                Some(read_back),
+                "{steps:?}"
+            );
+        }
+    }
+    let removed = steps.iter().filter(|s| s.step == Step::RemovedLocally);
+    assert_eq!(removed.count(), 5, "{steps:?}");
+}
+
+#[test]
+fn a_journal_that_cannot_be_replaced_on_a_full_disk_stops_the_pass_naming_it_and_the_shipper_resumes_once_there_is_space(
+) {
+    ship_through_a_full_disk("ship-full", false);
+}
+
+#[test]
+fn a_shipper_opened_after_a_full_disk_stopped_the_last_one_ships_every_segment() {
+    ship_through_a_full_disk("ship-full-reopen", true);
 }
