@@ -91,6 +91,7 @@ impl ErrorKind {
     /// Whether an operation that failed so failed to do its I/O (the disk
     /// full, or another I/O error), not because of what it read or was
     /// given: the same operation may succeed when tried again.
+    #[cfg(feature = "compression")]
     pub(crate) fn is_io(self) -> bool {
         matches!(self, ErrorKind::Io | ErrorKind::DiskFull)
     }

@@ -10,6 +10,7 @@ use binlog::{Durability, Error, ErrorKind, Options, Tail, Writer};
 use common::tmpfs::Tmpfs;
 use common::*;
 use std::path::Path;
+#[cfg(feature = "cli")]
 use std::process::Command;
 
 /// Records for the disk-full tests: 200 to 1400 bytes, and every tenth one
