@@ -102,3 +102,21 @@ fn write_synced(tmp: &Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes).map_err(|e| Error::io(tmp, "write", e))?;
     sync(&f, tmp)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_round_trip_and_differ() {
+        let a = Identity::new_random("orders").unwrap();
+        let b = Identity::new_random("orders").unwrap();
+        assert_ne!(a.id, b.id);
+        assert_eq!(Identity::decode(&a.encode(), Path::new("x")).unwrap(), a);
+        let cut = &a.encode()[..20];
+        assert_eq!(
+            Identity::decode(cut, Path::new("x")).unwrap_err().kind(),
+            ErrorKind::Corrupt
+        );
+    }
+}
