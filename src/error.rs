@@ -87,6 +87,16 @@ pub enum ErrorKind {
     Remote = 29,
 }
 
+impl ErrorKind {
+    /// Whether an operation that failed so failed to do its I/O (the disk
+    /// full, or another I/O error), not because of what it read or was
+    /// given: the same operation may succeed when tried again.
+    #[cfg(feature = "compression")]
+    pub(crate) fn is_io(self) -> bool {
+        matches!(self, ErrorKind::Io | ErrorKind::DiskFull)
+    }
+}
+
 /// A core error: its kind, the file and offset it is about, what went
 /// wrong, and the I/O error that caused it. Boxed: a `Result` of the core
 /// is one word larger than its value, whatever the error holds.

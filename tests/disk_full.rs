@@ -7,88 +7,11 @@
 mod common;
 
 use binlog::{Durability, Error, ErrorKind, Options, Tail, Writer};
+use common::tmpfs::Tmpfs;
 use common::*;
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "cli")]
 use std::process::Command;
-
-/// A tmpfs mounted on a fresh directory; unmounted (and the directory
-/// removed) on drop, also when the test fails.
-struct Tmpfs {
-    dir: TempDir,
-    mounted: bool,
-}
-
-impl Tmpfs {
-    fn mount(name: &str, size: &str) -> Tmpfs {
-        let dir = TempDir::new(name);
-        let out = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(dir.path())
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run mount(8) to mount a tmpfs at {}: {e}",
-                    dir.path().display()
-                )
-            });
-        assert!(
-            out.status.success(),
-            "mounting a {size} tmpfs at {} failed ({}): {}; this test needs root (or CAP_SYS_ADMIN) and fails rather than skip",
-            dir.path().display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        let fs = Tmpfs { dir, mounted: true };
-        // Prove it is the tmpfs we asked for, not the directory underneath.
-        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
-        let at = fs.dir.path().display().to_string();
-        assert!(
-            mounts
-                .lines()
-                .any(|l| l.starts_with("tmpfs ") && l.split(' ').nth(1) == Some(at.as_str())),
-            "{at} is not a tmpfs mount point after mount(8) succeeded"
-        );
-        fs
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        if !self.mounted {
-            return;
-        }
-        let c = CString::new(self.dir.path().as_os_str().as_bytes()).unwrap();
-        // SAFETY: umount2 with a NUL-terminated path we own.
-        let mut rc = unsafe { libc::umount2(c.as_ptr(), 0) };
-        if rc != 0 {
-            // Something still holds a file on it (a failing test's writer):
-            // detach it so the mount does not outlive the test.
-            rc = unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
-        }
-        if rc != 0 {
-            eprintln!(
-                "could not unmount {}: {}",
-                self.dir.path().display(),
-                std::io::Error::last_os_error()
-            );
-        } else {
-            self.mounted = false;
-            let _ = std::fs::remove_dir(self.dir.path());
-        }
-    }
-}
 
 /// Records for the disk-full tests: 200 to 1400 bytes, and every tenth one
 /// 9000 bytes (larger than the 4 KiB buffer, so written directly).

@@ -84,14 +84,23 @@ pub fn store(path: &Path, identity: &Identity) -> Result<()> {
 
 /// Replaces `path` with `bytes`: a temporary file written and synced, then
 /// renamed over it and the directory synced, so that a crash leaves the
-/// old file or the new one, whole.
+/// old file or the new one, whole. A temporary file that could not be
+/// written whole is removed (on a full disk its blocks are what the next
+/// try needs), and the error says `path` is unchanged.
 pub fn replace_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = with_suffix(path, ".tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, "create", e))?;
-    f.write_all(bytes)
-        .map_err(|e| Error::io(&tmp, "write", e))?;
-    sync(&f, &tmp)?;
+    write_synced(&tmp, bytes).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        e.with_detail(|d| format!("{d} ({} not replaced, kept as it was)", path.display()))
+    })?;
     rename_durably(&tmp, path)
+}
+
+/// Creates (or truncates) `tmp`, writes `bytes` to it and syncs it.
+fn write_synced(tmp: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, "create", e))?;
+    f.write_all(bytes).map_err(|e| Error::io(tmp, "write", e))?;
+    sync(&f, tmp)
 }
 
 #[cfg(test)]

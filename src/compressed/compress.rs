@@ -114,9 +114,9 @@ pub fn compress_segment_with_copies(
     });
     let done = done.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        let why = match e.kind() {
-            ErrorKind::Io => "not finished",
-            _ => "failed verification",
+        let why = match e.kind().is_io() {
+            true => "not finished",
+            false => "failed verification",
         };
         e.with_detail(|d| format!("{d} (compressed copy {why}, removed)"))
     })?;

@@ -65,7 +65,7 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
         let written = write_plain(&mut segment, &tmp).inspect(|_| on_step(Step::Written));
         if let Err(e) = written.and_then(|()| check_plain(&mut segment, &tmp)) {
             let _ = std::fs::remove_file(&tmp);
-            return Err(e);
+            return Err(not_finished(e, zst));
         }
         on_step(Step::Verified);
         rename_durably(&tmp, &out)?;
@@ -74,6 +74,20 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
     remove_durably(zst)?;
     on_step(Step::SourceRemoved);
     Ok(done)
+}
+
+/// `e`, a failure to write or read back the decompressed copy of `zst`
+/// (removed since), saying so when it is one of I/O (a full disk): it
+/// names the copy, the user named `zst`. (A copy found to differ says
+/// itself that it was removed.)
+fn not_finished(e: Error, zst: &Path) -> Error {
+    if !e.kind().is_io() {
+        return e;
+    }
+    e.with_detail(|d| {
+        let zst = zst.display();
+        format!("{d} (decompressed copy of {zst} not finished, removed; {zst} is kept)")
+    })
 }
 
 /// `zst` without its `.zst`.

@@ -11,7 +11,7 @@
 //! built tool and serde_json), and a real S3 server (`s3`, feature "s3")
 //! with a proxy in front of it that misbehaves on purpose (`proxy`),
 //! readers of its objects (`remote`) and the checks of shipping through
-//! faults (`shipping`).
+//! faults (`shipping`), and a small real filesystem to fill (`tmpfs`).
 
 #![allow(dead_code)]
 
@@ -34,6 +34,7 @@ pub mod seal;
 #[cfg(feature = "s3")]
 pub mod shipping;
 pub mod space;
+pub mod tmpfs;
 
 // Part of `common::*` for the tests; a test binary may use none of them.
 #[allow(unused_imports)]

@@ -10,7 +10,7 @@
 
 use super::Shared;
 use crate::compressed::compress_segment_with_copies;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::log::events::{SegmentEvent, SegmentInfo};
 use crate::log::naming;
 use crate::log::Compression;
@@ -80,8 +80,8 @@ impl Shared {
     /// first, until none is or the log is closing. A segment that cannot
     /// be compressed for another reason than I/O (its seal damaged, found
     /// so when the log opened) is left plain and skipped until the log is
-    /// opened again; an I/O failure is returned, and the segment is tried
-    /// again later.
+    /// opened again; an I/O failure (a full disk too) is returned, and the
+    /// segment is tried again on the next pass.
     pub(super) fn compress_due(&self) -> Result<()> {
         let Some(c) = self.opts.compression else {
             return Ok(());
@@ -130,7 +130,7 @@ impl Shared {
         let done = match result {
             Ok(done) => done,
             Err(e) => {
-                if e.kind() != ErrorKind::Io {
+                if !e.kind().is_io() {
                     st.uncompressible.push(path.to_path_buf());
                 }
                 return Err(e);
