@@ -10,6 +10,7 @@
 mod common;
 
 use binlog::compressed::frame_writer::SeekableWriter;
+use binlog::compressed::seek_table::FrameEntry;
 use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
 use binlog::format::seal::TRAILER_LEN;
 use binlog::{Damage, Error, ErrorKind, Options, Reader, Tail};
@@ -477,4 +478,90 @@ fn a_bit_flipped_anywhere_never_yields_a_record_that_differs() {
             }
         }
     }
+}
+
+/// The compressed segment `compressed_segment` makes, with one byte of the
+/// frame holding record 1500 changed where zstd still decodes the frame
+/// (to its size, with other bytes than its checksum's): the frame, and the
+/// record holding the first byte that differs.
+fn changed_where_zstd_still_decodes(zst: &Path, all: &[Rec]) -> (FrameEntry, Rec) {
+    use zstd::zstd_safe::{DCtx, DParameter};
+    let frames = frames(zst);
+    let f = *frames
+        .iter()
+        .find(|f| f.offset <= all[1500].offset && all[1500].offset < f.end())
+        .unwrap();
+    let bytes = std::fs::read(zst).unwrap();
+    let from = f.compressed_offset as usize;
+    let src = &bytes[from..from + f.compressed_size as usize];
+    let mut d = DCtx::create();
+    d.set_parameter(DParameter::ForceIgnoreChecksum(true))
+        .unwrap();
+    let mut intact = Vec::with_capacity(f.size as usize);
+    d.decompress(&mut intact, src).unwrap();
+    // Past the frame's header, before its checksum.
+    for at in (src.len() / 2..src.len() - 4).chain(20..src.len() / 2) {
+        let mut changed = src.to_vec();
+        changed[at] ^= 0x20;
+        let mut out = Vec::with_capacity(f.size as usize);
+        if d.decompress(&mut out, &changed).ok() != Some(intact.len()) || out == intact {
+            continue;
+        }
+        let first_diff = (0..out.len()).find(|&i| out[i] != intact[i]).unwrap();
+        let diff_at = f.offset + first_diff as u64;
+        let Some(rec) = all.iter().rev().find(|r| r.offset <= diff_at) else {
+            continue;
+        };
+        let mut damaged = bytes.clone();
+        damaged[from + at] ^= 0x20;
+        std::fs::write(zst, damaged).unwrap();
+        return (f, rec.clone());
+    }
+    panic!("no byte of the frame changes it where zstd still decodes it");
+}
+
+/// A seek decompresses its frame in parts without zstd's check of the
+/// frame's checksum; a record that fails its own checks there gets the
+/// frame's checksum checked, so the damage is the frame's, as a scan
+/// reports it, never a record that differs.
+#[test]
+fn a_seek_into_a_frame_changed_where_zstd_still_decodes_reports_the_frame_never_a_wrong_record() {
+    let dir = TempDir::new("zdmg-seek-checksum");
+    let (all, _, zst) = compressed_segment(&dir);
+    let (f, target) = changed_where_zstd_still_decodes(&zst, &all);
+    let mut r = Reader::open(&zst).unwrap();
+    let e = match r.seek_seq(target.seq) {
+        Err(e) => e,
+        Ok(()) => match r.next() {
+            Err(e) => e,
+            Ok(rec) => panic!("read {:?}", rec.map(|r| r.seq)),
+        },
+    };
+    assert_error(&e, ErrorKind::CorruptFrame, &zst, f.compressed_offset);
+    assert!(e.message().contains("checksum"), "{e}");
+    // A scan reports the same.
+    let scanned = drain(&mut Reader::open(&zst).unwrap());
+    let e = scanned.end.unwrap_err();
+    assert_error(&e, ErrorKind::CorruptFrame, &zst, f.compressed_offset);
+    assert!(scanned.recs.iter().all(|rec| rec == &all[rec.seq as usize]));
+    // With skip_damaged, the frame's records are lost, and only they.
+    let mut r = Reader::open(&zst).unwrap();
+    r.skip_damaged(true);
+    r.seek_seq(target.seq).unwrap();
+    let out = drain(&mut r);
+    out.end.unwrap();
+    assert!(out.recs.iter().all(|rec| rec == &all[rec.seq as usize]));
+    assert!(
+        out.recs.iter().all(|rec| rec.offset >= f.end()),
+        "the frame's records are lost"
+    );
+    assert_eq!(
+        out.recs.len(),
+        all.iter().filter(|rec| rec.offset >= f.end()).count()
+    );
+    let lost = r
+        .damages()
+        .iter()
+        .any(|d| d.offset <= target.offset && target.offset < d.resume_offset);
+    assert!(lost, "{:?}", r.damages());
 }

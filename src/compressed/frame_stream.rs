@@ -11,17 +11,24 @@
 //! compressed bytes a block at a time (`zstd_blocks`), so that it decodes
 //! each block from them and stops after the one asked for.
 //!
-//! The frame's checksum covers the whole frame: it is checked when the
-//! frame's end is reached. Bytes handed out before that are checked by the
-//! caller, as every part of a segment carries its own CRC.
+//! The frame's checksum covers the whole frame, so a frame decompressed in
+//! parts has zstd's check of it turned off (zstd would hash every byte it
+//! writes, for a check that only a read reaching the frame's end makes):
+//! the stream checks it itself (`xxh64`) once it holds the whole frame,
+//! on reaching its end unless it reads for a seek, else when asked
+//! (`check_checksum`). Bytes handed out before that are checked by the
+//! caller, as every part of a segment carries its own CRC. A frame
+//! decompressed whole in one call has its checksum checked by zstd.
 
 use super::frame_decoder::is_output_too_small;
 use super::frame_decoder::{check_frame, damaged, decode_checked, frame_error, reserve_frame};
 use super::seek_table::FrameEntry;
 use super::source::Source;
-use super::zstd_blocks::next_block_end;
+use super::xxh64::xxh64;
+use super::zstd_blocks::{next_block_end, FRAME_CHECKSUM_FLAG};
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
+use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
 use zstd::zstd_safe::ResetDirective;
 use zstd::zstd_safe::{get_frame_content_size, DCtx, DParameter, InBuffer, OutBuffer};
 
@@ -48,14 +55,27 @@ pub struct FrameStream {
     produced: usize,
     /// The held frame's size, in original bytes.
     size: usize,
-    /// Whether zstd reached the frame's end (its checksum checked).
+    /// Whether zstd reached the frame's end.
     ended: bool,
+    /// Whether the held frame is decompressed in parts (zstd's check of its
+    /// checksum off), not whole in one call.
+    parts: bool,
+    /// Whether its checksum is still to be checked: it is decompressed in
+    /// parts and has one.
+    unchecked: bool,
     /// How far past the bytes asked for `extend_stored` reads at least.
     read_ahead: usize,
     /// Whether a frame this stream starts is decompressed whole, in one
     /// call (a scan, which reads on through the frame: zstd then writes
     /// straight into `out`, where a stream copies out of its own window).
     whole: bool,
+    /// Whether this stream reads for a seek: the frames it starts it
+    /// decompresses in parts, and it leaves their checksums to
+    /// `check_checksum` (a seek decompresses a frame to its end only to
+    /// read its last records, which carry their own CRCs).
+    seeking: bool,
+    /// Whether zstd's stable output buffer is set (see `of`).
+    stable: bool,
 }
 
 impl FrameStream {
@@ -63,16 +83,27 @@ impl FrameStream {
     /// frame it takes over part way (`swap_frames`, after a seek's reads)
     /// it decompresses a block at a time (a stored frame: 128 KiB).
     pub fn for_scan() -> FrameStream {
-        FrameStream::new(SCAN_READ_AHEAD, true)
+        FrameStream::new(SCAN_READ_AHEAD, true, false)
     }
 
     /// A stream for reads of a few bytes: it decompresses only as far as
     /// the block that holds them (a stored frame: reads only them).
     pub fn for_prefixes() -> FrameStream {
-        FrameStream::new(0, false)
+        FrameStream::new(0, false, true)
     }
 
-    fn new(read_ahead: usize, whole: bool) -> FrameStream {
+    /// Whether this stream reads for a seek (see `seeking`) from now on: a
+    /// scan's stream does while its reader seeks.
+    pub fn set_seeking(&mut self, seeking: bool) {
+        self.seeking = seeking;
+    }
+
+    /// Whether this stream reads for a seek (see `set_seeking`).
+    pub fn is_seeking(&self) -> bool {
+        self.seeking
+    }
+
+    fn new(read_ahead: usize, whole: bool, seeking: bool) -> FrameStream {
         let mut dctx = DCtx::create();
         // zstd then checks that the buffer it writes to stays where it was
         // from call to call within a frame (an error, not a wrong byte, if
@@ -81,7 +112,9 @@ impl FrameStream {
         let stable = dctx
             .set_parameter(DParameter::StableOutBuffer(true))
             .is_ok();
-        FrameStream::of(dctx, read_ahead, whole, stable)
+        let mut s = FrameStream::of(dctx, read_ahead, whole, stable);
+        s.seeking = seeking;
+        s
     }
 
     /// A stream on `dctx`, which has zstd's stable output buffer set if
@@ -99,8 +132,12 @@ impl FrameStream {
             produced: 0,
             size: 0,
             ended: false,
+            parts: false,
+            unchecked: false,
             read_ahead,
             whole: whole || !stable,
+            seeking: false,
+            stable,
         }
     }
 
@@ -120,10 +157,36 @@ impl FrameStream {
         self.size
     }
 
-    /// Whether the held frame is decompressed to its end, its checksum
-    /// checked.
+    /// Whether the held frame is decompressed to its end.
     pub fn is_whole(&self) -> bool {
         self.index.is_some() && self.ended
+    }
+
+    /// Checks the checksum of the held frame (frame `index`, `entry` in
+    /// the seek table of the file at `path`) if it is decompressed to its
+    /// end and its checksum was not checked yet: a frame whose bytes do
+    /// not hash to it is damaged, as zstd says of it (`CorruptFrame`, at
+    /// the frame's compressed offset), and is no longer held. A frame not
+    /// decompressed to its end passes (its checksum cannot be checked).
+    pub fn check_checksum(&mut self, path: &Path, index: usize, entry: &FrameEntry) -> Result<()> {
+        if self.index != Some(index) || !self.ended || !self.unchecked {
+            return Ok(());
+        }
+        let stated = self.src.len().checked_sub(4).map(|at| &self.src[at..]);
+        let stated = stated.map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+        if stated != Some(xxh64(&self.out) as u32) {
+            self.index = None;
+            let code = 0usize.wrapping_sub(ZSTD_ErrorCode::ZSTD_error_checksum_wrong as usize);
+            return Err(frame_error(
+                path,
+                index,
+                entry,
+                ErrorKind::CorruptFrame,
+                damaged(code),
+            ));
+        }
+        self.unchecked = false;
+        Ok(())
     }
 
     /// Holds nothing: the next `extend` starts a frame.
@@ -137,6 +200,7 @@ impl FrameStream {
         std::mem::swap(self, other);
         std::mem::swap(&mut self.read_ahead, &mut other.read_ahead);
         std::mem::swap(&mut self.whole, &mut other.whole);
+        std::mem::swap(&mut self.seeking, &mut other.seeking);
     }
 
     /// Holds frame `index` whole, as `bytes` (a copy of a cached frame).
@@ -144,7 +208,7 @@ impl FrameStream {
         self.out.clear();
         self.out.extend_from_slice(bytes);
         (self.index, self.produced, self.ended) = (Some(index), bytes.len(), true);
-        self.size = bytes.len();
+        (self.size, self.parts, self.unchecked) = (bytes.len(), false, false);
     }
 
     /// Decompresses frame `index` (`entry` in the seek table of `file`, at
@@ -164,7 +228,7 @@ impl FrameStream {
             self.start(file, path, index, entry)?;
         }
         let before = self.produced;
-        let result = if before == 0 && self.whole {
+        let result = if before == 0 && !self.parts {
             self.decompress_whole(path, index, entry)
         } else {
             self.decompress_to(path, index, entry, upto)
@@ -189,6 +253,7 @@ impl FrameStream {
         let size = entry.size as usize;
         if self.index != Some(index) {
             (self.index, self.produced, self.ended, self.size) = (None, 0, false, size);
+            self.unchecked = false;
         }
         let from = self.produced;
         let want = match self.whole && from == 0 {
@@ -224,6 +289,17 @@ impl FrameStream {
         let _ = self.dctx.reset(ResetDirective::SessionOnly);
         (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
         self.size = entry.size as usize;
+        // A frame decompressed in parts: zstd's check of its checksum off
+        // (where zstd cannot turn it off, it checks it as well).
+        self.parts = !self.whole || (self.seeking && self.stable);
+        let _ = self
+            .dctx
+            .set_parameter(DParameter::ForceIgnoreChecksum(self.parts));
+        let has_checksum = self
+            .src
+            .get(4)
+            .is_some_and(|&d| d & FRAME_CHECKSUM_FLAG != 0);
+        self.unchecked = self.parts && has_checksum;
         // Room for the whole frame and one byte more (see `decompress_to`),
         // allocated once: zstd's stable output buffer must not move or
         // change size while the frame is held, so it cannot grow block by
@@ -296,7 +372,10 @@ impl FrameStream {
                 return Err(err(kind, what));
             }
         }
-        Ok(())
+        match self.seeking {
+            true => Ok(()),
+            false => self.check_checksum(path, index, entry),
+        }
     }
 }
 
@@ -357,7 +436,14 @@ mod tests {
             assert_eq!(s.bytes(), &original[..s.bytes().len()]);
         }
         assert_eq!(made, original.len());
-        assert!(s.ended, "the frame's end and checksum were reached");
+        assert!(s.ended, "the frame's end was reached");
+        assert!(
+            s.unchecked,
+            "read for a seek: its checksum left to check_checksum"
+        );
+        s.check_checksum(path, 0, &entry).unwrap();
+        assert!(!s.unchecked);
+        assert_eq!(s.bytes(), &original[..]);
     }
 
     #[test]
@@ -424,6 +510,54 @@ mod tests {
         assert_eq!(s.bytes(), &original[..]);
     }
 
+    /// A frame of bytes zstd cannot compress (stored in raw blocks), with
+    /// one byte in its last block changed: zstd decodes it, to other bytes
+    /// than its checksum's.
+    fn frame_changed_where_zstd_still_decodes() -> (File, FrameEntry) {
+        let mut x = 1u64;
+        let original: Vec<u8> = (0..400_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let (file, entry) = one_frame(&original);
+        let mut bytes = vec![0u8; entry.compressed_size as usize];
+        FileExt::read_exact_at(&file, &mut bytes, 0).unwrap();
+        let at = bytes.len() - 100;
+        bytes[at] ^= 0x20;
+        (file_of(&bytes), entry)
+    }
+
+    #[test]
+    fn a_frame_read_in_parts_has_its_checksum_checked_at_its_end_unless_read_for_a_seek() {
+        let (bad, entry) = frame_changed_where_zstd_still_decodes();
+        let path = Path::new("changed.zst");
+        let size = entry.size as usize;
+        let expect_checksum_error = |e: Error| {
+            assert_eq!(e.kind(), ErrorKind::CorruptFrame, "{e}");
+            assert_eq!(e.offset(), Some(entry.compressed_offset), "{e}");
+            assert!(e.message().contains("changed.zst"), "{e}");
+            assert!(e.message().contains("checksum"), "{e}");
+        };
+        // Read for a seek: to the end without a check, then checked when asked.
+        let mut seek = FrameStream::for_prefixes();
+        seek.extend(&bad, path, 0, &entry, size).unwrap();
+        assert!(seek.is_whole());
+        expect_checksum_error(seek.check_checksum(path, 0, &entry).unwrap_err());
+        assert_eq!(seek.index(), None, "a failure leaves nothing held");
+        // A scan's stream, whole (zstd checks it) or in parts after a seek.
+        let mut scan = FrameStream::for_scan();
+        expect_checksum_error(scan.extend(&bad, path, 0, &entry, 1).unwrap_err());
+        scan.set_seeking(true);
+        scan.extend(&bad, path, 0, &entry, 1_000).unwrap();
+        assert!(!scan.is_whole(), "read in parts while seeking");
+        scan.set_seeking(false);
+        expect_checksum_error(scan.extend(&bad, path, 0, &entry, size).unwrap_err());
+    }
+
     #[test]
     fn a_frame_damaged_past_the_bytes_read_fails_when_the_read_reaches_it() {
         let original = original();
@@ -441,8 +575,10 @@ mod tests {
         let mut s = FrameStream::for_prefixes();
         s.extend(&bad, &path, 0, &entry, 1_000).unwrap();
         assert_eq!(s.bytes(), &original[..s.bytes().len()]);
+        // Read for a seek, the frame's checksum is checked when asked.
         let e = s
             .extend(&bad, &path, 0, &entry, original.len())
+            .and_then(|_| s.check_checksum(&path, 0, &entry))
             .unwrap_err();
         assert!(
             matches!(

@@ -15,6 +15,7 @@
 //!   and the checks of a copy (no I/O); `copy_read`: reading copies;
 //! - `frame_walk`: finding the frames of a file whose seek table is lost;
 //!   `zstd_blocks`: the layout of a zstd frame's header and blocks;
+//!   `xxh64`: the hash of a zstd frame's checksum;
 //! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
 
 pub mod compress;
@@ -34,6 +35,7 @@ pub mod source;
 pub mod stored;
 pub mod type_copies;
 mod verify_ahead;
+mod xxh64;
 mod zstd_blocks;
 
 pub use compress::{

@@ -25,6 +25,10 @@ pub fn next_block_end(src: &[u8], at: usize) -> usize {
     end.filter(|&end| end < src.len()).unwrap_or(src.len())
 }
 
+/// The bit of a frame header's descriptor byte (the frame's fifth) that
+/// says the frame ends with a content checksum.
+pub const FRAME_CHECKSUM_FLAG: u8 = 0x04;
+
 /// The length of a frame header whose descriptor byte (the frame's fifth)
 /// is `d`, its magic number included.
 pub fn frame_header_len(d: u8) -> usize {

@@ -180,6 +180,10 @@ impl Decoded {
         self.join_at = pos;
         let mut next = first;
         while pos + self.join.len() < end {
+            // A frame left whole for the next (a record cut across them)
+            // has its checksum checked, also while seeking: its bytes
+            // leave the stream here.
+            self.check_held(next)?;
             next += 1;
             let take = end - pos - self.join.len();
             self.load(next, take)?;
@@ -189,17 +193,42 @@ impl Decoded {
         Ok(true)
     }
 
-    /// Decompresses the frame held to its end (its checksum checked).
+    /// Decompresses the frame held to its end, and checks its checksum
+    /// (also while the reader seeks).
     fn finish_frame(&mut self) -> std::result::Result<(), FrameFailed> {
-        match self.frame.index() {
-            Some(i) if !self.frame.is_whole() => self.load(i, usize::MAX),
-            _ => Ok(()),
+        let Some(i) = self.frame.index() else {
+            return Ok(());
+        };
+        if !self.frame.is_whole() {
+            self.load(i, usize::MAX)?;
         }
+        self.check_held(i)
+    }
+
+    /// Whether the frames read from now on are read for a seek: started in
+    /// parts, their checksums left unchecked (see `FrameStream`).
+    pub(super) fn set_seeking(&mut self, seeking: bool) {
+        self.frame.set_seeking(seeking);
+    }
+
+    /// Checks the checksum of frame `index`, held, if it was decompressed
+    /// to its end in parts and its checksum is not checked yet.
+    fn check_held(&mut self, index: usize) -> std::result::Result<(), FrameFailed> {
+        let s = self.segment.borrow();
+        let entry = &s.frames()[index];
+        self.frame
+            .check_checksum(s.path(), index, entry)
+            .map_err(|e| (index, e))
     }
 
     /// Makes the frame held frame `index`, decompressed at least up to its
-    /// `upto`th byte.
+    /// `upto`th byte. A scan leaving a frame a seek decompressed to its end
+    /// checks that frame's checksum first (the seek left it unchecked).
     fn load(&mut self, index: usize, upto: usize) -> std::result::Result<(), FrameFailed> {
+        let leaving = self.frame.index().filter(|&held| held != index);
+        if let Some(held) = leaving.filter(|_| !self.frame.is_seeking()) {
+            self.check_held(held)?;
+        }
         let mut s = self.segment.borrow_mut();
         s.stream_frame(&mut self.frame, index, upto)
             .map_err(|e| (index, e))?;

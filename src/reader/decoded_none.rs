@@ -32,6 +32,10 @@ impl Decoded {
     pub fn held(&self) -> (&[u8], usize) {
         match *self {}
     }
+
+    pub fn set_seeking(&mut self, _: bool) {
+        match *self {}
+    }
 }
 
 impl Reader {

@@ -87,6 +87,7 @@ impl Reader {
     /// At the end with none, the target stays pending (`unreached`).
     fn advance_until(&mut self, target: SeekTarget) -> Result<()> {
         let filter = self.filter.take();
+        self.set_seeking(true);
         let result = loop {
             let at = (self.pos, self.next_seq);
             match self.next_record(true) {
@@ -102,11 +103,21 @@ impl Reader {
                 Err(e) => break Err(e),
             }
         };
+        self.set_seeking(false);
         self.filter = filter;
         if let Some(f) = self.filter.as_mut() {
             f.seek(self.pos as u64);
         }
         result
+    }
+
+    /// Whether a compressed segment's frames are read for a seek: the
+    /// frames the seek reads on into are decompressed only up to the
+    /// records it reads, not whole as a scan's (see `Decoded::set_seeking`).
+    fn set_seeking(&mut self, seeking: bool) {
+        if let Some(d) = self.decoded.as_deref_mut() {
+            d.set_seeking(seeking);
+        }
     }
 
     /// `advance`, skipping records below a seek's pending target.
