@@ -15,9 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
 use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
 use object_store::path::Path as Key;
-use object_store::{
-    ClientOptions, GetOptions, ObjectStore, PutMode, PutOptions, PutPayload, RetryConfig,
-};
+use object_store::{ClientOptions, GetOptions, ObjectStore, RetryConfig};
 use std::fmt::Display;
 use std::future::Future;
 use std::ops::Range;
@@ -211,49 +209,46 @@ impl Remote {
     /// Stores `body` under `key` only if no object has that key
     /// (`If-None-Match: *`), with `meta` as its metadata. The request is
     /// signed with `meta.sha256` as the body's hash (the shipper hashed
-    /// it already; object_store would hash it again) and carries it as
-    /// `x-amz-checksum-sha256`, so the server refuses other bytes. Not
-    /// retried after a timeout or a connection lost mid-request (the
-    /// caller's HEAD decides what happened).
+    /// it already; object_store would hash it again). Not retried after a
+    /// timeout or a connection lost mid-request (the caller's HEAD
+    /// decides what happened).
     pub fn put_create(&self, key: &str, body: Vec<u8>, meta: &ObjectMetadata) -> Result<Created> {
         let doing = "create-only PUT";
         let sha = digest::sha256_bytes(&meta.sha256)
             .ok_or_else(|| self.failed(key, doing, "the metadata's sha256 is not one"))?;
-        let mut headers = self.object_creation_headers(meta);
-        headers.push(("if-none-match".into(), "*".into()));
-        headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
-        let r = self.signed_request(
-            key,
-            doing,
-            Request {
-                method: http::Method::PUT,
-                key,
-                query: Vec::new(),
-                headers,
-                body,
-                sha256: Some(sha),
-                idempotent: false,
+        let headers = self.object_creation_headers(meta);
+        let r = self.signed_request(key, doing, create_only(key, body, sha, headers))?;
+        self.created(key, doing, r)
+    }
+
+    /// Stores `body` (a small object without metadata: the claim) under
+    /// `key` only if no object has that key, as `put_create` does. A
+    /// request that got no answer (a timeout, a reset connection: the
+    /// server may have stored it, or answered 412 and reset the
+    /// connection) is followed by a HEAD: an object there is
+    /// `AlreadyExists`, which the caller reads to know whose it is; no
+    /// object is the PUT's error. An answer (a 501 too) is taken as it
+    /// is: nothing more is sent.
+    pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
+        let doing = "create-only PUT";
+        let sha = digest::sha256_of(&body);
+        let headers = self.creation_headers.clone();
+        match self.block_on(self.signer.send(create_only(key, body, sha, headers))) {
+            Ok(r) => self.created(key, doing, r),
+            Err(f) => match self.head(key) {
+                Ok(Some(_)) => Ok(Created::AlreadyExists),
+                Ok(None) | Err(_) => Err(self.failed(key, doing, &f.0)),
             },
-        )?;
-        match r.status {
-            412 => Ok(Created::AlreadyExists),
-            _ => self.expect_success(key, doing, r).map(|_| Created::Created),
         }
     }
 
-    /// Stores `body` (a small object: the claim) under `key` only if no
-    /// object has that key.
-    pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
-        let opts = PutOptions {
-            mode: PutMode::Create,
-            ..PutOptions::default()
-        };
-        let path = self.key(key)?;
-        let body = PutPayload::from(body);
-        match self.block_on(self.store.put_opts(&path, body, opts)) {
-            Ok(_) => Ok(Created::Created),
-            Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::AlreadyExists),
-            Err(e) => Err(self.error(key, "create-only PUT", e)),
+    /// What the answer `r` to a create-only PUT of `key` says: created,
+    /// already there (412), or the error naming the object, the status
+    /// and the server's message.
+    fn created(&self, key: &str, doing: &str, r: Response) -> Result<Created> {
+        match r.status {
+            412 => Ok(Created::AlreadyExists),
+            _ => self.expect_success(key, doing, r).map(|_| Created::Created),
         }
     }
 
@@ -422,6 +417,29 @@ impl Remote {
             .map(|s| format!("{e}: {s}"))
             .unwrap_or_else(|| e.to_string());
         self.object_error(key, kind, format!("{doing}: {what}"))
+    }
+}
+
+/// A create-only PUT (`If-None-Match: *`) of `body`, of SHA-256 `sha`,
+/// to `key` with `headers`; it carries the hash as
+/// `x-amz-checksum-sha256`, so that the server refuses other bytes.
+fn create_only(
+    key: &str,
+    body: Vec<u8>,
+    sha: [u8; 32],
+    headers: Vec<(String, String)>,
+) -> Request<'_> {
+    let mut headers = headers;
+    headers.push(("if-none-match".into(), "*".into()));
+    headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
+    Request {
+        method: http::Method::PUT,
+        key,
+        query: Vec::new(),
+        headers,
+        body,
+        sha256: Some(sha),
+        idempotent: false,
     }
 }
 
