@@ -89,6 +89,6 @@ mod store_settings;
 
 pub use location::{Connection, Location};
 pub use metadata::ObjectMetadata;
-pub use remote::{Created, Remote, RemoteObject, RequestCounts};
+pub use remote::{Created, Remote, RemoteObject, RequestCounts, StoredEncryption};
 pub use remote_log::{ListedSegment, RemoteLog};
 pub use shipper::{ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook};

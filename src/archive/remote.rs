@@ -42,6 +42,16 @@ pub enum Created {
     AlreadyExists,
 }
 
+/// How the server says it stored an object (`Remote::stored_encryption_of`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEncryption {
+    /// `x-amz-server-side-encryption`: `AES256`, `aws:kms`, ...
+    pub algorithm: String,
+    /// `x-amz-server-side-encryption-aws-kms-key-id`, as the server
+    /// names the key (AWS: its ARN).
+    pub kms_key_id: Option<String>,
+}
+
 pub struct Remote {
     runtime: tokio::runtime::Runtime,
     store: AmazonS3,
@@ -274,9 +284,14 @@ impl Remote {
     /// `key` with: the `x-amz-server-side-encryption` its HEAD answers
     /// (`AES256`, `aws:kms`, ...), `None` if the answer has none (stored
     /// unencrypted, or by a server that keeps no record of it, as
-    /// versitygw 1.8.0). A missing object is a `NotFound` error. Signed
-    /// here: object_store's HEAD does not return that header.
+    /// versitygw 1.8.0). A missing object is a `NotFound` error.
     pub fn stored_encryption(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.stored_encryption_of(key)?.map(|e| e.algorithm))
+    }
+
+    /// As `stored_encryption`, with the KMS key the server says it used.
+    /// Signed here: object_store's HEAD does not return these headers.
+    pub fn stored_encryption_of(&self, key: &str) -> Result<Option<StoredEncryption>> {
         let doing = "HEAD";
         let head = Request {
             idempotent: true,
@@ -288,8 +303,16 @@ impl Remote {
             return Err(e);
         }
         let r = self.expect_success(key, doing, r)?;
-        let sse = r.headers.get("x-amz-server-side-encryption");
-        Ok(sse.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        let header = |name: &str| {
+            let v = r.headers.get(name)?;
+            Some(String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        Ok(
+            header("x-amz-server-side-encryption").map(|algorithm| StoredEncryption {
+                algorithm,
+                kms_key_id: header("x-amz-server-side-encryption-aws-kms-key-id"),
+            }),
+        )
     }
 
     /// The object at `key`, whole; `None` if there is none.
