@@ -237,8 +237,8 @@ impl Remote {
     /// server may have stored it, or answered 412 and reset the
     /// connection) is followed by a HEAD: an object there is
     /// `AlreadyExists`, which the caller reads to know whose it is; no
-    /// object is the PUT's error. An answer (a 501 too) is taken as it
-    /// is: nothing more is sent.
+    /// object (or a HEAD that failed too) is the PUT's error. An answer
+    /// (a 501 too) is taken as it is: nothing more is sent.
     pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
         let doing = "create-only PUT";
         let sha = digest::sha256_of(&body);
