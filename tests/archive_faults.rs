@@ -11,7 +11,7 @@
 mod common;
 
 use binlog::archive::journal::{journal_path, Journal};
-use binlog::archive::object_name::segment_key;
+use binlog::archive::object_name::{claim_key, segment_key};
 use binlog::archive::{Location, ShipReport, Shipper};
 use binlog::log::list_segments;
 use binlog::ErrorKind;
@@ -24,7 +24,7 @@ use common::shipping::{
 use common::TempDir;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A closed log `orders` of 5 sealed segments (2 records each, the last 1).
 fn closed_log(dir: &Path) -> BTreeMap<u64, (u64, Vec<u8>)> {
@@ -47,6 +47,16 @@ fn segment_put(action: Action, times: usize) -> Fault {
         path_part: ".binlog".into(),
         action,
         times,
+    }
+}
+
+/// Every PUT of the log's claim, whatever its prefix.
+fn claim_put(action: Action) -> Fault {
+    Fault {
+        method: "PUT",
+        path_part: "/orders/claim".into(),
+        action,
+        times: usize::MAX,
     }
 }
 
@@ -115,6 +125,59 @@ fn a_501_answer_is_not_retried_and_the_error_names_the_object_and_the_servers_me
         // again.
         assert_eq!(answered, 1, "{e}");
     });
+}
+
+/// The claim is the first upload of a log: a server that answers it 501
+/// (MinIO without a KMS, asked for encryption) is asked once, the open
+/// fails at once with the server's message naming the claim, and nothing
+/// is written; once the server takes it, the claim is made.
+#[test]
+fn a_501_answer_to_the_claim_is_not_retried_and_the_error_names_the_claim() {
+    let server = S3Server::start(&[BUCKET]);
+    let proxy = Proxy::start(server.port);
+    let dir = TempDir::new("faults-claim-501");
+    let before = closed_log(dir.path());
+    proxy.add(claim_put(Action::Answer501));
+    let started = Instant::now();
+    let e = open(dir.path(), "claim501", options(&server, proxy.endpoint()))
+        .err()
+        .expect("refused");
+    let took = started.elapsed();
+    assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
+    let claim = format!("s3://{BUCKET}/{}", claim_key("claim501", "orders"));
+    assert!(e.to_string().contains(&claim), "{e}");
+    assert!(e.to_string().contains("status 501 NotImplemented"), "{e}");
+    assert!(e.to_string().contains(NO_KMS), "{e}");
+    assert_eq!(proxy.hits().len(), 1, "{e}");
+    // Retried, a 501 is asked up to 11 times within the retry timeout (4
+    // s here); one answer of a loopback proxy takes milliseconds.
+    assert!(took < Duration::from_secs(2), "{took:?}: {e}");
+    assert!(!journal_path(dir.path(), "orders").exists());
+    assert_nothing_lost(&server, dir.path(), "claim501", &before);
+    proxy.clear();
+    let mut s = open(dir.path(), "claim501", options(&server, proxy.endpoint())).unwrap();
+    assert_eq!(s.ship_once().unwrap().uploaded, [0, 1, 2, 3, 4]);
+    assert_nothing_lost(&server, dir.path(), "claim501", &before);
+}
+
+/// A claim the server stored but whose every answer was lost (the
+/// connection reset, retried until the retries ran out: no answer came)
+/// is found by the HEAD that follows and read: it is this log's, so the
+/// open goes on.
+#[test]
+fn a_claim_stored_but_answered_by_a_reset_is_found_by_its_head_and_the_open_goes_on() {
+    let server = S3Server::start(&[BUCKET]);
+    let proxy = Proxy::start(server.port);
+    let dir = TempDir::new("faults-claim-reset");
+    let before = closed_log(dir.path());
+    proxy.add(claim_put(Action::ServerThenReset));
+    let mut s = open(dir.path(), "claimreset", options(&server, proxy.endpoint())).unwrap();
+    assert!(!proxy.hits().is_empty());
+    proxy.clear();
+    let claim = claim_key("claimreset", "orders");
+    assert!(server.object_file(BUCKET, &claim).exists(), "{claim}");
+    assert_eq!(s.ship_once().unwrap().uploaded, [0, 1, 2, 3, 4]);
+    assert_nothing_lost(&server, dir.path(), "claimreset", &before);
 }
 
 #[test]

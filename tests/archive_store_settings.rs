@@ -19,9 +19,9 @@ mod common;
 
 use binlog::archive::object_name::{claim_key, log_prefix, segment_key};
 use binlog::archive::remote::Remote;
-use binlog::archive::{Location, ShipOptions, ShipStep, Step, StepHook};
+use binlog::archive::{Location, ObjectMetadata, ShipOptions, ShipStep, Step, StepHook};
 use binlog::ErrorKind;
-use common::s3::{is_minio, server_name, S3Server};
+use common::s3::{is_minio, server_name, S3Server, MINIO_KMS_KEY_ID};
 use common::shipping::{open, options, segments, shipped, BUCKET};
 use common::TempDir;
 use std::collections::BTreeMap;
@@ -171,21 +171,37 @@ fn assert_minio() {
     );
 }
 
-/// Ships the mixed log of `dir` to `prefix` with
-/// `AWS_SERVER_SIDE_ENCRYPTION=AES256` (see `ship_mixed`, which checks
-/// the shipper's HEAD verification), and returns a client and the log's
-/// objects, each read back as its segment (`objects_of`).
+/// Ships the mixed log of `dir` to `prefix` with the environment
+/// variables `settings` set (see `ship_mixed`, which checks the shipper's
+/// HEAD verification), and returns a client and the log's objects, each
+/// read back as its segment (`objects_of`) with the variables removed.
+fn ship_mixed_with(
+    env: &mut Environment,
+    server: &S3Server,
+    dir: &Path,
+    prefix: &str,
+    settings: &[(&'static str, &str)],
+) -> (Remote, Vec<String>) {
+    let segs = mixed_log(dir);
+    for &(name, value) in settings {
+        env.set(name, value);
+    }
+    ship_mixed(server, dir, prefix, &segs);
+    for &(name, _) in settings {
+        env.remove(name);
+    }
+    objects_of(server, prefix, &segs)
+}
+
+/// `ship_mixed_with` `AWS_SERVER_SIDE_ENCRYPTION=AES256`.
 fn ship_mixed_with_aes256(
     env: &mut Environment,
     server: &S3Server,
     dir: &Path,
     prefix: &str,
 ) -> (Remote, Vec<String>) {
-    let segs = mixed_log(dir);
-    env.set("AWS_SERVER_SIDE_ENCRYPTION", "AES256");
-    ship_mixed(server, dir, prefix, &segs);
-    env.remove("AWS_SERVER_SIDE_ENCRYPTION");
-    objects_of(server, prefix, &segs)
+    let aes256 = [("AWS_SERVER_SIDE_ENCRYPTION", "AES256")];
+    ship_mixed_with(env, server, dir, prefix, &aes256)
 }
 
 /// A log shipped with `AWS_SERVER_SIDE_ENCRYPTION=AES256`, its small
@@ -231,6 +247,87 @@ fn a_log_shipped_with_aes256_is_stored_encrypted_by_whole_puts_and_multipart() {
         let sse = remote.stored_encryption(key).unwrap();
         assert_eq!(sse.as_deref(), Some("AES256"), "{key}");
     }
+}
+
+/// Under MinIO, every object of a log shipped with
+/// `AWS_SERVER_SIDE_ENCRYPTION=aws:kms` and `AWS_SSE_KMS_KEY_ID` naming
+/// the server's key (claim, segments by whole PUT and by multipart)
+/// reports `aws:kms` and that key in its HEAD.
+#[test]
+#[ignore = "needs a server that records SSE: run under MinIO (make torture)"]
+fn a_log_shipped_with_aws_kms_and_a_key_id_is_stored_encrypted_with_that_key() {
+    assert_minio();
+    let mut env = Environment::hold();
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("sse-kms");
+    let kms = [
+        ("AWS_SERVER_SIDE_ENCRYPTION", "aws:kms"),
+        ("AWS_SSE_KMS_KEY_ID", MINIO_KMS_KEY_ID),
+    ];
+    let (remote, keys) = ship_mixed_with(&mut env, &server, dir.path(), "kms", &kms);
+    for key in &keys {
+        let sse = remote.stored_encryption_of(key).unwrap().expect(key);
+        assert_eq!(sse.algorithm, "aws:kms", "{key}");
+        let id = sse.kms_key_id.unwrap_or_default();
+        assert!(id.ends_with(MINIO_KMS_KEY_ID), "{key}: {id}");
+    }
+}
+
+/// Under MinIO, a KMS key id the server does not have is refused with its
+/// answer (`404 kms:KeyNotFound`) on each request that creates an object:
+/// the claim, a segment's whole PUT and the creation of a multipart
+/// upload (the shipper's own calls: MinIO checks the key before the
+/// claim's `If-None-Match`, so a shipper never gets past the claim), each
+/// error naming its object; so the key id goes on each of them, and
+/// nothing is stored.
+#[test]
+#[ignore = "needs a server with a KMS: run under MinIO (make torture)"]
+fn a_kms_key_id_the_server_lacks_refuses_the_claim_whole_puts_and_multipart_uploads() {
+    assert_minio();
+    let mut env = Environment::hold();
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("sse-kms-missing");
+    let segs = mixed_log(dir.path());
+    let refused = |e: binlog::Error, key: &str| {
+        assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
+        assert!(
+            e.to_string().contains(&format!("s3://{BUCKET}/{key}")),
+            "{e}"
+        );
+        assert!(e.to_string().contains("status 404 kms:KeyNotFound"), "{e}");
+    };
+    env.set("AWS_SERVER_SIDE_ENCRYPTION", "aws:kms");
+    env.set("AWS_SSE_KMS_KEY_ID", "no-such-key");
+    let opts = options(&server, server.endpoint());
+    let claim = claim_key("nokey", "orders");
+    refused(
+        open(dir.path(), "nokey", opts).err().expect("refused"),
+        &claim,
+    );
+    let at = Location::parse(&format!("s3://{BUCKET}/nokey")).unwrap();
+    let remote = Remote::connect(&at, &server.connection()).unwrap();
+    let (first_seq, bytes) = &segs[&0];
+    let key = segment_key("nokey", "orders", 0, *first_seq, false);
+    let d = binlog::archive::digest::of_bytes(bytes);
+    let meta = ObjectMetadata {
+        log: "orders".into(),
+        segment_no: 0,
+        first_seq: *first_seq,
+        last_seq: Some(first_seq + RECORDS_PER_SEGMENT - 1),
+        records: RECORDS_PER_SEGMENT,
+        bytes: d.bytes,
+        sha256: d.sha256,
+        segment_sha256: None,
+    };
+    refused(
+        remote.put_create(&key, bytes.clone(), &meta).unwrap_err(),
+        &key,
+    );
+    refused(remote.create_multipart(&key, &meta).unwrap_err(), &key);
+    env.remove("AWS_SSE_KMS_KEY_ID");
+    env.remove("AWS_SERVER_SIDE_ENCRYPTION");
+    let under = log_prefix("nokey", "orders");
+    assert_eq!(remote.list(&under).unwrap(), []);
 }
 
 /// Under MinIO, no object of the same log shipped without the variable

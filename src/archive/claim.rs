@@ -3,6 +3,9 @@
 //! log whose identity differs is refused (`WrongLog`), as a segment of
 //! another log is refused locally: two logs of the same name shipping to
 //! one prefix would mix their segments.
+//! The PUT is signed and sent as the segments' are (`Remote::put_create_plain`,
+//! signed.rs): an answer the server will give again (a 501) fails the
+//! claim at once, naming it.
 
 use super::identity::Identity;
 use super::object_name::claim_key;

@@ -31,8 +31,13 @@
 //!   a shipper killed anywhere resumes from the journal, the local
 //!   segments and a listing of the bucket (the startup scan), and rebuilds
 //!   the journal from them if it is lost.
-//! - The prefix is claimed by one log (claim.rs, identity.rs); one shipper
-//!   per log at a time (`<log>.ship.lock`).
+//! - The prefix is claimed by one log (claim.rs, identity.rs), with a
+//!   create-only PUT signed here as a segment's is; one shipper per log
+//!   at a time (`<log>.ship.lock`).
+//! - Every request that creates an object (the claim, a segment's PUT, a
+//!   multipart upload's creation) carries the server-side encryption
+//!   the store's settings ask for (`AWS_SERVER_SIDE_ENCRYPTION`: `AES256`
+//!   or `aws:kms` with `AWS_SSE_KMS_KEY_ID`; store_settings.rs).
 //! - A multipart upload's id is in the journal before its first part is
 //!   sent; a shipper that starts aborts every upload the journal names and
 //!   every other one a listing finds under the log's prefix or at the
@@ -89,6 +94,6 @@ mod store_settings;
 
 pub use location::{Connection, Location};
 pub use metadata::ObjectMetadata;
-pub use remote::{Created, Remote, RemoteObject, RequestCounts};
+pub use remote::{Created, Remote, RemoteObject, RequestCounts, StoredEncryption};
 pub use remote_log::{ListedSegment, RemoteLog};
 pub use shipper::{ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook};

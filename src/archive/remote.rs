@@ -15,9 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
 use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
 use object_store::path::Path as Key;
-use object_store::{
-    ClientOptions, GetOptions, ObjectStore, PutMode, PutOptions, PutPayload, RetryConfig,
-};
+use object_store::{ClientOptions, GetOptions, ObjectStore, RetryConfig};
 use std::fmt::Display;
 use std::future::Future;
 use std::ops::Range;
@@ -42,6 +40,16 @@ pub enum Created {
     Created,
     /// An object of that key was there already (412): nothing written.
     AlreadyExists,
+}
+
+/// How the server says it stored an object (`Remote::stored_encryption_of`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEncryption {
+    /// `x-amz-server-side-encryption`: `AES256`, `aws:kms`, ...
+    pub algorithm: String,
+    /// `x-amz-server-side-encryption-aws-kms-key-id`, as the server
+    /// names the key (AWS: its ARN).
+    pub kms_key_id: Option<String>,
 }
 
 pub struct Remote {
@@ -211,49 +219,46 @@ impl Remote {
     /// Stores `body` under `key` only if no object has that key
     /// (`If-None-Match: *`), with `meta` as its metadata. The request is
     /// signed with `meta.sha256` as the body's hash (the shipper hashed
-    /// it already; object_store would hash it again) and carries it as
-    /// `x-amz-checksum-sha256`, so the server refuses other bytes. Not
-    /// retried after a timeout or a connection lost mid-request (the
-    /// caller's HEAD decides what happened).
+    /// it already; object_store would hash it again). Not retried after a
+    /// timeout or a connection lost mid-request (the caller's HEAD
+    /// decides what happened).
     pub fn put_create(&self, key: &str, body: Vec<u8>, meta: &ObjectMetadata) -> Result<Created> {
         let doing = "create-only PUT";
         let sha = digest::sha256_bytes(&meta.sha256)
             .ok_or_else(|| self.failed(key, doing, "the metadata's sha256 is not one"))?;
-        let mut headers = self.object_creation_headers(meta);
-        headers.push(("if-none-match".into(), "*".into()));
-        headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
-        let r = self.signed_request(
-            key,
-            doing,
-            Request {
-                method: http::Method::PUT,
-                key,
-                query: Vec::new(),
-                headers,
-                body,
-                sha256: Some(sha),
-                idempotent: false,
+        let headers = self.object_creation_headers(meta);
+        let r = self.signed_request(key, doing, create_only(key, body, sha, headers))?;
+        self.created(key, doing, r)
+    }
+
+    /// Stores `body` (a small object without metadata: the claim) under
+    /// `key` only if no object has that key, as `put_create` does. A
+    /// request that got no answer (a timeout, a reset connection: the
+    /// server may have stored it, or answered 412 and reset the
+    /// connection) is followed by a HEAD: an object there is
+    /// `AlreadyExists`, which the caller reads to know whose it is; no
+    /// object (or a HEAD that failed too) is the PUT's error. An answer
+    /// (a 501 too) is taken as it is: nothing more is sent.
+    pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
+        let doing = "create-only PUT";
+        let sha = digest::sha256_of(&body);
+        let headers = self.creation_headers.clone();
+        match self.block_on(self.signer.send(create_only(key, body, sha, headers))) {
+            Ok(r) => self.created(key, doing, r),
+            Err(f) => match self.head(key) {
+                Ok(Some(_)) => Ok(Created::AlreadyExists),
+                Ok(None) | Err(_) => Err(self.failed(key, doing, &f.0)),
             },
-        )?;
-        match r.status {
-            412 => Ok(Created::AlreadyExists),
-            _ => self.expect_success(key, doing, r).map(|_| Created::Created),
         }
     }
 
-    /// Stores `body` (a small object: the claim) under `key` only if no
-    /// object has that key.
-    pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
-        let opts = PutOptions {
-            mode: PutMode::Create,
-            ..PutOptions::default()
-        };
-        let path = self.key(key)?;
-        let body = PutPayload::from(body);
-        match self.block_on(self.store.put_opts(&path, body, opts)) {
-            Ok(_) => Ok(Created::Created),
-            Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::AlreadyExists),
-            Err(e) => Err(self.error(key, "create-only PUT", e)),
+    /// What the answer `r` to a create-only PUT of `key` says: created,
+    /// already there (412), or the error naming the object, the status
+    /// and the server's message.
+    fn created(&self, key: &str, doing: &str, r: Response) -> Result<Created> {
+        match r.status {
+            412 => Ok(Created::AlreadyExists),
+            _ => self.expect_success(key, doing, r).map(|_| Created::Created),
         }
     }
 
@@ -279,9 +284,14 @@ impl Remote {
     /// `key` with: the `x-amz-server-side-encryption` its HEAD answers
     /// (`AES256`, `aws:kms`, ...), `None` if the answer has none (stored
     /// unencrypted, or by a server that keeps no record of it, as
-    /// versitygw 1.8.0). A missing object is a `NotFound` error. Signed
-    /// here: object_store's HEAD does not return that header.
+    /// versitygw 1.8.0). A missing object is a `NotFound` error.
     pub fn stored_encryption(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.stored_encryption_of(key)?.map(|e| e.algorithm))
+    }
+
+    /// As `stored_encryption`, with the KMS key the server says it used.
+    /// Signed here: object_store's HEAD does not return these headers.
+    pub fn stored_encryption_of(&self, key: &str) -> Result<Option<StoredEncryption>> {
         let doing = "HEAD";
         let head = Request {
             idempotent: true,
@@ -293,8 +303,16 @@ impl Remote {
             return Err(e);
         }
         let r = self.expect_success(key, doing, r)?;
-        let sse = r.headers.get("x-amz-server-side-encryption");
-        Ok(sse.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        let header = |name: &str| {
+            let v = r.headers.get(name)?;
+            Some(String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        Ok(
+            header("x-amz-server-side-encryption").map(|algorithm| StoredEncryption {
+                algorithm,
+                kms_key_id: header("x-amz-server-side-encryption-aws-kms-key-id"),
+            }),
+        )
     }
 
     /// The object at `key`, whole; `None` if there is none.
@@ -422,6 +440,29 @@ impl Remote {
             .map(|s| format!("{e}: {s}"))
             .unwrap_or_else(|| e.to_string());
         self.object_error(key, kind, format!("{doing}: {what}"))
+    }
+}
+
+/// A create-only PUT (`If-None-Match: *`) of `body`, of SHA-256 `sha`,
+/// to `key` with `headers`; it carries the hash as
+/// `x-amz-checksum-sha256`, so that the server refuses other bytes.
+fn create_only(
+    key: &str,
+    body: Vec<u8>,
+    sha: [u8; 32],
+    headers: Vec<(String, String)>,
+) -> Request<'_> {
+    let mut headers = headers;
+    headers.push(("if-none-match".into(), "*".into()));
+    headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
+    Request {
+        method: http::Method::PUT,
+        key,
+        query: Vec::new(),
+        headers,
+        body,
+        sha256: Some(sha),
+        idempotent: false,
     }
 }
 

@@ -15,9 +15,11 @@
 //! only for an idempotent request (a create-only PUT is not one: the
 //! caller's HEAD decides what happened). But for 501 Not Implemented: the
 //! server says it cannot do the request (MinIO answers it to an encrypted
-//! PUT when it has no KMS), which no retry changes. object_store's own
-//! requests (remote.rs) still retry a 501: its `RetryConfig` has no
-//! choice of statuses.
+//! PUT when it has no KMS), which no retry changes. Every request that
+//! creates an object is one of these (segment PUTs, multipart uploads,
+//! the claim). object_store's own requests (remote.rs: HEAD, GET,
+//! listings) still retry a 501: its `RetryConfig` has no choice of
+//! statuses (docs/ARCHITECTURE.md says what that costs).
 
 use super::digest;
 use object_store::aws::{AwsAuthorizer, AwsCredentialProvider};

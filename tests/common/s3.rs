@@ -31,6 +31,9 @@ pub const MINIO_VERSION: &str = "v0.0.0-20260212201848-7aac2a2c5b7c";
 /// what it encrypted before.
 pub const MINIO_KMS_SECRET_KEY: &str =
     "binlog-test-key:YmlubG9nLXRlc3Qtc3NlLXMzLWtleS1mb3ItbWluaW8=";
+/// The name of MinIO's static key (`MINIO_KMS_SECRET_KEY`'s first part):
+/// the one key id it encrypts an SSE-KMS object with.
+pub const MINIO_KMS_KEY_ID: &str = "binlog-test-key";
 
 pub struct S3Server {
     child: Child,
