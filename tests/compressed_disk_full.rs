@@ -153,7 +153,7 @@ fn incompressible_segment(fs: &Tmpfs, path: &Path) -> Vec<u8> {
 }
 
 /// Runs `binlog <command> <input>` with `FREE` bytes free on `fs`: it
-/// exits 2 with an error naming `names` and the full disk and saying the
+/// exits 2 with an error naming `names`, an offset and the full disk and saying the
 /// copy was removed, and leaves `input` byte for byte as it was and no
 /// other file. Then, the space freed, the same command succeeds and leaves
 /// only the file `done`.
@@ -177,6 +177,7 @@ fn cli_on_a_full_disk(fs: &Tmpfs, command: &str, input: &Path, names: &Path, don
         names.display()
     );
     assert!(err.contains("No space left on device"), "{command}: {err}");
+    assert!(err.contains(": offset "), "{command}: no offset: {err}");
     assert!(err.contains("not finished, removed"), "{command}: {err}");
     assert!(
         std::fs::read(input).unwrap() == before,
