@@ -1354,8 +1354,10 @@ binlog_result binlog_writer_on_segment(struct binlog_writer *w,
 binlog_result binlog_writer_poll_sealed(struct binlog_writer *w, struct binlog_segment_info *out);
 
 /*
- How many segment callbacks failed (returned non-zero or could not run).
- Works after close too.
+ How many segment callbacks failed (returned non-zero or could not run),
+ with the work of the log's own threads that failed (a manifest not
+ replaced, a compression not finished on a full disk: see
+ `LogWriter::callback_failures`). Works after close too.
  */
 binlog_result binlog_writer_callback_failures(const struct binlog_writer *w, uint64_t *out);
 

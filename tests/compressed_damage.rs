@@ -565,3 +565,63 @@ fn a_seek_into_a_frame_changed_where_zstd_still_decodes_reports_the_frame_never_
         .any(|d| d.offset <= target.offset && target.offset < d.resume_offset);
     assert!(lost, "{:?}", r.damages());
 }
+
+/// A compressed segment (16 KiB frames) of 3000 records of one type and a
+/// last one of another, whose first record opening a reader reads (so the
+/// last records frame is decompressed to its end before a scan reaches
+/// it), with that frame's stored checksum changed: its records intact,
+/// the frame damaged. Returns the records, the `.zst` and the frame.
+fn last_frame_checksum_changed(dir: &TempDir) -> (Vec<Rec>, PathBuf, FrameEntry) {
+    let plain = dir.join("seg.binlog");
+    let w = binlog::Writer::open(&plain, Options::default()).unwrap();
+    for seq in 0..3_001u64 {
+        let ty = if seq < 3_000 { "common" } else { "rare" };
+        w.write_with(ty, &[], None, format!("record {seq}").as_bytes())
+            .unwrap();
+    }
+    w.close().unwrap();
+    let all = drain(&mut Reader::open(&plain).unwrap()).recs;
+    let opts = CompressOptions {
+        frame_size: 16 << 10,
+        ..CompressOptions::default()
+    };
+    let zst = compress_segment(&plain, &opts).unwrap().path;
+    let last = all.last().unwrap().offset;
+    let f = *frames(&zst)
+        .iter()
+        .find(|f| f.offset <= last && last < f.end())
+        .unwrap();
+    let mut bytes = std::fs::read(&zst).unwrap();
+    bytes[(f.compressed_offset + u64::from(f.compressed_size)) as usize - 1] ^= 0x01;
+    std::fs::write(&zst, bytes).unwrap();
+    (all, zst, f)
+}
+
+/// A scan checks the checksum of every frame it reads records from, also
+/// of a frame that opening the reader decompressed to its end without
+/// zstd's check (the last, reached by no later frame); with skip_damaged
+/// the frame's records are lost, as for any frame that fails.
+#[test]
+fn a_scan_checks_the_checksum_of_a_frame_the_open_decompressed_to_its_end() {
+    let dir = TempDir::new("zdmg-scan-checksum");
+    let (all, zst, f) = last_frame_checksum_changed(&dir);
+    let scanned = drain(&mut Reader::open(&zst).unwrap());
+    let e = scanned.end.unwrap_err();
+    assert_error(&e, ErrorKind::CorruptFrame, &zst, f.compressed_offset);
+    assert!(e.message().contains("checksum"), "{e}");
+    assert!(scanned.recs.iter().all(|rec| rec.offset < f.offset));
+    assert!(scanned.recs.iter().all(|rec| rec == &all[rec.seq as usize]));
+
+    let mut r = Reader::open(&zst).unwrap();
+    r.skip_damaged(true);
+    let out = drain(&mut r);
+    out.end.unwrap();
+    let kept: Vec<Rec> = all
+        .iter()
+        .filter(|r| r.offset < f.offset)
+        .cloned()
+        .collect();
+    assert_eq!(out.recs, kept);
+    assert_eq!(r.damages().len(), 1, "{:?}", r.damages());
+    assert_eq!(r.damages()[0].from_seq, kept.len() as u64);
+}

@@ -1,7 +1,8 @@
 //! Compressing on a full disk: a real tmpfs (tests/common/tmpfs.rs) left
 //! with less space than a segment's compressed copy, so that the disk
 //! fills while `<segment>.binlog.zst.tmp` is written. The failure is
-//! `DiskFull` and names the temporary file; the temporary file is removed;
+//! `DiskFull` and names the temporary file and the offset in it of the
+//! frame it could not write; the temporary file is removed;
 //! the segment stays whole; the log goes on taking records; once space is
 //! freed the compression is done. The same for `binlog compress` and
 //! `binlog decompress`: exit 2, the file named, the input untouched, no
@@ -113,6 +114,12 @@ fn a_compression_that_fills_the_disk_names_its_tmp_keeps_the_segment_and_is_redo
             "{ctx}: {e}"
         );
         assert!(e.to_string().contains("not finished"), "{ctx}: {e}");
+        // Where in the copy the frame it could not write starts: within
+        // the space that was free (`FREE`, and less than a page more).
+        let at = e
+            .offset()
+            .unwrap_or_else(|| panic!("{ctx}: no offset: {e}"));
+        assert!(at <= FREE + 4096, "{ctx}: {e}");
         assert_eq!(tmp_files(&dir), Vec::<String>::new(), "{ctx}");
         assert!(!compressed_path(&first).exists(), "{ctx}");
         assert!(std::fs::read(&first).unwrap() == before, "{ctx}: changed");
@@ -146,7 +153,7 @@ fn incompressible_segment(fs: &Tmpfs, path: &Path) -> Vec<u8> {
 }
 
 /// Runs `binlog <command> <input>` with `FREE` bytes free on `fs`: it
-/// exits 2 with an error naming `names` and the full disk and saying the
+/// exits 2 with an error naming `names`, an offset and the full disk and saying the
 /// copy was removed, and leaves `input` byte for byte as it was and no
 /// other file. Then, the space freed, the same command succeeds and leaves
 /// only the file `done`.
@@ -170,6 +177,7 @@ fn cli_on_a_full_disk(fs: &Tmpfs, command: &str, input: &Path, names: &Path, don
         names.display()
     );
     assert!(err.contains("No space left on device"), "{command}: {err}");
+    assert!(err.contains(": offset "), "{command}: no offset: {err}");
     assert!(err.contains("not finished, removed"), "{command}: {err}");
     assert!(
         std::fs::read(input).unwrap() == before,

@@ -267,15 +267,17 @@ fn write_frames(
 ) -> Result<ControlFlow<()>> {
     let seal = reader.seal().expect("checked sealed");
     let data_start = reader.data_start();
-    let io = |e| Error::io(tmp, "write compressed copy", e);
-    let mut out = SeekableWriter::new(file, opts.level).map_err(io)?;
+    // A write that fails names the copy and where in it the frame starts.
+    let io = |at: u64, e| Error::io_at(tmp, at, "write compressed copy", e);
+    let mut out = SeekableWriter::new(file, opts.level).map_err(|e| io(0, e))?;
     // The cuts are found on a thread of their own, a few frames ahead; it
     // stops once the compression below returns, done, failed or stopped.
     let (compressed, _) = walk_ahead(map, data_start, seal, opts.frame_size, |cuts| {
         let mut ends = Vec::new();
         let mut start = 0usize;
         for end in cuts {
-            if written(out.frame(&map[start..end as usize]).map_err(io)?).is_break() {
+            let frame = out.frame(&map[start..end as usize]);
+            if written(frame.map_err(|e| io(out.written(), e))?).is_break() {
                 return Ok(ControlFlow::Break(()));
             }
             start = end as usize;
@@ -285,7 +287,8 @@ fn write_frames(
                 // (see `TypeCopies::chosen`) needs no more.
                 let copied = copies.chosen(map, seal, &ends);
                 if !copied.is_empty() {
-                    write_type_copies(&mut out, map, seal, &copied, opts.frame_size).map_err(io)?;
+                    write_type_copies(&mut out, map, seal, &copied, opts.frame_size)
+                        .map_err(|e| io(out.written(), e))?;
                 }
             }
         }
@@ -294,7 +297,8 @@ fn write_frames(
     if compressed?.is_break() {
         return Ok(ControlFlow::Break(()));
     }
-    out.finish().map_err(io)?;
+    let table_at = out.written();
+    out.finish().map_err(|e| io(table_at, e))?;
     Ok(ControlFlow::Continue(()))
 }
 

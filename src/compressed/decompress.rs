@@ -118,7 +118,9 @@ fn write_plain(segment: &mut CompressedSegment, tmp: &Path) -> Result<()> {
         w.write_all(bytes)
             .map_err(|e| Error::io_at(tmp, offset, "write", e))
     })?;
-    w.flush().map_err(|e| Error::io(tmp, "write", e))?;
+    // The bytes still buffered are the segment's last ones.
+    let at = segment.original_len() - w.buffer().len() as u64;
+    w.flush().map_err(|e| Error::io_at(tmp, at, "write", e))?;
     drop(w);
     sync(&file, tmp)
 }

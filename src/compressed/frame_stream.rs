@@ -162,6 +162,12 @@ impl FrameStream {
         self.index.is_some() && self.ended
     }
 
+    /// Whether the held frame is decompressed to its end in parts and its
+    /// checksum is not checked yet (see `check_checksum`).
+    pub fn is_whole_unchecked(&self) -> bool {
+        self.is_whole() && self.unchecked
+    }
+
     /// Checks the checksum of the held frame (frame `index`, `entry` in
     /// the seek table of the file at `path`) if it is decompressed to its
     /// end and its checksum was not checked yet: a frame whose bytes do

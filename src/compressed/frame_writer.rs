@@ -94,6 +94,12 @@ impl<W: Write> SeekableWriter<W> {
         Ok(())
     }
 
+    /// Bytes of frames handed to the output so far: the offset in it where
+    /// the next frame (or the seek table) starts.
+    pub fn written(&self) -> u64 {
+        self.table.frames_len()
+    }
+
     /// Appends the seek table and returns the output and the table.
     pub fn finish(mut self) -> io::Result<(W, SeekTable)> {
         self.out.write_all(&self.table.encode())?;

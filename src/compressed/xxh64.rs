@@ -85,21 +85,50 @@ mod tests {
         assert_eq!(xxh64(b""), 0xEF46_DB37_51D8_E999);
     }
 
+    fn data() -> Vec<u8> {
+        (0..1_000_003u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect()
+    }
+
+    /// The checksum zstd writes at the end of a frame holding `bytes`.
+    fn zstd_checksum(c: &mut CCtx<'_>, bytes: &[u8]) -> u32 {
+        let mut frame = Vec::with_capacity(bytes.len() + 1024);
+        c.compress2(&mut frame, bytes).unwrap();
+        u32::from_le_bytes(frame[frame.len() - 4..].try_into().unwrap())
+    }
+
+    fn checksumming() -> CCtx<'static> {
+        let mut c = CCtx::create();
+        c.set_parameter(CParameter::ChecksumFlag(true)).unwrap();
+        c
+    }
+
     /// zstd's checksum of every length up to 300 bytes (each path through
     /// stripes, words, a half word and bytes) and of a frame's worth.
     #[test]
     fn xxh64_s_low_32_bits_are_the_checksum_zstd_writes_in_a_frame() {
-        let data: Vec<u8> = (0..1_000_003u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-            .collect();
-        let mut c = CCtx::create();
-        c.set_parameter(CParameter::ChecksumFlag(true)).unwrap();
+        let data = data();
+        let mut c = checksumming();
         let lens = (0..300).chain([4_096, 131_073, data.len()]);
         for len in lens {
-            let mut frame = Vec::with_capacity(len + 1024);
-            c.compress2(&mut frame, &data[..len]).unwrap();
-            let written = u32::from_le_bytes(frame[frame.len() - 4..].try_into().unwrap());
+            let written = zstd_checksum(&mut c, &data[..len]);
             assert_eq!(xxh64(&data[..len]) as u32, written, "{len} bytes");
+        }
+    }
+
+    /// The same of bytes that start at every offset from an 8-byte
+    /// boundary (a frame's bytes need not be aligned).
+    #[test]
+    fn xxh64_of_bytes_at_any_alignment_is_zstds_checksum() {
+        let data = data();
+        let mut c = checksumming();
+        for from in 1..8 {
+            for len in [7, 31, 32, 33, 100, 65_537] {
+                let bytes = &data[from..from + len];
+                let written = zstd_checksum(&mut c, bytes);
+                assert_eq!(xxh64(bytes) as u32, written, "{len} bytes from {from}");
+            }
         }
     }
 }

@@ -500,8 +500,10 @@ pub extern "C" fn binlog_writer_poll_sealed(
     })
 }
 
-/// How many segment callbacks failed (returned non-zero or could not run).
-/// Works after close too.
+/// How many segment callbacks failed (returned non-zero or could not run),
+/// with the work of the log's own threads that failed (a manifest not
+/// replaced, a compression not finished on a full disk: see
+/// `LogWriter::callback_failures`). Works after close too.
 #[no_mangle]
 pub extern "C" fn binlog_writer_callback_failures(
     w: *const binlog_writer,

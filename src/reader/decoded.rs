@@ -223,7 +223,11 @@ impl Decoded {
 
     /// Makes the frame held frame `index`, decompressed at least up to its
     /// `upto`th byte. A scan leaving a frame a seek decompressed to its end
-    /// checks that frame's checksum first (the seek left it unchecked).
+    /// checks that frame's checksum first (the seek left it unchecked). A
+    /// scan that takes over a frame whole and unchecked (the stream of the
+    /// open's reads decompressed it to its end, see `stream_frame`) checks
+    /// it before reading from it: no later load need leave it (the last
+    /// frame of the records).
     fn load(&mut self, index: usize, upto: usize) -> std::result::Result<(), FrameFailed> {
         let leaving = self.frame.index().filter(|&held| held != index);
         if let Some(held) = leaving.filter(|_| !self.frame.is_seeking()) {
@@ -233,7 +237,11 @@ impl Decoded {
         s.stream_frame(&mut self.frame, index, upto)
             .map_err(|e| (index, e))?;
         self.frame_at = s.frames()[index].offset as usize;
-        Ok(())
+        drop(s);
+        match self.frame.is_whole_unchecked() && !self.frame.is_seeking() {
+            true => self.check_held(index),
+            false => Ok(()),
+        }
     }
 
     /// Original bytes `from..from + len` (inside the segment), copied out

@@ -27,6 +27,13 @@ thread_local! {
 /// woken by a roll.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
 
+/// The longest the compressing thread waits after passes that failed,
+/// waiting twice as long after each (from `LOOK_EVERY`): on a disk that
+/// stays full, every try fills it to its last byte before it fails, which
+/// other writers on the disk feel, so the tries thin out. A roll still
+/// wakes it at once.
+const RETRY_AT_MOST: Duration = Duration::from_secs(64);
+
 /// Finishes what a crash left of compressions of log `name`'s segments in
 /// `dir`, before the log's writer lists them: a `<segment>.binlog.zst.tmp`
 /// (never verified) is removed, and the compression is redone later like
@@ -161,22 +168,30 @@ impl Shared {
 
     /// The compressing thread: at the lowest normal priority, it
     /// compresses what is due after each roll (a roll wakes it) and at
-    /// least every second, until the log closes.
+    /// least every second, until the log closes. A pass that fails (a
+    /// full disk) is counted in `callback_failures`; after failed passes
+    /// it waits longer, up to `RETRY_AT_MOST`.
     pub(super) fn compressor_loop(&self) {
         COMPRESSOR_OF.with(|r| r.set(self.id));
         // Lowering one's own priority needs no privilege; where a sandbox
         // refuses the calls anyway, compressing at normal priority is still
         // off the write path, and not a failure of the log's work.
         let _ = crate::sys::lower_thread_priority();
+        // How long to wait after the passes that failed in a row (none: 0).
+        let mut backoff = Duration::ZERO;
         let mut stop = self.stop.lock();
         while !*stop {
             drop(stop);
-            if let Err(e) = self.compress_due() {
-                self.background_failed(e);
-            }
+            backoff = match self.compress_due() {
+                Ok(()) => Duration::ZERO,
+                Err(e) => {
+                    self.background_failed(e);
+                    backoff_after_failure(backoff)
+                }
+            };
             stop = self.stop.lock();
             if !*stop {
-                self.stop_cv.wait_for(&mut stop, LOOK_EVERY);
+                self.stop_cv.wait_for(&mut stop, backoff.max(LOOK_EVERY));
             }
         }
     }
@@ -198,9 +213,34 @@ impl Shared {
     }
 }
 
+/// How long the compressing thread waits after a failed pass, `before`
+/// being what it waited after the pass before (zero if that one did not
+/// fail): `LOOK_EVERY`, then twice as long each time, up to
+/// `RETRY_AT_MOST`.
+fn backoff_after_failure(before: Duration) -> Duration {
+    (before * 2).clamp(LOOK_EVERY, RETRY_AT_MOST)
+}
+
 /// Whether `path` names a compressed segment.
 fn is_compressed(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(naming::is_compressed_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_passes_in_a_row_wait_1_2_4_seconds_and_so_on_up_to_64() {
+        let mut wait = Duration::ZERO;
+        let waits: Vec<u64> = (0..9)
+            .map(|_| {
+                wait = backoff_after_failure(wait);
+                wait.as_secs()
+            })
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 64, 64]);
+    }
 }

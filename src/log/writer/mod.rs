@@ -288,8 +288,11 @@ impl LogWriter {
     }
 
     /// How many callbacks failed or panicked, and the last failure. The
-    /// background thread's failures count too: a manifest it could not
-    /// replace (retried every second), a time roll or retention that failed;
+    /// background threads' failures count too: a manifest the background
+    /// thread could not replace (retried every second), a time roll or
+    /// retention that failed, a compression the compressing thread could
+    /// not finish (a full disk: the error names the `.zst.tmp`; retried
+    /// after 1 s, then twice as long after each failure, up to a minute);
     /// so does a manifest a roll could not replace without that thread.
     pub fn callback_failures(&self) -> (u64, Option<String>) {
         let e = self.shared.events.lock();
