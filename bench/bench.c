@@ -13,11 +13,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <linux/futex.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -33,6 +36,9 @@
 #define A_RECORD     600
 #define A_TOTAL      (256u * MIB)      /* payload bytes per run */
 #define A_BATCH      256
+#ifndef A_PIPE_DEPTH
+#define A_PIPE_DEPTH 2 /* the ceiling's buffers in flight (the probe's best) */
+#endif
 /* b. small records */
 #define B_RECORD     32
 #define B_COUNT      4000000           /* records per run */
@@ -314,14 +320,125 @@ static double run_a_binlog(void *arg) {
     return t1 - t0;
 }
 
+/* The ceiling of a buffered design on this host (context, not a target):
+ * the ideal two-thread pipeline. The caller memcpy's each 600-byte record
+ * into a ring of A_PIPE_DEPTH 1 MiB buffers (a record may span two, so
+ * every write is a whole buffer at an aligned offset, as the baseline's
+ * and the library's are); a second thread write(2)s each full buffer. No
+ * frames, no CRCs, no index, no seal: what any design that copies records
+ * into a buffer and writes it from another thread can reach against the
+ * same raw write(2). A second variant writes 2 MiB buffers: whole 2 MiB
+ * folios in the page cache, which e's reads through the index need and the
+ * library's pairing makes (with 1 MiB buffers). Each side spins up to
+ * A_PIPE_SPIN_US for the other,
+ * then sleeps on a futex (pure spinning collapses when other work shares
+ * the CPUs). */
+#ifndef A_PIPE_SPIN_US
+#define A_PIPE_SPIN_US 20
+#endif
+
+/* A counter one thread advances and the other waits on. */
+struct pipe_counter {
+    _Atomic uint32_t value;
+    _Atomic uint32_t sleeping; /* the waiter is in (or entering) FUTEX_WAIT */
+};
+
+static void counter_set(struct pipe_counter *c, uint32_t v) {
+    atomic_store(&c->value, v);
+    if (atomic_load(&c->sleeping)) syscall(SYS_futex, &c->value, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Waits until the counter reaches `at_least`; returns its value. */
+static uint32_t counter_wait(struct pipe_counter *c, uint32_t at_least) {
+    double spin_until = now() + A_PIPE_SPIN_US * 1e-6;
+    uint32_t v;
+    while ((v = atomic_load(&c->value)) < at_least) {
+        if (now() < spin_until) continue;
+        atomic_store(&c->sleeping, 1);
+        if (atomic_load(&c->value) == v) syscall(SYS_futex, &c->value, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+        atomic_store(&c->sleeping, 0);
+    }
+    return v;
+}
+
+static struct {
+    uint8_t *buf[A_PIPE_DEPTH];
+    size_t len[A_PIPE_DEPTH]; /* 0: no buffer follows */
+    size_t unit;              /* bytes a buffer holds: MIB or 2 * MIB */
+    struct pipe_counter filled, written; /* buffers handed off / written so far */
+    int fd;
+    const char *path;
+} pipe_ring;
+
+static void *pipe_writer(void *arg) {
+    (void)arg;
+    for (uint32_t i = 0;; i++) {
+        counter_wait(&pipe_ring.filled, i + 1);
+        size_t len = pipe_ring.len[i % A_PIPE_DEPTH];
+        if (len == 0) return NULL;
+        write_all(pipe_ring.fd, pipe_ring.buf[i % A_PIPE_DEPTH], len, pipe_ring.path);
+        counter_set(&pipe_ring.written, i + 1);
+    }
+}
+
+/* Hands buffer `i` (of `len` bytes, 0 for the end) to the writer and waits
+ * until buffer i + 1's slot is free. */
+static void pipe_hand_off(uint32_t i, size_t len) {
+    pipe_ring.len[i % A_PIPE_DEPTH] = len;
+    counter_set(&pipe_ring.filled, i + 1);
+    if (len && i + 2 > A_PIPE_DEPTH) counter_wait(&pipe_ring.written, i + 2 - A_PIPE_DEPTH);
+}
+
+/* `arg` is the buffers' size in MiB (1 or 2). */
+static double run_a_pipeline(void *arg) {
+    pipe_ring.unit = (size_t)arg * MIB;
+    pipe_ring.path = tmp_path("a-pipeline.dat");
+    atomic_store(&pipe_ring.filled.value, 0);
+    atomic_store(&pipe_ring.written.value, 0);
+    double t0 = now();
+    pipe_ring.fd = open(pipe_ring.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (pipe_ring.fd < 0) die_sys("open", pipe_ring.path);
+    pthread_t t;
+    if ((errno = pthread_create(&t, NULL, pipe_writer, NULL)) != 0) die_sys("pthread_create", NULL);
+    uint32_t i = 0;
+    size_t fill = 0;
+    for (size_t r = 0; r < a_records; r++) {
+        const uint8_t *rec = pool + r * A_RECORD % MIB;
+        for (size_t copied = 0; copied < A_RECORD;) {
+            size_t room = pipe_ring.unit - fill;
+            size_t n = A_RECORD - copied < room ? A_RECORD - copied : room;
+            memcpy(pipe_ring.buf[i % A_PIPE_DEPTH] + fill, rec + copied, n);
+            copied += n;
+            fill += n;
+            if (fill == pipe_ring.unit) pipe_hand_off(i++, fill), fill = 0;
+        }
+    }
+    if (fill) pipe_hand_off(i++, fill);
+    pipe_hand_off(i, 0);
+    pthread_join(t, NULL);
+    if (close(pipe_ring.fd) != 0) die_sys("close", pipe_ring.path);
+    double secs = now() - t0;
+    remove_file(pipe_ring.path);
+    return secs;
+}
+
+static void pipe_ring_alloc(void) {
+    for (int k = 0; k < A_PIPE_DEPTH; k++) {
+        pipe_ring.buf[k] = aligned_alloc(4096, 2 * MIB);
+        if (!pipe_ring.buf[k]) die_sys("aligned_alloc", NULL);
+        memset(pipe_ring.buf[k], 0, 2 * MIB);
+    }
+}
+
 static void bench_a(void) {
     printf("\na. %d-byte records, durability NONE, %s buffer, %.0f MB of payload per run,\n"
            "   timed from open to close (seal) inclusive; baseline write(2) of the same bytes in 1 MiB chunks\n",
            A_RECORD, buffer_name(), a_records * A_RECORD / 1e6);
-    run_fn fns[3] = {run_a_write2, run_a_binlog, run_a_binlog};
-    void *args[3] = {NULL, (void *)1, NULL};
-    double secs[3][ROUNDS];
-    interleave(3, fns, args, secs);
+    pipe_ring_alloc();
+    run_fn fns[5] = {run_a_write2, run_a_binlog, run_a_binlog, run_a_pipeline, run_a_pipeline};
+    void *args[5] = {NULL, (void *)1, NULL, (void *)1, (void *)2};
+    double secs[5][ROUNDS];
+    interleave(5, fns, args, secs);
     double mb = a_records * A_RECORD / 1e6;
     double base = med_rate(mb, secs[0]);
     add_figure("a_batch_mb_s", "MB/s", "write_batch (256/batch), MB/s of payload", med_rate(mb, secs[1]),
@@ -344,6 +461,20 @@ static void bench_a(void) {
     add_extra("a_write2_run_ms", median(secs[0], ROUNDS) * 1e3);
     add_extra("a_batch_ratio_without_close", rb);
     add_extra("a_single_ratio_without_close", rs);
+    /* The ceiling: what the ideal buffered pipeline makes of the same write(2). */
+    double ceiling = med_ratio(mb, secs[3], mb, secs[0]);
+    double of_b = med_ratio(mb, secs[1], mb, secs[3]), of_s = med_ratio(mb, secs[2], mb, secs[3]);
+    double ceiling2 = med_ratio(mb, secs[4], mb, secs[0]);
+    printf("  a_pipe_ceiling (context, not a target): the ideal buffered pipeline (memcpy into %d 1 MiB\n"
+           "  buffers, write(2) on a second thread, no CRC or frames) makes %.0f MB/s, %.3f of write(2);\n"
+           "  libbinlog makes %.3f (batch) / %.3f (single) of it. With 2 MiB buffers (2 MiB writes, the\n"
+           "  folios e's index reads need, as the library's pairs): %.0f MB/s, %.3f of write(2).\n",
+           A_PIPE_DEPTH, med_rate(mb, secs[3]), ceiling, of_b, of_s, med_rate(mb, secs[4]), ceiling2);
+    add_extra("a_pipe_ceiling", ceiling);
+    add_extra("a_pipe_mb_s", med_rate(mb, secs[3]));
+    add_extra("a_batch_of_pipe_ceiling", of_b);
+    add_extra("a_single_of_pipe_ceiling", of_s);
+    add_extra("a_pipe_2mib_ceiling", ceiling2);
 }
 
 /* ---- b. 32-byte records: records/s ---------------------------------------- */
