@@ -147,6 +147,15 @@ impl FrameStream {
         self.size = bytes.len();
     }
 
+    /// Holds frame `index` whole, as `bytes` (decompressed elsewhere: see
+    /// `decode_ahead`); returns the buffer it held before, for reuse.
+    pub fn hold_decoded(&mut self, index: usize, bytes: Vec<u8>) -> Vec<u8> {
+        let spare = std::mem::replace(&mut self.out, bytes);
+        let size = self.out.len();
+        (self.index, self.produced, self.ended, self.size) = (Some(index), size, true, size);
+        spare
+    }
+
     /// Decompresses frame `index` (`entry` in the seek table of `file`, at
     /// `path`) until its first `upto` bytes are held (all of it, if it is
     /// shorter), from where this stream left off if it holds that frame.

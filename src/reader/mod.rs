@@ -198,14 +198,9 @@ impl Reader {
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let (path, file) = open_segment_file(path)?;
         let (map, decoded, parts) = open_contents(&file, &path, salvage)?;
-        Ok(Reader::of_parts(
-            path,
-            Some(file),
-            map,
-            decoded,
-            parts,
-            false,
-        ))
+        let mut r = Reader::of_parts(path, Some(file), map, decoded, parts, false);
+        r.decode_threads(default_decode_threads());
+        Ok(r)
     }
 
     /// A reader of the segment (plain or compressed) in `file`, an open
@@ -215,6 +210,7 @@ impl Reader {
         let (map, decoded, parts) = open_contents(&file, &name, salvage)?;
         let mut r = Reader::of_parts(name, Some(file), map, decoded, parts, false);
         r.skip_damaged(salvage);
+        r.decode_threads(default_decode_threads());
         Ok(r)
     }
 
@@ -253,6 +249,7 @@ impl Reader {
             r.settle_seal()?;
         }
         r.skip_damaged(salvage);
+        r.decode_threads(default_decode_threads());
         Ok(r)
     }
 
@@ -600,6 +597,15 @@ impl Reader {
     pub(crate) fn unreached(&self) -> Option<SeekTarget> {
         self.unreached
     }
+}
+
+/// The threads a scan of a compressed segment decompresses ahead on by
+/// default (see `Reader::decode_threads`).
+fn default_decode_threads() -> usize {
+    #[cfg(feature = "compression")]
+    return crate::compressed::decode_ahead::default_threads();
+    #[cfg(not(feature = "compression"))]
+    0
 }
 
 /// A segment's header, where its records start, the sequence number of

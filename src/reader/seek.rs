@@ -87,6 +87,7 @@ impl Reader {
     /// At the end with none, the target stays pending (`unreached`).
     fn advance_until(&mut self, target: SeekTarget) -> Result<()> {
         let filter = self.filter.take();
+        self.seeking(true);
         let result = loop {
             let at = (self.pos, self.next_seq);
             match self.next_record(true) {
@@ -102,6 +103,7 @@ impl Reader {
                 Err(e) => break Err(e),
             }
         };
+        self.seeking(false);
         self.filter = filter;
         if let Some(f) = self.filter.as_mut() {
             f.seek(self.pos as u64);
