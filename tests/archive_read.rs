@@ -352,6 +352,13 @@ fn an_object_read_decompressing_ahead_gives_the_same_records_and_damage_as_on_th
     assert_eq!(with.0[..], want[PER as usize..2 * PER as usize]);
     let without = read_object(&log, &key, (false, 0));
     assert!(!without.3);
+    // By default, on a machine of more than one core.
+    let mut r = log.open_reader(&key, false).unwrap();
+    for _ in 0..PER / 2 {
+        r.next().unwrap().unwrap();
+    }
+    let cores = binlog::compressed::decode_ahead::default_threads();
+    assert_eq!(r.decodes_ahead(), cores > 1, "{cores} threads by default");
     assert_eq!(
         (&with.0, &with.1, &with.2),
         (&without.0, &without.1, &without.2)

@@ -93,13 +93,22 @@ fn an_intact_segment_reads_the_same_records_with_frames_decompressed_ahead() {
     let out = same_with_and_without(&zst).unwrap();
     assert_eq!(out.recs, all);
     assert_eq!(out.end, Ok(Tail::Sealed));
-    // The pool ran, and only with threads.
-    for (threads, ahead) in [(0, false), (1, false), (THREADS, true)] {
-        let mut r = opened(&zst, false, threads).unwrap();
+    // The pool ran, and only with threads; a file's reader has none by
+    // default.
+    for (threads, ahead) in [
+        (None, false),
+        (Some(0), false),
+        (Some(1), false),
+        (Some(THREADS), true),
+    ] {
+        let mut r = Reader::open(&zst).unwrap();
+        if let Some(threads) = threads {
+            r.decode_threads(threads);
+        }
         for want in &all[..1_000] {
             assert_eq!(copy(&r.next().unwrap().unwrap()), *want);
         }
-        assert_eq!(r.decodes_ahead(), ahead, "{threads} threads");
+        assert_eq!(r.decodes_ahead(), ahead, "{threads:?} threads");
     }
 }
 

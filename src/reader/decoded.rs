@@ -483,9 +483,14 @@ impl Reader {
     /// memory does not grow with the segment), at most 4. 0 or 1: the
     /// reader's thread decompresses each frame when it reaches it. Seeks,
     /// type filters and reads of the seal decompress on the reader's thread
-    /// either way, and records, damage and errors are the same. By default
-    /// `compressed::decode_ahead::default_threads()` for a remote object
-    /// (`open_compressed`) and a local file alike.
+    /// either way, and records, damage and errors are the same.
+    ///
+    /// By default `compressed::decode_ahead::default_threads()` (the
+    /// machine's cores, at most 4; 0 on one core) for a segment read from
+    /// another source than a file (`open_compressed`: a remote object,
+    /// where decompressing overlaps the network), and 0 for a file, whose
+    /// scan was not shown to be faster with it and costs more CPU per MB
+    /// (docs/PERFORMANCE.md).
     pub fn decode_threads(&mut self, threads: usize) {
         if let Some(d) = self.decoded.as_deref_mut() {
             d.decode_threads(threads);

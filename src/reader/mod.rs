@@ -198,9 +198,14 @@ impl Reader {
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let (path, file) = open_segment_file(path)?;
         let (map, decoded, parts) = open_contents(&file, &path, salvage)?;
-        let mut r = Reader::of_parts(path, Some(file), map, decoded, parts, false);
-        r.decode_threads(default_decode_threads());
-        Ok(r)
+        Ok(Reader::of_parts(
+            path,
+            Some(file),
+            map,
+            decoded,
+            parts,
+            false,
+        ))
     }
 
     /// A reader of the segment (plain or compressed) in `file`, an open
@@ -210,7 +215,6 @@ impl Reader {
         let (map, decoded, parts) = open_contents(&file, &name, salvage)?;
         let mut r = Reader::of_parts(name, Some(file), map, decoded, parts, false);
         r.skip_damaged(salvage);
-        r.decode_threads(default_decode_threads());
         Ok(r)
     }
 
@@ -599,8 +603,9 @@ impl Reader {
     }
 }
 
-/// The threads a scan of a compressed segment decompresses ahead on by
-/// default (see `Reader::decode_threads`).
+/// The threads a scan of a compressed segment read from another source
+/// than a file (a remote object) decompresses ahead on by default (see
+/// `Reader::decode_threads`).
 fn default_decode_threads() -> usize {
     #[cfg(feature = "compression")]
     return crate::compressed::decode_ahead::default_threads();
