@@ -34,6 +34,7 @@ use super::seek_table::FrameEntry;
 use crate::error::Result;
 use std::collections::VecDeque;
 use std::io;
+use std::mem::ManuallyDrop;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
@@ -67,6 +68,12 @@ struct Job {
     done: SyncSender<DecodedFrame>,
 }
 
+/// What the pool shares with its workers.
+struct Channels {
+    jobs: Sender<Job>,
+    pending: VecDeque<Pending>,
+}
+
 /// A frame handed over: its size, and where its outcome comes back.
 struct Pending {
     size: u64,
@@ -74,10 +81,10 @@ struct Pending {
 }
 
 pub struct DecodeAhead {
-    /// The workers' queue.
-    jobs: Sender<Job>,
-    /// The frames handed over, in frame order, from `taken_next` on.
-    pending: VecDeque<Pending>,
+    /// The workers' queue, and the frames handed over, in frame order,
+    /// from `taken_next` on. Dropped only in the process that made them
+    /// (see `Drop`).
+    channels: ManuallyDrop<Channels>,
     pending_bytes: u64,
     /// The frame `take` returns next, and the frames still to hand over.
     taken_next: usize,
@@ -118,9 +125,9 @@ impl DecodeAhead {
         if spawned == 0 {
             return Err(failure.expect("a failure when no thread was spawned"));
         }
+        let pending = VecDeque::new();
         Ok(DecodeAhead {
-            jobs,
-            pending: VecDeque::new(),
+            channels: ManuallyDrop::new(Channels { jobs, pending }),
             pending_bytes: 0,
             taken_next: frames.start,
             to_hand: frames,
@@ -152,8 +159,8 @@ impl DecodeAhead {
             let index = self.to_hand.start;
             let entry = frames[index];
             let size = u64::from(entry.size);
-            let full = self.pending.len() >= self.frames_max
-                || (!self.pending.is_empty() && self.pending_bytes + size > AHEAD_BYTES);
+            let full = self.channels.pending.len() >= self.frames_max
+                || (!self.channels.pending.is_empty() && self.pending_bytes + size > AHEAD_BYTES);
             if full {
                 return;
             }
@@ -169,7 +176,7 @@ impl DecodeAhead {
                         out,
                         done: done_tx,
                     };
-                    if self.jobs.send(job).is_err() {
+                    if self.channels.jobs.send(job).is_err() {
                         return; // no worker left: `take` says so
                     }
                 }
@@ -184,7 +191,7 @@ impl DecodeAhead {
                     self.stopped = true;
                 }
             }
-            self.pending.push_back(Pending { size, done });
+            self.channels.pending.push_back(Pending { size, done });
             self.pending_bytes += size;
             self.to_hand.start += 1;
         }
@@ -197,7 +204,7 @@ impl DecodeAhead {
         if std::process::id() != self.pid {
             return None;
         }
-        let pending = self.pending.pop_front()?;
+        let pending = self.channels.pending.pop_front()?;
         self.pending_bytes -= pending.size;
         let mut frame = pending.done.recv().ok()?;
         self.taken_next += 1;
@@ -214,7 +221,7 @@ impl DecodeAhead {
 
     /// Frames handed over and not yet taken.
     pub fn frames_ahead(&self) -> usize {
-        self.pending.len()
+        self.channels.pending.len()
     }
 
     /// The most frames ever handed over and not yet taken.
@@ -226,6 +233,20 @@ impl DecodeAhead {
     #[cfg(test)]
     fn running(&self) -> std::sync::Weak<()> {
         self.running.clone()
+    }
+}
+
+impl Drop for DecodeAhead {
+    /// Closes the workers' queue and drops the frames handed over: each
+    /// worker ends after the frame it decodes. Not in a child process
+    /// after fork(): its workers do not exist, and a lock one of them held
+    /// in the channels at the fork would never be released there; the
+    /// channels are left as they are (their memory is the child's loss).
+    fn drop(&mut self) {
+        if std::process::id() == self.pid {
+            // SAFETY: dropped once, here, and never used after.
+            unsafe { ManuallyDrop::drop(&mut self.channels) };
+        }
     }
 }
 
@@ -358,6 +379,19 @@ mod tests {
         let e = ahead.take().unwrap().result.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(ahead.take().is_none());
+    }
+
+    #[test]
+    fn in_a_child_after_fork_the_pool_gives_no_frame_and_drops_without_waiting() {
+        let (bytes, entries, _) = frames(8, 1 << 20);
+        let mut ahead = DecodeAhead::start(Path::new("f.zst"), 2, 0..8).unwrap();
+        ahead.hand_over(&entries, read_from(&bytes));
+        let child = crate::sys::ForkedChild::spawn(move || {
+            let none = ahead.take().is_none();
+            drop(ahead);
+            none
+        });
+        child.wait().unwrap();
     }
 
     #[test]
