@@ -290,7 +290,8 @@ impl ScanAhead {
         let in_order = held.is_some_and(|h| h + 1 == index);
         self.run = if in_order { self.run + 1 } else { 0 };
         if !self.scanning || self.seeking || self.threads <= 1 {
-            (self.run, _) = (0, s.stop_decoding_ahead());
+            self.run = 0;
+            s.stop_decoding_ahead();
             return;
         }
         match s.decoding_ahead() {

@@ -253,7 +253,7 @@ impl Reader {
             r.settle_seal()?;
         }
         r.skip_damaged(salvage);
-        r.decode_threads(default_decode_threads());
+        r.decode_threads(crate::compressed::decode_ahead::default_threads());
         Ok(r)
     }
 
@@ -601,16 +601,6 @@ impl Reader {
     pub(crate) fn unreached(&self) -> Option<SeekTarget> {
         self.unreached
     }
-}
-
-/// The threads a scan of a compressed segment read from another source
-/// than a file (a remote object) decompresses ahead on by default (see
-/// `Reader::decode_threads`).
-fn default_decode_threads() -> usize {
-    #[cfg(feature = "compression")]
-    return crate::compressed::decode_ahead::default_threads();
-    #[cfg(not(feature = "compression"))]
-    0
 }
 
 /// A segment's header, where its records start, the sequence number of
