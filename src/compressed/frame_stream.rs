@@ -540,5 +540,12 @@ mod tests {
             check(s.extend(&file, path, 0, &entry, 10).unwrap_err());
             assert_eq!(s.index(), None, "a failure leaves nothing held");
         }
+        // So in a worker decompressing ahead: the error comes back.
+        let mut ahead = super::super::decode_ahead::DecodeAhead::start(path, 2, 0..1).unwrap();
+        ahead.hand_over(&[entry], |_, buf| {
+            buf.clone_from(&bytes);
+            Ok(())
+        });
+        check(ahead.take().unwrap().result.unwrap_err());
     }
 }
