@@ -340,6 +340,9 @@ fn reader_scan(path: &Path) -> (f64, u64) {
     let before = resident_bytes();
     let t = Instant::now();
     let mut r = Reader::open(path).expect("open");
+    if let Some(threads) = common::bench_decode_threads() {
+        r.decode_threads(threads);
+    }
     let (mut n, mut peak) = (0u64, before);
     while let Some(rec) = r.next().expect("record") {
         std::hint::black_box(rec.payload);

@@ -909,6 +909,15 @@ void binlog_reader_free(struct binlog_reader *r);
 binlog_result binlog_reader_skip_damaged(struct binlog_reader *r, bool skip);
 
 /*
+ How many threads a full scan of a compressed segment decompresses its
+ next frames on, ahead of the reader (at most 4 are used; 0 or 1: the
+ reader's thread decompresses each frame when it reaches it). Records,
+ damage and errors are the same either way. By default the machine's
+ cores (at most 4) for a remote object, 0 for a local file.
+ */
+binlog_result binlog_reader_decode_threads(struct binlog_reader *r, uint32_t threads);
+
+/*
  Copies up to `cap` of the damaged regions skipped so far into `out` (NULL
  when `cap` is 0) and writes their total number to `*count`.
  */

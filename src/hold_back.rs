@@ -162,6 +162,10 @@ impl RecordReader for HoldBack {
         self.reader.skip_damaged(skip)
     }
 
+    fn decode_threads(&mut self, threads: usize) {
+        self.reader.decode_threads(threads)
+    }
+
     fn damages(&self) -> Vec<(PathBuf, Damage)> {
         self.reader.damages()
     }

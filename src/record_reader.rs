@@ -35,6 +35,10 @@ pub trait RecordReader: Send {
     /// with an error (see [`Reader::skip_damaged`]).
     fn skip_damaged(&mut self, skip: bool);
 
+    /// The threads a compressed segment's scan decompresses its next
+    /// frames ahead on (see [`Reader::decode_threads`]; 0 or 1: none).
+    fn decode_threads(&mut self, threads: usize);
+
     /// The damaged regions skipped so far, with the segment each was in.
     fn damages(&self) -> Vec<(PathBuf, Damage)>;
 
@@ -92,6 +96,10 @@ impl RecordReader for Reader {
         Reader::skip_damaged(self, skip)
     }
 
+    fn decode_threads(&mut self, threads: usize) {
+        Reader::decode_threads(self, threads)
+    }
+
     fn damages(&self) -> Vec<(PathBuf, Damage)> {
         let path = self.path();
         Reader::damages(self)
@@ -146,6 +154,10 @@ impl RecordReader for LogReader {
 
     fn skip_damaged(&mut self, skip: bool) {
         LogReader::skip_damaged(self, skip)
+    }
+
+    fn decode_threads(&mut self, threads: usize) {
+        LogReader::decode_threads(self, threads)
     }
 
     fn damages(&self) -> Vec<(PathBuf, Damage)> {

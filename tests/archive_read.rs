@@ -310,6 +310,91 @@ fn a_damaged_or_truncated_object_is_reported_with_its_key_and_offset() {
     assert_eq!(read + lost, 6 * PER, "every record read or reported lost");
 }
 
+/// Everything a read of the object at `key` to its end gives with its
+/// frames decompressed on `threads` threads: records, damaged regions,
+/// and its tail or its error's text; and whether frames were decompressed
+/// ahead at some point.
+fn read_object(
+    log: &RemoteLog,
+    key: &str,
+    (salvage, threads): (bool, usize),
+) -> (
+    Vec<Rec>,
+    Vec<binlog::Damage>,
+    Result<binlog::Tail, String>,
+    bool,
+) {
+    let mut r = log.open_reader(key, salvage).unwrap();
+    r.decode_threads(threads);
+    let (mut recs, mut ahead) = (Vec::new(), false);
+    let end = loop {
+        ahead |= r.decodes_ahead();
+        match r.next() {
+            Ok(Some(rec)) => recs.push(copy(&rec)),
+            Ok(None) => break Ok(r.tail()),
+            Err(e) => break Err(format!("{:?} at {:?}: {e}", e.kind(), e.offset())),
+        }
+    };
+    (recs, r.damages().to_vec(), end, ahead)
+}
+
+#[test]
+fn an_object_read_decompressing_ahead_gives_the_same_records_and_damage_as_on_the_reader_s_thread()
+{
+    let server = S3Server::start(&[BUCKET]);
+    let (dir, all_local) = (TempDir::new("read-pdec"), TempDir::new("read-pdec-all"));
+    half_remote(&server, dir.path(), all_local.path(), "p");
+    let want = read_all(&mut LogReader::open(all_local.path(), "orders").unwrap());
+    let key = segment_key("p", "orders", 1, PER, true);
+    let log = remote_log(&server, "p");
+    let with = read_object(&log, &key, (false, 3));
+    assert!(with.3, "frames were decompressed ahead");
+    assert_eq!(with.0[..], want[PER as usize..2 * PER as usize]);
+    let without = read_object(&log, &key, (false, 0));
+    assert!(!without.3);
+    // By default, on a machine of more than one core.
+    let mut r = log.open_reader(&key, false).unwrap();
+    for _ in 0..PER / 2 {
+        r.next().unwrap().unwrap();
+    }
+    let cores = binlog::compressed::decode_ahead::default_threads();
+    assert_eq!(r.decodes_ahead(), cores > 1, "{cores} threads by default");
+    // Dropped mid-read, with frames decompressed ahead: at once.
+    r.decode_threads(3);
+    while !r.decodes_ahead() {
+        r.next().unwrap().unwrap();
+    }
+    let t = std::time::Instant::now();
+    drop(r);
+    assert!(
+        t.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(
+        (&with.0, &with.1, &with.2),
+        (&without.0, &without.1, &without.2)
+    );
+    // Damaged in the middle, then read on (salvaging) or stopped there.
+    let file = server.object_file(BUCKET, &key);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 64].fill(0x55);
+    std::fs::write(&file, &bytes).unwrap();
+    for salvage in [false, true] {
+        let with = read_object(&log, &key, (salvage, 3));
+        let without = read_object(&log, &key, (salvage, 0));
+        assert_eq!(with.0, without.0, "salvage {salvage}");
+        assert_eq!(
+            (&with.1, &with.2),
+            (&without.1, &without.2),
+            "salvage {salvage}"
+        );
+        assert_eq!(with.1.is_empty(), !salvage, "{:?}", with.1);
+        assert_eq!(with.2.is_err(), !salvage, "{:?}", with.2);
+    }
+}
+
 /// Records of a segment larger than what a read-ahead holds.
 const LARGE_PER: u64 = 48_000;
 

@@ -89,6 +89,9 @@ pub fn measure(server: &S3Server, object: &Object, rounds: usize) -> String {
 fn read_all(log: &RemoteLog, object: &Object) -> Read {
     let before = log.remote().requests();
     let mut r = log.open_reader(&object.key, false).expect("open");
+    if let Some(threads) = crate::common::bench_decode_threads() {
+        r.decode_threads(threads);
+    }
     let mut want = object.first_seq;
     while let Some(rec) = r.next().expect("read") {
         assert_eq!(rec.seq, want, "{}: records in order", object.key);

@@ -217,6 +217,15 @@ impl FrameStream {
         (self.size, self.parts, self.unchecked) = (bytes.len(), false, false);
     }
 
+    /// Holds frame `index` whole, as `bytes` (decompressed elsewhere: see
+    /// `decode_ahead`); returns the buffer it held before, for reuse.
+    pub fn hold_decoded(&mut self, index: usize, bytes: Vec<u8>) -> Vec<u8> {
+        let spare = std::mem::replace(&mut self.out, bytes);
+        let size = self.out.len();
+        (self.index, self.produced, self.ended, self.size) = (Some(index), size, true, size);
+        spare
+    }
+
     /// Decompresses frame `index` (`entry` in the seek table of `file`, at
     /// `path`) until its first `upto` bytes are held (all of it, if it is
     /// shorter), from where this stream left off if it holds that frame.
@@ -673,5 +682,12 @@ mod tests {
             check(s.extend(&file, path, 0, &entry, 10).unwrap_err());
             assert_eq!(s.index(), None, "a failure leaves nothing held");
         }
+        // So in a worker decompressing ahead: the error comes back.
+        let mut ahead = super::super::decode_ahead::DecodeAhead::start(path, 2, 0..1).unwrap();
+        ahead.hand_over(&[entry], |_, buf| {
+            buf.clone_from(&bytes);
+            Ok(())
+        });
+        check(ahead.take().unwrap().result.unwrap_err());
     }
 }

@@ -9,7 +9,8 @@
 //! - `frame_writer`: frames and seek table written to any `Write`;
 //! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`:
 //!   reading, from any `source` (a file, or a remote object), a zstd block
-//!   at a time where a part of a frame is enough; `stored`:
+//!   at a time where a part of a frame is enough; `decode_ahead`: a scan's
+//!   next frames decompressed ahead by a pool of threads; `stored`:
 //!   a plain remote segment read the same way;
 //! - `type_copies`: which rare types get a second copy of their records,
 //!   and the checks of a copy (no I/O); `copy_read`: reading copies;
@@ -21,6 +22,7 @@
 pub mod compress;
 mod copy_read;
 pub mod cuts;
+pub mod decode_ahead;
 pub mod decompress;
 pub(crate) mod durable;
 pub mod frame_cache;

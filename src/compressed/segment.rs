@@ -5,6 +5,7 @@
 //! streams the whole segment one frame at a time.
 
 use super::copy_read::CopyState;
+use super::decode_ahead::DecodeAhead;
 use super::frame_cache::{FrameCache, DEFAULT_CACHED_FRAMES};
 use super::frame_decoder::FrameDecoder;
 use super::frame_stream::FrameStream;
@@ -49,6 +50,9 @@ pub struct CompressedSegment {
     /// Whether the source is a plain segment read as stored frames (see
     /// `open_stored`): its bytes are the original bytes.
     pub(super) stored: bool,
+    /// The frames a scan reads next, decompressed ahead by a pool of
+    /// threads (`decode_ahead`), if one was started.
+    ahead: Option<DecodeAhead>,
 }
 
 impl CompressedSegment {
@@ -186,6 +190,7 @@ impl CompressedSegment {
             copy_sparse: Vec::new(),
             seal_begin_unchecked: false,
             stored: false,
+            ahead: None,
         }
     }
 
@@ -399,6 +404,12 @@ impl CompressedSegment {
             Some(i) if i == index => s.bytes().len(),
             _ => 0,
         };
+        if stream.index() != Some(index) {
+            let own = progress(&self.prefix) > 0 || self.cache.contains(index);
+            if let Some(held) = self.hold_decoded_ahead(stream, index, own) {
+                return held;
+            }
+        }
         if progress(&self.prefix) > progress(stream) {
             stream.swap_frames(&mut self.prefix);
         }
@@ -408,6 +419,94 @@ impl CompressedSegment {
         let made = fill(stream, source, path, &mut self.cache, index, entry, upto)?;
         self.count(made);
         Ok(())
+    }
+
+    /// Starts decompressing frames `frames` ahead of a scan on `threads`
+    /// threads (see `decode_ahead`), for `stream_frame` to take in order:
+    /// the work ahead of any earlier start is dropped. Nothing for a plain
+    /// segment read as stored frames, nor if no thread can be started
+    /// (the scan decompresses on its own thread, as with 0 threads).
+    pub fn decode_ahead(&mut self, threads: usize, frames: std::ops::Range<usize>) {
+        self.ahead = None;
+        if self.stored || threads == 0 || frames.is_empty() {
+            return;
+        }
+        self.ahead = DecodeAhead::start(&self.path, threads, frames).ok();
+        self.hand_over_ahead();
+    }
+
+    /// Drops the frames decompressed ahead, if any (their workers end).
+    pub fn stop_decoding_ahead(&mut self) {
+        self.ahead = None;
+    }
+
+    /// Whether frames are decompressed ahead of a scan, and which frame the
+    /// scan takes next from them.
+    pub fn decoding_ahead(&self) -> Option<usize> {
+        self.ahead.as_ref().map(|a| a.next_index())
+    }
+
+    /// Hands the pool the next frames' compressed bytes, up to its bound.
+    fn hand_over_ahead(&mut self) {
+        let Some(ahead) = self.ahead.as_mut() else {
+            return;
+        };
+        let (file, path) = (self.file.as_ref(), self.path.as_path());
+        ahead.hand_over(&self.table.frames, |entry, buf| {
+            buf.resize(entry.compressed_size as usize, 0);
+            file.read_exact_at(buf, entry.compressed_offset)
+                .map_err(|e| {
+                    let at = entry.compressed_offset;
+                    Error::io_at(path, at, "read compressed frame", e)
+                })
+        });
+    }
+
+    /// For `stream_frame` starting frame `index`: takes it from the frames
+    /// decompressed ahead if it is the next of them (any other frame drops
+    /// them: a jump). Makes `stream` hold it, or returns its error, unless
+    /// `own` (the prefix stream's progress in it, or the cache, gives it
+    /// as without the pool) or its room could not be had beside the frames
+    /// ahead (they are dropped; the reader's thread decompresses it): then
+    /// `None`, for `stream_frame` to go on as without the pool.
+    fn hold_decoded_ahead(
+        &mut self,
+        stream: &mut FrameStream,
+        index: usize,
+        own: bool,
+    ) -> Option<Result<()>> {
+        let ahead = self.ahead.as_mut()?;
+        let taken = (ahead.next_index() == index)
+            .then(|| ahead.take())
+            .flatten();
+        let Some(frame) = taken else {
+            self.ahead = None;
+            return None;
+        };
+        if own {
+            ahead.give_back(frame.bytes);
+            self.hand_over_ahead();
+            return None;
+        }
+        if let Err(e) = frame.result {
+            if is_out_of_memory(&e) {
+                self.ahead = None;
+                return None;
+            }
+            stream.clear();
+            ahead.give_back(frame.bytes);
+            self.hand_over_ahead();
+            return Some(Err(e));
+        }
+        let size = frame.bytes.len();
+        let spare = stream.hold_decoded(index, frame.bytes);
+        ahead.give_back(spare);
+        self.hand_over_ahead();
+        self.count(Filled {
+            started: true,
+            bytes: size,
+        });
+        Some(Ok(()))
     }
 
     /// Counts what `fill` decompressed.
@@ -587,6 +686,14 @@ fn fill(
         started: !held,
         bytes,
     })
+}
+
+/// Whether `e` says that room for a frame could not be had
+/// (`reserve_frame`).
+fn is_out_of_memory(e: &Error) -> bool {
+    let source = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    e.kind() == ErrorKind::Io
+        && source.is_some_and(|io| io.kind() == std::io::ErrorKind::OutOfMemory)
 }
 
 /// Whether a failed header read is damage a salvage reads past: the header

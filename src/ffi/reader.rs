@@ -462,6 +462,24 @@ pub extern "C" fn binlog_reader_skip_damaged(r: *mut binlog_reader, skip: bool) 
     })
 }
 
+/// How many threads a full scan of a compressed segment decompresses its
+/// next frames on, ahead of the reader (at most 4 are used; 0 or 1: the
+/// reader's thread decompresses each frame when it reaches it). Records,
+/// damage and errors are the same either way. By default the machine's
+/// cores (at most 4) for a remote object, 0 for a local file.
+#[no_mangle]
+pub extern "C" fn binlog_reader_decode_threads(
+    r: *mut binlog_reader,
+    threads: u32,
+) -> binlog_result {
+    call(|| {
+        unsafe { handle_mut(r, "reader") }?
+            .open()?
+            .decode_threads(threads as usize);
+        Ok(BINLOG_OK)
+    })
+}
+
 /// Copies up to `cap` of the damaged regions skipped so far into `out` (NULL
 /// when `cap` is 0) and writes their total number to `*count`.
 #[no_mangle]

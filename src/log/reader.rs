@@ -95,6 +95,8 @@ pub struct LogReader {
     filter: Vec<String>,
     gaps: Vec<Gap>,
     skip_damaged: bool,
+    /// The segment readers' `decode_threads`, if set (else their default).
+    decode_threads: Option<usize>,
     /// Damaged regions skipped in segments already left behind.
     damages: Vec<(PathBuf, Damage)>,
     /// A seek's target no record had reached: records below it, in this
@@ -209,6 +211,7 @@ impl LogReader {
             filter: Vec::new(),
             gaps: Vec::new(),
             skip_damaged: false,
+            decode_threads: None,
             damages: Vec::new(),
             unreached: None,
             open_gap: None,
@@ -381,6 +384,15 @@ impl LogReader {
         self.skip_damaged = skip;
         if let Some(r) = self.current.as_mut() {
             r.skip_damaged(skip);
+        }
+    }
+
+    /// The threads each compressed segment's scan decompresses ahead on
+    /// (see [`Reader::decode_threads`]; 0 or 1: on the reader's thread).
+    pub fn decode_threads(&mut self, threads: usize) {
+        self.decode_threads = Some(threads);
+        if let Some(r) = self.current.as_mut() {
+            r.decode_threads(threads);
         }
     }
 
@@ -911,6 +923,9 @@ impl LogReader {
             r.filter_types(&names);
         }
         r.skip_damaged(self.skip_damaged);
+        if let Some(threads) = self.decode_threads {
+            r.decode_threads(threads);
+        }
         Ok(r)
     }
 

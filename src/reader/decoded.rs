@@ -55,7 +55,34 @@ pub(super) struct Decoded {
     seal_frames_checked: bool,
     /// The type copies read by a type filter (see `decoded_copies`).
     pub(super) copies: CopyReads,
+    /// How a scan decompresses frames ahead (`ScanAhead`).
+    pub(super) ahead: ScanAhead,
 }
+
+/// When a scan's next frames are decompressed ahead by a pool of threads
+/// (`CompressedSegment::decode_ahead`): once the reader has started
+/// `SEQUENTIAL_FRAMES` frames in a row, each the one after the last, with
+/// no type filter set, up to the frame that holds the end of the records.
+/// A frame started out of that order (a seek elsewhere), a type filter or
+/// a change of `threads` drops the work ahead; seeks, filters and the
+/// reads of the seal decompress on the reader's thread, only the parts of
+/// frames they need.
+pub(super) struct ScanAhead {
+    /// Threads to decompress on (0 or 1: none, the reader's thread does).
+    pub(super) threads: usize,
+    /// Frames started in a row, each the one after the last.
+    run: usize,
+    /// Where the records end (the reader's `end`), and whether the reader
+    /// scans (no type filter): set before each read.
+    pub(super) records_end: usize,
+    pub(super) scanning: bool,
+    /// Whether a seek reads forward to its target (`Decoded::set_seeking`).
+    seeking: bool,
+}
+
+/// Frames a scan starts in a row before the next are decompressed ahead:
+/// a seek and the frame after it do not start a pool.
+const SEQUENTIAL_FRAMES: usize = 2;
 
 impl Decoded {
     /// Opens the compressed segment in `file` (at `path`). With `salvage`, a header or
@@ -82,7 +109,22 @@ impl Decoded {
             failed: None,
             seal_frames_checked: false,
             copies: CopyReads::default(),
+            ahead: ScanAhead {
+                threads: 0,
+                run: 0,
+                records_end: 0,
+                scanning: true,
+                seeking: false,
+            },
         }
+    }
+
+    /// Decompresses a scan's frames ahead on `threads` threads from the
+    /// next frame the scan starts in order (0 or 1: on the reader's
+    /// thread). Drops what was decompressed ahead so far.
+    pub(super) fn decode_threads(&mut self, threads: usize) {
+        self.ahead.threads = threads;
+        self.segment.get_mut().stop_decoding_ahead();
     }
 
     /// For a segment whose header is lost (`header_lost`, the error that
@@ -209,6 +251,7 @@ impl Decoded {
     /// parts, their checksums left unchecked (see `FrameStream`).
     pub(super) fn set_seeking(&mut self, seeking: bool) {
         self.frame.set_seeking(seeking);
+        self.ahead.seeking = seeking;
     }
 
     /// Checks the checksum of frame `index`, held, if it was decompressed
@@ -234,6 +277,9 @@ impl Decoded {
             self.check_held(held)?;
         }
         let mut s = self.segment.borrow_mut();
+        if self.frame.index() != Some(index) {
+            self.ahead.starting(&mut s, self.frame.index(), index);
+        }
         s.stream_frame(&mut self.frame, index, upto)
             .map_err(|e| (index, e))?;
         self.frame_at = s.frames()[index].offset as usize;
@@ -274,6 +320,31 @@ impl Decoded {
     }
 }
 
+impl ScanAhead {
+    /// Before the scan starts frame `index` of `s` (the frame held before
+    /// is `held`): starts decompressing frames from it on ahead (the scan
+    /// takes it from the pool at once), or stops (see `ScanAhead`).
+    fn starting(&mut self, s: &mut CompressedSegment, held: Option<usize>, index: usize) {
+        let in_order = held.is_some_and(|h| h + 1 == index);
+        self.run = if in_order { self.run + 1 } else { 0 };
+        if !self.scanning || self.seeking || self.threads <= 1 {
+            self.run = 0;
+            s.stop_decoding_ahead();
+            return;
+        }
+        match s.decoding_ahead() {
+            Some(next) if next == index => {}
+            Some(_) => s.stop_decoding_ahead(),
+            None if self.run >= SEQUENTIAL_FRAMES && !s.is_stored() => {
+                let last = s.frame_index_at(self.records_end.saturating_sub(1) as u64);
+                let end = last.map_or(0, |l| l + 1);
+                s.decode_ahead(self.threads, index..end.max(index));
+            }
+            None => {}
+        }
+    }
+}
+
 /// Whether an error is a frame that does not decompress as its seek table
 /// says (damage), rather than a failure to read the file.
 pub(super) fn is_damage(e: &Error) -> bool {
@@ -306,6 +377,7 @@ impl Reader {
             return Ok((INCOMPLETE, BytesIn::Decoded));
         }
         let d = self.decoded.as_deref_mut().expect("a compressed segment");
+        (d.ahead.records_end, d.ahead.scanning) = (self.end, self.filter.is_none());
         let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|()| {
             let (bytes, base) = d.held();
             let head = &bytes[pos - base..pos - base + 4];
@@ -441,6 +513,33 @@ impl Reader {
             add_damage(&mut self.damages, damage);
         }
         Ok(())
+    }
+
+    /// How many threads a full scan of a compressed segment decompresses
+    /// its next frames on, ahead of the reader (see
+    /// `compressed::decode_ahead`: at most `2 * threads` frames ahead,
+    /// together at most 32 MiB of original bytes beyond the first, so
+    /// memory does not grow with the segment), at most 4. 0 or 1: the
+    /// reader's thread decompresses each frame when it reaches it. Seeks,
+    /// type filters and reads of the seal decompress on the reader's thread
+    /// either way, and records, damage and errors are the same.
+    ///
+    /// By default `compressed::decode_ahead::default_threads()` (the
+    /// machine's cores, at most 4; 0 on one core) for a segment read from
+    /// another source than a file (`open_compressed`: a remote object,
+    /// where decompressing overlaps the network), and 0 for a file, whose
+    /// scan was not shown to be faster with it and costs more CPU per MB
+    /// (docs/PERFORMANCE.md).
+    pub fn decode_threads(&mut self, threads: usize) {
+        if let Some(d) = self.decoded.as_deref_mut() {
+            d.decode_threads(threads);
+        }
+    }
+
+    /// Whether a scan's next frames are being decompressed ahead on other
+    /// threads now (see `decode_threads`).
+    pub fn decodes_ahead(&self) -> bool {
+        (self.decoded.as_deref()).is_some_and(|d| d.segment.borrow().decoding_ahead().is_some())
     }
 
     /// Whether this reader reads a compressed segment (not a plain one

@@ -56,6 +56,14 @@ impl Reader {
         Ok(())
     }
 
+    /// Without compression no segment is decompressed: nothing to do.
+    pub fn decode_threads(&mut self, _threads: usize) {}
+
+    /// Nothing is decompressed, ahead or not.
+    pub fn decodes_ahead(&self) -> bool {
+        false
+    }
+
     /// Whether this reader reads a compressed segment.
     pub fn is_compressed(&self) -> bool {
         false

@@ -253,6 +253,7 @@ impl Reader {
             r.settle_seal()?;
         }
         r.skip_damaged(salvage);
+        r.decode_threads(crate::compressed::decode_ahead::default_threads());
         Ok(r)
     }
 

@@ -26,8 +26,8 @@ compile_error!(
 mod clock;
 #[cfg(target_os = "linux")]
 mod cpu;
-// For the TSC clock's tests, its only user.
-#[cfg(all(test, target_os = "linux", target_arch = "x86_64"))]
+// For the tests of the TSC clock and of compressed/decode_ahead.rs.
+#[cfg(all(test, target_os = "linux"))]
 mod fork;
 #[cfg(target_os = "linux")]
 pub mod inotify;
@@ -40,7 +40,7 @@ pub mod ready;
 pub use clock::*;
 #[cfg(target_os = "linux")]
 pub use cpu::*;
-#[cfg(all(test, target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(test, target_os = "linux"))]
 pub use fork::ForkedChild;
 #[cfg(target_os = "linux")]
 pub use linux::*;

@@ -5,7 +5,9 @@
  * payload, metadata), the same after a seek and through a type filter; a
  * frame whose compressed bytes are damaged returns BINLOG_ERR_CORRUPT_FRAME
  * naming the frame, and with skip_damaged costs only its records, reported
- * as a damaged region. Run from the repository's root (as make test-c does). */
+ * as a damaged region; the same records with frames decompressed ahead
+ * (binlog_reader_decode_threads). Run from the repository's root (as make
+ * test-c does). */
 #include <binlog.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,9 @@
 #define PLAIN "tests/vectors/sealed-basic.binlog"
 #define COMPRESSED "tests/vectors/sealed-basic.binlog.zst"
 #define MAX 64
+
+/* The threads each reader decompresses ahead on (binlog_reader_decode_threads). */
+static uint32_t decode_threads = 0;
 
 struct rec {
     uint64_t seq, offset;
@@ -47,6 +52,7 @@ static size_t read_all(const char *path, uint64_t seek, const char *type, int sk
     CHECK_OK(binlog_reader_open(path, &r));
     REQUIRE(r != NULL);
     if (skip) CHECK_OK(binlog_reader_skip_damaged(r, true));
+    CHECK_OK(binlog_reader_decode_threads(r, decode_threads));
     if (seek != UINT64_MAX) CHECK_OK(binlog_reader_seek_seq(r, seek));
     if (type) {
         binlog_iovec t = {.base = U(type), .len = strlen(type)};
@@ -111,6 +117,13 @@ int main(void) {
     size_t nz = read_all(COMPRESSED, UINT64_MAX, NULL, 0, zst, &last, NULL, NULL);
     CHECK_RC(last, BINLOG_END);
     check_same(plain, np, zst, nz);
+    /* The same with frames decompressed ahead on 3 threads. */
+    decode_threads = 3;
+    nz = read_all(COMPRESSED, UINT64_MAX, NULL, 0, zst, &last, NULL, NULL);
+    CHECK_RC(last, BINLOG_END);
+    check_same(plain, np, zst, nz);
+    decode_threads = 0;
+    CHECK_RC(binlog_reader_decode_threads(NULL, 2), BINLOG_ERR_NULL_POINTER);
 
     /* A seek to the middle, and one type alone. */
     uint64_t mid = plain[np / 2].seq;

@@ -603,6 +603,15 @@ pub fn try_flock(f: &std::fs::File) -> bool {
     unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
+/// For benchmarks: the threads a compressed scan decompresses ahead on,
+/// if `BINLOG_BENCH_DECODE_THREADS` says (else the library's default), so
+/// that runs with and without can alternate; read here only, never by the
+/// library.
+pub fn bench_decode_threads() -> Option<usize> {
+    let set = std::env::var("BINLOG_BENCH_DECODE_THREADS").ok()?;
+    Some(set.parse().expect("BINLOG_BENCH_DECODE_THREADS: a number"))
+}
+
 /// CPU seconds this process has used so far: user and system, all its
 /// threads (a benchmark's CPU time per byte, steadier than its speed on a
 /// loaded host).
