@@ -23,8 +23,9 @@
 //!
 //! Workers end once the pool is dropped (a seek elsewhere, a filter, the
 //! reader dropped): each finishes the frame it decodes, if any, finds its
-//! answer unwanted and its queue closed, and returns. The pool is not
-//! joined: dropping it never waits for a frame being decoded. In a child
+//! answer unwanted, and returns without decoding the frames still queued
+//! (the pool is gone: nobody will take them). The pool is not joined:
+//! dropping it never waits for a frame being decoded. In a child
 //! process after fork() the workers do not exist: the pool notices that
 //! its process changed and gives up, and the reader decodes on its own
 //! thread (`take` returns `None`).
@@ -38,7 +39,7 @@ use std::mem::ManuallyDrop;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 /// Frames handed over and not yet taken, at most, for each thread.
 pub const FRAMES_PER_THREAD: usize = 2;
@@ -97,9 +98,30 @@ pub struct DecodeAhead {
     spare_src: Vec<Vec<u8>>,
     /// The process the workers run in.
     pid: u32,
+    /// Alive as long as the pool: a worker decodes no job taken after.
+    _alive: Arc<()>,
     /// Each worker holds a clone while it runs.
     #[cfg(test)]
-    running: std::sync::Weak<()>,
+    probe: Arc<Probe>,
+}
+
+/// What a worker holds.
+struct Worker {
+    path: Arc<PathBuf>,
+    queue: Arc<Mutex<Receiver<Job>>>,
+    /// The pool's `_alive`.
+    pool: Weak<()>,
+    #[cfg(test)]
+    probe: Arc<Probe>,
+}
+
+/// For the tests: a gate each worker passes before decoding a frame, and
+/// the frames decoded.
+#[cfg(test)]
+#[derive(Default)]
+struct Probe {
+    gate: Mutex<()>,
+    decoded: std::sync::atomic::AtomicUsize,
 }
 
 impl DecodeAhead {
@@ -111,13 +133,21 @@ impl DecodeAhead {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let path: Arc<PathBuf> = Arc::new(path.to_path_buf());
-        let running = Arc::new(());
+        let alive = Arc::new(());
+        #[cfg(test)]
+        let probe = Arc::new(Probe::default());
         let mut spawned = 0;
         let mut failure = None;
         for _ in 0..threads {
-            let (queue, path, running) = (queue.clone(), path.clone(), running.clone());
+            let worker = Worker {
+                path: path.clone(),
+                queue: queue.clone(),
+                pool: Arc::downgrade(&alive),
+                #[cfg(test)]
+                probe: probe.clone(),
+            };
             let builder = std::thread::Builder::new().name("binlog-decode".into());
-            match builder.spawn(move || work(&path, &queue, running)) {
+            match builder.spawn(move || worker.work()) {
                 Ok(_) => spawned += 1,
                 Err(e) => failure = Some(e),
             }
@@ -136,8 +166,9 @@ impl DecodeAhead {
             spare_out: Vec::new(),
             spare_src: Vec::new(),
             pid: std::process::id(),
+            _alive: alive,
             #[cfg(test)]
-            running: Arc::downgrade(&running),
+            probe,
         })
     }
 
@@ -228,12 +259,6 @@ impl DecodeAhead {
     pub fn frames_max(&self) -> usize {
         self.frames_max
     }
-
-    /// Workers still running.
-    #[cfg(test)]
-    fn running(&self) -> std::sync::Weak<()> {
-        self.running.clone()
-    }
 }
 
 impl Drop for DecodeAhead {
@@ -250,24 +275,34 @@ impl Drop for DecodeAhead {
     }
 }
 
-/// A worker: decompresses the frames of the queue until it is closed,
-/// each with `decoder` into its job's buffer, and sends each back.
-fn work(path: &Path, queue: &Mutex<Receiver<Job>>, _running: Arc<()>) {
-    let mut decoder = FrameDecoder::new();
-    loop {
-        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-        let Ok(mut job) = next else {
-            return; // the pool was dropped
-        };
-        let (index, entry) = (job.index, job.entry);
-        let result = decoder.decode(path, index, &entry, &job.src, &mut job.out);
-        let decoded = DecodedFrame {
-            index,
-            bytes: job.out,
-            result,
-            src: job.src,
-        };
-        let _ = job.done.send(decoded); // unwanted once the pool is dropped
+impl Worker {
+    /// Decompresses the frames of the queue, each with its own decoder
+    /// into its job's buffer, and sends each back, until the pool is
+    /// dropped.
+    fn work(self) {
+        let mut decoder = FrameDecoder::new();
+        loop {
+            let next = self.queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+            let Ok(mut job) = next else {
+                return; // the pool was dropped
+            };
+            #[cfg(test)]
+            drop(self.probe.gate.lock());
+            if self.pool.strong_count() == 0 {
+                return; // nobody takes the frames still queued
+            }
+            let (index, entry) = (job.index, job.entry);
+            let result = decoder.decode(&self.path, index, &entry, &job.src, &mut job.out);
+            #[cfg(test)]
+            (self.probe.decoded).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let decoded = DecodedFrame {
+                index,
+                bytes: job.out,
+                result,
+                src: job.src,
+            };
+            let _ = job.done.send(decoded); // unwanted once the pool is dropped
+        }
     }
 }
 
@@ -395,23 +430,33 @@ mod tests {
     }
 
     #[test]
-    fn a_pool_dropped_while_its_workers_decode_returns_at_once_and_its_workers_end() {
-        let (bytes, entries, _) = frames(8, 4 << 20);
+    fn a_pool_dropped_while_its_workers_decode_returns_at_once_and_its_workers_end_leaving_the_queue(
+    ) {
+        let (bytes, entries, _) = frames(8, 1 << 20);
         let mut ahead = DecodeAhead::start(Path::new("f.zst"), 2, 0..8).unwrap();
+        let probe = ahead.probe.clone();
+        let held = probe.gate.lock().unwrap();
         ahead.hand_over(&entries, read_from(&bytes));
-        let running = ahead.running();
-        assert!(running.strong_count() > 0);
-        let t = Instant::now();
-        drop(ahead);
-        assert!(
-            t.elapsed() < Duration::from_millis(100),
-            "{:?}",
-            t.elapsed()
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while running.strong_count() > 0 {
+        assert_eq!(ahead.frames_ahead(), 4, "2 frames being decoded, 2 queued");
+        // Dropped while both workers are inside a frame: it must not wait
+        // for them (it would wait as long as the gate is held).
+        let (dropped, returned) = channel();
+        std::thread::spawn(move || {
+            drop(ahead);
+            dropped.send(()).unwrap();
+        });
+        let waited = returned.recv_timeout(Duration::from_secs(30));
+        assert!(waited.is_ok(), "dropping the pool waited for its workers");
+        drop(held);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Arc::strong_count(&probe) > 1 {
             assert!(Instant::now() < deadline, "workers still running");
             std::thread::sleep(Duration::from_millis(5));
         }
+        let decoded = probe.decoded.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            decoded <= 2,
+            "{decoded} frames decoded: the queued ones too"
+        );
     }
 }
