@@ -14,8 +14,10 @@
 //!
 //! Memory is bounded whatever the segment's size: at most `frames_max`
 //! frames (`FRAMES_PER_THREAD` a thread) are handed over and not yet taken,
-//! and beyond the first of them at most `AHEAD_BYTES` of original bytes:
-//! a seek table stating huge frames gets one frame ahead at a time. Each
+//! and beyond the first of them at most `AHEAD_BYTES` (each frame counted
+//! as the larger of its original and its compressed size, both held while
+//! it is decoded): a seek table stating huge frames gets one frame ahead
+//! at a time. Each
 //! frame's room is reserved with `try_reserve` as on the reader's thread
 //! (`reserve_frame`): room that cannot be had is an error handed back,
 //! never an abort (the caller then decodes that frame itself, with
@@ -43,8 +45,8 @@ use std::sync::{Arc, Mutex, Weak};
 
 /// Frames handed over and not yet taken, at most, for each thread.
 pub const FRAMES_PER_THREAD: usize = 2;
-/// Original bytes of the frames handed over and not yet taken, at most,
-/// beyond the first of them.
+/// Bytes of the frames handed over and not yet taken (each its
+/// `held_size`), at most, beyond the first of them.
 pub const AHEAD_BYTES: u64 = 32 << 20;
 /// Threads a pool has at most.
 pub const MAX_THREADS: usize = 4;
@@ -189,7 +191,7 @@ impl DecodeAhead {
         while !self.stopped && self.to_hand.start < self.to_hand.end {
             let index = self.to_hand.start;
             let entry = frames[index];
-            let size = u64::from(entry.size);
+            let size = held_size(&entry);
             let full = self.channels.pending.len() >= self.frames_max
                 || (!self.channels.pending.is_empty() && self.pending_bytes + size > AHEAD_BYTES);
             if full {
@@ -273,6 +275,13 @@ impl Drop for DecodeAhead {
             unsafe { ManuallyDrop::drop(&mut self.channels) };
         }
     }
+}
+
+/// What a frame handed over holds in memory, counted against `AHEAD_BYTES`:
+/// its compressed bytes, then its original bytes, whichever is larger (a
+/// seek table may state a few original bytes for a large compressed frame).
+fn held_size(entry: &FrameEntry) -> u64 {
+    u64::from(entry.size).max(u64::from(entry.compressed_size))
 }
 
 impl Worker {
@@ -374,6 +383,22 @@ mod tests {
         assert_eq!(ahead.frames_ahead(), 1);
         let f = ahead.take().unwrap();
         assert!(f.result.is_err(), "the frame's size is not the entry's");
+    }
+
+    #[test]
+    fn frames_whose_compressed_bytes_exceed_the_byte_bound_are_held_ahead_one_at_a_time() {
+        let (bytes, entries, _) = frames(4, 1000);
+        let mut lying = entries.clone();
+        for e in &mut lying {
+            e.compressed_size = (AHEAD_BYTES / 2 + 1) as u32; // a lying seek table
+        }
+        let mut ahead = DecodeAhead::start(Path::new("f.zst"), 2, 0..4).unwrap();
+        let mut read = read_from(&bytes);
+        ahead.hand_over(&lying, |e, buf| {
+            let real = entries.iter().find(|r| r.offset == e.offset).unwrap();
+            read(real, buf)
+        });
+        assert_eq!(ahead.frames_ahead(), 1);
     }
 
     #[test]
