@@ -117,13 +117,14 @@ struct Worker {
     probe: Arc<Probe>,
 }
 
-/// For the tests: a gate each worker passes before decoding a frame, and
-/// the frames decoded.
+/// For the tests: a gate each worker passes before decoding a frame, the
+/// frames decoded, and a frame whose worker panics (if set).
 #[cfg(test)]
 #[derive(Default)]
 struct Probe {
     gate: Mutex<()>,
     decoded: std::sync::atomic::AtomicUsize,
+    panic_at: Mutex<Option<usize>>,
 }
 
 impl DecodeAhead {
@@ -301,6 +302,10 @@ impl Worker {
                 return; // nobody takes the frames still queued
             }
             let (index, entry) = (job.index, job.entry);
+            #[cfg(test)]
+            if *self.probe.panic_at.lock().unwrap() == Some(index) {
+                panic!("a worker panics on frame {index}, for a test");
+            }
             let result = decoder.decode(&self.path, index, &entry, &job.src, &mut job.out);
             #[cfg(test)]
             (self.probe.decoded).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -439,6 +444,22 @@ mod tests {
         let e = ahead.take().unwrap().result.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(ahead.take().is_none());
+    }
+
+    #[test]
+    fn a_worker_that_panics_gives_no_frame_in_its_place_and_the_pool_ends_without_waiting() {
+        let (bytes, entries, _) = frames(6, 10_000);
+        for threads in [1, 2] {
+            let mut ahead = DecodeAhead::start(Path::new("f.zst"), threads, 0..6).unwrap();
+            *ahead.probe.panic_at.lock().unwrap() = Some(1);
+            ahead.hand_over(&entries, read_from(&bytes));
+            ahead.take().unwrap().result.unwrap();
+            assert!(
+                ahead.take().is_none(),
+                "{threads} threads: frame 1's worker panicked"
+            );
+            assert_eq!(ahead.next_index(), 1, "the caller decodes frame 1 itself");
+        }
     }
 
     #[test]
