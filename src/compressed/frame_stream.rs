@@ -218,11 +218,15 @@ impl FrameStream {
     }
 
     /// Holds frame `index` whole, as `bytes` (decompressed elsewhere: see
-    /// `decode_ahead`); returns the buffer it held before, for reuse.
+    /// `decode_ahead`, whose zstd checked its checksum: it is not left to
+    /// `check_checksum`, which would hash it against the compressed bytes
+    /// of the frame this stream held before); returns the buffer it held
+    /// before, for reuse.
     pub fn hold_decoded(&mut self, index: usize, bytes: Vec<u8>) -> Vec<u8> {
         let spare = std::mem::replace(&mut self.out, bytes);
         let size = self.out.len();
         (self.index, self.produced, self.ended, self.size) = (Some(index), size, true, size);
+        (self.parts, self.unchecked) = (false, false);
         spare
     }
 
@@ -523,6 +527,27 @@ mod tests {
         let mut s = FrameStream::for_scan();
         s.extend(&file, Path::new("f.zst"), 0, &entry, 1).unwrap();
         assert_eq!(s.bytes(), &original[..]);
+    }
+
+    #[test]
+    fn a_frame_decompressed_elsewhere_is_held_checked_after_a_frame_read_in_parts() {
+        let original = original();
+        let (file, entry) = one_frame(&original);
+        let path = Path::new("f.zst");
+        let mut s = FrameStream::for_scan();
+        s.set_seeking(true);
+        s.extend(&file, path, 0, &entry, 10).unwrap();
+        assert!(s.unchecked, "in parts, its checksum still to check");
+        s.set_seeking(false);
+        let other: Vec<u8> = original.iter().map(|b| b ^ 0x11).collect();
+        s.hold_decoded(1, other.clone());
+        assert!(s.is_whole() && !s.is_whole_unchecked());
+        let other_entry = FrameEntry {
+            size: other.len() as u32,
+            ..entry
+        };
+        s.check_checksum(path, 1, &other_entry).unwrap();
+        assert_eq!((s.index(), s.bytes()), (Some(1), &other[..]));
     }
 
     /// A frame of bytes zstd cannot compress (stored in raw blocks), with

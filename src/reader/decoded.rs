@@ -518,7 +518,8 @@ impl Reader {
     /// How many threads a full scan of a compressed segment decompresses
     /// its next frames on, ahead of the reader (see
     /// `compressed::decode_ahead`: at most `2 * threads` frames ahead,
-    /// together at most 32 MiB of original bytes beyond the first, so
+    /// together at most 32 MiB (original or compressed, whichever is
+    /// larger) beyond the first, so
     /// memory does not grow with the segment), at most 4. 0 or 1: the
     /// reader's thread decompresses each frame when it reaches it. Seeks,
     /// type filters and reads of the seal decompress on the reader's thread
