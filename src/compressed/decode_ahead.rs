@@ -104,7 +104,7 @@ pub struct DecodeAhead {
     _alive: Arc<()>,
     /// Each worker holds a clone while it runs.
     #[cfg(test)]
-    probe: Arc<Probe>,
+    pub(super) probe: Arc<Probe>,
 }
 
 /// What a worker holds.
@@ -121,10 +121,10 @@ struct Worker {
 /// frames decoded, and a frame whose worker panics (if set).
 #[cfg(test)]
 #[derive(Default)]
-struct Probe {
+pub(super) struct Probe {
     gate: Mutex<()>,
     decoded: std::sync::atomic::AtomicUsize,
-    panic_at: Mutex<Option<usize>>,
+    pub(super) panic_at: Mutex<Option<usize>>,
 }
 
 impl DecodeAhead {

@@ -53,6 +53,11 @@ pub struct CompressedSegment {
     /// The frames a scan reads next, decompressed ahead by a pool of
     /// threads (`decode_ahead`), if one was started.
     ahead: Option<DecodeAhead>,
+    /// Whether decompressing ahead failed for this segment (no thread
+    /// could be started, a frame's room could not be had beside the
+    /// frames ahead, or a frame never came back): the scan decompresses
+    /// on its own thread from then on, not starting a pool at every frame.
+    ahead_failed: bool,
 }
 
 impl CompressedSegment {
@@ -191,6 +196,7 @@ impl CompressedSegment {
             seal_begin_unchecked: false,
             stored: false,
             ahead: None,
+            ahead_failed: false,
         }
     }
 
@@ -428,10 +434,11 @@ impl CompressedSegment {
     /// (the scan decompresses on its own thread, as with 0 threads).
     pub fn decode_ahead(&mut self, threads: usize, frames: std::ops::Range<usize>) {
         self.ahead = None;
-        if self.stored || threads == 0 || frames.is_empty() {
+        if self.stored || self.ahead_failed || threads == 0 || frames.is_empty() {
             return;
         }
         self.ahead = DecodeAhead::start(&self.path, threads, frames).ok();
+        self.ahead_failed = self.ahead.is_none();
         self.hand_over_ahead();
     }
 
@@ -476,10 +483,15 @@ impl CompressedSegment {
         own: bool,
     ) -> Option<Result<()>> {
         let ahead = self.ahead.as_mut()?;
-        let taken = (ahead.next_index() == index)
+        let handed_over = ahead.next_index() == index && ahead.frames_ahead() > 0;
+        let Some(frame) = (ahead.next_index() == index)
             .then(|| ahead.take())
-            .flatten();
-        let Some(frame) = taken else {
+            .flatten()
+        else {
+            // Another frame than the next: a jump. The next, handed over
+            // and not given back: its worker is gone (or this is a child
+            // process after fork()).
+            self.ahead_failed |= handed_over;
             self.ahead = None;
             return None;
         };
@@ -491,6 +503,7 @@ impl CompressedSegment {
         if let Err(e) = frame.result {
             if is_out_of_memory(&e) {
                 self.ahead = None;
+                self.ahead_failed = true;
                 return None;
             }
             stream.clear();
@@ -727,9 +740,58 @@ fn placeholder_header() -> SegmentHeader {
 
 #[cfg(test)]
 mod tests {
+    use super::super::decode_ahead::DecodeAhead;
+    use super::super::frame_stream::FrameStream;
+    use super::super::{compress_segment, CompressOptions};
+    use super::CompressedSegment;
+    use crate::{Options, Writer};
+
     #[test]
     fn a_compressed_segment_can_move_between_threads() {
         fn send<T: Send>() {}
-        send::<super::CompressedSegment>();
+        send::<CompressedSegment>();
+    }
+
+    /// A sealed segment of 2000 records of 400 bytes compressed in frames
+    /// of about 64 KiB, in a directory of its own.
+    fn compressed(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("binlog-seg-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("seg.binlog");
+        let w = Writer::open(&path, Options::default()).unwrap();
+        for i in 0..2000u32 {
+            let payload: Vec<u8> = (0..400u32).map(|j| (i * 7 + j * 13) as u8).collect();
+            w.write("t", &payload).unwrap();
+        }
+        w.close().unwrap();
+        let opts = CompressOptions {
+            frame_size: 64 << 10,
+            ..CompressOptions::default()
+        };
+        compress_segment(&path, &opts).unwrap().path
+    }
+
+    #[test]
+    fn a_frame_the_pool_never_gives_back_ends_decompressing_ahead_for_the_segment() {
+        let path = compressed("ahead-lost");
+        let mut s = CompressedSegment::open(&path).unwrap();
+        let n = s.frames().len();
+        assert!(n > 6, "{n} frames");
+        let ahead = DecodeAhead::start(&path, 2, 1..n).unwrap();
+        *ahead.probe.panic_at.lock().unwrap() = Some(2);
+        s.ahead = Some(ahead);
+        s.hand_over_ahead();
+        let (mut stream, mut own) = (FrameStream::for_scan(), FrameStream::for_scan());
+        for i in 1..4 {
+            s.stream_frame(&mut stream, i, usize::MAX).unwrap();
+            let mut other = CompressedSegment::open(&path).unwrap();
+            other.stream_frame(&mut own, i, usize::MAX).unwrap();
+            assert_eq!(stream.bytes(), own.bytes(), "frame {i}");
+        }
+        assert_eq!(s.decoding_ahead(), None, "frame 2 was lost: no pool");
+        s.decode_ahead(2, 4..n);
+        assert_eq!(s.decoding_ahead(), None, "no new pool for this segment");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }
