@@ -14,9 +14,9 @@
 //! and reports damage: this path changes nothing unless it takes the
 //! record.
 
+use super::plain_scan::plain_record_at;
 use super::record::BytesIn;
 use super::{Found, Reader, Tail};
-use crate::format::frame::{self, PLAIN_RECORD_HEAD};
 use crate::format::FRAME_HEADER_LEN;
 
 impl Reader {
@@ -36,11 +36,7 @@ impl Reader {
         let (bytes, base, checked) = self.decoded.as_deref_mut()?.scan_frame()?;
         let records = bytes.get(..end.checked_sub(base)?.min(bytes.len()))?;
         let at = pos.checked_sub(base)?;
-        let head = records.get(at..at + FRAME_HEADER_LEN)?;
-        let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
-        let start = at + FRAME_HEADER_LEN;
-        let body = records.get(start..start + len)?;
-        let rec = frame::decode_plain_record(body)?;
+        let (rec, len) = plain_record_at(records, at)?;
         if rec.seq != next_seq || rec.type_id as usize >= known {
             return None;
         }
@@ -49,17 +45,7 @@ impl Reader {
         }
         self.pos = pos + FRAME_HEADER_LEN + len;
         self.next_seq = rec.seq + 1;
-        let payload_start = start + PLAIN_RECORD_HEAD;
-        Some(Found {
-            seq: rec.seq,
-            timestamp_ns: rec.timestamp_ns,
-            type_id: rec.type_id,
-            offset: pos,
-            frame_len: FRAME_HEADER_LEN + len,
-            meta_count: 0,
-            meta: (payload_start, payload_start),
-            payload: (payload_start, start + len),
-            bytes_in: BytesIn::Decoded,
-        })
+        let body_at = at + FRAME_HEADER_LEN;
+        Some(Found::plain(rec, pos, body_at, len, BytesIn::Decoded))
     }
 }
