@@ -625,3 +625,57 @@ fn a_scan_checks_the_checksum_of_a_frame_the_open_decompressed_to_its_end() {
     assert_eq!(r.damages().len(), 1, "{:?}", r.damages());
     assert_eq!(r.damages()[0].from_seq, kept.len() as u64);
 }
+
+/// A record whose CRC fails inside a frame that decompresses intact (a
+/// plain segment damaged before it was compressed, as a compressor with
+/// a bug could write): every scan of the compressed segment checks each
+/// record's CRC, on the reader's thread or decompressing ahead, and
+/// reports it as a scan of the plain segment does: the same error, or
+/// with `skip_damaged` the same records and damaged region.
+#[test]
+fn a_record_whose_crc_fails_in_an_intact_frame_is_damage_as_in_the_plain_segment() {
+    let dir = TempDir::new("zdmg-record-crc");
+    let plain = dir.join("plain.binlog");
+    make_sealed(&plain, 3_000, Options::default());
+    let all = drain(&mut Reader::open(&plain).unwrap()).recs;
+    let seen_before = |i: usize| all[..i].iter().any(|r| r.type_name == all[i].type_name);
+    let target = (1_500..all.len())
+        .find(|&i| all[i].meta.is_empty() && seen_before(i))
+        .map(|i| &all[i])
+        .unwrap();
+    let mut bytes = std::fs::read(&plain).unwrap();
+    bytes[(target.offset + target.frame_len - 1) as usize] ^= 0x01;
+    std::fs::write(&plain, &bytes).unwrap();
+    let zst = dir.join("crc.binlog.zst");
+    std::fs::write(&zst, compress_as_is(&plain, 16 << 10)).unwrap();
+    let inside = |f: &FrameEntry| f.offset < target.offset && target.offset < f.end();
+    assert!(
+        frames(&zst).iter().any(inside),
+        "not its frame's first record"
+    );
+    let read = |path: &Path, threads: usize, skip: bool| {
+        let mut r = Reader::open(path).unwrap();
+        r.decode_threads(threads);
+        r.skip_damaged(skip);
+        let out = drain(&mut r);
+        (
+            out.recs,
+            out.end.map_err(|e| (e.kind(), e.offset())),
+            r.damages().to_vec(),
+        )
+    };
+    let (recs, end, _) = read(&plain, 0, false);
+    let (kind, offset) = end.unwrap_err();
+    assert_eq!(offset, Some(target.offset));
+    assert_eq!(recs, all[..target.seq as usize]);
+    let salvaged = read(&plain, 0, true);
+    assert!(salvaged.1.is_ok());
+    assert!(!salvaged.0.iter().any(|r| r.seq == target.seq));
+    assert_eq!(salvaged.0.len(), all.len() - 1);
+    for threads in [0, 3] {
+        let (recs, z_end, _) = read(&zst, threads, false);
+        assert_eq!(recs, all[..target.seq as usize], "{threads} threads");
+        assert_eq!(z_end, Err((kind, offset)), "{threads} threads");
+        assert_eq!(read(&zst, threads, true), salvaged, "{threads} threads");
+    }
+}

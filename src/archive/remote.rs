@@ -325,7 +325,7 @@ impl Remote {
         match got {
             Ok(b) => {
                 self.requests.get(b.len());
-                Ok(Some(b.to_vec()))
+                Ok(Some(Vec::from(b)))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.error(key, "GET", e)),
@@ -384,7 +384,7 @@ impl Remote {
         match got {
             Ok((b, size)) => {
                 self.requests.get(b.len());
-                Ok(Some((b.to_vec(), size)))
+                Ok(Some((Vec::from(b), size)))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.error(key, "suffix GET", e)),
@@ -399,7 +399,10 @@ impl Remote {
         match self.block_on(self.store.get_range(&path, range)) {
             Ok(b) => {
                 self.requests.get(b.len());
-                Ok(b.to_vec())
+                // The body's buffer itself when nothing else shares it
+                // (object_store gathers a ranged GET's body into one):
+                // no copy of the chunk.
+                Ok(Vec::from(b))
             }
             Err(e) => Err(self.error(key, &format!("ranged GET at offset {at}"), e)),
         }

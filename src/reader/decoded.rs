@@ -11,6 +11,7 @@
 //! lost, and reading resumes at the first intact record after it.
 
 use super::advance::FrameCheck;
+use super::checked_ahead::CheckedAhead;
 use super::damage::add_damage;
 use super::decoded_copies::CopyReads;
 use super::record::BytesIn;
@@ -57,6 +58,11 @@ pub(super) struct Decoded {
     pub(super) copies: CopyReads,
     /// How a scan decompresses frames ahead (`ScanAhead`).
     pub(super) ahead: ScanAhead,
+    /// Frames of the frame held whose CRCs the scan's short path checked
+    /// ahead (decoded_scan.rs), at offsets in it: of frame `checked_in`
+    /// only, emptied when another frame is held.
+    checked: CheckedAhead,
+    checked_in: Option<usize>,
 }
 
 /// When a scan's next frames are decompressed ahead by a pool of threads
@@ -116,6 +122,8 @@ impl Decoded {
                 scanning: true,
                 seeking: false,
             },
+            checked: CheckedAhead::default(),
+            checked_in: None,
         }
     }
 
@@ -179,6 +187,23 @@ impl Decoded {
         } else {
             (self.frame.bytes(), self.frame_at)
         }
+    }
+
+    /// For the scan's short path (decoded_scan.rs): the frame held, as far
+    /// as it is decompressed, the original offset of its first byte, and
+    /// the CRCs checked ahead in it; `None` unless what `hold` last made
+    /// held is that frame (not a join, not a type's copy), which the
+    /// record taken is then read from.
+    pub(super) fn scan_frame(&mut self) -> Option<(&[u8], usize, &mut CheckedAhead)> {
+        let index = self.frame.index()?;
+        if self.in_join || self.copies.held.is_some() {
+            return None;
+        }
+        if self.checked_in != Some(index) {
+            self.checked = CheckedAhead::default();
+            self.checked_in = Some(index);
+        }
+        Some((self.frame.bytes(), self.frame_at, &mut self.checked))
     }
 
     /// Makes the original bytes `pos..pos + len` (inside the segment) held:

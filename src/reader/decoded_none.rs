@@ -2,6 +2,7 @@
 //! compressed one (a `.binlog.zst` fails to open as not a segment).
 
 use super::advance::FrameCheck;
+use super::checked_ahead::CheckedAhead;
 use super::record::BytesIn;
 use super::{HeaderParts, Reader};
 use crate::error::{Error, Result};
@@ -30,6 +31,10 @@ impl Decoded {
     }
 
     pub fn held(&self) -> (&[u8], usize) {
+        match *self {}
+    }
+
+    pub(super) fn scan_frame(&mut self) -> Option<(&[u8], usize, &mut CheckedAhead)> {
         match *self {}
     }
 

@@ -31,6 +31,7 @@ mod decoded;
 mod decoded;
 #[cfg(feature = "compression")]
 mod decoded_copies;
+mod decoded_scan;
 mod filter;
 mod indexed;
 mod mapping;
@@ -527,13 +528,19 @@ impl Reader {
         }
     }
 
-    /// `next_record` for a record `next_plain` did not take.
+    /// `next_record` for a record `next_plain` did not take: a compressed
+    /// segment's on its own short path (`next_decoded`), any other through
+    /// `advance`.
     #[inline(never)]
     fn next_record_advancing(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
-        let Some(f) = self.advance_to_target(verify)? else {
-            return Ok(None);
+        let found = match self.next_decoded(verify) {
+            Some(f) => f,
+            None => match self.advance_to_target(verify)? {
+                Some(f) => f,
+                None => return Ok(None),
+            },
         };
-        Ok(Some(self.record_at(&f)))
+        Ok(Some(self.record_at(&found)))
     }
 
     /// The next verified record's location, without borrowing the reader:
@@ -541,7 +548,7 @@ impl Reader {
     /// borrow the record only once found.
     pub(crate) fn next_found(&mut self) -> Result<Option<Found>> {
         self.release_behind();
-        match self.next_plain(true) {
+        match self.next_plain(true).or_else(|| self.next_decoded(true)) {
             Some(f) => Ok(Some(f)),
             None => self.advance_to_target(true),
         }

@@ -12,7 +12,7 @@
 
 use super::record::BytesIn;
 use super::{Found, Reader, Tail};
-use crate::format::frame::{self, PLAIN_RECORD_HEAD};
+use crate::format::frame::{self, PlainRecord};
 use crate::format::FRAME_HEADER_LEN;
 
 impl Reader {
@@ -26,11 +26,8 @@ impl Reader {
         }
         let pos = self.pos;
         let records = self.map.get(..self.end)?;
-        let head = records.get(pos..pos + FRAME_HEADER_LEN)?;
-        let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+        let (rec, len) = plain_record_at(records, pos)?;
         let start = pos + FRAME_HEADER_LEN;
-        let body = records.get(start..start + len)?;
-        let rec = frame::decode_plain_record(body)?;
         if rec.seq != self.next_seq || rec.type_id as usize >= self.types.len() {
             return None;
         }
@@ -40,18 +37,7 @@ impl Reader {
         let end = start + len;
         self.pos = end;
         self.next_seq = rec.seq + 1;
-        let payload_start = start + PLAIN_RECORD_HEAD;
-        Some(Found {
-            seq: rec.seq,
-            timestamp_ns: rec.timestamp_ns,
-            type_id: rec.type_id,
-            offset: pos,
-            frame_len: FRAME_HEADER_LEN + len,
-            meta_count: 0,
-            meta: (payload_start, payload_start),
-            payload: (payload_start, end),
-            bytes_in: BytesIn::Mapping,
-        })
+        Some(Found::plain(rec, pos, start, len, BytesIn::Mapping))
     }
 
     /// Whether the reader is where `next_plain` may take a record: reading
@@ -65,4 +51,15 @@ impl Reader {
             && self.decoded.is_none()
             && self.sealed()
     }
+}
+
+/// The plain record (see `frame::decode_plain_record`) whose frame is at
+/// `at` in `records`, whole, and its body's length; its CRC unchecked.
+#[inline(always)]
+pub(super) fn plain_record_at(records: &[u8], at: usize) -> Option<(PlainRecord, usize)> {
+    let head = records.get(at..at + FRAME_HEADER_LEN)?;
+    let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+    let start = at + FRAME_HEADER_LEN;
+    let body = records.get(start..start + len)?;
+    Some((frame::decode_plain_record(body)?, len))
 }

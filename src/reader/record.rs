@@ -4,7 +4,8 @@
 
 use super::damage::LOST_TYPE;
 use super::Reader;
-use crate::format::frame::MetaIter;
+use crate::format::frame::{MetaIter, PlainRecord, PLAIN_RECORD_HEAD};
+use crate::format::FRAME_HEADER_LEN;
 
 /// One record, verified against its CRC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +121,33 @@ pub(crate) struct Found {
     pub(super) payload: (usize, usize),
     /// Where the parts are (offsets are into it).
     pub(super) bytes_in: BytesIn,
+}
+
+impl Found {
+    /// A plain record (`frame::decode_plain_record`) whose frame is at
+    /// `offset` in the segment, its body of `len` bytes at `body_at` in
+    /// `bytes_in`: no metadata, the payload the body after its head.
+    #[inline(always)]
+    pub(super) fn plain(
+        rec: PlainRecord,
+        offset: usize,
+        body_at: usize,
+        len: usize,
+        bytes_in: BytesIn,
+    ) -> Found {
+        let payload_start = body_at + PLAIN_RECORD_HEAD;
+        Found {
+            seq: rec.seq,
+            timestamp_ns: rec.timestamp_ns,
+            type_id: rec.type_id,
+            offset,
+            frame_len: FRAME_HEADER_LEN + len,
+            meta_count: 0,
+            meta: (payload_start, payload_start),
+            payload: (payload_start, body_at + len),
+            bytes_in,
+        }
+    }
 }
 
 /// Where a found record's bytes are.
