@@ -408,26 +408,9 @@ fn check_copy(zst: &Path, original: &File, original_path: &Path) -> Result<Conve
 mod tests {
     use super::super::cuts::frame_ends;
     use super::super::frame_walk::walk_frames;
+    use super::super::test_segment::sealed;
     use super::super::verify_ahead::failing::{fail_check_at, stop_failing};
     use super::*;
-    use crate::{Options, Writer};
-
-    /// A sealed segment of 2000 records of 400 bytes, in a directory of
-    /// its own.
-    fn sealed(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("binlog-compress-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("seg.binlog");
-        let w = Writer::open(&path, Options::default()).unwrap();
-        for i in 0..2000u32 {
-            let payload: Vec<u8> = (0..400u32).map(|j| (i * 7 + j * 13) as u8).collect();
-            w.write("t", &payload).unwrap();
-        }
-        w.close().unwrap();
-        path
-    }
 
     #[test]
     fn a_frame_that_fails_its_check_stops_the_compression_and_is_reported() {

@@ -35,6 +35,8 @@ pub mod seek_table;
 pub mod segment;
 pub mod source;
 pub mod stored;
+#[cfg(test)]
+mod test_segment;
 pub mod type_copies;
 mod verify_ahead;
 mod xxh64;

@@ -742,9 +742,9 @@ fn placeholder_header() -> SegmentHeader {
 mod tests {
     use super::super::decode_ahead::DecodeAhead;
     use super::super::frame_stream::FrameStream;
+    use super::super::test_segment::sealed;
     use super::super::{compress_segment, CompressOptions};
     use super::CompressedSegment;
-    use crate::{Options, Writer};
 
     #[test]
     fn a_compressed_segment_can_move_between_threads() {
@@ -752,24 +752,14 @@ mod tests {
         send::<CompressedSegment>();
     }
 
-    /// A sealed segment of 2000 records of 400 bytes compressed in frames
-    /// of about 64 KiB, in a directory of its own.
+    /// A sealed segment (`test_segment::sealed`) compressed in frames of
+    /// about 64 KiB.
     fn compressed(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("binlog-seg-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("seg.binlog");
-        let w = Writer::open(&path, Options::default()).unwrap();
-        for i in 0..2000u32 {
-            let payload: Vec<u8> = (0..400u32).map(|j| (i * 7 + j * 13) as u8).collect();
-            w.write("t", &payload).unwrap();
-        }
-        w.close().unwrap();
         let opts = CompressOptions {
             frame_size: 64 << 10,
             ..CompressOptions::default()
         };
-        compress_segment(&path, &opts).unwrap().path
+        compress_segment(&sealed(name), &opts).unwrap().path
     }
 
     #[test]
