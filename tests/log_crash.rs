@@ -414,7 +414,10 @@ fn count_compression_files(dir: &Path, landed: &mut Landed) {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    let compressed: Vec<&String> = names.iter().filter(|n| n.ends_with(".binlog.zst")).collect();
+    let compressed: Vec<&String> = names
+        .iter()
+        .filter(|n| n.ends_with(".binlog.zst"))
+        .collect();
     landed.compressed += compressed.len();
     if names.iter().any(|n| n.ends_with(".zst.tmp")) {
         landed.compressing += 1;

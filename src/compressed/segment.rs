@@ -816,7 +816,10 @@ mod tests {
         // segment being dropped.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while std::sync::Arc::strong_count(&probe) > 1 {
-            assert!(std::time::Instant::now() < deadline, "workers still running");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "workers still running"
+            );
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
