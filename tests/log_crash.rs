@@ -14,12 +14,18 @@
 //! writer continues with exactly the next sequence number (the parent's, on
 //! a copy, and the next child's, on the original).
 //!
+//! A third test runs the batched policy on a log that compresses each
+//! segment once it is sealed, on its background thread: kills also land
+//! while a segment's `.zst.tmp` is written and verified, and between its
+//! rename and the unlink of the `.binlog`; the same checks then hold, with
+//! each older segment plain or compressed and never missing.
+//!
 //! `BINLOG_KILLS` sets the kills per test (default 40, so `cargo test`
-//! kills 80 times here); `make torture` sets 5000. `BINLOG_TEST_SEED`
+//! kills 120 times here); `make torture` sets 5000. `BINLOG_TEST_SEED`
 //! replays a run.
 
 mod common;
-use binlog::log::{naming, segments, LogOptions, LogReader, LogWriter};
+use binlog::log::{naming, segments, Compression, LogOptions, LogReader, LogWriter};
 use binlog::{Durability, Options, Reader, Tail};
 use common::child::ChildProc;
 use common::{Rng, TempDir};
@@ -48,6 +54,9 @@ enum Mode {
     EveryRecord,
     /// `EveryN(16)`: batched; at most 15 records not yet durable.
     EveryN,
+    /// `EveryN(16)`, each sealed segment compressed on the background
+    /// thread as soon as it is sealed.
+    Compressing,
 }
 
 /// The batch of `Mode::EveryN`.
@@ -58,6 +67,7 @@ impl Mode {
         match s {
             "every_record" => Mode::EveryRecord,
             "every_n" => Mode::EveryN,
+            "compressing" => Mode::Compressing,
             _ => panic!("unknown mode {s}"),
         }
     }
@@ -65,6 +75,7 @@ impl Mode {
         match self {
             Mode::EveryRecord => "every_record",
             Mode::EveryN => "every_n",
+            Mode::Compressing => "compressing",
         }
     }
     /// The test that runs this mode (the child re-runs it).
@@ -76,6 +87,9 @@ impl Mode {
             Mode::EveryN => {
                 "kill9_while_a_batched_durability_rolling_log_rolls_loses_nothing_reported_durable"
             }
+            Mode::Compressing => {
+                "kill9_while_a_log_compresses_its_sealed_segments_loses_nothing_reported_durable"
+            }
         }
     }
     /// Records per segment: the child rolls every few records (with
@@ -83,18 +97,19 @@ impl Mode {
     fn per_segment(self) -> u64 {
         match self {
             Mode::EveryRecord => 4,
-            Mode::EveryN => 40,
+            Mode::EveryN | Mode::Compressing => 40,
         }
     }
     fn durability(self) -> Durability {
         match self {
             Mode::EveryRecord => Durability::EveryRecord,
-            Mode::EveryN => Durability::EveryN(BATCH),
+            Mode::EveryN | Mode::Compressing => Durability::EveryN(BATCH),
         }
     }
 }
 
 fn log_options(mode: Mode) -> LogOptions {
+    let batched = mode != Mode::EveryRecord;
     LogOptions {
         max_segment_records: Some(mode.per_segment()),
         segment: Options {
@@ -104,8 +119,13 @@ fn log_options(mode: Mode) -> LogOptions {
         },
         // Batched durability also seals on the background thread, so that
         // kills land between a roll and its seal.
-        background: mode == Mode::EveryN,
-        seal_in_background: mode == Mode::EveryN,
+        background: batched,
+        seal_in_background: batched,
+        // Small frames, so that a segment of 40 records makes several.
+        compression: (mode == Mode::Compressing).then(|| Compression {
+            frame_size: 16 << 10,
+            ..Compression::default()
+        }),
         ..LogOptions::default()
     }
 }
@@ -184,7 +204,7 @@ fn run_child_if_asked() {
                 "EveryRecord write of {seq} returned with durable_seq {durable}"
             ));
         }
-        if mode == Mode::EveryN && seq + 1 - durable.min(seq + 1) >= BATCH as u64 {
+        if mode != Mode::EveryRecord && seq + 1 - durable.min(seq + 1) >= BATCH as u64 {
             fail(format!(
                 "EveryN({BATCH}) write of {seq} returned with durable_seq {durable}"
             ));
@@ -224,6 +244,14 @@ struct Landed {
     /// The segment before the newest, still active: killed after the next
     /// segment was created, before its records were closed.
     older_active_mid_roll: usize,
+    /// A compression's `.zst.tmp` was there: killed while a sealed
+    /// segment was being compressed or verified.
+    compressing: usize,
+    /// A segment was there both plain and compressed: killed after the
+    /// compressed copy got its name, before the `.binlog` was removed.
+    compressed_and_plain: usize,
+    /// Older segments already compressed.
+    compressed: usize,
 }
 
 impl Landed {
@@ -257,6 +285,7 @@ fn verify_crashed_log(
         assert!(r.next().unwrap_or_else(|e| panic!("{ctx}: {e}")).is_none());
         return (0, None);
     }
+    count_compression_files(dir, landed);
     // Every segment but the newest is sealed, or its records end in the
     // SEAL_BEGIN frame a roll writes once the next segment exists. Only the
     // one before the newest may have neither, if the newest holds no record:
@@ -378,6 +407,27 @@ fn verify_crashed_log(
     (n, failure)
 }
 
+/// Counts where the kill found the log's compressions, from the names in
+/// `dir`.
+fn count_compression_files(dir: &Path, landed: &mut Landed) {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let compressed: Vec<&String> = names
+        .iter()
+        .filter(|n| n.ends_with(".binlog.zst"))
+        .collect();
+    landed.compressed += compressed.len();
+    if names.iter().any(|n| n.ends_with(".zst.tmp")) {
+        landed.compressing += 1;
+    }
+    let plain_too = |zst: &&String| names.contains(&zst.trim_end_matches(".zst").to_string());
+    if compressed.iter().any(plain_too) {
+        landed.compressed_and_plain += 1;
+    }
+}
+
 /// Copies the newest segments (enough for a writer to work out where the
 /// log stands) and the manifest, so the parent can open a writer on the
 /// crash state while the original is left for the next child to recover.
@@ -409,6 +459,12 @@ fn kill9_while_a_rolling_log_writes_and_rolls_loses_nothing_reported_durable() {
 fn kill9_while_a_batched_durability_rolling_log_rolls_loses_nothing_reported_durable() {
     run_child_if_asked();
     kill_loop(Mode::EveryN, 0x10c_c4a6);
+}
+
+#[test]
+fn kill9_while_a_log_compresses_its_sealed_segments_loses_nothing_reported_durable() {
+    run_child_if_asked();
+    kill_loop(Mode::Compressing, 0x10c_c4a7);
 }
 
 fn kill_loop(mode: Mode, default_seed: u64) {
@@ -547,6 +603,14 @@ fn kill_loop(mode: Mode, default_seed: u64) {
         "only {} kills landed inside a roll: {landed:?}",
         landed.in_roll()
     );
+    if mode == Mode::Compressing {
+        // The log compressed, and some kills came while it did.
+        assert!(landed.compressed > 0, "nothing compressed: {landed:?}");
+        assert!(
+            landed.compressing + landed.compressed_and_plain >= 1.min(kills / 10),
+            "no kill landed inside a compression: {landed:?}"
+        );
+    }
     assert!(
         reader_failures.is_empty(),
         "after {} of {kills} kills the log reader could not read the crashed log:\n{}",

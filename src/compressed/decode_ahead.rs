@@ -24,7 +24,7 @@
 //! nothing held ahead: see `CompressedSegment::stream_frame`).
 //!
 //! Workers end once the pool is dropped (a seek elsewhere, a filter, the
-//! reader dropped): each finishes the frame it decodes, if any, finds its
+//! scan taking the last frame of the pool's range, the reader dropped): each finishes the frame it decodes, if any, finds its
 //! answer unwanted, and returns without decoding the frames still queued
 //! (the pool is gone: nobody will take them). The pool is not joined:
 //! dropping it never waits for a frame being decoded. In a child
@@ -251,6 +251,13 @@ impl DecodeAhead {
         if self.spare_out.len() < self.frames_max {
             self.spare_out.push(bytes);
         }
+    }
+
+    /// Whether every frame of the pool's range has been taken (or handing
+    /// over stopped and what was handed over is taken): nothing is left
+    /// for the workers.
+    pub fn is_done(&self) -> bool {
+        (self.stopped || self.to_hand.is_empty()) && self.channels.pending.is_empty()
     }
 
     /// Frames handed over and not yet taken.

@@ -412,7 +412,9 @@ impl CompressedSegment {
         };
         if stream.index() != Some(index) {
             let own = progress(&self.prefix) > 0 || self.cache.contains(index);
-            if let Some(held) = self.hold_decoded_ahead(stream, index, own) {
+            let held = self.hold_decoded_ahead(stream, index, own);
+            self.end_decoding_ahead_if_done();
+            if let Some(held) = held {
                 return held;
             }
         }
@@ -520,6 +522,16 @@ impl CompressedSegment {
             bytes: size,
         });
         Some(Ok(()))
+    }
+
+    /// Drops the pool once the scan has taken every frame it had to give,
+    /// so that its threads end when the scan leaves its range rather than
+    /// idling until the reader is dropped (a reader may stay open long
+    /// after it read a compressed segment to its end).
+    fn end_decoding_ahead_if_done(&mut self) {
+        if self.ahead.as_ref().is_some_and(DecodeAhead::is_done) {
+            self.ahead = None;
+        }
     }
 
     /// Counts what `fill` decompressed.
@@ -782,6 +794,34 @@ mod tests {
         assert_eq!(s.decoding_ahead(), None, "frame 2 was lost: no pool");
         s.decode_ahead(2, 4..n);
         assert_eq!(s.decoding_ahead(), None, "no new pool for this segment");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn the_pool_ends_once_the_scan_takes_its_last_frame() {
+        let path = compressed("ahead-done");
+        let mut s = CompressedSegment::open(&path).unwrap();
+        let n = s.frames().len();
+        assert!(n > 3, "{n} frames");
+        s.decode_ahead(2, 1..n - 1);
+        let probe = std::sync::Arc::clone(&s.ahead.as_ref().expect("a pool").probe);
+        let mut stream = FrameStream::for_scan();
+        for i in 1..n - 2 {
+            s.stream_frame(&mut stream, i, usize::MAX).unwrap();
+            assert_eq!(s.decoding_ahead(), Some(i + 1), "frame {i} taken");
+        }
+        s.stream_frame(&mut stream, n - 2, usize::MAX).unwrap();
+        assert_eq!(s.decoding_ahead(), None, "every frame taken: no pool");
+        // The workers hold the probe while they run: they end without the
+        // segment being dropped.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::sync::Arc::strong_count(&probe) > 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "workers still running"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }
