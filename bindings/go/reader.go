@@ -9,6 +9,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"path/filepath"
@@ -649,6 +650,27 @@ func (r *Reader) FilterTypes(types ...string) error {
 	}
 	return r.simple(op, func(h *C.binlog_reader) C.binlog_result {
 		return C.binlog_reader_filter_types(h, first, C.size_t(len(types)))
+	})
+}
+
+// SetDecodeThreads sets how many threads a full scan of a compressed
+// segment (.binlog.zst, local or remote) decompresses its next frames on,
+// ahead of the reader; at most 4 are used, and 0 or 1 has the reader's
+// own thread decompress each frame when it reaches it. Records, damage and
+// errors are the same either way; a log reader applies it to every segment
+// it opens from now on. By default the machine's cores (at most 4) for a
+// remote object, 0 for a local file. The threads are the library's own
+// and end when the reader is closed or leaves the segment. A negative n is
+// ErrInvalidArgument.
+func (r *Reader) SetDecodeThreads(n int) error {
+	const op = "set decode threads"
+	if n < 0 {
+		return invalid(op, fmt.Sprintf("decode threads %d is negative", n))
+	}
+	// Any count above 4 means 4: a larger int than C's uint32_t is capped.
+	threads := C.uint32_t(min(uint64(n), math.MaxUint32))
+	return r.simple(op, func(h *C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_decode_threads(h, threads)
 	})
 }
 

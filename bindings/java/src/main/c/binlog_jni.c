@@ -1691,6 +1691,23 @@ out:
     free(heap);
 }
 
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeDecodeThreads(JNIEnv *env, jclass cls, jlong h,
+                                                                      jint threads) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return;
+    }
+    if (threads < 0) {
+        throw_iae(env, "negative decode threads");
+        return;
+    }
+    binlog_result rc = binlog_reader_decode_threads(jr->r, (uint32_t)threads);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+}
+
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeGapCount(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     jreader *jr = reader_of(env, h);

@@ -497,6 +497,31 @@ public final class Reader implements AutoCloseable {
         }
     }
 
+    /**
+     * How many threads a full scan of a compressed segment ({@code .binlog.zst}, local or
+     * remote) decompresses its next frames on, ahead of the reader ({@code
+     * binlog_reader_decode_threads}); at most 4 are used, and 0 or 1 has the calling thread
+     * decompress each frame when it reaches it. Records, damage and errors are the same either
+     * way; a log reader applies it to every segment it opens from now on. By default the
+     * machine's cores (at most 4) for a remote object, 0 for a local file. The threads are the
+     * library's own and end when the reader is closed or leaves the segment.
+     *
+     * @throws IllegalArgumentException if {@code threads} is negative
+     * @throws BinlogException {@link ErrorCode#CLOSED} once closed
+     */
+    public void decodeThreads(int threads) {
+        if (threads < 0) {
+            throw new IllegalArgumentException("decodeThreads " + threads + " is negative");
+        }
+        long h = enter();
+        try {
+            nativeDecodeThreads(h, threads);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** How many gaps a log reader met (segments removed before they were read, or missing seqs); 0 for a segment. */
     public long gapCount() {
         long h = enter();
@@ -627,6 +652,9 @@ public final class Reader implements AutoCloseable {
     private static native void nativeSeekTime(long h, long ts);
 
     private static native void nativeFilterTypes(long h, byte[] typeBytes, int[] typeLens);
+
+    /** binlog_reader_decode_threads; {@code threads} is not negative (checked by the caller). */
+    private static native void nativeDecodeThreads(long h, int threads);
 
     private static native long nativeGapCount(long h);
 

@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import static io.libbinlog.TestSupport.compressedSegments;
 import static io.libbinlog.TestSupport.expect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -53,11 +54,11 @@ class LogSegmentTest {
                 w.write("t", "a payload that compresses well".getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
             long deadline = System.nanoTime() + 30_000_000_000L;
-            while (compressed(LogSegment.list(dir, "z")) < 3 && System.nanoTime() < deadline) {
+            while (compressedSegments(LogSegment.list(dir, "z")) < 3 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
             List<LogSegment> segs = LogSegment.list(dir, "z");
-            assertEquals(3, compressed(segs), segs.toString());
+            assertEquals(3, compressedSegments(segs), segs.toString());
             for (int i = 0; i < 3; i++) {
                 assertEquals(i, segs.get(i).segmentNo(), segs.toString());
                 assertEquals(LogSegment.State.SEALED, segs.get(i).state(), segs.toString());
@@ -73,15 +74,5 @@ class LogSegmentTest {
         Options.builder().compression(0, 0, 0).typeCopies(0).build();
         Options logOnly = Options.builder().compression(0, 0, 0).build();
         expect(ErrorCode.INVALID_ARGUMENT, () -> Writer.openSegment(dir.resolve("a.binlog"), logOnly));
-    }
-
-    private static int compressed(List<LogSegment> segs) {
-        int n = 0;
-        for (LogSegment s : segs) {
-            if (s.path().getFileName().toString().endsWith(".binlog.zst")) {
-                n++;
-            }
-        }
-        return n;
     }
 }

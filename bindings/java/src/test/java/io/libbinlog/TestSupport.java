@@ -77,6 +77,17 @@ final class TestSupport {
         return file;
     }
 
+    /** How many of {@code segs} are compressed ({@code <segment>.binlog.zst}). */
+    static int compressedSegments(List<LogSegment> segs) {
+        int n = 0;
+        for (LogSegment s : segs) {
+            if (s.path().getFileName().toString().endsWith(".binlog.zst")) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** The body of one of {@link #inThreads}'s threads, given its number. */
     interface ThreadBody {
         void run(int id) throws Exception;
