@@ -145,11 +145,14 @@ def test_bad_options_are_refused_before_anything_is_shipped(s3, compressed_log, 
         binlog.Shipper(tmp_path, "orders", binlog.ShipOptions(url=s3.url), keep_local=0)
     with pytest.raises(TypeError):
         binlog.Shipper(tmp_path, "orders", bucket="b")
+    with pytest.raises(ValueError, match="keep_local must be at least 0"):
+        binlog.Shipper(tmp_path, "orders", **s3.ship_options(keep_local=-1))
     assert s3.segment_objects() == []
 
 
 def test_options_may_be_a_ship_options_and_the_report_is_frozen(s3, compressed_log, tmp_path):
     options = binlog.ShipOptions(**s3.ship_options(keep_local=0))
+    assert s3.secret_key not in repr(options) and s3.url in repr(options)
     with binlog.Shipper(tmp_path, "orders", options) as s:
         report = s.ship_once()
     assert report == binlog.ShipReport(SEALED, 0, SEALED)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
 from ._native import ffi, lib
@@ -45,8 +45,8 @@ class ShipOptions:
     #: The server's URL, for S3-compatible servers (``http://host:port``).
     endpoint: Optional[str] = None
     region: Optional[str] = None
-    #: ``(access_key_id, secret_access_key)``.
-    credentials: Optional[Tuple[str, str]] = None
+    #: ``(access_key_id, secret_access_key)``; left out of the repr.
+    credentials: Optional[Tuple[str, str]] = field(default=None, repr=False)
     #: ``bucket.host/key`` if true, ``host/bucket/key`` (the default) if false.
     virtual_hosted_style: Optional[bool] = None
     #: Removes a local segment once its verified copy is in the bucket,
@@ -75,10 +75,17 @@ def _native_ship_options(o: ShipOptions) -> Any:
     if o.virtual_hosted_style is not None:
         check(lib.binlog_ship_options_set_path_style(opts, not o.virtual_hosted_style))
     if o.keep_local is not None:
-        check(lib.binlog_ship_options_set_keep_local(opts, o.keep_local))
+        check(lib.binlog_ship_options_set_keep_local(opts, _count("keep_local", o.keep_local)))
     if o.multipart_threshold is not None:
-        check(lib.binlog_ship_options_set_multipart_threshold(opts, o.multipart_threshold))
+        threshold = _count("multipart_threshold", o.multipart_threshold)
+        check(lib.binlog_ship_options_set_multipart_threshold(opts, threshold))
     return opts
+
+
+def _count(name: str, value: int) -> int:
+    if value < 0:
+        raise ValueError(f"{name} must be at least 0, not {value}")
+    return value
 
 
 class Shipper:
