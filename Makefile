@@ -350,7 +350,9 @@ test-java: lib s3-server
 # and binlog._fast (csrc/: the per-record paths in C)
 # `make python-wheel` builds target/wheels/libbinlog-$(VERSION)-cp39-abi3-*.whl
 # from a copy of the sources (the tree stays clean) with pip in a virtual
-# environment of its own holding the build tools pyproject.toml pins.
+# environment of its own holding the build tools pyproject.toml pins; its
+# libbinlog.a is `make lib`'s, with the default features, "s3" among them
+# (BINLOG_REQUIRE_S3: binlog_build.py fails on a library without the shipper).
 # `make test-python` installs that wheel into a fresh virtual environment
 # with the pinned test tools (requirements-test.txt) and runs the pytest
 # suite against it; `make bench-python` (not a test) compares the binding
@@ -376,7 +378,7 @@ python-wheel: lib python-tool
 	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
 	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc $(PY_BUILD)/src/
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
-	BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
+	BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) BINLOG_REQUIRE_S3=1 \
 	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \
 	  --wheel-dir $(PY_WHEELS) $(PY_BUILD)/src
 	@ls $(PY_WHEEL_GLOB)
@@ -397,10 +399,13 @@ define python-venv
 endef
 
 # pytest runs from the venv's script, so that the tests import the
-# installed package, not the sources (tests/test_installed_package.py).
-test-python: python-wheel
+# installed package, not the sources (tests/test_installed_package.py),
+# beside the versitygw that tests/with_s3_server.sh starts (the shipper's
+# and the tiered reader's tests use it: tests/conftest.py).
+test-python: python-wheel s3-server
 	$(call python-venv,$(PY_BUILD)/test-venv)
-	cd $(PY_SRC) && env -u LD_LIBRARY_PATH $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider tests
+	cd $(PY_SRC) && env -u LD_LIBRARY_PATH BINLOG_VERSITYGW=$(VERSITYGW) ../../tests/with_s3_server.sh \
+	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider tests
 
 bench-python: python-wheel
 	$(call python-venv,$(PY_BUILD)/bench-venv)

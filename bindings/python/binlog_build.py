@@ -8,6 +8,12 @@ whole library and needs nothing but libc at run time.
 Where the header and the library are: ``BINLOG_INCLUDE_DIR`` and
 ``BINLOG_LIB_DIR`` (the Makefile sets both), else this checkout's
 ``include/`` and ``target/release/``.
+
+A library built without the cargo feature "s3" lacks the shipper's
+functions, which the header declares all the same: their declarations
+are left out of the module (``binlog.Shipper`` then raises
+``InvalidArgumentError`` saying so) unless ``BINLOG_REQUIRE_S3`` is set,
+as the Makefile sets it, which makes such a build fail instead.
 """
 
 import os
@@ -25,6 +31,9 @@ STATIC_LIBS = ["gcc_s", "util", "rt", "pthread", "m", "dl"]
 
 # Integer macros cffi can take as constants (`#define NAME 123`).
 INT_DEFINE = re.compile(r"^#define (BINLOG_[A-Z0-9_]+) (-?\d+)$", re.M)
+
+# The functions only a library with the feature "s3" defines.
+S3_ONLY = re.compile(r"^[\w *]+\b(binlog_ship(?:per|_options)_\w+)\([^;]*\);", re.M)
 
 CALLBACKS = """
 extern "Python" int32_t _binlog_segment_callback(void *, const struct binlog_segment_info *);
@@ -48,13 +57,42 @@ def declarations(header_path: str) -> str:
     return constants + preprocessed + CALLBACKS
 
 
+def archive_symbols(path: str) -> set:
+    """The global symbols a static library's members define, as its
+    index says (the first member, "/" or "/SYM64/", that ar and rustc
+    write: a count, one offset a symbol, then the NUL-terminated names)."""
+    with open(path, "rb") as f:
+        if f.read(8) != b"!<arch>\n":
+            raise SystemExit(f"{path}: not a static library")
+        header = f.read(60)
+        width = {b"/": 4, b"/SYM64/": 8}.get(header[:16].rstrip())
+        if width is None:
+            raise SystemExit(f"{path}: no symbol index (run ranlib on it)")
+        index = f.read(int(header[48:58]))
+    count = int.from_bytes(index[:width], "big")
+    names = index[width * (count + 1):].split(b"\0")[:count]
+    return {n.decode("ascii", "replace") for n in names}
+
+
+def without_missing_s3(cdef: str, library: str) -> str:
+    """``cdef`` without the declarations of the shipper's functions if
+    ``library`` lacks them (built without the feature "s3")."""
+    if "binlog_shipper_open" in archive_symbols(library):
+        return cdef
+    if os.environ.get("BINLOG_REQUIRE_S3"):
+        raise SystemExit(f"{library} was built without the cargo feature \"s3\" "
+                         "(the wheel must ship the shipper and the tiered reader)")
+    return S3_ONLY.sub("", cdef)
+
+
+LIBRARY = os.path.join(LIB_DIR, "libbinlog.a")
 ffibuilder = FFI()
-ffibuilder.cdef(declarations(os.path.join(INCLUDE_DIR, "binlog.h")))
+ffibuilder.cdef(without_missing_s3(declarations(os.path.join(INCLUDE_DIR, "binlog.h")), LIBRARY))
 ffibuilder.set_source(
     "binlog._native",
     '#include "binlog.h"',
     include_dirs=[INCLUDE_DIR],
-    extra_objects=[os.path.join(LIB_DIR, "libbinlog.a")],
+    extra_objects=[LIBRARY],
     libraries=STATIC_LIBS,
     # Only the module's init function is exported: the Rust symbols of
     # libbinlog.a stay private, so a libbinlog.so loaded by another module

@@ -6,6 +6,7 @@ import threading
 import pytest
 
 import binlog
+from conftest import RECORDS, SEALED, payload, read_counting_threads, record_type
 
 NS_PER_MIN = 60 * 10**9
 
@@ -104,6 +105,21 @@ def test_sealed_segments_compress_and_read_back(tmp_path):
                for f in files[:3])
     with binlog.open_log_reader(tmp_path, "log") as r:
         assert [bytes(x.payload) for x in r] == [b"%d" % i * 50 for i in range(200)]
+
+
+def test_decode_threads_0_and_3_read_the_same_records_of_compressed_segments(compressed_log, tmp_path):
+    assert all(f.compressed for f in binlog.list_segments(tmp_path, "orders")[:SEALED])
+    reads, threads_seen = [], []
+    for threads in (0, 3):
+        with binlog.open_log_reader(tmp_path, "orders", batch_records=8) as r:
+            r.decode_threads(threads)
+            records, most = read_counting_threads(r)
+        reads.append(records)
+        threads_seen.append(most)
+    assert reads[0] == reads[1] == [(i, record_type(i), payload(i)) for i in range(RECORDS)]
+    assert threads_seen[1] > threads_seen[0], "no thread decompressed ahead"
+    with pytest.raises(binlog.ClosedError):
+        r.decode_threads(2)
 
 
 def test_threads_append_to_one_writer_at_once(tmp_path):

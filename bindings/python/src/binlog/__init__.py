@@ -31,6 +31,7 @@ from .options import Compression, Options
 from .reader import BATCH_RECORDS, Reader, open_with
 from .records import Damage, Header, Record, Tail
 from .segments import ListedSegment, list_segments
+from .shipper import ShipOptions, ShipReport, Shipper
 from .writer import Writer
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -76,6 +77,31 @@ def open_log_reader(directory: PathLike, name: str, batch_records: int = BATCH_R
     return open_with(lib.binlog_reader_open_log, *args, batch_records=batch_records)
 
 
+def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
+                           batch_records: int = BATCH_RECORDS) -> Reader:
+    """Reads log ``name`` in ``directory`` and its segments shipped to
+    ``remote`` (``s3://bucket/prefix``, where a :class:`Shipper` or
+    ``binlog ship --to`` put them) as one stream with continuous sequence
+    numbers, following the writer into new local segments as
+    :func:`open_log_reader` does.
+
+    A segment removed locally after its upload is read from the bucket
+    (a compressed one with ranged GETs: a seek or type filter fetches only
+    the frames it needs), not reported as a gap; one missing from both is
+    a gap (:attr:`Reader.gap_count`); a damaged object raises a
+    :class:`CorruptionError` naming its ``s3://`` URL and offset.
+
+    The endpoint, region and credentials come from the environment
+    (``AWS_ENDPOINT_URL``, ``AWS_REGION``, ``AWS_ACCESS_KEY_ID``,
+    ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``), read when the reader
+    opens; read and list permissions on the bucket are enough. The
+    reader's bucket client belongs to this process: after fork(), a child
+    opens its own. :class:`InvalidArgumentError` for a ``remote`` that is
+    not an ``s3://`` URL, or a library built without the feature "s3"."""
+    args = (os.fsencode(directory), name.encode("utf-8"), remote.encode("utf-8"))
+    return open_with(lib.binlog_reader_open_log_tiered, *args, batch_records=batch_records)
+
+
 def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECORDS) -> Reader:
     """Reads the files of ``directory`` matching ``pattern`` (``*`` and
     ``?``) in name order, as one stream."""
@@ -86,7 +112,8 @@ def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECO
 __all__ = [
     "Compression", "Damage", "Durability", "FORMAT_MAJOR", "Header", "ListedSegment",
     "Options", "Period", "Reader", "Record", "SegmentEvent", "SegmentInfo",
-    "SegmentState", "Tail", "TailKind", "Writer", "__version__", "list_segments",
-    "open_glob", "open_log_reader", "open_log_writer", "open_reader", "open_writer",
+    "SegmentState", "ShipOptions", "ShipReport", "Shipper", "Tail", "TailKind", "Writer",
+    "__version__", "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader",
+    "open_log_writer", "open_reader", "open_writer",
 ]
 __all__ += errors.__all__

@@ -165,6 +165,17 @@ class Reader:
         """Skip damaged regions in the middle of a segment (see :meth:`damages`)."""
         check(lib.binlog_reader_skip_damaged(self._r, skip))
 
+    def decode_threads(self, threads: int) -> None:
+        """How many threads a full scan of a compressed segment (local, or
+        an object in the bucket) decompresses its next frames on, ahead of
+        the reader: at most 4 are used; 0 or 1 decompresses each frame on
+        the calling thread when the reader reaches it. By default the
+        machine's cores (at most 4) for a remote object, 0 for a local
+        file. Records, damage and errors are the same either way. The
+        threads are the library's own; they end when the reader closes or
+        leaves the segment, and a child after fork() has none."""
+        check(lib.binlog_reader_decode_threads(self._r, threads))
+
     def damages(self) -> List[Damage]:
         """The damaged regions skipped so far, in the order met."""
         count = ffi.new("size_t *")

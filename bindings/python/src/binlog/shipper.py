@@ -1,0 +1,155 @@
+"""Shipping a log's sealed segments to an S3-compatible bucket
+(``binlog_shipper``), for a tiered reader
+(:func:`binlog.open_log_tiered_reader`) to read back."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Optional, Tuple
+
+from ._native import ffi, lib
+from .errors import ClosedError, InvalidArgumentError, check
+from .options import utf8
+
+#: Whether the library compiled into this package has the cargo feature
+#: "s3" (binlog_build.py leaves the shipper's functions out without it).
+HAS_S3: bool = hasattr(lib, "binlog_shipper_open")
+
+
+@dataclass(frozen=True)
+class ShipReport:
+    """What one :meth:`Shipper.ship_once` did, in segments."""
+
+    #: Uploaded (and verified by a HEAD) by this pass.
+    uploaded: int
+    #: Found in the bucket already with the same bytes (an upload a crash
+    #: interrupted after the server stored it).
+    already_uploaded: int
+    #: Local copies removed, their copies in the bucket verified.
+    removed_local: int
+
+
+@dataclass(frozen=True)
+class ShipOptions:
+    """Where and how a :class:`Shipper` ships a log; ``None`` leaves the
+    library's default, which for the connection is the environment's
+    (``AWS_ENDPOINT_URL``, ``AWS_REGION``, ``AWS_ACCESS_KEY_ID``,
+    ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``,
+    ``AWS_VIRTUAL_HOSTED_STYLE_REQUEST``)."""
+
+    #: Where the log goes (required): ``s3://bucket[/prefix]``; its objects
+    #: are named ``<prefix>/<log name>/...``.
+    url: Optional[str] = None
+    #: The server's URL, for S3-compatible servers (``http://host:port``).
+    endpoint: Optional[str] = None
+    region: Optional[str] = None
+    #: ``(access_key_id, secret_access_key)``; left out of the repr.
+    credentials: Optional[Tuple[str, str]] = field(default=None, repr=False)
+    #: ``bucket.host/key`` if true, ``host/bucket/key`` (the default) if false.
+    virtual_hosted_style: Optional[bool] = None
+    #: Removes a local segment once its verified copy is in the bucket,
+    #: keeping the newest ``keep_local`` sealed segments (0: every one
+    #: uploaded goes); ``None`` removes none.
+    keep_local: Optional[int] = None
+    #: Segments larger than this many bytes go up as multipart uploads
+    #: (default 64 MiB).
+    multipart_threshold: Optional[int] = None
+
+
+def _native_ship_options(o: ShipOptions) -> Any:
+    """A ``binlog_ship_options *`` of ``o``, freed when collected."""
+    out = ffi.new("binlog_ship_options **")
+    check(lib.binlog_ship_options_new(out))
+    opts = ffi.gc(out[0], lib.binlog_ship_options_free)
+    if o.url is not None:
+        check(lib.binlog_ship_options_set_url(opts, utf8(o.url)))
+    if o.endpoint is not None:
+        check(lib.binlog_ship_options_set_endpoint(opts, utf8(o.endpoint)))
+    if o.region is not None:
+        check(lib.binlog_ship_options_set_region(opts, utf8(o.region)))
+    if o.credentials is not None:
+        key_id, secret = o.credentials
+        check(lib.binlog_ship_options_set_credentials(opts, utf8(key_id), utf8(secret)))
+    if o.virtual_hosted_style is not None:
+        check(lib.binlog_ship_options_set_path_style(opts, not o.virtual_hosted_style))
+    if o.keep_local is not None:
+        check(lib.binlog_ship_options_set_keep_local(opts, _count("keep_local", o.keep_local)))
+    if o.multipart_threshold is not None:
+        threshold = _count("multipart_threshold", o.multipart_threshold)
+        check(lib.binlog_ship_options_set_multipart_threshold(opts, threshold))
+    return opts
+
+
+def _count(name: str, value: int) -> int:
+    if value < 0:
+        raise ValueError(f"{name} must be at least 0, not {value}")
+    return value
+
+
+class Shipper:
+    """Ships the sealed segments of log ``name`` in ``directory`` to an
+    S3-compatible bucket: each (compressed, when the log compresses) with
+    a create-only PUT checked by a HEAD, never overwriting an object, and
+    a local copy removed only once its copy in the bucket is verified.
+
+    Options: a :class:`ShipOptions`, or its fields as keyword arguments
+    (``url`` is required). Opening takes the log's ship lock
+    (:class:`binlog.LockedError` if another shipper holds it), claims the
+    prefix for the log (:class:`binlog.WrongLogError` if another log of
+    the same name holds it), and compares the local segments with the
+    journal ``<name>.ship`` and the bucket; nothing is uploaded until
+    :meth:`ship_once`. The writer keeps writing meanwhile.
+
+    Thread-safe (calls take turns; each releases the GIL). A context
+    manager; :meth:`close` releases the ship lock, and a later
+    :meth:`ship_once` raises :class:`binlog.ClosedError`. Errors name the
+    object (``s3://...``) or file; after fork(), a child opens its own.
+    """
+
+    def __init__(self, directory: "str | os.PathLike[str]", name: str,
+                 options: Optional[ShipOptions] = None, **kwargs: Any) -> None:
+        if options is not None and kwargs:
+            raise TypeError("give options or keyword arguments, not both")
+        self._lock = threading.Lock()
+        self._h: Any = None
+        self._description = f"{os.fsdecode(directory)}: log {name}"
+        if not HAS_S3:
+            raise InvalidArgumentError(
+                f"{self._description}: this libbinlog was built without the feature \"s3\"")
+        opts = _native_ship_options(options if options is not None else ShipOptions(**kwargs))
+        out = ffi.new("binlog_shipper **")
+        check(lib.binlog_shipper_open(os.fsencode(directory), utf8(name), opts, out))
+        self._h = ffi.gc(out[0], lib.binlog_shipper_free)
+
+    def ship_once(self) -> ShipReport:
+        """Uploads every sealed segment not yet in the bucket, in order,
+        then removes the local copies ``keep_local`` allows. An object
+        holding other bytes than its segment is
+        :class:`binlog.RemoteConflictError` (never overwritten); a failure
+        leaves the journal where the pass stopped (the next pass, or a new
+        shipper, resumes)."""
+        report = ffi.new("binlog_ship_report *")
+        with self._lock:
+            if self._h is None:
+                raise ClosedError(f"shipper is closed: {self._description}")
+            check(lib.binlog_shipper_ship_once(self._h, report))
+        return ShipReport(report.uploaded, report.already_uploaded, report.removed_local)
+
+    def close(self) -> None:
+        """Frees the shipper and releases the log's ship lock; closing
+        again does nothing."""
+        with self._lock:
+            h, self._h = self._h, None
+            if h is not None:
+                ffi.release(h)
+
+    def __enter__(self) -> "Shipper":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["ShipOptions", "ShipReport", "Shipper"]

@@ -1,0 +1,58 @@
+"""binlog_build.py and a libbinlog.a built without the cargo feature "s3"
+(no shipper functions, which the header declares all the same): their
+declarations are left out of the module, whose binlog.Shipper then says
+why it cannot ship, rather than the module failing to load; with
+BINLOG_REQUIRE_S3 (the Makefile's wheel) the build stops instead."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from cffi import FFI
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import binlog_build  # noqa: E402 (found beside tests/)
+
+import binlog  # noqa: E402
+
+SHIPPER_CALL = re.compile(r"\b(binlog_ship(?:per|_options)_\w+)\s*\(")
+
+
+@pytest.fixture
+def library_without_s3(tmp_path):
+    """A static library defining one function of the header, as ar makes it."""
+    source = tmp_path / "version.c"
+    source.write_text("unsigned binlog_version_number(void) { return 1000; }\n")
+    subprocess.run(["cc", "-c", "-o", str(tmp_path / "version.o"), str(source)], check=True)
+    subprocess.run(["ar", "rcs", str(tmp_path / "libbinlog.a"), str(tmp_path / "version.o")], check=True)
+    return str(tmp_path / "libbinlog.a")
+
+
+def _declarations():
+    return binlog_build.declarations(os.path.join(binlog_build.INCLUDE_DIR, "binlog.h"))
+
+
+def test_the_shipper_s_declarations_are_left_out_for_a_library_without_them(library_without_s3, monkeypatch):
+    monkeypatch.delenv("BINLOG_REQUIRE_S3", raising=False)
+    assert binlog_build.archive_symbols(library_without_s3) == {"binlog_version_number"}
+    full = _declarations()
+    assert len(set(SHIPPER_CALL.findall(full))) == 13
+    kept = binlog_build.without_missing_s3(full, library_without_s3)
+    assert SHIPPER_CALL.findall(kept) == []
+    assert "binlog_reader_open_log_tiered(" in kept, "the tiered open is in every build"
+    FFI().cdef(kept)  # what is left still parses, the shipper's types with it
+
+
+def test_a_build_that_requires_s3_stops_at_a_library_without_it(library_without_s3, monkeypatch):
+    monkeypatch.setenv("BINLOG_REQUIRE_S3", "1")
+    with pytest.raises(SystemExit, match='without the cargo feature "s3"'):
+        binlog_build.without_missing_s3(_declarations(), library_without_s3)
+
+
+def test_the_library_make_lib_built_has_the_shipper_and_so_does_the_installed_module():
+    assert "binlog_shipper_open" in binlog_build.archive_symbols(binlog_build.LIBRARY)
+    full = _declarations()
+    assert binlog_build.without_missing_s3(full, binlog_build.LIBRARY) == full
+    assert binlog.shipper.HAS_S3
