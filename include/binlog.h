@@ -1170,7 +1170,7 @@ binlog_result binlog_ship_options_set_multipart_threshold(struct binlog_ship_opt
  Starts shipping log `name` of directory `dir` to the destination of
  `opts` (required, with a destination set): takes the log's ship lock
  (`BINLOG_ERR_LOCKED` if another shipper holds it), claims the prefix
- for the log or checks its claim (`BINLOG_ERR_REMOTE_CONFLICT` if
+ for the log or checks its claim (`BINLOG_ERR_WRONG_LOG` if
  another log holds it), and compares the local segments with the
  journal `<dir>/<name>.ship` and a listing of the bucket (the startup
  scan): a copy whose size no longer matches the journal is checked by a

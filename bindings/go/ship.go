@@ -59,7 +59,7 @@ type Shipper struct {
 
 // OpenShipper starts shipping log name of directory dir as opts say:
 // takes the log's ship lock (ErrLocked if another shipper holds it),
-// claims the prefix for the log (ErrRemoteConflict if another log holds
+// claims the prefix for the log (ErrWrongLog if another log holds
 // it), and compares the local segments with the journal and the bucket.
 // Nothing is uploaded yet.
 func OpenShipper(dir, name string, opts ShipOptions) (*Shipper, error) {

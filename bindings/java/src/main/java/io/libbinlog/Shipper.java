@@ -102,7 +102,7 @@ public final class Shipper implements AutoCloseable {
     /**
      * Starts shipping log {@code name} of {@code dir}: takes the log's ship lock ({@link
      * ErrorCode#LOCKED} if another shipper holds it), claims the prefix for the log ({@link
-     * ErrorCode#REMOTE_CONFLICT} if another log holds it), and compares the local segments with the
+     * ErrorCode#WRONG_LOG} if another log holds it), and compares the local segments with the
      * journal and the bucket. Nothing is uploaded yet.
      */
     public static Shipper open(Path dir, String name, Options options) {
