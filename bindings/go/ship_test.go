@@ -249,3 +249,34 @@ func TestATieredReaderReadsShippedSegmentsRemovedLocallyFromTheBucket(t *testing
 	must(t, r.Close())
 	must(t, w.Close())
 }
+
+func TestDroppedUnshippedCountsWhatCloseDroppedAndReadsAfterClose(t *testing.T) {
+	dir := t.TempDir()
+	writeLog(t, dir, "sizes", 2, 3) // segment 0 holds 2 records, as each full one below
+	sizes, err := ListSegments(dir, "sizes")
+	must(t, err)
+	// Room for one full sealed segment: each seal drops the one before.
+	capped := Retention{UntilShipped: true, HardMaxBytes: sizes[0].Bytes + 1}
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2, Retention: capped})
+	must(t, err)
+	for i := 0; i < 7; i++ { // seals 0..2: 0 and 1 dropped
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	if n, err := w.DroppedUnshipped(); err != nil || n != 2 {
+		t.Fatalf("before Close: %d, %v", n, err)
+	}
+	must(t, w.Close()) // seals 3: 2 dropped
+	if n, err := w.DroppedUnshipped(); err != nil || n != 3 {
+		t.Fatalf("after Close: %d, %v", n, err)
+	}
+	if segs, _ := ListSegments(dir, "orders"); len(segs) != 1 || segs[0].SegmentNo != 3 {
+		t.Fatalf("left after Close: %+v", segs)
+	}
+	seg, err := OpenWriter(filepath.Join(dir, "one.binlog"), nil)
+	must(t, err)
+	must(t, seg.Close())
+	if _, err := seg.DroppedUnshipped(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("a closed segment writer: %v", err)
+	}
+}
