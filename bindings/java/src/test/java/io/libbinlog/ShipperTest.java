@@ -130,4 +130,25 @@ class ShipperTest {
             assertEquals(3, w.droppedUnshipped());
         }
     }
+
+    @Test
+    void droppedUnshippedCountsWhatCloseDroppedAndReadsAfterClose() {
+        writeLog(dir, "sizes", 2, 3); // segment 0 holds 2 records, as each full one below
+        long full = LogSegment.list(dir, "sizes").get(0).bytes();
+        // Room for one full sealed segment: each seal drops the one before.
+        Options capped = Options.builder().maxSegmentRecords(2).retentionShipped(true, full + 1).build();
+        Writer w = Writer.openLog(dir, "orders", capped);
+        for (int i = 0; i < 7; i++) { // seals 0..2: 0 and 1 dropped
+            w.write("t", new byte[] {1});
+        }
+        assertEquals(2, w.droppedUnshipped());
+        w.close(); // seals 3: 2 dropped
+        assertEquals(3, w.droppedUnshipped());
+        List<LogSegment> left = LogSegment.list(dir, "orders");
+        assertEquals(1, left.size(), left.toString());
+        assertEquals(3, left.get(0).segmentNo(), left.toString());
+        Writer seg = Writer.openSegment(dir.resolve("one.binlog"));
+        seg.close();
+        expect(ErrorCode.CLOSED, seg::droppedUnshipped);
+    }
 }
