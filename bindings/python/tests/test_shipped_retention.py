@@ -92,3 +92,17 @@ def test_an_options_object_carries_the_shipped_retention(s3, tmp_path):
         _write(w, 7)
         assert _segments(tmp_path) == [0, 1, 2, 3]
         assert w.dropped_unshipped == 0
+
+
+def test_dropped_unshipped_counts_what_close_dropped_and_reads_after_close(tmp_path):
+    with binlog.open_log_writer(tmp_path, "sizes", max_segment_records=2) as w:
+        _write(w, 3)  # segment 0 holds 2 records, as each full one below
+    full = binlog.list_segments(tmp_path, "sizes")[0].bytes
+    # Room for one full sealed segment: each seal drops the one before.
+    w = binlog.open_log_writer(tmp_path, "orders", max_segment_records=2, retention_until_shipped=True,
+                               retention_hard_max_bytes=full + 1)
+    _write(w, 7)  # seals 0..2: 0 and 1 dropped
+    assert w.dropped_unshipped == 2
+    w.close()  # seals 3: 2 dropped
+    assert w.dropped_unshipped == 3
+    assert _segments(tmp_path) == [3]

@@ -77,8 +77,9 @@ class Options:
     #: when the log opens (:class:`binlog.InvalidArgumentError`).
     retention_until_shipped: Optional[bool] = None
     #: Logs only: keep at most this many bytes of sealed segments, uploaded
-    #: or not (0 = no such limit); :attr:`binlog.Writer.dropped_unshipped`
-    #: counts those it deleted before a shipper uploaded them.
+    #: or not (0 = no such limit); with ``retention_until_shipped``,
+    #: :attr:`binlog.Writer.dropped_unshipped` counts those it deleted
+    #: before a shipper uploaded them.
     retention_hard_max_bytes: Optional[int] = None
     #: Logs only: called for every segment event, from the first OPENED on.
     on_segment: Sequence[SegmentCallback] = ()
