@@ -357,7 +357,7 @@ test-java: lib s3-server
 # with the pinned test tools (requirements-test.txt) and runs the pytest
 # suite against it; `make bench-python` (not a test) compares the binding
 # with plain Python file I/O and writes target/bench-python.json.
-.PHONY: python-tool python-wheel test-python bench-python
+.PHONY: python-tool python-wheel lib-without-s3 test-python bench-python
 PYTHON     ?= python3
 PY_SRC     := bindings/python
 PY_BUILD   := target/python
@@ -398,13 +398,21 @@ define python-venv
 	$(1)/bin/pip install -q $(PY_WHEEL_GLOB)
 endef
 
+# The library without the cargo feature "s3" (no shipper), in a target
+# directory of its own: tests/test_build_without_s3.py links a module
+# against it to check what the binding does with such a build.
+WITHOUT_S3 := target/without-s3
+lib-without-s3:
+	$(CARGO) build --lib --no-default-features --target-dir $(WITHOUT_S3)
+
 # pytest runs from the venv's script, so that the tests import the
 # installed package, not the sources (tests/test_installed_package.py),
 # beside the versitygw that tests/with_s3_server.sh starts (the shipper's
 # and the tiered reader's tests use it: tests/conftest.py).
-test-python: python-wheel s3-server
+test-python: python-wheel s3-server lib-without-s3
 	$(call python-venv,$(PY_BUILD)/test-venv)
-	cd $(PY_SRC) && env -u LD_LIBRARY_PATH BINLOG_VERSITYGW=$(VERSITYGW) ../../tests/with_s3_server.sh \
+	cd $(PY_SRC) && env -u LD_LIBRARY_PATH BINLOG_VERSITYGW=$(VERSITYGW) \
+	  BINLOG_TEST_LIB_WITHOUT_S3=$(abspath $(WITHOUT_S3)/debug) ../../tests/with_s3_server.sh \
 	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider tests
 
 bench-python: python-wheel

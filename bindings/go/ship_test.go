@@ -99,6 +99,50 @@ func TestShipperRefusesWrongCredentialsAndABadURL(t *testing.T) {
 	wantErr(t, "no URL", err, ErrInvalidArgument, "no destination")
 }
 
+// writeLog writes n records to a new log name in dir, perSegment records
+// a segment, and closes it.
+func writeLog(t *testing.T, dir, name string, perSegment uint64, n int) {
+	t.Helper()
+	w, err := OpenLog(dir, name, &Options{MaxSegmentRecords: perSegment})
+	must(t, err)
+	for i := 0; i < n; i++ {
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	must(t, w.Close())
+}
+
+func TestShippingAnotherLogToAClaimedPrefixIsRefusedAndUploadsNothing(t *testing.T) {
+	first, second := t.TempDir(), t.TempDir()
+	prefix := "go-" + t.Name()
+	opts := shipOptions(t, prefix)
+	writeLog(t, first, "orders", 2, 5) // segments 0..2 sealed
+	s, err := OpenShipper(first, "orders", opts)
+	must(t, err)
+	if r, err := s.ShipOnce(); err != nil || r.Uploaded != 3 {
+		t.Fatalf("first log: %+v, %v", r, err)
+	}
+	must(t, s.Close())
+	before := objects(t, prefix, "orders")
+
+	// Another log of the same name, its segments named otherwise.
+	writeLog(t, second, "orders", 1, 6)
+	_, err = OpenShipper(second, "orders", opts)
+	claim := "s3://" + s3Env(t, "BINLOG_TEST_S3_BUCKET") + "/" + prefix + "/orders/claim"
+	wantErr(t, "a second log at the prefix", err, ErrWrongLog, claim, "claimed by another log")
+	if after := objects(t, prefix, "orders"); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("objects after the refusal: %v, before: %v", after, before)
+	}
+	// The claim stays the first log's: it ships on.
+	writeLog(t, first, "orders", 2, 2)
+	s, err = OpenShipper(first, "orders", opts)
+	must(t, err)
+	if r, err := s.ShipOnce(); err != nil || r.Uploaded == 0 {
+		t.Fatalf("first log again: %+v, %v", r, err)
+	}
+	must(t, s.Close())
+}
+
 func TestAShippedLogKeepsItsSegmentsUntilUploadedAndItsHardCapCounts(t *testing.T) {
 	dir := t.TempDir()
 	keep := Retention{MaxSegments: 1, UntilShipped: true}
@@ -204,4 +248,35 @@ func TestATieredReaderReadsShippedSegmentsRemovedLocallyFromTheBucket(t *testing
 	}
 	must(t, r.Close())
 	must(t, w.Close())
+}
+
+func TestDroppedUnshippedCountsWhatCloseDroppedAndReadsAfterClose(t *testing.T) {
+	dir := t.TempDir()
+	writeLog(t, dir, "sizes", 2, 3) // segment 0 holds 2 records, as each full one below
+	sizes, err := ListSegments(dir, "sizes")
+	must(t, err)
+	// Room for one full sealed segment: each seal drops the one before.
+	capped := Retention{UntilShipped: true, HardMaxBytes: sizes[0].Bytes + 1}
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2, Retention: capped})
+	must(t, err)
+	for i := 0; i < 7; i++ { // seals 0..2: 0 and 1 dropped
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	if n, err := w.DroppedUnshipped(); err != nil || n != 2 {
+		t.Fatalf("before Close: %d, %v", n, err)
+	}
+	must(t, w.Close()) // seals 3: 2 dropped
+	if n, err := w.DroppedUnshipped(); err != nil || n != 3 {
+		t.Fatalf("after Close: %d, %v", n, err)
+	}
+	if segs, _ := ListSegments(dir, "orders"); len(segs) != 1 || segs[0].SegmentNo != 3 {
+		t.Fatalf("left after Close: %+v", segs)
+	}
+	seg, err := OpenWriter(filepath.Join(dir, "one.binlog"), nil)
+	must(t, err)
+	must(t, seg.Close())
+	if _, err := seg.DroppedUnshipped(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("a closed segment writer: %v", err)
+	}
 }

@@ -7,6 +7,7 @@ package binlog
 import "C"
 
 import (
+	"errors"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -34,6 +35,9 @@ type Writer struct {
 	// pending holds the segments sealed but not yet polled when Close ran
 	// (including the last one, which Close seals).
 	pending []SegmentInfo
+	// droppedAtClose is DroppedUnshipped as Close left it (log writers;
+	// the retention Close runs after its last seal may add to it).
+	droppedAtClose uint64
 
 	// packed is WritePacked's entry array, reused by one call at a time.
 	packed packedEntries
@@ -137,6 +141,10 @@ func (w *Writer) Close() error {
 			w.pending = append(w.pending, info)
 		}
 		w.pollMu.Unlock()
+		var dropped C.uint64_t
+		if C.binlog_writer_dropped_unshipped(h, &dropped) == C.BINLOG_OK {
+			w.droppedAtClose = uint64(dropped)
+		}
 	}
 	C.binlog_writer_free(h)
 	w.packed.free() // no WritePacked runs: they hold mu for reading
@@ -330,11 +338,19 @@ func (w *Writer) CallbackFailures() (uint64, error) {
 
 // DroppedUnshipped counts the sealed segments Retention.HardMaxBytes
 // deleted before a Shipper had uploaded them (Retention.UntilShipped):
-// records neither local nor in the bucket any more.
+// records neither local nor in the bucket any more. After Close it
+// returns the count Close left (its last seal included).
 func (w *Writer) DroppedUnshipped() (uint64, error) {
-	return w.getU64("dropped unshipped", func(h *C.binlog_writer, v *C.uint64_t) C.binlog_result {
+	n, err := w.getU64("dropped unshipped", func(h *C.binlog_writer, v *C.uint64_t) C.binlog_result {
 		return C.binlog_writer_dropped_unshipped(h, v)
 	})
+	if errors.Is(err, ErrClosed) && w.log {
+		// Closed for good: Close set droppedAtClose under the write lock.
+		w.mu.RLock()
+		defer w.mu.RUnlock()
+		return w.droppedAtClose, nil
+	}
+	return n, err
 }
 
 // PollSealed returns the oldest sealed segment of a rolling log not yet

@@ -2,10 +2,14 @@
 (no shipper functions, which the header declares all the same): their
 declarations are left out of the module, whose binlog.Shipper then says
 why it cannot ship, rather than the module failing to load; with
-BINLOG_REQUIRE_S3 (the Makefile's wheel) the build stops instead."""
+BINLOG_REQUIRE_S3 (the Makefile's wheel) the build stops instead. The
+package over the real library without the feature (`make test-python`
+builds it: BINLOG_TEST_LIB_WITHOUT_S3) refuses what needs a shipper."""
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -56,3 +60,61 @@ def test_the_library_make_lib_built_has_the_shipper_and_so_does_the_installed_mo
     full = _declarations()
     assert binlog_build.without_missing_s3(full, binlog_build.LIBRARY) == full
     assert binlog.shipper.HAS_S3
+
+
+@pytest.fixture(scope="module")
+def package_without_s3(tmp_path_factory):
+    """A copy of the installed package whose ``binlog._native`` is built
+    (by binlog_build.py) against the library without the feature "s3";
+    returns the directory to put on ``PYTHONPATH``."""
+    lib_dir = os.environ.get("BINLOG_TEST_LIB_WITHOUT_S3")
+    if not lib_dir:
+        pytest.fail("BINLOG_TEST_LIB_WITHOUT_S3 is not set: run the tests with make test-python")
+    build = tmp_path_factory.mktemp("build-without-s3")
+    env = {k: v for k, v in os.environ.items() if k != "BINLOG_REQUIRE_S3"}
+    subprocess.run([sys.executable, binlog_build.__file__], cwd=build, check=True, capture_output=True,
+                   env=dict(env, BINLOG_LIB_DIR=lib_dir))
+    root = tmp_path_factory.mktemp("package-without-s3")
+    shutil.copytree(os.path.dirname(binlog.__file__), root / "binlog",
+                    ignore=shutil.ignore_patterns("_native*.so", "__pycache__"))
+    for module in (build / "binlog").glob("_native*.so"):
+        shutil.copy(module, root / "binlog")
+    return root
+
+
+# Run by the package without the feature "s3": what it does with the
+# options and the shipper, as JSON.
+WITHOUT_S3_SCRIPT = """
+import json, os, sys
+import binlog
+d = sys.argv[1]
+out = {"has_s3": binlog.shipper.HAS_S3, "native": binlog._native.__file__}
+try:
+    binlog.open_log_writer(os.path.join(d, "shipped"), "orders", retention_until_shipped=True)
+except binlog.InvalidArgumentError as e:
+    out["until_shipped"] = str(e)
+out["refused_log_files"] = os.path.exists(os.path.join(d, "shipped"))
+with binlog.open_log_writer(os.path.join(d, "local"), "orders", retention_until_shipped=False,
+                            max_segment_records=1, retention_hard_max_bytes=1) as w:
+    for i in range(3):
+        w.append("t", b"x")
+    out["segments"] = [s.segment_no for s in binlog.list_segments(os.path.join(d, "local"), "orders")]
+try:
+    binlog.Shipper(os.path.join(d, "local"), "orders", url="s3://bucket/prefix")
+except binlog.InvalidArgumentError as e:
+    out["shipper"] = str(e)
+print(json.dumps(out))
+"""
+
+
+def test_a_build_without_s3_refuses_until_shipped_when_the_log_opens(package_without_s3, tmp_path):
+    done = subprocess.run([sys.executable, "-c", WITHOUT_S3_SCRIPT, str(tmp_path)], cwd=package_without_s3,
+                          env=dict(os.environ, PYTHONPATH=str(package_without_s3)),
+                          check=True, capture_output=True, text=True)
+    out = json.loads(done.stdout)
+    assert out["has_s3"] is False and out["native"].startswith(str(package_without_s3)), out
+    assert "retention until_shipped: this build of libbinlog has no shipper (cargo feature `s3`)" in (
+        out["until_shipped"]), out
+    assert out["refused_log_files"] is False, "the refused log was created"
+    assert out["segments"] == [2], "the hard cap works without a shipper"
+    assert 'built without the feature "s3"' in out["shipper"], out

@@ -70,6 +70,17 @@ class Options:
     retention_max_segments: Optional[int] = None
     retention_max_bytes: Optional[int] = None
     retention_max_age_ms: Optional[int] = None
+    #: Logs only: keep every sealed segment a :class:`binlog.Shipper` has
+    #: not uploaded yet (as its journal ``<name>.ship`` says), whatever the
+    #: limits above say; only ``retention_hard_max_bytes`` deletes one. A
+    #: library built without the shipper (cargo feature "s3") refuses it
+    #: when the log opens (:class:`binlog.InvalidArgumentError`).
+    retention_until_shipped: Optional[bool] = None
+    #: Logs only: keep at most this many bytes of sealed segments, uploaded
+    #: or not (0 = no such limit); with ``retention_until_shipped``,
+    #: :attr:`binlog.Writer.dropped_unshipped` counts those it deleted
+    #: before a shipper uploaded them.
+    retention_hard_max_bytes: Optional[int] = None
     #: Logs only: called for every segment event, from the first OPENED on.
     on_segment: Sequence[SegmentCallback] = ()
     #: Logs only: the wall clock, ns since the epoch (for tests of rolls).
@@ -104,6 +115,8 @@ def native_options(options: Options) -> Tuple[Any, List[Any]]:
         check(lib.binlog_options_set_period(opts, int(o.period)))
     if o.seal_in_background is not None:
         check(lib.binlog_options_set_seal_in_background(opts, o.seal_in_background))
+    if o.retention_until_shipped is not None:
+        check(lib.binlog_options_set_retention_until_shipped(opts, o.retention_until_shipped))
     if o.compression is not None:
         c = o.compression
         check(lib.binlog_options_set_compression(opts, True, c.after_segments, c.level, c.frame_size))
@@ -135,6 +148,7 @@ _NUMBERS = (
     ("retention_max_segments", lib.binlog_options_set_retention_max_segments),
     ("retention_max_bytes", lib.binlog_options_set_retention_max_bytes),
     ("retention_max_age_ms", lib.binlog_options_set_retention_max_age_ms),
+    ("retention_hard_max_bytes", lib.binlog_options_set_retention_hard_max_bytes),
 )
 
 

@@ -158,6 +158,16 @@ class Writer(_WriterCore):
         check(lib.binlog_writer_callback_failures(self._w, out))
         return out[0]
 
+    @property
+    def dropped_unshipped(self) -> int:
+        """Logs only: how many sealed segments ``retention_hard_max_bytes``
+        deleted before a :class:`binlog.Shipper` had uploaded them (their
+        records are neither local nor in the bucket any more). Works after
+        :meth:`close` too."""
+        out = ffi.new("uint64_t *")
+        check(lib.binlog_writer_dropped_unshipped(self._w, out))
+        return out[0]
+
     # -- lifetime ------------------------------------------------------------
 
     def close(self) -> None:

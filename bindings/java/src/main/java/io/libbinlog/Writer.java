@@ -51,6 +51,8 @@ public final class Writer implements AutoCloseable {
     private final ReentrantLock pollLock = new ReentrantLock();
     /** Sealed segments not yet polled when close ran, the last one included. */
     private final Queue<SegmentInfo> unpolled = new ConcurrentLinkedQueue<>();
+    /** droppedUnshipped as close left it (log writers); -1 until then, and for a segment writer. */
+    private volatile long droppedAtClose = -1;
     private final NativeHandle owner;
     private final Cleaner.Cleanable cleanable;
     private final String description;
@@ -534,9 +536,19 @@ public final class Writer implements AutoCloseable {
     /**
      * Log writers only: how many sealed segments the hard byte cap ({@link Options.Builder#retentionShipped})
      * deleted before a {@link Shipper} had uploaded them: records neither local nor in the bucket any more.
+     * After {@link #close()} it returns the count close left (the retention after its last seal included).
      */
     public long droppedUnshipped() {
-        long h = enter();
+        long h;
+        try {
+            h = enter();
+        } catch (BinlogException e) {
+            long kept = droppedAtClose;
+            if (kept < 0) {
+                throw e;
+            }
+            return kept;
+        }
         try {
             return nativeDroppedUnshipped(h);
         } finally {
@@ -643,6 +655,7 @@ public final class Writer implements AutoCloseable {
                     nativeClose(p);
                 } finally {
                     keepUnpolled(p);
+                    keepDropped(p);
                     nativeFree(p);
                 }
             }
@@ -665,6 +678,15 @@ public final class Writer implements AutoCloseable {
             }
         } catch (BinlogException e) {
             // INVALID_ARGUMENT for a segment writer: it has no segments to poll.
+        }
+    }
+
+    /** Keeps droppedUnshipped for after close; nothing for a segment writer (INVALID_ARGUMENT). */
+    private void keepDropped(long p) {
+        try {
+            droppedAtClose = nativeDroppedUnshipped(p);
+        } catch (BinlogException e) {
+            // A segment writer: droppedUnshipped stays refused (CLOSED).
         }
     }
 

@@ -73,6 +73,36 @@ class ShipperTest {
         assertTrue(e.getMessage().contains("no destination"), e.getMessage());
     }
 
+    /** Writes {@code n} records to log {@code name} in {@code d}, {@code perSegment} a segment, and closes it. */
+    private static void writeLog(Path d, String name, long perSegment, int n) {
+        try (Writer w = Writer.openLog(d, name, Options.builder().maxSegmentRecords(perSegment).build())) {
+            for (int i = 0; i < n; i++) {
+                w.write("t", new byte[] {1});
+            }
+        }
+    }
+
+    @Test
+    void shippingAnotherLogToAClaimedPrefixIsRefusedAndUploadsNothing() throws IOException {
+        String prefix = "java-claim-" + dir.getFileName();
+        Path first = dir.resolve("first");
+        Path second = dir.resolve("second");
+        writeLog(first, "orders", 2, 5); // segments 0..2 sealed
+        try (Shipper s = Shipper.open(first, "orders", options(prefix))) {
+            assertEquals(3, s.shipOnce().uploaded());
+        }
+        writeLog(second, "orders", 1, 6); // another log of the same name, its segments named otherwise
+        BinlogException e = expect(ErrorCode.WRONG_LOG, () -> Shipper.open(second, "orders", options(prefix)));
+        String claim = "s3://" + env("BINLOG_TEST_S3_BUCKET") + "/" + prefix + "/orders/claim";
+        assertTrue(e.getMessage().contains(claim), e.getMessage());
+        assertTrue(e.getMessage().contains("claimed by another log"), e.getMessage());
+        assertEquals(3, objects(prefix, "orders"), "the other log's segments went up");
+        writeLog(first, "orders", 2, 2); // the claim stays the first log's: it ships on
+        try (Shipper s = Shipper.open(first, "orders", options(prefix))) {
+            assertTrue(s.shipOnce().uploaded() > 0);
+        }
+    }
+
     @Test
     void aShippedLogKeepsItsSegmentsUntilUploadedAndItsHardCapCounts() {
         Options keep = Options.builder().maxSegmentRecords(2).retention(1, 0, 0).retentionShipped(true, 0).build();
@@ -99,5 +129,26 @@ class ShipperTest {
             }
             assertEquals(3, w.droppedUnshipped());
         }
+    }
+
+    @Test
+    void droppedUnshippedCountsWhatCloseDroppedAndReadsAfterClose() {
+        writeLog(dir, "sizes", 2, 3); // segment 0 holds 2 records, as each full one below
+        long full = LogSegment.list(dir, "sizes").get(0).bytes();
+        // Room for one full sealed segment: each seal drops the one before.
+        Options capped = Options.builder().maxSegmentRecords(2).retentionShipped(true, full + 1).build();
+        Writer w = Writer.openLog(dir, "orders", capped);
+        for (int i = 0; i < 7; i++) { // seals 0..2: 0 and 1 dropped
+            w.write("t", new byte[] {1});
+        }
+        assertEquals(2, w.droppedUnshipped());
+        w.close(); // seals 3: 2 dropped
+        assertEquals(3, w.droppedUnshipped());
+        List<LogSegment> left = LogSegment.list(dir, "orders");
+        assertEquals(1, left.size(), left.toString());
+        assertEquals(3, left.get(0).segmentNo(), left.toString());
+        Writer seg = Writer.openSegment(dir.resolve("one.binlog"));
+        seg.close();
+        expect(ErrorCode.CLOSED, seg::droppedUnshipped);
     }
 }
