@@ -255,6 +255,24 @@ struct Landed {
 }
 
 impl Landed {
+    /// Asserts that, over `kills` kills, enough landed inside a roll and,
+    /// for `Mode::Compressing`, that the log compressed and some kills came
+    /// while it did.
+    fn assert_kills_landed_where_the_test_aims(&self, mode: Mode, kills: usize) {
+        assert!(
+            self.in_roll() >= 3.min(kills / 10),
+            "only {} kills landed inside a roll: {self:?}",
+            self.in_roll()
+        );
+        if mode == Mode::Compressing {
+            assert!(self.compressed > 0, "nothing compressed: {self:?}");
+            assert!(
+                self.compressing + self.compressed_and_plain >= 1.min(kills / 10),
+                "no kill landed inside a compression: {self:?}"
+            );
+        }
+    }
+
     fn in_roll(&self) -> usize {
         self.sealed_newest
             + self.seal_damaged
@@ -480,6 +498,7 @@ fn kill_loop(mode: Mode, default_seed: u64) {
     let mut records_total = 0u64;
     let mut landed = Landed::default();
     let (mut aimed, mut with_durable, mut max_records) = (0, 0, 0u64);
+    let mut waited_for_durable = 0;
     let mut reader_failures: Vec<String> = Vec::new();
     let started = Instant::now();
 
@@ -524,6 +543,7 @@ fn kill_loop(mode: Mode, default_seed: u64) {
             _ => {
                 let ok = child.wait_for("D ", &mut seen, Duration::from_secs(20));
                 assert!(ok, "kill {kill}: child never wrote: {seen:?}");
+                waited_for_durable += 1;
                 std::thread::sleep(Duration::from_micros(rng.below(20_000)));
             }
         }
@@ -585,32 +605,23 @@ fn kill_loop(mode: Mode, default_seed: u64) {
     records_total += expect_start;
     let segments = segments::list(dir.path(), LOG).unwrap().len();
     eprintln!(
-        "{mode:?}: {kills} kills in {:?} ({aimed} aimed at rolls, {with_durable} after durable writes); \
-         {records_total} records written, at most {max_records} in one log ({segments} segments in the last); where the kills landed: {landed:?}",
+        "{mode:?}: {kills} kills in {:?} ({aimed} aimed at rolls, {with_durable} after durable \
+         writes); {records_total} records written, at most {max_records} in one log \
+         ({segments} segments in the last); where the kills landed: {landed:?}",
         started.elapsed()
     );
-    // The kills hit a writer at work and, often enough, a roll in progress.
+    // The kills hit a writer at work: every kill that waited for a durable
+    // write found one reported (the others may come before the first).
     assert!(
-        with_durable >= kills / 2,
-        "only {with_durable} kills came after a durable write"
+        with_durable >= waited_for_durable,
+        "only {with_durable} kills came after a durable write, \
+         {waited_for_durable} waited for one"
     );
     assert!(
         records_total > kills as u64 * 2,
         "only {records_total} records"
     );
-    assert!(
-        landed.in_roll() >= 3.min(kills / 10),
-        "only {} kills landed inside a roll: {landed:?}",
-        landed.in_roll()
-    );
-    if mode == Mode::Compressing {
-        // The log compressed, and some kills came while it did.
-        assert!(landed.compressed > 0, "nothing compressed: {landed:?}");
-        assert!(
-            landed.compressing + landed.compressed_and_plain >= 1.min(kills / 10),
-            "no kill landed inside a compression: {landed:?}"
-        );
-    }
+    landed.assert_kills_landed_where_the_test_aims(mode, kills);
     assert!(
         reader_failures.is_empty(),
         "after {} of {kills} kills the log reader could not read the crashed log:\n{}",

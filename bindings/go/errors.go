@@ -40,7 +40,8 @@ const (
 	ErrAlreadyExists      Code = C.BINLOG_ERR_ALREADY_EXISTS
 	ErrCorruptSeal        Code = C.BINLOG_ERR_CORRUPT_SEAL
 	ErrBufferTooSmall     Code = C.BINLOG_ERR_BUFFER_TOO_SMALL
-	// A file named as a segment of a log whose header names another log.
+	// A file named as a segment of a log whose header names another log,
+	// or a bucket prefix another log claimed (a shipper's open).
 	ErrWrongLog Code = C.BINLOG_ERR_WRONG_LOG
 	// A sealed (or ending) segment of a log opened to append: it never
 	// changes again; open the log instead.
@@ -86,7 +87,7 @@ var codeNames = map[Code]string{
 	ErrAlreadyExists:      "already exists",
 	ErrCorruptSeal:        "corrupt seal",
 	ErrBufferTooSmall:     "buffer too small",
-	ErrWrongLog:           "segment of another log",
+	ErrWrongLog:           "segment or bucket prefix of another log",
 	ErrSealed:             "sealed segment of a log",
 
 	ErrCompressedTruncated: "truncated compressed segment",

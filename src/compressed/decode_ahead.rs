@@ -24,9 +24,10 @@
 //! nothing held ahead: see `CompressedSegment::stream_frame`).
 //!
 //! Workers end once the pool is dropped (a seek elsewhere, a filter, the
-//! scan taking the last frame of the pool's range, the reader dropped): each finishes the frame it decodes, if any, finds its
-//! answer unwanted, and returns without decoding the frames still queued
-//! (the pool is gone: nobody will take them). The pool is not joined:
+//! scan taking the last frame of the pool's range, the reader dropped):
+//! each finishes the frame it decodes, if any, finds its answer unwanted,
+//! and returns without decoding the frames still queued (the pool is gone:
+//! nobody will take them). The pool is not joined:
 //! dropping it never waits for a frame being decoded. In a child
 //! process after fork() the workers do not exist: the pool notices that
 //! its process changed and gives up, and the reader decodes on its own

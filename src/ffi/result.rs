@@ -153,7 +153,7 @@ impl binlog_result {
             BINLOG_ERR_ALREADY_EXISTS => c"already exists",
             BINLOG_ERR_CORRUPT_SEAL => c"corrupt seal",
             BINLOG_ERR_BUFFER_TOO_SMALL => c"buffer too small for one record",
-            BINLOG_ERR_WRONG_LOG => c"segment of another log",
+            BINLOG_ERR_WRONG_LOG => c"segment or bucket prefix of another log",
             BINLOG_ERR_SEALED => c"sealed segment of a log: open the log instead",
             BINLOG_ERR_COMPRESSED_TRUNCATED => c"compressed segment ends before its seek table",
             BINLOG_ERR_CORRUPT_FRAME => c"corrupt frame in a compressed segment",

@@ -34,7 +34,7 @@ public enum ErrorCode {
     /**
      * A file named as a segment of a log belongs to another log (its header
      * names another log); the log reader stops there and a log writer does
-     * not open.
+     * not open. Also a bucket prefix another log claimed, when a shipper opens.
      */
     WRONG_LOG(22),
     /**
