@@ -7,7 +7,9 @@ whole library and needs nothing but libc at run time.
 
 Where the header and the library are: ``BINLOG_INCLUDE_DIR`` and
 ``BINLOG_LIB_DIR`` (the Makefile sets both), else this checkout's
-``include/`` and ``target/release/``.
+``include/`` and ``target/release/``. The library is read only when the
+module is built (:func:`declare`, from setup.py's ``build_ext``), so
+importing this file, as setup.py's metadata steps do, needs none.
 
 A library built without the cargo feature "s3" lacks the shipper's
 functions, which the header declares all the same: their declarations
@@ -85,9 +87,21 @@ def without_missing_s3(cdef: str, library: str) -> str:
     return S3_ONLY.sub("", cdef)
 
 
+HEADER = os.path.join(INCLUDE_DIR, "binlog.h")
 LIBRARY = os.path.join(LIB_DIR, "libbinlog.a")
+
+
+def declare(ffi: FFI) -> None:
+    """Gives ``ffi`` the header's declarations, less the shipper's if
+    the library lacks them; the library must be built by now."""
+    if not os.path.isfile(LIBRARY):
+        raise SystemExit(f"{LIBRARY} does not exist: run `make lib` first "
+                         "(or set BINLOG_LIB_DIR to the directory of libbinlog.a)")
+    ffi.cdef(without_missing_s3(declarations(HEADER), LIBRARY))
+
+
+# Declared by declare() just before cffi writes the module's C source.
 ffibuilder = FFI()
-ffibuilder.cdef(without_missing_s3(declarations(os.path.join(INCLUDE_DIR, "binlog.h")), LIBRARY))
 ffibuilder.set_source(
     "binlog._native",
     '#include "binlog.h"',
@@ -101,4 +115,5 @@ ffibuilder.set_source(
 )
 
 if __name__ == "__main__":
+    declare(ffibuilder)
     ffibuilder.compile(verbose=True)

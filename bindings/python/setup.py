@@ -7,9 +7,10 @@ import os
 import sys
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from binlog_build import INCLUDE_DIR  # noqa: E402 (after the path it is found on)
+from binlog_build import INCLUDE_DIR, declare  # noqa: E402 (after the path it is found on)
 
 FAST = Extension(
     "binlog._fast",
@@ -20,4 +21,13 @@ FAST = Extension(
     py_limited_api=True,
 )
 
-setup(cffi_modules=["binlog_build.py:ffibuilder"], ext_modules=[FAST])
+
+class BuildExt(build_ext):
+    """build_ext, reading libbinlog.a only when binlog._native is built."""
+
+    def pre_run(self, ext: Extension, ffi: object) -> None:
+        """cffi's hook, called just before it writes the module's C source."""
+        declare(ffi)
+
+
+setup(cmdclass={"build_ext": BuildExt}, cffi_modules=["binlog_build.py:ffibuilder"], ext_modules=[FAST])

@@ -1,7 +1,8 @@
-"""What the tests of shipping and of tiered reading share: the real
+"""The fixtures of the tests of shipping and of tiered reading: the real
 S3-compatible server `make test-python` runs the suite beside (versitygw,
 started by tests/with_s3_server.sh, which says where it is in
-BINLOG_TEST_S3_*), and a rolling log whose sealed segments are compressed."""
+BINLOG_TEST_S3_*), and a rolling log whose sealed segments are compressed
+(its records: support.py)."""
 
 from __future__ import annotations
 
@@ -10,38 +11,12 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List
 
 import pytest
 
 import binlog
-
-#: Records per segment of the log of ``compressed_log``, and its sealed
-#: segments (a live one of PER // 2 records follows them).
-PER = 200
-SEALED = 4
-RECORDS = SEALED * PER + PER // 2
-
-
-def record_type(i: int) -> str:
-    """Record ``i``'s type: every third a "quote", else a "trade"."""
-    return "quote" if i % 3 == 2 else "trade"
-
-
-def payload(i: int) -> bytes:
-    """Record ``i``'s payload: 300 bytes that compress well, in frames of
-    a few KiB."""
-    return b"record %06d " % i * 25
-
-
-def read_counting_threads(reader: binlog.Reader) -> Tuple[List[Tuple[int, str, bytes]], int]:
-    """Every record ``reader`` returns, as (seq, type, payload), and the
-    most threads this process had while it read them."""
-    records, most = [], 0
-    for r in reader:
-        records.append((r.seq, r.type, bytes(r.payload)))
-        most = max(most, len(os.listdir("/proc/self/task")))
-    return records, most
+from support import PER, RECORDS, SEALED, payload, record_type
 
 
 @dataclass(frozen=True)
@@ -60,6 +35,12 @@ class S3:
     @property
     def url(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
+
+    @property
+    def endpoint_by_name(self) -> str:
+        """The endpoint with the host name "localhost", which the library
+        resolves on its runtime's blocking threads (they outlive the call)."""
+        return self.endpoint.replace("//127.0.0.1:", "//localhost:")
 
     def ship_options(self, **options: object) -> Dict[str, object]:
         """Keyword arguments of a :class:`binlog.Shipper` to the test's

@@ -4,7 +4,9 @@ declarations are left out of the module, whose binlog.Shipper then says
 why it cannot ship, rather than the module failing to load; with
 BINLOG_REQUIRE_S3 (the Makefile's wheel) the build stops instead. The
 package over the real library without the feature (`make test-python`
-builds it: BINLOG_TEST_LIB_WITHOUT_S3) refuses what needs a shipper."""
+builds it: BINLOG_TEST_LIB_WITHOUT_S3) refuses what needs a shipper. The
+library is read only when the module is built, so importing the build
+script (setup.py's metadata steps) needs none."""
 
 import json
 import os
@@ -21,7 +23,10 @@ import binlog_build  # noqa: E402 (found beside tests/)
 
 import binlog  # noqa: E402
 
-SHIPPER_CALL = re.compile(r"\b(binlog_ship(?:per|_options)_\w+)\s*\(")
+SHIPPER_FUNCTION = r"binlog_ship(?:per|_options)_\w+"
+SHIPPER_CALL = re.compile(rf"\b({SHIPPER_FUNCTION})\s*\(")
+# The library's exported functions, one a line (the ABI check's list).
+SYMBOLS = os.path.join(binlog_build.ROOT, "tests", "abi", "symbols.txt")
 
 
 @pytest.fixture
@@ -35,14 +40,19 @@ def library_without_s3(tmp_path):
 
 
 def _declarations():
-    return binlog_build.declarations(os.path.join(binlog_build.INCLUDE_DIR, "binlog.h"))
+    return binlog_build.declarations(binlog_build.HEADER)
+
+
+def _shipper_symbols():
+    with open(SYMBOLS, encoding="utf-8") as f:
+        return {line.strip() for line in f if re.fullmatch(SHIPPER_FUNCTION, line.strip())}
 
 
 def test_the_shipper_s_declarations_are_left_out_for_a_library_without_them(library_without_s3, monkeypatch):
     monkeypatch.delenv("BINLOG_REQUIRE_S3", raising=False)
     assert binlog_build.archive_symbols(library_without_s3) == {"binlog_version_number"}
     full = _declarations()
-    assert len(set(SHIPPER_CALL.findall(full))) == 13
+    assert set(SHIPPER_CALL.findall(full)) == _shipper_symbols() != set()
     kept = binlog_build.without_missing_s3(full, library_without_s3)
     assert SHIPPER_CALL.findall(kept) == []
     assert "binlog_reader_open_log_tiered(" in kept, "the tiered open is in every build"
@@ -118,3 +128,15 @@ def test_a_build_without_s3_refuses_until_shipped_when_the_log_opens(package_wit
     assert out["refused_log_files"] is False, "the refused log was created"
     assert out["segments"] == [2], "the hard cap works without a shipper"
     assert 'built without the feature "s3"' in out["shipper"], out
+
+
+def test_the_build_script_imports_without_a_library_and_building_asks_for_make_lib(tmp_path):
+    script = os.path.dirname(os.path.abspath(binlog_build.__file__))
+    env = dict(os.environ, BINLOG_LIB_DIR=str(tmp_path))
+    imported = subprocess.run([sys.executable, "-c", "import binlog_build"],
+                              cwd=script, env=env, capture_output=True, text=True)
+    assert imported.returncode == 0, imported.stderr
+    built = subprocess.run([sys.executable, "-c", "import binlog_build, cffi; binlog_build.declare(cffi.FFI())"],
+                           cwd=script, env=env, capture_output=True, text=True)
+    assert built.returncode != 0
+    assert f"{tmp_path / 'libbinlog.a'} does not exist: run `make lib` first" in built.stderr

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 import binlog
-from conftest import RECORDS, SEALED, payload, read_counting_threads, record_type
+from support import EVERY_RECORD, SEALED, no_decoding_threads_within, scan_counting_decoding_threads
 
 NS_PER_MIN = 60 * 10**9
 
@@ -109,17 +109,31 @@ def test_sealed_segments_compress_and_read_back(tmp_path):
 
 def test_decode_threads_0_and_3_read_the_same_records_of_compressed_segments(compressed_log, tmp_path):
     assert all(f.compressed for f in binlog.list_segments(tmp_path, "orders")[:SEALED])
-    reads, threads_seen = [], []
-    for threads in (0, 3):
-        with binlog.open_log_reader(tmp_path, "orders", batch_records=8) as r:
-            r.decode_threads(threads)
-            records, most = read_counting_threads(r)
-        reads.append(records)
-        threads_seen.append(most)
-    assert reads[0] == reads[1] == [(i, record_type(i), payload(i)) for i in range(RECORDS)]
-    assert threads_seen[1] > threads_seen[0], "no thread decompressed ahead"
+    assert no_decoding_threads_within(10), "decoding threads of earlier readers are still running"
+    with binlog.open_log_reader(tmp_path, "orders", batch_records=8) as r:
+        records, mid_scan = scan_counting_decoding_threads(r, 0)
+    assert records == EVERY_RECORD
+    assert mid_scan == 0, "a scan with no decode threads ran some"
+    with binlog.open_log_reader(tmp_path, "orders", batch_records=8) as r:
+        records, mid_scan = scan_counting_decoding_threads(r, 3)
+    assert records == EVERY_RECORD
+    assert 0 < mid_scan <= 3, "no binlog-decode thread while a scan with 3 decode threads is under way"
     with pytest.raises(binlog.ClosedError):
         r.decode_threads(2)
+
+
+def test_decode_threads_refuses_a_negative_count_and_takes_one_beyond_uint32_as_the_most(compressed_log,
+                                                                                        tmp_path):
+    with binlog.open_log_reader(tmp_path, "orders", batch_records=8) as r:
+        with pytest.raises(binlog.InvalidArgumentError, match="decode threads -1 is negative"):
+            r.decode_threads(-1)
+        # 2**32 cut to C's uint32_t would be 0 threads: capped, it is the most (4).
+        records, mid_scan = scan_counting_decoding_threads(r, 2**32)
+    assert records == EVERY_RECORD
+    assert 0 < mid_scan <= 4, "a count beyond uint32_t did not reach the library as the most"
+    with binlog.open_log_reader(tmp_path, "orders") as r:
+        r.decode_threads(2**64)
+        assert len(list(r)) == len(EVERY_RECORD)
 
 
 def test_threads_append_to_one_writer_at_once(tmp_path):

@@ -1,16 +1,18 @@
 """binlog.Shipper against the real versitygw of `make test-python`
 (conftest.py): each sealed segment, compressed, becomes one object once;
 local copies go only after their upload; the options reach the library;
-errors are the binding's exception classes naming the object or file."""
+errors are the binding's exception classes naming the object or file;
+a child after fork() leaves the parent's shipper alone."""
 
 import dataclasses
+import gc
 import os
 import threading
 
 import pytest
 
 import binlog
-from conftest import PER, SEALED
+from support import PER, SEALED, exit_code_in_child
 
 
 def _local(directory):
@@ -145,8 +147,10 @@ def test_bad_options_are_refused_before_anything_is_shipped(s3, compressed_log, 
         binlog.Shipper(tmp_path, "orders", binlog.ShipOptions(url=s3.url), keep_local=0)
     with pytest.raises(TypeError):
         binlog.Shipper(tmp_path, "orders", bucket="b")
-    with pytest.raises(ValueError, match="keep_local must be at least 0"):
+    with pytest.raises(binlog.InvalidArgumentError, match="keep_local must be at least 0"):
         binlog.Shipper(tmp_path, "orders", **s3.ship_options(keep_local=-1))
+    with pytest.raises(binlog.InvalidArgumentError, match="multipart_threshold must be at least 0"):
+        binlog.Shipper(tmp_path, "orders", **s3.ship_options(multipart_threshold=-1))
     assert s3.segment_objects() == []
 
 
@@ -158,3 +162,38 @@ def test_options_may_be_a_ship_options_and_the_report_is_frozen(s3, compressed_l
     assert report == binlog.ShipReport(SEALED, 0, SEALED)
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.uploaded = 0
+
+
+@pytest.mark.parametrize("option, nul_in, named", [
+    ("url", lambda s3: s3.url + "\0/elsewhere", "url"),
+    ("endpoint", lambda s3: s3.endpoint + "\0/x", "endpoint"),
+    ("region", lambda s3: s3.region + "\0x", "region"),
+    ("credentials", lambda s3: (s3.access_key + "\0x", s3.secret_key), "access key id"),
+    ("credentials", lambda s3: (s3.access_key, s3.secret_key + "\0x"), "secret access key"),
+])
+def test_a_string_option_with_a_nul_byte_is_refused_naming_it_not_cut_short(s3, compressed_log, tmp_path,
+                                                                            option, nul_in, named):
+    with pytest.raises(binlog.InvalidArgumentError, match=f"^{named} contains a NUL byte") as refused:
+        binlog.Shipper(tmp_path, "orders", **s3.ship_options(**{option: nul_in(s3)}))
+    assert s3.secret_key not in str(refused.value)
+    with pytest.raises(binlog.InvalidArgumentError, match="log name contains a NUL byte"):
+        binlog.Shipper(tmp_path, "orders\0x", **s3.ship_options())
+    assert s3.segment_objects() == []
+
+
+def test_a_child_after_fork_lets_go_of_the_parent_s_shipper_and_the_parent_ships_on(s3, compressed_log, tmp_path):
+    # Its runtime has threads when the child is forked: the resolver's.
+    with binlog.Shipper(tmp_path, "orders", **s3.ship_options(endpoint=s3.endpoint_by_name)) as s:
+        assert s.ship_once().uploaded == SEALED
+
+        def close():
+            s.close()  # its handle dropped: the finalizer runs here
+            s.close()
+            with pytest.raises(binlog.ClosedError):
+                s.ship_once()
+            gc.collect()
+
+        assert exit_code_in_child(close) == 0
+        assert s.ship_once() == binlog.ShipReport(0, 0, 0), "the parent's shipper ships on"
+        with pytest.raises(binlog.LockedError):
+            binlog.Shipper(tmp_path, "orders", **s3.ship_options())

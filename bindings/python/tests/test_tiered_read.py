@@ -2,12 +2,16 @@
 were shipped to the real versitygw of `make test-python` (conftest.py)
 and removed locally reads as one stream with its live local segment;
 seeks and type filters reach into the bucket; a missing object is a gap,
-a damaged one an error naming its s3:// URL."""
+a damaged one an error naming its s3:// URL; a child after fork() leaves
+the parent's reader alone."""
+
+import gc
 
 import pytest
 
 import binlog
-from conftest import PER, RECORDS, SEALED, payload, read_counting_threads, record_type
+from support import (EVERY_RECORD, MID_SCAN, PER, RECORDS, SEALED, exit_code_in_child,
+                     no_decoding_threads_within, payload, scan_counting_decoding_threads)
 
 
 def _ship(s3, directory, keep_local=0):
@@ -19,9 +23,6 @@ def _ship(s3, directory, keep_local=0):
 
 def _records(reader):
     return [(r.seq, r.type, bytes(r.payload)) for r in reader]
-
-
-EVERY_RECORD = [(i, record_type(i), payload(i)) for i in range(RECORDS)]
 
 
 @pytest.mark.parametrize("keep_local", [0, 2])
@@ -89,17 +90,50 @@ def test_a_corrupted_object_raises_an_error_naming_its_url(aws_env, compressed_l
 
 def test_decode_threads_0_and_3_read_the_same_records_from_the_bucket(aws_env, compressed_log, tmp_path):
     _ship(aws_env, tmp_path)
-    reads, threads_seen = [], []
-    for threads in (0, 3):
-        with binlog.open_log_tiered_reader(tmp_path, "orders", aws_env.url, batch_records=8) as r:
-            r.decode_threads(threads)
-            records, most = read_counting_threads(r)
-        reads.append(records)
-        threads_seen.append(most)
-    assert reads[0] == reads[1] == EVERY_RECORD
-    assert threads_seen[1] > threads_seen[0], "no thread decompressed ahead"
+    assert no_decoding_threads_within(10), "decoding threads of earlier readers are still running"
+    with binlog.open_log_tiered_reader(tmp_path, "orders", aws_env.url, batch_records=8) as r:
+        records, mid_scan = scan_counting_decoding_threads(r, 0)
+    assert records == EVERY_RECORD
+    assert mid_scan == 0, "a scan with no decode threads ran some"
+    with binlog.open_log_tiered_reader(tmp_path, "orders", aws_env.url, batch_records=8) as r:
+        records, mid_scan = scan_counting_decoding_threads(r, 3)
+    assert records == EVERY_RECORD
+    assert 0 < mid_scan <= 3, "no binlog-decode thread while a scan with 3 decode threads is under way"
 
 
 def test_a_remote_that_is_not_an_s3_url_is_refused(aws_env, compressed_log, tmp_path):
     with pytest.raises(binlog.InvalidArgumentError, match="s3://"):
         binlog.open_log_tiered_reader(tmp_path, "orders", "http://not-s3/x")
+
+
+def test_a_remote_or_name_with_a_nul_byte_is_refused_not_cut_short(aws_env, compressed_log, tmp_path):
+    _ship(aws_env, tmp_path)
+    with pytest.raises(binlog.InvalidArgumentError, match="remote contains a NUL byte"):
+        binlog.open_log_tiered_reader(tmp_path, "orders", aws_env.url + "\0/elsewhere")
+    with pytest.raises(binlog.InvalidArgumentError, match="log name contains a NUL byte"):
+        binlog.open_log_tiered_reader(tmp_path, "orders\0x", aws_env.url)
+
+
+def test_a_child_after_fork_lets_go_of_the_parent_s_readers_and_the_parent_reads_on(aws_env, compressed_log,
+                                                                                   tmp_path, monkeypatch):
+    _ship(aws_env, tmp_path)
+    # The readers' runtimes have threads when the child is forked: the resolver's.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws_env.endpoint_by_name)
+    scanning = binlog.open_log_tiered_reader(tmp_path, "orders", aws_env.url, batch_records=8)
+    scanning.decode_threads(3)
+    first = [(r.seq, r.type, bytes(r.payload)) for _, r in zip(range(MID_SCAN), scanning)]
+    held = [binlog.open_log_tiered_reader(tmp_path, "orders", aws_env.url)]
+
+    def close_and_collect():
+        scanning.close()
+        scanning.close()
+        with pytest.raises(binlog.NullPointerError):
+            scanning.next()
+        held.clear()
+        gc.collect()
+
+    assert exit_code_in_child(close_and_collect) == 0
+    assert first + _records(scanning) == EVERY_RECORD
+    assert _records(held[0]) == EVERY_RECORD
+    scanning.close()
+    held[0].close()

@@ -24,6 +24,7 @@ from typing import Any, Optional, Union
 
 from ._native import ffi, lib
 from .callbacks import SegmentInfo
+from .cstrings import c_string
 from .enums import Durability, Period, SegmentEvent, SegmentState, TailKind
 from . import errors
 from .errors import *  # noqa: F403 (the exception classes: errors.__all__)
@@ -94,12 +95,19 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
     The endpoint, region and credentials come from the environment
     (``AWS_ENDPOINT_URL``, ``AWS_REGION``, ``AWS_ACCESS_KEY_ID``,
     ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``), read when the reader
-    opens; read and list permissions on the bucket are enough. The
-    reader's bucket client belongs to this process: after fork(), a child
-    opens its own. :class:`InvalidArgumentError` for a ``remote`` that is
-    not an ``s3://`` URL, or a library built without the feature "s3"."""
-    args = (os.fsencode(directory), name.encode("utf-8"), remote.encode("utf-8"))
-    return open_with(lib.binlog_reader_open_log_tiered, *args, batch_records=batch_records)
+    opens; read and list permissions on the bucket are enough. A compressed
+    object is decompressed ahead of the reader on the machine's cores (at
+    most 4) unless :meth:`Reader.decode_threads` says otherwise (a local
+    compressed segment: on the reader's thread).
+
+    The reader's bucket client belongs to this process: after fork(), a
+    child opens its own (closing or collecting the parent's there lets go
+    of it without freeing it). :class:`InvalidArgumentError` for a
+    ``remote`` that is not an ``s3://`` URL or holds a NUL byte, or a
+    library built without the feature "s3"."""
+    args = (os.fsencode(directory), c_string("log name", name), c_string("remote", remote))
+    return open_with(lib.binlog_reader_open_log_tiered, *args, batch_records=batch_records,
+                     this_process_only=True)
 
 
 def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECORDS) -> Reader:

@@ -165,7 +165,9 @@ class BufferTooSmallError(BinlogError):
 
 
 class WrongLogError(BinlogError):
-    """A file named as a segment of the log belongs to another log."""
+    """A file named as a segment of the log belongs to another log, or
+    the bucket prefix a :class:`binlog.Shipper` ships to is claimed by
+    another log of the same name."""
 
     code = 22
 

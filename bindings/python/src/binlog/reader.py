@@ -10,7 +10,8 @@ from ._fast import Batch
 from ._native import ffi, lib
 from .batch_buffers import BatchBuffers
 from .enums import TailKind
-from .errors import END, BufferTooSmallError, check
+from .errors import END, BufferTooSmallError, InvalidArgumentError, check
+from .process_owned import OpeningProcess
 from .records import BATCH_META, BATCH_RECORD, Damage, Header, Record, Tail
 
 assert ffi.sizeof("binlog_batch_record") == BATCH_RECORD.size
@@ -20,6 +21,9 @@ assert ffi.sizeof("binlog_batch_meta") == BATCH_META.size
 BATCH_BYTES = 256 * 1024
 MAX_BATCH_BYTES = 4 << 30
 BATCH_RECORDS = 4096
+#: Any decode thread count above 4 means 4; a larger one than C's
+#: ``uint32_t`` holds is passed as its largest.
+MAX_DECODE_THREADS = 0xFFFFFFFF
 # A follower's longest single wait, so that a signal (Ctrl-C) is handled
 # between two waits: the GIL is released during each.
 LONGEST_WAIT_MS = 200
@@ -39,10 +43,14 @@ class Reader:
     manager; :meth:`close` releases the file and mapping.
     """
 
-    def __init__(self, handle: Any, batch_records: int = BATCH_RECORDS) -> None:
+    def __init__(self, handle: Any, batch_records: int = BATCH_RECORDS,
+                 opened_in: Optional[OpeningProcess] = None) -> None:
         if batch_records < 1:
             raise ValueError(f"batch_records must be at least 1, not {batch_records}")
         self._r = handle
+        # Set for a reader only its opening process may close (a tiered
+        # reader's bucket client: process_owned.py).
+        self._opened_in = opened_in
         self._cap = batch_records
         self._records = bytearray(batch_records * BATCH_RECORD.size)
         self._records_c = ffi.from_buffer("binlog_batch_record[]", self._records)
@@ -173,8 +181,11 @@ class Reader:
         machine's cores (at most 4) for a remote object, 0 for a local
         file. Records, damage and errors are the same either way. The
         threads are the library's own; they end when the reader closes or
-        leaves the segment, and a child after fork() has none."""
-        check(lib.binlog_reader_decode_threads(self._r, threads))
+        leaves the segment, and a child after fork() has none. A negative
+        count is :class:`binlog.InvalidArgumentError`."""
+        if threads < 0:
+            raise InvalidArgumentError(f"decode threads {threads} is negative")
+        check(lib.binlog_reader_decode_threads(self._r, min(threads, MAX_DECODE_THREADS)))
 
     def damages(self) -> List[Damage]:
         """The damaged regions skipped so far, in the order met."""
@@ -202,8 +213,14 @@ class Reader:
     # -- lifetime ------------------------------------------------------------
 
     def close(self) -> None:
-        """Releases the file and mapping; records already returned stay valid."""
+        """Releases the file and mapping; records already returned stay
+        valid. A tiered reader opened before a fork() is only let go of in
+        the child (its bucket client is the parent's): later calls there
+        raise :class:`binlog.NullPointerError`."""
         self._pending = iter(())
+        if self._opened_in is not None and not self._opened_in.is_current():
+            self._r = ffi.NULL
+            return
         check(lib.binlog_reader_close(self._r))
 
     def __enter__(self) -> "Reader":
@@ -223,10 +240,16 @@ def _text(ptr: Any, length: int) -> str:
     return str(ffi.buffer(ptr, length), "utf-8") if length else ""
 
 
-def open_with(opener: Any, *args: Any, batch_records: int = BATCH_RECORDS) -> Reader:
+def open_with(opener: Any, *args: Any, batch_records: int = BATCH_RECORDS,
+              this_process_only: bool = False) -> Reader:
+    """The reader ``opener`` opens; with ``this_process_only``, one that a
+    child after fork() must not free (process_owned.py)."""
     out = ffi.new("binlog_reader **")
     check(opener(*args, out))
-    return Reader(ffi.gc(out[0], lib.binlog_reader_free), batch_records)
+    if not this_process_only:
+        return Reader(ffi.gc(out[0], lib.binlog_reader_free), batch_records)
+    opened_in = OpeningProcess()
+    return Reader(opened_in.gc(out[0], lib.binlog_reader_free), batch_records, opened_in)
 
 
 __all__: List[str] = ["Reader"]

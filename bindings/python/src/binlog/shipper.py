@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
 from ._native import ffi, lib
+from .cstrings import c_string
 from .errors import ClosedError, InvalidArgumentError, check
-from .options import utf8
+from .process_owned import OpeningProcess
 
 #: Whether the library compiled into this package has the cargo feature
 #: "s3" (binlog_build.py leaves the shipper's functions out without it).
@@ -64,14 +65,15 @@ def _native_ship_options(o: ShipOptions) -> Any:
     check(lib.binlog_ship_options_new(out))
     opts = ffi.gc(out[0], lib.binlog_ship_options_free)
     if o.url is not None:
-        check(lib.binlog_ship_options_set_url(opts, utf8(o.url)))
+        check(lib.binlog_ship_options_set_url(opts, c_string("url", o.url)))
     if o.endpoint is not None:
-        check(lib.binlog_ship_options_set_endpoint(opts, utf8(o.endpoint)))
+        check(lib.binlog_ship_options_set_endpoint(opts, c_string("endpoint", o.endpoint)))
     if o.region is not None:
-        check(lib.binlog_ship_options_set_region(opts, utf8(o.region)))
+        check(lib.binlog_ship_options_set_region(opts, c_string("region", o.region)))
     if o.credentials is not None:
         key_id, secret = o.credentials
-        check(lib.binlog_ship_options_set_credentials(opts, utf8(key_id), utf8(secret)))
+        key_id_c, secret_c = c_string("access key id", key_id), c_string("secret access key", secret)
+        check(lib.binlog_ship_options_set_credentials(opts, key_id_c, secret_c))
     if o.virtual_hosted_style is not None:
         check(lib.binlog_ship_options_set_path_style(opts, not o.virtual_hosted_style))
     if o.keep_local is not None:
@@ -84,7 +86,7 @@ def _native_ship_options(o: ShipOptions) -> Any:
 
 def _count(name: str, value: int) -> int:
     if value < 0:
-        raise ValueError(f"{name} must be at least 0, not {value}")
+        raise InvalidArgumentError(f"{name} must be at least 0, not {value}")
     return value
 
 
@@ -105,7 +107,10 @@ class Shipper:
     Thread-safe (calls take turns; each releases the GIL). A context
     manager; :meth:`close` releases the ship lock, and a later
     :meth:`ship_once` raises :class:`binlog.ClosedError`. Errors name the
-    object (``s3://...``) or file; after fork(), a child opens its own.
+    object (``s3://...``) or file. After fork(), a child opens its own: one
+    opened before the fork belongs to the parent, and closing or
+    collecting it in the child lets go of it without freeing it (its
+    runtime's threads are the parent's).
     """
 
     def __init__(self, directory: "str | os.PathLike[str]", name: str,
@@ -114,14 +119,15 @@ class Shipper:
             raise TypeError("give options or keyword arguments, not both")
         self._lock = threading.Lock()
         self._h: Any = None
+        self._opened_in = OpeningProcess()
         self._description = f"{os.fsdecode(directory)}: log {name}"
         if not HAS_S3:
             raise InvalidArgumentError(
                 f"{self._description}: this libbinlog was built without the feature \"s3\"")
         opts = _native_ship_options(options if options is not None else ShipOptions(**kwargs))
         out = ffi.new("binlog_shipper **")
-        check(lib.binlog_shipper_open(os.fsencode(directory), utf8(name), opts, out))
-        self._h = ffi.gc(out[0], lib.binlog_shipper_free)
+        check(lib.binlog_shipper_open(os.fsencode(directory), c_string("log name", name), opts, out))
+        self._h = self._opened_in.gc(out[0], lib.binlog_shipper_free)
 
     def ship_once(self) -> ShipReport:
         """Uploads every sealed segment not yet in the bucket, in order,
@@ -139,7 +145,12 @@ class Shipper:
 
     def close(self) -> None:
         """Frees the shipper and releases the log's ship lock; closing
-        again does nothing."""
+        again does nothing. In a child after fork() it only lets go of the
+        parent's shipper (and skips the lock, which a thread of the parent
+        that does not exist here may hold)."""
+        if not self._opened_in.is_current():
+            self._h = None
+            return
         with self._lock:
             h, self._h = self._h, None
             if h is not None:
