@@ -1,6 +1,9 @@
 """Result codes become exceptions in a hierarchy, carrying the library's
 message (file and offset) and the code's name."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 import binlog
@@ -85,6 +88,52 @@ def test_segment_only_options_are_refused_by_a_log_and_log_options_by_a_segment(
         binlog.open_writer(tmp_path / "s.binlog", max_segment_bytes=1 << 20)
     with pytest.raises(TypeError):
         binlog.open_writer(tmp_path / "s.binlog", binlog.Options(), first_seq=1)
+
+
+# Every C string (NUL-terminated) argument of every entry point, with a
+# NUL byte where cutting the string would leave a name the call would take:
+# a file or log to create, or the segment and log "orders" the test made.
+# (The shipper's options and the tiered reader's remote: their own tests.)
+NUL_ARGUMENTS = [
+    pytest.param("path", lambda d: binlog.open_writer(f"{d}/new.binlog\0.old"), id="open_writer"),
+    pytest.param("path", lambda d: binlog.open_writer(os.fsencode(f"{d}/new.binlog\0")),
+                 id="open_writer-bytes"),
+    pytest.param("directory", lambda d: binlog.open_log_writer(f"{d}/new\0x", "orders"),
+                 id="open_log_writer-directory"),
+    pytest.param("log name", lambda d: binlog.open_log_writer(d, "new\0x"), id="open_log_writer-name"),
+    pytest.param("path", lambda d: binlog.open_reader(f"{d}/one.binlog\0x"), id="open_reader"),
+    pytest.param("path", lambda d: binlog.open_reader(f"{d}/one.binlog\0x", salvage=True),
+                 id="open_reader-salvage"),
+    pytest.param("directory", lambda d: binlog.open_log_reader(f"{d}\0x", "orders"),
+                 id="open_log_reader-directory"),
+    pytest.param("log name", lambda d: binlog.open_log_reader(d, "orders\0x"), id="open_log_reader-name"),
+    pytest.param("directory", lambda d: binlog.open_glob(f"{d}\0x", "*.binlog"), id="open_glob-directory"),
+    pytest.param("pattern", lambda d: binlog.open_glob(d, "*.binlog\0x"), id="open_glob-pattern"),
+    pytest.param("directory", lambda d: binlog.list_segments(Path(f"{d}\0x"), "orders"),
+                 id="list_segments-directory"),
+    pytest.param("log name", lambda d: binlog.list_segments(d, "orders\0x"), id="list_segments-name"),
+    pytest.param("directory", lambda d: binlog.open_log_tiered_reader(f"{d}\0x", "orders", "s3://bucket/p"),
+                 id="open_log_tiered_reader-directory"),
+    pytest.param("directory", lambda d: binlog.Shipper(f"{d}\0x", "orders", url="s3://bucket/p"),
+                 id="Shipper-directory"),
+]
+
+
+def _files_and_sizes(root):
+    return sorted((str(p.relative_to(root)), p.stat().st_size) for p in root.rglob("*"))
+
+
+@pytest.mark.parametrize("named, call", NUL_ARGUMENTS)
+def test_a_nul_byte_in_a_c_string_argument_is_refused_naming_it_and_creates_nothing(tmp_path, named, call):
+    with binlog.open_writer(tmp_path / "one.binlog") as w:
+        w.append("t", b"1")
+    with binlog.open_log_writer(tmp_path, "orders") as w:
+        w.append("t", b"1")
+    before = _files_and_sizes(tmp_path)
+    with pytest.raises(binlog.InvalidArgumentError, match=f"^{named} contains a NUL byte ") as refused:
+        call(tmp_path)
+    assert isinstance(refused.value, ValueError)
+    assert _files_and_sizes(tmp_path) == before
 
 
 def test_every_exception_class_is_exported_by_the_package():

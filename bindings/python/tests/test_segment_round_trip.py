@@ -152,6 +152,25 @@ def test_the_header_holds_the_options_given(tmp_path):
     assert h.major == binlog.FORMAT_MAJOR and h.writer == "libbinlog/" + binlog.__version__
 
 
+def test_nul_bytes_in_type_names_payloads_metadata_and_header_strings_round_trip_whole(tmp_path):
+    # These go to the library as pointer and length: a NUL byte is data.
+    path = tmp_path / "nul.binlog"
+    meta = {"k\0ey": "v\0al\0"}
+    header = {"log_name": "or\0ders", "content_type": "a\0b", "params": {"h\0": "\0v"}}
+    with binlog.open_writer(path, **header) as w:
+        w.append("t\0x", b"\0pay\0load\0")
+        w.append("t\0x", bytearray(b"\0"), metadata=meta)
+        w.append_batch([("t\0x", b"\0\0", meta)])
+        w.append("t", b"plain")
+    with binlog.open_reader(path) as r:
+        h = r.header
+        r.filter_types(["t\0x"])
+        records = [(rec.type, bytes(rec.payload), rec.metadata) for rec in r]
+    assert {"log_name": h.log_name, "content_type": h.content_type, "params": h.params} == header
+    assert records == [("t\0x", b"\0pay\0load\0", {}), ("t\0x", b"\0", meta),
+                       ("t\0x", b"\0\0", meta)]
+
+
 def test_reopening_a_segment_appends_after_its_records(tmp_path):
     path = tmp_path / "r.binlog"
     with binlog.open_writer(path) as w:

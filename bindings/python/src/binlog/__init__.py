@@ -14,7 +14,9 @@ order, each checked against its CRC::
             print(record.seq, record.type, bytes(record.payload), record.metadata)
 
 Every call into the library releases the GIL. Errors raise subclasses of
-:class:`BinlogError` (``binlog.errors``).
+:class:`BinlogError` (``binlog.errors``). A path, directory, log name or
+pattern holding a NUL byte is :class:`InvalidArgumentError` naming it
+(the library takes them as C strings, which would end there).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any, Optional, Union
 
 from ._native import ffi, lib
 from .callbacks import SegmentInfo
-from .cstrings import c_string
+from .cstrings import c_path, c_string
 from .enums import Durability, Period, SegmentEvent, SegmentState, TailKind
 from . import errors
 from .errors import *  # noqa: F403 (the exception classes: errors.__all__)
@@ -52,14 +54,14 @@ def _options(options: Optional[Options], kwargs: Any) -> Optional[Options]:
 def open_writer(path: PathLike, options: Optional[Options] = None, **kwargs: Any) -> Writer:
     """Opens (creating, or reopening to append) the segment at ``path``.
     Options: an :class:`Options`, or its fields as keyword arguments."""
-    return Writer._open(lib.binlog_writer_open, (os.fsencode(path),), _options(options, kwargs))
+    return Writer._open(lib.binlog_writer_open, (c_path("path", path),), _options(options, kwargs))
 
 
 def open_log_writer(directory: PathLike, name: str, options: Optional[Options] = None,
                     **kwargs: Any) -> Writer:
     """Opens the rolling log ``name`` in ``directory`` (created if missing)
     for appending; one writer per log at a time (:class:`LockedError`)."""
-    args = (os.fsencode(directory), name.encode("utf-8"))
+    args = (c_path("directory", directory), c_string("log name", name))
     return Writer._open(lib.binlog_writer_open_log, args, _options(options, kwargs))
 
 
@@ -68,13 +70,13 @@ def open_reader(path: PathLike, salvage: bool = False, batch_records: int = BATC
     ``salvage=True`` opens one whose header is damaged. ``batch_records``:
     the most records one library call fetches (:class:`Reader`)."""
     opener = lib.binlog_reader_open_salvage if salvage else lib.binlog_reader_open
-    return open_with(opener, os.fsencode(path), batch_records=batch_records)
+    return open_with(opener, c_path("path", path), batch_records=batch_records)
 
 
 def open_log_reader(directory: PathLike, name: str, batch_records: int = BATCH_RECORDS) -> Reader:
     """Reads every segment of log ``name`` in order as one stream,
     following the writer into new segments."""
-    args = (os.fsencode(directory), name.encode("utf-8"))
+    args = (c_path("directory", directory), c_string("log name", name))
     return open_with(lib.binlog_reader_open_log, *args, batch_records=batch_records)
 
 
@@ -105,7 +107,7 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
     of it without freeing it). :class:`InvalidArgumentError` for a
     ``remote`` that is not an ``s3://`` URL or holds a NUL byte, or a
     library built without the feature "s3"."""
-    args = (os.fsencode(directory), c_string("log name", name), c_string("remote", remote))
+    args = (c_path("directory", directory), c_string("log name", name), c_string("remote", remote))
     return open_with(lib.binlog_reader_open_log_tiered, *args, batch_records=batch_records,
                      this_process_only=True)
 
@@ -113,7 +115,7 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
 def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECORDS) -> Reader:
     """Reads the files of ``directory`` matching ``pattern`` (``*`` and
     ``?``) in name order, as one stream."""
-    args = (os.fsencode(directory), os.fsencode(pattern))
+    args = (c_path("directory", directory), c_path("pattern", pattern))
     return open_with(lib.binlog_reader_open_glob, *args, batch_records=batch_records)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import List, Optional
 
 from ._native import ffi, lib
+from .cstrings import c_path, c_string
 from .enums import SegmentState
 from .errors import check
 
@@ -32,7 +33,7 @@ class ListedSegment:
 def list_segments(directory: "str | os.PathLike[str]", name: str) -> List[ListedSegment]:
     """The files of log ``name`` in ``directory``, oldest first (a snapshot)."""
     out = ffi.new("binlog_segment_list **")
-    check(lib.binlog_log_list_segments(os.fsencode(directory), name.encode("utf-8"), out))
+    check(lib.binlog_log_list_segments(c_path("directory", directory), c_string("log name", name), out))
     listing = ffi.gc(out[0], lib.binlog_segment_list_free)
     count = ffi.new("size_t *")
     check(lib.binlog_segment_list_count(listing, count))

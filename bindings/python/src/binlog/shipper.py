@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
 from ._native import ffi, lib
-from .cstrings import c_string
+from .cstrings import c_path, c_string
 from .errors import ClosedError, InvalidArgumentError, check
 from .process_owned import OpeningProcess
 
@@ -126,7 +126,7 @@ class Shipper:
                 f"{self._description}: this libbinlog was built without the feature \"s3\"")
         opts = _native_ship_options(options if options is not None else ShipOptions(**kwargs))
         out = ffi.new("binlog_shipper **")
-        check(lib.binlog_shipper_open(os.fsencode(directory), c_string("log name", name), opts, out))
+        check(lib.binlog_shipper_open(c_path("directory", directory), c_string("log name", name), opts, out))
         self._h = self._opened_in.gc(out[0], lib.binlog_shipper_free)
 
     def ship_once(self) -> ShipReport:
