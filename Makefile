@@ -520,7 +520,9 @@ FUZZ_TOOLCHAIN     ?= nightly
 FUZZ_TARGETS       ?= segment compressed seal manifest varint
 FUZZ_SECONDS       ?= 600
 FUZZ_LIBFUZZER_FLAGS := -rss_limit_mb=512 -malloc_limit_mb=256 -timeout=5 -print_final_stats=1
-FUZZ_CARGO := PATH="$(CARGO_FUZZ_DIR):$$PATH" $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz
+FUZZ_CARGO := PATH="$(CARGO_FUZZ_DIR):$$PATH" \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan-suppressions.txt \
+  $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz
 
 .PHONY: fuzz-tools fuzz-build fuzz-regressions fuzz-short fuzz fuzz-seeds
 
