@@ -15,7 +15,9 @@
 //!   offset, until the reader skipped damage (after a frame the seek table
 //!   lists with another original size, a salvage numbers offsets as the
 //!   table does, docs/FORMAT.md 17.3a: the record is then found by
-//!   searching);
+//!   searching), and anywhere for a type filter (a type copy, 17.5,
+//!   serves a rare type's records without the main frames, which may be
+//!   damaged where the copy is not);
 //! - decode_threads 0 and 2 give the same records, error (kind, file and
 //!   offset), damage and tail;
 //! - when the scan is clean (no error, no damage), a type filter returns
@@ -58,10 +60,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = std::fs::remove_file(path);
 });
 
-/// The original segment as zstd decompresses the file (skippable frames,
-/// the seek table and type copies among them, give nothing): its bytes up
-/// to the first error or `ORIGINAL_MAX` bytes, and whether that is all of
-/// it.
+/// The original segment as zstd decompresses the file, frame by frame
+/// (skippable frames, the seek table and type copies among them, give
+/// nothing): its bytes up to the first frame that fails (whose bytes are
+/// left out: zstd hands them out before it checks the frame's checksum)
+/// or `ORIGINAL_MAX` bytes, and whether that is all of it.
 struct Original {
     bytes: Vec<u8>,
     whole: bool,
@@ -69,28 +72,32 @@ struct Original {
 
 fn decompressed(data: &[u8]) -> Original {
     let mut bytes = Vec::new();
-    let Ok(d) = zstd::stream::read::Decoder::new(data) else {
-        return Original {
-            bytes,
-            whole: false,
+    let mut rest = data;
+    while !rest.is_empty() {
+        let room = ORIGINAL_MAX - bytes.len() as u64;
+        let frame = zstd::zstd_safe::find_frame_compressed_size(rest)
+            .ok()
+            .and_then(|n| Some((decompressed_frame(rest.get(..n)?, room)?, n)));
+        let Some((frame, n)) = frame else {
+            return Original {
+                bytes,
+                whole: false,
+            };
         };
-    };
-    let mut d = d.take(ORIGINAL_MAX);
-    let mut buf = [0u8; 1 << 14];
-    loop {
-        match d.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => bytes.extend_from_slice(&buf[..n]),
-            Err(_) => {
-                return Original {
-                    bytes,
-                    whole: false,
-                }
-            }
-        }
+        bytes.extend_from_slice(&frame);
+        rest = &rest[n..];
     }
     let whole = (bytes.len() as u64) < ORIGINAL_MAX;
     Original { bytes, whole }
+}
+
+/// What zstd decompresses of one frame, at most `room` bytes; `None` if
+/// the frame fails.
+fn decompressed_frame(frame: &[u8], room: u64) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let d = zstd::stream::read::Decoder::new(frame).ok()?;
+    d.take(room).read_to_end(&mut out).ok()?;
+    Some(out)
 }
 
 /// One record as read: seq, timestamp, type, payload, metadata, offset,
@@ -143,8 +150,14 @@ fn error_text(e: &binlog::Error) -> String {
 }
 
 /// Reads up to `limit` records with `next`, checking each against the
-/// original; stops at the first error (asking again would repeat it).
-fn drain(r: &mut Reader, original: &Original, limit: usize) -> (Vec<Rec>, Option<String>) {
+/// original (at its offset if `at_offset`, until damage is skipped); stops
+/// at the first error (asking again would repeat it).
+fn drain(
+    r: &mut Reader,
+    original: &Original,
+    limit: usize,
+    at_offset: bool,
+) -> (Vec<Rec>, Option<String>) {
     let mut seen: Vec<Rec> = Vec::new();
     for _ in 0..limit {
         match r.next() {
@@ -153,7 +166,7 @@ fn drain(r: &mut Reader, original: &Original, limit: usize) -> (Vec<Rec>, Option
                 if let Some(last) = seen.last() {
                     assert!(rec.0 > last.0, "seq {} after {}", rec.0, last.0);
                 }
-                assert_written(&rec, original, r.damages().is_empty());
+                assert_written(&rec, original, at_offset && r.damages().is_empty());
                 seen.push(rec);
             }
             Ok(None) => return (seen, None),
@@ -219,16 +232,18 @@ fn written_at(rec: &Rec, original: &[u8], at: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// A full pass of a reader opened with `open` (after `setup`).
+/// A full pass of a reader opened with `open` (after `setup`); its records
+/// checked as `assert_written` does with `at_offset`.
 fn pass(
     open: fn(&Path) -> binlog::Result<Reader>,
     path: &Path,
     original: &Original,
+    at_offset: bool,
     setup: impl FnOnce(&mut Reader),
 ) -> Result<Pass, String> {
     let mut r = open(path).map_err(|e| error_text(&e))?;
     setup(&mut r);
-    let (records, error) = drain(&mut r, original, MAX_STEPS);
+    let (records, error) = drain(&mut r, original, MAX_STEPS, at_offset);
     // At the end (or at the error), another call stays there.
     let _ = r.next();
     Ok(Pass {
@@ -248,10 +263,10 @@ fn open_salvage(p: &Path) -> binlog::Result<Reader> {
 }
 
 fn read_every_way(path: &Path, original: &Original, data: &[u8]) {
-    let on_thread = pass(open, path, original, |r| r.decode_threads(0));
-    let ahead = pass(open, path, original, |r| r.decode_threads(2));
+    let on_thread = pass(open, path, original, true, |r| r.decode_threads(0));
+    let ahead = pass(open, path, original, true, |r| r.decode_threads(2));
     assert_eq!(on_thread, ahead, "decode_threads 0 and 2 differ");
-    let salvaged = pass(open_salvage, path, original, |_| {});
+    let salvaged = pass(open_salvage, path, original, true, |_| {});
     let Ok(scan) = on_thread else {
         return;
     };
@@ -277,7 +292,7 @@ fn typed_reads(path: &Path, original: &Original, scan: &Pass) {
     types.truncate(TYPED_PASSES);
     types.push("no such type");
     for t in types {
-        let Ok(typed) = pass(open, path, original, |r| r.filter_types(&[t])) else {
+        let Ok(typed) = pass(open, path, original, false, |r| r.filter_types(&[t])) else {
             continue;
         };
         if scan.clean() && typed.clean() {
@@ -334,7 +349,7 @@ fn seek_then_read(
     if sought.is_err() {
         return;
     }
-    let (got, error) = drain(r, original, 3);
+    let (got, error) = drain(r, original, 3, true);
     if scan.clean() && error.is_none() {
         assert_eq!(got.first(), want, "{what} differs from the scan");
     }
