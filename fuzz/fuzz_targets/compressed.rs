@@ -47,10 +47,11 @@ const ORIGINAL_MAX: u64 = 32 << 20;
 /// to be read. A reader holds a frame whole (docs/FORMAT.md 17.3a), and
 /// frames of up to 1 GiB are valid (17.1): a few KB of zstd blocks can
 /// truly hold that much, whatever the seek table says. An input with a
-/// frame whose blocks may hold more than the malloc limit allows is
-/// passed over: its memory is the format's cost, not a length trusted
-/// unchecked.
-const FRAME_BOUND_MAX: u64 = 192 << 20;
+/// frame whose blocks may hold more than this is passed over: its memory
+/// is the format's cost, not a length trusted unchecked. Small enough that
+/// a frame on the reader's thread, the frames decoded ahead and those a
+/// dropped reader's workers finish stay within -rss_limit_mb.
+const FRAME_BOUND_MAX: u64 = 32 << 20;
 
 /// Types a pass filters on, at most (each is a pass).
 const TYPED_PASSES: usize = 3;
