@@ -10,14 +10,16 @@
 mod common;
 
 use binlog::compressed::frame_writer::SeekableWriter;
-use binlog::compressed::seek_table::FrameEntry;
+use binlog::compressed::seek_table::{FrameEntry, SeekTable};
 use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
 use binlog::format::seal::TRAILER_LEN;
 use binlog::{Damage, Error, ErrorKind, Options, Reader, Tail};
 use common::compressed::{compress_as_is, damage_compressed_frame};
 use common::seal::{move_records_end, move_records_end_to_a_length_past_the_end};
 use common::{drain, make_sealed, Rec, TempDir};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// A sealed segment of 3000 records and its compressed copy in 16 KiB
 /// frames: the plain segment's records, where they end, and the `.zst`.
@@ -50,15 +52,23 @@ fn frames(zst: &Path) -> Vec<binlog::compressed::seek_table::FrameEntry> {
 /// the compressed size, 1 the original size; `a`'s grows by `delta`, `b`'s
 /// shrinks by it (the totals stay).
 fn shift_entries(zst: &Path, a: usize, b: usize, field: usize, delta: u32) {
-    let n = frames(zst).len();
     let mut bytes = std::fs::read(zst).unwrap();
-    let entry = |i: usize| bytes.len() - (8 + 8 * n + 9) + 8 + 8 * i + 4 * field;
-    let (ea, eb) = (entry(a), entry(b));
+    let (ea, eb) = (
+        entry_at(zst, &bytes, a, field),
+        entry_at(zst, &bytes, b, field),
+    );
     let get = |bytes: &[u8], at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
     let (va, vb) = (get(&bytes, ea) + delta, get(&bytes, eb) - delta);
     bytes[ea..ea + 4].copy_from_slice(&va.to_le_bytes());
     bytes[eb..eb + 4].copy_from_slice(&vb.to_le_bytes());
     std::fs::write(zst, bytes).unwrap();
+}
+
+/// Where `field` (0 the compressed size, 1 the original size) of frame
+/// `i`'s seek table entry is in `bytes`, the file at `zst`.
+fn entry_at(zst: &Path, bytes: &[u8], i: usize, field: usize) -> usize {
+    let n = frames(zst).len();
+    bytes.len() - (8 + 8 * n + 9) + 8 + 8 * i + 4 * field
 }
 
 /// Asserts `e` is of `kind`, names `path` and stands at `offset`.
@@ -678,4 +688,157 @@ fn a_record_whose_crc_fails_in_an_intact_frame_is_damage_as_in_the_plain_segment
         assert_eq!(z_end, Err((kind, offset)), "{threads} threads");
         assert_eq!(read(&zst, threads, true), salvaged, "{threads} threads");
     }
+}
+
+/// Set to a `.zst` path, makes this test binary, started again by
+/// `salvage_in_little_address_space`, the child that salvages it.
+const SALVAGE_CHILD: &str = "BINLOG_TEST_SALVAGE_CHILD";
+
+/// Address space of that child: less than the gibibyte a seek table entry
+/// may claim, so that making room for it fails at once (an abort).
+const CHILD_ADDRESS_SPACE: u64 = 512 << 20;
+
+/// Reads `zst` in a child process (this test, run again) limited to
+/// `CHILD_ADDRESS_SPACE`; the child's output (see `salvage_child`).
+fn salvage_in_little_address_space(test: &str, zst: &Path) -> std::process::Output {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(SALVAGE_CHILD, zst);
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: CHILD_ADDRESS_SPACE,
+                rlim_max: CHILD_ADDRESS_SPACE,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.output().unwrap()
+}
+
+/// The child's side of `salvage_in_little_address_space`, if this process
+/// is that child: prints how a scan ends (`scan: <kind>` of the open's or
+/// the read's error) and how many records a salvage reads and their
+/// sequence numbers' sum.
+fn salvage_child() -> bool {
+    let Some(zst) = std::env::var_os(SALVAGE_CHILD) else {
+        return false;
+    };
+    let zst = Path::new(&zst);
+    let scan_end = Reader::open(zst).and_then(|mut r| drain(&mut r).end);
+    println!("scan: {:?}", scan_end.map_err(|e| e.kind()));
+    let (got, _, _) = salvaged(zst);
+    let sum: u64 = got.iter().map(|r| r.seq).sum();
+    println!("salvaged {} records, seq sum {sum}", got.len());
+    true
+}
+
+#[test]
+fn a_lost_header_whose_entry_claims_a_gibibyte_is_salvaged_without_room_for_it() {
+    if salvage_child() {
+        return;
+    }
+    let dir = TempDir::new("zdmg-header-gib");
+    let (all, _, zst) = compressed_segment(&dir);
+    // Frame 0's entry says 1 GiB: its zstd header states its true size,
+    // so the frame is refused before room is made for it.
+    let mut bytes = std::fs::read(&zst).unwrap();
+    let at = entry_at(&zst, &bytes, 0, 1);
+    bytes[at..at + 4].copy_from_slice(&(1u32 << 30).to_le_bytes());
+    std::fs::write(&zst, &bytes).unwrap();
+    let e = Reader::open(&zst).err().unwrap();
+    assert_error(&e, ErrorKind::FrameSizeMismatch, &zst, 0);
+
+    // Salvaging searches the frames after it for the first record,
+    // holding only their bytes, never the gibibyte the entry claims.
+    let test = "a_lost_header_whose_entry_claims_a_gibibyte_is_salvaged_without_room_for_it";
+    let out = salvage_in_little_address_space(test, &zst);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stdout} {stderr}", out.status);
+    let sum: u64 = all.iter().map(|r| r.seq).sum();
+    let want = format!("salvaged {} records, seq sum {sum}", all.len());
+    assert!(stdout.contains(&want), "{stdout}");
+}
+
+/// Rewrites the compressed segment at `zst` (no type copies) with frame
+/// `index` compressed again without its content size in its zstd header
+/// (readers accept such frames, docs/FORMAT.md 17.1) and its seek table
+/// entry saying `size` original bytes.
+fn without_content_size(zst: &Path, index: usize, size: u32) {
+    let file = std::fs::read(zst).unwrap();
+    let mut out = Vec::new();
+    let mut table = SeekTable::default();
+    for (i, f) in frames(zst).iter().enumerate() {
+        let at = f.compressed_offset as usize;
+        let bytes = &file[at..at + f.compressed_size as usize];
+        if i != index {
+            out.extend_from_slice(bytes);
+            table.push(f.compressed_size, f.size);
+            continue;
+        }
+        let original = zstd::bulk::decompress(bytes, f.size as usize).unwrap();
+        let mut c = zstd::bulk::Compressor::new(3).unwrap();
+        c.set_parameter(zstd::zstd_safe::CParameter::ContentSizeFlag(false))
+            .unwrap();
+        let frame = c.compress(&original).unwrap();
+        assert!(matches!(
+            zstd::zstd_safe::get_frame_content_size(&frame),
+            Ok(None)
+        ));
+        out.extend_from_slice(&frame);
+        table.push(frame.len() as u32, size);
+    }
+    out.extend_from_slice(&table.encode());
+    std::fs::write(zst, out).unwrap();
+}
+
+#[test]
+fn a_frame_stating_no_size_whose_entry_claims_a_gibibyte_is_refused_before_room_is_made() {
+    if salvage_child() {
+        return;
+    }
+    let dir = TempDir::new("zdmg-no-size-gib");
+    let plain = dir.join("plain.binlog");
+    make_sealed(&plain, 3_000, Options::default());
+    let all = drain(&mut Reader::open(&plain).unwrap()).recs;
+    let zst = dir.join("seg.binlog.zst");
+    std::fs::write(&zst, compress_as_is(&plain, 16 << 10)).unwrap();
+    let target = frames(&zst)[2];
+    without_content_size(&zst, 2, 1 << 30);
+
+    // The frame's blocks hold at most a few hundred KiB: decompressing it
+    // reports the size mismatch, as a whole decompression would, without
+    // making the gibibyte of room.
+    let mut segment = CompressedSegment::open_frames(&zst).unwrap();
+    let e = segment.frame_into(2, &mut Vec::new()).err().unwrap();
+    assert_error(
+        &e,
+        ErrorKind::FrameSizeMismatch,
+        &zst,
+        target.compressed_offset,
+    );
+    assert!(e.message().contains("holds at most"), "{e}");
+
+    // A salvage skips that frame and reads every record outside it, in
+    // 512 MiB of address space (without the check, room for the gibibyte
+    // could not be had: an `Io` error, which stops a salvage). The open
+    // refuses the seal: its trailer is 1 GiB from where the seek table's
+    // sizes put the end.
+    let test =
+        "a_frame_stating_no_size_whose_entry_claims_a_gibibyte_is_refused_before_room_is_made";
+    let out = salvage_in_little_address_space(test, &zst);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stdout} {stderr}", out.status);
+    assert!(stdout.contains("scan: Err(CorruptSeal)"), "{stdout}");
+    let lost = |r: &Rec| r.offset + r.frame_len > target.offset && r.offset < target.end();
+    let kept: Vec<&Rec> = all.iter().filter(|r| !lost(r)).collect();
+    assert!(kept.len() < all.len());
+    let sum: u64 = kept.iter().map(|r| r.seq).sum();
+    let want = format!("salvaged {} records, seq sum {sum}", kept.len());
+    assert!(stdout.contains(&want), "{stdout}");
 }

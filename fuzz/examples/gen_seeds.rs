@@ -1,12 +1,16 @@
 //! Writes the seed corpus of the fuzz targets into fuzz/seeds/<target>/:
 //! real segments made by `binlog::Writer` (sealed, unsealed, torn, with a
 //! damaged seal, with metadata and several types, empty), the golden
-//! vectors, and manifests. Deterministic: fixed clocks and names.
+//! vectors, manifests, and compressed segments made by
+//! `compress_segment_with_copies` (small frames, a type copy, a record cut
+//! across frames, empty). Deterministic: fixed clocks and names.
 //!
 //!     cargo run --manifest-path fuzz/Cargo.toml --example gen_seeds
 //!
 //! Run from anywhere; the output goes next to this file's crate.
 
+use binlog::compressed::type_copies::COPY_DIRECTORY_MAGIC;
+use binlog::compressed::{compress_segment_with_copies, CompressOptions, TypeCopies};
 use binlog::log::manifest::{Manifest, SealedEntry};
 use binlog::{Options, Writer};
 use std::fs;
@@ -64,7 +68,7 @@ fn main() {
     let seeds = root.join("seeds");
     let tmp = std::env::temp_dir().join(format!("binlog-gen-seeds-{}", std::process::id()));
     fs::create_dir_all(&tmp).unwrap();
-    for t in ["segment", "seal", "manifest", "varint"] {
+    for t in ["segment", "seal", "manifest", "varint", "compressed"] {
         let d = seeds.join(t);
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
@@ -100,14 +104,20 @@ fn main() {
     ] {
         put("segment", name, bytes);
     }
-    // The golden vectors of tests/vectors/ (a 1.1 header among them).
+    // The golden vectors of tests/vectors/ (a 1.1 header among them); the
+    // compressed ones seed the compressed target.
     let vectors = root.join("../tests/vectors");
     if let Ok(rd) = fs::read_dir(&vectors) {
         let mut names: Vec<_> = rd.flatten().map(|e| e.path()).collect();
         names.sort();
         for p in names {
             let name = format!("vector-{}", p.file_name().unwrap().to_string_lossy());
-            put("segment", &name, &fs::read(&p).unwrap());
+            let target = if name.ends_with(".zst") {
+                "compressed"
+            } else {
+                "segment"
+            };
+            put(target, &name, &fs::read(&p).unwrap());
         }
     }
 
@@ -180,6 +190,89 @@ fn main() {
     put("varint", "non-minimal", &[0x80, 0x80, 0x00]);
     put("varint", "record-head", &sealed[start..start + 40]);
 
+    compressed_seeds(&tmp, &|name, bytes| put("compressed", name, bytes));
+
     let _ = fs::remove_dir_all(&tmp);
     println!("seeds written to {}", seeds.display());
+}
+
+/// Original bytes per frame of the compressed seeds: small, so that a seed
+/// of a few KB has many frames (and a type copy, and records cut across
+/// frames) and stays under 64 KB.
+const SEED_FRAME_SIZE: u64 = 256;
+
+/// Copies for rare types, as by default but for a smaller spread: the few
+/// records of a seed lie in fewer frames than a copy asks by default.
+const SEED_COPIES: TypeCopies = TypeCopies {
+    max_share: 0.05,
+    min_spread: 2,
+};
+
+/// A sealed segment of `n` records, "rare" (empty) every 40th (a type
+/// copy's share) and every `big`-th record's payload `big_len` bytes (cut
+/// across frames), compressed with `SEED_FRAME_SIZE` frames and
+/// `SEED_COPIES`.
+fn compressed_segment(dir: &Path, name: &str, n: usize, big: usize, big_len: usize) -> Vec<u8> {
+    let p = dir.join(format!("{name}.binlog"));
+    let _ = fs::remove_file(&p);
+    let w = Writer::open(&p, opts(64)).expect("open writer");
+    for i in 0..n {
+        let ty = if i % 40 == 7 {
+            "rare"
+        } else {
+            ["trade", "quote"][i % 2]
+        };
+        let meta: &[(&str, &str)] = if i % 9 == 0 {
+            &[("venue", "XLON")]
+        } else {
+            &[]
+        };
+        let len = match i {
+            _ if ty == "rare" => 0,
+            _ if i % big == big - 1 => big_len,
+            _ => i % 23,
+        };
+        let payload: Vec<u8> = (0..len).map(|j| b'a' + ((i + j) % 26) as u8).collect();
+        let ts = T0 + 1000 * i as i64 - if i % 5 == 3 { 1500 } else { 0 };
+        w.write_with(ty, meta, Some(ts), &payload).expect("write");
+    }
+    w.close().expect("close");
+    let opts = CompressOptions {
+        frame_size: SEED_FRAME_SIZE,
+        ..CompressOptions::default()
+    };
+    let done = compress_segment_with_copies(&p, &opts, &SEED_COPIES, |_| {}).expect("compress");
+    let bytes = fs::read(&done.path).expect("read .zst");
+    assert!(bytes.len() < 64 << 10, "{name}: {} bytes", bytes.len());
+    bytes
+}
+
+/// Whether the compressed segment holds a type-copy directory.
+fn has_copies(zst: &[u8]) -> bool {
+    let magic = COPY_DIRECTORY_MAGIC.to_le_bytes();
+    zst.windows(4).any(|w| w == magic)
+}
+
+fn compressed_seeds(tmp: &Path, put: &dyn Fn(&str, &[u8])) {
+    let mix = compressed_segment(tmp, "mix", 400, 1000, 0);
+    assert!(has_copies(&mix), "the mix seed has no type copy");
+    let big = compressed_segment(tmp, "big", 12, 5, 2000);
+    let empty = compressed_segment(tmp, "empty", 0, 1, 0);
+    let one = compressed_segment(tmp, "one", 1, 1, 300);
+    // A flipped byte in the middle (a frame that fails) and the file cut
+    // before its seek table ends.
+    let mut flipped = mix.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x10;
+    let cut = big[..big.len() - 5].to_vec();
+    for (name, bytes) in [
+        ("mix-copies.binlog.zst", &mix),
+        ("big-record.binlog.zst", &big),
+        ("empty.binlog.zst", &empty),
+        ("one.binlog.zst", &one),
+        ("mix-flipped.binlog.zst", &flipped),
+        ("big-cut.binlog.zst", &cut),
+    ] {
+        put(name, bytes);
+    }
 }

@@ -17,24 +17,18 @@ use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+mod tmpfs;
+
 /// Upper bound on records read in one pass: every successful read moves
 /// forward by at least a frame, so this is never reached by a correct
 /// reader on inputs of libFuzzer's sizes; reaching it means a loop.
 const MAX_STEPS: usize = 1 << 20;
 
-/// The file the reader layer reads: in tmpfs when there is one, named by
-/// process (libFuzzer's fork and jobs modes run several), removed after each
-/// input.
+/// The file the reader layer reads, removed after each input (see
+/// `tmpfs::per_process_path`).
 fn seg_path() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let base = if Path::new("/dev/shm").is_dir() {
-            PathBuf::from("/dev/shm")
-        } else {
-            std::env::temp_dir()
-        };
-        base.join(format!("binlog-fuzz-segment-{}.binlog", std::process::id()))
-    })
+    PATH.get_or_init(|| tmpfs::per_process_path("segment", "binlog"))
 }
 
 fuzz_target!(|data: &[u8]| {

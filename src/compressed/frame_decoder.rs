@@ -124,7 +124,10 @@ pub(super) fn frame_error(
 
 /// Checks that `src`, the compressed bytes the seek table gives frame
 /// `index`, are exactly one zstd frame, of the original size the table
-/// says when the frame states its size.
+/// says when the frame states its size, and that can hold that size when
+/// it does not: before room is made for the size (`reserve_frame`), so
+/// that an entry can make a reader allocate only what the frame's blocks
+/// can hold (their headers bound it), not the 1 GiB it may state.
 pub(super) fn check_frame(path: &Path, index: usize, entry: &FrameEntry, src: &[u8]) -> Result<()> {
     let err = |kind, what: String| frame_error(path, index, entry, kind, what);
     if !src.starts_with(&ZSTD_MAGIC) {
@@ -153,7 +156,17 @@ pub(super) fn check_frame(path: &Path, index: usize, entry: &FrameEntry, src: &[
             return Err(err(ErrorKind::FrameSizeMismatch, what));
         }
     }
-    Ok(())
+    match zstd_safe::decompress_bound(src) {
+        Ok(bound) if u64::from(entry.size) > bound => {
+            let what = format!(
+                "the frame holds at most {bound} bytes, the seek table says {}",
+                entry.size
+            );
+            Err(err(ErrorKind::FrameSizeMismatch, what))
+        }
+        Ok(_) => Ok(()),
+        Err(code) => Err(err(ErrorKind::CorruptFrame, damaged(code))),
+    }
 }
 
 /// What zstd's error `code` says of a damaged frame.

@@ -147,26 +147,39 @@ impl Decoded {
         let mut s = self.segment.borrow_mut();
         let frames = s.frames().len();
         let from = s.data_start() as usize;
-        let mut bytes = vec![0u8; from];
+        let seal = s.seal();
+        let seal_first = (seal.record_count > 0).then_some(seal.first_seq);
+        let search =
+            |bytes: &[u8], base: usize| salvage::salvage_lost_header(bytes, base, from, seal_first);
+        // The bytes of the intact frames from `base` (an original offset)
+        // on. A damaged frame holds no valid record (nor does a record cut
+        // across it), so its bytes are never held: the search runs in
+        // what came before it, then starts again after it. Memory is that
+        // of the frames decompressed, whatever sizes the seek table gives.
+        let mut bytes = Vec::new();
+        let mut base = from;
         let mut frame = Vec::new();
         let mut intact_frames = 0;
         for i in 1..frames {
             match s.frame_into(i, &mut frame) {
-                Ok(()) => intact_frames += 1,
+                Ok(()) => {
+                    intact_frames += 1;
+                    bytes.extend_from_slice(&frame);
+                }
                 Err(e) if is_damage(&e) => {
-                    frame.clear();
-                    frame.resize(s.frames()[i].size as usize, 0);
+                    if let Some(found) = search(&bytes, base) {
+                        return Ok(salvage::with_header_damage(found));
+                    }
+                    bytes.clear();
+                    base = s.frames()[i].end() as usize;
                 }
                 Err(e) => return Err(e),
             }
-            bytes.extend_from_slice(&frame);
             if intact_frames == 2 {
                 break;
             }
         }
-        let seal = s.seal();
-        let seal_first = (seal.record_count > 0).then_some(seal.first_seq);
-        let found = salvage::salvage_lost_header(&bytes, from, seal_first).ok_or(header_lost)?;
+        let found = search(&bytes, base).ok_or(header_lost)?;
         Ok(salvage::with_header_damage(found))
     }
 

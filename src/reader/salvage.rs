@@ -111,23 +111,26 @@ fn placeholder(first_seq: u64) -> SegmentHeader {
 }
 
 /// For a compressed segment whose header is lost (its frame does not
-/// decompress): the first valid record at or after `from` (the end of the
-/// header's frame) in `bytes` (the segment's first bytes, lost frames
-/// zeroed), a placeholder header, and the record's sequence number. The
-/// placeholder's `first_seq` is the seal's (`seal_first`, if it survived)
-/// when the bytes between could hold the records before the one found
-/// (lost with the frames), else the record's.
+/// decompress): the first valid record in `bytes` (the segment's bytes
+/// from original offset `base` on, at or after `from`, the end of the
+/// header's frame), a placeholder header, and the record's original
+/// offset and sequence number. The placeholder's `first_seq` is the
+/// seal's (`seal_first`, if it survived) when the bytes from `from` to the
+/// record could hold the records before the one found (lost with the
+/// frames), else the record's.
 #[cfg(feature = "compression")]
 pub(super) fn salvage_lost_header(
     bytes: &[u8],
+    base: usize,
     from: usize,
     seal_first: Option<u64>,
 ) -> Option<(SegmentHeader, usize, u64)> {
-    let start = frame::find_next_record(bytes, from, None)?;
-    let first_seq = match frame::frame_at(bytes, start, true) {
+    let at = frame::find_next_record(bytes, 0, None)?;
+    let first_seq = match frame::frame_at(bytes, at, true) {
         FrameAt::Frame { body, .. } => frame::decode_record(body)?.seq,
         _ => return None,
     };
+    let start = base + at;
     let room = ((start - from) / frame::MIN_RECORD_FRAME) as u64;
     let lost_from = match seal_first {
         Some(f) if f <= first_seq && first_seq - f <= room => f,
