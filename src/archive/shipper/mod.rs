@@ -77,7 +77,7 @@ pub struct Shipper {
     journal_unstored: bool,
     opts: ShipOptions,
     /// The exclusive lock of `<log>.ship.lock`: one shipper per log.
-    _lock: File,
+    _lock: ShipLock,
 }
 
 impl Shipper {
@@ -157,8 +157,26 @@ impl Shipper {
     }
 }
 
+/// A log's ship lock, released when dropped in the process that took it.
+/// An flock lasts while any copy of its descriptor is open, and a child
+/// forked meanwhile holds a copy: without the explicit unlock, the lock
+/// would outlive the shipper for as long as such a child lives. A drop in
+/// the child unlocks nothing (that would release the parent's lock).
+struct ShipLock {
+    file: File,
+    pid: u32,
+}
+
+impl Drop for ShipLock {
+    fn drop(&mut self) {
+        if std::process::id() == self.pid {
+            crate::sys::unlock(&self.file);
+        }
+    }
+}
+
 /// Takes the exclusive lock of `path` (created if need be), or `Locked`.
-fn take_lock(path: &Path) -> Result<File> {
+fn take_lock(path: &Path) -> Result<ShipLock> {
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -166,7 +184,10 @@ fn take_lock(path: &Path) -> Result<File> {
         .open(path)
         .map_err(|e| Error::io(path, "open ship lock", e))?;
     match crate::sys::try_lock_exclusive(&f) {
-        Ok(true) => Ok(f),
+        Ok(true) => Ok(ShipLock {
+            file: f,
+            pid: std::process::id(),
+        }),
         Ok(false) => Err(Error::file(
             ErrorKind::Locked,
             path,
