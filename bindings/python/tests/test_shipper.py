@@ -187,6 +187,8 @@ def test_a_child_after_fork_lets_go_of_the_parent_s_shipper_and_the_parent_ships
         assert s.ship_once().uploaded == SEALED
 
         def close():
+            with pytest.raises(binlog.ClosedError, match="parent process"):
+                s.ship_once()  # the parent's: refused, not run on its runtime
             s.close()  # its handle dropped: the finalizer runs here
             s.close()
             with pytest.raises(binlog.ClosedError):

@@ -137,6 +137,10 @@ class Shipper:
         leaves the journal where the pass stopped (the next pass, or a new
         shipper, resumes)."""
         report = ffi.new("binlog_ship_report *")
+        if not self._opened_in.is_current():
+            # The lock may be held by a parent's thread that does not exist
+            # here, and the runtime's threads are the parent's too.
+            raise ClosedError(f"shipper belongs to the parent process (fork): {self._description}")
         with self._lock:
             if self._h is None:
                 raise ClosedError(f"shipper is closed: {self._description}")
