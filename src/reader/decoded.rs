@@ -152,8 +152,8 @@ impl Decoded {
         let search =
             |bytes: &[u8], base: usize| salvage::salvage_lost_header(bytes, base, from, seal_first);
         // The bytes of the intact frames from `base` (an original offset)
-        // on. A damaged frame holds no valid record (nor does a record cut
-        // across it), so its bytes are never held: the search runs in
+        // on. A damaged frame's bytes are unknown, so no record in it or
+        // cut across it is taken, and they are never held: the search runs in
         // what came before it, then starts again after it. Memory is that
         // of the frames decompressed, whatever sizes the seek table gives.
         let mut bytes = Vec::new();
