@@ -25,9 +25,13 @@ use std::sync::{mpsc, Arc};
 
 const CHILD: &str = "BINLOG_FAILED_SEAL_CHILD";
 const BIG: usize = 128 << 20;
-/// Runs of the child, at most, for one in which the write waits (a race
-/// the write loses now and then under the load of a parallel test run).
+/// Runs of the child for one in which the write waits (a race the write
+/// loses now and then under the load of a parallel test run): at least
+/// `ATTEMPTS`, and more until `ATTEMPTS_FOR` has passed, so that runs go
+/// on after the other tests of this file (which write records as large)
+/// have ended.
 const ATTEMPTS: usize = 20;
+const ATTEMPTS_FOR: std::time::Duration = std::time::Duration::from_secs(90);
 
 #[test]
 fn a_durable_write_waiting_across_a_failed_seal_reports_its_record() {
@@ -43,7 +47,9 @@ fn a_durable_write_waiting_across_a_failed_seal_reports_its_record() {
     for mode in ["every_record", "every_n", "fds"] {
         // The write must append while the big record's fdatasync runs,
         // a race the child reports: a run that lost it is run again.
-        let (d, lines) = (1..=ATTEMPTS)
+        let started = std::time::Instant::now();
+        let (d, lines) = (1..)
+            .take_while(|&attempt| attempt <= ATTEMPTS || started.elapsed() < ATTEMPTS_FOR)
             .map(|attempt| {
                 let d = TempDir::new(&format!("failed-seal-{mode}-{attempt}"));
                 let lines = ChildProc::spawn(
@@ -56,7 +62,10 @@ fn a_durable_write_waiting_across_a_failed_seal_reports_its_record() {
             })
             .find(|(_, lines)| lines.iter().any(|l| l == "waiting-on-sync true"))
             .unwrap_or_else(|| {
-                panic!("{mode}: the write never waited across the roll in {ATTEMPTS} runs")
+                panic!(
+                    "{mode}: the write never waited across the roll in {:?}",
+                    started.elapsed()
+                )
             });
         let get = |key: &str| {
             lines
