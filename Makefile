@@ -419,8 +419,8 @@ bench-python: python-wheel
 	$(call python-venv,$(PY_BUILD)/bench-venv)
 	$(PY_BUILD)/bench-venv/bin/python $(PY_SRC)/bench/bench_io.py target/bench-python.json --dir target
 
-# --- peers (issue 31; not a test): libbinlog against the libraries users
-# would pick instead, each fetched by name at a pinned version from its
+# --- peers (not a test): libbinlog against the libraries users would
+# pick instead, each fetched by name at a pinned version from its
 # registry: commitlog and okaywal (crates.io; bench/peers/rust, its own
 # Cargo.lock and target dir), tidwall/wal and rosedblabs/wal (the Go module
 # proxy; bench/peers/go, the binding by a replace directive and the tag

@@ -1,4 +1,4 @@
-//! Object storage benchmark (not a test, issue 29): `make bench` runs it as
+//! Object storage benchmark (not a test): `make bench` runs it as
 //! `cargo bench --bench archive -- target/bench-archive.json`, against a
 //! real S3-compatible server it starts on 127.0.0.1 (versitygw, or MinIO
 //! with `BINLOG_S3_SERVER=minio`: tests/common/s3.rs).

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """make bench-peers: libbinlog against the libraries its users would pick
-instead (issue 31), from each language's binding, in one run.
+instead, from each language's binding, in one run.
 
 Each suite (bench/peers/rust, go, java; the Python binding's
 bench_io.py) runs interleaved pairs (libbinlog, then the peer, the order
