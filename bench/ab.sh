@@ -1,10 +1,10 @@
 #!/bin/sh
 # A/B of two builds of libbinlog.so with ONE bench binary (docs/PERFORMANCE.md,
-# "How to reproduce"): runs `BENCH_ONLY=FIGURES bench` against each library
-# directory in turn through LD_LIBRARY_PATH, PAIRS times, alternating which
-# goes first, and prints per figure each side's median and B/A pair by pair,
-# with the load average at each run (a figure with a baseline shows its
-# ratio; `details` their values).
+# "How to measure on a noisy 2-core host"): runs `BENCH_ONLY=FIGURES bench`
+# against each library directory in turn through LD_LIBRARY_PATH, PAIRS
+# times, alternating which goes first, and prints per figure each side's
+# median and B/A pair by pair, with the load average at each run (a figure
+# with a baseline shows its ratio; `details` their values).
 #
 #   bench/ab.sh LIB_DIR_A LIB_DIR_B [PAIRS (7)] [FIGURES (a)] [BENCH (target/c/bench/bench)]
 #

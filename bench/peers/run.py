@@ -162,7 +162,8 @@ def print_table(condition: dict):
 
 
 def markdown(path: str):
-    """Prints a results file as the Markdown table docs/PERFORMANCE.md shows."""
+    """Prints a results file as a Markdown table: each row's median ratio,
+    range and load, as found and after touching memory."""
     with open(path) as f:
         result = json.load(f)
     m = result["machine"]
