@@ -1,8 +1,8 @@
 //! One version for every artifact: the C header's version macros, the Java
-//! binding's POM and the Python package (when there is one) state
-//! Cargo.toml's version. (The pkg-config and CMake files take it from
-//! Cargo.toml when `make install` writes them; the Go module's version is
-//! its git tag, `bindings/go/vX.Y.Z`; the Go binding reads the header's
+//! binding's POM and the Python package state Cargo.toml's version; a
+//! missing file fails, never skips. (The pkg-config and CMake files take it
+//! from Cargo.toml when `make install` writes them; the Go module's version
+//! is its git tag, `bindings/go/vX.Y.Z`; the Go binding reads the header's
 //! macros through cgo.)
 
 use std::path::Path;
@@ -38,23 +38,41 @@ fn java_pom_states_the_cargo_version() {
     assert_eq!(release, CARGO_VERSION, "bindings/java/pom.xml: {version}");
 }
 
-/// A package whose version maturin takes from Cargo.toml (`dynamic =
-/// ["version"]`) agrees by construction.
+/// The wheel takes its version from pyproject.toml's `[project]` table
+/// (setuptools; nothing derives it from Cargo.toml), so the table must
+/// state it: a missing file or a version declared `dynamic` fails.
 #[test]
 fn python_package_states_the_cargo_version() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bindings/python/pyproject.toml");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return; // no Python package yet (issue 30)
-    };
-    if text.contains("dynamic = [\"version\"]") {
-        return;
-    }
-    let version = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("version = \""))
-        .and_then(|rest| rest.strip_suffix('"'))
-        .expect("bindings/python/pyproject.toml states a version or takes it from Cargo.toml");
+    let pyproject = read("bindings/python/pyproject.toml");
+    let version = project_version_of_pyproject(&pyproject)
+        .expect("bindings/python/pyproject.toml states version = \"...\" in [project]");
     assert_eq!(version, CARGO_VERSION, "bindings/python/pyproject.toml");
+}
+
+#[test]
+fn the_pyproject_version_is_the_projects_not_another_tables() {
+    let tool_first = "[tool.x]\nversion = \"9\"\n[project]\nname = \"a\"\nversion = \"1.2.3\"\n";
+    assert_eq!(
+        project_version_of_pyproject(tool_first).as_deref(),
+        Some("1.2.3")
+    );
+    let dynamic = "[project]\nname = \"a\"\ndynamic = [\"version\"]\n";
+    assert_eq!(project_version_of_pyproject(dynamic), None);
+}
+
+/// The `version = "..."` line of the `[project]` table, if it has one.
+fn project_version_of_pyproject(text: &str) -> Option<String> {
+    let mut in_project = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_project = line == "[project]";
+        } else if in_project {
+            if let Some(rest) = line.strip_prefix("version = \"") {
+                return rest.strip_suffix('"').map(str::to_string);
+            }
+        }
+    }
+    None
 }
 
 #[test]
