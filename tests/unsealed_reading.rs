@@ -323,13 +323,13 @@ fn frames_of_every_length_around_the_chunk() {
     }
 }
 
-/// Skipping many damaged regions of an unsealed segment costs about what
-/// it costs in a sealed one: the search for the record after each region
-/// copies the bytes it needs, not everything up to the end of the segment
-/// (which makes the read quadratic: 2000 regions in 32 MB take seconds
-/// instead of milliseconds).
+/// Skipping many damaged regions of an unsealed segment reports each one,
+/// and resumes at the record right after it. (The search for that record
+/// copies only the bytes it needs, not everything up to the end of the
+/// segment, which made these 2000 regions in 32 MB take seconds instead of
+/// milliseconds. Its cost is a benchmark's to measure, not this test's.)
 #[test]
-fn skipping_many_damaged_regions_of_an_unsealed_segment_is_not_quadratic() {
+fn skipping_many_damaged_regions_of_an_unsealed_segment_reports_each_and_resumes_after_it() {
     let d = TempDir::new("many-damages");
     let p = d.join("s.binlog");
     let w = Writer::open(&p, Options::default()).unwrap();
@@ -354,19 +354,16 @@ fn skipping_many_damaged_regions_of_an_unsealed_segment_is_not_quadratic() {
     }
     std::fs::write(&p, &bytes[..end as usize]).unwrap();
     drop(bytes);
-    let t = std::time::Instant::now();
     let mut r = Reader::open(&p).unwrap();
     r.skip_damaged(true);
     let mut n = 0;
     while r.next().unwrap().is_some() {
         n += 1;
     }
-    let took = t.elapsed();
     assert_eq!(n, offs.len() - damaged.len());
     assert_eq!(r.damages().len(), damaged.len());
     for (dmg, &k) in r.damages().iter().zip(&damaged) {
         assert_eq!((dmg.offset, dmg.resume_offset), (offs[k].0, offs[k + 1].0));
     }
     assert_eq!(r.tail(), Tail::Unsealed);
-    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
 }
