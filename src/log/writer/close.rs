@@ -8,8 +8,11 @@ use crate::error::Result;
 use crate::log::events::SegmentEvent;
 
 impl LogWriter {
-    /// Seals the current segment and closes the log. Later calls return
-    /// `Closed`; closing again is a no-op.
+    /// Seals the current segment, compresses the sealed segments due (with
+    /// `LogOptions::compression`; a failure there is counted in
+    /// `callback_failures`, not returned), writes the manifest durably and
+    /// closes the log. Later calls return `Closed`; closing again is a
+    /// no-op (returning once the first close has released the log).
     pub fn close(&self) -> Result<()> {
         self.stop_background_thread();
         let s = &*self.shared;
