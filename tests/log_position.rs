@@ -139,14 +139,15 @@ fn at(w: &LogWriter) -> (u64, u64) {
     )
 }
 
-/// What a child process of this test binary does (see `run_child`).
+/// What a child process of this test binary does (see
+/// `run_child_if_asked`).
 const CHILD_ENV: &str = "BINLOG_POSITION_CHILD";
 const DIR_ENV: &str = "BINLOG_POSITION_DIR";
 const MARK: &str = "POSITION: ";
 
 /// In a child (`CHILD_ENV` set), does what it says and exits; in the
-/// test process, nothing. `open` opens log `orders` and waits to be
-/// killed; `write` writes with retention keeping one sealed segment,
+/// test process, nothing. `open:<n>` opens log `orders`, writes `n`
+/// records, hands them to the OS and waits to be killed; `write` writes with retention keeping one sealed segment,
 /// reporting each record handed to the OS, until killed;
 /// `ship:<step>:<n>` ships with `--keep-local 0` and kills itself right
 /// after the `n`th time a segment passes `step`.
@@ -156,8 +157,12 @@ fn run_child_if_asked() {
     };
     let dir = PathBuf::from(std::env::var(DIR_ENV).unwrap());
     match what.split(':').collect::<Vec<_>>()[..] {
-        ["open"] => {
-            let _w = open(&dir, 10, Retention::default());
+        ["open", n] => {
+            let w = open(&dir, 10, Retention::default());
+            if n != "0" {
+                write(&w, n.parse().unwrap());
+            }
+            w.flush().unwrap();
             say(MARK, "OPENED");
             std::thread::sleep(Duration::from_secs(600));
         }
@@ -193,7 +198,7 @@ fn a_log_whose_segments_were_all_deleted_by_hand_goes_on_after_them_from_its_man
     // at 35).
     delete_segments_by_hand(dir.path());
     let test = "a_log_whose_segments_were_all_deleted_by_hand_goes_on_after_them_from_its_manifest";
-    kill_child_at(test, "open", dir.path(), "OPENED");
+    kill_child_at(test, "open:0", dir.path(), "OPENED");
     delete_segments_by_hand(dir.path());
     let w = open(dir.path(), 10, Retention::default());
     assert_eq!(at(&w), (5, 35));
@@ -205,6 +210,40 @@ fn a_log_whose_segments_were_all_deleted_by_hand_goes_on_after_them_from_its_man
     std::fs::remove_file(dir.join("orders.manifest")).unwrap();
     let w = open(dir.path(), 10, Retention::default());
     assert_eq!(at(&w), (0, 0));
+}
+
+/// Copies the segment files of log `orders` in `from` into `to`.
+fn copy_segments(from: &Path, to: &Path) {
+    for s in list_segments(from, "orders").unwrap() {
+        std::fs::copy(&s.path, to.join(s.path.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+fn segments_put_back_from_an_older_backup_are_sealed_and_the_log_goes_on_after_its_position() {
+    run_child_if_asked();
+    let test =
+        "segments_put_back_from_an_older_backup_are_sealed_and_the_log_goes_on_after_its_position";
+    let dir = TempDir::new("position-backup");
+    // A writer killed with segment 2 active, 5 records in it: backed up.
+    kill_child_at(test, "open:25", dir.path(), "OPENED");
+    let backup = TempDir::new("position-backup-copy");
+    copy_segments(dir.path(), backup.path());
+    let w = open(dir.path(), 10, Retention::default());
+    assert_eq!(at(&w), (2, 25));
+    write(&w, 30);
+    w.close().unwrap();
+    // The segments replaced by the backup's; the manifest stays.
+    delete_segments_by_hand(dir.path());
+    copy_segments(backup.path(), dir.path());
+    let w = open(dir.path(), 10, Retention::default());
+    assert_eq!(at(&w), (6, 55));
+    drop(w);
+    let listed = list_segments(dir.path(), "orders").unwrap();
+    let sealed: Vec<(u64, binlog::log::SegmentState)> =
+        listed.iter().map(|s| (s.segment_no, s.state)).collect();
+    use binlog::log::SegmentState::Sealed;
+    assert_eq!(sealed, [(0, Sealed), (1, Sealed), (2, Sealed), (6, Sealed)]);
 }
 
 #[test]

@@ -88,3 +88,38 @@ pub fn record_before_removal(dir: &Path, name: &str, pos: Position, removed: u64
     m.sealed.retain(|e| e.segment_no != removed);
     m.store_durably(&naming::manifest_path(dir, name), ".position.tmp")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealed(segment_no: u64, first_seq: u64, record_count: u64) -> SealedEntry {
+        SealedEntry {
+            segment_no,
+            file: format!("orders-{segment_no:020}-20261121T053000Z.binlog"),
+            first_seq,
+            record_count,
+            bytes: 4096,
+        }
+    }
+
+    #[test]
+    fn a_manifest_records_the_highest_of_its_next_line_sealed_lines_and_current_segment() {
+        let at = |segment_no, seq| Position { segment_no, seq };
+        // Written before the `next` line: its sealed lines and current.
+        let old = Manifest {
+            log: "orders".into(),
+            current: Some((7, "orders-7".into())),
+            sealed: vec![sealed(5, 100, 20), sealed(6, 120, 30)],
+            next: None,
+        };
+        assert_eq!(old.position(), at(7, 150));
+        // Each number at its highest, wherever it comes from.
+        let next = Manifest {
+            next: Some(at(9, 140)),
+            ..old.clone()
+        };
+        assert_eq!(next.position(), at(9, 150));
+        assert_eq!(Manifest::default().position(), at(0, 0));
+    }
+}
