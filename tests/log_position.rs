@@ -101,6 +101,17 @@ fn binlog_write_after_every_segment_was_shipped_and_removed_goes_on_after_them()
     assert!(again.status.success(), "{again:?}");
     let all: Vec<u64> = (0..503).collect();
     assert_eq!(cat_seqs(&server, "s3://logs/pos/orders"), all);
+
+    // The manifest lost too: the ship journal holds the position.
+    std::fs::remove_file(dir.join("orders.manifest")).unwrap();
+    let err = cli_write(&server, dir.path(), 2);
+    assert!(err.contains("wrote 2 records (seq 503..504)"), "{err}");
+    let segs = list_segments(dir.path(), "orders").unwrap();
+    assert_eq!(segs.iter().map(|s| s.segment_no).collect::<Vec<_>>(), [3]);
+    let last = cli_ship(&server, dir.path());
+    assert!(last.status.success(), "{last:?}");
+    let all: Vec<u64> = (0..505).collect();
+    assert_eq!(cat_seqs(&server, "s3://logs/pos/orders"), all);
 }
 
 /// Log `orders` in `dir`, rolling every `per` records, without background

@@ -1,10 +1,9 @@
 //! A log's position: the segment number and the sequence number it goes
 //! on at. It never goes back (docs/FORMAT.md section 14a, "A log's
 //! position"): the writer's open takes the highest of what the segment
-//! files say and what the manifest records (`recorded`), and whoever
-//! removes a log's newest segment file other than its writer first makes
-//! the manifest record a position past it, durably
-//! (`record_before_removal`).
+//! files say and what the manifest and the ship journal record
+//! (`recorded`), and a shipper makes the manifest record a position past
+//! each segment, durably, before it removes it (`record_before_removal`).
 
 use crate::error::Result;
 use crate::log::manifest::{Manifest, SealedEntry};
@@ -64,10 +63,33 @@ fn load(dir: &Path, name: &str) -> Option<Manifest> {
         .filter(|m| m.log == name)
 }
 
-/// The position log `name`'s manifest in `dir` records; the lowest there
-/// is (a new log's) if it is missing, damaged or names another log.
+/// The position log `name`'s records in `dir` hold: the higher of what
+/// its manifest and its ship journal (`<log>.ship`, with the feature
+/// `s3`) record; the lowest there is (a new log's) where neither is there,
+/// whole and of this log.
 pub fn recorded(dir: &Path, name: &str) -> Position {
-    load(dir, name).map_or(Position::default(), |m| m.position())
+    let manifest = load(dir, name).map_or(Position::default(), |m| m.position());
+    manifest.max(shipped(dir, name))
+}
+
+/// The position log `name`'s ship journal in `dir` records past the
+/// segments its shipper removed (`Journal::next`).
+fn shipped(dir: &Path, name: &str) -> Position {
+    #[cfg(feature = "s3")]
+    {
+        use crate::archive::journal::{journal_path, Journal};
+        Journal::load(&journal_path(dir, name))
+            .ok()
+            .flatten()
+            .filter(|j| j.log == name)
+            .and_then(|j| j.next)
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "s3"))]
+    {
+        let _ = (dir, name);
+        Position::default()
+    }
 }
 
 /// Makes log `name`'s manifest in `dir` record position `pos` (or a later

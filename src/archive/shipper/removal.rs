@@ -57,13 +57,14 @@ impl Shipper {
                 Err(e) if e.kind() == ErrorKind::Locked => break,
                 r => r?,
             }
-            self.record_position_past(s)?;
+            let after = self.record_position_past(s)?;
             remove_durably(&s.path)?;
             self.stepped(s.segment_no, Step::RemovedLocally);
             self.journal.set(Entry {
                 state: State::LocalDeleted,
                 ..e
             });
+            self.journal.next = Some(self.journal.next.unwrap_or_default().max(after));
             self.journal.fold();
             self.journal.store(&self.journal_path)?;
             removed.push(s.segment_no);
@@ -74,15 +75,16 @@ impl Shipper {
     /// Makes the log's manifest record, durably, that the log goes on past
     /// segment `s` (docs/FORMAT.md section 14a, "A log's position"), before
     /// `s` is removed: when it was the newest segment file, nothing else
-    /// would say where the log's next writer goes on.
-    fn record_position_past(&self, s: &SealedSegment) -> Result<()> {
+    /// would say where the log's next writer goes on. Returns that
+    /// position, which the journal records too once `s` is removed.
+    fn record_position_past(&self, s: &SealedSegment) -> Result<Position> {
         let after = Position {
             segment_no: s.segment_no.saturating_add(1),
             seq: s.first_seq.saturating_add(local::record_count(s)?),
         };
         position::record_before_removal(&self.dir, &self.log, after, s.segment_no)?;
         self.stepped(s.segment_no, Step::PositionRecorded);
-        Ok(())
+        Ok(after)
     }
 
     /// Whether the object of journal entry `e` still holds the bytes it
