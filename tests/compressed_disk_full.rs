@@ -273,3 +273,42 @@ fn the_compressing_thread_counts_a_full_disk_as_a_failure_naming_the_tmp_and_com
     w.close().unwrap();
     drop(fs);
 }
+
+#[test]
+fn a_compression_at_close_on_a_full_disk_is_counted_the_close_succeeds_and_the_next_close_compresses(
+) {
+    let fs = Tmpfs::mount("zst-full-close", "8m");
+    let dir = fs.join("log");
+    std::fs::create_dir(&dir).unwrap();
+    // Blocks reserved ahead of a segment's end are released when it is
+    // sealed: limited here to a little more than a full segment's 40
+    // records, so that the close's seal of segment 1 (full) frees too
+    // little for segment 0's compressed copy.
+    let opts = LogOptions {
+        max_segment_bytes: Some(48 << 10),
+        ..compressing_log()
+    };
+    let w = LogWriter::open(&dir, "lg", opts.clone()).unwrap();
+    let written = 2 * PER_SEGMENT;
+    write_records(&w, 0..written);
+    let filler = fs.fill_leaving("filler", FREE);
+    w.close().unwrap();
+    let (failures, last) = w.callback_failures();
+    let last = last.unwrap_or_else(|| panic!("no failure: {:?}", list_dir(&dir)));
+    assert!(failures > 0 && last.starts_with("DiskFull: "), "{last}");
+    assert!(last.contains(".binlog.zst.tmp: "), "{last}");
+    assert_eq!(tmp_files(&dir), Vec::<String>::new());
+    let plain = |dir: &Path| -> Vec<bool> {
+        let listed = list_segments(dir, "lg").unwrap();
+        listed.iter().map(|l| !l.is_compressed()).collect()
+    };
+    assert_eq!(plain(&dir), [true, true]);
+    assert_log_holds(&dir, written, "closed on a full disk");
+
+    std::fs::remove_file(&filler).unwrap();
+    let w = LogWriter::open(&dir, "lg", opts).unwrap();
+    w.close().unwrap();
+    assert_eq!(plain(&dir), [false, false, false]);
+    assert_log_holds(&dir, written, "compressed by the next close");
+    drop(fs);
+}
