@@ -199,7 +199,14 @@ fn a_log_whose_segments_were_all_deleted_by_hand_goes_on_after_them_from_its_man
     assert_eq!(write(&w, 35), 34);
     w.close().unwrap();
     delete_segments_by_hand(dir.path());
-    let w = open(dir.path(), 10, Retention::default());
+    // `first_seq` is a new log's: this one goes on where it was.
+    let opts = LogOptions {
+        max_segment_records: Some(10),
+        background: false,
+        first_seq: 1000,
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(dir.path(), "orders", opts).unwrap();
     assert_eq!(at(&w), (4, 35));
     w.close().unwrap();
     // Its segments removed again (segment 4, sealed empty by that close),

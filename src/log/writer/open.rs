@@ -123,8 +123,13 @@ impl Found {
             found.take(f, summary, next, name, opts)?;
         }
         // (A resumed segment's header says where it starts; this is the
-        // start of a new one, or of one whose header was torn.)
-        found.next_first = found.next_first.max(floor.seq);
+        // start of a new one, or of one whose header was torn.) A log with
+        // no segment file left but a recorded position is no new log:
+        // `first_seq` is not its to take.
+        found.next_first = match files.is_empty() && floor != Position::default() {
+            true => floor.seq,
+            false => found.next_first.max(floor.seq),
+        };
         Ok(found)
     }
 
