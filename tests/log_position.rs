@@ -7,17 +7,15 @@
 
 mod common;
 
-use binlog::archive::{Connection, Location, ShipOptions, ShipStep, Shipper, Step, StepHook};
+use binlog::archive::{Location, ShipOptions, Shipper, Step};
 use binlog::log::{list_segments, LogOptions, Retention};
 use binlog::LogWriter;
 use common::child::{kill_at_line, say};
 use common::s3::S3Server;
+use common::shipping::{assert_child_killed, killed_after_step};
 use common::TempDir;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 const BUCKET: &str = "logs";
@@ -92,26 +90,29 @@ fn binlog_write_after_every_segment_was_shipped_and_removed_goes_on_after_them()
     assert!(shipped.status.success(), "{shipped:?}");
     assert!(list_segments(dir.path(), "orders").unwrap().is_empty());
 
-    let err = cli_write(&server, dir.path(), 3);
-    assert!(err.contains("wrote 3 records (seq 500..502)"), "{err}");
-    let segs = list_segments(dir.path(), "orders").unwrap();
-    assert_eq!(segs.iter().map(|s| s.segment_no).collect::<Vec<_>>(), [2]);
-
-    let again = cli_ship(&server, dir.path());
-    assert!(again.status.success(), "{again:?}");
-    let all: Vec<u64> = (0..503).collect();
-    assert_eq!(cat_seqs(&server, "s3://logs/pos/orders"), all);
-
+    // Segment 2, after them, shipped after them.
+    write_then_ship(&server, dir.path(), (3, 500), 2);
     // The manifest lost too: the ship journal holds the position.
     std::fs::remove_file(dir.join("orders.manifest")).unwrap();
-    let err = cli_write(&server, dir.path(), 2);
-    assert!(err.contains("wrote 2 records (seq 503..504)"), "{err}");
-    let segs = list_segments(dir.path(), "orders").unwrap();
-    assert_eq!(segs.iter().map(|s| s.segment_no).collect::<Vec<_>>(), [3]);
-    let last = cli_ship(&server, dir.path());
-    assert!(last.status.success(), "{last:?}");
-    let all: Vec<u64> = (0..505).collect();
-    assert_eq!(cat_seqs(&server, "s3://logs/pos/orders"), all);
+    write_then_ship(&server, dir.path(), (2, 503), 3);
+}
+
+/// `binlog write` of `n` records into the shipped log in `dir`, which must
+/// number them from `first` in one new segment `segment_no`, then
+/// `binlog ship`: the bucket then holds every record from 0 on, once.
+fn write_then_ship(server: &S3Server, dir: &Path, (n, first): (u64, u64), segment_no: u64) {
+    let err = cli_write(server, dir, n);
+    let wrote = format!("wrote {n} records (seq {first}..{})", first + n - 1);
+    assert!(err.contains(&wrote), "{err}");
+    let segs = list_segments(dir, "orders").unwrap();
+    assert_eq!(
+        segs.iter().map(|s| s.segment_no).collect::<Vec<_>>(),
+        [segment_no]
+    );
+    let shipped = cli_ship(server, dir);
+    assert!(shipped.status.success(), "{shipped:?}");
+    let all: Vec<u64> = (0..first + n).collect();
+    assert_eq!(cat_seqs(server, "s3://logs/pos/orders"), all);
 }
 
 /// Log `orders` in `dir`, rolling every `per` records, without background
@@ -348,52 +349,13 @@ fn a_writer_killed_while_retention_removes_segments_reopens_after_every_record_i
 /// right after the `nth` time a segment passes `step`; exits 0 if none
 /// does.
 fn ship_until_killed(dir: &Path, step: &str, nth: u64) {
-    let step = *Step::ALL.iter().find(|s| format!("{s:?}") == step).unwrap();
-    let seen = AtomicU64::new(0);
-    let hook = StepHook(Arc::new(move |s: ShipStep| {
-        if s.step == step && seen.fetch_add(1, Ordering::SeqCst) + 1 == nth {
-            // SAFETY: kill(2) on this process; nothing after it runs.
-            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
-        }
-    }));
-    let env = |k: &str| std::env::var(k).ok();
     let opts = ShipOptions {
         keep_local: Some(0),
-        on_step: Some(hook),
-        connection: Connection {
-            endpoint: env("AWS_ENDPOINT_URL"),
-            region: env("AWS_REGION"),
-            access_key_id: env("AWS_ACCESS_KEY_ID"),
-            secret_access_key: env("AWS_SECRET_ACCESS_KEY"),
-            virtual_hosted_style: Some(false),
-            retry_timeout: Some(Duration::from_secs(5)),
-            ..Connection::default()
-        },
-        ..ShipOptions::default()
+        ..killed_after_step(step, nth)
     };
     let to = Location::parse(&format!("s3://{BUCKET}/kill")).unwrap();
     let mut shipper = Shipper::open(dir, "orders", &to, opts).unwrap();
     shipper.ship_once().unwrap();
-}
-
-/// Runs a `ship` child that kills itself after the `nth` `step`; asserts
-/// it was killed there.
-fn kill_shipper_after(server: &S3Server, test: &str, dir: &Path, step: Step, nth: u64) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, format!("ship:{step:?}:{nth}"))
-        .env(DIR_ENV, dir)
-        .envs(server.env())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGKILL),
-        "{step:?} #{nth}: the child was not killed there ({:?}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
@@ -413,7 +375,12 @@ fn a_shipper_killed_after_each_step_of_removing_segments_never_sets_the_log_back
         for newest in [false, true] {
             let local = list_segments(dir.path(), "orders").unwrap().len() as u64;
             let nth = if newest { local } else { 1 };
-            kill_shipper_after(&server, test, dir.path(), step, nth);
+            let what = format!("ship:{step:?}:{nth}");
+            let envs = [
+                (CHILD_ENV, what.as_ref()),
+                (DIR_ENV, dir.path().as_os_str()),
+            ];
+            assert_child_killed(&server, test, &envs, &what);
             let w = open(dir.path(), 10, Retention::default());
             assert_eq!(at(&w), expect, "killed after {step:?} #{nth} of {local}");
             write(&w, 25);
