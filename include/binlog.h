@@ -672,7 +672,9 @@ binlog_result binlog_options_set_seal_in_background(struct binlog_options *opts,
  section 17), which every reader reads as the segment, once
  `after_segments` newer sealed segments exist (0: as soon as it is
  sealed), on a thread of the log's own at the lowest normal CPU and I/O
- priority, never on the write path. `level` is zstd's (0: its default,
+ priority, never on the write path; closing the log compresses the
+ sealed segments still due (its last one too, with `after_segments` 0)
+ on the closing thread. `level` is zstd's (0: its default,
  3; up to 22; negative levels are faster), `frame_size` the original
  bytes per frame (0: 1 MiB; at most 1 GiB). Retention counts a
  compressed segment's compressed bytes; callbacks get a COMPRESSED

@@ -119,18 +119,16 @@ fn ship_through_a_full_disk(name: &str, reopen: bool) {
 }
 
 /// Each segment removed locally (`steps` in order) was read back from the
-/// bucket just before, after its upload was verified (by this shipper or
-/// found by a startup scan).
+/// bucket just before (after its upload was verified, by this shipper or
+/// found by a startup scan), and then its position recorded.
 fn assert_removed_only_after_read_back(steps: &[ShipStep]) {
     for (i, s) in steps.iter().enumerate() {
         if s.step == Step::RemovedLocally {
-            let read_back = ShipStep {
-                step: Step::ReadBack,
-                ..*s
-            };
+            let before =
+                [Step::ReadBack, Step::PositionRecorded].map(|step| ShipStep { step, ..*s });
             assert_eq!(
-                i.checked_sub(1).map(|j| steps[j]),
-                Some(read_back),
+                i.checked_sub(2).map(|j| [steps[j], steps[j + 1]]),
+                Some(before),
                 "{steps:?}"
             );
         }

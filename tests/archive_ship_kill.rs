@@ -14,20 +14,16 @@ mod common;
 use binlog::archive::journal::{journal_path, Journal};
 use binlog::archive::multipart::Upload;
 use binlog::archive::object_name::{log_prefix, parse_segment_key, segment_key};
-use binlog::archive::{
-    Connection, Location, Remote, ShipOptions, ShipStep, Shipper, Step, StepHook,
-};
+use binlog::archive::{Location, Remote, ShipOptions, Shipper, Step};
 use binlog::compressed::{compress_segment, CompressOptions};
 use binlog::log::{list_segments, SegmentState};
 use common::s3::S3Server;
+use common::shipping::{assert_child_killed, killed_after_step};
 use common::{knob, Rng, TempDir};
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 const BUCKET: &str = "logs";
@@ -240,33 +236,10 @@ fn run_step_child_if_asked() {
         return;
     };
     let f: Vec<&str> = spec.split(':').collect();
-    let step = *Step::ALL
-        .iter()
-        .find(|s| format!("{s:?}") == f[0])
-        .expect("a step");
-    let nth: u64 = f[1].parse().unwrap();
-    let seen = AtomicU64::new(0);
-    let hook = StepHook(Arc::new(move |s: ShipStep| {
-        if s.step == step && seen.fetch_add(1, Ordering::SeqCst) + 1 == nth {
-            // SAFETY: kill(2) on this process; nothing after it runs.
-            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
-        }
-    }));
-    let env = |k: &str| std::env::var(k).ok();
     let opts = ShipOptions {
         keep_local: Some(1),
         multipart_threshold: if f[2] == "multipart" { 0 } else { 64 << 20 },
-        on_step: Some(hook),
-        connection: Connection {
-            endpoint: env("AWS_ENDPOINT_URL"),
-            region: env("AWS_REGION"),
-            access_key_id: env("AWS_ACCESS_KEY_ID"),
-            secret_access_key: env("AWS_SECRET_ACCESS_KEY"),
-            virtual_hosted_style: Some(false),
-            retry_timeout: Some(Duration::from_secs(5)),
-            ..Connection::default()
-        },
-        ..ShipOptions::default()
+        ..killed_after_step(f[0], f[1].parse().unwrap())
     };
     let dir = PathBuf::from(std::env::var(STEP_DIR_ENV).unwrap());
     let to = Location::parse(&format!("s3://{BUCKET}/kill")).unwrap();
@@ -279,21 +252,12 @@ fn run_step_child_if_asked() {
 /// kills itself after the `nth` time a segment passes `step`, uploading
 /// `how` ("single" or "multipart"); asserts it was killed there.
 fn kill_child_after(server: &S3Server, dir: &Path, step: Step, nth: u64, how: &str, ctx: &str) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", STEP_TEST, "--nocapture", "--test-threads=1"])
-        .env(STEP_CHILD_ENV, format!("{step:?}:{nth}:{how}"))
-        .env(STEP_DIR_ENV, dir)
-        .envs(server.env())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGKILL),
-        "{ctx}: the child was not killed there ({:?}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let spec = format!("{step:?}:{nth}:{how}");
+    let envs = [
+        (STEP_CHILD_ENV, spec.as_ref()),
+        (STEP_DIR_ENV, dir.as_os_str()),
+    ];
+    assert_child_killed(server, STEP_TEST, &envs, ctx);
 }
 
 #[test]

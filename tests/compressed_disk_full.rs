@@ -232,7 +232,16 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 #[test]
 fn the_compressing_thread_counts_a_full_disk_as_a_failure_naming_the_tmp_and_compresses_once_there_is_space(
 ) {
-    let (fs, dir, w) = compressing_log_on_tmpfs("zst-full-thread");
+    let fs = Tmpfs::mount("zst-full-thread", "8m");
+    let dir = fs.join("log");
+    std::fs::create_dir(&dir).unwrap();
+    // Segments left plain by a writer that did not compress (a closing
+    // compressing log would have compressed them).
+    let plain = LogOptions {
+        compression: None,
+        ..compressing_log()
+    };
+    let w = LogWriter::open(&dir, "lg", plain).unwrap();
     let mut written = 2 * PER_SEGMENT;
     write_records(&w, 0..written);
     w.close().unwrap();
@@ -262,5 +271,44 @@ fn the_compressing_thread_counts_a_full_disk_as_a_failure_naming_the_tmp_and_com
     assert_eq!(tmp_files(&dir), Vec::<String>::new());
     assert_log_holds(&dir, written, "compressed once there was space");
     w.close().unwrap();
+    drop(fs);
+}
+
+#[test]
+fn a_compression_at_close_on_a_full_disk_is_counted_the_close_succeeds_and_the_next_close_compresses(
+) {
+    let fs = Tmpfs::mount("zst-full-close", "8m");
+    let dir = fs.join("log");
+    std::fs::create_dir(&dir).unwrap();
+    // Blocks reserved ahead of a segment's end are released when it is
+    // sealed: limited here to a little more than a full segment's 40
+    // records, so that the close's seal of segment 1 (full) frees too
+    // little for segment 0's compressed copy.
+    let opts = LogOptions {
+        max_segment_bytes: Some(48 << 10),
+        ..compressing_log()
+    };
+    let w = LogWriter::open(&dir, "lg", opts.clone()).unwrap();
+    let written = 2 * PER_SEGMENT;
+    write_records(&w, 0..written);
+    let filler = fs.fill_leaving("filler", FREE);
+    w.close().unwrap();
+    let (failures, last) = w.callback_failures();
+    let last = last.unwrap_or_else(|| panic!("no failure: {:?}", list_dir(&dir)));
+    assert!(failures > 0 && last.starts_with("DiskFull: "), "{last}");
+    assert!(last.contains(".binlog.zst.tmp: "), "{last}");
+    assert_eq!(tmp_files(&dir), Vec::<String>::new());
+    let plain = |dir: &Path| -> Vec<bool> {
+        let listed = list_segments(dir, "lg").unwrap();
+        listed.iter().map(|l| !l.is_compressed()).collect()
+    };
+    assert_eq!(plain(&dir), [true, true]);
+    assert_log_holds(&dir, written, "closed on a full disk");
+
+    std::fs::remove_file(&filler).unwrap();
+    let w = LogWriter::open(&dir, "lg", opts).unwrap();
+    w.close().unwrap();
+    assert_eq!(plain(&dir), [false, false, false]);
+    assert_log_holds(&dir, written, "compressed by the next close");
     drop(fs);
 }

@@ -137,8 +137,9 @@ type Options struct {
 	SealInBackground bool
 	// Compression, if set, compresses each sealed segment into
 	// <segment>.binlog.zst (read by every reader as the segment) on a
-	// low-priority thread of the log, never on the write path; retention
-	// counts its compressed size. nil = never.
+	// low-priority thread of the log, never on the write path (Close
+	// compresses those still due, its last segment too); retention counts
+	// its compressed size. nil = never.
 	Compression *Compression
 }
 

@@ -159,6 +159,10 @@ fn main() {
                 bytes: 32768,
             },
         ],
+        next: Some(binlog::log::position::Position {
+            segment_no: 42,
+            seq: 1500,
+        }),
     };
     put("manifest", "full.manifest", m.encode().as_bytes());
     let bare = Manifest {
@@ -173,6 +177,7 @@ fn main() {
             "log_1.a-b-00000000000000000000-19700101T000000Z.binlog".into(),
         )),
         sealed: vec![],
+        next: None,
     };
     put(
         "manifest",

@@ -9,6 +9,7 @@
 //! log orders
 //! to s3://bucket/prefix
 //! through 40
+//! next 41 12000
 //! seg 41 UPLOADED 00000000000000000041-00000000000000012000.binlog.zst 65536 <sha256>
 //! seg 42 UPLOADING 00000000000000000042-00000000000000012500.binlog 131072 <sha256>
 //! multipart 42 <upload id>
@@ -22,7 +23,12 @@
 //! one goes up, its PUT sent only once the one before is verified
 //! (shipper/pipeline.rs). `through
 //! N`: every segment up to N is uploaded and none is local any more (the
-//! LOCAL_DELETED lines folded, so the journal stays small). The journal
+//! LOCAL_DELETED lines folded, so the journal stays small). `next S Q`:
+//! the log's position (`log::position`) past the newest segment removed
+//! locally, which the log's writer goes on no lower than, like the
+//! manifest's `next` line (a second record of it, for a log whose
+//! manifest was lost too; a shipper of before the line rebuilds the
+//! journal from the bucket, as for a damaged one). The journal
 //! is a record, not the truth: the bucket is. Without it (removed, or its
 //! CRC fails), the startup scan rebuilds it from a listing of the bucket
 //! and HEADs of the objects that local segments match.
@@ -38,6 +44,7 @@
 
 use super::identity::replace_durably;
 use crate::error::{Error, ErrorKind, Result};
+use crate::log::position::Position;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -87,6 +94,8 @@ pub struct Journal {
     pub to: String,
     /// Every segment up to this one is shipped and removed locally.
     pub through: Option<u64>,
+    /// The log's position past the newest segment removed locally.
+    pub next: Option<Position>,
     /// By segment number.
     pub entries: Vec<Entry>,
     /// The multipart uploads created and maybe not finished: segment
@@ -107,6 +116,7 @@ impl Journal {
             log: log.to_string(),
             to: to.to_string(),
             through: None,
+            next: None,
             entries: Vec::new(),
             multipart: BTreeMap::new(),
         }
@@ -180,6 +190,9 @@ impl Journal {
         if let Some(t) = self.through {
             s += &format!("through {t}\n");
         }
+        if let Some(p) = self.next {
+            s += &format!("next {} {}\n", p.segment_no, p.seq);
+        }
         for e in &self.entries {
             s += &format!(
                 "seg {} {} {} {} {}\n",
@@ -222,6 +235,12 @@ impl Journal {
                 ("log", 2) => j.log = f[1].to_string(),
                 ("to", 2) => j.to = f[1].to_string(),
                 ("through", 2) => j.through = Some(num(1).ok_or_else(malformed)?),
+                ("next", 3) => {
+                    j.next = Some(Position {
+                        segment_no: num(1).ok_or_else(malformed)?,
+                        seq: num(2).ok_or_else(malformed)?,
+                    })
+                }
                 ("seg", 6) => j.set(Entry {
                     segment_no: num(1).ok_or_else(malformed)?,
                     state: State::parse(f[2]).ok_or_else(malformed)?,
@@ -276,11 +295,16 @@ mod tests {
         j.set(entry(5, State::Uploading));
         j.set(entry(3, State::LocalDeleted));
         j.set(entry(4, State::Uploaded));
+        j.next = Some(Position {
+            segment_no: 4,
+            seq: 40,
+        });
         assert_eq!(
             j.entries.iter().map(|e| e.segment_no).collect::<Vec<_>>(),
             [3, 4, 5]
         );
         let text = j.encode();
+        assert!(text.contains("\nnext 4 40\n"), "{text}");
         assert_eq!(Journal::decode(&text, Path::new("j")).unwrap(), j);
         let changed = text.replacen("UPLOADING", "UPLOADED ", 1);
         assert_eq!(

@@ -1,20 +1,25 @@
 //! The manifest: a small text file naming a log's current segment and its
-//! sealed ones, for people and tools. It is replaced atomically (temporary
-//! file, fsync, rename, fsync of the directory), and ends with a CRC-32 of
-//! everything before it. Recovery does not depend on it: the segment files
-//! themselves are the truth, and a stale manifest is rewritten on open.
+//! sealed ones, for people and tools, and the log's position (`next`: the
+//! segment number and sequence number it goes on at, no lower; see
+//! `log::position`). It is replaced atomically (temporary file, rename; a
+//! durable replacement also fsyncs the file and the directory), and ends
+//! with a CRC-32 of everything before it. The segment files are the truth
+//! about the records; the manifest is the record of the position when
+//! segments were removed (docs/FORMAT.md section 14a).
 //!
 //! ```text
 //! binlog-manifest 1
 //! log orders
 //! current 42 orders-00000000000000000042-20261121T053000Z.binlog
 //! sealed 41 orders-00000000000000000041-20261121T052900Z.binlog 1000 500 65536
+//! next 42 1500
 //! crc32 1a2b3c4d
 //! ```
 //! A sealed line is: segment number, file name, first sequence number,
-//! record count, bytes.
+//! record count, bytes. `next` is: segment number, sequence number.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::log::position::Position;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
@@ -25,6 +30,8 @@ pub struct Manifest {
     /// (segment number, file name) of the segment being written.
     pub current: Option<(u64, String)>,
     pub sealed: Vec<SealedEntry>,
+    /// The position the log goes on at, no lower (the `next` line).
+    pub next: Option<Position>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +54,9 @@ impl Manifest {
                 "sealed {} {} {} {} {}\n",
                 e.segment_no, e.file, e.first_seq, e.record_count, e.bytes
             );
+        }
+        if let Some(p) = self.next {
+            s += &format!("next {} {}\n", p.segment_no, p.seq);
         }
         let crc = crate::format::crc32(s.as_bytes());
         s + &format!("crc32 {crc:08x}\n")
@@ -94,6 +104,12 @@ impl Manifest {
                     record_count: num(4)?,
                     bytes: num(5)?,
                 }),
+                "next" if f.len() == 3 => {
+                    m.next = Some(Position {
+                        segment_no: num(1)?,
+                        seq: num(2)?,
+                    })
+                }
                 _ => return Err(bad(&format!("bad line {line:?}"))),
             }
         }
@@ -101,18 +117,42 @@ impl Manifest {
     }
 
     /// Replaces `path` atomically with this manifest: readers see the old
-    /// one or the new one, whole. Not forced to disk: the segment files are
-    /// the truth, and a manifest that power loss left stale or damaged (its
-    /// CRC then fails) is rewritten when the log is next opened. Forcing it
-    /// cost two of the five fsyncs of each roll of a durable log.
+    /// one or the new one, whole. Not forced to disk: while a log's writer
+    /// runs, its newest segment file (created durably) holds the position,
+    /// and a manifest that power loss left stale or damaged (its CRC then
+    /// fails) is rewritten when the log is next opened. Forcing it on every
+    /// roll cost two of the five fsyncs of each roll of a durable log.
     pub fn store(&self, path: &Path) -> Result<()> {
+        self.store_as(path, ".tmp", false)
+    }
+
+    /// Replaces `path` with this manifest durably (the file fsynced before
+    /// its rename, the directory after), through the temporary file `path`
+    /// + `tmp_suffix`: before a segment is removed, so that the position
+    ///   it records outlives the segment even through power loss.
+    pub fn store_durably(&self, path: &Path, tmp_suffix: &str) -> Result<()> {
+        self.store_as(path, tmp_suffix, true)
+    }
+
+    fn store_as(&self, path: &Path, tmp_suffix: &str, durably: bool) -> Result<()> {
         let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
+        tmp.push(tmp_suffix);
         let tmp = Path::new(&tmp);
         File::create(tmp)
-            .and_then(|mut f| f.write_all(self.encode().as_bytes()))
+            .and_then(|mut f| {
+                f.write_all(self.encode().as_bytes())?;
+                if durably {
+                    f.sync_all()?;
+                }
+                Ok(())
+            })
             .map_err(|e| Error::io(tmp, "write manifest", e))?;
-        fs::rename(tmp, path).map_err(|e| Error::io(path, "replace manifest", e))
+        fs::rename(tmp, path).map_err(|e| Error::io(path, "replace manifest", e))?;
+        if durably {
+            let dir = crate::sys::parent_dir(path);
+            crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "fsync directory", e))?;
+        }
+        Ok(())
     }
 
     /// Reads and checks the manifest at `path` (a tool's view of a log's
@@ -139,8 +179,13 @@ mod tests {
                 record_count: 5,
                 bytes: 999,
             }],
+            next: Some(Position {
+                segment_no: 3,
+                seq: 15,
+            }),
         };
         let text = m.encode();
+        assert!(text.contains("\nnext 3 15\n"), "{text}");
         assert_eq!(Manifest::decode(&text, Path::new("m")).unwrap(), m);
         let flipped = text.replacen("999", "998", 1);
         assert!(Manifest::decode(&flipped, Path::new("m")).is_err());

@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod naming;
 mod options;
 pub mod period;
+pub mod position;
 mod reader;
 mod reader_tier;
 mod segment_list;

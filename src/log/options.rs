@@ -50,9 +50,11 @@ pub struct Retention {
 /// Compressing a log's sealed segments (docs/FORMAT.md section 17): each
 /// sealed segment `<segment>.binlog` becomes `<segment>.binlog.zst`, which
 /// every reader reads as the segment, on a background thread of the log at
-/// the lowest normal CPU and I/O priority, never on the write path. Needs
-/// the cargo feature `compression` (on by default): without it, a log
-/// with this option set is refused when it opens.
+/// the lowest normal CPU and I/O priority, never on the write path
+/// (without background threads, in `LogWriter::tick`); `LogWriter::close`
+/// compresses the sealed segments still due, its last one too, on the
+/// closing thread. Needs the cargo feature `compression` (on by default):
+/// without it, a log with this option set is refused when it opens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Compression {
     /// Compress a sealed segment once this many newer sealed segments

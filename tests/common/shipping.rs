@@ -7,11 +7,18 @@
 use super::proxy::Proxy;
 use super::s3::S3Server;
 use binlog::archive::object_name::segment_key;
-use binlog::archive::{Connection, Location, ShipOptions, ShipReport, Shipper};
+use binlog::archive::{
+    Connection, Location, ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook,
+};
 use binlog::log::list_segments;
 use binlog::{Error, Result};
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const BUCKET: &str = "logs";
@@ -123,4 +130,56 @@ pub fn pass_with_server_stopped(
     }
     server.stop();
     pass.join().unwrap()
+}
+
+/// In a child process a test spawned with the server's `S3Server::env`:
+/// ship options connecting as that environment says, that kill the
+/// process (SIGKILL) right after the `nth` time any segment passes the
+/// step named `step` (its `Debug` name).
+pub fn killed_after_step(step: &str, nth: u64) -> ShipOptions {
+    let step = *Step::ALL
+        .iter()
+        .find(|s| format!("{s:?}") == step)
+        .expect("a step");
+    let seen = AtomicU64::new(0);
+    let hook = StepHook(Arc::new(move |s: ShipStep| {
+        if s.step == step && seen.fetch_add(1, Ordering::SeqCst) + 1 == nth {
+            // SAFETY: kill(2) on this process; nothing after it runs.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
+    }));
+    let env = |k: &str| std::env::var(k).ok();
+    ShipOptions {
+        on_step: Some(hook),
+        connection: Connection {
+            endpoint: env("AWS_ENDPOINT_URL"),
+            region: env("AWS_REGION"),
+            access_key_id: env("AWS_ACCESS_KEY_ID"),
+            secret_access_key: env("AWS_SECRET_ACCESS_KEY"),
+            virtual_hosted_style: Some(false),
+            retry_timeout: Some(Duration::from_secs(5)),
+            ..Connection::default()
+        },
+        ..ShipOptions::default()
+    }
+}
+
+/// Runs test `test` of this test binary as a child with `envs` and
+/// `server`'s environment, and asserts that it was killed (SIGKILL, see
+/// `killed_after_step`), saying `ctx` if not.
+pub fn assert_child_killed(server: &S3Server, test: &str, envs: &[(&str, &OsStr)], ctx: &str) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .envs(envs.iter().copied())
+        .envs(server.env())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGKILL),
+        "{ctx}: the child was not killed there ({:?}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

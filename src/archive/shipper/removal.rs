@@ -1,7 +1,8 @@
 //! Removing local copies of shipped segments: only past the newest
 //! `keep_local` sealed ones, and only after the copy in the bucket is read
 //! back and found to hold the bytes uploaded (ranged GETs and its SHA-256: one
-//! download per segment removed, none at startup).
+//! download per segment removed, none at startup), and the log's manifest
+//! durably records a position past the segment (`log::position`).
 
 use super::{Shipper, Step};
 use crate::archive::journal::{Entry, State};
@@ -9,6 +10,7 @@ use crate::archive::local::{self, LocalLog, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
 use crate::compressed::durable::{lock_for_conversion, remove_durably};
 use crate::error::{Error, ErrorKind, Result};
+use crate::log::position::{self, Position};
 use std::fs::File;
 
 impl Shipper {
@@ -55,17 +57,34 @@ impl Shipper {
                 Err(e) if e.kind() == ErrorKind::Locked => break,
                 r => r?,
             }
+            let after = self.record_position_past(s)?;
             remove_durably(&s.path)?;
             self.stepped(s.segment_no, Step::RemovedLocally);
             self.journal.set(Entry {
                 state: State::LocalDeleted,
                 ..e
             });
+            self.journal.next = Some(self.journal.next.unwrap_or_default().max(after));
             self.journal.fold();
             self.journal.store(&self.journal_path)?;
             removed.push(s.segment_no);
         }
         Ok(removed)
+    }
+
+    /// Makes the log's manifest record, durably, that the log goes on past
+    /// segment `s` (docs/FORMAT.md section 14a, "A log's position"), before
+    /// `s` is removed: when it was the newest segment file, nothing else
+    /// would say where the log's next writer goes on. Returns that
+    /// position, which the journal records too once `s` is removed.
+    fn record_position_past(&self, s: &SealedSegment) -> Result<Position> {
+        let after = Position {
+            segment_no: s.segment_no.saturating_add(1),
+            seq: s.first_seq.saturating_add(local::record_count(s)?),
+        };
+        position::record_before_removal(&self.dir, &self.log, after, s.segment_no)?;
+        self.stepped(s.segment_no, Step::PositionRecorded);
+        Ok(after)
     }
 
     /// Whether the object of journal entry `e` still holds the bytes it

@@ -8,10 +8,11 @@ use crate::archive::claim;
 use crate::archive::digest::{Digest, PlainHasher};
 use crate::archive::identity::{self, Identity};
 use crate::archive::journal::{Entry, Journal, State};
-use crate::archive::local::{self, SealedSegment};
+use crate::archive::local::{self, LocalLog, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
 use crate::archive::object_name::{claim_key, parse_segment_key};
 use crate::error::{Error, ErrorKind, Result};
+use crate::log::position::Position;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -121,6 +122,11 @@ impl Shipper {
             }
         }
         fresh.fold();
+        let found = position_after_removed(&fresh, &local, &remote);
+        fresh.next = [old.next, found]
+            .into_iter()
+            .flatten()
+            .reduce(Position::max);
         // Stored unless the file says so already (or, absent, would say
         // nothing).
         let unchanged = match &stored {
@@ -232,4 +238,42 @@ impl Shipper {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The position past the segments journal `j` says were removed locally,
+/// from the first segment after them, local or in the bucket: its first
+/// sequence number is where they ended (or later, past a segment lost
+/// before it was shipped). `None` if none was removed or none is known
+/// after them (then only a journal's `next` line, or the manifest, says).
+fn position_after_removed(
+    j: &Journal,
+    local: &LocalLog,
+    remote: &BTreeMap<u64, (String, u64)>,
+) -> Option<Position> {
+    let removed = j
+        .entries
+        .iter()
+        .filter(|e| e.state == State::LocalDeleted)
+        .map(|e| e.segment_no)
+        .chain(j.through)
+        .max()?;
+    let after = removed.saturating_add(1);
+    let here = local
+        .sealed
+        .iter()
+        .map(|s| (s.segment_no, Some(s.first_seq)))
+        .chain(local.blocked_by.iter().map(|b| (b.segment_no, b.first_seq)))
+        .find(|(no, _)| *no >= after);
+    let there = remote
+        .range(after..)
+        .next()
+        .map(|(&no, (name, _))| (no, parse_segment_key(name).map(|k| k.first_seq)));
+    let (_, first_seq) = [here, there]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(no, _)| *no)?;
+    Some(Position {
+        segment_no: after,
+        seq: first_seq?,
+    })
 }

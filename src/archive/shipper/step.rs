@@ -27,13 +27,16 @@ pub enum Step {
     /// The copy was read back whole and found the same, before the local
     /// segment is removed.
     ReadBack,
+    /// The log's manifest durably records a position past the segment
+    /// (docs/FORMAT.md section 14a); the segment is not removed yet.
+    PositionRecorded,
     /// The local segment is removed; LOCAL_DELETED is not stored yet.
     RemovedLocally,
 }
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 8] = [
+    pub const ALL: [Step; 9] = [
         Step::JournalUploading,
         Step::MultipartCreated,
         Step::UploadIdStored,
@@ -41,6 +44,7 @@ impl Step {
         Step::PutAnswered,
         Step::Verified,
         Step::ReadBack,
+        Step::PositionRecorded,
         Step::RemovedLocally,
     ];
 

@@ -1,20 +1,39 @@
 //! Closing a log: the background thread stops, every ending segment and
-//! then the current one are sealed, the manifest is written and the log's
-//! lock released.
+//! then the current one are sealed, the sealed segments due for
+//! compression are compressed (`LogOptions::compression`), the manifest is
+//! written durably and the log's lock released.
 
 use super::{Ending, LogWriter, Shared};
 use crate::error::Result;
 use crate::log::events::SegmentEvent;
 
 impl LogWriter {
-    /// Seals the current segment and closes the log. Later calls return
-    /// `Closed`; closing again is a no-op.
+    /// Seals the current segment, compresses the sealed segments due (with
+    /// `LogOptions::compression`; a failure there is counted in
+    /// `callback_failures`, not returned), writes the manifest durably and
+    /// closes the log. Later calls return `Closed`; closing again is a
+    /// no-op (returning once the first close has released the log).
     pub fn close(&self) -> Result<()> {
         self.stop_background_thread();
         let s = &*self.shared;
         let mut events = Vec::new();
-        let closed = s.seal_for_close(&mut events);
+        // A second close waits for the first to release the log: the
+        // compressions below run outside the log's state lock.
+        let closing = s.closing.lock();
+        let closed = match s.seal_for_close(&mut events) {
+            Some(sealed) => {
+                // Sealed or not, what is sealed and due is compressed: a
+                // closed log has no thread left to do it, and a shipper
+                // run next would ship it plain.
+                #[cfg(feature = "compression")]
+                s.compress_for_close(&mut events);
+                let stored = s.store_manifest_durably(&mut s.state.lock());
+                sealed.and(stored)
+            }
+            None => Ok(()),
+        };
         s.unlock();
+        drop(closing);
         s.dispatch(events);
         closed
     }
@@ -56,15 +75,14 @@ impl LogWriter {
 
 impl Shared {
     /// Seals the segments rolled away from, then the current one, even if
-    /// one of them fails, and replaces the manifest even when sealing
-    /// failed (the background thread may have left it rolls behind).
-    fn seal_for_close(&self, events: &mut Vec<SegmentEvent>) -> Result<()> {
+    /// one of them fails; `None` if the log was closed already. The caller
+    /// replaces the manifest then, even when sealing failed (the
+    /// background thread may have left it rolls behind).
+    fn seal_for_close(&self, events: &mut Vec<SegmentEvent>) -> Option<Result<()>> {
         let mut st = self.state.lock();
         // Best effort: a log opened later removes it too.
         let _ = self.remove_leftover(&mut st);
-        let Some(w) = st.current.take() else {
-            return Ok(());
-        };
+        let w = st.current.take()?;
         let older = self.seal_ending_locked(&mut st, events);
         let current = Ending::of_current(&st, w);
         let sealed = current
@@ -73,8 +91,7 @@ impl Shared {
         if sealed.is_ok() {
             self.enforce_retention(&mut st);
         }
-        let stored = self.store_manifest(&mut st);
-        older.and(sealed).and(stored)
+        Some(older.and(sealed))
     }
 
     /// Releases the log's lock: every segment is left as the next writer

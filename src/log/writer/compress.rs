@@ -94,7 +94,7 @@ impl Shared {
             return Ok(());
         };
         while !*self.stop.lock() || !self.opts.background {
-            let Some(path) = self.take_due(c.after_segments) else {
+            let Some(path) = self.take_due(c.after_segments, false) else {
                 return Ok(());
             };
             let result = compress(&path, &c);
@@ -106,12 +106,34 @@ impl Shared {
         Ok(())
     }
 
+    /// When the log closes, after its last segment is sealed: compresses
+    /// every sealed segment due, on the closing thread (its compressing
+    /// thread has stopped, and a closed log has none to do it later). A
+    /// failure is counted with the callbacks' (`callback_failures`) and
+    /// leaves the rest plain, for the log's next writer: the log closes
+    /// all the same, its records whole.
+    pub(super) fn compress_for_close(&self, events: &mut Vec<SegmentEvent>) {
+        let Some(c) = self.opts.compression else {
+            return;
+        };
+        while let Some(path) = self.take_due(c.after_segments, true) {
+            let result = compress(&path, &c);
+            if let Err(e) = self.compressed(&path, result, events) {
+                self.background_failed(e);
+                return;
+            }
+        }
+    }
+
     /// The oldest plain sealed segment with at least `after` newer sealed
     /// segments, marked as being compressed (retention leaves it until it
-    /// is); `None` if there is none or the log is closed.
-    fn take_due(&self, after: u64) -> Option<PathBuf> {
+    /// is); `None` if there is none, or if the log is closed unless
+    /// `closing` (the close's own pass).
+    fn take_due(&self, after: u64, closing: bool) -> Option<PathBuf> {
         let mut st = self.state.lock();
-        st.current.as_ref()?;
+        if !closing {
+            st.current.as_ref()?;
+        }
         let eligible = (st.sealed.len() as u64).saturating_sub(after) as usize;
         let due = st
             .sealed

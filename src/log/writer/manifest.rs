@@ -7,6 +7,8 @@ use super::{Shared, State};
 use crate::error::Result;
 use crate::log::manifest::Manifest;
 use crate::log::naming;
+use crate::log::position::Position;
+use crate::options::Durability;
 use std::sync::atomic::Ordering;
 
 impl Shared {
@@ -38,7 +40,16 @@ impl Shared {
     /// Replaces the manifest with one describing `st`, now.
     pub(super) fn store_manifest(&self, st: &mut State) -> Result<()> {
         let (no, m) = self.build_manifest(st);
-        self.write_manifest(no, &m)
+        self.write_manifest(no, &m, false)
+    }
+
+    /// `store_manifest`, durably (unless the log's durability is `None`):
+    /// when the log closes, so that the position it records outlives its
+    /// newest segment, which a shipper may remove next.
+    pub(super) fn store_manifest_durably(&self, st: &mut State) -> Result<()> {
+        let (no, m) = self.build_manifest(st);
+        let durably = self.opts.segment.durability != Durability::None;
+        self.write_manifest(no, &m, durably)
     }
 
     pub(super) fn build_manifest(&self, st: &mut State) -> (u64, Manifest) {
@@ -51,17 +62,22 @@ impl Shared {
             log: self.name.clone(),
             current,
             sealed: st.sealed.iter().map(|s| s.entry.clone()).collect(),
+            next: Some(position(st)),
         };
         (st.manifests, m)
     }
 
     /// Writes manifest number `no` unless a newer one was written already.
-    pub(super) fn write_manifest(&self, no: u64, m: &Manifest) -> Result<()> {
+    pub(super) fn write_manifest(&self, no: u64, m: &Manifest, durably: bool) -> Result<()> {
         let mut written = self.manifest_written.lock();
         if *written > no {
             return Ok(());
         }
-        m.store(&naming::manifest_path(&self.dir, &self.name))?;
+        let path = naming::manifest_path(&self.dir, &self.name);
+        match durably {
+            true => m.store_durably(&path, ".tmp")?,
+            false => m.store(&path)?,
+        }
         *written = no;
         Ok(())
     }
@@ -81,6 +97,22 @@ impl Shared {
             }
             self.build_manifest(&mut st)
         };
-        self.write_manifest(no, &m)
+        self.write_manifest(no, &m, false)
     }
+}
+
+/// The position `st` has reached: the highest of the position the log
+/// opened at, the one after its newest sealed segment, and its current
+/// segment's start (every number below those was given out).
+fn position(st: &State) -> Position {
+    let current = st.current.as_ref().map(|_| Position {
+        segment_no: st.segment_no,
+        seq: st.first_seq,
+    });
+    st.sealed
+        .back()
+        .map(|s| Position::after(&s.entry))
+        .into_iter()
+        .chain(current)
+        .fold(st.floor, Position::max)
 }

@@ -26,6 +26,7 @@
 use super::age_clock::AgeClock;
 use super::manifest::SealedEntry;
 use super::options::{LogOptions, SharedCallback};
+use super::position::Position;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
 use crate::writer::{Entry, Recycled, Writer};
@@ -89,6 +90,10 @@ struct Shared {
     /// Held while sealing ending segments outside the log's lock, so that
     /// they are sealed one at a time, oldest first. Taken before `state`.
     sealer: Mutex<()>,
+    /// Held by `close` from sealing the current segment to releasing the
+    /// log's lock (it compresses outside `state`), so that a second close
+    /// returns only once the log is released. Taken before `state`.
+    closing: Mutex<()>,
     /// The log's lock file, locked from open to the end of `close` (see
     /// `lock_log`).
     lock: Mutex<Option<std::fs::File>>,
@@ -113,6 +118,10 @@ struct State {
     current: Option<Arc<Writer>>,
     segment_no: u64,
     first_seq: u64,
+    /// The position the log opened at, no lower than the manifest recorded
+    /// (`log::position`): every manifest records it or a later one, also
+    /// once retention or a shipper has removed the segments it came from.
+    floor: Position,
     period_start: Option<i64>,
     sealed: VecDeque<Sealed>,
     /// Segments rolled away from and not sealed yet, oldest first.

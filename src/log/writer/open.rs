@@ -15,6 +15,7 @@ use crate::log::events::{SegmentEvent, SegmentInfo};
 use crate::log::manifest::SealedEntry;
 use crate::log::naming;
 use crate::log::options::{validate_name, LogOptions};
+use crate::log::position::{self, Position};
 use crate::log::segments::{self, SegmentFile};
 use crate::options::Durability;
 use crate::reader::Reader;
@@ -47,8 +48,9 @@ impl LogWriter {
             sealed_now,
             resume,
             next_first,
+            floor,
         } = Found::in_dir(&dir, name, &opts)?;
-        let shared = Shared::new(dir, name, opts, lock, sealed, next_first);
+        let shared = Shared::new(dir, name, opts, lock, sealed, next_first, floor);
         if shared.opts.segment.durability != Durability::None {
             // What the policy promises for the records found (see
             // `State::unsynced`): one fdatasync per older segment, and the
@@ -88,28 +90,46 @@ struct Found {
     resume: Option<SegmentFile>,
     /// The sequence number after the last sealed segment's records.
     next_first: u64,
+    /// The position the manifest recorded (see `log::position`): the log
+    /// goes on no lower, whatever segment files are left.
+    floor: Position,
 }
 
 impl Found {
-    /// Lists log `name`'s segments in `dir`, seals the older ones found
-    /// without a seal, and removes an empty one that a failed roll left.
+    /// Lists log `name`'s segments in `dir`, reads the position its
+    /// manifest records, seals the older segments found without a seal
+    /// (and the newest too if the recorded position is past it), and
+    /// removes an empty one that a failed roll left.
     fn in_dir(dir: &Path, name: &str, opts: &LogOptions) -> Result<Found> {
+        // The files first, then the manifest: a shipper records a position
+        // in the manifest before it removes a segment, so a segment gone
+        // from this listing is in the manifest read after it.
         let files = segments::list(dir, name)?;
+        let floor = position::recorded(dir, name);
         let summaries = files
             .iter()
             .map(|f| summarize(&f.path, f.segment_no, name))
             .collect::<Result<Vec<_>>>()?;
-        check_older_can_be_sealed(&files, &summaries)?;
+        check_older_can_be_sealed(&files, &summaries, floor)?;
         let mut found = Found {
             sealed: VecDeque::new(),
             sealed_now: Vec::new(),
             resume: None,
             next_first: opts.first_seq,
+            floor,
         };
         for (i, (f, summary)) in files.iter().zip(summaries).enumerate() {
             let next = files.get(i + 1);
             found.take(f, summary, next, name, opts)?;
         }
+        // (A resumed segment's header says where it starts; this is the
+        // start of a new one, or of one whose header was torn.) A log with
+        // no segment file left but a recorded position is no new log:
+        // `first_seq` is not its to take.
+        found.next_first = match files.is_empty() && floor != Position::default() {
+            true => floor.seq,
+            false => found.next_first.max(floor.seq),
+        };
         Ok(found)
     }
 
@@ -137,7 +157,12 @@ impl Found {
         {
             return remove_segment_file(&f.path);
         }
-        if summary.is_none() && next.is_some() {
+        // A segment found without a seal is resumed only if it is the newest
+        // and the recorded position is not past it (a directory put back
+        // from a backup older than the log's position): else it is sealed
+        // as an older one, and the log goes on after the position.
+        let older = next.is_some() || f.segment_no < self.floor.segment_no;
+        if summary.is_none() && older {
             // A segment whose header was torn starts afresh, empty: at most
             // where the next one starts, which may say more than `first_seq`
             // (only for a new log) or the segment before.
@@ -160,7 +185,7 @@ impl Found {
                 });
                 Ok(())
             }
-            None if next.is_none() => {
+            None if !older => {
                 self.resume = Some(f.clone());
                 Ok(())
             }
@@ -182,13 +207,17 @@ impl Found {
 fn check_older_can_be_sealed(
     files: &[SegmentFile],
     summaries: &[Option<(SealedEntry, i64)>],
+    floor: Position,
 ) -> Result<()> {
-    let older = files.len().saturating_sub(1);
-    files[..older]
+    let newest = files.len().saturating_sub(1);
+    files
         .iter()
         .zip(summaries)
-        .filter(|(_, s)| s.is_none())
-        .try_for_each(|(f, _)| Writer::check_reopen(&f.path).map_err(|e| not_resealed(e, true)))
+        .enumerate()
+        .filter(|(i, (f, s))| s.is_none() && (*i < newest || f.segment_no < floor.segment_no))
+        .try_for_each(|(_, (f, _))| {
+            Writer::check_reopen(&f.path).map_err(|e| not_resealed(e, true))
+        })
 }
 
 impl Shared {
@@ -199,6 +228,7 @@ impl Shared {
         lock: std::fs::File,
         sealed: VecDeque<Sealed>,
         next_first: u64,
+        floor: Position,
     ) -> Arc<Shared> {
         // Found on disk, the older segments' records may be only in the
         // page cache (their writer may have run under `None`, or died
@@ -218,6 +248,7 @@ impl Shared {
                 current: None,
                 segment_no: 0,
                 first_seq: next_first,
+                floor,
                 period_start: None,
                 sealed,
                 ending: VecDeque::new(),
@@ -238,6 +269,7 @@ impl Shared {
             seal_due: AtomicBool::new(false),
             manifest_written: Mutex::new(0),
             sealer: Mutex::new(()),
+            closing: Mutex::new(()),
             lock: Mutex::new(Some(lock)),
             deferred: Mutex::new(Vec::new()),
         })
@@ -262,8 +294,11 @@ impl Shared {
                 Some(s) => self.segment_after(s.entry.segment_no)?,
                 None => 0,
             };
+            // Never below the position recorded: the segments it came from
+            // may all be gone (retention, a shipper, deleted by hand).
+            let no = no.max(st.floor.segment_no);
+            let first = st.first_seq.max(st.floor.seq);
             let now = (self.opts.clock)();
-            let first = st.first_seq;
             let (w, opened) = self.create_segment(&mut st, no, first, Recycled::default(), now)?;
             self.switch_to(&mut st, w, no, first, now);
             events.push(SegmentEvent::Opened(opened));

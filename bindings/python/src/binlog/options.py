@@ -16,7 +16,9 @@ SegmentCallback = Callable[[SegmentInfo], Any]
 @dataclass(frozen=True)
 class Compression:
     """Compress sealed segments of a log to ``.binlog.zst`` once
-    ``after_segments`` newer sealed segments exist; ``level`` is zstd's
+    ``after_segments`` newer sealed segments exist (on a thread of the log's
+    own; closing the log compresses those still due, its last segment
+    too); ``level`` is zstd's
     (0: its default), ``frame_size`` the original bytes per frame (0: 1 MiB);
     ``type_copies_per_mille`` the share of a segment's record bytes, in
     thousandths, that second copies of its rare types may take so that a

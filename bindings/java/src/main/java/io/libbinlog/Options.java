@@ -353,7 +353,8 @@ public final class Options {
         /**
          * Logs only: compress each sealed segment into {@code <segment>.binlog.zst}, which every reader reads
          * as the segment, once {@code afterSegments} newer sealed segments exist (0: as soon as it is sealed),
-         * on a low-priority thread of the log, never on the write path. {@code level} is zstd's (0: its
+         * on a low-priority thread of the log, never on the write path; closing the log compresses those
+         * still due (its last segment too) on the closing thread. {@code level} is zstd's (0: its
          * default, 3; up to 22; negative is faster), {@code frameSize} the original bytes per frame (0: 1 MiB;
          * at most 1 GiB). Retention counts a compressed segment's compressed size. A level or frame size out
          * of range is refused ({@link ErrorCode#INVALID_ARGUMENT}), as is
