@@ -2,7 +2,7 @@
 //! (a local file, a compressed one, an object in a bucket): which segment
 //! or object, which sequence numbers, and why. The log reader, the C ABI,
 //! every binding and the `binlog` tool report gaps from it, and its
-//! `Display` is the one wording of them (docs/FORMAT.md section 18.3).
+//! `Display` is the one wording of them (docs/FORMAT.md section 18.2a).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 /// Why records could not be returned: a closed set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GapReason {
-    /// A segment removed by retention after the reader listed it, before
-    /// it could be read.
+    /// A listed segment of a log directory gone before it could be
+    /// opened, or segments missing before the next with no older listed
+    /// file left (retention removes the oldest first).
     Retention,
     /// A segment or object that should be there and is not: segment
-    /// numbers skip it, or a listed object is gone.
+    /// numbers skip it, a listed object is gone, or a file named in a
+    /// list of files is not there.
     Missing,
     /// Bytes lost to damage, at `Gap::offset`: a segment that ends in a
     /// torn tail while a later one follows it.
@@ -41,12 +43,12 @@ impl GapReason {
 pub struct Gap {
     pub reason: GapReason,
     /// The segment file, or object (`s3://bucket/key`), the records were
-    /// lost from: the removed segment (`Retention`), the damaged one
-    /// (`Damage`), the missing object as its key would name it
-    /// (`Missing` in a bucket: its segment number and first sequence
-    /// number, with the suffix of the object after it), or the segment
-    /// after the gap (`SeqJump`, and `Missing` in a local directory,
-    /// whose file names carry a creation time the reader cannot know).
+    /// lost from when its name is known: the removed segment, the damaged
+    /// one, the missing object as its key names it (its segment number
+    /// and first sequence number, with the suffix of the object after
+    /// it), a file named in a list. Else the segment after the gap (a
+    /// `SeqJump`; a local segment missing, whose file name carries a
+    /// creation time the reader cannot know).
     pub path: PathBuf,
     /// Where in `path` the bytes are lost (`Damage` only).
     pub offset: Option<u64>,

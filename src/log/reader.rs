@@ -816,7 +816,21 @@ impl LogReader {
             segment_no: self.prev_segment.unwrap_or(segment_no.saturating_sub(1)),
             next_seq: exp,
         };
-        self.gaps.extend(gap_between(prev, path, segment_no, first));
+        let Some(mut gap) = gap_between(prev, path, segment_no, first) else {
+            return;
+        };
+        // Retention removes a log's oldest segments first: missing ones
+        // with no listed file left before them (a reader behind it) are
+        // its doing; with one left, something else removed them.
+        let oldest_left = self.files[..self.idx].is_empty();
+        if gap.reason == GapReason::Missing
+            && self.is_log()
+            && oldest_left
+            && remote_order(path).is_none()
+        {
+            gap.reason = GapReason::Retention;
+        }
+        self.gaps.push(gap);
     }
 
     /// A segment that starts where expected (`expected`: the reader knew
@@ -878,9 +892,11 @@ impl LogReader {
         if self.open_gap.is_some() {
             return;
         }
-        let reason = match remote_order(path) {
-            Some(_) => GapReason::Missing,
-            None => GapReason::Retention,
+        // Only retention removes a listed segment of a log directory; a
+        // file named in a list, or an object, should have been there.
+        let reason = match self.is_log() && remote_order(path).is_none() {
+            true => GapReason::Retention,
+            false => GapReason::Missing,
         };
         self.gaps.push(Gap {
             reason,

@@ -26,7 +26,7 @@ pub fn run(log: &RemoteLog) -> CliResult<Outcome> {
         if let Some(g) = prev.and_then(|p| gap_between(p, &url, s.key.segment_no, s.key.first_seq))
         {
             out.flush()?;
-            eprintln!("binlog: gap: {g}");
+            eprintln!("binlog: gap: {g}; `binlog verify` tells more");
             outcome = Outcome::Damaged;
         }
         prev = meta.as_ref().map(|m| SegmentEnd {
