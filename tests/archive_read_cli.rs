@@ -127,9 +127,10 @@ fn a_deleted_object_is_a_gap_line_and_status_1_as_a_removed_local_segment() {
     }
     let key = segment_key("cli", "orders", 2, 20, true);
     std::fs::remove_file(server.object_file(BUCKET, &key)).unwrap();
+    let plain_key = segment_key("cli", "orders", 2, 20, false);
     let gap = format!(
-        "binlog: gap: s3://{BUCKET}/{key}: records 20..29 are missing: the object is not in the \
-         bucket"
+        "binlog: gap: s3://{BUCKET}/{plain_key}: records 20..29 are missing: the object (plain \
+         or compressed, .zst) is not in the bucket"
     );
     let local_dir = holed.path().to_str().unwrap();
     for cmd in READERS {

@@ -170,8 +170,8 @@ pub enum binlog_gap_reason {
 /// Records a log reader could not return (`binlog_reader_gaps`): records
 /// `[from_seq, to_seq)` of `path`, for `reason`. `path` is the segment
 /// file or the object's `s3://bucket/key` URL: the removed segment
-/// (retention), the damaged one (damage), the missing object as its key
-/// would name it, or the segment after the gap (a seq jump, or a local
+/// (retention), the damaged one (damage), the missing object by its plain
+/// key (`<segment no>-<first seq>.binlog`, plain or compressed), or the segment after the gap (a seq jump, or a local
 /// segment missing); `path_len` bytes, not NUL-terminated, valid until the
 /// next call on the reader. A field whose `has_` flag is false is not
 /// known (and 0).

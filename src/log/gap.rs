@@ -44,9 +44,10 @@ pub struct Gap {
     pub reason: GapReason,
     /// The segment file, or object (`s3://bucket/key`), the records were
     /// lost from when its name is known: the removed segment, the damaged
-    /// one, the missing object as its key names it (its segment number
-    /// and first sequence number, with the suffix of the object after
-    /// it), a file named in a list. Else the segment after the gap (a
+    /// one, the missing object by its plain key (its segment number and
+    /// first sequence number, `.binlog`: whether it was shipped compressed,
+    /// `.binlog.zst`, is not known), a file named in a list. Else the
+    /// segment after the gap (a
     /// `SeqJump`; a local segment missing, whose file name carries a
     /// creation time the reader cannot know).
     pub path: PathBuf,
@@ -122,7 +123,9 @@ impl Gap {
             (GapReason::Retention, _) => {
                 "the segment was removed by retention before it could be read"
             }
-            (GapReason::Missing, true) => "the object is not in the bucket",
+            (GapReason::Missing, true) => {
+                "the object (plain or compressed, .zst) is not in the bucket"
+            }
             (GapReason::Missing, false) => "a segment of the log before this one is missing",
             (GapReason::Damage, _) => "they were in bytes lost to damage",
             (GapReason::SeqJump, _) => "the sequence numbers jump from the segment before this one",
@@ -132,7 +135,8 @@ impl Gap {
 
 /// `PATH[: offset N]: RECORDS missing: WHY`, e.g.
 /// `s3://b/p/orders/00000000000000000001-00000000000000000005.binlog:
-/// records 5..9 are missing: the object is not in the bucket`.
+/// records 5..9 are missing: the object (plain or compressed, .zst) is
+/// not in the bucket`.
 impl fmt::Display for Gap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())?;
