@@ -250,6 +250,60 @@ func TestATieredReaderReadsShippedSegmentsRemovedLocallyFromTheBucket(t *testing
 	must(t, w.Close())
 }
 
+// An object deleted from the bucket is a gap that names it by its URL and
+// says which records are lost and why.
+func TestATieredReaderReportsAnObjectDeletedFromTheBucketAsAMissingGap(t *testing.T) {
+	dir := t.TempDir()
+	prefix := "go-" + t.Name()
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2})
+	must(t, err)
+	defer w.Close()
+	for i := 0; i < 7; i++ { // segments 0..2 sealed, 3 active
+		_, err := w.Write("t", []byte{byte('a' + i)})
+		must(t, err)
+	}
+	must(t, w.Flush())
+	opts := shipOptions(t, prefix)
+	opts.RemoveLocal, opts.KeepLocal = true, 0
+	s, err := OpenShipper(dir, "orders", opts)
+	must(t, err)
+	if r, err := s.ShipOnce(); err != nil || r.RemovedLocal != 3 {
+		t.Fatalf("ship: %+v, %v", r, err)
+	}
+	must(t, s.Close())
+	key := fmt.Sprintf("%020d-%020d.binlog", 1, 2)
+	must(t, os.Remove(filepath.Join(s3Env(t, "BINLOG_TEST_S3_ROOT"), s3Env(t, "BINLOG_TEST_S3_BUCKET"), prefix, "orders", key)))
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":      opts.Endpoint,
+		"AWS_REGION":            opts.Region,
+		"AWS_ACCESS_KEY_ID":     opts.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": opts.SecretAccessKey,
+	} {
+		t.Setenv(k, v)
+	}
+	r, err := OpenLogTieredReader(dir, "orders", opts.URL)
+	must(t, err)
+	defer r.Close()
+	var got []byte
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		must(t, err)
+		got = append(got, rec.Payload...)
+	}
+	if string(got) != "abefg" {
+		t.Fatalf("tiered read: %q", got)
+	}
+	gaps, err := r.Gaps()
+	must(t, err)
+	want := Gap{Reason: GapMissing, Path: opts.URL + "/orders/" + key, HasFromSeq: true, FromSeq: 2, HasToSeq: true, ToSeq: 4}
+	if len(gaps) != 1 || gaps[0] != want || gaps[0].Reason.String() != "missing" {
+		t.Fatalf("gaps %+v, want %+v", gaps, want)
+	}
+}
+
 func TestDroppedUnshippedCountsWhatCloseDroppedAndReadsAfterClose(t *testing.T) {
 	dir := t.TempDir()
 	writeLog(t, dir, "sizes", 2, 3) // segment 0 holds 2 records, as each full one below
