@@ -351,11 +351,7 @@ pub extern "C" fn binlog_reader_gaps(
         let h = unsafe { handle_mut(r, "reader") }?;
         h.args(|| out_array(out, cap, count))?;
         let all = h.open()?.gaps();
-        for (i, g) in all.iter().take(cap).enumerate() {
-            // SAFETY: the caller gave `cap` writable slots at `out`.
-            unsafe { out.add(i).write(c_gap(g)) };
-        }
-        unsafe { put(count, all.len()) };
+        unsafe { copy_out(all, c_gap, out, cap, count) };
         Ok(BINLOG_OK)
     })
 }
@@ -370,6 +366,25 @@ fn out_array<T>(out: *mut T, cap: usize, count: *mut usize) -> CallResult<()> {
         return Err(super::boundary::null("out"));
     }
     Ok(())
+}
+
+/// Writes the C views of the first `cap` of `items` to `out` and their
+/// total number to `*count`.
+///
+/// # Safety
+/// `out` has `cap` writable slots (checked by `out_array`), `count` is
+/// writable.
+unsafe fn copy_out<U, T>(
+    items: &[U],
+    view: impl Fn(&U) -> T,
+    out: *mut T,
+    cap: usize,
+    count: *mut usize,
+) {
+    for (i, item) in items.iter().take(cap).enumerate() {
+        unsafe { out.add(i).write(view(item)) };
+    }
+    unsafe { put(count, items.len()) };
 }
 
 /// The C view of gap `g` (its path borrowed from it).
@@ -560,17 +575,13 @@ pub extern "C" fn binlog_reader_damages(
         let h = unsafe { handle_mut(r, "reader") }?;
         h.args(|| out_array(out, cap, count))?;
         let all = h.open()?.damages();
-        for (i, (_, d)) in all.iter().take(cap).enumerate() {
-            let c = binlog_damage {
-                offset: d.offset,
-                resume_offset: d.resume_offset,
-                from_seq: d.from_seq,
-                to_seq: d.to_seq,
-            };
-            // SAFETY: the caller gave `cap` writable slots at `out`.
-            unsafe { out.add(i).write(c) };
-        }
-        unsafe { put(count, all.len()) };
+        let view = |(_, d): &(PathBuf, crate::Damage)| binlog_damage {
+            offset: d.offset,
+            resume_offset: d.resume_offset,
+            from_seq: d.from_seq,
+            to_seq: d.to_seq,
+        };
+        unsafe { copy_out(&all, view, out, cap, count) };
         Ok(BINLOG_OK)
     })
 }
