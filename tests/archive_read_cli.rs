@@ -175,6 +175,16 @@ fn a_shipped_plain_object_cut_short_is_damaged_not_a_torn_tail() {
     assert!(!err.contains("torn tail"), "{err}");
     // The other segments' records are all printed.
     assert_eq!(stdout(&cat).lines().count(), 40, "{}", stdout(&cat));
+    // Skipping damage, the records before the cut are printed too, and the
+    // cut is still damage (not a torn tail's warning): exit status 1.
+    let skip = binlog(&server, &["cat", "--skip-damaged", "s3://logs/cli/orders"]);
+    assert_eq!(skip.status.code(), Some(1), "{skip:?}");
+    let err = stderr(&skip);
+    let cut = format!("binlog: damaged: s3://{BUCKET}/{key}: offset ");
+    assert!(err.contains(&cut) && err.contains("cut short"), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let printed = stdout(&skip).lines().count();
+    assert!(printed > 40 && printed < 50, "{}", stdout(&skip));
 }
 
 #[test]
