@@ -812,7 +812,7 @@ func TestRetentionGap(t *testing.T) {
 	got, err := r.Gaps()
 	must(t, err)
 	if len(got) != 1 || got[0].Reason != GapRetention || !got[0].HasFromSeq || got[0].FromSeq != 10 ||
-		!got[0].HasToSeq || got[0].ToSeq != 180 || !strings.Contains(got[0].Path, "ret-") || got[0].HasOffset {
+		!got[0].HasToSeq || got[0].ToSeq != 170 || !strings.Contains(got[0].Path, "ret-") || got[0].HasOffset {
 		t.Fatalf("gaps %+v", got)
 	}
 }
