@@ -22,8 +22,37 @@ use common::ffi::{c_path, c_str, last_error, next};
 use common::s3::S3Server;
 use common::TempDir;
 
+/// The process environment names one server: the tests that set it run
+/// one at a time.
+static ENVIRONMENT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn environment() -> std::sync::MutexGuard<'static, ()> {
+    ENVIRONMENT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Ships log "orders" of `dir` (5 segments of 10 records) to `url`,
+/// keeping the newest sealed segment locally, and sets the environment the
+/// C tiered reader takes the server's endpoint and credentials from.
+fn ship(server: &S3Server, dir: &std::path::Path, url: &str) {
+    let o = ShipOptions {
+        keep_local: Some(1),
+        connection: server.connection(),
+        ..ShipOptions::default()
+    };
+    let to = Location::parse(url).unwrap();
+    let shipped = Shipper::open(dir, "orders", &to, o)
+        .unwrap()
+        .ship_once()
+        .unwrap();
+    assert_eq!(shipped.removed_local, [0, 1, 2, 3]);
+    for (k, v) in server.env() {
+        std::env::set_var(k, v);
+    }
+}
+
 #[test]
 fn a_log_shipped_and_removed_locally_reads_as_one_stream_through_the_c_abi() {
+    let _environment = environment();
     let server = S3Server::start(&["logs"]);
     let dir = TempDir::new("ffi-tiered");
     common::append_orders(dir.path(), 50, 10);
@@ -32,20 +61,7 @@ fn a_log_shipped_and_removed_locally_reads_as_one_stream_through_the_c_abi() {
             compress_segment(&l.path, &CompressOptions::default()).unwrap();
         }
     }
-    let o = ShipOptions {
-        keep_local: Some(1),
-        connection: server.connection(),
-        ..ShipOptions::default()
-    };
-    let to = Location::parse("s3://logs/t").unwrap();
-    let shipped = Shipper::open(dir.path(), "orders", &to, o)
-        .unwrap()
-        .ship_once()
-        .unwrap();
-    assert_eq!(shipped.removed_local, [0, 1, 2, 3]);
-    for (k, v) in server.env() {
-        std::env::set_var(k, v);
-    }
+    ship(&server, dir.path(), "s3://logs/t");
 
     let (d, n, url) = (c_path(dir.path()), c_str("orders"), c_str("s3://logs/t"));
     let mut r: *mut binlog_reader = std::ptr::null_mut();
@@ -119,6 +135,7 @@ fn c_gaps(r: *mut binlog_reader) -> Vec<(binlog_gap_reason, String, Option<u64>,
 /// and why (`BINLOG_GAP_MISSING`), as the library's log reader does.
 #[test]
 fn gaps_through_the_c_abi_name_the_missing_object_or_segment_and_the_records() {
+    let _environment = environment();
     let server = S3Server::start(&["logs"]);
     let dir = TempDir::new("ffi-gaps");
     common::append_orders(dir.path(), 50, 10);
@@ -128,22 +145,9 @@ fn gaps_through_the_c_abi_name_the_missing_object_or_segment_and_the_records() {
             std::fs::copy(&l.path, local.path().join(l.path.file_name().unwrap())).unwrap();
         }
     }
-    let o = ShipOptions {
-        keep_local: Some(1),
-        connection: server.connection(),
-        ..ShipOptions::default()
-    };
-    let to = Location::parse("s3://logs/g").unwrap();
-    let shipped = Shipper::open(dir.path(), "orders", &to, o)
-        .unwrap()
-        .ship_once()
-        .unwrap();
-    assert_eq!(shipped.removed_local, [0, 1, 2, 3]);
+    ship(&server, dir.path(), "s3://logs/g");
     let key = segment_key("g", "orders", 2, 20, false);
     std::fs::remove_file(server.object_file("logs", &key)).unwrap();
-    for (k, v) in server.env() {
-        std::env::set_var(k, v);
-    }
     let want_seqs: Vec<u64> = (0..20).chain(30..50).collect();
 
     let (d, n, url) = (c_path(dir.path()), c_str("orders"), c_str("s3://logs/g"));
