@@ -10,13 +10,13 @@ use binlog::archive::{Location, ShipOptions, Shipper};
 use binlog::compressed::{compress_segment, CompressOptions};
 use binlog::ffi::reader::{
     binlog_reader, binlog_reader_free, binlog_reader_gap_count, binlog_reader_gaps,
-    binlog_reader_open_log,
+    binlog_reader_next, binlog_reader_open_log,
 };
 use binlog::ffi::reader_tiered::binlog_reader_open_log_tiered;
 use binlog::ffi::result::binlog_result::{
-    BINLOG_ERR_INVALID_ARGUMENT, BINLOG_ERR_NULL_POINTER, BINLOG_OK,
+    BINLOG_ERR_CORRUPT, BINLOG_ERR_INVALID_ARGUMENT, BINLOG_ERR_NULL_POINTER, BINLOG_OK,
 };
-use binlog::ffi::types::{binlog_gap, binlog_gap_reason};
+use binlog::ffi::types::{binlog_gap, binlog_gap_reason, binlog_record};
 use binlog::log::list_segments;
 use common::ffi::{c_path, c_str, last_error, next};
 use common::s3::S3Server;
@@ -163,6 +163,30 @@ fn gaps_through_the_c_abi_name_the_missing_object_or_segment_and_the_records() {
         Some(30),
     );
     assert_eq!(c_gaps(r), [gap]);
+    binlog_reader_free(r);
+
+    // Segment 3's object cut to its first half (its metadata kept): the
+    // read stops there with BINLOG_ERR_CORRUPT naming its URL and offset.
+    let cut = segment_key("g", "orders", 3, 30, false);
+    let file = server.object_file("logs", &cut);
+    let half = std::fs::metadata(&file).unwrap().len() / 2;
+    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(half).unwrap();
+    let rc = binlog_reader_open_log_tiered(d.as_ptr(), n.as_ptr(), url.as_ptr(), &mut r);
+    assert_eq!(rc, BINLOG_OK, "{}", last_error());
+    let mut rec = std::mem::MaybeUninit::<binlog_record>::zeroed();
+    let rc = loop {
+        match binlog_reader_next(r, rec.as_mut_ptr()) {
+            BINLOG_OK => continue,
+            rc => break rc,
+        }
+    };
+    assert_eq!(rc, BINLOG_ERR_CORRUPT);
+    let e = last_error();
+    assert!(
+        e.contains(&format!("s3://logs/{cut}: offset {half}:")),
+        "{e}"
+    );
     binlog_reader_free(r);
 
     let d = c_path(local.path());
