@@ -119,6 +119,44 @@ typedef uint32_t binlog_segment_event;
 #endif // __cplusplus
 
 /*
+ Why a log reader could not return records (`binlog_gap.reason`); the
+ same set in every tier (local files, compressed ones, bucket objects).
+ */
+enum binlog_gap_reason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   A segment removed by retention after the reader listed it, before
+   it could be read.
+   */
+  BINLOG_GAP_RETENTION = 1,
+  /*
+   A segment or bucket object that should be there and is not
+   (segment numbers skip it, or a listed object is gone).
+   */
+  BINLOG_GAP_MISSING = 2,
+  /*
+   Bytes lost to damage at `offset` (a segment ending in a torn tail
+   while a later one follows it).
+   */
+  BINLOG_GAP_DAMAGE = 3,
+  /*
+   Consecutive segments whose sequence numbers do not continue each
+   other.
+   */
+  BINLOG_GAP_SEQ_JUMP = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_gap_reason binlog_gap_reason;
+#else
+typedef uint32_t binlog_gap_reason;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  How a reader's segment ended (`binlog_reader_tail`).
  */
 enum binlog_tail_kind
@@ -402,6 +440,37 @@ typedef struct binlog_header {
   const struct binlog_meta *params;
   size_t param_count;
 } binlog_header;
+
+/*
+ Records a log reader could not return (`binlog_reader_gaps`): records
+ `[from_seq, to_seq)` of `path`, for `reason`. `path` is the segment
+ file or the object's `s3://bucket/key` URL: the removed segment
+ (retention), the damaged one (damage), the missing object by its plain
+ key (`<segment no>-<first seq>.binlog`, plain or compressed), or the segment after the gap (a seq jump, or a local
+ segment missing); `path_len` bytes, not NUL-terminated, valid until the
+ next call on the reader. A field whose `has_` flag is false is not
+ known (and 0).
+ */
+typedef struct binlog_gap {
+  binlog_gap_reason reason;
+  const uint8_t *path;
+  size_t path_len;
+  /*
+   Where in `path` the bytes are lost (damage only).
+   */
+  bool has_offset;
+  uint64_t offset;
+  /*
+   The first sequence number missing.
+   */
+  bool has_from_seq;
+  uint64_t from_seq;
+  /*
+   The first sequence number present after the gap.
+   */
+  bool has_to_seq;
+  uint64_t to_seq;
+} binlog_gap;
 
 /*
  A byte range: one part of a gathered payload, or a byte string.
@@ -836,10 +905,25 @@ binlog_result binlog_reader_open_glob(const char *dir,
 binlog_result binlog_reader_header(struct binlog_reader *r, struct binlog_header *out);
 
 /*
- How many gaps a log reader met (segments removed before they could be
- read, or sequence numbers missing between segments); 0 for a segment.
+ How many gaps a log reader met (see `binlog_reader_gaps`); 0 for a
+ segment.
  */
 binlog_result binlog_reader_gap_count(struct binlog_reader *r, uint64_t *out);
+
+/*
+ Copies up to `cap` of the gaps a log reader met so far, oldest first,
+ into `out` (NULL when `cap` is 0) and writes their total number to
+ `*count` (0 for a segment reader): what it could not return, where and
+ why (`binlog_gap`), the same for a log read from its directory, from
+ compressed segments or from a bucket. The `path` each points to stays
+ valid until the next call on the reader. `BINLOG_ERR_NULL_POINTER` if
+ `r` or `count` is NULL (or `out` with `cap` > 0), `BINLOG_ERR_CLOSED`
+ if it is closed.
+ */
+binlog_result binlog_reader_gaps(struct binlog_reader *r,
+                                 struct binlog_gap *out,
+                                 size_t cap,
+                                 size_t *count);
 
 /*
  Positions the reader at the first record with a sequence number of at
@@ -992,8 +1076,12 @@ binlog_result binlog_reader_poll_rearm(struct binlog_reader *r);
  put them) as one stream, as `binlog_reader_open_log` reads a log: a
  segment removed locally after its upload is read from the bucket
  (compressed ones with ranged GETs), not reported as a gap; one missing
- from both is a gap (`binlog_reader_gap_count`); a damaged object is an
- error naming its `s3://` URL and offset. The endpoint, region and
+ from both is a gap of reason `BINLOG_GAP_MISSING` naming the missing
+ object's `s3://` URL (`binlog_reader_gaps`); a damaged object, or one
+ whose size is not the one its metadata says (cut short), is a
+ `BINLOG_ERR_CORRUPT` error naming its `s3://` URL and offset (skipping
+ damage, its records before the cut are read, as a local file of its
+ bytes would be). The endpoint, region and
  credentials come from the environment (`AWS_ENDPOINT_URL`,
  `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
  `AWS_SESSION_TOKEN`); read and list permissions are enough. The

@@ -48,7 +48,7 @@ pub mod ffi;
 pub use change_fd::ChangeFd;
 pub use error::{Error, ErrorKind, Result};
 pub use hold_back::{HoldBack, OwnedRecord};
-pub use log::{LogOptions, LogReader, LogWriter, Period, Retention};
+pub use log::{Gap, GapReason, LogOptions, LogReader, LogWriter, Period, Retention};
 pub use options::{Durability, Options, DEFAULT_FLUSH_DELAY, MAX_SYNC_WAIT_SPIN};
 pub use reader::{Damage, Reader, Record, RecordHeader, Tail};
 pub use record_reader::RecordReader;

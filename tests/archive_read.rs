@@ -13,7 +13,7 @@ use binlog::archive::read_ahead::{CHUNK, QUEUED};
 use binlog::archive::{Location, Remote, RemoteLog, ShipOptions, Shipper};
 use binlog::compressed::{compress_segment, CompressOptions};
 use binlog::log::{list_segments, LogOptions};
-use binlog::{LogReader, LogWriter};
+use binlog::{ErrorKind, Gap, GapReason, LogReader, LogWriter};
 use common::s3::S3Server;
 use common::{copy, Rec, Rng, TempDir};
 use std::path::Path;
@@ -232,11 +232,71 @@ fn an_object_missing_from_the_bucket_is_a_gap_not_an_error() {
     let seqs: Vec<u64> = got.iter().map(|g| g.seq).collect();
     let expected: Vec<u64> = (0..PER).chain(2 * PER..6 * PER).collect();
     assert!(seqs == expected, "sequence numbers read");
-    assert_eq!(r.gaps().len(), 1, "{:?}", r.gaps());
-    let g = &r.gaps()[0];
-    assert_eq!((g.from_seq, g.to_seq), (Some(PER), Some(2 * PER)));
-    let next_key = segment_key("g", "orders", 2, 2 * PER, true);
-    assert!(g.reason.contains(&next_key), "{}", g.reason);
+    // The gap names the object missing, by its URL, and what it held;
+    // so does a read of the bucket alone.
+    let want = Gap {
+        reason: GapReason::Missing,
+        // Its plain key: whether it was compressed is not known.
+        path: format!(
+            "s3://{BUCKET}/{}",
+            segment_key("g", "orders", 1, PER, false)
+        )
+        .into(),
+        offset: None,
+        from_seq: Some(PER),
+        to_seq: Some(2 * PER),
+    };
+    assert_eq!(r.gaps(), std::slice::from_ref(&want));
+    let mut b = LogReader::open_remote(remote_log(&server, "g")).unwrap();
+    let seqs: Vec<u64> = read_all(&mut b).iter().map(|g| g.seq).collect();
+    assert!(seqs == expected, "sequence numbers read from the bucket");
+    assert_eq!(b.gaps(), std::slice::from_ref(&want));
+    assert_eq!(
+        want.to_string(),
+        format!(
+            "{}: records {PER}..{} are missing: the object (plain or compressed, .zst) is not in \
+             the bucket",
+            want.path.display(),
+            2 * PER - 1
+        )
+    );
+}
+
+/// A plain object cut short (its metadata kept, which says its size): a
+/// read stops with a `Corrupt` error naming the object's URL and the
+/// offset where it ends, never reads it as a segment ending in a torn
+/// tail, and never goes on to the next segment as if nothing were lost.
+#[test]
+fn a_shipped_plain_object_cut_short_is_damage_naming_its_url_and_offset() {
+    let server = S3Server::start(&[BUCKET]);
+    let (dir, all_local) = (TempDir::new("read-cut"), TempDir::new("read-cut-all"));
+    half_remote(&server, dir.path(), all_local.path(), "c");
+    let key = segment_key("c", "orders", 0, 0, false);
+    let file = server.object_file(BUCKET, &key);
+    let half = std::fs::metadata(&file).unwrap().len() / 2;
+    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(half).unwrap();
+
+    let url = format!("s3://{BUCKET}/{key}");
+    let log = remote_log(&server, "c");
+    for mut r in [
+        LogReader::open_tiered(dir.path(), "orders", log.clone()).unwrap(),
+        LogReader::open_remote(log.clone()).unwrap(),
+    ] {
+        let e = r
+            .next()
+            .map(|rec| rec.is_some())
+            .expect_err("an error, not a record");
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+        assert_eq!(e.path().and_then(|p| p.to_str()), Some(url.as_str()), "{e}");
+        assert_eq!(e.offset(), Some(half), "{e}");
+    }
+    let e = log.open_reader(&key, false).err().expect("refused");
+    assert_eq!(
+        (e.kind(), e.offset()),
+        (ErrorKind::Corrupt, Some(half)),
+        "{e}"
+    );
 }
 
 #[test]

@@ -102,6 +102,91 @@ fn cat_stats_and_tail_of_a_shipped_log_print_what_they_print_of_the_local_log() 
     assert_eq!(stdout(&tail).lines().count(), 27);
 }
 
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The reading commands the gap checks cover: (name, arguments before the
+/// log); `tail -n 25` starts before the gap.
+const READERS: [&[&str]; 4] = [&["cat"], &["stats"], &["tail", "-n", "25"], &["info"]];
+
+/// An object deleted from the bucket: `cat`, `stats`, `tail` and `info`
+/// of the bucket print the other records and a `gap` line naming the
+/// object's URL and the records lost, and exit with status 1, as they do
+/// for the log with that segment removed locally.
+#[test]
+fn a_deleted_object_is_a_gap_line_and_status_1_as_a_removed_local_segment() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("cli-remote-gap");
+    shipped(&server, dir.path());
+    let holed = TempDir::new("cli-remote-gap-local");
+    for l in list_segments(dir.path(), "orders").unwrap() {
+        if l.segment_no != 2 {
+            std::fs::copy(&l.path, holed.path().join(l.path.file_name().unwrap())).unwrap();
+        }
+    }
+    let key = segment_key("cli", "orders", 2, 20, true);
+    std::fs::remove_file(server.object_file(BUCKET, &key)).unwrap();
+    let plain_key = segment_key("cli", "orders", 2, 20, false);
+    let gap = format!(
+        "binlog: gap: s3://{BUCKET}/{plain_key}: records 20..29 are missing: the object (plain \
+         or compressed, .zst) is not in the bucket"
+    );
+    let local_dir = holed.path().to_str().unwrap();
+    for cmd in READERS {
+        let local = binlog(&server, &[cmd, &[local_dir, "--log", "orders"]].concat());
+        assert_eq!(local.status.code(), Some(1), "{cmd:?} local: {local:?}");
+        assert!(
+            stderr(&local).contains("binlog: gap: "),
+            "{cmd:?}: {}",
+            stderr(&local)
+        );
+        let remote = binlog(&server, &[cmd, &["s3://logs/cli/orders"]].concat());
+        assert_eq!(remote.status.code(), Some(1), "{cmd:?} remote: {remote:?}");
+        assert!(
+            stderr(&remote).contains(&gap),
+            "{cmd:?}: {}",
+            stderr(&remote)
+        );
+        if cmd[0] != "info" {
+            assert_eq!(stdout(&remote), stdout(&local), "{cmd:?}");
+        }
+    }
+}
+
+/// A shipped plain object cut to its first half (its metadata kept): `cat`
+/// reports it damaged, naming its URL and the offset where it ends, exit
+/// status 1; not a torn tail.
+#[test]
+fn a_shipped_plain_object_cut_short_is_damaged_not_a_torn_tail() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("cli-remote-cut");
+    shipped(&server, dir.path());
+    let key = segment_key("cli", "orders", 3, 30, false);
+    let file = server.object_file(BUCKET, &key);
+    let half = std::fs::metadata(&file).unwrap().len() / 2;
+    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(half).unwrap();
+    let cat = binlog(&server, &["cat", "s3://logs/cli/orders"]);
+    assert_eq!(cat.status.code(), Some(1), "{cat:?}");
+    let err = stderr(&cat);
+    let damaged = format!("binlog: damaged: s3://{BUCKET}/{key}: offset {half}: ");
+    assert!(err.contains(&damaged), "{err}");
+    assert!(!err.contains("torn tail"), "{err}");
+    // The other segments' records are all printed.
+    assert_eq!(stdout(&cat).lines().count(), 40, "{}", stdout(&cat));
+    // Skipping damage, the records before the cut are printed too, and the
+    // cut is still damage (not a torn tail's warning): exit status 1.
+    let skip = binlog(&server, &["cat", "--skip-damaged", "s3://logs/cli/orders"]);
+    assert_eq!(skip.status.code(), Some(1), "{skip:?}");
+    let err = stderr(&skip);
+    let cut = format!("binlog: damaged: s3://{BUCKET}/{key}: offset ");
+    assert!(err.contains(&cut) && err.contains("cut short"), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let printed = stdout(&skip).lines().count();
+    assert!(printed > 40 && printed < 50, "{}", stdout(&skip));
+}
+
 #[test]
 fn remote_ls_lists_each_object_with_its_sequence_numbers_and_size() {
     let server = S3Server::start(&[BUCKET]);

@@ -802,7 +802,7 @@ fn cat_stats_tail_and_info_report_a_segment_missing_from_a_log() {
             .stderr(predicate::str::contains("missing").not());
     }
     std::fs::remove_file(&names[1]).unwrap();
-    let gap = "records 5..9 are missing before this segment";
+    let gap = "records 5..9 are missing: a segment of the log before this one is missing";
     let out = binlog().args(["cat", d]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);

@@ -807,6 +807,14 @@ func TestRetentionGap(t *testing.T) {
 	if !jumped || gaps == 0 || last != 199 {
 		t.Fatalf("jumped %v, gaps %d, last seq %d", jumped, gaps, last)
 	}
+	// The one loss, from the reader's place in segment 0 to the oldest
+	// segment retention kept, is retention's.
+	got, err := r.Gaps()
+	must(t, err)
+	if len(got) != 1 || got[0].Reason != GapRetention || !got[0].HasFromSeq || got[0].FromSeq != 10 ||
+		!got[0].HasToSeq || got[0].ToSeq != 170 || !strings.Contains(got[0].Path, "ret-") || got[0].HasOffset {
+		t.Fatalf("gaps %+v", got)
+	}
 }
 
 func TestSealInBackground(t *testing.T) {

@@ -674,15 +674,96 @@ func (r *Reader) SetDecodeThreads(n int) error {
 	})
 }
 
-// GapCount is how many gaps a log reader met (segments removed by
-// retention before they could be read, or sequence numbers missing
-// between segments); 0 for a segment reader.
+// GapCount is how many gaps a log reader met (see Gaps); 0 for a segment
+// reader.
 func (r *Reader) GapCount() (uint64, error) {
 	var n C.uint64_t
 	err := r.simple("gap count", func(h *C.binlog_reader) C.binlog_result {
 		return C.binlog_reader_gap_count(h, &n)
 	})
 	return uint64(n), err
+}
+
+// GapReason says why a log reader could not return records: the C
+// library's closed set (binlog_gap_reason).
+type GapReason uint32
+
+const (
+	// GapRetention: a listed segment of a log directory gone before it
+	// could be opened, or segments missing before the next with no older
+	// listed file left (retention removes the oldest first).
+	GapRetention GapReason = C.BINLOG_GAP_RETENTION
+	// GapMissing: a segment or bucket object that should be there and is
+	// not (segment numbers skip it, or a listed object is gone).
+	GapMissing GapReason = C.BINLOG_GAP_MISSING
+	// GapDamage: bytes lost to damage at Offset (a segment ending in a
+	// torn tail while a later one follows it).
+	GapDamage GapReason = C.BINLOG_GAP_DAMAGE
+	// GapSeqJump: consecutive segments whose sequence numbers do not
+	// continue each other.
+	GapSeqJump GapReason = C.BINLOG_GAP_SEQ_JUMP
+)
+
+// String is the reason's name: retention, missing, damage or seq-jump.
+func (g GapReason) String() string {
+	switch g {
+	case GapRetention:
+		return "retention"
+	case GapMissing:
+		return "missing"
+	case GapDamage:
+		return "damage"
+	case GapSeqJump:
+		return "seq-jump"
+	}
+	return fmt.Sprintf("GapReason(%d)", uint32(g))
+}
+
+// Gap is records a log reader could not return, as the C library reports
+// them (binlog_gap): records [FromSeq, ToSeq) of Path (a segment file, or
+// an object's s3:// URL) for Reason. A field whose Has flag is false is
+// not known.
+type Gap struct {
+	Reason     GapReason
+	Path       string
+	HasOffset  bool
+	Offset     uint64
+	HasFromSeq bool
+	FromSeq    uint64
+	HasToSeq   bool
+	ToSeq      uint64
+}
+
+// Gaps is every gap a log reader met so far, oldest first (none for a
+// segment reader): the same for a log read from its directory, from
+// compressed segments or from a bucket.
+func (r *Reader) Gaps() ([]Gap, error) {
+	var gaps []Gap
+	err := r.simple("gaps", func(h *C.binlog_reader) C.binlog_result {
+		var n C.size_t
+		if rc := C.binlog_reader_gaps(h, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
+			return rc
+		}
+		buf := make([]C.binlog_gap, n)
+		rc := C.binlog_reader_gaps(h, &buf[0], n, &n)
+		if rc != C.BINLOG_OK {
+			return rc
+		}
+		for _, g := range buf[:min(int(n), len(buf))] {
+			gaps = append(gaps, Gap{
+				Reason:     GapReason(g.reason),
+				Path:       C.GoStringN((*C.char)(unsafe.Pointer(g.path)), C.int(g.path_len)),
+				HasOffset:  bool(g.has_offset),
+				Offset:     uint64(g.offset),
+				HasFromSeq: bool(g.has_from_seq),
+				FromSeq:    uint64(g.from_seq),
+				HasToSeq:   bool(g.has_to_seq),
+				ToSeq:      uint64(g.to_seq),
+			})
+		}
+		return rc
+	})
+	return gaps, err
 }
 
 // Tail says how the segment ended, once Next returned io.EOF.

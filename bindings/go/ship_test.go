@@ -183,16 +183,15 @@ func TestAShippedLogKeepsItsSegmentsUntilUploadedAndItsHardCapCounts(t *testing.
 	must(t, w.Close())
 }
 
-func TestATieredReaderReadsShippedSegmentsRemovedLocallyFromTheBucket(t *testing.T) {
-	dir := t.TempDir()
-	prefix := "go-" + t.Name()
+// shipSevenRecords writes log "orders" of records "a".."g", two a segment,
+// in dir, ships its three sealed segments under prefix and removes them
+// locally, and sets the environment a tiered reader takes the bucket's
+// endpoint and credentials from. The writer is still open.
+func shipSevenRecords(t *testing.T, dir, prefix string) (*Writer, ShipOptions) {
 	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2})
 	must(t, err)
-	var want []string
 	for i := 0; i < 7; i++ { // segments 0..2 sealed, 3 active
-		p := []byte{byte('a' + i)}
-		want = append(want, string(p))
-		_, err := w.Write("t", p)
+		_, err := w.Write("t", []byte{byte('a' + i)})
 		must(t, err)
 	}
 	must(t, w.Flush())
@@ -204,7 +203,6 @@ func TestATieredReaderReadsShippedSegmentsRemovedLocallyFromTheBucket(t *testing
 		t.Fatalf("ship: %+v, %v", r, err)
 	}
 	must(t, s.Close())
-	// The reader takes the endpoint and credentials from the environment.
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL":      opts.Endpoint,
 		"AWS_REGION":            opts.Region,
@@ -213,19 +211,29 @@ func TestATieredReaderReadsShippedSegmentsRemovedLocallyFromTheBucket(t *testing
 	} {
 		t.Setenv(k, v)
 	}
-	r, err := OpenLogTieredReader(dir, "orders", opts.URL)
-	must(t, err)
-	var got []string
+	return w, opts
+}
+
+// payloads reads r to its end: the records' payloads, one after another.
+func payloads(t *testing.T, r *Reader) string {
+	var got []byte
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return string(got)
 		}
 		must(t, err)
-		got = append(got, string(rec.Payload))
+		got = append(got, rec.Payload...)
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("tiered read: %v, want %v", got, want)
+}
+
+func TestATieredReaderReadsShippedSegmentsRemovedLocallyFromTheBucket(t *testing.T) {
+	dir := t.TempDir()
+	w, opts := shipSevenRecords(t, dir, "go-"+t.Name())
+	r, err := OpenLogTieredReader(dir, "orders", opts.URL)
+	must(t, err)
+	if got := payloads(t, r); got != "abcdefg" {
+		t.Fatalf("tiered read: %q", got)
 	}
 	if n, err := r.GapCount(); err != nil || n != 0 {
 		t.Fatalf("gaps: %d, %v", n, err)
@@ -234,20 +242,34 @@ func TestATieredReaderReadsShippedSegmentsRemovedLocallyFromTheBucket(t *testing
 	// Without the bucket, only the live segment's record is left.
 	r, err = OpenLogReader(dir, "orders")
 	must(t, err)
-	n := 0
-	for {
-		_, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		must(t, err)
-		n++
-	}
-	if n != 1 {
-		t.Fatalf("local read: %d records, want the live segment's 1", n)
+	if got := payloads(t, r); got != "g" {
+		t.Fatalf("local read: %q, want the live segment's record", got)
 	}
 	must(t, r.Close())
 	must(t, w.Close())
+}
+
+// An object deleted from the bucket is a gap that names it by its URL and
+// says which records are lost and why.
+func TestATieredReaderReportsAnObjectDeletedFromTheBucketAsAMissingGap(t *testing.T) {
+	dir := t.TempDir()
+	prefix := "go-" + t.Name()
+	w, opts := shipSevenRecords(t, dir, prefix)
+	defer w.Close()
+	key := fmt.Sprintf("%020d-%020d.binlog", 1, 2)
+	must(t, os.Remove(filepath.Join(s3Env(t, "BINLOG_TEST_S3_ROOT"), s3Env(t, "BINLOG_TEST_S3_BUCKET"), prefix, "orders", key)))
+	r, err := OpenLogTieredReader(dir, "orders", opts.URL)
+	must(t, err)
+	defer r.Close()
+	if got := payloads(t, r); got != "abefg" {
+		t.Fatalf("tiered read: %q", got)
+	}
+	gaps, err := r.Gaps()
+	must(t, err)
+	want := Gap{Reason: GapMissing, Path: opts.URL + "/orders/" + key, HasFromSeq: true, FromSeq: 2, HasToSeq: true, ToSeq: 4}
+	if len(gaps) != 1 || gaps[0] != want || gaps[0].Reason.String() != "missing" {
+		t.Fatalf("gaps %+v, want %+v", gaps, want)
+	}
 }
 
 func TestDroppedUnshippedCountsWhatCloseDroppedAndReadsAfterClose(t *testing.T) {

@@ -15,7 +15,9 @@
 //! or decompressed locally after it was shipped is recognised as the same
 //! segment by its plain bytes' hash, computed then (startup.rs).
 
+use crate::error::{Error, ErrorKind, Result};
 use object_store::{Attribute, Attributes};
+use std::path::Path;
 
 /// The metadata of one segment object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +99,28 @@ impl ObjectMetadata {
             segment_sha256,
         })
     }
+}
+
+/// Refuses the object at `url`, `size` bytes long, if its metadata says
+/// another size: bytes were lost (an object cut short) or added, and what
+/// it holds is not the segment that was shipped. A `Corrupt` error naming
+/// the object and the offset where its bytes and its metadata part (the
+/// smaller size); never read as a segment ending in a torn tail
+/// (docs/FORMAT.md section 18.2). An object without metadata (not written
+/// by `binlog ship`) is read for what it holds.
+pub fn check_size(url: &Path, size: u64, meta: Option<&ObjectMetadata>) -> Result<()> {
+    let Some(said) = meta.map(|m| m.bytes) else {
+        return Ok(());
+    };
+    if size == said {
+        return Ok(());
+    }
+    let how = if size < said { "cut short" } else { "grown" };
+    let what = format!(
+        "the object is {size} bytes, its metadata (binlog-bytes) says {said}: {how}, it is not \
+         the segment that was shipped"
+    );
+    Err(Error::at(ErrorKind::Corrupt, url, size.min(said), what))
 }
 
 #[cfg(test)]

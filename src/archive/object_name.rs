@@ -42,15 +42,21 @@ pub fn segment_key(
     first_seq: u64,
     compressed: bool,
 ) -> String {
+    format!(
+        "{}{}",
+        log_prefix(prefix, log),
+        segment_object_name(segment_no, first_seq, compressed)
+    )
+}
+
+/// The part of a segment's key after `<prefix>/<log>/`.
+pub fn segment_object_name(segment_no: u64, first_seq: u64, compressed: bool) -> String {
     let suffix = if compressed {
         COMPRESSED_SUFFIX
     } else {
         SUFFIX
     };
-    format!(
-        "{}{segment_no:0DIGITS$}-{first_seq:0DIGITS$}{suffix}",
-        log_prefix(prefix, log)
-    )
+    format!("{segment_no:0DIGITS$}-{first_seq:0DIGITS$}{suffix}")
 }
 
 /// A segment's key, as a listing shows it.

@@ -33,6 +33,16 @@ pub struct RemoteObject {
     pub size: u64,
 }
 
+/// What a suffix GET (`Remote::get_suffix`) returned.
+pub struct Suffix {
+    /// The object's last bytes.
+    pub bytes: Vec<u8>,
+    /// The object's size.
+    pub size: u64,
+    /// Its metadata, if it has all of it (an object `binlog ship` wrote).
+    pub metadata: Option<ObjectMetadata>,
+}
+
 /// What a create-only PUT did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Created {
@@ -367,10 +377,11 @@ impl Remote {
         Ok(Some(size))
     }
 
-    /// The last `len` bytes of the object at `key` (all of it, if shorter)
-    /// and the object's size, in one GET (`Range: bytes=-len`); `None` if
-    /// there is no such object.
-    pub fn get_suffix(&self, key: &str, len: u64) -> Result<Option<(Vec<u8>, u64)>> {
+    /// The last `len` bytes of the object at `key` (all of it, if shorter),
+    /// the object's size and its metadata (`None` if it has none, or not
+    /// all of it), in one GET (`Range: bytes=-len`); `None` if there is no
+    /// such object.
+    pub fn get_suffix(&self, key: &str, len: u64) -> Result<Option<Suffix>> {
         let path = self.key(key)?;
         let opts = GetOptions {
             range: Some(object_store::GetRange::Suffix(len)),
@@ -379,12 +390,17 @@ impl Remote {
         let got = self.block_on(async {
             let r = self.store.get_opts(&path, opts).await?;
             let size = r.meta.size;
-            Ok::<_, object_store::Error>((r.bytes().await?, size))
+            let metadata = ObjectMetadata::from_attributes(&r.attributes);
+            Ok::<_, object_store::Error>((r.bytes().await?, size, metadata))
         });
         match got {
-            Ok((b, size)) => {
+            Ok((b, size, metadata)) => {
                 self.requests.get(b.len());
-                Ok(Some((Vec::from(b), size)))
+                Ok(Some(Suffix {
+                    bytes: Vec::from(b),
+                    size,
+                    metadata,
+                }))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.error(key, "suffix GET", e)),

@@ -102,7 +102,7 @@ impl RemoteLog {
             check_header(&reader, &key, &self.log)?;
             return Ok(reader);
         }
-        let source = RemoteSource::open(Arc::clone(&self.remote), object_key, TAIL_BYTES)?;
+        let source = RemoteSource::open(Arc::clone(&self.remote), object_key, TAIL_BYTES, salvage)?;
         let (segment, lost) =
             CompressedSegment::open_source(url.clone(), Box::new(source), salvage)?;
         let reader = Reader::open_compressed(url, segment, lost, salvage)?;
@@ -117,7 +117,12 @@ impl RemoteLog {
     /// found to lie about where the records end while the ranged reader
     /// reads has it read on in such a copy (`Reader::read_on_in_copy`).
     fn open_plain(&self, url: PathBuf, object_key: &str, salvage: bool) -> Result<Reader> {
-        let source = RemoteSource::open(Arc::clone(&self.remote), object_key, PLAIN_TAIL_BYTES)?;
+        let source = RemoteSource::open(
+            Arc::clone(&self.remote),
+            object_key,
+            PLAIN_TAIL_BYTES,
+            salvage,
+        )?;
         let ranged = CompressedSegment::open_stored(url.clone(), Box::new(source))
             .and_then(|s| Reader::open_compressed(url.clone(), s, None, salvage));
         match ranged {

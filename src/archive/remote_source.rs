@@ -17,12 +17,14 @@
 //! the header's frame, the frame of a record) do not fetch the same bytes
 //! again.
 
+use super::metadata::check_size;
 use super::read_ahead::ReadAhead;
 use super::remote::Remote;
 use crate::compressed::Source;
 use crate::error::{ErrorKind, Result};
 use std::cell::{Cell, RefCell};
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
 
 /// How much of an object's end the suffix GET at open fetches: the seek
@@ -86,11 +88,23 @@ impl Window {
 
 impl RemoteSource {
     /// Fetches the last `tail_bytes` of the object at `key`; a missing
-    /// object is a `NotFound` error naming it.
-    pub fn open(remote: Arc<Remote>, key: &str, tail_bytes: u64) -> Result<RemoteSource> {
-        let Some((tail, len)) = remote.get_suffix(key, tail_bytes)? else {
+    /// object is a `NotFound` error naming it. Unless `salvage`, an object
+    /// whose size is not the one its metadata says is a `Corrupt` error
+    /// naming it and the offset where the two part (`check_size`).
+    pub fn open(
+        remote: Arc<Remote>,
+        key: &str,
+        tail_bytes: u64,
+        salvage: bool,
+    ) -> Result<RemoteSource> {
+        let Some(suffix) = remote.get_suffix(key, tail_bytes)? else {
             return Err(remote.object_error(key, ErrorKind::NotFound, "no such object"));
         };
+        if !salvage {
+            let url = remote.location().url_of(key);
+            check_size(Path::new(&url), suffix.size, suffix.metadata.as_ref())?;
+        }
+        let (tail, len) = (suffix.bytes, suffix.size);
         let tail_at = len.saturating_sub(tail.len() as u64);
         Ok(RemoteSource {
             remote,

@@ -7,8 +7,8 @@ use super::boundary::{
 };
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{
-    binlog_damage, binlog_header, binlog_iovec, binlog_meta, binlog_record, binlog_tail,
-    binlog_tail_kind,
+    binlog_damage, binlog_gap, binlog_gap_reason, binlog_header, binlog_iovec, binlog_meta,
+    binlog_record, binlog_tail, binlog_tail_kind,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
@@ -319,8 +319,8 @@ pub extern "C" fn binlog_reader_header(
     })
 }
 
-/// How many gaps a log reader met (segments removed before they could be
-/// read, or sequence numbers missing between segments); 0 for a segment.
+/// How many gaps a log reader met (see `binlog_reader_gaps`); 0 for a
+/// segment.
 #[no_mangle]
 pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) -> binlog_result {
     call(|| {
@@ -330,6 +330,83 @@ pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) 
         unsafe { put(out, n) };
         Ok(BINLOG_OK)
     })
+}
+
+/// Copies up to `cap` of the gaps a log reader met so far, oldest first,
+/// into `out` (NULL when `cap` is 0) and writes their total number to
+/// `*count` (0 for a segment reader): what it could not return, where and
+/// why (`binlog_gap`), the same for a log read from its directory, from
+/// compressed segments or from a bucket. The `path` each points to stays
+/// valid until the next call on the reader. `BINLOG_ERR_NULL_POINTER` if
+/// `r` or `count` is NULL (or `out` with `cap` > 0), `BINLOG_ERR_CLOSED`
+/// if it is closed.
+#[no_mangle]
+pub extern "C" fn binlog_reader_gaps(
+    r: *mut binlog_reader,
+    out: *mut binlog_gap,
+    cap: usize,
+    count: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        h.args(|| out_array(out, cap, count))?;
+        let all = h.open()?.gaps();
+        unsafe { copy_out(all, c_gap, out, cap, count) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Checks the arguments of a call that copies up to `cap` items to `out`
+/// and their number to `count`.
+fn out_array<T>(out: *mut T, cap: usize, count: *mut usize) -> CallResult<()> {
+    if count.is_null() {
+        return Err(super::boundary::null("count"));
+    }
+    if out.is_null() && cap > 0 {
+        return Err(super::boundary::null("out"));
+    }
+    Ok(())
+}
+
+/// Writes the C views of the first `cap` of `items` to `out` and their
+/// total number to `*count`.
+///
+/// # Safety
+/// `out` has `cap` writable slots (checked by `out_array`), `count` is
+/// writable.
+unsafe fn copy_out<U, T>(
+    items: &[U],
+    view: impl Fn(&U) -> T,
+    out: *mut T,
+    cap: usize,
+    count: *mut usize,
+) {
+    for (i, item) in items.iter().take(cap).enumerate() {
+        unsafe { out.add(i).write(view(item)) };
+    }
+    unsafe { put(count, items.len()) };
+}
+
+/// The C view of gap `g` (its path borrowed from it).
+fn c_gap(g: &crate::Gap) -> binlog_gap {
+    let path = g.path.as_os_str().as_encoded_bytes();
+    let reason = match g.reason {
+        crate::GapReason::Retention => binlog_gap_reason::BINLOG_GAP_RETENTION,
+        crate::GapReason::Missing => binlog_gap_reason::BINLOG_GAP_MISSING,
+        crate::GapReason::Damage => binlog_gap_reason::BINLOG_GAP_DAMAGE,
+        crate::GapReason::SeqJump => binlog_gap_reason::BINLOG_GAP_SEQ_JUMP,
+    };
+    binlog_gap {
+        reason,
+        path: c_bytes(path),
+        path_len: path.len(),
+        has_offset: g.offset.is_some(),
+        offset: g.offset.unwrap_or(0),
+        has_from_seq: g.from_seq.is_some(),
+        from_seq: g.from_seq.unwrap_or(0),
+        has_to_seq: g.to_seq.is_some(),
+        to_seq: g.to_seq.unwrap_or(0),
+    }
 }
 
 /// Positions the reader at the first record with a sequence number of at
@@ -496,27 +573,15 @@ pub extern "C" fn binlog_reader_damages(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| {
-            if count.is_null() {
-                return Err(super::boundary::null("count"));
-            }
-            if out.is_null() && cap > 0 {
-                return Err(super::boundary::null("out"));
-            }
-            Ok(())
-        })?;
+        h.args(|| out_array(out, cap, count))?;
         let all = h.open()?.damages();
-        for (i, (_, d)) in all.iter().take(cap).enumerate() {
-            let c = binlog_damage {
-                offset: d.offset,
-                resume_offset: d.resume_offset,
-                from_seq: d.from_seq,
-                to_seq: d.to_seq,
-            };
-            // SAFETY: the caller gave `cap` writable slots at `out`.
-            unsafe { out.add(i).write(c) };
-        }
-        unsafe { put(count, all.len()) };
+        let view = |(_, d): &(PathBuf, crate::Damage)| binlog_damage {
+            offset: d.offset,
+            resume_offset: d.resume_offset,
+            from_seq: d.from_seq,
+            to_seq: d.to_seq,
+        };
+        unsafe { copy_out(&all, view, out, cap, count) };
         Ok(BINLOG_OK)
     })
 }

@@ -11,8 +11,12 @@ use std::os::raw::c_char;
 /// put them) as one stream, as `binlog_reader_open_log` reads a log: a
 /// segment removed locally after its upload is read from the bucket
 /// (compressed ones with ranged GETs), not reported as a gap; one missing
-/// from both is a gap (`binlog_reader_gap_count`); a damaged object is an
-/// error naming its `s3://` URL and offset. The endpoint, region and
+/// from both is a gap of reason `BINLOG_GAP_MISSING` naming the missing
+/// object's `s3://` URL (`binlog_reader_gaps`); a damaged object, or one
+/// whose size is not the one its metadata says (cut short), is a
+/// `BINLOG_ERR_CORRUPT` error naming its `s3://` URL and offset (skipping
+/// damage, its records before the cut are read, as a local file of its
+/// bytes would be). The endpoint, region and
 /// credentials come from the environment (`AWS_ENDPOINT_URL`,
 /// `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 /// `AWS_SESSION_TOKEN`); read and list permissions are enough. The

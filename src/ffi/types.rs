@@ -147,6 +147,51 @@ pub struct binlog_tail {
     pub len: u64,
 }
 
+/// Why a log reader could not return records (`binlog_gap.reason`); the
+/// same set in every tier (local files, compressed ones, bucket objects).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum binlog_gap_reason {
+    /// A segment removed by retention after the reader listed it, before
+    /// it could be read.
+    BINLOG_GAP_RETENTION = 1,
+    /// A segment or bucket object that should be there and is not
+    /// (segment numbers skip it, or a listed object is gone).
+    BINLOG_GAP_MISSING = 2,
+    /// Bytes lost to damage at `offset` (a segment ending in a torn tail
+    /// while a later one follows it).
+    BINLOG_GAP_DAMAGE = 3,
+    /// Consecutive segments whose sequence numbers do not continue each
+    /// other.
+    BINLOG_GAP_SEQ_JUMP = 4,
+}
+
+/// Records a log reader could not return (`binlog_reader_gaps`): records
+/// `[from_seq, to_seq)` of `path`, for `reason`. `path` is the segment
+/// file or the object's `s3://bucket/key` URL: the removed segment
+/// (retention), the damaged one (damage), the missing object by its plain
+/// key (`<segment no>-<first seq>.binlog`, plain or compressed), or the segment after the gap (a seq jump, or a local
+/// segment missing); `path_len` bytes, not NUL-terminated, valid until the
+/// next call on the reader. A field whose `has_` flag is false is not
+/// known (and 0).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_gap {
+    pub reason: binlog_gap_reason,
+    pub path: *const u8,
+    pub path_len: usize,
+    /// Where in `path` the bytes are lost (damage only).
+    pub has_offset: bool,
+    pub offset: u64,
+    /// The first sequence number missing.
+    pub has_from_seq: bool,
+    pub from_seq: u64,
+    /// The first sequence number present after the gap.
+    pub has_to_seq: bool,
+    pub to_seq: u64,
+}
+
 /// A damaged region a reader skipped (`binlog_reader_skip_damaged`): bytes
 /// `[offset, resume_offset)` of a segment and records `[from_seq, to_seq)`
 /// are lost.

@@ -6,6 +6,7 @@
 pub mod accepted_gaps;
 mod age_clock;
 mod events;
+mod gap;
 mod listing;
 pub mod manifest;
 pub mod naming;
@@ -19,10 +20,11 @@ pub mod segments;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
+pub use gap::{gap_between, Gap, GapReason, SegmentEnd};
 #[cfg(feature = "s3")]
 pub(crate) use options::validate_name;
 pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};
 pub use period::Period;
-pub use reader::{Gap, LogReader, ReadSegment};
+pub use reader::{LogReader, ReadSegment};
 pub use segment_list::{list_segments, ListedSegment, SegmentState};
 pub use writer::LogWriter;

@@ -7,6 +7,7 @@
 //! retention before or while it is read is skipped and reported as a gap,
 //! not an error.
 
+use super::gap::{gap_between, Gap, GapReason, SegmentEnd};
 use super::listing::ListingStamp;
 use super::reader_tier::{remote_first_seq, remote_order, Tier};
 use super::segments;
@@ -18,17 +19,6 @@ use crate::watch::{Follow, Watched};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// Records the reader could not return: a segment that was removed (by
-/// retention) or a jump in sequence numbers between segments.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Gap {
-    /// First sequence number missing (when known).
-    pub from_seq: Option<u64>,
-    /// First sequence number present after the gap (when known).
-    pub to_seq: Option<u64>,
-    pub reason: String,
-}
 
 /// A segment a log reader returned records from, or a seek landed in:
 /// which one, and how it ended once the reader left it.
@@ -92,6 +82,9 @@ pub struct LogReader {
     before_record: Option<Option<Box<ReadSegment>>>,
     /// The sequence number the next record should carry.
     expected: Option<u64>,
+    /// The segment number of the last segment left (read to its end), to
+    /// tell a segment missing after it (`gap_between`).
+    prev_segment: Option<u64>,
     filter: Vec<String>,
     gaps: Vec<Gap>,
     skip_damaged: bool,
@@ -208,6 +201,7 @@ impl LogReader {
             record_segment: None,
             before_record: None,
             expected: None,
+            prev_segment: None,
             filter: Vec::new(),
             gaps: Vec::new(),
             skip_damaged: false,
@@ -562,16 +556,15 @@ impl LogReader {
     /// start where this one's sequence numbers end.
     fn leave_segment(&mut self) {
         let r = self.current.take().expect("opened");
-        if let Tail::Torn { offset, len } = r.tail() {
+        if let Tail::Torn { offset, .. } = r.tail() {
             // Not sealed with a newer segment present: its writer died
             // mid-record and nobody recovered it.
             self.gaps.push(Gap {
+                reason: GapReason::Damage,
+                path: r.path().to_path_buf(),
+                offset: Some(offset),
                 from_seq: Some(r.next_seq()),
                 to_seq: None,
-                reason: format!(
-                    "{}: torn tail of {len} bytes at offset {offset}",
-                    r.path().display()
-                ),
             });
             self.open_gap = Some(OpenGap::Torn);
         }
@@ -583,6 +576,7 @@ impl LogReader {
         self.expected = Some(end.max(r.next_seq()));
         self.left.push((self.opens, r.tail()));
         self.last_done = Some(r.path().to_path_buf());
+        self.prev_segment = Some(r.header().segment_no);
         let path = r.path().to_path_buf();
         self.damages
             .extend(r.damages().iter().map(|d| (path.clone(), *d)));
@@ -724,6 +718,7 @@ impl LogReader {
         self.current = None;
         self.left.clear();
         self.expected = None;
+        self.prev_segment = None;
         self.last_done = None;
         self.unreached = None;
         self.open_gap = None;
@@ -783,7 +778,9 @@ impl LogReader {
             return Ok(Opened::TryAgain);
         }
         match self.expected {
-            Some(exp) if first > exp => self.note_missing_records(path, exp, first),
+            Some(exp) if first > exp => {
+                self.note_missing_records(path, r.header().segment_no, exp, first)
+            }
             // An empty segment: what a roll that failed after creating it
             // leaves if it could not remove it (its log went on in the
             // segment before). Nothing to read; not taken as done, so that
@@ -806,33 +803,34 @@ impl LogReader {
         Ok(Opened::Yes)
     }
 
-    /// Records `exp..first` are missing before the segment at `path`: a
-    /// gap, or the end of the gap still open.
-    fn note_missing_records(&mut self, path: &Path, exp: u64, first: u64) {
-        // Named inclusively (the range's end is exclusive).
-        let reason = match first - exp {
-            1 => format!(
-                "{}: record {exp} is missing before this segment",
-                path.display()
-            ),
-            _ => format!(
-                "{}: records {exp}..{} are missing before this segment",
-                path.display(),
-                first - 1
-            ),
-        };
-        match self.open_gap.take() {
-            Some(_) => {
-                let g = self.gaps.last_mut().expect("an open gap");
-                g.to_seq = Some(first);
-                g.reason = format!("{}; {reason}", g.reason);
-            }
-            None => self.gaps.push(Gap {
-                from_seq: Some(exp),
-                to_seq: Some(first),
-                reason,
-            }),
+    /// Records `exp..first` are missing before the segment at `path`
+    /// (segment `segment_no`): a gap, or the end of the gap still open.
+    fn note_missing_records(&mut self, path: &Path, segment_no: u64, exp: u64, first: u64) {
+        if self.open_gap.take().is_some() {
+            self.gaps.last_mut().expect("an open gap").to_seq = Some(first);
+            return;
         }
+        // After a seek, or segments removed before any was read: the
+        // segment before is not known, nor whether numbers were skipped.
+        let prev = SegmentEnd {
+            segment_no: self.prev_segment.unwrap_or(segment_no.saturating_sub(1)),
+            next_seq: exp,
+        };
+        let Some(mut gap) = gap_between(prev, path, segment_no, first) else {
+            return;
+        };
+        // Retention removes a log's oldest segments first: missing ones
+        // with no listed file left before them (a reader behind it) are
+        // its doing; with one left, something else removed them.
+        let oldest_left = self.files[..self.idx].is_empty();
+        if gap.reason == GapReason::Missing
+            && self.is_log()
+            && oldest_left
+            && remote_order(path).is_none()
+        {
+            gap.reason = GapReason::Retention;
+        }
+        self.gaps.push(gap);
     }
 
     /// A segment that starts where expected (`expected`: the reader knew
@@ -886,25 +884,28 @@ impl LogReader {
         }
     }
 
-    /// The segment at `path` was removed (by retention) before it could be
-    /// read: a gap, whose end the next segment tells.
+    /// The segment at `path` was removed before it could be read (a local
+    /// file, by retention; an object, from the bucket): a gap, whose end
+    /// the next segment tells. Once a loss is reported, the next removed
+    /// segments extend it.
     fn note_removed(&mut self, path: &Path) {
-        let reason = format!("{}: removed before it could be read", path.display());
-        match self.open_gap {
-            // The loss already reported: say this file too.
-            Some(_) => {
-                let g = self.gaps.last_mut().expect("an open gap");
-                g.reason = format!("{}; {reason}", g.reason);
-            }
-            None => {
-                self.gaps.push(Gap {
-                    from_seq: self.expected,
-                    to_seq: None,
-                    reason,
-                });
-                self.open_gap = Some(OpenGap::Removed);
-            }
+        if self.open_gap.is_some() {
+            return;
         }
+        // Only retention removes a listed segment of a log directory; a
+        // file named in a list, or an object, should have been there.
+        let reason = match self.is_log() && remote_order(path).is_none() {
+            true => GapReason::Retention,
+            false => GapReason::Missing,
+        };
+        self.gaps.push(Gap {
+            reason,
+            path: path.to_path_buf(),
+            offset: None,
+            from_seq: self.expected,
+            to_seq: None,
+        });
+        self.open_gap = Some(OpenGap::Removed);
     }
 
     /// A reader of the segment at `path`, with this reader's type filter

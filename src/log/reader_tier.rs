@@ -69,6 +69,22 @@ pub(super) fn remote_first_seq(path: &Path) -> Option<u64> {
     None
 }
 
+/// The URL of segment object `segment_no`, whose first record is
+/// `first_seq`, missing before the object at `next` (an `s3://` URL of a
+/// segment key): its plain key (`<segment no>-<first seq>.binlog`) in the
+/// same place, as whether it was shipped compressed (`.binlog.zst`) is
+/// not known. `None` if `next` is no such URL.
+pub(super) fn missing_object_url(next: &Path, segment_no: u64, first_seq: u64) -> Option<PathBuf> {
+    #[cfg(feature = "s3")]
+    if remote_order(next).is_some() {
+        let missing =
+            crate::archive::object_name::segment_object_name(segment_no, first_seq, false);
+        return Some(next.with_file_name(missing));
+    }
+    let _ = (next, segment_no, first_seq);
+    None
+}
+
 #[cfg(feature = "s3")]
 impl Tier {
     pub fn new(log: crate::archive::RemoteLog) -> Tier {

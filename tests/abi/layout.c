@@ -167,5 +167,20 @@ int main(void) {
     VALUE(BINLOG_PERIOD_HOUR);
     VALUE(BINLOG_PERIOD_DAY);
     VALUE(BINLOG_TIME_NOW);
+    STRUCT(binlog_gap);
+    FIELD(binlog_gap, reason);
+    FIELD(binlog_gap, path);
+    FIELD(binlog_gap, path_len);
+    FIELD(binlog_gap, has_offset);
+    FIELD(binlog_gap, offset);
+    FIELD(binlog_gap, has_from_seq);
+    FIELD(binlog_gap, from_seq);
+    FIELD(binlog_gap, has_to_seq);
+    FIELD(binlog_gap, to_seq);
+    ENUM_TYPE(binlog_gap_reason);
+    VALUE(BINLOG_GAP_RETENTION);
+    VALUE(BINLOG_GAP_MISSING);
+    VALUE(BINLOG_GAP_DAMAGE);
+    VALUE(BINLOG_GAP_SEQ_JUMP);
     return 0;
 }

@@ -567,6 +567,20 @@ static void test_retention(void) {
     EXPECT_SEQS(partial, 25, 40);
     g = gaps_of(partial);
     CHECK(g >= 1 && g != SEQ_SENTINEL);
+    /* binlog_reader_gaps says what went and why: records 5..24, retention,
+     * named by the segment after them (a removed file's name carries a
+     * creation time the reader never saw). */
+    binlog_gap gaps[2];
+    size_t count = 0;
+    CHECK_RC(binlog_reader_gaps(partial, NULL, 1, &count), BINLOG_ERR_NULL_POINTER);
+    CHECK_OK(binlog_reader_gaps(partial, gaps, 2, &count));
+    CHECK_EQ_U(count, 1);
+    CHECK_EQ_U(gaps[0].reason, BINLOG_GAP_RETENTION);
+    CHECK(gaps[0].has_from_seq && gaps[0].has_to_seq && !gaps[0].has_offset);
+    CHECK_EQ_U(gaps[0].from_seq, 5);
+    CHECK_EQ_U(gaps[0].to_seq, 25);
+    const char *after = segment_path(dir, "ret", 5);
+    CHECK(after != NULL && gaps[0].path_len == strlen(after) && memcmp(gaps[0].path, after, gaps[0].path_len) == 0);
     close_reader(partial);
 
     close_writer(w);

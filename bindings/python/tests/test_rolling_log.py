@@ -1,6 +1,7 @@
 """Rolling logs: rolls by size, records and period, retention,
 compression, segment callbacks and polling, the listing of files."""
 
+import os
 import threading
 
 import pytest
@@ -82,6 +83,17 @@ def test_retention_keeps_the_newest_sealed_segments(tmp_path):
     with binlog.open_log_reader(tmp_path, "log") as r:
         assert [x.seq for x in r] == list(range(70, 100))
         assert r.gap_count == 0  # removed before the reader opened: the log starts at 70
+
+
+def test_a_segment_removed_from_a_log_is_a_gap_naming_the_segment_after_it(tmp_path):
+    _write(tmp_path, 15, max_segment_records=5)
+    files = binlog.list_segments(tmp_path, "log")
+    os.unlink(files[1].path)
+    with binlog.open_log_reader(tmp_path, "log") as r:
+        assert [x.seq for x in r] == list(range(5)) + list(range(10, 15))
+        # A local segment's name (its creation time) is not known: the gap
+        # names the segment after it.
+        assert r.gaps() == [binlog.Gap(binlog.GapReason.MISSING, files[2].path, None, 5, 10)]
 
 
 def test_sealed_segments_compress_and_read_back(tmp_path):

@@ -62,13 +62,18 @@ def test_a_type_filter_reads_only_that_type_across_the_bucket_and_the_live_segme
     assert got[-1][0] >= SEALED * PER, "the live segment's quotes are read too"
 
 
-def test_an_object_deleted_from_the_bucket_is_a_gap_not_an_error(aws_env, compressed_log, tmp_path):
+def test_an_object_deleted_from_the_bucket_is_a_gap_naming_its_url_not_an_error(aws_env, compressed_log,
+                                                                                tmp_path):
     _ship(aws_env, tmp_path)
     aws_env.object_file(aws_env.key(1, PER)).unlink()
     with binlog.open_log_tiered_reader(tmp_path, "orders", aws_env.url) as r:
         got = _records(r)
         assert r.gap_count == 1
+        # Named by its plain key: whether it was compressed is not known.
+        url = f"s3://{aws_env.bucket}/{aws_env.key(1, PER, compressed=False)}"
+        assert r.gaps() == [binlog.Gap(binlog.GapReason.MISSING, url, None, PER, 2 * PER)]
     assert got == EVERY_RECORD[:PER] + EVERY_RECORD[2 * PER:]
+
 
 
 def test_a_corrupted_object_raises_an_error_naming_its_url(aws_env, compressed_log, tmp_path):

@@ -7,6 +7,7 @@
 
 use crate::paths;
 use binlog::log::accepted_gaps::{self, AcceptedGap};
+use binlog::log::{gap_between, SegmentEnd as End};
 use binlog::{Reader, Tail};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,8 @@ pub struct Continuity {
 struct SegmentEnd {
     /// The log (directory and name) the segment belongs to.
     log: (PathBuf, String),
+    /// Its segment number, by its name.
+    segment_no: u64,
     /// The sequence number the log's next segment should start at; None
     /// when the segment was not read to its end and has no seal to say.
     next_seq: Option<u64>,
@@ -67,7 +70,8 @@ impl Continuity {
         shown: RangeInclusive<u64>,
     ) -> Option<SeqBreak> {
         let prev = self.prev.as_ref()?;
-        if log_of(file).as_ref() != Some(&prev.log) {
+        let (log, segment_no) = log_of(file)?;
+        if log != prev.log {
             return None;
         }
         let expected = prev.next_seq?;
@@ -81,7 +85,7 @@ impl Continuity {
                         to,
                         message: format!("{}: {}", paths::show(file), accepted_note((from, to), g)),
                     },
-                    None => missing(file, &prev.path, from, to),
+                    None => missing(file, prev, segment_no, first),
                 },
             );
         }
@@ -98,8 +102,9 @@ impl Continuity {
     /// Notes where a segment ended: `next_seq`, the sequence number after
     /// its last record, when known (see `next_seq_after`).
     pub fn ended(&mut self, file: &Path, next_seq: Option<u64>) {
-        self.prev = log_of(file).map(|log| SegmentEnd {
+        self.prev = log_of(file).map(|(log, segment_no)| SegmentEnd {
             log,
+            segment_no,
             next_seq,
             path: file.to_path_buf(),
         });
@@ -143,23 +148,19 @@ pub fn reason_and_time(g: &AcceptedGap) -> String {
     }
 }
 
-/// Records `from..=to` missing between `prev` and `file`.
-fn missing(file: &Path, prev: &Path, from: u64, to: u64) -> SeqBreak {
-    let records = if from == to {
-        format!("record {from} is")
-    } else {
-        format!("records {from}..{to} are")
+/// Records missing between `prev` and `file` (segment `segment_no`,
+/// starting at `first`), as the library's log reader names the gap
+/// (`binlog::log::gap_between`).
+fn missing(file: &Path, prev: &SegmentEnd, segment_no: u64, first: u64) -> SeqBreak {
+    let end = End {
+        segment_no: prev.segment_no,
+        next_seq: prev.next_seq.unwrap_or(first),
     };
+    let gap = gap_between(end, file, segment_no, first).expect("records are missing");
     SeqBreak::Missing {
-        from,
-        to,
-        message: format!(
-            "{}: {records} missing before this segment: the previous segment {} ends \
-             before {from} (a segment of the log removed or lost); `binlog verify` tells \
-             more",
-            paths::show(file),
-            paths::show(prev)
-        ),
+        from: end.next_seq,
+        to: first - 1,
+        message: format!("{gap}; `binlog verify` tells more"),
     }
 }
 
@@ -182,9 +183,16 @@ pub fn next_seq_after(r: &Reader, read_to_end: bool) -> Option<u64> {
     }
 }
 
-/// The log a segment file belongs to, by its name and directory.
-fn log_of(file: &Path) -> Option<(PathBuf, String)> {
+/// The log a segment file (or object, `s3://`) belongs to, by its name
+/// and directory, and its segment number.
+fn log_of(file: &Path) -> Option<((PathBuf, String), u64)> {
     let name = file.file_name()?.to_str()?;
-    let (log, _) = paths::log_of_file_name(name)?;
-    Some((paths::dir_of(file), log))
+    if crate::remote::is_remote(file) {
+        let key = binlog::archive::object_name::parse_segment_key(name)?;
+        let dir = paths::dir_of(file);
+        let log = dir.file_name()?.to_str()?.to_string();
+        return Some(((dir, log), key.segment_no));
+    }
+    let (log, order) = paths::log_of_file_name(name)?;
+    Some(((paths::dir_of(file), log), order.segment_no))
 }

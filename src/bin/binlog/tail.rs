@@ -196,7 +196,7 @@ impl Reported {
         }
         out.flush()?;
         for g in &lr.gaps()[self.gaps..] {
-            eprintln!("binlog: warning: gap: {}", g.reason);
+            eprintln!("binlog: warning: gap: {g}");
         }
         self.gaps = lr.gaps().len();
         for (file, d) in &damages[self.damages..] {

@@ -27,12 +27,12 @@ from typing import Any, Optional, Union
 from ._native import ffi, lib
 from .callbacks import SegmentInfo
 from .cstrings import c_path, c_string
-from .enums import Durability, Period, SegmentEvent, SegmentState, TailKind
+from .enums import Durability, GapReason, Period, SegmentEvent, SegmentState, TailKind
 from . import errors
 from .errors import *  # noqa: F403 (the exception classes: errors.__all__)
 from .options import Compression, Options
 from .reader import BATCH_RECORDS, Reader, open_with
-from .records import Damage, Header, Record, Tail
+from .records import Damage, Gap, Header, Record, Tail
 from .segments import ListedSegment, list_segments
 from .shipper import ShipOptions, ShipReport, Shipper
 from .writer import Writer
@@ -91,7 +91,9 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
     A segment removed locally after its upload is read from the bucket
     (a compressed one with ranged GETs: a seek or type filter fetches only
     the frames it needs), not reported as a gap; one missing from both is
-    a gap (:attr:`Reader.gap_count`); a damaged object raises a
+    a gap of reason :attr:`GapReason.MISSING` naming the object's
+    ``s3://`` URL (:meth:`Reader.gaps`); a damaged object, or one whose size
+    is not the one its metadata says (cut short), raises a
     :class:`CorruptionError` naming its ``s3://`` URL and offset.
 
     The endpoint, region and credentials come from the environment
@@ -120,7 +122,8 @@ def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECO
 
 
 __all__ = [
-    "Compression", "Damage", "Durability", "FORMAT_MAJOR", "Header", "ListedSegment",
+    "Compression", "Damage", "Durability", "FORMAT_MAJOR", "Gap", "GapReason", "Header",
+    "ListedSegment",
     "Options", "Period", "Reader", "Record", "SegmentEvent", "SegmentInfo",
     "SegmentState", "ShipOptions", "ShipReport", "Shipper", "Tail", "TailKind", "Writer",
     "__version__", "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader",

@@ -44,6 +44,22 @@ class TailKind(IntEnum):
     TORN = 4
 
 
+class GapReason(IntEnum):
+    """Why a log reader could not return records (:class:`binlog.Gap`):
+    the C library's closed set (``binlog_gap_reason``)."""
+
+    #: A listed segment of a log directory gone before it could be opened,
+    #: or segments missing before the next with no older listed file left
+    #: (retention removes the oldest first).
+    RETENTION = 1
+    #: A segment or bucket object that should be there and is not.
+    MISSING = 2
+    #: Bytes lost to damage at ``offset`` (a torn tail with a later segment).
+    DAMAGE = 3
+    #: Consecutive segments whose sequence numbers do not continue.
+    SEQ_JUMP = 4
+
+
 class SegmentState(IntEnum):
     """Where a log's file is in its lifecycle (:func:`binlog.list_segments`)."""
 

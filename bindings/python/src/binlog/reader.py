@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from itertools import chain
 from typing import Any, Iterable, Iterator, List, Optional
@@ -9,10 +10,10 @@ from typing import Any, Iterable, Iterator, List, Optional
 from ._fast import Batch
 from ._native import ffi, lib
 from .batch_buffers import BatchBuffers
-from .enums import TailKind
+from .enums import GapReason, TailKind
 from .errors import END, BufferTooSmallError, InvalidArgumentError, check
 from .process_owned import OpeningProcess
-from .records import BATCH_META, BATCH_RECORD, Damage, Header, Record, Tail
+from .records import BATCH_META, BATCH_RECORD, Damage, Gap, Header, Record, Tail
 
 assert ffi.sizeof("binlog_batch_record") == BATCH_RECORD.size
 assert ffi.sizeof("binlog_batch_meta") == BATCH_META.size
@@ -164,10 +165,21 @@ class Reader:
 
     @property
     def gap_count(self) -> int:
-        """Segments removed before a log reader could read them."""
+        """How many gaps a log reader met (see :meth:`gaps`); 0 for a segment reader."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_reader_gap_count(self._r, out))
         return out[0]
+
+    def gaps(self) -> List[Gap]:
+        """Every gap a log reader met so far, oldest first (none for a
+        segment reader): what it could not return, where and why, the same
+        for a log read from its directory, from compressed segments or
+        from a bucket."""
+        count = ffi.new("size_t *")
+        check(lib.binlog_reader_gaps(self._r, ffi.NULL, 0, count))
+        out = ffi.new("binlog_gap[]", count[0])
+        check(lib.binlog_reader_gaps(self._r, out, count[0], count))
+        return [_gap(g) for g in out[0:min(count[0], len(out))]]
 
     def skip_damaged(self, skip: bool = True) -> None:
         """Skip damaged regions in the middle of a segment (see :meth:`damages`)."""
@@ -234,6 +246,15 @@ def _wait_ms(deadline: Optional[float]) -> int:
     if deadline is None:
         return LONGEST_WAIT_MS
     return max(0, min(LONGEST_WAIT_MS, int((deadline - time.monotonic()) * 1000)))
+
+
+def _gap(g: Any) -> Gap:
+    """A ``binlog_gap`` as a :class:`Gap` (its path copied)."""
+    def known(has: bool, value: int) -> Optional[int]:
+        return value if has else None
+    path = os.fsdecode(bytes(ffi.buffer(g.path, g.path_len)))
+    return Gap(GapReason(g.reason), path, known(g.has_offset, g.offset),
+               known(g.has_from_seq, g.from_seq), known(g.has_to_seq, g.to_seq))
 
 
 def _text(ptr: Any, length: int) -> str:

@@ -1,13 +1,13 @@
-"""What readers return: records, segment headers, tails, damaged regions."""
+"""What readers return: records, segment headers, tails, gaps, damaged regions."""
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Dict, NamedTuple
+from typing import Dict, NamedTuple, Optional
 
 from . import _fast
-from .enums import TailKind
+from .enums import GapReason, TailKind
 
 # binlog_batch_record and binlog_batch_meta as the reader's buffers hold
 # them (native byte order; reader.py checks the sizes against the header).
@@ -43,6 +43,19 @@ class Tail(NamedTuple):
     kind: TailKind
     offset: int
     len: int
+
+
+class Gap(NamedTuple):
+    """Records a log reader could not return, as the C library reports
+    them (``binlog_gap``): records ``[from_seq, to_seq)`` of ``path`` (a
+    segment file, or an object's ``s3://`` URL) for ``reason``; ``offset``
+    for damage. A field not known is ``None``."""
+
+    reason: GapReason
+    path: str
+    offset: Optional[int]
+    from_seq: Optional[int]
+    to_seq: Optional[int]
 
 
 class Damage(NamedTuple):

@@ -107,8 +107,18 @@ impl SegmentWalk<'_> {
         // seek only moves it forward, to the same end).
         let read_to_end = complete && self.filter.types.is_empty();
         self.continuity.ended(file, next_seq_after(&r, read_to_end));
-        if complete {
-            warn_of_end(file, r.tail());
+        match r.tail() {
+            // An object is a sealed segment shipped, never one being
+            // written: one that ends unsealed lost its end (read skipping
+            // damage: a copy of an object cut short, FORMAT.md 18.2).
+            Tail::Torn { offset, .. } if complete && crate::remote::is_remote(file) => {
+                self.cut_short(file, offset)
+            }
+            Tail::Unsealed if complete && crate::remote::is_remote(file) => {
+                self.cut_short(file, r.file_len())
+            }
+            tail if complete => warn_of_end(file, tail),
+            _ => {}
         }
         Ok(())
     }
@@ -223,6 +233,16 @@ impl SegmentWalk<'_> {
     /// where it ends.
     fn damaged(&mut self, e: &binlog::Error) {
         self.damaged_msg(e.message());
+    }
+
+    /// The object at `url` ends, unsealed, at `offset`: its bytes from
+    /// there on, and the records they held, are lost.
+    fn cut_short(&mut self, url: &Path, offset: u64) {
+        self.damaged_msg(&format!(
+            "{}: offset {offset}: the object ends there without its seal: it is cut short, and \
+             the records after that are lost",
+            paths::show(url)
+        ));
     }
 
     fn damaged_msg(&mut self, message: &str) {

@@ -1723,6 +1723,76 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeGapCount(JNIEnv *env, jcl
     return (jlong)v;
 }
 
+/* The numbers of one gap in Reader.nativeGaps' long[]: reason, then a
+ * has-flag (0 or 1) and a value for offset, from_seq and to_seq. */
+#define GAP_NUMS 7
+
+/* Every gap the reader met (binlog_reader_gaps), as {long[] nums, byte[][]
+ * paths}: GAP_NUMS numbers and one path per gap. */
+JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeGaps(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return NULL;
+    }
+    size_t n = 0;
+    binlog_result rc = binlog_reader_gaps(jr->r, NULL, 0, &n);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return NULL;
+    }
+    if (n > (size_t)INT32_MAX / GAP_NUMS) {
+        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "too many gaps");
+        return NULL;
+    }
+    binlog_gap *gaps = xmalloc(env, n * sizeof *gaps, "gaps");
+    jlong *v = xmalloc(env, n * GAP_NUMS * sizeof *v, "gap numbers");
+    jobjectArray out = NULL;
+    if (gaps == NULL || v == NULL) {
+        goto done;
+    }
+    size_t got = 0;
+    rc = binlog_reader_gaps(jr->r, gaps, n, &got);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        goto done;
+    }
+    n = got < n ? got : n;
+    jclass bytes_class = (*env)->FindClass(env, "[B");
+    jclass object_class = bytes_class == NULL ? NULL : (*env)->FindClass(env, "java/lang/Object");
+    jobjectArray paths = object_class == NULL ? NULL : (*env)->NewObjectArray(env, (jsize)n, bytes_class, NULL);
+    jlongArray nums = paths == NULL ? NULL : (*env)->NewLongArray(env, (jsize)(n * GAP_NUMS));
+    if (nums == NULL) {
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const binlog_gap *g = &gaps[i];
+        jlong row[GAP_NUMS] = {(jlong)g->reason,    g->has_offset,          (jlong)g->offset, g->has_from_seq,
+                               (jlong)g->from_seq, g->has_to_seq, (jlong)g->to_seq};
+        memcpy(v + i * GAP_NUMS, row, sizeof row);
+        if (g->path_len > 0 && g->path == NULL) {
+            throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_reader_gaps returned a NULL path");
+            goto done;
+        }
+        jbyteArray p = new_bytes(env, g->path, g->path_len);
+        if (p == NULL) {
+            goto done;
+        }
+        (*env)->SetObjectArrayElement(env, paths, (jsize)i, p);
+        (*env)->DeleteLocalRef(env, p);
+    }
+    (*env)->SetLongArrayRegion(env, nums, 0, (jsize)(n * GAP_NUMS), v);
+    out = (*env)->NewObjectArray(env, 2, object_class, NULL);
+    if (out != NULL) {
+        (*env)->SetObjectArrayElement(env, out, 0, nums);
+        (*env)->SetObjectArrayElement(env, out, 1, paths);
+    }
+done:
+    free(gaps);
+    free(v);
+    return out;
+}
+
 JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeTail(JNIEnv *env, jclass cls, jlong h, jlongArray out) {
     UNUSED(cls);
     jreader *jr = reader_of(env, h);

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.TimeUnit;
@@ -132,8 +133,10 @@ public final class Reader implements AutoCloseable {
      * {@link Shipper} put them) as one stream ({@code
      * binlog_reader_open_log_tiered}): a segment removed locally after its
      * upload is read from the bucket, not reported as a gap; one missing from
-     * both is a gap ({@link #gapCount}); a damaged object throws {@code
-     * CORRUPT} naming its {@code s3://} URL and offset. The endpoint, region
+     * both is a gap of reason {@link Gap.Reason#MISSING} naming the object's
+     * {@code s3://} URL ({@link #gaps}); a damaged object, or one whose size
+     * is not the one its metadata says (cut short), throws {@code CORRUPT}
+     * naming its {@code s3://} URL and offset. The endpoint, region
      * and credentials come from the process environment ({@code
      * AWS_ENDPOINT_URL}, {@code AWS_REGION}, {@code AWS_ACCESS_KEY_ID},
      * {@code AWS_SECRET_ACCESS_KEY}, {@code AWS_SESSION_TOKEN}); read and
@@ -522,7 +525,35 @@ public final class Reader implements AutoCloseable {
         }
     }
 
-    /** How many gaps a log reader met (segments removed before they were read, or missing seqs); 0 for a segment. */
+    /**
+     * Every gap a log reader met so far, oldest first ({@code binlog_reader_gaps}): what it could not return,
+     * where and why; none for a segment reader.
+     */
+    public List<Gap> gaps() {
+        long h = enter();
+        try {
+            Object[] got = nativeGaps(h);
+            long[] v = (long[]) got[0];
+            Object[] paths = (Object[]) got[1];
+            List<Gap> gaps = new ArrayList<>(paths.length);
+            for (int i = 0; i < paths.length; i++) {
+                int at = i * 7;
+                String path = new String((byte[]) paths[i], StandardCharsets.UTF_8);
+                gaps.add(new Gap((int) v[at], path, known(v, at + 1), known(v, at + 3), known(v, at + 5)));
+            }
+            return gaps;
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** The value at {@code at + 1} of {@code v} if the flag at {@code at} says it is known. */
+    private static OptionalLong known(long[] v, int at) {
+        return v[at] != 0 ? OptionalLong.of(v[at + 1]) : OptionalLong.empty();
+    }
+
+    /** How many gaps a log reader met (see {@link #gaps()}); 0 for a segment. */
     public long gapCount() {
         long h = enter();
         try {
@@ -657,6 +688,8 @@ public final class Reader implements AutoCloseable {
     private static native void nativeDecodeThreads(long h, int threads);
 
     private static native long nativeGapCount(long h);
+
+    private static native Object[] nativeGaps(long h);
 
     private static native void nativeTail(long h, long[] out);
 

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -87,6 +88,29 @@ class LogTest {
     }
 
     /** Segments sealed but not polled when close runs, the last one (sealed by close) included, stay pollable. */
+    /** A segment removed from a log is a gap: missing, records 5..9, named by the segment after it. */
+    @Test
+    void aSegmentRemovedFromALogIsAMissingGap() throws IOException {
+        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(5).build())) {
+            for (int i = 0; i < 15; i++) {
+                w.write("t", new byte[] {(byte) i});
+            }
+        }
+        List<Path> files = segments(dir, "orders");
+        Files.delete(files.get(1));
+        try (Reader r = Reader.openLog(dir, "orders")) {
+            List<Long> seqs = new ArrayList<>();
+            for (Record rec = r.next(); rec != null; rec = r.next()) {
+                seqs.add(rec.seq());
+            }
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 10L, 11L, 12L, 13L, 14L), seqs);
+            Gap g = new Gap(2, files.get(2).toString(), OptionalLong.empty(), OptionalLong.of(5),
+                    OptionalLong.of(10));
+            assertEquals(List.of(g), r.gaps());
+            assertEquals(Gap.Reason.MISSING, r.gaps().get(0).reason());
+        }
+    }
+
     @Test
     void pollSealedAfterCloseReturnsWhatCloseSealed() {
         Options opts = Options.builder().maxSegmentRecords(10).build();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,6 +70,29 @@ class TieredReaderTest {
                 n++;
             }
             assertEquals(1, n, "without the bucket only the live segment's record is read");
+        }
+    }
+
+    /** An object deleted from the bucket is a gap naming its URL, the records lost and why. */
+    @Test
+    void anObjectDeletedFromTheBucketIsAMissingGapNamingItsURL() throws Exception {
+        String prefix = "java-tiered-gap-" + dir.getFileName();
+        String remote = "s3://" + env("BINLOG_TEST_S3_BUCKET") + "/" + prefix;
+        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
+            for (int i = 0; i < 7; i++) { // segments 0..2 sealed, 3 active
+                w.write("t", ("payload-" + (char) ('a' + i)).getBytes(StandardCharsets.UTF_8));
+            }
+            w.flush();
+            try (Shipper s = Shipper.open(dir, "orders", TestSupport.shipTo(remote).keepLocal(0))) {
+                assertEquals(3, s.shipOnce().removedLocal());
+            }
+            String key = String.format("%020d-%020d.binlog", 1, 2);
+            Files.delete(Path.of(env("BINLOG_TEST_S3_ROOT"), env("BINLOG_TEST_S3_BUCKET"), prefix, "orders", key));
+            List<String> got = readInChild(dir, "orders", remote);
+            List<String> want = List.of("record 0 payload-a", "record 1 payload-b", "record 4 payload-e",
+                    "record 5 payload-f", "record 6 payload-g", "gaps 1",
+                    "gap MISSING " + remote + "/orders/" + key + " 2 4");
+            assertEquals(want, got);
         }
     }
 

@@ -1,0 +1,185 @@
+//! What a log reader could not return, as one structure whatever the tier
+//! (a local file, a compressed one, an object in a bucket): which segment
+//! or object, which sequence numbers, and why. The log reader, the C ABI,
+//! every binding and the `binlog` tool report gaps from it, and its
+//! `Display` is the one wording of them (docs/FORMAT.md section 18.2a).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Why records could not be returned: a closed set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GapReason {
+    /// A listed segment of a log directory gone before it could be
+    /// opened, or segments missing before the next with no older listed
+    /// file left (retention removes the oldest first).
+    Retention,
+    /// A segment or object that should be there and is not: segment
+    /// numbers skip it, a listed object is gone, or a file named in a
+    /// list of files is not there.
+    Missing,
+    /// Bytes lost to damage, at `Gap::offset`: a segment that ends in a
+    /// torn tail while a later one follows it.
+    Damage,
+    /// Consecutive segments (no segment number skipped) whose sequence
+    /// numbers do not continue each other.
+    SeqJump,
+}
+
+impl GapReason {
+    /// Its name, as the tool's JSON and the bindings spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            GapReason::Retention => "retention",
+            GapReason::Missing => "missing",
+            GapReason::Damage => "damage",
+            GapReason::SeqJump => "seq-jump",
+        }
+    }
+}
+
+/// Records a log reader could not return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub reason: GapReason,
+    /// The segment file, or object (`s3://bucket/key`), the records were
+    /// lost from when its name is known: the removed segment, the damaged
+    /// one, the missing object by its plain key (its segment number and
+    /// first sequence number, `.binlog`: whether it was shipped compressed,
+    /// `.binlog.zst`, is not known), a file named in a list. Else the
+    /// segment after the gap (a
+    /// `SeqJump`; a local segment missing, whose file name carries a
+    /// creation time the reader cannot know).
+    pub path: PathBuf,
+    /// Where in `path` the bytes are lost (`Damage` only).
+    pub offset: Option<u64>,
+    /// First sequence number missing (when known).
+    pub from_seq: Option<u64>,
+    /// First sequence number present after the gap (when known): the
+    /// records lost are `from_seq..to_seq`.
+    pub to_seq: Option<u64>,
+}
+
+/// Where one segment ended, for `gap_between`.
+#[derive(Clone, Copy, Debug)]
+pub struct SegmentEnd {
+    pub segment_no: u64,
+    /// The sequence number after its last record.
+    pub next_seq: u64,
+}
+
+/// The gap between segment `prev` and the segment at `next` (segment
+/// `segment_no`, first record `first_seq`), if records are missing
+/// between them: `Missing` if segment numbers skip one, else `SeqJump`.
+/// `None` if `next` continues `prev` (or starts before its end: an
+/// overlap is no gap, and the caller's error).
+pub fn gap_between(prev: SegmentEnd, next: &Path, segment_no: u64, first_seq: u64) -> Option<Gap> {
+    if first_seq <= prev.next_seq {
+        return None;
+    }
+    let skipped = prev.segment_no.checked_add(1).filter(|&n| n < segment_no);
+    let (reason, path) = match skipped {
+        Some(n) => (GapReason::Missing, missing_segment(next, n, prev.next_seq)),
+        None => (GapReason::SeqJump, next.to_path_buf()),
+    };
+    Some(Gap {
+        reason,
+        path,
+        offset: None,
+        from_seq: Some(prev.next_seq),
+        to_seq: Some(first_seq),
+    })
+}
+
+/// How a gap names segment `segment_no`, starting at `first_seq`, missing
+/// before the one at `next`: an object by its key (see `Gap::path`), a
+/// local file by the segment after it.
+fn missing_segment(next: &Path, segment_no: u64, first_seq: u64) -> PathBuf {
+    super::reader_tier::missing_object_url(next, segment_no, first_seq)
+        .unwrap_or_else(|| next.to_path_buf())
+}
+
+/// Whether `path` names an object (`s3://`), not a local file.
+fn is_object(path: &Path) -> bool {
+    path.as_os_str().as_encoded_bytes().starts_with(b"s3://")
+}
+
+impl Gap {
+    /// The records lost, inclusively: `record 5 is`, `records 5..9 are`,
+    /// `records from 5 are`, or `records are` when not known.
+    fn records(&self) -> String {
+        match (self.from_seq, self.to_seq) {
+            (Some(f), Some(t)) if t == f + 1 => format!("record {f} is"),
+            (Some(f), Some(t)) if t > f => format!("records {f}..{} are", t - 1),
+            (Some(f), _) => format!("records from {f} are"),
+            (None, Some(t)) => format!("records before {t} are"),
+            (None, None) => "records are".to_string(),
+        }
+    }
+
+    /// Why, in words.
+    fn why(&self) -> &'static str {
+        match (self.reason, is_object(&self.path)) {
+            (GapReason::Retention, _) => {
+                "the segment was removed by retention before it could be read"
+            }
+            (GapReason::Missing, true) => {
+                "the object (plain or compressed, .zst) is not in the bucket"
+            }
+            (GapReason::Missing, false) => "a segment of the log before this one is missing",
+            (GapReason::Damage, _) => "they were in bytes lost to damage",
+            (GapReason::SeqJump, _) => "the sequence numbers jump from the segment before this one",
+        }
+    }
+}
+
+/// `PATH[: offset N]: RECORDS missing: WHY`, e.g.
+/// `s3://b/p/orders/00000000000000000001-00000000000000000005.binlog:
+/// records 5..9 are missing: the object (plain or compressed, .zst) is
+/// not in the bucket`.
+impl fmt::Display for Gap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(offset) = self.offset {
+            write!(f, ": offset {offset}")?;
+        }
+        write!(f, ": {} missing: {}", self.records(), self.why())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn end(segment_no: u64, next_seq: u64) -> SegmentEnd {
+        SegmentEnd {
+            segment_no,
+            next_seq,
+        }
+    }
+
+    #[test]
+    fn a_skipped_segment_number_is_missing_and_consecutive_ones_jump() {
+        let next = Path::new("d/g-00000000000000000002-20261122T125039Z.binlog");
+        let g = gap_between(end(0, 5), next, 2, 10).expect("a gap");
+        assert_eq!(g.reason, GapReason::Missing);
+        assert_eq!((g.from_seq, g.to_seq), (Some(5), Some(10)));
+        assert_eq!(g.path, next);
+        assert_eq!(
+            g.to_string(),
+            format!(
+                "{}: records 5..9 are missing: a segment of the log before this one is missing",
+                next.display()
+            )
+        );
+        let g = gap_between(end(1, 5), next, 2, 6).expect("a gap");
+        assert_eq!(g.reason, GapReason::SeqJump);
+        assert!(
+            g.to_string()
+                .contains(": record 5 is missing: the sequence numbers jump"),
+            "{g}"
+        );
+        assert_eq!(gap_between(end(1, 5), next, 2, 5), None);
+        assert_eq!(gap_between(end(1, 5), next, 2, 4), None);
+    }
+}
