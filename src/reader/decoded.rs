@@ -6,9 +6,12 @@
 //! per-type index decompresses only the frames it lands in. The seal's
 //! parts are read through the segment's frame cache (see `Original`).
 //!
-//! A frame that fails to decompress is an error naming the file and the
-//! frame, or with `skip_damaged` a damaged region: the records in it are
-//! lost, and reading resumes at the first intact record after it.
+//! A frame that fails to decompress yields the bytes zstd wrote before its
+//! failure (`FrameStream`), whose records are read as any; the failure is
+//! met where a read needs more, a record of the frame fails its checks,
+//! the reader leaves the frame or the records end (docs/FORMAT.md 17.3a):
+//! an error naming the file and the frame, or with `skip_damaged` a
+//! damaged region from there to the first intact record after the frame.
 
 use super::advance::FrameCheck;
 use super::checked_ahead::CheckedAhead;
@@ -292,6 +295,14 @@ impl Decoded {
         self.ahead.seeking = seeking;
     }
 
+    /// Checks the frame held whole (see `finish_frame`) at the end of the
+    /// records, which no later frame is loaded after: its failure is then
+    /// reported where a scan's failure of any other frame is, where the
+    /// reader leaves it (17.3a).
+    pub(super) fn check_frame_at_end(&mut self) -> std::result::Result<(), Error> {
+        self.finish_frame().map_err(|(_, e)| e)
+    }
+
     /// Checks the checksum of frame `index`, held, if it was decompressed
     /// to its end in parts and its checksum is not checked yet.
     fn check_held(&mut self, index: usize) -> std::result::Result<(), FrameFailed> {
@@ -321,11 +332,11 @@ impl Decoded {
         s.stream_frame(&mut self.frame, index, upto)
             .map_err(|e| (index, e))?;
         self.frame_at = s.frames()[index].offset as usize;
-        drop(s);
-        match self.frame.is_whole_unchecked() && !self.frame.is_seeking() {
-            true => self.check_held(index),
-            false => Ok(()),
-        }
+        // A frame whose checksum is still to be checked (the open's reads
+        // decompressed it to its end in parts) is checked when the scan
+        // leaves it or reaches the end of the records, as every frame is:
+        // its records that pass their own checks are read first (17.3a).
+        Ok(())
     }
 
     /// Original bytes `from..from + len` (inside the segment), copied out
@@ -444,6 +455,26 @@ impl Reader {
                 Ok((bad, BytesIn::Decoded))
             }
             Err((_, e)) => Err(e),
+        }
+    }
+
+    /// At the end of the records of a compressed segment: a failure of the
+    /// frame that ends them (its checksum, checked now if it was not) is
+    /// the error it is, or with `skip_damaged` a damaged region of no bytes
+    /// and no records where the reader stands, as when a scan leaves any
+    /// other frame that failed after yielding every record it holds.
+    pub(super) fn check_frame_at_end(&mut self) -> Result<()> {
+        let Some(d) = self.decoded.as_deref_mut() else {
+            return Ok(());
+        };
+        match d.check_frame_at_end() {
+            Ok(()) => Ok(()),
+            Err(e) if self.skip_damaged && is_damage(&e) => {
+                let damage = self.damage_up_to(self.pos, self.pos, self.next_seq);
+                add_damage(&mut self.damages, damage);
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 
