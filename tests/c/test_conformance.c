@@ -5,6 +5,7 @@
  * the Rust readers, the CLI and the other bindings do. The C ABI tells a
  * log's gaps by their number only (binlog_reader_gap_count). Run from the
  * repository's root (make test-c). */
+#define _XOPEN_SOURCE 700 /* strtok_r */
 #include <binlog.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static void error_end(binlog_result rc, char *out) {
     if (strncmp(name, "BINLOG_ERR_", 11) == 0) name += 11;
     const char *at = strstr(binlog_last_error(), ": offset ");
     if (at) {
-        snprintf(out, OUT, "error:%s@%" PRIu64, name, strtoull(at + 9, NULL, 10));
+        snprintf(out, OUT, "error:%s@%" PRIu64, name, (uint64_t)strtoull(at + 9, NULL, 10));
     } else {
         snprintf(out, OUT, "error:%s", name);
     }
