@@ -742,32 +742,41 @@ fn compressed_damage_cases(c: &mut Corpus, zst: &[u8], t: &Table, l: &Layout) {
     );
 }
 
-/// A log directory with a segment missing from the middle (section 14a).
+/// Log directories (section 14a): a segment missing from the middle, and
+/// segments numbered without a gap whose sequence numbers skip 5..7 (a
+/// segment's records lost). Either way the reader reads on and reports
+/// the numbers missing as a gap.
 fn log_cases(c: &mut Corpus) {
-    let dir = c.dir.join("log-gap");
+    let missing = [(0u64, 1u64), (2, 9)];
+    log_dir(c, "log-gap", &missing, (1..=4).chain(9..=12), (5, 9));
+    let skipping = [(0u64, 1u64), (1, 7)];
+    log_dir(c, "log-seq-gap", &skipping, (1..=4).chain(7..=10), (5, 7));
+}
+
+/// A log `conformance` in `name`: 4 records in each (segment number,
+/// first seq) of `segments`, read as `seqs` with the gap `gap`.
+fn log_dir(
+    c: &mut Corpus,
+    name: &str,
+    segments: &[(u64, u64)],
+    seqs: impl Iterator<Item = u64>,
+    gap: (u64, u64),
+) {
+    let dir = c.dir.join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
-    for (no, first) in [(0u64, 1u64), (1, 5), (2, 9)] {
-        let name = format!("conformance-{no:020}-20231114T221320Z.binlog");
+    for &(no, first) in segments {
+        let file = format!("conformance-{no:020}-20231114T221320Z.binlog");
         let opts = Options {
             segment_no: no,
             first_seq: first,
             ..options()
         };
-        write_segment(&dir.join(&name), opts, first, 4);
-        if no == 1 {
-            fs::remove_file(dir.join(&name)).unwrap();
-        }
+        write_segment(&dir.join(&file), opts, first, 4);
     }
     c.lines.push(Expect {
-        gaps: vec![(5, 9)],
-        ..expect_line(
-            "log-gap",
-            "log-gap",
-            "log",
-            (1..=4).chain(9..=12).collect(),
-            "sealed",
-        )
+        gaps: vec![gap],
+        ..expect_line(name, name, "log", seqs.collect(), "sealed")
     });
 }
 
