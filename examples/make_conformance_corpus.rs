@@ -708,9 +708,30 @@ fn compressed_damage_cases(c: &mut Corpus, zst: &[u8], t: &Table, l: &Layout) {
         "frame-checksum.binlog.zst",
         "open",
         1..after,
-        failed,
+        failed.clone(),
         &[],
     );
+    // Read by type through the seal's offsets (section 11): a type with
+    // records in the frame meets its failure where it leaves the frame for
+    // its next record; one without records there never reads the frame.
+    let in_frame = |ty: &str| all().any(|s| s >= first_in && s < after && type_of(s) == ty);
+    for ty in ["trade", "quote"] {
+        let of_type = all().filter(|&s| type_of(s) == ty);
+        let (seqs, end) = match in_frame(ty) {
+            true => (of_type.take_while(|&s| s < after).collect(), failed.clone()),
+            false => (of_type.collect(), "sealed".to_string()),
+        };
+        c.lines.push(Expect {
+            filter: ty,
+            ..expect_line(
+                "frame-checksum-type",
+                "frame-checksum.binlog.zst",
+                "open",
+                seqs,
+                &end,
+            )
+        });
+    }
     c.expect(
         "frame-checksum",
         "frame-checksum.binlog.zst",
