@@ -19,6 +19,16 @@
 //! (`check_checksum`). Bytes handed out before that are checked by the
 //! caller, as every part of a segment carries its own CRC. A frame
 //! decompressed whole in one call has its checksum checked by zstd.
+//!
+//! A frame that fails (zstd stops on a damaged block, its size is wrong,
+//! or its checksum does not hold) still yields the bytes zstd wrote before
+//! the failure, as a stream decompressing it in parts would have: a frame
+//! decompressed whole whose decompression fails is decompressed again in
+//! parts to find them (docs/FORMAT.md 17.3a). The failure is kept
+//! (`failure`) and reported once, by the first `extend` asking for a byte
+//! past them or by `check_checksum`, which then drop the frame: so what a
+//! reader reads of a damaged frame does not depend on how much of it it
+//! decompressed at once.
 
 use super::frame_decoder::is_output_too_small;
 use super::frame_decoder::{check_frame, damaged, decode_checked, frame_error, reserve_frame};
@@ -63,6 +73,9 @@ pub struct FrameStream {
     /// Whether its checksum is still to be checked: it is decompressed in
     /// parts and has one.
     unchecked: bool,
+    /// Why the held frame yields no more than `out` holds (see the
+    /// module's documentation), until that is reported.
+    failure: Option<Error>,
     /// How far past the bytes asked for `extend_stored` reads at least.
     read_ahead: usize,
     /// Whether a frame this stream starts is decompressed whole, in one
@@ -134,6 +147,7 @@ impl FrameStream {
             ended: false,
             parts: false,
             unchecked: false,
+            failure: None,
             read_ahead,
             whole: whole || !stable,
             seeking: false,
@@ -170,29 +184,46 @@ impl FrameStream {
 
     /// Checks the checksum of the held frame (frame `index`, `entry` in
     /// the seek table of the file at `path`) if it is decompressed to its
-    /// end and its checksum was not checked yet: a frame whose bytes do
-    /// not hash to it is damaged, as zstd says of it (`CorruptFrame`, at
-    /// the frame's compressed offset), and is no longer held. A frame not
-    /// decompressed to its end passes (its checksum cannot be checked).
+    /// end and its checksum was not checked yet, and reports a failure of
+    /// the frame not reported yet: a frame whose bytes do not hash to it is
+    /// damaged, as zstd says of it (`CorruptFrame`, at the frame's
+    /// compressed offset), and is no longer held. A frame not decompressed
+    /// to its end, and not failed, passes (its checksum cannot be checked).
     pub fn check_checksum(&mut self, path: &Path, index: usize, entry: &FrameEntry) -> Result<()> {
-        if self.index != Some(index) || !self.ended || !self.unchecked {
+        if self.index != Some(index) {
             return Ok(());
         }
+        self.settle_checksum(path, index, entry);
+        match self.failure.take() {
+            Some(e) => {
+                self.index = None;
+                Err(e)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Checks the checksum of the held frame, decompressed to its end, if
+    /// it was not checked yet: a mismatch is kept as its failure, its bytes
+    /// still held.
+    fn settle_checksum(&mut self, path: &Path, index: usize, entry: &FrameEntry) {
+        if !self.ended || !self.unchecked || self.failure.is_some() {
+            return;
+        }
+        self.unchecked = false;
         let stated = self.src.len().checked_sub(4).map(|at| &self.src[at..]);
         let stated = stated.map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
         if stated != Some(xxh64(&self.out) as u32) {
-            self.index = None;
             let code = 0usize.wrapping_sub(ZSTD_ErrorCode::ZSTD_error_checksum_wrong as usize);
-            return Err(frame_error(
+            let what = damaged(code);
+            self.failure = Some(frame_error(
                 path,
                 index,
                 entry,
                 ErrorKind::CorruptFrame,
-                damaged(code),
+                what,
             ));
         }
-        self.unchecked = false;
-        Ok(())
     }
 
     /// Holds nothing: the next `extend` starts a frame.
@@ -215,6 +246,7 @@ impl FrameStream {
         self.out.extend_from_slice(bytes);
         (self.index, self.produced, self.ended) = (Some(index), bytes.len(), true);
         (self.size, self.parts, self.unchecked) = (bytes.len(), false, false);
+        self.failure = None;
     }
 
     /// Holds frame `index` whole, as `bytes` (decompressed elsewhere: see
@@ -227,14 +259,17 @@ impl FrameStream {
         let size = self.out.len();
         (self.index, self.produced, self.ended, self.size) = (Some(index), size, true, size);
         (self.parts, self.unchecked) = (false, false);
+        self.failure = None;
         spare
     }
 
     /// Decompresses frame `index` (`entry` in the seek table of `file`, at
     /// `path`) until its first `upto` bytes are held (all of it, if it is
     /// shorter), from where this stream left off if it holds that frame.
-    /// Returns how many bytes it decompressed. A failure leaves nothing
-    /// held.
+    /// Returns how many bytes it decompressed. A failure to read the
+    /// frame leaves nothing held; a frame that fails yields what zstd wrote
+    /// before its failure, and fails (leaving nothing held) only when asked
+    /// for more (see the module's documentation).
     pub fn extend(
         &mut self,
         file: &dyn Source,
@@ -247,15 +282,72 @@ impl FrameStream {
             self.start(file, path, index, entry)?;
         }
         let before = self.produced;
-        let result = if before == 0 && !self.parts {
-            self.decompress_whole(path, index, entry)
-        } else {
-            self.decompress_to(path, index, entry, upto)
-        };
-        if result.is_err() {
-            self.index = None;
+        if self.failure.is_none() {
+            let result = if before == 0 && !self.parts {
+                self.decompress_whole(path, index, entry)
+            } else {
+                self.decompress_to(path, index, entry, upto)
+            };
+            if let Err(e) = result {
+                if !is_frame_damage(&e) {
+                    self.index = None;
+                    return Err(e);
+                }
+                let in_parts = self.keep_what_failed_frame_yields(path, index, entry);
+                self.failure = Some(in_parts.unwrap_or(e));
+            }
         }
-        result.map(|()| self.produced - before)
+        match self.failure.take() {
+            Some(e) if self.produced < upto.min(self.size) => {
+                self.index = None;
+                Err(e)
+            }
+            failure => {
+                self.failure = failure;
+                Ok(self.produced.saturating_sub(before))
+            }
+        }
+    }
+
+    /// After frame `index` failed: holds the bytes zstd writes before the
+    /// failure, found by decompressing the frame again from its start in
+    /// parts, to its end (a frame decompressed whole in one call leaves no
+    /// bytes, and one decompressed in parts may have stopped at another
+    /// place of the damaged block); without zstd's stable output buffer,
+    /// none. Returns the failure met so: the one every way of reading the
+    /// frame reports.
+    fn keep_what_failed_frame_yields(
+        &mut self,
+        path: &Path,
+        index: usize,
+        entry: &FrameEntry,
+    ) -> Option<Error> {
+        self.out.clear();
+        (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
+        // Room for exactly the frame and one byte more: how far zstd writes
+        // into a damaged block, and so what it says of it, depends on the
+        // room it has (a buffer kept from a larger frame has more).
+        if self.out.capacity() != self.size + 1 {
+            self.out = Vec::new();
+            if self.out.try_reserve_exact(self.size + 1).is_err() {
+                return None;
+            }
+        }
+        if !self.stable {
+            return None;
+        }
+        let _ = self.dctx.reset(ResetDirective::SessionOnly);
+        let _ = self
+            .dctx
+            .set_parameter(DParameter::ForceIgnoreChecksum(true));
+        let seeking = std::mem::replace(&mut self.seeking, true);
+        self.parts = true;
+        let in_parts = self.decompress_to(path, index, entry, usize::MAX).err();
+        self.seeking = seeking;
+        self.unchecked = false;
+        self.produced = self.produced.min(self.size);
+        self.out.truncate(self.produced);
+        in_parts
     }
 
     /// `extend` for a frame stored as it is: frame `index` of a plain
@@ -308,6 +400,7 @@ impl FrameStream {
         let _ = self.dctx.reset(ResetDirective::SessionOnly);
         (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
         self.size = entry.size as usize;
+        self.failure = None;
         // A frame decompressed in parts: zstd's check of its checksum off
         // (where zstd cannot turn it off, it checks it as well).
         self.parts = !self.whole || (self.seeking && self.stable);
@@ -391,11 +484,20 @@ impl FrameStream {
                 return Err(err(kind, what));
             }
         }
-        match self.seeking {
-            true => Ok(()),
-            false => self.check_checksum(path, index, entry),
+        if !self.seeking {
+            self.settle_checksum(path, index, entry);
         }
+        Ok(())
     }
+}
+
+/// Whether `e` says a frame does not decompress as its seek table entry
+/// says (its bytes damaged), rather than that it could not be read.
+fn is_frame_damage(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch
+    )
 }
 
 impl Default for FrameStream {
@@ -572,7 +674,7 @@ mod tests {
     }
 
     #[test]
-    fn a_frame_read_in_parts_has_its_checksum_checked_at_its_end_unless_read_for_a_seek() {
+    fn a_frame_whose_checksum_fails_yields_its_bytes_and_fails_when_checked() {
         let (bad, entry) = frame_changed_where_zstd_still_decodes();
         let path = Path::new("changed.zst");
         let size = entry.size as usize;
@@ -587,19 +689,28 @@ mod tests {
         seek.extend(&bad, path, 0, &entry, size).unwrap();
         assert!(seek.is_whole());
         expect_checksum_error(seek.check_checksum(path, 0, &entry).unwrap_err());
-        assert_eq!(seek.index(), None, "a failure leaves nothing held");
-        // A scan's stream, whole (zstd checks it) or in parts after a seek.
+        assert_eq!(seek.index(), None, "a failure reported leaves nothing held");
+        // A scan's stream, whole (zstd checks it, and it is decompressed
+        // again in parts) or in parts after a seek: every byte is yielded,
+        // the same bytes, and the failure is reported when checked.
         let mut scan = FrameStream::for_scan();
-        expect_checksum_error(scan.extend(&bad, path, 0, &entry, 1).unwrap_err());
+        assert_eq!(scan.extend(&bad, path, 0, &entry, 1).unwrap(), size);
+        let whole = scan.bytes().to_vec();
+        expect_checksum_error(scan.check_checksum(path, 0, &entry).unwrap_err());
+        assert_eq!(scan.index(), None, "a failure reported leaves nothing held");
         scan.set_seeking(true);
         scan.extend(&bad, path, 0, &entry, 1_000).unwrap();
         assert!(!scan.is_whole(), "read in parts while seeking");
         scan.set_seeking(false);
-        expect_checksum_error(scan.extend(&bad, path, 0, &entry, size).unwrap_err());
+        scan.extend(&bad, path, 0, &entry, size).unwrap();
+        assert_eq!(scan.bytes(), &whole[..]);
+        expect_checksum_error(scan.check_checksum(path, 0, &entry).unwrap_err());
     }
 
-    #[test]
-    fn a_frame_damaged_past_the_bytes_read_fails_when_the_read_reaches_it() {
+    /// One frame of `original()` with 16 bytes three quarters into its
+    /// compressed bytes changed, in a file named `name` (removed), and its
+    /// seek table entry.
+    fn frame_damaged_late(name: &str) -> (Vec<u8>, File, FrameEntry, std::path::PathBuf) {
         let original = original();
         let (file, entry) = one_frame(&original);
         let mut bytes = vec![0u8; entry.compressed_size as usize];
@@ -608,10 +719,37 @@ mod tests {
         for b in &mut bytes[at..at + 16] {
             *b ^= 0x5a;
         }
-        let path = std::env::temp_dir().join(format!("frame-stream-bad-{}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
         std::fs::write(&path, &bytes).unwrap();
         let bad = File::open(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
+        (original, bad, entry, path)
+    }
+
+    #[test]
+    fn a_frame_that_fails_yields_the_same_bytes_decompressed_whole_or_in_parts() {
+        let (original, bad, entry, path) = frame_damaged_late("frame-stream-yields");
+        let mut whole = FrameStream::for_scan();
+        whole.extend(&bad, &path, 0, &entry, 1).unwrap();
+        let n = whole.bytes().len();
+        assert!(n > 0, "{n} of {} bytes", original.len());
+        let mut parts = FrameStream::for_prefixes();
+        parts.extend(&bad, &path, 0, &entry, n).unwrap();
+        assert_eq!(&parts.bytes()[..n], whole.bytes());
+        for s in [&mut whole, &mut parts] {
+            let e = s
+                .extend(&bad, &path, 0, &entry, original.len())
+                .and_then(|_| s.check_checksum(&path, 0, &entry))
+                .unwrap_err();
+            let kinds = [ErrorKind::CorruptFrame, ErrorKind::FrameSizeMismatch];
+            assert!(kinds.contains(&e.kind()), "{e}");
+            assert_eq!(s.index(), None, "a failure reported leaves nothing held");
+        }
+    }
+
+    #[test]
+    fn a_frame_damaged_past_the_bytes_read_fails_when_the_read_reaches_it() {
+        let (original, bad, entry, path) = frame_damaged_late("frame-stream-bad");
         let mut s = FrameStream::for_prefixes();
         s.extend(&bad, &path, 0, &entry, 1_000).unwrap();
         assert_eq!(s.bytes(), &original[..s.bytes().len()]);

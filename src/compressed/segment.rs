@@ -511,7 +511,14 @@ impl CompressedSegment {
             stream.clear();
             ahead.give_back(frame.bytes);
             self.hand_over_ahead();
-            return Some(Err(e));
+            // A frame that fails is decompressed again on this thread, which
+            // keeps the bytes it yields before its failure (`FrameStream`):
+            // a scan reads the same records with threads or without.
+            let damaged = matches!(
+                e.kind(),
+                ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch
+            );
+            return if damaged { None } else { Some(Err(e)) };
         }
         let size = frame.bytes.len();
         let spare = stream.hold_decoded(index, frame.bytes);

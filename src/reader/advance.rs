@@ -177,6 +177,7 @@ impl Reader {
                 if !self.sealed() && self.remap_if_len_changed()? {
                     continue;
                 }
+                self.check_frame_at_end()?;
                 self.settle_seal()?;
                 if !self.bound_holds()? {
                     continue;

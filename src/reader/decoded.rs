@@ -6,9 +6,12 @@
 //! per-type index decompresses only the frames it lands in. The seal's
 //! parts are read through the segment's frame cache (see `Original`).
 //!
-//! A frame that fails to decompress is an error naming the file and the
-//! frame, or with `skip_damaged` a damaged region: the records in it are
-//! lost, and reading resumes at the first intact record after it.
+//! A frame that fails to decompress yields the bytes zstd wrote before its
+//! failure (`FrameStream`), whose records are read as any; the failure is
+//! met where a read needs more, a record of the frame fails its checks,
+//! the reader leaves the frame or the records end (docs/FORMAT.md 17.3a):
+//! an error naming the file and the frame, or with `skip_damaged` a
+//! damaged region from there to the first intact record after the frame.
 
 use super::advance::FrameCheck;
 use super::checked_ahead::CheckedAhead;
@@ -51,6 +54,11 @@ pub(super) struct Decoded {
     /// A frame that failed to decompress where a record was read (with
     /// `skip_damaged`), for the search of the next record after it.
     failed: Option<usize>,
+    /// A frame's failure a reader that does not skip damage stopped at:
+    /// where, which frame, and the error. A frame's failure is reported
+    /// once by its stream (`FrameStream`), so the reader keeps it: it stays
+    /// there, and each read from there fails again, as at any damage.
+    stopped: Option<(usize, usize, Error)>,
     /// Whether the frames of a damaged seal were looked at
     /// (`check_seal_frames`).
     seal_frames_checked: bool,
@@ -113,6 +121,7 @@ impl Decoded {
             join_at: 0,
             in_join: false,
             failed: None,
+            stopped: None,
             seal_frames_checked: false,
             copies: CopyReads::default(),
             ahead: ScanAhead {
@@ -292,6 +301,27 @@ impl Decoded {
         self.ahead.seeking = seeking;
     }
 
+    /// Checks the frame held whole (see `finish_frame`) at the end of the
+    /// records, which no later frame is loaded after: its failure is then
+    /// reported where a scan's failure of any other frame is, where the
+    /// reader leaves it (17.3a).
+    pub(super) fn check_frame_at_end(&mut self, end: usize) -> std::result::Result<(), Error> {
+        if let Some((_, e)) = self.stopped_at(end) {
+            return Err(e);
+        }
+        self.finish_frame().map_err(|(i, e)| {
+            self.stopped = Some((end, i, e.clone()));
+            e
+        })
+    }
+
+    /// The frame's failure a reader that does not skip damage stopped at
+    /// `pos`, if it did.
+    fn stopped_at(&self, pos: usize) -> Option<FrameFailed> {
+        let (at, index, e) = self.stopped.as_ref()?;
+        (*at == pos).then(|| (*index, e.clone()))
+    }
+
     /// Checks the checksum of frame `index`, held, if it was decompressed
     /// to its end in parts and its checksum is not checked yet.
     fn check_held(&mut self, index: usize) -> std::result::Result<(), FrameFailed> {
@@ -321,11 +351,11 @@ impl Decoded {
         s.stream_frame(&mut self.frame, index, upto)
             .map_err(|e| (index, e))?;
         self.frame_at = s.frames()[index].offset as usize;
-        drop(s);
-        match self.frame.is_whole_unchecked() && !self.frame.is_seeking() {
-            true => self.check_held(index),
-            false => Ok(()),
-        }
+        // A frame whose checksum is still to be checked (the open's reads
+        // decompressed it to its end in parts) is checked when the scan
+        // leaves it or reaches the end of the records, as every frame is:
+        // its records that pass their own checks are read first (17.3a).
+        Ok(())
     }
 
     /// Original bytes `from..from + len` (inside the segment), copied out
@@ -415,6 +445,10 @@ impl Reader {
             return Ok((INCOMPLETE, BytesIn::Decoded));
         }
         let d = self.decoded.as_deref_mut().expect("a compressed segment");
+        if let Some(failed) = d.stopped_at(pos) {
+            return self.frame_failed(failed);
+        }
+        let d = self.decoded.as_deref_mut().expect("a compressed segment");
         (d.ahead.records_end, d.ahead.scanning) = (self.end, self.filter.is_none());
         let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|()| {
             let (bytes, base) = d.held();
@@ -438,12 +472,46 @@ impl Reader {
         });
         match held {
             Ok(check) => Ok((check, BytesIn::Decoded)),
-            Err((index, e)) if self.skip_damaged && is_damage(&e) => {
-                d.failed = Some(index);
-                let bad = FrameCheck::Bad("in a compressed frame that does not decompress");
-                Ok((bad, BytesIn::Decoded))
+            Err((index, e)) if is_damage(&e) => {
+                d.stopped = Some((pos, index, e.clone()));
+                self.frame_failed((index, e))
             }
             Err((_, e)) => Err(e),
+        }
+    }
+
+    /// A frame's failure met at the position: with `skip_damaged`, a bad
+    /// frame there (the search for where records resume starts after the
+    /// frame); else the error, met again by every read from there.
+    fn frame_failed(&mut self, (index, e): FrameFailed) -> Result<(FrameCheck, BytesIn)> {
+        let d = self.decoded.as_deref_mut().expect("a compressed segment");
+        if !self.skip_damaged {
+            return Err(e);
+        }
+        d.stopped = None;
+        d.failed = Some(index);
+        let bad = FrameCheck::Bad("in a compressed frame that does not decompress");
+        Ok((bad, BytesIn::Decoded))
+    }
+
+    /// At the end of the records of a compressed segment: a failure of the
+    /// frame that ends them (its checksum, checked now if it was not) is
+    /// the error it is, or with `skip_damaged` a damaged region of no bytes
+    /// and no records where the reader stands, as when a scan leaves any
+    /// other frame that failed after yielding every record it holds.
+    pub(super) fn check_frame_at_end(&mut self) -> Result<()> {
+        let Some(d) = self.decoded.as_deref_mut() else {
+            return Ok(());
+        };
+        match d.check_frame_at_end(self.pos) {
+            Ok(()) => Ok(()),
+            Err(e) if self.skip_damaged && is_damage(&e) => {
+                d.stopped = None;
+                let damage = self.damage_up_to(self.pos, self.pos, self.next_seq);
+                add_damage(&mut self.damages, damage);
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 

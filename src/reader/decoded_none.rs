@@ -61,6 +61,10 @@ impl Reader {
         Ok(())
     }
 
+    pub(super) fn check_frame_at_end(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     /// Without compression no segment is decompressed: nothing to do.
     pub fn decode_threads(&mut self, _threads: usize) {}
 
