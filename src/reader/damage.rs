@@ -75,6 +75,26 @@ impl Reader {
         }
     }
 
+    /// Skipping damage, a record at `pos` whose CRC is right but whose
+    /// contents are wrong (docs/FORMAT.md section 10.1 item 2). Its writer
+    /// wrote it whole, so it is corruption wherever it is, never a torn
+    /// tail: with no valid record after it in an unsealed segment, its
+    /// bytes up to the last one that is not zero are a damaged region that
+    /// loses no sequence number, and the scan goes on after them (to the
+    /// end, or the zeros of prepared space). A reader that does not skip
+    /// fails with `Corrupt` at `pos`: the same verdict.
+    pub(super) fn wrong_record(&mut self, pos: usize, why: &str) -> Result<bool> {
+        if self.sealed() || self.is_compressed() || self.resume_after(pos)?.is_some() {
+            return self.bad_frame(pos, why);
+        }
+        let end = self.nonzero_end(pos)?.max(pos + 1);
+        self.checked_to = 0;
+        let damage = self.damage_up_to(pos, end, self.next_seq);
+        add_damage(&mut self.damages, damage);
+        self.pos = end;
+        Ok(true)
+    }
+
     /// How a segment ends whose records from `pos` to the end are damaged:
     /// as its seal says, if it is sealed. A compressed segment is always
     /// sealed (it never grows, nothing is torn), but one whose seal's frames

@@ -8,11 +8,10 @@ use super::compressed;
 use super::plan::Plan;
 use super::replace::{remove_leftovers, replace, temp_name, torn_copies};
 use super::salvage::salvage_run;
-use crate::check::{self, records_phrase, state_name, Role};
+use crate::check::{self, records_phrase, state_name};
+use crate::check::{Analysis, RecordsEnd};
 use crate::error::{CliError, CliResult};
 use crate::paths;
-use crate::progress::Progress;
-use crate::walk::{Analysis, RecordsEnd};
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
@@ -141,7 +140,7 @@ fn lock_as_checked(
 /// Checks the repaired segment: Ok(true) when it is sealed and intact.
 fn check_repaired(path: &Path, report: &impl Fn(String)) -> CliResult<bool> {
     let p = paths::show(path);
-    let after = check::check_file(path, Role::Standalone, false, &mut Progress::hidden());
+    let after = check::check_file(path);
     match &after.analysis {
         Some(x) if x.is_clean() && x.is_sealed() => {
             report(format!(
