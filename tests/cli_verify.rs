@@ -80,7 +80,7 @@ fn verify_reports_mid_file_corruption_and_where_records_resume() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(format!(
-            "mid.binlog: offset {bad}: corrupt: corruption"
+            "mid.binlog: offset {bad}: corrupt: CRC mismatch"
         )))
         .stdout(predicate::str::contains(format!(
             "valid records resume at offset {}",

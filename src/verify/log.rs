@@ -6,10 +6,10 @@
 //! file left by a failed roll is skipped, a file of another log is not
 //! read, and a segment with newer ones after it is sealed.
 
+use super::continuity::Continuity;
 use super::segment::segment_held;
 use super::{Finding, FindingKind, RepairAction, SegmentReport};
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::accepted_gaps::{self, AcceptedGap};
 use crate::log::{naming, segments};
 use std::path::{Path, PathBuf};
 
@@ -27,13 +27,10 @@ pub struct Verify {
 /// A log's name and what its next segment must continue.
 struct LogPlace {
     name: String,
+    continuity: Continuity,
     /// A log writer holds the log's lock (`<name>.lock`), from its open to
     /// its close, rolls included: an unsealed segment of the log is its.
     locked: bool,
-    accepted: Vec<AcceptedGap>,
-    /// The sequence number the next segment must start at, and the file
-    /// that ended there.
-    expected: Option<(u64, PathBuf)>,
 }
 
 impl Verify {
@@ -63,9 +60,7 @@ impl Verify {
         v.log = Some(LogPlace {
             name: name.to_string(),
             locked: log_locked(dir, name),
-            // Unreadable accepted gaps count as damage again.
-            accepted: accepted_gaps::load(dir, name).unwrap_or_default(),
-            expected: None,
+            continuity: Continuity::new(),
         });
         Ok(v)
     }
@@ -107,8 +102,7 @@ impl Verify {
         v.log = Some(LogPlace {
             name,
             locked: false,
-            accepted: Vec::new(),
-            expected: None,
+            continuity: Continuity::new(),
         });
         v.remote = Some(remote);
         Ok(v)
@@ -157,8 +151,8 @@ fn cfg_local(_v: &Verify) -> bool {
 }
 
 impl LogPlace {
-    /// Adds what is wrong with `rep` as a segment of this log, and moves
-    /// the expected sequence number past it.
+    /// Adds what is wrong with `rep` as a segment of this log, and notes
+    /// where the log's next segment must start.
     fn place(&mut self, rep: &mut SegmentReport, newest: bool, local: bool) {
         let Some(header) = rep.header.clone() else {
             if newest && rep.tail.is_none() && has_kind(rep, FindingKind::Truncated) {
@@ -167,21 +161,17 @@ impl LogPlace {
                 retag(rep, FindingKind::Truncated, FindingKind::NotYetWritten);
             }
             // Where the next segment must start is not known.
-            self.expected = None;
+            self.continuity.forget();
             return;
         };
         if local {
             if let Err(e) = segments::check_file_name(&rep.location, &header, &self.name) {
-                rep.push(log_finding(
-                    rep,
-                    FindingKind::WrongLog,
-                    e.offset(),
-                    e.message().into(),
-                ));
+                let f = log_finding(rep, FindingKind::WrongLog, e.offset(), e.message().into());
+                rep.push(f);
                 return;
             }
         }
-        if let Some((exp, prev)) = self.expected.clone() {
+        if let Some((exp, prev)) = self.continuity.expected() {
             let first = header.first_seq;
             if first < exp && rep.records == 0 && rep.findings.iter().all(|f| !f.is_damage()) {
                 let m = format!(
@@ -190,62 +180,21 @@ impl LogPlace {
                     rep.location.display(),
                     prev.display()
                 );
-                rep.findings.push(log_finding(
-                    rep,
-                    FindingKind::FailedRollLeftover,
-                    Some(32),
-                    m,
-                ));
+                let f = log_finding(rep, FindingKind::FailedRollLeftover, Some(32), m);
+                rep.findings.push(f);
                 return;
             }
-            if first != exp {
-                let f = self.sequence_break(rep, exp, first, &prev);
-                rep.push(f);
-            }
+        }
+        if let Some(f) = self
+            .continuity
+            .check(&rep.location, header.first_seq, 0..=u64::MAX)
+        {
+            rep.push(f);
         }
         if !newest && !rep.writer_holds {
             not_sealed(rep);
         }
-        self.expected = rep.next_seq.map(|n| (n, rep.location.clone()));
-    }
-
-    /// The finding for a segment starting at `first` where `exp` was
-    /// expected: records missing (a gap, maybe accepted), or an overlap.
-    fn sequence_break(&self, rep: &SegmentReport, exp: u64, first: u64, prev: &Path) -> Finding {
-        let prev = prev.display();
-        let loc = rep.location.display();
-        if first < exp {
-            let m = format!(
-                "{loc}: offset 32: the header's first_seq is {first}, but the previous segment \
-                 {prev} ends before {exp}: sequence numbers overlap"
-            );
-            return log_finding(rep, FindingKind::SequenceOverlap, Some(32), m);
-        }
-        let range = match first - exp {
-            1 => format!("record {exp} is"),
-            _ => format!("records {exp}..{} are", first - 1),
-        };
-        let mut f = match self.accepted.iter().find(|g| g.covers(exp, first - 1)) {
-            Some(g) => {
-                let m = format!(
-                    "{loc}: gap seq {exp}..{} accepted ({}, {})",
-                    first - 1,
-                    g.reason,
-                    g.accepted_utc
-                );
-                log_finding(rep, FindingKind::AcceptedGap, Some(32), m)
-            }
-            None => {
-                let m = format!(
-                    "{loc}: offset 32: {range} missing before this segment: the previous \
-                     segment {prev} ends before {exp} (a segment of the log removed or lost)"
-                );
-                log_finding(rep, FindingKind::MissingRecords, Some(32), m)
-            }
-        };
-        f.from_seq = Some(exp);
-        f.to_seq = Some(first);
-        f
+        self.continuity.ended(&rep.location, rep.next_seq);
     }
 }
 

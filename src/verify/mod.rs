@@ -28,6 +28,7 @@
 //! # Ok::<(), binlog::Error>(())
 //! ```
 
+mod continuity;
 #[cfg(feature = "compression")]
 mod frames;
 mod log;
@@ -35,6 +36,7 @@ mod log;
 mod remote;
 mod segment;
 
+pub use continuity::{next_seq_after, Continuity};
 pub use log::Verify;
 pub use segment::{segment, segment_of_reader};
 

@@ -64,7 +64,7 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
     let tail = r.tail();
     rep.records_end = records_end(&r, tail);
     for d in r.damages() {
-        let f = damage_finding(&rep, d, tail);
+        let f = damage_finding(&rep, d, tail, r.damage_reason(d.offset));
         rep.push(f);
     }
     match failed {
@@ -170,7 +170,7 @@ pub(super) fn unopened(path: &Path, e: &Error) -> SegmentReport {
 /// a damaged seal's start is part of that seal (a compressed segment's
 /// seal frame lost): a reseal replaces it. Any other loses the records it
 /// names, and only a salvage keeps the records around it.
-fn damage_finding(rep: &SegmentReport, d: &Damage, tail: Tail) -> Finding {
+fn damage_finding(rep: &SegmentReport, d: &Damage, tail: Tail, why: Option<&str>) -> Finding {
     let in_seal = matches!(tail, Tail::SealDamaged { offset } if d.offset >= offset);
     let (kind, what, repair) = if d.offset == 0 {
         (
@@ -213,9 +213,10 @@ fn damage_finding(rep: &SegmentReport, d: &Damage, tail: Tail) -> Finding {
         to_seq: Some(d.to_seq),
         repair,
         message: format!(
-            "{}: offset {}: {what} ({len} bytes); {resume}; {lost}",
+            "{}: offset {}: {} ({len} bytes); {resume}; {lost}",
             rep.location.display(),
-            d.offset
+            d.offset,
+            why.unwrap_or(what)
         ),
     }
 }

@@ -24,8 +24,6 @@ mod write;
 mod await_path;
 // Each segment's verdict and its place in its log (verify, repair).
 mod check;
-// Sequence numbers continuing from segment to segment of a log.
-mod continuity;
 // Payload bytes as hex, base64 and escaped text.
 mod encoding;
 // Damaged regions skipped, as reported on standard error.

@@ -1,7 +1,6 @@
 //! What one segment is and holds: from its seal, or, unsealed, by a scan
 //! of its records; and what the segments hold together.
 
-use crate::continuity::SeqBreak;
 use crate::error::{CliError, CliResult};
 use crate::lock;
 use crate::paths;
@@ -99,7 +98,7 @@ pub(super) struct Totals {
     /// Segments per state, in order of first appearance.
     pub(super) states: Vec<(&'static str, u64)>,
     /// Breaks between segments of a log, before the file named.
-    pub(super) gaps: Vec<(SeqBreak, PathBuf)>,
+    pub(super) gaps: Vec<(binlog::verify::Finding, PathBuf)>,
 }
 
 impl Totals {

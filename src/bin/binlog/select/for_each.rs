@@ -5,12 +5,12 @@
 
 use super::filter::Filter;
 use super::start::PrintStart;
-use crate::continuity::{next_seq_after, Continuity, SeqBreak};
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::file_kind;
 use crate::paths;
 use crate::progress::Progress;
+use binlog::verify::{next_seq_after, Continuity, FindingKind};
 use binlog::{Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 
@@ -160,12 +160,12 @@ impl SegmentWalk<'_> {
         }
         let seqs = self.filter.seq_range();
         if let Some(b) = self.continuity.check(file, r.header().first_seq, seqs) {
-            let what = match b {
-                SeqBreak::Missing { .. } => "gap",
-                SeqBreak::Overlap { .. } => "damaged",
-                SeqBreak::Accepted { .. } => "note",
+            let (what, more) = match b.kind {
+                FindingKind::MissingRecords => ("gap", "; `binlog verify` tells more"),
+                FindingKind::AcceptedGap => ("note", ""),
+                _ => ("damaged", ""),
             };
-            eprintln!("binlog: {what}: {}", b.message());
+            eprintln!("binlog: {what}: {}{more}", b.message);
             if b.is_damage() {
                 self.outcome = Outcome::Damaged;
             }
