@@ -764,3 +764,25 @@ fn a_valid_record_numbered_wrong_at_the_end_is_corruption_to_every_command() {
         assert_every_command_calls_it_corruption(&t, &seg, bytes.len() as u64);
     }
 }
+
+/// A repair that fails before it changes the segment (here its repaired
+/// copy cannot be written: a file size limit a little over the segment's,
+/// which the backup fits and the copy with its new seal does not) leaves
+/// the segment as it was and no backup behind.
+#[test]
+fn a_repair_that_changes_nothing_leaves_no_backup() {
+    let t = Tmp::new("repair-nothing-no-backup");
+    let seg = t.join("s.binlog");
+    sealed_segment(&seg, 200);
+    leave_unsealed(&seg);
+    let before = std::fs::read(&seg).unwrap();
+    let out = run_with_fsize_limit(&["repair", seg.to_str().unwrap()], before.len() as u64 + 8);
+    assert_eq!(out.status.code(), Some(2), "{}", out_text(&out));
+    assert_eq!(std::fs::read(&seg).unwrap(), before, "the segment changed");
+    assert!(
+        backups(&t).is_empty(),
+        "{:?}\n{}",
+        t.names(),
+        out_text(&out)
+    );
+}
