@@ -6,7 +6,7 @@
 //! Records missing that the operator accepted as lost (`binlog repair
 //! --accept-gap`) are a note, not damage.
 
-use super::{Finding, FindingKind, RepairAction};
+use super::{Finding, FindingKind};
 use crate::log::accepted_gaps::{self, AcceptedGap};
 use crate::log::naming;
 use crate::reader::{Reader, Tail};
@@ -162,14 +162,9 @@ fn reason(g: &AcceptedGap) -> String {
 
 fn finding(path: &Path, kind: FindingKind, range: Option<(u64, u64)>, message: String) -> Finding {
     Finding {
-        kind,
-        location: path.to_path_buf(),
-        offset: Some(32),
-        len: 0,
         from_seq: range.map(|r| r.0),
         to_seq: range.map(|r| r.1),
-        repair: RepairAction::Nothing,
-        message,
+        ..Finding::new(kind, path, Some(32), message)
     }
 }
 

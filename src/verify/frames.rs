@@ -9,9 +9,19 @@ use super::{Finding, FindingKind, RepairAction, SegmentReport};
 use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind};
 
-/// Adds a finding for each frame of the compressed segment `rep` reports
-/// on (a local file) that does not decompress, and for a lost seek table.
-pub(super) fn frame_findings(rep: &mut SegmentReport) {
+/// `rep`, the report of a local file, with a finding for each frame that
+/// does not decompress and for a lost seek table if it is a compressed
+/// segment.
+pub(super) fn with_frame_findings(mut rep: SegmentReport) -> SegmentReport {
+    if rep.compressed {
+        frame_findings(&mut rep);
+        // In file order (those of no place last).
+        rep.findings.sort_by_key(|f| f.offset.unwrap_or(u64::MAX));
+    }
+    rep
+}
+
+fn frame_findings(rep: &mut SegmentReport) {
     let Ok((mut seg, table_lost)) = CompressedSegment::open_frames_salvage(&rep.location) else {
         // Not opened: the reader's finding says why.
         return;
@@ -36,7 +46,6 @@ pub(super) fn frame_findings(rep: &mut SegmentReport) {
             }
         }
     }
-    rep.sort_findings();
 }
 
 /// Names the frame error `e` of the frame holding the original bytes from

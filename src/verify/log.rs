@@ -8,7 +8,7 @@
 
 use super::continuity::Continuity;
 use super::segment::segment_held;
-use super::{Finding, FindingKind, RepairAction, SegmentReport};
+use super::{Finding, FindingKind, SegmentReport};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::{naming, segments};
 use std::path::{Path, PathBuf};
@@ -258,14 +258,5 @@ fn log_finding(
     offset: Option<u64>,
     message: String,
 ) -> Finding {
-    Finding {
-        kind,
-        location: rep.location.clone(),
-        offset,
-        len: 0,
-        from_seq: None,
-        to_seq: None,
-        repair: RepairAction::Nothing,
-        message,
-    }
+    Finding::new(kind, &rep.location, offset, message)
 }

@@ -43,7 +43,7 @@ pub use segment::{segment, segment_of_reader};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::SealDirectory;
 use crate::reader::Tail;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What a finding is. The numbers are the C ABI's `BINLOG_FINDING_*` codes
 /// and are never reused.
@@ -230,6 +230,26 @@ impl FindingKind {
 }
 
 impl Finding {
+    /// A finding about `location` at `offset`, of no length, losing no
+    /// known sequence number, that a repair does nothing about.
+    pub fn new(
+        kind: FindingKind,
+        location: &Path,
+        offset: Option<u64>,
+        message: String,
+    ) -> Finding {
+        Finding {
+            kind,
+            location: location.to_path_buf(),
+            offset,
+            len: 0,
+            from_seq: None,
+            to_seq: None,
+            repair: RepairAction::Nothing,
+            message,
+        }
+    }
+
     /// Whether it is damage (else a note: prepared space, a writer at work,
     /// an unsealed newest segment, an accepted gap).
     pub fn is_damage(&self) -> bool {

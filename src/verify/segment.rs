@@ -19,14 +19,12 @@ pub fn segment(path: impl AsRef<Path>) -> SegmentReport {
 /// `segment`; with `held`, a writer is known to hold the segment (its
 /// log's lock is held) even if the segment's own lock is not.
 pub(super) fn segment_held(path: &Path, held: bool) -> SegmentReport {
-    let mut rep = match Reader::open_salvage(path) {
+    let rep = match Reader::open_salvage(path) {
         Ok(r) => scan(r, held),
         Err(e) => unopened(path, &e),
     };
     #[cfg(feature = "compression")]
-    if rep.compressed {
-        super::frames::frame_findings(&mut rep);
-    }
+    let rep = super::frames::with_frame_findings(rep);
     rep
 }
 
@@ -68,7 +66,17 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
         rep.push(f);
     }
     match failed {
-        Some(e) => rep.push(error_finding(&rep.location, &e)),
+        // Not damage the reader could skip: an I/O error, a remote read
+        // that failed.
+        Some(e) => {
+            let f = Finding::new(
+                FindingKind::Unreadable,
+                &rep.location,
+                e.offset(),
+                e.message().into(),
+            );
+            rep.push(f);
+        }
         None => {
             rep.tail = Some(tail);
             tail_findings(&mut rep, &r, tail);
@@ -78,11 +86,6 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
 }
 
 impl SegmentReport {
-    /// Puts the findings in file order (those of no place last).
-    pub(super) fn sort_findings(&mut self) {
-        self.findings.sort_by_key(|f| f.offset.unwrap_or(u64::MAX));
-    }
-
     fn count(&mut self, seq: u64, ts: i64) {
         self.records += 1;
         self.first_seq.get_or_insert(seq);
@@ -152,16 +155,12 @@ pub(super) fn unopened(path: &Path, e: &Error) -> SegmentReport {
         | ErrorKind::FrameSizeMismatch => FindingKind::Corrupt,
         _ => FindingKind::Unreadable,
     };
-    rep.push(Finding {
+    rep.push(Finding::new(
         kind,
-        location: path.to_path_buf(),
-        offset: e.offset(),
-        len: 0,
-        from_seq: None,
-        to_seq: None,
-        repair: RepairAction::Nothing,
-        message: e.message().to_string(),
-    });
+        path,
+        e.offset(),
+        e.message().to_string(),
+    ));
     rep
 }
 
@@ -218,21 +217,6 @@ fn damage_finding(rep: &SegmentReport, d: &Damage, tail: Tail, why: Option<&str>
             d.offset,
             why.unwrap_or(what)
         ),
-    }
-}
-
-/// An error that stopped the scan (not damage the reader could skip: an
-/// I/O error, a remote read that failed).
-fn error_finding(location: &Path, e: &Error) -> Finding {
-    Finding {
-        kind: FindingKind::Unreadable,
-        location: location.to_path_buf(),
-        offset: e.offset(),
-        len: 0,
-        from_seq: None,
-        to_seq: None,
-        repair: RepairAction::Nothing,
-        message: e.message().to_string(),
     }
 }
 
