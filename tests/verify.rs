@@ -231,3 +231,44 @@ fn a_damaged_record_in_a_sealed_segment_is_found_with_the_numbers_lost() {
     assert_eq!((f.from_seq, f.to_seq), (Some(4), Some(5)));
     assert_eq!(f.repair, RepairAction::Salvage);
 }
+
+/// A log shipped to a bucket verifies as the local log does: every object
+/// clean and its records counted; an object whose record is damaged is
+/// named by its URL, at the record's offset, with the numbers it lost.
+#[test]
+fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url() {
+    use binlog::archive::object_name::segment_key;
+    use binlog::archive::{Location, ShipOptions, Shipper};
+    use common::s3::S3Server;
+    let server = S3Server::start(&["logs"]);
+    let t = Tmp::new("verify-remote");
+    common::append_orders(t.path(), 30, 10);
+    let o = ShipOptions {
+        connection: server.connection(),
+        ..ShipOptions::default()
+    };
+    let to = Location::parse("s3://logs/v").unwrap();
+    let shipped = Shipper::open(t.path(), "orders", &to, o)
+        .unwrap()
+        .ship_once()
+        .unwrap();
+    assert_eq!(shipped.uploaded, [0, 1, 2]);
+    let log = common::remote::remote_log(&server, "logs", "v", "orders");
+    let reports: Vec<_> = Verify::remote(log.clone()).unwrap().collect();
+    assert_eq!(reports.len(), 3);
+    assert!(reports.iter().all(|r| !r.is_damaged()), "{reports:?}");
+    assert_eq!(reports.iter().map(|r| r.records).sum::<u64>(), 30);
+
+    let key = segment_key("v", "orders", 1, 10, false);
+    let file = server.object_file("logs", &key);
+    let local = t.join(file.file_name().unwrap().to_str().unwrap());
+    std::fs::copy(&file, &local).unwrap();
+    let at = damage_record(&local, 4);
+    std::fs::copy(&local, &file).unwrap();
+    let reports: Vec<_> = Verify::remote(log).unwrap().collect();
+    let f = &reports[1].findings[0];
+    assert_eq!(f.location.to_str().unwrap(), format!("s3://logs/{key}"));
+    assert_eq!((f.kind, f.offset), (FindingKind::Corrupt, Some(at)));
+    assert_eq!((f.from_seq, f.to_seq), (Some(14), Some(15)));
+    assert!(!reports[2].is_damaged(), "{:?}", reports[2].findings);
+}
