@@ -272,3 +272,34 @@ fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url(
     assert_eq!((f.from_seq, f.to_seq), (Some(14), Some(15)));
     assert!(!reports[2].is_damaged(), "{:?}", reports[2].findings);
 }
+
+/// A sealed segment whose offset array (of a type) or sparse index fails
+/// its CRC loses no record (reads through it scan instead), but its seal is
+/// damaged: verify names the part at its offset, and a reseal replaces it.
+#[test]
+fn a_damaged_offset_array_or_sparse_index_is_a_damaged_seal() {
+    let t = Tmp::new("verify-seal-parts");
+    for part in ["array", "sparse"] {
+        let seg = t.join(&format!("{part}.binlog"));
+        sealed_segment(&seg, 3_000);
+        let d = Reader::open(&seg).unwrap().seal().unwrap().clone();
+        let at = match part {
+            "array" => d.types[1].array_offset,
+            _ => d.sparse_offset,
+        };
+        // Not the array's first entry, which opening checks (a seal that
+        // fails it is not usable: the end is `SealDamaged` at its records'
+        // end).
+        flip_byte(&seg, at + 8 * 5 + 3);
+        let rep = verify::segment(&seg);
+        assert_eq!(rep.records, 3_000, "{part}");
+        assert!(rep.is_damaged(), "{part}");
+        let f = &rep.findings[0];
+        assert_eq!(
+            (f.kind, f.offset),
+            (FindingKind::SealDamaged, Some(at)),
+            "{part}"
+        );
+        assert_eq!(f.repair, RepairAction::Reseal, "{part}");
+    }
+}

@@ -39,6 +39,7 @@ mod original;
 mod plain_scan;
 mod record;
 mod salvage;
+mod seal_index;
 mod seal_types;
 mod seek;
 mod trust;

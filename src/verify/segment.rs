@@ -65,6 +65,15 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
         let f = damage_finding(&rep, d, tail, r.damage_reason(d.offset));
         rep.push(f);
     }
+    // Parts of a usable seal only a seek or a type filter reads.
+    for (at, what) in r.unusable_seal_parts() {
+        let m = format!("{}: offset {at}: {what}", rep.location.display());
+        let f = Finding {
+            repair: RepairAction::Reseal,
+            ..Finding::new(FindingKind::SealDamaged, &rep.location, Some(at), m)
+        };
+        rep.push(f);
+    }
     match failed {
         // Not damage the reader could skip: an I/O error, a remote read
         // that failed.
