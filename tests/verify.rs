@@ -297,7 +297,7 @@ fn a_damaged_offset_array_or_sparse_index_is_a_damaged_seal() {
         let f = &rep.findings[0];
         assert_eq!(
             (f.kind, f.offset),
-            (FindingKind::SealDamaged, Some(at)),
+            (FindingKind::SealIndexDamaged, Some(at)),
             "{part}"
         );
         assert_eq!(f.repair, RepairAction::Reseal, "{part}");

@@ -55,6 +55,9 @@ pub enum binlog_finding_kind {
     /// A compressed segment's frame that does not decompress, or its seek
     /// table lost: named with the frame and its compressed offset.
     BINLOG_FINDING_CORRUPT_FRAME = 20,
+    /// A seal's offset array or sparse index that fails its checks (no
+    /// record lost: reads scan instead).
+    BINLOG_FINDING_SEAL_INDEX_DAMAGED = 21,
 }
 
 /// What `binlog repair` does about a finding (`binlog_finding.repair`).
@@ -233,6 +236,7 @@ fn kind_code(k: FindingKind) -> binlog_finding_kind {
         FindingKind::FailedRollLeftover => BINLOG_FINDING_FAILED_ROLL_LEFTOVER,
         FindingKind::NotSealed => BINLOG_FINDING_NOT_SEALED,
         FindingKind::CorruptFrame => BINLOG_FINDING_CORRUPT_FRAME,
+        FindingKind::SealIndexDamaged => BINLOG_FINDING_SEAL_INDEX_DAMAGED,
     }
 }
 

@@ -114,6 +114,10 @@ pub enum FindingKind {
     /// frame and its compressed offset. The reader's finding for the
     /// records it held (if any) says what was lost.
     CorruptFrame = 20,
+    /// A part of a usable seal that only seeks and type filters read (a
+    /// type's offset array, the sparse index) fails the checks they make:
+    /// no record is lost (they scan instead). Damage; `repair` reseals.
+    SealIndexDamaged = 21,
 }
 
 /// What `binlog repair` does about a finding. The numbers are the C ABI's
@@ -225,6 +229,7 @@ impl FindingKind {
             FindingKind::FailedRollLeftover => "failed-roll-leftover",
             FindingKind::NotSealed => "not-sealed",
             FindingKind::CorruptFrame => "corrupt-frame",
+            FindingKind::SealIndexDamaged => "seal-mismatch",
         }
     }
 }

@@ -70,7 +70,7 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
         let m = format!("{}: offset {at}: {what}", rep.location.display());
         let f = Finding {
             repair: RepairAction::Reseal,
-            ..Finding::new(FindingKind::SealDamaged, &rep.location, Some(at), m)
+            ..Finding::new(FindingKind::SealIndexDamaged, &rep.location, Some(at), m)
         };
         rep.push(f);
     }

@@ -115,7 +115,7 @@ impl Summary {
             for i in &a.issues {
                 match i.kind {
                     IssueKind::Torn => self.torn += 1,
-                    IssueKind::Seal => self.seals += 1,
+                    IssueKind::Seal | IssueKind::Index => self.seals += 1,
                     _ => self.corrupt += 1,
                 }
             }

@@ -22,6 +22,9 @@ pub enum IssueKind {
     Seal,
     /// The file ends inside its header (0 bytes included): no record.
     Truncated,
+    /// An offset array or the sparse index of a usable seal fails its
+    /// checks (no record lost).
+    Index,
 }
 
 impl IssueKind {
@@ -33,6 +36,7 @@ impl IssueKind {
             IssueKind::Torn => "torn-tail",
             IssueKind::Seal => "seal-damaged",
             IssueKind::Truncated => "truncated",
+            IssueKind::Index => "seal-mismatch",
         }
     }
 
@@ -57,6 +61,7 @@ impl IssueKind {
             FindingKind::SequenceJump => IssueKind::Sequence,
             FindingKind::TornTail => IssueKind::Torn,
             FindingKind::SealDamaged => IssueKind::Seal,
+            FindingKind::SealIndexDamaged => IssueKind::Index,
             _ => return None,
         })
     }
