@@ -229,6 +229,139 @@ typedef uint32_t binlog_segment_state;
 #endif // __cplusplus
 
 /*
+ What a finding is (`binlog_finding.kind`); see docs/FORMAT.md sections
+ 3, 4, 10, 14a, 17 and 18. The numbers are never reused.
+ */
+enum binlog_finding_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   The last record of an unsealed segment cut off, nothing valid after.
+   */
+  BINLOG_FINDING_TORN_TAIL = 1,
+  /*
+   Bytes that are not valid records, or a record whose CRC is right but
+   whose contents are wrong: corruption, records `from_seq..to_seq` lost.
+   */
+  BINLOG_FINDING_CORRUPT = 2,
+  /*
+   A valid record numbered past the one expected: records lost.
+   */
+  BINLOG_FINDING_SEQUENCE_JUMP = 3,
+  /*
+   The records complete, the seal after them incomplete or damaged.
+   */
+  BINLOG_FINDING_SEAL_DAMAGED = 4,
+  /*
+   Zeros after the records: a durable writer's prepared space (a note).
+   */
+  BINLOG_FINDING_ZERO_TAIL = 5,
+  /*
+   Unsealed, its writer gone, a file alone or a log's newest (a note).
+   */
+  BINLOG_FINDING_UNSEALED = 6,
+  /*
+   Not a segment (no magic number).
+   */
+  BINLOG_FINDING_NOT_A_BINLOG = 7,
+  /*
+   The file ends inside its header (0 bytes included).
+   */
+  BINLOG_FINDING_TRUNCATED = 8,
+  /*
+   A format version this library does not read.
+   */
+  BINLOG_FINDING_UNSUPPORTED_VERSION = 9,
+  /*
+   The header is damaged; the records after it were read.
+   */
+  BINLOG_FINDING_CORRUPT_HEADER = 10,
+  /*
+   Records `from_seq..to_seq` missing between two segments of a log.
+   */
+  BINLOG_FINDING_MISSING_RECORDS = 11,
+  /*
+   A segment starting before the one before it ended.
+   */
+  BINLOG_FINDING_SEQUENCE_OVERLAP = 12,
+  /*
+   A file named as the log's whose header names another log or place.
+   */
+  BINLOG_FINDING_WRONG_LOG = 13,
+  /*
+   The file could not be read (I/O, permission).
+   */
+  BINLOG_FINDING_UNREADABLE = 14,
+  /*
+   A writer holds the segment and is writing its end (a note).
+   */
+  BINLOG_FINDING_BEING_WRITTEN = 15,
+  /*
+   Records missing between segments, accepted as lost (a note).
+   */
+  BINLOG_FINDING_ACCEPTED_GAP = 16,
+  /*
+   A log's newest file with no header yet (a note).
+   */
+  BINLOG_FINDING_NOT_YET_WRITTEN = 17,
+  /*
+   An empty segment a failed roll left, skipped by readers (a note).
+   */
+  BINLOG_FINDING_FAILED_ROLL_LEFTOVER = 18,
+  /*
+   Unsealed with newer segments of its log after it: its writer died.
+   */
+  BINLOG_FINDING_NOT_SEALED = 19,
+  /*
+   A compressed segment's frame that does not decompress, or its seek
+   table lost: named with the frame and its compressed offset.
+   */
+  BINLOG_FINDING_CORRUPT_FRAME = 20,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_finding_kind binlog_finding_kind;
+#else
+typedef uint32_t binlog_finding_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
+ What `binlog repair` does about a finding (`binlog_finding.repair`).
+ */
+enum binlog_repair_action
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   Nothing (not damage, or nothing a repair can do).
+   */
+  BINLOG_REPAIR_NOTHING = 0,
+  /*
+   Backs the segment up, cuts the torn tail and seals it.
+   */
+  BINLOG_REPAIR_CUT_TORN_TAIL = 1,
+  /*
+   Backs the segment up and seals it again.
+   */
+  BINLOG_REPAIR_RESEAL = 2,
+  /*
+   With `--salvage` only: keeps the valid records around the damage.
+   */
+  BINLOG_REPAIR_SALVAGE = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_repair_action binlog_repair_action;
+#else
+typedef uint32_t binlog_repair_action;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  When records are forced to stable storage.
  */
 enum binlog_durability
@@ -322,6 +455,13 @@ typedef struct binlog_ship_options binlog_ship_options;
  must open its own.
  */
 typedef struct binlog_shipper binlog_shipper;
+
+/*
+ A verification in progress (`binlog_verify_open`). Not thread-safe: one
+ thread at a time may call it (it may move between threads). Freed with
+ `binlog_verify_free`, which invalidates the strings it gave out.
+ */
+typedef struct binlog_verify binlog_verify;
 
 /*
  A segment writer. Thread-safe: any number of threads may call write,
@@ -566,6 +706,32 @@ typedef struct binlog_ship_report {
    */
   uint64_t removed_local;
 } binlog_ship_report;
+
+/*
+ One finding (`binlog_verify_next`). `location` (the segment's path or
+ object URL) and `message` are NUL-terminated and borrowed from the
+ handle: valid until the next `binlog_verify_next` or
+ `binlog_verify_free` on it. `has_offset` and `has_seq` say whether
+ `offset` and `from_seq`/`to_seq` hold values; the sequence numbers lost
+ are `from_seq` up to `to_seq`, `to_seq` excluded. `damage` is false for
+ a note (a writer at work, prepared space, an accepted gap...).
+ */
+typedef struct binlog_finding {
+  binlog_finding_kind kind;
+  const char *location;
+  bool has_offset;
+  uint64_t offset;
+  /*
+   Bytes affected from `offset` (0 for a finding about one place).
+   */
+  uint64_t len;
+  bool has_seq;
+  uint64_t from_seq;
+  uint64_t to_seq;
+  binlog_repair_action repair;
+  bool damage;
+  const char *message;
+} binlog_finding;
 
 /*
  A record to write (`binlog_writer_write_entry`, `binlog_writer_write_batch`).
@@ -1290,6 +1456,37 @@ binlog_result binlog_shipper_ship_once(struct binlog_shipper *s, struct binlog_s
  Frees the shipper and releases the log's ship lock; NULL is accepted.
  */
 void binlog_shipper_free(struct binlog_shipper *s);
+
+/*
+ Opens a verification of `path`: a segment file (plain or compressed),
+ or a log directory, then of log `log_name` in it, or with `log_name`
+ NULL of the one log whose files it holds. Segments are verified one at
+ a time as `binlog_verify_next` reaches them. `*out` is written only on
+ success; free it with `binlog_verify_free`. Fails with
+ `BINLOG_ERR_NOT_FOUND` for a directory with no log's files,
+ `BINLOG_ERR_INVALID_ARGUMENT` for one with several and no name.
+ */
+binlog_result binlog_verify_open(const char *path,
+                                 const char *log_name,
+                                 struct binlog_verify **out);
+
+/*
+ Fills `*out` with the next finding, in file order, segment by segment;
+ `BINLOG_END` (and `*out` untouched) once every segment is verified. A
+ clean sealed segment gives no finding.
+ */
+binlog_result binlog_verify_next(struct binlog_verify *v, struct binlog_finding *out);
+
+/*
+ The segments verified so far and the valid records they hold (after
+ `BINLOG_END`: of the whole path). Either output may be NULL.
+ */
+binlog_result binlog_verify_counts(struct binlog_verify *v, uint64_t *segments, uint64_t *records);
+
+/*
+ Frees the handle and the strings it gave out; NULL is accepted.
+ */
+void binlog_verify_free(struct binlog_verify *v);
 
 /*
  The library version as a NUL-terminated static string, e.g. "0.1.0".

@@ -38,6 +38,7 @@ pub mod record_reader;
 pub mod record_writer;
 mod sys;
 /// cbindgen:ignore
+pub mod verify;
 pub mod version;
 mod watch;
 /// cbindgen:ignore

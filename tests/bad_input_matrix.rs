@@ -729,14 +729,14 @@ fn cli_names_the_file_and_offset_with_the_documented_status() {
     write_bytes(&cut, &whole[..20]);
     cli_says("cat", &cut, 1, &["offset 20"]);
     cli_says("verify", &cut, 1, &["offset 20"]);
-    // An empty file is a segment a writer is creating (docs/CLI.md, "Same
-    // file, same answer"): state `empty`, exit 0, in every command.
+    // An empty file ends inside its header (docs/FORMAT.md section 3):
+    // damage, exit 1, in every command (docs/CLI.md, "Same file, same
+    // answer").
     let empty = dir.join("cut-0.binlog");
     write_bytes(&empty, &[]);
-    let (code, out, err) = binlog_cli(&["cat".as_ref(), empty.as_os_str()]);
-    assert_eq!((code, out.as_str()), (0, ""), "cat of an empty file: {err}");
-    cli_says("verify", &empty, 0, &["empty"]);
-    cli_says("info", &empty, 0, &["empty"]);
+    for cmd in ["cat", "verify", "info"] {
+        cli_says(cmd, &empty, 1, &["offset 0", "inside the segment header"]);
+    }
 
     let flip = dir.join("flip.binlog");
     make_unsealed(&flip, 6);

@@ -292,14 +292,15 @@ fn usage_and_io_errors_exit_2_naming_the_problem() {
 /// The exit status docs/CLI.md ("Same file, same answer") gives each
 /// command for each kind of file: (info, cat, tail, stats, dump, verify,
 /// repair --dry-run).
-const EXIT_STATUS_TABLE: [(&str, [i32; 7]); 8] = [
+const EXIT_STATUS_TABLE: [(&str, [i32; 7]); 9] = [
     ("sealed", [0, 0, 0, 0, 0, 0, 0]),
     ("unsealed", [0, 0, 0, 0, 0, 0, 0]),
     ("unsealed-zeros", [0, 0, 0, 0, 0, 0, 0]),
     ("torn-tail", [0, 0, 0, 0, 1, 1, 0]),
     ("mid-corrupt", [0, 1, 1, 1, 1, 1, 1]),
     ("not-a-segment", [2, 2, 2, 2, 2, 2, 2]),
-    ("empty", [0, 0, 0, 0, 0, 0, 0]),
+    ("damaged-magic", [2, 2, 2, 2, 2, 2, 2]),
+    ("empty", [1, 1, 1, 1, 1, 1, 1]),
     ("missing", [2, 2, 2, 2, 2, 2, 2]),
 ];
 
@@ -323,6 +324,12 @@ fn make_file_of_kind(path: &Path, kind: &str) {
             damage_record(path, 4);
         }
         "not-a-segment" => std::fs::write(path, "hello, I am not a log\n").unwrap(),
+        // Valid records after a magic number that is not the magic number:
+        // not a segment (docs/FORMAT.md section 3), as the library says.
+        "damaged-magic" => {
+            sealed_segment(path, 10);
+            flip_byte(path, 1);
+        }
         "empty" => std::fs::write(path, "").unwrap(),
         "missing" => {}
         _ => unreachable!("{kind}"),
@@ -375,22 +382,44 @@ fn a_file_that_is_not_a_segment_is_called_so_by_every_command() {
     }
 }
 
+/// An empty file ends inside its header: the library's `Truncated`
+/// (docs/FORMAT.md section 3), damage to every command; as the newest file
+/// of a log (a writer creating it) it holds no record yet and is no damage,
+/// as the log's reader reads it.
 #[test]
-fn an_empty_segment_file_holds_no_records_and_is_not_damage() {
+fn an_empty_file_is_a_header_cut_short_unless_it_is_the_newest_of_a_log() {
     let t = Tmp::new("empty-file");
     let path = t.join("new.binlog");
     make_file_of_kind(&path, "empty");
-    let info = json_of(binlog().args(["info", "--json"]).arg(&path));
-    assert_eq!(info["segments"][0]["state"], "empty", "{info}");
-    assert_eq!(info["segments"][0]["damaged"], false, "{info}");
     let verify = json_of(binlog().args(["verify", "--json"]).arg(&path));
-    assert_eq!(verify["clean"], true, "{verify}");
-    assert_eq!(verify["segments"][0]["state"], "empty", "{verify}");
-    assert_eq!(stdout_of(binlog().arg("cat").arg(&path)), "");
-    // repair leaves it alone: a writer may be about to write its header.
+    assert_eq!(verify["clean"], false, "{verify}");
+    assert_eq!(verify["segments"][0]["state"], "truncated", "{verify}");
+    let out = binlog().arg("cat").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", out_text(&out));
+    assert!(out_text(&out).contains("inside the segment header"));
+    // repair has nothing to keep, and leaves it as it is.
     let out = repair(&[path.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", out_text(&out));
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    assert_eq!(t.names(), vec!["new.binlog".to_string()], "no backup");
+
+    let dir = t.join("log");
+    rolled_log(&dir, 6, 3);
+    let newest = t_names(&dir)
+        .last()
+        .unwrap()
+        .replace("-00000000000000000001-", "-00000000000000000002-");
+    std::fs::write(&newest, "").unwrap();
+    let d = dir.to_str().unwrap();
+    for args in [
+        vec!["verify", d],
+        vec!["cat", d],
+        vec!["repair", "--dry-run", d],
+    ] {
+        let out = binlog().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", out_text(&out));
+    }
+    assert_eq!(std::fs::metadata(&newest).unwrap().len(), 0);
 }
 
 #[test]

@@ -140,3 +140,42 @@ fn a_plain_segment_beside_a_damaged_compressed_one_is_never_replaced() {
     assert_eq!(std::fs::read(&zst).unwrap(), damaged);
     assert_eq!(std::fs::read(&taken).unwrap(), b"someone else's");
 }
+
+/// A `.zst` whose records end inside a frame, cut in the middle of a
+/// record (compressed from a segment with a torn tail, as no compressor of
+/// ours does): the library's reader ends it with its seal damaged (a
+/// compressed segment was sealed when compressed, so nothing is torn), and
+/// `verify`, `repair --dry-run` and `info` say so too.
+#[test]
+fn a_compressed_segment_cut_in_a_record_is_seal_damaged_to_every_command() {
+    use binlog::compressed::frame_writer::SeekableWriter;
+    let t = Tmp::new("zst-cut-records");
+    let torn = t.join("torn.binlog");
+    torn_segment(&torn, 3_000);
+    let bytes = std::fs::read(&torn).unwrap();
+    let mut w = SeekableWriter::new(Vec::new(), 3).unwrap();
+    for chunk in bytes.chunks(64 << 10) {
+        w.frame(chunk).unwrap();
+    }
+    let zst = t.join("cut.binlog.zst");
+    std::fs::write(&zst, w.finish().unwrap().0).unwrap();
+    let mut r = binlog::Reader::open_salvage(&zst).unwrap();
+    while r.next().unwrap().is_some() {}
+    let binlog::Tail::SealDamaged { offset } = r.tail() else {
+        panic!("{:?}", r.tail());
+    };
+    let s = zst.to_str().unwrap();
+    for args in [
+        vec!["verify", s],
+        vec!["repair", "--dry-run", s],
+        vec!["info", s],
+    ] {
+        let out = binlog().args(&args).output().unwrap();
+        let text = out_text(&out);
+        assert!(!text.contains("torn"), "{args:?}: {text}");
+        assert!(text.contains("seal-damaged"), "{args:?}: {text}");
+    }
+    let j = json_of(binlog().args(["verify", "--json", s]));
+    assert_eq!(j["segments"][0]["state"], "seal-damaged");
+    assert_eq!(j["segments"][0]["issues"][0]["offset"], offset);
+}

@@ -473,7 +473,7 @@ fn accept_gap_14_once_verify_reports_it(t: &Tmp, dir: &str) {
         let v = binlog().args(["verify", dir]).output().unwrap();
         assert_eq!(v.status.code(), Some(1), "{}", out_text(&v));
         assert!(
-            out_text(&v).contains("records 14..14 are missing"),
+            out_text(&v).contains("record 14 is missing"),
             "{}",
             out_text(&v)
         );
@@ -696,4 +696,93 @@ fn repair_seals_a_segment_ending_in_prepared_zeros_and_cuts_them() {
     let r = Reader::open(&seg).unwrap();
     assert_eq!(r.seal().expect("sealed").records_end, records_end);
     binlog().args(["verify", s]).assert().success();
+}
+
+/// A file that every command and the library's reader call damaged in the
+/// middle at `at` (a record whose CRC is right but whose contents are
+/// wrong): `verify`, `repair --dry-run`, `repair`, `info` and `cat` all exit
+/// 1 and say corruption, none calls it a torn tail, and `repair` refuses
+/// without `--salvage` and leaves no backup behind.
+fn assert_every_command_calls_it_corruption(t: &Tmp, seg: &std::path::Path, at: u64) {
+    let s = seg.to_str().unwrap();
+    let mut r = Reader::open(seg).unwrap();
+    let e = loop {
+        match r.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the reader read {} to its end", seg.display()),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(
+        (e.kind(), e.offset()),
+        (binlog::ErrorKind::Corrupt, Some(at))
+    );
+    for args in [
+        vec!["verify", s],
+        vec!["repair", "--dry-run", s],
+        vec!["repair", s],
+        vec!["info", s],
+        vec!["cat", s],
+    ] {
+        let out = binlog().args(&args).output().unwrap();
+        let text = out_text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(!text.contains("torn"), "{args:?}: {text}");
+        assert!(text.contains(&format!("offset {at}")), "{args:?}: {text}");
+    }
+    assert!(backups(t).is_empty(), "{:?}", t.names());
+}
+
+#[test]
+fn a_record_appended_again_is_corruption_to_every_command() {
+    let t = Tmp::new("repair-again");
+    let seg = t.join("again.binlog");
+    unsealed_segment(&seg, 3);
+    let (off, len) = *frames(&seg).last().unwrap();
+    let frame = std::fs::read(&seg).unwrap()[off as usize..(off + len) as usize].to_vec();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    std::io::Write::write_all(&mut f, &frame).unwrap();
+    drop(f);
+    assert_every_command_calls_it_corruption(&t, &seg, off + len);
+}
+
+#[test]
+fn a_valid_record_numbered_wrong_at_the_end_is_corruption_to_every_command() {
+    for seq in [1u64, 9] {
+        let t = Tmp::new("repair-renumbered");
+        let seg = t.join("renumbered.binlog");
+        unsealed_segment(&seg, 3);
+        let (off, len) = *frames(&seg).last().unwrap();
+        let bytes = std::fs::read(&seg).unwrap();
+        let mut frame = bytes[off as usize..(off + len) as usize].to_vec();
+        frame[9..17].copy_from_slice(&seq.to_le_bytes());
+        let crc = binlog::format::crc32(&frame[8..]);
+        frame[4..8].copy_from_slice(&crc.to_le_bytes());
+        let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
+        std::io::Write::write_all(&mut f, &frame).unwrap();
+        drop(f);
+        assert_every_command_calls_it_corruption(&t, &seg, bytes.len() as u64);
+    }
+}
+
+/// A repair that fails before it changes the segment (here its repaired
+/// copy cannot be written: a file size limit a little over the segment's,
+/// which the backup fits and the copy with its new seal does not) leaves
+/// the segment as it was and no backup behind.
+#[test]
+fn a_repair_that_changes_nothing_leaves_no_backup() {
+    let t = Tmp::new("repair-nothing-no-backup");
+    let seg = t.join("s.binlog");
+    sealed_segment(&seg, 200);
+    leave_unsealed(&seg);
+    let before = std::fs::read(&seg).unwrap();
+    let out = run_with_fsize_limit(&["repair", seg.to_str().unwrap()], before.len() as u64 + 8);
+    assert_eq!(out.status.code(), Some(2), "{}", out_text(&out));
+    assert_eq!(std::fs::read(&seg).unwrap(), before, "the segment changed");
+    assert!(
+        backups(&t).is_empty(),
+        "{:?}\n{}",
+        t.names(),
+        out_text(&out)
+    );
 }

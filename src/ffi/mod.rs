@@ -26,5 +26,6 @@ pub mod ship_options;
 #[cfg(feature = "s3")]
 pub mod shipper;
 pub mod types;
+pub mod verify;
 pub mod version;
 pub mod writer;

@@ -433,7 +433,7 @@ impl Reader {
                 Ok(true)
             }
             Rejected::Invalid(why) if !self.skip_damaged => Err(self.corrupt(next.pos, why)),
-            Rejected::Invalid(why) => self.bad_frame(next.pos, &why),
+            Rejected::Invalid(why) => self.wrong_record(next.pos, &why),
         }
     }
 

@@ -14,6 +14,9 @@ use std::borrow::Cow;
 /// is at most one write); beyond, the search reads through the mapping.
 const RESUME_COPY_MAX: usize = 64 << 20;
 
+/// The damaged regions whose reason a reader keeps (`damage_reason`).
+pub(super) const MAX_REASONS: usize = 1000;
+
 /// How the name given to a type whose defining record was in a skipped
 /// damaged region begins, unless a seal's type table names it
 /// (`Record::lost_type_name`).
@@ -39,6 +42,7 @@ impl Reader {
                 self.checked_to = 0;
                 let damage = self.damage_up_to(pos, next, seq);
                 add_damage(&mut self.damages, damage);
+                self.note_why(pos, why);
                 self.pos = next;
                 self.next_seq = seq;
                 return Ok(true);
@@ -47,6 +51,7 @@ impl Reader {
                 let to_seq = self.lost_to_end(pos);
                 let damage = self.damage_up_to(pos, self.end, to_seq);
                 add_damage(&mut self.damages, damage);
+                self.note_why(pos, why);
                 self.pos = self.end;
                 self.next_seq = to_seq;
                 self.tail = self.damaged_end_tail(pos);
@@ -72,6 +77,36 @@ impl Reader {
                 };
                 Ok(false)
             }
+        }
+    }
+
+    /// Skipping damage, a record at `pos` whose CRC is right but whose
+    /// contents are wrong (docs/FORMAT.md section 10.1 item 2). Its writer
+    /// wrote it whole, so it is corruption wherever it is, never a torn
+    /// tail: with no valid record after it in an unsealed segment, its
+    /// bytes up to the last one that is not zero are a damaged region that
+    /// loses no sequence number, and the scan goes on after them (to the
+    /// end, or the zeros of prepared space). A reader that does not skip
+    /// fails with `Corrupt` at `pos`: the same verdict.
+    pub(super) fn wrong_record(&mut self, pos: usize, why: &str) -> Result<bool> {
+        if self.sealed() || self.is_compressed() || self.resume_after(pos)?.is_some() {
+            return self.bad_frame(pos, why);
+        }
+        let end = self.nonzero_end(pos)?.max(pos + 1);
+        self.checked_to = 0;
+        let damage = self.damage_up_to(pos, end, self.next_seq);
+        add_damage(&mut self.damages, damage);
+        self.note_why(pos, why);
+        self.pos = end;
+        Ok(true)
+    }
+
+    /// Keeps why the region at `pos` was skipped (once, and for the first
+    /// `MAX_REASONS` regions only: memory stays bounded).
+    fn note_why(&mut self, pos: usize, why: &str) {
+        let at = pos as u64;
+        if self.damage_why.len() < MAX_REASONS && self.damage_why.iter().all(|(o, _)| *o != at) {
+            self.damage_why.push((at, why.into()));
         }
     }
 

@@ -39,6 +39,7 @@ mod original;
 mod plain_scan;
 mod record;
 mod salvage;
+mod seal_index;
 mod seal_types;
 mod seek;
 mod trust;
@@ -127,6 +128,9 @@ pub struct Reader {
     seal_types: Option<Option<SealTypes>>,
     /// Damaged regions skipped so far.
     damages: Vec<Damage>,
+    /// Why each damaged region skipped at a bad frame was skipped, by its
+    /// offset (see `damage_reason`); at most `damage::MAX_REASONS`.
+    damage_why: Vec<(u64, Box<str>)>,
     /// How many bytes `read_indexed` reads first: the last frame's length,
     /// so that records of one size take one pread each.
     first_pread_len: usize,
@@ -344,6 +348,7 @@ impl Reader {
             skip_damaged: false,
             seal_types: None,
             damages,
+            damage_why: Vec::new(),
             unreached: None,
             checked_to: 0,
             checked_with_crc: false,
@@ -564,6 +569,17 @@ impl Reader {
     /// `<lost type N>` (N its id).
     pub fn skip_damaged(&mut self, skip: bool) {
         self.skip_damaged = skip;
+    }
+
+    /// What was wrong at the start of the damaged region at `offset` (one of
+    /// `damages`), as a reader that does not skip damage would say it: `CRC
+    /// mismatch`, `sequence number 2 where 3 was expected`, ... `None` for a
+    /// region of no bytes (records missing) and past the first regions.
+    pub fn damage_reason(&self, offset: u64) -> Option<&str> {
+        self.damage_why
+            .iter()
+            .find(|(at, _)| *at == offset)
+            .map(|(_, why)| &**why)
     }
 
     /// The damaged regions skipped so far, in file order.

@@ -190,7 +190,7 @@ impl Reader {
     /// reopens a standalone segment to append cuts it off (a mapped page wholly
     /// past the end of the file raises SIGBUS). A seal already cut (the read
     /// comes up short) is not used: the seek scans.
-    fn sparse_index_usable(&mut self) -> bool {
+    pub(super) fn sparse_index_usable(&mut self) -> bool {
         let Some(d) = self.seal.as_ref() else {
             return false;
         };

@@ -24,8 +24,6 @@ mod write;
 mod await_path;
 // Each segment's verdict and its place in its log (verify, repair).
 mod check;
-// Sequence numbers continuing from segment to segment of a log.
-mod continuity;
 // Payload bytes as hex, base64 and escaped text.
 mod encoding;
 // Damaged regions skipped, as reported on standard error.
@@ -37,6 +35,8 @@ mod file_kind;
 // Whether a writer holds a segment.
 mod lock;
 // Printing records and JSON documents.
+// A segment's original bytes (decompressed, for a compressed one).
+mod original;
 mod output;
 // What PATH arguments name.
 mod paths;
@@ -48,8 +48,6 @@ mod select;
 mod time;
 // `unknown-type-N`: what every command calls a type whose name is lost.
 mod type_names;
-// The frame-by-frame check of a segment that goes on past damage.
-mod walk;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;

@@ -3,6 +3,7 @@
 //! prints what is wrong and where (file and offset). Exit status 0 when
 //! clean, 1 when damaged, 2 when a file could not be read.
 
+use crate::check::IssueKind;
 use crate::check::{self, plural, records_phrase, state_name, to_json, SegmentCheck};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
@@ -10,7 +11,6 @@ use crate::paths;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
-use crate::walk::IssueKind;
 use clap::Args;
 use serde_json::json;
 use std::io::Write;

@@ -1,29 +1,33 @@
-//! The verdict on each segment, for `verify` and `repair`: a full walk of
-//! its bytes (`walk`) and what a writer holding it changes about that
-//! (`segment`), and its place in its log (`log`: sealed when newer segments
-//! follow, of this log, continuing the sequence of the segment before it).
+//! The verdict on each segment, for `verify` and `repair`, from the
+//! library's verification (`binlog::verify`): `analysis` is what it found
+//! in the segment's bytes, `segment` sorts its findings into damage, notes
+//! and problems between segments, `log` checks a source's segments in
+//! order.
 
+mod analysis;
 mod json;
 mod log;
 mod segment;
 
+pub use analysis::{Analysis, IntactRun, IssueKind, RecordsEnd};
 pub use json::to_json;
 pub use log::check_source;
-pub use segment::{check_file, LogIssueKind, Role, SegmentCheck};
-
-use crate::walk::{Analysis, RecordsEnd};
+pub use segment::{check_file, LogIssueKind, SegmentCheck};
 
 /// How a segment's records end, as reports name it.
 pub fn state_name(a: &Analysis) -> &'static str {
     if a.file_len == 0 && a.end != RecordsEnd::Unreadable {
-        return crate::file_kind::EMPTY_STATE;
+        return "empty";
     }
     match a.end {
         RecordsEnd::Sealed => "sealed",
         RecordsEnd::Unsealed => "unsealed",
         RecordsEnd::SealDamaged { .. } => "seal-damaged",
         RecordsEnd::Torn { .. } => "torn-tail",
-        RecordsEnd::Corrupt { .. } => "corrupt",
+        RecordsEnd::Unreadable if a.issues.iter().any(|i| i.kind == IssueKind::Truncated) => {
+            "truncated"
+        }
+        RecordsEnd::Unreadable if a.issues.iter().any(|i| i.kind.is_mid_file()) => "corrupt",
         RecordsEnd::Unreadable => "unreadable",
     }
 }

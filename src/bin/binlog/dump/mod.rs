@@ -10,16 +10,16 @@
 mod args;
 mod header;
 mod line;
+mod lost_types;
 mod records;
 mod seal;
 
 pub use args::DumpArgs;
 
-use crate::error::{CliResult, Outcome};
-use crate::file_kind;
+use crate::error::{CliError, CliResult, Outcome};
+use crate::original;
 use crate::output;
 use crate::paths;
-use crate::walk::{self, WalkError};
 use binlog::format::seal::{read_seal, TRAILER_LEN, TRAILER_MAGIC};
 use line::{DumpOutput, Field};
 use records::RecordDump;
@@ -40,42 +40,48 @@ pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
 /// Dumps one file; true if it holds bad frames (or, compressed, lost
 /// some of its bytes: each loss is reported on standard error).
 fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bool> {
+    // Whether the segment is damaged, and whether it is one at all, is the
+    // library's verdict: the dump only shows the bytes.
+    let verdict = binlog::verify::segment(path);
+    if let Some(f) = verdict.findings.iter().find(|f| f.is_not_a_segment()) {
+        return Err(CliError::usage(f.message.clone()));
+    }
     let mut lost = Vec::new();
-    let (file, map) = walk::map_noting(path, &mut lost).map_err(WalkError::into_cli)?;
+    let (file, map) = original::map_noting(path, &mut lost).map_err(|e| e.into_cli())?;
     for l in &lost {
         eprintln!("binlog: damaged: {l}");
     }
-    let zeros_from = walk::zeros_from(&file, map.len());
-    Ok(dump_bytes(path, &map, zeros_from, args, out)? || !lost.is_empty())
+    let zeros_from = original::zeros_from(&file, map.len());
+    dump_bytes(path, &map, zeros_from, &verdict, args, out)?;
+    Ok(verdict.is_damaged())
 }
 
 /// Dumps the bytes `map` of the file at `path`, zeros from `zeros_from`
-/// on; true if it holds bad frames.
+/// on (`verdict`: the library's verification of it).
 fn dump_bytes(
     path: &Path,
     map: &[u8],
     zeros_from: usize,
+    verdict: &binlog::verify::SegmentReport,
     args: &DumpArgs,
     out: &mut impl Write,
-) -> CliResult<bool> {
+) -> CliResult<()> {
     let mut d = DumpOutput {
         out,
         json: args.json,
         file: paths::show(path),
     };
-    if let Some(e) = file_kind::not_a_segment(path, map) {
-        return Err(e);
-    }
     if !args.json {
         writeln!(d.out, "== {}: {} bytes", d.file, map.len())?;
     }
     if map.is_empty() {
-        let note = Field::Quoted(file_kind::EMPTY_NOTE.into());
-        d.line(0, file_kind::EMPTY_STATE, 0, vec![("note", note)])?;
-        return Ok(false);
+        let what = verdict.findings.first().map_or("", |f| f.kind.name());
+        let note = Field::Quoted("the file ends inside its header: no record".into());
+        d.line(0, what, 0, vec![("note", note)])?;
+        return Ok(());
     }
     let Some((data_start, header)) = header::dump_header(&mut d, map, path)? else {
-        return Ok(true);
+        return Ok(());
     };
     // A file that ends in zeros has no seal, and its end is not read
     // through the map (a writer's zeros, which sealing cuts).
@@ -91,7 +97,7 @@ fn dump_bytes(
         p = records.skip_to(p, o);
     }
     if !records.dump(&mut d, p, args)? {
-        return Ok(records.damaged);
+        return Ok(());
     }
     if let Some(s) = &sealdir {
         seal::dump_seal(&mut d, map, s)?;
@@ -106,5 +112,5 @@ fn dump_bytes(
             )],
         )?;
     }
-    Ok(records.damaged)
+    Ok(())
 }

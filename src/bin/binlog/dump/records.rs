@@ -5,9 +5,9 @@
 
 use super::args::DumpArgs;
 use super::line::{DumpOutput, Field};
+use super::lost_types::LostTypes;
 use crate::error::CliResult;
 use crate::type_names;
-use crate::walk::LostTypes;
 use binlog::format::frame::{
     self, FrameAt, MetaIter, RecordBody, FLAG_DEFINES_TYPE, FLAG_HAS_META, KIND_MASK, KIND_RECORD,
     KIND_SEAL_BEGIN,
@@ -38,7 +38,7 @@ pub(super) struct RecordDump<'m> {
     /// A bad header or bad frames were met.
     pub(super) damaged: bool,
     /// The bytes from here on were zeros when the dump began (see
-    /// `walk::zeros_from`): a durable writer's space prepared ahead, which
+    /// `original::zeros_from`): a durable writer's space prepared ahead, which
     /// ends an unsealed segment's records and is never read through the map.
     pub(super) zeros_from: usize,
 }

@@ -10,13 +10,13 @@
 mod report;
 mod segment;
 
-use crate::continuity::Continuity;
 use crate::error::{CliResult, Outcome};
 use crate::output;
 use crate::paths;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
+use binlog::verify::Continuity;
 use clap::Args;
 use segment::{SegmentInfo, Totals};
 use std::io::Write;
@@ -104,7 +104,7 @@ fn check_continuity(
     if let Some(h) = &s.header {
         if let Some(b) = continuity.check(f, h.first_seq, 0..=u64::MAX) {
             let what = if b.is_damage() { "gap" } else { "note" };
-            progress.suspend(|| eprintln!("binlog: {what}: {}", b.message()));
+            progress.suspend(|| eprintln!("binlog: {what}: {}", b.message));
             totals.gaps.push((b, f.to_path_buf()));
         }
     }

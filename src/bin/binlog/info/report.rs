@@ -2,11 +2,11 @@
 //! one JSON document.
 
 use super::segment::{Counts, SegmentInfo, Totals};
-use crate::continuity::SeqBreak;
 use crate::error::CliResult;
 use crate::output::{self, human_bytes};
 use crate::paths;
 use crate::time::rfc3339;
+use binlog::verify::{Finding, FindingKind};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
@@ -28,16 +28,15 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
     writeln!(out, "  {:<12}{}", "states", states.join(", "))?;
     print_counts(out, &t.counts)?;
     for (b, f) in &t.gaps {
-        let (label, what) = match b {
-            SeqBreak::Missing { from, to, .. } if from == to => {
-                ("missing", format!("record {from}"))
-            }
-            SeqBreak::Missing { from, to, .. } => ("missing", format!("records {from}..{to}")),
-            SeqBreak::Overlap { .. } => ("overlap", "sequence numbers".to_string()),
-            SeqBreak::Accepted { from, to, .. } => (
+        let (from, to) = inclusive(b);
+        let (label, what) = match b.kind {
+            FindingKind::MissingRecords if from == to => ("missing", format!("record {from}")),
+            FindingKind::MissingRecords => ("missing", format!("records {from}..{to}")),
+            FindingKind::AcceptedGap => (
                 "accepted",
                 format!("gap seq {from}..{to} (repair --accept-gap)"),
             ),
+            _ => ("overlap", "sequence numbers".to_string()),
         };
         writeln!(out, "  {label:<12}{what}, before {}", paths::show(f))?;
     }
@@ -122,20 +121,26 @@ pub(super) fn print_json(out: &mut impl Write, segments: Vec<Value>, t: &Totals)
     output::print_json_document(out, &doc)
 }
 
+/// The records a break between two segments lost, both ends included.
+fn inclusive(b: &Finding) -> (u64, u64) {
+    let from = b.from_seq.unwrap_or(0);
+    (from, b.to_seq.map_or(from, |t| t.saturating_sub(1)))
+}
+
 /// A break between two segments of a log, for `--json`.
-fn gap_json(b: &SeqBreak, file: &Path) -> Value {
-    match b {
-        SeqBreak::Missing { from, to, message } => json!({
+fn gap_json(b: &Finding, file: &Path) -> Value {
+    let (from, to) = inclusive(b);
+    let (before, message) = (paths::show(file), &b.message);
+    match b.kind {
+        FindingKind::MissingRecords => json!({
             "kind": "missing", "from_seq": from, "to_seq": to,
-            "before": paths::show(file), "message": message,
+            "before": before, "message": message,
         }),
-        SeqBreak::Overlap { message } => json!({
-            "kind": "overlap", "before": paths::show(file), "message": message,
-        }),
-        SeqBreak::Accepted { from, to, message } => json!({
+        FindingKind::AcceptedGap => json!({
             "kind": "accepted", "from_seq": from, "to_seq": to,
-            "before": paths::show(file), "message": message,
+            "before": before, "message": message,
         }),
+        _ => json!({"kind": "overlap", "before": before, "message": message}),
     }
 }
 

@@ -1,9 +1,7 @@
 //! What one segment is and holds: from its seal, or, unsealed, by a scan
 //! of its records; and what the segments hold together.
 
-use crate::continuity::SeqBreak;
 use crate::error::{CliError, CliResult};
-use crate::file_kind;
 use crate::lock;
 use crate::paths;
 use crate::progress::Progress;
@@ -100,7 +98,7 @@ pub(super) struct Totals {
     /// Segments per state, in order of first appearance.
     pub(super) states: Vec<(&'static str, u64)>,
     /// Breaks between segments of a log, before the file named.
-    pub(super) gaps: Vec<(SeqBreak, PathBuf)>,
+    pub(super) gaps: Vec<(binlog::verify::Finding, PathBuf)>,
 }
 
 impl Totals {
@@ -141,12 +139,7 @@ pub(super) fn read_segment(path: &Path, progress: &mut Progress) -> CliResult<Se
     }
     let mut r = match Reader::open(path) {
         Ok(r) => r,
-        Err(_) if file_kind::is_empty(path) => {
-            s.state = file_kind::EMPTY_STATE;
-            s.detail = Some(file_kind::EMPTY_NOTE.into());
-            return Ok(s);
-        }
-        Err(e) => match file_kind::open_error(path, e)? {
+        Err(e) => match CliError::from(e) {
             CliError::Damaged(m) => {
                 s.state = "corrupt";
                 s.detail = Some(m);
@@ -196,12 +189,37 @@ fn read_compressed(s: &mut SegmentInfo) -> CliResult<()> {
             s.original_len = Some(c.original_len());
         }
         Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => return Err(e.into()),
-        Err(e) => {
-            s.state = "corrupt";
-            s.detail = Some(e.message().to_string());
-            s.damaged = true;
-        }
+        Err(_) => describe_verified(s)?,
     }
+    Ok(())
+}
+
+/// A segment a plain open refuses, described as the library's
+/// verification reads it (skipping damage), so that `info` names its state
+/// as `verify` does.
+fn describe_verified(s: &mut SegmentInfo) -> CliResult<()> {
+    let rep = binlog::verify::segment(&s.path);
+    if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
+        return Err(CliError::usage(f.message.clone()));
+    }
+    s.state = crate::check::state_name(&crate::check::Analysis::of_report(&rep));
+    s.header = rep.header.clone();
+    s.header_len = rep.data_start;
+    s.records_end = rep.records_end;
+    s.detail = rep
+        .findings
+        .iter()
+        .find(|f| f.is_damage())
+        .map(|f| f.message.clone());
+    s.damaged = rep.is_damaged();
+    s.counts = Counts {
+        records: rep.records,
+        first_seq: rep.first_seq,
+        last_seq: rep.last_seq,
+        min_ts: rep.min_ts,
+        max_ts: rep.max_ts,
+        ..Counts::default()
+    };
     Ok(())
 }
 

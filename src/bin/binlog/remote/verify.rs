@@ -1,7 +1,7 @@
 //! `binlog remote verify`: each segment object of a shipped log, fetched
 //! whole once: its size and SHA-256 against its metadata, then every
-//! record (CRCs, sequence numbers, seal) as `binlog verify` reads a local
-//! segment, its record count and last sequence number against the
+//! record (CRCs, sequence numbers, seal) as the library verifies a local
+//! segment (`binlog::verify`), its record count and last sequence number against the
 //! metadata, and the sequence numbers continuing from the object before.
 //! One line per object; exit status 1 if any is damaged or missing.
 
@@ -54,22 +54,21 @@ fn check(log: &RemoteLog, s: &ListedSegment) -> Result<(u64, u64), String> {
             d.bytes, d.sha256, meta.bytes, meta.sha256
         ));
     }
-    let mut r = log
-        .reader_of_copy(&s.object_key, &bytes, false)
+    // Its records as the library verifies a segment (its reader skipping
+    // damage), so that the verdict is the one `binlog verify` gives a file.
+    let r = log
+        .reader_of_copy(&s.object_key, &bytes, true)
         .map_err(|e| e.to_string())?;
-    let mut records = 0u64;
-    while r.next().map_err(|e| e.to_string())?.is_some() {
-        records += 1;
+    let rep = binlog::verify::segment_of_reader(r);
+    if let Some(f) = rep.findings.iter().find(|f| f.is_damage()) {
+        return Err(f.message.clone());
     }
-    let next = r.next_seq();
-    let last = next.checked_sub(1).filter(|_| records > 0);
-    if (records, last) != (meta.records, meta.last_seq) || r.seal().is_none() {
+    let (records, last, sealed) = (rep.records, rep.last_seq, rep.seal.is_some());
+    if (records, last) != (meta.records, meta.last_seq) || !sealed {
         return Err(format!(
-            "{records} records (last {last:?}, sealed: {}), the metadata says {} (last {:?})",
-            r.seal().is_some(),
-            meta.records,
-            meta.last_seq
+            "{records} records (last {last:?}, sealed: {sealed}), the metadata says {} (last {:?})",
+            meta.records, meta.last_seq
         ));
     }
-    Ok((records, next))
+    Ok((records, rep.next_seq.unwrap_or(s.key.first_seq)))
 }

@@ -5,7 +5,6 @@
 //! segment changes.
 
 use super::args::RepairArgs;
-use crate::continuity;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::paths;
 use binlog::log::accepted_gaps;
@@ -34,7 +33,10 @@ pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
         g.from_seq,
         g.to_seq,
         source.label,
-        continuity::reason_and_time(&g),
+        match g.reason.as_str() {
+            "" => g.accepted_utc.clone(),
+            r => format!("{r}, {}", g.accepted_utc),
+        },
         paths::show(&file)
     );
     Ok(Outcome::Clean)

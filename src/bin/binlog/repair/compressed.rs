@@ -8,8 +8,8 @@
 //! refused.
 
 use crate::error::{CliError, CliResult};
+use crate::original;
 use crate::paths;
-use crate::walk::{self, WalkError};
 use binlog::compressed::frame_decoder::starts_with_zstd_frame;
 use binlog::compressed::CompressedSegment;
 use binlog::log::naming;
@@ -56,7 +56,7 @@ pub(super) fn source_of(real: &Path, file: &File) -> CliResult<Source> {
             target.display()
         )));
     }
-    let (bytes, _) = walk::map(real).map_err(WalkError::into_cli)?;
+    let (bytes, _) = original::map(real).map_err(|e| e.into_cli())?;
     Ok(Source {
         target,
         decompressed: Some(bytes),

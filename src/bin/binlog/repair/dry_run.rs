@@ -7,8 +7,8 @@ use super::compressed;
 use super::plan::Plan;
 use super::salvage::salvage_name;
 use crate::check::records_phrase;
+use crate::check::{Analysis, IntactRun, RecordsEnd};
 use crate::paths;
-use crate::walk::{Analysis, IntactRun, RecordsEnd};
 use std::path::Path;
 
 pub(super) fn dry_run(

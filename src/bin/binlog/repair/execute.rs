@@ -8,11 +8,10 @@ use super::compressed;
 use super::plan::Plan;
 use super::replace::{remove_leftovers, replace, temp_name, torn_copies};
 use super::salvage::salvage_run;
-use crate::check::{self, records_phrase, state_name, Role};
+use crate::check::{self, records_phrase, state_name};
+use crate::check::{Analysis, RecordsEnd};
 use crate::error::{CliError, CliResult};
 use crate::paths;
-use crate::progress::Progress;
-use crate::walk::{Analysis, RecordsEnd};
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
@@ -31,15 +30,25 @@ pub(super) fn execute(
         return Ok(false);
     };
     // The file itself changes only when it is cut or resealed.
+    let mut backup = None;
     if !matches!(plan, Plan::SalvageHeaderless { .. }) {
-        let backup = backup_copy(path, args.backup_dir.as_deref())?;
-        report(format!("  backed up {p} to {}", backup.display()));
+        let b = backup_copy(path, args.backup_dir.as_deref())?;
+        report(format!("  backed up {p} to {}", b.display()));
+        backup = Some(b);
     }
-    let source = compressed::source_of(&real, &file)?;
+    let source = compressed::source_of(&real, &file);
+    let source = match source {
+        Ok(s) => s,
+        Err(e) => return Err(unchanged(backup, e, report)),
+    };
     let from = source.decompressed.as_ref().unwrap_or(&file);
     match plan {
         Plan::Reseal(_) => {
-            let kept = replace(&source.target, from, &file, a.file_len)?;
+            // Before the rename, a failure leaves the segment as it was.
+            let kept = match replace(&source.target, from, &file, a.file_len) {
+                Ok(kept) => kept,
+                Err(e) => return Err(unchanged(backup, e, report)),
+            };
             report(resealed_line(&p, &source));
             if let RecordsEnd::Torn { offset, len } = a.end {
                 let kept = kept
@@ -75,6 +84,22 @@ pub(super) fn execute(
         return check_repaired(&source.target, report);
     }
     check_repaired(path, report)
+}
+
+/// A repair that failed before it changed anything (`e`): its backup, a
+/// copy of the segment as it still is, is removed, so that no backup is
+/// left of a repair that did nothing.
+fn unchanged(backup: Option<PathBuf>, e: CliError, report: &impl Fn(String)) -> CliError {
+    if let Some(b) = backup {
+        match std::fs::remove_file(&b) {
+            Ok(()) => report(format!(
+                "  removed the backup {}: nothing was changed",
+                b.display()
+            )),
+            Err(re) => report(format!("  the backup {} remains: {re}", b.display())),
+        }
+    }
+    e
 }
 
 /// What a reseal reports: the segment resealed, or for a compressed one
@@ -141,7 +166,7 @@ fn lock_as_checked(
 /// Checks the repaired segment: Ok(true) when it is sealed and intact.
 fn check_repaired(path: &Path, report: &impl Fn(String)) -> CliResult<bool> {
     let p = paths::show(path);
-    let after = check::check_file(path, Role::Standalone, false, &mut Progress::hidden());
+    let after = check::check_file(path);
     match &after.analysis {
         Some(x) if x.is_clean() && x.is_sealed() => {
             report(format!(

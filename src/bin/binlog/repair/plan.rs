@@ -3,8 +3,7 @@
 //! mid-file damage, or to be left as it is.
 
 use crate::check::{records_phrase, LogIssueKind, SegmentCheck};
-use crate::file_kind;
-use crate::walk::{Analysis, IntactRun, IssueKind};
+use crate::check::{Analysis, IntactRun, IssueKind, RecordsEnd};
 
 pub(super) enum Plan {
     /// Sealed and intact, or open by a writer and intact.
@@ -25,6 +24,15 @@ pub(super) fn plan(c: &SegmentCheck, salvage: bool) -> Plan {
     let Some(a) = &c.analysis else {
         return Plan::Unreadable(c.error.clone().unwrap_or_default());
     };
+    if a.end == RecordsEnd::Unreadable {
+        // No segment to open: a header cut short, or lost with nothing
+        // after it that a salvage could keep.
+        let why = a
+            .issues
+            .first()
+            .map_or("unreadable", |i| i.message.as_str());
+        return Plan::LeaveDamaged(format!("{why}: nothing a repair can keep"));
+    }
     if let Some(p) = plan_for_intact(c, a) {
         return p;
     }
@@ -47,17 +55,16 @@ pub(super) fn plan(c: &SegmentCheck, salvage: bool) -> Plan {
     })
 }
 
-/// The plan for an empty segment, or an intact one whose log has no older
-/// segment left unsealed (None: it needs more).
+/// The plan for an intact segment whose log has no older segment left
+/// unsealed, or the newest file of a log with no header yet (None: it
+/// needs more).
 fn plan_for_intact(c: &SegmentCheck, a: &Analysis) -> Option<Plan> {
-    if a.file_len == 0 {
+    if a.header.is_none() && a.is_clean() {
         // A writer may be creating it: a header written here could clash
-        // with the one it writes (see `file_kind`).
-        return Some(Plan::NothingToDo(format!(
-            "{}: {}",
-            file_kind::EMPTY_STATE,
-            file_kind::EMPTY_NOTE
-        )));
+        // with the one it writes.
+        return Some(Plan::NothingToDo(
+            "no header written yet (the newest file of its log, being created); no records".into(),
+        ));
     }
     let unsealed_older = c
         .log_issues

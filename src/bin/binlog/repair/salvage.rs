@@ -3,13 +3,12 @@
 //! with their sequence numbers, timestamps, types and metadata, and each
 //! copy is read back before the segment is cut.
 
+use crate::check::{Analysis, IntactRun};
 use crate::error::{CliError, CliResult};
 use crate::paths;
 use crate::type_names;
-use crate::walk::{self, Analysis, IntactRun, WalkError};
-use binlog::format::frame::{self, FrameAt, MetaIter, RecordBody};
 use binlog::log::naming;
-use binlog::{Entry, Options, Reader, Writer};
+use binlog::{Options, Reader, Writer};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -58,14 +57,14 @@ fn already_salvaged(path: &Path, run: &IntactRun) -> Option<PathBuf> {
 }
 
 /// Copies the records of `run` into a new segment, with their sequence
-/// numbers, timestamps, types and metadata; checks the copy.
+/// numbers, timestamps, types and metadata, as the library's reader
+/// skipping damage reads them; checks the copy.
 pub(super) fn salvage_run(
     path: &Path,
     a: &Analysis,
     run: &IntactRun,
     report: &impl Fn(String),
 ) -> CliResult<()> {
-    let (_f, map) = walk::map(path).map_err(WalkError::into_cli)?;
     if let Some(done) = already_salvaged(path, run) {
         report(format!(
             "  {} records (seq {}..{}) were salvaged before, into {}",
@@ -77,26 +76,36 @@ pub(super) fn salvage_run(
         return Ok(());
     }
     let to = salvage_name(path, run.start);
-    let mut copy = RunCopy {
-        path,
-        run,
-        writer: Writer::open(&to, salvage_options(path, a, run))?,
-        to: &to,
-        types: CopiedTypes {
-            names: a.types.clone(),
-            unknown: 0,
-            unknown_ids: Vec::new(),
-        },
-    };
-    let data = &map[..run.end as usize];
-    let mut p = run.start as usize;
+    let writer = Writer::open(&to, salvage_options(path, a, run))?;
+    let mut types = CopiedTypes::default();
+    let mut r = Reader::open_salvage(path)?;
+    let end = run.first_seq + run.count;
     let mut expected = run.first_seq;
-    while p < data.len() {
-        let (records, next) = copy.read_batch(data, p)?;
-        expected = copy.write_batch(&records, expected)?;
-        p = next;
+    while let Some(rec) = r.next()? {
+        if rec.offset < run.start || rec.seq < run.first_seq {
+            continue;
+        }
+        if rec.offset >= run.end || rec.seq >= end {
+            break;
+        }
+        if rec.seq != expected {
+            return Err(CliError::Damaged(format!(
+                "{}: offset {}: the record changed while being salvaged",
+                path.display(),
+                rec.offset
+            )));
+        }
+        let name = types.name(&rec);
+        let meta: Vec<(&str, &str)> = rec.metadata().collect();
+        let got = writer.write_with(&name, &meta, Some(rec.timestamp_ns), rec.payload)?;
+        if got != expected {
+            return Err(CliError::io(format!(
+                "{}: salvage got seq {got}, expected {expected}",
+                to.display()
+            )));
+        }
+        expected += 1;
     }
-    let RunCopy { writer, types, .. } = copy;
     writer.sync()?;
     writer.close()?;
     File::open(&to)
@@ -139,132 +148,25 @@ fn salvage_options(path: &Path, a: &Analysis, run: &IntactRun) -> Options {
     opts
 }
 
-/// The copy of one run in progress.
-struct RunCopy<'a> {
-    /// The segment the run is in.
-    path: &'a Path,
-    run: &'a IntactRun,
-    writer: Writer,
-    /// The new segment.
-    to: &'a Path,
-    types: CopiedTypes,
-}
-
-/// The type names of the records copied, by id, and the types met whose
-/// name is lost.
+/// The types met whose name is lost (defined only in damaged bytes).
+#[derive(Default)]
 struct CopiedTypes {
-    names: Vec<Option<String>>,
     /// Records copied of a type whose name is lost.
     unknown: u64,
     unknown_ids: Vec<u32>,
 }
 
 impl CopiedTypes {
-    /// Notes the type of a record about to be copied.
-    fn note(&mut self, r: &RecordBody<'_>) {
-        let id = r.type_id as usize;
-        if let Some(name) = r.defines {
-            if self.names.len() <= id {
-                self.names.resize(id + 1, None);
-            }
-            self.names[id] = Some(String::from_utf8_lossy(name).into_owned());
+    /// The name to copy record `rec` under, noting a lost one.
+    fn name(&mut self, rec: &binlog::Record<'_>) -> String {
+        let Some(id) = rec.lost_type_id() else {
+            return rec.type_name.to_string();
+        };
+        self.unknown += 1;
+        if !self.unknown_ids.contains(&id) {
+            self.unknown_ids.push(id);
         }
-        if self.names.get(id).is_none_or(|t| t.is_none()) {
-            self.unknown += 1;
-            if !self.unknown_ids.contains(&r.type_id) {
-                self.unknown_ids.push(r.type_id);
-            }
-        }
-    }
-
-    fn name(&self, id: u32) -> String {
-        match self.names.get(id as usize) {
-            Some(Some(n)) => n.clone(),
-            _ => type_names::unknown_type(id),
-        }
-    }
-}
-
-/// Records per batch copied, and bytes.
-const BATCH_RECORDS: usize = 1024;
-const BATCH_BYTES: usize = 4 << 20;
-
-impl<'a> RunCopy<'a> {
-    /// The records of a batch from offset `p` of the run's bytes `data`,
-    /// borrowed from the map, and the offset after them.
-    fn read_batch<'m>(
-        &mut self,
-        data: &'m [u8],
-        mut p: usize,
-    ) -> CliResult<(Vec<RecordBody<'m>>, usize)> {
-        let mut records = Vec::new();
-        let mut bytes = 0usize;
-        while p < data.len() && records.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
-            let FrameAt::Frame { body, total, .. } = frame::frame_at(data, p, true) else {
-                return Err(CliError::Damaged(format!(
-                    "{}: offset {p}: the record changed while being salvaged",
-                    self.path.display()
-                )));
-            };
-            let r = frame::decode_record(body).ok_or_else(|| {
-                CliError::Damaged(format!(
-                    "{}: offset {p}: malformed record",
-                    self.path.display()
-                ))
-            })?;
-            self.types.note(&r);
-            bytes += total;
-            records.push(r);
-            p += total;
-        }
-        Ok((records, p))
-    }
-
-    /// Writes `records`, the first numbered `expected`: the number after
-    /// them.
-    fn write_batch(&self, records: &[RecordBody<'_>], expected: u64) -> CliResult<u64> {
-        let names: Vec<String> = records.iter().map(|r| self.types.name(r.type_id)).collect();
-        let metas: Vec<Vec<(&str, &str)>> = records
-            .iter()
-            .map(|r| {
-                MetaIter::new(r.meta)
-                    .map(|(k, v)| {
-                        (
-                            std::str::from_utf8(k).unwrap_or(""),
-                            std::str::from_utf8(v).unwrap_or(""),
-                        )
-                    })
-                    .collect()
-            })
-            .collect();
-        let payloads: Vec<&[u8]> = records.iter().map(|r| r.payload).collect();
-        let entries: Vec<Entry<'_>> = records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| Entry {
-                type_name: &names[i],
-                meta: &metas[i],
-                timestamp_ns: Some(r.timestamp_ns),
-                parts: std::slice::from_ref(&payloads[i]),
-            })
-            .collect();
-        if let Some(first) = records.first() {
-            if first.seq != expected {
-                return Err(CliError::Damaged(format!(
-                    "{}: the run at offset {} is not consecutive",
-                    self.path.display(),
-                    self.run.start
-                )));
-            }
-        }
-        let got = self.writer.write_batch(&entries)?;
-        if got != expected {
-            return Err(CliError::io(format!(
-                "{}: salvage got seq {got}, expected {expected}",
-                self.to.display()
-            )));
-        }
-        Ok(expected + entries.len() as u64)
+        type_names::unknown_type(id)
     }
 }
 

@@ -5,12 +5,12 @@
 
 use super::filter::Filter;
 use super::start::PrintStart;
-use crate::continuity::{next_seq_after, Continuity, SeqBreak};
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::file_kind;
 use crate::paths;
 use crate::progress::Progress;
+use binlog::verify::{next_seq_after, Continuity, FindingKind};
 use binlog::{Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 
@@ -62,6 +62,7 @@ pub fn for_each(
         continuity: Continuity::default(),
         left: head.unwrap_or(u64::MAX),
         skip: start.skip,
+        newest: files.last().cloned(),
     };
     for file in files.iter().skip(start.seg) {
         if walk.left == 0 {
@@ -85,9 +86,20 @@ struct SegmentWalk<'a> {
     left: u64,
     /// Matching records to pass over before the first one handed out.
     skip: u64,
+    /// The last file: a log's newest file may have no header yet.
+    newest: Option<PathBuf>,
 }
 
 impl SegmentWalk<'_> {
+    /// Whether `file` is the last file of the walk and named as a log's.
+    fn is_newest_of_a_log(&self, file: &Path) -> bool {
+        let named = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(paths::log_of_file_name);
+        named.is_some() && self.newest.as_deref() == Some(file)
+    }
+
     /// Hands out the matching records of one segment.
     fn segment(
         &mut self,
@@ -135,10 +147,14 @@ impl SegmentWalk<'_> {
         let opened = crate::remote::open_reader(file, self.skip_damaged);
         let mut r = match opened {
             Ok(r) => r,
-            // A segment being created: no record yet, and nothing to say
-            // of where the log's sequence stands.
-            Err(_) if file_kind::is_empty(file) => return Ok(None),
-            Err(e) => match file_kind::open_error(file, e)? {
+            // A log's newest segment being created: no record yet, and
+            // nothing to say of where the log's sequence stands (as its
+            // `LogReader` reads it). Anywhere else, an empty file is a
+            // header cut short: damage.
+            Err(_) if file_kind::is_empty(file) && self.is_newest_of_a_log(file) => {
+                return Ok(None)
+            }
+            Err(e) => match CliError::from(e) {
                 CliError::Damaged(m) => {
                     self.damaged_msg(&m);
                     progress.file_done(file_len);
@@ -154,12 +170,12 @@ impl SegmentWalk<'_> {
         }
         let seqs = self.filter.seq_range();
         if let Some(b) = self.continuity.check(file, r.header().first_seq, seqs) {
-            let what = match b {
-                SeqBreak::Missing { .. } => "gap",
-                SeqBreak::Overlap { .. } => "damaged",
-                SeqBreak::Accepted { .. } => "note",
+            let (what, more) = match b.kind {
+                FindingKind::MissingRecords => ("gap", "; `binlog verify` tells more"),
+                FindingKind::AcceptedGap => ("note", ""),
+                _ => ("damaged", ""),
             };
-            eprintln!("binlog: {what}: {}", b.message());
+            eprintln!("binlog: {what}: {}{more}", b.message);
             if b.is_damage() {
                 self.outcome = Outcome::Damaged;
             }

@@ -1,0 +1,229 @@
+//! A segment's verdict as the reports print it, taken from the library's
+//! verification (`binlog::verify`): its damage, its runs of intact records
+//! (which `repair --salvage` copies), how its records end, and what they
+//! hold. Nothing here classifies bytes: the library's reader did.
+
+use binlog::format::header::SegmentHeader;
+use binlog::verify::{Finding, FindingKind, RepairAction, SegmentReport};
+use binlog::Tail;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssueKind {
+    /// The header is unreadable, or cut short (records may still follow).
+    Header,
+    /// Bytes that are not valid records, or a record whose contents are
+    /// wrong: corruption.
+    Corrupt,
+    /// A valid record numbered past the one expected.
+    Sequence,
+    /// The end of an unsealed segment is not a whole record.
+    Torn,
+    /// The seal is incomplete or damaged (records are complete).
+    Seal,
+    /// The file ends inside its header (0 bytes included): no record.
+    Truncated,
+    /// An offset array or the sparse index of a usable seal fails its
+    /// checks (no record lost).
+    Index,
+}
+
+impl IssueKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            IssueKind::Header => "corrupt-header",
+            IssueKind::Corrupt => "corrupt",
+            IssueKind::Sequence => "sequence",
+            IssueKind::Torn => "torn-tail",
+            IssueKind::Seal => "seal-damaged",
+            IssueKind::Truncated => "truncated",
+            IssueKind::Index => "seal-mismatch",
+        }
+    }
+
+    /// Damage that a cut would lose valid records over: repair refuses it
+    /// unless told to salvage.
+    pub fn is_mid_file(self) -> bool {
+        matches!(
+            self,
+            IssueKind::Header | IssueKind::Corrupt | IssueKind::Sequence
+        )
+    }
+
+    fn of(f: &Finding) -> Option<IssueKind> {
+        Some(match f.kind {
+            // A frame past the records is part of the seal; one in them
+            // is named in the reader's finding of its region.
+            FindingKind::CorruptFrame if f.repair == RepairAction::Reseal => IssueKind::Seal,
+            FindingKind::CorruptFrame => IssueKind::Corrupt,
+            FindingKind::CorruptHeader => IssueKind::Header,
+            FindingKind::Truncated => IssueKind::Truncated,
+            FindingKind::Corrupt => IssueKind::Corrupt,
+            FindingKind::SequenceJump => IssueKind::Sequence,
+            FindingKind::TornTail => IssueKind::Torn,
+            FindingKind::SealDamaged => IssueKind::Seal,
+            FindingKind::SealIndexDamaged => IssueKind::Index,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Issue {
+    pub kind: IssueKind,
+    pub offset: u64,
+    /// Bytes affected (0 when the issue is about one place).
+    pub len: u64,
+    /// Where valid records resume after the damage.
+    pub resume: Option<u64>,
+    pub message: String,
+}
+
+/// Consecutive intact records `[start, end)` with gap-free sequence numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntactRun {
+    pub start: u64,
+    pub end: u64,
+    pub first_seq: u64,
+    pub count: u64,
+}
+
+/// How the records of a segment end (the reader's `Tail`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordsEnd {
+    Sealed,
+    Unsealed,
+    SealDamaged {
+        offset: u64,
+    },
+    Torn {
+        offset: u64,
+        len: u64,
+    },
+    /// Unknown: the file could not be read as a segment.
+    Unreadable,
+}
+
+pub struct Analysis {
+    pub file_len: u64,
+    pub header: Option<SegmentHeader>,
+    pub end: RecordsEnd,
+    pub runs: Vec<IntactRun>,
+    pub issues: Vec<Issue>,
+    /// Issues beyond those the library keeps.
+    pub more_issues: u64,
+    pub records: u64,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+}
+
+impl Analysis {
+    /// The analysis the library's report of a segment gives.
+    pub fn of_report(rep: &SegmentReport) -> Analysis {
+        let damage: Vec<&Finding> = rep.findings.iter().filter(|f| f.is_damage()).collect();
+        let issues = damage
+            .iter()
+            .filter_map(|f| {
+                let kind = IssueKind::of(f)?;
+                let offset = f.offset.unwrap_or(0);
+                Some(Issue {
+                    kind,
+                    offset,
+                    len: f.len,
+                    resume: kind.is_mid_file().then_some(offset + f.len),
+                    message: message_of(f),
+                })
+            })
+            .collect();
+        Analysis {
+            file_len: rep.file_len,
+            header: rep.header.clone(),
+            end: end_of(rep.tail),
+            runs: runs_of(rep),
+            issues,
+            more_issues: rep.more_findings,
+            records: rep.records,
+            first_seq: rep.first_seq,
+            last_seq: rep.last_seq,
+        }
+    }
+
+    pub fn is_clean(&self) -> bool {
+        self.issues.is_empty() && self.more_issues == 0
+    }
+
+    /// The first damage that a cut would lose records over.
+    pub fn first_mid_file_issue(&self) -> Option<&Issue> {
+        self.issues.iter().find(|i| i.kind.is_mid_file())
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.end == RecordsEnd::Sealed
+    }
+}
+
+/// A finding's message without the location it starts with (the reports
+/// print the location and offset themselves).
+fn message_of(f: &Finding) -> String {
+    let loc = format!("{}: ", f.location.display());
+    let m = f.message.strip_prefix(&loc).unwrap_or(&f.message);
+    match f.offset {
+        Some(o) => m
+            .strip_prefix(&format!("offset {o}: "))
+            .unwrap_or(m)
+            .to_string(),
+        None => m.to_string(),
+    }
+}
+
+fn end_of(tail: Option<Tail>) -> RecordsEnd {
+    match tail {
+        Some(Tail::Sealed) => RecordsEnd::Sealed,
+        Some(Tail::Unsealed) | Some(Tail::Reading) => RecordsEnd::Unsealed,
+        Some(Tail::SealDamaged { offset }) => RecordsEnd::SealDamaged { offset },
+        Some(Tail::Torn { offset, len }) => RecordsEnd::Torn { offset, len },
+        None => RecordsEnd::Unreadable,
+    }
+}
+
+/// The runs of intact records between the damaged regions the reader
+/// skipped (a region of no bytes, a jump in sequence numbers, splits a
+/// run too), up to where the records read end.
+fn runs_of(rep: &SegmentReport) -> Vec<IntactRun> {
+    let Some(last) = rep.last_seq else {
+        return Vec::new();
+    };
+    let mut runs = Vec::new();
+    let mut start = rep.data_start;
+    let mut seq = rep.header.as_ref().map_or(0, |h| h.first_seq);
+    let regions = rep.findings.iter().filter(|f| {
+        matches!(
+            f.kind,
+            FindingKind::Corrupt | FindingKind::SequenceJump | FindingKind::CorruptHeader
+        ) && f.offset.is_some()
+    });
+    for f in regions {
+        let (at, from, to) = (f.offset.unwrap_or(0), f.from_seq, f.to_seq);
+        let (Some(from), Some(to)) = (from, to) else {
+            continue;
+        };
+        if from > seq && at >= start {
+            runs.push(IntactRun {
+                start,
+                end: at,
+                first_seq: seq,
+                count: from - seq,
+            });
+        }
+        start = at + f.len;
+        seq = to;
+    }
+    if last >= seq && rep.records_end > start {
+        runs.push(IntactRun {
+            start,
+            end: rep.records_end,
+            first_seq: seq,
+            count: last - seq + 1,
+        });
+    }
+    runs
+}

@@ -1,0 +1,251 @@
+//! `binlog_verify_*`: the C face of `crate::verify`, the findings of a
+//! verification of a segment file or a log directory, one at a time.
+
+use super::boundary::{c_path, c_str, call, call_void, handle_mut, need_out, put};
+use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
+use crate::verify::{Finding, FindingKind, RepairAction, Verify};
+use std::collections::VecDeque;
+use std::ffi::{c_char, CString};
+use std::os::unix::ffi::OsStrExt;
+
+/// What a finding is (`binlog_finding.kind`); see docs/FORMAT.md sections
+/// 3, 4, 10, 14a, 17 and 18. The numbers are never reused.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum binlog_finding_kind {
+    /// The last record of an unsealed segment cut off, nothing valid after.
+    BINLOG_FINDING_TORN_TAIL = 1,
+    /// Bytes that are not valid records, or a record whose CRC is right but
+    /// whose contents are wrong: corruption, records `from_seq..to_seq` lost.
+    BINLOG_FINDING_CORRUPT = 2,
+    /// A valid record numbered past the one expected: records lost.
+    BINLOG_FINDING_SEQUENCE_JUMP = 3,
+    /// The records complete, the seal after them incomplete or damaged.
+    BINLOG_FINDING_SEAL_DAMAGED = 4,
+    /// Zeros after the records: a durable writer's prepared space (a note).
+    BINLOG_FINDING_ZERO_TAIL = 5,
+    /// Unsealed, its writer gone, a file alone or a log's newest (a note).
+    BINLOG_FINDING_UNSEALED = 6,
+    /// Not a segment (no magic number).
+    BINLOG_FINDING_NOT_A_BINLOG = 7,
+    /// The file ends inside its header (0 bytes included).
+    BINLOG_FINDING_TRUNCATED = 8,
+    /// A format version this library does not read.
+    BINLOG_FINDING_UNSUPPORTED_VERSION = 9,
+    /// The header is damaged; the records after it were read.
+    BINLOG_FINDING_CORRUPT_HEADER = 10,
+    /// Records `from_seq..to_seq` missing between two segments of a log.
+    BINLOG_FINDING_MISSING_RECORDS = 11,
+    /// A segment starting before the one before it ended.
+    BINLOG_FINDING_SEQUENCE_OVERLAP = 12,
+    /// A file named as the log's whose header names another log or place.
+    BINLOG_FINDING_WRONG_LOG = 13,
+    /// The file could not be read (I/O, permission).
+    BINLOG_FINDING_UNREADABLE = 14,
+    /// A writer holds the segment and is writing its end (a note).
+    BINLOG_FINDING_BEING_WRITTEN = 15,
+    /// Records missing between segments, accepted as lost (a note).
+    BINLOG_FINDING_ACCEPTED_GAP = 16,
+    /// A log's newest file with no header yet (a note).
+    BINLOG_FINDING_NOT_YET_WRITTEN = 17,
+    /// An empty segment a failed roll left, skipped by readers (a note).
+    BINLOG_FINDING_FAILED_ROLL_LEFTOVER = 18,
+    /// Unsealed with newer segments of its log after it: its writer died.
+    BINLOG_FINDING_NOT_SEALED = 19,
+    /// A compressed segment's frame that does not decompress, or its seek
+    /// table lost: named with the frame and its compressed offset.
+    BINLOG_FINDING_CORRUPT_FRAME = 20,
+    /// A seal's offset array or sparse index that fails its checks (no
+    /// record lost: reads scan instead).
+    BINLOG_FINDING_SEAL_INDEX_DAMAGED = 21,
+}
+
+/// What `binlog repair` does about a finding (`binlog_finding.repair`).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum binlog_repair_action {
+    /// Nothing (not damage, or nothing a repair can do).
+    BINLOG_REPAIR_NOTHING = 0,
+    /// Backs the segment up, cuts the torn tail and seals it.
+    BINLOG_REPAIR_CUT_TORN_TAIL = 1,
+    /// Backs the segment up and seals it again.
+    BINLOG_REPAIR_RESEAL = 2,
+    /// With `--salvage` only: keeps the valid records around the damage.
+    BINLOG_REPAIR_SALVAGE = 3,
+}
+
+/// One finding (`binlog_verify_next`). `location` (the segment's path or
+/// object URL) and `message` are NUL-terminated and borrowed from the
+/// handle: valid until the next `binlog_verify_next` or
+/// `binlog_verify_free` on it. `has_offset` and `has_seq` say whether
+/// `offset` and `from_seq`/`to_seq` hold values; the sequence numbers lost
+/// are `from_seq` up to `to_seq`, `to_seq` excluded. `damage` is false for
+/// a note (a writer at work, prepared space, an accepted gap...).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_finding {
+    pub kind: binlog_finding_kind,
+    pub location: *const c_char,
+    pub has_offset: bool,
+    pub offset: u64,
+    /// Bytes affected from `offset` (0 for a finding about one place).
+    pub len: u64,
+    pub has_seq: bool,
+    pub from_seq: u64,
+    pub to_seq: u64,
+    pub repair: binlog_repair_action,
+    pub damage: bool,
+    pub message: *const c_char,
+}
+
+/// A verification in progress (`binlog_verify_open`). Not thread-safe: one
+/// thread at a time may call it (it may move between threads). Freed with
+/// `binlog_verify_free`, which invalidates the strings it gave out.
+pub struct binlog_verify {
+    segments: Verify,
+    /// Findings of the segment verified last, not handed out yet.
+    pending: VecDeque<Finding>,
+    /// The strings of the finding handed out last.
+    location: CString,
+    message: CString,
+    segments_done: u64,
+    records: u64,
+}
+
+/// Opens a verification of `path`: a segment file (plain or compressed),
+/// or a log directory, then of log `log_name` in it, or with `log_name`
+/// NULL of the one log whose files it holds. Segments are verified one at
+/// a time as `binlog_verify_next` reaches them. `*out` is written only on
+/// success; free it with `binlog_verify_free`. Fails with
+/// `BINLOG_ERR_NOT_FOUND` for a directory with no log's files,
+/// `BINLOG_ERR_INVALID_ARGUMENT` for one with several and no name.
+#[no_mangle]
+pub extern "C" fn binlog_verify_open(
+    path: *const c_char,
+    log_name: *const c_char,
+    out: *mut *mut binlog_verify,
+) -> binlog_result {
+    call(|| {
+        let p = unsafe { c_path(path, "path") }?;
+        let name = match log_name.is_null() {
+            true => None,
+            false => Some(unsafe { c_str(log_name, "log_name") }?),
+        };
+        need_out(out)?;
+        let v = Box::new(binlog_verify {
+            segments: Verify::path(p, name)?,
+            pending: VecDeque::new(),
+            location: CString::default(),
+            message: CString::default(),
+            segments_done: 0,
+            records: 0,
+        });
+        unsafe { put(out, Box::into_raw(v)) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Fills `*out` with the next finding, in file order, segment by segment;
+/// `BINLOG_END` (and `*out` untouched) once every segment is verified. A
+/// clean sealed segment gives no finding.
+#[no_mangle]
+pub extern "C" fn binlog_verify_next(
+    v: *mut binlog_verify,
+    out: *mut binlog_finding,
+) -> binlog_result {
+    call(|| {
+        let v = unsafe { handle_mut(v, "verify") }?;
+        need_out(out)?;
+        while v.pending.is_empty() {
+            let Some(rep) = v.segments.next() else {
+                return Ok(BINLOG_END);
+            };
+            v.segments_done += 1;
+            v.records += rep.records;
+            v.pending.extend(rep.findings);
+        }
+        let f = v.pending.pop_front().expect("not empty");
+        v.location = CString::new(f.location.as_os_str().as_bytes()).unwrap_or_default();
+        v.message = CString::new(f.message.as_bytes()).unwrap_or_default();
+        let c = binlog_finding {
+            kind: kind_code(f.kind),
+            location: v.location.as_ptr(),
+            has_offset: f.offset.is_some(),
+            offset: f.offset.unwrap_or(0),
+            len: f.len,
+            has_seq: f.from_seq.is_some() && f.to_seq.is_some(),
+            from_seq: f.from_seq.unwrap_or(0),
+            to_seq: f.to_seq.unwrap_or(0),
+            repair: repair_code(f.repair),
+            damage: f.is_damage(),
+            message: v.message.as_ptr(),
+        };
+        unsafe { put(out, c) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// The segments verified so far and the valid records they hold (after
+/// `BINLOG_END`: of the whole path). Either output may be NULL.
+#[no_mangle]
+pub extern "C" fn binlog_verify_counts(
+    v: *mut binlog_verify,
+    segments: *mut u64,
+    records: *mut u64,
+) -> binlog_result {
+    call(|| {
+        let v = unsafe { handle_mut(v, "verify") }?;
+        unsafe {
+            put(segments, v.segments_done);
+            put(records, v.records);
+        }
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Frees the handle and the strings it gave out; NULL is accepted.
+#[no_mangle]
+pub extern "C" fn binlog_verify_free(v: *mut binlog_verify) {
+    call_void(|| {
+        if !v.is_null() {
+            drop(unsafe { Box::from_raw(v) });
+        }
+    })
+}
+
+fn kind_code(k: FindingKind) -> binlog_finding_kind {
+    use binlog_finding_kind::*;
+    match k {
+        FindingKind::TornTail => BINLOG_FINDING_TORN_TAIL,
+        FindingKind::Corrupt => BINLOG_FINDING_CORRUPT,
+        FindingKind::SequenceJump => BINLOG_FINDING_SEQUENCE_JUMP,
+        FindingKind::SealDamaged => BINLOG_FINDING_SEAL_DAMAGED,
+        FindingKind::ZeroTail => BINLOG_FINDING_ZERO_TAIL,
+        FindingKind::Unsealed => BINLOG_FINDING_UNSEALED,
+        FindingKind::NotABinlog => BINLOG_FINDING_NOT_A_BINLOG,
+        FindingKind::Truncated => BINLOG_FINDING_TRUNCATED,
+        FindingKind::UnsupportedVersion => BINLOG_FINDING_UNSUPPORTED_VERSION,
+        FindingKind::CorruptHeader => BINLOG_FINDING_CORRUPT_HEADER,
+        FindingKind::MissingRecords => BINLOG_FINDING_MISSING_RECORDS,
+        FindingKind::SequenceOverlap => BINLOG_FINDING_SEQUENCE_OVERLAP,
+        FindingKind::WrongLog => BINLOG_FINDING_WRONG_LOG,
+        FindingKind::Unreadable => BINLOG_FINDING_UNREADABLE,
+        FindingKind::BeingWritten => BINLOG_FINDING_BEING_WRITTEN,
+        FindingKind::AcceptedGap => BINLOG_FINDING_ACCEPTED_GAP,
+        FindingKind::NotYetWritten => BINLOG_FINDING_NOT_YET_WRITTEN,
+        FindingKind::FailedRollLeftover => BINLOG_FINDING_FAILED_ROLL_LEFTOVER,
+        FindingKind::NotSealed => BINLOG_FINDING_NOT_SEALED,
+        FindingKind::CorruptFrame => BINLOG_FINDING_CORRUPT_FRAME,
+        FindingKind::SealIndexDamaged => BINLOG_FINDING_SEAL_INDEX_DAMAGED,
+    }
+}
+
+fn repair_code(a: RepairAction) -> binlog_repair_action {
+    use binlog_repair_action::*;
+    match a {
+        RepairAction::Nothing => BINLOG_REPAIR_NOTHING,
+        RepairAction::CutTornTail => BINLOG_REPAIR_CUT_TORN_TAIL,
+        RepairAction::Reseal => BINLOG_REPAIR_RESEAL,
+        RepairAction::Salvage => BINLOG_REPAIR_SALVAGE,
+    }
+}

@@ -1,0 +1,188 @@
+//! Whether consecutive segments of one log continue each other's sequence
+//! numbers: the rule `LogReader` reads a log by, for the tools that walk a
+//! log's files themselves (`binlog cat`, `stats`, `tail`, `info`) and for
+//! verification. A segment lost from the middle of a log (deleted by hand,
+//! not restored) would otherwise go unnoticed, its records simply absent.
+//! Records missing that the operator accepted as lost (`binlog repair
+//! --accept-gap`) are a note, not damage.
+
+use super::{Finding, FindingKind};
+use crate::log::accepted_gaps::{self, AcceptedGap};
+use crate::log::{gap_between, naming, SegmentEnd as End};
+use crate::reader::{Reader, Tail};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+
+/// Where the last segment passed ended, if it belongs to a log.
+#[derive(Default)]
+pub struct Continuity {
+    prev: Option<SegmentEnd>,
+    /// The accepted gaps of the log last seen, loaded once per log.
+    accepted: Option<(LogOf, Vec<AcceptedGap>)>,
+}
+
+/// A log: its directory and name.
+type LogOf = (PathBuf, String);
+
+struct SegmentEnd {
+    log: LogOf,
+    /// Its segment number, by its name.
+    segment_no: u64,
+    /// The sequence number the log's next segment must start at; None when
+    /// not known (the segment was not read to its end and has no seal).
+    next_seq: Option<u64>,
+    path: PathBuf,
+}
+
+impl Continuity {
+    pub fn new() -> Continuity {
+        Continuity::default()
+    }
+
+    /// Checks the segment at `path`, whose header says it starts at
+    /// `first`, against the one passed before it (a segment of the same
+    /// log, by their file names): records missing (`MissingRecords`, or
+    /// `AcceptedGap`), or an overlap (`SequenceOverlap`). Missing records
+    /// wholly outside `shown` (the sequence numbers a command prints) are
+    /// not reported.
+    pub fn check(
+        &mut self,
+        path: &Path,
+        first: u64,
+        shown: RangeInclusive<u64>,
+    ) -> Option<Finding> {
+        let prev = self.prev.as_ref()?;
+        let (log, segment_no) = log_of(path)?;
+        if log != prev.log {
+            return None;
+        }
+        let exp = prev.next_seq?;
+        let before = prev.path.display().to_string();
+        let prev_segment_no = prev.segment_no;
+        let loc = path.display();
+        if first < exp {
+            let m = format!(
+                "{loc}: offset 32: the segment starts at sequence number {first}, but the \
+                 previous segment {before} ends before {exp}: their sequence numbers overlap"
+            );
+            return Some(finding(path, FindingKind::SequenceOverlap, None, m));
+        }
+        if first == exp || first - 1 < *shown.start() || exp > *shown.end() {
+            return None;
+        }
+        let range = Some((exp, first));
+        let f = match self.accepted_gap(&log, exp, first - 1) {
+            Some(g) => {
+                let m = format!(
+                    "{loc}: gap seq {exp}..{} accepted ({})",
+                    first - 1,
+                    reason(g)
+                );
+                finding(path, FindingKind::AcceptedGap, range, m)
+            }
+            None => {
+                let end = End {
+                    segment_no: prev_segment_no,
+                    next_seq: exp,
+                };
+                let gap = gap_between(end, path, segment_no, first).expect("records are missing");
+                finding(path, FindingKind::MissingRecords, range, gap.to_string())
+            }
+        };
+        Some(f)
+    }
+
+    /// Notes where the segment at `path` ended: `next_seq`, the sequence
+    /// number its log's next segment must start at, when known (see
+    /// [`next_seq_after`]).
+    pub fn ended(&mut self, path: &Path, next_seq: Option<u64>) {
+        self.prev = log_of(path).map(|(log, segment_no)| SegmentEnd {
+            log,
+            segment_no,
+            next_seq,
+            path: path.to_path_buf(),
+        });
+    }
+
+    /// The sequence number the next segment must start at, and the file
+    /// that ended there, when known.
+    pub(super) fn expected(&self) -> Option<(u64, &Path)> {
+        let prev = self.prev.as_ref()?;
+        Some((prev.next_seq?, &prev.path))
+    }
+
+    /// A segment that could not be read: nothing is known of its end.
+    pub fn forget(&mut self) {
+        self.prev = None;
+    }
+
+    /// The accepted gap of `log` that covers `from..=to`, if any; a file of
+    /// accepted gaps that cannot be read accepts none (the gap is then
+    /// damage again, and `binlog verify` says why).
+    fn accepted_gap(&mut self, log: &LogOf, from: u64, to: u64) -> Option<&AcceptedGap> {
+        if self.accepted.as_ref().map(|(l, _)| l) != Some(log) {
+            let gaps = accepted_gaps::load(&log.0, &log.1).unwrap_or_default();
+            self.accepted = Some((log.clone(), gaps));
+        }
+        let (_, gaps) = self.accepted.as_ref()?;
+        gaps.iter().find(|g| g.covers(from, to))
+    }
+}
+
+/// The sequence number the next segment of `r`'s log must start at: after
+/// the records its seal counts, or, unsealed, where `r` stopped if it read
+/// every record (`read_to_end`: to the end, without a type filter).
+pub fn next_seq_after(r: &Reader, read_to_end: bool) -> Option<u64> {
+    match r.seal() {
+        Some(d) => Some(
+            r.header()
+                .first_seq
+                .saturating_add(d.record_count)
+                .max(r.next_seq()),
+        ),
+        None if read_to_end
+            && matches!(
+                r.tail(),
+                Tail::Unsealed | Tail::SealDamaged { .. } | Tail::Torn { .. }
+            ) =>
+        {
+            Some(r.next_seq())
+        }
+        None => None,
+    }
+}
+
+/// Why and when gap `g` was accepted: `<reason>, <UTC time>`, or the time
+/// alone when no reason was given.
+fn reason(g: &AcceptedGap) -> String {
+    match g.reason.as_str() {
+        "" => g.accepted_utc.clone(),
+        r => format!("{r}, {}", g.accepted_utc),
+    }
+}
+
+fn finding(path: &Path, kind: FindingKind, range: Option<(u64, u64)>, message: String) -> Finding {
+    Finding {
+        from_seq: range.map(|r| r.0),
+        to_seq: range.map(|r| r.1),
+        ..Finding::new(kind, path, Some(32), message)
+    }
+}
+
+/// The log a segment file (or object, `s3://`) belongs to, by its name
+/// and directory (or the prefix of its object URL), and its segment number.
+fn log_of(path: &Path) -> Option<(LogOf, u64)> {
+    let name = path.file_name()?.to_str()?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    #[cfg(feature = "s3")]
+    if path.as_os_str().as_encoded_bytes().starts_with(b"s3://") {
+        let key = crate::archive::object_name::parse_segment_key(name)?;
+        let log = dir.file_name()?.to_str()?.to_string();
+        return Some(((dir, log), key.segment_no));
+    }
+    let (log, order) = naming::log_of_file_name(name)?;
+    Some(((dir, log), order.segment_no))
+}

@@ -1,0 +1,262 @@
+//! Verifying a source of segments, one segment at a time: a segment file,
+//! a list of them, a log directory, or (feature `s3`) a log in a bucket.
+//! For a log, what is wrong between its segments is found by the rules
+//! `LogReader` reads it by: its first sequence number continues the one
+//! before (or the records between are a gap, accepted or not), an empty
+//! file left by a failed roll is skipped, a file of another log is not
+//! read, and a segment with newer ones after it is sealed.
+
+use super::continuity::Continuity;
+use super::segment::segment_held;
+use super::{Finding, FindingKind, SegmentReport};
+use crate::error::{Error, ErrorKind, Result};
+use crate::log::{naming, segments};
+use std::path::{Path, PathBuf};
+
+/// An iterator of segment reports (see [`super`]): each segment is
+/// verified when `next` reaches it, so that memory holds one at a time.
+pub struct Verify {
+    files: Vec<PathBuf>,
+    next: usize,
+    /// The log the files are the segments of, if they are.
+    log: Option<LogPlace>,
+    #[cfg(feature = "s3")]
+    remote: Option<super::remote::RemoteSource>,
+}
+
+/// A log's name and what its next segment must continue.
+struct LogPlace {
+    name: String,
+    continuity: Continuity,
+    /// A log writer holds the log's lock (`<name>.lock`), from its open to
+    /// its close, rolls included: an unsealed segment of the log is its.
+    locked: bool,
+}
+
+impl Verify {
+    /// The segment file at `path`, on its own.
+    pub fn segment(path: impl AsRef<Path>) -> Verify {
+        Verify::files(vec![path.as_ref().to_path_buf()])
+    }
+
+    /// Segment files, each on its own (no continuity between them).
+    pub fn files(files: Vec<PathBuf>) -> Verify {
+        Verify {
+            files,
+            next: 0,
+            log: None,
+            #[cfg(feature = "s3")]
+            remote: None,
+        }
+    }
+
+    /// Every file of log `name` in `dir`, in the order `LogReader` reads
+    /// them, with the continuity between them. Fails if the directory
+    /// cannot be listed.
+    pub fn log(dir: impl AsRef<Path>, name: &str) -> Result<Verify> {
+        let dir = dir.as_ref();
+        let files = segments::list_files(dir, name)?;
+        let mut v = Verify::files(files.into_iter().map(|f| f.path).collect());
+        v.log = Some(LogPlace {
+            name: name.to_string(),
+            locked: log_locked(dir, name),
+            continuity: Continuity::new(),
+        });
+        Ok(v)
+    }
+
+    /// What is at `path`: a segment file on its own, or a log directory:
+    /// log `name` in it, or without a name the one log whose files it holds
+    /// (`InvalidArgument` if it holds several, `NotFound` if none).
+    pub fn path(path: impl AsRef<Path>, name: Option<&str>) -> Result<Verify> {
+        let path = path.as_ref();
+        if !path.is_dir() {
+            return Ok(Verify::segment(path));
+        }
+        if let Some(name) = name {
+            return Verify::log(path, name);
+        }
+        let names = log_names(path)?;
+        match names.as_slice() {
+            [one] => Verify::log(path, one),
+            [] => Err(Error::file(
+                ErrorKind::NotFound,
+                path,
+                "holds no segment of a log",
+            )),
+            several => Err(Error::file(
+                ErrorKind::InvalidArgument,
+                path,
+                format!("holds the files of logs {}: name one", several.join(", ")),
+            )),
+        }
+    }
+
+    /// Every segment of a log in a bucket, in order, with the continuity
+    /// between them; each object read with ranged GETs.
+    #[cfg(feature = "s3")]
+    pub fn remote(log: crate::archive::RemoteLog) -> Result<Verify> {
+        let (remote, urls) = super::remote::RemoteSource::list(log)?;
+        let name = remote.log_name().to_string();
+        let mut v = Verify::files(urls);
+        v.log = Some(LogPlace {
+            name,
+            locked: false,
+            continuity: Continuity::new(),
+        });
+        v.remote = Some(remote);
+        Ok(v)
+    }
+
+    fn verify_file(&self, i: usize) -> SegmentReport {
+        #[cfg(feature = "s3")]
+        if let Some(remote) = &self.remote {
+            return remote.verify(i, &self.files[i]);
+        }
+        let held = self.log.as_ref().is_some_and(|l| l.locked);
+        segment_held(&self.files[i], held)
+    }
+}
+
+impl Iterator for Verify {
+    type Item = SegmentReport;
+
+    fn next(&mut self) -> Option<SegmentReport> {
+        let i = self.next;
+        if i >= self.files.len() {
+            return None;
+        }
+        self.next += 1;
+        let newest = i + 1 == self.files.len();
+        let mut rep = self.verify_file(i);
+        let local = cfg_local(self);
+        if let Some(log) = &mut self.log {
+            log.place(&mut rep, newest, local);
+        }
+        Some(rep)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.files.len() - self.next;
+        (n, Some(n))
+    }
+}
+
+/// Whether the files are local (their names are checked against the log).
+fn cfg_local(_v: &Verify) -> bool {
+    #[cfg(feature = "s3")]
+    return _v.remote.is_none();
+    #[cfg(not(feature = "s3"))]
+    true
+}
+
+impl LogPlace {
+    /// Adds what is wrong with `rep` as a segment of this log, and notes
+    /// where the log's next segment must start.
+    fn place(&mut self, rep: &mut SegmentReport, newest: bool, local: bool) {
+        let Some(header) = rep.header.clone() else {
+            if newest && rep.tail.is_none() && has_kind(rep, FindingKind::Truncated) {
+                // The newest file of a live log, caught between its
+                // creation and its header write: nothing to read yet.
+                retag(rep, FindingKind::Truncated, FindingKind::NotYetWritten);
+            }
+            // Where the next segment must start is not known.
+            self.continuity.forget();
+            return;
+        };
+        if local {
+            if let Err(e) = segments::check_file_name(&rep.location, &header, &self.name) {
+                let f = log_finding(rep, FindingKind::WrongLog, e.offset(), e.message().into());
+                rep.push(f);
+                return;
+            }
+        }
+        if let Some((exp, prev)) = self.continuity.expected() {
+            let first = header.first_seq;
+            if first < exp && rep.records == 0 && rep.findings.iter().all(|f| !f.is_damage()) {
+                let m = format!(
+                    "{}: holds no record and starts at {first}, before the end ({exp}) of {}: \
+                     what a roll that failed after creating it leaves (not read)",
+                    rep.location.display(),
+                    prev.display()
+                );
+                let f = log_finding(rep, FindingKind::FailedRollLeftover, Some(32), m);
+                rep.findings.push(f);
+                return;
+            }
+        }
+        if let Some(f) = self
+            .continuity
+            .check(&rep.location, header.first_seq, 0..=u64::MAX)
+        {
+            rep.push(f);
+        }
+        if !newest && !rep.writer_holds {
+            not_sealed(rep);
+        }
+        self.continuity.ended(&rep.location, rep.next_seq);
+    }
+}
+
+/// Whether a writer holds the lock of log `name` in `dir`.
+fn log_locked(dir: &Path, name: &str) -> bool {
+    std::fs::File::open(naming::lock_path(dir, name))
+        .is_ok_and(|f| crate::sys::is_locked_exclusively(&f).unwrap_or(false))
+}
+
+/// The names of the logs whose files `dir` holds, sorted.
+fn log_names(dir: &Path) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| segments::dir_error(dir, "list", e))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "list", e))?;
+        if let Some((name, _)) = entry
+            .file_name()
+            .to_str()
+            .and_then(naming::log_of_file_name)
+        {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+fn has_kind(rep: &SegmentReport, kind: FindingKind) -> bool {
+    rep.findings.iter().any(|f| f.kind == kind)
+}
+
+/// Gives the findings of `from` kind the kind `to`.
+fn retag(rep: &mut SegmentReport, from: FindingKind, to: FindingKind) {
+    for f in rep.findings.iter_mut().filter(|f| f.kind == from) {
+        f.kind = to;
+    }
+}
+
+/// An unsealed segment with newer segments after it and no writer: its
+/// writer died before sealing it.
+fn not_sealed(rep: &mut SegmentReport) {
+    let loc = rep.location.display().to_string();
+    for f in rep
+        .findings
+        .iter_mut()
+        .filter(|f| f.kind == FindingKind::Unsealed)
+    {
+        f.kind = FindingKind::NotSealed;
+        f.message = format!(
+            "{loc}: offset {}: not sealed, although newer segments follow it (its writer died); \
+             `binlog repair` seals it",
+            f.offset.unwrap_or(0)
+        );
+    }
+}
+
+fn log_finding(
+    rep: &SegmentReport,
+    kind: FindingKind,
+    offset: Option<u64>,
+    message: String,
+) -> Finding {
+    Finding::new(kind, &rep.location, offset, message)
+}

@@ -1,0 +1,295 @@
+//! Verifying segments and logs: every record, seal and sequence number
+//! checked, and what is wrong reported as structured findings, each with
+//! the file (or object URL), the offset, the sequence numbers lost and
+//! what `binlog repair` would do about it.
+//!
+//! Verification is a read with the library's own [`Reader`]
+//! (`Reader::open_salvage`, skipping damage) and the continuity rules of
+//! its [`LogReader`](crate::LogReader): the classification of damage lives
+//! in the reader (docs/FORMAT.md sections 9, 10, 17 and 18) and this module
+//! only reports what the reader found, so that a verify and a read can
+//! never disagree. Memory stays bounded however large a segment is: the
+//! records are read one at a time and only counted.
+//!
+//! ```no_run
+//! use binlog::verify::{self, Verify};
+//!
+//! // One segment (plain or compressed).
+//! let report = verify::segment("orders.binlog");
+//! for f in &report.findings {
+//!     println!("{}: {}", f.kind.name(), f.message);
+//! }
+//! // Every segment of log "orders" in a directory, one at a time.
+//! for report in Verify::log("/var/log/orders", "orders")? {
+//!     if report.is_damaged() {
+//!         println!("{}: damaged", report.location.display());
+//!     }
+//! }
+//! # Ok::<(), binlog::Error>(())
+//! ```
+
+mod continuity;
+#[cfg(feature = "compression")]
+mod frames;
+mod log;
+#[cfg(feature = "s3")]
+mod remote;
+mod segment;
+
+pub use continuity::{next_seq_after, Continuity};
+pub use log::Verify;
+pub use segment::{segment, segment_of_reader};
+
+use crate::format::header::SegmentHeader;
+use crate::format::seal::SealDirectory;
+use crate::reader::Tail;
+use std::path::{Path, PathBuf};
+
+/// What a finding is. The numbers are the C ABI's `BINLOG_FINDING_*` codes
+/// and are never reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum FindingKind {
+    /// The last record of an unsealed segment is cut off and nothing valid
+    /// follows it (a writer died mid-write): section 10.1 item 4. Damage;
+    /// `repair` cuts it, after a backup.
+    TornTail = 1,
+    /// Bytes that are not valid records, or a record whose CRC is right but
+    /// whose contents are wrong, with the records named by `from_seq ..
+    /// to_seq` lost: corruption (section 10.1). Damage; `repair --salvage`
+    /// keeps every valid record around it.
+    Corrupt = 2,
+    /// A valid record numbered past the one expected: the records between
+    /// are lost without damaged bytes to show for it (section 10.3).
+    SequenceJump = 3,
+    /// The records are complete, the seal after them is incomplete or
+    /// damaged (section 10.1 items 1 and 3). Damage; `repair` reseals.
+    SealDamaged = 4,
+    /// Zeros after the records of an unsealed segment: a durable writer's
+    /// prepared space (section 10.1), not damage.
+    ZeroTail = 5,
+    /// An unsealed segment whose writer is gone, a file on its own or a
+    /// log's newest segment: not damage (`repair` seals it, a writer
+    /// reopening it continues it).
+    Unsealed = 6,
+    /// Not a segment: the file does not start with the magic number
+    /// (section 3).
+    NotABinlog = 7,
+    /// The file ends inside its header (section 3): 0 bytes included.
+    Truncated = 8,
+    /// A format version this library does not read (section 4).
+    UnsupportedVersion = 9,
+    /// The header is damaged; the records after it were read (section 10.5).
+    CorruptHeader = 10,
+    /// Records missing between two segments of a log: a segment removed or
+    /// lost (sequence numbers `from_seq .. to_seq`).
+    MissingRecords = 11,
+    /// A segment of a log starts before the one before it ended.
+    SequenceOverlap = 12,
+    /// A file named as a segment of the log whose header names another log
+    /// or another segment number.
+    WrongLog = 13,
+    /// The file could not be read (I/O, permission).
+    Unreadable = 14,
+    /// A writer holds the segment and is writing: a record being written at
+    /// its end, or its seal (not damage).
+    BeingWritten = 15,
+    /// Records missing between segments that the operator accepted as lost
+    /// (`binlog repair --accept-gap`): not damage.
+    AcceptedGap = 16,
+    /// A log's newest segment file with no header yet: a writer creating
+    /// it, or a roll that failed then (not damage; `LogReader` reads
+    /// nothing from it).
+    NotYetWritten = 17,
+    /// A segment of a log holding no record, starting before the segment
+    /// before it ended: what a roll that failed after creating it leaves
+    /// (`LogReader` skips it; not damage).
+    FailedRollLeftover = 18,
+    /// An unsealed segment of a log with newer segments after it, no writer
+    /// holding it: its writer died before sealing it. Damage; `repair`
+    /// seals it.
+    NotSealed = 19,
+    /// A frame of a compressed segment that does not decompress as its
+    /// seek table says, or a seek table lost (section 17.1): named with the
+    /// frame and its compressed offset. The reader's finding for the
+    /// records it held (if any) says what was lost.
+    CorruptFrame = 20,
+    /// A part of a usable seal that only seeks and type filters read (a
+    /// type's offset array, the sparse index) fails the checks they make:
+    /// no record is lost (they scan instead). Damage; `repair` reseals.
+    SealIndexDamaged = 21,
+}
+
+/// What `binlog repair` does about a finding. The numbers are the C ABI's
+/// `BINLOG_REPAIR_*` codes and are never reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum RepairAction {
+    /// Nothing: not damage, or nothing a repair can do (the records are
+    /// gone, or the file is no segment).
+    Nothing = 0,
+    /// Backs the segment up, then cuts the torn tail and seals it.
+    CutTornTail = 1,
+    /// Backs the segment up, then seals it (cutting a damaged seal, or the
+    /// zeros of prepared space).
+    Reseal = 2,
+    /// Only with `--salvage`: backs the segment up, copies the valid
+    /// records after the damage into a new segment, cuts the segment at the
+    /// damage and seals it.
+    Salvage = 3,
+}
+
+/// One thing verification found about a segment or between segments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: FindingKind,
+    /// The segment's path, or its object's URL.
+    pub location: PathBuf,
+    /// Where in the segment (its original bytes, for a compressed one).
+    pub offset: Option<u64>,
+    /// Bytes affected from `offset` (0 for a finding about one place).
+    pub len: u64,
+    /// The sequence numbers lost: `from_seq .. to_seq`, `to_seq` excluded
+    /// (equal when none is known lost; `None` when not known at all).
+    pub from_seq: Option<u64>,
+    pub to_seq: Option<u64>,
+    pub repair: RepairAction,
+    /// What it is, in words, naming the location and the offset.
+    pub message: String,
+}
+
+/// How a verified segment's records end, and what they hold.
+#[derive(Clone, Debug)]
+pub struct SegmentReport {
+    /// The segment's path, or its object's URL.
+    pub location: PathBuf,
+    /// Its (original) length in bytes.
+    pub file_len: u64,
+    /// Its header; `None` when it could not be read (a damaged header's
+    /// placeholder is not given either).
+    pub header: Option<SegmentHeader>,
+    /// Its seal's directory, when the seal is usable.
+    pub seal: Option<SealDirectory>,
+    /// Where records start (the header's length; 0 when unknown).
+    pub data_start: u64,
+    /// How the records end, as the reader reports it; `None` when the file
+    /// could not be opened as a segment.
+    pub tail: Option<Tail>,
+    /// Where the records read end: where a reseal would cut.
+    pub records_end: u64,
+    /// The valid records read.
+    pub records: u64,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+    pub min_ts: Option<i64>,
+    pub max_ts: Option<i64>,
+    /// The sequence number the next segment of its log must start at, as
+    /// `LogReader` expects it: after the records read, or after those its
+    /// seal counts (records lost at the end of a sealed segment included);
+    /// `None` when not known (the file is no segment it could read).
+    pub next_seq: Option<u64>,
+    /// Type names by id, as the reader knows them (a type whose definition
+    /// was lost is named `<lost type N>`, see `Record::lost_type_name`).
+    pub types: Vec<Box<str>>,
+    /// Whether a writer held the segment while it was verified.
+    pub writer_holds: bool,
+    /// Whether the segment is compressed (`.binlog.zst`).
+    pub compressed: bool,
+    /// In file order; at most `MAX_FINDINGS` per segment.
+    pub findings: Vec<Finding>,
+    /// Findings beyond `MAX_FINDINGS`, counted only.
+    pub more_findings: u64,
+}
+
+/// The findings kept per segment; more are counted (`more_findings`), so
+/// that a segment damaged everywhere does not fill memory.
+pub const MAX_FINDINGS: usize = 1000;
+
+impl FindingKind {
+    /// The kind's name in reports: `torn-tail`, `corrupt`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::TornTail => "torn-tail",
+            FindingKind::Corrupt => "corrupt",
+            FindingKind::SequenceJump => "sequence",
+            FindingKind::SealDamaged => "seal-damaged",
+            FindingKind::ZeroTail => "zero-tail",
+            FindingKind::Unsealed => "unsealed",
+            FindingKind::NotABinlog => "not-a-binlog",
+            FindingKind::Truncated => "truncated",
+            FindingKind::UnsupportedVersion => "unsupported-version",
+            FindingKind::CorruptHeader => "corrupt-header",
+            FindingKind::MissingRecords => "missing-records",
+            FindingKind::SequenceOverlap => "sequence-overlap",
+            FindingKind::WrongLog => "wrong-log",
+            FindingKind::Unreadable => "unreadable",
+            FindingKind::BeingWritten => "being-written",
+            FindingKind::AcceptedGap => "accepted-gap",
+            FindingKind::NotYetWritten => "not-yet-written",
+            FindingKind::FailedRollLeftover => "failed-roll-leftover",
+            FindingKind::NotSealed => "not-sealed",
+            FindingKind::CorruptFrame => "corrupt-frame",
+            FindingKind::SealIndexDamaged => "seal-mismatch",
+        }
+    }
+}
+
+impl Finding {
+    /// A finding about `location` at `offset`, of no length, losing no
+    /// known sequence number, that a repair does nothing about.
+    pub fn new(
+        kind: FindingKind,
+        location: &Path,
+        offset: Option<u64>,
+        message: String,
+    ) -> Finding {
+        Finding {
+            kind,
+            location: location.to_path_buf(),
+            offset,
+            len: 0,
+            from_seq: None,
+            to_seq: None,
+            repair: RepairAction::Nothing,
+            message,
+        }
+    }
+
+    /// Whether it is damage (else a note: prepared space, a writer at work,
+    /// an unsealed newest segment, an accepted gap).
+    pub fn is_damage(&self) -> bool {
+        !matches!(
+            self.kind,
+            FindingKind::ZeroTail
+                | FindingKind::BeingWritten
+                | FindingKind::AcceptedGap
+                | FindingKind::NotYetWritten
+                | FindingKind::Unsealed
+                | FindingKind::FailedRollLeftover
+        )
+    }
+
+    /// Whether the file is not a segment this library reads at all (the
+    /// `binlog` tool's usage error, exit status 2).
+    pub fn is_not_a_segment(&self) -> bool {
+        matches!(
+            self.kind,
+            FindingKind::NotABinlog | FindingKind::UnsupportedVersion | FindingKind::Unreadable
+        )
+    }
+}
+
+impl SegmentReport {
+    /// Whether any finding is damage.
+    pub fn is_damaged(&self) -> bool {
+        self.more_findings > 0 || self.findings.iter().any(Finding::is_damage)
+    }
+
+    fn push(&mut self, f: Finding) {
+        if self.findings.len() < MAX_FINDINGS {
+            self.findings.push(f);
+        } else {
+            self.more_findings += 1;
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! One segment verified: opened as a salvaging reader opens it, read to
+//! its end skipping damage, and what the reader found (its damaged
+//! regions, how it ended, a writer holding it) turned into findings. No
+//! rule of the format is applied here: the reader applied them.
+
+use super::{Finding, FindingKind, RepairAction, SegmentReport};
+use crate::error::{Error, ErrorKind};
+use crate::reader::{Damage, Reader, Tail};
+use std::path::Path;
+
+/// Verifies the segment at `path`, plain or compressed. Never fails: a
+/// file that cannot be opened as a segment gives a report with one
+/// finding, its kind from the reader's error (`NotABinlog`, `Truncated`,
+/// ...), and no tail.
+pub fn segment(path: impl AsRef<Path>) -> SegmentReport {
+    segment_held(path.as_ref(), false)
+}
+
+/// `segment`; with `held`, a writer is known to hold the segment (its
+/// log's lock is held) even if the segment's own lock is not.
+pub(super) fn segment_held(path: &Path, held: bool) -> SegmentReport {
+    let rep = match Reader::open_salvage(path) {
+        Ok(r) => scan(r, held),
+        Err(e) => unopened(path, &e),
+    };
+    #[cfg(feature = "compression")]
+    let rep = super::frames::with_frame_findings(rep);
+    rep
+}
+
+/// Verifies the segment `r` reads from where it stands (a reader just
+/// opened: from its first record), skipping damage. For a remote object,
+/// open it with `RemoteLog::open_reader(key, true)`.
+pub fn segment_of_reader(r: Reader) -> SegmentReport {
+    scan(r, false)
+}
+
+/// `segment_of_reader`; `held` as for `segment_held`.
+fn scan(mut r: Reader, held: bool) -> SegmentReport {
+    r.skip_damaged(true);
+    let mut rep = empty_report(r.path());
+    rep.header = Some(r.header().clone());
+    rep.data_start = r.data_start();
+    rep.compressed = r.is_compressed();
+    let failed = loop {
+        // `next`, not `next_header`: every record's CRC is checked.
+        match r.next() {
+            Ok(Some(h)) => rep.count(h.seq, h.timestamp_ns),
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    rep.file_len = r.file_len();
+    rep.seal = r.seal().cloned();
+    rep.types = r.types().to_vec();
+    rep.writer_holds = held || r.has_writer().unwrap_or(false);
+    rep.next_seq = Some(next_seq_after(&r));
+    if r.damages().first().is_some_and(|d| d.offset == 0) {
+        // A salvaged header's fields are placeholders.
+        rep.header = None;
+    }
+    let tail = r.tail();
+    rep.records_end = records_end(&r, tail);
+    for d in r.damages() {
+        let f = damage_finding(&rep, d, tail, r.damage_reason(d.offset));
+        rep.push(f);
+    }
+    // Parts of a usable seal only a seek or a type filter reads.
+    for (at, what) in r.unusable_seal_parts() {
+        let m = format!("{}: offset {at}: {what}", rep.location.display());
+        let f = Finding {
+            repair: RepairAction::Reseal,
+            ..Finding::new(FindingKind::SealIndexDamaged, &rep.location, Some(at), m)
+        };
+        rep.push(f);
+    }
+    match failed {
+        // Not damage the reader could skip: an I/O error, a remote read
+        // that failed.
+        Some(e) => {
+            let f = Finding::new(
+                FindingKind::Unreadable,
+                &rep.location,
+                e.offset(),
+                e.message().into(),
+            );
+            rep.push(f);
+        }
+        None => {
+            rep.tail = Some(tail);
+            tail_findings(&mut rep, &r, tail);
+        }
+    }
+    rep
+}
+
+impl SegmentReport {
+    fn count(&mut self, seq: u64, ts: i64) {
+        self.records += 1;
+        self.first_seq.get_or_insert(seq);
+        self.last_seq = Some(seq);
+        self.min_ts = Some(self.min_ts.map_or(ts, |m| m.min(ts)));
+        self.max_ts = Some(self.max_ts.map_or(ts, |m| m.max(ts)));
+    }
+}
+
+fn empty_report(location: &Path) -> SegmentReport {
+    SegmentReport {
+        location: location.to_path_buf(),
+        file_len: 0,
+        header: None,
+        seal: None,
+        data_start: 0,
+        tail: None,
+        records_end: 0,
+        records: 0,
+        first_seq: None,
+        last_seq: None,
+        min_ts: None,
+        max_ts: None,
+        next_seq: None,
+        types: Vec::new(),
+        writer_holds: false,
+        compressed: false,
+        findings: Vec::new(),
+        more_findings: 0,
+    }
+}
+
+/// Where the next segment of the log must start, as `LogReader` expects it:
+/// after the records the seal counts, or those read (past any lost at the
+/// end of a sealed segment).
+fn next_seq_after(r: &Reader) -> u64 {
+    let counted = r
+        .seal()
+        .map(|d| r.header().first_seq.saturating_add(d.record_count));
+    counted.unwrap_or(0).max(r.next_seq())
+}
+
+/// Where the records read end: where a reseal cuts.
+fn records_end(r: &Reader, tail: Tail) -> u64 {
+    match tail {
+        Tail::Torn { offset, .. } | Tail::SealDamaged { offset } => offset,
+        Tail::Sealed => r.seal().map_or(r.position(), |d| d.records_end),
+        Tail::Unsealed | Tail::Reading => r.position(),
+    }
+}
+
+/// The report of a file the reader could not open, from its error.
+pub(super) fn unopened(path: &Path, e: &Error) -> SegmentReport {
+    let mut rep = empty_report(path);
+    rep.file_len = std::fs::metadata(path).map_or(0, |m| m.len());
+    let kind = match e.kind() {
+        ErrorKind::NotABinlog => FindingKind::NotABinlog,
+        ErrorKind::Truncated => FindingKind::Truncated,
+        ErrorKind::UnsupportedVersion => FindingKind::UnsupportedVersion,
+        ErrorKind::CorruptHeader => FindingKind::CorruptHeader,
+        ErrorKind::CorruptSeal => FindingKind::SealDamaged,
+        ErrorKind::WrongLog => FindingKind::WrongLog,
+        ErrorKind::Corrupt
+        | ErrorKind::CompressedTruncated
+        | ErrorKind::CorruptFrame
+        | ErrorKind::CorruptSeekTable
+        | ErrorKind::FrameSizeMismatch => FindingKind::Corrupt,
+        _ => FindingKind::Unreadable,
+    };
+    rep.push(Finding::new(
+        kind,
+        path,
+        e.offset(),
+        e.message().to_string(),
+    ));
+    rep
+}
+
+/// A damaged region the reader skipped. One at offset 0 is the header;
+/// one that loses no byte is a jump in sequence numbers; one at or after
+/// a damaged seal's start is part of that seal (a compressed segment's
+/// seal frame lost): a reseal replaces it. Any other loses the records it
+/// names, and only a salvage keeps the records around it.
+fn damage_finding(rep: &SegmentReport, d: &Damage, tail: Tail, why: Option<&str>) -> Finding {
+    let in_seal = matches!(tail, Tail::SealDamaged { offset } if d.offset >= offset);
+    let (kind, what, repair) = if d.offset == 0 {
+        (
+            FindingKind::CorruptHeader,
+            "damaged header",
+            RepairAction::Salvage,
+        )
+    } else if d.offset == d.resume_offset {
+        (
+            FindingKind::SequenceJump,
+            "records missing",
+            RepairAction::Salvage,
+        )
+    } else if in_seal {
+        (
+            FindingKind::SealDamaged,
+            "damaged seal",
+            RepairAction::Reseal,
+        )
+    } else {
+        (FindingKind::Corrupt, "corruption", RepairAction::Salvage)
+    };
+    let len = d.resume_offset - d.offset;
+    let lost = match d.to_seq.checked_sub(d.from_seq) {
+        Some(0) | None => "no record known lost".to_string(),
+        Some(1) => format!("record {} lost", d.from_seq),
+        Some(_) => format!("records {}..{} lost", d.from_seq, d.to_seq - 1),
+    };
+    let resume = if d.resume_offset >= rep.records_end.max(rep.data_start) && d.offset != 0 {
+        "no valid record after it".to_string()
+    } else {
+        format!("valid records resume at offset {}", d.resume_offset)
+    };
+    Finding {
+        kind,
+        location: rep.location.clone(),
+        offset: Some(d.offset),
+        len,
+        from_seq: Some(d.from_seq),
+        to_seq: Some(d.to_seq),
+        repair,
+        message: format!(
+            "{}: offset {}: {} ({len} bytes); {resume}; {lost}",
+            rep.location.display(),
+            d.offset,
+            why.unwrap_or(what)
+        ),
+    }
+}
+
+/// What the end of the records says: a torn tail, a damaged seal, the
+/// zeros of prepared space, no seal; each a writer at work when one holds
+/// the segment.
+fn tail_findings(rep: &mut SegmentReport, r: &Reader, tail: Tail) {
+    let loc = rep.location.clone();
+    let at = |offset: u64, what: &str| format!("{}: offset {offset}: {what}", loc.display());
+    let live = rep.writer_holds;
+    let next = rep.next_seq;
+    let f = |kind, offset, len, repair, message| Finding {
+        kind,
+        location: loc.clone(),
+        offset: Some(offset),
+        len,
+        from_seq: next,
+        to_seq: next,
+        repair,
+        message,
+    };
+    match tail {
+        Tail::Torn { offset, len } if live => rep.push(f(
+            FindingKind::BeingWritten,
+            offset,
+            len,
+            RepairAction::Nothing,
+            at(offset, &format!("{len} bytes of a record being written (a writer has the segment open)")),
+        )),
+        Tail::Torn { offset, len } => rep.push(f(
+            FindingKind::TornTail,
+            offset,
+            len,
+            RepairAction::CutTornTail,
+            at(offset, &format!("torn tail of {len} bytes: the last record is cut off and nothing valid follows")),
+        )),
+        Tail::SealDamaged { offset } if live => rep.push(f(
+            FindingKind::BeingWritten,
+            offset,
+            0,
+            RepairAction::Nothing,
+            at(offset, "ending: its records are closed and a writer is writing its seal"),
+        )),
+        Tail::SealDamaged { offset } => rep.push(f(
+            FindingKind::SealDamaged,
+            offset,
+            rep.file_len.saturating_sub(offset),
+            RepairAction::Reseal,
+            at(offset, "the seal is incomplete or damaged (the records before it are complete)"),
+        )),
+        Tail::Unsealed => {
+            let end = r.position();
+            let repair = if live { RepairAction::Nothing } else { RepairAction::Reseal };
+            if end < rep.file_len {
+                let len = rep.file_len - end;
+                rep.push(f(
+                    FindingKind::ZeroTail,
+                    end,
+                    len,
+                    repair,
+                    at(end, &format!("{len} zero bytes after the records: a durable writer's prepared space")),
+                ));
+            }
+            let what = if live {
+                "unsealed: a writer has it open"
+            } else {
+                "unsealed: its writer stopped without closing it (every record is intact)"
+            };
+            rep.push(f(FindingKind::Unsealed, end, 0, repair, at(end, what)));
+        }
+        Tail::Sealed | Tail::Reading => {}
+    }
+}
