@@ -27,10 +27,9 @@ def _damage(findings):
 
 
 def test_the_kinds_and_actions_are_the_libraries_codes():
-    for kind in FindingKind:
-        assert kind == getattr(lib, f"BINLOG_FINDING_{kind.name}")
-    for action in RepairAction:
-        assert action == getattr(lib, f"BINLOG_REPAIR_{action.name}")
+    for enum, prefix in ((FindingKind, "BINLOG_FINDING_"), (RepairAction, "BINLOG_REPAIR_")):
+        in_header = {n[len(prefix):]: getattr(lib, n) for n in dir(lib) if n.startswith(prefix)}
+        assert in_header == {m.name: m.value for m in enum}
 
 
 def test_a_clean_segment_has_no_damage(tmp_path):
