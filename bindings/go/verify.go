@@ -68,12 +68,7 @@ var findingKindNames = map[FindingKind]string{
 
 // String names the kind ("torn-tail", "corrupt", ...); a kind a newer
 // library added is "finding kind N".
-func (k FindingKind) String() string {
-	if s, ok := findingKindNames[k]; ok {
-		return s
-	}
-	return "finding kind " + strconv.FormatUint(uint64(k), 10)
-}
+func (k FindingKind) String() string { return enumName(findingKindNames, k, "finding kind") }
 
 // RepairAction is what `binlog repair` does about a finding
 // (binlog_repair_action).
@@ -99,11 +94,14 @@ var repairNames = map[RepairAction]string{
 }
 
 // String names the action ("nothing", "cut-torn-tail", ...).
-func (a RepairAction) String() string {
-	if s, ok := repairNames[a]; ok {
+func (a RepairAction) String() string { return enumName(repairNames, a, "repair action") }
+
+// enumName is v's name in names, or what and its number.
+func enumName[T ~uint32](names map[T]string, v T, what string) string {
+	if s, ok := names[v]; ok {
 		return s
 	}
-	return "repair action " + strconv.FormatUint(uint64(a), 10)
+	return what + " " + strconv.FormatUint(uint64(v), 10)
 }
 
 // Finding is one thing a verification found (binlog_finding), copied into

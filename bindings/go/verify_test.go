@@ -252,3 +252,17 @@ func TestVerifierCloseWhileCallsRun(t *testing.T) {
 	}
 	must(t, v.Close())
 }
+
+func TestFindingKindAndRepairNames(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{FindingTornTail.String(), "torn-tail"},
+		{FindingMissingRecords.String(), "missing-records"},
+		{FindingKind(999).String(), "finding kind 999"},
+		{RepairCutTornTail.String(), "cut-torn-tail"},
+		{RepairAction(7).String(), "repair action 7"},
+	} {
+		if c.got != c.want {
+			t.Fatalf("name %q, want %q", c.got, c.want)
+		}
+	}
+}

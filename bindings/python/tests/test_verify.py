@@ -11,6 +11,7 @@ import pytest
 import binlog
 from binlog import FindingKind, RepairAction
 from binlog._native import lib
+from support import torn_segment
 
 
 def _segment(path, count=10):
@@ -42,13 +43,7 @@ def test_a_clean_segment_has_no_damage(tmp_path):
 
 def test_a_torn_tail_is_found_where_the_reader_ends(tmp_path):
     path = tmp_path / "t.binlog"
-    w = binlog.open_writer(path)
-    for i in range(5):
-        w.append("t", b"%d" % i * 100)
-    w.flush()
-    data = path.read_bytes()  # unsealed: as a crashed writer leaves it
-    w.close()
-    path.write_bytes(data[:-30])
+    torn_segment(path)
     with binlog.open_reader(path) as r:
         last = list(r)[-1]
         tail = r.tail()

@@ -1,6 +1,7 @@
 package io.libbinlog;
 
 import java.util.OptionalLong;
+import java.util.function.ToIntFunction;
 
 /**
  * One thing a verification found ({@code binlog_finding}, from {@link Verify}).
@@ -39,12 +40,7 @@ public record Finding(Kind kind, String location, OptionalLong offset, long len,
         }
 
         static Kind of(long code) {
-            for (Kind k : values()) {
-                if (k.code == code) {
-                    return k;
-                }
-            }
-            throw new BinlogException(ErrorCode.INVALID_ARGUMENT, "unknown finding kind " + code);
+            return byCode(values(), Kind::code, code, "finding kind");
         }
     }
 
@@ -71,13 +67,18 @@ public record Finding(Kind kind, String location, OptionalLong offset, long len,
         }
 
         static Repair of(long code) {
-            for (Repair r : values()) {
-                if (r.code == code) {
-                    return r;
-                }
-            }
-            throw new BinlogException(ErrorCode.INVALID_ARGUMENT, "unknown repair action " + code);
+            return byCode(values(), Repair::code, code, "repair action");
         }
+    }
+
+    /** The constant whose C value is {@code code}; the library's are all known (its jar carries it). */
+    private static <E extends Enum<E>> E byCode(E[] values, ToIntFunction<E> codeOf, long code, String what) {
+        for (E e : values) {
+            if (codeOf.applyAsInt(e) == code) {
+                return e;
+            }
+        }
+        throw new BinlogException(ErrorCode.INVALID_ARGUMENT, "unknown " + what + " " + code);
     }
 
     @Override

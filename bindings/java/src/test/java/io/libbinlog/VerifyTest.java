@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -200,29 +199,19 @@ class VerifyTest {
         Path p = dir.resolve("s.binlog");
         Files.write(p, "not a segment".getBytes(StandardCharsets.UTF_8));
         Verify v = Verify.open(p);
-        List<Thread> threads = new ArrayList<>();
-        List<BinlogException> closed = Collections.synchronizedList(new ArrayList<>());
-        for (int i = 0; i < 4; i++) {
-            Thread t = new Thread(() -> {
-                try {
-                    while (true) {
-                        v.next();
-                        v.counts();
-                    }
-                } catch (BinlogException e) {
-                    closed.add(e);
-                }
-            });
-            t.start();
-            threads.add(t);
-        }
-        v.close();
-        for (Thread t : threads) {
-            t.join();
-        }
-        assertEquals(4, closed.size());
-        for (BinlogException e : closed) {
-            assertEquals(ErrorCode.CLOSED, e.code(), e::getMessage);
+        List<Throwable> thrown = TestSupport.inThreads(5, id -> {
+            if (id == 0) {
+                v.close();
+                return;
+            }
+            while (true) {
+                v.next();
+                v.counts();
+            }
+        });
+        assertEquals(4, thrown.size(), thrown::toString);
+        for (Throwable e : thrown) {
+            assertEquals(ErrorCode.CLOSED, ((BinlogException) e).code(), e::toString);
         }
     }
 
