@@ -258,7 +258,7 @@ func (v *Verifier) Close() error {
 
 // Verify verifies path (as OpenVerifier) to the end: every finding and
 // the counts of the whole path. A file is damaged when a finding has
-// Damage set.
+// Damage set. On an error it returns the findings before it.
 func Verify(path, logName string) ([]Finding, VerifyCounts, error) {
 	v, err := OpenVerifier(path, logName)
 	if err != nil {

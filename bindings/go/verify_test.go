@@ -87,6 +87,14 @@ func TestVerifyCleanSegmentHasNoDamage(t *testing.T) {
 	if counts != (VerifyCounts{Segments: 1, Records: 10}) {
 		t.Fatalf("counts %+v, want 1 segment of 10 records", counts)
 	}
+	v, err := OpenVerifier(path, "")
+	must(t, err)
+	defer v.Close()
+	for i := 0; i < 3; i++ { // io.EOF, and again after it
+		if _, err := v.Next(); err != io.EOF {
+			t.Fatalf("Next %d on a clean segment: %v, want io.EOF", i, err)
+		}
+	}
 }
 
 // A copy of an unsealed segment cut inside its last record: a torn tail

@@ -39,6 +39,7 @@ def test_a_clean_segment_has_no_damage(tmp_path):
     with binlog.verify(path) as v:
         assert [f for f in v if f.damage] == []
         assert (v.segments, v.records) == (1, 10)
+        assert list(v) == []  # the end, again
 
 
 def test_a_torn_tail_is_found_where_the_reader_ends(tmp_path):

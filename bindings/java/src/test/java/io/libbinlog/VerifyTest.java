@@ -2,6 +2,7 @@ package io.libbinlog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -109,6 +110,11 @@ class VerifyTest {
         Result r = verify(p, null);
         assertEquals(List.of(), r.findings().stream().filter(Finding::damage).toList());
         assertEquals(new Verify.Counts(1, 10), r.counts());
+        try (Verify v = Verify.open(p)) {
+            for (int i = 0; i < 3; i++) { // the end, and again after it
+                assertNull(v.next());
+            }
+        }
     }
 
     @Test
