@@ -1,6 +1,7 @@
 """What several test files share besides fixtures (those are in
 conftest.py): the records of the compressed log of ``compressed_log``,
-the library's decoding threads, and a check run in a forked child."""
+the library's decoding threads, a check run in a forked child, and a
+segment as a crashed writer leaves it."""
 
 from __future__ import annotations
 
@@ -106,3 +107,18 @@ def exit_code_in_child(check: Callable[[], None], timeout: float = 10) -> int:
             os.waitpid(pid, 0)
             raise AssertionError(f"the forked child did not exit within {timeout} s")
         time.sleep(0.01)
+
+
+def torn_segment(path: str, records: int = 5, cut: int = 30) -> None:
+    """Writes ``records`` records to a segment at ``path`` and leaves it
+    as a writer that crashed in the middle of the last one would: its
+    flushed bytes before the close seals them, less the last ``cut``."""
+    w = binlog.open_writer(path)
+    for i in range(records):
+        w.append("t", b"%d" % i * 100)
+    w.flush()
+    with open(path, "rb") as f:
+        data = f.read()  # unsealed
+    w.close()
+    with open(path, "wb") as f:
+        f.write(data[:-cut])

@@ -4,6 +4,7 @@ salvaging a segment whose header is damaged."""
 import pytest
 
 import binlog
+from support import torn_segment
 
 
 def _segment(path, count=20):
@@ -14,13 +15,7 @@ def _segment(path, count=20):
 
 def test_a_torn_tail_ends_the_records_and_is_described(tmp_path):
     path = tmp_path / "t.binlog"
-    w = binlog.open_writer(path)
-    for i in range(5):
-        w.append("t", b"%d" % i * 100)
-    w.flush()
-    data = path.read_bytes()  # unsealed: as a crashed writer leaves it
-    w.close()
-    path.write_bytes(data[:-30])
+    torn_segment(path)
     with binlog.open_reader(path) as r:
         assert [x.seq for x in r] == [0, 1, 2, 3]
         tail = r.tail()

@@ -2164,3 +2164,82 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Shipper_nativeFree(JNIEnv *env, jclass 
     UNUSED(cls);
     binlog_shipper_free((binlog_shipper *)(intptr_t)h); /* NULL accepted */
 }
+
+/* --------------------------------------------------------------------------
+ * Verify (binlog_verify): the calls take turns (Verify.java's lock), as the
+ * C handle asks; a finding's strings are copied before the lock is left.
+ * ------------------------------------------------------------------------ */
+
+/* Longs per finding in nativeNext's output (see Verify.java). */
+#define FINDING_FIELDS 9
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Verify_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path,
+                                                           jbyteArray name) {
+    UNUSED(cls);
+    char *p = c_string(env, path, "path");
+    if (p == NULL) {
+        return 0;
+    }
+    char *n = NULL; /* NULL: the one log of the directory */
+    if (name != NULL && (n = c_string(env, name, "log name")) == NULL) {
+        free(p);
+        return 0;
+    }
+    binlog_verify *v = NULL;
+    binlog_result rc = binlog_verify_open(p, n, &v);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+    free(p);
+    free(n);
+    return (jlong)(intptr_t)v;
+}
+
+/* The next finding into nums (FINDING_FIELDS longs: kind, has_offset,
+ * offset, len, has_seq, from_seq, to_seq, repair, damage) and strs (the
+ * location's and the message's bytes); false at the end. */
+JNIEXPORT jboolean JNICALL Java_io_libbinlog_Verify_nativeNext(JNIEnv *env, jclass cls, jlong h, jlongArray nums,
+                                                              jobjectArray strs) {
+    UNUSED(cls);
+    binlog_finding f;
+    binlog_result rc = binlog_verify_next((binlog_verify *)(intptr_t)h, &f);
+    if (rc == BINLOG_END) {
+        return JNI_FALSE;
+    }
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return JNI_FALSE;
+    }
+    jlong v[FINDING_FIELDS] = {(jlong)f.kind, f.has_offset, (jlong)f.offset, (jlong)f.len, f.has_seq,
+                               (jlong)f.from_seq, (jlong)f.to_seq, (jlong)f.repair, f.damage};
+    (*env)->SetLongArrayRegion(env, nums, 0, FINDING_FIELDS, v);
+    if (pending(env)) {
+        return JNI_FALSE;
+    }
+    const char *s[2] = {f.location, f.message};
+    for (jsize i = 0; i < 2; i++) {
+        jbyteArray b = new_bytes(env, (const uint8_t *)s[i], strlen(s[i]));
+        if (b == NULL || set_out(env, strs, i, b) != 0) {
+            return JNI_FALSE;
+        }
+    }
+    return JNI_TRUE;
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Verify_nativeCounts(JNIEnv *env, jclass cls, jlong h, jlongArray out) {
+    UNUSED(cls);
+    uint64_t segments = 0, records = 0;
+    binlog_result rc = binlog_verify_counts((binlog_verify *)(intptr_t)h, &segments, &records);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return;
+    }
+    jlong v[2] = {(jlong)segments, (jlong)records};
+    (*env)->SetLongArrayRegion(env, out, 0, 2, v);
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Verify_nativeFree(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(env);
+    UNUSED(cls);
+    binlog_verify_free((binlog_verify *)(intptr_t)h); /* NULL accepted */
+}

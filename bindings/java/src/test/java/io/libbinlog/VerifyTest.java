@@ -1,0 +1,251 @@
+package io.libbinlog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Verify: files written by the binding's writer, damaged on disk (a torn tail, a flipped byte, a
+ * deleted middle segment), give the library's findings, with the kind, the file, the offset and the
+ * records lost, at the places the reader reports; clean files give no damage.
+ */
+class VerifyTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] payload(int i) {
+        return String.format("record-%02d", i).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** n records in a sealed segment at p, read back (with their offsets). */
+    private static List<Record> sealed(Path p, int n) {
+        try (Writer w = Writer.openSegment(p)) {
+            for (int i = 0; i < n; i++) {
+                w.write("e", payload(i));
+            }
+        }
+        List<Record> out = new ArrayList<>();
+        try (Reader r = Reader.open(p)) {
+            for (Record x = r.next(); x != null; x = r.next()) {
+                out.add(x);
+            }
+        }
+        return out;
+    }
+
+    private record Result(List<Finding> findings, Verify.Counts counts) {}
+
+    private static Result verify(Path p, String logName) {
+        try (Verify v = Verify.open(p, logName)) {
+            List<Finding> fs = new ArrayList<>();
+            v.forEach(fs::add);
+            return new Result(fs, v.counts());
+        }
+    }
+
+    /** The one damage finding among fs. */
+    private static Finding onlyDamage(List<Finding> fs) {
+        List<Finding> d = fs.stream().filter(Finding::damage).toList();
+        assertEquals(1, d.size(), fs::toString);
+        return d.get(0);
+    }
+
+    private static void assertFinding(Finding f, Finding.Kind kind, Path location, long offset, long fromSeq,
+            long toSeq) {
+        assertEquals(kind, f.kind(), f::toString);
+        assertEquals(location.toString(), f.location(), f::toString);
+        assertEquals(OptionalLong.of(offset), f.offset(), f::toString);
+        assertEquals(OptionalLong.of(fromSeq), f.fromSeq(), f::toString);
+        assertEquals(OptionalLong.of(toSeq), f.toSeq(), f::toString);
+        assertTrue(f.message().contains(location.toString()), f::toString);
+    }
+
+    /** The BINLOG_FINDING_* and BINLOG_REPAIR_* numbers of include/binlog.h, by name. */
+    private static Map<String, Integer> headerEnum(String prefix) throws IOException {
+        String header = System.getProperty("binlog.header");
+        assertNotNull(header, "surefire passes -Dbinlog.header");
+        Matcher m = Pattern.compile(prefix + "([A-Z0-9_]+) = (\\d+)").matcher(Files.readString(Path.of(header)));
+        Map<String, Integer> out = new HashMap<>();
+        while (m.find()) {
+            out.put(m.group(1), Integer.parseInt(m.group(2)));
+        }
+        return out;
+    }
+
+    @Test
+    void kindsAndRepairsMirrorTheHeader() throws IOException {
+        Map<String, Integer> kinds = new HashMap<>();
+        for (Finding.Kind k : Finding.Kind.values()) {
+            kinds.put(k.name(), k.code());
+        }
+        assertEquals(headerEnum("BINLOG_FINDING_"), kinds);
+        Map<String, Integer> repairs = new HashMap<>();
+        for (Finding.Repair r : Finding.Repair.values()) {
+            repairs.put(r.name(), r.code());
+        }
+        assertEquals(headerEnum("BINLOG_REPAIR_"), repairs);
+    }
+
+    @Test
+    void cleanSegmentHasNoDamage() {
+        Path p = dir.resolve("clean.binlog");
+        sealed(p, 10);
+        Result r = verify(p, null);
+        assertEquals(List.of(), r.findings().stream().filter(Finding::damage).toList());
+        assertEquals(new Verify.Counts(1, 10), r.counts());
+        try (Verify v = Verify.open(p)) {
+            for (int i = 0; i < 3; i++) { // the end, and again after it
+                assertNull(v.next());
+            }
+        }
+    }
+
+    @Test
+    void tornTailIsFoundWhereTheReaderEnds() throws Exception {
+        Path live = dir.resolve("live.binlog");
+        Path torn = dir.resolve("torn.binlog");
+        byte[] unsealed;
+        try (Writer w = Writer.openSegment(live)) {
+            for (int i = 0; i < 5; i++) {
+                w.write("e", payload(i));
+            }
+            w.flush();
+            unsealed = Files.readAllBytes(live); // as a crashed writer leaves it
+        }
+        Files.write(torn, Arrays.copyOf(unsealed, unsealed.length - 3));
+        Tail tail;
+        try (Reader r = Reader.open(torn)) {
+            while (r.next() != null) {
+                // to the end
+            }
+            tail = r.tail();
+        }
+        Result r = verify(torn, null);
+        Finding f = onlyDamage(r.findings());
+        assertEquals(Tail.Kind.TORN, tail.kind());
+        assertFinding(f, Finding.Kind.TORN_TAIL, torn, tail.offset(), 4, 4);
+        assertEquals(tail.len(), f.len());
+        assertEquals(Finding.Repair.CUT_TORN_TAIL, f.repair());
+        assertEquals(new Verify.Counts(1, 4), r.counts());
+    }
+
+    @Test
+    void flippedByteMidFileIsCorruptionAtThatRecord() throws Exception {
+        Path p = dir.resolve("flip.binlog");
+        List<Record> recs = sealed(p, 10);
+        byte[] b = Files.readAllBytes(p);
+        int at = indexOf(b, payload(5));
+        assertTrue(at > recs.get(5).offset());
+        b[at + 7] ^= (byte) 0xff;
+        Files.write(p, b);
+        Result r = verify(p, null);
+        assertFinding(onlyDamage(r.findings()), Finding.Kind.CORRUPT, p, recs.get(5).offset(), 5, 6);
+        assertEquals(new Verify.Counts(1, 9), r.counts());
+    }
+
+    @Test
+    void deletedMiddleSegmentIsRecordsMissing() throws Exception {
+        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(3).build())) {
+            for (int i = 0; i < 9; i++) {
+                w.write("e", payload(i));
+            }
+        }
+        List<LogSegment> segs = LogSegment.list(dir, "orders");
+        assertEquals(3, segs.size());
+        assertEquals(List.of(), verify(dir, null).findings().stream().filter(Finding::damage).toList());
+        Files.delete(segs.get(1).path());
+        Result r = verify(dir, "orders");
+        Finding f = onlyDamage(r.findings());
+        assertEquals(Finding.Kind.MISSING_RECORDS, f.kind(), f::toString);
+        assertEquals(segs.get(2).path().toString(), f.location());
+        assertEquals(OptionalLong.of(3), f.fromSeq());
+        assertEquals(OptionalLong.of(6), f.toSeq());
+        assertTrue(f.offset().isPresent(), f::toString);
+        assertEquals(new Verify.Counts(2, 6), r.counts());
+    }
+
+    @Test
+    void directoryWithoutALogIsNotFound() {
+        BinlogException e = TestSupport.expect(ErrorCode.NOT_FOUND, () -> Verify.open(dir));
+        assertTrue(e.getMessage().contains(dir.toString()), e::getMessage);
+    }
+
+    /** A segment file that does not exist is no error to open: one unreadable file, naming it. */
+    @Test
+    void missingFileIsOneUnreadableFile() {
+        Path p = dir.resolve("absent.binlog");
+        Result r = verify(p, null);
+        Finding f = onlyDamage(r.findings());
+        assertEquals(Finding.Kind.UNREADABLE, f.kind(), f::toString);
+        assertEquals(p.toString(), f.location());
+        assertTrue(f.message().contains(p.toString()), f::toString);
+        assertEquals(new Verify.Counts(1, 0), r.counts());
+    }
+
+    /** close from one thread while others call next and counts: each call ends with a finding, null or CLOSED. */
+    @Test
+    void closeWhileOtherThreadsCallEndsTheirCallsWithClosed() throws Exception {
+        Path p = dir.resolve("s.binlog");
+        Files.write(p, "not a segment".getBytes(StandardCharsets.UTF_8));
+        Verify v = Verify.open(p);
+        List<Throwable> thrown = TestSupport.inThreads(5, id -> {
+            if (id == 0) {
+                v.close();
+                return;
+            }
+            while (true) {
+                v.next();
+                v.counts();
+            }
+        });
+        assertEquals(4, thrown.size(), thrown::toString);
+        for (Throwable e : thrown) {
+            assertEquals(ErrorCode.CLOSED, ((BinlogException) e).code(), e::toString);
+        }
+    }
+
+    @Test
+    void callsAfterCloseThrowClosed() {
+        Path p = dir.resolve("c.binlog");
+        sealed(p, 2);
+        Verify v = Verify.open(p);
+        Iterator<Finding> it = v.iterator();
+        v.close();
+        v.close();
+        BinlogException e = TestSupport.expect(ErrorCode.CLOSED, v::next);
+        assertTrue(e.getMessage().contains(p.toString()), e::getMessage);
+        TestSupport.expect(ErrorCode.CLOSED, v::counts);
+        TestSupport.expect(ErrorCode.CLOSED, it::hasNext);
+        assertNotNull(v.toString());
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,158 @@
+"""binlog.verify: files written by the binding, damaged on disk (a torn
+tail, a flipped byte, a deleted middle segment), give the library's
+findings (kind, file, offset, records lost), the same places its reader
+reports; clean files give no damage."""
+
+import os
+import threading
+
+import pytest
+
+import binlog
+from binlog import FindingKind, RepairAction
+from binlog._native import lib
+from support import torn_segment
+
+
+def _segment(path, count=10):
+    with binlog.open_writer(path) as w:
+        for i in range(count):
+            w.append("t", b"record %02d " % i * 10)
+
+
+def _damage(findings):
+    """The one damage finding among ``findings``."""
+    damage = [f for f in findings if f.damage]
+    assert len(damage) == 1, findings
+    return damage[0]
+
+
+def test_the_kinds_and_actions_are_the_libraries_codes():
+    for enum, prefix in ((FindingKind, "BINLOG_FINDING_"), (RepairAction, "BINLOG_REPAIR_")):
+        in_header = {n[len(prefix):]: getattr(lib, n) for n in dir(lib) if n.startswith(prefix)}
+        assert in_header == {m.name: m.value for m in enum}
+
+
+def test_a_clean_segment_has_no_damage(tmp_path):
+    path = tmp_path / "clean.binlog"
+    _segment(path)
+    with binlog.verify(path) as v:
+        assert [f for f in v if f.damage] == []
+        assert (v.segments, v.records) == (1, 10)
+        assert list(v) == []  # the end, again
+
+
+def test_a_torn_tail_is_found_where_the_reader_ends(tmp_path):
+    path = tmp_path / "t.binlog"
+    torn_segment(path)
+    with binlog.open_reader(path) as r:
+        last = list(r)[-1]
+        tail = r.tail()
+    with binlog.verify(path) as v:
+        findings = list(v)
+        counts = (v.segments, v.records)
+    f = _damage(findings)
+    assert f.kind is FindingKind.TORN_TAIL and f.repair is RepairAction.CUT_TORN_TAIL
+    assert f.location == str(path) and str(path) in f.message
+    assert tail.kind == binlog.TailKind.TORN
+    assert (f.offset, f.length) == (tail.offset, tail.len) and f.offset > last.offset
+    assert (f.from_seq, f.to_seq) == (4, 4)
+    assert counts == (1, 4)
+
+
+def test_a_flipped_byte_mid_file_is_corruption_the_reader_skips_the_same(tmp_path):
+    path = tmp_path / "d.binlog"
+    _segment(path, 20)
+    data = bytearray(path.read_bytes())
+    data[data.index(b"record 07")] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with binlog.open_reader(path) as r:
+        r.skip_damaged()
+        list(r)
+        (damage,) = r.damages()
+    with binlog.verify(path) as v:
+        findings = list(v)
+        counts = (v.segments, v.records)
+    f = _damage(findings)
+    assert f.kind is FindingKind.CORRUPT and f.location == str(path)
+    assert (f.offset, f.from_seq, f.to_seq) == (damage.offset, 7, 8)
+    assert f.length == damage.resume_offset - damage.offset
+    assert f"offset {f.offset}" in f.message
+    assert counts == (1, 19)
+
+
+def test_a_deleted_middle_segment_is_records_missing(tmp_path):
+    with binlog.open_log_writer(tmp_path, "log", max_segment_records=3) as w:
+        for i in range(9):
+            w.append("t", b"%d" % i)
+    segments = binlog.list_segments(tmp_path, "log")
+    assert len(segments) == 3
+    with binlog.verify(tmp_path) as v:
+        assert [f for f in v if f.damage] == []
+    os.remove(segments[1].path)
+    with binlog.verify(tmp_path, log_name="log") as v:
+        findings = list(v)
+        counts = (v.segments, v.records)
+    f = _damage(findings)
+    assert f.kind is FindingKind.MISSING_RECORDS and f.location == segments[2].path
+    assert (f.from_seq, f.to_seq) == (3, 6) and f.offset is not None
+    assert counts == (2, 6)
+
+
+def test_a_directory_without_a_log_is_not_found(tmp_path):
+    with pytest.raises(binlog.NotFoundError, match=str(tmp_path)):
+        binlog.verify(tmp_path)
+
+
+def test_a_directory_of_several_logs_needs_a_name(tmp_path):
+    for name in ("a", "b"):
+        with binlog.open_log_writer(tmp_path, name) as w:
+            w.append("t", b"x")
+    with pytest.raises(binlog.InvalidArgumentError):
+        binlog.verify(tmp_path)
+    with binlog.verify(tmp_path, log_name="b") as v:
+        assert [f for f in v if f.damage] == [] and v.records == 1
+
+
+def test_a_missing_file_is_one_unreadable_file(tmp_path):
+    path = tmp_path / "absent.binlog"
+    with binlog.verify(path) as v:
+        f = _damage(list(v))
+        counts = (v.segments, v.records)
+    assert f.kind is FindingKind.UNREADABLE and f.location == str(path) and str(path) in f.message
+    assert counts == (1, 0)
+
+
+def test_calls_after_close_raise_closed(tmp_path):
+    path = tmp_path / "c.binlog"
+    _segment(path, 2)
+    v = binlog.verify(path)
+    v.close()
+    v.close()
+    with pytest.raises(binlog.ClosedError, match=str(path)):
+        next(v)
+    with pytest.raises(binlog.ClosedError):
+        v.records
+
+
+def test_close_while_other_threads_iterate_ends_their_calls_with_closed(tmp_path):
+    path = tmp_path / "s.binlog"
+    path.write_bytes(b"not a segment")
+    v = binlog.verify(path)
+    errors = []
+
+    def run():
+        try:
+            while True:
+                list(v)
+                v.records
+        except binlog.ClosedError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    v.close()
+    for t in threads:
+        t.join()
+    assert len(errors) == 4
