@@ -198,6 +198,21 @@ fn a_damaged_magic_number_is_no_segment() {
 }
 
 #[test]
+fn a_path_that_does_not_exist_is_not_found_as_for_a_reader() {
+    let t = Tmp::new("verify-absent");
+    let seg = t.join("absent.binlog");
+    assert_eq!(
+        Reader::open(&seg).err().unwrap().kind(),
+        ErrorKind::NotFound
+    );
+    let e = Verify::path(&seg, None)
+        .err()
+        .expect("a missing path is an error");
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert!(e.to_string().contains("absent.binlog"), "{e}");
+}
+
+#[test]
 fn records_missing_between_segments_of_a_log_are_named() {
     let t = Tmp::new("verify-gap");
     let dir = t.join("log");

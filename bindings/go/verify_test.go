@@ -200,18 +200,12 @@ func TestVerifyDirectoryWithoutLogIsNotFound(t *testing.T) {
 	wantErr(t, "Verify(empty dir)", err, ErrNotFound, dir)
 }
 
-// A segment file that does not exist is no error to open: it is one
-// unreadable file, damage naming it, with no records.
-func TestVerifyMissingFileIsUnreadable(t *testing.T) {
+// A segment file that does not exist is ErrNotFound, naming it, as a
+// reader's open says.
+func TestVerifyMissingFileIsNotFound(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "absent.binlog")
-	fs, counts := mustVerify(t, path, "")
-	f := onlyDamage(t, fs)
-	if f.Kind != FindingUnreadable || f.Location != path || !strings.Contains(f.Message, path) {
-		t.Fatalf("missing file: %v at %s, want %v naming %s", f, f.Location, FindingUnreadable, path)
-	}
-	if counts != (VerifyCounts{Segments: 1, Records: 0}) {
-		t.Fatalf("counts %+v, want 1 segment of no records", counts)
-	}
+	_, _, err := Verify(path, "")
+	wantErr(t, "Verify(absent file)", err, ErrNotFound, path)
 }
 
 func TestVerifierAfterCloseIsClosed(t *testing.T) {

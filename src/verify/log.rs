@@ -67,11 +67,17 @@ impl Verify {
 
     /// What is at `path`: a segment file on its own, or a log directory:
     /// log `name` in it, or without a name the one log whose files it holds
-    /// (`InvalidArgument` if it holds several, `NotFound` if none).
+    /// (`InvalidArgument` if it holds several, `NotFound` if none). A path
+    /// that does not exist is `NotFound`, as a reader's open says; a file
+    /// that exists but cannot be read is a finding of its verification.
     pub fn path(path: impl AsRef<Path>, name: Option<&str>) -> Result<Verify> {
         let path = path.as_ref();
-        if !path.is_dir() {
-            return Ok(Verify::segment(path));
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::io(path, "open", e))
+            }
+            Ok(m) if m.is_dir() => {}
+            _ => return Ok(Verify::segment(path)),
         }
         if let Some(name) = name {
             return Verify::log(path, name);

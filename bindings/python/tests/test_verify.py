@@ -114,13 +114,10 @@ def test_a_directory_of_several_logs_needs_a_name(tmp_path):
         assert [f for f in v if f.damage] == [] and v.records == 1
 
 
-def test_a_missing_file_is_one_unreadable_file(tmp_path):
+def test_a_missing_file_is_not_found(tmp_path):
     path = tmp_path / "absent.binlog"
-    with binlog.verify(path) as v:
-        f = _damage(list(v))
-        counts = (v.segments, v.records)
-    assert f.kind is FindingKind.UNREADABLE and f.location == str(path) and str(path) in f.message
-    assert counts == (1, 0)
+    with pytest.raises(binlog.NotFoundError, match=str(path)):
+        binlog.verify(path)
 
 
 def test_calls_after_close_raise_closed(tmp_path):

@@ -187,16 +187,12 @@ class VerifyTest {
         assertTrue(e.getMessage().contains(dir.toString()), e::getMessage);
     }
 
-    /** A segment file that does not exist is no error to open: one unreadable file, naming it. */
+    /** A segment file that does not exist is NOT_FOUND, naming it, as a reader's open says. */
     @Test
-    void missingFileIsOneUnreadableFile() {
+    void missingFileIsNotFound() {
         Path p = dir.resolve("absent.binlog");
-        Result r = verify(p, null);
-        Finding f = onlyDamage(r.findings());
-        assertEquals(Finding.Kind.UNREADABLE, f.kind(), f::toString);
-        assertEquals(p.toString(), f.location());
-        assertTrue(f.message().contains(p.toString()), f::toString);
-        assertEquals(new Verify.Counts(1, 0), r.counts());
+        BinlogException e = TestSupport.expect(ErrorCode.NOT_FOUND, () -> Verify.open(p));
+        assertTrue(e.getMessage().contains(p.toString()), e::getMessage);
     }
 
     /** close from one thread while others call next and counts: each call ends with a finding, null or CLOSED. */
