@@ -62,7 +62,11 @@ impl Reader {
     /// copy (`checked_frames_in_copy`), or through the mapping if it was too
     /// long for one (`check_large`); otherwise what it is.
     #[inline(never)]
-    fn check_unsealed(&mut self, pos: usize, verify: bool) -> Result<Option<FrameCheck>> {
+    pub(super) fn check_unsealed(
+        &mut self,
+        pos: usize,
+        verify: bool,
+    ) -> Result<Option<FrameCheck>> {
         if pos < self.checked_to && (self.checked_with_crc || !verify) {
             return Ok(None);
         }
@@ -170,6 +174,7 @@ impl Reader {
             // differently by the writer that cut them.
             self.rewind();
             self.types.clear();
+            self.zero_tail = Default::default();
         }
         self.seal_types = None;
         Ok(true)
