@@ -33,6 +33,8 @@ mod decoded;
 mod decoded_copies;
 mod decoded_scan;
 mod filter;
+#[cfg(test)]
+mod follow_tests;
 mod indexed;
 mod mapping;
 mod original;
