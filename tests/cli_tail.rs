@@ -320,7 +320,7 @@ fn tail_follow_to_seq_stops_after_record_n() {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+        let status = wait_with_deadline(&mut child, Duration::from_secs(60));
         let mut out = String::new();
         child
             .stdout
@@ -357,7 +357,7 @@ fn tail_follow_to_seq_stops_after_record_n() {
     assert_eq!(f.seqs_until(29), vec![29]);
     append_with_binlog(&dir, 10);
     assert_eq!(f.seqs_until(33), vec![30, 31, 32, 33]);
-    let status = wait_with_deadline(&mut f.child, Duration::from_secs(10));
+    let status = wait_with_deadline(&mut f.child, Duration::from_secs(60));
     assert_eq!(status.code(), Some(0));
     assert_eq!(f.next_seq(Duration::from_millis(100)), None);
 }

@@ -758,7 +758,7 @@ fn background_thread_rolls_by_itself_once_the_injected_clock_passes_a_boundary()
         (info.segment_no, info.first_seq, info.record_count),
         (0, 0, 1)
     );
-    let (_, ev) = rx.recv_timeout(Duration::from_secs(1)).unwrap();
+    let (_, ev) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
     let SegmentEvent::Opened(info) = ev else {
         panic!("second event {ev:?}")
     };
