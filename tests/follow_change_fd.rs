@@ -3,9 +3,10 @@
 //! the time the write returns (inotify, not the descriptor's 250 ms
 //! re-check), and an event loop that polls it, re-arms it and reads until
 //! the reader has nothing reads every record in order, across rolls. How
-//! soon an event loop wakes is not asserted: a loaded machine makes any
-//! bound on it fail (`make bench` h measures how soon `next_wait` returns
-//! a record).
+//! soon an event loop wakes is not asserted, nor that nothing new leaves
+//! the descriptor unreadable (its re-check makes it readable 250 ms after
+//! a re-arm): a loaded machine makes any bound on time fail (`make bench`
+//! h measures how soon `next_wait` returns a record).
 
 mod common;
 
@@ -53,7 +54,6 @@ fn a_log_followers_descriptor_wakes_it_for_records_across_rolls() {
     assert!(readable(&fd, Duration::ZERO), "readable when made");
     fd.rearm().unwrap();
     assert!(r.next().unwrap().is_none());
-    assert!(!readable(&fd, Duration::ZERO), "nothing new");
     for i in 0..5u8 {
         w.write("t", &[i]).unwrap();
         w.flush().unwrap();
@@ -86,7 +86,6 @@ fn a_segment_followers_descriptor_wakes_it_for_appends() {
         seqs.push(rec.seq);
     }
     assert_eq!(seqs, [0]);
-    assert!(!readable(&fd, Duration::ZERO), "nothing new");
     w.write("t", b"later").unwrap();
     w.flush().unwrap();
     assert!(readable(&fd, Duration::ZERO), "the write made it readable");

@@ -4,7 +4,9 @@
  * and a log's follower each poll it; a write makes it readable by the time
  * the write returns (inotify, not the timed re-check), and the records are
  * then there to read, in order, across a roll. How soon an event loop
- * wakes is not checked: a loaded machine makes any bound on it fail.
+ * wakes is not checked, nor that nothing new leaves it unreadable (its
+ * timed re-check makes it readable 250 ms after a re-arm): a loaded
+ * machine, or valgrind, makes any bound on time fail.
  *
  * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
@@ -88,7 +90,6 @@ static void test_a_segment_follower_wakes_when_another_writer_appends(void) {
     uint64_t next = 0;
     read_all(r, &next);
     CHECK_EQ_U(next, 1);
-    CHECK(!readable(fd, 0)); /* nothing new */
 
     append(w, 1, fd);
     follow(r, fd, &next, 2);
@@ -119,7 +120,6 @@ static void test_a_log_follower_wakes_across_rolls(void) {
     uint64_t next = 0;
     read_all(r, &next);
     CHECK_EQ_U(next, 0);
-    CHECK(!readable(fd, 0)); /* nothing new */
 
     append(w, 5, fd); /* segments 0, 1 and 2 */
     follow(r, fd, &next, 5);
