@@ -175,6 +175,17 @@ impl Drop for Follow {
     }
 }
 
+/// Appends `n` records to the segment `seg` with the binary (another
+/// process, reopening it).
+fn append_to_segment(seg: &Path, n: usize) {
+    binlog()
+        .args(["write", "--type", "t"])
+        .arg(seg)
+        .write_stdin("x\n".repeat(n))
+        .assert()
+        .success();
+}
+
 /// Appends `n` records to log `orders` in `dir` with the binary.
 fn append_with_binlog(dir: &Path, n: usize) {
     binlog()
@@ -408,12 +419,7 @@ fn tail_follow_waits_for_a_missing_or_empty_log_to_appear() {
     let mut f = Follow::start(&["tail", "-f", "--poll-ms", "20", seg.to_str().unwrap()]);
     std::thread::sleep(Duration::from_millis(300));
     assert!(f.child.try_wait().unwrap().is_none(), "{}", f.stop());
-    binlog()
-        .args(["write", "--type", "t"])
-        .arg(&seg)
-        .write_stdin("x\ny\n")
-        .assert()
-        .success();
+    append_to_segment(&seg, 2);
     assert_eq!(f.seqs_until(1), vec![0, 1]);
 }
 
@@ -454,42 +460,19 @@ fn tail_follow_reports_damage_in_the_first_record() {
         (seg.to_str().unwrap(), "2", seg_offset, vec![1, 2]),
         (dir.to_str().unwrap(), "19", log_offset, (1..20).collect()),
     ] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
-            .args([
-                "tail",
-                "-f",
-                "-n",
-                "100",
-                "--poll-ms",
-                "20",
-                "--to-seq",
-                to,
-                path,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let status = wait_with_deadline(&mut child, Duration::from_secs(60));
-        let (mut out, mut err) = (String::new(), String::new());
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
+        let follow = ["tail", "-f", "-n", "100", "--poll-ms", "20"];
+        let done = binlog()
+            .args(follow)
+            .args(["--to-seq", to, path])
+            .assert()
+            .code(1);
+        let out = String::from_utf8_lossy(&done.get_output().stdout).into_owned();
+        let err = String::from_utf8_lossy(&done.get_output().stderr).into_owned();
         assert_eq!(seqs_of_lines(&out), shown, "{path}");
         assert!(
             err.contains(&format!(": offset {offset}:")) && err.contains("record 0 is lost"),
             "{path}: {err}"
         );
-        assert_eq!(status.code(), Some(1), "{path}: {err}");
     }
 }
 
@@ -504,12 +487,7 @@ fn tail_follow_sees_records_appended_to_a_reopened_sealed_segment() {
     let mut f = Follow::start(&["tail", "-f", "--poll-ms", "20", seg.to_str().unwrap()]);
     assert_eq!(f.seqs_until(2), vec![0, 1, 2]);
     for (n, last) in [(2, 4), (3, 7)] {
-        binlog()
-            .args(["write", "--type", "t"])
-            .arg(&seg)
-            .write_stdin("x\n".repeat(n))
-            .assert()
-            .success();
+        append_to_segment(&seg, n);
         assert_eq!(
             f.seqs_until(last),
             ((last + 1 - n as u64)..=last).collect::<Vec<_>>()
