@@ -444,7 +444,7 @@ class BatchReadTest {
 
     /** A wait of an hour that returns was ended by the interrupt. */
     @Test
-    @Timeout(600)
+    @Timeout(120)
     void interruptEndsAWaitingNextBatch() {
         Path file = dir.resolve("intr.binlog");
         try (Writer w = Writer.openSegment(file); Reader r = Reader.open(file)) {

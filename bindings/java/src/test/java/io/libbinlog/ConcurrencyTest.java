@@ -243,7 +243,7 @@ class ConcurrencyTest {
 
     /** A wait of an hour that returns was ended by the interrupt. */
     @Test
-    @Timeout(600)
+    @Timeout(120)
     void interruptEndsANextWait() throws Exception {
         Path file = dir.resolve("intr.binlog");
         try (Writer w = Writer.openSegment(file); Reader r = Reader.open(file)) {
