@@ -112,6 +112,24 @@ test: check-header check-abi lint test-rust test-c test-consumer test-go test-go
   test-java-consumer test-python fuzz-short check-bench-peers
 	@echo "make test: all suites passed"
 
+# `make test` three times in a row while `stress-ng --cpu 2` keeps two CPUs
+# busy: a test that asserts on time or on the scheduler fails here. Not part
+# of `make test`. stress-ng is installed when missing (Debian's package); it
+# is stopped when the runs end, also when one fails or is interrupted.
+.PHONY: test-under-load
+test-under-load:
+	@command -v stress-ng >/dev/null || { apt-get update -qq && apt-get install -y -qq stress-ng; }
+	@stress-ng --cpu 2 --quiet & hog=$$!; \
+	trap 'kill $$hog 2>/dev/null; wait $$hog 2>/dev/null' EXIT INT TERM; \
+	failed=0; \
+	for run in 1 2 3; do \
+	  echo "make test-under-load: run $$run of 3"; \
+	  $(MAKE) test || failed=1; \
+	done; \
+	if [ $$failed = 0 ]; then echo "make test-under-load: 3 runs passed"; \
+	else echo "make test-under-load: a run failed"; fi; \
+	exit $$failed
+
 # Every Rust test (the archive tests start the pinned versitygw: s3-server);
 # then the core alone, without the tool's crates (clap, indicatif,
 # serde_json) and the S3 client's (`--no-default-features`): its unit tests run and

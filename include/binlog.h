@@ -1013,7 +1013,9 @@ binlog_result binlog_reader_next(struct binlog_reader *r, struct binlog_record *
 /*
  Like `binlog_reader_next`, but when there is no record yet waits up to
  `timeout_ms` for one (following a log's writer into new segments as it
- rolls); returns `BINLOG_END` on timeout. Never returns a partial record.
+ rolls; at the end of a sealed standalone segment, for the records a
+ writer that reopens it appends); returns `BINLOG_END` on timeout. Never
+ returns a partial record.
  While the writer is active it polls, each pause ended early by a change
  inotify reports (tens of microseconds' latency); after 25 ms without a
  change it sleeps until inotify reports one (on a network filesystem,

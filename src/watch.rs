@@ -87,6 +87,15 @@ impl Follow {
         self.changed = None;
     }
 
+    /// Whether a wait that starts at `now` polls first (rather than block
+    /// at once): the follower found something since its last wait, or its
+    /// last wait saw a change less than `QUIET` before `now` (what
+    /// `wait_for` decides at its first pause; for the tests).
+    #[cfg(test)]
+    pub(crate) fn polls_first(&self, now: Instant) -> bool {
+        !quiet_since(self.changed.unwrap_or(now), now)
+    }
+
     /// Calls `attempt` until it finds something (returned) or `timeout`
     /// passes (`None`). `path` is what a blocked follower watches for
     /// changes (used when it first blocks).
@@ -132,7 +141,7 @@ impl Follow {
                 continue;
             }
             match &self.watch {
-                WatchState::Watching(w) if now.duration_since(wait.changed) >= QUIET => {
+                WatchState::Watching(w) if quiet_since(wait.changed, now) => {
                     if !wait.block(w, left) && identity(path) != Some(w.id) {
                         // The path names another file now (the directory
                         // was replaced, or the file renamed over): the
@@ -155,6 +164,12 @@ impl Follow {
             WatchState::Watching(_) => false,
         }
     }
+}
+
+/// Whether a follower that last saw a change at `changed` has been quiet
+/// long enough at `now` to block (`QUIET`).
+fn quiet_since(changed: Instant, now: Instant) -> bool {
+    now.duration_since(changed) >= QUIET
 }
 
 /// One `Follow::wait_for` call's state between its attempts.
@@ -354,18 +369,20 @@ mod tests {
     }
 
     /// `binlog tail -f` calls `next_wait` every 200 ms: a follower quiet
-    /// through one call does not poll again at the start of the next.
+    /// through one call does not poll again at the start of the next. A
+    /// new follower polls first.
     #[test]
     fn a_quiet_follower_blocks_at_once_in_its_next_call() {
         let d = temp_dir("calls");
         let p = d.join("seg");
         File::create(&p).unwrap();
         let mut follow = Follow::default();
+        assert!(follow.polls_first(Instant::now()));
         let mut attempts = 0u32;
-        let mut call = |ms| {
+        let mut call = |follow: &mut Follow| {
             attempts = 0;
             let got: Option<()> = follow
-                .wait_for(Duration::from_millis(ms), &p, Watched::File, || {
+                .wait_for(Duration::from_millis(100), &p, Watched::File, || {
                     attempts += 1;
                     Ok(None)
                 })
@@ -373,18 +390,38 @@ mod tests {
             assert_eq!(got, None);
             attempts
         };
-        // Polls 25 ms (a few dozen attempts), then blocks.
-        assert!(call(100) > 10);
+        // Nothing changed through the whole call (at least 100 ms, longer
+        // than QUIET).
+        call(&mut follow);
+        assert!(!follow.polls_first(Instant::now()));
         // Blocks from the start: an attempt, then one after the wait.
-        let second = call(100);
+        let second = call(&mut follow);
         assert!(second <= 3, "{second} attempts");
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// A change seen less than `QUIET` ago makes a follower poll; one seen
+    /// `QUIET` ago or longer lets it block.
+    #[test]
+    fn a_follower_polls_until_quiet_for_quiet() {
+        let t = Instant::now();
+        assert!(!quiet_since(t, t));
+        assert!(!quiet_since(t, t + QUIET - Duration::from_nanos(1)));
+        assert!(quiet_since(t, t + QUIET));
+        let follow = Follow {
+            changed: Some(t),
+            ..Follow::default()
+        };
+        assert!(follow.polls_first(t + QUIET / 2));
+        assert!(!follow.polls_first(t + QUIET));
     }
 
     /// A change reported but not found yet (a log reader lists a changed
     /// directory again only once its modification time has settled) puts a
     /// follower that was quiet back to polling: blocked, it would look
-    /// again only at each 250 ms recheck.
+    /// again only at each 250 ms recheck. What the follower takes for its
+    /// last change is then the change reported (`polls_first` and
+    /// `a_follower_polls_until_quiet_for_quiet` say what follows from it).
     #[test]
     fn a_change_not_found_yet_is_polled_for() {
         let d = temp_dir("unfound");
@@ -395,21 +432,18 @@ mod tests {
             .wait_for(Duration::from_millis(60), &p, Watched::File, || Ok(None))
             .unwrap();
         assert_eq!(none, None);
+        assert!(!follow.polls_first(Instant::now()), "quiet");
+        let written = Instant::now();
         f.write_all(b"x").unwrap();
-        let mut attempts = 0;
-        let t0 = Instant::now();
-        let got = follow
-            .wait_for(Duration::from_secs(20), &p, Watched::File, || {
-                attempts += 1;
-                Ok((attempts == 5).then_some(()))
-            })
+        // The inotify event is reported by the time the write returns; the
+        // follower takes it at its next look.
+        let none: Option<()> = follow
+            .wait_for(Duration::ZERO, &p, Watched::File, || Ok(None))
             .unwrap();
-        assert_eq!(got, Some(()));
-        // Blocked, the four looks that found nothing would take a second.
+        assert_eq!(none, None);
         assert!(
-            t0.elapsed() < Duration::from_millis(500),
-            "{:?}",
-            t0.elapsed()
+            follow.changed.is_some_and(|c| c >= written),
+            "the change was not taken for the last one"
         );
         std::fs::remove_dir_all(&d).unwrap();
     }

@@ -24,7 +24,7 @@ use common::shipping::{
 use common::TempDir;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A closed log `orders` of 5 sealed segments (2 records each, the last 1).
 fn closed_log(dir: &Path) -> BTreeMap<u64, (u64, Vec<u8>)> {
@@ -138,20 +138,17 @@ fn a_501_answer_to_the_claim_is_not_retried_and_the_error_names_the_claim() {
     let dir = TempDir::new("faults-claim-501");
     let before = closed_log(dir.path());
     proxy.add(claim_put(Action::Answer501));
-    let started = Instant::now();
     let e = open(dir.path(), "claim501", options(&server, proxy.endpoint()))
         .err()
         .expect("refused");
-    let took = started.elapsed();
     assert_eq!(e.kind(), ErrorKind::Remote, "{e}");
     let claim = format!("s3://{BUCKET}/{}", claim_key("claim501", "orders"));
     assert!(e.to_string().contains(&claim), "{e}");
     assert!(e.to_string().contains("status 501 NotImplemented"), "{e}");
     assert!(e.to_string().contains(NO_KMS), "{e}");
+    // Not retried: retried, a 501 is asked up to 11 times within the
+    // retry timeout (4 s here).
     assert_eq!(proxy.hits().len(), 1, "{e}");
-    // Retried, a 501 is asked up to 11 times within the retry timeout (4
-    // s here); one answer of a loopback proxy takes milliseconds.
-    assert!(took < Duration::from_secs(2), "{took:?}: {e}");
     assert!(!journal_path(dir.path(), "orders").exists());
     assert_nothing_lost(&server, dir.path(), "claim501", &before);
     proxy.clear();

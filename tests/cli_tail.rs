@@ -1,8 +1,10 @@
 //! `binlog tail`: the last records, and `--follow` across a log's rolls,
 //! past damage in an older segment, from `-n 0`, up to `--to-seq`, with a
-//! warning naming the records of a gap. Helpers in tests/common/cli.rs.
+//! warning naming the records of a gap, reporting damage in the first record,
+//! and on into records appended to a sealed segment reopened by another
+//! process. Helpers in tests/common/cli.rs.
 
-use binlog::{LogOptions, LogWriter};
+use binlog::{LogOptions, LogWriter, Reader};
 use predicates::prelude::*;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -173,6 +175,17 @@ impl Drop for Follow {
     }
 }
 
+/// Appends `n` records to the segment `seg` with the binary (another
+/// process, reopening it).
+fn append_to_segment(seg: &Path, n: usize) {
+    binlog()
+        .args(["write", "--type", "t"])
+        .arg(seg)
+        .write_stdin("x\n".repeat(n))
+        .assert()
+        .success();
+}
+
 /// Appends `n` records to log `orders` in `dir` with the binary.
 fn append_with_binlog(dir: &Path, n: usize) {
     binlog()
@@ -318,7 +331,7 @@ fn tail_follow_to_seq_stops_after_record_n() {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+        let status = wait_with_deadline(&mut child, Duration::from_secs(60));
         let mut out = String::new();
         child
             .stdout
@@ -355,7 +368,7 @@ fn tail_follow_to_seq_stops_after_record_n() {
     assert_eq!(f.seqs_until(29), vec![29]);
     append_with_binlog(&dir, 10);
     assert_eq!(f.seqs_until(33), vec![30, 31, 32, 33]);
-    let status = wait_with_deadline(&mut f.child, Duration::from_secs(10));
+    let status = wait_with_deadline(&mut f.child, Duration::from_secs(60));
     assert_eq!(status.code(), Some(0));
     assert_eq!(f.next_seq(Duration::from_millis(100)), None);
 }
@@ -406,12 +419,7 @@ fn tail_follow_waits_for_a_missing_or_empty_log_to_appear() {
     let mut f = Follow::start(&["tail", "-f", "--poll-ms", "20", seg.to_str().unwrap()]);
     std::thread::sleep(Duration::from_millis(300));
     assert!(f.child.try_wait().unwrap().is_none(), "{}", f.stop());
-    binlog()
-        .args(["write", "--type", "t"])
-        .arg(&seg)
-        .write_stdin("x\ny\n")
-        .assert()
-        .success();
+    append_to_segment(&seg, 2);
     assert_eq!(f.seqs_until(1), vec![0, 1]);
 }
 
@@ -432,4 +440,59 @@ fn lines_of(out: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String>
         }
     });
     rx
+}
+
+/// `tail -f` reports damage in the first record of what it shows as it
+/// reports damage anywhere else: when -n reaches back to the first record,
+/// no record is left out before the damage, so it is not "before the
+/// start".
+#[test]
+fn tail_follow_reports_damage_in_the_first_record() {
+    let t = Tmp::new("follow-damaged-first");
+    let seg = t.join("seg.binlog");
+    sealed_segment(&seg, 3);
+    let seg_offset = damage_record(&seg, 0);
+    let dir = t.join("log");
+    rolled_log(&dir, 20, 10);
+    let first = t_names(&dir)[0].clone();
+    let log_offset = damage_record(Path::new(&first), 0);
+    for (path, to, offset, shown) in [
+        (seg.to_str().unwrap(), "2", seg_offset, vec![1, 2]),
+        (dir.to_str().unwrap(), "19", log_offset, (1..20).collect()),
+    ] {
+        let follow = ["tail", "-f", "-n", "100", "--poll-ms", "20"];
+        let done = binlog()
+            .args(follow)
+            .args(["--to-seq", to, path])
+            .assert()
+            .code(1);
+        let out = String::from_utf8_lossy(&done.get_output().stdout).into_owned();
+        let err = String::from_utf8_lossy(&done.get_output().stderr).into_owned();
+        assert_eq!(seqs_of_lines(&out), shown, "{path}");
+        assert!(
+            err.contains(&format!(": offset {offset}:")) && err.contains("record 0 is lost"),
+            "{path}: {err}"
+        );
+    }
+}
+
+/// A sealed standalone segment reopened to append by another process
+/// (which removes its seal, docs/FORMAT.md section 12) is followed as an
+/// unsealed one is: `tail -f` prints the records appended.
+#[test]
+fn tail_follow_sees_records_appended_to_a_reopened_sealed_segment() {
+    let t = Tmp::new("follow-reopened-sealed");
+    let seg = t.join("seg.binlog");
+    sealed_segment(&seg, 3);
+    let mut f = Follow::start(&["tail", "-f", "--poll-ms", "20", seg.to_str().unwrap()]);
+    assert_eq!(f.seqs_until(2), vec![0, 1, 2]);
+    for (n, last) in [(2, 4), (3, 7)] {
+        append_to_segment(&seg, n);
+        assert_eq!(
+            f.seqs_until(last),
+            ((last + 1 - n as u64)..=last).collect::<Vec<_>>()
+        );
+    }
+    assert!(Reader::open(&seg).unwrap().seal().is_some(), "sealed again");
+    assert_eq!(f.stop(), "");
 }

@@ -372,7 +372,7 @@ fn a_log_reader_crosses_from_compressed_history_into_a_live_segment() {
     assert!(seqs.iter().copied().eq(0..2_100), "{} records", seqs.len());
     w.write("trade", b"new").unwrap();
     w.flush().unwrap();
-    let rec = r.next_wait(Duration::from_secs(5)).unwrap().unwrap();
+    let rec = r.next_wait(Duration::from_secs(60)).unwrap().unwrap();
     assert_eq!((rec.seq, rec.payload), (2_100, &b"new"[..]));
     // A seek back into the compressed history.
     r.seek_seq(1_234).unwrap();

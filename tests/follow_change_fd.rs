@@ -1,8 +1,12 @@
 //! A follower's pollable descriptor (`ChangeFd`, from `LogReader::change_fd`
-//! and `Reader::change_fd`): an event loop that polls it, re-arms it and
-//! reads until the reader has nothing wakes within a few milliseconds of
-//! another thread's write (well before the descriptor's 250 ms re-check),
-//! and reads every record in order, across rolls.
+//! and `Reader::change_fd`): another thread's write makes it readable by
+//! the time the write returns (inotify, not the descriptor's 250 ms
+//! re-check), and an event loop that polls it, re-arms it and reads until
+//! the reader has nothing reads every record in order, across rolls. How
+//! soon an event loop wakes is not asserted, nor that nothing new leaves
+//! the descriptor unreadable (its re-check makes it readable 250 ms after
+//! a re-arm): a loaded machine makes any bound on time fail (`make bench`
+//! h measures how soon `next_wait` returns a record).
 
 mod common;
 
@@ -10,11 +14,6 @@ use binlog::log::{LogOptions, LogReader, LogWriter};
 use binlog::{ChangeFd, Reader, RecordReader, Writer};
 use common::TempDir;
 use std::time::{Duration, Instant};
-
-/// Sooner than the descriptor's timed re-check (250 ms): a wake-up this
-/// soon came from the write.
-const SOON: Duration = Duration::from_millis(200);
-const WRITE_AFTER: Duration = Duration::from_millis(60);
 
 fn readable(fd: &ChangeFd, timeout: Duration) -> bool {
     let mut p = libc::pollfd {
@@ -27,27 +26,19 @@ fn readable(fd: &ChangeFd, timeout: Duration) -> bool {
 }
 
 /// The event loop: poll, re-arm, read until nothing is left, until `want`
-/// records were read (or 5 s passed). Returns how long after `t0` the
-/// first wake-up came.
-fn follow(
-    r: &mut dyn RecordReader,
-    fd: &ChangeFd,
-    seqs: &mut Vec<u64>,
-    want: usize,
-    t0: Instant,
-) -> Duration {
-    let mut first_wake = None;
-    while seqs.len() < want && t0.elapsed() < Duration::from_secs(5) {
+/// records were read (60 s bound a hang only).
+fn follow(r: &mut dyn RecordReader, fd: &ChangeFd, seqs: &mut Vec<u64>, want: usize) {
+    let t0 = Instant::now();
+    while seqs.len() < want {
+        assert!(t0.elapsed() < Duration::from_secs(60), "only {seqs:?} came");
         if !readable(fd, Duration::from_secs(1)) {
             continue;
         }
-        first_wake.get_or_insert_with(|| t0.elapsed());
         fd.rearm().unwrap();
         while let Some(rec) = r.next().unwrap() {
             seqs.push(rec.seq);
         }
     }
-    first_wake.expect("the descriptor became readable")
 }
 
 #[test]
@@ -63,25 +54,16 @@ fn a_log_followers_descriptor_wakes_it_for_records_across_rolls() {
     assert!(readable(&fd, Duration::ZERO), "readable when made");
     fd.rearm().unwrap();
     assert!(r.next().unwrap().is_none());
-    assert!(!readable(&fd, Duration::from_millis(20)), "nothing new");
-
-    let t0 = Instant::now();
-    let writer = std::thread::spawn(move || {
-        std::thread::sleep(WRITE_AFTER);
-        for i in 0..5u8 {
-            w.write("t", &[i]).unwrap();
-            w.flush().unwrap();
+    for i in 0..5u8 {
+        w.write("t", &[i]).unwrap();
+        w.flush().unwrap();
+        if i == 0 {
+            assert!(readable(&fd, Duration::ZERO), "the write made it readable");
         }
-        w
-    });
+    }
     let mut seqs = Vec::new();
-    let woke = follow(&mut r, &fd, &mut seqs, 5, t0);
-    let w = writer.join().unwrap();
+    follow(&mut r, &fd, &mut seqs, 5);
     assert_eq!(seqs, (0..5).collect::<Vec<u64>>());
-    assert!(
-        woke >= WRITE_AFTER - Duration::from_millis(5) && woke < SOON,
-        "woke after {woke:?}"
-    );
     assert!(
         w.current_segment().unwrap().segment_no >= 2,
         "the log rolled"
@@ -104,19 +86,10 @@ fn a_segment_followers_descriptor_wakes_it_for_appends() {
         seqs.push(rec.seq);
     }
     assert_eq!(seqs, [0]);
-
-    let t0 = Instant::now();
-    let writer = std::thread::spawn(move || {
-        std::thread::sleep(WRITE_AFTER);
-        w.write("t", b"later").unwrap();
-        w.flush().unwrap();
-        w
-    });
-    let woke = follow(&mut r, &fd, &mut seqs, 2, t0);
-    writer.join().unwrap().close().unwrap();
+    w.write("t", b"later").unwrap();
+    w.flush().unwrap();
+    assert!(readable(&fd, Duration::ZERO), "the write made it readable");
+    follow(&mut r, &fd, &mut seqs, 2);
+    w.close().unwrap();
     assert_eq!(seqs, [0, 1]);
-    assert!(
-        woke >= WRITE_AFTER - Duration::from_millis(5) && woke < SOON,
-        "woke after {woke:?}"
-    );
 }

@@ -602,7 +602,7 @@ impl Follower {
     /// it returned exactly `0..n`, in order, and reported no gap, no
     /// damage and no error. Returns the segments it stood in.
     fn finish(mut self, n: u64, ctx: &str) -> Vec<PathBuf> {
-        self.wait_for(Duration::from_secs(10), |s| s.seqs.len() as u64 >= n);
+        self.wait_for(Duration::from_secs(60), |s| s.seqs.len() as u64 >= n);
         self.stop.store(true, Ordering::SeqCst);
         let r = self.handle.take().unwrap().join().unwrap();
         let s = self.seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -644,7 +644,7 @@ fn a_reader_that_moved_on_to_a_half_made_segment_comes_back_for_the_records() {
         let w = LogWriter::open(d.path(), "x", log_opts(mode, &clock)).unwrap();
         write_n(&w, 0, 3);
         let f = Follower::start(d.path(), "x");
-        assert!(f.wait_for(Duration::from_secs(5), |s| s.seqs.len() == 3));
+        assert!(f.wait_for(Duration::from_secs(60), |s| s.seqs.len() == 3));
         let leftover = d.join(&naming::segment_name("x", 1, T0));
         with_failures(&[creation_fault(mode), Fail::Unlink], || w.roll()).unwrap_err();
         assert!(leftover.exists(), "{ctx}");
@@ -652,7 +652,7 @@ fn a_reader_that_moved_on_to_a_half_made_segment_comes_back_for_the_records() {
         std::thread::sleep(Duration::from_millis(50));
         write_n(&w, 3, 5);
         assert!(
-            f.wait_for(Duration::from_secs(5), |s| s.seqs.len() >= 5),
+            f.wait_for(Duration::from_secs(60), |s| s.seqs.len() >= 5),
             "{ctx}: records 3 and 4 (in segment 0) never reached the reader: {:?}",
             f.seen.lock().unwrap_or_else(|e| e.into_inner()).seqs
         );

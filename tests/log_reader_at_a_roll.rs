@@ -108,7 +108,7 @@ fn after_a_failed_roll_a_reader_reads_on_in_the_old_segment_with_no_gap() {
     assert!(r.next().unwrap().is_none());
     w0.write("t", b"3").unwrap();
     w0.flush().unwrap();
-    let rec = r.next_wait(std::time::Duration::from_secs(5)).unwrap();
+    let rec = r.next_wait(std::time::Duration::from_secs(60)).unwrap();
     assert_eq!(rec.map(|x| x.seq), Some(3));
     let opens = r.segment_opens();
     assert!(r.next().unwrap().is_none());

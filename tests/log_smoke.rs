@@ -68,7 +68,7 @@ fn idle_writer_rolls_on_period_and_follower_follows() {
     w.write("t", b"b").unwrap();
     w.flush().unwrap();
     let rec = r
-        .next_wait(std::time::Duration::from_secs(2))
+        .next_wait(std::time::Duration::from_secs(60))
         .unwrap()
         .unwrap();
     assert_eq!((rec.seq, rec.payload), (1, &b"b"[..]));

@@ -746,20 +746,19 @@ fn background_thread_rolls_by_itself_once_the_injected_clock_passes_a_boundary()
     );
     let (b, stamp, _) = boundary(Period::Hour);
     clock.set(b + 5 * S);
-    let moved = Instant::now();
-    let (at, ev) = rx
-        .recv_timeout(Duration::from_millis(1900))
-        .expect("no roll within 1.9 s after the clock passed the hour");
+    // The thread rolls with no write to make it (it wakes at least once a
+    // second; the bound only catches a roll that never comes).
+    let (_, ev) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("no roll after the clock passed the hour");
     let SegmentEvent::Sealed(info) = ev else {
         panic!("first event {ev:?}")
     };
-    // The thread wakes at least once a second (plus the roll's fsyncs).
-    assert!(at.duration_since(moved) < Duration::from_millis(1900));
     assert_eq!(
         (info.segment_no, info.first_seq, info.record_count),
         (0, 0, 1)
     );
-    let (_, ev) = rx.recv_timeout(Duration::from_secs(1)).unwrap();
+    let (_, ev) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
     let SegmentEvent::Opened(info) = ev else {
         panic!("second event {ev:?}")
     };
@@ -770,14 +769,9 @@ fn background_thread_rolls_by_itself_once_the_injected_clock_passes_a_boundary()
         "{name} ({stamp}+5s)"
     );
     assert_eq!(w.write("t", b"after").unwrap(), 1);
-    // close stops the thread promptly.
-    let t = Instant::now();
+    // close stops the thread (it does not wait for the thread's next
+    // tick: a unit test's matter, not timed here).
     w.close().unwrap();
-    assert!(
-        t.elapsed() < Duration::from_millis(800),
-        "close took {:?}",
-        t.elapsed()
-    );
     let segs = scan(d.path(), "bg");
     check_order(d.path(), "bg", &segs, false);
     assert_eq!(segs.len(), 2);

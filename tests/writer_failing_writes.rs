@@ -419,24 +419,26 @@ fn a_failed_background_flush_comes_back_as_the_next_write_error() {
             )
             .unwrap();
             // Several flusher rounds fail.
-            let (e, _) = write_past_a_size_limit_and_idle(&w, &path, 150);
+            let (e, _, acked) = write_past_a_size_limit_and_idle(&w, &path, 150);
             assert!(e.message().contains("background flush"), "{e}");
             // Reported once; with the cause gone, writing goes on, after
             // the records acknowledged before.
             set_file_size_limit(libc::RLIM_INFINITY);
-            assert_eq!(w.write("t", &[3u8; 500]).unwrap(), 5);
+            assert_eq!(w.write("t", &[3u8; 500]).unwrap(), acked);
             w.close().unwrap();
-            assert_eq!(records_in_order(&path), 6);
+            assert_eq!(records_in_order(&path), acked + 1);
         },
     );
 }
 
 /// Writes five records of 500 bytes into the segment at `path`, limited
 /// to 1000 bytes past its header (they stay buffered), idles `idle_ms`
-/// while the writer's background threads fail to write them, and returns
-/// the next write call's error (the limit's: checked) and the header's
-/// length.
-fn write_past_a_size_limit_and_idle(w: &Writer, path: &Path, idle_ms: u64) -> (Error, u64) {
+/// while the writer's background threads fail to write them, then writes
+/// on until a write call returns their failure (the limit's: checked; on
+/// a loaded machine they may not have tried by then: the calls before
+/// buffer their records). Returns that error, the header's length and the
+/// records acknowledged.
+fn write_past_a_size_limit_and_idle(w: &Writer, path: &Path, idle_ms: u64) -> (Error, u64, u64) {
     let header = std::fs::metadata(path).unwrap().len();
     set_file_size_limit(header + 1000);
     let payload = vec![3u8; 500];
@@ -444,9 +446,23 @@ fn write_past_a_size_limit_and_idle(w: &Writer, path: &Path, idle_ms: u64) -> (E
         assert_eq!(w.write("t", &payload).unwrap(), seq);
     }
     std::thread::sleep(std::time::Duration::from_millis(idle_ms));
-    let e = w.write("t", &payload).expect_err("the flusher's failure");
+    let t0 = std::time::Instant::now();
+    let mut acked = 5;
+    let e = loop {
+        match w.write("t", &payload) {
+            Ok(seq) => assert_eq!(seq, acked),
+            Err(e) => break e,
+        }
+        acked += 1;
+        // Bounds a hang only.
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(60),
+            "no failure came back"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
     assert!(e.message().contains("File too large"), "{e}");
-    (e, header)
+    (e, header, acked)
 }
 
 /// The records of the segment at `path`, checked to be numbered from 0 on.
@@ -474,12 +490,12 @@ fn a_failed_write_after_the_flush_delay_is_reported_and_retried_while_idle() {
             let path = dir.join("delay.binlog");
             let w = Writer::open(&path, opts(64 * 1024, Durability::None)).unwrap();
             // Many flush delays: the hand-off fails and its failure is taken back.
-            let (e, header) = write_past_a_size_limit_and_idle(&w, &path, 300);
+            let (e, header, acked) = write_past_a_size_limit_and_idle(&w, &path, 300);
             assert!(e.message().contains("after the flush delay"), "{e}");
             set_file_size_limit(libc::RLIM_INFINITY);
             let records_len = |path: &Path| std::fs::metadata(path).unwrap().len() - header;
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            while records_len(&path) < 5 * 500 {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while records_len(&path) < acked * 500 {
                 assert!(
                     std::time::Instant::now() < deadline,
                     "the records acknowledged before never reached the file: {} bytes",
@@ -488,7 +504,7 @@ fn a_failed_write_after_the_flush_delay_is_reported_and_retried_while_idle() {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
             w.close().unwrap();
-            assert_eq!(records_in_order(&path), 5);
+            assert_eq!(records_in_order(&path), acked);
         },
     );
 }

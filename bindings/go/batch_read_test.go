@@ -609,8 +609,8 @@ func TestNextBatchRollingLog(t *testing.T) {
 	if n, err := r.NextBatchWait(buf, recs, 150*time.Millisecond); n != 0 || err != io.EOF {
 		t.Fatalf("NextBatchWait on an idle log: %d, %v; want 0, io.EOF", n, err)
 	}
-	if d := time.Since(start); d < 140*time.Millisecond || d > 3*time.Second {
-		t.Fatalf("idle NextBatchWait took %v", d)
+	if d := time.Since(start); d < 140*time.Millisecond {
+		t.Fatalf("idle NextBatchWait returned after %v, before its timeout", d)
 	}
 	errc := writeLive(t, w, live)
 	next, calls := 0, 0
@@ -664,7 +664,7 @@ func TestNextBatchClosed(t *testing.T) {
 	}
 
 	closeEndsWait(t, r, "NextBatchWait", func() error {
-		_, err := r.NextBatchWait(buf, recs, 10*time.Second)
+		_, err := r.NextBatchWait(buf, recs, time.Hour)
 		return err
 	})
 	_, err = r.NextBatch(buf, recs)

@@ -508,7 +508,7 @@ func TestReaderCloseDuringNextWait(t *testing.T) {
 	r, err := OpenReader(path)
 	must(t, err)
 	closeEndsWait(t, r, "NextWait", func() error {
-		_, err := r.NextWait(10 * time.Second)
+		_, err := r.NextWait(time.Hour)
 		return err
 	})
 }
@@ -721,8 +721,8 @@ func TestNextWaitFollowsRolls(t *testing.T) {
 	if _, err := r.NextWait(150 * time.Millisecond); err != io.EOF {
 		t.Fatalf("NextWait on an idle log: %v, want io.EOF", err)
 	}
-	if d := time.Since(start); d < 140*time.Millisecond || d > 3*time.Second {
-		t.Fatalf("idle NextWait took %v", d)
+	if d := time.Since(start); d < 140*time.Millisecond {
+		t.Fatalf("idle NextWait returned after %v, before its timeout", d)
 	}
 
 	errc := writeLive(t, w, total)

@@ -99,24 +99,20 @@ func wantErr(t testing.TB, what string, err error, code Code, needles ...string)
 	}
 }
 
-// closeEndsWait starts wait (a call waiting up to 10 s for a record) in a
-// goroutine, closes r, and checks that the wait returns ErrClosed within a
-// second and that Close did not block.
+// closeEndsWait starts wait (a call waiting up to an hour for a record) in
+// a goroutine, closes r, and checks that the wait returns ErrClosed: Close
+// ended it (the minute allowed bounds a hang only).
 func closeEndsWait(t *testing.T, r *Reader, what string, wait func() error) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- wait() }()
-	time.Sleep(50 * time.Millisecond)
-	start := time.Now()
+	time.Sleep(50 * time.Millisecond) // the wait has likely begun
 	must(t, r.Close())
 	select {
 	case err := <-done:
 		wantCode(t, err, ErrClosed)
-	case <-time.After(2 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatalf("%s did not return after Close", what)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("Close took %v", d)
 	}
 }
 

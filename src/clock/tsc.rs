@@ -343,6 +343,16 @@ mod tests {
         assert_eq!(extrapolating(), trusted(), "mode {}", MODE.load(Relaxed));
     }
 
+    /// Whether a reading lies within 1 ms of real readings taken just
+    /// before and after it (a thread preempted between them only widens
+    /// the bracket: no bound on how long that takes).
+    fn reads_real_time() -> bool {
+        let before = sys::realtime_ns();
+        let t = now_ns();
+        let after = sys::realtime_ns();
+        t >= before - 1_000_000 && t <= after + 1_000_000
+    }
+
     /// A child forked while another thread of the parent was publishing
     /// (the seqlock odd) has no such thread: its first call must still
     /// return, with the real time. The publishing thread is played by this
@@ -363,7 +373,7 @@ mod tests {
             }
         };
         // The child calls only the clock (atomics, rdtsc, clock_gettime).
-        let child = sys::ForkedChild::spawn(|| (now_ns() - sys::realtime_ns()).abs() < 1_000_000);
+        let child = sys::ForkedChild::spawn(reads_real_time);
         SEQ.store(seq + 2, Release);
         if let Err(e) = child.wait() {
             panic!("child: {e}");
@@ -389,9 +399,7 @@ mod tests {
         let child = sys::ForkedChild::spawn(|| {
             MODE.store(DECIDING, Release);
             OWNER.store(std::process::id() + 1, Release); // the parent's
-            let t = now_ns();
-            let off = (t - sys::realtime_ns()).abs();
-            off < 1_000_000 && MODE.load(Acquire) == decided
+            reads_real_time() && MODE.load(Acquire) == decided
         });
         if let Err(e) = child.wait() {
             panic!("child: {e}: it did not decide again ({decided} before)");

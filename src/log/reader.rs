@@ -530,6 +530,13 @@ impl LogReader {
                 continue;
             }
             if !self.later_segment_exists()? {
+                // The last of a list of files may be a standalone segment
+                // reopened to append (see `Reader::read_on_if_unsealed`).
+                let files = !self.is_log();
+                let r = self.current.as_mut().expect("opened");
+                if files && r.read_on_if_unsealed()? {
+                    continue;
+                }
                 return Ok(None);
             }
             let r = self.current.as_ref().expect("opened");

@@ -33,6 +33,8 @@ mod decoded;
 mod decoded_copies;
 mod decoded_scan;
 mod filter;
+#[cfg(test)]
+mod follow_tests;
 mod indexed;
 mod mapping;
 mod original;
@@ -482,15 +484,18 @@ impl Reader {
 
     /// Like `next`, but at the end of an unsealed segment waits up to
     /// `timeout` for its writer to add a record (`None` if none came). A
-    /// record is returned only once whole.
+    /// record is returned only once whole. At the end of a sealed
+    /// standalone segment it waits too: a writer that reopens it to append
+    /// removes the seal, and the records it appends are returned.
     pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
         let found = match self.next_found()? {
             Some(f) => {
                 self.follow.found();
                 f
             }
-            None if self.tail == Tail::Sealed => {
-                // Nothing follows a seal: only the wait is left to do.
+            None if self.decoded.is_some() && self.tail == Tail::Sealed => {
+                // Nothing follows a compressed segment's seal: only the
+                // wait is left to do.
                 std::thread::sleep(timeout);
                 return Ok(None);
             }
@@ -498,7 +503,10 @@ impl Reader {
                 // See `crate::watch`: the segment file is watched.
                 let path = self.path.clone();
                 let mut follow = std::mem::take(&mut self.follow);
-                let found = follow.wait_for(timeout, &path, Watched::File, || self.next_found());
+                let found = follow.wait_for(timeout, &path, Watched::File, || {
+                    self.read_on_if_unsealed()?;
+                    self.next_found()
+                });
                 self.follow = follow;
                 match found? {
                     Some(f) => f,

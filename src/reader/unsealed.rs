@@ -62,7 +62,11 @@ impl Reader {
     /// copy (`checked_frames_in_copy`), or through the mapping if it was too
     /// long for one (`check_large`); otherwise what it is.
     #[inline(never)]
-    fn check_unsealed(&mut self, pos: usize, verify: bool) -> Result<Option<FrameCheck>> {
+    pub(super) fn check_unsealed(
+        &mut self,
+        pos: usize,
+        verify: bool,
+    ) -> Result<Option<FrameCheck>> {
         if pos < self.checked_to && (self.checked_with_crc || !verify) {
             return Ok(None);
         }
@@ -170,8 +174,41 @@ impl Reader {
             // differently by the writer that cut them.
             self.rewind();
             self.types.clear();
+            self.zero_tail = Default::default();
         }
         self.seal_types = None;
+        Ok(true)
+    }
+
+    /// At the end of the records of a sealed standalone segment: whether a
+    /// writer reopened it to append since it was opened, which cuts its
+    /// seal off (docs/FORMAT.md section 12) and so changes the file's
+    /// length (a sealed segment of a log never changes). If so, the reader
+    /// forgets the seal and reads on from the end of its records as in an
+    /// unsealed segment (the types it knows stay: the writer goes on with
+    /// the same). Neither the seal nor the mapping past the records is
+    /// read again: a mapped page wholly past the end of the file raises
+    /// SIGBUS.
+    pub(crate) fn read_on_if_unsealed(&mut self) -> Result<bool> {
+        if !self.sealed() || self.decoded.is_some() || self.file.is_none() || self.pos < self.end {
+            return Ok(false);
+        }
+        if self.len_now()? == self.map.len() as u64 {
+            return Ok(false);
+        }
+        self.seal = None;
+        self.bounding_seal = None;
+        self.sparse_usable = None;
+        self.sparse_index.clear();
+        self.seal_types = None;
+        if let Some(f) = self.filter.as_mut() {
+            // The seal's per-type arrays are gone: a scan filters.
+            f.cursors = None;
+        }
+        self.map = map_file(super::plain_file(&self.file), &self.path)?;
+        self.end = self.map.len();
+        self.checked_to = 0;
+        self.tail = Tail::Reading;
         Ok(true)
     }
 

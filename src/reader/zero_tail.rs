@@ -15,13 +15,13 @@
 //! file order, so once any byte after a position is written, the bytes at
 //! that position are too: a zero head means nothing was written there yet,
 //! and a frame found bad before a search that saw later bytes is looked at
-//! again once (`frame_became_valid`).
+//! again, whole (`frame_became_valid`).
 
+use super::advance::FrameCheck;
 use super::mapping::read_upto;
 use super::unsealed::CHECK_CHUNK;
 use super::{Reader, Tail};
 use crate::error::{Error, Result};
-use crate::format::frame::{self, FrameAt, KIND_RECORD, KIND_SEAL_BEGIN};
 use crate::format::FRAME_HEADER_LEN;
 
 /// The state of a reader's zero-tail checks.
@@ -30,8 +30,8 @@ pub(super) struct ZeroTail {
     /// Bytes `[.0, .1)` of the file were all zeros when last read, and the
     /// file was `.1` bytes long then.
     seen_zero: Option<(usize, usize)>,
-    /// A frame found bad at this position was looked at again after a
-    /// search (`frame_became_valid`): once only.
+    /// A frame found bad at this position was found valid when looked at
+    /// again after a search (`frame_became_valid`): once only.
     rechecked_at: Option<usize>,
 }
 
@@ -85,8 +85,13 @@ impl Reader {
     /// After a frame found bad at `pos` of a live segment and a search of
     /// the bytes after it: whether the frame is whole and valid now (its
     /// writer was copying it into prepared zeros while it was checked, and
-    /// the search saw what it wrote after it). Once per position, so a
-    /// valid frame that fails a later check is damage, not a loop.
+    /// the search saw what it wrote after it). The whole frame is checked
+    /// again, however long (`check_unsealed`): a record longer than one
+    /// chunk is the likeliest to be caught half copied. A frame found valid
+    /// here is not looked at again at the same position, so that a valid
+    /// frame that fails a later check is damage, not a loop; one still bad
+    /// is looked at again after a later search, which may have seen its
+    /// writer finish it.
     pub(super) fn frame_became_valid(&mut self, pos: usize) -> Result<bool> {
         if self.sealed()
             || self.decoded.is_some()
@@ -95,23 +100,14 @@ impl Reader {
         {
             return Ok(false);
         }
-        self.zero_tail.rechecked_at = Some(pos);
-        let mut copy = Vec::new();
-        let n = self.pread(
-            &mut copy,
-            pos,
-            self.end.saturating_sub(pos).min(CHECK_CHUNK),
-        )?;
+        // What was checked before is stale.
+        self.checked_to = 0;
         let valid = matches!(
-            frame::frame_at(&copy[..n], 0, true),
-            FrameAt::Frame {
-                kind: KIND_RECORD | KIND_SEAL_BEGIN,
-                ..
-            }
+            self.check_unsealed(pos, true)?,
+            None | Some(FrameCheck::SealBegin(_))
         );
         if valid {
-            // What was checked before is stale.
-            self.checked_to = 0;
+            self.zero_tail.rechecked_at = Some(pos);
         }
         Ok(valid)
     }

@@ -1221,9 +1221,9 @@ static int32_t thread_cb(void *user, const binlog_segment_info *info) {
     return 0;
 }
 
-/* Waits up to 10 s for `r` to hold `n` events. */
+/* Waits up to 60 s (a bound on a hang) for `r` to hold `n` events. */
 static size_t wait_events(struct recorder *r, size_t n) {
-    for (int i = 0; i < 1000 && events_of(r) < n; i++) {
+    for (int i = 0; i < 6000 && events_of(r) < n; i++) {
         sleep_us(10000);
     }
     return events_of(r);

@@ -18,8 +18,9 @@ use std::time::Duration;
 #[command(after_help = "\
 With -f, a log directory is followed across rolls: new segments are picked
 up as the writer creates them. Segment files named on the command line are
-followed as they grow. A log or segment that is missing or empty is waited
-for, as `tail -F` does. Stop with Ctrl-C.
+followed as they grow (a sealed one too, once a writer reopens it to
+append). A log or segment that is missing or empty is waited for, as
+`tail -F` does. Stop with Ctrl-C.
 
 Examples:
   binlog tail /var/log/orders
@@ -215,13 +216,18 @@ impl Reported {
 
 /// The sequence number to start following from: the first of the last `n`
 /// matching records (counted as the follow reads: damaged regions skipped),
-/// or the end of the log (None: nothing can be read yet, start at its
-/// beginning).
+/// or the end of the log. None: start at its beginning, where nothing can
+/// be read yet, or where the last `n` records reach back to: then no record
+/// is left out, and damage before the first one shown (in the first record
+/// of the log, say) is reported as damage anywhere else is.
 fn start_seq(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Option<u64>> {
     if files.is_empty() {
         return Ok(None);
     }
     let start = select::tail_start(files, filter, n, true)?;
+    if start == select::PrintStart::BEGIN {
+        return Ok(None);
+    }
     if let Some(seq) = select::first_seq_from(files, filter, start, true)? {
         return Ok(Some(seq));
     }

@@ -438,20 +438,20 @@ class BatchReadTest {
             // close from another thread ends a waiting nextBatch promptly
             Reader r2 = Reader.open(file);
             assertEquals(1, r2.nextBatch(b));
-            Live.assertCloseEndsWait(r2, () -> r2.nextBatch(new RecordBatch(4096, 8), 20_000));
+            Live.assertCloseEndsWait(r2, () -> r2.nextBatch(new RecordBatch(4096, 8), 3_600_000));
         }
     }
 
+    /** A wait of an hour that returns was ended by the interrupt. */
     @Test
+    @Timeout(120)
     void interruptEndsAWaitingNextBatch() {
         Path file = dir.resolve("intr.binlog");
         try (Writer w = Writer.openSegment(file); Reader r = Reader.open(file)) {
             w.flush();
             Thread.currentThread().interrupt();
-            long t0 = System.nanoTime();
-            assertEquals(0, r.nextBatch(new RecordBatch(64, 1), 10_000));
+            assertEquals(0, r.nextBatch(new RecordBatch(64, 1), 3_600_000));
             assertTrue(Thread.interrupted(), "interrupt status kept");
-            assertTrue((System.nanoTime() - t0) / 1_000_000 < 2_000);
         }
     }
 
