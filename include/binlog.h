@@ -319,6 +319,11 @@ enum binlog_finding_kind
    table lost: named with the frame and its compressed offset.
    */
   BINLOG_FINDING_CORRUPT_FRAME = 20,
+  /*
+   A seal's offset array or sparse index that fails its checks (no
+   record lost: reads scan instead).
+   */
+  BINLOG_FINDING_SEAL_INDEX_DAMAGED = 21,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1465,7 +1470,8 @@ void binlog_shipper_free(struct binlog_shipper *s);
  NULL of the one log whose files it holds. Segments are verified one at
  a time as `binlog_verify_next` reaches them. `*out` is written only on
  success; free it with `binlog_verify_free`. Fails with
- `BINLOG_ERR_NOT_FOUND` for a directory with no log's files,
+ `BINLOG_ERR_NOT_FOUND` for a path that does not exist or a directory
+ with no log's files,
  `BINLOG_ERR_INVALID_ARGUMENT` for one with several and no name.
  */
 binlog_result binlog_verify_open(const char *path,

@@ -41,6 +41,7 @@ const (
 	FindingFailedRollLeftover FindingKind = C.BINLOG_FINDING_FAILED_ROLL_LEFTOVER
 	FindingNotSealed          FindingKind = C.BINLOG_FINDING_NOT_SEALED
 	FindingCorruptFrame       FindingKind = C.BINLOG_FINDING_CORRUPT_FRAME
+	FindingSealIndexDamaged   FindingKind = C.BINLOG_FINDING_SEAL_INDEX_DAMAGED
 )
 
 var findingKindNames = map[FindingKind]string{
@@ -64,6 +65,7 @@ var findingKindNames = map[FindingKind]string{
 	FindingFailedRollLeftover: "failed-roll-leftover",
 	FindingNotSealed:          "not-sealed",
 	FindingCorruptFrame:       "corrupt-frame",
+	FindingSealIndexDamaged:   "seal-mismatch",
 }
 
 // String names the kind ("torn-tail", "corrupt", ...); a kind a newer

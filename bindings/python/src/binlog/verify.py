@@ -38,6 +38,7 @@ class FindingKind(IntEnum):
     FAILED_ROLL_LEFTOVER = 18
     NOT_SEALED = 19
     CORRUPT_FRAME = 20
+    SEAL_INDEX_DAMAGED = 21
 
 
 class RepairAction(IntEnum):
