@@ -53,10 +53,14 @@ fn frame_findings(rep: &mut SegmentReport) {
 /// part of, if there is one: one finding per region.
 fn name_in_region(rep: &mut SegmentReport, at: u64, len: u64, e: &Error) -> bool {
     let region = rep.findings.iter_mut().find(|f| {
+        // A frame that fails where every record it holds passes its checks
+        // is met by the reader where it leaves the frame: a region of no
+        // bytes (FORMAT.md 17.3a), which the reader reports as a jump.
         let kinds = [
             FindingKind::Corrupt,
             FindingKind::CorruptHeader,
             FindingKind::SealDamaged,
+            FindingKind::SequenceJump,
         ];
         kinds.contains(&f.kind) && f.offset.is_some_and(|o| o <= at + len && at <= o + f.len)
     });
