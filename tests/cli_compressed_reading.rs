@@ -97,6 +97,47 @@ fn a_frame_that_does_not_decompress_is_damage_naming_the_file_and_frame() {
     );
 }
 
+/// `dump` of a segment with a damaged records frame shows as records those
+/// `cat --skip-damaged` prints: the intact frames' and those the damaged
+/// frame yields before its damage (docs/FORMAT.md 17.3a); only the rest of
+/// the frame is zeros, shown as damage, and named on standard error.
+#[test]
+fn dump_shows_the_records_a_damaged_frame_yields_as_cat_does() {
+    let t = Tmp::new("zst-dump-yield");
+    let (zst, largest) = compressed_damaged_late(&t);
+    let mut seg = CompressedSegment::open(&zst).unwrap();
+    let entry = seg.frames()[largest];
+    let mut yielded = Vec::new();
+    assert!(seg
+        .frame_yield_into(largest, &mut yielded)
+        .unwrap()
+        .is_some());
+    let kept = yielded.len() as u64;
+    assert!(kept > 0 && kept < u64::from(entry.size), "{kept} kept");
+
+    let printed = stdout_of(binlog().args(["cat", "--skip-damaged"]).arg(&zst));
+    let out = binlog()
+        .args(["dump", "--json"])
+        .arg(&zst)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", out_text(&out));
+    let lines = json_lines(&String::from_utf8(out.stdout).unwrap());
+    let shown: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["what"] == "record")
+        .map(|l| l["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(shown, seqs_of_lines(&printed));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lost = format!(
+        "original bytes {}..{} are lost",
+        entry.offset + kept,
+        entry.end()
+    );
+    assert!(stderr.contains(&lost), "{stderr}");
+}
+
 /// A segment's `.binlog` path, handed out before the segment was
 /// compressed (by a log's `Sealed` event, say), leads the reading commands
 /// to its `.binlog.zst`, as it leads the library's reader.

@@ -309,6 +309,39 @@ impl FrameStream {
         }
     }
 
+    /// Decompresses frame `index` (`entry` in the seek table of `file`, at
+    /// `path`) from its start as far as it yields (see the module's
+    /// documentation): to its end, its checksum checked, or to its failure,
+    /// which it returns. The bytes yielded are then in `bytes` until the
+    /// stream is used again, though the frame is not held: none for a frame
+    /// that fails before its first block (its compressed bytes are not one
+    /// zstd frame of its size). A failure to read the frame (`Io`: it
+    /// could not be read, or its room could not be had) is an error, and
+    /// `bytes` is empty.
+    pub fn extend_to_failure(
+        &mut self,
+        file: &dyn Source,
+        path: &Path,
+        index: usize,
+        entry: &FrameEntry,
+    ) -> Result<Option<Error>> {
+        (self.index, self.produced) = (None, 0);
+        self.out.clear();
+        let failure = match self.extend(file, path, index, entry, entry.size as usize) {
+            Ok(_) => self.check_checksum(path, index, entry).err(),
+            // `extend` leaves what the frame yields in `out` when it meets
+            // the failure; a frame that fails in `start` left it empty.
+            Err(e) => Some(e),
+        };
+        match failure {
+            Some(e) if e.kind() == ErrorKind::Io => {
+                self.out.clear();
+                Err(e)
+            }
+            failure => Ok(failure),
+        }
+    }
+
     /// After frame `index` failed: holds the bytes zstd writes before the
     /// failure, found by decompressing the frame again from its start in
     /// parts, to its end (a frame decompressed whole in one call leaves no
@@ -745,6 +778,25 @@ mod tests {
             assert!(kinds.contains(&e.kind()), "{e}");
             assert_eq!(s.index(), None, "a failure reported leaves nothing held");
         }
+    }
+
+    #[test]
+    fn a_frame_decompressed_to_its_failure_yields_what_a_scan_reads_and_the_failure() {
+        let (original, bad, entry, path) = frame_damaged_late("frame-stream-to-failure");
+        let mut scan = FrameStream::for_scan();
+        scan.extend(&bad, &path, 0, &entry, 1).unwrap();
+        let yielded = scan.bytes().to_vec();
+        assert!(!yielded.is_empty());
+        let mut s = FrameStream::for_prefixes();
+        let failure = s.extend_to_failure(&bad, &path, 0, &entry).unwrap();
+        assert!(failure.is_some_and(|e| e.kind() != ErrorKind::Io));
+        assert_eq!(s.bytes(), yielded);
+        let (good, entry) = one_frame(&original);
+        assert!(s
+            .extend_to_failure(&good, &path, 0, &entry)
+            .unwrap()
+            .is_none());
+        assert_eq!(s.bytes(), original);
     }
 
     #[test]

@@ -315,6 +315,29 @@ impl CompressedSegment {
         }
     }
 
+    /// Frame `index`'s original bytes as a reader reads them, into `out`
+    /// (its contents replaced): all of them, or, of a frame that does not
+    /// decompress as its seek table entry says, the bytes it yields before
+    /// its failure (docs/FORMAT.md 17.3a, rule 1), returned with the
+    /// failure. A tool that walks a segment's bytes takes these and puts
+    /// its own filler only after them. A failure to read the frame (`Io`)
+    /// is an error.
+    pub fn frame_yield_into(&mut self, index: usize, out: &mut Vec<u8>) -> Result<Option<Error>> {
+        match self.frame_into(index, out) {
+            Ok(()) => return Ok(None),
+            Err(e) if e.kind() == ErrorKind::Io => return Err(e),
+            Err(_) => {}
+        }
+        // Only a frame that fails is decompressed again, by the stream a
+        // reader reads it with, which keeps what the frame yields.
+        let entry = self.table.frames[index];
+        let mut stream = FrameStream::for_scan();
+        let failure = stream.extend_to_failure(self.file.as_ref(), &self.path, index, &entry)?;
+        out.clear();
+        out.extend_from_slice(stream.bytes());
+        Ok(failure)
+    }
+
     /// The original bytes `offset..offset + len`.
     pub fn read_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
         let mut out = vec![0u8; len];

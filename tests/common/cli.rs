@@ -248,6 +248,28 @@ pub fn plain_and_compressed(t: &Tmp, n: u64) -> (std::path::PathBuf, std::path::
     (plain, compress_segment(&copy, &opts).unwrap().path)
 }
 
+/// The sealed segment `big.binlog` of 30000 sample records in `t`,
+/// compressed in frames of 1 MiB (several zstd blocks each), with 256 bytes
+/// three quarters into the compressed bytes of its largest frame zeroed: a
+/// frame that yields its first blocks, then fails (docs/FORMAT.md 17.3a).
+/// Returns the `.zst` and the damaged frame's index.
+pub fn compressed_damaged_late(t: &Tmp) -> (std::path::PathBuf, usize) {
+    use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
+    let plain = t.join("big.binlog");
+    sealed_segment(&plain, 30_000);
+    let zst = compress_segment(&plain, &CompressOptions::default())
+        .unwrap()
+        .path;
+    let frames = CompressedSegment::open(&zst).unwrap().frames().to_vec();
+    let largest = (0..frames.len()).max_by_key(|&i| frames[i].size).unwrap();
+    let f = frames[largest];
+    let mut bytes = std::fs::read(&zst).unwrap();
+    let at = (f.compressed_offset + u64::from(f.compressed_size) * 3 / 4) as usize;
+    bytes[at..at + 256].fill(0);
+    std::fs::write(&zst, bytes).unwrap();
+    (zst, largest)
+}
+
 /// The plain segment `plain.binlog` of 5000 records in `t`, its seal
 /// (every CRC valid) made to end the records before record 4000, and
 /// `lying.binlog.zst`, its copy compressed as it is (a writer with a bug:

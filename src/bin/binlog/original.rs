@@ -3,9 +3,11 @@
 //! compressed segment (`.binlog.zst`) its frames decompressed one by one
 //! into an unlinked temporary file, then mapped, so that memory stays flat
 //! (the page cache holds the bytes). A frame that does not decompress
-//! becomes zeros of its original size (no valid frame starts with a zero
-//! length) and a note naming the file, the frame and its offsets. Nothing
-//! here says what is damage: the library's reader and `binlog::verify` do.
+//! gives the bytes it yields before its failure, as a reader reads them
+//! (`CompressedSegment::frame_yield_into`, docs/FORMAT.md 17.3a), then
+//! zeros to its original size (no valid frame starts with a zero length),
+//! and a note naming the file, the frame and its offsets. Nothing here
+//! says what is damage: the library's reader and `binlog::verify` do.
 
 pub use binlog::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
 use binlog::compressed::CompressedSegment;
@@ -96,7 +98,8 @@ pub fn zeros_from(file: &File, len: usize) -> usize {
 }
 
 /// The original bytes of the compressed segment at `path`, in an unlinked
-/// temporary file, and a note for each frame that did not decompress (and
+/// temporary file (of a frame that did not decompress, what it yields,
+/// then zeros), and a note for each frame that did not decompress (and
 /// for a lost seek table: the whole frames before the damage are given).
 fn decompressed(path: &Path) -> Result<(File, Vec<String>), BytesError> {
     let not_read = |e: binlog::Error| match e.kind() {
@@ -123,25 +126,36 @@ fn decompressed(path: &Path) -> Result<(File, Vec<String>), BytesError> {
     let mut frame = Vec::new();
     for i in 0..seg.frames().len() {
         let f = seg.frames()[i];
-        match seg.frame_into(i, &mut frame) {
-            Ok(()) => out.write_all(&frame).map_err(io)?,
-            Err(e) if e.kind() == ErrorKind::Io => return Err(not_read(e)),
-            Err(e) => {
-                notes.push(format!(
-                    "original bytes {}..{} are lost: {}",
-                    f.offset,
-                    f.end(),
-                    e.message()
-                ));
-                frame.clear();
-                frame.resize(f.size as usize, 0);
-                out.write_all(&frame).map_err(io)?;
-            }
+        let failure = seg.frame_yield_into(i, &mut frame).map_err(not_read)?;
+        if let Some(e) = failure {
+            let kept = frame.len().min(f.size as usize);
+            notes.push(lost_note(f.offset, kept as u64, f.end(), &e));
+            frame.truncate(kept);
+            frame.resize(f.size as usize, 0);
         }
+        out.write_all(&frame).map_err(io)?;
     }
     out.flush().map_err(io)?;
     drop(out);
     Ok((file, notes))
+}
+
+/// The note of a frame of original bytes `start..end` that failed (`e`)
+/// after yielding `kept` of them: the rest are zeros.
+fn lost_note(start: u64, kept: u64, end: u64, e: &binlog::Error) -> String {
+    let from = start + kept;
+    match kept {
+        0 => format!("original bytes {start}..{end} are lost: {}", e.message()),
+        _ if from == end => format!(
+            "original bytes {start}..{end} are kept as the frame yields them: {}",
+            e.message()
+        ),
+        _ => format!(
+            "original bytes {from}..{end} are lost ({start}..{from} kept, as the frame yields \
+             them): {}",
+            e.message()
+        ),
+    }
 }
 
 /// A new file in the temporary directory, already unlinked (it goes when

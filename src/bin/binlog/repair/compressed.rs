@@ -1,7 +1,8 @@
 //! The repair of a compressed segment (`X.binlog.zst`): a segment that is
 //! cut or resealed is written as the plain segment `X.binlog`, made of the
-//! bytes that decompressed (a frame that did not is zeros, as the check
-//! saw it: damage, cut or salvaged like any other), and the `.zst` is
+//! bytes that decompressed (a frame that did not gives the bytes it yields
+//! before its failure, as the reader reads them, then zeros: damage, cut
+//! or salvaged like any other), and the `.zst` is
 //! removed once the plain copy is in place (its backup, made first, keeps
 //! every byte). `binlog compress` compresses the repaired segment again.
 //! A plain `X.binlog` already there is never replaced: the repair is
