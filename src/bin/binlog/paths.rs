@@ -43,6 +43,29 @@ impl SourceArgs {
     pub fn resolve(&self) -> CliResult<Vec<Source>> {
         resolve(&self.paths, self.log.as_deref())
     }
+
+    /// `resolve`, except that one directory given with `--log NAME` that
+    /// holds the log's manifest and none of its segment files is that log,
+    /// with no files (`binlog verify` checks its manifest, the only record
+    /// of its position then).
+    pub fn resolve_with_manifest(&self) -> CliResult<Vec<Source>> {
+        if let ([dir], Some(name)) = (&self.paths[..], &self.log) {
+            let manifest_only = dir.is_dir()
+                && naming::manifest_path(dir, name).exists()
+                && scan_dir(dir, Some(name))?.is_empty();
+            if manifest_only {
+                return Ok(vec![Source {
+                    label: format!("log {name} in {}", dir.display()),
+                    files: Vec::new(),
+                    log: Some(LogId {
+                        dir: dir.clone(),
+                        name: name.clone(),
+                    }),
+                }]);
+            }
+        }
+        self.resolve()
+    }
 }
 
 pub fn resolve(paths: &[PathBuf], only: Option<&str>) -> CliResult<Vec<Source>> {
