@@ -403,23 +403,12 @@ fn verify_cat_and_dump_of_a_live_durable_segment_see_no_damage_in_its_zeros() {
     binlog().args(["verify", s]).assert().success();
 }
 
-/// Flips one bit of a character in the middle of log `orders`'s manifest
-/// in `dir` (its CRC then fails); returns its path.
-fn damage_manifest(dir: &std::path::Path) -> PathBuf {
-    let path = dir.join("orders.manifest");
-    let mut bytes = std::fs::read(&path).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 1;
-    std::fs::write(&path, &bytes).unwrap();
-    path
-}
-
 #[test]
 fn verify_reports_a_damaged_manifest_as_damage_where_it_is_the_only_record_of_the_position() {
     let t = Tmp::new("verify-manifest");
     let dir = t.join("log");
     rolled_log(&dir, 20, 6);
-    let manifest = damage_manifest(&dir);
+    let (manifest, _) = common::damage_manifest(&dir, "orders");
     let d = dir.to_str().unwrap();
     // Segment files hold the position: a note, the writer rewrites it.
     binlog()

@@ -13,7 +13,7 @@ use binlog::{ErrorKind, LogWriter};
 use common::child::{kill_at_line, say};
 use common::s3::S3Server;
 use common::shipping::{assert_child_killed, killed_after_step};
-use common::TempDir;
+use common::{damage_manifest, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -81,14 +81,22 @@ fn cat_seqs(server: &S3Server, what: &str) -> Vec<u64> {
         .collect()
 }
 
-#[test]
-fn binlog_write_after_every_segment_was_shipped_and_removed_goes_on_after_them() {
+/// A server and a directory in which `binlog write` wrote 500 records
+/// (segments 0 and 1), then `binlog ship --keep-local 0` shipped and
+/// removed every segment.
+fn shipped_and_removed(name: &str) -> (S3Server, TempDir) {
     let server = S3Server::start(&[BUCKET]);
-    let dir = TempDir::new("position-ship-cli");
+    let dir = TempDir::new(name);
     cli_write(&server, dir.path(), 500);
     let shipped = cli_ship(&server, dir.path());
     assert!(shipped.status.success(), "{shipped:?}");
     assert!(list_segments(dir.path(), "orders").unwrap().is_empty());
+    (server, dir)
+}
+
+#[test]
+fn binlog_write_after_every_segment_was_shipped_and_removed_goes_on_after_them() {
+    let (server, dir) = shipped_and_removed("position-ship-cli");
 
     // Segment 2, after them, shipped after them.
     write_then_ship(&server, dir.path(), (3, 500), 2);
@@ -99,12 +107,7 @@ fn binlog_write_after_every_segment_was_shipped_and_removed_goes_on_after_them()
 
 #[test]
 fn a_ship_journal_rebuilt_after_every_segment_was_removed_holds_the_position_from_the_bucket() {
-    let server = S3Server::start(&[BUCKET]);
-    let dir = TempDir::new("position-journal-rebuilt");
-    cli_write(&server, dir.path(), 500);
-    let shipped = cli_ship(&server, dir.path());
-    assert!(shipped.status.success(), "{shipped:?}");
-    assert!(list_segments(dir.path(), "orders").unwrap().is_empty());
+    let (server, dir) = shipped_and_removed("position-journal-rebuilt");
     // The manifest and the journal lost: the next run rebuilds the
     // journal from the bucket, whose last object (segment 1, 250 records
     // from 250 on) is all that says where the log ended.
@@ -249,17 +252,6 @@ fn a_log_whose_segments_were_all_deleted_by_hand_goes_on_after_them_from_its_man
     assert_eq!(at(&w), (0, 0));
 }
 
-/// Flips one bit of a character in the middle of log `orders`'s manifest
-/// in `dir` (its CRC then fails); returns the manifest's path and bytes.
-fn damage_manifest(dir: &Path) -> (PathBuf, Vec<u8>) {
-    let path = dir.join("orders.manifest");
-    let mut bytes = std::fs::read(&path).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 1;
-    std::fs::write(&path, &bytes).unwrap();
-    (path, bytes)
-}
-
 #[test]
 fn a_damaged_manifest_that_is_the_only_record_of_the_position_is_refused_and_kept() {
     let dir = TempDir::new("position-damaged-manifest");
@@ -267,7 +259,7 @@ fn a_damaged_manifest_that_is_the_only_record_of_the_position_is_refused_and_kep
     write(&w, 35);
     w.close().unwrap();
     delete_segments_by_hand(dir.path());
-    let (path, damaged) = damage_manifest(dir.path());
+    let (path, damaged) = damage_manifest(dir.path(), "orders");
     let opts = LogOptions {
         background: false,
         ..LogOptions::default()
@@ -300,7 +292,7 @@ fn a_damaged_manifest_is_rewritten_where_segment_files_hold_the_position() {
     let w = open(dir.path(), 10, Retention::default());
     write(&w, 35);
     w.close().unwrap();
-    let (path, _) = damage_manifest(dir.path());
+    let (path, _) = damage_manifest(dir.path(), "orders");
     let w = open(dir.path(), 10, Retention::default());
     assert_eq!(at(&w), (4, 35));
     w.close().unwrap();

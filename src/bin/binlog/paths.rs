@@ -54,14 +54,7 @@ impl SourceArgs {
                 && naming::manifest_path(dir, name).exists()
                 && scan_dir(dir, Some(name))?.is_empty();
             if manifest_only {
-                return Ok(vec![Source {
-                    label: format!("log {name} in {}", dir.display()),
-                    files: Vec::new(),
-                    log: Some(LogId {
-                        dir: dir.clone(),
-                        name: name.clone(),
-                    }),
-                }]);
+                return Ok(vec![log_source(dir, name.clone(), Vec::new())]);
             }
         }
         self.resolve()
@@ -174,6 +167,18 @@ pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
     }
 }
 
+/// Log `name` in `dir`, of the files `files` (in read order).
+fn log_source(dir: &Path, name: String, files: Vec<PathBuf>) -> Source {
+    Source {
+        label: format!("log {name} in {}", dir.display()),
+        files,
+        log: Some(LogId {
+            dir: dir.to_path_buf(),
+            name,
+        }),
+    }
+}
+
 /// The logs in `dir`, sorted by name, each with its segments in order; then
 /// each other `*.binlog` file as its own source.
 pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
@@ -214,14 +219,11 @@ pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
     let mut out = Vec::new();
     for (name, mut segs) in logs {
         segs.sort();
-        out.push(Source {
-            label: format!("log {name} in {}", dir.display()),
-            files: segs.into_iter().map(|(_, p)| p).collect(),
-            log: Some(LogId {
-                dir: dir.to_path_buf(),
-                name,
-            }),
-        });
+        out.push(log_source(
+            dir,
+            name,
+            segs.into_iter().map(|(_, p)| p).collect(),
+        ));
     }
     for f in loose {
         out.push(Source {
