@@ -118,6 +118,24 @@ fn a_ship_journal_rebuilt_after_every_segment_was_removed_holds_the_position_fro
     write_then_ship(&server, dir.path(), (3, 500), 2);
 }
 
+#[test]
+fn a_shipped_log_with_only_a_damaged_manifest_goes_on_once_shipping_rebuilt_its_journal() {
+    let (server, dir) = shipped_and_removed("position-damaged-manifest-shipped");
+    std::fs::remove_file(dir.join("orders.ship")).unwrap();
+    let (path, damaged) = damage_manifest(dir.path(), "orders");
+    let d = dir.path().to_str().unwrap();
+    let args = ["write", d, "--log", "orders", "--type", "e"];
+    let refused = binlog(&server, &args, "x\n");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{err}");
+    assert!(err.contains(path.to_str().unwrap()), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), damaged);
+    // The way on: shipping rebuilds the journal, its position included.
+    let shipped = cli_ship(&server, dir.path());
+    assert!(shipped.status.success(), "{shipped:?}");
+    write_then_ship(&server, dir.path(), (3, 500), 2);
+}
+
 /// `binlog write` of `n` records into the shipped log in `dir`, which must
 /// number them from `first` in one new segment `segment_no`, then
 /// `binlog ship`: the bucket then holds every record from 0 on, once.
@@ -252,12 +270,19 @@ fn a_log_whose_segments_were_all_deleted_by_hand_goes_on_after_them_from_its_man
     assert_eq!(at(&w), (0, 0));
 }
 
-#[test]
-fn a_damaged_manifest_that_is_the_only_record_of_the_position_is_refused_and_kept() {
-    let dir = TempDir::new("position-damaged-manifest");
+/// A directory in which log `orders` was written, 35 records in segments
+/// of 10 (0 to 3), and closed.
+fn written_and_closed(name: &str) -> TempDir {
+    let dir = TempDir::new(name);
     let w = open(dir.path(), 10, Retention::default());
     write(&w, 35);
     w.close().unwrap();
+    dir
+}
+
+#[test]
+fn a_damaged_manifest_that_is_the_only_record_of_the_position_is_refused_and_kept() {
+    let dir = written_and_closed("position-damaged-manifest");
     delete_segments_by_hand(dir.path());
     let (path, damaged) = damage_manifest(dir.path(), "orders");
     let opts = LogOptions {
@@ -288,10 +313,7 @@ fn a_damaged_manifest_that_is_the_only_record_of_the_position_is_refused_and_kep
 
 #[test]
 fn a_damaged_manifest_is_rewritten_where_segment_files_hold_the_position() {
-    let dir = TempDir::new("position-damaged-manifest-segments");
-    let w = open(dir.path(), 10, Retention::default());
-    write(&w, 35);
-    w.close().unwrap();
+    let dir = written_and_closed("position-damaged-manifest-segments");
     let (path, _) = damage_manifest(dir.path(), "orders");
     let w = open(dir.path(), 10, Retention::default());
     assert_eq!(at(&w), (4, 35));
