@@ -19,8 +19,10 @@ pub fn check_source(
     mut each: impl FnMut(SegmentCheck, &mut Progress) -> CliResult<()>,
 ) -> CliResult<bool> {
     let reports = match &source.log {
-        Some(l) => Verify::log(&l.dir, &l.name)?,
-        None => Verify::files(source.files.clone()),
+        // (A log with only its manifest left has no file to read: see
+        // `SourceArgs::resolve_with_manifest`.)
+        Some(l) if !source.files.is_empty() => Verify::log(&l.dir, &l.name)?,
+        _ => Verify::files(source.files.clone()),
     };
     for rep in reports {
         let len = std::fs::metadata(&rep.location).map_or(0, |m| m.len());
