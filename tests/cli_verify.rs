@@ -402,3 +402,33 @@ fn verify_cat_and_dump_of_a_live_durable_segment_see_no_damage_in_its_zeros() {
     w.close().unwrap();
     binlog().args(["verify", s]).assert().success();
 }
+
+#[test]
+fn verify_reports_a_damaged_manifest_as_damage_where_it_is_the_only_record_of_the_position() {
+    let t = Tmp::new("verify-manifest");
+    let dir = t.join("log");
+    rolled_log(&dir, 20, 6);
+    let (manifest, _) = common::damage_manifest(&dir, "orders");
+    let d = dir.to_str().unwrap();
+    // Segment files hold the position: a note, the writer rewrites it.
+    binlog()
+        .args(["verify", d, "--log", "orders"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("note: "));
+    // None left: the writer's open refuses the log; verify says so.
+    for s in binlog::log::list_segments(&dir, "orders").unwrap() {
+        std::fs::remove_file(&s.path).unwrap();
+    }
+    binlog()
+        .args(["verify", d, "--log", "orders"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "damaged: {}",
+            manifest.display()
+        )))
+        .stdout(predicate::str::contains("DAMAGED"));
+    let j = json_of(binlog().args(["verify", "--json", d, "--log", "orders"]));
+    assert_eq!(j["clean"], false);
+}

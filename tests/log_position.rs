@@ -9,11 +9,11 @@ mod common;
 
 use binlog::archive::{Location, ShipOptions, Shipper, Step};
 use binlog::log::{list_segments, LogOptions, Retention};
-use binlog::LogWriter;
+use binlog::{ErrorKind, LogWriter};
 use common::child::{kill_at_line, say};
 use common::s3::S3Server;
 use common::shipping::{assert_child_killed, killed_after_step};
-use common::TempDir;
+use common::{damage_manifest, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -81,20 +81,59 @@ fn cat_seqs(server: &S3Server, what: &str) -> Vec<u64> {
         .collect()
 }
 
-#[test]
-fn binlog_write_after_every_segment_was_shipped_and_removed_goes_on_after_them() {
+/// A server and a directory in which `binlog write` wrote 500 records
+/// (segments 0 and 1), then `binlog ship --keep-local 0` shipped and
+/// removed every segment.
+fn shipped_and_removed(name: &str) -> (S3Server, TempDir) {
     let server = S3Server::start(&[BUCKET]);
-    let dir = TempDir::new("position-ship-cli");
+    let dir = TempDir::new(name);
     cli_write(&server, dir.path(), 500);
     let shipped = cli_ship(&server, dir.path());
     assert!(shipped.status.success(), "{shipped:?}");
     assert!(list_segments(dir.path(), "orders").unwrap().is_empty());
+    (server, dir)
+}
+
+#[test]
+fn binlog_write_after_every_segment_was_shipped_and_removed_goes_on_after_them() {
+    let (server, dir) = shipped_and_removed("position-ship-cli");
 
     // Segment 2, after them, shipped after them.
     write_then_ship(&server, dir.path(), (3, 500), 2);
     // The manifest lost too: the ship journal holds the position.
     std::fs::remove_file(dir.join("orders.manifest")).unwrap();
     write_then_ship(&server, dir.path(), (2, 503), 3);
+}
+
+#[test]
+fn a_ship_journal_rebuilt_after_every_segment_was_removed_holds_the_position_from_the_bucket() {
+    let (server, dir) = shipped_and_removed("position-journal-rebuilt");
+    // The manifest and the journal lost: the next run rebuilds the
+    // journal from the bucket, whose last object (segment 1, 250 records
+    // from 250 on) is all that says where the log ended.
+    std::fs::remove_file(dir.join("orders.manifest")).unwrap();
+    std::fs::remove_file(dir.join("orders.ship")).unwrap();
+    let shipped = cli_ship(&server, dir.path());
+    assert!(shipped.status.success(), "{shipped:?}");
+    write_then_ship(&server, dir.path(), (3, 500), 2);
+}
+
+#[test]
+fn a_shipped_log_with_only_a_damaged_manifest_goes_on_once_shipping_rebuilt_its_journal() {
+    let (server, dir) = shipped_and_removed("position-damaged-manifest-shipped");
+    std::fs::remove_file(dir.join("orders.ship")).unwrap();
+    let (path, damaged) = damage_manifest(dir.path(), "orders");
+    let d = dir.path().to_str().unwrap();
+    let args = ["write", d, "--log", "orders", "--type", "e"];
+    let refused = binlog(&server, &args, "x\n");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{err}");
+    assert!(err.contains(path.to_str().unwrap()), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), damaged);
+    // The way on: shipping rebuilds the journal, its position included.
+    let shipped = cli_ship(&server, dir.path());
+    assert!(shipped.status.success(), "{shipped:?}");
+    write_then_ship(&server, dir.path(), (3, 500), 2);
 }
 
 /// `binlog write` of `n` records into the shipped log in `dir`, which must
@@ -229,6 +268,58 @@ fn a_log_whose_segments_were_all_deleted_by_hand_goes_on_after_them_from_its_man
     std::fs::remove_file(dir.join("orders.manifest")).unwrap();
     let w = open(dir.path(), 10, Retention::default());
     assert_eq!(at(&w), (0, 0));
+}
+
+/// A directory in which log `orders` was written, 35 records in segments
+/// of 10 (0 to 3), and closed.
+fn written_and_closed(name: &str) -> TempDir {
+    let dir = TempDir::new(name);
+    let w = open(dir.path(), 10, Retention::default());
+    write(&w, 35);
+    w.close().unwrap();
+    dir
+}
+
+#[test]
+fn a_damaged_manifest_that_is_the_only_record_of_the_position_is_refused_and_kept() {
+    let dir = written_and_closed("position-damaged-manifest");
+    delete_segments_by_hand(dir.path());
+    let (path, damaged) = damage_manifest(dir.path(), "orders");
+    let opts = LogOptions {
+        background: false,
+        ..LogOptions::default()
+    };
+    let e = LogWriter::open(dir.path(), "orders", opts.clone())
+        .err()
+        .unwrap();
+    assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    assert!(e.message().contains(path.to_str().unwrap()), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), damaged);
+    assert!(list_segments(dir.path(), "orders").unwrap().is_empty());
+    // The way out: the manifest moved aside, a new log numbered from
+    // where the user says the old one ended.
+    std::fs::rename(&path, dir.join("orders.manifest.damaged")).unwrap();
+    let w = LogWriter::open(
+        dir.path(),
+        "orders",
+        LogOptions {
+            first_seq: 35,
+            ..opts
+        },
+    )
+    .unwrap();
+    assert_eq!(at(&w), (0, 35));
+}
+
+#[test]
+fn a_damaged_manifest_is_rewritten_where_segment_files_hold_the_position() {
+    let dir = written_and_closed("position-damaged-manifest-segments");
+    let (path, _) = damage_manifest(dir.path(), "orders");
+    let w = open(dir.path(), 10, Retention::default());
+    assert_eq!(at(&w), (4, 35));
+    w.close().unwrap();
+    let m = binlog::log::manifest::Manifest::load(&path).unwrap();
+    assert_eq!(m.position().seq, 35);
 }
 
 /// Copies the segment files of log `orders` in `from` into `to`.

@@ -5,7 +5,7 @@
 //! (`recorded`), and a shipper makes the manifest record a position past
 //! each segment, durably, before it removes it (`record_before_removal`).
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::log::manifest::{Manifest, SealedEntry};
 use crate::log::naming;
 use std::path::Path;
@@ -55,21 +55,55 @@ impl Manifest {
     }
 }
 
-/// The manifest of log `name` in `dir`, if it is there, whole (its CRC
-/// matches) and names this log.
-fn load(dir: &Path, name: &str) -> Option<Manifest> {
-    Manifest::load(&naming::manifest_path(dir, name))
-        .ok()
-        .filter(|m| m.log == name)
+/// The manifest of log `name` in `dir`: `None` if it is not there or
+/// names another log; its error if it cannot be read or fails its check
+/// (`Corrupt`: CRC or a line that does not parse, naming the file).
+fn load(dir: &Path, name: &str) -> Result<Option<Manifest>> {
+    match Manifest::load(&naming::manifest_path(dir, name)) {
+        Ok(m) => Ok(Some(m).filter(|m| m.log == name)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The position log `name`'s records in `dir` hold: the higher of what
 /// its manifest and its ship journal (`<log>.ship`, with the feature
 /// `s3`) record; the lowest there is (a new log's) where neither is there,
-/// whole and of this log.
-pub fn recorded(dir: &Path, name: &str) -> Position {
-    let manifest = load(dir, name).map_or(Position::default(), |m| m.position());
-    manifest.max(shipped(dir, name))
+/// whole and of this log. `files_left`: whether a segment file of the log
+/// is left (listed before this is called). A manifest that cannot be read
+/// or fails its check records nothing, and is rewritten by the writer,
+/// only where another record holds the position: a segment file, or the
+/// journal's position. Where it is the only record, the log's position
+/// is unknown: its error, never a new log's position (docs/FORMAT.md
+/// section 14a, "Without the record").
+pub fn recorded(dir: &Path, name: &str, files_left: bool) -> Result<Position> {
+    let journal = shipped(dir, name);
+    let manifest = match load(dir, name) {
+        Ok(m) => m.map_or(Position::default(), |m| m.position()),
+        Err(_) if files_left || journal != Position::default() => Position::default(),
+        Err(e) => return Err(only_record_unreadable(e)),
+    };
+    Ok(manifest.max(journal))
+}
+
+/// Whether log `name`'s position in `dir` is known: `Ok` unless its
+/// manifest cannot be read or fails its check and is the only record of
+/// the position (see `recorded`), which a writer's open then refuses.
+pub fn check(dir: &Path, name: &str) -> Result<()> {
+    let files_left = !crate::log::segments::list(dir, name)?.is_empty();
+    recorded(dir, name, files_left).map(|_| ())
+}
+
+/// The manifest's error `e`, said to be the only record of the position.
+fn only_record_unreadable(e: Error) -> Error {
+    e.with_detail(|d| {
+        format!(
+            "{d}; it is the only record of the log's position (no segment file of the \
+             log is left, no ship journal position): the log is not opened, so that \
+             no sequence number is given twice (docs/FORMAT.md section 14a, \
+             \"Without the record\")"
+        )
+    })
 }
 
 /// The position log `name`'s ship journal in `dir` records past the
@@ -100,9 +134,11 @@ fn shipped(dir: &Path, name: &str) -> Position {
 /// it sees the segment or this record. Its temporary file is the
 /// manifest's name + `.position.tmp`, never the writer's. The manifest's
 /// other lines are kept; the sealed line of a segment `pos` is past is
-/// dropped only for `removed`, the one about to go.
+/// dropped only for `removed`, the one about to go. A manifest that
+/// cannot be read or fails its check is replaced: segment `removed`, still
+/// there, holds the position meanwhile.
 pub fn record_before_removal(dir: &Path, name: &str, pos: Position, removed: u64) -> Result<()> {
-    let mut m = load(dir, name).unwrap_or_else(|| Manifest {
+    let mut m = load(dir, name).ok().flatten().unwrap_or_else(|| Manifest {
         log: name.to_string(),
         ..Manifest::default()
     });

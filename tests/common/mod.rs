@@ -635,3 +635,14 @@ fn rusage_seconds(who: libc::c_int) -> f64 {
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
+
+/// Flips one bit of a character in the middle of log `log`'s manifest in
+/// `dir` (its CRC then fails); returns the manifest's path and new bytes.
+pub fn damage_manifest(dir: &Path, log: &str) -> (PathBuf, Vec<u8>) {
+    let path = binlog::log::naming::manifest_path(dir, log);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    (path, bytes)
+}

@@ -122,7 +122,11 @@ impl Shipper {
             }
         }
         fresh.fold();
-        let found = position_after_removed(&fresh, &local, &remote);
+        let found = match position_after_removed(&fresh, &local, &remote) {
+            AfterRemoved::Unknown => None,
+            AfterRemoved::At(p) => Some(p),
+            AfterRemoved::LastRemoved(after) => self.position_after_last(&remote, after)?,
+        };
         fresh.next = [old.next, found]
             .into_iter()
             .flatten()
@@ -138,6 +142,33 @@ impl Shipper {
             self.journal.store(&self.journal_path)?;
         }
         bad_copy.map_or(Ok(()), Err)
+    }
+
+    /// The position past the newest removed segment, none known after it
+    /// (`--keep-local 0` removed them all), `after` the segment number
+    /// after it: from the last object in the bucket below `after`, its
+    /// key's first sequence number plus the record count its metadata
+    /// gives. `None` if there is none, or no metadata of this log's
+    /// segment (an object this shipper did not write).
+    fn position_after_last(
+        &self,
+        remote: &BTreeMap<u64, (String, u64)>,
+        after: u64,
+    ) -> Result<Option<Position>> {
+        let Some((&no, (name, _))) = remote.range(..after).next_back() else {
+            return Ok(None);
+        };
+        let Some(k) = parse_segment_key(name) else {
+            return Ok(None);
+        };
+        let Some((_, Some(m))) = self.remote.head(&self.object_key(name))? else {
+            return Ok(None);
+        };
+        let ours = m.log == self.log && m.segment_no == no && m.first_seq == k.first_seq;
+        Ok(ours.then(|| Position {
+            segment_no: after,
+            seq: k.first_seq.saturating_add(m.records),
+        }))
     }
 
     /// The log's segment objects in the bucket, by segment number: their
@@ -243,20 +274,22 @@ impl Shipper {
 /// The position past the segments journal `j` says were removed locally,
 /// from the first segment after them, local or in the bucket: its first
 /// sequence number is where they ended (or later, past a segment lost
-/// before it was shipped). `None` if none was removed or none is known
-/// after them (then only a journal's `next` line, or the manifest, says).
+/// before it was shipped).
 fn position_after_removed(
     j: &Journal,
     local: &LocalLog,
     remote: &BTreeMap<u64, (String, u64)>,
-) -> Option<Position> {
+) -> AfterRemoved {
     let removed = j
         .entries
         .iter()
         .filter(|e| e.state == State::LocalDeleted)
         .map(|e| e.segment_no)
         .chain(j.through)
-        .max()?;
+        .max();
+    let Some(removed) = removed else {
+        return AfterRemoved::Unknown;
+    };
     let after = removed.saturating_add(1);
     let here = local
         .sealed
@@ -268,12 +301,30 @@ fn position_after_removed(
         .range(after..)
         .next()
         .map(|(&no, (name, _))| (no, parse_segment_key(name).map(|k| k.first_seq)));
-    let (_, first_seq) = [here, there]
+    let Some((_, first_seq)) = [here, there]
         .into_iter()
         .flatten()
-        .min_by_key(|(no, _)| *no)?;
-    Some(Position {
-        segment_no: after,
-        seq: first_seq?,
+        .min_by_key(|(no, _)| *no)
+    else {
+        return AfterRemoved::LastRemoved(after);
+    };
+    first_seq.map_or(AfterRemoved::Unknown, |seq| {
+        AfterRemoved::At(Position {
+            segment_no: after,
+            seq,
+        })
     })
+}
+
+/// What the local segments and the bucket's listing say of the position
+/// past the segments a journal says were removed locally.
+enum AfterRemoved {
+    /// None was removed, or the first segment after them does not say
+    /// where it starts: only a journal's `next` line, or the manifest, says.
+    Unknown,
+    At(Position),
+    /// No segment is known after them (`--keep-local 0` removed them all):
+    /// the last object in the bucket says (`position_after_last`); the
+    /// number is the segment number after the last removed one.
+    LastRemoved(u64),
 }

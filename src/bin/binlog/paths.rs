@@ -43,6 +43,22 @@ impl SourceArgs {
     pub fn resolve(&self) -> CliResult<Vec<Source>> {
         resolve(&self.paths, self.log.as_deref())
     }
+
+    /// `resolve`, except that one directory given with `--log NAME` that
+    /// holds the log's manifest and none of its segment files is that log,
+    /// with no files (`binlog verify` checks its manifest, the only record
+    /// of its position then).
+    pub fn resolve_with_manifest(&self) -> CliResult<Vec<Source>> {
+        if let ([dir], Some(name)) = (&self.paths[..], &self.log) {
+            let manifest_only = dir.is_dir()
+                && naming::manifest_path(dir, name).exists()
+                && scan_dir(dir, Some(name))?.is_empty();
+            if manifest_only {
+                return Ok(vec![log_source(dir, name.clone(), Vec::new())]);
+            }
+        }
+        self.resolve()
+    }
 }
 
 pub fn resolve(paths: &[PathBuf], only: Option<&str>) -> CliResult<Vec<Source>> {
@@ -151,6 +167,18 @@ pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
     }
 }
 
+/// Log `name` in `dir`, of the files `files` (in read order).
+fn log_source(dir: &Path, name: String, files: Vec<PathBuf>) -> Source {
+    Source {
+        label: format!("log {name} in {}", dir.display()),
+        files,
+        log: Some(LogId {
+            dir: dir.to_path_buf(),
+            name,
+        }),
+    }
+}
+
 /// The logs in `dir`, sorted by name, each with its segments in order; then
 /// each other `*.binlog` file as its own source.
 pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
@@ -191,14 +219,11 @@ pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
     let mut out = Vec::new();
     for (name, mut segs) in logs {
         segs.sort();
-        out.push(Source {
-            label: format!("log {name} in {}", dir.display()),
-            files: segs.into_iter().map(|(_, p)| p).collect(),
-            log: Some(LogId {
-                dir: dir.to_path_buf(),
-                name,
-            }),
-        });
+        out.push(log_source(
+            dir,
+            name,
+            segs.into_iter().map(|(_, p)| p).collect(),
+        ));
     }
     for f in loose {
         out.push(Source {

@@ -44,14 +44,14 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     if let Some(done) = crate::remote::verify(&s.paths, s.log.as_deref()) {
         return done;
     }
-    let sources = args.source.resolve()?;
+    let sources = args.source.resolve_with_manifest()?;
     let total = paths::total_len(&paths::all_files(&sources));
     let mut progress = Progress::bytes(total, "verify");
     let mut out = output::stdout();
     let mut sum = Summary::default();
     let mut json_segments = Vec::new();
     for source in &sources {
-        check::check_source(source, &mut progress, |c, progress| {
+        let position_unknown = check::check_source(source, &mut progress, |c, progress| {
             sum.add(&c);
             if args.json {
                 json_segments.push(to_json(&c));
@@ -64,11 +64,12 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
             }
             Ok(())
         })?;
+        sum.manifests += u64::from(position_unknown);
     }
     progress.finish();
     if args.json {
         let doc = json!({
-            "clean": sum.damaged == 0 && sum.unreadable == 0,
+            "clean": sum.damaged == 0 && sum.manifests == 0 && sum.unreadable == 0,
             "segments_checked": sum.segments,
             "damaged": sum.damaged,
             "unreadable": sum.unreadable,
@@ -86,7 +87,7 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
             sum.unreadable, sum.segments
         )));
     }
-    Ok(Outcome::damaged_if(sum.damaged > 0))
+    Ok(Outcome::damaged_if(sum.damaged + sum.manifests > 0))
 }
 
 #[derive(Default)]
@@ -99,6 +100,8 @@ struct Summary {
     torn: u64,
     seals: u64,
     log: u64,
+    /// Manifests damaged while the only record of their log's position.
+    manifests: u64,
 }
 
 impl Summary {
@@ -124,7 +127,7 @@ impl Summary {
     }
 
     fn line(&self) -> String {
-        if self.damaged == 0 && self.unreadable == 0 {
+        if self.damaged == 0 && self.manifests == 0 && self.unreadable == 0 {
             return format!(
                 "verify: clean: {} segment{}, {} records",
                 self.segments,
@@ -132,7 +135,7 @@ impl Summary {
                 self.records
             );
         }
-        if self.damaged == 0 {
+        if self.damaged == 0 && self.manifests == 0 {
             return format!(
                 "verify: NOT CHECKED: {} of {} file{} could not be checked; {} intact records",
                 self.unreadable,
@@ -164,6 +167,13 @@ impl Summary {
         }
         if self.unreadable > 0 {
             parts.push(format!("{} unreadable", self.unreadable));
+        }
+        if self.manifests > 0 {
+            parts.push(format!(
+                "{} damaged manifest{} holding the only record of the log's position",
+                self.manifests,
+                plural(self.manifests)
+            ));
         }
         format!(
             "verify: DAMAGED: {} of {} segment{} ({}); {} intact records",

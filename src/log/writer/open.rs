@@ -105,7 +105,7 @@ impl Found {
         // in the manifest before it removes a segment, so a segment gone
         // from this listing is in the manifest read after it.
         let files = segments::list(dir, name)?;
-        let floor = position::recorded(dir, name);
+        let floor = position::recorded(dir, name, !files.is_empty())?;
         let summaries = files
             .iter()
             .map(|f| summarize(&f.path, f.segment_no, name))
