@@ -331,13 +331,7 @@ fn a_torn_older_segment_of_a_live_log_is_damage() {
     let names = t_names(&dir);
     let first = Path::new(&names[0]);
     leave_unsealed(first);
-    let (offset, len) = *frames(first).last().unwrap();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(first)
-        .unwrap()
-        .set_len(offset + len / 2)
-        .unwrap();
+    tear_last_record(first);
     let lock = binlog::log::naming::lock_path(&dir, "orders");
     std::fs::OpenOptions::new()
         .create(true)
