@@ -432,3 +432,110 @@ fn verify_reports_a_damaged_manifest_as_damage_where_it_is_the_only_record_of_th
     let j = json_of(binlog().args(["verify", "--json", d, "--log", "orders"]));
     assert_eq!(j["clean"], false);
 }
+
+/// Log `x` in `dir` as a roll that failed after creating the next
+/// segment's file leaves it when the file cannot be removed either:
+/// segment 0 holds records 0..=5, the leftover (segment 1, made at the
+/// first roll's second) only a header saying it starts at 3, and the
+/// segment 1 a later roll made starts at 6 and holds 6 and 7.
+fn log_with_a_failed_rolls_leftover(dir: &std::path::Path) {
+    use binlog::log::naming::segment_name;
+    use binlog::{Options, Writer};
+    const T0: i64 = 1_795_239_462_000_000_000;
+    std::fs::create_dir_all(dir).unwrap();
+    let segment = |no: u64, at: i64, first_seq: u64, n: u64| {
+        let path = dir.join(segment_name("x", no, at));
+        let opts = Options {
+            log_name: "x".into(),
+            segment_no: no,
+            first_seq,
+            ..Options::default()
+        };
+        let w = Writer::open(&path, opts).unwrap();
+        for i in 0..n {
+            w.write("t", &[i as u8]).unwrap();
+        }
+        (w, path)
+    };
+    let (w, _) = segment(0, T0, 0, 6);
+    w.close().unwrap();
+    // Made elsewhere and copied in: a header, no seal, and no writer.
+    let (w, made) = segment(1, T0, 3, 0);
+    let header = std::fs::read(&made).unwrap();
+    drop(w);
+    std::fs::write(&made, header).unwrap();
+    let (w, _) = segment(1, T0 + 1_000_000_000, 6, 2);
+    w.close().unwrap();
+}
+
+/// The empty file a failed roll leaves is what `LogReader` skips: `verify`
+/// notes it, `info` and `cat` read the log as whole (exit 0), with no
+/// overlap at the leftover and no records missing after it.
+#[test]
+fn a_failed_rolls_empty_leftover_is_no_damage_to_verify_info_or_cat() {
+    let t = Tmp::new("failed-roll-leftover");
+    let dir = t.join("log");
+    log_with_a_failed_rolls_leftover(&dir);
+    let d = dir.to_str().unwrap();
+    let out = binlog().args(["verify", d]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert!(
+        out_text(&out).contains("failed-roll-leftover"),
+        "{}",
+        out_text(&out)
+    );
+    let out = binlog().args(["info", d]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    let text = out_text(&out);
+    assert!(
+        !text.contains("overlap") && !text.contains("missing"),
+        "{text}"
+    );
+    let out = binlog().args(["cat", "--json", d]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    let seqs: Vec<u64> = json_lines(&String::from_utf8_lossy(&out.stdout))
+        .iter()
+        .map(|v| v["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (0..8).collect::<Vec<_>>(), "{}", out_text(&out));
+    assert!(!out_text(&out).contains("missing"), "{}", out_text(&out));
+}
+
+/// `info` names a file a plain open refuses as `verify` does: a header cut
+/// short is `truncated` (damage, exit 1); the newest file of a log that is
+/// empty, a segment a writer is creating, is no damage (exit 0).
+#[test]
+fn info_names_an_unreadable_header_as_verify_does() {
+    let t = Tmp::new("info-header");
+    let seg = t.join("cut.binlog");
+    sealed_segment(&seg, 3);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(20)
+        .unwrap();
+    let out = binlog()
+        .args(["info", "--json", seg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", out_text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["segments"][0]["state"], "truncated", "{v}");
+
+    let dir = t.join("log");
+    rolled_log(&dir, 6, 3);
+    let names = t_names(&dir);
+    let newest = names
+        .last()
+        .unwrap()
+        .replace("-00000000000000000001-", "-00000000000000000002-");
+    std::fs::write(&newest, b"").unwrap();
+    let out = binlog()
+        .args(["info", "--json", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["segments"][2]["state"], "empty", "{v}");
+}

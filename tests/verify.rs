@@ -318,3 +318,51 @@ fn a_damaged_offset_array_or_sparse_index_is_a_damaged_seal() {
         assert_eq!(f.repair, RepairAction::Reseal, "{part}");
     }
 }
+
+/// A live log's lock covers its newest segment only: an older segment
+/// ending in a torn tail while a writer holds the log (and not that
+/// segment) is damage, as `LogReader` reports it, not a record being
+/// written.
+#[test]
+fn a_torn_older_segment_of_a_live_log_is_damage() {
+    let t = Tmp::new("verify-live-torn");
+    let dir = t.join("log");
+    rolled_log(&dir, 10, 4);
+    let names = t_names(&dir);
+    let first = Path::new(&names[0]);
+    leave_unsealed(first);
+    tear_last_record(first);
+    let lock = binlog::log::naming::lock_path(&dir, "orders");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .unwrap();
+    let _held = hold_lock(&lock);
+    let reports: Vec<_> = Verify::log(&dir, "orders").unwrap().collect();
+    let kinds: Vec<_> = reports[0].findings.iter().map(|f| f.kind).collect();
+    assert!(kinds.contains(&FindingKind::TornTail), "{kinds:?}");
+    assert!(reports[0].is_damaged(), "{:?}", reports[0]);
+}
+
+/// A directory that holds no file of the log named is `NotFound`, naming
+/// the directory and the log, as for a path that does not exist.
+#[test]
+fn a_log_with_no_file_is_not_found() {
+    let t = Tmp::new("verify-no-log");
+    let dir = t.join("log");
+    rolled_log(&dir, 3, 3);
+    for e in [
+        Verify::log(&dir, "absent").err(),
+        Verify::path(&dir, Some("absent")).err(),
+    ] {
+        let e = e.expect("a log with no file is an error");
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+        let m = e.to_string();
+        assert!(
+            m.contains("absent") && m.contains(dir.to_str().unwrap()),
+            "{m}"
+        );
+    }
+}

@@ -117,8 +117,8 @@ pub struct binlog_verify {
 /// NULL of the one log whose files it holds. Segments are verified one at
 /// a time as `binlog_verify_next` reaches them. `*out` is written only on
 /// success; free it with `binlog_verify_free`. Fails with
-/// `BINLOG_ERR_NOT_FOUND` for a path that does not exist or a directory
-/// with no log's files,
+/// `BINLOG_ERR_NOT_FOUND` for a path that does not exist, a directory
+/// with no log's files, or, `log_name` given, none of that log's,
 /// `BINLOG_ERR_INVALID_ARGUMENT` for one with several and no name.
 #[no_mangle]
 pub extern "C" fn binlog_verify_open(

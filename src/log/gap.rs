@@ -147,6 +147,14 @@ impl fmt::Display for Gap {
     }
 }
 
+/// Whether a segment holds no record, as a log's readers judge a failed
+/// roll's leftover: its seal counts none (`sealed_count`, the seal's
+/// record count if it has one), or, unsealed, nothing follows its header
+/// (`len` bytes, records from `data_start`).
+pub fn holds_no_record(sealed_count: Option<u64>, len: u64, data_start: u64) -> bool {
+    sealed_count.map_or(len == data_start, |n| n == 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

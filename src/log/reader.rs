@@ -144,8 +144,11 @@ fn compressed_copy(path: &Path) -> PathBuf {
 
 /// Whether segment `r` holds no record (sealed empty, or just a header).
 fn holds_no_record(r: &Reader) -> bool {
-    r.seal()
-        .map_or(r.file_len() == r.data_start(), |d| d.record_count == 0)
+    super::holds_no_record(
+        r.seal().map(|d| d.record_count),
+        r.file_len(),
+        r.data_start(),
+    )
 }
 
 impl LogReader {

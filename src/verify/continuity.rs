@@ -3,7 +3,9 @@
 //! log's files themselves (`binlog cat`, `stats`, `tail`, `info`) and for
 //! verification. A segment lost from the middle of a log (deleted by hand,
 //! not restored) would otherwise go unnoticed, its records simply absent.
-//! Records missing that the operator accepted as lost (`binlog repair
+//! An empty segment that starts before the end of the one before is what a
+//! roll that failed after creating it leaves: a note, and not where the log
+//! ends (`LogReader` skips it). Records missing that the operator accepted as lost (`binlog repair
 //! --accept-gap`) are a note, not damage.
 
 use super::{Finding, FindingKind};
@@ -19,6 +21,9 @@ pub struct Continuity {
     prev: Option<SegmentEnd>,
     /// The accepted gaps of the log last seen, loaded once per log.
     accepted: Option<(LogOf, Vec<AcceptedGap>)>,
+    /// The failed roll's leftover `check` last found: its end says
+    /// nothing of the log's (`ended` ignores it).
+    leftover: Option<PathBuf>,
 }
 
 /// A log: its directory and name.
@@ -42,15 +47,21 @@ impl Continuity {
     /// Checks the segment at `path`, whose header says it starts at
     /// `first`, against the one passed before it (a segment of the same
     /// log, by their file names): records missing (`MissingRecords`, or
-    /// `AcceptedGap`), or an overlap (`SequenceOverlap`). Missing records
-    /// wholly outside `shown` (the sequence numbers a command prints) are
-    /// not reported.
+    /// `AcceptedGap`), or an overlap (`SequenceOverlap`), unless the
+    /// segment holds no record (`empty`, see [`holds_no_record`]): then it
+    /// is a failed roll's leftover (`FailedRollLeftover`, no damage), and
+    /// the next `ended` of it is ignored. Missing records wholly outside
+    /// `shown` (the sequence numbers a command prints) are not reported.
+    ///
+    /// [`holds_no_record`]: crate::log::holds_no_record
     pub fn check(
         &mut self,
         path: &Path,
         first: u64,
+        empty: bool,
         shown: RangeInclusive<u64>,
     ) -> Option<Finding> {
+        self.leftover = None;
         let prev = self.prev.as_ref()?;
         let (log, segment_no) = log_of(path)?;
         if log != prev.log {
@@ -60,6 +71,14 @@ impl Continuity {
         let before = prev.path.display().to_string();
         let prev_segment_no = prev.segment_no;
         let loc = path.display();
+        if first < exp && empty {
+            let m = format!(
+                "{loc}: holds no record and starts at {first}, before the end ({exp}) of \
+                 {before}: what a roll that failed after creating it leaves (not read)"
+            );
+            self.leftover = Some(path.to_path_buf());
+            return Some(finding(path, FindingKind::FailedRollLeftover, None, m));
+        }
         if first < exp {
             let m = format!(
                 "{loc}: offset 32: the segment starts at sequence number {first}, but the \
@@ -94,8 +113,12 @@ impl Continuity {
 
     /// Notes where the segment at `path` ended: `next_seq`, the sequence
     /// number its log's next segment must start at, when known (see
-    /// [`next_seq_after`]).
+    /// [`next_seq_after`]). A failed roll's leftover (see `check`) ends
+    /// nothing: the log goes on from the segment before it.
     pub fn ended(&mut self, path: &Path, next_seq: Option<u64>) {
+        if self.leftover.take().as_deref() == Some(path) {
+            return;
+        }
         self.prev = log_of(path).map(|(log, segment_no)| SegmentEnd {
             log,
             segment_no,
@@ -106,11 +129,6 @@ impl Continuity {
 
     /// The sequence number the next segment must start at, and the file
     /// that ended there, when known.
-    pub(super) fn expected(&self) -> Option<(u64, &Path)> {
-        let prev = self.prev.as_ref()?;
-        Some((prev.next_seq?, &prev.path))
-    }
-
     /// A segment that could not be read: nothing is known of its end.
     pub fn forget(&mut self) {
         self.prev = None;

@@ -52,10 +52,18 @@ impl Verify {
 
     /// Every file of log `name` in `dir`, in the order `LogReader` reads
     /// them, with the continuity between them. Fails if the directory
-    /// cannot be listed.
+    /// cannot be listed, and with `NotFound` if it holds no file of the
+    /// log.
     pub fn log(dir: impl AsRef<Path>, name: &str) -> Result<Verify> {
         let dir = dir.as_ref();
         let files = segments::list_files(dir, name)?;
+        if files.is_empty() {
+            return Err(Error::file(
+                ErrorKind::NotFound,
+                dir,
+                format!("holds no segment of log {name}"),
+            ));
+        }
         let mut v = Verify::files(files.into_iter().map(|f| f.path).collect());
         v.log = Some(LogPlace {
             name: name.to_string(),
@@ -119,7 +127,11 @@ impl Verify {
         if let Some(remote) = &self.remote {
             return remote.verify(i, &self.files[i]);
         }
-        let held = self.log.as_ref().is_some_and(|l| l.locked);
+        // The log's lock covers its newest segment only: an older one is
+        // held only while its own lock is (its seal being written after a
+        // roll), which the segment's verification sees for itself.
+        let newest = i + 1 == self.files.len();
+        let held = newest && self.log.as_ref().is_some_and(|l| l.locked);
         segment_held(&self.files[i], held)
     }
 }
@@ -161,10 +173,8 @@ impl LogPlace {
     /// where the log's next segment must start.
     fn place(&mut self, rep: &mut SegmentReport, newest: bool, local: bool) {
         let Some(header) = rep.header.clone() else {
-            if newest && rep.tail.is_none() && has_kind(rep, FindingKind::Truncated) {
-                // The newest file of a live log, caught between its
-                // creation and its header write: nothing to read yet.
-                retag(rep, FindingKind::Truncated, FindingKind::NotYetWritten);
+            if newest {
+                newest_of_log(rep);
             }
             // Where the next segment must start is not known.
             self.continuity.forget();
@@ -177,30 +187,36 @@ impl LogPlace {
                 return;
             }
         }
-        if let Some((exp, prev)) = self.continuity.expected() {
-            let first = header.first_seq;
-            if first < exp && rep.records == 0 && rep.findings.iter().all(|f| !f.is_damage()) {
-                let m = format!(
-                    "{}: holds no record and starts at {first}, before the end ({exp}) of {}: \
-                     what a roll that failed after creating it leaves (not read)",
-                    rep.location.display(),
-                    prev.display()
-                );
-                let f = log_finding(rep, FindingKind::FailedRollLeftover, Some(32), m);
-                rep.findings.push(f);
-                return;
-            }
-        }
+        let empty = crate::log::holds_no_record(
+            rep.seal.as_ref().map(|d| d.record_count),
+            rep.file_len,
+            rep.data_start,
+        );
         if let Some(f) = self
             .continuity
-            .check(&rep.location, header.first_seq, 0..=u64::MAX)
+            .check(&rep.location, header.first_seq, empty, 0..=u64::MAX)
         {
+            let leftover = f.kind == FindingKind::FailedRollLeftover;
             rep.push(f);
+            if leftover {
+                // Not read as part of the log: not its end either.
+                return;
+            }
         }
         if !newest && !rep.writer_holds {
             not_sealed(rep);
         }
         self.continuity.ended(&rep.location, rep.next_seq);
+    }
+}
+
+/// `rep` is of the newest file of a log: one whose header ends short
+/// (`Truncated`, empty or not) is what a writer leaves between creating
+/// the segment and writing its header, nothing to read yet
+/// (`NotYetWritten`), as `LogReader` reads it.
+pub fn newest_of_log(rep: &mut SegmentReport) {
+    if rep.header.is_none() && rep.tail.is_none() && has_kind(rep, FindingKind::Truncated) {
+        retag(rep, FindingKind::Truncated, FindingKind::NotYetWritten);
     }
 }
 

@@ -37,7 +37,7 @@ mod remote;
 mod segment;
 
 pub use continuity::{next_seq_after, Continuity};
-pub use log::Verify;
+pub use log::{newest_of_log, Verify};
 pub use segment::{segment, segment_of_reader};
 
 use crate::format::header::SegmentHeader;

@@ -3,6 +3,7 @@
 //! regions, how it ended, a writer holding it) turned into findings. No
 //! rule of the format is applied here: the reader applied them.
 
+use super::continuity::next_seq_after;
 use super::{Finding, FindingKind, RepairAction, SegmentReport};
 use crate::error::{Error, ErrorKind};
 use crate::reader::{Damage, Reader, Tail};
@@ -54,7 +55,7 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
     rep.seal = r.seal().cloned();
     rep.types = r.types().to_vec();
     rep.writer_holds = held || r.has_writer().unwrap_or(false);
-    rep.next_seq = Some(next_seq_after(&r));
+    rep.next_seq = next_seq_after(&r, failed.is_none());
     if r.damages().first().is_some_and(|d| d.offset == 0) {
         // A salvaged header's fields are placeholders.
         rep.header = None;
@@ -125,16 +126,6 @@ fn empty_report(location: &Path) -> SegmentReport {
         findings: Vec::new(),
         more_findings: 0,
     }
-}
-
-/// Where the next segment of the log must start, as `LogReader` expects it:
-/// after the records the seal counts, or those read (past any lost at the
-/// end of a sealed segment).
-fn next_seq_after(r: &Reader) -> u64 {
-    let counted = r
-        .seal()
-        .map(|d| r.header().first_seq.saturating_add(d.record_count));
-    counted.unwrap_or(0).max(r.next_seq())
 }
 
 /// Where the records read end: where a reseal cuts.

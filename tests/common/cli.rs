@@ -81,6 +81,12 @@ pub fn unsealed_segment(path: &Path, n: u64) {
 /// half: a torn tail, as a writer killed mid-record leaves it.
 pub fn torn_segment(path: &Path, n: u64) -> u64 {
     unsealed_segment(path, n);
+    tear_last_record(path)
+}
+
+/// Cuts the last record of the unsealed segment at `path` in half (a torn
+/// tail); returns its offset.
+pub fn tear_last_record(path: &Path) -> u64 {
     let (offset, len) = *super::frames(path).last().unwrap();
     std::fs::OpenOptions::new()
         .write(true)

@@ -152,6 +152,14 @@ pub fn log_of_file_name(file_name: &str) -> Option<(String, ReadOrder)> {
     naming::log_of_file_name(file_name)
 }
 
+/// Whether `path` is named as a file of a log.
+pub fn is_log_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(log_of_file_name)
+        .is_some()
+}
+
 /// For a file named as a file of a log, refuses one whose header names
 /// another log (a segment copied or renamed in) or another segment number,
 /// as the library's log reader does: its records are not that log's, or

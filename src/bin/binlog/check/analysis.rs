@@ -137,7 +137,7 @@ impl Analysis {
         Analysis {
             file_len: rep.file_len,
             header: rep.header.clone(),
-            end: end_of(rep.tail),
+            end: end_of(rep),
             runs: runs_of(rep),
             issues,
             more_issues: rep.more_findings,
@@ -175,8 +175,17 @@ fn message_of(f: &Finding) -> String {
     }
 }
 
-fn end_of(tail: Option<Tail>) -> RecordsEnd {
-    match tail {
+/// How the records of `rep`'s segment end; the newest file of a log being
+/// created (`NotYetWritten`) has none yet, as an unsealed segment.
+fn end_of(rep: &SegmentReport) -> RecordsEnd {
+    let being_created = rep
+        .findings
+        .iter()
+        .any(|f| f.kind == FindingKind::NotYetWritten);
+    if being_created {
+        return RecordsEnd::Unsealed;
+    }
+    match rep.tail {
         Some(Tail::Sealed) => RecordsEnd::Sealed,
         Some(Tail::Unsealed) | Some(Tail::Reading) => RecordsEnd::Unsealed,
         Some(Tail::SealDamaged { offset }) => RecordsEnd::SealDamaged { offset },

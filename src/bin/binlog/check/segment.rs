@@ -2,7 +2,7 @@
 //! (`binlog::verify`): its damage, a writer holding it, and its place in
 //! its log, sorted into what the reports print.
 
-use super::analysis::{Analysis, RecordsEnd};
+use super::analysis::Analysis;
 use binlog::verify::{self, Finding, FindingKind, SegmentReport};
 use std::path::{Path, PathBuf};
 
@@ -73,15 +73,7 @@ pub fn check_report(rep: SegmentReport) -> SegmentCheck {
             message: without_location(f),
         });
     }
-    let mut a = Analysis::of_report(&rep);
-    if rep
-        .findings
-        .iter()
-        .any(|f| f.kind == FindingKind::NotYetWritten)
-    {
-        // The newest file of a log being created: no record yet.
-        a.end = RecordsEnd::Unsealed;
-    }
+    let a = Analysis::of_report(&rep);
     c.damaged = !a.is_clean() || !c.log_issues.is_empty();
     c.analysis = Some(a);
     c

@@ -16,6 +16,7 @@ use crate::paths;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
+use binlog::log::holds_no_record;
 use binlog::verify::Continuity;
 use clap::Args;
 use segment::{SegmentInfo, Totals};
@@ -60,7 +61,8 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     let mut continuity = Continuity::default();
     let mut segments = Vec::with_capacity(files.len());
     for f in &files {
-        let s = segment::read_segment(f, &mut progress)?;
+        let newest = files.last() == Some(f) && paths::is_log_file(f);
+        let s = segment::read_segment(f, newest, &mut progress)?;
         progress.file_done(s.file_len);
         check_continuity(&mut continuity, f, &s, &mut totals, &progress);
         totals.add(&s);
@@ -102,7 +104,9 @@ fn check_continuity(
     progress: &Progress,
 ) {
     if let Some(h) = &s.header {
-        if let Some(b) = continuity.check(f, h.first_seq, 0..=u64::MAX) {
+        let sealed_count = (s.state == "sealed").then_some(s.counts.records);
+        let empty = holds_no_record(sealed_count, s.file_len, s.header_len);
+        if let Some(b) = continuity.check(f, h.first_seq, empty, 0..=u64::MAX) {
             let what = if b.is_damage() { "gap" } else { "note" };
             progress.suspend(|| eprintln!("binlog: {what}: {}", b.message));
             totals.gaps.push((b, f.to_path_buf()));

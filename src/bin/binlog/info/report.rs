@@ -28,6 +28,11 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
     writeln!(out, "  {:<12}{}", "states", states.join(", "))?;
     print_counts(out, &t.counts)?;
     for (b, f) in &t.gaps {
+        if b.kind == FindingKind::FailedRollLeftover {
+            let what = "an empty file a failed roll left (not read)";
+            writeln!(out, "  {:<12}{}: {what}", "leftover", paths::show(f))?;
+            continue;
+        }
         let (from, to) = inclusive(b);
         let (label, what) = match b.kind {
             FindingKind::MissingRecords if from == to => ("missing", format!("record {from}")),
@@ -139,6 +144,9 @@ fn gap_json(b: &Finding, file: &Path) -> Value {
         FindingKind::AcceptedGap => json!({
             "kind": "accepted", "from_seq": from, "to_seq": to,
             "before": before, "message": message,
+        }),
+        FindingKind::FailedRollLeftover => json!({
+            "kind": "failed-roll-leftover", "file": before, "message": message,
         }),
         _ => json!({"kind": "overlap", "before": before, "message": message}),
     }

@@ -116,7 +116,13 @@ impl Totals {
     }
 }
 
-pub(super) fn read_segment(path: &Path, progress: &mut Progress) -> CliResult<SegmentInfo> {
+/// What the segment at `path` is and holds; `newest_of_log`: it is the
+/// newest file of a log (its header may not be written yet).
+pub(super) fn read_segment(
+    path: &Path,
+    newest_of_log: bool,
+    progress: &mut Progress,
+) -> CliResult<SegmentInfo> {
     let file_len = std::fs::metadata(path)
         .map_err(|e| CliError::io_on(paths::show(path), e))?
         .len();
@@ -140,10 +146,8 @@ pub(super) fn read_segment(path: &Path, progress: &mut Progress) -> CliResult<Se
     let mut r = match Reader::open(path) {
         Ok(r) => r,
         Err(e) => match CliError::from(e) {
-            CliError::Damaged(m) => {
-                s.state = "corrupt";
-                s.detail = Some(m);
-                s.damaged = true;
+            CliError::Damaged(_) => {
+                describe_verified(&mut s, newest_of_log)?;
                 return Ok(s);
             }
             e => return Err(e),
@@ -189,16 +193,20 @@ fn read_compressed(s: &mut SegmentInfo) -> CliResult<()> {
             s.original_len = Some(c.original_len());
         }
         Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => return Err(e.into()),
-        Err(_) => describe_verified(s)?,
+        Err(_) => describe_verified(s, false)?,
     }
     Ok(())
 }
 
 /// A segment a plain open refuses, described as the library's
 /// verification reads it (skipping damage), so that `info` names its state
-/// as `verify` does.
-fn describe_verified(s: &mut SegmentInfo) -> CliResult<()> {
-    let rep = binlog::verify::segment(&s.path);
+/// as `verify` does; as the newest file of a log (`newest_of_log`) one
+/// whose header is not written yet is no damage.
+fn describe_verified(s: &mut SegmentInfo, newest_of_log: bool) -> CliResult<()> {
+    let mut rep = binlog::verify::segment(&s.path);
+    if newest_of_log {
+        binlog::verify::newest_of_log(&mut rep);
+    }
     if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
         return Err(CliError::usage(f.message.clone()));
     }

@@ -10,6 +10,7 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::file_kind;
 use crate::paths;
 use crate::progress::Progress;
+use binlog::log::holds_no_record;
 use binlog::verify::{next_seq_after, Continuity, FindingKind};
 use binlog::{Reader, Record, Tail};
 use std::path::{Path, PathBuf};
@@ -93,11 +94,7 @@ struct SegmentWalk<'a> {
 impl SegmentWalk<'_> {
     /// Whether `file` is the last file of the walk and named as a log's.
     fn is_newest_of_a_log(&self, file: &Path) -> bool {
-        let named = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(paths::log_of_file_name);
-        named.is_some() && self.newest.as_deref() == Some(file)
+        paths::is_log_file(file) && self.newest.as_deref() == Some(file)
     }
 
     /// Hands out the matching records of one segment.
@@ -169,10 +166,18 @@ impl SegmentWalk<'_> {
             return Ok(None);
         }
         let seqs = self.filter.seq_range();
-        if let Some(b) = self.continuity.check(file, r.header().first_seq, seqs) {
+        let empty = holds_no_record(
+            r.seal().map(|d| d.record_count),
+            r.file_len(),
+            r.data_start(),
+        );
+        if let Some(b) = self
+            .continuity
+            .check(file, r.header().first_seq, empty, seqs)
+        {
             let (what, more) = match b.kind {
                 FindingKind::MissingRecords => ("gap", "; `binlog verify` tells more"),
-                FindingKind::AcceptedGap => ("note", ""),
+                _ if !b.is_damage() => ("note", ""),
                 _ => ("damaged", ""),
             };
             eprintln!("binlog: {what}: {}{more}", b.message);

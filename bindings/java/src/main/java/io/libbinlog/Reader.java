@@ -189,6 +189,14 @@ public final class Reader implements AutoCloseable {
     }
 
     /**
+     * Whether a call is in the reader now (a {@link #nextWait} is, for each of its slices): lets
+     * a test close the reader once a wait has begun.
+     */
+    boolean inCall() {
+        return lock.isLocked();
+    }
+
+    /**
      * The records there are now, as a sequential, ordered stream over {@link #next()}: it
      * reads lazily (a short-circuiting operation such as {@code limit} or {@code findFirst}
      * consumes no record past what it took) and ends where {@code next()} returns null.

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -55,9 +56,10 @@ final class Live {
     }
 
     /**
-     * Starts {@code wait} on another thread, closes {@code r}, and checks
-     * that the wait ends with CLOSED: the close ended it (the minute
-     * allowed bounds a hang only; how soon is not timed).
+     * Starts {@code wait} on another thread, closes {@code r} once the wait
+     * is in the reader ({@link Reader#inCall}), and checks that the wait
+     * ends with CLOSED: the close ended a wait in progress (the minutes
+     * allowed bound a hang only; how soon is not timed).
      */
     static void assertCloseEndsWait(Reader r, Wait wait) throws InterruptedException {
         ConcurrentLinkedQueue<Throwable> outcome = new ConcurrentLinkedQueue<>();
@@ -70,7 +72,15 @@ final class Live {
             }
         });
         waiter.start();
-        Thread.sleep(200); // the wait has likely begun
+        // Until the wait is in the reader, or ended on its own (its outcome
+        // then fails the check below).
+        long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        boolean begun = false;
+        while (!begun && waiter.isAlive() && System.nanoTime() < giveUp) {
+            begun = r.inCall();
+            Thread.sleep(1);
+        }
+        assertTrue(begun || !waiter.isAlive(), "the wait never began");
         r.close();
         waiter.join(60_000);
         assertFalse(waiter.isAlive(), "the wait did not end");
