@@ -330,8 +330,10 @@ fn an_object_cut_short_is_damage_naming_its_url_to_a_reader_skipping_damage_and_
         let prefix = format!("cut{segment}-{inside}");
         let dir = TempDir::new(&format!("read-{prefix}"));
         common::append_orders(dir.path(), 50, 10);
+        // Every segment shipped and removed locally.
         let o = ShipOptions {
             connection: server.connection(),
+            keep_local: Some(0),
             ..ShipOptions::default()
         };
         let mut shipper = Shipper::open(dir.path(), "orders", &location(&prefix), o).unwrap();
@@ -349,23 +351,26 @@ fn an_object_cut_short_is_damage_naming_its_url_to_a_reader_skipping_damage_and_
             first + 7
         );
 
-        let mut r = LogReader::open_remote(remote_log(&server, &prefix)).unwrap();
-        r.skip_damaged(true);
-        let seqs: Vec<u64> = read_all(&mut r).iter().map(|x| x.seq).collect();
         let lost = first + 7..first + 10;
-        let want: Vec<u64> = (0..50).filter(|s| !lost.contains(s)).collect();
-        assert_eq!(seqs, want, "{case}");
-        assert!(r.gaps().is_empty(), "{case}: {:?}", r.gaps());
-        let damages = r.damages();
-        assert_eq!(damages.len(), 1, "{case}: {damages:?}");
-        let (path, d) = &damages[0];
-        assert_eq!(path.to_str(), Some(url.as_str()), "{case}");
-        let region = (d.offset, d.resume_offset, d.from_seq, d.to_seq);
-        assert_eq!(region, (at, cut, lost.start, lost.end), "{case}");
+        let log = remote_log(&server, &prefix);
+        for mut r in [
+            LogReader::open_tiered(dir.path(), "orders", log.clone()).unwrap(),
+            LogReader::open_remote(log.clone()).unwrap(),
+        ] {
+            r.skip_damaged(true);
+            let seqs: Vec<u64> = read_all(&mut r).iter().map(|x| x.seq).collect();
+            let want: Vec<u64> = (0..50).filter(|s| !lost.contains(s)).collect();
+            assert_eq!(seqs, want, "{case}");
+            assert!(r.gaps().is_empty(), "{case}: {:?}", r.gaps());
+            let damages = r.damages();
+            assert_eq!(damages.len(), 1, "{case}: {damages:?}");
+            let (path, d) = &damages[0];
+            assert_eq!(path.to_str(), Some(url.as_str()), "{case}");
+            let region = (d.offset, d.resume_offset, d.from_seq, d.to_seq);
+            assert_eq!(region, (at, cut, lost.start, lost.end), "{case}");
+        }
 
-        let reports: Vec<_> = Verify::remote(remote_log(&server, &prefix))
-            .unwrap()
-            .collect();
+        let reports: Vec<_> = Verify::remote(log).unwrap().collect();
         assert_eq!(reports.len(), 5, "{case}");
         for (i, rep) in reports.iter().enumerate() {
             if i as u64 != segment {
