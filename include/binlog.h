@@ -128,13 +128,16 @@ enum binlog_gap_reason
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /*
-   A segment removed by retention after the reader listed it, before
-   it could be read.
+   A listed segment of a log directory gone before it could be
+   opened, or segments missing before the next with no older listed
+   file left (a reader behind retention, which removes the oldest
+   first).
    */
   BINLOG_GAP_RETENTION = 1,
   /*
    A segment or bucket object that should be there and is not
-   (segment numbers skip it, or a listed object is gone).
+   (segment numbers skip it, a listed object is gone, or a file named
+   in a list of files is not there).
    */
   BINLOG_GAP_MISSING = 2,
   /*
@@ -589,11 +592,13 @@ typedef struct binlog_header {
 /*
  Records a log reader could not return (`binlog_reader_gaps`): records
  `[from_seq, to_seq)` of `path`, for `reason`. `path` is the segment
- file or the object's `s3://bucket/key` URL: the removed segment
- (retention), the damaged one (damage), the missing object by its plain
- key (`<segment no>-<first seq>.binlog`, plain or compressed), or the segment after the gap (a seq jump, or a local
- segment missing); `path_len` bytes, not NUL-terminated, valid until the
- next call on the reader. A field whose `has_` flag is false is not
+ file or the object's `s3://bucket/key` URL: the removed segment (a
+ listed segment gone: retention), the damaged one (damage), the missing
+ object by its plain key (`<segment no>-<first seq>.binlog`, plain or
+ compressed), a file named in a list, or else the segment after the gap
+ (a seq jump, a local segment missing, or segments never listed that
+ retention removed); `path_len` bytes, not NUL-terminated, valid until
+ the next call on the reader. A field whose `has_` flag is false is not
  known (and 0).
  */
 typedef struct binlog_gap {

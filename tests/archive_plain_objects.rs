@@ -10,7 +10,7 @@ mod common;
 
 use binlog::archive::{Location, RemoteLog};
 use binlog::log::list_segments;
-use binlog::{LogReader, Reader, Tail};
+use binlog::{ErrorKind, LogReader, Reader, Tail};
 use common::remote::{put_segment_0, read_to_end, same_error};
 use common::s3::S3Server;
 use common::seal::move_records_end;
@@ -224,8 +224,14 @@ fn damage_in_a_plain_object_is_reported_as_a_local_read_reports_it_naming_the_ob
     assert!(rec == copy(&local.next().unwrap().unwrap()) && rec == want[target as usize]);
 }
 
+/// A plain object cut short (with no metadata to say its size): its
+/// records are those of the same bytes read locally, and where the local
+/// file ends in a torn tail the object is damage (an object is a sealed
+/// segment shipped, never one being written): `Corrupt` at the torn
+/// record naming its URL, or, skipping damage, a damaged region from
+/// there to its end.
 #[test]
-fn a_plain_object_cut_short_reads_as_the_same_bytes_read_locally() {
+fn a_plain_object_cut_short_reads_the_same_records_and_its_end_is_damage() {
     let server = S3Server::start(&[BUCKET]);
     let dir = TempDir::new("plain-cut");
     let (plain, want) = write_segment(dir.path(), RECORDS);
@@ -242,9 +248,24 @@ fn a_plain_object_cut_short_reads_as_the_same_bytes_read_locally() {
         a == b && b[..] == want[..b.len()] && !b.is_empty(),
         "records"
     );
-    let (a_end, b_end) = (a_end.unwrap(), b_end.unwrap());
-    assert!(matches!(a_end, Tail::Torn { .. }), "{a_end:?}");
-    assert_eq!(a_end, b_end);
+    let Ok(Tail::Torn { offset, .. }) = a_end else {
+        panic!("{a_end:?}")
+    };
+    let e = b_end.expect_err("damage");
+    assert_eq!(
+        (e.kind(), e.offset()),
+        (ErrorKind::Corrupt, Some(offset)),
+        "{e}"
+    );
+    assert!(e
+        .to_string()
+        .contains(&log.url_of(&key).display().to_string()));
+    let mut r = log.open_reader(&key, true).unwrap();
+    let (c, c_end) = read_to_end(&mut r);
+    assert!(c == b, "records skipping damage");
+    assert_eq!(c_end.unwrap(), Tail::SealDamaged { offset });
+    let region = r.damages().iter().map(|d| (d.offset, d.resume_offset));
+    assert_eq!(region.collect::<Vec<_>>(), [(offset, cut.len() as u64)]);
 }
 
 /// Reads of the segment `local` and of its object `key` (the same bytes)

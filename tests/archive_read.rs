@@ -13,6 +13,7 @@ use binlog::archive::read_ahead::{CHUNK, QUEUED};
 use binlog::archive::{Location, Remote, RemoteLog, ShipOptions, Shipper};
 use binlog::compressed::{compress_segment, CompressOptions};
 use binlog::log::{list_segments, LogOptions};
+use binlog::verify::{FindingKind, RepairAction, Verify};
 use binlog::{ErrorKind, Gap, GapReason, LogReader, LogWriter};
 use common::s3::S3Server;
 use common::{copy, Rec, Rng, TempDir};
@@ -299,6 +300,98 @@ fn a_shipped_plain_object_cut_short_is_damage_naming_its_url_and_offset() {
     );
 }
 
+/// Where record `seq` starts in the segment file at `path` (read in a
+/// copy, in `scratch`).
+fn record_offset(path: &Path, scratch: &Path, seq: u64) -> u64 {
+    let copy = scratch.join("copy.binlog");
+    std::fs::copy(path, &copy).unwrap();
+    let mut r = binlog::Reader::open(&copy).unwrap();
+    while let Some(rec) = r.next().unwrap() {
+        if rec.seq == seq {
+            return rec.offset;
+        }
+    }
+    panic!("no record {seq} in {}", path.display())
+}
+
+/// A plain object cut short in the bucket (its metadata kept), the newest
+/// or an older one, where a record starts or inside it: a log reader
+/// skipping damage reads every record before the cut and reports the rest
+/// of the object as one damaged region of it, named by its URL, from
+/// where the cut record starts to the object's end, losing the records
+/// its metadata says it held (no gap, no torn tail, nothing left unsaid
+/// of the newest). Verify says the same: corruption that no repair
+/// applies to (an object is never cut).
+#[test]
+fn an_object_cut_short_is_damage_naming_its_url_to_a_reader_skipping_damage_and_to_verify() {
+    let server = S3Server::start(&[BUCKET]);
+    let scratch = TempDir::new("read-cut-scratch");
+    for (segment, inside) in [(4, 0), (4, 5), (2, 0), (2, 5)] {
+        let prefix = format!("cut{segment}-{inside}");
+        let dir = TempDir::new(&format!("read-{prefix}"));
+        common::append_orders(dir.path(), 50, 10);
+        // Every segment shipped and removed locally.
+        let o = ShipOptions {
+            connection: server.connection(),
+            keep_local: Some(0),
+            ..ShipOptions::default()
+        };
+        let mut shipper = Shipper::open(dir.path(), "orders", &location(&prefix), o).unwrap();
+        assert_eq!(shipper.ship_once().unwrap().uploaded, [0, 1, 2, 3, 4]);
+        let first = segment * 10;
+        let key = segment_key(&prefix, "orders", segment, first, false);
+        let file = server.object_file(BUCKET, &key);
+        let at = record_offset(&file, scratch.path(), first + 7);
+        let cut = at + inside;
+        let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+        f.set_len(cut).unwrap();
+        let url = format!("s3://{BUCKET}/{key}");
+        let case = format!(
+            "segment {segment} cut at {cut}, record {} at {at}",
+            first + 7
+        );
+
+        let lost = first + 7..first + 10;
+        let log = remote_log(&server, &prefix);
+        for mut r in [
+            LogReader::open_tiered(dir.path(), "orders", log.clone()).unwrap(),
+            LogReader::open_remote(log.clone()).unwrap(),
+        ] {
+            r.skip_damaged(true);
+            let seqs: Vec<u64> = read_all(&mut r).iter().map(|x| x.seq).collect();
+            let want: Vec<u64> = (0..50).filter(|s| !lost.contains(s)).collect();
+            assert_eq!(seqs, want, "{case}");
+            assert!(r.gaps().is_empty(), "{case}: {:?}", r.gaps());
+            let damages = r.damages();
+            assert_eq!(damages.len(), 1, "{case}: {damages:?}");
+            let (path, d) = &damages[0];
+            assert_eq!(path.to_str(), Some(url.as_str()), "{case}");
+            let region = (d.offset, d.resume_offset, d.from_seq, d.to_seq);
+            assert_eq!(region, (at, cut, lost.start, lost.end), "{case}");
+        }
+
+        let reports: Vec<_> = Verify::remote(log).unwrap().collect();
+        assert_eq!(reports.len(), 5, "{case}");
+        for (i, rep) in reports.iter().enumerate() {
+            if i as u64 != segment {
+                assert!(!rep.is_damaged(), "{case}: {i}: {:?}", rep.findings);
+                continue;
+            }
+            assert_eq!(rep.findings.len(), 1, "{case}: {:?}", rep.findings);
+            let f = &rep.findings[0];
+            assert_eq!(f.location.to_str(), Some(url.as_str()), "{case}");
+            assert_eq!(
+                (f.kind, f.offset),
+                (FindingKind::Corrupt, Some(at)),
+                "{case}"
+            );
+            assert_eq!((f.from_seq, f.to_seq), (Some(lost.start), Some(lost.end)));
+            assert_eq!(f.repair, RepairAction::Nothing, "{case}");
+            assert!(f.message.contains("cut short"), "{case}: {}", f.message);
+        }
+    }
+}
+
 #[test]
 fn a_damaged_or_truncated_object_is_reported_with_its_key_and_offset() {
     let server = S3Server::start(&[BUCKET]);
@@ -345,28 +438,28 @@ fn a_damaged_or_truncated_object_is_reported_with_its_key_and_offset() {
 
     // Skipping damage: the region in segment 1 is a damaged region of
     // that object; of the truncated one, the whole frames before the cut
-    // are read, and the records after them are a gap; every record
-    // returned is the right one.
+    // are read, and the rest of it is a damaged region of it too (it is
+    // cut short: no gap); every record returned is the right one.
     let mut s = LogReader::open_tiered(dir.path(), "orders", remote_log(&server, "d")).unwrap();
     s.skip_damaged(true);
     let got = read_all(&mut s);
     assert!(got.iter().all(|g| want[g.seq as usize] == *g));
     assert_eq!(got.last().unwrap().seq, 6 * PER - 1);
     let damages = s.damages();
-    assert_eq!(damages.len(), 1, "{damages:?}");
+    assert_eq!(damages.len(), 2, "{damages:?}");
     assert_eq!(damages[0].0.to_str(), Some(url(&key1).as_str()));
     let d = damages[0].1;
     assert!(
         d.offset > 0 && (PER..2 * PER).contains(&d.from_seq),
         "{d:?}"
     );
-    let gaps = s.gaps();
-    assert_eq!(gaps.len(), 1, "{gaps:?}");
-    let cut_from = gaps[0].from_seq.unwrap();
-    assert!((3 * PER..4 * PER).contains(&cut_from), "{gaps:?}");
-    assert_eq!(gaps[0].to_seq, Some(4 * PER));
+    assert!(s.gaps().is_empty(), "{:?}", s.gaps());
+    assert_eq!(damages[1].0.to_str(), Some(url(&key3).as_str()));
+    let cut = damages[1].1;
+    assert!((3 * PER..4 * PER).contains(&cut.from_seq), "{cut:?}");
+    assert_eq!(cut.to_seq, 4 * PER);
     let read: u64 = got.len() as u64;
-    let lost = (d.to_seq - d.from_seq) + (4 * PER - cut_from);
+    let lost = (d.to_seq - d.from_seq) + (cut.to_seq - cut.from_seq);
     assert_eq!(read + lost, 6 * PER, "every record read or reported lost");
 }
 

@@ -1191,6 +1191,48 @@ fn a_torn_older_segment_is_one_gap() {
     assert_eq!(g.offset, Some(last_offset), "{g:?}");
 }
 
+/// A segment that starts before the previous one ends (their sequence
+/// numbers overlap) stops the reader with `Corrupt` at offset 32, its
+/// header's `first_seq`, naming it and the previous segment, in the words
+/// `binlog verify` uses for it.
+#[test]
+fn a_segment_overlapping_the_previous_one_is_corrupt_at_its_first_seq() {
+    let d = TempDir::new("overlap");
+    write_three_segments(d.path(), |i| i.to_le_bytes().to_vec());
+    let files = segments::list(d.path(), "g").unwrap();
+    // Segment 2 made again to start at record 8, inside segment 1 (5..9).
+    std::fs::remove_file(&files[2].path).unwrap();
+    let o = binlog::Options {
+        log_name: "g".into(),
+        segment_no: 2,
+        first_seq: 8,
+        ..binlog::Options::default()
+    };
+    let w = binlog::Writer::open(&files[2].path, o).unwrap();
+    w.write("t", b"x").unwrap();
+    w.close().unwrap();
+    let mut r = LogReader::open(d.path(), "g").unwrap();
+    let mut seqs = Vec::new();
+    let e = loop {
+        match r.next() {
+            Ok(Some(rec)) => seqs.push(rec.seq),
+            Ok(None) => panic!("read to the end: {seqs:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(seqs, (0..10).collect::<Vec<u64>>());
+    assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    common::assert_names_at(&e, &files[2].path, 32);
+    let before = files[1].path.display().to_string();
+    assert!(e.message().contains(&before), "{e}");
+    let findings: Vec<_> = binlog::verify::Verify::log(d.path(), "g")
+        .unwrap()
+        .flat_map(|rep| rep.findings)
+        .collect();
+    let said = findings.iter().find(|f| f.message == e.message());
+    assert!(said.is_some(), "{e}: {findings:?}");
+}
+
 /// A sealed segment of a log never changes again: a segment writer asked
 /// to reopen it to append refuses, and the file keeps its bytes and inode.
 /// A follower that read it to its seal reads the log's next records from

@@ -93,36 +93,46 @@ impl RemoteLog {
     /// A reader of the segment object at `object_key`; with `salvage`, as
     /// `Reader::open_salvage` opens a file. A missing object is a
     /// `NotFound` error; an object whose header says another log, segment
-    /// or first sequence number than its key is `WrongLog`.
+    /// or first sequence number than its key is `WrongLog`. The reader
+    /// reads it as an object (`Reader::read_as_object`): one that ends
+    /// without its seal, or whose size is not the one its metadata says,
+    /// is cut short: damage up to where its metadata says its records end.
     pub fn open_reader(&self, object_key: &str, salvage: bool) -> Result<Reader> {
         let url = self.url_of(object_key);
         let key = key_of(&url, object_key)?;
-        if !key.compressed {
-            let reader = self.open_plain(url, object_key, salvage)?;
-            check_header(&reader, &key, &self.log)?;
-            return Ok(reader);
-        }
-        let source = RemoteSource::open(Arc::clone(&self.remote), object_key, TAIL_BYTES, salvage)?;
-        let (segment, lost) =
-            CompressedSegment::open_source(url.clone(), Box::new(source), salvage)?;
-        let reader = Reader::open_compressed(url, segment, lost, salvage)?;
+        let tail = if key.compressed {
+            TAIL_BYTES
+        } else {
+            PLAIN_TAIL_BYTES
+        };
+        let source = RemoteSource::open(Arc::clone(&self.remote), object_key, tail, salvage)?;
+        let (records_end, resized) = (source.records_end(), source.resized());
+        let mut reader = if key.compressed {
+            let (segment, lost) =
+                CompressedSegment::open_source(url.clone(), Box::new(source), salvage)?;
+            Reader::open_compressed(url, segment, lost, salvage)?
+        } else {
+            self.open_plain(url, object_key, source, salvage)?
+        };
         check_header(&reader, &key, &self.log)?;
+        reader.read_as_object(records_end, resized);
         Ok(reader)
     }
 
-    /// A reader of the plain segment object at `object_key` (at `url`):
-    /// with ranged GETs if it is sealed and its header intact, else (an
-    /// object damaged there) of a copy of it, which reads as a local file
-    /// of its bytes would (errors, damaged regions, how it ends). A seal
-    /// found to lie about where the records end while the ranged reader
-    /// reads has it read on in such a copy (`Reader::read_on_in_copy`).
-    fn open_plain(&self, url: PathBuf, object_key: &str, salvage: bool) -> Result<Reader> {
-        let source = RemoteSource::open(
-            Arc::clone(&self.remote),
-            object_key,
-            PLAIN_TAIL_BYTES,
-            salvage,
-        )?;
+    /// A reader of the plain segment object at `object_key` (at `url`,
+    /// its tail in `source`): with ranged GETs if it is sealed and its
+    /// header intact, else (an object damaged there) of a copy of it,
+    /// which reads as a local file of its bytes would (errors, damaged
+    /// regions, how it ends). A seal found to lie about where the records
+    /// end while the ranged reader reads has it read on in such a copy
+    /// (`Reader::read_on_in_copy`).
+    fn open_plain(
+        &self,
+        url: PathBuf,
+        object_key: &str,
+        source: RemoteSource,
+        salvage: bool,
+    ) -> Result<Reader> {
         let ranged = CompressedSegment::open_stored(url.clone(), Box::new(source))
             .and_then(|s| Reader::open_compressed(url.clone(), s, None, salvage));
         match ranged {
@@ -173,8 +183,9 @@ impl RemoteLog {
     pub fn reader_of_copy(&self, object_key: &str, bytes: &[u8], salvage: bool) -> Result<Reader> {
         let url = self.url_of(object_key);
         let key = key_of(&url, object_key)?;
-        let reader = Reader::open_file(url.clone(), anonymous_copy(&url, bytes)?, salvage)?;
+        let mut reader = Reader::open_file(url.clone(), anonymous_copy(&url, bytes)?, salvage)?;
         check_header(&reader, &key, &self.log)?;
+        reader.read_as_object(None, false);
         Ok(reader)
     }
 }

@@ -64,6 +64,10 @@ pub struct RemoteSource {
     /// The object's bytes from `tail_at` to its end.
     tail: Vec<u8>,
     tail_at: u64,
+    /// Where the object's records end, by its metadata.
+    records_end: Option<u64>,
+    /// Whether its size is not the one its metadata says.
+    resized: bool,
     /// The bytes of the last few ranged GETs, the most recently used first.
     windows: RefCell<Vec<Window>>,
     /// The read-ahead of a sequential read, if one is streaming.
@@ -104,6 +108,9 @@ impl RemoteSource {
             let url = remote.location().url_of(key);
             check_size(Path::new(&url), suffix.size, suffix.metadata.as_ref())?;
         }
+        let meta = suffix.metadata.as_ref();
+        let records_end = meta.map(|m| m.first_seq.saturating_add(m.records));
+        let resized = meta.is_some_and(|m| m.bytes != suffix.size);
         let (tail, len) = (suffix.bytes, suffix.size);
         let tail_at = len.saturating_sub(tail.len() as u64);
         Ok(RemoteSource {
@@ -112,10 +119,24 @@ impl RemoteSource {
             len,
             tail,
             tail_at,
+            records_end,
+            resized,
             windows: RefCell::new(Vec::new()),
             ahead: RefCell::new(None),
             stream_end: Cell::new(tail_at),
         })
+    }
+
+    /// Where the object's records end (the sequence number after its
+    /// last), as its metadata says; `None` for an object without it.
+    pub fn records_end(&self) -> Option<u64> {
+        self.records_end
+    }
+
+    /// Whether the object's size is not the one its metadata says (which
+    /// only an open with `salvage` lets pass).
+    pub fn resized(&self) -> bool {
+        self.resized
     }
 
     /// Fetches bytes from `offset` (below `tail_at`) into a new window,

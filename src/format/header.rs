@@ -17,6 +17,9 @@ use super::{FORMAT_MAJOR, FORMAT_MINOR, MAGIC, MAX_HEADER_LEN};
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
 
+/// Where the header's `first_seq` field is (see the layout above).
+pub const FIRST_SEQ_OFFSET: u64 = 32;
+
 /// Bytes before the variable part of the header.
 pub const FIXED_LEN: usize = 44;
 

@@ -4,6 +4,8 @@
 //! every binding and the `binlog` tool report gaps from it, and its
 //! `Display` is the one wording of them (docs/FORMAT.md section 18.2a).
 
+use crate::error::{Error, ErrorKind};
+use crate::format::header::FIRST_SEQ_OFFSET;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -66,6 +68,19 @@ pub struct SegmentEnd {
     pub segment_no: u64,
     /// The sequence number after its last record.
     pub next_seq: u64,
+}
+
+/// The segment at `path` starts at `first`, before `exp`, where the
+/// segment before it (at `previous`) ends: their sequence numbers overlap,
+/// a `Corrupt` error at the header's `first_seq` field. The one wording
+/// of an overlap, for the log reader and verify alike.
+pub fn overlap(path: &Path, first: u64, previous: &Path, exp: u64) -> Error {
+    let what = format!(
+        "the segment starts at sequence number {first}, but the previous segment {} ends \
+         before {exp}: their sequence numbers overlap",
+        previous.display()
+    );
+    Error::at(ErrorKind::Corrupt, path, FIRST_SEQ_OFFSET, what)
 }
 
 /// The gap between segment `prev` and the segment at `next` (segment

@@ -20,7 +20,7 @@ pub mod segments;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
-pub use gap::{gap_between, holds_no_record, Gap, GapReason, SegmentEnd};
+pub use gap::{gap_between, holds_no_record, overlap, Gap, GapReason, SegmentEnd};
 #[cfg(feature = "s3")]
 pub(crate) use options::validate_name;
 pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};

@@ -7,7 +7,7 @@
 //! retention before or while it is read is skipped and reported as a gap,
 //! not an error.
 
-use super::gap::{gap_between, Gap, GapReason, SegmentEnd};
+use super::gap::{gap_between, overlap, Gap, GapReason, SegmentEnd};
 use super::listing::ListingStamp;
 use super::reader_tier::{remote_first_seq, remote_order, Tier};
 use super::segments;
@@ -800,11 +800,11 @@ impl LogReader {
                 return Ok(Opened::Skipped);
             }
             Some(exp) if first < exp => {
-                return Err(Error::file(
-                    ErrorKind::Corrupt,
-                    path,
-                    format!("segment starts at sequence {first}, but {exp} was expected"),
-                ))
+                let previous = self
+                    .last_done
+                    .as_deref()
+                    .unwrap_or(Path::new("(not known)"));
+                return Err(overlap(path, first, previous, exp));
             }
             expected => self.close_open_gap(expected.is_some(), first),
         }

@@ -103,7 +103,7 @@ impl Reader {
 
     /// Keeps why the region at `pos` was skipped (once, and for the first
     /// `MAX_REASONS` regions only: memory stays bounded).
-    fn note_why(&mut self, pos: usize, why: &str) {
+    pub(super) fn note_why(&mut self, pos: usize, why: &str) {
         let at = pos as u64;
         if self.damage_why.len() < MAX_REASONS && self.damage_why.iter().all(|(o, _)| *o != at) {
             self.damage_why.push((at, why.into()));

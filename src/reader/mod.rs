@@ -37,6 +37,7 @@ mod filter;
 mod follow_tests;
 mod indexed;
 mod mapping;
+mod object_end;
 mod original;
 mod plain_scan;
 mod record;
@@ -133,6 +134,9 @@ pub struct Reader {
     /// Why each damaged region skipped at a bad frame was skipped, by its
     /// offset (see `damage_reason`); at most `damage::MAX_REASONS`.
     damage_why: Vec<(u64, Box<str>)>,
+    /// Set for a shipped object (see `object_end`): ending without its
+    /// seal is damage, not a torn tail or an end still being written.
+    object: Option<object_end::ObjectEnd>,
     /// How many bytes `read_indexed` reads first: the last frame's length,
     /// so that records of one size take one pread each.
     first_pread_len: usize,
@@ -351,6 +355,7 @@ impl Reader {
             seal_types: None,
             damages,
             damage_why: Vec::new(),
+            object: None,
             unreached: None,
             checked_to: 0,
             checked_with_crc: false,

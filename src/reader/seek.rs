@@ -127,6 +127,9 @@ impl Reader {
             if found.is_none() && self.decoded.is_some() {
                 self.check_seal_frames()?;
             }
+            if found.is_none() {
+                self.check_object_end()?;
+            }
             if let (Some(t), Some(f)) = (self.unreached, &found) {
                 if !t.reached(f.seq, f.timestamp_ns) {
                     continue;

@@ -10,7 +10,7 @@
 
 use super::{Finding, FindingKind};
 use crate::log::accepted_gaps::{self, AcceptedGap};
-use crate::log::{gap_between, naming, SegmentEnd as End};
+use crate::log::{gap_between, naming, overlap, SegmentEnd as End};
 use crate::reader::{Reader, Tail};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -68,22 +68,19 @@ impl Continuity {
             return None;
         }
         let exp = prev.next_seq?;
-        let before = prev.path.display().to_string();
         let prev_segment_no = prev.segment_no;
         let loc = path.display();
         if first < exp && empty {
             let m = format!(
                 "{loc}: holds no record and starts at {first}, before the end ({exp}) of \
-                 {before}: what a roll that failed after creating it leaves (not read)"
+                 {}: what a roll that failed after creating it leaves (not read)",
+                prev.path.display()
             );
             self.leftover = Some(path.to_path_buf());
             return Some(finding(path, FindingKind::FailedRollLeftover, None, m));
         }
         if first < exp {
-            let m = format!(
-                "{loc}: offset 32: the segment starts at sequence number {first}, but the \
-                 previous segment {before} ends before {exp}: their sequence numbers overlap"
-            );
+            let m = overlap(path, first, &prev.path, exp).message().to_string();
             return Some(finding(path, FindingKind::SequenceOverlap, None, m));
         }
         if first == exp || first - 1 < *shown.start() || exp > *shown.end() {

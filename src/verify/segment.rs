@@ -62,8 +62,14 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
     }
     let tail = r.tail();
     rep.records_end = records_end(&r, tail);
+    let cut = r.cut_short_at();
     for d in r.damages() {
-        let f = damage_finding(&rep, d, tail, r.damage_reason(d.offset));
+        let mut f = damage_finding(&rep, d, tail, r.damage_reason(d.offset));
+        if cut == Some(d.offset) {
+            // An object cut short (the reader's verdict): its records and
+            // seal from there are lost; an object is never cut or resealed.
+            (f.kind, f.repair) = (FindingKind::Corrupt, RepairAction::Nothing);
+        }
         rep.push(f);
     }
     // Parts of a usable seal only a seek or a type filter reads.
@@ -89,7 +95,10 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
         }
         None => {
             rep.tail = Some(tail);
-            tail_findings(&mut rep, &r, tail);
+            // An object's end cut short is reported above, as damage.
+            if cut.is_none() {
+                tail_findings(&mut rep, &r, tail);
+            }
         }
     }
     rep

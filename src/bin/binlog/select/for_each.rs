@@ -116,18 +116,9 @@ impl SegmentWalk<'_> {
         // seek only moves it forward, to the same end).
         let read_to_end = complete && self.filter.types.is_empty();
         self.continuity.ended(file, next_seq_after(&r, read_to_end));
-        match r.tail() {
-            // An object is a sealed segment shipped, never one being
-            // written: one that ends unsealed lost its end (read skipping
-            // damage: a copy of an object cut short, FORMAT.md 18.2).
-            Tail::Torn { offset, .. } if complete && crate::remote::is_remote(file) => {
-                self.cut_short(file, offset)
-            }
-            Tail::Unsealed if complete && crate::remote::is_remote(file) => {
-                self.cut_short(file, r.file_len())
-            }
-            tail if complete => warn_of_end(file, tail),
-            _ => {}
+        // An object cut short: its end was reported as damage.
+        if complete && r.cut_short_at().is_none() {
+            warn_of_end(file, r.tail());
         }
         Ok(())
     }
@@ -244,7 +235,9 @@ impl SegmentWalk<'_> {
     fn report_skipped(&mut self, r: &Reader) {
         let new = &r.damages()[self.damages_reported.min(r.damages().len())..];
         for d in new {
-            eprintln!("binlog: damaged: {}", damage_message(r.path(), d));
+            let why = r.damage_reason(d.offset);
+            let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+            eprintln!("binlog: damaged: {}{why}", damage_message(r.path(), d));
             self.outcome = Outcome::Damaged;
         }
         self.damages_reported = r.damages().len();
@@ -254,16 +247,6 @@ impl SegmentWalk<'_> {
     /// where it ends.
     fn damaged(&mut self, e: &binlog::Error) {
         self.damaged_msg(e.message());
-    }
-
-    /// The object at `url` ends, unsealed, at `offset`: its bytes from
-    /// there on, and the records they held, are lost.
-    fn cut_short(&mut self, url: &Path, offset: u64) {
-        self.damaged_msg(&format!(
-            "{}: offset {offset}: the object ends there without its seal: it is cut short, and \
-             the records after that are lost",
-            paths::show(url)
-        ));
     }
 
     fn damaged_msg(&mut self, message: &str) {
