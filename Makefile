@@ -29,7 +29,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool s3-server s3-server-minio
+.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio
 
 all: lib header examples
 
@@ -136,10 +136,16 @@ test-under-load:
 # every test target builds (those that run the tool require or check the
 # `cli` feature). The library's code is the same with or without the
 # feature, so the integration tests, run just before, are only built again.
-test-rust: zstd-tool s3-server
+test-rust: zstd-tool strace-tool s3-server
 	BINLOG_VERSITYGW=$(VERSITYGW) $(CARGO) test --all-targets
 	$(CARGO) test --no-default-features --lib --tests --no-run
 	$(CARGO) test --no-default-features --lib
+
+# strace, which tests/persistence_points.rs runs the library under to check
+# the order of its syncs, renames and unlinks (Debian's package, installed
+# when missing; the test fails, saying so, without it).
+strace-tool:
+	@command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
 
 # The zstd command-line tool, the reference the compressed-segment tests
 # and `make bench` compare with (Debian's package, installed when missing).

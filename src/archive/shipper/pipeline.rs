@@ -43,10 +43,12 @@ struct Stager<'a> {
 }
 
 impl Stager<'_> {
-    /// Reads and describes (hashes) segment `s`: what `Shipper::upload`
-    /// needs before its first request. It touches neither the journal nor
-    /// the bucket.
+    /// Makes segment `s` durable where it is (`local::make_durable`), then
+    /// reads and describes (hashes) it: what `Shipper::upload` needs
+    /// before its first request. It touches neither the journal nor the
+    /// bucket.
     fn prepare(&self, s: &SealedSegment) -> Result<Staged> {
+        local::make_durable(s)?;
         let size = std::fs::metadata(&s.path)
             .map_err(|e| Error::io(&s.path, "stat", e))?
             .len();
