@@ -112,6 +112,7 @@ fn every_record_syncs_each_record_and_the_new_segments_name_before_the_write_ret
         t.assert_durable_before(&seg, at, &format!("record {k} when its write returned"));
     }
     t.assert_durable_before(&seg, t.mark("closed"), "the seal at close");
+    t.assert_zeros_never_over_records(&seg, "prepared space");
 }
 
 /// `EveryN(4)`: the write that completes every 4th record returns with
@@ -490,6 +491,49 @@ fn repair_backs_up_durably_and_renames_a_synced_copy_over_the_segment() {
         named.end,
         replaced.start,
         "the backup's name before the repair",
+    );
+}
+
+/// `binlog repair --backup-dir` whose fsync of the backup's directory
+/// fails (EIO, injected by strace): the backup's name may not survive
+/// power loss, so the repair stops before it changes the segment.
+#[cfg(feature = "cli")]
+#[test]
+fn repair_changes_nothing_when_the_backups_directory_cannot_be_synced() {
+    let d = TempDir::new("persist-repair-backup-dir");
+    let (dir, backups) = (d.join("data"), d.join("backups"));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::create_dir(&backups).unwrap();
+    let seg = dir.join("s.binlog");
+    common::cli::torn_segment(&seg, 5);
+    let before = std::fs::read(&seg).unwrap();
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_binlog"));
+    let args = ["repair", "--backup-dir"].map(OsStr::new);
+    let args = [&args[..], &[backups.as_os_str(), seg.as_os_str()]].concat();
+    let backups_str = backups.to_str().unwrap();
+    let fault = [
+        "-P",
+        backups_str,
+        "-e",
+        "trace=fsync",
+        "-e",
+        "inject=fsync:error=EIO",
+    ];
+    let o = trace::run_injected(&exe, &args, &fault);
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.status.success(), "repair succeeded: {err}");
+    assert_eq!(
+        std::fs::read(&seg).unwrap(),
+        before,
+        "the segment changed: {err}"
+    );
+    assert!(
+        err.contains(backups_str),
+        "the message names the directory: {err}"
     );
 }
 

@@ -163,6 +163,20 @@ pub fn run(program: &Path, args: &[&OsStr], envs: &[(&str, &OsStr)], out: &Path)
     parse(&std::fs::read_to_string(out).expect("read trace"))
 }
 
+/// Runs `program args` under strace with the extra strace options
+/// `strace_args` (a fault to inject: `-P <path> -e inject=...`), tracing
+/// only what they select; returns how it exited and its output.
+pub fn run_injected(program: &Path, args: &[&OsStr], strace_args: &[&str]) -> std::process::Output {
+    require_strace();
+    Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null"])
+        .args(strace_args)
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("run strace")
+}
+
 /// Runs test `test` of this test binary under strace, with `envs`.
 pub fn run_child(test: &str, envs: &[(&str, &OsStr)], out: &Path) -> Trace {
     let exe = std::env::current_exe().unwrap();
@@ -404,6 +418,41 @@ impl Trace {
         assert!(wrote || self.fail_bool(&format!("{what}: nothing written to {tmp:?}")));
         self.assert_dir_synced(to, r.end, before, &format!("{what} (after its rename)"));
         r
+    }
+
+    /// Asserts that no write of prepared zeros to `file` covered bytes a
+    /// write of records had put there before it started.
+    pub fn assert_zeros_never_over_records(&self, file: &Path, what: &str) {
+        let writes = self
+            .calls
+            .iter()
+            .filter(|c| c.name == "pwrite64" && c.fd_path().as_deref() == Some(file));
+        let range = |c: &Call| {
+            c.extent()
+                .map(|end| (end - c.ret.parse::<u64>().unwrap_or(0), end))
+        };
+        let mut records: Vec<(usize, (u64, u64))> = Vec::new();
+        let mut zeros = 0;
+        for c in writes {
+            let Some((from, to)) = range(c) else { continue };
+            if !c.writes_zeros() {
+                records.push((c.end, (from, to)));
+                continue;
+            }
+            zeros += 1;
+            let under = records
+                .iter()
+                .find(|(end, (f, t))| *end < c.start && *f < to && from < *t);
+            if let Some((end, r)) = under {
+                self.fail(&format!(
+                    "{what}: zeros written over {r:?} of {} (records written on line {}) on line {}",
+                    file.display(),
+                    end + 1,
+                    c.start + 1
+                ));
+            }
+        }
+        assert!(zeros > 0 || self.fail_bool(&format!("{what}: no zeros prepared in {file:?}")));
     }
 
     /// Asserts that nothing wrote to or cut `file` after line `after`.

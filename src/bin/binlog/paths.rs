@@ -144,6 +144,12 @@ pub fn dir_of(file: &Path) -> PathBuf {
     }
 }
 
+/// fsyncs the directory of `file` (`dir_of`), so that a name created,
+/// linked, renamed or removed there survives power loss.
+pub fn sync_dir_of(file: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir_of(file))?.sync_all()
+}
+
 /// The log a file name belongs to, if it is named like a segment of one
 /// (`<log>-<20 digits>-<YYYYMMDDTHHMMSSZ>.binlog`) or like a file salvaged
 /// from one (`<segment stem>.salvaged-<offset>.binlog`), and where it

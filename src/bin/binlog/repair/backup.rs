@@ -67,6 +67,16 @@ pub(super) fn backup_copy(path: &Path, dir: Option<&Path>) -> CliResult<PathBuf>
         });
     let _ = std::fs::remove_file(&tmp);
     copied?;
-    let _ = File::open(paths::dir_of(&to)).and_then(|d| d.sync_all());
+    // The backup's name must be on disk before the repair changes the
+    // file: in a `--backup-dir`, nothing the repair does later syncs it.
+    if let Err(e) = paths::sync_dir_of(&to) {
+        let _ = std::fs::remove_file(&to);
+        let what = format!(
+            "{}: sync directory (the backup {} is removed; nothing was changed)",
+            paths::dir_of(&to).display(),
+            to.display()
+        );
+        return Err(CliError::io_on(what, e));
+    }
     Ok(to)
 }

@@ -103,7 +103,7 @@ pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> CliRe
         let _ = remove_leftovers(&tmp);
         CliError::io_on(format!("{p}: rename the repaired copy over it"), e)
     })?;
-    File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| {
+    paths::sync_dir_of(path).map_err(|e| {
         CliError::io_on(
             format!(
                 "{p}: replaced by its repaired copy, but syncing its directory {} failed (a crash \

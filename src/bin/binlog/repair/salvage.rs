@@ -111,7 +111,11 @@ pub(super) fn salvage_run(
     File::open(&to)
         .and_then(|f| f.sync_all())
         .map_err(|e| CliError::io_on(format!("{}: sync", to.display()), e))?;
-    let _ = File::open(paths::dir_of(&to)).and_then(|d| d.sync_all());
+    // Its name on disk before the segment is cut at the damage.
+    paths::sync_dir_of(&to).map_err(|e| {
+        let dir = paths::dir_of(&to);
+        CliError::io_on(format!("{}: sync directory", dir.display()), e)
+    })?;
     check_copy(&to, run)?;
     report(salvaged_line(run, &to, &types));
     Ok(())
