@@ -657,6 +657,9 @@ fn shipper_uploads_a_segment_only_once_it_is_durable_where_it_is() {
 fn shipper_records_the_position_before_a_removal_and_the_removal_after_it() {
     let (_d, dir, t) = traced_shipping("persist-ship-removal");
     let shipped = t.mark("shipped");
+    // The log's identity, claimed once, before the first upload.
+    let id = dir.join("orders.ship-id");
+    t.assert_replaced_durably(&dir.join("orders.ship-id.tmp"), &id, shipped, "the ship id");
     let manifest = dir.join("orders.manifest");
     let position_tmp = dir.join("orders.manifest.position.tmp");
     let journal = dir.join("orders.ship");

@@ -46,7 +46,8 @@ impl Shared {
     /// and leaves the old segment active if the roll fails: (1) its records
     /// go to the OS; (2) the next segment is created (its header and name
     /// synced under a durable policy); (3) the old segment's records are
-    /// closed by a `SEAL_BEGIN` frame (synced under a durable policy); (4)
+    /// closed by a `SEAL_BEGIN` frame (under a durable policy, its records
+    /// synced if some were not yet; the frame itself with the seal); (4)
     /// the log switches to the next segment. A failure in (1) to (3) leaves
     /// the old segment current and unchanged, and removes what (2) created.
     /// The caller seals the old segment (`st.ending`).
