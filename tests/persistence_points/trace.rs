@@ -89,7 +89,7 @@ impl Call {
     /// A write of bytes (not the zeros prepared ahead of the records,
     /// whose shown bytes are all zero), a copy into (std::io::copy's
     /// copy_file_range, sendfile or splice) or a cut of `file`.
-    fn changes(&self, file: &Path) -> bool {
+    pub fn changes(&self, file: &Path) -> bool {
         let target = match self.name.as_str() {
             "write" | "pwrite64" | "writev" | "pwritev" | "pwritev2" if !self.writes_zeros() => {
                 self.fd_path()
