@@ -105,20 +105,34 @@ fn segment_child() {
     mark("closed");
 }
 
+/// `segment_child` traced in `mode`: the trace, the segment, and the line
+/// its file was created on.
+fn traced_segment(mode: &str) -> (TempDir, Trace, PathBuf, usize) {
+    let (d, t) = traced("segment_child", mode);
+    let seg = d.join("data/s.binlog");
+    let (_, created) = t.creations(|p| p == seg).pop().expect("segment created");
+    let created = created.end;
+    (d, t, seg, created)
+}
+
+/// Asserts that the segment's bytes written before `mark` and its name
+/// (created on line `created`) were synced before `mark`.
+fn assert_segment_durable(t: &Trace, seg: &Path, created: usize, mark: &str, what: &str) {
+    let at = t.mark(mark);
+    t.assert_durable_before(seg, at, &format!("{what}: its bytes"));
+    t.assert_dir_synced(seg, created, at, &format!("{what}: the segment's name"));
+}
+
 /// Every record a write returned is on disk under `EveryRecord`, and so is
 /// the segment's name: the file's bytes synced after they were written,
 /// and its directory after it was created, before each write returns.
 #[test]
 fn every_record_syncs_each_record_and_the_new_segments_name_before_the_write_returns() {
-    let (d, t) = traced("segment_child", "every-record");
-    let seg = d.join("data/s.binlog");
-    let (_, created) = t.creations(|p| p == seg).pop().expect("segment created");
-    let opened = t.mark("opened");
-    t.assert_durable_before(&seg, opened, "the new segment's header");
-    t.assert_dir_synced(&seg, created.end, opened, "the new segment's name");
+    let (_d, t, seg, created) = traced_segment("every-record");
+    assert_segment_durable(&t, &seg, created, "opened", "the new segment's header");
     for k in 0..8 {
-        let at = t.mark(&format!("wrote-{k}"));
-        t.assert_durable_before(&seg, at, &format!("record {k} when its write returned"));
+        let what = format!("record {k} when its write returned");
+        assert_segment_durable(&t, &seg, created, &format!("wrote-{k}"), &what);
     }
     t.assert_durable_before(&seg, t.mark("closed"), "the seal at close");
     t.assert_zeros_never_over_records(&seg, "prepared space");
@@ -128,18 +142,10 @@ fn every_record_syncs_each_record_and_the_new_segments_name_before_the_write_ret
 /// it and the three before it synced (power loss costs at most 3).
 #[test]
 fn every_n_syncs_every_nth_record_before_its_write_returns() {
-    let (d, t) = traced("segment_child", "every-4");
-    let seg = d.join("data/s.binlog");
-    let (_, created) = t.creations(|p| p == seg).pop().expect("segment created");
-    t.assert_dir_synced(
-        &seg,
-        created.end,
-        t.mark("wrote-3"),
-        "the new segment's name",
-    );
+    let (_d, t, seg, created) = traced_segment("every-4");
     for k in [3, 7] {
-        let at = t.mark(&format!("wrote-{k}"));
-        t.assert_durable_before(&seg, at, &format!("records to {k} when write {k} returned"));
+        let what = format!("records to {k} when write {k} returned");
+        assert_segment_durable(&t, &seg, created, &format!("wrote-{k}"), &what);
     }
 }
 
@@ -147,24 +153,22 @@ fn every_n_syncs_every_nth_record_before_its_write_returns() {
 /// bytes and the segment's name) by the time it says so.
 #[test]
 fn interval_reports_durable_only_what_the_flusher_synced() {
-    let (d, t) = traced("segment_child", "interval");
-    let seg = d.join("data/s.binlog");
-    let (_, created) = t.creations(|p| p == seg).pop().expect("segment created");
-    let at = t.mark("reported-durable");
-    t.assert_durable_before(&seg, at, "records reported durable");
-    t.assert_dir_synced(&seg, created.end, at, "the segment's name");
+    let (_d, t, seg, created) = traced_segment("interval");
+    assert_segment_durable(
+        &t,
+        &seg,
+        created,
+        "reported-durable",
+        "records reported durable",
+    );
 }
 
 /// `None`: `sync` makes the records and the segment's name durable (power
 /// loss costs what came after the last sync).
 #[test]
 fn none_makes_the_records_and_the_segments_name_durable_at_sync() {
-    let (d, t) = traced("segment_child", "none");
-    let seg = d.join("data/s.binlog");
-    let (_, created) = t.creations(|p| p == seg).pop().expect("segment created");
-    let at = t.mark("synced");
-    t.assert_durable_before(&seg, at, "records at sync");
-    t.assert_dir_synced(&seg, created.end, at, "the segment's name at sync");
+    let (_d, t, seg, created) = traced_segment("none");
+    assert_segment_durable(&t, &seg, created, "synced", "records at sync");
 }
 
 // --- a log: rolls, seals, retention, the manifest, compression -----------
@@ -392,18 +396,25 @@ fn compression_publishes_a_synced_copy_before_it_removes_the_plain_segment() {
     );
 }
 
-#[test]
-fn log_sync_child() {
-    let Some(dir) = child_dir() else { return };
+/// A log under durability `None` (nothing synced) rolled every 2
+/// records, 7 written.
+fn unsynced_log(dir: &Path) -> LogWriter {
     let o = LogOptions {
         segment: opts("none"),
         max_segment_records: Some(2),
         ..LogOptions::default()
     };
-    let w = LogWriter::open(&dir, "orders", o).unwrap();
+    let w = LogWriter::open(dir, "orders", o).unwrap();
     for k in 0..7 {
         w.write("t", format!("record {k}").as_bytes()).unwrap();
     }
+    w
+}
+
+#[test]
+fn log_sync_child() {
+    let Some(dir) = child_dir() else { return };
+    let w = unsynced_log(&dir);
     w.sync().unwrap();
     mark("synced");
     w.close().unwrap();
@@ -636,18 +647,8 @@ fn ship_child() {
     use binlog::archive::{Connection, Location, ShipOptions, Shipper};
     let Some(dir) = child_dir() else { return };
     let endpoint = std::env::var("PERSIST_ENDPOINT").unwrap();
-    // Durability `None`: nothing of the log is synced when the shipper
-    // starts.
-    let o = LogOptions {
-        segment: opts("none"),
-        max_segment_records: Some(2),
-        ..LogOptions::default()
-    };
-    let w = LogWriter::open(&dir, "orders", o).unwrap();
-    for k in 0..7 {
-        w.write("t", format!("record {k}").as_bytes()).unwrap();
-    }
-    w.close().unwrap();
+    // Nothing of the log is synced when the shipper starts.
+    unsynced_log(&dir).close().unwrap();
     mark("closed");
     let opts = ShipOptions {
         keep_local: Some(0),
