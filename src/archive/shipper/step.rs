@@ -8,7 +8,8 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Step {
-    /// UPLOADING is stored in the journal; no byte is sent yet.
+    /// The segment's file and directory are synced, then UPLOADING is
+    /// stored in the journal; no byte is sent yet.
     JournalUploading,
     /// A multipart upload (a segment above `multipart_threshold`) is
     /// created; its id is not in the journal yet.
