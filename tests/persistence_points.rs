@@ -5,8 +5,9 @@
 //! publishes it, a directory synced after a create, rename or unlink that a
 //! later step relies on, a record synced before the write that wrote it
 //! returns. Each `*_child` test does its step only in the child
-//! (`PERSIST_DIR` set); the parent checks the trace. strace missing fails
-//! the test, saying to install it.
+//! (`PERSIST_DIR` set); the parent checks the trace. One test makes strace
+//! fail a directory sync (EIO) instead, and checks what the step left.
+//! strace missing fails the test, saying to install it.
 
 mod common;
 #[path = "persistence_points/trace.rs"]
@@ -61,7 +62,7 @@ fn opts(mode: &str) -> Options {
     }
 }
 
-/// Segment files (plain) of a log directory among `paths`, by number.
+/// Whether `p` names a plain segment file.
 fn is_segment(p: &Path) -> bool {
     p.extension() == Some(OsStr::new("binlog"))
 }
