@@ -20,6 +20,25 @@ pub struct PowerCutFs {
     pub model: Arc<Mutex<Model>>,
 }
 
+/// With `POWERCUT_TRACE=<file>` set, each change and sync is logged there
+/// (one line each), to see in what order a program wrote and synced.
+fn trace(line: std::fmt::Arguments<'_>) {
+    static OUT: std::sync::OnceLock<Option<Mutex<std::fs::File>>> = std::sync::OnceLock::new();
+    let out = OUT.get_or_init(|| {
+        let p = std::env::var_os("POWERCUT_TRACE")?;
+        std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(p)
+            .ok()
+            .map(Mutex::new)
+    });
+    if let Some(f) = out {
+        use std::io::Write;
+        let _ = writeln!(f.lock().unwrap_or_else(|p| p.into_inner()), "{line}");
+    }
+}
+
 fn errno(e: Errno) -> fuser::Errno {
     fuser::Errno::from_i32(e)
 }
@@ -102,6 +121,7 @@ impl Filesystem for PowerCutFs {
         _flags: Option<fuser::BsdFileFlags>,
         reply: ReplyAttr,
     ) {
+        trace(format_args!("setattr {} size {size:?}", ino.0));
         let mut m = self.lock();
         let changed = size
             .map_or(Ok(()), |s| m.set_size(ino.0, s))
@@ -199,6 +219,7 @@ impl Filesystem for PowerCutFs {
         let mut m = self.lock();
         let r = m
             .mknode(parent.0, name, Node::file(perm, Vec::new()))
+            .inspect(|ino| trace(format_args!("create {ino} {name:?}")))
             .and_then(|ino| Ok((ino, m.node(ino)?)));
         match r {
             Ok((ino, n)) => reply.created(
@@ -241,6 +262,7 @@ impl Filesystem for PowerCutFs {
         _lock_owner: Option<fuser::LockOwner>,
         reply: ReplyWrite,
     ) {
+        trace(format_args!("write {} {offset} {}", ino.0, data.len()));
         match self.lock().write(ino.0, offset, data) {
             Ok(()) => reply.written(data.len() as u32),
             Err(e) => reply.error(errno(e)),
@@ -267,6 +289,7 @@ impl Filesystem for PowerCutFs {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
+        trace(format_args!("fsync {}", ino.0));
         empty(self.lock().sync_file(ino.0), reply);
     }
 
@@ -331,6 +354,7 @@ impl Filesystem for PowerCutFs {
         mode: i32,
         reply: ReplyEmpty,
     ) {
+        trace(format_args!("fallocate {} {offset} {length} {mode}", ino.0));
         let mut m = self.lock();
         let r = match mode {
             libc::FALLOC_FL_KEEP_SIZE => m.file(ino.0).map(|_| ()),
