@@ -115,9 +115,14 @@ pub struct Tally {
     /// kept out of order (damage in the middle); `binlog repair --salvage`
     /// then made it writable.
     pub refused_after_torn_cut: usize,
+    /// Of those, refusals after a cut that kept nothing unsynced.
+    pub refused_after_clean_cut: usize,
     /// Numbers of records past damage (never promised durable) that a
     /// writer's recovery cut as a torn tail and gave again.
     pub numbers_given_again: u64,
+    /// Cuts after which the log reader failed at the newest segment, its
+    /// name kept and its header lost (`NotABinlog`).
+    pub newest_header_lost: usize,
     /// Sequence numbers a writer left unused after a cut lost records.
     pub numbers_skipped: u64,
     pub failures: Vec<String>,
@@ -431,6 +436,17 @@ fn check_log(log: &mut LogState, dir: &Path, t: &mut Tally) -> Result<Survived, 
                 rec.seq
             }
             Ok(None) => break,
+            // The newest segment's name survived, its header did not (the
+            // writer's recovery rewrites it); the reader stops there.
+            Err(e)
+                if e.kind() == binlog::ErrorKind::NotABinlog
+                    && files
+                        .last()
+                        .is_some_and(|f| e.to_string().contains(&*f.path.to_string_lossy())) =>
+            {
+                t.newest_header_lost += 1;
+                break;
+            }
             Err(e) => return Err(format!("read after {last:?}: {e}")),
         };
         if let Some(l) = last {
