@@ -46,15 +46,7 @@ pub fn record(seq: u64) -> (&'static str, Vec<u8>) {
         7 | 19 => 5_000,
         _ => ((seq * 37) % 250) as usize,
     };
-    let mut p = Vec::with_capacity(len + 8);
-    let mut x = seq.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    while p.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        p.extend_from_slice(&x.to_le_bytes());
-    }
-    p.truncate(len);
+    let p = super::payload_bytes(seq, len);
     (["ev", "other", "третий"][(seq % 3) as usize], p)
 }
 
@@ -257,12 +249,23 @@ fn one_cut(
     fs.cut();
     let report = parse(&lines);
     if died_first {
-        let corrupt = report.errors.iter().any(|e| e.contains("Corrupt"));
-        if !corrupt || log.last_keep == Keep::Nothing {
+        // Damage in the middle (`Corrupt`), or a newest segment whose name a
+        // cut kept and whose header it lost (`NotABinlog`).
+        let corrupt = report
+            .errors
+            .iter()
+            .any(|e| e.contains("Corrupt") || e.contains("NotABinlog"));
+        if !corrupt {
             return Err(format!(
                 "the child ended before the cut: {ended:?}, {:?}",
                 report.errors
             ));
+        }
+        // After a cut that kept nothing unsynced the damage is older (an
+        // earlier torn cut left it where no writer met it yet), or the
+        // library synced a later page before an earlier one.
+        if log.last_keep == Keep::Nothing {
+            t.refused_after_clean_cut += 1;
         }
         // The last cut kept unsynced pages out of order: records after a
         // lost page, so damage in the middle of an unsealed segment, which
