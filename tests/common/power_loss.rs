@@ -107,8 +107,6 @@ pub struct Tally {
     /// kept out of order (damage in the middle); `binlog repair --salvage`
     /// then made it writable.
     pub refused_after_torn_cut: usize,
-    /// Of those, refusals after a cut that kept nothing unsynced.
-    pub refused_after_clean_cut: usize,
     /// Checks that met a sealed segment whose records a cut damaged.
     pub damaged_seals: usize,
     /// Numbers of records past damage (never promised durable) that a
@@ -183,8 +181,9 @@ struct LogState {
     present: Vec<u64>,
     /// The gaps a reader reported after the last cut.
     gaps: usize,
-    /// What the last cut kept besides what was synced.
-    last_keep: Keep,
+    /// Whether a cut since the last writer that opened the log kept
+    /// unsynced pages or directory operations.
+    torn_since_open: bool,
     /// Where the first damage the reader skipped after the last cut began.
     damage_from: Option<u64>,
     /// Bytes of each segment file seen sealed or compressed.
@@ -201,7 +200,7 @@ impl LogState {
             next: 0,
             present: Vec::new(),
             gaps: 0,
-            last_keep: Keep::Nothing,
+            torn_since_open: false,
             damage_from: None,
             sealed: HashMap::new(),
         }
@@ -255,11 +254,13 @@ fn one_cut(
                 report.errors
             ));
         }
-        // After a cut that kept nothing unsynced the damage is older (an
-        // earlier torn cut left it where no writer met it yet), or the
-        // library synced a later page before an earlier one.
-        if log.last_keep == Keep::Nothing {
-            t.refused_after_clean_cut += 1;
+        // No cut since a writer last opened the log kept anything unsynced:
+        // only a later page synced before an earlier one leaves such damage.
+        if !log.torn_since_open {
+            return Err(format!(
+                "the writer refused the log after cuts that kept only what was synced: {:?}",
+                report.errors
+            ));
         }
         // The last cut kept unsynced pages out of order: records after a
         // lost page, so damage in the middle of an unsealed segment, which
@@ -272,12 +273,7 @@ fn one_cut(
             repair(&backing.join("log"))?
         );
         let found = check_log(log, &backing.join("log"), t)?;
-        let first = found.present.first().copied().unwrap_or(u64::MAX);
-        if let Some(lost) = log
-            .present
-            .iter()
-            .find(|&&s| s >= first && found.present.binary_search(&s).is_err())
-        {
+        if let Some(lost) = first_lost(&log.present, &found) {
             return Err(format!(
                 "record {lost} was in the log before binlog repair, not after"
             ));
@@ -286,7 +282,6 @@ fn one_cut(
         log.gaps = found.gaps.len();
         log.next = log.next.max(found.end);
         log.damage_from = found.damage_from;
-        log.last_keep = Keep::Nothing;
         return Ok(());
     }
     // The child goes on after every number given before it (a record lost
@@ -314,13 +309,8 @@ fn one_cut(
     let found = check_log(log, &backing.join("log"), t)?;
     // What survived the last cut survives this one, and what was promised
     // durable, but for the oldest segments retention removed.
-    let first = found.present.first().copied().unwrap_or(u64::MAX);
-    let kept = |s: &u64| *s < first || found.present.binary_search(s).is_ok();
-    if let Some(lost) = log
-        .present
-        .iter()
-        .find(|&&s| s >= first && found.present.binary_search(&s).is_err())
-    {
+    let kept = |s: &u64| kept_in(&found, *s);
+    if let Some(lost) = first_lost(&log.present, &found) {
         return Err(format!("record {lost} survived the last cut, not this one"));
     }
     let must = match (bound, report.last_acked) {
@@ -350,9 +340,24 @@ fn one_cut(
     log.gaps = found.gaps.len();
     log.present = found.present;
     log.damage_from = found.damage_from;
-    log.last_keep = keep;
+    // Damage a writer has not met yet may come from any cut since the last
+    // writer that opened the log.
+    let torn = keep != Keep::Nothing;
+    log.torn_since_open = torn || (report.start.is_none() && log.torn_since_open);
     log.next = found.end;
     Ok(())
+}
+
+/// Whether record `seq` is in the log `found` describes, or below its first
+/// record (the oldest segments, which retention removes).
+fn kept_in(found: &Survived, seq: u64) -> bool {
+    found.present.first().is_none_or(|&first| seq < first)
+        || found.present.binary_search(&seq).is_ok()
+}
+
+/// The first of the records `before` that `found` no longer holds.
+fn first_lost(before: &[u64], found: &Survived) -> Option<u64> {
+    before.iter().copied().find(|&s| !kept_in(found, s))
 }
 
 /// `binlog repair --salvage DIR`: its output, or why it failed.

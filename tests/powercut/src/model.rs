@@ -362,3 +362,28 @@ fn resize(f: &mut FileData, size: u64) {
     f.live.resize(size as usize, 0);
     mark(f, old.min(size), old.max(size));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cut::{survive, Policy};
+
+    /// A file cut short and synced, then written past the cut and not
+    /// synced: a cut leaves it as it was at its sync.
+    #[test]
+    fn writes_after_a_synced_truncation_are_lost_whole() {
+        let mut m = Model::default();
+        let ino = m
+            .mknode(ROOT, OsStr::new("f"), Node::file(0o644, vec![7; 33483]))
+            .unwrap();
+        m.sync_file(ino).unwrap();
+        m.sync_dir(ROOT).unwrap();
+        m.set_size(ino, 12778).unwrap();
+        m.sync_file(ino).unwrap();
+        m.write(ino, 12778, &[1; 352]).unwrap();
+        m.write(ino, 13130, &[2; 20026]).unwrap();
+        m.write(ino, 33156, &[3; 327]).unwrap();
+        survive(&mut m, Policy::default());
+        assert_eq!(m.file(ino).unwrap().durable, vec![7; 12778]);
+    }
+}
