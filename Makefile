@@ -108,7 +108,7 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header check-abi lint test-rust test-c test-consumer test-go test-go-consumer test-java \
+test: check-header check-abi lint test-powercut test-rust test-c test-consumer test-go test-go-consumer test-java \
   test-java-consumer test-python fuzz-short check-bench-peers
 	@echo "make test: all suites passed"
 
@@ -130,22 +130,38 @@ test-under-load:
 	else echo "make test-under-load: a run failed"; fi; \
 	exit $$failed
 
+# strace, which tests/persistence_points.rs runs the library under to check
+# the order of its syncs, renames and unlinks (Debian's package, installed
+# when missing; the test fails, saying so, without it).
+strace-tool:
+	@command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
+
 # Every Rust test (the archive tests start the pinned versitygw: s3-server);
 # then the core alone, without the tool's crates (clap, indicatif,
 # serde_json) and the S3 client's (`--no-default-features`): its unit tests run and
 # every test target builds (those that run the tool require or check the
 # `cli` feature). The library's code is the same with or without the
 # feature, so the integration tests, run just before, are only built again.
-test-rust: zstd-tool strace-tool s3-server
-	BINLOG_VERSITYGW=$(VERSITYGW) $(CARGO) test --all-targets
+test-rust: zstd-tool strace-tool s3-server powercut
+	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWERCUT=$(POWERCUT) $(CARGO) test --all-targets
 	$(CARGO) test --no-default-features --lib --tests --no-run
 	$(CARGO) test --no-default-features --lib
 
-# strace, which tests/persistence_points.rs runs the library under to check
-# the order of its syncs, renames and unlinks (Debian's package, installed
-# when missing; the test fails, saying so, without it).
-strace-tool:
-	@command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
+# The power-cut filesystem (tests/powercut: its own cargo package, never a
+# dependency of the library) that tests/power_loss.rs mounts: FUSE, so
+# Debian's fuse3 (fusermount3, /dev/fuse's tools) is installed when
+# missing. `make test-powercut` checks its own semantics through a mount
+# (root and /dev/fuse needed), and test-rust runs the power-cut suites.
+POWERCUT   := target/powercut/debug/powercut
+.PHONY: powercut test-powercut
+powercut:
+	@command -v fusermount3 >/dev/null || { apt-get update -qq && apt-get install -y -qq fuse3; }
+	$(CARGO) build --locked --manifest-path tests/powercut/Cargo.toml --target-dir target/powercut
+
+test-powercut: powercut
+	$(CARGO) test --locked --manifest-path tests/powercut/Cargo.toml --target-dir target/powercut
+	$(CARGO) fmt --manifest-path tests/powercut/Cargo.toml -- --check
+	$(CARGO) clippy --locked --manifest-path tests/powercut/Cargo.toml --target-dir target/powercut --all-targets -- -D warnings
 
 # The zstd command-line tool, the reference the compressed-segment tests
 # and `make bench` compare with (Debian's package, installed when missing).
@@ -499,11 +515,14 @@ TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
 TORTURE_SHIP_KILLS   ?= 1000
+# Power cuts per test of tests/power_loss.rs (5 tests: 10,000 cuts).
+TORTURE_POWER_CUTS   ?= 2000
 TORTURE_SHIP_STEP_ROUNDS ?= 50
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
-torture: miri s3-server s3-server-minio
+torture: miri s3-server s3-server-minio powercut
+	BINLOG_POWERCUT=$(POWERCUT) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) $(CARGO) test --test power_loss -- --nocapture
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_PREPARED_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test prepared_space_crash -- --nocapture

@@ -84,11 +84,16 @@ fn write_header(
         params: opts.params.clone(),
     }
     .encode()?;
-    // Under durability None nothing is forced to disk (a process crash
-    // keeps the page cache); otherwise a new segment survives power loss.
+    // The header is synced under every policy: whatever makes the file's
+    // name durable later (a sync of the directory for another file, a
+    // journal commit) must not find it without its header, which no open
+    // and no repair takes (its first bytes zeros, records after them).
+    // Under durability None that is the only sync a segment gets before
+    // `sync`; under the others a new segment survives power loss, its
+    // directory entry synced too.
     let durable = opts.durability != crate::options::Durability::None;
     file.write_all_at(&header, 0)
-        .and_then(|()| if durable { file.sync_data() } else { Ok(()) })
+        .and_then(|()| file.sync_data())
         .map_err(|e| Error::io_at(path, 0, "write header", e))?;
     if created && durable {
         let dir = crate::sys::parent_dir(path);

@@ -95,6 +95,26 @@ impl ChildProc {
         lines
     }
 
+    /// Whether the child has ended (by itself: it is not killed here).
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// SIGKILLs the child if it still runs, reaps it, and returns every
+    /// line it printed (after `seen`) and, if it had ended by itself, its
+    /// exit status and stderr.
+    pub fn kill9_if_running(mut self, mut seen: Vec<String>) -> (Vec<String>, Option<String>) {
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: kill(2) on our own child, not yet reaped (a zombie at worst).
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let status = self.child.wait().expect("wait for child");
+        self.stdout.take().unwrap().join().unwrap();
+        seen.extend(self.lines.try_iter());
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        let ended = (status.signal() != Some(libc::SIGKILL)).then(|| format!("{status}: {stderr}"));
+        (seen, ended)
+    }
+
     /// SIGKILLs the child, reaps it, and returns every line it printed
     /// (after `seen`). Fails unless the child was alive until the kill.
     pub fn kill9(mut self, mut seen: Vec<String>) -> Vec<String> {

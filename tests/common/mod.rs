@@ -11,7 +11,9 @@
 //! built tool and serde_json), and a real S3 server (`s3`, feature "s3")
 //! with a proxy in front of it that misbehaves on purpose (`proxy`),
 //! readers of its objects (`remote`) and the checks of shipping through
-//! faults (`shipping`), and a small real filesystem to fill (`tmpfs`).
+//! faults (`shipping`), a small real filesystem to fill (`tmpfs`), and a
+//! filesystem that forgets what was not synced when the power is cut
+//! (`powercut`).
 
 #![allow(dead_code)]
 
@@ -23,6 +25,8 @@ pub mod compressed;
 pub mod faults;
 pub mod ffi;
 pub mod knobs;
+pub mod power_loss;
+pub mod powercut;
 #[cfg(feature = "s3")]
 pub mod proxy;
 pub mod records;

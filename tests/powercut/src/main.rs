@@ -1,0 +1,155 @@
+//! powercut: a FUSE filesystem that forgets what was not synced, to test
+//! what survives a power cut (the model of LazyFS, "When Amnesia Strikes",
+//! VLDB 2024). See README.md beside Cargo.toml.
+//!
+//! `powercut BACKING MOUNTPOINT [--seed N] [--torn 0|512|4096] [--keep-dir-ops]`
+//!
+//! Serves the tree at BACKING on MOUNTPOINT, prints `mounted` on stdout,
+//! then waits for a signal:
+//! - SIGUSR1 cuts the power: only what was synced (plus what `--torn` and
+//!   `--keep-dir-ops` keep by the seed) is written back to BACKING, the
+//!   mount is detached (programs still using it get errors) and the process
+//!   exits 0;
+//! - SIGTERM or SIGINT is a clean unmount: everything is synced first.
+
+mod cut;
+mod fs;
+mod model;
+mod rng;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+struct Args {
+    backing: PathBuf,
+    mountpoint: PathBuf,
+    policy: cut::Policy,
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!(
+        "powercut: {msg}\nusage: powercut BACKING MOUNTPOINT [--seed N] [--torn 0|512|4096] [--keep-dir-ops]"
+    );
+    std::process::exit(2)
+}
+
+fn parse_args() -> Args {
+    let mut positional = Vec::new();
+    let mut policy = cut::Policy::default();
+    let mut it = std::env::args_os().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| -> u64 {
+            let v = it
+                .next()
+                .unwrap_or_else(|| usage(&format!("{name} needs a value")));
+            v.to_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| usage(&format!("{name}: not a number: {v:?}")))
+        };
+        match a.to_str() {
+            Some("--seed") => policy.seed = value("--seed"),
+            Some("--torn") => match value("--torn") {
+                p @ (0 | 512 | 4096) => policy.torn = Some(p),
+                p => usage(&format!("--torn: 0, 512 or 4096, not {p}")),
+            },
+            Some("--keep-dir-ops") => policy.keep_dir_ops = true,
+            Some(s) if s.starts_with("--") => usage(&format!("unknown option {s}")),
+            _ => positional.push(PathBuf::from(a)),
+        }
+    }
+    let [backing, mountpoint] = <[PathBuf; 2]>::try_from(positional)
+        .unwrap_or_else(|_| usage("BACKING and MOUNTPOINT are needed"));
+    Args {
+        backing,
+        mountpoint,
+        policy,
+    }
+}
+
+/// The signals the main thread waits for, blocked in every thread (the
+/// FUSE threads inherit the mask) so that only `sigwait` takes them.
+fn control_signals() -> libc::sigset_t {
+    // SAFETY: sigset_t is plain data, initialised by sigemptyset before use;
+    // pthread_sigmask only reads it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in [libc::SIGUSR1, libc::SIGTERM, libc::SIGINT] {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+fn wait_signal(set: &libc::sigset_t) -> i32 {
+    let mut sig = 0;
+    // SAFETY: `set` and `sig` are valid for the call.
+    let rc = unsafe { libc::sigwait(set, &mut sig) };
+    assert_eq!(rc, 0, "sigwait failed");
+    sig
+}
+
+fn detach(mountpoint: &std::path::Path) {
+    let c = std::ffi::CString::new(mountpoint.as_os_str().as_encoded_bytes()).expect("no NUL");
+    // SAFETY: `c` is NUL-terminated and lives through the call.
+    if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } != 0 {
+        eprintln!(
+            "powercut: unmount {}: {}",
+            mountpoint.display(),
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+fn main() {
+    let args = parse_args();
+    let model = cut::load(&args.backing).unwrap_or_else(|e| {
+        eprintln!("powercut: read {}: {e}", args.backing.display());
+        std::process::exit(1)
+    });
+    let model = Arc::new(Mutex::new(model));
+    let signals = control_signals();
+    let mut config = fuser::Config::default();
+    config.mount_options = vec![fuser::MountOption::FSName("powercut".into())];
+    let session = fuser::spawn_mount(
+        fs::PowerCutFs {
+            model: model.clone(),
+        },
+        &args.mountpoint,
+        &config,
+    )
+    .unwrap_or_else(|e| {
+        eprintln!("powercut: mount {}: {e}", args.mountpoint.display());
+        std::process::exit(1)
+    });
+    println!("mounted");
+    let _ = std::io::stdout().flush();
+    let sig = wait_signal(&signals);
+    // The lock is never released: no operation completes after this point.
+    let mut m = model.lock().unwrap_or_else(|p| p.into_inner());
+    if sig == libc::SIGUSR1 {
+        cut::survive(&mut m, args.policy);
+    } else {
+        m.sync_all();
+    }
+    let written = cut::write_durable(&m, &args.backing);
+    detach(&args.mountpoint);
+    if let Err(e) = written {
+        eprintln!("powercut: write {}: {e}", args.backing.display());
+        std::process::exit(1)
+    }
+    println!(
+        "{}",
+        if sig == libc::SIGUSR1 {
+            "cut"
+        } else {
+            "unmounted"
+        }
+    );
+    let _ = std::io::stdout().flush();
+    // Exiting closes /dev/fuse: requests still waiting for the lock fail.
+    std::mem::forget(session);
+    std::process::exit(0)
+}

@@ -1,0 +1,172 @@
+//! The power-cut filesystem keeps what was synced and forgets the rest:
+//! each test mounts it (root, /dev/fuse), works through the mount, cuts
+//! the power and looks at what the backing directory kept.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+struct Mount {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Mount {
+    /// Mounts a fresh backing directory holding `files`.
+    fn new(name: &str, files: &[(&str, &[u8])], extra: &[&str]) -> Mount {
+        let dir = std::env::temp_dir().join(format!("powercut-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("backing")).unwrap();
+        fs::create_dir_all(dir.join("mnt")).unwrap();
+        for (f, data) in files {
+            fs::write(dir.join("backing").join(f), data).unwrap();
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_powercut"))
+            .arg(dir.join("backing"))
+            .arg(dir.join("mnt"))
+            .args(extra)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "mounted\n", "powercut did not mount");
+        Mount { child, dir }
+    }
+
+    fn mnt(&self, f: &str) -> PathBuf {
+        self.dir.join("mnt").join(f)
+    }
+
+    fn backing(&self, f: &str) -> PathBuf {
+        self.dir.join("backing").join(f)
+    }
+
+    /// Sends `signal` and waits for the tool to write back and exit.
+    fn stop(&mut self, signal: i32) {
+        // SAFETY: kill takes a pid and a signal number.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, signal) }, 0);
+        assert!(self.child.wait().unwrap().success());
+    }
+
+    fn cut(&mut self) {
+        self.stop(libc::SIGUSR1);
+    }
+}
+
+fn sync_dir(p: &Path) {
+    File::open(p).unwrap().sync_all().unwrap();
+}
+
+#[test]
+fn an_unsynced_file_is_gone_and_a_synced_one_kept() {
+    let mut m = Mount::new("files", &[], &[]);
+    fs::write(m.mnt("named"), b"lost").unwrap();
+    let mut f = File::create(m.mnt("synced")).unwrap();
+    f.write_all(b"kept").unwrap();
+    f.sync_all().unwrap();
+    sync_dir(&m.mnt(""));
+    f.write_all(b" and lost").unwrap();
+    fs::write(m.mnt("unsynced"), b"lost").unwrap();
+    m.cut();
+    assert!(!m.backing("unsynced").exists());
+    // Its name was synced, its data never.
+    assert_eq!(fs::read(m.backing("named")).unwrap(), b"");
+    assert_eq!(fs::read(m.backing("synced")).unwrap(), b"kept");
+}
+
+#[test]
+fn a_file_fsync_does_not_persist_its_name() {
+    let mut m = Mount::new("name", &[], &[]);
+    let f = File::create(m.mnt("new")).unwrap();
+    f.write_all_at(b"data", 0).unwrap();
+    f.sync_all().unwrap();
+    m.cut();
+    assert!(!m.backing("new").exists());
+}
+
+#[test]
+fn a_rename_without_a_directory_fsync_is_undone() {
+    let mut m = Mount::new("rename", &[("a", b"A"), ("b", b"B")], &[]);
+    fs::rename(m.mnt("a"), m.mnt("c")).unwrap();
+    fs::rename(m.mnt("b"), m.mnt("d")).unwrap();
+    fs::create_dir(m.mnt("sub")).unwrap();
+    sync_dir(&m.mnt(""));
+    fs::rename(m.mnt("c"), m.mnt("e")).unwrap();
+    fs::remove_file(m.mnt("d")).unwrap();
+    m.cut();
+    let mut names: Vec<_> = fs::read_dir(m.backing(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["c", "d", "sub"]);
+    assert_eq!(fs::read(m.backing("c")).unwrap(), b"A");
+}
+
+#[test]
+fn a_clean_unmount_keeps_everything() {
+    let mut m = Mount::new("clean", &[("old", b"0123456789")], &[]);
+    let f = OpenOptions::new().write(true).open(m.mnt("old")).unwrap();
+    f.set_len(4).unwrap();
+    fs::write(m.mnt("new"), b"new").unwrap();
+    m.stop(libc::SIGTERM);
+    assert_eq!(fs::read(m.backing("old")).unwrap(), b"0123");
+    assert_eq!(fs::read(m.backing("new")).unwrap(), b"new");
+}
+
+/// Writes 64 KiB of 0xff over a synced file of zeros and cuts with torn
+/// pages: each page of `page` bytes is all old or all new, and the seed
+/// decides which.
+fn torn(page: usize, seed: &str) -> Vec<u8> {
+    let mut m = Mount::new(
+        &format!("torn{page}-{seed}"),
+        &[("f", &[0; 65536])],
+        &["--torn", &page.to_string(), "--seed", seed],
+    );
+    let f = OpenOptions::new().write(true).open(m.mnt("f")).unwrap();
+    for off in (0..65536).step_by(8192) {
+        f.write_all_at(&[0xff; 8192], off).unwrap();
+    }
+    m.cut();
+    let data = fs::read(m.backing("f")).unwrap();
+    assert_eq!(data.len(), 65536);
+    for p in data.chunks(page) {
+        assert!(p.iter().all(|&b| b == p[0]), "a page torn inside");
+    }
+    data
+}
+
+#[test]
+fn torn_writes_keep_whole_pages_chosen_by_the_seed() {
+    for page in [512, 4096] {
+        let a = torn(page, "7");
+        let kept = a.chunks(page).filter(|p| p[0] == 0xff).count();
+        assert!(kept > 0 && kept < 65536 / page, "{kept} pages kept");
+        assert_eq!(a, torn(page, "7"), "the same seed keeps the same pages");
+        assert_ne!(a, torn(page, "8"));
+    }
+}
+
+#[test]
+fn kept_directory_operations_are_the_oldest_ones() {
+    for seed in 0..8 {
+        let mut m = Mount::new(
+            &format!("dirops{seed}"),
+            &[],
+            &["--keep-dir-ops", "--seed", &seed.to_string()],
+        );
+        for i in 0..6 {
+            fs::write(m.mnt(&i.to_string()), b"x").unwrap();
+        }
+        m.cut();
+        let n = fs::read_dir(m.backing("")).unwrap().count();
+        for i in 0..6 {
+            assert_eq!(m.backing(&i.to_string()).exists(), i < n, "seed {seed}");
+        }
+    }
+}
