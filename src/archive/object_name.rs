@@ -13,7 +13,7 @@
 //! holding sequence number `s` is the last one listed whose first sequence
 //! number is at most `s`: a reader finds it from a listing alone.
 
-use crate::log::naming::{COMPRESSED_SUFFIX, SUFFIX};
+use crate::format::naming::{COMPRESSED_SUFFIX, SUFFIX};
 
 const DIGITS: usize = 20;
 

@@ -9,7 +9,9 @@ mod events;
 mod gap;
 mod listing;
 pub mod manifest;
-pub mod naming;
+/// The names of a log's files (`format::naming`: the reader and the
+/// segment writer need them too), here where tools look for them.
+pub use crate::format::naming;
 mod options;
 pub mod period;
 pub mod position;

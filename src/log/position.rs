@@ -8,9 +8,9 @@
 //! (`log::manifest`), which this module reads and records.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming;
 use crate::log::manifest::Manifest;
 pub use crate::log::manifest::Position;
-use crate::log::naming;
 use std::path::Path;
 
 impl Manifest {

@@ -15,8 +15,8 @@
 //! end to follow: at its end the bucket is listed again, at most once per
 //! `RELIST_EVERY`, so that a follower sees segments shipped since.
 
-use super::naming::ReadOrder;
 use crate::error::Result;
+use crate::format::naming::ReadOrder;
 use crate::reader::Reader;
 use std::path::{Path, PathBuf};
 #[cfg(feature = "s3")]

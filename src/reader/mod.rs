@@ -711,7 +711,7 @@ fn original_of<'a>(
 fn open_segment_file(path: &Path) -> Result<(PathBuf, File)> {
     let opened = match crate::sys::open_read_noatime(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            match crate::log::naming::compressed_copy_of(path) {
+            match crate::format::naming::compressed_copy_of(path) {
                 Some(zst) => crate::sys::open_read_noatime(&zst).map(|f| (zst, f)),
                 None => Err(e),
             }

@@ -6,7 +6,10 @@
 //! Public: these are the names of a log's files that docs/FORMAT.md
 //! section 14a specifies (segments, `<log>.manifest`, `<log>.lock`), and
 //! the UTC stamp and calendar they are written with, for tools that find,
-//! check or make a log's files beside the library (the `binlog` tool does).
+//! check or make a log's files beside the library (the `binlog` tool does),
+//! as `binlog::log::naming`. Here, in the format, because the reader (a
+//! segment's compressed copy) and the segment writer (whether a file is a
+//! log's segment) need them as much as the log.
 
 use std::path::Path;
 
