@@ -17,8 +17,12 @@ pub mod period;
 pub mod position;
 mod reader;
 mod reader_tier;
+#[cfg(feature = "s3")]
+pub use reader_tier::Archived;
 mod segment_list;
 pub mod segments;
+#[cfg(feature = "s3")]
+pub mod ship_journal;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};

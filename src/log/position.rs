@@ -88,7 +88,7 @@ fn only_record_unreadable(e: Error) -> Error {
 fn shipped(dir: &Path, name: &str) -> Position {
     #[cfg(feature = "s3")]
     {
-        use crate::archive::journal::{journal_path, Journal};
+        use super::ship_journal::{journal_path, Journal};
         Journal::load(&journal_path(dir, name))
             .ok()
             .flatten()
