@@ -126,6 +126,17 @@ fn code_only(text: &str) -> Vec<char> {
                 i += 1;
             }
             i += 2;
+        } else if let Some(hashes) = raw_string_at(&c, i) {
+            // r"..." or r#"..."#: no escapes, ends at `"` and the hashes.
+            i += hashes + 2;
+            let end: Vec<char> = std::iter::once('"')
+                .chain("#".repeat(hashes).chars())
+                .collect();
+            while i < c.len() && !c[i..].starts_with(&end) {
+                i += 1;
+            }
+            i += end.len();
+            out.push(' ');
         } else if c[i] == '"' {
             i += 1;
             while i < c.len() && c[i] != '"' {
@@ -248,6 +259,18 @@ fn path_at(code: &[char], mut i: usize) -> (Vec<Vec<String>>, usize) {
             return (vec![prefix], i);
         }
     }
+}
+
+/// How many `#` a raw string literal starting at `i` (`r"`, `r#"`, `br"`)
+/// has, if one starts there.
+fn raw_string_at(c: &[char], i: usize) -> Option<usize> {
+    let starts_word =
+        i == 0 || !is_ident(c[i - 1]) || c[i - 1] == 'b' && (i < 2 || !is_ident(c[i - 2]));
+    if c[i] != 'r' || !starts_word {
+        return None;
+    }
+    let hashes = c[i + 1..].iter().take_while(|&&h| h == '#').count();
+    (at(c, i + 1 + hashes) == '"').then_some(hashes)
 }
 
 /// The character at `i`, or a space past the end.
