@@ -1,12 +1,11 @@
 //! The remote tier of a log reader (feature "s3"): the log's segments
-//! shipped to a bucket (an `Archived`, `crate::archive::RemoteLog`), read
-//! where no local file holds
-//! them. They take their places in the reader's list of files as
-//! `s3://bucket/key` names, ordered by the segment numbers their keys
-//! carry, so the log reads as one stream: a segment deleted locally after
-//! its upload is read from the bucket, not reported as a gap; one missing
-//! from both is a gap; a damaged object is an error (or, skipping damage,
-//! a damaged region) naming its key and offset.
+//! shipped to a bucket (an `Archived`, such as `archive::RemoteLog`), read
+//! where no local file holds them. They take their places in the reader's
+//! list of files as `s3://bucket/key` names, ordered by the segment numbers
+//! their keys carry, so the log reads as one stream: a segment deleted
+//! locally after its upload is read from the bucket, not reported as a
+//! gap; one missing from both is a gap; a damaged object is an error (or,
+//! skipping damage, a damaged region) naming its key and offset.
 //!
 //! The bucket is listed when the reader opens, and again only when the
 //! local files start after the last segment the listing showed (segments
@@ -38,8 +37,8 @@ pub trait Archived: Send {
     /// The log's name.
     fn log(&self) -> &str;
 
-    /// Each segment object's segment number and URL (`s3://bucket/key`,
-    /// the key a segment's object name, `naming::segment_object_name`), by
+    /// Each segment object's segment number and URL (`s3://bucket/...`,
+    /// ending in the object name `naming::segment_object_name` makes), by
     /// segment number, as a listing shows them now.
     fn segment_urls(&self) -> Result<Vec<(u64, PathBuf)>>;
 
