@@ -1147,6 +1147,68 @@ fn stats_buckets_a_record_at_the_earliest_timestamp() {
 
 // ---------------------------------------------------------- time arguments
 
+/// `--since`/`--until` read what docs/CLI.md lists: offsets, `t` or a
+/// space for `T`, fractions (digits past nanoseconds dropped), no seconds,
+/// durations run together or apart; a time without an offset, or a number
+/// without a unit, is a bad time (exit status 2, the message naming it).
+#[test]
+fn since_and_until_read_offsets_fractions_and_durations() {
+    let t = Tmp::new("time-forms");
+    let seg = t.join("s.binlog");
+    let w = Writer::open(&seg, Options::default()).unwrap();
+    // Records 0..6, half a second apart from 2023-11-14T22:13:20Z.
+    let t0: i64 = 1_700_000_000_000_000_000;
+    for i in 0..6 {
+        w.write_with("t", &[], Some(t0 + i * 500_000_000), b"x")
+            .unwrap();
+    }
+    w.close().unwrap();
+    let s = seg.to_str().unwrap();
+    let seqs = |args: &[&str]| {
+        let mut full = vec!["cat", s];
+        full.extend_from_slice(args);
+        seqs_of_lines(&stdout_of(binlog().args(&full)))
+    };
+    assert_eq!(seqs(&["--since", "2023-11-14T22:13:21Z"]), vec![2, 3, 4, 5]);
+    assert_eq!(
+        seqs(&["--since", "2023-11-14T23:13:21.5+01:00"]),
+        vec![3, 4, 5]
+    );
+    assert_eq!(
+        seqs(&["--since", "2023-11-14t21:43:21.5-00:30"]),
+        vec![3, 4, 5]
+    );
+    assert_eq!(
+        seqs(&["--since", "2023-11-14 22:13:21.000000001Z"]),
+        vec![3, 4, 5]
+    );
+    assert_eq!(
+        seqs(&["--until", "2023-11-14T22:13:21.0000000009Z"]),
+        vec![0, 1]
+    );
+    assert_eq!(seqs(&["--until", "2023-11-14 22:14Z"]).len(), 6);
+    assert_eq!(seqs(&["--until", "2023-11-14 22:13Z"]), Vec::<u64>::new());
+    assert_eq!(seqs(&["--since", "@1700000001.5"]), vec![3, 4, 5]);
+    assert_eq!(seqs(&["--until", "1h30m"]).len(), 6);
+    assert_eq!(seqs(&["--until", "1h 30m ago"]).len(), 6);
+    assert_eq!(seqs(&["--since", "1.5h"]), Vec::<u64>::new());
+    for bad in [
+        "2023-11-14T22:13:21",
+        "90",
+        "1h30",
+        "2023-11-14T22:13:21,5Z",
+    ] {
+        binlog()
+            .args(["cat", s, "--since", bad])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(format!(
+                "--since: cannot read time {bad:?}: use RFC 3339"
+            )));
+    }
+}
+
 /// `--since`/`--until` take RFC 3339 times: a day the month does not have
 /// or an offset that is not ±HH:MM (hours to 23, minutes to 59) is a bad
 /// time (exit status 2), not read as another time without a word

@@ -629,3 +629,29 @@ fn write_json_stores_non_string_metadata_as_its_text() {
         ]
     );
 }
+
+/// `"encoding":"base64"` payloads: padding optional (some or all of it may
+/// be left out, none added), the URL-safe alphabet too, whitespace ignored; a bad one stops the input
+/// with exit status 2, naming the object, after the records before it.
+#[test]
+fn write_json_reads_base64_padded_or_not() {
+    let t = Tmp::new("write-base64");
+    let seg = t.join("b.binlog");
+    let object = |p: &str| format!(r#"{{"type":"t","payload":"{p}","encoding":"base64"}}"#);
+    // `\n` is a JSON escape: a line break inside the payload's text.
+    let input: Vec<String> = ["Zm8=", "Zg", "-_8", "+/8=", r"Zm\n9v", "Zg=", "Zm8=="]
+        .iter()
+        .map(|p| object(p))
+        .collect();
+    binlog()
+        .args(["write", "--json", seg.to_str().unwrap()])
+        .write_stdin(input.join("\n"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "standard input: JSON object 7: \"payload\" is not valid base64",
+        ));
+    let got: Vec<Vec<u8>> = records(&seg).into_iter().map(|r| r.2).collect();
+    let (fo, f, fb) = (b"fo".to_vec(), b"f".to_vec(), vec![0xfb, 0xff]);
+    assert_eq!(got, [fo, f.clone(), fb.clone(), fb, b"foo".to_vec(), f]);
+}

@@ -4,9 +4,8 @@
 //! the directory). The claim object (claim.rs) holds the same two, so a
 //! prefix shipped to by one log refuses another of the same name.
 
-use crate::compressed::durable::{rename_durably, sync, with_suffix};
+use crate::compressed::durable::replace_durably;
 use crate::error::{Error, ErrorKind, Result};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A log's name and archive id (32 lowercase hex digits).
@@ -80,27 +79,6 @@ pub fn load(path: &Path) -> Result<Option<Identity>> {
 /// Stores `identity` at `path` durably, replacing what is there.
 pub fn store(path: &Path, identity: &Identity) -> Result<()> {
     replace_durably(path, identity.encode().as_bytes())
-}
-
-/// Replaces `path` with `bytes`: a temporary file written and synced, then
-/// renamed over it and the directory synced, so that a crash leaves the
-/// old file or the new one, whole. A temporary file that could not be
-/// written whole is removed (on a full disk its blocks are what the next
-/// try needs), and the error says `path` is unchanged.
-pub fn replace_durably(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = with_suffix(path, ".tmp");
-    write_synced(&tmp, bytes).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        e.with_detail(|d| format!("{d} ({} not replaced, kept as it was)", path.display()))
-    })?;
-    rename_durably(&tmp, path)
-}
-
-/// Creates (or truncates) `tmp`, writes `bytes` to it and syncs it.
-fn write_synced(tmp: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, "create", e))?;
-    f.write_all(bytes).map_err(|e| Error::io(tmp, "write", e))?;
-    sync(&f, tmp)
 }
 
 #[cfg(test)]

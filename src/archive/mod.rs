@@ -78,7 +78,9 @@
 mod claim;
 pub mod digest;
 pub mod identity;
-pub mod journal;
+/// The upload journal is one of the log's files (the log's writer reads
+/// it too): `log::ship_journal`.
+pub use crate::log::ship_journal as journal;
 mod local;
 mod location;
 mod metadata;

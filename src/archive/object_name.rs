@@ -13,9 +13,7 @@
 //! holding sequence number `s` is the last one listed whose first sequence
 //! number is at most `s`: a reader finds it from a listing alone.
 
-use crate::log::naming::{COMPRESSED_SUFFIX, SUFFIX};
-
-const DIGITS: usize = 20;
+pub use crate::format::naming::{parse_segment_key, segment_object_name, SegmentKey};
 
 /// The key of the claim object of `log` under `prefix`.
 pub fn claim_key(prefix: &str, log: &str) -> String {
@@ -47,44 +45,6 @@ pub fn segment_key(
         log_prefix(prefix, log),
         segment_object_name(segment_no, first_seq, compressed)
     )
-}
-
-/// The part of a segment's key after `<prefix>/<log>/`.
-pub fn segment_object_name(segment_no: u64, first_seq: u64, compressed: bool) -> String {
-    let suffix = if compressed {
-        COMPRESSED_SUFFIX
-    } else {
-        SUFFIX
-    };
-    format!("{segment_no:0DIGITS$}-{first_seq:0DIGITS$}{suffix}")
-}
-
-/// A segment's key, as a listing shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SegmentKey {
-    pub segment_no: u64,
-    pub first_seq: u64,
-    pub compressed: bool,
-}
-
-/// What the part of a key after `<prefix>/<log>/` says, if it names a
-/// segment: exactly `<20 digits>-<20 digits>.binlog` or `.binlog.zst`.
-pub fn parse_segment_key(name: &str) -> Option<SegmentKey> {
-    let (stem, compressed) = match name.strip_suffix(COMPRESSED_SUFFIX) {
-        Some(stem) => (stem, true),
-        None => (name.strip_suffix(SUFFIX)?, false),
-    };
-    let (segno, first) = stem.split_once('-')?;
-    let number = |s: &str| {
-        (s.len() == DIGITS && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<u64>().ok())
-            .flatten()
-    };
-    Some(SegmentKey {
-        segment_no: number(segno)?,
-        first_seq: number(first)?,
-        compressed,
-    })
 }
 
 /// Of a log's segment keys sorted by segment number, the one holding

@@ -238,3 +238,27 @@ fn anonymous_copy(url: &Path, bytes: &[u8]) -> Result<std::fs::File> {
         .map_err(|e| Error::io(url, "make a temporary copy", e))?;
     Ok(f)
 }
+
+/// The log reader's remote tier (`LogReader::open_tiered`, `open_remote`).
+impl crate::log::Archived for RemoteLog {
+    fn log(&self) -> &str {
+        &self.log
+    }
+
+    fn segment_urls(&self) -> Result<Vec<(u64, PathBuf)>> {
+        let listed = self.segments()?;
+        let url = |s: &ListedSegment| (s.key.segment_no, self.url_of(&s.object_key));
+        Ok(listed.iter().map(url).collect())
+    }
+
+    fn open_url(&self, url: &Path, salvage: bool) -> Result<Reader> {
+        let key = self.key_of_url(url).ok_or_else(|| {
+            Error::file(
+                ErrorKind::InvalidArgument,
+                url,
+                "not an object of the log's bucket",
+            )
+        })?;
+        self.open_reader(&key, salvage)
+    }
+}

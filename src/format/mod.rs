@@ -9,6 +9,7 @@ mod cpu_flag;
 pub mod cursor;
 pub mod frame;
 pub mod header;
+pub mod naming;
 pub mod seal;
 mod small_crc;
 pub mod varint;

@@ -13,8 +13,8 @@
 //! replaced whole (temporary file, fsync, rename, fsync of the directory),
 //! so a crash leaves the old list or the new one.
 
-use super::naming;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

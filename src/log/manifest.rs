@@ -19,10 +19,35 @@
 //! record count, bytes. `next` is: segment number, sequence number.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::position::Position;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
+
+/// Every segment number below `segment_no` and every sequence number below
+/// `seq` may have been given out: a log goes on at this position or later.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    pub segment_no: u64,
+    pub seq: u64,
+}
+
+impl Position {
+    /// The position right after sealed segment `e`.
+    pub fn after(e: &SealedEntry) -> Position {
+        Position {
+            segment_no: e.segment_no.saturating_add(1),
+            seq: e.first_seq.saturating_add(e.record_count),
+        }
+    }
+
+    /// Each number the higher of the two: both are lower bounds.
+    pub fn max(self, other: Position) -> Position {
+        Position {
+            segment_no: self.segment_no.max(other.segment_no),
+            seq: self.seq.max(other.seq),
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {

@@ -9,14 +9,20 @@ mod events;
 mod gap;
 mod listing;
 pub mod manifest;
-pub mod naming;
+/// The names of a log's files (`format::naming`: the reader and the
+/// segment writer need them too), here where tools look for them.
+pub use crate::format::naming;
 mod options;
 pub mod period;
 pub mod position;
 mod reader;
 mod reader_tier;
+#[cfg(feature = "s3")]
+pub use reader_tier::Archived;
 mod segment_list;
 pub mod segments;
+#[cfg(feature = "s3")]
+pub mod ship_journal;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};

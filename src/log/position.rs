@@ -4,37 +4,14 @@
 //! files say and what the manifest and the ship journal record
 //! (`recorded`), and a shipper makes the manifest record a position past
 //! each segment, durably, before it removes it (`record_before_removal`).
+//! The `Position` type itself is the manifest's `next` line
+//! (`log::manifest`), which this module reads and records.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::manifest::{Manifest, SealedEntry};
-use crate::log::naming;
+use crate::format::naming;
+use crate::log::manifest::Manifest;
+pub use crate::log::manifest::Position;
 use std::path::Path;
-
-/// Every segment number below `segment_no` and every sequence number below
-/// `seq` may have been given out: a log goes on at this position or later.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Position {
-    pub segment_no: u64,
-    pub seq: u64,
-}
-
-impl Position {
-    /// The position right after sealed segment `e`.
-    pub fn after(e: &SealedEntry) -> Position {
-        Position {
-            segment_no: e.segment_no.saturating_add(1),
-            seq: e.first_seq.saturating_add(e.record_count),
-        }
-    }
-
-    /// Each number the higher of the two: both are lower bounds.
-    pub fn max(self, other: Position) -> Position {
-        Position {
-            segment_no: self.segment_no.max(other.segment_no),
-            seq: self.seq.max(other.seq),
-        }
-    }
-}
 
 impl Manifest {
     /// The position this manifest records: the highest of its `next`
@@ -111,7 +88,7 @@ fn only_record_unreadable(e: Error) -> Error {
 fn shipped(dir: &Path, name: &str) -> Position {
     #[cfg(feature = "s3")]
     {
-        use crate::archive::journal::{journal_path, Journal};
+        use super::ship_journal::{journal_path, Journal};
         Journal::load(&journal_path(dir, name))
             .ok()
             .flatten()
@@ -150,6 +127,7 @@ pub fn record_before_removal(dir: &Path, name: &str, pos: Position, removed: u64
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::manifest::SealedEntry;
 
     fn sealed(segment_no: u64, first_seq: u64, record_count: u64) -> SealedEntry {
         SealedEntry {

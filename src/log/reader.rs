@@ -9,6 +9,8 @@
 
 use super::gap::{gap_between, overlap, Gap, GapReason, SegmentEnd};
 use super::listing::ListingStamp;
+#[cfg(feature = "s3")]
+use super::reader_tier::Archived;
 use super::reader_tier::{remote_first_seq, remote_order, Tier};
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
@@ -220,14 +222,14 @@ impl LogReader {
     }
 
     /// Reads log `name` in `dir` and its segments shipped to a bucket
-    /// (`remote`, see `crate::archive`) as one stream: each segment from
+    /// (`remote`, such as an `archive::RemoteLog`) as one stream: each segment from
     /// its local file if there is one, else from its object in the
     /// bucket. Only read and list permissions on the bucket are needed.
     #[cfg(feature = "s3")]
     pub fn open_tiered(
         dir: impl AsRef<Path>,
         name: &str,
-        remote: crate::archive::RemoteLog,
+        remote: impl Archived + 'static,
     ) -> Result<LogReader> {
         if remote.log() != name {
             return Err(Error::invalid(format!(
@@ -236,7 +238,7 @@ impl LogReader {
             )));
         }
         let mut r = LogReader::open(dir, name)?;
-        r.tier = Some(Tier::new(remote));
+        r.tier = Some(Tier::new(Box::new(remote)));
         // Listed again from the start: the bucket's segments come first.
         r.files.clear();
         r.refresh_files()?;
@@ -248,8 +250,8 @@ impl LogReader {
     /// again at most once a second, so that a follower (`next_wait`) reads
     /// the segments shipped since.
     #[cfg(feature = "s3")]
-    pub fn open_remote(remote: crate::archive::RemoteLog) -> Result<LogReader> {
-        let mut tier = Tier::new(remote);
+    pub fn open_remote(remote: impl Archived + 'static) -> Result<LogReader> {
+        let mut tier = Tier::new(Box::new(remote));
         let files = tier.urls()?;
         let mut r = LogReader::new(Source::Files, files);
         r.tier = Some(tier);

@@ -1,11 +1,11 @@
 //! The remote tier of a log reader (feature "s3"): the log's segments
-//! shipped to a bucket (`crate::archive`), read where no local file holds
-//! them. They take their places in the reader's list of files as
-//! `s3://bucket/key` names, ordered by the segment numbers their keys
-//! carry, so the log reads as one stream: a segment deleted locally after
-//! its upload is read from the bucket, not reported as a gap; one missing
-//! from both is a gap; a damaged object is an error (or, skipping damage,
-//! a damaged region) naming its key and offset.
+//! shipped to a bucket (an `Archived`, such as `archive::RemoteLog`), read
+//! where no local file holds them. They take their places in the reader's
+//! list of files as `s3://bucket/key` names, ordered by the segment numbers
+//! their keys carry, so the log reads as one stream: a segment deleted
+//! locally after its upload is read from the bucket, not reported as a
+//! gap; one missing from both is a gap; a damaged object is an error (or,
+//! skipping damage, a damaged region) naming its key and offset.
 //!
 //! The bucket is listed when the reader opens, and again only when the
 //! local files start after the last segment the listing showed (segments
@@ -15,8 +15,8 @@
 //! end to follow: at its end the bucket is listed again, at most once per
 //! `RELIST_EVERY`, so that a follower sees segments shipped since.
 
-use super::naming::ReadOrder;
 use crate::error::Result;
+use crate::format::naming::ReadOrder;
 use crate::reader::Reader;
 use std::path::{Path, PathBuf};
 #[cfg(feature = "s3")]
@@ -28,9 +28,28 @@ use std::time::{Duration, Instant};
 #[cfg(feature = "s3")]
 pub(super) const RELIST_EVERY: Duration = Duration::from_secs(1);
 
+/// A log's segments shipped beyond its directory, as a `LogReader` reads
+/// them: `archive::RemoteLog` (a bucket) is one. The log defines what it
+/// needs, and the archive provides it, so the log needs nothing of the
+/// archive.
+#[cfg(feature = "s3")]
+pub trait Archived: Send {
+    /// The log's name.
+    fn log(&self) -> &str;
+
+    /// Each segment object's segment number and URL (`s3://bucket/...`,
+    /// ending in the object name `naming::segment_object_name` makes), by
+    /// segment number, as a listing shows them now.
+    fn segment_urls(&self) -> Result<Vec<(u64, PathBuf)>>;
+
+    /// A reader of the segment object at `url`; with `salvage`, as
+    /// `Reader::open_salvage`.
+    fn open_url(&self, url: &Path, salvage: bool) -> Result<Reader>;
+}
+
 #[cfg(feature = "s3")]
 pub(super) struct Tier {
-    log: crate::archive::RemoteLog,
+    log: Box<dyn Archived>,
     /// The segment objects the last listing showed, as (number, URL).
     listed: Option<Vec<(u64, PathBuf)>>,
     /// When `listed` was listed.
@@ -47,7 +66,7 @@ pub(super) fn remote_order(path: &Path) -> Option<ReadOrder> {
     #[cfg(feature = "s3")]
     if path.as_os_str().as_encoded_bytes().starts_with(b"s3://") {
         let name = path.file_name()?.to_str()?;
-        let key = crate::archive::object_name::parse_segment_key(name)?;
+        let key = crate::format::naming::parse_segment_key(name)?;
         return Some(ReadOrder {
             segment_no: key.segment_no,
             salvaged: None,
@@ -63,7 +82,7 @@ pub(super) fn remote_first_seq(path: &Path) -> Option<u64> {
     #[cfg(feature = "s3")]
     if remote_order(path).is_some() {
         let name = path.file_name()?.to_str()?;
-        return crate::archive::object_name::parse_segment_key(name).map(|k| k.first_seq);
+        return crate::format::naming::parse_segment_key(name).map(|k| k.first_seq);
     }
     let _ = path;
     None
@@ -77,8 +96,7 @@ pub(super) fn remote_first_seq(path: &Path) -> Option<u64> {
 pub(super) fn missing_object_url(next: &Path, segment_no: u64, first_seq: u64) -> Option<PathBuf> {
     #[cfg(feature = "s3")]
     if remote_order(next).is_some() {
-        let missing =
-            crate::archive::object_name::segment_object_name(segment_no, first_seq, false);
+        let missing = crate::format::naming::segment_object_name(segment_no, first_seq, false);
         return Some(next.with_file_name(missing));
     }
     let _ = (next, segment_no, first_seq);
@@ -87,7 +105,7 @@ pub(super) fn missing_object_url(next: &Path, segment_no: u64, first_seq: u64) -
 
 #[cfg(feature = "s3")]
 impl Tier {
-    pub fn new(log: crate::archive::RemoteLog) -> Tier {
+    pub fn new(log: Box<dyn Archived>) -> Tier {
         Tier {
             log,
             listed: None,
@@ -98,14 +116,7 @@ impl Tier {
     /// A reader of the segment object at `path`; with `salvage` as
     /// `Reader::open_salvage`.
     pub fn open_reader(&self, path: &Path, salvage: bool) -> Result<Reader> {
-        let key = self.log.key_of_url(path).ok_or_else(|| {
-            crate::error::Error::file(
-                crate::error::ErrorKind::InvalidArgument,
-                path,
-                "not an object of the log's bucket",
-            )
-        })?;
-        self.log.open_reader(&key, salvage)
+        self.log.open_url(path, salvage)
     }
 
     /// The URLs of the segment objects, by segment number (listed now).
@@ -116,11 +127,7 @@ impl Tier {
     }
 
     fn list(&mut self) -> Result<()> {
-        let listed = self.log.segments()?;
-        let urls = listed
-            .iter()
-            .map(|s| (s.key.segment_no, self.log.url_of(&s.object_key)))
-            .collect();
+        let urls = self.log.segment_urls()?;
         self.listed = Some(urls);
         self.listed_at = Some(Instant::now());
         Ok(())

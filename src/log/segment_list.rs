@@ -3,11 +3,11 @@
 //! is being written or sealed, and which files `binlog repair --salvage`
 //! made, in the order a log reader reads them.
 
-use super::naming;
 use super::segments;
 #[cfg(feature = "compression")]
 use crate::compressed::CompressedSegment;
 use crate::error::{ErrorKind, Result};
+use crate::format::naming;
 use crate::reader::{Reader, Tail};
 use std::path::{Path, PathBuf};
 

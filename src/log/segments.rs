@@ -6,9 +6,9 @@
 //! unlink left both, the listing names the compressed one (verified
 //! before it got its name, and never removed but by retention).
 
-use super::naming::{self, ReadOrder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{SegmentHeader, FIXED_LEN};
+use crate::format::naming::{self, ReadOrder};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

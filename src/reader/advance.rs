@@ -8,47 +8,14 @@
 //! the steps' values in registers. Even a rare step kept out of line costs
 //! the common path: what it is passed must be kept in memory.
 
-use super::damage::{add_damage, LOST_TYPE};
-use super::indexed::PREAD_MAX;
-use super::record::BytesIn;
+use super::damage::add_damage;
+use super::frame_check::FrameCheck;
+use super::mapping::PREAD_MAX;
+use super::record::{BytesIn, LOST_TYPE};
 use super::{Found, Reader, Tail};
 use crate::error::Result;
-use crate::format::frame::{self, FrameAt, RecordBody, KIND_RECORD, KIND_SEAL_BEGIN};
-use crate::format::{seal, FRAME_HEADER_LEN};
-
-/// What a frame check found, owned so the reader may remap afterwards.
-pub(super) enum FrameCheck {
-    /// A record frame of this many bytes.
-    Record(usize),
-    /// The frame that begins a seal, and the record count it holds.
-    SealBegin(u64),
-    /// No valid frame, for this reason.
-    Bad(&'static str),
-}
-
-impl FrameCheck {
-    #[inline(always)]
-    pub(super) fn of(f: FrameAt<'_>) -> FrameCheck {
-        match f {
-            FrameAt::Frame {
-                kind: KIND_RECORD,
-                total,
-                ..
-            } => FrameCheck::Record(total),
-            FrameAt::Frame {
-                kind: KIND_SEAL_BEGIN,
-                body,
-                total,
-            } => match seal::seal_begin_body_count(body, total) {
-                Some(count) => FrameCheck::SealBegin(count),
-                None => FrameCheck::Bad("malformed seal marker"),
-            },
-            FrameAt::Frame { .. } => FrameCheck::Bad("unexpected frame kind"),
-            FrameAt::Incomplete => FrameCheck::Bad("frame extends past the end of the data"),
-            FrameAt::Invalid(why) => FrameCheck::Bad(why),
-        }
-    }
-}
+use crate::format::frame::{self, FrameAt, RecordBody, KIND_RECORD};
+use crate::format::FRAME_HEADER_LEN;
 
 /// Where the next frame is, and how the reader got there.
 struct NextFrame {

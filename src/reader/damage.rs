@@ -3,6 +3,7 @@
 //! the types whose defining record a skipped region took with it.
 
 use super::mapping::read_upto;
+use super::record::LOST_TYPE;
 use super::unsealed::CHECK_CHUNK;
 use super::{Damage, Reader, Record, SealTypes, Tail};
 use crate::error::{Error, ErrorKind, Result};
@@ -16,11 +17,6 @@ const RESUME_COPY_MAX: usize = 64 << 20;
 
 /// The damaged regions whose reason a reader keeps (`damage_reason`).
 pub(super) const MAX_REASONS: usize = 1000;
-
-/// How the name given to a type whose defining record was in a skipped
-/// damaged region begins, unless a seal's type table names it
-/// (`Record::lost_type_name`).
-pub(super) const LOST_TYPE: &str = "<lost type ";
 
 impl Reader {
     /// Handles a frame that fails its checks. A valid record after it (or a

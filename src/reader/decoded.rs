@@ -13,10 +13,10 @@
 //! an error naming the file and the frame, or with `skip_damaged` a
 //! damaged region from there to the first intact record after the frame.
 
-use super::advance::FrameCheck;
 use super::checked_ahead::CheckedAhead;
 use super::damage::add_damage;
 use super::decoded_copies::CopyReads;
+use super::frame_check::FrameCheck;
 use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
 pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
@@ -63,7 +63,7 @@ pub(super) struct Decoded {
     /// (`check_seal_frames`).
     seal_frames_checked: bool,
     /// The type copies read by a type filter (see `decoded_copies`).
-    pub(super) copies: CopyReads,
+    copies: CopyReads,
     /// How a scan decompresses frames ahead (`ScanAhead`).
     pub(super) ahead: ScanAhead,
     /// Frames of the frame held whose CRCs the scan's short path checked
@@ -478,6 +478,32 @@ impl Reader {
             }
             Err((_, e)) => Err(e),
         }
+    }
+
+    /// Reads the record at `pos`, which filter cursor `cursor` just took
+    /// from its offset array, from the type's copy, if the segment has a
+    /// usable one; None otherwise (the caller reads the main frames).
+    fn read_copied_frame(
+        &mut self,
+        pos: usize,
+        verify: bool,
+        cursor: usize,
+    ) -> Option<(FrameCheck, BytesIn)> {
+        let c = self.filter.as_ref()?.cursors.as_ref()?.get(cursor)?;
+        let k = c.taken()?;
+        if c.offsets().get(k) != Some(&(pos as u64)) {
+            return None;
+        }
+        let d = self.decoded.as_deref_mut()?;
+        if !d
+            .copies
+            .hold(d.segment.get_mut(), c.type_id, k, c.offsets())
+        {
+            return None;
+        }
+        let (bytes, base) = d.held();
+        let check = FrameCheck::of(frame::frame_at(bytes, pos - base, verify));
+        Some((check, BytesIn::Decoded))
     }
 
     /// A frame's failure met at the position: with `skip_damaged`, a bad

@@ -11,12 +11,8 @@
 //! again: that type's records are read from the main frames, the same
 //! records in the same order, each once.
 
-use super::advance::FrameCheck;
-use super::decoded::Decoded;
-use super::record::BytesIn;
-use super::Reader;
 use crate::compressed::type_copies::check_copy_records;
-use crate::format::frame;
+use crate::compressed::CompressedSegment;
 
 /// The copy frame held for each type read through its copy so far.
 #[derive(Default)]
@@ -62,26 +58,39 @@ impl CopyReads {
     }
 }
 
-impl Decoded {
-    /// Makes record `k` of type `type_id`'s copy the bytes held, if the
-    /// segment has a usable copy of that type (`offsets` is the type's
-    /// offset array, which places record `k` at `offsets[k]`); returns
-    /// whether it did.
-    pub(super) fn hold_copy(&mut self, type_id: u32, k: usize, offsets: &[u64]) -> bool {
-        let slot = self.copies.slot(type_id);
-        let start = self.copy_record(slot, type_id, k as u64, offsets);
+impl CopyReads {
+    /// Makes record `k` of type `type_id`'s copy in `segment` the bytes
+    /// held, if the segment has a usable copy of that type (`offsets` is
+    /// the type's offset array, which places record `k` at `offsets[k]`);
+    /// returns whether it did.
+    pub(super) fn hold(
+        &mut self,
+        segment: &mut CompressedSegment,
+        type_id: u32,
+        k: usize,
+        offsets: &[u64],
+    ) -> bool {
+        let slot = self.slot(type_id);
+        let start = self.copy_record(segment, slot, type_id, k as u64, offsets);
         if start.is_none() {
-            self.copies.types[slot].1 = Held::Unusable;
+            self.types[slot].1 = Held::Unusable;
         }
-        self.copies.held = start.map(|s| (slot, offsets[k] as usize - s));
+        self.held = start.map(|s| (slot, offsets[k] as usize - s));
         start.is_some()
     }
 
     /// The start, in its copy frame (decompressed and checked if not
     /// held yet), of record `k` of the type in `slot`; None if the type
     /// has no usable copy.
-    fn copy_record(&mut self, slot: usize, type_id: u32, k: u64, offsets: &[u64]) -> Option<usize> {
-        let held = &self.copies.types[slot].1;
+    fn copy_record(
+        &mut self,
+        s: &mut CompressedSegment,
+        slot: usize,
+        type_id: u32,
+        k: u64,
+        offsets: &[u64],
+    ) -> Option<usize> {
+        let held = &self.types[slot].1;
         if matches!(held, Held::Unusable) {
             return None;
         }
@@ -90,49 +99,23 @@ impl Decoded {
                 return Some(s as usize);
             }
         }
-        let mut s = self.segment.borrow_mut();
         let directory = s.copy_directory().ok()??;
         let frames = directory.of_type(type_id);
         let n = frames.start
             + directory.frames[frames.clone()].partition_point(|f| f.entries().end <= k);
         let frame = *directory.frames.get(n).filter(|_| n < frames.end)?;
-        let mut bytes = match std::mem::replace(&mut self.copies.types[slot].1, Held::Nothing) {
+        let mut bytes = match std::mem::replace(&mut self.types[slot].1, Held::Nothing) {
             Held::Frame { bytes, .. } => bytes,
             _ => Vec::new(),
         };
         s.copy_frame_into(n, &mut bytes).ok()?;
         let starts = check_copy_records(&bytes, &frame, offsets, &s.copy_bounds()).ok()?;
         let start = starts[(k - frame.first) as usize] as usize;
-        self.copies.types[slot].1 = Held::Frame {
+        self.types[slot].1 = Held::Frame {
             first: frame.first,
             bytes,
             starts,
         };
         Some(start)
-    }
-}
-
-impl Reader {
-    /// Reads the record at `pos`, which filter cursor `cursor` just took
-    /// from its offset array, from the type's copy, if the segment has a
-    /// usable one; None otherwise (the caller reads the main frames).
-    pub(super) fn read_copied_frame(
-        &mut self,
-        pos: usize,
-        verify: bool,
-        cursor: usize,
-    ) -> Option<(FrameCheck, BytesIn)> {
-        let c = self.filter.as_ref()?.cursors.as_ref()?.get(cursor)?;
-        let k = c.taken()?;
-        if c.offsets().get(k) != Some(&(pos as u64)) {
-            return None;
-        }
-        let d = self.decoded.as_deref_mut()?;
-        if !d.hold_copy(c.type_id, k, c.offsets()) {
-            return None;
-        }
-        let (bytes, base) = d.held();
-        let check = FrameCheck::of(frame::frame_at(bytes, pos - base, verify));
-        Some((check, BytesIn::Decoded))
     }
 }

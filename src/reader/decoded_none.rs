@@ -1,8 +1,8 @@
 //! Built without the "compression" feature: no segment is read as a
 //! compressed one (a `.binlog.zst` fails to open as not a segment).
 
-use super::advance::FrameCheck;
 use super::checked_ahead::CheckedAhead;
+use super::frame_check::FrameCheck;
 use super::record::BytesIn;
 use super::{HeaderParts, Reader};
 use crate::error::{Error, Result};

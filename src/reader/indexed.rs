@@ -17,7 +17,8 @@
 //! every `CYCLE` records as the reader moves through the file. The costs of
 //! each way by folio size are in docs/PERFORMANCE.md.
 
-use super::advance::FrameCheck;
+use super::frame_check::FrameCheck;
+use super::mapping::PREAD_MAX;
 use super::Reader;
 use crate::error::{Error, Result};
 use crate::format::frame;
@@ -26,10 +27,6 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
-/// Frames up to this size that the per-type index points at may be copied
-/// into the reader's buffer with pread (see `Reader::read_indexed`); larger
-/// ones are read through the mapping, where faults are few per byte.
-pub(super) const PREAD_MAX: usize = 64 * 1024;
 /// How many records ahead of the one it checks a read through the
 /// per-type index prefetches (see `prefetch_ahead`).
 const PREFETCH_AHEAD: usize = 3;

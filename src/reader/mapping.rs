@@ -10,6 +10,11 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+/// Frames up to this size that the per-type index points at may be copied
+/// into the reader's buffer with pread (see `Reader::read_indexed`); larger
+/// ones are read through the mapping, where faults are few per byte.
+pub(super) const PREAD_MAX: usize = 64 * 1024;
+
 /// A sequential reader hands back the pages behind it every this many bytes.
 const RELEASE_EVERY: usize = 64 << 20;
 /// Released ranges start and end on this boundary: a multiple of any page

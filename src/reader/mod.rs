@@ -7,6 +7,7 @@
 //! This file holds the reader, its opening and what it answers. The rest, by
 //! job:
 //! - `advance`: finding and checking the next record, step by step;
+//! - `frame_check`: what a frame check found, whichever way it was read;
 //! - `plain_scan`: the scan's common record, on a short path;
 //! - `unsealed`: reading a segment that a writer may still append to or cut;
 //! - `damage`: frames that fail their checks, damaged regions, lost types;
@@ -35,6 +36,7 @@ mod decoded_scan;
 mod filter;
 #[cfg(test)]
 mod follow_tests;
+mod frame_check;
 mod indexed;
 mod mapping;
 mod object_end;
@@ -709,7 +711,7 @@ fn original_of<'a>(
 fn open_segment_file(path: &Path) -> Result<(PathBuf, File)> {
     let opened = match crate::sys::open_read_noatime(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            match crate::log::naming::compressed_copy_of(path) {
+            match crate::format::naming::compressed_copy_of(path) {
                 Some(zst) => crate::sys::open_read_noatime(&zst).map(|f| (zst, f)),
                 None => Err(e),
             }
@@ -751,7 +753,7 @@ fn decode_header(map: &[u8], path: &Path, salvage: bool) -> Result<HeaderParts> 
 /// Segments and payloads for the tests of the reader's modules.
 #[cfg(test)]
 mod test_segments {
-    use super::indexed::PREAD_MAX;
+    use super::mapping::PREAD_MAX;
     use super::Record;
     use std::path::PathBuf;
 

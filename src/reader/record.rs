@@ -2,10 +2,14 @@
 //! (or, for some reads, the reader's copy of the record): nothing is copied
 //! to hand them out.
 
-use super::damage::LOST_TYPE;
 use super::Reader;
 use crate::format::frame::{MetaIter, PlainRecord, PLAIN_RECORD_HEAD};
 use crate::format::FRAME_HEADER_LEN;
+
+/// How the name given to a type whose defining record was in a skipped
+/// damaged region begins, unless a seal's type table names it
+/// (`Record::lost_type_name`).
+pub(super) const LOST_TYPE: &str = "<lost type ";
 
 /// One record, verified against its CRC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,7 +13,7 @@
 //! time. The price is a full scan of an unsealed segment slower than one
 //! through the mapping.
 
-use super::advance::FrameCheck;
+use super::frame_check::FrameCheck;
 use super::mapping::{map_file, read_upto};
 use super::record::BytesIn;
 use super::trust::read_seal;

@@ -17,7 +17,7 @@
 //! and a frame found bad before a search that saw later bytes is looked at
 //! again, whole (`frame_became_valid`).
 
-use super::advance::FrameCheck;
+use super::frame_check::FrameCheck;
 use super::mapping::read_upto;
 use super::unsealed::CHECK_CHUNK;
 use super::{Reader, Tail};

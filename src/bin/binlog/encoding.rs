@@ -1,8 +1,13 @@
-//! Byte encodings for payloads: hex, base64 (standard alphabet, padded) and
-//! text with control characters escaped so a record stays on one line.
+//! Byte encodings for payloads: hex, base64 (the base64 crate's; printed in
+//! the standard alphabet, padded) and text with control characters escaped
+//! so a record stays on one line.
+
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len() * 2);
@@ -44,72 +49,31 @@ pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Appends `bytes` in base64, standard alphabet, padded.
 pub fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.reserve(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        out.push(B64[(n >> 18) as usize & 63]);
-        out.push(B64[(n >> 12) as usize & 63]);
-        out.push(if chunk.len() > 1 {
-            B64[(n >> 6) as usize & 63]
-        } else {
-            b'='
-        });
-        out.push(if chunk.len() > 2 {
-            B64[n as usize & 63]
-        } else {
-            b'='
-        });
-    }
+    let start = out.len();
+    out.resize(start + bytes.len().div_ceil(3) * 4, 0);
+    STANDARD
+        .encode_slice(bytes, &mut out[start..])
+        .expect("room for the encoding made");
 }
 
 #[cfg(test)]
 pub fn base64(bytes: &[u8]) -> String {
-    let mut v = Vec::new();
-    push_base64(&mut v, bytes);
-    String::from_utf8(v).expect("ASCII")
+    STANDARD.encode(bytes)
 }
 
-/// Decodes standard base64; padding optional, whitespace ignored.
+/// Decodes base64 in the standard alphabet or the URL-safe one, its `=`
+/// padding optional (some or all of it may be left out, none added),
+/// whitespace ignored.
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        } as u32)
-    };
     let clean: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let trimmed = clean
-        .strip_suffix(b"==")
-        .or_else(|| clean.strip_suffix(b"="))
-        .unwrap_or(&clean);
-    if trimmed.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(trimmed.len() * 3 / 4);
-    for chunk in trimmed.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= val(c)? << (18 - 6 * i);
-        }
-        out.push((n >> 16) as u8);
-        if chunk.len() > 2 {
-            out.push((n >> 8) as u8);
-        }
-        if chunk.len() > 3 {
-            out.push(n as u8);
-        }
-    }
-    Some(out)
+    let lenient = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    [alphabet::STANDARD, alphabet::URL_SAFE]
+        .iter()
+        .find_map(|a| GeneralPurpose::new(a, lenient).decode(&clean).ok())
 }
 
 /// Appends `text` with control characters escaped (`\n`, `\r`, `\t`,
@@ -157,8 +121,32 @@ mod tests {
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(hex_spaced(&[0xde, 0xad]), "de ad");
+        let mut out = b"x".to_vec();
+        push_base64(&mut out, b"fo");
+        assert_eq!(out, b"xZm8=");
         let mut v = Vec::new();
         push_escaped(&mut v, "a\nb\x01");
         assert_eq!(v, b"a\\nb\\x01");
+    }
+
+    /// Padding may be left out, whole or in part, but not be too long; the
+    /// URL-safe alphabet is read too (not mixed with the standard one);
+    /// whitespace is ignored.
+    #[test]
+    fn decodes_base64_padded_or_not() {
+        let fo = Some(b"fo".to_vec());
+        assert_eq!(decode_base64("Zm8="), fo);
+        assert_eq!(decode_base64("Zm8"), fo);
+        assert_eq!(decode_base64(" Zm\n8= "), fo);
+        assert_eq!(decode_base64("Zg=="), Some(b"f".to_vec()));
+        assert_eq!(decode_base64("Zg"), Some(b"f".to_vec()));
+        assert_eq!(decode_base64("Zm8=="), None);
+        assert_eq!(decode_base64("Zg="), Some(b"f".to_vec()));
+        assert_eq!(decode_base64("Z"), None);
+        assert_eq!(decode_base64("Zm9v!"), None);
+        assert_eq!(decode_base64("+/8="), Some(vec![0xfb, 0xff]));
+        assert_eq!(decode_base64("-_8"), Some(vec![0xfb, 0xff]));
+        assert_eq!(decode_base64("+_8="), None);
+        assert_eq!(decode_base64(""), Some(Vec::new()));
     }
 }

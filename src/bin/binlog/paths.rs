@@ -66,7 +66,11 @@ pub fn resolve(paths: &[PathBuf], only: Option<&str>) -> CliResult<Vec<Source>> 
     let mut files = Vec::new();
     for p in paths {
         if crate::remote::is_remote(p) {
-            sources.push(crate::remote::resolve(p, only)?);
+            sources.push(Source {
+                label: p.display().to_string(),
+                files: crate::remote::resolve(p, only)?,
+                log: None,
+            });
             continue;
         }
         let (p, meta) = &stat_path(p)?;

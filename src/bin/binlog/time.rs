@@ -1,48 +1,34 @@
 //! Times as people read and type them: UTC RFC 3339 with nanoseconds for
 //! output, and for `--since`/`--until` either RFC 3339 (any offset, optional
-//! fraction, or a bare date) or a time relative to now (`10m`, `1h30m`,
-//! `2d`, `now`). Written here rather than pulled from a date crate: the tool
-//! needs only UTC, and the calendar conversion is the library's own
-//! (`binlog::log::naming::civil_from_days`).
+//! fraction or seconds, or a bare date) or a time relative to now (`10m`,
+//! `1h30m`, `2d`, `now`). Dates are chrono's (its RFC 3339 parser and
+//! printer), durations humantime's.
 
-use binlog::log::naming::civil_from_days;
-use std::fmt::Write;
+use chrono::{DateTime, SecondsFormat};
 
 const NS: i64 = 1_000_000_000;
 
 /// `2026-11-21T05:37:42.123456789Z` (always nine fraction digits, so the
 /// strings sort like the times).
 pub fn rfc3339(ns: i64) -> String {
-    let mut s = String::with_capacity(30);
-    push_rfc3339(&mut s, ns);
-    s
+    DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
 /// Appends `rfc3339(ns)` to `out`.
 pub fn push_rfc3339(out: &mut String, ns: i64) {
-    let secs = ns.div_euclid(NS);
-    let frac = ns.rem_euclid(NS);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    );
+    out.push_str(&rfc3339(ns));
 }
 
 /// A shorter form for buckets and summaries: `2026-11-21T05:37:42Z` when
 /// the fraction is zero.
 pub fn rfc3339_short(ns: i64) -> String {
-    if ns.rem_euclid(NS) == 0 {
-        let mut s = rfc3339(ns);
-        s.replace_range(19..29, "");
-        s
+    let whole = ns.rem_euclid(NS) == 0;
+    let digits = if whole {
+        SecondsFormat::Secs
     } else {
-        rfc3339(ns)
-    }
+        SecondsFormat::Nanos
+    };
+    DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(digits, true)
 }
 
 /// Now, in ns since the epoch.
@@ -50,21 +36,9 @@ pub fn now_ns() -> i64 {
     binlog::clock::now_ns()
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`, the inverse of the library's `civil_from_days`).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Parses `--since`/`--until` values: RFC 3339, a bare date (UTC midnight),
-/// `now`, a duration before now (`10m`, `1h30m`, `2d`, `500ms`, with an
-/// optional ` ago`), or `@<seconds since the epoch>`.
+/// Parses `--since`/`--until` values: RFC 3339 (`parse_rfc3339`), `now`, a
+/// duration before now (humantime's: `10m`, `1h30m`, `1h 30m`, `1.5h`,
+/// `2d`, `500ms`, with an optional ` ago`), or `@<seconds since the epoch>`.
 pub fn parse_time(s: &str, now: i64) -> Result<i64, String> {
     let t = s.trim();
     if t.eq_ignore_ascii_case("now") {
@@ -74,7 +48,10 @@ pub fn parse_time(s: &str, now: i64) -> Result<i64, String> {
         return parse_epoch(epoch).ok_or_else(|| bad_time(s));
     }
     let rel = t.strip_suffix(" ago").unwrap_or(t).trim();
-    if let Some(d) = parse_duration(rel) {
+    if let Some(d) = humantime::parse_duration(rel)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())
+    {
         return Ok(now.saturating_sub(d));
     }
     parse_rfc3339(t).ok_or_else(|| bad_time(s))
@@ -88,137 +65,35 @@ fn bad_time(s: &str) -> String {
 }
 
 fn parse_epoch(s: &str) -> Option<i64> {
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (s, ""),
-    };
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let secs: i64 = int.parse().ok()?;
-    let f = parse_fraction(frac)?;
+    let f = format!("{frac:0<9}").parse::<i64>().ok()?;
     // By the sign as typed: `-0.5` has whole seconds 0.
     secs.checked_mul(NS)?
         .checked_add(if int.starts_with('-') { -f } else { f })
 }
 
-/// Nanoseconds of a fraction's digits (`"5"` is 500 ms); at most 9 digits.
-fn parse_fraction(f: &str) -> Option<i64> {
-    if f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if f.is_empty() {
-        return Some(0);
-    }
-    let v: i64 = f.parse().ok()?;
-    Some(v * 10i64.pow(9 - f.len() as u32))
-}
-
-/// A duration like `90s`, `10m`, `1h30m`, `2d`, `1w`, `250ms`, `5us`, `7ns`;
-/// a bare number is seconds. Returns nanoseconds.
-pub fn parse_duration(s: &str) -> Option<i64> {
-    if s.is_empty() {
-        return None;
-    }
-    if s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<i64>().ok()?.checked_mul(NS);
-    }
-    let mut total: i64 = 0;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 {
-            return None;
-        }
-        let n: i64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-        let unit = match &rest[..unit_len] {
-            "ns" => 1,
-            "us" | "µs" => 1_000,
-            "ms" => 1_000_000,
-            "s" | "sec" | "secs" => NS,
-            "m" | "min" | "mins" => 60 * NS,
-            "h" | "hour" | "hours" => 3600 * NS,
-            "d" | "day" | "days" => 86_400 * NS,
-            "w" | "week" | "weeks" => 7 * 86_400 * NS,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total = total.checked_add(n.checked_mul(unit)?)?;
-    }
-    Some(total)
-}
-
-/// RFC 3339 (`T`, `t` or a space between date and time; `Z` or `±HH:MM`;
-/// optional fraction up to nanoseconds; seconds optional) or a bare date.
+/// RFC 3339 as chrono reads it (`T`, `t` or a space between date and time;
+/// `Z` or `±HH:MM` up to 23:59; a fraction of any length, cut to
+/// nanoseconds), also without seconds (`2026-11-21 05:30Z`), or a bare
+/// date (UTC midnight). The offset is required.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let (y, mo, d) = (digits(s, 0, 4)?, digits(s, 5, 2)?, digits(s, 8, 2)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let days = days_from_civil(y, mo as u32, d as u32);
-    // A day the month does not have (February 30th) lands in the next
-    // month: a date exists when it comes back from its day number as it was.
-    if civil_from_days(days) != (y, mo as u32, d as u32) {
-        return None;
-    }
-    if b.len() == 10 {
-        return days.checked_mul(86_400 * NS);
-    }
-    if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 16 || b[13] != b':' {
-        return None;
-    }
-    let (h, mi) = (digits(s, 11, 2)?, digits(s, 14, 2)?);
-    let mut i = 16;
-    let mut sec = 0;
-    let mut frac = 0;
-    if b.get(i) == Some(&b':') {
-        sec = digits(s, i + 1, 2)?;
-        i += 3;
-        if b.get(i) == Some(&b'.') || b.get(i) == Some(&b',') {
-            let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            let f = &s[i + 1..i + 1 + n];
-            // More than nanosecond precision: ignore the extra digits.
-            frac = parse_fraction(&f[..f.len().min(9)])?;
-            i += 1 + n;
-        }
-    }
-    if h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let offset = parse_utc_offset(s, i)?;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + sec;
-    secs.checked_mul(NS)?.checked_add(frac)?.checked_sub(offset)
-}
-
-/// The number written with the `len` ASCII digits at `from` of `s`.
-fn digits(s: &str, from: usize, len: usize) -> Option<i64> {
-    let part = s.get(from..from + len)?;
-    if !part.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    part.parse().ok()
-}
-
-/// The UTC offset that ends an RFC 3339 time from byte `i` of `s` (`Z`,
-/// nothing, or `±HH:MM`), in ns.
-fn parse_utc_offset(s: &str, i: usize) -> Option<i64> {
-    let tz = &s[i..];
-    if matches!(tz, "Z" | "z" | "") {
-        return Some(0);
-    }
-    let tb = tz.as_bytes();
-    if tb.len() != 6 || !matches!(tb[0], b'+' | b'-') || tb[3] != b':' {
-        return None;
-    }
-    let (oh, om) = (digits(s, i + 1, 2)?, digits(s, i + 4, 2)?);
-    if oh > 23 || om > 59 {
-        return None;
-    }
-    let o = (oh * 3600 + om * 60) * NS;
-    Some(if tb[0] == b'-' { -o } else { o })
+    let full = if s.len() == 10 {
+        format!("{s}T00:00:00Z")
+    } else if s
+        .get(16..)
+        .is_some_and(|zone| !zone.starts_with([':', '.']))
+    {
+        format!("{}:00{}", &s[..16], &s[16..])
+    } else {
+        s.to_string()
+    };
+    DateTime::parse_from_rfc3339(&full)
+        .ok()?
+        .timestamp_nanos_opt()
 }
 
 /// Floors `ns` to the start of its `bucket` (ns long). The first bucket of
@@ -266,6 +141,67 @@ mod tests {
         assert_eq!(parse_time("now", t), Ok(t));
         assert_eq!(parse_time("@1700000000", 0), Ok(t));
         assert!(parse_time("yesterday", t).is_err());
+    }
+
+    /// What chrono's RFC 3339 parser takes beside the forms above: any
+    /// offset to ±23:59, a leap second, a fraction longer than nanoseconds
+    /// (cut); and what it refuses: no offset, a fraction on the minutes.
+    #[test]
+    fn parses_offsets_and_fractions() {
+        let t = 1_700_000_000 * NS;
+        assert_eq!(parse_rfc3339("2023-11-14t22:13:20z"), Some(t));
+        assert_eq!(
+            parse_rfc3339("2023-11-14T22:13:20-00:30"),
+            Some(t + 1800 * NS)
+        );
+        assert_eq!(parse_rfc3339("2023-11-15T22:12:20+23:59"), Some(t));
+        assert_eq!(parse_rfc3339("2023-11-15 00:13+02:00"), Some(t - 20 * NS));
+        assert_eq!(
+            parse_rfc3339("2023-11-14T22:13:20.123456789999Z"),
+            Some(t + 123_456_789)
+        );
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20.000001Z"), Some(t + 1000));
+        assert_eq!(
+            parse_rfc3339("2016-12-31T23:59:60Z"),
+            parse_rfc3339("2017-01-01")
+        );
+        for bad in [
+            "2023-11-14T22:13:20",
+            "2023-11-14T22:13",
+            "2023-11-14T22:13.5Z",
+            "2023-11-14T22:13:20,5Z",
+            "2023-11-14T22:13:20.Z",
+            "2023-11-14T24:00:00Z",
+            "2023-11-14T22:13:20+0200",
+            "2023-1-14",
+            "20231114",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    /// Durations are humantime's: units run together or apart, fractions,
+    /// months and years; a number needs its unit.
+    #[test]
+    fn parses_durations_before_now() {
+        let t = 1_700_000_000 * NS;
+        assert_eq!(parse_time("1h30m", t), Ok(t - 5400 * NS));
+        assert_eq!(parse_time("1h 30m", t), Ok(t - 5400 * NS));
+        assert_eq!(parse_time("1.5h ago", t), Ok(t - 5400 * NS));
+        assert_eq!(parse_time("250ms", t), Ok(t - NS / 4));
+        assert_eq!(parse_time("7ns", t), Ok(t - 7));
+        assert_eq!(parse_time("2d", t), Ok(t - 2 * 86_400 * NS));
+        assert_eq!(parse_time("1w", t), Ok(t - 7 * 86_400 * NS));
+        assert_eq!(parse_time("1y", t), Ok(t - 31_557_600 * NS));
+        assert_eq!(parse_time("250y", 0), Ok(-250 * 31_557_600 * NS));
+        assert!(parse_time("300y", 0).is_err(), "past i64 nanoseconds");
+        let err = parse_time("90", t).unwrap_err();
+        assert!(
+            err.starts_with("cannot read time \"90\": use RFC 3339"),
+            "{err}"
+        );
+        assert!(parse_time("10 parsecs", t).is_err());
+        assert!(parse_time("-5m", t).is_err());
     }
 
     #[test]

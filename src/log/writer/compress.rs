@@ -11,8 +11,8 @@
 use super::Shared;
 use crate::compressed::compress_segment_with_copies;
 use crate::error::{Error, Result};
+use crate::format::naming;
 use crate::log::events::{SegmentEvent, SegmentInfo};
-use crate::log::naming;
 use crate::log::Compression;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -5,8 +5,8 @@
 use super::found::file_name;
 use super::{Shared, State};
 use crate::error::Result;
+use crate::format::naming;
 use crate::log::manifest::Manifest;
-use crate::log::naming;
 use crate::log::position::Position;
 use crate::options::Durability;
 use std::sync::atomic::Ordering;

@@ -10,10 +10,10 @@ use super::{
     segment_options, Ending, Events, LogWriter, SealResult, Sealed, Shared, State, LAST_LOG_ID,
 };
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming;
 use crate::log::age_clock::AgeClock;
 use crate::log::events::{SegmentEvent, SegmentInfo};
 use crate::log::manifest::SealedEntry;
-use crate::log::naming;
 use crate::log::options::{validate_name, LogOptions};
 use crate::log::position::{self, Position};
 use crate::log::segments::{self, SegmentFile};

@@ -89,7 +89,7 @@ impl Shared {
 fn uploaded_segments(dir: &Path, name: &str) -> Box<dyn Fn(u64) -> bool> {
     #[cfg(feature = "s3")]
     {
-        use crate::archive::journal::{journal_path, Journal};
+        use crate::log::ship_journal::{journal_path, Journal};
         let journal = Journal::load(&journal_path(dir, name))
             .ok()
             .flatten()

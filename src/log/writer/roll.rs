@@ -5,8 +5,8 @@
 use super::found::{empty_segment_first_seq, remove_segment_file};
 use super::{Ending, Shared, State};
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming;
 use crate::log::events::{SegmentEvent, SegmentInfo};
-use crate::log::naming;
 use crate::options::Options;
 use crate::writer::{Recycled, Writer};
 use std::path::Path;

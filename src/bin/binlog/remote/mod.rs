@@ -9,7 +9,6 @@ mod ls;
 mod verify;
 
 use crate::error::{CliError, CliResult, Outcome};
-use crate::paths::Source;
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
 use binlog::Reader;
 use clap::{Args, Subcommand};
@@ -45,9 +44,9 @@ pub fn remote_log(url: &str, log: Option<&str>) -> CliResult<RemoteLog> {
     Ok(RemoteLog::new(Arc::new(remote), name)?)
 }
 
-/// The source a PATH argument `url` names: the log's segment objects in
-/// order, each named by its URL.
-pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Source> {
+/// The segment objects of the log a PATH argument `url` names, in order,
+/// each named by its URL.
+pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Vec<PathBuf>> {
     let text = url
         .to_str()
         .ok_or_else(|| CliError::usage("an s3:// URL is text"))?;
@@ -64,11 +63,7 @@ pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Source> {
         )));
     }
     LOGS.lock().unwrap_or_else(|e| e.into_inner()).push(remote);
-    Ok(Source {
-        label: text.to_string(),
-        files,
-        log: None,
-    })
+    Ok(files)
 }
 
 /// A reader of the segment at `path`: a local file, or the segment object

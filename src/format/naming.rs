@@ -6,7 +6,10 @@
 //! Public: these are the names of a log's files that docs/FORMAT.md
 //! section 14a specifies (segments, `<log>.manifest`, `<log>.lock`), and
 //! the UTC stamp and calendar they are written with, for tools that find,
-//! check or make a log's files beside the library (the `binlog` tool does).
+//! check or make a log's files beside the library (the `binlog` tool does),
+//! as `binlog::log::naming`. Here, in the format, because the reader (a
+//! segment's compressed copy) and the segment writer (whether a file is a
+//! log's segment) need them as much as the log.
 
 use std::path::Path;
 
@@ -223,6 +226,47 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Digits of each number in a shipped segment's object name.
+const OBJECT_DIGITS: usize = 20;
+
+/// The part of a segment's key after `<prefix>/<log>/`.
+pub fn segment_object_name(segment_no: u64, first_seq: u64, compressed: bool) -> String {
+    let suffix = if compressed {
+        COMPRESSED_SUFFIX
+    } else {
+        SUFFIX
+    };
+    format!("{segment_no:0OBJECT_DIGITS$}-{first_seq:0OBJECT_DIGITS$}{suffix}")
+}
+
+/// A segment's key, as a listing shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentKey {
+    pub segment_no: u64,
+    pub first_seq: u64,
+    pub compressed: bool,
+}
+
+/// What the part of a key after `<prefix>/<log>/` says, if it names a
+/// segment: exactly `<20 digits>-<20 digits>.binlog` or `.binlog.zst`.
+pub fn parse_segment_key(name: &str) -> Option<SegmentKey> {
+    let (stem, compressed) = match name.strip_suffix(COMPRESSED_SUFFIX) {
+        Some(stem) => (stem, true),
+        None => (name.strip_suffix(SUFFIX)?, false),
+    };
+    let (segno, first) = stem.split_once('-')?;
+    let number = |s: &str| {
+        (s.len() == OBJECT_DIGITS && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
+    Some(SegmentKey {
+        segment_no: number(segno)?,
+        first_seq: number(first)?,
+        compressed,
+    })
 }
 
 #[cfg(test)]

@@ -42,9 +42,9 @@
 //! before it finds the line unknown and rebuilds the journal from the
 //! bucket, as for a damaged one.
 
-use super::identity::replace_durably;
+use super::manifest::Position;
+use crate::compressed::durable::replace_durably;
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::position::Position;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

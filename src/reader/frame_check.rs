@@ -1,0 +1,40 @@
+//! What a frame check found (`FrameCheck`): what every way of reading a
+//! frame (the mapping, an unsealed segment's copies, the per-type index, a
+//! compressed segment's decompressed bytes) hands to `advance`.
+
+use crate::format::frame::{FrameAt, KIND_RECORD, KIND_SEAL_BEGIN};
+use crate::format::seal;
+
+/// What a frame check found, owned so the reader may remap afterwards.
+pub(super) enum FrameCheck {
+    /// A record frame of this many bytes.
+    Record(usize),
+    /// The frame that begins a seal, and the record count it holds.
+    SealBegin(u64),
+    /// No valid frame, for this reason.
+    Bad(&'static str),
+}
+
+impl FrameCheck {
+    #[inline(always)]
+    pub(super) fn of(f: FrameAt<'_>) -> FrameCheck {
+        match f {
+            FrameAt::Frame {
+                kind: KIND_RECORD,
+                total,
+                ..
+            } => FrameCheck::Record(total),
+            FrameAt::Frame {
+                kind: KIND_SEAL_BEGIN,
+                body,
+                total,
+            } => match seal::seal_begin_body_count(body, total) {
+                Some(count) => FrameCheck::SealBegin(count),
+                None => FrameCheck::Bad("malformed seal marker"),
+            },
+            FrameAt::Frame { .. } => FrameCheck::Bad("unexpected frame kind"),
+            FrameAt::Incomplete => FrameCheck::Bad("frame extends past the end of the data"),
+            FrameAt::Invalid(why) => FrameCheck::Bad(why),
+        }
+    }
+}
