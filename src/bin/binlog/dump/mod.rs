@@ -2,7 +2,8 @@
 //! lengths, stored and computed CRCs, the kind/flags byte, the header
 //! fields of each record and its first payload bytes; then the parts of the
 //! seal and the trailer. Bad frames are shown with what is wrong, and the
-//! dump resumes at the next valid record (as a reader's scan would).
+//! dump resumes where the library's reader resumed after them (it has no
+//! resume rule of its own).
 //!
 //! `header` prints the header, `records` the record region frame by frame,
 //! `seal` the parts of the seal; `line` formats each line.
@@ -56,6 +57,20 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
     Ok(verdict.is_damaged())
 }
 
+/// The damaged regions the library's reader skips in the segment at
+/// `path`, read to its end as `binlog verify` reads it (none if it cannot
+/// be opened: the dump then shows its bytes without resuming).
+fn damaged_regions(path: &Path) -> Vec<binlog::reader::Damage> {
+    let Ok(mut r) = binlog::Reader::open_salvage(path) else {
+        return Vec::new();
+    };
+    r.skip_damaged(true);
+    // `next`, not `next_header`: every record's CRC is checked, as verify
+    // checks it. A read that fails ends the regions known.
+    while let Ok(Some(_)) = r.next() {}
+    r.damages().to_vec()
+}
+
 /// Dumps the bytes `map` of the file at `path`, zeros from `zeros_from`
 /// on (`verdict`: the library's verification of it).
 fn dump_bytes(
@@ -90,7 +105,8 @@ fn dump_bytes(
         .as_ref()
         .filter(|_| !ends_in_zeros)
         .and_then(|_| read_seal(map, data_start));
-    let mut records = RecordDump::new(map, data_start, header.as_ref(), sealdir.as_ref());
+    let regions = damaged_regions(path);
+    let mut records = RecordDump::new(map, data_start, header.as_ref(), sealdir.as_ref(), &regions);
     records.zeros_from = zeros_from;
     let mut p = data_start;
     if let Some(o) = args.from_offset {

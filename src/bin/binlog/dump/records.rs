@@ -15,7 +15,7 @@ use binlog::format::frame::{
 use binlog::format::header::SegmentHeader;
 use binlog::format::seal::SealDirectory;
 use binlog::format::{crc32, FRAME_HEADER_LEN};
-use binlog::reader::SealTypes;
+use binlog::reader::{Damage, SealTypes};
 use std::borrow::Cow;
 use std::io::Write;
 
@@ -32,9 +32,9 @@ pub(super) struct RecordDump<'m> {
     /// Type names by id, as far as the records (or the seal) tell them.
     types: Vec<Option<String>>,
     lost_types: LostTypes,
-    /// The sequence number the next record should carry, when known:
-    /// bounds the search past a bad frame.
-    expected: Option<u64>,
+    /// The damaged regions the library's reader skipped, in file order:
+    /// where the dump resumes after a bad frame (it has no rule of its own).
+    regions: &'m [Damage],
     /// A bad header or bad frames were met.
     pub(super) damaged: bool,
     /// The bytes from here on were zeros when the dump began (see
@@ -49,6 +49,7 @@ impl<'m> RecordDump<'m> {
         data_start: usize,
         header: Option<&SegmentHeader>,
         sealdir: Option<&SealDirectory>,
+        regions: &'m [Damage],
     ) -> RecordDump<'m> {
         let end = sealdir.map_or(map.len(), |s| s.records_end as usize);
         let types = sealdir
@@ -72,7 +73,7 @@ impl<'m> RecordDump<'m> {
             sealed: sealdir.is_some(),
             types,
             lost_types,
-            expected: header.map(|h| h.first_seq),
+            regions,
             damaged: header.is_none(),
             zeros_from: map.len(),
         }
@@ -81,7 +82,7 @@ impl<'m> RecordDump<'m> {
     /// Where a dump from `offset` starts: the first record at or after it,
     /// found by reading the records before it from `p` (not printed). An
     /// offset inside a record is not damage, and the records before it give
-    /// the types' names and the sequence number expected next.
+    /// the types' names.
     pub(super) fn skip_to(&mut self, mut p: usize, offset: u64) -> usize {
         let o = usize::try_from(offset).unwrap_or(usize::MAX);
         while p < o.min(self.data.len()) {
@@ -95,7 +96,6 @@ impl<'m> RecordDump<'m> {
             };
             if let Some((r, total)) = record {
                 self.name_type(&r);
-                self.expected = Some(r.seq.wrapping_add(1));
                 p += total;
                 continue;
             }
@@ -215,7 +215,6 @@ impl<'m> RecordDump<'m> {
         fields.push(("payload_len", Field::Unsigned(r.payload.len() as u64)));
         fields.push(("payload", shown));
         d.line(p as u64, "record", total as u64, fields)?;
-        self.expected = Some(r.seq.wrapping_add(1));
         Ok(())
     }
 
@@ -303,13 +302,17 @@ impl<'m> RecordDump<'m> {
         Ok(Some(q))
     }
 
-    /// The next valid record after bad bytes at `p`: one continuing the
-    /// sequence when the expected number is known, else any.
+    /// The next valid record after bad bytes at `p`: where the library's
+    /// reader resumed after the damaged region holding `p`; `None` if it
+    /// found nothing valid after them (a torn tail is no region).
     fn resume_after(&self, p: usize) -> Option<usize> {
-        match self.expected {
-            Some(e) => frame::find_resume(self.data, p, e),
-            None => frame::find_next_record(self.data, p + 1, None),
-        }
+        let p = p as u64;
+        let region = self
+            .regions
+            .iter()
+            .find(|d| d.offset <= p && p < d.resume_offset)?;
+        let resume = usize::try_from(region.resume_offset).ok()?;
+        (resume < self.data.len()).then_some(resume)
     }
 
     /// Notes the type of record `r`: the name it defines, or, if no record
