@@ -5,7 +5,6 @@
 
 use super::args::DumpArgs;
 use super::line::{DumpOutput, Field};
-use super::lost_types::LostTypes;
 use crate::error::CliResult;
 use crate::type_names;
 use binlog::format::frame::{
@@ -15,8 +14,7 @@ use binlog::format::frame::{
 use binlog::format::header::SegmentHeader;
 use binlog::format::seal::SealDirectory;
 use binlog::format::{crc32, FRAME_HEADER_LEN};
-use binlog::reader::{Damage, SealTypes};
-use std::borrow::Cow;
+use binlog::reader::Damage;
 use std::io::Write;
 
 /// The dump of a segment's record region.
@@ -24,14 +22,12 @@ pub(super) struct RecordDump<'m> {
     map: &'m [u8],
     /// The record region: the file up to the seal, or all of it.
     data: &'m [u8],
-    /// Where records start (after a damaged header: the first record).
-    data_start: usize,
     /// The segment has a valid seal (which the dump shows after the
     /// records).
     sealed: bool,
-    /// Type names by id, as far as the records (or the seal) tell them.
+    /// Type names by id, as the library's reader names them (a type whose
+    /// defining record it lost included), else as the records define them.
     types: Vec<Option<String>>,
-    lost_types: LostTypes,
     /// The damaged regions the library's reader skipped, in file order:
     /// where the dump resumes after a bad frame (it has no rule of its own).
     regions: &'m [Damage],
@@ -46,34 +42,17 @@ pub(super) struct RecordDump<'m> {
 impl<'m> RecordDump<'m> {
     pub(super) fn new(
         map: &'m [u8],
-        data_start: usize,
         header: Option<&SegmentHeader>,
         sealdir: Option<&SealDirectory>,
-        regions: &'m [Damage],
+        read: &'m ReaderView,
     ) -> RecordDump<'m> {
         let end = sealdir.map_or(map.len(), |s| s.records_end as usize);
-        let types = sealdir
-            .map(|s| s.types.iter().map(|t| Some(t.name.clone())).collect())
-            .unwrap_or_default();
-        // A type whose defining record is in damaged bytes is named as every
-        // tool names it (from the seal if it can be, else unknown-type-<id>).
-        let read = |at: u64, n: usize| {
-            let at = usize::try_from(at).ok()?;
-            map.get(at..at.checked_add(n)?).map(Cow::Borrowed)
-        };
-        let mut lost_types =
-            LostTypes::new(sealdir.and_then(|s| SealTypes::from_directory(s, &read)));
-        if header.is_none() {
-            lost_types.damage(map, data_start as u64, 0, data_start as u64);
-        }
         RecordDump {
             map,
             data: &map[..end],
-            data_start,
             sealed: sealdir.is_some(),
-            types,
-            lost_types,
-            regions,
+            types: read.names.clone(),
+            regions: &read.regions,
             damaged: header.is_none(),
             zeros_from: map.len(),
         }
@@ -102,11 +81,7 @@ impl<'m> RecordDump<'m> {
             // Damage before the offset: where records resume, if before
             // it; else the dump starts at the offset, in the damage.
             match self.resume_after(p) {
-                Some(q) if q < o => {
-                    self.lost_types
-                        .damage(self.map, self.data_start as u64, p as u64, q as u64);
-                    p = q;
-                }
+                Some(q) if q < o => p = q,
                 _ => return o,
             }
         }
@@ -295,8 +270,6 @@ impl<'m> RecordDump<'m> {
             d.line(p as u64, "tail", (self.map.len() - p) as u64, note)?;
             return Ok(None);
         };
-        self.lost_types
-            .damage(self.map, self.data_start as u64, p as u64, q as u64);
         let next = vec![("next_record", Field::Unsigned(q as u64))];
         d.line(p as u64, "skip", (q - p) as u64, next)?;
         Ok(Some(q))
@@ -315,26 +288,28 @@ impl<'m> RecordDump<'m> {
         (resume < self.data.len()).then_some(resume)
     }
 
-    /// Notes the type of record `r`: the name it defines, or, if no record
-    /// defined it, the name decided for a lost type (from the seal, or
-    /// none) once.
+    /// Notes the type of record `r` when the reader did not name it (a
+    /// record it did not read): the name `r` defines, if it does.
     fn name_type(&mut self, r: &RecordBody<'_>) {
-        let id = r.type_id as usize;
-        let types = &mut self.types;
-        if let Some(name) = r.defines {
+        let (id, types) = (r.type_id as usize, &mut self.types);
+        if let (Some(name), None) = (r.defines, types.get(id).cloned().flatten()) {
             if types.len() <= id {
                 types.resize(id + 1, None);
             }
             types[id] = Some(String::from_utf8_lossy(name).into_owned());
-            self.lost_types.define(id, name, true);
-        } else if self.lost_types.undecided(id) {
-            let name = self.lost_types.decide(id);
-            if types.len() <= id {
-                types.resize(id + 1, None);
-            }
-            types[id] = name;
         }
     }
+}
+
+/// What the library's reader found in the segment (`read_by_reader`).
+#[derive(Default)]
+pub(super) struct ReaderView {
+    /// The damaged regions it skipped, in file order: where the dump
+    /// resumes after a bad frame.
+    pub(super) regions: Vec<Damage>,
+    /// Type names by id as it names them (`unknown-type-<id>` for a type it
+    /// lost the name of), for the records it read.
+    pub(super) names: Vec<Option<String>>,
 }
 
 fn flag_names(flags: u8) -> Vec<&'static str> {
