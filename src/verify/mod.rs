@@ -9,7 +9,12 @@
 //! in the reader (docs/FORMAT.md sections 9, 10, 17 and 18) and this module
 //! only reports what the reader found, so that a verify and a read can
 //! never disagree. Memory stays bounded however large a segment is: the
-//! records are read one at a time and only counted.
+//! records are read one at a time and only counted, and at most
+//! [`MAX_FINDINGS`] findings of a segment are kept (the rest counted:
+//! [`SegmentReport::not_listed`]). A log's manifest that cannot be used is
+//! reported after its segments ([`FindingKind::ManifestDamaged`],
+//! [`FindingKind::ManifestUnused`]), so that every caller (the `binlog`
+//! tool, the C API, the bindings) reports it from here.
 //!
 //! ```no_run
 //! use binlog::verify::{self, Verify};
@@ -19,7 +24,8 @@
 //! for f in &report.findings {
 //!     println!("{}: {}", f.kind.name(), f.message);
 //! }
-//! // Every segment of log "orders" in a directory, one at a time.
+//! // Every segment of log "orders" in a directory, one at a time, then its
+// manifest if it cannot be used.
 //! for report in Verify::log("/var/log/orders", "orders")? {
 //!     if report.is_damaged() {
 //!         println!("{}: damaged", report.location.display());
