@@ -4,8 +4,9 @@
  * Generated from src/ffi by cbindgen; do not edit (run `make header`).
  *
  * Conventions: every function returns a binlog_result (BINLOG_OK on success)
- * except binlog_version, binlog_version_number, binlog_last_error and the
- * _free functions; outputs are written only on success; on failure
+ * except binlog_version, binlog_version_number, binlog_last_error, the
+ * _name and _description functions (static strings) and the _free
+ * functions; outputs are written only on success; on failure
  * binlog_last_error() describes the problem, naming the file and byte
  * offset where there is one.
  * Lifetimes: handles from the _open and _new functions are released with the
@@ -21,6 +22,12 @@
 #include <stdbool.h>
 #define BINLOG_TIME_NOW INT64_MIN
 
+
+/*
+ The findings `binlog_verify_next` lists per segment; past them one
+ `BINLOG_FINDING_NOT_LISTED` finding counts the rest.
+ */
+#define BINLOG_VERIFY_MAX_FINDINGS 1000
 
 #define BINLOG_VERSION_MAJOR 0
 
@@ -327,6 +334,25 @@ enum binlog_finding_kind
    record lost: reads scan instead).
    */
   BINLOG_FINDING_SEAL_INDEX_DAMAGED = 21,
+  /*
+   A log's manifest that cannot be read or fails its check while it is
+   the only record of the log's position (no segment file left, no
+   ship journal position): a writer's open refuses the log. `location`
+   is the manifest; given after the log's segments.
+   */
+  BINLOG_FINDING_MANIFEST_DAMAGED = 22,
+  /*
+   A log's manifest that cannot be read or fails its check while a
+   segment file or the ship journal holds the log's position: not
+   used, rewritten when the log is next opened for writing (a note).
+   */
+  BINLOG_FINDING_MANIFEST_UNUSED = 23,
+  /*
+   A segment's findings past the first `BINLOG_VERIFY_MAX_FINDINGS`,
+   counted only: `len` is how many. Given after the segment's listed
+   findings; damage.
+   */
+  BINLOG_FINDING_NOT_LISTED = 24,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -719,8 +745,8 @@ typedef struct binlog_ship_report {
 
 /*
  One finding (`binlog_verify_next`). `location` (the segment's path or
- object URL) and `message` are NUL-terminated and borrowed from the
- handle: valid until the next `binlog_verify_next` or
+ object URL, or the log's manifest) and `message` are NUL-terminated and
+ borrowed from the handle: valid until the next `binlog_verify_next` or
  `binlog_verify_free` on it. `has_offset` and `has_seq` say whether
  `offset` and `from_seq`/`to_seq` hold values; the sequence numbers lost
  are `from_seq` up to `to_seq`, `to_seq` excluded. `damage` is false for
@@ -732,7 +758,8 @@ typedef struct binlog_finding {
   bool has_offset;
   uint64_t offset;
   /*
-   Bytes affected from `offset` (0 for a finding about one place).
+   Bytes affected from `offset` (0 for a finding about one place); for
+   `BINLOG_FINDING_NOT_LISTED`, the number of findings not listed.
    */
   uint64_t len;
   bool has_seq;
@@ -1476,23 +1503,29 @@ void binlog_shipper_free(struct binlog_shipper *s);
  a time as `binlog_verify_next` reaches them. `*out` is written only on
  success; free it with `binlog_verify_free`. Fails with
  `BINLOG_ERR_NOT_FOUND` for a path that does not exist, a directory
- with no log's files, or, `log_name` given, none of that log's,
- `BINLOG_ERR_INVALID_ARGUMENT` for one with several and no name.
+ with no log's segment files, or, `log_name` given, neither a segment
+ file nor the manifest of that log, `BINLOG_ERR_INVALID_ARGUMENT` for
+ one with several and no name.
  */
 binlog_result binlog_verify_open(const char *path,
                                  const char *log_name,
                                  struct binlog_verify **out);
 
 /*
- Fills `*out` with the next finding, in file order, segment by segment;
- `BINLOG_END` (and `*out` untouched) once every segment is verified. A
- clean sealed segment gives no finding.
+ Fills `*out` with the next finding, in file order, segment by segment
+ (at most `BINLOG_VERIFY_MAX_FINDINGS` of a segment, then one
+ `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, a
+ finding about its manifest if it cannot be used
+ (`BINLOG_FINDING_MANIFEST_DAMAGED`, `BINLOG_FINDING_MANIFEST_UNUSED`,
+ or `BINLOG_FINDING_UNREADABLE`); `BINLOG_END` (and `*out` untouched)
+ once everything is verified. A clean sealed segment gives no finding.
  */
 binlog_result binlog_verify_next(struct binlog_verify *v, struct binlog_finding *out);
 
 /*
  The segments verified so far and the valid records they hold (after
- `BINLOG_END`: of the whole path). Either output may be NULL.
+ `BINLOG_END`: of the whole path; a log's manifest is no segment).
+ Either output may be NULL.
  */
 binlog_result binlog_verify_counts(struct binlog_verify *v, uint64_t *segments, uint64_t *records);
 
@@ -1500,6 +1533,21 @@ binlog_result binlog_verify_counts(struct binlog_verify *v, uint64_t *segments, 
  Frees the handle and the strings it gave out; NULL is accepted.
  */
 void binlog_verify_free(struct binlog_verify *v);
+
+/*
+ The name of finding kind `kind` (e.g. "torn-tail"), as `binlog verify`
+ names it (the `kind` of a `--json` issue), as a static NUL-terminated
+ string; NULL for a number
+ that is no finding kind. Thread-safe.
+ */
+const char *binlog_finding_kind_name(uint32_t kind);
+
+/*
+ The name of repair action `action` (e.g. "cut-torn-tail"), as a static
+ NUL-terminated string; NULL for a number that is no repair action.
+ Thread-safe.
+ */
+const char *binlog_repair_action_name(uint32_t action);
 
 /*
  The library version as a NUL-terminated static string, e.g. "0.1.0".

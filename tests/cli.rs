@@ -1254,3 +1254,53 @@ fn since_and_until_refuse_days_and_offsets_that_do_not_exist() {
             .success();
     }
 }
+
+/// `dump` resumes after a bad frame where the library's reader (and so
+/// `verify`) resumes: each `skip` line goes to the end of a damaged region
+/// the reader skipped, and every record the reader read is shown.
+#[test]
+fn dump_resumes_where_the_reader_resumes() {
+    let t = Tmp::new("dump-resume");
+    let seg = t.join("a.binlog");
+    sealed_segment(&seg, 10);
+    let f = frames(&seg);
+    for i in [2, 3, 7] {
+        common::flip_byte(&seg, f[i].0 + f[i].1 - 2);
+    }
+    let mut r = binlog::Reader::open_salvage(&seg).unwrap();
+    r.skip_damaged(true);
+    let mut read = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        read.push(rec.seq);
+    }
+    let regions = r.damages().to_vec();
+    assert_eq!(regions.len(), 2, "{regions:?}");
+    let out = binlog()
+        .args(["dump", "--json", seg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "damaged");
+    let j = json_lines(&String::from_utf8(out.stdout).unwrap());
+    let skips: Vec<(u64, u64)> = j
+        .iter()
+        .filter(|l| l["what"] == "skip")
+        .map(|l| {
+            (
+                l["offset"].as_u64().unwrap(),
+                l["next_record"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(u64, u64)> = regions
+        .iter()
+        .map(|d| (d.offset, d.resume_offset))
+        .collect();
+    assert_eq!(skips, want);
+    assert_eq!(want[0], (f[2].0, f[4].0));
+    let shown: Vec<u64> = j
+        .iter()
+        .filter(|l| l["what"] == "record")
+        .map(|l| l["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(shown, read);
+}

@@ -366,3 +366,123 @@ fn a_log_with_no_file_is_not_found() {
         );
     }
 }
+
+/// A log's manifest that fails its check is a note while segment files
+/// hold the log's position, and damage once none is left (a writer's open
+/// then refuses the log): a report of its own, after the segments.
+#[test]
+fn a_damaged_manifest_is_a_note_or_damage_where_it_is_the_only_record_of_the_position() {
+    let t = Tmp::new("verify-manifest-lib");
+    let dir = t.join("log");
+    rolled_log(&dir, 9, 3);
+    let (manifest, _) = common::damage_manifest(&dir, "orders");
+    let reports: Vec<_> = Verify::log(&dir, "orders").unwrap().collect();
+    assert_eq!(reports.len(), 4);
+    assert!(reports[..3].iter().all(|r| !r.manifest && !r.is_damaged()));
+    let m = &reports[3];
+    assert!(m.manifest && !m.is_damaged(), "{:?}", m.findings);
+    assert_eq!(m.location, manifest);
+    assert_eq!(m.findings.len(), 1);
+    assert_eq!(m.findings[0].kind, FindingKind::ManifestUnused);
+    for s in binlog::log::list_segments(&dir, "orders").unwrap() {
+        std::fs::remove_file(&s.path).unwrap();
+    }
+    for v in [
+        Verify::log(&dir, "orders"),
+        Verify::path(&dir, Some("orders")),
+    ] {
+        let reports: Vec<_> = v.unwrap().collect();
+        assert_eq!(reports.len(), 1);
+        let m = &reports[0];
+        assert!(m.manifest && m.is_damaged());
+        let f = &m.findings[0];
+        assert_eq!(
+            (f.kind, f.repair),
+            (FindingKind::ManifestDamaged, RepairAction::Nothing)
+        );
+        assert!(
+            f.message.contains(manifest.to_str().unwrap()),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.message.contains("only record of the log's position"),
+            "{}",
+            f.message
+        );
+    }
+}
+
+/// A segment damaged in more places than a report keeps: the first
+/// `MAX_FINDINGS` are listed, the rest counted, and one `NotListed`
+/// finding says how many.
+#[test]
+fn findings_past_the_cap_are_counted_and_said() {
+    let t = Tmp::new("verify-cap");
+    let seg = t.join("everywhere.binlog");
+    sealed_segment(&seg, 2 * verify::MAX_FINDINGS as u64 + 200);
+    let frames = common::frames(&seg);
+    for i in (0..frames.len()).step_by(2) {
+        let (offset, len) = frames[i];
+        common::flip_byte(&seg, offset + len - 2);
+    }
+    let rep = verify::segment(&seg);
+    assert_eq!(rep.findings.len(), verify::MAX_FINDINGS);
+    // One finding per damaged record at least (the seal's index of them
+    // may add one).
+    let damaged = frames.len().div_ceil(2) as u64;
+    assert!(rep.more_findings >= damaged - verify::MAX_FINDINGS as u64);
+    let f = rep.not_listed().expect("findings not listed");
+    assert_eq!(
+        (f.kind, f.len, f.offset),
+        (FindingKind::NotListed, rep.more_findings, None)
+    );
+    assert!(f.is_damage());
+    assert!(
+        f.message
+            .contains(&format!("{} more findings not listed", rep.more_findings)),
+        "{}",
+        f.message
+    );
+    let clean = t.join("clean.binlog");
+    sealed_segment(&clean, 3);
+    assert!(verify::segment(&clean).not_listed().is_none());
+}
+
+/// A segment whose scan fails (a read error, not damage the reader skips)
+/// says nothing of where its log's next segment must start: the next
+/// segment is not reported as records missing after where the scan
+/// stopped.
+#[test]
+fn a_segment_whose_scan_fails_says_nothing_of_where_the_next_one_starts() {
+    use common::faults::{with_failures, Fail};
+    let t = Tmp::new("verify-scan-fails");
+    let dir = t.join("log");
+    rolled_log(&dir, 9, 3);
+    // Segment 0 as its writer left it when it died: no seal, so its end is
+    // known only by reading its records (copied with pread).
+    let first = &t_names(&dir)[0];
+    let end = Reader::open(first).unwrap().seal().unwrap().records_end;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(first)
+        .unwrap()
+        .set_len(end)
+        .unwrap();
+    let reports: Vec<_> = with_failures(&[Fail::Pread], || {
+        Verify::log(&dir, "orders").unwrap().collect()
+    });
+    assert_eq!(reports.len(), 3);
+    let f = &reports[0].findings;
+    assert!(
+        f.iter().any(|f| f.kind == FindingKind::Unreadable),
+        "the scan of segment 0 fails: {f:?}"
+    );
+    let kinds: Vec<_> = reports[1].findings.iter().map(|f| f.kind).collect();
+    assert!(
+        !kinds.contains(&FindingKind::MissingRecords),
+        "{:?}",
+        reports[1].findings
+    );
+    assert_eq!(reports[0].next_seq, None);
+}

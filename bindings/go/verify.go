@@ -42,35 +42,23 @@ const (
 	FindingNotSealed          FindingKind = C.BINLOG_FINDING_NOT_SEALED
 	FindingCorruptFrame       FindingKind = C.BINLOG_FINDING_CORRUPT_FRAME
 	FindingSealIndexDamaged   FindingKind = C.BINLOG_FINDING_SEAL_INDEX_DAMAGED
+	FindingManifestDamaged    FindingKind = C.BINLOG_FINDING_MANIFEST_DAMAGED
+	FindingManifestUnused     FindingKind = C.BINLOG_FINDING_MANIFEST_UNUSED
+	// FindingNotListed comes after a segment's first VerifyMaxFindings
+	// findings: its Len is how many more were counted, not listed.
+	FindingNotListed FindingKind = C.BINLOG_FINDING_NOT_LISTED
 )
 
-var findingKindNames = map[FindingKind]string{
-	FindingTornTail:           "torn-tail",
-	FindingCorrupt:            "corrupt",
-	FindingSequenceJump:       "sequence",
-	FindingSealDamaged:        "seal-damaged",
-	FindingZeroTail:           "zero-tail",
-	FindingUnsealed:           "unsealed",
-	FindingNotABinlog:         "not-a-binlog",
-	FindingTruncated:          "truncated",
-	FindingUnsupportedVersion: "unsupported-version",
-	FindingCorruptHeader:      "corrupt-header",
-	FindingMissingRecords:     "missing-records",
-	FindingSequenceOverlap:    "sequence-overlap",
-	FindingWrongLog:           "wrong-log",
-	FindingUnreadable:         "unreadable",
-	FindingBeingWritten:       "being-written",
-	FindingAcceptedGap:        "accepted-gap",
-	FindingNotYetWritten:      "not-yet-written",
-	FindingFailedRollLeftover: "failed-roll-leftover",
-	FindingNotSealed:          "not-sealed",
-	FindingCorruptFrame:       "corrupt-frame",
-	FindingSealIndexDamaged:   "seal-mismatch",
-}
+// VerifyMaxFindings is how many findings of one segment are listed
+// (BINLOG_VERIFY_MAX_FINDINGS); one FindingNotListed counts the rest.
+const VerifyMaxFindings = C.BINLOG_VERIFY_MAX_FINDINGS
 
-// String names the kind ("torn-tail", "corrupt", ...); a kind a newer
-// library added is "finding kind N".
-func (k FindingKind) String() string { return enumName(findingKindNames, k, "finding kind") }
+// String names the kind as the library does (binlog_finding_kind_name:
+// "torn-tail", "corrupt", ...); a number that is no kind is "finding
+// kind N".
+func (k FindingKind) String() string {
+	return enumName(C.binlog_finding_kind_name(C.uint32_t(k)), uint32(k), "finding kind")
+}
 
 // RepairAction is what `binlog repair` does about a finding
 // (binlog_repair_action).
@@ -88,20 +76,17 @@ const (
 	RepairSalvage RepairAction = C.BINLOG_REPAIR_SALVAGE
 )
 
-var repairNames = map[RepairAction]string{
-	RepairNothing:     "nothing",
-	RepairCutTornTail: "cut-torn-tail",
-	RepairReseal:      "reseal",
-	RepairSalvage:     "salvage",
+// String names the action as the library does
+// (binlog_repair_action_name: "nothing", "cut-torn-tail", ...); a number
+// that is no action is "repair action N".
+func (a RepairAction) String() string {
+	return enumName(C.binlog_repair_action_name(C.uint32_t(a)), uint32(a), "repair action")
 }
 
-// String names the action ("nothing", "cut-torn-tail", ...).
-func (a RepairAction) String() string { return enumName(repairNames, a, "repair action") }
-
-// enumName is v's name in names, or what and its number.
-func enumName[T ~uint32](names map[T]string, v T, what string) string {
-	if s, ok := names[v]; ok {
-		return s
+// enumName is the library's static name, or, NULL, what and the number v.
+func enumName(name *C.char, v uint32, what string) string {
+	if name != nil {
+		return C.GoString(name)
 	}
 	return what + " " + strconv.FormatUint(uint64(v), 10)
 }
@@ -110,11 +95,13 @@ func enumName[T ~uint32](names map[T]string, v T, what string) string {
 // Go memory.
 type Finding struct {
 	Kind FindingKind
-	// Location is the segment's path (or object URL).
+	// Location is the segment's path (or object URL), or the log's
+	// manifest.
 	Location string
 	// Offset is where in the segment (its original bytes, for a compressed
 	// one), when HasOffset; Len the bytes affected from there (0 for a
-	// finding about one place).
+	// finding about one place; for FindingNotListed, the number of
+	// findings not listed).
 	HasOffset bool
 	Offset    uint64
 	Len       uint64
@@ -181,8 +168,11 @@ func OpenVerifier(path, logName string) (*Verifier, error) {
 	return v, nil
 }
 
-// Next returns the next finding, in file order, segment by segment, or
-// io.EOF once every segment is verified. A clean sealed segment gives no
+// Next returns the next finding, in file order, segment by segment (at
+// most VerifyMaxFindings of a segment, then one FindingNotListed counting
+// the rest), then, for a log, one about its manifest if it cannot be used
+// (FindingManifestDamaged, FindingManifestUnused, FindingUnreadable), or
+// io.EOF once everything is verified. A clean sealed segment gives no
 // finding.
 func (v *Verifier) Next() (Finding, error) {
 	const op = "verify next"

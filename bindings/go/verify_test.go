@@ -259,12 +259,54 @@ func TestFindingKindAndRepairNames(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
 		{FindingTornTail.String(), "torn-tail"},
 		{FindingMissingRecords.String(), "missing-records"},
+		{FindingSequenceJump.String(), "sequence"},
+		{FindingManifestDamaged.String(), "manifest-damaged"},
+		{FindingNotListed.String(), "not-listed"},
+		{FindingKind(0).String(), "finding kind 0"},
 		{FindingKind(999).String(), "finding kind 999"},
 		{RepairCutTornTail.String(), "cut-torn-tail"},
+		{RepairSalvage.String(), "salvage"},
 		{RepairAction(7).String(), "repair action 7"},
 	} {
 		if c.got != c.want {
 			t.Fatalf("name %q, want %q", c.got, c.want)
 		}
+	}
+}
+
+func TestVerifyDamagedManifestIsANoteThenDamageWithNoSegmentLeft(t *testing.T) {
+	dir := t.TempDir()
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 3})
+	must(t, err)
+	for i := 0; i < 6; i++ {
+		if _, err := w.Write("e", []byte(fmt.Sprintf("record-%02d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, w.Close())
+	manifest := filepath.Join(dir, "orders.manifest")
+	b, err := os.ReadFile(manifest)
+	must(t, err)
+	b[len(b)/2] ^= 1
+	must(t, os.WriteFile(manifest, b, 0o644))
+
+	fs, counts := mustVerify(t, dir, "orders")
+	if len(fs) != 1 || fs[0].Kind != FindingManifestUnused || fs[0].Damage || fs[0].Location != manifest {
+		t.Fatalf("findings %v, want one manifest-unused note about %s", fs, manifest)
+	}
+	if counts.Segments != 2 {
+		t.Fatalf("counts %+v, want 2 segments", counts)
+	}
+	segs, err := ListSegments(dir, "orders")
+	must(t, err)
+	for _, s := range segs {
+		must(t, os.Remove(s.Path))
+	}
+	fs, counts = mustVerify(t, dir, "orders")
+	if len(fs) != 1 || fs[0].Kind != FindingManifestDamaged || !fs[0].Damage || counts.Segments != 0 {
+		t.Fatalf("findings %v, counts %+v, want one manifest-damaged and no segment", fs, counts)
+	}
+	if fs[0].String() != "manifest-damaged: "+fs[0].Message {
+		t.Fatalf("String %q", fs[0].String())
 	}
 }

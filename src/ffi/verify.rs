@@ -58,7 +58,25 @@ pub enum binlog_finding_kind {
     /// A seal's offset array or sparse index that fails its checks (no
     /// record lost: reads scan instead).
     BINLOG_FINDING_SEAL_INDEX_DAMAGED = 21,
+    /// A log's manifest that cannot be read or fails its check while it is
+    /// the only record of the log's position (no segment file left, no
+    /// ship journal position): a writer's open refuses the log. `location`
+    /// is the manifest; given after the log's segments.
+    BINLOG_FINDING_MANIFEST_DAMAGED = 22,
+    /// A log's manifest that cannot be read or fails its check while a
+    /// segment file or the ship journal holds the log's position: not
+    /// used, rewritten when the log is next opened for writing (a note).
+    BINLOG_FINDING_MANIFEST_UNUSED = 23,
+    /// A segment's findings past the first `BINLOG_VERIFY_MAX_FINDINGS`,
+    /// counted only: `len` is how many. Given after the segment's listed
+    /// findings; damage.
+    BINLOG_FINDING_NOT_LISTED = 24,
 }
+
+/// The findings `binlog_verify_next` lists per segment; past them one
+/// `BINLOG_FINDING_NOT_LISTED` finding counts the rest.
+pub const BINLOG_VERIFY_MAX_FINDINGS: u32 = 1000;
+const _: () = assert!(BINLOG_VERIFY_MAX_FINDINGS as usize == crate::verify::MAX_FINDINGS);
 
 /// What `binlog repair` does about a finding (`binlog_finding.repair`).
 #[repr(u32)]
@@ -75,8 +93,8 @@ pub enum binlog_repair_action {
 }
 
 /// One finding (`binlog_verify_next`). `location` (the segment's path or
-/// object URL) and `message` are NUL-terminated and borrowed from the
-/// handle: valid until the next `binlog_verify_next` or
+/// object URL, or the log's manifest) and `message` are NUL-terminated and
+/// borrowed from the handle: valid until the next `binlog_verify_next` or
 /// `binlog_verify_free` on it. `has_offset` and `has_seq` say whether
 /// `offset` and `from_seq`/`to_seq` hold values; the sequence numbers lost
 /// are `from_seq` up to `to_seq`, `to_seq` excluded. `damage` is false for
@@ -88,7 +106,8 @@ pub struct binlog_finding {
     pub location: *const c_char,
     pub has_offset: bool,
     pub offset: u64,
-    /// Bytes affected from `offset` (0 for a finding about one place).
+    /// Bytes affected from `offset` (0 for a finding about one place); for
+    /// `BINLOG_FINDING_NOT_LISTED`, the number of findings not listed.
     pub len: u64,
     pub has_seq: bool,
     pub from_seq: u64,
@@ -118,8 +137,9 @@ pub struct binlog_verify {
 /// a time as `binlog_verify_next` reaches them. `*out` is written only on
 /// success; free it with `binlog_verify_free`. Fails with
 /// `BINLOG_ERR_NOT_FOUND` for a path that does not exist, a directory
-/// with no log's files, or, `log_name` given, none of that log's,
-/// `BINLOG_ERR_INVALID_ARGUMENT` for one with several and no name.
+/// with no log's segment files, or, `log_name` given, neither a segment
+/// file nor the manifest of that log, `BINLOG_ERR_INVALID_ARGUMENT` for
+/// one with several and no name.
 #[no_mangle]
 pub extern "C" fn binlog_verify_open(
     path: *const c_char,
@@ -146,9 +166,13 @@ pub extern "C" fn binlog_verify_open(
     })
 }
 
-/// Fills `*out` with the next finding, in file order, segment by segment;
-/// `BINLOG_END` (and `*out` untouched) once every segment is verified. A
-/// clean sealed segment gives no finding.
+/// Fills `*out` with the next finding, in file order, segment by segment
+/// (at most `BINLOG_VERIFY_MAX_FINDINGS` of a segment, then one
+/// `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, a
+/// finding about its manifest if it cannot be used
+/// (`BINLOG_FINDING_MANIFEST_DAMAGED`, `BINLOG_FINDING_MANIFEST_UNUSED`,
+/// or `BINLOG_FINDING_UNREADABLE`); `BINLOG_END` (and `*out` untouched)
+/// once everything is verified. A clean sealed segment gives no finding.
 #[no_mangle]
 pub extern "C" fn binlog_verify_next(
     v: *mut binlog_verify,
@@ -161,9 +185,11 @@ pub extern "C" fn binlog_verify_next(
             let Some(rep) = v.segments.next() else {
                 return Ok(BINLOG_END);
             };
-            v.segments_done += 1;
+            v.segments_done += u64::from(!rep.manifest);
             v.records += rep.records;
+            let not_listed = rep.not_listed();
             v.pending.extend(rep.findings);
+            v.pending.extend(not_listed);
         }
         let f = v.pending.pop_front().expect("not empty");
         v.location = CString::new(f.location.as_os_str().as_bytes()).unwrap_or_default();
@@ -187,7 +213,8 @@ pub extern "C" fn binlog_verify_next(
 }
 
 /// The segments verified so far and the valid records they hold (after
-/// `BINLOG_END`: of the whole path). Either output may be NULL.
+/// `BINLOG_END`: of the whole path; a log's manifest is no segment).
+/// Either output may be NULL.
 #[no_mangle]
 pub extern "C" fn binlog_verify_counts(
     v: *mut binlog_verify,
@@ -214,6 +241,23 @@ pub extern "C" fn binlog_verify_free(v: *mut binlog_verify) {
     })
 }
 
+/// The name of finding kind `kind` (e.g. "torn-tail"), as `binlog verify`
+/// names it (the `kind` of a `--json` issue), as a static NUL-terminated
+/// string; NULL for a number
+/// that is no finding kind. Thread-safe.
+#[no_mangle]
+pub extern "C" fn binlog_finding_kind_name(kind: u32) -> *const c_char {
+    FindingKind::from_number(kind).map_or(std::ptr::null(), |k| k.c_name().as_ptr())
+}
+
+/// The name of repair action `action` (e.g. "cut-torn-tail"), as a static
+/// NUL-terminated string; NULL for a number that is no repair action.
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn binlog_repair_action_name(action: u32) -> *const c_char {
+    RepairAction::from_number(action).map_or(std::ptr::null(), |a| a.c_name().as_ptr())
+}
+
 fn kind_code(k: FindingKind) -> binlog_finding_kind {
     use binlog_finding_kind::*;
     match k {
@@ -238,6 +282,9 @@ fn kind_code(k: FindingKind) -> binlog_finding_kind {
         FindingKind::NotSealed => BINLOG_FINDING_NOT_SEALED,
         FindingKind::CorruptFrame => BINLOG_FINDING_CORRUPT_FRAME,
         FindingKind::SealIndexDamaged => BINLOG_FINDING_SEAL_INDEX_DAMAGED,
+        FindingKind::ManifestDamaged => BINLOG_FINDING_MANIFEST_DAMAGED,
+        FindingKind::ManifestUnused => BINLOG_FINDING_MANIFEST_UNUSED,
+        FindingKind::NotListed => BINLOG_FINDING_NOT_LISTED,
     }
 }
 

@@ -58,6 +58,11 @@ impl<'a> Record<'a> {
         format!("{LOST_TYPE}{id}>")
     }
 
+    /// The id of the record's type in its segment (the frame's type id).
+    pub fn type_id(&self) -> u32 {
+        self.type_id
+    }
+
     /// The id of the record's type in its segment when the reader lost the
     /// type's name (`type_name` is then `Record::lost_type_name(id)`); None
     /// for a type whose name it knows.

@@ -7,6 +7,7 @@
 //! read, and a segment with newer ones after it is sealed.
 
 use super::continuity::Continuity;
+use super::manifest::manifest_report;
 use super::segment::segment_held;
 use super::{Finding, FindingKind, SegmentReport};
 use crate::error::{Error, ErrorKind, Result};
@@ -14,7 +15,9 @@ use crate::log::{naming, segments};
 use std::path::{Path, PathBuf};
 
 /// An iterator of segment reports (see [`super`]): each segment is
-/// verified when `next` reaches it, so that memory holds one at a time.
+/// verified when `next` reaches it, so that memory holds one at a time;
+/// for a local log, a report of its manifest last if it cannot be used
+/// (`SegmentReport::manifest` set).
 pub struct Verify {
     files: Vec<PathBuf>,
     next: usize,
@@ -31,6 +34,9 @@ struct LogPlace {
     /// A log writer holds the log's lock (`<name>.lock`), from its open to
     /// its close, rolls included: an unsealed segment of the log is its.
     locked: bool,
+    /// The directory of a local log, whose manifest is looked at after
+    /// its segments (once: taken then).
+    manifest_dir: Option<PathBuf>,
 }
 
 impl Verify {
@@ -51,13 +57,15 @@ impl Verify {
     }
 
     /// Every file of log `name` in `dir`, in the order `LogReader` reads
-    /// them, with the continuity between them. Fails if the directory
-    /// cannot be listed, and with `NotFound` if it holds no file of the
-    /// log.
+    /// them, with the continuity between them; then, if the log's manifest
+    /// cannot be used, a report of it (`manifest` set; see
+    /// [`FindingKind::ManifestDamaged`]). Fails if the directory cannot be
+    /// listed, and with `NotFound` if it holds no file of the log (a
+    /// manifest alone is one: the only record of the log's position).
     pub fn log(dir: impl AsRef<Path>, name: &str) -> Result<Verify> {
         let dir = dir.as_ref();
         let files = segments::list_files(dir, name)?;
-        if files.is_empty() {
+        if files.is_empty() && !naming::manifest_path(dir, name).exists() {
             return Err(Error::file(
                 ErrorKind::NotFound,
                 dir,
@@ -69,6 +77,7 @@ impl Verify {
             name: name.to_string(),
             locked: log_locked(dir, name),
             continuity: Continuity::new(),
+            manifest_dir: Some(dir.to_path_buf()),
         });
         Ok(v)
     }
@@ -117,6 +126,7 @@ impl Verify {
             name,
             locked: false,
             continuity: Continuity::new(),
+            manifest_dir: None,
         });
         v.remote = Some(remote);
         Ok(v)
@@ -142,7 +152,10 @@ impl Iterator for Verify {
     fn next(&mut self) -> Option<SegmentReport> {
         let i = self.next;
         if i >= self.files.len() {
-            return None;
+            // After the segments, the log's manifest (once).
+            let log = self.log.as_mut()?;
+            let dir = log.manifest_dir.take()?;
+            return manifest_report(&dir, &log.name);
         }
         self.next += 1;
         let newest = i + 1 == self.files.len();
@@ -156,7 +169,8 @@ impl Iterator for Verify {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = self.files.len() - self.next;
-        (n, Some(n))
+        let manifest = self.log.as_ref().is_some_and(|l| l.manifest_dir.is_some());
+        (n, Some(n + usize::from(manifest)))
     }
 }
 

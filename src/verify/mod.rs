@@ -9,7 +9,12 @@
 //! in the reader (docs/FORMAT.md sections 9, 10, 17 and 18) and this module
 //! only reports what the reader found, so that a verify and a read can
 //! never disagree. Memory stays bounded however large a segment is: the
-//! records are read one at a time and only counted.
+//! records are read one at a time and only counted, and at most
+//! [`MAX_FINDINGS`] findings of a segment are kept (the rest counted:
+//! [`SegmentReport::not_listed`]). A log's manifest that cannot be used is
+//! reported after its segments ([`FindingKind::ManifestDamaged`],
+//! [`FindingKind::ManifestUnused`]), so that every caller (the `binlog`
+//! tool, the C API, the bindings) reports it from here.
 //!
 //! ```no_run
 //! use binlog::verify::{self, Verify};
@@ -19,7 +24,8 @@
 //! for f in &report.findings {
 //!     println!("{}: {}", f.kind.name(), f.message);
 //! }
-//! // Every segment of log "orders" in a directory, one at a time.
+//! // Every segment of log "orders" in a directory, one at a time, then its
+// manifest if it cannot be used.
 //! for report in Verify::log("/var/log/orders", "orders")? {
 //!     if report.is_damaged() {
 //!         println!("{}: damaged", report.location.display());
@@ -32,6 +38,7 @@ mod continuity;
 #[cfg(feature = "compression")]
 mod frames;
 mod log;
+mod manifest;
 #[cfg(feature = "s3")]
 mod remote;
 mod segment;
@@ -43,6 +50,7 @@ pub use segment::{segment, segment_of_reader};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::SealDirectory;
 use crate::reader::Tail;
+use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 
 /// What a finding is. The numbers are the C ABI's `BINLOG_FINDING_*` codes
@@ -118,6 +126,21 @@ pub enum FindingKind {
     /// type's offset array, the sparse index) fails the checks they make:
     /// no record is lost (they scan instead). Damage; `repair` reseals.
     SealIndexDamaged = 21,
+    /// A log's manifest that cannot be read or fails its check while it
+    /// is the only record of the log's position (no segment file of the
+    /// log left, no ship journal position): a writer's open refuses the
+    /// log (docs/FORMAT.md section 14a, "Without the record"). Damage;
+    /// nothing a repair does.
+    ManifestDamaged = 22,
+    /// A log's manifest that cannot be read or fails its check while
+    /// another record holds the log's position (a segment file, the ship
+    /// journal): not used, and rewritten when the log is next opened for
+    /// writing (not damage).
+    ManifestUnused = 23,
+    /// Findings of a segment past the first [`MAX_FINDINGS`], counted
+    /// only: `len` is how many (see [`SegmentReport::not_listed`]).
+    /// Damage: only a damaged segment has that many.
+    NotListed = 24,
 }
 
 /// What `binlog repair` does about a finding. The numbers are the C ABI's
@@ -147,7 +170,8 @@ pub struct Finding {
     pub location: PathBuf,
     /// Where in the segment (its original bytes, for a compressed one).
     pub offset: Option<u64>,
-    /// Bytes affected from `offset` (0 for a finding about one place).
+    /// Bytes affected from `offset` (0 for a finding about one place); for
+    /// `NotListed`, the number of findings not listed.
     pub len: u64,
     /// The sequence numbers lost: `from_seq .. to_seq`, `to_seq` excluded
     /// (equal when none is known lost; `None` when not known at all).
@@ -197,8 +221,13 @@ pub struct SegmentReport {
     pub compressed: bool,
     /// In file order; at most `MAX_FINDINGS` per segment.
     pub findings: Vec<Finding>,
-    /// Findings beyond `MAX_FINDINGS`, counted only.
+    /// Findings beyond `MAX_FINDINGS`, counted only (one `NotListed`
+    /// finding says how many: [`SegmentReport::not_listed`]).
     pub more_findings: u64,
+    /// Whether this is the report of a log's manifest, not of a segment:
+    /// given after the log's segments, only when the manifest cannot be
+    /// used (`ManifestDamaged`, `ManifestUnused` or `Unreadable`).
+    pub manifest: bool,
 }
 
 /// The findings kept per segment; more are counted (`more_findings`), so
@@ -206,30 +235,106 @@ pub struct SegmentReport {
 pub const MAX_FINDINGS: usize = 1000;
 
 impl FindingKind {
-    /// The kind's name in reports: `torn-tail`, `corrupt`, ...
+    /// Every kind, in the order of their numbers.
+    pub const ALL: [FindingKind; 24] = {
+        use FindingKind::*;
+        [
+            TornTail,
+            Corrupt,
+            SequenceJump,
+            SealDamaged,
+            ZeroTail,
+            Unsealed,
+            NotABinlog,
+            Truncated,
+            UnsupportedVersion,
+            CorruptHeader,
+            MissingRecords,
+            SequenceOverlap,
+            WrongLog,
+            Unreadable,
+            BeingWritten,
+            AcceptedGap,
+            NotYetWritten,
+            FailedRollLeftover,
+            NotSealed,
+            CorruptFrame,
+            SealIndexDamaged,
+            ManifestDamaged,
+            ManifestUnused,
+            NotListed,
+        ]
+    };
+
+    /// The kind whose number (the C ABI's) is `n`, if one is.
+    pub fn from_number(n: u32) -> Option<FindingKind> {
+        FindingKind::ALL.into_iter().find(|&k| k as u32 == n)
+    }
+
+    /// The kind's name in reports (`binlog verify --json` and the C ABI's
+    /// `binlog_finding_kind_name`): `torn-tail`, `corrupt`, ...
     pub fn name(self) -> &'static str {
+        self.c_name().to_str().expect("ASCII")
+    }
+
+    /// `name`, NUL-terminated.
+    pub fn c_name(self) -> &'static CStr {
         match self {
-            FindingKind::TornTail => "torn-tail",
-            FindingKind::Corrupt => "corrupt",
-            FindingKind::SequenceJump => "sequence",
-            FindingKind::SealDamaged => "seal-damaged",
-            FindingKind::ZeroTail => "zero-tail",
-            FindingKind::Unsealed => "unsealed",
-            FindingKind::NotABinlog => "not-a-binlog",
-            FindingKind::Truncated => "truncated",
-            FindingKind::UnsupportedVersion => "unsupported-version",
-            FindingKind::CorruptHeader => "corrupt-header",
-            FindingKind::MissingRecords => "missing-records",
-            FindingKind::SequenceOverlap => "sequence-overlap",
-            FindingKind::WrongLog => "wrong-log",
-            FindingKind::Unreadable => "unreadable",
-            FindingKind::BeingWritten => "being-written",
-            FindingKind::AcceptedGap => "accepted-gap",
-            FindingKind::NotYetWritten => "not-yet-written",
-            FindingKind::FailedRollLeftover => "failed-roll-leftover",
-            FindingKind::NotSealed => "not-sealed",
-            FindingKind::CorruptFrame => "corrupt-frame",
-            FindingKind::SealIndexDamaged => "seal-mismatch",
+            FindingKind::TornTail => c"torn-tail",
+            FindingKind::Corrupt => c"corrupt",
+            FindingKind::SequenceJump => c"sequence",
+            FindingKind::SealDamaged => c"seal-damaged",
+            FindingKind::ZeroTail => c"zero-tail",
+            FindingKind::Unsealed => c"unsealed",
+            FindingKind::NotABinlog => c"not-a-binlog",
+            FindingKind::Truncated => c"truncated",
+            FindingKind::UnsupportedVersion => c"unsupported-version",
+            FindingKind::CorruptHeader => c"corrupt-header",
+            FindingKind::MissingRecords => c"missing-records",
+            FindingKind::SequenceOverlap => c"sequence-overlap",
+            FindingKind::WrongLog => c"wrong-log",
+            FindingKind::Unreadable => c"unreadable",
+            FindingKind::BeingWritten => c"being-written",
+            FindingKind::AcceptedGap => c"accepted-gap",
+            FindingKind::NotYetWritten => c"not-yet-written",
+            FindingKind::FailedRollLeftover => c"failed-roll-leftover",
+            FindingKind::NotSealed => c"not-sealed",
+            FindingKind::CorruptFrame => c"corrupt-frame",
+            FindingKind::SealIndexDamaged => c"seal-mismatch",
+            FindingKind::ManifestDamaged => c"manifest-damaged",
+            FindingKind::ManifestUnused => c"manifest-unused",
+            FindingKind::NotListed => c"not-listed",
+        }
+    }
+}
+
+impl RepairAction {
+    /// Every action, in the order of their numbers.
+    pub const ALL: [RepairAction; 4] = [
+        RepairAction::Nothing,
+        RepairAction::CutTornTail,
+        RepairAction::Reseal,
+        RepairAction::Salvage,
+    ];
+
+    /// The action whose number (the C ABI's) is `n`, if one is.
+    pub fn from_number(n: u32) -> Option<RepairAction> {
+        RepairAction::ALL.into_iter().find(|&a| a as u32 == n)
+    }
+
+    /// The action's name (the C ABI's `binlog_repair_action_name`):
+    /// `nothing`, `cut-torn-tail`, `reseal`, `salvage`.
+    pub fn name(self) -> &'static str {
+        self.c_name().to_str().expect("ASCII")
+    }
+
+    /// `name`, NUL-terminated.
+    pub fn c_name(self) -> &'static CStr {
+        match self {
+            RepairAction::Nothing => c"nothing",
+            RepairAction::CutTornTail => c"cut-torn-tail",
+            RepairAction::Reseal => c"reseal",
+            RepairAction::Salvage => c"salvage",
         }
     }
 }
@@ -266,6 +371,7 @@ impl Finding {
                 | FindingKind::NotYetWritten
                 | FindingKind::Unsealed
                 | FindingKind::FailedRollLeftover
+                | FindingKind::ManifestUnused
         )
     }
 
@@ -283,6 +389,25 @@ impl SegmentReport {
     /// Whether any finding is damage.
     pub fn is_damaged(&self) -> bool {
         self.more_findings > 0 || self.findings.iter().any(Finding::is_damage)
+    }
+
+    /// The `NotListed` finding saying how many findings past the first
+    /// `MAX_FINDINGS` were counted only, if any were: what a list of a
+    /// segment's findings ends with (the C API's, the bindings').
+    pub fn not_listed(&self) -> Option<Finding> {
+        (self.more_findings > 0).then(|| Finding {
+            len: self.more_findings,
+            ..Finding::new(
+                FindingKind::NotListed,
+                &self.location,
+                None,
+                format!(
+                    "{}: {} more findings not listed (at most {MAX_FINDINGS} are kept per segment)",
+                    self.location.display(),
+                    self.more_findings
+                ),
+            )
+        })
     }
 
     fn push(&mut self, f: Finding) {

@@ -114,7 +114,7 @@ impl SegmentReport {
     }
 }
 
-fn empty_report(location: &Path) -> SegmentReport {
+pub(super) fn empty_report(location: &Path) -> SegmentReport {
     SegmentReport {
         location: location.to_path_buf(),
         file_len: 0,
@@ -134,6 +134,7 @@ fn empty_report(location: &Path) -> SegmentReport {
         compressed: false,
         findings: Vec::new(),
         more_findings: 0,
+        manifest: false,
     }
 }
 

@@ -13,6 +13,9 @@ pub enum Fail {
     /// pwrite64 at offset 0 (only a new segment's header is written
     /// there): ENOSPC.
     HeaderWrite,
+    /// pread64 (what a reader copies an unsealed segment's records with):
+    /// EIO.
+    Pread,
 }
 
 #[repr(C)]
@@ -74,6 +77,7 @@ pub fn fail_on_this_thread(fails: &[Fail]) {
                 rules.push((libc::SYS_unlinkat, false, libc::EIO));
             }
             Fail::HeaderWrite => rules.push((libc::SYS_pwrite64, true, libc::ENOSPC)),
+            Fail::Pread => rules.push((libc::SYS_pread64, false, libc::EIO)),
         }
     }
     let mut prog = vec![stmt(BPF_LD_W_ABS, 4)]; // seccomp_data.arch

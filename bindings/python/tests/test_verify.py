@@ -33,6 +33,15 @@ def test_the_kinds_and_actions_are_the_libraries_codes():
         assert in_header == {m.name: m.value for m in enum}
 
 
+def test_the_kinds_and_actions_have_the_librarys_names():
+    assert FindingKind.TORN_TAIL.label == "torn-tail"
+    assert FindingKind.SEQUENCE_JUMP.label == "sequence"
+    assert FindingKind.MANIFEST_DAMAGED.label == "manifest-damaged"
+    assert FindingKind.NOT_LISTED.label == "not-listed"
+    assert RepairAction.CUT_TORN_TAIL.label == "cut-torn-tail"
+    assert len({k.label for k in FindingKind}) == len(FindingKind)
+
+
 def test_a_clean_segment_has_no_damage(tmp_path):
     path = tmp_path / "clean.binlog"
     _segment(path)
@@ -97,6 +106,28 @@ def test_a_deleted_middle_segment_is_records_missing(tmp_path):
     assert f.kind is FindingKind.MISSING_RECORDS and f.location == segments[2].path
     assert (f.from_seq, f.to_seq) == (3, 6) and f.offset is not None
     assert counts == (2, 6)
+
+
+def test_a_damaged_manifest_is_a_note_then_damage_once_no_segment_is_left(tmp_path):
+    with binlog.open_log_writer(tmp_path, "log", max_segment_records=3) as w:
+        for i in range(6):
+            w.append("t", b"%d" % i)
+    manifest = tmp_path / "log.manifest"
+    data = bytearray(manifest.read_bytes())
+    data[len(data) // 2] ^= 1
+    manifest.write_bytes(bytes(data))
+    with binlog.verify(tmp_path, log_name="log") as v:
+        (f,) = list(v)
+        assert v.segments == 2
+    assert f.kind is FindingKind.MANIFEST_UNUSED and not f.damage
+    assert f.location == str(manifest)
+    for s in binlog.list_segments(tmp_path, "log"):
+        os.remove(s.path)
+    with binlog.verify(tmp_path, log_name="log") as v:
+        (f,) = list(v)
+        assert v.segments == 0
+    assert f.kind is FindingKind.MANIFEST_DAMAGED and f.damage
+    assert str(manifest) in f.message and str(f).startswith("manifest-damaged: ")
 
 
 def test_a_directory_without_a_log_is_not_found(tmp_path):

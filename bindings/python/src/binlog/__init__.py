@@ -35,6 +35,7 @@ from .reader import BATCH_RECORDS, Reader, open_with
 from .records import Damage, Gap, Header, Record, Tail
 from .segments import ListedSegment, list_segments
 from .shipper import ShipOptions, ShipReport, Shipper
+from .verify import MAX_FINDINGS as VERIFY_MAX_FINDINGS
 from .verify import Finding, FindingKind, RepairAction, Verification, verify
 from .writer import Writer
 
@@ -129,6 +130,6 @@ __all__ = [
     "SegmentState", "ShipOptions", "ShipReport", "Shipper", "Tail", "TailKind", "Writer",
     "__version__", "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader",
     "open_log_writer", "open_reader", "open_writer",
-    "Finding", "FindingKind", "RepairAction", "Verification", "verify",
+    "Finding", "FindingKind", "RepairAction", "VERIFY_MAX_FINDINGS", "Verification", "verify",
 ]
 __all__ += errors.__all__

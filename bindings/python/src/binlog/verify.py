@@ -39,6 +39,17 @@ class FindingKind(IntEnum):
     NOT_SEALED = 19
     CORRUPT_FRAME = 20
     SEAL_INDEX_DAMAGED = 21
+    MANIFEST_DAMAGED = 22
+    MANIFEST_UNUSED = 23
+    #: After a segment's first :data:`MAX_FINDINGS` findings: ``length``
+    #: is how many more were counted, not listed.
+    NOT_LISTED = 24
+
+    @property
+    def label(self) -> str:
+        """The library's name of the kind (``binlog_finding_kind_name``):
+        ``torn-tail``, ``corrupt``, ..."""
+        return _name(lib.binlog_finding_kind_name(self.value))
 
 
 class RepairAction(IntEnum):
@@ -50,13 +61,31 @@ class RepairAction(IntEnum):
     #: With ``binlog repair --salvage`` only.
     SALVAGE = 3
 
+    @property
+    def label(self) -> str:
+        """The library's name of the action
+        (``binlog_repair_action_name``): ``reseal``, ..."""
+        return _name(lib.binlog_repair_action_name(self.value))
+
+
+#: The findings listed per segment (``BINLOG_VERIFY_MAX_FINDINGS``); one
+#: :attr:`FindingKind.NOT_LISTED` counts the rest.
+MAX_FINDINGS: int = lib.BINLOG_VERIFY_MAX_FINDINGS
+
+
+def _name(c_name: Any) -> str:
+    """A static name the library gives (never NULL for a member)."""
+    return ffi.string(c_name).decode("ascii")
+
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing a verification found. ``offset`` is where in the segment
-    (its original bytes, for a compressed one), ``None`` when the finding
-    has no place in a file; ``length`` the bytes affected from there (0
-    for one place). ``from_seq`` up to ``to_seq`` (excluded) are the
+    """One thing a verification found. ``location`` is the segment's path
+    (or object URL), or the log's manifest. ``offset`` is where in the
+    segment (its original bytes, for a compressed one), ``None`` when the
+    finding has no place in a file; ``length`` the bytes affected from
+    there (0 for one place; for :attr:`FindingKind.NOT_LISTED`, the number
+    of findings not listed). ``from_seq`` up to ``to_seq`` (excluded) are the
     sequence numbers lost, both ``None`` when not known. ``damage`` is
     False for a note (a writer at work, prepared space, an unsealed newest
     segment, an accepted gap...). ``message`` names the location and the
@@ -73,13 +102,16 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.kind.name.lower()}: {self.message}"
+        return f"{self.kind.label}: {self.message}"
 
 
 class Verification:
     """The findings of a verification, in file order, segment by segment
     (each segment is verified when iteration reaches it; a clean sealed
-    one gives none). Iterate over it; :attr:`segments` and
+    one gives none; past :data:`MAX_FINDINGS` of a segment, one
+    :attr:`FindingKind.NOT_LISTED` counts the rest), then, for a log, one
+    about its manifest if it cannot be used (``MANIFEST_DAMAGED``,
+    ``MANIFEST_UNUSED``, ``UNREADABLE``). Iterate over it; :attr:`segments` and
     :attr:`records` count what was verified so far. Thread-safe (calls
     take turns). A context manager; after :meth:`close` (idempotent),
     calls raise :class:`binlog.ClosedError`."""
@@ -156,4 +188,4 @@ def verify(path: PathArg, *, log_name: Optional[str] = None) -> Verification:
     return Verification(path, log_name)
 
 
-__all__ = ["Finding", "FindingKind", "RepairAction", "Verification", "verify"]
+__all__ = ["MAX_FINDINGS", "Finding", "FindingKind", "RepairAction", "Verification", "verify"]

@@ -28,16 +28,19 @@ pub enum IssueKind {
 }
 
 impl IssueKind {
+    /// The name reports give it: the library's finding kind's
+    /// (`FindingKind::name`, which the C API and the bindings give too).
     pub fn name(self) -> &'static str {
-        match self {
-            IssueKind::Header => "corrupt-header",
-            IssueKind::Corrupt => "corrupt",
-            IssueKind::Sequence => "sequence",
-            IssueKind::Torn => "torn-tail",
-            IssueKind::Seal => "seal-damaged",
-            IssueKind::Truncated => "truncated",
-            IssueKind::Index => "seal-mismatch",
-        }
+        let kind = match self {
+            IssueKind::Header => FindingKind::CorruptHeader,
+            IssueKind::Corrupt => FindingKind::Corrupt,
+            IssueKind::Sequence => FindingKind::SequenceJump,
+            IssueKind::Torn => FindingKind::TornTail,
+            IssueKind::Seal => FindingKind::SealDamaged,
+            IssueKind::Truncated => FindingKind::Truncated,
+            IssueKind::Index => FindingKind::SealIndexDamaged,
+        };
+        kind.name()
     }
 
     /// Damage that a cut would lose valid records over: repair refuses it

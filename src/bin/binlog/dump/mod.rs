@@ -2,7 +2,9 @@
 //! lengths, stored and computed CRCs, the kind/flags byte, the header
 //! fields of each record and its first payload bytes; then the parts of the
 //! seal and the trailer. Bad frames are shown with what is wrong, and the
-//! dump resumes at the next valid record (as a reader's scan would).
+//! dump resumes where the library's reader resumed after them, and names
+//! each record's type as the reader names it (it has no rule of its own for
+//! either).
 //!
 //! `header` prints the header, `records` the record region frame by frame,
 //! `seal` the parts of the seal; `line` formats each line.
@@ -10,7 +12,6 @@
 mod args;
 mod header;
 mod line;
-mod lost_types;
 mod records;
 mod seal;
 
@@ -20,9 +21,10 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::original;
 use crate::output;
 use crate::paths;
+use crate::type_names;
 use binlog::format::seal::{read_seal, TRAILER_LEN, TRAILER_MAGIC};
 use line::{DumpOutput, Field};
-use records::RecordDump;
+use records::{ReaderView, RecordDump};
 use std::io::Write;
 use std::path::Path;
 
@@ -54,6 +56,30 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
     let zeros_from = original::zeros_from(&file, map.len());
     dump_bytes(path, &map, zeros_from, &verdict, args, out)?;
     Ok(verdict.is_damaged())
+}
+
+/// What the library's reader finds in the segment at `path`, read to its
+/// end skipping damage as `binlog verify` reads it (nothing if it cannot be
+/// opened: the dump then shows its bytes without resuming or names).
+fn read_by_reader(path: &Path) -> ReaderView {
+    let mut view = ReaderView::default();
+    let Ok(mut r) = binlog::Reader::open_salvage(path) else {
+        return view;
+    };
+    r.skip_damaged(true);
+    // `next`, not `next_header`: every record's CRC is checked, as verify
+    // checks it. A read that fails ends what is known.
+    while let Ok(Some(rec)) = r.next() {
+        let id = rec.type_id() as usize;
+        if view.names.len() <= id {
+            view.names.resize(id + 1, None);
+        }
+        if view.names[id].is_none() {
+            view.names[id] = Some(type_names::shown_type_name(&rec).into_owned());
+        }
+    }
+    view.regions = r.damages().to_vec();
+    view
 }
 
 /// Dumps the bytes `map` of the file at `path`, zeros from `zeros_from`
@@ -90,7 +116,8 @@ fn dump_bytes(
         .as_ref()
         .filter(|_| !ends_in_zeros)
         .and_then(|_| read_seal(map, data_start));
-    let mut records = RecordDump::new(map, data_start, header.as_ref(), sealdir.as_ref());
+    let read = read_by_reader(path);
+    let mut records = RecordDump::new(map, header.as_ref(), sealdir.as_ref(), &read);
     records.zeros_from = zeros_from;
     let mut p = data_start;
     if let Some(o) = args.from_offset {

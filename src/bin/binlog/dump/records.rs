@@ -5,7 +5,6 @@
 
 use super::args::DumpArgs;
 use super::line::{DumpOutput, Field};
-use super::lost_types::LostTypes;
 use crate::error::CliResult;
 use crate::type_names;
 use binlog::format::frame::{
@@ -15,8 +14,7 @@ use binlog::format::frame::{
 use binlog::format::header::SegmentHeader;
 use binlog::format::seal::SealDirectory;
 use binlog::format::{crc32, FRAME_HEADER_LEN};
-use binlog::reader::SealTypes;
-use std::borrow::Cow;
+use binlog::reader::Damage;
 use std::io::Write;
 
 /// The dump of a segment's record region.
@@ -24,17 +22,15 @@ pub(super) struct RecordDump<'m> {
     map: &'m [u8],
     /// The record region: the file up to the seal, or all of it.
     data: &'m [u8],
-    /// Where records start (after a damaged header: the first record).
-    data_start: usize,
     /// The segment has a valid seal (which the dump shows after the
     /// records).
     sealed: bool,
-    /// Type names by id, as far as the records (or the seal) tell them.
+    /// Type names by id, as the library's reader names them (a type whose
+    /// defining record it lost included), else as the records define them.
     types: Vec<Option<String>>,
-    lost_types: LostTypes,
-    /// The sequence number the next record should carry, when known:
-    /// bounds the search past a bad frame.
-    expected: Option<u64>,
+    /// The damaged regions the library's reader skipped, in file order:
+    /// where the dump resumes after a bad frame (it has no rule of its own).
+    regions: &'m [Damage],
     /// A bad header or bad frames were met.
     pub(super) damaged: bool,
     /// The bytes from here on were zeros when the dump began (see
@@ -46,33 +42,17 @@ pub(super) struct RecordDump<'m> {
 impl<'m> RecordDump<'m> {
     pub(super) fn new(
         map: &'m [u8],
-        data_start: usize,
         header: Option<&SegmentHeader>,
         sealdir: Option<&SealDirectory>,
+        read: &'m ReaderView,
     ) -> RecordDump<'m> {
         let end = sealdir.map_or(map.len(), |s| s.records_end as usize);
-        let types = sealdir
-            .map(|s| s.types.iter().map(|t| Some(t.name.clone())).collect())
-            .unwrap_or_default();
-        // A type whose defining record is in damaged bytes is named as every
-        // tool names it (from the seal if it can be, else unknown-type-<id>).
-        let read = |at: u64, n: usize| {
-            let at = usize::try_from(at).ok()?;
-            map.get(at..at.checked_add(n)?).map(Cow::Borrowed)
-        };
-        let mut lost_types =
-            LostTypes::new(sealdir.and_then(|s| SealTypes::from_directory(s, &read)));
-        if header.is_none() {
-            lost_types.damage(map, data_start as u64, 0, data_start as u64);
-        }
         RecordDump {
             map,
             data: &map[..end],
-            data_start,
             sealed: sealdir.is_some(),
-            types,
-            lost_types,
-            expected: header.map(|h| h.first_seq),
+            types: read.names.clone(),
+            regions: &read.regions,
             damaged: header.is_none(),
             zeros_from: map.len(),
         }
@@ -81,7 +61,7 @@ impl<'m> RecordDump<'m> {
     /// Where a dump from `offset` starts: the first record at or after it,
     /// found by reading the records before it from `p` (not printed). An
     /// offset inside a record is not damage, and the records before it give
-    /// the types' names and the sequence number expected next.
+    /// the types' names.
     pub(super) fn skip_to(&mut self, mut p: usize, offset: u64) -> usize {
         let o = usize::try_from(offset).unwrap_or(usize::MAX);
         while p < o.min(self.data.len()) {
@@ -95,18 +75,13 @@ impl<'m> RecordDump<'m> {
             };
             if let Some((r, total)) = record {
                 self.name_type(&r);
-                self.expected = Some(r.seq.wrapping_add(1));
                 p += total;
                 continue;
             }
             // Damage before the offset: where records resume, if before
             // it; else the dump starts at the offset, in the damage.
             match self.resume_after(p) {
-                Some(q) if q < o => {
-                    self.lost_types
-                        .damage(self.map, self.data_start as u64, p as u64, q as u64);
-                    p = q;
-                }
+                Some(q) if q < o => p = q,
                 _ => return o,
             }
         }
@@ -215,7 +190,6 @@ impl<'m> RecordDump<'m> {
         fields.push(("payload_len", Field::Unsigned(r.payload.len() as u64)));
         fields.push(("payload", shown));
         d.line(p as u64, "record", total as u64, fields)?;
-        self.expected = Some(r.seq.wrapping_add(1));
         Ok(())
     }
 
@@ -296,42 +270,46 @@ impl<'m> RecordDump<'m> {
             d.line(p as u64, "tail", (self.map.len() - p) as u64, note)?;
             return Ok(None);
         };
-        self.lost_types
-            .damage(self.map, self.data_start as u64, p as u64, q as u64);
         let next = vec![("next_record", Field::Unsigned(q as u64))];
         d.line(p as u64, "skip", (q - p) as u64, next)?;
         Ok(Some(q))
     }
 
-    /// The next valid record after bad bytes at `p`: one continuing the
-    /// sequence when the expected number is known, else any.
+    /// The next valid record after bad bytes at `p`: where the library's
+    /// reader resumed after the damaged region holding `p`; `None` if it
+    /// found nothing valid after them (a torn tail is no region).
     fn resume_after(&self, p: usize) -> Option<usize> {
-        match self.expected {
-            Some(e) => frame::find_resume(self.data, p, e),
-            None => frame::find_next_record(self.data, p + 1, None),
-        }
+        let p = p as u64;
+        let region = self
+            .regions
+            .iter()
+            .find(|d| d.offset <= p && p < d.resume_offset)?;
+        let resume = usize::try_from(region.resume_offset).ok()?;
+        (resume < self.data.len()).then_some(resume)
     }
 
-    /// Notes the type of record `r`: the name it defines, or, if no record
-    /// defined it, the name decided for a lost type (from the seal, or
-    /// none) once.
+    /// Notes the type of record `r` when the reader did not name it (a
+    /// record it did not read): the name `r` defines, if it does.
     fn name_type(&mut self, r: &RecordBody<'_>) {
-        let id = r.type_id as usize;
-        let types = &mut self.types;
-        if let Some(name) = r.defines {
+        let (id, types) = (r.type_id as usize, &mut self.types);
+        if let (Some(name), None) = (r.defines, types.get(id).cloned().flatten()) {
             if types.len() <= id {
                 types.resize(id + 1, None);
             }
             types[id] = Some(String::from_utf8_lossy(name).into_owned());
-            self.lost_types.define(id, name, true);
-        } else if self.lost_types.undecided(id) {
-            let name = self.lost_types.decide(id);
-            if types.len() <= id {
-                types.resize(id + 1, None);
-            }
-            types[id] = name;
         }
     }
+}
+
+/// What the library's reader found in the segment (`read_by_reader`).
+#[derive(Default)]
+pub(super) struct ReaderView {
+    /// The damaged regions it skipped, in file order: where the dump
+    /// resumes after a bad frame.
+    pub(super) regions: Vec<Damage>,
+    /// Type names by id as it names them (`unknown-type-<id>` for a type it
+    /// lost the name of), for the records it read.
+    pub(super) names: Vec<Option<String>>,
 }
 
 fn flag_names(flags: u8) -> Vec<&'static str> {

@@ -7,6 +7,7 @@ use super::report::{RepairCounts, Report};
 use super::{dry_run, execute};
 use crate::check::{records_phrase, state_name, to_json, SegmentCheck};
 use crate::paths;
+use binlog::verify::RepairAction;
 use serde_json::json;
 
 /// How a segment's repair ended, as counted.
@@ -76,12 +77,12 @@ fn ended_unchanged(
             Some(Ended::LeftDamaged)
         }
         Plan::Reseal(why) => {
-            report.set_segment_field("action", json!("reseal"));
+            report.set_segment_field("action", json!(RepairAction::Reseal.name()));
             report.set_segment_field("why", json!(why));
             None
         }
         Plan::Salvage { .. } | Plan::SalvageHeaderless { .. } => {
-            report.set_segment_field("action", json!("salvage"));
+            report.set_segment_field("action", json!(RepairAction::Salvage.name()));
             None
         }
     }

@@ -2243,3 +2243,12 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Verify_nativeFree(JNIEnv *env, jclass c
     UNUSED(cls);
     binlog_verify_free((binlog_verify *)(intptr_t)h); /* NULL accepted */
 }
+
+/* The library's name of a finding kind (kind true) or repair action, or
+ * null for a number that is none (binlog_finding_kind_name,
+ * binlog_repair_action_name). */
+JNIEXPORT jstring JNICALL Java_io_libbinlog_Verify_nativeName(JNIEnv *env, jclass cls, jboolean kind, jint code) {
+    UNUSED(cls);
+    const char *name = kind ? binlog_finding_kind_name((uint32_t)code) : binlog_repair_action_name((uint32_t)code);
+    return name == NULL ? NULL : (*env)->NewStringUTF(env, name); /* ASCII */
+}

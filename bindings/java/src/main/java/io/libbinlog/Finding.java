@@ -7,10 +7,11 @@ import java.util.function.ToIntFunction;
  * One thing a verification found ({@code binlog_finding}, from {@link Verify}).
  *
  * @param kind what it is
- * @param location the segment's path (or object URL)
+ * @param location the segment's path (or object URL), or the log's manifest
  * @param offset where in the segment (its original bytes, for a compressed one); empty when the
  *     finding has no place in a file
- * @param len the bytes affected from {@code offset} (0 for a finding about one place)
+ * @param len the bytes affected from {@code offset} (0 for a finding about one place); for {@link
+ *     Kind#NOT_LISTED}, the number of findings not listed
  * @param fromSeq the first sequence number lost; empty (as {@code toSeq}) when not known
  * @param toSeq the sequence number after the last one lost ({@code fromSeq} when none is known lost)
  * @param repair what {@code binlog repair} does about it
@@ -27,7 +28,7 @@ public record Finding(Kind kind, String location, OptionalLong offset, long len,
         NOT_A_BINLOG(7), TRUNCATED(8), UNSUPPORTED_VERSION(9), CORRUPT_HEADER(10), MISSING_RECORDS(11),
         SEQUENCE_OVERLAP(12), WRONG_LOG(13), UNREADABLE(14), BEING_WRITTEN(15), ACCEPTED_GAP(16),
         NOT_YET_WRITTEN(17), FAILED_ROLL_LEFTOVER(18), NOT_SEALED(19), CORRUPT_FRAME(20),
-        SEAL_INDEX_DAMAGED(21);
+        SEAL_INDEX_DAMAGED(21), MANIFEST_DAMAGED(22), MANIFEST_UNUSED(23), NOT_LISTED(24);
 
         private final int code;
 
@@ -38,6 +39,11 @@ public record Finding(Kind kind, String location, OptionalLong offset, long len,
         /** The C value ({@code BINLOG_FINDING_*}). */
         public int code() {
             return code;
+        }
+
+        /** The library's name of the kind ({@code binlog_finding_kind_name}): "torn-tail", ... */
+        public String label() {
+            return Verify.nativeName(true, code);
         }
 
         static Kind of(long code) {
@@ -67,6 +73,11 @@ public record Finding(Kind kind, String location, OptionalLong offset, long len,
             return code;
         }
 
+        /** The library's name of the action ({@code binlog_repair_action_name}): "reseal", ... */
+        public String label() {
+            return Verify.nativeName(false, code);
+        }
+
         static Repair of(long code) {
             return byCode(values(), Repair::code, code, "repair action");
         }
@@ -84,6 +95,6 @@ public record Finding(Kind kind, String location, OptionalLong offset, long len,
 
     @Override
     public String toString() {
-        return kind + ": " + message;
+        return kind.label() + ": " + message;
     }
 }

@@ -11,7 +11,10 @@ import java.util.OptionalLong;
 /**
  * A verification of a segment file or a log directory ({@code binlog_verify}): the library's
  * findings, in file order, segment by segment, each segment verified when {@link #next} reaches it
- * (a clean sealed segment gives none). A file's damage is a {@link Finding}, not an exception.
+ * (a clean sealed segment gives none; past {@link #MAX_FINDINGS} of a segment, one {@link
+ * Finding.Kind#NOT_LISTED} counts the rest), then, for a log, one about its manifest if it cannot
+ * be used ({@link Finding.Kind#MANIFEST_DAMAGED}, {@link Finding.Kind#MANIFEST_UNUSED}, {@link
+ * Finding.Kind#UNREADABLE}). A file's damage is a {@link Finding}, not an exception.
  *
  * <p>Thread-safe: calls take turns. {@link #close} is idempotent and waits for a call in progress;
  * later calls throw {@link ErrorCode#CLOSED}. An unreachable, unclosed verification is freed by a
@@ -21,6 +24,9 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
     static {
         Binlog.ensureLoaded();
     }
+
+    /** The findings listed per segment ({@code BINLOG_VERIFY_MAX_FINDINGS}). */
+    public static final int MAX_FINDINGS = 1000;
 
     /** Segments verified so far and the valid records in them. */
     public record Counts(long segments, long records) {}
@@ -148,4 +154,7 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
     private static native void nativeCounts(long h, long[] out);
 
     private static native void nativeFree(long h);
+
+    /** The library's name of finding kind (kind) or repair action {@code code}; null if none. */
+    static native String nativeName(boolean kind, int code);
 }

@@ -104,6 +104,19 @@ class VerifyTest {
     }
 
     @Test
+    void kindsAndRepairsHaveTheLibrarysNames() {
+        assertEquals("torn-tail", Finding.Kind.TORN_TAIL.label());
+        assertEquals("sequence", Finding.Kind.SEQUENCE_JUMP.label());
+        assertEquals("manifest-damaged", Finding.Kind.MANIFEST_DAMAGED.label());
+        assertEquals("not-listed", Finding.Kind.NOT_LISTED.label());
+        assertEquals("cut-torn-tail", Finding.Repair.CUT_TORN_TAIL.label());
+        assertEquals("salvage", Finding.Repair.SALVAGE.label());
+        for (Finding.Kind k : Finding.Kind.values()) {
+            assertTrue(k.label() != null && !k.label().isEmpty(), k::name);
+        }
+    }
+
+    @Test
     void cleanSegmentHasNoDamage() {
         Path p = dir.resolve("clean.binlog");
         sealed(p, 10);

@@ -1,0 +1,41 @@
+//! A log's manifest looked at, after its segments: the record of the log's
+//! position when no segment file is left (docs/FORMAT.md section 14a).
+//! Whether it is the only record is `position::check`'s rule: a manifest
+//! that cannot be used is damage then (a writer's open refuses the log),
+//! else a note (the writer rewrites it).
+
+use super::segment::empty_report;
+use super::{Finding, FindingKind, SegmentReport};
+use crate::error::ErrorKind;
+use crate::log::manifest::Manifest;
+use crate::log::{naming, position};
+use std::path::Path;
+
+/// The report of log `name`'s manifest in `dir` (`manifest` set), if it
+/// cannot be used: `ManifestDamaged` where it is the only record of the
+/// log's position, `ManifestUnused` where another record holds it,
+/// `Unreadable` if the directory cannot be listed. `None` when it can be
+/// used or is not there.
+pub(super) fn manifest_report(dir: &Path, name: &str) -> Option<SegmentReport> {
+    let path = naming::manifest_path(dir, name);
+    let (kind, e) = match position::check(dir, name) {
+        Err(e) if e.kind() == ErrorKind::Corrupt => (FindingKind::ManifestDamaged, e),
+        Err(e) => (FindingKind::Unreadable, e),
+        Ok(()) => match Manifest::load(&path) {
+            Err(e) if e.kind() != ErrorKind::NotFound => (FindingKind::ManifestUnused, e),
+            _ => return None,
+        },
+    };
+    let message = match kind {
+        FindingKind::ManifestUnused => format!(
+            "{} (the manifest is rewritten when the log is next opened for writing)",
+            e.message()
+        ),
+        _ => e.message().to_string(),
+    };
+    let mut rep = empty_report(&path);
+    rep.manifest = true;
+    rep.file_len = std::fs::metadata(&path).map_or(0, |m| m.len());
+    rep.push(Finding::new(kind, &path, e.offset(), message));
+    Some(rep)
+}
