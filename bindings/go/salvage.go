@@ -1,12 +1,9 @@
 package binlog
 
 /*
-#include <stdlib.h>
 #include <binlog.h>
 */
 import "C"
-
-import "unsafe"
 
 // Damage is a damaged region a reader skipped (binlog_damage): bytes
 // [Offset, ResumeOffset) of the segment and records [FromSeq, ToSeq) are
@@ -25,20 +22,9 @@ type Damage struct {
 // sound header opens as with OpenReader; a file without the magic number
 // is still ErrNotABinlog.
 func OpenReaderSalvage(path string) (*Reader, error) {
-	const op = "open salvage reader"
-	cpath, err := cString(op, "path", path)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(cpath))
-	var h *C.binlog_reader
-	lockThread()
-	err = result(op, C.binlog_reader_open_salvage(cpath, &h))
-	unlockThread()
-	if err != nil {
-		return nil, err
-	}
-	return newReader(h, path), nil
+	return openOne("open salvage reader", path, func(p *C.char, out **C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_open_salvage(p, out)
+	})
 }
 
 // SkipDamaged, with skip true, has the reader skip a damaged region in the

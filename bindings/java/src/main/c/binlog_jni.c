@@ -1160,30 +1160,28 @@ static jlong opened_reader(JNIEnv *env, binlog_result rc, binlog_reader *r, cons
     return (jlong)(intptr_t)jr;
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path) {
-    UNUSED(cls);
+typedef binlog_result (*open1_fn)(const char *, binlog_reader **);
+
+static jlong open_reader1(JNIEnv *env, jbyteArray path, open1_fn fn) {
     char *p = c_string(env, path, "path");
     if (p == NULL) {
         return 0;
     }
     binlog_reader *r = NULL;
-    binlog_result rc = binlog_reader_open(p, &r);
-    jlong h = opened_reader(env, rc, r, "binlog_reader_open returned no reader");
+    binlog_result rc = fn(p, &r);
+    jlong h = opened_reader(env, rc, r, "open returned no reader");
     free(p);
     return h;
 }
 
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path) {
+    UNUSED(cls);
+    return open_reader1(env, path, binlog_reader_open);
+}
+
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpenSalvage(JNIEnv *env, jclass cls, jbyteArray path) {
     UNUSED(cls);
-    char *p = c_string(env, path, "path");
-    if (p == NULL) {
-        return 0;
-    }
-    binlog_reader *r = NULL;
-    binlog_result rc = binlog_reader_open_salvage(p, &r);
-    jlong h = opened_reader(env, rc, r, "binlog_reader_open_salvage returned no reader");
-    free(p);
-    return h;
+    return open_reader1(env, path, binlog_reader_open_salvage);
 }
 
 typedef binlog_result (*open2_fn)(const char *, const char *, binlog_reader **);
