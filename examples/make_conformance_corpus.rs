@@ -55,7 +55,8 @@ struct Expect {
     seqs: Vec<u64>,
     end: String,
     damages: Vec<(u64, u64, u64, u64)>,
-    gaps: Vec<(u64, u64)>,
+    /// Sequence numbers `[from, to)` missing, and why (`GapReason::name`).
+    gaps: Vec<(u64, u64, &'static str)>,
 }
 
 struct Corpus {
@@ -763,15 +764,28 @@ fn compressed_damage_cases(c: &mut Corpus, zst: &[u8], t: &Table, l: &Layout) {
     );
 }
 
-/// Log directories (section 14a): a segment missing from the middle, and
-/// segments numbered without a gap whose sequence numbers skip 5..7 (a
-/// segment's records lost). Either way the reader reads on and reports
-/// the numbers missing as a gap.
+/// Log directories (section 14a): a segment missing from the middle (its
+/// number skipped: `missing`), and segments numbered without a gap whose
+/// sequence numbers skip 5..7 (a segment's records lost: `seq-jump`).
+/// Either way the reader reads on and reports the numbers missing as a
+/// gap, with that reason.
 fn log_cases(c: &mut Corpus) {
     let missing = [(0u64, 1u64), (2, 9)];
-    log_dir(c, "log-gap", &missing, (1..=4).chain(9..=12), (5, 9));
+    log_dir(
+        c,
+        "log-gap",
+        &missing,
+        (1..=4).chain(9..=12),
+        (5, 9, "missing"),
+    );
     let skipping = [(0u64, 1u64), (1, 7)];
-    log_dir(c, "log-seq-gap", &skipping, (1..=4).chain(7..=10), (5, 7));
+    log_dir(
+        c,
+        "log-seq-gap",
+        &skipping,
+        (1..=4).chain(7..=10),
+        (5, 7, "seq-jump"),
+    );
 }
 
 /// A log `conformance` in `name`: 4 records in each (segment number,
@@ -781,7 +795,7 @@ fn log_dir(
     name: &str,
     segments: &[(u64, u64)],
     seqs: impl Iterator<Item = u64>,
-    gap: (u64, u64),
+    gap: (u64, u64, &'static str),
 ) {
     let dir = c.dir.join(name);
     let _ = fs::remove_dir_all(&dir);
@@ -840,7 +854,11 @@ fn write_expectations(c: &Corpus) {
         let gaps = if e.gaps.is_empty() {
             "-".to_string()
         } else {
-            let g: Vec<String> = e.gaps.iter().map(|g| format!("{}-{}", g.0, g.1)).collect();
+            let g: Vec<String> = e
+                .gaps
+                .iter()
+                .map(|g| format!("{}-{}:{}", g.0, g.1, g.2))
+                .collect();
             g.join(",")
         };
         let _ = writeln!(

@@ -133,7 +133,10 @@ fn read_log(c: &Case) -> Outcome {
     let gaps = r
         .gaps()
         .iter()
-        .map(|g| format!("{}-{}", opt(g.from_seq), opt(g.to_seq)))
+        .map(|g| {
+            let (from, to) = (opt(g.from_seq), opt(g.to_seq));
+            format!("{from}-{to}:{}", g.reason.name())
+        })
         .collect();
     outcome(&seqs, end, "-".into(), joined(gaps))
 }

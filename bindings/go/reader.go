@@ -187,7 +187,13 @@ const maxInterned = 4096
 // suffices; no lock is taken). A segment being written may be read: the
 // reader sees every flushed record and never a torn one.
 func OpenReader(path string) (*Reader, error) {
-	const op = "open reader"
+	return openOne("open reader", path, func(p *C.char, out **C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_open(p, out)
+	})
+}
+
+// openOne opens a reader of the file at path with open.
+func openOne(op, path string, open func(*C.char, **C.binlog_reader) C.binlog_result) (*Reader, error) {
 	cpath, err := cString(op, "path", path)
 	if err != nil {
 		return nil, err
@@ -195,7 +201,7 @@ func OpenReader(path string) (*Reader, error) {
 	defer C.free(unsafe.Pointer(cpath))
 	var h *C.binlog_reader
 	lockThread()
-	err = result(op, C.binlog_reader_open(cpath, &h))
+	err = result(op, open(cpath, &h))
 	unlockThread()
 	if err != nil {
 		return nil, err

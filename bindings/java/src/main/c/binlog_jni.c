@@ -1160,17 +1160,28 @@ static jlong opened_reader(JNIEnv *env, binlog_result rc, binlog_reader *r, cons
     return (jlong)(intptr_t)jr;
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path) {
-    UNUSED(cls);
+typedef binlog_result (*open1_fn)(const char *, binlog_reader **);
+
+static jlong open_reader1(JNIEnv *env, jbyteArray path, open1_fn fn) {
     char *p = c_string(env, path, "path");
     if (p == NULL) {
         return 0;
     }
     binlog_reader *r = NULL;
-    binlog_result rc = binlog_reader_open(p, &r);
-    jlong h = opened_reader(env, rc, r, "binlog_reader_open returned no reader");
+    binlog_result rc = fn(p, &r);
+    jlong h = opened_reader(env, rc, r, "open returned no reader");
     free(p);
     return h;
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path) {
+    UNUSED(cls);
+    return open_reader1(env, path, binlog_reader_open);
+}
+
+JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpenSalvage(JNIEnv *env, jclass cls, jbyteArray path) {
+    UNUSED(cls);
+    return open_reader1(env, path, binlog_reader_open_salvage);
 }
 
 typedef binlog_result (*open2_fn)(const char *, const char *, binlog_reader **);
@@ -1789,6 +1800,64 @@ JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeGaps(JNIEnv *env, 
     }
 done:
     free(gaps);
+    free(v);
+    return out;
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSkipDamaged(JNIEnv *env, jclass cls, jlong h,
+                                                                    jboolean skip) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return;
+    }
+    binlog_result rc = binlog_reader_skip_damaged(jr->r, skip == JNI_TRUE);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+    }
+}
+
+/* Every damaged region the reader skipped (binlog_reader_damages), as a
+ * long[] of offset, resume_offset, from_seq and to_seq for each. */
+JNIEXPORT jlongArray JNICALL Java_io_libbinlog_Reader_nativeDamages(JNIEnv *env, jclass cls, jlong h) {
+    UNUSED(cls);
+    jreader *jr = reader_of(env, h);
+    if (jr == NULL) {
+        return NULL;
+    }
+    size_t n = 0;
+    binlog_result rc = binlog_reader_damages(jr->r, NULL, 0, &n);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        return NULL;
+    }
+    if (n > (size_t)INT32_MAX / 4) {
+        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "too many damaged regions");
+        return NULL;
+    }
+    binlog_damage *d = xmalloc(env, n * sizeof *d, "damages");
+    jlong *v = xmalloc(env, n * 4 * sizeof *v, "damage numbers");
+    jlongArray out = NULL;
+    if (d == NULL || v == NULL) {
+        goto done;
+    }
+    size_t got = 0;
+    rc = binlog_reader_damages(jr->r, d, n, &got);
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
+        goto done;
+    }
+    n = got < n ? got : n;
+    for (size_t i = 0; i < n; i++) {
+        jlong row[4] = {(jlong)d[i].offset, (jlong)d[i].resume_offset, (jlong)d[i].from_seq, (jlong)d[i].to_seq};
+        memcpy(v + i * 4, row, sizeof row);
+    }
+    out = (*env)->NewLongArray(env, (jsize)(n * 4));
+    if (out != NULL) {
+        (*env)->SetLongArrayRegion(env, out, 0, (jsize)(n * 4), v);
+    }
+done:
+    free(d);
     free(v);
     return out;
 }

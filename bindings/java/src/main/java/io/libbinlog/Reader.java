@@ -118,6 +118,17 @@ public final class Reader implements AutoCloseable {
         return wrap(nativeOpen(p), path.toString());
     }
 
+    /**
+     * Opens a segment file to read what survives of it ({@code binlog_reader_open_salvage}): a damaged header
+     * is reported as a damaged region ({@link #damages()}) and the records after it are read, and later damaged
+     * regions are skipped as with {@link #skipDamaged skipDamaged(true)}. A segment with a sound header opens
+     * as with {@link #open}; a file without the magic number is still {@link ErrorCode#NOT_A_BINLOG}.
+     */
+    public static Reader openSalvage(Path path) {
+        byte[] p = Strings.path(path, "path");
+        return wrap(nativeOpenSalvage(p), path.toString());
+    }
+
     /** Opens the rolling log {@code name} in {@code dir}: every segment in write order as one stream. */
     public static Reader openLog(Path dir, String name) {
         byte[] d = Strings.path(dir, "dir");
@@ -561,6 +572,38 @@ public final class Reader implements AutoCloseable {
         return v[at] != 0 ? OptionalLong.of(v[at + 1]) : OptionalLong.empty();
     }
 
+    /**
+     * With {@code skip} true, a damaged region in the middle of a segment (bytes that fail their checks while
+     * valid records follow) is skipped: the reader resumes at the next valid record and records the region
+     * ({@link #damages()}) ({@code binlog_reader_skip_damaged}). By default it stops there with {@link
+     * ErrorCode#CORRUPT} naming the file and offset.
+     */
+    public void skipDamaged(boolean skip) {
+        long h = enter();
+        try {
+            nativeSkipDamaged(h, skip);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Every damaged region the reader skipped so far, in the order met ({@code binlog_reader_damages}). */
+    public List<Damage> damages() {
+        long h = enter();
+        try {
+            long[] v = nativeDamages(h);
+            List<Damage> damages = new ArrayList<>(v.length / 4);
+            for (int at = 0; at + 3 < v.length; at += 4) {
+                damages.add(new Damage(v[at], v[at + 1], v[at + 2], v[at + 3]));
+            }
+            return damages;
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** How many gaps a log reader met (see {@link #gaps()}); 0 for a segment. */
     public long gapCount() {
         long h = enter();
@@ -665,6 +708,8 @@ public final class Reader implements AutoCloseable {
 
     private static native long nativeOpen(byte[] path);
 
+    private static native long nativeOpenSalvage(byte[] path);
+
     private static native long nativeOpenLog(byte[] dir, byte[] name);
 
     private static native long nativeOpenLogTiered(byte[] dir, byte[] name, byte[] remote);
@@ -694,6 +739,10 @@ public final class Reader implements AutoCloseable {
 
     /** binlog_reader_decode_threads; {@code threads} is not negative (checked by the caller). */
     private static native void nativeDecodeThreads(long h, int threads);
+
+    private static native void nativeSkipDamaged(long h, boolean skip);
+
+    private static native long[] nativeDamages(long h);
 
     private static native long nativeGapCount(long h);
 

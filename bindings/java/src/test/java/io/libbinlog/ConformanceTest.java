@@ -9,15 +9,18 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
  * The conformance corpus (tests/conformance/, README.md there) read through the Java binding: every
- * line of expected.tsv it can read (a plain open or a log; it has no salvaging open) must give the
- * records and the end it states, as the Rust readers, the CLI, C, Go and Python do. A log's gaps
- * are told by their number only ({@link Reader#gapCount}).
+ * line of expected.tsv must give the records, the end, the damaged regions and the gaps it states, as
+ * the Rust readers, the CLI, C, Go and Python do; and {@link Verify} on each file must say what
+ * {@code binlog verify} says of it (tests/conformance_verify.rs derives the same from expected.tsv).
  */
 class ConformanceTest {
     private static final Path CORPUS = Paths.get("../../tests/conformance");
@@ -57,13 +60,30 @@ class ConformanceTest {
         }
     }
 
-    /** The columns records, end and gaps of one read. */
+    private static String joinOrDash(Stream<String> parts) {
+        String s = parts.collect(Collectors.joining(","));
+        return s.isEmpty() ? "-" : s;
+    }
+
+    private static Reader open(String path, String mode) {
+        Path p = CORPUS.resolve(path);
+        switch (mode) {
+            case "log":
+                return Reader.openLog(p, "conformance");
+            case "salvage":
+                return Reader.openSalvage(p);
+            default:
+                return Reader.open(p);
+        }
+    }
+
+    /** The columns records, end, damages and gaps of one read. */
     private static List<String> read(String path, String mode, String filter) {
         Reader r;
         try {
-            r = mode.equals("log") ? Reader.openLog(CORPUS.resolve(path), "conformance") : Reader.open(CORPUS.resolve(path));
+            r = open(path, mode);
         } catch (BinlogException e) {
-            return List.of("-", error(e), "-");
+            return List.of("-", error(e), "-", "-");
         }
         try (r) {
             if (!filter.equals("-")) {
@@ -79,27 +99,127 @@ class ConformanceTest {
             } catch (BinlogException e) {
                 end = error(e);
             }
-            long gaps = mode.equals("log") ? r.gapCount() : 0;
-            return List.of(runs(seqs), end, gaps > 0 ? gaps + " gaps" : "-");
+            String damages = joinOrDash(r.damages().stream()
+                    .map(d -> d.offset() + "-" + d.resumeOffset() + ":" + d.fromSeq() + "-" + d.toSeq()));
+            String gaps = joinOrDash(r.gaps().stream()
+                    .map(g -> g.fromSeq().orElse(-1) + "-" + g.toSeq().orElse(-1) + ":"
+                            + g.reason().name().toLowerCase(Locale.ROOT).replace('_', '-')));
+            return List.of(runs(seqs), end, damages, gaps);
         }
+    }
+
+    /** Every line of expected.tsv, as its 8 columns. */
+    private static List<String[]> cases() throws IOException {
+        List<String[]> cases = new ArrayList<>();
+        for (String line : Files.readAllLines(CORPUS.resolve("expected.tsv"))) {
+            if (!line.isEmpty() && !line.startsWith("#")) {
+                String[] c = line.split("\t");
+                assertEquals(8, c.length, line);
+                cases.add(c);
+            }
+        }
+        return cases;
     }
 
     @Test
     void theReaderClassifiesTheConformanceCorpusAsExpected() throws IOException {
-        int checked = 0;
-        for (String line : Files.readAllLines(CORPUS.resolve("expected.tsv"))) {
-            if (line.isEmpty() || line.startsWith("#")) {
+        List<String[]> cases = cases();
+        for (String[] c : cases) {
+            assertEquals(List.of(c[4], c[5], c[6], c[7]), read(c[1], c[2], c[3]), "case " + c[0] + " (" + c[2] + " " + c[1] + ")");
+        }
+        assertTrue(cases.size() > 20, "only " + cases.size() + " cases checked");
+    }
+
+    /**
+     * What verify says of one file: status as {@code binlog verify}'s exit status (0 clean, 1 damaged, 2 not a
+     * segment this library reads), the intact records, and the offset of the first damage (-1: none).
+     */
+    private record Verdict(int status, long records, long issue) {}
+
+    /** How many sequence numbers runs "a-b,c-d" hold. */
+    private static long count(String runs) {
+        long n = 0;
+        for (String run : runs.split(",")) {
+            String[] ab = run.split("-");
+            n += ab.length == 2 ? Long.parseLong(ab[1]) - Long.parseLong(ab[0]) + 1 : 0;
+        }
+        return n;
+    }
+
+    private static final Pattern LEADING = Pattern.compile("^(\\d+)");
+    private static final Pattern AT = Pattern.compile("@(\\d+)");
+
+    /** The first number {@code p} finds in s, or -1. */
+    private static long number(Pattern p, String s) {
+        Matcher m = p.matcher(s);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /**
+     * What verify must say of a file, from its open line and its salvage line if any (whose records are the
+     * intact ones), as tests/conformance_verify.rs derives it: the first issue is where the first damaged
+     * region starts, else where the end is damaged; damage to a compressed file's seek table is in no
+     * original byte (no offset).
+     */
+    private static Verdict expected(String[] open, String[] salvage) {
+        String[] read = salvage != null ? salvage : open;
+        String e = open[5];
+        long records = count(read[4]);
+        if (e.equals("sealed") || e.equals("unsealed")) {
+            return new Verdict(0, records, -1);
+        }
+        if (e.contains("NOT_A_BINLOG") || e.contains("UNSUPPORTED_VERSION")) {
+            return new Verdict(2, records, -1);
+        }
+        if (e.contains("SEEK_TABLE") || e.contains("COMPRESSED_TRUNCATED")) {
+            return new Verdict(1, records, -1);
+        }
+        long issue = number(LEADING, read[6]);
+        issue = issue >= 0 ? issue : number(AT, read[5]);
+        return new Verdict(1, records, issue >= 0 ? issue : number(AT, e));
+    }
+
+    /** What {@link Verify} says of a file: a finding of a file it cannot read is status 2, else any damage 1. */
+    private static Verdict verify(String path) {
+        try (Verify v = Verify.open(CORPUS.resolve(path))) {
+            List<Finding> findings = new ArrayList<>();
+            v.forEach(findings::add);
+            int status = 0;
+            long issue = -1;
+            boolean first = true;
+            for (Finding f : findings) {
+                switch (f.kind()) {
+                    case NOT_A_BINLOG, UNSUPPORTED_VERSION, UNREADABLE -> status = 2;
+                    default -> status = f.damage() && status == 0 ? 1 : status;
+                }
+                if (f.damage() && first) {
+                    issue = f.offset().orElse(-1);
+                    first = false;
+                }
+            }
+            return new Verdict(status, v.counts().records(), issue);
+        }
+    }
+
+    @Test
+    void verifyClassifiesTheConformanceCorpusAsTheReadersDo() throws IOException {
+        List<String[]> cases = cases();
+        int files = 0;
+        for (String[] open : cases) {
+            if (!open[2].equals("open") || !open[3].equals("-")) {
                 continue;
             }
-            String[] c = line.split("\t");
-            assertEquals(8, c.length, line);
-            if (c[2].equals("salvage")) {
-                continue; // no salvaging open in this binding
+            String[] salvage = cases.stream()
+                    .filter(c -> c[1].equals(open[1]) && c[2].equals("salvage") && c[3].equals("-"))
+                    .findFirst().orElse(null);
+            Verdict want = expected(open, salvage);
+            Verdict got = verify(open[1]);
+            if (want.issue() < 0 && got.status() != 0) {
+                got = new Verdict(got.status(), got.records(), -1); // an offset none is derived for (a seek table's)
             }
-            String gaps = c[7].equals("-") ? "-" : c[7].split(",").length + " gaps";
-            assertEquals(List.of(c[4], c[5], gaps), read(c[1], c[2], c[3]), "case " + c[0] + " (" + c[2] + " " + c[1] + ")");
-            checked++;
+            assertEquals(want, got, "verify " + open[1]);
+            files++;
         }
-        assertTrue(checked > 10, "only " + checked + " cases checked");
+        assertTrue(files > 20, "only " + files + " files checked");
     }
 }

@@ -1,0 +1,63 @@
+package binlog
+
+/*
+#include <binlog.h>
+*/
+import "C"
+
+// Damage is a damaged region a reader skipped (binlog_damage): bytes
+// [Offset, ResumeOffset) of the segment and records [FromSeq, ToSeq) are
+// lost.
+type Damage struct {
+	Offset       uint64
+	ResumeOffset uint64
+	FromSeq      uint64
+	ToSeq        uint64
+}
+
+// OpenReaderSalvage opens the segment file at path to read what survives
+// of it (binlog_reader_open_salvage): a damaged header is reported as a
+// damaged region (Damages) and the records after it are read, and later
+// damaged regions are skipped as with SkipDamaged(true). A segment with a
+// sound header opens as with OpenReader; a file without the magic number
+// is still ErrNotABinlog.
+func OpenReaderSalvage(path string) (*Reader, error) {
+	return openOne("open salvage reader", path, func(p *C.char, out **C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_open_salvage(p, out)
+	})
+}
+
+// SkipDamaged, with skip true, has the reader skip a damaged region in the
+// middle of a segment (bytes that fail their checks while valid records
+// follow) and resume at the next valid record, recording the region
+// (Damages) (binlog_reader_skip_damaged). By default it stops there with
+// ErrCorrupt naming the file and offset.
+func (r *Reader) SkipDamaged(skip bool) error {
+	return r.simple("skip damaged", func(h *C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_skip_damaged(h, C.bool(skip))
+	})
+}
+
+// Damages is every damaged region the reader skipped so far, in the order
+// met (binlog_reader_damages); none for a reader that skips nothing.
+func (r *Reader) Damages() ([]Damage, error) {
+	var damages []Damage
+	err := r.simple("damages", func(h *C.binlog_reader) C.binlog_result {
+		var n C.size_t
+		if rc := C.binlog_reader_damages(h, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
+			return rc
+		}
+		buf := make([]C.binlog_damage, n)
+		rc := C.binlog_reader_damages(h, &buf[0], n, &n)
+		for _, d := range buf[:min(int(n), len(buf))] {
+			damages = append(damages, Damage{
+				Offset:       uint64(d.offset),
+				ResumeOffset: uint64(d.resume_offset),
+				FromSeq:      uint64(d.from_seq),
+				ToSeq:        uint64(d.to_seq),
+			})
+		}
+		return rc
+	})
+	return damages, err
+}
