@@ -43,12 +43,22 @@ impl Case {
 
 /// Every case of expected.tsv, in its order.
 pub fn cases() -> Vec<Case> {
-    let text = std::fs::read_to_string(corpus_dir().join("expected.tsv")).unwrap();
+    cases_of("expected.tsv")
+}
+
+/// Every case of expected-remote.tsv (section 18's), in its order.
+pub fn remote_cases() -> Vec<Case> {
+    cases_of("expected-remote.tsv")
+}
+
+/// Every case of the expectations file `name` of the corpus, in its order.
+fn cases_of(name: &str) -> Vec<Case> {
+    let text = std::fs::read_to_string(corpus_dir().join(name)).unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 8, "expected.tsv: {l}");
+            assert_eq!(f.len(), 8, "{name}: {l}");
             Case {
                 case: f[0].into(),
                 path: f[1].into(),
