@@ -89,6 +89,24 @@ fn line(
     }
 }
 
+/// The lines of a case whose object `o` is damaged: a read stopping at
+/// damage returns `read` and fails with `Corrupt` at `error_at`; one
+/// skipping damage returns `skipping`, ends `end`, and skips `region`.
+fn damaged(
+    o: &Object,
+    error_at: u64,
+    read: Vec<u64>,
+    skipping: Vec<u64>,
+    end: impl Into<String>,
+    region: String,
+) -> Vec<Line> {
+    let error = format!("error:CORRUPT@{error_at}:{}", o.name);
+    vec![
+        line("remote", read, error, vec![], vec![]),
+        line("remote-salvage", skipping, end, vec![region], vec![]),
+    ]
+}
+
 /// A damaged region of `o`: bytes `[at, resume)`, records `[from, to)`.
 fn damage(o: &Object, at: u64, resume: u64, from: u64, to: u64) -> String {
     format!("{}:{at}-{resume}:{from}-{to}", o.name)
@@ -180,22 +198,14 @@ pub fn remote_cases(dir: &Path) {
     case(
         "cut-plain",
         format!("keep-local 0\ncut {} {cut}\n", o0.name),
-        vec![
-            line(
-                "remote",
-                vec![],
-                format!("error:CORRUPT@{cut}:{}", o0.name),
-                vec![],
-                vec![],
-            ),
-            line(
-                "remote-salvage",
-                all_but(3..o0.next_seq()),
-                "sealed",
-                vec![damage(o0, o0.at(3), cut, 3, o0.next_seq())],
-                vec![],
-            ),
-        ],
+        damaged(
+            o0,
+            cut,
+            vec![],
+            all_but(3..o0.next_seq()),
+            "sealed",
+            damage(o0, o0.at(3), cut, 3, o0.next_seq()),
+        ),
     );
 
     // The compressed object cut inside the frame holding record 7: its
@@ -215,28 +225,14 @@ pub fn remote_cases(dir: &Path) {
     case(
         "cut-compressed",
         format!("keep-local 0\ncut {} {cut}\n", o1.name),
-        vec![
-            line(
-                "remote",
-                (1..o1.first).collect(),
-                format!("error:CORRUPT@{cut}:{}", o1.name),
-                vec![],
-                vec![],
-            ),
-            line(
-                "remote-salvage",
-                all_but(first_lost..o1.next_seq()),
-                "sealed",
-                vec![damage(
-                    o1,
-                    o1.at(first_lost),
-                    f.2,
-                    first_lost,
-                    o1.next_seq(),
-                )],
-                vec![],
-            ),
-        ],
+        damaged(
+            o1,
+            cut,
+            (1..o1.first).collect(),
+            all_but(first_lost..o1.next_seq()),
+            "sealed",
+            damage(o1, o1.at(first_lost), f.2, first_lost, o1.next_seq()),
+        ),
     );
 
     // The newest object cut where its records end (its seal gone): a
@@ -247,22 +243,14 @@ pub fn remote_cases(dir: &Path) {
     case(
         "seal-cut",
         format!("keep-local 0\ncut {} {end2}\n", o2.name),
-        vec![
-            line(
-                "remote",
-                (1..o2.first).collect(),
-                format!("error:CORRUPT@{end2}:{}", o2.name),
-                vec![],
-                vec![],
-            ),
-            line(
-                "remote-salvage",
-                every.clone(),
-                format!("seal-damaged@{end2}"),
-                vec![damage(o2, end2, end2, o2.next_seq(), o2.next_seq())],
-                vec![],
-            ),
-        ],
+        damaged(
+            o2,
+            end2,
+            (1..o2.first).collect(),
+            every.clone(),
+            format!("seal-damaged@{end2}"),
+            damage(o2, end2, end2, o2.next_seq(), o2.next_seq()),
+        ),
     );
 
     // A bit of record 2's body flipped, the size unchanged: read as the
@@ -271,22 +259,14 @@ pub fn remote_cases(dir: &Path) {
     case(
         "bitflip",
         format!("keep-local 0\nflip {} {}\n", o0.name, at2 + 20),
-        vec![
-            line(
-                "remote",
-                vec![1],
-                format!("error:CORRUPT@{at2}:{}", o0.name),
-                vec![],
-                vec![],
-            ),
-            line(
-                "remote-salvage",
-                all_but(2..3),
-                "sealed",
-                vec![damage(o0, at2, o0.at(3), 2, 3)],
-                vec![],
-            ),
-        ],
+        damaged(
+            o0,
+            at2,
+            vec![1],
+            all_but(2..3),
+            "sealed",
+            damage(o0, at2, o0.at(3), 2, 3),
+        ),
     );
 
     // The newest object grown by 16 bytes: its size is not its
@@ -298,22 +278,14 @@ pub fn remote_cases(dir: &Path) {
     case(
         "grown",
         format!("keep-local 0\ngrow {} 16\n", o2.name),
-        vec![
-            line(
-                "remote",
-                (1..o2.first).collect(),
-                format!("error:CORRUPT@{len2}:{}", o2.name),
-                vec![],
-                vec![],
-            ),
-            line(
-                "remote-salvage",
-                every.clone(),
-                format!("seal-damaged@{end2}"),
-                vec![damage(o2, end2, len2 + 16, o2.next_seq(), o2.next_seq())],
-                vec![],
-            ),
-        ],
+        damaged(
+            o2,
+            len2,
+            (1..o2.first).collect(),
+            every.clone(),
+            format!("seal-damaged@{end2}"),
+            damage(o2, end2, len2 + 16, o2.next_seq(), o2.next_seq()),
+        ),
     );
 
     // An object renamed to a key whose first sequence number is not its

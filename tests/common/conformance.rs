@@ -7,6 +7,7 @@
 
 use binlog::{Error, Tail};
 use std::path::PathBuf;
+use std::process::Command;
 
 /// The corpus directory.
 pub fn corpus_dir() -> PathBuf {
@@ -149,4 +150,39 @@ pub fn assert_all_agree(consumer: &str, got: &[(Case, Outcome)]) {
         got.len(),
         wrong.join("\n")
     );
+}
+
+/// Runs `binlog cat --json` as `cmd` is set up (its arguments after
+/// `--json`): why it disagrees with case `c`, if it does, when it must
+/// exit with `status` and name each of `needles` on standard error, and
+/// print the records `c` says.
+pub fn cat_disagrees(
+    mut cmd: Command,
+    c: &Case,
+    status: i32,
+    needles: &[String],
+) -> Option<String> {
+    let out = cmd.output().unwrap();
+    let seqs: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["seq"].as_u64().unwrap()
+        })
+        .collect();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let got_status = out.status.code().unwrap_or(-1);
+    let named = needles.iter().all(|n| stderr.contains(n.as_str()));
+    if seq_runs(&seqs) == c.outcome.records && got_status == status && named {
+        return None;
+    }
+    Some(format!(
+        "{} ({} {}): expected exit {status}, records {}, stderr naming {needles:?}; \
+         got exit {got_status}, records {}, stderr {stderr:?}",
+        c.case,
+        c.mode,
+        c.path,
+        c.outcome.records,
+        seq_runs(&seqs)
+    ))
 }
