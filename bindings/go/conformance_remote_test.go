@@ -159,15 +159,7 @@ func readRemoteCase(t *testing.T, dir, prefix string) [3]string {
 }
 
 func TestTheTieredReaderReadsTheShippedConformanceCasesAsExpected(t *testing.T) {
-	opts := shipOptions(t, "")
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":      opts.Endpoint,
-		"AWS_REGION":            opts.Region,
-		"AWS_ACCESS_KEY_ID":     opts.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY": opts.SecretAccessKey,
-	} {
-		t.Setenv(k, v)
-	}
+	setAWSEnv(t, shipOptions(t, ""))
 	text, err := os.ReadFile(filepath.Join(corpusDir, "expected-remote.tsv"))
 	must(t, err)
 	checked := 0
