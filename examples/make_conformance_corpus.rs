@@ -13,6 +13,9 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+#[path = "make_conformance_corpus/remote.rs"]
+mod remote;
+
 /// Timestamps and creation time are fixed, so that the files are the same
 /// on every run.
 const T0: i64 = 1_700_000_000_000_000_000;
@@ -158,11 +161,16 @@ fn write_segment(path: &Path, opts: Options, first: u64, n: u64) {
 /// The offsets of the base segment's records, found by walking its frames'
 /// lengths (section 6) from the header's length (section 5).
 fn layout(bytes: &[u8]) -> Layout {
+    layout_of(bytes, RECORDS)
+}
+
+/// The offsets of the `records` records of a segment.
+fn layout_of(bytes: &[u8], records: u64) -> Layout {
     let u32_at = |p: u64| u32::from_le_bytes(bytes[p as usize..p as usize + 4].try_into().unwrap());
     let header_len = u32_at(12) as u64;
     let mut frames = Vec::new();
     let mut p = header_len;
-    for _ in 0..RECORDS {
+    for _ in 0..records {
         let len = 8 + u32_at(p) as u64;
         frames.push((p, len));
         p += len;
@@ -221,6 +229,7 @@ pub fn generate(dir: &Path) {
     compressed_cases(&mut c, &sealed, &l);
     log_cases(&mut c);
     write_expectations(&c);
+    remote::remote_cases(dir);
 }
 
 fn all() -> std::ops::RangeInclusive<u64> {

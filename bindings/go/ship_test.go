@@ -203,6 +203,13 @@ func shipSevenRecords(t *testing.T, dir, prefix string) (*Writer, ShipOptions) {
 		t.Fatalf("ship: %+v, %v", r, err)
 	}
 	must(t, s.Close())
+	setAWSEnv(t, opts)
+	return w, opts
+}
+
+// setAWSEnv puts the server of opts in the environment, where a tiered
+// reader finds it, for the test's duration.
+func setAWSEnv(t *testing.T, opts ShipOptions) {
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL":      opts.Endpoint,
 		"AWS_REGION":            opts.Region,
@@ -211,7 +218,6 @@ func shipSevenRecords(t *testing.T, dir, prefix string) (*Writer, ShipOptions) {
 	} {
 		t.Setenv(k, v)
 	}
-	return w, opts
 }
 
 // payloads reads r to its end: the records' payloads, one after another.

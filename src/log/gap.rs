@@ -89,12 +89,31 @@ pub fn overlap(path: &Path, first: u64, previous: &Path, exp: u64) -> Error {
 /// `None` if `next` continues `prev` (or starts before its end: an
 /// overlap is no gap, and the caller's error).
 pub fn gap_between(prev: SegmentEnd, next: &Path, segment_no: u64, first_seq: u64) -> Option<Gap> {
+    gap_after(prev, None, next, segment_no, first_seq)
+}
+
+/// `gap_between`, knowing where the segment before is (`prev_path`): a
+/// segment missing after an object, before a local file (a log read from
+/// its directory and its bucket), was an object too, and is named by its
+/// URL as one missing between two objects is (FORMAT.md 18.1): the
+/// shipper removes a local segment only once it is in the bucket, and
+/// uploads in segment order.
+pub fn gap_after(
+    prev: SegmentEnd,
+    prev_path: Option<&Path>,
+    next: &Path,
+    segment_no: u64,
+    first_seq: u64,
+) -> Option<Gap> {
     if first_seq <= prev.next_seq {
         return None;
     }
     let skipped = prev.segment_no.checked_add(1).filter(|&n| n < segment_no);
     let (reason, path) = match skipped {
-        Some(n) => (GapReason::Missing, missing_segment(next, n, prev.next_seq)),
+        Some(n) => (
+            GapReason::Missing,
+            missing_segment(prev_path, next, n, prev.next_seq),
+        ),
         None => (GapReason::SeqJump, next.to_path_buf()),
     };
     Some(Gap {
@@ -107,10 +126,13 @@ pub fn gap_between(prev: SegmentEnd, next: &Path, segment_no: u64, first_seq: u6
 }
 
 /// How a gap names segment `segment_no`, starting at `first_seq`, missing
-/// before the one at `next`: an object by its key (see `Gap::path`), a
-/// local file by the segment after it.
-fn missing_segment(next: &Path, segment_no: u64, first_seq: u64) -> PathBuf {
-    super::reader_tier::missing_object_url(next, segment_no, first_seq)
+/// after the one at `prev` and before the one at `next`: an object (either
+/// of them is one) by its key (see `Gap::path`), a local file by the
+/// segment after it.
+fn missing_segment(prev: Option<&Path>, next: &Path, segment_no: u64, first_seq: u64) -> PathBuf {
+    let url = |p: &Path| super::reader_tier::missing_object_url(p, segment_no, first_seq);
+    url(next)
+        .or_else(|| prev.and_then(url))
         .unwrap_or_else(|| next.to_path_buf())
 }
 
@@ -204,5 +226,23 @@ mod tests {
         );
         assert_eq!(gap_between(end(1, 5), next, 2, 5), None);
         assert_eq!(gap_between(end(1, 5), next, 2, 4), None);
+    }
+
+    #[cfg(feature = "s3")]
+    #[test]
+    fn a_segment_missing_between_an_object_and_a_local_file_is_named_by_its_object_url() {
+        let prev = Path::new("s3://b/p/g/00000000000000000000-00000000000000000001.binlog");
+        let next = Path::new("d/g-00000000000000000002-20261122T125039Z.binlog");
+        let g = gap_after(end(0, 5), Some(prev), next, 2, 9).expect("a gap");
+        assert_eq!(g.reason, GapReason::Missing);
+        assert_eq!(
+            g.path,
+            Path::new("s3://b/p/g/00000000000000000001-00000000000000000005.binlog")
+        );
+        assert_eq!((g.from_seq, g.to_seq), (Some(5), Some(9)));
+        // Between two local files: the segment after it.
+        let local = Path::new("d/g-00000000000000000000-20261122T125039Z.binlog");
+        let g = gap_after(end(0, 5), Some(local), next, 2, 9).expect("a gap");
+        assert_eq!(g.path, next);
     }
 }

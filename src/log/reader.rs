@@ -7,7 +7,7 @@
 //! retention before or while it is read is skipped and reported as a gap,
 //! not an error.
 
-use super::gap::{gap_between, overlap, Gap, GapReason, SegmentEnd};
+use super::gap::{gap_after, overlap, Gap, GapReason, SegmentEnd};
 use super::listing::ListingStamp;
 #[cfg(feature = "s3")]
 use super::reader_tier::Archived;
@@ -85,7 +85,7 @@ pub struct LogReader {
     /// The sequence number the next record should carry.
     expected: Option<u64>,
     /// The segment number of the last segment left (read to its end), to
-    /// tell a segment missing after it (`gap_between`).
+    /// tell a segment missing after it (`gap_after`).
     prev_segment: Option<u64>,
     filter: Vec<String>,
     gaps: Vec<Gap>,
@@ -828,7 +828,8 @@ impl LogReader {
             segment_no: self.prev_segment.unwrap_or(segment_no.saturating_sub(1)),
             next_seq: exp,
         };
-        let Some(mut gap) = gap_between(prev, path, segment_no, first) else {
+        let before = self.prev_segment.and(self.last_done.as_deref());
+        let Some(mut gap) = gap_after(prev, before, path, segment_no, first) else {
             return;
         };
         // Retention removes a log's oldest segments first: missing ones

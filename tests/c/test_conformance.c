@@ -13,68 +13,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "conformance.h"
 
 #define CORPUS "tests/conformance/"
-#define OUT 4096
-
-/* Appends to the column `out` (a string of OUT bytes). */
-static void put(char *out, const char *fmt, uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
-    size_t n = strlen(out);
-    snprintf(out + n, OUT - n, fmt, a, b, c, d);
-}
-
-/* `seqs` as expected.tsv writes them: runs a-b, comma separated, - for none. */
-static void runs(const uint64_t *seqs, size_t n, char *out) {
-    out[0] = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && seqs[j + 1] == seqs[j] + 1) j++;
-        put(out, i ? ",%" PRIu64 "-%" PRIu64 : "%" PRIu64 "-%" PRIu64, seqs[i], seqs[j], 0, 0);
-        i = j + 1;
-    }
-    if (n == 0) strcpy(out, "-");
-}
-
-/* error:NAME@OFFSET, NAME the result's name without BINLOG_ERR_, the
- * offset the one binlog_last_error() names ("offset N: "), if any. */
-static void error_end(binlog_result rc, char *out) {
-    const char *name = binlog_result_name(rc);
-    if (strncmp(name, "BINLOG_ERR_", 11) == 0) name += 11;
-    const char *at = strstr(binlog_last_error(), ": offset ");
-    if (at) {
-        snprintf(out, OUT, "error:%s@%" PRIu64, name, (uint64_t)strtoull(at + 9, NULL, 10));
-    } else {
-        snprintf(out, OUT, "error:%s", name);
-    }
-}
-
-static void tail_end(binlog_reader *r, char *out) {
-    binlog_tail t;
-    if (binlog_reader_tail(r, &t) != BINLOG_OK) {
-        strcpy(out, "tail failed");
-        return;
-    }
-    switch (t.kind) {
-    case BINLOG_TAIL_SEALED: strcpy(out, "sealed"); break;
-    case BINLOG_TAIL_UNSEALED: strcpy(out, "unsealed"); break;
-    case BINLOG_TAIL_SEAL_DAMAGED: snprintf(out, OUT, "seal-damaged@%" PRIu64, t.offset); break;
-    case BINLOG_TAIL_TORN: snprintf(out, OUT, "torn@%" PRIu64 "+%" PRIu64, t.offset, t.len); break;
-    default: strcpy(out, "reading"); break;
-    }
-}
-
-static void damages(binlog_reader *r, char *out) {
-    binlog_damage d[64];
-    size_t n = 0;
-    out[0] = 0;
-    if (binlog_reader_damages(r, d, 64, &n) != BINLOG_OK) n = 0;
-    for (size_t i = 0; i < n && i < 64; i++) {
-        put(out, i ? ",%" PRIu64 "-%" PRIu64 ":%" PRIu64 "-%" PRIu64
-                   : "%" PRIu64 "-%" PRIu64 ":%" PRIu64 "-%" PRIu64,
-            d[i].offset, d[i].resume_offset, d[i].from_seq, d[i].to_seq);
-    }
-    if (n == 0) strcpy(out, "-");
-}
 
 /* The gaps column: FROM-TO:REASON of each gap, `-` for none. */
 static void gaps(binlog_reader *r, char *out) {
@@ -252,15 +193,10 @@ int main(void) {
     unsigned n_cases = 0;
     while (fgets(line, sizeof line, f) && n_cases < 256) {
         if (line[0] == '#' || line[0] == '\n') continue;
-        line[strcspn(line, "\n")] = 0;
-        char *save = NULL, *copy = strdup(line);
+        char *copy = strdup(line);
         REQUIRE(copy != NULL);
         char **col = cases[n_cases].col;
-        int n = 0;
-        for (char *t = strtok_r(copy, "\t", &save); t && n < 8; t = strtok_r(NULL, "\t", &save)) {
-            col[n++] = t;
-        }
-        REQUIRE(n == 8);
+        REQUIRE(tsv_columns(copy, col) == 8);
         read_case(col[1], col[2], col[3], got);
         for (int i = 0; i < 4; i++) {
             if (!CHECK(strcmp(col[4 + i], got[i]) == 0)) {

@@ -27,33 +27,16 @@
 #include "binlog.h"
 #include "check.h"
 #include "tmpdir.h"
+#include "s3_server.h"
 #include "segments.h"
-
-/* The variable `name` of tests/with_s3_server.sh; the test stops without it. */
-static const char *env(const char *name) {
-    const char *v = getenv(name);
-    if (v == NULL || v[0] == '\0') {
-        fprintf(stderr, "%s is not set: run this test under tests/with_s3_server.sh (make test-c)\n",
-                name);
-        exit(2);
-    }
-    return v;
-}
 
 /* This run's prefix: the name of its temporary directory. */
 static const char *run_prefix(void) { return strrchr(tmpdir, '/') + 1; }
 
-/* Ship options for the test server, keeping `keep` local segments. */
-static binlog_ship_options *server_options(uint64_t keep) {
-    binlog_ship_options *o = NULL;
-    REQUIRE_OK(binlog_ship_options_new(&o));
-    REQUIRE_OK(binlog_ship_options_set_bucket(o, env("BINLOG_TEST_S3_BUCKET"), run_prefix()));
-    REQUIRE_OK(binlog_ship_options_set_endpoint(o, env("BINLOG_TEST_S3_ENDPOINT")));
-    REQUIRE_OK(binlog_ship_options_set_region(o, env("BINLOG_TEST_S3_REGION")));
-    REQUIRE_OK(binlog_ship_options_set_credentials(o, env("BINLOG_TEST_S3_ACCESS_KEY"),
-                                                   env("BINLOG_TEST_S3_SECRET_KEY")));
-    REQUIRE_OK(binlog_ship_options_set_path_style(o, true));
-    REQUIRE_OK(binlog_ship_options_set_keep_local(o, keep));
+/* Ship options for the test server, to this run's prefix, keeping `keep`
+ * local segments. */
+static binlog_ship_options *run_options(uint64_t keep) {
+    binlog_ship_options *o = server_options(run_prefix(), keep);
     REQUIRE_OK(binlog_ship_options_set_multipart_threshold(o, 64u << 20));
     return o;
 }
@@ -84,7 +67,7 @@ static unsigned objects_of(const char *log) {
 
 static void test_a_pass_uploads_each_sealed_segment_once_and_removes_past_keep_local(void) {
     binlog_writer *w = write_log("orders", 7, 3); /* sealed 0, 1; active 2 */
-    binlog_ship_options *o = server_options(1);
+    binlog_ship_options *o = run_options(1);
     binlog_shipper *s = NULL;
     REQUIRE_OK(binlog_shipper_open(tmpdir, "orders", o, &s));
     binlog_ship_report r;
@@ -129,7 +112,7 @@ static void test_a_pass_uploads_each_sealed_segment_once_and_removes_past_keep_l
 
 /* One pass of a new shipper of `log` that removes nothing. */
 static binlog_ship_report ship_keeping_all(const char *log) {
-    binlog_ship_options *o = server_options(UINT64_MAX);
+    binlog_ship_options *o = run_options(UINT64_MAX);
     binlog_shipper *s = NULL;
     REQUIRE_OK(binlog_shipper_open(tmpdir, log, o, &s));
     binlog_ship_report r;
@@ -155,7 +138,7 @@ static void test_a_lost_journal_is_rebuilt_and_nothing_is_uploaded_twice(void) {
 
 static void test_wrong_credentials_are_refused_and_nothing_is_uploaded(void) {
     binlog_writer *w = write_log("denied", 5, 2);
-    binlog_ship_options *o = server_options(0);
+    binlog_ship_options *o = run_options(0);
     CHECK_OK(binlog_ship_options_set_credentials(o, env("BINLOG_TEST_S3_ACCESS_KEY"), "wrong-secret"));
     binlog_shipper *s = (binlog_shipper *)(uintptr_t)0x5e5e5e50;
     CHECK_ERR(binlog_shipper_open(tmpdir, "denied", o, &s), BINLOG_ERR_PERMISSION_DENIED, "s3://");

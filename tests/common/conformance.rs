@@ -7,6 +7,7 @@
 
 use binlog::{Error, Tail};
 use std::path::PathBuf;
+use std::process::Command;
 
 /// The corpus directory.
 pub fn corpus_dir() -> PathBuf {
@@ -43,12 +44,22 @@ impl Case {
 
 /// Every case of expected.tsv, in its order.
 pub fn cases() -> Vec<Case> {
-    let text = std::fs::read_to_string(corpus_dir().join("expected.tsv")).unwrap();
+    cases_of("expected.tsv")
+}
+
+/// Every case of expected-remote.tsv (section 18's), in its order.
+pub fn remote_cases() -> Vec<Case> {
+    cases_of("expected-remote.tsv")
+}
+
+/// Every case of the expectations file `name` of the corpus, in its order.
+fn cases_of(name: &str) -> Vec<Case> {
+    let text = std::fs::read_to_string(corpus_dir().join(name)).unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 8, "expected.tsv: {l}");
+            assert_eq!(f.len(), 8, "{name}: {l}");
             Case {
                 case: f[0].into(),
                 path: f[1].into(),
@@ -139,4 +150,39 @@ pub fn assert_all_agree(consumer: &str, got: &[(Case, Outcome)]) {
         got.len(),
         wrong.join("\n")
     );
+}
+
+/// Runs `binlog cat --json` as `cmd` is set up (its arguments after
+/// `--json`): why it disagrees with case `c`, if it does, when it must
+/// exit with `status` and name each of `needles` on standard error, and
+/// print the records `c` says.
+pub fn cat_disagrees(
+    mut cmd: Command,
+    c: &Case,
+    status: i32,
+    needles: &[String],
+) -> Option<String> {
+    let out = cmd.output().unwrap();
+    let seqs: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["seq"].as_u64().unwrap()
+        })
+        .collect();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let got_status = out.status.code().unwrap_or(-1);
+    let named = needles.iter().all(|n| stderr.contains(n.as_str()));
+    if seq_runs(&seqs) == c.outcome.records && got_status == status && named {
+        return None;
+    }
+    Some(format!(
+        "{} ({} {}): expected exit {status}, records {}, stderr naming {needles:?}; \
+         got exit {got_status}, records {}, stderr {stderr:?}",
+        c.case,
+        c.mode,
+        c.path,
+        c.outcome.records,
+        seq_runs(&seqs)
+    ))
 }
