@@ -570,12 +570,15 @@ miri:
 # replays the saved reproducers in fuzz/regressions/<target>/. A crash, a
 # panic, a hang over 5 s, or a malloc over 256 MB (an allocation driven by
 # an unchecked length) fails the run; the input lands in fuzz/artifacts/.
+# The RSS limit is libFuzzer's default: ASan's quarantine of freed blocks
+# (up to 256 MB) and its shadow memory alone took a run of the compressed
+# target past 512 MB with 28 MB of live heap.
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_FUZZ_DIR     := $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin
 FUZZ_TOOLCHAIN     ?= nightly
 FUZZ_TARGETS       ?= segment compressed seal manifest varint
 FUZZ_SECONDS       ?= 600
-FUZZ_LIBFUZZER_FLAGS := -rss_limit_mb=512 -malloc_limit_mb=256 -timeout=5 -print_final_stats=1
+FUZZ_LIBFUZZER_FLAGS := -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout=5 -print_final_stats=1
 FUZZ_CARGO := PATH="$(CARGO_FUZZ_DIR):$$PATH" \
   LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan-suppressions.txt \
   $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz
