@@ -231,6 +231,69 @@ fn crash_image_at_every_offset_of_the_prepared_region_ends_exactly_there() {
     w.close().unwrap();
 }
 
+/// A follower that stopped at the zeros meets a record half copied over
+/// them (its writer is still copying it): the end so far is a torn tail of
+/// exactly the bytes written, as a reader opened then would say, never
+/// one of no bytes (the zeros it saw before are written since); once the
+/// record is whole, the follower reads it, once.
+#[test]
+fn a_follower_at_the_zeros_sees_a_record_half_written_over_them_as_torn_then_reads_it() {
+    let dir = TempDir::new("prepared-half-written");
+    let live = dir.join("live.binlog");
+    let w = Writer::open(&live, opts(Durability::EveryRecord, 64 << 10)).unwrap();
+    let wants: Vec<Want> = (0..6).map(|s| want_sized(s, 1000)).collect();
+    for x in &wants[..5] {
+        put(&w, x).unwrap();
+    }
+    let at = w.bytes() as usize;
+    put(&w, &wants[5]).unwrap();
+    let end = w.bytes() as usize;
+    wait_for_zeros_past(&live, end as u64, 64 << 10);
+    let mut image = read_bytes(&live);
+    image.truncate(end + (64 << 10));
+    w.close().unwrap();
+    let record = image[at..end].to_vec();
+    image[at..end].fill(0);
+    let p = dir.join("seg.binlog");
+    write_bytes(&p, &image);
+
+    let mut follower = Reader::open(&p).unwrap();
+    let seen = drain(&mut follower);
+    assert_eq!(seen.wants(), wants[..5]);
+    assert_eq!(seen.end, Ok(Tail::Unsealed));
+    let half = &record[..record.len() / 2];
+    write_at(&p, at, half);
+    let torn = drain(&mut follower);
+    assert!(torn.recs.is_empty());
+    let len = nonzero_end(half);
+    assert!(len > 0);
+    assert_eq!(
+        torn.end,
+        Ok(Tail::Torn {
+            offset: at as u64,
+            len
+        })
+    );
+    assert_eq!(
+        read_all(&p).unwrap().end,
+        torn.end,
+        "as a reader opened now"
+    );
+    write_at(&p, at, &record);
+    let whole = drain(&mut follower);
+    assert_eq!(whole.wants(), wants[5..]);
+    assert_eq!(whole.end, Ok(Tail::Unsealed));
+    assert_eq!(follower.position(), end as u64);
+}
+
+/// Writes `bytes` at `offset` of the file at `path`, over what is there
+/// (the file's length changes only if they reach past its end).
+fn write_at(path: &Path, offset: usize, bytes: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.write_all_at(bytes, offset as u64).unwrap();
+}
+
 /// A sealed file whose zeros were not cut (power lost after the seal's
 /// sync, before the cut reached the disk): the seal is intact but no
 /// longer ends the file. Readers end at it; reopening cuts it and the

@@ -66,14 +66,29 @@ impl Reader {
                 Err(self.corrupt(pos, format!("{why} inside a compressed segment")))
             }
             None => {
-                let nonzero_end = self.nonzero_end(pos)?;
-                self.tail = Tail::Torn {
-                    offset: pos as u64,
-                    len: nonzero_end.saturating_sub(pos) as u64,
-                };
+                self.tail = self.torn_tail_at(pos)?;
                 Ok(false)
             }
         }
+    }
+
+    /// How an unsealed segment ends whose bad frame at `pos` has nothing
+    /// valid after it: a torn tail up to the last byte that is not zero.
+    /// A torn tail of no bytes is none: with nothing but zeros from `pos`
+    /// to the end of the file now (the bytes found bad were cut since: a
+    /// writer recovering the file backs a torn tail up and cuts it), the
+    /// end is `Unsealed` at `pos`, which the reader looks at again on its
+    /// next call.
+    pub(super) fn torn_tail_at(&mut self, pos: usize) -> Result<Tail> {
+        let len = self.nonzero_end(pos)?.saturating_sub(pos);
+        if len == 0 {
+            self.pos = pos;
+            return Ok(Tail::Unsealed);
+        }
+        Ok(Tail::Torn {
+            offset: pos as u64,
+            len: len as u64,
+        })
     }
 
     /// Skipping damage, a record at `pos` whose CRC is right but whose

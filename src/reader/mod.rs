@@ -47,6 +47,8 @@ mod salvage;
 mod seal_index;
 mod seal_types;
 mod seek;
+#[cfg(test)]
+mod torn_tail_tests;
 mod trust;
 mod unsealed;
 mod zero_tail;

@@ -45,7 +45,15 @@ impl Reader {
         }
         let mut head = Vec::new();
         let n = self.pread(&mut head, pos, FRAME_HEADER_LEN)?;
-        if head[..n].iter().any(|&b| b != 0) || self.nonzero_end(pos)? > pos {
+        if head[..n].iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        // A zero head: bytes seen zero before, in a file as long, are not
+        // read again. Zeros are written over only in file order, so with
+        // nothing written at `pos` nothing was written after it either.
+        let seen = matches!(self.zero_tail.seen_zero,
+            Some((from, to)) if to == self.end && from <= pos);
+        if !seen && self.nonzero_end(pos)? > pos {
             return Ok(false);
         }
         self.zero_tail.seen_zero = Some((pos, self.end));
@@ -55,19 +63,16 @@ impl Reader {
     }
 
     /// Where the bytes from `pos` to the end of the file that are not zero
-    /// end (`pos` if there are none), read backwards from the end. Bytes
-    /// seen zero before, in a file as long, are not read again: zeros are
-    /// written over only in file order, and a non-zero byte before them
-    /// would be found first.
+    /// end (`pos` if there are none), read backwards from the end. Always
+    /// read: bytes seen zero before may have been written since (a frame
+    /// found bad at `pos` is one being written, or written since), and only
+    /// a zero head at `pos`, read just before, says they were not (see
+    /// `at_zero_tail`).
     pub(super) fn nonzero_end(&self, pos: usize) -> Result<usize> {
-        let floor = match self.zero_tail.seen_zero {
-            Some((from, to)) if to == self.end && from <= pos => to.max(pos),
-            _ => pos,
-        };
         let mut buf = Vec::new();
         let mut to = self.end;
-        while to > floor {
-            let from = to.saturating_sub(CHECK_CHUNK).max(floor);
+        while to > pos {
+            let from = to.saturating_sub(CHECK_CHUNK).max(pos);
             let n = self.pread(&mut buf, from, to - from)?;
             if let Some(i) = buf[..n].iter().rposition(|&b| b != 0) {
                 return Ok(from + i + 1);
