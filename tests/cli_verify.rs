@@ -160,7 +160,7 @@ fn verify_notes_an_older_segment_a_writer_holds_instead_of_damage() {
     assert!(s["notes"].to_string().contains("writer has it open"), "{s}");
     // Repair leaves it alone and has nothing to do.
     repair_leaves_it_alone(&t, &t.join(&first));
-    drop(held);
+    release_lock(held, &t.join(&first));
     // Once its writer is gone, an unsealed older segment is damage again.
     binlog()
         .args(["verify", t.0.to_str().unwrap()])
@@ -185,7 +185,7 @@ fn verify_and_info_note_an_ending_segment_a_writer_holds_instead_of_damage() {
     let info = json_of(binlog().args(["info", "--json", seg.to_str().unwrap()]));
     assert_eq!(info["segments"][0]["state"], "ending", "{info}");
     repair_leaves_it_alone(&t, &seg);
-    drop(held);
+    release_lock(held, &seg);
     binlog()
         .args(["verify", t.0.to_str().unwrap()])
         .assert()

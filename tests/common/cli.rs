@@ -138,6 +138,16 @@ pub fn hold_lock(path: &Path) -> std::fs::File {
     f
 }
 
+/// Releases a lock `hold_lock` took and waits until it is free: a child
+/// another test thread forked before our `drop` holds the descriptor (and
+/// so the lock) until its exec closes it.
+pub fn release_lock(held: std::fs::File, path: &Path) {
+    drop(held);
+    while !super::try_flock(&std::fs::File::open(path).unwrap()) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Every (seq, type, payload) a reader returns.
 pub fn records(path: &Path) -> Vec<(u64, String, Vec<u8>)> {
     let mut r = Reader::open(path).unwrap();
