@@ -427,6 +427,23 @@ pub fn find_next_record(buf: &[u8], from: usize, after_seq: Option<u64>) -> Opti
     find(buf, from, |_, seq| after_seq.is_none_or(|s| seq > s))
 }
 
+/// The highest sequence number that a valid record frame anywhere in `buf`
+/// carries (at any position, one carried in another frame's payload too):
+/// every number a salvage of these bytes could find is at most this.
+/// `None` if `buf` holds no valid record frame.
+pub fn highest_record_seq(buf: &[u8]) -> Option<u64> {
+    let mut highest: Option<u64> = None;
+    let mut from = 0;
+    while let Some(p) = find(buf, from, |_, seq| highest.is_none_or(|h| seq > h)) {
+        let at = p + FRAME_HEADER_LEN + 1;
+        highest = Some(u64::from_le_bytes(
+            buf[at..at + 8].try_into().expect("8 bytes"),
+        ));
+        from = p + 1;
+    }
+    highest
+}
+
 /// Like `find_next_record` for a scan that expected sequence number
 /// `expected` at `from`: a record found at `p` must carry a sequence number
 /// from `expected` to `expected + (p - from) / 26 + 1`, since every record
