@@ -883,4 +883,19 @@ mod tests {
         assert_eq!(find_next_record(&buf, 1, Some(2)), None);
         assert_eq!(find_next_record(&buf, second + 1, None), None);
     }
+
+    /// Every valid record frame counts, wherever it is: after damage, and
+    /// carried whole in another frame's payload.
+    #[test]
+    fn the_highest_record_seq_counts_frames_anywhere_in_the_bytes() {
+        assert_eq!(highest_record_seq(&[0u8; 100]), None);
+        let mut buf = vec![0xa5; 7];
+        buf.extend(frame(9, None, &[], b"nine"));
+        buf.extend(frame(4, None, &[], b"four"));
+        assert_eq!(highest_record_seq(&buf), Some(9));
+        let carried = frame(40, None, &[], b"carried");
+        let outer = frame(10, None, &[], &carried);
+        buf.extend(&outer[..outer.len() - 1]); // cut off: torn
+        assert_eq!(highest_record_seq(&buf), Some(40));
+    }
 }
