@@ -1212,6 +1212,33 @@ fn an_older_unsealed_segment_damaged_in_the_middle_is_backed_up_cut_and_sealed()
     assert_eq!(seqs, expect);
 }
 
+/// A crash after a log's open cut damage and the records after it into a
+/// backup, before the log went on above them, leaves the segment cut and
+/// unsealed, its backup beside it: the next open numbers above the
+/// backup's records all the same (docs/FORMAT.md section 12).
+#[test]
+fn a_backup_of_an_unsealed_segment_holds_its_numbers_until_the_log_goes_on_above() {
+    let (d, o, segs) = rolled_log("cut-backup", 35, 0);
+    let s3 = &segs[3]; // records 30..34
+    strip_seal(s3, 0);
+    std::fs::remove_file(naming::manifest_path(d.path(), "r")).unwrap();
+    let bytes = std::fs::read(&s3.path).unwrap();
+    let at = s3.recs[2].offset; // records 32..34 in the backup
+    let backup = d.path().join(format!("{}.corrupt-{at}", s3.name));
+    std::fs::write(&backup, &bytes[at as usize..]).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&s3.path)
+        .unwrap()
+        .set_len(at)
+        .unwrap();
+
+    let w = LogWriter::open(d.path(), "r", o).unwrap();
+    assert_eq!(w.next_seq().unwrap(), 35, "above the backup's records");
+    w.close().unwrap();
+    assert_eq!(std::fs::read(&backup).unwrap(), &bytes[at as usize..]);
+}
+
 /// An older segment whose header was torn (created, then power loss) holds
 /// no record: it is started afresh, empty, and sealed, numbered so that the
 /// next segment follows it even when the options' `first_seq` (which only

@@ -164,9 +164,15 @@ fn scan_existing(file: &File, path: &Path, opts: &Options, purpose: Purpose) -> 
         },
         None => reader.tail(),
     };
+    if purpose == Purpose::LogSegment {
+        // A cut made by an earlier open whose log did not get to number
+        // above it (a crash in between) still holds the number up.
+        numbers_past = numbers_past.max(numbers_in_backups(path, next_seq)?);
+    }
     match tail {
         Tail::Torn { offset, len } => {
-            numbers_past = cut_damage(file, path, offset, offset + len, next_seq)?;
+            let past = cut_damage(file, path, offset, offset + len, next_seq)?;
+            numbers_past = numbers_past.max(past);
         }
         Tail::Sealed | Tail::SealDamaged { .. } if is_sealed_for_good(&reader, purpose) => {
             return Err(sealed_for_good(&reader));
@@ -261,6 +267,31 @@ fn is_damage_a_log_cuts(reader: &Reader, e: &Error) -> bool {
         && e.offset() == Some(reader.position())
         && reader.seal().is_none()
         && !reader.has_seal_trailer()
+}
+
+/// The number above every valid record frame in the backups of the
+/// segment at `path` (`<segment>.corrupt-<offset>[.N]`, what
+/// `backup_and_cut` made), and at least `next_seq`.
+fn numbers_in_backups(path: &Path, next_seq: u64) -> Result<u64> {
+    let dir = crate::sys::parent_dir(path);
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Ok(next_seq);
+    };
+    let prefix = format!("{name}.corrupt-");
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list directory", e))?;
+    let mut past = next_seq;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "list directory", e))?;
+        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        let backup = entry.path();
+        let bytes = std::fs::read(&backup).map_err(|e| Error::io(&backup, "read backup", e))?;
+        if let Some(h) = crate::format::frame::highest_record_seq(&bytes) {
+            past = past.max(h.saturating_add(1));
+        }
+    }
+    Ok(past)
 }
 
 /// Backs up and cuts bytes `[from, to)` of the segment (`backup_and_cut`),

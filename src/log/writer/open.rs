@@ -309,18 +309,6 @@ impl Shared {
             let first = st.first_seq.max(st.floor.seq);
             let now = (self.opts.clock)();
             let (w, opened) = self.create_segment(&mut st, no, first, Recycled::default(), now)?;
-            let sealed_end = st
-                .sealed
-                .back()
-                .map_or(0, |s| s.entry.first_seq + s.entry.record_count);
-            if first > sealed_end && self.opts.segment.durability == Durability::None {
-                // The new segment is the only record of numbers above the
-                // sealed segments' (those of records a recovery cut into a
-                // backup): its name reaches the disk before any number is
-                // given, as under the durable policies.
-                crate::sys::sync_dir(&self.dir)
-                    .map_err(|e| Error::io(&self.dir, "sync directory", e))?;
-            }
             self.switch_to(&mut st, w, no, first, now);
             events.push(SegmentEvent::Opened(opened));
         }
@@ -359,6 +347,17 @@ impl Shared {
         let w = Writer::open_log_segment(&f.path, self.segment_options(f.segment_no, next_first))?;
         let first_seq = w.next_seq() - w.record_count();
         let past = w.numbers_past().max(next_first);
+        if past > w.next_seq() {
+            // Before the seal: from then on only this record holds the
+            // number up (the segment's backup is looked at only while it
+            // is unsealed).
+            let pos = Position {
+                segment_no: f.segment_no + 1,
+                seq: past,
+            };
+            position::record_above_cut(&self.dir, &self.name, pos)?;
+            st.floor = st.floor.max(pos);
+        }
         if w.is_ending() || past > w.next_seq() {
             let record_count = w.record_count();
             w.close()?;
