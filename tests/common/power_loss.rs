@@ -14,8 +14,8 @@
 //!   `sync` returned (`None`);
 //! - the writer opens the log whatever the cut left, and the next child
 //!   starts above every record the log held (none given twice); a record
-//!   leaves the log only with damage before it that the writer's open
-//!   backed up (`<segment>.corrupt-<offset>`) and cut;
+//!   leaves the log only into a `<segment>.corrupt-<offset>` backup that a
+//!   writer's open made since the last check;
 //! - a segment seen sealed (or compressed) after a cut keeps its bytes
 //!   until retention or compression removes it.
 
@@ -186,8 +186,6 @@ struct LogState {
     /// Above every record a writer's open moved into a backup: no writer
     /// gives those numbers again.
     backed_up_past: u64,
-    /// Where the first damage the reader skipped after the last cut began.
-    damage_from: Option<u64>,
     /// Bytes of each segment file seen sealed or compressed.
     sealed: HashMap<String, Vec<u8>>,
 }
@@ -203,7 +201,6 @@ impl LogState {
             present: Vec::new(),
             gaps: 0,
             backed_up_past: 0,
-            damage_from: None,
             sealed: HashMap::new(),
         }
     }
@@ -274,16 +271,18 @@ fn one_cut(
     // What survived the last cut survives this one, and what was promised
     // durable, but for the oldest segments retention removed.
     let kept = |s: &u64| kept_in(&found, *s);
-    // A writer's open (`report.start`) that met damage in an unsealed
-    // segment moved it and the records after it into a new backup; any
-    // other record that survived the last cut survives this one.
+    // A writer's open (reported or cut while it recovered) that met
+    // damage in an unsealed segment moved it and the records after it
+    // into a new backup; any other record that survived the last cut
+    // survives this one.
     let lost: Vec<u64> = log.present.iter().copied().filter(|s| !kept(s)).collect();
-    let moved_from = log
-        .damage_from
-        .filter(|_| report.start.is_some() && new_backup(&before, &backing.join("log")));
-    if let Some(&l) = lost.first() {
-        if moved_from.is_none_or(|d| l < d) {
-            return Err(format!("record {l} survived the last cut, not this one"));
+    if !lost.is_empty() {
+        let backed_up = backed_up_seqs(&before, &backing.join("log"));
+        if let Some(l) = lost.iter().find(|s| !backed_up.contains(s)) {
+            return Err(format!(
+                "record {l} survived the last cut, not this one, and is in no new \
+                 backup (lost {lost:?}, backed up {backed_up:?})"
+            ));
         }
         t.records_backed_up += lost.len() as u64;
         log.backed_up_past = log.backed_up_past.max(lost[lost.len() - 1] + 1);
@@ -314,7 +313,6 @@ fn one_cut(
     }
     log.gaps = found.gaps.len();
     log.present = found.present;
-    log.damage_from = found.damage_from;
     log.next = found.end.max(log.backed_up_past);
     Ok(())
 }
@@ -331,12 +329,25 @@ fn first_lost(before: &[u64], found: &Survived) -> Option<u64> {
     before.iter().copied().find(|&s| !kept_in(found, s))
 }
 
-/// Whether `dir` holds a `<segment>.corrupt-<offset>` backup that the
-/// listing `before` did not.
-fn new_backup(before: &[String], dir: &Path) -> bool {
-    super::list_dir(dir)
-        .iter()
-        .any(|n| n.contains(".corrupt-") && !before.contains(n))
+/// The sequence numbers of the valid record frames in the
+/// `<segment>.corrupt-<offset>` backups of `dir` that the listing `before`
+/// did not hold.
+fn backed_up_seqs(before: &[String], dir: &Path) -> Vec<u64> {
+    use binlog::format::frame::find_next_record;
+    let mut seqs = Vec::new();
+    for name in super::list_dir(dir) {
+        if !name.contains(".corrupt-") || before.contains(&name) {
+            continue;
+        }
+        let bytes = std::fs::read(dir.join(&name)).unwrap();
+        let mut from = 0;
+        while let Some(q) = find_next_record(&bytes, from, None) {
+            let at = q + 9;
+            seqs.push(u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()));
+            from = q + 1;
+        }
+    }
+    seqs
 }
 
 /// What a check found in the log after a cut.
@@ -347,9 +358,6 @@ struct Survived {
     gaps: Vec<String>,
     /// Every sequence number read.
     present: Vec<u64>,
-    /// The sequence number after the last record before the first damage
-    /// the reader skipped, if it skipped any.
-    damage_from: Option<u64>,
 }
 
 /// Reads the log at `dir` (the backing directory), skipping damage: every
@@ -362,7 +370,6 @@ fn check_log(log: &mut LogState, dir: &Path, t: &mut Tally) -> Result<Survived, 
         end: 0,
         gaps: Vec::new(),
         present: Vec::new(),
-        damage_from: None,
     };
     if files.is_empty() {
         return Ok(found);
@@ -398,9 +405,6 @@ fn check_log(log: &mut LogState, dir: &Path, t: &mut Tally) -> Result<Survived, 
             if seq <= l {
                 return Err(format!("record {seq} after {l}: a number given twice"));
             }
-        }
-        if r.gaps().len() > gaps_before && found.damage_from.is_none() {
-            found.damage_from = Some(last.map_or(0, |l| l + 1));
         }
         last = Some(seq);
         found.present.push(seq);
