@@ -1239,6 +1239,28 @@ fn a_backup_of_an_unsealed_segment_holds_its_numbers_until_the_log_goes_on_above
     assert_eq!(std::fs::read(&backup).unwrap(), &bytes[at as usize..]);
 }
 
+/// Damage at the first record of the newest unsealed segment, valid
+/// records after it: the segment is not taken for an empty one left by a
+/// failed roll (which would be removed, or refuse the open); it is backed
+/// up from the damage on and the log numbers above its records.
+#[test]
+fn damage_at_the_first_record_of_the_newest_segment_is_backed_up_not_taken_for_empty() {
+    let (d, o, segs) = rolled_log("first-damaged", 35, 0);
+    let s3 = &segs[3]; // records 30..34
+    strip_seal(s3, 0);
+    std::fs::remove_file(naming::manifest_path(d.path(), "r")).unwrap();
+    let mut bytes = std::fs::read(&s3.path).unwrap();
+    let at = s3.recs[0].offset;
+    bytes[(at + s3.recs[0].frame_len / 2) as usize] ^= 0x40;
+    std::fs::write(&s3.path, &bytes).unwrap();
+
+    let w = LogWriter::open(d.path(), "r", o).unwrap();
+    assert_eq!(w.next_seq().unwrap(), 35);
+    w.close().unwrap();
+    let backup = d.path().join(format!("{}.corrupt-{at}", s3.name));
+    assert_eq!(std::fs::read(&backup).unwrap(), &bytes[at as usize..]);
+}
+
 /// An older segment whose header was torn (created, then power loss) holds
 /// no record: it is started afresh, empty, and sealed, numbered so that the
 /// next segment follows it even when the options' `first_seq` (which only
