@@ -893,7 +893,8 @@ mod tests {
         buf.extend(frame(9, None, &[], b"nine"));
         buf.extend(frame(4, None, &[], b"four"));
         assert_eq!(highest_record_seq(&buf), Some(9));
-        let carried = frame(40, None, &[], b"carried");
+        let mut carried = frame(40, None, &[], b"carried");
+        carried.extend(b"rest of the payload");
         let outer = frame(10, None, &[], &carried);
         buf.extend(&outer[..outer.len() - 1]); // cut off: torn
         assert_eq!(highest_record_seq(&buf), Some(40));

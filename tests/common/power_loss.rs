@@ -378,7 +378,6 @@ fn check_log(log: &mut LogState, dir: &Path, t: &mut Tally) -> Result<Survived, 
     r.skip_damaged(true);
     let mut last = None::<u64>;
     loop {
-        let gaps_before = r.gaps().len();
         let seq = match r.next() {
             Ok(Some(rec)) => {
                 let (ty, p) = record(rec.seq);
