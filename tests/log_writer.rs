@@ -1188,16 +1188,8 @@ fn an_older_unsealed_segment_damaged_in_the_middle_is_backed_up_cut_and_sealed()
     // Segment 2: unsealed, a bit flipped in its fifth record (seq 24).
     let s2 = &segs[2];
     strip_seal(s2, 0);
-    let mut bytes = std::fs::read(&s2.path).unwrap();
-    let at = s2.recs[4].offset;
-    bytes[(at + s2.recs[4].frame_len / 2) as usize] ^= 0x40;
-    std::fs::write(&s2.path, &bytes).unwrap();
-
-    let w = LogWriter::open(d.path(), "r", o).unwrap();
-    assert_eq!(w.next_seq().unwrap(), 35);
-    w.close().unwrap();
-    let backup = d.path().join(format!("{}.corrupt-{at}", s2.name));
-    assert_eq!(std::fs::read(&backup).unwrap(), &bytes[at as usize..]);
+    let (at, bytes) = damage_record(s2, 4);
+    opens_at_with_backup(&d, o, s2, at, &bytes);
     let sealed = Reader::open(&s2.path).unwrap();
     let seal = sealed.seal().expect("sealed");
     assert_eq!((seal.first_seq, seal.record_count), (20, 4));
@@ -1249,15 +1241,28 @@ fn damage_at_the_first_record_of_the_newest_segment_is_backed_up_not_taken_for_e
     let s3 = &segs[3]; // records 30..34
     strip_seal(s3, 0);
     std::fs::remove_file(naming::manifest_path(d.path(), "r")).unwrap();
-    let mut bytes = std::fs::read(&s3.path).unwrap();
-    let at = s3.recs[0].offset;
-    bytes[(at + s3.recs[0].frame_len / 2) as usize] ^= 0x40;
-    std::fs::write(&s3.path, &bytes).unwrap();
+    let (at, bytes) = damage_record(s3, 0);
+    opens_at_with_backup(&d, o, s3, at, &bytes);
+}
 
+/// Flips a bit in the middle of record `i` of segment `s`: its offset, and
+/// the segment's bytes after.
+fn damage_record(s: &Seg, i: usize) -> (u64, Vec<u8>) {
+    let mut bytes = std::fs::read(&s.path).unwrap();
+    let at = s.recs[i].offset;
+    bytes[(at + s.recs[i].frame_len / 2) as usize] ^= 0x40;
+    std::fs::write(&s.path, &bytes).unwrap();
+    (at, bytes)
+}
+
+/// Opens log `r` of 35 records in `d` whose segment `s` was damaged at
+/// `at` (its bytes then `bytes`): it goes on at 35, above the records
+/// after the damage, which `<segment>.corrupt-<at>` holds.
+fn opens_at_with_backup(d: &TempDir, o: LogOptions, s: &Seg, at: u64, bytes: &[u8]) {
     let w = LogWriter::open(d.path(), "r", o).unwrap();
     assert_eq!(w.next_seq().unwrap(), 35);
     w.close().unwrap();
-    let backup = d.path().join(format!("{}.corrupt-{at}", s3.name));
+    let backup = d.path().join(format!("{}.corrupt-{at}", s.name));
     assert_eq!(std::fs::read(&backup).unwrap(), &bytes[at as usize..]);
 }
 
