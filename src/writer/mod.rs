@@ -290,6 +290,13 @@ impl Writer {
     /// roll failed): the caller removes the file.
     pub(crate) fn discard(&self) {
         debug_assert_eq!(self.record_count(), 0);
+        self.close_unsealed();
+    }
+
+    /// Closes the segment without sealing it, nothing written since the
+    /// open: for a log that must not seal it yet (see
+    /// `log::writer::open`, a segment cut above its records).
+    pub(crate) fn close_unsealed(&self) {
         self.stop_flusher();
         self.shared.state.lock().close_unsealed();
     }

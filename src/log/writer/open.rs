@@ -355,7 +355,12 @@ impl Shared {
                 segment_no: f.segment_no + 1,
                 seq: past,
             };
-            position::record_above_cut(&self.dir, &self.name, pos)?;
+            if let Err(e) = position::record_above_cut(&self.dir, &self.name, pos) {
+                // Unsealed, its backup holds the numbers up for the next
+                // open; sealed (as a drop would), nothing would.
+                w.close_unsealed();
+                return Err(e);
+            }
             st.floor = st.floor.max(pos);
         }
         if w.is_ending() || past > w.next_seq() {
