@@ -401,6 +401,62 @@ fn salvage_in_the_middle_of_a_log_reports_the_gap_it_leaves() {
     assert!(text.contains("1 left damaged"), "{text}");
 }
 
+/// Damage in the middle of a log's newest unsealed segment with valid
+/// records after it (a power cut that kept a later page and lost an
+/// earlier one): the writer opens the log, keeps the bytes from the damage
+/// on in `<segment>.corrupt-<offset>`, and numbers above every record in
+/// any file, those after the damage too. A `repair --salvage` of the
+/// segment put back together from its backup then gives no number twice.
+#[test]
+fn a_log_opens_over_mid_segment_damage_and_numbers_above_the_records_after_it() {
+    let t = Tmp::new("open-mid-damage");
+    rolled_log(&t.0, 30, 10);
+    let name = t.segments()[2].clone();
+    let newest = t.join(&name);
+    // The newest segment as a killed writer leaves it: no seal, and no
+    // manifest of its close.
+    let end = Reader::open(&newest).unwrap().seal().unwrap().records_end;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&newest)
+        .unwrap();
+    file.set_len(end).unwrap();
+    std::fs::remove_file(t.join("orders.manifest")).unwrap();
+    let at = frames(&newest)[4].0; // record 24; 25..29 after it
+    flip_byte(&newest, at + 12);
+    let damaged = std::fs::read(&newest).unwrap();
+
+    let w = LogWriter::open(&t.0, "orders", LogOptions::default()).unwrap();
+    assert_eq!(
+        w.next_seq().unwrap(),
+        30,
+        "above the records after the damage"
+    );
+    assert_eq!(w.write("trade", b"after").unwrap(), 30);
+    w.close().unwrap();
+    let backup = t.join(&format!("{name}.corrupt-{at}"));
+    assert_eq!(std::fs::read(&backup).unwrap(), &damaged[at as usize..]);
+    let cut = std::fs::read(&newest).unwrap();
+    assert_eq!(&cut[..at as usize], &damaged[..at as usize]);
+
+    // The segment put back together (its bytes before the damage, then the
+    // backup), and salvaged.
+    std::fs::write(&newest, &damaged).unwrap();
+    let out = binlog()
+        .args(["repair", "--salvage", t.0.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = out_text(&out);
+    assert!(text.contains("(seq 25..29)"), "{text}");
+    let mut r = binlog::LogReader::open(&t.0, "orders").unwrap();
+    let mut seqs = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        seqs.push(rec.seq);
+    }
+    let want: Vec<u64> = (0..31).filter(|&s| s != 24).collect();
+    assert_eq!(seqs, want, "every number once, in order");
+}
+
 /// After `repair --salvage` of a segment in the middle of a log, the log
 /// reads the salvaged records in their place: `cat DIR` in sequence order,
 /// `tail -f DIR` follows the one log (not "found 2"). The record lost in

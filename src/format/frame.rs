@@ -427,6 +427,23 @@ pub fn find_next_record(buf: &[u8], from: usize, after_seq: Option<u64>) -> Opti
     find(buf, from, |_, seq| after_seq.is_none_or(|s| seq > s))
 }
 
+/// The highest sequence number that a valid record frame anywhere in `buf`
+/// carries (at any position, one carried in another frame's payload too):
+/// every number a salvage of these bytes could find is at most this.
+/// `None` if `buf` holds no valid record frame.
+pub fn highest_record_seq(buf: &[u8]) -> Option<u64> {
+    let mut highest: Option<u64> = None;
+    let mut from = 0;
+    while let Some(p) = find(buf, from, |_, seq| highest.is_none_or(|h| seq > h)) {
+        let at = p + FRAME_HEADER_LEN + 1;
+        highest = Some(u64::from_le_bytes(
+            buf[at..at + 8].try_into().expect("8 bytes"),
+        ));
+        from = p + 1;
+    }
+    highest
+}
+
 /// Like `find_next_record` for a scan that expected sequence number
 /// `expected` at `from`: a record found at `p` must carry a sequence number
 /// from `expected` to `expected + (p - from) / 26 + 1`, since every record
@@ -865,5 +882,21 @@ mod tests {
         assert_eq!(find_next_record(&buf, 1, Some(0)), Some(second));
         assert_eq!(find_next_record(&buf, 1, Some(2)), None);
         assert_eq!(find_next_record(&buf, second + 1, None), None);
+    }
+
+    /// Every valid record frame counts, wherever it is: after damage, and
+    /// carried whole in another frame's payload.
+    #[test]
+    fn the_highest_record_seq_counts_frames_anywhere_in_the_bytes() {
+        assert_eq!(highest_record_seq(&[0u8; 100]), None);
+        let mut buf = vec![0xa5; 7];
+        buf.extend(frame(9, None, &[], b"nine"));
+        buf.extend(frame(4, None, &[], b"four"));
+        assert_eq!(highest_record_seq(&buf), Some(9));
+        let mut carried = frame(40, None, &[], b"carried");
+        carried.extend(b"rest of the payload");
+        let outer = frame(10, None, &[], &carried);
+        buf.extend(&outer[..outer.len() - 1]); // cut off: torn
+        assert_eq!(highest_record_seq(&buf), Some(40));
     }
 }

@@ -115,12 +115,27 @@ fn shipped(dir: &Path, name: &str) -> Position {
 /// cannot be read or fails its check is replaced: segment `removed`, still
 /// there, holds the position meanwhile.
 pub fn record_before_removal(dir: &Path, name: &str, pos: Position, removed: u64) -> Result<()> {
+    record_durably(dir, name, pos, Some(removed))
+}
+
+/// Makes log `name`'s manifest in `dir` record position `pos` (or a later
+/// one), durably, its other lines kept, for the log's writer: before it
+/// seals a segment whose recovery cut bytes holding numbers above its
+/// records, so that the log goes on above them whatever a crash then
+/// leaves (docs/FORMAT.md section 12, "The number after a cut").
+pub fn record_above_cut(dir: &Path, name: &str, pos: Position) -> Result<()> {
+    record_durably(dir, name, pos, None)
+}
+
+/// `record_before_removal`, the sealed line of segment `removed` dropped
+/// if there is one.
+fn record_durably(dir: &Path, name: &str, pos: Position, removed: Option<u64>) -> Result<()> {
     let mut m = load(dir, name).ok().flatten().unwrap_or_else(|| Manifest {
         log: name.to_string(),
         ..Manifest::default()
     });
     m.next = Some(m.position().max(pos));
-    m.sealed.retain(|e| e.segment_no != removed);
+    m.sealed.retain(|e| Some(e.segment_no) != removed);
     m.store_durably(&naming::manifest_path(dir, name), ".position.tmp")
 }
 

@@ -56,6 +56,11 @@ pub struct SizeSnapshot {
 pub struct Writer {
     shared: Arc<Shared>,
     flusher: Mutex<Option<JoinHandle<()>>>,
+    /// `Recovered::numbers_past` of the open: a log's segment whose
+    /// recovery cut bytes holding higher numbers than `next_seq` is not
+    /// appended to (a jump inside a segment is damage): the log seals it
+    /// and goes on in a new segment from this number.
+    numbers_past: u64,
 }
 
 impl Writer {
@@ -271,6 +276,11 @@ impl Writer {
 
     /// Whether the segment is ending: its records are closed by a
     /// `SEAL_BEGIN` frame and it only waits for the rest of its seal.
+    /// See the field `numbers_past`: at least `next_seq` at the open.
+    pub(crate) fn numbers_past(&self) -> u64 {
+        self.numbers_past
+    }
+
     pub(crate) fn is_ending(&self) -> bool {
         self.shared.state.lock().is_ending()
     }
@@ -280,6 +290,13 @@ impl Writer {
     /// roll failed): the caller removes the file.
     pub(crate) fn discard(&self) {
         debug_assert_eq!(self.record_count(), 0);
+        self.close_unsealed();
+    }
+
+    /// Closes the segment without sealing it, nothing written since the
+    /// open: for a log that must not seal it yet (see
+    /// `log::writer::open`, a segment cut above its records).
+    pub(crate) fn close_unsealed(&self) {
         self.stop_flusher();
         self.shared.state.lock().close_unsealed();
     }
@@ -315,10 +332,10 @@ impl Writer {
         self.close_recycling().map(drop)
     }
 
-    /// Checks, reading only, that `open` would reopen the existing segment
-    /// at `path` (see `recover::check`).
+    /// Checks, reading only, that `open_log_segment` would reopen the
+    /// existing segment at `path` (see `recover::check_log_segment`).
     pub(crate) fn check_reopen(path: &Path) -> Result<()> {
-        recover::check(path)
+        recover::check_log_segment(path)
     }
 
     /// Closes the segment's records for a rolling log that moves on to the

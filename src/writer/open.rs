@@ -31,6 +31,7 @@ impl Writer {
         crate::clock::prepare();
         let (file, created) = open_locked(&path)?;
         let rec = recover::prepare(&file, &path, &opts, created, purpose)?;
+        let numbers_past = rec.numbers_past;
         let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
         let durable_next = durable_at_open(&path, &opts, created, &rec, &sync_file)?;
         let policy = FlushPolicy::of(&opts);
@@ -49,6 +50,7 @@ impl Writer {
         Ok(Writer {
             shared,
             flusher: Mutex::new(flusher),
+            numbers_past,
         })
     }
 }

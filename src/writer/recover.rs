@@ -1,9 +1,13 @@
 //! Opening a segment for writing: a new one gets its header; an existing one
 //! is verified by a full scan, which also rebuilds the index. A torn tail is
-//! copied to `<segment>.corrupt-<offset>` and then cut off; corruption in the
-//! middle is refused, because cutting there would lose the valid records
-//! that follow. A standalone segment's seal is removed (it is rewritten on
-//! close); a segment of a log is never unsealed (see `Purpose`).
+//! copied to `<segment>.corrupt-<offset>` and then cut off. Corruption in
+//! the middle of a standalone segment is refused, because cutting there
+//! would take the valid records that follow out of it; in an unsealed
+//! segment of a log it is backed up and cut like a torn tail, and the log
+//! goes on above every number the cut bytes hold (`Recovered::numbers_past`,
+//! docs/FORMAT.md section 12). A standalone segment's seal is removed (it
+//! is rewritten on close); a segment of a log is never unsealed (see
+//! `Purpose`).
 
 use super::index::SegmentIndex;
 use super::types::TypeTable;
@@ -26,6 +30,11 @@ pub struct Recovered {
     /// its seal failed, or the process died before writing it).
     pub seal_begun: bool,
     pub next_seq: u64,
+    /// Above every sequence number of a valid record frame in the bytes
+    /// the recovery cut (torn tail or damage and what follows), and at
+    /// least `next_seq`: a log goes on at this number or later, so that a
+    /// salvage of the backup never meets a number given again.
+    pub numbers_past: u64,
     pub types: TypeTable,
     pub index: SegmentIndex,
 }
@@ -103,6 +112,7 @@ fn write_header(
         file_len: header.len() as u64,
         seal_begun: false,
         next_seq: opts.first_seq,
+        numbers_past: opts.first_seq,
         types: TypeTable::default(),
         index: fresh_index(opts),
     })
@@ -122,14 +132,48 @@ fn scan_existing(file: &File, path: &Path, opts: &Options, purpose: Purpose) -> 
     // type no record defines must be defined by the next record of it, or
     // that record would use an id nothing in the segment defines.
     let mut used = 0usize;
-    while let Some(r) = reader.next()? {
-        used = used.max(r.type_id as usize + 1);
-        index.add(r.type_id, r.offset, r.seq, r.timestamp_ns, r.frame_len, dir);
+    let mut damaged_at = None;
+    loop {
+        let e = match reader.next() {
+            Ok(Some(r)) => {
+                used = used.max(r.type_id as usize + 1);
+                index.add(r.type_id, r.offset, r.seq, r.timestamp_ns, r.frame_len, dir);
+                continue;
+            }
+            Ok(None) => break,
+            Err(e) => e,
+        };
+        if purpose != Purpose::LogSegment || !is_damage_a_log_cuts(&reader, &e) {
+            return Err(e);
+        }
+        damaged_at = Some(reader.position());
+        break;
     }
     let records_end = reader.position();
+    let next_seq = reader.next_seq();
+    let mut numbers_past = next_seq;
     let mut seal_begun = false;
-    match reader.tail() {
-        Tail::Torn { offset, len } => backup_and_cut(file, path, offset, offset + len)?,
+    let file_len = file
+        .metadata()
+        .map_err(|e| Error::io(path, "stat", e))?
+        .len();
+    let tail = match damaged_at {
+        Some(offset) => Tail::Torn {
+            offset,
+            len: file_len - offset,
+        },
+        None => reader.tail(),
+    };
+    if purpose == Purpose::LogSegment {
+        // A cut made by an earlier open whose log did not get to number
+        // above it (a crash in between) still holds the number up.
+        numbers_past = numbers_past.max(numbers_in_backups(path, next_seq)?);
+    }
+    match tail {
+        Tail::Torn { offset, len } => {
+            let past = cut_damage(file, path, offset, offset + len, next_seq)?;
+            numbers_past = numbers_past.max(past);
+        }
         Tail::Sealed | Tail::SealDamaged { .. } if is_sealed_for_good(&reader, purpose) => {
             return Err(sealed_for_good(&reader));
         }
@@ -141,11 +185,11 @@ fn scan_existing(file: &File, path: &Path, opts: &Options, purpose: Purpose) -> 
     }
     let names = reader.types();
     let types = TypeTable::from_names(names[..used.min(names.len())].to_vec());
-    let next_seq = reader.next_seq();
     Ok(Recovered {
         file_len: records_end,
         seal_begun,
         next_seq,
+        numbers_past,
         types,
         index,
     })
@@ -189,18 +233,85 @@ fn sealed_for_good(reader: &Reader) -> Error {
     )
 }
 
-/// Whether `prepare` would take the existing segment at `path`, found out
-/// by reading only: a torn header or a torn tail is fine, corruption in the
-/// middle (or a foreign file) is the error `prepare` would return. Lets a
-/// caller about to reopen several segments refuse before changing any.
-pub fn check(path: &Path) -> Result<()> {
+/// Whether `prepare` would take the existing segment of a log at `path`
+/// (`Purpose::LogSegment`), found out by reading only: a torn header, a
+/// torn tail or damage in the middle of an unsealed segment is fine, a
+/// foreign file or damage `prepare` refuses is the error it would return.
+/// Lets a caller about to reopen several segments refuse before changing
+/// any.
+pub fn check_log_segment(path: &Path) -> Result<()> {
     let file = crate::sys::open_read_noatime(path).map_err(|e| Error::io(path, "open", e))?;
     if starts_afresh(&file, path)?.is_some() {
         return Ok(());
     }
     let mut reader = Reader::open(path)?;
-    while reader.next()?.is_some() {}
-    Ok(())
+    let e = loop {
+        match reader.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(()),
+            Err(e) => break e,
+        }
+    };
+    match is_damage_a_log_cuts(&reader, &e) {
+        true => Ok(()),
+        false => Err(e),
+    }
+}
+
+/// Whether the error `e` the scan `reader` met is damage in the middle of
+/// an unsealed segment, where the scan stands: for a segment of a log,
+/// backed up and cut from there like a torn tail (docs/FORMAT.md section
+/// 12). A sealed segment's damage is not: a sealed segment never changes.
+fn is_damage_a_log_cuts(reader: &Reader, e: &Error) -> bool {
+    e.kind() == ErrorKind::Corrupt
+        && e.offset() == Some(reader.position())
+        && reader.seal().is_none()
+        && !reader.has_seal_trailer()
+}
+
+/// The number above every valid record frame in the backups of the
+/// segment at `path` (`<segment>.corrupt-<offset>[.N]`, what
+/// `backup_and_cut` made), and at least `next_seq`.
+fn numbers_in_backups(path: &Path, next_seq: u64) -> Result<u64> {
+    let dir = crate::sys::parent_dir(path);
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Ok(next_seq);
+    };
+    let prefix = format!("{name}.corrupt-");
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list directory", e))?;
+    let mut past = next_seq;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "list directory", e))?;
+        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        let backup = entry.path();
+        let bytes = std::fs::read(&backup).map_err(|e| Error::io(&backup, "read backup", e))?;
+        if let Some(h) = crate::format::frame::highest_record_seq(&bytes) {
+            past = past.max(h.saturating_add(1));
+        }
+    }
+    Ok(past)
+}
+
+/// Backs up and cuts bytes `[from, to)` of the segment (`backup_and_cut`),
+/// zeros that end them cut without a backup, and returns the number the
+/// segment's log goes on at or above: past `next_seq` and past every valid
+/// record frame in the bytes cut (`frame::highest_record_seq`), so that a
+/// salvage of the backup never meets a number given again.
+fn cut_damage(file: &File, path: &Path, from: u64, to: u64, next_seq: u64) -> Result<u64> {
+    let mut bytes = vec![0u8; (to - from) as usize];
+    file.read_exact_at(&mut bytes, from)
+        .map_err(|e| Error::io_at(path, from, "read the bytes to back up", e))?;
+    let kept = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let past = crate::format::frame::highest_record_seq(&bytes[..kept])
+        .map_or(next_seq, |h| next_seq.max(h.saturating_add(1)));
+    if kept == 0 {
+        cut(file, path, from)?;
+    } else {
+        backup_and_cut(file, path, from, from + kept as u64)?;
+    }
+    Ok(past)
 }
 
 /// `Some(length)` if the segment gets a new header instead of a scan: it is

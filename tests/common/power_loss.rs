@@ -12,8 +12,10 @@
 //!   (every policy), every acknowledged write (`EveryRecord`), all but the
 //!   last n - 1 acknowledged (`EveryN(n)`), everything before the last
 //!   `sync` returned (`None`);
-//! - the next child starts at exactly the sequence number after the last
-//!   surviving record (none given twice, none skipped);
+//! - the writer opens the log whatever the cut left, and the next child
+//!   starts above every record the log held (none given twice); a record
+//!   leaves the log only into a `<segment>.corrupt-<offset>` backup that a
+//!   writer's open made since the last check;
 //! - a segment seen sealed (or compressed) after a cut keeps its bytes
 //!   until retention or compression removes it.
 
@@ -103,14 +105,14 @@ pub struct Tally {
     /// promised durable: unsynced records torn out of order.
     pub damage_past_promise: usize,
     pub sealed_checked: usize,
-    /// Writers that refused to open the log a cut left with unsynced pages
-    /// kept out of order (damage in the middle); `binlog repair --salvage`
-    /// then made it writable.
-    pub refused_after_torn_cut: usize,
+    /// Records past damage (never promised durable) that a writer's open
+    /// moved out of the log with the damage, into a `.corrupt-<offset>`
+    /// backup, numbering above them.
+    pub records_backed_up: u64,
     /// Checks that met a sealed segment whose records a cut damaged.
     pub damaged_seals: usize,
-    /// Numbers of records past damage (never promised durable) that a
-    /// writer's recovery cut as a torn tail and gave again.
+    /// Numbers a writer gave again: below a record the log held. Any
+    /// fails the test.
     pub numbers_given_again: u64,
     /// Sequence numbers a writer left unused after a cut lost records.
     pub numbers_skipped: u64,
@@ -181,11 +183,9 @@ struct LogState {
     present: Vec<u64>,
     /// The gaps a reader reported after the last cut.
     gaps: usize,
-    /// Whether a cut since the last writer that opened the log kept
-    /// unsynced pages or directory operations.
-    torn_since_open: bool,
-    /// Where the first damage the reader skipped after the last cut began.
-    damage_from: Option<u64>,
+    /// Above every record a writer's open moved into a backup: no writer
+    /// gives those numbers again.
+    backed_up_past: u64,
     /// Bytes of each segment file seen sealed or compressed.
     sealed: HashMap<String, Vec<u8>>,
 }
@@ -200,8 +200,7 @@ impl LogState {
             next: 0,
             present: Vec::new(),
             gaps: 0,
-            torn_since_open: false,
-            damage_from: None,
+            backed_up_past: 0,
             sealed: HashMap::new(),
         }
     }
@@ -247,57 +246,19 @@ fn one_cut(
     fs.cut();
     let report = parse(&lines);
     if died_first {
-        let corrupt = report.errors.iter().any(|e| e.contains("Corrupt"));
-        if !corrupt {
-            return Err(format!(
-                "the child ended before the cut: {ended:?}, {:?}",
-                report.errors
-            ));
-        }
-        // No cut since a writer last opened the log kept anything unsynced:
-        // only a later page synced before an earlier one leaves such damage.
-        if !log.torn_since_open {
-            return Err(format!(
-                "the writer refused the log after cuts that kept only what was synced: {:?}",
-                report.errors
-            ));
-        }
-        // The last cut kept unsynced pages out of order: records after a
-        // lost page, so damage in the middle of an unsealed segment, which
-        // the writer refuses to open over. `binlog repair --salvage` keeps
-        // the records after it (and their numbers), then the log goes on.
-        t.refused_after_torn_cut += 1;
-        eprintln!(
-            "{:?}; binlog repair --salvage: {}",
-            report.errors,
-            repair(&backing.join("log"))?
-        );
-        let found = check_log(log, &backing.join("log"), t)?;
-        if let Some(lost) = first_lost(&log.present, &found) {
-            return Err(format!(
-                "record {lost} was in the log before binlog repair, not after"
-            ));
-        }
-        log.present = found.present;
-        log.gaps = found.gaps.len();
-        log.next = log.next.max(found.end);
-        log.damage_from = found.damage_from;
-        return Ok(());
+        // Whatever a cut left, the writer opens the log (docs/FORMAT.md
+        // section 12): damage in an unsealed segment is backed up and cut.
+        return Err(format!(
+            "the child ended before the cut: {ended:?}, {:?}",
+            report.errors
+        ));
     }
     // The child goes on after every number given before it (a record lost
     // at a cut may leave its number unused), and starts no later than that
     // when the log's last record survived.
     if let Some(start) = report.start {
-        if start < log.next && log.damage_from.is_some_and(|d| start >= d) {
-            // The writer took the damage and the records after it for a
-            // torn tail: cut them (kept in a `.corrupt-<offset>` backup)
-            // and gives their numbers again. They were past what was
-            // promised durable; the reader had shown them.
-            t.numbers_given_again += log.next - start;
-            log.present.retain(|&s| s < start);
-            log.next = start;
-        }
         if start < log.next {
+            t.numbers_given_again += log.next - start;
             return Err(format!(
                 "the writer started at {start}, the log it opened held records up to {} in {before:?}; now {:?}",
                 log.next - 1,
@@ -310,8 +271,21 @@ fn one_cut(
     // What survived the last cut survives this one, and what was promised
     // durable, but for the oldest segments retention removed.
     let kept = |s: &u64| kept_in(&found, *s);
-    if let Some(lost) = first_lost(&log.present, &found) {
-        return Err(format!("record {lost} survived the last cut, not this one"));
+    // A writer's open (reported or cut while it recovered) that met
+    // damage in an unsealed segment moved it and the records after it
+    // into a new backup; any other record that survived the last cut
+    // survives this one.
+    let lost: Vec<u64> = log.present.iter().copied().filter(|s| !kept(s)).collect();
+    if !lost.is_empty() {
+        let backed_up = backed_up_seqs(&before, &backing.join("log"));
+        if let Some(l) = lost.iter().find(|s| !backed_up.contains(s)) {
+            return Err(format!(
+                "record {l} survived the last cut, not this one, and is in no new \
+                 backup (lost {lost:?}, backed up {backed_up:?})"
+            ));
+        }
+        t.records_backed_up += lost.len() as u64;
+        log.backed_up_past = log.backed_up_past.max(lost[lost.len() - 1] + 1);
     }
     let must = match (bound, report.last_acked) {
         (_, None) => report.durable,
@@ -339,12 +313,7 @@ fn one_cut(
     }
     log.gaps = found.gaps.len();
     log.present = found.present;
-    log.damage_from = found.damage_from;
-    // Damage a writer has not met yet may come from any cut since the last
-    // writer that opened the log.
-    let torn = keep != Keep::Nothing;
-    log.torn_since_open = torn || (report.start.is_none() && log.torn_since_open);
-    log.next = found.end;
+    log.next = found.end.max(log.backed_up_past);
     Ok(())
 }
 
@@ -360,29 +329,25 @@ fn first_lost(before: &[u64], found: &Survived) -> Option<u64> {
     before.iter().copied().find(|&s| !kept_in(found, s))
 }
 
-/// `binlog repair --salvage DIR`: its output, or why it failed.
-#[cfg(feature = "cli")]
-fn repair(dir: &Path) -> Result<String, String> {
-    let out = super::cli::binlog()
-        .args(["repair", "--salvage", "--no-progress"])
-        .arg(dir)
-        .output()
-        .map_err(|e| e.to_string())?;
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    match out.status.code() {
-        // 1: repaired, the records lost in the damage left as a gap.
-        Some(0 | 1) => Ok(text),
-        _ => Err(format!(
-            "binlog repair --salvage failed ({}): {text}",
-            out.status
-        )),
+/// The sequence numbers of the valid record frames in the
+/// `<segment>.corrupt-<offset>` backups of `dir` that the listing `before`
+/// did not hold.
+fn backed_up_seqs(before: &[String], dir: &Path) -> Vec<u64> {
+    use binlog::format::frame::find_next_record;
+    let mut seqs = Vec::new();
+    for name in super::list_dir(dir) {
+        if !name.contains(".corrupt-") || before.contains(&name) {
+            continue;
+        }
+        let bytes = std::fs::read(dir.join(&name)).unwrap();
+        let mut from = 0;
+        while let Some(q) = find_next_record(&bytes, from, None) {
+            let at = q + 9;
+            seqs.push(u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()));
+            from = q + 1;
+        }
     }
-}
-
-#[cfg(not(feature = "cli"))]
-fn repair(_dir: &Path) -> Result<String, String> {
-    Err("binlog repair needs the feature \"cli\"".into())
+    seqs
 }
 
 /// What a check found in the log after a cut.
@@ -393,9 +358,6 @@ struct Survived {
     gaps: Vec<String>,
     /// Every sequence number read.
     present: Vec<u64>,
-    /// The sequence number after the last record before the first damage
-    /// the reader skipped, if it skipped any.
-    damage_from: Option<u64>,
 }
 
 /// Reads the log at `dir` (the backing directory), skipping damage: every
@@ -408,7 +370,6 @@ fn check_log(log: &mut LogState, dir: &Path, t: &mut Tally) -> Result<Survived, 
         end: 0,
         gaps: Vec::new(),
         present: Vec::new(),
-        damage_from: None,
     };
     if files.is_empty() {
         return Ok(found);
@@ -417,7 +378,6 @@ fn check_log(log: &mut LogState, dir: &Path, t: &mut Tally) -> Result<Survived, 
     r.skip_damaged(true);
     let mut last = None::<u64>;
     loop {
-        let gaps_before = r.gaps().len();
         let seq = match r.next() {
             Ok(Some(rec)) => {
                 let (ty, p) = record(rec.seq);
@@ -444,9 +404,6 @@ fn check_log(log: &mut LogState, dir: &Path, t: &mut Tally) -> Result<Survived, 
             if seq <= l {
                 return Err(format!("record {seq} after {l}: a number given twice"));
             }
-        }
-        if r.gaps().len() > gaps_before && found.damage_from.is_none() {
-            found.damage_from = Some(last.map_or(0, |l| l + 1));
         }
         last = Some(seq);
         found.present.push(seq);

@@ -101,7 +101,13 @@ pub(super) fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
         Err(e) if e.kind() == ErrorKind::Truncated => return Ok(None),
         Err(e) => return Err(e),
     };
-    let empty = r.seal().is_none() && r.next()?.is_none() && r.tail() == Tail::Unsealed;
+    // Damage is not emptiness: the segment's recovery backs it up.
+    let no_record = match r.next() {
+        Ok(rec) => rec.is_none(),
+        Err(e) if e.kind() == ErrorKind::Corrupt => false,
+        Err(e) => return Err(e),
+    };
+    let empty = r.seal().is_none() && no_record && r.tail() == Tail::Unsealed;
     Ok(empty.then(|| r.header().first_seq))
 }
 

@@ -49,6 +49,7 @@ impl LogWriter {
             resume,
             next_first,
             floor,
+            ..
         } = Found::in_dir(&dir, name, &opts)?;
         let shared = Shared::new(dir, name, opts, lock, sealed, next_first, floor);
         if shared.opts.segment.durability != Durability::None {
@@ -90,6 +91,9 @@ struct Found {
     resume: Option<SegmentFile>,
     /// The sequence number after the last sealed segment's records.
     next_first: u64,
+    /// Above every number the bytes cut from the segments sealed by this
+    /// open held (`seal_found_segment`).
+    numbers_past: u64,
     /// The position the manifest recorded (see `log::position`): the log
     /// goes on no lower, whatever segment files are left.
     floor: Position,
@@ -116,6 +120,7 @@ impl Found {
             sealed_now: Vec::new(),
             resume: None,
             next_first: opts.first_seq,
+            numbers_past: 0,
             floor,
         };
         for (i, (f, summary)) in files.iter().zip(summaries).enumerate() {
@@ -128,7 +133,7 @@ impl Found {
         // `first_seq` is not its to take.
         found.next_first = match files.is_empty() && floor != Position::default() {
             true => floor.seq,
-            false => found.next_first.max(floor.seq),
+            false => found.next_first.max(floor.seq).max(found.numbers_past),
         };
         Ok(found)
     }
@@ -170,14 +175,18 @@ impl Found {
                 .and_then(|n| header_first_seq(&n.path))
                 .map_or(self.next_first, |n| n.min(self.next_first));
             let seg_opts = segment_options(opts, name, f.segment_no, first);
-            let sealed =
+            let (sealed, past) =
                 seal_found_segment(&f.path, seg_opts).map_err(|e| not_resealed(e, false))?;
             self.sealed_now.push(sealed);
+            self.numbers_past = self.numbers_past.max(past);
             summary = summarize(&f.path, f.segment_no, name)?;
         }
         match summary {
             Some((entry, sealed_ns)) => {
-                self.next_first = entry.first_seq + entry.record_count;
+                // Never below a number that bytes a recovery cut (kept in
+                // a `.corrupt-` backup) hold: a salvage of them must not
+                // meet it again.
+                self.next_first = (entry.first_seq + entry.record_count).max(self.numbers_past);
                 self.sealed.push_back(Sealed {
                     entry,
                     path: f.path.clone(),
@@ -322,7 +331,12 @@ impl Shared {
     /// Goes on in the log's newest segment `f`, found without a seal, and
     /// returns true; if it is ending (its records closed by a `SEAL_BEGIN`
     /// frame), seals it instead (the lifecycle goes one way) and returns
-    /// false: the caller starts the next segment.
+    /// false: the caller starts the next segment. So too if its recovery
+    /// cut bytes holding numbers past its records (damage followed by
+    /// valid records, kept in a `.corrupt-` backup), or the log's position
+    /// `next_first` is past them: a segment's numbers never jump, and the
+    /// next segment starts above every number seen (docs/FORMAT.md section
+    /// 12).
     pub(super) fn resume_newest(
         &self,
         st: &mut State,
@@ -332,7 +346,24 @@ impl Shared {
     ) -> Result<bool> {
         let w = Writer::open_log_segment(&f.path, self.segment_options(f.segment_no, next_first))?;
         let first_seq = w.next_seq() - w.record_count();
-        if w.is_ending() {
+        let past = w.numbers_past().max(next_first);
+        if past > w.next_seq() {
+            // Before the seal: from then on only this record holds the
+            // number up (the segment's backup is looked at only while it
+            // is unsealed).
+            let pos = Position {
+                segment_no: f.segment_no + 1,
+                seq: past,
+            };
+            if let Err(e) = position::record_above_cut(&self.dir, &self.name, pos) {
+                // Unsealed, its backup holds the numbers up for the next
+                // open; sealed (as a drop would), nothing would.
+                w.close_unsealed();
+                return Err(e);
+            }
+            st.floor = st.floor.max(pos);
+        }
+        if w.is_ending() || past > w.next_seq() {
             let record_count = w.record_count();
             w.close()?;
             let ending = Ending {
@@ -347,7 +378,7 @@ impl Shared {
                 recycled: Recycled::default(),
             };
             self.sealed(st, ending, done, events);
-            st.first_seq = first_seq + record_count;
+            st.first_seq = (first_seq + record_count).max(past);
             if self.opts.segment.durability == Durability::None {
                 st.unsynced.push((first_seq, f.path.clone()));
             }

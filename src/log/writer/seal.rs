@@ -61,7 +61,7 @@ impl Ending {
             }
             None => {
                 let opts = log.segment_options(self.segment_no, self.first_seq);
-                let info = seal_found_segment(&self.path, opts)?;
+                let (info, _) = seal_found_segment(&self.path, opts)?;
                 Ok(SealResult {
                     record_count: info.record_count,
                     recycled: Recycled::default(),
@@ -186,29 +186,33 @@ impl Shared {
 /// recovers it as any reopened segment is (a torn tail is backed up and
 /// cut: the log reader then reports a gap before the next segment) and
 /// closing it seals it; a segment found sealed meanwhile is left as it is.
-/// Corruption in the middle is refused, as on any reopen: `binlog repair
-/// --salvage` decides that. Returns the segment as sealed, for callbacks.
-pub(super) fn seal_found_segment(path: &Path, opts: Options) -> Result<SegmentInfo> {
+/// Damage in the middle is backed up and cut like a torn tail (docs/
+/// FORMAT.md section 12). Returns the segment as sealed, for callbacks,
+/// and the number the log goes on at or above: past its records and past
+/// every number the bytes cut held (`Writer::numbers_past`).
+pub(super) fn seal_found_segment(path: &Path, opts: Options) -> Result<(SegmentInfo, u64)> {
     let segment_no = opts.segment_no;
     if let Some((entry, _)) = summarize(path, segment_no, &opts.log_name)? {
-        return Ok(SegmentInfo {
+        let info = SegmentInfo {
             path: path.to_path_buf(),
             segment_no,
             first_seq: entry.first_seq,
             record_count: entry.record_count,
             bytes: entry.bytes,
-        });
+        };
+        return Ok((info, entry.first_seq + entry.record_count));
     }
     let w = Writer::open_log_segment(path, opts)?;
     w.close()?;
     let bytes = std::fs::metadata(path)
         .map_err(|e| Error::io(path, "stat", e))?
         .len();
-    Ok(SegmentInfo {
+    let info = SegmentInfo {
         path: path.to_path_buf(),
         segment_no,
         first_seq: w.next_seq() - w.record_count(),
         record_count: w.record_count(),
         bytes,
-    })
+    };
+    Ok((info, w.numbers_past().max(w.next_seq())))
 }
