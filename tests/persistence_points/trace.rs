@@ -6,6 +6,9 @@
 //! shows unfinished and resumed starts at the first line and ends at the
 //! second, so "before" means ended on an earlier line than the other
 //! started.
+// The fault injection and the threads' marks serve the tests of the tool
+// and the shipper, built only with the features "cli" and "s3".
+#![cfg_attr(not(all(feature = "cli", feature = "s3")), allow(dead_code))]
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
