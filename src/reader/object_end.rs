@@ -25,6 +25,7 @@ impl Reader {
     /// Reads this segment as a shipped object whose records end, its
     /// metadata says, before `records_end` (when it has metadata), and
     /// whose size is not the one its metadata says if `resized`.
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     pub(crate) fn read_as_object(&mut self, records_end: Option<u64>, resized: bool) {
         self.object = Some(ObjectEnd {
             records_end,
