@@ -14,7 +14,6 @@ package binlog
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -139,23 +138,8 @@ func readRemoteCase(t *testing.T, dir, prefix string) [3]string {
 	r, err := OpenLogTieredReader(dir, "conformance", url)
 	must(t, err)
 	defer r.Close()
-	var seqs []uint64
-	end := ""
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			tail, err := r.Tail()
-			must(t, err)
-			end = tailName(tail)
-			break
-		}
-		if err != nil {
-			end = remoteError(err)
-			break
-		}
-		seqs = append(seqs, rec.Seq)
-	}
-	return [3]string{seqRuns(seqs), end, gapColumn(t, r)}
+	records, end := readToEnd(t, r, remoteError)
+	return [3]string{records, end, gapColumn(t, r)}
 }
 
 func TestTheTieredReaderReadsTheShippedConformanceCasesAsExpected(t *testing.T) {

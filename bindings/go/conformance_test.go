@@ -127,8 +127,15 @@ func readConformanceCase(t *testing.T, path, mode, filter string) [4]string {
 			t.Fatal(err)
 		}
 	}
+	records, end := readToEnd(t, r, conformanceError)
+	damages, gaps := damagesAndGaps(t, r)
+	return [4]string{records, end, damages, gaps}
+}
+
+// readToEnd reads r to its end: the columns records and end, an error's
+// end named by errorName.
+func readToEnd(t *testing.T, r *Reader, errorName func(error) string) (string, string) {
 	var seqs []uint64
-	end := ""
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -136,17 +143,13 @@ func readConformanceCase(t *testing.T, path, mode, filter string) [4]string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			end = tailName(tail)
-			break
+			return seqRuns(seqs), tailName(tail)
 		}
 		if err != nil {
-			end = conformanceError(err)
-			break
+			return seqRuns(seqs), errorName(err)
 		}
 		seqs = append(seqs, rec.Seq)
 	}
-	damages, gaps := damagesAndGaps(t, r)
-	return [4]string{seqRuns(seqs), end, damages, gaps}
 }
 
 // conformanceCases is every line of expected.tsv, as its 8 columns.

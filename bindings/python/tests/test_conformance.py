@@ -50,6 +50,21 @@ def _tail(t):
     }.get(t.kind, "reading")
 
 
+def _read_to_end(r, error_name):
+    """The columns records, end and damages of r read to its end, an
+    error's end named by error_name."""
+    seqs = []
+    try:
+        for rec in r:
+            seqs.append(rec.seq)
+        end = _tail(r.tail())
+    except binlog.BinlogError as e:
+        end = error_name(e)
+    damages = ",".join(f"{d.offset}-{d.resume_offset}:{d.from_seq}-{d.to_seq}"
+                       for d in r.damages()) or "-"
+    return _runs(seqs), end, damages
+
+
 def _read(path, mode, type_filter):
     """The columns records, end, damages, gaps of one read."""
     try:
@@ -62,18 +77,10 @@ def _read(path, mode, type_filter):
     with r:
         if type_filter != "-":
             r.filter_types([type_filter])
-        seqs = []
-        try:
-            for rec in r:
-                seqs.append(rec.seq)
-            end = _tail(r.tail())
-        except binlog.BinlogError as e:
-            end = _error(e)
-        damages = ",".join(f"{d.offset}-{d.resume_offset}:{d.from_seq}-{d.to_seq}"
-                           for d in r.damages()) or "-"
+        records, end, damages = _read_to_end(r, _error)
         gaps = ",".join(f"{g.from_seq}-{g.to_seq}:{g.reason.name.lower().replace('_', '-')}"
                         for g in r.gaps()) or "-"
-        return [_runs(seqs), end, damages, gaps]
+        return [records, end, damages, gaps]
 
 
 @pytest.mark.parametrize("case", list(_cases()), ids=lambda c: f"{c[0]}-{c[2]}")
