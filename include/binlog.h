@@ -149,7 +149,9 @@ enum binlog_gap_reason
   BINLOG_GAP_MISSING = 2,
   /*
    Bytes lost to damage at `offset` (a segment ending in a torn tail
-   while a later one follows it).
+   while a later one follows it); or, with no offset, records missing
+   before a file salvaged from the segment, which the damage the
+   salvage copied around destroyed.
    */
   BINLOG_GAP_DAMAGE = 3,
   /*

@@ -403,10 +403,12 @@ fn salvage_in_the_middle_of_a_log_reports_the_gap_it_leaves() {
 
 /// Damage in the middle of a log's newest unsealed segment with valid
 /// records after it (a power cut that kept a later page and lost an
-/// earlier one): the writer opens the log, keeps the bytes from the damage
-/// on in `<segment>.corrupt-<offset>`, and numbers above every record in
-/// any file, those after the damage too. A `repair --salvage` of the
-/// segment put back together from its backup then gives no number twice.
+/// earlier one): the writer opens the log, copies the records after the
+/// damage into a salvaged file, keeps the bytes from the damage on in
+/// `<segment>.corrupt-<offset>`, and numbers above every record in any
+/// file, those after the damage too. A `repair --salvage` of the segment
+/// put back together from its backup then finds that copy and makes no
+/// second one: no number is given twice.
 #[test]
 fn a_log_opens_over_mid_segment_damage_and_numbers_above_the_records_after_it() {
     let t = Tmp::new("open-mid-damage");
@@ -447,7 +449,7 @@ fn a_log_opens_over_mid_segment_damage_and_numbers_above_the_records_after_it() 
         .output()
         .unwrap();
     let text = out_text(&out);
-    assert!(text.contains("(seq 25..29)"), "{text}");
+    assert!(text.contains("(seq 25..29) were salvaged before"), "{text}");
     let mut r = binlog::LogReader::open(&t.0, "orders").unwrap();
     let mut seqs = Vec::new();
     while let Some(rec) = r.next().unwrap() {

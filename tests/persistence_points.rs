@@ -556,6 +556,91 @@ fn a_torn_tail_is_backed_up_durably_before_the_cut() {
     }
 }
 
+#[test]
+fn salvage_child() {
+    let Some(dir) = child_dir() else { return };
+    let o = || LogOptions {
+        segment: opts(&child_mode()),
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(&dir, "orders", o()).unwrap();
+    for k in 0..8 {
+        w.write("t", format!("record {k}").as_bytes()).unwrap();
+    }
+    w.close().unwrap();
+    let seg = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| is_segment(p))
+        .unwrap();
+    // Its seal lost and a bit of record 3 flipped, records after it.
+    let mut r = binlog::Reader::open(&seg).unwrap();
+    let end = r.seal().unwrap().records_end;
+    let mut frames = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        frames.push((rec.offset, rec.frame_len));
+    }
+    drop(r);
+    let (at, len) = frames[3];
+    let flip = at + len / 2;
+    let byte = std::fs::read(&seg).unwrap()[flip as usize] ^ 0x40;
+    let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    f.set_len(end).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&f, &[byte], flip).unwrap();
+    drop(f);
+    mark("damaged");
+    let w = LogWriter::open(&dir, "orders", o()).unwrap();
+    mark("opened");
+    w.close().unwrap();
+}
+
+/// A log's unsealed segment damaged in the middle: the records after the
+/// damage are copied into a salvaged file, synced under a temporary name,
+/// renamed and the directory synced; then the damage is backed up
+/// durably; only then is the segment cut.
+#[test]
+fn a_log_salvages_the_records_after_damage_durably_before_the_cut() {
+    for mode in ["every-record", "none"] {
+        let (_d, t) = traced("salvage_child", mode);
+        let damaged = t.mark("damaged");
+        let (tmp, to, renamed) = t
+            .renames()
+            .into_iter()
+            .find(|(_, to, c)| c.start > damaged && to.to_string_lossy().contains(".salvaged-"))
+            .unwrap_or_else(|| t.fail("no salvaged file renamed"));
+        let seg = to.with_file_name(naming_stem_of_salvaged(&to));
+        let cut = t
+            .named("ftruncate")
+            .find(|c| c.start > damaged && c.fd_path().as_deref() == Some(&seg))
+            .unwrap_or_else(|| t.fail("no cut"));
+        t.assert_replaced_durably(&tmp, &to, cut.start, &format!("{mode}: the salvaged copy"));
+        let (backup, created) = t
+            .creations(|p| p.to_string_lossy().contains(".corrupt-"))
+            .pop()
+            .unwrap_or_else(|| t.fail("no backup"));
+        assert!(
+            renamed.end < created.start,
+            "{mode}: salvaged before the backup"
+        );
+        t.assert_durable_before(&backup, cut.start, &format!("{mode}: the backup"));
+        t.assert_dir_synced(
+            &backup,
+            created.end,
+            cut.start,
+            &format!("{mode}: its name"),
+        );
+        assert!(cut.start < t.mark("opened"));
+    }
+}
+
+/// The file name of the segment the salvaged file `p` came from:
+/// `<stem>.salvaged-<offset>.binlog` -> `<stem>.binlog`.
+fn naming_stem_of_salvaged(p: &Path) -> String {
+    let name = p.file_name().unwrap().to_string_lossy();
+    let stem = &name[..name.find(".salvaged-").unwrap()];
+    format!("{stem}.binlog")
+}
+
 /// `binlog repair` of a torn segment: the backup's bytes synced before it
 /// gets its name, and that name before the segment is replaced; the
 /// repaired copy synced before its rename over the segment, the directory

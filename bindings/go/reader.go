@@ -703,7 +703,9 @@ const (
 	// not (segment numbers skip it, or a listed object is gone).
 	GapMissing GapReason = C.BINLOG_GAP_MISSING
 	// GapDamage: bytes lost to damage at Offset (a segment ending in a
-	// torn tail while a later one follows it).
+	// torn tail while a later one follows it); or, with no offset, records
+	// missing before a file salvaged from the segment, destroyed by the
+	// damage the salvage copied around.
 	GapDamage GapReason = C.BINLOG_GAP_DAMAGE
 	// GapSeqJump: consecutive segments whose sequence numbers do not
 	// continue each other.

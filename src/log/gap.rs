@@ -21,7 +21,9 @@ pub enum GapReason {
     /// list of files is not there.
     Missing,
     /// Bytes lost to damage, at `Gap::offset`: a segment that ends in a
-    /// torn tail while a later one follows it.
+    /// torn tail while a later one follows it; or (no offset) records
+    /// missing before a file salvaged from the segment, destroyed by the
+    /// damage the salvage copied the records after.
     Damage,
     /// Consecutive segments (no segment number skipped) whose sequence
     /// numbers do not continue each other.
@@ -86,6 +88,8 @@ pub fn overlap(path: &Path, first: u64, previous: &Path, exp: u64) -> Error {
 /// The gap between segment `prev` and the segment at `next` (segment
 /// `segment_no`, first record `first_seq`), if records are missing
 /// between them: `Missing` if segment numbers skip one, else `SeqJump`.
+/// `Damage` when `next` is a file salvaged from `prev`'s segment (the
+/// records before it were destroyed by the damage it was salvaged from).
 /// `None` if `next` continues `prev` (or starts before its end: an
 /// overlap is no gap, and the caller's error).
 pub fn gap_between(prev: SegmentEnd, next: &Path, segment_no: u64, first_seq: u64) -> Option<Gap> {
@@ -114,6 +118,12 @@ pub fn gap_after(
             GapReason::Missing,
             missing_segment(prev_path, next, n, prev.next_seq),
         ),
+        // `next` was salvaged from the segment before (or from the same
+        // segment as the file before): the records between were destroyed
+        // by the damage the salvage copied around.
+        None if segment_no == prev.segment_no => {
+            (GapReason::Damage, salvaged_from(prev_path, next))
+        }
         None => (GapReason::SeqJump, next.to_path_buf()),
     };
     Some(Gap {
@@ -134,6 +144,19 @@ fn missing_segment(prev: Option<&Path>, next: &Path, segment_no: u64, first_seq:
     url(next)
         .or_else(|| prev.and_then(url))
         .unwrap_or_else(|| next.to_path_buf())
+}
+
+/// The segment the file `next` was salvaged from: `prev`, the file before
+/// it, when that is the segment itself, else the segment's name beside it.
+fn salvaged_from(prev: Option<&Path>, next: &Path) -> PathBuf {
+    let origin = |p: &Path| {
+        let name = p.file_name()?.to_str()?;
+        crate::format::naming::split_salvaged(name).map(|(origin, _)| p.with_file_name(origin))
+    };
+    match prev {
+        Some(p) if origin(p).is_none() => p.to_path_buf(),
+        _ => origin(next).unwrap_or_else(|| next.to_path_buf()),
+    }
 }
 
 /// Whether `path` names an object (`s3://`), not a local file.

@@ -153,6 +153,16 @@ fn holds_no_record(r: &Reader) -> bool {
     )
 }
 
+/// Whether `r` is a salvaged file (docs/FORMAT.md section 14a, "Salvaged
+/// files") whose records are all numbered below `exp`.
+fn salvaged_below(r: &Reader, exp: u64) -> bool {
+    let from = crate::writer::salvage::SALVAGED_FROM;
+    let salvaged = r.header().params.iter().any(|(k, _)| k == from);
+    salvaged
+        && r.seal()
+            .is_some_and(|d| d.first_seq + d.record_count <= exp)
+}
+
 impl LogReader {
     /// Reads log `name` in `dir`, every segment in write order.
     pub fn open(dir: impl AsRef<Path>, name: &str) -> Result<LogReader> {
@@ -798,6 +808,15 @@ impl LogReader {
             // segment before). Nothing to read; not taken as done, so that
             // a file made under its name later is read.
             Some(exp) if first < exp && holds_no_record(&r) => {
+                self.idx += 1;
+                return Ok(Opened::Skipped);
+            }
+            // A file salvaged from the segment before, each of whose
+            // records this reader already returned from that segment, read
+            // past its damage: what a crash leaves between a writer's
+            // salvage and its cut of the damage (docs/FORMAT.md section
+            // 12). Returned twice, a number would be given twice.
+            Some(exp) if first < exp && salvaged_below(&r, exp) => {
                 self.idx += 1;
                 return Ok(Opened::Skipped);
             }

@@ -9,7 +9,8 @@
 //! record's way from the call to the file) in `state`, the background
 //! writes of full buffers in `write_behind` (the two pass each other the
 //! types of `job`), the seal's index in `index`, a reopened segment's
-//! recovery in `recover`.
+//! recovery in `recover`, salvaged files (the records after damage in the
+//! middle of a segment, copied) in `salvage`.
 
 mod flusher;
 mod group_commit;
@@ -19,6 +20,7 @@ mod open;
 pub(crate) mod prealloc;
 mod prepared;
 mod recover;
+pub mod salvage;
 mod shared;
 mod state;
 mod sync_state;

@@ -3,13 +3,15 @@
 //! copied to `<segment>.corrupt-<offset>` and then cut off. Corruption in
 //! the middle of a standalone segment is refused, because cutting there
 //! would take the valid records that follow out of it; in an unsealed
-//! segment of a log it is backed up and cut like a torn tail, and the log
-//! goes on above every number the cut bytes hold (`Recovered::numbers_past`,
-//! docs/FORMAT.md section 12). A standalone segment's seal is removed (it
+//! segment of a log those records are first copied into salvaged files of
+//! the log (`salvage`), then the damage is backed up and cut like a torn
+//! tail, and the log goes on above every number the cut bytes hold
+//! (`Recovered::numbers_past`, docs/FORMAT.md section 12). A standalone segment's seal is removed (it
 //! is rewritten on close); a segment of a log is never unsealed (see
 //! `Purpose`).
 
 use super::index::SegmentIndex;
+use super::salvage;
 use super::types::TypeTable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
@@ -32,8 +34,8 @@ pub struct Recovered {
     pub next_seq: u64,
     /// Above every sequence number of a valid record frame in the bytes
     /// the recovery cut (torn tail or damage and what follows), and at
-    /// least `next_seq`: a log goes on at this number or later, so that a
-    /// salvage of the backup never meets a number given again.
+    /// least `next_seq`: a log goes on at this number or later, so that no
+    /// number of a record salvaged from those bytes is given again.
     pub numbers_past: u64,
     pub types: TypeTable,
     pub index: SegmentIndex,
@@ -171,6 +173,9 @@ fn scan_existing(file: &File, path: &Path, opts: &Options, purpose: Purpose) -> 
     }
     match tail {
         Tail::Torn { offset, len } => {
+            if damaged_at.is_some() {
+                salvage_after(path, reader.header(), offset)?;
+            }
             let past = cut_damage(file, path, offset, offset + len, next_seq)?;
             numbers_past = numbers_past.max(past);
         }
@@ -292,6 +297,27 @@ fn numbers_in_backups(path: &Path, next_seq: u64) -> Result<u64> {
         }
     }
     Ok(past)
+}
+
+/// Copies the valid records after damage at `offset` in the middle of a
+/// log's unsealed segment (`header` its header) into salvaged files of the
+/// log, durably, before the damage is cut (docs/FORMAT.md section 12): they
+/// stay in the log, read in place after the segment. A rerun after a crash
+/// finds the files made before and makes none again.
+fn salvage_after(path: &Path, header: &SegmentHeader, offset: u64) -> Result<()> {
+    let origin = Options {
+        log_name: header.log_name.clone(),
+        content_type: header.content_type.clone(),
+        params: header.params.clone(),
+        segment_no: header.segment_no,
+        created_ns: Some(header.created_ns),
+        writer_version: format!("{} (a log's recovery)", crate::version::WRITER),
+        ..Options::default()
+    };
+    for run in salvage::runs_from(path, offset)? {
+        salvage::salvage_run(path, origin.clone(), &run)?;
+    }
+    Ok(())
 }
 
 /// Backs up and cuts bytes `[from, to)` of the segment (`backup_and_cut`),

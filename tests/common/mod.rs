@@ -3,7 +3,8 @@
 //! seeded PRNG, deterministic records derived from their sequence number, a
 //! reader that copies out everything a segment yields, and the sizes the
 //! long tests take from the environment. Submodules: child processes to
-//! kill (`child`), injected system call failures (`faults`), the C ABI
+//! kill (`child`), or to kill at the nth call of a system call
+//! (`killed_at`), injected system call failures (`faults`), the C ABI
 //! (`ffi`), the long tests' sizes (`knobs`), seals rewritten with valid
 //! CRCs (`seal`), records as (seq, type, payload) (`records`), damage to
 //! compressed segments (`compressed`, with the feature "compression"), and the
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod compressed;
 pub mod faults;
 pub mod ffi;
+pub mod killed_at;
 pub mod knobs;
 pub mod power_loss;
 pub mod powercut;

@@ -6,9 +6,10 @@
 use binlog::Record;
 use std::borrow::Cow;
 
-/// `unknown-type-<id>`.
+/// `unknown-type-<id>`: the name a salvage copies such records under
+/// (`binlog::writer::salvage::lost_type_name`).
 pub fn unknown_type(id: u32) -> String {
-    format!("unknown-type-{id}")
+    binlog::writer::salvage::lost_type_name(id)
 }
 
 /// The name the tool shows for the type of a record the library's reader
