@@ -535,25 +535,30 @@ fn torn_child() {
 fn a_torn_tail_is_backed_up_durably_before_the_cut() {
     for mode in ["every-record", "none"] {
         let (d, t) = traced("torn_child", mode);
-        let seg = d.join("data/s.binlog");
-        let torn = t.mark("torn");
-        let cut = t
-            .named("ftruncate")
-            .find(|c| c.start > torn && c.fd_path().as_deref() == Some(&seg))
-            .unwrap_or_else(|| t.fail("no cut"));
-        let (backup, created) = t
-            .creations(|p| p.to_string_lossy().contains(".corrupt-"))
-            .pop()
-            .unwrap_or_else(|| t.fail("no backup"));
-        t.assert_durable_before(&backup, cut.start, &format!("{mode}: the torn tail's copy"));
-        t.assert_dir_synced(
-            &backup,
-            created.end,
-            cut.start,
-            &format!("{mode}: its name"),
-        );
+        let cut = cut_after(&t, &d.join("data/s.binlog"), t.mark("torn"));
+        backed_up_before(&t, cut.start, &format!("{mode}: the torn tail's copy"));
         assert!(cut.start < t.mark("recovered"));
     }
+}
+
+/// The first cut (ftruncate) of `seg` after line `after`.
+fn cut_after<'a>(t: &'a Trace, seg: &Path, after: usize) -> &'a trace::Call {
+    t.named("ftruncate")
+        .find(|c| c.start > after && c.fd_path().as_deref() == Some(seg))
+        .unwrap_or_else(|| t.fail("no cut"))
+}
+
+/// Asserts that the last `.corrupt-` backup created was synced, and its
+/// name (the directory), before line `cut`; returns the line it was
+/// created on.
+fn backed_up_before(t: &Trace, cut: usize, what: &str) -> usize {
+    let (backup, created) = t
+        .creations(|p| p.to_string_lossy().contains(".corrupt-"))
+        .pop()
+        .unwrap_or_else(|| t.fail("no backup"));
+    t.assert_durable_before(&backup, cut, what);
+    t.assert_dir_synced(&backup, created.end, cut, &format!("{what}: its name"));
+    created.start
 }
 
 #[test]
@@ -609,26 +614,10 @@ fn a_log_salvages_the_records_after_damage_durably_before_the_cut() {
             .find(|(_, to, c)| c.start > damaged && to.to_string_lossy().contains(".salvaged-"))
             .unwrap_or_else(|| t.fail("no salvaged file renamed"));
         let seg = to.with_file_name(naming_stem_of_salvaged(&to));
-        let cut = t
-            .named("ftruncate")
-            .find(|c| c.start > damaged && c.fd_path().as_deref() == Some(&seg))
-            .unwrap_or_else(|| t.fail("no cut"));
+        let cut = cut_after(&t, &seg, damaged);
         t.assert_replaced_durably(&tmp, &to, cut.start, &format!("{mode}: the salvaged copy"));
-        let (backup, created) = t
-            .creations(|p| p.to_string_lossy().contains(".corrupt-"))
-            .pop()
-            .unwrap_or_else(|| t.fail("no backup"));
-        assert!(
-            renamed.end < created.start,
-            "{mode}: salvaged before the backup"
-        );
-        t.assert_durable_before(&backup, cut.start, &format!("{mode}: the backup"));
-        t.assert_dir_synced(
-            &backup,
-            created.end,
-            cut.start,
-            &format!("{mode}: its name"),
-        );
+        let created = backed_up_before(&t, cut.start, &format!("{mode}: the backup"));
+        assert!(renamed.end < created, "{mode}: salvaged before the backup");
         assert!(cut.start < t.mark("opened"));
     }
 }
