@@ -251,6 +251,28 @@ mod tests {
         assert_eq!(gap_between(end(1, 5), next, 2, 4), None);
     }
 
+    #[test]
+    fn records_missing_before_a_file_salvaged_from_the_segment_are_damage_in_it() {
+        let seg = Path::new("d/g-00000000000000000002-20261122T125039Z.binlog");
+        let copy = Path::new("d/g-00000000000000000002-20261122T125039Z.salvaged-278.binlog");
+        for g in [
+            gap_after(end(2, 14), Some(seg), copy, 2, 15).expect("a gap"),
+            gap_between(end(2, 14), copy, 2, 15).expect("a gap"),
+        ] {
+            assert_eq!(
+                (g.reason, g.path.as_path(), g.offset),
+                (GapReason::Damage, seg, None)
+            );
+            assert_eq!(
+                g.to_string(),
+                format!(
+                    "{}: record 14 is missing: they were in bytes lost to damage",
+                    seg.display()
+                )
+            );
+        }
+    }
+
     #[cfg(feature = "s3")]
     #[test]
     fn a_segment_missing_between_an_object_and_a_local_file_is_named_by_its_object_url() {
