@@ -1353,6 +1353,9 @@ fn assert_verify_agrees(dir: &Path, records: usize) {
 #[test]
 fn damage_in_the_middle_of_the_newest_segment_keeps_the_records_after_it_in_the_log() {
     let (d, s, bytes) = newest_damaged_in_the_middle("salvage-newest");
+    // What a reader skipping damage reads before the open, it reads after.
+    let before = read_skipping_damage(d.path());
+    assert_eq!(before, (0..38).filter(|&q| q != 33).collect::<Vec<u64>>());
     let w = LogWriter::open(d.path(), "r", rolled_opts()).unwrap();
     assert_eq!(w.next_seq().unwrap(), 38, "above the salvaged records");
     for seq in 38..41 {
@@ -1389,15 +1392,24 @@ fn copy_files(from: &Path, to: &Path) {
     }
 }
 
-/// Reads log `r` in `dir` as it is, skipping damage: no number twice.
-fn assert_read_once(dir: &Path, ctx: &str) {
+/// The sequence numbers log `r` in `dir` reads as it is, skipping damage.
+fn read_skipping_damage(dir: &Path) -> Vec<u64> {
     let mut r = LogReader::open(dir, "r").unwrap();
     r.skip_damaged(true);
-    let mut last = None;
-    while let Some(rec) = r.next().unwrap_or_else(|e| panic!("{ctx}: {e}")) {
-        assert!(last < Some(rec.seq), "{ctx}: {} after {last:?}", rec.seq);
-        last = Some(rec.seq);
+    let mut seqs = Vec::new();
+    while let Some(rec) = r
+        .next()
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+    {
+        seqs.push(rec.seq);
     }
+    seqs
+}
+
+/// Reads log `r` in `dir` as it is, skipping damage: no number twice.
+fn assert_read_once(dir: &Path, ctx: &str) {
+    let seqs = read_skipping_damage(dir);
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{ctx}: {seqs:?}");
 }
 
 /// A kill -9 at any step of recovering a segment damaged in the middle
