@@ -6,9 +6,9 @@
 //! segment of a log those records are first copied into salvaged files of
 //! the log (`salvage`), then the damage is backed up and cut like a torn
 //! tail, and the log goes on above every number the cut bytes hold
-//! (`Recovered::numbers_past`, docs/FORMAT.md section 12). A standalone segment's seal is removed (it
-//! is rewritten on close); a segment of a log is never unsealed (see
-//! `Purpose`).
+//! (`Recovered::numbers_past`, docs/FORMAT.md section 12). A standalone
+//! segment's seal is removed (it is rewritten on close); a segment of a
+//! log is never unsealed (see `Purpose`).
 
 use super::index::SegmentIndex;
 use super::salvage;
