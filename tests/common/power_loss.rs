@@ -142,6 +142,21 @@ pub enum Bound {
     DurableSeq,
 }
 
+/// Whether a record read is the one written under its number. A type
+/// whose defining record was lost in damage is named as lost (a reader's
+/// `<lost type N>`, a salvage's `unknown-type-N`).
+pub fn written_as(seq: u64, type_name: &str, payload: &[u8]) -> Result<(), String> {
+    let (ty, p) = record(seq);
+    if payload != &p[..] {
+        return Err(format!("record {seq} is not the one written"));
+    }
+    let lost = type_name.starts_with("<lost type") || type_name.starts_with("unknown-type-");
+    if type_name != ty && !lost {
+        return Err(format!("record {seq} has type {type_name:?}, not {ty:?}"));
+    }
+    Ok(())
+}
+
 /// What one child said: its first sequence number, and per write its
 /// sequence number and the `durable_seq` after it.
 #[derive(Debug, Default)]
@@ -490,21 +505,7 @@ fn check_log(
     loop {
         let seq = match r.next() {
             Ok(Some(rec)) => {
-                let (ty, p) = record(rec.seq);
-                if rec.payload != &p[..] {
-                    return Err(format!("record {} is not the one written", rec.seq));
-                }
-                // A type whose defining record was lost in damage is named
-                // as lost (a reader's `<lost type N>`, a salvage's
-                // `unknown-type-N`).
-                let lost = rec.type_name.starts_with("<lost type")
-                    || rec.type_name.starts_with("unknown-type-");
-                if rec.type_name != ty && !lost {
-                    return Err(format!(
-                        "record {} has type {:?}, not {ty:?}",
-                        rec.seq, rec.type_name
-                    ));
-                }
+                written_as(rec.seq, rec.type_name, rec.payload)?;
                 rec.seq
             }
             Ok(None) => break,
@@ -573,18 +574,19 @@ fn check_sealed(
 }
 
 /// One cut of a `binlog` command: mounts `backing` on `mnt` (a cut
-/// keeping `keep`, seeded by `seed`), runs `cmd` (its paths under `mnt`)
-/// and after `delay` kills it and cuts the power. Returns how long the
-/// command ran and its exit status if it ended before that.
+/// keeping `keep`, seeded by `seed`), lets `prepare` write there, runs
+/// `cmd` (its paths under `mnt`) and after `delay` kills it and cuts the
+/// power. Returns how long the command ran and its exit status if it
+/// ended before that.
 pub fn cut_command(
-    backing: &Path,
-    mnt: &Path,
-    keep: Keep,
-    seed: u64,
+    (backing, mnt): (&Path, &Path),
+    (keep, seed): (Keep, u64),
+    prepare: impl FnOnce(&Path),
     cmd: &mut std::process::Command,
     delay: Duration,
 ) -> Option<(Duration, std::process::ExitStatus)> {
     let fs = PowerCut::mount(backing, mnt, keep, seed);
+    prepare(fs.path());
     let started = Instant::now();
     let mut child = cmd
         .stdin(std::process::Stdio::null())
