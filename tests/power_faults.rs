@@ -37,6 +37,20 @@ fn options(durability: Durability) -> LogOptions {
     }
 }
 
+/// The backing directory (with `log/`) and two mount points under
+/// `root`: one before the cut, one after, so that a writer forgotten at
+/// the cut, whose threads may still work on paths under the first, never
+/// reaches the second mount.
+fn dirs(root: &TempDir) -> (std::path::PathBuf, [std::path::PathBuf; 2]) {
+    let backing = root.join("backing");
+    std::fs::create_dir_all(backing.join("log")).unwrap();
+    let mnt = [root.join("mnt-0"), root.join("mnt-1")];
+    for m in &mnt {
+        std::fs::create_dir_all(m).unwrap();
+    }
+    (backing, mnt)
+}
+
 /// Writes records `from..to`; each must be acknowledged.
 fn write_all(w: &AnyWriter, from: u64, to: u64) {
     for seq in from..to {
@@ -84,10 +98,8 @@ fn assert_kept(found: &[u64], promised: u64, ctx: &str) {
 fn failed_fsync_case(target: Target, durability: Durability) {
     let ctx = format!("{target:?}, {durability:?}");
     let root = TempDir::new("power-eio");
-    let (backing, mnt) = (root.join("backing"), root.join("mnt"));
-    std::fs::create_dir_all(backing.join("log")).unwrap();
-    std::fs::create_dir_all(&mnt).unwrap();
-    let mut fs = PowerCut::mount(&backing, &mnt, Keep::Nothing, 0);
+    let (backing, mnt) = dirs(&root);
+    let mut fs = PowerCut::mount(&backing, &mnt[0], Keep::Nothing, 0);
     let dir = fs.path().join("log");
     let w = AnyWriter::open(target, &dir, options(durability)).unwrap();
     write_all(&w, 0, 20);
@@ -125,7 +137,7 @@ fn failed_fsync_case(target: Target, durability: Durability) {
     }
     std::mem::forget(w);
     fs.cut();
-    let fs = PowerCut::mount(&backing, &mnt, Keep::Nothing, 0);
+    let fs = PowerCut::mount(&backing, &mnt[1], Keep::Nothing, 0);
     let found = records_in(target, &fs.path().join("log"));
     assert_kept(&found, promised, &ctx);
     let w = AnyWriter::open(target, &fs.path().join("log"), options(durability))
@@ -183,10 +195,8 @@ fn write_until_full(w: &AnyWriter, from: u64, limit: u64, dir: &Path, ctx: &str)
 fn full_disk_case(target: Target, durability: Durability) {
     let ctx = format!("{target:?}, {durability:?}");
     let root = TempDir::new("power-full");
-    let (backing, mnt) = (root.join("backing"), root.join("mnt"));
-    std::fs::create_dir_all(backing.join("log")).unwrap();
-    std::fs::create_dir_all(&mnt).unwrap();
-    let mut fs = PowerCut::mount(&backing, &mnt, Keep::TornPages(0), 7);
+    let (backing, mnt) = dirs(&root);
+    let mut fs = PowerCut::mount(&backing, &mnt[0], Keep::TornPages(0), 7);
     let dir = fs.path().join("log");
     let w = AnyWriter::open(target, &dir, options(durability)).unwrap();
     write_all(&w, 0, 30);
@@ -203,7 +213,7 @@ fn full_disk_case(target: Target, durability: Durability) {
     fs.cut();
     // After the cut the disk is still full: the writer's open (which may
     // cut a torn tail, seal, start a segment) fails only with DiskFull.
-    let mut fs = PowerCut::mount(&backing, &mnt, Keep::Nothing, 0);
+    let mut fs = PowerCut::mount(&backing, &mnt[1], Keep::Nothing, 0);
     fs.fill_disk();
     let dir = fs.path().join("log");
     let reopened = AnyWriter::open(target, &dir, options(durability));

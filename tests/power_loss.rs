@@ -266,8 +266,7 @@ fn power_cuts_lose_nothing_synced_of_a_standalone_segment_under_none() {
 fn a_segment_whose_name_survives_a_cut_has_its_header_under_none() {
     use common::powercut::{Keep, PowerCut};
     let root = common::TempDir::new("power-header");
-    let (backing, mnt) = (root.join("backing"), root.join("mnt"));
-    std::fs::create_dir_all(&mnt).unwrap();
+    let backing = root.join("backing");
     let opts = || LogOptions {
         segment: Options {
             durability: Durability::None,
@@ -278,6 +277,11 @@ fn a_segment_whose_name_survives_a_cut_has_its_header_under_none() {
     for seed in 0..16 {
         let _ = std::fs::remove_dir_all(&backing);
         std::fs::create_dir_all(backing.join("log")).unwrap();
+        // A mount point of its own each round: the writer forgotten at the
+        // last cut may still have a thread at work on paths under the old
+        // one, which must not reach this mount.
+        let mnt = root.join(&format!("mnt-{seed}"));
+        std::fs::create_dir_all(&mnt).unwrap();
         let fs = PowerCut::mount(&backing, &mnt, Keep::TornPages(4096), seed);
         let dir = fs.path().join("log");
         let w = LogWriter::open(&dir, LOG, opts()).unwrap();
