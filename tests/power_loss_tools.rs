@@ -1,27 +1,28 @@
-//! Power cuts during `binlog compress` and `binlog repair`, on the
-//! power-cut filesystem (tests/powercut; the loop's pieces in
-//! tests/common/power_loss.rs). Each round prepares the files in the
-//! backing directory while nothing is mounted (so they are durable, the
-//! state before the command), mounts it, runs the built `binlog` on the
-//! mount, kills it and cuts the power at a seeded random moment, and checks
-//! what survived:
+//! Power cuts during `binlog compress`, `binlog repair` and `binlog ship`,
+//! on the power-cut filesystem (tests/powercut; the loop's pieces in
+//! tests/common/power_loss.rs). Each round prepares its files, mounts the
+//! backing directory, runs the built `binlog` on the mount, kills it and
+//! cuts the power at a seeded random moment, and checks what survived:
 //!
-//! - `compress` of a log's sealed segments: never neither the plain nor the
-//!   compressed copy; the log reader reads every record written, whole,
-//!   in order, without a gap; the next round's writer opens the log
+//! - `compress` of a log's sealed segments (written in the backing
+//!   directory while nothing is mounted: durable): never neither the plain
+//!   nor the compressed copy; the log reader reads every record written,
+//!   whole, in order, without a gap; the next round's writer opens the log
 //!   (finishing what the cut interrupted) and numbers on;
 //! - `repair` of a torn tail and `repair --salvage` of damage in the
-//!   middle: the segment's original bytes are the segment's or a backup's
-//!   (`<segment>.backup-<time>`, never a `.partial`), and every valid
-//!   record of the original is read from the segment or its salvaged
-//!   copies, whole.
-//!
-//! - `ship --keep-local 0` to a bucket of the pinned versitygw: the
-//!   journal (`<log>.ship`) is whole, every segment it calls uploaded or
-//!   removed is in the bucket, every one it calls removed is gone locally,
-//!   and the log read through the tiered reader (local segments, then the
-//!   bucket's) holds every record written exactly once, in order; the next
-//!   round's writer numbers above them.
+//!   middle (the segment durable likewise): the segment's original bytes
+//!   are the segment's or a backup's (`<segment>.backup-<time>`, never a
+//!   `.partial`), and every valid record of the original is read from the
+//!   segment or its salvaged copies, whole;
+//! - `ship --keep-local 0` to a bucket of the pinned versitygw, of
+//!   segments written on the mount under `None` and never synced (the
+//!   shipper's own syncs are all that make them durable): the journal
+//!   (`<log>.ship`) is whole, every segment it calls uploaded or removed
+//!   is in the bucket (with the bytes of a local segment of that number),
+//!   every one it calls removed is gone locally, the log read through the
+//!   tiered reader (local segments, then the bucket's) holds every record
+//!   the bucket holds, each once and in order, and the next round's writer
+//!   numbers above them.
 //!
 //! Root and /dev/fuse are needed. `BINLOG_POWER_CUTS` sets the cuts per
 //! test (default 16); `make torture` sets 2,000. `BINLOG_TEST_SEED`
@@ -50,10 +51,10 @@ fn cuts() -> u64 {
     knob("BINLOG_POWER_CUTS", 16)
 }
 
-/// Records a compress round adds: 3 sealed segments of 20.
-const COMPRESS_ROUND: u64 = 60;
+/// Records a compress or ship round adds: 3 segments of 20.
+const ROUND_RECORDS: u64 = 60;
 
-/// Writes `COMPRESS_ROUND` records to the log in `dir` (not mounted:
+/// Writes `ROUND_RECORDS` records to the log in `dir` (not mounted:
 /// durable) and closes it, every segment sealed; returns the first one's
 /// number, never below `from` (the end of what was written before). The
 /// writer's open finishes a compression a cut interrupted.
@@ -76,7 +77,7 @@ fn add_sealed_segments(dir: &Path, from: u64) -> u64 {
         start >= from,
         "the writer numbers from {start}, below {from}: numbers given twice"
     );
-    for seq in start..start + COMPRESS_ROUND {
+    for seq in start..start + ROUND_RECORDS {
         let (ty, p) = record(seq);
         assert_eq!(w.write(ty, &p).unwrap(), seq);
     }
@@ -140,7 +141,7 @@ fn power_cuts_during_compress_never_leave_neither_copy() {
     for cut in 0..cuts() {
         let start = add_sealed_segments(&backing.join("log"), end);
         assert_eq!(start, end, "cut {cut}: the writer's next number");
-        end += COMPRESS_ROUND;
+        end += ROUND_RECORDS;
         let (keep, seed) = draw_keep(&mut rng);
         let delay = moments.draw(&mut rng);
         let ended = cut_command(
@@ -315,7 +316,7 @@ fn power_cuts_during_repair_keep_every_byte_and_every_valid_record() {
 const BUCKET: &str = "cuts";
 const PREFIX: &str = "p";
 
-/// Writes `COMPRESS_ROUND` records to the log in `dir` (on the mount)
+/// Writes `ROUND_RECORDS` records to the log in `dir` (on the mount)
 /// under `None` and closes it: nothing is synced, the shipper's own
 /// syncs are all that make the segments durable. Returns the first
 /// record's number.
@@ -334,7 +335,7 @@ fn add_unsynced_segments(dir: &Path) -> u64 {
     )
     .unwrap_or_else(|e| panic!("the log does not open after the cut: {e}"));
     let start = w.next_seq().unwrap();
-    for seq in start..start + COMPRESS_ROUND {
+    for seq in start..start + ROUND_RECORDS {
         let (ty, p) = record(seq);
         assert_eq!(w.write(ty, &p).unwrap(), seq);
     }
