@@ -54,11 +54,12 @@ fn cuts() -> u64 {
 /// Records a compress or ship round adds: 3 segments of 20.
 const ROUND_RECORDS: u64 = 60;
 
-/// Writes `ROUND_RECORDS` records to the log in `dir` (not mounted:
-/// durable) and closes it, every segment sealed; returns the first one's
-/// number, never below `from` (the end of what was written before). The
-/// writer's open finishes a compression a cut interrupted.
-fn add_sealed_segments(dir: &Path, from: u64) -> u64 {
+/// Writes `ROUND_RECORDS` records to the log in `dir` under `None` and
+/// closes it, every segment sealed and nothing synced: they are durable
+/// where `dir` is not on the mount (compress), and only once the command
+/// syncs them where it is (ship). Returns the first one's number. The
+/// writer's open finishes what the last cut interrupted.
+fn add_segments(dir: &Path) -> u64 {
     let w = LogWriter::open(
         dir,
         LOG,
@@ -73,10 +74,6 @@ fn add_sealed_segments(dir: &Path, from: u64) -> u64 {
     )
     .unwrap_or_else(|e| panic!("the log does not open after the cut: {e}"));
     let start = w.next_seq().unwrap();
-    assert!(
-        start >= from,
-        "the writer numbers from {start}, below {from}: numbers given twice"
-    );
     for seq in start..start + ROUND_RECORDS {
         let (ty, p) = record(seq);
         assert_eq!(w.write(ty, &p).unwrap(), seq);
@@ -139,7 +136,7 @@ fn power_cuts_during_compress_never_leave_neither_copy() {
     let mut moments = CutMoments::new(Duration::from_millis(50));
     let mut end = 0;
     for cut in 0..cuts() {
-        let start = add_sealed_segments(&backing.join("log"), end);
+        let start = add_segments(&backing.join("log"));
         assert_eq!(start, end, "cut {cut}: the writer's next number");
         end += ROUND_RECORDS;
         let (keep, seed) = draw_keep(&mut rng);
@@ -316,33 +313,6 @@ fn power_cuts_during_repair_keep_every_byte_and_every_valid_record() {
 const BUCKET: &str = "cuts";
 const PREFIX: &str = "p";
 
-/// Writes `ROUND_RECORDS` records to the log in `dir` (on the mount)
-/// under `None` and closes it: nothing is synced, the shipper's own
-/// syncs are all that make the segments durable. Returns the first
-/// record's number.
-fn add_unsynced_segments(dir: &Path) -> u64 {
-    let w = LogWriter::open(
-        dir,
-        LOG,
-        LogOptions {
-            max_segment_records: Some(20),
-            segment: Options {
-                durability: Durability::None,
-                ..Options::default()
-            },
-            ..LogOptions::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("the log does not open after the cut: {e}"));
-    let start = w.next_seq().unwrap();
-    for seq in start..start + ROUND_RECORDS {
-        let (ty, p) = record(seq);
-        assert_eq!(w.write(ty, &p).unwrap(), seq);
-    }
-    w.close().unwrap();
-    start
-}
-
 /// The journal's claims after a cut during `ship --keep-local 0`: every
 /// segment it calls uploaded is in the bucket, with the bytes of the local
 /// segment of that number if there is one (never another segment's
@@ -467,7 +437,7 @@ fn power_cuts_while_shipping_and_removing_keep_the_journal_true_and_every_record
             (&backing, &mnt),
             (keep, seed),
             |m| {
-                let start = add_unsynced_segments(&m.join("log"));
+                let start = add_segments(&m.join("log"));
                 assert!(
                     last.is_none_or(|l| start > l),
                     "cut {cut}: the writer numbers from {start}, the log holds {last:?}"
