@@ -515,14 +515,16 @@ TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
 TORTURE_SHIP_KILLS   ?= 1000
-# Power cuts per test of tests/power_loss.rs (5 tests: 10,000 cuts).
+# Power cuts per test of tests/power_loss.rs (9 tests: 18,000 cuts) and
+# tests/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
 TORTURE_POWER_CUTS   ?= 2000
 TORTURE_SHIP_STEP_ROUNDS ?= 50
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
 torture: miri s3-server s3-server-minio powercut
-	BINLOG_POWERCUT=$(POWERCUT) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) $(CARGO) test --test power_loss -- --nocapture
+	BINLOG_POWERCUT=$(POWERCUT) BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) \
+	  $(CARGO) test --test power_loss --test power_loss_tools -- --nocapture
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_PREPARED_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test prepared_space_crash -- --nocapture

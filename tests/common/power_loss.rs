@@ -1,7 +1,8 @@
 //! The power-cut loop shared by tests/power_loss*.rs. A round: mount the
 //! power-cut filesystem (tests/common/powercut.rs) over the backing
 //! directory, start a child (the test binary, re-executed) that opens the
-//! rolling log there (recovering what the last cut left), writes and
+//! rolling log there, or a standalone segment (`Target`), recovering what
+//! the last cut left, writes and
 //! reports on a pipe; cut the power at a seeded random moment (a quarter of
 //! the cuts during the child's start, while it recovers); then check the
 //! backing directory, which holds exactly what survived:
@@ -12,7 +13,9 @@
 //!   (every policy), every acknowledged write (`EveryRecord`), all but the
 //!   last n - 1 acknowledged (`EveryN(n)`), everything before the last
 //!   `sync` returned (`None`);
-//! - the writer opens the log whatever the cut left, and the next child
+//! - the writer opens the log whatever the cut left (a standalone segment:
+//!   but for damage in its middle, which it refuses, docs/FORMAT.md
+//!   section 12; counted, and a fresh segment follows), and the next child
 //!   starts above every record the log held (none given twice); a record
 //!   leaves the log only into a `<segment>.corrupt-<offset>` backup that a
 //!   writer's open made since the last check;
@@ -22,8 +25,8 @@
 use super::child::ChildProc;
 use super::powercut::{Keep, PowerCut};
 use super::{knob, Rng, TempDir};
-use binlog::log::{segments, LogReader};
-use binlog::Reader;
+use binlog::log::{segments, LogOptions, LogReader, LogWriter};
+use binlog::{Reader, Writer};
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::Path;
@@ -33,9 +36,85 @@ pub const CHILD_ENV: &str = "BINLOG_POWER_CHILD";
 pub const DIR_ENV: &str = "BINLOG_POWER_DIR";
 pub const MARK: &str = "#powerloss# ";
 pub const LOG: &str = "pl";
+/// The standalone segment's name in the log directory (`Target::Segment`).
+pub const SEGMENT: &str = "standalone.binlog";
 
-/// Cuts per test unless `BINLOG_POWER_CUTS` says otherwise.
-const DEFAULT_CUTS: u64 = 40;
+/// What the child writes: a rolling log named `LOG`, or one standalone
+/// segment `SEGMENT` (a `binlog::Writer`), both in the mount's `log`
+/// directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Log,
+    Segment,
+}
+
+/// A writer of a `Target`: a rolling log, or a standalone segment written
+/// with the log options' segment options.
+pub enum AnyWriter {
+    Log(LogWriter),
+    Segment(Writer),
+}
+
+impl AnyWriter {
+    pub fn open(target: Target, dir: &Path, opts: LogOptions) -> binlog::Result<AnyWriter> {
+        Ok(match target {
+            Target::Log => AnyWriter::Log(LogWriter::open(dir, LOG, opts)?),
+            Target::Segment => AnyWriter::Segment(Writer::open(dir.join(SEGMENT), opts.segment)?),
+        })
+    }
+
+    pub fn next_seq(&self) -> binlog::Result<u64> {
+        match self {
+            AnyWriter::Log(w) => w.next_seq(),
+            AnyWriter::Segment(w) => Ok(w.next_seq()),
+        }
+    }
+
+    pub fn write(&self, ty: &str, p: &[u8]) -> binlog::Result<u64> {
+        match self {
+            AnyWriter::Log(w) => w.write(ty, p),
+            AnyWriter::Segment(w) => w.write(ty, p),
+        }
+    }
+
+    pub fn sync(&self) -> binlog::Result<()> {
+        match self {
+            AnyWriter::Log(w) => w.sync(),
+            AnyWriter::Segment(w) => w.sync(),
+        }
+    }
+
+    pub fn durable_seq(&self) -> binlog::Result<u64> {
+        match self {
+            AnyWriter::Log(w) => w.durable_seq(),
+            AnyWriter::Segment(w) => Ok(w.durable_seq()),
+        }
+    }
+}
+
+/// A reader of what a `Target` holds in `dir`, skipping damage; `None`
+/// when it holds nothing yet.
+pub fn open_target(target: Target, dir: &Path) -> binlog::Result<Option<LogReader>> {
+    let r = match target {
+        Target::Log if segments::list(dir, LOG)?.is_empty() => return Ok(None),
+        Target::Log => LogReader::open(dir, LOG)?,
+        Target::Segment if !dir.join(SEGMENT).exists() => return Ok(None),
+        Target::Segment => LogReader::open_files(vec![dir.join(SEGMENT)])?,
+    };
+    Ok(Some(r))
+}
+
+/// One suite of cuts: the child's test (re-executed with `CHILD_ENV` set
+/// to `mode`), what its acknowledgements promise, what it writes.
+pub struct Suite<'a> {
+    pub test_name: &'a str,
+    pub mode: &'a str,
+    pub bound: Bound,
+    pub target: Target,
+    /// Cuts unless `BINLOG_POWER_CUTS` says otherwise.
+    pub default_cuts: u64,
+}
+
 /// Cuts on one log before a fresh one, so a check (it reads the log
 /// whole) stays cheap in long runs.
 const CUTS_PER_LOG: usize = 50;
@@ -61,6 +140,21 @@ pub enum Bound {
     EveryN(u64),
     /// What `durable_seq` (or a `sync` that returned) covered survives.
     DurableSeq,
+}
+
+/// Whether a record read is the one written under its number. A type
+/// whose defining record was lost in damage is named as lost (a reader's
+/// `<lost type N>`, a salvage's `unknown-type-N`).
+pub fn written_as(seq: u64, type_name: &str, payload: &[u8]) -> Result<(), String> {
+    let (ty, p) = record(seq);
+    if payload != &p[..] {
+        return Err(format!("record {seq} is not the one written"));
+    }
+    let lost = type_name.starts_with("<lost type") || type_name.starts_with("unknown-type-");
+    if type_name != ty && !lost {
+        return Err(format!("record {seq} has type {type_name:?}, not {ty:?}"));
+    }
+    Ok(())
 }
 
 /// What one child said: its first sequence number, and per write its
@@ -116,19 +210,24 @@ pub struct Tally {
     pub numbers_given_again: u64,
     /// Sequence numbers a writer left unused after a cut lost records.
     pub numbers_skipped: u64,
+    /// Opens of a standalone segment refused (`Corrupt`) over damage in
+    /// its middle (lost pages before records never promised durable): a
+    /// fresh segment follows.
+    pub refused_mid_damage: usize,
     pub failures: Vec<String>,
 }
 
-/// Runs `cuts` power cuts (`BINLOG_POWER_CUTS`, default 40) of the child
-/// `test_name` under `bound`. Fails at the end with every failure, each
-/// naming the seed to replay it.
-pub fn cut_loop(test_name: &str, mode: &str, bound: Bound, default_seed: u64) -> Tally {
+/// Runs `cuts` power cuts (`BINLOG_POWER_CUTS`, else the suite's
+/// default) of the child of `suite`. Fails at the end with every failure, each naming the seed
+/// to replay it.
+pub fn cut_loop(suite: &Suite, default_seed: u64) -> Tally {
+    let mode = suite.mode;
     let seed = std::env::var("BINLOG_TEST_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default_seed);
     eprintln!("{mode}: PRNG seed {seed} (set BINLOG_TEST_SEED to replay)");
-    let cuts = knob("BINLOG_POWER_CUTS", DEFAULT_CUTS) as usize;
+    let cuts = knob("BINLOG_POWER_CUTS", suite.default_cuts) as usize;
     let mut rng = Rng::new(seed);
     let mut t = Tally::default();
     let started = Instant::now();
@@ -137,24 +236,13 @@ pub fn cut_loop(test_name: &str, mode: &str, bound: Bound, default_seed: u64) ->
         if cut > 0 && cut % CUTS_PER_LOG == 0 {
             log = LogState::new();
         }
-        let keep = Keep::ALL[rng.below(Keep::ALL.len() as u64) as usize];
-        let cut_seed = rng.next_u64();
+        let (keep, cut_seed) = draw_keep(&mut rng);
         let ctx = format!("{mode}, seed {seed}, cut {cut} ({keep:?}, tool seed {cut_seed})");
         let during_start = rng.below(4) == 0;
         let delay = Duration::from_millis(rng.below(if during_start { 20 } else { 150 }));
         t.cuts += 1;
         t.cuts_during_start += usize::from(during_start);
-        if let Err(f) = one_cut(
-            &mut log,
-            test_name,
-            mode,
-            bound,
-            keep,
-            cut_seed,
-            during_start,
-            delay,
-            &mut t,
-        ) {
+        if let Err(f) = one_cut(&mut log, suite, keep, cut_seed, during_start, delay, &mut t) {
             // The first failure ends the test, its log left in place (under
             // target/tmp) for a look.
             t.failures
@@ -209,9 +297,7 @@ impl LogState {
 #[allow(clippy::too_many_arguments)]
 fn one_cut(
     log: &mut LogState,
-    test_name: &str,
-    mode: &str,
-    bound: Bound,
+    suite: &Suite,
     keep: Keep,
     seed: u64,
     during_start: bool,
@@ -228,8 +314,11 @@ fn one_cut(
     let fs = PowerCut::mount(&backing, &log.root.join("mnt"), keep, seed);
     let dir = fs.path().join("log");
     let mut child = ChildProc::spawn(
-        test_name,
-        &[(CHILD_ENV, OsStr::new(mode)), (DIR_ENV, dir.as_os_str())],
+        suite.test_name,
+        &[
+            (CHILD_ENV, OsStr::new(suite.mode)),
+            (DIR_ENV, dir.as_os_str()),
+        ],
         MARK,
     );
     let mut seen = Vec::new();
@@ -245,6 +334,13 @@ fn one_cut(
     let (lines, ended) = child.kill9_if_running(seen);
     fs.cut();
     let report = parse(&lines);
+    if died_first && refused_over_damage(suite, &report) {
+        // The next child starts a fresh segment: the records of this one
+        // were checked after the cut that left the damage.
+        t.refused_mid_damage += 1;
+        *log = LogState::new();
+        return Ok(());
+    }
     if died_first {
         // Whatever a cut left, the writer opens the log (docs/FORMAT.md
         // section 12): damage in an unsealed segment is backed up and cut.
@@ -267,7 +363,7 @@ fn one_cut(
         }
         t.numbers_skipped += start - log.next;
     }
-    let found = check_log(log, &backing.join("log"), t)?;
+    let found = check_log(log, suite.target, &backing.join("log"), t)?;
     // What survived the last cut survives this one, and what was promised
     // durable, but for the oldest segments retention removed.
     let kept = |s: &u64| kept_in(&found, *s);
@@ -287,7 +383,7 @@ fn one_cut(
         t.records_backed_up += lost.len() as u64;
         log.backed_up_past = log.backed_up_past.max(lost[lost.len() - 1] + 1);
     }
-    let must = match (bound, report.last_acked) {
+    let must = match (suite.bound, report.last_acked) {
         (_, None) => report.durable,
         (Bound::EveryRecord, Some(a)) => a + 1,
         (Bound::EveryN(k), Some(a)) => (a + 2).saturating_sub(k),
@@ -315,6 +411,22 @@ fn one_cut(
     log.present = found.present;
     log.next = found.end.max(log.backed_up_past);
     Ok(())
+}
+
+/// Whether the child of a standalone segment was refused its open
+/// (`Corrupt`, which the child reports) over damage in the segment's
+/// middle: a writer cuts no valid record out of a standalone segment
+/// (docs/FORMAT.md section 12), and a cut that keeps unsynced pages out of
+/// order leaves lost pages (zeros) before valid records never promised
+/// durable. The last check held every promise; the refusal is counted
+/// (`refused_mid_damage`) and the next child starts a fresh segment.
+fn refused_over_damage(suite: &Suite, report: &Report) -> bool {
+    suite.target == Target::Segment
+        && report.start.is_none()
+        && report
+            .errors
+            .iter()
+            .any(|e| e.starts_with("ERR open Corrupt") && e.contains(SEGMENT))
 }
 
 /// Whether record `seq` is in the log `found` describes, or below its first
@@ -363,38 +475,37 @@ struct Survived {
 /// Reads the log at `dir` (the backing directory), skipping damage: every
 /// record read is the one written under its sequence number, numbers only
 /// go up; sealed segments are as they were.
-fn check_log(log: &mut LogState, dir: &Path, t: &mut Tally) -> Result<Survived, String> {
-    let files = segments::list(dir, LOG).map_err(|e| e.to_string())?;
-    check_sealed(log, &files, t)?;
+fn check_log(
+    log: &mut LogState,
+    target: Target,
+    dir: &Path,
+    t: &mut Tally,
+) -> Result<Survived, String> {
     let mut found = Survived {
         end: 0,
         gaps: Vec::new(),
         present: Vec::new(),
     };
-    if files.is_empty() {
-        return Ok(found);
-    }
-    let mut r = LogReader::open(dir, LOG).map_err(|e| format!("open the log: {e}"))?;
+    let opened = match target {
+        Target::Log => {
+            let files = segments::list(dir, LOG).map_err(|e| e.to_string())?;
+            check_sealed(log, &files, t)?;
+            if files.is_empty() {
+                return Ok(found);
+            }
+            LogReader::open(dir, LOG)
+        }
+        // Its writer's open takes its seal off again: nothing to hold it to.
+        Target::Segment if !dir.join(SEGMENT).exists() => return Ok(found),
+        Target::Segment => LogReader::open_files(vec![dir.join(SEGMENT)]),
+    };
+    let mut r = opened.map_err(|e| format!("open the log: {e}"))?;
     r.skip_damaged(true);
     let mut last = None::<u64>;
     loop {
         let seq = match r.next() {
             Ok(Some(rec)) => {
-                let (ty, p) = record(rec.seq);
-                if rec.payload != &p[..] {
-                    return Err(format!("record {} is not the one written", rec.seq));
-                }
-                // A type whose defining record was lost in damage is named
-                // as lost (a reader's `<lost type N>`, a salvage's
-                // `unknown-type-N`).
-                let lost = rec.type_name.starts_with("<lost type")
-                    || rec.type_name.starts_with("unknown-type-");
-                if rec.type_name != ty && !lost {
-                    return Err(format!(
-                        "record {} has type {:?}, not {ty:?}",
-                        rec.seq, rec.type_name
-                    ));
-                }
+                written_as(rec.seq, rec.type_name, rec.payload)?;
                 rec.seq
             }
             Ok(None) => break,
@@ -460,4 +571,71 @@ fn check_sealed(
         }
     }
     Ok(())
+}
+
+/// One cut of a `binlog` command: mounts `backing` on `mnt` (a cut
+/// keeping `keep`, seeded by `seed`), lets `prepare` write there, runs
+/// `cmd` (its paths under `mnt`) and after `delay` kills it and cuts the
+/// power. Returns how long the command ran and its exit status if it
+/// ended before that.
+pub fn cut_command(
+    (backing, mnt): (&Path, &Path),
+    (keep, seed): (Keep, u64),
+    prepare: impl FnOnce(&Path),
+    cmd: &mut std::process::Command,
+    delay: Duration,
+) -> Option<(Duration, std::process::ExitStatus)> {
+    let fs = PowerCut::mount(backing, mnt, keep, seed);
+    prepare(fs.path());
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run the binlog tool");
+    let ended = loop {
+        if let Some(status) = child.try_wait().expect("wait for the tool") {
+            break Some((started.elapsed(), status));
+        }
+        if started.elapsed() >= delay {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    // Killed first, so that nothing it does after the cut reaches the
+    // directory the mount covered.
+    let _ = child.kill();
+    let _ = child.wait();
+    fs.cut();
+    ended
+}
+
+/// Cut moments for a command: uniform up to 1.25 times the longest run
+/// seen to its end (starting from `first`), so that cuts fall all through
+/// it, and some after it.
+pub struct CutMoments {
+    longest: Duration,
+}
+
+impl CutMoments {
+    pub fn new(first: Duration) -> CutMoments {
+        CutMoments { longest: first }
+    }
+
+    pub fn draw(&self, rng: &mut Rng) -> Duration {
+        let span = self.longest.as_micros() as u64 * 5 / 4;
+        Duration::from_micros(rng.below(span.max(1)))
+    }
+
+    /// Notes a run that ended before its cut.
+    pub fn ran(&mut self, took: Duration) {
+        self.longest = self.longest.max(took);
+    }
+}
+
+/// A `Keep` and a tool seed drawn from `rng`, for one cut.
+pub fn draw_keep(rng: &mut Rng) -> (Keep, u64) {
+    let keep = Keep::ALL[rng.below(Keep::ALL.len() as u64) as usize];
+    (keep, rng.next_u64())
 }

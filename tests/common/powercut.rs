@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 
 /// What a cut keeps besides what was synced (the tool's options).
@@ -72,6 +72,8 @@ pub fn tool() -> &'static Path {
 /// cleanly (everything synced).
 pub struct PowerCut {
     child: Option<Child>,
+    /// The tool's stdout: it answers each fault switch with a line.
+    out: BufReader<ChildStdout>,
     mountpoint: PathBuf,
 }
 
@@ -88,8 +90,9 @@ impl PowerCut {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start powercut");
+        let mut out = BufReader::new(child.stdout.take().expect("piped"));
         let mut line = String::new();
-        let _ = BufReader::new(child.stdout.as_mut().expect("piped")).read_line(&mut line);
+        let _ = out.read_line(&mut line);
         assert_eq!(
             line,
             "mounted\n",
@@ -98,8 +101,39 @@ impl PowerCut {
         );
         PowerCut {
             child: Some(child),
+            out,
             mountpoint: mountpoint.to_path_buf(),
         }
+    }
+
+    /// From now on every fsync and fdatasync fails with EIO, and a file's
+    /// failed fsync loses its unsynced pages (as Linux does).
+    pub fn fail_fsync(&mut self) {
+        self.switch(libc::SIGUSR2, "fsync-eio");
+    }
+
+    /// From now on the disk is full: writes past a file's end get ENOSPC.
+    pub fn fill_disk(&mut self) {
+        self.switch(libc::SIGRTMIN(), "disk-full");
+    }
+
+    /// Ends both faults.
+    pub fn clear_faults(&mut self) {
+        self.switch(libc::SIGRTMIN() + 1, "faults-cleared");
+    }
+
+    /// Sends a fault switch; returns once the tool says it is in force.
+    fn switch(&mut self, signal: i32, answer: &str) {
+        let child = self.child.as_ref().expect("mounted");
+        // SAFETY: kill takes a pid and a signal number.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let mut line = String::new();
+        let _ = self.out.read_line(&mut line);
+        assert_eq!(
+            line.trim_end(),
+            answer,
+            "powercut's answer to a fault switch"
+        );
     }
 
     pub fn path(&self) -> &Path {

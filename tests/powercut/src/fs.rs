@@ -356,7 +356,14 @@ impl Filesystem for PowerCutFs {
     ) {
         trace(format_args!("fallocate {} {offset} {length} {mode}", ino.0));
         let mut m = self.lock();
+        let full = m.faults.disk_full;
         let r = match mode {
+            _ if full
+                && m.file(ino.0)
+                    .is_ok_and(|f| (f.live.len() as u64) < offset + length) =>
+            {
+                Err(libc::ENOSPC)
+            }
             libc::FALLOC_FL_KEEP_SIZE => m.file(ino.0).map(|_| ()),
             0 => match m.file(ino.0).map(|f| f.live.len() as u64) {
                 Ok(size) if size < offset + length => m.set_size(ino.0, offset + length),

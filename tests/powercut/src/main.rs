@@ -2,15 +2,20 @@
 //! what survives a power cut (the model of LazyFS, "When Amnesia Strikes",
 //! VLDB 2024). See README.md beside Cargo.toml.
 //!
-//! `powercut BACKING MOUNTPOINT [--seed N] [--torn 0|512|4096] [--keep-dir-ops]`
+//! `powercut BACKING MOUNTPOINT [--seed N] [--torn 0|512|4096] [--keep-dir-ops]
+//! [--fail-fsync] [--disk-full]`
 //!
 //! Serves the tree at BACKING on MOUNTPOINT, prints `mounted` on stdout,
-//! then waits for a signal:
+//! then waits for signals:
 //! - SIGUSR1 cuts the power: only what was synced (plus what `--torn` and
 //!   `--keep-dir-ops` keep by the seed) is written back to BACKING, the
 //!   mount is detached (programs still using it get errors) and the process
 //!   exits 0;
-//! - SIGTERM or SIGINT is a clean unmount: everything is synced first.
+//! - SIGTERM or SIGINT is a clean unmount: everything is synced first;
+//! - the fault switches, each answered by a line on stdout once in force:
+//!   SIGUSR2 fails every fsync with EIO (`fsync-eio`), SIGRTMIN fills the
+//!   disk (`disk-full`: ENOSPC), SIGRTMIN+1 ends both (`faults-cleared`).
+//!   `--fail-fsync` and `--disk-full` start with them on.
 
 mod cut;
 mod fs;
@@ -25,11 +30,13 @@ struct Args {
     backing: PathBuf,
     mountpoint: PathBuf,
     policy: cut::Policy,
+    faults: model::Faults,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!(
-        "powercut: {msg}\nusage: powercut BACKING MOUNTPOINT [--seed N] [--torn 0|512|4096] [--keep-dir-ops]"
+        "powercut: {msg}\nusage: powercut BACKING MOUNTPOINT [--seed N] [--torn 0|512|4096] [--keep-dir-ops] \
+         [--fail-fsync] [--disk-full]"
     );
     std::process::exit(2)
 }
@@ -37,6 +44,7 @@ fn usage(msg: &str) -> ! {
 fn parse_args() -> Args {
     let mut positional = Vec::new();
     let mut policy = cut::Policy::default();
+    let mut faults = model::Faults::default();
     let mut it = std::env::args_os().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| -> u64 {
@@ -54,6 +62,8 @@ fn parse_args() -> Args {
                 p => usage(&format!("--torn: 0, 512 or 4096, not {p}")),
             },
             Some("--keep-dir-ops") => policy.keep_dir_ops = true,
+            Some("--fail-fsync") => faults.fsync_eio = true,
+            Some("--disk-full") => faults.disk_full = true,
             Some(s) if s.starts_with("--") => usage(&format!("unknown option {s}")),
             _ => positional.push(PathBuf::from(a)),
         }
@@ -64,7 +74,32 @@ fn parse_args() -> Args {
         backing,
         mountpoint,
         policy,
+        faults,
     }
+}
+
+/// Applies the fault switch `sig` to `faults`; returns the line that says
+/// so, or `None` for a signal that is no switch.
+fn fault_switch(sig: i32, faults: &mut model::Faults) -> Option<&'static str> {
+    if sig == libc::SIGUSR2 {
+        faults.fsync_eio = true;
+        Some("fsync-eio")
+    } else if sig == libc::SIGRTMIN() {
+        faults.disk_full = true;
+        Some("disk-full")
+    } else if sig == libc::SIGRTMIN() + 1 {
+        *faults = model::Faults::default();
+        Some("faults-cleared")
+    } else {
+        None
+    }
+}
+
+/// Prints `line` on stdout at once: the test waits for it.
+fn say(line: &str) {
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 /// The signals the main thread waits for, blocked in every thread (the
@@ -75,7 +110,11 @@ fn control_signals() -> libc::sigset_t {
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        for s in [libc::SIGUSR1, libc::SIGTERM, libc::SIGINT] {
+        let switches = [libc::SIGUSR2, libc::SIGRTMIN(), libc::SIGRTMIN() + 1];
+        for s in [libc::SIGUSR1, libc::SIGTERM, libc::SIGINT]
+            .into_iter()
+            .chain(switches)
+        {
             libc::sigaddset(&mut set, s);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
@@ -109,6 +148,8 @@ fn main() {
         eprintln!("powercut: read {}: {e}", args.backing.display());
         std::process::exit(1)
     });
+    let mut model = model;
+    model.faults = args.faults;
     let model = Arc::new(Mutex::new(model));
     let signals = control_signals();
     let mut config = fuser::Config::default();
@@ -124,11 +165,21 @@ fn main() {
         eprintln!("powercut: mount {}: {e}", args.mountpoint.display());
         std::process::exit(1)
     });
-    println!("mounted");
-    let _ = std::io::stdout().flush();
-    let sig = wait_signal(&signals);
-    // The lock is never released: no operation completes after this point.
-    let mut m = model.lock().unwrap_or_else(|p| p.into_inner());
+    say("mounted");
+    let (sig, mut m) = loop {
+        let sig = wait_signal(&signals);
+        let mut m = model.lock().unwrap_or_else(|p| p.into_inner());
+        // A switch is in force for every request answered after the lock
+        // is released; after a cut or an unmount the lock is never
+        // released: no operation completes after that point.
+        match fault_switch(sig, &mut m.faults) {
+            Some(line) => {
+                drop(m);
+                say(line);
+            }
+            None => break (sig, m),
+        }
+    };
     if sig == libc::SIGUSR1 {
         cut::survive(&mut m, args.policy);
     } else {
@@ -140,15 +191,11 @@ fn main() {
         eprintln!("powercut: write {}: {e}", args.backing.display());
         std::process::exit(1)
     }
-    println!(
-        "{}",
-        if sig == libc::SIGUSR1 {
-            "cut"
-        } else {
-            "unmounted"
-        }
-    );
-    let _ = std::io::stdout().flush();
+    say(if sig == libc::SIGUSR1 {
+        "cut"
+    } else {
+        "unmounted"
+    });
     // Exiting closes /dev/fuse: requests still waiting for the lock fail.
     std::mem::forget(session);
     std::process::exit(0)

@@ -105,8 +105,23 @@ impl Node {
     }
 }
 
+/// Faults the tool injects until told otherwise (signals or options,
+/// main.rs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Every fsync and fdatasync fails with EIO. As Linux does (the
+    /// "fsyncgate" lesson), a failed file fsync marks the file's dirty
+    /// pages clean without making them durable: programs still read them,
+    /// a later fsync that succeeds does not write them, a cut loses them.
+    pub fsync_eio: bool,
+    /// The disk is full: a write or fallocate that would need a block past
+    /// a file's end fails with ENOSPC (writes inside the file succeed).
+    pub disk_full: bool,
+}
+
 pub struct Model {
     pub nodes: HashMap<Ino, Node>,
+    pub faults: Faults,
     next: Ino,
 }
 
@@ -116,6 +131,7 @@ impl Default for Model {
         nodes.insert(ROOT, Node::dir(0o755));
         Model {
             nodes,
+            faults: Faults::default(),
             next: ROOT + 1,
         }
     }
@@ -280,8 +296,12 @@ impl Model {
     }
 
     pub fn write(&mut self, ino: Ino, offset: u64, data: &[u8]) -> Result<(), Errno> {
+        let full = self.faults.disk_full;
         let f = self.file_mut(ino)?;
         let end = offset as usize + data.len();
+        if full && end > f.live.len() {
+            return Err(libc::ENOSPC);
+        }
         if f.live.len() < end {
             resize(f, end as u64);
         }
@@ -307,8 +327,13 @@ impl Model {
     /// fsync or fdatasync of a file: its data and size reach the durable
     /// state; its names do not.
     pub fn sync_file(&mut self, ino: Ino) -> Result<(), Errno> {
+        let eio = self.faults.fsync_eio;
         let f = self.file_mut(ino)?;
         let blocks = std::mem::take(&mut f.dirty);
+        if eio {
+            // The pages are clean now and were never written: lost.
+            return Err(libc::EIO);
+        }
         f.durable.resize(f.live.len(), 0);
         for b in blocks {
             copy_block(f, b * BLOCK, (b + 1) * BLOCK);
@@ -318,6 +343,9 @@ impl Model {
 
     /// fsync of a directory: its live entries become its durable ones.
     pub fn sync_dir(&mut self, ino: Ino) -> Result<(), Errno> {
+        if self.faults.fsync_eio {
+            return Err(libc::EIO);
+        }
         let d = self.dir_mut(ino)?;
         d.durable = d.live.clone();
         d.pending.clear();
@@ -326,6 +354,7 @@ impl Model {
 
     /// What a clean unmount (or `sync`) does: everything becomes durable.
     pub fn sync_all(&mut self) {
+        self.faults = Faults::default();
         let inos: Vec<Ino> = self.nodes.keys().copied().collect();
         for ino in inos {
             let _ = self.sync_file(ino);
@@ -385,5 +414,35 @@ mod tests {
         m.write(ino, 33156, &[3; 327]).unwrap();
         survive(&mut m, Policy::default());
         assert_eq!(m.file(ino).unwrap().durable, vec![7; 12778]);
+    }
+
+    /// A failed fsync loses the pages it was to write, and a later fsync
+    /// that succeeds does not bring them back (Linux's behaviour).
+    #[test]
+    fn a_failed_fsync_loses_its_pages_and_a_retry_does_not_write_them() {
+        let mut m = Model::default();
+        let ino = m
+            .mknode(ROOT, OsStr::new("f"), Node::file(0o644, vec![7; 1024]))
+            .unwrap();
+        m.write(ino, 1024, &[1; 512]).unwrap();
+        m.faults.fsync_eio = true;
+        assert_eq!(m.sync_file(ino), Err(libc::EIO));
+        m.faults.fsync_eio = false;
+        assert_eq!(m.sync_file(ino), Ok(()));
+        assert_eq!(m.file(ino).unwrap().live[1024..], [1; 512]);
+        assert_eq!(m.file(ino).unwrap().durable[1024..], [0; 512]);
+    }
+
+    /// A full disk refuses a write past a file's end, not one inside it.
+    #[test]
+    fn a_full_disk_refuses_only_writes_that_grow_a_file() {
+        let mut m = Model::default();
+        let ino = m
+            .mknode(ROOT, OsStr::new("f"), Node::file(0o644, vec![0; 1024]))
+            .unwrap();
+        m.faults.disk_full = true;
+        assert_eq!(m.write(ino, 0, &[1; 1024]), Ok(()));
+        assert_eq!(m.write(ino, 1000, &[1; 25]), Err(libc::ENOSPC));
+        assert_eq!(m.file(ino).unwrap().live.len(), 1024);
     }
 }

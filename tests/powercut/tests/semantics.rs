@@ -56,6 +56,17 @@ impl Mount {
     fn cut(&mut self) {
         self.stop(libc::SIGUSR1);
     }
+
+    /// Sends a fault switch and waits for the line that says it is in force.
+    fn switch(&mut self, signal: i32, line: &str) {
+        // SAFETY: as in `stop`.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, signal) }, 0);
+        let mut got = String::new();
+        BufReader::new(self.child.stdout.as_mut().unwrap())
+            .read_line(&mut got)
+            .unwrap();
+        assert_eq!(got.trim_end(), line);
+    }
 }
 
 fn sync_dir(p: &Path) {
@@ -169,4 +180,39 @@ fn kept_directory_operations_are_the_oldest_ones() {
             assert_eq!(m.backing(&i.to_string()).exists(), i < n, "seed {seed}");
         }
     }
+}
+
+/// Under `fsync-eio` a file's fsync fails and loses its unsynced pages: a
+/// later fsync that succeeds (the switch off) does not make them durable,
+/// though programs still read them.
+#[test]
+fn a_failed_fsync_is_not_made_good_by_a_retry() {
+    let mut m = Mount::new("eio", &[("f", b"old.")], &[]);
+    let mut f = OpenOptions::new().append(true).open(m.mnt("f")).unwrap();
+    f.write_all(b"lost").unwrap();
+    m.switch(libc::SIGUSR2, "fsync-eio");
+    let e = f.sync_all().unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EIO));
+    m.switch(libc::SIGRTMIN() + 1, "faults-cleared");
+    f.sync_all().unwrap();
+    assert_eq!(fs::read(m.mnt("f")).unwrap(), b"old.lost");
+    m.cut();
+    assert_eq!(fs::read(m.backing("f")).unwrap(), b"old.\0\0\0\0");
+}
+
+/// A full disk (the switch, or `--disk-full` from the start) refuses
+/// writes past a file's end with ENOSPC and keeps what was there.
+#[test]
+fn a_full_disk_refuses_writes_past_the_end() {
+    let mut m = Mount::new("full", &[("f", b"0123")], &["--disk-full"]);
+    let f = OpenOptions::new().write(true).open(m.mnt("f")).unwrap();
+    f.write_all_at(b"ab", 0).unwrap();
+    let e = f.write_all_at(b"xyz", 3).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::ENOSPC));
+    m.switch(libc::SIGRTMIN() + 1, "faults-cleared");
+    f.write_all_at(b"45", 4).unwrap();
+    m.switch(libc::SIGRTMIN(), "disk-full");
+    assert!(fs::write(m.mnt("g"), b"new").is_err());
+    m.stop(libc::SIGTERM);
+    assert_eq!(fs::read(m.backing("f")).unwrap(), b"ab2345");
 }
