@@ -22,7 +22,8 @@
 use super::child::ChildProc;
 use super::powercut::{Keep, PowerCut};
 use super::{knob, Rng, TempDir};
-use binlog::log::{segments, LogReader};
+use binlog::__private::log::segments;
+use binlog::LogReader;
 use binlog::Reader;
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -333,7 +334,7 @@ fn first_lost(before: &[u64], found: &Survived) -> Option<u64> {
 /// `<segment>.corrupt-<offset>` backups of `dir` that the listing `before`
 /// did not hold.
 fn backed_up_seqs(before: &[String], dir: &Path) -> Vec<u64> {
-    use binlog::format::frame::find_next_record;
+    use binlog::__private::format::frame::find_next_record;
     let mut seqs = Vec::new();
     for name in super::list_dir(dir) {
         if !name.contains(".corrupt-") || before.contains(&name) {

@@ -7,7 +7,7 @@ use crate::check::{Analysis, IntactRun};
 use crate::error::{CliError, CliResult};
 use crate::paths;
 use crate::type_names;
-use binlog::log::naming;
+use binlog::__private::log::naming;
 use binlog::{Options, Reader, Writer};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -126,7 +126,7 @@ pub(super) fn salvage_run(
 fn salvage_options(path: &Path, a: &Analysis, run: &IntactRun) -> Options {
     let mut opts = Options {
         first_seq: run.first_seq,
-        max_record_size: binlog::options::LARGEST_MAX_RECORD_SIZE,
+        max_record_size: binlog::LARGEST_MAX_RECORD_SIZE,
         writer_version: format!("{} (binlog repair --salvage)", binlog::version::WRITER),
         ..Options::default()
     };
