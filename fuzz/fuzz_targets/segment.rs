@@ -1,6 +1,6 @@
 //! A hostile segment file: every byte is the fuzzer's.
 //!
-//! Two layers: the byte-level decoders of `binlog::format` run on the input
+//! Two layers: the byte-level decoders of `binlog::__private::format` run on the input
 //! as a slice (header, frames, records, metadata, resynchronisation, seal),
 //! and then the input is written to a file in a tmpfs directory and read
 //! with `binlog::Reader` in every mode it has: `next`, `next_header`,
