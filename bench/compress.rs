@@ -3,7 +3,7 @@
 //!
 //! For two sealed segments of realistic records (JSON-like text, and the
 //! quickstart's mix of four types and small binary payloads), it compares
-//! `binlog::compressed::compress_segment` (written, fsynced, read back and
+//! `binlog::compress_segment` (written, fsynced, read back and
 //! compared, renamed) with `zstd -3` on the command line on the same file,
 //! interleaved round by round, and reports the median speed ratio and both
 //! sizes; then opening the compressed segment and seeking to a sequence
@@ -22,8 +22,10 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use binlog::compressed::{compress_segment_with, CompressOptions, CompressedSegment, Step};
-use binlog::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
+use binlog::__private::compressed::CompressedSegment;
+use binlog::__private::compressed::{compress_segment_with, Step};
+use binlog::__private::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
+use binlog::CompressOptions;
 use binlog::{Options, Reader, Writer};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,7 +7,8 @@
 //! to DIR (tests/conformance by default); `tests/conformance.rs` makes them
 //! again in a temporary directory and checks they are the files checked in.
 
-use binlog::compressed::{compress_segment_with_copies, CompressOptions, TypeCopies};
+use binlog::__private::compressed::{compress_segment_with_copies, TypeCopies};
+use binlog::CompressOptions;
 use binlog::{Durability, Options, Writer};
 use std::fmt::Write as _;
 use std::fs;

@@ -118,6 +118,7 @@ struct Inner {
     source: Option<Arc<io::Error>>,
 }
 
+/// The result of every fallible call of the library.
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
@@ -159,6 +160,7 @@ impl Error {
         }
     }
 
+    /// An `InvalidArgument` error saying `what` is wrong.
     pub fn invalid(what: impl Into<String>) -> Error {
         Error::new(ErrorKind::InvalidArgument, what)
     }
@@ -184,6 +186,7 @@ impl Error {
         }
     }
 
+    /// What went wrong, as a kind (one C result code each).
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
     }

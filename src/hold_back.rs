@@ -74,6 +74,7 @@ pub struct HoldBack {
 }
 
 impl HoldBack {
+    /// Wraps `reader`, holding nothing back yet.
     pub fn new(reader: impl RecordReader + 'static) -> HoldBack {
         HoldBack {
             reader: Box::new(reader),

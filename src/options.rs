@@ -22,7 +22,24 @@ pub enum Durability {
     Interval(Duration),
 }
 
-/// Options for [`crate::Writer::open`].
+/// Options for [`crate::Writer::open`]. Every field has a production
+/// default (`Options::default()`); `Writer::open` refuses values it cannot
+/// honour ([`Options::validate`]).
+///
+/// # Example
+///
+/// ```
+/// use binlog::{Durability, Options};
+/// use std::time::Duration;
+///
+/// let opts = Options {
+///     log_name: "orders".into(),
+///     content_type: "application/json".into(),
+///     durability: Durability::Interval(Duration::from_millis(100)),
+///     ..Options::default()
+/// };
+/// assert!(opts.validate().is_ok());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Name of the log, recorded in the segment header.
@@ -59,6 +76,8 @@ pub struct Options {
     /// A buffer handed over in one piece with the next (see `buffer_size`)
     /// waits for it no longer than this either.
     pub flush_delay: Option<Duration>,
+    /// When written records are forced to stable storage (default
+    /// `Durability::None`).
     pub durability: Durability,
     /// Sequence number of the first record of a new segment.
     pub first_seq: u64,
@@ -135,6 +154,7 @@ impl Default for Options {
 }
 
 impl Options {
+    /// Refuses values the writer cannot honour (`InvalidArgument`).
     pub fn validate(&self) -> Result<()> {
         if self.max_record_size < 64 || self.max_record_size > LARGEST_MAX_RECORD_SIZE {
             return Err(Error::invalid(format!(

@@ -9,9 +9,9 @@
 
 mod common;
 
-use binlog::archive::journal::{journal_path, Journal};
+use binlog::__private::archive::journal::{journal_path, Journal};
 use binlog::archive::{ShipStep, Step, StepHook};
-use binlog::log::list_segments;
+use binlog::list_segments;
 use binlog::ErrorKind;
 use common::s3::S3Server;
 use common::shipping::{assert_nothing_lost, object_file, open, options, segments, BUCKET};

@@ -9,7 +9,7 @@
 mod common;
 
 use binlog::archive::{Location, RemoteLog};
-use binlog::log::list_segments;
+use binlog::list_segments;
 use binlog::{ErrorKind, LogReader, Reader, Tail};
 use common::remote::{put_segment_0, read_to_end, same_error};
 use common::s3::S3Server;

@@ -5,10 +5,10 @@
 
 mod common;
 
-use binlog::archive::object_name::segment_key;
+use binlog::__private::archive::object_name::segment_key;
 use binlog::archive::{Location, ShipOptions, Shipper};
-use binlog::compressed::{compress_segment, CompressOptions};
-use binlog::log::list_segments;
+use binlog::list_segments;
+use binlog::{compress_segment, CompressOptions};
 use common::s3::S3Server;
 use common::TempDir;
 use std::io::{BufRead, BufReader};

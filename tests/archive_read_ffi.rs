@@ -5,9 +5,8 @@
 
 mod common;
 
-use binlog::archive::object_name::segment_key;
+use binlog::__private::archive::object_name::segment_key;
 use binlog::archive::{Location, ShipOptions, Shipper};
-use binlog::compressed::{compress_segment, CompressOptions};
 use binlog::ffi::reader::{
     binlog_reader, binlog_reader_free, binlog_reader_gap_count, binlog_reader_gaps,
     binlog_reader_next, binlog_reader_open_log,
@@ -17,7 +16,8 @@ use binlog::ffi::result::binlog_result::{
     BINLOG_ERR_CORRUPT, BINLOG_ERR_INVALID_ARGUMENT, BINLOG_ERR_NULL_POINTER, BINLOG_OK,
 };
 use binlog::ffi::types::{binlog_gap, binlog_gap_reason, binlog_record};
-use binlog::log::list_segments;
+use binlog::list_segments;
+use binlog::{compress_segment, CompressOptions};
 use common::ffi::{c_path, c_str, last_error, next};
 use common::s3::S3Server;
 use common::TempDir;

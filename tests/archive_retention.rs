@@ -6,9 +6,9 @@
 
 mod common;
 
-use binlog::archive::journal::{journal_path, Entry, Journal, State};
+use binlog::__private::archive::journal::{journal_path, Entry, Journal, State};
 use binlog::archive::{Location, ShipOptions, Shipper};
-use binlog::log::{list_segments, LogOptions, LogWriter, Retention, SegmentState};
+use binlog::{list_segments, LogOptions, LogWriter, Retention, SegmentState};
 use common::s3::S3Server;
 use common::TempDir;
 use std::path::Path;

@@ -10,10 +10,11 @@
 
 mod common;
 
+use binlog::__private::compressed::CompressedSegment;
+use binlog::__private::format::seal::{encode_seal_begin, read_seal, SealDirectory};
 use binlog::archive::RemoteLog;
-use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
-use binlog::format::seal::{encode_seal_begin, read_seal, SealDirectory};
-use binlog::log::list_segments;
+use binlog::list_segments;
+use binlog::{compress_segment, CompressOptions};
 use binlog::{ErrorKind, Reader, Tail};
 use common::remote::{put_segment_0, read_to_end, same_error};
 use common::s3::S3Server;

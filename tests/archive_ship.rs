@@ -8,12 +8,12 @@
 
 mod common;
 
-use binlog::archive::journal::{journal_path, Journal, State};
-use binlog::archive::object_name::{holding_seq, log_prefix, parse_segment_key};
+use binlog::__private::archive::journal::{journal_path, Journal, State};
+use binlog::__private::archive::object_name::{holding_seq, log_prefix, parse_segment_key};
 use binlog::archive::{Created, Location, Remote, ShipOptions, Shipper};
-use binlog::compressed::{compress_segment, decompress_segment, CompressOptions};
-use binlog::log::{list_segments, SegmentState};
 use binlog::ErrorKind;
+use binlog::{compress_segment, decompress_segment, CompressOptions};
+use binlog::{list_segments, SegmentState};
 use common::s3::S3Server;
 use common::TempDir;
 use std::path::Path;
@@ -175,7 +175,8 @@ fn an_object_with_other_bytes_is_a_conflict_and_is_never_overwritten() {
     // its create-only PUT gets 412, and the HEAD shows other bytes.
     let mut s = Shipper::open(dir.path(), "orders", &location("c"), opts(&server)).unwrap();
     let (segno, first, _, _) = sealed(dir.path())[1];
-    let key = binlog::archive::object_name::segment_key("c", "orders", segno, first, false);
+    let key =
+        binlog::__private::archive::object_name::segment_key("c", "orders", segno, first, false);
     let remote = bucket(&server, "c");
     assert_eq!(
         remote
@@ -244,8 +245,13 @@ fn local_segments_are_removed_only_past_keep_local_and_after_a_verified_copy() {
     // Every removed segment is in the bucket, byte for byte.
     let remote = bucket(&server, "k");
     for (segno, first, _, compressed) in &before[..4] {
-        let key =
-            binlog::archive::object_name::segment_key("k", "orders", *segno, *first, *compressed);
+        let key = binlog::__private::archive::object_name::segment_key(
+            "k",
+            "orders",
+            *segno,
+            *first,
+            *compressed,
+        );
         assert!(remote.head(&key).unwrap().is_some(), "{key}");
     }
 }
@@ -259,7 +265,8 @@ fn a_segment_whose_copy_vanished_is_kept_locally() {
     assert_eq!(s.ship_once().unwrap().uploaded, [0, 1, 2]);
     drop(s);
     let (segno, first, _, _) = sealed(dir.path())[0];
-    let key = binlog::archive::object_name::segment_key("v", "orders", segno, first, false);
+    let key =
+        binlog::__private::archive::object_name::segment_key("v", "orders", segno, first, false);
     std::fs::remove_file(server.object_file(BUCKET, &key)).unwrap();
     let o = ShipOptions {
         keep_local: Some(0),
@@ -308,7 +315,7 @@ fn rebuilt_after_converting(
     prefix: &str,
     compressed: &[u64],
     convert: impl Fn(&Path),
-) -> binlog::archive::journal::Entry {
+) -> binlog::__private::archive::journal::Entry {
     let dir = TempDir::new("ship-convert");
     rolled_log(dir.path(), 30, 10, compressed);
     let mut s = Shipper::open(dir.path(), "orders", &location(prefix), opts(server)).unwrap();
@@ -362,7 +369,8 @@ fn a_large_segment_goes_up_in_parts_with_its_metadata() {
     };
     let mut s = Shipper::open(dir.path(), "orders", &location("m"), o.clone()).unwrap();
     assert_eq!(s.ship_once().unwrap().uploaded, [segno]);
-    let key = binlog::archive::object_name::segment_key("m", "orders", segno, first, false);
+    let key =
+        binlog::__private::archive::object_name::segment_key("m", "orders", segno, first, false);
     let remote = bucket(&server, "m");
     let file = &list_segments(dir.path(), "orders").unwrap()[0].path;
     let bytes = std::fs::read(file).unwrap();
@@ -372,7 +380,7 @@ fn a_large_segment_goes_up_in_parts_with_its_metadata() {
     let gets = remote.requests().gets;
     assert_eq!(
         remote.digest(&key).unwrap().unwrap(),
-        binlog::archive::digest::of_bytes(&bytes)
+        binlog::__private::archive::digest::of_bytes(&bytes)
     );
     assert_eq!(remote.requests().gets - gets, 2);
     let meta = remote
@@ -419,7 +427,7 @@ fn a_lost_identity_is_taken_back_only_from_a_segment_in_the_bucket() {
     let server = S3Server::start(&[BUCKET]);
     let dir = TempDir::new("ship-identity");
     rolled_log(dir.path(), 20, 10, &[]);
-    let id_path = binlog::archive::identity::identity_path(dir.path(), "orders");
+    let id_path = binlog::__private::archive::identity::identity_path(dir.path(), "orders");
     let mut s = Shipper::open(dir.path(), "orders", &location("i"), opts(&server)).unwrap();
     s.ship_once().unwrap();
     drop(s);
@@ -437,7 +445,7 @@ fn a_lost_identity_is_taken_back_only_from_a_segment_in_the_bucket() {
         .err()
         .unwrap();
     assert_eq!(e.kind(), ErrorKind::WrongLog, "{e}");
-    assert!(!binlog::archive::identity::identity_path(other.path(), "orders").exists());
+    assert!(!binlog::__private::archive::identity::identity_path(other.path(), "orders").exists());
 }
 
 /// A large body PUT create-only onto an existing key: the server may answer
@@ -455,7 +463,8 @@ fn a_large_create_only_put_onto_other_bytes_is_a_conflict() {
     w.close().unwrap();
     let mut s = Shipper::open(dir.path(), "orders", &location("lc"), opts(&server)).unwrap();
     let (segno, first, _, _) = sealed(dir.path())[0];
-    let key = binlog::archive::object_name::segment_key("lc", "orders", segno, first, false);
+    let key =
+        binlog::__private::archive::object_name::segment_key("lc", "orders", segno, first, false);
     let remote = bucket(&server, "lc");
     assert_eq!(
         remote.put_create_plain(&key, b"x".to_vec()).unwrap(),
@@ -515,7 +524,8 @@ fn a_multipart_upload_racing_another_object_is_refused_and_aborted() {
     let dir = TempDir::new("ship-multipart-race");
     rolled_log(dir.path(), 20, 10, &[]);
     let (segno, first, _, _) = sealed(dir.path())[0];
-    let key = binlog::archive::object_name::segment_key("mr", "orders", segno, first, false);
+    let key =
+        binlog::__private::archive::object_name::segment_key("mr", "orders", segno, first, false);
     let connection = server.connection();
     let other_key = key.clone();
     let hook =

@@ -11,12 +11,12 @@
 
 mod common;
 
-use binlog::archive::journal::{journal_path, Journal};
-use binlog::archive::multipart::Upload;
-use binlog::archive::object_name::{log_prefix, parse_segment_key, segment_key};
+use binlog::__private::archive::journal::{journal_path, Journal};
+use binlog::__private::archive::multipart::Upload;
+use binlog::__private::archive::object_name::{log_prefix, parse_segment_key, segment_key};
 use binlog::archive::{Location, Remote, ShipOptions, Shipper, Step};
-use binlog::compressed::{compress_segment, CompressOptions};
-use binlog::log::{list_segments, SegmentState};
+use binlog::{compress_segment, CompressOptions};
+use binlog::{list_segments, SegmentState};
 use common::s3::S3Server;
 use common::shipping::{assert_child_killed, killed_after_step};
 use common::{knob, Rng, TempDir};

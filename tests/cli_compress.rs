@@ -107,11 +107,7 @@ fn info_shows_each_compressed_segments_sizes_and_ratio() {
     rolled_log(&dir, 40, 10);
     let segments = files_ending(&dir, ".binlog");
     let original = std::fs::metadata(&segments[0]).unwrap().len();
-    let done = binlog::compressed::compress_segment(
-        &segments[0],
-        &binlog::compressed::CompressOptions::default(),
-    )
-    .unwrap();
+    let done = binlog::compress_segment(&segments[0], &binlog::CompressOptions::default()).unwrap();
     assert_eq!(done.original_len, original);
 
     let doc = json_of(binlog().args(["info", "--json", dir.to_str().unwrap()]));

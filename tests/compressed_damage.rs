@@ -9,10 +9,11 @@
 
 mod common;
 
-use binlog::compressed::frame_writer::SeekableWriter;
-use binlog::compressed::seek_table::{FrameEntry, SeekTable};
-use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
-use binlog::format::seal::TRAILER_LEN;
+use binlog::__private::compressed::frame_writer::SeekableWriter;
+use binlog::__private::compressed::seek_table::{FrameEntry, SeekTable};
+use binlog::__private::compressed::CompressedSegment;
+use binlog::__private::format::seal::TRAILER_LEN;
+use binlog::{compress_segment, CompressOptions};
 use binlog::{Damage, Error, ErrorKind, Options, Reader, Tail};
 use common::compressed::{compress_as_is, damage_compressed_frame};
 use common::seal::{move_records_end, move_records_end_to_a_length_past_the_end};
@@ -41,7 +42,7 @@ fn compressed_segment(dir: &TempDir) -> (Vec<Rec>, u64, PathBuf) {
 
 /// The frames of the compressed segment at `zst`, as its seek table lists
 /// them.
-fn frames(zst: &Path) -> Vec<binlog::compressed::seek_table::FrameEntry> {
+fn frames(zst: &Path) -> Vec<binlog::__private::compressed::seek_table::FrameEntry> {
     CompressedSegment::open_frames(zst)
         .unwrap()
         .frames()

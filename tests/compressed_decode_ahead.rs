@@ -8,7 +8,7 @@
 
 mod common;
 
-use binlog::compressed::{compress_segment, CompressOptions};
+use binlog::{compress_segment, CompressOptions};
 use binlog::{Damage, Options, Reader, Tail};
 use common::compressed::{compress_as_is, damage_compressed_frame};
 use common::seal::move_records_end;

@@ -10,8 +10,8 @@
 
 mod common;
 
-use binlog::compressed::compress::{compressed_path, compressed_tmp_path};
-use binlog::log::{list_segments, Compression, LogOptions, LogWriter};
+use binlog::__private::compressed::compress::{compressed_path, compressed_tmp_path};
+use binlog::{list_segments, Compression, LogOptions, LogWriter};
 use binlog::{ErrorKind, LogReader};
 use common::tmpfs::Tmpfs;
 use common::*;
@@ -209,7 +209,7 @@ fn cli_decompress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched
     let fs = Tmpfs::mount("zst-full-cli-decompress", "2m");
     let seg = fs.join("seg.binlog");
     let plain = incompressible_segment(&fs, &seg);
-    let zst = binlog::compressed::compress_segment(&seg, &Default::default())
+    let zst = binlog::compress_segment(&seg, &Default::default())
         .unwrap()
         .path;
     cli_on_a_full_disk(&fs, "decompress", &zst, &zst, "seg.binlog");

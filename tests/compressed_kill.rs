@@ -4,10 +4,9 @@
 
 mod common;
 
-use binlog::compressed::{
-    compress_segment, compress_segment_with, decompress_segment, decompress_segment_with,
-    CompressOptions, CompressedSegment, Step,
-};
+use binlog::__private::compressed::CompressedSegment;
+use binlog::__private::compressed::{compress_segment_with, decompress_segment_with, Step};
+use binlog::{compress_segment, decompress_segment, CompressOptions};
 use binlog::{Options, Writer};
 use common::child::kill_at_line;
 use common::TempDir;

@@ -5,9 +5,8 @@
 
 mod common;
 
-use binlog::compressed::{
-    compress_segment, compress_segment_with_copies, CompressOptions, CompressedSegment, TypeCopies,
-};
+use binlog::__private::compressed::{compress_segment_with_copies, CompressedSegment, TypeCopies};
+use binlog::{compress_segment, CompressOptions};
 use binlog::{Damage, ErrorKind, LogReader, Options, Reader, Tail, Writer};
 use common::TempDir;
 use std::path::{Path, PathBuf};

@@ -6,11 +6,10 @@
 
 mod common;
 
-use binlog::compressed::frame_writer::SeekableWriter;
-use binlog::compressed::{
-    compress_segment, compress_segment_with, decompress_segment, decompress_segment_with,
-    CompressOptions, CompressedSegment, Step,
-};
+use binlog::__private::compressed::frame_writer::SeekableWriter;
+use binlog::__private::compressed::CompressedSegment;
+use binlog::__private::compressed::{compress_segment_with, decompress_segment_with, Step};
+use binlog::{compress_segment, decompress_segment, CompressOptions};
 use binlog::{ErrorKind, Options, Reader, Writer};
 use common::TempDir;
 use std::path::{Path, PathBuf};

@@ -10,9 +10,8 @@
 
 mod common;
 
-use binlog::compressed::{
-    compress_segment_with_copies, CompressOptions, CompressedSegment, TypeCopies,
-};
+use binlog::__private::compressed::{compress_segment_with_copies, CompressedSegment, TypeCopies};
+use binlog::CompressOptions;
 use common::TempDir;
 use std::path::{Path, PathBuf};
 

@@ -6,9 +6,10 @@
 
 mod common;
 
+use binlog::__private::compressed::CompressedSegment;
 use binlog::archive::{Location, Remote, RemoteLog, ShipOptions, Shipper};
-use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
-use binlog::log::{list_segments, LogOptions};
+use binlog::{compress_segment, CompressOptions};
+use binlog::{list_segments, LogOptions};
 use binlog::{LogWriter, Reader};
 use common::s3::S3Server;
 use common::{copy, Rec, Rng, TempDir};

@@ -17,7 +17,7 @@
 
 mod common;
 
-use binlog::log::segments;
+use binlog::__private::log::segments;
 use binlog::{Entry, LogOptions, LogReader, LogWriter, Options, Reader, Tail, Writer};
 use common::*;
 use std::path::Path;

@@ -18,7 +18,7 @@ use binlog::ffi::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use binlog::ffi::types::{
     binlog_batch_record, binlog_iovec, binlog_record, binlog_tail, binlog_tail_kind,
 };
-use binlog::log::{LogOptions, LogWriter};
+use binlog::{LogOptions, LogWriter};
 use binlog::{Options, Writer};
 use common::ffi::{c_path, c_str, header, last_error, next, open_log};
 use common::TempDir;

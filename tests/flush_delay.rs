@@ -7,7 +7,7 @@
 
 mod common;
 
-use binlog::log::{LogOptions, LogReader, LogWriter};
+use binlog::{LogOptions, LogReader, LogWriter};
 use binlog::{Options, Reader, Writer};
 use common::child::ChildProc;
 use common::TempDir;

@@ -10,8 +10,8 @@
 
 mod common;
 
-use binlog::log::{LogOptions, LogReader, LogWriter};
 use binlog::{ChangeFd, Reader, RecordReader, Writer};
+use binlog::{LogOptions, LogReader, LogWriter};
 use common::TempDir;
 use std::time::{Duration, Instant};
 

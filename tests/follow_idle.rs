@@ -12,7 +12,7 @@
 
 mod common;
 
-use binlog::log::{LogOptions, LogReader, LogWriter};
+use binlog::{LogOptions, LogReader, LogWriter};
 use binlog::{Options, Reader, Writer};
 use common::TempDir;
 use std::os::unix::fs::MetadataExt;

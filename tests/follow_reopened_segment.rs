@@ -7,7 +7,7 @@
 
 mod common;
 
-use binlog::log::LogReader;
+use binlog::LogReader;
 use binlog::{Options, Reader, Tail, Writer};
 use common::child::ChildProc;
 use common::TempDir;

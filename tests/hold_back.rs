@@ -5,8 +5,8 @@
 //! same code reads a segment and a log (`RecordReader`).
 
 mod common;
-use binlog::log::{LogOptions, LogReader, LogWriter};
 use binlog::{Entry, HoldBack, Options, OwnedRecord, Reader, RecordReader, Tail, Writer};
+use binlog::{LogOptions, LogReader, LogWriter};
 use common::TempDir;
 
 fn opts() -> LogOptions {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use binlog::format::frame::{encode_record, RecordHead};
+use binlog::__private::format::frame::{encode_record, RecordHead};
 use binlog::{ErrorKind, Options, Reader, Writer};
 use common::TempDir;
 #[cfg(feature = "cli")]

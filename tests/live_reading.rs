@@ -5,7 +5,7 @@
 //! of its type once.
 
 mod common;
-use binlog::log::{LogOptions, LogReader, LogWriter};
+use binlog::{LogOptions, LogReader, LogWriter};
 use binlog::{Options, Reader, Tail, Writer};
 use common::TempDir;
 use std::time::{Duration, Instant};

@@ -7,8 +7,8 @@
 
 mod common;
 
-use binlog::log::{LogOptions, LogWriter};
 use binlog::{ErrorKind, Options, Writer};
+use binlog::{LogOptions, LogWriter};
 use common::{try_flock, TempDir};
 use std::time::{Duration, Instant};
 

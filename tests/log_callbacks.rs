@@ -4,7 +4,7 @@
 //! events still reported in order, each on the thread that caused them.
 
 mod common;
-use binlog::log::{LogOptions, LogReader, LogWriter, Period, SegmentEvent};
+use binlog::{LogOptions, LogReader, LogWriter, Period, SegmentEvent};
 use common::{fixed_clock_opts, TempDir};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -118,7 +118,7 @@ fn a_callback_on_the_background_thread_may_close_the_log() {
 /// sealed it, reported it opened.
 #[test]
 fn events_a_callback_causes_stay_on_its_thread() {
-    use binlog::log::SegmentEvent;
+    use binlog::SegmentEvent;
     use std::sync::mpsc;
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
@@ -221,7 +221,7 @@ fn events_a_callback_causes_stay_on_its_thread() {
 /// one's, and polling returns the sealed segments oldest first.
 #[test]
 fn callbacks_that_roll_or_close_the_log_keep_its_events_in_order() {
-    use binlog::log::SegmentEvent;
+    use binlog::SegmentEvent;
     let d = TempDir::new("reentrant-order");
     let w = Arc::new(
         LogWriter::open(

@@ -6,9 +6,9 @@
 
 mod common;
 
-use binlog::archive::object_name::log_prefix;
+use binlog::__private::archive::object_name::log_prefix;
 use binlog::archive::{Location, Remote, ShipOptions, Shipper};
-use binlog::log::{list_segments, Compression, LogOptions, LogWriter};
+use binlog::{list_segments, Compression, LogOptions, LogWriter};
 use common::child::{kill_at_line, say};
 use common::s3::S3Server;
 use common::TempDir;

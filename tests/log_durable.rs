@@ -3,7 +3,7 @@
 //! a record is counted only once an fdatasync covered it.
 
 mod common;
-use binlog::log::LogWriter;
+use binlog::LogWriter;
 use binlog::{Durability, Entry};
 use common::{log_opts, TempDir};
 
@@ -135,7 +135,7 @@ fn concurrent_durable_writers_share_syncs_across_rolls() {
     );
     w.close().unwrap();
     given.sort();
-    let mut r = binlog::log::LogReader::open(dir.path(), "d").unwrap();
+    let mut r = binlog::LogReader::open(dir.path(), "d").unwrap();
     for (seq, payload) in given {
         let rec = r
             .next()
@@ -310,7 +310,7 @@ fn flush_and_sync_race_rolls(log: &dyn Log, dir: &std::path::Path, what: &str) {
     let total = THREADS * EACH;
     assert_eq!(log.next_seq(), total, "{what}");
     log.close();
-    let mut r = binlog::log::LogReader::open(dir, "d").unwrap();
+    let mut r = binlog::LogReader::open(dir, "d").unwrap();
     let mut seen = vec![0u64; THREADS as usize];
     let mut n = 0;
     while let Some(rec) = r.next().unwrap() {

@@ -21,7 +21,8 @@
 //! and nothing else about the files is faked.
 
 mod common;
-use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter};
+use binlog::__private::log::{naming, segments};
+use binlog::{Clock, LogOptions, LogReader, LogWriter};
 use binlog::{Durability, Options, Reader, Writer};
 use common::child::ChildProc;
 use common::faults::{with_failures, Fail};

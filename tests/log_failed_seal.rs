@@ -15,8 +15,8 @@
 //! which comes after the failed seal.
 
 mod common;
-use binlog::log::{LogOptions, LogReader, LogWriter};
 use binlog::{Durability, Options};
+use binlog::{LogOptions, LogReader, LogWriter};
 use common::child::ChildProc;
 use common::TempDir;
 use std::path::Path;

@@ -8,7 +8,7 @@
 mod common;
 
 use binlog::archive::{Location, ShipOptions, Shipper, Step};
-use binlog::log::{list_segments, LogOptions, Retention};
+use binlog::{list_segments, LogOptions, Retention};
 use binlog::{ErrorKind, LogWriter};
 use common::child::{kill_at_line, say};
 use common::s3::S3Server;
@@ -318,7 +318,7 @@ fn a_damaged_manifest_is_rewritten_where_segment_files_hold_the_position() {
     let w = open(dir.path(), 10, Retention::default());
     assert_eq!(at(&w), (4, 35));
     w.close().unwrap();
-    let m = binlog::log::manifest::Manifest::load(&path).unwrap();
+    let m = binlog::__private::log::manifest::Manifest::load(&path).unwrap();
     assert_eq!(m.position().seq, 35);
 }
 
@@ -350,9 +350,9 @@ fn segments_put_back_from_an_older_backup_are_sealed_and_the_log_goes_on_after_i
     assert_eq!(at(&w), (6, 55));
     drop(w);
     let listed = list_segments(dir.path(), "orders").unwrap();
-    let sealed: Vec<(u64, binlog::log::SegmentState)> =
+    let sealed: Vec<(u64, binlog::SegmentState)> =
         listed.iter().map(|s| (s.segment_no, s.state)).collect();
-    use binlog::log::SegmentState::Sealed;
+    use binlog::SegmentState::Sealed;
     assert_eq!(sealed, [(0, Sealed), (1, Sealed), (2, Sealed), (6, Sealed)]);
 }
 

@@ -6,7 +6,8 @@
 //! over and over.
 
 mod common;
-use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Retention};
+use binlog::__private::log::{naming, segments};
+use binlog::{Clock, LogOptions, LogReader, LogWriter, Retention};
 use binlog::{Entry, ErrorKind, GapReason, Reader, Tail};
 use common::{fixed_clock_opts, payload_bytes as payload, TempDir, Want};
 use std::path::{Path, PathBuf};

@@ -9,10 +9,11 @@
 //! tail.
 
 mod common;
+use binlog::__private::log::naming;
 use binlog::ffi::reader::{binlog_reader, binlog_reader_free, binlog_reader_tail};
 use binlog::ffi::result::binlog_result::BINLOG_OK;
 use binlog::ffi::types::{binlog_tail, binlog_tail_kind};
-use binlog::log::{naming, LogReader};
+use binlog::LogReader;
 use binlog::{Options, Tail, Writer};
 use common::ffi::{header, next, open_log};
 use common::TempDir;

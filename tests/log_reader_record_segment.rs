@@ -5,8 +5,8 @@
 //! records it returned; after a seek, the segment the seek landed in.
 
 mod common;
-use binlog::log::{LogOptions, LogReader, LogWriter};
 use binlog::Tail;
+use binlog::{LogOptions, LogReader, LogWriter};
 use common::TempDir;
 use std::path::Path;
 

@@ -7,7 +7,7 @@ mod common;
 use binlog::ffi::reader::{binlog_reader_close, binlog_reader_next_wait, binlog_reader_open_log};
 use binlog::ffi::result::binlog_result;
 use binlog::ffi::types::binlog_record;
-use binlog::log::{Clock, LogOptions, LogReader, LogWriter, Retention};
+use binlog::{Clock, LogOptions, LogReader, LogWriter, Retention};
 use common::TempDir;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -7,7 +7,8 @@
 //! leave a log that opens and reads whole.
 
 mod common;
-use binlog::log::{naming, LogOptions, LogReader, LogWriter, SegmentEvent};
+use binlog::__private::log::naming;
+use binlog::{LogOptions, LogReader, LogWriter, SegmentEvent};
 use binlog::{Reader, Tail};
 use common::child::ChildProc;
 use common::{event_key, segment_paths, TempDir};

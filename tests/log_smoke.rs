@@ -2,7 +2,7 @@
 //! idle writer rolling on its period with a follower following, and the
 //! callbacks given in the options seeing the first segment opened.
 
-use binlog::log::{LogOptions, LogReader, LogWriter, Period};
+use binlog::{LogOptions, LogReader, LogWriter, Period};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -28,7 +28,7 @@ fn rolls_by_records_and_reads_in_order_across_restarts() {
     let w = LogWriter::open(&d, "orders", opts()).unwrap();
     assert_eq!(w.write("t", &1050u64.to_le_bytes()).unwrap(), 1050);
     drop(w);
-    let segs = binlog::log::segments::list(&d, "orders").unwrap();
+    let segs = binlog::__private::log::segments::list(&d, "orders").unwrap();
     assert_eq!(segs.len(), 12, "{segs:?}");
     let mut r = LogReader::open(&d, "orders").unwrap();
     let mut n = 0u64;
@@ -62,7 +62,12 @@ fn idle_writer_rolls_on_period_and_follower_follows() {
     assert!(r.next().unwrap().is_none());
     now.fetch_add(61_000_000_000, Ordering::SeqCst);
     w.tick().unwrap();
-    assert_eq!(binlog::log::segments::list(&d, "l").unwrap().len(), 2);
+    assert_eq!(
+        binlog::__private::log::segments::list(&d, "l")
+            .unwrap()
+            .len(),
+        2
+    );
     let sealed = w.poll_sealed().unwrap();
     assert_eq!(sealed.record_count, 1);
     w.write("t", b"b").unwrap();
@@ -76,7 +81,7 @@ fn idle_writer_rolls_on_period_and_follower_follows() {
 
 #[test]
 fn callbacks_in_options_see_the_first_segment_opened() {
-    use binlog::log::SegmentEvent;
+    use binlog::SegmentEvent;
     use std::sync::Mutex;
     let d = dir("optcb");
     let seen: Arc<Mutex<Vec<(char, u64)>>> = Arc::new(Mutex::new(Vec::new()));

@@ -8,8 +8,8 @@
 //! log must not count such records durable.
 
 mod common;
-use binlog::log::{LogOptions, LogWriter};
 use binlog::{Durability, ErrorKind, Options};
+use binlog::{LogOptions, LogWriter};
 use common::TempDir;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};

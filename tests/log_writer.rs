@@ -11,11 +11,12 @@
 //! exactly; records written without a timestamp get the same readings.
 
 mod common;
-use binlog::format::frame::max_frame_len;
-use binlog::log::manifest::Manifest;
-use binlog::log::{naming, segments, Clock, LogOptions, LogReader, LogWriter, Period, Retention};
-use binlog::log::{SegmentEvent, SegmentInfo};
+use binlog::__private::format::frame::max_frame_len;
+use binlog::__private::log::manifest::Manifest;
+use binlog::__private::log::{naming, segments};
+use binlog::{Clock, LogOptions, LogReader, LogWriter, Period, Retention};
 use binlog::{Durability, Entry, Options, Reader, Tail};
+use binlog::{SegmentEvent, SegmentInfo};
 use common::child::ChildProc;
 use common::{
     event_key, fixed_clock_opts, payload_bytes as payload, segment_paths, set_len, Rng, TempDir,
@@ -787,7 +788,7 @@ fn background_thread_rolls_by_itself_once_the_injected_clock_passes_a_boundary()
 /// instead of rolling.
 #[test]
 fn a_resumed_segment_keeps_the_period_it_was_named_for() {
-    use binlog::log::{Clock, Period};
+    use binlog::{Clock, Period};
     use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
     use std::sync::Arc;
 
@@ -1487,7 +1488,7 @@ fn an_older_segment_with_a_torn_header_is_sealed_empty_before_the_next() {
 }
 
 /// Every record of the log (sequence numbers) and the gaps reported.
-fn seqs_and_gaps(dir: &Path, name: &str) -> (Vec<u64>, Vec<binlog::log::Gap>) {
+fn seqs_and_gaps(dir: &Path, name: &str) -> (Vec<u64>, Vec<binlog::Gap>) {
     let mut r = LogReader::open(dir, name).unwrap_or_else(|e| panic!("{e}"));
     let mut out = Vec::new();
     while let Some(rec) = r.next().unwrap_or_else(|e| panic!("{e}")) {
@@ -1578,7 +1579,7 @@ fn callbacks_see_opened_and_sealed_segments_and_failures_stay_isolated() {
     type Log = Arc<Mutex<Vec<SegmentEvent>>>;
     let problems: Arc<Mutex<Vec<String>>> = Arc::default();
     // Checks each event against the files while the callback runs.
-    let recorder = |log: Log, problems: Arc<Mutex<Vec<String>>>| -> binlog::log::SegmentCallback {
+    let recorder = |log: Log, problems: Arc<Mutex<Vec<String>>>| -> binlog::SegmentCallback {
         Box::new(move |ev| {
             let bad = |m: String| problems.lock().unwrap().push(m);
             let (info, sealed) = match ev {

@@ -13,7 +13,7 @@ mod common;
 #[path = "persistence_points/trace.rs"]
 mod trace;
 
-use binlog::log::{Compression, LogOptions, Retention};
+use binlog::{Compression, LogOptions, Retention};
 use binlog::{Durability, LogWriter, Options, Writer};
 use common::TempDir;
 use std::ffi::OsStr;

@@ -18,7 +18,7 @@
 
 mod common;
 
-use binlog::log::LogOptions;
+use binlog::LogOptions;
 use binlog::{Durability, ErrorKind, Options};
 use common::power_loss::{open_target, record, AnyWriter, Target};
 use common::powercut::{Keep, PowerCut};

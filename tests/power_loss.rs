@@ -16,7 +16,7 @@
 
 mod common;
 
-use binlog::log::{Compression, LogOptions, LogWriter, Retention};
+use binlog::{Compression, LogOptions, LogWriter, Retention};
 use binlog::{Durability, Options};
 use common::power_loss::{
     cut_loop, record, AnyWriter, Bound, Suite, Target, CHILD_ENV, DIR_ENV, LOG, MARK,

@@ -30,9 +30,9 @@
 
 mod common;
 
-use binlog::archive::journal::{journal_path, Journal, State};
-use binlog::archive::object_name::log_prefix;
-use binlog::log::{list_segments, LogOptions, LogReader, LogWriter};
+use binlog::__private::archive::journal::{journal_path, Journal, State};
+use binlog::__private::archive::object_name::log_prefix;
+use binlog::{list_segments, LogOptions, LogReader, LogWriter};
 use binlog::{Durability, Options, Reader, Writer};
 use common::power_loss::{cut_command, draw_keep, record, written_as, CutMoments, LOG};
 use common::remote::remote_log;

@@ -4,8 +4,8 @@
 //! `Closed`, naming what it wrote.
 
 mod common;
-use binlog::log::{LogOptions, LogReader, LogWriter};
 use binlog::{Entry, ErrorKind, Options, Reader, RecordReader, RecordWriter, Writer};
+use binlog::{LogOptions, LogReader, LogWriter};
 use common::TempDir;
 
 /// Code generic over the trait: two records, a sync, a close.

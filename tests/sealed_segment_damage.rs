@@ -7,7 +7,7 @@
 
 mod common;
 
-use binlog::format::seal::{encode_seal_begin, read_seal};
+use binlog::__private::format::seal::{encode_seal_begin, read_seal};
 use binlog::{Damage, ErrorKind, Options, Reader, Tail, Writer};
 use common::{assert_names_at, frames, read_recs, write_types, Recs, TempDir};
 use std::path::Path;
@@ -189,7 +189,7 @@ fn a_writer_refuses_a_segment_with_records_after_a_stray_seal_begin_frame() {
 /// is not given to a new record.
 #[test]
 fn a_log_numbers_on_after_a_damaged_last_record_of_its_sealed_segment() {
-    use binlog::log::LogWriter;
+    use binlog::LogWriter;
     let dir = TempDir::new("log-sealed-last");
     let w = LogWriter::open(dir.path(), "l", common::log_opts(binlog::Durability::None)).unwrap();
     for ty in ["A", "B", "C"] {

@@ -6,8 +6,8 @@
 //! case also reads the whole log back: every record once, in order, no gap.
 
 mod common;
-use binlog::log::{LogOptions, LogReader, LogWriter, SegmentEvent};
 use binlog::{Durability, Options};
+use binlog::{LogOptions, LogReader, LogWriter, SegmentEvent};
 use common::child::ChildProc;
 use common::faults::{with_failures, Fail};
 use common::{in_fsize_child, set_file_size_limit, with_descriptors_left, Rng, TempDir};
@@ -81,7 +81,7 @@ fn witnessed(
     print: bool,
 ) -> LogOptions {
     let seen = Arc::clone(seen);
-    let cb: binlog::log::SharedCallback = Arc::new(move |ev: &SegmentEvent| {
+    let cb: binlog::SharedCallback = Arc::new(move |ev: &SegmentEvent| {
         if let SegmentEvent::Sealed(info) = ev {
             let w = Witness::of(&info.path);
             if print {

@@ -38,7 +38,7 @@ fn renumbered_last_frame(path: &Path, seq: u64) -> Vec<u8> {
     let bytes = std::fs::read(path).unwrap();
     let mut frame = bytes[off as usize..(off + len) as usize].to_vec();
     frame[9..17].copy_from_slice(&seq.to_le_bytes());
-    let crc = binlog::format::crc32(&frame[8..]);
+    let crc = binlog::__private::format::crc32(&frame[8..]);
     frame[4..8].copy_from_slice(&crc.to_le_bytes());
     frame
 }
@@ -120,7 +120,7 @@ fn a_valid_record_numbered_wrong_at_the_end_is_damage_not_a_torn_tail() {
 fn a_compressed_segment_cut_in_its_records_ends_with_its_seal_damaged() {
     let t = Tmp::new("verify-zst-cut");
     let (_plain, zst) = plain_and_compressed(&t, 5_000);
-    let frames = binlog::compressed::CompressedSegment::open(&zst)
+    let frames = binlog::__private::compressed::CompressedSegment::open(&zst)
         .unwrap()
         .frames()
         .to_vec();
@@ -252,7 +252,7 @@ fn a_damaged_record_in_a_sealed_segment_is_found_with_the_numbers_lost() {
 /// named by its URL, at the record's offset, with the numbers it lost.
 #[test]
 fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url() {
-    use binlog::archive::object_name::segment_key;
+    use binlog::__private::archive::object_name::segment_key;
     use binlog::archive::{Location, ShipOptions, Shipper};
     use common::s3::S3Server;
     let server = S3Server::start(&["logs"]);
@@ -332,7 +332,7 @@ fn a_torn_older_segment_of_a_live_log_is_damage() {
     let first = Path::new(&names[0]);
     leave_unsealed(first);
     tear_last_record(first);
-    let lock = binlog::log::naming::lock_path(&dir, "orders");
+    let lock = binlog::__private::log::naming::lock_path(&dir, "orders");
     std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -384,7 +384,7 @@ fn a_damaged_manifest_is_a_note_or_damage_where_it_is_the_only_record_of_the_pos
     assert_eq!(m.location, manifest);
     assert_eq!(m.findings.len(), 1);
     assert_eq!(m.findings[0].kind, FindingKind::ManifestUnused);
-    for s in binlog::log::list_segments(&dir, "orders").unwrap() {
+    for s in binlog::list_segments(&dir, "orders").unwrap() {
         std::fs::remove_file(&s.path).unwrap();
     }
     for v in [

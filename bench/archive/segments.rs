@@ -3,8 +3,8 @@
 //! with every segment compressed in `<dir>/compressed`.
 
 use crate::Size;
-use binlog::compressed::{compress_segment, CompressOptions};
-use binlog::log::{list_segments, ListedSegment, SegmentState};
+use binlog::{compress_segment, CompressOptions};
+use binlog::{list_segments, ListedSegment, SegmentState};
 use binlog::{Entry, LogOptions, LogWriter};
 use std::path::{Path, PathBuf};
 

@@ -8,8 +8,8 @@ use crate::client::Client;
 use crate::common::s3::S3Server;
 use crate::segments::{file_len, Logs, LOG};
 use crate::{median, BUCKET};
-use binlog::archive::journal::journal_path;
-use binlog::archive::object_name::{log_prefix, segment_key};
+use binlog::__private::archive::journal::journal_path;
+use binlog::__private::archive::object_name::{log_prefix, segment_key};
 use binlog::archive::{Location, ShipOptions, Shipper};
 use std::time::Instant;
 

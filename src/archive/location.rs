@@ -8,6 +8,7 @@ use std::time::Duration;
 /// A bucket and a key prefix: `s3://bucket/prefix`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
+    /// The bucket's name.
     pub bucket: String,
     /// The prefix without leading or trailing '/' (may be empty).
     pub prefix: String,
@@ -66,9 +67,13 @@ impl std::fmt::Display for Location {
 /// the region, path-style addressing.
 #[derive(Clone, Debug, Default)]
 pub struct Connection {
+    /// The server's URL (`AWS_ENDPOINT_URL`), for an S3-compatible server.
     pub endpoint: Option<String>,
+    /// The region (`AWS_REGION`, `AWS_DEFAULT_REGION`).
     pub region: Option<String>,
+    /// The access key's id (`AWS_ACCESS_KEY_ID`).
     pub access_key_id: Option<String>,
+    /// The secret access key (`AWS_SECRET_ACCESS_KEY`).
     pub secret_access_key: Option<String>,
     /// `bucket.host/key` instead of `host/bucket/key`.
     pub virtual_hosted_style: Option<bool>,

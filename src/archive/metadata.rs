@@ -22,12 +22,16 @@ use std::path::Path;
 /// The metadata of one segment object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectMetadata {
+    /// The log's name.
     pub log: String,
+    /// The segment's number in its log.
     pub segment_no: u64,
+    /// The sequence number of the segment's first record (the one it starts at).
     pub first_seq: u64,
     /// The last record's sequence number; `None` for a segment without
     /// records.
     pub last_seq: Option<u64>,
+    /// The records the segment holds.
     pub records: u64,
     /// The object's size in bytes.
     pub bytes: u64,
@@ -69,6 +73,7 @@ impl ObjectMetadata {
     }
 
     /// As the headers of a request we sign ourselves (signed.rs).
+    #[doc(hidden)]
     pub fn to_headers(&self) -> Vec<(String, String)> {
         self.fields()
             .map(|(key, value)| (format!("x-amz-meta-{key}"), value))
@@ -77,6 +82,7 @@ impl ObjectMetadata {
 
     /// From the attributes a GET or HEAD returned; `None` if one is
     /// missing or malformed (an object this shipper did not write).
+    #[doc(hidden)]
     pub fn from_attributes(a: &Attributes) -> Option<ObjectMetadata> {
         let field = |i: usize| {
             a.get(&Attribute::Metadata(FIELDS[i].into()))

@@ -5,7 +5,7 @@
 //! starts at (object_name.rs), with its record count, last sequence number
 //! and SHA-256 in its metadata (metadata.rs).
 //!
-//! Guarantees ([`Shipper`]):
+//! Guarantees ([`Shipper`](crate::archive::Shipper)):
 //! - An object is written only by a create-only PUT (`If-None-Match: *`),
 //!   or by a multipart upload (segments above `multipart_threshold`)
 //!   whose completion is create-only the same way, and is never
@@ -53,7 +53,7 @@
 //! completion: only another writer of the prefix could put one there, and
 //! the claim and the ship lock keep other shippers of the log away.
 //!
-//! Threads and fork(): each [`Shipper`] owns a tokio current-thread
+//! Threads and fork(): each [`Shipper`](crate::archive::Shipper) owns a tokio current-thread
 //! runtime that runs only inside its calls (no worker threads; between
 //! calls nothing runs). During `ship_once` a scoped thread reads and
 //! hashes the next segment and stores its UPLOADING while one goes up
@@ -76,26 +76,37 @@
 //! `LogReader::open_tiered` merges them with the local segments.
 
 mod claim;
-pub mod digest;
-pub mod identity;
+// The modules marked `allow(missing_docs)` are internal: outside the crate
+// only through the hidden `__private`, so not held to the lint.
+#[allow(missing_docs)]
+pub(crate) mod digest;
+#[allow(missing_docs)]
+pub(crate) mod identity;
 /// The upload journal is one of the log's files (the log's writer reads
 /// it too): `log::ship_journal`.
-pub use crate::log::ship_journal as journal;
+pub(crate) use crate::log::ship_journal as journal;
 mod local;
 mod location;
 mod metadata;
-pub mod multipart;
-pub mod object_name;
-pub mod read_ahead;
-pub mod remote;
-pub mod remote_log;
+#[allow(missing_docs)]
+pub(crate) mod multipart;
+pub(crate) mod object_name;
+#[allow(missing_docs)]
+pub(crate) mod read_ahead;
+pub(crate) mod remote;
+pub(crate) mod remote_log;
 mod remote_source;
 mod shipper;
 mod signed;
 mod store_settings;
 
+pub use crate::log::Archived;
 pub use location::{Connection, Location};
 pub use metadata::ObjectMetadata;
-pub use remote::{Created, Remote, RemoteObject, RequestCounts, StoredEncryption};
+pub use remote::{Remote, RequestCounts};
+// What only the hidden methods of `Remote` return: reachable, not part
+// of the API.
+#[doc(hidden)]
+pub use remote::{Created, RemoteObject, StoredEncryption};
 pub use remote_log::{ListedSegment, RemoteLog};
 pub use shipper::{ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook};

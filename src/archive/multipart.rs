@@ -29,6 +29,7 @@ pub struct Part {
     pub sha256: String,
 }
 
+#[doc(hidden)]
 impl Remote {
     /// Creates a multipart upload to `key` whose object gets `meta`; its id.
     pub fn create_multipart(&self, key: &str, meta: &ObjectMetadata) -> Result<String> {

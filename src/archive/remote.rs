@@ -30,6 +30,7 @@ const PART: u64 = 8 << 20;
 pub struct RemoteObject {
     /// The key without the listed prefix.
     pub name: String,
+    /// The object's size in bytes.
     pub size: u64,
 }
 
@@ -62,6 +63,9 @@ pub struct StoredEncryption {
     pub kms_key_id: Option<String>,
 }
 
+/// A client of one bucket (a [`Location`]'s), on a private tokio current-thread
+/// runtime: the requests the shipper and the readers send. Counts the reads it sent
+/// ([`Remote::requests`]).
 pub struct Remote {
     runtime: tokio::runtime::Runtime,
     store: AmazonS3,
@@ -86,8 +90,11 @@ pub struct Requests {
 /// A snapshot of `Requests`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RequestCounts {
+    /// GETs sent, whole or ranged (a HEAD is not one).
     pub gets: u64,
+    /// Body bytes the GETs returned.
     pub bytes: u64,
+    /// Listings sent.
     pub lists: u64,
 }
 
@@ -97,6 +104,7 @@ impl Requests {
         self.bytes.fetch_add(bytes as u64, Relaxed);
     }
 
+    /// The counts so far.
     pub fn counts(&self) -> RequestCounts {
         RequestCounts {
             gets: self.gets.load(Relaxed),
@@ -209,6 +217,7 @@ impl Remote {
         headers
     }
 
+    /// The bucket and prefix this client reads and writes.
     pub fn location(&self) -> &Location {
         &self.location
     }
@@ -232,6 +241,7 @@ impl Remote {
     /// it already; object_store would hash it again). Not retried after a
     /// timeout or a connection lost mid-request (the caller's HEAD
     /// decides what happened).
+    #[doc(hidden)]
     pub fn put_create(&self, key: &str, body: Vec<u8>, meta: &ObjectMetadata) -> Result<Created> {
         let doing = "create-only PUT";
         let sha = digest::sha256_bytes(&meta.sha256)
@@ -249,6 +259,7 @@ impl Remote {
     /// `AlreadyExists`, which the caller reads to know whose it is; no
     /// object (or a HEAD that failed too) is the PUT's error. An answer
     /// (a 501 too) is taken as it is: nothing more is sent.
+    #[doc(hidden)]
     pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
         let doing = "create-only PUT";
         let sha = digest::sha256_of(&body);
@@ -274,6 +285,7 @@ impl Remote {
 
     /// The size and metadata of the object at `key`, `None` if there is
     /// none (a HEAD).
+    #[doc(hidden)]
     pub fn head(&self, key: &str) -> Result<Option<(u64, Option<ObjectMetadata>)>> {
         let path = self.key(key)?;
         let opts = GetOptions {
@@ -295,12 +307,14 @@ impl Remote {
     /// (`AES256`, `aws:kms`, ...), `None` if the answer has none (stored
     /// unencrypted, or by a server that keeps no record of it, as
     /// versitygw 1.8.0). A missing object is a `NotFound` error.
+    #[doc(hidden)]
     pub fn stored_encryption(&self, key: &str) -> Result<Option<String>> {
         Ok(self.stored_encryption_of(key)?.map(|e| e.algorithm))
     }
 
     /// As `stored_encryption`, with the KMS key the server says it used.
     /// Signed here: object_store's HEAD does not return these headers.
+    #[doc(hidden)]
     pub fn stored_encryption_of(&self, key: &str) -> Result<Option<StoredEncryption>> {
         let doing = "HEAD";
         let head = Request {
@@ -326,6 +340,7 @@ impl Remote {
     }
 
     /// The object at `key`, whole; `None` if there is none.
+    #[doc(hidden)]
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let path = self.key(key)?;
         let got = self.block_on(async {
@@ -344,6 +359,7 @@ impl Remote {
 
     /// The size and SHA-256 of the object at `key`, read with ranged GETs
     /// (see `for_each_part`); `None` if there is no such object.
+    #[doc(hidden)]
     pub fn digest(&self, key: &str) -> Result<Option<Digest>> {
         let mut h = Hasher::new();
         let found = self.for_each_part(key, |part| {
@@ -357,6 +373,7 @@ impl Remote {
     /// ranged GET) at a time, so that memory does not grow with the
     /// object: its size (as a HEAD gave it), `None` if there is no such
     /// object. An object shorter than its HEAD said ends early.
+    #[doc(hidden)]
     pub fn for_each_part(
         &self,
         key: &str,
@@ -381,6 +398,7 @@ impl Remote {
     /// the object's size and its metadata (`None` if it has none, or not
     /// all of it), in one GET (`Range: bytes=-len`); `None` if there is no
     /// such object.
+    #[doc(hidden)]
     pub fn get_suffix(&self, key: &str, len: u64) -> Result<Option<Suffix>> {
         let path = self.key(key)?;
         let opts = GetOptions {
@@ -409,6 +427,7 @@ impl Remote {
 
     /// Bytes `range` of the object at `key`, in one ranged GET (fewer if
     /// the object ends before `range.end`).
+    #[doc(hidden)]
     pub fn get_range(&self, key: &str, range: Range<u64>) -> Result<Vec<u8>> {
         let path = self.key(key)?;
         let at = range.start;
@@ -426,6 +445,7 @@ impl Remote {
 
     /// Every object directly under `prefix` (which ends in '/'), sorted
     /// by key, with the names relative to it.
+    #[doc(hidden)]
     pub fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>> {
         let path = self.key(prefix.trim_end_matches('/'))?;
         self.requests.lists.fetch_add(1, Relaxed);

@@ -28,9 +28,12 @@ use std::sync::Arc;
 /// One segment object of a log, as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListedSegment {
+    /// The segment number and first sequence number its name carries.
+    #[doc(hidden)]
     pub key: SegmentKey,
     /// The object's full key.
     pub object_key: String,
+    /// The object's size in bytes.
     pub size: u64,
 }
 
@@ -42,6 +45,8 @@ pub struct RemoteLog {
 }
 
 impl RemoteLog {
+    /// Log `log` under `remote`'s prefix; its name is checked as a log's
+    /// (`LogWriter::open` takes the same).
     pub fn new(remote: Arc<Remote>, log: &str) -> Result<RemoteLog> {
         crate::log::validate_name(log)?;
         Ok(RemoteLog {
@@ -50,10 +55,12 @@ impl RemoteLog {
         })
     }
 
+    /// The client it reads through.
     pub fn remote(&self) -> &Arc<Remote> {
         &self.remote
     }
 
+    /// The log's name.
     pub fn log(&self) -> &str {
         &self.log
     }
@@ -79,12 +86,14 @@ impl RemoteLog {
     }
 
     /// How the log reader and errors name the object at `object_key`.
+    #[doc(hidden)]
     pub fn url_of(&self, object_key: &str) -> PathBuf {
         PathBuf::from(self.remote.location().url_of(object_key))
     }
 
     /// The object key `url` (made by `url_of`) names, if it is in this
     /// log's bucket.
+    #[doc(hidden)]
     pub fn key_of_url(&self, url: &Path) -> Option<String> {
         let bucket = format!("s3://{}/", self.remote.location().bucket);
         Some(url.to_str()?.strip_prefix(&bucket)?.to_string())
@@ -150,6 +159,7 @@ impl RemoteLog {
 
     /// The object at `object_key`, whole, in one GET; a missing object is
     /// a `NotFound` error naming it.
+    #[doc(hidden)]
     pub fn get_whole(&self, object_key: &str) -> Result<Vec<u8>> {
         self.remote.get(object_key)?.ok_or_else(|| {
             Error::file(
@@ -180,6 +190,7 @@ impl RemoteLog {
 
     /// A reader of `bytes`, the segment object at `object_key` fetched
     /// whole (plain or compressed), as `open_reader` reads it.
+    #[doc(hidden)]
     pub fn reader_of_copy(&self, object_key: &str, bytes: &[u8], salvage: bool) -> Result<Reader> {
         let url = self.url_of(object_key);
         let key = key_of(&url, object_key)?;

@@ -51,8 +51,11 @@ impl Default for CompressOptions {
 pub struct Converted {
     /// The file written.
     pub path: PathBuf,
+    /// The source file's length in bytes.
     pub original_len: u64,
+    /// The written file's length in bytes.
     pub compressed_len: u64,
+    /// The zstd frames written (type copies' frames included).
     pub frames: usize,
 }
 

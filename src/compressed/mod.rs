@@ -22,21 +22,30 @@
 pub mod compress;
 mod copy_read;
 pub mod cuts;
+// The modules marked `allow(missing_docs)` are internal: outside the crate
+// only through the hidden `__private`, so not held to the lint.
+#[allow(missing_docs)]
 pub mod decode_ahead;
 pub mod decompress;
 pub(crate) mod durable;
+#[allow(missing_docs)]
 pub mod frame_cache;
+#[allow(missing_docs)]
 pub mod frame_decoder;
+#[allow(missing_docs)]
 pub mod frame_stream;
 mod frame_walk;
+#[allow(missing_docs)]
 pub mod frame_writer;
 mod open;
+#[allow(missing_docs)]
 pub mod seek_table;
 pub mod segment;
 pub mod source;
 pub mod stored;
 #[cfg(test)]
 mod test_segment;
+#[allow(missing_docs)]
 pub mod type_copies;
 mod verify_ahead;
 mod xxh64;

@@ -259,10 +259,12 @@ impl CompressedSegment {
         Ok(())
     }
 
+    /// The compressed file's path (or its object's URL).
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// The segment's header.
     pub fn header(&self) -> &SegmentHeader {
         &self.header
     }
@@ -272,6 +274,7 @@ impl CompressedSegment {
         self.header_len
     }
 
+    /// The segment's seal directory (a compressed segment is always sealed).
     pub fn seal(&self) -> &SealDirectory {
         &self.seal
     }

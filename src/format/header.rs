@@ -26,7 +26,9 @@ pub const FIXED_LEN: usize = 44;
 /// The decoded segment header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentHeader {
+    /// The format's major version (a reader refuses another).
     pub major: u16,
+    /// The format's minor version (a reader reads a newer one).
     pub minor: u16,
     /// Nanoseconds since the Unix epoch (UTC) when the segment was created.
     pub created_ns: i64,
@@ -34,10 +36,13 @@ pub struct SegmentHeader {
     pub segment_no: u64,
     /// Sequence number of the segment's first record.
     pub first_seq: u64,
+    /// The log's name (`Options::log_name`).
     pub log_name: String,
+    /// What the payloads hold (`Options::content_type`).
     pub content_type: String,
     /// Library and version that created the segment, e.g. `libbinlog/0.1.0`.
     pub writer: String,
+    /// Free-form string parameters (`Options::params`).
     pub params: Vec<(String, String)>,
 }
 

@@ -3,15 +3,23 @@
 //! a file is checked against the bytes actually present before it is used, so
 //! a hostile length never drives an allocation.
 
+// The modules marked `allow(missing_docs)` are internal: outside the crate
+// only through the hidden `__private`, so not held to the lint.
+#[allow(missing_docs)]
 pub mod checked_frames;
 #[cfg(target_arch = "x86_64")]
 mod cpu_flag;
+#[allow(missing_docs)]
 pub mod cursor;
+#[allow(missing_docs)]
 pub mod frame;
 pub mod header;
+#[allow(missing_docs)]
 pub mod naming;
+#[allow(missing_docs)]
 pub mod seal;
 mod small_crc;
+#[allow(missing_docs)]
 pub mod varint;
 #[cfg(binlog_wide_crc)]
 mod wide_crc;

@@ -7,8 +7,11 @@ use std::path::PathBuf;
 /// A segment of a log, as reported to callbacks and by polling.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentInfo {
+    /// The segment's file.
     pub path: PathBuf,
+    /// Its segment number in the log.
     pub segment_no: u64,
+    /// The sequence number of its first record.
     pub first_seq: u64,
     /// Records in the segment (0 when just opened).
     pub record_count: u64,
@@ -17,8 +20,12 @@ pub struct SegmentInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// What happened to a segment of a log, as callbacks
+/// (`LogOptions::callbacks`) get it.
 pub enum SegmentEvent {
+    /// A new segment was opened; records go to it now.
     Opened(SegmentInfo),
+    /// A segment was sealed: it never changes again.
     Sealed(SegmentInfo),
     /// A sealed segment was compressed (`LogOptions::compression`): `path`
     /// is the `.binlog.zst` (the `.binlog` is gone) and `bytes` its size.

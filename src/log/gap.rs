@@ -45,6 +45,7 @@ impl GapReason {
 /// Records a log reader could not return.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Gap {
+    /// Why the records are missing.
     pub reason: GapReason,
     /// The segment file, or object (`s3://bucket/key`), the records were
     /// lost from when its name is known: the removed segment, the damaged
@@ -67,6 +68,7 @@ pub struct Gap {
 /// Where one segment ended, for `gap_between`.
 #[derive(Clone, Copy, Debug)]
 pub struct SegmentEnd {
+    /// Its segment number.
     pub segment_no: u64,
     /// The sequence number after its last record.
     pub next_seq: u64,

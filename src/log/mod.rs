@@ -3,11 +3,15 @@
 //! one ordered reader across the segments that can follow a live log
 //! ([`LogReader`]).
 
+// The modules marked `allow(missing_docs)` are internal: outside the crate
+// only through the hidden `__private`, so not held to the lint.
+#[allow(missing_docs)]
 pub mod accepted_gaps;
 mod age_clock;
 mod events;
 mod gap;
 mod listing;
+#[allow(missing_docs)]
 pub mod manifest;
 /// The names of a log's files (`format::naming`: the reader and the
 /// segment writer need them too), here where tools look for them.
@@ -20,8 +24,10 @@ mod reader_tier;
 #[cfg(feature = "s3")]
 pub use reader_tier::Archived;
 mod segment_list;
+#[allow(missing_docs)]
 pub mod segments;
 #[cfg(feature = "s3")]
+#[allow(missing_docs)]
 pub mod ship_journal;
 mod writer;
 

@@ -100,6 +100,7 @@ impl Compression {
 
     /// Which types get a copy.
     #[cfg(feature = "compression")]
+    #[doc(hidden)]
     pub fn type_copies(&self) -> crate::compressed::TypeCopies {
         crate::compressed::TypeCopies {
             max_share: f64::from(self.type_copies_per_mille) / 1000.0,
@@ -123,6 +124,25 @@ impl Compression {
     }
 }
 
+/// Options for [`LogWriter::open`](crate::LogWriter::open): when the log
+/// rolls, what it keeps, what it compresses. `Default` gives a log that
+/// never rolls by size, count or period and keeps everything; set the fields that matter and take the rest
+/// from it (`..LogOptions::default()`). `LogWriter::open` validates them.
+///
+/// # Example
+///
+/// ```
+/// use binlog::{Durability, LogOptions, Options, Period, Retention};
+/// use std::time::Duration;
+///
+/// let opts = LogOptions {
+///     segment: Options { durability: Durability::EveryN(64), ..Options::default() },
+///     period: Period::Hour,
+///     retention: Retention { max_age: Some(Duration::from_secs(7 * 86_400)), ..Retention::default() },
+///     ..LogOptions::default()
+/// };
+/// assert!(opts.validate().is_ok());
+/// ```
 #[derive(Clone)]
 pub struct LogOptions {
     /// Options of each segment (durability, buffer, record size limit...).
@@ -135,9 +155,12 @@ pub struct LogOptions {
     pub max_segment_records: Option<u64>,
     /// Roll when a new UTC period starts, even while idle.
     pub period: Period,
+    /// Which sealed segments are removed, and when.
     pub retention: Retention,
     /// Sequence number of the first record of a new log.
     pub first_seq: u64,
+    /// The clock the log rolls by, in ns since the Unix epoch (the system's
+    /// by default; a test's to move time).
     pub clock: Clock,
     /// Segment callbacks registered before the first segment opens (so they
     /// see its Opened event too); more can be added with
@@ -202,6 +225,8 @@ impl LogOptions {
         Arc::ptr_eq(&self.clock, &SYSTEM_CLOCK)
     }
 
+    /// Refuses values the log cannot honour (`InvalidArgument`), with the
+    /// segment options' own checks.
     pub fn validate(&self) -> Result<()> {
         self.segment.validate()?;
         if self.max_segment_bytes.is_some_and(|b| b < 4096) {

@@ -7,13 +7,21 @@ const MINUTE_NS: i64 = 60_000_000_000;
 /// How often a log starts a new segment regardless of size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Period {
+    /// No rolling by time.
     Never,
+    /// Every UTC minute.
     Minute,
+    /// Every 5 minutes.
     FiveMinutes,
+    /// Every 10 minutes.
     TenMinutes,
+    /// Every 15 minutes.
     QuarterHour,
+    /// Every 30 minutes.
     HalfHour,
+    /// Every UTC hour.
     Hour,
+    /// Every UTC day (at midnight UTC).
     Day,
 }
 
@@ -48,6 +56,7 @@ impl Period {
         Some((ts_ns.div_euclid(len) + 1).saturating_mul(len))
     }
 
+    /// Its name, as the C API and the tool spell it (`FIVE_MINUTES`).
     pub fn name(self) -> &'static str {
         match self {
             Period::Never => "NEVER",
@@ -61,6 +70,8 @@ impl Period {
         }
     }
 
+    /// The period of a name `name` gives, in any case; `InvalidArgument`
+    /// for another.
     pub fn parse(s: &str) -> Result<Period> {
         let all = [
             Period::Never,

@@ -34,14 +34,17 @@ pub struct ReadSegment {
 }
 
 impl ReadSegment {
+    /// The segment's file (or object URL).
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// The segment's header.
     pub fn header(&self) -> &SegmentHeader {
         &self.header
     }
 
+    /// Its segment number in the log.
     pub fn segment_no(&self) -> u64 {
         self.header.segment_no
     }
@@ -59,6 +62,29 @@ enum Source {
     Files,
 }
 
+/// Reads a rolling log's segments in order as one stream of records, across
+/// rolls, gaps (reported in [`gaps`](LogReader::gaps)) and damage, and
+/// follows a live log (`next_wait`). Takes no lock: it reads while a
+/// [`LogWriter`](crate::LogWriter) appends. One thread at a time.
+///
+/// # Example
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("binlog-doc-logreader-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// use binlog::{LogOptions, LogReader, LogWriter};
+///
+/// let log = LogWriter::open(&dir, "orders", LogOptions::default())?;
+/// log.write("order", b"42 widgets")?;
+/// log.close()?;
+///
+/// let mut r = LogReader::open(&dir, "orders")?;
+/// let rec = r.next()?.expect("one record");
+/// assert_eq!(rec.payload, b"42 widgets");
+/// assert!(r.next()?.is_none());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct LogReader {
     source: Source,
     /// Segment files in read order.
@@ -235,6 +261,20 @@ impl LogReader {
     /// (`remote`, such as an `archive::RemoteLog`) as one stream: each segment from
     /// its local file if there is one, else from its object in the
     /// bucket. Only read and list permissions on the bucket are needed.
+    ///
+    /// ```no_run
+    /// use binlog::archive::{Connection, Location, Remote, RemoteLog};
+    /// use binlog::LogReader;
+    /// use std::sync::Arc;
+    ///
+    /// let at = Location::parse("s3://my-bucket/logs")?;
+    /// let remote = Arc::new(Remote::connect(&at, &Connection::default())?);
+    /// let mut r = LogReader::open_tiered("/var/log/app", "orders", RemoteLog::new(remote, "orders")?)?;
+    /// while let Some(rec) = r.next()? {
+    ///     println!("{} {}", rec.seq, rec.type_name);
+    /// }
+    /// # Ok::<(), binlog::Error>(())
+    /// ```
     #[cfg(feature = "s3")]
     pub fn open_tiered(
         dir: impl AsRef<Path>,

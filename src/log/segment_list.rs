@@ -30,12 +30,14 @@ pub enum SegmentState {
 /// One file of a log, as [`list_segments`] found it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListedSegment {
+    /// The file.
     pub path: PathBuf,
     /// Its segment number (a salvaged file's is its segment's).
     pub segment_no: u64,
     /// For a file `binlog repair --salvage` made: the offset in its segment
     /// the records it holds were copied from.
     pub salvaged_offset: Option<u64>,
+    /// What state the file is in.
     pub state: SegmentState,
     /// The first record's sequence number, from the header (also of a
     /// segment that holds no record yet: the number its first will carry).

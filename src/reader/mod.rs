@@ -59,7 +59,6 @@ pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
 pub use seal_types::SealTypes;
 pub(crate) use seek::SeekTarget;
-pub use trust::usable_seal;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
@@ -82,6 +81,27 @@ use trust::read_seals;
 /// every complete record handed to the OS and never a torn one.
 ///
 /// Not `Sync`: one thread at a time iterates a reader.
+///
+/// # Example
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("binlog-doc-reader-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// use binlog::{Options, Reader, Tail, Writer};
+///
+/// let path = dir.join("events.binlog");
+/// let w = Writer::open(&path, Options::default())?;
+/// w.write("login", b"alice")?;
+/// w.close()?;
+///
+/// let mut r = Reader::open(&path)?;
+/// while let Some(rec) = r.next()? {
+///     println!("{} {} {:?}", rec.seq, rec.type_name, rec.payload);
+/// }
+/// println!("ended: {:?}", r.tail());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Reader {
     path: PathBuf,
     /// The segment's file; `None` only for a compressed segment read from
@@ -251,6 +271,7 @@ impl Reader {
     /// or not, and a `SEAL_BEGIN` frame that disagrees is the open's
     /// `CorruptSeal` error, naming the object and the same offset.
     #[cfg(feature = "compression")]
+    #[doc(hidden)]
     pub fn open_compressed(
         name: PathBuf,
         segment: crate::compressed::CompressedSegment,
@@ -376,6 +397,7 @@ impl Reader {
         }
     }
 
+    /// The segment's file (or object URL).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -386,6 +408,7 @@ impl Reader {
         crate::ChangeFd::new(&self.path, crate::watch::Watched::File)
     }
 
+    /// The segment's header.
     pub fn header(&self) -> &SegmentHeader {
         &self.header
     }
@@ -394,6 +417,7 @@ impl Reader {
     /// A remote object's seal whose checks were put off at open (see
     /// `open_compressed`) is checked first, at the first call (its reads
     /// are GETs): it is here only if it passes them, as at a local open.
+    #[doc(hidden)]
     pub fn seal(&self) -> Option<&SealDirectory> {
         if self.trust_pending && !self.pending_seal_usable() {
             return None;
@@ -582,7 +606,7 @@ impl Reader {
     /// `damages`. By default (`false`) it stops there with a `Corrupt` error
     /// that names the file and offset. A type whose defining record was in
     /// a skipped region is named by the segment's seal when a seal (or its
-    /// directory) survives and agrees (see [`SealTypes`]), else
+    /// directory) survives and agrees (see `SealTypes`), else
     /// `<lost type N>` (N its id).
     pub fn skip_damaged(&mut self, skip: bool) {
         self.skip_damaged = skip;

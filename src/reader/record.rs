@@ -14,9 +14,13 @@ pub(super) const LOST_TYPE: &str = "<lost type ";
 /// One record, verified against its CRC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record<'a> {
+    /// The record's sequence number.
     pub seq: u64,
+    /// Its timestamp: ns since the Unix epoch, UTC.
     pub timestamp_ns: i64,
+    /// Its type's name.
     pub type_name: &'a str,
+    /// Its payload.
     pub payload: &'a [u8],
     /// File offset of the record's frame.
     pub offset: u64,
@@ -77,11 +81,17 @@ impl<'a> Record<'a> {
 /// [`crate::Reader::next_header`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordHeader<'a> {
+    /// The record's sequence number.
     pub seq: u64,
+    /// Its timestamp: ns since the Unix epoch, UTC.
     pub timestamp_ns: i64,
+    /// Its type's name.
     pub type_name: &'a str,
+    /// Its payload's length in bytes.
     pub payload_len: u64,
+    /// File offset of the record's frame.
     pub offset: u64,
+    /// Number of metadata entries.
     pub meta_count: u32,
 }
 
@@ -98,11 +108,19 @@ pub enum Tail {
     Unsealed,
     /// Records end where a seal begins that is incomplete or damaged; the
     /// records were read by a scan.
-    SealDamaged { offset: u64 },
+    SealDamaged {
+        /// Where the seal begins.
+        offset: u64,
+    },
     /// The segment ends in `len` bytes at `offset` that are not a whole valid
     /// record and nothing valid follows them: a torn tail (a writer died
     /// mid-write) or a write still in progress.
-    Torn { offset: u64, len: u64 },
+    Torn {
+        /// Where the bytes begin.
+        offset: u64,
+        /// How many bytes.
+        len: u64,
+    },
 }
 
 /// A damaged region that a reader skipped (see `Reader::skip_damaged`): the
@@ -111,9 +129,13 @@ pub enum Tail {
 /// bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Damage {
+    /// First damaged byte.
     pub offset: u64,
+    /// Where reading resumed: the next valid record (or the end).
     pub resume_offset: u64,
+    /// First sequence number lost.
     pub from_seq: u64,
+    /// The sequence number reading resumed at (the records lost end before it).
     pub to_seq: u64,
 }
 

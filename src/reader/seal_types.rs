@@ -169,15 +169,6 @@ impl SealTypes {
         })
     }
 
-    /// Types in the table.
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
     /// Whether the table names type `id` `name`, as an intact record
     /// defines it. A caller stops using the table once this is false for
     /// one definition.

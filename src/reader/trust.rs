@@ -194,14 +194,6 @@ fn part_reader<'o>(
     |at, n| original.read_part(at as u64, n).map(Cow::Owned)
 }
 
-/// The seal of the segment `bytes` (its records starting at `data_start`,
-/// numbered from `first_seq`) if a reader may use it: the checks of
-/// docs/FORMAT.md section 9, as `Reader::open` makes them. For tools that
-/// classify a segment as the reader does (`binlog verify`).
-pub fn usable_seal(bytes: &[u8], data_start: usize, first_seq: u64) -> Option<SealDirectory> {
-    read_seal(&Original::Bytes(bytes), data_start, first_seq)
-}
-
 /// The directory of a seal that is not usable but whose trailer and
 /// directory frame are intact (`seal::read_directory_from`): it bounds the
 /// records. Read as `read_seal` reads.

@@ -40,6 +40,7 @@ struct SegmentEnd {
 }
 
 impl Continuity {
+    /// Nothing seen yet: the first segment continues anything.
     pub fn new() -> Continuity {
         Continuity::default()
     }

@@ -10,28 +10,36 @@
 //! only reports what the reader found, so that a verify and a read can
 //! never disagree. Memory stays bounded however large a segment is: the
 //! records are read one at a time and only counted, and at most
-//! [`MAX_FINDINGS`] findings of a segment are kept (the rest counted:
-//! [`SegmentReport::not_listed`]). A log's manifest that cannot be used is
-//! reported after its segments ([`FindingKind::ManifestDamaged`],
-//! [`FindingKind::ManifestUnused`]), so that every caller (the `binlog`
+//! [`MAX_FINDINGS`](crate::verify::MAX_FINDINGS) findings of a segment are
+//! kept (the rest counted:
+//! [`SegmentReport::not_listed`](crate::verify::SegmentReport::not_listed)).
+//! A log's manifest that cannot be used is reported after its segments
+//! ([`FindingKind::ManifestDamaged`](crate::verify::FindingKind::ManifestDamaged),
+//! [`FindingKind::ManifestUnused`](crate::verify::FindingKind::ManifestUnused)),
+//! so that every caller (the `binlog`
 //! tool, the C API, the bindings) reports it from here.
 //!
-//! ```no_run
+//! ```
 //! use binlog::verify::{self, Verify};
+//! use binlog::{LogOptions, LogWriter};
+//! # let dir = std::env::temp_dir().join(format!("binlog-doc-verify-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! let log = LogWriter::open(&dir, "orders", LogOptions::default())?;
+//! log.write("order", b"42 widgets")?;
+//! log.close()?;
 //!
-//! // One segment (plain or compressed).
-//! let report = verify::segment("orders.binlog");
-//! for f in &report.findings {
-//!     println!("{}: {}", f.kind.name(), f.message);
-//! }
 //! // Every segment of log "orders" in a directory, one at a time, then its
-// manifest if it cannot be used.
-//! for report in Verify::log("/var/log/orders", "orders")? {
-//!     if report.is_damaged() {
-//!         println!("{}: damaged", report.location.display());
+//! // manifest if it cannot be used.
+//! for report in Verify::log(&dir, "orders")? {
+//!     for f in &report.findings {
+//!         println!("{}: {}", f.kind.name(), f.message);
 //!     }
+//!     assert!(!report.is_damaged(), "{}", report.location.display());
+//!     // One segment (plain or compressed) on its own.
+//!     assert_eq!(verify::segment(&report.location).records, report.records);
 //! }
-//! # Ok::<(), binlog::Error>(())
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod continuity;
@@ -165,6 +173,7 @@ pub enum RepairAction {
 /// One thing verification found about a segment or between segments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
+    /// What was found.
     pub kind: FindingKind,
     /// The segment's path, or its object's URL.
     pub location: PathBuf,
@@ -176,7 +185,9 @@ pub struct Finding {
     /// The sequence numbers lost: `from_seq .. to_seq`, `to_seq` excluded
     /// (equal when none is known lost; `None` when not known at all).
     pub from_seq: Option<u64>,
+    /// See `from_seq`.
     pub to_seq: Option<u64>,
+    /// What `binlog repair` would do about it.
     pub repair: RepairAction,
     /// What it is, in words, naming the location and the offset.
     pub message: String,
@@ -193,6 +204,7 @@ pub struct SegmentReport {
     /// placeholder is not given either).
     pub header: Option<SegmentHeader>,
     /// Its seal's directory, when the seal is usable.
+    #[doc(hidden)]
     pub seal: Option<SealDirectory>,
     /// Where records start (the header's length; 0 when unknown).
     pub data_start: u64,
@@ -203,9 +215,13 @@ pub struct SegmentReport {
     pub records_end: u64,
     /// The valid records read.
     pub records: u64,
+    /// The first valid record's sequence number.
     pub first_seq: Option<u64>,
+    /// The last valid record's sequence number.
     pub last_seq: Option<u64>,
+    /// The smallest timestamp of a valid record.
     pub min_ts: Option<i64>,
+    /// The largest timestamp of a valid record.
     pub max_ts: Option<i64>,
     /// The sequence number the next segment of its log must start at, as
     /// `LogReader` expects it: after the records read, or after those its

@@ -55,6 +55,23 @@ pub struct SizeSnapshot {
 }
 
 /// Appends records to one segment file.
+///
+/// # Example
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("binlog-doc-writer-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// use binlog::{Durability, Options, Writer};
+///
+/// let opts = Options { durability: Durability::EveryRecord, ..Options::default() };
+/// let w = Writer::open(dir.join("events.binlog"), opts)?;
+/// let first = w.write("login", b"alice")?;
+/// let second = w.write("logout", b"alice")?;
+/// assert_eq!(second, first + 1);
+/// w.close()?;
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Writer {
     shared: Arc<Shared>,
     flusher: Mutex<Option<JoinHandle<()>>>,
@@ -96,6 +113,7 @@ impl Writer {
         )
     }
 
+    /// The segment's file.
     pub fn path(&self) -> &Path {
         &self.shared.path
     }
@@ -238,6 +256,7 @@ impl Writer {
 
     /// The segment's size, record count and how its seal will grow, read
     /// under one lock (a rolling log checks its limits with it).
+    #[doc(hidden)]
     pub fn size_snapshot(&self) -> SizeSnapshot {
         let st = self.shared.state.lock();
         SizeSnapshot {

@@ -110,7 +110,7 @@ pub fn damage_record(path: &Path, i: usize) -> u64 {
 /// seal not written yet).
 pub fn leave_ending(path: &Path) {
     let end = Reader::open(path).unwrap().seal().unwrap().records_end;
-    let len = end + binlog::format::seal::SEAL_BEGIN_LEN as u64;
+    let len = end + binlog::__private::format::seal::SEAL_BEGIN_LEN as u64;
     std::fs::OpenOptions::new()
         .write(true)
         .open(path)
@@ -252,7 +252,7 @@ pub fn rolled_log(dir: &Path, n: u64, per: u64) {
 /// A sealed segment of `n` sample records and its compressed copy (64 KiB
 /// frames); returns both paths.
 pub fn plain_and_compressed(t: &Tmp, n: u64) -> (std::path::PathBuf, std::path::PathBuf) {
-    use binlog::compressed::{compress_segment, CompressOptions};
+    use binlog::{compress_segment, CompressOptions};
     let plain = t.join("plain.binlog");
     sealed_segment(&plain, n);
     let copy = t.join("copy.binlog");
@@ -270,7 +270,8 @@ pub fn plain_and_compressed(t: &Tmp, n: u64) -> (std::path::PathBuf, std::path::
 /// frame that yields its first blocks, then fails (docs/FORMAT.md 17.3a).
 /// Returns the `.zst` and the damaged frame's index.
 pub fn compressed_damaged_late(t: &Tmp) -> (std::path::PathBuf, usize) {
-    use binlog::compressed::{compress_segment, CompressOptions, CompressedSegment};
+    use binlog::__private::compressed::CompressedSegment;
+    use binlog::{compress_segment, CompressOptions};
     let plain = t.join("big.binlog");
     sealed_segment(&plain, 30_000);
     let zst = compress_segment(&plain, &CompressOptions::default())

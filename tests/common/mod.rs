@@ -48,7 +48,7 @@ pub use knobs::*;
 #[allow(unused_imports)]
 pub use records::*;
 
-use binlog::log::SegmentEvent;
+use binlog::SegmentEvent;
 use binlog::{Error, Options, Reader, Tail, Writer};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -396,25 +396,25 @@ pub fn set_len(p: &Path, len: u64) {
 
 /// A log under `durability` rolling every 10 records, without the
 /// background thread (rolls and seals happen in the calls).
-pub fn log_opts(durability: binlog::Durability) -> binlog::log::LogOptions {
-    binlog::log::LogOptions {
+pub fn log_opts(durability: binlog::Durability) -> binlog::LogOptions {
+    binlog::LogOptions {
         segment: Options {
             durability,
             ..Options::default()
         },
         max_segment_records: Some(10),
         background: false,
-        ..binlog::log::LogOptions::default()
+        ..binlog::LogOptions::default()
     }
 }
 
 /// Log `name` in `dir` rolling every `per` records, without the
 /// background thread.
 pub fn open_rolling(dir: &Path, name: &str, per: u64) -> binlog::LogWriter {
-    let opts = binlog::log::LogOptions {
+    let opts = binlog::LogOptions {
         max_segment_records: Some(per),
         background: false,
-        ..binlog::log::LogOptions::default()
+        ..binlog::LogOptions::default()
     };
     binlog::LogWriter::open(dir, name, opts).unwrap()
 }
@@ -440,10 +440,10 @@ pub fn append_random(
     seed: u64,
     type_of: impl Fn(u64) -> &'static str,
 ) {
-    let opts = binlog::log::LogOptions {
+    let opts = binlog::LogOptions {
         max_segment_records: per,
         background: false,
-        ..binlog::log::LogOptions::default()
+        ..binlog::LogOptions::default()
     };
     let w = binlog::LogWriter::open(dir, name, opts).unwrap();
     let mut rng = Rng::new(seed);
@@ -460,11 +460,11 @@ pub const LOG_T0: i64 = 1_795_239_462_500_000_000;
 
 /// A log whose clock stays at [`LOG_T0`] (every roll in the same second),
 /// without the background thread.
-pub fn fixed_clock_opts() -> binlog::log::LogOptions {
-    binlog::log::LogOptions {
+pub fn fixed_clock_opts() -> binlog::LogOptions {
+    binlog::LogOptions {
         clock: std::sync::Arc::new(|| LOG_T0),
         background: false,
-        ..binlog::log::LogOptions::default()
+        ..binlog::LogOptions::default()
     }
 }
 
@@ -645,7 +645,7 @@ fn rusage_seconds(who: libc::c_int) -> f64 {
 /// Flips one bit of a character in the middle of log `log`'s manifest in
 /// `dir` (its CRC then fails); returns the manifest's path and new bytes.
 pub fn damage_manifest(dir: &Path, log: &str) -> (PathBuf, Vec<u8>) {
-    let path = binlog::log::naming::manifest_path(dir, log);
+    let path = binlog::__private::log::naming::manifest_path(dir, log);
     let mut bytes = std::fs::read(&path).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;

@@ -6,11 +6,11 @@
 
 use super::proxy::Proxy;
 use super::s3::S3Server;
-use binlog::archive::object_name::segment_key;
+use binlog::__private::archive::object_name::segment_key;
 use binlog::archive::{
     Connection, Location, ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook,
 };
-use binlog::log::list_segments;
+use binlog::list_segments;
 use binlog::{Error, Result};
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

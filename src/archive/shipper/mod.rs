@@ -34,6 +34,7 @@ pub struct ShipOptions {
     pub multipart_threshold: u64,
     /// Bytes per part of a multipart upload (at least 5 MiB; default 16).
     pub part_size: usize,
+    /// How to reach the bucket (fields left `None` come from the environment).
     pub connection: Connection,
     /// Called after each step of an upload or a removal (see `ShipStep`):
     /// progress for an operator, and the points where the crash tests
@@ -67,6 +68,27 @@ pub struct ShipReport {
     pub waiting_for: Option<PathBuf>,
 }
 
+/// Ships one log's sealed segments to a bucket, one pass per
+/// [`ship_once`](Shipper::ship_once) (the `binlog ship` command loops it):
+/// each sealed segment is uploaded create-only, verified by a HEAD, and its
+/// local file removed past `keep_local` (see the module's guarantees). One
+/// shipper per log at a time (`<log>.ship.lock`); it runs beside the log's
+/// writer.
+///
+/// # Example
+///
+/// ```no_run
+/// use binlog::archive::{Location, ShipOptions, Shipper};
+/// use std::path::Path;
+///
+/// // Credentials, region and endpoint from the AWS_* environment.
+/// let to = Location::parse("s3://my-bucket/logs")?;
+/// let opts = ShipOptions { keep_local: Some(2), ..ShipOptions::default() };
+/// let mut shipper = Shipper::open(Path::new("/var/log/app"), "orders", &to, opts)?;
+/// let report = shipper.ship_once()?;
+/// println!("uploaded segments {:?}", report.uploaded);
+/// # Ok::<(), binlog::Error>(())
+/// ```
 pub struct Shipper {
     dir: PathBuf,
     log: String,
@@ -109,6 +131,7 @@ impl Shipper {
     }
 
     /// The journal as it stands.
+    #[doc(hidden)]
     pub fn journal(&self) -> &Journal {
         &self.journal
     }

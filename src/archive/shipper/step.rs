@@ -56,7 +56,9 @@ impl Step {
 /// Segment `segment_no` is past `step`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShipStep {
+    /// The segment's number.
     pub segment_no: u64,
+    /// The step it is past.
     pub step: Step,
 }
 

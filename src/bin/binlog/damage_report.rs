@@ -4,8 +4,8 @@
 //! and the records lost.
 
 use crate::paths;
-use binlog::compressed::frame_decoder::starts_with_zstd_frame;
-use binlog::compressed::CompressedSegment;
+use binlog::__private::compressed::frame_decoder::starts_with_zstd_frame;
+use binlog::__private::compressed::CompressedSegment;
 use binlog::Damage;
 use std::path::Path;
 

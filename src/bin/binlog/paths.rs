@@ -4,7 +4,7 @@
 //! files in it are standalone segments: docs/FORMAT.md section 14a).
 
 use crate::error::{CliError, CliResult};
-use binlog::log::naming::{self, ReadOrder};
+use binlog::__private::log::naming::{self, ReadOrder};
 use std::path::{Path, PathBuf};
 
 /// A set of segments read as one stream.
@@ -111,7 +111,7 @@ pub fn resolve(paths: &[PathBuf], only: Option<&str>) -> CliResult<Vec<Source>> 
 fn stat_path(p: &Path) -> CliResult<(PathBuf, std::fs::Metadata)> {
     match std::fs::metadata(p) {
         Ok(meta) => Ok((p.to_path_buf(), meta)),
-        Err(e) => match binlog::log::naming::compressed_copy_of(p) {
+        Err(e) => match binlog::__private::log::naming::compressed_copy_of(p) {
             Some(zst) if e.kind() == std::io::ErrorKind::NotFound => {
                 let meta =
                     std::fs::metadata(&zst).map_err(|e| CliError::io_on(zst.display(), e))?;
@@ -180,7 +180,9 @@ pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
         .and_then(|n| n.to_str())
         .and_then(log_of_file_name);
     match log {
-        Some((name, _)) => binlog::log::segments::check_file_name(file, r.header(), &name),
+        Some((name, _)) => {
+            binlog::__private::log::segments::check_file_name(file, r.header(), &name)
+        }
         None => Ok(()),
     }
 }

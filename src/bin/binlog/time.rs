@@ -33,7 +33,7 @@ pub fn rfc3339_short(ns: i64) -> String {
 
 /// Now, in ns since the epoch.
 pub fn now_ns() -> i64 {
-    binlog::clock::now_ns()
+    binlog::__private::clock::now_ns()
 }
 
 /// Parses `--since`/`--until` values: RFC 3339 (`parse_rfc3339`), `now`, a

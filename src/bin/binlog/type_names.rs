@@ -7,9 +7,9 @@ use binlog::Record;
 use std::borrow::Cow;
 
 /// `unknown-type-<id>`: the name a salvage copies such records under
-/// (`binlog::writer::salvage::lost_type_name`).
+/// (`binlog::__private::writer::salvage::lost_type_name`).
 pub fn unknown_type(id: u32) -> String {
-    binlog::writer::salvage::lost_type_name(id)
+    binlog::__private::writer::salvage::lost_type_name(id)
 }
 
 /// The name the tool shows for the type of a record the library's reader

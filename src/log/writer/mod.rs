@@ -58,6 +58,30 @@ use seal::{Ending, SealResult};
 /// The last `Shared::id` given out.
 static LAST_LOG_ID: AtomicU64 = AtomicU64::new(0);
 
+/// Appends records to a rolling log: a directory of segments named
+/// `<name>-<segment no>-<UTC time>.binlog` that rolls by size, record count
+/// and UTC period ([`LogOptions`](crate::LogOptions)), seals each segment it
+/// leaves, runs callbacks and retention, and (feature `compression`)
+/// compresses sealed segments. One writer per log at a time: `open` takes
+/// the log's lock (`<name>.lock`). `Send + Sync`: threads share one writer.
+///
+/// # Example
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("binlog-doc-logwriter-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// use binlog::{LogOptions, LogWriter};
+///
+/// let opts = LogOptions { max_segment_records: Some(1000), ..LogOptions::default() };
+/// let log = LogWriter::open(&dir, "orders", opts)?;
+/// for i in 0..2500u32 {
+///     log.write("order", &i.to_le_bytes())?;
+/// }
+/// log.close()?;
+/// assert_eq!(binlog::list_segments(&dir, "orders")?.len(), 3);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct LogWriter {
     shared: Arc<Shared>,
     roller: Mutex<Option<JoinHandle<()>>>,
@@ -161,10 +185,12 @@ struct State {
 }
 
 impl LogWriter {
+    /// The log's directory.
     pub fn dir(&self) -> &Path {
         &self.shared.dir
     }
 
+    /// The log's name.
     pub fn name(&self) -> &str {
         &self.shared.name
     }

@@ -7,7 +7,9 @@ use crate::error::{Error, ErrorKind, Result};
 /// One record to write.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry<'a> {
+    /// The record's type's name.
     pub type_name: &'a str,
+    /// Its string metadata, key/value pairs in order.
     pub meta: &'a [(&'a str, &'a str)],
     /// Nanoseconds since the Unix epoch; `None` takes the clock.
     pub timestamp_ns: Option<i64>,

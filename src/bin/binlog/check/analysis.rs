@@ -3,7 +3,7 @@
 //! (which `repair --salvage` copies), how its records end, and what they
 //! hold. Nothing here classifies bytes: the library's reader did.
 
-use binlog::format::header::SegmentHeader;
+use binlog::__private::format::header::SegmentHeader;
 use binlog::verify::{Finding, FindingKind, RepairAction, SegmentReport};
 use binlog::Tail;
 

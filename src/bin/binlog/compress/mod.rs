@@ -8,9 +8,8 @@ mod targets;
 
 use crate::error::{CliError, CliResult, Outcome};
 use crate::progress::{Progress, ProgressArgs};
-use binlog::compressed::{
-    compress_segment_with_copies, decompress_segment, CompressOptions, Converted, TypeCopies,
-};
+use binlog::__private::compressed::{compress_segment_with_copies, TypeCopies};
+use binlog::{decompress_segment, CompressOptions, Converted};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use targets::Target;

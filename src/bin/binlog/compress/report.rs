@@ -1,7 +1,7 @@
 //! The line `binlog compress` and `decompress` print per file.
 
 use crate::output::human_bytes;
-use binlog::compressed::Converted;
+use binlog::Converted;
 
 /// `<file>: <original> -> <compressed> (<ratio>%), <n> frames`.
 pub fn line(done: &Converted) -> String {

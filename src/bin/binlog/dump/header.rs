@@ -3,9 +3,9 @@
 
 use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
-use binlog::format::crc32;
-use binlog::format::frame;
-use binlog::format::header::SegmentHeader;
+use binlog::__private::format::crc32;
+use binlog::__private::format::frame;
+use binlog::__private::format::header::SegmentHeader;
 use std::io::Write;
 use std::path::Path;
 

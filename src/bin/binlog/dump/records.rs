@@ -7,14 +7,14 @@ use super::args::DumpArgs;
 use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
 use crate::type_names;
-use binlog::format::frame::{
+use binlog::__private::format::frame::{
     self, FrameAt, MetaIter, RecordBody, FLAG_DEFINES_TYPE, FLAG_HAS_META, KIND_MASK, KIND_RECORD,
     KIND_SEAL_BEGIN,
 };
-use binlog::format::header::SegmentHeader;
-use binlog::format::seal::SealDirectory;
-use binlog::format::{crc32, FRAME_HEADER_LEN};
-use binlog::reader::Damage;
+use binlog::__private::format::header::SegmentHeader;
+use binlog::__private::format::seal::SealDirectory;
+use binlog::__private::format::{crc32, FRAME_HEADER_LEN};
+use binlog::Damage;
 use std::io::Write;
 
 /// The dump of a segment's record region.

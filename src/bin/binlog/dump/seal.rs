@@ -4,8 +4,10 @@
 
 use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
-use binlog::format::crc32;
-use binlog::format::seal::{SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN, TRAILER_LEN};
+use binlog::__private::format::crc32;
+use binlog::__private::format::seal::{
+    SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN, TRAILER_LEN,
+};
 use serde_json::{json, Value};
 use std::io::Write;
 

@@ -16,7 +16,7 @@ use crate::paths;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
-use binlog::log::holds_no_record;
+use binlog::__private::log::holds_no_record;
 use binlog::verify::Continuity;
 use clap::Args;
 use segment::{SegmentInfo, Totals};

@@ -5,9 +5,9 @@ use crate::error::{CliError, CliResult};
 use crate::lock;
 use crate::paths;
 use crate::progress::Progress;
-use binlog::compressed::CompressedSegment;
-use binlog::format::header::SegmentHeader;
-use binlog::format::seal::SealDirectory;
+use binlog::__private::compressed::CompressedSegment;
+use binlog::__private::format::header::SegmentHeader;
+use binlog::__private::format::seal::SealDirectory;
 use binlog::{Reader, Tail};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -175,7 +175,7 @@ pub(super) fn read_segment(
 fn is_compressed(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(binlog::log::naming::is_compressed_name)
+        .is_some_and(binlog::__private::log::naming::is_compressed_name)
 }
 
 /// Fills in `s` for a compressed segment from its seek table, header and

@@ -7,7 +7,8 @@
 
 use crate::error::{CliResult, Outcome};
 use crate::output;
-use binlog::archive::{digest, ListedSegment, RemoteLog};
+use binlog::__private::archive::digest;
+use binlog::archive::{ListedSegment, RemoteLog};
 use std::io::Write;
 
 pub fn run(log: &RemoteLog) -> CliResult<Outcome> {

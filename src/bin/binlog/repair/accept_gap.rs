@@ -1,13 +1,13 @@
 //! `repair --accept-gap FROM..TO`: records that a log's records FROM to
 //! TO are known to be lost (e.g. in the damaged bytes a salvage cut), in
-//! the log's `<log>.accepted-gaps` (see `binlog::log::accepted_gaps`), so
+//! the log's `<log>.accepted-gaps` (see `binlog::__private::log::accepted_gaps`), so
 //! that `verify` reports the gap as accepted and the log as clean. No
 //! segment changes.
 
 use super::args::RepairArgs;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::paths;
-use binlog::log::accepted_gaps;
+use binlog::__private::log::accepted_gaps;
 
 /// Accepts the gap `range` of the one log `args.source.paths` names.
 pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
@@ -42,7 +42,7 @@ pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
     Ok(Outcome::Clean)
 }
 
-/// `A..B` (inclusive) or a single `A`; `binlog::log::accepted_gaps`
+/// `A..B` (inclusive) or a single `A`; `binlog::__private::log::accepted_gaps`
 /// refuses A > B.
 fn parse_range(s: &str) -> CliResult<(u64, u64)> {
     let bad = || CliError::usage(format!("--accept-gap {s:?}: expected FROM..TO or SEQ"));

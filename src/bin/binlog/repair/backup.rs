@@ -13,7 +13,7 @@ pub(super) fn backup_name(path: &Path, dir: Option<&Path>) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stamp = binlog::log::naming::utc_stamp(crate::time::now_ns());
+    let stamp = binlog::__private::log::naming::utc_stamp(crate::time::now_ns());
     let dir = dir
         .map(Path::to_path_buf)
         .unwrap_or_else(|| paths::dir_of(path));

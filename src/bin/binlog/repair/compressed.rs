@@ -11,9 +11,9 @@
 use crate::error::{CliError, CliResult};
 use crate::original;
 use crate::paths;
-use binlog::compressed::frame_decoder::starts_with_zstd_frame;
-use binlog::compressed::CompressedSegment;
-use binlog::log::naming;
+use binlog::__private::compressed::frame_decoder::starts_with_zstd_frame;
+use binlog::__private::compressed::CompressedSegment;
+use binlog::__private::log::naming;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 

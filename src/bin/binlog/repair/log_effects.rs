@@ -11,8 +11,8 @@ use super::plan::{salvage_ends, Plan};
 use super::report::{RepairCounts, Report};
 use crate::check::SegmentCheck;
 use crate::paths::{self, LogId};
-use binlog::format::header::SegmentHeader;
-use binlog::log::naming;
+use binlog::__private::format::header::SegmentHeader;
+use binlog::__private::log::naming;
 use binlog::{Options, Writer};
 use std::path::Path;
 

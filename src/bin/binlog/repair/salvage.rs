@@ -1,13 +1,13 @@
 //! `repair --salvage`: the runs of intact records after mid-file damage
 //! are copied into new segments `<segment stem>.salvaged-<offset>.binlog`
-//! by the library (`binlog::writer::salvage`, which a log writer's
+//! by the library (`binlog::__private::writer::salvage`, which a log writer's
 //! recovery uses too), each read back before the segment is cut.
 
 use crate::check::{Analysis, IntactRun};
 use crate::error::CliResult;
 use crate::paths;
 use crate::type_names;
-use binlog::writer::salvage::{self, Run, Salvaged};
+use binlog::__private::writer::salvage::{self, Run, Salvaged};
 use binlog::Options;
 use std::path::{Path, PathBuf};
 

@@ -10,7 +10,7 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::file_kind;
 use crate::paths;
 use crate::progress::Progress;
-use binlog::log::holds_no_record;
+use binlog::__private::log::holds_no_record;
 use binlog::verify::{next_seq_after, Continuity, FindingKind};
 use binlog::{Reader, Record, Tail};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 
 use super::destination::Destination;
 use crate::error::CliResult;
-use binlog::format::{frame, MAX_TYPE_NAME_LEN};
+use binlog::__private::format::{frame, MAX_TYPE_NAME_LEN};
 use binlog::{Entry, Options};
 
 /// One record read from the input, owned until its batch is written.

@@ -9,9 +9,9 @@
 use crate::file_kind;
 use crate::lock;
 use crate::paths;
-use binlog::log::naming;
-use binlog::log::{SegmentEvent, SharedCallback};
+use binlog::__private::log::naming;
 use binlog::Reader;
+use binlog::{SegmentEvent, SharedCallback};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -1,0 +1,73 @@
+//! The crate's internals that the `binlog` tool (src/bin/binlog), the tests,
+//! the benchmarks and the fuzz targets use: the format's codec, segment
+//! naming and listing, the compressed format's parts, the archive's object
+//! names and journal. NOT part of the Rust API: hidden from the reference,
+//! outside semver, changed whenever the code needs to. A Rust user has the
+//! crate root, [`crate::verify`] and [`crate::archive`].
+//!
+//! The modules mirror the crate's own layout (`__private::format::seal` is
+//! `crate::format::seal`), so an internal path reads the same in the crate
+//! and in its tests.
+
+/// The archive's internals (feature `s3`).
+#[cfg(feature = "s3")]
+pub mod archive {
+    pub use crate::archive::*;
+    /// SHA-256 digests of objects.
+    pub mod digest {
+        pub use crate::archive::digest::*;
+    }
+    /// A log's identity file.
+    pub mod identity {
+        pub use crate::archive::identity::*;
+    }
+    /// The shipper's journal.
+    pub mod journal {
+        pub use crate::archive::journal::*;
+    }
+    /// Multipart uploads.
+    pub mod multipart {
+        pub use crate::archive::multipart::*;
+    }
+    /// Object names.
+    pub mod object_name {
+        pub use crate::archive::object_name::*;
+    }
+    /// Reading objects ahead.
+    pub mod read_ahead {
+        pub use crate::archive::read_ahead::*;
+    }
+    /// The object-store client.
+    pub mod remote {
+        pub use crate::archive::remote::*;
+    }
+}
+
+/// The clock: nanoseconds since the Unix epoch.
+pub mod clock {
+    pub use crate::clock::*;
+}
+
+/// The compressed format's parts (feature `compression`).
+#[cfg(feature = "compression")]
+pub mod compressed {
+    pub use crate::compressed::*;
+}
+
+/// The segment format's codec (docs/FORMAT.md).
+pub mod format {
+    pub use crate::format::*;
+}
+
+/// Rolling logs' internals: naming, listing, manifests.
+pub mod log {
+    pub use crate::log::*;
+}
+
+/// One segment's writer's internals: salvaged files.
+pub mod writer {
+    /// Copying the records after damage into a sealed file of the log.
+    pub mod salvage {
+        pub use crate::writer::salvage::*;
+    }
+}
