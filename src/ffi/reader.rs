@@ -39,8 +39,9 @@ pub struct binlog_reader {
     header: Option<Box<SegmentHeader>>,
     /// The descriptor `binlog_reader_poll_fd` handed out, once asked for.
     pub(super) change_fd: Option<crate::ChangeFd>,
-    /// The damaged regions the last `binlog_reader_damages2` returned,
-    /// whose paths its views point into.
+    /// The damaged regions the last `binlog_reader_damages` or
+    /// `binlog_reader_damages2` copied out, whose paths the views of the
+    /// latter point into.
     pub(super) damages: Vec<(PathBuf, crate::Damage)>,
 }
 

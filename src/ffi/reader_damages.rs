@@ -21,18 +21,11 @@ pub extern "C" fn binlog_reader_damages(
     cap: usize,
     count: *mut usize,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| out_array(out, cap, count))?;
-        let all = h.open()?.damages();
-        let view = |(_, d): &(PathBuf, Damage)| binlog_damage {
-            offset: d.offset,
-            resume_offset: d.resume_offset,
-            from_seq: d.from_seq,
-            to_seq: d.to_seq,
-        };
-        unsafe { copy_out(&all, view, out, cap, count) };
-        Ok(BINLOG_OK)
+    copy_damages(r, out, cap, count, |(_, d)| binlog_damage {
+        offset: d.offset,
+        resume_offset: d.resume_offset,
+        from_seq: d.from_seq,
+        to_seq: d.to_seq,
     })
 }
 
@@ -51,12 +44,24 @@ pub extern "C" fn binlog_reader_damages2(
     cap: usize,
     count: *mut usize,
 ) -> binlog_result {
+    copy_damages(r, out, cap, count, c_damage2)
+}
+
+/// The body of both calls: the reader's damaged regions, kept in the
+/// handle (a `binlog_damage2` borrows its path from there), copied to
+/// `out` as `view` makes each.
+fn copy_damages<T>(
+    r: *mut binlog_reader,
+    out: *mut T,
+    cap: usize,
+    count: *mut usize,
+    view: impl Fn(&(PathBuf, Damage)) -> T,
+) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
         h.args(|| out_array(out, cap, count))?;
-        // Kept in the handle: the views borrow their paths from it.
         h.damages = h.open()?.damages();
-        unsafe { copy_out(&h.damages, c_damage2, out, cap, count) };
+        unsafe { copy_out(&h.damages, view, out, cap, count) };
         Ok(BINLOG_OK)
     })
 }
