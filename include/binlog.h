@@ -665,18 +665,6 @@ typedef struct binlog_tail {
 } binlog_tail;
 
 /*
- A damaged region a reader skipped (`binlog_reader_skip_damaged`): bytes
- `[offset, resume_offset)` of a segment and records `[from_seq, to_seq)`
- are lost.
- */
-typedef struct binlog_damage {
-  uint64_t offset;
-  uint64_t resume_offset;
-  uint64_t from_seq;
-  uint64_t to_seq;
-} binlog_damage;
-
-/*
  One record returned by `binlog_reader_next_batch`, copied into the
  caller's buffer: every `*_off` is a byte offset from the start of that
  buffer. Holds no pointers, so Go and Java callers can keep arrays of it
@@ -700,6 +688,35 @@ typedef struct binlog_batch_record {
   uint32_t meta_off;
   uint32_t meta_count;
 } binlog_batch_record;
+
+/*
+ A damaged region a reader skipped (`binlog_reader_skip_damaged`): bytes
+ `[offset, resume_offset)` of a segment and records `[from_seq, to_seq)`
+ are lost. Which segment or object: `binlog_damage2`.
+ */
+typedef struct binlog_damage {
+  uint64_t offset;
+  uint64_t resume_offset;
+  uint64_t from_seq;
+  uint64_t to_seq;
+} binlog_damage;
+
+/*
+ A damaged region a reader skipped (`binlog_reader_damages2`), with the
+ file or object it is in: bytes `[offset, resume_offset)` of `path` and
+ records `[from_seq, to_seq)` are lost. `path` is the segment file (as
+ the reader was given it, or as a log reader found it in its
+ directory) or the object's `s3://bucket/key` URL; `path_len` bytes,
+ not NUL-terminated, valid until the next call on the reader.
+ */
+typedef struct binlog_damage2 {
+  uint64_t offset;
+  uint64_t resume_offset;
+  uint64_t from_seq;
+  uint64_t to_seq;
+  const uint8_t *path;
+  size_t path_len;
+} binlog_damage2;
 
 /*
  One file of a log (`binlog_segment_list_get`). `path` is NUL-terminated
@@ -1216,15 +1233,6 @@ binlog_result binlog_reader_skip_damaged(struct binlog_reader *r, bool skip);
 binlog_result binlog_reader_decode_threads(struct binlog_reader *r, uint32_t threads);
 
 /*
- Copies up to `cap` of the damaged regions skipped so far into `out` (NULL
- when `cap` is 0) and writes their total number to `*count`.
- */
-binlog_result binlog_reader_damages(struct binlog_reader *r,
-                                    struct binlog_damage *out,
-                                    size_t cap,
-                                    size_t *count);
-
-/*
  Copies the next records, up to `cap` of them and as many as fit in
  `buf[0..buf_len]`, and describes them in `records[0..*count]` (offsets
  into `buf`; metadata entries are `binlog_batch_meta` arrays in `buf`,
@@ -1246,6 +1254,31 @@ binlog_result binlog_reader_next_batch(struct binlog_reader *r,
                                        size_t cap,
                                        uint64_t timeout_ms,
                                        size_t *count);
+
+/*
+ Copies up to `cap` of the damaged regions skipped so far into `out` (NULL
+ when `cap` is 0) and writes their total number to `*count`. Without the
+ file or object each is in: see `binlog_reader_damages2`.
+ */
+binlog_result binlog_reader_damages(struct binlog_reader *r,
+                                    struct binlog_damage *out,
+                                    size_t cap,
+                                    size_t *count);
+
+/*
+ Copies up to `cap` of the damaged regions skipped so far, in the order
+ met, into `out` (NULL when `cap` is 0) and writes their total number to
+ `*count`, as `binlog_reader_damages` does, each with the segment file
+ or the object's `s3://` URL it is in (`binlog_damage2`): a log reader's
+ regions may be in several segments, local or in a bucket. The `path`
+ each points to stays valid until the next call on the reader.
+ `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL (or `out` with
+ `cap` > 0), `BINLOG_ERR_CLOSED` if it is closed.
+ */
+binlog_result binlog_reader_damages2(struct binlog_reader *r,
+                                     struct binlog_damage2 *out,
+                                     size_t cap,
+                                     size_t *count);
 
 /*
  Writes to `*fd` a file descriptor to poll for reading (poll, select,
@@ -1288,7 +1321,8 @@ binlog_result binlog_reader_poll_rearm(struct binlog_reader *r);
  whose size is not the one its metadata says (cut short), is a
  `BINLOG_ERR_CORRUPT` error naming its `s3://` URL and offset (skipping
  damage, its records before the cut are read, as a local file of its
- bytes would be). The endpoint, region and
+ bytes would be, and `binlog_reader_damages2` names its URL with the
+ bytes lost). The endpoint, region and
  credentials come from the environment (`AWS_ENDPOINT_URL`,
  `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
  `AWS_SESSION_TOKEN`); read and list permissions are enough. The

@@ -5,11 +5,11 @@ package binlog
 // `remote` line's case is shipped with a Shipper to the versitygw that
 // tests/with_s3_server.sh starts, its objects edited as the case's file
 // says (the server keeps each object as a file of its key's path), and
-// read with OpenLogTieredReader: the records, the end (its error naming
-// the object) and the gaps (reason, object, records) must be the ones the
-// line states, as the Rust readers, the CLI, verify and C give them. The
-// binding has no damage skipping: the `remote-salvage` lines are not
-// read here.
+// read with OpenLogTieredReader (and, for a `remote-salvage` line,
+// SkipDamaged): the records, the end (its error naming the object), the
+// damaged regions (object, offsets, records) and the gaps (reason,
+// object, records) must be the ones the line states, as the Rust
+// readers, the CLI, verify, C, Java and Python give them.
 
 import (
 	"errors"
@@ -131,15 +131,17 @@ func gapColumn(t *testing.T, r *Reader) string {
 	return strings.Join(out, ",")
 }
 
-// readRemoteCase returns the columns records, end and gaps of a tiered
-// read of the case shipped from dir to prefix.
-func readRemoteCase(t *testing.T, dir, prefix string) [3]string {
+// readRemoteCase returns the columns records, end, damages and gaps of a
+// tiered read of the case shipped from dir to prefix, skipping damage or
+// not.
+func readRemoteCase(t *testing.T, dir, prefix string, salvage bool) [4]string {
 	url := "s3://" + s3Env(t, "BINLOG_TEST_S3_BUCKET") + "/" + prefix
 	r, err := OpenLogTieredReader(dir, "conformance", url)
 	must(t, err)
 	defer r.Close()
+	must(t, r.SkipDamaged(salvage))
 	records, end := readToEnd(t, r, remoteError)
-	return [3]string{records, end, gapColumn(t, r)}
+	return [4]string{records, end, damageColumn(t, r, ""), gapColumn(t, r)}
 }
 
 func TestTheTieredReaderReadsTheShippedConformanceCasesAsExpected(t *testing.T) {
@@ -155,20 +157,20 @@ func TestTheTieredReaderReadsTheShippedConformanceCasesAsExpected(t *testing.T) 
 		if len(c) != 8 {
 			t.Fatalf("expected-remote.tsv: %q", line)
 		}
-		if c[2] != "remote" {
-			continue // no damage skipping in this binding; `cat`: the tool's
+		if c[2] != "remote" && c[2] != "remote-salvage" {
+			continue // `cat`: the tool's
 		}
 		dir := t.TempDir()
 		prefix := fmt.Sprintf("go-conformance-%d", i)
 		setUpRemoteCase(t, c[1], dir, prefix)
-		got := readRemoteCase(t, dir, prefix)
-		want := [3]string{c[4], c[5], c[7]}
+		got := readRemoteCase(t, dir, prefix, c[2] == "remote-salvage")
+		want := [4]string{c[4], c[5], c[6], c[7]}
 		if got != want {
 			t.Errorf("case %s (%s): expected %q, got %q", c[0], c[2], want, got)
 		}
 		checked++
 	}
-	if checked < 8 {
+	if checked < 16 {
 		t.Fatalf("only %d cases checked", checked)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -85,24 +86,33 @@ func joinOrDash(parts []string) string {
 	return strings.Join(parts, ",")
 }
 
-// damagesAndGaps returns the columns damages and gaps of a read.
-func damagesAndGaps(t *testing.T, r *Reader) (string, string) {
+// damageColumn is the damages column of a read: each region
+// OBJECT:OFFSET-RESUME:FROM-TO, OBJECT the name of the file or object it
+// is in, left out where it is file (the one file a segment reader reads;
+// "": always named).
+func damageColumn(t *testing.T, r *Reader, file string) string {
 	damages, err := r.Damages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gaps, err := r.Gaps()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d, g []string
+	must(t, err)
+	var d []string
 	for _, x := range damages {
-		d = append(d, fmt.Sprintf("%d-%d:%d-%d", x.Offset, x.ResumeOffset, x.FromSeq, x.ToSeq))
+		region := fmt.Sprintf("%d-%d:%d-%d", x.Offset, x.ResumeOffset, x.FromSeq, x.ToSeq)
+		if in := path.Base(x.Path); file == "" || in != path.Base(file) {
+			region = in + ":" + region
+		}
+		d = append(d, region)
 	}
+	return joinOrDash(d)
+}
+
+// localGapColumn is the gaps column of a local read: FROM-TO:REASON.
+func localGapColumn(t *testing.T, r *Reader) string {
+	gaps, err := r.Gaps()
+	must(t, err)
+	var g []string
 	for _, x := range gaps {
 		g = append(g, fmt.Sprintf("%d-%d:%s", x.FromSeq, x.ToSeq, x.Reason))
 	}
-	return joinOrDash(d), joinOrDash(g)
+	return joinOrDash(g)
 }
 
 // readConformanceCase returns the columns records, end, damages and gaps
@@ -128,8 +138,7 @@ func readConformanceCase(t *testing.T, path, mode, filter string) [4]string {
 		}
 	}
 	records, end := readToEnd(t, r, conformanceError)
-	damages, gaps := damagesAndGaps(t, r)
-	return [4]string{records, end, damages, gaps}
+	return [4]string{records, end, damageColumn(t, r, path), localGapColumn(t, r)}
 }
 
 // readToEnd reads r to its end: the columns records and end, an error's

@@ -5,10 +5,15 @@ package binlog
 */
 import "C"
 
-// Damage is a damaged region a reader skipped (binlog_damage): bytes
-// [Offset, ResumeOffset) of the segment and records [FromSeq, ToSeq) are
-// lost.
+import "unsafe"
+
+// Damage is a damaged region a reader skipped (binlog_damage2): bytes
+// [Offset, ResumeOffset) of Path and records [FromSeq, ToSeq) are lost.
 type Damage struct {
+	// Path is the segment file the region is in (as the reader was given
+	// it, or as a log reader found it in its directory), or the object's
+	// s3:// URL.
+	Path         string
 	Offset       uint64
 	ResumeOffset uint64
 	FromSeq      uint64
@@ -39,18 +44,23 @@ func (r *Reader) SkipDamaged(skip bool) error {
 }
 
 // Damages is every damaged region the reader skipped so far, in the order
-// met (binlog_reader_damages); none for a reader that skips nothing.
+// met, each with the file or object it is in (binlog_reader_damages2);
+// none for a reader that skips nothing.
 func (r *Reader) Damages() ([]Damage, error) {
 	var damages []Damage
 	err := r.simple("damages", func(h *C.binlog_reader) C.binlog_result {
 		var n C.size_t
-		if rc := C.binlog_reader_damages(h, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
+		if rc := C.binlog_reader_damages2(h, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
 			return rc
 		}
-		buf := make([]C.binlog_damage, n)
-		rc := C.binlog_reader_damages(h, &buf[0], n, &n)
+		buf := make([]C.binlog_damage2, n)
+		rc := C.binlog_reader_damages2(h, &buf[0], n, &n)
+		if rc != C.BINLOG_OK {
+			return rc
+		}
 		for _, d := range buf[:min(int(n), len(buf))] {
 			damages = append(damages, Damage{
+				Path:         C.GoStringN((*C.char)(unsafe.Pointer(d.path)), C.int(d.path_len)),
 				Offset:       uint64(d.offset),
 				ResumeOffset: uint64(d.resume_offset),
 				FromSeq:      uint64(d.from_seq),

@@ -40,12 +40,13 @@ func wantDamages(t *testing.T, r *Reader, want ...Damage) {
 
 // A byte flipped inside the sixth record of a sealed segment: the
 // salvaging open and a plain open skipping damage both return the other
-// nine records and name the sixth's bytes and sequence number as lost.
+// nine records and name the file, the sixth's bytes and its sequence
+// number as lost.
 func TestSalvageSkipsACorruptRecordAndNamesIt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "flip.binlog")
 	recs := sealedRecords(t, path, 10)
 	flipByte(t, path, (recs[5].Offset+recs[6].Offset)/2) // inside the sixth record's frame
-	want := Damage{Offset: recs[5].Offset, ResumeOffset: recs[6].Offset, FromSeq: recs[5].Seq, ToSeq: recs[6].Seq}
+	want := Damage{Path: path, Offset: recs[5].Offset, ResumeOffset: recs[6].Offset, FromSeq: recs[5].Seq, ToSeq: recs[6].Seq}
 	wantSeqs := append(seqsOf(recs[:5]), seqsOf(recs[6:])...)
 
 	_, err := readAllErr(mustReader(t, path))
@@ -79,7 +80,7 @@ func TestSalvageReadsPastADamagedHeader(t *testing.T) {
 	if got := seqsOf(readAll(t, r)); !slices.Equal(got, seqsOf(recs)) {
 		t.Fatalf("records %v, want %v", got, seqsOf(recs))
 	}
-	wantDamages(t, r, Damage{Offset: 0, ResumeOffset: recs[0].Offset, FromSeq: recs[0].Seq, ToSeq: recs[0].Seq})
+	wantDamages(t, r, Damage{Path: path, Offset: 0, ResumeOffset: recs[0].Offset, FromSeq: recs[0].Seq, ToSeq: recs[0].Seq})
 }
 
 // A sound segment read with salvage is read as with OpenReader: no damage.

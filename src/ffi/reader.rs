@@ -7,8 +7,8 @@ use super::boundary::{
 };
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{
-    binlog_damage, binlog_gap, binlog_gap_reason, binlog_header, binlog_iovec, binlog_meta,
-    binlog_record, binlog_tail, binlog_tail_kind,
+    binlog_gap, binlog_gap_reason, binlog_header, binlog_iovec, binlog_meta, binlog_record,
+    binlog_tail, binlog_tail_kind,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
@@ -39,6 +39,10 @@ pub struct binlog_reader {
     header: Option<Box<SegmentHeader>>,
     /// The descriptor `binlog_reader_poll_fd` handed out, once asked for.
     pub(super) change_fd: Option<crate::ChangeFd>,
+    /// The damaged regions the last `binlog_reader_damages` or
+    /// `binlog_reader_damages2` copied out, whose paths the views of the
+    /// latter point into.
+    pub(super) damages: Vec<(PathBuf, crate::Damage)>,
 }
 
 impl binlog_reader {
@@ -76,6 +80,7 @@ pub(super) fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut bin
         params: Vec::new(),
         header: None,
         change_fd: None,
+        damages: Vec::new(),
     }))
 }
 
@@ -360,7 +365,7 @@ pub extern "C" fn binlog_reader_gaps(
 
 /// Checks the arguments of a call that copies up to `cap` items to `out`
 /// and their number to `count`.
-fn out_array<T>(out: *mut T, cap: usize, count: *mut usize) -> CallResult<()> {
+pub(super) fn out_array<T>(out: *mut T, cap: usize, count: *mut usize) -> CallResult<()> {
     if count.is_null() {
         return Err(super::boundary::null("count"));
     }
@@ -376,7 +381,7 @@ fn out_array<T>(out: *mut T, cap: usize, count: *mut usize) -> CallResult<()> {
 /// # Safety
 /// `out` has `cap` writable slots (checked by `out_array`), `count` is
 /// writable.
-unsafe fn copy_out<U, T>(
+pub(super) unsafe fn copy_out<U, T>(
     items: &[U],
     view: impl Fn(&U) -> T,
     out: *mut T,
@@ -560,30 +565,6 @@ pub extern "C" fn binlog_reader_decode_threads(
         unsafe { handle_mut(r, "reader") }?
             .open()?
             .decode_threads(threads as usize);
-        Ok(BINLOG_OK)
-    })
-}
-
-/// Copies up to `cap` of the damaged regions skipped so far into `out` (NULL
-/// when `cap` is 0) and writes their total number to `*count`.
-#[no_mangle]
-pub extern "C" fn binlog_reader_damages(
-    r: *mut binlog_reader,
-    out: *mut binlog_damage,
-    cap: usize,
-    count: *mut usize,
-) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| out_array(out, cap, count))?;
-        let all = h.open()?.damages();
-        let view = |(_, d): &(PathBuf, crate::Damage)| binlog_damage {
-            offset: d.offset,
-            resume_offset: d.resume_offset,
-            from_seq: d.from_seq,
-            to_seq: d.to_seq,
-        };
-        unsafe { copy_out(&all, view, out, cap, count) };
         Ok(BINLOG_OK)
     })
 }

@@ -16,7 +16,8 @@ use std::os::raw::c_char;
 /// whose size is not the one its metadata says (cut short), is a
 /// `BINLOG_ERR_CORRUPT` error naming its `s3://` URL and offset (skipping
 /// damage, its records before the cut are read, as a local file of its
-/// bytes would be). The endpoint, region and
+/// bytes would be, and `binlog_reader_damages2` names its URL with the
+/// bytes lost). The endpoint, region and
 /// credentials come from the environment (`AWS_ENDPOINT_URL`,
 /// `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 /// `AWS_SESSION_TOKEN`); read and list permissions are enough. The

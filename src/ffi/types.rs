@@ -201,7 +201,7 @@ pub struct binlog_gap {
 
 /// A damaged region a reader skipped (`binlog_reader_skip_damaged`): bytes
 /// `[offset, resume_offset)` of a segment and records `[from_seq, to_seq)`
-/// are lost.
+/// are lost. Which segment or object: `binlog_damage2`.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct binlog_damage {
@@ -209,4 +209,21 @@ pub struct binlog_damage {
     pub resume_offset: u64,
     pub from_seq: u64,
     pub to_seq: u64,
+}
+
+/// A damaged region a reader skipped (`binlog_reader_damages2`), with the
+/// file or object it is in: bytes `[offset, resume_offset)` of `path` and
+/// records `[from_seq, to_seq)` are lost. `path` is the segment file (as
+/// the reader was given it, or as a log reader found it in its
+/// directory) or the object's `s3://bucket/key` URL; `path_len` bytes,
+/// not NUL-terminated, valid until the next call on the reader.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_damage2 {
+    pub offset: u64,
+    pub resume_offset: u64,
+    pub from_seq: u64,
+    pub to_seq: u64,
+    pub path: *const u8,
+    pub path_len: usize,
 }

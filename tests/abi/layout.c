@@ -225,5 +225,12 @@ int main(void) {
     VALUE(BINLOG_REPAIR_CUT_TORN_TAIL);
     VALUE(BINLOG_REPAIR_RESEAL);
     VALUE(BINLOG_REPAIR_SALVAGE);
+    STRUCT(binlog_damage2);
+    FIELD(binlog_damage2, offset);
+    FIELD(binlog_damage2, resume_offset);
+    FIELD(binlog_damage2, from_seq);
+    FIELD(binlog_damage2, to_seq);
+    FIELD(binlog_damage2, path);
+    FIELD(binlog_damage2, path_len);
     return 0;
 }

@@ -9,8 +9,11 @@
  * tail_end(r, out)           the reader's end: sealed, unsealed,
  *                            seal-damaged@OFFSET, torn@OFFSET+LEN.
  * error_end(rc, out)         an error's end: error:NAME@OFFSET.
- * damages(r, out)            the damaged regions a reader skipped,
- *                            OFFSET-RESUME:FROM-TO, comma separated.
+ * base_name(p, n, out)       the last part of a path or URL.
+ * damages(r, file, out)      the damaged regions a reader skipped,
+ *                            OBJECT:OFFSET-RESUME:FROM-TO, comma
+ *                            separated, OBJECT left out where it is
+ *                            `file`'s name.
  * tsv_columns(line, col)     a line's 8 columns.
  *
  * Define _XOPEN_SOURCE 700 before any include (strtok_r).
@@ -73,15 +76,31 @@ static inline void error_end(binlog_result rc, char *out) {
     }
 }
 
-static inline void damages(binlog_reader *r, char *out) {
-    binlog_damage d[64];
+/* The name of the object (or file) whose path `p` ends in, `n` bytes. */
+static inline void base_name(const char *p, size_t n, char *out) {
+    size_t start = n;
+    while (start > 0 && p[start - 1] != '/') start--;
+    snprintf(out, OUT, "%.*s", (int)(n - start), p + start);
+}
+
+/* The damages column (binlog_reader_damages2): each region
+ * OBJECT:OFFSET-RESUME:FROM-TO, OBJECT the name of the file or object it
+ * is in; without OBJECT: where it is `file`, the one file a segment
+ * reader reads (NULL: always named). */
+static inline void damages(binlog_reader *r, const char *file, char *out) {
+    binlog_damage2 d[64];
     size_t n = 0;
+    char in[OUT], own[OUT] = "";
     out[0] = 0;
-    if (binlog_reader_damages(r, d, 64, &n) != BINLOG_OK) n = 0;
+    if (file) base_name(file, strlen(file), own);
+    if (binlog_reader_damages2(r, d, 64, &n) != BINLOG_OK) n = 0;
     for (size_t i = 0; i < n && i < 64; i++) {
-        put(out, i ? ",%" PRIu64 "-%" PRIu64 ":%" PRIu64 "-%" PRIu64
-                   : "%" PRIu64 "-%" PRIu64 ":%" PRIu64 "-%" PRIu64,
-            d[i].offset, d[i].resume_offset, d[i].from_seq, d[i].to_seq);
+        base_name((const char *)d[i].path, d[i].path_len, in);
+        int named = file == NULL || strcmp(in, own) != 0;
+        size_t len = strlen(out);
+        snprintf(out + len, OUT - len, "%s%s%s", i ? "," : "", named ? in : "", named ? ":" : "");
+        put(out, "%" PRIu64 "-%" PRIu64 ":%" PRIu64 "-%" PRIu64, d[i].offset, d[i].resume_offset,
+            d[i].from_seq, d[i].to_seq);
     }
     if (n == 0) strcpy(out, "-");
 }

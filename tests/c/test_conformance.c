@@ -68,7 +68,7 @@ static void read_case(const char *path, const char *mode, const char *filter, ch
     } else {
         error_end(rc, cols[1]);
     }
-    if (strcmp(mode, "salvage") == 0) damages(r, cols[2]);
+    if (strcmp(mode, "salvage") == 0) damages(r, file, cols[2]);
     if (strcmp(mode, "log") == 0) gaps(r, cols[3]);
     binlog_reader_free(r);
 }

@@ -2,7 +2,8 @@
 /* Skipping damaged regions through the C ABI: by default a reader stops at
  * corruption in the middle with BINLOG_ERR_CORRUPT naming the file and
  * offset; with binlog_reader_skip_damaged it resumes at the next valid
- * record and binlog_reader_damages reports what it skipped. */
+ * record and binlog_reader_damages reports what it skipped
+ * (binlog_reader_damages2: and the file it is in). */
 #include <binlog.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +99,22 @@ int main(void) {
     CHECK_EQ_U(d[0].resume_offset, off[8]);
     CHECK_EQ_U(d[0].from_seq, 7);
     CHECK_EQ_U(d[0].to_seq, 8);
+    /* binlog_reader_damages2: the same region, naming the file it is in. */
+    binlog_damage2 d2[2];
+    memset(d2, 0, sizeof d2);
+    count = 99;
+    CHECK_RC(binlog_reader_damages2(r, NULL, 1, &count), BINLOG_ERR_NULL_POINTER);
+    CHECK_EQ_U(count, 99);
+    CHECK_OK(binlog_reader_damages2(r, d2, 2, &count));
+    CHECK_EQ_U(count, 1);
+    CHECK_EQ_U(d2[0].offset, off[7]);
+    CHECK_EQ_U(d2[0].resume_offset, off[8]);
+    CHECK_EQ_U(d2[0].from_seq, 7);
+    CHECK_EQ_U(d2[0].to_seq, 8);
+    CHECK_EQ_U(d2[0].path_len, strlen(copy));
+    CHECK_MEM(d2[0].path, copy, strlen(copy));
     CHECK_OK(binlog_reader_close(r));
+    CHECK_RC(binlog_reader_damages2(r, d2, 2, &count), BINLOG_ERR_CLOSED);
     CHECK_RC(binlog_reader_skip_damaged(r, false), BINLOG_ERR_CLOSED);
     binlog_reader_free(r);
 
@@ -118,6 +134,11 @@ int main(void) {
     CHECK_EQ_U(count, 1);
     CHECK_EQ_U(d[0].offset, 0);
     CHECK_EQ_U(d[0].resume_offset, off[0]);
+    CHECK_OK(binlog_reader_damages2(r, d2, 2, &count));
+    CHECK_EQ_U(count, 1);
+    CHECK_EQ_U(d2[0].offset, 0);
+    CHECK_EQ_U(d2[0].path_len, strlen(path));
+    CHECK_MEM(d2[0].path, path, strlen(path));
     binlog_reader_free(r);
 
     return (int)check_summary();

@@ -461,6 +461,10 @@ static void test_reader_argument_errors_name_the_file(void) {
     CHECK_ERR(binlog_reader_damages(r, NULL, 3, &count), BINLOG_ERR_NULL_POINTER, p);
     CHECK_ERR(binlog_reader_damages(r, NULL, 0, NULL), BINLOG_ERR_NULL_POINTER, p);
     CHECK_CONTAINS(binlog_last_error(), "count is NULL");
+    CHECK_ERR(binlog_reader_damages2(r, NULL, 3, &count), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_ERR(binlog_reader_damages2(r, NULL, 0, NULL), BINLOG_ERR_NULL_POINTER, p);
+    CHECK_CONTAINS(binlog_last_error(), "count is NULL");
+    CHECK_RC(binlog_reader_damages2(NULL, NULL, 0, &count), BINLOG_ERR_NULL_POINTER);
     CHECK_ERR(binlog_reader_gaps(r, NULL, 3, &count), BINLOG_ERR_NULL_POINTER, p);
     CHECK_ERR(binlog_reader_gaps(r, NULL, 0, NULL), BINLOG_ERR_NULL_POINTER, p);
     CHECK_CONTAINS(binlog_last_error(), "count is NULL");

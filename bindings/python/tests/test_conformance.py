@@ -6,7 +6,7 @@ file must say what ``binlog verify`` says of it
 (tests/conformance_verify.rs derives the same from expected.tsv)."""
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -50,9 +50,19 @@ def _tail(t):
     }.get(t.kind, "reading")
 
 
-def _read_to_end(r, error_name):
+def _damage(d, file):
+    """OBJECT:OFFSET-RESUME:FROM-TO, OBJECT the name of the file or object
+    the region is in, left out where it is ``file`` (the one file a
+    segment reader reads; None: always named)."""
+    region = f"{d.offset}-{d.resume_offset}:{d.from_seq}-{d.to_seq}"
+    name = PurePosixPath(d.path).name
+    return region if file is not None and name == PurePosixPath(file).name else f"{name}:{region}"
+
+
+def _read_to_end(r, error_name, file=None):
     """The columns records, end and damages of r read to its end, an
-    error's end named by error_name."""
+    error's end named by error_name; a damage named unless it is in
+    ``file``."""
     seqs = []
     try:
         for rec in r:
@@ -60,8 +70,7 @@ def _read_to_end(r, error_name):
         end = _tail(r.tail())
     except binlog.BinlogError as e:
         end = error_name(e)
-    damages = ",".join(f"{d.offset}-{d.resume_offset}:{d.from_seq}-{d.to_seq}"
-                       for d in r.damages()) or "-"
+    damages = ",".join(_damage(d, file) for d in r.damages()) or "-"
     return _runs(seqs), end, damages
 
 
@@ -77,7 +86,7 @@ def _read(path, mode, type_filter):
     with r:
         if type_filter != "-":
             r.filter_types([type_filter])
-        records, end, damages = _read_to_end(r, _error)
+        records, end, damages = _read_to_end(r, _error, path)
         gaps = ",".join(f"{g.from_seq}-{g.to_seq}:{g.reason.name.lower().replace('_', '-')}"
                         for g in r.gaps()) or "-"
         return [records, end, damages, gaps]

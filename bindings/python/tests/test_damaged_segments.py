@@ -22,7 +22,7 @@ def test_a_torn_tail_ends_the_records_and_is_described(tmp_path):
     assert tail.kind == binlog.TailKind.TORN and tail.len > 0 and tail.offset > 0
 
 
-def test_skipping_damage_reads_past_it_and_reports_what_was_lost(tmp_path):
+def test_skipping_damage_reads_past_it_and_reports_what_was_lost_and_where(tmp_path):
     path = tmp_path / "d.binlog"
     _segment(path)
     data = bytearray(path.read_bytes())
@@ -35,6 +35,7 @@ def test_skipping_damage_reads_past_it_and_reports_what_was_lost(tmp_path):
     assert seqs == [s for s in range(20) if s != 7]
     assert len(damages) == 1 and (damages[0].from_seq, damages[0].to_seq) == (7, 8)
     assert damages[0].offset < damages[0].resume_offset
+    assert damages[0].path == str(path)
 
 
 def test_a_segment_with_a_damaged_header_is_refused_then_salvaged(tmp_path):
@@ -47,7 +48,8 @@ def test_a_segment_with_a_damaged_header_is_refused_then_salvaged(tmp_path):
         binlog.open_reader(path)
     with binlog.open_reader(path, salvage=True) as r:
         assert [x.seq for x in r] == list(range(20))
-        assert len(r.damages()) == 1
+        (damage,) = r.damages()
+    assert (damage.offset, damage.path) == (0, str(path))
 
 
 def test_a_log_reader_read_record_by_record_describes_each_records_segment(tmp_path):

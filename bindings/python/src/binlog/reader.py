@@ -200,12 +200,15 @@ class Reader:
         check(lib.binlog_reader_decode_threads(self._r, min(threads, MAX_DECODE_THREADS)))
 
     def damages(self) -> List[Damage]:
-        """The damaged regions skipped so far, in the order met."""
+        """The damaged regions skipped so far, in the order met, each
+        with the segment file or object URL it is in
+        (``binlog_reader_damages2``)."""
         count = ffi.new("size_t *")
-        check(lib.binlog_reader_damages(self._r, ffi.NULL, 0, count))
-        out = ffi.new("binlog_damage[]", count[0])
-        check(lib.binlog_reader_damages(self._r, out, count[0], count))
-        return [Damage(d.offset, d.resume_offset, d.from_seq, d.to_seq) for d in out]
+        check(lib.binlog_reader_damages2(self._r, ffi.NULL, 0, count))
+        out = ffi.new("binlog_damage2[]", count[0])
+        check(lib.binlog_reader_damages2(self._r, out, count[0], count))
+        return [Damage(d.offset, d.resume_offset, d.from_seq, d.to_seq, _path(d))
+                for d in out[0:count[0]]]
 
     # -- event loops ---------------------------------------------------------
 
@@ -252,9 +255,13 @@ def _gap(g: Any) -> Gap:
     """A ``binlog_gap`` as a :class:`Gap` (its path copied)."""
     def known(has: bool, value: int) -> Optional[int]:
         return value if has else None
-    path = os.fsdecode(bytes(ffi.buffer(g.path, g.path_len)))
-    return Gap(GapReason(g.reason), path, known(g.has_offset, g.offset),
+    return Gap(GapReason(g.reason), _path(g), known(g.has_offset, g.offset),
                known(g.has_from_seq, g.from_seq), known(g.has_to_seq, g.to_seq))
+
+
+def _path(c: Any) -> str:
+    """The ``path`` of a ``binlog_gap`` or ``binlog_damage2`` (copied)."""
+    return os.fsdecode(bytes(ffi.buffer(c.path, c.path_len)))
 
 
 def _text(ptr: Any, length: int) -> str:

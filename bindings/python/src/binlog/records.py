@@ -59,10 +59,14 @@ class Gap(NamedTuple):
 
 
 class Damage(NamedTuple):
-    """A damaged region skipped: bytes ``[offset, resume_offset)`` and
-    records ``[from_seq, to_seq)`` are lost."""
+    """A damaged region skipped (``binlog_damage2``): bytes ``[offset,
+    resume_offset)`` of ``path`` and records ``[from_seq, to_seq)`` are
+    lost. ``path`` is the segment file (as the reader was given it, or as
+    a log reader found it in its directory) or the object's ``s3://``
+    URL."""
 
     offset: int
     resume_offset: int
     from_seq: int
     to_seq: int
+    path: str

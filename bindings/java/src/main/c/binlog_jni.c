@@ -1734,6 +1734,48 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeGapCount(JNIEnv *env, jcl
     return (jlong)v;
 }
 
+/* The path of one row of Reader.nativeGaps or Reader.nativeDamages. */
+typedef struct {
+    const uint8_t *bytes;
+    size_t len;
+} row_path;
+
+/* {long[] nums, byte[][] paths}, as Reader.gaps and Reader.damages take
+ * them: the n rows of `width` numbers in v, and each row's path (`call`
+ * names the library call that gave them); NULL, with an exception
+ * pending, on failure. */
+static jobjectArray nums_and_paths(JNIEnv *env, const jlong *v, size_t width, const row_path *rows,
+                                   size_t n, const char *call) {
+    jclass bytes_class = (*env)->FindClass(env, "[B");
+    jclass object_class = bytes_class == NULL ? NULL : (*env)->FindClass(env, "java/lang/Object");
+    jobjectArray paths = object_class == NULL ? NULL : (*env)->NewObjectArray(env, (jsize)n, bytes_class, NULL);
+    jlongArray nums = paths == NULL ? NULL : (*env)->NewLongArray(env, (jsize)(n * width));
+    if (nums == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].len > 0 && rows[i].bytes == NULL) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "%s returned a NULL path", call);
+            throw_code(env, BINLOG_ERR_NULL_POINTER, msg);
+            return NULL;
+        }
+        jbyteArray p = new_bytes(env, rows[i].bytes, rows[i].len);
+        if (p == NULL) {
+            return NULL;
+        }
+        (*env)->SetObjectArrayElement(env, paths, (jsize)i, p);
+        (*env)->DeleteLocalRef(env, p);
+    }
+    (*env)->SetLongArrayRegion(env, nums, 0, (jsize)(n * width), v);
+    jobjectArray out = (*env)->NewObjectArray(env, 2, object_class, NULL);
+    if (out != NULL) {
+        (*env)->SetObjectArrayElement(env, out, 0, nums);
+        (*env)->SetObjectArrayElement(env, out, 1, paths);
+    }
+    return out;
+}
+
 /* The numbers of one gap in Reader.nativeGaps' long[]: reason, then a
  * has-flag (0 or 1) and a value for offset, from_seq and to_seq. */
 #define GAP_NUMS 7
@@ -1758,8 +1800,9 @@ JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeGaps(JNIEnv *env, 
     }
     binlog_gap *gaps = xmalloc(env, n * sizeof *gaps, "gaps");
     jlong *v = xmalloc(env, n * GAP_NUMS * sizeof *v, "gap numbers");
+    row_path *rows = xmalloc(env, n * sizeof *rows, "gap paths");
     jobjectArray out = NULL;
-    if (gaps == NULL || v == NULL) {
+    if (gaps == NULL || v == NULL || rows == NULL) {
         goto done;
     }
     size_t got = 0;
@@ -1769,38 +1812,18 @@ JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeGaps(JNIEnv *env, 
         goto done;
     }
     n = got < n ? got : n;
-    jclass bytes_class = (*env)->FindClass(env, "[B");
-    jclass object_class = bytes_class == NULL ? NULL : (*env)->FindClass(env, "java/lang/Object");
-    jobjectArray paths = object_class == NULL ? NULL : (*env)->NewObjectArray(env, (jsize)n, bytes_class, NULL);
-    jlongArray nums = paths == NULL ? NULL : (*env)->NewLongArray(env, (jsize)(n * GAP_NUMS));
-    if (nums == NULL) {
-        goto done;
-    }
     for (size_t i = 0; i < n; i++) {
         const binlog_gap *g = &gaps[i];
         jlong row[GAP_NUMS] = {(jlong)g->reason,    g->has_offset,          (jlong)g->offset, g->has_from_seq,
                                (jlong)g->from_seq, g->has_to_seq, (jlong)g->to_seq};
         memcpy(v + i * GAP_NUMS, row, sizeof row);
-        if (g->path_len > 0 && g->path == NULL) {
-            throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_reader_gaps returned a NULL path");
-            goto done;
-        }
-        jbyteArray p = new_bytes(env, g->path, g->path_len);
-        if (p == NULL) {
-            goto done;
-        }
-        (*env)->SetObjectArrayElement(env, paths, (jsize)i, p);
-        (*env)->DeleteLocalRef(env, p);
+        rows[i] = (row_path){g->path, g->path_len};
     }
-    (*env)->SetLongArrayRegion(env, nums, 0, (jsize)(n * GAP_NUMS), v);
-    out = (*env)->NewObjectArray(env, 2, object_class, NULL);
-    if (out != NULL) {
-        (*env)->SetObjectArrayElement(env, out, 0, nums);
-        (*env)->SetObjectArrayElement(env, out, 1, paths);
-    }
+    out = nums_and_paths(env, v, GAP_NUMS, rows, n, "binlog_reader_gaps");
 done:
     free(gaps);
     free(v);
+    free(rows);
     return out;
 }
 
@@ -1817,16 +1840,17 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSkipDamaged(JNIEnv *env, j
     }
 }
 
-/* Every damaged region the reader skipped (binlog_reader_damages), as a
- * long[] of offset, resume_offset, from_seq and to_seq for each. */
-JNIEXPORT jlongArray JNICALL Java_io_libbinlog_Reader_nativeDamages(JNIEnv *env, jclass cls, jlong h) {
+/* Every damaged region the reader skipped (binlog_reader_damages2), as
+ * {long[] nums, byte[][] paths}: offset, resume_offset, from_seq and
+ * to_seq, and the file or object URL, of each. */
+JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeDamages(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     jreader *jr = reader_of(env, h);
     if (jr == NULL) {
         return NULL;
     }
     size_t n = 0;
-    binlog_result rc = binlog_reader_damages(jr->r, NULL, 0, &n);
+    binlog_result rc = binlog_reader_damages2(jr->r, NULL, 0, &n);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         return NULL;
@@ -1835,14 +1859,15 @@ JNIEXPORT jlongArray JNICALL Java_io_libbinlog_Reader_nativeDamages(JNIEnv *env,
         throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "too many damaged regions");
         return NULL;
     }
-    binlog_damage *d = xmalloc(env, n * sizeof *d, "damages");
+    binlog_damage2 *d = xmalloc(env, n * sizeof *d, "damages");
     jlong *v = xmalloc(env, n * 4 * sizeof *v, "damage numbers");
-    jlongArray out = NULL;
-    if (d == NULL || v == NULL) {
+    row_path *rows = xmalloc(env, n * sizeof *rows, "damage paths");
+    jobjectArray out = NULL;
+    if (d == NULL || v == NULL || rows == NULL) {
         goto done;
     }
     size_t got = 0;
-    rc = binlog_reader_damages(jr->r, d, n, &got);
+    rc = binlog_reader_damages2(jr->r, d, n, &got);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         goto done;
@@ -1851,14 +1876,13 @@ JNIEXPORT jlongArray JNICALL Java_io_libbinlog_Reader_nativeDamages(JNIEnv *env,
     for (size_t i = 0; i < n; i++) {
         jlong row[4] = {(jlong)d[i].offset, (jlong)d[i].resume_offset, (jlong)d[i].from_seq, (jlong)d[i].to_seq};
         memcpy(v + i * 4, row, sizeof row);
+        rows[i] = (row_path){d[i].path, d[i].path_len};
     }
-    out = (*env)->NewLongArray(env, (jsize)(n * 4));
-    if (out != NULL) {
-        (*env)->SetLongArrayRegion(env, out, 0, (jsize)(n * 4), v);
-    }
+    out = nums_and_paths(env, v, 4, rows, n, "binlog_reader_damages2");
 done:
     free(d);
     free(v);
+    free(rows);
     return out;
 }
 

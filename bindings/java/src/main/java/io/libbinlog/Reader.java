@@ -588,14 +588,21 @@ public final class Reader implements AutoCloseable {
         }
     }
 
-    /** Every damaged region the reader skipped so far, in the order met ({@code binlog_reader_damages}). */
+    /**
+     * Every damaged region the reader skipped so far, in the order met, each with the segment file or object
+     * URL it is in ({@code binlog_reader_damages2}).
+     */
     public List<Damage> damages() {
         long h = enter();
         try {
-            long[] v = nativeDamages(h);
-            List<Damage> damages = new ArrayList<>(v.length / 4);
-            for (int at = 0; at + 3 < v.length; at += 4) {
-                damages.add(new Damage(v[at], v[at + 1], v[at + 2], v[at + 3]));
+            Object[] got = nativeDamages(h);
+            long[] v = (long[]) got[0];
+            Object[] paths = (Object[]) got[1];
+            List<Damage> damages = new ArrayList<>(paths.length);
+            for (int i = 0; i < paths.length; i++) {
+                int at = i * 4;
+                String path = new String((byte[]) paths[i], StandardCharsets.UTF_8);
+                damages.add(new Damage(v[at], v[at + 1], v[at + 2], v[at + 3], path));
             }
             return damages;
         } finally {
@@ -742,7 +749,7 @@ public final class Reader implements AutoCloseable {
 
     private static native void nativeSkipDamaged(long h, boolean skip);
 
-    private static native long[] nativeDamages(long h);
+    private static native Object[] nativeDamages(long h);
 
     private static native long nativeGapCount(long h);
 

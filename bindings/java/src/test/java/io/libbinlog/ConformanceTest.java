@@ -10,6 +10,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -23,10 +24,10 @@ import org.junit.jupiter.api.Test;
  * {@code binlog verify} says of it (tests/conformance_verify.rs derives the same from expected.tsv).
  */
 class ConformanceTest {
-    private static final Path CORPUS = Paths.get("../../tests/conformance");
+    static final Path CORPUS = Paths.get("../../tests/conformance");
     private static final Pattern OFFSET = Pattern.compile(": offset (\\d+)");
 
-    private static String error(BinlogException e) {
+    static String error(BinlogException e) {
         String name = e.code() == null ? "result " + e.rawCode() : e.code().name();
         Matcher m = OFFSET.matcher(e.nativeMessage());
         return m.find() ? "error:" + name + "@" + m.group(1) : "error:" + name;
@@ -60,7 +61,7 @@ class ConformanceTest {
         }
     }
 
-    private static String joinOrDash(Stream<String> parts) {
+    static String joinOrDash(Stream<String> parts) {
         String s = parts.collect(Collectors.joining(","));
         return s.isEmpty() ? "-" : s;
     }
@@ -89,29 +90,55 @@ class ConformanceTest {
             if (!filter.equals("-")) {
                 r.filterTypes(filter);
             }
-            List<Long> seqs = new ArrayList<>();
-            String end;
-            try {
-                for (Record rec = r.next(); rec != null; rec = r.next()) {
-                    seqs.add(rec.seq());
-                }
-                end = tail(r.tail());
-            } catch (BinlogException e) {
-                end = error(e);
-            }
-            String damages = joinOrDash(r.damages().stream()
-                    .map(d -> d.offset() + "-" + d.resumeOffset() + ":" + d.fromSeq() + "-" + d.toSeq()));
-            String gaps = joinOrDash(r.gaps().stream()
-                    .map(g -> g.fromSeq().orElse(-1) + "-" + g.toSeq().orElse(-1) + ":"
-                            + g.reason().name().toLowerCase(Locale.ROOT).replace('_', '-')));
-            return List.of(runs(seqs), end, damages, gaps);
+            List<String> cols = new ArrayList<>(readToEnd(r, ConformanceTest::error, path));
+            cols.add(joinOrDash(r.gaps().stream()
+                    .map(g -> g.fromSeq().orElse(-1) + "-" + g.toSeq().orElse(-1) + ":" + reason(g))));
+            return cols;
         }
     }
 
-    /** Every line of expected.tsv, as its 8 columns. */
-    private static List<String[]> cases() throws IOException {
+    /** A gap's reason as the corpus spells it: retention, missing, damage, seq-jump. */
+    static String reason(Gap g) {
+        return g.reason().name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The last part of a path or URL. */
+    static String baseName(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
+    }
+
+    /**
+     * OBJECT:OFFSET-RESUME:FROM-TO, OBJECT the name of the file or object the region is in, left out where it
+     * is {@code file} (the one file a segment reader reads; null: always named).
+     */
+    private static String damage(Damage d, String file) {
+        String region = d.offset() + "-" + d.resumeOffset() + ":" + d.fromSeq() + "-" + d.toSeq();
+        String in = baseName(d.path());
+        return file != null && in.equals(baseName(file)) ? region : in + ":" + region;
+    }
+
+    /**
+     * The columns records, end and damages of {@code r} read to its end, an error's end named by {@code
+     * errorName}; a damage named unless it is in {@code file}.
+     */
+    static List<String> readToEnd(Reader r, Function<BinlogException, String> errorName, String file) {
+        List<Long> seqs = new ArrayList<>();
+        String end;
+        try {
+            for (Record rec = r.next(); rec != null; rec = r.next()) {
+                seqs.add(rec.seq());
+            }
+            end = tail(r.tail());
+        } catch (BinlogException e) {
+            end = errorName.apply(e);
+        }
+        return List.of(runs(seqs), end, joinOrDash(r.damages().stream().map(d -> damage(d, file))));
+    }
+
+    /** Every line of the corpus's expectations file {@code name}, as its 8 columns. */
+    static List<String[]> cases(String name) throws IOException {
         List<String[]> cases = new ArrayList<>();
-        for (String line : Files.readAllLines(CORPUS.resolve("expected.tsv"))) {
+        for (String line : Files.readAllLines(CORPUS.resolve(name))) {
             if (!line.isEmpty() && !line.startsWith("#")) {
                 String[] c = line.split("\t");
                 assertEquals(8, c.length, line);
@@ -123,7 +150,7 @@ class ConformanceTest {
 
     @Test
     void theReaderClassifiesTheConformanceCorpusAsExpected() throws IOException {
-        List<String[]> cases = cases();
+        List<String[]> cases = cases("expected.tsv");
         for (String[] c : cases) {
             assertEquals(List.of(c[4], c[5], c[6], c[7]), read(c[1], c[2], c[3]), "case " + c[0] + " (" + c[2] + " " + c[1] + ")");
         }
@@ -203,7 +230,7 @@ class ConformanceTest {
 
     @Test
     void verifyClassifiesTheConformanceCorpusAsTheReadersDo() throws IOException {
-        List<String[]> cases = cases();
+        List<String[]> cases = cases("expected.tsv");
         int files = 0;
         for (String[] open : cases) {
             if (!open[2].equals("open") || !open[3].equals("-")) {

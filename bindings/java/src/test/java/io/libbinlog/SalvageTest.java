@@ -50,14 +50,16 @@ class SalvageTest {
 
     /**
      * A byte flipped inside the sixth record of a sealed segment: the salvaging open and a plain open
-     * skipping damage both return the other nine records and name the sixth's bytes and number as lost.
+     * skipping damage both return the other nine records and name the file, the sixth's bytes and its number as
+     * lost.
      */
     @Test
     void salvageSkipsACorruptRecordAndNamesIt() throws IOException {
         Path p = dir.resolve("flip.binlog");
         List<Record> recs = sealed(p, 10);
         flip(p, (recs.get(5).offset() + recs.get(6).offset()) / 2); // inside the sixth record's frame
-        Damage want = new Damage(recs.get(5).offset(), recs.get(6).offset(), recs.get(5).seq(), recs.get(6).seq());
+        Damage want = new Damage(recs.get(5).offset(), recs.get(6).offset(), recs.get(5).seq(), recs.get(6).seq(),
+                p.toString());
         List<Long> wantSeqs = new ArrayList<>(seqs(recs));
         wantSeqs.remove(5);
 
@@ -83,7 +85,7 @@ class SalvageTest {
         try (Reader r = Reader.openSalvage(p)) {
             assertEquals(seqs(recs), seqs(readAll(r)));
             long first = recs.get(0).seq();
-            assertEquals(List.of(new Damage(0, recs.get(0).offset(), first, first)), r.damages());
+            assertEquals(List.of(new Damage(0, recs.get(0).offset(), first, first, p.toString())), r.damages());
         }
     }
 

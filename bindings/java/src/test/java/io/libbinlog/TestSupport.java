@@ -3,14 +3,18 @@ package io.libbinlog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.function.Executable;
 
 /** Helpers the test classes share. */
@@ -56,6 +60,29 @@ final class TestSupport {
             fail(name + " is not set: run the tests under tests/with_s3_server.sh (make test-java)");
         }
         return v;
+    }
+
+    /**
+     * What a child JVM running {@code main} with {@code args} printed, less the JVM's WARNING lines; it runs
+     * with the test server's endpoint, region and credentials in its environment (AWS_*), where a tiered
+     * reader takes them from, which a JVM cannot change for itself. Fails the test unless it exits with 0.
+     */
+    static List<String> runWithS3Env(Class<?> main, List<String> args) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-Xcheck:jni", "-cp",
+                System.getProperty("java.class.path"), "-Dio.libbinlog.jni.cacheDir=" + NativeLoader.cacheDir(),
+                main.getName()));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("AWS_ENDPOINT_URL", s3Env("BINLOG_TEST_S3_ENDPOINT"));
+        pb.environment().put("AWS_REGION", s3Env("BINLOG_TEST_S3_REGION"));
+        pb.environment().put("AWS_ACCESS_KEY_ID", s3Env("BINLOG_TEST_S3_ACCESS_KEY"));
+        pb.environment().put("AWS_SECRET_ACCESS_KEY", s3Env("BINLOG_TEST_S3_SECRET_KEY"));
+        Process child = pb.start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), out);
+        assertEquals(0, child.exitValue(), out);
+        return out.lines().filter(l -> !l.startsWith("WARNING")).collect(Collectors.toList());
     }
 
     /** Shipper options for {@code url} on the test server, with its region and credentials. */

@@ -9,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,19 +28,7 @@ class TieredReaderTest {
     /** What TieredReadChild printed for a tiered read of log name in dir from remote, with the server's credentials. */
     private static List<String> readInChild(Path dir, String name, String remote)
             throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xcheck:jni", "-cp", System.getProperty("java.class.path"),
-                "-Dio.libbinlog.jni.cacheDir=" + NativeLoader.cacheDir(), TieredReadChild.class.getName(),
-                dir.toString(), name, remote).redirectErrorStream(true);
-        pb.environment().put("AWS_ENDPOINT_URL", env("BINLOG_TEST_S3_ENDPOINT"));
-        pb.environment().put("AWS_REGION", env("BINLOG_TEST_S3_REGION"));
-        pb.environment().put("AWS_ACCESS_KEY_ID", env("BINLOG_TEST_S3_ACCESS_KEY"));
-        pb.environment().put("AWS_SECRET_ACCESS_KEY", env("BINLOG_TEST_S3_SECRET_KEY"));
-        Process child = pb.start();
-        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), out);
-        assertEquals(0, child.exitValue(), out);
-        return out.lines().filter(l -> !l.startsWith("WARNING")).collect(Collectors.toList());
+        return TestSupport.runWithS3Env(TieredReadChild.class, List.of(dir.toString(), name, remote));
     }
 
     @Test
