@@ -15,6 +15,7 @@ pub mod options;
 pub mod options_clock;
 pub mod reader;
 pub mod reader_batch;
+pub mod reader_mapped;
 pub mod reader_poll;
 pub mod reader_tiered;
 pub mod result;

@@ -39,6 +39,9 @@ pub struct binlog_reader {
     header: Option<Box<SegmentHeader>>,
     /// The descriptor `binlog_reader_poll_fd` handed out, once asked for.
     pub(super) change_fd: Option<crate::ChangeFd>,
+    /// The mapping the last `binlog_reader_next_mapped` pointed into, kept
+    /// mapped until the next such call or the reader's close.
+    pub(super) pinned: Option<crate::reader::Mapping>,
 }
 
 impl binlog_reader {
@@ -76,6 +79,7 @@ pub(super) fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut bin
         params: Vec::new(),
         header: None,
         change_fd: None,
+        pinned: None,
     }))
 }
 
@@ -511,6 +515,7 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
             h.params = Vec::new();
             h.header = None;
             h.change_fd = None;
+            h.pinned = None;
         }
         Ok(BINLOG_OK)
     })
