@@ -459,6 +459,15 @@ typedef uint32_t binlog_period;
 #endif // __cplusplus
 
 /*
+ A segment's mapping kept mapped for as long as the caller holds this
+ handle (`binlog_reader_keep_mapping`), whatever its reader does
+ meanwhile, `binlog_reader_free` included: for a caller whose views of
+ the payloads may outlive the next call (a garbage collector frees
+ them). Immutable: any thread may free it, once.
+ */
+typedef struct binlog_mapping binlog_mapping;
+
+/*
  Options for `binlog_writer_open`. Not thread-safe: configure it from one
  thread; it may be freed as soon as `binlog_writer_open` returns.
  */
@@ -717,6 +726,31 @@ typedef struct binlog_damage2 {
   const uint8_t *path;
   size_t path_len;
 } binlog_damage2;
+
+/*
+ One record of `binlog_reader_next_mapped`: its payload where it lies
+ (`mapped` 1: at `payload_off` from the call's `*mapping`; 0: copied to
+ `payload_off` in the caller's buffer), its type name and metadata
+ entries in the caller's buffer as in `binlog_batch_record`.
+ */
+typedef struct binlog_mapped_record {
+  uint64_t seq;
+  int64_t timestamp_ns;
+  /*
+   File offset of the record.
+   */
+  uint64_t offset;
+  uint64_t payload_off;
+  uint32_t payload_len;
+  uint32_t mapped;
+  uint32_t type_off;
+  uint32_t type_len;
+  /*
+   Offset of `meta_count` `binlog_batch_meta` entries in the buffer.
+   */
+  uint32_t meta_off;
+  uint32_t meta_count;
+} binlog_mapped_record;
 
 /*
  One file of a log (`binlog_segment_list_get`). `path` is NUL-terminated
@@ -1279,6 +1313,51 @@ binlog_result binlog_reader_damages2(struct binlog_reader *r,
                                      struct binlog_damage2 *out,
                                      size_t cap,
                                      size_t *count);
+
+/*
+ Reads the next records, up to `cap` of them, and describes them in
+ `records[0..*count]`, as `binlog_reader_next_batch` does (the same
+ waiting, errors, held-back record and `BINLOG_END`) but without copying
+ the payloads the reader reads from its mapping of the segment: such a
+ record has `mapped` 1 and its payload at `*mapping + payload_off`,
+ where `[*mapping, *mapping + *mapping_len)` is that mapping. Other
+ payloads (a compressed segment's, a record held back, a frame read
+ with pread) are copied into `buf` (`mapped` 0, `payload_off` from
+ `buf`). Type names and metadata entries are copied into `buf` as by
+ `binlog_reader_next_batch`, so a record takes its type, keys and values
+ (and its payload if copied) of `buf`. The mapped payloads of one call
+ all lie in the one mapping; a record in another (the next segment, a
+ grown file mapped again) ends the call and comes first in the next.
+ `*mapping` is NULL and `*mapping_len` 0 when no payload is mapped.
+
+ The mapping stays mapped, and so the payloads readable, until the next
+ `binlog_reader_next_mapped` call on this reader or its close or free
+ (whatever other calls do meanwhile). Outputs are written only on
+ success. Thread-safety: that of the reader (one thread at a time).
+ */
+binlog_result binlog_reader_next_mapped(struct binlog_reader *r,
+                                        uint8_t *buf,
+                                        size_t buf_len,
+                                        struct binlog_mapped_record *records,
+                                        size_t cap,
+                                        uint64_t timeout_ms,
+                                        size_t *count,
+                                        const uint8_t **mapping,
+                                        size_t *mapping_len);
+
+/*
+ Keeps the mapping the last `binlog_reader_next_mapped` call on `r`
+ pointed into (its `*mapping`) mapped until `binlog_mapping_free(*out)`.
+ Fails with `BINLOG_ERR_INVALID_ARGUMENT` if that call mapped no payload
+ (or none was made since the reader's close).
+ */
+binlog_result binlog_reader_keep_mapping(struct binlog_reader *r, struct binlog_mapping **out);
+
+/*
+ Unmaps what `m` kept mapped (unless a reader or another handle still
+ holds it); NULL is accepted.
+ */
+void binlog_mapping_free(struct binlog_mapping *m);
 
 /*
  Writes to `*fd` a file descriptor to poll for reading (poll, select,

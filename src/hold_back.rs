@@ -5,12 +5,13 @@
 use crate::error::Result;
 use crate::format::header::SegmentHeader;
 use crate::log::Gap;
-use crate::reader::{Damage, Record, Tail};
+use crate::reader::{Damage, Mapping, Record, Tail};
 use crate::record_reader::RecordReader;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// An owned copy of a record.
+/// An owned copy of a record (its payload copied, or kept where a
+/// [`Mapping`] holds it: see [`OwnedRecord::with_payload_in`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnedRecord {
     seq: u64,
@@ -20,7 +21,7 @@ pub struct OwnedRecord {
     type_id: u32,
     meta_count: u32,
     type_name: Box<str>,
-    payload: Box<[u8]>,
+    payload: Payload,
     /// The metadata entries as the record encodes them.
     meta: Box<[u8]>,
 }
@@ -32,7 +33,7 @@ impl OwnedRecord {
             seq: self.seq,
             timestamp_ns: self.timestamp_ns,
             type_name: &self.type_name,
-            payload: &self.payload,
+            payload: self.payload.bytes(),
             offset: self.offset,
             frame_len: self.frame_len,
             type_id: self.type_id,
@@ -41,6 +42,47 @@ impl OwnedRecord {
         }
     }
 }
+
+impl OwnedRecord {
+    /// The same record with its payload read from `map` at address `addr`
+    /// (where the record it was copied from had it), if `map` holds it
+    /// there; the copy is dropped.
+    pub fn with_payload_in(self, map: &Mapping, addr: usize) -> OwnedRecord {
+        let len = self.payload.bytes().len();
+        match map.offset_of(addr, len) {
+            Some(at) => OwnedRecord {
+                payload: Payload::Mapped(map.clone(), at, len),
+                ..self
+            },
+            None => self,
+        }
+    }
+}
+
+/// An owned record's payload: its own copy, or a range of a mapping it
+/// keeps mapped.
+#[derive(Clone, Debug)]
+enum Payload {
+    Copied(Box<[u8]>),
+    Mapped(Mapping, usize, usize),
+}
+
+impl Payload {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Payload::Copied(b) => b,
+            Payload::Mapped(m, at, len) => &m.bytes()[*at..*at + *len],
+        }
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Payload) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for Payload {}
 
 impl From<&Record<'_>> for OwnedRecord {
     fn from(r: &Record<'_>) -> OwnedRecord {
@@ -52,7 +94,7 @@ impl From<&Record<'_>> for OwnedRecord {
             type_id: r.type_id,
             meta_count: r.meta_count,
             type_name: r.type_name.into(),
-            payload: r.payload.into(),
+            payload: Payload::Copied(r.payload.into()),
             meta: r.meta.into(),
         }
     }
@@ -188,6 +230,10 @@ impl RecordReader for HoldBack {
             return Tail::Reading;
         }
         self.reader.segment_tail()
+    }
+
+    fn mapping(&self) -> Option<Mapping> {
+        self.reader.mapping()
     }
 
     fn forget_last_record(&mut self) {

@@ -6,7 +6,7 @@
 use crate::error::Result;
 use crate::format::header::SegmentHeader;
 use crate::log::{Gap, LogReader};
-use crate::reader::{Damage, Reader, Record, Tail};
+use crate::reader::{Damage, Mapping, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -65,6 +65,12 @@ pub trait RecordReader: Send {
         ))
     }
 
+    /// The mapping the current segment's records are read from, if it has
+    /// one (see [`Reader::mapping`]).
+    fn mapping(&self) -> Option<Mapping> {
+        None
+    }
+
     /// The last record returned no longer counts as returned, for
     /// `segment_header` and `segment_tail` (see
     /// [`LogReader::forget_last_record`]; a segment's reader has one header).
@@ -118,6 +124,10 @@ impl RecordReader for Reader {
 
     fn segment_header(&self) -> Option<&SegmentHeader> {
         Some(self.header())
+    }
+
+    fn mapping(&self) -> Option<Mapping> {
+        Some(Reader::mapping(self))
     }
 
     fn segment_tail(&self) -> Tail {
@@ -178,6 +188,10 @@ impl RecordReader for LogReader {
 
     fn segment_tail(&self) -> Tail {
         self.record_segment_tail()
+    }
+
+    fn mapping(&self) -> Option<Mapping> {
+        LogReader::mapping(self)
     }
 
     fn forget_last_record(&mut self) {

@@ -16,6 +16,7 @@ pub mod options_clock;
 pub mod reader;
 pub mod reader_batch;
 pub mod reader_damages;
+pub mod reader_mapped;
 pub mod reader_poll;
 pub mod reader_tiered;
 pub mod result;

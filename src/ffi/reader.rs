@@ -43,6 +43,9 @@ pub struct binlog_reader {
     /// `binlog_reader_damages2` copied out, whose paths the views of the
     /// latter point into.
     pub(super) damages: Vec<(PathBuf, crate::Damage)>,
+    /// The mapping the last `binlog_reader_next_mapped` pointed into, kept
+    /// mapped until the next such call or the reader's close.
+    pub(super) pinned: Option<crate::reader::Mapping>,
 }
 
 impl binlog_reader {
@@ -81,6 +84,7 @@ pub(super) fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut bin
         header: None,
         change_fd: None,
         damages: Vec::new(),
+        pinned: None,
     }))
 }
 
@@ -516,6 +520,7 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
             h.params = Vec::new();
             h.header = None;
             h.change_fd = None;
+            h.pinned = None;
         }
         Ok(BINLOG_OK)
     })

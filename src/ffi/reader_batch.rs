@@ -14,23 +14,52 @@ use crate::record_reader::RecordReader;
 use std::path::Path;
 use std::time::Duration;
 
+/// The record `found` (the reader's next, by `next_for`) of a batch holding
+/// `n` so far; `break`s at the end, and at an error after some records
+/// (returning those: the reader stays at the bad place, so the next call
+/// reports it); `return`s the error of the first.
+macro_rules! batch_record {
+    ($found:ident, $n:expr) => {
+        match &$found {
+            Ok(Some(rec)) => rec,
+            Ok(None) => break,
+            Err(_) if $n > 0 => break,
+            Err(_) => return Err($found.expect_err("an error").into()),
+        }
+    };
+}
+pub(super) use batch_record;
+
 /// What a batch copies of one record: the record, whose metadata entries
-/// are read where they are encoded (most records have none).
-struct Source<'r, 'a> {
-    rec: &'r Record<'a>,
+/// are read where they are encoded (most records have none), and whether
+/// its payload is copied too (`binlog_reader_next_mapped` leaves a mapped
+/// one where it is).
+pub(super) struct Source<'r, 'a> {
+    pub(super) rec: &'r Record<'a>,
+    copy_payload: bool,
 }
 
 impl<'r, 'a> Source<'r, 'a> {
-    fn of_record(rec: &'r Record<'a>) -> Source<'r, 'a> {
-        Source { rec }
+    pub(super) fn of_record(rec: &'r Record<'a>, copy_payload: bool) -> Source<'r, 'a> {
+        Source { rec, copy_payload }
+    }
+
+    /// The payload bytes it copies.
+    #[inline]
+    fn payload(&self) -> &'a [u8] {
+        if self.copy_payload {
+            self.rec.payload
+        } else {
+            &[]
+        }
     }
 
     /// Bytes it takes in the buffer from `at`: its metadata array (4-byte
-    /// aligned), type name, payload, keys and values.
+    /// aligned), type name, payload (if copied), keys and values.
     #[inline]
-    fn end(&self, at: usize) -> usize {
+    pub(super) fn end(&self, at: usize) -> usize {
         let meta_at = at.next_multiple_of(4);
-        let fixed = meta_at + self.rec.type_name.len() + self.rec.payload.len();
+        let fixed = meta_at + self.rec.type_name.len() + self.payload().len();
         if self.rec.meta_count() == 0 {
             return fixed;
         }
@@ -43,9 +72,10 @@ impl<'r, 'a> Source<'r, 'a> {
                 .sum::<usize>()
     }
 
-    /// Copies it to `buf[at..]` (which `end` said fits) and describes it.
+    /// Copies it to `buf[at..]` (which `end` said fits) and describes it
+    /// (`payload_off` 0 if the payload is not copied).
     #[inline]
-    fn place(&self, buf: &mut [u8], at: usize) -> binlog_batch_record {
+    pub(super) fn place(&self, buf: &mut [u8], at: usize) -> binlog_batch_record {
         let r = self.rec;
         let meta_at = at.next_multiple_of(4);
         let mut pos = meta_at + r.meta_count() * std::mem::size_of::<binlog_batch_meta>();
@@ -56,7 +86,7 @@ impl<'r, 'a> Source<'r, 'a> {
             off as u32
         };
         let type_off = put_bytes(r.type_name.as_bytes());
-        let payload_off = put_bytes(r.payload);
+        let payload_off = put_bytes(self.payload());
         if r.meta_count() > 0 {
             let metas: Vec<binlog_batch_meta> = r
                 .metadata()
@@ -121,41 +151,66 @@ pub extern "C" fn binlog_reader_next_batch(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| {
-            if count.is_null() {
-                return Err(null("count"));
-            }
-            if records.is_null() {
-                return Err(null("records"));
-            }
-            if cap == 0 {
-                return Err(Error::invalid("batch read with cap 0: cap must be at least 1").into());
-            }
-            // No array is larger than isize::MAX bytes: a slice claiming to
-            // be is undefined behaviour (and aborts a debug build).
-            if cap > isize::MAX as usize / std::mem::size_of::<binlog_batch_record>() {
-                return Err(Error::invalid(format!(
-                    "batch read with cap {cap}: records: an array of that many is larger than any object can be"
-                ))
-                .into());
-            }
-            if buf.is_null() && buf_len > 0 {
-                return Err(null("buf"));
-            }
-            Ok(())
-        })?;
-        let buf: &mut [u8] = if buf.is_null() {
-            &mut []
-        } else {
-            // SAFETY: the caller gave `buf_len` writable bytes at `buf`.
-            unsafe { std::slice::from_raw_parts_mut(buf, buf_len.min(u32::MAX as usize)) }
-        };
+        let buf = unsafe {
+            batch_args::<binlog_batch_record>(
+                h,
+                buf,
+                buf_len,
+                records.is_null(),
+                cap,
+                count.is_null(),
+            )
+        }?;
         // SAFETY: the caller gave `cap` writable slots at `records`.
         let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
         let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
         let n = fill(h, buf, out, wait)?;
         unsafe { put(count, n) };
         Ok(if n == 0 { BINLOG_END } else { BINLOG_OK })
+    })
+}
+
+/// Checks a batch call's arguments (`records_null`, `count_null`: whether
+/// those outputs are NULL) and returns its buffer, of at most 4 GiB.
+///
+/// # Safety
+/// `buf` is NULL or `buf_len` writable bytes that outlive the result.
+pub(super) unsafe fn batch_args<'b, R>(
+    h: &binlog_reader,
+    buf: *mut u8,
+    buf_len: usize,
+    records_null: bool,
+    cap: usize,
+    count_null: bool,
+) -> CallResult<&'b mut [u8]> {
+    h.args(|| {
+        if count_null {
+            return Err(null("count"));
+        }
+        if records_null {
+            return Err(null("records"));
+        }
+        if cap == 0 {
+            return Err(Error::invalid("batch read with cap 0: cap must be at least 1").into());
+        }
+        // No array is larger than isize::MAX bytes: a slice claiming to
+        // be is undefined behaviour (and aborts a debug build).
+        if cap > isize::MAX as usize / std::mem::size_of::<R>() {
+            return Err(Error::invalid(format!(
+                "batch read with cap {cap}: records: an array of that many is larger than any object can be"
+            ))
+            .into());
+        }
+        if buf.is_null() && buf_len > 0 {
+            return Err(null("buf"));
+        }
+        Ok(())
+    })?;
+    Ok(if buf.is_null() {
+        &mut []
+    } else {
+        // SAFETY: the caller gave `buf_len` writable bytes at `buf`.
+        unsafe { std::slice::from_raw_parts_mut(buf, buf_len.min(u32::MAX as usize)) }
     })
 }
 
@@ -172,23 +227,13 @@ fn fill(
     let mut n = 0;
     let mut at = 0;
     while n < out.len() {
-        let found = match wait {
-            Some(timeout) if n == 0 => reader.next_wait(timeout),
-            _ => reader.next(),
-        };
+        let found = next_for(reader, wait, n);
         // The record is used where the call left it: moved out of the
         // `Result` (in 16-byte loads of what the call stored 8 bytes at a
         // time) each load waited for the stores to complete, about a
         // third of a small record's time in this loop.
-        let rec = match &found {
-            Ok(Some(rec)) => rec,
-            Ok(None) => break,
-            // An error after some records: return those; the reader stays
-            // at the bad place, so the next call reports it.
-            Err(_) if n > 0 => break,
-            Err(_) => return Err(found.expect_err("an error").into()),
-        };
-        let src = Source::of_record(rec);
+        let rec = batch_record!(found, n);
+        let src = Source::of_record(rec, true);
         let end = src.end(at);
         if end > buf.len() {
             let what = (src.rec.seq, src.rec.offset, src.end(0));
@@ -207,15 +252,33 @@ fn fill(
     Ok(n)
 }
 
+/// The reader's next record for a batch holding `n` so far: only the
+/// first waits (up to `wait`).
+#[inline(always)]
+pub(super) fn next_for(
+    reader: &mut HoldBack,
+    wait: Option<Duration>,
+    n: usize,
+) -> crate::Result<Option<Record<'_>>> {
+    match wait {
+        Some(timeout) if n == 0 => reader.next_wait(timeout),
+        _ => reader.next(),
+    }
+}
+
 /// The segment a reader's last record came from (a log reader's current
 /// segment), for error messages.
-fn file_of<'p>(reader: &'p HoldBack, path: &'p Path) -> &'p Path {
+pub(super) fn file_of<'p>(reader: &'p HoldBack, path: &'p Path) -> &'p Path {
     reader.current_path().unwrap_or(path)
 }
 
 /// The error for a record (`seq`, at `offset`, needing `need` bytes) that
 /// does not fit a buffer of `have` bytes.
-fn too_small(file: &Path, (seq, offset, need): (u64, u64, usize), have: usize) -> Failure {
+pub(super) fn too_small(
+    file: &Path,
+    (seq, offset, need): (u64, u64, usize),
+    have: usize,
+) -> Failure {
     Failure::BufferTooSmall(format!(
         "{}: offset {offset}: record {seq} needs a buffer of {need} bytes; the buffer has {have} \
          (the record is kept for the next call)",

@@ -77,6 +77,27 @@ pub struct binlog_batch_record {
     pub meta_count: u32,
 }
 
+/// One record of `binlog_reader_next_mapped`: its payload where it lies
+/// (`mapped` 1: at `payload_off` from the call's `*mapping`; 0: copied to
+/// `payload_off` in the caller's buffer), its type name and metadata
+/// entries in the caller's buffer as in `binlog_batch_record`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct binlog_mapped_record {
+    pub seq: u64,
+    pub timestamp_ns: i64,
+    /// File offset of the record.
+    pub offset: u64,
+    pub payload_off: u64,
+    pub payload_len: u32,
+    pub mapped: u32,
+    pub type_off: u32,
+    pub type_len: u32,
+    /// Offset of `meta_count` `binlog_batch_meta` entries in the buffer.
+    pub meta_off: u32,
+    pub meta_count: u32,
+}
+
 /// A metadata entry of a `binlog_batch_record`: offsets and lengths of its
 /// UTF-8 key and value in the caller's buffer.
 #[repr(C)]

@@ -332,6 +332,12 @@ impl LogReader {
         self.current.as_ref().map(|r| r.header())
     }
 
+    /// The mapping of the segment being read, if any (see
+    /// [`Reader::mapping`]).
+    pub fn mapping(&self) -> Option<crate::reader::Mapping> {
+        self.current.as_ref().map(|r| r.mapping())
+    }
+
     /// How the current segment ended (see [`Tail`]).
     pub fn tail(&self) -> Tail {
         self.current.as_ref().map_or(Tail::Reading, |r| r.tail())

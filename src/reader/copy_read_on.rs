@@ -14,6 +14,7 @@ use super::mapping::map_file;
 use super::Reader;
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
+use std::sync::Arc;
 
 /// Makes a copy of a segment's bytes, whole, in a file (a remote object's
 /// `copy_whole`): what a reader of its stored frames reads on in.
@@ -87,7 +88,7 @@ impl Reader {
             return Err(Error::at(ErrorKind::Remote, &self.path, len, what));
         }
         self.whole_copy = None;
-        self.map = map;
+        self.map = Arc::new(map);
         self.file = Some(file);
         self.decoded = None;
         self.bounding_seal = None;

@@ -9,6 +9,43 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::Arc;
+
+/// A reader's mapping of its segment file, kept mapped while a `Mapping`
+/// of it lives, whatever the reader does meanwhile (remap a grown file,
+/// move to another segment, close). Bytes of records the reader returned
+/// from it stay readable there: for callers that hand out record
+/// positions rather than copies (the C ABI's `binlog_reader_next_mapped`).
+#[derive(Clone)]
+pub struct Mapping(Arc<Mmap>);
+
+impl Mapping {
+    /// The mapped bytes (empty for a compressed segment, whose records are
+    /// decoded elsewhere).
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Whether `part` lies wholly in the mapping.
+    #[inline]
+    pub fn holds(&self, part: &[u8]) -> bool {
+        self.offset_of(part.as_ptr() as usize, part.len()).is_some()
+    }
+
+    /// The offset in the mapping of the `len` bytes at address `addr`, if
+    /// they lie wholly in it.
+    #[inline]
+    pub fn offset_of(&self, addr: usize, len: usize) -> Option<usize> {
+        let at = addr.checked_sub(self.0.as_ptr() as usize)?;
+        (at <= self.0.len() && len <= self.0.len() - at).then_some(at)
+    }
+}
+
+impl std::fmt::Debug for Mapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mapping({} bytes)", self.0.len())
+    }
+}
 
 /// Frames up to this size that the per-type index points at may be copied
 /// into the reader's buffer with pread (see `Reader::read_indexed`); larger
@@ -70,6 +107,13 @@ pub(crate) fn read_part(file: &File, offset: u64, len: usize) -> Option<Vec<u8>>
 }
 
 impl Reader {
+    /// The mapping the records are read from now (see [`Mapping`]). A
+    /// record's payload may lie elsewhere (a copy read with pread, a
+    /// compressed segment's decoded frames): [`Mapping::holds`] says.
+    pub fn mapping(&self) -> Mapping {
+        Mapping(Arc::clone(&self.map))
+    }
+
     /// Hands back to the kernel the mapped pages of records already passed,
     /// every `RELEASE_EVERY` bytes, so a pass over a multi-GB segment keeps
     /// a bounded resident size (the pages stay in the page cache).

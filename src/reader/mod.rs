@@ -55,6 +55,7 @@ mod zero_tail;
 
 pub use copy_read_on::WholeCopy;
 pub(crate) use mapping::map_file;
+pub use mapping::Mapping;
 pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
 pub use seal_types::SealTypes;
@@ -73,6 +74,7 @@ use original::Original;
 use std::cell::OnceCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use trust::read_seals;
 
@@ -108,8 +110,9 @@ pub struct Reader {
     /// another source (`open_compressed`), which reads nothing through it.
     file: Option<File>,
     /// The file's mapping; empty for a compressed segment, whose records
-    /// are read from `decoded`.
-    map: Mmap,
+    /// are read from `decoded`. Shared so that a caller may keep it mapped
+    /// past a remap or the reader's end (see [`Reader::mapping`]).
+    map: Arc<Mmap>,
     decoded: Option<Box<Decoded>>,
     header: SegmentHeader,
     data_start: usize,
@@ -357,7 +360,7 @@ impl Reader {
             start_seq,
             path,
             file,
-            map,
+            map: Arc::new(map),
             decoded,
             header,
             data_start,

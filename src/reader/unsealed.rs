@@ -21,6 +21,7 @@ use super::{Reader, Tail};
 use crate::error::{Error, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::FRAME_HEADER_LEN;
+use std::sync::Arc;
 
 /// An unsealed segment's frames are checked in copies read with pread, this
 /// many bytes at a time (see `Reader::check_unsealed`).
@@ -166,7 +167,7 @@ impl Reader {
         if self.len_now()? == self.map.len() as u64 {
             return Ok(false);
         }
-        self.map = map_file(super::plain_file(&self.file), &self.path)?;
+        self.map = Arc::new(map_file(super::plain_file(&self.file), &self.path)?);
         self.end = self.map.len();
         self.checked_to = 0;
         if self.pos > self.end {
@@ -205,7 +206,7 @@ impl Reader {
             // The seal's per-type arrays are gone: a scan filters.
             f.cursors = None;
         }
-        self.map = map_file(super::plain_file(&self.file), &self.path)?;
+        self.map = Arc::new(map_file(super::plain_file(&self.file), &self.path)?);
         self.end = self.map.len();
         self.checked_to = 0;
         self.tail = Tail::Reading;

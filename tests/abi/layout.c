@@ -80,6 +80,17 @@ int main(void) {
     FIELD(binlog_batch_record, payload_len);
     FIELD(binlog_batch_record, meta_off);
     FIELD(binlog_batch_record, meta_count);
+    STRUCT(binlog_mapped_record);
+    FIELD(binlog_mapped_record, seq);
+    FIELD(binlog_mapped_record, timestamp_ns);
+    FIELD(binlog_mapped_record, offset);
+    FIELD(binlog_mapped_record, payload_off);
+    FIELD(binlog_mapped_record, payload_len);
+    FIELD(binlog_mapped_record, mapped);
+    FIELD(binlog_mapped_record, type_off);
+    FIELD(binlog_mapped_record, type_len);
+    FIELD(binlog_mapped_record, meta_off);
+    FIELD(binlog_mapped_record, meta_count);
     STRUCT(binlog_listed_segment);
     FIELD(binlog_listed_segment, path);
     FIELD(binlog_listed_segment, segment_no);

@@ -35,12 +35,8 @@
 
 /* Heap payloads up to this size are copied to the stack instead of pinned. */
 #define STACK_COPY_MAX 16384
-/* Type names up to this size are remembered by a reader (see jreader). */
+/* Type names up to this size are copied to the stack. */
 #define TYPE_CACHE_MAX 256
-
-/* Values shared with Reader.java. */
-enum { MODE_COPY = 0, MODE_VIEW = 1, MODE_INTO = 2 };
-enum { ST_OK = 0, ST_END = 1, ST_TOO_SMALL = 2 };
 
 /* Selectors shared with Options.java. */
 enum {
@@ -164,6 +160,15 @@ static void throw_result(JNIEnv *env, binlog_result rc) {
     const char *msg = binlog_last_error();
     size_t len = msg != NULL ? strlen(msg) : 0;
     throw_binlog_msg(env, (jint)rc, msg, len);
+}
+
+/* Throws for a failed call (rc not BINLOG_OK); 0 if it succeeded. */
+static int check(JNIEnv *env, binlog_result rc) {
+    if (rc == BINLOG_OK) {
+        return 0;
+    }
+    throw_result(env, rc);
+    return -1;
 }
 
 static void throw_code(JNIEnv *env, binlog_result rc, const char *msg) {
@@ -483,9 +488,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetBytes(JNIEnv *env, jcl
         throw_iae(env, "unknown option selector");
         return;
     }
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, rc);
     free(ha);
     free(hb);
 }
@@ -595,9 +598,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Options_nativeSetLong(JNIEnv *env, jcla
         throw_iae(env, "unknown option selector");
         return;
     }
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, rc);
 }
 
 /* --------------------------------------------------------------------------
@@ -758,9 +759,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteArray(JNIEnv *env, j
         rc = write_one(w, t, tlen, copy, (size_t)len, &m, ts, &seq);
         free(copy);
     }
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, rc);
     meta_free(&m);
     free(theap);
     return (jlong)seq;
@@ -795,10 +794,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteDirect(JNIEnv *env, 
         return 0;
     }
     uint64_t seq = 0;
-    binlog_result rc = write_one(w, t, tlen, payload, (size_t)len, &m, ts, &seq);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, write_one(w, t, tlen, payload, (size_t)len, &m, ts, &seq));
     meta_free(&m);
     free(theap);
     return (jlong)seq;
@@ -982,10 +978,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFlush(JNIEnv *env, jclass 
     if (w == NULL) {
         return;
     }
-    binlog_result rc = binlog_writer_flush(w);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, binlog_writer_flush(w));
 }
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeSync(JNIEnv *env, jclass cls, jlong h) {
@@ -994,10 +987,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeSync(JNIEnv *env, jclass c
     if (w == NULL) {
         return;
     }
-    binlog_result rc = binlog_writer_sync(w);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, binlog_writer_sync(w));
 }
 
 /* A writer's u64 getter (`binlog_writer_next_seq` and the like) for Java:
@@ -1038,10 +1028,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeRoll(JNIEnv *env, jclass c
     if (w == NULL) {
         return;
     }
-    binlog_result rc = binlog_writer_roll(w);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, binlog_writer_roll(w));
 }
 
 JNIEXPORT jbyteArray JNICALL Java_io_libbinlog_Writer_nativePollSealed(JNIEnv *env, jclass cls, jlong h,
@@ -1100,10 +1087,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeClose(JNIEnv *env, jclass 
     if (w == NULL) {
         return;
     }
-    binlog_result rc = binlog_writer_close(w);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, binlog_writer_close(w));
 }
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFree(JNIEnv *env, jclass cls, jlong h) {
@@ -1116,29 +1100,13 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFree(JNIEnv *env, jclass c
  * Reader
  * ------------------------------------------------------------------------ */
 
-/*
- * The Java handle of a reader. `rec` is the view binlog_reader_next last
- * filled (valid until the next call on `r`); `pending` says it has not been
- * delivered to Java yet (a failed or too-small delivery keeps it, so no
- * record is lost). `type` remembers the last type name sent to Java, which
- * then receives null for "same type" and reuses its String.
- */
-typedef struct jreader {
-    binlog_reader *r;
-    binlog_record rec;
-    int pending;
-    int type_valid;
-    size_t type_len;
-    uint8_t type[TYPE_CACHE_MAX];
-} jreader;
-
-static jreader *reader_of(JNIEnv *env, jlong h) {
-    jreader *jr = (jreader *)(intptr_t)h;
-    if (jr == NULL || jr->r == NULL) {
+/* The Java handle of a reader is its binlog_reader. */
+static binlog_reader *reader_of(JNIEnv *env, jlong h) {
+    binlog_reader *r = (binlog_reader *)(intptr_t)h;
+    if (r == NULL) {
         throw_code(env, BINLOG_ERR_CLOSED, "reader is closed");
-        return NULL;
     }
-    return jr;
+    return r;
 }
 
 static jlong opened_reader(JNIEnv *env, binlog_result rc, binlog_reader *r, const char *fn) {
@@ -1150,14 +1118,7 @@ static jlong opened_reader(JNIEnv *env, binlog_result rc, binlog_reader *r, cons
         throw_code(env, BINLOG_ERR_NULL_POINTER, fn);
         return 0;
     }
-    jreader *jr = calloc(1, sizeof *jr);
-    if (jr == NULL) {
-        binlog_reader_free(r);
-        throw_oom(env, "reader handle");
-        return 0;
-    }
-    jr->r = r;
-    return (jlong)(intptr_t)jr;
+    return (jlong)(intptr_t)r;
 }
 
 typedef binlog_result (*open1_fn)(const char *, binlog_reader **);
@@ -1260,274 +1221,20 @@ static int set_out(JNIEnv *env, jobjectArray out, jsize i, jobject v) {
     return pending(env) ? -1 : 0;
 }
 
-static uint8_t empty_payload[1];
-
-JNIEXPORT jint JNICALL Java_io_libbinlog_Reader_nativeNext(JNIEnv *env, jclass cls, jlong h, jint mode,
-                                                          jlong wait_ms, jlongArray hdr, jobjectArray out,
-                                                          jobject dst, jint dst_pos, jint dst_len) {
-    UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
-        return -1;
-    }
-    if (hdr == NULL || out == NULL) {
-        throw_npe(env, "scratch arrays");
-        return -1;
-    }
-    if ((*env)->GetArrayLength(env, hdr) < 5 || (*env)->GetArrayLength(env, out) < 4) {
-        throw_iae(env, "scratch arrays too short");
-        return -1;
-    }
-    uint8_t *dst_addr = NULL;
-    if (mode == MODE_INTO) {
-        dst_addr = direct_range(env, dst, dst_pos, dst_len);
-        if (dst_addr == NULL) {
-            return -1;
-        }
-    } else if (mode != MODE_COPY && mode != MODE_VIEW) {
-        throw_iae(env, "unknown read mode");
-        return -1;
-    }
-
-    if (!jr->pending) {
-        binlog_result rc = wait_ms < 0 ? binlog_reader_next(jr->r, &jr->rec)
-                                       : binlog_reader_next_wait(jr->r, (uint64_t)wait_ms, &jr->rec);
-        if (rc == BINLOG_END) {
-            return ST_END;
-        }
-        if (rc != BINLOG_OK) {
-            throw_result(env, rc);
-            return -1;
-        }
-        jr->pending = 1;
-    }
-    const binlog_record *rec = &jr->rec;
-
-    if (rec->payload_len > (size_t)INT32_MAX - 8) {
-        /* Cannot be a Java array or ByteBuffer: skip it, say so. */
-        jr->pending = 0;
-        throw_code(env, BINLOG_ERR_RECORD_TOO_LARGE,
-                   "record payload larger than a Java array or ByteBuffer (2 GiB); the record was skipped");
-        return -1;
-    }
-    if ((rec->type_len > 0 && rec->type_name == NULL) || (rec->payload_len > 0 && rec->payload == NULL) ||
-        (rec->meta_count > 0 && rec->meta == NULL)) {
-        jr->pending = 0;
-        throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_reader_next returned a NULL field");
-        return -1;
-    }
-    jlong v[5] = {(jlong)rec->seq, (jlong)rec->timestamp_ns, (jlong)rec->offset, (jlong)rec->payload_len,
-                  (jlong)rec->meta_count};
-    (*env)->SetLongArrayRegion(env, hdr, 0, 5, v);
-    if (pending(env)) {
-        return -1;
-    }
-    if (mode == MODE_INTO && rec->payload_len > (size_t)dst_len) {
-        return ST_TOO_SMALL; /* stays pending */
-    }
-
-    /* Type: null when it equals the last one sent. */
-    int same_type = jr->type_valid && jr->type_len == rec->type_len &&
-                    (rec->type_len == 0 || memcmp(jr->type, rec->type_name, rec->type_len) == 0);
-    jbyteArray type = NULL;
-    if (!same_type) {
-        type = new_bytes(env, rec->type_name, rec->type_len);
-        if (type == NULL) {
-            return -1;
-        }
-    }
-    if (set_out(env, out, 0, type) != 0) {
-        return -1;
-    }
-
-    /* Payload. */
-    jobject payload = NULL;
-    if (mode == MODE_COPY) {
-        payload = new_bytes(env, rec->payload, rec->payload_len);
-        if (payload == NULL) {
-            return -1;
-        }
-    } else if (mode == MODE_VIEW) {
-        void *addr = rec->payload_len > 0 ? (void *)rec->payload : (void *)empty_payload;
-        payload = (*env)->NewDirectByteBuffer(env, addr, (jlong)rec->payload_len);
-        if (payload == NULL) {
-            if (!pending(env)) {
-                throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "NewDirectByteBuffer is not supported by this JVM");
-            }
-            return -1;
-        }
-    } else if (rec->payload_len > 0) {
-        memcpy(dst_addr, rec->payload, rec->payload_len);
-    }
-    if (set_out(env, out, 1, payload) != 0) {
-        return -1;
-    }
-
-    /* Metadata: keys and values end to end, with their lengths. */
-    jbyteArray meta_bytes = NULL;
-    jintArray meta_lens = NULL;
-    if (rec->meta_count > 0) {
-        if (rec->meta_count > (size_t)INT32_MAX / 2) {
-            jr->pending = 0;
-            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "too many metadata entries");
-            return -1;
-        }
-        size_t total = 0;
-        for (size_t i = 0; i < rec->meta_count; i++) {
-            total += rec->meta[i].key_len + rec->meta[i].value_len;
-        }
-        if (total > (size_t)INT32_MAX - 8) {
-            jr->pending = 0;
-            throw_code(env, BINLOG_ERR_RECORD_TOO_LARGE, "metadata larger than a Java array");
-            return -1;
-        }
-        jint n = (jint)(2 * rec->meta_count);
-        jint *lens = xmalloc(env, (size_t)n * sizeof(jint), "metadata lengths");
-        if (lens == NULL) {
-            return -1;
-        }
-        meta_bytes = (*env)->NewByteArray(env, (jsize)total);
-        if (meta_bytes == NULL) {
-            free(lens);
-            return -1;
-        }
-        jsize off = 0;
-        for (size_t i = 0; i < rec->meta_count; i++) {
-            const binlog_meta *m = &rec->meta[i];
-            if ((m->key_len > 0 && m->key == NULL) || (m->value_len > 0 && m->value == NULL)) {
-                free(lens);
-                jr->pending = 0;
-                throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_reader_next returned a NULL metadata field");
-                return -1;
-            }
-            lens[2 * i] = (jint)m->key_len;
-            lens[2 * i + 1] = (jint)m->value_len;
-            if (m->key_len > 0) {
-                (*env)->SetByteArrayRegion(env, meta_bytes, off, (jsize)m->key_len, (const jbyte *)m->key);
-            }
-            off += (jsize)m->key_len;
-            if (!pending(env) && m->value_len > 0) {
-                (*env)->SetByteArrayRegion(env, meta_bytes, off, (jsize)m->value_len, (const jbyte *)m->value);
-            }
-            off += (jsize)m->value_len;
-            if (pending(env)) {
-                free(lens);
-                return -1;
-            }
-        }
-        meta_lens = (*env)->NewIntArray(env, n);
-        if (meta_lens == NULL) {
-            free(lens);
-            return -1;
-        }
-        (*env)->SetIntArrayRegion(env, meta_lens, 0, n, lens);
-        free(lens);
-        if (pending(env)) {
-            return -1;
-        }
-    }
-    if (set_out(env, out, 2, meta_bytes) != 0 || set_out(env, out, 3, meta_lens) != 0) {
-        return -1;
-    }
-
-    /* Delivered: remember the type, forget the record. */
-    if (!same_type) {
-        if (rec->type_len <= TYPE_CACHE_MAX) {
-            if (rec->type_len > 0) {
-                memcpy(jr->type, rec->type_name, rec->type_len);
-            }
-            jr->type_len = rec->type_len;
-            jr->type_valid = 1;
-        } else {
-            jr->type_valid = 0;
-        }
-    }
-    jr->pending = 0;
-    return ST_OK;
-}
-
 /* --------------------------------------------------------------------------
- * Reader: batches (binlog_reader_next_batch into RecordBatch's buffers)
+ * Reader: batches (binlog_reader_next_mapped into RecordBatch's buffers:
+ * positions of payloads in the library's mapping, or copies in the data
+ * buffer; RecordBatch.java reads the descriptors, never the format)
  * ------------------------------------------------------------------------ */
 
-/* RecordBatch.java reads these structs at fixed offsets. */
-_Static_assert(sizeof(binlog_batch_record) == 48, "RecordBatch.DESCRIPTOR_BYTES");
-_Static_assert(offsetof(binlog_batch_record, seq) == 0, "RecordBatch.SEQ");
-_Static_assert(offsetof(binlog_batch_record, timestamp_ns) == 8, "RecordBatch.TIMESTAMP");
-_Static_assert(offsetof(binlog_batch_record, offset) == 16, "RecordBatch.OFFSET");
-_Static_assert(offsetof(binlog_batch_record, type_off) == 24, "RecordBatch.TYPE_OFF");
-_Static_assert(offsetof(binlog_batch_record, type_len) == 28, "RecordBatch.TYPE_LEN");
-_Static_assert(offsetof(binlog_batch_record, payload_off) == 32, "RecordBatch.PAYLOAD_OFF");
-_Static_assert(offsetof(binlog_batch_record, payload_len) == 36, "RecordBatch.PAYLOAD_LEN");
-_Static_assert(offsetof(binlog_batch_record, meta_off) == 40, "RecordBatch.META_OFF");
-_Static_assert(offsetof(binlog_batch_record, meta_count) == 44, "RecordBatch.META_COUNT");
+_Static_assert(sizeof(binlog_mapped_record) == 56, "RecordBatch.DESCRIPTOR_BYTES");
+_Static_assert(offsetof(binlog_mapped_record, offset) == 16, "RecordBatch.OFFSET");
+_Static_assert(offsetof(binlog_mapped_record, payload_off) == 24, "RecordBatch.PAYLOAD_OFF");
+_Static_assert(offsetof(binlog_mapped_record, payload_len) == 32, "RecordBatch.PAYLOAD_LEN");
+_Static_assert(offsetof(binlog_mapped_record, mapped) == 36, "RecordBatch.MAPPED");
+_Static_assert(offsetof(binlog_mapped_record, type_off) == 40, "RecordBatch.TYPE_OFF");
+_Static_assert(offsetof(binlog_mapped_record, meta_count) == 52, "RecordBatch.META_COUNT");
 _Static_assert(sizeof(binlog_batch_meta) == 16, "RecordBatch.META_ENTRY_BYTES");
-
-static size_t align4(size_t n) { return (n + 3) & ~(size_t)3; }
-
-/*
- * The end, from `at`, of `rec` laid out as binlog_reader_next_batch lays a
- * record out: its binlog_batch_meta array (4-byte aligned), then type,
- * payload, keys and values. Used for a record binlog_reader_next already
- * returned to this glue (jr->pending), which the library no longer has.
- */
-static size_t batch_end(const binlog_record *rec, size_t at) {
-    size_t end = align4(at) + rec->meta_count * sizeof(binlog_batch_meta) + rec->type_len + rec->payload_len;
-    for (size_t i = 0; i < rec->meta_count; i++) {
-        end += rec->meta[i].key_len + rec->meta[i].value_len;
-    }
-    return end;
-}
-
-/* Copies `rec` to buf[at..] (batch_end said it fits) and describes it in *out. */
-static void batch_place(const binlog_record *rec, uint8_t *buf, size_t at, binlog_batch_record *out) {
-    size_t meta_at = align4(at);
-    size_t pos = meta_at + rec->meta_count * sizeof(binlog_batch_meta);
-#define PUT(p, n, off_field)                                                                                      \
-    do {                                                                                                          \
-        (off_field) = (uint32_t)pos;                                                                              \
-        if ((n) > 0) {                                                                                            \
-            memcpy(buf + pos, (p), (n));                                                                          \
-        }                                                                                                         \
-        pos += (n);                                                                                               \
-    } while (0)
-    PUT(rec->type_name, rec->type_len, out->type_off);
-    PUT(rec->payload, rec->payload_len, out->payload_off);
-    for (size_t i = 0; i < rec->meta_count; i++) {
-        binlog_batch_meta m;
-        PUT(rec->meta[i].key, rec->meta[i].key_len, m.key_off);
-        m.key_len = (uint32_t)rec->meta[i].key_len;
-        PUT(rec->meta[i].value, rec->meta[i].value_len, m.value_off);
-        m.value_len = (uint32_t)rec->meta[i].value_len;
-        memcpy(buf + meta_at + i * sizeof m, &m, sizeof m);
-    }
-#undef PUT
-    out->seq = rec->seq;
-    out->timestamp_ns = rec->timestamp_ns;
-    out->offset = rec->offset;
-    out->type_len = (uint32_t)rec->type_len;
-    out->payload_len = (uint32_t)rec->payload_len;
-    out->meta_off = (uint32_t)meta_at;
-    out->meta_count = (uint32_t)rec->meta_count;
-}
-
-/* Adds `delta` to every offset of records[0..n] and of their metadata entries (in buf). */
-static void batch_shift(uint8_t *buf, binlog_batch_record *records, size_t n, uint32_t delta) {
-    for (size_t k = 0; k < n; k++) {
-        binlog_batch_record *b = &records[k];
-        b->type_off += delta;
-        b->payload_off += delta;
-        b->meta_off += delta;
-        for (uint32_t i = 0; i < b->meta_count; i++) {
-            binlog_batch_meta m;
-            uint8_t *p = buf + b->meta_off + (size_t)i * sizeof m;
-            memcpy(&m, p, sizeof m);
-            m.key_off += delta;
-            m.value_off += delta;
-            memcpy(p, &m, sizeof m);
-        }
-    }
-}
 
 /* A direct buffer's address and capacity; NULL address allowed only for capacity 0. -1 with an exception pending. */
 static int direct_buffer(JNIEnv *env, jobject buf, const char *what, uint8_t **addr, size_t *len) {
@@ -1549,69 +1256,32 @@ static int direct_buffer(JNIEnv *env, jobject buf, const char *what, uint8_t **a
     return 0;
 }
 
+/*
+ * Fills RecordBatch's buffers: `records` holds `cap` descriptors, then the
+ * mapping's address and length (two 8-byte words, 0 when no payload is
+ * mapped). Returns the count, 0 at END, -1 with an exception pending.
+ */
 JNIEXPORT jint JNICALL Java_io_libbinlog_Reader_nativeNextBatch(JNIEnv *env, jclass cls, jlong h, jlong wait_ms,
                                                                jobject data, jobject records, jint cap) {
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
-        return -1;
-    }
+    binlog_reader *r = reader_of(env, h);
     uint8_t *buf, *recs_addr;
     size_t buf_len, recs_len;
-    if (direct_buffer(env, data, "data buffer", &buf, &buf_len) != 0 ||
+    if (r == NULL || direct_buffer(env, data, "data buffer", &buf, &buf_len) != 0 ||
         direct_buffer(env, records, "records buffer", &recs_addr, &recs_len) != 0) {
         return -1;
     }
-    if (cap < 0 || (size_t)cap > recs_len / sizeof(binlog_batch_record)) {
-        throw_iae(env, "cap exceeds the records buffer");
+    if (cap < 0 || recs_len < 16 || (size_t)cap > (recs_len - 16) / sizeof(binlog_mapped_record) ||
+        (uintptr_t)recs_addr % 8 != 0) {
+        throw_iae(env, "records buffer: too small for cap, or not 8-byte aligned");
         return -1;
     }
-    if ((uintptr_t)recs_addr % _Alignof(binlog_batch_record) != 0) {
-        throw_iae(env, "records buffer is not 8-byte aligned");
-        return -1;
-    }
-    binlog_batch_record *out = (binlog_batch_record *)(void *)recs_addr;
-    if (buf_len > (size_t)UINT32_MAX) {
-        buf_len = (size_t)UINT32_MAX; /* as the library does */
-    }
-
-    /* A record binlog_reader_next returned but Java has not received (a
-     * nextInto that did not fit): it comes first, laid out here. */
-    size_t n = 0, at = 0;
-    if (jr->pending && cap > 0) {
-        const binlog_record *rec = &jr->rec;
-        size_t need = batch_end(rec, 0);
-        if (need > buf_len) {
-            char msg[200];
-            snprintf(msg, sizeof msg,
-                     "the next record needs a buffer of %zu bytes; the buffer has %zu (it is kept for the next call)",
-                     need, buf_len);
-            throw_code(env, BINLOG_ERR_BUFFER_TOO_SMALL, msg);
-            return -1; /* stays pending */
-        }
-        batch_place(rec, buf, 0, &out[0]);
-        jr->pending = 0;
-        n = 1;
-        at = align4(need);
-        if ((size_t)cap == 1 || at >= buf_len) {
-            return 1;
-        }
-    }
-
-    size_t count = 0;
-    uint64_t wait = n == 0 && wait_ms > 0 ? (uint64_t)wait_ms : 0;
-    binlog_result rc = binlog_reader_next_batch(jr->r, buf == NULL ? NULL : buf + at, buf_len - at, out + n,
-                                                (size_t)cap - n, wait, &count);
-    if (n > 0) {
-        /* The rest is optional: on END or an error, return the record we
-         * have (the library keeps its place, so the next call reports the
-         * error again). */
-        if (rc != BINLOG_OK) {
-            return 1;
-        }
-        batch_shift(buf, out + n, count, (uint32_t)at);
-        return (jint)(n + count);
-    }
+    binlog_mapped_record *out = (binlog_mapped_record *)(void *)recs_addr;
+    uint64_t *mapping = (uint64_t *)(void *)(recs_addr + (size_t)cap * sizeof *out);
+    size_t count = 0, len = 0;
+    const uint8_t *base = NULL;
+    binlog_result rc = binlog_reader_next_mapped(r, buf, buf_len, out, (size_t)cap,
+                                                 wait_ms > 0 ? (uint64_t)wait_ms : 0, &count, &base, &len);
     if (rc == BINLOG_END) {
         return 0;
     }
@@ -1619,44 +1289,64 @@ JNIEXPORT jint JNICALL Java_io_libbinlog_Reader_nativeNextBatch(JNIEnv *env, jcl
         throw_result(env, rc);
         return -1;
     }
-    if (count > (size_t)cap) {
-        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "binlog_reader_next_batch returned more records than asked");
-        return -1;
-    }
+    mapping[0] = (uint64_t)(uintptr_t)base;
+    mapping[1] = (uint64_t)len;
     return (jint)count;
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSeekSeq(JNIEnv *env, jclass cls, jlong h, jlong seq) {
+/*
+ * A direct buffer over [addr, addr + len) of the mapping the last batch
+ * pointed into, kept mapped by a binlog_mapping whose address goes to
+ * handle[0] (Java frees it once the buffer is unreachable).
+ */
+JNIEXPORT jobject JNICALL Java_io_libbinlog_Reader_nativeKeepMapping(JNIEnv *env, jclass cls, jlong h, jlong addr,
+                                                                    jlong len, jlongArray handle) {
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
-        return;
+    binlog_reader *r = reader_of(env, h);
+    binlog_mapping *m = NULL;
+    if (r == NULL) {
+        return NULL;
     }
-    jr->pending = 0;
-    binlog_result rc = binlog_reader_seek_seq(jr->r, (uint64_t)seq);
+    binlog_result rc = binlog_reader_keep_mapping(r, &m);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
+        return NULL;
     }
+    jobject b = (*env)->NewDirectByteBuffer(env, (void *)(intptr_t)addr, len);
+    jlong v = (jlong)(intptr_t)m;
+    if (b != NULL) {
+        (*env)->SetLongArrayRegion(env, handle, 0, 1, &v);
+    }
+    if (b == NULL || pending(env)) {
+        binlog_mapping_free(m);
+        if (!pending(env)) {
+            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "NewDirectByteBuffer is not supported by this JVM");
+        }
+        return NULL;
+    }
+    return b;
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSeekTime(JNIEnv *env, jclass cls, jlong h, jlong ts) {
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFreeMapping(JNIEnv *env, jclass cls, jlong m) {
+    UNUSED(env);
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
-        return;
-    }
-    jr->pending = 0;
-    binlog_result rc = binlog_reader_seek_time(jr->r, (int64_t)ts);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
+    binlog_mapping_free((binlog_mapping *)(intptr_t)m);
+}
+
+/* binlog_reader_seek_time to `v` if `time`, else binlog_reader_seek_seq. */
+JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSeek(JNIEnv *env, jclass cls, jlong h, jlong v, jboolean time) {
+    UNUSED(cls);
+    binlog_reader *r = reader_of(env, h);
+    if (r != NULL) {
+        check(env, time ? binlog_reader_seek_time(r, (int64_t)v) : binlog_reader_seek_seq(r, (uint64_t)v));
     }
 }
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFilterTypes(JNIEnv *env, jclass cls, jlong h,
                                                                  jbyteArray type_bytes, jintArray type_lens) {
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
+    binlog_reader *r = reader_of(env, h);
+    if (r == NULL) {
         return;
     }
     char *bytes = NULL, *heap = NULL;
@@ -1681,21 +1371,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFilterTypes(JNIEnv *env, j
         iov[i].len = (size_t)lens[i];
         off += (size_t)lens[i];
     }
-    binlog_result rc = binlog_reader_filter_types(jr->r, n > 0 ? iov : NULL, (size_t)n);
-    if (jr->pending) {
-        /* A record nextInto kept back (its buffer was too small) is past
-         * the library's position: go back to it, so that the filter now in
-         * force (the new one, or the old one if this failed) decides
-         * whether Java gets it, as it does for the records after it. */
-        jr->pending = 0;
-        binlog_result back = binlog_reader_seek_seq(jr->r, jr->rec.seq);
-        if (rc == BINLOG_OK) {
-            rc = back;
-        }
-    }
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, binlog_reader_filter_types(r, n > 0 ? iov : NULL, (size_t)n));
 out:
     free(iov);
     free(lens);
@@ -1705,28 +1381,25 @@ out:
 JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeDecodeThreads(JNIEnv *env, jclass cls, jlong h,
                                                                       jint threads) {
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
+    binlog_reader *r = reader_of(env, h);
+    if (r == NULL) {
         return;
     }
     if (threads < 0) {
         throw_iae(env, "negative decode threads");
         return;
     }
-    binlog_result rc = binlog_reader_decode_threads(jr->r, (uint32_t)threads);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, binlog_reader_decode_threads(r, (uint32_t)threads));
 }
 
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeGapCount(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
+    binlog_reader *r = reader_of(env, h);
+    if (r == NULL) {
         return 0;
     }
     uint64_t v = 0;
-    binlog_result rc = binlog_reader_gap_count(jr->r, &v);
+    binlog_result rc = binlog_reader_gap_count(r, &v);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         return 0;
@@ -1784,12 +1457,12 @@ static jobjectArray nums_and_paths(JNIEnv *env, const jlong *v, size_t width, co
  * paths}: GAP_NUMS numbers and one path per gap. */
 JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeGaps(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
+    binlog_reader *r = reader_of(env, h);
+    if (r == NULL) {
         return NULL;
     }
     size_t n = 0;
-    binlog_result rc = binlog_reader_gaps(jr->r, NULL, 0, &n);
+    binlog_result rc = binlog_reader_gaps(r, NULL, 0, &n);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         return NULL;
@@ -1806,7 +1479,7 @@ JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeGaps(JNIEnv *env, 
         goto done;
     }
     size_t got = 0;
-    rc = binlog_reader_gaps(jr->r, gaps, n, &got);
+    rc = binlog_reader_gaps(r, gaps, n, &got);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         goto done;
@@ -1830,14 +1503,11 @@ done:
 JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSkipDamaged(JNIEnv *env, jclass cls, jlong h,
                                                                     jboolean skip) {
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
+    binlog_reader *r = reader_of(env, h);
+    if (r == NULL) {
         return;
     }
-    binlog_result rc = binlog_reader_skip_damaged(jr->r, skip == JNI_TRUE);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, binlog_reader_skip_damaged(r, skip == JNI_TRUE));
 }
 
 /* Every damaged region the reader skipped (binlog_reader_damages2), as
@@ -1845,12 +1515,12 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSkipDamaged(JNIEnv *env, j
  * to_seq, and the file or object URL, of each. */
 JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeDamages(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
+    binlog_reader *r = reader_of(env, h);
+    if (r == NULL) {
         return NULL;
     }
     size_t n = 0;
-    binlog_result rc = binlog_reader_damages2(jr->r, NULL, 0, &n);
+    binlog_result rc = binlog_reader_damages2(r, NULL, 0, &n);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         return NULL;
@@ -1867,7 +1537,7 @@ JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeDamages(JNIEnv *en
         goto done;
     }
     size_t got = 0;
-    rc = binlog_reader_damages2(jr->r, d, n, &got);
+    rc = binlog_reader_damages2(r, d, n, &got);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         goto done;
@@ -1888,8 +1558,8 @@ done:
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeTail(JNIEnv *env, jclass cls, jlong h, jlongArray out) {
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
+    binlog_reader *r = reader_of(env, h);
+    if (r == NULL) {
         return;
     }
     if (out == NULL || (*env)->GetArrayLength(env, out) < 3) {
@@ -1898,7 +1568,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeTail(JNIEnv *env, jclass c
     }
     binlog_tail t;
     memset(&t, 0, sizeof t);
-    binlog_result rc = binlog_reader_tail(jr->r, &t);
+    binlog_result rc = binlog_reader_tail(r, &t);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         return;
@@ -1914,13 +1584,13 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeTail(JNIEnv *env, jclass c
  * created_ns, segment_no, first_seq; strs[0] a byte[] with log name, content
  * type, writer, then each parameter's key and value end to end (UTF-8 as
  * stored), strs[1] an int[] of their lengths (3 + 2 * param_count).
- * The call does not move the reader, so a record kept in jr->rec stays valid.
+ * The call does not move the reader, so a record kept in rec stays valid.
  */
 JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeHeader(JNIEnv *env, jclass cls, jlong h, jlongArray nums,
                                                             jobjectArray strs) {
     UNUSED(cls);
-    jreader *jr = reader_of(env, h);
-    if (jr == NULL) {
+    binlog_reader *r = reader_of(env, h);
+    if (r == NULL) {
         return;
     }
     if (nums == NULL || strs == NULL) {
@@ -1933,7 +1603,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeHeader(JNIEnv *env, jclass
     }
     binlog_header hd;
     memset(&hd, 0, sizeof hd);
-    binlog_result rc = binlog_reader_header(jr->r, &hd);
+    binlog_result rc = binlog_reader_header(r, &hd);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         return;
@@ -2027,27 +1697,15 @@ out:
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeCloseFree(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
-    jreader *jr = (jreader *)(intptr_t)h;
-    if (jr == NULL) {
-        return;
-    }
-    binlog_result rc = binlog_reader_close(jr->r);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
-    binlog_reader_free(jr->r);
-    free(jr);
+    binlog_reader *r = (binlog_reader *)(intptr_t)h;
+    check(env, binlog_reader_close(r));
+    binlog_reader_free(r);
 }
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFree(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(env);
     UNUSED(cls);
-    jreader *jr = (jreader *)(intptr_t)h;
-    if (jr == NULL) {
-        return;
-    }
-    binlog_reader_free(jr->r);
-    free(jr);
+    binlog_reader_free((binlog_reader *)(intptr_t)h);
 }
 
 /* --------------------------------------------------------------------------
@@ -2227,10 +1885,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Shipper_nativeOpen(JNIEnv *env, jclass
     binlog_ship_options *o = n != NULL ? ship_options(env, s, virtual_hosted, keep_local, multipart_threshold) : NULL;
     binlog_shipper *shipper = NULL;
     if (o != NULL) {
-        binlog_result rc = binlog_shipper_open(d, n, o, &shipper);
-        if (rc != BINLOG_OK) {
-            throw_result(env, rc);
-        }
+        check(env, binlog_shipper_open(d, n, o, &shipper));
     }
     binlog_ship_options_free(o);
     free(d);
@@ -2279,10 +1934,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Verify_nativeOpen(JNIEnv *env, jclass 
         return 0;
     }
     binlog_verify *v = NULL;
-    binlog_result rc = binlog_verify_open(p, n, &v);
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
+    check(env, binlog_verify_open(p, n, &v));
     free(p);
     free(n);
     return (jlong)(intptr_t)v;

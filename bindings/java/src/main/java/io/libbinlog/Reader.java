@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -35,28 +34,24 @@ import java.util.stream.StreamSupport;
  * native reader once. An unreachable, unclosed reader is freed by a
  * {@link Cleaner}.
  *
- * <p>Four ways to read: {@link #next()} copies a record into Java objects;
- * {@link #nextInto} copies only the payload, straight from the mapped file
- * into a direct buffer; {@link #visitNext} / {@link #visitAll} show a
- * read-only direct buffer over the reader's mapping of the segment (or its
- * own copy of an unsealed segment's records), valid during the
- * visit only; {@link #nextBatch(RecordBatch)} copies many records per call
- * into a {@link RecordBatch}'s direct buffers (one JNI crossing for the
- * lot). The ways can be mixed on one reader: a record one of them keeps
- * back (a payload that did not fit) is what the next call of any of them
- * returns first.
+ * <p>Four ways to read, all through one native call
+ * ({@code binlog_reader_next_mapped}; the library checks every record):
+ * {@link #next()} copies a record into Java objects; {@link #nextInto}
+ * copies only the payload into a direct buffer; {@link #visitNext} /
+ * {@link #visitAll} show a read-only direct buffer over the payload, valid
+ * during the visit only; {@link #nextBatch(RecordBatch)} reads many records
+ * per call into a {@link RecordBatch} (one JNI crossing for the lot,
+ * payloads left in the library's mapping). The ways can be mixed on one
+ * reader: a record one of them keeps back (a payload that did not fit) is
+ * what the next call of any of them returns first.
  */
-public final class Reader implements AutoCloseable {
+public final class Reader extends HandleCalls implements AutoCloseable {
     static {
         Binlog.ensureLoaded();
     }
 
-    private static final int MODE_COPY = 0;
-    private static final int MODE_VIEW = 1;
-    private static final int MODE_INTO = 2;
-    private static final int ST_OK = 0;
-    private static final int ST_END = 1;
-    private static final int ST_TOO_SMALL = 2;
+    /** Largest buffer {@link #one} grows to. */
+    private static final int MAX_ONE_BYTES = Integer.MAX_VALUE - 32;
     /** Longest single native wait, so close() and interrupts are seen promptly. */
     private static final long SLICE_MS = 50;
 
@@ -67,11 +62,13 @@ public final class Reader implements AutoCloseable {
     private volatile boolean closing;
     /** The native jreader* (see binlog_jni.c), or 0 once closed; guarded by {@link #lock}. */
     private long handle;
-    // Scratch for nativeNext, guarded by lock: seq, timestamp, offset, payload length, metadata count.
-    private final long[] hdr = new long[5];
-    // type bytes (null: same as last), payload (byte[] / ByteBuffer / null), metadata bytes, metadata lengths.
-    private final Object[] out = new Object[4];
-    private String lastType = "";
+    /**
+     * The one-record batch {@link #next}, {@link #nextInto} and the visits read with (it grows to
+     * fit a record's type, metadata and copied payload); guarded by {@link #lock}.
+     */
+    private RecordBatch one = new RecordBatch(4096, 1);
+    /** Whether {@link #one} holds a record {@link #nextInto} kept back: every read returns it first. */
+    private boolean held;
     private boolean visiting;
 
     private static final class NativeHandle implements Runnable {
@@ -181,7 +178,8 @@ public final class Reader implements AutoCloseable {
 
     // ---------------------------------------------------------------- calls
 
-    private long enter() {
+    @Override
+    long enter() {
         lock.lock();
         if (visiting) {
             lock.unlock();
@@ -195,7 +193,8 @@ public final class Reader implements AutoCloseable {
         return h;
     }
 
-    private void exit() {
+    @Override
+    void exit() {
         lock.unlock();
     }
 
@@ -232,7 +231,7 @@ public final class Reader implements AutoCloseable {
 
     /** The next record as Java copies, or null when there is none for now (END). */
     public Record next() {
-        long h = enter();
+        long h = enter(); // no lambda: a record's path
         try {
             return fetchCopy(h, -1);
         } finally {
@@ -286,14 +285,28 @@ public final class Reader implements AutoCloseable {
     }
 
     private Record fetchCopy(long h, long waitMs) {
-        int st = nativeNext(h, MODE_COPY, waitMs, hdr, out, null, 0, 0);
-        if (st == ST_END) {
-            return null;
+        return fetchOne(h, waitMs) ? one.record(0) : null;
+    }
+
+    /**
+     * Reads the next record into {@link #one} (the one kept back first); false at END. A record
+     * too large for it is kept by the library while {@link #one} grows.
+     */
+    private boolean fetchOne(long h, long waitMs) {
+        if (held) {
+            held = false;
+            return true;
         }
-        String type = takeType();
-        byte[] payload = (byte[]) out[1];
-        out[1] = null;
-        return new Record(hdr[0], hdr[1], type, payload, takeMetadata(), hdr[2]);
+        while (true) {
+            try {
+                return fillBatch(h, one, Math.max(waitMs, 0)) > 0;
+            } catch (BinlogException e) {
+                if (e.code() != ErrorCode.BUFFER_TOO_SMALL || one.bufferBytes() == MAX_ONE_BYTES) {
+                    throw e;
+                }
+                one = new RecordBatch((int) Math.min(MAX_ONE_BYTES, 2L * one.bufferBytes()), 1);
+            }
+        }
     }
 
     /**
@@ -313,17 +326,19 @@ public final class Reader implements AutoCloseable {
         }
         long h = enter();
         try {
-            int pos = dst.position();
-            int st = nativeNext(h, MODE_INTO, -1, hdr, out, dst, pos, dst.remaining());
-            if (st == ST_END) {
+            if (!fetchOne(h, -1)) {
                 return null;
             }
-            int len = (int) hdr[3];
-            if (st == ST_TOO_SMALL) {
-                return new RecordInfo(hdr[0], hdr[1], null, Collections.emptyMap(), hdr[2], len, false);
+            int len = one.payloadLength(0);
+            if (len > dst.remaining()) {
+                held = true;
+                return new RecordInfo(one.seq(0), one.timestampNs(0), null, Collections.emptyMap(), one.offset(0), len,
+                        false);
             }
-            dst.position(pos + len);
-            return new RecordInfo(hdr[0], hdr[1], takeType(), takeMetadata(), hdr[2], len, true);
+            int pos = dst.position();
+            dst.put(pos, one.payloadBuffer(0), one.payloadOffset(0), len).position(pos + len);
+            return new RecordInfo(one.seq(0), one.timestampNs(0), one.type(0), one.metadata(0), one.offset(0), len,
+                    true);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -338,13 +353,7 @@ public final class Reader implements AutoCloseable {
      */
     public boolean visitNext(RecordVisitor visitor) {
         Objects.requireNonNull(visitor, "visitor");
-        long h = enter();
-        try {
-            return visitOne(h, visitor);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        return call(h -> visitOne(h, visitor));
     }
 
     /**
@@ -374,17 +383,13 @@ public final class Reader implements AutoCloseable {
     }
 
     private boolean visitOne(long h, RecordVisitor visitor) {
-        int st = nativeNext(h, MODE_VIEW, -1, hdr, out, null, 0, 0);
-        if (st == ST_END) {
+        if (!fetchOne(h, -1)) {
             return false;
         }
-        String type = takeType();
-        ByteBuffer payload = ((ByteBuffer) out[1]).asReadOnlyBuffer();
-        out[1] = null;
         // A new view per visit: one kept from an earlier visit must stay invalid
         // (a shared, reused view would become valid again and show this record).
         RecordView view = new RecordView();
-        view.set(hdr[0], hdr[1], type, payload, takeMetadata(), hdr[2]);
+        view.set(one.seq(0), one.timestampNs(0), one.type(0), one.payload(0), one.metadata(0), one.offset(0));
         visiting = true;
         try {
             visitor.visit(view);
@@ -395,39 +400,10 @@ public final class Reader implements AutoCloseable {
         return true;
     }
 
-    private String takeType() {
-        Object t = out[0];
-        if (t != null) {
-            lastType = new String((byte[]) t, StandardCharsets.UTF_8);
-            out[0] = null;
-        }
-        return lastType;
-    }
-
-    private Map<String, String> takeMetadata() {
-        int n = (int) hdr[4];
-        if (n == 0) {
-            return Collections.emptyMap();
-        }
-        byte[] blob = (byte[]) out[2];
-        int[] lens = (int[]) out[3];
-        out[2] = null;
-        out[3] = null;
-        Map<String, String> m = new LinkedHashMap<>(n * 2);
-        int off = 0;
-        for (int i = 0; i < 2 * n; i += 2) {
-            String k = new String(blob, off, lens[i], StandardCharsets.UTF_8);
-            off += lens[i];
-            String v = new String(blob, off, lens[i + 1], StandardCharsets.UTF_8);
-            off += lens[i + 1];
-            m.put(k, v);
-        }
-        return Collections.unmodifiableMap(m);
-    }
-
     /**
-     * Copies the next records into {@code batch} in one native call
-     * ({@code binlog_reader_next_batch}): as many as fit its data buffer, up
+     * Reads the next records into {@code batch} in one native call
+     * ({@code binlog_reader_next_mapped}: payloads left in the library's
+     * mapping, see {@link RecordBatch}): as many as fit its data buffer, up
      * to its {@link RecordBatch#maxRecords()}. Returns how many (also
      * {@link RecordBatch#count()}); 0 when there is none for now (END).
      * Does not wait. A record that did not fit after others is kept and
@@ -442,13 +418,7 @@ public final class Reader implements AutoCloseable {
     public int nextBatch(RecordBatch batch) {
         Objects.requireNonNull(batch, "batch");
         batch.reset();
-        long h = enter();
-        try {
-            return fillBatch(h, batch, 0);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        return call(h -> fillBatch(h, batch, 0));
     }
 
     /**
@@ -469,18 +439,37 @@ public final class Reader implements AutoCloseable {
         return n == null ? 0 : n;
     }
 
-    private static int fillBatch(long h, RecordBatch batch, long waitMs) {
+    private int fillBatch(long h, RecordBatch batch, long waitMs) {
         batch.reset();
+        if (held && batch != one) {
+            batch.takeFrom(one);
+            held = false;
+            return 1;
+        }
         int n = nativeNextBatch(h, waitMs, batch.dataBuffer(), batch.descriptorBuffer(), batch.maxRecords());
-        batch.filled(n);
+        batch.filled(n, (addr, len) -> keepMapping(h, addr, len));
         return n;
+    }
+
+    /**
+     * A buffer over {@code len} bytes at {@code addr} of the mapping the last
+     * batch pointed into, which keeps it mapped until the buffer (and every
+     * view of it) is unreachable.
+     */
+    private static ByteBuffer keepMapping(long h, long addr, long len) {
+        long[] handle = new long[1];
+        ByteBuffer b = nativeKeepMapping(h, addr, len, handle);
+        long m = handle[0];
+        Binlog.CLEANER.register(b, () -> nativeFreeMapping(m));
+        return b;
     }
 
     /** Positions the reader at the first record with a sequence number of at least {@code seq}. */
     public void seekSeq(long seq) {
         long h = enter();
         try {
-            nativeSeekSeq(h, seq);
+            held = false;
+            nativeSeek(h, seq, false);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -491,7 +480,8 @@ public final class Reader implements AutoCloseable {
     public void seekTime(long timestampNs) {
         long h = enter();
         try {
-            nativeSeekTime(h, timestampNs);
+            held = false;
+            nativeSeek(h, timestampNs, true);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -510,13 +500,16 @@ public final class Reader implements AutoCloseable {
     /** Reads only records of these types from now on; an empty collection = every type again. */
     public void filterTypes(Collection<String> types) {
         Strings.Packed p = Strings.strings(types, "type");
-        long h = enter();
+        run(h -> {
         try {
             nativeFilterTypes(h, p.bytes, p.lengths);
         } finally {
-            exit();
-            Reference.reachabilityFence(this);
+            if (held) { // the library is past it: go back, so that the filter in force decides
+                held = false;
+                nativeSeek(h, one.seq(0), false);
+            }
         }
+        });
     }
 
     /**
@@ -535,13 +528,7 @@ public final class Reader implements AutoCloseable {
         if (threads < 0) {
             throw new IllegalArgumentException("decodeThreads " + threads + " is negative");
         }
-        long h = enter();
-        try {
-            nativeDecodeThreads(h, threads);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        run(h -> nativeDecodeThreads(h, threads));
     }
 
     /**
@@ -579,13 +566,7 @@ public final class Reader implements AutoCloseable {
      * ErrorCode#CORRUPT} naming the file and offset.
      */
     public void skipDamaged(boolean skip) {
-        long h = enter();
-        try {
-            nativeSkipDamaged(h, skip);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        run(h -> nativeSkipDamaged(h, skip));
     }
 
     /**
@@ -613,13 +594,7 @@ public final class Reader implements AutoCloseable {
 
     /** How many gaps a log reader met (see {@link #gaps()}); 0 for a segment. */
     public long gapCount() {
-        long h = enter();
-        try {
-            return nativeGapCount(h);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        return call(h -> nativeGapCount(h));
     }
 
     /**
@@ -696,6 +671,8 @@ public final class Reader implements AutoCloseable {
                 return;
             }
             handle = 0;
+            one = null; // its buffer over a mapping would keep that mapped
+            held = false;
             long p = owner.take();
             cleanable.clean();
             if (p != 0) {
@@ -724,23 +701,18 @@ public final class Reader implements AutoCloseable {
     private static native long nativeOpenGlob(byte[] dir, byte[] pattern);
 
     /**
-     * One record: {@code waitMs < 0} = binlog_reader_next, else next_wait.
-     * Fills hdr and out; returns ST_OK, ST_END or ST_TOO_SMALL (MODE_INTO).
-     */
-    private static native int nativeNext(long h, int mode, long waitMs, long[] hdr, Object[] out, ByteBuffer dst,
-            int dstPos, int dstLen);
-
-    /**
-     * binlog_reader_next_batch into the direct buffers {@code data} (its
-     * whole capacity) and {@code records} ({@code cap} 48-byte descriptors,
-     * 8-byte aligned); {@code waitMs} > 0 waits that long for a first
-     * record. Returns the record count (0 = END).
+     * binlog_reader_next_mapped into the direct buffers {@code data} (its
+     * whole capacity) and {@code records} ({@code cap} 56-byte descriptors,
+     * 8-byte aligned, then the mapping's address and length); {@code waitMs}
+     * > 0 waits that long for a first record. Returns the record count (0 = END).
      */
     private static native int nativeNextBatch(long h, long waitMs, ByteBuffer data, ByteBuffer records, int cap);
 
-    private static native void nativeSeekSeq(long h, long seq);
+    private static native ByteBuffer nativeKeepMapping(long h, long addr, long len, long[] handle);
 
-    private static native void nativeSeekTime(long h, long ts);
+    private static native void nativeFreeMapping(long m);
+
+    private static native void nativeSeek(long h, long v, boolean time);
 
     private static native void nativeFilterTypes(long h, byte[] typeBytes, int[] typeLens);
 

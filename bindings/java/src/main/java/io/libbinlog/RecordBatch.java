@@ -11,10 +11,14 @@ import java.util.Objects;
 
 /**
  * Records read many at a time by {@link Reader#nextBatch(RecordBatch)}
- * ({@code binlog_reader_next_batch}): one JNI crossing copies the next
- * records' types, payloads and metadata into this batch's direct data
- * buffer and describes each in its descriptor buffer (48 bytes a record,
- * {@code binlog_batch_record}). The accessors read those buffers in place:
+ * ({@code binlog_reader_next_mapped}): in one JNI crossing the library
+ * reads and checks the next records and describes each in this batch's
+ * descriptor buffer (56 bytes a record, {@code binlog_mapped_record}): a
+ * payload the library reads from its mapping of the segment is left there
+ * (no copy: {@link #payload(int)} is a slice of a read-only direct buffer
+ * over the mapping); other payloads (a compressed segment's, a record kept
+ * back) and every type name and metadata entry are copied into the batch's
+ * data buffer. The accessors read those buffers in place:
  * {@link #seq}, {@link #timestampNs}, {@link #offset},
  * {@link #payloadLength}, {@link #payloadOffset}, {@link #metadataCount}
  * and {@link #type} (cached: a type name seen before returns the same
@@ -22,19 +26,21 @@ import java.util.Objects;
  * garbage per record beyond what it asks for ({@link #payload(int)} makes
  * one slice object, {@link #metadata(int)} a map).
  *
- * <p>Unlike {@link RecordView}, the data is a copy in memory this batch
- * owns: it stays valid after the reader moves on or closes, and a payload
- * slice can never crash the JVM. It is overwritten by the next
- * {@code nextBatch} into this batch, so a slice kept past that shows the
- * new bytes; copy what you keep. After a {@code nextBatch} that throws,
- * the batch is empty ({@link #count()} is 0).
+ * <p>Payloads stay valid: a buffer over the mapping keeps that mapping
+ * mapped until the buffer and every slice of it are unreachable (a
+ * {@code Cleaner} then releases it), whatever the reader does meanwhile,
+ * so a slice never crashes the JVM, after the reader moves on or closes
+ * too. The data buffer is overwritten by the next {@code nextBatch} into
+ * this batch, so a copied payload's slice kept past that shows the new
+ * bytes; copy what you keep. After a {@code nextBatch} that throws, the
+ * batch is empty ({@link #count()} is 0).
  *
  * <p>Sizes: a batch holds at most {@link #maxRecords()} records and
- * {@link #bufferBytes()} bytes of data. A record takes its type, payload,
- * keys and values plus 16 bytes per metadata entry (and up to 3 bytes of
- * alignment). A record that does not fit after others is kept by the
- * reader and comes first in the next call; if not even the first record
- * fits, {@code nextBatch} throws {@link BinlogException} with
+ * {@link #bufferBytes()} bytes of data. A record takes its type, keys and
+ * values, its payload if copied, plus 16 bytes per metadata entry (and up
+ * to 3 bytes of alignment). A record that does not fit after others is
+ * kept by the reader and comes first in the next call; if not even the
+ * first record fits, {@code nextBatch} throws {@link BinlogException} with
  * {@link ErrorCode#BUFFER_TOO_SMALL} (its message gives the bytes needed)
  * and consumes nothing: read it with a larger batch, or with
  * {@link Reader#next()}.
@@ -42,21 +48,22 @@ import java.util.Objects;
  * <p>Not thread-safe: fill and read a batch from one thread at a time.
  */
 public final class RecordBatch {
-    /** Size of one record descriptor ({@code sizeof(binlog_batch_record)}). */
-    public static final int DESCRIPTOR_BYTES = 48;
+    /** Size of one record descriptor ({@code sizeof(binlog_mapped_record)}). */
+    public static final int DESCRIPTOR_BYTES = 56;
     /** Size of one metadata entry in the data buffer ({@code sizeof(binlog_batch_meta)}). */
     public static final int META_ENTRY_BYTES = 16;
 
-    // Field offsets in binlog_batch_record (checked by a static assertion in binlog_jni.c).
+    // Field offsets in binlog_mapped_record (checked by static assertions in binlog_jni.c).
     private static final int SEQ = 0;
     private static final int TIMESTAMP = 8;
     private static final int OFFSET = 16;
-    private static final int TYPE_OFF = 24;
-    private static final int TYPE_LEN = 28;
-    private static final int PAYLOAD_OFF = 32;
-    private static final int PAYLOAD_LEN = 36;
-    private static final int META_OFF = 40;
-    private static final int META_COUNT = 44;
+    private static final int PAYLOAD_OFF = 24;
+    private static final int PAYLOAD_LEN = 32;
+    private static final int MAPPED = 36;
+    private static final int TYPE_OFF = 40;
+    private static final int TYPE_LEN = 44;
+    private static final int META_OFF = 48;
+    private static final int META_COUNT = 52;
 
     /** Type names longer than this are decoded on every call instead of cached. */
     private static final int TYPE_CACHE_MAX_LEN = 256;
@@ -65,12 +72,19 @@ public final class RecordBatch {
 
     /** Filled by C; capacity = bufferBytes. */
     private final ByteBuffer data;
-    /** Filled by C; 8-byte aligned, capacity = maxRecords * 48. */
+    /** Filled by C; 8-byte aligned: maxRecords descriptors, then the mapping's address and length. */
     private final ByteBuffer descriptors;
     /** Read-only native-order view of {@link #data}, for the accessors and slices. */
     private final ByteBuffer view;
     private final int maxRecords;
     private int count;
+
+    /** Read-only view of the part of a mapping at address {@link #mapAddr} (null: none yet). */
+    private ByteBuffer map;
+    private long mapAddr;
+    private long mapEnd;
+    /** Address of the mapping the current fill's mapped payloads are in (0: none). */
+    private long base;
 
     /** Types resolved for this fill, per index (null: not yet). */
     private final String[] types;
@@ -90,13 +104,13 @@ public final class RecordBatch {
         if (bufferBytes < 0 || bufferBytes > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("bufferBytes out of range: " + bufferBytes);
         }
-        if (maxRecords < 1 || maxRecords > (Integer.MAX_VALUE - 8) / DESCRIPTOR_BYTES) {
+        if (maxRecords < 1 || maxRecords > (Integer.MAX_VALUE - 32) / DESCRIPTOR_BYTES) {
             throw new IllegalArgumentException("maxRecords out of range: " + maxRecords);
         }
         this.maxRecords = maxRecords;
         this.data = ByteBuffer.allocateDirect(bufferBytes).order(ByteOrder.nativeOrder());
-        // binlog_batch_record has 8-byte fields: C needs the array 8-byte aligned.
-        int descBytes = maxRecords * DESCRIPTOR_BYTES;
+        // binlog_mapped_record has 8-byte fields: C needs the array 8-byte aligned.
+        int descBytes = maxRecords * DESCRIPTOR_BYTES + 16;
         this.descriptors = ByteBuffer.allocateDirect(descBytes + 7).alignedSlice(8).limit(descBytes)
                 .slice().order(ByteOrder.nativeOrder());
         this.view = data.asReadOnlyBuffer().order(ByteOrder.nativeOrder());
@@ -138,11 +152,82 @@ public final class RecordBatch {
         count = 0;
     }
 
-    void filled(int n) {
+    /**
+     * Becomes a batch of {@code from}'s first record (a record {@link Reader#nextInto} kept
+     * back): its descriptor, the data it uses and its mapping's buffer.
+     *
+     * @throws BinlogException {@link ErrorCode#BUFFER_TOO_SMALL} if its data does not fit
+     */
+    void takeFrom(RecordBatch from) {
+        int used = from.usedBy(0);
+        if (used > data.capacity()) {
+            throw new BinlogException(ErrorCode.BUFFER_TOO_SMALL, "the next record needs a buffer of " + used
+                    + " bytes; the buffer has " + data.capacity() + " (it is kept for the next call)");
+        }
+        data.put(0, from.data, 0, used);
+        descriptors.put(0, from.descriptors, 0, DESCRIPTOR_BYTES);
+        map = from.map;
+        mapAddr = from.mapAddr;
+        mapEnd = from.mapEnd;
+        base = from.base;
+        count = 1;
+    }
+
+    /** The end of what record {@code i} uses of the data buffer. */
+    private int usedBy(int i) {
+        int d = at(i);
+        int end = descriptors.getInt(d + TYPE_OFF) + descriptors.getInt(d + TYPE_LEN);
+        if (descriptors.getInt(d + MAPPED) == 0) {
+            end = Math.max(end, payloadOffset(i) + payloadLength(i));
+        }
+        for (int j = 0; j < metadataCount(i); j++) {
+            int e = metaEntry(i, j);
+            end = Math.max(end, Math.max(e + META_ENTRY_BYTES, view.getInt(e + 8) + view.getInt(e + 12)));
+        }
+        return end;
+    }
+
+    /** A buffer over {@code len} bytes of the last fill's mapping at {@code addr}. */
+    interface Mapper {
+        ByteBuffer map(long addr, long len);
+    }
+
+    /**
+     * After a fill of {@code n} records: makes {@link #map} cover their
+     * mapped payloads, with a new buffer from {@code mapper} unless the
+     * one it has already does (a mapping stays mapped while a buffer over
+     * it lives, so no other mapping can be at those addresses).
+     */
+    void filled(int n, Mapper mapper) {
         if (n < 0 || n > maxRecords) {
             throw new IllegalStateException("native batch returned " + n + " records");
         }
         count = n;
+        base = n == 0 ? 0 : descriptors.getLong(maxRecords * DESCRIPTOR_BYTES);
+        long len = descriptors.getLong(maxRecords * DESCRIPTOR_BYTES + 8);
+        if (base == 0 || (map != null && mapAddr <= base && base + len <= mapEnd)) {
+            return;
+        }
+        long lo = 0;
+        long hi = len;
+        if (len > Integer.MAX_VALUE) { // a buffer holds 2 GiB: the part this fill's payloads are in
+            lo = Long.MAX_VALUE;
+            hi = 0;
+            for (int i = 0; i < n; i++) {
+                int d = i * DESCRIPTOR_BYTES;
+                if (descriptors.getInt(d + MAPPED) != 0) {
+                    long off = descriptors.getLong(d + PAYLOAD_OFF);
+                    lo = Math.min(lo, off);
+                    hi = Math.max(hi, off + descriptors.getInt(d + PAYLOAD_LEN));
+                }
+            }
+            if (map != null && mapAddr <= base + lo && base + hi <= mapEnd) {
+                return;
+            }
+        }
+        map = mapper.map(base + lo, hi - lo).asReadOnlyBuffer().order(ByteOrder.nativeOrder());
+        mapAddr = base + lo;
+        mapEnd = base + hi;
     }
 
     // ------------------------------------------------------- accessors
@@ -256,19 +341,29 @@ public final class RecordBatch {
         return descriptors.getInt(at(i) + PAYLOAD_LEN);
     }
 
-    /** Where record {@code i}'s payload starts in {@link #data()}. */
+    /** Where record {@code i}'s payload starts in {@link #payloadBuffer(int)}. */
     public int payloadOffset(int i) {
-        return descriptors.getInt(at(i) + PAYLOAD_OFF);
+        int d = at(i);
+        long off = descriptors.getLong(d + PAYLOAD_OFF);
+        return (int) (descriptors.getInt(d + MAPPED) != 0 ? base + off - mapAddr : off);
     }
 
     /**
-     * Record {@code i}'s payload: a new read-only slice of the batch's
-     * direct data buffer (no copy; position 0, big-endian like any new
-     * buffer). Overwritten by the next fill of this batch.
+     * The read-only buffer (native byte order) record {@code i}'s payload
+     * is in, at {@link #payloadOffset}: {@link #data()}'s, or one over the
+     * library's mapping of the segment. Read it with absolute gets, never
+     * move it; buffers are shared by many records and fills.
+     */
+    public ByteBuffer payloadBuffer(int i) {
+        return descriptors.getInt(at(i) + MAPPED) != 0 ? map : view;
+    }
+
+    /**
+     * Record {@code i}'s payload: a new read-only slice (no copy; position
+     * 0, big-endian like any new buffer) of {@link #payloadBuffer(int)}.
      */
     public ByteBuffer payload(int i) {
-        int d = at(i);
-        return view.slice(descriptors.getInt(d + PAYLOAD_OFF), descriptors.getInt(d + PAYLOAD_LEN));
+        return payloadBuffer(i).slice(payloadOffset(i), payloadLength(i));
     }
 
     /** Copies record {@code i}'s payload into a new array. */
@@ -280,19 +375,16 @@ public final class RecordBatch {
 
     /** Copies record {@code i}'s payload into {@code dst} at {@code dstOff}; returns its length. */
     public int copyPayload(int i, byte[] dst, int dstOff) {
-        int d = at(i);
-        int len = descriptors.getInt(d + PAYLOAD_LEN);
+        int len = payloadLength(i);
         Objects.checkFromIndexSize(dstOff, len, dst.length);
-        view.get(descriptors.getInt(d + PAYLOAD_OFF), dst, dstOff, len);
+        payloadBuffer(i).get(payloadOffset(i), dst, dstOff, len);
         return len;
     }
 
     /**
-     * A read-only view of the whole data buffer, in native byte order. It is
-     * the same memory for the batch's whole life (each fill overwrites it),
-     * so take it once and keep it: with {@link #payloadOffset} and
-     * {@link #payloadLength}, absolute gets read payload bytes without
-     * allocating anything per record.
+     * A read-only view of the whole data buffer (type names, metadata and
+     * copied payloads), in native byte order. It is the same memory for
+     * the batch's whole life (each fill overwrites it).
      */
     public ByteBuffer data() {
         return view.duplicate().order(ByteOrder.nativeOrder());

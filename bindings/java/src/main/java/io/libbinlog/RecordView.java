@@ -5,15 +5,15 @@ import java.util.Map;
 
 /**
  * A record seen by a {@link RecordVisitor}, valid only during the visit.
- * {@link #payload()} is a read-only direct buffer over the reader's mapping
- * of the segment (no copy; for an unsealed segment, over the reader's own
- * copy of its records). Each visit gets its own view; its accessors throw
+ * {@link #payload()} is a read-only direct buffer over the library's
+ * mapping of the segment (no copy; kept mapped while the buffer is
+ * reachable), or over the reader's copy of the record (a compressed or
+ * unsealed segment's). Each visit gets its own view; its accessors throw
  * {@link IllegalStateException} once that visit returns (also during a later
  * visit, so a view kept by mistake never shows another record).
  *
  * <p><b>Do not keep the payload buffer</b> (or a slice or duplicate of it)
- * past the visit: it points into memory that the next read call may unmap,
- * and touching it then can crash the JVM. Copy what you need.
+ * past the visit: a copy is overwritten by the next read. Copy what you need.
  */
 public final class RecordView {
     private long seq;

@@ -41,7 +41,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * it unchanged.
  * Writing a ByteBuffer consumes it: its position moves to its limit.
  */
-public final class Writer implements AutoCloseable {
+public final class Writer extends HandleCalls implements AutoCloseable {
     static {
         Binlog.ensureLoaded();
     }
@@ -166,7 +166,8 @@ public final class Writer implements AutoCloseable {
 
     // ---------------------------------------------------------------- calls
 
-    private long enter() {
+    @Override
+    long enter() {
         lock.readLock().lock();
         long h = handle;
         if (h == 0) {
@@ -176,7 +177,8 @@ public final class Writer implements AutoCloseable {
         return h;
     }
 
-    private void exit() {
+    @Override
+    void exit() {
         lock.readLock().unlock();
     }
 
@@ -252,7 +254,7 @@ public final class Writer implements AutoCloseable {
             s.put(t, payload, off, len);
             return staged(s, t.length, len, ts);
         }
-        long h = enter();
+        long h = enter(); // no lambda: this is an append's path
         try {
             return nativeWriteArray(h, t, payload, off, len, m.bytes, m.lengths, ts, pin);
         } finally {
@@ -487,35 +489,17 @@ public final class Writer implements AutoCloseable {
 
     /** Hands buffered records to the OS; readers see them afterwards. */
     public void flush() {
-        long h = enter();
-        try {
-            nativeFlush(h);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        run(h -> nativeFlush(h));
     }
 
     /** Flushes and fdatasyncs: every record written so far is on stable storage. */
     public void sync() {
-        long h = enter();
-        try {
-            nativeSync(h);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        run(h -> nativeSync(h));
     }
 
     /** The sequence number the next record will get. */
     public long nextSeq() {
-        long h = enter();
-        try {
-            return nativeNextSeq(h);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        return call(h -> nativeNextSeq(h));
     }
 
     /**
@@ -524,13 +508,7 @@ public final class Writer implements AutoCloseable {
      * count after the first sync).
      */
     public long durableSeq() {
-        long h = enter();
-        try {
-            return nativeDurableSeq(h);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        return call(h -> nativeDurableSeq(h));
     }
 
     /**
@@ -564,24 +542,12 @@ public final class Writer implements AutoCloseable {
      * retention, a manifest replacement. 0 for a segment writer.
      */
     public long callbackFailures() {
-        long h = enter();
-        try {
-            return nativeCallbackFailures(h);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        return call(h -> nativeCallbackFailures(h));
     }
 
     /** Log writers only: seals the current segment and starts the next one now. */
     public void roll() {
-        long h = enter();
-        try {
-            nativeRoll(h);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        run(h -> nativeRoll(h));
     }
 
     /**

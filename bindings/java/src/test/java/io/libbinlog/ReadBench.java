@@ -132,7 +132,6 @@ public final class ReadBench {
     }
 
     static double readBatch(Path file, int records, RecordBatch b, boolean slices) {
-        ByteBuffer data = b.data();
         long t0 = System.nanoTime();
         long total = 0;
         try (Reader r = Reader.open(file)) {
@@ -146,7 +145,7 @@ public final class ReadBench {
                     } else if (slices) {
                         last = b.payload(i).get(len - 1);
                     } else {
-                        last = data.get(b.payloadOffset(i) + len - 1);
+                        last = b.payloadBuffer(i).get(b.payloadOffset(i) + len - 1);
                     }
                     sink += b.seq(i) + b.type(i).length() + last;
                 }

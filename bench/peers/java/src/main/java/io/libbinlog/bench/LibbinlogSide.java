@@ -1,7 +1,5 @@
 package io.libbinlog.bench;
 
-import io.libbinlog.MappedReader;
-import io.libbinlog.MappedRecord;
 import io.libbinlog.Reader;
 import io.libbinlog.RecordBatch;
 import io.libbinlog.Writer;
@@ -49,7 +47,7 @@ final class LibbinlogSide {
         return Pairs.timed(start);
     }
 
-    /** Writes n records (not timed), then times opening and reading them all with nextBatch. */
+    /** Writes n records (not timed), then times opening and reading them all with nextBatch (payloads left in the mapping). */
     static double readAll(Path dir, byte[] payload, int n) {
         try (Writer w = Writer.openSegment(segment(dir))) {
             writeAll(w, payload, n);
@@ -62,21 +60,6 @@ final class LibbinlogSide {
                 for (int i = 0; i < k; i++) {
                     bytes += batch.payloadLength(i);
                 }
-            }
-        }
-        return checked(Pairs.timed(start), count, bytes, payload, n);
-    }
-
-    /** Writes n records (not timed), then times opening and reading them all with MappedReader (CRCs checked in Java). */
-    static double readAllMapped(Path dir, byte[] payload, int n) {
-        try (Writer w = Writer.openSegment(segment(dir))) {
-            writeAll(w, payload, n);
-        }
-        long start = System.nanoTime();
-        long count = 0, bytes = 0;
-        try (MappedReader r = MappedReader.open(segment(dir))) {
-            for (MappedRecord rec; (rec = r.next()) != null; count++) {
-                bytes += rec.payloadLength();
             }
         }
         return checked(Pairs.timed(start), count, bytes, payload, n);

@@ -48,8 +48,5 @@ public final class PeersBench {
         pairs.run(PEER, "full-scan read " + size + " B", n,
                 d -> LibbinlogSide.readAll(d, payload, n),
                 d -> ChronicleSide.readAll(d, payload, n));
-        pairs.run(PEER, "full-scan read MappedReader " + size + " B", n,
-                d -> LibbinlogSide.readAllMapped(d, payload, n),
-                d -> ChronicleSide.readAll(d, payload, n));
     }
 }
