@@ -20,6 +20,8 @@ mod open;
 pub(crate) mod prealloc;
 mod prepared;
 mod recover;
+// Internal: outside the crate only through the hidden `__private`.
+#[allow(missing_docs)]
 pub mod salvage;
 mod shared;
 mod state;
