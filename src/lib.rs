@@ -36,6 +36,7 @@ pub mod reader;
 pub mod record_reader;
 /// cbindgen:ignore
 pub mod record_writer;
+mod source;
 mod sys;
 /// cbindgen:ignore
 pub mod verify;

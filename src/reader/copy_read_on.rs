@@ -10,9 +10,9 @@
 //! its own frames, up to the end its seek table gives
 //! (`read_on_in_frames`).
 
-use super::mapping::map_file;
 use super::Reader;
 use crate::error::{Error, ErrorKind, Result};
+use crate::source::map_file;
 use std::fs::File;
 
 /// Makes a copy of a segment's bytes, whole, in a file (a remote object's

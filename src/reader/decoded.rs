@@ -4,7 +4,7 @@
 //! time (and, for a record cut across frames, a copy of that record), so
 //! its memory does not grow with the segment; a seek or a read through the
 //! per-type index decompresses only the frames it lands in. The seal's
-//! parts are read through the segment's frame cache (see `Original`).
+//! parts are read through the segment's frame cache (its `SegmentSource`, below).
 //!
 //! A frame that fails to decompress yields the bytes zstd wrote before its
 //! failure (`FrameStream`), whose records are read as any; the failure is
@@ -26,6 +26,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::header::SegmentHeader;
 use crate::format::FRAME_HEADER_LEN;
+use crate::source::SegmentSource;
 use std::cell::RefCell;
 use std::fs::File;
 use std::path::Path;
@@ -385,6 +386,30 @@ impl Decoded {
 
     fn frame_end(&self, index: usize) -> usize {
         self.segment.borrow().frames()[index].end() as usize
+    }
+}
+
+/// A compressed segment's original bytes, decompressed from the frames
+/// that hold them through its frame cache.
+impl SegmentSource for RefCell<CompressedSegment> {
+    fn len(&self) -> usize {
+        self.borrow().original_len() as usize
+    }
+
+    fn read_part(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        self.borrow_mut().read_prefix_at(offset, len).ok()
+    }
+
+    fn in_memory(&self) -> Option<&[u8]> {
+        None
+    }
+
+    fn holds(&self, offset: u64, len: u64) -> bool {
+        self.borrow().holds(offset, len)
+    }
+
+    fn will_read(&self, offset: u64, len: u64) {
+        self.borrow().will_read(offset, len);
     }
 }
 

@@ -40,7 +40,6 @@ mod frame_check;
 mod indexed;
 mod mapping;
 mod object_end;
-mod original;
 mod plain_scan;
 mod record;
 mod salvage;
@@ -49,33 +48,31 @@ mod seal_types;
 mod seek;
 #[cfg(test)]
 mod torn_tail_tests;
-mod trust;
 mod unsealed;
 mod zero_tail;
 
+pub use crate::source::seal_trust::usable_seal;
 pub use copy_read_on::WholeCopy;
-pub(crate) use mapping::map_file;
 pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
 pub use seal_types::SealTypes;
 pub(crate) use seek::SeekTarget;
-pub use trust::usable_seal;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
-use crate::format::seal::{SealDirectory, Trailer, TRAILER_LEN};
+use crate::format::seal::SealDirectory;
+use crate::source::seal_trust::{self as trust, read_seals};
+use crate::source::{map_file, open_segment_file, MappedFile, Original};
 use crate::watch::{Follow, Watched};
 use checked_ahead::CheckedAhead;
 use decoded::Decoded;
 use filter::TypeFilter;
 use indexed::IndexedRead;
 use memmap2::{Mmap, MmapOptions};
-use original::Original;
 use std::cell::OnceCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use trust::read_seals;
 
 /// A reader of one segment file. It needs only read permission, takes no
 /// lock, and may read a segment while a writer appends to it: it returns
@@ -291,7 +288,7 @@ impl Reader {
     fn pending_seal_usable(&self) -> bool {
         *self.trust_verdict.get_or_init(|| {
             let d = self.seal.as_ref().expect("a seal pending its checks");
-            trust::usable(&self.original(), self.data_start, self.start_seq, d)
+            trust::usable(&*self.original(), self.data_start, self.start_seq, d)
         })
     }
 
@@ -317,9 +314,9 @@ impl Reader {
     ) -> Reader {
         let original = original_of(file.as_ref(), &map, decoded.as_deref());
         let (seal, bounding_seal, trust_pending) = match defer_trust {
-            true => trust::read_seals_when_held(&original, data_start, start_seq),
+            true => trust::read_seals_when_held(&*original, data_start, start_seq),
             false => {
-                let (seal, bounding) = read_seals(&original, data_start, start_seq);
+                let (seal, bounding) = read_seals(&*original, data_start, start_seq);
                 (seal, bounding, false)
             }
         };
@@ -461,15 +458,7 @@ impl Reader {
     /// rest of the seal may still be damaged or untrusted (`seal` is `None`
     /// then); a sealed segment of a log is never written again either way.
     pub fn has_seal_trailer(&self) -> bool {
-        let original = self.original();
-        let len = original.len();
-        let Some(at) = len.checked_sub(TRAILER_LEN) else {
-            return false;
-        };
-        original
-            .read_part(at as u64, TRAILER_LEN)
-            .and_then(|t| Trailer::decode_last(&t, len, self.data_start))
-            .is_some()
+        self.original().has_seal_trailer(self.data_start)
     }
 
     /// Whether a writer holds the segment (its exclusive lock): one that may
@@ -621,7 +610,7 @@ impl Reader {
         let mut f = TypeFilter::new(
             names,
             self.seal.as_ref(),
-            &self.original(),
+            &*self.original(),
             self.data_start as u64,
             self.arrays_copy_max,
         );
@@ -701,38 +690,10 @@ fn original_of<'a>(
 ) -> Original<'a> {
     match (decoded, file) {
         #[cfg(feature = "compression")]
-        (Some(d), _) => Original::Compressed(&d.segment),
-        (_, Some(file)) => Original::File { file, map },
+        (Some(d), _) => Original::Other(&d.segment),
+        (_, Some(file)) => Original::Mapped(MappedFile { file, map }),
         (_, None) => Original::Bytes(map),
     }
-}
-
-/// The segment file at `path` (or, if it is missing, its compressed copy:
-/// see `naming::compressed_copy_of`), opened to read (a directory is
-/// refused), and its path.
-fn open_segment_file(path: &Path) -> Result<(PathBuf, File)> {
-    let opened = match crate::sys::open_read_noatime(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            match crate::format::naming::compressed_copy_of(path) {
-                Some(zst) => crate::sys::open_read_noatime(&zst).map(|f| (zst, f)),
-                None => Err(e),
-            }
-        }
-        opened => opened.map(|f| (path.to_path_buf(), f)),
-    };
-    let (path, file) = opened.map_err(|e| Error::io(path, "open", e))?;
-    if file
-        .metadata()
-        .map_err(|e| Error::io(&path, "stat", e))?
-        .is_dir()
-    {
-        return Err(Error::file(
-            ErrorKind::InvalidArgument,
-            &path,
-            "is a directory, not a segment",
-        ));
-    }
-    Ok((path, file))
 }
 
 /// The segment's header, where its records start and the sequence number

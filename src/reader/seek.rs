@@ -2,11 +2,11 @@
 //! index where it can be trusted, then forward record by record; and the
 //! records a live segment's writer adds below a target not reached yet.
 
-use super::trust::sparse_sound;
 use super::{Found, Reader, Tail};
 use crate::error::Result;
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
+use crate::source::seal_trust::sparse_sound;
 
 /// Bytes past the next sparse entry a seek's span takes in (see
 /// `last_sparse_entry_where`): the record sought may start before that

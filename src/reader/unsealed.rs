@@ -14,13 +14,14 @@
 //! through the mapping.
 
 use super::frame_check::FrameCheck;
-use super::mapping::{map_file, read_upto};
+use super::mapping::read_upto;
 use super::record::BytesIn;
-use super::trust::read_seal;
 use super::{Reader, Tail};
 use crate::error::{Error, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::FRAME_HEADER_LEN;
+use crate::source::map_file;
+use crate::source::seal_trust::read_seal;
 
 /// An unsealed segment's frames are checked in copies read with pread, this
 /// many bytes at a time (see `Reader::check_unsealed`).
@@ -232,7 +233,7 @@ impl Reader {
             // Cut shorter by a writer: the reader starts again.
             return Ok(true);
         }
-        let seal = read_seal(&self.original(), self.data_start, self.start_seq);
+        let seal = read_seal(&*self.original(), self.data_start, self.start_seq);
         if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
             self.end = pos;
             self.seal = Some(d);
