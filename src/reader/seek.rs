@@ -113,9 +113,9 @@ impl Reader {
 
     /// Whether a compressed segment's frames are read for a seek: the
     /// frames the seek reads on into are decompressed only up to the
-    /// records it reads, not whole as a scan's (see `Decoded::set_seeking`).
+    /// records it reads, not whole as a scan's (see `CompressedFrames::set_seeking`).
     fn set_seeking(&mut self, seeking: bool) {
-        if let Some(d) = self.decoded.as_deref_mut() {
+        if let Some(d) = self.compressed.as_deref_mut() {
             d.set_seeking(seeking);
         }
     }
@@ -124,7 +124,7 @@ impl Reader {
     pub(super) fn advance_to_target(&mut self, verify: bool) -> Result<Option<Found>> {
         loop {
             let found = self.advance(verify)?;
-            if found.is_none() && self.decoded.is_some() {
+            if found.is_none() && self.compressed.is_some() {
                 self.check_seal_frames()?;
             }
             if found.is_none() {

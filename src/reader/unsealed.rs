@@ -14,7 +14,7 @@
 //! through the mapping.
 
 use super::frame_check::FrameCheck;
-use super::mapping::read_upto;
+use super::mapped_pages::read_upto;
 use super::record::BytesIn;
 use super::{Reader, Tail};
 use crate::error::{Error, Result};
@@ -161,7 +161,7 @@ impl Reader {
     /// if it did. A file cut shorter (a writer recovered it) is read again
     /// from the start. A sealed segment never changes: false.
     pub(super) fn remap_if_len_changed(&mut self) -> Result<bool> {
-        if self.sealed() || self.decoded.is_some() {
+        if self.sealed() || self.compressed.is_some() {
             return Ok(false);
         }
         if self.len_now()? == self.map.len() as u64 {
@@ -191,7 +191,8 @@ impl Reader {
     /// read again: a mapped page wholly past the end of the file raises
     /// SIGBUS.
     pub(crate) fn read_on_if_unsealed(&mut self) -> Result<bool> {
-        if !self.sealed() || self.decoded.is_some() || self.file.is_none() || self.pos < self.end {
+        if !self.sealed() || self.compressed.is_some() || self.file.is_none() || self.pos < self.end
+        {
             return Ok(false);
         }
         if self.len_now()? == self.map.len() as u64 {
