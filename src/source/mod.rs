@@ -12,10 +12,12 @@
 //!   compression and decompression check before and after converting).
 
 mod mapped_file;
+#[cfg(feature = "compression")]
 mod plain_segment;
 pub(crate) mod seal_trust;
 
 pub(crate) use mapped_file::{map_file, open_segment_file, MappedFile};
+#[cfg(feature = "compression")]
 pub(crate) use plain_segment::PlainSegment;
 
 use crate::format::frame::{self, FrameAt};
@@ -109,6 +111,8 @@ impl dyn SegmentSource + '_ {
 pub(crate) enum Original<'a> {
     Mapped(MappedFile<'a>),
     Bytes(&'a [u8]),
+    /// A compressed segment (none without the feature).
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     Other(&'a (dyn SegmentSource + 'a)),
 }
 
