@@ -73,6 +73,8 @@ mod reader;
 mod record_reader;
 /// cbindgen:ignore
 mod record_writer;
+/// cbindgen:ignore
+mod source;
 mod sys;
 /// cbindgen:ignore
 pub mod verify;

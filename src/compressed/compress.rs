@@ -12,6 +12,7 @@ use super::durable::{
     check_same_bytes, lock_for_conversion, move_aside, remove_durably, remove_leftover,
     rename_durably, sync, with_suffix, Step,
 };
+use super::frame_decoder::starts_with_zstd_frame;
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
 use super::seek_table::{FrameEntry, MAX_FRAME_DECOMPRESSED};
 use super::segment::CompressedSegment;
@@ -21,7 +22,7 @@ use super::type_copies::{
 use super::verify_ahead::{verify_frames, FRAMES_AHEAD};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::seal::SealDirectory;
-use crate::reader::{map_file, Reader};
+use crate::source::{map_file, open_segment_file, PlainSegment};
 use std::fs::{File, OpenOptions};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -170,16 +171,20 @@ fn check_options(opts: &CompressOptions) -> Result<()> {
 }
 
 /// Opens `path`, which must be a sealed segment (its seal intact) that no
-/// writer holds.
-fn sealed_segment(path: &Path) -> Result<Reader> {
-    let reader = Reader::open(path)?;
-    if reader.is_compressed() {
+/// writer holds. A compressed one (or, `path` missing, its compressed
+/// copy: `open_segment_file`) is refused once it opens as a reader opens
+/// it (an error of its open first).
+fn sealed_segment(path: &Path) -> Result<PlainSegment> {
+    let (opened, file) = open_segment_file(path)?;
+    if starts_with_zstd_frame(&file) {
+        CompressedSegment::open_source(opened, Box::new(file), false)?;
         return Err(Error::file(
             ErrorKind::InvalidArgument,
             path,
             "is already a compressed segment",
         ));
     }
+    let reader = PlainSegment::of_file(opened, file)?;
     if reader.has_writer()? {
         return Err(Error::file(
             ErrorKind::Locked,
@@ -205,7 +210,7 @@ fn sealed_segment(path: &Path) -> Result<Reader> {
 /// `original`) to `tmp` and fsyncs it, each frame verified as it is
 /// written (`verify_ahead`); returns the frames verified.
 fn write_compressed(
-    reader: &Reader,
+    reader: &PlainSegment,
     original: &File,
     tmp: &Path,
     opts: &CompressOptions,
@@ -260,7 +265,7 @@ fn write_compressed(
 /// once its bytes are in the file; stops, writing no more frames and no
 /// seek table, at the first frame `written` answers `Break` to.
 fn write_frames(
-    reader: &Reader,
+    reader: &PlainSegment,
     map: &[u8],
     file: &File,
     tmp: &Path,

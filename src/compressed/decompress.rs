@@ -10,7 +10,7 @@ use super::durable::{
 };
 use super::segment::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
-use crate::reader::Reader;
+use crate::source::PlainSegment;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -141,7 +141,7 @@ fn check_plain(segment: &mut CompressedSegment, tmp: &Path) -> Result<()> {
         ErrorKind::Corrupt => differs(Some(e.detail())),
         _ => e,
     })?;
-    if Reader::open(tmp)?.seal() != Some(segment.seal()) {
+    if PlainSegment::open(tmp)?.seal() != Some(segment.seal()) {
         return Err(differs(None));
     }
     Ok(())

@@ -1,5 +1,5 @@
 //! The frames that follow one another from an offset whose lengths fit and
-//! whose CRCs hold, checked in one loop (see `reader::checked_ahead`). With
+//! whose CRCs hold, checked in one loop (see `reader::crc_ahead`). With
 //! carry-less multiplication, the loop is compiled with it: the small-input
 //! CRC (`small_crc`) is inlined, its constants loaded once a loop.
 

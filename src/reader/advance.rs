@@ -10,7 +10,7 @@
 
 use super::damage::add_damage;
 use super::frame_check::FrameCheck;
-use super::mapping::PREAD_MAX;
+use super::mapped_pages::PREAD_MAX;
 use super::record::{BytesIn, LOST_TYPE};
 use super::{Found, Reader, Tail};
 use crate::error::Result;
@@ -151,7 +151,7 @@ impl Reader {
                 }
                 self.tail = if self.sealed() {
                     self.sealed_tail()
-                } else if self.decoded.is_some() {
+                } else if self.compressed.is_some() {
                     // Compressed, so sealed once: its seal is lost.
                     Tail::SealDamaged {
                         offset: self.end as u64,
@@ -188,7 +188,7 @@ impl Reader {
     #[inline(always)]
     fn read_frame(&mut self, next: &NextFrame, verify: bool) -> Result<(FrameCheck, BytesIn)> {
         let pos = next.pos;
-        if self.decoded.is_some() {
+        if self.compressed.is_some() {
             return self.read_decoded_frame(pos, verify, next.index_cursor);
         }
         let indexed = next.index_cursor.is_some() && verify;
@@ -238,14 +238,14 @@ impl Reader {
     /// directory wrong about where the records end (no writer writes that):
     /// it is dropped, and the segment is read to its end as unsealed.
     /// A plain segment read as stored frames reads on in a whole copy
-    /// (copy_read_on.rs); a compressed one reads on in its frames, whose
+    /// (read_on_past_seal.rs); a compressed one reads on in its frames, whose
     /// seek table says where the segment ends (`read_on_in_frames`).
     #[inline(never)]
     fn bound_holds(&mut self) -> Result<bool> {
         if self.seal.is_some() || self.bounding_seal.is_none() {
             return Ok(true);
         }
-        if self.decoded.is_some() {
+        if self.compressed.is_some() {
             if !self.record_at_end_decoded()? {
                 return Ok(true);
             }

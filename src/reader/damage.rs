@@ -2,7 +2,7 @@
 //! error, or with `skip_damaged` a damaged region skipped), a torn tail, and
 //! the types whose defining record a skipped region took with it.
 
-use super::mapping::read_upto;
+use super::mapped_pages::read_upto;
 use super::record::LOST_TYPE;
 use super::unsealed::CHECK_CHUNK;
 use super::{Damage, Reader, Record, SealTypes, Tail};
@@ -168,7 +168,7 @@ impl Reader {
     /// cuts at any moment: up to `RESUME_COPY_MAX` of them are searched in
     /// a copy read with pread (see `check_unsealed`).
     pub(super) fn resume_after(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
-        if self.decoded.is_some() {
+        if self.compressed.is_some() {
             return self.resume_after_decoded(pos);
         }
         let len = self.end.saturating_sub(pos);

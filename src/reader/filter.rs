@@ -9,8 +9,8 @@ use crate::format::frame::MIN_RECORD_FRAME;
 /// its memory stays bounded, and a filter that selects that many records
 /// reads most of a segment anyway.
 pub const ARRAYS_COPY_MAX: u64 = 64 << 20;
-use super::original::Original;
 use crate::format::seal::SealDirectory;
+use crate::source::SegmentSource;
 
 /// One type's offset array, copied out of the seal, and a position in it.
 pub struct ArrayCursor {
@@ -67,7 +67,7 @@ impl TypeFilter {
     pub fn new(
         names: &[&str],
         seal: Option<&SealDirectory>,
-        original: &Original<'_>,
+        original: &dyn SegmentSource,
         data_start: u64,
         copy_max: u64,
     ) -> TypeFilter {

@@ -18,7 +18,7 @@
 //! each way by folio size are in docs/PERFORMANCE.md.
 
 use super::frame_check::FrameCheck;
-use super::mapping::PREAD_MAX;
+use super::mapped_pages::PREAD_MAX;
 use super::Reader;
 use crate::error::{Error, Result};
 use crate::format::frame;

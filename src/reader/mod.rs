@@ -8,40 +8,47 @@
 //! job:
 //! - `advance`: finding and checking the next record, step by step;
 //! - `frame_check`: what a frame check found, whichever way it was read;
-//! - `plain_scan`: the scan's common record, on a short path;
+//! - `mapped_scan`: the scan's common record, on a short path through the
+//!   mapping; `crc_ahead`: the CRCs that path checks a few frames ahead;
 //! - `unsealed`: reading a segment that a writer may still append to or cut;
+//!   `zero_tail`: the zeros a durable writer prepared past its records;
 //! - `damage`: frames that fail their checks, damaged regions, lost types;
 //! - `seek`: seeks by sequence number or time, through the sparse index;
 //! - `indexed` and `filter`: reading only some types, through the seal's
 //!   per-type index where it can be trusted;
-//! - `mapping`: the file's mapping, and reads of it with pread;
-//! - `decoded` and `original`: reading a compressed segment;
-//!   `decoded_copies`: a type filter's records from its type copy;
+//! - `mapped_pages`: the mapping's pages handed back, reads with pread;
+//! - `compressed_frames`: reading a compressed segment (or a remote plain
+//!   one as stored frames) in its decompressed frames
+//!   (`compressed_frames_none` without the feature); `compressed_scan`:
+//!   its common record on a short path; `compressed_type_copies`: a type
+//!   filter's records from its type copy;
+//! - `read_on_past_seal`: reading on where a seal lies about where the
+//!   records end; `object_end`: how a shipped object ends;
 //! - `salvage`: opening a segment whose header is damaged;
-//! - `trust` and `seal_types`: which parts of a seal a reader may believe;
+//! - `seal_types` and `seal_index`: which parts of a seal survive damage
+//!   (which parts a reader may believe is `crate::source::seal_trust`);
 //! - `record`: the record views handed out.
 
 mod advance;
-mod checked_ahead;
-mod copy_read_on;
-mod damage;
 #[cfg(feature = "compression")]
-mod decoded;
+mod compressed_frames;
 #[cfg(not(feature = "compression"))]
-#[path = "decoded_none.rs"]
-mod decoded;
+#[path = "compressed_frames_none.rs"]
+mod compressed_frames;
+mod compressed_scan;
 #[cfg(feature = "compression")]
-mod decoded_copies;
-mod decoded_scan;
+mod compressed_type_copies;
+mod crc_ahead;
+mod damage;
 mod filter;
 #[cfg(test)]
 mod follow_tests;
 mod frame_check;
 mod indexed;
-mod mapping;
+mod mapped_pages;
+mod mapped_scan;
 mod object_end;
-mod original;
-mod plain_scan;
+mod read_on_past_seal;
 mod record;
 mod salvage;
 mod seal_index;
@@ -49,13 +56,11 @@ mod seal_types;
 mod seek;
 #[cfg(test)]
 mod torn_tail_tests;
-mod trust;
 mod unsealed;
 mod zero_tail;
 
-pub use copy_read_on::WholeCopy;
-pub(crate) use mapping::map_file;
-pub use mapping::Mapping;
+pub use mapped_pages::Mapping;
+pub use read_on_past_seal::WholeCopy;
 pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
 pub use seal_types::SealTypes;
@@ -63,20 +68,20 @@ pub(crate) use seek::SeekTarget;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
-use crate::format::seal::{SealDirectory, Trailer, TRAILER_LEN};
+use crate::format::seal::SealDirectory;
+use crate::source::seal_trust::{self as trust, read_seals};
+use crate::source::{map_file, open_segment_file, MappedFile, Original};
 use crate::watch::{Follow, Watched};
-use checked_ahead::CheckedAhead;
-use decoded::Decoded;
+use compressed_frames::CompressedFrames;
+use crc_ahead::CheckedAhead;
 use filter::TypeFilter;
 use indexed::IndexedRead;
 use memmap2::{Mmap, MmapOptions};
-use original::Original;
 use std::cell::OnceCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use trust::read_seals;
 
 /// A reader of one segment file. It needs only read permission, takes no
 /// lock, and may read a segment while a writer appends to it: it returns
@@ -110,10 +115,10 @@ pub struct Reader {
     /// another source (`open_compressed`), which reads nothing through it.
     file: Option<File>,
     /// The file's mapping; empty for a compressed segment, whose records
-    /// are read from `decoded`. Shared so that a caller may keep it mapped
+    /// are read from `compressed`. Shared so that a caller may keep it mapped
     /// past a remap or the reader's end (see [`Reader::mapping`]).
     map: Arc<Mmap>,
-    decoded: Option<Box<Decoded>>,
+    compressed: Option<Box<CompressedFrames>>,
     header: SegmentHeader,
     data_start: usize,
     /// Sequence number of the record at `data_start`: the header's
@@ -196,9 +201,9 @@ pub struct Reader {
     /// How `next_wait` waits at the end (an inotify watch, once made).
     follow: Follow,
     /// Frames whose CRCs `next_plain` checked ahead of the position.
-    checked_ahead: CheckedAhead,
+    crc_ahead: CheckedAhead,
     /// A plain segment read as stored frames: how to copy it whole, to read
-    /// on in if its seal lies about where the records end (copy_read_on.rs).
+    /// on in if its seal lies about where the records end (read_on_past_seal.rs).
     whole_copy: Option<WholeCopy>,
 }
 
@@ -235,12 +240,12 @@ impl Reader {
 
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let (path, file) = open_segment_file(path)?;
-        let (map, decoded, parts) = open_contents(&file, &path, salvage)?;
+        let (map, compressed, parts) = open_contents(&file, &path, salvage)?;
         Ok(Reader::of_parts(
             path,
             Some(file),
             map,
-            decoded,
+            compressed,
             parts,
             false,
         ))
@@ -250,8 +255,8 @@ impl Reader {
     /// file that holds a copy of it (a remote object fetched whole), named
     /// `name` (its URL) in errors; with `salvage`, as `open_salvage`.
     pub fn open_file(name: PathBuf, file: File, salvage: bool) -> Result<Reader> {
-        let (map, decoded, parts) = open_contents(&file, &name, salvage)?;
-        let mut r = Reader::of_parts(name, Some(file), map, decoded, parts, false);
+        let (map, compressed, parts) = open_contents(&file, &name, salvage)?;
+        let mut r = Reader::of_parts(name, Some(file), map, compressed, parts, false);
         r.skip_damaged(salvage);
         Ok(r)
     }
@@ -281,11 +286,11 @@ impl Reader {
         header_lost: Option<Error>,
         salvage: bool,
     ) -> Result<Reader> {
-        let d = Decoded::of(segment);
+        let d = CompressedFrames::of(segment);
         let parts = decoded_parts(&d, header_lost)?;
         let map = empty_map(&name)?;
         let mut r = Reader::of_parts(name, None, map, Some(Box::new(d)), parts, !salvage);
-        if let Some(d) = r.decoded.as_deref() {
+        if let Some(d) = r.compressed.as_deref() {
             d.segment.borrow().streams_end_at(r.end as u64);
         }
         if !r.trust_pending {
@@ -315,7 +320,7 @@ impl Reader {
     fn pending_seal_usable(&self) -> bool {
         *self.trust_verdict.get_or_init(|| {
             let d = self.seal.as_ref().expect("a seal pending its checks");
-            trust::usable(&self.original(), self.data_start, self.start_seq, d)
+            trust::usable(&*self.original(), self.data_start, self.start_seq, d)
         })
     }
 
@@ -324,7 +329,7 @@ impl Reader {
     /// the frame disagrees).
     pub(super) fn settle_seal(&mut self) -> Result<()> {
         self.settle_trust();
-        match &self.decoded {
+        match &self.compressed {
             #[cfg(feature = "compression")]
             Some(d) => d.segment.borrow_mut().check_seal_begin(),
             _ => Ok(()),
@@ -335,15 +340,15 @@ impl Reader {
         path: PathBuf,
         file: Option<File>,
         map: Mmap,
-        decoded: Option<Box<Decoded>>,
+        compressed: Option<Box<CompressedFrames>>,
         (header, data_start, start_seq, damages): HeaderParts,
         defer_trust: bool,
     ) -> Reader {
-        let original = original_of(file.as_ref(), &map, decoded.as_deref());
+        let original = original_of(file.as_ref(), &map, compressed.as_deref());
         let (seal, bounding_seal, trust_pending) = match defer_trust {
-            true => trust::read_seals_when_held(&original, data_start, start_seq),
+            true => trust::read_seals_when_held(&*original, data_start, start_seq),
             false => {
-                let (seal, bounding) = read_seals(&original, data_start, start_seq);
+                let (seal, bounding) = read_seals(&*original, data_start, start_seq);
                 (seal, bounding, false)
             }
         };
@@ -361,7 +366,7 @@ impl Reader {
             path,
             file,
             map: Arc::new(map),
-            decoded,
+            compressed,
             header,
             data_start,
             seal,
@@ -395,7 +400,7 @@ impl Reader {
             zero_tail: zero_tail::ZeroTail::default(),
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
             follow: Follow::default(),
-            checked_ahead: CheckedAhead::default(),
+            crc_ahead: CheckedAhead::default(),
             whole_copy: None,
         }
     }
@@ -480,7 +485,7 @@ impl Reader {
 
     /// The segment's original bytes, for reads other than the scan's.
     fn original(&self) -> Original<'_> {
-        original_of(self.file.as_ref(), &self.map, self.decoded.as_deref())
+        original_of(self.file.as_ref(), &self.map, self.compressed.as_deref())
     }
 
     /// Whether the file ends in a whole seal trailer (its CRC holds and it
@@ -488,15 +493,7 @@ impl Reader {
     /// rest of the seal may still be damaged or untrusted (`seal` is `None`
     /// then); a sealed segment of a log is never written again either way.
     pub fn has_seal_trailer(&self) -> bool {
-        let original = self.original();
-        let len = original.len();
-        let Some(at) = len.checked_sub(TRAILER_LEN) else {
-            return false;
-        };
-        original
-            .read_part(at as u64, TRAILER_LEN)
-            .and_then(|t| Trailer::decode_last(&t, len, self.data_start))
-            .is_some()
+        self.original().has_seal_trailer(self.data_start)
     }
 
     /// Whether a writer holds the segment (its exclusive lock): one that may
@@ -529,7 +526,7 @@ impl Reader {
                 self.follow.found();
                 f
             }
-            None if self.decoded.is_some() && self.tail == Tail::Sealed => {
+            None if self.compressed.is_some() && self.tail == Tail::Sealed => {
                 // Nothing follows a compressed segment's seal: only the
                 // wait is left to do.
                 std::thread::sleep(timeout);
@@ -648,7 +645,7 @@ impl Reader {
         let mut f = TypeFilter::new(
             names,
             self.seal.as_ref(),
-            &self.original(),
+            &*self.original(),
             self.data_start as u64,
             self.arrays_copy_max,
         );
@@ -675,14 +672,14 @@ impl Reader {
 pub(super) type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
 
 /// The mapping of a plain segment (an empty one for a compressed segment),
-/// the decoded compressed segment, and the header's parts (`decode_header`).
+/// the compressed segment's frames, and the header's parts (`decode_header`).
 fn open_contents(
     file: &File,
     path: &Path,
     salvage: bool,
-) -> Result<(Mmap, Option<Box<Decoded>>, HeaderParts)> {
-    if decoded::is_compressed(file) {
-        let (d, header_lost) = Decoded::open(file, path, salvage)?;
+) -> Result<(Mmap, Option<Box<CompressedFrames>>, HeaderParts)> {
+    if compressed_frames::is_compressed(file) {
+        let (d, header_lost) = CompressedFrames::open(file, path, salvage)?;
         let parts = decoded_parts(&d, header_lost)?;
         Ok((empty_map(path)?, Some(Box::new(d)), parts))
     } else {
@@ -700,7 +697,7 @@ fn plain_file(file: &Option<File>) -> &File {
 
 /// The header's parts of the compressed segment `d`, salvaged after its
 /// header's frame if `header_lost` says it is lost.
-fn decoded_parts(d: &Decoded, header_lost: Option<Error>) -> Result<HeaderParts> {
+fn decoded_parts(d: &CompressedFrames, header_lost: Option<Error>) -> Result<HeaderParts> {
     Ok(match header_lost {
         Some(e) => d.salvage_header(e)?,
         None => {
@@ -720,46 +717,18 @@ fn empty_map(path: &Path) -> Result<Mmap> {
 }
 
 /// The original bytes of the segment in `file`, mapped as `map`, or
-/// compressed and read through `decoded`.
+/// compressed and read through `compressed`.
 fn original_of<'a>(
     file: Option<&'a File>,
     map: &'a Mmap,
-    decoded: Option<&'a Decoded>,
+    compressed: Option<&'a CompressedFrames>,
 ) -> Original<'a> {
-    match (decoded, file) {
+    match (compressed, file) {
         #[cfg(feature = "compression")]
-        (Some(d), _) => Original::Compressed(&d.segment),
-        (_, Some(file)) => Original::File { file, map },
+        (Some(d), _) => Original::Other(&d.segment),
+        (_, Some(file)) => Original::Mapped(MappedFile { file, map }),
         (_, None) => Original::Bytes(map),
     }
-}
-
-/// The segment file at `path` (or, if it is missing, its compressed copy:
-/// see `naming::compressed_copy_of`), opened to read (a directory is
-/// refused), and its path.
-fn open_segment_file(path: &Path) -> Result<(PathBuf, File)> {
-    let opened = match crate::sys::open_read_noatime(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            match crate::format::naming::compressed_copy_of(path) {
-                Some(zst) => crate::sys::open_read_noatime(&zst).map(|f| (zst, f)),
-                None => Err(e),
-            }
-        }
-        opened => opened.map(|f| (path.to_path_buf(), f)),
-    };
-    let (path, file) = opened.map_err(|e| Error::io(path, "open", e))?;
-    if file
-        .metadata()
-        .map_err(|e| Error::io(&path, "stat", e))?
-        .is_dir()
-    {
-        return Err(Error::file(
-            ErrorKind::InvalidArgument,
-            &path,
-            "is a directory, not a segment",
-        ));
-    }
-    Ok((path, file))
 }
 
 /// The segment's header, where its records start and the sequence number
@@ -782,7 +751,7 @@ fn decode_header(map: &[u8], path: &Path, salvage: bool) -> Result<HeaderParts> 
 /// Segments and payloads for the tests of the reader's modules.
 #[cfg(test)]
 mod test_segments {
-    use super::mapping::PREAD_MAX;
+    use super::mapped_pages::PREAD_MAX;
     use super::Record;
     use std::path::PathBuf;
 

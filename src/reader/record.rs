@@ -190,9 +190,10 @@ pub(super) enum BytesIn {
     FrameCopy,
     /// `unsealed_copy`, for an unsealed segment (see `check_unsealed`).
     UnsealedCopy,
-    /// A compressed segment's decompressed bytes held (see `decoded`).
+    /// A compressed segment's decompressed bytes held (see
+    /// `compressed_frames`).
     #[cfg_attr(not(feature = "compression"), allow(dead_code))]
-    Decoded,
+    Decompressed,
 }
 
 impl Reader {
@@ -229,7 +230,7 @@ impl Reader {
                 &self.unsealed_copy[..self.unsealed_copy_len],
                 pos - self.unsealed_copy_at,
             ),
-            BytesIn::Decoded => self.decoded_frame_in(pos),
+            BytesIn::Decompressed => self.decoded_frame_in(pos),
         }
     }
 
@@ -237,7 +238,7 @@ impl Reader {
     /// `frame_in` (and `record_at`) stay small enough to inline.
     #[inline(never)]
     fn decoded_frame_in(&self, pos: usize) -> (&[u8], usize) {
-        let d = self.decoded.as_deref().expect("a compressed segment");
+        let d = self.compressed.as_deref().expect("a compressed segment");
         let (bytes, base) = d.held();
         (bytes, pos - base)
     }

@@ -25,7 +25,7 @@ impl Reader {
             let f = TypeFilter::new(
                 &[name],
                 Some(&d),
-                &self.original(),
+                &*self.original(),
                 self.data_start as u64,
                 ARRAYS_COPY_MAX,
             );

@@ -2,11 +2,11 @@
 //! index where it can be trusted, then forward record by record; and the
 //! records a live segment's writer adds below a target not reached yet.
 
-use super::trust::sparse_sound;
 use super::{Found, Reader, Tail};
 use crate::error::Result;
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
+use crate::source::seal_trust::sparse_sound;
 
 /// Bytes past the next sparse entry a seek's span takes in (see
 /// `last_sparse_entry_where`): the record sought may start before that
@@ -113,9 +113,9 @@ impl Reader {
 
     /// Whether a compressed segment's frames are read for a seek: the
     /// frames the seek reads on into are decompressed only up to the
-    /// records it reads, not whole as a scan's (see `Decoded::set_seeking`).
+    /// records it reads, not whole as a scan's (see `CompressedFrames::set_seeking`).
     fn set_seeking(&mut self, seeking: bool) {
-        if let Some(d) = self.decoded.as_deref_mut() {
+        if let Some(d) = self.compressed.as_deref_mut() {
             d.set_seeking(seeking);
         }
     }
@@ -124,7 +124,7 @@ impl Reader {
     pub(super) fn advance_to_target(&mut self, verify: bool) -> Result<Option<Found>> {
         loop {
             let found = self.advance(verify)?;
-            if found.is_none() && self.decoded.is_some() {
+            if found.is_none() && self.compressed.is_some() {
                 self.check_seal_frames()?;
             }
             if found.is_none() {

@@ -14,14 +14,15 @@
 //! through the mapping.
 
 use super::frame_check::FrameCheck;
-use super::mapping::{map_file, read_upto};
+use super::mapped_pages::read_upto;
 use super::record::BytesIn;
-use super::trust::read_seal;
 use super::{Reader, Tail};
 use crate::error::{Error, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::FRAME_HEADER_LEN;
 use std::sync::Arc;
+use crate::source::map_file;
+use crate::source::seal_trust::read_seal;
 
 /// An unsealed segment's frames are checked in copies read with pread, this
 /// many bytes at a time (see `Reader::check_unsealed`).
@@ -161,7 +162,7 @@ impl Reader {
     /// if it did. A file cut shorter (a writer recovered it) is read again
     /// from the start. A sealed segment never changes: false.
     pub(super) fn remap_if_len_changed(&mut self) -> Result<bool> {
-        if self.sealed() || self.decoded.is_some() {
+        if self.sealed() || self.compressed.is_some() {
             return Ok(false);
         }
         if self.len_now()? == self.map.len() as u64 {
@@ -191,7 +192,8 @@ impl Reader {
     /// read again: a mapped page wholly past the end of the file raises
     /// SIGBUS.
     pub(crate) fn read_on_if_unsealed(&mut self) -> Result<bool> {
-        if !self.sealed() || self.decoded.is_some() || self.file.is_none() || self.pos < self.end {
+        if !self.sealed() || self.compressed.is_some() || self.file.is_none() || self.pos < self.end
+        {
             return Ok(false);
         }
         if self.len_now()? == self.map.len() as u64 {
@@ -233,7 +235,7 @@ impl Reader {
             // Cut shorter by a writer: the reader starts again.
             return Ok(true);
         }
-        let seal = read_seal(&self.original(), self.data_start, self.start_seq);
+        let seal = read_seal(&*self.original(), self.data_start, self.start_seq);
         if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
             self.end = pos;
             self.seal = Some(d);

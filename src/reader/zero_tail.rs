@@ -18,7 +18,7 @@
 //! again, whole (`frame_became_valid`).
 
 use super::frame_check::FrameCheck;
-use super::mapping::read_upto;
+use super::mapped_pages::read_upto;
 use super::unsealed::CHECK_CHUNK;
 use super::{Reader, Tail};
 use crate::error::{Error, Result};
@@ -40,7 +40,7 @@ impl Reader {
     /// that run to the end of the file: the records' end so far. Sets the
     /// tail to `Unsealed` at `pos` if so.
     pub(super) fn at_zero_tail(&mut self, pos: usize) -> Result<bool> {
-        if self.sealed() || self.decoded.is_some() || pos >= self.end {
+        if self.sealed() || self.compressed.is_some() || pos >= self.end {
             return Ok(false);
         }
         let mut head = Vec::new();
@@ -99,7 +99,7 @@ impl Reader {
     /// writer finish it.
     pub(super) fn frame_became_valid(&mut self, pos: usize) -> Result<bool> {
         if self.sealed()
-            || self.decoded.is_some()
+            || self.compressed.is_some()
             || self.nothing_can_cut_file
             || self.zero_tail.rechecked_at == Some(pos)
         {
@@ -123,7 +123,7 @@ impl Reader {
     /// caught-up follower polls this); at a torn tail followed by zeros,
     /// always (it may be a record still being copied).
     pub(super) fn written_past_end(&mut self) -> Result<bool> {
-        if self.sealed() || self.decoded.is_some() {
+        if self.sealed() || self.compressed.is_some() {
             return Ok(false);
         }
         match self.tail {

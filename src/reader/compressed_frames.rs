@@ -4,7 +4,7 @@
 //! time (and, for a record cut across frames, a copy of that record), so
 //! its memory does not grow with the segment; a seek or a read through the
 //! per-type index decompresses only the frames it lands in. The seal's
-//! parts are read through the segment's frame cache (see `Original`).
+//! parts are read through the segment's frame cache (its `SegmentSource`, below).
 //!
 //! A frame that fails to decompress yields the bytes zstd wrote before its
 //! failure (`FrameStream`), whose records are read as any; the failure is
@@ -13,9 +13,9 @@
 //! an error naming the file and the frame, or with `skip_damaged` a
 //! damaged region from there to the first intact record after the frame.
 
-use super::checked_ahead::CheckedAhead;
+use super::compressed_type_copies::CopyReads;
+use super::crc_ahead::CheckedAhead;
 use super::damage::add_damage;
-use super::decoded_copies::CopyReads;
 use super::frame_check::FrameCheck;
 use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
@@ -26,6 +26,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::header::SegmentHeader;
 use crate::format::FRAME_HEADER_LEN;
+use crate::source::SegmentSource;
 use std::cell::RefCell;
 use std::fs::File;
 use std::path::Path;
@@ -40,7 +41,7 @@ type FrameFailed = (usize, Error);
 /// The decompressed bytes a reader of a compressed segment reads records
 /// from: the frame that holds the position, and a copy of a record cut
 /// across frames.
-pub(super) struct Decoded {
+pub(super) struct CompressedFrames {
     pub(super) segment: RefCell<CompressedSegment>,
     /// The frame that holds the position, decompressed as far as the
     /// reader has read in it; its original bytes start at `frame_at`.
@@ -62,12 +63,12 @@ pub(super) struct Decoded {
     /// Whether the frames of a damaged seal were looked at
     /// (`check_seal_frames`).
     seal_frames_checked: bool,
-    /// The type copies read by a type filter (see `decoded_copies`).
+    /// The type copies read by a type filter (see `compressed_type_copies`).
     copies: CopyReads,
     /// How a scan decompresses frames ahead (`ScanAhead`).
     pub(super) ahead: ScanAhead,
     /// Frames of the frame held whose CRCs the scan's short path checked
-    /// ahead (decoded_scan.rs), at offsets in it: of frame `checked_in`
+    /// ahead (compressed_scan.rs), at offsets in it: of frame `checked_in`
     /// only, emptied when another frame is held.
     checked: CheckedAhead,
     checked_in: Option<usize>,
@@ -90,7 +91,7 @@ pub(super) struct ScanAhead {
     /// scans (no type filter): set before each read.
     pub(super) records_end: usize,
     pub(super) scanning: bool,
-    /// Whether a seek reads forward to its target (`Decoded::set_seeking`).
+    /// Whether a seek reads forward to its target (`CompressedFrames::set_seeking`).
     seeking: bool,
 }
 
@@ -98,22 +99,26 @@ pub(super) struct ScanAhead {
 /// a seek and the frame after it do not start a pool.
 const SEQUENTIAL_FRAMES: usize = 2;
 
-impl Decoded {
+impl CompressedFrames {
     /// Opens the compressed segment in `file` (at `path`). With `salvage`, a header or
     /// seal whose frames are damaged does not fail the open (see
     /// `CompressedSegment::open_salvage`): the header's error is returned
     /// beside it, for `salvage_header`.
-    pub fn open(file: &File, path: &Path, salvage: bool) -> Result<(Decoded, Option<Error>)> {
+    pub fn open(
+        file: &File,
+        path: &Path,
+        salvage: bool,
+    ) -> Result<(CompressedFrames, Option<Error>)> {
         let file = file
             .try_clone()
             .map_err(|e| Error::io(path, "open again", e))?;
         let (segment, header_lost) =
             CompressedSegment::open_source(path.to_path_buf(), Box::new(file), salvage)?;
-        Ok((Decoded::of(segment), header_lost))
+        Ok((CompressedFrames::of(segment), header_lost))
     }
 
-    pub(super) fn of(segment: CompressedSegment) -> Decoded {
-        Decoded {
+    pub(super) fn of(segment: CompressedSegment) -> CompressedFrames {
+        CompressedFrames {
             segment: RefCell::new(segment),
             frame: FrameStream::for_scan(),
             frame_at: 0,
@@ -211,7 +216,7 @@ impl Decoded {
         }
     }
 
-    /// For the scan's short path (decoded_scan.rs): the frame held, as far
+    /// For the scan's short path (compressed_scan.rs): the frame held, as far
     /// as it is decompressed, the original offset of its first byte, and
     /// the CRCs checked ahead in it; `None` unless what `hold` last made
     /// held is that frame (not a join, not a type's copy), which the
@@ -388,6 +393,30 @@ impl Decoded {
     }
 }
 
+/// A compressed segment's original bytes, decompressed from the frames
+/// that hold them through its frame cache.
+impl SegmentSource for RefCell<CompressedSegment> {
+    fn len(&self) -> usize {
+        self.borrow().original_len() as usize
+    }
+
+    fn read_part(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        self.borrow_mut().read_prefix_at(offset, len).ok()
+    }
+
+    fn in_memory(&self) -> Option<&[u8]> {
+        None
+    }
+
+    fn holds(&self, offset: u64, len: u64) -> bool {
+        self.borrow().holds(offset, len)
+    }
+
+    fn will_read(&self, offset: u64, len: u64) {
+        self.borrow().will_read(offset, len);
+    }
+}
+
 impl ScanAhead {
     /// Before the scan starts frame `index` of `s` (the frame held before
     /// is `held`): starts decompressing frames from it on ahead (the scan
@@ -442,13 +471,19 @@ impl Reader {
         }
         let avail = self.end.saturating_sub(pos);
         if avail < FRAME_HEADER_LEN {
-            return Ok((INCOMPLETE, BytesIn::Decoded));
+            return Ok((INCOMPLETE, BytesIn::Decompressed));
         }
-        let d = self.decoded.as_deref_mut().expect("a compressed segment");
+        let d = self
+            .compressed
+            .as_deref_mut()
+            .expect("a compressed segment");
         if let Some(failed) = d.stopped_at(pos) {
             return self.frame_failed(failed);
         }
-        let d = self.decoded.as_deref_mut().expect("a compressed segment");
+        let d = self
+            .compressed
+            .as_deref_mut()
+            .expect("a compressed segment");
         (d.ahead.records_end, d.ahead.scanning) = (self.end, self.filter.is_none());
         let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|()| {
             let (bytes, base) = d.held();
@@ -471,7 +506,7 @@ impl Reader {
             Ok(check)
         });
         match held {
-            Ok(check) => Ok((check, BytesIn::Decoded)),
+            Ok(check) => Ok((check, BytesIn::Decompressed)),
             Err((index, e)) if is_damage(&e) => {
                 d.stopped = Some((pos, index, e.clone()));
                 self.frame_failed((index, e))
@@ -494,7 +529,7 @@ impl Reader {
         if c.offsets().get(k) != Some(&(pos as u64)) {
             return None;
         }
-        let d = self.decoded.as_deref_mut()?;
+        let d = self.compressed.as_deref_mut()?;
         if !d
             .copies
             .hold(d.segment.get_mut(), c.type_id, k, c.offsets())
@@ -503,21 +538,24 @@ impl Reader {
         }
         let (bytes, base) = d.held();
         let check = FrameCheck::of(frame::frame_at(bytes, pos - base, verify));
-        Some((check, BytesIn::Decoded))
+        Some((check, BytesIn::Decompressed))
     }
 
     /// A frame's failure met at the position: with `skip_damaged`, a bad
     /// frame there (the search for where records resume starts after the
     /// frame); else the error, met again by every read from there.
     fn frame_failed(&mut self, (index, e): FrameFailed) -> Result<(FrameCheck, BytesIn)> {
-        let d = self.decoded.as_deref_mut().expect("a compressed segment");
+        let d = self
+            .compressed
+            .as_deref_mut()
+            .expect("a compressed segment");
         if !self.skip_damaged {
             return Err(e);
         }
         d.stopped = None;
         d.failed = Some(index);
         let bad = FrameCheck::Bad("in a compressed frame that does not decompress");
-        Ok((bad, BytesIn::Decoded))
+        Ok((bad, BytesIn::Decompressed))
     }
 
     /// At the end of the records of a compressed segment: a failure of the
@@ -526,7 +564,7 @@ impl Reader {
     /// and no records where the reader stands, as when a scan leaves any
     /// other frame that failed after yielding every record it holds.
     pub(super) fn check_frame_at_end(&mut self) -> Result<()> {
-        let Some(d) = self.decoded.as_deref_mut() else {
+        let Some(d) = self.compressed.as_deref_mut() else {
             return Ok(());
         };
         match d.check_frame_at_end(self.pos) {
@@ -549,7 +587,10 @@ impl Reader {
     pub(super) fn resume_after_decoded(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
         let end = self.end;
         let expected = self.next_seq;
-        let d = self.decoded.as_deref_mut().expect("a compressed segment");
+        let d = self
+            .compressed
+            .as_deref_mut()
+            .expect("a compressed segment");
         // Where the search starts, and whether a record may start right there.
         let (mut from, mut at_from) = match d.failed.take() {
             Some(i) => (d.frame_end(i).max(pos), true),
@@ -618,7 +659,7 @@ impl Reader {
         let Tail::SealDamaged { offset } = self.tail else {
             return Ok(());
         };
-        let Some(d) = self.decoded.as_deref_mut() else {
+        let Some(d) = self.compressed.as_deref_mut() else {
             return Ok(());
         };
         // A plain segment's stored frames are its bytes: none fails.
@@ -664,7 +705,7 @@ impl Reader {
     /// scan was not shown to be faster with it and costs more CPU per MB
     /// (docs/PERFORMANCE.md).
     pub fn decode_threads(&mut self, threads: usize) {
-        if let Some(d) = self.decoded.as_deref_mut() {
+        if let Some(d) = self.compressed.as_deref_mut() {
             d.decode_threads(threads);
         }
     }
@@ -672,13 +713,13 @@ impl Reader {
     /// Whether a scan's next frames are being decompressed ahead on other
     /// threads now (see `decode_threads`).
     pub fn decodes_ahead(&self) -> bool {
-        (self.decoded.as_deref()).is_some_and(|d| d.segment.borrow().decoding_ahead().is_some())
+        (self.compressed.as_deref()).is_some_and(|d| d.segment.borrow().decoding_ahead().is_some())
     }
 
     /// Whether this reader reads a compressed segment (not a plain one
     /// read as stored frames, see `CompressedSegment::open_stored`).
     pub fn is_compressed(&self) -> bool {
-        self.decoded
+        self.compressed
             .as_deref()
             .is_some_and(|d| !d.segment.borrow().is_stored())
     }
@@ -687,7 +728,7 @@ impl Reader {
     /// segment, read as stored frames or not (see
     /// `CompressedSegment::bytes_decompressed`).
     pub fn bytes_decompressed(&self) -> u64 {
-        match self.decoded.as_deref() {
+        match self.compressed.as_deref() {
             Some(d) if self.is_compressed() => d.segment.borrow().bytes_decompressed(),
             _ => 0,
         }

@@ -19,7 +19,7 @@ use crate::compressed::CompressedSegment;
 pub(super) struct CopyReads {
     types: Vec<(u32, Held)>,
     /// The type (index in `types`) and original offset of the first byte
-    /// of its frame, when the bytes `Decoded::held` gives are a copy's.
+    /// of its frame, when the bytes `CompressedFrames::held` gives are a copy's.
     pub(super) held: Option<(usize, usize)>,
 }
 

@@ -6,7 +6,7 @@
 //! `read_seals_when_held`) and cost no scan; a seal or sparse index that
 //! fails one is not used, and the reader scans instead.
 
-use super::original::Original;
+use super::SegmentSource;
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::seal::{self, SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
 use crate::format::FRAME_HEADER_LEN;
@@ -22,8 +22,8 @@ use std::borrow::Cow;
 /// off at any moment, and one that reopens a standalone segment its seal,
 /// and a mapped page wholly past the end of the file raises SIGBUS. A seal
 /// already cut reads short: none.
-pub(super) fn read_seal(
-    original: &Original<'_>,
+pub(crate) fn read_seal(
+    original: &dyn SegmentSource,
     data_start: usize,
     first_seq: u64,
 ) -> Option<SealDirectory> {
@@ -33,8 +33,8 @@ pub(super) fn read_seal(
 /// The seal of a segment (see `read_seal`), read once: `(usable, bounding)`,
 /// the directory as `read_seal` returns it or else as `read_bounding_seal`
 /// does (one of them `None`).
-pub(super) fn read_seals(
-    original: &Original<'_>,
+pub(crate) fn read_seals(
+    original: &dyn SegmentSource,
     data_start: usize,
     first_seq: u64,
 ) -> (Option<SealDirectory>, Option<SealDirectory>) {
@@ -48,7 +48,7 @@ pub(super) fn read_seals(
 
 /// `read_seals`'s `(usable, bounding)` of the bounding seal `bounding`.
 fn sort_seal(
-    original: &Original<'_>,
+    original: &dyn SegmentSource,
     data_start: usize,
     first_seq: u64,
     bounding: Option<SealDirectory>,
@@ -82,8 +82,8 @@ fn sort_seal(
 /// checks put off still decide what they decide today, once made: at
 /// the end of the records (the tail, and `SEAL_BEGIN`'s error) and before
 /// a type filter reads through the per-type index.
-pub(super) fn read_seals_when_held(
-    original: &Original<'_>,
+pub(crate) fn read_seals_when_held(
+    original: &dyn SegmentSource,
     data_start: usize,
     first_seq: u64,
 ) -> (Option<SealDirectory>, Option<SealDirectory>, bool) {
@@ -100,7 +100,7 @@ pub(super) fn read_seals_when_held(
 
 /// Whether every byte the checks of `usable` read at the seal's end (the
 /// `SEAL_BEGIN` frame, each type's first offset) is at hand.
-fn checks_held(original: &Original<'_>, d: &SealDirectory) -> bool {
+fn checks_held(original: &dyn SegmentSource, d: &SealDirectory) -> bool {
     original.holds(d.records_end, SEAL_BEGIN_LEN as u64)
         && d.types
             .iter()
@@ -117,7 +117,7 @@ fn checks_held(original: &Original<'_>, d: &SealDirectory) -> bool {
 /// the record that defines the last type (when it is near the start),
 /// so the header's frame and the one after it usually hold them.
 fn names_defined_as_named(
-    original: &Original<'_>,
+    original: &dyn SegmentSource,
     data_start: usize,
     first_seq: u64,
     d: &SealDirectory,
@@ -161,7 +161,7 @@ fn names_defined_as_named(
 }
 
 /// The length of the frame at `at` (below `end`), if its bytes are at hand.
-fn held_frame_len(original: &Original<'_>, at: usize, end: usize) -> Option<usize> {
+fn held_frame_len(original: &dyn SegmentSource, at: usize, end: usize) -> Option<usize> {
     if at.checked_add(FRAME_HEADER_LEN)? > end
         || !original.holds(at as u64, FRAME_HEADER_LEN as u64)
     {
@@ -176,8 +176,8 @@ fn held_frame_len(original: &Original<'_>, at: usize, end: usize) -> Option<usiz
 /// Whether the directory `d` (its trailer and directory frame intact) is
 /// a usable seal: its `SEAL_BEGIN` frame agrees (`seal::read_seal_from`),
 /// and it passes the checks of `read_seal`.
-pub(super) fn usable(
-    original: &Original<'_>,
+pub(crate) fn usable(
+    original: &dyn SegmentSource,
     data_start: usize,
     first_seq: u64,
     d: &SealDirectory,
@@ -189,7 +189,7 @@ pub(super) fn usable(
 
 /// `original`'s bytes `at..at + n`, as `seal::read_seal_from` reads them.
 fn part_reader<'o>(
-    original: &'o Original<'_>,
+    original: &'o dyn SegmentSource,
 ) -> impl Fn(usize, usize) -> Option<Cow<'static, [u8]>> + 'o {
     |at, n| original.read_part(at as u64, n).map(Cow::Owned)
 }
@@ -197,8 +197,8 @@ fn part_reader<'o>(
 /// The directory of a seal that is not usable but whose trailer and
 /// directory frame are intact (`seal::read_directory_from`): it bounds the
 /// records. Read as `read_seal` reads.
-pub(super) fn read_bounding_seal(
-    original: &Original<'_>,
+pub(crate) fn read_bounding_seal(
+    original: &dyn SegmentSource,
     data_start: usize,
 ) -> Option<SealDirectory> {
     seal::read_directory_from(original.len(), data_start, part_reader(original))
@@ -238,7 +238,11 @@ fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
 /// where it is). Forgiving such an entry as damage would let a lying
 /// directory through: its first entries could point into the middle of a
 /// record or past the records, or list a type without records.
-fn types_defined_as_named(original: &Original<'_>, data_start: usize, d: &SealDirectory) -> bool {
+fn types_defined_as_named(
+    original: &dyn SegmentSource,
+    data_start: usize,
+    d: &SealDirectory,
+) -> bool {
     let Ok(end) = usize::try_from(d.records_end) else {
         return false;
     };
@@ -288,7 +292,7 @@ fn types_defined_as_named(original: &Original<'_>, data_start: usize, d: &SealDi
 /// record and between the first record's and the largest timestamp after
 /// it. A seek through an index that fails would land on the wrong record.
 /// One pass, in the pass that checks the CRC.
-pub(super) fn sparse_sound(
+pub(crate) fn sparse_sound(
     bytes: &[u8],
     d: &SealDirectory,
     data_start: u64,

@@ -1,7 +1,7 @@
 //! Built without the "compression" feature: no segment is read as a
 //! compressed one (a `.binlog.zst` fails to open as not a segment).
 
-use super::checked_ahead::CheckedAhead;
+use super::crc_ahead::CheckedAhead;
 use super::frame_check::FrameCheck;
 use super::record::BytesIn;
 use super::{HeaderParts, Reader};
@@ -15,10 +15,10 @@ pub(super) fn is_compressed(_: &File) -> bool {
 }
 
 /// No reader holds one.
-pub(super) enum Decoded {}
+pub(super) enum CompressedFrames {}
 
-impl Decoded {
-    pub fn open(_: &std::fs::File, _: &Path, _: bool) -> Result<(Decoded, Option<Error>)> {
+impl CompressedFrames {
+    pub fn open(_: &std::fs::File, _: &Path, _: bool) -> Result<(CompressedFrames, Option<Error>)> {
         unreachable!("is_compressed is false")
     }
 

@@ -1,10 +1,9 @@
-//! The reader's mapping of its segment file, the pages of it handed back
-//! behind a sequential read, and the reads with pread that stand in for the
-//! mapping where a writer may cut the file (see `map_file`).
+//! The pages of the reader's mapping handed back behind a sequential read,
+//! and the reads with pread that stand in for the mapping where a writer
+//! may cut the file (see `source::map_file`).
 
 use super::Reader;
-use crate::error::{Error, Result};
-use memmap2::{Mmap, MmapOptions, UncheckedAdvice};
+use memmap2::{Mmap, UncheckedAdvice};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -59,22 +58,6 @@ const RELEASE_EVERY: usize = 64 << 20;
 /// mapped with (releasing part of one would split its mapping).
 const RELEASE_ALIGN: usize = 2 << 20;
 
-pub(crate) fn map_file(file: &File, path: &Path) -> Result<Mmap> {
-    // SAFETY: the mapping is read-only. A segment may get shorter while
-    // mapped: a writer reopening it cuts a torn tail or its seal, and a
-    // mapped page wholly past the end of the file then raises SIGBUS. The
-    // reader reads only whole record frames through the mapping, which no
-    // writer cuts; a seal and what follows an unsealed segment's last whole
-    // frame are read with pread (see `check_unsealed`,
-    // `last_sparse_entry_where`, `trust::read_seal`, `TypeFilter::new`),
-    // except by a writer's own recovery scan, which holds the lock every
-    // cutter takes (`declare_nothing_can_cut_file`). (`binlog repair` cuts
-    // nothing in place: it renames a repaired copy over the segment, and a
-    // reader keeps the old file.) What remains unsafe is in docs/GUIDE.md,
-    // "Threads, processes and lifetimes".
-    unsafe { MmapOptions::new().map(file) }.map_err(|e| Error::io(path, "map", e))
-}
-
 /// Reads `file` at `offset` into `buf[..len]` (growing `buf` if needed)
 /// until `len` bytes or the end of the file; returns how many it read.
 pub(super) fn read_upto(
@@ -96,14 +79,6 @@ pub(super) fn read_upto(
         }
     }
     Ok(n)
-}
-
-/// `len` bytes of `file` at `offset`, read with pread; `None` if the file
-/// ends before (or the read fails: the caller then does without them).
-pub(crate) fn read_part(file: &File, offset: u64, len: usize) -> Option<Vec<u8>> {
-    let mut buf = vec![0; len];
-    file.read_exact_at(&mut buf, offset).ok()?;
-    Some(buf)
 }
 
 impl Reader {

@@ -5,7 +5,7 @@
 //! already known. `advance` takes such a record the same way, through
 //! steps that each test for the rarer cases.
 //!
-//! CRCs are checked a few frames ahead at a time (`checked_ahead`).
+//! CRCs are checked a few frames ahead at a time (`crc_ahead`).
 //! Every other frame, and every frame that fails a check here, is left to
 //! `advance` from the same position: this path changes nothing unless it
 //! takes the record, so damage is found and reported only there.
@@ -31,7 +31,7 @@ impl Reader {
         if rec.seq != self.next_seq || rec.type_id as usize >= self.types.len() {
             return None;
         }
-        if verify && !self.checked_ahead.frame_holds(records, pos) {
+        if verify && !self.crc_ahead.frame_holds(records, pos) {
             return None;
         }
         let end = start + len;
@@ -48,7 +48,7 @@ impl Reader {
         self.tail == Tail::Reading
             && self.filter.is_none()
             && self.unreached.is_none()
-            && self.decoded.is_none()
+            && self.compressed.is_none()
             && self.sealed()
     }
 }

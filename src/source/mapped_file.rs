@@ -1,0 +1,78 @@
+//! A plain segment file as a source of its original bytes: opened to read,
+//! mapped for the record scan, its other parts read with pread (see
+//! `map_file` for why not through the mapping).
+
+use super::SegmentSource;
+use crate::error::{Error, ErrorKind, Result};
+use memmap2::{Mmap, MmapOptions};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// A plain segment's file, and a mapping of it (whose length is the
+/// segment's as far as its reader knows).
+#[derive(Clone, Copy)]
+pub(crate) struct MappedFile<'a> {
+    pub file: &'a File,
+    pub map: &'a [u8],
+}
+
+impl SegmentSource for MappedFile<'_> {
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn read_part(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let mut buf = vec![0; len];
+        self.file.read_exact_at(&mut buf, offset).ok()?;
+        Some(buf)
+    }
+
+    fn in_memory(&self) -> Option<&[u8]> {
+        Some(self.map)
+    }
+}
+
+pub(crate) fn map_file(file: &File, path: &Path) -> Result<Mmap> {
+    // SAFETY: the mapping is read-only. A segment may get shorter while
+    // mapped: a writer reopening it cuts a torn tail or its seal, and a
+    // mapped page wholly past the end of the file then raises SIGBUS. The
+    // reader reads only whole record frames through the mapping, which no
+    // writer cuts; a seal and what follows an unsealed segment's last whole
+    // frame are read with pread (see `check_unsealed`,
+    // `last_sparse_entry_where`, `seal_trust::read_seal`, `TypeFilter::new`),
+    // except by a writer's own recovery scan, which holds the lock every
+    // cutter takes (`declare_nothing_can_cut_file`). (`binlog repair` cuts
+    // nothing in place: it renames a repaired copy over the segment, and a
+    // reader keeps the old file.) What remains unsafe is in docs/GUIDE.md,
+    // "Threads, processes and lifetimes".
+    unsafe { MmapOptions::new().map(file) }.map_err(|e| Error::io(path, "map", e))
+}
+
+/// The segment file at `path` (or, if it is missing, its compressed copy:
+/// see `naming::compressed_copy_of`), opened to read (a directory is
+/// refused), and its path.
+pub(crate) fn open_segment_file(path: &Path) -> Result<(PathBuf, File)> {
+    let opened = match crate::sys::open_read_noatime(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match crate::format::naming::compressed_copy_of(path) {
+                Some(zst) => crate::sys::open_read_noatime(&zst).map(|f| (zst, f)),
+                None => Err(e),
+            }
+        }
+        opened => opened.map(|f| (path.to_path_buf(), f)),
+    };
+    let (path, file) = opened.map_err(|e| Error::io(path, "open", e))?;
+    if file
+        .metadata()
+        .map_err(|e| Error::io(&path, "stat", e))?
+        .is_dir()
+    {
+        return Err(Error::file(
+            ErrorKind::InvalidArgument,
+            &path,
+            "is a directory, not a segment",
+        ));
+    }
+    Ok((path, file))
+}

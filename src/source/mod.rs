@@ -1,0 +1,129 @@
+//! Where a segment's original bytes come from, for the reads that are not
+//! the record scan (the seal's parts, the sparse index, the per-type
+//! offset arrays, the bytes searched after damage), and what those bytes
+//! prove of its seal. Below both the reader and compression: each source
+//! of bytes implements `SegmentSource` where it lives (a mapped plain file
+//! here, a compressed segment in the reader's `compressed_frames`), and the seal's
+//! checks (`seal_trust`) read through it only.
+//!
+//! - `mapped_file`: a plain segment file, mapped, its parts read with pread;
+//! - `seal_trust`: which parts of a CRC-valid seal a reader may believe;
+//! - `plain_segment`: a plain segment file opened for its seal alone (what
+//!   compression and decompression check before and after converting).
+
+mod mapped_file;
+#[cfg(feature = "compression")]
+mod plain_segment;
+pub(crate) mod seal_trust;
+
+pub(crate) use mapped_file::{map_file, open_segment_file, MappedFile};
+#[cfg(feature = "compression")]
+pub(crate) use plain_segment::PlainSegment;
+
+use crate::format::frame::{self, FrameAt};
+use crate::format::seal::{Trailer, TRAILER_LEN};
+use crate::format::FRAME_HEADER_LEN;
+use std::ops::Deref;
+
+/// Random reads of a segment's original bytes. A read is a pread, a copy
+/// out of memory or a decompression: never on a record scan's short path,
+/// so a call through `dyn` costs nothing that shows.
+pub(crate) trait SegmentSource {
+    /// The segment's length in original bytes.
+    fn len(&self) -> usize;
+
+    /// `len` original bytes at `offset`; `None` if the segment ends before
+    /// (or the read fails: the caller then does without them).
+    fn read_part(&self, offset: u64, len: usize) -> Option<Vec<u8>>;
+
+    /// The bytes themselves, if they are in memory: frames are then
+    /// checked in place (`check_frame`).
+    fn in_memory(&self) -> Option<&[u8]>;
+
+    /// Whether `len` original bytes at `offset` are at hand: reading them
+    /// sends no request (see `CompressedSegment::holds`; a file's and a
+    /// copy's always are).
+    fn holds(&self, _offset: u64, _len: u64) -> bool {
+        true
+    }
+
+    /// Says that `len` original bytes at `offset` are about to be read (a
+    /// seek's span: see `CompressedSegment::will_read`); nothing for a
+    /// file or a copy, whose bytes are at hand.
+    fn will_read(&self, _offset: u64, _len: u64) {}
+}
+
+impl SegmentSource for &[u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+
+    fn read_part(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let at = usize::try_from(offset).ok()?;
+        self.get(at..at.checked_add(len)?).map(<[u8]>::to_vec)
+    }
+
+    fn in_memory(&self) -> Option<&[u8]> {
+        Some(*self)
+    }
+}
+
+impl dyn SegmentSource + '_ {
+    /// `check` applied to the frame at `at`, read with its CRC checked, in
+    /// the bytes below `end`.
+    pub fn check_frame(
+        &self,
+        at: usize,
+        end: usize,
+        check: impl FnOnce(FrameAt<'_>) -> bool,
+    ) -> bool {
+        if let Some(bytes) = self.in_memory() {
+            return check(frame::frame_at(&bytes[..end.min(bytes.len())], at, true));
+        }
+        let avail = end.saturating_sub(at);
+        let Some(head) = self.read_part(at as u64, FRAME_HEADER_LEN.min(avail)) else {
+            return false;
+        };
+        let body = head.get(0..4).map_or(0, |b| {
+            u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize
+        });
+        let total = FRAME_HEADER_LEN.saturating_add(body).min(avail);
+        self.read_part(at as u64, total)
+            .is_some_and(|bytes| check(frame::frame_at(&bytes, 0, true)))
+    }
+
+    /// Whether the segment ends in a whole seal trailer (its CRC holds and
+    /// it agrees with the segment's length; records start at `data_start`).
+    pub fn has_seal_trailer(&self, data_start: usize) -> bool {
+        let len = self.len();
+        let Some(at) = len.checked_sub(TRAILER_LEN) else {
+            return false;
+        };
+        self.read_part(at as u64, TRAILER_LEN)
+            .and_then(|t| Trailer::decode_last(&t, len, data_start))
+            .is_some()
+    }
+}
+
+/// A reader's source of original bytes: its mapped plain file, bytes in
+/// memory, or another (a compressed segment). Dereferences to the
+/// `SegmentSource` it is (`&*original` where one is passed on).
+pub(crate) enum Original<'a> {
+    Mapped(MappedFile<'a>),
+    Bytes(&'a [u8]),
+    /// A compressed segment (none without the feature).
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
+    Other(&'a (dyn SegmentSource + 'a)),
+}
+
+impl<'a> Deref for Original<'a> {
+    type Target = dyn SegmentSource + 'a;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Original::Mapped(f) => f,
+            Original::Bytes(b) => b,
+            Original::Other(s) => *s,
+        }
+    }
+}
