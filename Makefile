@@ -31,7 +31,7 @@ C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
 .PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio
 
-all: lib header examples
+all: lib cli man header examples
 
 # --- tools -----------------------------------------------------------------
 $(CBINDGEN):
@@ -265,13 +265,27 @@ install-files:
 	    $(PACKAGING)/$$f.in > $(INSTALL_GEN)/$$f; \
 	done
 
+# `make install` builds what it installs when cargo is on the PATH; as root
+# without cargo (`make && sudo make install`) it installs what `make` built
+# and fails, naming the file, when something is missing.
+INSTALL_BUILD := $(if $(shell command -v $(CARGO) 2>/dev/null),lib cli man,installed-artifacts-built)
+INSTALL_ARTIFACTS := $(LIB) $(RELEASE)/libbinlog.a $(RELEASE)/binlog target/man/binlog.1
+.PHONY: installed-artifacts-built
+installed-artifacts-built:
+	@for f in $(INSTALL_ARTIFACTS); do [ -f $$f ] || { \
+	  echo "make install: $$f is not built and $(CARGO) is not on the PATH: run \`make\` first, as the user who has cargo"; exit 1; }; done
+# The directories an install made, which its uninstall removes (when empty).
+INSTALL_DIRS_MANIFEST := target/install-manifests/$(subst /,_,$(DESTDIR)$(PREFIX)).dirs
+
 # The library's SONAME (build.rs) must be the one the links are named for.
-check-soname: lib
+check-soname: $(INSTALL_BUILD)
 	@readelf -d $(LIB) | grep -q 'Library soname: \[libbinlog.so.$(SOVERSION)\]' || { \
 	  echo "$(LIB) has no SONAME libbinlog.so.$(SOVERSION): build.rs and the Makefile's SOVERSION differ"; exit 1; }
 
-install: lib cli man check-soname install-files
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/binlog \
+install: $(INSTALL_BUILD) check-soname install-files
+	@mkdir -p $(dir $(INSTALL_DIRS_MANIFEST))
+	$(PACKAGING)/install-dirs.sh $(INSTALL_DIRS_MANIFEST) \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/binlog \
 	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
 	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
@@ -295,6 +309,7 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/cmake/binlog/binlogConfigVersion.cmake \
 	  $(DESTDIR)$(BINDIR)/binlog $(DESTDIR)$(MANDIR)/man1/binlog.1 $(DESTDIR)$(MANDIR)/man1/binlog-*.1
 	rmdir $(DESTDIR)$(LIBDIR)/cmake/binlog 2>/dev/null || true
+	$(PACKAGING)/uninstall-dirs.sh $(INSTALL_DIRS_MANIFEST)
 
 # The C ABI only grows (docs/ABI.md): the built library exports the symbols
 # of tests/abi/symbols.txt and no others, and every line of

@@ -4,11 +4,12 @@
  * Generated from src/ffi by cbindgen; do not edit (run `make header`).
  *
  * Conventions: every function returns a binlog_result (BINLOG_OK on success)
- * except binlog_version, binlog_version_number, binlog_last_error, the
- * _name and _description functions (static strings) and the _free
- * functions; outputs are written only on success; on failure
+ * except binlog_version, binlog_version_number, the binlog_last_error
+ * functions, the _name and _description functions (static strings) and the
+ * _free functions; outputs are written only on success; on failure
  * binlog_last_error() describes the problem, naming the file and byte
- * offset where there is one.
+ * offset where there is one (binlog_last_error_path, _offset and
+ * _os_code give them apart).
  * Lifetimes: handles from the _open and _new functions are released with the
  * _free functions (after _close for writers and readers); _close and _free
  * accept NULL.
@@ -1681,6 +1682,29 @@ uint32_t binlog_version_number(void);
  on this thread; copy it to keep it.
  */
 const char *binlog_last_error(void);
+
+/*
+ The file, log directory or `s3://` object URL the calling thread's last
+ error names (NUL-terminated, never NULL; empty if it names none). Valid
+ until the next failing call on this thread.
+ */
+const char *binlog_last_error_path(void);
+
+/*
+ Whether the calling thread's last error names a byte offset in its file
+ or object; if so, and `offset_out` is not NULL, writes it there.
+
+ # Safety
+ `offset_out` is NULL or points to a writable `uint64_t`.
+ */
+bool binlog_last_error_offset(uint64_t *offset_out);
+
+/*
+ The operating system's error number (`errno`, e.g. `ENOENT`) of the
+ failed system call behind the calling thread's last error; 0 if it had
+ no such cause.
+ */
+int32_t binlog_last_error_os_code(void);
 
 /*
  Opens (creating or reopening for append) the segment at `path`. `opts`

@@ -71,3 +71,8 @@ pub mod writer {
         pub use crate::writer::salvage::*;
     }
 }
+
+/// The error type's internals: how messages describe an I/O error.
+pub mod error {
+    pub use crate::error::io_text;
+}

@@ -139,13 +139,13 @@ impl Error {
 
     /// Classifies an I/O error from an operation on `path`.
     pub fn io(path: &Path, doing: &str, err: io::Error) -> Error {
-        let detail = format!("{doing}: {err}");
+        let detail = format!("{doing}: {}", io_text(&err));
         Error::build(io_kind(&err), Some(path), None, detail, Some(err))
     }
 
     /// Classifies an I/O error at an offset of `path`.
     pub fn io_at(path: &Path, offset: u64, doing: &str, err: io::Error) -> Error {
-        let detail = format!("{doing}: {err}");
+        let detail = format!("{doing}: {}", io_text(&err));
         Error::build(io_kind(&err), Some(path), Some(offset), detail, Some(err))
     }
 
@@ -199,6 +199,12 @@ impl Error {
     /// The byte offset in `path` the error is about, if there is one.
     pub fn offset(&self) -> Option<u64> {
         self.inner.offset
+    }
+
+    /// The operating system's error number (`errno`) of the I/O error that
+    /// caused this one, if an OS call failed.
+    pub fn os_code(&self) -> Option<i32> {
+        self.inner.source.as_ref().and_then(|e| e.raw_os_error())
     }
 
     /// What went wrong, without the path and offset.
@@ -255,6 +261,17 @@ impl Inner {
         self.detail_at = m.len();
         m.push_str(detail);
         self.message = m;
+    }
+}
+
+/// An I/O error as the library's messages say it: the OS's description
+/// without the " (os error N)" that `io::Error` appends (the number is
+/// [`Error::os_code`]). The CLI describes its own I/O errors with it too.
+pub fn io_text(err: &io::Error) -> String {
+    let text = err.to_string();
+    match (err.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
     }
 }
 
@@ -329,6 +346,18 @@ mod tests {
     fn not_found_maps() {
         let e = Error::io(Path::new("a"), "open", io::ErrorKind::NotFound.into());
         assert_eq!(e.kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn an_os_error_is_described_without_its_number_which_os_code_gives() {
+        let p = Path::new("/d/missing.binlog");
+        let err = io::Error::from_raw_os_error(libc::ENOENT);
+        let e = Error::io(p, "open", err);
+        assert_eq!(e.message(), "/d/missing.binlog: open: No such file or directory");
+        assert_eq!(e.os_code(), Some(libc::ENOENT));
+        let other = Error::io(p, "read", io::Error::other("no (os error 3) here"));
+        assert_eq!(other.detail(), "read: no (os error 3) here");
+        assert_eq!(other.os_code(), None);
     }
 
     #[test]

@@ -69,8 +69,19 @@ impl From<Error> for Failure {
     }
 }
 
+/// The thread's last failure as `binlog_last_error*` give it: the message,
+/// and, when the core error has them, the file (or `s3://` object) it names,
+/// the offset in it and the operating system's error number.
+#[derive(Default)]
+struct LastError {
+    message: CString,
+    path: CString,
+    offset: Option<u64>,
+    os_code: i32,
+}
+
 thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError::default());
 }
 
 /// Runs `f`, turning its error or panic into a result code and the thread's
@@ -88,7 +99,19 @@ pub fn call(f: impl FnOnce() -> CallResult<binlog_result>) -> binlog_result {
 #[cold]
 #[inline(never)]
 fn failed(f: Failure) -> binlog_result {
-    set_last_error(f.message());
+    let mut last = LastError {
+        message: c_text(f.message()),
+        ..LastError::default()
+    };
+    if let Failure::Core(e) = &f {
+        last.path = e
+            .path()
+            .map(|p| c_text(&p.to_string_lossy()))
+            .unwrap_or_default();
+        last.offset = e.offset();
+        last.os_code = e.os_code().unwrap_or(0);
+    }
+    set_last_error(last);
     f.code()
 }
 
@@ -100,7 +123,10 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> binlog_result {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into());
-    set_last_error(&format!("internal error (panic): {what}"));
+    set_last_error(LastError {
+        message: c_text(&format!("internal error (panic): {what}")),
+        ..LastError::default()
+    });
     binlog_result::BINLOG_ERR_PANIC
 }
 
@@ -112,20 +138,40 @@ pub fn call_void(f: impl FnOnce()) {
     });
 }
 
-/// Keeps `msg` as the thread's last error. Not possible while the thread
+fn c_text(text: &str) -> CString {
+    CString::new(text.replace('\0', " ")).unwrap_or_default()
+}
+
+/// Keeps `last` as the thread's last error. Not possible while the thread
 /// exits (a call from a thread-local destructor after ours was destroyed):
-/// the message is dropped then, since a panic here would abort.
-fn set_last_error(msg: &str) {
-    let c = CString::new(msg.replace('\0', " ")).unwrap_or_default();
-    let _ = LAST_ERROR.try_with(|e| *e.borrow_mut() = c);
+/// it is dropped then, since a panic here would abort.
+fn set_last_error(last: LastError) {
+    let _ = LAST_ERROR.try_with(|e| *e.borrow_mut() = last);
 }
 
 /// The thread's last error message; an empty string while the thread exits
 /// (see `set_last_error`).
 pub fn last_error_ptr() -> *const c_char {
     LAST_ERROR
-        .try_with(|e| e.borrow().as_ptr())
+        .try_with(|e| e.borrow().message.as_ptr())
         .unwrap_or(c"".as_ptr())
+}
+
+/// The file or object the thread's last error names; empty if none.
+pub fn last_error_path_ptr() -> *const c_char {
+    LAST_ERROR
+        .try_with(|e| e.borrow().path.as_ptr())
+        .unwrap_or(c"".as_ptr())
+}
+
+/// The offset the thread's last error names, if any.
+pub fn last_error_offset() -> Option<u64> {
+    LAST_ERROR.try_with(|e| e.borrow().offset).unwrap_or(None)
+}
+
+/// The OS error number behind the thread's last error; 0 if none.
+pub fn last_error_os_code() -> i32 {
+    LAST_ERROR.try_with(|e| e.borrow().os_code).unwrap_or(0)
 }
 
 pub fn null(what: &str) -> Failure {

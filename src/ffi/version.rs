@@ -38,6 +38,40 @@ pub extern "C" fn binlog_last_error() -> *const c_char {
     super::boundary::last_error_ptr()
 }
 
+/// The file, log directory or `s3://` object URL the calling thread's last
+/// error names (NUL-terminated, never NULL; empty if it names none). Valid
+/// until the next failing call on this thread.
+#[no_mangle]
+pub extern "C" fn binlog_last_error_path() -> *const c_char {
+    super::boundary::last_error_path_ptr()
+}
+
+/// Whether the calling thread's last error names a byte offset in its file
+/// or object; if so, and `offset_out` is not NULL, writes it there.
+///
+/// # Safety
+/// `offset_out` is NULL or points to a writable `uint64_t`.
+#[no_mangle]
+pub unsafe extern "C" fn binlog_last_error_offset(offset_out: *mut u64) -> bool {
+    match super::boundary::last_error_offset() {
+        Some(offset) => {
+            if let Some(out) = offset_out.as_mut() {
+                *out = offset;
+            }
+            true
+        }
+        None => false,
+    }
+}
+
+/// The operating system's error number (`errno`, e.g. `ENOENT`) of the
+/// failed system call behind the calling thread's last error; 0 if it had
+/// no such cause.
+#[no_mangle]
+pub extern "C" fn binlog_last_error_os_code() -> i32 {
+    super::boundary::last_error_os_code()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@
 #define _XOPEN_SOURCE 700
 
 #include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -647,6 +648,14 @@ static void test_bad_files(void) {
     /* missing file; a writer in a missing directory */
     const char *missing = path_of("missing.binlog");
     READER_OPEN_FAILS(missing, BINLOG_ERR_NOT_FOUND);
+    /* The file, the OS's errno, no offset; the message without Rust's
+     * " (os error 2)". */
+    CHECK(strcmp(binlog_last_error_path(), missing) == 0);
+    CHECK(binlog_last_error_os_code() == ENOENT);
+    uint64_t no_offset = SEQ_SENTINEL;
+    CHECK(!binlog_last_error_offset(&no_offset));
+    CHECK_EQ_U(no_offset, SEQ_SENTINEL);
+    CHECK(strstr(binlog_last_error(), "os error") == NULL);
     const char *nodir = path_of("no-such-dir/x.binlog");
     WRITER_OPEN_FAILS(nodir, BINLOG_ERR_NOT_FOUND);
 
@@ -733,6 +742,14 @@ static void test_corrupt_record(void) {
         CHECK_EQ_U(strtoull(at + 7, NULL, 10), off[2]);
     }
     CHECK(record_untouched(&rec));
+    /* The same file and offset, apart: for a program that shows or acts
+     * on them without parsing the message. */
+    CHECK(strcmp(binlog_last_error_path(), bad) == 0);
+    uint64_t damaged_at = SEQ_SENTINEL;
+    CHECK(binlog_last_error_offset(&damaged_at));
+    CHECK_EQ_U(damaged_at, off[2]);
+    CHECK(binlog_last_error_offset(NULL));
+    CHECK(binlog_last_error_os_code() == 0); /* no system call failed */
     binlog_reader_free(r);
 
     /* A writer refuses to append after corruption in the middle, and leaves

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test-consumer`: libbinlog as a user installs and uses it.
-#  1. `make install` into a prefix under target/consumer, with the LIBDIR a
+#  1. `make install`, with no cargo on the PATH as for `sudo make install`,
+#     into a prefix under target/consumer, with the LIBDIR a
 #     distribution would give (a LIBDIR of one's own is honoured):
 #     <prefix>/lib/<multiarch> (Debian's, `cc -print-multiarch`), else
 #     <prefix>/lib64 (where CMake looks on the others);
@@ -12,7 +13,8 @@
 #     pkg-config's libdir, CMake's its own), the static ones need no
 #     libbinlog.so;
 #  3. a staged install (DESTDIR) names the final directories in its .pc and
-#     CMake files, and `make uninstall` leaves no file of it.
+#     CMake files, and `make uninstall` leaves no file of it and no directory
+#     it made (one that held another file before stays).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,8 +40,15 @@ runs() {
 rm -rf "$work"
 mkdir -p "$work/data"
 
-# 1. Install.
-"${make_[@]}" install PREFIX="$prefix" LIBDIR="$libdir" DESTDIR= >/dev/null
+# 1. Install as `sudo make install` does after `make`: with no cargo on the
+#    PATH (root's), from what the build made. A missing artifact is named.
+nocargo_path=$(tr ':' '\n' <<<"$PATH" | while IFS= read -r d; do [[ -x $d/cargo ]] || printf '%s\n' "$d"; done | paste -sd:)
+! PATH=$nocargo_path command -v cargo >/dev/null || fail "cargo is still on the PATH $nocargo_path"
+out=$(PATH=$nocargo_path "${make_[@]}" install PREFIX="$prefix" LIB=target/release/no-such-lib.so 2>&1) &&
+  fail "make install without cargo succeeded with its library missing"
+[[ $out == *"target/release/no-such-lib.so is not built"* ]] || fail "make install without cargo and a missing library said: $out"
+[[ ! -e $prefix ]] || fail "a refused install made $prefix"
+PATH=$nocargo_path "${make_[@]}" install PREFIX="$prefix" LIBDIR="$libdir" DESTDIR= >/dev/null
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)
 [[ -f $libdir/libbinlog.so.$version ]] || fail "no $libdir/libbinlog.so.$version"
 [[ $(readlink "$libdir/libbinlog.so.0") == "libbinlog.so.$version" ]] || fail "libbinlog.so.0 is not a link to libbinlog.so.$version"
@@ -74,13 +83,20 @@ needs_no_shared "$work/cmake-build/app_static"
 runs "$work/cmake-build/app_shared"
 runs "$work/cmake-build/app_static"
 
-# 3. A staged install, then uninstall.
+# 3. A staged install, then uninstall. A directory that held another
+#    program's file before the install keeps it.
 stage=$work/stage
+mkdir -p "$stage/opt/binlog/bin"
+touch "$stage/opt/binlog/bin/other-tool"
 "${make_[@]}" install DESTDIR="$stage" PREFIX=/opt/binlog >/dev/null
 staged_libdir=$(PKG_CONFIG_PATH=$stage/opt/binlog/lib/pkgconfig pkg-config --variable=libdir binlog)
 [[ $staged_libdir == /opt/binlog/lib ]] || fail "staged binlog.pc names $staged_libdir, not /opt/binlog/lib"
 ! grep -rq "$stage" "$stage/opt/binlog/lib/pkgconfig" "$stage/opt/binlog/lib/cmake" || fail "staged .pc or CMake files name DESTDIR"
 "${make_[@]}" uninstall DESTDIR="$stage" PREFIX=/opt/binlog >/dev/null
-left=$(find "$stage" ! -type d)
-[[ -z $left ]] || fail "uninstall left: $left"
+left=$(find "$stage" | sort | tr '\n' ' ')
+[[ $left == "$stage $stage/opt $stage/opt/binlog $stage/opt/binlog/bin $stage/opt/binlog/bin/other-tool " ]] ||
+  fail "uninstall of the staged install left: $left"
+# The first install made its prefix: its uninstall removes it whole.
+"${make_[@]}" uninstall PREFIX="$prefix" LIBDIR="$libdir" DESTDIR= >/dev/null
+[[ ! -e $prefix ]] || fail "uninstall left: $(find "$prefix" | tr '\n' ' ')"
 echo "test-consumer: pkg-config (C and C++) and CMake consumers, shared and static, ran against the installed files"

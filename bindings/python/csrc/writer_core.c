@@ -109,10 +109,10 @@ static PyMethodDef core_methods[] = {
     {"_bind", (PyCFunction)core_bind, METH_VARARGS,
      "_bind(writer_address, write_address): the native writer and binlog_writer_write."},
     {"append", (PyCFunction)(void (*)(void))core_append, METH_VARARGS | METH_KEYWORDS,
-     "append(type_name, payload, metadata=None, timestamp_ns=None) -> int\n\n"
+     "append($self, type_name, payload, metadata=None, timestamp_ns=None)\n--\n\n"
      "Appends one record and returns its sequence number. The payload (a\n"
      "bytes-like object, or a list or tuple of them gathered in order) is\n"
-     "passed to the library without a copy."},
+     "passed to the library without a copy; text (str) is refused: encode it."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,6 +1,7 @@
 """Result codes become exceptions in a hierarchy, carrying the library's
 message (file and offset) and the code's name."""
 
+import errno
 import os
 from pathlib import Path
 
@@ -30,6 +31,13 @@ def test_a_missing_file_is_a_file_not_found_error_naming_it(tmp_path):
     assert isinstance(raised.value, binlog.NotFoundError)
     assert str(missing) in str(raised.value)
     assert raised.value.name == "BINLOG_ERR_NOT_FOUND"
+    # As the built-in OSError of open() would have it, and without Rust's
+    # " (os error 2)" in the message.
+    assert raised.value.errno == errno.ENOENT
+    assert raised.value.filename == raised.value.path == str(missing)
+    assert raised.value.strerror == os.strerror(errno.ENOENT)
+    assert raised.value.offset is None
+    assert "os error" not in str(raised.value)
 
 
 def test_damaged_data_raises_a_corruption_error_naming_file_and_offset(tmp_path):
@@ -45,6 +53,23 @@ def test_damaged_data_raises_a_corruption_error_naming_file_and_offset(tmp_path)
         with pytest.raises(binlog.CorruptionError) as raised:
             list(r)
     assert str(path) in str(raised.value) and "offset" in str(raised.value)
+    assert raised.value.path == str(path)
+    assert raised.value.offset is not None and f"offset {raised.value.offset}:" in str(raised.value)
+    # The record with the flipped byte starts before it, after the header.
+    assert 0 < raised.value.offset < at
+
+
+def test_a_text_payload_is_refused_with_a_message_saying_to_encode_it(tmp_path):
+    with binlog.open_writer(tmp_path / "t.binlog") as w:
+        for call in (lambda: w.append("t", "text"),
+                     lambda: w.append("t", ["part", b"bytes"]),
+                     lambda: w.append("t", "text", {"k": "v"}),
+                     lambda: w.append_batch([("t", "text")])):
+            with pytest.raises(TypeError, match=r"not str: encode the text first"):
+                call()
+        with pytest.raises(TypeError, match=r"bytes-like object .* not int"):
+            w.append("t", 42)
+        assert w.next_seq == 0  # nothing was written
 
 
 def test_a_file_that_is_no_segment_is_not_a_binlog(tmp_path):

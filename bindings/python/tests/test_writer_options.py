@@ -1,5 +1,12 @@
 """The C options through Python: durability, buffering, flush delay,
-record limits; refused values raise InvalidArgumentError."""
+record limits; refused values raise InvalidArgumentError; options are
+typed keyword parameters (a misspelled one is a TypeError and a type
+checker's error)."""
+
+import dataclasses
+import inspect
+import subprocess
+import sys
 
 import pytest
 
@@ -58,3 +65,56 @@ def test_an_options_object_and_keyword_arguments_configure_alike(tmp_path):
     with binlog.open_log_writer(tmp_path, "b", first_seq=40, max_segment_records=2) as w:
         assert [w.append("t", b"x") for _ in range(3)] == [40, 41, 42]
     assert len(binlog.list_segments(tmp_path, "a")) == len(binlog.list_segments(tmp_path, "b")) == 2
+
+
+def test_a_misspelled_option_is_a_type_error_naming_it_and_opens_nothing(tmp_path):
+    with pytest.raises(TypeError, match=r"unknown option 'max_segmnt_bytes'"):
+        binlog.open_log_writer(tmp_path, "a", max_segmnt_bytes=1 << 20)
+    with pytest.raises(TypeError, match=r"unknown option 'durabilty'"):
+        binlog.open_writer(tmp_path / "s.binlog", durabilty=binlog.Durability.NONE)
+    with pytest.raises(TypeError, match=r"unknown option 'keep_locall'"):
+        binlog.Shipper(tmp_path, "a", url="s3://b/p", keep_locall=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_shows_every_option_as_a_typed_keyword_parameter():
+    names = [f.name for f in dataclasses.fields(binlog.Options)]
+    for opener in (binlog.open_writer, binlog.open_log_writer):
+        params = inspect.signature(opener).parameters
+        keywords = [p for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        assert [p.name for p in keywords] == names
+        assert all(p.annotation is not inspect.Parameter.empty for p in keywords)
+        assert "options" in params
+    ship = inspect.signature(binlog.Shipper).parameters
+    assert [n for n, p in ship.items() if p.kind is inspect.Parameter.KEYWORD_ONLY] == \
+        [f.name for f in dataclasses.fields(binlog.ShipOptions)]
+    append = inspect.signature(binlog.Writer.append)
+    assert list(append.parameters) == ["self", "type_name", "payload", "metadata", "timestamp_ns"]
+
+
+def test_the_option_keywords_a_type_checker_sees_are_the_fields_of_the_options():
+    assert list(binlog.OptionKeywords.__annotations__) == \
+        [f.name for f in dataclasses.fields(binlog.Options)]
+    assert list(binlog.ShipKeywords.__annotations__) == \
+        [f.name for f in dataclasses.fields(binlog.ShipOptions)]
+
+
+def test_a_type_checker_finds_a_misspelled_or_mistyped_option(tmp_path):
+    good = tmp_path / "good.py"
+    good.write_text(
+        "import binlog\n"
+        "w = binlog.open_log_writer('d', 'n', max_segment_bytes=1, period=binlog.Period.HOUR)\n"
+        "s: int = w.append('t', b'x')\n")
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import binlog\n"
+        "binlog.open_log_writer('d', 'n', max_segmnt_bytes=1)\n"
+        "binlog.open_writer('s.binlog', buffer_size='big')\n")
+    mypy = [sys.executable, "-m", "mypy", "--no-incremental", "--follow-imports=silent",
+            "--ignore-missing-imports", "--strict-optional"]
+    ok = subprocess.run(mypy + [str(good)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    found = subprocess.run(mypy + [str(bad)], capture_output=True, text=True)
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert 'bad.py:2: error: Unexpected keyword argument "max_segmnt_bytes"' in found.stdout
+    assert 'bad.py:3: error: Argument "buffer_size"' in found.stdout

@@ -22,7 +22,7 @@ pattern holding a NUL byte is :class:`InvalidArgumentError` naming it
 from __future__ import annotations
 
 import os
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from ._native import ffi, lib
 from .callbacks import SegmentInfo
@@ -30,14 +30,17 @@ from .cstrings import c_path, c_string
 from .enums import Durability, GapReason, Period, SegmentEvent, SegmentState, TailKind
 from . import errors
 from .errors import *  # noqa: F403 (the exception classes: errors.__all__)
-from .options import Compression, Options
+from .options import Compression, OptionKeywords, Options, options_from, with_keywords_of
 from .reader import BATCH_RECORDS, Reader, open_with
 from .records import Damage, Gap, Header, Record, Tail
 from .segments import ListedSegment, list_segments
-from .shipper import ShipOptions, ShipReport, Shipper
+from .shipper import ShipKeywords, ShipOptions, ShipReport, Shipper
 from .verify import MAX_FINDINGS as VERIFY_MAX_FINDINGS
 from .verify import Finding, FindingKind, RepairAction, Verification, verify
 from .writer import Writer
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -47,24 +50,23 @@ __version__: str = ffi.string(lib.binlog_version()).decode()
 FORMAT_MAJOR: int = lib.BINLOG_FORMAT_MAJOR
 
 
-def _options(options: Optional[Options], kwargs: Any) -> Optional[Options]:
-    if options is not None and kwargs:
-        raise TypeError("give options or keyword arguments, not both")
-    return Options(**kwargs) if kwargs else options
-
-
-def open_writer(path: PathLike, options: Optional[Options] = None, **kwargs: Any) -> Writer:
+@with_keywords_of(Options)
+def open_writer(path: PathLike, options: Optional[Options] = None,
+                **kwargs: Unpack[OptionKeywords]) -> Writer:
     """Opens (creating, or reopening to append) the segment at ``path``.
     Options: an :class:`Options`, or its fields as keyword arguments."""
-    return Writer._open(lib.binlog_writer_open, (c_path("path", path),), _options(options, kwargs))
+    opts = options_from(Options, options, kwargs)
+    return Writer._open(lib.binlog_writer_open, (c_path("path", path),), opts)
 
 
+@with_keywords_of(Options)
 def open_log_writer(directory: PathLike, name: str, options: Optional[Options] = None,
-                    **kwargs: Any) -> Writer:
+                    **kwargs: Unpack[OptionKeywords]) -> Writer:
     """Opens the rolling log ``name`` in ``directory`` (created if missing)
-    for appending; one writer per log at a time (:class:`LockedError`)."""
+    for appending; one writer per log at a time (:class:`LockedError`).
+    Options: an :class:`Options`, or its fields as keyword arguments."""
     args = (c_path("directory", directory), c_string("log name", name))
-    return Writer._open(lib.binlog_writer_open_log, args, _options(options, kwargs))
+    return Writer._open(lib.binlog_writer_open_log, args, options_from(Options, options, kwargs))
 
 
 def open_reader(path: PathLike, salvage: bool = False, batch_records: int = BATCH_RECORDS) -> Reader:
@@ -126,8 +128,8 @@ def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECO
 __all__ = [
     "Compression", "Damage", "Durability", "FORMAT_MAJOR", "Gap", "GapReason", "Header",
     "ListedSegment",
-    "Options", "Period", "Reader", "Record", "SegmentEvent", "SegmentInfo",
-    "SegmentState", "ShipOptions", "ShipReport", "Shipper", "Tail", "TailKind", "Writer",
+    "OptionKeywords", "Options", "Period", "Reader", "Record", "SegmentEvent", "SegmentInfo",
+    "SegmentState", "ShipKeywords", "ShipOptions", "ShipReport", "Shipper", "Tail", "TailKind", "Writer",
     "__version__", "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader",
     "open_log_writer", "open_reader", "open_writer",
     "Finding", "FindingKind", "RepairAction", "VERIFY_MAX_FINDINGS", "Verification", "verify",

@@ -11,7 +11,9 @@ arguments from :class:`ValueError`.
 
 from __future__ import annotations
 
-from typing import Dict, Type
+import errno
+import os
+from typing import Dict, Optional, Type
 
 from ._native import ffi, lib
 
@@ -20,9 +22,17 @@ END = 1
 
 
 class BinlogError(Exception):
-    """A libbinlog call failed; ``code`` is its ``binlog_result``."""
+    """A libbinlog call failed; ``code`` is its ``binlog_result``, ``path``
+    the file, log directory or ``s3://`` object it names (or None) and
+    ``offset`` the byte offset there (or None). One that is also an
+    :class:`OSError` has ``errno`` (the system call's, else the class's),
+    ``strerror`` and ``filename`` (``path``) set as the built-in ones do."""
 
     code: int = -1
+    path: Optional[str] = None
+    offset: Optional[int] = None
+    #: The errno of a class that is an OSError, when no system call's is known.
+    default_errno: int = 0
 
     @property
     def name(self) -> str:
@@ -60,18 +70,21 @@ class NotFoundError(BinlogError, FileNotFoundError):
     """No such file, segment or header."""
 
     code = 4
+    default_errno = errno.ENOENT
 
 
 class PermissionDeniedError(BinlogError, PermissionError):
     """Permission denied."""
 
     code = 5
+    default_errno = errno.EACCES
 
 
 class BinlogIOError(BinlogError, OSError):
     """An I/O error."""
 
     code = 6
+    default_errno = errno.EIO
 
 
 class NotABinlogError(CorruptionError):
@@ -126,6 +139,7 @@ class DiskFullError(BinlogIOError):
     """No space left on the device."""
 
     code = 15
+    default_errno = errno.ENOSPC
 
 
 class PanicError(BinlogError):
@@ -150,6 +164,7 @@ class AlreadyExistsError(BinlogError, FileExistsError):
     """The file exists already."""
 
     code = 19
+    default_errno = errno.EEXIST
 
 
 class CorruptSealError(CorruptionError):
@@ -206,6 +221,7 @@ class RemoteConflictError(RemoteError, FileExistsError):
     """The object exists already in the bucket, with other contents."""
 
     code = 28
+    default_errno = errno.EEXIST
 
 
 class RemoteRequestError(RemoteError):
@@ -243,6 +259,13 @@ def error_for(code: int) -> BinlogError:
         message = ffi.string(lib.binlog_result_description(code)).decode()
     error = ERRORS_BY_CODE.get(code, BinlogError)(message)
     error.code = code
+    error.path = ffi.string(lib.binlog_last_error_path()).decode("utf-8", "replace") or None
+    offset = ffi.new("uint64_t *")
+    error.offset = offset[0] if lib.binlog_last_error_offset(offset) else None
+    if isinstance(error, OSError):
+        error.errno = lib.binlog_last_error_os_code() or error.default_errno
+        error.strerror = os.strerror(error.errno)
+        error.filename = error.path
     return error
 
 

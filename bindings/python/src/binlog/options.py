@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
+import inspect
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, TypedDict, TypeVar
 
 from ._native import ffi, lib
 from .callbacks import CLOCK, SEGMENT_CALLBACK, SegmentInfo
@@ -87,6 +88,77 @@ class Options:
     on_segment: Sequence[SegmentCallback] = ()
     #: Logs only: the wall clock, ns since the epoch (for tests of rolls).
     clock: Optional[Callable[[], int]] = None
+
+
+class OptionKeywords(TypedDict, total=False):
+    """The fields of :class:`Options` as keyword arguments of
+    :func:`binlog.open_writer` and :func:`binlog.open_log_writer`
+    (``**options: Unpack[OptionKeywords]``): a misspelled or mistyped option
+    is an error of a type checker, and a :class:`TypeError` naming it when
+    the call runs. ``tests/test_writer_options.py`` checks that it lists
+    exactly the fields of :class:`Options`."""
+
+    log_name: Optional[str]
+    content_type: Optional[str]
+    params: Mapping[str, str]
+    max_record_size: Optional[int]
+    buffer_size: Optional[int]
+    flush_delay_us: Optional[int]
+    durability: Optional[Durability]
+    durability_param: int
+    sync_wait_spin_us: Optional[int]
+    first_seq: Optional[int]
+    segment_no: Optional[int]
+    created_ns: Optional[int]
+    sparse_interval: Optional[int]
+    max_segment_bytes: Optional[int]
+    max_segment_records: Optional[int]
+    period: Optional[Period]
+    seal_in_background: Optional[bool]
+    compression: Optional[Compression]
+    retention_max_segments: Optional[int]
+    retention_max_bytes: Optional[int]
+    retention_max_age_ms: Optional[int]
+    retention_until_shipped: Optional[bool]
+    retention_hard_max_bytes: Optional[int]
+    on_segment: Sequence[SegmentCallback]
+    clock: Optional[Callable[[], int]]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_keywords_of(options_class: type) -> Callable[[F], F]:
+    """Gives a function taking ``options=None, **kwargs`` the signature
+    ``help`` and ``inspect.signature`` show: its own parameters, then each
+    field of the dataclass ``options_class`` as a keyword-only parameter
+    with its type and default."""
+
+    def decorate(func: F) -> F:
+        own = [p for p in inspect.signature(func).parameters.values()
+               if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        keywords = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
+                                      default=None, annotation=f.type)
+                    for f in fields(options_class)]
+        func.__signature__ = inspect.Signature(own + keywords)  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def options_from(options_class: Any, options: Any, kwargs: Mapping[str, Any]) -> Any:
+    """``options``, or an ``options_class`` made of the keyword arguments
+    (:class:`TypeError` naming an unknown one), not both."""
+    if options is not None and kwargs:
+        raise TypeError("give options or keyword arguments, not both")
+    if not kwargs:
+        return options
+    known = {f.name for f in fields(options_class)}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise TypeError(f"unknown option {unknown[0]!r}; the options are the fields of "
+                        f"{options_class.__name__}: {', '.join(sorted(known))}")
+    return options_class(**kwargs)
 
 
 def utf8(text: str) -> bytes:

@@ -7,12 +7,16 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple, TypedDict
 
 from ._native import ffi, lib
 from .cstrings import c_path, c_string
 from .errors import ClosedError, InvalidArgumentError, check
+from .options import options_from, with_keywords_of
 from .process_owned import OpeningProcess
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: Whether the library compiled into this package has the cargo feature
 #: "s3" (binlog_build.py leaves the shipper's functions out without it).
@@ -57,6 +61,20 @@ class ShipOptions:
     #: Segments larger than this many bytes go up as multipart uploads
     #: (default 64 MiB).
     multipart_threshold: Optional[int] = None
+
+
+class ShipKeywords(TypedDict, total=False):
+    """The fields of :class:`ShipOptions` as keyword arguments of
+    :class:`Shipper` (a misspelled one is a type checker's error and a
+    :class:`TypeError` naming it)."""
+
+    url: Optional[str]
+    endpoint: Optional[str]
+    region: Optional[str]
+    credentials: Optional[Tuple[str, str]]
+    virtual_hosted_style: Optional[bool]
+    keep_local: Optional[int]
+    multipart_threshold: Optional[int]
 
 
 def _native_ship_options(o: ShipOptions) -> Any:
@@ -113,10 +131,10 @@ class Shipper:
     runtime's threads are the parent's).
     """
 
+    @with_keywords_of(ShipOptions)
     def __init__(self, directory: "str | os.PathLike[str]", name: str,
-                 options: Optional[ShipOptions] = None, **kwargs: Any) -> None:
-        if options is not None and kwargs:
-            raise TypeError("give options or keyword arguments, not both")
+                 options: Optional[ShipOptions] = None, **kwargs: Unpack[ShipKeywords]) -> None:
+        ship_options = options_from(ShipOptions, options, kwargs)
         self._lock = threading.Lock()
         self._h: Any = None
         self._opened_in = OpeningProcess()
@@ -124,7 +142,7 @@ class Shipper:
         if not HAS_S3:
             raise InvalidArgumentError(
                 f"{self._description}: this libbinlog was built without the feature \"s3\"")
-        opts = _native_ship_options(options if options is not None else ShipOptions(**kwargs))
+        opts = _native_ship_options(ship_options if ship_options is not None else ShipOptions())
         out = ffi.new("binlog_shipper **")
         check(lib.binlog_shipper_open(c_path("directory", directory), c_string("log name", name), opts, out))
         self._h = self._opened_in.gc(out[0], lib.binlog_shipper_free)

@@ -81,7 +81,7 @@ class Writer(_WriterCore):
                 iov, keep = _iovecs(payload)
                 code = lib.binlog_writer_writev(self._w, name, len(name), iov, len(keep), seq)
             else:
-                data = ffi.from_buffer(payload)
+                data = _buffer(payload)
                 code = lib.binlog_writer_write(self._w, name, len(name), data, len(data), seq)
         else:
             entry, keep = _entry(name, payload, metadata, timestamp_ns)
@@ -207,8 +207,21 @@ class Writer(_WriterCore):
         return slot
 
 
+def _buffer(payload: Any) -> Any:
+    """The bytes of a payload (or of one part), without a copy. Text is
+    refused: which encoding it should have is the caller's choice."""
+    if isinstance(payload, str):
+        raise TypeError("a payload is bytes-like, not str: encode the text first "
+                        "(payload.encode('utf-8'))")
+    try:
+        return ffi.from_buffer(payload)
+    except TypeError:
+        raise TypeError(f"a payload is a bytes-like object or a list or tuple of them, "
+                        f"not {type(payload).__name__}") from None
+
+
 def _iovecs(parts: Sequence[Any]) -> Tuple[Any, List[Any]]:
-    keep = [ffi.from_buffer(p) for p in parts]
+    keep = [_buffer(p) for p in parts]
     iov = ffi.new("binlog_iovec[]", [(b, len(b)) for b in keep])
     return iov, keep
 
@@ -227,7 +240,7 @@ def _entry(name: bytes, payload: Payload, metadata: Optional[Mapping[str, str]],
         e.parts = iov
         e.part_count = len(parts)
     else:
-        data = ffi.from_buffer(payload)
+        data = _buffer(payload)
         keep.append(data)
         e.payload = data
         e.payload_len = len(data)
