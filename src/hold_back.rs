@@ -10,8 +10,8 @@ use crate::record_reader::RecordReader;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// An owned copy of a record (its payload copied, or kept where a
-/// [`Mapping`] holds it: see [`OwnedRecord::with_payload_in`]).
+/// An owned copy of a record (its payload copied, or, for the C ABI's
+/// mapped reads, kept where the reader's mapping holds it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnedRecord {
     seq: u64,
@@ -47,6 +47,7 @@ impl OwnedRecord {
     /// The same record with its payload read from `map` at address `addr`
     /// (where the record it was copied from had it), if `map` holds it
     /// there; the copy is dropped.
+    #[doc(hidden)]
     pub fn with_payload_in(self, map: &Mapping, addr: usize) -> OwnedRecord {
         let len = self.payload.bytes().len();
         match map.offset_of(addr, len) {

@@ -66,7 +66,8 @@ pub trait RecordReader: Send {
     }
 
     /// The mapping the current segment's records are read from, if it has
-    /// one (see [`Reader::mapping`]).
+    /// one (see `Reader::mapping`; for the C ABI's mapped reads).
+    #[doc(hidden)]
     fn mapping(&self) -> Option<Mapping> {
         None
     }

@@ -83,7 +83,9 @@ pub(super) fn read_upto(
 impl Reader {
     /// The mapping the records are read from now (see [`Mapping`]). A
     /// record's payload may lie elsewhere (a copy read with pread, a
-    /// compressed segment's decoded frames): [`Mapping::holds`] says.
+    /// compressed segment's decoded frames): `Mapping::holds` says. For the
+    /// C ABI's mapped reads; not part of the Rust API.
+    #[doc(hidden)]
     pub fn mapping(&self) -> Mapping {
         Mapping(Arc::clone(&self.map))
     }
