@@ -353,7 +353,10 @@ mod tests {
         let p = Path::new("/d/missing.binlog");
         let err = io::Error::from_raw_os_error(libc::ENOENT);
         let e = Error::io(p, "open", err);
-        assert_eq!(e.message(), "/d/missing.binlog: open: No such file or directory");
+        assert_eq!(
+            e.message(),
+            "/d/missing.binlog: open: No such file or directory"
+        );
         assert_eq!(e.os_code(), Some(libc::ENOENT));
         let other = Error::io(p, "read", io::Error::other("no (os error 3) here"));
         assert_eq!(other.detail(), "read: no (os error 3) here");

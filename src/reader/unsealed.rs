@@ -20,9 +20,9 @@ use super::{Reader, Tail};
 use crate::error::{Error, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::FRAME_HEADER_LEN;
-use std::sync::Arc;
 use crate::source::map_file;
 use crate::source::seal_trust::read_seal;
+use std::sync::Arc;
 
 /// An unsealed segment's frames are checked in copies read with pread, this
 /// many bytes at a time (see `Reader::check_unsealed`).
