@@ -494,23 +494,9 @@ fn a_segment_whose_scan_fails_says_nothing_of_where_the_next_one_starts() {
 /// salvaged file; `verify` reports the damage and no sequence overlap.
 #[test]
 fn a_salvaged_file_whose_records_the_segment_still_holds_is_no_overlap() {
-    use binlog::__private::writer::salvage;
     let t = Tmp::new("verify-salvaged-uncut");
     let dir = t.join("log");
-    rolled_log(&dir, 9, 3);
-    let seg = std::path::PathBuf::from(t_names(&dir).pop().unwrap());
-    leave_unsealed(&seg);
-    let at = damage_record(&seg, 0);
-    let header = Reader::open(&seg).unwrap().header().clone();
-    let origin = binlog::Options {
-        log_name: header.log_name.clone(),
-        segment_no: header.segment_no,
-        created_ns: Some(header.created_ns),
-        ..binlog::Options::default()
-    };
-    let runs = salvage::runs_from(&seg, at).unwrap();
-    assert_eq!(runs.len(), 1);
-    salvage::salvage_run(&seg, origin, &runs[0]).unwrap();
+    let at = log_salvaged_but_not_cut(&dir);
 
     let mut r = binlog::LogReader::open(&dir, "orders").unwrap();
     r.skip_damaged(true);

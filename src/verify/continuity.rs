@@ -121,6 +121,13 @@ impl Continuity {
         Some(f)
     }
 
+    /// Whether the file at `path`, which `check` was last given, is one a
+    /// log's reader skips (a failed roll's leftover, a salvaged file
+    /// already read): nothing of it is to be read.
+    pub fn skips(&self, path: &Path) -> bool {
+        self.leftover.as_deref() == Some(path)
+    }
+
     /// Notes where the segment at `path` ended: `next_seq`, the sequence
     /// number its log's next segment must start at, when known (see
     /// [`next_seq_after`]). A failed roll's leftover (see `check`) ends

@@ -175,6 +175,11 @@ impl SegmentWalk<'_> {
                 self.outcome = Outcome::Damaged;
             }
         }
+        if self.continuity.skips(file) {
+            // Read as a log's reader reads it: nothing of it is printed.
+            progress.file_done(file_len);
+            return Ok(None);
+        }
         if !self.filter.may_match(&r) {
             self.continuity.ended(file, next_seq_after(&r, false));
             progress.file_done(file_len);
