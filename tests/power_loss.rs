@@ -171,7 +171,7 @@ fn run_child_if_asked() {
         std::process::exit(3)
     };
     let w = AnyWriter::open(mode.target(), &dir, mode.options())
-        .unwrap_or_else(|e| fail(format!("open {:?}: {e}", e.kind())));
+        .unwrap_or_else(|e| fail(format!("open {:?} at {:?}: {e}", e.kind(), e.offset())));
     let start = w
         .next_seq()
         .unwrap_or_else(|e| fail(format!("next_seq: {e}")));

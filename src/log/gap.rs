@@ -217,6 +217,64 @@ pub fn holds_no_record(sealed_count: Option<u64>, len: u64, data_start: u64) -> 
     sealed_count.map_or(len == data_start, |n| n == 0)
 }
 
+/// What a log's readers need of a file to judge it when it starts before
+/// the end of the file read before it.
+#[derive(Clone, Copy, Debug)]
+pub struct FileShape {
+    /// Its header's first sequence number.
+    pub first_seq: u64,
+    /// Its seal's record count, if it is sealed.
+    pub sealed_count: Option<u64>,
+    /// Its length.
+    pub len: u64,
+    /// Where its records start (after its header).
+    pub data_start: u64,
+    /// Whether its header says it is a salvaged file (docs/FORMAT.md
+    /// section 14a): see [`is_salvaged`].
+    pub salvaged: bool,
+}
+
+/// What a file of a log that starts before `exp` (where the file read
+/// before it ended) is, by the one rule every log reader and `binlog
+/// verify` judge it by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behind {
+    /// It holds no record: what a roll that failed after creating it
+    /// leaves. Skipped; it ends nothing.
+    FailedRollLeftover,
+    /// A sealed salvaged file each of whose records lies below `exp`: the
+    /// reader already returned them from the segment before it, read past
+    /// its damage. What a crash between a writer's salvage and its cut of
+    /// the damage leaves (docs/FORMAT.md section 12). Skipped: returned
+    /// twice, a number would be given twice.
+    SalvagedAlreadyRead,
+    /// Records numbered again: the log's damage (`overlap`).
+    Overlap,
+}
+
+/// How a log's readers take the file `f` that starts before `exp`; None
+/// when it does not (`f.first_seq >= exp`).
+pub fn starts_behind(f: &FileShape, exp: u64) -> Option<Behind> {
+    if f.first_seq >= exp {
+        return None;
+    }
+    if holds_no_record(f.sealed_count, f.len, f.data_start) {
+        return Some(Behind::FailedRollLeftover);
+    }
+    let read = |n: u64| f.first_seq.saturating_add(n) <= exp;
+    Some(match f.sealed_count {
+        Some(n) if f.salvaged && read(n) => Behind::SalvagedAlreadyRead,
+        _ => Behind::Overlap,
+    })
+}
+
+/// Whether a file's header `params` say it is a salvaged file (it names
+/// the segment it was salvaged from).
+pub fn is_salvaged(params: &[(String, String)]) -> bool {
+    let from = crate::writer::salvage::SALVAGED_FROM;
+    params.iter().any(|(k, _)| k == from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

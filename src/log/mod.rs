@@ -32,7 +32,10 @@ pub mod ship_journal;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
-pub use gap::{gap_between, holds_no_record, overlap, Gap, GapReason, SegmentEnd};
+pub use gap::{
+    gap_between, holds_no_record, is_salvaged, overlap, starts_behind, Behind, FileShape, Gap,
+    GapReason, SegmentEnd,
+};
 #[cfg(feature = "s3")]
 pub(crate) use options::validate_name;
 pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};

@@ -8,6 +8,7 @@
 //! not an error.
 
 use super::gap::{gap_after, overlap, Gap, GapReason, SegmentEnd};
+use super::gap::{is_salvaged, starts_behind, Behind, FileShape};
 use super::listing::ListingStamp;
 #[cfg(feature = "s3")]
 use super::reader_tier::Archived;
@@ -170,23 +171,15 @@ fn compressed_copy(path: &Path) -> PathBuf {
     PathBuf::from(zst)
 }
 
-/// Whether segment `r` holds no record (sealed empty, or just a header).
-fn holds_no_record(r: &Reader) -> bool {
-    super::holds_no_record(
-        r.seal().map(|d| d.record_count),
-        r.file_len(),
-        r.data_start(),
-    )
-}
-
-/// Whether `r` is a salvaged file (docs/FORMAT.md section 14a, "Salvaged
-/// files") whose records are all numbered below `exp`.
-fn salvaged_below(r: &Reader, exp: u64) -> bool {
-    let from = crate::writer::salvage::SALVAGED_FROM;
-    let salvaged = r.header().params.iter().any(|(k, _)| k == from);
-    salvaged
-        && r.seal()
-            .is_some_and(|d| d.first_seq + d.record_count <= exp)
+/// What `starts_behind` judges of the file `r` reads.
+fn shape(r: &Reader) -> FileShape {
+    FileShape {
+        first_seq: r.header().first_seq,
+        sealed_count: r.seal().map(|d| d.record_count),
+        len: r.file_len(),
+        data_start: r.data_start(),
+        salvaged: is_salvaged(&r.header().params),
+    }
 }
 
 impl LogReader {
@@ -849,30 +842,23 @@ impl LogReader {
             Some(exp) if first > exp => {
                 self.note_missing_records(path, r.header().segment_no, exp, first)
             }
-            // An empty segment: what a roll that failed after creating it
-            // leaves if it could not remove it (its log went on in the
-            // segment before). Nothing to read; not taken as done, so that
-            // a file made under its name later is read.
-            Some(exp) if first < exp && holds_no_record(&r) => {
-                self.idx += 1;
-                return Ok(Opened::Skipped);
-            }
-            // A file salvaged from the segment before, each of whose
-            // records this reader already returned from that segment, read
-            // past its damage: what a crash leaves between a writer's
-            // salvage and its cut of the damage (docs/FORMAT.md section
-            // 12). Returned twice, a number would be given twice.
-            Some(exp) if first < exp && salvaged_below(&r, exp) => {
-                self.idx += 1;
-                return Ok(Opened::Skipped);
-            }
-            Some(exp) if first < exp => {
-                let previous = self
-                    .last_done
-                    .as_deref()
-                    .unwrap_or(Path::new("(not known)"));
-                return Err(overlap(path, first, previous, exp));
-            }
+            // A failed roll's empty leftover (not taken as done, so that a
+            // file made under its name later is read), or a salvaged file
+            // whose records were read past the damage of the segment before.
+            Some(exp) => match starts_behind(&shape(&r), exp) {
+                Some(Behind::FailedRollLeftover | Behind::SalvagedAlreadyRead) => {
+                    self.idx += 1;
+                    return Ok(Opened::Skipped);
+                }
+                Some(Behind::Overlap) => {
+                    let previous = self
+                        .last_done
+                        .as_deref()
+                        .unwrap_or(Path::new("(not known)"));
+                    return Err(overlap(path, first, previous, exp));
+                }
+                None => self.close_open_gap(true, first),
+            },
             expected => self.close_open_gap(expected.is_some(), first),
         }
         self.current = Some(r);

@@ -10,7 +10,9 @@
 
 use super::{Finding, FindingKind};
 use crate::log::accepted_gaps::{self, AcceptedGap};
-use crate::log::{gap_between, naming, overlap, SegmentEnd as End};
+use crate::log::{
+    gap_between, naming, overlap, starts_behind, Behind, FileShape, SegmentEnd as End,
+};
 use crate::reader::{Reader, Tail};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -45,24 +47,27 @@ impl Continuity {
         Continuity::default()
     }
 
-    /// Checks the segment at `path`, whose header says it starts at
-    /// `first`, against the one passed before it (a segment of the same
-    /// log, by their file names): records missing (`MissingRecords`, or
-    /// `AcceptedGap`), or an overlap (`SequenceOverlap`), unless the
-    /// segment holds no record (`empty`, see [`holds_no_record`]): then it
-    /// is a failed roll's leftover (`FailedRollLeftover`, no damage), and
-    /// the next `ended` of it is ignored. Missing records wholly outside
-    /// `shown` (the sequence numbers a command prints) are not reported.
+    /// Checks the segment at `path` (`file`: what its header and seal say)
+    /// against the one passed before it (a segment of the same log, by
+    /// their file names): records missing (`MissingRecords`, or
+    /// `AcceptedGap`), or, for a file starting before that one's end, what
+    /// [`starts_behind`] makes of it: an overlap (`SequenceOverlap`), a
+    /// failed roll's leftover (`FailedRollLeftover`, no damage) or a
+    /// salvaged file whose records the segment before holds past its
+    /// damage (no finding: a log's reader skips it). A skipped file ends
+    /// nothing: the next `ended` of it is ignored. Missing records wholly
+    /// outside `shown` (the sequence numbers a command prints) are not
+    /// reported.
     ///
-    /// [`holds_no_record`]: crate::log::holds_no_record
+    /// [`starts_behind`]: crate::log::starts_behind
     pub fn check(
         &mut self,
         path: &Path,
-        first: u64,
-        empty: bool,
+        file: &FileShape,
         shown: RangeInclusive<u64>,
     ) -> Option<Finding> {
         self.leftover = None;
+        let first = file.first_seq;
         let prev = self.prev.as_ref()?;
         let (log, segment_no) = log_of(path)?;
         if log != prev.log {
@@ -71,18 +76,25 @@ impl Continuity {
         let exp = prev.next_seq?;
         let prev_segment_no = prev.segment_no;
         let loc = path.display();
-        if first < exp && empty {
-            let m = format!(
-                "{loc}: holds no record and starts at {first}, before the end ({exp}) of \
-                 {}: what a roll that failed after creating it leaves (not read)",
-                prev.path.display()
-            );
-            self.leftover = Some(path.to_path_buf());
-            return Some(finding(path, FindingKind::FailedRollLeftover, None, m));
-        }
-        if first < exp {
-            let m = overlap(path, first, &prev.path, exp).message().to_string();
-            return Some(finding(path, FindingKind::SequenceOverlap, None, m));
+        match starts_behind(file, exp) {
+            Some(Behind::FailedRollLeftover) => {
+                let m = format!(
+                    "{loc}: holds no record and starts at {first}, before the end ({exp}) of \
+                     {}: what a roll that failed after creating it leaves (not read)",
+                    prev.path.display()
+                );
+                self.leftover = Some(path.to_path_buf());
+                return Some(finding(path, FindingKind::FailedRollLeftover, None, m));
+            }
+            Some(Behind::SalvagedAlreadyRead) => {
+                self.leftover = Some(path.to_path_buf());
+                return None;
+            }
+            Some(Behind::Overlap) => {
+                let m = overlap(path, first, &prev.path, exp).message().to_string();
+                return Some(finding(path, FindingKind::SequenceOverlap, None, m));
+            }
+            None => {}
         }
         if first == exp || first - 1 < *shown.start() || exp > *shown.end() {
             return None;
@@ -107,6 +119,13 @@ impl Continuity {
             }
         };
         Some(f)
+    }
+
+    /// Whether the file at `path`, which `check` was last given, is one a
+    /// log's reader skips (a failed roll's leftover, a salvaged file
+    /// already read): nothing of it is to be read.
+    pub fn skips(&self, path: &Path) -> bool {
+        self.leftover.as_deref() == Some(path)
     }
 
     /// Notes where the segment at `path` ended: `next_seq`, the sequence

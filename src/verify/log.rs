@@ -140,7 +140,7 @@ impl Verify {
         // The log's lock covers its newest segment only: an older one is
         // held only while its own lock is (its seal being written after a
         // roll), which the segment's verification sees for itself.
-        let newest = i + 1 == self.files.len();
+        let newest = newest_segment(&self.files, i);
         let held = newest && self.log.as_ref().is_some_and(|l| l.locked);
         segment_held(&self.files[i], held)
     }
@@ -158,7 +158,7 @@ impl Iterator for Verify {
             return manifest_report(&dir, &log.name);
         }
         self.next += 1;
-        let newest = i + 1 == self.files.len();
+        let newest = newest_segment(&self.files, i);
         let mut rep = self.verify_file(i);
         let local = cfg_local(self);
         if let Some(log) = &mut self.log {
@@ -201,15 +201,14 @@ impl LogPlace {
                 return;
             }
         }
-        let empty = crate::log::holds_no_record(
-            rep.seal.as_ref().map(|d| d.record_count),
-            rep.file_len,
-            rep.data_start,
-        );
-        if let Some(f) = self
-            .continuity
-            .check(&rep.location, header.first_seq, empty, 0..=u64::MAX)
-        {
+        let file = crate::log::FileShape {
+            first_seq: header.first_seq,
+            sealed_count: rep.seal.as_ref().map(|d| d.record_count),
+            len: rep.file_len,
+            data_start: rep.data_start,
+            salvaged: crate::log::is_salvaged(&header.params),
+        };
+        if let Some(f) = self.continuity.check(&rep.location, &file, 0..=u64::MAX) {
             let leftover = f.kind == FindingKind::FailedRollLeftover;
             rep.push(f);
             if leftover {
@@ -222,6 +221,21 @@ impl LogPlace {
         }
         self.continuity.ended(&rep.location, rep.next_seq);
     }
+}
+
+/// Whether `files[i]` is its log's newest segment: each file listed after
+/// it is a file salvaged from it (read in its place, docs/FORMAT.md
+/// "Salvaged files"), not a later segment. Such a file is what a crash
+/// between a log writer's salvage and its cut of the damage leaves.
+fn newest_segment(files: &[PathBuf], i: usize) -> bool {
+    let order = |p: &PathBuf| {
+        let name = p.file_name()?.to_str()?;
+        naming::log_of_file_name(name).map(|(_, o)| o)
+    };
+    let this = order(&files[i]).map(|o| o.segment_no);
+    files[i + 1..]
+        .iter()
+        .all(|f| order(f).is_some_and(|o| o.salvaged.is_some() && Some(o.segment_no) == this))
 }
 
 /// `rep` is of the newest file of a log: one whose header ends short

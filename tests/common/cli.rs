@@ -249,6 +249,30 @@ pub fn rolled_log(dir: &Path, n: u64, per: u64) {
     w.close().unwrap();
 }
 
+/// Log `orders` in `dir` as a power cut leaves it between a log writer's
+/// salvage and its cut of the damage (docs/FORMAT.md section 12): records
+/// 0..9 in segments of 3, the newest unsealed with record 6 damaged, and
+/// records 7 and 8 both still after the damage and in the sealed file
+/// salvaged from it. Returns the damage's offset.
+pub fn log_salvaged_but_not_cut(dir: &Path) -> u64 {
+    use binlog::__private::writer::salvage;
+    rolled_log(dir, 9, 3);
+    let seg = std::path::PathBuf::from(t_names(dir).pop().unwrap());
+    leave_unsealed(&seg);
+    let at = damage_record(&seg, 0);
+    let header = Reader::open(&seg).unwrap().header().clone();
+    let origin = binlog::Options {
+        log_name: header.log_name.clone(),
+        segment_no: header.segment_no,
+        created_ns: Some(header.created_ns),
+        ..binlog::Options::default()
+    };
+    let runs = salvage::runs_from(&seg, at).unwrap();
+    assert_eq!(runs.len(), 1);
+    salvage::salvage_run(&seg, origin, &runs[0]).unwrap();
+    at
+}
+
 /// A sealed segment of `n` sample records and its compressed copy (64 KiB
 /// frames); returns both paths.
 pub fn plain_and_compressed(t: &Tmp, n: u64) -> (std::path::PathBuf, std::path::PathBuf) {

@@ -7,18 +7,25 @@
 //! the cuts during the child's start, while it recovers); then check the
 //! backing directory, which holds exactly what survived:
 //!
-//! - the log reads from its first record on, every record in order with
-//!   its bytes, no gap, nothing damaged;
+//! - the log reads (skipping damage) every record in order with its bytes,
+//!   none numbered twice; the gaps (`LogReader::gaps`) and the damaged
+//!   regions skipped inside a file (`LogReader::damages`) are counted;
 //! - no record the child was told is durable is missing: `durable_seq`
 //!   (every policy), every acknowledged write (`EveryRecord`), all but the
 //!   last n - 1 acknowledged (`EveryN(n)`), everything before the last
-//!   `sync` returned (`None`);
-//! - the writer opens the log whatever the cut left (a standalone segment:
-//!   but for damage in its middle, which it refuses, docs/FORMAT.md
-//!   section 12; counted, and a fresh segment follows), and the next child
-//!   starts above every record the log held (none given twice); a record
-//!   leaves the log only into a `<segment>.corrupt-<offset>` backup that a
-//!   writer's open made since the last check;
+//!   `sync` returned (`None`); and no damaged region lies before such a
+//!   record in its file (an fdatasync persists every earlier byte);
+//! - a record a check read is never lost after: its bytes were on the
+//!   device then, and no open, salvage or cut takes a readable record out
+//!   of the log (a writer copies the records after damage into a salvaged
+//!   file before it cuts, docs/FORMAT.md section 12); only retention
+//!   removes the oldest segments;
+//! - the writer opens the log whatever the cut left, and the next child
+//!   starts above every record the log held (none given twice). A
+//!   standalone segment's writer refuses damage in its middle (`Corrupt`,
+//!   naming the file and the offset; section 12: a segment cannot skip
+//!   numbers inside itself), and the refusal changes nothing: every record
+//!   read before is still there; counted, and a fresh segment follows;
 //! - a segment seen sealed (or compressed) after a cut keeps its bytes
 //!   until retention or compression removes it.
 
@@ -195,13 +202,17 @@ pub struct Tally {
     pub cuts_during_start: usize,
     pub records_checked: u64,
     pub acked_unsynced_lost: u64,
-    /// Cuts after which the reader met damage (or a jump) past what was
-    /// promised durable: unsynced records torn out of order.
+    /// Cuts after which the reader met more damage (`damages`) or gaps
+    /// than after the cut before, all past what was promised durable:
+    /// unsynced records torn out of order.
     pub damage_past_promise: usize,
+    /// Damaged regions the reader skipped inside files, summed over the
+    /// checks.
+    pub damages_seen: usize,
     pub sealed_checked: usize,
-    /// Records past damage (never promised durable) that a writer's open
-    /// moved out of the log with the damage, into a `.corrupt-<offset>`
-    /// backup, numbering above them.
+    /// Valid record frames in the `.corrupt-<offset>` backups writers'
+    /// opens made: the damage and the records after it (never promised
+    /// durable), which the open salvaged into a file of the log first.
     pub records_backed_up: u64,
     /// Checks that met a sealed segment whose records a cut damaged.
     pub damaged_seals: usize,
@@ -210,8 +221,9 @@ pub struct Tally {
     pub numbers_given_again: u64,
     /// Sequence numbers a writer left unused after a cut lost records.
     pub numbers_skipped: u64,
-    /// Opens of a standalone segment refused (`Corrupt`) over damage in
-    /// its middle (lost pages before records never promised durable): a
+    /// Opens of a standalone segment refused (`Corrupt`, naming the file
+    /// and the offset) over damage in its middle (lost pages before
+    /// records never promised durable), the segment left as it was: a
     /// fresh segment follows.
     pub refused_mid_damage: usize,
     pub failures: Vec<String>,
@@ -269,11 +281,8 @@ struct LogState {
     /// The sequence number of every record that survived: later cuts
     /// keep them.
     present: Vec<u64>,
-    /// The gaps a reader reported after the last cut.
+    /// The gaps and damaged regions a reader reported after the last cut.
     gaps: usize,
-    /// Above every record a writer's open moved into a backup: no writer
-    /// gives those numbers again.
-    backed_up_past: u64,
     /// Bytes of each segment file seen sealed or compressed.
     sealed: HashMap<String, Vec<u8>>,
 }
@@ -288,7 +297,6 @@ impl LogState {
             next: 0,
             present: Vec::new(),
             gaps: 0,
-            backed_up_past: 0,
             sealed: HashMap::new(),
         }
     }
@@ -335,8 +343,13 @@ fn one_cut(
     fs.cut();
     let report = parse(&lines);
     if died_first && refused_over_damage(suite, &report) {
-        // The next child starts a fresh segment: the records of this one
-        // were checked after the cut that left the damage.
+        // The refusal changed nothing: every record read after the cut
+        // that left the damage is still there. The next child starts a
+        // fresh segment.
+        let found = check_log(log, suite.target, &backing.join("log"), t)?;
+        if let Some(l) = first_lost(&log.present, &found) {
+            return Err(format!("record {l} is gone after a refused open"));
+        }
         t.refused_mid_damage += 1;
         *log = LogState::new();
         return Ok(());
@@ -365,24 +378,21 @@ fn one_cut(
     }
     let found = check_log(log, suite.target, &backing.join("log"), t)?;
     // What survived the last cut survives this one, and what was promised
-    // durable, but for the oldest segments retention removed.
+    // durable, but for the oldest segments retention removed. A record
+    // read then was on the device: a writer's open that met damage before
+    // it (reported or cut while it recovered) salvaged it into a file of
+    // the log before backing up and cutting the damage, so it is still
+    // read.
     let kept = |s: &u64| kept_in(&found, *s);
-    // A writer's open (reported or cut while it recovered) that met
-    // damage in an unsealed segment moved it and the records after it
-    // into a new backup; any other record that survived the last cut
-    // survives this one.
-    let lost: Vec<u64> = log.present.iter().copied().filter(|s| !kept(s)).collect();
-    if !lost.is_empty() {
-        let backed_up = backed_up_seqs(&before, &backing.join("log"));
-        if let Some(l) = lost.iter().find(|s| !backed_up.contains(s)) {
-            return Err(format!(
-                "record {l} survived the last cut, not this one, and is in no new \
-                 backup (lost {lost:?}, backed up {backed_up:?})"
-            ));
-        }
-        t.records_backed_up += lost.len() as u64;
-        log.backed_up_past = log.backed_up_past.max(lost[lost.len() - 1] + 1);
+    let backed_up = backed_up_seqs(&before, &backing.join("log"));
+    if let Some(l) = first_lost(&log.present, &found) {
+        return Err(format!(
+            "record {l} survived the last cut (read then), and is gone after this one \
+             (in a new backup only: {})",
+            backed_up.contains(&l)
+        ));
     }
+    t.records_backed_up += backed_up.len() as u64;
     let must = match (suite.bound, report.last_acked) {
         (_, None) => report.durable,
         (Bound::EveryRecord, Some(a)) => a + 1,
@@ -400,16 +410,27 @@ fn one_cut(
     if let Some(a) = report.last_acked {
         t.acked_unsynced_lost += (from..=a).filter(|s| !kept(s)).count() as u64;
     }
+    if let Some(d) = found
+        .damaged_before
+        .iter()
+        .find(|&&s| from <= s && s < must)
+    {
+        return Err(format!(
+            "record {d}, promised durable (below {must}), follows damage in its file: {:?}",
+            found.gaps
+        ));
+    }
+    t.damages_seen += found.damages;
     if found.gaps.len() > log.gaps {
         t.damage_past_promise += 1;
         eprintln!(
             "damage past what was promised durable ({must}): {:?}",
-            &found.gaps[log.gaps..]
+            &found.gaps[log.gaps.min(found.gaps.len())..]
         );
     }
     log.gaps = found.gaps.len();
     log.present = found.present;
-    log.next = found.end.max(log.backed_up_past);
+    log.next = found.end;
     Ok(())
 }
 
@@ -418,22 +439,25 @@ fn one_cut(
 /// middle: a writer cuts no valid record out of a standalone segment
 /// (docs/FORMAT.md section 12), and a cut that keeps unsynced pages out of
 /// order leaves lost pages (zeros) before valid records never promised
-/// durable. The last check held every promise; the refusal is counted
-/// (`refused_mid_damage`) and the next child starts a fresh segment.
+/// durable. The error names the segment and the damage's offset (the
+/// child says `ERR open Corrupt at Some(<offset>): ...`). The last check
+/// held every promise; the refusal is counted (`refused_mid_damage`) and
+/// the next child starts a fresh segment.
 fn refused_over_damage(suite: &Suite, report: &Report) -> bool {
     suite.target == Target::Segment
         && report.start.is_none()
         && report
             .errors
             .iter()
-            .any(|e| e.starts_with("ERR open Corrupt") && e.contains(SEGMENT))
+            .any(|e| e.starts_with("ERR open Corrupt at Some(") && e.contains(SEGMENT))
 }
 
-/// Whether record `seq` is in the log `found` describes, or below its first
-/// record (the oldest segments, which retention removes).
+/// Whether record `seq` is in the log `found` describes, or, in a rolling
+/// log, below its first record (the oldest segments, which retention
+/// removes; never the newest, so a log read empty lost everything).
 fn kept_in(found: &Survived, seq: u64) -> bool {
-    found.present.first().is_none_or(|&first| seq < first)
-        || found.present.binary_search(&seq).is_ok()
+    let retained = |first: &u64| found.rolling && seq < *first;
+    found.present.first().is_some_and(retained) || found.present.binary_search(&seq).is_ok()
 }
 
 /// The first of the records `before` that `found` no longer holds.
@@ -466,10 +490,18 @@ fn backed_up_seqs(before: &[String], dir: &Path) -> Vec<u64> {
 struct Survived {
     /// The sequence number after the last record read.
     end: u64,
-    /// Damaged regions and sequence jumps the reader reported.
+    /// Sequence jumps (`gaps`) and damaged regions skipped inside a file
+    /// (`damages`) the reader reported.
     gaps: Vec<String>,
+    /// How many damaged regions the reader skipped inside files.
+    damages: usize,
+    /// The first record read after each damaged region in the same file.
+    damaged_before: Vec<u64>,
     /// Every sequence number read.
     present: Vec<u64>,
+    /// Read from a rolling log (retention removes its oldest segments), not
+    /// a standalone segment.
+    rolling: bool,
 }
 
 /// Reads the log at `dir` (the backing directory), skipping damage: every
@@ -484,7 +516,10 @@ fn check_log(
     let mut found = Survived {
         end: 0,
         gaps: Vec::new(),
+        damages: 0,
+        damaged_before: Vec::new(),
         present: Vec::new(),
+        rolling: target == Target::Log,
     };
     let opened = match target {
         Target::Log => {
@@ -502,6 +537,8 @@ fn check_log(
     let mut r = opened.map_err(|e| format!("open the log: {e}"))?;
     r.skip_damaged(true);
     let mut last = None::<u64>;
+    // Which file each record was read from.
+    let mut file_of = HashMap::new();
     loop {
         let seq = match r.next() {
             Ok(Some(rec)) => {
@@ -517,11 +554,23 @@ fn check_log(
             }
         }
         last = Some(seq);
+        file_of.insert(seq, r.current_path().map(Path::to_path_buf));
         found.present.push(seq);
         t.records_checked += 1;
     }
     found.end = last.map_or(log.next, |l| l + 1);
     found.gaps = r.gaps().iter().map(|g| format!("{g:?}")).collect();
+    let damages = r.damages();
+    found.damages = damages.len();
+    for (path, d) in damages {
+        found.gaps.push(format!("{d:?} in {}", path.display()));
+        if file_of
+            .get(&d.to_seq)
+            .is_some_and(|p| p.as_deref() == Some(&path))
+        {
+            found.damaged_before.push(d.to_seq);
+        }
+    }
     Ok(found)
 }
 

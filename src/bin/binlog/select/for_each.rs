@@ -10,7 +10,7 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::file_kind;
 use crate::paths;
 use crate::progress::Progress;
-use binlog::__private::log::holds_no_record;
+use binlog::__private::log::{is_salvaged, FileShape};
 use binlog::verify::{next_seq_after, Continuity, FindingKind};
 use binlog::{Reader, Record, Tail};
 use std::path::{Path, PathBuf};
@@ -157,15 +157,14 @@ impl SegmentWalk<'_> {
             return Ok(None);
         }
         let seqs = self.filter.seq_range();
-        let empty = holds_no_record(
-            r.seal().map(|d| d.record_count),
-            r.file_len(),
-            r.data_start(),
-        );
-        if let Some(b) = self
-            .continuity
-            .check(file, r.header().first_seq, empty, seqs)
-        {
+        let shape = FileShape {
+            first_seq: r.header().first_seq,
+            sealed_count: r.seal().map(|d| d.record_count),
+            len: r.file_len(),
+            data_start: r.data_start(),
+            salvaged: is_salvaged(&r.header().params),
+        };
+        if let Some(b) = self.continuity.check(file, &shape, seqs) {
             let (what, more) = match b.kind {
                 FindingKind::MissingRecords => ("gap", "; `binlog verify` tells more"),
                 _ if !b.is_damage() => ("note", ""),
@@ -175,6 +174,11 @@ impl SegmentWalk<'_> {
             if b.is_damage() {
                 self.outcome = Outcome::Damaged;
             }
+        }
+        if self.continuity.skips(file) {
+            // Read as a log's reader reads it: nothing of it is printed.
+            progress.file_done(file_len);
+            return Ok(None);
         }
         if !self.filter.may_match(&r) {
             self.continuity.ended(file, next_seq_after(&r, false));
