@@ -79,7 +79,10 @@ def open_reader(path: PathLike, salvage: bool = False, batch_records: int = BATC
 
 def open_log_reader(directory: PathLike, name: str, batch_records: int = BATCH_RECORDS) -> Reader:
     """Reads every segment of log ``name`` in order as one stream,
-    following the writer into new segments."""
+    following the writer into new segments. A ``name`` the directory
+    holds no file of (no segment, salvaged file or manifest: a misspelled
+    name, or a writer not started yet) is :class:`NotFoundError` naming
+    both; a follower started before the writer retries until it opens."""
     args = (c_path("directory", directory), c_string("log name", name))
     return open_with(lib.binlog_reader_open_log, *args, batch_records=batch_records)
 
