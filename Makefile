@@ -439,7 +439,7 @@ python-tool:
 python-wheel: lib python-tool
 	@rm -rf $(PY_BUILD)/src $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
 	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
-	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc $(PY_BUILD)/src/
+	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc LICENSE $(PY_BUILD)/src/
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
 	BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) BINLOG_REQUIRE_S3=1 \
 	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \

@@ -423,6 +423,28 @@ fn tail_follow_waits_for_a_missing_or_empty_log_to_appear() {
     assert_eq!(f.seqs_until(1), vec![0, 1]);
 }
 
+/// `tail -f --log NAME` on a directory that holds other logs but none of
+/// log NAME's segments waits for the log's writer, then prints its records.
+#[test]
+fn tail_follow_of_a_named_log_waits_for_its_first_segment() {
+    let t = Tmp::new("follow-named-missing");
+    let dir = t.join("logs");
+    rolled_log(&dir, 3, 10);
+    let d = dir.to_str().unwrap();
+    let mut f = Follow::start(&["tail", "-f", "--poll-ms", "20", "--log", "later", d]);
+    // It must still be waiting, not gone with an error.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(f.child.try_wait().unwrap().is_none(), "{}", f.stop());
+    let w = LogWriter::open(&dir, "later", LogOptions::default()).unwrap();
+    for i in 0..3 {
+        w.write("t", format!("{i}").as_bytes()).unwrap();
+    }
+    w.flush().unwrap();
+    assert_eq!(f.seqs_until(2), vec![0, 1, 2]);
+    w.close().unwrap();
+    assert!(f.stop().contains("holds no segment of the log yet"));
+}
+
 /// The lines `out` prints, as they come, read by a thread of their own
 /// (the channel ends with the output).
 fn lines_of(out: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {

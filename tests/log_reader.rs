@@ -198,6 +198,35 @@ fn reads_every_record_in_order_across_segments() {
 }
 
 #[test]
+fn a_log_name_the_directory_holds_no_file_of_is_not_found() {
+    let d = TempDir::new("nolog");
+    make_log(d.path(), "orders", 3, 2);
+    for name in ["ordrs", "order", "orders-eu"] {
+        let e = LogReader::open(d.path(), name).err().expect(name);
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{name}: {e}");
+        assert_eq!(e.path(), Some(d.path()), "{name}: {e}");
+        assert!(e.to_string().contains(&format!("no log '{name}'")), "{e}");
+    }
+    // The log of the same directory still opens.
+    assert_eq!(
+        seqs(&drain(&mut LogReader::open(d.path(), "orders").unwrap())).len(),
+        3
+    );
+}
+
+#[test]
+fn a_log_whose_only_file_is_its_manifest_opens_with_no_records() {
+    let d = TempDir::new("onlymanifest");
+    make_log(d.path(), "l", 4, 2);
+    for p in paths(d.path(), "l") {
+        std::fs::remove_file(p).unwrap();
+    }
+    assert!(naming::manifest_path(d.path(), "l").exists());
+    let mut r = LogReader::open(d.path(), "l").unwrap();
+    assert!(r.next().unwrap().is_none());
+}
+
+#[test]
 fn reads_a_live_log_whose_newest_segment_is_unsealed() {
     let d = TempDir::new("live");
     let w = LogWriter::open(

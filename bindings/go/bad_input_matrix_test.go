@@ -118,6 +118,11 @@ func TestBadInputMissing(t *testing.T) {
 	if _, err := os.Stat(noLog); err == nil {
 		t.Fatalf("a reader created %s", noLog)
 	}
+	// A log name the directory holds no file of: a misspelled one.
+	logDir := filepath.Join(dir, "log")
+	makeLog(t, logDir, "app", 2)
+	_, err = OpenLogReader(logDir, "ap")
+	wantErr(t, "OpenLogReader of a misspelled log", err, ErrNotFound, logDir, "no log 'ap'")
 }
 
 func TestBadInputUnreadable(t *testing.T) {

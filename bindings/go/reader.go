@@ -211,7 +211,10 @@ func openOne(op, path string, open func(*C.char, **C.binlog_reader) C.binlog_res
 
 // OpenLogReader opens a reader of the rolling log name in dir: every
 // segment in write order as one stream, following the writer as it rolls;
-// segments removed by retention are skipped and counted (GapCount).
+// segments removed by retention are skipped and counted (GapCount). A
+// name dir holds no file of (no segment, salvaged file or manifest: a
+// misspelled name, or a writer not started yet) is ErrNotFound naming dir
+// and name; a follower started before the writer retries until it opens.
 func OpenLogReader(dir, name string) (*Reader, error) {
 	return openTwo("open log reader", "name", dir, name, func(d, n *C.char, out **C.binlog_reader) C.binlog_result {
 		return C.binlog_reader_open_log(d, n, out)

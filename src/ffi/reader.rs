@@ -225,7 +225,13 @@ pub extern "C" fn binlog_reader_open_salvage(
 /// rolls; segments removed by retention are skipped (see
 /// `binlog_reader_gap_count`). A file named as one of its segments whose
 /// header names another log stops the reader there with
-/// `BINLOG_ERR_WRONG_LOG`.
+/// `BINLOG_ERR_WRONG_LOG`. `BINLOG_ERR_NOT_FOUND`, naming `dir` and `name`,
+/// if `dir` holds no file of the log at all (no segment, compressed or
+/// salvaged file, or manifest): a misspelled name is an error, not an
+/// empty log. A log exists from its writer's first open on (the writer
+/// writes its manifest), also once retention removed every segment; a
+/// follower started before the writer retries the open on
+/// `BINLOG_ERR_NOT_FOUND` until it succeeds.
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_log(
     dir: *const c_char,

@@ -183,10 +183,20 @@ fn shape(r: &Reader) -> FileShape {
 }
 
 impl LogReader {
-    /// Reads log `name` in `dir`, every segment in write order.
+    /// Reads log `name` in `dir`, every segment in write order. A log of
+    /// which `dir` holds no file at all (no segment, salvaged file or
+    /// manifest: a misspelled name, or a writer not started yet) is
+    /// `NotFound` naming `dir` and `name` (`segments::require_log`).
     pub fn open(dir: impl AsRef<Path>, name: &str) -> Result<LogReader> {
+        let r = LogReader::open_listed(dir.as_ref(), name)?;
+        segments::require_log(dir.as_ref(), name, !r.files.is_empty())?;
+        Ok(r)
+    }
+
+    /// `open` without the check that the log exists.
+    fn open_listed(dir: &Path, name: &str) -> Result<LogReader> {
         super::options::validate_name(name)?;
-        let dir = dir.as_ref().to_path_buf();
+        let dir = dir.to_path_buf();
         let files = segments::list_files(&dir, name)?
             .into_iter()
             .map(|s| s.path)
@@ -280,11 +290,13 @@ impl LogReader {
                 remote.log()
             )));
         }
-        let mut r = LogReader::open(dir, name)?;
+        let mut r = LogReader::open_listed(dir.as_ref(), name)?;
         r.tier = Some(Tier::new(Box::new(remote)));
         // Listed again from the start: the bucket's segments come first.
         r.files.clear();
         r.refresh_files()?;
+        // A log all of whose segments are in the bucket exists.
+        segments::require_log(dir.as_ref(), name, !r.files.is_empty())?;
         Ok(r)
     }
 

@@ -38,6 +38,25 @@ pub fn list(dir: &Path, name: &str) -> Result<Vec<SegmentFile>> {
         .collect())
 }
 
+/// Refuses log `name` in `dir` when the directory holds no file of it at
+/// all: `any_file` (a segment, plain or compressed, or a salvaged file,
+/// found by the caller's listing) is false and there is no manifest either
+/// (docs/FORMAT.md section 14a, "A log that is not there"). A misspelled
+/// name is then an error, not an empty log; a writer's open writes the
+/// manifest, so a log counts as existing from then on.
+pub fn require_log(dir: &Path, name: &str, any_file: bool) -> Result<()> {
+    let manifest = naming::manifest_path(dir, name);
+    // A manifest that cannot be looked at is not known to be missing.
+    if any_file || manifest.try_exists().unwrap_or(true) {
+        return Ok(());
+    }
+    Err(Error::file(
+        ErrorKind::NotFound,
+        dir,
+        format!("no log '{name}' in this directory (no segment, salvaged file or manifest of it)"),
+    ))
+}
+
 /// Every file of log `name` in `dir` in read order (see `read_cmp`):
 /// its segments, each followed by the files salvaged from it.
 pub fn list_files(dir: &Path, name: &str) -> Result<Vec<LogFile>> {

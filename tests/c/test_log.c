@@ -839,12 +839,19 @@ static void test_follow(void) {
     }
     close_reader(r);
 
-    /* A follower started before the writer: an empty directory at first. */
+    /* A follower started before the writer: the log is not there yet
+     * (NOT_FOUND naming the directory and the log, no reader made); it is
+     * from the writer's open on, and the follower reads from its start. */
     const char *dir2 = make_dir("follow-early");
+    r = PTR_SENTINEL(binlog_reader);
+    CHECK_RC(binlog_reader_open_log(dir2, "early", &r), BINLOG_ERR_NOT_FOUND);
+    CHECK(r == PTR_SENTINEL(binlog_reader));
+    CHECK(strstr(binlog_last_error(), dir2) != NULL);
+    CHECK(strstr(binlog_last_error(), "'early'") != NULL);
+    w = OPEN_LOG(dir2, "early", 3, 0, 0);
     r = OPEN_READER(dir2, "early");
     CHECK_RC(binlog_reader_next_wait(r, 20, &rec), BINLOG_END);
     CHECK_EQ_U(gaps_of(r), 0);
-    w = OPEN_LOG(dir2, "early", 3, 0, 0);
     WRITE_RECORDS(w, 0, 7);
     CHECK_OK(binlog_writer_flush(w));
     for (uint64_t i = 0; i < 7; i++) {

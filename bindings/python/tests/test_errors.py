@@ -161,7 +161,7 @@ def test_a_nul_byte_in_a_c_string_argument_is_refused_naming_it_and_creates_noth
     assert _files_and_sizes(tmp_path) == before
 
 
-def test_every_exception_class_is_exported_by_the_package():
+def test_every_exception_class_is_reachable_from_the_package_and_listed_in_binlog_errors():
     for cls in binlog.errors.ERRORS_BY_CODE.values():
         assert getattr(binlog, cls.__name__) is cls
-        assert cls.__name__ in binlog.__all__
+        assert cls.__name__ in binlog.errors.__all__

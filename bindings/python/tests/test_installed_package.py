@@ -1,9 +1,10 @@
 """The package as pip installs it: the wheel's own compiled module, with
 the library linked in (no libbinlog.so loaded, no LD_LIBRARY_PATH), built
-against the stable ABI, typed."""
+against the stable ABI, typed, with the repository's LICENSE."""
 
 import importlib.metadata
 import os
+import pathlib
 import sysconfig
 
 import binlog
@@ -32,3 +33,11 @@ def test_the_library_version_is_the_package_version():
 
 def test_the_package_says_it_is_typed():
     assert os.path.exists(os.path.join(os.path.dirname(binlog.__file__), "py.typed"))
+
+
+def test_the_wheel_carries_the_repository_license():
+    repo_license = pathlib.Path(__file__).resolve().parents[3] / "LICENSE"
+    dist = importlib.metadata.distribution("libbinlog")
+    shipped = [f for f in dist.files or [] if f.name == "LICENSE" and ".dist-info" in str(f)]
+    assert len(shipped) == 1, dist.files
+    assert shipped[0].read_text() == repo_license.read_text()

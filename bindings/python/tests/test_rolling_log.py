@@ -30,6 +30,16 @@ def test_a_log_rolls_by_size_and_reads_back_as_one_stream(tmp_path):
         assert [int(bytes(x.payload[:6])) for x in r] == list(range(1000))
 
 
+def test_a_log_name_the_directory_holds_no_file_of_is_not_found_naming_it(tmp_path):
+    _write(tmp_path, 3)
+    with pytest.raises(binlog.NotFoundError, match="no log 'lgo'") as missing:
+        binlog.open_log_reader(tmp_path, "lgo")
+    assert isinstance(missing.value, FileNotFoundError)
+    assert missing.value.filename == str(tmp_path)
+    with binlog.open_log_reader(tmp_path, "log") as r:
+        assert len(list(r)) == 3
+
+
 @pytest.mark.parametrize("batch_records", [1, 7, 64, 4096])
 def test_batches_of_any_size_read_across_segment_ends_in_order(tmp_path, batch_records):
     _write(tmp_path, 1000, max_segment_records=33)

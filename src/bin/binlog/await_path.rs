@@ -1,7 +1,7 @@
 //! `tail -f` on a log or segment that is not there yet waits for it to
 //! appear, as `tail -F` does: a missing segment file or directory, an
 //! empty segment file (created, its header not written yet), a directory
-//! that holds no log yet.
+//! that holds no log yet (with `--log`, no segment of that log).
 
 use crate::error::CliResult;
 use crate::file_kind;
@@ -32,10 +32,12 @@ fn missing(path: &Path, log: Option<&str>) -> CliResult<Option<&'static str>> {
         let empty = file_kind::is_empty(path);
         return Ok(empty.then_some("empty: its header is not written yet"));
     }
-    // A named log is followed from before its first segment is created.
-    if log.is_some() {
-        return Ok(None);
-    }
-    let sources = paths::scan_dir(path, None)?;
-    Ok(sources.is_empty().then_some("holds no log yet"))
+    // What `tail` then resolves the path to (`paths::resolve`): with
+    // `--log`, that log's segments.
+    let sources = paths::scan_dir(path, log)?;
+    let what = match log {
+        Some(_) => "holds no segment of the log yet",
+        None => "holds no log yet",
+    };
+    Ok(sources.is_empty().then_some(what))
 }

@@ -13,10 +13,37 @@ order, each checked against its CRC::
         for record in r:
             print(record.seq, record.type, bytes(record.payload), record.metadata)
 
+Entry points (below, and ``help(binlog.NAME)`` for each):
+
+- writing: :func:`open_writer` (one segment file), :func:`open_log_writer`
+  (a rolling log), giving a :class:`Writer`; their options are an
+  :class:`Options` or its fields as keyword arguments (:class:`Compression`
+  for a log's sealed segments, :class:`Durability`, :class:`Period`).
+- reading: :func:`open_reader`, :func:`open_log_reader`,
+  :func:`open_log_tiered_reader` (a log and its segments in a bucket),
+  :func:`open_glob`, giving a :class:`Reader` of :class:`Record` s;
+  ``reader.follow()`` waits for new ones. What a reader met: :class:`Tail`
+  (:class:`TailKind`), :class:`Gap` (:class:`GapReason`), :class:`Damage`,
+  :class:`Header`.
+- a log's files: :func:`list_segments` (:class:`ListedSegment`,
+  :class:`SegmentState`); segment events: :class:`SegmentInfo`,
+  :class:`SegmentEvent`.
+- checking: :func:`verify`, giving a :class:`Verification` of
+  :class:`Finding` s (:class:`FindingKind`, :class:`RepairAction`).
+- object storage: :class:`Shipper` (:class:`ShipOptions`,
+  :class:`ShipReport`).
+
 Every call into the library releases the GIL. Errors raise subclasses of
-:class:`BinlogError` (``binlog.errors``). A path, directory, log name or
-pattern holding a NUL byte is :class:`InvalidArgumentError` naming it
-(the library takes them as C strings, which would end there).
+:class:`BinlogError`, one per result code of ``binlog.h``, documented in
+``help(binlog.errors)`` and reachable here (``binlog.NotFoundError``, a
+``FileNotFoundError``; ``binlog.CorruptionError`` for damaged data;
+``binlog.InvalidArgumentError``, a ``ValueError``). A path, directory, log
+name or pattern holding a NUL byte is :class:`InvalidArgumentError`
+naming it (the library takes them as C strings, which would end there).
+
+``__all__`` (what ``help(binlog)`` lists in full, and ``from binlog import
+*`` takes) holds the entry points and the classes most code handles; the
+other names above are attributes of the package all the same.
 """
 
 from __future__ import annotations
@@ -25,18 +52,24 @@ import os
 from typing import TYPE_CHECKING, Optional, Union
 
 from ._native import ffi, lib
-from .callbacks import SegmentInfo
+# `NAME as NAME`: a public name of the package though not in `__all__`
+# (type checkers honour the form; `--no-implicit-reexport` needs it).
+from .callbacks import SegmentInfo as SegmentInfo
 from .cstrings import c_path, c_string
-from .enums import Durability, GapReason, Period, SegmentEvent, SegmentState, TailKind
-from . import errors
+from .enums import Durability as Durability, GapReason as GapReason, Period as Period
+from .enums import SegmentEvent as SegmentEvent, SegmentState as SegmentState, TailKind as TailKind
+from . import errors as errors
 from .errors import *  # noqa: F403 (the exception classes: errors.__all__)
-from .options import Compression, OptionKeywords, Options, options_from, with_keywords_of
+from .options import Compression as Compression, OptionKeywords as OptionKeywords
+from .options import Options, options_from, with_keywords_of
 from .reader import BATCH_RECORDS, Reader, open_with
-from .records import Damage, Gap, Header, Record, Tail
-from .segments import ListedSegment, list_segments
-from .shipper import ShipKeywords, ShipOptions, ShipReport, Shipper
+from .records import Damage as Damage, Gap as Gap, Header as Header, Record, Tail as Tail
+from .segments import ListedSegment as ListedSegment, list_segments
+from .shipper import ShipKeywords as ShipKeywords, ShipOptions as ShipOptions
+from .shipper import ShipReport as ShipReport, Shipper
 from .verify import MAX_FINDINGS as VERIFY_MAX_FINDINGS
-from .verify import Finding, FindingKind, RepairAction, Verification, verify
+from .verify import Finding as Finding, FindingKind as FindingKind
+from .verify import RepairAction as RepairAction, Verification as Verification, verify
 from .writer import Writer
 
 if TYPE_CHECKING:
@@ -79,7 +112,10 @@ def open_reader(path: PathLike, salvage: bool = False, batch_records: int = BATC
 
 def open_log_reader(directory: PathLike, name: str, batch_records: int = BATCH_RECORDS) -> Reader:
     """Reads every segment of log ``name`` in order as one stream,
-    following the writer into new segments."""
+    following the writer into new segments. A ``name`` the directory
+    holds no file of (no segment, salvaged file or manifest: a misspelled
+    name, or a writer not started yet) is :class:`NotFoundError` naming
+    both; a follower started before the writer retries until it opens."""
     args = (c_path("directory", directory), c_string("log name", name))
     return open_with(lib.binlog_reader_open_log, *args, batch_records=batch_records)
 
@@ -126,12 +162,8 @@ def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECO
 
 
 __all__ = [
-    "Compression", "Damage", "Durability", "FORMAT_MAJOR", "Gap", "GapReason", "Header",
-    "ListedSegment",
-    "OptionKeywords", "Options", "Period", "Reader", "Record", "SegmentEvent", "SegmentInfo",
-    "SegmentState", "ShipKeywords", "ShipOptions", "ShipReport", "Shipper", "Tail", "TailKind", "Writer",
-    "__version__", "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader",
-    "open_log_writer", "open_reader", "open_writer",
-    "Finding", "FindingKind", "RepairAction", "VERIFY_MAX_FINDINGS", "Verification", "verify",
+    "FORMAT_MAJOR", "Options", "Reader", "Record", "Shipper", "Writer", "__version__",
+    "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader", "open_log_writer",
+    "open_reader", "open_writer", "verify", "VERIFY_MAX_FINDINGS",
 ]
-__all__ += errors.__all__
+
