@@ -338,7 +338,8 @@ impl LogReader {
     }
 
     /// The mapping of the segment being read, if any (see
-    /// [`Reader::mapping`]).
+    /// `Reader::mapping`; for the C ABI's mapped reads).
+    #[doc(hidden)]
     pub fn mapping(&self) -> Option<crate::reader::Mapping> {
         self.current.as_ref().map(|r| r.mapping())
     }
