@@ -7,7 +7,6 @@ use memmap2::{Mmap, UncheckedAdvice};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
 use std::sync::Arc;
 
 /// A reader's mapping of its segment file, kept mapped while a `Mapping`
