@@ -19,8 +19,24 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO      := $(TOOLS)/bin/minio-$(MINIO_VERSION)
 GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
-RELEASE    := target/release
+# The C library (`make lib`): with the archive tier (ARCHIVE=1, the
+# default: shipping to S3 and the tiered reader, cargo feature "s3") in
+# target/release, or the core alone (ARCHIVE=0: no network code, the five
+# crates of the README and zstd) in target/lean/release. Both export every
+# function of include/binlog.h; the lean one's shipper functions answer
+# BINLOG_ERR_INVALID_ARGUMENT, "built without the archive tier".
+ARCHIVE    ?= 1
+ifeq ($(ARCHIVE),0)
+C_FEATURES := compression
+C_TARGET   := target/lean
+else
+C_FEATURES := compression,s3
+C_TARGET   := target
+endif
+RELEASE    := $(C_TARGET)/release
 LIB        := $(RELEASE)/libbinlog.so
+# The `binlog` tool (always with the archive tier) and its man pages.
+TOOL       := target/release/binlog
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -O2 -g -Iinclude
 LDLIBS     := -L$(RELEASE) -lbinlog -Wl,-rpath,$(abspath $(RELEASE)) -lpthread
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -62,8 +78,16 @@ s3-server-minio: $(MINIO)
 tools: $(CBINDGEN) $(VERSITYGW)
 
 # --- library and header ----------------------------------------------------
+# The crate itself builds only the Rust library (Cargo.toml): a Rust crate
+# depending on it builds no C library. Here the same crate is compiled as a
+# cdylib and a staticlib, given its SONAME (libbinlog.so.$(SOVERSION)); the
+# link of that name lets programs linked with `-L $(RELEASE) -lbinlog`
+# (the C tests, the Go binding's build-tree tag) run from the tree.
 lib:
-	$(CARGO) build --release --lib
+	$(CARGO) rustc --release --lib --no-default-features --features $(C_FEATURES) \
+	  --target-dir $(C_TARGET) --crate-type cdylib,staticlib \
+	  -- -C link-arg=-Wl,-soname,libbinlog.so.$(SOVERSION)
+	ln -sfn libbinlog.so $(RELEASE)/libbinlog.so.$(SOVERSION)
 
 # The `binlog` command-line tool (docs/CLI.md): target/release/binlog.
 cli:
@@ -72,13 +96,13 @@ cli:
 # Its man pages (binlog.1, binlog-<command>.1) and shell completions, made
 # by the tool from its own argument definition: target/man, target/completions.
 man: cli
-	$(RELEASE)/binlog man target/man
+	$(TOOL) man target/man
 
 completions: cli
 	@mkdir -p target/completions
-	$(RELEASE)/binlog completions bash > target/completions/binlog.bash
-	$(RELEASE)/binlog completions zsh > target/completions/_binlog
-	$(RELEASE)/binlog completions fish > target/completions/binlog.fish
+	$(TOOL) completions bash > target/completions/binlog.bash
+	$(TOOL) completions zsh > target/completions/_binlog
+	$(TOOL) completions fish > target/completions/binlog.fish
 
 header: $(CBINDGEN)
 	$(CBINDGEN) --quiet --config cbindgen.toml --output include/binlog.h .
@@ -108,7 +132,7 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header check-abi lint test-powercut test-rust test-c test-consumer test-go test-go-consumer test-java \
+test: check-header check-abi lint test-powercut test-rust test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
   test-java-consumer test-python fuzz-short check-bench-peers
 	@echo "make test: all suites passed"
 
@@ -188,17 +212,18 @@ lint:
 test-c: lib examples s3-server
 	@BINLOG_VERSITYGW=$(VERSITYGW) tests/with_s3_server.sh $(MAKE) --no-print-directory run-c-tests
 
-# The C tests, in an environment with BINLOG_TEST_S3_* set (test-c).
+# The C tests (C_TESTS: sources under tests/c, less ".c"), in an
+# environment with BINLOG_TEST_S3_* set (test-c; test-lean runs some alone).
 run-c-tests:
 	@mkdir -p $(BUILD)/tests
-	@set -e; for t in $(C_TESTS); do \
-	  $(CC) $(CFLAGS_STRICT) $(SANITIZE) -o $(BUILD)/tests/$$t.asan tests/c/$$t.c $(LDLIBS); \
-	  $(CC) $(CFLAGS_STRICT) -o $(BUILD)/tests/$$t tests/c/$$t.c $(LDLIBS); \
+	@set -e; for t in $(C_TESTS); do o=$(BUILD)/tests/$$(basename $$t); \
+	  $(CC) $(CFLAGS_STRICT) $(SANITIZE) -o $$o.asan tests/c/$$t.c $(LDLIBS); \
+	  $(CC) $(CFLAGS_STRICT) -o $$o tests/c/$$t.c $(LDLIBS); \
 	  echo "== $$t (ASan+UBSan)"; \
-	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/tests/$$t.asan; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$o.asan; \
 	  echo "== $$t (valgrind)"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	    --suppressions=tests/c/valgrind.supp $(BUILD)/tests/$$t; \
+	    --suppressions=tests/c/valgrind.supp $$o; \
 	done
 
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json;
@@ -219,14 +244,16 @@ $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 # `make install [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=$(PREFIX)/lib]
 # [INCLUDEDIR=...] [BINDIR=...] [MANDIR=...]` installs the stripped release
 # library as LIBDIR/libbinlog.so.$(VERSION) with the links libbinlog.so.$(SOVERSION)
-# (its SONAME, set by build.rs) and libbinlog.so; libbinlog.a;
+# (its SONAME, given by `make lib`) and libbinlog.so; libbinlog.a;
 # INCLUDEDIR/binlog.h; LIBDIR/pkgconfig/binlog.pc;
 # LIBDIR/cmake/binlog/binlogConfig.cmake and binlogConfigVersion.cmake
 # (find_package(binlog)); BINDIR/binlog and its man pages. The .pc and CMake
-# files name the directories without DESTDIR (a staging root).
+# files name the directories without DESTDIR (a staging root). With
+# ARCHIVE=0 the library is the lean one and the tool (which ships to S3)
+# and its man pages are not installed.
 # `make uninstall` with the same variables removes those files.
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
-# The ABI number of the SONAME (build.rs says the same), and the first
+# The ABI number of the SONAME (`make lib` gives it), and the first
 # version that had it: docs/ABI.md.
 SOVERSION       := 0
 SOVERSION_FIRST := 0.1.0
@@ -268,8 +295,9 @@ install-files:
 # `make install` builds what it installs when cargo is on the PATH; as root
 # without cargo (`make && sudo make install`) it installs what `make` built
 # and fails, naming the file, when something is missing.
-INSTALL_BUILD := $(if $(shell command -v $(CARGO) 2>/dev/null),lib cli man,installed-artifacts-built)
-INSTALL_ARTIFACTS := $(LIB) $(RELEASE)/libbinlog.a $(RELEASE)/binlog target/man/binlog.1
+INSTALL_TOOL := $(if $(filter 0,$(ARCHIVE)),,cli man)
+INSTALL_BUILD := $(if $(shell command -v $(CARGO) 2>/dev/null),lib $(INSTALL_TOOL),installed-artifacts-built)
+INSTALL_ARTIFACTS := $(LIB) $(RELEASE)/libbinlog.a $(if $(INSTALL_TOOL),$(TOOL) target/man/binlog.1)
 .PHONY: installed-artifacts-built
 installed-artifacts-built:
 	@for f in $(INSTALL_ARTIFACTS); do [ -f $$f ] || { \
@@ -277,16 +305,16 @@ installed-artifacts-built:
 # The directories an install made, which its uninstall removes (when empty).
 INSTALL_DIRS_MANIFEST := target/install-manifests/$(subst /,_,$(DESTDIR)$(PREFIX)).dirs
 
-# The library's SONAME (build.rs) must be the one the links are named for.
+# The library's SONAME (`make lib`) must be the one the links are named for.
 check-soname: $(INSTALL_BUILD)
 	@readelf -d $(LIB) | grep -q 'Library soname: \[libbinlog.so.$(SOVERSION)\]' || { \
-	  echo "$(LIB) has no SONAME libbinlog.so.$(SOVERSION): build.rs and the Makefile's SOVERSION differ"; exit 1; }
+	  echo "$(LIB) has no SONAME libbinlog.so.$(SOVERSION): it was not built by \`make lib\`, which gives it"; exit 1; }
 
 install: $(INSTALL_BUILD) check-soname install-files
 	@mkdir -p $(dir $(INSTALL_DIRS_MANIFEST))
 	$(PACKAGING)/install-dirs.sh $(INSTALL_DIRS_MANIFEST) \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/binlog \
-	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	  $(DESTDIR)$(INCLUDEDIR) $(if $(INSTALL_TOOL),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
 	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
 	ln -sfn libbinlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(SOVERSION)
@@ -297,9 +325,11 @@ install: $(INSTALL_BUILD) check-soname install-files
 	install -m 0644 $(INSTALL_GEN)/binlog.pc $(DESTDIR)$(LIBDIR)/pkgconfig/binlog.pc
 	install -m 0644 $(INSTALL_GEN)/binlogConfig.cmake $(INSTALL_GEN)/binlogConfigVersion.cmake \
 	  $(DESTDIR)$(LIBDIR)/cmake/binlog/
-	install -m 0755 $(RELEASE)/binlog $(DESTDIR)$(BINDIR)/binlog
+ifneq ($(INSTALL_TOOL),)
+	install -m 0755 $(TOOL) $(DESTDIR)$(BINDIR)/binlog
 	$(STRIP) $(DESTDIR)$(BINDIR)/binlog
 	install -m 0644 target/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+endif
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(SOVERSION) \
@@ -340,8 +370,37 @@ check-abi: lib
 # A program outside the tree (tests/consumer/c) built against the installed
 # files through pkg-config and through CMake, shared and static, and run;
 # then a DESTDIR install and its uninstall (tests/consumer/run.sh).
-test-consumer: lib cli man
-	tests/consumer/run.sh
+test-consumer: lib $(INSTALL_TOOL)
+	ARCHIVE=$(ARCHIVE) tests/consumer/run.sh
+
+# The lean C library (ARCHIVE=0, target/lean) tested as the full one is:
+# it exports the recorded symbols (check-abi: the same functions), passes
+# the C tests that need no S3 server and its own test of the archive
+# functions' refusal (tests/lean), installs and serves the consumers
+# (test-consumer), and holds no code of the network crates
+# (tests/lean/no_network_code.sh; against the full library it must find
+# some, so the check is not blind). Its installed sizes: docs/INSTALL.md.
+LEAN_C_TESTS := $(filter-out test_ship test_conformance_remote,$(C_TESTS)) ../lean/test_archive_absent
+.PHONY: test-lean
+test-lean: lib
+	$(MAKE) --no-print-directory lib check-abi test-consumer ARCHIVE=0 BUILD=target/lean/c
+	$(MAKE) --no-print-directory run-c-tests ARCHIVE=0 BUILD=target/lean/c C_TESTS="$(LEAN_C_TESTS)"
+	tests/lean/no_network_code.sh target/lean/release/libbinlog.so absent
+	tests/lean/no_network_code.sh target/lean/release/libbinlog.a absent
+	tests/lean/no_network_code.sh $(LIB) present
+
+# A crate depending on this one by path (tests/rust_dependent), built in a
+# fresh target directory: it runs, and its build made no C library (the
+# crate's only crate type is the Rust library's).
+RUST_DEPENDENT := target/rust-dependent
+.PHONY: test-rust-dependent
+test-rust-dependent:
+	rm -rf $(RUST_DEPENDENT) && mkdir -p $(RUST_DEPENDENT)/data
+	$(CARGO) build --locked --manifest-path tests/rust_dependent/Cargo.toml --target-dir $(RUST_DEPENDENT)
+	$(RUST_DEPENDENT)/debug/rust-dependent $(RUST_DEPENDENT)/data
+	@built=$$(find $(RUST_DEPENDENT) ! -type d -name 'libbinlog*' ! -name '*.rlib' ! -name '*.rmeta' ! -name '*.d'); \
+	[ -z "$$built" ] || { echo "test-rust-dependent: a dependent's build made a C library:"; echo "$$built"; exit 1; }
+	@echo "test-rust-dependent: a dependent builds libbinlog as a Rust library only"
 
 clean:
 	$(CARGO) clean
@@ -414,8 +473,8 @@ test-java: lib s3-server
 # `make python-wheel` builds target/wheels/libbinlog-$(VERSION)-cp39-abi3-*.whl
 # from a copy of the sources (the tree stays clean) with pip in a virtual
 # environment of its own holding the build tools pyproject.toml pins; its
-# libbinlog.a is `make lib`'s, with the default features, "s3" among them
-# (BINLOG_REQUIRE_S3: binlog_build.py fails on a library without the shipper).
+# libbinlog.a is `make lib`'s: with the archive tier, or the lean one
+# with ARCHIVE=0 (the same module; the library refuses the shipper).
 # `make test-python` installs that wheel into a fresh virtual environment
 # with the pinned test tools (requirements-test.txt) and runs the pytest
 # suite against it; `make bench-python` (not a test) compares the binding
@@ -441,7 +500,7 @@ python-wheel: lib python-tool
 	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
 	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc LICENSE $(PY_BUILD)/src/
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
-	BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) BINLOG_REQUIRE_S3=1 \
+	BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
 	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \
 	  --wheel-dir $(PY_WHEELS) $(PY_BUILD)/src
 	@ls $(PY_WHEEL_GLOB)
@@ -461,12 +520,10 @@ define python-venv
 	$(1)/bin/pip install -q $(PY_WHEEL_GLOB)
 endef
 
-# The library without the cargo feature "s3" (no shipper), in a target
-# directory of its own: tests/test_build_without_s3.py links a module
-# against it to check what the binding does with such a build.
-WITHOUT_S3 := target/without-s3
+# The lean library (ARCHIVE=0, target/lean): tests/test_build_without_s3.py
+# links a module against it to check what the binding does with it.
 lib-without-s3:
-	$(CARGO) build --lib --no-default-features --target-dir $(WITHOUT_S3)
+	$(MAKE) --no-print-directory lib ARCHIVE=0
 
 # pytest runs from the venv's script, so that the tests import the
 # installed package, not the sources (tests/test_installed_package.py),
@@ -475,7 +532,7 @@ lib-without-s3:
 test-python: python-wheel s3-server lib-without-s3
 	$(call python-venv,$(PY_BUILD)/test-venv)
 	cd $(PY_SRC) && env -u LD_LIBRARY_PATH BINLOG_VERSITYGW=$(VERSITYGW) \
-	  BINLOG_TEST_LIB_WITHOUT_S3=$(abspath $(WITHOUT_S3)/debug) ../../tests/with_s3_server.sh \
+	  BINLOG_TEST_LIB_WITHOUT_S3=$(abspath target/lean/release) ../../tests/with_s3_server.sh \
 	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider tests
 
 bench-python: python-wheel

@@ -1414,7 +1414,7 @@ binlog_result binlog_reader_poll_rearm(struct binlog_reader *r);
  `AWS_SESSION_TOKEN`); read and list permissions are enough. The
  reader's bucket client belongs to this process: after fork(), a child
  opens its own. `BINLOG_ERR_INVALID_ARGUMENT` if the library was built
- without the feature "s3".
+ without the archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
  */
 binlog_result binlog_reader_open_log_tiered(const char *dir,
                                             const char *name,
@@ -1515,7 +1515,9 @@ void binlog_segment_list_free(struct binlog_segment_list *list);
  (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
  `AWS_SECRET_ACCESS_KEY`, ...), path-style addressing, no local segment
  removed, multipart uploads above 64 MiB. Free with
- `binlog_ship_options_free`.
+ `binlog_ship_options_free`. `BINLOG_ERR_INVALID_ARGUMENT` if the
+ library was built without the archive tier (cargo feature "s3",
+ `make lib ARCHIVE=0`), whose shipper functions all fail.
  */
 binlog_result binlog_ship_options_new(struct binlog_ship_options **out);
 
@@ -1594,7 +1596,9 @@ binlog_result binlog_ship_options_set_multipart_threshold(struct binlog_ship_opt
  HEAD and read back; one damaged or truncated in the bucket is
  `BINLOG_ERR_CORRUPT`, naming the object, and its segment is kept.
  Nothing is uploaded yet. `*out` is written only on success; free it
- with `binlog_shipper_free`.
+ with `binlog_shipper_free`. `BINLOG_ERR_INVALID_ARGUMENT` if the library
+ was built without the archive tier (cargo feature "s3",
+ `make lib ARCHIVE=0`), whatever the arguments.
  */
 binlog_result binlog_shipper_open(const char *dir,
                                   const char *name,

@@ -23,7 +23,7 @@ use std::os::raw::c_char;
 /// `AWS_SESSION_TOKEN`); read and list permissions are enough. The
 /// reader's bucket client belongs to this process: after fork(), a child
 /// opens its own. `BINLOG_ERR_INVALID_ARGUMENT` if the library was built
-/// without the feature "s3".
+/// without the archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_log_tiered(
     dir: *const c_char,
@@ -51,8 +51,6 @@ fn open(dir: &std::path::Path, name: &str, url: &str) -> crate::Result<crate::Lo
 }
 
 #[cfg(not(feature = "s3"))]
-fn open(_: &std::path::Path, _: &str, url: &str) -> crate::Result<crate::LogReader> {
-    Err(crate::Error::invalid(format!(
-        "{url}: this libbinlog was built without the feature \"s3\""
-    )))
+fn open(_: &std::path::Path, _: &str, _: &str) -> crate::Result<crate::LogReader> {
+    Err(super::archive_absent::absent())
 }

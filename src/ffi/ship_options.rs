@@ -3,9 +3,9 @@
 //! `archive::Location`, set one at a time so that options can grow without
 //! breaking the ABI.
 
+use super::archive_tier::{tier_built, Location, ShipOptions};
 use super::boundary::{c_str, call, call_void, handle_mut, need_out, put, CallResult};
 use super::result::binlog_result::{self, BINLOG_OK};
-use crate::archive::{Location, ShipOptions};
 
 /// Options for `binlog_shipper_open`. Not thread-safe: configure it from
 /// one thread; it may be freed as soon as `binlog_shipper_open` returns.
@@ -19,10 +19,13 @@ pub struct binlog_ship_options {
 /// (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
 /// `AWS_SECRET_ACCESS_KEY`, ...), path-style addressing, no local segment
 /// removed, multipart uploads above 64 MiB. Free with
-/// `binlog_ship_options_free`.
+/// `binlog_ship_options_free`. `BINLOG_ERR_INVALID_ARGUMENT` if the
+/// library was built without the archive tier (cargo feature "s3",
+/// `make lib ARCHIVE=0`), whose shipper functions all fail.
 #[no_mangle]
 pub extern "C" fn binlog_ship_options_new(out: *mut *mut binlog_ship_options) -> binlog_result {
     call(|| {
+        tier_built()?;
         need_out(out)?;
         let o = Box::new(binlog_ship_options {
             to: None,

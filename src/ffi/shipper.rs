@@ -2,10 +2,10 @@
 //! sealed segments to an S3-compatible bucket (see `crate::archive` for
 //! its guarantees).
 
+use super::archive_tier::{tier_built, ShipReport, Shipper};
 use super::boundary::{c_path, c_str, call, call_void, handle, handle_mut, need_out, put};
 use super::result::binlog_result::{self, BINLOG_OK};
 use super::ship_options::binlog_ship_options;
-use crate::archive::{ShipReport, Shipper};
 use crate::error::Error;
 use std::ffi::c_char;
 
@@ -50,7 +50,9 @@ impl From<&ShipReport> for binlog_ship_report {
 /// HEAD and read back; one damaged or truncated in the bucket is
 /// `BINLOG_ERR_CORRUPT`, naming the object, and its segment is kept.
 /// Nothing is uploaded yet. `*out` is written only on success; free it
-/// with `binlog_shipper_free`.
+/// with `binlog_shipper_free`. `BINLOG_ERR_INVALID_ARGUMENT` if the library
+/// was built without the archive tier (cargo feature "s3",
+/// `make lib ARCHIVE=0`), whatever the arguments.
 #[no_mangle]
 pub extern "C" fn binlog_shipper_open(
     dir: *const c_char,
@@ -59,6 +61,7 @@ pub extern "C" fn binlog_shipper_open(
     out: *mut *mut binlog_shipper,
 ) -> binlog_result {
     call(|| {
+        tier_built()?;
         let d = unsafe { c_path(dir, "dir") }?;
         let n = unsafe { c_str(name, "name") }?;
         let o = unsafe { handle(opts, "ship options") }?;

@@ -15,14 +15,17 @@
 #  3. a staged install (DESTDIR) names the final directories in its .pc and
 #     CMake files, and `make uninstall` leaves no file of it and no directory
 #     it made (one that held another file before stays).
+# ARCHIVE=0 does the same with the lean library (`make lib ARCHIVE=0`, no
+# archive tier), whose install has no tool and no man pages.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$root/target/consumer
+archive=${ARCHIVE:-1}
+work=$root/target/consumer$([[ $archive == 0 ]] && echo -lean || true)
 prefix=$work/prefix
 multiarch=$(${CC:-cc} -print-multiarch 2>/dev/null || true)
 if [[ -n $multiarch ]]; then libdir=$prefix/lib/$multiarch; else libdir=$prefix/lib64; fi
-make_=(make --no-print-directory -C "$root")
+make_=(make --no-print-directory -C "$root" ARCHIVE="$archive")
 # The consumers' own builds must not inherit this make's variables.
 unset MAKEFLAGS MFLAGS MAKELEVEL LIBDIR INCLUDEDIR BINDIR MANDIR
 
@@ -55,8 +58,13 @@ version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)
 [[ $(readlink "$libdir/libbinlog.so") == "libbinlog.so.$version" ]] || fail "libbinlog.so is not a link to libbinlog.so.$version"
 readelf -d "$libdir/libbinlog.so.$version" | grep -q 'Library soname: \[libbinlog\.so\.0\]' || fail "installed library has no SONAME libbinlog.so.0"
 ! readelf -S "$libdir/libbinlog.so.$version" | grep -q '\.debug_info' || fail "installed library is not stripped"
-[[ -x $prefix/bin/binlog && -f $prefix/share/man/man1/binlog.1 && -f $prefix/include/binlog.h ]] || fail "tool, man page or header missing"
-[[ $("$prefix/bin/binlog" --version) == *"$version"* ]] || fail "installed binlog --version does not say $version"
+[[ -f $prefix/include/binlog.h ]] || fail "header missing"
+if [[ $archive == 0 ]]; then
+  [[ ! -e $prefix/bin && ! -e $prefix/share ]] || fail "the lean install put a tool or man pages in $prefix"
+else
+  [[ -x $prefix/bin/binlog && -f $prefix/share/man/man1/binlog.1 ]] || fail "tool or man page missing"
+  [[ $("$prefix/bin/binlog" --version) == *"$version"* ]] || fail "installed binlog --version does not say $version"
+fi
 
 # 2a. pkg-config.
 export PKG_CONFIG_PATH=$libdir/pkgconfig

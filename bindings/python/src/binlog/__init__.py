@@ -148,7 +148,7 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
     child opens its own (closing or collecting the parent's there lets go
     of it without freeing it). :class:`InvalidArgumentError` for a
     ``remote`` that is not an ``s3://`` URL or holds a NUL byte, or a
-    library built without the feature "s3"."""
+    library built without the archive tier (``make lib ARCHIVE=0``)."""
     args = (c_path("directory", directory), c_string("log name", name), c_string("remote", remote))
     return open_with(lib.binlog_reader_open_log_tiered, *args, batch_records=batch_records,
                      this_process_only=True)

@@ -18,11 +18,6 @@ from .process_owned import OpeningProcess
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-#: Whether the library compiled into this package has the cargo feature
-#: "s3" (binlog_build.py leaves the shipper's functions out without it).
-HAS_S3: bool = hasattr(lib, "binlog_shipper_open")
-
-
 @dataclass(frozen=True)
 class ShipReport:
     """What one :meth:`Shipper.ship_once` did, in segments."""
@@ -120,7 +115,9 @@ class Shipper:
     prefix for the log (:class:`binlog.WrongLogError` if another log of
     the same name holds it), and compares the local segments with the
     journal ``<name>.ship`` and the bucket; nothing is uploaded until
-    :meth:`ship_once`. The writer keeps writing meanwhile.
+    :meth:`ship_once`. The writer keeps writing meanwhile. A library
+    built without the archive tier (``make lib ARCHIVE=0``) raises
+    :class:`binlog.InvalidArgumentError` saying so.
 
     Thread-safe (calls take turns; each releases the GIL). A context
     manager; :meth:`close` releases the ship lock, and a later
@@ -139,9 +136,6 @@ class Shipper:
         self._h: Any = None
         self._opened_in = OpeningProcess()
         self._description = f"{os.fsdecode(directory)}: log {name}"
-        if not HAS_S3:
-            raise InvalidArgumentError(
-                f"{self._description}: this libbinlog was built without the feature \"s3\"")
         opts = _native_ship_options(ship_options if ship_options is not None else ShipOptions())
         out = ffi.new("binlog_shipper **")
         check(lib.binlog_shipper_open(c_path("directory", directory), c_string("log name", name), opts, out))

@@ -1,0 +1,59 @@
+//! Stand-ins for the archive tier's types in a library built without the
+//! cargo feature "s3" (the lean C library): the shipper's C functions keep
+//! their signatures, so include/binlog.h is the same in every build. No
+//! handle of them can exist: `binlog_ship_options_new` and
+//! `binlog_shipper_open` answer `tier_built()`'s error first, so the
+//! stand-ins below are only compiled, never used (`Location` and
+//! `Connection`, plain data, are the tier's own).
+
+use crate::error::Error;
+use crate::Result;
+use std::path::Path;
+
+/// What every entry to the archive tier answers here
+/// (`BINLOG_ERR_INVALID_ARGUMENT`).
+pub fn absent() -> Error {
+    Error::invalid(
+        "this libbinlog was built without the archive tier (cargo feature \"s3\"): \
+         no shipping to or reading from S3",
+    )
+}
+
+/// Ok in a library with the archive tier, `absent()` here.
+pub fn tier_built() -> Result<()> {
+    Err(absent())
+}
+
+// Where and how to reach a bucket: plain data and URL parsing, no network
+// code, compiled here from the archive tier's own file. What only the
+// shipper reads of it (object URLs, timeouts) has no reader here.
+#[allow(dead_code)]
+#[path = "../archive/location.rs"]
+mod location;
+pub use location::{Connection, Location};
+
+#[derive(Clone, Default)]
+pub struct ShipOptions {
+    pub keep_local: Option<usize>,
+    pub multipart_threshold: u64,
+    pub connection: Connection,
+}
+
+pub struct ShipReport {
+    pub uploaded: Vec<u64>,
+    pub found_uploaded: Vec<u64>,
+    pub removed_local: Vec<u64>,
+}
+
+/// Uninhabited: no shipper is ever opened.
+pub enum Shipper {}
+
+impl Shipper {
+    pub fn open(_: &Path, _: &str, _: &Location, _: ShipOptions) -> Result<Shipper> {
+        Err(absent())
+    }
+
+    pub fn ship_once(&mut self) -> Result<ShipReport> {
+        match *self {}
+    }
+}
