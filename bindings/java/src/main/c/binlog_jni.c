@@ -27,9 +27,9 @@
 
 #include "io_libbinlog_Binlog.h"
 #include "io_libbinlog_Options.h"
-#include "io_libbinlog_Reader.h"
+#include "io_libbinlog_BinlogReader.h"
 #include "io_libbinlog_StagingBuffer.h"
-#include "io_libbinlog_Writer.h"
+#include "io_libbinlog_BinlogWriter.h"
 
 #define UNUSED(x) (void)(x)
 
@@ -67,7 +67,7 @@ enum {
  * ------------------------------------------------------------------------ */
 
 static jclass cls_binlog_exception;
-static jmethodID ctor_binlog_exception; /* (I[B)V */
+static jmethodID of_binlog_exception; /* static IOException of(int, byte[], byte[], long, int) */
 static jclass cls_illegal_argument;
 static jclass cls_null_pointer;
 static jclass cls_out_of_memory;
@@ -92,8 +92,9 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
     if (cls_binlog_exception == NULL) {
         return JNI_ERR;
     }
-    ctor_binlog_exception = (*env)->GetMethodID(env, cls_binlog_exception, "<init>", "(I[B)V");
-    if (ctor_binlog_exception == NULL) {
+    of_binlog_exception =
+        (*env)->GetStaticMethodID(env, cls_binlog_exception, "of", "(I[B[BJI)Ljava/io/IOException;");
+    if (of_binlog_exception == NULL) {
         return JNI_ERR;
     }
     cls_illegal_argument = global_class(env, "java/lang/IllegalArgumentException");
@@ -124,42 +125,60 @@ static int pending(JNIEnv *env) {
     return (*env)->ExceptionCheck(env) == JNI_TRUE;
 }
 
-/* Throws BinlogException(code, msg); keeps an exception that is already pending. */
-static void throw_binlog_msg(JNIEnv *env, jint code, const char *msg, size_t len) {
-    if (pending(env)) {
-        return;
+/* A new byte[] holding the C string s (NULL: a null array); 0 unless an exception is pending. */
+static int c_bytes(JNIEnv *env, const char *s, jbyteArray *out) {
+    *out = NULL;
+    if (s == NULL) {
+        return 0;
     }
-    if (len > (size_t)INT32_MAX) {
-        len = (size_t)INT32_MAX;
+    size_t len = strlen(s);
+    jsize n = len > (size_t)INT32_MAX ? INT32_MAX : (jsize)len;
+    *out = (*env)->NewByteArray(env, n);
+    if (*out != NULL && n > 0) {
+        (*env)->SetByteArrayRegion(env, *out, 0, n, (const jbyte *)s);
     }
-    jbyteArray bytes = (*env)->NewByteArray(env, (jsize)len);
-    if (bytes == NULL) {
-        return; /* OutOfMemoryError pending */
-    }
-    if (len > 0) {
-        (*env)->SetByteArrayRegion(env, bytes, 0, (jsize)len, (const jbyte *)msg);
-        if (pending(env)) {
-            return;
-        }
-    }
-    jobject ex = (*env)->NewObject(env, cls_binlog_exception, ctor_binlog_exception, code, bytes);
-    (*env)->DeleteLocalRef(env, bytes);
-    if (ex == NULL) {
-        return;
-    }
-    (*env)->Throw(env, (jthrowable)ex);
-    (*env)->DeleteLocalRef(env, ex);
+    return pending(env) ? -1 : 0;
 }
 
 /*
- * Turns a failed libbinlog call into a BinlogException. Must run before any
- * other libbinlog call on this thread: binlog_last_error() is per thread and
- * valid until the next failing call.
+ * Throws BinlogException.of(code, msg, path, offset, os_code): the
+ * BinlogException subclass or NoSuchFileException the code and path call for.
+ * Keeps an exception that is already pending.
+ */
+static void throw_binlog(JNIEnv *env, jint code, const char *msg, const char *path, jlong offset, jint os_code) {
+    if (pending(env)) {
+        return;
+    }
+    jbyteArray m, p = NULL;
+    if (c_bytes(env, msg != NULL ? msg : "", &m) != 0 || c_bytes(env, path, &p) != 0) {
+        return; /* OutOfMemoryError pending */
+    }
+    jobject ex = (*env)->CallStaticObjectMethod(env, cls_binlog_exception, of_binlog_exception, code, m, p, offset,
+                                                os_code);
+    (*env)->DeleteLocalRef(env, m);
+    if (p != NULL) {
+        (*env)->DeleteLocalRef(env, p);
+    }
+    if (ex != NULL && !pending(env)) {
+        (*env)->Throw(env, (jthrowable)ex);
+    }
+    if (ex != NULL) {
+        (*env)->DeleteLocalRef(env, ex);
+    }
+}
+
+/*
+ * Turns a failed libbinlog call into an exception with the file, offset and
+ * errno the library recorded. Must run before any other libbinlog call on
+ * this thread: binlog_last_error*() are per thread and describe the last
+ * failing call.
  */
 static void throw_result(JNIEnv *env, binlog_result rc) {
-    const char *msg = binlog_last_error();
-    size_t len = msg != NULL ? strlen(msg) : 0;
-    throw_binlog_msg(env, (jint)rc, msg, len);
+    uint64_t off;
+    jlong offset = binlog_last_error_offset(&off) && off <= (uint64_t)INT64_MAX ? (jlong)off : -1;
+    const char *path = binlog_last_error_path();
+    throw_binlog(env, (jint)rc, binlog_last_error(), path != NULL && path[0] != '\0' ? path : NULL, offset,
+                 (jint)binlog_last_error_os_code());
 }
 
 /* Throws for a failed call (rc not BINLOG_OK); 0 if it succeeded. */
@@ -172,7 +191,7 @@ static int check(JNIEnv *env, binlog_result rc) {
 }
 
 static void throw_code(JNIEnv *env, binlog_result rc, const char *msg) {
-    throw_binlog_msg(env, (jint)rc, msg, strlen(msg));
+    throw_binlog(env, (jint)rc, msg, NULL, -1, 0);
 }
 
 static void throw_class(JNIEnv *env, jclass cls, const char *msg) {
@@ -626,7 +645,7 @@ static jlong opened_writer(JNIEnv *env, binlog_result rc, binlog_writer *w, cons
     return (jlong)(intptr_t)w;
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path,
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogWriter_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path,
                                                            jlong opts) {
     UNUSED(cls);
     char *p = c_string(env, path, "path");
@@ -640,7 +659,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeOpen(JNIEnv *env, jclass 
     return h;
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeOpenLog(JNIEnv *env, jclass cls, jbyteArray dir,
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogWriter_nativeOpenLog(JNIEnv *env, jclass cls, jbyteArray dir,
                                                               jbyteArray name, jlong opts) {
     UNUSED(cls);
     char *d = c_string(env, dir, "dir");
@@ -687,7 +706,7 @@ static binlog_result write_one(binlog_writer *w, const char *type, size_t type_l
     return binlog_writer_write_entry(w, &e, seq);
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteArray(JNIEnv *env, jclass cls, jlong h,
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogWriter_nativeWriteArray(JNIEnv *env, jclass cls, jlong h,
                                                                  jbyteArray type, jbyteArray data, jint off,
                                                                  jint len, jbyteArray meta_bytes,
                                                                  jintArray meta_lens, jlong ts, jboolean pin) {
@@ -765,7 +784,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteArray(JNIEnv *env, j
     return (jlong)seq;
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteDirect(JNIEnv *env, jclass cls, jlong h,
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogWriter_nativeWriteDirect(JNIEnv *env, jclass cls, jlong h,
                                                                   jbyteArray type, jobject data, jint pos,
                                                                   jint len, jbyteArray meta_bytes,
                                                                   jintArray meta_lens, jlong ts) {
@@ -804,7 +823,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteDirect(JNIEnv *env, 
  * (StagingBuffer.java): the type name, then the payload, from address. Its
  * arguments are numbers alone, so nothing here calls into the JVM unless the
  * write fails. */
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteStaged(JNIEnv *env, jclass cls, jlong h, jlong address,
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogWriter_nativeWriteStaged(JNIEnv *env, jclass cls, jlong h, jlong address,
                                                                   jint type_len, jint len, jlong ts) {
     UNUSED(cls);
     binlog_writer *w = writer_of(env, h);
@@ -828,7 +847,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_StagingBuffer_nativeAddress(JNIEnv *en
     return (jlong)(intptr_t)base;
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeWriteBatch(JNIEnv *env, jclass cls, jlong h,
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogWriter_nativeWriteBatch(JNIEnv *env, jclass cls, jlong h,
                                                                  jbyteArray type_bytes, jintArray type_lens,
                                                                  jintArray type_index, jobject data,
                                                                  jboolean direct, jint pos, jintArray lengths,
@@ -972,7 +991,7 @@ out:
     return result;
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFlush(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogWriter_nativeFlush(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
@@ -981,7 +1000,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFlush(JNIEnv *env, jclass 
     check(env, binlog_writer_flush(w));
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeSync(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogWriter_nativeSync(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
@@ -1002,27 +1021,27 @@ static jlong writer_u64(JNIEnv *env, jlong h, binlog_result (*get)(const binlog_
     return u64_or_throw(env, rc, v);
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeNextSeq(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogWriter_nativeNextSeq(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     return writer_u64(env, h, binlog_writer_next_seq);
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeDurableSeq(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogWriter_nativeDurableSeq(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     return writer_u64(env, h, binlog_writer_durable_seq);
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeCallbackFailures(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogWriter_nativeCallbackFailures(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     return writer_u64(env, h, binlog_writer_callback_failures);
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Writer_nativeDroppedUnshipped(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogWriter_nativeDroppedUnshipped(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     return writer_u64(env, h, binlog_writer_dropped_unshipped);
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeRoll(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogWriter_nativeRoll(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     binlog_writer *w = writer_of(env, h);
     if (w == NULL) {
@@ -1031,7 +1050,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeRoll(JNIEnv *env, jclass c
     check(env, binlog_writer_roll(w));
 }
 
-JNIEXPORT jbyteArray JNICALL Java_io_libbinlog_Writer_nativePollSealed(JNIEnv *env, jclass cls, jlong h,
+JNIEXPORT jbyteArray JNICALL Java_io_libbinlog_BinlogWriter_nativePollSealed(JNIEnv *env, jclass cls, jlong h,
                                                                       jlongArray info) {
     UNUSED(cls);
     binlog_writer *w = writer_of(env, h);
@@ -1081,7 +1100,7 @@ JNIEXPORT jbyteArray JNICALL Java_io_libbinlog_Writer_nativePollSealed(JNIEnv *e
 
 /* Closes (seals) without freeing: Java then polls the segments the close
  * sealed, and frees with nativeFree. */
-JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeClose(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogWriter_nativeClose(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     binlog_writer *w = (binlog_writer *)(intptr_t)h;
     if (w == NULL) {
@@ -1090,7 +1109,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeClose(JNIEnv *env, jclass 
     check(env, binlog_writer_close(w));
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Writer_nativeFree(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogWriter_nativeFree(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(env);
     UNUSED(cls);
     binlog_writer_free((binlog_writer *)(intptr_t)h); /* closes first if needed; NULL accepted */
@@ -1135,12 +1154,12 @@ static jlong open_reader1(JNIEnv *env, jbyteArray path, open1_fn fn) {
     return h;
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path) {
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpen(JNIEnv *env, jclass cls, jbyteArray path) {
     UNUSED(cls);
     return open_reader1(env, path, binlog_reader_open);
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpenSalvage(JNIEnv *env, jclass cls, jbyteArray path) {
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenSalvage(JNIEnv *env, jclass cls, jbyteArray path) {
     UNUSED(cls);
     return open_reader1(env, path, binlog_reader_open_salvage);
 }
@@ -1165,20 +1184,20 @@ static jlong open_reader2(JNIEnv *env, jbyteArray a, jbyteArray b, open2_fn fn, 
     return h;
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpenLog(JNIEnv *env, jclass cls, jbyteArray dir,
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLog(JNIEnv *env, jclass cls, jbyteArray dir,
                                                               jbyteArray name) {
     UNUSED(cls);
     return open_reader2(env, dir, name, binlog_reader_open_log, "name");
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpenGlob(JNIEnv *env, jclass cls, jbyteArray dir,
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenGlob(JNIEnv *env, jclass cls, jbyteArray dir,
                                                                jbyteArray pattern) {
     UNUSED(cls);
     return open_reader2(env, dir, pattern, binlog_reader_open_glob, "pattern");
 }
 
 /* binlog_reader_open_log_tiered: the log's local segments and those shipped to `remote`. */
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeOpenLogTiered(JNIEnv *env, jclass cls, jbyteArray dir,
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLogTiered(JNIEnv *env, jclass cls, jbyteArray dir,
                                                                     jbyteArray name, jbyteArray remote) {
     UNUSED(cls);
     char *d = c_string(env, dir, "dir");
@@ -1261,7 +1280,7 @@ static int direct_buffer(JNIEnv *env, jobject buf, const char *what, uint8_t **a
  * mapping's address and length (two 8-byte words, 0 when no payload is
  * mapped). Returns the count, 0 at END, -1 with an exception pending.
  */
-JNIEXPORT jint JNICALL Java_io_libbinlog_Reader_nativeNextBatch(JNIEnv *env, jclass cls, jlong h, jlong wait_ms,
+JNIEXPORT jint JNICALL Java_io_libbinlog_BinlogReader_nativeNextBatch(JNIEnv *env, jclass cls, jlong h, jlong wait_ms,
                                                                jobject data, jobject records, jint cap) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
@@ -1299,7 +1318,7 @@ JNIEXPORT jint JNICALL Java_io_libbinlog_Reader_nativeNextBatch(JNIEnv *env, jcl
  * pointed into, kept mapped by a binlog_mapping whose address goes to
  * handle[0] (Java frees it once the buffer is unreachable).
  */
-JNIEXPORT jobject JNICALL Java_io_libbinlog_Reader_nativeKeepMapping(JNIEnv *env, jclass cls, jlong h, jlong addr,
+JNIEXPORT jobject JNICALL Java_io_libbinlog_BinlogReader_nativeKeepMapping(JNIEnv *env, jclass cls, jlong h, jlong addr,
                                                                     jlong len, jlongArray handle) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
@@ -1327,14 +1346,14 @@ JNIEXPORT jobject JNICALL Java_io_libbinlog_Reader_nativeKeepMapping(JNIEnv *env
     return b;
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFreeMapping(JNIEnv *env, jclass cls, jlong m) {
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogReader_nativeFreeMapping(JNIEnv *env, jclass cls, jlong m) {
     UNUSED(env);
     UNUSED(cls);
     binlog_mapping_free((binlog_mapping *)(intptr_t)m);
 }
 
 /* binlog_reader_seek_time to `v` if `time`, else binlog_reader_seek_seq. */
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSeek(JNIEnv *env, jclass cls, jlong h, jlong v, jboolean time) {
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogReader_nativeSeek(JNIEnv *env, jclass cls, jlong h, jlong v, jboolean time) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
     if (r != NULL) {
@@ -1342,7 +1361,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSeek(JNIEnv *env, jclass c
     }
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFilterTypes(JNIEnv *env, jclass cls, jlong h,
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogReader_nativeFilterTypes(JNIEnv *env, jclass cls, jlong h,
                                                                  jbyteArray type_bytes, jintArray type_lens) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
@@ -1378,7 +1397,7 @@ out:
     free(heap);
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeDecodeThreads(JNIEnv *env, jclass cls, jlong h,
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogReader_nativeDecodeThreads(JNIEnv *env, jclass cls, jlong h,
                                                                       jint threads) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
@@ -1392,7 +1411,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeDecodeThreads(JNIEnv *env,
     check(env, binlog_reader_decode_threads(r, (uint32_t)threads));
 }
 
-JNIEXPORT jlong JNICALL Java_io_libbinlog_Reader_nativeGapCount(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeGapCount(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
     if (r == NULL) {
@@ -1455,7 +1474,7 @@ static jobjectArray nums_and_paths(JNIEnv *env, const jlong *v, size_t width, co
 
 /* Every gap the reader met (binlog_reader_gaps), as {long[] nums, byte[][]
  * paths}: GAP_NUMS numbers and one path per gap. */
-JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeGaps(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_BinlogReader_nativeGaps(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
     if (r == NULL) {
@@ -1500,7 +1519,7 @@ done:
     return out;
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSkipDamaged(JNIEnv *env, jclass cls, jlong h,
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogReader_nativeSkipDamaged(JNIEnv *env, jclass cls, jlong h,
                                                                     jboolean skip) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
@@ -1513,7 +1532,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeSkipDamaged(JNIEnv *env, j
 /* Every damaged region the reader skipped (binlog_reader_damages2), as
  * {long[] nums, byte[][] paths}: offset, resume_offset, from_seq and
  * to_seq, and the file or object URL, of each. */
-JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_Reader_nativeDamages(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT jobjectArray JNICALL Java_io_libbinlog_BinlogReader_nativeDamages(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
     if (r == NULL) {
@@ -1556,7 +1575,7 @@ done:
     return out;
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeTail(JNIEnv *env, jclass cls, jlong h, jlongArray out) {
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogReader_nativeTail(JNIEnv *env, jclass cls, jlong h, jlongArray out) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
     if (r == NULL) {
@@ -1586,7 +1605,7 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeTail(JNIEnv *env, jclass c
  * stored), strs[1] an int[] of their lengths (3 + 2 * param_count).
  * The call does not move the reader, so a record kept in rec stays valid.
  */
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeHeader(JNIEnv *env, jclass cls, jlong h, jlongArray nums,
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogReader_nativeHeader(JNIEnv *env, jclass cls, jlong h, jlongArray nums,
                                                             jobjectArray strs) {
     UNUSED(cls);
     binlog_reader *r = reader_of(env, h);
@@ -1695,14 +1714,14 @@ out:
     free(lens);
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeCloseFree(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogReader_nativeCloseFree(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(cls);
     binlog_reader *r = (binlog_reader *)(intptr_t)h;
     check(env, binlog_reader_close(r));
     binlog_reader_free(r);
 }
 
-JNIEXPORT void JNICALL Java_io_libbinlog_Reader_nativeFree(JNIEnv *env, jclass cls, jlong h) {
+JNIEXPORT void JNICALL Java_io_libbinlog_BinlogReader_nativeFree(JNIEnv *env, jclass cls, jlong h) {
     UNUSED(env);
     UNUSED(cls);
     binlog_reader_free((binlog_reader *)(intptr_t)h);

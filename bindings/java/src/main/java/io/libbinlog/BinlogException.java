@@ -1,44 +1,81 @@
 package io.libbinlog;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
- * A libbinlog call failed. Carries the numeric {@code binlog_result}
- * ({@link #rawCode()}), its constant ({@link #code()}) and the message of
- * {@code binlog_last_error()}, read in C right after the failing call on the
- * same thread (it names the file and byte offset where there is one).
+ * A libbinlog call failed: a checked {@link IOException} carrying the numeric
+ * {@code binlog_result} ({@link #rawCode()}), its constant ({@link #code()}),
+ * the library's message ({@link #nativeMessage()}) and, where the library
+ * names them, the file ({@link #path()}), the byte offset ({@link #offset()})
+ * and the operating system's error number ({@link #osCode()}), all read in C
+ * right after the failing call on the same thread.
  *
- * <p>Unchecked on purpose: most codes report misuse or state
- * ({@code INVALID_ARGUMENT}, {@code CLOSED}, {@code RECORD_TOO_LARGE},
- * {@code LOCKED}, {@code INVALID_UTF8}) rather than recoverable I/O, writes
- * are commonly issued from lambdas and executor tasks where checked
- * exceptions only get wrapped, and zstd-jni's {@code ZstdException} does the
- * same. Callers that want to treat storage failures specially catch this
- * type and switch on {@link #code()} ({@code IO}, {@code DISK_FULL},
- * {@code POISONED}, ...).
+ * <p>Kinds a caller may handle apart have their own subclasses:
+ * {@link BinlogCorruptException} (damaged or cut-short data),
+ * {@link BinlogLockedException} (another writer holds the file) and
+ * {@link BinlogClosedException} (the object was closed). A file that does not
+ * exist is not a {@code BinlogException} but a
+ * {@link java.nio.file.NoSuchFileException} naming it ({@link #of}).
  */
-public class BinlogException extends RuntimeException {
+public class BinlogException extends IOException {
     private static final long serialVersionUID = 1L;
 
     private final int rawCode;
     private final transient ErrorCode code;
     private final String nativeMessage;
+    private final String path;
+    private final long offset;
+    private final int osCode;
 
-    /** Called from C with the result code and the UTF-8 bytes of binlog_last_error(). */
-    BinlogException(int rawCode, byte[] utf8Message) {
-        this(rawCode, utf8Message == null ? "" : new String(utf8Message, StandardCharsets.UTF_8));
+    public BinlogException(ErrorCode code, String message) {
+        this(code.value(), message, null, -1, 0);
     }
 
-    BinlogException(int rawCode, String nativeMessage) {
+    BinlogException(int rawCode, String nativeMessage, String path, long offset, int osCode) {
         super(ErrorCode.of(rawCode) + " (" + rawCode + ")"
                 + (nativeMessage == null || nativeMessage.isEmpty() ? "" : ": " + nativeMessage));
         this.rawCode = rawCode;
         this.code = ErrorCode.of(rawCode);
         this.nativeMessage = nativeMessage == null ? "" : nativeMessage;
+        this.path = path;
+        this.offset = offset;
+        this.osCode = osCode;
     }
 
-    public BinlogException(ErrorCode code, String message) {
-        this(code.value(), message);
+    /**
+     * The exception for a failed call, called from C: {@code message} and
+     * {@code path} are the UTF-8 bytes of {@code binlog_last_error()} and
+     * {@code binlog_last_error_path()} (null: none; a file name in the file-name
+     * charset), {@code offset} is
+     * {@code binlog_last_error_offset()} or -1, {@code osCode} is
+     * {@code binlog_last_error_os_code()} (0: none). NOT_FOUND naming a file
+     * the operating system did not find (an os code, ENOENT) is a
+     * {@link NoSuchFileException} for that file; NOT_FOUND without one (no
+     * header before the first record, no log of that name) stays a
+     * BinlogException.
+     */
+    static IOException of(int rawCode, byte[] message, byte[] path, long offset, int osCode) {
+        String msg = message == null ? "" : new String(message, StandardCharsets.UTF_8);
+        String file = path == null ? null : new String(path, Strings.FILE_NAMES);
+        ErrorCode code = ErrorCode.of(rawCode);
+        if (code == ErrorCode.NOT_FOUND && file != null && osCode != 0) {
+            return new NoSuchFileException(file, null, msg);
+        }
+        switch (code) {
+            case LOCKED:
+                return new BinlogLockedException(rawCode, msg, file, offset, osCode);
+            case CLOSED:
+                return new BinlogClosedException(msg);
+            case CORRUPT_HEADER: case CORRUPT: case TRUNCATED: case CORRUPT_SEAL:
+            case COMPRESSED_TRUNCATED: case CORRUPT_FRAME: case CORRUPT_SEEK_TABLE: case FRAME_SIZE_MISMATCH:
+                return new BinlogCorruptException(rawCode, msg, file, offset, osCode);
+            default:
+                return new BinlogException(rawCode, msg, file, offset, osCode);
+        }
     }
 
     /** The error as an enum constant ({@link ErrorCode#UNKNOWN} for a code newer than this binding). */
@@ -54,5 +91,20 @@ public class BinlogException extends RuntimeException {
     /** The library's own message, without the code prefix. */
     public String nativeMessage() {
         return nativeMessage;
+    }
+
+    /** The file or {@code s3://} object the error is about, if the library named one. */
+    public Optional<String> path() {
+        return Optional.ofNullable(path);
+    }
+
+    /** The byte offset in {@link #path()} the error is at, if the library gave one. */
+    public OptionalLong offset() {
+        return offset < 0 ? OptionalLong.empty() : OptionalLong.of(offset);
+    }
+
+    /** The operating system's error number ({@code errno}) behind the error; 0 if none. */
+    public int osCode() {
+        return osCode;
     }
 }

@@ -1,7 +1,7 @@
 package io.libbinlog;
 
 /**
- * A damaged region a reader skipped ({@code binlog_damage2}), from {@link Reader#damages()}: bytes
+ * A damaged region a reader skipped ({@code binlog_damage2}), from {@link BinlogReader#damages()}: bytes
  * {@code [offset, resumeOffset)} of {@code path} and records {@code [fromSeq, toSeq)} are lost.
  *
  * @param offset where the damaged bytes start

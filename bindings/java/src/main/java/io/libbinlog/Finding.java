@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import java.io.IOException;
 import java.util.OptionalLong;
 import java.util.function.ToIntFunction;
 
@@ -46,7 +47,7 @@ public record Finding(Kind kind, String location, OptionalLong offset, long len,
             return Verify.nativeName(true, code);
         }
 
-        static Kind of(long code) {
+        static Kind of(long code) throws IOException {
             return byCode(values(), Kind::code, code, "finding kind");
         }
     }
@@ -78,13 +79,13 @@ public record Finding(Kind kind, String location, OptionalLong offset, long len,
             return Verify.nativeName(false, code);
         }
 
-        static Repair of(long code) {
+        static Repair of(long code) throws IOException {
             return byCode(values(), Repair::code, code, "repair action");
         }
     }
 
     /** The constant whose C value is {@code code}; the library's are all known (its jar carries it). */
-    private static <E extends Enum<E>> E byCode(E[] values, ToIntFunction<E> codeOf, long code, String what) {
+    private static <E extends Enum<E>> E byCode(E[] values, ToIntFunction<E> codeOf, long code, String what) throws IOException {
         for (E e : values) {
             if (codeOf.applyAsInt(e) == code) {
                 return e;

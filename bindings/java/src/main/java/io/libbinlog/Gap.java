@@ -4,7 +4,7 @@ import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
- * Records a log reader could not return ({@code binlog_gap}), from {@link Reader#gaps()}: records
+ * Records a log reader could not return ({@code binlog_gap}), from {@link BinlogReader#gaps()}: records
  * {@code [fromSeq, toSeq)} of {@code path} (a segment file, or an object's {@code s3://} URL) for
  * {@code reason}; {@code offset} for damage. A value the library does not know is empty. The same for a log
  * read from its directory, from compressed segments or from a bucket.

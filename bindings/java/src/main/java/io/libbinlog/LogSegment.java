@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -60,7 +61,7 @@ public final class LogSegment {
      * (segments by number, each followed by the files salvaged from it), with their state:
      * a snapshot, as a live log may roll or seal meanwhile. Safe from any thread.
      */
-    public static List<LogSegment> list(Path dir, String name) {
+    public static List<LogSegment> list(Path dir, String name) throws IOException {
         byte[] d = Strings.path(dir, "dir");
         byte[] n = Strings.cstring(name, "name");
         Object[] out = new Object[2];
@@ -127,5 +128,5 @@ public final class LogSegment {
                 + ", originalBytes=" + originalBytes + "}";
     }
 
-    private static native void nativeList(byte[] dir, byte[] name, Object[] out);
+    private static native void nativeList(byte[] dir, byte[] name, Object[] out) throws IOException;
 }

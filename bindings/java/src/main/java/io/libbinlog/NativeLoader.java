@@ -3,15 +3,23 @@ package io.libbinlog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Finds and loads the JNI library, in this order:
@@ -31,8 +39,11 @@ import java.util.Locale;
  * file, and it appears under that name only by an atomic rename of a complete copy:
  * JVMs that start together each write their own temporary file and load the same
  * bytes, whichever rename lands last. A copy already there is loaded only if it
- * holds the jar's bytes. When the cache directory cannot be written, the
- * library goes to a fresh temporary directory deleted at exit.
+ * holds the jar's bytes. Each JVM holds a shared lock on the copy it loaded
+ * until it exits; one that writes a new copy deletes the other versions'
+ * copies no process holds a lock on, so the cache keeps only the versions in
+ * use. When the cache directory cannot be written (or the copy is being
+ * removed), the library goes to a fresh temporary directory deleted at exit.
  */
 final class NativeLoader {
     static final String PATH_PROPERTY = "io.libbinlog.jni.library";
@@ -126,11 +137,20 @@ final class NativeLoader {
         return Path.of(System.getProperty("user.home"), ".cache", "libbinlog");
     }
 
-    /** {@code dir/name} holding {@code library}, written (atomically) unless it already does. */
+    /** The shared locks on the copies this JVM loaded, held for its lifetime (see {@link #cached}). */
+    private static final List<FileChannel> HELD = new ArrayList<>();
+    private static final Pattern OUR_COPY = Pattern.compile("libbinlog_jni-[0-9a-f]{32}\\.so");
+
+    /**
+     * {@code dir/name} holding {@code library}, written (atomically) unless it already does.
+     * The JVM holds a shared lock on the copy it returns until it exits. Having written a
+     * new copy, it deletes the other versions' copies ({@code libbinlog_jni-<hash>.so},
+     * nothing else) that no process holds such a lock on: a copy in use is never removed.
+     */
     static Path cached(Path dir, String name, byte[] library) throws IOException {
         Path file = dir.resolve(name);
         if (Files.isRegularFile(file) && Arrays.equals(Files.readAllBytes(file), library)) {
-            return file;
+            return hold(file);
         }
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, name + ".", ".tmp");
@@ -144,7 +164,51 @@ final class NativeLoader {
         } finally {
             Files.deleteIfExists(tmp);
         }
+        hold(file);
+        removeOtherVersions(dir, name);
         return file;
+    }
+
+    /**
+     * Takes a shared lock on {@code file} for the JVM's lifetime. A cleaner deletes only under
+     * an exclusive lock, so once the shared one is granted the file is either still there (and
+     * stays) or already gone: then this throws, and the caller loads from a temporary copy.
+     */
+    private static Path hold(Path file) throws IOException {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        try {
+            if (ch.tryLock(0, Long.MAX_VALUE, true) == null || !Files.exists(file)) {
+                throw new IOException("libbinlog: " + file + " is being removed");
+            }
+        } catch (OverlappingFileLockException alreadyHeld) {
+            ch.close(); // this JVM holds it already
+            return file;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        synchronized (HELD) {
+            HELD.add(ch);
+        }
+        return file;
+    }
+
+    /** Deletes the copies of other versions in {@code dir} that no process holds a lock on. */
+    private static void removeOtherVersions(Path dir, String keep) throws IOException {
+        List<Path> others;
+        try (Stream<Path> all = Files.list(dir)) {
+            others = all.filter(p -> OUR_COPY.matcher(p.getFileName().toString()).matches()
+                    && !p.getFileName().toString().equals(keep)).collect(Collectors.toList());
+        }
+        for (Path p : others) {
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                if (ch.tryLock() != null) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException | OverlappingFileLockException inUseOrGone) {
+                // in use by this JVM, or gone already: keep it
+            }
+        }
     }
 
     private static String sha256(byte[] bytes) {

@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -12,7 +13,7 @@ import java.util.Objects;
  *
  * <p>{@link Builder#build()} checks the options with the library itself
  * (a native {@code binlog_options} is configured and freed), so a bad value
- * fails there with {@link ErrorCode#INVALID_ARGUMENT}, not later at open.
+ * fails there with {@link IllegalArgumentException}, not later at open.
  * The same object may be used for any number of opens and from any thread.
  */
 public final class Options {
@@ -105,7 +106,7 @@ public final class Options {
         return durability == Durability.EVERY_RECORD || durability == Durability.EVERY_N;
     }
 
-    long toNative() {
+    long toNative() throws IOException {
         long o = nativeNew();
         try {
             if (logName != null) {
@@ -156,7 +157,7 @@ public final class Options {
         }
     }
 
-    private static void setIf(long o, int which, Long v) {
+    private static void setIf(long o, int which, Long v) throws IOException {
         if (v != null) {
             nativeSetLong(o, which, v, 0, 0);
         }
@@ -176,7 +177,7 @@ public final class Options {
                 + (typeCopies == null ? "" : ", typeCopies=" + typeCopies) + "}";
     }
 
-    /** Builder; not thread-safe. Negative values for unsigned settings fail at once with INVALID_ARGUMENT. */
+    /** Builder; not thread-safe. Negative values for unsigned settings fail at once with IllegalArgumentException. */
     public static final class Builder {
         private String logName;
         private String contentType;
@@ -205,7 +206,7 @@ public final class Options {
 
         private static long unsigned(long v, String what) {
             if (v < 0) {
-                throw new BinlogException(ErrorCode.INVALID_ARGUMENT, what + " must not be negative: " + v);
+                throw new IllegalArgumentException(what + " must not be negative: " + v);
             }
             return v;
         }
@@ -294,7 +295,7 @@ public final class Options {
         /** Bytes of records between entries of the sparse seq/time index (default 65536). */
         public Builder sparseInterval(long bytes) {
             if (bytes < 0 || bytes > 0xFFFF_FFFFL) {
-                throw new BinlogException(ErrorCode.INVALID_ARGUMENT, "sparseInterval outside 0..2^32-1: " + bytes);
+                throw new IllegalArgumentException("sparseInterval outside 0..2^32-1: " + bytes);
             }
             sparseInterval = bytes;
             return this;
@@ -322,7 +323,7 @@ public final class Options {
          * Logs only: {@code untilShipped} keeps every sealed segment a {@link Shipper} has not uploaded yet
          * (as its journal says), whatever the other limits say; {@code hardMaxBytes} (0 = none) deletes
          * sealed segments past that many bytes even before they are uploaded, counted by {@link
-         * Writer#droppedUnshipped}.
+         * BinlogWriter#droppedUnshipped}.
          */
         public Builder retentionShipped(boolean untilShipped, long hardMaxBytes) {
             retentionShipped = new long[] {untilShipped ? 1 : 0, unsigned(hardMaxBytes, "retention hardMaxBytes")};
@@ -340,10 +341,10 @@ public final class Options {
          * Logs only: {@code true} to seal the segment a log rolls away from on the log's background thread
          * (default false). The write that rolls then only ends the old segment's records and opens the next
          * one, so it does not wait for the seal (about 1 ms for a 64 MiB segment); the seal, retention and
-         * the old segment's {@link Writer#pollSealed()} entry follow shortly after that write returns, not
-         * before. {@link Writer#roll()} and {@link Writer#close()} still return with every segment sealed and
-         * pollable. {@link Writer#openSegment(java.nio.file.Path, Options)} refuses options with it set
-         * ({@link ErrorCode#INVALID_ARGUMENT}).
+         * the old segment's {@link BinlogWriter#pollSealed()} entry follow shortly after that write returns, not
+         * before. {@link BinlogWriter#roll()} and {@link BinlogWriter#close()} still return with every segment sealed and
+         * pollable. {@link BinlogWriter#openSegment(java.nio.file.Path, Options)} refuses options with it set
+         * ({@link IllegalArgumentException}).
          */
         public Builder sealInBackground(boolean on) {
             sealInBackground = on;
@@ -357,8 +358,8 @@ public final class Options {
          * still due (its last segment too) on the closing thread. {@code level} is zstd's (0: its
          * default, 3; up to 22; negative is faster), {@code frameSize} the original bytes per frame (0: 1 MiB;
          * at most 1 GiB). Retention counts a compressed segment's compressed size. A level or frame size out
-         * of range is refused ({@link ErrorCode#INVALID_ARGUMENT}), as is
-         * {@link Writer#openSegment(java.nio.file.Path, Options)} with options that set it.
+         * of range is refused ({@link IllegalArgumentException}), as is
+         * {@link BinlogWriter#openSegment(java.nio.file.Path, Options)} with options that set it.
          */
         public Builder compression(long afterSegments, int level, long frameSize) {
             compression = new long[] {unsigned(afterSegments, "compression afterSegments"), level,
@@ -370,26 +371,34 @@ public final class Options {
          * Logs only, with {@link #compression}: the share of each compressed segment's record bytes, in
          * thousandths, that second copies of its rare types may take, so that a filter over one of them
          * decompresses only its copy (docs/FORMAT.md 17.5); 50 (5%) unless set, 0 for none. Above 1000, or
-         * without compression, is refused ({@link ErrorCode#INVALID_ARGUMENT}).
+         * without compression, is refused ({@link IllegalArgumentException}).
          */
         public Builder typeCopies(int perMille) {
             typeCopies = perMille;
             return this;
         }
 
-        /** Builds and validates the options through the library ({@link ErrorCode#INVALID_ARGUMENT} if bad). */
+        /**
+         * Builds and validates the options through the library: bad settings throw
+         * {@link IllegalArgumentException} with the library's message (its cause the
+         * {@link BinlogException}, code {@link ErrorCode#INVALID_ARGUMENT}).
+         */
         public Options build() {
             Options o = new Options(this);
-            freeNative(o.toNative());
+            try {
+                freeNative(o.toNative());
+            } catch (IOException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
             return o;
         }
     }
 
-    private static native long nativeNew();
+    private static native long nativeNew() throws IOException;
 
     private static native void nativeFree(long opts);
 
-    private static native void nativeSetBytes(long opts, int which, byte[] a, byte[] b);
+    private static native void nativeSetBytes(long opts, int which, byte[] a, byte[] b) throws IOException;
 
-    private static native void nativeSetLong(long opts, int which, long a, long b, long c);
+    private static native void nativeSetLong(long opts, int which, long a, long b, long c) throws IOException;
 }

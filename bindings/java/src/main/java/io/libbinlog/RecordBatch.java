@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Records read many at a time by {@link Reader#nextBatch(RecordBatch)}
+ * Records read many at a time by {@link BinlogReader#nextBatch(RecordBatch)}
  * ({@code binlog_reader_next_mapped}): in one JNI crossing the library
  * reads and checks the next records and describes each in this batch's
  * descriptor buffer (56 bytes a record, {@code binlog_mapped_record}): a
@@ -43,7 +44,7 @@ import java.util.Objects;
  * first record fits, {@code nextBatch} throws {@link BinlogException} with
  * {@link ErrorCode#BUFFER_TOO_SMALL} (its message gives the bytes needed)
  * and consumes nothing: read it with a larger batch, or with
- * {@link Reader#next()}.
+ * {@link BinlogReader#next()}.
  *
  * <p>Not thread-safe: fill and read a batch from one thread at a time.
  */
@@ -136,7 +137,7 @@ public final class RecordBatch {
         return count == 0;
     }
 
-    // ------------------------------------------------------- for Reader
+    // ------------------------------------------------------- for BinlogReader
 
     ByteBuffer dataBuffer() {
         return data;
@@ -153,12 +154,12 @@ public final class RecordBatch {
     }
 
     /**
-     * Becomes a batch of {@code from}'s first record (a record {@link Reader#nextInto} kept
+     * Becomes a batch of {@code from}'s first record (a record {@link BinlogReader#nextInto} kept
      * back): its descriptor, the data it uses and its mapping's buffer.
      *
      * @throws BinlogException {@link ErrorCode#BUFFER_TOO_SMALL} if its data does not fit
      */
-    void takeFrom(RecordBatch from) {
+    void takeFrom(RecordBatch from) throws IOException {
         int used = from.usedBy(0);
         if (used > data.capacity()) {
             throw new BinlogException(ErrorCode.BUFFER_TOO_SMALL, "the next record needs a buffer of " + used
@@ -189,7 +190,7 @@ public final class RecordBatch {
 
     /** A buffer over {@code len} bytes of the last fill's mapping at {@code addr}. */
     interface Mapper {
-        ByteBuffer map(long addr, long len);
+        ByteBuffer map(long addr, long len) throws IOException;
     }
 
     /**
@@ -198,7 +199,7 @@ public final class RecordBatch {
      * one it has already does (a mapping stays mapped while a buffer over
      * it lives, so no other mapping can be at those addresses).
      */
-    void filled(int n, Mapper mapper) {
+    void filled(int n, Mapper mapper) throws IOException {
         if (n < 0 || n > maxRecords) {
             throw new IllegalStateException("native batch returned " + n + " records");
         }
@@ -359,7 +360,7 @@ public final class RecordBatch {
     }
 
     /**
-     * Record {@code i}'s payload: a new read-only slice (no copy; position
+     * BinlogRecord {@code i}'s payload: a new read-only slice (no copy; position
      * 0, big-endian like any new buffer) of {@link #payloadBuffer(int)}.
      */
     public ByteBuffer payload(int i) {
@@ -414,7 +415,7 @@ public final class RecordBatch {
     }
 
     /**
-     * Record {@code i}'s metadata as {@link Record#metadata()} gives it: in
+     * BinlogRecord {@code i}'s metadata as {@link BinlogRecord#metadata()} gives it: in
      * write order, unmodifiable, a repeated key keeping its last value.
      */
     public Map<String, String> metadata(int i) {
@@ -429,9 +430,9 @@ public final class RecordBatch {
         return Collections.unmodifiableMap(m);
     }
 
-    /** Record {@code i} as a {@link Record}: every field copied, valid forever. */
-    public Record record(int i) {
-        return new Record(seq(i), timestampNs(i), type(i), payloadBytes(i), metadata(i), offset(i));
+    /** BinlogRecord {@code i} as a {@link BinlogRecord}: every field copied, valid forever. */
+    public BinlogRecord record(int i) {
+        return new BinlogRecord(seq(i), timestampNs(i), type(i), payloadBytes(i), metadata(i), offset(i));
     }
 
     @Override

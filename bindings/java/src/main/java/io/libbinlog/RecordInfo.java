@@ -3,7 +3,7 @@ package io.libbinlog;
 import java.util.Map;
 
 /**
- * What {@link Reader#nextInto} returns: a record's fields except the payload,
+ * What {@link BinlogReader#nextInto} returns: a record's fields except the payload,
  * which went into the caller's buffer, or did not fit (see {@link #copied()}).
  */
 public final class RecordInfo {

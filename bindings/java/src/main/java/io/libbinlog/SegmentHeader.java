@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A segment's header ({@code binlog_header}), from {@link Reader#header()}:
+ * A segment's header ({@code binlog_header}), from {@link BinlogReader#header()}:
  * the format version that wrote the segment, its creation time, its place in
  * its log, and the strings and parameters its writer was given
  * ({@link Options.Builder#logName}, {@link Options.Builder#contentType},
@@ -92,7 +92,7 @@ public final class SegmentHeader {
     /**
      * The parameters given with {@link Options.Builder#param} when the
      * segment was created: unmodifiable, in write order, a key given twice
-     * appearing twice (unlike {@link Record#metadata()}, which is a map).
+     * appearing twice (unlike {@link BinlogRecord#metadata()}, which is a map).
      */
     public List<Map.Entry<String, String>> params() {
         return params;

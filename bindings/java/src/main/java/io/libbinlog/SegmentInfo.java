@@ -2,7 +2,7 @@ package io.libbinlog;
 
 import java.nio.file.Path;
 
-/** A sealed segment of a rolling log, from {@link Writer#pollSealed()} ({@code binlog_segment_info}). */
+/** A sealed segment of a rolling log, from {@link BinlogWriter#pollSealed()} ({@code binlog_segment_info}). */
 public final class SegmentInfo {
     /** {@code binlog_segment_event}. */
     public enum Event {

@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -80,7 +81,7 @@ public final class Shipper implements AutoCloseable {
         }
 
         /** The string options as NUL-terminated UTF-8, null where unset. */
-        private byte[][] strings() {
+        private byte[][] strings() throws IOException {
             String[] s = {url, endpoint, region, accessKeyId, secretAccessKey};
             String[] what = {"url", "endpoint", "region", "access key id", "secret access key"};
             byte[][] out = new byte[s.length][];
@@ -105,7 +106,7 @@ public final class Shipper implements AutoCloseable {
      * ErrorCode#WRONG_LOG} if another log holds it), and compares the local segments with the
      * journal and the bucket. Nothing is uploaded yet.
      */
-    public static Shipper open(Path dir, String name, Options options) {
+    public static Shipper open(Path dir, String name, Options options) throws IOException {
         if (options == null) {
             throw new NullPointerException("options");
         }
@@ -123,9 +124,9 @@ public final class Shipper implements AutoCloseable {
      * ErrorCode#REMOTE_CONFLICT} (never overwritten); a failure leaves the journal where the pass
      * stopped.
      */
-    public synchronized Report shipOnce() {
+    public synchronized Report shipOnce() throws IOException {
         if (handle == 0) {
-            throw new BinlogException(ErrorCode.CLOSED, "shipper is closed: " + description);
+            throw new BinlogClosedException("shipper is closed: " + description);
         }
         long[] r = new long[3];
         nativeShipOnce(handle, r);
@@ -141,9 +142,9 @@ public final class Shipper implements AutoCloseable {
     }
 
     private static native long nativeOpen(byte[] dir, byte[] name, byte[][] strings, boolean virtualHosted,
-            long keepLocal, long multipartThreshold);
+            long keepLocal, long multipartThreshold) throws IOException;
 
-    private static native void nativeShipOnce(long handle, long[] report);
+    private static native void nativeShipOnce(long handle, long[] report) throws IOException;
 
     private static native void nativeFree(long handle);
 }

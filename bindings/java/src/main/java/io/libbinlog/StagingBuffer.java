@@ -13,7 +13,7 @@ import java.nio.ByteBuffer;
  * a transition into the VM and back.
  *
  * <p>One per platform thread that writes a small record ({@link
- * ThreadLocal}); it serves every {@link Writer}. A write never calls back
+ * ThreadLocal}); it serves every {@link BinlogWriter}. A write never calls back
  * into Java, so a thread's buffer serves one call at a time. The memory
  * starts at {@link #INITIAL} bytes and grows to the largest small write the
  * thread made, up to {@link #CAPACITY}; it goes with the thread (the direct

@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
@@ -35,7 +36,7 @@ final class Strings {
      * no UTF-8 form (getBytes would silently put '?' in its place, naming
      * another type, key or file): refused with INVALID_UTF8.
      */
-    static byte[] utf8(String s, String what) {
+    static byte[] utf8(String s, String what) throws IOException {
         if (s == null) {
             throw new NullPointerException(what);
         }
@@ -43,7 +44,7 @@ final class Strings {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static void checkSurrogates(String s, String what) {
+    private static void checkSurrogates(String s, String what) throws IOException {
         for (int i = 0, n = s.length(); i < n; i++) {
             char c = s.charAt(i);
             if (!Character.isSurrogate(c)) {
@@ -60,7 +61,7 @@ final class Strings {
     }
 
     /** UTF-8 bytes for a C string argument (C appends the NUL): refuses an embedded NUL. */
-    static byte[] cstring(String s, String what) {
+    static byte[] cstring(String s, String what) throws IOException {
         byte[] b = utf8(s, what);
         checkNoNul(b, what);
         return b;
@@ -73,7 +74,7 @@ final class Strings {
      * the file-name charset cannot decode prints with U+FFFD in its place, and
      * those bytes would name another file.
      */
-    static byte[] path(Path p, String what) {
+    static byte[] path(Path p, String what) throws IOException {
         if (p == null) {
             throw new NullPointerException(what);
         }
@@ -109,7 +110,7 @@ final class Strings {
         return Path.of(new String(b, FILE_NAMES));
     }
 
-    private static void checkNoNul(byte[] b, String what) {
+    private static void checkNoNul(byte[] b, String what) throws IOException {
         for (byte x : b) {
             if (x == 0) {
                 throw new BinlogException(ErrorCode.INVALID_ARGUMENT, what + " contains a NUL character");
@@ -130,7 +131,7 @@ final class Strings {
     }
 
     /** Metadata as key, value, key, value ... (null arrays when empty). */
-    static Packed metadata(Map<String, String> meta) {
+    static Packed metadata(Map<String, String> meta) throws IOException {
         if (meta == null || meta.isEmpty()) {
             return Packed.NONE;
         }
@@ -146,7 +147,7 @@ final class Strings {
         return pack(parts, total);
     }
 
-    static Packed strings(Collection<String> items, String what) {
+    static Packed strings(Collection<String> items, String what) throws IOException {
         byte[][] parts = new byte[items.size()][];
         int i = 0;
         long total = 0;
@@ -158,7 +159,7 @@ final class Strings {
         return pack(parts, total);
     }
 
-    private static Packed pack(byte[][] parts, long total) {
+    private static Packed pack(byte[][] parts, long total) throws IOException {
         if (total > Integer.MAX_VALUE - 8) {
             throw new BinlogException(ErrorCode.INVALID_ARGUMENT, "strings too long: " + total + " bytes");
         }

@@ -1,6 +1,6 @@
 package io.libbinlog;
 
-/** How a reader's segment ended ({@code binlog_tail}), from {@link Reader#tail()}. */
+/** How a reader's segment ended ({@code binlog_tail}), from {@link BinlogReader#tail()}. */
 public final class Tail {
     /** {@code binlog_tail_kind}. */
     public enum Kind {

@@ -1,5 +1,7 @@
 package io.libbinlog;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +53,7 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
     }
 
     /** {@link #open(Path, String)} with no log name: a segment file, or the one log of a directory. */
-    public static Verify open(Path path) {
+    public static Verify open(Path path) throws IOException {
         return open(path, null);
     }
 
@@ -61,7 +63,7 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
      * files it holds ({@link ErrorCode#NOT_FOUND} if none, {@link ErrorCode#INVALID_ARGUMENT} if
      * several).
      */
-    public static Verify open(Path path, String logName) {
+    public static Verify open(Path path, String logName) throws IOException {
         byte[] p = Strings.path(path, "path");
         byte[] n = logName == null ? null : Strings.cstring(logName, "log name");
         long h = nativeOpen(p, n);
@@ -74,7 +76,7 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
     }
 
     /** The next finding, or null once every segment is verified. */
-    public synchronized Finding next() {
+    public synchronized Finding next() throws IOException {
         boolean found;
         try {
             found = nativeNext(live(), nums, strs);
@@ -92,7 +94,7 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
     }
 
     /** The segments verified so far and the valid records in them (after the last finding: of the whole path). */
-    public synchronized Counts counts() {
+    public synchronized Counts counts() throws IOException {
         long[] out = new long[2];
         try {
             nativeCounts(live(), out);
@@ -102,7 +104,10 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
         return new Counts(out[0], out[1]);
     }
 
-    /** The findings not returned yet; {@link Iterator#next} throws {@link ErrorCode#CLOSED} after {@link #close}. */
+    /**
+     * The findings not returned yet; a failed step (as {@link BinlogClosedException} after
+     * {@link #close}) throws {@link UncheckedIOException} wrapping it.
+     */
     @Override
     public Iterator<Finding> iterator() {
         return new Iterator<>() {
@@ -111,7 +116,11 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
             @Override
             public boolean hasNext() {
                 if (ahead == null) {
-                    ahead = Verify.this.next();
+                    try {
+                        ahead = Verify.this.next();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
                 }
                 return ahead != null;
             }
@@ -128,9 +137,9 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
         };
     }
 
-    private long live() {
+    private long live() throws IOException {
         if (handle == 0) {
-            throw new BinlogException(ErrorCode.CLOSED, description + ": verification is closed");
+            throw new BinlogClosedException(description + ": verification is closed");
         }
         return handle;
     }
@@ -147,11 +156,11 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
         return "Verify{" + description + "}";
     }
 
-    private static native long nativeOpen(byte[] path, byte[] logName);
+    private static native long nativeOpen(byte[] path, byte[] logName) throws IOException;
 
-    private static native boolean nativeNext(long h, long[] nums, byte[][] strs);
+    private static native boolean nativeNext(long h, long[] nums, byte[][] strs) throws IOException;
 
-    private static native void nativeCounts(long h, long[] out);
+    private static native void nativeCounts(long h, long[] out) throws IOException;
 
     private static native void nativeFree(long h);
 

@@ -23,7 +23,7 @@ public final class AsciiLocaleGlobChild {
         int before = fds();
         try {
             int n = 0;
-            try (Reader r = Reader.openGlob(dir, "\u00e9*.binlog")) {
+            try (BinlogReader r = BinlogReader.openGlob(dir, "\u00e9*.binlog")) {
                 while (r.next() != null) {
                     n++;
                 }

@@ -41,30 +41,30 @@ class BadInputMatrixTest {
         }
     }
 
-    /** Reader.open and a glob reader over just this file fail with {@code code}, naming it. */
+    /** BinlogReader.open and a glob reader over just this file fail with {@code code}, naming it. */
     private static void readersRefuse(Path p, ErrorCode code, String... needles) {
         List<String> all = new ArrayList<>(List.of(needles));
         all.add(p.toString());
         String[] n = all.toArray(new String[0]);
-        refused(code, () -> Reader.open(p).close(), n);
+        refused(code, () -> BinlogReader.open(p).close(), n);
         refused(code, () -> {
-            try (Reader r = Reader.openGlob(p.getParent(), p.getFileName().toString())) {
+            try (BinlogReader r = BinlogReader.openGlob(p.getParent(), p.getFileName().toString())) {
                 r.next();
             }
         }, n);
     }
 
-    /** Writer.openSegment fails with {@code code}, naming the file, and changes none of its bytes. */
+    /** BinlogWriter.openSegment fails with {@code code}, naming the file, and changes none of its bytes. */
     private static void writerRefuses(Path p, ErrorCode code) throws IOException {
         byte[] before = Files.isRegularFile(p) ? Files.readAllBytes(p) : null;
-        refused(code, () -> Writer.openSegment(p).close(), p.toString());
+        refused(code, () -> BinlogWriter.openSegment(p).close(), p.toString());
         if (before != null) {
             assertArrayEquals(before, Files.readAllBytes(p), "a refused open changed " + p);
         }
     }
 
     private static byte[] sealedSegment(Path p, int n) throws IOException {
-        try (Writer w = Writer.openSegment(p)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(p)) {
             for (int i = 0; i < n; i++) {
                 w.write("t", ("r" + i).getBytes(StandardCharsets.UTF_8));
             }
@@ -73,14 +73,14 @@ class BadInputMatrixTest {
     }
 
     @Test
-    void missing() {
+    void missing() throws Exception {
         Path p = dir.resolve("missing.binlog");
-        refused(ErrorCode.NOT_FOUND, () -> Reader.open(p), p.toString());
+        TestSupport.missing(p, () -> BinlogReader.open(p));
         Path q = dir.resolve("no-dir").resolve("seg.binlog");
-        refused(ErrorCode.NOT_FOUND, () -> Writer.openSegment(q), q.toString());
+        TestSupport.missingNaming(q.toString(), () -> BinlogWriter.openSegment(q));
         Path noLog = dir.resolve("no-log");
-        refused(ErrorCode.NOT_FOUND, () -> Reader.openLog(noLog, "app"), noLog.toString());
-        refused(ErrorCode.NOT_FOUND, () -> Reader.openGlob(noLog, "*.binlog"), noLog.toString());
+        TestSupport.missingNaming(noLog.toString(), () -> BinlogReader.openLog(noLog, "app"));
+        TestSupport.missingNaming(noLog.toString(), () -> BinlogReader.openGlob(noLog, "*.binlog"));
         assertTrue(Files.notExists(p) && Files.notExists(noLog), "a reader created a file");
     }
 
@@ -129,9 +129,9 @@ class BadInputMatrixTest {
         // And a file where a log directory is expected.
         Path f = dir.resolve("not-a-dir");
         sealedSegment(f, 1);
-        refused(ErrorCode.INVALID_ARGUMENT, () -> Reader.openLog(f, "app"), f.toString());
-        refused(ErrorCode.INVALID_ARGUMENT, () -> Reader.openGlob(f, "*"), f.toString());
-        refused(ErrorCode.INVALID_ARGUMENT, () -> Writer.openLog(f, "app"), f.toString());
+        refused(ErrorCode.INVALID_ARGUMENT, () -> BinlogReader.openLog(f, "app"), f.toString());
+        refused(ErrorCode.INVALID_ARGUMENT, () -> BinlogReader.openGlob(f, "*"), f.toString());
+        refused(ErrorCode.INVALID_ARGUMENT, () -> BinlogWriter.openLog(f, "app"), f.toString());
     }
 
     @Test
@@ -139,7 +139,7 @@ class BadInputMatrixTest {
         Path p = dir.resolve("flip.binlog");
         sealedSegment(p, 6);
         long third;
-        try (Reader r = Reader.open(p)) {
+        try (BinlogReader r = BinlogReader.open(p)) {
             r.next();
             r.next();
             r.next();
@@ -148,9 +148,9 @@ class BadInputMatrixTest {
         byte[] b = Files.readAllBytes(p);
         b[(int) third + 12] ^= 0x04;
         Files.write(p, b);
-        try (Reader r = Reader.open(p)) {
+        try (BinlogReader r = BinlogReader.open(p)) {
             for (int i = 0; i < 3; i++) {
-                Record rec = r.next();
+                BinlogRecord rec = r.next();
                 assertEquals(i, rec.seq());
                 assertEquals("r" + i, new String(rec.payload(), StandardCharsets.UTF_8));
             }
@@ -159,14 +159,14 @@ class BadInputMatrixTest {
     }
 
     @Test
-    void oversizedRecord() {
+    void oversizedRecord() throws IOException {
         Path p = dir.resolve("big.binlog");
-        try (Writer w = Writer.openSegment(p, Options.builder().maxRecordSize(256).build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(p, Options.builder().maxRecordSize(256).build())) {
             w.write("t", "before".getBytes(StandardCharsets.UTF_8));
             refused(ErrorCode.RECORD_TOO_LARGE, () -> w.write("t", new byte[300]), p.toString());
             assertEquals(1, w.write("t", "after".getBytes(StandardCharsets.UTF_8)));
         }
-        try (Reader r = Reader.open(p)) {
+        try (BinlogReader r = BinlogReader.open(p)) {
             assertEquals("before", new String(r.next().payload(), StandardCharsets.UTF_8));
             assertEquals("after", new String(r.next().payload(), StandardCharsets.UTF_8));
             assertNull(r.next());
@@ -175,39 +175,39 @@ class BadInputMatrixTest {
 
     /** Java's NULL: a null argument is a NullPointerException naming it, before any native call. */
     @Test
-    void nullArguments() {
-        assertEquals("path", assertThrows(NullPointerException.class, () -> Reader.open(null)).getMessage());
-        assertEquals("path", assertThrows(NullPointerException.class, () -> Writer.openSegment(null)).getMessage());
-        assertEquals("dir", assertThrows(NullPointerException.class, () -> Reader.openLog(null, "a")).getMessage());
-        try (Writer w = Writer.openSegment(dir.resolve("n.binlog"))) {
+    void nullArguments() throws IOException {
+        assertEquals("path", assertThrows(NullPointerException.class, () -> BinlogReader.open(null)).getMessage());
+        assertEquals("path", assertThrows(NullPointerException.class, () -> BinlogWriter.openSegment(null)).getMessage());
+        assertEquals("dir", assertThrows(NullPointerException.class, () -> BinlogReader.openLog(null, "a")).getMessage());
+        try (BinlogWriter w = BinlogWriter.openSegment(dir.resolve("n.binlog"))) {
             assertThrows(NullPointerException.class, () -> w.write(null, new byte[1]));
             assertEquals(0, w.write("t", "kept".getBytes(StandardCharsets.UTF_8)));
         }
     }
 
     @Test
-    void callsAfterClose() {
+    void callsAfterClose() throws IOException {
         Path p = dir.resolve("closed.binlog");
-        Writer w = Writer.openSegment(p);
+        BinlogWriter w = BinlogWriter.openSegment(p);
         w.write("t", "kept".getBytes(StandardCharsets.UTF_8));
         w.close();
         refused(ErrorCode.CLOSED, () -> w.write("t", new byte[1]), p.toString());
         assertTrue(expect(ErrorCode.CLOSED, w::flush).getMessage().contains(p.toString()));
-        Reader r = Reader.open(p);
+        BinlogReader r = BinlogReader.open(p);
         r.close();
         assertTrue(expect(ErrorCode.CLOSED, r::next).getMessage().contains(p.toString()));
         Path logDir = dir.resolve("log");
-        Writer lw = Writer.openLog(logDir, "app");
+        BinlogWriter lw = BinlogWriter.openLog(logDir, "app");
         lw.close();
         assertTrue(expect(ErrorCode.CLOSED, lw::roll).getMessage().contains(logDir.toString()));
-        try (Reader again = Reader.open(p)) {
+        try (BinlogReader again = BinlogReader.open(p)) {
             assertEquals("kept", new String(again.next().payload(), StandardCharsets.UTF_8));
         }
     }
 
     /** Log {@code name} in {@code d}: n records "name-i" in segments of 3; its segment files in order. */
     private static List<Path> makeLog(Path d, String name, int n) throws IOException {
-        try (Writer w = Writer.openLog(d, name, Options.builder().maxSegmentRecords(3).build())) {
+        try (BinlogWriter w = BinlogWriter.openLog(d, name, Options.builder().maxSegmentRecords(3).build())) {
             for (int i = 0; i < n; i++) {
                 w.write("t", (name + "-" + i).getBytes(StandardCharsets.UTF_8));
             }
@@ -224,7 +224,7 @@ class BadInputMatrixTest {
 
     /**
      * Log "app" with segment 1 replaced by {@code spoil}: the log reader stops there with {@code code} naming
-     * it, after records 0..2, and Writer.openLog refuses the log with {@code code}, leaving the segment as it is.
+     * it, after records 0..2, and BinlogWriter.openLog refuses the log with {@code code}, leaving the segment as it is.
      */
     private void badLogSegment(String tag, ErrorCode code, Spoil spoil) throws IOException {
         Path d = Files.createDirectory(dir.resolve(tag));
@@ -233,13 +233,13 @@ class BadInputMatrixTest {
         Path bad = segs.get(1);
         spoil.apply(bad);
         byte[] before = Files.isRegularFile(bad) ? Files.readAllBytes(bad) : null;
-        try (Reader r = Reader.openLog(d, "app")) {
+        try (BinlogReader r = BinlogReader.openLog(d, "app")) {
             for (int i = 0; i < 3; i++) {
                 assertEquals("app-" + i, new String(r.next().payload(), StandardCharsets.UTF_8));
             }
             refused(code, r::next, bad.toString());
         }
-        refused(code, () -> Writer.openLog(d, "app").close(), bad.toString());
+        refused(code, () -> BinlogWriter.openLog(d, "app").close(), bad.toString());
         if (before != null) {
             assertArrayEquals(before, Files.readAllBytes(bad), "a refused openLog changed " + bad);
         }

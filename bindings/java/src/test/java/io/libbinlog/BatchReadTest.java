@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link Reader#nextBatch(RecordBatch)}: binlog_reader_next_mapped through JNI. */
+/** {@link BinlogReader#nextBatch(RecordBatch)}: binlog_reader_next_mapped through JNI. */
 class BatchReadTest {
     @TempDir
     Path dir;
@@ -39,7 +40,7 @@ class BatchReadTest {
     private static final String LONG_TYPE = "long-type-".repeat(30); // 300 bytes: past the type cache limit
     private static final String[] TYPES = {"a", "bb", "ccc", "çé-ü", LONG_TYPE};
 
-    /** Record i: payload of (i * 37) % 650 bytes (0 bytes every 10th), metadata on every 3rd. */
+    /** BinlogRecord i: payload of (i * 37) % 650 bytes (0 bytes every 10th), metadata on every 3rd. */
     private static byte[] payload(int i) {
         int len = i % 10 == 0 ? 0 : (i * 37) % 650;
         byte[] b = new byte[len];
@@ -63,8 +64,8 @@ class BatchReadTest {
         return m;
     }
 
-    private static void writeSegment(Path file) {
-        try (Writer w = Writer.openSegment(file)) {
+    private static void writeSegment(Path file) throws IOException {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             for (int i = 0; i < N; i++) {
                 w.write(TYPES[i % TYPES.length], payload(i), meta(i), 1_000_000L + 7L * i);
             }
@@ -72,10 +73,10 @@ class BatchReadTest {
     }
 
     /** What the per-record read returns. */
-    private static List<Record> perRecord(Path file) {
-        List<Record> all = new ArrayList<>();
-        try (Reader r = Reader.open(file)) {
-            Record rec;
+    private static List<BinlogRecord> perRecord(Path file) throws IOException {
+        List<BinlogRecord> all = new ArrayList<>();
+        try (BinlogReader r = BinlogReader.open(file)) {
+            BinlogRecord rec;
             while ((rec = r.next()) != null) {
                 all.add(rec);
             }
@@ -85,7 +86,7 @@ class BatchReadTest {
     }
 
     /** Every field of batch record i equals want. */
-    private static void assertSameRecord(Record want, RecordBatch b, int i) {
+    private static void assertSameRecord(BinlogRecord want, RecordBatch b, int i) {
         String at = "seq " + want.seq();
         assertEquals(want.seq(), b.seq(i), at);
         assertEquals(want.timestampNs(), b.timestampNs(i), at);
@@ -108,7 +109,7 @@ class BatchReadTest {
             assertEquals(e.getKey(), b.metadataKey(i, j), at);
             assertEquals(e.getValue(), b.metadataValue(i, j), at);
         }
-        Record copy = b.record(i);
+        BinlogRecord copy = b.record(i);
         assertEquals(want.seq(), copy.seq());
         assertEquals(want.type(), copy.type());
         assertArrayEquals(want.payload(), copy.payload());
@@ -118,10 +119,10 @@ class BatchReadTest {
     }
 
     @Test
-    void everyFieldEqualsThePerRecordReadForManyBatchSizes() {
+    void everyFieldEqualsThePerRecordReadForManyBatchSizes() throws IOException {
         Path file = dir.resolve("seg.binlog");
         writeSegment(file);
-        List<Record> want = perRecord(file);
+        List<BinlogRecord> want = perRecord(file);
         // {bufferBytes, maxRecords}: everything at once, small counts, small
         // buffers (1200: one or two records a call, often held back; the
         // largest record takes about 1100), one at a time.
@@ -130,7 +131,7 @@ class BatchReadTest {
             RecordBatch b = new RecordBatch(shape[0], shape[1]);
             int next = 0;
             int calls = 0;
-            try (Reader r = Reader.open(file)) {
+            try (BinlogReader r = BinlogReader.open(file)) {
                 int n;
                 while ((n = r.nextBatch(b)) > 0) {
                     calls++;
@@ -157,12 +158,12 @@ class BatchReadTest {
     }
 
     @Test
-    void typesAreCachedAcrossBatches() {
+    void typesAreCachedAcrossBatches() throws IOException {
         Path file = dir.resolve("types.binlog");
         writeSegment(file);
         RecordBatch b = new RecordBatch(1 << 16, 16);
         Map<String, String> seen = new java.util.HashMap<>();
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             while (r.nextBatch(b) > 0) {
                 for (int i = 0; i < b.count(); i++) {
                     String t = b.type(i);
@@ -178,15 +179,15 @@ class BatchReadTest {
     }
 
     @Test
-    void smallBufferHoldsRecordsBackAndEveryReadStyleGetsThemNext() {
+    void smallBufferHoldsRecordsBackAndEveryReadStyleGetsThemNext() throws IOException {
         Path file = dir.resolve("mix.binlog");
         writeSegment(file);
-        List<Record> want = perRecord(file);
+        List<BinlogRecord> want = perRecord(file);
         RecordBatch small = new RecordBatch(700, 64); // two records of the 300-byte type at most
         RecordBatch big = new RecordBatch(1 << 16, 5);
         int next = 0;
         int heldBack = 0;
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             for (int round = 0; next < N; round++) {
                 switch (round % 5) {
                     case 0: { // a small batch: the record that does not fit is held by the library
@@ -203,7 +204,7 @@ class BatchReadTest {
                         break;
                     }
                     case 1: { // the held record comes to next()
-                        Record rec = r.next();
+                        BinlogRecord rec = r.next();
                         assertEquals(want.get(next).seq(), rec.seq());
                         assertArrayEquals(want.get(next).payload(), rec.payload());
                         assertEquals(want.get(next).metadata(), rec.metadata());
@@ -245,11 +246,11 @@ class BatchReadTest {
     }
 
     @Test
-    void aRecordKeptByNextIntoLeadsABatchAndOffsetsStillMatch() {
+    void aRecordKeptByNextIntoLeadsABatchAndOffsetsStillMatch() throws IOException {
         Path file = dir.resolve("pending.binlog");
         writeSegment(file);
-        List<Record> want = perRecord(file);
-        try (Reader r = Reader.open(file)) {
+        List<BinlogRecord> want = perRecord(file);
+        try (BinlogReader r = BinlogReader.open(file)) {
             RecordBatch b = new RecordBatch(1 << 16, 40);
             int next = 0;
             while (next < N) {
@@ -277,16 +278,16 @@ class BatchReadTest {
     }
 
     @Test
-    void bufferTooSmallForOneRecordThenABiggerBufferGetsIt() {
+    void bufferTooSmallForOneRecordThenABiggerBufferGetsIt() throws IOException {
         Path file = dir.resolve("small.binlog");
         byte[] large = payload(7);
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("large", new byte[5000], Map.of("m", "1"), 5L);
             w.write("tiny", new byte[] {1});
             w.write("large", large, Map.of("k", "v"), 6L);
             w.write("tiny", new byte[] {2});
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             RecordBatch tiny = new RecordBatch(8, 4);
             BinlogException e = expect(ErrorCode.BUFFER_TOO_SMALL, () -> r.nextBatch(tiny));
             assertEquals(0, tiny.count());
@@ -321,9 +322,9 @@ class BatchReadTest {
     }
 
     @Test
-    void seekDropsAHeldRecordAndAFilterKeepsOnlyOneItPasses() {
+    void seekDropsAHeldRecordAndAFilterKeepsOnlyOneItPasses() throws IOException {
         Path file = dir.resolve("seek.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             for (int i = 0; i < 6; i++) {
                 // "big": 1,000 bytes of metadata, more than the batch below holds
                 w.write(i % 2 == 0 ? "s" : "big", new byte[10], i % 2 == 0 ? Map.of() : Map.of("pad", "x".repeat(1000)),
@@ -331,7 +332,7 @@ class BatchReadTest {
             }
         }
         RecordBatch b = new RecordBatch(1000, 8);
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             assertEquals(1, r.nextBatch(b)); // [0], record 1 held
             assertEquals(0, b.seq(0));
             r.seekSeq(0);
@@ -351,7 +352,7 @@ class BatchReadTest {
             // A filter that passes the held record (3, "big") keeps it: the
             // reader is already past it.
             r.filterTypes("big");
-            Record held = r.next();
+            BinlogRecord held = r.next();
             assertEquals(3, held.seq());
             assertEquals("big", held.type());
         }
@@ -359,14 +360,14 @@ class BatchReadTest {
 
     @Test
     @Timeout(60)
-    void rollingLogAcrossSegments() {
+    void rollingLogAcrossSegments() throws IOException {
         Path logDir = dir.resolve("log");
-        try (Writer w = Writer.openLog(logDir, "b", Options.builder().maxSegmentRecords(40).build())) {
+        try (BinlogWriter w = BinlogWriter.openLog(logDir, "b", Options.builder().maxSegmentRecords(40).build())) {
             for (int i = 0; i < 250; i++) {
                 w.write("t", ("p" + i).getBytes(UTF_8));
             }
             w.flush();
-            try (Reader r = Reader.openLog(logDir, "b")) {
+            try (BinlogReader r = BinlogReader.openLog(logDir, "b")) {
                 RecordBatch b = new RecordBatch(1 << 20, 64);
                 long seq = 0;
                 int calls = 0;
@@ -388,12 +389,12 @@ class BatchReadTest {
 
     @Test
     @Timeout(60)
-    void nextBatchWithTimeoutFollowsAWriterThreadAcrossRolls() throws Exception {
+    void nextBatchWithTimeoutFollowsAWriterThreadAcrossRolls() throws Exception, IOException {
         int records = 3_000;
-        Writer w = Live.rollingLog(dir);
+        BinlogWriter w = Live.rollingLog(dir);
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread producer = Live.producer(w, records, failed);
-        try (Reader r = Reader.openLog(dir, "live")) {
+        try (BinlogReader r = BinlogReader.openLog(dir, "live")) {
             producer.start();
             RecordBatch b = new RecordBatch(1 << 16, 128);
             int next = 0;
@@ -423,10 +424,10 @@ class BatchReadTest {
     @Timeout(30)
     void closedReader() throws Exception {
         Path file = dir.resolve("closed.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("a", new byte[] {1, 2, 3});
             w.flush();
-            Reader r = Reader.open(file);
+            BinlogReader r = BinlogReader.open(file);
             RecordBatch b = new RecordBatch(4096, 8);
             assertEquals(1, r.nextBatch(b));
             r.close();
@@ -439,7 +440,7 @@ class BatchReadTest {
             r.close(); // idempotent
 
             // close from another thread ends a waiting nextBatch promptly
-            Reader r2 = Reader.open(file);
+            BinlogReader r2 = BinlogReader.open(file);
             assertEquals(1, r2.nextBatch(b));
             Live.assertCloseEndsWait(r2, () -> r2.nextBatch(new RecordBatch(4096, 8), 3_600_000));
         }
@@ -448,9 +449,9 @@ class BatchReadTest {
     /** A wait of an hour that returns was ended by the interrupt. */
     @Test
     @Timeout(120)
-    void interruptEndsAWaitingNextBatch() {
+    void interruptEndsAWaitingNextBatch() throws IOException {
         Path file = dir.resolve("intr.binlog");
-        try (Writer w = Writer.openSegment(file); Reader r = Reader.open(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file); BinlogReader r = BinlogReader.open(file)) {
             w.flush();
             Thread.currentThread().interrupt();
             assertEquals(0, r.nextBatch(new RecordBatch(64, 1), 3_600_000));
@@ -461,7 +462,7 @@ class BatchReadTest {
     /** Calls the private native directly, unwrapping what it throws. */
     private static Object nativeNextBatch(long h, long waitMs, ByteBuffer data, ByteBuffer recs, int cap)
             throws Throwable {
-        Method m = Reader.class.getDeclaredMethod("nativeNextBatch", long.class, long.class, ByteBuffer.class,
+        Method m = BinlogReader.class.getDeclaredMethod("nativeNextBatch", long.class, long.class, ByteBuffer.class,
                 ByteBuffer.class, int.class);
         m.setAccessible(true);
         try {
@@ -471,8 +472,8 @@ class BatchReadTest {
         }
     }
 
-    private static long handleOf(Reader r) throws Exception {
-        java.lang.reflect.Field f = Reader.class.getDeclaredField("handle");
+    private static long handleOf(BinlogReader r) throws Exception {
+        java.lang.reflect.Field f = BinlogReader.class.getDeclaredField("handle");
         f.setAccessible(true);
         return f.getLong(r);
     }
@@ -480,7 +481,7 @@ class BatchReadTest {
     @Test
     void nullAndInvalidArguments() throws Exception {
         Path file = dir.resolve("args.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("a", new byte[] {1}, Map.of("k", "v"), 1L);
         }
         assertThrows(IllegalArgumentException.class, () -> new RecordBatch(-1, 1));
@@ -492,7 +493,7 @@ class BatchReadTest {
         RecordBatch b = new RecordBatch(1024, 4);
         assertEquals(0, b.count());
         assertThrows(IndexOutOfBoundsException.class, () -> b.seq(0), "an empty batch has no record 0");
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             assertThrows(NullPointerException.class, () -> r.nextBatch(null));
             assertThrows(NullPointerException.class, () -> r.nextBatch(null, 10));
             assertThrows(IllegalArgumentException.class, () -> r.nextBatch(b, -1));
@@ -534,7 +535,7 @@ class BatchReadTest {
     }
 
     @Test
-    void steadyStateIterationAllocatesNothingPerRecord() {
+    void steadyStateIterationAllocatesNothingPerRecord() throws IOException {
         java.lang.management.ThreadMXBean tmx = ManagementFactory.getThreadMXBean();
         assumeTrue(tmx instanceof com.sun.management.ThreadMXBean, "allocation counters are available");
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) tmx;
@@ -548,7 +549,7 @@ class BatchReadTest {
             long tid = Thread.currentThread().getId();
             long before = mx.getThreadAllocatedBytes(tid);
             long seen = 0;
-            try (Reader r = Reader.open(file)) {
+            try (BinlogReader r = BinlogReader.open(file)) {
                 long after;
                 int n;
                 long t = mx.getThreadAllocatedBytes(tid);
@@ -581,7 +582,7 @@ class BatchReadTest {
      * BINLOG_READ_BENCH_RECORDS records (default 50,000; {@code make torture} reads 200,000).
      */
     @Test
-    void perRecordVersusBatchNsPerRecord() {
+    void perRecordVersusBatchNsPerRecord() throws Exception {
         int records = TestSupport.envInt("BINLOG_READ_BENCH_RECORDS", 50_000);
         ReadBench.Result res = ReadBench.run(dir.resolve("bench.binlog"), records, 100, 3);
         System.out.println("under -Xcheck:jni (surefire): " + res);

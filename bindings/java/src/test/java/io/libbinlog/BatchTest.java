@@ -13,7 +13,7 @@ class BatchTest {
     @TempDir
     Path dir;
 
-    /** Record i: length i % 37, bytes (i + k) & 0xff. */
+    /** BinlogRecord i: length i % 37, bytes (i + k) & 0xff. */
     private static int len(int i) {
         return i % 37;
     }
@@ -23,7 +23,7 @@ class BatchTest {
     }
 
     @Test
-    void writeBatchOf100kRecordsFromOneDirectBuffer() {
+    void writeBatchOf100kRecordsFromOneDirectBuffer() throws Exception {
         int n = 100_000;
         int[] lengths = new int[n];
         int total = 0;
@@ -41,13 +41,13 @@ class BatchTest {
         data.flip().position(10);
 
         Path file = dir.resolve("batch.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("before", new byte[] {1});
             assertEquals(1, w.writeBatch("tick", data, lengths));
             assertEquals(data.limit(), data.position(), "batch consumes the buffer");
             assertEquals(n + 1, w.nextSeq());
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             assertEquals("before", r.next().type());
             int[] i = {0};
             long seen = r.visitAll(v -> {
@@ -65,13 +65,13 @@ class BatchTest {
     }
 
     @Test
-    void batchWithTypesPerRecordTimestampsAndHeapArray() {
+    void batchWithTypesPerRecordTimestampsAndHeapArray() throws Exception {
         Path file = dir.resolve("batch2.binlog");
         String[] types = {"a", "b", "a", "ç", "b"};
         int[] lengths = {1, 0, 2, 3, 1};
         long[] ts = {10, 20, 30, 40, 50};
         byte[] data = {9, 9, 1, 2, 3, 4, 5, 6, 7};
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             assertEquals(0, w.writeBatch(types, data, 2, lengths, ts));
             assertEquals(5, w.writeBatch("heap", new byte[] {1, 2, 3}, new int[] {1, 2}));
             ByteBuffer heapBuf = ByteBuffer.wrap(new byte[] {7, 8});
@@ -80,10 +80,10 @@ class BatchTest {
             assertEquals(9, w.writeBatch("none", ByteBuffer.allocateDirect(0), new int[0]));
             assertEquals(9, w.nextSeq(), "an empty batch writes nothing");
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             int off = 2;
             for (int i = 0; i < types.length; i++) {
-                Record rec = r.next();
+                BinlogRecord rec = r.next();
                 assertEquals(types[i], rec.type());
                 assertEquals(ts[i], rec.timestampNs());
                 assertEquals(lengths[i], rec.payload().length);
@@ -102,9 +102,9 @@ class BatchTest {
 
     /** A batch of no records writes nothing and returns the next sequence number, in every form. */
     @Test
-    void emptyBatchesReturnTheNextSequenceNumber() {
+    void emptyBatchesReturnTheNextSequenceNumber() throws Exception {
         Path file = dir.resolve("empty.binlog");
-        Writer w = Writer.openSegment(file);
+        BinlogWriter w = BinlogWriter.openSegment(file);
         w.write("t", new byte[] {1});
         ByteBuffer direct = ByteBuffer.allocateDirect(4);
         assertEquals(1, w.writeBatch(new String[0], new byte[0], 0, new int[0], null));
@@ -119,9 +119,9 @@ class BatchTest {
     }
 
     @Test
-    void badBatchesThrowAndWriteNothing() {
+    void badBatchesThrowAndWriteNothing() throws Exception {
         Path file = dir.resolve("bad.binlog");
-        try (Writer w = Writer.openSegment(file, Options.builder().maxRecordSize(1024).build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file, Options.builder().maxRecordSize(1024).build())) {
             ByteBuffer data = ByteBuffer.allocateDirect(10);
             assertThrows(IllegalArgumentException.class, () -> w.writeBatch("t", data, new int[] {5, 6}));
             assertThrows(IllegalArgumentException.class, () -> w.writeBatch("t", data, new int[] {-1}));
@@ -141,12 +141,12 @@ class BatchTest {
 
     /** A lengths array allocated once serves a last batch that is not full. */
     @Test
-    void writeBatchWithACountWritesTheFirstCountRecordsAndConsumesTheirBytes() {
+    void writeBatchWithACountWritesTheFirstCountRecordsAndConsumesTheirBytes() throws Exception {
         int[] lengths = {3, 2, 4, 99};
         byte[] bytes = {1, 2, 3, 4, 5, 6, 7, 8, 9};
         ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
         Path file = dir.resolve("count.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             assertEquals(0, w.writeBatch("d", direct, lengths, 2));
             assertEquals(5, direct.position(), "the position moves past the 2 records alone");
             assertEquals(2, w.writeBatch("h", bytes, lengths, 3));
@@ -155,10 +155,10 @@ class BatchTest {
             assertEquals(7, w.writeBatch("none", direct, lengths, 0));
             assertEquals(7, w.nextSeq());
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             String[] want = {"d:3", "d:2", "h:3", "h:2", "h:4", "x:3", "y:2"};
             for (int i = 0; i < want.length; i++) {
-                Record rec = r.next();
+                BinlogRecord rec = r.next();
                 assertEquals(want[i], rec.type() + ":" + rec.payload().length, "record " + i);
             }
             assertNull(r.next());
@@ -166,9 +166,9 @@ class BatchTest {
     }
 
     @Test
-    void aCountOutsideTheLengthsArrayOrBeyondItsArraysThrowsAndWritesNothing() {
+    void aCountOutsideTheLengthsArrayOrBeyondItsArraysThrowsAndWritesNothing() throws Exception {
         Path file = dir.resolve("badcount.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             ByteBuffer data = ByteBuffer.allocateDirect(10);
             int[] lengths = {1, 1};
             assertThrows(IllegalArgumentException.class, () -> w.writeBatch("t", data, lengths, 3));

@@ -37,14 +37,14 @@ class CloseRaceTest {
     @Test
     @Timeout(300)
     void readerCloseRacesCallsInProgress() throws Exception {
-        try (Writer w = Writer.openLog(dir, "race", Options.builder().maxSegmentRecords(64).build())) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "race", Options.builder().maxSegmentRecords(64).build())) {
             for (long i = 0; i < RECORDS; i++) {
                 assertEquals(i, w.write("t", payload(i)));
             }
         }
         int rounds = TestSupport.envInt("BINLOG_CLOSE_RACE_ROUNDS", 50);
         for (int round = 0; round < rounds; round++) {
-            Reader r = Reader.openLog(dir, "race");
+            BinlogReader r = BinlogReader.openLog(dir, "race");
             r.next(); // a log reader has a header once it opened a segment
             int threads = 6;
             ConcurrentLinkedQueue<Throwable> bad = new ConcurrentLinkedQueue<>();
@@ -63,7 +63,7 @@ class CloseRaceTest {
                                 boolean end = false;
                                 switch ((id + i) % 7) {
                                     case 0: {
-                                        Record rec = r.next();
+                                        BinlogRecord rec = r.next();
                                         end = rec == null;
                                         if (!end) {
                                             check(rec.seq(), rec.payload(), bad);
@@ -126,7 +126,7 @@ class CloseRaceTest {
                 ts.add(th);
             }
             running.await();
-            Thread closer = new Thread(r::close);
+            Thread closer = new Thread(TestSupport.unchecked(r::close));
             closer.start();
             r.close();
             closer.join();

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A compressed segment (.binlog.zst) reads through the binding as the plain segment it came from:
  * the golden tests/vectors/sealed-basic.binlog.zst gives sealed-basic.binlog's records, all of
  * them, after a seek and through a type filter; a rolling log's compressed segments read the same
- * with their frames decompressed ahead ({@link Reader#decodeThreads}).
+ * with their frames decompressed ahead ({@link BinlogReader#decodeThreads}).
  */
 class CompressedSegmentTest {
     private static final Path PLAIN = Paths.get("../../tests/vectors/sealed-basic.binlog");
@@ -36,18 +36,18 @@ class CompressedSegmentTest {
     @TempDir
     Path dir;
 
-    private static List<Record> readAll(Reader r) {
-        List<Record> out = new ArrayList<>();
-        for (Record rec = r.next(); rec != null; rec = r.next()) {
+    private static List<BinlogRecord> readAll(BinlogReader r) throws IOException {
+        List<BinlogRecord> out = new ArrayList<>();
+        for (BinlogRecord rec = r.next(); rec != null; rec = r.next()) {
             out.add(rec);
         }
         return out;
     }
 
-    private static void assertSame(List<Record> want, List<Record> got) {
+    private static void assertSame(List<BinlogRecord> want, List<BinlogRecord> got) {
         assertEquals(want.size(), got.size());
         for (int i = 0; i < want.size(); i++) {
-            Record a = want.get(i), b = got.get(i);
+            BinlogRecord a = want.get(i), b = got.get(i);
             assertEquals(a.seq(), b.seq());
             assertEquals(a.timestampNs(), b.timestampNs());
             assertEquals(a.type(), b.type());
@@ -58,29 +58,29 @@ class CompressedSegmentTest {
     }
 
     @Test
-    void aCompressedSegmentReadsAsThePlainOne() {
-        List<Record> want;
-        try (Reader r = Reader.open(PLAIN)) {
+    void aCompressedSegmentReadsAsThePlainOne() throws Exception {
+        List<BinlogRecord> want;
+        try (BinlogReader r = BinlogReader.open(PLAIN)) {
             want = readAll(r);
         }
         assertTrue(want.size() >= 4, want.size() + " records");
-        try (Reader r = Reader.open(COMPRESSED)) {
+        try (BinlogReader r = BinlogReader.open(COMPRESSED)) {
             assertSame(want, readAll(r));
         }
         long mid = want.get(want.size() / 2).seq();
-        try (Reader r = Reader.open(COMPRESSED)) {
+        try (BinlogReader r = BinlogReader.open(COMPRESSED)) {
             r.seekSeq(mid);
             assertSame(want.subList(want.size() / 2, want.size()), readAll(r));
         }
         String type = want.get(1).type();
-        List<Record> ofType = new ArrayList<>();
-        for (Record rec : want) {
+        List<BinlogRecord> ofType = new ArrayList<>();
+        for (BinlogRecord rec : want) {
             if (rec.type().equals(type)) {
                 ofType.add(rec);
             }
         }
         assertTrue(ofType.size() < want.size());
-        try (Reader r = Reader.open(COMPRESSED)) {
+        try (BinlogReader r = BinlogReader.open(COMPRESSED)) {
             r.filterTypes(type);
             assertSame(ofType, readAll(r));
         }
@@ -96,10 +96,10 @@ class CompressedSegmentTest {
     void decodeThreadsReadTheRecordsTheReadersOwnThreadReads() throws Exception {
         int n = 2000;
         writeCompressedLog(n);
-        List<Record> own = readLog(0, -1);
+        List<BinlogRecord> own = readLog(0, -1);
         assertEquals(n, own.size());
         for (int i = 0; i < n; i++) {
-            Record r = own.get(i);
+            BinlogRecord r = own.get(i);
             assertEquals(i, r.seq());
             assertEquals(TYPES[i % 3], r.type());
             assertArrayEquals(payload(i), r.payload(), r.toString());
@@ -110,7 +110,7 @@ class CompressedSegmentTest {
         assertSame(own.subList(mid, n), readLog(0, own.get(mid).seq()));
         assertSame(own.subList(mid, n), readLog(3, own.get(mid).seq()));
 
-        try (Reader r = Reader.openLog(dir, "z")) {
+        try (BinlogReader r = BinlogReader.openLog(dir, "z")) {
             r.decodeThreads(3);
             for (int i = 0; i < 100; i++) {
                 assertNotNull(r.next());
@@ -123,8 +123,8 @@ class CompressedSegmentTest {
         }
     }
 
-    private List<Record> readLog(int threads, long seekSeq) {
-        try (Reader r = Reader.openLog(dir, "z")) {
+    private List<BinlogRecord> readLog(int threads, long seekSeq) throws IOException {
+        try (BinlogReader r = BinlogReader.openLog(dir, "z")) {
             r.decodeThreads(threads);
             if (seekSeq >= 0) {
                 r.seekSeq(seekSeq);
@@ -135,12 +135,12 @@ class CompressedSegmentTest {
 
     /**
      * Writes log "z" in segments of 400 records, compressed in frames of about 4 KiB, until at
-     * least 3 of its segments are compressed, and closes it. Record i is {@link #payload}(i) of
+     * least 3 of its segments are compressed, and closes it. BinlogRecord i is {@link #payload}(i) of
      * type TYPES[i % 3] with {@link #metadata}(i).
      */
-    private void writeCompressedLog(int n) throws InterruptedException {
+    private void writeCompressedLog(int n) throws InterruptedException, IOException {
         Options opts = Options.builder().maxSegmentRecords(400).compression(0, 0, 4 << 10).build();
-        try (Writer w = Writer.openLog(dir, "z", opts)) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "z", opts)) {
             for (int i = 0; i < n; i++) {
                 w.write(TYPES[i % 3], payload(i), metadata(i), Binlog.TIME_NOW);
             }
@@ -152,12 +152,12 @@ class CompressedSegmentTest {
         }
     }
 
-    /** Record i's payload: varied in size and content. */
+    /** BinlogRecord i's payload: varied in size and content. */
     private static byte[] payload(int i) {
         return ("payload " + (i * 7919 % 10007) + ";").repeat(1 + i % 23).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Record i's metadata: two entries on one record in three. */
+    /** BinlogRecord i's metadata: two entries on one record in three. */
     private static Map<String, String> metadata(int i) {
         Map<String, String> m = new LinkedHashMap<>();
         if (i % 3 == 1) {

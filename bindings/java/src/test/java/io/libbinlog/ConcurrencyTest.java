@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ class ConcurrencyTest {
         int perThread = 20_000;
         Path file = dir.resolve("mt.binlog");
         List<Throwable> errors;
-        try (Writer w = Writer.openSegment(file, Options.builder().bufferSize(64 << 10).build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file, Options.builder().bufferSize(64 << 10).build())) {
             errors = inThreads(threads, id -> {
                 ByteBuffer direct = ByteBuffer.allocateDirect(8);
                 for (int i = 0; i < perThread; i++) {
@@ -56,8 +57,8 @@ class ConcurrencyTest {
 
         int[] next = new int[threads];
         long expectSeq = 0;
-        try (Reader r = Reader.open(file)) {
-            Record rec;
+        try (BinlogReader r = BinlogReader.open(file)) {
+            BinlogRecord rec;
             while ((rec = r.next()) != null) {
                 assertEquals(expectSeq++, rec.seq(), "gap-free sequence");
                 ByteBuffer p = ByteBuffer.wrap(rec.payload());
@@ -74,24 +75,24 @@ class ConcurrencyTest {
     }
 
     @Test
-    void closeIsIdempotentAndLaterCallsThrowClosed() {
+    void closeIsIdempotentAndLaterCallsThrowClosed() throws Exception {
         Path file = dir.resolve("idem.binlog");
-        Writer w = Writer.openSegment(file);
+        BinlogWriter w = BinlogWriter.openSegment(file);
         w.write("a", new byte[] {1});
         w.close();
         w.close();
         assertTrue(w.isClosed());
-        for (Runnable call : List.<Runnable>of(
+        for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
                 () -> w.write("a", new byte[] {1}),
                 () -> w.write("a", ByteBuffer.allocateDirect(1)),
                 () -> w.writeBatch("a", ByteBuffer.allocateDirect(1), new int[] {1}),
                 w::flush, w::sync, w::nextSeq, w::durableSeq, w::roll, w::pollSealed)) {
-            BinlogException e = assertThrows(BinlogException.class, call::run);
+            BinlogException e = assertThrows(BinlogException.class, call);
             assertEquals(ErrorCode.CLOSED, e.code());
             assertEquals(14, e.rawCode());
         }
 
-        Reader r = Reader.open(file);
+        BinlogReader r = BinlogReader.open(file);
         r.close();
         r.close();
         assertEquals(ErrorCode.CLOSED, assertThrows(BinlogException.class, r::next).code());
@@ -104,7 +105,7 @@ class ConcurrencyTest {
     void closeRacingWritesFromOtherThreads() throws Exception {
         for (int round = 0; round < 20; round++) {
             Path file = dir.resolve("race" + round + ".binlog");
-            Writer w = Writer.openSegment(file);
+            BinlogWriter w = BinlogWriter.openSegment(file);
             int threads = 6;
             AtomicLong written = new AtomicLong();
             ConcurrentLinkedQueue<Throwable> unexpected = new ConcurrentLinkedQueue<>();
@@ -145,7 +146,7 @@ class ConcurrencyTest {
             }
             running.await();
             Thread.sleep(5 + round);
-            Thread closer = new Thread(w::close);
+            Thread closer = new Thread(TestSupport.unchecked(w::close));
             closer.start();
             w.close(); // two closers race each other too
             closer.join();
@@ -157,7 +158,7 @@ class ConcurrencyTest {
             assertEquals(ErrorCode.CLOSED,
                     assertThrows(BinlogException.class, () -> w.write("x", new byte[1])).code());
             long count = 0;
-            try (Reader r = Reader.open(file)) {
+            try (BinlogReader r = BinlogReader.open(file)) {
                 while (r.next() != null) {
                     count++;
                 }
@@ -168,8 +169,8 @@ class ConcurrencyTest {
     }
 
     /** Opens a writer and drops it without closing: only the Cleaner can release its lock. */
-    private static void leakWriter(Path file) {
-        Writer w = Writer.openSegment(file);
+    private static void leakWriter(Path file) throws IOException {
+        BinlogWriter w = BinlogWriter.openSegment(file);
         w.write("leaked", new byte[] {1, 2, 3});
     }
 
@@ -178,10 +179,10 @@ class ConcurrencyTest {
     void cleanerFreesAnUnreachableWriter() throws Exception {
         Path file = dir.resolve("leak.binlog");
         leakWriter(file);
-        BinlogException locked = assertThrows(BinlogException.class, () -> Writer.openSegment(file));
+        BinlogException locked = assertThrows(BinlogException.class, () -> BinlogWriter.openSegment(file));
         assertEquals(ErrorCode.LOCKED, locked.code());
 
-        Writer second = null;
+        BinlogWriter second = null;
         long deadline = System.nanoTime() + 60_000_000_000L;
         int attempts = 0;
         while (second == null) {
@@ -189,7 +190,7 @@ class ConcurrencyTest {
             Thread.sleep(50);
             attempts++;
             try {
-                second = Writer.openSegment(file);
+                second = BinlogWriter.openSegment(file);
             } catch (BinlogException e) {
                 assertEquals(ErrorCode.LOCKED, e.code());
                 if (System.nanoTime() > deadline) {
@@ -197,25 +198,25 @@ class ConcurrencyTest {
                 }
             }
         }
-        try (Writer w = second) {
+        try (BinlogWriter w = second) {
             assertEquals(1, w.write("after", new byte[0]), "the leaked record was flushed and sealed by the Cleaner");
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             assertEquals("leaked", r.next().type());
             assertEquals("after", r.next().type());
             assertNull(r.next());
         }
     }
 
-    private static void leakReader(Path file) {
-        Reader r = Reader.open(file);
+    private static void leakReader(Path file) throws IOException {
+        BinlogReader r = BinlogReader.open(file);
         r.next();
     }
 
     @Test
     void cleanerFreesAnUnreachableReader() throws Exception {
         Path file = dir.resolve("leakr.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("a", new byte[] {1});
         }
         for (int i = 0; i < 1000; i++) {
@@ -223,7 +224,7 @@ class ConcurrencyTest {
         }
         System.gc();
         Thread.sleep(100);
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             assertEquals("a", r.next().type());
         }
     }
@@ -232,10 +233,10 @@ class ConcurrencyTest {
     @Timeout(120)
     void closeFromAnotherThreadEndsANextWait() throws Exception {
         Path file = dir.resolve("wait.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("a", new byte[] {1});
             w.flush();
-            Reader r = Reader.open(file);
+            BinlogReader r = BinlogReader.open(file);
             r.next();
             Live.assertCloseEndsWait(r, () -> r.nextWait(3_600_000));
         }
@@ -246,7 +247,7 @@ class ConcurrencyTest {
     @Timeout(120)
     void interruptEndsANextWait() throws Exception {
         Path file = dir.resolve("intr.binlog");
-        try (Writer w = Writer.openSegment(file); Reader r = Reader.open(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file); BinlogReader r = BinlogReader.open(file)) {
             w.flush();
             Thread.currentThread().interrupt();
             assertNull(r.nextWait(3_600_000));

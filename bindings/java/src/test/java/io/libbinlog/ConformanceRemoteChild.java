@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +11,7 @@ import java.util.regex.Pattern;
  * The child JVM of {@code ConformanceRemoteTest}: the tiered reader takes the bucket's endpoint and
  * credentials from the process environment, which a JVM cannot change for itself, so the test starts this
  * with them set (TestSupport.runWithS3Env). Arguments: DIR REMOTE MODE, repeated, each a shipped case of
- * log {@code conformance} to read with {@link Reader#openLogTiered}, skipping damage for MODE {@code
+ * log {@code conformance} to read with {@link BinlogReader#openLogTiered}, skipping damage for MODE {@code
  * remote-salvage}. Prints, for each, its columns records, end, damages and gaps as expected-remote.tsv
  * writes them (tests/conformance/README.md), tab-separated, on one line.
  */
@@ -33,8 +34,8 @@ public final class ConformanceRemoteChild {
     }
 
     /** The columns records, end, damages and gaps of the tiered read of one shipped case. */
-    static List<String> read(Path dir, String remote, boolean salvage) {
-        try (Reader r = Reader.openLogTiered(dir, "conformance", remote)) {
+    static List<String> read(Path dir, String remote, boolean salvage) throws IOException {
+        try (BinlogReader r = BinlogReader.openLogTiered(dir, "conformance", remote)) {
             r.skipDamaged(salvage);
             List<String> cols = new ArrayList<>(ConformanceTest.readToEnd(r, ConformanceRemoteChild::remoteError, null));
             cols.add(ConformanceTest.joinOrDash(r.gaps().stream().map(ConformanceRemoteChild::gap)));
@@ -42,7 +43,7 @@ public final class ConformanceRemoteChild {
         }
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         for (int i = 0; i + 2 < args.length; i += 3) {
             List<String> cols = read(Path.of(args[i]), args[i + 1], args[i + 2].equals("remote-salvage"));
             System.out.println(String.join("\t", cols));

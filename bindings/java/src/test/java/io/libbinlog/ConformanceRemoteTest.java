@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * there) read through the Java binding: each {@code remote} and {@code remote-salvage} line's case is
  * shipped with a {@link Shipper} to the versitygw that {@code make test-java} starts
  * (tests/with_s3_server.sh), its objects edited as the case's file says (the server keeps each object as a
- * file of its key's path), and read with {@link Reader#openLogTiered}, skipping damage or not (in a child
+ * file of its key's path), and read with {@link BinlogReader#openLogTiered}, skipping damage or not (in a child
  * JVM with the server's credentials: ConformanceRemoteChild): the records, the end (its error naming the
  * object), the damaged regions (object, offsets, records) and the gaps (reason, object, records) must be
  * the ones the line states, as the Rust readers, the CLI, verify, C, Go and Python give them.

@@ -66,21 +66,21 @@ class ConformanceTest {
         return s.isEmpty() ? "-" : s;
     }
 
-    private static Reader open(String path, String mode) {
+    private static BinlogReader open(String path, String mode) throws IOException {
         Path p = CORPUS.resolve(path);
         switch (mode) {
             case "log":
-                return Reader.openLog(p, "conformance");
+                return BinlogReader.openLog(p, "conformance");
             case "salvage":
-                return Reader.openSalvage(p);
+                return BinlogReader.openSalvage(p);
             default:
-                return Reader.open(p);
+                return BinlogReader.open(p);
         }
     }
 
     /** The columns records, end, damages and gaps of one read. */
-    private static List<String> read(String path, String mode, String filter) {
-        Reader r;
+    private static List<String> read(String path, String mode, String filter) throws IOException {
+        BinlogReader r;
         try {
             r = open(path, mode);
         } catch (BinlogException e) {
@@ -121,11 +121,11 @@ class ConformanceTest {
      * The columns records, end and damages of {@code r} read to its end, an error's end named by {@code
      * errorName}; a damage named unless it is in {@code file}.
      */
-    static List<String> readToEnd(Reader r, Function<BinlogException, String> errorName, String file) {
+    static List<String> readToEnd(BinlogReader r, Function<BinlogException, String> errorName, String file) throws IOException {
         List<Long> seqs = new ArrayList<>();
         String end;
         try {
-            for (Record rec = r.next(); rec != null; rec = r.next()) {
+            for (BinlogRecord rec = r.next(); rec != null; rec = r.next()) {
                 seqs.add(rec.seq());
             }
             end = tail(r.tail());
@@ -207,7 +207,7 @@ class ConformanceTest {
     }
 
     /** What {@link Verify} says of a file: a finding of a file it cannot read is status 2, else any damage 1. */
-    private static Verdict verify(String path) {
+    private static Verdict verify(String path) throws IOException {
         try (Verify v = Verify.open(CORPUS.resolve(path))) {
             List<Finding> findings = new ArrayList<>();
             v.forEach(findings::add);

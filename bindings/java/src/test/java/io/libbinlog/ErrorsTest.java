@@ -1,9 +1,11 @@
 package io.libbinlog;
 
 import static io.libbinlog.TestSupport.expect;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -25,12 +27,13 @@ class ErrorsTest {
     Path dir;
 
     @Test
-    void notFound() {
+    void notFound() throws Exception {
         Path missing = dir.resolve("no-such.binlog");
-        BinlogException e = expect(ErrorCode.NOT_FOUND, () -> Reader.open(missing));
-        assertTrue(e.nativeMessage().contains("no-such.binlog"), "message names the file: " + e.getMessage());
-        assertTrue(e.getMessage().startsWith("NOT_FOUND (4)"), e.getMessage());
-        expect(ErrorCode.NOT_FOUND, () -> Writer.openSegment(dir.resolve("no/such/dir/x.binlog")));
+        java.nio.file.NoSuchFileException e = TestSupport.missing(missing, () -> BinlogReader.open(missing));
+        assertTrue(e.getMessage().contains("no-such.binlog"), "message names the file: " + e.getMessage());
+        assertFalse(e.getMessage().contains("(os error"), "no Rust suffix: " + e.getMessage());
+        TestSupport.missing(dir.resolve("no/such/dir/x.binlog"),
+                () -> BinlogWriter.openSegment(dir.resolve("no/such/dir/x.binlog")));
     }
 
     @Test
@@ -38,31 +41,73 @@ class ErrorsTest {
         Path junk = dir.resolve("junk.binlog");
         Files.write(junk, "this is not a binlog segment, just some text that is long enough\n".repeat(10)
                 .getBytes(StandardCharsets.UTF_8));
-        expect(ErrorCode.NOT_A_BINLOG, () -> Reader.open(junk));
-        expect(ErrorCode.NOT_A_BINLOG, () -> Writer.openSegment(junk));
+        expect(ErrorCode.NOT_A_BINLOG, () -> BinlogReader.open(junk));
+        expect(ErrorCode.NOT_A_BINLOG, () -> BinlogWriter.openSegment(junk));
+    }
+
+    /** A damaged record is a BinlogCorruptException naming the file and the offset; a closed writer a BinlogClosedException. */
+    @Test
+    void corruptAndClosedHaveTheirOwnTypes() throws Exception {
+        Path file = dir.resolve("damaged.binlog");
+        long at;
+        long end;
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
+            w.write("a", new byte[] {1, 2, 3, 4});
+            w.flush();
+            at = java.nio.file.Files.size(file);
+            w.write("b", new byte[] {5, 6, 7, 8, 9, 10, 11, 12});
+            w.flush();
+            end = java.nio.file.Files.size(file);
+            w.write("c", new byte[] {13}); // a valid record after the damage: not a torn tail
+        }
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        bytes[(int) end - 6] ^= 0x5a; // inside the second record's payload
+        java.nio.file.Files.write(file, bytes);
+        try (BinlogReader r = BinlogReader.open(file)) {
+            assertEquals(0, r.next().seq());
+            BinlogCorruptException e = assertThrows(BinlogCorruptException.class, r::next);
+            assertEquals(file.toString(), e.path().orElseThrow(), e.getMessage());
+            assertTrue(e.offset().isPresent() && e.offset().getAsLong() >= at && e.offset().getAsLong() < end, e.getMessage());
+        }
+        BinlogWriter w = BinlogWriter.openSegment(dir.resolve("closed.binlog"));
+        w.close();
+        BinlogClosedException c = assertThrows(BinlogClosedException.class, () -> w.write("x", new byte[0]));
+        assertEquals(ErrorCode.CLOSED, c.code());
+    }
+
+    /** The repository's LICENSE is in the jar's classpath as META-INF/LICENSE (the jar packs target/classes). */
+    @Test
+    void licenseIsPackagedAsMetaInfLicense() throws Exception {
+        try (java.io.InputStream in = BinlogWriter.class.getResourceAsStream("/META-INF/LICENSE")) {
+            assertNotNull(in, "META-INF/LICENSE");
+            assertArrayEquals(java.nio.file.Files.readAllBytes(Path.of("../../LICENSE")), in.readAllBytes());
+        }
     }
 
     @Test
-    void locked() {
+    void locked() throws Exception {
         Path file = dir.resolve("locked.binlog");
-        try (Writer w = Writer.openSegment(file)) {
-            BinlogException e = expect(ErrorCode.LOCKED, () -> Writer.openSegment(file));
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
+            BinlogException e = expect(ErrorCode.LOCKED, () -> BinlogWriter.openSegment(file));
             assertFalse(e.nativeMessage().isEmpty());
+            assertTrue(e instanceof BinlogLockedException, e.getClass().getName());
+            assertTrue(e instanceof java.io.IOException);
+            assertEquals(file.toString(), e.path().orElseThrow());
             w.write("still", new byte[] {1}); // the first writer is unaffected
         }
-        try (Writer again = Writer.openSegment(file)) {
+        try (BinlogWriter again = BinlogWriter.openSegment(file)) {
             assertEquals(1, again.nextSeq());
         }
-        try (Writer log = Writer.openLog(dir.resolve("logs"), "app")) {
-            expect(ErrorCode.LOCKED, () -> Writer.openLog(dir.resolve("logs"), "app"));
+        try (BinlogWriter log = BinlogWriter.openLog(dir.resolve("logs"), "app")) {
+            expect(ErrorCode.LOCKED, () -> BinlogWriter.openLog(dir.resolve("logs"), "app"));
             log.write("x", new byte[0]);
         }
     }
 
     @Test
-    void recordTooLarge() {
+    void recordTooLarge() throws Exception {
         Path file = dir.resolve("big.binlog");
-        try (Writer w = Writer.openSegment(file, Options.builder().maxRecordSize(1024).build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file, Options.builder().maxRecordSize(1024).build())) {
             expect(ErrorCode.RECORD_TOO_LARGE, () -> w.write("t", new byte[2000]));
             expect(ErrorCode.RECORD_TOO_LARGE,
                     () -> w.write("t", java.nio.ByteBuffer.allocateDirect(2000)));
@@ -71,20 +116,20 @@ class ErrorsTest {
     }
 
     @Test
-    void invalidArgumentForBadOptions() {
-        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().maxRecordSize(10).build());
-        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().maxSegmentBytes(100).build());
-        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().durability(Durability.EVERY_N, 0).build());
-        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().sparseInterval(0).build());
-        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().retention(0, 0, 0).maxSegmentRecords(0)
+    void invalidArgumentForBadOptions() throws Exception {
+        TestSupport.badOption(() -> Options.builder().maxRecordSize(10).build());
+        TestSupport.badOption(() -> Options.builder().maxSegmentBytes(100).build());
+        TestSupport.badOption(() -> Options.builder().durability(Durability.EVERY_N, 0).build());
+        TestSupport.badOption(() -> Options.builder().sparseInterval(0).build());
+        TestSupport.badOption(() -> Options.builder().retention(0, 0, 0).maxSegmentRecords(0)
                 .durability(Durability.INTERVAL_MS, 0).build());
-        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().bufferSize(-1));
-        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().logName("x".repeat(70_000)).build());
+        TestSupport.badOption(() -> Options.builder().bufferSize(-1));
+        TestSupport.badOption(() -> Options.builder().logName("x".repeat(70_000)).build());
         // log names become file names
-        expect(ErrorCode.INVALID_ARGUMENT, () -> Writer.openLog(dir, "../escape"));
-        expect(ErrorCode.INVALID_ARGUMENT, () -> Writer.openLog(dir, "nul\0name"));
+        expect(ErrorCode.INVALID_ARGUMENT, () -> BinlogWriter.openLog(dir, "../escape"));
+        expect(ErrorCode.INVALID_ARGUMENT, () -> BinlogWriter.openLog(dir, "nul\0name"));
         // log-only calls on a segment writer
-        try (Writer w = Writer.openSegment(dir.resolve("seg.binlog"))) {
+        try (BinlogWriter w = BinlogWriter.openSegment(dir.resolve("seg.binlog"))) {
             expect(ErrorCode.INVALID_ARGUMENT, w::roll);
             expect(ErrorCode.INVALID_ARGUMENT, w::pollSealed);
         }
@@ -94,15 +139,15 @@ class ErrorsTest {
     }
 
     @Test
-    void aLoneSurrogateIsInvalidUtf8AndASurrogatePairRoundTrips() {
+    void aLoneSurrogateIsInvalidUtf8AndASurrogatePairRoundTrips() throws Exception {
         // A String with an unpaired surrogate has no UTF-8 form: refused (INVALID_UTF8), not written
         // as '?' (which would name another type; every place a string goes is checked below).
         Path file = dir.resolve("utf.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             expect(ErrorCode.INVALID_UTF8, () -> w.write("bad\uD800", new byte[0]));
             w.write("ok\uD83D\uDE00", new byte[0]);
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             assertEquals("ok\uD83D\uDE00", r.next().type());
         }
     }
@@ -113,9 +158,9 @@ class ErrorsTest {
      * (which names another type: a filter on "bad\uD800" would read the records of type "bad?").
      */
     @Test
-    void unpairedSurrogatesAreRefusedNotWrittenAsQuestionMarks() {
+    void unpairedSurrogatesAreRefusedNotWrittenAsQuestionMarks() throws Exception {
         Path p = dir.resolve("u.binlog");
-        try (Writer w = Writer.openSegment(p)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(p)) {
             w.write("bad?", "a record whose type really is bad?".getBytes(StandardCharsets.UTF_8));
             BinlogException e = expect(ErrorCode.INVALID_UTF8, () -> w.write("bad\uD800", new byte[0]));
             assertTrue(e.getMessage().contains("type"), e::getMessage);
@@ -127,12 +172,12 @@ class ErrorsTest {
             // a well-formed pair is fine
             w.write("smile \uD83D\uDE00", new byte[] {1});
         }
-        expect(ErrorCode.INVALID_UTF8, () -> Options.builder().logName("n\uD800").build());
-        expect(ErrorCode.INVALID_UTF8, () -> Options.builder().param("k", "\uDC00").build());
-        try (Reader r = Reader.open(p)) {
+        TestSupport.badOption(() -> Options.builder().logName("n\uD800").build());
+        TestSupport.badOption(() -> Options.builder().param("k", "\uDC00").build());
+        try (BinlogReader r = BinlogReader.open(p)) {
             expect(ErrorCode.INVALID_UTF8, () -> r.filterTypes("bad\uD800"));
             List<String> types = new ArrayList<>();
-            for (Record rec = r.next(); rec != null; rec = r.next()) {
+            for (BinlogRecord rec = r.next(); rec != null; rec = r.next()) {
                 types.add(rec.type());
             }
             assertEquals(List.of("bad?", "smile \uD83D\uDE00"), types, "only the two valid writes happened");
@@ -162,6 +207,6 @@ class ErrorsTest {
             }
         }
         assertEquals(ErrorCode.UNKNOWN, ErrorCode.of(999));
-        assertEquals(ErrorCode.UNKNOWN, new BinlogException(999, "future").code());
+        assertEquals(ErrorCode.UNKNOWN, ((BinlogException) BinlogException.of(999, new byte[0], null, -1, 0)).code());
     }
 }

@@ -57,10 +57,10 @@ class FileNamesTest {
     @Test
     void aGlobPatternThatIsNotUnicodeIsRefusedBeforeAnythingOpens() throws IOException {
         Path a = segment(dir.resolve("a.binlog"), "x");
-        BinlogException e = expect(ErrorCode.INVALID_UTF8, () -> Reader.openGlob(dir, "a.binlo\uD800").close());
+        BinlogException e = expect(ErrorCode.INVALID_UTF8, () -> BinlogReader.openGlob(dir, "a.binlo\uD800").close());
         assertTrue(e.getMessage().contains("pattern"), e::getMessage);
         assertEquals(0, fdsOn(a), "a failed openGlob left the segment open");
-        try (Reader r = Reader.openGlob(dir, "a.binlo?")) {
+        try (BinlogReader r = BinlogReader.openGlob(dir, "a.binlo?")) {
             assertArrayEquals("x".getBytes(StandardCharsets.UTF_8), r.next().payload());
             assertTrue(r.toString().contains("a.binlo?"), r::toString);
         }
@@ -76,7 +76,7 @@ class FileNamesTest {
     @Timeout(60)
     void globPatternOutsideTheFileNameCharsetWorksAndLeaksNothing() throws Exception {
         segment(dir.resolve("x1.binlog"), "r0", "r1");
-        try (Writer w = Writer.openSegment(dir.resolve("x2.binlog"), Options.builder().firstSeq(2).build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(dir.resolve("x2.binlog"), Options.builder().firstSeq(2).build())) {
             w.write("t", "r2".getBytes(StandardCharsets.UTF_8));
         }
         // Renamed to UTF-8 names (\u00e91.binlog, \u00e92.binlog) by a shell, in bytes: this JVM's own
@@ -117,12 +117,12 @@ class FileNamesTest {
         try (FileSystem fs = FileSystems.newFileSystem(URI.create("jar:" + zip.toUri()), Map.of("create", "true"))) {
             Path inZip = fs.getPath(name);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> Writer.openSegment(inZip).close());
+                    () -> BinlogWriter.openSegment(inZip).close());
             assertTrue(e.getMessage().contains(name), e::getMessage);
             assertFalse(Files.exists(local), "opening a zip path created the local file " + local);
-            assertThrows(IllegalArgumentException.class, () -> Reader.open(inZip).close());
-            assertThrows(IllegalArgumentException.class, () -> Writer.openLog(fs.getPath("d"), "app").close());
-            assertThrows(IllegalArgumentException.class, () -> Reader.openGlob(fs.getPath("d"), "*").close());
+            assertThrows(IllegalArgumentException.class, () -> BinlogReader.open(inZip).close());
+            assertThrows(IllegalArgumentException.class, () -> BinlogWriter.openLog(fs.getPath("d"), "app").close());
+            assertThrows(IllegalArgumentException.class, () -> BinlogReader.openGlob(fs.getPath("d"), "*").close());
         } finally {
             Files.deleteIfExists(local);
         }
@@ -144,7 +144,7 @@ class FileNamesTest {
         assertEquals(0, cp.waitFor(), new String(cp.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
         // x\uFFFD.binlog: what the other name's String says, a different file with record "other"
         Path replacement = sub.resolve("x\uFFFD.binlog");
-        try (Writer w = Writer.openSegment(replacement)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(replacement)) {
             w.write("t", "other".getBytes(StandardCharsets.UTF_8));
         }
         Path raw;
@@ -154,8 +154,8 @@ class FileNamesTest {
         assertEquals(replacement.toString(), raw.toString(), "the two names print alike");
         assertNotEquals(replacement, raw);
         assertTrue(Files.isRegularFile(raw));
-        Record got = null;
-        try (Reader r = Reader.open(raw)) {
+        BinlogRecord got = null;
+        try (BinlogReader r = BinlogReader.open(raw)) {
             got = r.next();
         } catch (BinlogException e) {
             assertEquals(ErrorCode.INVALID_ARGUMENT, e.code(), e::getMessage);
@@ -163,7 +163,7 @@ class FileNamesTest {
         }
         if (got != null) {
             assertEquals("raw", new String(got.payload(), StandardCharsets.UTF_8),
-                    "Reader.open(" + raw + ") read another file");
+                    "BinlogReader.open(" + raw + ") read another file");
         }
     }
 }

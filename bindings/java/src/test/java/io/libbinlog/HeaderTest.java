@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Reader.header(): binlog_reader_header copied into a SegmentHeader. */
+/** BinlogReader.header(): binlog_reader_header copied into a SegmentHeader. */
 class HeaderTest {
     @TempDir
     Path dir;
@@ -29,7 +29,7 @@ class HeaderTest {
     private static final long CREATED = 1_700_000_000_123_456_789L;
 
     @Test
-    void everyHeaderOptionReadsBack() {
+    void everyHeaderOptionReadsBack() throws Exception {
         Path file = dir.resolve("seg.binlog");
         Options opts = Options.builder()
                 .logName("orders-ü")
@@ -43,13 +43,13 @@ class HeaderTest {
                 .firstSeq(1000)
                 .createdNs(CREATED)
                 .build();
-        try (Writer w = Writer.openSegment(file, opts)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file, opts)) {
             assertEquals(1000, w.write("t", "x".getBytes(UTF_8)));
             assertEquals(1001, w.write("t", "y".getBytes(UTF_8)));
         }
 
         SegmentHeader h;
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             h = r.header(); // a segment reader has its header before the first record
             assertEquals(Binlog.formatMajor(), h.major());
             assertTrue(h.minor() >= 0, h.toString());
@@ -71,7 +71,7 @@ class HeaderTest {
             assertThrows(UnsupportedOperationException.class, () -> h.params().add(Map.entry("a", "b")));
             assertThrows(UnsupportedOperationException.class, () -> h.params().remove(0));
 
-            Record rec = r.next();
+            BinlogRecord rec = r.next();
             assertEquals(1000, rec.seq());
             SegmentHeader again = r.header();
             assertEquals(h, again, "same segment, same header");
@@ -87,16 +87,16 @@ class HeaderTest {
     }
 
     @Test
-    void defaultsOfAPlainSegment() {
+    void defaultsOfAPlainSegment() throws Exception {
         Path file = dir.resolve("plain.binlog");
         // Less 1 us: the library's clock may read that far off the system's
         // (README, "Timestamps").
         long before = System.currentTimeMillis() * 1_000_000L - 1_000;
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("t", new byte[0]);
         }
         long after = (System.currentTimeMillis() + 1) * 1_000_000L;
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             SegmentHeader h = r.header();
             assertEquals(0, h.segmentNo());
             assertEquals(0, h.firstSeq());
@@ -111,12 +111,12 @@ class HeaderTest {
     }
 
     @Test
-    void createdBeforeTheEpoch() {
+    void createdBeforeTheEpoch() throws Exception {
         Path file = dir.resolve("old.binlog");
-        try (Writer w = Writer.openSegment(file, Options.builder().createdNs(-1L).build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file, Options.builder().createdNs(-1L).build())) {
             w.write("t", new byte[0]);
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             SegmentHeader h = r.header();
             assertEquals(-1L, h.createdNs());
             assertEquals(Instant.parse("1969-12-31T23:59:59.999999999Z"), h.created());
@@ -124,19 +124,19 @@ class HeaderTest {
     }
 
     @Test
-    void rollingLogRecordByRecord() {
+    void rollingLogRecordByRecord() throws Exception {
         Options opts = Options.builder().maxSegmentRecords(10).contentType("text/plain").param("k", "v").build();
-        try (Writer w = Writer.openLog(dir, "ticks", opts)) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "ticks", opts)) {
             for (int i = 0; i < 35; i++) {
                 assertEquals(i, w.write("t", ByteBuffer.allocate(4).putInt(i).array()));
             }
         }
-        try (Reader r = Reader.openLog(dir, "ticks")) {
+        try (BinlogReader r = BinlogReader.openLog(dir, "ticks")) {
             BinlogException e = expect(ErrorCode.NOT_FOUND, r::header);
             assertTrue(e.nativeMessage().contains("binlog_reader_next"), e.getMessage());
             List<SegmentHeader> distinct = new ArrayList<>();
             long n = 0;
-            Record rec;
+            BinlogRecord rec;
             while ((rec = r.next()) != null) {
                 assertEquals(n, rec.seq());
                 SegmentHeader h = r.header();
@@ -158,13 +158,13 @@ class HeaderTest {
     }
 
     @Test
-    void everyReadMethodAndSeekMoveTheHeaderAlong() {
-        try (Writer w = Writer.openLog(dir, "mix", Options.builder().maxSegmentRecords(10).build())) {
+    void everyReadMethodAndSeekMoveTheHeaderAlong() throws Exception {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "mix", Options.builder().maxSegmentRecords(10).build())) {
             for (int i = 0; i < 35; i++) {
                 w.write("t", new byte[] {(byte) i});
             }
         }
-        try (Reader r = Reader.openGlob(dir, "mix-*.binlog")) {
+        try (BinlogReader r = BinlogReader.openGlob(dir, "mix-*.binlog")) {
             expect(ErrorCode.NOT_FOUND, r::header);
             // visitors
             for (int i = 0; i < 12; i++) {
@@ -211,33 +211,33 @@ class HeaderTest {
     }
 
     @Test
-    void closedReaderGivesClosed() {
+    void closedReaderGivesClosed() throws Exception {
         Path file = dir.resolve("c.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("t", new byte[0]);
         }
-        Reader r = Reader.open(file);
+        BinlogReader r = BinlogReader.open(file);
         assertNotNull(r.header());
         r.close();
         expect(ErrorCode.CLOSED, r::header);
         r.close();
         expect(ErrorCode.CLOSED, r::header);
 
-        try (Writer w = Writer.openLog(dir, "app")) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "app")) {
             w.write("t", new byte[0]);
         }
-        Reader log = Reader.openLog(dir, "app");
+        BinlogReader log = BinlogReader.openLog(dir, "app");
         log.close();
         expect(ErrorCode.CLOSED, log::header); // CLOSED, not NOT_FOUND
     }
 
     @Test
-    void notFromInsideAVisitor() {
+    void notFromInsideAVisitor() throws Exception {
         Path file = dir.resolve("v.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("t", new byte[0]);
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             AtomicReference<Throwable> thrown = new AtomicReference<>();
             r.visitNext(v -> {
                 try {
@@ -255,11 +255,11 @@ class HeaderTest {
     @Timeout(60)
     void closeRacingHeaderCalls() throws Exception {
         Path file = dir.resolve("race.binlog");
-        try (Writer w = Writer.openSegment(file, Options.builder().logName("race").param("a", "b").build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file, Options.builder().logName("race").param("a", "b").build())) {
             w.write("t", new byte[0]);
         }
         for (int round = 0; round < 20; round++) {
-            Reader r = Reader.open(file);
+            BinlogReader r = BinlogReader.open(file);
             AtomicLong calls = new AtomicLong();
             AtomicReference<Throwable> bad = new AtomicReference<>();
             List<Thread> ts = new ArrayList<>();

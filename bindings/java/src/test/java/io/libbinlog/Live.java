@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Shared pieces of the tests that follow a live writer or wait for records. */
@@ -19,7 +18,7 @@ final class Live {
      * "even" or "odd", payload the record number as 4 big-endian bytes,
      * pausing 2 ms every 100 records. A failure goes to {@code failed}.
      */
-    static Thread producer(Writer w, int records, AtomicReference<Throwable> failed) {
+    static Thread producer(BinlogWriter w, int records, AtomicReference<Throwable> failed) {
         return new Thread(() -> {
             try {
                 for (int i = 0; i < records; i++) {
@@ -35,15 +34,20 @@ final class Live {
     }
 
     /** A log "live" in {@code dir} that rolls every 50 records and hands each write to the OS at once. */
-    static Writer rollingLog(Path dir) {
-        return Writer.openLog(dir, "live", Options.builder().maxSegmentRecords(50).bufferSize(0).build());
+    static BinlogWriter rollingLog(Path dir) throws java.io.IOException {
+        return BinlogWriter.openLog(dir, "live", Options.builder().maxSegmentRecords(50).bufferSize(0).build());
     }
 
     /**
      * Runs {@code idleWait}, a 300 ms wait on a reader with nothing to read, which must report that
      * nothing came, not before 250 ms (how long after is not timed).
      */
-    static void assertIdleWaitTimesOut(BooleanSupplier idleWait) {
+    /** A wait that may fail as the reader does. */
+    interface IdleWait {
+        boolean getAsBoolean() throws java.io.IOException;
+    }
+
+    static void assertIdleWaitTimesOut(IdleWait idleWait) throws java.io.IOException {
         long t0 = System.nanoTime();
         assertTrue(idleWait.getAsBoolean(), "idle: times out");
         long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -57,11 +61,11 @@ final class Live {
 
     /**
      * Starts {@code wait} on another thread, closes {@code r} once the wait
-     * is in the reader ({@link Reader#inCall}), and checks that the wait
+     * is in the reader ({@link BinlogReader#inCall}), and checks that the wait
      * ends with CLOSED: the close ended a wait in progress (the minutes
      * allowed bound a hang only; how soon is not timed).
      */
-    static void assertCloseEndsWait(Reader r, Wait wait) throws InterruptedException {
+    static void assertCloseEndsWait(BinlogReader r, Wait wait) throws InterruptedException, java.io.IOException {
         ConcurrentLinkedQueue<Throwable> outcome = new ConcurrentLinkedQueue<>();
         Thread waiter = new Thread(() -> {
             try {

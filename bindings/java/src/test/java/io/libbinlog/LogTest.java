@@ -42,7 +42,7 @@ class LogTest {
         int records = 5_000;
         List<SegmentInfo> sealed = new ArrayList<>();
         Options opts = Options.builder().maxSegmentRecords(perSegment).build();
-        try (Writer w = Writer.openLog(dir, "orders", opts)) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", opts)) {
             for (int i = 0; i < records; i++) {
                 assertEquals(i, w.write("o", ByteBuffer.allocate(4).putInt(i).array()));
                 SegmentInfo s;
@@ -71,9 +71,9 @@ class LogTest {
             assertTrue(sealed.get(i).segmentNo() > sealed.get(i - 1).segmentNo());
         }
 
-        try (Reader r = Reader.openLog(dir, "orders")) {
+        try (BinlogReader r = BinlogReader.openLog(dir, "orders")) {
             for (int i = 0; i < records; i++) {
-                Record rec = r.next();
+                BinlogRecord rec = r.next();
                 assertNotNull(rec, "record " + i);
                 assertEquals(i, rec.seq());
                 assertEquals(i, ByteBuffer.wrap(rec.payload()).getInt());
@@ -81,7 +81,7 @@ class LogTest {
             assertNull(r.next());
             assertEquals(0, r.gapCount());
         }
-        try (Reader r = Reader.openGlob(dir, "orders-*.binlog")) {
+        try (BinlogReader r = BinlogReader.openGlob(dir, "orders-*.binlog")) {
             long n = r.visitAll(v -> { });
             assertEquals(records, n);
         }
@@ -91,16 +91,16 @@ class LogTest {
     /** A segment removed from a log is a gap: missing, records 5..9, named by the segment after it. */
     @Test
     void aSegmentRemovedFromALogIsAMissingGap() throws IOException {
-        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(5).build())) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", Options.builder().maxSegmentRecords(5).build())) {
             for (int i = 0; i < 15; i++) {
                 w.write("t", new byte[] {(byte) i});
             }
         }
         List<Path> files = segments(dir, "orders");
         Files.delete(files.get(1));
-        try (Reader r = Reader.openLog(dir, "orders")) {
+        try (BinlogReader r = BinlogReader.openLog(dir, "orders")) {
             List<Long> seqs = new ArrayList<>();
-            for (Record rec = r.next(); rec != null; rec = r.next()) {
+            for (BinlogRecord rec = r.next(); rec != null; rec = r.next()) {
                 seqs.add(rec.seq());
             }
             assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 10L, 11L, 12L, 13L, 14L), seqs);
@@ -112,9 +112,9 @@ class LogTest {
     }
 
     @Test
-    void pollSealedAfterCloseReturnsWhatCloseSealed() {
+    void pollSealedAfterCloseReturnsWhatCloseSealed() throws Exception {
         Options opts = Options.builder().maxSegmentRecords(10).build();
-        Writer w = Writer.openLog(dir, "late", opts);
+        BinlogWriter w = BinlogWriter.openLog(dir, "late", opts);
         for (int i = 0; i < 25; i++) {
             w.write("r", new byte[] {(byte) i});
         }
@@ -133,7 +133,7 @@ class LogTest {
         assertThrows(BinlogException.class, w::pollSealed);
 
         // A segment writer has nothing to poll; after close, CLOSED as before.
-        Writer seg = Writer.openSegment(dir.resolve("one.binlog"));
+        BinlogWriter seg = BinlogWriter.openSegment(dir.resolve("one.binlog"));
         seg.close();
         assertEquals(ErrorCode.CLOSED, assertThrows(BinlogException.class, seg::pollSealed).code());
     }
@@ -141,7 +141,7 @@ class LogTest {
     @Test
     void explicitRollAndRetention() throws IOException {
         Options opts = Options.builder().retention(2, 0, 0).build();
-        try (Writer w = Writer.openLog(dir, "kept", opts)) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "kept", opts)) {
             for (int i = 0; i < 6; i++) {
                 w.write("r", new byte[] {(byte) i});
                 w.roll();
@@ -154,8 +154,8 @@ class LogTest {
         }
         List<Path> files = segments(dir, "kept");
         assertTrue(files.size() <= 3, "retention keeps 2 sealed (+ the last): " + files);
-        try (Reader r = Reader.openLog(dir, "kept")) {
-            Record first = r.next();
+        try (BinlogReader r = BinlogReader.openLog(dir, "kept")) {
+            BinlogRecord first = r.next();
             assertNotNull(first);
             assertTrue(first.seq() >= 4, "older segments were removed: first seq " + first.seq());
         }
@@ -165,13 +165,13 @@ class LogTest {
     @Timeout(60)
     void nextWaitFollowsAWriterThreadAcrossRollsAndTimesOutWhenIdle() throws Exception {
         int records = 2_000;
-        Writer w = Live.rollingLog(dir);
+        BinlogWriter w = Live.rollingLog(dir);
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread producer = Live.producer(w, records, failed);
-        try (Reader r = Reader.openLog(dir, "live")) {
+        try (BinlogReader r = BinlogReader.openLog(dir, "live")) {
             producer.start();
             for (int i = 0; i < records; i++) {
-                Record rec = r.nextWait(10_000);
+                BinlogRecord rec = r.nextWait(10_000);
                 assertNotNull(rec, "record " + i + " within the timeout");
                 assertEquals(i, rec.seq());
                 assertEquals(i, ByteBuffer.wrap(rec.payload()).getInt());
@@ -182,7 +182,7 @@ class LogTest {
             assertNull(r.nextWait(0));
 
             w.write("late", new byte[] {42});
-            Record late = r.nextWait(10_000);
+            BinlogRecord late = r.nextWait(10_000);
             assertEquals("late", late.type());
             assertEquals(records, late.seq());
             assertEquals(0, r.gapCount());
@@ -197,7 +197,7 @@ class LogTest {
     void sealInBackgroundSealsRollsAfterTheWriteAndRollSealsAtOnce() throws Exception {
         Options opts = Options.builder().maxSegmentRecords(10).retention(2, 0, 0).sealInBackground(true).build();
         assertTrue(opts.toString().contains("sealInBackground=true"), opts.toString());
-        try (Writer w = Writer.openLog(dir, "bg", opts)) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "bg", opts)) {
             for (int i = 0; i < 35; i++) {
                 assertEquals(i, w.write("r", Integer.toString(i).getBytes(StandardCharsets.UTF_8)));
             }
@@ -239,9 +239,9 @@ class LogTest {
             assertEquals(5, s.recordCount(), s.toString());
         }
 
-        try (Reader r = Reader.openLog(dir, "bg")) {
+        try (BinlogReader r = BinlogReader.openLog(dir, "bg")) {
             for (int i = 30; i < 35; i++) {
-                Record rec = r.next();
+                BinlogRecord rec = r.next();
                 assertNotNull(rec, "record " + i);
                 assertEquals(i, rec.seq());
                 assertEquals(Integer.toString(i), new String(rec.payload(), StandardCharsets.UTF_8));
@@ -302,13 +302,13 @@ class LogTest {
     }
 
     @Test
-    void sealInBackgroundIsRefusedBySegmentWriters() {
+    void sealInBackgroundIsRefusedBySegmentWriters() throws Exception {
         Options opts = Options.builder().sealInBackground(true).build();
         Path path = dir.resolve("seg.binlog");
-        TestSupport.expect(ErrorCode.INVALID_ARGUMENT, () -> Writer.openSegment(path, opts).close());
+        TestSupport.expect(ErrorCode.INVALID_ARGUMENT, () -> BinlogWriter.openSegment(path, opts).close());
         assertFalse(Files.exists(path), "refused open left " + path);
         // Unset (or false) is the default and a segment writer accepts it.
-        try (Writer w = Writer.openSegment(path, Options.builder().sealInBackground(false).build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(path, Options.builder().sealInBackground(false).build())) {
             assertEquals(0, w.write("r", new byte[] {1}));
         }
     }

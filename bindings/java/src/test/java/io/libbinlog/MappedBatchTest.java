@@ -27,7 +27,7 @@ class MappedBatchTest {
     private static final String[] TYPES = {"order", "fill", "ß-type", "t"};
 
     /** Writes random records: 0-byte to 5,000-byte payloads (one of 3 MiB), some metadata. */
-    private static void writeRandom(Writer w, Random rnd, int records) {
+    private static void writeRandom(BinlogWriter w, Random rnd, int records) throws IOException {
         for (int i = 0; i < records; i++) {
             int size = rnd.nextInt(20) == 0 ? 0 : rnd.nextInt(10) == 0 ? rnd.nextInt(5000) : rnd.nextInt(100);
             if (i == records / 2) {
@@ -44,10 +44,10 @@ class MappedBatchTest {
         }
     }
 
-    private static List<Record> perRecord(Path file) {
-        List<Record> out = new ArrayList<>();
-        try (Reader r = Reader.open(file)) {
-            for (Record rec = r.next(); rec != null; rec = r.next()) {
+    private static List<BinlogRecord> perRecord(Path file) throws IOException {
+        List<BinlogRecord> out = new ArrayList<>();
+        try (BinlogReader r = BinlogReader.open(file)) {
+            for (BinlogRecord rec = r.next(); rec != null; rec = r.next()) {
                 out.add(rec);
             }
         }
@@ -59,8 +59,8 @@ class MappedBatchTest {
      * payloads are all in the mapping), or else a copy (a payload copied into the batch's
      * buffer is overwritten by the next fill).
      */
-    private static void readBatches(Reader r, RecordBatch b, List<Record> got, List<ByteBuffer> slices,
-            boolean keepSlices) {
+    private static void readBatches(BinlogReader r, RecordBatch b, List<BinlogRecord> got, List<ByteBuffer> slices,
+            boolean keepSlices) throws IOException {
         for (int n; (n = r.nextBatch(b)) > 0;) {
             for (int i = 0; i < n; i++) {
                 got.add(b.record(i));
@@ -69,11 +69,11 @@ class MappedBatchTest {
         }
     }
 
-    private static void assertSame(List<Record> want, List<Record> got, List<ByteBuffer> slices) {
+    private static void assertSame(List<BinlogRecord> want, List<BinlogRecord> got, List<ByteBuffer> slices) {
         assertEquals(want.size(), got.size());
         for (int i = 0; i < want.size(); i++) {
-            Record w = want.get(i);
-            Record g = got.get(i);
+            BinlogRecord w = want.get(i);
+            BinlogRecord g = got.get(i);
             assertEquals(List.of(w.seq(), w.timestampNs(), w.type(), w.metadata(), w.offset()),
                     List.of(g.seq(), g.timestampNs(), g.type(), g.metadata(), g.offset()), "record " + i);
             assertArrayEquals(w.payload(), g.payload(), "record " + i);
@@ -86,15 +86,15 @@ class MappedBatchTest {
     }
 
     @Test
-    void randomSealedSegmentsReadInBatchesAsNextReadsThemAndSlicesOutliveTheReader() {
+    void randomSealedSegmentsReadInBatchesAsNextReadsThemAndSlicesOutliveTheReader() throws Exception {
         for (int seed = 1; seed <= 3; seed++) {
             Path file = dir.resolve("random-" + seed + ".binlog");
-            try (Writer w = Writer.openSegment(file, Options.builder().firstSeq(seed * 1000L).build())) {
+            try (BinlogWriter w = BinlogWriter.openSegment(file, Options.builder().firstSeq(seed * 1000L).build())) {
                 writeRandom(w, new Random(seed), 3000);
             }
-            List<Record> got = new ArrayList<>();
+            List<BinlogRecord> got = new ArrayList<>();
             List<ByteBuffer> slices = new ArrayList<>();
-            try (Reader r = Reader.open(file)) {
+            try (BinlogReader r = BinlogReader.open(file)) {
                 readBatches(r, new RecordBatch(1 << 16, 1 + seed * 100), got, slices, true);
             }
             System.gc(); // the slices keep the mapping: nothing they show is released
@@ -103,13 +103,13 @@ class MappedBatchTest {
     }
 
     @Test
-    void aGrowingSegmentReadInBatchesGivesEveryRecordAsItGrows() {
+    void aGrowingSegmentReadInBatchesGivesEveryRecordAsItGrows() throws Exception {
         Path file = dir.resolve("live.binlog");
         Random rnd = new Random(7);
-        List<Record> got = new ArrayList<>();
+        List<BinlogRecord> got = new ArrayList<>();
         List<ByteBuffer> slices = new ArrayList<>();
-        try (Writer w = Writer.openSegment(file, Options.builder().flushDelayUs(0).build());
-                Reader r = Reader.open(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file, Options.builder().flushDelayUs(0).build());
+                BinlogReader r = BinlogReader.open(file)) {
             RecordBatch b = new RecordBatch(1 << 16, 64);
             for (int round = 0; round < 5; round++) {
                 writeRandom(w, rnd, 200);
@@ -122,21 +122,21 @@ class MappedBatchTest {
     }
 
     @Test
-    void aLogReadInBatchesAcrossSegmentsAndCompressedOnesGivesEveryRecord() {
+    void aLogReadInBatchesAcrossSegmentsAndCompressedOnesGivesEveryRecord() throws Exception {
         Path logDir = dir.resolve("log");
         Options o = Options.builder().maxSegmentRecords(700).compression(1, 1, 64 << 10).build();
-        try (Writer w = Writer.openLog(logDir, "l", o)) {
+        try (BinlogWriter w = BinlogWriter.openLog(logDir, "l", o)) {
             writeRandom(w, new Random(3), 3000);
         }
-        List<Record> want = new ArrayList<>();
-        try (Reader r = Reader.openLog(logDir, "l")) {
-            for (Record rec = r.next(); rec != null; rec = r.next()) {
+        List<BinlogRecord> want = new ArrayList<>();
+        try (BinlogReader r = BinlogReader.openLog(logDir, "l")) {
+            for (BinlogRecord rec = r.next(); rec != null; rec = r.next()) {
                 want.add(rec);
             }
         }
-        List<Record> got = new ArrayList<>();
+        List<BinlogRecord> got = new ArrayList<>();
         List<ByteBuffer> slices = new ArrayList<>();
-        try (Reader r = Reader.openLog(logDir, "l")) {
+        try (BinlogReader r = BinlogReader.openLog(logDir, "l")) {
             readBatches(r, new RecordBatch(8 << 20, 500), got, slices, false);
         }
         assertEquals(3000, want.size());
@@ -146,23 +146,23 @@ class MappedBatchTest {
     @Test
     void aFlippedBitThrowsWhatNextThrowsAfterTheRecordsBeforeIt() throws IOException {
         Path file = dir.resolve("flip.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             writeRandom(w, new Random(11), 500);
         }
-        List<Record> recs = perRecord(file);
+        List<BinlogRecord> recs = perRecord(file);
         byte[] bytes = Files.readAllBytes(file);
         bytes[(int) recs.get(300).offset() + 20] ^= 0x08;
         Files.write(file, bytes);
         BinlogException want;
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             want = assertThrows(BinlogException.class, () -> {
                 while (r.next() != null) {
                     // to the damage
                 }
             });
         }
-        try (Reader r = Reader.open(file)) {
-            List<Record> got = new ArrayList<>();
+        try (BinlogReader r = BinlogReader.open(file)) {
+            List<BinlogRecord> got = new ArrayList<>();
             BinlogException e = assertThrows(BinlogException.class, () -> readBatches(r, new RecordBatch(1 << 20, 128), got, new ArrayList<>(), false));
             assertEquals(ErrorCode.CORRUPT, e.code());
             assertEquals(want.nativeMessage(), e.nativeMessage());

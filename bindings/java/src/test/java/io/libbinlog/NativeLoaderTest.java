@@ -32,8 +32,37 @@ class NativeLoaderTest {
         assertArrayEquals(bundled, Files.readAllBytes(copy), copy.toString());
     }
 
+    /**
+     * Writing a new copy deletes an older version's copy no process holds, keeps one another
+     * process holds a lock on (as a JVM that loaded it does) and leaves files not ours alone.
+     */
     @Test
-    void copiesOfDifferentLibrariesHaveDifferentNames() {
+    void aNewCopyRemovesOtherVersionsCopiesNotInUse() throws Exception {
+        Path cache = dir.resolve("cleanup");
+        Files.createDirectories(cache);
+        Path old = Files.write(cache.resolve("libbinlog_jni-" + "0".repeat(32) + ".so"), new byte[] {1});
+        Path inUse = Files.write(cache.resolve("libbinlog_jni-" + "1".repeat(32) + ".so"), new byte[] {2});
+        Path notOurs = Files.write(cache.resolve("libother.so"), new byte[] {3});
+        // a real other process holding a shared POSIX (fcntl) lock on inUse, as FileChannel.lock takes
+        Process holder = new ProcessBuilder("python3", "-c",
+                "import fcntl,sys; f=open(sys.argv[1],'rb'); fcntl.lockf(f, fcntl.LOCK_SH); print('locked', flush=True);"
+                        + " sys.stdin.read()", inUse.toString()).redirectErrorStream(true).start();
+        try {
+            assertEquals("locked", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream())).readLine());
+            byte[] library = {9, 9, 9};
+            Path copy = NativeLoader.cached(cache, NativeLoader.fileName(library), library);
+            assertArrayEquals(library, Files.readAllBytes(copy));
+            assertTrue(Files.notExists(old), "an unused older copy is removed");
+            assertTrue(Files.exists(inUse), "a copy another process holds stays");
+            assertTrue(Files.exists(notOurs), "a file not ours stays");
+        } finally {
+            holder.getOutputStream().close();
+            holder.waitFor();
+        }
+    }
+
+    @Test
+    void copiesOfDifferentLibrariesHaveDifferentNames() throws Exception {
         assertNotEquals(NativeLoader.fileName(new byte[] {1}), NativeLoader.fileName(new byte[] {2}));
         assertEquals(NativeLoader.fileName(new byte[] {1}), NativeLoader.fileName(new byte[] {1}));
     }

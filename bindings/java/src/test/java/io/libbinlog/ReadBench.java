@@ -8,8 +8,8 @@ import java.nio.file.Path;
 /**
  * A small timing harness (not a JUnit test; BatchReadTest runs a short
  * version): ns/record of reading one segment with each per-record read
- * ({@link Reader#next()}, {@link Reader#visitAll}, {@link Reader#nextInto})
- * against {@link Reader#nextBatch(RecordBatch)}. Each loop touches every
+ * ({@link BinlogReader#next()}, {@link BinlogReader#visitAll}, {@link BinlogReader#nextInto})
+ * against {@link BinlogReader#nextBatch(RecordBatch)}. Each loop touches every
  * record's seq, type and last payload byte; the best of a few rounds counts.
  *
  * <pre>
@@ -47,10 +47,10 @@ public final class ReadBench {
     }
 
     /** Writes {@code records} records of {@code payloadBytes} bytes, three types in turn; returns the count. */
-    static int write(Path file, int records, int payloadBytes) {
+    static int write(Path file, int records, int payloadBytes) throws IOException {
         int chunk = 10_000;
         ByteBuffer data = ByteBuffer.allocateDirect(chunk * payloadBytes);
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             for (int start = 0; start < records; start += chunk) {
                 int n = Math.min(chunk, records - start);
                 String[] types = new String[n];
@@ -82,11 +82,11 @@ public final class ReadBench {
         }
     }
 
-    static double readNext(Path file, int records) {
+    static double readNext(Path file, int records) throws IOException {
         long t0 = System.nanoTime();
         long n = 0;
-        try (Reader r = Reader.open(file)) {
-            Record rec;
+        try (BinlogReader r = BinlogReader.open(file)) {
+            BinlogRecord rec;
             while ((rec = r.next()) != null) {
                 byte[] p = rec.payload();
                 sink += rec.seq() + rec.type().length() + (p.length > 0 ? p[p.length - 1] : 0);
@@ -97,10 +97,10 @@ public final class ReadBench {
         return nsPerRecord(t0, n);
     }
 
-    static double readVisit(Path file, int records) {
+    static double readVisit(Path file, int records) throws IOException {
         long t0 = System.nanoTime();
         long n;
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             n = r.visitAll(v -> {
                 ByteBuffer p = v.payload();
                 int len = p.remaining();
@@ -111,11 +111,11 @@ public final class ReadBench {
         return nsPerRecord(t0, n);
     }
 
-    static double readInto(Path file, int records, int payloadBytes) {
+    static double readInto(Path file, int records, int payloadBytes) throws IOException {
         ByteBuffer dst = ByteBuffer.allocateDirect(Math.max(1, payloadBytes));
         long t0 = System.nanoTime();
         long n = 0;
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             RecordInfo info;
             while (true) {
                 dst.clear();
@@ -131,10 +131,10 @@ public final class ReadBench {
         return nsPerRecord(t0, n);
     }
 
-    static double readBatch(Path file, int records, RecordBatch b, boolean slices) {
+    static double readBatch(Path file, int records, RecordBatch b, boolean slices) throws IOException {
         long t0 = System.nanoTime();
         long total = 0;
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             int n;
             while ((n = r.nextBatch(b)) > 0) {
                 for (int i = 0; i < n; i++) {
@@ -157,7 +157,7 @@ public final class ReadBench {
     }
 
     /** Writes the segment at {@code file}, then times each read {@code rounds} times; keeps the best. */
-    static Result run(Path file, int records, int payloadBytes, int rounds) {
+    static Result run(Path file, int records, int payloadBytes, int rounds) throws IOException {
         write(file, records, payloadBytes);
         Result res = new Result(records, payloadBytes);
         res.next = res.visit = res.into = res.batch = res.batchSlice = Double.MAX_VALUE;

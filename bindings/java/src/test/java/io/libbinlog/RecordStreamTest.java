@@ -1,9 +1,12 @@
 package io.libbinlog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -14,9 +17,9 @@ class RecordStreamTest {
     @TempDir
     Path dir;
 
-    private Path segmentOf(int n) {
+    private Path segmentOf(int n) throws IOException {
         Path file = dir.resolve("s.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             for (int i = 0; i < n; i++) {
                 w.write(i % 2 == 0 ? "even" : "odd", new byte[] {(byte) i});
             }
@@ -24,28 +27,46 @@ class RecordStreamTest {
         return file;
     }
 
+    /** A for-each loop reads every record; hasNext keeps the record it read for the next read of any kind. */
     @Test
-    void recordsStreamsEveryRecordInOrderThenEnds() {
-        try (Reader r = Reader.open(segmentOf(5))) {
-            assertEquals(List.of(0L, 1L, 2L, 3L, 4L), r.records().map(Record::seq).collect(Collectors.toList()));
+    void forEachReadsEveryRecordAndHasNextLosesNone() throws Exception {
+        try (BinlogReader r = BinlogReader.open(segmentOf(5))) {
+            java.util.Iterator<BinlogRecord> it = r.iterator();
+            assertTrue(it.hasNext());
+            assertTrue(it.hasNext()); // reads nothing more
+            assertEquals(0, r.next().seq()); // the record hasNext read comes first
+            List<Long> seqs = new java.util.ArrayList<>();
+            for (BinlogRecord rec : r) {
+                seqs.add(rec.seq());
+            }
+            assertEquals(List.of(1L, 2L, 3L, 4L), seqs);
+            assertFalse(r.iterator().hasNext());
+            assertThrows(java.util.NoSuchElementException.class, () -> r.iterator().next());
+        }
+    }
+
+    @Test
+    void recordsStreamsEveryRecordInOrderThenEnds() throws Exception {
+        try (BinlogReader r = BinlogReader.open(segmentOf(5))) {
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L), r.records().map(BinlogRecord::seq).collect(Collectors.toList()));
             assertNull(r.next());
         }
     }
 
     @Test
-    void aShortCircuitingStreamConsumesNoRecordPastWhatItTook() {
-        try (Reader r = Reader.open(segmentOf(5))) {
-            assertEquals(List.of(0L, 1L), r.records().limit(2).map(Record::seq).collect(Collectors.toList()));
+    void aShortCircuitingStreamConsumesNoRecordPastWhatItTook() throws Exception {
+        try (BinlogReader r = BinlogReader.open(segmentOf(5))) {
+            assertEquals(List.of(0L, 1L), r.records().limit(2).map(BinlogRecord::seq).collect(Collectors.toList()));
             assertEquals(2, r.records().filter(rec -> rec.type().equals("even")).findFirst().orElseThrow().seq());
             assertEquals(3, r.next().seq());
         }
     }
 
     @Test
-    void aStreamOfAClosedReaderThrowsClosed() {
-        Reader r = Reader.open(segmentOf(1));
+    void aStreamOfAClosedReaderThrowsClosed() throws Exception {
+        BinlogReader r = BinlogReader.open(segmentOf(1));
         r.close();
-        BinlogException e = assertThrows(BinlogException.class, () -> r.records().count());
-        assertEquals(ErrorCode.CLOSED, e.code());
+        java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class, () -> r.records().count());
+        assertEquals(ErrorCode.CLOSED, ((BinlogClosedException) e.getCause()).code());
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,13 +22,13 @@ class RoundTripTest {
     Path dir;
 
     @Test
-    void versionAndFormatAreReported() {
+    void versionAndFormatAreReported() throws Exception {
         assertTrue(Binlog.version().matches("\\d+\\.\\d+\\.\\d+.*"), Binlog.version());
         assertEquals(1, Binlog.formatMajor());
     }
 
     @Test
-    void roundTripWithMetadataTimestampsAndEmptyPayloads() {
+    void roundTripWithMetadataTimestampsAndEmptyPayloads() throws Exception {
         Path file = dir.resolve("rt.binlog");
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("user", "alice");
@@ -39,7 +40,7 @@ class RoundTripTest {
 
         Options opts = Options.builder().logName("orders").contentType("application/json")
                 .param("region", "eu").firstSeq(1000).build();
-        try (Writer w = Writer.openSegment(file, opts)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file, opts)) {
             assertEquals(1000, w.nextSeq());
             assertEquals(1000, w.write("order", "{\"id\":1}".getBytes(UTF_8)));
             assertEquals(1001, w.write("order", new byte[0]));
@@ -54,9 +55,9 @@ class RoundTripTest {
             assertEquals(1006, w.durableSeq());
         }
 
-        List<Record> got = new ArrayList<>();
-        try (Reader r = Reader.open(file)) {
-            Record rec;
+        List<BinlogRecord> got = new ArrayList<>();
+        try (BinlogReader r = BinlogReader.open(file)) {
+            BinlogRecord rec;
             while ((rec = r.next()) != null) {
                 got.add(rec);
             }
@@ -97,7 +98,7 @@ class RoundTripTest {
      * offset and heap batches come back byte for byte.
      */
     @Test
-    void largeHeapArraysRoundTripUnderEveryDurability() {
+    void largeHeapArraysRoundTripUnderEveryDurability() throws Exception {
         byte[] big = new byte[100_000];
         for (int i = 0; i < big.length; i++) {
             big[i] = (byte) (i * 31 + 7);
@@ -106,12 +107,12 @@ class RoundTripTest {
         for (Durability d : Durability.values()) {
             Path file = dir.resolve("big-" + d + ".binlog");
             Options opts = Options.builder().durability(d, d == Durability.NONE ? 0 : 2).build();
-            try (Writer w = Writer.openSegment(file, opts)) {
+            try (BinlogWriter w = BinlogWriter.openSegment(file, opts)) {
                 assertEquals(0, w.write("big", big));
                 assertEquals(1, w.write("big", big, 1_000, 20_000));
                 assertEquals(2, w.writeBatch(new String[] {"b"}, big, 5_000, lengths, null));
             }
-            try (Reader r = Reader.open(file)) {
+            try (BinlogReader r = BinlogReader.open(file)) {
                 assertArrayEquals(big, r.next().payload(), d.toString());
                 assertArrayEquals(java.util.Arrays.copyOfRange(big, 1_000, 21_000), r.next().payload(), d.toString());
                 int at = 5_000;
@@ -125,33 +126,33 @@ class RoundTripTest {
     }
 
     @Test
-    void reopeningAppendsAndContinuesSequence() {
+    void reopeningAppendsAndContinuesSequence() throws Exception {
         Path file = dir.resolve("append.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("a", new byte[] {1});
             w.write("a", new byte[] {2});
         }
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             assertEquals(2, w.write("b", new byte[] {3}));
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             assertEquals(List.of("a", "a", "b"), types(r));
         }
     }
 
     @Test
-    void readerSeesFlushedRecordsOfAnOpenWriter() {
+    void readerSeesFlushedRecordsOfAnOpenWriter() throws Exception {
         Path file = dir.resolve("live.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("t", new byte[] {1});
             w.flush();
-            try (Reader r = Reader.open(file)) {
-                Record first = r.next();
+            try (BinlogReader r = BinlogReader.open(file)) {
+                BinlogRecord first = r.next();
                 assertNotNull(first);
                 assertNull(r.next());
                 w.write("t", new byte[] {2});
                 w.flush();
-                Record second = r.nextWait(5000);
+                BinlogRecord second = r.nextWait(5000);
                 assertNotNull(second);
                 assertEquals(1, second.seq());
                 assertNull(r.next());
@@ -160,9 +161,9 @@ class RoundTripTest {
         }
     }
 
-    static List<String> types(Reader r) {
+    static List<String> types(BinlogReader r) throws IOException {
         List<String> out = new ArrayList<>();
-        Record rec;
+        BinlogRecord rec;
         while ((rec = r.next()) != null) {
             out.add(rec.type());
         }

@@ -11,35 +11,35 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A salvaging read ({@link Reader#openSalvage}, {@link Reader#skipDamaged}) of a damaged segment returns the
- * records around the damage and names the damaged region ({@link Reader#damages}).
+ * A salvaging read ({@link BinlogReader#openSalvage}, {@link BinlogReader#skipDamaged}) of a damaged segment returns the
+ * records around the damage and names the damaged region ({@link BinlogReader#damages}).
  */
 class SalvageTest {
     @TempDir
     Path dir;
 
     /** Every record r returns, to the end. */
-    private static List<Record> readAll(Reader r) {
-        List<Record> out = new ArrayList<>();
-        for (Record x = r.next(); x != null; x = r.next()) {
+    private static List<BinlogRecord> readAll(BinlogReader r) throws IOException {
+        List<BinlogRecord> out = new ArrayList<>();
+        for (BinlogRecord x = r.next(); x != null; x = r.next()) {
             out.add(x);
         }
         return out;
     }
 
     /** The records of a sealed segment at p of the payloads record-00 to record-(n-1). */
-    private static List<Record> sealed(Path p, int n) {
+    private static List<BinlogRecord> sealed(Path p, int n) throws IOException {
         String[] payloads = new String[n];
         for (int i = 0; i < n; i++) {
             payloads[i] = String.format("record-%02d", i);
         }
-        try (Reader r = Reader.open(TestSupport.segment(p, payloads))) {
+        try (BinlogReader r = BinlogReader.open(TestSupport.segment(p, payloads))) {
             return readAll(r);
         }
     }
 
-    private static List<Long> seqs(List<Record> recs) {
-        return recs.stream().map(Record::seq).toList();
+    private static List<Long> seqs(List<BinlogRecord> recs) {
+        return recs.stream().map(BinlogRecord::seq).toList();
     }
 
     private static void flip(Path p, long at) throws IOException {
@@ -56,19 +56,19 @@ class SalvageTest {
     @Test
     void salvageSkipsACorruptRecordAndNamesIt() throws IOException {
         Path p = dir.resolve("flip.binlog");
-        List<Record> recs = sealed(p, 10);
+        List<BinlogRecord> recs = sealed(p, 10);
         flip(p, (recs.get(5).offset() + recs.get(6).offset()) / 2); // inside the sixth record's frame
         Damage want = new Damage(recs.get(5).offset(), recs.get(6).offset(), recs.get(5).seq(), recs.get(6).seq(),
                 p.toString());
         List<Long> wantSeqs = new ArrayList<>(seqs(recs));
         wantSeqs.remove(5);
 
-        try (Reader plain = Reader.open(p)) {
+        try (BinlogReader plain = BinlogReader.open(p)) {
             TestSupport.expect(ErrorCode.CORRUPT, () -> readAll(plain));
         }
-        try (Reader salvage = Reader.openSalvage(p); Reader skipping = Reader.open(p)) {
+        try (BinlogReader salvage = BinlogReader.openSalvage(p); BinlogReader skipping = BinlogReader.open(p)) {
             skipping.skipDamaged(true);
-            for (Reader r : List.of(salvage, skipping)) {
+            for (BinlogReader r : List.of(salvage, skipping)) {
                 assertEquals(wantSeqs, seqs(readAll(r)));
                 assertEquals(List.of(want), r.damages());
             }
@@ -79,10 +79,10 @@ class SalvageTest {
     @Test
     void salvageReadsPastADamagedHeader() throws IOException {
         Path p = dir.resolve("header.binlog");
-        List<Record> recs = sealed(p, 5);
+        List<BinlogRecord> recs = sealed(p, 5);
         flip(p, recs.get(0).offset() - 1); // the header's CRC, its last bytes
-        TestSupport.expect(ErrorCode.CORRUPT_HEADER, () -> Reader.open(p).close());
-        try (Reader r = Reader.openSalvage(p)) {
+        TestSupport.expect(ErrorCode.CORRUPT_HEADER, () -> BinlogReader.open(p).close());
+        try (BinlogReader r = BinlogReader.openSalvage(p)) {
             assertEquals(seqs(recs), seqs(readAll(r)));
             long first = recs.get(0).seq();
             assertEquals(List.of(new Damage(0, recs.get(0).offset(), first, first, p.toString())), r.damages());
@@ -91,13 +91,13 @@ class SalvageTest {
 
     /** A sound segment read with salvage is read as with open: no damage; a missing file is NOT_FOUND. */
     @Test
-    void salvageOfASoundSegmentSkipsNothing() {
+    void salvageOfASoundSegmentSkipsNothing() throws Exception {
         Path p = dir.resolve("sound.binlog");
-        List<Record> recs = sealed(p, 3);
-        try (Reader r = Reader.openSalvage(p)) {
+        List<BinlogRecord> recs = sealed(p, 3);
+        try (BinlogReader r = BinlogReader.openSalvage(p)) {
             assertEquals(seqs(recs), seqs(readAll(r)));
             assertEquals(List.of(), r.damages());
         }
-        TestSupport.expect(ErrorCode.NOT_FOUND, () -> Reader.openSalvage(dir.resolve("absent.binlog")));
+        TestSupport.missing(dir.resolve("absent.binlog"), () -> BinlogReader.openSalvage(dir.resolve("absent.binlog")));
     }
 }

@@ -23,7 +23,7 @@ public final class SealFailChild {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         boolean bg = args[1].equals("1");
-        Writer w = Writer.openLog(dir, "s",
+        BinlogWriter w = BinlogWriter.openLog(dir, "s",
                 Options.builder().maxSegmentRecords(1000).sealInBackground(bg).build());
         byte[] payload = new byte[100];
         Arrays.fill(payload, (byte) 7);

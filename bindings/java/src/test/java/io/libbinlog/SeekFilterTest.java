@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +19,7 @@ class SeekFilterTest {
     private static final String[] TYPES = {"a", "b", "c"};
     private static final int N = 3_000;
 
-    private static void fill(Writer w) {
+    private static void fill(BinlogWriter w) throws IOException {
         for (int i = 0; i < N; i++) {
             w.write(TYPES[i % 3], new byte[64], null, 1_000L * i);
         }
@@ -26,16 +27,16 @@ class SeekFilterTest {
 
     /** A record nextInto kept back (its buffer too small) is not read yet: a new filter decides on it. */
     @Test
-    void aRecordNextIntoKeptBackIsFilteredLikeTheRest() {
+    void aRecordNextIntoKeptBackIsFilteredLikeTheRest() throws Exception {
         Path file = dir.resolve("kept.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("big", new byte[5000]); // 0
             w.write("s", new byte[10]); // 1
             w.write("big", new byte[10]); // 2
         }
         // Every type again, or the kept record's type: it comes first.
         for (String[] filter : new String[][] {{}, {"big"}}) {
-            try (Reader r = Reader.open(file)) {
+            try (BinlogReader r = BinlogReader.open(file)) {
                 RecordInfo kept = r.nextInto(ByteBuffer.allocateDirect(10));
                 assertFalse(kept.copied());
                 assertEquals(0, kept.seq());
@@ -45,7 +46,7 @@ class SeekFilterTest {
             }
         }
         // Another type: the kept record is skipped like any other.
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             assertFalse(r.nextInto(ByteBuffer.allocateDirect(10)).copied());
             r.filterTypes("s");
             assertEquals(1, r.next().seq());
@@ -54,39 +55,39 @@ class SeekFilterTest {
     }
 
     @Test
-    void seekSeqSeekTimeAndFilterTypesOnASealedSegment() {
+    void seekSeqSeekTimeAndFilterTypesOnASealedSegment() throws Exception {
         Path file = dir.resolve("sealed.binlog");
-        try (Writer w = Writer.openSegment(file, Options.builder().sparseInterval(1024).build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file, Options.builder().sparseInterval(1024).build())) {
             fill(w);
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             check(r);
         }
     }
 
     @Test
-    void seekSeqSeekTimeAndFilterTypesOnAnUnsealedSegment() {
+    void seekSeqSeekTimeAndFilterTypesOnAnUnsealedSegment() throws Exception {
         Path file = dir.resolve("open.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             fill(w);
             w.flush();
-            try (Reader r = Reader.open(file)) {
+            try (BinlogReader r = BinlogReader.open(file)) {
                 check(r);
             }
         }
     }
 
     @Test
-    void seekAndFilterOnALog() {
-        try (Writer w = Writer.openLog(dir, "sf", Options.builder().maxSegmentRecords(400).build())) {
+    void seekAndFilterOnALog() throws Exception {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "sf", Options.builder().maxSegmentRecords(400).build())) {
             fill(w);
         }
-        try (Reader r = Reader.openLog(dir, "sf")) {
+        try (BinlogReader r = BinlogReader.openLog(dir, "sf")) {
             check(r);
         }
     }
 
-    private void check(Reader r) {
+    private void check(BinlogReader r) throws IOException {
         r.seekSeq(1234);
         assertEquals(1234, r.next().seq());
         r.seekSeq(0);
@@ -95,7 +96,7 @@ class SeekFilterTest {
         assertNull(r.next());
 
         r.seekTime(1_000L * 2500 + 1);
-        Record t = r.next();
+        BinlogRecord t = r.next();
         assertEquals(2501, t.seq());
         assertEquals(1_000L * 2501, t.timestampNs());
         r.seekTime(0);
@@ -104,7 +105,7 @@ class SeekFilterTest {
         r.seekSeq(0);
         r.filterTypes("b");
         int count = 0;
-        Record rec;
+        BinlogRecord rec;
         long last = -1;
         while ((rec = r.next()) != null) {
             assertEquals("b", rec.type());

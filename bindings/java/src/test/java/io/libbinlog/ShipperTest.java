@@ -40,7 +40,7 @@ class ShipperTest {
     @Test
     void aPassUploadsEachSealedSegmentOnceAndRemovesPastKeepLocal() throws IOException {
         String prefix = "java-" + dir.getFileName();
-        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
             for (int i = 0; i < 7; i++) { // segments 0..2 sealed, 3 active
                 w.write("t", new byte[] {1, 2, 3});
             }
@@ -61,8 +61,8 @@ class ShipperTest {
     }
 
     @Test
-    void wrongCredentialsAndAMissingURLAreRefused() {
-        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
+    void wrongCredentialsAndAMissingURLAreRefused() throws Exception {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
             w.write("t", new byte[] {1});
         }
         Shipper.Options denied = options("java-denied-" + dir.getFileName())
@@ -74,8 +74,8 @@ class ShipperTest {
     }
 
     /** Writes {@code n} records to log {@code name} in {@code d}, {@code perSegment} a segment, and closes it. */
-    private static void writeLog(Path d, String name, long perSegment, int n) {
-        try (Writer w = Writer.openLog(d, name, Options.builder().maxSegmentRecords(perSegment).build())) {
+    private static void writeLog(Path d, String name, long perSegment, int n) throws IOException {
+        try (BinlogWriter w = BinlogWriter.openLog(d, name, Options.builder().maxSegmentRecords(perSegment).build())) {
             for (int i = 0; i < n; i++) {
                 w.write("t", new byte[] {1});
             }
@@ -104,9 +104,9 @@ class ShipperTest {
     }
 
     @Test
-    void aShippedLogKeepsItsSegmentsUntilUploadedAndItsHardCapCounts() {
+    void aShippedLogKeepsItsSegmentsUntilUploadedAndItsHardCapCounts() throws Exception {
         Options keep = Options.builder().maxSegmentRecords(2).retention(1, 0, 0).retentionShipped(true, 0).build();
-        try (Writer w = Writer.openLog(dir, "orders", keep)) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", keep)) {
             for (int i = 0; i < 7; i++) { // segments 0..2 sealed, 3 active
                 w.write("t", new byte[] {1});
             }
@@ -123,7 +123,7 @@ class ShipperTest {
             assertEquals(0, w.droppedUnshipped());
         }
         Options capped = Options.builder().maxSegmentRecords(2).retentionShipped(true, 1).build();
-        try (Writer w = Writer.openLog(dir, "capped", capped)) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "capped", capped)) {
             for (int i = 0; i < 7; i++) {
                 w.write("t", new byte[] {1});
             }
@@ -132,12 +132,12 @@ class ShipperTest {
     }
 
     @Test
-    void droppedUnshippedCountsWhatCloseDroppedAndReadsAfterClose() {
+    void droppedUnshippedCountsWhatCloseDroppedAndReadsAfterClose() throws Exception {
         writeLog(dir, "sizes", 2, 3); // segment 0 holds 2 records, as each full one below
         long full = LogSegment.list(dir, "sizes").get(0).bytes();
         // Room for one full sealed segment: each seal drops the one before.
         Options capped = Options.builder().maxSegmentRecords(2).retentionShipped(true, full + 1).build();
-        Writer w = Writer.openLog(dir, "orders", capped);
+        BinlogWriter w = BinlogWriter.openLog(dir, "orders", capped);
         for (int i = 0; i < 7; i++) { // seals 0..2: 0 and 1 dropped
             w.write("t", new byte[] {1});
         }
@@ -147,7 +147,7 @@ class ShipperTest {
         List<LogSegment> left = LogSegment.list(dir, "orders");
         assertEquals(1, left.size(), left.toString());
         assertEquals(3, left.get(0).segmentNo(), left.toString());
-        Writer seg = Writer.openSegment(dir.resolve("one.binlog"));
+        BinlogWriter seg = BinlogWriter.openSegment(dir.resolve("one.binlog"));
         seg.close();
         expect(ErrorCode.CLOSED, seg::droppedUnshipped);
     }

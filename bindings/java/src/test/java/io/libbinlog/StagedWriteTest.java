@@ -45,12 +45,12 @@ class StagedWriteTest {
     }
 
     @Test
-    void everySizeAroundTheStagingLimitsRoundTripsFromArraysHeapBuffersAndDirectBuffers() {
+    void everySizeAroundTheStagingLimitsRoundTripsFromArraysHeapBuffersAndDirectBuffers() throws Exception {
         Path file = dir.resolve("sizes.binlog");
         String longType = "t".repeat(3000); // leaves less of the capacity for the payload
         List<byte[]> expected = new ArrayList<>();
         List<String> types = new ArrayList<>();
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             long seq = 0;
             for (String type : new String[] {"rec", longType}) {
                 for (int len : lengthsAroundTheLimits(type.length())) {
@@ -80,9 +80,9 @@ class StagedWriteTest {
                 }
             }
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             for (int i = 0; i < expected.size(); i++) {
-                Record rec = r.next();
+                BinlogRecord rec = r.next();
                 assertEquals(i, rec.seq());
                 assertEquals(types.get(i), rec.type(), "record " + i);
                 assertArrayEquals(expected.get(i), rec.payload(), "record " + i);
@@ -92,17 +92,17 @@ class StagedWriteTest {
     }
 
     @Test
-    void aThreadsStagingBufferGrowsAndCarriesNoBytesOfAnEarlierRecord() {
+    void aThreadsStagingBufferGrowsAndCarriesNoBytesOfAnEarlierRecord() throws Exception {
         Path file = dir.resolve("grow.binlog");
         int[] lengths = {32, 5_000, 3, 12_000, 0, 700, 32};
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             for (int i = 0; i < lengths.length; i++) {
                 w.write(i % 2 == 0 ? "even" : "odd-type-name", pattern(lengths[i], i));
             }
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             for (int i = 0; i < lengths.length; i++) {
-                Record rec = r.next();
+                BinlogRecord rec = r.next();
                 assertEquals(i % 2 == 0 ? "even" : "odd-type-name", rec.type());
                 assertArrayEquals(pattern(lengths[i], i), rec.payload(), "record " + i);
             }
@@ -111,23 +111,23 @@ class StagedWriteTest {
     }
 
     @Test
-    void aSmallWriteWithATimestampKeepsIt() {
+    void aSmallWriteWithATimestampKeepsIt() throws Exception {
         Path file = dir.resolve("ts.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             assertEquals(0, w.write("t", ByteBuffer.allocateDirect(32), null, 123_456_789L));
             assertEquals(1, w.write("t", ByteBuffer.wrap(new byte[32]), null, -5L));
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             assertEquals(123_456_789L, r.next().timestampNs());
             assertEquals(-5L, r.next().timestampNs());
         }
     }
 
     @Test
-    void aSmallWriteTheWriterRefusesThrowsMovesNoPositionAndTakesNoSequenceNumber() {
+    void aSmallWriteTheWriterRefusesThrowsMovesNoPositionAndTakesNoSequenceNumber() throws Exception {
         Path file = dir.resolve("refused.binlog");
         int tooLarge = 400;
-        try (Writer w = Writer.openSegment(file, Options.builder().maxRecordSize(256).build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file, Options.builder().maxRecordSize(256).build())) {
             assertTrue(StagingBuffer.fits(1, tooLarge), "the refused records are staged ones");
             expect(ErrorCode.RECORD_TOO_LARGE, () -> w.write("t", new byte[tooLarge]));
             ByteBuffer direct = ByteBuffer.allocateDirect(tooLarge);
@@ -150,7 +150,7 @@ class StagedWriteTest {
         Path file = dir.resolve("threads.binlog");
         int threads = 4;
         int each = 3_000;
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             List<Throwable> errors = inThreads(threads, id -> {
                 ByteBuffer direct = ByteBuffer.allocateDirect(1024);
                 for (int i = 0; i < each; i++) {
@@ -168,8 +168,8 @@ class StagedWriteTest {
         }
         Set<Long> seqs = new HashSet<>();
         int[] next = new int[threads];
-        try (Reader r = Reader.open(file)) {
-            for (Record rec; (rec = r.next()) != null; ) {
+        try (BinlogReader r = BinlogReader.open(file)) {
+            for (BinlogRecord rec; (rec = r.next()) != null; ) {
                 int id = Integer.parseInt(rec.type().substring("thread-".length()));
                 assertArrayEquals(payloadOf(id, next[id]), rec.payload(), rec.toString());
                 next[id]++;

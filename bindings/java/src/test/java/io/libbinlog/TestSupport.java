@@ -22,6 +22,44 @@ final class TestSupport {
     private TestSupport() {}
 
     /** Runs {@code call}, which must throw a BinlogException with {@code code} and a message; returns it. */
+    /** A call that may fail as the library does. */
+    interface IoRunnable {
+        void run() throws IOException;
+    }
+
+    /** {@code r} as a Runnable (a thread's body), its IOException rethrown unchecked. */
+    static Runnable unchecked(IoRunnable r) {
+        return () -> {
+            try {
+                r.run();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+    }
+
+    /** {@code call} throws NoSuchFileException naming {@code file}, with the library's message. */
+    static java.nio.file.NoSuchFileException missing(Path file, Executable call) {
+        java.nio.file.NoSuchFileException e = assertThrows(java.nio.file.NoSuchFileException.class, call);
+        assertEquals(file.toString(), e.getFile());
+        assertNotNull(e.getReason());
+        return e;
+    }
+
+    /** An option {@code call} sets or builds is refused: IllegalArgumentException with a message. */
+    static IllegalArgumentException badOption(Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertNotNull(e.getMessage());
+        return e;
+    }
+
+    /** {@code call} throws NoSuchFileException whose file or message contains {@code needle}. */
+    static java.nio.file.NoSuchFileException missingNaming(String needle, Executable call) {
+        java.nio.file.NoSuchFileException e = assertThrows(java.nio.file.NoSuchFileException.class, call);
+        assertTrue(String.valueOf(e.getFile()).contains(needle) || e.getMessage().contains(needle), e::getMessage);
+        return e;
+    }
+
     static BinlogException expect(ErrorCode code, Executable call) {
         BinlogException e = assertThrows(BinlogException.class, call);
         assertEquals(code, e.code(), e::getMessage);
@@ -95,8 +133,8 @@ final class TestSupport {
     }
 
     /** Writes a sealed segment at {@code file}: one record of type "t" per payload (UTF-8); returns file. */
-    static Path segment(Path file, String... payloads) {
-        try (Writer w = Writer.openSegment(file)) {
+    static Path segment(Path file, String... payloads) throws IOException {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             for (String s : payloads) {
                 w.write("t", s.getBytes(StandardCharsets.UTF_8));
             }

@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -13,9 +14,9 @@ import java.nio.file.Path;
 public final class TieredReadChild {
     private TieredReadChild() {}
 
-    public static void main(String[] args) {
-        try (Reader r = Reader.openLogTiered(Path.of(args[0]), args[1], args[2])) {
-            for (Record rec = r.next(); rec != null; rec = r.next()) {
+    public static void main(String[] args) throws IOException {
+        try (BinlogReader r = BinlogReader.openLogTiered(Path.of(args[0]), args[1], args[2])) {
+            for (BinlogRecord rec = r.next(); rec != null; rec = r.next()) {
                 System.out.println("record " + rec.seq() + " " + new String(rec.payload(), StandardCharsets.UTF_8));
             }
             System.out.println("gaps " + r.gapCount());

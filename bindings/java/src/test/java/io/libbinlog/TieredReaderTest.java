@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Reader.openLogTiered: a log's segments shipped to the real S3-compatible server that {@code make
+ * BinlogReader.openLogTiered: a log's segments shipped to the real S3-compatible server that {@code make
  * test-java} starts (tests/with_s3_server.sh, BINLOG_TEST_S3_*) and removed locally read back in order,
  * with the live local segment after them.
  */
@@ -35,7 +35,7 @@ class TieredReaderTest {
     void segmentsShippedAndRemovedLocallyReadBackInOrderFromTheBucket() throws Exception {
         String remote = "s3://" + env("BINLOG_TEST_S3_BUCKET") + "/java-tiered-" + dir.getFileName();
         List<String> want = new ArrayList<>();
-        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
             for (int i = 0; i < 7; i++) { // segments 0..2 sealed, 3 active
                 String p = "payload-" + (char) ('a' + i);
                 w.write("t", p.getBytes(StandardCharsets.UTF_8));
@@ -50,9 +50,9 @@ class TieredReaderTest {
             want.add("gaps 0");
             assertEquals(want, readInChild(dir, "orders", remote));
         }
-        try (Reader r = Reader.openLog(dir, "orders")) {
+        try (BinlogReader r = BinlogReader.openLog(dir, "orders")) {
             int n = 0;
-            for (Record rec = r.next(); rec != null; rec = r.next()) {
+            for (BinlogRecord rec = r.next(); rec != null; rec = r.next()) {
                 n++;
             }
             assertEquals(1, n, "without the bucket only the live segment's record is read");
@@ -64,7 +64,7 @@ class TieredReaderTest {
     void anObjectDeletedFromTheBucketIsAMissingGapNamingItsURL() throws Exception {
         String prefix = "java-tiered-gap-" + dir.getFileName();
         String remote = "s3://" + env("BINLOG_TEST_S3_BUCKET") + "/" + prefix;
-        try (Writer w = Writer.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
             for (int i = 0; i < 7; i++) { // segments 0..2 sealed, 3 active
                 w.write("t", ("payload-" + (char) ('a' + i)).getBytes(StandardCharsets.UTF_8));
             }
@@ -83,9 +83,9 @@ class TieredReaderTest {
     }
 
     @Test
-    void aRemoteThatIsNotAnS3URLIsRefused() {
+    void aRemoteThatIsNotAnS3URLIsRefused() throws Exception {
         BinlogException e = TestSupport.expect(ErrorCode.INVALID_ARGUMENT,
-                () -> Reader.openLogTiered(dir, "orders", "http://not-s3/x"));
+                () -> BinlogReader.openLogTiered(dir, "orders", "http://not-s3/x"));
         assertTrue(e.getMessage().length() > 0);
     }
 }

@@ -24,13 +24,13 @@ class VisitCloseTest {
     void closeStopsAVisitAllThatWouldNotEnd() throws Exception {
         Path file = dir.resolve("live.binlog");
         int limit = 5000;
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("t", new byte[8]);
             w.flush();
-            Reader r = Reader.open(file);
+            BinlogReader r = BinlogReader.open(file);
             AtomicLong seen = new AtomicLong();
             AtomicLong afterClose = new AtomicLong();
-            Thread closer = new Thread(r::close);
+            Thread closer = new Thread(TestSupport.unchecked(r::close));
             BinlogException e = null;
             try {
                 r.visitAll(v -> {

@@ -38,10 +38,10 @@ class ZeroCopyTest {
     }
 
     @Test
-    void directByteBufferWriteAndVisitorRead() {
+    void directByteBufferWriteAndVisitorRead() throws Exception {
         Path file = dir.resolve("zc.binlog");
         int[] sizes = {0, 1, 100, 16384, 16385, 1 << 20};
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             ByteBuffer buf = ByteBuffer.allocateDirect(1 << 21);
             for (int i = 0; i < sizes.length; i++) {
                 buf.clear();
@@ -57,7 +57,7 @@ class ZeroCopyTest {
 
         List<Integer> seen = new ArrayList<>();
         AtomicReference<RecordView> leaked = new AtomicReference<>();
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             long n = r.visitAll(v -> {
                 ByteBuffer p = v.payload();
                 assertTrue(p.isDirect());
@@ -89,17 +89,17 @@ class ZeroCopyTest {
     }
 
     @Test
-    void heapByteBuffersAndArraysAreAccepted() {
+    void heapByteBuffersAndArraysAreAccepted() throws Exception {
         Path file = dir.resolve("heap.binlog");
         byte[] big = pattern(100_000, 9);
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             ByteBuffer heap = ByteBuffer.wrap(pattern(300, 1), 10, 200);
             w.write("heap", heap);
             assertEquals(210, heap.position());
             w.write("ro", ByteBuffer.wrap(pattern(50, 2)).asReadOnlyBuffer());
             w.write("big", big); // pinned (GetPrimitiveArrayCritical) path
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             byte[] src = pattern(300, 1);
             byte[] want = new byte[200];
             System.arraycopy(src, 10, want, 0, 200);
@@ -110,14 +110,14 @@ class ZeroCopyTest {
     }
 
     @Test
-    void nextIntoCopiesIntoDirectBufferAndKeepsARecordThatDoesNotFit() {
+    void nextIntoCopiesIntoDirectBufferAndKeepsARecordThatDoesNotFit() throws Exception {
         Path file = dir.resolve("into.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("small", "abc".getBytes(UTF_8));
             w.write("large", pattern(5000, 3), Map.of("m", "1"), 5L);
             w.write("small", new byte[0]);
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             ByteBuffer dst = ByteBuffer.allocateDirect(100);
             RecordInfo a = r.nextInto(dst);
             assertTrue(a.copied());
@@ -142,7 +142,7 @@ class ZeroCopyTest {
             bigger.get(got);
             assertArrayEquals(pattern(5000, 3), got);
 
-            Record c = r.next(); // mixing read styles is fine
+            BinlogRecord c = r.next(); // mixing read styles is fine
             assertNotNull(c);
             assertEquals("small", c.type());
             assertNull(r.nextInto(dst));
@@ -153,14 +153,14 @@ class ZeroCopyTest {
     }
 
     @Test
-    void pendingRecordSurvivesAndTooSmallThenNextReturnsIt() {
+    void pendingRecordSurvivesAndTooSmallThenNextReturnsIt() throws Exception {
         Path file = dir.resolve("pending.binlog");
-        try (Writer w = Writer.openSegment(file)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(file)) {
             w.write("x", pattern(64, 4));
         }
-        try (Reader r = Reader.open(file)) {
+        try (BinlogReader r = BinlogReader.open(file)) {
             assertFalse(r.nextInto(ByteBuffer.allocateDirect(8)).copied());
-            Record rec = r.next();
+            BinlogRecord rec = r.next();
             assertArrayEquals(pattern(64, 4), rec.payload());
             assertNull(r.next());
         }
@@ -172,11 +172,11 @@ class ZeroCopyTest {
      * never shows the record being visited now.
      */
     @Test
-    void aViewKeptFromAnEarlierVisitThrowsInsteadOfShowingTheCurrentRecord() {
+    void aViewKeptFromAnEarlierVisitThrowsInsteadOfShowingTheCurrentRecord() throws Exception {
         Path p = segment(dir.resolve("v.binlog"), "zero", "one", "two");
         AtomicReference<RecordView> first = new AtomicReference<>();
         List<String> seen = new ArrayList<>();
-        try (Reader r = Reader.open(p)) {
+        try (BinlogReader r = BinlogReader.open(p)) {
             long n = r.visitAll(v -> {
                 seen.add(v.seq() + ":" + UTF_8.decode(v.payload().duplicate()));
                 if (first.get() == null) {
@@ -193,7 +193,7 @@ class ZeroCopyTest {
         assertEquals(List.of("0:zero", "1:one", "2:two"), seen);
         assertThrows(IllegalStateException.class, first.get()::seq);
         // visitNext too: each call's view is its own
-        try (Reader r = Reader.open(p)) {
+        try (BinlogReader r = BinlogReader.open(p)) {
             AtomicReference<RecordView> a = new AtomicReference<>();
             assertTrue(r.visitNext(a::set));
             assertTrue(r.visitNext(v -> {
@@ -220,13 +220,13 @@ class ZeroCopyTest {
         }
         assertTrue(ro.isDirect() && rw.isDirect());
         Path p = dir.resolve("e.binlog");
-        try (Writer w = Writer.openSegment(p)) {
+        try (BinlogWriter w = BinlogWriter.openSegment(p)) {
             assertEquals(0, w.write("e", ro.duplicate()));
             assertEquals(1, w.write("e", rw.duplicate(), Map.of("k", "v"), 42));
             assertEquals(2, w.writeBatch("e", ro.duplicate(), new int[] {0, 0}));
             w.write("full", new byte[] {1, 2, 3});
         }
-        try (Reader r = Reader.open(p)) {
+        try (BinlogReader r = BinlogReader.open(p)) {
             for (int i = 0; i < 4; i++) {
                 RecordInfo info = r.nextInto(rw.duplicate());
                 assertNotNull(info);

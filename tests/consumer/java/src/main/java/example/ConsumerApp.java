@@ -1,12 +1,9 @@
 package example;
 
-// Both wildcards, as a user may write them: java.io and java.lang also have
-// a Reader, a Writer and a Record, so the binding's are imported by name
-// (single-type imports shadow on-demand ones: bindings/java/README.md).
+// Both wildcards, as a user may write them: the binding's class names
+// (BinlogReader, BinlogWriter, BinlogRecord) clash with none of java.io's or
+// java.lang's, so on-demand imports of both packages compile.
 import io.libbinlog.*;
-import io.libbinlog.Reader;
-import io.libbinlog.Record;
-import io.libbinlog.Writer;
 import java.io.*;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,14 +15,14 @@ public final class ConsumerApp {
         Path dir = Files.createDirectories(Path.of(args[0]));
         Path path = Files.createTempFile(dir, "consumer", ".binlog");
         Files.delete(path);
-        try (Writer w = Writer.openSegment(path, Options.builder().contentType("text/plain").build())) {
+        try (BinlogWriter w = BinlogWriter.openSegment(path, Options.builder().contentType("text/plain").build())) {
             for (int i = 0; i < 3; i++) {
                 w.write("line", ("record " + i).getBytes(StandardCharsets.UTF_8));
             }
         }
         int n = 0;
-        try (Reader r = Reader.open(path)) {
-            Record rec;
+        try (BinlogReader r = BinlogReader.open(path)) {
+            BinlogRecord rec;
             while ((rec = r.next()) != null) {
                 String text = new String(rec.payload(), StandardCharsets.UTF_8);
                 if (rec.seq() != n || !rec.type().equals("line") || !text.equals("record " + n)) {

@@ -1,8 +1,9 @@
 package io.libbinlog.bench;
 
-import io.libbinlog.Reader;
+import io.libbinlog.BinlogReader;
+import io.libbinlog.BinlogWriter;
 import io.libbinlog.RecordBatch;
-import io.libbinlog.Writer;
+import java.io.IOException;
 import java.nio.file.Path;
 
 /** libbinlog's side of each row, through its JNI binding. */
@@ -15,23 +16,23 @@ final class LibbinlogSide {
         return dir.resolve("bench.binlog");
     }
 
-    private static void writeAll(Writer w, byte[] payload, int n) {
+    private static void writeAll(BinlogWriter w, byte[] payload, int n) throws IOException {
         for (int i = 0; i < n; i++) {
             w.write(TYPE, payload);
         }
     }
 
     /** One write per record, then close (everything handed to the OS). */
-    static double appendOne(Path dir, byte[] payload, int n) {
+    static double appendOne(Path dir, byte[] payload, int n) throws IOException {
         long start = System.nanoTime();
-        try (Writer w = Writer.openSegment(segment(dir))) {
+        try (BinlogWriter w = BinlogWriter.openSegment(segment(dir))) {
             writeAll(w, payload, n);
         }
         return Pairs.timed(start);
     }
 
     /** writeBatch of batch records of one type at a time, payloads end to end. */
-    static double appendBatched(Path dir, byte[] payload, int n, int batch) {
+    static double appendBatched(Path dir, byte[] payload, int n, int batch) throws IOException {
         byte[] data = new byte[batch * payload.length];
         int[] lengths = new int[batch];
         for (int i = 0; i < batch; i++) {
@@ -39,7 +40,7 @@ final class LibbinlogSide {
             lengths[i] = payload.length;
         }
         long start = System.nanoTime();
-        try (Writer w = Writer.openSegment(segment(dir))) {
+        try (BinlogWriter w = BinlogWriter.openSegment(segment(dir))) {
             for (int left = n; left > 0; left -= batch) {
                 w.writeBatch(TYPE, data, lengths, Math.min(left, batch));
             }
@@ -48,14 +49,14 @@ final class LibbinlogSide {
     }
 
     /** Writes n records (not timed), then times opening and reading them all with nextBatch (payloads left in the mapping). */
-    static double readAll(Path dir, byte[] payload, int n) {
-        try (Writer w = Writer.openSegment(segment(dir))) {
+    static double readAll(Path dir, byte[] payload, int n) throws IOException {
+        try (BinlogWriter w = BinlogWriter.openSegment(segment(dir))) {
             writeAll(w, payload, n);
         }
         RecordBatch batch = new RecordBatch(1 << 20, 4096);
         long start = System.nanoTime();
         long count = 0, bytes = 0;
-        try (Reader r = Reader.open(segment(dir))) {
+        try (BinlogReader r = BinlogReader.open(segment(dir))) {
             for (int k; (k = r.nextBatch(batch)) > 0; count += k) {
                 for (int i = 0; i < k; i++) {
                     bytes += batch.payloadLength(i);

@@ -1,5 +1,7 @@
 package io.libbinlog;
 
+import java.io.Closeable;
+import java.io.IOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
@@ -41,7 +43,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * it unchanged.
  * Writing a ByteBuffer consumes it: its position moves to its limit.
  */
-public final class Writer extends HandleCalls implements AutoCloseable {
+public final class BinlogWriter extends HandleCalls implements Closeable {
     static {
         Binlog.ensureLoaded();
     }
@@ -79,7 +81,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
     }
 
     /**
-     * The Cleaner's action: a copy of the handle, never the Writer itself.
+     * The Cleaner's action: a copy of the handle, never the BinlogWriter itself.
      * {@link #take()} hands the pointer out once, to close() or to the Cleaner.
      */
     private static final class NativeHandle implements Runnable {
@@ -104,7 +106,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
         }
     }
 
-    private Writer(long handle, String description, boolean pin) {
+    private BinlogWriter(long handle, String description, boolean pin) {
         this.handle = handle;
         this.description = description;
         this.pin = pin;
@@ -112,9 +114,9 @@ public final class Writer extends HandleCalls implements AutoCloseable {
         this.cleanable = Binlog.CLEANER.register(this, owner);
     }
 
-    private static Writer wrap(long h, String description, Options options) {
+    private static BinlogWriter wrap(long h, String description, Options options) {
         try {
-            return new Writer(h, description, options == null || !options.writesMayWait());
+            return new BinlogWriter(h, description, options == null || !options.writesMayWait());
         } catch (RuntimeException | Error e) {
             nativeFree(h);
             throw e;
@@ -122,12 +124,12 @@ public final class Writer extends HandleCalls implements AutoCloseable {
     }
 
     /** Opens (creating, or reopening for append) the segment file at {@code path} with default options. */
-    public static Writer openSegment(Path path) {
+    public static BinlogWriter openSegment(Path path) throws IOException {
         return openSegment(path, null);
     }
 
     /** Opens (creating, or reopening for append) the segment file at {@code path}. */
-    public static Writer openSegment(Path path, Options options) {
+    public static BinlogWriter openSegment(Path path, Options options) throws IOException {
         byte[] p = Strings.path(path, "path");
         String description = path.toString();
         long o = options == null ? 0 : options.toNative();
@@ -141,7 +143,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
     }
 
     /** Opens the rolling log {@code name} in {@code dir} (created if missing) with default options. */
-    public static Writer openLog(Path dir, String name) {
+    public static BinlogWriter openLog(Path dir, String name) throws IOException {
         return openLog(dir, name, null);
     }
 
@@ -150,7 +152,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * segments {@code <name>-<20-digit number>-<UTC start>.binlog}, rolled by
      * the options' size, record and period limits, trimmed by their retention.
      */
-    public static Writer openLog(Path dir, String name, Options options) {
+    public static BinlogWriter openLog(Path dir, String name, Options options) throws IOException {
         byte[] d = Strings.path(dir, "dir");
         byte[] n = Strings.cstring(name, "name");
         String description = Strings.describe(dir, name); // nothing may throw between the open and wrap
@@ -167,12 +169,12 @@ public final class Writer extends HandleCalls implements AutoCloseable {
     // ---------------------------------------------------------------- calls
 
     @Override
-    long enter() {
+    long enter() throws BinlogClosedException {
         lock.readLock().lock();
         long h = handle;
         if (h == 0) {
             lock.readLock().unlock();
-            throw new BinlogException(ErrorCode.CLOSED, "writer is closed: " + description);
+            throw new BinlogClosedException("writer is closed: " + description);
         }
         return h;
     }
@@ -182,7 +184,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
         lock.readLock().unlock();
     }
 
-    private byte[] typeBytes(String type) {
+    private byte[] typeBytes(String type) throws IOException {
         TypeName t = lastType;
         if (t.name.equals(Objects.requireNonNull(type, "type"))) {
             return t.bytes;
@@ -193,17 +195,17 @@ public final class Writer extends HandleCalls implements AutoCloseable {
     }
 
     /** Appends a record (current time, no metadata); returns its sequence number. */
-    public long write(String type, byte[] payload) {
+    public long write(String type, byte[] payload) throws IOException {
         return write(type, payload, 0, payload.length);
     }
 
     /** Appends {@code payload[off, off+len)} as a record; returns its sequence number. */
-    public long write(String type, byte[] payload, int off, int len) {
+    public long write(String type, byte[] payload, int off, int len) throws IOException {
         return writeArray(typeBytes(type), payload, off, len, Strings.Packed.NONE, Binlog.TIME_NOW);
     }
 
     /** Appends a record with metadata and a timestamp ({@link Binlog#TIME_NOW} for the clock). */
-    public long write(String type, byte[] payload, Map<String, String> metadata, long timestampNs) {
+    public long write(String type, byte[] payload, Map<String, String> metadata, long timestampNs) throws IOException {
         return writeArray(typeBytes(type), payload, 0, payload.length, Strings.metadata(metadata), timestampNs);
     }
 
@@ -213,12 +215,12 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * copied to the thread's staging memory (see the class comment); a larger
      * direct buffer is read in place (zero copy).
      */
-    public long write(String type, ByteBuffer payload) {
+    public long write(String type, ByteBuffer payload) throws IOException {
         return write(type, payload, null, Binlog.TIME_NOW);
     }
 
     /** Like {@link #write(String, ByteBuffer)} with metadata and a timestamp. */
-    public long write(String type, ByteBuffer payload, Map<String, String> metadata, long timestampNs) {
+    public long write(String type, ByteBuffer payload, Map<String, String> metadata, long timestampNs) throws IOException {
         byte[] t = typeBytes(type);
         Strings.Packed m = Strings.metadata(metadata);
         int pos = payload.position();
@@ -247,7 +249,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
         return seq;
     }
 
-    private long writeArray(byte[] t, byte[] payload, int off, int len, Strings.Packed m, long ts) {
+    private long writeArray(byte[] t, byte[] payload, int off, int len, Strings.Packed m, long ts) throws IOException {
         Objects.checkFromIndexSize(off, len, payload.length);
         StagingBuffer s = staging(t, len, m);
         if (s != null) {
@@ -276,7 +278,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
     }
 
     /** Writes the record a staging buffer holds: a type name of typeLen bytes, then the payload. */
-    private long staged(StagingBuffer s, int typeLen, int len, long ts) {
+    private long staged(StagingBuffer s, int typeLen, int len, long ts) throws IOException {
         long h = enter();
         try {
             return nativeWriteStaged(h, s.address, typeLen, len, ts);
@@ -298,7 +300,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * a batch part way (the exception's message says how many records were
      * written).
      */
-    public long writeBatch(String type, ByteBuffer data, int[] lengths) {
+    public long writeBatch(String type, ByteBuffer data, int[] lengths) throws IOException {
         return writeBatch(new String[] {type}, data, lengths, null);
     }
 
@@ -307,12 +309,12 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * entries of {@code lengths} only: a batch array allocated once serves a last
      * batch that is not full. {@code 0 <= count <= lengths.length}.
      */
-    public long writeBatch(String type, ByteBuffer data, int[] lengths, int count) {
+    public long writeBatch(String type, ByteBuffer data, int[] lengths, int count) throws IOException {
         return writeBatch(new String[] {type}, data, lengths, count, null);
     }
 
     /** Like {@link #writeBatch(String, ByteBuffer, int[])}, with one timestamp per record (null = now). */
-    public long writeBatch(String type, ByteBuffer data, int[] lengths, long[] timestampsNs) {
+    public long writeBatch(String type, ByteBuffer data, int[] lengths, long[] timestampsNs) throws IOException {
         return writeBatch(new String[] {type}, data, lengths, timestampsNs);
     }
 
@@ -321,7 +323,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * or a single entry for all of them. {@code timestampsNs} is null (now)
      * or has one entry per record.
      */
-    public long writeBatch(String[] types, ByteBuffer data, int[] lengths, long[] timestampsNs) {
+    public long writeBatch(String[] types, ByteBuffer data, int[] lengths, long[] timestampsNs) throws IOException {
         return writeBatch(types, data, Count.all(lengths), timestampsNs);
     }
 
@@ -330,11 +332,11 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * least {@code count} (the first {@code count} are used); so has {@code timestampsNs},
      * unless it is null.
      */
-    public long writeBatch(String[] types, ByteBuffer data, int[] lengths, int count, long[] timestampsNs) {
+    public long writeBatch(String[] types, ByteBuffer data, int[] lengths, int count, long[] timestampsNs) throws IOException {
         return writeBatch(types, data, Count.first(lengths, count), timestampsNs);
     }
 
-    private long writeBatch(String[] types, ByteBuffer data, Count c, long[] timestampsNs) {
+    private long writeBatch(String[] types, ByteBuffer data, Count c, long[] timestampsNs) throws IOException {
         int pos = data.position();
         long total;
         long first;
@@ -355,7 +357,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
     }
 
     private long writeBatchArray(String[] types, ByteBuffer consumed, byte[] array, int off, int avail,
-            Count c, long[] ts) {
+            Count c, long[] ts) throws IOException {
         BatchTypes bt = batchTypes(types, c);
         long total = checkLengths(c, avail, ts);
         long first = batch(bt, array, false, off, c, ts);
@@ -364,21 +366,21 @@ public final class Writer extends HandleCalls implements AutoCloseable {
     }
 
     /** Batch from a heap array: records end to end from index 0. */
-    public long writeBatch(String type, byte[] data, int[] lengths) {
+    public long writeBatch(String type, byte[] data, int[] lengths) throws IOException {
         return writeBatch(new String[] {type}, data, 0, lengths, null);
     }
 
     /** Batch from a heap array of the first {@code count} entries of {@code lengths}. */
-    public long writeBatch(String type, byte[] data, int[] lengths, int count) {
+    public long writeBatch(String type, byte[] data, int[] lengths, int count) throws IOException {
         return writeBatchArray(new String[] {type}, data, 0, Count.first(lengths, count), null);
     }
 
     /** Batch from a heap array: records end to end from {@code offset}; types and timestamps as above. */
-    public long writeBatch(String[] types, byte[] data, int offset, int[] lengths, long[] timestampsNs) {
+    public long writeBatch(String[] types, byte[] data, int offset, int[] lengths, long[] timestampsNs) throws IOException {
         return writeBatchArray(types, data, offset, Count.all(lengths), timestampsNs);
     }
 
-    private long writeBatchArray(String[] types, byte[] data, int offset, Count c, long[] timestampsNs) {
+    private long writeBatchArray(String[] types, byte[] data, int offset, Count c, long[] timestampsNs) throws IOException {
         Objects.checkFromToIndex(offset, data.length, data.length);
         BatchTypes bt = batchTypes(types, c);
         checkLengths(c, data.length - offset, timestampsNs);
@@ -431,7 +433,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
         }
     }
 
-    private BatchTypes batchTypes(String[] types, Count c) {
+    private BatchTypes batchTypes(String[] types, Count c) throws IOException {
         Objects.requireNonNull(types, "types");
         if (types.length == 1) {
             byte[] b = typeBytes(types[0]);
@@ -471,7 +473,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
         return total;
     }
 
-    private long batch(BatchTypes bt, Object data, boolean direct, int pos, Count c, long[] ts) {
+    private long batch(BatchTypes bt, Object data, boolean direct, int pos, Count c, long[] ts) throws IOException {
         if (c.n == 0) {
             // No records (and maybe no types: one per record): what the
             // next record would get, as the C call returns for none.
@@ -488,17 +490,17 @@ public final class Writer extends HandleCalls implements AutoCloseable {
     }
 
     /** Hands buffered records to the OS; readers see them afterwards. */
-    public void flush() {
+    public void flush() throws IOException {
         run(h -> nativeFlush(h));
     }
 
     /** Flushes and fdatasyncs: every record written so far is on stable storage. */
-    public void sync() {
+    public void sync() throws IOException {
         run(h -> nativeSync(h));
     }
 
     /** The sequence number the next record will get. */
-    public long nextSeq() {
+    public long nextSeq() throws IOException {
         return call(h -> nativeNextSeq(h));
     }
 
@@ -507,7 +509,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * fdatasync: under durability NONE only {@link #sync()} does that, and records a reopen finds
      * count after the first sync).
      */
-    public long durableSeq() {
+    public long durableSeq() throws IOException {
         return call(h -> nativeDurableSeq(h));
     }
 
@@ -516,7 +518,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * deleted before a {@link Shipper} had uploaded them: records neither local nor in the bucket any more.
      * After {@link #close()} it returns the count close left (the retention after its last seal included).
      */
-    public long droppedUnshipped() {
+    public long droppedUnshipped() throws IOException {
         long h;
         try {
             h = enter();
@@ -541,12 +543,12 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * sealInBackground} (retried every second, and not an error of any write), a time roll,
      * retention, a manifest replacement. 0 for a segment writer.
      */
-    public long callbackFailures() {
+    public long callbackFailures() throws IOException {
         return call(h -> nativeCallbackFailures(h));
     }
 
     /** Log writers only: seals the current segment and starts the next one now. */
-    public void roll() {
+    public void roll() throws IOException {
         run(h -> nativeRoll(h));
     }
 
@@ -556,7 +558,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * it returns the segments close found unpolled (the last one, which close
      * sealed, included), then throws CLOSED.
      */
-    public SegmentInfo pollSealed() {
+    public SegmentInfo pollSealed() throws IOException {
         pollLock.lock();
         try {
             long h;
@@ -580,7 +582,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
         }
     }
 
-    private static SegmentInfo pollNative(long h) {
+    private static SegmentInfo pollNative(long h) throws IOException {
         long[] info = new long[5];
         byte[] path = nativePollSealed(h, info);
         if (path == null) {
@@ -607,7 +609,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * anyway, and the segment stays readable by a scan).
      */
     @Override
-    public void close() {
+    public void close() throws IOException {
         lock.writeLock().lock();
         try {
             if (handle == 0) {
@@ -636,7 +638,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
      * Nothing for a segment writer, and nothing more after a failure: the
      * error close throws, if any, is the one the caller sees.
      */
-    private void keepUnpolled(long p) {
+    private void keepUnpolled(long p) throws IOException {
         try {
             SegmentInfo s;
             while ((s = pollNative(p)) != null) {
@@ -648,7 +650,7 @@ public final class Writer extends HandleCalls implements AutoCloseable {
     }
 
     /** Keeps droppedUnshipped for after close; nothing for a segment writer (INVALID_ARGUMENT). */
-    private void keepDropped(long p) {
+    private void keepDropped(long p) throws IOException {
         try {
             droppedAtClose = nativeDroppedUnshipped(p);
         } catch (BinlogException e) {
@@ -658,43 +660,43 @@ public final class Writer extends HandleCalls implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Writer{" + description + (isClosed() ? ", closed" : "") + "}";
+        return "BinlogWriter{" + description + (isClosed() ? ", closed" : "") + "}";
     }
 
     // -------------------------------------------------------------- natives
 
-    private static native long nativeOpen(byte[] path, long opts);
+    private static native long nativeOpen(byte[] path, long opts) throws IOException;
 
-    private static native long nativeOpenLog(byte[] dir, byte[] name, long opts);
+    private static native long nativeOpenLog(byte[] dir, byte[] name, long opts) throws IOException;
 
     private static native long nativeWriteArray(long h, byte[] type, byte[] data, int off, int len, byte[] metaBytes,
-            int[] metaLens, long timestampNs, boolean pin);
+            int[] metaLens, long timestampNs, boolean pin) throws IOException;
 
     private static native long nativeWriteDirect(long h, byte[] type, ByteBuffer data, int pos, int len,
-            byte[] metaBytes, int[] metaLens, long timestampNs);
+            byte[] metaBytes, int[] metaLens, long timestampNs) throws IOException;
 
-    private static native long nativeWriteStaged(long h, long address, int typeLen, int len, long timestampNs);
+    private static native long nativeWriteStaged(long h, long address, int typeLen, int len, long timestampNs) throws IOException;
 
     private static native long nativeWriteBatch(long h, byte[] typeBytes, int[] typeLens, int[] typeIndex,
-            Object data, boolean direct, int pos, int[] lengths, int count, long[] timestampsNs, boolean pin);
+            Object data, boolean direct, int pos, int[] lengths, int count, long[] timestampsNs, boolean pin) throws IOException;
 
-    private static native void nativeFlush(long h);
+    private static native void nativeFlush(long h) throws IOException;
 
-    private static native void nativeSync(long h);
+    private static native void nativeSync(long h) throws IOException;
 
-    private static native long nativeNextSeq(long h);
+    private static native long nativeNextSeq(long h) throws IOException;
 
-    private static native long nativeDurableSeq(long h);
+    private static native long nativeDurableSeq(long h) throws IOException;
 
-    private static native long nativeCallbackFailures(long h);
+    private static native long nativeCallbackFailures(long h) throws IOException;
 
-    private static native long nativeDroppedUnshipped(long h);
+    private static native long nativeDroppedUnshipped(long h) throws IOException;
 
-    private static native void nativeRoll(long h);
+    private static native void nativeRoll(long h) throws IOException;
 
-    private static native byte[] nativePollSealed(long h, long[] info);
+    private static native byte[] nativePollSealed(long h, long[] info) throws IOException;
 
-    private static native void nativeClose(long h);
+    private static native void nativeClose(long h) throws IOException;
 
     private static native void nativeFree(long h);
 }

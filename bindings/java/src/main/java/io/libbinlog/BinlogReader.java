@@ -1,5 +1,8 @@
 package io.libbinlog;
 
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
@@ -9,15 +12,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -27,7 +31,7 @@ import java.util.stream.StreamSupport;
  * ({@link #openGlob}) — {@code binlog_reader}.
  *
  * <p>The C reader is single-threaded, so every call here holds one lock:
- * a Reader may be shared between threads, but its calls run one at a time.
+ * a BinlogReader may be shared between threads, but its calls run one at a time.
  * {@link #close()} is idempotent, waits for a call in progress (a
  * {@link #nextWait} is cut into short native waits, so close from another
  * thread returns promptly and the waiting call throws CLOSED), and frees the
@@ -45,7 +49,7 @@ import java.util.stream.StreamSupport;
  * reader: a record one of them keeps back (a payload that did not fit) is
  * what the next call of any of them returns first.
  */
-public final class Reader extends HandleCalls implements AutoCloseable {
+public final class BinlogReader extends HandleCalls implements Closeable, Iterable<BinlogRecord> {
     static {
         Binlog.ensureLoaded();
     }
@@ -93,16 +97,16 @@ public final class Reader extends HandleCalls implements AutoCloseable {
         }
     }
 
-    private Reader(long handle, String description) {
+    private BinlogReader(long handle, String description) {
         this.handle = handle;
         this.description = description;
         this.owner = new NativeHandle(handle);
         this.cleanable = Binlog.CLEANER.register(this, owner);
     }
 
-    private static Reader wrap(long h, String description) {
+    private static BinlogReader wrap(long h, String description) {
         try {
-            return new Reader(h, description);
+            return new BinlogReader(h, description);
         } catch (RuntimeException | Error e) {
             nativeFree(h);
             throw e;
@@ -110,7 +114,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
     }
 
     /** Opens a segment file (read permission suffices; no lock is taken). */
-    public static Reader open(Path path) {
+    public static BinlogReader open(Path path) throws IOException {
         byte[] p = Strings.path(path, "path");
         return wrap(nativeOpen(p), path.toString());
     }
@@ -121,13 +125,13 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * regions are skipped as with {@link #skipDamaged skipDamaged(true)}. A segment with a sound header opens
      * as with {@link #open}; a file without the magic number is still {@link ErrorCode#NOT_A_BINLOG}.
      */
-    public static Reader openSalvage(Path path) {
+    public static BinlogReader openSalvage(Path path) throws IOException {
         byte[] p = Strings.path(path, "path");
         return wrap(nativeOpenSalvage(p), path.toString());
     }
 
     /** Opens the rolling log {@code name} in {@code dir}: every segment in write order as one stream. */
-    public static Reader openLog(Path dir, String name) {
+    public static BinlogReader openLog(Path dir, String name) throws IOException {
         byte[] d = Strings.path(dir, "dir");
         byte[] n = Strings.cstring(name, "name");
         // Described before the open: nothing may throw between the native open and wrap.
@@ -151,13 +155,13 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * list permissions are enough. {@code INVALID_ARGUMENT} if the library
      * was built without the feature "s3".
      *
-     * <p>Threads and lifetime are those of every {@link Reader}: calls are
+     * <p>Threads and lifetime are those of every {@link BinlogReader}: calls are
      * serialized by the reader's lock, {@link #close()} is idempotent and
      * frees the native reader (and its bucket client) once, a {@link
      * java.lang.ref.Cleaner} frees an unreachable one. The bucket client
      * belongs to this process.
      */
-    public static Reader openLogTiered(Path dir, String name, String remote) {
+    public static BinlogReader openLogTiered(Path dir, String name, String remote) throws IOException {
         byte[] d = Strings.path(dir, "dir");
         byte[] n = Strings.cstring(name, "name");
         byte[] u = Strings.cstring(remote, "remote");
@@ -166,7 +170,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
     }
 
     /** Opens the files in {@code dir} whose names match {@code pattern} ({@code *}, {@code ?}), in name order. */
-    public static Reader openGlob(Path dir, String pattern) {
+    public static BinlogReader openGlob(Path dir, String pattern) throws IOException {
         byte[] d = Strings.path(dir, "dir");
         byte[] p = Strings.cstring(pattern, "pattern");
         // Not dir.resolve(pattern): a pattern the file-name charset cannot encode is still
@@ -179,16 +183,16 @@ public final class Reader extends HandleCalls implements AutoCloseable {
     // ---------------------------------------------------------------- calls
 
     @Override
-    long enter() {
+    long enter() throws BinlogClosedException {
         lock.lock();
         if (visiting) {
             lock.unlock();
-            throw new IllegalStateException("a Reader must not be called from inside its own visitor");
+            throw new IllegalStateException("a BinlogReader must not be called from inside its own visitor");
         }
         long h = handle;
         if (h == 0 || closing) {
             lock.unlock();
-            throw new BinlogException(ErrorCode.CLOSED, "reader is closed: " + description);
+            throw new BinlogClosedException("reader is closed: " + description);
         }
         return h;
     }
@@ -207,30 +211,57 @@ public final class Reader extends HandleCalls implements AutoCloseable {
     }
 
     /**
-     * The records there are now, as a sequential, ordered stream over {@link #next()}: it
-     * reads lazily (a short-circuiting operation such as {@code limit} or {@code findFirst}
-     * consumes no record past what it took) and ends where {@code next()} returns null.
-     * Closing the stream does not close the reader; the stream is for one thread, like the
-     * reader.
+     * The records there are now, for {@code for (BinlogRecord r : reader)}: {@code hasNext()}
+     * reads the next record and keeps it back in the reader, so it loses nothing when a
+     * loop stops early or mixes in other reads (the next read of any kind returns that
+     * record first); the iteration ends where {@link #next()} would return null. A read
+     * that fails throws {@link UncheckedIOException} wrapping the {@link IOException}
+     * (as {@link java.nio.file.Files#lines} does). For one thread, like the reader.
      */
-    public Stream<Record> records() {
-        Spliterator<Record> records = new Spliterators.AbstractSpliterator<>(Long.MAX_VALUE,
-                Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.IMMUTABLE) {
+    @Override
+    public Iterator<BinlogRecord> iterator() {
+        return new Iterator<>() {
             @Override
-            public boolean tryAdvance(Consumer<? super Record> action) {
-                Record rec = next();
-                if (rec == null) {
-                    return false;
+            public boolean hasNext() {
+                try {
+                    return call(h -> held = fetchOne(h, -1));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
-                action.accept(rec);
-                return true;
+            }
+
+            @Override
+            public BinlogRecord next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException("no record for now");
+                }
+                try {
+                    return BinlogReader.this.next();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
         };
-        return StreamSupport.stream(records, false);
+    }
+
+    /**
+     * The records there are now, as a sequential, ordered stream over {@link #iterator()}: it
+     * reads lazily (a short-circuiting operation such as {@code limit} or {@code findFirst}
+     * consumes no record past what it took) and ends where {@code next()} returns null.
+     * Closing the stream does not close the reader.
+     */
+    public Stream<BinlogRecord> records() {
+        return StreamSupport.stream(spliterator(), false);
+    }
+
+    @Override
+    public Spliterator<BinlogRecord> spliterator() {
+        return Spliterators.spliteratorUnknownSize(iterator(),
+                Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.IMMUTABLE);
     }
 
     /** The next record as Java copies, or null when there is none for now (END). */
-    public Record next() {
+    public BinlogRecord next() throws IOException {
         long h = enter(); // no lambda: a record's path
         try {
             return fetchCopy(h, -1);
@@ -246,13 +277,13 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * timeout, or early (with the interrupt status kept) if the thread is
      * interrupted. Throws CLOSED if the reader is closed meanwhile.
      */
-    public Record nextWait(long timeoutMs) {
+    public BinlogRecord nextWait(long timeoutMs) throws IOException {
         return waitSliced(timeoutMs, this::fetchCopy);
     }
 
     /** One native wait of at most {@code waitMs} on the handle; null when nothing came. */
     private interface Attempt<T> {
-        T run(long h, long waitMs);
+        T run(long h, long waitMs) throws IOException;
     }
 
     /**
@@ -260,7 +291,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * passes (null) or the thread is interrupted (null, status kept). Each slice enters and exits the
      * handle, so that {@link #close} never waits long for a call in progress.
      */
-    private <T> T waitSliced(long timeoutMs, Attempt<T> attempt) {
+    private <T> T waitSliced(long timeoutMs, Attempt<T> attempt) throws IOException {
         if (timeoutMs < 0) {
             throw new IllegalArgumentException("negative timeout " + timeoutMs);
         }
@@ -284,7 +315,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
         }
     }
 
-    private Record fetchCopy(long h, long waitMs) {
+    private BinlogRecord fetchCopy(long h, long waitMs) throws IOException {
         return fetchOne(h, waitMs) ? one.record(0) : null;
     }
 
@@ -292,7 +323,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * Reads the next record into {@link #one} (the one kept back first); false at END. A record
      * too large for it is kept by the library while {@link #one} grows.
      */
-    private boolean fetchOne(long h, long waitMs) {
+    private boolean fetchOne(long h, long waitMs) throws IOException {
         if (held) {
             held = false;
             return true;
@@ -316,7 +347,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * payload does not fit, nothing is copied, {@link RecordInfo#copied()}
      * is false and the record is kept: the next read call returns it again.
      */
-    public RecordInfo nextInto(ByteBuffer dst) {
+    public RecordInfo nextInto(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
         if (!dst.isDirect()) {
             throw new IllegalArgumentException("nextInto needs a direct ByteBuffer");
@@ -351,7 +382,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * view is valid only during the visit; the visitor must not call this
      * reader.
      */
-    public boolean visitNext(RecordVisitor visitor) {
+    public boolean visitNext(RecordVisitor visitor) throws IOException {
         Objects.requireNonNull(visitor, "visitor");
         return call(h -> visitOne(h, visitor));
     }
@@ -362,14 +393,14 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * (it throws CLOSED; the records visited stay consumed): on a segment
      * that keeps growing, END may never come, and close would wait for it.
      */
-    public long visitAll(RecordVisitor visitor) {
+    public long visitAll(RecordVisitor visitor) throws IOException {
         Objects.requireNonNull(visitor, "visitor");
         long h = enter();
         try {
             long n = 0;
             while (true) {
                 if (closing) {
-                    throw new BinlogException(ErrorCode.CLOSED, "reader is closed: " + description);
+                    throw new BinlogClosedException("reader is closed: " + description);
                 }
                 if (!visitOne(h, visitor)) {
                     return n;
@@ -382,7 +413,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
         }
     }
 
-    private boolean visitOne(long h, RecordVisitor visitor) {
+    private boolean visitOne(long h, RecordVisitor visitor) throws IOException {
         if (!fetchOne(h, -1)) {
             return false;
         }
@@ -415,7 +446,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      *         (an error after some records returns those records first; the
      *         next call reports it). The batch is empty after a throw.
      */
-    public int nextBatch(RecordBatch batch) {
+    public int nextBatch(RecordBatch batch) throws IOException {
         Objects.requireNonNull(batch, "batch");
         batch.reset();
         return call(h -> fillBatch(h, batch, 0));
@@ -429,7 +460,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * is interrupted; throws CLOSED if the reader is closed meanwhile (the
      * wait is cut into slices of at most 50 ms, as in {@link #nextWait}).
      */
-    public int nextBatch(RecordBatch batch, long timeoutMs) {
+    public int nextBatch(RecordBatch batch, long timeoutMs) throws IOException {
         Objects.requireNonNull(batch, "batch");
         batch.reset();
         Integer n = waitSliced(timeoutMs, (h, slice) -> {
@@ -439,7 +470,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
         return n == null ? 0 : n;
     }
 
-    private int fillBatch(long h, RecordBatch batch, long waitMs) {
+    private int fillBatch(long h, RecordBatch batch, long waitMs) throws IOException {
         batch.reset();
         if (held && batch != one) {
             batch.takeFrom(one);
@@ -456,7 +487,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * batch pointed into, which keeps it mapped until the buffer (and every
      * view of it) is unreachable.
      */
-    private static ByteBuffer keepMapping(long h, long addr, long len) {
+    private static ByteBuffer keepMapping(long h, long addr, long len) throws IOException {
         long[] handle = new long[1];
         ByteBuffer b = nativeKeepMapping(h, addr, len, handle);
         long m = handle[0];
@@ -465,7 +496,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
     }
 
     /** Positions the reader at the first record with a sequence number of at least {@code seq}. */
-    public void seekSeq(long seq) {
+    public void seekSeq(long seq) throws IOException {
         long h = enter();
         try {
             held = false;
@@ -477,7 +508,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
     }
 
     /** Positions the reader at the first record, in write order, with a timestamp of at least {@code ns}. */
-    public void seekTime(long timestampNs) {
+    public void seekTime(long timestampNs) throws IOException {
         long h = enter();
         try {
             held = false;
@@ -493,12 +524,12 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * again. A record {@link #nextInto} kept back (its buffer was too small)
      * is not read yet: it comes next if the filter passes its type.
      */
-    public void filterTypes(String... types) {
+    public void filterTypes(String... types) throws IOException {
         filterTypes(Arrays.asList(types));
     }
 
     /** Reads only records of these types from now on; an empty collection = every type again. */
-    public void filterTypes(Collection<String> types) {
+    public void filterTypes(Collection<String> types) throws IOException {
         Strings.Packed p = Strings.strings(types, "type");
         run(h -> {
         try {
@@ -524,7 +555,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * @throws IllegalArgumentException if {@code threads} is negative
      * @throws BinlogException {@link ErrorCode#CLOSED} once closed
      */
-    public void decodeThreads(int threads) {
+    public void decodeThreads(int threads) throws IOException {
         if (threads < 0) {
             throw new IllegalArgumentException("decodeThreads " + threads + " is negative");
         }
@@ -535,7 +566,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * Every gap a log reader met so far, oldest first ({@code binlog_reader_gaps}): what it could not return,
      * where and why; none for a segment reader.
      */
-    public List<Gap> gaps() {
+    public List<Gap> gaps() throws IOException {
         long h = enter();
         try {
             Object[] got = nativeGaps(h);
@@ -565,7 +596,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * ({@link #damages()}) ({@code binlog_reader_skip_damaged}). By default it stops there with {@link
      * ErrorCode#CORRUPT} naming the file and offset.
      */
-    public void skipDamaged(boolean skip) {
+    public void skipDamaged(boolean skip) throws IOException {
         run(h -> nativeSkipDamaged(h, skip));
     }
 
@@ -573,7 +604,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * Every damaged region the reader skipped so far, in the order met, each with the segment file or object
      * URL it is in ({@code binlog_reader_damages2}).
      */
-    public List<Damage> damages() {
+    public List<Damage> damages() throws IOException {
         long h = enter();
         try {
             Object[] got = nativeDamages(h);
@@ -593,7 +624,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
     }
 
     /** How many gaps a log reader met (see {@link #gaps()}); 0 for a segment. */
-    public long gapCount() {
+    public long gapCount() throws IOException {
         return call(h -> nativeGapCount(h));
     }
 
@@ -611,7 +642,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      *         reader before its first record (or seek), {@link ErrorCode#CLOSED}
      *         once closed
      */
-    public SegmentHeader header() {
+    public SegmentHeader header() throws IOException {
         long h = enter();
         try {
             long[] nums = new long[5];
@@ -638,7 +669,7 @@ public final class Reader extends HandleCalls implements AutoCloseable {
     }
 
     /** How the segment ended, once a read returned END. */
-    public Tail tail() {
+    public Tail tail() throws IOException {
         long h = enter();
         try {
             long[] t = new long[3];
@@ -660,9 +691,9 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * {@link #nextWait}). Must not be called from inside a visitor.
      */
     @Override
-    public void close() {
+    public void close() throws IOException {
         if (lock.isHeldByCurrentThread() && visiting) {
-            throw new IllegalStateException("a Reader must not be closed from inside its own visitor");
+            throw new IllegalStateException("a BinlogReader must not be closed from inside its own visitor");
         }
         closing = true;
         lock.lock();
@@ -685,20 +716,20 @@ public final class Reader extends HandleCalls implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Reader{" + description + (closing ? ", closed" : "") + "}";
+        return "BinlogReader{" + description + (closing ? ", closed" : "") + "}";
     }
 
     // -------------------------------------------------------------- natives
 
-    private static native long nativeOpen(byte[] path);
+    private static native long nativeOpen(byte[] path) throws IOException;
 
-    private static native long nativeOpenSalvage(byte[] path);
+    private static native long nativeOpenSalvage(byte[] path) throws IOException;
 
-    private static native long nativeOpenLog(byte[] dir, byte[] name);
+    private static native long nativeOpenLog(byte[] dir, byte[] name) throws IOException;
 
-    private static native long nativeOpenLogTiered(byte[] dir, byte[] name, byte[] remote);
+    private static native long nativeOpenLogTiered(byte[] dir, byte[] name, byte[] remote) throws IOException;
 
-    private static native long nativeOpenGlob(byte[] dir, byte[] pattern);
+    private static native long nativeOpenGlob(byte[] dir, byte[] pattern) throws IOException;
 
     /**
      * binlog_reader_next_mapped into the direct buffers {@code data} (its
@@ -706,28 +737,28 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * 8-byte aligned, then the mapping's address and length); {@code waitMs}
      * > 0 waits that long for a first record. Returns the record count (0 = END).
      */
-    private static native int nativeNextBatch(long h, long waitMs, ByteBuffer data, ByteBuffer records, int cap);
+    private static native int nativeNextBatch(long h, long waitMs, ByteBuffer data, ByteBuffer records, int cap) throws IOException;
 
-    private static native ByteBuffer nativeKeepMapping(long h, long addr, long len, long[] handle);
+    private static native ByteBuffer nativeKeepMapping(long h, long addr, long len, long[] handle) throws IOException;
 
     private static native void nativeFreeMapping(long m);
 
-    private static native void nativeSeek(long h, long v, boolean time);
+    private static native void nativeSeek(long h, long v, boolean time) throws IOException;
 
-    private static native void nativeFilterTypes(long h, byte[] typeBytes, int[] typeLens);
+    private static native void nativeFilterTypes(long h, byte[] typeBytes, int[] typeLens) throws IOException;
 
     /** binlog_reader_decode_threads; {@code threads} is not negative (checked by the caller). */
-    private static native void nativeDecodeThreads(long h, int threads);
+    private static native void nativeDecodeThreads(long h, int threads) throws IOException;
 
-    private static native void nativeSkipDamaged(long h, boolean skip);
+    private static native void nativeSkipDamaged(long h, boolean skip) throws IOException;
 
-    private static native Object[] nativeDamages(long h);
+    private static native Object[] nativeDamages(long h) throws IOException;
 
-    private static native long nativeGapCount(long h);
+    private static native long nativeGapCount(long h) throws IOException;
 
-    private static native Object[] nativeGaps(long h);
+    private static native Object[] nativeGaps(long h) throws IOException;
 
-    private static native void nativeTail(long h, long[] out);
+    private static native void nativeTail(long h, long[] out) throws IOException;
 
     /**
      * binlog_reader_header: fills nums with major, minor, created_ns,
@@ -735,9 +766,9 @@ public final class Reader extends HandleCalls implements AutoCloseable {
      * content type, writer, then each parameter's key and value, end to end,
      * and [1] their lengths (3 + 2 per parameter).
      */
-    private static native void nativeHeader(long h, long[] nums, Object[] strs);
+    private static native void nativeHeader(long h, long[] nums, Object[] strs) throws IOException;
 
-    private static native void nativeCloseFree(long h);
+    private static native void nativeCloseFree(long h) throws IOException;
 
     private static native void nativeFree(long h);
 }

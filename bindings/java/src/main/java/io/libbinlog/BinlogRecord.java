@@ -3,13 +3,10 @@ package io.libbinlog;
 import java.util.Map;
 
 /**
- * A record read by {@link Reader#next()}: every field is a Java copy, so it
+ * A record read by {@link BinlogReader#next()}: every field is a Java copy, so it
  * stays valid after the reader moves on or is closed.
- *
- * <p>Note: with {@code import io.libbinlog.*} the simple name clashes with
- * {@code java.lang.Record}; import {@code io.libbinlog.Record} by name.
  */
-public final class Record {
+public final class BinlogRecord {
     private final long seq;
     private final long timestampNs;
     private final String type;
@@ -17,7 +14,7 @@ public final class Record {
     private final Map<String, String> metadata;
     private final long offset;
 
-    Record(long seq, long timestampNs, String type, byte[] payload, Map<String, String> metadata, long offset) {
+    BinlogRecord(long seq, long timestampNs, String type, byte[] payload, Map<String, String> metadata, long offset) {
         this.seq = seq;
         this.timestampNs = timestampNs;
         this.type = type;
@@ -57,7 +54,7 @@ public final class Record {
 
     @Override
     public String toString() {
-        return "Record{seq=" + seq + ", ts=" + timestampNs + ", type=" + type + ", payload=" + payload.length
+        return "BinlogRecord{seq=" + seq + ", ts=" + timestampNs + ", type=" + type + ", payload=" + payload.length
                 + " bytes, metadata=" + metadata + "}";
     }
 }
