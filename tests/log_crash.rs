@@ -461,6 +461,27 @@ fn copy_tail(dir: &Path, to: &Path) {
     }
 }
 
+/// Whether a `.zst` segment appears in `dir` within `limit`.
+fn wait_for_compressed_segment(dir: &Path, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        let found = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.ends_with(".binlog.zst"))
+            });
+        if found {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
 fn spin(d: Duration) {
     let t = Instant::now();
     while t.elapsed() < d {
@@ -540,8 +561,14 @@ fn kill_loop(mode: Mode, default_seed: u64) {
                     3000
                 })));
             }
-            // While records are written.
+            // While records are written; compressing, every other such kill
+            // once a segment is compressed, however slow the machine is
+            // (the checks expect some kills to find one).
             _ => {
+                if mode == Mode::Compressing && kill % 8 == 3 {
+                    let ok = wait_for_compressed_segment(dir.path(), Duration::from_secs(20));
+                    assert!(ok, "kill {kill}: the child compressed no segment");
+                }
                 let ok = child.wait_for("D ", &mut seen, Duration::from_secs(20));
                 assert!(ok, "kill {kill}: child never wrote: {seen:?}");
                 waited_for_durable += 1;
