@@ -207,11 +207,18 @@ fn cli_compress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched()
 #[test]
 fn cli_decompress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched() {
     let fs = Tmpfs::mount("zst-full-cli-decompress", "2m");
-    let seg = fs.join("seg.binlog");
-    let plain = incompressible_segment(&fs, &seg);
-    let zst = binlog::compress_segment(&seg, &Default::default())
+    // Compressed off the tmpfs: compressing unlinks the plain segment, and
+    // a child another test thread forks holds it open until it execs, so
+    // its pages could come free on the tmpfs after the fill.
+    let elsewhere = TempDir::new("zst-full-cli-decompress");
+    let made = elsewhere.path().join("seg.binlog");
+    let plain = incompressible_segment(&fs, &made);
+    let made = binlog::compress_segment(&made, &Default::default())
         .unwrap()
         .path;
+    let seg = fs.join("seg.binlog");
+    let zst = fs.join(made.file_name().unwrap());
+    std::fs::copy(&made, &zst).unwrap();
     cli_on_a_full_disk(&fs, "decompress", &zst, &zst, "seg.binlog");
     assert!(std::fs::read(&seg).unwrap() == plain, "decompressed");
     drop(fs);

@@ -325,6 +325,8 @@ fn check_journal(server: &S3Server, dir: &Path) -> Result<u64, String> {
     let local: Vec<(u64, std::path::PathBuf)> = list_segments(dir, LOG)
         .map_err(|e| e.to_string())?
         .into_iter()
+        // A salvaged file is not its segment: the shipper leaves it local.
+        .filter(|l| l.salvaged_offset.is_none())
         .map(|l| (l.segment_no, l.path))
         .collect();
     let here = |no: u64| local.iter().find(|(n, _)| *n == no).map(|(_, p)| p);
