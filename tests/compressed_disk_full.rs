@@ -217,7 +217,7 @@ fn cli_decompress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched
         .unwrap()
         .path;
     let seg = fs.join("seg.binlog");
-    let zst = fs.join(made.file_name().unwrap());
+    let zst = fs.path().join(made.file_name().unwrap());
     std::fs::copy(&made, &zst).unwrap();
     cli_on_a_full_disk(&fs, "decompress", &zst, &zst, "seg.binlog");
     assert!(std::fs::read(&seg).unwrap() == plain, "decompressed");
