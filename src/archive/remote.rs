@@ -464,6 +464,42 @@ impl Remote {
         Ok(out)
     }
 
+    /// One page (one ListObjectsV2 request) of the keys under `prefix`
+    /// (which ends in '/'; `""`: the whole bucket), at every depth, with
+    /// the names relative to it: at most `max_keys` of them (the server's
+    /// own limit, 1000 on S3, if `None`), from where `token` (the previous
+    /// page's) says; and the token of the next page, `None` after the
+    /// last. The order within a page is the server's (S3: by key).
+    #[doc(hidden)]
+    pub fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<String>,
+        max_keys: Option<usize>,
+    ) -> Result<(Vec<RemoteObject>, Option<String>)> {
+        use object_store::list::{PaginatedListOptions, PaginatedListStore};
+        self.requests.lists.fetch_add(1, Relaxed);
+        let opts = PaginatedListOptions {
+            max_keys,
+            page_token: token,
+            ..PaginatedListOptions::default()
+        };
+        let listed_prefix = Some(prefix).filter(|p| !p.is_empty());
+        let page = self
+            .block_on(self.store.list_paginated(listed_prefix, opts))
+            .map_err(|e| self.error(prefix, "list", e))?;
+        let objects = page
+            .result
+            .objects
+            .into_iter()
+            .filter_map(|o| {
+                let name = o.location.as_ref().strip_prefix(prefix)?.to_string();
+                Some(RemoteObject { name, size: o.size })
+            })
+            .collect();
+        Ok((objects, page.page_token))
+    }
+
     /// An object_store error about `key` as a core error naming the
     /// object: missing (`NotFound`), refused (`PermissionDenied`), or a
     /// failure of the remote store or the way to it (`Remote`).

@@ -5,6 +5,8 @@
 //! `archive::RemoteLog`); `binlog remote ls|verify` list and check them.
 //! Only read and list permissions on the bucket are used.
 
+mod fetch;
+mod logs;
 mod ls;
 mod verify;
 
@@ -140,18 +142,23 @@ pub struct RemoteLogArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum RemoteCommand {
-    /// List a shipped log's segment objects: segment, sequence numbers,
-    /// records, size.
-    Ls(RemoteLogArgs),
+    /// List the logs under a prefix (segments, sequence numbers, times,
+    /// bytes), or a shipped log's segment objects.
+    Ls(logs::LsArgs),
     /// Check each object's size and SHA-256 against its metadata, then
     /// every record.
     Verify(RemoteLogArgs),
+    /// Copy a shipped log's segment objects (or those holding a range of
+    /// sequence numbers) into a local directory, each checked against its
+    /// SHA-256.
+    Fetch(fetch::FetchArgs),
 }
 
 pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
     match &args.command {
-        RemoteCommand::Ls(a) => ls::run(&remote_log(&a.url, a.log.as_deref())?),
+        RemoteCommand::Ls(a) => logs::run_ls(a),
         RemoteCommand::Verify(a) => verify::run(&remote_log(&a.url, a.log.as_deref())?),
+        RemoteCommand::Fetch(a) => fetch::run(a),
     }
 }
 
