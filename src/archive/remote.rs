@@ -146,13 +146,19 @@ impl Remote {
         if let Some(v) = c.virtual_hosted_style {
             b = b.with_virtual_hosted_style_request(v);
         }
-        let timeout = c.request_timeout.unwrap_or(Duration::from_secs(60));
+        // A request waits at most the retry timeout (unless its own
+        // timeout is set): a server that accepts connections and never
+        // answers fails a call within it, as one that refuses them does.
+        let retry_timeout = c.retry_timeout.unwrap_or(Duration::from_secs(180));
+        let timeout = c
+            .request_timeout
+            .unwrap_or(Duration::from_secs(60).min(retry_timeout));
         let client = ClientOptions::new()
             .with_allow_http(plain_http)
             .with_timeout(timeout)
-            .with_connect_timeout(Duration::from_secs(5));
+            .with_connect_timeout(Duration::from_secs(5).min(timeout));
         let retry = RetryConfig {
-            retry_timeout: c.retry_timeout.unwrap_or(Duration::from_secs(180)),
+            retry_timeout,
             ..RetryConfig::default()
         };
         let invalid = |e: object_store::Error| Error::invalid(format!("{location}: {e}"));
@@ -511,9 +517,12 @@ impl Remote {
             object_store::Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
             _ => ErrorKind::Remote,
         };
-        let what = std::error::Error::source(&e)
-            .map(|s| format!("{e}: {s}"))
-            .unwrap_or_else(|| e.to_string());
+        let mut what = super::signed::cause_chain(&e);
+        // object_store names the request's URL unless it failed before
+        // sending one: the server is named either way.
+        if kind == ErrorKind::Remote && !what.contains(&self.signer.bucket_url) {
+            what = format!("{} at {what}", self.signer.bucket_url);
+        }
         self.object_error(key, kind, format!("{doing}: {what}"))
     }
 }
