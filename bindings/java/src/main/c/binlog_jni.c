@@ -1215,6 +1215,27 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLogTiered(JNIEn
     return h;
 }
 
+/* binlog_reader_open_log_tiered_timeout: as nativeOpenLogTiered, retrying failed requests for retry_timeout_ms. */
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLogTieredTimeout(JNIEnv *env, jclass cls,
+                                                                           jbyteArray dir, jbyteArray name,
+                                                                           jbyteArray remote,
+                                                                           jlong retry_timeout_ms) {
+    UNUSED(cls);
+    char *d = c_string(env, dir, "dir");
+    char *n = d != NULL ? c_string(env, name, "name") : NULL;
+    char *u = n != NULL ? c_string(env, remote, "remote") : NULL;
+    jlong h = 0;
+    if (u != NULL) {
+        binlog_reader *r = NULL;
+        binlog_result rc = binlog_reader_open_log_tiered_timeout(d, n, u, (uint64_t)retry_timeout_ms, &r);
+        h = opened_reader(env, rc, r, "binlog_reader_open_log_tiered_timeout returned no reader");
+    }
+    free(d);
+    free(n);
+    free(u);
+    return h;
+}
+
 /* A new byte[] holding [p, p+n); NULL with an exception pending on failure. */
 static jbyteArray new_bytes(JNIEnv *env, const uint8_t *p, size_t n) {
     jbyteArray a = (*env)->NewByteArray(env, (jsize)n);
@@ -1870,7 +1891,7 @@ static int ship_strings(JNIEnv *env, jobjectArray a, char **s) {
 
 /* The binlog_ship_options the Java options describe; NULL with an exception thrown. */
 static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual_hosted, jlong keep_local,
-                                         jlong multipart_threshold) {
+                                         jlong multipart_threshold, jlong retry_timeout_ms) {
     binlog_ship_options *o = NULL;
     binlog_result rc = binlog_ship_options_new(&o);
     if (rc == BINLOG_OK && s[SHIP_URL] != NULL) rc = binlog_ship_options_set_url(o, s[SHIP_URL]);
@@ -1882,6 +1903,8 @@ static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual
     if (rc == BINLOG_OK && keep_local >= 0) rc = binlog_ship_options_set_keep_local(o, (uint64_t)keep_local);
     if (rc == BINLOG_OK && multipart_threshold > 0)
         rc = binlog_ship_options_set_multipart_threshold(o, (uint64_t)multipart_threshold);
+    if (rc == BINLOG_OK && retry_timeout_ms > 0)
+        rc = binlog_ship_options_set_retry_timeout(o, (uint64_t)retry_timeout_ms);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         binlog_ship_options_free(o);
@@ -1893,7 +1916,8 @@ static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Shipper_nativeOpen(JNIEnv *env, jclass cls, jbyteArray dir,
                                                             jbyteArray name, jobjectArray strings,
                                                             jboolean virtual_hosted, jlong keep_local,
-                                                            jlong multipart_threshold) {
+                                                            jlong multipart_threshold,
+                                                            jlong retry_timeout_ms) {
     UNUSED(cls);
     char *s[SHIP_STRINGS];
     if (ship_strings(env, strings, s) != 0) {
@@ -1901,7 +1925,8 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Shipper_nativeOpen(JNIEnv *env, jclass
     }
     char *d = c_string(env, dir, "dir");
     char *n = d != NULL ? c_string(env, name, "name") : NULL;
-    binlog_ship_options *o = n != NULL ? ship_options(env, s, virtual_hosted, keep_local, multipart_threshold) : NULL;
+    binlog_ship_options *o = n != NULL ? ship_options(env, s, virtual_hosted, keep_local, multipart_threshold, retry_timeout_ms)
+                                   : NULL;
     binlog_shipper *shipper = NULL;
     if (o != NULL) {
         check(env, binlog_shipper_open(d, n, o, &shipper));
