@@ -73,7 +73,8 @@ pub struct LogListing {
 /// A log's keys as the listing gathers them.
 #[derive(Default)]
 struct Gathered {
-    segments: Vec<(SegmentKey, String)>,
+    /// Each segment object's key (parsed and whole) and listed size.
+    segments: Vec<(SegmentKey, String, u64)>,
     bytes: u64,
     claimed: bool,
 }
@@ -96,7 +97,7 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
                 Ok((dir, Some(k))) => {
                     let g = logs.entry(dir.to_string()).or_default();
                     g.bytes += o.size;
-                    g.segments.push((k, key));
+                    g.segments.push((k, key, o.size));
                 }
                 Ok((dir, None)) => logs.entry(dir.to_string()).or_default().claimed = true,
                 Err(why) => unknown.push(UnknownObject {
@@ -113,7 +114,7 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
     }
     let mut out = LogListing::default();
     for (path, mut g) in logs {
-        g.segments.sort_by_key(|(k, _)| k.segment_no);
+        g.segments.sort_by_key(|(k, _, _)| k.segment_no);
         out.logs.push(summarise(remote, &prefix, path, g, &mut out.unknown)?);
     }
     out.unknown.extend(unknown);
@@ -175,7 +176,7 @@ fn summarise(
         }
     }
     for (key, why) in unreadable {
-        let size = remote.head(&key)?.map_or(0, |(size, _)| size);
+        let size = g.segments.iter().find(|s| s.1 == key).map_or(0, |s| s.2);
         unknown.push(UnknownObject { key, size, why });
     }
     Ok(listed)
@@ -187,10 +188,10 @@ fn summarise(
 /// the reason; a failure to reach the bucket is the error.
 fn first_with_records<'a>(
     log: &RemoteLog,
-    segments: impl Iterator<Item = &'a (SegmentKey, String)>,
+    segments: impl Iterator<Item = &'a (SegmentKey, String, u64)>,
     unreadable: &mut Vec<(String, String)>,
 ) -> Result<Option<(usize, crate::format::seal::SealDirectory)>> {
-    for (i, (_, key)) in segments.enumerate() {
+    for (i, (_, key, _)) in segments.enumerate() {
         if unreadable.iter().any(|(k, _)| k == key) {
             continue;
         }
