@@ -32,7 +32,10 @@ fn shipped(server: &S3Server, dir: &Path) {
         ..ShipOptions::default()
     };
     let to = Location::parse(&format!("s3://{BUCKET}/arch")).unwrap();
-    let r = Shipper::open(dir, "orders", &to, o).unwrap().ship_once().unwrap();
+    let r = Shipper::open(dir, "orders", &to, o)
+        .unwrap()
+        .ship_once()
+        .unwrap();
     assert_eq!(r.uploaded, [0, 1, 2, 3, 4]);
 }
 
@@ -79,11 +82,29 @@ fn a_fetched_log_reads_as_the_shipped_one_under_the_same_file_names() {
         .filter(|n| n.contains(".binlog"))
         .collect();
     assert_eq!(names(into.path()), segment_files);
-    assert_eq!(cat(&server, into.path(), &[]), cat(&server, dir.path(), &[]));
+    assert_eq!(
+        cat(&server, into.path(), &[]),
+        cat(&server, dir.path(), &[])
+    );
     // Fetched again: every file is there with the same bytes.
-    let again = binlog(&server, &["remote", "fetch", "s3://logs/arch", "--log", "orders", into.path().to_str().unwrap()]);
+    let again = binlog(
+        &server,
+        &[
+            "remote",
+            "fetch",
+            "s3://logs/arch",
+            "--log",
+            "orders",
+            into.path().to_str().unwrap(),
+        ],
+    );
     assert!(again.status.success(), "{again:?}");
-    assert_eq!(stdout(&again).matches("already there").count(), 5, "{}", stdout(&again));
+    assert_eq!(
+        stdout(&again).matches("already there").count(),
+        5,
+        "{}",
+        stdout(&again)
+    );
 }
 
 #[test]
@@ -92,13 +113,25 @@ fn a_range_in_the_middle_fetches_the_objects_holding_it() {
     let (dir, into) = (TempDir::new("fetch-src"), TempDir::new("fetch-range"));
     shipped(&server, dir.path());
     let to = into.path().join("orders");
-    let args = ["remote", "fetch", "s3://logs/arch/orders", to.to_str().unwrap(), "--from-seq", "15", "--to-seq", "32"];
+    let args = [
+        "remote",
+        "fetch",
+        "s3://logs/arch/orders",
+        to.to_str().unwrap(),
+        "--from-seq",
+        "15",
+        "--to-seq",
+        "32",
+    ];
     let o = binlog(&server, &args);
     assert!(o.status.success(), "{o:?}");
     // Segments 1 to 3: sequence numbers 10 to 39.
     assert_eq!(stdout(&o).lines().count(), 3, "{}", stdout(&o));
     let fetched = cat(&server, &to, &[]);
-    assert_eq!(fetched, cat(&server, dir.path(), &["--from-seq", "10", "--to-seq", "39"]));
+    assert_eq!(
+        fetched,
+        cat(&server, dir.path(), &["--from-seq", "10", "--to-seq", "39"])
+    );
     assert!(fetched.starts_with("10 "), "{fetched}");
     let range = ["--from-seq", "15", "--to-seq", "32"];
     assert_eq!(cat(&server, &to, &range), cat(&server, dir.path(), &range));
@@ -116,7 +149,17 @@ fn an_object_not_matching_its_sha256_is_an_error_naming_it_and_leaves_no_file() 
     bytes[at] ^= 0x20;
     std::fs::write(&file, &bytes).unwrap();
     let into_arg = into.path().to_str().unwrap();
-    let o = binlog(&server, &["remote", "fetch", "s3://logs/arch", "--log", "orders", into_arg]);
+    let o = binlog(
+        &server,
+        &[
+            "remote",
+            "fetch",
+            "s3://logs/arch",
+            "--log",
+            "orders",
+            into_arg,
+        ],
+    );
     // Status 1, as for every damage the tool finds.
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);

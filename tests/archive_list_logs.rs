@@ -26,7 +26,10 @@ fn write_and_ship(server: &S3Server, dir: &Path, name: &str, (n, per): (u64, u64
         ..ShipOptions::default()
     };
     let to = Location::parse(&format!("s3://{BUCKET}/{prefix}")).unwrap();
-    let r = Shipper::open(dir, name, &to, o).unwrap().ship_once().unwrap();
+    let r = Shipper::open(dir, name, &to, o)
+        .unwrap()
+        .ship_once()
+        .unwrap();
     assert_eq!(r.uploaded.len() as u64, n.div_ceil(per), "{name}");
 }
 
@@ -40,7 +43,10 @@ fn remote(server: &S3Server, prefix: &str) -> Arc<Remote> {
 /// and last timestamps).
 fn local_summary(dir: &Path, name: &str) -> (u64, u64, i64, i64) {
     let segs = list_segments(dir, name).unwrap();
-    let bytes = segs.iter().map(|s| std::fs::metadata(&s.path).unwrap().len()).sum();
+    let bytes = segs
+        .iter()
+        .map(|s| std::fs::metadata(&s.path).unwrap().len())
+        .sum();
     let seal = |p: &Path| Reader::open(p).unwrap().seal().cloned().unwrap();
     let first = seal(&segs[0].path).first_ts;
     let last = seal(&segs[segs.len() - 1].path).last_ts;
@@ -88,23 +94,39 @@ fn every_log_under_a_prefix_is_listed_and_foreign_objects_are_reported() {
             (segments, bytes, Some(0), Some(last_seq)),
             "{l:?}"
         );
-        assert_eq!((l.first_time_ns, l.last_time_ns), (Some(first_ts), Some(last_ts)));
+        assert_eq!(
+            (l.first_time_ns, l.last_time_ns),
+            (Some(first_ts), Some(last_ts))
+        );
         assert!(l.claimed, "{l:?}");
         assert_eq!(l.key_prefix, format!("fleet/{}/", l.path));
     }
     // The object named as a segment is counted as listed, read as none.
     let junk = &listing.logs[2];
-    assert_eq!((junk.segments, junk.first_seq, junk.claimed), (1, None, false));
+    assert_eq!(
+        (junk.segments, junk.first_seq, junk.claimed),
+        (1, None, false)
+    );
     let unknown: Vec<&str> = listing.unknown.iter().map(|u| u.key.as_str()).collect();
     assert_eq!(unknown, ["fleet/README", garbage, "fleet/orders/notes.txt"]);
-    assert!(listing.unknown[0].why.contains("not in a log's directory"), "{:?}", listing.unknown);
-    assert!(listing.unknown[2].why.contains("not a segment object's name"));
+    assert!(
+        listing.unknown[0].why.contains("not in a log's directory"),
+        "{:?}",
+        listing.unknown
+    );
+    assert!(listing.unknown[2]
+        .why
+        .contains("not a segment object's name"));
 
     // The tool prints the same: a row a log, the others on standard error.
     let ls = binlog(&server, &["remote", "ls", "s3://logs/fleet"]);
     assert_eq!(ls.status.code(), Some(1), "{ls:?}");
     let text = String::from_utf8_lossy(&ls.stdout);
-    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
     assert_eq!(rows.len(), 4, "{text}");
     assert_eq!(&rows[3][..4], ["orders", "3", "0", "29"], "{text}");
     let err = String::from_utf8_lossy(&ls.stderr);
@@ -137,11 +159,19 @@ fn a_prefix_of_hundreds_of_objects_is_listed_a_page_at_a_time() {
     assert!(r.requests().lists >= 244 / 7, "{:?}", r.requests());
     let many = &paged.logs[1];
     assert_eq!(
-        (many.name.as_str(), many.segments, many.first_seq, many.last_seq),
+        (
+            many.name.as_str(),
+            many.segments,
+            many.first_seq,
+            many.last_seq
+        ),
         ("many", 240, Some(0), Some(239))
     );
     assert!(paged.unknown.is_empty(), "{:?}", paged.unknown);
-    let small_pages = binlog(&server, &["remote", "ls", "s3://logs/big", "--page-size", "7"]);
+    let small_pages = binlog(
+        &server,
+        &["remote", "ls", "s3://logs/big", "--page-size", "7"],
+    );
     let one_page = binlog(&server, &["remote", "ls", "s3://logs/big"]);
     assert!(small_pages.status.success(), "{small_pages:?}");
     assert_eq!(small_pages.stdout, one_page.stdout);

@@ -51,8 +51,16 @@ fn connection(endpoint: &str) -> Connection {
 /// The cases: (what, endpoint, words one of which names the cause).
 fn cases() -> [(&'static str, String, &'static [&'static str]); 2] {
     [
-        ("nothing listening", dead_endpoint(), &["Connection refused", "connection refused"]),
-        ("never answering", silent_endpoint(), &["timed out", "timeout"]),
+        (
+            "nothing listening",
+            dead_endpoint(),
+            &["Connection refused", "connection refused"],
+        ),
+        (
+            "never answering",
+            silent_endpoint(),
+            &["timed out", "timeout"],
+        ),
     ]
 }
 
@@ -92,7 +100,9 @@ fn a_tiered_reader_fails_within_its_retry_timeout_naming_the_endpoint_and_cause(
         let start = Instant::now();
         let remote = Remote::connect(&at, &connection(&endpoint)).unwrap();
         let log = RemoteLog::new(Arc::new(remote), "orders").unwrap();
-        let e = LogReader::open_tiered(dir.path(), "orders", log).err().unwrap();
+        let e = LogReader::open_tiered(dir.path(), "orders", log)
+            .err()
+            .unwrap();
         assert_eq!(e.kind(), ErrorKind::Remote, "{what}: {e}");
         check(what, e.message(), start.elapsed(), &endpoint, causes);
     }

@@ -85,7 +85,11 @@ impl RemoteLog {
     fn fetch_one(&self, dir: &Path, s: &ListedSegment) -> Result<FetchedSegment> {
         let url = self.url_of(&s.object_key);
         let meta = self.remote().head(&s.object_key)?.ok_or_else(|| {
-            Error::file(ErrorKind::NotFound, &url, "no such object (listed, then gone)")
+            Error::file(
+                ErrorKind::NotFound,
+                &url,
+                "no such object (listed, then gone)",
+            )
         })?;
         let meta = match meta {
             (size, Some(m)) => {
@@ -93,7 +97,8 @@ impl RemoteLog {
                 m
             }
             (_, None) => {
-                let what = "no binlog metadata: its SHA-256 is not known, its bytes cannot be checked";
+                let what =
+                    "no binlog metadata: its SHA-256 is not known, its bytes cannot be checked";
                 return Err(Error::file(ErrorKind::Corrupt, &url, what));
             }
         };
@@ -162,7 +167,12 @@ fn check_digest(url: &Path, got: &Digest, meta: &ObjectMetadata) -> Result<()> {
             "read {} bytes, its metadata (binlog-bytes) says {}: not the segment that was shipped",
             got.bytes, meta.bytes
         );
-        return Err(Error::at(ErrorKind::Corrupt, url, got.bytes.min(meta.bytes), what));
+        return Err(Error::at(
+            ErrorKind::Corrupt,
+            url,
+            got.bytes.min(meta.bytes),
+            what,
+        ));
     }
     if got.sha256 != meta.sha256 {
         let what = format!(

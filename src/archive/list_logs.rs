@@ -115,7 +115,8 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
     let mut out = LogListing::default();
     for (path, mut g) in logs {
         g.segments.sort_by_key(|(k, _, _)| k.segment_no);
-        out.logs.push(summarise(remote, &prefix, path, g, &mut out.unknown)?);
+        out.logs
+            .push(summarise(remote, &prefix, path, g, &mut out.unknown)?);
     }
     out.unknown.extend(unknown);
     out.unknown.sort_by(|a, b| a.key.cmp(&b.key));

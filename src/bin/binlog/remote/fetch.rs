@@ -28,7 +28,9 @@ pub struct FetchArgs {
 pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
     if let (Some(a), Some(b)) = (args.from_seq, args.to_seq) {
         if a > b {
-            return Err(CliError::usage(format!("--from-seq {a} is after --to-seq {b}")));
+            return Err(CliError::usage(format!(
+                "--from-seq {a} is after --to-seq {b}"
+            )));
         }
     }
     let log = remote_log(&args.at.url, args.at.log.as_deref())?;
@@ -42,10 +44,19 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
             false => "fetched",
         };
         let url = log.url_of(&f.object_key);
-        writeln!(out, "{how} {} -> {} ({} bytes)", url.display(), f.path.display(), f.bytes)?;
+        writeln!(
+            out,
+            "{how} {} -> {} ({} bytes)",
+            url.display(),
+            f.path.display(),
+            f.bytes
+        )?;
     }
     if fetched.is_empty() {
-        eprintln!("binlog: no segment object of log {:?} holds that range", log.log());
+        eprintln!(
+            "binlog: no segment object of log {:?} holds that range",
+            log.log()
+        );
     }
     out.flush()?;
     Ok(Outcome::Clean)
