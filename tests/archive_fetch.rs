@@ -8,41 +8,31 @@
 mod common;
 
 use binlog::__private::archive::object_name::segment_key;
-use binlog::archive::{Location, ShipOptions, Shipper};
-use binlog::list_segments;
-use binlog::{compress_segment, CompressOptions};
+use common::remote::binlog_at as binlog;
 use common::s3::S3Server;
 use common::TempDir;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const BUCKET: &str = "logs";
 
 /// Log `orders` of 50 records, 10 a segment, in `dir`; segments 0..=2
 /// compressed; all shipped to s3://logs/arch.
 fn shipped(server: &S3Server, dir: &Path) {
-    common::append_orders(dir, 50, 10);
-    for l in list_segments(dir, "orders").unwrap() {
-        if l.segment_no <= 2 {
-            compress_segment(&l.path, &CompressOptions::default()).unwrap();
-        }
-    }
-    let o = ShipOptions {
-        connection: server.connection(),
-        ..ShipOptions::default()
-    };
-    let to = Location::parse(&format!("s3://{BUCKET}/arch")).unwrap();
-    let r = Shipper::open(dir, "orders", &to, o)
-        .unwrap()
-        .ship_once()
-        .unwrap();
-    assert_eq!(r.uploaded, [0, 1, 2, 3, 4]);
+    common::remote::orders_partly_compressed(dir);
+    assert_eq!(
+        common::remote::ship_orders(server, dir, "arch"),
+        [0, 1, 2, 3, 4]
+    );
 }
 
-fn binlog(server: &S3Server, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_binlog"));
-    c.args(args).envs(server.env());
-    c.output().unwrap()
+/// `binlog remote fetch s3://logs/arch --log orders DIR`.
+fn fetch_into(server: &S3Server, dir: &Path) -> Output {
+    let into = dir.to_str().unwrap();
+    binlog(
+        server,
+        &["remote", "fetch", "s3://logs/arch", "--log", "orders", into],
+    )
 }
 
 fn stdout(o: &Output) -> String {
@@ -87,17 +77,7 @@ fn a_fetched_log_reads_as_the_shipped_one_under_the_same_file_names() {
         cat(&server, dir.path(), &[])
     );
     // Fetched again: every file is there with the same bytes.
-    let again = binlog(
-        &server,
-        &[
-            "remote",
-            "fetch",
-            "s3://logs/arch",
-            "--log",
-            "orders",
-            into.path().to_str().unwrap(),
-        ],
-    );
+    let again = fetch_into(&server, into.path());
     assert!(again.status.success(), "{again:?}");
     assert_eq!(
         stdout(&again).matches("already there").count(),
@@ -148,18 +128,7 @@ fn an_object_not_matching_its_sha256_is_an_error_naming_it_and_leaves_no_file() 
     let at = bytes.len() / 2;
     bytes[at] ^= 0x20;
     std::fs::write(&file, &bytes).unwrap();
-    let into_arg = into.path().to_str().unwrap();
-    let o = binlog(
-        &server,
-        &[
-            "remote",
-            "fetch",
-            "s3://logs/arch",
-            "--log",
-            "orders",
-            into_arg,
-        ],
-    );
+    let o = fetch_into(&server, into.path());
     // Status 1, as for every damage the tool finds.
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);

@@ -9,10 +9,10 @@ mod common;
 
 use binlog::archive::{list_logs, Location, Remote, ShipOptions, Shipper};
 use binlog::{list_segments, Reader};
+use common::remote::binlog_at as binlog;
 use common::s3::S3Server;
 use common::TempDir;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::Arc;
 
 const BUCKET: &str = "logs";
@@ -51,12 +51,6 @@ fn local_summary(dir: &Path, name: &str) -> (u64, u64, i64, i64) {
     let first = seal(&segs[0].path).first_ts;
     let last = seal(&segs[segs.len() - 1].path).last_ts;
     (segs.len() as u64, bytes, first, last)
-}
-
-fn binlog(server: &S3Server, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_binlog"));
-    c.args(args).envs(server.env());
-    c.output().unwrap()
 }
 
 #[test]

@@ -458,14 +458,7 @@ impl Remote {
         let listed = self
             .block_on(self.store.list_with_delimiter(Some(&path)))
             .map_err(|e| self.error(prefix, "list", e))?;
-        let mut out: Vec<RemoteObject> = listed
-            .objects
-            .into_iter()
-            .filter_map(|o| {
-                let name = o.location.as_ref().strip_prefix(prefix)?.to_string();
-                Some(RemoteObject { name, size: o.size })
-            })
-            .collect();
+        let mut out = relative_to(prefix, listed.objects);
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
@@ -494,16 +487,7 @@ impl Remote {
         let page = self
             .block_on(self.store.list_paginated(listed_prefix, opts))
             .map_err(|e| self.error(prefix, "list", e))?;
-        let objects = page
-            .result
-            .objects
-            .into_iter()
-            .filter_map(|o| {
-                let name = o.location.as_ref().strip_prefix(prefix)?.to_string();
-                Some(RemoteObject { name, size: o.size })
-            })
-            .collect();
-        Ok((objects, page.page_token))
+        Ok((relative_to(prefix, page.result.objects), page.page_token))
     }
 
     /// An object_store error about `key` as a core error naming the
@@ -525,6 +509,18 @@ impl Remote {
         }
         self.object_error(key, kind, format!("{doing}: {what}"))
     }
+}
+
+/// The listed `objects` under `prefix`, named relative to it (a key
+/// outside it, which no server lists, is left out).
+fn relative_to(prefix: &str, objects: Vec<object_store::ObjectMeta>) -> Vec<RemoteObject> {
+    objects
+        .into_iter()
+        .filter_map(|o| {
+            let name = o.location.as_ref().strip_prefix(prefix)?.to_string();
+            Some(RemoteObject { name, size: o.size })
+        })
+        .collect()
 }
 
 /// A create-only PUT (`If-None-Match: *`) of `body`, of SHA-256 `sha`,

@@ -31,15 +31,7 @@ pub extern "C" fn binlog_reader_open_log_tiered(
     remote: *const c_char,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
-    call(|| {
-        let d = unsafe { c_path(dir, "dir") }?;
-        let n = unsafe { c_str(name, "name") }?;
-        let url = unsafe { c_str(remote, "remote") }?;
-        need_out(out)?;
-        let l = open(d, n, url, None)?;
-        unsafe { put(out, boxed(l, d)) };
-        Ok(BINLOG_OK)
-    })
+    open_call(dir, name, remote, None, out)
 }
 
 /// As `binlog_reader_open_log_tiered`, with failed requests to the bucket
@@ -56,13 +48,25 @@ pub extern "C" fn binlog_reader_open_log_tiered_timeout(
     retry_timeout_ms: u64,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
+    let retry = std::time::Duration::from_millis(retry_timeout_ms);
+    open_call(dir, name, remote, Some(retry), out)
+}
+
+/// Both opens: the C arguments checked, the reader opened with
+/// `retry_timeout` (the library's default if `None`) put in `out`.
+fn open_call(
+    dir: *const c_char,
+    name: *const c_char,
+    remote: *const c_char,
+    retry_timeout: Option<std::time::Duration>,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
     call(|| {
         let d = unsafe { c_path(dir, "dir") }?;
         let n = unsafe { c_str(name, "name") }?;
         let url = unsafe { c_str(remote, "remote") }?;
         need_out(out)?;
-        let retry = std::time::Duration::from_millis(retry_timeout_ms);
-        let l = open(d, n, url, Some(retry))?;
+        let l = open(d, n, url, retry_timeout)?;
         unsafe { put(out, boxed(l, d)) };
         Ok(BINLOG_OK)
     })

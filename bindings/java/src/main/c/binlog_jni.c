@@ -1196,17 +1196,19 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenGlob(JNIEnv *en
     return open_reader2(env, dir, pattern, binlog_reader_open_glob, "pattern");
 }
 
-/* binlog_reader_open_log_tiered: the log's local segments and those shipped to `remote`. */
-JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLogTiered(JNIEnv *env, jclass cls, jbyteArray dir,
-                                                                    jbyteArray name, jbyteArray remote) {
-    UNUSED(cls);
+/* A tiered reader of the log's local segments and those shipped to `remote`, failed requests retried
+ * for retry_timeout_ms (0: the library's default, binlog_reader_open_log_tiered). */
+static jlong open_log_tiered(JNIEnv *env, jbyteArray dir, jbyteArray name, jbyteArray remote,
+                             jlong retry_timeout_ms) {
     char *d = c_string(env, dir, "dir");
     char *n = d != NULL ? c_string(env, name, "name") : NULL;
     char *u = n != NULL ? c_string(env, remote, "remote") : NULL;
     jlong h = 0;
     if (u != NULL) {
         binlog_reader *r = NULL;
-        binlog_result rc = binlog_reader_open_log_tiered(d, n, u, &r);
+        binlog_result rc = retry_timeout_ms > 0
+                               ? binlog_reader_open_log_tiered_timeout(d, n, u, (uint64_t)retry_timeout_ms, &r)
+                               : binlog_reader_open_log_tiered(d, n, u, &r);
         h = opened_reader(env, rc, r, "binlog_reader_open_log_tiered returned no reader");
     }
     free(d);
@@ -1215,25 +1217,20 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLogTiered(JNIEn
     return h;
 }
 
+/* binlog_reader_open_log_tiered: the log's local segments and those shipped to `remote`. */
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLogTiered(JNIEnv *env, jclass cls, jbyteArray dir,
+                                                                    jbyteArray name, jbyteArray remote) {
+    UNUSED(cls);
+    return open_log_tiered(env, dir, name, remote, 0);
+}
+
 /* binlog_reader_open_log_tiered_timeout: as nativeOpenLogTiered, retrying failed requests for retry_timeout_ms. */
 JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLogTieredTimeout(JNIEnv *env, jclass cls,
                                                                            jbyteArray dir, jbyteArray name,
                                                                            jbyteArray remote,
                                                                            jlong retry_timeout_ms) {
     UNUSED(cls);
-    char *d = c_string(env, dir, "dir");
-    char *n = d != NULL ? c_string(env, name, "name") : NULL;
-    char *u = n != NULL ? c_string(env, remote, "remote") : NULL;
-    jlong h = 0;
-    if (u != NULL) {
-        binlog_reader *r = NULL;
-        binlog_result rc = binlog_reader_open_log_tiered_timeout(d, n, u, (uint64_t)retry_timeout_ms, &r);
-        h = opened_reader(env, rc, r, "binlog_reader_open_log_tiered_timeout returned no reader");
-    }
-    free(d);
-    free(n);
-    free(u);
-    return h;
+    return open_log_tiered(env, dir, name, remote, retry_timeout_ms);
 }
 
 /* A new byte[] holding [p, p+n); NULL with an exception pending on failure. */
