@@ -1,6 +1,6 @@
-//! A shipper, a tiered reader and `binlog ship` given a server that is
-//! down (a port with nothing listening) or that accepts connections and
-//! never answers (a plain TCP listener of the test's own): each fails
+//! A shipper, a tiered reader, `binlog ship`, `binlog remote ls` and
+//! `binlog remote fetch` given a server that is down (a port with nothing
+//! listening) or that accepts connections and never answers (a plain TCP listener of the test's own): each fails
 //! with a `Remote` error naming the server's URL and the cause, within its
 //! retry timeout plus slack (the bound is ten times the timeout: only
 //! that the wait is not unbounded, never a tight one on a loaded machine).
@@ -109,25 +109,41 @@ fn a_tiered_reader_fails_within_its_retry_timeout_naming_the_endpoint_and_cause(
 }
 
 #[test]
-fn binlog_ship_fails_within_its_retry_timeout_naming_the_endpoint_and_cause() {
+fn binlog_ship_remote_ls_and_fetch_fail_within_their_retry_timeout_naming_the_endpoint_and_cause() {
     for (what, endpoint, causes) in cases() {
         let dir = TempDir::new("unreachable-cli");
         common::append_orders(dir.path(), 5, 2);
-        let start = Instant::now();
-        let o = Command::new(env!("CARGO_BIN_EXE_binlog"))
-            .args(["ship", dir.path().to_str().unwrap(), "--log", "orders"])
-            .args(["--to", "s3://logs/unreachable", "--retry-timeout", "2"])
-            .env("AWS_ENDPOINT_URL", &endpoint)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "id")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .output()
-            .unwrap();
-        let took = start.elapsed();
-        assert_eq!(o.status.code(), Some(2), "{what}: {o:?}");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains(&endpoint), "{what}: {err}");
-        assert!(causes.iter().any(|c| err.contains(c)), "{what}: {err}");
-        assert!(took < Duration::from_secs(20), "{what}: {took:?}");
+        let (d, into) = (dir.path().to_str().unwrap(), dir.path().join("fetched"));
+        let url = "s3://logs/unreachable";
+        for args in [
+            vec!["ship", d, "--log", "orders", "--to", url],
+            vec!["remote", "ls", url],
+            vec![
+                "remote",
+                "fetch",
+                url,
+                "--log",
+                "orders",
+                into.to_str().unwrap(),
+            ],
+        ] {
+            let start = Instant::now();
+            let o = Command::new(env!("CARGO_BIN_EXE_binlog"))
+                .args(&args)
+                .args(["--retry-timeout", "2"])
+                .env("AWS_ENDPOINT_URL", &endpoint)
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", "id")
+                .env("AWS_SECRET_ACCESS_KEY", "secret")
+                .output()
+                .unwrap();
+            let took = start.elapsed();
+            let what = format!("{what}: {args:?}");
+            assert_eq!(o.status.code(), Some(2), "{what}: {o:?}");
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains(&endpoint), "{what}: {err}");
+            assert!(causes.iter().any(|c| err.contains(c)), "{what}: {err}");
+            assert!(took < Duration::from_secs(20), "{what}: {took:?}");
+        }
     }
 }

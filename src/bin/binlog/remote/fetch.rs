@@ -3,7 +3,7 @@
 //! into DIR as the log's segment files, each checked against the SHA-256
 //! its metadata carries (the library's `RemoteLog::fetch`).
 
-use super::{remote_log, RemoteLogArgs};
+use super::{remote_log_with, RemoteLogArgs};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use clap::Args;
@@ -23,6 +23,9 @@ pub struct FetchArgs {
     /// Fetch up to the object holding this sequence number.
     #[arg(long, value_name = "N")]
     pub to_seq: Option<u64>,
+    /// How long failed requests are retried before the command gives up.
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub retry_timeout: u64,
 }
 
 pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
@@ -33,7 +36,8 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
             )));
         }
     }
-    let log = remote_log(&args.at.url, args.at.log.as_deref())?;
+    let c = super::logs::connection(args.retry_timeout);
+    let log = remote_log_with(&args.at.url, args.at.log.as_deref(), &c)?;
     std::fs::create_dir_all(&args.dir)
         .map_err(|e| binlog::Error::io(&args.dir, "make the directory", e))?;
     let fetched = log.fetch(&args.dir, args.from_seq, args.to_seq)?;

@@ -4,7 +4,7 @@
 //! the objects under it that are no log's segment or claim, on standard
 //! error, with exit status 1.
 
-use super::{remote_log, RemoteLogArgs};
+use super::{remote_log_with, RemoteLogArgs};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use crate::time::rfc3339;
@@ -25,27 +25,40 @@ pub struct LsArgs {
     /// limit, 1000 on S3, by default).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub page_size: Option<u32>,
+    /// How long failed requests are retried before the command gives up.
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub retry_timeout: u64,
+}
+
+/// The connection of a command's `--retry-timeout SECS`; the rest from
+/// the environment.
+pub fn connection(retry_timeout_secs: u64) -> Connection {
+    Connection {
+        retry_timeout: Some(std::time::Duration::from_secs(retry_timeout_secs)),
+        ..Connection::default()
+    }
 }
 
 /// `binlog remote ls URL`: with `--log`, or a URL that names a log's
 /// directory (it holds segment objects), that log's segment objects
 /// (ls.rs); else every log under the prefix URL names.
 pub fn run_ls(a: &LsArgs) -> CliResult<Outcome> {
+    let c = connection(a.retry_timeout);
     if a.at.log.is_some() {
-        return super::ls::run(&remote_log(&a.at.url, a.at.log.as_deref())?);
+        return super::ls::run(&remote_log_with(&a.at.url, a.at.log.as_deref(), &c)?);
     }
-    if let Ok(log) = remote_log(&a.at.url, None) {
+    if let Ok(log) = remote_log_with(&a.at.url, None, &c) {
         if !log.segments()?.is_empty() {
             return super::ls::run(&log);
         }
     }
-    run(&a.at.url, a.page_size.map(|n| n as usize), a.json)
+    run(&a.at.url, a.page_size.map(|n| n as usize), a.json, &c)
 }
 
 /// Lists the logs under `url`, `page_size` keys per LIST request.
-fn run(url: &str, page_size: Option<usize>, json: bool) -> CliResult<Outcome> {
+fn run(url: &str, page_size: Option<usize>, json: bool, c: &Connection) -> CliResult<Outcome> {
     let location = Location::parse(url).map_err(|e| CliError::usage(e.message()))?;
-    let remote = Arc::new(Remote::connect(&location, &Connection::default())?);
+    let remote = Arc::new(Remote::connect(&location, c)?);
     let listing = list_logs(&remote, page_size)?;
     let mut out = output::stdout();
     match json {

@@ -28,6 +28,11 @@ pub fn is_remote(p: &Path) -> bool {
 /// The remote log `url` names: `s3://BUCKET/PREFIX/LOG`, or with `log`
 /// set, `s3://BUCKET/PREFIX` holding log `log`.
 pub fn remote_log(url: &str, log: Option<&str>) -> CliResult<RemoteLog> {
+    remote_log_with(url, log, &Connection::default())
+}
+
+/// As `remote_log`, reached as `c` says.
+pub fn remote_log_with(url: &str, log: Option<&str>, c: &Connection) -> CliResult<RemoteLog> {
     let (at, name) = match log {
         Some(name) => (url, name),
         None => url.trim_end_matches('/').rsplit_once('/').ok_or_else(|| {
@@ -42,7 +47,7 @@ pub fn remote_log(url: &str, log: Option<&str>) -> CliResult<RemoteLog> {
         )));
     }
     let location = Location::parse(at).map_err(|e| CliError::usage(e.message()))?;
-    let remote = Remote::connect(&location, &Connection::default())?;
+    let remote = Remote::connect(&location, c)?;
     Ok(RemoteLog::new(Arc::new(remote), name)?)
 }
 
