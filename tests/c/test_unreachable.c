@@ -11,7 +11,7 @@
  *
  * Exits 0 when every check passed; prints "N passed, M failed".
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
