@@ -1422,6 +1422,20 @@ binlog_result binlog_reader_open_log_tiered(const char *dir,
                                             struct binlog_reader **out);
 
 /*
+ As `binlog_reader_open_log_tiered`, with failed requests to the bucket
+ retried for `retry_timeout_ms` milliseconds (the default, 180 000, is
+ `binlog_reader_open_log_tiered`'s) before the open, or a later read,
+ fails: a server that is down, refuses connections or stops answering
+ is a `BINLOG_ERR_REMOTE` error in about this long, naming the server's
+ URL and the cause.
+ */
+binlog_result binlog_reader_open_log_tiered_timeout(const char *dir,
+                                                    const char *name,
+                                                    const char *remote,
+                                                    uint64_t retry_timeout_ms,
+                                                    struct binlog_reader **out);
+
+/*
  The name of result code `code` as the header spells it (e.g.
  "BINLOG_ERR_SEALED"), as a static NUL-terminated string; for a number
  that is no code, "BINLOG_UNKNOWN_RESULT". Never NULL; thread-safe.
@@ -1584,6 +1598,18 @@ binlog_result binlog_ship_options_set_keep_local(struct binlog_ship_options *opt
  */
 binlog_result binlog_ship_options_set_multipart_threshold(struct binlog_ship_options *opts,
                                                           uint64_t bytes);
+
+/*
+ How long failed requests are retried, with backoff, before a call
+ gives up, in milliseconds (default 180 000: 3 minutes; the CLI's
+ `--retry-timeout`). A server that is down, refuses connections or
+ accepts them and never answers fails the call in about this long (no
+ request waits longer than this for its answer), with
+ `BINLOG_ERR_REMOTE` and a message naming the server's URL and the
+ cause (connection refused, timed out, a DNS lookup's failure).
+ */
+binlog_result binlog_ship_options_set_retry_timeout(struct binlog_ship_options *opts,
+                                                    uint64_t retry_timeout_ms);
 
 /*
  Starts shipping log `name` of directory `dir` to the destination of

@@ -6,9 +6,8 @@
 mod common;
 
 use binlog::__private::archive::object_name::segment_key;
-use binlog::archive::{Location, ShipOptions, Shipper};
 use binlog::list_segments;
-use binlog::{compress_segment, CompressOptions};
+use common::remote::binlog_at as binlog;
 use common::s3::S3Server;
 use common::TempDir;
 use std::io::{BufRead, BufReader};
@@ -22,34 +21,14 @@ const BUCKET: &str = "logs";
 /// Log `orders` of 50 records, 10 a segment, in `dir`; segments 0..=2
 /// compressed; all shipped to s3://logs/cli.
 fn shipped(server: &S3Server, dir: &Path) {
-    common::append_orders(dir, 50, 10);
-    for l in list_segments(dir, "orders").unwrap() {
-        if l.segment_no <= 2 {
-            compress_segment(&l.path, &CompressOptions::default()).unwrap();
-        }
-    }
+    common::remote::orders_partly_compressed(dir);
     assert_eq!(ship_all(server, dir), [0, 1, 2, 3, 4]);
 }
 
 /// Ships log `orders`' sealed segments in `dir` to s3://logs/cli: the
 /// numbers of those uploaded now.
 fn ship_all(server: &S3Server, dir: &Path) -> Vec<u64> {
-    let o = ShipOptions {
-        connection: server.connection(),
-        ..ShipOptions::default()
-    };
-    let to = Location::parse(&format!("s3://{BUCKET}/cli")).unwrap();
-    let r = Shipper::open(dir, "orders", &to, o)
-        .unwrap()
-        .ship_once()
-        .unwrap();
-    r.uploaded
-}
-
-fn binlog(server: &S3Server, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_binlog"));
-    c.args(args).envs(server.env());
-    c.output().unwrap()
+    common::remote::ship_orders(server, dir, "cli")
 }
 
 fn stdout(o: &Output) -> String {

@@ -229,6 +229,24 @@ func OpenLogReader(dir, name string) (*Reader, error) {
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); read and list permissions
 // are enough.
 func OpenLogTieredReader(dir, name, remote string) (*Reader, error) {
+	return openLogTiered(dir, name, remote, 0)
+}
+
+// OpenLogTieredReaderTimeout is OpenLogTieredReader with failed requests
+// to the bucket retried for retryTimeout (whole milliseconds) before the
+// open, or a later read, fails: a server that is down, refuses
+// connections or stops answering is an ErrRemote error in about this
+// long, naming the server's URL and the cause.
+func OpenLogTieredReaderTimeout(dir, name, remote string, retryTimeout time.Duration) (*Reader, error) {
+	if retryTimeout <= 0 {
+		return nil, invalid("open tiered log reader", "the retry timeout must be positive")
+	}
+	return openLogTiered(dir, name, remote, retryTimeout)
+}
+
+// openLogTiered opens a tiered reader, with the library's retry timeout
+// if retryTimeout is 0.
+func openLogTiered(dir, name, remote string, retryTimeout time.Duration) (*Reader, error) {
 	const op = "open tiered log reader"
 	cdir, cname, free, err := cStrings(op, "dir", dir, "name", name)
 	if err != nil {
@@ -242,7 +260,12 @@ func OpenLogTieredReader(dir, name, remote string) (*Reader, error) {
 	defer C.free(unsafe.Pointer(cremote))
 	var h *C.binlog_reader
 	lockThread()
-	err = result(op, C.binlog_reader_open_log_tiered(cdir, cname, cremote, &h))
+	if retryTimeout > 0 {
+		ms := C.uint64_t(retryTimeout.Milliseconds())
+		err = result(op, C.binlog_reader_open_log_tiered_timeout(cdir, cname, cremote, ms, &h))
+	} else {
+		err = result(op, C.binlog_reader_open_log_tiered(cdir, cname, cremote, &h))
+	}
 	unlockThread()
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import "C"
 import (
 	"runtime"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -37,6 +38,12 @@ type ShipOptions struct {
 	// MultipartThreshold: segments larger than this go up as multipart
 	// uploads (0 = 64 MiB).
 	MultipartThreshold uint64
+	// RetryTimeout is how long failed requests are retried before a call
+	// gives up (0 = 3 minutes; whole milliseconds): a server that is
+	// down, refuses connections or stops answering fails OpenShipper or
+	// ShipOnce in about this long with ErrRemote, the message naming
+	// the server's URL and the cause.
+	RetryTimeout time.Duration
 }
 
 // ShipReport is what one ShipOnce did, in segments.
@@ -141,6 +148,12 @@ func (o *ShipOptions) build(op string) (*C.binlog_ship_options, error) {
 	}
 	if o.MultipartThreshold != 0 {
 		if err := result(op, C.binlog_ship_options_set_multipart_threshold(opts, C.uint64_t(o.MultipartThreshold))); err != nil {
+			return nil, err
+		}
+	}
+	if o.RetryTimeout > 0 {
+		ms := C.uint64_t(o.RetryTimeout.Milliseconds())
+		if err := result(op, C.binlog_ship_options_set_retry_timeout(opts, ms)); err != nil {
 			return nil, err
 		}
 	}

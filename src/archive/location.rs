@@ -77,10 +77,15 @@ pub struct Connection {
     pub secret_access_key: Option<String>,
     /// `bucket.host/key` instead of `host/bucket/key`.
     pub virtual_hosted_style: Option<bool>,
-    /// The longest one request may take (default 60 s).
+    /// The longest one request may take (default 60 s, or the retry
+    /// timeout if that is shorter).
     pub request_timeout: Option<Duration>,
     /// How long failed requests are retried, with backoff, before the
-    /// failure is returned (default 3 minutes).
+    /// failure is returned (default 3 minutes): a server that is down,
+    /// refuses connections or stops answering fails a call in about this
+    /// long (a request's own timeout is at most this long unless
+    /// `request_timeout` says otherwise), with an error naming the
+    /// server's URL and the cause.
     pub retry_timeout: Option<Duration>,
 }
 

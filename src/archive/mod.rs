@@ -80,11 +80,13 @@ mod claim;
 // only through the hidden `__private`, so not held to the lint.
 #[allow(missing_docs)]
 pub(crate) mod digest;
+mod fetch;
 #[allow(missing_docs)]
 pub(crate) mod identity;
 /// The upload journal is one of the log's files (the log's writer reads
 /// it too): `log::ship_journal`.
 pub(crate) use crate::log::ship_journal as journal;
+mod list_logs;
 mod local;
 mod location;
 mod metadata;
@@ -101,6 +103,8 @@ mod signed;
 mod store_settings;
 
 pub use crate::log::Archived;
+pub use fetch::FetchedSegment;
+pub use list_logs::{list_logs, ListedLog, LogListing, UnknownObject};
 pub use location::{Connection, Location};
 pub use metadata::ObjectMetadata;
 pub use remote::{Remote, RequestCounts};

@@ -146,13 +146,19 @@ impl Remote {
         if let Some(v) = c.virtual_hosted_style {
             b = b.with_virtual_hosted_style_request(v);
         }
-        let timeout = c.request_timeout.unwrap_or(Duration::from_secs(60));
+        // A request waits at most the retry timeout (unless its own
+        // timeout is set): a server that accepts connections and never
+        // answers fails a call within it, as one that refuses them does.
+        let retry_timeout = c.retry_timeout.unwrap_or(Duration::from_secs(180));
+        let timeout = c
+            .request_timeout
+            .unwrap_or(Duration::from_secs(60).min(retry_timeout));
         let client = ClientOptions::new()
             .with_allow_http(plain_http)
             .with_timeout(timeout)
-            .with_connect_timeout(Duration::from_secs(5));
+            .with_connect_timeout(Duration::from_secs(5).min(timeout));
         let retry = RetryConfig {
-            retry_timeout: c.retry_timeout.unwrap_or(Duration::from_secs(180)),
+            retry_timeout,
             ..RetryConfig::default()
         };
         let invalid = |e: object_store::Error| Error::invalid(format!("{location}: {e}"));
@@ -452,16 +458,36 @@ impl Remote {
         let listed = self
             .block_on(self.store.list_with_delimiter(Some(&path)))
             .map_err(|e| self.error(prefix, "list", e))?;
-        let mut out: Vec<RemoteObject> = listed
-            .objects
-            .into_iter()
-            .filter_map(|o| {
-                let name = o.location.as_ref().strip_prefix(prefix)?.to_string();
-                Some(RemoteObject { name, size: o.size })
-            })
-            .collect();
+        let mut out = relative_to(prefix, listed.objects);
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    /// One page (one ListObjectsV2 request) of the keys under `prefix`
+    /// (which ends in '/'; `""`: the whole bucket), at every depth, with
+    /// the names relative to it: at most `max_keys` of them (the server's
+    /// own limit, 1000 on S3, if `None`), from where `token` (the previous
+    /// page's) says; and the token of the next page, `None` after the
+    /// last. The order within a page is the server's (S3: by key).
+    #[doc(hidden)]
+    pub fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<String>,
+        max_keys: Option<usize>,
+    ) -> Result<(Vec<RemoteObject>, Option<String>)> {
+        use object_store::list::{PaginatedListOptions, PaginatedListStore};
+        self.requests.lists.fetch_add(1, Relaxed);
+        let opts = PaginatedListOptions {
+            max_keys,
+            page_token: token,
+            ..PaginatedListOptions::default()
+        };
+        let listed_prefix = Some(prefix).filter(|p| !p.is_empty());
+        let page = self
+            .block_on(self.store.list_paginated(listed_prefix, opts))
+            .map_err(|e| self.error(prefix, "list", e))?;
+        Ok((relative_to(prefix, page.result.objects), page.page_token))
     }
 
     /// An object_store error about `key` as a core error naming the
@@ -475,11 +501,26 @@ impl Remote {
             object_store::Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
             _ => ErrorKind::Remote,
         };
-        let what = std::error::Error::source(&e)
-            .map(|s| format!("{e}: {s}"))
-            .unwrap_or_else(|| e.to_string());
+        let mut what = super::signed::cause_chain(&e);
+        // object_store names the request's URL unless it failed before
+        // sending one: the server is named either way.
+        if kind == ErrorKind::Remote && !what.contains(&self.signer.bucket_url) {
+            what = format!("{} at {what}", self.signer.bucket_url);
+        }
         self.object_error(key, kind, format!("{doing}: {what}"))
     }
+}
+
+/// The listed `objects` under `prefix`, named relative to it (a key
+/// outside it, which no server lists, is left out).
+fn relative_to(prefix: &str, objects: Vec<object_store::ObjectMeta>) -> Vec<RemoteObject> {
+    objects
+        .into_iter()
+        .filter_map(|o| {
+            let name = o.location.as_ref().strip_prefix(prefix)?.to_string();
+            Some(RemoteObject { name, size: o.size })
+        })
+        .collect()
 }
 
 /// A create-only PUT (`If-None-Match: *`) of `body`, of SHA-256 `sha`,

@@ -225,7 +225,7 @@ fn is_damage(e: &Error) -> bool {
 
 /// Refuses an object whose header is not what its key says (unless its
 /// header is lost: a salvaging reader's placeholder).
-fn check_header(r: &Reader, key: &SegmentKey, log: &str) -> Result<()> {
+pub(super) fn check_header(r: &Reader, key: &SegmentKey, log: &str) -> Result<()> {
     let h = r.header();
     if h.log_name.is_empty() {
         return Ok(());

@@ -134,10 +134,12 @@ impl Signer {
                         _ => false,
                     };
                     if last || !retried {
-                        let why = std::error::Error::source(&e)
-                            .map(|s| format!("{e}: {s}"))
-                            .unwrap_or_else(|| e.to_string());
-                        return Err(Failure(format!("{why} (after {attempt} retries)")));
+                        let (method, took) = (&r.method, started.elapsed());
+                        return Err(Failure(format!(
+                            "{method} {}: {} (after {attempt} retries in {took:.1?})",
+                            without_query(&url),
+                            cause_chain(&e)
+                        )));
                     }
                 }
             }
@@ -179,6 +181,29 @@ impl Signer {
         AwsAuthorizer::new(&credential, "s3", &self.region).authorize(&mut request, Some(sha256));
         Ok(request)
     }
+}
+
+/// `e` and every error under it (its sources), each once: the request's
+/// failure down to its cause (`Connection refused`, `operation timed
+/// out`, a DNS lookup's failure), which the outer errors' texts leave out.
+pub(super) fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = s.source();
+    }
+    out
+}
+
+/// `url` without its query (an upload id, a part number: not where the
+/// server is).
+fn without_query(url: &str) -> &str {
+    url.split_once('?').map_or(url, |(u, _)| u)
 }
 
 /// Whether an answer of `status` is retried (see the module doc).

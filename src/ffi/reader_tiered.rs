@@ -31,26 +31,70 @@ pub extern "C" fn binlog_reader_open_log_tiered(
     remote: *const c_char,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
+    open_call(dir, name, remote, None, out)
+}
+
+/// As `binlog_reader_open_log_tiered`, with failed requests to the bucket
+/// retried for `retry_timeout_ms` milliseconds (the default, 180 000, is
+/// `binlog_reader_open_log_tiered`'s) before the open, or a later read,
+/// fails: a server that is down, refuses connections or stops answering
+/// is a `BINLOG_ERR_REMOTE` error in about this long, naming the server's
+/// URL and the cause.
+#[no_mangle]
+pub extern "C" fn binlog_reader_open_log_tiered_timeout(
+    dir: *const c_char,
+    name: *const c_char,
+    remote: *const c_char,
+    retry_timeout_ms: u64,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
+    let retry = std::time::Duration::from_millis(retry_timeout_ms);
+    open_call(dir, name, remote, Some(retry), out)
+}
+
+/// Both opens: the C arguments checked, the reader opened with
+/// `retry_timeout` (the library's default if `None`) put in `out`.
+fn open_call(
+    dir: *const c_char,
+    name: *const c_char,
+    remote: *const c_char,
+    retry_timeout: Option<std::time::Duration>,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
     call(|| {
         let d = unsafe { c_path(dir, "dir") }?;
         let n = unsafe { c_str(name, "name") }?;
         let url = unsafe { c_str(remote, "remote") }?;
         need_out(out)?;
-        let l = open(d, n, url)?;
+        let l = open(d, n, url, retry_timeout)?;
         unsafe { put(out, boxed(l, d)) };
         Ok(BINLOG_OK)
     })
 }
 
 #[cfg(feature = "s3")]
-fn open(dir: &std::path::Path, name: &str, url: &str) -> crate::Result<crate::LogReader> {
+fn open(
+    dir: &std::path::Path,
+    name: &str,
+    url: &str,
+    retry_timeout: Option<std::time::Duration>,
+) -> crate::Result<crate::LogReader> {
     use crate::archive::{Connection, Location, Remote, RemoteLog};
-    let remote = Remote::connect(&Location::parse(url)?, &Connection::default())?;
+    let c = Connection {
+        retry_timeout,
+        ..Connection::default()
+    };
+    let remote = Remote::connect(&Location::parse(url)?, &c)?;
     let log = RemoteLog::new(std::sync::Arc::new(remote), name)?;
     crate::LogReader::open_tiered(dir, name, log)
 }
 
 #[cfg(not(feature = "s3"))]
-fn open(_: &std::path::Path, _: &str, _: &str) -> crate::Result<crate::LogReader> {
+fn open(
+    _: &std::path::Path,
+    _: &str,
+    _: &str,
+    _: Option<std::time::Duration>,
+) -> crate::Result<crate::LogReader> {
     Err(super::archive_absent::absent())
 }

@@ -176,3 +176,21 @@ pub extern "C" fn binlog_ship_options_set_multipart_threshold(
         Ok(())
     })
 }
+
+/// How long failed requests are retried, with backoff, before a call
+/// gives up, in milliseconds (default 180 000: 3 minutes; the CLI's
+/// `--retry-timeout`). A server that is down, refuses connections or
+/// accepts them and never answers fails the call in about this long (no
+/// request waits longer than this for its answer), with
+/// `BINLOG_ERR_REMOTE` and a message naming the server's URL and the
+/// cause (connection refused, timed out, a DNS lookup's failure).
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_retry_timeout(
+    opts: *mut binlog_ship_options,
+    retry_timeout_ms: u64,
+) -> binlog_result {
+    set(opts, |o| {
+        o.ship.connection.retry_timeout = Some(std::time::Duration::from_millis(retry_timeout_ms));
+        Ok(())
+    })
+}

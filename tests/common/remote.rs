@@ -45,3 +45,38 @@ pub fn same_error(local: &binlog::Error, remote: &binlog::Error, key: &str) -> b
             .path()
             .is_some_and(|p| p.to_string_lossy().ends_with(key))
 }
+
+/// Log `orders` of 50 records, 10 a segment, in `dir`; segments 0..=2
+/// compressed, 3 and 4 plain.
+#[cfg(feature = "compression")]
+pub fn orders_partly_compressed(dir: &std::path::Path) {
+    super::append_orders(dir, 50, 10);
+    for l in binlog::list_segments(dir, "orders").unwrap() {
+        if l.segment_no <= 2 {
+            binlog::compress_segment(&l.path, &binlog::CompressOptions::default()).unwrap();
+        }
+    }
+}
+
+/// Ships log `orders`' sealed segments in `dir` to `s3://logs/<prefix>`
+/// on `server`: the numbers of those uploaded now.
+pub fn ship_orders(server: &S3Server, dir: &std::path::Path, prefix: &str) -> Vec<u64> {
+    let o = binlog::archive::ShipOptions {
+        connection: server.connection(),
+        ..binlog::archive::ShipOptions::default()
+    };
+    let to = Location::parse(&format!("s3://logs/{prefix}")).unwrap();
+    let mut s = binlog::archive::Shipper::open(dir, "orders", &to, o).unwrap();
+    s.ship_once().unwrap().uploaded
+}
+
+/// What `binlog ARGS` did, run with the `AWS_*` environment that reaches
+/// `server`.
+#[cfg(feature = "cli")]
+pub fn binlog_at(server: &S3Server, args: &[&str]) -> std::process::Output {
+    super::cli::binlog()
+        .args(args)
+        .envs(server.env())
+        .output()
+        .unwrap()
+}

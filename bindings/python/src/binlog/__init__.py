@@ -66,7 +66,7 @@ from .reader import BATCH_RECORDS, Reader, open_with
 from .records import Damage as Damage, Gap as Gap, Header as Header, Record, Tail as Tail
 from .segments import ListedSegment as ListedSegment, list_segments
 from .shipper import ShipKeywords as ShipKeywords, ShipOptions as ShipOptions
-from .shipper import ShipReport as ShipReport, Shipper
+from .shipper import ShipReport as ShipReport, Shipper, retry_timeout_ms
 from .verify import MAX_FINDINGS as VERIFY_MAX_FINDINGS
 from .verify import Finding as Finding, FindingKind as FindingKind
 from .verify import RepairAction as RepairAction, Verification as Verification, verify
@@ -121,7 +121,8 @@ def open_log_reader(directory: PathLike, name: str, batch_records: int = BATCH_R
 
 
 def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
-                           batch_records: int = BATCH_RECORDS) -> Reader:
+                           batch_records: int = BATCH_RECORDS,
+                           retry_timeout: Optional[float] = None) -> Reader:
     """Reads log ``name`` in ``directory`` and its segments shipped to
     ``remote`` (``s3://bucket/prefix``, where a :class:`Shipper` or
     ``binlog ship --to`` put them) as one stream with continuous sequence
@@ -139,7 +140,11 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
     The endpoint, region and credentials come from the environment
     (``AWS_ENDPOINT_URL``, ``AWS_REGION``, ``AWS_ACCESS_KEY_ID``,
     ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``), read when the reader
-    opens; read and list permissions on the bucket are enough. A compressed
+    opens; read and list permissions on the bucket are enough. Failed
+    requests are retried for ``retry_timeout`` seconds (default 180)
+    before the open or a read fails: a server that is down, refuses
+    connections or stops answering raises :class:`RemoteError` in about
+    this long, naming the server's URL and the cause. A compressed
     object is decompressed ahead of the reader on the machine's cores (at
     most 4) unless :meth:`Reader.decode_threads` says otherwise (a local
     compressed segment: on the reader's thread).
@@ -150,7 +155,11 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
     ``remote`` that is not an ``s3://`` URL or holds a NUL byte, or a
     library built without the archive tier (``make lib ARCHIVE=0``)."""
     args = (c_path("directory", directory), c_string("log name", name), c_string("remote", remote))
-    return open_with(lib.binlog_reader_open_log_tiered, *args, batch_records=batch_records,
+    if retry_timeout is None:
+        return open_with(lib.binlog_reader_open_log_tiered, *args, batch_records=batch_records,
+                         this_process_only=True)
+    args += (retry_timeout_ms(retry_timeout),)
+    return open_with(lib.binlog_reader_open_log_tiered_timeout, *args, batch_records=batch_records,
                      this_process_only=True)
 
 

@@ -56,6 +56,12 @@ class ShipOptions:
     #: Segments larger than this many bytes go up as multipart uploads
     #: (default 64 MiB).
     multipart_threshold: Optional[int] = None
+    #: How long failed requests are retried, in seconds, before a call
+    #: gives up (default 180; whole milliseconds): a server that is down,
+    #: refuses connections or stops answering fails the call in about
+    #: this long with :class:`RemoteError`, naming the server's URL and
+    #: the cause.
+    retry_timeout: Optional[float] = None
 
 
 class ShipKeywords(TypedDict, total=False):
@@ -70,6 +76,7 @@ class ShipKeywords(TypedDict, total=False):
     virtual_hosted_style: Optional[bool]
     keep_local: Optional[int]
     multipart_threshold: Optional[int]
+    retry_timeout: Optional[float]
 
 
 def _native_ship_options(o: ShipOptions) -> Any:
@@ -94,7 +101,16 @@ def _native_ship_options(o: ShipOptions) -> Any:
     if o.multipart_threshold is not None:
         threshold = _count("multipart_threshold", o.multipart_threshold)
         check(lib.binlog_ship_options_set_multipart_threshold(opts, threshold))
+    if o.retry_timeout is not None:
+        check(lib.binlog_ship_options_set_retry_timeout(opts, retry_timeout_ms(o.retry_timeout)))
     return opts
+
+
+def retry_timeout_ms(seconds: float) -> int:
+    """A retry timeout in seconds as the C API takes it (milliseconds)."""
+    if not seconds > 0:
+        raise InvalidArgumentError(f"retry_timeout must be a positive number of seconds, not {seconds}")
+    return max(1, round(seconds * 1000))
 
 
 def _count(name: str, value: int) -> int:

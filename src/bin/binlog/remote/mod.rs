@@ -5,6 +5,8 @@
 //! `archive::RemoteLog`); `binlog remote ls|verify` list and check them.
 //! Only read and list permissions on the bucket are used.
 
+mod fetch;
+mod logs;
 mod ls;
 mod verify;
 
@@ -26,6 +28,11 @@ pub fn is_remote(p: &Path) -> bool {
 /// The remote log `url` names: `s3://BUCKET/PREFIX/LOG`, or with `log`
 /// set, `s3://BUCKET/PREFIX` holding log `log`.
 pub fn remote_log(url: &str, log: Option<&str>) -> CliResult<RemoteLog> {
+    remote_log_with(url, log, &Connection::default())
+}
+
+/// As `remote_log`, reached as `c` says.
+pub fn remote_log_with(url: &str, log: Option<&str>, c: &Connection) -> CliResult<RemoteLog> {
     let (at, name) = match log {
         Some(name) => (url, name),
         None => url.trim_end_matches('/').rsplit_once('/').ok_or_else(|| {
@@ -40,7 +47,7 @@ pub fn remote_log(url: &str, log: Option<&str>) -> CliResult<RemoteLog> {
         )));
     }
     let location = Location::parse(at).map_err(|e| CliError::usage(e.message()))?;
-    let remote = Remote::connect(&location, &Connection::default())?;
+    let remote = Remote::connect(&location, c)?;
     Ok(RemoteLog::new(Arc::new(remote), name)?)
 }
 
@@ -140,18 +147,23 @@ pub struct RemoteLogArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum RemoteCommand {
-    /// List a shipped log's segment objects: segment, sequence numbers,
-    /// records, size.
-    Ls(RemoteLogArgs),
+    /// List the logs under a prefix (segments, sequence numbers, times,
+    /// bytes), or a shipped log's segment objects.
+    Ls(logs::LsArgs),
     /// Check each object's size and SHA-256 against its metadata, then
     /// every record.
     Verify(RemoteLogArgs),
+    /// Copy a shipped log's segment objects (or those holding a range of
+    /// sequence numbers) into a local directory, each checked against its
+    /// SHA-256.
+    Fetch(fetch::FetchArgs),
 }
 
 pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
     match &args.command {
-        RemoteCommand::Ls(a) => ls::run(&remote_log(&a.url, a.log.as_deref())?),
+        RemoteCommand::Ls(a) => logs::run_ls(a),
         RemoteCommand::Verify(a) => verify::run(&remote_log(&a.url, a.log.as_deref())?),
+        RemoteCommand::Fetch(a) => fetch::run(a),
     }
 }
 

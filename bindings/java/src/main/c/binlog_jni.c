@@ -1196,23 +1196,41 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenGlob(JNIEnv *en
     return open_reader2(env, dir, pattern, binlog_reader_open_glob, "pattern");
 }
 
-/* binlog_reader_open_log_tiered: the log's local segments and those shipped to `remote`. */
-JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLogTiered(JNIEnv *env, jclass cls, jbyteArray dir,
-                                                                    jbyteArray name, jbyteArray remote) {
-    UNUSED(cls);
+/* A tiered reader of the log's local segments and those shipped to `remote`, failed requests retried
+ * for retry_timeout_ms (0: the library's default, binlog_reader_open_log_tiered). */
+static jlong open_log_tiered(JNIEnv *env, jbyteArray dir, jbyteArray name, jbyteArray remote,
+                             jlong retry_timeout_ms) {
     char *d = c_string(env, dir, "dir");
     char *n = d != NULL ? c_string(env, name, "name") : NULL;
     char *u = n != NULL ? c_string(env, remote, "remote") : NULL;
     jlong h = 0;
     if (u != NULL) {
         binlog_reader *r = NULL;
-        binlog_result rc = binlog_reader_open_log_tiered(d, n, u, &r);
+        binlog_result rc = retry_timeout_ms > 0
+                               ? binlog_reader_open_log_tiered_timeout(d, n, u, (uint64_t)retry_timeout_ms, &r)
+                               : binlog_reader_open_log_tiered(d, n, u, &r);
         h = opened_reader(env, rc, r, "binlog_reader_open_log_tiered returned no reader");
     }
     free(d);
     free(n);
     free(u);
     return h;
+}
+
+/* binlog_reader_open_log_tiered: the log's local segments and those shipped to `remote`. */
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLogTiered(JNIEnv *env, jclass cls, jbyteArray dir,
+                                                                    jbyteArray name, jbyteArray remote) {
+    UNUSED(cls);
+    return open_log_tiered(env, dir, name, remote, 0);
+}
+
+/* binlog_reader_open_log_tiered_timeout: as nativeOpenLogTiered, retrying failed requests for retry_timeout_ms. */
+JNIEXPORT jlong JNICALL Java_io_libbinlog_BinlogReader_nativeOpenLogTieredTimeout(JNIEnv *env, jclass cls,
+                                                                           jbyteArray dir, jbyteArray name,
+                                                                           jbyteArray remote,
+                                                                           jlong retry_timeout_ms) {
+    UNUSED(cls);
+    return open_log_tiered(env, dir, name, remote, retry_timeout_ms);
 }
 
 /* A new byte[] holding [p, p+n); NULL with an exception pending on failure. */
@@ -1870,7 +1888,7 @@ static int ship_strings(JNIEnv *env, jobjectArray a, char **s) {
 
 /* The binlog_ship_options the Java options describe; NULL with an exception thrown. */
 static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual_hosted, jlong keep_local,
-                                         jlong multipart_threshold) {
+                                         jlong multipart_threshold, jlong retry_timeout_ms) {
     binlog_ship_options *o = NULL;
     binlog_result rc = binlog_ship_options_new(&o);
     if (rc == BINLOG_OK && s[SHIP_URL] != NULL) rc = binlog_ship_options_set_url(o, s[SHIP_URL]);
@@ -1882,6 +1900,8 @@ static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual
     if (rc == BINLOG_OK && keep_local >= 0) rc = binlog_ship_options_set_keep_local(o, (uint64_t)keep_local);
     if (rc == BINLOG_OK && multipart_threshold > 0)
         rc = binlog_ship_options_set_multipart_threshold(o, (uint64_t)multipart_threshold);
+    if (rc == BINLOG_OK && retry_timeout_ms > 0)
+        rc = binlog_ship_options_set_retry_timeout(o, (uint64_t)retry_timeout_ms);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         binlog_ship_options_free(o);
@@ -1893,7 +1913,8 @@ static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual
 JNIEXPORT jlong JNICALL Java_io_libbinlog_Shipper_nativeOpen(JNIEnv *env, jclass cls, jbyteArray dir,
                                                             jbyteArray name, jobjectArray strings,
                                                             jboolean virtual_hosted, jlong keep_local,
-                                                            jlong multipart_threshold) {
+                                                            jlong multipart_threshold,
+                                                            jlong retry_timeout_ms) {
     UNUSED(cls);
     char *s[SHIP_STRINGS];
     if (ship_strings(env, strings, s) != 0) {
@@ -1901,7 +1922,8 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Shipper_nativeOpen(JNIEnv *env, jclass
     }
     char *d = c_string(env, dir, "dir");
     char *n = d != NULL ? c_string(env, name, "name") : NULL;
-    binlog_ship_options *o = n != NULL ? ship_options(env, s, virtual_hosted, keep_local, multipart_threshold) : NULL;
+    binlog_ship_options *o = n != NULL ? ship_options(env, s, virtual_hosted, keep_local, multipart_threshold, retry_timeout_ms)
+                                   : NULL;
     binlog_shipper *shipper = NULL;
     if (o != NULL) {
         check(env, binlog_shipper_open(d, n, o, &shipper));

@@ -8,6 +8,7 @@ import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -167,6 +168,34 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         byte[] u = Strings.cstring(remote, "remote");
         String description = Strings.describe(dir, name) + " + " + remote;
         return wrap(nativeOpenLogTiered(d, n, u), description);
+    }
+
+    /**
+     * {@link #openLogTiered(Path, String, String)} with failed requests to the bucket retried for
+     * {@code retryTimeout} (whole milliseconds, at least one) before the open, or a later read, fails
+     * ({@code binlog_reader_open_log_tiered_timeout}): a server that is down, refuses connections or
+     * stops answering throws {@link ErrorCode#REMOTE} in about this long, naming the server's URL and
+     * the cause.
+     */
+    public static BinlogReader openLogTiered(Path dir, String name, String remote, Duration retryTimeout)
+            throws IOException {
+        long ms = retryTimeoutMillis(retryTimeout);
+        byte[] d = Strings.path(dir, "dir");
+        byte[] n = Strings.cstring(name, "name");
+        byte[] u = Strings.cstring(remote, "remote");
+        String description = Strings.describe(dir, name) + " + " + remote;
+        return wrap(nativeOpenLogTieredTimeout(d, n, u, ms), description);
+    }
+
+    /** A retry timeout as the C API takes it: whole milliseconds, at least one. */
+    static long retryTimeoutMillis(Duration timeout) {
+        if (timeout == null) {
+            throw new NullPointerException("retryTimeout");
+        }
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("retryTimeout " + timeout + " is not positive");
+        }
+        return Math.max(1, timeout.toMillis());
     }
 
     /** Opens the files in {@code dir} whose names match {@code pattern} ({@code *}, {@code ?}), in name order. */
@@ -728,6 +757,9 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     private static native long nativeOpenLog(byte[] dir, byte[] name) throws IOException;
 
     private static native long nativeOpenLogTiered(byte[] dir, byte[] name, byte[] remote) throws IOException;
+
+    private static native long nativeOpenLogTieredTimeout(byte[] dir, byte[] name, byte[] remote,
+            long retryTimeoutMillis) throws IOException;
 
     private static native long nativeOpenGlob(byte[] dir, byte[] pattern) throws IOException;
 

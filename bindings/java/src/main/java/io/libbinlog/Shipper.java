@@ -2,6 +2,7 @@ package io.libbinlog;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * Ships a log's sealed segments to an S3-compatible bucket ({@code binlog_shipper}): each with a
@@ -32,6 +33,7 @@ public final class Shipper implements AutoCloseable {
         private boolean virtualHostedStyle;
         private long keepLocal = -1;
         private long multipartThreshold;
+        private long retryTimeoutMillis;
 
         /** Where the log goes: {@code s3://bucket[/prefix]} (required). */
         public Options url(String url) {
@@ -80,6 +82,17 @@ public final class Shipper implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How long failed requests are retried before a call gives up (default 3 minutes; whole
+         * milliseconds, at least one): a server that is down, refuses connections or stops answering
+         * fails {@link Shipper#open} or {@link Shipper#shipOnce} in about this long with {@link
+         * ErrorCode#REMOTE}, the message naming the server's URL and the cause.
+         */
+        public Options retryTimeout(Duration timeout) {
+            this.retryTimeoutMillis = BinlogReader.retryTimeoutMillis(timeout);
+            return this;
+        }
+
         /** The string options as NUL-terminated UTF-8, null where unset. */
         private byte[][] strings() throws IOException {
             String[] s = {url, endpoint, region, accessKeyId, secretAccessKey};
@@ -114,7 +127,7 @@ public final class Shipper implements AutoCloseable {
         byte[] n = Strings.cstring(name, "name");
         String description = Strings.describe(dir, name);
         long h = nativeOpen(d, n, options.strings(), options.virtualHostedStyle, options.keepLocal,
-                options.multipartThreshold);
+                options.multipartThreshold, options.retryTimeoutMillis);
         return new Shipper(h, description);
     }
 
@@ -142,7 +155,7 @@ public final class Shipper implements AutoCloseable {
     }
 
     private static native long nativeOpen(byte[] dir, byte[] name, byte[][] strings, boolean virtualHosted,
-            long keepLocal, long multipartThreshold) throws IOException;
+            long keepLocal, long multipartThreshold, long retryTimeoutMillis) throws IOException;
 
     private static native void nativeShipOnce(long handle, long[] report) throws IOException;
 

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -106,16 +107,23 @@ final class TestSupport {
      * reader takes them from, which a JVM cannot change for itself. Fails the test unless it exits with 0.
      */
     static List<String> runWithS3Env(Class<?> main, List<String> args) throws IOException, InterruptedException {
+        return runWithEnv(main, args, Map.of(
+                "AWS_ENDPOINT_URL", s3Env("BINLOG_TEST_S3_ENDPOINT"),
+                "AWS_REGION", s3Env("BINLOG_TEST_S3_REGION"),
+                "AWS_ACCESS_KEY_ID", s3Env("BINLOG_TEST_S3_ACCESS_KEY"),
+                "AWS_SECRET_ACCESS_KEY", s3Env("BINLOG_TEST_S3_SECRET_KEY")));
+    }
+
+    /** As {@link #runWithS3Env}, with {@code env} added to the child's environment. */
+    static List<String> runWithEnv(Class<?> main, List<String> args, Map<String, String> env)
+            throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "-Xcheck:jni", "-cp",
                 System.getProperty("java.class.path"), "-Dio.libbinlog.jni.cacheDir=" + NativeLoader.cacheDir(),
                 main.getName()));
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().put("AWS_ENDPOINT_URL", s3Env("BINLOG_TEST_S3_ENDPOINT"));
-        pb.environment().put("AWS_REGION", s3Env("BINLOG_TEST_S3_REGION"));
-        pb.environment().put("AWS_ACCESS_KEY_ID", s3Env("BINLOG_TEST_S3_ACCESS_KEY"));
-        pb.environment().put("AWS_SECRET_ACCESS_KEY", s3Env("BINLOG_TEST_S3_SECRET_KEY"));
+        pb.environment().putAll(env);
         Process child = pb.start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(child.waitFor(60, TimeUnit.SECONDS), out);

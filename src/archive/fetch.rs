@@ -1,0 +1,208 @@
+//! Copying a shipped log's segment objects back into a local directory
+//! (`binlog remote fetch`), as the segment files the local tools read:
+//! `<log>-<segment no>-<UTC start>.binlog` (`.binlog.zst` for a
+//! compressed object), the start time from the segment's header.
+//!
+//! Every object is checked before it gets its name: its size and SHA-256
+//! against its metadata (`binlog-bytes`, `binlog-sha256`: an object
+//! without them is refused, its bytes cannot be checked), its header
+//! against its key (log name, segment and first sequence numbers). Its
+//! bytes go to `.<object name>.fetch` in the directory (a name no reader
+//! takes for a segment), a ranged GET at a time, then fsync, rename and an
+//! fsync of the directory: a fetch that fails or is killed leaves no
+//! segment file that is not a whole, checked copy (a killed one may leave
+//! its `.fetch` file, which the next fetch overwrites). A segment file of
+//! that name already there is kept if it holds the same bytes, else the
+//! fetch stops with `AlreadyExists` naming it.
+
+use super::digest::{Digest, Hasher};
+use super::metadata::{check_size, ObjectMetadata};
+use super::object_name::SegmentKey;
+use super::remote_log::{check_header, ListedSegment, RemoteLog};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming::segment_name;
+use crate::reader::Reader;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The bytes each ranged GET of a fetch reads.
+const PART: u64 = 8 << 20;
+
+/// One segment object a fetch copied, or found copied already.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchedSegment {
+    /// The object's key.
+    pub object_key: String,
+    /// The local segment file it is now.
+    pub path: PathBuf,
+    /// Its size.
+    pub bytes: u64,
+    /// Whether the file held those bytes already (nothing was written).
+    pub already_there: bool,
+}
+
+/// Removes a temporary file unless it was renamed into place.
+struct TempFile(Option<PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+impl RemoteLog {
+    /// Copies the segment objects holding sequence numbers `from_seq` to
+    /// `to_seq` (each end open if `None`) into `dir` (which must exist),
+    /// in segment order, as the module doc says; stops at the first object
+    /// that fails its checks (the copies before it stay, whole). The
+    /// objects are chosen by their keys: each holds the sequence numbers
+    /// from its own first to the next one's.
+    pub fn fetch(
+        &self,
+        dir: &Path,
+        from_seq: Option<u64>,
+        to_seq: Option<u64>,
+    ) -> Result<Vec<FetchedSegment>> {
+        let segments = self.segments()?;
+        let mut out = Vec::new();
+        for (i, s) in segments.iter().enumerate() {
+            let next_first = segments.get(i + 1).map(|n| n.key.first_seq);
+            let after_from = match (from_seq, next_first) {
+                (Some(from), Some(next)) => next > from,
+                _ => true,
+            };
+            if after_from && to_seq.is_none_or(|to| s.key.first_seq <= to) {
+                out.push(self.fetch_one(dir, s)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Copies the segment object `s` into `dir`, checked (module doc).
+    fn fetch_one(&self, dir: &Path, s: &ListedSegment) -> Result<FetchedSegment> {
+        let url = self.url_of(&s.object_key);
+        let meta = self.remote().head(&s.object_key)?.ok_or_else(|| {
+            Error::file(
+                ErrorKind::NotFound,
+                &url,
+                "no such object (listed, then gone)",
+            )
+        })?;
+        let meta = match meta {
+            (size, Some(m)) => {
+                check_size(&url, size, Some(&m))?;
+                m
+            }
+            (_, None) => {
+                let what =
+                    "no binlog metadata: its SHA-256 is not known, its bytes cannot be checked";
+                return Err(Error::file(ErrorKind::Corrupt, &url, what));
+            }
+        };
+        let file_name = s.object_key.rsplit('/').next().unwrap_or(&s.object_key);
+        let tmp_path = dir.join(format!(".{file_name}.fetch"));
+        let mut tmp = TempFile(Some(tmp_path.clone()));
+        let (file, digest) = self.download(&s.object_key, &tmp_path, meta.bytes)?;
+        check_digest(&url, &digest, &meta)?;
+        let reader = Reader::open_file(url.clone(), file, false)?;
+        check_header(&reader, &s.key, self.log())?;
+        let path = dir.join(local_name(self.log(), &s.key, reader.header().created_ns));
+        let already_there = match std::fs::symlink_metadata(&path) {
+            Ok(_) => {
+                same_bytes(&path, &digest)?;
+                true
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::rename(&tmp_path, &path)
+                    .map_err(|e| Error::io(&path, "rename the fetched copy into place", e))?;
+                tmp.0 = None;
+                crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "fsync", e))?;
+                false
+            }
+            Err(e) => return Err(Error::io(&path, "stat", e)),
+        };
+        Ok(FetchedSegment {
+            object_key: s.object_key.clone(),
+            path,
+            bytes: digest.bytes,
+            already_there,
+        })
+    }
+
+    /// The object at `key` (`size` bytes, as its HEAD said)
+    /// written to a new `tmp` file, a ranged GET at a time, and fsynced:
+    /// the file and the digest of what was written.
+    fn download(&self, key: &str, tmp: &Path, size: u64) -> Result<(File, Digest)> {
+        let mut f = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(tmp)
+            .map_err(|e| Error::io(tmp, "create", e))?;
+        let mut h = Hasher::new();
+        while h.bytes() < size {
+            let at = h.bytes();
+            let part = self.remote().get_range(key, at..size.min(at + PART))?;
+            if part.is_empty() {
+                break;
+            }
+            f.write_all(&part)
+                .map_err(|e| Error::io_at(tmp, at, "write", e))?;
+            h.update(&part);
+        }
+        f.sync_all().map_err(|e| Error::io(tmp, "fsync", e))?;
+        Ok((f, h.finish()))
+    }
+}
+
+/// Refuses bytes whose size or SHA-256 is not what the object's metadata
+/// says: a `Corrupt` error naming the object.
+fn check_digest(url: &Path, got: &Digest, meta: &ObjectMetadata) -> Result<()> {
+    if got.bytes != meta.bytes {
+        let what = format!(
+            "read {} bytes, its metadata (binlog-bytes) says {}: not the segment that was shipped",
+            got.bytes, meta.bytes
+        );
+        return Err(Error::at(
+            ErrorKind::Corrupt,
+            url,
+            got.bytes.min(meta.bytes),
+            what,
+        ));
+    }
+    if got.sha256 != meta.sha256 {
+        let what = format!(
+            "its bytes' SHA-256 is {}, its metadata (binlog-sha256) says {}: not the segment that \
+             was shipped",
+            got.sha256, meta.sha256
+        );
+        return Err(Error::file(ErrorKind::Corrupt, url, what));
+    }
+    Ok(())
+}
+
+/// Refuses a local file at `path` that does not hold the bytes of
+/// `digest`: an `AlreadyExists` error naming it.
+fn same_bytes(path: &Path, digest: &Digest) -> Result<()> {
+    let f = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    let there = super::digest::of_reader(f, path, "read")?;
+    if &there == digest {
+        return Ok(());
+    }
+    let what = "a file of that name holds other bytes than the object: not overwritten";
+    Err(Error::file(ErrorKind::AlreadyExists, path, what))
+}
+
+/// The local file name of segment object `key` of log `log`, whose header
+/// says it started at `created_ns`.
+fn local_name(log: &str, key: &SegmentKey, created_ns: i64) -> String {
+    let plain = segment_name(log, key.segment_no, created_ns);
+    match key.compressed {
+        true => format!("{plain}.zst"),
+        false => plain,
+    }
+}

@@ -1,0 +1,216 @@
+//! Every log shipped under a prefix (`binlog remote ls s3://BUCKET/PREFIX`),
+//! from paged listings and a few reads per log, never one request per
+//! object: a prefix may hold hundreds of thousands of objects.
+//!
+//! A log is a directory of keys, at any depth under the prefix, whose
+//! last part is a log's name and which holds segment objects
+//! (object_name.rs); its claim (`<log>/claim`) is known and counted as
+//! such. Every other key (a file someone put there, a name no shipper
+//! writes, a segment object outside a log's directory) is an
+//! `UnknownObject`, reported with why it is not a segment, never read as
+//! one. The segment count and bytes come from the listing; the sequence
+//! numbers and times from the seals of the first and last segment
+//! objects that hold records (a suffix GET and a header GET each, as a
+//! reader opens an object: its header is checked against its key). An
+//! object that does not open as the segment its key names is reported
+//! as unknown too, with the reason, and the next one is read instead.
+
+use super::object_name::{parse_segment_key, SegmentKey};
+use super::remote::Remote;
+use super::remote_log::RemoteLog;
+use crate::error::{ErrorKind, Result};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One log found under the listed prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedLog {
+    /// Where its keys are: `<prefix>/<path>/<name>/` (ends in '/').
+    pub key_prefix: String,
+    /// Its path under the listed prefix: its name, after the
+    /// directories between them if it is deeper (`host1/orders`).
+    pub path: String,
+    /// The log's name.
+    pub name: String,
+    /// Its segment objects.
+    pub segments: u64,
+    /// Their bytes, as listed.
+    pub bytes: u64,
+    /// The first record's sequence number, `None` if no object read holds
+    /// records.
+    pub first_seq: Option<u64>,
+    /// The last record's sequence number.
+    pub last_seq: Option<u64>,
+    /// The first record's timestamp (ns since the epoch, UTC).
+    pub first_time_ns: Option<i64>,
+    /// The last record's timestamp.
+    pub last_time_ns: Option<i64>,
+    /// Whether its claim object is there.
+    pub claimed: bool,
+}
+
+/// An object under the prefix that is not a log's segment or claim, or a
+/// segment object that does not read as the one its key names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownObject {
+    /// Its full key.
+    pub key: String,
+    /// Its size, as listed.
+    pub size: u64,
+    /// Why it is not taken as a segment.
+    pub why: String,
+}
+
+/// What `list_logs` found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogListing {
+    /// The logs, by path.
+    pub logs: Vec<ListedLog>,
+    /// The other objects, by key.
+    pub unknown: Vec<UnknownObject>,
+}
+
+/// A log's keys as the listing gathers them.
+#[derive(Default)]
+struct Gathered {
+    /// Each segment object's key (parsed and whole) and listed size.
+    segments: Vec<(SegmentKey, String, u64)>,
+    bytes: u64,
+    claimed: bool,
+}
+
+/// Every log under `remote`'s prefix (see the module doc), listed
+/// `page_size` keys per request (the server's page if `None`).
+pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogListing> {
+    let prefix = match remote.location().prefix.as_str() {
+        "" => String::new(),
+        p => format!("{p}/"),
+    };
+    let mut logs: BTreeMap<String, Gathered> = BTreeMap::new();
+    let mut unknown = Vec::new();
+    let mut token = None;
+    loop {
+        let (objects, next) = remote.list_page(&prefix, token, page_size)?;
+        for o in objects {
+            let key = format!("{prefix}{}", o.name);
+            match classify(&o.name) {
+                Ok((dir, Some(k))) => {
+                    let g = logs.entry(dir.to_string()).or_default();
+                    g.bytes += o.size;
+                    g.segments.push((k, key, o.size));
+                }
+                Ok((dir, None)) => logs.entry(dir.to_string()).or_default().claimed = true,
+                Err(why) => unknown.push(UnknownObject {
+                    key,
+                    size: o.size,
+                    why: why.to_string(),
+                }),
+            }
+        }
+        match next {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    let mut out = LogListing::default();
+    for (path, mut g) in logs {
+        g.segments.sort_by_key(|(k, _, _)| k.segment_no);
+        out.logs
+            .push(summarise(remote, &prefix, path, g, &mut out.unknown)?);
+    }
+    out.unknown.extend(unknown);
+    out.unknown.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// What the key `name` (relative to the listed prefix) is: a segment
+/// object (`Some` key) or the claim (`None`) of the log at directory
+/// `dir`, or why it is neither.
+fn classify(name: &str) -> std::result::Result<(&str, Option<SegmentKey>), &'static str> {
+    let Some((dir, file)) = name.rsplit_once('/') else {
+        return Err("not in a log's directory");
+    };
+    let log = dir.rsplit('/').next().unwrap_or(dir);
+    if crate::log::validate_name(log).is_err() {
+        return Err("its directory is not named as a log");
+    }
+    if file == "claim" {
+        return Ok((dir, None));
+    }
+    match parse_segment_key(file) {
+        Some(k) => Ok((dir, Some(k))),
+        None => Err("not a segment object's name"),
+    }
+}
+
+/// The log at `path` under `prefix`, gathered as `g`: its sequence
+/// numbers and times read from its first and last segments with records;
+/// objects that do not read as segments go to `unknown`.
+fn summarise(
+    remote: &Arc<Remote>,
+    prefix: &str,
+    path: String,
+    g: Gathered,
+    unknown: &mut Vec<UnknownObject>,
+) -> Result<ListedLog> {
+    let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+    let log = RemoteLog::new(Arc::clone(remote), &name)?;
+    let mut listed = ListedLog {
+        key_prefix: format!("{prefix}{path}/"),
+        path,
+        name,
+        segments: g.segments.len() as u64,
+        bytes: g.bytes,
+        first_seq: None,
+        last_seq: None,
+        first_time_ns: None,
+        last_time_ns: None,
+        claimed: g.claimed,
+    };
+    let mut unreadable = Vec::new();
+    let first = first_with_records(&log, g.segments.iter(), &mut unreadable)?;
+    if let Some((i, seal)) = first {
+        (listed.first_seq, listed.first_time_ns) = (Some(seal.first_seq), Some(seal.first_ts));
+        let after = g.segments[i..].iter().rev();
+        if let Some((_, seal)) = first_with_records(&log, after, &mut unreadable)? {
+            (listed.last_seq, listed.last_time_ns) = (Some(seal.last_seq), Some(seal.last_ts));
+        }
+    }
+    for (key, why) in unreadable {
+        let size = g.segments.iter().find(|s| s.1 == key).map_or(0, |s| s.2);
+        unknown.push(UnknownObject { key, size, why });
+    }
+    Ok(listed)
+}
+
+/// Of `segments`, in the order given, the first whose seal says it holds
+/// records: its place in that order and its seal. Objects that do not
+/// open as the segment their key names are added to `unreadable` with
+/// the reason; a failure to reach the bucket is the error.
+fn first_with_records<'a>(
+    log: &RemoteLog,
+    segments: impl Iterator<Item = &'a (SegmentKey, String, u64)>,
+    unreadable: &mut Vec<(String, String)>,
+) -> Result<Option<(usize, crate::format::seal::SealDirectory)>> {
+    for (i, (_, key, _)) in segments.enumerate() {
+        if unreadable.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        let seal = match log.open_reader(key, false) {
+            Ok(r) => r.seal().cloned(),
+            Err(e) if matches!(e.kind(), ErrorKind::Remote | ErrorKind::PermissionDenied) => {
+                return Err(e)
+            }
+            Err(e) => {
+                unreadable.push((key.clone(), e.detail().to_string()));
+                continue;
+            }
+        };
+        match seal {
+            Some(s) if s.record_count > 0 => return Ok(Some((i, s))),
+            Some(_) => {}
+            None => unreadable.push((key.clone(), "not sealed".into())),
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,145 @@
+//! `binlog remote ls s3://BUCKET/PREFIX`: every log shipped under a
+//! prefix, one line each (the library's `archive::list_logs`: paged
+//! listings, and the seals of each log's first and last objects), then
+//! the objects under it that are no log's segment or claim, on standard
+//! error, with exit status 1.
+
+use super::{remote_log_with, RemoteLogArgs};
+use crate::error::{CliError, CliResult, Outcome};
+use crate::output;
+use crate::time::rfc3339;
+use binlog::archive::{list_logs, Connection, ListedLog, Location, LogListing, Remote};
+use clap::Args;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+URL is a prefix (every log shipped under it, at any depth, one line each;
+objects that are no log's segment on standard error, exit status 1) or a
+log (its segment objects).
+
+Examples:
+  binlog remote ls s3://archive/fleet
+  binlog remote ls s3://archive/fleet --json | jq '.logs[].last_time'
+  binlog remote ls s3://archive/fleet/host1/orders")]
+pub struct LsArgs {
+    #[command(flatten)]
+    pub at: RemoteLogArgs,
+    /// For a prefix: print one JSON document (`logs`, `unknown`).
+    #[arg(long)]
+    pub json: bool,
+    /// For a prefix: the keys each LIST request asks for (the server's
+    /// limit, 1000 on S3, by default).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub page_size: Option<u32>,
+    /// How long failed requests are retried before the command gives up.
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub retry_timeout: u64,
+}
+
+/// The connection of a command's `--retry-timeout SECS`; the rest from
+/// the environment.
+pub fn connection(retry_timeout_secs: u64) -> Connection {
+    Connection {
+        retry_timeout: Some(std::time::Duration::from_secs(retry_timeout_secs)),
+        ..Connection::default()
+    }
+}
+
+/// `binlog remote ls URL`: with `--log`, or a URL that names a log's
+/// directory (it holds segment objects), that log's segment objects
+/// (ls.rs); else every log under the prefix URL names.
+pub fn run_ls(a: &LsArgs) -> CliResult<Outcome> {
+    let c = connection(a.retry_timeout);
+    if a.at.log.is_some() {
+        return super::ls::run(&remote_log_with(&a.at.url, a.at.log.as_deref(), &c)?);
+    }
+    if let Ok(log) = remote_log_with(&a.at.url, None, &c) {
+        if !log.segments()?.is_empty() {
+            return super::ls::run(&log);
+        }
+    }
+    run(&a.at.url, a.page_size.map(|n| n as usize), a.json, &c)
+}
+
+/// Lists the logs under `url`, `page_size` keys per LIST request.
+fn run(url: &str, page_size: Option<usize>, json: bool, c: &Connection) -> CliResult<Outcome> {
+    let location = Location::parse(url).map_err(|e| CliError::usage(e.message()))?;
+    let remote = Arc::new(Remote::connect(&location, c)?);
+    let listing = list_logs(&remote, page_size)?;
+    let mut out = output::stdout();
+    match json {
+        true => output::print_json_document(&mut out, &document(&listing))?,
+        false => print_table(&mut out, &listing)?,
+    }
+    out.flush()?;
+    for u in &listing.unknown {
+        eprintln!(
+            "binlog: {}: not a segment ({} bytes): {}",
+            location.url_of(&u.key),
+            u.size,
+            u.why
+        );
+    }
+    Ok(match listing.unknown.is_empty() {
+        true => Outcome::Clean,
+        false => Outcome::Damaged,
+    })
+}
+
+/// `-` for a value not known.
+fn or_dash<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map_or_else(|| "-".into(), f)
+}
+
+fn print_table(out: &mut impl Write, listing: &LogListing) -> CliResult<()> {
+    writeln!(
+        out,
+        "{:<24} {:>8} {:>20} {:>20} {:<30} {:<30} {:>14}",
+        "LOG", "SEGMENTS", "FIRST SEQ", "LAST SEQ", "FIRST TIME", "LAST TIME", "BYTES"
+    )?;
+    for l in &listing.logs {
+        writeln!(
+            out,
+            "{:<24} {:>8} {:>20} {:>20} {:<30} {:<30} {:>14}",
+            l.path,
+            l.segments,
+            or_dash(l.first_seq, |s| s.to_string()),
+            or_dash(l.last_seq, |s| s.to_string()),
+            or_dash(l.first_time_ns, rfc3339),
+            or_dash(l.last_time_ns, rfc3339),
+            l.bytes
+        )?;
+    }
+    Ok(())
+}
+
+fn log_json(l: &ListedLog) -> Value {
+    json!({
+        "log": l.name,
+        "path": l.path,
+        "key_prefix": l.key_prefix,
+        "segments": l.segments,
+        "bytes": l.bytes,
+        "first_seq": l.first_seq,
+        "last_seq": l.last_seq,
+        "first_time": l.first_time_ns.map(rfc3339),
+        "last_time": l.last_time_ns.map(rfc3339),
+        "claimed": l.claimed,
+    })
+}
+
+/// The `--json` document: `{"logs": [...], "unknown": [...]}`.
+fn document(listing: &LogListing) -> Value {
+    let unknown: Vec<Value> = listing
+        .unknown
+        .iter()
+        .map(|u| json!({"key": u.key, "bytes": u.size, "why": u.why}))
+        .collect();
+    json!({
+        "logs": listing.logs.iter().map(log_json).collect::<Vec<_>>(),
+        "unknown": unknown,
+    })
+}

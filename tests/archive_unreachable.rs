@@ -1,0 +1,149 @@
+//! A shipper, a tiered reader, `binlog ship`, `binlog remote ls` and
+//! `binlog remote fetch` given a server that is down (a port with nothing
+//! listening) or that accepts connections and never answers (a plain TCP listener of the test's own): each fails
+//! with a `Remote` error naming the server's URL and the cause, within its
+//! retry timeout plus slack (the bound is ten times the timeout: only
+//! that the wait is not unbounded, never a tight one on a loaded machine).
+
+mod common;
+
+use binlog::archive::{Connection, Location, Remote, RemoteLog, ShipOptions, Shipper};
+use binlog::{ErrorKind, LogReader};
+use common::TempDir;
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const RETRY_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// An `http://` URL where nothing listens (a port bound, then closed).
+fn dead_endpoint() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", l.local_addr().unwrap())
+}
+
+/// A listener that accepts connections and never reads or answers; its
+/// thread ends with the process.
+fn silent_endpoint() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let held: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+    std::thread::spawn(move || {
+        for c in l.incoming().flatten() {
+            held.lock().unwrap().push(c);
+        }
+    });
+    url
+}
+
+fn connection(endpoint: &str) -> Connection {
+    Connection {
+        endpoint: Some(endpoint.into()),
+        region: Some("us-east-1".into()),
+        access_key_id: Some("id".into()),
+        secret_access_key: Some("secret".into()),
+        retry_timeout: Some(RETRY_TIMEOUT),
+        ..Connection::default()
+    }
+}
+
+/// The cases: (what, endpoint, words one of which names the cause).
+fn cases() -> [(&'static str, String, &'static [&'static str]); 2] {
+    [
+        (
+            "nothing listening",
+            dead_endpoint(),
+            &["Connection refused", "connection refused"],
+        ),
+        (
+            "never answering",
+            silent_endpoint(),
+            &["timed out", "timeout"],
+        ),
+    ]
+}
+
+/// Checks that `e` names `endpoint` and one of `causes`, and that `took`
+/// is within ten retry timeouts.
+fn check(what: &str, msg: &str, took: Duration, endpoint: &str, causes: &[&str]) {
+    assert!(msg.contains(endpoint), "{what}: {msg}");
+    assert!(causes.iter().any(|c| msg.contains(c)), "{what}: {msg}");
+    assert!(took < RETRY_TIMEOUT * 10, "{what}: {took:?}");
+}
+
+#[test]
+fn a_shipper_fails_within_its_retry_timeout_naming_the_endpoint_and_cause() {
+    for (what, endpoint, causes) in cases() {
+        let dir = TempDir::new("unreachable-ship");
+        common::append_orders(dir.path(), 5, 2);
+        let to = Location::parse("s3://logs/unreachable").unwrap();
+        let o = ShipOptions {
+            connection: connection(&endpoint),
+            ..ShipOptions::default()
+        };
+        let start = Instant::now();
+        let e = Shipper::open(dir.path(), "orders", &to, o)
+            .and_then(|mut s| s.ship_once().map(|_| ()))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Remote, "{what}: {e}");
+        check(what, e.message(), start.elapsed(), &endpoint, causes);
+    }
+}
+
+#[test]
+fn a_tiered_reader_fails_within_its_retry_timeout_naming_the_endpoint_and_cause() {
+    for (what, endpoint, causes) in cases() {
+        let dir = TempDir::new("unreachable-read");
+        common::append_orders(dir.path(), 5, 2);
+        let at = Location::parse("s3://logs/unreachable").unwrap();
+        let start = Instant::now();
+        let remote = Remote::connect(&at, &connection(&endpoint)).unwrap();
+        let log = RemoteLog::new(Arc::new(remote), "orders").unwrap();
+        let e = LogReader::open_tiered(dir.path(), "orders", log)
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), ErrorKind::Remote, "{what}: {e}");
+        check(what, e.message(), start.elapsed(), &endpoint, causes);
+    }
+}
+
+#[test]
+fn binlog_ship_remote_ls_and_fetch_fail_within_their_retry_timeout_naming_the_endpoint_and_cause() {
+    for (what, endpoint, causes) in cases() {
+        let dir = TempDir::new("unreachable-cli");
+        common::append_orders(dir.path(), 5, 2);
+        let (d, into) = (dir.path().to_str().unwrap(), dir.path().join("fetched"));
+        let url = "s3://logs/unreachable";
+        for args in [
+            vec!["ship", d, "--log", "orders", "--to", url],
+            vec!["remote", "ls", url],
+            vec![
+                "remote",
+                "fetch",
+                url,
+                "--log",
+                "orders",
+                into.to_str().unwrap(),
+            ],
+        ] {
+            let start = Instant::now();
+            let o = Command::new(env!("CARGO_BIN_EXE_binlog"))
+                .args(&args)
+                .args(["--retry-timeout", "2"])
+                .env("AWS_ENDPOINT_URL", &endpoint)
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", "id")
+                .env("AWS_SECRET_ACCESS_KEY", "secret")
+                .output()
+                .unwrap();
+            let took = start.elapsed();
+            let what = format!("{what}: {args:?}");
+            assert_eq!(o.status.code(), Some(2), "{what}: {o:?}");
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains(&endpoint), "{what}: {err}");
+            assert!(causes.iter().any(|c| err.contains(c)), "{what}: {err}");
+            assert!(took < Duration::from_secs(20), "{what}: {took:?}");
+        }
+    }
+}
