@@ -43,3 +43,5 @@ pub use period::Period;
 pub use reader::{LogReader, ReadSegment};
 pub use segment_list::{list_segments, ListedSegment, SegmentState};
 pub use writer::LogWriter;
+#[cfg(feature = "s3")]
+pub(crate) use writer::Limits as RetentionLimits;

@@ -6,6 +6,7 @@
 //! Only read and list permissions on the bucket are used.
 
 mod ls;
+pub mod prune;
 mod verify;
 
 use crate::error::{CliError, CliResult, Outcome};
@@ -146,12 +147,15 @@ pub enum RemoteCommand {
     /// Check each object's size and SHA-256 against its metadata, then
     /// every record.
     Verify(RemoteLogArgs),
+    /// Delete the oldest segment objects beyond a count, bytes or age.
+    Prune(prune::PruneArgs),
 }
 
 pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
     match &args.command {
         RemoteCommand::Ls(a) => ls::run(&remote_log(&a.url, a.log.as_deref())?),
         RemoteCommand::Verify(a) => verify::run(&remote_log(&a.url, a.log.as_deref())?),
+        RemoteCommand::Prune(a) => prune::run(a),
     }
 }
 
