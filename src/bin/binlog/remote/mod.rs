@@ -83,6 +83,13 @@ pub fn open_reader(path: &Path, salvage: bool) -> binlog::Result<Reader> {
     }
 }
 
+/// The remote log (named by a PATH argument, `resolve`) that the object
+/// at `path` belongs to.
+pub fn log_of(path: &Path) -> Option<RemoteLog> {
+    let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+    logs.iter().find(|l| l.key_of_url(path).is_some()).cloned()
+}
+
 /// A log reader of the remote log whose segment objects `files` are
 /// (from `resolve`), `None` if they are local files.
 pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>> {

@@ -6,8 +6,11 @@ use super::{remote_log, RemoteLogArgs};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use binlog::archive::{PruneOptions, PruneReport};
+use binlog::__private::archive::object_name::parse_segment_key;
+use binlog::{Gap, GapReason};
 use clap::Args;
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
 #[derive(Args, Debug)]
@@ -31,6 +34,10 @@ pub struct PruneArgs {
     /// Print what would be deleted; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Take over a prune claim older than this many seconds (its pruner
+    /// taken for dead: killed, or cut off from the bucket).
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub stale_claim_after: u64,
 }
 
 /// How much of a log the bucket keeps (`binlog remote prune`).
@@ -73,6 +80,7 @@ pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
     let log = remote_log(&args.at.url, args.at.log.as_deref())?;
     let opts = PruneOptions {
         dry_run: args.dry_run,
+        stale_claim_after: Duration::from_secs(args.stale_claim_after),
         ..l.options()
     };
     let report = log.prune(&opts)?;
@@ -102,4 +110,20 @@ fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
     writeln!(out, "kept {} objects; pruned: {through}", r.kept)?;
     out.flush()?;
     Ok(())
+}
+
+/// The gap of the segment object at `path` (of a log `resolve` named),
+/// found gone from the bucket: `Some` (reason `retention`) if the log's
+/// prune marker covers it, as the library's log reader says.
+pub fn pruned_gap(path: &Path) -> Option<Gap> {
+    let log = super::log_of(path)?;
+    let key = parse_segment_key(path.file_name()?.to_str()?)?;
+    let through = log.pruned_through().ok()??;
+    (key.segment_no <= through).then(|| Gap {
+        reason: GapReason::Retention,
+        path: path.to_path_buf(),
+        offset: None,
+        from_seq: Some(key.first_seq),
+        to_seq: None,
+    })
 }
