@@ -10,6 +10,7 @@ mod common;
 
 use binlog::archive::{Location, PruneOptions, Remote, RemoteLog, ShipOptions, Shipper};
 use binlog::{ErrorKind, GapReason, LogOptions, LogReader, LogWriter};
+use common::proxy::{Action, Fault, Proxy};
 use common::s3::S3Server;
 use common::TempDir;
 use std::process::Command;
@@ -451,21 +452,38 @@ fn a_prune_killed_anywhere_leaves_no_hole_and_a_rerun_finishes_it() {
 
 #[test]
 fn a_delete_refused_stops_the_prune_naming_the_object_and_the_endpoint() {
-    // Credentials that may read and write but not delete need an IAM
-    // setup of the server the tests do not start; the wrong secret key
-    // makes every request refused, the claim's PUT first: nothing goes.
+    // versitygw gives no read-only user without its IAM setup: the proxy
+    // answers a DELETE of segment 1 as S3 answers credentials that may
+    // not delete (403 AccessDenied).
     let server = S3Server::start(&["logs"]);
-    let _dir = shipped(&server, "denied", 4, |_| now_ns());
+    let _dir = shipped(&server, "denied", 5, |_| now_ns());
+    let proxy = Proxy::start(server.port);
+    proxy.add(Fault {
+        method: "DELETE",
+        path_part: "00000000000000000001-".into(),
+        action: Action::Answer403,
+        times: usize::MAX,
+    });
     let at = Location::parse("s3://logs/denied").unwrap();
     let c = binlog::archive::Connection {
-        secret_access_key: Some("not-the-secret".into()),
-        retry_timeout: Some(Duration::from_secs(1)),
+        endpoint: Some(proxy.endpoint()),
         ..server.connection()
     };
-    let remote = Remote::connect(&at, &c).unwrap();
-    let log = RemoteLog::new(Arc::new(remote), "orders").unwrap();
+    let log = RemoteLog::new(Arc::new(Remote::connect(&at, &c).unwrap()), "orders").unwrap();
     let e = log.prune(&keep(1)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
-    assert!(e.message().contains("s3://logs/denied/orders/"), "{e}");
-    assert_eq!(listed(&remote_log(&server, "denied")), vec![0, 1, 2, 3]);
+    let m = e.message();
+    assert!(m.contains("s3://logs/denied/orders/00000000000000000001-"), "{m}");
+    assert!(m.contains(&proxy.endpoint()) && m.contains("AccessDenied"), "{m}");
+    // Segment 0 went; nothing after the refused one.
+    let direct = remote_log(&server, "denied");
+    assert_eq!(listed(&direct), vec![1, 2, 3, 4]);
+    // Every record left reads; a rerun with the permission finishes.
+    assert_eq!(read_all(&direct), (records_of(1, 5), vec![]));
+    let rerun = PruneOptions {
+        stale_claim_after: Duration::ZERO,
+        ..keep(1)
+    };
+    direct.prune(&rerun).unwrap();
+    assert_eq!(listed(&direct), vec![4]);
 }

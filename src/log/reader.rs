@@ -985,7 +985,9 @@ impl LogReader {
             reason,
             path: path.to_path_buf(),
             offset: None,
-            from_seq: self.expected,
+            // Before any record was read, an object's key still says
+            // where its records started.
+            from_seq: self.expected.or_else(|| remote_first_seq(path)),
             to_seq: None,
         });
         self.open_gap = Some(OpenGap::Removed);
