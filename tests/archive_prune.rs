@@ -369,17 +369,17 @@ fn copy_prefix(server: &S3Server, from: &str, to: &str) {
     assert!(ok.success());
 }
 
-/// `binlog remote prune` of `s3://logs/<prefix>` run under strace, killed
-/// at its `n`th network system call (`None`: traced to its end, the
-/// number of those calls). True if it was killed.
-fn prune_killed_at(server: &S3Server, prefix: &str, n: Option<u64>) -> bool {
+/// `binlog remote prune` of `s3://logs/<prefix>` run under strace,
+/// killed (SIGKILL) at its `n`th call of `call` (strace counts each
+/// system call apart): at `connect`, before its `n`th request is sent
+/// (each request has a connection of its own); at `recvfrom`, once the
+/// server did its `n`th request, before the answer is read. True if it
+/// was killed, false if it ran to its end first.
+fn prune_killed_at(server: &S3Server, prefix: &str, call: &str, n: u64) -> bool {
     let url = format!("s3://logs/{prefix}");
-    let mut cmd = Command::new("strace");
-    cmd.args(["-f", "-qq", "-o", "/dev/null"]);
-    if let Some(n) = n {
-        cmd.args(["-e", &format!("inject=%net:signal=KILL:when={n}")]);
-    }
-    let out = cmd
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e"])
+        .arg(format!("inject={call}:signal=KILL:when={n}"))
         .arg(env!("CARGO_BIN_EXE_binlog"))
         .args(["remote", "prune", &url, "--log", "orders", "--keep-count", "3"])
         .envs(server.env())
@@ -393,12 +393,13 @@ fn prune_killed_at(server: &S3Server, prefix: &str, n: Option<u64>) -> bool {
     true
 }
 
-/// How many network system calls a whole prune of `prefix` makes.
-fn network_calls(server: &S3Server, prefix: &str) -> u64 {
+/// How many times a whole prune of `prefix` calls `connect` and
+/// `recvfrom`.
+fn network_calls(server: &S3Server, prefix: &str) -> [u64; 2] {
     let trace = TempDir::new("prune-trace");
     let file = trace.join("trace");
     let ok = Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=%net", "-o"])
+        .args(["-f", "-qq", "-e", "trace=connect,recvfrom", "-o"])
         .arg(&file)
         .arg(env!("CARGO_BIN_EXE_binlog"))
         .args(["remote", "prune", &format!("s3://logs/{prefix}"), "--log", "orders"])
@@ -407,7 +408,9 @@ fn network_calls(server: &S3Server, prefix: &str) -> u64 {
         .status()
         .unwrap();
     assert!(ok.success());
-    std::fs::read_to_string(&file).unwrap().lines().count() as u64
+    let text = std::fs::read_to_string(&file).unwrap();
+    let count = |call: &str| text.lines().filter(|l| l.contains(call)).count() as u64;
+    [count("connect("), count("recvfrom(")]
 }
 
 #[test]
@@ -418,6 +421,7 @@ fn a_prune_killed_anywhere_leaves_no_hole_and_a_rerun_finishes_it() {
     let all: Vec<u64> = (0..segments).collect();
     copy_prefix(&server, "base", "measure");
     let calls = network_calls(&server, "measure");
+    assert!(calls[0] > 10, "{calls:?}");
     assert_eq!(listed(&remote_log(&server, "measure")), vec![7, 8, 9]);
     let mut rng = common::Rng::from_env(46);
     let mut killed = 0;
@@ -425,16 +429,18 @@ fn a_prune_killed_anywhere_leaves_no_hole_and_a_rerun_finishes_it() {
         let prefix = format!("k{i}");
         copy_prefix(&server, "base", &prefix);
         let log = remote_log(&server, &prefix);
-        let n = 1 + rng.below(calls);
-        if prune_killed_at(&server, &prefix, Some(n)) {
+        let which = rng.below(2) as usize;
+        let call = ["connect", "recvfrom"][which];
+        let n = 1 + rng.below(calls[which]);
+        if prune_killed_at(&server, &prefix, call, n) {
             killed += 1;
         }
         // A suffix of the objects is left, every record of it readable.
         let left = listed(&log);
-        assert_eq!(left, all[all.len() - left.len()..], "kill {i} at call {n}: a hole");
+        assert_eq!(left, all[all.len() - left.len()..], "kill {i} at {call} {n}: a hole");
         assert!(left.len() >= 3, "kill {i}: {left:?}");
         let (records, gaps) = read_all(&log);
-        assert_eq!(records, records_of(left[0], segments), "kill {i} at call {n}");
+        assert_eq!(records, records_of(left[0], segments), "kill {i} at {call} {n}");
         assert!(gaps.is_empty(), "kill {i}: {gaps:?}");
         // The rerun (the claim the killed one left taken over as stale).
         let rerun = PruneOptions {
@@ -442,12 +448,12 @@ fn a_prune_killed_anywhere_leaves_no_hole_and_a_rerun_finishes_it() {
             ..keep(3)
         };
         log.prune(&rerun)
-            .unwrap_or_else(|e| panic!("kill {i} at call {n}: rerun: {e}"));
-        assert_eq!(listed(&log), vec![7, 8, 9], "kill {i} at call {n}");
+            .unwrap_or_else(|e| panic!("kill {i} at {call} {n}: rerun: {e}"));
+        assert_eq!(listed(&log), vec![7, 8, 9], "kill {i} at {call} {n}");
         assert_eq!(read_all(&log), (records_of(7, segments), vec![]));
         assert_eq!(log.pruned_through().unwrap(), Some(6));
     }
-    assert!(killed * 2 >= kills(), "only {killed} of {} runs killed", kills());
+    assert_eq!(killed, kills(), "every run is killed before its end");
 }
 
 #[test]
