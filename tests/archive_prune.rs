@@ -91,7 +91,9 @@ fn read_all(log: &RemoteLog) -> (Vec<(u64, String)>, Vec<binlog::Gap>) {
 
 /// The records of segments `from..to` as written.
 fn records_of(from: u64, to: u64) -> Vec<(u64, String)> {
-    (from * PER..to * PER).map(|s| (s, format!("r{s}"))).collect()
+    (from * PER..to * PER)
+        .map(|s| (s, format!("r{s}")))
+        .collect()
 }
 
 #[test]
@@ -202,27 +204,41 @@ fn a_reader_reports_pruned_objects_as_retention_and_a_lost_one_as_missing() {
     let gaps = r.gaps();
     assert_eq!(gaps.len(), 2, "{gaps:?}");
     assert_eq!(gaps[0].reason, GapReason::Retention, "{}", gaps[0]);
-    assert_eq!(
-        (gaps[0].from_seq, gaps[0].to_seq),
-        (Some(0), Some(3 * PER))
+    assert_eq!((gaps[0].from_seq, gaps[0].to_seq), (Some(0), Some(3 * PER)));
+    assert!(gaps[0]
+        .path
+        .to_str()
+        .unwrap()
+        .starts_with("s3://logs/gaps/orders/0000"));
+    assert!(
+        gaps[0].to_string().contains("removed by retention"),
+        "{}",
+        gaps[0]
     );
-    assert!(gaps[0].path.to_str().unwrap().starts_with("s3://logs/gaps/orders/0000"));
-    assert!(gaps[0].to_string().contains("removed by retention"), "{}", gaps[0]);
     assert_eq!(gaps[1].reason, GapReason::Missing, "{}", gaps[1]);
     assert_eq!(
         (gaps[1].from_seq, gaps[1].to_seq),
         (Some(5 * PER), Some(6 * PER))
     );
-    assert!(gaps[1].path.to_str().unwrap().contains("00000000000000000005-"));
+    assert!(gaps[1]
+        .path
+        .to_str()
+        .unwrap()
+        .contains("00000000000000000005-"));
 }
 
 /// A claim as a pruner that started `age` ago would hold.
 fn put_claim(log: &RemoteLog, prefix: &str, age: Duration) {
     let since = std::time::SystemTime::now() - age;
-    let ms = since.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let ms = since
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
     let body = format!("binlog-prune-claim 1\nby pid 1 on elsewhere\nsince {ms}\n");
     let key = format!("{prefix}/orders/prune-claim-{:020}", 0);
-    log.remote().put_create_plain(&key, body.into_bytes()).unwrap();
+    log.remote()
+        .put_create_plain(&key, body.into_bytes())
+        .unwrap();
 }
 
 #[test]
@@ -233,7 +249,11 @@ fn a_second_pruner_refuses_on_the_claim_and_a_stale_claim_is_taken_over() {
     put_claim(&log, "claimed", Duration::from_secs(5));
     let e = log.prune(&keep(2)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Locked, "{e}");
-    assert!(e.message().contains("s3://logs/claimed/orders/prune-claim-"), "{e}");
+    assert!(
+        e.message()
+            .contains("s3://logs/claimed/orders/prune-claim-"),
+        "{e}"
+    );
     assert_eq!(listed(&log).len(), 5, "nothing pruned");
     // Stale after a second: the claim of a pruner taken for dead.
     let stale = PruneOptions {
@@ -330,7 +350,10 @@ fn binlog_remote_prune_prints_what_it_deleted_and_cat_reads_what_is_kept() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("deleted segment 0 "), "{text}");
-    assert!(text.contains("kept 2 objects; pruned: segments up to 2"), "{text}");
+    assert!(
+        text.contains("kept 2 objects; pruned: segments up to 2"),
+        "{text}"
+    );
     let cat = binlog()
         .args(["cat", "s3://logs/cli/orders"])
         .envs(server.env())
@@ -338,7 +361,10 @@ fn binlog_remote_prune_prints_what_it_deleted_and_cat_reads_what_is_kept() {
         .unwrap();
     assert_eq!(cat.status.code(), Some(0), "{cat:?}");
     let text = String::from_utf8_lossy(&cat.stdout);
-    assert!(!text.contains("r8") && text.contains("r9") && text.contains("r14"), "{text}");
+    assert!(
+        !text.contains("r8") && text.contains("r9") && text.contains("r14"),
+        "{text}"
+    );
     // Held by another pruner: refused, exit 2, naming the claim.
     put_claim(&remote_log(&server, "cli"), "cli", Duration::ZERO);
     let locked = prune(&["--keep-count", "1"]);
@@ -381,7 +407,15 @@ fn prune_killed_at(server: &S3Server, prefix: &str, call: &str, n: u64) -> bool 
         .args(["-f", "-qq", "-o", "/dev/null", "-e"])
         .arg(format!("inject={call}:signal=KILL:when={n}"))
         .arg(env!("CARGO_BIN_EXE_binlog"))
-        .args(["remote", "prune", &url, "--log", "orders", "--keep-count", "3"])
+        .args([
+            "remote",
+            "prune",
+            &url,
+            "--log",
+            "orders",
+            "--keep-count",
+            "3",
+        ])
         .envs(server.env())
         .output()
         .unwrap();
@@ -402,7 +436,13 @@ fn network_calls(server: &S3Server, prefix: &str) -> [u64; 2] {
         .args(["-f", "-qq", "-e", "trace=connect,recvfrom", "-o"])
         .arg(&file)
         .arg(env!("CARGO_BIN_EXE_binlog"))
-        .args(["remote", "prune", &format!("s3://logs/{prefix}"), "--log", "orders"])
+        .args([
+            "remote",
+            "prune",
+            &format!("s3://logs/{prefix}"),
+            "--log",
+            "orders",
+        ])
         .args(["--keep-count", "3"])
         .envs(server.env())
         .status()
@@ -437,10 +477,18 @@ fn a_prune_killed_anywhere_leaves_no_hole_and_a_rerun_finishes_it() {
         }
         // A suffix of the objects is left, every record of it readable.
         let left = listed(&log);
-        assert_eq!(left, all[all.len() - left.len()..], "kill {i} at {call} {n}: a hole");
+        assert_eq!(
+            left,
+            all[all.len() - left.len()..],
+            "kill {i} at {call} {n}: a hole"
+        );
         assert!(left.len() >= 3, "kill {i}: {left:?}");
         let (records, gaps) = read_all(&log);
-        assert_eq!(records, records_of(left[0], segments), "kill {i} at {call} {n}");
+        assert_eq!(
+            records,
+            records_of(left[0], segments),
+            "kill {i} at {call} {n}"
+        );
         assert!(gaps.is_empty(), "kill {i}: {gaps:?}");
         // The rerun (the claim the killed one left taken over as stale).
         let rerun = PruneOptions {
@@ -479,8 +527,14 @@ fn a_delete_refused_stops_the_prune_naming_the_object_and_the_endpoint() {
     let e = log.prune(&keep(1)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
     let m = e.message();
-    assert!(m.contains("s3://logs/denied/orders/00000000000000000001-"), "{m}");
-    assert!(m.contains(&proxy.endpoint()) && m.contains("AccessDenied"), "{m}");
+    assert!(
+        m.contains("s3://logs/denied/orders/00000000000000000001-"),
+        "{m}"
+    );
+    assert!(
+        m.contains(&proxy.endpoint()) && m.contains("AccessDenied"),
+        "{m}"
+    );
     // Segment 0 went; nothing after the refused one.
     let direct = remote_log(&server, "denied");
     assert_eq!(listed(&direct), vec![1, 2, 3, 4]);

@@ -131,7 +131,9 @@ impl Tier {
     /// bucket's retention (asked of the bucket: only when one is found
     /// missing).
     pub fn pruned(&self, segment_no: u64) -> bool {
-        self.log.retention_through().is_some_and(|t| segment_no <= t)
+        self.log
+            .retention_through()
+            .is_some_and(|t| segment_no <= t)
     }
 
     /// The URLs of the segment objects, by segment number (listed now).

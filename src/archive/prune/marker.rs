@@ -55,8 +55,11 @@ impl Marker {
     /// `Corrupt` error naming it if it fails its checksum, does not parse
     /// or names another log.
     fn decode(text: &str, log: &str, url: &Path) -> Result<Marker> {
-        let bad = |what: &str| Error::file(ErrorKind::Corrupt, url, format!("prune marker: {what}"));
-        let end = text.rfind("crc32 ").ok_or_else(|| bad("no checksum line"))?;
+        let bad =
+            |what: &str| Error::file(ErrorKind::Corrupt, url, format!("prune marker: {what}"));
+        let end = text
+            .rfind("crc32 ")
+            .ok_or_else(|| bad("no checksum line"))?;
         let (body, crc_line) = text.split_at(end);
         let stored = u32::from_str_radix(crc_line["crc32 ".len()..].trim_end(), 16)
             .map_err(|_| bad("malformed checksum"))?;
