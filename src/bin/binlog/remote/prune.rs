@@ -83,7 +83,12 @@ pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
         stale_claim_after: Duration::from_secs(args.stale_claim_after),
         ..l.options()
     };
-    let report = log.prune(&opts)?;
+    // Held by another pruner: the message names the claim and its holder
+    // (not a writer, as a local lock would be).
+    let report = log.prune(&opts).map_err(|e| match e.kind() {
+        binlog::ErrorKind::Locked => CliError::io(e.message()),
+        _ => CliError::from(e),
+    })?;
     print_report(&report, args.dry_run)?;
     Ok(Outcome::Clean)
 }
