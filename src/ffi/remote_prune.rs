@@ -6,8 +6,7 @@
 use super::archive_tier::{prune, set_remote_retention, tier_built};
 use super::boundary::{c_str, call, handle, handle_mut, need_out, put};
 use super::result::binlog_result::{self, BINLOG_OK};
-use super::ship_options::binlog_ship_options;
-use crate::error::Error;
+use super::ship_options::{binlog_ship_options, destination};
 use std::ffi::c_char;
 use std::time::Duration;
 
@@ -77,11 +76,7 @@ pub extern "C" fn binlog_remote_prune(
         let o = unsafe { handle(opts, "ship options") }?;
         let n = unsafe { c_str(name, "name") }?;
         need_out(out)?;
-        let Some(to) = &o.to else {
-            return Err(
-                Error::invalid("no destination: set one with binlog_ship_options_set_url").into(),
-            );
-        };
+        let to = destination(o)?;
         let report = prune(to, &o.ship, n, dry_run)?;
         unsafe { put(out, report) };
         Ok(BINLOG_OK)

@@ -57,15 +57,7 @@ impl Marker {
     fn decode(text: &str, log: &str, url: &Path) -> Result<Marker> {
         let bad =
             |what: &str| Error::file(ErrorKind::Corrupt, url, format!("prune marker: {what}"));
-        let end = text
-            .rfind("crc32 ")
-            .ok_or_else(|| bad("no checksum line"))?;
-        let (body, crc_line) = text.split_at(end);
-        let stored = u32::from_str_radix(crc_line["crc32 ".len()..].trim_end(), 16)
-            .map_err(|_| bad("malformed checksum"))?;
-        if crate::format::crc32(body.as_bytes()) != stored {
-            return Err(bad("checksum mismatch"));
-        }
+        let body = crate::log::ship_journal::checked_body(text, bad)?;
         let lines: Vec<&str> = body.lines().collect();
         let field = |i: usize, name: &str| {
             lines
