@@ -218,7 +218,13 @@ impl Shipper {
         if !opts.limits().any() {
             return Ok(Vec::new());
         }
-        let report = self.remote_log()?.prune(&opts)?;
+        let report = match self.remote_log()?.prune(&opts) {
+            Ok(r) => r,
+            // Another pruner of the log (`binlog remote prune`) is at it:
+            // this pass leaves it to that one.
+            Err(e) if e.kind() == ErrorKind::Locked => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
         self.pruned_through = report.pruned_through.or(self.pruned_through);
         Ok(report.deleted.iter().map(|s| s.key.segment_no).collect())
     }
