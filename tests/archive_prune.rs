@@ -466,6 +466,7 @@ fn a_prune_killed_anywhere_leaves_no_hole_and_a_rerun_finishes_it() {
     copy_prefix(&server, "base", "measure");
     let requests = requests(&server, "measure");
     assert!(requests > 10, "{requests} requests");
+    eprintln!("a prune of 10 objects to 3 sends {requests} requests");
     assert_eq!(listed(&remote_log(&server, "measure")), vec![7, 8, 9]);
     let mut rng = common::Rng::from_env(46);
     let mut killed = 0;
