@@ -459,6 +459,11 @@ fn requests(server: &S3Server, prefix: &str) -> u64 {
 
 #[test]
 fn a_prune_killed_anywhere_leaves_no_hole_and_a_rerun_finishes_it() {
+    // Each run prunes a copy of the log's objects made on versitygw's
+    // disk (MinIO keeps no object as a file of its own).
+    if common::s3::is_minio() {
+        return;
+    }
     let server = S3Server::start(&["logs"]);
     let segments = 10;
     let _dir = shipped(&server, "base", segments, |_| now_ns());
