@@ -582,7 +582,8 @@ check-bench-peers:
 # Go and Java suites with 1,000 rounds of their reader close race
 # (close_race_test.go, CloseRaceTest) and the Java read timing over
 # 200,000 records (BatchReadTest), and 1,000 SIGKILLs of `binlog ship`
-# against versitygw (tests/archive_ship_kill.rs); then the shipping tests
+# against versitygw (tests/archive_ship_kill.rs) and 1,000 of `binlog remote
+# prune` (tests/archive_prune.rs); then the shipping tests
 # and those 1,000 kills again against MinIO (less the one test that
 # removes an object's file behind versitygw's back), and the store
 # settings tests against MinIO, the server that records server-side
@@ -595,6 +596,8 @@ TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
 TORTURE_SHIP_KILLS   ?= 1000
+# Kills of `binlog remote prune` (tests/archive_prune.rs; 20 in `make test`).
+TORTURE_PRUNE_KILLS  ?= 1000
 # Power cuts per test of tests/power_loss.rs (9 tests: 18,000 cuts) and
 # tests/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
 TORTURE_POWER_CUTS   ?= 2000
@@ -617,6 +620,8 @@ torture: miri s3-server s3-server-minio powercut
 	BINLOG_SHRINK_REOPENS=300 $(CARGO) test --test shrink_under_reader
 	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) BINLOG_SHIP_STEP_ROUNDS=$(TORTURE_SHIP_STEP_ROUNDS) \
 	  $(CARGO) test --test archive_ship_kill -- --nocapture
+	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_PRUNE_KILLS=$(TORTURE_PRUNE_KILLS) \
+	  $(CARGO) test --test archive_prune a_prune_killed -- --nocapture
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_ship -- \
 	  --skip a_segment_whose_copy_vanished_is_kept_locally
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_store_settings -- --include-ignored

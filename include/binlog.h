@@ -754,6 +754,30 @@ typedef struct binlog_mapped_record {
 } binlog_mapped_record;
 
 /*
+ What one `binlog_remote_prune` did (or, dry, would do).
+ */
+typedef struct binlog_prune_report {
+  /*
+   Segment objects deleted (dry: to be deleted), those a prune killed
+   before left included.
+   */
+  uint64_t deleted;
+  /*
+   How many of `deleted` a prune killed before had left.
+   */
+  uint64_t finished;
+  /*
+   Segment objects kept.
+   */
+  uint64_t kept;
+  /*
+   Every segment up to this one is pruned (the prune marker);
+   UINT64_MAX if none is.
+   */
+  uint64_t pruned_through;
+} binlog_prune_report;
+
+/*
  One file of a log (`binlog_segment_list_get`). `path` is NUL-terminated
  and stays valid until the list is freed. `has_first_seq`,
  `has_last_seq` and `salvaged` say whether the field after each holds a
@@ -1434,6 +1458,37 @@ binlog_result binlog_reader_open_log_tiered_timeout(const char *dir,
                                                     const char *remote,
                                                     uint64_t retry_timeout_ms,
                                                     struct binlog_reader **out);
+
+/*
+ Sets how much of the log the bucket keeps: at most `max_count`
+ segment objects, `max_bytes` bytes of them, objects whose last record
+ is at most `max_age_ns` old (wall clock); UINT64_MAX: no such limit
+ (the default: none). With a limit set, each `binlog_shipper_ship_once`
+ ends with a prune, and `binlog_remote_prune` applies them.
+ */
+binlog_result binlog_ship_options_set_remote_retention(struct binlog_ship_options *opts,
+                                                       uint64_t max_count,
+                                                       uint64_t max_bytes,
+                                                       uint64_t max_age_ns);
+
+/*
+ Deletes the oldest segment objects of log `name` at the destination of
+ `opts` (required, with a destination set) beyond its remote retention
+ (`binlog_ship_options_set_remote_retention`), oldest first and never
+ the newest; first finishes a prune killed before. With `dry_run`,
+ only says what would go. `*out` (required) receives the counts, on
+ success only. Another pruner of the log holding the claim is
+ `BINLOG_ERR_LOCKED` naming it; a refused request (credentials that
+ may not PUT or DELETE) is `BINLOG_ERR_PERMISSION_DENIED` naming the
+ object, nothing after it deleted. Readers report the pruned records
+ as gaps of reason `BINLOG_GAP_RETENTION`.
+ `BINLOG_ERR_INVALID_ARGUMENT` if the library was built without the
+ archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
+ */
+binlog_result binlog_remote_prune(const struct binlog_ship_options *opts,
+                                  const char *name,
+                                  bool dry_run,
+                                  struct binlog_prune_report *out);
 
 /*
  The name of result code `code` as the header spells it (e.g.

@@ -44,6 +44,29 @@ type ShipOptions struct {
 	// ShipOnce in about this long with ErrRemote, the message naming
 	// the server's URL and the cause.
 	RetryTimeout time.Duration
+	// RemoteRetention: how much of the log the bucket keeps; with a limit
+	// set, each ShipOnce ends with a prune, and PruneRemote applies it.
+	RemoteRetention RemoteRetention
+}
+
+// RemoteRetention limits a log's objects in the bucket
+// (binlog_ship_options_set_remote_retention): the oldest go first, never
+// the newest. A zero field sets no limit.
+type RemoteRetention struct {
+	MaxCount uint64        // at most this many segment objects
+	MaxBytes uint64        // at most this many bytes of them
+	MaxAge   time.Duration // objects whose last record is older go
+}
+
+// PruneReport is what one PruneRemote did (or, dry, would do).
+type PruneReport struct {
+	Deleted  uint64 // objects deleted (those a killed prune left included)
+	Finished uint64 // of Deleted, those a prune killed before left
+	Kept     uint64 // objects kept
+	// PrunedThrough: every segment up to it is pruned; HasPruned false
+	// if none is.
+	PrunedThrough uint64
+	HasPruned     bool
 }
 
 // ShipReport is what one ShipOnce did, in segments.
@@ -146,6 +169,21 @@ func (o *ShipOptions) build(op string) (*C.binlog_ship_options, error) {
 			return nil, err
 		}
 	}
+	if rr := o.RemoteRetention; rr != (RemoteRetention{}) {
+		none := func(v uint64) C.uint64_t {
+			if v == 0 {
+				return C.uint64_t(^uint64(0))
+			}
+			return C.uint64_t(v)
+		}
+		age := uint64(0)
+		if rr.MaxAge > 0 {
+			age = uint64(rr.MaxAge)
+		}
+		if err := result(op, C.binlog_ship_options_set_remote_retention(opts, none(rr.MaxCount), none(rr.MaxBytes), none(age))); err != nil {
+			return nil, err
+		}
+	}
 	if o.MultipartThreshold != 0 {
 		if err := result(op, C.binlog_ship_options_set_multipart_threshold(opts, C.uint64_t(o.MultipartThreshold))); err != nil {
 			return nil, err
@@ -202,4 +240,38 @@ func (s *Shipper) Close() error {
 		s.h = nil
 	}
 	return nil
+}
+
+// PruneRemote deletes the oldest segment objects of log name at opts.URL
+// beyond opts.RemoteRetention (binlog_remote_prune): oldest first, never
+// the newest, a prune killed before finished first. With dryRun it only
+// says what would go. Another pruner holding the claim is ErrLocked;
+// credentials that may not delete stop it with a permission error naming
+// the object. Readers report pruned records as retention gaps.
+func PruneRemote(name string, opts ShipOptions, dryRun bool) (PruneReport, error) {
+	const op = "prune"
+	cname, err := cString(op, "name", name)
+	if err != nil {
+		return PruneReport{}, err
+	}
+	defer C.free(unsafe.Pointer(cname))
+	lockThread()
+	defer unlockThread()
+	o, err := opts.build(op)
+	if err != nil {
+		return PruneReport{}, err
+	}
+	defer C.binlog_ship_options_free(o)
+	var r C.binlog_prune_report
+	if err := result(op, C.binlog_remote_prune(o, cname, C.bool(dryRun), &r)); err != nil {
+		return PruneReport{}, err
+	}
+	through := uint64(r.pruned_through)
+	return PruneReport{
+		Deleted:       uint64(r.deleted),
+		Finished:      uint64(r.finished),
+		Kept:          uint64(r.kept),
+		PrunedThrough: through,
+		HasPruned:     through != ^uint64(0),
+	}, nil
 }

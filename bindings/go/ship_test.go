@@ -308,3 +308,43 @@ func TestDroppedUnshippedCountsWhatCloseDroppedAndReadsAfterClose(t *testing.T) 
 		t.Fatalf("a closed segment writer: %v", err)
 	}
 }
+
+func TestPruneRemoteDeletesTheOldestObjectsAndKeepsTheNewest(t *testing.T) {
+	dir := t.TempDir()
+	prefix := "go-" + t.Name()
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2})
+	must(t, err)
+	for i := 0; i < 8; i++ { // segments 0..3, sealed by the close
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	must(t, w.Close())
+	opts := shipOptions(t, prefix)
+	s, err := OpenShipper(dir, "orders", opts)
+	must(t, err)
+	_, err = s.ShipOnce()
+	must(t, err)
+	must(t, s.Close())
+	if n := len(objects(t, prefix, "orders")); n != 4 {
+		t.Fatalf("%d objects shipped, want 4", n)
+	}
+	opts.RemoteRetention = RemoteRetention{MaxCount: 1}
+	dry, err := PruneRemote("orders", opts, true)
+	must(t, err)
+	if want := (PruneReport{Deleted: 3, Kept: 1, PrunedThrough: 2, HasPruned: true}); dry != want {
+		t.Fatalf("dry run: %+v, want %+v", dry, want)
+	}
+	if n := len(objects(t, prefix, "orders")); n != 4 {
+		t.Fatalf("a dry run deleted: %d objects left", n)
+	}
+	r, err := PruneRemote("orders", opts, false)
+	must(t, err)
+	if r != dry {
+		t.Fatalf("prune: %+v, want %+v", r, dry)
+	}
+	if n := len(objects(t, prefix, "orders")); n != 1 {
+		t.Fatalf("%d objects left, want 1", n)
+	}
+	_, err = PruneRemote("", opts, false)
+	wantErr(t, "no name", err, ErrInvalidArgument, "")
+}

@@ -93,6 +93,7 @@ mod metadata;
 #[allow(missing_docs)]
 pub(crate) mod multipart;
 pub(crate) mod object_name;
+pub(crate) mod prune;
 #[allow(missing_docs)]
 pub(crate) mod read_ahead;
 pub(crate) mod remote;
@@ -107,6 +108,7 @@ pub use fetch::FetchedSegment;
 pub use list_logs::{list_logs, ListedLog, LogListing, UnknownObject};
 pub use location::{Connection, Location};
 pub use metadata::ObjectMetadata;
+pub use prune::{PruneOptions, PruneReport};
 pub use remote::{Remote, RequestCounts};
 // What only the hidden methods of `Remote` return: reachable, not part
 // of the API.

@@ -279,6 +279,46 @@ impl Remote {
         }
     }
 
+    /// Stores `body` (a small object without metadata: the prune marker)
+    /// under `key`, replacing any object there. Only a claim's holder
+    /// writes such a key (archive/prune/).
+    #[doc(hidden)]
+    pub fn put_replace_plain(&self, key: &str, body: Vec<u8>) -> Result<()> {
+        let doing = "PUT";
+        let sha = digest::sha256_of(&body);
+        let mut headers = self.creation_headers.clone();
+        headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
+        let r = self.signed_request(
+            key,
+            doing,
+            Request {
+                headers,
+                body,
+                sha256: Some(sha),
+                idempotent: true,
+                ..request(http::Method::PUT, key)
+            },
+        )?;
+        self.expect_success(key, doing, r).map(|_| ())
+    }
+
+    /// Deletes the object at `key` (none there is no error, as S3
+    /// answers). A refusal is a `PermissionDenied` error naming the object
+    /// and the endpoint.
+    #[doc(hidden)]
+    pub fn delete(&self, key: &str) -> Result<()> {
+        let doing = format!("DELETE (at {})", self.signer.bucket_url);
+        let r = self.signed_request(
+            key,
+            &doing,
+            Request {
+                idempotent: true,
+                ..request(http::Method::DELETE, key)
+            },
+        )?;
+        self.expect_success(key, &doing, r).map(|_| ())
+    }
+
     /// What the answer `r` to a create-only PUT of `key` says: created,
     /// already there (412), or the error naming the object, the status
     /// and the server's message.

@@ -272,4 +272,8 @@ impl crate::log::Archived for RemoteLog {
         })?;
         self.open_reader(&key, salvage)
     }
+
+    fn retention_through(&self) -> Option<u64> {
+        self.pruned_through().ok().flatten()
+    }
 }

@@ -39,6 +39,24 @@ pub struct ShipOptions {
     pub connection: Connection,
 }
 
+/// Nothing is ever pruned here: `tier_built()` answers first.
+pub fn set_remote_retention(
+    _: &mut ShipOptions,
+    _: Option<usize>,
+    _: Option<u64>,
+    _: Option<std::time::Duration>,
+) {
+}
+
+pub fn prune(
+    _: &Location,
+    _: &ShipOptions,
+    _: &str,
+    _: bool,
+) -> Result<super::remote_prune::binlog_prune_report> {
+    Err(absent())
+}
+
 pub struct ShipReport {
     pub uploaded: Vec<u64>,
     pub found_uploaded: Vec<u64>,

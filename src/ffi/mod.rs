@@ -21,6 +21,7 @@ pub mod reader_damages;
 pub mod reader_mapped;
 pub mod reader_poll;
 pub mod reader_tiered;
+pub mod remote_prune;
 pub mod result;
 pub mod retention_shipped;
 pub mod segment_events;
@@ -42,6 +43,39 @@ mod archive_tier {
 
     pub fn tier_built() -> crate::Result<()> {
         Ok(())
+    }
+
+    /// `ship`'s remote retention set to these limits.
+    pub fn set_remote_retention(
+        ship: &mut ShipOptions,
+        max_segments: Option<usize>,
+        max_bytes: Option<u64>,
+        max_age: Option<std::time::Duration>,
+    ) {
+        let r = &mut ship.remote_retention;
+        (r.max_segments, r.max_bytes, r.max_age) = (max_segments, max_bytes, max_age);
+    }
+
+    /// A prune of log `name` at `to` with `ship`'s connection and limits.
+    pub fn prune(
+        to: &Location,
+        ship: &ShipOptions,
+        name: &str,
+        dry_run: bool,
+    ) -> crate::Result<super::remote_prune::binlog_prune_report> {
+        use crate::archive::{PruneOptions, Remote, RemoteLog};
+        let remote = Remote::connect(to, &ship.connection)?;
+        let log = RemoteLog::new(std::sync::Arc::new(remote), name)?;
+        let r = log.prune(&PruneOptions {
+            dry_run,
+            ..ship.remote_retention.clone()
+        })?;
+        Ok(super::remote_prune::binlog_prune_report {
+            deleted: r.deleted.len() as u64,
+            finished: r.finished as u64,
+            kept: r.kept as u64,
+            pruned_through: r.pruned_through.unwrap_or(u64::MAX),
+        })
     }
 }
 #[cfg(not(feature = "s3"))]

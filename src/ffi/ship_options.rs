@@ -46,6 +46,14 @@ pub extern "C" fn binlog_ship_options_free(opts: *mut binlog_ship_options) {
     })
 }
 
+/// Where `o` ships to: an invalid-argument error if no destination is set.
+pub(crate) fn destination(o: &binlog_ship_options) -> CallResult<&Location> {
+    o.to.as_ref().ok_or_else(|| {
+        crate::error::Error::invalid("no destination: set one with binlog_ship_options_set_url")
+            .into()
+    })
+}
+
 /// Applies `f` to the options behind `opts`; nothing changes if it fails.
 fn set(
     opts: *mut binlog_ship_options,

@@ -5,8 +5,7 @@
 use super::archive_tier::{tier_built, ShipReport, Shipper};
 use super::boundary::{c_path, c_str, call, call_void, handle, handle_mut, need_out, put};
 use super::result::binlog_result::{self, BINLOG_OK};
-use super::ship_options::binlog_ship_options;
-use crate::error::Error;
+use super::ship_options::{binlog_ship_options, destination};
 use std::ffi::c_char;
 
 /// A shipper of one log: one thread at a time may call it, it holds the
@@ -66,11 +65,7 @@ pub extern "C" fn binlog_shipper_open(
         let n = unsafe { c_str(name, "name") }?;
         let o = unsafe { handle(opts, "ship options") }?;
         need_out(out)?;
-        let Some(to) = &o.to else {
-            return Err(
-                Error::invalid("no destination: set one with binlog_ship_options_set_url").into(),
-            );
-        };
+        let to = destination(o)?;
         let shipper = Shipper::open(d, n, to, o.ship.clone())?;
         unsafe { put(out, Box::into_raw(Box::new(binlog_shipper { shipper }))) };
         Ok(BINLOG_OK)

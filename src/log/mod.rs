@@ -42,4 +42,6 @@ pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{LogReader, ReadSegment};
 pub use segment_list::{list_segments, ListedSegment, SegmentState};
+#[cfg(feature = "s3")]
+pub(crate) use writer::Limits as RetentionLimits;
 pub use writer::LogWriter;

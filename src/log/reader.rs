@@ -907,6 +907,11 @@ impl LogReader {
         {
             gap.reason = GapReason::Retention;
         }
+        // Objects the bucket's retention removed (the last one skipped
+        // is covered by its marker: so is every one before it).
+        if gap.reason == GapReason::Missing && self.pruned_remotely(segment_no.saturating_sub(1)) {
+            gap.reason = GapReason::Retention;
+        }
         self.gaps.push(gap);
     }
 
@@ -971,18 +976,27 @@ impl LogReader {
         }
         // Only retention removes a listed segment of a log directory; a
         // file named in a list, or an object, should have been there.
-        let reason = match self.is_log() && remote_order(path).is_none() {
-            true => GapReason::Retention,
-            false => GapReason::Missing,
+        let reason = match remote_order(path) {
+            None if self.is_log() => GapReason::Retention,
+            Some(o) if self.pruned_remotely(o.segment_no) => GapReason::Retention,
+            _ => GapReason::Missing,
         };
         self.gaps.push(Gap {
             reason,
             path: path.to_path_buf(),
             offset: None,
-            from_seq: self.expected,
+            // Before any record was read, an object's key still says
+            // where its records started.
+            from_seq: self.expected.or_else(|| remote_first_seq(path)),
             to_seq: None,
         });
         self.open_gap = Some(OpenGap::Removed);
+    }
+
+    /// Whether segment object `segment_no` was removed by the bucket's
+    /// retention (its prune marker says so).
+    fn pruned_remotely(&self, segment_no: u64) -> bool {
+        self.tier.as_ref().is_some_and(|t| t.pruned(segment_no))
     }
 
     /// A reader of the segment at `path`, with this reader's type filter

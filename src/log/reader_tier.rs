@@ -45,6 +45,14 @@ pub trait Archived: Send {
     /// A reader of the segment object at `url`; with `salvage`, as
     /// `Reader::open_salvage`.
     fn open_url(&self, url: &Path, salvage: bool) -> Result<Reader>;
+
+    /// Every segment object up to the one returned was removed by the
+    /// bucket's retention (`RemoteLog::prune`), or is being: one of them
+    /// found gone is a gap of reason `retention`. `None` if none was, or
+    /// if that cannot be read (the gap is then `missing`).
+    fn retention_through(&self) -> Option<u64> {
+        None
+    }
 }
 
 #[cfg(feature = "s3")]
@@ -119,6 +127,15 @@ impl Tier {
         self.log.open_url(path, salvage)
     }
 
+    /// Whether the segment object `segment_no` was removed by the
+    /// bucket's retention (asked of the bucket: only when one is found
+    /// missing).
+    pub fn pruned(&self, segment_no: u64) -> bool {
+        self.log
+            .retention_through()
+            .is_some_and(|t| segment_no <= t)
+    }
+
     /// The URLs of the segment objects, by segment number (listed now).
     pub fn urls(&mut self) -> Result<Vec<PathBuf>> {
         self.list()?;
@@ -179,6 +196,10 @@ impl Tier {
     }
 
     pub fn urls_if_due(&mut self, _: bool) -> Result<Option<Vec<PathBuf>>> {
+        match *self {}
+    }
+
+    pub fn pruned(&self, _: u64) -> bool {
         match *self {}
     }
 }

@@ -110,6 +110,23 @@ pub fn journal_path(dir: &Path, log: &str) -> PathBuf {
     dir.join(format!("{log}.ship"))
 }
 
+/// The lines of `text` before its last line, `crc32 <8 hex digits>`, if
+/// that is their CRC-32: the check of every small text record of a log
+/// kept this way (this journal, the bucket's prune marker). `bad` makes
+/// the error of what is wrong.
+pub(crate) fn checked_body(text: &str, bad: impl Fn(&str) -> Error) -> Result<&str> {
+    let body_end = text
+        .rfind("crc32 ")
+        .ok_or_else(|| bad("no checksum line"))?;
+    let (body, crc_line) = text.split_at(body_end);
+    let stored = u32::from_str_radix(crc_line.trim_start_matches("crc32 ").trim_end(), 16)
+        .map_err(|_| bad("malformed checksum"))?;
+    if !body.ends_with('\n') || crate::format::crc32(body.as_bytes()) != stored {
+        return Err(bad("checksum mismatch"));
+    }
+    Ok(body)
+}
+
 impl Journal {
     pub fn new(log: &str, to: &str) -> Journal {
         Journal {
@@ -213,15 +230,7 @@ impl Journal {
     pub fn decode(text: &str, path: &Path) -> Result<Journal> {
         let bad =
             |what: &str| Error::file(ErrorKind::Corrupt, path, format!("ship journal: {what}"));
-        let body_end = text
-            .rfind("crc32 ")
-            .ok_or_else(|| bad("no checksum line"))?;
-        let (body, crc_line) = text.split_at(body_end);
-        let stored = u32::from_str_radix(crc_line.trim_start_matches("crc32 ").trim_end(), 16)
-            .map_err(|_| bad("malformed checksum"))?;
-        if !body.ends_with('\n') || crate::format::crc32(body.as_bytes()) != stored {
-            return Err(bad("checksum mismatch"));
-        }
+        let body = checked_body(text, bad)?;
         let mut lines = body.split_terminator('\n');
         if lines.next() != Some(VERSION_LINE) {
             return Err(bad("unknown version line"));

@@ -243,5 +243,10 @@ int main(void) {
     FIELD(binlog_damage2, to_seq);
     FIELD(binlog_damage2, path);
     FIELD(binlog_damage2, path_len);
+    STRUCT(binlog_prune_report);
+    FIELD(binlog_prune_report, deleted);
+    FIELD(binlog_prune_report, finished);
+    FIELD(binlog_prune_report, kept);
+    FIELD(binlog_prune_report, pruned_through);
     return 0;
 }

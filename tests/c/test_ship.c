@@ -10,17 +10,20 @@
  * and wrong credentials are refused with the right code and a message;
  * the _free functions accept NULL. A log whose retention waits for its
  * shipper keeps segments until they are uploaded; its hard byte cap
- * deletes them anyway and counts them.
+ * deletes them anyway and counts them. Remote retention
+ * (binlog_remote_prune) deletes the oldest objects, never the newest, and
+ * a reader that listed them reports them as a retention gap.
  *
  * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
  * end; each run ships under a prefix of its own (that directory's name).
  * Exits 0 when every check passed; prints "N passed, M failed".
  */
-#define _XOPEN_SOURCE 700
+#define _XOPEN_SOURCE 700 /* setenv */
 
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -241,6 +244,60 @@ static void test_bad_arguments_are_refused_and_change_nothing(void) {
     binlog_shipper_free(NULL);
 }
 
+static void test_a_prune_deletes_the_oldest_objects_and_readers_report_retention(void) {
+    binlog_writer *w = write_log("pruned", 12, 3); /* sealed 0..2, active 3 */
+    REQUIRE_OK(binlog_writer_close(w)); /* 3 sealed too */
+    binlog_writer_free(w);
+    binlog_ship_options *o = run_options(0);
+    binlog_shipper *s = NULL;
+    REQUIRE_OK(binlog_shipper_open(tmpdir, "pruned", o, &s));
+    binlog_ship_report sr;
+    REQUIRE_OK(binlog_shipper_ship_once(s, &sr));
+    CHECK_EQ_U(objects_of("pruned"), 4);
+    /* A reader of the bucket lists the 4 objects before the prune. */
+    char remote[512];
+    snprintf(remote, sizeof remote, "s3://%s/%s", env("BINLOG_TEST_S3_BUCKET"), run_prefix());
+    setenv("AWS_ENDPOINT_URL", env("BINLOG_TEST_S3_ENDPOINT"), 1);
+    setenv("AWS_REGION", env("BINLOG_TEST_S3_REGION"), 1);
+    setenv("AWS_ACCESS_KEY_ID", env("BINLOG_TEST_S3_ACCESS_KEY"), 1);
+    setenv("AWS_SECRET_ACCESS_KEY", env("BINLOG_TEST_S3_SECRET_KEY"), 1);
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open_log_tiered(tmpdir, "pruned", remote, &r));
+
+    binlog_prune_report pr;
+    memset(&pr, 0x5e, sizeof pr);
+    CHECK_RC(binlog_remote_prune(o, NULL, false, &pr), BINLOG_ERR_NULL_POINTER);
+    CHECK_EQ_U(pr.deleted, 0x5e5e5e5e5e5e5e5eULL); /* no output on failure */
+    CHECK_OK(binlog_ship_options_set_remote_retention(o, 2, UINT64_MAX, UINT64_MAX));
+    CHECK_OK(binlog_remote_prune(o, "pruned", true, &pr));
+    CHECK_EQ_U(pr.deleted, 2);
+    CHECK_EQ_U(objects_of("pruned"), 4); /* dry */
+    CHECK_OK(binlog_remote_prune(o, "pruned", false, &pr));
+    CHECK_EQ_U(pr.deleted, 2);
+    CHECK_EQ_U(pr.kept, 2);
+    CHECK_EQ_U(pr.pruned_through, 1);
+    CHECK_EQ_U(objects_of("pruned"), 2);
+
+    binlog_record rec;
+    uint64_t first = UINT64_MAX, n = 0;
+    while (binlog_reader_next(r, &rec) == BINLOG_OK) {
+        first = n++ == 0 ? rec.seq : first;
+    }
+    CHECK_EQ_U(first, 6);
+    CHECK_EQ_U(n, 6);
+    binlog_gap g[4];
+    size_t count = 0;
+    CHECK_OK(binlog_reader_gaps(r, g, 4, &count));
+    CHECK_EQ_U(count, 1);
+    CHECK_EQ_U(g[0].reason, BINLOG_GAP_RETENTION);
+    CHECK_EQ_U(g[0].from_seq, 0);
+    CHECK_EQ_U(g[0].to_seq, 6);
+    binlog_reader_free(r);
+    binlog_shipper_free(s);
+    binlog_ship_options_free(o);
+    CHECK_RC(binlog_remote_prune(NULL, "pruned", false, &pr), BINLOG_ERR_NULL_POINTER);
+}
+
 int main(void) {
     if (make_tmpdir() != 0) {
         return 2;
@@ -251,5 +308,6 @@ int main(void) {
     test_a_shipped_log_keeps_its_segments_until_they_are_uploaded();
     test_the_hard_cap_deletes_unshipped_segments_and_counts_them();
     test_bad_arguments_are_refused_and_change_nothing();
+    test_a_prune_deletes_the_oldest_objects_and_readers_report_retention();
     return (int)check_summary();
 }

@@ -25,6 +25,10 @@ pub enum Action {
     /// the error MinIO gives an encrypted PUT when it has no KMS
     /// (`NO_KMS`).
     Answer501,
+    /// Answers `403 Forbidden` (`AccessDenied`) without passing the
+    /// request on: what S3 answers credentials without the permission
+    /// (a DELETE by a key that may only read and write).
+    Answer403,
     /// Passes the head and half the body on, then resets both connections.
     ResetMidBody,
     /// Holds the request this long without passing it on, then closes.
@@ -163,6 +167,16 @@ fn not_implemented() -> String {
     )
 }
 
+fn access_denied() -> String {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
+                <Message>Access Denied</Message></Error>";
+    format!(
+        "HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 fn apply(
     action: Action,
     (head, body): (&[u8], &[u8]),
@@ -176,6 +190,9 @@ fn apply(
         }
         Action::Answer501 => {
             let _ = (&*client).write_all(not_implemented().as_bytes());
+        }
+        Action::Answer403 => {
+            let _ = (&*client).write_all(access_denied().as_bytes());
         }
         Action::ServerThen503 | Action::ServerThenReset => {
             done_upstream(head, body, upstream);

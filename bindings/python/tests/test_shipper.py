@@ -199,3 +199,15 @@ def test_a_child_after_fork_lets_go_of_the_parent_s_shipper_and_the_parent_ships
         assert s.ship_once() == binlog.ShipReport(0, 0, 0), "the parent's shipper ships on"
         with pytest.raises(binlog.LockedError):
             binlog.Shipper(tmp_path, "orders", **s3.ship_options())
+
+
+def test_prune_remote_deletes_the_oldest_objects_and_keeps_the_newest(s3, compressed_log, tmp_path):
+    with binlog.Shipper(tmp_path, "orders", **s3.ship_options()) as s:
+        assert s.ship_once().uploaded == SEALED
+    dry = binlog.prune_remote("orders", dry_run=True, remote_keep_count=1, **s3.ship_options())
+    assert dry == binlog.PruneReport(deleted=SEALED - 1, finished=0, kept=1, pruned_through=SEALED - 2)
+    assert len(s3.segment_objects()) == SEALED, "a dry run deletes nothing"
+    assert binlog.prune_remote("orders", remote_keep_count=1, **s3.ship_options()) == dry
+    assert [p.name for p in s3.segment_objects()] == [s3.object_file(s3.key(SEALED - 1, (SEALED - 1) * PER)).name]
+    with pytest.raises(binlog.InvalidArgumentError):
+        binlog.prune_remote("orders", remote_keep_count=-1, **s3.ship_options())

@@ -18,10 +18,13 @@ use super::journal::{journal_path, Journal, State};
 use super::local::{self, SealedSegment};
 use super::location::{Connection, Location};
 use super::object_name;
+use super::prune::PruneOptions;
 use super::remote::Remote;
+use super::remote_log::RemoteLog;
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How a log is shipped.
 #[derive(Clone, Debug)]
@@ -40,6 +43,9 @@ pub struct ShipOptions {
     /// progress for an operator, and the points where the crash tests
     /// kill a shipper.
     pub on_step: Option<StepHook>,
+    /// How much of the log the bucket keeps: with a limit set, each pass
+    /// ends with a prune (`RemoteLog::prune`; `dry_run` is not read).
+    pub remote_retention: PruneOptions,
 }
 
 impl Default for ShipOptions {
@@ -50,6 +56,7 @@ impl Default for ShipOptions {
             part_size: 16 << 20,
             connection: Connection::default(),
             on_step: None,
+            remote_retention: PruneOptions::default(),
         }
     }
 }
@@ -66,6 +73,9 @@ pub struct ShipReport {
     pub removed_local: Vec<u64>,
     /// The first local segment not sealed, which later ones wait for.
     pub waiting_for: Option<PathBuf>,
+    /// Segment objects deleted by remote retention
+    /// (`ShipOptions::remote_retention`) after the uploads.
+    pub pruned: Vec<u64>,
 }
 
 /// Ships one log's sealed segments to a bucket, one pass per
@@ -92,7 +102,7 @@ pub struct ShipReport {
 pub struct Shipper {
     dir: PathBuf,
     log: String,
-    remote: Remote,
+    remote: Arc<Remote>,
     journal: Journal,
     journal_path: PathBuf,
     /// Whether `journal` holds a state not yet stored (upload.rs).
@@ -100,6 +110,10 @@ pub struct Shipper {
     opts: ShipOptions,
     /// The exclusive lock of `<log>.ship.lock`: one shipper per log.
     _lock: ShipLock,
+    /// Every segment up to this one was removed from the bucket by its
+    /// retention (the prune marker, read at startup and after a prune):
+    /// never uploaded again, and its local copy goes without a read-back.
+    pruned_through: Option<u64>,
 }
 
 impl Shipper {
@@ -112,7 +126,7 @@ impl Shipper {
             return Err(Error::invalid("part size below 5 MiB (the S3 minimum)"));
         }
         let lock = take_lock(&dir.join(format!("{log}.ship.lock")))?;
-        let remote = Remote::connect(to, &opts.connection)?;
+        let remote = Arc::new(Remote::connect(to, &opts.connection)?);
         let journal_path = journal_path(dir, log);
         let mut shipper = Shipper {
             dir: dir.to_path_buf(),
@@ -123,9 +137,11 @@ impl Shipper {
             journal_unstored: false,
             opts,
             _lock: lock,
+            pruned_through: None,
         };
         let identity = shipper.identity()?;
         claim::claim(&shipper.remote, &identity)?;
+        shipper.pruned_through = shipper.remote_log()?.pruned_through()?;
         shipper.startup_scan()?;
         Ok(shipper)
     }
@@ -169,6 +185,7 @@ impl Shipper {
             .filter(|s| {
                 let done = self.journal.entry(s.segment_no).map(|e| e.state);
                 !matches!(done, Some(State::Uploaded | State::LocalDeleted))
+                    && !self.pruned(s.segment_no)
             })
             .collect();
         let uploads = self.upload_in_order(&pending, &mut report);
@@ -176,7 +193,40 @@ impl Shipper {
         let stored = self.store_journal();
         uploads.and(stored)?;
         report.removed_local = self.remove_shipped(&local)?;
+        report.pruned = self.prune_remote()?;
         Ok(report)
+    }
+
+    /// The log as a reader and pruner of the bucket sees it.
+    fn remote_log(&self) -> Result<RemoteLog> {
+        RemoteLog::new(Arc::clone(&self.remote), &self.log)
+    }
+
+    /// Whether segment `segment_no` was removed from the bucket by its
+    /// retention.
+    fn pruned(&self, segment_no: u64) -> bool {
+        self.pruned_through.is_some_and(|t| segment_no <= t)
+    }
+
+    /// Applies `remote_retention`, if it sets a limit: the segment
+    /// numbers of the objects deleted.
+    fn prune_remote(&mut self) -> Result<Vec<u64>> {
+        let opts = PruneOptions {
+            dry_run: false,
+            ..self.opts.remote_retention.clone()
+        };
+        if !opts.limits().any() {
+            return Ok(Vec::new());
+        }
+        let report = match self.remote_log()?.prune(&opts) {
+            Ok(r) => r,
+            // Another pruner of the log (`binlog remote prune`) is at it:
+            // this pass leaves it to that one.
+            Err(e) if e.kind() == ErrorKind::Locked => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        self.pruned_through = report.pruned_through.or(self.pruned_through);
+        Ok(report.deleted.iter().map(|s| s.key.segment_no).collect())
     }
 }
 

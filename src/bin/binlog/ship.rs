@@ -61,6 +61,16 @@ pub struct ShipArgs {
     /// How long failed requests are retried before the command gives up.
     #[arg(long, value_name = "SECS", default_value_t = 180)]
     pub retry_timeout: u64,
+    /// After each pass, keep at most N segment objects in the bucket
+    /// (as `binlog remote prune --keep-count`).
+    #[arg(long, value_name = "N")]
+    pub remote_keep_count: Option<usize>,
+    /// After each pass, keep at most B bytes of segment objects in the bucket.
+    #[arg(long, value_name = "B")]
+    pub remote_keep_bytes: Option<u64>,
+    /// After each pass, delete objects whose last record is older than DUR.
+    #[arg(long, value_name = "DUR", value_parser = crate::remote::prune::parse_age)]
+    pub remote_keep_age: Option<Duration>,
 }
 
 pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
@@ -80,6 +90,12 @@ pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
             retry_timeout: Some(Duration::from_secs(args.retry_timeout)),
             ..Connection::default()
         },
+        remote_retention: crate::remote::prune::KeepArgs {
+            keep_count: args.remote_keep_count,
+            keep_bytes: args.remote_keep_bytes,
+            keep_age: args.remote_keep_age,
+        }
+        .options(),
         ..ShipOptions::default()
     };
     let mut shipper = Shipper::open(&args.dir, &args.log, &to, opts).map_err(ship_error)?;
@@ -110,6 +126,9 @@ fn print_report(r: &ShipReport, to: &Location, log: &str) {
     }
     for n in &r.removed_local {
         println!("removed local segment {n} (verified in {to})");
+    }
+    for n in &r.pruned {
+        println!("pruned segment {n} of {log} from {to} (remote retention)");
     }
 }
 

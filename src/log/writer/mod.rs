@@ -48,6 +48,8 @@ mod found;
 mod manifest;
 mod open;
 mod retention;
+#[cfg(feature = "s3")]
+pub(crate) use retention::Limits;
 mod roll;
 mod seal;
 

@@ -7,6 +7,37 @@
 
 use super::{Shared, State};
 use std::path::Path;
+use std::time::Duration;
+
+/// The limits a tier of a log keeps within, oldest segments going first:
+/// the one rule of local retention and of the bucket's (`archive`'s
+/// prune), each with its own clock (local: when a segment was sealed;
+/// the bucket: its last record's timestamp).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub max_segments: Option<usize>,
+    pub max_bytes: Option<u64>,
+    pub max_age: Option<Duration>,
+}
+
+impl Limits {
+    /// Whether `count` segments of `bytes` in all, the oldest of age
+    /// `oldest_ns` (on the clock `now` is read from), exceed a limit: the
+    /// oldest is then to go.
+    pub(crate) fn exceeded(&self, count: usize, bytes: u64, oldest_ns: i64, now: i64) -> bool {
+        self.max_segments.is_some_and(|m| count > m)
+            || self.max_bytes.is_some_and(|m| bytes > m)
+            || self.max_age.is_some_and(|age| {
+                oldest_ns.saturating_add(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX)) < now
+            })
+    }
+
+    /// Whether any limit is set.
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    pub(crate) fn any(&self) -> bool {
+        self.max_segments.is_some() || self.max_bytes.is_some() || self.max_age.is_some()
+    }
+}
 
 impl Shared {
     /// Deletes the oldest sealed segments while any retention limit is
@@ -31,15 +62,12 @@ impl Shared {
             }
             let total: u64 = st.sealed.iter().map(|s| s.entry.bytes).sum();
             let hard_over = r.hard_max_bytes.is_some_and(|m| total > m);
-            let over = hard_over
-                || r.max_segments.is_some_and(|m| st.sealed.len() > m)
-                || r.max_bytes.is_some_and(|m| total > m)
-                || r.max_age.is_some_and(|age| {
-                    oldest
-                        .sealed_ns
-                        .saturating_add(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX))
-                        < now
-                });
+            let limits = Limits {
+                max_segments: r.max_segments,
+                max_bytes: r.max_bytes,
+                max_age: r.max_age,
+            };
+            let over = hard_over || limits.exceeded(st.sealed.len(), total, oldest.sealed_ns, now);
             if !over {
                 break;
             }

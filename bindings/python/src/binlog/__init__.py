@@ -67,6 +67,7 @@ from .records import Damage as Damage, Gap as Gap, Header as Header, Record, Tai
 from .segments import ListedSegment as ListedSegment, list_segments
 from .shipper import ShipKeywords as ShipKeywords, ShipOptions as ShipOptions
 from .shipper import ShipReport as ShipReport, Shipper, retry_timeout_ms
+from .shipper import PruneReport as PruneReport, prune_remote as prune_remote
 from .verify import MAX_FINDINGS as VERIFY_MAX_FINDINGS
 from .verify import Finding as Finding, FindingKind as FindingKind
 from .verify import RepairAction as RepairAction, Verification as Verification, verify

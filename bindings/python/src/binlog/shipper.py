@@ -62,6 +62,27 @@ class ShipOptions:
     #: this long with :class:`RemoteError`, naming the server's URL and
     #: the cause.
     retry_timeout: Optional[float] = None
+    #: How much of the log the bucket keeps: at most this many segment
+    #: objects, bytes of them, or seconds since an object's last record
+    #: (``None``: no such limit). With one set, each :meth:`Shipper.ship_once`
+    #: ends with a prune, and :func:`prune_remote` applies them.
+    remote_keep_count: Optional[int] = None
+    remote_keep_bytes: Optional[int] = None
+    remote_keep_age: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    """What one :func:`prune_remote` did (or, dry, would do)."""
+
+    #: Segment objects deleted, those a prune killed before left included.
+    deleted: int
+    #: How many of ``deleted`` a prune killed before had left.
+    finished: int
+    #: Segment objects kept.
+    kept: int
+    #: Every segment up to this one is pruned; ``None`` if none is.
+    pruned_through: Optional[int]
 
 
 class ShipKeywords(TypedDict, total=False):
@@ -77,6 +98,9 @@ class ShipKeywords(TypedDict, total=False):
     keep_local: Optional[int]
     multipart_threshold: Optional[int]
     retry_timeout: Optional[float]
+    remote_keep_count: Optional[int]
+    remote_keep_bytes: Optional[int]
+    remote_keep_age: Optional[float]
 
 
 def _native_ship_options(o: ShipOptions) -> Any:
@@ -103,6 +127,13 @@ def _native_ship_options(o: ShipOptions) -> Any:
         check(lib.binlog_ship_options_set_multipart_threshold(opts, threshold))
     if o.retry_timeout is not None:
         check(lib.binlog_ship_options_set_retry_timeout(opts, retry_timeout_ms(o.retry_timeout)))
+    limits = (o.remote_keep_count, o.remote_keep_bytes, o.remote_keep_age)
+    if any(v is not None for v in limits):
+        none = 2**64 - 1
+        count = none if o.remote_keep_count is None else _count("remote_keep_count", o.remote_keep_count)
+        size = none if o.remote_keep_bytes is None else _count("remote_keep_bytes", o.remote_keep_bytes)
+        age = none if o.remote_keep_age is None else int(_count("remote_keep_age", o.remote_keep_age) * 1e9)
+        check(lib.binlog_ship_options_set_remote_retention(opts, count, size, age))
     return opts
 
 
@@ -113,7 +144,7 @@ def retry_timeout_ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
-def _count(name: str, value: int) -> int:
+def _count(name: str, value: Any) -> Any:
     if value < 0:
         raise InvalidArgumentError(f"{name} must be at least 0, not {value}")
     return value
@@ -195,4 +226,22 @@ class Shipper:
         self.close()
 
 
-__all__ = ["ShipOptions", "ShipReport", "Shipper"]
+@with_keywords_of(ShipOptions)
+def prune_remote(name: str, options: Optional[ShipOptions] = None, dry_run: bool = False,
+                 **kwargs: Unpack[ShipKeywords]) -> PruneReport:
+    """Deletes the oldest segment objects of log ``name`` at ``url`` beyond
+    the ``remote_keep_*`` limits (``binlog_remote_prune``): oldest first,
+    never the newest, a prune killed before finished first; with
+    ``dry_run`` only says what would go. Another pruner holding the claim
+    raises :class:`binlog.LockedError`; credentials that may not delete,
+    :class:`binlog.PermissionDeniedError` naming the object. Readers
+    report the pruned records as gaps of reason ``retention``."""
+    ship_options = options_from(ShipOptions, options, kwargs)
+    opts = _native_ship_options(ship_options if ship_options is not None else ShipOptions())
+    out = ffi.new("binlog_prune_report *")
+    check(lib.binlog_remote_prune(opts, c_string("log name", name), dry_run, out))
+    through = None if out.pruned_through == 2**64 - 1 else out.pruned_through
+    return PruneReport(out.deleted, out.finished, out.kept, through)
+
+
+__all__ = ["PruneReport", "ShipOptions", "ShipReport", "Shipper", "prune_remote"]

@@ -8,6 +8,7 @@
 mod fetch;
 mod logs;
 mod ls;
+pub mod prune;
 mod verify;
 
 use crate::error::{CliError, CliResult, Outcome};
@@ -89,6 +90,13 @@ pub fn open_reader(path: &Path, salvage: bool) -> binlog::Result<Reader> {
     }
 }
 
+/// The remote log (named by a PATH argument, `resolve`) that the object
+/// at `path` belongs to.
+pub fn log_of(path: &Path) -> Option<RemoteLog> {
+    let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+    logs.iter().find(|l| l.key_of_url(path).is_some()).cloned()
+}
+
 /// A log reader of the remote log whose segment objects `files` are
 /// (from `resolve`), `None` if they are local files.
 pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>> {
@@ -157,6 +165,8 @@ pub enum RemoteCommand {
     /// sequence numbers) into a local directory, each checked against its
     /// SHA-256.
     Fetch(fetch::FetchArgs),
+    /// Delete the oldest segment objects beyond a count, bytes or age.
+    Prune(prune::PruneArgs),
 }
 
 pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
@@ -164,6 +174,7 @@ pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
         RemoteCommand::Ls(a) => logs::run_ls(a),
         RemoteCommand::Verify(a) => verify::run(&remote_log(&a.url, a.log.as_deref())?),
         RemoteCommand::Fetch(a) => fetch::run(a),
+        RemoteCommand::Prune(a) => prune::run(a),
     }
 }
 

@@ -142,6 +142,18 @@ impl SegmentWalk<'_> {
             Err(_) if file_kind::is_empty(file) && self.is_newest_of_a_log(file) => {
                 return Ok(None)
             }
+            // Pruned from the bucket since it was listed: a retention gap,
+            // as the library's log reader reports it.
+            Err(e) if e.kind() == binlog::ErrorKind::NotFound => {
+                let Some(gap) = crate::remote::prune::pruned_gap(file) else {
+                    return Err(e.into());
+                };
+                eprintln!("binlog: gap: {gap}");
+                self.outcome = Outcome::Damaged;
+                self.continuity.forget();
+                progress.file_done(file_len);
+                return Ok(None);
+            }
             Err(e) => match CliError::from(e) {
                 CliError::Damaged(m) => {
                     self.damaged_msg(&m);

@@ -1886,9 +1886,20 @@ static int ship_strings(JNIEnv *env, jobjectArray a, char **s) {
     return 0;
 }
 
+/* Sets the remote retention of `o` from Java's {count, bytes, age ns} (-1: unset); BINLOG_OK
+ * without touching `o` if none is set. */
+static binlog_result set_remote_retention(JNIEnv *env, binlog_ship_options *o, jlongArray retention) {
+    jlong v[3] = {-1, -1, -1};
+    if (retention != NULL) (*env)->GetLongArrayRegion(env, retention, 0, 3, v);
+    if (v[0] < 0 && v[1] < 0 && v[2] < 0) return BINLOG_OK;
+    uint64_t u[3];
+    for (int i = 0; i < 3; i++) u[i] = v[i] < 0 ? UINT64_MAX : (uint64_t)v[i];
+    return binlog_ship_options_set_remote_retention(o, u[0], u[1], u[2]);
+}
+
 /* The binlog_ship_options the Java options describe; NULL with an exception thrown. */
 static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual_hosted, jlong keep_local,
-                                         jlong multipart_threshold, jlong retry_timeout_ms) {
+                                         jlong multipart_threshold, jlong retry_timeout_ms, jlongArray retention) {
     binlog_ship_options *o = NULL;
     binlog_result rc = binlog_ship_options_new(&o);
     if (rc == BINLOG_OK && s[SHIP_URL] != NULL) rc = binlog_ship_options_set_url(o, s[SHIP_URL]);
@@ -1902,6 +1913,7 @@ static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual
         rc = binlog_ship_options_set_multipart_threshold(o, (uint64_t)multipart_threshold);
     if (rc == BINLOG_OK && retry_timeout_ms > 0)
         rc = binlog_ship_options_set_retry_timeout(o, (uint64_t)retry_timeout_ms);
+    if (rc == BINLOG_OK) rc = set_remote_retention(env, o, retention);
     if (rc != BINLOG_OK) {
         throw_result(env, rc);
         binlog_ship_options_free(o);
@@ -1914,7 +1926,7 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Shipper_nativeOpen(JNIEnv *env, jclass
                                                             jbyteArray name, jobjectArray strings,
                                                             jboolean virtual_hosted, jlong keep_local,
                                                             jlong multipart_threshold,
-                                                            jlong retry_timeout_ms) {
+                                                            jlong retry_timeout_ms, jlongArray retention) {
     UNUSED(cls);
     char *s[SHIP_STRINGS];
     if (ship_strings(env, strings, s) != 0) {
@@ -1922,7 +1934,8 @@ JNIEXPORT jlong JNICALL Java_io_libbinlog_Shipper_nativeOpen(JNIEnv *env, jclass
     }
     char *d = c_string(env, dir, "dir");
     char *n = d != NULL ? c_string(env, name, "name") : NULL;
-    binlog_ship_options *o = n != NULL ? ship_options(env, s, virtual_hosted, keep_local, multipart_threshold, retry_timeout_ms)
+    binlog_ship_options *o = n != NULL ? ship_options(env, s, virtual_hosted, keep_local, multipart_threshold,
+                                                      retry_timeout_ms, retention)
                                    : NULL;
     binlog_shipper *shipper = NULL;
     if (o != NULL) {
@@ -1946,6 +1959,28 @@ JNIEXPORT void JNICALL Java_io_libbinlog_Shipper_nativeShipOnce(JNIEnv *env, jcl
     }
     jlong v[3] = {(jlong)r.uploaded, (jlong)r.already_uploaded, (jlong)r.removed_local};
     (*env)->SetLongArrayRegion(env, out, 0, 3, v);
+}
+
+JNIEXPORT void JNICALL Java_io_libbinlog_Shipper_nativePrune(JNIEnv *env, jclass cls, jbyteArray name,
+                                                             jobjectArray strings, jboolean virtual_hosted,
+                                                             jlongArray retention, jboolean dry_run,
+                                                             jlongArray out) {
+    UNUSED(cls);
+    char *s[SHIP_STRINGS];
+    if (ship_strings(env, strings, s) != 0) {
+        return;
+    }
+    char *n = c_string(env, name, "name");
+    binlog_ship_options *o = n != NULL ? ship_options(env, s, virtual_hosted, -1, 0, retention) : NULL;
+    binlog_prune_report r;
+    if (o != NULL && check(env, binlog_remote_prune(o, n, dry_run, &r)) == 0) {
+        jlong through = r.pruned_through == UINT64_MAX ? -1 : (jlong)r.pruned_through;
+        jlong v[4] = {(jlong)r.deleted, (jlong)r.finished, (jlong)r.kept, through};
+        (*env)->SetLongArrayRegion(env, out, 0, 4, v);
+    }
+    binlog_ship_options_free(o);
+    free(n);
+    ship_strings_free(s);
 }
 
 JNIEXPORT void JNICALL Java_io_libbinlog_Shipper_nativeFree(JNIEnv *env, jclass cls, jlong h) {

@@ -3,6 +3,7 @@ package io.libbinlog;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.OptionalLong;
 
 /**
  * Ships a log's sealed segments to an S3-compatible bucket ({@code binlog_shipper}): each with a
@@ -17,6 +18,13 @@ public final class Shipper implements AutoCloseable {
 
     /** What one {@link #shipOnce} did, in segments. */
     public record Report(long uploaded, long alreadyUploaded, long removedLocal) {}
+
+    /**
+     * What one {@link #pruneRemote} did (or, dry, would do): objects deleted (those a prune killed
+     * before left included, {@code finished} of them), objects kept, and the segment every one up to
+     * which is pruned (empty if none is).
+     */
+    public record PruneReport(long deleted, long finished, long kept, OptionalLong prunedThrough) {}
 
     /**
      * Where and how a log is shipped. Unset fields take the library's defaults: the endpoint, region
@@ -34,6 +42,8 @@ public final class Shipper implements AutoCloseable {
         private long keepLocal = -1;
         private long multipartThreshold;
         private long retryTimeoutMillis;
+        /** Remote retention: max count, max bytes, max age in ns; -1 where unset. */
+        private final long[] remoteRetention = {-1, -1, -1};
 
         /** Where the log goes: {@code s3://bucket[/prefix]} (required). */
         public Options url(String url) {
@@ -93,6 +103,33 @@ public final class Shipper implements AutoCloseable {
             return this;
         }
 
+         * Keeps at most {@code count} segment objects of the log in the bucket: each {@link #shipOnce}
+         * ends with a prune, and {@link #pruneRemote} applies it (oldest first, never the newest).
+         */
+        public Options remoteKeepCount(long count) {
+            remoteRetention[0] = nonNegative("remoteKeepCount", count);
+            return this;
+        }
+
+        /** Keeps at most {@code bytes} bytes of segment objects in the bucket (as {@link #remoteKeepCount}). */
+        public Options remoteKeepBytes(long bytes) {
+            remoteRetention[1] = nonNegative("remoteKeepBytes", bytes);
+            return this;
+        }
+
+        /** Deletes objects whose last record is older than {@code age} (as {@link #remoteKeepCount}). */
+        public Options remoteKeepAge(Duration age) {
+            remoteRetention[2] = nonNegative("remoteKeepAge", age.toNanos());
+            return this;
+        }
+
+        private static long nonNegative(String what, long v) {
+            if (v < 0) {
+                throw new IllegalArgumentException(what + " " + v + " is negative");
+            }
+            return v;
+        }
+
         /** The string options as NUL-terminated UTF-8, null where unset. */
         private byte[][] strings() throws IOException {
             String[] s = {url, endpoint, region, accessKeyId, secretAccessKey};
@@ -127,7 +164,7 @@ public final class Shipper implements AutoCloseable {
         byte[] n = Strings.cstring(name, "name");
         String description = Strings.describe(dir, name);
         long h = nativeOpen(d, n, options.strings(), options.virtualHostedStyle, options.keepLocal,
-                options.multipartThreshold, options.retryTimeoutMillis);
+                options.multipartThreshold, options.retryTimeoutMillis, options.remoteRetention);
         return new Shipper(h, description);
     }
 
@@ -146,6 +183,24 @@ public final class Shipper implements AutoCloseable {
         return new Report(r[0], r[1], r[2]);
     }
 
+    /**
+     * Deletes the oldest segment objects of log {@code name} at the options' URL beyond their remote
+     * retention ({@code binlog_remote_prune}): oldest first, never the newest, a prune killed before
+     * finished first; with {@code dryRun} only says what would go. Another pruner holding the claim
+     * is {@link ErrorCode#LOCKED}; credentials that may not delete, {@link
+     * ErrorCode#PERMISSION_DENIED} naming the object. Readers report the pruned records as gaps of
+     * reason retention.
+     */
+    public static PruneReport pruneRemote(String name, Options options, boolean dryRun) throws IOException {
+        if (options == null) {
+            throw new NullPointerException("options");
+        }
+        byte[] n = Strings.cstring(name, "name");
+        long[] r = new long[4];
+        nativePrune(n, options.strings(), options.virtualHostedStyle, options.remoteRetention, dryRun, r);
+        return new PruneReport(r[0], r[1], r[2], r[3] == -1 ? OptionalLong.empty() : OptionalLong.of(r[3]));
+    }
+
     /** Frees the shipper and releases the log's ship lock; closing again does nothing. */
     @Override
     public synchronized void close() {
@@ -155,7 +210,10 @@ public final class Shipper implements AutoCloseable {
     }
 
     private static native long nativeOpen(byte[] dir, byte[] name, byte[][] strings, boolean virtualHosted,
-            long keepLocal, long multipartThreshold, long retryTimeoutMillis) throws IOException;
+            long keepLocal, long multipartThreshold, long retryTimeoutMillis, long[] remoteRetention) throws IOException;
+
+    private static native void nativePrune(byte[] name, byte[][] strings, boolean virtualHosted,
+            long[] remoteRetention, boolean dryRun, long[] report) throws IOException;
 
     private static native void nativeShipOnce(long handle, long[] report) throws IOException;
 

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,5 +151,25 @@ class ShipperTest {
         BinlogWriter seg = BinlogWriter.openSegment(dir.resolve("one.binlog"));
         seg.close();
         expect(ErrorCode.CLOSED, seg::droppedUnshipped);
+    }
+
+    @Test
+    void pruneRemoteDeletesTheOldestObjectsAndKeepsTheNewest() throws IOException {
+        String prefix = "java-prune-" + dir.getFileName();
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
+            for (int i = 0; i < 8; i++) { // segments 0..3, sealed by the close
+                w.write("t", new byte[] {1, 2, 3});
+            }
+        }
+        try (Shipper s = Shipper.open(dir, "orders", options(prefix))) {
+            assertEquals(4, s.shipOnce().uploaded());
+        }
+        Shipper.Options o = options(prefix).remoteKeepCount(1);
+        Shipper.PruneReport want = new Shipper.PruneReport(3, 0, 1, OptionalLong.of(2));
+        assertEquals(want, Shipper.pruneRemote("orders", o, true));
+        assertEquals(4, objects(prefix, "orders"), "a dry run deletes nothing");
+        assertEquals(want, Shipper.pruneRemote("orders", o, false));
+        assertEquals(1, objects(prefix, "orders"));
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Shipper.pruneRemote("", o, false));
     }
 }

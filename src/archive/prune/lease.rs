@@ -1,0 +1,141 @@
+//! The prune claim: one pruner of a log at a time. A pruner holds the
+//! object `<prefix>/<log>/prune-claim-<generation, 20 digits>` it created
+//! with a create-only PUT (as the log's claim is made, claim.rs), and
+//! deletes it when done. Of two pruners that start together, the second
+//! PUT of a key gets a 412 and refuses.
+//!
+//! A claim older than the stale age (its holder was killed, or lost its
+//! way to the bucket) is taken over by creating the next generation's
+//! key, create-only too, so that of several pruners taking it over one
+//! wins; the winner then deletes the stale one. Before each of its
+//! writes a holder checks (two HEADs) that its claim is still there and
+//! that no next generation exists: a holder that was only slow stops,
+//! rather than prune beside the one that took over.
+
+use crate::archive::object_name::log_prefix;
+use crate::archive::remote::{Created, Remote};
+use crate::error::{Error, ErrorKind, Result};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const NAME: &str = "prune-claim-";
+
+/// A claim held; released by `release` (a pruner killed leaves it to
+/// go stale).
+pub struct Lease {
+    key: String,
+    generation: u64,
+}
+
+fn claim_key(remote: &Remote, log: &str, generation: u64) -> String {
+    let prefix = log_prefix(&remote.location().prefix, log);
+    format!("{prefix}{NAME}{generation:020}")
+}
+
+fn now_ms() -> u64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH);
+    since.map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The generations of the claims of `log` in the bucket, lowest first.
+fn generations(remote: &Remote, log: &str) -> Result<Vec<u64>> {
+    let prefix = log_prefix(&remote.location().prefix, log);
+    let mut out: Vec<u64> = remote
+        .list(&prefix)?
+        .iter()
+        .filter_map(|o| o.name.strip_prefix(NAME)?.parse().ok())
+        .collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// When the claim at `key` was taken (ms since the epoch) and by whom;
+/// `None` if it is gone or unreadable (taken as stale: a claim is
+/// written whole by one PUT).
+fn taken(remote: &Remote, key: &str) -> Result<Option<(u64, String)>> {
+    let Some(bytes) = remote.get(key)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let since = text
+        .lines()
+        .find_map(|l| l.strip_prefix("since ")?.parse().ok());
+    let by = text
+        .lines()
+        .find_map(|l| l.strip_prefix("by "))
+        .unwrap_or("?")
+        .to_string();
+    Ok(since.map(|s| (s, by)))
+}
+
+fn locked(remote: &Remote, key: &str, what: String) -> Error {
+    let url = remote.location().url_of(key);
+    Error::file(ErrorKind::Locked, Path::new(&url), what)
+}
+
+/// Takes the prune claim of `log`, or a `Locked` error naming the claim
+/// held by another pruner (taken less than `stale_after` ago).
+pub fn take(remote: &Remote, log: &str, stale_after: Duration) -> Result<Lease> {
+    let held = generations(remote, log)?;
+    let generation = match held.last() {
+        None => 0,
+        Some(&top) => {
+            let key = claim_key(remote, log, top);
+            if let Some((since, by)) = taken(remote, &key)? {
+                let age = Duration::from_millis(now_ms().saturating_sub(since));
+                if age < stale_after {
+                    let what = format!(
+                        "another pruner of the log holds the prune claim ({by}, {} s ago); \
+                         it is taken over once {} s old",
+                        age.as_secs(),
+                        stale_after.as_secs()
+                    );
+                    return Err(locked(remote, &key, what));
+                }
+            }
+            top + 1
+        }
+    };
+    let key = claim_key(remote, log, generation);
+    let body = format!(
+        "binlog-prune-claim 1\nby pid {} on {}\nsince {}\n",
+        std::process::id(),
+        host_name(),
+        now_ms()
+    );
+    if remote.put_create_plain(&key, body.into_bytes())? == Created::AlreadyExists {
+        let what = "another pruner of the log took the prune claim first".to_string();
+        return Err(locked(remote, &key, what));
+    }
+    // The stale claims taken over: their holders stop at their next check
+    // (which the next generation fails as well: deleting them is tidying).
+    for &stale in &held {
+        let _ = remote.delete(&claim_key(remote, log, stale));
+    }
+    Ok(Lease { key, generation })
+}
+
+impl Lease {
+    /// Whether the claim is still this pruner's: a `Locked` error if it
+    /// was taken over (deleted, or a next generation created).
+    pub fn check(&self, remote: &Remote, log: &str) -> Result<()> {
+        let next = claim_key(remote, log, self.generation + 1);
+        if remote.head(&self.key)?.is_none() || remote.head(&next)?.is_some() {
+            let what = "the prune claim was taken over as stale by another pruner: stopped \
+                        (nothing pruned out of order; the other pruner finishes)";
+            return Err(locked(remote, &self.key, what.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Gives the claim up.
+    pub fn release(self, remote: &Remote) -> Result<()> {
+        remote.delete(&self.key)
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "?".into())
+}

@@ -1,0 +1,194 @@
+//! Remote retention: a log's oldest segment objects deleted while the
+//! bucket holds more of it than a count, a byte total or an age (its last
+//! record's timestamp) allows, by the one rule local retention applies
+//! (`log::RetentionLimits`). `binlog remote prune` and the shipper
+//! (`ShipOptions::remote_retention`) call `RemoteLog::prune`.
+//!
+//! Guarantees:
+//! - Oldest first, and never the newest object (it holds the log's
+//!   position for a shipper that rebuilds its journal from the bucket):
+//!   an object goes only if every older one goes too.
+//! - Journaled: the marker (marker.rs) naming the last object to go is
+//!   stored before the first DELETE, and the DELETEs go oldest first, so a
+//!   prune killed anywhere leaves a prefix of them deleted, never a hole;
+//!   a rerun deletes the rest before anything new.
+//! - One pruner per log (lease.rs): a second one refuses with `Locked`.
+//! - A DELETE refused (403: credentials that may read, not delete) stops
+//!   the prune with a `PermissionDenied` error naming the object and the
+//!   endpoint; nothing after it is deleted.
+//! - A reader that finds an object gone that the marker covers reports a
+//!   gap of reason `retention` (`Archived::pruned_through`).
+
+mod lease;
+pub(crate) mod marker;
+
+use super::remote_log::{ListedSegment, RemoteLog};
+use crate::error::Result;
+use crate::log::position::Position;
+use crate::log::RetentionLimits;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How much of a log the bucket keeps ([`RemoteLog::prune`]). Every limit
+/// set applies; with none set nothing is pruned (but a prune killed
+/// before is finished).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PruneOptions {
+    /// Keep at most this many segment objects.
+    pub max_segments: Option<usize>,
+    /// Keep at most this many bytes of segment objects.
+    pub max_bytes: Option<u64>,
+    /// Delete objects whose last record's timestamp is older than this
+    /// (wall clock; a segment without records counts as oldest).
+    pub max_age: Option<Duration>,
+    /// Only say what would be deleted: no claim, no write.
+    pub dry_run: bool,
+    /// A prune claim older than this is taken over (its pruner is taken
+    /// for dead). Default 15 minutes.
+    pub stale_claim_after: Duration,
+}
+
+impl Default for PruneOptions {
+    fn default() -> PruneOptions {
+        PruneOptions {
+            max_segments: None,
+            max_bytes: None,
+            max_age: None,
+            dry_run: false,
+            stale_claim_after: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl PruneOptions {
+    pub(crate) fn limits(&self) -> RetentionLimits {
+        RetentionLimits {
+            max_segments: self.max_segments,
+            max_bytes: self.max_bytes,
+            max_age: self.max_age,
+        }
+    }
+}
+
+/// What a prune did (or, dry, would do).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    /// The objects deleted (to be deleted, dry), oldest first: first
+    /// those a prune killed before left, then the ones these limits
+    /// remove.
+    pub deleted: Vec<ListedSegment>,
+    /// How many of `deleted` a prune killed before had left.
+    pub finished: usize,
+    /// The segment objects kept.
+    pub kept: usize,
+    /// Every segment up to this one is pruned (the marker's), if any is.
+    pub pruned_through: Option<u64>,
+}
+
+impl RemoteLog {
+    /// Deletes the log's oldest segment objects beyond `opts`'s limits
+    /// (see the module's guarantees); first finishes a prune killed
+    /// before. Needs PUT and DELETE on the log's prefix (the claim and
+    /// the marker are objects there).
+    pub fn prune(&self, opts: &PruneOptions) -> Result<PruneReport> {
+        let remote = self.remote();
+        if opts.dry_run {
+            let m = marker::load(remote, self.log())?;
+            return self.plan(opts, m.map(|m| m.through));
+        }
+        let lease = lease::take(remote, self.log(), opts.stale_claim_after)?;
+        let done = self.prune_holding(opts, &lease);
+        // A claim left behind goes stale; the prune's own error comes first.
+        let released = lease.release(remote);
+        let report = done?;
+        released?;
+        Ok(report)
+    }
+
+    fn prune_holding(&self, opts: &PruneOptions, lease: &lease::Lease) -> Result<PruneReport> {
+        let (remote, log) = (self.remote(), self.log());
+        let old = marker::load(remote, log)?;
+        let report = self.plan(opts, old.map(|m| m.through))?;
+        if report.pruned_through != old.map(|m| m.through) {
+            let through = report.pruned_through.expect("a new prune names its last");
+            let m = marker::Marker {
+                through,
+                next: self.position_after(through, old.map(|m| m.next))?,
+            };
+            lease.check(remote, log)?;
+            marker::store(remote, log, &m)?;
+        }
+        for s in &report.deleted {
+            lease.check(remote, log)?;
+            remote.delete(&s.object_key)?;
+        }
+        Ok(report)
+    }
+
+    /// What a prune with `opts` deletes, the marker saying `through`.
+    fn plan(&self, opts: &PruneOptions, through: Option<u64>) -> Result<PruneReport> {
+        let listed = self.segments()?;
+        let covered = |s: &ListedSegment| through.is_some_and(|t| s.key.segment_no <= t);
+        let finished = listed.iter().take_while(|s| covered(s)).count();
+        let rest = &listed[finished..];
+        let limits = opts.limits();
+        let now = wall_clock_ns();
+        let mut going = 0;
+        // The newest object stays whatever the limits say.
+        while going + 1 < rest.len() && limits.any() {
+            let kept = &rest[going..];
+            let bytes = kept.iter().map(|s| s.size).sum();
+            let oldest_ns = match opts.max_age {
+                Some(_) => self.last_record_ns(&kept[0])?,
+                None => i64::MAX,
+            };
+            if !limits.exceeded(kept.len(), bytes, oldest_ns, now) {
+                break;
+            }
+            going += 1;
+        }
+        let new_through = rest[..going].last().map(|s| s.key.segment_no);
+        Ok(PruneReport {
+            deleted: listed[..finished + going].to_vec(),
+            finished,
+            kept: rest.len() - going,
+            pruned_through: new_through.or(through),
+        })
+    }
+
+    /// The timestamp of the last record of the object `s` (from its
+    /// seal); a segment without records: `i64::MIN` (oldest).
+    fn last_record_ns(&self, s: &ListedSegment) -> Result<i64> {
+        let r = self.open_reader(&s.object_key, false)?;
+        Ok(match r.seal() {
+            Some(d) if d.record_count > 0 => d.last_ts,
+            _ => i64::MIN,
+        })
+    }
+
+    /// The log's position past segment `through`: the first object after
+    /// it (kept: the newest always is), at least `old`.
+    fn position_after(&self, through: u64, old: Option<Position>) -> Result<Position> {
+        let listed = self.segments()?;
+        let next = listed.iter().find(|s| s.key.segment_no > through);
+        let found = next.map(|s| Position {
+            segment_no: through.saturating_add(1),
+            seq: s.key.first_seq,
+        });
+        Ok([old, found]
+            .into_iter()
+            .flatten()
+            .reduce(Position::max)
+            .unwrap_or_default())
+    }
+
+    /// Every segment up to the one returned is pruned, as the log's
+    /// marker says; `None` if none is (or no marker can be read).
+    pub fn pruned_through(&self) -> Result<Option<u64>> {
+        Ok(marker::load(self.remote(), self.log())?.map(|m| m.through))
+    }
+}
+
+fn wall_clock_ns() -> i64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH);
+    since.map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,84 @@
+//! `binlog_remote_prune` and the shipper's remote retention: the C face of
+//! `RemoteLog::prune` (see `crate::archive` and docs/FORMAT.md section
+//! 18.4 for its guarantees), through the ship options' destination,
+//! connection and limits.
+
+use super::archive_tier::{prune, set_remote_retention, tier_built};
+use super::boundary::{c_str, call, handle, handle_mut, need_out, put};
+use super::result::binlog_result::{self, BINLOG_OK};
+use super::ship_options::{binlog_ship_options, destination};
+use std::ffi::c_char;
+use std::time::Duration;
+
+/// What one `binlog_remote_prune` did (or, dry, would do).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct binlog_prune_report {
+    /// Segment objects deleted (dry: to be deleted), those a prune killed
+    /// before left included.
+    pub deleted: u64,
+    /// How many of `deleted` a prune killed before had left.
+    pub finished: u64,
+    /// Segment objects kept.
+    pub kept: u64,
+    /// Every segment up to this one is pruned (the prune marker);
+    /// UINT64_MAX if none is.
+    pub pruned_through: u64,
+}
+
+/// A limit as C gives it: UINT64_MAX is none.
+fn limit(v: u64) -> Option<u64> {
+    (v != u64::MAX).then_some(v)
+}
+
+/// Sets how much of the log the bucket keeps: at most `max_count`
+/// segment objects, `max_bytes` bytes of them, objects whose last record
+/// is at most `max_age_ns` old (wall clock); UINT64_MAX: no such limit
+/// (the default: none). With a limit set, each `binlog_shipper_ship_once`
+/// ends with a prune, and `binlog_remote_prune` applies them.
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_remote_retention(
+    opts: *mut binlog_ship_options,
+    max_count: u64,
+    max_bytes: u64,
+    max_age_ns: u64,
+) -> binlog_result {
+    call(|| {
+        let o = unsafe { handle_mut(opts, "ship options") }?;
+        let count = limit(max_count).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
+        let age = limit(max_age_ns).map(Duration::from_nanos);
+        set_remote_retention(&mut o.ship, count, limit(max_bytes), age);
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Deletes the oldest segment objects of log `name` at the destination of
+/// `opts` (required, with a destination set) beyond its remote retention
+/// (`binlog_ship_options_set_remote_retention`), oldest first and never
+/// the newest; first finishes a prune killed before. With `dry_run`,
+/// only says what would go. `*out` (required) receives the counts, on
+/// success only. Another pruner of the log holding the claim is
+/// `BINLOG_ERR_LOCKED` naming it; a refused request (credentials that
+/// may not PUT or DELETE) is `BINLOG_ERR_PERMISSION_DENIED` naming the
+/// object, nothing after it deleted. Readers report the pruned records
+/// as gaps of reason `BINLOG_GAP_RETENTION`.
+/// `BINLOG_ERR_INVALID_ARGUMENT` if the library was built without the
+/// archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
+#[no_mangle]
+pub extern "C" fn binlog_remote_prune(
+    opts: *const binlog_ship_options,
+    name: *const c_char,
+    dry_run: bool,
+    out: *mut binlog_prune_report,
+) -> binlog_result {
+    call(|| {
+        tier_built()?;
+        let o = unsafe { handle(opts, "ship options") }?;
+        let n = unsafe { c_str(name, "name") }?;
+        need_out(out)?;
+        let to = destination(o)?;
+        let report = prune(to, &o.ship, n, dry_run)?;
+        unsafe { put(out, report) };
+        Ok(BINLOG_OK)
+    })
+}
