@@ -1,7 +1,10 @@
 package io.libbinlog;
 
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.util.concurrent.locks.Lock;
+import java.util.function.LongConsumer;
 
 /** Calls on a native handle under its owner's lock: what {@link BinlogReader} and {@link BinlogWriter} share. */
 abstract class HandleCalls {
@@ -15,11 +18,83 @@ abstract class HandleCalls {
         void accept(long handle) throws IOException;
     }
 
+    /**
+     * The Cleaner's action: a copy of the handle and its free function, never the owner itself.
+     * {@link #take()} hands the pointer out once, to close() or to the Cleaner.
+     */
+    static final class NativeHandle implements Runnable {
+        private long ptr;
+        private final LongConsumer free;
+
+        NativeHandle(long ptr, LongConsumer free) {
+            this.ptr = ptr;
+            this.free = free;
+        }
+
+        synchronized long take() {
+            long p = ptr;
+            ptr = 0;
+            return p;
+        }
+
+        @Override
+        public void run() {
+            long p = take();
+            if (p != 0) {
+                free.accept(p);
+            }
+        }
+    }
+
+    final NativeHandle owner;
+    final Cleaner.Cleanable cleanable;
+    /** What the handle is ("reader", ...) and of what (a path), for messages. */
+    private final String kind;
+    final String description;
+    /** The native handle, or 0 once closed; guarded by {@link #callLock()}. */
+    long handle;
+
+    /** Registers {@code free} of {@code handle} with the Cleaner; on a failure here the handle is freed. */
+    HandleCalls(long handle, LongConsumer free, String kind, String description) {
+        this.handle = handle;
+        this.kind = kind;
+        this.description = description;
+        NativeHandle o = new NativeHandle(handle, free);
+        try {
+            owner = o;
+            cleanable = Binlog.CLEANER.register(this, o);
+        } catch (RuntimeException | Error e) {
+            o.run();
+            throw e;
+        }
+    }
+
+    /** The lock a call holds (close takes it, or a stronger one, to wait for calls in progress). */
+    abstract Lock callLock();
+
+    /** Whether a close has begun (calls that wait give up then). */
+    boolean closing() {
+        return false;
+    }
+
     /** Takes the lock and returns the live handle; throws CLOSED (lock released) once closed. */
-    abstract long enter() throws BinlogClosedException;
+    long enter() throws BinlogClosedException {
+        callLock().lock();
+        if (handle == 0 || closing()) {
+            callLock().unlock();
+            throw closed();
+        }
+        return handle;
+    }
 
     /** Releases the lock {@link #enter} took. */
-    abstract void exit();
+    void exit() {
+        callLock().unlock();
+    }
+
+    BinlogClosedException closed() {
+        return new BinlogClosedException(kind + " is closed: " + description);
+    }
 
     /** Runs {@code c} on the live handle, holding the lock. */
     final <T> T call(HandleFunction<T> c) throws IOException {

@@ -1,9 +1,8 @@
 package io.libbinlog;
 
 /**
- * When a rolling log starts a new segment by the UTC clock. Mirrors
- * {@code binlog_period} of src/ffi/options.rs (the enum is missing from
- * include/binlog.h, so the values are copied from the Rust source).
+ * When a rolling log starts a new segment by the UTC clock. Mirrors {@code binlog_period} of src/ffi/options.rs
+ * (the enum is missing from include/binlog.h, so the values are copied from the Rust source).
  */
 public enum Period {
     NEVER(0),

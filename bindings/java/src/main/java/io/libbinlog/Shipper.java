@@ -80,16 +80,6 @@ public final class Shipper implements AutoCloseable {
             return this;
         }
 
-        /** The string options as NUL-terminated UTF-8, null where unset. */
-        private byte[][] strings() throws IOException {
-            String[] s = {url, endpoint, region, accessKeyId, secretAccessKey};
-            String[] what = {"url", "endpoint", "region", "access key id", "secret access key"};
-            byte[][] out = new byte[s.length][];
-            for (int i = 0; i < s.length; i++) {
-                out[i] = s[i] == null ? null : Strings.cstring(s[i], what[i]);
-            }
-            return out;
-        }
     }
 
     private final String description;
@@ -101,10 +91,9 @@ public final class Shipper implements AutoCloseable {
     }
 
     /**
-     * Starts shipping log {@code name} of {@code dir}: takes the log's ship lock ({@link
-     * ErrorCode#LOCKED} if another shipper holds it), claims the prefix for the log ({@link
-     * ErrorCode#WRONG_LOG} if another log holds it), and compares the local segments with the
-     * journal and the bucket. Nothing is uploaded yet.
+     * Starts shipping log {@code name} of {@code dir}: takes the log's ship lock ({@link ErrorCode#LOCKED} if
+     * another shipper holds it), claims the prefix for the log ({@link ErrorCode#WRONG_LOG} if another log holds
+     * it), and compares the local segments with the journal and the bucket. Nothing is uploaded yet.
      */
     public static Shipper open(Path dir, String name, Options options) throws IOException {
         if (options == null) {
@@ -113,16 +102,17 @@ public final class Shipper implements AutoCloseable {
         byte[] d = Strings.path(dir, "dir");
         byte[] n = Strings.cstring(name, "name");
         String description = Strings.describe(dir, name);
-        long h = nativeOpen(d, n, options.strings(), options.virtualHostedStyle, options.keepLocal,
+        long h = nativeOpen(d, n, cstring(options.url, "url"), cstring(options.endpoint, "endpoint"),
+                cstring(options.region, "region"), cstring(options.accessKeyId, "access key id"),
+                cstring(options.secretAccessKey, "secret access key"), options.virtualHostedStyle, options.keepLocal,
                 options.multipartThreshold);
         return new Shipper(h, description);
     }
 
     /**
-     * Uploads every sealed segment not yet in the bucket, in order, then removes the local copies the
-     * options allow. An object holding other bytes than its segment is {@link
-     * ErrorCode#REMOTE_CONFLICT} (never overwritten); a failure leaves the journal where the pass
-     * stopped.
+     * Uploads every sealed segment not yet in the bucket, in order, then removes the local copies the options
+     * allow. An object holding other bytes than its segment is {@link ErrorCode#REMOTE_CONFLICT} (never
+     * overwritten); a failure leaves the journal where the pass stopped.
      */
     public synchronized Report shipOnce() throws IOException {
         if (handle == 0) {
@@ -141,8 +131,14 @@ public final class Shipper implements AutoCloseable {
         nativeFree(h);
     }
 
-    private static native long nativeOpen(byte[] dir, byte[] name, byte[][] strings, boolean virtualHosted,
-            long keepLocal, long multipartThreshold) throws IOException;
+    /** NUL-terminated UTF-8 of an option, null where unset. */
+    private static byte[] cstring(String s, String what) throws IOException {
+        return s == null ? null : Strings.cstring(s, what);
+    }
+
+    private static native long nativeOpen(byte[] dir, byte[] name, byte[] url, byte[] endpoint, byte[] region,
+            byte[] accessKeyId, byte[] secretAccessKey, boolean virtualHosted, long keepLocal, long multipartThreshold)
+            throws IOException;
 
     private static native void nativeShipOnce(long handle, long[] report) throws IOException;
 
