@@ -59,6 +59,9 @@
 
 /* Selectors of Options.Opt (its `id`s). */
 enum {
+    OPT_LOG_NAME,
+    OPT_CONTENT_TYPE,
+    OPT_PARAM,
     OPT_MAX_RECORD_SIZE,
     OPT_BUFFER_SIZE,
     OPT_DURABILITY,
@@ -297,9 +300,8 @@ static int c_strings(JNIEnv *env, char **s, int n, const jbyteArray *a, const ch
 }
 
 /*
- * A byte[] copied to C memory: into `stack` when it fits in `stack_len`, else
- * malloc'd (*heap set, to free). NULL array = (NULL, 0). Returns 0 on
- * success, -1 with an exception pending.
+ * A byte[] copied to C memory: into `stack` when it fits in `stack_len`, else malloc'd (*heap set, to free). NULL
+ * array = (NULL, 0). Returns 0 on success, -1 with an exception pending.
  */
 static int copy_bytes(JNIEnv *env, jbyteArray a, char *stack, size_t stack_len, char **out, size_t *out_len,
                       char **heap) {
@@ -418,7 +420,8 @@ static int meta_load(JNIEnv *env, jbyteArray meta_bytes, jintArray meta_lens, st
     m->count = (size_t)m->p.n / 2;
     for (size_t i = 0; i < m->count; i++) {
         const binlog_iovec *kv = &m->p.iov[2 * i];
-        m->meta[i] = (binlog_meta){.key = kv[0].base, .key_len = kv[0].len, .value = kv[1].base, .value_len = kv[1].len};
+        m->meta[i] = (binlog_meta){.key = kv[0].base, .key_len = kv[0].len, .value = kv[1].base,
+                                   .value_len = kv[1].len};
     }
     return 0;
 }
@@ -454,8 +457,7 @@ static uint8_t *direct_range(JNIEnv *env, jobject buf, jint pos, jint len) {
         throw_iae(env, "range outside the direct ByteBuffer");
         return NULL;
     }
-    /* An empty direct buffer may have no address (FileChannel.map of 0
-     * bytes): it is still a valid, empty range. */
+    /* An empty direct buffer may have no address (FileChannel.map of 0 bytes): it is still a valid, empty range. */
     static uint8_t empty_range[1];
     return base == NULL ? empty_range : base + pos;
 }
@@ -510,8 +512,10 @@ FREE_FN(Options, nativeFree, binlog_options_free, binlog_options)
         return -1;                                              \
     }
 
-/* Applies setting `which` with values a, b, c to o; -1 with an exception pending. */
-static int set_option(JNIEnv *env, binlog_options *o, jlong which, jlong a, jlong b, jlong c) {
+/* Applies setting `which` with values a, b, c (of a string setting: indexes in str) to o; -1 with an exception
+ * pending. */
+static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, jlong which, jlong a, jlong b,
+                      jlong c) {
     /* Unsigned C parameters refuse negative Java values rather than wrap
      * them; the compression level (b) is signed. */
     if (which != OPT_CREATED_NS && (a < 0 || (which != OPT_COMPRESSION && b < 0) || c < 0)) {
@@ -519,8 +523,16 @@ static int set_option(JNIEnv *env, binlog_options *o, jlong which, jlong a, jlon
         return -1;
     }
     uint64_t ua = (uint64_t)a, ub = (uint64_t)b, uc = (uint64_t)c;
+    if (which <= OPT_PARAM && (ua >= (uint64_t)str->n || (which == OPT_PARAM && ub >= (uint64_t)str->n))) {
+        throw_iae(env, "option string index out of range");
+        return -1;
+    }
+#define STR(i) str->iov[i].base, str->iov[i].len
     binlog_result rc;
     switch (which) {
+    case OPT_LOG_NAME: rc = binlog_options_set_log_name(o, STR(ua)); break;
+    case OPT_CONTENT_TYPE: rc = binlog_options_set_content_type(o, STR(ua)); break;
+    case OPT_PARAM: rc = binlog_options_add_param(o, STR(ua), STR(ub)); break;
     case OPT_MAX_RECORD_SIZE: rc = binlog_options_set_max_record_size(o, ua); break;
     case OPT_BUFFER_SIZE:
         if (ua > SIZE_MAX) {
@@ -579,54 +591,24 @@ static int set_option(JNIEnv *env, binlog_options *o, jlong which, jlong a, jlon
     return check(env, rc);
 }
 
-/* Applies strings[i] (log name, content type, then parameter keys and values, null where unset) to o. */
-static int set_option_strings(JNIEnv *env, binlog_options *o, jobjectArray strings) {
-    jsize n = strings == NULL ? 0 : (*env)->GetArrayLength(env, strings);
-    int failed = 0;
-    for (jsize i = 0; i < n && !failed; i += i < 2 ? 1 : 2) {
-        jbyteArray a = (jbyteArray)(*env)->GetObjectArrayElement(env, strings, i);
-        jbyteArray b = i >= 2 && i + 1 < n ? (jbyteArray)(*env)->GetObjectArrayElement(env, strings, i + 1) : NULL;
-        char sa[256], sb[256], *pa, *pb, *ha = NULL, *hb = NULL;
-        size_t la, lb;
-        if (pending(env) || (i >= 2 && (a == NULL || b == NULL))) {
-            throw_npe(env, "option value");
-            failed = 1;
-        } else if (a != NULL) {
-            failed = copy_bytes(env, a, sa, sizeof sa, &pa, &la, &ha) != 0 ||
-                     copy_bytes(env, b, sb, sizeof sb, &pb, &lb, &hb) != 0 ||
-                     check(env, i == 0   ? binlog_options_set_log_name(o, (const uint8_t *)pa, la)
-                                : i == 1 ? binlog_options_set_content_type(o, (const uint8_t *)pa, la)
-                                         : binlog_options_add_param(o, (const uint8_t *)pa, la,
-                                                                    (const uint8_t *)pb, lb)) != 0;
-        }
-        free(ha);
-        free(hb);
-        if (a != NULL) {
-            (*env)->DeleteLocalRef(env, a);
-        }
-        if (b != NULL) {
-            (*env)->DeleteLocalRef(env, b);
-        }
-    }
-    return failed ? -1 : 0;
-}
-
-/* A new binlog_options with `strings` (see set_option_strings) and `settings` (which, a, b, c per
- * setting) applied, in that order; 0 with an exception thrown. */
-JNI(jlong, Options, nativeBuild, jobjectArray strings, jlongArray settings) {
+/* A new binlog_options with `settings` (which, a, b, c per setting; strings packed in str_bytes and str_lens)
+ * applied in order; 0 with an exception thrown. */
+JNI(jlong, Options, nativeBuild, jbyteArray str_bytes, jintArray str_lens, jlongArray settings) {
     binlog_options *o = NULL;
     binlog_result rc = binlog_options_new(&o);
     if (opened(env, rc, o, "binlog_options_new returned no options") == 0) {
         return 0;
     }
+    struct packed str;
     jlong *v = NULL;
     jsize n = 0;
-    int failed = set_option_strings(env, o, strings) != 0 ||
+    int failed = packed_load(env, str_bytes, str_lens, &str, "malformed option strings") != 0 ||
                  copy_array(env, settings, sizeof(jlong), &v, &n) != 0;
     for (jsize i = 0; !failed && i + 3 < n; i += 4) {
-        failed = set_option(env, o, v[i], v[i + 1], v[i + 2], v[i + 3]) != 0;
+        failed = set_option(env, o, &str, v[i], v[i + 1], v[i + 2], v[i + 3]) != 0;
     }
     free(v);
+    packed_free(&str);
     if (failed) {
         binlog_options_free(o);
         return 0;
@@ -697,69 +679,70 @@ static void write_args_free(struct write_args *a) {
     free(a->heap);
 }
 
-/* Writes the record [off, off+len) of `data`: a direct buffer (read in place) or a byte[] (see the
- * cases below); metadata packed as Strings.Packed, or none. */
+/*
+ * Where [off, off+len) of `data` is for a write: in place in a direct buffer; else from a byte[]
+ * copied into `stack` if it fits, pinned if `pin` (*critical set: release it after the write,
+ * calling nothing of the JVM's meanwhile), or copied to malloc'd *copy (to free) when a write may
+ * wait for an fdatasync, since a pinned array would hold off the garbage collector meanwhile.
+ * Called after every other JNI call of the write. NULL with an exception pending.
+ */
+static const uint8_t *payload_at(JNIEnv *env, jobject data, jboolean direct, jboolean pin, jint off, jlong len,
+                                 uint8_t *stack, size_t stack_len, uint8_t **copy, void **critical) {
+    *copy = NULL;
+    *critical = NULL;
+    if (data == NULL) {
+        throw_npe(env, "payload");
+        return NULL;
+    }
+    if (len < 0 || len > INT32_MAX || off < 0 ||
+        (!direct && off + len > (jlong)(*env)->GetArrayLength(env, (jarray)data))) {
+        throw_iae(env, "payload range outside the array or too large");
+        return NULL;
+    }
+    if (direct) {
+        return direct_range(env, data, off, (jint)len);
+    }
+    if ((size_t)len > stack_len && pin) {
+        if ((*critical = (*env)->GetPrimitiveArrayCritical(env, (jarray)data, NULL)) == NULL) {
+            throw_oom(env, "GetPrimitiveArrayCritical failed");
+        }
+        return *critical == NULL ? NULL : (const uint8_t *)*critical + off;
+    }
+    uint8_t *p = stack != NULL && (size_t)len <= stack_len ? stack : (*copy = xmalloc(env, (size_t)len, "copy"));
+    if (p != NULL) {
+        (*env)->GetByteArrayRegion(env, (jbyteArray)data, off, (jsize)len, (jbyte *)p);
+    }
+    return p == NULL || pending(env) ? NULL : p;
+}
+
+/* Writes the record [off, off+len) of `data` (a direct buffer, or a byte[]: see payload_at);
+ * metadata packed as Strings.Packed, or none. */
 JNI(jlong, BinlogWriter, nativeWrite, jlong h, jbyteArray type, jobject data, jboolean direct, jint off, jint len,
     jbyteArray meta_bytes, jintArray meta_lens, jlong ts, jboolean pin) {
     WRITER(w, h, 0)
-    const uint8_t *payload = NULL;
-    if (data == NULL) {
-        throw_npe(env, "payload");
-        return 0;
-    }
-    if (direct) {
-        if ((payload = direct_range(env, data, off, len)) == NULL) {
-            return 0;
-        }
-    } else if (off < 0 || len < 0 || (jlong)off + (jlong)len > (jlong)(*env)->GetArrayLength(env, data)) {
-        throw_iae(env, "payload range outside the array");
-        return 0;
-    }
     struct write_args a;
     if (write_args_load(env, &a, type, meta_bytes, meta_lens) != 0) {
         return 0;
     }
+    uint8_t stack[STACK_COPY_MAX], *copy;
+    void *critical;
     uint64_t seq = 0;
-    binlog_result rc = BINLOG_OK;
-    if (direct) {
-        rc = write_one(w, a.type, a.type_len, payload, (size_t)len, &a.meta, ts, &seq);
-    } else if (len <= STACK_COPY_MAX) {
-        /* Small: one copy to the stack; no pinning, no GC interaction. */
-        uint8_t buf[STACK_COPY_MAX];
-        (*env)->GetByteArrayRegion(env, data, off, len, (jbyte *)buf);
-        if (!pending(env)) {
-            rc = write_one(w, a.type, a.type_len, buf, (size_t)len, &a.meta, ts, &seq);
+    const uint8_t *p = payload_at(env, data, direct, pin, off, len, stack, sizeof stack, &copy, &critical);
+    if (p != NULL) {
+        binlog_result rc = write_one(w, a.type, a.type_len, p, (size_t)len, &a.meta, ts, &seq);
+        if (critical != NULL) {
+            (*env)->ReleasePrimitiveArrayCritical(env, (jarray)data, critical, JNI_ABORT);
         }
-    } else if (pin) {
-        /* Large: pinned in place. No JNI call until the release. */
-        uint8_t *base = (*env)->GetPrimitiveArrayCritical(env, data, NULL);
-        if (base == NULL) {
-            throw_oom(env, "GetPrimitiveArrayCritical failed");
-        } else {
-            rc = write_one(w, a.type, a.type_len, base + off, (size_t)len, &a.meta, ts, &seq);
-            (*env)->ReleasePrimitiveArrayCritical(env, data, base, JNI_ABORT);
-        }
-    } else {
-        /* Large, and the write may wait for an fdatasync: copied, since a
-         * pinned array would hold off the garbage collector meanwhile. */
-        uint8_t *copy = xmalloc(env, (size_t)len, "payload copy");
-        if (copy != NULL) {
-            (*env)->GetByteArrayRegion(env, data, off, len, (jbyte *)copy);
-        }
-        if (copy != NULL && !pending(env)) {
-            rc = write_one(w, a.type, a.type_len, copy, (size_t)len, &a.meta, ts, &seq);
-        }
-        free(copy);
+        check(env, rc);
     }
-    check(env, rc);
+    free(copy);
     write_args_free(&a);
     return (jlong)seq;
 }
 
-/* A record the calling thread staged in its own native memory
- * (StagingBuffer.java): the type name, then the payload, from address. Its
- * arguments are numbers alone, so nothing here calls into the JVM unless the
- * write fails. */
+/* A record the calling thread staged in its own native memory (StagingBuffer.java): the type name, then the
+ * payload, from address. Its arguments are numbers alone, so nothing here calls into the JVM unless the write
+ * fails. */
 JNI(jlong, BinlogWriter, nativeWriteStaged, jlong h, jlong address, jint type_len, jint len, jlong ts) {
     WRITER(w, h, 0)
     const uint8_t *base = (const uint8_t *)(intptr_t)address;
@@ -846,49 +829,14 @@ JNI(jlong, BinlogWriter, nativeWriteBatch, jlong h, jbyteArray type_bytes, jintA
     struct batch_args b;
     uint64_t total = 0;
     binlog_entry *entries = NULL;
-    uint8_t *copy = NULL; /* the heap array's bytes, when not pinned */
+    uint8_t *copy = NULL;
+    void *critical = NULL;
+    const uint8_t *base;
     if (batch_args_load(env, &b, type_bytes, type_lens, type_index, lengths, count, timestamps, &total) != 0 ||
-        (entries = xmalloc(env, (size_t)b.n * sizeof(binlog_entry), "batch entries")) == NULL) {
+        (entries = xmalloc(env, (size_t)b.n * sizeof(binlog_entry), "batch entries")) == NULL ||
+        (base = payload_at(env, data, direct, pin, pos, (jlong)total, NULL, 0, &copy, &critical)) == NULL) {
         goto out;
     }
-
-    /* Locate the payload bytes; the heap array is pinned last, after every other JNI call. */
-    const uint8_t *base;
-    uint8_t *critical = NULL;
-    if (direct) {
-        if (total > (uint64_t)INT32_MAX) {
-            throw_iae(env, "batch larger than a ByteBuffer");
-            goto out;
-        }
-        if ((base = direct_range(env, data, pos, (jint)total)) == NULL) {
-            goto out;
-        }
-    } else {
-        jsize alen = (*env)->GetArrayLength(env, (jarray)data);
-        if (pos < 0 || (uint64_t)pos + total > (uint64_t)alen) {
-            throw_iae(env, "batch lengths run past the array");
-            goto out;
-        }
-        if (pin) {
-            if ((critical = (*env)->GetPrimitiveArrayCritical(env, (jarray)data, NULL)) == NULL) {
-                throw_oom(env, "GetPrimitiveArrayCritical failed");
-                goto out;
-            }
-            base = critical + pos;
-        } else {
-            /* The write may wait for an fdatasync: copied, not pinned (a
-             * pinned array holds off the garbage collector meanwhile). */
-            if ((copy = xmalloc(env, total > 0 ? (size_t)total : 1, "batch copy")) == NULL) {
-                goto out;
-            }
-            (*env)->GetByteArrayRegion(env, (jbyteArray)data, pos, (jsize)total, (jbyte *)copy);
-            if (pending(env)) {
-                goto out;
-            }
-            base = copy;
-        }
-    }
-
     size_t off = 0;
     for (jsize i = 0; i < b.n; i++) {
         jint ti = b.tidx != NULL ? b.tidx[i] : 0;
@@ -952,8 +900,7 @@ JNI(jbyteArray, BinlogWriter, nativePollSealed, jlong h, jlongArray info) {
     return set_longs(env, info, v, 5) != 0 ? NULL : new_bytes(env, si.path, strlen(si.path));
 }
 
-/* Closes (seals) without freeing: Java then polls the segments the close
- * sealed, and frees with nativeFree. */
+/* Closes (seals) without freeing: Java then polls the segments the close sealed, and frees with nativeFree. */
 JNI(void, BinlogWriter, nativeClose, jlong h) {
     if (h != 0) {
         check(env, binlog_writer_close((binlog_writer *)(intptr_t)h));
@@ -1008,9 +955,8 @@ _Static_assert(offsetof(binlog_mapped_record, meta_count) == 52, "RecordBatch.ME
 _Static_assert(sizeof(binlog_batch_meta) == 16, "RecordBatch.META_ENTRY_BYTES");
 
 /*
- * Fills RecordBatch's buffers: `records` holds `cap` descriptors, then the
- * mapping's address and length (two 8-byte words, 0 when no payload is
- * mapped). Returns the count, 0 at END, -1 with an exception pending.
+ * Fills RecordBatch's buffers: `records` holds `cap` descriptors, then the mapping's address and length (two 8-byte
+ * words, 0 when no payload is mapped). Returns the count, 0 at END, -1 with an exception pending.
  */
 JNI(jint, BinlogReader, nativeNextBatch, jlong h, jlong wait_ms, jobject data, jobject records, jint cap) {
     READER(r, h, -1)
@@ -1043,9 +989,8 @@ JNI(jint, BinlogReader, nativeNextBatch, jlong h, jlong wait_ms, jobject data, j
 }
 
 /*
- * A direct buffer over [addr, addr + len) of the mapping the last batch
- * pointed into, kept mapped by a binlog_mapping whose address goes to
- * handle[0] (Java frees it once the buffer is unreachable).
+ * A direct buffer over [addr, addr + len) of the mapping the last batch pointed into, kept mapped by a
+ * binlog_mapping whose address goes to handle[0] (Java frees it once the buffer is unreachable).
  */
 JNI(jobject, BinlogReader, nativeKeepMapping, jlong h, jlong addr, jlong len, jlongArray handle) {
     READER(r, h, NULL)
@@ -1067,8 +1012,7 @@ JNI(jobject, BinlogReader, nativeKeepMapping, jlong h, jlong addr, jlong len, jl
 
 FREE_FN(BinlogReader, nativeFreeMapping, binlog_mapping_free, binlog_mapping)
 
-/* The reader's call `which` (R_*) with argument v: an action (0) or a u64 getter; 0 with an
- * exception thrown. */
+/* The reader's call `which` (R_*) with argument v: an action (0) or a u64 getter; 0 with an exception thrown. */
 JNI(jlong, BinlogReader, nativeCall, jlong h, jint which, jlong v) {
     READER(r, h, 0)
     uint64_t got = 0;
@@ -1142,15 +1086,13 @@ static jobjectArray nums_and_paths(JNIEnv *env, const jlong *v, size_t width, co
     return out;
 }
 
-/* The numbers of one gap in nativeProblems' long[]: reason, then a has-flag
- * (0 or 1) and a value for offset, from_seq and to_seq; of a damage: offset,
- * resume_offset, from_seq, to_seq. */
+/* The numbers of one gap in nativeProblems' long[]: reason, then a has-flag (0 or 1) and a value for offset,
+ * from_seq and to_seq; of a damage: offset, resume_offset, from_seq, to_seq. */
 #define GAP_NUMS 7
 #define DAMAGE_NUMS 4
 
-/* The gaps (binlog_reader_gaps) or damaged regions (binlog_reader_damages2) the reader met, as
- * {long[] nums, byte[][] paths}: GAP_NUMS or DAMAGE_NUMS numbers and one path (file or object
- * URL) each. */
+/* The gaps (binlog_reader_gaps) or damaged regions (binlog_reader_damages2) the reader met, as {long[] nums,
+ * byte[][] paths}: GAP_NUMS or DAMAGE_NUMS numbers and one path (file or object URL) each. */
 JNI(jobjectArray, BinlogReader, nativeProblems, jlong h, jboolean damages) {
     READER(r, h, NULL)
     size_t n = 0, got = 0, width = damages ? DAMAGE_NUMS : GAP_NUMS;
@@ -1210,12 +1152,10 @@ JNI(void, BinlogReader, nativeTail, jlong h, jlongArray out) {
 }
 
 /*
- * binlog_reader_header, copied into Java before returning: the strings and
- * the parameter array point into the reader only until it moves to another
- * segment, is closed, or header is called again. nums gets major, minor,
- * created_ns, segment_no, first_seq; the byte[][] returned the log name,
- * content type, writer, then each parameter's key and value (UTF-8 as
- * stored). The call does not move the reader, so a record kept stays valid.
+ * binlog_reader_header, copied into Java before returning: the strings and the parameter array point into the
+ * reader only until it moves to another segment, is closed, or header is called again. nums gets major, minor,
+ * created_ns, segment_no, first_seq; the byte[][] returned the log name, content type, writer, then each
+ * parameter's key and value (UTF-8 as stored). The call does not move the reader, so a record kept stays valid.
  */
 JNI(jobjectArray, BinlogReader, nativeHeader, jlong h, jlongArray nums) {
     READER(r, h, NULL)
@@ -1425,9 +1365,8 @@ JNI(void, Verify, nativeCounts, jlong h, jlongArray out) {
 
 FREE_FN(Verify, nativeFree, binlog_verify_free, binlog_verify)
 
-/* The library's name of a finding kind (kind true) or repair action, or
- * null for a number that is none (binlog_finding_kind_name,
- * binlog_repair_action_name). */
+/* The library's name of a finding kind (kind true) or repair action, or null for a number that is none
+ * (binlog_finding_kind_name, binlog_repair_action_name). */
 JNI(jstring, Verify, nativeName, jboolean kind, jint code) {
     const char *name = kind ? binlog_finding_kind_name((uint32_t)code) : binlog_repair_action_name((uint32_t)code);
     return name == NULL ? NULL : (*env)->NewStringUTF(env, name); /* ASCII */

@@ -87,7 +87,8 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /** Opens the rolling log {@code name} in {@code dir}: every segment in write order as one stream. */
     public static BinlogReader openLog(Path dir, String name) throws IOException {
-        return open(OPEN_LOG, Strings.path(dir, "dir"), Strings.cstring(name, "name"), null, Strings.describe(dir, name));
+        byte[] d = Strings.path(dir, "dir");
+        return open(OPEN_LOG, d, Strings.cstring(name, "name"), null, Strings.describe(dir, name));
     }
 
     /**
@@ -166,11 +167,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
-                try {
-                    return call(h -> held = fetchOne(h, -1));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                return unchecked(() -> call(h -> held = fetchOne(h, -1)));
             }
 
             @Override
@@ -178,11 +175,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
                 if (!hasNext()) {
                     throw new NoSuchElementException("no record for now");
                 }
-                try {
-                    return BinlogReader.this.next();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                return unchecked(BinlogReader.this::next);
             }
         };
     }
@@ -395,7 +388,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
             held = false;
             return 1;
         }
-        int n = nativeNextBatch(h, waitMs, batch.dataBuffer(), batch.descriptorBuffer(), batch.maxRecords());
+        int n = nativeNextBatch(h, waitMs, batch.data, batch.descriptors, batch.maxRecords());
         batch.filled(n, (addr, len) -> keepMapping(h, addr, len));
         return n;
     }
@@ -439,7 +432,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /** Reads only records of these types from now on; an empty collection = every type again. */
     public void filterTypes(Collection<String> types) throws IOException {
-        Strings.Packed p = Strings.strings(types, "type");
+        Strings.Packed p = Strings.strings(types, i -> "type");
         run(h -> {
             try {
                 nativeFilterTypes(h, p.bytes(), p.lengths());
@@ -594,7 +587,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     // -------------------------------------------------------------- natives
 
-    /** Opens a reader {@code how} (OPEN_*) with the strings that way takes: path; dir, name or pattern; dir, name, remote. */
+    /** Opens a reader {@code how} (OPEN_*) with the strings it takes: path; dir, name or pattern; dir, name, remote. */
     private static native long nativeOpen(int how, byte[] a, byte[] b, byte[] c) throws IOException;
 
     /**

@@ -158,13 +158,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
             s.put(t, payload, pos, len);
             seq = staged(s, t.length, len, timestampNs);
         } else if (payload.isDirect()) {
-            long h = enter();
-            try {
-                seq = nativeWrite(h, t, payload, true, pos, len, m.bytes(), m.lengths(), timestampNs, pin);
-            } finally {
-                exit();
-                Reference.reachabilityFence(this);
-            }
+            seq = writeNative(t, payload, true, pos, len, m, timestampNs);
         } else if (payload.hasArray()) {
             seq = writeArray(t, payload.array(), payload.arrayOffset() + pos, len, m, timestampNs);
         } else {
@@ -183,9 +177,15 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
             s.put(t, payload, off, len);
             return staged(s, t.length, len, ts);
         }
+        return writeNative(t, payload, false, off, len, m, ts);
+    }
+
+    /** A write through JNI of {@code data}: a direct ByteBuffer, or a byte[]. */
+    private long writeNative(byte[] t, Object data, boolean direct, int off, int len, Strings.Packed m, long ts)
+            throws IOException {
         long h = enter(); // no lambda: this is an append's path
         try {
-            return nativeWrite(h, t, payload, false, off, len, m.bytes(), m.lengths(), ts, pin);
+            return nativeWrite(h, t, data, direct, off, len, m.bytes(), m.lengths(), ts, pin);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -339,7 +339,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         }
         String[] names = new String[ids.size()];
         ids.forEach((k, v) -> names[v] = k);
-        return new BatchTypes(Strings.strings(Arrays.asList(names), "type"), index);
+        return new BatchTypes(Strings.strings(Arrays.asList(names), i -> "type"), index);
     }
 
     private static long checkLengths(Count c, int available, long[] ts) {

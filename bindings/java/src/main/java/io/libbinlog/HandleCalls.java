@@ -1,8 +1,10 @@
 package io.libbinlog;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.util.concurrent.Callable;
 import java.util.concurrent.locks.Lock;
 import java.util.function.LongConsumer;
 
@@ -104,6 +106,17 @@ abstract class HandleCalls {
         } finally {
             exit();
             Reference.reachabilityFence(this);
+        }
+    }
+
+    /** {@code c}'s result, an IOException it throws wrapped in UncheckedIOException (for iterators). */
+    static <T> T unchecked(Callable<T> c) {
+        try {
+            return c.call();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // none: the calls given throw IOException at most
         }
     }
 

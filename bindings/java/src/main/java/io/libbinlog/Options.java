@@ -28,9 +28,9 @@ public final class Options {
      * the order applied: compression before the type copies that need it.
      */
     private enum Opt {
-        MAX_RECORD_SIZE, BUFFER_SIZE, DURABILITY, SYNC_WAIT_SPIN_US, FLUSH_DELAY_US, FIRST_SEQ, SEGMENT_NO, CREATED_NS,
-        SPARSE_INTERVAL, MAX_SEGMENT_BYTES, MAX_SEGMENT_RECORDS, PERIOD, RETENTION, RETENTION_SHIPPED,
-        SEAL_IN_BACKGROUND, COMPRESSION, TYPE_COPIES
+        LOG_NAME, CONTENT_TYPE, PARAM, MAX_RECORD_SIZE, BUFFER_SIZE, DURABILITY, SYNC_WAIT_SPIN_US, FLUSH_DELAY_US,
+        FIRST_SEQ, SEGMENT_NO, CREATED_NS, SPARSE_INTERVAL, MAX_SEGMENT_BYTES, MAX_SEGMENT_RECORDS, PERIOD, RETENTION,
+        RETENTION_SHIPPED, SEAL_IN_BACKGROUND, COMPRESSION, TYPE_COPIES
     }
 
     /** {@link Builder#flushDelayUs}: records go to the OS only when the buffer fills (and on flush, sync, close). */
@@ -56,24 +56,32 @@ public final class Options {
      */
     boolean writesMayWait() {
         long[] d = settings.get(Opt.DURABILITY);
-        return d != null && (d[0] == Durability.EVERY_RECORD.value || d[0] == Durability.EVERY_N.value);
+        return d != null && (d[0] == Durability.EVERY_RECORD.ordinal() || d[0] == Durability.EVERY_N.ordinal());
     }
 
     /** A native {@code binlog_options} with these settings; the caller frees it with {@link #freeNative}. */
     long toNative() throws IOException {
-        byte[][] s = new byte[strings.size()][];
-        for (int i = 0; i < s.length; i++) {
-            String what = i == 0 ? "log name" : i == 1 ? "content type" : i % 2 == 0 ? "parameter key" : "parameter value";
-            s[i] = strings.get(i) == null ? null : Strings.utf8(strings.get(i), what);
-        }
-        long[] v = new long[settings.size() * 4];
+        List<String> s = new ArrayList<>(strings);
+        s.replaceAll(x -> x == null ? "" : x); // an unset one gets no setting below
+        Strings.Packed p = Strings.strings(s, i -> i == 0 ? "log name" : i == 1 ? "content type"
+                : i % 2 == 0 ? "parameter key" : "parameter value");
+        long[] v = new long[(s.size() + settings.size()) * 4];
         int at = 0;
-        for (Map.Entry<Opt, long[]> e : settings.entrySet()) {
-            v[at] = e.getKey().ordinal();
-            System.arraycopy(e.getValue(), 0, v, at + 1, e.getValue().length);
-            at += 4;
+        for (int i = 0; i < s.size(); i += i < 2 ? 1 : 2) { // the strings by their index in p
+            Opt o = i == 0 ? Opt.LOG_NAME : i == 1 ? Opt.CONTENT_TYPE : Opt.PARAM;
+            at = strings.get(i) == null ? at : put(v, at, o, i, i + 1);
         }
-        return nativeBuild(s, v);
+        for (Map.Entry<Opt, long[]> e : settings.entrySet()) {
+            at = put(v, at, e.getKey(), e.getValue());
+        }
+        return nativeBuild(p.bytes(), p.lengths(), Arrays.copyOf(v, at));
+    }
+
+    /** Puts setting {@code o} with its values at {@code v[at]}; returns where the next one goes. */
+    private static int put(long[] v, int at, Opt o, long... values) {
+        v[at] = o.ordinal();
+        System.arraycopy(values, 0, v, at + 1, values.length);
+        return at + 4;
     }
 
     static void freeNative(long o) {
@@ -146,7 +154,8 @@ public final class Options {
 
         /** Durability policy; {@code param} is N for EVERY_N and milliseconds for INTERVAL_MS. */
         public Builder durability(Durability mode, long param) {
-            return set(Opt.DURABILITY, Objects.requireNonNull(mode, "mode").value, unsigned(param, "durability param"));
+            Objects.requireNonNull(mode, "mode");
+            return set(Opt.DURABILITY, mode.ordinal(), unsigned(param, "durability param"));
         }
 
         public Builder durability(Durability mode) {
@@ -208,7 +217,7 @@ public final class Options {
 
         /** Logs only: roll when a new UTC period starts, even while idle. */
         public Builder period(Period p) {
-            return set(Opt.PERIOD, Objects.requireNonNull(p, "period").value);
+            return set(Opt.PERIOD, Objects.requireNonNull(p, "period").ordinal());
         }
 
         /**
@@ -281,10 +290,10 @@ public final class Options {
     }
 
     /**
-     * A new {@code binlog_options} with {@code strings} (log name, content type: null where unset;
-     * then keys and values of parameters) and {@code settings} (ordinal, then three values, each) applied.
+     * A new {@code binlog_options} with {@code settings} (an {@link Opt} ordinal, then three values, each) applied
+     * in order; a string setting's values are indexes of strings packed in {@code strBytes} and {@code strLens}.
      */
-    private static native long nativeBuild(byte[][] strings, long[] settings) throws IOException;
+    private static native long nativeBuild(byte[] strBytes, int[] strLens, long[] settings) throws IOException;
 
     private static native void nativeFree(long opts);
 }

@@ -52,10 +52,10 @@ public final class RecordBatch {
     /** Entries of the type cache (a power of two); past that many types, new ones replace old ones in turn. */
     private static final int TYPE_CACHE_SLOTS = 64;
 
-    /** Filled by C; capacity = bufferBytes. */
-    private final ByteBuffer data;
+    /** Filled by C (BinlogReader passes them); capacity = bufferBytes. */
+    final ByteBuffer data;
     /** Filled by C; 8-byte aligned: maxRecords descriptors, then the mapping's address and length. */
-    private final ByteBuffer descriptors;
+    final ByteBuffer descriptors;
     /** Read-only native-order view of {@link #data}, for the accessors and slices. */
     private final ByteBuffer view;
     private final int maxRecords;
@@ -119,14 +119,6 @@ public final class RecordBatch {
     }
 
     // ------------------------------------------------------- for BinlogReader
-
-    ByteBuffer dataBuffer() {
-        return data;
-    }
-
-    ByteBuffer descriptorBuffer() {
-        return descriptors;
-    }
 
     /** Before a fill: nothing valid until {@link #filled}. */
     void reset() {

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /** Encoding helpers: everything crosses JNI as bytes, never as modified UTF-8. */
 final class Strings {
@@ -132,16 +133,16 @@ final class Strings {
             kv.add(k);
             kv.add(v);
         });
-        return strings(kv, "metadata key", "metadata value");
+        return strings(kv, i -> i % 2 == 0 ? "metadata key" : "metadata value");
     }
 
-    /** The UTF-8 of {@code items} packed; {@code what[i % what.length]} names item i in an error. */
-    static Packed strings(Collection<String> items, String... what) throws IOException {
+    /** The UTF-8 of {@code items} packed; {@code what.apply(i)} names item i in an error. */
+    static Packed strings(Collection<String> items, IntFunction<String> what) throws IOException {
         byte[][] parts = new byte[items.size()][];
         int i = 0;
         long total = 0;
         for (String s : items) {
-            parts[i] = utf8(s, what[i % what.length]);
+            parts[i] = utf8(s, what.apply(i));
             total += parts[i++].length;
         }
         if (total > Integer.MAX_VALUE - 8) {

@@ -94,11 +94,7 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
             @Override
             public boolean hasNext() {
                 if (ahead == null) {
-                    try {
-                        ahead = Verify.this.next();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
+                    ahead = unchecked(Verify.this::next);
                 }
                 return ahead != null;
             }
