@@ -485,7 +485,7 @@ static int set_longs(JNIEnv *env, jlongArray out, const jlong *v, jsize n) {
  * Binlog
  * ------------------------------------------------------------------------ */
 
-JNIEXPORT jstring JNICALL Java_io_libbinlog_Binlog_nativeVersion(JNIEnv *env, jclass cls __attribute__((unused))) {
+JNIEXPORT jstring JNICALL Java_io_libbinlog_Binlog_version(JNIEnv *env, jclass cls __attribute__((unused))) {
     const char *v = binlog_version();
     if (v == NULL) {
         throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_version() returned NULL");
@@ -494,7 +494,7 @@ JNIEXPORT jstring JNICALL Java_io_libbinlog_Binlog_nativeVersion(JNIEnv *env, jc
     return (*env)->NewStringUTF(env, v); /* ASCII, so modified UTF-8 is exact */
 }
 
-JNIEXPORT jint JNICALL Java_io_libbinlog_Binlog_nativeFormatMajor(JNIEnv *env __attribute__((unused)),
+JNIEXPORT jint JNICALL Java_io_libbinlog_Binlog_formatMajor(JNIEnv *env __attribute__((unused)),
                                                                   jclass cls __attribute__((unused))) {
     return BINLOG_FORMAT_MAJOR;
 }
@@ -506,12 +506,6 @@ JNIEXPORT jint JNICALL Java_io_libbinlog_Binlog_nativeFormatMajor(JNIEnv *env __
 FREE_FN(Options, nativeFree, binlog_options_free, binlog_options)
 
 /* Refuses a value past uint32_t (it would wrap, maybe into an accepted value). */
-#define U32(v, msg)                                             \
-    if ((v) > UINT32_MAX) {                                     \
-        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, msg);      \
-        return -1;                                              \
-    }
-
 /* Applies setting `which` with values a, b, c (of a string setting: indexes in str) to o; -1 with an exception
  * pending. */
 static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, jlong which, jlong a, jlong b,
@@ -523,6 +517,20 @@ static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, 
         return -1;
     }
     uint64_t ua = (uint64_t)a, ub = (uint64_t)b, uc = (uint64_t)c;
+    /* Settings whose C parameter is narrower than 64 bits (compression: its level, b), named for a refusal: past
+     * it a value would wrap, maybe into an accepted one (the library checks its own limits below that). */
+    static const char *const narrow[] = {
+        [OPT_BUFFER_SIZE] = "buffer_size", [OPT_DURABILITY] = "durability mode", [OPT_PERIOD] = "period",
+        [OPT_SYNC_WAIT_SPIN_US] = "sync_wait_spin_us", [OPT_SPARSE_INTERVAL] = "sparse_interval",
+        [OPT_COMPRESSION] = "compression level", [OPT_TYPE_COPIES] = "compression_type_copies"};
+    uint64_t max_a = which == OPT_BUFFER_SIZE ? SIZE_MAX : UINT32_MAX;
+    if (which >= 0 && which < (jlong)(sizeof narrow / sizeof *narrow) && narrow[which] != NULL &&
+        (which == OPT_COMPRESSION ? b < INT32_MIN || b > INT32_MAX : ua > max_a)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s out of range for its C parameter", narrow[which]);
+        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, msg);
+        return -1;
+    }
     if (which <= OPT_PARAM && (ua >= (uint64_t)str->n || (which == OPT_PARAM && ub >= (uint64_t)str->n))) {
         throw_iae(env, "option string index out of range");
         return -1;
@@ -534,22 +542,9 @@ static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, 
     case OPT_CONTENT_TYPE: rc = binlog_options_set_content_type(o, STR(ua)); break;
     case OPT_PARAM: rc = binlog_options_add_param(o, STR(ua), STR(ub)); break;
     case OPT_MAX_RECORD_SIZE: rc = binlog_options_set_max_record_size(o, ua); break;
-    case OPT_BUFFER_SIZE:
-        if (ua > SIZE_MAX) {
-            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "buffer size too large");
-            return -1;
-        }
-        rc = binlog_options_set_buffer_size(o, (size_t)ua);
-        break;
-    case OPT_DURABILITY:
-        U32(ua, "unknown durability mode");
-        rc = binlog_options_set_durability(o, (uint32_t)ua, ub);
-        break;
-    case OPT_SYNC_WAIT_SPIN_US:
-        /* The library checks its own 10000 us limit below 2^32. */
-        U32(ua, "sync_wait_spin above 2^32-1 us");
-        rc = binlog_options_set_sync_wait_spin_us(o, (uint32_t)ua);
-        break;
+    case OPT_BUFFER_SIZE: rc = binlog_options_set_buffer_size(o, (size_t)ua); break;
+    case OPT_DURABILITY: rc = binlog_options_set_durability(o, (uint32_t)ua, ub); break;
+    case OPT_SYNC_WAIT_SPIN_US: rc = binlog_options_set_sync_wait_spin_us(o, (uint32_t)ua); break;
     case OPT_FLUSH_DELAY_US:
         /* Options.FLUSH_WHEN_FULL (Long.MAX_VALUE) is the C ABI's UINT64_MAX. */
         rc = binlog_options_set_flush_delay_us(o, a == INT64_MAX ? UINT64_MAX : ua);
@@ -557,33 +552,18 @@ static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, 
     case OPT_FIRST_SEQ: rc = binlog_options_set_first_seq(o, ua); break;
     case OPT_SEGMENT_NO: rc = binlog_options_set_segment_no(o, ua); break;
     case OPT_CREATED_NS: rc = binlog_options_set_created_ns(o, (int64_t)a); break;
-    case OPT_SPARSE_INTERVAL:
-        U32(ua, "sparse interval above 2^32-1");
-        rc = binlog_options_set_sparse_interval(o, (uint32_t)ua);
-        break;
+    case OPT_SPARSE_INTERVAL: rc = binlog_options_set_sparse_interval(o, (uint32_t)ua); break;
     case OPT_MAX_SEGMENT_BYTES: rc = binlog_options_set_max_segment_bytes(o, ua); break;
     case OPT_MAX_SEGMENT_RECORDS: rc = binlog_options_set_max_segment_records(o, ua); break;
-    case OPT_PERIOD:
-        U32(ua, "unknown period");
-        rc = binlog_options_set_period(o, (uint32_t)ua);
-        break;
+    case OPT_PERIOD: rc = binlog_options_set_period(o, (uint32_t)ua); break;
     case OPT_RETENTION: rc = binlog_options_set_retention(o, ua, ub, uc); break;
     case OPT_RETENTION_SHIPPED:
         rc = binlog_options_set_retention_until_shipped(o, a != 0);
         if (rc == BINLOG_OK) rc = binlog_options_set_retention_hard_max_bytes(o, ub);
         break;
     case OPT_SEAL_IN_BACKGROUND: rc = binlog_options_set_seal_in_background(o, a != 0); break;
-    case OPT_COMPRESSION:
-        if (b < INT32_MIN || b > INT32_MAX) {
-            throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "compression level outside int32");
-            return -1;
-        }
-        rc = binlog_options_set_compression(o, true, ua, (int32_t)b, uc);
-        break;
-    case OPT_TYPE_COPIES:
-        U32(ua, "type copies' share above 1000 per mille");
-        rc = binlog_options_set_compression_type_copies(o, (uint32_t)ua);
-        break;
+    case OPT_COMPRESSION: rc = binlog_options_set_compression(o, true, ua, (int32_t)b, uc); break;
+    case OPT_TYPE_COPIES: rc = binlog_options_set_compression_type_copies(o, (uint32_t)ua); break;
     default:
         throw_iae(env, "unknown option selector");
         return -1;
@@ -902,9 +882,7 @@ JNI(jbyteArray, BinlogWriter, nativePollSealed, jlong h, jlongArray info) {
 
 /* Closes (seals) without freeing: Java then polls the segments the close sealed, and frees with nativeFree. */
 JNI(void, BinlogWriter, nativeClose, jlong h) {
-    if (h != 0) {
-        check(env, binlog_writer_close((binlog_writer *)(intptr_t)h));
-    }
+    check(env, binlog_writer_close((binlog_writer *)(intptr_t)h));
 }
 
 FREE_FN(BinlogWriter, nativeFree, binlog_writer_free, binlog_writer) /* closes first if needed */
@@ -1023,7 +1001,7 @@ JNI(jlong, BinlogReader, nativeCall, jlong h, jint which, jlong v) {
     case R_SKIP_DAMAGED: rc = binlog_reader_skip_damaged(r, v != 0); break;
     case R_DECODE_THREADS:
         if (v < 0 || v > UINT32_MAX) {
-            throw_iae(env, "decode threads outside 0..2^32-1");
+            throw_iae(env, "decodeThreads: a negative count, or one past 2^32-1");
             return 0;
         }
         rc = binlog_reader_decode_threads(r, (uint32_t)v);
@@ -1045,23 +1023,22 @@ JNI(void, BinlogReader, nativeFilterTypes, jlong h, jbyteArray type_bytes, jintA
     }
 }
 
-/* A new byte[][] of the n strings (ptrs[i], lens[i]); NULL with an exception pending. `call` names
- * the library call that gave them, for a NULL string. */
-static jobjectArray byte_arrays(JNIEnv *env, const uint8_t *const *ptrs, const size_t *lens, size_t n,
-                                const char *call) {
+/* A new byte[][] of the n strings s; NULL with an exception pending. `call` names the library call that gave
+ * them, for a NULL string. */
+static jobjectArray byte_arrays(JNIEnv *env, const binlog_iovec *s, size_t n, const char *call) {
     if (n > (size_t)INT32_MAX) {
         throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "too many strings for a Java array");
         return NULL;
     }
     jobjectArray out = (*env)->NewObjectArray(env, (jsize)n, cls_bytes, NULL);
     for (size_t i = 0; out != NULL && i < n; i++) {
-        if (lens[i] > 0 && ptrs[i] == NULL) {
+        if (s[i].len > 0 && s[i].base == NULL) {
             char msg[96];
             snprintf(msg, sizeof msg, "%s returned a NULL string", call);
             throw_code(env, BINLOG_ERR_NULL_POINTER, msg);
             return NULL;
         }
-        jbyteArray b = new_bytes(env, ptrs[i], lens[i]);
+        jbyteArray b = new_bytes(env, s[i].base, s[i].len);
         if (b == NULL || set_out(env, out, (jsize)i, b) != 0) {
             return NULL;
         }
@@ -1071,9 +1048,9 @@ static jobjectArray byte_arrays(JNIEnv *env, const uint8_t *const *ptrs, const s
 
 /* {long[] nums, byte[][] paths}: the n rows of `width` numbers in v and each row's path; NULL
  * with an exception pending on failure. */
-static jobjectArray nums_and_paths(JNIEnv *env, const jlong *v, size_t width, const uint8_t *const *paths,
-                                   const size_t *path_lens, size_t n, const char *call) {
-    jobjectArray p = byte_arrays(env, paths, path_lens, n, call);
+static jobjectArray nums_and_paths(JNIEnv *env, const jlong *v, size_t width, const binlog_iovec *paths, size_t n,
+                                   const char *call) {
+    jobjectArray p = byte_arrays(env, paths, n, call);
     jlongArray nums = p == NULL ? NULL : (*env)->NewLongArray(env, (jsize)(n * width));
     jobjectArray out = nums == NULL ? NULL : (*env)->NewObjectArray(env, 2, cls_object, NULL);
     if (out == NULL) {
@@ -1106,10 +1083,9 @@ JNI(jobjectArray, BinlogReader, nativeProblems, jlong h, jboolean damages) {
     }
     void *rows = xmalloc(env, n * (damages ? sizeof(binlog_damage2) : sizeof(binlog_gap)), call);
     jlong *v = rows == NULL ? NULL : xmalloc(env, n * width * sizeof *v, call);
-    const uint8_t **paths = v == NULL ? NULL : xmalloc(env, n * sizeof *paths, call);
-    size_t *lens = paths == NULL ? NULL : xmalloc(env, n * sizeof *lens, call);
+    binlog_iovec *paths = v == NULL ? NULL : xmalloc(env, n * sizeof *paths, call);
     jobjectArray out = NULL;
-    if (lens == NULL ||
+    if (paths == NULL ||
         check(env, damages ? binlog_reader_damages2(r, rows, n, &got) : binlog_reader_gaps(r, rows, n, &got)) != 0) {
         goto done;
     }
@@ -1121,23 +1097,20 @@ JNI(jobjectArray, BinlogReader, nativeProblems, jlong h, jboolean damages) {
             jlong nums[DAMAGE_NUMS] = {(jlong)d->offset, (jlong)d->resume_offset, (jlong)d->from_seq,
                                        (jlong)d->to_seq};
             memcpy(row, nums, sizeof nums);
-            paths[i] = d->path;
-            lens[i] = d->path_len;
+            paths[i] = (binlog_iovec){d->path, d->path_len};
         } else {
             const binlog_gap *g = (const binlog_gap *)rows + i;
             jlong nums[GAP_NUMS] = {(jlong)g->reason,    g->has_offset,   (jlong)g->offset, g->has_from_seq,
                                     (jlong)g->from_seq, g->has_to_seq, (jlong)g->to_seq};
             memcpy(row, nums, sizeof nums);
-            paths[i] = g->path;
-            lens[i] = g->path_len;
+            paths[i] = (binlog_iovec){g->path, g->path_len};
         }
     }
-    out = nums_and_paths(env, v, width, paths, lens, n, call);
+    out = nums_and_paths(env, v, width, paths, n, call);
 done:
     free(rows);
     free(v);
     free(paths);
-    free(lens);
     return out;
 }
 
@@ -1169,26 +1142,23 @@ JNI(jobjectArray, BinlogReader, nativeHeader, jlong h, jlongArray nums) {
         return NULL;
     }
     size_t n = 3 + 2 * hd.param_count;
-    const uint8_t **ptrs = xmalloc(env, n * sizeof *ptrs, "header strings");
-    size_t *lens = ptrs == NULL ? NULL : xmalloc(env, n * sizeof *lens, "header string lengths");
+    binlog_iovec *s = xmalloc(env, n * sizeof *s, "header strings");
     jobjectArray out = NULL;
-    if (lens != NULL) {
-        const uint8_t *fixed_p[3] = {hd.log_name, hd.content_type, hd.writer};
-        size_t fixed_n[3] = {hd.log_name_len, hd.content_type_len, hd.writer_len};
-        for (size_t i = 0; i < n; i++) {
-            const binlog_meta *m = i < 3 ? NULL : &hd.params[(i - 3) / 2];
-            int key = (i - 3) % 2 == 0;
-            ptrs[i] = m == NULL ? fixed_p[i] : key ? m->key : m->value;
-            lens[i] = m == NULL ? fixed_n[i] : key ? m->key_len : m->value_len;
+    if (s != NULL) {
+        s[0] = (binlog_iovec){hd.log_name, hd.log_name_len};
+        s[1] = (binlog_iovec){hd.content_type, hd.content_type_len};
+        s[2] = (binlog_iovec){hd.writer, hd.writer_len};
+        for (size_t i = 0; i < hd.param_count; i++) {
+            s[3 + 2 * i] = (binlog_iovec){hd.params[i].key, hd.params[i].key_len};
+            s[4 + 2 * i] = (binlog_iovec){hd.params[i].value, hd.params[i].value_len};
         }
         jlong v[5] = {(jlong)hd.major, (jlong)hd.minor, (jlong)hd.created_ns, (jlong)hd.segment_no,
                       (jlong)hd.first_seq};
         if (set_longs(env, nums, v, 5) == 0) {
-            out = byte_arrays(env, ptrs, lens, n, "binlog_reader_header");
+            out = byte_arrays(env, s, n, "binlog_reader_header");
         }
     }
-    free(ptrs);
-    free(lens);
+    free(s);
     return out;
 }
 
@@ -1208,8 +1178,7 @@ FREE_FN(BinlogReader, nativeFree, binlog_reader_free, binlog_reader)
 #define LIST_FIELDS 11
 
 /* Fills v with file i of list as LIST_FIELDS numbers, and its path. */
-static binlog_result list_fields(const binlog_segment_list *list, size_t i, jlong *v, const uint8_t **path,
-                                 size_t *path_len) {
+static binlog_result list_fields(const binlog_segment_list *list, size_t i, jlong *v, binlog_iovec *path) {
     binlog_listed_segment s;
     binlog_result rc = binlog_segment_list_get(list, i, &s);
     bool compressed = false;
@@ -1220,8 +1189,7 @@ static binlog_result list_fields(const binlog_segment_list *list, size_t i, jlon
     if (rc != BINLOG_OK) {
         return rc;
     }
-    *path = (const uint8_t *)s.path;
-    *path_len = strlen(s.path);
+    *path = (binlog_iovec){(const uint8_t *)s.path, strlen(s.path)};
     jlong f[LIST_FIELDS] = {(jlong)s.segment_no, (jlong)s.state,       s.salvaged,        (jlong)s.salvaged_offset,
                             s.has_first_seq,     (jlong)s.first_seq,   s.has_last_seq,    (jlong)s.last_seq,
                             (jlong)s.bytes,      compressed,           (jlong)original};
@@ -1248,18 +1216,16 @@ JNI(jobjectArray, Binlog, nativeList, jbyteArray dir, jbyteArray name) {
     size_t n = 0;
     rc = binlog_segment_list_count(list, &n);
     jlong *v = rc == BINLOG_OK ? xmalloc(env, n * LIST_FIELDS * sizeof *v, "list") : NULL;
-    const uint8_t **paths = v == NULL ? NULL : xmalloc(env, n * sizeof *paths, "list");
-    size_t *lens = paths == NULL ? NULL : xmalloc(env, n * sizeof *lens, "list");
-    for (size_t i = 0; lens != NULL && rc == BINLOG_OK && i < n; i++) {
-        rc = list_fields(list, i, v + i * LIST_FIELDS, &paths[i], &lens[i]);
+    binlog_iovec *paths = v == NULL ? NULL : xmalloc(env, n * sizeof *paths, "list");
+    for (size_t i = 0; paths != NULL && rc == BINLOG_OK && i < n; i++) {
+        rc = list_fields(list, i, v + i * LIST_FIELDS, &paths[i]);
     }
     jobjectArray out = NULL;
-    if (check(env, rc) == 0 && lens != NULL) {
-        out = nums_and_paths(env, v, LIST_FIELDS, paths, lens, n, "binlog_segment_list_get");
+    if (check(env, rc) == 0 && paths != NULL) {
+        out = nums_and_paths(env, v, LIST_FIELDS, paths, n, "binlog_segment_list_get");
     }
     free(v);
     free(paths);
-    free(lens);
     binlog_segment_list_free(list);
     return out;
 }
@@ -1350,9 +1316,9 @@ JNI(jobjectArray, Verify, nativeNext, jlong h, jlongArray nums) {
     }
     jlong v[FINDING_FIELDS] = {(jlong)f.kind, f.has_offset, (jlong)f.offset, (jlong)f.len, f.has_seq,
                                (jlong)f.from_seq, (jlong)f.to_seq, (jlong)f.repair, f.damage};
-    const uint8_t *s[2] = {(const uint8_t *)f.location, (const uint8_t *)f.message};
-    size_t n[2] = {strlen(f.location), strlen(f.message)};
-    return set_longs(env, nums, v, FINDING_FIELDS) != 0 ? NULL : byte_arrays(env, s, n, 2, "binlog_verify_next");
+    binlog_iovec s[2] = {{(const uint8_t *)f.location, strlen(f.location)},
+                         {(const uint8_t *)f.message, strlen(f.message)}};
+    return set_longs(env, nums, v, FINDING_FIELDS) != 0 ? NULL : byte_arrays(env, s, 2, "binlog_verify_next");
 }
 
 JNI(void, Verify, nativeCounts, jlong h, jlongArray out) {

@@ -32,24 +32,16 @@ public final class Binlog {
     }
 
     /** The library version, e.g. {@code "0.1.0"} ({@code binlog_version()}). */
-    public static String version() {
-        return nativeVersion();
-    }
+    public static native String version();
 
     /** The major version of the segment format the loaded library reads and writes. */
-    public static int formatMajor() {
-        return nativeFormatMajor();
-    }
+    public static native int formatMajor();
 
     /** The value at {@code at + 1} of {@code v} if the flag at {@code at} says it is known (C's has_ fields). */
     static OptionalLong known(long[] v, int at) {
         return v[at] != 0 ? OptionalLong.of(v[at + 1]) : OptionalLong.empty();
     }
 
-    private static native String nativeVersion();
-
     /** For {@link LogSegment#list}: {long[] nums, byte[][] paths}, 11 numbers and a path a file. */
     static native Object[] nativeList(byte[] dir, byte[] name) throws java.io.IOException;
-
-    private static native int nativeFormatMajor();
 }

@@ -22,6 +22,7 @@ import java.util.Spliterators;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongFunction;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -42,10 +43,6 @@ import java.util.stream.StreamSupport;
  * record one of them keeps back (a payload that did not fit) is what the next call of any of them returns first.
  */
 public final class BinlogReader extends HandleCalls implements Closeable, Iterable<BinlogRecord> {
-    static {
-        Binlog.ensureLoaded();
-    }
-
     /** Largest buffer {@link #one} grows to. */
     private static final int MAX_ONE_BYTES = Integer.MAX_VALUE - 32;
     /** Longest single native wait, so close() and interrupts are seen promptly. */
@@ -56,7 +53,6 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     private static final int SEEK_SEQ = 0, SEEK_TIME = 1, SKIP_DAMAGED = 2, DECODE_THREADS = 3, GAP_COUNT = 4;
 
     private final ReentrantLock lock = new ReentrantLock();
-    private volatile boolean closing;
     /**
      * The one-record batch {@link #next}, {@link #nextInto} and the visits read with (it grows to
      * fit a record's type, metadata and copied payload); guarded by {@link #lock}.
@@ -135,11 +131,6 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     @Override
-    boolean closing() {
-        return closing;
-    }
-
-    @Override
     long enter() throws BinlogClosedException {
         if (lock.isHeldByCurrentThread() && visiting) {
             throw new IllegalStateException("a BinlogReader must not be called from inside its own visitor");
@@ -212,20 +203,16 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * interrupted. Throws CLOSED if the reader is closed meanwhile.
      */
     public BinlogRecord nextWait(long timeoutMs) throws IOException {
-        return waitSliced(timeoutMs, this::fetchCopy);
-    }
-
-    /** One native wait of at most {@code waitMs} on the handle; null when nothing came. */
-    private interface Attempt<T> {
-        T run(long h, long waitMs) throws IOException;
+        return waitSliced(timeoutMs, slice -> h -> fetchCopy(h, slice));
     }
 
     /**
-     * Calls {@code attempt} in slices of at most {@link #SLICE_MS} until it returns non-null, the timeout
+     * Calls {@code attempt} (one native wait of at most the slice given; null when nothing came) in slices of at
+     * most {@link #SLICE_MS} until it returns non-null, the timeout
      * passes (null) or the thread is interrupted (null, status kept). Each slice enters and exits the
      * handle, so that {@link #close} never waits long for a call in progress.
      */
-    private <T> T waitSliced(long timeoutMs, Attempt<T> attempt) throws IOException {
+    private <T> T waitSliced(long timeoutMs, LongFunction<HandleFunction<T>> attempt) throws IOException {
         if (timeoutMs < 0) {
             throw new IllegalArgumentException("negative timeout " + timeoutMs);
         }
@@ -233,7 +220,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         while (true) {
             long remaining = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
             long slice = Math.min(remaining, SLICE_MS);
-            T got = call(h -> attempt.run(h, slice));
+            T got = call(attempt.apply(slice));
             if (got != null) {
                 return got;
             }
@@ -287,15 +274,14 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
                 return null;
             }
             int len = one.payloadLength(0);
-            if (len > dst.remaining()) {
-                held = true;
-                return new RecordInfo(one.seq(0), one.timestampNs(0), null, Collections.emptyMap(), one.offset(0), len,
-                        false);
+            boolean fits = len <= dst.remaining();
+            held = !fits;
+            if (fits) {
+                int pos = dst.position();
+                dst.put(pos, one.payloadBuffer(0), one.payloadOffset(0), len).position(pos + len);
             }
-            int pos = dst.position();
-            dst.put(pos, one.payloadBuffer(0), one.payloadOffset(0), len).position(pos + len);
-            return new RecordInfo(one.seq(0), one.timestampNs(0), one.type(0), one.metadata(0), one.offset(0), len,
-                    true);
+            return new RecordInfo(one.seq(0), one.timestampNs(0), fits ? one.type(0) : null,
+                    fits ? one.metadata(0) : Collections.emptyMap(), one.offset(0), len, fits);
         });
     }
 
@@ -374,7 +360,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     public int nextBatch(RecordBatch batch, long timeoutMs) throws IOException {
         Objects.requireNonNull(batch, "batch");
         batch.reset();
-        Integer n = waitSliced(timeoutMs, (h, slice) -> {
+        Integer n = waitSliced(timeoutMs, slice -> h -> {
             int got = fillBatch(h, batch, slice);
             return got > 0 ? got : null;
         });
@@ -453,14 +439,11 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * most 4) for a remote object, 0 for a local file. The threads are the library's own and end when the reader is
      * closed or leaves the segment.
      *
-     * @throws IllegalArgumentException if {@code threads} is negative
+     * @throws IllegalArgumentException if {@code threads} is negative (checked after CLOSED)
      * @throws BinlogException {@link ErrorCode#CLOSED} once closed
      */
     public void decodeThreads(int threads) throws IOException {
-        if (threads < 0) {
-            throw new IllegalArgumentException("decodeThreads " + threads + " is negative");
-        }
-        run(h -> nativeCall(h, DECODE_THREADS, threads));
+        run(h -> nativeCall(h, DECODE_THREADS, threads)); // binlog_jni.c refuses a negative count
     }
 
     /**

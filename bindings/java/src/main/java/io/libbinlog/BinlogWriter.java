@@ -38,10 +38,6 @@ import java.util.function.Supplier;
  * moves to its limit.
  */
 public final class BinlogWriter extends HandleCalls implements Closeable {
-    static {
-        Binlog.ensureLoaded();
-    }
-
     // The calls of nativeCall (binlog_jni.c's W_*).
     private static final int FLUSH = 0, SYNC = 1, ROLL = 2, NEXT_SEQ = 3, DURABLE_SEQ = 4, CALLBACK_FAILURES = 5,
             DROPPED_UNSHIPPED = 6;
@@ -100,7 +96,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
             return new BinlogWriter(nativeOpen(path, name, o), description, options);
         } finally {
             if (o != 0) {
-                Options.freeNative(o);
+                Options.nativeFree(o);
             }
         }
     }
@@ -465,12 +461,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
 
     /** True once {@link #close()} ran. */
     public boolean isClosed() {
-        lock.readLock().lock();
-        try {
-            return handle == 0;
-        } finally {
-            lock.readLock().unlock();
-        }
+        return closing;
     }
 
     /**
@@ -486,14 +477,14 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
                 return;
             }
             handle = 0;
+            closing = true;
             long p = owner.take();
             cleanable.clean(); // deregisters; the action finds nothing left to free
             if (p != 0) {
                 try {
                     nativeClose(p);
                 } finally {
-                    keepUnpolled(p);
-                    keepDropped(p);
+                    keepForAfterClose(p);
                     nativeFree(p);
                 }
             }
@@ -503,27 +494,22 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     }
 
     /**
-     * Moves the sealed segments not yet polled (a log's last one, sealed by close, among them) to {@link
-     * #unpolled}, for pollSealed after close. Nothing for a segment writer, and nothing more after a failure: the
-     * error close throws, if any, is the one the caller sees.
+     * Keeps for after close the sealed segments not yet polled (a log's last one, sealed by close, among them) in
+     * {@link #unpolled}, and droppedUnshipped. Nothing for a segment writer (INVALID_ARGUMENT: both stay refused),
+     * and nothing more after a failure: the error close throws, if any, is the one the caller sees.
      */
-    private void keepUnpolled(long p) throws IOException {
+    private void keepForAfterClose(long p) throws IOException {
         try {
-            SegmentInfo s;
-            while ((s = pollNative(p)) != null) {
+            for (SegmentInfo s; (s = pollNative(p)) != null;) {
                 unpolled.add(s);
             }
         } catch (BinlogException e) {
-            // INVALID_ARGUMENT for a segment writer: it has no segments to poll.
+            // a segment writer
         }
-    }
-
-    /** Keeps droppedUnshipped for after close; nothing for a segment writer (INVALID_ARGUMENT). */
-    private void keepDropped(long p) throws IOException {
         try {
             droppedAtClose = nativeCall(p, DROPPED_UNSHIPPED);
         } catch (BinlogException e) {
-            // A segment writer: droppedUnshipped stays refused (CLOSED).
+            // a segment writer
         }
     }
 

@@ -5,11 +5,16 @@ import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.function.LongConsumer;
 
 /** Calls on a native handle under its owner's lock: what {@link BinlogReader} and {@link BinlogWriter} share. */
 abstract class HandleCalls {
+    static { // before any subclass's natives (a superclass is initialized first)
+        Binlog.ensureLoaded();
+    }
+
     /** A call on a live handle that may fail as the library does. */
     interface HandleFunction<T> {
         T apply(long handle) throws IOException;
@@ -25,18 +30,16 @@ abstract class HandleCalls {
      * {@link #take()} hands the pointer out once, to close() or to the Cleaner.
      */
     static final class NativeHandle implements Runnable {
-        private long ptr;
+        private final AtomicLong ptr;
         private final LongConsumer free;
 
         NativeHandle(long ptr, LongConsumer free) {
-            this.ptr = ptr;
+            this.ptr = new AtomicLong(ptr);
             this.free = free;
         }
 
-        synchronized long take() {
-            long p = ptr;
-            ptr = 0;
-            return p;
+        long take() {
+            return ptr.getAndSet(0);
         }
 
         @Override
@@ -55,6 +58,8 @@ abstract class HandleCalls {
     final String description;
     /** The native handle, or 0 once closed; guarded by {@link #callLock()}. */
     long handle;
+    /** Set when a close begins, before it takes the lock (a reader's calls that wait give up then). */
+    volatile boolean closing;
 
     /** Registers {@code free} of {@code handle} with the Cleaner; on a failure here the handle is freed. */
     HandleCalls(long handle, LongConsumer free, String kind, String description) {
@@ -74,15 +79,10 @@ abstract class HandleCalls {
     /** The lock a call holds (close takes it, or a stronger one, to wait for calls in progress). */
     abstract Lock callLock();
 
-    /** Whether a close has begun (calls that wait give up then). */
-    boolean closing() {
-        return false;
-    }
-
     /** Takes the lock and returns the live handle; throws CLOSED (lock released) once closed. */
     long enter() throws BinlogClosedException {
         callLock().lock();
-        if (handle == 0 || closing()) {
+        if (handle == 0 || closing) {
             callLock().unlock();
             throw closed();
         }

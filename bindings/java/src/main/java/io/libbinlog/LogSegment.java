@@ -40,9 +40,6 @@ public record LogSegment(Path path, long segmentNo, State state, OptionalLong sa
         UNKNOWN
     }
 
-    /** Numbers per file in Binlog.nativeList's output (see binlog_jni.c). */
-    private static final int FIELDS = 11;
-
     /** The file at {@code path} whose fields are {@code f[at ...]} (see binlog_jni.c's list_fields). */
     private LogSegment(Path path, long[] f, int at) {
         this(path, f[at], f[at + 1] >= 0 && f[at + 1] < State.values().length - 1 ? State.values()[(int) f[at + 1]]
@@ -63,7 +60,7 @@ public record LogSegment(Path path, long segmentNo, State state, OptionalLong sa
         byte[][] paths = (byte[][]) out[1];
         List<LogSegment> list = new ArrayList<>(paths.length);
         for (int i = 0; i < paths.length; i++) {
-            list.add(new LogSegment(Strings.decodePath(paths[i]), f, i * FIELDS));
+            list.add(new LogSegment(Strings.decodePath(paths[i]), f, i * 11)); // binlog_jni.c's LIST_FIELDS
         }
         return Collections.unmodifiableList(list);
     }

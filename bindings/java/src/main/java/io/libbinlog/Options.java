@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Immutable writer options ({@code binlog_options}); build with {@link #builder()}. Unset values keep the library's
@@ -23,10 +24,7 @@ public final class Options {
         Binlog.ensureLoaded();
     }
 
-    /**
-     * The settings binlog_jni.c's set_option applies (their ordinals are its OPT_* values), in
-     * the order applied: compression before the type copies that need it.
-     */
+    /** What binlog_jni.c's set_option sets (ordinals: its OPT_*), in order: compression before its type copies. */
     private enum Opt {
         LOG_NAME, CONTENT_TYPE, PARAM, MAX_RECORD_SIZE, BUFFER_SIZE, DURABILITY, SYNC_WAIT_SPIN_US, FLUSH_DELAY_US,
         FIRST_SEQ, SEGMENT_NO, CREATED_NS, SPARSE_INTERVAL, MAX_SEGMENT_BYTES, MAX_SEGMENT_RECORDS, PERIOD, RETENTION,
@@ -59,7 +57,7 @@ public final class Options {
         return d != null && (d[0] == Durability.EVERY_RECORD.ordinal() || d[0] == Durability.EVERY_N.ordinal());
     }
 
-    /** A native {@code binlog_options} with these settings; the caller frees it with {@link #freeNative}. */
+    /** A native {@code binlog_options} with these settings; the caller frees it with {@link #nativeFree}. */
     long toNative() throws IOException {
         List<String> s = new ArrayList<>(strings);
         s.replaceAll(x -> x == null ? "" : x); // an unset one gets no setting below
@@ -84,19 +82,13 @@ public final class Options {
         return at + 4;
     }
 
-    static void freeNative(long o) {
-        nativeFree(o);
-    }
-
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("Options{logName=" + strings.get(0) + ", contentType=" + strings.get(1)
                 + ", params=" + (strings.size() - 2) / 2);
         settings.forEach((k, v) -> {
-            String name = k.name().toLowerCase(Locale.ROOT);
-            for (int i; (i = name.indexOf('_')) >= 0;) { // MAX_RECORD_SIZE: maxRecordSize, as the builder's
-                name = name.substring(0, i) + Character.toUpperCase(name.charAt(i + 1)) + name.substring(i + 2);
-            }
+            String name = Pattern.compile("_(.)").matcher(k.name().toLowerCase(Locale.ROOT)) // as the builder's
+                    .replaceAll(m -> m.group(1).toUpperCase(Locale.ROOT));
             b.append(", ").append(name).append('=').append(k == Opt.SEAL_IN_BACKGROUND ? String.valueOf(v[0] != 0)
                     : v.length == 1 ? String.valueOf(v[0]) : Arrays.toString(v));
         });
@@ -281,7 +273,7 @@ public final class Options {
         public Options build() {
             Options o = new Options(this);
             try {
-                freeNative(o.toNative());
+                nativeFree(o.toNative());
             } catch (IOException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
@@ -295,5 +287,5 @@ public final class Options {
      */
     private static native long nativeBuild(byte[] strBytes, int[] strLens, long[] settings) throws IOException;
 
-    private static native void nativeFree(long opts);
+    static native void nativeFree(long opts);
 }

@@ -23,10 +23,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * throw {@link ErrorCode#CLOSED}. An unreachable, unclosed verification is freed by a {@link Cleaner}.
  */
 public final class Verify extends HandleCalls implements AutoCloseable, Iterable<Finding> {
-    static {
-        Binlog.ensureLoaded();
-    }
-
     /** The findings listed per segment ({@code BINLOG_VERIFY_MAX_FINDINGS}). */
     public static final int MAX_FINDINGS = 1000;
 
