@@ -50,6 +50,16 @@ static void flip(const char *path, uint64_t at) {
     fclose(f);
 }
 
+/* The damaged region main makes (a byte of record 7 flipped), as binlog_damage or binlog_damage2 d
+ * reports it: bytes [off[7], off[8]) and records [7, 8) lost. A macro, so that a failure names its line. */
+#define CHECK_FLIPPED_REGION(d, off)             \
+    do {                                         \
+        CHECK_EQ_U((d).offset, (off)[7]);        \
+        CHECK_EQ_U((d).resume_offset, (off)[8]); \
+        CHECK_EQ_U((d).from_seq, 7);             \
+        CHECK_EQ_U((d).to_seq, 8);               \
+    } while (0)
+
 int main(void) {
     if (make_tmpdir() != 0) return 2;
     char path[300], copy[300];
@@ -95,10 +105,7 @@ int main(void) {
     memset(d, 0, sizeof d);
     CHECK_OK(binlog_reader_damages(r, d, 2, &count));
     CHECK_EQ_U(count, 1);
-    CHECK_EQ_U(d[0].offset, off[7]);
-    CHECK_EQ_U(d[0].resume_offset, off[8]);
-    CHECK_EQ_U(d[0].from_seq, 7);
-    CHECK_EQ_U(d[0].to_seq, 8);
+    CHECK_FLIPPED_REGION(d[0], off);
     /* binlog_reader_damages2: the same region, naming the file it is in. */
     binlog_damage2 d2[2];
     memset(d2, 0, sizeof d2);
@@ -107,10 +114,7 @@ int main(void) {
     CHECK_EQ_U(count, 99);
     CHECK_OK(binlog_reader_damages2(r, d2, 2, &count));
     CHECK_EQ_U(count, 1);
-    CHECK_EQ_U(d2[0].offset, off[7]);
-    CHECK_EQ_U(d2[0].resume_offset, off[8]);
-    CHECK_EQ_U(d2[0].from_seq, 7);
-    CHECK_EQ_U(d2[0].to_seq, 8);
+    CHECK_FLIPPED_REGION(d2[0], off);
     CHECK_EQ_U(d2[0].path_len, strlen(copy));
     CHECK_MEM(d2[0].path, copy, strlen(copy));
     CHECK_OK(binlog_reader_close(r));

@@ -1,15 +1,15 @@
 package io.libbinlog;
 
 import java.lang.ref.Cleaner;
+import java.util.OptionalLong;
 
 /**
  * Entry point: library loading, version and shared constants.
  *
- * <p>The JNI library {@code libbinlog_jni.so} (libbinlog linked in statically)
- * is the one the jar carries, copied to a cache directory at first use, or
- * a library of the user's own named by the system property
- * {@code io.libbinlog.jni.library} or the environment variable
- * {@code LIBBINLOG_JNI_LIBRARY} (bindings/java/README.md, "Loading").
+ * <p>The JNI library {@code libbinlog_jni.so} (libbinlog linked in statically) is the one the jar carries, copied
+ * to a cache directory at first use, or a library of the user's own named by the system property {@code
+ * io.libbinlog.jni.library} or the environment variable {@code LIBBINLOG_JNI_LIBRARY} (bindings/java/README.md,
+ * "Loading").
  */
 public final class Binlog {
     /** Timestamp meaning "take the clock now" ({@code BINLOG_TIME_NOW}). */
@@ -32,16 +32,16 @@ public final class Binlog {
     }
 
     /** The library version, e.g. {@code "0.1.0"} ({@code binlog_version()}). */
-    public static String version() {
-        return nativeVersion();
-    }
+    public static native String version();
 
     /** The major version of the segment format the loaded library reads and writes. */
-    public static int formatMajor() {
-        return nativeFormatMajor();
+    public static native int formatMajor();
+
+    /** The value at {@code at + 1} of {@code v} if the flag at {@code at} says it is known (C's has_ fields). */
+    static OptionalLong known(long[] v, int at) {
+        return v[at] != 0 ? OptionalLong.of(v[at + 1]) : OptionalLong.empty();
     }
 
-    private static native String nativeVersion();
-
-    private static native int nativeFormatMajor();
+    /** For {@link LogSegment#list}: {long[] nums, byte[][] paths}, 11 numbers and a path a file. */
+    static native Object[] nativeList(byte[] dir, byte[] name) throws java.io.IOException;
 }

@@ -18,55 +18,42 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
-import java.util.OptionalLong;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongFunction;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
- * A reader of one segment ({@link #open}), of a rolling log across its
- * segments ({@link #openLog}), or of a set of segment files
- * ({@link #openGlob}) — {@code binlog_reader}.
+ * A reader of one segment ({@link #open}), of a rolling log across its segments ({@link #openLog}), or of a set of
+ * segment files ({@link #openGlob}) — {@code binlog_reader}.
  *
- * <p>The C reader is single-threaded, so every call here holds one lock:
- * a BinlogReader may be shared between threads, but its calls run one at a time.
- * {@link #close()} is idempotent, waits for a call in progress (a
- * {@link #nextWait} is cut into short native waits, so close from another
- * thread returns promptly and the waiting call throws CLOSED), and frees the
- * native reader once. An unreachable, unclosed reader is freed by a
- * {@link Cleaner}.
+ * <p>The C reader is single-threaded, so every call here holds one lock: a BinlogReader may be shared between
+ * threads, but its calls run one at a time. {@link #close()} is idempotent, waits for a call in progress (a {@link
+ * #nextWait} is cut into short native waits, so close from another thread returns promptly and the waiting call
+ * throws CLOSED), and frees the native reader once. An unreachable, unclosed reader is freed by a {@link Cleaner}.
  *
- * <p>Four ways to read, all through one native call
- * ({@code binlog_reader_next_mapped}; the library checks every record):
- * {@link #next()} copies a record into Java objects; {@link #nextInto}
- * copies only the payload into a direct buffer; {@link #visitNext} /
- * {@link #visitAll} show a read-only direct buffer over the payload, valid
- * during the visit only; {@link #nextBatch(RecordBatch)} reads many records
- * per call into a {@link RecordBatch} (one JNI crossing for the lot,
- * payloads left in the library's mapping). The ways can be mixed on one
- * reader: a record one of them keeps back (a payload that did not fit) is
- * what the next call of any of them returns first.
+ * <p>Four ways to read, all through one native call ({@code binlog_reader_next_mapped}; the library checks every
+ * record): {@link #next()} copies a record into Java objects; {@link #nextInto} copies only the payload into a
+ * direct buffer; {@link #visitNext} / {@link #visitAll} show a read-only direct buffer over the payload, valid
+ * during the visit only; {@link #nextBatch(RecordBatch)} reads many records per call into a {@link RecordBatch}
+ * (one JNI crossing for the lot, payloads left in the library's mapping). The ways can be mixed on one reader: a
+ * record one of them keeps back (a payload that did not fit) is what the next call of any of them returns first.
  */
 public final class BinlogReader extends HandleCalls implements Closeable, Iterable<BinlogRecord> {
-    static {
-        Binlog.ensureLoaded();
-    }
-
     /** Largest buffer {@link #one} grows to. */
     private static final int MAX_ONE_BYTES = Integer.MAX_VALUE - 32;
     /** Longest single native wait, so close() and interrupts are seen promptly. */
     private static final long SLICE_MS = 50;
 
+    // How nativeOpen opens, and the calls of nativeCall (binlog_jni.c's OPEN_* and R_*).
+    private static final int OPEN_SEGMENT = 0, OPEN_SALVAGE = 1, OPEN_LOG = 2, OPEN_GLOB = 3, OPEN_LOG_TIERED = 4;
+    private static final int SEEK_SEQ = 0, SEEK_TIME = 1, SKIP_DAMAGED = 2, DECODE_THREADS = 3, GAP_COUNT = 4;
+
     private final ReentrantLock lock = new ReentrantLock();
-    private final NativeHandle owner;
-    private final Cleaner.Cleanable cleanable;
-    private final String description;
-    private volatile boolean closing;
-    /** The native jreader* (see binlog_jni.c), or 0 once closed; guarded by {@link #lock}. */
-    private long handle;
     /**
      * The one-record batch {@link #next}, {@link #nextInto} and the visits read with (it grows to
      * fit a record's type, metadata and copied payload); guarded by {@link #lock}.
@@ -76,48 +63,13 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     private boolean held;
     private boolean visiting;
 
-    private static final class NativeHandle implements Runnable {
-        private long ptr;
-
-        NativeHandle(long ptr) {
-            this.ptr = ptr;
-        }
-
-        synchronized long take() {
-            long p = ptr;
-            ptr = 0;
-            return p;
-        }
-
-        @Override
-        public void run() {
-            long p = take();
-            if (p != 0) {
-                nativeFree(p);
-            }
-        }
-    }
-
     private BinlogReader(long handle, String description) {
-        this.handle = handle;
-        this.description = description;
-        this.owner = new NativeHandle(handle);
-        this.cleanable = Binlog.CLEANER.register(this, owner);
-    }
-
-    private static BinlogReader wrap(long h, String description) {
-        try {
-            return new BinlogReader(h, description);
-        } catch (RuntimeException | Error e) {
-            nativeFree(h);
-            throw e;
-        }
+        super(handle, BinlogReader::nativeFree, "reader", description);
     }
 
     /** Opens a segment file (read permission suffices; no lock is taken). */
     public static BinlogReader open(Path path) throws IOException {
-        byte[] p = Strings.path(path, "path");
-        return wrap(nativeOpen(p), path.toString());
+        return open(OPEN_SEGMENT, Strings.path(path, "path"), null, null, path.toString());
     }
 
     /**
@@ -127,47 +79,33 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * as with {@link #open}; a file without the magic number is still {@link ErrorCode#NOT_A_BINLOG}.
      */
     public static BinlogReader openSalvage(Path path) throws IOException {
-        byte[] p = Strings.path(path, "path");
-        return wrap(nativeOpenSalvage(p), path.toString());
+        return open(OPEN_SALVAGE, Strings.path(path, "path"), null, null, path.toString());
     }
 
     /** Opens the rolling log {@code name} in {@code dir}: every segment in write order as one stream. */
     public static BinlogReader openLog(Path dir, String name) throws IOException {
         byte[] d = Strings.path(dir, "dir");
-        byte[] n = Strings.cstring(name, "name");
-        // Described before the open: nothing may throw between the native open and wrap.
-        String description = Strings.describe(dir, name);
-        return wrap(nativeOpenLog(d, n), description);
+        return open(OPEN_LOG, d, Strings.cstring(name, "name"), null, Strings.describe(dir, name));
     }
 
     /**
-     * Opens the rolling log {@code name} in {@code dir} together with its
-     * segments shipped to {@code remote} ({@code s3://bucket/prefix}, where a
-     * {@link Shipper} put them) as one stream ({@code
-     * binlog_reader_open_log_tiered}): a segment removed locally after its
-     * upload is read from the bucket, not reported as a gap; one missing from
-     * both is a gap of reason {@link Gap.Reason#MISSING} naming the object's
-     * {@code s3://} URL ({@link #gaps}); a damaged object, or one whose size
-     * is not the one its metadata says (cut short), throws {@code CORRUPT}
-     * naming its {@code s3://} URL and offset. The endpoint, region
-     * and credentials come from the process environment ({@code
-     * AWS_ENDPOINT_URL}, {@code AWS_REGION}, {@code AWS_ACCESS_KEY_ID},
-     * {@code AWS_SECRET_ACCESS_KEY}, {@code AWS_SESSION_TOKEN}); read and
-     * list permissions are enough. {@code INVALID_ARGUMENT} if the library
-     * was built without the feature "s3".
+     * Opens the rolling log {@code name} in {@code dir} together with its segments shipped to {@code remote}
+     * ({@code s3://bucket/prefix}, where a {@link Shipper} put them) as one stream ({@code
+     * binlog_reader_open_log_tiered}): a segment removed locally after its upload is read from the bucket, not
+     * reported as a gap; one missing from both is a gap of reason {@link Gap.Reason#MISSING} naming the object's
+     * {@code s3://} URL ({@link #gaps}); a damaged object, or one whose size is not the one its metadata says (cut
+     * short), throws {@code CORRUPT} naming its {@code s3://} URL and offset. The endpoint, region and credentials
+     * come from the process environment ({@code AWS_ENDPOINT_URL}, {@code AWS_REGION}, {@code AWS_ACCESS_KEY_ID},
+     * {@code AWS_SECRET_ACCESS_KEY}, {@code AWS_SESSION_TOKEN}); read and list permissions are enough. {@code
+     * INVALID_ARGUMENT} if the library was built without the feature "s3".
      *
-     * <p>Threads and lifetime are those of every {@link BinlogReader}: calls are
-     * serialized by the reader's lock, {@link #close()} is idempotent and
-     * frees the native reader (and its bucket client) once, a {@link
-     * java.lang.ref.Cleaner} frees an unreachable one. The bucket client
-     * belongs to this process.
+     * <p>Threads and lifetime are those of every {@link BinlogReader}: calls are serialized by the reader's lock,
+     * {@link #close()} is idempotent and frees the native reader (and its bucket client) once, a {@link
+     * java.lang.ref.Cleaner} frees an unreachable one. The bucket client belongs to this process.
      */
     public static BinlogReader openLogTiered(Path dir, String name, String remote) throws IOException {
-        byte[] d = Strings.path(dir, "dir");
-        byte[] n = Strings.cstring(name, "name");
-        byte[] u = Strings.cstring(remote, "remote");
-        String description = Strings.describe(dir, name) + " + " + remote;
-        return wrap(nativeOpenLogTiered(d, n, u), description);
+        return open(OPEN_LOG_TIERED, Strings.path(dir, "dir"), Strings.cstring(name, "name"),
+                Strings.cstring(remote, "remote"), Strings.describe(dir, name) + " + " + remote);
     }
 
     /**
@@ -180,11 +118,8 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     public static BinlogReader openLogTiered(Path dir, String name, String remote, Duration retryTimeout)
             throws IOException {
         long ms = retryTimeoutMillis(retryTimeout);
-        byte[] d = Strings.path(dir, "dir");
-        byte[] n = Strings.cstring(name, "name");
-        byte[] u = Strings.cstring(remote, "remote");
-        String description = Strings.describe(dir, name) + " + " + remote;
-        return wrap(nativeOpenLogTieredTimeout(d, n, u, ms), description);
+        return new BinlogReader(nativeOpen(OPEN_LOG_TIERED, Strings.path(dir, "dir"), Strings.cstring(name, "name"),
+                Strings.cstring(remote, "remote"), ms), Strings.describe(dir, name) + " + " + remote);
     }
 
     /** A retry timeout as the C API takes it: whole milliseconds, at least one. */
@@ -200,35 +135,33 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /** Opens the files in {@code dir} whose names match {@code pattern} ({@code *}, {@code ?}), in name order. */
     public static BinlogReader openGlob(Path dir, String pattern) throws IOException {
-        byte[] d = Strings.path(dir, "dir");
-        byte[] p = Strings.cstring(pattern, "pattern");
         // Not dir.resolve(pattern): a pattern the file-name charset cannot encode is still
-        // valid (the library takes it as UTF-8), and nothing may throw between the native
-        // open and wrap, which would leak the native reader.
-        String description = Strings.describe(dir, pattern);
-        return wrap(nativeOpenGlob(d, p), description);
+        // valid (the library takes it as UTF-8).
+        return open(OPEN_GLOB, Strings.path(dir, "dir"), Strings.cstring(pattern, "pattern"), null,
+                Strings.describe(dir, pattern));
+    }
+
+    /**
+     * Opens a reader {@code how} with the strings that way takes. The arguments are all made
+     * first: nothing may throw between the native open and the constructor.
+     */
+    private static BinlogReader open(int how, byte[] a, byte[] b, byte[] c, String description) throws IOException {
+        return new BinlogReader(nativeOpen(how, a, b, c, 0), description);
     }
 
     // ---------------------------------------------------------------- calls
 
     @Override
-    long enter() throws BinlogClosedException {
-        lock.lock();
-        if (visiting) {
-            lock.unlock();
-            throw new IllegalStateException("a BinlogReader must not be called from inside its own visitor");
-        }
-        long h = handle;
-        if (h == 0 || closing) {
-            lock.unlock();
-            throw new BinlogClosedException("reader is closed: " + description);
-        }
-        return h;
+    Lock callLock() {
+        return lock;
     }
 
     @Override
-    void exit() {
-        lock.unlock();
+    long enter() throws BinlogClosedException {
+        if (lock.isHeldByCurrentThread() && visiting) {
+            throw new IllegalStateException("a BinlogReader must not be called from inside its own visitor");
+        }
+        return super.enter();
     }
 
     /**
@@ -240,23 +173,18 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * The records there are now, for {@code for (BinlogRecord r : reader)}: {@code hasNext()}
-     * reads the next record and keeps it back in the reader, so it loses nothing when a
-     * loop stops early or mixes in other reads (the next read of any kind returns that
-     * record first); the iteration ends where {@link #next()} would return null. A read
-     * that fails throws {@link UncheckedIOException} wrapping the {@link IOException}
-     * (as {@link java.nio.file.Files#lines} does). For one thread, like the reader.
+     * The records there are now, for {@code for (BinlogRecord r : reader)}: {@code hasNext()} reads the next record
+     * and keeps it back in the reader, so it loses nothing when a loop stops early or mixes in other reads (the
+     * next read of any kind returns that record first); the iteration ends where {@link #next()} would return null.
+     * A read that fails throws {@link UncheckedIOException} wrapping the {@link IOException} (as {@link
+     * java.nio.file.Files#lines} does). For one thread, like the reader.
      */
     @Override
     public Iterator<BinlogRecord> iterator() {
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
-                try {
-                    return call(h -> held = fetchOne(h, -1));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                return unchecked(() -> call(h -> held = fetchOne(h, -1)));
             }
 
             @Override
@@ -264,20 +192,15 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
                 if (!hasNext()) {
                     throw new NoSuchElementException("no record for now");
                 }
-                try {
-                    return BinlogReader.this.next();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                return unchecked(BinlogReader.this::next);
             }
         };
     }
 
     /**
-     * The records there are now, as a sequential, ordered stream over {@link #iterator()}: it
-     * reads lazily (a short-circuiting operation such as {@code limit} or {@code findFirst}
-     * consumes no record past what it took) and ends where {@code next()} returns null.
-     * Closing the stream does not close the reader.
+     * The records there are now, as a sequential, ordered stream over {@link #iterator()}: it reads lazily (a
+     * short-circuiting operation such as {@code limit} or {@code findFirst} consumes no record past what it took)
+     * and ends where {@code next()} returns null. Closing the stream does not close the reader.
      */
     public Stream<BinlogRecord> records() {
         return StreamSupport.stream(spliterator(), false);
@@ -301,26 +224,21 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * Like {@link #next()}, but waits up to {@code timeoutMs} for a record,
-     * following a log's writer into new segments as it rolls. Returns null on
-     * timeout, or early (with the interrupt status kept) if the thread is
+     * Like {@link #next()}, but waits up to {@code timeoutMs} for a record, following a log's writer into new
+     * segments as it rolls. Returns null on timeout, or early (with the interrupt status kept) if the thread is
      * interrupted. Throws CLOSED if the reader is closed meanwhile.
      */
     public BinlogRecord nextWait(long timeoutMs) throws IOException {
-        return waitSliced(timeoutMs, this::fetchCopy);
-    }
-
-    /** One native wait of at most {@code waitMs} on the handle; null when nothing came. */
-    private interface Attempt<T> {
-        T run(long h, long waitMs) throws IOException;
+        return waitSliced(timeoutMs, slice -> h -> fetchCopy(h, slice));
     }
 
     /**
-     * Calls {@code attempt} in slices of at most {@link #SLICE_MS} until it returns non-null, the timeout
+     * Calls {@code attempt} (one native wait of at most the slice given; null when nothing came) in slices of at
+     * most {@link #SLICE_MS} until it returns non-null, the timeout
      * passes (null) or the thread is interrupted (null, status kept). Each slice enters and exits the
      * handle, so that {@link #close} never waits long for a call in progress.
      */
-    private <T> T waitSliced(long timeoutMs, Attempt<T> attempt) throws IOException {
+    private <T> T waitSliced(long timeoutMs, LongFunction<HandleFunction<T>> attempt) throws IOException {
         if (timeoutMs < 0) {
             throw new IllegalArgumentException("negative timeout " + timeoutMs);
         }
@@ -328,15 +246,9 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         while (true) {
             long remaining = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
             long slice = Math.min(remaining, SLICE_MS);
-            long h = enter();
-            try {
-                T got = attempt.run(h, slice);
-                if (got != null) {
-                    return got;
-                }
-            } finally {
-                exit();
-                Reference.reachabilityFence(this);
+            T got = call(attempt.apply(slice));
+            if (got != null) {
+                return got;
             }
             if (slice >= remaining || Thread.currentThread().isInterrupted()) {
                 return null;
@@ -370,11 +282,10 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * Zero-copy-into-Java variant of {@link #next()}: copies the payload from
-     * the mapped file straight into {@code dst} (direct, writable) at its
-     * position, and returns the other fields. Returns null at END. If the
-     * payload does not fit, nothing is copied, {@link RecordInfo#copied()}
-     * is false and the record is kept: the next read call returns it again.
+     * Zero-copy-into-Java variant of {@link #next()}: copies the payload from the mapped file straight into {@code
+     * dst} (direct, writable) at its position, and returns the other fields. Returns null at END. If the payload
+     * does not fit, nothing is copied, {@link RecordInfo#copied()} is false and the record is kept: the next read
+     * call returns it again.
      */
     public RecordInfo nextInto(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
@@ -384,32 +295,25 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         if (dst.isReadOnly()) {
             throw new java.nio.ReadOnlyBufferException();
         }
-        long h = enter();
-        try {
+        return call(h -> {
             if (!fetchOne(h, -1)) {
                 return null;
             }
             int len = one.payloadLength(0);
-            if (len > dst.remaining()) {
-                held = true;
-                return new RecordInfo(one.seq(0), one.timestampNs(0), null, Collections.emptyMap(), one.offset(0), len,
-                        false);
+            boolean fits = len <= dst.remaining();
+            held = !fits;
+            if (fits) {
+                int pos = dst.position();
+                dst.put(pos, one.payloadBuffer(0), one.payloadOffset(0), len).position(pos + len);
             }
-            int pos = dst.position();
-            dst.put(pos, one.payloadBuffer(0), one.payloadOffset(0), len).position(pos + len);
-            return new RecordInfo(one.seq(0), one.timestampNs(0), one.type(0), one.metadata(0), one.offset(0), len,
-                    true);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+            return new RecordInfo(one.seq(0), one.timestampNs(0), fits ? one.type(0) : null,
+                    fits ? one.metadata(0) : Collections.emptyMap(), one.offset(0), len, fits);
+        });
     }
 
     /**
-     * Reads the next record and shows it to {@code visitor} without copying
-     * the payload; returns false at END (the visitor is not called). The
-     * view is valid only during the visit; the visitor must not call this
-     * reader.
+     * Reads the next record and shows it to {@code visitor} without copying the payload; returns false at END (the
+     * visitor is not called). The view is valid only during the visit; the visitor must not call this reader.
      */
     public boolean visitNext(RecordVisitor visitor) throws IOException {
         Objects.requireNonNull(visitor, "visitor");
@@ -417,29 +321,24 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * Visits records until END; returns how many were visited. A
-     * {@link #close()} from another thread stops it between two records
-     * (it throws CLOSED; the records visited stay consumed): on a segment
-     * that keeps growing, END may never come, and close would wait for it.
+     * Visits records until END; returns how many were visited. A {@link #close()} from another thread stops it
+     * between two records (it throws CLOSED; the records visited stay consumed): on a segment that keeps growing,
+     * END may never come, and close would wait for it.
      */
     public long visitAll(RecordVisitor visitor) throws IOException {
         Objects.requireNonNull(visitor, "visitor");
-        long h = enter();
-        try {
+        return call(h -> {
             long n = 0;
             while (true) {
                 if (closing) {
-                    throw new BinlogClosedException("reader is closed: " + description);
+                    throw closed();
                 }
                 if (!visitOne(h, visitor)) {
                     return n;
                 }
                 n++;
             }
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        });
     }
 
     private boolean visitOne(long h, RecordVisitor visitor) throws IOException {
@@ -448,8 +347,8 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         }
         // A new view per visit: one kept from an earlier visit must stay invalid
         // (a shared, reused view would become valid again and show this record).
-        RecordView view = new RecordView();
-        view.set(one.seq(0), one.timestampNs(0), one.type(0), one.payload(0), one.metadata(0), one.offset(0));
+        RecordView view = new RecordView(one.seq(0), one.timestampNs(0), one.type(0), one.payload(0), one.metadata(0),
+                one.offset(0));
         visiting = true;
         try {
             visitor.visit(view);
@@ -461,13 +360,10 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * Reads the next records into {@code batch} in one native call
-     * ({@code binlog_reader_next_mapped}: payloads left in the library's
-     * mapping, see {@link RecordBatch}): as many as fit its data buffer, up
-     * to its {@link RecordBatch#maxRecords()}. Returns how many (also
-     * {@link RecordBatch#count()}); 0 when there is none for now (END).
-     * Does not wait. A record that did not fit after others is kept and
-     * comes first in the next read call.
+     * Reads the next records into {@code batch} in one native call ({@code binlog_reader_next_mapped}: payloads
+     * left in the library's mapping, see {@link RecordBatch}): as many as fit its data buffer, up to its {@link
+     * RecordBatch#maxRecords()}. Returns how many (also {@link RecordBatch#count()}); 0 when there is none for now
+     * (END). Does not wait. A record that did not fit after others is kept and comes first in the next read call.
      *
      * @throws BinlogException {@link ErrorCode#BUFFER_TOO_SMALL} if not even
      *         the next record fits (nothing consumed: the next call returns
@@ -482,17 +378,15 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * Like {@link #nextBatch(RecordBatch)}, but when no record is there yet
-     * waits up to {@code timeoutMs} for one (following a log's writer into
-     * new segments as it rolls), then takes the records already there.
-     * Returns 0 on timeout, or early (interrupt status kept) if the thread
-     * is interrupted; throws CLOSED if the reader is closed meanwhile (the
-     * wait is cut into slices of at most 50 ms, as in {@link #nextWait}).
+     * Like {@link #nextBatch(RecordBatch)}, but when no record is there yet waits up to {@code timeoutMs} for one
+     * (following a log's writer into new segments as it rolls), then takes the records already there. Returns 0 on
+     * timeout, or early (interrupt status kept) if the thread is interrupted; throws CLOSED if the reader is closed
+     * meanwhile (the wait is cut into slices of at most 50 ms, as in {@link #nextWait}).
      */
     public int nextBatch(RecordBatch batch, long timeoutMs) throws IOException {
         Objects.requireNonNull(batch, "batch");
         batch.reset();
-        Integer n = waitSliced(timeoutMs, (h, slice) -> {
+        Integer n = waitSliced(timeoutMs, slice -> h -> {
             int got = fillBatch(h, batch, slice);
             return got > 0 ? got : null;
         });
@@ -506,15 +400,14 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
             held = false;
             return 1;
         }
-        int n = nativeNextBatch(h, waitMs, batch.dataBuffer(), batch.descriptorBuffer(), batch.maxRecords());
+        int n = nativeNextBatch(h, waitMs, batch.data, batch.descriptors, batch.maxRecords());
         batch.filled(n, (addr, len) -> keepMapping(h, addr, len));
         return n;
     }
 
     /**
-     * A buffer over {@code len} bytes at {@code addr} of the mapping the last
-     * batch pointed into, which keeps it mapped until the buffer (and every
-     * view of it) is unreachable.
+     * A buffer over {@code len} bytes at {@code addr} of the mapping the last batch pointed into, which keeps it
+     * mapped until the buffer (and every view of it) is unreachable.
      */
     private static ByteBuffer keepMapping(long h, long addr, long len) throws IOException {
         long[] handle = new long[1];
@@ -526,32 +419,24 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /** Positions the reader at the first record with a sequence number of at least {@code seq}. */
     public void seekSeq(long seq) throws IOException {
-        long h = enter();
-        try {
-            held = false;
-            nativeSeek(h, seq, false);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        seek(SEEK_SEQ, seq);
     }
 
     /** Positions the reader at the first record, in write order, with a timestamp of at least {@code ns}. */
     public void seekTime(long timestampNs) throws IOException {
-        long h = enter();
-        try {
+        seek(SEEK_TIME, timestampNs);
+    }
+
+    private void seek(int how, long v) throws IOException {
+        run(h -> {
             held = false;
-            nativeSeek(h, timestampNs, true);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+            nativeCall(h, how, v);
+        });
     }
 
     /**
-     * Reads only records of these types from now on; no types = every type
-     * again. A record {@link #nextInto} kept back (its buffer was too small)
-     * is not read yet: it comes next if the filter passes its type.
+     * Reads only records of these types from now on; no types = every type again. A record {@link #nextInto} kept
+     * back (its buffer was too small) is not read yet: it comes next if the filter passes its type.
      */
     public void filterTypes(String... types) throws IOException {
         filterTypes(Arrays.asList(types));
@@ -559,36 +444,32 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /** Reads only records of these types from now on; an empty collection = every type again. */
     public void filterTypes(Collection<String> types) throws IOException {
-        Strings.Packed p = Strings.strings(types, "type");
+        Strings.Packed p = Strings.strings(types, i -> "type");
         run(h -> {
-        try {
-            nativeFilterTypes(h, p.bytes, p.lengths);
-        } finally {
-            if (held) { // the library is past it: go back, so that the filter in force decides
-                held = false;
-                nativeSeek(h, one.seq(0), false);
+            try {
+                nativeFilterTypes(h, p.bytes(), p.lengths());
+            } finally {
+                if (held) { // the library is past it: go back, so that the filter in force decides
+                    held = false;
+                    nativeCall(h, SEEK_SEQ, one.seq(0));
+                }
             }
-        }
         });
     }
 
     /**
-     * How many threads a full scan of a compressed segment ({@code .binlog.zst}, local or
-     * remote) decompresses its next frames on, ahead of the reader ({@code
-     * binlog_reader_decode_threads}); at most 4 are used, and 0 or 1 has the calling thread
-     * decompress each frame when it reaches it. Records, damage and errors are the same either
-     * way; a log reader applies it to every segment it opens from now on. By default the
-     * machine's cores (at most 4) for a remote object, 0 for a local file. The threads are the
-     * library's own and end when the reader is closed or leaves the segment.
+     * How many threads a full scan of a compressed segment ({@code .binlog.zst}, local or remote) decompresses its
+     * next frames on, ahead of the reader ({@code binlog_reader_decode_threads}); at most 4 are used, and 0 or 1
+     * has the calling thread decompress each frame when it reaches it. Records, damage and errors are the same
+     * either way; a log reader applies it to every segment it opens from now on. By default the machine's cores (at
+     * most 4) for a remote object, 0 for a local file. The threads are the library's own and end when the reader is
+     * closed or leaves the segment.
      *
-     * @throws IllegalArgumentException if {@code threads} is negative
+     * @throws IllegalArgumentException if {@code threads} is negative (checked after CLOSED)
      * @throws BinlogException {@link ErrorCode#CLOSED} once closed
      */
     public void decodeThreads(int threads) throws IOException {
-        if (threads < 0) {
-            throw new IllegalArgumentException("decodeThreads " + threads + " is negative");
-        }
-        run(h -> nativeDecodeThreads(h, threads));
+        run(h -> nativeCall(h, DECODE_THREADS, threads)); // binlog_jni.c refuses a negative count
     }
 
     /**
@@ -596,28 +477,30 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * where and why; none for a segment reader.
      */
     public List<Gap> gaps() throws IOException {
-        long h = enter();
-        try {
-            Object[] got = nativeGaps(h);
-            long[] v = (long[]) got[0];
-            Object[] paths = (Object[]) got[1];
-            List<Gap> gaps = new ArrayList<>(paths.length);
-            for (int i = 0; i < paths.length; i++) {
-                int at = i * 7;
-                String path = new String((byte[]) paths[i], StandardCharsets.UTF_8);
-                gaps.add(new Gap((int) v[at], path, known(v, at + 1), known(v, at + 3), known(v, at + 5)));
-            }
-            return gaps;
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        return problems(false, 7,
+                (v, at, path) -> new Gap((int) v[at], path, Binlog.known(v, at + 1), Binlog.known(v, at + 3),
+                        Binlog.known(v, at + 5)));
     }
 
-    /** The value at {@code at + 1} of {@code v} if the flag at {@code at} says it is known. */
-    private static OptionalLong known(long[] v, int at) {
-        return v[at] != 0 ? OptionalLong.of(v[at + 1]) : OptionalLong.empty();
+    /** One row of {@link #nativeProblems}: its numbers from {@code v[at]}, and its path. */
+    private interface Row<T> {
+        T of(long[] v, int at, String path);
     }
+
+    /** The gaps or damages the reader met, {@code width} numbers and a path each, as {@code row} makes them. */
+    private <T> List<T> problems(boolean damages, int width, Row<T> row) throws IOException {
+        return call(h -> {
+            Object[] got = nativeProblems(h, damages);
+            long[] v = (long[]) got[0];
+            byte[][] paths = (byte[][]) got[1];
+            List<T> list = new ArrayList<>(paths.length);
+            for (int i = 0; i < paths.length; i++) {
+                list.add(row.of(v, i * width, new String(paths[i], StandardCharsets.UTF_8)));
+            }
+            return list;
+        });
+    }
+
 
     /**
      * With {@code skip} true, a damaged region in the middle of a segment (bytes that fail their checks while
@@ -626,7 +509,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * ErrorCode#CORRUPT} naming the file and offset.
      */
     public void skipDamaged(boolean skip) throws IOException {
-        run(h -> nativeSkipDamaged(h, skip));
+        run(h -> nativeCall(h, SKIP_DAMAGED, skip ? 1 : 0));
     }
 
     /**
@@ -634,80 +517,44 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * URL it is in ({@code binlog_reader_damages2}).
      */
     public List<Damage> damages() throws IOException {
-        long h = enter();
-        try {
-            Object[] got = nativeDamages(h);
-            long[] v = (long[]) got[0];
-            Object[] paths = (Object[]) got[1];
-            List<Damage> damages = new ArrayList<>(paths.length);
-            for (int i = 0; i < paths.length; i++) {
-                int at = i * 4;
-                String path = new String((byte[]) paths[i], StandardCharsets.UTF_8);
-                damages.add(new Damage(v[at], v[at + 1], v[at + 2], v[at + 3], path));
-            }
-            return damages;
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        return problems(true, 4, (v, at, path) -> new Damage(v[at], v[at + 1], v[at + 2], v[at + 3], path));
     }
 
     /** How many gaps a log reader met (see {@link #gaps()}); 0 for a segment. */
     public long gapCount() throws IOException {
-        return call(h -> nativeGapCount(h));
+        return call(h -> nativeCall(h, GAP_COUNT, 0));
     }
 
     /**
-     * The header of the segment being read ({@code binlog_reader_header}),
-     * copied into Java: for a log or glob reader, the segment its last
-     * record came from (it changes as reads cross into the next segment; a
-     * seek opens the segment it lands in). A record a {@link #nextBatch}
-     * could not fit has already been taken from the segments, so after such
-     * a batch the header may be that record's segment, the next one. Cheap
-     * enough to call after every record, but each call copies the strings
-     * again.
+     * The header of the segment being read ({@code binlog_reader_header}), copied into Java: for a log or glob
+     * reader, the segment its last record came from (it changes as reads cross into the next segment; a seek opens
+     * the segment it lands in). A record a {@link #nextBatch} could not fit has already been taken from the
+     * segments, so after such a batch the header may be that record's segment, the next one. Cheap enough to call
+     * after every record, but each call copies the strings again.
      *
      * @throws BinlogException {@link ErrorCode#NOT_FOUND} from a log or glob
      *         reader before its first record (or seek), {@link ErrorCode#CLOSED}
      *         once closed
      */
     public SegmentHeader header() throws IOException {
-        long h = enter();
-        try {
-            long[] nums = new long[5];
-            Object[] strs = new Object[2];
-            nativeHeader(h, nums, strs);
-            byte[] blob = (byte[]) strs[0];
-            int[] lens = (int[]) strs[1];
-            int off = 0;
-            String[] s = new String[lens.length];
-            for (int i = 0; i < lens.length; i++) {
-                s[i] = new String(blob, off, lens[i], StandardCharsets.UTF_8);
-                off += lens[i];
-            }
-            List<Map.Entry<String, String>> params = new ArrayList<>((lens.length - 3) / 2);
-            for (int i = 3; i + 1 < s.length; i += 2) {
-                params.add(Map.entry(s[i], s[i + 1]));
-            }
-            return new SegmentHeader((int) nums[0], (int) nums[1], nums[2], nums[3], nums[4], s[0], s[1], s[2],
-                    params);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
+        long[] nums = new long[5];
+        byte[][] b = call(h -> nativeHeader(h, nums));
+        String[] s = new String[b.length];
+        for (int i = 0; i < b.length; i++) {
+            s[i] = new String(b[i], StandardCharsets.UTF_8);
         }
+        List<Map.Entry<String, String>> params = new ArrayList<>((b.length - 3) / 2);
+        for (int i = 3; i + 1 < s.length; i += 2) {
+            params.add(Map.entry(s[i], s[i + 1]));
+        }
+        return new SegmentHeader((int) nums[0], (int) nums[1], nums[2], nums[3], nums[4], s[0], s[1], s[2], params);
     }
 
     /** How the segment ended, once a read returned END. */
     public Tail tail() throws IOException {
-        long h = enter();
-        try {
-            long[] t = new long[3];
-            nativeTail(h, t);
-            return new Tail((int) t[0], t[1], t[2]);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
+        long[] t = new long[3];
+        run(h -> nativeTail(h, t));
+        return new Tail((int) t[0], t[1], t[2]);
     }
 
     public boolean isClosed() {
@@ -715,9 +562,8 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * Releases the file and mapping and frees the native reader. Idempotent;
-     * waits for a call in progress (at most one short wait slice of a
-     * {@link #nextWait}). Must not be called from inside a visitor.
+     * Releases the file and mapping and frees the native reader. Idempotent; waits for a call in progress (at most
+     * one short wait slice of a {@link #nextWait}). Must not be called from inside a visitor.
      */
     @Override
     public void close() throws IOException {
@@ -750,24 +596,17 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     // -------------------------------------------------------------- natives
 
-    private static native long nativeOpen(byte[] path) throws IOException;
-
-    private static native long nativeOpenSalvage(byte[] path) throws IOException;
-
-    private static native long nativeOpenLog(byte[] dir, byte[] name) throws IOException;
-
-    private static native long nativeOpenLogTiered(byte[] dir, byte[] name, byte[] remote) throws IOException;
-
-    private static native long nativeOpenLogTieredTimeout(byte[] dir, byte[] name, byte[] remote,
-            long retryTimeoutMillis) throws IOException;
-
-    private static native long nativeOpenGlob(byte[] dir, byte[] pattern) throws IOException;
+    /**
+     * Opens a reader {@code how} (OPEN_*) with the strings it takes: path; dir, name or pattern; dir, name, remote
+     * (and for a tiered reader, a retry timeout in ms, 0 for the library's default).
+     */
+    private static native long nativeOpen(int how, byte[] a, byte[] b, byte[] c, long retryTimeoutMillis)
+            throws IOException;
 
     /**
-     * binlog_reader_next_mapped into the direct buffers {@code data} (its
-     * whole capacity) and {@code records} ({@code cap} 56-byte descriptors,
-     * 8-byte aligned, then the mapping's address and length); {@code waitMs}
-     * > 0 waits that long for a first record. Returns the record count (0 = END).
+     * binlog_reader_next_mapped into the direct buffers {@code data} (its whole capacity) and {@code records}
+     * ({@code cap} 56-byte descriptors, 8-byte aligned, then the mapping's address and length); {@code waitMs} > 0
+     * waits that long for a first record. Returns the record count (0 = END).
      */
     private static native int nativeNextBatch(long h, long waitMs, ByteBuffer data, ByteBuffer records, int cap) throws IOException;
 
@@ -775,30 +614,21 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     private static native void nativeFreeMapping(long m);
 
-    private static native void nativeSeek(long h, long v, boolean time) throws IOException;
+    /** The reader's call {@code which} (SEEK_SEQ, ...) with argument {@code v}; a getter's value, else 0. */
+    private static native long nativeCall(long h, int which, long v) throws IOException;
 
     private static native void nativeFilterTypes(long h, byte[] typeBytes, int[] typeLens) throws IOException;
 
-    /** binlog_reader_decode_threads; {@code threads} is not negative (checked by the caller). */
-    private static native void nativeDecodeThreads(long h, int threads) throws IOException;
-
-    private static native void nativeSkipDamaged(long h, boolean skip) throws IOException;
-
-    private static native Object[] nativeDamages(long h) throws IOException;
-
-    private static native long nativeGapCount(long h) throws IOException;
-
-    private static native Object[] nativeGaps(long h) throws IOException;
+    /** {long[] nums, byte[][] paths}: 7 numbers a gap (see {@link #gaps}) or 4 a damage, and each one's path. */
+    private static native Object[] nativeProblems(long h, boolean damages) throws IOException;
 
     private static native void nativeTail(long h, long[] out) throws IOException;
 
     /**
-     * binlog_reader_header: fills nums with major, minor, created_ns,
-     * segment_no, first_seq, and strs with [0] the UTF-8 bytes of log name,
-     * content type, writer, then each parameter's key and value, end to end,
-     * and [1] their lengths (3 + 2 per parameter).
+     * binlog_reader_header: fills nums with major, minor, created_ns, segment_no, first_seq, and
+     * returns the UTF-8 bytes of log name, content type, writer, then each parameter's key and value.
      */
-    private static native void nativeHeader(long h, long[] nums, Object[] strs) throws IOException;
+    private static native byte[][] nativeHeader(long h, long[] nums) throws IOException;
 
     private static native void nativeCloseFree(long h) throws IOException;
 

@@ -12,41 +12,35 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
- * A writer of one segment ({@link #openSegment}) or of a rolling log
- * ({@link #openLog}) — {@code binlog_writer}.
+ * A writer of one segment ({@link #openSegment}) or of a rolling log ({@link #openLog}) — {@code binlog_writer}.
  *
- * <p>Thread-safe: any number of threads may write, flush and sync at once
- * (the C writer is thread-safe; every call holds this object's read lock).
- * {@link #close()} takes the write lock, so it waits for calls in progress,
- * then closes and frees the native writer exactly once; later calls throw
- * {@link BinlogException} with {@link ErrorCode#CLOSED}. A writer that is
- * never closed is closed and freed by a {@link Cleaner} once unreachable,
- * but do close it: until then it holds the segment's lock.
+ * <p>Thread-safe: any number of threads may write, flush and sync at once (the C writer is thread-safe; every call
+ * holds this object's read lock). {@link #close()} takes the write lock, so it waits for calls in progress, then
+ * closes and frees the native writer exactly once; later calls throw {@link BinlogException} with {@link
+ * ErrorCode#CLOSED}. A writer that is never closed is closed and freed by a {@link Cleaner} once unreachable, but
+ * do close it: until then it holds the segment's lock.
  *
- * <p>Payloads: a record without metadata whose type name and payload add up
- * to at most 16 KiB is copied, with its type name, from a heap array or any
- * ByteBuffer into native memory of the calling thread's own (512 bytes at
- * its first such write, grown up to 16 KiB, freed with the thread), and the
- * JNI call carries only numbers: no JNI array or buffer function runs, and
- * up to 16 KiB the copy costs less than those (direct buffers included).
- * Other records, and every record written from a virtual thread, take the
- * JNI paths: a direct {@link ByteBuffer} is passed to C in place (no copy);
- * a heap array is copied onto the C stack up to 16 KiB, and above that
- * pinned with {@code GetPrimitiveArrayCritical} for the call (copied instead
- * when writes may wait for an fdatasync). Every path writes the record at
- * the call, as the C writer does: its sequence number and timestamp are
- * taken then, and the writer's buffer, flush and durability rules apply to
- * it unchanged.
- * Writing a ByteBuffer consumes it: its position moves to its limit.
+ * <p>Payloads: a record without metadata whose type name and payload add up to at most 16 KiB is copied, with its
+ * type name, from a heap array or any ByteBuffer into native memory of the calling thread's own (512 bytes at its
+ * first such write, grown up to 16 KiB, freed with the thread), and the JNI call carries only numbers: no JNI array
+ * or buffer function runs, and up to 16 KiB the copy costs less than those (direct buffers included). Other
+ * records, and every record written from a virtual thread, take the JNI paths: a direct {@link ByteBuffer} is
+ * passed to C in place (no copy); a heap array is copied onto the C stack up to 16 KiB, and above that pinned with
+ * {@code GetPrimitiveArrayCritical} for the call (copied instead when writes may wait for an fdatasync). Every path
+ * writes the record at the call, as the C writer does: its sequence number and timestamp are taken then, and the
+ * writer's buffer, flush and durability rules apply to it unchanged. Writing a ByteBuffer consumes it: its position
+ * moves to its limit.
  */
 public final class BinlogWriter extends HandleCalls implements Closeable {
-    static {
-        Binlog.ensureLoaded();
-    }
+    // The calls of nativeCall (binlog_jni.c's W_*).
+    private static final int FLUSH = 0, SYNC = 1, ROLL = 2, NEXT_SEQ = 3, DURABLE_SEQ = 4, CALLBACK_FAILURES = 5,
+            DROPPED_UNSHIPPED = 6;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     /** binlog_writer_poll_sealed must be called from one thread at a time. */
@@ -55,72 +49,20 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     private final Queue<SegmentInfo> unpolled = new ConcurrentLinkedQueue<>();
     /** droppedUnshipped as close left it (log writers); -1 until then, and for a segment writer. */
     private volatile long droppedAtClose = -1;
-    private final NativeHandle owner;
-    private final Cleaner.Cleanable cleanable;
-    private final String description;
     /**
-     * Whether large heap arrays are pinned (GetPrimitiveArrayCritical, which
-     * holds off the garbage collector) during a write rather than copied:
-     * only when no write call waits for an fdatasync, which can take
+     * Whether large heap arrays are pinned (GetPrimitiveArrayCritical, which holds off the garbage collector)
+     * during a write rather than copied: only when no write call waits for an fdatasync, which can take
      * milliseconds.
      */
     private final boolean pin;
-    /** The native binlog_writer*, or 0 once closed; guarded by {@link #lock}. */
-    private long handle;
     /** One-entry cache of the last type name's UTF-8 bytes (races are harmless). */
     private volatile TypeName lastType = new TypeName("", new byte[0]);
 
-    private static final class TypeName {
-        final String name;
-        final byte[] bytes;
+    private record TypeName(String name, byte[] bytes) {}
 
-        TypeName(String name, byte[] bytes) {
-            this.name = name;
-            this.bytes = bytes;
-        }
-    }
-
-    /**
-     * The Cleaner's action: a copy of the handle, never the BinlogWriter itself.
-     * {@link #take()} hands the pointer out once, to close() or to the Cleaner.
-     */
-    private static final class NativeHandle implements Runnable {
-        private long ptr;
-
-        NativeHandle(long ptr) {
-            this.ptr = ptr;
-        }
-
-        synchronized long take() {
-            long p = ptr;
-            ptr = 0;
-            return p;
-        }
-
-        @Override
-        public void run() {
-            long p = take();
-            if (p != 0) {
-                nativeFree(p);
-            }
-        }
-    }
-
-    private BinlogWriter(long handle, String description, boolean pin) {
-        this.handle = handle;
-        this.description = description;
-        this.pin = pin;
-        this.owner = new NativeHandle(handle);
-        this.cleanable = Binlog.CLEANER.register(this, owner);
-    }
-
-    private static BinlogWriter wrap(long h, String description, Options options) {
-        try {
-            return new BinlogWriter(h, description, options == null || !options.writesMayWait());
-        } catch (RuntimeException | Error e) {
-            nativeFree(h);
-            throw e;
-        }
+    private BinlogWriter(long handle, String description, Options options) {
+        super(handle, BinlogWriter::nativeFree, "writer", description);
+        this.pin = options == null || !options.writesMayWait();
     }
 
     /** Opens (creating, or reopening for append) the segment file at {@code path} with default options. */
@@ -130,16 +72,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
 
     /** Opens (creating, or reopening for append) the segment file at {@code path}. */
     public static BinlogWriter openSegment(Path path, Options options) throws IOException {
-        byte[] p = Strings.path(path, "path");
-        String description = path.toString();
-        long o = options == null ? 0 : options.toNative();
-        try {
-            return wrap(nativeOpen(p, o), description, options);
-        } finally {
-            if (o != 0) {
-                Options.freeNative(o);
-            }
-        }
+        return open(Strings.path(path, "path"), null, path.toString(), options);
     }
 
     /** Opens the rolling log {@code name} in {@code dir} (created if missing) with default options. */
@@ -153,15 +86,17 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
      * the options' size, record and period limits, trimmed by their retention.
      */
     public static BinlogWriter openLog(Path dir, String name, Options options) throws IOException {
-        byte[] d = Strings.path(dir, "dir");
-        byte[] n = Strings.cstring(name, "name");
-        String description = Strings.describe(dir, name); // nothing may throw between the open and wrap
+        return open(Strings.path(dir, "dir"), Strings.cstring(name, "name"), Strings.describe(dir, name), options);
+    }
+
+    /** Opens the segment {@code path}, or with {@code name} the log {@code name} in the directory {@code path}. */
+    private static BinlogWriter open(byte[] path, byte[] name, String description, Options options) throws IOException {
         long o = options == null ? 0 : options.toNative();
         try {
-            return wrap(nativeOpenLog(d, n, o), description, options);
+            return new BinlogWriter(nativeOpen(path, name, o), description, options);
         } finally {
             if (o != 0) {
-                Options.freeNative(o);
+                Options.nativeFree(o);
             }
         }
     }
@@ -169,25 +104,14 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     // ---------------------------------------------------------------- calls
 
     @Override
-    long enter() throws BinlogClosedException {
-        lock.readLock().lock();
-        long h = handle;
-        if (h == 0) {
-            lock.readLock().unlock();
-            throw new BinlogClosedException("writer is closed: " + description);
-        }
-        return h;
-    }
-
-    @Override
-    void exit() {
-        lock.readLock().unlock();
+    Lock callLock() {
+        return lock.readLock();
     }
 
     private byte[] typeBytes(String type) throws IOException {
         TypeName t = lastType;
-        if (t.name.equals(Objects.requireNonNull(type, "type"))) {
-            return t.bytes;
+        if (t.name().equals(Objects.requireNonNull(type, "type"))) {
+            return t.bytes();
         }
         byte[] b = Strings.utf8(type, "type");
         lastType = new TypeName(type, b);
@@ -210,10 +134,9 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     }
 
     /**
-     * Appends the buffer's remaining bytes as a record and moves its position
-     * to its limit (it stays where it was if the call throws). A small record is
-     * copied to the thread's staging memory (see the class comment); a larger
-     * direct buffer is read in place (zero copy).
+     * Appends the buffer's remaining bytes as a record and moves its position to its limit (it stays where it was
+     * if the call throws). A small record is copied to the thread's staging memory (see the class comment); a
+     * larger direct buffer is read in place (zero copy).
      */
     public long write(String type, ByteBuffer payload) throws IOException {
         return write(type, payload, null, Binlog.TIME_NOW);
@@ -231,13 +154,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
             s.put(t, payload, pos, len);
             seq = staged(s, t.length, len, timestampNs);
         } else if (payload.isDirect()) {
-            long h = enter();
-            try {
-                seq = nativeWriteDirect(h, t, payload, pos, len, m.bytes, m.lengths, timestampNs);
-            } finally {
-                exit();
-                Reference.reachabilityFence(this);
-            }
+            seq = writeNative(t, payload, true, pos, len, m, timestampNs);
         } else if (payload.hasArray()) {
             seq = writeArray(t, payload.array(), payload.arrayOffset() + pos, len, m, timestampNs);
         } else {
@@ -256,9 +173,15 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
             s.put(t, payload, off, len);
             return staged(s, t.length, len, ts);
         }
+        return writeNative(t, payload, false, off, len, m, ts);
+    }
+
+    /** A write through JNI of {@code data}: a direct ByteBuffer, or a byte[]. */
+    private long writeNative(byte[] t, Object data, boolean direct, int off, int len, Strings.Packed m, long ts)
+            throws IOException {
         long h = enter(); // no lambda: this is an append's path
         try {
-            return nativeWriteArray(h, t, payload, off, len, m.bytes, m.lengths, ts, pin);
+            return nativeWrite(h, t, data, direct, off, len, m.bytes(), m.lengths(), ts, pin);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -266,9 +189,8 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     }
 
     /**
-     * The thread's staging buffer for a record of this type name, payload length and
-     * metadata, or null for the other paths: metadata, more than the buffer holds, or
-     * a virtual thread.
+     * The thread's staging buffer for a record of this type name, payload length and metadata, or null for the
+     * other paths: metadata, more than the buffer holds, or a virtual thread.
      */
     private static StagingBuffer staging(byte[] t, int len, Strings.Packed m) {
         if (m != Strings.Packed.NONE || !StagingBuffer.fits(t.length, len)) {
@@ -290,15 +212,11 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     }
 
     /**
-     * Appends {@code lengths.length} records of one type in one call: their
-     * payloads lie end to end in {@code data} from its position (a direct
-     * buffer is read in place). Returns the first record's sequence number;
-     * the position moves past the records (and stays where it was if the
-     * call throws). Every entry is checked first:
-     * if one is invalid (or above the maximum record size), nothing is
-     * written and no sequence number is taken. Only an I/O error can stop
-     * a batch part way (the exception's message says how many records were
-     * written).
+     * Appends {@code lengths.length} records of one type in one call: their payloads lie end to end in {@code data}
+     * from its position (a direct buffer is read in place). Returns the first record's sequence number; the
+     * position moves past the records (and stays where it was if the call throws). Every entry is checked first: if
+     * one is invalid (or above the maximum record size), nothing is written and no sequence number is taken. Only
+     * an I/O error can stop a batch part way (the exception's message says how many records were written).
      */
     public long writeBatch(String type, ByteBuffer data, int[] lengths) throws IOException {
         return writeBatch(new String[] {type}, data, lengths, null);
@@ -319,49 +237,35 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     }
 
     /**
-     * Batch with a type per record: {@code types} has one entry per record,
-     * or a single entry for all of them. {@code timestampsNs} is null (now)
-     * or has one entry per record.
+     * Batch with a type per record: {@code types} has one entry per record, or a single entry for all of them.
+     * {@code timestampsNs} is null (now) or has one entry per record.
      */
     public long writeBatch(String[] types, ByteBuffer data, int[] lengths, long[] timestampsNs) throws IOException {
         return writeBatch(types, data, Count.all(lengths), timestampsNs);
     }
 
     /**
-     * The first {@code count} records of {@code lengths}: {@code types} has one entry, or at
-     * least {@code count} (the first {@code count} are used); so has {@code timestampsNs},
-     * unless it is null.
+     * The first {@code count} records of {@code lengths}: {@code types} has one entry, or at least {@code count}
+     * (the first {@code count} are used); so has {@code timestampsNs}, unless it is null.
      */
     public long writeBatch(String[] types, ByteBuffer data, int[] lengths, int count, long[] timestampsNs) throws IOException {
         return writeBatch(types, data, Count.first(lengths, count), timestampsNs);
     }
 
-    private long writeBatch(String[] types, ByteBuffer data, Count c, long[] timestampsNs) throws IOException {
+    private long writeBatch(String[] types, ByteBuffer data, Count c, long[] ts) throws IOException {
         int pos = data.position();
-        long total;
+        long total = checkLengths(c, data.remaining(), ts);
         long first;
         if (data.isDirect()) {
-            BatchTypes bt = batchTypes(types, c);
-            total = checkLengths(c, data.remaining(), timestampsNs);
-            first = batch(bt, data, true, pos, c, timestampsNs);
+            first = batch(types, data, true, pos, c, ts);
         } else if (data.hasArray()) {
-            return writeBatchArray(types, data, data.array(), data.arrayOffset() + pos, data.remaining(), c,
-                    timestampsNs);
+            first = batch(types, data.array(), false, data.arrayOffset() + pos, c, ts);
         } else {
             byte[] copy = new byte[data.remaining()];
             data.duplicate().get(copy);
-            return writeBatchArray(types, data, copy, 0, copy.length, c, timestampsNs);
+            first = batch(types, copy, false, 0, c, ts);
         }
         data.position(pos + (int) total);
-        return first;
-    }
-
-    private long writeBatchArray(String[] types, ByteBuffer consumed, byte[] array, int off, int avail,
-            Count c, long[] ts) throws IOException {
-        BatchTypes bt = batchTypes(types, c);
-        long total = checkLengths(c, avail, ts);
-        long first = batch(bt, array, false, off, c, ts);
-        consumed.position(consumed.position() + (int) total);
         return first;
     }
 
@@ -380,29 +284,17 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         return writeBatchArray(types, data, offset, Count.all(lengths), timestampsNs);
     }
 
-    private long writeBatchArray(String[] types, byte[] data, int offset, Count c, long[] timestampsNs) throws IOException {
+    private long writeBatchArray(String[] types, byte[] data, int offset, Count c, long[] ts) throws IOException {
         Objects.checkFromToIndex(offset, data.length, data.length);
-        BatchTypes bt = batchTypes(types, c);
-        checkLengths(c, data.length - offset, timestampsNs);
-        return batch(bt, data, false, offset, c, timestampsNs);
+        checkLengths(c, data.length - offset, ts);
+        return batch(types, data, false, offset, c, ts);
     }
 
     /**
-     * The records of a batch: the first {@code n} entries of {@code lengths}. When
-     * {@code exact}, per-record arrays (types, timestamps) have exactly one entry per
-     * entry of {@code lengths}; otherwise at least {@code n}.
+     * The records of a batch: the first {@code n} entries of {@code lengths}. When {@code exact}, per-record arrays
+     * (types, timestamps) have exactly one entry per entry of {@code lengths}; otherwise at least {@code n}.
      */
-    private static final class Count {
-        final int[] lengths;
-        final int n;
-        final boolean exact;
-
-        private Count(int[] lengths, int n, boolean exact) {
-            this.lengths = lengths;
-            this.n = n;
-            this.exact = exact;
-        }
-
+    private record Count(int[] lengths, int n, boolean exact) {
         static Count all(int[] lengths) {
             Objects.requireNonNull(lengths, "lengths");
             return new Count(lengths, lengths.length, true);
@@ -423,15 +315,8 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         }
     }
 
-    private static final class BatchTypes {
-        final Strings.Packed names;
-        final int[] index; // null: every record has type 0
-
-        BatchTypes(Strings.Packed names, int[] index) {
-            this.names = names;
-            this.index = index;
-        }
-    }
+    /** A batch's type names, and each record's index in them (null: every record has type 0). */
+    private record BatchTypes(Strings.Packed names, int[] index) {}
 
     private BatchTypes batchTypes(String[] types, Count c) throws IOException {
         Objects.requireNonNull(types, "types");
@@ -450,7 +335,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         }
         String[] names = new String[ids.size()];
         ids.forEach((k, v) -> names[v] = k);
-        return new BatchTypes(Strings.strings(Arrays.asList(names), "type"), index);
+        return new BatchTypes(Strings.strings(Arrays.asList(names), i -> "type"), index);
     }
 
     private static long checkLengths(Count c, int available, long[] ts) {
@@ -473,7 +358,9 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         return total;
     }
 
-    private long batch(BatchTypes bt, Object data, boolean direct, int pos, Count c, long[] ts) throws IOException {
+    /** Writes a batch whose lengths {@link #checkLengths} accepted. */
+    private long batch(String[] types, Object data, boolean direct, int pos, Count c, long[] ts) throws IOException {
+        BatchTypes bt = batchTypes(types, c);
         if (c.n == 0) {
             // No records (and maybe no types: one per record): what the
             // next record would get, as the C call returns for none.
@@ -481,8 +368,8 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         }
         long h = enter();
         try {
-            return nativeWriteBatch(h, bt.names.bytes, bt.names.lengths, bt.index, data, direct, pos, c.lengths,
-                    c.n, ts, pin);
+            return nativeWriteBatch(h, bt.names().bytes(), bt.names().lengths(), bt.index(), data, direct, pos,
+                    c.lengths, c.n, ts, pin);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -491,26 +378,25 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
 
     /** Hands buffered records to the OS; readers see them afterwards. */
     public void flush() throws IOException {
-        run(h -> nativeFlush(h));
+        run(h -> nativeCall(h, FLUSH));
     }
 
     /** Flushes and fdatasyncs: every record written so far is on stable storage. */
     public void sync() throws IOException {
-        run(h -> nativeSync(h));
+        run(h -> nativeCall(h, SYNC));
     }
 
     /** The sequence number the next record will get. */
     public long nextSeq() throws IOException {
-        return call(h -> nativeNextSeq(h));
+        return call(h -> nativeCall(h, NEXT_SEQ));
     }
 
     /**
-     * Every record with a lower sequence number than this is on stable storage (covered by an
-     * fdatasync: under durability NONE only {@link #sync()} does that, and records a reopen finds
-     * count after the first sync).
+     * Every record with a lower sequence number than this is on stable storage (covered by an fdatasync: under
+     * durability NONE only {@link #sync()} does that, and records a reopen finds count after the first sync).
      */
     public long durableSeq() throws IOException {
-        return call(h -> nativeDurableSeq(h));
+        return call(h -> nativeCall(h, DURABLE_SEQ));
     }
 
     /**
@@ -519,64 +405,45 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
      * After {@link #close()} it returns the count close left (the retention after its last seal included).
      */
     public long droppedUnshipped() throws IOException {
-        long h;
+        return orAfterClose(h -> nativeCall(h, DROPPED_UNSHIPPED), () -> droppedAtClose < 0 ? null : droppedAtClose);
+    }
+
+    /** {@code c} on the live handle; once closed, what {@code kept} gives, unless null (then CLOSED). */
+    private <T> T orAfterClose(HandleFunction<T> c, Supplier<T> kept) throws IOException {
         try {
-            h = enter();
-        } catch (BinlogException e) {
-            long kept = droppedAtClose;
-            if (kept < 0) {
+            return call(c);
+        } catch (BinlogClosedException e) {
+            T k = kept.get();
+            if (k == null) {
                 throw e;
             }
-            return kept;
-        }
-        try {
-            return nativeDroppedUnshipped(h);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
+            return k;
         }
     }
 
     /**
-     * Log writers only: how many of the log's segment events failed. This binding registers no
-     * callbacks, so these are the log's background work that failed: a seal with {@code
-     * sealInBackground} (retried every second, and not an error of any write), a time roll,
-     * retention, a manifest replacement. 0 for a segment writer.
+     * Log writers only: how many of the log's segment events failed. This binding registers no callbacks, so these
+     * are the log's background work that failed: a seal with {@code sealInBackground} (retried every second, and
+     * not an error of any write), a time roll, retention, a manifest replacement. 0 for a segment writer.
      */
     public long callbackFailures() throws IOException {
-        return call(h -> nativeCallbackFailures(h));
+        return call(h -> nativeCall(h, CALLBACK_FAILURES));
     }
 
     /** Log writers only: seals the current segment and starts the next one now. */
     public void roll() throws IOException {
-        run(h -> nativeRoll(h));
+        run(h -> nativeCall(h, ROLL));
     }
 
     /**
-     * Log writers only: the oldest sealed segment not yet polled, or null.
-     * Any thread may poll (calls are serialized here). After {@link #close()}
-     * it returns the segments close found unpolled (the last one, which close
-     * sealed, included), then throws CLOSED.
+     * Log writers only: the oldest sealed segment not yet polled, or null. Any thread may poll (calls are
+     * serialized here). After {@link #close()} it returns the segments close found unpolled (the last one, which
+     * close sealed, included), then throws CLOSED.
      */
     public SegmentInfo pollSealed() throws IOException {
         pollLock.lock();
         try {
-            long h;
-            try {
-                h = enter();
-            } catch (BinlogException e) {
-                SegmentInfo kept = unpolled.poll();
-                if (kept == null) {
-                    throw e;
-                }
-                return kept;
-            }
-            try {
-                return pollNative(h);
-            } finally {
-                exit();
-                Reference.reachabilityFence(this);
-            }
+            return orAfterClose(BinlogWriter::pollNative, unpolled::poll);
         } finally {
             pollLock.unlock();
         }
@@ -594,18 +461,12 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
 
     /** True once {@link #close()} ran. */
     public boolean isClosed() {
-        lock.readLock().lock();
-        try {
-            return handle == 0;
-        } finally {
-            lock.readLock().unlock();
-        }
+        return closing;
     }
 
     /**
-     * Flushes, seals and closes the segment, releases its lock and frees the
-     * native writer. Waits for calls in progress on other threads. Idempotent;
-     * throws only if sealing failed on the first close (the handle is freed
+     * Flushes, seals and closes the segment, releases its lock and frees the native writer. Waits for calls in
+     * progress on other threads. Idempotent; throws only if sealing failed on the first close (the handle is freed
      * anyway, and the segment stays readable by a scan).
      */
     @Override
@@ -616,14 +477,14 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
                 return;
             }
             handle = 0;
+            closing = true;
             long p = owner.take();
             cleanable.clean(); // deregisters; the action finds nothing left to free
             if (p != 0) {
                 try {
                     nativeClose(p);
                 } finally {
-                    keepUnpolled(p);
-                    keepDropped(p);
+                    keepForAfterClose(p);
                     nativeFree(p);
                 }
             }
@@ -633,28 +494,22 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     }
 
     /**
-     * Moves the sealed segments not yet polled (a log's last one, sealed by
-     * close, among them) to {@link #unpolled}, for pollSealed after close.
-     * Nothing for a segment writer, and nothing more after a failure: the
-     * error close throws, if any, is the one the caller sees.
+     * Keeps for after close the sealed segments not yet polled (a log's last one, sealed by close, among them) in
+     * {@link #unpolled}, and droppedUnshipped. Nothing for a segment writer (INVALID_ARGUMENT: both stay refused),
+     * and nothing more after a failure: the error close throws, if any, is the one the caller sees.
      */
-    private void keepUnpolled(long p) throws IOException {
+    private void keepForAfterClose(long p) throws IOException {
         try {
-            SegmentInfo s;
-            while ((s = pollNative(p)) != null) {
+            for (SegmentInfo s; (s = pollNative(p)) != null;) {
                 unpolled.add(s);
             }
         } catch (BinlogException e) {
-            // INVALID_ARGUMENT for a segment writer: it has no segments to poll.
+            // a segment writer
         }
-    }
-
-    /** Keeps droppedUnshipped for after close; nothing for a segment writer (INVALID_ARGUMENT). */
-    private void keepDropped(long p) throws IOException {
         try {
-            droppedAtClose = nativeDroppedUnshipped(p);
+            droppedAtClose = nativeCall(p, DROPPED_UNSHIPPED);
         } catch (BinlogException e) {
-            // A segment writer: droppedUnshipped stays refused (CLOSED).
+            // a segment writer
         }
     }
 
@@ -665,34 +520,20 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
 
     // -------------------------------------------------------------- natives
 
-    private static native long nativeOpen(byte[] path, long opts) throws IOException;
+    /** binlog_writer_open of {@code path}, or with {@code name} binlog_writer_open_log. */
+    private static native long nativeOpen(byte[] path, byte[] name, long opts) throws IOException;
 
-    private static native long nativeOpenLog(byte[] dir, byte[] name, long opts) throws IOException;
-
-    private static native long nativeWriteArray(long h, byte[] type, byte[] data, int off, int len, byte[] metaBytes,
-            int[] metaLens, long timestampNs, boolean pin) throws IOException;
-
-    private static native long nativeWriteDirect(long h, byte[] type, ByteBuffer data, int pos, int len,
-            byte[] metaBytes, int[] metaLens, long timestampNs) throws IOException;
+    /** Writes {@code [off, off+len)} of {@code data}: a direct ByteBuffer, or a byte[]. */
+    private static native long nativeWrite(long h, byte[] type, Object data, boolean direct, int off, int len,
+            byte[] metaBytes, int[] metaLens, long timestampNs, boolean pin) throws IOException;
 
     private static native long nativeWriteStaged(long h, long address, int typeLen, int len, long timestampNs) throws IOException;
 
     private static native long nativeWriteBatch(long h, byte[] typeBytes, int[] typeLens, int[] typeIndex,
             Object data, boolean direct, int pos, int[] lengths, int count, long[] timestampsNs, boolean pin) throws IOException;
 
-    private static native void nativeFlush(long h) throws IOException;
-
-    private static native void nativeSync(long h) throws IOException;
-
-    private static native long nativeNextSeq(long h) throws IOException;
-
-    private static native long nativeDurableSeq(long h) throws IOException;
-
-    private static native long nativeCallbackFailures(long h) throws IOException;
-
-    private static native long nativeDroppedUnshipped(long h) throws IOException;
-
-    private static native void nativeRoll(long h) throws IOException;
+    /** The writer's call {@code which} (FLUSH, ...): a getter's value, else 0. */
+    private static native long nativeCall(long h, int which) throws IOException;
 
     private static native byte[] nativePollSealed(long h, long[] info) throws IOException;
 

@@ -1,19 +1,13 @@
 package io.libbinlog;
 
-/** When records are forced to stable storage ({@code binlog_durability}). */
+/** When records are forced to stable storage ({@code binlog_durability}: each ordinal is the C value). */
 public enum Durability {
     /** Never forced (the OS decides); buffers go to the OS when full and on flush, sync and close. */
-    NONE(0),
+    NONE,
     /** Every write call returns after fdatasync; concurrent writers share one. */
-    EVERY_RECORD(1),
+    EVERY_RECORD,
     /** Every Nth record syncs (param = N). */
-    EVERY_N(2),
+    EVERY_N,
     /** A background thread syncs every param milliseconds. */
-    INTERVAL_MS(3);
-
-    final int value;
-
-    Durability(int value) {
-        this.value = value;
-    }
+    INTERVAL_MS
 }

@@ -1,10 +1,8 @@
 package io.libbinlog;
 
 /**
- * The error values of {@code binlog_result} (include/binlog.h), with the same
- * numbers. {@code BINLOG_OK} and {@code BINLOG_END} are not errors and have
- * no constant here; a code this binding does not know maps to
- * {@link #UNKNOWN}.
+ * The error values of {@code binlog_result} (include/binlog.h), with the same numbers. {@code BINLOG_OK} and {@code
+ * BINLOG_END} are not errors and have no constant here; a code this binding does not know maps to {@link #UNKNOWN}.
  */
 public enum ErrorCode {
     INVALID_ARGUMENT(2),
@@ -32,15 +30,13 @@ public enum ErrorCode {
      */
     BUFFER_TOO_SMALL(21),
     /**
-     * A file named as a segment of a log belongs to another log (its header
-     * names another log); the log reader stops there and a log writer does
-     * not open. Also a bucket prefix another log claimed, when a shipper opens.
+     * A file named as a segment of a log belongs to another log (its header names another log); the log reader
+     * stops there and a log writer does not open. Also a bucket prefix another log claimed, when a shipper opens.
      */
     WRONG_LOG(22),
     /**
-     * A sealed (or ending) segment of a rolling log was opened to append: it
-     * never changes again; open the log instead, which starts the next
-     * segment.
+     * A sealed (or ending) segment of a rolling log was opened to append: it never changes again; open the log
+     * instead, which starts the next segment.
      */
     SEALED(23),
     /** A compressed segment (.binlog.zst) ends before its seek table. */
@@ -61,24 +57,6 @@ public enum ErrorCode {
     /** A code newer than this binding. */
     UNKNOWN(-1);
 
-    private static final ErrorCode[] BY_VALUE = new ErrorCode[maxValue() + 1];
-
-    private static int maxValue() {
-        int max = 0;
-        for (ErrorCode c : values()) {
-            max = Math.max(max, c.value);
-        }
-        return max;
-    }
-
-    static {
-        for (ErrorCode c : values()) {
-            if (c.value >= 0) {
-                BY_VALUE[c.value] = c;
-            }
-        }
-    }
-
     private final int value;
 
     ErrorCode(int value) {
@@ -92,8 +70,10 @@ public enum ErrorCode {
 
     /** The constant for a {@code binlog_result} value; {@link #UNKNOWN} if there is none. */
     public static ErrorCode of(int value) {
-        if (value >= 0 && value < BY_VALUE.length && BY_VALUE[value] != null) {
-            return BY_VALUE[value];
+        for (ErrorCode c : values()) {
+            if (c.value == value) {
+                return c;
+            }
         }
         return UNKNOWN;
     }

@@ -2,7 +2,6 @@ package io.libbinlog;
 
 import java.io.IOException;
 import java.util.OptionalLong;
-import java.util.function.ToIntFunction;
 
 /**
  * One thing a verification found ({@code binlog_finding}, from {@link Verify}).
@@ -23,75 +22,52 @@ import java.util.function.ToIntFunction;
 public record Finding(Kind kind, String location, OptionalLong offset, long len, OptionalLong fromSeq,
         OptionalLong toSeq, Repair repair, boolean damage, String message) {
 
-    /** What a finding is: {@code binlog_finding_kind}, whose numbers are never reused. */
+    /** What a finding is: {@code binlog_finding_kind}, whose numbers are never reused (new ones come last). */
     public enum Kind {
-        TORN_TAIL(1), CORRUPT(2), SEQUENCE_JUMP(3), SEAL_DAMAGED(4), ZERO_TAIL(5), UNSEALED(6),
-        NOT_A_BINLOG(7), TRUNCATED(8), UNSUPPORTED_VERSION(9), CORRUPT_HEADER(10), MISSING_RECORDS(11),
-        SEQUENCE_OVERLAP(12), WRONG_LOG(13), UNREADABLE(14), BEING_WRITTEN(15), ACCEPTED_GAP(16),
-        NOT_YET_WRITTEN(17), FAILED_ROLL_LEFTOVER(18), NOT_SEALED(19), CORRUPT_FRAME(20),
-        SEAL_INDEX_DAMAGED(21), MANIFEST_DAMAGED(22), MANIFEST_UNUSED(23), NOT_LISTED(24);
+        TORN_TAIL, CORRUPT, SEQUENCE_JUMP, SEAL_DAMAGED, ZERO_TAIL, UNSEALED, NOT_A_BINLOG, TRUNCATED,
+        UNSUPPORTED_VERSION, CORRUPT_HEADER, MISSING_RECORDS, SEQUENCE_OVERLAP, WRONG_LOG, UNREADABLE, BEING_WRITTEN,
+        ACCEPTED_GAP, NOT_YET_WRITTEN, FAILED_ROLL_LEFTOVER, NOT_SEALED, CORRUPT_FRAME, SEAL_INDEX_DAMAGED,
+        MANIFEST_DAMAGED, MANIFEST_UNUSED, NOT_LISTED;
 
-        private final int code;
-
-        Kind(int code) {
-            this.code = code;
-        }
-
-        /** The C value ({@code BINLOG_FINDING_*}). */
+        /** The C value ({@code BINLOG_FINDING_*}): its place in this list, from 1. */
         public int code() {
-            return code;
+            return ordinal() + 1;
         }
 
         /** The library's name of the kind ({@code binlog_finding_kind_name}): "torn-tail", ... */
         public String label() {
-            return Verify.nativeName(true, code);
-        }
-
-        static Kind of(long code) throws IOException {
-            return byCode(values(), Kind::code, code, "finding kind");
+            return Verify.nativeName(true, code());
         }
     }
 
     /** What {@code binlog repair} does about a finding: {@code binlog_repair_action}. */
     public enum Repair {
         /** Nothing (not damage, or nothing a repair can do). */
-        NOTHING(0),
+        NOTHING,
         /** Backs the segment up, cuts the torn tail and seals it. */
-        CUT_TORN_TAIL(1),
+        CUT_TORN_TAIL,
         /** Backs the segment up and seals it again. */
-        RESEAL(2),
+        RESEAL,
         /** With {@code --salvage} only: keeps the valid records around the damage. */
-        SALVAGE(3);
+        SALVAGE;
 
-        private final int code;
-
-        Repair(int code) {
-            this.code = code;
-        }
-
-        /** The C value ({@code BINLOG_REPAIR_*}). */
+        /** The C value ({@code BINLOG_REPAIR_*}): its place in this list, from 0. */
         public int code() {
-            return code;
+            return ordinal();
         }
 
         /** The library's name of the action ({@code binlog_repair_action_name}): "reseal", ... */
         public String label() {
-            return Verify.nativeName(false, code);
-        }
-
-        static Repair of(long code) throws IOException {
-            return byCode(values(), Repair::code, code, "repair action");
+            return Verify.nativeName(false, code());
         }
     }
 
-    /** The constant whose C value is {@code code}; the library's are all known (its jar carries it). */
-    private static <E extends Enum<E>> E byCode(E[] values, ToIntFunction<E> codeOf, long code, String what) throws IOException {
-        for (E e : values) {
-            if (codeOf.applyAsInt(e) == code) {
-                return e;
-            }
+    /** The constant of C value {@code code}, {@code first} for the first; the library's are all known. */
+    static <E extends Enum<E>> E of(E[] values, long code, int first, String what) throws IOException {
+        if (code < first || code - first >= values.length) {
+            throw new BinlogException(ErrorCode.INVALID_ARGUMENT, "unknown " + what + " " + code);
         }
-        throw new BinlogException(ErrorCode.INVALID_ARGUMENT, "unknown " + what + " " + code);
+        return values[(int) (code - first)];
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.libbinlog;
 
-import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
@@ -8,8 +7,14 @@ import java.util.OptionalLong;
  * {@code [fromSeq, toSeq)} of {@code path} (a segment file, or an object's {@code s3://} URL) for
  * {@code reason}; {@code offset} for damage. A value the library does not know is empty. The same for a log
  * read from its directory, from compressed segments or from a bucket.
+ *
+ * @param reason why the records are missing
+ * @param path the segment file, or the object's {@code s3://} URL
+ * @param offset where in {@code path} the bytes are lost (damage only)
+ * @param fromSeq the first sequence number missing
+ * @param toSeq the first sequence number present after the gap
  */
-public final class Gap {
+public record Gap(Reason reason, String path, OptionalLong offset, OptionalLong fromSeq, OptionalLong toSeq) {
     /** {@code binlog_gap_reason}: a closed set. */
     public enum Reason {
         /**
@@ -27,63 +32,9 @@ public final class Gap {
         UNKNOWN
     }
 
-    private final Reason reason;
-    private final String path;
-    private final OptionalLong offset;
-    private final OptionalLong fromSeq;
-    private final OptionalLong toSeq;
-
     /** A gap as the C library reports it: {@code reason} is its {@code binlog_gap_reason} value (1 to 4). */
     Gap(int reason, String path, OptionalLong offset, OptionalLong fromSeq, OptionalLong toSeq) {
-        Reason[] all = Reason.values();
-        this.reason = reason >= 1 && reason < all.length ? all[reason - 1] : Reason.UNKNOWN;
-        this.path = path;
-        this.offset = offset;
-        this.fromSeq = fromSeq;
-        this.toSeq = toSeq;
-    }
-
-    public Reason reason() {
-        return reason;
-    }
-
-    /** The segment file, or the object's {@code s3://} URL. */
-    public String path() {
-        return path;
-    }
-
-    /** Where in {@link #path()} the bytes are lost (damage only). */
-    public OptionalLong offset() {
-        return offset;
-    }
-
-    /** The first sequence number missing. */
-    public OptionalLong fromSeq() {
-        return fromSeq;
-    }
-
-    /** The first sequence number present after the gap. */
-    public OptionalLong toSeq() {
-        return toSeq;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        if (!(o instanceof Gap)) {
-            return false;
-        }
-        Gap g = (Gap) o;
-        return reason == g.reason && path.equals(g.path) && offset.equals(g.offset) && fromSeq.equals(g.fromSeq)
-                && toSeq.equals(g.toSeq);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(reason, path, offset, fromSeq, toSeq);
-    }
-
-    @Override
-    public String toString() {
-        return "Gap[" + reason + ", " + path + ", offset " + offset + ", from " + fromSeq + ", to " + toSeq + "]";
+        this(reason >= 1 && reason < Reason.values().length ? Reason.values()[reason - 1] : Reason.UNKNOWN, path,
+                offset, fromSeq, toSeq);
     }
 }

@@ -1,10 +1,20 @@
 package io.libbinlog;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+import java.util.function.LongConsumer;
 
 /** Calls on a native handle under its owner's lock: what {@link BinlogReader} and {@link BinlogWriter} share. */
 abstract class HandleCalls {
+    static { // before any subclass's natives (a superclass is initialized first)
+        Binlog.ensureLoaded();
+    }
+
     /** A call on a live handle that may fail as the library does. */
     interface HandleFunction<T> {
         T apply(long handle) throws IOException;
@@ -15,11 +25,78 @@ abstract class HandleCalls {
         void accept(long handle) throws IOException;
     }
 
+    /**
+     * The Cleaner's action: a copy of the handle and its free function, never the owner itself.
+     * {@link #take()} hands the pointer out once, to close() or to the Cleaner.
+     */
+    static final class NativeHandle implements Runnable {
+        private final AtomicLong ptr;
+        private final LongConsumer free;
+
+        NativeHandle(long ptr, LongConsumer free) {
+            this.ptr = new AtomicLong(ptr);
+            this.free = free;
+        }
+
+        long take() {
+            return ptr.getAndSet(0);
+        }
+
+        @Override
+        public void run() {
+            long p = take();
+            if (p != 0) {
+                free.accept(p);
+            }
+        }
+    }
+
+    final NativeHandle owner;
+    final Cleaner.Cleanable cleanable;
+    /** What the handle is ("reader", ...) and of what (a path), for messages. */
+    private final String kind;
+    final String description;
+    /** The native handle, or 0 once closed; guarded by {@link #callLock()}. */
+    long handle;
+    /** Set when a close begins, before it takes the lock (a reader's calls that wait give up then). */
+    volatile boolean closing;
+
+    /** Registers {@code free} of {@code handle} with the Cleaner; on a failure here the handle is freed. */
+    HandleCalls(long handle, LongConsumer free, String kind, String description) {
+        this.handle = handle;
+        this.kind = kind;
+        this.description = description;
+        NativeHandle o = new NativeHandle(handle, free);
+        try {
+            owner = o;
+            cleanable = Binlog.CLEANER.register(this, o);
+        } catch (RuntimeException | Error e) {
+            o.run();
+            throw e;
+        }
+    }
+
+    /** The lock a call holds (close takes it, or a stronger one, to wait for calls in progress). */
+    abstract Lock callLock();
+
     /** Takes the lock and returns the live handle; throws CLOSED (lock released) once closed. */
-    abstract long enter() throws BinlogClosedException;
+    long enter() throws BinlogClosedException {
+        callLock().lock();
+        if (handle == 0 || closing) {
+            callLock().unlock();
+            throw closed();
+        }
+        return handle;
+    }
 
     /** Releases the lock {@link #enter} took. */
-    abstract void exit();
+    void exit() {
+        callLock().unlock();
+    }
+
+    BinlogClosedException closed() {
+        return new BinlogClosedException(kind + " is closed: " + description);
+    }
 
     /** Runs {@code c} on the live handle, holding the lock. */
     final <T> T call(HandleFunction<T> c) throws IOException {
@@ -29,6 +106,17 @@ abstract class HandleCalls {
         } finally {
             exit();
             Reference.reachabilityFence(this);
+        }
+    }
+
+    /** {@code c}'s result, an IOException it throws wrapped in UncheckedIOException (for iterators). */
+    static <T> T unchecked(Callable<T> c) {
+        try {
+            return c.call();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // none: the calls given throw IOException at most
         }
     }
 

@@ -11,12 +11,21 @@ import java.util.OptionalLong;
  * One file of a rolling log with its state ({@code binlog_listed_segment}), from
  * {@link #list}: for uploaders and tools, which segments are sealed (never written
  * again) and which files {@code binlog repair --salvage} made. Immutable.
+ *
+ * @param path the file
+ * @param segmentNo its segment number (a salvaged file's is its segment's)
+ * @param state its state
+ * @param salvagedOffset for a file {@code binlog repair --salvage} made: the offset in its segment it was
+ *     copied from
+ * @param firstSeq the first record's sequence number, from the header (empty if unreadable)
+ * @param lastSeq the last record's sequence number, once the records are closed (sealed or ending) and
+ *     there is one
+ * @param bytes the file's size in bytes when listed (of a compressed segment: its compressed size)
+ * @param originalBytes for a compressed segment ({@code <segment>.binlog.zst}) whose seek table could be
+ *     read: the size of the segment it holds; empty for a plain file
  */
-public final class LogSegment {
-    static {
-        Binlog.ensureLoaded();
-    }
-
+public record LogSegment(Path path, long segmentNo, State state, OptionalLong salvagedOffset,
+        OptionalLong firstSeq, OptionalLong lastSeq, long bytes, OptionalLong originalBytes) {
     /** {@code binlog_segment_state}. */
     public enum State {
         /** No seal: being written, or its writer stopped between records. */
@@ -31,29 +40,11 @@ public final class LogSegment {
         UNKNOWN
     }
 
-    /** Longs per file in nativeList's output (see binlog_jni.c). */
-    private static final int FIELDS = 12;
-
-    private final Path path;
-    private final long segmentNo;
-    private final State state;
-    private final OptionalLong salvagedOffset;
-    private final OptionalLong firstSeq;
-    private final OptionalLong lastSeq;
-    private final long bytes;
-    private final OptionalLong originalBytes;
-
+    /** The file at {@code path} whose fields are {@code f[at ...]} (see binlog_jni.c's list_fields). */
     private LogSegment(Path path, long[] f, int at) {
-        State[] all = State.values();
-        int s = (int) f[at + 2];
-        this.path = path;
-        this.segmentNo = f[at + 1];
-        this.state = s >= 0 && s < all.length - 1 ? all[s] : State.UNKNOWN;
-        this.salvagedOffset = f[at + 3] != 0 ? OptionalLong.of(f[at + 4]) : OptionalLong.empty();
-        this.firstSeq = f[at + 5] != 0 ? OptionalLong.of(f[at + 6]) : OptionalLong.empty();
-        this.lastSeq = f[at + 7] != 0 ? OptionalLong.of(f[at + 8]) : OptionalLong.empty();
-        this.bytes = f[at + 9];
-        this.originalBytes = f[at + 10] != 0 ? OptionalLong.of(f[at + 11]) : OptionalLong.empty();
+        this(path, f[at], f[at + 1] >= 0 && f[at + 1] < State.values().length - 1 ? State.values()[(int) f[at + 1]]
+                : State.UNKNOWN, Binlog.known(f, at + 2), Binlog.known(f, at + 4), Binlog.known(f, at + 6), f[at + 8],
+                Binlog.known(f, at + 9));
     }
 
     /**
@@ -64,69 +55,13 @@ public final class LogSegment {
     public static List<LogSegment> list(Path dir, String name) throws IOException {
         byte[] d = Strings.path(dir, "dir");
         byte[] n = Strings.cstring(name, "name");
-        Object[] out = new Object[2];
-        nativeList(d, n, out);
-        byte[] paths = (byte[]) out[0];
-        long[] f = (long[]) out[1];
-        List<LogSegment> list = new ArrayList<>(f.length / FIELDS);
-        int off = 0;
-        for (int at = 0; at + FIELDS <= f.length; at += FIELDS) {
-            int len = (int) f[at];
-            byte[] p = new byte[len];
-            System.arraycopy(paths, off, p, 0, len);
-            off += len;
-            list.add(new LogSegment(Strings.decodePath(p), f, at));
+        Object[] out = Binlog.nativeList(d, n);
+        long[] f = (long[]) out[0];
+        byte[][] paths = (byte[][]) out[1];
+        List<LogSegment> list = new ArrayList<>(paths.length);
+        for (int i = 0; i < paths.length; i++) {
+            list.add(new LogSegment(Strings.decodePath(paths[i]), f, i * 11)); // binlog_jni.c's LIST_FIELDS
         }
         return Collections.unmodifiableList(list);
     }
-
-    public Path path() {
-        return path;
-    }
-
-    /** Its segment number (a salvaged file's is its segment's). */
-    public long segmentNo() {
-        return segmentNo;
-    }
-
-    public State state() {
-        return state;
-    }
-
-    /** For a file {@code binlog repair --salvage} made: the offset in its segment it was copied from. */
-    public OptionalLong salvagedOffset() {
-        return salvagedOffset;
-    }
-
-    /** The first record's sequence number, from the header (empty if unreadable). */
-    public OptionalLong firstSeq() {
-        return firstSeq;
-    }
-
-    /** The last record's sequence number, once the records are closed (sealed or ending) and there is one. */
-    public OptionalLong lastSeq() {
-        return lastSeq;
-    }
-
-    /** The file's size in bytes when listed (of a compressed segment: its compressed size). */
-    public long bytes() {
-        return bytes;
-    }
-
-    /**
-     * For a compressed segment ({@code <segment>.binlog.zst}) whose seek table could be read: the size of
-     * the segment it holds; empty for a plain file.
-     */
-    public OptionalLong originalBytes() {
-        return originalBytes;
-    }
-
-    @Override
-    public String toString() {
-        return "LogSegment{" + path + ", segmentNo=" + segmentNo + ", " + state + ", salvagedOffset="
-                + salvagedOffset + ", firstSeq=" + firstSeq + ", lastSeq=" + lastSeq + ", bytes=" + bytes
-                + ", originalBytes=" + originalBytes + "}";
-    }
-
-    private static native void nativeList(byte[] dir, byte[] name, Object[] out) throws IOException;
 }

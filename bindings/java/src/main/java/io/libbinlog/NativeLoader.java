@@ -33,17 +33,14 @@ import java.util.stream.Stream;
  * ({@code java.library.path}).</li>
  * </ol>
  *
- * <p>The cache directory is the system property {@value #CACHE_PROPERTY}, else
- * {@code $XDG_CACHE_HOME/libbinlog}, else {@code ~/.cache/libbinlog}. The copy is named
- * for the SHA-256 of its content, so libraries of different versions never share a
- * file, and it appears under that name only by an atomic rename of a complete copy:
- * JVMs that start together each write their own temporary file and load the same
- * bytes, whichever rename lands last. A copy already there is loaded only if it
- * holds the jar's bytes. Each JVM holds a shared lock on the copy it loaded
- * until it exits; one that writes a new copy deletes the other versions'
- * copies no process holds a lock on, so the cache keeps only the versions in
- * use. When the cache directory cannot be written (or the copy is being
- * removed), the library goes to a fresh temporary directory deleted at exit.
+ * <p>The cache directory is the system property {@value #CACHE_PROPERTY}, else {@code $XDG_CACHE_HOME/libbinlog},
+ * else {@code ~/.cache/libbinlog}. The copy is named for the SHA-256 of its content, so libraries of different
+ * versions never share a file, and it appears under that name only by an atomic rename of a complete copy: JVMs
+ * that start together each write their own temporary file and load the same bytes, whichever rename lands last. A
+ * copy already there is loaded only if it holds the jar's bytes. Each JVM holds a shared lock on the copy it loaded
+ * until it exits; one that writes a new copy deletes the other versions' copies no process holds a lock on, so the
+ * cache keeps only the versions in use. When the cache directory cannot be written (or the copy is being removed),
+ * the library goes to a fresh temporary directory deleted at exit.
  */
 final class NativeLoader {
     static final String PATH_PROPERTY = "io.libbinlog.jni.library";

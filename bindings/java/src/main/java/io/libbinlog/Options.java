@@ -2,204 +2,103 @@ package io.libbinlog;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
- * Immutable writer options ({@code binlog_options}); build with
- * {@link #builder()}. Unset values keep the library's defaults (64 MiB
- * maximum record size, 1 MiB buffer, durability NONE, ...).
+ * Immutable writer options ({@code binlog_options}); build with {@link #builder()}. Unset values keep the library's
+ * defaults (64 MiB maximum record size, 1 MiB buffer, durability NONE, ...).
  *
- * <p>{@link Builder#build()} checks the options with the library itself
- * (a native {@code binlog_options} is configured and freed), so a bad value
- * fails there with {@link IllegalArgumentException}, not later at open.
- * The same object may be used for any number of opens and from any thread.
+ * <p>{@link Builder#build()} checks the options with the library itself (a native {@code binlog_options} is
+ * configured and freed), so a bad value fails there with {@link IllegalArgumentException}, not later at open. The
+ * same object may be used for any number of opens and from any thread.
  */
 public final class Options {
     static {
         Binlog.ensureLoaded();
     }
 
-    // nativeSetBytes selectors
-    private static final int LOG_NAME = 0;
-    private static final int CONTENT_TYPE = 1;
-    private static final int ADD_PARAM = 2;
-    // nativeSetLong selectors
-    private static final int MAX_RECORD_SIZE = 10;
-    private static final int BUFFER_SIZE = 11;
-    private static final int DURABILITY = 12;
-    private static final int FIRST_SEQ = 13;
-    private static final int SEGMENT_NO = 14;
-    private static final int CREATED_NS = 15;
-    private static final int SPARSE_INTERVAL = 16;
-    private static final int MAX_SEGMENT_BYTES = 17;
-    private static final int MAX_SEGMENT_RECORDS = 18;
-    private static final int PERIOD = 19;
-    private static final int RETENTION = 20;
-    private static final int SYNC_WAIT_SPIN_US = 21;
-    private static final int SEAL_IN_BACKGROUND = 22;
-    private static final int FLUSH_DELAY_US = 23;
-    private static final int COMPRESSION = 24;
-    private static final int RETENTION_SHIPPED = 25;
-    private static final int TYPE_COPIES = 26;
+    /** What binlog_jni.c's set_option sets (ordinals: its OPT_*), in order: compression before its type copies. */
+    private enum Opt {
+        LOG_NAME, CONTENT_TYPE, PARAM, MAX_RECORD_SIZE, BUFFER_SIZE, DURABILITY, SYNC_WAIT_SPIN_US, FLUSH_DELAY_US,
+        FIRST_SEQ, SEGMENT_NO, CREATED_NS, SPARSE_INTERVAL, MAX_SEGMENT_BYTES, MAX_SEGMENT_RECORDS, PERIOD, RETENTION,
+        RETENTION_SHIPPED, SEAL_IN_BACKGROUND, COMPRESSION, TYPE_COPIES
+    }
 
     /** {@link Builder#flushDelayUs}: records go to the OS only when the buffer fills (and on flush, sync, close). */
     public static final long FLUSH_WHEN_FULL = Long.MAX_VALUE;
 
-    private final String logName;
-    private final String contentType;
-    private final List<String[]> params;
-    private final Long maxRecordSize;
-    private final Long bufferSize;
-    private final Durability durability;
-    private final long durabilityParam;
-    private final Long syncWaitSpinUs;
-    private final Long flushDelayUs;
-    private final Long firstSeq;
-    private final Long segmentNo;
-    private final Long createdNs;
-    private final Long sparseInterval;
-    private final Long maxSegmentBytes;
-    private final Long maxSegmentRecords;
-    private final Period period;
-    private final long[] retention;
-    private final long[] retentionShipped;
-    private final Boolean sealInBackground;
-    private final long[] compression;
-    private final Integer typeCopies;
+    /** Log name, content type (null where unset), then each parameter's key and value. */
+    private final List<String> strings;
+    /** Each setting made, with its (up to three) values. */
+    private final Map<Opt, long[]> settings;
 
     private Options(Builder b) {
-        logName = b.logName;
-        contentType = b.contentType;
-        params = Collections.unmodifiableList(new ArrayList<>(b.params));
-        maxRecordSize = b.maxRecordSize;
-        bufferSize = b.bufferSize;
-        durability = b.durability;
-        durabilityParam = b.durabilityParam;
-        syncWaitSpinUs = b.syncWaitSpinUs;
-        flushDelayUs = b.flushDelayUs;
-        firstSeq = b.firstSeq;
-        segmentNo = b.segmentNo;
-        createdNs = b.createdNs;
-        sparseInterval = b.sparseInterval;
-        maxSegmentBytes = b.maxSegmentBytes;
-        maxSegmentRecords = b.maxSegmentRecords;
-        period = b.period;
-        retention = b.retention == null ? null : b.retention.clone();
-        retentionShipped = b.retentionShipped == null ? null : b.retentionShipped.clone();
-        sealInBackground = b.sealInBackground;
-        compression = b.compression == null ? null : b.compression.clone();
-        typeCopies = b.typeCopies;
+        strings = Collections.unmodifiableList(new ArrayList<>(b.strings));
+        settings = Collections.unmodifiableMap(new EnumMap<>(b.settings));
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A native {@code binlog_options} with these settings; the caller frees it with {@link #freeNative}. */
     /**
      * Whether a write call may wait for an fdatasync (its own or another
      * thread's): durability EVERY_RECORD or EVERY_N.
      */
     boolean writesMayWait() {
-        return durability == Durability.EVERY_RECORD || durability == Durability.EVERY_N;
+        long[] d = settings.get(Opt.DURABILITY);
+        return d != null && (d[0] == Durability.EVERY_RECORD.ordinal() || d[0] == Durability.EVERY_N.ordinal());
     }
 
+    /** A native {@code binlog_options} with these settings; the caller frees it with {@link #nativeFree}. */
     long toNative() throws IOException {
-        long o = nativeNew();
-        try {
-            if (logName != null) {
-                nativeSetBytes(o, LOG_NAME, Strings.utf8(logName, "log name"), null);
-            }
-            if (contentType != null) {
-                nativeSetBytes(o, CONTENT_TYPE, Strings.utf8(contentType, "content type"), null);
-            }
-            for (String[] kv : params) {
-                nativeSetBytes(o, ADD_PARAM, Strings.utf8(kv[0], "parameter key"),
-                        Strings.utf8(kv[1], "parameter value"));
-            }
-            setIf(o, MAX_RECORD_SIZE, maxRecordSize);
-            setIf(o, BUFFER_SIZE, bufferSize);
-            if (durability != null) {
-                nativeSetLong(o, DURABILITY, durability.value, durabilityParam, 0);
-            }
-            setIf(o, SYNC_WAIT_SPIN_US, syncWaitSpinUs);
-            setIf(o, FLUSH_DELAY_US, flushDelayUs);
-            setIf(o, FIRST_SEQ, firstSeq);
-            setIf(o, SEGMENT_NO, segmentNo);
-            setIf(o, CREATED_NS, createdNs);
-            setIf(o, SPARSE_INTERVAL, sparseInterval);
-            setIf(o, MAX_SEGMENT_BYTES, maxSegmentBytes);
-            setIf(o, MAX_SEGMENT_RECORDS, maxSegmentRecords);
-            if (period != null) {
-                nativeSetLong(o, PERIOD, period.value, 0, 0);
-            }
-            if (retention != null) {
-                nativeSetLong(o, RETENTION, retention[0], retention[1], retention[2]);
-            }
-            if (retentionShipped != null) {
-                nativeSetLong(o, RETENTION_SHIPPED, retentionShipped[0], retentionShipped[1], 0);
-            }
-            if (sealInBackground != null) {
-                nativeSetLong(o, SEAL_IN_BACKGROUND, sealInBackground ? 1 : 0, 0, 0);
-            }
-            if (compression != null) {
-                nativeSetLong(o, COMPRESSION, compression[0], compression[1], compression[2]);
-            }
-            if (typeCopies != null) {
-                nativeSetLong(o, TYPE_COPIES, typeCopies, 0, 0);
-            }
-            return o;
-        } catch (RuntimeException | Error e) {
-            nativeFree(o);
-            throw e;
+        List<String> s = new ArrayList<>(strings);
+        s.replaceAll(x -> x == null ? "" : x); // an unset one gets no setting below
+        Strings.Packed p = Strings.strings(s, i -> i == 0 ? "log name" : i == 1 ? "content type"
+                : i % 2 == 0 ? "parameter key" : "parameter value");
+        long[] v = new long[(s.size() + settings.size()) * 4];
+        int at = 0;
+        for (int i = 0; i < s.size(); i += i < 2 ? 1 : 2) { // the strings by their index in p
+            Opt o = i == 0 ? Opt.LOG_NAME : i == 1 ? Opt.CONTENT_TYPE : Opt.PARAM;
+            at = strings.get(i) == null ? at : put(v, at, o, i, i + 1);
         }
+        for (Map.Entry<Opt, long[]> e : settings.entrySet()) {
+            at = put(v, at, e.getKey(), e.getValue());
+        }
+        return nativeBuild(p.bytes(), p.lengths(), Arrays.copyOf(v, at));
     }
 
-    private static void setIf(long o, int which, Long v) throws IOException {
-        if (v != null) {
-            nativeSetLong(o, which, v, 0, 0);
-        }
-    }
-
-    static void freeNative(long o) {
-        nativeFree(o);
+    /** Puts setting {@code o} with its values at {@code v[at]}; returns where the next one goes. */
+    private static int put(long[] v, int at, Opt o, long... values) {
+        v[at] = o.ordinal();
+        System.arraycopy(values, 0, v, at + 1, values.length);
+        return at + 4;
     }
 
     @Override
     public String toString() {
-        return "Options{logName=" + logName + ", contentType=" + contentType + ", params=" + params.size()
-                + ", maxRecordSize=" + maxRecordSize + ", bufferSize=" + bufferSize + ", durability=" + durability
-                + "(" + durabilityParam + "), maxSegmentBytes=" + maxSegmentBytes + ", maxSegmentRecords="
-                + maxSegmentRecords + ", period=" + period + ", sealInBackground=" + sealInBackground
-                + ", compression=" + (compression == null ? "off" : java.util.Arrays.toString(compression))
-                + (typeCopies == null ? "" : ", typeCopies=" + typeCopies) + "}";
+        StringBuilder b = new StringBuilder("Options{logName=" + strings.get(0) + ", contentType=" + strings.get(1)
+                + ", params=" + (strings.size() - 2) / 2);
+        settings.forEach((k, v) -> {
+            String name = Pattern.compile("_(.)").matcher(k.name().toLowerCase(Locale.ROOT)) // as the builder's
+                    .replaceAll(m -> m.group(1).toUpperCase(Locale.ROOT));
+            b.append(", ").append(name).append('=').append(k == Opt.SEAL_IN_BACKGROUND ? String.valueOf(v[0] != 0)
+                    : v.length == 1 ? String.valueOf(v[0]) : Arrays.toString(v));
+        });
+        return b.append('}').toString();
     }
 
     /** Builder; not thread-safe. Negative values for unsigned settings fail at once with IllegalArgumentException. */
     public static final class Builder {
-        private String logName;
-        private String contentType;
-        private final List<String[]> params = new ArrayList<>();
-        private Long maxRecordSize;
-        private Long bufferSize;
-        private Durability durability;
-        private long durabilityParam;
-        private Long syncWaitSpinUs;
-        private Long flushDelayUs;
-        private Long firstSeq;
-        private Long segmentNo;
-        private Long createdNs;
-        private Long sparseInterval;
-        private Long maxSegmentBytes;
-        private Long maxSegmentRecords;
-        private Period period;
-        private long[] retention;
-        private long[] retentionShipped;
-        private Boolean sealInBackground;
-        private long[] compression;
-        private Integer typeCopies;
+        private final List<String> strings = new ArrayList<>(Arrays.asList(null, null));
+        private final Map<Opt, long[]> settings = new EnumMap<>(Opt.class);
 
         private Builder() {
         }
@@ -211,41 +110,44 @@ public final class Options {
             return v;
         }
 
+        private Builder set(Opt o, long... values) {
+            settings.put(o, values);
+            return this;
+        }
+
         /** Log name recorded in a new segment's header. */
         public Builder logName(String name) {
-            logName = Objects.requireNonNull(name, "name");
+            strings.set(0, Objects.requireNonNull(name, "name"));
             return this;
         }
 
         /** Content type recorded in a new segment's header (e.g. {@code application/json}). */
         public Builder contentType(String type) {
-            contentType = Objects.requireNonNull(type, "type");
+            strings.set(1, Objects.requireNonNull(type, "type"));
             return this;
         }
 
         /** Adds a key/value parameter to a new segment's header. */
         public Builder param(String key, String value) {
-            params.add(new String[] {Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value")});
+            strings.add(Objects.requireNonNull(key, "key"));
+            strings.add(Objects.requireNonNull(value, "value"));
             return this;
         }
 
         /** Largest encoded record accepted (64 bytes to 4 GiB + 7; default 64 MiB). */
         public Builder maxRecordSize(long bytes) {
-            maxRecordSize = unsigned(bytes, "maxRecordSize");
-            return this;
+            return set(Opt.MAX_RECORD_SIZE, unsigned(bytes, "maxRecordSize"));
         }
 
         /** Bytes buffered before records go to the OS (0 = every write call at once; default 1 MiB). */
         public Builder bufferSize(long bytes) {
-            bufferSize = unsigned(bytes, "bufferSize");
-            return this;
+            return set(Opt.BUFFER_SIZE, unsigned(bytes, "bufferSize"));
         }
 
         /** Durability policy; {@code param} is N for EVERY_N and milliseconds for INTERVAL_MS. */
         public Builder durability(Durability mode, long param) {
-            durability = Objects.requireNonNull(mode, "mode");
-            durabilityParam = unsigned(param, "durability param");
-            return this;
+            Objects.requireNonNull(mode, "mode");
+            return set(Opt.DURABILITY, mode.ordinal(), unsigned(param, "durability param"));
         }
 
         public Builder durability(Durability mode) {
@@ -259,8 +161,7 @@ public final class Options {
          * the sync end without a wakeup. At most 10000; {@link #build()} refuses more.
          */
         public Builder syncWaitSpinUs(long micros) {
-            syncWaitSpinUs = unsigned(micros, "syncWaitSpinUs");
-            return this;
+            return set(Opt.SYNC_WAIT_SPIN_US, unsigned(micros, "syncWaitSpinUs"));
         }
 
         /**
@@ -270,26 +171,22 @@ public final class Options {
          * only when the buffer fills (and on flush, sync and close).
          */
         public Builder flushDelayUs(long micros) {
-            flushDelayUs = unsigned(micros, "flushDelayUs");
-            return this;
+            return set(Opt.FLUSH_DELAY_US, unsigned(micros, "flushDelayUs"));
         }
 
         /** Sequence number of a new segment's first record (default 0). */
         public Builder firstSeq(long seq) {
-            firstSeq = unsigned(seq, "firstSeq");
-            return this;
+            return set(Opt.FIRST_SEQ, unsigned(seq, "firstSeq"));
         }
 
         /** Segment number recorded in a new segment's header (default 0). */
         public Builder segmentNo(long n) {
-            segmentNo = unsigned(n, "segmentNo");
-            return this;
+            return set(Opt.SEGMENT_NO, unsigned(n, "segmentNo"));
         }
 
         /** Creation time (ns since the epoch) recorded in a new segment's header (default now). */
         public Builder createdNs(long ns) {
-            createdNs = ns;
-            return this;
+            return set(Opt.CREATED_NS, ns);
         }
 
         /** Bytes of records between entries of the sparse seq/time index (default 65536). */
@@ -297,44 +194,37 @@ public final class Options {
             if (bytes < 0 || bytes > 0xFFFF_FFFFL) {
                 throw new IllegalArgumentException("sparseInterval outside 0..2^32-1: " + bytes);
             }
-            sparseInterval = bytes;
-            return this;
+            return set(Opt.SPARSE_INTERVAL, bytes);
         }
 
         /** Logs only: roll before a record would take a segment past this size (0 = none; else at least 4096). */
         public Builder maxSegmentBytes(long bytes) {
-            maxSegmentBytes = unsigned(bytes, "maxSegmentBytes");
-            return this;
+            return set(Opt.MAX_SEGMENT_BYTES, unsigned(bytes, "maxSegmentBytes"));
         }
 
         /** Logs only: roll after this many records (0 = no limit). */
         public Builder maxSegmentRecords(long records) {
-            maxSegmentRecords = unsigned(records, "maxSegmentRecords");
-            return this;
+            return set(Opt.MAX_SEGMENT_RECORDS, unsigned(records, "maxSegmentRecords"));
         }
 
         /** Logs only: roll when a new UTC period starts, even while idle. */
         public Builder period(Period p) {
-            period = Objects.requireNonNull(p, "period");
-            return this;
+            return set(Opt.PERIOD, Objects.requireNonNull(p, "period").ordinal());
         }
 
         /**
-         * Logs only: {@code untilShipped} keeps every sealed segment a {@link Shipper} has not uploaded yet
-         * (as its journal says), whatever the other limits say; {@code hardMaxBytes} (0 = none) deletes
-         * sealed segments past that many bytes even before they are uploaded, counted by {@link
-         * BinlogWriter#droppedUnshipped}.
+         * Logs only: {@code untilShipped} keeps every sealed segment a {@link Shipper} has not uploaded yet (as its
+         * journal says), whatever the other limits say; {@code hardMaxBytes} (0 = none) deletes sealed segments
+         * past that many bytes even before they are uploaded, counted by {@link BinlogWriter#droppedUnshipped}.
          */
         public Builder retentionShipped(boolean untilShipped, long hardMaxBytes) {
-            retentionShipped = new long[] {untilShipped ? 1 : 0, unsigned(hardMaxBytes, "retention hardMaxBytes")};
-            return this;
+            return set(Opt.RETENTION_SHIPPED, untilShipped ? 1 : 0, unsigned(hardMaxBytes, "retention hardMaxBytes"));
         }
 
         /** Logs only: keep at most this many sealed segments / bytes / milliseconds of age (0 = no such limit). */
         public Builder retention(long maxSegments, long maxBytes, long maxAgeMs) {
-            retention = new long[] {unsigned(maxSegments, "retention maxSegments"),
-                unsigned(maxBytes, "retention maxBytes"), unsigned(maxAgeMs, "retention maxAgeMs")};
-            return this;
+            return set(Opt.RETENTION, unsigned(maxSegments, "retention maxSegments"),
+                    unsigned(maxBytes, "retention maxBytes"), unsigned(maxAgeMs, "retention maxAgeMs"));
         }
 
         /**
@@ -347,8 +237,7 @@ public final class Options {
          * ({@link IllegalArgumentException}).
          */
         public Builder sealInBackground(boolean on) {
-            sealInBackground = on;
-            return this;
+            return set(Opt.SEAL_IN_BACKGROUND, on ? 1 : 0);
         }
 
         /**
@@ -362,9 +251,8 @@ public final class Options {
          * {@link BinlogWriter#openSegment(java.nio.file.Path, Options)} with options that set it.
          */
         public Builder compression(long afterSegments, int level, long frameSize) {
-            compression = new long[] {unsigned(afterSegments, "compression afterSegments"), level,
-                unsigned(frameSize, "compression frameSize")};
-            return this;
+            return set(Opt.COMPRESSION, unsigned(afterSegments, "compression afterSegments"), level,
+                    unsigned(frameSize, "compression frameSize"));
         }
 
         /**
@@ -374,8 +262,7 @@ public final class Options {
          * without compression, is refused ({@link IllegalArgumentException}).
          */
         public Builder typeCopies(int perMille) {
-            typeCopies = perMille;
-            return this;
+            return set(Opt.TYPE_COPIES, perMille);
         }
 
         /**
@@ -386,7 +273,7 @@ public final class Options {
         public Options build() {
             Options o = new Options(this);
             try {
-                freeNative(o.toNative());
+                nativeFree(o.toNative());
             } catch (IOException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
@@ -394,11 +281,11 @@ public final class Options {
         }
     }
 
-    private static native long nativeNew() throws IOException;
+    /**
+     * A new {@code binlog_options} with {@code settings} (an {@link Opt} ordinal, then three values, each) applied
+     * in order; a string setting's values are indexes of strings packed in {@code strBytes} and {@code strLens}.
+     */
+    private static native long nativeBuild(byte[] strBytes, int[] strLens, long[] settings) throws IOException;
 
-    private static native void nativeFree(long opts);
-
-    private static native void nativeSetBytes(long opts, int which, byte[] a, byte[] b) throws IOException;
-
-    private static native void nativeSetLong(long opts, int which, long a, long b, long c) throws IOException;
+    static native void nativeFree(long opts);
 }

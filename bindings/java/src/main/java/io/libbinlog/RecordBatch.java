@@ -11,40 +11,29 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Records read many at a time by {@link BinlogReader#nextBatch(RecordBatch)}
- * ({@code binlog_reader_next_mapped}): in one JNI crossing the library
- * reads and checks the next records and describes each in this batch's
- * descriptor buffer (56 bytes a record, {@code binlog_mapped_record}): a
- * payload the library reads from its mapping of the segment is left there
- * (no copy: {@link #payload(int)} is a slice of a read-only direct buffer
- * over the mapping); other payloads (a compressed segment's, a record kept
- * back) and every type name and metadata entry are copied into the batch's
- * data buffer. The accessors read those buffers in place:
- * {@link #seq}, {@link #timestampNs}, {@link #offset},
- * {@link #payloadLength}, {@link #payloadOffset}, {@link #metadataCount}
- * and {@link #type} (cached: a type name seen before returns the same
- * {@code String}) allocate nothing, so a loop over a batch costs no
- * garbage per record beyond what it asks for ({@link #payload(int)} makes
- * one slice object, {@link #metadata(int)} a map).
+ * Records read many at a time by {@link BinlogReader#nextBatch(RecordBatch)} ({@code binlog_reader_next_mapped}):
+ * in one JNI crossing the library reads and checks the next records and describes each in this batch's descriptor
+ * buffer (56 bytes a record, {@code binlog_mapped_record}): a payload the library reads from its mapping of the
+ * segment is left there (no copy: {@link #payload(int)} is a slice of a read-only direct buffer over the mapping);
+ * other payloads (a compressed segment's, a record kept back) and every type name and metadata entry are copied
+ * into the batch's data buffer. The accessors read those buffers in place: {@link #seq}, {@link #timestampNs},
+ * {@link #offset}, {@link #payloadLength}, {@link #payloadOffset}, {@link #metadataCount} and {@link #type}
+ * (cached: a type name seen before returns the same {@code String}) allocate nothing, so a loop over a batch costs
+ * no garbage per record beyond what it asks for ({@link #payload(int)} makes one slice object, {@link
+ * #metadata(int)} a map).
  *
- * <p>Payloads stay valid: a buffer over the mapping keeps that mapping
- * mapped until the buffer and every slice of it are unreachable (a
- * {@code Cleaner} then releases it), whatever the reader does meanwhile,
- * so a slice never crashes the JVM, after the reader moves on or closes
- * too. The data buffer is overwritten by the next {@code nextBatch} into
- * this batch, so a copied payload's slice kept past that shows the new
- * bytes; copy what you keep. After a {@code nextBatch} that throws, the
- * batch is empty ({@link #count()} is 0).
+ * <p>Payloads stay valid: a buffer over the mapping keeps that mapping mapped until the buffer and every slice of
+ * it are unreachable (a {@code Cleaner} then releases it), whatever the reader does meanwhile, so a slice never
+ * crashes the JVM, after the reader moves on or closes too. The data buffer is overwritten by the next {@code
+ * nextBatch} into this batch, so a copied payload's slice kept past that shows the new bytes; copy what you keep.
+ * After a {@code nextBatch} that throws, the batch is empty ({@link #count()} is 0).
  *
- * <p>Sizes: a batch holds at most {@link #maxRecords()} records and
- * {@link #bufferBytes()} bytes of data. A record takes its type, keys and
- * values, its payload if copied, plus 16 bytes per metadata entry (and up
- * to 3 bytes of alignment). A record that does not fit after others is
- * kept by the reader and comes first in the next call; if not even the
- * first record fits, {@code nextBatch} throws {@link BinlogException} with
- * {@link ErrorCode#BUFFER_TOO_SMALL} (its message gives the bytes needed)
- * and consumes nothing: read it with a larger batch, or with
- * {@link BinlogReader#next()}.
+ * <p>Sizes: a batch holds at most {@link #maxRecords()} records and {@link #bufferBytes()} bytes of data. A record
+ * takes its type, keys and values, its payload if copied, plus 16 bytes per metadata entry (and up to 3 bytes of
+ * alignment). A record that does not fit after others is kept by the reader and comes first in the next call; if
+ * not even the first record fits, {@code nextBatch} throws {@link BinlogException} with {@link
+ * ErrorCode#BUFFER_TOO_SMALL} (its message gives the bytes needed) and consumes nothing: read it with a larger
+ * batch, or with {@link BinlogReader#next()}.
  *
  * <p>Not thread-safe: fill and read a batch from one thread at a time.
  */
@@ -55,26 +44,18 @@ public final class RecordBatch {
     public static final int META_ENTRY_BYTES = 16;
 
     // Field offsets in binlog_mapped_record (checked by static assertions in binlog_jni.c).
-    private static final int SEQ = 0;
-    private static final int TIMESTAMP = 8;
-    private static final int OFFSET = 16;
-    private static final int PAYLOAD_OFF = 24;
-    private static final int PAYLOAD_LEN = 32;
-    private static final int MAPPED = 36;
-    private static final int TYPE_OFF = 40;
-    private static final int TYPE_LEN = 44;
-    private static final int META_OFF = 48;
-    private static final int META_COUNT = 52;
+    private static final int SEQ = 0, TIMESTAMP = 8, OFFSET = 16, PAYLOAD_OFF = 24, PAYLOAD_LEN = 32, MAPPED = 36,
+            TYPE_OFF = 40, TYPE_LEN = 44, META_OFF = 48, META_COUNT = 52;
 
     /** Type names longer than this are decoded on every call instead of cached. */
     private static final int TYPE_CACHE_MAX_LEN = 256;
-    /** Slots of the type cache (a power of two); it is cleared when half full. */
-    private static final int TYPE_CACHE_SLOTS = 128;
+    /** Entries of the type cache (a power of two); past that many types, new ones replace old ones in turn. */
+    private static final int TYPE_CACHE_SLOTS = 64;
 
-    /** Filled by C; capacity = bufferBytes. */
-    private final ByteBuffer data;
+    /** Filled by C (BinlogReader passes them); capacity = bufferBytes. */
+    final ByteBuffer data;
     /** Filled by C; 8-byte aligned: maxRecords descriptors, then the mapping's address and length. */
-    private final ByteBuffer descriptors;
+    final ByteBuffer descriptors;
     /** Read-only native-order view of {@link #data}, for the accessors and slices. */
     private final ByteBuffer view;
     private final int maxRecords;
@@ -89,10 +70,10 @@ public final class RecordBatch {
 
     /** Types resolved for this fill, per index (null: not yet). */
     private final String[] types;
-    /** The type cache, across fills: open addressing on the UTF-8 bytes. */
+    /** The type cache, across fills: UTF-8 bytes (null: free) and their String; the next entry to replace. */
     private final byte[][] cacheBytes = new byte[TYPE_CACHE_SLOTS][];
     private final String[] cacheStrings = new String[TYPE_CACHE_SLOTS];
-    private int cacheSize;
+    private int cacheNext;
 
     /**
      * A batch of up to {@code maxRecords} records and {@code bufferBytes}
@@ -138,14 +119,6 @@ public final class RecordBatch {
     }
 
     // ------------------------------------------------------- for BinlogReader
-
-    ByteBuffer dataBuffer() {
-        return data;
-    }
-
-    ByteBuffer descriptorBuffer() {
-        return descriptors;
-    }
 
     /** Before a fill: nothing valid until {@link #filled}. */
     void reset() {
@@ -194,10 +167,9 @@ public final class RecordBatch {
     }
 
     /**
-     * After a fill of {@code n} records: makes {@link #map} cover their
-     * mapped payloads, with a new buffer from {@code mapper} unless the
-     * one it has already does (a mapping stays mapped while a buffer over
-     * it lives, so no other mapping can be at those addresses).
+     * After a fill of {@code n} records: makes {@link #map} cover their mapped payloads, with a new buffer from
+     * {@code mapper} unless the one it has already does (a mapping stays mapped while a buffer over it lives, so no
+     * other mapping can be at those addresses).
      */
     void filled(int n, Mapper mapper) throws IOException {
         if (n < 0 || n > maxRecords) {
@@ -253,9 +225,8 @@ public final class RecordBatch {
     }
 
     /**
-     * Type of record {@code i}. Decoded once per batch index and cached
-     * across fills by its bytes, so repeated types return the same String
-     * without allocating.
+     * Type of record {@code i}. Decoded once per batch index and cached across fills by its bytes, so repeated
+     * types return the same String without allocating.
      */
     public String type(int i) {
         int d = at(i);
@@ -289,46 +260,22 @@ public final class RecordBatch {
         if (len > TYPE_CACHE_MAX_LEN) {
             return decode(off, len);
         }
-        int h = len;
-        for (int k = 0; k < len; k++) {
-            h = 31 * h + view.get(off + k);
-        }
-        h ^= h >>> 16;
-        int mask = TYPE_CACHE_SLOTS - 1;
-        for (int slot = h & mask;; slot = (slot + 1) & mask) {
+        for (int slot = 0; slot < TYPE_CACHE_SLOTS && cacheBytes[slot] != null; slot++) {
             byte[] b = cacheBytes[slot];
-            if (b == null) {
-                break;
+            int k = 0;
+            while (k < len && b.length == len && b[k] == view.get(off + k)) {
+                k++;
             }
-            if (b.length == len && matches(b, off)) {
+            if (k == len && b.length == len) {
                 return cacheStrings[slot];
             }
         }
         byte[] bytes = new byte[len];
         view.get(off, bytes);
-        String s = new String(bytes, StandardCharsets.UTF_8);
-        if (cacheSize >= TYPE_CACHE_SLOTS / 2) {
-            Arrays.fill(cacheBytes, null);
-            Arrays.fill(cacheStrings, null);
-            cacheSize = 0;
-        }
-        int slot = h & mask;
-        while (cacheBytes[slot] != null) {
-            slot = (slot + 1) & mask;
-        }
+        int slot = cacheNext;
+        cacheNext = (slot + 1) & (TYPE_CACHE_SLOTS - 1);
         cacheBytes[slot] = bytes;
-        cacheStrings[slot] = s;
-        cacheSize++;
-        return s;
-    }
-
-    private boolean matches(byte[] b, int off) {
-        for (int k = 0; k < b.length; k++) {
-            if (b[k] != view.get(off + k)) {
-                return false;
-            }
-        }
-        return true;
+        return cacheStrings[slot] = new String(bytes, StandardCharsets.UTF_8);
     }
 
     private String decode(int off, int len) {
@@ -350,10 +297,9 @@ public final class RecordBatch {
     }
 
     /**
-     * The read-only buffer (native byte order) record {@code i}'s payload
-     * is in, at {@link #payloadOffset}: {@link #data()}'s, or one over the
-     * library's mapping of the segment. Read it with absolute gets, never
-     * move it; buffers are shared by many records and fills.
+     * The read-only buffer (native byte order) record {@code i}'s payload is in, at {@link #payloadOffset}: {@link
+     * #data()}'s, or one over the library's mapping of the segment. Read it with absolute gets, never move it;
+     * buffers are shared by many records and fills.
      */
     public ByteBuffer payloadBuffer(int i) {
         return descriptors.getInt(at(i) + MAPPED) != 0 ? map : view;
@@ -383,9 +329,8 @@ public final class RecordBatch {
     }
 
     /**
-     * A read-only view of the whole data buffer (type names, metadata and
-     * copied payloads), in native byte order. It is the same memory for
-     * the batch's whole life (each fill overwrites it).
+     * A read-only view of the whole data buffer (type names, metadata and copied payloads), in native byte order.
+     * It is the same memory for the batch's whole life (each fill overwrites it).
      */
     public ByteBuffer data() {
         return view.duplicate().order(ByteOrder.nativeOrder());

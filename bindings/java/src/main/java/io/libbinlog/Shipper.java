@@ -103,6 +103,7 @@ public final class Shipper implements AutoCloseable {
             return this;
         }
 
+        /**
          * Keeps at most {@code count} segment objects of the log in the bucket: each {@link #shipOnce}
          * ends with a prune, and {@link #pruneRemote} applies it (oldest first, never the newest).
          */
@@ -197,7 +198,8 @@ public final class Shipper implements AutoCloseable {
         }
         byte[] n = Strings.cstring(name, "name");
         long[] r = new long[4];
-        nativePrune(n, options.strings(), options.virtualHostedStyle, options.remoteRetention, dryRun, r);
+        nativePrune(n, options.strings(), options.virtualHostedStyle, options.retryTimeoutMillis,
+                options.remoteRetention, dryRun, r);
         return new PruneReport(r[0], r[1], r[2], r[3] == -1 ? OptionalLong.empty() : OptionalLong.of(r[3]));
     }
 
@@ -213,7 +215,7 @@ public final class Shipper implements AutoCloseable {
             long keepLocal, long multipartThreshold, long retryTimeoutMillis, long[] remoteRetention) throws IOException;
 
     private static native void nativePrune(byte[] name, byte[][] strings, boolean virtualHosted,
-            long[] remoteRetention, boolean dryRun, long[] report) throws IOException;
+            long retryTimeoutMillis, long[] remoteRetention, boolean dryRun, long[] report) throws IOException;
 
     private static native void nativeShipOnce(long handle, long[] report) throws IOException;
 

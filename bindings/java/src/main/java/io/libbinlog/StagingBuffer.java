@@ -6,21 +6,12 @@ import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
 
 /**
- * A platform thread's own native memory, where a small write puts its type
- * name and payload end to end, so that its JNI call carries numbers alone
- * (the writer, this memory's address, two lengths, a timestamp) and calls
- * nothing of the JVM's: no array or direct-buffer function, each of which is
- * a transition into the VM and back.
- *
- * <p>One per platform thread that writes a small record ({@link
- * ThreadLocal}); it serves every {@link BinlogWriter}. A write never calls back
- * into Java, so a thread's buffer serves one call at a time. The memory
- * starts at {@link #INITIAL} bytes and grows to the largest small write the
- * thread made, up to {@link #CAPACITY}; it goes with the thread (the direct
- * buffer's cleaner), and its address stays valid while the thread's
- * {@link ThreadLocal} entry holds it, that is for the thread's life. Virtual
- * threads (Java 21 on) get none: one that writes once would pay an
- * allocation for one write, so their writes take the JNI paths.
+ * A platform thread's own native memory, where a small write puts its type name and payload end to end, so that its
+ * JNI call carries numbers alone (see {@link BinlogWriter}'s "Payloads"). One per platform thread ({@link
+ * ThreadLocal}), for every {@link BinlogWriter}: a write never calls back into Java, so it serves one call at a
+ * time; it grows from {@link #INITIAL} to at most {@link #CAPACITY} bytes, goes with the thread (the direct
+ * buffer's cleaner), and its address stays valid while the thread's entry holds it, that is for the thread's life.
+ * Virtual threads (Java 21 on) get none: one that writes once would pay an allocation for one write.
  */
 final class StagingBuffer {
     static {

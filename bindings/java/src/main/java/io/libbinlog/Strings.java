@@ -8,8 +8,11 @@ import java.nio.file.FileSystems;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.ProviderMismatchException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /** Encoding helpers: everything crosses JNI as bytes, never as modified UTF-8. */
 final class Strings {
@@ -32,9 +35,8 @@ final class Strings {
     }
 
     /**
-     * The UTF-8 bytes of {@code s}. A String holding an unpaired surrogate has
-     * no UTF-8 form (getBytes would silently put '?' in its place, naming
-     * another type, key or file): refused with INVALID_UTF8.
+     * The UTF-8 bytes of {@code s}. A String holding an unpaired surrogate has no UTF-8 form (getBytes would
+     * silently put '?' in its place, naming another type, key or file): refused with INVALID_UTF8.
      */
     static byte[] utf8(String s, String what) throws IOException {
         if (s == null) {
@@ -68,11 +70,9 @@ final class Strings {
     }
 
     /**
-     * File-name bytes of a path for a C string argument. Only a path of the
-     * default file system names a file the library can open; and only if its
-     * String gives back the same path: one listed from a directory whose name
-     * the file-name charset cannot decode prints with U+FFFD in its place, and
-     * those bytes would name another file.
+     * File-name bytes of a path for a C string argument. Only a path of the default file system names a file the
+     * library can open; and only if its String gives back the same path: one listed from a directory whose name the
+     * file-name charset cannot decode prints with U+FFFD in its place, and those bytes would name another file.
      */
     static byte[] path(Path p, String what) throws IOException {
         if (p == null) {
@@ -119,54 +119,39 @@ final class Strings {
     }
 
     /** Several strings laid end to end: {@code bytes} and the length of each. */
-    static final class Packed {
+    record Packed(byte[] bytes, int[] lengths) {
         static final Packed NONE = new Packed(null, null);
-        final byte[] bytes;
-        final int[] lengths;
-
-        Packed(byte[] bytes, int[] lengths) {
-            this.bytes = bytes;
-            this.lengths = lengths;
-        }
     }
 
-    /** Metadata as key, value, key, value ... (null arrays when empty). */
+    /** Metadata as key, value, key, value ... ({@link Packed#NONE} when empty). */
     static Packed metadata(Map<String, String> meta) throws IOException {
         if (meta == null || meta.isEmpty()) {
             return Packed.NONE;
         }
-        byte[][] parts = new byte[meta.size() * 2][];
-        int i = 0;
-        long total = 0;
-        for (Map.Entry<String, String> e : meta.entrySet()) {
-            parts[i] = utf8(e.getKey(), "metadata key");
-            parts[i + 1] = utf8(e.getValue(), "metadata value");
-            total += parts[i].length + (long) parts[i + 1].length;
-            i += 2;
-        }
-        return pack(parts, total);
+        List<String> kv = new ArrayList<>(meta.size() * 2);
+        meta.forEach((k, v) -> {
+            kv.add(k);
+            kv.add(v);
+        });
+        return strings(kv, i -> i % 2 == 0 ? "metadata key" : "metadata value");
     }
 
-    static Packed strings(Collection<String> items, String what) throws IOException {
+    /** The UTF-8 of {@code items} packed; {@code what.apply(i)} names item i in an error. */
+    static Packed strings(Collection<String> items, IntFunction<String> what) throws IOException {
         byte[][] parts = new byte[items.size()][];
         int i = 0;
         long total = 0;
         for (String s : items) {
-            parts[i] = utf8(s, what);
-            total += parts[i].length;
-            i++;
+            parts[i] = utf8(s, what.apply(i));
+            total += parts[i++].length;
         }
-        return pack(parts, total);
-    }
-
-    private static Packed pack(byte[][] parts, long total) throws IOException {
         if (total > Integer.MAX_VALUE - 8) {
             throw new BinlogException(ErrorCode.INVALID_ARGUMENT, "strings too long: " + total + " bytes");
         }
         byte[] bytes = new byte[(int) total];
         int[] lengths = new int[parts.length];
         int off = 0;
-        for (int i = 0; i < parts.length; i++) {
+        for (i = 0; i < parts.length; i++) {
             System.arraycopy(parts[i], 0, bytes, off, parts[i].length);
             lengths[i] = parts[i].length;
             off += parts[i].length;

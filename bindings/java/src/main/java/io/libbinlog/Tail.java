@@ -1,7 +1,13 @@
 package io.libbinlog;
 
-/** How a reader's segment ended ({@code binlog_tail}), from {@link BinlogReader#tail()}. */
-public final class Tail {
+/**
+ * How a reader's segment ended ({@code binlog_tail}), from {@link BinlogReader#tail()}.
+ *
+ * @param kind how it ended
+ * @param offset where (see {@link Kind})
+ * @param len how many bytes (see {@link Kind#TORN})
+ */
+public record Tail(Kind kind, long offset, long len) {
     /** {@code binlog_tail_kind}. */
     public enum Kind {
         /** Records remain, or the end has not been reached yet. */
@@ -18,31 +24,8 @@ public final class Tail {
         UNKNOWN
     }
 
-    private final Kind kind;
-    private final long offset;
-    private final long len;
-
+    /** The tail as the C library reports it: {@code kind} is its {@code binlog_tail_kind} value. */
     Tail(int kind, long offset, long len) {
-        Kind[] all = Kind.values();
-        this.kind = kind >= 0 && kind < all.length - 1 ? all[kind] : Kind.UNKNOWN;
-        this.offset = offset;
-        this.len = len;
-    }
-
-    public Kind kind() {
-        return kind;
-    }
-
-    public long offset() {
-        return offset;
-    }
-
-    public long len() {
-        return len;
-    }
-
-    @Override
-    public String toString() {
-        return "Tail{" + kind + ", offset=" + offset + ", len=" + len + "}";
+        this(kind >= 0 && kind < Kind.values().length - 1 ? Kind.values()[kind] : Kind.UNKNOWN, offset, len);
     }
 }

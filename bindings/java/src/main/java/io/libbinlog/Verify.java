@@ -3,12 +3,13 @@ package io.libbinlog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
-import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.OptionalLong;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A verification of a segment file or a log directory ({@code binlog_verify}): the library's
@@ -18,38 +19,20 @@ import java.util.OptionalLong;
  * be used ({@link Finding.Kind#MANIFEST_DAMAGED}, {@link Finding.Kind#MANIFEST_UNUSED}, {@link
  * Finding.Kind#UNREADABLE}). A file's damage is a {@link Finding}, not an exception.
  *
- * <p>Thread-safe: calls take turns. {@link #close} is idempotent and waits for a call in progress;
- * later calls throw {@link ErrorCode#CLOSED}. An unreachable, unclosed verification is freed by a
- * {@link Cleaner}.
+ * <p>Thread-safe: calls take turns. {@link #close} is idempotent and waits for a call in progress; later calls
+ * throw {@link ErrorCode#CLOSED}. An unreachable, unclosed verification is freed by a {@link Cleaner}.
  */
-public final class Verify implements AutoCloseable, Iterable<Finding> {
-    static {
-        Binlog.ensureLoaded();
-    }
-
+public final class Verify extends HandleCalls implements AutoCloseable, Iterable<Finding> {
     /** The findings listed per segment ({@code BINLOG_VERIFY_MAX_FINDINGS}). */
     public static final int MAX_FINDINGS = 1000;
 
     /** Segments verified so far and the valid records in them. */
     public record Counts(long segments, long records) {}
 
-    private final Cleaner.Cleanable cleanable;
-    private final String description;
-    /** The native binlog_verify*, or 0 once closed; guarded by this. */
-    private long handle;
-    // Scratch for nativeNext, guarded by this (see binlog_jni.c).
-    private final long[] nums = new long[9];
-    private final byte[][] strs = new byte[2][];
+    private final ReentrantLock lock = new ReentrantLock();
 
     private Verify(long handle, String description) {
-        this.handle = handle;
-        this.description = description;
-        this.cleanable = Binlog.CLEANER.register(this, freeing(handle));
-    }
-
-    /** What frees the handle, once (by close or the Cleaner); it must not hold the Verify. */
-    private static Runnable freeing(long handle) {
-        return () -> nativeFree(handle);
+        super(handle, Verify::nativeFree, "verification", description);
     }
 
     /** {@link #open(Path, String)} with no log name: a segment file, or the one log of a directory. */
@@ -58,49 +41,40 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
     }
 
     /**
-     * Opens a verification of {@code path}: a segment file (plain or {@code .zst}) or a log
-     * directory, then of log {@code logName} in it, or with {@code logName} null of the one log whose
-     * files it holds ({@link ErrorCode#NOT_FOUND} if none, {@link ErrorCode#INVALID_ARGUMENT} if
-     * several).
+     * Opens a verification of {@code path}: a segment file (plain or {@code .zst}) or a log directory, then of log
+     * {@code logName} in it, or with {@code logName} null of the one log whose files it holds ({@link
+     * ErrorCode#NOT_FOUND} if none, {@link ErrorCode#INVALID_ARGUMENT} if several).
      */
     public static Verify open(Path path, String logName) throws IOException {
         byte[] p = Strings.path(path, "path");
         byte[] n = logName == null ? null : Strings.cstring(logName, "log name");
-        long h = nativeOpen(p, n);
-        try {
-            return new Verify(h, path.toString());
-        } catch (RuntimeException | Error e) {
-            nativeFree(h);
-            throw e;
-        }
+        return new Verify(nativeOpen(p, n), path.toString());
+    }
+
+    @Override
+    Lock callLock() {
+        return lock;
     }
 
     /** The next finding, or null once every segment is verified. */
-    public synchronized Finding next() throws IOException {
-        boolean found;
-        try {
-            found = nativeNext(live(), nums, strs);
-        } finally {
-            Reference.reachabilityFence(this); // the Cleaner must not free the handle during the call
-        }
-        if (!found) {
+    public Finding next() throws IOException {
+        long[] nums = new long[9];
+        byte[][] strs = call(h -> nativeNext(h, nums));
+        if (strs == null) {
             return null;
         }
-        return new Finding(Finding.Kind.of(nums[0]), new String(strs[0], Strings.FILE_NAMES),
-                nums[1] != 0 ? OptionalLong.of(nums[2]) : OptionalLong.empty(), nums[3],
+        return new Finding(Finding.of(Finding.Kind.values(), nums[0], 1, "finding kind"),
+                new String(strs[0], Strings.FILE_NAMES), Binlog.known(nums, 1), nums[3],
                 nums[4] != 0 ? OptionalLong.of(nums[5]) : OptionalLong.empty(),
-                nums[4] != 0 ? OptionalLong.of(nums[6]) : OptionalLong.empty(), Finding.Repair.of(nums[7]),
-                nums[8] != 0, new String(strs[1], StandardCharsets.UTF_8));
+                nums[4] != 0 ? OptionalLong.of(nums[6]) : OptionalLong.empty(),
+                Finding.of(Finding.Repair.values(), nums[7], 0, "repair action"), nums[8] != 0,
+                new String(strs[1], StandardCharsets.UTF_8));
     }
 
     /** The segments verified so far and the valid records in them (after the last finding: of the whole path). */
-    public synchronized Counts counts() throws IOException {
+    public Counts counts() throws IOException {
         long[] out = new long[2];
-        try {
-            nativeCounts(live(), out);
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        run(h -> nativeCounts(h, out));
         return new Counts(out[0], out[1]);
     }
 
@@ -116,11 +90,7 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
             @Override
             public boolean hasNext() {
                 if (ahead == null) {
-                    try {
-                        ahead = Verify.this.next();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
+                    ahead = unchecked(Verify.this::next);
                 }
                 return ahead != null;
             }
@@ -137,18 +107,16 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
         };
     }
 
-    private long live() throws IOException {
-        if (handle == 0) {
-            throw new BinlogClosedException(description + ": verification is closed");
-        }
-        return handle;
-    }
-
     /** Frees the verification; closing again does nothing. */
     @Override
-    public synchronized void close() {
-        handle = 0;
-        cleanable.clean(); // frees the handle, once: the Cleaner will not run it again
+    public void close() {
+        lock.lock();
+        try {
+            handle = 0;
+            cleanable.clean(); // frees the handle, once: the Cleaner will not run it again
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
@@ -158,7 +126,8 @@ public final class Verify implements AutoCloseable, Iterable<Finding> {
 
     private static native long nativeOpen(byte[] path, byte[] logName) throws IOException;
 
-    private static native boolean nativeNext(long h, long[] nums, byte[][] strs) throws IOException;
+    /** The next finding's numbers into {@code nums}, its location and message as bytes; null at the end. */
+    private static native byte[][] nativeNext(long h, long[] nums) throws IOException;
 
     private static native void nativeCounts(long h, long[] out) throws IOException;
 

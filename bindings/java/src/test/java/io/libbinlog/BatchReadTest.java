@@ -473,7 +473,7 @@ class BatchReadTest {
     }
 
     private static long handleOf(BinlogReader r) throws Exception {
-        java.lang.reflect.Field f = BinlogReader.class.getDeclaredField("handle");
+        java.lang.reflect.Field f = HandleCalls.class.getDeclaredField("handle");
         f.setAccessible(true);
         return f.getLong(r);
     }
