@@ -23,6 +23,7 @@ mod reader;
 mod reader_tier;
 #[cfg(feature = "s3")]
 pub use reader_tier::Archived;
+pub(crate) use reader_tier::remote_order;
 mod segment_list;
 #[allow(missing_docs)]
 pub mod segments;

@@ -167,7 +167,7 @@ impl Shipper {
             .sealed
             .iter()
             .filter(|s| {
-                let done = self.journal.entry(s.segment_no).map(|e| e.state);
+                let done = self.journal.entry_of(s.order()).map(|e| e.state);
                 !matches!(done, Some(State::Uploaded | State::LocalDeleted))
             })
             .collect();
@@ -177,6 +177,16 @@ impl Shipper {
         uploads.and(stored)?;
         report.removed_local = self.remove_shipped(&local)?;
         Ok(report)
+    }
+}
+
+/// The key of the local file `s` (a segment, or a file salvaged from
+/// one) shipped to `prefix` as log `log`'s, compressed (`.binlog.zst`: a
+/// segment only) or plain.
+pub(super) fn key_of(prefix: &str, log: &str, s: &SealedSegment, compressed: bool) -> String {
+    match s.salvaged {
+        None => object_name::segment_key(prefix, log, s.segment_no, s.first_seq, compressed),
+        Some(at) => object_name::salvaged_key(prefix, log, s.segment_no, at, s.first_seq),
     }
 }
 
