@@ -167,9 +167,18 @@ impl Journal {
     /// Whether segment `segment_no` has a verified copy in the bucket
     /// (UPLOADED, LOCAL_DELETED, or folded into `through`).
     pub fn is_uploaded(&self, segment_no: u64) -> bool {
-        self.through.is_some_and(|t| segment_no <= t)
+        self.is_uploaded_at(ReadOrder {
+            segment_no,
+            salvaged: None,
+        })
+    }
+
+    /// Whether the file at `order` (a segment, or a salvaged file) has a
+    /// verified copy in the bucket.
+    pub fn is_uploaded_at(&self, order: ReadOrder) -> bool {
+        self.through.is_some_and(|t| order.segment_no <= t)
             || self
-                .entry(segment_no)
+                .entry_of(order)
                 .is_some_and(|e| e.state != State::Uploading)
     }
 

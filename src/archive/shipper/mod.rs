@@ -57,7 +57,8 @@ impl Default for ShipOptions {
 /// What one pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ShipReport {
-    /// Segments uploaded (and verified) by this pass.
+    /// Segments uploaded (and verified) by this pass. The files salvaged
+    /// from a segment go up (and are removed locally) with it, unlisted.
     pub uploaded: Vec<u64>,
     /// Segments found already in the bucket, the same bytes (an upload a
     /// crash interrupted after the server stored it).

@@ -155,7 +155,11 @@ impl Shipper {
                         let _ = journal_tx.send(j.clone());
                     }
                 };
-                match self.upload(s, ready, &mut release)? {
+                let done = self.upload(s, ready, &mut release)?;
+                if s.salvaged.is_some() {
+                    continue; // the report lists segments
+                }
+                match done {
                     Created::Created => report.uploaded.push(s.segment_no),
                     Created::AlreadyExists => report.found_uploaded.push(s.segment_no),
                 }
