@@ -144,7 +144,11 @@ fn ship_keep_local_0_of_a_log_with_a_salvaged_file_leaves_a_bucket_that_reads_ev
     let objects = verdicts.lines().filter(|l| l.starts_with("ok ")).count();
     assert_eq!(objects, 5, "4 segments and the salvaged file: {verdicts}");
     let problems: Vec<&str> = verdicts.lines().filter(|l| !l.starts_with("ok ")).collect();
-    assert_eq!(problems, ["GAP     records 24..24 are in no object"], "{verdicts}");
+    assert_eq!(
+        problems,
+        ["GAP     records 24..24 are in no object"],
+        "{verdicts}"
+    );
     assert_eq!(verify.status.code(), Some(1));
     let gaps = String::from_utf8_lossy(&cat.stderr).into_owned();
     assert_eq!(gaps.lines().count(), 1, "{gaps}");
@@ -164,7 +168,8 @@ fn a_log_read_from_its_directory_and_bucket_reads_a_salvaged_file_in_its_place_w
         ship(&server, dir.path(), &prefix, None);
         let gone = if salvaged_local { &seg } else { &salvaged };
         std::fs::remove_file(gone).unwrap();
-        let tiered = LogReader::open_tiered(dir.path(), "orders", bucket(&server, &prefix)).unwrap();
+        let tiered =
+            LogReader::open_tiered(dir.path(), "orders", bucket(&server, &prefix)).unwrap();
         let (seqs, gaps) = read_all(tiered);
         let removed = gone.display();
         assert_eq!(seqs, all, "{removed} removed locally");

@@ -53,7 +53,13 @@ pub fn segment_key(
 /// The key of the file salvaged from segment `segment_no` of `log` at
 /// `offset` (its `copy`-th of that offset), whose first record is
 /// `first_seq`.
-pub fn salvaged_key(prefix: &str, log: &str, segment_no: u64, at: (u64, u64), first_seq: u64) -> String {
+pub fn salvaged_key(
+    prefix: &str,
+    log: &str,
+    segment_no: u64,
+    at: (u64, u64),
+    first_seq: u64,
+) -> String {
     let name = salvaged_object_name(segment_no, first_seq, at.0, at.1);
     format!("{}{name}", log_prefix(prefix, log))
 }
@@ -129,12 +135,33 @@ mod tests {
         let first = at(4_000, 0, 1_000);
         assert_eq!(
             first,
-            format!("p/o/{:020}-{:020}.salvaged-{:020}.{:020}.binlog", 9, 1_000, 4_000, 0)
+            format!(
+                "p/o/{:020}-{:020}.salvaged-{:020}.{:020}.binlog",
+                9, 1_000, 4_000, 0
+            )
         );
-        let mut keys = vec![next.clone(), at(964, 1, 1_050), first.clone(), at(964, 0, 1_050), seg.clone()];
+        let mut keys = vec![
+            next.clone(),
+            at(964, 1, 1_050),
+            first.clone(),
+            at(964, 0, 1_050),
+            seg.clone(),
+        ];
         keys.sort();
-        assert_eq!(keys, [seg.clone(), first.clone(), at(964, 0, 1_050), at(964, 1, 1_050), next]);
-        assert!(zst < first, "a compressed segment sorts before its salvaged files too");
+        assert_eq!(
+            keys,
+            [
+                seg.clone(),
+                first.clone(),
+                at(964, 0, 1_050),
+                at(964, 1, 1_050),
+                next
+            ]
+        );
+        assert!(
+            zst < first,
+            "a compressed segment sorts before its salvaged files too"
+        );
         let name = first.strip_prefix(&log_prefix("p", "o")).unwrap();
         // What a reader of segment keys alone makes of it: nothing.
         assert_eq!(parse_segment_key(name), None);
@@ -148,7 +175,10 @@ mod tests {
             format!("{name}.zst"),
             name.replace(".salvaged-", ".salvaged-1"),
             name.replace(".00000000000000000000.binlog", ".binlog"),
-            format!("{:020}-{:020}.salvaged-{:020}.{:020}.binlog.zst", 9, 1, 2, 0),
+            format!(
+                "{:020}-{:020}.salvaged-{:020}.{:020}.binlog.zst",
+                9, 1, 2, 0
+            ),
         ] {
             assert_eq!(parse_object_key(&not), None, "{not}");
         }

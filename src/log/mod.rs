@@ -21,9 +21,9 @@ pub mod period;
 pub mod position;
 mod reader;
 mod reader_tier;
+pub(crate) use reader_tier::remote_order;
 #[cfg(feature = "s3")]
 pub use reader_tier::Archived;
-pub(crate) use reader_tier::remote_order;
 mod segment_list;
 #[allow(missing_docs)]
 pub mod segments;

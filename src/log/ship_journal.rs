@@ -469,7 +469,11 @@ mod tests {
     fn salvaged(segment_no: u64, offset: u64, state: State) -> Entry {
         Entry {
             salvaged: Some((offset, 0)),
-            object: format!("{segment_no:020}-{:020}.salvaged-{offset:020}.{:020}.binlog", segment_no * 10 + 5, 0),
+            object: format!(
+                "{segment_no:020}-{:020}.salvaged-{offset:020}.{:020}.binlog",
+                segment_no * 10 + 5,
+                0
+            ),
             ..entry(segment_no, state)
         }
     }
@@ -480,7 +484,8 @@ mod tests {
         j.set(salvaged(3, 4096, State::Uploading));
         j.set(entry(4, State::Uploading));
         j.set(entry(3, State::Uploaded));
-        j.set_multipart(salvaged(3, 4096, State::Uploading).order(), "id-1").unwrap();
+        j.set_multipart(salvaged(3, 4096, State::Uploading).order(), "id-1")
+            .unwrap();
         let text = j.encode();
         assert!(text.contains("\nseg 3 UPLOADED "), "{text}");
         assert!(text.contains("\nsalvaged 3 4096 0 UPLOADING "), "{text}");
