@@ -221,10 +221,7 @@ impl Journal {
     /// one of whose lines is not LOCAL_DELETED stays, and the lines after
     /// it. (Its salvaged files are removed before it, see removal.rs.)
     pub fn fold(&mut self) {
-        loop {
-            let Some(first) = self.entries.first().map(|e| e.segment_no) else {
-                break;
-            };
+        while let Some(first) = self.entries.first().map(|e| e.segment_no) {
             let of_first = self
                 .entries
                 .iter()
