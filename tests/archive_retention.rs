@@ -92,6 +92,7 @@ fn an_uploading_segment_is_not_shipped_for_retention() {
     for (segment_no, state) in [(0, State::Uploading), (1, State::Uploaded)] {
         journal.set(Entry {
             segment_no,
+            salvaged: None,
             state,
             object: format!("{segment_no}.binlog"),
             bytes: 1,

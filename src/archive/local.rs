@@ -1,32 +1,49 @@
-//! A log's sealed segments as the shipper sees them: which files may be
-//! shipped (sealed, never the active or ending one, never a file salvaged
-//! by repair), with what their seals say, and their bytes' digests.
+//! A log's sealed files as the shipper sees them: which files may be
+//! shipped (sealed, never the active or ending one: its segments, and the
+//! files salvaged from them, each right after its segment), with what
+//! their seals say, and their bytes' digests.
 
 use super::digest::{self, Digest};
 use super::metadata::ObjectMetadata;
 use crate::error::{Error, Result};
+use crate::format::naming::ReadOrder;
 use crate::log::{list_segments, ListedSegment, SegmentState};
 use std::path::{Path, PathBuf};
 
-/// A sealed segment of the log, plain or compressed.
+/// A sealed file of the log: a segment, plain or compressed, or a file
+/// salvaged from one (always plain).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedSegment {
     pub path: PathBuf,
+    /// The segment's number (a salvaged file's is its segment's).
     pub segment_no: u64,
+    /// For a salvaged file: the offset and copy number its name carries.
+    pub salvaged: Option<(u64, u64)>,
     pub first_seq: u64,
     pub last_seq: Option<u64>,
     pub compressed: bool,
 }
 
-/// What the log's directory holds for the shipper: its sealed segments in
-/// order, up to the first that is not sealed (the active one, one being
-/// sealed, or one that cannot be read, which `blocked_by` names: nothing
-/// after it is shipped before it).
+impl SealedSegment {
+    /// Its place in the log's read order: the journal's and the bucket's
+    /// key for it.
+    pub fn order(&self) -> ReadOrder {
+        ReadOrder {
+            segment_no: self.segment_no,
+            salvaged: self.salvaged,
+        }
+    }
+}
+
+/// What the log's directory holds for the shipper: its sealed files in
+/// read order, up to the first that is not sealed (the active one, one
+/// being sealed, or one that cannot be read, which `blocked_by` names:
+/// nothing after it is shipped before it).
 pub struct LocalLog {
     pub sealed: Vec<SealedSegment>,
     pub blocked_by: Option<ListedSegment>,
-    /// Every local segment number (sealed or not).
-    pub all: Vec<u64>,
+    /// The place of every local file (sealed or not).
+    pub all: Vec<ReadOrder>,
 }
 
 pub fn scan(dir: &Path, log: &str) -> Result<LocalLog> {
@@ -36,8 +53,12 @@ pub fn scan(dir: &Path, log: &str) -> Result<LocalLog> {
         blocked_by: None,
         all: Vec::new(),
     };
-    for l in listed.into_iter().filter(|l| l.salvaged_offset.is_none()) {
-        out.all.push(l.segment_no);
+    for l in listed {
+        let salvaged = l.salvaged_order();
+        out.all.push(ReadOrder {
+            segment_no: l.segment_no,
+            salvaged,
+        });
         if out.blocked_by.is_some() {
             continue;
         }
@@ -46,6 +67,7 @@ pub fn scan(dir: &Path, log: &str) -> Result<LocalLog> {
                 compressed: l.is_compressed(),
                 path: l.path,
                 segment_no: l.segment_no,
+                salvaged,
                 first_seq,
                 last_seq: l.last_seq,
             }),

@@ -5,6 +5,7 @@
 //! ```text
 //! <prefix>/<log>/claim                                         the claim (claim.rs)
 //! <prefix>/<log>/<segment no, 20 digits>-<first seq, 20 digits>.binlog[.zst]
+//! <prefix>/<log>/<segment no>-<first seq>.salvaged-<offset>.<copy>.binlog   a salvaged file
 //! ```
 //!
 //! Both numbers are zero-padded to the width of `u64::MAX`, so keys sort
@@ -13,7 +14,9 @@
 //! holding sequence number `s` is the last one listed whose first sequence
 //! number is at most `s`: a reader finds it from a listing alone.
 
-pub use crate::format::naming::{parse_segment_key, segment_object_name, SegmentKey};
+pub use crate::format::naming::{
+    parse_object_key, parse_segment_key, salvaged_object_name, segment_object_name, SegmentKey,
+};
 
 /// The key of the claim object of `log` under `prefix`.
 pub fn claim_key(prefix: &str, log: &str) -> String {
@@ -47,6 +50,20 @@ pub fn segment_key(
     )
 }
 
+/// The key of the file salvaged from segment `segment_no` of `log` at
+/// `offset` (its `copy`-th of that offset), whose first record is
+/// `first_seq`.
+pub fn salvaged_key(
+    prefix: &str,
+    log: &str,
+    segment_no: u64,
+    at: (u64, u64),
+    first_seq: u64,
+) -> String {
+    let name = salvaged_object_name(segment_no, first_seq, at.0, at.1);
+    format!("{}{name}", log_prefix(prefix, log))
+}
+
 /// Of a log's segment keys sorted by segment number, the one holding
 /// sequence number `seq`: the last whose first sequence number is at most
 /// `seq` (it may have ended before `seq`: its metadata or seal says).
@@ -74,7 +91,8 @@ mod tests {
             Some(SegmentKey {
                 segment_no: 10,
                 first_seq: 2_000,
-                compressed: true
+                compressed: true,
+                salvaged: None,
             })
         );
         assert_eq!(
@@ -97,6 +115,7 @@ mod tests {
             segment_no,
             first_seq,
             compressed: false,
+            salvaged: None,
         };
         let keys = [key(3, 100), key(4, 150), key(5, 150), key(6, 400)];
         assert_eq!(holding_seq(&keys, 99), None);
@@ -105,5 +124,63 @@ mod tests {
         // An empty segment 4 starts where 5 starts: 5 holds the records.
         assert_eq!(holding_seq(&keys, 150).unwrap().segment_no, 5);
         assert_eq!(holding_seq(&keys, u64::MAX).unwrap().segment_no, 6);
+    }
+
+    #[test]
+    fn a_salvaged_key_sorts_after_its_segment_and_before_the_next_and_is_no_segment() {
+        let seg = segment_key("p", "o", 9, 1_000, false);
+        let zst = segment_key("p", "o", 9, 1_000, true);
+        let next = segment_key("p", "o", 10, 1_000, false);
+        let at = |offset, copy, first| salvaged_key("p", "o", 9, (offset, copy), first);
+        let first = at(4_000, 0, 1_000);
+        assert_eq!(
+            first,
+            format!(
+                "p/o/{:020}-{:020}.salvaged-{:020}.{:020}.binlog",
+                9, 1_000, 4_000, 0
+            )
+        );
+        let mut keys = vec![
+            next.clone(),
+            at(964, 1, 1_050),
+            first.clone(),
+            at(964, 0, 1_050),
+            seg.clone(),
+        ];
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                seg.clone(),
+                first.clone(),
+                at(964, 0, 1_050),
+                at(964, 1, 1_050),
+                next
+            ]
+        );
+        assert!(
+            zst < first,
+            "a compressed segment sorts before its salvaged files too"
+        );
+        let name = first.strip_prefix(&log_prefix("p", "o")).unwrap();
+        // What a reader of segment keys alone makes of it: nothing.
+        assert_eq!(parse_segment_key(name), None);
+        let key = parse_object_key(name).expect("a salvaged file's key");
+        assert_eq!(
+            (key.segment_no, key.first_seq, key.compressed, key.salvaged),
+            (9, 1_000, false, Some((4_000, 0)))
+        );
+        assert!(key.order() > parse_object_key(&seg[4..]).unwrap().order());
+        for not in [
+            format!("{name}.zst"),
+            name.replace(".salvaged-", ".salvaged-1"),
+            name.replace(".00000000000000000000.binlog", ".binlog"),
+            format!(
+                "{:020}-{:020}.salvaged-{:020}.{:020}.binlog.zst",
+                9, 1, 2, 0
+            ),
+        ] {
+            assert_eq!(parse_object_key(&not), None, "{not}");
+        }
     }
 }

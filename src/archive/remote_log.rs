@@ -15,7 +15,7 @@
 //! it is from a file, and errors and damage name the object's
 //! `s3://bucket/key` and the offset.
 
-use super::object_name::{log_prefix, parse_segment_key, SegmentKey};
+use super::object_name::{log_prefix, parse_object_key, SegmentKey};
 use super::remote::Remote;
 use super::remote_source::{RemoteSource, PLAIN_TAIL_BYTES, TAIL_BYTES};
 use crate::compressed::CompressedSegment;
@@ -65,8 +65,10 @@ impl RemoteLog {
         &self.log
     }
 
-    /// Every segment object of the log, by segment number (one LIST;
-    /// objects whose keys name no segment, like the claim, are left out).
+    /// Every segment object of the log, in read order: by segment number,
+    /// each followed by the objects of the files salvaged from it (one
+    /// LIST; objects whose keys name neither, like the claim, are left
+    /// out).
     pub fn segments(&self) -> Result<Vec<ListedSegment>> {
         let prefix = log_prefix(&self.remote.location().prefix, &self.log);
         let mut out: Vec<ListedSegment> = self
@@ -75,13 +77,13 @@ impl RemoteLog {
             .into_iter()
             .filter_map(|o| {
                 Some(ListedSegment {
-                    key: parse_segment_key(&o.name)?,
+                    key: parse_object_key(&o.name)?,
                     object_key: format!("{prefix}{}", o.name),
                     size: o.size,
                 })
             })
             .collect();
-        out.sort_by_key(|s| s.key.segment_no);
+        out.sort_by_key(|s| s.key.order());
         Ok(out)
     }
 
@@ -204,7 +206,7 @@ impl RemoteLog {
 /// What the segment key `object_key` (at `url`) says.
 fn key_of(url: &Path, object_key: &str) -> Result<SegmentKey> {
     let name = object_key.rsplit('/').next().unwrap_or(object_key);
-    parse_segment_key(name).ok_or_else(|| {
+    parse_object_key(name).ok_or_else(|| {
         Error::file(
             ErrorKind::InvalidArgument,
             url,

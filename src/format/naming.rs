@@ -241,31 +241,82 @@ pub fn segment_object_name(segment_no: u64, first_seq: u64, compressed: bool) ->
     format!("{segment_no:0OBJECT_DIGITS$}-{first_seq:0OBJECT_DIGITS$}{suffix}")
 }
 
-/// A segment's key, as a listing shows it.
+/// The part after `<prefix>/<log>/` of the key of a file salvaged from
+/// segment `segment_no` (`salvaged_name`: the records at `offset` of the
+/// segment, its `copy`-th file of that offset), whose first record is
+/// `first_seq`: `<segment no>-<first seq>.salvaged-<offset>.<copy>.binlog`,
+/// each number 20 digits. It sorts (by byte) after its segment's object,
+/// whose first sequence number is at most `first_seq` (and, equal,
+/// `.binlog` sorts before `.salvaged-`), and before the next segment's;
+/// a reader that knows only segment keys (`<20 digits>-<20
+/// digits>.binlog[.zst]`) finds no segment in it. Salvaged files are
+/// never compressed.
+pub fn salvaged_object_name(segment_no: u64, first_seq: u64, offset: u64, copy: u64) -> String {
+    format!(
+        "{segment_no:0OBJECT_DIGITS$}-{first_seq:0OBJECT_DIGITS$}{SALVAGED}\
+         {offset:0OBJECT_DIGITS$}.{copy:0OBJECT_DIGITS$}{SUFFIX}"
+    )
+}
+
+/// A segment's key, or a salvaged file's, as a listing shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentKey {
     pub segment_no: u64,
+    /// The object's first record's sequence number (a salvaged file's own,
+    /// not its segment's).
     pub first_seq: u64,
     pub compressed: bool,
+    /// For a salvaged file's object: the offset and copy of the file's
+    /// name (`salvaged_name`).
+    pub salvaged: Option<(u64, u64)>,
+}
+
+impl SegmentKey {
+    /// Where the object stands in its log's read order: a salvaged file's
+    /// right after its segment, as the local file's does.
+    pub fn order(&self) -> ReadOrder {
+        ReadOrder {
+            segment_no: self.segment_no,
+            salvaged: self.salvaged,
+        }
+    }
 }
 
 /// What the part of a key after `<prefix>/<log>/` says, if it names a
 /// segment: exactly `<20 digits>-<20 digits>.binlog` or `.binlog.zst`.
+/// A salvaged file's key (`salvaged_object_name`) is not a segment's:
+/// see `parse_object_key`.
 pub fn parse_segment_key(name: &str) -> Option<SegmentKey> {
+    parse_object_key(name).filter(|k| k.salvaged.is_none())
+}
+
+/// What the part of a key after `<prefix>/<log>/` says, if it names a
+/// segment (`parse_segment_key`) or a file salvaged from one: exactly
+/// `<20 digits>-<20 digits>.salvaged-<20 digits>.<20 digits>.binlog`.
+pub fn parse_object_key(name: &str) -> Option<SegmentKey> {
     let (stem, compressed) = match name.strip_suffix(COMPRESSED_SUFFIX) {
         Some(stem) => (stem, true),
         None => (name.strip_suffix(SUFFIX)?, false),
     };
-    let (segno, first) = stem.split_once('-')?;
     let number = |s: &str| {
         (s.len() == OBJECT_DIGITS && s.bytes().all(|b| b.is_ascii_digit()))
             .then(|| s.parse::<u64>().ok())
             .flatten()
     };
+    let (stem, salvaged) = match stem.split_once(SALVAGED) {
+        None => (stem, None),
+        Some(_) if compressed => return None,
+        Some((stem, at)) => {
+            let (offset, copy) = at.split_once('.')?;
+            (stem, Some((number(offset)?, number(copy)?)))
+        }
+    };
+    let (segno, first) = stem.split_once('-')?;
     Some(SegmentKey {
         segment_no: number(segno)?,
         first_seq: number(first)?,
         compressed,
+        salvaged,
     })
 }
 

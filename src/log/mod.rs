@@ -21,6 +21,7 @@ pub mod period;
 pub mod position;
 mod reader;
 mod reader_tier;
+pub(crate) use reader_tier::remote_order;
 #[cfg(feature = "s3")]
 pub use reader_tier::Archived;
 mod segment_list;

@@ -111,11 +111,17 @@ fn shipped(dir: &Path, name: &str) -> Position {
 /// it sees the segment or this record. Its temporary file is the
 /// manifest's name + `.position.tmp`, never the writer's. The manifest's
 /// other lines are kept; the sealed line of a segment `pos` is past is
-/// dropped only for `removed`, the one about to go. A manifest that
-/// cannot be read or fails its check is replaced: segment `removed`, still
-/// there, holds the position meanwhile.
-pub fn record_before_removal(dir: &Path, name: &str, pos: Position, removed: u64) -> Result<()> {
-    record_durably(dir, name, pos, Some(removed))
+/// dropped only for `removed`, the one about to go (`None` when what goes
+/// is a file salvaged from a segment: its segment's line stays). A
+/// manifest that cannot be read or fails its check is replaced: the file
+/// about to go, still there, holds the position meanwhile.
+pub fn record_before_removal(
+    dir: &Path,
+    name: &str,
+    pos: Position,
+    removed: Option<u64>,
+) -> Result<()> {
+    record_durably(dir, name, pos, removed)
 }
 
 /// Makes log `name`'s manifest in `dir` record position `pos` (or a later

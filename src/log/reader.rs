@@ -16,6 +16,7 @@ use super::reader_tier::{remote_first_seq, remote_order, Tier};
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
+use crate::format::naming::ReadOrder;
 use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
 use crate::sys::parent_dir;
 use crate::watch::{Follow, Watched};
@@ -1068,8 +1069,8 @@ impl LogReader {
         let name = name.clone();
         let cmp = |a: &Path, b: &Path| segments::read_cmp(&name, a, b);
         if let Some(tier) = &mut self.tier {
-            let numbers: Vec<u64> = local.iter().map(|f| f.order.segment_no).collect();
-            tier.merge(&mut files, &numbers, relist)?;
+            let orders: Vec<ReadOrder> = local.iter().map(|f| f.order).collect();
+            tier.merge(&mut files, &orders, relist)?;
             files.sort_by(|a, b| cmp(a, b));
         }
         self.take_listing(files, cmp);
@@ -1086,8 +1087,7 @@ impl LogReader {
         let Some(files) = tier.urls_if_due(relist)? else {
             return Ok(());
         };
-        let order = |p: &Path| remote_order(p).map(|o| o.segment_no);
-        self.take_listing(files, |a, b| order(a).cmp(&order(b)));
+        self.take_listing(files, |a, b| remote_order(a).cmp(&remote_order(b)));
         Ok(())
     }
 

@@ -39,7 +39,9 @@ pub trait Archived: Send {
 
     /// Each segment object's segment number and URL (`s3://bucket/...`,
     /// ending in the object name `naming::segment_object_name` makes), by
-    /// segment number, as a listing shows them now.
+    /// segment number, as a listing shows them now; each followed by the
+    /// objects of the files salvaged from it (their names made by
+    /// `naming::salvaged_object_name`, their numbers their segment's).
     fn segment_urls(&self) -> Result<Vec<(u64, PathBuf)>>;
 
     /// A reader of the segment object at `url`; with `salvage`, as
@@ -68,29 +70,33 @@ pub(super) struct Tier {
 #[cfg(not(feature = "s3"))]
 pub(super) enum Tier {}
 
-/// The read order of the segment object at `path` (an `s3://` URL of a
-/// segment key), if it is one.
-pub(super) fn remote_order(path: &Path) -> Option<ReadOrder> {
+/// The key of the object at `path`, if it is an `s3://` URL of a
+/// segment's or a salvaged file's key.
+#[cfg(feature = "s3")]
+fn remote_key(path: &Path) -> Option<crate::format::naming::SegmentKey> {
+    if !path.as_os_str().as_encoded_bytes().starts_with(b"s3://") {
+        return None;
+    }
+    crate::format::naming::parse_object_key(path.file_name()?.to_str()?)
+}
+
+/// The read order of the object at `path` (an `s3://` URL of a segment's
+/// key, or of a salvaged file's: right after its segment, as the local
+/// file is read), if it is one.
+pub(crate) fn remote_order(path: &Path) -> Option<ReadOrder> {
     #[cfg(feature = "s3")]
-    if path.as_os_str().as_encoded_bytes().starts_with(b"s3://") {
-        let name = path.file_name()?.to_str()?;
-        let key = crate::format::naming::parse_segment_key(name)?;
-        return Some(ReadOrder {
-            segment_no: key.segment_no,
-            salvaged: None,
-        });
+    if let Some(key) = remote_key(path) {
+        return Some(key.order());
     }
     let _ = path;
     None
 }
 
-/// The first sequence number of the segment object at `path`, from its
-/// key alone.
+/// The first sequence number of the object at `path`, from its key alone.
 pub(super) fn remote_first_seq(path: &Path) -> Option<u64> {
     #[cfg(feature = "s3")]
-    if remote_order(path).is_some() {
-        let name = path.file_name()?.to_str()?;
-        return crate::format::naming::parse_segment_key(name).map(|k| k.first_seq);
+    if let Some(key) = remote_key(path) {
+        return Some(key.first_seq);
     }
     let _ = path;
     None
@@ -160,16 +166,23 @@ impl Tier {
         self.urls().map(Some)
     }
 
-    /// Adds to `files` (a log's local files, in read order) the segment
-    /// objects whose numbers no local file has, each in its place. Lists
+    /// Adds to `files` (a log's local files, in read order) the objects
+    /// whose places (`ReadOrder`: a segment, or a file salvaged from one)
+    /// no local file takes. A local salvaged file stands for itself only:
+    /// its segment's object is still read, and the other way round. Lists
     /// the bucket if `relist`, if it was never listed, or if the local
     /// segments start after the last one listed.
-    pub fn merge(&mut self, files: &mut Vec<PathBuf>, local: &[u64], relist: bool) -> Result<()> {
+    pub fn merge(
+        &mut self,
+        files: &mut Vec<PathBuf>,
+        local: &[ReadOrder],
+        relist: bool,
+    ) -> Result<()> {
         let listed_max = self
             .listed
             .as_ref()
             .map(|l| l.last().map_or(0, |(n, _)| n + 1));
-        let oldest_local = local.iter().min().copied();
+        let oldest_local = local.iter().map(|o| o.segment_no).min();
         let stale = match (listed_max, oldest_local) {
             (None, _) => true,
             (Some(next), Some(oldest)) => oldest > next,
@@ -179,7 +192,9 @@ impl Tier {
             self.list()?;
         }
         let listed = self.listed.as_deref().unwrap_or_default();
-        let remote_only = listed.iter().filter(|(n, _)| !local.contains(n));
+        let remote_only = listed
+            .iter()
+            .filter(|(_, u)| remote_order(u).is_some_and(|o| !local.contains(&o)));
         files.extend(remote_only.map(|(_, u)| u.clone()));
         Ok(())
     }
@@ -191,7 +206,7 @@ impl Tier {
         match *self {}
     }
 
-    pub fn merge(&mut self, _: &mut Vec<PathBuf>, _: &[u64], _: bool) -> Result<()> {
+    pub fn merge(&mut self, _: &mut Vec<PathBuf>, _: &[ReadOrder], _: bool) -> Result<()> {
         match *self {}
     }
 

@@ -55,6 +55,14 @@ pub struct ListedSegment {
 }
 
 impl ListedSegment {
+    /// For a salvaged file: the offset and copy number its name carries
+    /// (`naming::salvaged_name`), where it stands after its segment.
+    pub(crate) fn salvaged_order(&self) -> Option<(u64, u64)> {
+        self.salvaged_offset?;
+        let name = self.path.file_name()?.to_str()?;
+        naming::split_salvaged(name).map(|(_, at)| at)
+    }
+
     /// Whether the file is a compressed segment (its name ends in
     /// `.binlog.zst`).
     pub fn is_compressed(&self) -> bool {

@@ -11,6 +11,7 @@
 //! through 40
 //! next 41 12000
 //! seg 41 UPLOADED 00000000000000000041-00000000000000012000.binlog.zst 65536 <sha256>
+//! salvaged 41 4096 0 UPLOADED <41's salvaged object name> 8192 <sha256>
 //! seg 42 UPLOADING 00000000000000000042-00000000000000012500.binlog 131072 <sha256>
 //! multipart 42 <upload id>
 //! crc32 1a2b3c4d
@@ -33,6 +34,17 @@
 //! CRC fails), the startup scan rebuilds it from a listing of the bucket
 //! and HEADs of the objects that local segments match.
 //!
+//! `salvaged N OFFSET COPY STATE OBJECT BYTES SHA256`: the file salvaged
+//! from segment N at OFFSET (its COPY-th of that offset, docs/FORMAT.md
+//! section 14a), shipped as a segment is (under its own object name,
+//! `naming::salvaged_object_name`) and journaled after its segment's
+//! line. `through N` covers the files salvaged from segments up to N too:
+//! a segment's salvaged files are removed locally before the segment, and
+//! a segment's LOCAL_DELETED line folds into `through` only once no line
+//! of a file salvaged from it is left. The line came after version 1 was
+//! first written: a shipper of before it finds the line unknown and
+//! rebuilds the journal from the bucket, as for a damaged one.
+//!
 //! `multipart N ID`: segment N's multipart upload ID was created and may
 //! not be finished; stored before its first part is sent, dropped with
 //! the UPLOADED it ends in. A shipper that starts aborts each one (and,
@@ -40,11 +52,13 @@
 //! line came after version 1 was first written: a journal without it
 //! loads as before (it has no multipart upload to abort); a shipper of
 //! before it finds the line unknown and rebuilds the journal from the
-//! bucket, as for a damaged one.
+//! bucket, as for a damaged one. A salvaged file's upload is
+//! `multipart N OFFSET COPY ID`.
 
 use super::manifest::Position;
 use crate::compressed::durable::replace_durably;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming::ReadOrder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -76,10 +90,13 @@ impl State {
     }
 }
 
-/// One segment's line.
+/// One segment's line, or one salvaged file's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub segment_no: u64,
+    /// For a file salvaged from the segment: its offset and copy number
+    /// (a `salvaged` line).
+    pub salvaged: Option<(u64, u64)>,
     pub state: State,
     /// The object's name under `<prefix>/<log>/`.
     pub object: String,
@@ -87,20 +104,32 @@ pub struct Entry {
     pub sha256: String,
 }
 
+impl Entry {
+    /// The file's place in the log's read order: the line's key.
+    pub fn order(&self) -> ReadOrder {
+        ReadOrder {
+            segment_no: self.segment_no,
+            salvaged: self.salvaged,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Journal {
     pub log: String,
     /// `s3://bucket/prefix`: a journal of shipments elsewhere is not used.
     pub to: String,
-    /// Every segment up to this one is shipped and removed locally.
+    /// Every segment up to this one, and every file salvaged from one of
+    /// them, is shipped and removed locally.
     pub through: Option<u64>,
     /// The log's position past the newest segment removed locally.
     pub next: Option<Position>,
-    /// By segment number.
+    /// In read order (`Entry::order`): by segment number, a segment's
+    /// line before those of the files salvaged from it.
     pub entries: Vec<Entry>,
-    /// The multipart uploads created and maybe not finished: segment
-    /// number -> upload id.
-    pub multipart: BTreeMap<u64, String>,
+    /// The multipart uploads created and maybe not finished: the file's
+    /// place (a segment's, or a salvaged file's) -> upload id.
+    pub multipart: BTreeMap<ReadOrder, String>,
 }
 
 const VERSION_LINE: &str = "binlog-ship 1";
@@ -139,44 +168,60 @@ impl Journal {
         }
     }
 
+    /// Segment `segment_no`'s own line.
     pub fn entry(&self, segment_no: u64) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.segment_no == segment_no)
+        self.entry_of(ReadOrder {
+            segment_no,
+            salvaged: None,
+        })
+    }
+
+    /// The line of the file at `order` (a segment, or a salvaged file).
+    pub fn entry_of(&self, order: ReadOrder) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.order() == order)
     }
 
     /// Whether segment `segment_no` has a verified copy in the bucket
     /// (UPLOADED, LOCAL_DELETED, or folded into `through`).
     pub fn is_uploaded(&self, segment_no: u64) -> bool {
-        self.through.is_some_and(|t| segment_no <= t)
+        self.is_uploaded_at(ReadOrder {
+            segment_no,
+            salvaged: None,
+        })
+    }
+
+    /// Whether the file at `order` (a segment, or a salvaged file) has a
+    /// verified copy in the bucket.
+    pub fn is_uploaded_at(&self, order: ReadOrder) -> bool {
+        self.through.is_some_and(|t| order.segment_no <= t)
             || self
-                .entry(segment_no)
+                .entry_of(order)
                 .is_some_and(|e| e.state != State::Uploading)
     }
 
-    /// Sets segment `e.segment_no`'s line, keeping the lines in order;
+    /// Sets the line of the file `e` is of, keeping the lines in order;
     /// an UPLOADED (or later) state ends its multipart upload's line.
     pub fn set(&mut self, e: Entry) {
         if e.state != State::Uploading {
-            self.multipart.remove(&e.segment_no);
+            self.multipart.remove(&e.order());
         }
-        match self
-            .entries
-            .binary_search_by_key(&e.segment_no, |x| x.segment_no)
-        {
+        match self.entries.binary_search_by_key(&e.order(), Entry::order) {
             Ok(i) => self.entries[i] = e,
             Err(i) => self.entries.insert(i, e),
         }
     }
 
-    /// Drops segment `segment_no`'s line: not uploaded, as far as the
+    /// Drops the line of the file at `order`: not uploaded, as far as the
     /// journal knows (a copy found damaged in the bucket).
-    pub fn forget(&mut self, segment_no: u64) {
-        self.entries.retain(|e| e.segment_no != segment_no);
+    pub fn forget(&mut self, order: ReadOrder) {
+        self.entries.retain(|e| e.order() != order);
     }
 
-    /// Records that segment `segment_no`'s multipart upload `upload_id`
-    /// was created. An id that a journal line cannot hold (empty, or
-    /// with blanks or control characters) is an error.
-    pub fn set_multipart(&mut self, segment_no: u64, upload_id: &str) -> Result<()> {
+    /// Records that the multipart upload `upload_id` of the file at
+    /// `order` was created. An id that a journal line cannot hold (empty,
+    /// or with blanks or control characters) is an error.
+    pub fn set_multipart(&mut self, order: ReadOrder, upload_id: &str) -> Result<()> {
+        let segment_no = order.segment_no;
         let unfit = |c: char| c.is_whitespace() || c.is_control();
         if upload_id.is_empty() || upload_id.contains(unfit) {
             return Err(Error::new(
@@ -184,21 +229,40 @@ impl Journal {
                 format!("segment {segment_no}: the server's multipart upload id {upload_id:?} has blanks or control characters"),
             ));
         }
-        self.multipart.insert(segment_no, upload_id.to_string());
+        self.multipart.insert(order, upload_id.to_string());
         Ok(())
     }
 
-    /// Folds the leading LOCAL_DELETED lines into `through`.
+    /// Folds the leading LOCAL_DELETED lines into `through`, each
+    /// segment's with the lines of the files salvaged from it: a segment
+    /// one of whose lines is not LOCAL_DELETED stays, and the lines after
+    /// it. (Its salvaged files are removed before it, see removal.rs.)
     pub fn fold(&mut self) {
-        while let Some(first) = self.entries.first() {
-            if first.state != State::LocalDeleted {
+        while let Some(first) = self.entries.first().map(|e| e.segment_no) {
+            let of_first = self
+                .entries
+                .iter()
+                .take_while(|e| e.segment_no == first)
+                .count();
+            let covered = self.through.is_some_and(|t| first <= t);
+            let all_removed = self.entries[..of_first]
+                .iter()
+                .all(|e| e.state == State::LocalDeleted);
+            // A segment `through` covers already: its lines still to fold
+            // are files salvaged from it an earlier version left behind.
+            let removed = self.entries[..of_first]
+                .iter()
+                .take_while(|e| e.state == State::LocalDeleted)
+                .count();
+            if covered && removed > 0 {
+                self.entries.drain(..removed);
+                continue;
+            }
+            if !all_removed {
                 break;
             }
-            self.through = Some(
-                self.through
-                    .map_or(first.segment_no, |t| t.max(first.segment_no)),
-            );
-            self.entries.remove(0);
+            self.through = Some(self.through.map_or(first, |t| t.max(first)));
+            self.entries.drain(..of_first);
         }
     }
 
@@ -211,17 +275,23 @@ impl Journal {
             s += &format!("next {} {}\n", p.segment_no, p.seq);
         }
         for e in &self.entries {
+            let which = match e.salvaged {
+                None => format!("seg {}", e.segment_no),
+                Some((offset, copy)) => format!("salvaged {} {offset} {copy}", e.segment_no),
+            };
             s += &format!(
-                "seg {} {} {} {} {}\n",
-                e.segment_no,
+                "{which} {} {} {} {}\n",
                 e.state.name(),
                 e.object,
                 e.bytes,
                 e.sha256
             );
         }
-        for (segment_no, id) in &self.multipart {
-            s += &format!("multipart {segment_no} {id}\n");
+        for (order, id) in &self.multipart {
+            match order.salvaged {
+                None => s += &format!("multipart {} {id}\n", order.segment_no),
+                Some((o, c)) => s += &format!("multipart {} {o} {c} {id}\n", order.segment_no),
+            }
         }
         let crc = crate::format::crc32(s.as_bytes());
         s + &format!("crc32 {crc:08x}\n")
@@ -250,16 +320,33 @@ impl Journal {
                         seq: num(2).ok_or_else(malformed)?,
                     })
                 }
-                ("seg", 6) => j.set(Entry {
-                    segment_no: num(1).ok_or_else(malformed)?,
-                    state: State::parse(f[2]).ok_or_else(malformed)?,
-                    object: f[3].to_string(),
-                    bytes: num(4).ok_or_else(malformed)?,
-                    sha256: f[5].to_string(),
-                }),
-                ("multipart", 3) => {
-                    let n = num(1).ok_or_else(malformed)?;
-                    j.multipart.insert(n, f[2].to_string());
+                ("seg", 6) | ("salvaged", 8) => {
+                    // The salvaged file's offset and copy, then the
+                    // fields a segment's line has.
+                    let at = match f[0] {
+                        "seg" => None,
+                        _ => Some((num(2).ok_or_else(malformed)?, num(3).ok_or_else(malformed)?)),
+                    };
+                    let k = if at.is_some() { 3 } else { 1 };
+                    j.set(Entry {
+                        segment_no: num(1).ok_or_else(malformed)?,
+                        salvaged: at,
+                        state: State::parse(f[k + 1]).ok_or_else(malformed)?,
+                        object: f[k + 2].to_string(),
+                        bytes: num(k + 3).ok_or_else(malformed)?,
+                        sha256: f[k + 4].to_string(),
+                    })
+                }
+                ("multipart", 3 | 5) => {
+                    let salvaged = match f.len() {
+                        5 => Some((num(2).ok_or_else(malformed)?, num(3).ok_or_else(malformed)?)),
+                        _ => None,
+                    };
+                    let order = ReadOrder {
+                        segment_no: num(1).ok_or_else(malformed)?,
+                        salvaged,
+                    };
+                    j.multipart.insert(order, f[f.len() - 1].to_string());
                 }
                 _ => return Err(malformed()),
             }
@@ -291,6 +378,7 @@ mod tests {
     fn entry(segment_no: u64, state: State) -> Entry {
         Entry {
             segment_no,
+            salvaged: None,
             state,
             object: format!("{segment_no:020}-{:020}.binlog", segment_no * 10),
             bytes: 4096 + segment_no,
@@ -351,9 +439,13 @@ mod tests {
     fn multipart_upload_ids_round_trip_and_end_with_uploaded() {
         let mut j = Journal::new("orders", "s3://bkt/p");
         j.set(entry(7, State::Uploading));
-        j.set_multipart(7, "2~abc.DEF_-=").unwrap();
-        assert!(j.set_multipart(8, "a b").is_err());
-        assert!(j.set_multipart(8, "").is_err());
+        let at = |segment_no| ReadOrder {
+            segment_no,
+            salvaged: None,
+        };
+        j.set_multipart(at(7), "2~abc.DEF_-=").unwrap();
+        assert!(j.set_multipart(at(8), "a b").is_err());
+        assert!(j.set_multipart(at(8), "").is_err());
         let text = j.encode();
         assert!(text.contains("\nmultipart 7 2~abc.DEF_-=\n"), "{text}");
         assert_eq!(Journal::decode(&text, Path::new("j")).unwrap(), j);
@@ -378,5 +470,64 @@ mod tests {
         assert_eq!(j.entries[0], entry(3, State::Uploading));
         assert!(j.multipart.is_empty());
         assert_eq!(j.encode(), old);
+    }
+
+    fn salvaged(segment_no: u64, offset: u64, state: State) -> Entry {
+        Entry {
+            salvaged: Some((offset, 0)),
+            object: format!(
+                "{segment_no:020}-{:020}.salvaged-{offset:020}.{:020}.binlog",
+                segment_no * 10 + 5,
+                0
+            ),
+            ..entry(segment_no, state)
+        }
+    }
+
+    #[test]
+    fn a_salvaged_file_has_its_own_line_after_its_segment_and_round_trips() {
+        let mut j = Journal::new("orders", "s3://bkt/p");
+        j.set(salvaged(3, 4096, State::Uploading));
+        j.set(entry(4, State::Uploading));
+        j.set(entry(3, State::Uploaded));
+        j.set_multipart(salvaged(3, 4096, State::Uploading).order(), "id-1")
+            .unwrap();
+        let text = j.encode();
+        assert!(text.contains("\nseg 3 UPLOADED "), "{text}");
+        assert!(text.contains("\nsalvaged 3 4096 0 UPLOADING "), "{text}");
+        assert!(text.contains("\nmultipart 3 4096 0 id-1\n"), "{text}");
+        assert!(text.find("seg 3").unwrap() < text.find("salvaged 3").unwrap());
+        assert!(text.find("salvaged 3").unwrap() < text.find("seg 4").unwrap());
+        assert_eq!(Journal::decode(&text, Path::new("j")).unwrap(), j);
+        // Its segment's line is not it.
+        assert_eq!(j.entry(3).unwrap().state, State::Uploaded);
+        assert!(!j.multipart.contains_key(&entry(3, State::Uploaded).order()));
+        j.set(salvaged(3, 4096, State::Uploaded));
+        assert!(j.multipart.is_empty());
+    }
+
+    #[test]
+    fn a_segment_folds_into_through_only_with_every_file_salvaged_from_it() {
+        let mut j = Journal::new("orders", "s3://bkt/p");
+        j.set(entry(1, State::LocalDeleted));
+        j.set(entry(2, State::LocalDeleted));
+        j.set(salvaged(2, 100, State::LocalDeleted));
+        j.set(salvaged(2, 900, State::Uploaded));
+        j.set(entry(3, State::LocalDeleted));
+        j.fold();
+        assert_eq!(j.through, Some(1));
+        assert_eq!(j.entries.len(), 4, "{j:?}");
+        j.set(salvaged(2, 900, State::LocalDeleted));
+        j.fold();
+        assert_eq!((j.through, j.entries.len()), (Some(3), 0));
+        // A file salvaged from a segment `through` covers (left by an
+        // earlier version) folds away once removed.
+        j.set(salvaged(2, 1200, State::Uploaded));
+        j.set(entry(4, State::LocalDeleted));
+        j.fold();
+        assert_eq!((j.through, j.entries.len()), (Some(3), 2));
+        j.set(salvaged(2, 1200, State::LocalDeleted));
+        j.fold();
+        assert_eq!((j.through, j.entries.len()), (Some(4), 0));
     }
 }

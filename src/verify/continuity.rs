@@ -214,7 +214,7 @@ fn log_of(path: &Path) -> Option<(LogOf, u64)> {
     };
     #[cfg(feature = "s3")]
     if path.as_os_str().as_encoded_bytes().starts_with(b"s3://") {
-        let key = crate::archive::object_name::parse_segment_key(name)?;
+        let key = crate::archive::object_name::parse_object_key(name)?;
         let log = dir.file_name()?.to_str()?.to_string();
         return Some(((dir, log), key.segment_no));
     }

@@ -223,14 +223,14 @@ impl LogPlace {
     }
 }
 
-/// Whether `files[i]` is its log's newest segment: each file listed after
-/// it is a file salvaged from it (read in its place, docs/FORMAT.md
+/// Whether `files[i]` is its log's newest segment: each file (or object)
+/// listed after it is a file salvaged from it (read in its place, docs/FORMAT.md
 /// "Salvaged files"), not a later segment. Such a file is what a crash
 /// between a log writer's salvage and its cut of the damage leaves.
 fn newest_segment(files: &[PathBuf], i: usize) -> bool {
     let order = |p: &PathBuf| {
         let name = p.file_name()?.to_str()?;
-        naming::log_of_file_name(name).map(|(_, o)| o)
+        crate::log::remote_order(p).or_else(|| naming::log_of_file_name(name).map(|(_, o)| o))
     };
     let this = order(&files[i]).map(|o| o.segment_no);
     files[i + 1..]

@@ -64,7 +64,8 @@ impl Default for ShipOptions {
 /// What one pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ShipReport {
-    /// Segments uploaded (and verified) by this pass.
+    /// Segments uploaded (and verified) by this pass. The files salvaged
+    /// from a segment go up (and are removed locally) with it, unlisted.
     pub uploaded: Vec<u64>,
     /// Segments found already in the bucket, the same bytes (an upload a
     /// crash interrupted after the server stored it).
@@ -183,7 +184,7 @@ impl Shipper {
             .sealed
             .iter()
             .filter(|s| {
-                let done = self.journal.entry(s.segment_no).map(|e| e.state);
+                let done = self.journal.entry_of(s.order()).map(|e| e.state);
                 !matches!(done, Some(State::Uploaded | State::LocalDeleted))
                     && !self.pruned(s.segment_no)
             })
@@ -227,6 +228,16 @@ impl Shipper {
         };
         self.pruned_through = report.pruned_through.or(self.pruned_through);
         Ok(report.deleted.iter().map(|s| s.key.segment_no).collect())
+    }
+}
+
+/// The key of the local file `s` (a segment, or a file salvaged from
+/// one) shipped to `prefix` as log `log`'s, compressed (`.binlog.zst`: a
+/// segment only) or plain.
+pub(super) fn key_of(prefix: &str, log: &str, s: &SealedSegment, compressed: bool) -> String {
+    match s.salvaged {
+        None => object_name::segment_key(prefix, log, s.segment_no, s.first_seq, compressed),
+        Some(at) => object_name::salvaged_key(prefix, log, s.segment_no, at, s.first_seq),
     }
 }
 

@@ -20,7 +20,6 @@ use crate::archive::journal::Journal;
 use crate::archive::local::SealedSegment;
 use crate::archive::metadata::ObjectMetadata;
 use crate::archive::multipart::{Part, Upload};
-use crate::archive::object_name::segment_key;
 use crate::archive::remote::Created;
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -45,8 +44,8 @@ impl Shipper {
             release(&self.journal);
             return Ok(Created::AlreadyExists);
         }
-        let id = self.create_upload(key, s.segment_no, meta)?;
-        self.journal_upload_id(key, s.segment_no, &id)?;
+        let id = self.create_upload(key, s, meta)?;
+        self.journal_upload_id(key, s, &id)?;
         // Only now may the next segment's UPLOADING be stored: the journal
         // it is added to holds this id.
         release(&self.journal);
@@ -66,13 +65,14 @@ impl Shipper {
         sent
     }
 
-    /// Creates the multipart upload of segment `segment_no` to `key`
-    /// (its object to get `meta`); its id. Invariant kept: the journal
-    /// names at most one upload a segment, so the one a failed pass left
-    /// is aborted first; a failed creation may still have made one (its
-    /// answer lost), which a listing finds and aborts.
-    fn create_upload(&self, key: &str, segment_no: u64, meta: &ObjectMetadata) -> Result<String> {
-        if let Some(left) = self.journal.multipart.get(&segment_no) {
+    /// Creates the multipart upload of `s` (a segment or a salvaged file)
+    /// to `key` (its object to get `meta`); its id. Invariant kept: the
+    /// journal names at most one upload a file, so the one a failed pass
+    /// left is aborted first; a failed creation may still have made one
+    /// (its answer lost), which a listing finds and aborts.
+    fn create_upload(&self, key: &str, s: &SealedSegment, meta: &ObjectMetadata) -> Result<String> {
+        let segment_no = s.segment_no;
+        if let Some(left) = self.journal.multipart.get(&s.order()) {
             self.remote.abort_multipart_if_allowed(key, left)?;
         }
         match self.remote.create_multipart(key, meta) {
@@ -91,10 +91,10 @@ impl Shipper {
     /// part is sent: from then on a crash leaves an upload the next
     /// startup scan finds by the journal. If it cannot be stored, the
     /// upload is aborted (best effort) and the error returned.
-    fn journal_upload_id(&mut self, key: &str, segment_no: u64, id: &str) -> Result<()> {
+    fn journal_upload_id(&mut self, key: &str, s: &SealedSegment, id: &str) -> Result<()> {
         let stored = self
             .journal
-            .set_multipart(segment_no, id)
+            .set_multipart(s.order(), id)
             .map_err(|e| e.in_file(&self.journal_path))
             .and_then(|()| self.journal.store(&self.journal_path));
         if let Err(e) = stored {
@@ -168,8 +168,8 @@ impl Shipper {
         next: Option<&SealedSegment>,
     ) -> Result<()> {
         let mut uploads = Vec::new();
-        for (segment_no, id) in &journal.multipart {
-            if let Some(e) = journal.entry(*segment_no) {
+        for (order, id) in &journal.multipart {
+            if let Some(e) = journal.entry_of(*order) {
                 uploads.push(Upload {
                     key: self.object_key(&e.object),
                     id: id.clone(),
@@ -182,13 +182,7 @@ impl Shipper {
             .unwrap_or_default();
         if let Some(s) = next.filter(|_| listed.is_empty()) {
             for compressed in [false, true] {
-                let key = segment_key(
-                    &self.remote.location().prefix,
-                    &self.log,
-                    s.segment_no,
-                    s.first_seq,
-                    compressed,
-                );
+                let key = super::key_of(&self.remote.location().prefix, &self.log, s, compressed);
                 let of_key = self
                     .remote
                     .multipart_uploads_if_listable(&key)?

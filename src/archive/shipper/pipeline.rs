@@ -17,7 +17,6 @@ use super::{ShipReport, Shipper, Step};
 use crate::archive::journal::{Entry, Journal, State};
 use crate::archive::local::{self, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
-use crate::archive::object_name::segment_key;
 use crate::archive::remote::Created;
 use crate::error::{Error, ErrorKind, Result};
 use std::path::{Path, PathBuf};
@@ -56,14 +55,8 @@ impl Stager<'_> {
             true => local::read_and_describe(self.log, s, size).map(|(b, m)| (Some(b), m))?,
             false => (None, local::describe(self.log, s)?),
         };
-        let key = segment_key(
-            self.prefix,
-            self.log,
-            s.segment_no,
-            s.first_seq,
-            s.compressed,
-        );
-        let uploading = journal_entry(s.segment_no, State::Uploading, &key, &meta);
+        let key = super::key_of(self.prefix, self.log, s, s.compressed);
+        let uploading = journal_entry(s, State::Uploading, &key, &meta);
         Ok(Staged {
             bytes,
             meta,
@@ -100,15 +93,17 @@ impl Stager<'_> {
     }
 }
 
-/// Segment `segment_no`'s journal line in `state`, its object at `key`.
+/// The journal line of `s` (a segment, or a salvaged file) in `state`,
+/// its object at `key`.
 pub(super) fn journal_entry(
-    segment_no: u64,
+    s: &SealedSegment,
     state: State,
     key: &str,
     meta: &ObjectMetadata,
 ) -> Entry {
     Entry {
-        segment_no,
+        segment_no: s.segment_no,
+        salvaged: s.salvaged,
         state,
         object: key.rsplit('/').next().unwrap_or(key).to_string(),
         bytes: meta.bytes,
@@ -160,7 +155,11 @@ impl Shipper {
                         let _ = journal_tx.send(j.clone());
                     }
                 };
-                match self.upload(s, ready, &mut release)? {
+                let done = self.upload(s, ready, &mut release)?;
+                if s.salvaged.is_some() {
+                    continue; // the report lists segments
+                }
+                match done {
                     Created::Created => report.uploaded.push(s.segment_no),
                     Created::AlreadyExists => report.found_uploaded.push(s.segment_no),
                 }

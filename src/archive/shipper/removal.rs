@@ -1,5 +1,5 @@
-//! Removing local copies of shipped segments: only past the newest
-//! `keep_local` sealed ones, and only after the copy in the bucket is read
+//! Removing local copies of shipped segments (and of the files salvaged
+//! from them): only past the newest `keep_local` sealed segments, and only after the copy in the bucket is read
 //! back and found to hold the bytes uploaded (ranged GETs and its SHA-256: one
 //! download per segment removed, none at startup), and the log's manifest
 //! durably records a position past the segment (`log::position`).
@@ -17,77 +17,108 @@ impl Shipper {
     /// Removes the local copies of uploaded segments older than the newest
     /// `keep_local` sealed ones, each after a HEAD shows its copy still in
     /// the bucket as uploaded; a segment a conversion or writer holds is
-    /// left for the next pass.
+    /// left for the next pass. The files salvaged from a segment go with
+    /// it, each once uploaded, and before it: so the journal's `through`
+    /// (folded from a segment's LOCAL_DELETED line) never passes a
+    /// salvaged file still here. Returns the numbers of the segments
+    /// removed.
     pub(super) fn remove_shipped(&mut self, local: &LocalLog) -> Result<Vec<u64>> {
         let Some(keep) = self.opts.keep_local else {
             return Ok(Vec::new());
         };
-        let removable = local.sealed.len().saturating_sub(keep);
         let mut removed = Vec::new();
-        for s in &local.sealed[..removable] {
-            let Some(e) = self.journal.entry(s.segment_no).cloned() else {
-                break; // not uploaded: nothing after it is removed either
-            };
-            if e.state != State::Uploaded {
+        for group in local.sealed.chunk_by(|a, b| a.segment_no == b.segment_no) {
+            let segments_after = local
+                .sealed
+                .iter()
+                .filter(|s| s.salvaged.is_none() && s.segment_no > group[0].segment_no)
+                .count();
+            if segments_after < keep {
                 break;
             }
-            let meta = ObjectMetadata {
-                bytes: e.bytes,
-                sha256: e.sha256.clone(),
-                ..local::without_digest(&self.log, s)
+            // The salvaged files first, then the segment (first listed).
+            let (segment, salvaged) = match group[0].salvaged {
+                None => (Some(&group[0]), &group[1..]),
+                Some(_) => (None, group),
             };
-            // A copy the bucket's retention removed was verified when
-            // uploaded: there is nothing left to read back.
-            let pruned = self.pruned(s.segment_no);
-            if !pruned {
-                if let Err(bad) = self.read_back(s, &e)? {
-                    // Not uploaded any more as far as retention is concerned.
-                    self.journal.forget(s.segment_no);
-                    self.journal.store(&self.journal_path)?;
-                    return Err(bad);
+            for s in salvaged.iter().chain(segment) {
+                match self.remove_one(s)? {
+                    Removal::Removed if s.salvaged.is_none() => removed.push(s.segment_no),
+                    Removal::Removed | Removal::Gone => {}
+                    Removal::Stop => return Ok(removed),
                 }
             }
-            self.stepped(s.segment_no, Step::ReadBack);
-            let key = self.object_key(&e.object);
-            if !pruned && !self.check_object(&key, &meta)? {
-                let what = format!("uploaded, now missing: {} is kept", s.path.display());
-                return Err(self.remote.object_error(&key, ErrorKind::NotFound, what));
-            }
-            let file = match File::open(&s.path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io(&s.path, "open", e)),
-            };
-            match lock_for_conversion(&file, &s.path) {
-                Err(e) if e.kind() == ErrorKind::Locked => break,
-                r => r?,
-            }
-            let after = self.record_position_past(s)?;
-            remove_durably(&s.path)?;
-            self.stepped(s.segment_no, Step::RemovedLocally);
-            self.journal.set(Entry {
-                state: State::LocalDeleted,
-                ..e
-            });
-            self.journal.next = Some(self.journal.next.unwrap_or_default().max(after));
-            self.journal.fold();
-            self.journal.store(&self.journal_path)?;
-            removed.push(s.segment_no);
         }
         Ok(removed)
     }
 
+    /// Removes the local file `s` if the journal says it is uploaded and
+    /// its copy in the bucket is read back whole, after the log's manifest
+    /// records a position past it; then stores LOCAL_DELETED.
+    fn remove_one(&mut self, s: &SealedSegment) -> Result<Removal> {
+        let Some(e) = self.journal.entry_of(s.order()).cloned() else {
+            return Ok(Removal::Stop); // not uploaded: nothing after it is removed either
+        };
+        if e.state != State::Uploaded {
+            return Ok(Removal::Stop);
+        }
+        let meta = ObjectMetadata {
+            bytes: e.bytes,
+            sha256: e.sha256.clone(),
+            ..local::without_digest(&self.log, s)
+        };
+        // A copy the bucket's retention removed was verified when
+        // uploaded: there is nothing left to read back.
+        let pruned = self.pruned(s.segment_no);
+        if !pruned {
+            if let Err(bad) = self.read_back(s, &e)? {
+                // Not uploaded any more as far as retention is concerned.
+                self.journal.forget(s.order());
+                self.journal.store(&self.journal_path)?;
+                return Err(bad);
+            }
+        }
+        self.stepped(s.segment_no, Step::ReadBack);
+        let key = self.object_key(&e.object);
+        if !pruned && !self.check_object(&key, &meta)? {
+            let what = format!("uploaded, now missing: {} is kept", s.path.display());
+            return Err(self.remote.object_error(&key, ErrorKind::NotFound, what));
+        }
+        let file = match File::open(&s.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Removal::Gone),
+            Err(e) => return Err(Error::io(&s.path, "open", e)),
+        };
+        match lock_for_conversion(&file, &s.path) {
+            Err(e) if e.kind() == ErrorKind::Locked => return Ok(Removal::Stop),
+            r => r?,
+        }
+        let after = self.record_position_past(s)?;
+        remove_durably(&s.path)?;
+        self.stepped(s.segment_no, Step::RemovedLocally);
+        self.journal.set(Entry {
+            state: State::LocalDeleted,
+            ..e
+        });
+        self.journal.next = Some(self.journal.next.unwrap_or_default().max(after));
+        self.journal.fold();
+        self.journal.store(&self.journal_path)?;
+        Ok(Removal::Removed)
+    }
+
     /// Makes the log's manifest record, durably, that the log goes on past
-    /// segment `s` (docs/FORMAT.md section 14a, "A log's position"), before
-    /// `s` is removed: when it was the newest segment file, nothing else
-    /// would say where the log's next writer goes on. Returns that
-    /// position, which the journal records too once `s` is removed.
+    /// `s` (docs/FORMAT.md section 14a, "A log's position"), before `s` is
+    /// removed: when it was the newest segment file, nothing else would
+    /// say where the log's next writer goes on. A salvaged file's records
+    /// are numbered above its segment's, below the next segment's. Returns
+    /// that position, which the journal records too once `s` is removed.
     fn record_position_past(&self, s: &SealedSegment) -> Result<Position> {
         let after = Position {
             segment_no: s.segment_no.saturating_add(1),
             seq: s.first_seq.saturating_add(local::record_count(s)?),
         };
-        position::record_before_removal(&self.dir, &self.log, after, s.segment_no)?;
+        let segment = s.salvaged.is_none().then_some(s.segment_no);
+        position::record_before_removal(&self.dir, &self.log, after, segment)?;
         self.stepped(s.segment_no, Step::PositionRecorded);
         Ok(after)
     }
@@ -123,4 +154,13 @@ impl Shipper {
             what,
         )))
     }
+}
+
+/// What `remove_one` did with a file.
+enum Removal {
+    Removed,
+    /// Gone already (a conversion or retention took it).
+    Gone,
+    /// Not removed (not uploaded yet, or held): nor is any file after it.
+    Stop,
 }

@@ -10,8 +10,9 @@ use crate::archive::identity::{self, Identity};
 use crate::archive::journal::{Entry, Journal, State};
 use crate::archive::local::{self, LocalLog, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
-use crate::archive::object_name::{claim_key, parse_segment_key};
+use crate::archive::object_name::{claim_key, parse_object_key};
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming::ReadOrder;
 use crate::log::position::Position;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -52,7 +53,7 @@ impl Shipper {
     fn matches_bucket(&self) -> Result<bool> {
         let remote = self.remote_segments()?;
         for s in local::scan(&self.dir, &self.log)?.sealed {
-            if let Some((name, _)) = remote.get(&s.segment_no) {
+            if let Some((name, _)) = remote.get(&s.order()) {
                 if self.verify_copy(&s, name)?.is_ok() {
                     return Ok(true);
                 }
@@ -76,7 +77,7 @@ impl Shipper {
         let next = local
             .sealed
             .iter()
-            .find(|s| !remote.contains_key(&s.segment_no));
+            .find(|s| !remote.contains_key(&s.order()));
         self.abort_unfinished_uploads(&old, next)?;
         let mut fresh = Journal::new(&self.log, &to);
         fresh.through = old.through;
@@ -84,7 +85,7 @@ impl Shipper {
         // says it is uploaded (retention of a shipped log reads it).
         let mut bad_copy = None;
         for s in &local.sealed {
-            let Some(name) = remote.get(&s.segment_no) else {
+            let Some(name) = remote.get(&s.order()) else {
                 continue; // SEALED: not in the bucket (an UPLOADING that never arrived)
             };
             let (name, size) = (&name.0, name.1);
@@ -93,7 +94,7 @@ impl Shipper {
             // back before the local segment goes, see removal.rs); any
             // other is checked by a HEAD and read back.
             let recorded = old
-                .entry(s.segment_no)
+                .entry_of(s.order())
                 .filter(|e| e.object == *name && e.bytes == size && e.state == State::Uploaded);
             let entry = match recorded {
                 Some(e) => Ok(e.clone()),
@@ -104,16 +105,17 @@ impl Shipper {
                 Err(e) => bad_copy = bad_copy.or(Some(e)),
             }
         }
-        // Segments in the bucket and no longer local.
-        for (&segment_no, (name, _)) in &remote {
-            let local_now = local.all.contains(&segment_no);
-            if !local_now && fresh.through.is_none_or(|t| segment_no > t) {
+        // Segments (and salvaged files) in the bucket and no longer local.
+        for (&order, (name, _)) in &remote {
+            let local_now = local.all.contains(&order);
+            if !local_now && fresh.through.is_none_or(|t| order.segment_no > t) {
                 let (bytes, sha256) = old
-                    .entry(segment_no)
+                    .entry_of(order)
                     .map(|e| (e.bytes, e.sha256.clone()))
                     .unwrap_or_default();
                 fresh.set(Entry {
-                    segment_no,
+                    segment_no: order.segment_no,
+                    salvaged: order.salvaged,
                     state: State::LocalDeleted,
                     object: name.clone(),
                     bytes,
@@ -148,41 +150,48 @@ impl Shipper {
     /// (`--keep-local 0` removed them all), `after` the segment number
     /// after it: from the last object in the bucket below `after`, its
     /// key's first sequence number plus the record count its metadata
-    /// gives. `None` if there is none, or no metadata of this log's
-    /// segment (an object this shipper did not write).
+    /// gives (the last object may be a file salvaged from the last
+    /// segment: its records are numbered above the segment's). `None` if
+    /// there is none, or no metadata of this log's segment (an object this
+    /// shipper did not write).
     fn position_after_last(
         &self,
-        remote: &BTreeMap<u64, (String, u64)>,
+        remote: &BTreeMap<ReadOrder, (String, u64)>,
         after: u64,
     ) -> Result<Option<Position>> {
-        let Some((&no, (name, _))) = remote.range(..after).next_back() else {
+        let Some((&at, (name, _))) = remote.range(..segment_at(after)).next_back() else {
             return Ok(None);
         };
-        let Some(k) = parse_segment_key(name) else {
+        let Some(k) = parse_object_key(name) else {
             return Ok(None);
         };
         let Some((_, Some(m))) = self.remote.head(&self.object_key(name))? else {
             return Ok(None);
         };
-        let ours = m.log == self.log && m.segment_no == no && m.first_seq == k.first_seq;
+        let ours = m.log == self.log && m.segment_no == at.segment_no && m.first_seq == k.first_seq;
         Ok(ours.then(|| Position {
             segment_no: after,
             seq: k.first_seq.saturating_add(m.records),
         }))
     }
 
-    /// The log's segment objects in the bucket, by segment number: their
-    /// names under `<prefix>/<log>/` and sizes.
-    fn remote_segments(&self) -> Result<BTreeMap<u64, (String, u64)>> {
+    /// The log's segment objects (and salvaged files' objects) in the
+    /// bucket, in read order: their names under `<prefix>/<log>/` and
+    /// sizes.
+    fn remote_segments(&self) -> Result<BTreeMap<ReadOrder, (String, u64)>> {
         let prefix = self.log_prefix();
         let mut out = BTreeMap::new();
         for o in self.remote.list(&prefix)? {
-            if let Some(k) = parse_segment_key(&o.name) {
-                if let Some((other, _)) = out.insert(k.segment_no, (o.name.clone(), o.size)) {
-                    let what = format!(
-                        "a second object of segment {} (the other: {other})",
-                        k.segment_no
-                    );
+            if let Some(k) = parse_object_key(&o.name) {
+                if let Some((other, _)) = out.insert(k.order(), (o.name.clone(), o.size)) {
+                    let of = match k.salvaged {
+                        None => format!("segment {}", k.segment_no),
+                        Some((offset, copy)) => format!(
+                            "the file salvaged from segment {} at {offset} (copy {copy})",
+                            k.segment_no
+                        ),
+                    };
+                    let what = format!("a second object of {of} (the other: {other})");
                     let key = self.object_key(&o.name);
                     return Err(self
                         .remote
@@ -208,13 +217,15 @@ impl Shipper {
                 .object_error(&key, ErrorKind::NotFound, "listed, then gone");
             return Ok(Err(gone));
         };
-        let same_name = parse_segment_key(name).is_some_and(|k| k.first_seq == s.first_seq);
+        let same_name = parse_object_key(name)
+            .is_some_and(|k| k.first_seq == s.first_seq && k.salvaged == s.salvaged);
         match theirs {
             // Our segment by its metadata: the bytes read back decide
             // (a copy truncated since its upload is damage, not another's).
             Some(m) if same_name && self.same_segment(s, &mine, &key, &m)? => {
                 let e = Entry {
                     segment_no: s.segment_no,
+                    salvaged: s.salvaged,
                     state: State::Uploaded,
                     object: name.to_string(),
                     bytes: m.bytes,
@@ -278,7 +289,7 @@ impl Shipper {
 fn position_after_removed(
     j: &Journal,
     local: &LocalLog,
-    remote: &BTreeMap<u64, (String, u64)>,
+    remote: &BTreeMap<ReadOrder, (String, u64)>,
 ) -> AfterRemoved {
     let removed = j
         .entries
@@ -291,16 +302,25 @@ fn position_after_removed(
         return AfterRemoved::Unknown;
     };
     let after = removed.saturating_add(1);
+    // The first segment after them: a salvaged file starts after its
+    // segment's first records, not where the segment does.
     let here = local
         .sealed
         .iter()
+        .filter(|s| s.salvaged.is_none())
         .map(|s| (s.segment_no, Some(s.first_seq)))
-        .chain(local.blocked_by.iter().map(|b| (b.segment_no, b.first_seq)))
+        .chain(
+            local
+                .blocked_by
+                .iter()
+                .filter(|b| b.salvaged_offset.is_none())
+                .map(|b| (b.segment_no, b.first_seq)),
+        )
         .find(|(no, _)| *no >= after);
     let there = remote
-        .range(after..)
-        .next()
-        .map(|(&no, (name, _))| (no, parse_segment_key(name).map(|k| k.first_seq)));
+        .range(segment_at(after)..)
+        .find(|(o, _)| o.salvaged.is_none())
+        .map(|(o, (name, _))| (o.segment_no, parse_object_key(name).map(|k| k.first_seq)));
     let Some((_, first_seq)) = [here, there]
         .into_iter()
         .flatten()
@@ -314,6 +334,14 @@ fn position_after_removed(
             seq,
         })
     })
+}
+
+/// Segment `segment_no`'s place in read order (before its salvaged files).
+fn segment_at(segment_no: u64) -> ReadOrder {
+    ReadOrder {
+        segment_no,
+        salvaged: None,
+    }
 }
 
 /// What the local segments and the bucket's listing say of the position

@@ -54,7 +54,7 @@ impl Shipper {
             }
         };
         self.journal
-            .set(journal_entry(s.segment_no, State::Uploaded, &key, &meta));
+            .set(journal_entry(s, State::Uploaded, &key, &meta));
         self.journal_unstored = true;
         self.stepped(s.segment_no, Step::Verified);
         Ok(created)

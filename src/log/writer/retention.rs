@@ -112,8 +112,9 @@ impl Shared {
 }
 
 /// Whether a segment of log `name` has a verified copy in the bucket, as
-/// its shipper's journal says; none has if the journal is missing or
-/// unreadable (nothing is then deleted but by the hard cap).
+/// its shipper's journal says, and so has each local file salvaged from it
+/// or from an older one (deleted with it); none has if the journal is
+/// missing or unreadable (nothing is then deleted but by the hard cap).
 fn uploaded_segments(dir: &Path, name: &str) -> Box<dyn Fn(u64) -> bool> {
     #[cfg(feature = "s3")]
     {
@@ -122,7 +123,21 @@ fn uploaded_segments(dir: &Path, name: &str) -> Box<dyn Fn(u64) -> bool> {
             .ok()
             .flatten()
             .filter(|j| j.log == name);
-        Box::new(move |n| journal.as_ref().is_some_and(|j| j.is_uploaded(n)))
+        let salvaged: Vec<_> = crate::log::segments::list_files(dir, name)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| f.order)
+            .filter(|o| o.salvaged.is_some())
+            .collect();
+        Box::new(move |n| {
+            journal.as_ref().is_some_and(|j| {
+                j.is_uploaded(n)
+                    && salvaged
+                        .iter()
+                        .filter(|o| o.segment_no <= n)
+                        .all(|o| j.is_uploaded_at(*o))
+            })
+        })
     }
     #[cfg(not(feature = "s3"))]
     {

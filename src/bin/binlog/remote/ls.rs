@@ -29,9 +29,12 @@ pub fn run(log: &RemoteLog) -> CliResult<Outcome> {
             eprintln!("binlog: gap: {g}; `binlog verify` tells more");
             outcome = Outcome::Damaged;
         }
+        // A salvaged object whose records its segment still holds ends
+        // nothing before the segment's end.
+        let behind = prev.map_or(0, |p| p.next_seq);
         prev = meta.as_ref().map(|m| SegmentEnd {
             segment_no: s.key.segment_no,
-            next_seq: m.first_seq + m.records,
+            next_seq: (m.first_seq + m.records).max(behind),
         });
         let (last, records) = match &meta {
             Some(m) => (
