@@ -18,7 +18,7 @@
 use super::object_name::{parse_segment_key, SegmentKey};
 use super::remote::Remote;
 use super::remote_log::RemoteLog;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -90,7 +90,7 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
     let mut unknown = Vec::new();
     let mut token = None;
     loop {
-        let (objects, next) = remote.list_page(&prefix, token, page_size)?;
+        let (objects, next) = remote.list_page(&prefix, token.clone(), page_size)?;
         for o in objects {
             let key = format!("{prefix}{}", o.name);
             match classify(&o.name) {
@@ -108,6 +108,17 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
             }
         }
         match next {
+            // An empty token (some servers send the element empty on the
+            // last page) ends the listing; one the server sent already
+            // would list the same page forever.
+            Some(t) if t.is_empty() => break,
+            Some(t) if token.as_ref() == Some(&t) => {
+                return Err(Error::file(
+                    ErrorKind::Remote,
+                    std::path::Path::new(&remote.location().url_of(&prefix)),
+                    "list: the server sent the same continuation token twice",
+                ))
+            }
             Some(t) => token = Some(t),
             None => break,
         }
@@ -115,8 +126,12 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
     let mut out = LogListing::default();
     for (path, mut g) in logs {
         g.segments.sort_by_key(|(k, _, _)| k.segment_no);
-        out.logs
-            .push(summarise(remote, &prefix, path, g, &mut out.unknown)?);
+        let listed = summarise(remote, &prefix, path, g, &mut out.unknown)?;
+        // A directory of objects none of which reads as a segment, and
+        // no claim, is no log: its objects are reported, it is not listed.
+        if listed.segments > 0 || listed.claimed {
+            out.logs.push(listed);
+        }
     }
     out.unknown.extend(unknown);
     out.unknown.sort_by(|a, b| a.key.cmp(&b.key));
@@ -176,8 +191,12 @@ fn summarise(
             (listed.last_seq, listed.last_time_ns) = (Some(seal.last_seq), Some(seal.last_ts));
         }
     }
+    // An object that does not read as a segment is no segment of the
+    // log: reported, never counted in its segments or bytes.
     for (key, why) in unreadable {
         let size = g.segments.iter().find(|s| s.1 == key).map_or(0, |s| s.2);
+        listed.segments -= 1;
+        listed.bytes -= size;
         unknown.push(UnknownObject { key, size, why });
     }
     Ok(listed)
