@@ -20,6 +20,7 @@ use super::remote::Remote;
 use super::remote_log::RemoteLog;
 use crate::error::{Error, ErrorKind, Result};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 /// One log found under the listed prefix.
@@ -86,11 +87,34 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
         "" => String::new(),
         p => format!("{p}/"),
     };
+    let (logs, unknown) = gather(remote, &prefix, page_size)?;
+    let mut out = LogListing::default();
+    for (path, mut g) in logs {
+        g.segments.sort_by_key(|(k, _, _)| k.segment_no);
+        let listed = summarise(remote, &prefix, path, g, &mut out.unknown)?;
+        // A directory of objects none of which reads as a segment, and
+        // no claim, is no log: its objects are reported, it is not listed.
+        if listed.segments > 0 || listed.claimed {
+            out.logs.push(listed);
+        }
+    }
+    out.unknown.extend(unknown);
+    out.unknown.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// Every key under `prefix`, a page at a time: each log's keys by its
+/// directory, and the objects that are no log's.
+fn gather(
+    remote: &Remote,
+    prefix: &str,
+    page_size: Option<usize>,
+) -> Result<(BTreeMap<String, Gathered>, Vec<UnknownObject>)> {
     let mut logs: BTreeMap<String, Gathered> = BTreeMap::new();
     let mut unknown = Vec::new();
     let mut token = None;
     loop {
-        let (objects, next) = remote.list_page(&prefix, token.clone(), page_size)?;
+        let (objects, next) = remote.list_page(prefix, token.clone(), page_size)?;
         for o in objects {
             let key = format!("{prefix}{}", o.name);
             match classify(&o.name) {
@@ -113,29 +137,15 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
             // would list the same page forever.
             Some(t) if t.is_empty() => break,
             Some(t) if token.as_ref() == Some(&t) => {
-                return Err(Error::file(
-                    ErrorKind::Remote,
-                    std::path::Path::new(&remote.location().url_of(&prefix)),
-                    "list: the server sent the same continuation token twice",
-                ))
+                let url = remote.location().url_of(prefix);
+                let what = "list: the server sent the same continuation token twice";
+                return Err(Error::file(ErrorKind::Remote, Path::new(&url), what));
             }
             Some(t) => token = Some(t),
             None => break,
         }
     }
-    let mut out = LogListing::default();
-    for (path, mut g) in logs {
-        g.segments.sort_by_key(|(k, _, _)| k.segment_no);
-        let listed = summarise(remote, &prefix, path, g, &mut out.unknown)?;
-        // A directory of objects none of which reads as a segment, and
-        // no claim, is no log: its objects are reported, it is not listed.
-        if listed.segments > 0 || listed.claimed {
-            out.logs.push(listed);
-        }
-    }
-    out.unknown.extend(unknown);
-    out.unknown.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(out)
+    Ok((logs, unknown))
 }
 
 /// What the key `name` (relative to the listed prefix) is: a segment
