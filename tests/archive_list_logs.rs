@@ -165,3 +165,15 @@ fn a_prefix_of_hundreds_of_objects_is_listed_a_page_at_a_time() {
     assert!(small_pages.status.success(), "{small_pages:?}");
     assert_eq!(small_pages.stdout, one_page.stdout);
 }
+
+#[test]
+fn a_zero_retry_timeout_lists_a_prefix_without_retries() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("ls-zero");
+    write_and_ship(&server, dir.path(), "orders", (4, 2), "zero");
+    let args = ["remote", "ls", "s3://logs/zero", "--retry-timeout", "0"];
+    let o = binlog(&server, &args);
+    assert!(o.status.success(), "{o:?}");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.lines().any(|l| l.starts_with("orders ")), "{text}");
+}
