@@ -1451,7 +1451,7 @@ binlog_result binlog_reader_open_log_tiered(const char *dir,
  `binlog_reader_open_log_tiered`'s) before the open, or a later read,
  fails: a server that is down, refuses connections or stops answering
  is a `BINLOG_ERR_REMOTE` error in about this long, naming the server's
- URL and the cause.
+ URL and the cause. 0: no retries (a request then waits at most 60 s).
  */
 binlog_result binlog_reader_open_log_tiered_timeout(const char *dir,
                                                     const char *name,
@@ -1661,7 +1661,8 @@ binlog_result binlog_ship_options_set_multipart_threshold(struct binlog_ship_opt
  accepts them and never answers fails the call in about this long (no
  request waits longer than this for its answer), with
  `BINLOG_ERR_REMOTE` and a message naming the server's URL and the
- cause (connection refused, timed out, a DNS lookup's failure).
+ cause (connection refused, timed out, a DNS lookup's failure). 0: no
+ retries (a request then waits at most 60 s).
  */
 binlog_result binlog_ship_options_set_retry_timeout(struct binlog_ship_options *opts,
                                                     uint64_t retry_timeout_ms);

@@ -76,11 +76,12 @@ fn every_log_under_a_prefix_is_listed_and_foreign_objects_are_reported() {
 
     let listing = list_logs(&r, None).unwrap();
     let paths: Vec<&str> = listing.logs.iter().map(|l| l.path.as_str()).collect();
-    assert_eq!(paths, ["fills", "host2/audit", "junk", "orders"]);
+    // `junk` holds an object named as a segment that is none: no log.
+    assert_eq!(paths, ["fills", "host2/audit", "orders"]);
     for (l, dir, last_seq) in [
         (&listing.logs[0], fills.path(), 11),
         (&listing.logs[1], audit.path(), 4),
-        (&listing.logs[3], orders.path(), 29),
+        (&listing.logs[2], orders.path(), 29),
     ] {
         let (segments, bytes, first_ts, last_ts) = local_summary(dir, &l.name);
         assert_eq!(
@@ -95,12 +96,6 @@ fn every_log_under_a_prefix_is_listed_and_foreign_objects_are_reported() {
         assert!(l.claimed, "{l:?}");
         assert_eq!(l.key_prefix, format!("fleet/{}/", l.path));
     }
-    // The object named as a segment is counted as listed, read as none.
-    let junk = &listing.logs[2];
-    assert_eq!(
-        (junk.segments, junk.first_seq, junk.claimed),
-        (1, None, false)
-    );
     let unknown: Vec<&str> = listing.unknown.iter().map(|u| u.key.as_str()).collect();
     assert_eq!(unknown, ["fleet/README", garbage, "fleet/orders/notes.txt"]);
     assert!(
@@ -121,17 +116,17 @@ fn every_log_under_a_prefix_is_listed_and_foreign_objects_are_reported() {
         .skip(1)
         .map(|l| l.split_whitespace().collect())
         .collect();
-    assert_eq!(rows.len(), 4, "{text}");
-    assert_eq!(&rows[3][..4], ["orders", "3", "0", "29"], "{text}");
+    assert_eq!(rows.len(), 3, "{text}");
+    assert_eq!(&rows[2][..4], ["orders", "3", "0", "29"], "{text}");
     let err = String::from_utf8_lossy(&ls.stderr);
     for key in unknown {
         assert!(err.contains(&format!("s3://logs/{key}")), "{err}");
     }
     let json = binlog(&server, &["remote", "ls", "s3://logs/fleet", "--json"]);
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(doc["logs"][3]["log"], "orders");
-    assert_eq!(doc["logs"][3]["last_seq"], 29);
-    assert_eq!(doc["logs"][3]["bytes"], listing.logs[3].bytes);
+    assert_eq!(doc["logs"][2]["log"], "orders");
+    assert_eq!(doc["logs"][2]["last_seq"], 29);
+    assert_eq!(doc["logs"][2]["bytes"], listing.logs[2].bytes);
     assert_eq!(doc["unknown"].as_array().unwrap().len(), 3);
     // A URL naming a log's directory still lists its segment objects.
     let one = binlog(&server, &["remote", "ls", "s3://logs/fleet/orders"]);
@@ -169,4 +164,16 @@ fn a_prefix_of_hundreds_of_objects_is_listed_a_page_at_a_time() {
     let one_page = binlog(&server, &["remote", "ls", "s3://logs/big"]);
     assert!(small_pages.status.success(), "{small_pages:?}");
     assert_eq!(small_pages.stdout, one_page.stdout);
+}
+
+#[test]
+fn a_zero_retry_timeout_lists_a_prefix_without_retries() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("ls-zero");
+    write_and_ship(&server, dir.path(), "orders", (4, 2), "zero");
+    let args = ["remote", "ls", "s3://logs/zero", "--retry-timeout", "0"];
+    let o = binlog(&server, &args);
+    assert!(o.status.success(), "{o:?}");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.lines().any(|l| l.starts_with("orders ")), "{text}");
 }

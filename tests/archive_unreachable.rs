@@ -1,9 +1,10 @@
 //! A shipper, a tiered reader, `binlog ship`, `binlog remote ls` and
 //! `binlog remote fetch` given a server that is down (a port with nothing
-//! listening) or that accepts connections and never answers (a plain TCP listener of the test's own): each fails
-//! with a `Remote` error naming the server's URL and the cause, within its
-//! retry timeout plus slack (the bound is ten times the timeout: only
-//! that the wait is not unbounded, never a tight one on a loaded machine).
+//! listening) or that accepts connections and never answers (a plain TCP
+//! listener of the test's own): each fails with a `Remote` error naming the server's URL and the cause, within its
+//! retry timeout plus slack (the bound, 45 s, is far from tight: it only
+//! tells a wait bounded by the retry timeout from one of the 60 s request
+//! timeout).
 
 mod common;
 
@@ -16,6 +17,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const RETRY_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The longest a call may take here: far more than the retry timeout (a
+/// loaded machine is slow), less than the 60 s a silent server held
+/// each request before requests were bounded by the retry timeout.
+const BOUND: Duration = Duration::from_secs(45);
 
 /// An `http://` URL where nothing listens (a port bound, then closed).
 fn dead_endpoint() -> String {
@@ -65,11 +71,11 @@ fn cases() -> [(&'static str, String, &'static [&'static str]); 2] {
 }
 
 /// Checks that `e` names `endpoint` and one of `causes`, and that `took`
-/// is within ten retry timeouts.
+/// is within `BOUND`.
 fn check(what: &str, msg: &str, took: Duration, endpoint: &str, causes: &[&str]) {
     assert!(msg.contains(endpoint), "{what}: {msg}");
     assert!(causes.iter().any(|c| msg.contains(c)), "{what}: {msg}");
-    assert!(took < RETRY_TIMEOUT * 10, "{what}: {took:?}");
+    assert!(took < BOUND, "{what}: {took:?}");
 }
 
 #[test]
@@ -143,7 +149,7 @@ fn binlog_ship_remote_ls_and_fetch_fail_within_their_retry_timeout_naming_the_en
             let err = String::from_utf8_lossy(&o.stderr);
             assert!(err.contains(&endpoint), "{what}: {err}");
             assert!(causes.iter().any(|c| err.contains(c)), "{what}: {err}");
-            assert!(took < Duration::from_secs(20), "{what}: {took:?}");
+            assert!(took < BOUND, "{what}: {took:?}");
         }
     }
 }

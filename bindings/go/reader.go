@@ -261,7 +261,7 @@ func openLogTiered(dir, name, remote string, retryTimeout time.Duration) (*Reade
 	var h *C.binlog_reader
 	lockThread()
 	if retryTimeout > 0 {
-		ms := C.uint64_t(retryTimeout.Milliseconds())
+		ms := retryTimeoutMs(retryTimeout)
 		err = result(op, C.binlog_reader_open_log_tiered_timeout(cdir, cname, cremote, ms, &h))
 	} else {
 		err = result(op, C.binlog_reader_open_log_tiered(cdir, cname, cremote, &h))

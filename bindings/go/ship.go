@@ -190,7 +190,7 @@ func (o *ShipOptions) build(op string) (*C.binlog_ship_options, error) {
 		}
 	}
 	if o.RetryTimeout > 0 {
-		ms := C.uint64_t(o.RetryTimeout.Milliseconds())
+		ms := retryTimeoutMs(o.RetryTimeout)
 		if err := result(op, C.binlog_ship_options_set_retry_timeout(opts, ms)); err != nil {
 			return nil, err
 		}
@@ -274,4 +274,10 @@ func PruneRemote(name string, opts ShipOptions, dryRun bool) (PruneReport, error
 		PrunedThrough: through,
 		HasPruned:     through != ^uint64(0),
 	}, nil
+}
+
+// retryTimeoutMs is a positive retry timeout as the C API takes it:
+// whole milliseconds, at least one (0 would mean no retries at all).
+func retryTimeoutMs(d time.Duration) C.uint64_t {
+	return C.uint64_t(max(1, d.Milliseconds()))
 }

@@ -18,8 +18,9 @@
 use super::object_name::{parse_segment_key, SegmentKey};
 use super::remote::Remote;
 use super::remote_log::RemoteLog;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 /// One log found under the listed prefix.
@@ -86,11 +87,34 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
         "" => String::new(),
         p => format!("{p}/"),
     };
+    let (logs, unknown) = gather(remote, &prefix, page_size)?;
+    let mut out = LogListing::default();
+    for (path, mut g) in logs {
+        g.segments.sort_by_key(|(k, _, _)| k.segment_no);
+        let listed = summarise(remote, &prefix, path, g, &mut out.unknown)?;
+        // A directory of objects none of which reads as a segment, and
+        // no claim, is no log: its objects are reported, it is not listed.
+        if listed.segments > 0 || listed.claimed {
+            out.logs.push(listed);
+        }
+    }
+    out.unknown.extend(unknown);
+    out.unknown.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// Every key under `prefix`, a page at a time: each log's keys by its
+/// directory, and the objects that are no log's.
+fn gather(
+    remote: &Remote,
+    prefix: &str,
+    page_size: Option<usize>,
+) -> Result<(BTreeMap<String, Gathered>, Vec<UnknownObject>)> {
     let mut logs: BTreeMap<String, Gathered> = BTreeMap::new();
     let mut unknown = Vec::new();
     let mut token = None;
     loop {
-        let (objects, next) = remote.list_page(&prefix, token, page_size)?;
+        let (objects, next) = remote.list_page(prefix, token.clone(), page_size)?;
         for o in objects {
             let key = format!("{prefix}{}", o.name);
             match classify(&o.name) {
@@ -108,19 +132,20 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
             }
         }
         match next {
+            // An empty token (some servers send the element empty on the
+            // last page) ends the listing; one the server sent already
+            // would list the same page forever.
+            Some(t) if t.is_empty() => break,
+            Some(t) if token.as_ref() == Some(&t) => {
+                let url = remote.location().url_of(prefix);
+                let what = "list: the server sent the same continuation token twice";
+                return Err(Error::file(ErrorKind::Remote, Path::new(&url), what));
+            }
             Some(t) => token = Some(t),
             None => break,
         }
     }
-    let mut out = LogListing::default();
-    for (path, mut g) in logs {
-        g.segments.sort_by_key(|(k, _, _)| k.segment_no);
-        out.logs
-            .push(summarise(remote, &prefix, path, g, &mut out.unknown)?);
-    }
-    out.unknown.extend(unknown);
-    out.unknown.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(out)
+    Ok((logs, unknown))
 }
 
 /// What the key `name` (relative to the listed prefix) is: a segment
@@ -176,8 +201,12 @@ fn summarise(
             (listed.last_seq, listed.last_time_ns) = (Some(seal.last_seq), Some(seal.last_ts));
         }
     }
+    // An object that does not read as a segment is no segment of the
+    // log: reported, never counted in its segments or bytes.
     for (key, why) in unreadable {
         let size = g.segments.iter().find(|s| s.1 == key).map_or(0, |s| s.2);
+        listed.segments -= 1;
+        listed.bytes -= size;
         unknown.push(UnknownObject { key, size, why });
     }
     Ok(listed)

@@ -78,7 +78,7 @@ pub struct Connection {
     /// `bucket.host/key` instead of `host/bucket/key`.
     pub virtual_hosted_style: Option<bool>,
     /// The longest one request may take (default 60 s, or the retry
-    /// timeout if that is shorter).
+    /// timeout if that is shorter and not zero).
     pub request_timeout: Option<Duration>,
     /// How long failed requests are retried, with backoff, before the
     /// failure is returned (default 3 minutes): a server that is down,

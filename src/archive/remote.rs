@@ -149,10 +149,14 @@ impl Remote {
         // A request waits at most the retry timeout (unless its own
         // timeout is set): a server that accepts connections and never
         // answers fails a call within it, as one that refuses them does.
+        // A zero retry timeout means no retries, not requests that time
+        // out before they are sent: those wait the 60 s default.
         let retry_timeout = c.retry_timeout.unwrap_or(Duration::from_secs(180));
-        let timeout = c
-            .request_timeout
-            .unwrap_or(Duration::from_secs(60).min(retry_timeout));
+        let default_timeout = match retry_timeout.is_zero() {
+            true => Duration::from_secs(60),
+            false => Duration::from_secs(60).min(retry_timeout),
+        };
+        let timeout = c.request_timeout.unwrap_or(default_timeout);
         let client = ClientOptions::new()
             .with_allow_http(plain_http)
             .with_timeout(timeout)

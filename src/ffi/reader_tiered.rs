@@ -39,7 +39,7 @@ pub extern "C" fn binlog_reader_open_log_tiered(
 /// `binlog_reader_open_log_tiered`'s) before the open, or a later read,
 /// fails: a server that is down, refuses connections or stops answering
 /// is a `BINLOG_ERR_REMOTE` error in about this long, naming the server's
-/// URL and the cause.
+/// URL and the cause. 0: no retries (a request then waits at most 60 s).
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_log_tiered_timeout(
     dir: *const c_char,

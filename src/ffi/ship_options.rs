@@ -191,7 +191,8 @@ pub extern "C" fn binlog_ship_options_set_multipart_threshold(
 /// accepts them and never answers fails the call in about this long (no
 /// request waits longer than this for its answer), with
 /// `BINLOG_ERR_REMOTE` and a message naming the server's URL and the
-/// cause (connection refused, timed out, a DNS lookup's failure).
+/// cause (connection refused, timed out, a DNS lookup's failure). 0: no
+/// retries (a request then waits at most 60 s).
 #[no_mangle]
 pub extern "C" fn binlog_ship_options_set_retry_timeout(
     opts: *mut binlog_ship_options,

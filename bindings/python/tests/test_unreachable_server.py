@@ -2,8 +2,8 @@
 nothing listening) or that accepts connections and never answers (a plain
 TCP listener of the test's own): each call raises ``RemoteError`` naming
 the endpoint and the cause within its retry timeout, plus slack (the
-bound below is ten times the timeout: only that the wait is not
-unbounded, never a tight one on a loaded machine)."""
+bound, 45 s, is far from tight: it only tells a wait bounded by the
+retry timeout from one of the 60 s request timeout)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 import binlog
 
 RETRY_TIMEOUT = 1.5
+BOUND = 45.0
 
 
 def _dead_endpoint() -> str:
@@ -68,7 +69,7 @@ def _check(what: str, call, endpoint: str, causes: Tuple[str, ...]) -> None:
     msg = str(e.value)
     assert endpoint in msg, f"{what}: {msg}"
     assert any(c in msg for c in causes), f"{what}: {msg}"
-    assert took < 10 * RETRY_TIMEOUT, f"{what}: {took:.1f} s"
+    assert took < BOUND, f"{what}: {took:.1f} s"
 
 
 def test_a_shipper_fails_within_its_retry_timeout_naming_the_endpoint_and_cause(

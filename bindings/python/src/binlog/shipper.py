@@ -139,8 +139,8 @@ def _native_ship_options(o: ShipOptions) -> Any:
 
 def retry_timeout_ms(seconds: float) -> int:
     """A retry timeout in seconds as the C API takes it (milliseconds)."""
-    if not seconds > 0:
-        raise InvalidArgumentError(f"retry_timeout must be a positive number of seconds, not {seconds}")
+    if not 0 < seconds < float("inf"):
+        raise InvalidArgumentError(f"retry_timeout must be a positive, finite number of seconds, not {seconds}")
     return max(1, round(seconds * 1000))
 
 

@@ -19,11 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A shipper and a tiered reader given a server that is down (a port with nothing listening) or that
  * accepts connections and never answers (a plain TCP listener of the test's own): each fails with {@link
- * ErrorCode#REMOTE} naming the endpoint and the cause within its retry timeout, plus slack (the bound is
- * ten times the timeout: only that the wait is not unbounded, never a tight one on a loaded machine).
+ * ErrorCode#REMOTE} naming the endpoint and the cause within its retry timeout, plus slack (the bound,
+ * 45 s, is far from tight: it only tells a wait bounded by the retry timeout from one of the 60 s request
+ * timeout).
  */
 class UnreachableServerTest {
     private static final Duration RETRY_TIMEOUT = Duration.ofMillis(1500);
+    private static final long BOUND_MS = 45_000;
 
     @TempDir
     Path dir;
@@ -102,7 +104,7 @@ class UnreachableServerTest {
         });
         long tookMs = (System.nanoTime() - start) / 1_000_000;
         assertNamesEndpointAndCause("shipper", e.getMessage(), endpoint, causes);
-        assertTrue(tookMs < 10 * RETRY_TIMEOUT.toMillis(), "shipper took " + tookMs + " ms");
+        assertTrue(tookMs < BOUND_MS, "shipper took " + tookMs + " ms");
 
         List<String> out = TestSupport.runWithEnv(UnreachableTieredChild.class,
                 List.of(dir.toString(), "orders", "s3://logs/unreachable", "" + RETRY_TIMEOUT.toMillis()),
@@ -112,7 +114,7 @@ class UnreachableServerTest {
         assertTrue(out.get(0).startsWith("error REMOTE "), out.toString());
         assertNamesEndpointAndCause("tiered reader", out.get(0), endpoint, causes);
         long childMs = Long.parseLong(out.get(1).substring("took ".length()));
-        assertTrue(childMs < 10 * RETRY_TIMEOUT.toMillis(), "tiered reader took " + childMs + " ms");
+        assertTrue(childMs < BOUND_MS, "tiered reader took " + childMs + " ms");
     }
 
     @Test
