@@ -106,16 +106,35 @@ final class TestSupport {
      * reader takes them from, which a JVM cannot change for itself. Fails the test unless it exits with 0.
      */
     static List<String> runWithS3Env(Class<?> main, List<String> args) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xcheck:jni", "-cp",
-                System.getProperty("java.class.path"), "-Dio.libbinlog.jni.cacheDir=" + NativeLoader.cacheDir(),
-                main.getName()));
-        command.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder pb = childJvm(List.of(), main, args);
         pb.environment().put("AWS_ENDPOINT_URL", s3Env("BINLOG_TEST_S3_ENDPOINT"));
         pb.environment().put("AWS_REGION", s3Env("BINLOG_TEST_S3_REGION"));
         pb.environment().put("AWS_ACCESS_KEY_ID", s3Env("BINLOG_TEST_S3_ACCESS_KEY"));
         pb.environment().put("AWS_SECRET_ACCESS_KEY", s3Env("BINLOG_TEST_S3_SECRET_KEY"));
+        return output(pb);
+    }
+
+    /**
+     * What a child JVM running {@code main} with {@code args} printed, less the JVM's WARNING lines, when
+     * started through {@code launcher} (a command and its arguments that runs the rest, or none). Fails the
+     * test unless it exits with 0.
+     */
+    static List<String> runChild(List<String> launcher, Class<?> main, List<String> args)
+            throws IOException, InterruptedException {
+        return output(childJvm(launcher, main, args));
+    }
+
+    /** A child JVM with this one's class path and library cache, running {@code main} through {@code launcher}. */
+    private static ProcessBuilder childJvm(List<String> launcher, Class<?> main, List<String> args) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(java, "-Xcheck:jni", "-cp", System.getProperty("java.class.path"),
+                "-Dio.libbinlog.jni.cacheDir=" + NativeLoader.cacheDir(), main.getName()));
+        command.addAll(args);
+        return new ProcessBuilder(command).redirectErrorStream(true);
+    }
+
+    private static List<String> output(ProcessBuilder pb) throws IOException, InterruptedException {
         Process child = pb.start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(child.waitFor(60, TimeUnit.SECONDS), out);
