@@ -444,8 +444,13 @@ test-consumer: lib $(INSTALL_TOOL)
 # functions' refusal (tests/lean), installs and serves the consumers
 # (test-consumer), and holds no code of the network crates
 # (tests/lean/no_network_code.sh; against the full library it must find
-# some, so the check is not blind). Its installed sizes: docs/INSTALL.md.
+# some, so the check is not blind), and stays within its installed sizes
+# (tests/lean/size.sh: the targets of docs/INSTALL.md's table, as are the
+# full library's).
 LEAN_C_TESTS := $(filter-out test_ship test_conformance_remote,$(C_TESTS)) ../lean/test_archive_absent
+LEAN_SO_MAX := 1500000
+LEAN_A_MAX  := 20000000
+FULL_SO_MAX := 6000000
 .PHONY: test-lean
 test-lean: lib
 	$(MAKE) --no-print-directory lib check-abi test-consumer ARCHIVE=0 BUILD=target/lean/c
@@ -453,6 +458,9 @@ test-lean: lib
 	tests/lean/no_network_code.sh target/lean/release/libbinlog.so absent
 	tests/lean/no_network_code.sh target/lean/release/libbinlog.a absent
 	tests/lean/no_network_code.sh $(LIB) present
+	tests/lean/size.sh target/lean/release/libbinlog.so $(LEAN_SO_MAX)
+	tests/lean/size.sh target/lean/release/libbinlog.a $(LEAN_A_MAX)
+	tests/lean/size.sh $(LIB) $(FULL_SO_MAX)
 
 # --- glibc 2.17 and aarch64 ----------------------------------------------------
 # The other machine the C library is built for: aarch64 on x86_64, and the
