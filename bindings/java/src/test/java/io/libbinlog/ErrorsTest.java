@@ -4,6 +4,7 @@ import static io.libbinlog.TestSupport.expect;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,6 +35,47 @@ class ErrorsTest {
         assertFalse(e.getMessage().contains("(os error"), "no Rust suffix: " + e.getMessage());
         TestSupport.missing(dir.resolve("no/such/dir/x.binlog"),
                 () -> BinlogWriter.openSegment(dir.resolve("no/such/dir/x.binlog")));
+    }
+
+    /**
+     * A file the operating system refuses (EACCES) is an AccessDeniedException naming it, for a reader and a
+     * writer. File permissions bind root only without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so a child JVM
+     * (AccessDeniedChild) opens the file, started by setpriv without them when this one runs as root.
+     */
+    @Test
+    void aFileTheSystemRefusesIsAnAccessDeniedException() throws Exception {
+        Path file = TestSupport.segment(dir.resolve("unreadable.binlog"), "a");
+        Files.setPosixFilePermissions(file, java.util.Set.of());
+        List<String> launcher = System.getProperty("user.name").equals("root")
+                ? List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search")
+                : List.of();
+        assertEquals(List.of("reader: " + file, "writer: " + file),
+                TestSupport.runChild(launcher, AccessDeniedChild.class, List.of(file.toString())));
+    }
+
+    /**
+     * What the library says of a local file in the way (ALREADY_EXISTS naming it, as a roll says of a segment
+     * with records where the next would start) is a FileAlreadyExistsException naming it; of an object in a
+     * bucket, a BinlogException. Permission refusals and missing files without an OS error stay
+     * BinlogExceptions too (a bucket that refuses the credentials, no log of that name).
+     */
+    @Test
+    void aLocalFileInTheWayIsAFileAlreadyExistsException() {
+        byte[] msg = "segment 1 already exists, with records".getBytes(StandardCharsets.UTF_8);
+        byte[] local = "/logs/x-00000000000000000001-20261121T053000Z.binlog".getBytes(StandardCharsets.UTF_8);
+        IOException e = BinlogException.of(ErrorCode.ALREADY_EXISTS.value(), msg, local, -1, 0);
+        java.nio.file.FileAlreadyExistsException exists = assertInstanceOf(
+                java.nio.file.FileAlreadyExistsException.class, e);
+        assertEquals("/logs/x-00000000000000000001-20261121T053000Z.binlog", exists.getFile());
+        assertEquals("segment 1 already exists, with records", exists.getReason());
+        byte[] object = "s3://bucket/x/segment".getBytes(StandardCharsets.UTF_8);
+        for (ErrorCode code : List.of(ErrorCode.ALREADY_EXISTS, ErrorCode.PERMISSION_DENIED, ErrorCode.NOT_FOUND)) {
+            BinlogException kept = assertInstanceOf(BinlogException.class, BinlogException.of(code.value(), msg,
+                    object, -1, 0), code::toString);
+            assertEquals(code, kept.code());
+        }
+        assertInstanceOf(BinlogException.class,
+                BinlogException.of(ErrorCode.PERMISSION_DENIED.value(), msg, local, -1, 0));
     }
 
     @Test

@@ -117,13 +117,32 @@ final class TestSupport {
     /** As {@link #runWithS3Env}, with {@code env} added to the child's environment. */
     static List<String> runWithEnv(Class<?> main, List<String> args, Map<String, String> env)
             throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xcheck:jni", "-cp",
-                System.getProperty("java.class.path"), "-Dio.libbinlog.jni.cacheDir=" + NativeLoader.cacheDir(),
-                main.getName()));
-        command.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder pb = childJvm(List.of(), main, args);
         pb.environment().putAll(env);
+        return output(pb);
+    }
+
+    /**
+     * What a child JVM running {@code main} with {@code args} printed, less the JVM's WARNING lines, when
+     * started through {@code launcher} (a command and its arguments that runs the rest, or none). Fails the
+     * test unless it exits with 0.
+     */
+    static List<String> runChild(List<String> launcher, Class<?> main, List<String> args)
+            throws IOException, InterruptedException {
+        return output(childJvm(launcher, main, args));
+    }
+
+    /** A child JVM with this one's class path and library cache, running {@code main} through {@code launcher}. */
+    private static ProcessBuilder childJvm(List<String> launcher, Class<?> main, List<String> args) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(java, "-Xcheck:jni", "-cp", System.getProperty("java.class.path"),
+                "-Dio.libbinlog.jni.cacheDir=" + NativeLoader.cacheDir(), main.getName()));
+        command.addAll(args);
+        return new ProcessBuilder(command).redirectErrorStream(true);
+    }
+
+    private static List<String> output(ProcessBuilder pb) throws IOException, InterruptedException {
         Process child = pb.start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(child.waitFor(60, TimeUnit.SECONDS), out);
