@@ -57,6 +57,7 @@ pub struct ListedSegment {
 impl ListedSegment {
     /// For a salvaged file: the offset and copy number its name carries
     /// (`naming::salvaged_name`), where it stands after its segment.
+    #[cfg(feature = "s3")]
     pub(crate) fn salvaged_order(&self) -> Option<(u64, u64)> {
         self.salvaged_offset?;
         let name = self.path.file_name()?.to_str()?;
