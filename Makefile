@@ -443,14 +443,14 @@ test-consumer: lib $(INSTALL_TOOL)
 
 # The lean C library (ARCHIVE=0, target/lean) tested as the full one is:
 # it exports the recorded symbols (check-abi: the same functions), passes
-# the C tests that need no S3 server and its own test of the archive
+# the C tests that need no archive tier and its own test of the archive
 # functions' refusal (tests/lean), installs and serves the consumers
 # (test-consumer), and holds no code of the network crates
 # (tests/lean/no_network_code.sh; against the full library it must find
 # some, so the check is not blind), and stays within its installed sizes
 # (tests/lean/size.sh: the targets of docs/INSTALL.md's table, as are the
 # full library's).
-LEAN_C_TESTS := $(filter-out test_ship test_conformance_remote,$(C_TESTS)) ../lean/test_archive_absent
+LEAN_C_TESTS := $(filter-out test_ship test_conformance_remote test_unreachable,$(C_TESTS)) ../lean/test_archive_absent
 LEAN_SO_MAX := 1500000
 LEAN_A_MAX  := 20000000
 FULL_SO_MAX := 6000000
