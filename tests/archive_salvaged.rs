@@ -8,7 +8,7 @@
 
 mod common;
 
-use binlog::archive::{Location, RemoteLog, ShipOptions, Shipper};
+use binlog::archive::{Location, PruneOptions, RemoteLog, ShipOptions, Shipper};
 use binlog::{list_segments, LogReader, Reader};
 use common::remote::remote_log;
 use common::s3::S3Server;
@@ -175,4 +175,47 @@ fn a_log_read_from_its_directory_and_bucket_reads_a_salvaged_file_in_its_place_w
         assert_eq!(seqs, all, "{removed} removed locally");
         assert!(lost_gap(&gaps), "{removed} removed locally: {gaps}");
     }
+}
+
+#[test]
+fn a_prune_keeps_or_deletes_a_salvaged_object_with_its_segment_and_counts_them_as_one() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("salvaged-prune");
+    log_with_a_salvaged_file(dir.path());
+    ship(&server, dir.path(), "pruned", None);
+    let log = bucket(&server, "pruned");
+    let listed = |log: &RemoteLog| -> Vec<(u64, bool)> {
+        let objects = log.segments().unwrap();
+        objects
+            .iter()
+            .map(|s| (s.key.segment_no, s.key.salvaged.is_some()))
+            .collect()
+    };
+    let before = listed(&log);
+    let listed_before = before.clone();
+    assert!(before.contains(&(2, true)), "{before:?}");
+    let newest = before.last().unwrap().0;
+
+    // Two segments kept: segment 2 with its salvaged file among them when
+    // it is one of the two newest, else both gone.
+    let opts = PruneOptions {
+        max_segments: Some(2),
+        ..PruneOptions::default()
+    };
+    log.prune(&opts).unwrap();
+    let after = listed(&log);
+    let kept: Vec<u64> = (newest - 1..=newest).collect();
+    let expected: Vec<(u64, bool)> = before
+        .into_iter()
+        .filter(|(n, _)| kept.contains(n))
+        .collect();
+    assert_eq!(after, expected, "before the prune: {:?}", listed_before);
+    let (seqs, gaps) = read_all(LogReader::open_remote(bucket(&server, "pruned")).unwrap());
+    let first_kept = seqs[0];
+    let all: Vec<u64> = every_record()
+        .into_iter()
+        .filter(|&s| s >= first_kept)
+        .collect();
+    assert_eq!(seqs, all, "{gaps}");
+    assert!(!gaps.contains("Missing"), "{gaps}");
 }

@@ -132,20 +132,27 @@ impl RemoteLog {
         let rest = &listed[finished..];
         let limits = opts.limits();
         let now = wall_clock_ns();
-        let mut going = 0;
-        // The newest object stays whatever the limits say.
-        while going + 1 < rest.len() && limits.any() {
-            let kept = &rest[going..];
-            let bytes = kept.iter().map(|s| s.size).sum();
+        // A segment's object and those of the files salvaged from it go
+        // together and count as one segment: none is kept without the
+        // others, as `through` covers them all.
+        let units: Vec<&[ListedSegment]> = rest
+            .chunk_by(|a, b| a.key.segment_no == b.key.segment_no)
+            .collect();
+        let mut going_units = 0;
+        // The newest segment stays whatever the limits say.
+        while going_units + 1 < units.len() && limits.any() {
+            let kept = &units[going_units..];
+            let bytes = kept.iter().flat_map(|u| u.iter()).map(|s| s.size).sum();
             let oldest_ns = match opts.max_age {
-                Some(_) => self.last_record_ns(&kept[0])?,
+                Some(_) => self.last_record_ns_of(kept[0])?,
                 None => i64::MAX,
             };
             if !limits.exceeded(kept.len(), bytes, oldest_ns, now) {
                 break;
             }
-            going += 1;
+            going_units += 1;
         }
+        let going: usize = units[..going_units].iter().map(|u| u.len()).sum();
         let new_through = rest[..going].last().map(|s| s.key.segment_no);
         Ok(PruneReport {
             deleted: listed[..finished + going].to_vec(),
@@ -153,6 +160,16 @@ impl RemoteLog {
             kept: rest.len() - going,
             pruned_through: new_through.or(through),
         })
+    }
+
+    /// The newest last record of the objects of one segment and its
+    /// salvaged files.
+    fn last_record_ns_of(&self, unit: &[ListedSegment]) -> Result<i64> {
+        let mut newest = i64::MIN;
+        for s in unit {
+            newest = newest.max(self.last_record_ns(s)?);
+        }
+        Ok(newest)
     }
 
     /// The timestamp of the last record of the object `s` (from its
