@@ -83,6 +83,14 @@ impl PowerCutFs {
     }
 }
 
+/// What the trace adds to a sync's line: nothing, or ` EIO`.
+fn failed(r: Result<(), Errno>) -> &'static str {
+    match r {
+        Err(libc::EIO) => " EIO",
+        _ => "",
+    }
+}
+
 fn empty(r: Result<(), Errno>, reply: ReplyEmpty) {
     match r {
         Ok(()) => reply.ok(),
@@ -289,8 +297,9 @@ impl Filesystem for PowerCutFs {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        trace(format_args!("fsync {}", ino.0));
-        empty(self.lock().sync_file(ino.0), reply);
+        let r = self.lock().sync_file(ino.0);
+        trace(format_args!("fsync {}{}", ino.0, failed(r)));
+        empty(r, reply);
     }
 
     fn readdir(
@@ -330,7 +339,9 @@ impl Filesystem for PowerCutFs {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        empty(self.lock().sync_dir(ino.0), reply);
+        let r = self.lock().sync_dir(ino.0);
+        trace(format_args!("fsyncdir {}{}", ino.0, failed(r)));
+        empty(r, reply);
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
@@ -356,7 +367,7 @@ impl Filesystem for PowerCutFs {
     ) {
         trace(format_args!("fallocate {} {offset} {length} {mode}", ino.0));
         let mut m = self.lock();
-        let full = m.faults.disk_full;
+        let full = m.faults.full_at_write();
         let r = match mode {
             _ if full
                 && m.file(ino.0)

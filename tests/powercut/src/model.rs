@@ -117,6 +117,44 @@ pub struct Faults {
     /// The disk is full: a write or fallocate that would need a block past
     /// a file's end fails with ENOSPC (writes inside the file succeed).
     pub disk_full: bool,
+    /// Armed: the fsync or fdatasync (of a file or a directory) this many
+    /// more from now fails as under `fsync_eio`, once (1: the next); the
+    /// ones before and after it succeed.
+    pub fail_fsync_at: Option<u64>,
+    /// Armed: the disk fills at the write or fallocate this many more from
+    /// now (1: the next), which is the first to meet `disk_full`.
+    pub disk_full_at: Option<u64>,
+}
+
+/// Counts one request against an armed fault: true when it is the one.
+fn countdown(at: &mut Option<u64>) -> bool {
+    match at {
+        Some(1) => {
+            *at = None;
+            true
+        }
+        Some(n) => {
+            *n -= 1;
+            false
+        }
+        None => false,
+    }
+}
+
+impl Faults {
+    /// Whether this fsync fails, counting it against `fail_fsync_at`.
+    pub fn fsync_fails(&mut self) -> bool {
+        countdown(&mut self.fail_fsync_at) || self.fsync_eio
+    }
+
+    /// Whether the disk is full for this write or fallocate, counting it
+    /// against `disk_full_at`.
+    pub fn full_at_write(&mut self) -> bool {
+        if countdown(&mut self.disk_full_at) {
+            self.disk_full = true;
+        }
+        self.disk_full
+    }
 }
 
 pub struct Model {
@@ -296,7 +334,7 @@ impl Model {
     }
 
     pub fn write(&mut self, ino: Ino, offset: u64, data: &[u8]) -> Result<(), Errno> {
-        let full = self.faults.disk_full;
+        let full = self.faults.full_at_write();
         let f = self.file_mut(ino)?;
         let end = offset as usize + data.len();
         if full && end > f.live.len() {
@@ -327,7 +365,8 @@ impl Model {
     /// fsync or fdatasync of a file: its data and size reach the durable
     /// state; its names do not.
     pub fn sync_file(&mut self, ino: Ino) -> Result<(), Errno> {
-        let eio = self.faults.fsync_eio;
+        self.file(ino)?;
+        let eio = self.faults.fsync_fails();
         let f = self.file_mut(ino)?;
         let blocks = std::mem::take(&mut f.dirty);
         if eio {
@@ -343,7 +382,8 @@ impl Model {
 
     /// fsync of a directory: its live entries become its durable ones.
     pub fn sync_dir(&mut self, ino: Ino) -> Result<(), Errno> {
-        if self.faults.fsync_eio {
+        self.dir(ino)?;
+        if self.faults.fsync_fails() {
             return Err(libc::EIO);
         }
         let d = self.dir_mut(ino)?;
@@ -444,5 +484,25 @@ mod tests {
         assert_eq!(m.write(ino, 0, &[1; 1024]), Ok(()));
         assert_eq!(m.write(ino, 1000, &[1; 25]), Err(libc::ENOSPC));
         assert_eq!(m.file(ino).unwrap().live.len(), 1024);
+    }
+
+    /// An armed fsync fault fails exactly the fsync it counts to; an armed
+    /// full disk fills at its write and stays full.
+    #[test]
+    fn armed_faults_strike_at_their_count() {
+        let mut m = Model::default();
+        let ino = m
+            .mknode(ROOT, OsStr::new("f"), Node::file(0o644, Vec::new()))
+            .unwrap();
+        m.faults.fail_fsync_at = Some(2);
+        m.faults.disk_full_at = Some(3);
+        assert_eq!(m.sync_dir(ROOT), Ok(()));
+        m.write(ino, 0, &[1; 10]).unwrap();
+        assert_eq!(m.sync_file(ino), Err(libc::EIO));
+        assert_eq!(m.sync_file(ino), Ok(()));
+        m.write(ino, 10, &[2; 10]).unwrap();
+        assert_eq!(m.write(ino, 20, &[3; 10]), Err(libc::ENOSPC));
+        assert_eq!(m.write(ino, 0, &[4; 20]), Ok(()));
+        assert_eq!(m.write(ino, 20, &[3; 10]), Err(libc::ENOSPC));
     }
 }
