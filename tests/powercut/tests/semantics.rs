@@ -239,3 +239,25 @@ fn armed_faults_strike_at_their_count() {
     m.cut();
     assert_eq!(fs::read(m.backing("f")).unwrap(), b"kept\0\0\0\0");
 }
+
+/// As Linux's errseq: a failed fsync is reported to every description of
+/// the file open before it, once each, at its next fsync (which still
+/// writes what is dirty now); a description opened after it sees nothing.
+#[test]
+fn a_failed_fsync_is_reported_once_to_each_earlier_description() {
+    let old = [b'x'; 8192];
+    let mut m = Mount::new("errseq", &[("f", &old)], &["--fail-fsync-at", "1"]);
+    let a = OpenOptions::new().write(true).open(m.mnt("f")).unwrap();
+    let b = OpenOptions::new().write(true).open(m.mnt("f")).unwrap();
+    b.write_all_at(b"lost", 0).unwrap();
+    assert_eq!(b.sync_all().unwrap_err().raw_os_error(), Some(libc::EIO));
+    let later = OpenOptions::new().write(true).open(m.mnt("f")).unwrap();
+    a.write_all_at(b"kept", 4096).unwrap();
+    assert_eq!(a.sync_all().unwrap_err().raw_os_error(), Some(libc::EIO));
+    a.sync_all().unwrap();
+    b.sync_all().unwrap();
+    later.sync_all().unwrap();
+    m.cut();
+    let got = fs::read(m.backing("f")).unwrap();
+    assert_eq!((&got[..4], &got[4096..4100]), (&b"xxxx"[..], &b"kept"[..]));
+}
