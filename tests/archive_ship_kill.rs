@@ -24,7 +24,7 @@ use binlog::archive::{Location, Remote, ShipOptions, Shipper, Step};
 use binlog::{compress_segment, CompressOptions};
 use binlog::{list_segments, SegmentState};
 use common::s3::S3Server;
-use common::shipping::{assert_child_killed, killed_after_step};
+use common::shipping::{assert_child_killed, killed_after_step, log_with_a_salvaged_file};
 use common::{knob, Rng, TempDir};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -375,42 +375,6 @@ fn uploads_left(remote: &Remote, dir: &Path) -> Vec<Upload> {
     found
 }
 
-/// Log `orders` in `dir`, records 0..40 ten a segment, but record 24: its
-/// writer found segment 2 unsealed with record 24 damaged, copied records
-/// 25..29 into a salvaged file and cut the segment before the damage
-/// (tests/archive_salvaged.rs makes it the same way). Returns the
-/// salvaged file's path.
-fn log_with_a_salvaged_file(dir: &Path) -> PathBuf {
-    common::append_orders(dir, 30, 10);
-    let seg = list_segments(dir, "orders").unwrap()[2].path.clone();
-    let end = binlog::Reader::open(&seg)
-        .unwrap()
-        .seal()
-        .unwrap()
-        .records_end;
-    let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
-    f.set_len(end).unwrap();
-    std::fs::remove_file(dir.join("orders.manifest")).unwrap();
-    let (at, len) = common::frames(&seg)[4];
-    common::flip_byte(&seg, at + len / 2);
-    let w = common::open_rolling(dir, "orders", 10);
-    for i in 30..40 {
-        assert_eq!(
-            w.write("trade", format!("payload {i}").as_bytes()).unwrap(),
-            i
-        );
-    }
-    w.close().unwrap();
-    let salvaged: Vec<PathBuf> = list_segments(dir, "orders")
-        .unwrap()
-        .into_iter()
-        .filter(|l| l.salvaged_offset.is_some())
-        .map(|l| l.path)
-        .collect();
-    assert_eq!(salvaged.len(), 1, "one salvaged file");
-    salvaged[0].clone()
-}
-
 /// The salvaged objects under `s3://BUCKET/<at>`: each holds `bytes`;
 /// their number.
 fn salvaged_objects(server: &S3Server, at: &str, bytes: &[u8], ctx: &str) -> usize {
@@ -474,7 +438,7 @@ fn ship_salvaged_killed(
 ) -> (Option<Duration>, (usize, usize)) {
     let ctx = format!("{at}, killed after {delay:?}");
     let dir = TempDir::new("ship-kill-salvaged");
-    let salvaged = log_with_a_salvaged_file(dir.path());
+    let (_, salvaged) = log_with_a_salvaged_file(dir.path());
     let salvaged_bytes = std::fs::read(&salvaged).unwrap();
     let mut known = BTreeMap::new();
     grow(dir.path(), 0, 10, &mut known);

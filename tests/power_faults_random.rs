@@ -34,10 +34,10 @@
 mod common;
 
 use binlog::__private::log::segments;
+use binlog::Retention;
 use binlog::{Compression, Durability, LogOptions, LogReader, LogWriter, Options};
-use binlog::{Reader, Retention};
 use common::child::ChildProc;
-use common::power_loss::{record, written_as};
+use common::power_loss::{record, sealed_reads_whole, written_as};
 use common::powercut::{Keep, PowerCut};
 use common::{knob, Rng, TempDir};
 use std::collections::HashMap;
@@ -434,27 +434,11 @@ fn kept(found: &[u64], seq: u64) -> bool {
 fn sealed_segments(dir: &Path) -> HashMap<PathBuf, Vec<u8>> {
     let mut out = HashMap::new();
     for f in segments::list(dir, LOG).unwrap_or_default() {
-        if reads_sealed(&f.path) {
+        if sealed_reads_whole(&f.path) == Some(true) {
             out.insert(f.path.clone(), std::fs::read(&f.path).unwrap());
         }
     }
     out
-}
-
-fn reads_sealed(path: &Path) -> bool {
-    let Ok(mut r) = Reader::open(path) else {
-        return false;
-    };
-    if r.seal().is_none() {
-        return false;
-    }
-    loop {
-        match r.next() {
-            Ok(Some(_)) => {}
-            Ok(None) => return true,
-            Err(_) => return false,
-        }
-    }
 }
 
 /// After the cut: every promised record is there; the writer reopened
