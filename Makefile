@@ -761,7 +761,7 @@ TORTURE_PRUNE_KILLS  ?= 1000
 # tests/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
 TORTURE_POWER_CUTS   ?= 2000
 # Filesystem faults (EIO on the Nth fsync, ENOSPC from the Nth write) at
-# random points of a log's life (tests/power_faults_random.rs; 10 in
+# random points of a log's life (tests/power_faults_random.rs; 8 in
 # `make test`).
 TORTURE_POWER_FAULTS ?= 1000
 TORTURE_SHIP_STEP_ROUNDS ?= 50
