@@ -766,6 +766,10 @@ TORTURE_PRUNE_KILLS  ?= 1000
 # Power cuts per test of tests/power_loss.rs (9 tests: 18,000 cuts) and
 # tests/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
 TORTURE_POWER_CUTS   ?= 2000
+# Filesystem faults (EIO on the Nth fsync, ENOSPC from the Nth write) at
+# random points of a log's life (tests/power_faults_random.rs; 8 in
+# `make test`).
+TORTURE_POWER_FAULTS ?= 1000
 TORTURE_SHIP_STEP_ROUNDS ?= 50
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
@@ -773,6 +777,8 @@ MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer
 torture: miri s3-server s3-server-minio powercut test-cross
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) \
 	  $(CARGO) test --test power_loss --test power_loss_tools -- --nocapture
+	BINLOG_POWERCUT=$(POWERCUT) BINLOG_POWER_FAULTS=$(TORTURE_POWER_FAULTS) \
+	  $(CARGO) test --test power_faults_random -- --nocapture
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_PREPARED_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test prepared_space_crash -- --nocapture

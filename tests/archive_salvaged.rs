@@ -9,11 +9,12 @@
 mod common;
 
 use binlog::archive::{Location, PruneOptions, RemoteLog, ShipOptions, Shipper};
-use binlog::{list_segments, LogReader, Reader};
+use binlog::{list_segments, LogReader};
 use common::remote::remote_log;
 use common::s3::S3Server;
+use common::shipping::log_with_a_salvaged_file;
 use common::TempDir;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const BUCKET: &str = "logs";
@@ -36,46 +37,6 @@ fn every_record() -> Vec<u64> {
 /// damage in segment 2.
 fn lost_gap(gaps: &str) -> bool {
     gaps.contains("reason: Damage") && gaps.contains("from_seq: Some(24), to_seq: Some(25)")
-}
-
-/// Log `orders` in `dir` of records 0..END, 10 a segment, whose segment 2
-/// (records 20..29) its writer found without a seal and with record 24
-/// damaged (what a power cut that kept a later page and lost an earlier
-/// one leaves): the open copied records 25..29 into a salvaged file and
-/// cut the segment before the damage, so every record but 24 is in the
-/// log once. Returns the segment's path and the salvaged file's.
-fn log_with_a_salvaged_file(dir: &Path) -> (PathBuf, PathBuf) {
-    let w = common::open_rolling(dir, "orders", 10);
-    for i in 0..30 {
-        let (ty, p) = record(i);
-        assert_eq!(w.write(ty, &p).unwrap(), i);
-    }
-    w.close().unwrap();
-    let seg = list_segments(dir, "orders").unwrap()[2].path.clone();
-    // Its seal gone and no manifest of the close: as a killed writer
-    // leaves it.
-    let end = Reader::open(&seg).unwrap().seal().unwrap().records_end;
-    let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
-    f.set_len(end).unwrap();
-    std::fs::remove_file(dir.join("orders.manifest")).unwrap();
-    let (at, len) = common::frames(&seg)[4];
-    common::flip_byte(&seg, at + len / 2);
-
-    let w = common::open_rolling(dir, "orders", 10);
-    assert_eq!(w.next_seq().unwrap(), 30, "no number lost");
-    for i in 30..END {
-        let (ty, p) = record(i);
-        assert_eq!(w.write(ty, &p).unwrap(), i);
-    }
-    w.close().unwrap();
-    let salvaged: Vec<PathBuf> = list_segments(dir, "orders")
-        .unwrap()
-        .into_iter()
-        .filter(|l| l.salvaged_offset.is_some())
-        .map(|l| l.path)
-        .collect();
-    assert_eq!(salvaged.len(), 1, "one salvaged file");
-    (seg, salvaged[0].clone())
 }
 
 /// Ships log `orders` in `dir` to s3://logs/`prefix`, removing local

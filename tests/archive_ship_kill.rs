@@ -7,18 +7,24 @@
 //! `BINLOG_SHIP_KILLS` sets the number of kills (default 30). A shipper
 //! is also killed right after each step of an upload and of a removal
 //! (`ShipOptions::on_step`), for single and multipart uploads;
-//! `BINLOG_SHIP_STEP_ROUNDS` sets how many times (default 5).
+//! `BINLOG_SHIP_STEP_ROUNDS` sets how many times (default 5). A log with a
+//! salvaged file (as a writer's recovery or `binlog repair` leaves one) is
+//! shipped by runs killed at random moments too (`BINLOG_SHIP_KILLS` / 6
+//! of them), each followed by a run to the end: the salvaged object is
+//! there once, with the file's bytes.
 
 mod common;
 
 use binlog::__private::archive::journal::{journal_path, Journal};
 use binlog::__private::archive::multipart::Upload;
-use binlog::__private::archive::object_name::{log_prefix, parse_segment_key, segment_key};
+use binlog::__private::archive::object_name::{
+    log_prefix, parse_object_key, parse_segment_key, segment_key,
+};
 use binlog::archive::{Location, Remote, ShipOptions, Shipper, Step};
 use binlog::{compress_segment, CompressOptions};
 use binlog::{list_segments, SegmentState};
 use common::s3::S3Server;
-use common::shipping::{assert_child_killed, killed_after_step};
+use common::shipping::{assert_child_killed, killed_after_step, log_with_a_salvaged_file};
 use common::{knob, Rng, TempDir};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -73,8 +79,12 @@ fn plain(bytes: Vec<u8>, compressed: bool) -> Vec<u8> {
 
 /// A client of `s3://BUCKET/kill`, where the shippers of these tests ship.
 fn kill_bucket(server: &S3Server) -> Remote {
+    bucket_at(server, "kill")
+}
+
+fn bucket_at(server: &S3Server, prefix: &str) -> Remote {
     Remote::connect(
-        &Location::parse(&format!("s3://{BUCKET}/kill")).unwrap(),
+        &Location::parse(&format!("s3://{BUCKET}/{prefix}")).unwrap(),
         &server.connection(),
     )
     .unwrap()
@@ -84,8 +94,19 @@ fn kill_bucket(server: &S3Server) -> Remote {
 /// or in the bucket; every object holds exactly its segment's bytes; the
 /// journal, if there is one, is whole.
 fn check(server: &S3Server, dir: &Path, known: &BTreeMap<u64, Vec<u8>>, ctx: &str) -> usize {
-    let remote = kill_bucket(server);
-    let prefix = log_prefix("kill", "orders");
+    check_at(server, "kill", dir, known, ctx)
+}
+
+/// `check` of a shipment to `s3://BUCKET/<at>`.
+fn check_at(
+    server: &S3Server,
+    at: &str,
+    dir: &Path,
+    known: &BTreeMap<u64, Vec<u8>>,
+    ctx: &str,
+) -> usize {
+    let remote = bucket_at(server, at);
+    let prefix = log_prefix(at, "orders");
     let mut in_bucket = BTreeMap::new();
     for o in remote.list(&prefix).unwrap() {
         if let Some(k) = parse_segment_key(&o.name) {
@@ -352,4 +373,161 @@ fn uploads_left(remote: &Remote, dir: &Path) -> Vec<Upload> {
         }
     }
     found
+}
+
+/// The salvaged objects under `s3://BUCKET/<at>`: each holds `bytes`;
+/// their number.
+fn salvaged_objects(server: &S3Server, at: &str, bytes: &[u8], ctx: &str) -> usize {
+    let remote = bucket_at(server, at);
+    let prefix = log_prefix(at, "orders");
+    let mut n = 0;
+    for o in remote.list(&prefix).unwrap() {
+        if parse_object_key(&o.name).is_some_and(|k| k.salvaged.is_some()) {
+            let got = remote.get(&format!("{prefix}{}", o.name)).unwrap().unwrap();
+            assert!(
+                got == bytes,
+                "{ctx}: salvaged object {} holds other bytes",
+                o.name
+            );
+            n += 1;
+        }
+    }
+    n
+}
+
+/// After a final run: every line of the journal names an object of the
+/// bucket of its size, and every object of the bucket is journaled or
+/// below the journal's `through`.
+fn assert_journal_agrees(server: &S3Server, at: &str, dir: &Path, ctx: &str) {
+    let jp = journal_path(dir, "orders");
+    let journal = Journal::decode(&std::fs::read_to_string(&jp).unwrap(), &jp).unwrap();
+    let objects: BTreeMap<String, u64> = bucket_at(server, at)
+        .list(&log_prefix(at, "orders"))
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.name, o.size))
+        .collect();
+    for e in &journal.entries {
+        assert_eq!(
+            objects.get(&e.object),
+            Some(&e.bytes),
+            "{ctx}: journal line {e:?}"
+        );
+    }
+    for name in objects.keys() {
+        let Some(k) = parse_object_key(name) else {
+            continue;
+        };
+        let below = journal.through.is_some_and(|t| k.segment_no <= t);
+        assert!(
+            below || journal.entries.iter().any(|e| &e.object == name),
+            "{ctx}: object {name} is not in the journal {journal:?}"
+        );
+    }
+}
+
+/// One shipment of a fresh log with a salvaged file to `s3://BUCKET/<at>`
+/// (`--keep-local 0`), killed after `delay` (`None`: run to its end);
+/// checks what the kill left; then a run to the end, and checks that it
+/// shipped everything once. Returns how long the killed run lasted if it
+/// ended first, and what the kill left (segments, salvaged objects).
+fn ship_salvaged_killed(
+    server: &S3Server,
+    at: &str,
+    delay: Option<Duration>,
+) -> (Option<Duration>, (usize, usize)) {
+    let ctx = format!("{at}, killed after {delay:?}");
+    let dir = TempDir::new("ship-kill-salvaged");
+    let (_, salvaged) = log_with_a_salvaged_file(dir.path());
+    let salvaged_bytes = std::fs::read(&salvaged).unwrap();
+    let mut known = BTreeMap::new();
+    grow(dir.path(), 0, 10, &mut known);
+    let to = format!("s3://{BUCKET}/{at}");
+    let started = std::time::Instant::now();
+    let mut child = ship_to(server, dir.path(), &to, &["--keep-local", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ended = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            assert!(st.success(), "{ctx}: {st}");
+            break Some(started.elapsed());
+        }
+        if delay.is_some_and(|d| started.elapsed() >= d) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let _ = child.kill();
+    child.wait().unwrap();
+    let segments = check_at(server, at, dir.path(), &known, &ctx);
+    let copies = salvaged_objects(server, at, &salvaged_bytes, &ctx);
+    assert!(copies <= 1, "{ctx}: {copies} salvaged objects");
+    assert!(
+        salvaged.exists() || copies == 1,
+        "{ctx}: the salvaged file is neither local nor in the bucket"
+    );
+    let out = ship_to(server, dir.path(), &to, &["--keep-local", "0"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{ctx}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        check_at(server, at, dir.path(), &known, &ctx),
+        known.len(),
+        "{ctx}"
+    );
+    assert_eq!(
+        salvaged_objects(server, at, &salvaged_bytes, &ctx),
+        1,
+        "{ctx}"
+    );
+    assert!(
+        !salvaged.exists(),
+        "{ctx}: the salvaged file is still local"
+    );
+    assert_journal_agrees(server, at, dir.path(), &ctx);
+    // The bucket alone reads every record but the one the damage took, once.
+    let bucket = common::remote::remote_log(server, BUCKET, at, "orders");
+    let mut r = binlog::LogReader::open_remote(bucket).unwrap();
+    let mut seqs = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        assert_eq!(
+            rec.payload,
+            format!("payload {}", rec.seq).as_bytes(),
+            "{ctx}"
+        );
+        seqs.push(rec.seq);
+    }
+    let want: Vec<u64> = (0..40).filter(|&s| s != 24).collect();
+    assert_eq!(seqs, want, "{ctx}");
+    (ended, (segments, copies))
+}
+
+/// A shipper of a log with a salvaged file killed at random moments (up
+/// to 1.25 times the longest run seen to its end, so that kills fall all
+/// through it), then run to the end: the journal and the bucket agree,
+/// every record is in the bucket once, the salvaged object once with the
+/// file's bytes, nothing is left locally.
+#[test]
+fn a_shipper_killed_at_random_moments_ships_a_salvaged_file_once() {
+    let server = S3Server::start(&[BUCKET]);
+    let kills = knob("BINLOG_SHIP_KILLS", 30) / 6;
+    let mut rng = Rng::from_env(37);
+    let (took, _) = ship_salvaged_killed(&server, "salvaged-whole", None);
+    let mut longest = took.expect("a run without a kill ends");
+    eprintln!("a run to the end took {longest:?}");
+    let mut left = Vec::new();
+    for i in 0..kills {
+        let span = longest.as_micros() as u64 * 5 / 4;
+        let delay = Duration::from_micros(rng.below(span.max(1)));
+        let (ended, after) = ship_salvaged_killed(&server, &format!("salvaged-{i}"), Some(delay));
+        longest = longest.max(ended.unwrap_or_default());
+        left.push(after);
+    }
+    eprintln!("segments and salvaged objects in the bucket after each kill: {left:?}");
 }

@@ -257,3 +257,42 @@ fn a_full_disk_fails_with_disk_full_and_keeps_every_acknowledged_record() {
     full_disk_case(Target::Log, Durability::None);
     full_disk_case(Target::Segment, Durability::None);
 }
+
+/// A roll seals the old segment on the writing thread; when the seal's
+/// fdatasync fails (the fault armed at each count in turn until one
+/// strikes a seal's), the write that rolled fails and the log is
+/// poisoned: the next write is refused (`Poisoned`), as after any failed
+/// fdatasync of records. Found by tests/power_faults_random.rs (seed 7).
+#[test]
+fn a_failed_fdatasync_of_a_seal_poisons_the_log() {
+    let root = TempDir::new("power-seal-eio");
+    let (backing, _) = dirs(&root);
+    for n in 1..80u64 {
+        let mnt = root.join(&format!("mnt-seal-{n}"));
+        std::fs::create_dir_all(&mnt).unwrap();
+        let armed = ["--fail-fsync-at".to_string(), n.to_string()];
+        let fs = PowerCut::mount_armed(&backing, &mnt, &armed, None);
+        let dir = fs.path().join(format!("log-{n}"));
+        std::fs::create_dir(&dir).unwrap();
+        let w = binlog::LogWriter::open(&dir, "s", options(Durability::EveryRecord));
+        let failed = w.as_ref().map_err(Clone::clone).and_then(|w| {
+            (0..40).try_for_each(|seq| {
+                let (ty, p) = record(seq);
+                w.write(ty, &p).map(|_| ())
+            })
+        });
+        let Err(e) = failed else {
+            panic!("count {n}: no write failed")
+        };
+        if !e.to_string().contains("sync seal") {
+            drop(w);
+            drop(fs);
+            continue;
+        }
+        let again = w.unwrap().write("ev", b"after the failed seal");
+        let again = again.expect_err("a write after a failed seal fdatasync succeeded");
+        assert_eq!(again.kind(), ErrorKind::Poisoned, "count {n}: {again}");
+        return;
+    }
+    panic!("no count struck a seal's fdatasync");
+}

@@ -389,6 +389,12 @@ impl Writer {
         self.shared.state.lock().flush_lending_buffers()
     }
 
+    /// Whether a failed fdatasync (of records or of the seal) poisoned the
+    /// writer.
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.shared.state.lock().poisoned.is_some()
+    }
+
     /// `close`, handing back the writer's buffers and index memory,
     /// emptied, for the next segment of its log (`open_recycling`).
     pub(crate) fn close_recycling(&self) -> Result<Recycled> {

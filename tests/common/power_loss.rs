@@ -579,20 +579,26 @@ fn check_log(
 /// synced after its records) is counted, not held to: `binlog repair`
 /// rewrites it.
 fn sealed_whole(path: &Path, t: &mut Tally) -> bool {
-    let Ok(mut r) = Reader::open(path) else {
-        return false;
-    };
-    if r.seal().is_none() {
-        return false;
+    match sealed_reads_whole(path) {
+        Some(true) => true,
+        Some(false) => {
+            t.damaged_seals += 1;
+            false
+        }
+        None => false,
     }
+}
+
+/// Whether the segment at `path`, if sealed (or compressed), reads whole;
+/// `None` if it is not sealed.
+pub fn sealed_reads_whole(path: &Path) -> Option<bool> {
+    let mut r = Reader::open(path).ok()?;
+    r.seal()?;
     loop {
         match r.next() {
             Ok(Some(_)) => {}
-            Ok(None) => return true,
-            Err(_) => {
-                t.damaged_seals += 1;
-                return false;
-            }
+            Ok(None) => return Some(true),
+            Err(_) => return Some(false),
         }
     }
 }

@@ -81,11 +81,32 @@ impl PowerCut {
     /// Mounts `backing` on `mountpoint`; a cut keeps `keep`, seeded by
     /// `seed`.
     pub fn mount(backing: &Path, mountpoint: &Path, keep: Keep, seed: u64) -> PowerCut {
-        let mut child = Command::new(tool())
+        let mut cmd = Command::new(tool());
+        cmd.args(keep.args()).args(["--seed", &seed.to_string()]);
+        PowerCut::start(backing, mountpoint, cmd)
+    }
+
+    /// Mounts `backing` on `mountpoint` with a fault armed at a count
+    /// (`--fail-fsync-at N`, `--disk-full-at N`: `armed`), tracing each
+    /// change and sync to `trace` if given; a cut keeps nothing unsynced.
+    pub fn mount_armed(
+        backing: &Path,
+        mountpoint: &Path,
+        armed: &[String],
+        trace: Option<&Path>,
+    ) -> PowerCut {
+        let mut cmd = Command::new(tool());
+        cmd.args(armed);
+        if let Some(t) = trace {
+            cmd.env("POWERCUT_TRACE", t);
+        }
+        PowerCut::start(backing, mountpoint, cmd)
+    }
+
+    fn start(backing: &Path, mountpoint: &Path, mut cmd: Command) -> PowerCut {
+        let mut child = cmd
             .arg(backing)
             .arg(mountpoint)
-            .args(keep.args())
-            .args(["--seed", &seed.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()

@@ -2,7 +2,8 @@
 //! tests/archive_multipart_faults.rs): a shipper with short timeouts that
 //! removes every verified local copy, passes run until one succeeds, and
 //! the checks every fault test makes: nothing lost, no object holding
-//! other bytes than its segment.
+//! other bytes than its segment. And a log with a salvaged file to ship
+//! (tests/archive_salvaged.rs, tests/archive_ship_kill.rs).
 
 use super::proxy::Proxy;
 use super::s3::S3Server;
@@ -15,7 +16,7 @@ use binlog::{Error, Result};
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -182,4 +183,49 @@ pub fn assert_child_killed(server: &S3Server, test: &str, envs: &[(&str, &OsStr)
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Log `orders` in `dir` of records 0..40 (type "trade", payload
+/// "payload <i>"), 10 a segment, whose segment 2
+/// (records 20..29) its writer found without a seal and with record 24
+/// damaged (what a power cut that kept a later page and lost an earlier
+/// one leaves): the open copied records 25..29 into a salvaged file and
+/// cut the segment before the damage, so every record but 24 is in the
+/// log once. Returns the segment's path and the salvaged file's.
+pub fn log_with_a_salvaged_file(dir: &Path) -> (PathBuf, PathBuf) {
+    let w = super::open_rolling(dir, "orders", 10);
+    for i in 0..30 {
+        let p = format!("payload {i}");
+        assert_eq!(w.write("trade", p.as_bytes()).unwrap(), i);
+    }
+    w.close().unwrap();
+    let seg = list_segments(dir, "orders").unwrap()[2].path.clone();
+    // Its seal gone and no manifest of the close: as a killed writer
+    // leaves it.
+    let end = binlog::Reader::open(&seg)
+        .unwrap()
+        .seal()
+        .unwrap()
+        .records_end;
+    let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    f.set_len(end).unwrap();
+    std::fs::remove_file(dir.join("orders.manifest")).unwrap();
+    let (at, len) = super::frames(&seg)[4];
+    super::flip_byte(&seg, at + len / 2);
+
+    let w = super::open_rolling(dir, "orders", 10);
+    assert_eq!(w.next_seq().unwrap(), 30, "no number lost");
+    for i in 30..40 {
+        let p = format!("payload {i}");
+        assert_eq!(w.write("trade", p.as_bytes()).unwrap(), i);
+    }
+    w.close().unwrap();
+    let salvaged: Vec<PathBuf> = list_segments(dir, "orders")
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.salvaged_offset.is_some())
+        .map(|l| l.path)
+        .collect();
+    assert_eq!(salvaged.len(), 1, "one salvaged file");
+    (seg, salvaged[0].clone())
 }

@@ -70,9 +70,21 @@ impl Ending {
         }
     }
 
-    /// This segment after a failed attempt to seal it. The next segment's
-    /// OPENED event is reported now, not held back until a retry succeeds.
-    pub(super) fn failed(self, events: &mut Vec<SegmentEvent>) -> Ending {
+    /// This segment after a failed attempt to seal it, `e`. The next
+    /// segment's OPENED event is reported now, not held back until a retry
+    /// succeeds. A failed fdatasync of the seal (its `SEAL_BEGIN` frame and
+    /// any records not yet synced) poisons the log, as every failed
+    /// fdatasync does: the kernel may have dropped those pages, and a retry,
+    /// through a file opened after the failure, would not be told.
+    pub(super) fn failed(
+        self,
+        st: &mut State,
+        e: &Error,
+        events: &mut Vec<SegmentEvent>,
+    ) -> Ending {
+        if self.writer.as_ref().is_some_and(|w| w.is_poisoned()) && st.poisoned.is_none() {
+            st.poisoned = Some(super::durability::poisoned_by(e));
+        }
         events.extend(self.next_opened.map(SegmentEvent::Opened));
         Ending {
             writer: None,
@@ -98,7 +110,8 @@ impl Shared {
                     self.enforce_retention(st);
                 }
                 Err(e) => {
-                    st.ending.push_front(r.failed(events));
+                    let failed = r.failed(st, &e, events);
+                    st.ending.push_front(failed);
                     return Err(e);
                 }
             }
@@ -133,7 +146,8 @@ impl Shared {
                         self.manifest_changed(&mut st)
                     }
                     Err(e) => {
-                        st.ending.push_front(r.failed(&mut events));
+                        let failed = r.failed(&mut st, &e, &mut events);
+                        st.ending.push_front(failed);
                         Err(e)
                     }
                 }

@@ -83,6 +83,14 @@ impl PowerCutFs {
     }
 }
 
+/// What the trace adds to a sync's line: nothing, or ` EIO`.
+fn failed(r: Result<(), Errno>) -> &'static str {
+    match r {
+        Err(libc::EIO) => " EIO",
+        _ => "",
+    }
+}
+
 fn empty(r: Result<(), Errno>, reply: ReplyEmpty) {
     match r {
         Ok(()) => reply.ok(),
@@ -199,8 +207,8 @@ impl Filesystem for PowerCutFs {
             Ok(_) => Ok(()),
             Err(e) => Err(e),
         };
-        match r {
-            Ok(()) => reply.opened(FileHandle(0), FopenFlags::empty()),
+        match r.and_then(|()| m.open_handle(ino.0)) {
+            Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
             Err(e) => reply.error(errno(e)),
         }
     }
@@ -220,13 +228,14 @@ impl Filesystem for PowerCutFs {
         let r = m
             .mknode(parent.0, name, Node::file(perm, Vec::new()))
             .inspect(|ino| trace(format_args!("create {ino} {name:?}")))
-            .and_then(|ino| Ok((ino, m.node(ino)?)));
+            .and_then(|ino| Ok((ino, m.open_handle(ino)?)))
+            .and_then(|(ino, fh)| Ok((ino, fh, m.node(ino)?)));
         match r {
-            Ok((ino, n)) => reply.created(
+            Ok((ino, fh, n)) => reply.created(
                 &TTL,
                 &attr(ino, n),
                 Generation(0),
-                FileHandle(0),
+                FileHandle(fh),
                 FopenFlags::empty(),
             ),
             Err(e) => reply.error(errno(e)),
@@ -281,16 +290,31 @@ impl Filesystem for PowerCutFs {
         reply.ok();
     }
 
+    fn release(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        _lock_owner: Option<fuser::LockOwner>,
+        _flush: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.lock().release_handle(fh.0);
+        reply.ok();
+    }
+
     fn fsync(
         &self,
         _req: &Request,
         ino: INodeNo,
-        _fh: FileHandle,
+        fh: FileHandle,
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        trace(format_args!("fsync {}", ino.0));
-        empty(self.lock().sync_file(ino.0), reply);
+        let r = self.lock().sync_file(ino.0, Some(fh.0));
+        trace(format_args!("fsync {}{}", ino.0, failed(r)));
+        empty(r, reply);
     }
 
     fn readdir(
@@ -330,7 +354,9 @@ impl Filesystem for PowerCutFs {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        empty(self.lock().sync_dir(ino.0), reply);
+        let r = self.lock().sync_dir(ino.0);
+        trace(format_args!("fsyncdir {}{}", ino.0, failed(r)));
+        empty(r, reply);
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
@@ -356,7 +382,7 @@ impl Filesystem for PowerCutFs {
     ) {
         trace(format_args!("fallocate {} {offset} {length} {mode}", ino.0));
         let mut m = self.lock();
-        let full = m.faults.disk_full;
+        let full = m.faults.full_at_write();
         let r = match mode {
             _ if full
                 && m.file(ino.0)

@@ -3,7 +3,7 @@
 //! VLDB 2024). See README.md beside Cargo.toml.
 //!
 //! `powercut BACKING MOUNTPOINT [--seed N] [--torn 0|512|4096] [--keep-dir-ops]
-//! [--fail-fsync] [--disk-full]`
+//! [--fail-fsync] [--disk-full] [--fail-fsync-at N] [--disk-full-at N]`
 //!
 //! Serves the tree at BACKING on MOUNTPOINT, prints `mounted` on stdout,
 //! then waits for signals:
@@ -15,7 +15,10 @@
 //! - the fault switches, each answered by a line on stdout once in force:
 //!   SIGUSR2 fails every fsync with EIO (`fsync-eio`), SIGRTMIN fills the
 //!   disk (`disk-full`: ENOSPC), SIGRTMIN+1 ends both (`faults-cleared`).
-//!   `--fail-fsync` and `--disk-full` start with them on.
+//!   `--fail-fsync` and `--disk-full` start with them on;
+//!   `--fail-fsync-at N` fails the Nth fsync from the mount (that one
+//!   only), `--disk-full-at N` fills the disk at the Nth write or
+//!   fallocate: faults at a point a test draws, not at a signal.
 
 mod cut;
 mod fs;
@@ -36,7 +39,7 @@ struct Args {
 fn usage(msg: &str) -> ! {
     eprintln!(
         "powercut: {msg}\nusage: powercut BACKING MOUNTPOINT [--seed N] [--torn 0|512|4096] [--keep-dir-ops] \
-         [--fail-fsync] [--disk-full]"
+         [--fail-fsync] [--disk-full] [--fail-fsync-at N] [--disk-full-at N]"
     );
     std::process::exit(2)
 }
@@ -64,6 +67,8 @@ fn parse_args() -> Args {
             Some("--keep-dir-ops") => policy.keep_dir_ops = true,
             Some("--fail-fsync") => faults.fsync_eio = true,
             Some("--disk-full") => faults.disk_full = true,
+            Some("--fail-fsync-at") => faults.fail_fsync_at = Some(value("--fail-fsync-at").max(1)),
+            Some("--disk-full-at") => faults.disk_full_at = Some(value("--disk-full-at").max(1)),
             Some(s) if s.starts_with("--") => usage(&format!("unknown option {s}")),
             _ => positional.push(PathBuf::from(a)),
         }

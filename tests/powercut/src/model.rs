@@ -31,6 +31,10 @@ pub struct FileData {
     pub durable: Vec<u8>,
     /// Blocks (of `BLOCK` bytes) whose live bytes may differ from durable.
     pub dirty: BTreeSet<u64>,
+    /// Failed fsyncs of the file so far: as Linux's errseq, each open file
+    /// description sees a failure once, at its first fsync after it, the
+    /// description whose fsync failed at once.
+    pub errors: u64,
 }
 
 pub struct DirData {
@@ -63,6 +67,7 @@ impl Node {
                 durable: data.clone(),
                 live: data,
                 dirty: BTreeSet::new(),
+                errors: 0,
             }),
             perm,
         )
@@ -117,12 +122,54 @@ pub struct Faults {
     /// The disk is full: a write or fallocate that would need a block past
     /// a file's end fails with ENOSPC (writes inside the file succeed).
     pub disk_full: bool,
+    /// Armed: the fsync or fdatasync (of a file or a directory) this many
+    /// more from now fails as under `fsync_eio`, once (1: the next); the
+    /// ones before and after it succeed.
+    pub fail_fsync_at: Option<u64>,
+    /// Armed: the disk fills at the write or fallocate this many more from
+    /// now (1: the next), which is the first to meet `disk_full`.
+    pub disk_full_at: Option<u64>,
+}
+
+/// Counts one request against an armed fault: true when it is the one.
+fn countdown(at: &mut Option<u64>) -> bool {
+    match at {
+        Some(1) => {
+            *at = None;
+            true
+        }
+        Some(n) => {
+            *n -= 1;
+            false
+        }
+        None => false,
+    }
+}
+
+impl Faults {
+    /// Whether this fsync fails, counting it against `fail_fsync_at`.
+    pub fn fsync_fails(&mut self) -> bool {
+        countdown(&mut self.fail_fsync_at) || self.fsync_eio
+    }
+
+    /// Whether the disk is full for this write or fallocate, counting it
+    /// against `disk_full_at`.
+    pub fn full_at_write(&mut self) -> bool {
+        if countdown(&mut self.disk_full_at) {
+            self.disk_full = true;
+        }
+        self.disk_full
+    }
 }
 
 pub struct Model {
     pub nodes: HashMap<Ino, Node>,
     pub faults: Faults,
     next: Ino,
+    /// Each open file description (FUSE file handle): the failed fsyncs
+    /// of its file it has seen (`FileData::errors`).
+    handles: HashMap<u64, u64>,
+    next_handle: u64,
 }
 
 impl Default for Model {
@@ -133,6 +180,8 @@ impl Default for Model {
             nodes,
             faults: Faults::default(),
             next: ROOT + 1,
+            handles: HashMap::new(),
+            next_handle: 1,
         }
     }
 }
@@ -296,7 +345,7 @@ impl Model {
     }
 
     pub fn write(&mut self, ino: Ino, offset: u64, data: &[u8]) -> Result<(), Errno> {
-        let full = self.faults.disk_full;
+        let full = self.faults.full_at_write();
         let f = self.file_mut(ino)?;
         let end = offset as usize + data.len();
         if full && end > f.live.len() {
@@ -324,26 +373,56 @@ impl Model {
         Ok(())
     }
 
-    /// fsync or fdatasync of a file: its data and size reach the durable
-    /// state; its names do not.
-    pub fn sync_file(&mut self, ino: Ino) -> Result<(), Errno> {
-        let eio = self.faults.fsync_eio;
+    /// A new open file description of `ino`: it sees the fsync failures
+    /// of the file from now on.
+    pub fn open_handle(&mut self, ino: Ino) -> Result<u64, Errno> {
+        let seen = match &self.node(ino)?.body {
+            Body::File(f) => f.errors,
+            Body::Dir(_) => 0,
+        };
+        let fh = self.next_handle;
+        self.next_handle += 1;
+        self.handles.insert(fh, seen);
+        Ok(fh)
+    }
+
+    pub fn release_handle(&mut self, fh: u64) {
+        self.handles.remove(&fh);
+    }
+
+    /// fsync or fdatasync of a file through the description `fh` (`None`:
+    /// a sync of everything): its data and size reach the durable state;
+    /// its names do not. A failure since the description last synced is
+    /// reported once (EIO), after the sync, as Linux does.
+    pub fn sync_file(&mut self, ino: Ino, fh: Option<u64>) -> Result<(), Errno> {
+        self.file(ino)?;
+        let eio = self.faults.fsync_fails();
         let f = self.file_mut(ino)?;
         let blocks = std::mem::take(&mut f.dirty);
         if eio {
             // The pages are clean now and were never written: lost.
-            return Err(libc::EIO);
+            f.errors += 1;
+        } else {
+            f.durable.resize(f.live.len(), 0);
+            for b in blocks {
+                copy_block(f, b * BLOCK, (b + 1) * BLOCK);
+            }
         }
-        f.durable.resize(f.live.len(), 0);
-        for b in blocks {
-            copy_block(f, b * BLOCK, (b + 1) * BLOCK);
+        let errors = f.errors;
+        match fh.and_then(|h| self.handles.get_mut(&h)) {
+            Some(seen) if *seen < errors => {
+                *seen = errors;
+                Err(libc::EIO)
+            }
+            _ if eio => Err(libc::EIO),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// fsync of a directory: its live entries become its durable ones.
     pub fn sync_dir(&mut self, ino: Ino) -> Result<(), Errno> {
-        if self.faults.fsync_eio {
+        self.dir(ino)?;
+        if self.faults.fsync_fails() {
             return Err(libc::EIO);
         }
         let d = self.dir_mut(ino)?;
@@ -357,7 +436,7 @@ impl Model {
         self.faults = Faults::default();
         let inos: Vec<Ino> = self.nodes.keys().copied().collect();
         for ino in inos {
-            let _ = self.sync_file(ino);
+            let _ = self.sync_file(ino, None);
             let _ = self.sync_dir(ino);
         }
     }
@@ -405,10 +484,10 @@ mod tests {
         let ino = m
             .mknode(ROOT, OsStr::new("f"), Node::file(0o644, vec![7; 33483]))
             .unwrap();
-        m.sync_file(ino).unwrap();
+        m.sync_file(ino, None).unwrap();
         m.sync_dir(ROOT).unwrap();
         m.set_size(ino, 12778).unwrap();
-        m.sync_file(ino).unwrap();
+        m.sync_file(ino, None).unwrap();
         m.write(ino, 12778, &[1; 352]).unwrap();
         m.write(ino, 13130, &[2; 20026]).unwrap();
         m.write(ino, 33156, &[3; 327]).unwrap();
@@ -426,9 +505,9 @@ mod tests {
             .unwrap();
         m.write(ino, 1024, &[1; 512]).unwrap();
         m.faults.fsync_eio = true;
-        assert_eq!(m.sync_file(ino), Err(libc::EIO));
+        assert_eq!(m.sync_file(ino, None), Err(libc::EIO));
         m.faults.fsync_eio = false;
-        assert_eq!(m.sync_file(ino), Ok(()));
+        assert_eq!(m.sync_file(ino, None), Ok(()));
         assert_eq!(m.file(ino).unwrap().live[1024..], [1; 512]);
         assert_eq!(m.file(ino).unwrap().durable[1024..], [0; 512]);
     }
@@ -444,5 +523,25 @@ mod tests {
         assert_eq!(m.write(ino, 0, &[1; 1024]), Ok(()));
         assert_eq!(m.write(ino, 1000, &[1; 25]), Err(libc::ENOSPC));
         assert_eq!(m.file(ino).unwrap().live.len(), 1024);
+    }
+
+    /// An armed fsync fault fails exactly the fsync it counts to; an armed
+    /// full disk fills at its write and stays full.
+    #[test]
+    fn armed_faults_strike_at_their_count() {
+        let mut m = Model::default();
+        let ino = m
+            .mknode(ROOT, OsStr::new("f"), Node::file(0o644, Vec::new()))
+            .unwrap();
+        m.faults.fail_fsync_at = Some(2);
+        m.faults.disk_full_at = Some(3);
+        assert_eq!(m.sync_dir(ROOT), Ok(()));
+        m.write(ino, 0, &[1; 10]).unwrap();
+        assert_eq!(m.sync_file(ino, None), Err(libc::EIO));
+        assert_eq!(m.sync_file(ino, None), Ok(()));
+        m.write(ino, 10, &[2; 10]).unwrap();
+        assert_eq!(m.write(ino, 20, &[3; 10]), Err(libc::ENOSPC));
+        assert_eq!(m.write(ino, 0, &[4; 20]), Ok(()));
+        assert_eq!(m.write(ino, 20, &[3; 10]), Err(libc::ENOSPC));
     }
 }

@@ -216,3 +216,48 @@ fn a_full_disk_refuses_writes_past_the_end() {
     m.stop(libc::SIGTERM);
     assert_eq!(fs::read(m.backing("f")).unwrap(), b"ab2345");
 }
+
+/// Faults armed at a count (`--fail-fsync-at N`, `--disk-full-at N`)
+/// strike at that request: the 2nd fsync from the mount fails (its pages
+/// lost) and the 3rd succeeds; the disk fills at the 3rd write and stays
+/// full for writes past a file's end.
+#[test]
+fn armed_faults_strike_at_their_count() {
+    let args = ["--fail-fsync-at", "2", "--disk-full-at", "3"];
+    let mut m = Mount::new("armed", &[("f", b"")], &args);
+    let f = OpenOptions::new().write(true).open(m.mnt("f")).unwrap();
+    f.write_all_at(b"kept", 0).unwrap();
+    f.sync_all().unwrap();
+    f.write_all_at(b"lost", 4).unwrap();
+    let e = f.sync_all().unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EIO));
+    f.sync_all().unwrap();
+    let e = f.write_all_at(b"full", 8).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::ENOSPC));
+    f.write_all_at(b"KEPT", 0).unwrap();
+    assert!(f.write_all_at(b"full", 8).is_err());
+    m.cut();
+    assert_eq!(fs::read(m.backing("f")).unwrap(), b"kept\0\0\0\0");
+}
+
+/// As Linux's errseq: a failed fsync is reported to every description of
+/// the file open before it, once each, at its next fsync (which still
+/// writes what is dirty now); a description opened after it sees nothing.
+#[test]
+fn a_failed_fsync_is_reported_once_to_each_earlier_description() {
+    let old = [b'x'; 8192];
+    let mut m = Mount::new("errseq", &[("f", &old)], &["--fail-fsync-at", "1"]);
+    let a = OpenOptions::new().write(true).open(m.mnt("f")).unwrap();
+    let b = OpenOptions::new().write(true).open(m.mnt("f")).unwrap();
+    b.write_all_at(b"lost", 0).unwrap();
+    assert_eq!(b.sync_all().unwrap_err().raw_os_error(), Some(libc::EIO));
+    let later = OpenOptions::new().write(true).open(m.mnt("f")).unwrap();
+    a.write_all_at(b"kept", 4096).unwrap();
+    assert_eq!(a.sync_all().unwrap_err().raw_os_error(), Some(libc::EIO));
+    a.sync_all().unwrap();
+    b.sync_all().unwrap();
+    later.sync_all().unwrap();
+    m.cut();
+    let got = fs::read(m.backing("f")).unwrap();
+    assert_eq!((&got[..4], &got[4096..4100]), (&b"xxxx"[..], &b"kept"[..]));
+}
