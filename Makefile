@@ -17,6 +17,14 @@ VERSITYGW  := $(TOOLS)/bin/versitygw-$(VERSITYGW_VERSION)
 # pseudo-version (the commit of a release).
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO      := $(TOOLS)/bin/minio-$(MINIO_VERSION)
+# A third, written by neither versitygw's nor MinIO's authors: moto's
+# server (Apache-2.0, PyPI), in a virtual environment of its own, with the
+# versions of its dependencies pinned by tests/moto-constraints.txt.
+# `make test` runs a short part of the archive tests against it (ship,
+# tiered and remote reads, follow, prune, remote ls), `make torture` all.
+MOTO_VERSION := 5.2.5
+MOTO_VENV  := $(TOOLS)/moto-$(MOTO_VERSION)
+MOTO       := $(MOTO_VENV)/bin/moto_server
 GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 # Every native artifact (libbinlog.so and .a, the JNI library, the Python
@@ -88,7 +96,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio
+.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio s3-server-moto
 
 all: lib cli man header examples
 
@@ -117,6 +125,12 @@ $(MINIO):
 	ln -sf $(TOOLS)/minio-$(MINIO_VERSION)/minio $@
 
 s3-server-minio: $(MINIO)
+
+$(MOTO): tests/moto-constraints.txt
+	rm -rf $(MOTO_VENV) && $(PYTHON) -m venv $(MOTO_VENV)
+	$(MOTO_VENV)/bin/pip install -q -c tests/moto-constraints.txt 'moto[server]==$(MOTO_VERSION)'
+
+s3-server-moto: $(MOTO)
 
 # zig, from PyPI's ziglang wheel, in a virtual environment of its own.
 $(ZIG_PYTHON):
