@@ -248,10 +248,36 @@ strace-tool:
 # every test target builds (those that run the tool require or check the
 # `cli` feature). The library's code is the same with or without the
 # feature, so the integration tests, run just before, are only built again.
-test-rust: zstd-tool strace-tool s3-server powercut
+test-rust: zstd-tool strace-tool s3-server s3-server-moto powercut
 	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWERCUT=$(POWERCUT) $(CARGO) test --all-targets
+	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SHORT)
 	$(CARGO) test --no-default-features --lib --tests --no-run
 	$(CARGO) test --no-default-features --lib
+
+# The part of the archive tests `make test` runs against moto's server too
+# (each test starts its own, in about 4 s): shipping, reading a log half
+# from the bucket, following it (library, tiered, `tail -f s3://`), a
+# prune seen by a reader, `remote ls`.
+MOTO_SHORT := --test archive_follow --test archive_ship --test archive_read \
+  --test archive_prune --test archive_read_cli -- \
+  a_follower_of_the_bucket_lists_it_with_backoff tail_f_of_the_bucket_in_a_second_process \
+  a_tiered_follower_whose_directory_holds_none a_second_run_uploads_nothing_and_new_segments_follow \
+  segments_shipped_and_removed_locally_while_a_reader_reads a_reader_reports_pruned_objects_as_retention \
+  remote_ls_lists_each_object
+# What the whole archive suite against moto leaves out (`make torture`):
+# the tests that change or read an object's file behind the server's back
+# (moto keeps objects in memory), or restart the server (moto keeps
+# nothing across a restart).
+MOTO_SKIP := $(addprefix --skip ,a_damaged_or_truncated_object_is_reported_with_its_key_and_offset \
+  a_full_read_streams_every_record_once_in_order_with_bounded_read_ahead \
+  a_read_ahead_stops_at_an_object_gone_or_damaged_mid_read \
+  a_shipped_plain_object_cut_short \
+  an_object_cut_short_is_damage_naming_its_url \
+  an_object_missing_from_the_bucket_is_a_gap_not_an_error \
+  an_object_read_decompressing_ahead_gives_the_same_records \
+  a_segment_whose_copy_vanished_is_kept_locally \
+  a_prune_killed_anywhere_leaves_no_hole \
+  remote_verify_checks_hashes_and_records_and_names_a_damaged_object)
 
 # The power-cut filesystem (tests/powercut: its own cargo package, never a
 # dependency of the library) that tests/power_loss.rs mounts: FUSE, so
@@ -760,7 +786,8 @@ check-bench-peers:
 # and those 1,000 kills again against MinIO (less the one test that
 # removes an object's file behind versitygw's back), and the store
 # settings tests against MinIO, the server that records server-side
-# encryption, its ignored ones included (tests/archive_store_settings.rs).
+# encryption, its ignored ones included (tests/archive_store_settings.rs);
+# then every archive test against moto's server (less MOTO_SKIP).
 # BINLOG_TEST_SEED=<n> replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
@@ -778,7 +805,7 @@ TORTURE_SHIP_STEP_ROUNDS ?= 50
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
-torture: miri s3-server s3-server-minio powercut test-cross
+torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) \
 	  $(CARGO) test --test power_loss --test power_loss_tools -- --nocapture
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
@@ -800,6 +827,7 @@ torture: miri s3-server s3-server-minio powercut test-cross
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_store_settings -- --include-ignored
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) BINLOG_SHIP_STEP_ROUNDS=$(TORTURE_SHIP_STEP_ROUNDS) \
 	  $(CARGO) test --test archive_ship_kill -- --nocapture
+	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test --test 'archive_*' -- $(MOTO_SKIP)
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \
 	  $(MAKE) test-java

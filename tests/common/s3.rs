@@ -153,7 +153,10 @@ impl S3Server {
 
     fn wait_until_answering(&self) {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // moto's server, a Python program, takes about 4 s to start on an
+        // idle 2-core host, and several times that on a loaded one.
+        let wait = Duration::from_secs(if is_moto() { 90 } else { 20 });
+        let deadline = Instant::now() + wait;
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             assert!(
                 Instant::now() < deadline,
