@@ -336,7 +336,8 @@ run-c-tests:
 
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json;
 # compressed segments: target/bench-compress.json; shipping to and reading
-# from versitygw: target/bench-archive.json; the Python binding's:
+# from versitygw, and the remote follow latency: target/bench-archive.json;
+# the Python binding's:
 # bench-python, target/bench-python.json)
 bench: lib zstd-tool s3-server $(BUILD)/bench/bench
 	$(BUILD)/bench/bench target/bench.json
