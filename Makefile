@@ -268,11 +268,12 @@ MOTO_SHORT := --test archive_follow --test archive_ship --test archive_read \
 # out of them: the tests that change or read an object's file behind the
 # server's back (moto keeps objects in memory), or restart the server
 # (moto keeps nothing across a restart). The suites not listed (disk
-# full, faults through the proxy, plain objects, seal checks, salvaged
-# files, fetch, ship kills, store settings) read or damage objects'
-# files, or are still to be tried against moto.
+# full, faults through the proxy, multipart faults, ship kills, store
+# settings) read or damage objects' files, or are still to be tried
+# against moto.
 MOTO_SUITES := $(addprefix --test ,archive_follow archive_read archive_read_cli archive_ship \
-  archive_prune archive_list_logs archive_ship_lock archive_retention)
+  archive_prune archive_list_logs archive_ship_lock archive_retention archive_plain_objects \
+  archive_seal_checks archive_salvaged archive_fetch archive_read_ffi archive_unreachable)
 MOTO_SKIP := $(addprefix --skip ,a_damaged_or_truncated_object_is_reported_with_its_key_and_offset \
   a_full_read_streams_every_record_once_in_order_with_bounded_read_ahead \
   a_read_ahead_stops_at_an_object_gone_or_damaged_mid_read \
@@ -282,7 +283,9 @@ MOTO_SKIP := $(addprefix --skip ,a_damaged_or_truncated_object_is_reported_with_
   an_object_read_decompressing_ahead_gives_the_same_records \
   a_segment_whose_copy_vanished_is_kept_locally \
   a_prune_killed_anywhere_leaves_no_hole \
-  remote_verify_checks_hashes_and_records_and_names_a_damaged_object)
+  remote_verify_checks_hashes_and_records_and_names_a_damaged_object \
+  an_object_not_matching_its_sha256_is_an_error_naming_it \
+  gaps_through_the_c_abi_name_the_missing_object)
 
 # The power-cut filesystem (tests/powercut: its own cargo package, never a
 # dependency of the library) that tests/power_loss.rs mounts: FUSE, so
