@@ -17,6 +17,14 @@ VERSITYGW  := $(TOOLS)/bin/versitygw-$(VERSITYGW_VERSION)
 # pseudo-version (the commit of a release).
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO      := $(TOOLS)/bin/minio-$(MINIO_VERSION)
+# A third, written by neither versitygw's nor MinIO's authors: moto's
+# server (Apache-2.0, PyPI), in a virtual environment of its own, with the
+# versions of its dependencies pinned by tests/moto-constraints.txt.
+# `make test` runs a short part of the archive tests against it (ship,
+# tiered and remote reads, follow, prune, remote ls), `make torture` all.
+MOTO_VERSION := 5.2.5
+MOTO_VENV  := $(TOOLS)/moto-$(MOTO_VERSION)
+MOTO       := $(MOTO_VENV)/bin/moto_server
 GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 # Every native artifact (libbinlog.so and .a, the JNI library, the Python
@@ -90,7 +98,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio
+.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio s3-server-moto
 
 all: lib cli man header examples
 
@@ -119,6 +127,12 @@ $(MINIO):
 	ln -sf $(TOOLS)/minio-$(MINIO_VERSION)/minio $@
 
 s3-server-minio: $(MINIO)
+
+$(MOTO): tests/moto-constraints.txt
+	rm -rf $(MOTO_VENV) && $(PYTHON) -m venv $(MOTO_VENV)
+	$(MOTO_VENV)/bin/pip install -q -c tests/moto-constraints.txt 'moto[server]==$(MOTO_VERSION)'
+
+s3-server-moto: $(MOTO)
 
 # zig and cargo-zigbuild, from PyPI's ziglang and cargo-zigbuild wheels,
 # in a virtual environment of their own (named for both versions).
@@ -234,16 +248,51 @@ strace-tool:
 	@command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
 
 # Every Rust test (the archive tests start the pinned versitygw: s3-server),
-# two test binaries at a time (tests/run_rust_tests.sh); then the core
+# two test binaries at a time (tests/run_rust_tests.sh); a short part of
+# the archive tests again against moto's server (MOTO_SHORT); then the core
 # alone, without the tool's crates (clap, indicatif, serde_json) and the S3
 # client's (`--no-default-features`): its unit tests run and every test
 # target builds (those that run the tool require or check the
 # `cli` feature). The library's code is the same with or without the
 # feature, so the integration tests, run just before, are only built again.
-test-rust: zstd-tool strace-tool s3-server powercut
+test-rust: zstd-tool strace-tool s3-server s3-server-moto powercut
 	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWERCUT=$(POWERCUT) CARGO=$(CARGO) tests/run_rust_tests.sh
+	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SHORT)
 	$(CARGO) test --no-default-features --lib --tests --no-run
 	$(CARGO) test --no-default-features --lib
+
+# The part of the archive tests `make test` runs against moto's server too
+# (each test starts its own, in about 4 s): shipping, reading a log half
+# from the bucket, following it (library, tiered, `tail -f s3://`), a
+# prune seen by a reader, `remote ls`.
+MOTO_SHORT := --test archive_follow --test archive_ship --test archive_read \
+  --test archive_prune --test archive_read_cli -- \
+  a_follower_of_the_bucket_lists_it_with_backoff tail_f_of_the_bucket_in_a_second_process \
+  a_tiered_follower_whose_directory_holds_none a_second_run_uploads_nothing_and_new_segments_follow \
+  segments_shipped_and_removed_locally_while_a_reader_reads a_reader_reports_pruned_objects_as_retention \
+  remote_ls_lists_each_object
+# The archive suites `make torture` runs against moto, and what it leaves
+# out of them: the tests that change or read an object's file behind the
+# server's back (moto keeps objects in memory), or restart the server
+# (moto keeps nothing across a restart). The suites not listed (disk
+# full, faults through the proxy, multipart faults, ship kills, store
+# settings) read or damage objects' files, or are still to be tried
+# against moto.
+MOTO_SUITES := $(addprefix --test ,archive_follow archive_read archive_read_cli archive_ship \
+  archive_prune archive_list_logs archive_ship_lock archive_retention archive_plain_objects \
+  archive_seal_checks archive_salvaged archive_fetch archive_read_ffi archive_unreachable)
+MOTO_SKIP := $(addprefix --skip ,a_damaged_or_truncated_object_is_reported_with_its_key_and_offset \
+  a_full_read_streams_every_record_once_in_order_with_bounded_read_ahead \
+  a_read_ahead_stops_at_an_object_gone_or_damaged_mid_read \
+  a_shipped_plain_object_cut_short \
+  an_object_cut_short_is_damage_naming_its_url \
+  an_object_missing_from_the_bucket_is_a_gap_not_an_error \
+  an_object_read_decompressing_ahead_gives_the_same_records \
+  a_segment_whose_copy_vanished_is_kept_locally \
+  a_prune_killed_anywhere_leaves_no_hole \
+  remote_verify_checks_hashes_and_records_and_names_a_damaged_object \
+  an_object_not_matching_its_sha256_is_an_error_naming_it \
+  gaps_through_the_c_abi_name_the_missing_object)
 
 # The power-cut filesystem (tests/powercut: its own cargo package, never a
 # dependency of the library) that tests/power_loss.rs mounts: FUSE, so
@@ -302,7 +351,8 @@ run-c-tests:
 
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json;
 # compressed segments: target/bench-compress.json; shipping to and reading
-# from versitygw: target/bench-archive.json; the Python binding's:
+# from versitygw, and the remote follow latency: target/bench-archive.json;
+# the Python binding's:
 # bench-python, target/bench-python.json)
 bench: lib zstd-tool s3-server $(BUILD)/bench/bench
 	$(BUILD)/bench/bench target/bench.json
@@ -752,7 +802,9 @@ check-bench-peers:
 # and those 1,000 kills again against MinIO (less the one test that
 # removes an object's file behind versitygw's back), and the store
 # settings tests against MinIO, the server that records server-side
-# encryption, its ignored ones included (tests/archive_store_settings.rs).
+# encryption, its ignored ones included (tests/archive_store_settings.rs);
+# then the archive suites of MOTO_SUITES against moto's server (less
+# MOTO_SKIP).
 # BINLOG_TEST_SEED=<n> replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
@@ -774,7 +826,7 @@ TORTURE_SHIP_STEP_ROUNDS ?= 50
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
-torture: miri s3-server s3-server-minio powercut test-cross
+torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) \
 	  $(CARGO) test --test power_loss --test power_loss_tools -- --nocapture
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_POWER_FAULTS=$(TORTURE_POWER_FAULTS) \
@@ -798,6 +850,7 @@ torture: miri s3-server s3-server-minio powercut test-cross
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_store_settings -- --include-ignored
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) BINLOG_SHIP_STEP_ROUNDS=$(TORTURE_SHIP_STEP_ROUNDS) \
 	  $(CARGO) test --test archive_ship_kill -- --nocapture
+	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SUITES) -- $(MOTO_SKIP)
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \
 	  $(MAKE) test-java

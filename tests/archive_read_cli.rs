@@ -105,7 +105,8 @@ fn a_deleted_object_is_a_gap_line_and_status_1_as_a_removed_local_segment() {
         }
     }
     let key = segment_key("cli", "orders", 2, 20, true);
-    std::fs::remove_file(server.object_file(BUCKET, &key)).unwrap();
+    let bucket = common::remote::remote_log(&server, BUCKET, "cli", "orders");
+    bucket.remote().delete(&key).unwrap();
     let plain_key = segment_key("cli", "orders", 2, 20, false);
     let gap = format!(
         "binlog: gap: s3://{BUCKET}/{plain_key}: records 20..29 are missing: the object (plain \
@@ -180,12 +181,12 @@ fn remote_ls_lists_each_object_with_its_sequence_numbers_and_size() {
         .map(|l| l.split_whitespace().collect())
         .collect();
     assert_eq!(rows.len(), 5, "{text}");
+    let bucket = common::remote::remote_log(&server, BUCKET, "cli", "orders");
     for (i, row) in rows.iter().enumerate() {
         let i = i as u64;
         let key = segment_key("cli", "orders", i, i * 10, i <= 2);
-        let size = std::fs::metadata(server.object_file(BUCKET, &key))
-            .unwrap()
-            .len();
+        // The object's size, as the server says (a HEAD).
+        let (size, _) = bucket.remote().head(&key).unwrap().unwrap();
         let want = [
             i.to_string(),
             (i * 10).to_string(),

@@ -14,6 +14,8 @@
 //! - full read (full_read.rs): a segment's object read to its end by the
 //!   library's reader (every record's CRC checked; streamed with ranged
 //!   GETs and read-ahead), against one plain GET of the object.
+//! - remote follow (follow.rs): from a segment's upload to its first
+//!   record returned by a follower of the bucket alone, p50 and p99.
 //!
 //! Exit status 0 even when a target is missed; a panic if something fails.
 //! Run by `cargo test` (without the `--bench` argument `cargo bench`
@@ -24,13 +26,14 @@
 mod common;
 
 mod client;
+mod follow;
 mod full_read;
 mod seek;
 mod segments;
 mod upload;
 
 use common::s3::S3Server;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const BUCKET: &str = "bench";
 
@@ -42,17 +45,22 @@ pub struct Size {
     pub segment_bytes: u64,
     /// Measured rounds (after one not measured).
     pub rounds: usize,
+    /// Segments shipped one at a time to a follower (the first before it
+    /// starts: not measured).
+    pub follow_segments: u64,
 }
 
 const BENCH: Size = Size {
     segments: 8,
     segment_bytes: 60 << 20,
     rounds: 7,
+    follow_segments: 61,
 };
 const SMOKE: Size = Size {
     segments: 2,
     segment_bytes: 1 << 20,
     rounds: 1,
+    follow_segments: 3,
 };
 
 fn main() {
@@ -63,7 +71,23 @@ fn main() {
     };
     let dir = PathBuf::from("target/bench-tmp-archive");
     let _ = std::fs::remove_dir_all(&dir);
-    let logs = segments::make_logs(&dir, &size);
+    let results = measure_all(&dir, &size);
+    let _ = std::fs::remove_dir_all(&dir);
+    let json = format!("{{{}}}\n", results.join(",\n"));
+    if let Some(path) = json_out {
+        std::fs::write(&path, &json).expect("write results");
+        println!("results in {path}");
+    }
+}
+
+/// Every figure the arguments ask for, as JSON members.
+fn measure_all(dir: &Path, size: &Size) -> Vec<String> {
+    // `--follow-only`: the remote follow latency alone.
+    if std::env::args().any(|a| a == "--follow-only") {
+        let server = S3Server::start(&[BUCKET]);
+        return vec![follow::measure(&server, dir, size.follow_segments)];
+    }
+    let logs = segments::make_logs(dir, size);
     let server = S3Server::start(&[BUCKET]);
     println!(
         "server: {}; {} sealed segments of {:.1} MB (plain), {:.1} MB (compressed)",
@@ -90,13 +114,10 @@ fn main() {
     for object in [&shipped.compressed, &shipped.plain] {
         results.push(full_read::measure(&server, object, size.rounds));
     }
-    drop(server);
-    let _ = std::fs::remove_dir_all(&dir);
-    let json = format!("{{{}}}\n", results.join(",\n"));
-    if let Some(path) = json_out {
-        std::fs::write(&path, &json).expect("write results");
-        println!("results in {path}");
+    if !reads_only {
+        results.push(follow::measure(&server, dir, size.follow_segments));
     }
+    results
 }
 
 /// The median of some figures.

@@ -303,8 +303,9 @@ impl LogReader {
 
     /// Reads the segments of a log shipped to a bucket (`remote`), in
     /// order, with no local directory. At the end, the bucket is listed
-    /// again at most once a second, so that a follower (`next_wait`) reads
-    /// the segments shipped since.
+    /// again, polling with backoff (every 250 ms after a listing that
+    /// showed a new object, up to every second while none comes), so that
+    /// a follower (`next_wait`) reads the segments shipped since.
     #[cfg(feature = "s3")]
     pub fn open_remote(remote: impl Archived + 'static) -> Result<LogReader> {
         let mut tier = Tier::new(Box::new(remote));
@@ -530,21 +531,27 @@ impl LogReader {
         matches!(self.source, Source::Files) && self.tier.is_some()
     }
 
-    /// At the end of a log read from its bucket alone: tries again every
-    /// `BUCKET_PAUSE` until `timeout` (a LIST is sent at most once per
-    /// `reader_tier::RELIST_EVERY`, see `refresh_remote_files`).
+    /// At the end of a log read from its bucket alone: tries again when
+    /// the next listing of the bucket is due (`reader_tier`: polling with
+    /// backoff), until `timeout`; a call made before then sends no LIST.
     fn poll_bucket(&mut self, timeout: Duration) -> Result<Option<Found>> {
-        const BUCKET_PAUSE: Duration = Duration::from_millis(100);
+        // (An attempt that did not list, as one that skipped a segment
+        // found gone, must not make this loop spin.)
+        const LEAST_PAUSE: Duration = Duration::from_millis(20);
         let deadline = Instant::now().checked_add(timeout);
         loop {
+            let due_in = self
+                .tier
+                .as_ref()
+                .map_or(LEAST_PAUSE, |t| t.next_listing_in().max(LEAST_PAUSE));
             let left = match deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()),
-                None => BUCKET_PAUSE,
+                None => due_in,
             };
             if left.is_zero() {
                 return Ok(None);
             }
-            std::thread::sleep(left.min(BUCKET_PAUSE));
+            std::thread::sleep(left.min(due_in));
             if let Some(f) = self.advance()? {
                 return Ok(Some(f));
             }
@@ -1033,7 +1040,7 @@ impl LogReader {
     /// Whether a segment after the current one exists, by a listing of the
     /// log directory that is current: taken again if the directory changed
     /// since (a failed roll removes the file it made); a bucket read alone,
-    /// by a listing at most `reader_tier::RELIST_EVERY` old.
+    /// by a listing as recent as its polling makes it (`reader_tier`).
     fn later_segment_exists(&mut self) -> Result<bool> {
         let current = match (&self.source, &self.listing) {
             (Source::Log { dir, .. }, Some(stamp)) => stamp.still_current(dir),
@@ -1079,7 +1086,7 @@ impl LogReader {
     }
 
     /// A log read from its bucket alone (`open_remote`): its objects
-    /// listed again when due (`reader_tier::RELIST_EVERY`) or `relist`.
+    /// listed again when due (`reader_tier`'s backoff) or `relist`.
     fn refresh_remote_files(&mut self, relist: bool) -> Result<()> {
         let Some(tier) = &mut self.tier else {
             return Ok(());

@@ -12,8 +12,11 @@
 //! shipped and deleted locally since), or when a local file vanished
 //! before it could be opened: a follower at the live end sends no LIST.
 //! A log read from its bucket alone (`LogReader::open_remote`) has no live
-//! end to follow: at its end the bucket is listed again, at most once per
-//! `RELIST_EVERY`, so that a follower sees segments shipped since.
+//! end to follow: at its end the bucket is listed again, polling with
+//! backoff, so that a follower sees segments shipped since: the pause
+//! between two listings starts at `RELIST_MIN` and doubles after each
+//! listing that shows no new object, up to `RELIST_MAX`; a new object
+//! brings it back to `RELIST_MIN`.
 
 use crate::error::Result;
 use crate::format::naming::ReadOrder;
@@ -22,11 +25,18 @@ use std::path::{Path, PathBuf};
 #[cfg(feature = "s3")]
 use std::time::{Duration, Instant};
 
-/// How often a reader at the end of a log read from its bucket alone lists
-/// the bucket again (a LIST is a paid request; a segment is shipped once
-/// sealed, seconds to hours apart).
+/// The shortest pause between two listings of the bucket by a reader at
+/// the end of a log read from its bucket alone: right after a listing that
+/// showed a new object (a LIST is a paid request; a segment is shipped
+/// once sealed, seconds to hours apart).
 #[cfg(feature = "s3")]
-pub(super) const RELIST_EVERY: Duration = Duration::from_secs(1);
+pub(super) const RELIST_MIN: Duration = Duration::from_millis(250);
+
+/// The longest such pause, which an idle follower reaches: a record is
+/// seen within the ship interval and 2 s of its segment's upload, so the
+/// pause leaves a second for the LIST and the GETs of the new object.
+#[cfg(feature = "s3")]
+pub(super) const RELIST_MAX: Duration = Duration::from_secs(1);
 
 /// A log's segments shipped beyond its directory, as a `LogReader` reads
 /// them: `archive::RemoteLog` (a bucket) is one. The log defines what it
@@ -64,6 +74,9 @@ pub(super) struct Tier {
     listed: Option<Vec<(u64, PathBuf)>>,
     /// When `listed` was listed.
     listed_at: Option<Instant>,
+    /// The pause after `listed_at` before the next listing is due (see
+    /// the module's comment): `RELIST_MIN` to `RELIST_MAX`.
+    pause: Duration,
 }
 
 /// Without feature "s3" there is no remote tier (never made).
@@ -124,6 +137,7 @@ impl Tier {
             log,
             listed: None,
             listed_at: None,
+            pause: RELIST_MIN,
         }
     }
 
@@ -149,18 +163,32 @@ impl Tier {
         Ok(listed.iter().map(|(_, u)| u.clone()).collect())
     }
 
+    /// Lists the bucket, and sets the pause before the next listing: the
+    /// shortest if it shows an object the last one did not (the newest
+    /// object's URL changed), else twice the last, up to the longest.
     fn list(&mut self) -> Result<()> {
         let urls = self.log.segment_urls()?;
+        let newest = |l: &[(u64, PathBuf)]| l.last().map(|(_, u)| u.clone());
+        let before = self.listed.as_deref().map(newest);
+        self.pause = match before {
+            Some(b) if b == newest(&urls) => (self.pause * 2).min(RELIST_MAX),
+            _ => RELIST_MIN,
+        };
         self.listed = Some(urls);
         self.listed_at = Some(Instant::now());
         Ok(())
     }
 
+    /// How long until the next listing is due (zero: now).
+    pub fn next_listing_in(&self) -> Duration {
+        self.listed_at
+            .map_or(Duration::ZERO, |at| self.pause.saturating_sub(at.elapsed()))
+    }
+
     /// The URLs of the segment objects listed again, if `relist` or if the
-    /// last listing is `RELIST_EVERY` old; `None` if it is more recent.
+    /// next listing is due (`next_listing_in`); `None` if it is not.
     pub fn urls_if_due(&mut self, relist: bool) -> Result<Option<Vec<PathBuf>>> {
-        let due = self.listed_at.is_none_or(|at| at.elapsed() >= RELIST_EVERY);
-        if !(relist || due) {
+        if !relist && !self.next_listing_in().is_zero() {
             return Ok(None);
         }
         self.urls().map(Some)
@@ -211,6 +239,10 @@ impl Tier {
     }
 
     pub fn urls_if_due(&mut self, _: bool) -> Result<Option<Vec<PathBuf>>> {
+        match *self {}
+    }
+
+    pub fn next_listing_in(&self) -> std::time::Duration {
         match *self {}
     }
 

@@ -12,7 +12,10 @@
  * shipper keeps segments until they are uploaded; its hard byte cap
  * deletes them anyway and counts them. Remote retention
  * (binlog_remote_prune) deletes the oldest objects, never the newest, and
- * a reader that listed them reports them as a retention gap.
+ * a reader that listed them reports them as a retention gap. A tiered
+ * reader over a directory that holds none of the log (a host that has the
+ * bucket alone) follows it with binlog_reader_next_wait: the segments
+ * shipped while it waits are read, every record once, in order.
  *
  * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
  * end; each run ships under a prefix of its own (that directory's name).
@@ -244,6 +247,16 @@ static void test_bad_arguments_are_refused_and_change_nothing(void) {
     binlog_shipper_free(NULL);
 }
 
+/* The bucket's URL (`s3://bucket/<run prefix>`) in `remote`, with the
+ * AWS_* environment a tiered reader takes the server from set. */
+static void reader_env(char *remote, size_t size) {
+    snprintf(remote, size, "s3://%s/%s", env("BINLOG_TEST_S3_BUCKET"), run_prefix());
+    setenv("AWS_ENDPOINT_URL", env("BINLOG_TEST_S3_ENDPOINT"), 1);
+    setenv("AWS_REGION", env("BINLOG_TEST_S3_REGION"), 1);
+    setenv("AWS_ACCESS_KEY_ID", env("BINLOG_TEST_S3_ACCESS_KEY"), 1);
+    setenv("AWS_SECRET_ACCESS_KEY", env("BINLOG_TEST_S3_SECRET_KEY"), 1);
+}
+
 static void test_a_prune_deletes_the_oldest_objects_and_readers_report_retention(void) {
     binlog_writer *w = write_log("pruned", 12, 3); /* sealed 0..2, active 3 */
     REQUIRE_OK(binlog_writer_close(w)); /* 3 sealed too */
@@ -256,11 +269,7 @@ static void test_a_prune_deletes_the_oldest_objects_and_readers_report_retention
     CHECK_EQ_U(objects_of("pruned"), 4);
     /* A reader of the bucket lists the 4 objects before the prune. */
     char remote[512];
-    snprintf(remote, sizeof remote, "s3://%s/%s", env("BINLOG_TEST_S3_BUCKET"), run_prefix());
-    setenv("AWS_ENDPOINT_URL", env("BINLOG_TEST_S3_ENDPOINT"), 1);
-    setenv("AWS_REGION", env("BINLOG_TEST_S3_REGION"), 1);
-    setenv("AWS_ACCESS_KEY_ID", env("BINLOG_TEST_S3_ACCESS_KEY"), 1);
-    setenv("AWS_SECRET_ACCESS_KEY", env("BINLOG_TEST_S3_SECRET_KEY"), 1);
+    reader_env(remote, sizeof remote);
     binlog_reader *r = NULL;
     REQUIRE_OK(binlog_reader_open_log_tiered(tmpdir, "pruned", remote, &r));
 
@@ -298,6 +307,50 @@ static void test_a_prune_deletes_the_oldest_objects_and_readers_report_retention
     CHECK_RC(binlog_remote_prune(NULL, "pruned", false, &pr), BINLOG_ERR_NULL_POINTER);
 }
 
+/* Reads with binlog_reader_next_wait (up to `timeout_ms` a wait) until
+ * record `last`, or until a wait ends with nothing; each record's
+ * sequence number must be `*next`, which it then increments. */
+static void follow_to(binlog_reader *r, uint64_t *next, uint64_t last, uint64_t timeout_ms) {
+    binlog_record rec;
+    while (*next <= last && binlog_reader_next_wait(r, timeout_ms, &rec) == BINLOG_OK) {
+        CHECK_EQ_U(rec.seq, *next);
+        *next = rec.seq + 1;
+    }
+}
+
+static void test_a_tiered_follower_without_the_log_locally_reads_segments_shipped_while_it_waits(void) {
+    binlog_writer *w = write_log("followed", 9, 3); /* sealed 0, 1; active 2 */
+    binlog_ship_options *o = run_options(0);
+    binlog_shipper *s = NULL;
+    REQUIRE_OK(binlog_shipper_open(tmpdir, "followed", o, &s));
+    binlog_ship_report sr;
+    REQUIRE_OK(binlog_shipper_ship_once(s, &sr));
+    CHECK_EQ_U(sr.uploaded, 2);
+    char remote[512];
+    reader_env(remote, sizeof remote);
+    binlog_reader *r = NULL;
+    REQUIRE_OK(binlog_reader_open_log_tiered(make_dir("bucket-only"), "followed", remote, &r));
+    uint64_t next = 0;
+    follow_to(r, &next, UINT64_MAX, 50);
+    CHECK_EQ_U(next, 6);
+
+    /* The close seals segment 2; shipped, the follower reads it. */
+    REQUIRE_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+    REQUIRE_OK(binlog_shipper_ship_once(s, &sr));
+    CHECK_EQ_U(sr.uploaded, 1);
+    follow_to(r, &next, 8, 20000);
+    CHECK_EQ_U(next, 9);
+    binlog_record rec;
+    CHECK_RC(binlog_reader_next_wait(r, 50, &rec), BINLOG_END);
+    uint64_t gaps = UINT64_MAX;
+    CHECK_OK(binlog_reader_gap_count(r, &gaps));
+    CHECK_EQ_U(gaps, 0);
+    binlog_reader_free(r);
+    binlog_shipper_free(s);
+    binlog_ship_options_free(o);
+}
+
 int main(void) {
     if (make_tmpdir() != 0) {
         return 2;
@@ -309,5 +362,6 @@ int main(void) {
     test_the_hard_cap_deletes_unshipped_segments_and_counts_them();
     test_bad_arguments_are_refused_and_change_nothing();
     test_a_prune_deletes_the_oldest_objects_and_readers_report_retention();
+    test_a_tiered_follower_without_the_log_locally_reads_segments_shipped_while_it_waits();
     return (int)check_summary();
 }

@@ -7,6 +7,12 @@
 //! torture` runs the archive tests a second time: MinIO keeps objects in
 //! its own layout, so `object_file` is versitygw's only; it has a static
 //! encryption key, so it stores objects encrypted when asked to (SSE-S3).
+//! With `BINLOG_S3_SERVER=moto` it is moto's server (`make
+//! s3-server-moto`, a Python program from PyPI; `BINLOG_MOTO` names
+//! another `moto_server`): an S3 written by others than versitygw's and
+//! MinIO's authors, which keeps its objects in memory, so that neither
+//! `object_file` nor `restart` (which would find an empty server) is
+//! available; it makes the buckets when asked to over HTTP.
 //! The server is stopped (SIGKILL, then reaped) when dropped.
 
 use super::TempDir;
@@ -20,6 +26,8 @@ pub const SECRET_KEY: &str = "binlog-test-secret";
 pub const REGION: &str = "us-east-1";
 /// The version the Makefile pins (VERSITYGW_VERSION).
 pub const VERSION: &str = "1.8.0";
+/// The version the Makefile pins (MOTO_VERSION).
+pub const MOTO_VERSION: &str = "5.2.5";
 /// The version the Makefile pins (MINIO_VERSION).
 pub const MINIO_VERSION: &str = "v0.0.0-20260212201848-7aac2a2c5b7c";
 /// The static key MinIO encrypts with (`MINIO_KMS_SECRET_KEY`,
@@ -48,26 +56,41 @@ pub fn is_minio() -> bool {
     std::env::var("BINLOG_S3_SERVER").is_ok_and(|s| s == "minio")
 }
 
+/// Whether the tests run against moto's server (`BINLOG_S3_SERVER=moto`).
+pub fn is_moto() -> bool {
+    std::env::var("BINLOG_S3_SERVER").is_ok_and(|s| s == "moto")
+}
+
 /// The server's name and version, for messages.
 pub fn server_name() -> String {
+    if is_moto() {
+        return format!("moto {MOTO_VERSION}");
+    }
     match is_minio() {
         true => format!("MinIO {MINIO_VERSION}"),
         false => format!("versitygw {VERSION}"),
     }
 }
 
-/// The server's binary: `BINLOG_VERSITYGW` (`BINLOG_MINIO`), or where
-/// `make s3-server` (`make s3-server-minio`) puts it.
+/// The server's binary: `BINLOG_VERSITYGW` (`BINLOG_MINIO`, `BINLOG_MOTO`),
+/// or where `make s3-server` (`make s3-server-minio`, `make
+/// s3-server-moto`: a virtual environment's script) puts it.
 pub fn binary() -> PathBuf {
-    let (var, name) = match is_minio() {
-        true => ("BINLOG_MINIO", format!("minio-{MINIO_VERSION}")),
-        false => ("BINLOG_VERSITYGW", format!("versitygw-{VERSION}")),
+    let (var, name) = if is_moto() {
+        (
+            "BINLOG_MOTO",
+            format!("moto-{MOTO_VERSION}/bin/moto_server"),
+        )
+    } else if is_minio() {
+        ("BINLOG_MINIO", format!("bin/minio-{MINIO_VERSION}"))
+    } else {
+        ("BINLOG_VERSITYGW", format!("bin/versitygw-{VERSION}"))
     };
     if let Some(p) = std::env::var_os(var) {
         return PathBuf::from(p);
     }
     let home = std::env::var_os("HOME").expect("HOME");
-    PathBuf::from(home).join(format!(".cache/libbinlog-tools/bin/{name}"))
+    PathBuf::from(home).join(format!(".cache/libbinlog-tools/{name}"))
 }
 
 impl S3Server {
@@ -77,8 +100,10 @@ impl S3Server {
         let bin = binary();
         assert!(
             bin.exists(),
-            "{} is missing: run `make s3-server` (or set BINLOG_VERSITYGW)",
-            bin.display()
+            "{} is missing: run `make s3-server` (or set BINLOG_VERSITYGW; \
+             for {}, see tests/common/s3.rs)",
+            bin.display(),
+            server_name()
         );
         let root = TempDir::new("s3-root");
         for b in buckets {
@@ -88,7 +113,29 @@ impl S3Server {
         let child = spawn(&bin, port, root.path());
         let server = S3Server { child, port, root };
         server.wait_until_answering();
+        if is_moto() {
+            buckets.iter().for_each(|b| server.make_bucket(b));
+        }
         server
+    }
+
+    /// Makes bucket `name` (moto's server, which keeps no directory): an
+    /// unsigned PUT, which moto accepts as it checks no signature.
+    fn make_bucket(&self, name: &str) {
+        use std::io::{Read, Write};
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let mut s = TcpStream::connect(addr).expect("connect to moto");
+        let put = format!(
+            "PUT /{name} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\n\r\n",
+            self.port
+        );
+        s.write_all(put.as_bytes()).unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+            "moto did not make bucket {name}: {answer}"
+        );
     }
 
     /// Stops the server (SIGKILL), keeping its port and directory.
@@ -99,13 +146,17 @@ impl S3Server {
 
     /// Starts the stopped server again, on its port, over its directory.
     pub fn restart(&mut self) {
+        assert!(!is_moto(), "moto's server keeps nothing across a restart");
         self.child = spawn(&binary(), self.port, self.root.path());
         self.wait_until_answering();
     }
 
     fn wait_until_answering(&self) {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // moto's server, a Python program, takes about 4 s to start on an
+        // idle 2-core host, and several times that on a loaded one.
+        let wait = Duration::from_secs(if is_moto() { 90 } else { 20 });
+        let deadline = Instant::now() + wait;
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             assert!(
                 Instant::now() < deadline,
@@ -150,7 +201,11 @@ impl S3Server {
     /// The file holding object `key` of `bucket` (the posix backend keeps
     /// each object as a file of its key's path; not MinIO).
     pub fn object_file(&self, bucket: &str, key: &str) -> PathBuf {
-        assert!(!is_minio(), "MinIO keeps no object as a file of its own");
+        assert!(
+            !is_minio() && !is_moto(),
+            "{} keeps no object as a file of its own",
+            server_name()
+        );
         self.root.join(bucket).join(key)
     }
 }
@@ -165,7 +220,9 @@ impl Drop for S3Server {
 /// The server on 127.0.0.1:`port` over `root`.
 fn spawn(bin: &std::path::Path, port: u16, root: &std::path::Path) -> Child {
     let mut c = Command::new(bin);
-    if is_minio() {
+    if is_moto() {
+        c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+    } else if is_minio() {
         c.args([
             "server",
             "--quiet",
