@@ -14,6 +14,9 @@
 //! - full read (full_read.rs): a segment's object read to its end by the
 //!   library's reader (every record's CRC checked; streamed with ranged
 //!   GETs and read-ahead), against one plain GET of the object.
+//! - merged read by time (merged.rs): 100 logs of a day in hourly
+//!   segment objects, one hour read as one stream; objects read and
+//!   passed over, GETs, and records/s against one log of the same records.
 //!
 //! Exit status 0 even when a target is missed; a panic if something fails.
 //! Run by `cargo test` (without the `--bench` argument `cargo bench`
@@ -25,6 +28,7 @@ mod common;
 
 mod client;
 mod full_read;
+mod merged;
 mod seek;
 mod segments;
 mod upload;
@@ -77,19 +81,28 @@ fn main() {
     // measured by other runs), for a change to the reading of objects;
     // `--reads-only`: the seeks and the full reads.
     let full_read_only = std::env::args().any(|a| a == "--full-read-only");
+    let merged_only = std::env::args().any(|a| a == "--merged-only");
     let reads_only = full_read_only || std::env::args().any(|a| a == "--reads-only");
-    for compressed in [false, true].into_iter().filter(|_| !reads_only) {
-        results.push(upload::measure(&server, &logs, compressed, size.rounds));
-    }
-    let shipped = upload::ship_for_reading(&server, &logs);
-    for object in [&shipped.compressed, &shipped.plain] {
-        if !full_read_only {
-            results.push(seek::measure(&server, object));
+    if !merged_only {
+        for compressed in [false, true].into_iter().filter(|_| !reads_only) {
+            results.push(upload::measure(&server, &logs, compressed, size.rounds));
+        }
+        let shipped = upload::ship_for_reading(&server, &logs);
+        for object in [&shipped.compressed, &shipped.plain] {
+            if !full_read_only {
+                results.push(seek::measure(&server, object));
+            }
+        }
+        for object in [&shipped.compressed, &shipped.plain] {
+            results.push(full_read::measure(&server, object, size.rounds));
         }
     }
-    for object in [&shipped.compressed, &shipped.plain] {
-        results.push(full_read::measure(&server, object, size.rounds));
-    }
+    // `--merged-only`: the merged read by time alone.
+    let merged_size = match std::env::args().any(|a| a == "--bench") {
+        true => merged::MERGED_BENCH,
+        false => merged::MERGED_SMOKE,
+    };
+    results.push(merged::measure(&server, &dir, &merged_size));
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     let json = format!("{{{}}}\n", results.join(",\n"));
