@@ -87,7 +87,8 @@ class MergedReader:
     def close(self) -> None:
         """Frees the reader; closing again does nothing."""
         if self._h is not None:
-            lib.binlog_merged_reader_free(ffi.gc(self._h, None))
+            # Runs the destructor ffi.gc gave it (binlog_merged_reader_free) now.
+            ffi.release(self._h)
             self._h = None
 
     def __enter__(self) -> "MergedReader":
