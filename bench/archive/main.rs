@@ -67,15 +67,6 @@ fn main() {
     };
     let dir = PathBuf::from("target/bench-tmp-archive");
     let _ = std::fs::remove_dir_all(&dir);
-    let logs = segments::make_logs(&dir, &size);
-    let server = S3Server::start(&[BUCKET]);
-    println!(
-        "server: {}; {} sealed segments of {:.1} MB (plain), {:.1} MB (compressed)",
-        common::s3::server_name(),
-        logs.plain.len(),
-        logs.mean_bytes(false) as f64 / 1e6,
-        logs.mean_bytes(true) as f64 / 1e6,
-    );
     let mut results = Vec::new();
     // `--full-read-only`: the full reads alone (the uploads and seeks
     // measured by other runs), for a change to the reading of objects;
@@ -83,7 +74,16 @@ fn main() {
     let full_read_only = std::env::args().any(|a| a == "--full-read-only");
     let merged_only = std::env::args().any(|a| a == "--merged-only");
     let reads_only = full_read_only || std::env::args().any(|a| a == "--reads-only");
+    let server = S3Server::start(&[BUCKET]);
     if !merged_only {
+        let logs = segments::make_logs(&dir, &size);
+        println!(
+            "server: {}; {} sealed segments of {:.1} MB (plain), {:.1} MB (compressed)",
+            common::s3::server_name(),
+            logs.plain.len(),
+            logs.mean_bytes(false) as f64 / 1e6,
+            logs.mean_bytes(true) as f64 / 1e6,
+        );
         for compressed in [false, true].into_iter().filter(|_| !reads_only) {
             results.push(upload::measure(&server, &logs, compressed, size.rounds));
         }
