@@ -40,6 +40,7 @@ pub use gap::{
     GapReason, SegmentEnd,
 };
 pub use merged::{MergedReader, MergedRecord};
+#[cfg(feature = "s3")]
 pub(crate) use merged_open::{log_names, no_log_matches};
 #[cfg(feature = "s3")]
 pub(crate) use options::validate_name;
