@@ -469,6 +469,13 @@ typedef uint32_t binlog_period;
 typedef struct binlog_mapping binlog_mapping;
 
 /*
+ A merged reader of many logs. Not thread-safe: use it from one thread at
+ a time. The record view and log name it returns stay valid until the
+ next call on it; `binlog_merged_reader_free` invalidates the handle.
+ */
+typedef struct binlog_merged_reader binlog_merged_reader;
+
+/*
  Options for `binlog_writer_open`. Not thread-safe: configure it from one
  thread; it may be freed as soon as `binlog_writer_open` returns.
  */
@@ -1959,6 +1966,59 @@ binlog_result binlog_writer_callback_failures(const struct binlog_writer *w, uin
  sealed (and any segment rolled away from before it).
  */
 binlog_result binlog_writer_roll(struct binlog_writer *w);
+
+/*
+ Opens a merged reader of every log in `dir` (NULL: none) and directly
+ under `remote` (`s3://bucket/prefix`; NULL: none) whose name matches
+ `pattern` (`*` any run, `?` one character; NULL: every log). Records
+ come ordered by timestamp, ties by log name, then sequence number; each
+ log in its own order (one whose timestamps go backwards is not
+ reordered). A log in both `dir` and the bucket is read as
+ `binlog_reader_open_log_tiered` reads it. No log matching is
+ `BINLOG_ERR_NOT_FOUND`; both `dir` and `remote` NULL is
+ `BINLOG_ERR_INVALID_ARGUMENT`. The bucket is reached as
+ `binlog_reader_open_log_tiered` says (`AWS_*` environment).
+ */
+binlog_result binlog_merged_reader_open(const char *dir,
+                                        const char *remote,
+                                        const char *pattern,
+                                        struct binlog_merged_reader **out);
+
+/*
+ Reads only records with timestamps in `[from_ns, to_ns)` (`INT64_MIN`,
+ `INT64_MAX`: that end open); a sealed segment whose seal says none of
+ its records is in it is not read. Call before the first
+ `binlog_merged_reader_next`.
+ */
+binlog_result binlog_merged_reader_time_window(struct binlog_merged_reader *r,
+                                               int64_t from_ns,
+                                               int64_t to_ns);
+
+/*
+ Fills `*out` with the next record in merged order and `*log`,
+ `*log_len` with its log's name (not NUL-terminated), and returns
+ `BINLOG_OK`; `BINLOG_END` once every log is read to its end for now; or
+ an error naming the log's file or object (that log is then read no
+ further; the next call goes on with the others).
+ */
+binlog_result binlog_merged_reader_next(struct binlog_merged_reader *r,
+                                        struct binlog_record *out,
+                                        const uint8_t **log,
+                                        size_t *log_len);
+
+/*
+ Sets `*read` to the segments (files or objects) whose records were
+ read so far and `*passed_over` to those the time window passed over
+ unread, over every log.
+ */
+binlog_result binlog_merged_reader_segments(struct binlog_merged_reader *r,
+                                            uint64_t *read,
+                                            uint64_t *passed_over);
+
+/*
+ Frees the handle; NULL is accepted.
+ */
+void binlog_merged_reader_free(struct binlog_merged_reader *r);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -98,8 +98,8 @@ pub use format::header::SegmentHeader;
 pub use hold_back::{HoldBack, OwnedRecord};
 pub use log::{
     list_segments, Clock, Compression, Gap, GapReason, ListedSegment, LogOptions, LogReader,
-    LogWriter, Period, ReadSegment, Retention, SegmentCallback, SegmentEvent, SegmentInfo,
-    SegmentState, SharedCallback,
+    LogWriter, MergedReader, MergedRecord, Period, ReadSegment, Retention, SegmentCallback,
+    SegmentEvent, SegmentInfo, SegmentState, SharedCallback,
 };
 pub use options::{
     Durability, Options, DEFAULT_FLUSH_DELAY, LARGEST_MAX_RECORD_SIZE, MAX_SYNC_WAIT_SPIN,

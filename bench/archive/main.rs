@@ -15,7 +15,10 @@
 //!   library's reader (every record's CRC checked; streamed with ranged
 //!   GETs and read-ahead), against one plain GET of the object.
 //! - remote follow (follow.rs): from a segment's upload to its first
-//!   record returned by a follower of the bucket alone, p50 and p99.
+//!   record returned by a follower of the bucket alone, p50 and p99;
+//! - merged read by time (merged.rs): 100 logs of a day in hourly
+//!   segment objects, one hour read as one stream; objects read and
+//!   passed over, GETs, and records/s against one log of the same records.
 //!
 //! Exit status 0 even when a target is missed; a panic if something fails.
 //! Run by `cargo test` (without the `--bench` argument `cargo bench`
@@ -27,6 +30,7 @@ mod common;
 
 mod client;
 mod follow;
+mod merged;
 mod full_read;
 mod seek;
 mod segments;
@@ -87,6 +91,15 @@ fn measure_all(dir: &Path, size: &Size) -> Vec<String> {
         let server = S3Server::start(&[BUCKET]);
         return vec![follow::measure(&server, dir, size.follow_segments)];
     }
+    // `--merged-only`: the merged read by time alone.
+    let merged_size = match std::env::args().any(|a| a == "--bench") {
+        true => merged::MERGED_BENCH,
+        false => merged::MERGED_SMOKE,
+    };
+    if std::env::args().any(|a| a == "--merged-only") {
+        let server = S3Server::start(&[BUCKET]);
+        return vec![merged::measure(&server, dir, &merged_size)];
+    }
     let logs = segments::make_logs(dir, size);
     let server = S3Server::start(&[BUCKET]);
     println!(
@@ -116,6 +129,7 @@ fn measure_all(dir: &Path, size: &Size) -> Vec<String> {
     }
     if !reads_only {
         results.push(follow::measure(&server, dir, size.follow_segments));
+        results.push(merged::measure(&server, dir, &merged_size));
     }
     results
 }

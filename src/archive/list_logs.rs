@@ -103,6 +103,19 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
     Ok(out)
 }
 
+/// The paths under `remote`'s prefix of the logs that hold segment
+/// objects (as `list_logs` names them), from the listing alone: no object
+/// is read.
+pub(crate) fn log_paths(remote: &Remote) -> Result<Vec<String>> {
+    let prefix = match remote.location().prefix.as_str() {
+        "" => String::new(),
+        p => format!("{p}/"),
+    };
+    let (logs, _) = gather(remote, &prefix, None)?;
+    let with_segments = logs.into_iter().filter(|(_, g)| !g.segments.is_empty());
+    Ok(with_segments.map(|(path, _)| path).collect())
+}
+
 /// Every key under `prefix`, a page at a time: each log's keys by its
 /// directory, and the objects that are no log's.
 fn gather(

@@ -89,6 +89,7 @@ pub(crate) use crate::log::ship_journal as journal;
 mod list_logs;
 mod local;
 mod location;
+mod merged;
 mod metadata;
 #[allow(missing_docs)]
 pub(crate) mod multipart;
@@ -107,6 +108,7 @@ pub use crate::log::Archived;
 pub use fetch::FetchedSegment;
 pub use list_logs::{list_logs, ListedLog, LogListing, UnknownObject};
 pub use location::{Connection, Location};
+pub use merged::open_merged;
 pub use metadata::ObjectMetadata;
 pub use prune::{PruneOptions, PruneReport};
 pub use remote::{Remote, RequestCounts};

@@ -32,6 +32,9 @@ pub mod types;
 pub mod verify;
 pub mod version;
 pub mod writer;
+// Last: cbindgen emits items in module order, and this one uses the
+// reader's record view.
+pub mod merged_reader;
 
 /// The archive tier's types behind the shipper's functions and
 /// `tier_built()`, Ok when the library has the tier: the real ones, or

@@ -89,7 +89,7 @@ pub(super) fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut bin
 }
 
 /// Fills the C view of `rec`, keeping its metadata array in `meta`.
-fn view(rec: &Record<'_>, meta: &mut Vec<binlog_meta>) -> binlog_record {
+pub(super) fn view_record(rec: &Record<'_>, meta: &mut Vec<binlog_meta>) -> binlog_record {
     meta.clear();
     // Most records have none: skip the iterator's setup.
     if rec.meta_count() > 0 {
@@ -176,7 +176,7 @@ fn next_record(
             Ok(None) => return Ok(BINLOG_END),
             Err(_) => return Err(found.expect_err("an error").into()),
         };
-        unsafe { put(out, view(rec, meta)) };
+        unsafe { put(out, view_record(rec, meta)) };
         Ok(BINLOG_OK)
     })
 }

@@ -13,6 +13,8 @@ mod gap;
 mod listing;
 #[allow(missing_docs)]
 pub mod manifest;
+mod merged;
+mod merged_open;
 /// The names of a log's files (`format::naming`: the reader and the
 /// segment writer need them too), here where tools look for them.
 pub use crate::format::naming;
@@ -37,6 +39,9 @@ pub use gap::{
     gap_between, holds_no_record, is_salvaged, overlap, starts_behind, Behind, FileShape, Gap,
     GapReason, SegmentEnd,
 };
+pub use merged::{MergedReader, MergedRecord};
+#[cfg(feature = "s3")]
+pub(crate) use merged_open::{log_names, no_log_matches};
 #[cfg(feature = "s3")]
 pub(crate) use options::validate_name;
 pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};

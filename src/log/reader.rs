@@ -23,6 +23,9 @@ use crate::watch::{Follow, Watched};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use window::TimeWindow;
+
+mod window;
 
 /// A segment a log reader returned records from, or a seek landed in:
 /// which one, and how it ended once the reader left it.
@@ -139,6 +142,10 @@ pub struct LogReader {
     /// A remote segment a seek opened to look at, to be read next (see
     /// `open_to_look`).
     looked_at: Option<(PathBuf, Reader)>,
+    /// The time window, if one is set (see `time_window`).
+    window: Option<TimeWindow>,
+    /// Segments the time window passed over, unread.
+    passed_over: u64,
 }
 
 /// Why the last gap is still open (see `LogReader::open_gap`).
@@ -258,6 +265,8 @@ impl LogReader {
             follow: Follow::default(),
             tier: None,
             looked_at: None,
+            window: None,
+            passed_over: 0,
         }
     }
 
@@ -499,6 +508,24 @@ impl LogReader {
         }
     }
 
+    /// `next`, leaving the record where it is (a merged reader holds one
+    /// per log): `record_of` borrows it until the next call.
+    pub(super) fn next_found(&mut self) -> Result<Option<Found>> {
+        self.left.clear();
+        let found = self.advance();
+        self.note_left();
+        let found = found?;
+        if found.is_some() {
+            self.note_record();
+        }
+        Ok(found)
+    }
+
+    /// The record `next_found` found, while it is the last one found.
+    pub(super) fn record_of(&self, found: &Found) -> Record<'_> {
+        self.current.as_ref().expect("opened").record_at(found)
+    }
+
     /// Like `next`, but at the end waits up to `timeout` for the writer to
     /// add records or roll to a new segment. Returns `None` on timeout. A
     /// record is returned only once whole: never a partial one.
@@ -598,6 +625,9 @@ impl LogReader {
                         continue;
                     }
                     self.unreached = None;
+                }
+                if self.window.is_some_and(|w| !w.holds(found.timestamp_ns)) {
+                    continue;
                 }
                 return Ok(Some(found));
             }
@@ -881,6 +911,9 @@ impl LogReader {
                 None => self.close_open_gap(true, first),
             },
             expected => self.close_open_gap(expected.is_some(), first),
+        }
+        if self.pass_over(&r, path) {
+            return Ok(Opened::TryAgain);
         }
         self.current = Some(r);
         self.opens += 1;

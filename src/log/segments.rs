@@ -254,7 +254,7 @@ fn name_order(path: &Path) -> PathBuf {
     }
 }
 
-fn wildcard(p: &[u8], s: &[u8]) -> bool {
+pub(crate) fn wildcard(p: &[u8], s: &[u8]) -> bool {
     // Iterative matcher with backtracking to the last `*`.
     let (mut pi, mut si) = (0, 0);
     let mut star: Option<(usize, usize)> = None;

@@ -19,7 +19,9 @@ Examples:
   binlog cat /var/log/orders --from-seq 1000 --to-seq 1999 --json | jq .payload
   binlog cat /var/log/orders --tail 20
   binlog cat damaged.binlog --skip-damaged
-  binlog cat big.binlog --payload raw --type audit > audit.txt")]
+  binlog cat big.binlog --payload raw --type audit > audit.txt
+  binlog cat --merge /var/log/app --log 'web-*' --from-time 2026-11-21T10:00:00Z \
+      --to-time 2026-11-21T11:00:00Z --json")]
 pub struct CatArgs {
     #[command(flatten)]
     pub records: RecordArgs,
@@ -36,11 +38,22 @@ pub struct CatArgs {
     /// first damage.
     #[arg(long)]
     pub skip_damaged: bool,
+    /// Read every log of the directory and/or s3:// prefix given whose
+    /// name matches --log PATTERN (`*`, `?`; default all) as one stream
+    /// ordered by time (ties: by log name, then sequence number), each
+    /// line starting with its log's name (in JSON, a "log" field). With
+    /// --from-time/--to-time, sealed segments outside the range are not
+    /// read.
+    #[arg(long)]
+    pub merge: bool,
     #[command(flatten)]
     pub no_progress: NoProgressAccepted,
 }
 
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {
+    if args.merge {
+        return crate::cat_merge::run(args);
+    }
     let a = &args.records;
     a.check_payload_mode()?;
     let filter = a.filter.build()?;

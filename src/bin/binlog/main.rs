@@ -7,6 +7,7 @@
 
 // Commands.
 mod cat;
+mod cat_merge;
 mod compress;
 mod dump;
 mod generate;

@@ -53,8 +53,34 @@ impl RecordPrinter {
     pub fn print(&mut self, out: &mut impl Write, r: &Record<'_>) -> io::Result<()> {
         self.line.clear();
         if self.json {
+            self.line.push(b'{');
             self.json_line(r);
         } else {
+            self.text_line(r);
+        }
+        self.line.push(b'\n');
+        out.write_all(&self.line)
+    }
+
+    /// `print` of a record of log `log` (a merged read): the log's name
+    /// first on the line (in JSON, a `log` field first).
+    pub fn print_in_log(
+        &mut self,
+        out: &mut impl Write,
+        log: &str,
+        r: &Record<'_>,
+    ) -> io::Result<()> {
+        self.line.clear();
+        if self.json {
+            self.line.extend_from_slice(b"{\"log\":");
+            json_str(&mut self.line, log);
+            self.line.push(b',');
+            self.json_line(r);
+        } else {
+            if self.payload != PayloadMode::Raw {
+                encoding::push_escaped(&mut self.line, log);
+                self.line.push(b' ');
+            }
             self.text_line(r);
         }
         self.line.push(b'\n');
@@ -99,13 +125,14 @@ impl RecordPrinter {
         }
     }
 
+    /// The record's JSON object after its opening brace.
     fn json_line(&mut self, r: &Record<'_>) {
         self.text.clear();
         time::push_rfc3339(&mut self.text, r.timestamp_ns);
         let l = &mut self.line;
         let _ = write!(
             l,
-            "{{\"seq\":{},\"time\":\"{}\",\"ts_ns\":{},\"type\":",
+            "\"seq\":{},\"time\":\"{}\",\"ts_ns\":{},\"type\":",
             r.seq, self.text, r.timestamp_ns
         );
         json_str(l, &shown_type_name(r));

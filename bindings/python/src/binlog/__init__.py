@@ -56,6 +56,7 @@ from ._native import ffi, lib
 # (type checkers honour the form; `--no-implicit-reexport` needs it).
 from .callbacks import SegmentInfo as SegmentInfo
 from .cstrings import c_path, c_string
+from .merged import MergedReader as MergedReader, MergedRecord as MergedRecord, open_merged
 from .enums import Durability as Durability, GapReason as GapReason, Period as Period
 from .enums import SegmentEvent as SegmentEvent, SegmentState as SegmentState, TailKind as TailKind
 from . import errors as errors
@@ -164,6 +165,20 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
                      this_process_only=True)
 
 
+def open_merged_reader(directory: Optional[PathLike] = None, remote: Optional[str] = None,
+                       pattern: str = "*") -> MergedReader:
+    """Reads every log in ``directory`` and directly under ``remote``
+    (``s3://bucket/prefix``) whose name matches ``pattern`` (``*`` and
+    ``?``) as one stream ordered by timestamp, ties by log name, then
+    sequence number (:class:`MergedReader`); a log in both is read as
+    :func:`open_log_tiered_reader` reads it. No log matching raises
+    :class:`NotFoundError`; neither ``directory`` nor ``remote``,
+    :class:`InvalidArgumentError`."""
+    d = None if directory is None else c_path("directory", directory)
+    r = None if remote is None else c_string("remote", remote)
+    return open_merged(d, r, c_string("pattern", pattern))
+
+
 def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECORDS) -> Reader:
     """Reads the files of ``directory`` matching ``pattern`` (``*`` and
     ``?``) in name order, as one stream."""
@@ -174,6 +189,6 @@ def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECO
 __all__ = [
     "FORMAT_MAJOR", "Options", "Reader", "Record", "Shipper", "Writer", "__version__",
     "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader", "open_log_writer",
-    "open_reader", "open_writer", "verify", "VERIFY_MAX_FINDINGS",
+    "open_merged_reader", "open_reader", "open_writer", "verify", "VERIFY_MAX_FINDINGS",
 ]
 

@@ -20,11 +20,12 @@ pub struct FilterArgs {
     #[arg(long, value_name = "N")]
     pub to_seq: Option<u64>,
     /// Only records at or after this time: RFC 3339 (2026-11-21T05:30:00Z),
-    /// a date, or a time before now (10m, 1h30m, 2d).
-    #[arg(long, value_name = "TIME")]
+    /// a date, or a time before now (10m, 1h30m, 2d). Also --from-time.
+    #[arg(long, value_name = "TIME", alias = "from-time")]
     pub since: Option<String>,
-    /// Only records before this time (same forms as --since).
-    #[arg(long, value_name = "TIME")]
+    /// Only records before this time (same forms as --since). Also
+    /// --to-time.
+    #[arg(long, value_name = "TIME", alias = "to-time")]
     pub until: Option<String>,
 }
 

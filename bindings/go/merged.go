@@ -1,0 +1,170 @@
+package binlog
+
+/*
+#include <stdlib.h>
+#include <binlog.h>
+*/
+import "C"
+
+import (
+	"io"
+	"math"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// MergedRecord is a record of a merged read (MergedReader.Next), copied
+// into Go memory, with the name of its log.
+type MergedRecord struct {
+	Log string
+	Record
+}
+
+// MergedReader reads many logs as one stream ordered by timestamp (ties by
+// log name, then sequence number), each record with its log's name. Each
+// log is read in its own order: one whose timestamps go backwards is not
+// reordered. Its methods may be called from any goroutine but are
+// serialized.
+type MergedReader struct {
+	mu   sync.Mutex
+	h    *C.binlog_merged_reader // nil once closed
+	desc string
+	rec  *C.binlog_record // C memory, as Reader.rec
+	// The log name the last Next returned, reused while it repeats.
+	lastLog string
+}
+
+// OpenMergedReader opens a merged reader of every log in dir ("" for none)
+// and directly under remote ("s3://bucket/prefix", "" for none) whose name
+// matches pattern (* and ? wildcards; "" for every log). A log in both is
+// read as OpenLogTieredReader reads it. No log matching is ErrNotFound.
+func OpenMergedReader(dir, remote, pattern string) (*MergedReader, error) {
+	const op = "open merged reader"
+	strs := []struct{ what, s string }{{"dir", dir}, {"remote", remote}, {"pattern", pattern}}
+	var cs [3]*C.char
+	for i, x := range strs {
+		if x.s == "" {
+			continue
+		}
+		c, err := cString(op, x.what, x.s)
+		if err != nil {
+			return nil, err
+		}
+		defer C.free(unsafe.Pointer(c))
+		cs[i] = c
+	}
+	var h *C.binlog_merged_reader
+	lockThread()
+	err := result(op, C.binlog_merged_reader_open(cs[0], cs[1], cs[2], &h))
+	unlockThread()
+	if err != nil {
+		return nil, err
+	}
+	r := &MergedReader{h: h, desc: dir + " " + remote + " " + pattern}
+	r.rec = (*C.binlog_record)(C.calloc(1, C.size_t(unsafe.Sizeof(C.binlog_record{}))))
+	runtime.SetFinalizer(r, (*MergedReader).Close)
+	return r, nil
+}
+
+// TimeWindow reads only records with timestamps in [from, to) (a zero
+// Time: that end open); a sealed segment whose seal says none of its
+// records is in it is not read. Call before the first Next.
+func (r *MergedReader) TimeWindow(from, to time.Time) error {
+	f, t := int64(math.MinInt64), int64(math.MaxInt64)
+	if !from.IsZero() {
+		f = from.UnixNano()
+	}
+	if !to.IsZero() {
+		t = to.UnixNano()
+	}
+	return r.call("merged reader time window", func(h *C.binlog_merged_reader) C.binlog_result {
+		return C.binlog_merged_reader_time_window(h, C.int64_t(f), C.int64_t(t))
+	})
+}
+
+// Next returns the next record in merged order, or io.EOF once every log
+// is read to its end for now. An error names the log's file or object;
+// that log is then read no further, and the next call goes on.
+func (r *MergedReader) Next() (*MergedRecord, error) {
+	const op = "merged reader next"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil {
+		return nil, closedError(op, "merged reader", r.desc)
+	}
+	var log *C.uint8_t
+	var logLen C.size_t
+	lockThread()
+	err := result(op, C.binlog_merged_reader_next(r.h, r.rec, &log, &logLen))
+	unlockThread()
+	if err == errEnd {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, err
+	}
+	if name := cBytes(log, logLen); string(name) != r.lastLog {
+		r.lastLog = string(name)
+	}
+	c := r.rec
+	rec := &MergedRecord{Log: r.lastLog}
+	rec.Seq = uint64(c.seq)
+	rec.TimestampNs = int64(c.timestamp_ns)
+	rec.Offset = uint64(c.offset)
+	rec.Type = string(cBytes(c.type_name, c.type_len))
+	rec.Payload = append([]byte{}, cBytes(c.payload, c.payload_len)...)
+	if c.meta_count > 0 {
+		ms := unsafe.Slice(c.meta, int(c.meta_count))
+		rec.Metadata = make([]KeyValue, len(ms))
+		for i := range ms {
+			rec.Metadata[i] = KeyValue{
+				Key:   string(cBytes(ms[i].key, ms[i].key_len)),
+				Value: string(cBytes(ms[i].value, ms[i].value_len)),
+			}
+		}
+	}
+	runtime.KeepAlive(r)
+	return rec, nil
+}
+
+// Segments returns how many segments (files or objects) had their records
+// read so far, and how many the time window passed over unread.
+func (r *MergedReader) Segments() (read, passedOver uint64, err error) {
+	var cr, cp C.uint64_t
+	err = r.call("merged reader segments", func(h *C.binlog_merged_reader) C.binlog_result {
+		return C.binlog_merged_reader_segments(h, &cr, &cp)
+	})
+	return uint64(cr), uint64(cp), err
+}
+
+// call runs f on the open handle, holding r.mu and the OS thread.
+func (r *MergedReader) call(op string, f func(*C.binlog_merged_reader) C.binlog_result) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil {
+		return closedError(op, "merged reader", r.desc)
+	}
+	lockThread()
+	defer unlockThread()
+	err := result(op, f(r.h))
+	runtime.KeepAlive(r)
+	return err
+}
+
+// Close frees the reader; later calls return ErrClosed. Closing again
+// returns nil.
+func (r *MergedReader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil {
+		return nil
+	}
+	runtime.SetFinalizer(r, nil)
+	C.binlog_merged_reader_free(r.h)
+	r.h = nil
+	C.free(unsafe.Pointer(r.rec))
+	r.rec = nil
+	return nil
+}

@@ -1,0 +1,161 @@
+//! `binlog_merged_reader`: the C face of `crate::MergedReader`, many logs
+//! read as one stream by time, each record with its log's name.
+
+use super::boundary::{c_bytes, c_path, c_str, call, call_void, handle_mut, need_out, put};
+use super::reader::view_record;
+use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
+use super::types::{binlog_meta, binlog_record};
+use crate::log::MergedReader;
+use std::ffi::c_char;
+
+/// A merged reader of many logs. Not thread-safe: use it from one thread at
+/// a time. The record view and log name it returns stay valid until the
+/// next call on it; `binlog_merged_reader_free` invalidates the handle.
+pub struct binlog_merged_reader {
+    inner: MergedReader,
+    /// The metadata array of the last record view.
+    meta: Vec<binlog_meta>,
+}
+
+/// Opens a merged reader of every log in `dir` (NULL: none) and directly
+/// under `remote` (`s3://bucket/prefix`; NULL: none) whose name matches
+/// `pattern` (`*` any run, `?` one character; NULL: every log). Records
+/// come ordered by timestamp, ties by log name, then sequence number; each
+/// log in its own order (one whose timestamps go backwards is not
+/// reordered). A log in both `dir` and the bucket is read as
+/// `binlog_reader_open_log_tiered` reads it. No log matching is
+/// `BINLOG_ERR_NOT_FOUND`; both `dir` and `remote` NULL is
+/// `BINLOG_ERR_INVALID_ARGUMENT`. The bucket is reached as
+/// `binlog_reader_open_log_tiered` says (`AWS_*` environment).
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_open(
+    dir: *const c_char,
+    remote: *const c_char,
+    pattern: *const c_char,
+    out: *mut *mut binlog_merged_reader,
+) -> binlog_result {
+    call(|| {
+        let d = match dir.is_null() {
+            true => None,
+            false => Some(unsafe { c_path(dir, "dir") }?),
+        };
+        let url = match remote.is_null() {
+            true => None,
+            false => Some(unsafe { c_str(remote, "remote") }?),
+        };
+        let p = match pattern.is_null() {
+            true => "*",
+            false => unsafe { c_str(pattern, "pattern") }?,
+        };
+        need_out(out)?;
+        let inner = match (d, url) {
+            (_, Some(url)) => open_remote(d, url, p)?,
+            (Some(d), None) => MergedReader::open_dir(d, p)?,
+            (None, None) => {
+                return Err(crate::Error::invalid("dir and remote are both NULL").into())
+            }
+        };
+        let h = Box::new(binlog_merged_reader {
+            inner,
+            meta: Vec::new(),
+        });
+        unsafe { put(out, Box::into_raw(h)) };
+        Ok(BINLOG_OK)
+    })
+}
+
+#[cfg(feature = "s3")]
+fn open_remote(
+    dir: Option<&std::path::Path>,
+    url: &str,
+    pattern: &str,
+) -> crate::Result<MergedReader> {
+    use crate::archive::{open_merged, Connection, Location, Remote};
+    let remote = Remote::connect(&Location::parse(url)?, &Connection::default())?;
+    open_merged(dir, &std::sync::Arc::new(remote), pattern)
+}
+
+#[cfg(not(feature = "s3"))]
+fn open_remote(_: Option<&std::path::Path>, _: &str, _: &str) -> crate::Result<MergedReader> {
+    Err(super::archive_absent::absent())
+}
+
+/// Reads only records with timestamps in `[from_ns, to_ns)` (`INT64_MIN`,
+/// `INT64_MAX`: that end open); a sealed segment whose seal says none of
+/// its records is in it is not read. Call before the first
+/// `binlog_merged_reader_next`.
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_time_window(
+    r: *mut binlog_merged_reader,
+    from_ns: i64,
+    to_ns: i64,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "merged reader") }?;
+        let from = (from_ns != i64::MIN).then_some(from_ns);
+        let to = (to_ns != i64::MAX).then_some(to_ns);
+        h.inner.time_window(from, to)?;
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Fills `*out` with the next record in merged order and `*log`,
+/// `*log_len` with its log's name (not NUL-terminated), and returns
+/// `BINLOG_OK`; `BINLOG_END` once every log is read to its end for now; or
+/// an error naming the log's file or object (that log is then read no
+/// further; the next call goes on with the others).
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_next(
+    r: *mut binlog_merged_reader,
+    out: *mut binlog_record,
+    log: *mut *const u8,
+    log_len: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "merged reader") }?;
+        need_out(out)?;
+        need_out(log)?;
+        need_out(log_len)?;
+        let binlog_merged_reader { inner, meta } = h;
+        let Some(m) = inner.next()? else {
+            return Ok(BINLOG_END);
+        };
+        unsafe {
+            put(out, view_record(&m.record, meta));
+            put(log, c_bytes(m.log.as_bytes()));
+            put(log_len, m.log.len());
+        }
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Sets `*read` to the segments (files or objects) whose records were
+/// read so far and `*passed_over` to those the time window passed over
+/// unread, over every log.
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_segments(
+    r: *mut binlog_merged_reader,
+    read: *mut u64,
+    passed_over: *mut u64,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "merged reader") }?;
+        need_out(read)?;
+        need_out(passed_over)?;
+        unsafe {
+            put(read, h.inner.segments_read());
+            put(passed_over, h.inner.segments_passed_over());
+        }
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Frees the handle; NULL is accepted.
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_free(r: *mut binlog_merged_reader) {
+    call_void(|| {
+        if !r.is_null() {
+            drop(unsafe { Box::from_raw(r) });
+        }
+    })
+}

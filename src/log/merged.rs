@@ -1,0 +1,185 @@
+//! Many logs read as one stream ordered by time ([`MergedReader`]).
+//!
+//! The order: each log's records in its own order (by sequence number, as
+//! its `LogReader` reads them); across logs, at each step the record with
+//! the smallest (timestamp, log name, sequence number) among each log's
+//! next record. So records of equal timestamps come by log name, then by
+//! sequence number. A log whose timestamps go backwards (a clock stepped
+//! back) is not reordered: its later record comes after its earlier one,
+//! once it is the smallest of the logs' next records, so the stream is
+//! then not sorted by time at that place; every record is still returned
+//! once, and each log's records in their order.
+
+use super::gap::Gap;
+use super::reader::LogReader;
+use crate::error::{Error, Result};
+use crate::reader::{Damage, Found, Record};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::path::{Path, PathBuf};
+
+/// A record of a merged read, with the name of its log.
+#[derive(Debug)]
+pub struct MergedRecord<'a> {
+    /// The log's name (as given to `MergedReader::new`).
+    pub log: &'a str,
+    /// The record.
+    pub record: Record<'a>,
+}
+
+/// One log of a merged read: its reader and the next record it found.
+struct Member {
+    name: String,
+    reader: LogReader,
+    /// The record found next, not returned yet (a log has one in the
+    /// heap while it has one here).
+    head: Option<Found>,
+}
+
+/// Reads many logs as one stream ordered by (timestamp, log name,
+/// sequence number) (see the module doc for the rule when a log's own
+/// timestamps go backwards). Each log is read by its own [`LogReader`]
+/// (a local log, one in a bucket, or both), whose gaps and damage are
+/// reported by [`gaps`](MergedReader::gaps) and
+/// [`damages`](MergedReader::damages) with the log's name; an error reading
+/// one log names its file or object. One thread at a time.
+pub struct MergedReader {
+    /// By name: a log's place here breaks ties between equal timestamps.
+    logs: Vec<Member>,
+    /// The logs with a record found: (timestamp, place in `logs`, seq).
+    heap: BinaryHeap<Reverse<(i64, usize, u64)>>,
+    /// The log whose record was returned last (see `record_path`).
+    returned: Option<usize>,
+    /// The logs whose next record is to be found before the next one is
+    /// chosen: every log at first, then the one returned last.
+    pending: Vec<usize>,
+}
+
+impl MergedReader {
+    /// Merges `logs`, each a log's name and its reader (positioned, with
+    /// its type filter, time window and damage policy set as wanted). Two
+    /// logs of the same name are refused: the name is what tells a
+    /// record's log.
+    pub fn new(logs: Vec<(String, LogReader)>) -> Result<MergedReader> {
+        let mut logs: Vec<Member> = logs
+            .into_iter()
+            .map(|(name, reader)| Member {
+                name,
+                reader,
+                head: None,
+            })
+            .collect();
+        logs.sort_by(|a, b| a.name.cmp(&b.name));
+        let n = logs.len();
+        if let Some(w) = logs.windows(2).find(|w| w[0].name == w[1].name) {
+            return Err(Error::invalid(format!(
+                "log {:?} is given twice to the merged reader",
+                w[0].name
+            )));
+        }
+        Ok(MergedReader {
+            logs,
+            heap: BinaryHeap::new(),
+            returned: None,
+            pending: (0..n).rev().collect(),
+        })
+    }
+
+    /// Reads only records with timestamps in `[from_ns, to_ns)` from every
+    /// log (`LogReader::time_window`: sealed segments outside it are not
+    /// read). Call before the first `next`.
+    pub fn time_window(&mut self, from_ns: Option<i64>, to_ns: Option<i64>) -> Result<()> {
+        for m in &mut self.logs {
+            m.reader.time_window(from_ns, to_ns)?;
+        }
+        Ok(())
+    }
+
+    /// Skips damaged regions in every log (`LogReader::skip_damaged`).
+    pub fn skip_damaged(&mut self, skip: bool) {
+        for m in &mut self.logs {
+            m.reader.skip_damaged(skip);
+        }
+    }
+
+    /// The logs' names, sorted.
+    pub fn log_names(&self) -> impl Iterator<Item = &str> {
+        self.logs.iter().map(|m| m.name.as_str())
+    }
+
+    /// The next record in merged order, or `None` once every log is read
+    /// to its end for now. An error of one log's reader is returned as it
+    /// is (it names the log's file or object): that log is read no
+    /// further, and the next call goes on with the others.
+    // A lending iterator (records borrow the reader), so not `Iterator`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<MergedRecord<'_>>> {
+        while let Some(i) = self.pending.pop() {
+            self.find_next(i)?;
+        }
+        let Some(Reverse((_, i, _))) = self.heap.pop() else {
+            return Ok(None);
+        };
+        self.returned = Some(i);
+        self.pending.push(i);
+        let m = &self.logs[i];
+        let found = m.head.as_ref().expect("a log in the heap has a record");
+        Ok(Some(MergedRecord {
+            log: &m.name,
+            record: m.reader.record_of(found),
+        }))
+    }
+
+    /// Finds log `i`'s next record and puts the log in the heap if there
+    /// is one.
+    fn find_next(&mut self, i: usize) -> Result<()> {
+        let m = &mut self.logs[i];
+        m.head = None;
+        m.head = m.reader.next_found()?;
+        if let Some(f) = &m.head {
+            self.heap.push(Reverse((f.timestamp_ns, i, f.seq)));
+        }
+        Ok(())
+    }
+
+    /// Every log's gaps met so far, with the log's name (by name, each
+    /// log's oldest first).
+    pub fn gaps(&self) -> Vec<(&str, &Gap)> {
+        self.logs
+            .iter()
+            .flat_map(|m| m.reader.gaps().iter().map(|g| (m.name.as_str(), g)))
+            .collect()
+    }
+
+    /// Every log's damaged regions skipped so far, with the log's name and
+    /// the segment each was in.
+    pub fn damages(&self) -> Vec<(&str, PathBuf, Damage)> {
+        let mut all = Vec::new();
+        for m in &self.logs {
+            let name = m.name.as_str();
+            all.extend(m.reader.damages().into_iter().map(|(p, d)| (name, p, d)));
+        }
+        all
+    }
+
+    /// Segments (files or objects) whose records were read so far, over
+    /// every log (`LogReader::segment_opens`).
+    pub fn segments_read(&self) -> u64 {
+        self.logs.iter().map(|m| m.reader.segment_opens()).sum()
+    }
+
+    /// Segments the time window passed over unread, over every log
+    /// (`LogReader::segments_passed_over`).
+    pub fn segments_passed_over(&self) -> u64 {
+        self.logs
+            .iter()
+            .map(|m| m.reader.segments_passed_over())
+            .sum()
+    }
+
+    /// The segment of the last record returned, with its log's name.
+    pub fn record_path(&self) -> Option<(&str, &Path)> {
+        let m = &self.logs[self.returned?];
+        Some((&m.name, m.reader.record_segment()?.path()))
+    }
+}

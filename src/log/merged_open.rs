@@ -1,0 +1,57 @@
+//! Which logs a merged read takes from a directory: every log there whose
+//! name matches a pattern (`*` any run, `?` one character), each read by
+//! its own `LogReader`.
+
+use super::merged::MergedReader;
+use super::reader::LogReader;
+use super::segments::{dir_error, wildcard};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The names of the logs in `dir` (those with a segment or salvaged file
+/// there) that match `pattern`, sorted.
+pub(crate) fn log_names(dir: &Path, pattern: &str) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, "list directory", e))?;
+    let mut names = BTreeSet::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "list directory", e))?;
+        let file = entry.file_name();
+        let Some((log, _)) = file.to_str().and_then(naming::log_of_file_name) else {
+            continue;
+        };
+        if wildcard(pattern.as_bytes(), log.as_bytes()) {
+            names.insert(log);
+        }
+    }
+    Ok(names.into_iter().collect())
+}
+
+impl MergedReader {
+    /// Every log in `dir` whose name matches `pattern`, merged. None
+    /// matching is `NotFound` naming `dir` and the pattern.
+    pub fn open_dir(dir: impl AsRef<Path>, pattern: &str) -> Result<MergedReader> {
+        let dir = dir.as_ref();
+        let names = log_names(dir, pattern)?;
+        if names.is_empty() {
+            return Err(no_log_matches(dir, pattern));
+        }
+        let mut logs = Vec::with_capacity(names.len());
+        for name in names {
+            let r = LogReader::open(dir, &name)?;
+            logs.push((name, r));
+        }
+        MergedReader::new(logs)
+    }
+}
+
+/// The error of a merged read that finds no log matching `pattern` in
+/// `place` (a directory, or a bucket's prefix).
+pub(crate) fn no_log_matches(place: &Path, pattern: &str) -> Error {
+    Error::file(
+        ErrorKind::NotFound,
+        place,
+        format!("no log's name matches {pattern:?}"),
+    )
+}
