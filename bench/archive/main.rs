@@ -30,8 +30,8 @@ mod common;
 
 mod client;
 mod follow;
-mod merged;
 mod full_read;
+mod merged;
 mod seek;
 mod segments;
 mod upload;
