@@ -7,7 +7,6 @@
 
 // Commands.
 mod cat;
-mod cat_merge;
 mod compress;
 mod dump;
 mod generate;

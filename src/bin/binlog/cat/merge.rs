@@ -2,7 +2,7 @@
 //! prefix, or both, whose names match `--log PATTERN`, as one stream by
 //! time (the library's `MergedReader`), each line naming its log.
 
-use crate::cat::CatArgs;
+use super::CatArgs;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};

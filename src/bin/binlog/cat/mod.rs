@@ -1,5 +1,7 @@
 //! `binlog cat`: records in order, as readable lines or JSON lines.
 
+mod merge;
+
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
@@ -52,7 +54,7 @@ pub struct CatArgs {
 
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     if args.merge {
-        return crate::cat_merge::run(args);
+        return merge::run(args);
     }
     let a = &args.records;
     a.check_payload_mode()?;
