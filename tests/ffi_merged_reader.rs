@@ -10,31 +10,10 @@ use binlog::ffi::result::binlog_result::{
     BINLOG_END, BINLOG_ERR_NOT_FOUND, BINLOG_ERR_NULL_POINTER, BINLOG_OK,
 };
 use binlog::ffi::types::binlog_record;
-use binlog::{Entry, LogOptions, LogWriter};
 use common::ffi::{c_path, c_str, last_error};
+use common::timed_log::named_log_at as log_at;
 use common::TempDir;
-use std::path::Path;
 use std::ptr::{null, null_mut};
-
-fn log_at(dir: &Path, name: &str, per: u64, times: &[i64]) {
-    let opts = LogOptions {
-        max_segment_records: Some(per),
-        background: false,
-        ..LogOptions::default()
-    };
-    let w = LogWriter::open(dir, name, opts).unwrap();
-    for &ts in times {
-        let parts: [&[u8]; 1] = [name.as_bytes()];
-        let e = Entry {
-            type_name: "event",
-            meta: &[],
-            timestamp_ns: Some(ts),
-            parts: &parts,
-        };
-        w.write_batch(&[e]).unwrap();
-    }
-    w.close().unwrap();
-}
 
 /// Every record of `r`: (timestamp, log, seq).
 fn read_all(r: *mut binlog_merged_reader) -> Vec<(i64, String, u64)> {

@@ -6,42 +6,18 @@
 
 mod common;
 
-use binlog::{Entry, LogOptions, LogReader, LogWriter, MergedReader};
+use binlog::{LogReader, MergedReader};
+use common::timed_log::{write_at, writer};
 use common::TempDir;
 use std::path::Path;
 
 /// (timestamp, log, seq) of each record, in the order returned.
 type Seen = Vec<(i64, String, u64)>;
 
-/// A writer of log `name` in `dir` rolling every `per` records.
-fn writer(dir: &Path, name: &str, per: u64) -> LogWriter {
-    let opts = LogOptions {
-        max_segment_records: Some(per),
-        background: false,
-        ..LogOptions::default()
-    };
-    LogWriter::open(dir, name, opts).unwrap()
-}
-
-/// Writes one record per timestamp in `times`, each with that timestamp.
-fn write_at(w: &LogWriter, times: &[i64]) {
-    for &ts in times {
-        let payload = ts.to_le_bytes();
-        let parts: [&[u8]; 1] = [&payload];
-        let e = Entry {
-            type_name: "event",
-            meta: &[],
-            timestamp_ns: Some(ts),
-            parts: &parts,
-        };
-        w.write_batch(&[e]).unwrap();
-    }
-}
-
 /// Writes log `name` in `dir` with records at `times`, and closes it.
 fn log_at(dir: &Path, name: &str, per: u64, times: &[i64]) {
     let w = writer(dir, name, per);
-    write_at(&w, times);
+    write_at(&w, times, |ts| ts.to_le_bytes().to_vec());
     w.close().unwrap();
 }
 

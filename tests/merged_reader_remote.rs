@@ -6,9 +6,10 @@
 mod common;
 
 use binlog::archive::{open_merged, Location, Remote, ShipOptions, Shipper};
-use binlog::{Entry, LogOptions, LogWriter, MergedReader};
+use binlog::MergedReader;
 use common::remote::binlog_at;
 use common::s3::S3Server;
+use common::timed_log::named_log_at;
 use common::TempDir;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,24 +21,8 @@ const MINUTE: i64 = 60_000_000_000;
 /// Log `name` in `dir`: 6 hours, a record a minute from `offset`, a
 /// segment an hour.
 fn log_of_hours(dir: &Path, name: &str, offset: i64) -> Vec<i64> {
-    let opts = LogOptions {
-        max_segment_records: Some(60),
-        background: false,
-        ..LogOptions::default()
-    };
-    let w = LogWriter::open(dir, name, opts).unwrap();
     let times: Vec<i64> = (0..6 * 60).map(|m| m * MINUTE + offset).collect();
-    for &ts in &times {
-        let parts: [&[u8]; 1] = [name.as_bytes()];
-        let e = Entry {
-            type_name: "event",
-            meta: &[],
-            timestamp_ns: Some(ts),
-            parts: &parts,
-        };
-        w.write_batch(&[e]).unwrap();
-    }
-    w.close().unwrap();
+    named_log_at(dir, name, 60, &times);
     times
 }
 

@@ -14,7 +14,7 @@
 //! readers of its objects (`remote`) and the checks of shipping through
 //! faults (`shipping`), a small real filesystem to fill (`tmpfs`), and a
 //! filesystem that forgets what was not synced when the power is cut
-//! (`powercut`).
+//! (`powercut`), and logs of records at given timestamps (`timed_log`).
 
 #![allow(dead_code)]
 
@@ -40,6 +40,7 @@ pub mod seal;
 #[cfg(feature = "s3")]
 pub mod shipping;
 pub mod space;
+pub mod timed_log;
 pub mod tmpfs;
 
 // Part of `common::*` for the tests; a test binary may use none of them.
