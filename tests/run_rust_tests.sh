@@ -18,7 +18,8 @@ rm -f "$out"/*.log "$out"/*.time
 
 # Where the order starts on a tree that has no times yet.
 SLOW_FIRST="public_api archive_ship_kill prepared_space_crash power_loss archive_multipart_faults
-log_crash writer_failing_writes log_failed_roll archive_read archive_seal_checks archive_unreachable"
+log_crash writer_failing_writes log_failed_roll power_faults_random archive_read archive_seal_checks
+archive_unreachable archive_follow"
 
 # name<TAB>executable for every test-mode unit cargo built.
 ${CARGO:-cargo} test --all-targets --no-run --message-format=json-render-diagnostics |
