@@ -1,12 +1,14 @@
 //! Many logs read as one stream by time (`MergedReader`): the order
 //! (timestamp, then log name, then sequence number), a log whose clock
 //! goes back keeping its own order, a time window that reads only the
-//! segments whose seals overlap it, and logs in a bucket merged with
-//! local ones.
+//! segments whose seals overlap it, gaps and damaged regions named with
+//! their log, and logs in a bucket merged with local ones.
 
 mod common;
 
-use binlog::{LogReader, MergedReader};
+use binlog::{GapReason, LogReader, MergedReader};
+use common::cli::damage_record;
+use common::records::segment_paths;
 use common::timed_log::{write_at, writer};
 use common::TempDir;
 use std::path::Path;
@@ -185,4 +187,58 @@ fn no_log_matching_the_pattern_is_not_found() {
     let e = MergedReader::open_dir(dir.path(), "web-*").err().unwrap();
     assert_eq!(e.kind(), binlog::ErrorKind::NotFound);
     assert!(e.to_string().contains("web-*"), "{e}");
+}
+
+#[test]
+fn a_missing_segment_of_one_log_is_a_gap_named_with_the_log() {
+    let dir = TempDir::new("merged-gap");
+    let times: Vec<i64> = (0..30).collect();
+    log_at(dir.path(), "a", 10, &times);
+    log_at(dir.path(), "b", 10, &times);
+    let lost = segment_paths(dir.path(), "b")[1].clone();
+    std::fs::remove_file(&lost).unwrap();
+    let mut r = MergedReader::open_dir(dir.path(), "*").unwrap();
+    assert_eq!(read_all(&mut r).len(), 50);
+    let gaps = r.gaps();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    let (log, g) = gaps[0];
+    assert_eq!(log, "b");
+    assert_eq!(g.reason, GapReason::Missing);
+    assert_eq!((g.from_seq, g.to_seq), (Some(10), Some(20)));
+}
+
+#[test]
+fn damage_in_one_log_is_named_with_the_log_and_its_file() {
+    let dir = TempDir::new("merged-damage");
+    let times: Vec<i64> = (0..20).collect();
+    log_at(dir.path(), "a", 10, &times);
+    log_at(dir.path(), "b", 10, &times);
+    let seg = segment_paths(dir.path(), "b")[0].clone();
+    damage_record(&seg, 3);
+    let mut r = MergedReader::open_dir(dir.path(), "*").unwrap();
+    r.skip_damaged(true);
+    let got = read_all(&mut r);
+    assert_eq!(got.len(), 39);
+    assert!(!got.contains(&(3, "b".to_string(), 3)));
+    let damages = r.damages();
+    assert_eq!(damages.len(), 1, "{damages:?}");
+    let (log, file, d) = &damages[0];
+    assert_eq!((*log, file), ("b", &seg));
+    assert_eq!((d.from_seq, d.to_seq), (3, 4));
+    assert!(r.gaps().is_empty(), "{:?}", r.gaps());
+}
+
+#[test]
+fn next_after_the_end_reads_records_written_since() {
+    let dir = TempDir::new("merged-again");
+    let a = writer(dir.path(), "a", 100);
+    write_at(&a, &[1], |ts| ts.to_le_bytes().to_vec());
+    a.flush().unwrap();
+    log_at(dir.path(), "b", 100, &[2]);
+    let mut r = MergedReader::open_dir(dir.path(), "*").unwrap();
+    assert_eq!(read_all(&mut r).len(), 2);
+    write_at(&a, &[3], |ts| ts.to_le_bytes().to_vec());
+    a.flush().unwrap();
+    assert_eq!(read_all(&mut r), vec![(3, "a".to_string(), 1)]);
+    a.close().unwrap();
 }

@@ -14,6 +14,7 @@ use super::gap::Gap;
 use super::reader::LogReader;
 use crate::error::{Error, Result};
 use crate::reader::{Damage, Found, Record};
+use crate::watch::Follow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
@@ -28,12 +29,14 @@ pub struct MergedRecord<'a> {
 }
 
 /// One log of a merged read: its reader and the next record it found.
-struct Member {
-    name: String,
-    reader: LogReader,
+pub(super) struct Member {
+    pub(super) name: String,
+    pub(super) reader: LogReader,
     /// The record found next, not returned yet (a log has one in the
     /// heap while it has one here).
     head: Option<Found>,
+    /// Its reader returned an error: it is read no further.
+    failed: bool,
 }
 
 /// Reads many logs as one stream ordered by (timestamp, log name,
@@ -42,10 +45,12 @@ struct Member {
 /// (a local log, one in a bucket, or both), whose gaps and damage are
 /// reported by [`gaps`](MergedReader::gaps) and
 /// [`damages`](MergedReader::damages) with the log's name; an error reading
-/// one log names its file or object. One thread at a time.
+/// one log names its file or object. [`next_wait`](MergedReader::next_wait)
+/// follows live logs. One thread
+/// at a time.
 pub struct MergedReader {
     /// By name: a log's place here breaks ties between equal timestamps.
-    logs: Vec<Member>,
+    pub(super) logs: Vec<Member>,
     /// The logs with a record found: (timestamp, place in `logs`, seq).
     heap: BinaryHeap<Reverse<(i64, usize, u64)>>,
     /// The log whose record was returned last (see `record_path`).
@@ -53,6 +58,12 @@ pub struct MergedReader {
     /// The logs whose next record is to be found before the next one is
     /// chosen: every log at first, then the one returned last.
     pending: Vec<usize>,
+    /// The last `next` returned `None`: the next one looks at every log
+    /// again (not each call: a log read to its end is not read again for
+    /// each record of the others).
+    at_end: bool,
+    /// How `next_wait` waits at the end of every log.
+    pub(super) follow: Follow,
 }
 
 impl MergedReader {
@@ -67,6 +78,7 @@ impl MergedReader {
                 name,
                 reader,
                 head: None,
+                failed: false,
             })
             .collect();
         logs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -82,6 +94,8 @@ impl MergedReader {
             heap: BinaryHeap::new(),
             returned: None,
             pending: (0..n).rev().collect(),
+            at_end: false,
+            follow: Follow::default(),
         })
     }
 
@@ -108,34 +122,72 @@ impl MergedReader {
     }
 
     /// The next record in merged order, or `None` once every log is read
-    /// to its end for now. An error of one log's reader is returned as it
-    /// is (it names the log's file or object): that log is read no
+    /// to its end for now (a later call, once this one returned `None`,
+    /// looks at every log again). An error of one log's reader is returned
+    /// as it is (it names the log's file or object): that log is read no
     /// further, and the next call goes on with the others.
     // A lending iterator (records borrow the reader), so not `Iterator`.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<MergedRecord<'_>>> {
+        if std::mem::take(&mut self.at_end) {
+            self.look_again();
+        }
+        self.find_pending()?;
+        if !self.has_record() {
+            self.at_end = true;
+        }
+        Ok(self.pop())
+    }
+
+    /// Puts every log at its end (no record found, and no error) among
+    /// those whose next record is to be found.
+    pub(super) fn look_again(&mut self) {
+        for (i, m) in self.logs.iter().enumerate() {
+            if m.head.is_none() && !m.failed && !self.pending.contains(&i) {
+                self.pending.push(i);
+            }
+        }
+    }
+
+    /// Finds the next record of every log in `pending`.
+    pub(super) fn find_pending(&mut self) -> Result<()> {
         while let Some(i) = self.pending.pop() {
             self.find_next(i)?;
         }
-        let Some(Reverse((_, i, _))) = self.heap.pop() else {
-            return Ok(None);
-        };
+        Ok(())
+    }
+
+    /// Whether a log has a record found, to be returned next.
+    pub(super) fn has_record(&self) -> bool {
+        !self.heap.is_empty()
+    }
+
+    /// Returns the smallest record found (its log's next record is then
+    /// to be found before the next is chosen).
+    pub(super) fn pop(&mut self) -> Option<MergedRecord<'_>> {
+        let Reverse((_, i, _)) = self.heap.pop()?;
         self.returned = Some(i);
         self.pending.push(i);
         let m = &self.logs[i];
         let found = m.head.as_ref().expect("a log in the heap has a record");
-        Ok(Some(MergedRecord {
+        Some(MergedRecord {
             log: &m.name,
             record: m.reader.record_of(found),
-        }))
+        })
     }
 
     /// Finds log `i`'s next record and puts the log in the heap if there
-    /// is one.
+    /// is one; an error marks the log failed.
     fn find_next(&mut self, i: usize) -> Result<()> {
         let m = &mut self.logs[i];
         m.head = None;
-        m.head = m.reader.next_found()?;
+        match m.reader.next_found() {
+            Ok(found) => m.head = found,
+            Err(e) => {
+                m.failed = true;
+                return Err(e);
+            }
+        }
         if let Some(f) = &m.head {
             self.heap.push(Reverse((f.timestamp_ns, i, f.seq)));
         }

@@ -14,6 +14,7 @@ mod listing;
 #[allow(missing_docs)]
 pub mod manifest;
 mod merged;
+mod merged_follow;
 mod merged_open;
 /// The names of a log's files (`format::naming`: the reader and the
 /// segment writer need them too), here where tools look for them.

@@ -585,6 +585,21 @@ impl LogReader {
         }
     }
 
+    /// The directory a follower of this log watches for its writer
+    /// (`watched_dir`); `None` for a log read from its bucket alone.
+    pub(super) fn follow_dir(&self) -> Option<PathBuf> {
+        (!self.reads_bucket_alone()).then(|| self.watched_dir())
+    }
+
+    /// For a log read from its bucket alone: how long until its next
+    /// listing is due (`reader_tier`'s backoff); `None` for another log.
+    pub(super) fn listing_due_in(&self) -> Option<Duration> {
+        if !self.reads_bucket_alone() {
+            return None;
+        }
+        self.tier.as_ref().map(|t| t.next_listing_in())
+    }
+
     /// The directory a follower watches: the log's, where its writer
     /// writes and rolls (for a list of files, the last one's: where it
     /// really is if the name is a symlink, as it is written there).
