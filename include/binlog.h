@@ -1997,14 +1997,44 @@ binlog_result binlog_merged_reader_time_window(struct binlog_merged_reader *r,
 /*
  Fills `*out` with the next record in merged order and `*log`,
  `*log_len` with its log's name (not NUL-terminated), and returns
- `BINLOG_OK`; `BINLOG_END` once every log is read to its end for now; or
- an error naming the log's file or object (that log is then read no
- further; the next call goes on with the others).
+ `BINLOG_OK`; `BINLOG_END` once every log is read to its end for now (a
+ call after that looks at every log again); or an error naming the log's
+ file or object (that log is then read no further; the next call goes on
+ with the others).
  */
 binlog_result binlog_merged_reader_next(struct binlog_merged_reader *r,
                                         struct binlog_record *out,
                                         const uint8_t **log,
                                         size_t *log_len);
+
+/*
+ Like `binlog_merged_reader_next`, but when no log has a record waits up
+ to `timeout_ms` for one to be written to any log (or shipped to the
+ bucket of a log read from there), following each log across its rolls;
+ returns `BINLOG_END` on timeout. Each call first looks again at every
+ log at its end, then returns the smallest (timestamp, log name, seq) of
+ the logs' next records present then: a record a slower log writes after
+ records of later timestamps from other logs were returned comes as soon
+ as it is found, not held back (the stream is then not sorted by time at
+ that place; each log's records still come in their order, each once).
+ The logs' directory is watched as `binlog_reader_next_wait` watches a
+ log's; a log read from a bucket alone is listed again with the backoff
+ of its own follower.
+ */
+binlog_result binlog_merged_reader_next_wait(struct binlog_merged_reader *r,
+                                             uint64_t timeout_ms,
+                                             struct binlog_record *out,
+                                             const uint8_t **log,
+                                             size_t *log_len);
+
+/*
+ With `skip` true, every log's reader skips damaged regions in the middle
+ of segments (as `binlog_reader_skip_damaged`) and goes on with the next
+ valid record; the regions are reported by
+ `binlog_merged_reader_damages`. By default a log's damage is an error
+ naming its file and offset, and that log is read no further.
+ */
+binlog_result binlog_merged_reader_skip_damaged(struct binlog_merged_reader *r, bool skip);
 
 /*
  Sets `*read` to the segments (files or objects) whose records were
@@ -2019,6 +2049,39 @@ binlog_result binlog_merged_reader_segments(struct binlog_merged_reader *r,
  Frees the handle; NULL is accepted.
  */
 void binlog_merged_reader_free(struct binlog_merged_reader *r);
+
+/*
+ Copies up to `cap` of the gaps every log met so far into `out` and each
+ one's log name into `logs` (`logs[i]` names the log of `out[i]`; not
+ NUL-terminated), by log name and each log's oldest first, and writes
+ their total number to `*count`. Each is as `binlog_reader_gaps` gives a
+ log reader's; its `path` and log name stay valid until the next call on
+ the reader. `out` and `logs` may be NULL when `cap` is 0.
+ `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL, or `out` or `logs`
+ with `cap` > 0.
+ */
+binlog_result binlog_merged_reader_gaps(struct binlog_merged_reader *r,
+                                        struct binlog_gap *out,
+                                        struct binlog_iovec *logs,
+                                        size_t cap,
+                                        size_t *count);
+
+/*
+ Copies up to `cap` of the damaged regions every log skipped so far (see
+ `binlog_merged_reader_skip_damaged`) into `out` and each one's log name
+ into `logs` (`logs[i]` names the log of `out[i]`; not NUL-terminated),
+ by log name and each log's in the order met, and writes their total
+ number to `*count`. Each is as `binlog_reader_damages2` gives a log
+ reader's, with its segment file or object URL; its `path` and log name
+ stay valid until the next call on the reader. `out` and `logs` may be
+ NULL when `cap` is 0. `BINLOG_ERR_NULL_POINTER` if `r` or `count` is
+ NULL, or `out` or `logs` with `cap` > 0.
+ */
+binlog_result binlog_merged_reader_damages(struct binlog_merged_reader *r,
+                                           struct binlog_damage2 *out,
+                                           struct binlog_iovec *logs,
+                                           size_t cap,
+                                           size_t *count);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,15 +6,21 @@ use super::reader::view_record;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_meta, binlog_record};
 use crate::log::MergedReader;
+use crate::Damage;
 use std::ffi::c_char;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// A merged reader of many logs. Not thread-safe: use it from one thread at
 /// a time. The record view and log name it returns stay valid until the
 /// next call on it; `binlog_merged_reader_free` invalidates the handle.
 pub struct binlog_merged_reader {
-    inner: MergedReader,
+    pub(super) inner: MergedReader,
     /// The metadata array of the last record view.
     meta: Vec<binlog_meta>,
+    /// The damaged regions the last `binlog_merged_reader_damages` copied
+    /// out, with their logs' names, which its views point into.
+    pub(super) damages: Vec<(String, (PathBuf, Damage))>,
 }
 
 /// Opens a merged reader of every log in `dir` (NULL: none) and directly
@@ -58,6 +64,7 @@ pub extern "C" fn binlog_merged_reader_open(
         let h = Box::new(binlog_merged_reader {
             inner,
             meta: Vec::new(),
+            damages: Vec::new(),
         });
         unsafe { put(out, Box::into_raw(h)) };
         Ok(BINLOG_OK)
@@ -101,12 +108,48 @@ pub extern "C" fn binlog_merged_reader_time_window(
 
 /// Fills `*out` with the next record in merged order and `*log`,
 /// `*log_len` with its log's name (not NUL-terminated), and returns
-/// `BINLOG_OK`; `BINLOG_END` once every log is read to its end for now; or
-/// an error naming the log's file or object (that log is then read no
-/// further; the next call goes on with the others).
+/// `BINLOG_OK`; `BINLOG_END` once every log is read to its end for now (a
+/// call after that looks at every log again); or an error naming the log's
+/// file or object (that log is then read no further; the next call goes on
+/// with the others).
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_next(
     r: *mut binlog_merged_reader,
+    out: *mut binlog_record,
+    log: *mut *const u8,
+    log_len: *mut usize,
+) -> binlog_result {
+    next_merged(r, None, out, log, log_len)
+}
+
+/// Like `binlog_merged_reader_next`, but when no log has a record waits up
+/// to `timeout_ms` for one to be written to any log (or shipped to the
+/// bucket of a log read from there), following each log across its rolls;
+/// returns `BINLOG_END` on timeout. Each call first looks again at every
+/// log at its end, then returns the smallest (timestamp, log name, seq) of
+/// the logs' next records present then: a record a slower log writes after
+/// records of later timestamps from other logs were returned comes as soon
+/// as it is found, not held back (the stream is then not sorted by time at
+/// that place; each log's records still come in their order, each once).
+/// The logs' directory is watched as `binlog_reader_next_wait` watches a
+/// log's; a log read from a bucket alone is listed again with the backoff
+/// of its own follower.
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_next_wait(
+    r: *mut binlog_merged_reader,
+    timeout_ms: u64,
+    out: *mut binlog_record,
+    log: *mut *const u8,
+    log_len: *mut usize,
+) -> binlog_result {
+    let wait = Duration::from_millis(timeout_ms);
+    next_merged(r, Some(wait), out, log, log_len)
+}
+
+/// The body of both calls: the next record, waiting up to `wait` for one.
+fn next_merged(
+    r: *mut binlog_merged_reader,
+    wait: Option<Duration>,
     out: *mut binlog_record,
     log: *mut *const u8,
     log_len: *mut usize,
@@ -116,8 +159,12 @@ pub extern "C" fn binlog_merged_reader_next(
         need_out(out)?;
         need_out(log)?;
         need_out(log_len)?;
-        let binlog_merged_reader { inner, meta } = h;
-        let Some(m) = inner.next()? else {
+        let binlog_merged_reader { inner, meta, .. } = h;
+        let found = match wait {
+            None => inner.next()?,
+            Some(timeout) => inner.next_wait(timeout)?,
+        };
+        let Some(m) = found else {
             return Ok(BINLOG_END);
         };
         unsafe {
@@ -125,6 +172,23 @@ pub extern "C" fn binlog_merged_reader_next(
             put(log, c_bytes(m.log.as_bytes()));
             put(log_len, m.log.len());
         }
+        Ok(BINLOG_OK)
+    })
+}
+
+/// With `skip` true, every log's reader skips damaged regions in the middle
+/// of segments (as `binlog_reader_skip_damaged`) and goes on with the next
+/// valid record; the regions are reported by
+/// `binlog_merged_reader_damages`. By default a log's damage is an error
+/// naming its file and offset, and that log is read no further.
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_skip_damaged(
+    r: *mut binlog_merged_reader,
+    skip: bool,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "merged reader") }?;
+        h.inner.skip_damaged(skip);
         Ok(BINLOG_OK)
     })
 }

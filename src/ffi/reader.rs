@@ -405,7 +405,7 @@ pub(super) unsafe fn copy_out<U, T>(
 }
 
 /// The C view of gap `g` (its path borrowed from it).
-fn c_gap(g: &crate::Gap) -> binlog_gap {
+pub(super) fn c_gap(g: &crate::Gap) -> binlog_gap {
     let path = g.path.as_os_str().as_encoded_bytes();
     let reason = match g.reason {
         crate::GapReason::Retention => binlog_gap_reason::BINLOG_GAP_RETENTION,

@@ -67,7 +67,7 @@ fn copy_damages<T>(
 }
 
 /// The C view of damaged region `d` of `path` (the path borrowed).
-fn c_damage2((path, d): &(PathBuf, Damage)) -> binlog_damage2 {
+pub(super) fn c_damage2((path, d): &(PathBuf, Damage)) -> binlog_damage2 {
     let path = path.as_os_str().as_encoded_bytes();
     binlog_damage2 {
         offset: d.offset,
