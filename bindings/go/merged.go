@@ -7,6 +7,7 @@ package binlog
 import "C"
 
 import (
+	"context"
 	"io"
 	"math"
 	"runtime"
@@ -85,10 +86,43 @@ func (r *MergedReader) TimeWindow(from, to time.Time) error {
 }
 
 // Next returns the next record in merged order, or io.EOF once every log
-// is read to its end for now. An error names the log's file or object;
-// that log is then read no further, and the next call goes on.
+// is read to its end for now (a call after that looks at every log again).
+// An error names the log's file or object; that log is then read no
+// further, and the next call goes on.
 func (r *MergedReader) Next() (*MergedRecord, error) {
-	const op = "merged reader next"
+	return r.next("merged reader next", func(h *C.binlog_merged_reader, log **C.uint8_t, n *C.size_t) C.binlog_result {
+		return C.binlog_merged_reader_next(h, r.rec, log, n)
+	})
+}
+
+// NextWait is Next, but when no log has a record it waits up to timeout
+// for one to be written to any log (or shipped to the bucket of a log read
+// from there), following each log across its rolls; it returns io.EOF on
+// timeout, and ErrClosed if the reader is closed while it waits. Each call
+// first looks again at every log at its end, then returns the smallest of
+// the logs' next records present then: a record a slower log writes after
+// records of later timestamps from other logs were returned comes as soon
+// as it is found, not held back (binlog_merged_reader_next_wait).
+func (r *MergedReader) NextWait(timeout time.Duration) (*MergedRecord, error) {
+	var rec *MergedRecord
+	err := waitFor(context.Background(), time.Now().Add(timeout), func(slice time.Duration) (err error) {
+		ms := C.uint64_t(ceilMillis(slice))
+		rec, err = r.next("merged reader next wait", func(h *C.binlog_merged_reader, log **C.uint8_t, n *C.size_t) C.binlog_result {
+			return C.binlog_merged_reader_next_wait(h, ms, r.rec, log, n)
+		})
+		if err == io.EOF {
+			err = errEnd
+		}
+		return err
+	})
+	if err == errEnd {
+		return nil, io.EOF
+	}
+	return rec, err
+}
+
+// next runs one of the C reading calls f and copies the record it found.
+func (r *MergedReader) next(op string, f func(*C.binlog_merged_reader, **C.uint8_t, *C.size_t) C.binlog_result) (*MergedRecord, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h == nil {
@@ -97,7 +131,7 @@ func (r *MergedReader) Next() (*MergedRecord, error) {
 	var log *C.uint8_t
 	var logLen C.size_t
 	lockThread()
-	err := result(op, C.binlog_merged_reader_next(r.h, r.rec, &log, &logLen))
+	err := result(op, f(r.h, &log, &logLen))
 	unlockThread()
 	if err == errEnd {
 		return nil, io.EOF
@@ -127,6 +161,82 @@ func (r *MergedReader) Next() (*MergedRecord, error) {
 	}
 	runtime.KeepAlive(r)
 	return rec, nil
+}
+
+// SkipDamaged, with skip true, has every log's reader skip a damaged region
+// in the middle of a segment and resume at the next valid record, recording
+// the region (Damages). By default a log's damage is ErrCorrupt naming its
+// file and offset, and that log is read no further.
+func (r *MergedReader) SkipDamaged(skip bool) error {
+	return r.call("merged reader skip damaged", func(h *C.binlog_merged_reader) C.binlog_result {
+		return C.binlog_merged_reader_skip_damaged(h, C.bool(skip))
+	})
+}
+
+// MergedGap is a gap one log of a merged read met, with the log's name.
+type MergedGap struct {
+	Log string
+	Gap
+}
+
+// Gaps is every gap the logs met so far, by log name and each log's oldest
+// first (binlog_merged_reader_gaps), each as Reader.Gaps gives a log's.
+func (r *MergedReader) Gaps() ([]MergedGap, error) {
+	var gaps []MergedGap
+	err := r.call("merged reader gaps", func(h *C.binlog_merged_reader) C.binlog_result {
+		var n C.size_t
+		if rc := C.binlog_merged_reader_gaps(h, nil, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
+			return rc
+		}
+		buf := make([]C.binlog_gap, n)
+		logs := make([]C.binlog_iovec, n)
+		rc := C.binlog_merged_reader_gaps(h, &buf[0], &logs[0], n, &n)
+		if rc != C.BINLOG_OK {
+			return rc
+		}
+		for i := range buf[:min(int(n), len(buf))] {
+			gaps = append(gaps, MergedGap{Log: goName(logs[i]), Gap: goGap(&buf[i])})
+		}
+		return rc
+	})
+	return gaps, err
+}
+
+// MergedDamage is a damaged region one log of a merged read skipped, with
+// the log's name.
+type MergedDamage struct {
+	Log string
+	Damage
+}
+
+// Damages is every damaged region the logs skipped so far (SkipDamaged),
+// by log name and each log's in the order met
+// (binlog_merged_reader_damages), each as Reader.Damages gives a log's,
+// with the file or object it is in.
+func (r *MergedReader) Damages() ([]MergedDamage, error) {
+	var damages []MergedDamage
+	err := r.call("merged reader damages", func(h *C.binlog_merged_reader) C.binlog_result {
+		var n C.size_t
+		if rc := C.binlog_merged_reader_damages(h, nil, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
+			return rc
+		}
+		buf := make([]C.binlog_damage2, n)
+		logs := make([]C.binlog_iovec, n)
+		rc := C.binlog_merged_reader_damages(h, &buf[0], &logs[0], n, &n)
+		if rc != C.BINLOG_OK {
+			return rc
+		}
+		for i := range buf[:min(int(n), len(buf))] {
+			damages = append(damages, MergedDamage{Log: goName(logs[i]), Damage: goDamage(&buf[i])})
+		}
+		return rc
+	})
+	return damages, err
+}
+
+// goName copies a log name the C library points to.
+func goName(v C.binlog_iovec) string {
+	return C.GoStringN((*C.char)(unsafe.Pointer(v.base)), C.int(v.len))
 }
 
 // Segments returns how many segments (files or objects) had their records

@@ -784,20 +784,25 @@ func (r *Reader) Gaps() ([]Gap, error) {
 			return rc
 		}
 		for _, g := range buf[:min(int(n), len(buf))] {
-			gaps = append(gaps, Gap{
-				Reason:     GapReason(g.reason),
-				Path:       C.GoStringN((*C.char)(unsafe.Pointer(g.path)), C.int(g.path_len)),
-				HasOffset:  bool(g.has_offset),
-				Offset:     uint64(g.offset),
-				HasFromSeq: bool(g.has_from_seq),
-				FromSeq:    uint64(g.from_seq),
-				HasToSeq:   bool(g.has_to_seq),
-				ToSeq:      uint64(g.to_seq),
-			})
+			gaps = append(gaps, goGap(&g))
 		}
 		return rc
 	})
 	return gaps, err
+}
+
+// goGap copies the C library's gap into Go memory.
+func goGap(g *C.binlog_gap) Gap {
+	return Gap{
+		Reason:     GapReason(g.reason),
+		Path:       C.GoStringN((*C.char)(unsafe.Pointer(g.path)), C.int(g.path_len)),
+		HasOffset:  bool(g.has_offset),
+		Offset:     uint64(g.offset),
+		HasFromSeq: bool(g.has_from_seq),
+		FromSeq:    uint64(g.from_seq),
+		HasToSeq:   bool(g.has_to_seq),
+		ToSeq:      uint64(g.to_seq),
+	}
 }
 
 // Tail says how the segment ended, once Next returned io.EOF.

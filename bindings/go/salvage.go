@@ -59,15 +59,20 @@ func (r *Reader) Damages() ([]Damage, error) {
 			return rc
 		}
 		for _, d := range buf[:min(int(n), len(buf))] {
-			damages = append(damages, Damage{
-				Path:         C.GoStringN((*C.char)(unsafe.Pointer(d.path)), C.int(d.path_len)),
-				Offset:       uint64(d.offset),
-				ResumeOffset: uint64(d.resume_offset),
-				FromSeq:      uint64(d.from_seq),
-				ToSeq:        uint64(d.to_seq),
-			})
+			damages = append(damages, goDamage(&d))
 		}
 		return rc
 	})
 	return damages, err
+}
+
+// goDamage copies the C library's damaged region into Go memory.
+func goDamage(d *C.binlog_damage2) Damage {
+	return Damage{
+		Path:         C.GoStringN((*C.char)(unsafe.Pointer(d.path)), C.int(d.path_len)),
+		Offset:       uint64(d.offset),
+		ResumeOffset: uint64(d.resume_offset),
+		FromSeq:      uint64(d.from_seq),
+		ToSeq:        uint64(d.to_seq),
+	}
 }
