@@ -1,6 +1,11 @@
 """Many logs read as one stream by time (binlog.open_merged_reader): the
 order (timestamp, log name, sequence number), each record naming its log,
-and a time window that reads only the segments it overlaps."""
+a time window that reads only the segments it overlaps, gaps and damage
+named with their log, and following live logs."""
+
+import os
+import threading
+import time
 
 import pytest
 
@@ -42,3 +47,61 @@ def test_no_log_matching_is_not_found(tmp_path):
         binlog.open_merged_reader(tmp_path, pattern="web-*")
     with pytest.raises(binlog.InvalidArgumentError):
         binlog.open_merged_reader()
+
+
+def test_gaps_and_damage_name_their_log(tmp_path):
+    _log(tmp_path, "g-a", range(20), per=10)
+    _log(tmp_path, "g-b", range(30), per=10)
+    _log(tmp_path, "g-c", range(20))
+    os.remove(binlog.list_segments(tmp_path, "g-b")[1].path)
+    damaged = binlog.list_segments(tmp_path, "g-c")[0].path
+    with binlog.open_reader(damaged) as one:
+        offsets = [x.offset for x in one]
+    data = bytearray(open(damaged, "rb").read())
+    data[offsets[6] - 2] ^= 0x5A
+    open(damaged, "wb").write(bytes(data))
+    with binlog.open_merged_reader(tmp_path, pattern="g-*") as r:
+        r.skip_damaged()
+        assert len(list(r)) == 20 + 20 + 19
+        gaps = r.gaps()
+        damages = r.damages()
+    assert len(gaps) == 1, gaps
+    log, gap = gaps[0]
+    assert log == "g-b"
+    assert (gap.reason, gap.from_seq, gap.to_seq) == (binlog.GapReason.MISSING, 10, 20)
+    assert damages == [("g-c", binlog.Damage(offsets[5], offsets[6], 5, 6, damaged))]
+
+
+def _put(w, name, ts):
+    """One record at ``ts`` (its payload the log's name), flushed: a
+    reader sees it at once."""
+    w.append("event", name.encode(), timestamp_ns=ts)
+    w.flush()
+
+
+def test_next_with_a_timeout_follows_appends_to_two_logs_and_times_out(tmp_path):
+    with binlog.open_log_writer(tmp_path, "f-a", max_segment_records=2) as a, \
+            binlog.open_log_writer(tmp_path, "f-b", max_segment_records=2) as b:
+        _put(a, "f-a", 1)
+        _put(b, "f-b", 2)
+        with binlog.open_merged_reader(tmp_path, pattern="f-*") as r:
+            first = [r.next(timeout=30), r.next(timeout=30)]
+            assert [(x.timestamp_ns, x.log, x.seq) for x in first] == [(1, "f-a", 0), (2, "f-b", 0)]
+            assert r.next(timeout=0.05) is None
+
+            def write():
+                time.sleep(0.1)
+                for ts in range(10, 13):
+                    _put(a, "f-a", ts)
+                    _put(b, "f-b", ts + 100)
+
+            t = threading.Thread(target=write)
+            t.start()
+            got = []
+            for x in r.follow(idle_timeout=30):
+                got.append((x.log, x.seq))
+                if len(got) == 6:
+                    break
+            t.join()
+    for log in ("f-a", "f-b"):
+        assert [q for (name, q) in got if name == log] == [1, 2, 3], got

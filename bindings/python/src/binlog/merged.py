@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ._native import ffi, lib
 from .errors import END, check
+from .reader import _damage, _gap, _text, _wait_ms
+from .records import Damage, Gap
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -47,27 +50,86 @@ class MergedReader:
         hi = INT64_MAX if to_ns is None else to_ns
         check(lib.binlog_merged_reader_time_window(self._handle(), lo, hi))
 
-    def next(self) -> Optional[MergedRecord]:
+    def next(self, timeout: Optional[float] = None) -> Optional[MergedRecord]:
         """The next record in merged order, or ``None`` once every log is
-        read to its end for now. An error names the log's file or object;
-        that log is then read no further."""
-        if check(lib.binlog_merged_reader_next(self._handle(), self._rec, self._log,
-                                               self._log_len)) == END:
+        read to its end for now (a call after that looks at every log
+        again). With a ``timeout`` (seconds), when no log has a record,
+        first waits up to that long for one to be written to any log
+        (without holding the GIL), following each log across its rolls:
+        each call looks again at every log at its end and returns the
+        smallest of the logs' next records present then, so a record a
+        slower log writes after later ones of other logs were returned
+        comes when it is found, not held back. An error names the log's
+        file or object; that log is then read no further."""
+        if timeout is None:
+            return self._take(lib.binlog_merged_reader_next(
+                self._handle(), self._rec, self._log, self._log_len))
+        deadline = time.monotonic() + timeout
+        while True:
+            rec = self._take(lib.binlog_merged_reader_next_wait(
+                self._handle(), _wait_ms(deadline), self._rec, self._log, self._log_len))
+            if rec is not None or time.monotonic() >= deadline:
+                return rec
+
+    def follow(self, idle_timeout: Optional[float] = None) -> Iterator[MergedRecord]:
+        """Every record, waiting for new ones as the writers add them (see
+        :meth:`next` for the order); ends once ``idle_timeout`` seconds
+        pass without a record (never if ``None``)."""
+        while True:
+            rec = self.next(1e9 if idle_timeout is None else idle_timeout)
+            if rec is None:
+                return
+            yield rec
+
+    def _take(self, code: int) -> Optional[MergedRecord]:
+        """The record a reading call that returned ``code`` left in
+        ``_rec`` (copied), or ``None`` at the end."""
+        if check(code) == END:
             return None
         r = self._rec
         meta = {}
         for i in range(r.meta_count):
             m = r.meta[i]
-            key = bytes(ffi.buffer(m.key, m.key_len)).decode()
-            meta[key] = bytes(ffi.buffer(m.value, m.value_len)).decode()
+            meta[_text(m.key, m.key_len)] = _text(m.value, m.value_len)
         return MergedRecord(
-            log=bytes(ffi.buffer(self._log[0], self._log_len[0])).decode(),
+            log=_text(self._log[0], self._log_len[0]),
             seq=r.seq,
             timestamp_ns=r.timestamp_ns,
-            type=bytes(ffi.buffer(r.type_name, r.type_len)).decode(),
+            type=_text(r.type_name, r.type_len),
             payload=bytes(ffi.buffer(r.payload, r.payload_len)),
             metadata=meta,
         )
+
+    def skip_damaged(self, skip: bool = True) -> None:
+        """Every log's reader skips damaged regions in the middle of a
+        segment (see :meth:`damages`); by default a log's damage raises,
+        naming its file and offset, and that log is read no further."""
+        check(lib.binlog_merged_reader_skip_damaged(self._handle(), skip))
+
+    def gaps(self) -> List[Tuple[str, Gap]]:
+        """Every gap the logs met so far, each with its log's name, by
+        log name and each log's oldest first (as :meth:`binlog.Reader.gaps`
+        gives a log's)."""
+        count = ffi.new("size_t *")
+        check(lib.binlog_merged_reader_gaps(self._handle(), ffi.NULL, ffi.NULL, 0, count))
+        out = ffi.new("binlog_gap[]", count[0])
+        logs = ffi.new("binlog_iovec[]", count[0])
+        check(lib.binlog_merged_reader_gaps(self._handle(), out, logs, count[0], count))
+        n = min(count[0], len(out))
+        return [(_text(logs[i].base, logs[i].len), _gap(out[i])) for i in range(n)]
+
+    def damages(self) -> List[Tuple[str, Damage]]:
+        """The damaged regions the logs skipped so far, each with its
+        log's name, by log name and each log's in the order met, each with
+        the segment file or object URL it is in (as
+        :meth:`binlog.Reader.damages` gives a log's)."""
+        count = ffi.new("size_t *")
+        check(lib.binlog_merged_reader_damages(self._handle(), ffi.NULL, ffi.NULL, 0, count))
+        out = ffi.new("binlog_damage2[]", count[0])
+        logs = ffi.new("binlog_iovec[]", count[0])
+        check(lib.binlog_merged_reader_damages(self._handle(), out, logs, count[0], count))
+        n = min(count[0], len(out))
+        return [(_text(logs[i].base, logs[i].len), _damage(out[i])) for i in range(n)]
 
     def __iter__(self) -> Iterator[MergedRecord]:
         while True:

@@ -207,8 +207,7 @@ class Reader:
         check(lib.binlog_reader_damages2(self._r, ffi.NULL, 0, count))
         out = ffi.new("binlog_damage2[]", count[0])
         check(lib.binlog_reader_damages2(self._r, out, count[0], count))
-        return [Damage(d.offset, d.resume_offset, d.from_seq, d.to_seq, _path(d))
-                for d in out[0:count[0]]]
+        return [_damage(d) for d in out[0:count[0]]]
 
     # -- event loops ---------------------------------------------------------
 
@@ -257,6 +256,11 @@ def _gap(g: Any) -> Gap:
         return value if has else None
     return Gap(GapReason(g.reason), _path(g), known(g.has_offset, g.offset),
                known(g.has_from_seq, g.from_seq), known(g.has_to_seq, g.to_seq))
+
+
+def _damage(d: Any) -> Damage:
+    """A ``binlog_damage2`` as a :class:`Damage` (its path copied)."""
+    return Damage(d.offset, d.resume_offset, d.from_seq, d.to_seq, _path(d))
 
 
 def _path(c: Any) -> str:
