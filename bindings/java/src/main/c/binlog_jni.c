@@ -1049,35 +1049,54 @@ static jobjectArray byte_arrays(JNIEnv *env, const binlog_iovec *s, size_t n, co
     return out;
 }
 
-/* {long[] nums, byte[][] paths}: the n rows of `width` numbers in v and each row's path; NULL
- * with an exception pending on failure. */
-static jobjectArray nums_and_paths(JNIEnv *env, const jlong *v, size_t width, const binlog_iovec *paths, size_t n,
-                                   const char *call) {
+/* {long[] nums, byte[][] paths} (and byte[][] logs if `logs` is not NULL): the n rows of `width` numbers in v,
+ * each row's path (and log name); NULL with an exception pending on failure. */
+static jobjectArray nums_and_paths(JNIEnv *env, const jlong *v, size_t width, const binlog_iovec *paths,
+                                   const binlog_iovec *logs, size_t n, const char *call) {
     jobjectArray p = byte_arrays(env, paths, n, call);
+    jobjectArray l = p == NULL || logs == NULL ? NULL : byte_arrays(env, logs, n, call);
+    if (logs != NULL && l == NULL) {
+        return NULL;
+    }
     jlongArray nums = p == NULL ? NULL : (*env)->NewLongArray(env, (jsize)(n * width));
-    jobjectArray out = nums == NULL ? NULL : (*env)->NewObjectArray(env, 2, cls_object, NULL);
+    jobjectArray out = nums == NULL ? NULL : (*env)->NewObjectArray(env, logs == NULL ? 2 : 3, cls_object, NULL);
     if (out == NULL) {
         return NULL;
     }
     (*env)->SetLongArrayRegion(env, nums, 0, (jsize)(n * width), v);
-    if (set_out(env, out, 0, nums) != 0 || set_out(env, out, 1, p) != 0) {
+    if (set_out(env, out, 0, nums) != 0 || set_out(env, out, 1, p) != 0 || (l != NULL && set_out(env, out, 2, l) != 0)) {
         return NULL;
     }
     return out;
 }
 
-/* The numbers of one gap in nativeProblems' long[]: reason, then a has-flag (0 or 1) and a value for offset,
- * from_seq and to_seq; of a damage: offset, resume_offset, from_seq, to_seq. */
+/* The numbers of one gap in a nativeProblems' long[]: reason, then a has-flag (0 or 1) and a value for offset,
+ * from_seq and to_seq (Gap.NUMS); of a damage: offset, resume_offset, from_seq, to_seq (Damage.NUMS). */
 #define GAP_NUMS 7
 #define DAMAGE_NUMS 4
 
-/* The gaps (binlog_reader_gaps) or damaged regions (binlog_reader_damages2) the reader met, as {long[] nums,
- * byte[][] paths}: GAP_NUMS or DAMAGE_NUMS numbers and one path (file or object URL) each. */
-JNI(jobjectArray, BinlogReader, nativeProblems, jlong h, jboolean damages) {
-    READER(r, h, NULL)
+/* A library call that copies a handle's gaps (binlog_gap) or damaged regions (binlog_damage2) into `rows`, and
+ * for a merged reader each one's log name into `logs`; NULL rows and logs with cap 0 ask for the count. */
+typedef binlog_result (*problems_fn)(void *h, int damages, void *rows, binlog_iovec *logs, size_t cap,
+                                     size_t *count);
+
+static binlog_result reader_problems(void *h, int damages, void *rows, binlog_iovec *logs __attribute__((unused)),
+                                     size_t cap, size_t *count) {
+    return damages ? binlog_reader_damages2(h, rows, cap, count) : binlog_reader_gaps(h, rows, cap, count);
+}
+
+static binlog_result merged_problems(void *h, int damages, void *rows, binlog_iovec *logs, size_t cap,
+                                     size_t *count) {
+    return damages ? binlog_merged_reader_damages(h, rows, logs, cap, count)
+                   : binlog_merged_reader_gaps(h, rows, logs, cap, count);
+}
+
+/* The gaps or damaged regions `fn` gives of handle h, as {long[] nums, byte[][] paths} (GAP_NUMS or DAMAGE_NUMS
+ * numbers and one path, a file or object URL, each), and byte[][] logs with `with_logs`; NULL with an exception
+ * pending on failure. */
+static jobjectArray problems(JNIEnv *env, problems_fn fn, void *h, int damages, int with_logs, const char *call) {
     size_t n = 0, got = 0, width = damages ? DAMAGE_NUMS : GAP_NUMS;
-    const char *call = damages ? "binlog_reader_damages2" : "binlog_reader_gaps";
-    if (check(env, damages ? binlog_reader_damages2(r, NULL, 0, &n) : binlog_reader_gaps(r, NULL, 0, &n)) != 0) {
+    if (check(env, fn(h, damages, NULL, NULL, 0, &n)) != 0) {
         return NULL;
     }
     if (n > (size_t)INT32_MAX / GAP_NUMS) {
@@ -1087,9 +1106,9 @@ JNI(jobjectArray, BinlogReader, nativeProblems, jlong h, jboolean damages) {
     void *rows = xmalloc(env, n * (damages ? sizeof(binlog_damage2) : sizeof(binlog_gap)), call);
     jlong *v = rows == NULL ? NULL : xmalloc(env, n * width * sizeof *v, call);
     binlog_iovec *paths = v == NULL ? NULL : xmalloc(env, n * sizeof *paths, call);
+    binlog_iovec *logs = paths == NULL || !with_logs ? NULL : xmalloc(env, n * sizeof *logs, call);
     jobjectArray out = NULL;
-    if (paths == NULL ||
-        check(env, damages ? binlog_reader_damages2(r, rows, n, &got) : binlog_reader_gaps(r, rows, n, &got)) != 0) {
+    if (paths == NULL || (with_logs && logs == NULL) || check(env, fn(h, damages, rows, logs, n, &got)) != 0) {
         goto done;
     }
     n = got < n ? got : n;
@@ -1109,12 +1128,19 @@ JNI(jobjectArray, BinlogReader, nativeProblems, jlong h, jboolean damages) {
             paths[i] = (binlog_iovec){g->path, g->path_len};
         }
     }
-    out = nums_and_paths(env, v, width, paths, n, call);
+    out = nums_and_paths(env, v, width, paths, logs, n, call);
 done:
     free(rows);
     free(v);
     free(paths);
+    free(logs);
     return out;
+}
+
+/* The gaps (binlog_reader_gaps) or damaged regions (binlog_reader_damages2) the reader met. */
+JNI(jobjectArray, BinlogReader, nativeProblems, jlong h, jboolean damages) {
+    READER(r, h, NULL)
+    return problems(env, reader_problems, r, damages, 0, damages ? "binlog_reader_damages2" : "binlog_reader_gaps");
 }
 
 JNI(void, BinlogReader, nativeTail, jlong h, jlongArray out) {
@@ -1225,7 +1251,7 @@ JNI(jobjectArray, Binlog, nativeList, jbyteArray dir, jbyteArray name) {
     }
     jobjectArray out = NULL;
     if (check(env, rc) == 0 && paths != NULL) {
-        out = nums_and_paths(env, v, LIST_FIELDS, paths, n, "binlog_segment_list_get");
+        out = nums_and_paths(env, v, LIST_FIELDS, paths, NULL, n, "binlog_segment_list_get");
     }
     free(v);
     free(paths);
@@ -1399,3 +1425,78 @@ JNI(jstring, Verify, nativeName, jboolean kind, jint code) {
     const char *name = kind ? binlog_finding_kind_name((uint32_t)code) : binlog_repair_action_name((uint32_t)code);
     return name == NULL ? NULL : (*env)->NewStringUTF(env, name); /* ASCII */
 }
+
+/* --------------------------------------------------------------------------
+ * BinlogMergedReader
+ * ------------------------------------------------------------------------ */
+
+/* The live merged reader behind handle h, else CLOSED thrown and `fail` returned. */
+#define MERGED(r, h, fail)                                                   \
+    binlog_merged_reader *r = (binlog_merged_reader *)(intptr_t)(h);         \
+    if (r == NULL) {                                                         \
+        throw_code(env, BINLOG_ERR_CLOSED, "merged reader is closed");       \
+        return fail;                                                         \
+    }
+
+JNI(jlong, BinlogMergedReader, nativeOpen, jbyteArray dir, jbyteArray remote, jbyteArray pattern) {
+    char *s[3];
+    if (c_strings(env, s, 3, (jbyteArray[]){dir, remote, pattern}, (const char *[]){"dir", "remote", "pattern"}, 0) !=
+        0) {
+        return 0;
+    }
+    binlog_merged_reader *r = NULL;
+    binlog_result rc = binlog_merged_reader_open(s[0], s[1], s[2], &r);
+    free_all(s, 3);
+    return opened(env, rc, r, "binlog_merged_reader_open");
+}
+
+JNI(void, BinlogMergedReader, nativeTimeWindow, jlong h, jlong from_ns, jlong to_ns) {
+    MERGED(r, h, )
+    check(env, binlog_merged_reader_time_window(r, from_ns, to_ns));
+}
+
+JNI(void, BinlogMergedReader, nativeSkipDamaged, jlong h, jboolean skip) {
+    MERGED(r, h, )
+    check(env, binlog_merged_reader_skip_damaged(r, skip));
+}
+
+/* The next record (binlog_merged_reader_next, or _next_wait up to wait_ms when not negative): {seq, timestamp_ns,
+ * offset} into nums, and byte[][] {log, type, payload, then each metadata key and value} returned; null at the
+ * end. */
+JNI(jobjectArray, BinlogMergedReader, nativeNext, jlong h, jlong wait_ms, jlongArray nums) {
+    MERGED(r, h, NULL)
+    binlog_record rec;
+    const uint8_t *log = NULL;
+    size_t log_len = 0;
+    binlog_result rc = wait_ms < 0 ? binlog_merged_reader_next(r, &rec, &log, &log_len)
+                                   : binlog_merged_reader_next_wait(r, (uint64_t)wait_ms, &rec, &log, &log_len);
+    if (rc == BINLOG_END || check(env, rc) != 0) {
+        return NULL;
+    }
+    jlong v[3] = {(jlong)rec.seq, rec.timestamp_ns, (jlong)rec.offset};
+    size_t n = 3 + 2 * rec.meta_count;
+    binlog_iovec *s = set_longs(env, nums, v, 3) != 0 ? NULL : xmalloc(env, n * sizeof *s, "binlog_merged_reader_next");
+    if (s == NULL) {
+        return NULL;
+    }
+    s[0] = (binlog_iovec){log, log_len};
+    s[1] = (binlog_iovec){rec.type_name, rec.type_len};
+    s[2] = (binlog_iovec){rec.payload, rec.payload_len};
+    for (size_t i = 0; i < rec.meta_count; i++) {
+        s[3 + 2 * i] = (binlog_iovec){rec.meta[i].key, rec.meta[i].key_len};
+        s[4 + 2 * i] = (binlog_iovec){rec.meta[i].value, rec.meta[i].value_len};
+    }
+    jobjectArray out = byte_arrays(env, s, n, "binlog_merged_reader_next");
+    free(s);
+    return out;
+}
+
+/* The gaps (binlog_merged_reader_gaps) or damaged regions (binlog_merged_reader_damages) the logs met, with each
+ * one's log name. */
+JNI(jobjectArray, BinlogMergedReader, nativeProblems, jlong h, jboolean damages) {
+    MERGED(r, h, NULL)
+    return problems(env, merged_problems, r, damages, 1,
+                    damages ? "binlog_merged_reader_damages" : "binlog_merged_reader_gaps");
+}
+
+FREE_FN(BinlogMergedReader, nativeFree, binlog_merged_reader_free, binlog_merged_reader)

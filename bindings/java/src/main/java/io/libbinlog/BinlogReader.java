@@ -20,10 +20,8 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.LongFunction;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -46,8 +44,6 @@ import java.util.stream.StreamSupport;
 public final class BinlogReader extends HandleCalls implements Closeable, Iterable<BinlogRecord> {
     /** Largest buffer {@link #one} grows to. */
     private static final int MAX_ONE_BYTES = Integer.MAX_VALUE - 32;
-    /** Longest single native wait, so close() and interrupts are seen promptly. */
-    private static final long SLICE_MS = 50;
 
     // How nativeOpen opens, and the calls of nativeCall (binlog_jni.c's OPEN_* and R_*).
     private static final int OPEN_SEGMENT = 0, OPEN_SALVAGE = 1, OPEN_LOG = 2, OPEN_GLOB = 3, OPEN_LOG_TIERED = 4;
@@ -230,30 +226,6 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      */
     public BinlogRecord nextWait(long timeoutMs) throws IOException {
         return waitSliced(timeoutMs, slice -> h -> fetchCopy(h, slice));
-    }
-
-    /**
-     * Calls {@code attempt} (one native wait of at most the slice given; null when nothing came) in slices of at
-     * most {@link #SLICE_MS} until it returns non-null, the timeout
-     * passes (null) or the thread is interrupted (null, status kept). Each slice enters and exits the
-     * handle, so that {@link #close} never waits long for a call in progress.
-     */
-    private <T> T waitSliced(long timeoutMs, LongFunction<HandleFunction<T>> attempt) throws IOException {
-        if (timeoutMs < 0) {
-            throw new IllegalArgumentException("negative timeout " + timeoutMs);
-        }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(timeoutMs, Long.MAX_VALUE / 2_000_000));
-        while (true) {
-            long remaining = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
-            long slice = Math.min(remaining, SLICE_MS);
-            T got = call(attempt.apply(slice));
-            if (got != null) {
-                return got;
-            }
-            if (slice >= remaining || Thread.currentThread().isInterrupted()) {
-                return null;
-            }
-        }
     }
 
     private BinlogRecord fetchCopy(long h, long waitMs) throws IOException {
@@ -477,9 +449,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * where and why; none for a segment reader.
      */
     public List<Gap> gaps() throws IOException {
-        return problems(false, 7,
-                (v, at, path) -> new Gap((int) v[at], path, Binlog.known(v, at + 1), Binlog.known(v, at + 3),
-                        Binlog.known(v, at + 5)));
+        return problems(false, Gap.NUMS, Gap::of);
     }
 
     /** One row of {@link #nativeProblems}: its numbers from {@code v[at]}, and its path. */
@@ -517,7 +487,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * URL it is in ({@code binlog_reader_damages2}).
      */
     public List<Damage> damages() throws IOException {
-        return problems(true, 4, (v, at, path) -> new Damage(v[at], v[at + 1], v[at + 2], v[at + 3], path));
+        return problems(true, Damage.NUMS, Damage::of);
     }
 
     /** How many gaps a log reader met (see {@link #gaps()}); 0 for a segment. */

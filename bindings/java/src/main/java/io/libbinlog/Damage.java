@@ -11,4 +11,12 @@ package io.libbinlog;
  * @param path the segment file the region is in (as the reader was given it, or as a log reader found it in
  *     its directory), or the object's {@code s3://} URL
  */
-public record Damage(long offset, long resumeOffset, long fromSeq, long toSeq, String path) {}
+public record Damage(long offset, long resumeOffset, long fromSeq, long toSeq, String path) {
+    /** How many numbers one damaged region is in the JNI code's rows. */
+    static final int NUMS = 4;
+
+    /** The damaged region of the {@link #NUMS} numbers at {@code v[at]} and its path. */
+    static Damage of(long[] v, int at, String path) {
+        return new Damage(v[at], v[at + 1], v[at + 2], v[at + 3], path);
+    }
+}

@@ -5,9 +5,11 @@ import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.function.LongConsumer;
+import java.util.function.LongFunction;
 
 /** Calls on a native handle under its owner's lock: what {@link BinlogReader} and {@link BinlogWriter} share. */
 abstract class HandleCalls {
@@ -117,6 +119,33 @@ abstract class HandleCalls {
             throw new UncheckedIOException(e);
         } catch (Exception e) {
             throw new IllegalStateException(e); // none: the calls given throw IOException at most
+        }
+    }
+
+    /** Longest single native wait, so close() and interrupts are seen promptly. */
+    static final long SLICE_MS = 50;
+
+    /**
+     * Calls {@code attempt} (one native wait of at most the slice given; null when nothing came) in slices of at
+     * most {@link #SLICE_MS} until it returns non-null, the timeout
+     * passes (null) or the thread is interrupted (null, status kept). Each slice enters and exits the
+     * handle, so that {@link #close} never waits long for a call in progress.
+     */
+    final <T> T waitSliced(long timeoutMs, LongFunction<HandleFunction<T>> attempt) throws IOException {
+        if (timeoutMs < 0) {
+            throw new IllegalArgumentException("negative timeout " + timeoutMs);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(timeoutMs, Long.MAX_VALUE / 2_000_000));
+        while (true) {
+            long remaining = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
+            long slice = Math.min(remaining, SLICE_MS);
+            T got = call(attempt.apply(slice));
+            if (got != null) {
+                return got;
+            }
+            if (slice >= remaining || Thread.currentThread().isInterrupted()) {
+                return null;
+            }
         }
     }
 
