@@ -518,3 +518,46 @@ fn tail_follow_sees_records_appended_to_a_reopened_sealed_segment() {
     assert!(Reader::open(&seg).unwrap().seal().is_some(), "sealed again");
     assert_eq!(f.stop(), "");
 }
+
+/// `tail -f --merge`: the last records of two logs by time, each line
+/// naming its log, then the records the writers append to both; Ctrl-C
+/// (SIGINT) ends it as it ends `tail -f`, with what was printed flushed.
+#[test]
+fn tail_follow_merge_prints_two_logs_by_time_until_sigint() {
+    use common::timed_log::{write_at, writer};
+    use std::os::unix::process::ExitStatusExt;
+    let t = Tmp::new("follow-merge");
+    let dir = t.join("logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (writer(&dir, "a", 2), writer(&dir, "b", 2));
+    let put = |w: &LogWriter, ts: i64| {
+        write_at(w, &[ts], |_| b"x".to_vec());
+        w.flush().unwrap();
+    };
+    put(&a, 1);
+    put(&b, 2);
+    put(&a, 3);
+    let d = dir.to_str().unwrap();
+    let mut f = Follow::start(&["tail", "-f", "--merge", "-n", "2", d]);
+    let next = || {
+        let line = f.lines.recv_timeout(Duration::from_secs(30)).ok()?;
+        let mut w = line.split(' ');
+        Some((w.next()?.to_string(), w.next()?.parse::<u64>().ok()?))
+    };
+    let s = |l: &str, q| Some((l.to_string(), q));
+    // The last 2 of a@1, b@2, a@3.
+    assert_eq!((next(), next()), (s("b", 0), s("a", 1)));
+    // Appended to both, across a roll of each (2 records a segment).
+    put(&b, 10);
+    put(&a, 11);
+    put(&b, 12);
+    let mut got = vec![next(), next(), next()];
+    got.sort();
+    assert_eq!(got, vec![s("a", 2), s("b", 1), s("b", 2)]);
+    // SAFETY: kill sends a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(f.child.id() as i32, libc::SIGINT) }, 0);
+    let status = f.child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    a.close().unwrap();
+    b.close().unwrap();
+}

@@ -16,6 +16,7 @@ mod repair;
 mod ship;
 mod stats;
 mod tail;
+mod tail_merge;
 mod verify;
 mod write;
 

@@ -25,7 +25,8 @@ append). A log or segment that is missing or empty is waited for, as
 Examples:
   binlog tail /var/log/orders
   binlog tail -f /var/log/orders
-  binlog tail -f -n 0 --type trade --json /var/log/orders")]
+  binlog tail -f -n 0 --type trade --json /var/log/orders
+  binlog tail -f --merge /var/log/app --log 'web-*'")]
 pub struct TailArgs {
     #[command(flatten)]
     pub records: RecordArgs,
@@ -38,11 +39,22 @@ pub struct TailArgs {
     /// How long to wait for new records before checking again, in ms.
     #[arg(long, value_name = "MS", default_value_t = 200)]
     pub poll_ms: u64,
+    /// Read every log of the directory and/or s3:// prefix given whose
+    /// name matches --log PATTERN (`*`, `?`; default all) as one stream
+    /// ordered by time, as `cat --merge` does, each line starting with its
+    /// log's name. With -f, a record is printed as soon as it is found,
+    /// in time order among the records present then: a late record of a
+    /// slower log is printed when it comes, not held back.
+    #[arg(long)]
+    pub merge: bool,
     #[command(flatten)]
     pub no_progress: NoProgressAccepted,
 }
 
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {
+    if args.merge {
+        return crate::tail_merge::run(args);
+    }
     let a = &args.records;
     a.check_payload_mode()?;
     let filter = a.filter.build()?;

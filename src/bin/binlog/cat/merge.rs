@@ -7,8 +7,10 @@ use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::remote::is_remote;
+use crate::select::RecordArgs;
 use binlog::archive::{open_merged, Connection, Location, Remote};
 use binlog::MergedReader;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,9 +22,7 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
         return Err(CliError::usage("--tail cannot be used with --merge"));
     }
     let filter = a.filter.build()?;
-    let pattern = a.source.log.as_deref().unwrap_or("*");
-    let (dir, url) = places(&a.source.paths)?;
-    let mut r = open(dir.as_deref(), url.as_deref(), pattern)?;
+    let mut r = open_sources(a)?;
     r.skip_damaged(args.skip_damaged);
     r.time_window(filter.since, filter.until)?;
     let mut out = output::stdout();
@@ -37,6 +37,14 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     }
     out.flush()?;
     Ok(report(&r))
+}
+
+/// The merged reader of the logs `--log PATTERN` (default all) names in
+/// the directory and/or `s3://` prefix given.
+pub(crate) fn open_sources(a: &RecordArgs) -> CliResult<MergedReader> {
+    let pattern = a.source.log.as_deref().unwrap_or("*");
+    let (dir, url) = places(&a.source.paths)?;
+    open(dir.as_deref(), url.as_deref(), pattern)
 }
 
 /// The one directory and the one `s3://` prefix (either may be absent)
@@ -70,19 +78,49 @@ fn open(dir: Option<&Path>, url: Option<&str>, pattern: &str) -> CliResult<Merge
     Ok(open_merged(dir, &remote, pattern)?)
 }
 
-/// Says on standard error each log's gaps and damaged regions met; damage
-/// makes the outcome `Damaged`.
+/// Says on standard error each log's gaps and damaged regions met;
+/// damage makes the outcome `Damaged`.
 fn report(r: &MergedReader) -> Outcome {
-    for (log, g) in r.gaps() {
-        eprintln!("binlog: warning: gap in log {log}: {g}");
+    let mut said = Said::default();
+    said.report_new(r);
+    Outcome::damaged_if(said.damaged)
+}
+
+/// The gaps and damaged regions of a merged read said so far, per log.
+#[derive(Default)]
+pub(crate) struct Said {
+    /// (gaps, damaged regions) said of each log.
+    per_log: BTreeMap<String, (usize, usize)>,
+    /// A damaged region was said.
+    pub(crate) damaged: bool,
+}
+
+impl Said {
+    /// Says on standard error the gaps and damaged regions `r` met since
+    /// the last call, each naming its log.
+    pub(crate) fn report_new(&mut self, r: &MergedReader) {
+        let mut seen: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for (log, g) in r.gaps() {
+            let n = &mut seen.entry(log).or_default().0;
+            if *n >= self.said(log).0 {
+                eprintln!("binlog: warning: gap in log {log}: {g}");
+            }
+            *n += 1;
+        }
+        for (log, file, d) in &r.damages() {
+            let n = &mut seen.entry(log).or_default().1;
+            if *n >= self.said(log).1 {
+                eprintln!("binlog: damaged: log {log}: {}", damage_message(file, d));
+                self.damaged = true;
+            }
+            *n += 1;
+        }
+        for (log, counts) in seen {
+            self.per_log.insert(log.to_string(), counts);
+        }
     }
-    let damages = r.damages();
-    for (log, file, d) in &damages {
-        eprintln!("binlog: damaged: log {log}: {}", damage_message(file, d));
-    }
-    if damages.is_empty() {
-        Outcome::Clean
-    } else {
-        Outcome::Damaged
+
+    fn said(&self, log: &str) -> (usize, usize) {
+        self.per_log.get(log).copied().unwrap_or_default()
     }
 }

@@ -1,6 +1,6 @@
 //! `binlog cat`: records in order, as readable lines or JSON lines.
 
-mod merge;
+pub(crate) mod merge;
 
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
