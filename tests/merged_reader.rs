@@ -7,8 +7,7 @@
 mod common;
 
 use binlog::{GapReason, LogReader, MergedReader};
-use common::cli::damage_record;
-use common::records::segment_paths;
+use common::records::{flip_byte, frames, segment_paths};
 use common::timed_log::{write_at, writer};
 use common::TempDir;
 use std::path::Path;
@@ -214,7 +213,9 @@ fn damage_in_one_log_is_named_with_the_log_and_its_file() {
     log_at(dir.path(), "a", 10, &times);
     log_at(dir.path(), "b", 10, &times);
     let seg = segment_paths(dir.path(), "b")[0].clone();
-    damage_record(&seg, 3);
+    // A byte near the end of record 3: damage in the middle.
+    let (offset, len) = frames(&seg)[3];
+    flip_byte(&seg, offset + len - 2);
     let mut r = MergedReader::open_dir(dir.path(), "*").unwrap();
     r.skip_damaged(true);
     let got = read_all(&mut r);

@@ -3,7 +3,7 @@
 //! reader's out (`binlog_gap`, `binlog_damage2`), each with its log's name
 //! in a parallel array.
 
-use super::boundary::{c_bytes, call, handle_mut};
+use super::boundary::{c_bytes, call, handle_mut, CallResult};
 use super::merged_reader::binlog_merged_reader;
 use super::reader::{c_gap, copy_out, out_array};
 use super::reader_damages::c_damage2;
@@ -27,14 +27,19 @@ pub extern "C" fn binlog_merged_reader_gaps(
     count: *mut usize,
 ) -> binlog_result {
     call(|| {
-        let h = unsafe { handle_mut(r, "merged reader") }?;
-        out_array(out, cap, count)?;
-        out_array(logs, cap, count)?;
+        let h = checked(r, out, logs, cap, count)?;
         let all = h.inner.gaps();
         unsafe {
-            copy_out(&all, |(_, g)| c_gap(g), out, cap, count);
-            copy_out(&all, |(log, _)| c_name(log), logs, cap, count);
-        }
+            copy_with_logs(
+                &all,
+                |(log, _)| log,
+                |(_, g)| c_gap(g),
+                out,
+                logs,
+                cap,
+                count,
+            )
+        };
         Ok(BINLOG_OK)
     })
 }
@@ -57,18 +62,48 @@ pub extern "C" fn binlog_merged_reader_damages(
     count: *mut usize,
 ) -> binlog_result {
     call(|| {
-        let h = unsafe { handle_mut(r, "merged reader") }?;
-        out_array(out, cap, count)?;
-        out_array(logs, cap, count)?;
+        let h = checked(r, out, logs, cap, count)?;
         let all = h.inner.damages().into_iter();
         h.damages = all.map(|(log, p, d)| (log.to_string(), (p, d))).collect();
-        let kept = &h.damages;
-        unsafe {
-            copy_out(kept, |(_, pd)| c_damage2(pd), out, cap, count);
-            copy_out(kept, |(log, _)| c_name(log), logs, cap, count);
-        }
+        let (kept, view) = (&h.damages, |(_, pd): &_| c_damage2(pd));
+        unsafe { copy_with_logs(kept, |(log, _)| log, view, out, logs, cap, count) };
         Ok(BINLOG_OK)
     })
+}
+
+/// The merged reader of a call that copies up to `cap` items to `out`
+/// and their logs' names to `logs`, once the arguments are checked.
+fn checked<'a, T>(
+    r: *mut binlog_merged_reader,
+    out: *mut T,
+    logs: *mut binlog_iovec,
+    cap: usize,
+    count: *mut usize,
+) -> CallResult<&'a mut binlog_merged_reader> {
+    let h = unsafe { handle_mut(r, "merged reader") }?;
+    out_array(out, cap, count)?;
+    out_array(logs, cap, count)?;
+    Ok(h)
+}
+
+/// Writes the C views of the first `cap` of `items` to `out`, each one's
+/// log name to `logs`, and their total number to `*count`.
+///
+/// # Safety
+/// As `copy_out`'s, for `out` and `logs` both.
+unsafe fn copy_with_logs<U, T>(
+    items: &[U],
+    log_of: impl Fn(&U) -> &str,
+    view: impl Fn(&U) -> T,
+    out: *mut T,
+    logs: *mut binlog_iovec,
+    cap: usize,
+    count: *mut usize,
+) {
+    unsafe {
+        copy_out(items, view, out, cap, count);
+        copy_out(items, |i| c_name(log_of(i)), logs, cap, count);
+    }
 }
 
 /// A log's name as a byte range (borrowed).
