@@ -1,7 +1,8 @@
 //! Merged reads of logs in a bucket (versitygw, tests/common/s3.rs) and a
 //! local directory: a log only local, one shipped (read from both), one
 //! only in the bucket, as one stream by time; a time window reads only
-//! the segments it overlaps; `binlog cat --merge` prints the same.
+//! the segments it overlaps; `binlog cat --merge` prints the same; a
+//! follower sees a segment shipped after it reached the end.
 
 mod common;
 
@@ -125,4 +126,59 @@ fn logs_in_a_bucket_and_a_directory_merge_as_one_stream() {
         })
         .collect();
     assert_eq!(got, inside);
+}
+
+/// Following a merged read of a log in the bucket alone and a local one:
+/// a segment shipped after the reader reached the end is listed again
+/// (the bucket follower's backoff) and its records returned, as is a
+/// record written to the local log.
+#[test]
+fn following_sees_a_segment_shipped_after_the_end_and_a_local_record() {
+    let server = S3Server::start(&[BUCKET]);
+    let (local, shipping) = (
+        TempDir::new("merged-follow-local"),
+        TempDir::new("merged-follow-ship"),
+    );
+    named_log_at(local.path(), "local", 100, &[1]);
+    let w = common::timed_log::writer(shipping.path(), "shipped", 2);
+    common::timed_log::write_at(&w, &[2, 3], |_| b"shipped".to_vec());
+    let o = ShipOptions {
+        connection: server.connection(),
+        ..ShipOptions::default()
+    };
+    let to = Location::parse(&format!("s3://{BUCKET}/f")).unwrap();
+    let mut s = Shipper::open(shipping.path(), "shipped", &to, o).unwrap();
+    w.roll().unwrap();
+    s.ship_once().unwrap();
+
+    let remote = Arc::new(Remote::connect(&to, &server.connection()).unwrap());
+    let mut r = open_merged(Some(local.path()), &remote, "*").unwrap();
+    let patience = std::time::Duration::from_secs(30);
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let m = r.next_wait(patience).unwrap().expect("a record");
+        got.push((m.record.timestamp_ns, m.log.to_string()));
+    }
+    assert_eq!(
+        got,
+        [
+            (1, "local".into()),
+            (2, "shipped".into()),
+            (3, "shipped".into())
+        ]
+    );
+    assert!(r
+        .next_wait(std::time::Duration::from_millis(50))
+        .unwrap()
+        .is_none());
+
+    common::timed_log::write_at(&w, &[10, 11], |_| b"shipped".to_vec());
+    w.roll().unwrap();
+    s.ship_once().unwrap();
+    let m = r
+        .next_wait(patience)
+        .unwrap()
+        .expect("the shipped segment's first record");
+    assert_eq!((m.record.timestamp_ns, m.log), (10, "shipped"));
+    w.close().unwrap();
 }
