@@ -70,12 +70,16 @@ ARCHIVE    ?= 1
 # The lean library is built with the cargo profile release-lean
 # (Cargo.toml: size over speed where speed is not lost), the full one with
 # release.
+# With the archive tier, the library is built with the feature "cli" too:
+# it adds only the tool's crates, which the library's code never uses, and
+# gives their shared dependencies (syn, tracing, hyper, object_store...)
+# the tool's features, so that `make cli` compiles none of them again.
 ifeq ($(ARCHIVE),0)
 C_FEATURES := compression
 C_TARGET   := target/lean
 C_PROFILE  := release-lean
 else
-C_FEATURES := compression,s3
+C_FEATURES := compression,s3,cli
 C_TARGET   := target
 C_PROFILE  := release
 endif
@@ -252,13 +256,18 @@ strace-tool:
 # the archive tests again against moto's server (MOTO_SHORT); then the core
 # alone, without the tool's crates (clap, indicatif, serde_json) and the S3
 # client's (`--no-default-features`): its unit tests run and every test
-# target builds (those that run the tool require or check the
+# target compiles (those that run the tool require or check the
 # `cli` feature). The library's code is the same with or without the
-# feature, so the integration tests, run just before, are only built again.
+# feature, so the integration tests, run just before, are only checked.
+# The public API's test (tests/public_api.rs) reads the docs built here
+# first: after `make lint`, rustdoc reuses the dependencies clippy checked,
+# where the test's own `cargo doc` would check them all again.
 test-rust: zstd-tool strace-tool s3-server s3-server-moto powercut
-	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWERCUT=$(POWERCUT) CARGO=$(CARGO) tests/run_rust_tests.sh
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib --quiet
+	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWERCUT=$(POWERCUT) \
+	  CARGO=$(CARGO) tests/run_rust_tests.sh
 	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SHORT)
-	$(CARGO) test --no-default-features --lib --tests --no-run
+	$(CARGO) check --no-default-features --lib --tests
 	$(CARGO) test --no-default-features --lib
 
 # The part of the archive tests `make test` runs against moto's server too
@@ -813,7 +822,7 @@ TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
 TORTURE_SHIP_KILLS   ?= 1000
-# Kills of `binlog remote prune` (tests/archive_prune.rs; 20 in `make test`).
+# Kills of `binlog remote prune` (tests/archive_prune.rs; 100 in `make test`).
 TORTURE_PRUNE_KILLS  ?= 1000
 # Power cuts per test of tests/power_loss.rs (9 tests: 18,000 cuts) and
 # tests/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
@@ -874,7 +883,8 @@ miri:
 # decode-ahead compared, type filters through the type copies, seeks,
 # salvage; every record checked against zstd's own decompression), seal,
 # manifest, varint (+cursor).
-# They need a nightly toolchain and cargo-fuzz, installed here on first use
+# They need a nightly toolchain and cargo-fuzz (unoptimized: it only starts
+# cargo, and so installs in far less time), installed here on first use
 # (`make fuzz-tools`). Every run starts from the committed seeds
 # (fuzz/seeds/<target>/, real segments: `make fuzz-seeds` regenerates them)
 # and the local corpus fuzz/corpus/<target>/ (not committed), and first
@@ -898,7 +908,7 @@ FUZZ_CARGO := PATH="$(CARGO_FUZZ_DIR):$$PATH" \
 
 $(CARGO_FUZZ_DIR)/cargo-fuzz:
 	@mkdir -p $(TOOLS)/bin
-	$(CARGO) install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
+	$(CARGO) install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --debug --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
 
 fuzz-tools: $(CARGO_FUZZ_DIR)/cargo-fuzz
 	@rustup toolchain list | grep -q '^$(FUZZ_TOOLCHAIN)' || \

@@ -378,12 +378,12 @@ fn binlog_remote_prune_prints_what_it_deleted_and_cat_reads_what_is_kept() {
     assert_eq!(listed(&remote_log(&server, "cli")), vec![3, 4]);
 }
 
-/// How many kills of a prune the test makes (`BINLOG_PRUNE_KILLS`, 20).
+/// How many kills of a prune the test makes (`BINLOG_PRUNE_KILLS`, 100).
 fn kills() -> u64 {
     std::env::var("BINLOG_PRUNE_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20)
+        .unwrap_or(100)
 }
 
 /// Copies prefix `from` of bucket `logs` to `to` on the server's disk

@@ -10,7 +10,10 @@
 //! `impl` blocks and methods, and the traits it implements (not the auto
 //! and blanket ones). Hidden items (`ffi`, `__private`) are not in it.
 //! rustdoc runs in a target directory of its own (`target/public-api`),
-//! so that it neither waits for the build's lock nor rebuilds its files.
+//! so that it neither waits for the build's lock nor rebuilds its files;
+//! `make test` instead builds the docs beside its lint, whose checked
+//! dependencies rustdoc reuses, and names them in `BINLOG_PUBLIC_API_DOC`
+//! (the `doc` directory), which this test then reads.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -49,8 +52,16 @@ fn public_api_is_the_checked_in_listing() {
     }
 }
 
-/// Runs `cargo doc` on the library; returns its `doc` directory.
+/// Set by `make test` to the `doc` directory of docs it built (with
+/// `RUSTDOCFLAGS=-D warnings`) just before the tests.
+const BUILT_DOC: &str = "BINLOG_PUBLIC_API_DOC";
+
+/// The library's docs: those `make test` built, or `cargo doc` run now;
+/// returns their `doc` directory.
 fn build_docs() -> PathBuf {
+    if let Some(doc) = std::env::var_os(BUILT_DOC) {
+        return PathBuf::from(doc);
+    }
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

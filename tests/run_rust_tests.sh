@@ -17,9 +17,9 @@ mkdir -p "$out"
 rm -f "$out"/*.log "$out"/*.time
 
 # Where the order starts on a tree that has no times yet.
-SLOW_FIRST="public_api archive_ship_kill prepared_space_crash power_loss archive_multipart_faults
-log_crash writer_failing_writes log_failed_roll power_faults_random archive_read archive_seal_checks
-archive_unreachable archive_follow"
+SLOW_FIRST="power_loss archive_ship_kill archive_prune archive_multipart_faults writer_failing_writes
+log_failed_roll archive_seal_checks archive_read log_crash power_faults_random archive_unreachable
+prepared_space cli_compressed_reading archive_faults prepared_space_crash archive_follow"
 
 # name<TAB>executable for every test-mode unit cargo built.
 ${CARGO:-cargo} test --all-targets --no-run --message-format=json-render-diagnostics |
