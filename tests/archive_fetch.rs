@@ -1,9 +1,11 @@
 //! `RemoteLog::fetch` and `binlog remote fetch` on a real S3-compatible
 //! server (versitygw, tests/common/s3.rs): a shipped log's objects copied
 //! back into a directory read as the log (`binlog cat DIR`), a range of
-//! sequence numbers fetches the objects holding it, and an object whose
+//! sequence numbers fetches the objects holding it, an object whose
 //! bytes are not its metadata's SHA-256 stops the fetch with an error
-//! naming it, leaving no file of it.
+//! naming it, leaving no file of it, after the lines of the objects
+//! fetched before it, and a file of an object's name holding other bytes
+//! is never replaced.
 
 mod common;
 
@@ -117,17 +119,23 @@ fn a_range_in_the_middle_fetches_the_objects_holding_it() {
     assert_eq!(cat(&server, &to, &range), cat(&server, dir.path(), &range));
 }
 
+/// Flips a byte in the middle of the object at `key`, as the server
+/// keeps it: its bytes no longer match its metadata's SHA-256.
+fn damage(server: &S3Server, key: &str) {
+    let file = server.object_file(BUCKET, key);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x20;
+    std::fs::write(&file, &bytes).unwrap();
+}
+
 #[test]
 fn an_object_not_matching_its_sha256_is_an_error_naming_it_and_leaves_no_file() {
     let server = S3Server::start(&[BUCKET]);
     let (dir, into) = (TempDir::new("fetch-src"), TempDir::new("fetch-bad"));
     shipped(&server, dir.path());
     let key = segment_key("arch", "orders", 3, 30, false);
-    let file = server.object_file(BUCKET, &key);
-    let mut bytes = std::fs::read(&file).unwrap();
-    let at = bytes.len() / 2;
-    bytes[at] ^= 0x20;
-    std::fs::write(&file, &bytes).unwrap();
+    damage(&server, &key);
     let o = fetch_into(&server, into.path());
     // Status 1, as for every damage the tool finds.
     assert_eq!(o.status.code(), Some(1), "{o:?}");
@@ -142,4 +150,47 @@ fn an_object_not_matching_its_sha256_is_an_error_naming_it_and_leaves_no_file() 
         cat(&server, into.path(), &[]),
         cat(&server, dir.path(), &["--to-seq", "29"])
     );
+}
+
+#[test]
+fn a_fetch_that_fails_at_the_third_object_has_printed_the_first_two() {
+    let server = S3Server::start(&[BUCKET]);
+    let (dir, into) = (TempDir::new("fetch-src"), TempDir::new("fetch-third"));
+    shipped(&server, dir.path());
+    damage(&server, &segment_key("arch", "orders", 2, 20, true));
+    let o = fetch_into(&server, into.path());
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    let fetched = names(into.path());
+    assert_eq!(fetched.len(), 2, "{fetched:?}");
+    for (line, (no, file)) in lines.iter().zip(fetched.iter().enumerate()) {
+        let key = segment_key("arch", "orders", no as u64, no as u64 * 10, true);
+        assert!(
+            line.starts_with(&format!("fetched s3://logs/{key} -> ")),
+            "{line}"
+        );
+        assert!(line.contains(file.as_str()), "{line} names {file}");
+    }
+}
+
+#[test]
+fn a_file_of_an_objects_name_holding_other_bytes_is_kept_and_stops_the_fetch_naming_it() {
+    let server = S3Server::start(&[BUCKET]);
+    let (dir, into) = (TempDir::new("fetch-src"), TempDir::new("fetch-other"));
+    shipped(&server, dir.path());
+    let first = names(dir.path())
+        .into_iter()
+        .find(|n| n.ends_with(".binlog.zst"))
+        .unwrap();
+    let theirs = into.path().join(&first);
+    std::fs::write(&theirs, b"someone else's bytes").unwrap();
+    let o = fetch_into(&server, into.path());
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(theirs.to_str().unwrap()), "{err}");
+    assert!(err.contains("not overwritten"), "{err}");
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"someone else's bytes");
+    assert_eq!(names(into.path()), [first], "no .fetch file left");
 }

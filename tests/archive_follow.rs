@@ -1,13 +1,16 @@
 //! Following a log from its bucket alone, as a reader on a host that has
 //! only the bucket does (a real S3-compatible server, tests/common/s3.rs):
 //! the library's follower polls the bucket with backoff, not with a LIST
-//! per wait, and reads the segments shipped while it waits; `binlog tail
+//! per wait, and reads the segments shipped while it waits (so does a
+//! tiered follower whose directory holds none of the log, or only its
+//! older segments); `binlog tail
 //! -f s3://...` in a second process, while a writer writes and `binlog
 //! ship --follow` ships, prints every record once, in order, and ends at
 //! `--to-seq`.
 
 mod common;
 
+use binlog::archive::RemoteLog;
 use binlog::LogReader;
 use common::remote::{remote_log, ship_orders};
 use common::s3::S3Server;
@@ -33,9 +36,19 @@ fn a_follower_of_the_bucket_lists_it_with_backoff_not_on_every_wait() {
     }
     assert_eq!(seqs, (0..20).collect::<Vec<_>>());
 
-    // Short waits at the end, for a few seconds: the bucket is listed
-    // after 250 ms, 500 ms, then once a second at most, however many
-    // waits there are.
+    assert_idle_waits_list_with_backoff(&mut r, &log);
+
+    // A segment shipped now is read by the waits that follow.
+    append_orders(dir.path(), 10, 10);
+    assert_eq!(ship_orders(&server, dir.path(), "backoff"), [2]);
+    follow_to(&mut r, &mut seqs, 29);
+    assert_eq!(seqs, (0..30).collect::<Vec<_>>(), "gaps {:?}", r.gaps());
+}
+
+/// Short waits of `r` at the end, for a few seconds, with nothing new:
+/// the bucket is listed after 250 ms, 500 ms, then once a second at most,
+/// however many waits there are.
+fn assert_idle_waits_list_with_backoff(r: &mut LogReader, log: &RemoteLog) {
     let before = log.remote().requests().lists;
     let start = Instant::now();
     let mut waits = 0u64;
@@ -50,17 +63,17 @@ fn a_follower_of_the_bucket_lists_it_with_backoff_not_on_every_wait() {
         lists <= most && lists < waits,
         "{lists} LISTs in {idle:?} of {waits} waits (at most {most})"
     );
+}
 
-    // A segment shipped now is read by the waits that follow.
-    append_orders(dir.path(), 10, 10);
-    assert_eq!(ship_orders(&server, dir.path(), "backoff"), [2]);
+/// Adds to `seqs` the records `r` returns, waiting up to 20 s for each,
+/// until record `last`.
+fn follow_to(r: &mut LogReader, seqs: &mut Vec<u64>, last: u64) {
     while let Some(rec) = r.next_wait(Duration::from_secs(20)).unwrap() {
         seqs.push(rec.seq);
-        if rec.seq == 29 {
+        if rec.seq == last {
             break;
         }
     }
-    assert_eq!(seqs, (0..30).collect::<Vec<_>>(), "gaps {:?}", r.gaps());
 }
 
 /// `binlog ARGS` with the `AWS_*` environment that reaches `server`, run
@@ -197,11 +210,38 @@ fn a_tiered_follower_whose_directory_holds_none_of_the_log_reads_segments_shippe
 
     append_orders(dir.path(), 20, 10);
     assert_eq!(ship_orders(&server, dir.path(), "tiered"), [2, 3]);
-    while let Some(rec) = r.next_wait(Duration::from_secs(20)).unwrap() {
-        seqs.push(rec.seq);
-        if rec.seq == 39 {
-            break;
-        }
+    follow_to(&mut r, &mut seqs, 39);
+    assert_eq!(seqs, (0..40).collect::<Vec<_>>(), "gaps {:?}", r.gaps());
+}
+
+#[test]
+fn a_tiered_follower_whose_directory_holds_only_older_segments_reads_segments_shipped_while_it_waits(
+) {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = TempDir::new("follow-older-writer");
+    let older = TempDir::new("follow-older-reader");
+    append_orders(dir.path(), 20, 10);
+    assert_eq!(ship_orders(&server, dir.path(), "older"), [0, 1]);
+    // The reader's directory holds copies of segments 0 and 1 alone.
+    for l in binlog::list_segments(dir.path(), "orders").unwrap() {
+        std::fs::copy(
+            &l.path,
+            older.join(l.path.file_name().unwrap().to_str().unwrap()),
+        )
+        .unwrap();
     }
+    let log = remote_log(&server, BUCKET, "older", "orders");
+    let mut r = LogReader::open_tiered(older.path(), "orders", log.clone()).unwrap();
+    let mut seqs = Vec::new();
+    while let Some(rec) = r.next_wait(Duration::from_millis(50)).unwrap() {
+        seqs.push(rec.seq);
+    }
+    assert_eq!(seqs, (0..20).collect::<Vec<_>>());
+    assert_idle_waits_list_with_backoff(&mut r, &log);
+
+    // Segments 2 and 3 are in the bucket alone: read from there.
+    append_orders(dir.path(), 20, 10);
+    assert_eq!(ship_orders(&server, dir.path(), "older"), [2, 3]);
+    follow_to(&mut r, &mut seqs, 39);
     assert_eq!(seqs, (0..40).collect::<Vec<_>>(), "gaps {:?}", r.gaps());
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // s3Env is the variable name of tests/with_s3_server.sh, which `make
@@ -253,6 +254,60 @@ func TestATieredReaderReadsShippedSegmentsRemovedLocallyFromTheBucket(t *testing
 	}
 	must(t, r.Close())
 	must(t, w.Close())
+}
+
+// A follower on a host that has the bucket alone (its directory holds
+// none of the log) reads the records of each segment shipped after it
+// reached the end, and a wait with nothing new ends at its timeout.
+func TestATieredFollowerReadsSegmentsShippedAfterItReachedTheEnd(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2})
+	must(t, err)
+	defer w.Close()
+	write := func(payloads string) {
+		for _, p := range []byte(payloads) {
+			_, err := w.Write("t", []byte{p})
+			must(t, err)
+		}
+		must(t, w.Flush())
+	}
+	opts := shipOptions(t, "go-"+t.Name())
+	ship := func(want uint64) {
+		s, err := OpenShipper(dir, "orders", opts)
+		must(t, err)
+		defer s.Close()
+		if r, err := s.ShipOnce(); err != nil || r.Uploaded != want {
+			t.Fatalf("ship: %+v, %v; want %d uploaded", r, err, want)
+		}
+	}
+	write("abcde") // segments 0 and 1 sealed, 2 live
+	ship(2)
+	setAWSEnv(t, opts)
+	r, err := OpenLogTieredReader(elsewhere, "orders", opts.URL)
+	must(t, err)
+	defer r.Close()
+	follow := func(n int) (got string) {
+		for i := 0; i < n; i++ {
+			rec, err := r.NextWait(20 * time.Second) // bounds a hang only
+			must(t, err)
+			got += string(rec.Payload)
+		}
+		return got
+	}
+	if got := follow(4); got != "abcd" {
+		t.Fatalf("before the wait: %q", got)
+	}
+	if rec, err := r.NextWait(500 * time.Millisecond); !errors.Is(err, io.EOF) {
+		t.Fatalf("nothing new: %+v, %v; want io.EOF", rec, err)
+	}
+	write("fg") // seals segment 2 (e, f)
+	ship(1)
+	if got := follow(2); got != "ef" {
+		t.Fatalf("shipped after the end: %q", got)
+	}
+	if rec, err := r.NextWait(500 * time.Millisecond); !errors.Is(err, io.EOF) {
+		t.Fatalf("nothing new again: %+v, %v; want io.EOF (g is not shipped)", rec, err)
+	}
 }
 
 // An object deleted from the bucket is a gap that names it by its URL and

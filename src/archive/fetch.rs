@@ -8,12 +8,16 @@
 //! without them is refused, its bytes cannot be checked), its header
 //! against its key (log name, segment and first sequence numbers). Its
 //! bytes go to `.<object name>.fetch` in the directory (a name no reader
-//! takes for a segment), a ranged GET at a time, then fsync, rename and an
-//! fsync of the directory: a fetch that fails or is killed leaves no
-//! segment file that is not a whole, checked copy (a killed one may leave
-//! its `.fetch` file, which the next fetch overwrites). A segment file of
-//! that name already there is kept if it holds the same bytes, else the
-//! fetch stops with `AlreadyExists` naming it.
+//! takes for a segment), a ranged GET at a time, then fsync, a hard link
+//! to the segment's name, the unlink of the `.fetch` name and an fsync of
+//! the directory: a fetch that fails or is killed leaves no segment file
+//! that is not a whole, checked copy (a killed one may leave its `.fetch`
+//! file, which the next fetch overwrites). The link creates the name or
+//! fails, so a file of that name is never replaced, even one made while
+//! the fetch ran: it is kept if it holds the same bytes, else the fetch
+//! stops with `AlreadyExists` naming it. Each object is reported as it
+//! lands (`RemoteLog::fetch_iter`), so a fetch that stops has told of the
+//! copies it made.
 
 use super::digest::{Digest, Hasher};
 use super::metadata::{check_size, ObjectMetadata};
@@ -42,14 +46,12 @@ pub struct FetchedSegment {
     pub already_there: bool,
 }
 
-/// Removes a temporary file unless it was renamed into place.
-struct TempFile(Option<PathBuf>);
+/// Removes a temporary file when dropped.
+struct TempFile(PathBuf);
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -59,26 +61,45 @@ impl RemoteLog {
     /// in segment order, as the module doc says; stops at the first object
     /// that fails its checks (the copies before it stay, whole). The
     /// objects are chosen by their keys: each holds the sequence numbers
-    /// from its own first to the next one's.
+    /// from its own first to the next one's. `fetch_iter` reports each
+    /// copy as it lands.
     pub fn fetch(
         &self,
         dir: &Path,
         from_seq: Option<u64>,
         to_seq: Option<u64>,
     ) -> Result<Vec<FetchedSegment>> {
+        self.fetch_iter(dir, from_seq, to_seq)?.collect()
+    }
+
+    /// `fetch`, one object at a time: the bucket is listed now, and each
+    /// item copies the next object (its copy in place when it is
+    /// returned). After an error the iteration ends (the copies before it
+    /// stay, whole).
+    pub fn fetch_iter<'a>(
+        &'a self,
+        dir: &'a Path,
+        from_seq: Option<u64>,
+        to_seq: Option<u64>,
+    ) -> Result<impl Iterator<Item = Result<FetchedSegment>> + 'a> {
         let segments = self.segments()?;
-        let mut out = Vec::new();
-        for (i, s) in segments.iter().enumerate() {
-            let next_first = segments.get(i + 1).map(|n| n.key.first_seq);
-            let after_from = match (from_seq, next_first) {
-                (Some(from), Some(next)) => next > from,
+        let firsts: Vec<u64> = segments.iter().map(|s| s.key.first_seq).collect();
+        let chosen = segments.into_iter().enumerate().filter(move |(i, s)| {
+            let after_from = match (from_seq, firsts.get(i + 1)) {
+                (Some(from), Some(next)) => *next > from,
                 _ => true,
             };
-            if after_from && to_seq.is_none_or(|to| s.key.first_seq <= to) {
-                out.push(self.fetch_one(dir, s)?);
+            after_from && to_seq.is_none_or(|to| s.key.first_seq <= to)
+        });
+        let mut failed = false;
+        Ok(chosen.map_while(move |(_, s)| {
+            if failed {
+                return None;
             }
-        }
-        Ok(out)
+            let fetched = self.fetch_one(dir, &s);
+            failed = fetched.is_err();
+            Some(fetched)
+        }))
     }
 
     /// Copies the segment object `s` into `dir`, checked (module doc).
@@ -104,25 +125,25 @@ impl RemoteLog {
         };
         let file_name = s.object_key.rsplit('/').next().unwrap_or(&s.object_key);
         let tmp_path = dir.join(format!(".{file_name}.fetch"));
-        let mut tmp = TempFile(Some(tmp_path.clone()));
+        let tmp = TempFile(tmp_path.clone());
         let (file, digest) = self.download(&s.object_key, &tmp_path, meta.bytes)?;
         check_digest(&url, &digest, &meta)?;
         let reader = Reader::open_file(url.clone(), file, false)?;
         check_header(&reader, &s.key, self.log())?;
         let path = dir.join(local_name(self.log(), &s.key, reader.header().created_ns));
-        let already_there = match std::fs::symlink_metadata(&path) {
-            Ok(_) => {
-                same_bytes(&path, &digest)?;
-                true
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::rename(&tmp_path, &path)
-                    .map_err(|e| Error::io(&path, "rename the fetched copy into place", e))?;
-                tmp.0 = None;
+        // Create-only: the link fails on any file of that name, which is
+        // then compared, never replaced.
+        let already_there = match std::fs::hard_link(&tmp_path, &path) {
+            Ok(()) => {
+                drop(tmp);
                 crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "fsync", e))?;
                 false
             }
-            Err(e) => return Err(Error::io(&path, "stat", e)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                same_bytes(&path, &digest)?;
+                true
+            }
+            Err(e) => return Err(Error::io(&path, "link the fetched copy into place", e)),
         };
         Ok(FetchedSegment {
             object_key: s.object_key.clone(),

@@ -9,8 +9,11 @@
 //!
 //! The bucket is listed when the reader opens, and again only when the
 //! local files start after the last segment the listing showed (segments
-//! shipped and deleted locally since), or when a local file vanished
-//! before it could be opened: a follower at the live end sends no LIST.
+//! shipped and deleted locally since), when a local file vanished before
+//! it could be opened, or, polling with the backoff below, while no local
+//! segment is newer than the newest object listed (a directory holding
+//! only older segments: the log goes on in the bucket): a follower at the
+//! live end (a local segment not shipped yet) sends no LIST.
 //! A log read from its bucket alone (`LogReader::open_remote`) has no live
 //! end to follow: at its end the bucket is listed again, polling with
 //! backoff, so that a follower sees segments shipped since: the pause
@@ -26,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The shortest pause between two listings of the bucket by a reader at
-/// the end of a log read from its bucket alone: right after a listing that
+/// the end of a log whose newest end is the bucket: right after a listing that
 /// showed a new object (a LIST is a paid request; a segment is shipped
 /// once sealed, seconds to hours apart).
 #[cfg(feature = "s3")]
@@ -199,24 +202,30 @@ impl Tier {
     /// no local file takes. A local salvaged file stands for itself only:
     /// its segment's object is still read, and the other way round. Lists
     /// the bucket if `relist`, if it was never listed, or if the local
-    /// segments start after the last one listed.
+    /// segments start after the last one listed; and when due (the
+    /// backoff of `next_listing_in`) while none is newer than the newest
+    /// one listed: the bucket is then the log's newest end, where
+    /// segments shipped since appear.
     pub fn merge(
         &mut self,
         files: &mut Vec<PathBuf>,
         local: &[ReadOrder],
         relist: bool,
     ) -> Result<()> {
-        let listed_max = self
-            .listed
-            .as_ref()
-            .map(|l| l.last().map_or(0, |(n, _)| n + 1));
+        let listed_newest = self.listed.as_ref().map(|l| l.last().map(|(n, _)| *n));
         let oldest_local = local.iter().map(|o| o.segment_no).min();
-        let stale = match (listed_max, oldest_local) {
+        let newest_local = local.iter().map(|o| o.segment_no).max();
+        let stale = match (listed_newest, oldest_local) {
             (None, _) => true,
-            (Some(next), Some(oldest)) => oldest > next,
+            (Some(newest), Some(oldest)) => oldest > newest.map_or(0, |n| n + 1),
             (Some(_), None) => true,
         };
-        if relist || stale {
+        let bucket_ends_log = match (listed_newest.flatten(), newest_local) {
+            (Some(remote), Some(local)) => local <= remote,
+            _ => false,
+        };
+        let due = bucket_ends_log && self.next_listing_in().is_zero();
+        if relist || stale || due {
             self.list()?;
         }
         let listed = self.listed.as_deref().unwrap_or_default();

@@ -1,9 +1,10 @@
 """binlog.open_log_tiered_reader: a log whose compressed sealed segments
 were shipped to the real versitygw of `make test-python` (conftest.py)
 and removed locally reads as one stream with its live local segment;
-seeks and type filters reach into the bucket; a missing object is a gap,
-a damaged one an error naming its s3:// URL; a child after fork() leaves
-the parent's reader alone."""
+seeks and type filters reach into the bucket; a follower of a directory
+without the log reads the segments shipped after it reached the end; a
+missing object is a gap, a damaged one an error naming its s3:// URL; a
+child after fork() leaves the parent's reader alone."""
 
 import gc
 
@@ -74,6 +75,40 @@ def test_an_object_deleted_from_the_bucket_is_a_gap_naming_its_url_not_an_error(
         assert r.gaps() == [binlog.Gap(binlog.GapReason.MISSING, url, None, PER, 2 * PER)]
     assert got == EVERY_RECORD[:PER] + EVERY_RECORD[2 * PER:]
 
+
+
+def test_a_follower_reads_segments_shipped_after_it_reached_the_end_and_times_out_with_nothing_new(
+        aws_env, tmp_path):
+    """A follower on a host that has the bucket alone: its directory holds
+    none of the log."""
+    written, elsewhere = tmp_path / "written", tmp_path / "elsewhere"
+    written.mkdir()
+    elsewhere.mkdir()
+
+    def ship(uploaded):
+        with binlog.Shipper(written, "orders", **aws_env.ship_options()) as s:
+            assert s.ship_once().uploaded == uploaded
+
+    def follow(r, n):
+        got = []
+        for _ in range(n):
+            record = r.next(timeout=20)  # bounds a hang only
+            assert record is not None, f"after {got}"
+            got.append(bytes(record.payload))
+        return b"".join(got)
+
+    with binlog.open_log_writer(written, "orders", max_segment_records=2) as w:
+        for p in b"abcde":  # segments 0 and 1 sealed, 2 live
+            w.append("t", bytes([p]))
+        ship(2)
+        with binlog.open_log_tiered_reader(elsewhere, "orders", aws_env.url) as r:
+            assert follow(r, 4) == b"abcd"
+            assert r.next(timeout=0.5) is None, "nothing new"
+            for p in b"fg":  # seals segment 2 (e, f)
+                w.append("t", bytes([p]))
+            ship(1)
+            assert follow(r, 2) == b"ef"
+            assert r.next(timeout=0.5) is None, "g is not shipped"
 
 
 def test_a_corrupted_object_raises_an_error_naming_its_url(aws_env, compressed_log, tmp_path):

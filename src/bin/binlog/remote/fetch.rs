@@ -1,7 +1,8 @@
 //! `binlog remote fetch s3://BUCKET/PREFIX --log NAME DIR`: a shipped
 //! log's segment objects (those holding `--from-seq`..`--to-seq`) copied
 //! into DIR as the log's segment files, each checked against the SHA-256
-//! its metadata carries (the library's `RemoteLog::fetch`).
+//! its metadata carries (the library's `RemoteLog::fetch_iter`), each
+//! printed as it lands.
 
 use super::{remote_log_with, RemoteLogArgs};
 use crate::error::{CliError, CliResult, Outcome};
@@ -48,9 +49,13 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
     let log = remote_log_with(&args.at.url, args.at.log.as_deref(), &c)?;
     std::fs::create_dir_all(&args.dir)
         .map_err(|e| binlog::Error::io(&args.dir, "make the directory", e))?;
-    let fetched = log.fetch(&args.dir, args.from_seq, args.to_seq)?;
     let mut out = output::stdout();
-    for f in &fetched {
+    let mut fetched = 0u64;
+    // Each line as its object lands: a fetch that stops has printed the
+    // copies it made.
+    for f in log.fetch_iter(&args.dir, args.from_seq, args.to_seq)? {
+        let f = f?;
+        fetched += 1;
         let how = match f.already_there {
             true => "already there",
             false => "fetched",
@@ -63,8 +68,9 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
             f.path.display(),
             f.bytes
         )?;
+        out.flush()?;
     }
-    if fetched.is_empty() {
+    if fetched == 0 {
         eprintln!(
             "binlog: no segment object of log {:?} holds that range",
             log.log()

@@ -1263,30 +1263,10 @@ JNI(jobjectArray, Binlog, nativeList, jbyteArray dir, jbyteArray name) {
  * Shipper (binlog_shipper)
  * ------------------------------------------------------------------------ */
 
-/* The string options of Shipper.Options, in the order of its strings(). */
+/* The string options of Shipper.Options (each its own byte[], null where unset), in the order the natives
+ * take them after their leading arguments; SHIP_WHAT names them for c_strings. */
 enum { SHIP_URL, SHIP_ENDPOINT, SHIP_REGION, SHIP_ACCESS_KEY, SHIP_SECRET, SHIP_STRINGS };
-
-/* Copies the byte[][] of Shipper.Options into s (NULL where unset);
- * returns 0, or -1 with an exception pending (nothing left to free). */
-static int ship_strings(JNIEnv *env, jobjectArray a, char **s) {
-    memset(s, 0, SHIP_STRINGS * sizeof *s);
-    if (a == NULL || (*env)->GetArrayLength(env, a) != SHIP_STRINGS) {
-        throw_iae(env, "ship options: malformed strings");
-        return -1;
-    }
-    for (int i = 0; i < SHIP_STRINGS; i++) {
-        jbyteArray b = (jbyteArray)(*env)->GetObjectArrayElement(env, a, i);
-        if (b != NULL) {
-            s[i] = c_string(env, b, "ship option");
-            (*env)->DeleteLocalRef(env, b);
-            if (s[i] == NULL) {
-                free_all(s, SHIP_STRINGS);
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
+#define SHIP_WHAT "url", "endpoint", "region", "access key id", "secret access key"
 
 /* Sets the remote retention of `o` from Java's {count, bytes, age ns} (-1: unset); BINLOG_OK
  * without touching `o` if none is set. */
@@ -1299,8 +1279,9 @@ static binlog_result set_remote_retention(JNIEnv *env, binlog_ship_options *o, j
     return binlog_ship_options_set_remote_retention(o, u[0], u[1], u[2]);
 }
 
-/* The binlog_ship_options the Java options describe; NULL with an exception thrown. */
-static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual_hosted, jlong keep_local,
+/* The binlog_ship_options the Java options describe (s: their strings, by SHIP_*, NULL where unset); NULL with
+ * an exception thrown. */
+static binlog_ship_options *ship_options(JNIEnv *env, char *const *s, jboolean virtual_hosted, jlong keep_local,
                                          jlong multipart_threshold, jlong retry_timeout_ms, jlongArray retention) {
     binlog_ship_options *o = NULL;
     binlog_result rc = binlog_ship_options_new(&o);
@@ -1323,25 +1304,23 @@ static binlog_ship_options *ship_options(JNIEnv *env, char **s, jboolean virtual
     return o;
 }
 
-JNI(jlong, Shipper, nativeOpen, jbyteArray dir, jbyteArray name, jobjectArray strings, jboolean virtual_hosted,
-    jlong keep_local, jlong multipart_threshold, jlong retry_timeout_ms, jlongArray retention) {
-    char *s[SHIP_STRINGS];
-    if (ship_strings(env, strings, s) != 0) {
+JNI(jlong, Shipper, nativeOpen, jbyteArray dir, jbyteArray name, jbyteArray url, jbyteArray endpoint,
+    jbyteArray region, jbyteArray access_key, jbyteArray secret, jboolean virtual_hosted, jlong keep_local,
+    jlong multipart_threshold, jlong retry_timeout_ms, jlongArray retention) {
+    enum { N = 2 + SHIP_STRINGS };
+    char *s[N]; /* dir and name, then the options' */
+    if (c_strings(env, s, N, (jbyteArray[]){dir, name, url, endpoint, region, access_key, secret},
+                  (const char *[]){"dir", "name", SHIP_WHAT}, 2) != 0) {
         return 0;
     }
-    char *d = c_string(env, dir, "dir");
-    char *n = d != NULL ? c_string(env, name, "name") : NULL;
     binlog_ship_options *o =
-        n != NULL ? ship_options(env, s, virtual_hosted, keep_local, multipart_threshold, retry_timeout_ms, retention)
-                  : NULL;
+        ship_options(env, s + 2, virtual_hosted, keep_local, multipart_threshold, retry_timeout_ms, retention);
     binlog_shipper *shipper = NULL;
     if (o != NULL) {
-        check(env, binlog_shipper_open(d, n, o, &shipper));
+        check(env, binlog_shipper_open(s[0], s[1], o, &shipper));
     }
     binlog_ship_options_free(o);
-    free(d);
-    free(n);
-    free_all(s, SHIP_STRINGS);
+    free_all(s, N);
     return (jlong)(intptr_t)shipper;
 }
 
@@ -1353,24 +1332,24 @@ JNI(void, Shipper, nativeShipOnce, jlong h, jlongArray out) {
     }
 }
 
-JNI(void, Shipper, nativePrune, jbyteArray name, jobjectArray strings, jboolean virtual_hosted,
-    jlong retry_timeout_ms, jlongArray retention, jboolean dry_run, jlongArray out) {
-    char *s[SHIP_STRINGS];
-    if (ship_strings(env, strings, s) != 0) {
+JNI(void, Shipper, nativePrune, jbyteArray name, jbyteArray url, jbyteArray endpoint, jbyteArray region,
+    jbyteArray access_key, jbyteArray secret, jboolean virtual_hosted, jlong retry_timeout_ms,
+    jlongArray retention, jboolean dry_run, jlongArray out) {
+    enum { N = 1 + SHIP_STRINGS };
+    char *s[N]; /* the name, then the options' */
+    if (c_strings(env, s, N, (jbyteArray[]){name, url, endpoint, region, access_key, secret},
+                  (const char *[]){"name", SHIP_WHAT}, 1) != 0) {
         return;
     }
-    char *n = c_string(env, name, "name");
-    binlog_ship_options *o =
-        n != NULL ? ship_options(env, s, virtual_hosted, -1, 0, retry_timeout_ms, retention) : NULL;
+    binlog_ship_options *o = ship_options(env, s + 1, virtual_hosted, -1, 0, retry_timeout_ms, retention);
     binlog_prune_report r;
-    if (o != NULL && check(env, binlog_remote_prune(o, n, dry_run, &r)) == 0) {
+    if (o != NULL && check(env, binlog_remote_prune(o, s[0], dry_run, &r)) == 0) {
         jlong through = r.pruned_through == UINT64_MAX ? -1 : (jlong)r.pruned_through;
         jlong v[4] = {(jlong)r.deleted, (jlong)r.finished, (jlong)r.kept, through};
         set_longs(env, out, v, 4);
     }
     binlog_ship_options_free(o);
-    free(n);
-    free_all(s, SHIP_STRINGS);
+    free_all(s, N);
 }
 
 FREE_FN(Shipper, nativeFree, binlog_shipper_free, binlog_shipper)

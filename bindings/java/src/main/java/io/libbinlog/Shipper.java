@@ -94,9 +94,10 @@ public final class Shipper implements AutoCloseable {
 
         /**
          * How long failed requests are retried before a call gives up (default 3 minutes; whole
-         * milliseconds, at least one): a server that is down, refuses connections or stops answering
-         * fails {@link Shipper#open} or {@link Shipper#shipOnce} in about this long with {@link
-         * ErrorCode#REMOTE}, the message naming the server's URL and the cause.
+         * milliseconds, at least one): a server that is down or refuses connections fails {@link
+         * Shipper#open} or {@link Shipper#shipOnce} in about this long with {@link ErrorCode#REMOTE}
+         * (one that stops answering, in this long or 30 s, whichever is longer: a request waits at
+         * least 30 s for its answer), the message naming the server's URL and the cause.
          */
         public Options retryTimeout(Duration timeout) {
             this.retryTimeoutMillis = BinlogReader.retryTimeoutMillis(timeout);
@@ -131,7 +132,10 @@ public final class Shipper implements AutoCloseable {
             return v;
         }
 
-        /** The string options as NUL-terminated UTF-8, null where unset. */
+        /**
+         * The string options as UTF-8 for C strings, null where unset: url, endpoint, region, access
+         * key id, secret access key, as the natives take them.
+         */
         private byte[][] strings() throws IOException {
             String[] s = {url, endpoint, region, accessKeyId, secretAccessKey};
             String[] what = {"url", "endpoint", "region", "access key id", "secret access key"};
@@ -164,7 +168,8 @@ public final class Shipper implements AutoCloseable {
         byte[] d = Strings.path(dir, "dir");
         byte[] n = Strings.cstring(name, "name");
         String description = Strings.describe(dir, name);
-        long h = nativeOpen(d, n, options.strings(), options.virtualHostedStyle, options.keepLocal,
+        byte[][] s = options.strings();
+        long h = nativeOpen(d, n, s[0], s[1], s[2], s[3], s[4], options.virtualHostedStyle, options.keepLocal,
                 options.multipartThreshold, options.retryTimeoutMillis, options.remoteRetention);
         return new Shipper(h, description);
     }
@@ -198,7 +203,8 @@ public final class Shipper implements AutoCloseable {
         }
         byte[] n = Strings.cstring(name, "name");
         long[] r = new long[4];
-        nativePrune(n, options.strings(), options.virtualHostedStyle, options.retryTimeoutMillis,
+        byte[][] s = options.strings();
+        nativePrune(n, s[0], s[1], s[2], s[3], s[4], options.virtualHostedStyle, options.retryTimeoutMillis,
                 options.remoteRetention, dryRun, r);
         return new PruneReport(r[0], r[1], r[2], r[3] == -1 ? OptionalLong.empty() : OptionalLong.of(r[3]));
     }
@@ -211,11 +217,13 @@ public final class Shipper implements AutoCloseable {
         nativeFree(h);
     }
 
-    private static native long nativeOpen(byte[] dir, byte[] name, byte[][] strings, boolean virtualHosted,
-            long keepLocal, long multipartThreshold, long retryTimeoutMillis, long[] remoteRetention) throws IOException;
+    private static native long nativeOpen(byte[] dir, byte[] name, byte[] url, byte[] endpoint, byte[] region,
+            byte[] accessKeyId, byte[] secretAccessKey, boolean virtualHosted, long keepLocal,
+            long multipartThreshold, long retryTimeoutMillis, long[] remoteRetention) throws IOException;
 
-    private static native void nativePrune(byte[] name, byte[][] strings, boolean virtualHosted,
-            long retryTimeoutMillis, long[] remoteRetention, boolean dryRun, long[] report) throws IOException;
+    private static native void nativePrune(byte[] name, byte[] url, byte[] endpoint, byte[] region,
+            byte[] accessKeyId, byte[] secretAccessKey, boolean virtualHosted, long retryTimeoutMillis,
+            long[] remoteRetention, boolean dryRun, long[] report) throws IOException;
 
     private static native void nativeShipOnce(long handle, long[] report) throws IOException;
 
