@@ -1456,12 +1456,9 @@ binlog_result binlog_reader_open_log_tiered(const char *dir,
  As `binlog_reader_open_log_tiered`, with failed requests to the bucket
  retried for `retry_timeout_ms` milliseconds (the default, 180 000, is
  `binlog_reader_open_log_tiered`'s) before the open, or a later read,
- fails: a server that is down or refuses connections is a
- `BINLOG_ERR_REMOTE` error in about this long, naming the server's URL
- and the cause; one that stops answering, in this long or 30 s,
- whichever is longer (each request waits at least 30 s for its answer,
- at most 60 s; see `binlog_ship_options_set_retry_timeout`). 0: no
- retries (a request then waits at most 60 s).
+ fails: a server that is down, refuses connections or stops answering
+ is a `BINLOG_ERR_REMOTE` error in about this long, naming the server's
+ URL and the cause. 0: no retries (a request then waits at most 60 s).
  */
 binlog_result binlog_reader_open_log_tiered_timeout(const char *dir,
                                                     const char *name,
@@ -1667,15 +1664,12 @@ binlog_result binlog_ship_options_set_multipart_threshold(struct binlog_ship_opt
 /*
  How long failed requests are retried, with backoff, before a call
  gives up, in milliseconds (default 180 000: 3 minutes; the CLI's
- `--retry-timeout`). A server that is down or refuses connections fails
- the call in about this long, with `BINLOG_ERR_REMOTE` and a message
- naming the server's URL and the cause (connection refused, timed out,
- a DNS lookup's failure). Each request waits for its answer as long as
- this, but at least 30 s and at most 60 s: a slow request that answers
- (a part upload over a slow link) is not cut short by a small retry
- timeout, and a server that accepts connections and never answers fails
- the call in this long or 30 s, whichever is longer. 0: no retries (a
- request then waits at most 60 s).
+ `--retry-timeout`). A server that is down, refuses connections or
+ accepts them and never answers fails the call in about this long (no
+ request waits longer than this for its answer), with
+ `BINLOG_ERR_REMOTE` and a message naming the server's URL and the
+ cause (connection refused, timed out, a DNS lookup's failure). 0: no
+ retries (a request then waits at most 60 s).
  */
 binlog_result binlog_ship_options_set_retry_timeout(struct binlog_ship_options *opts,
                                                     uint64_t retry_timeout_ms);

@@ -4,8 +4,7 @@
 //! to the creation and to the completion, a connection reset part way
 //! through a part, the answer to a completion or a creation lost after
 //! the server did it, the server stopped during a part and started
-//! again, listings of uploads failing, and a part slower than the retry
-//! timeout. Each checks that nothing is lost, no object holds other bytes
+//! again, and listings of uploads failing. Each checks that nothing is lost, no object holds other bytes
 //! than its segment (nothing partial is stored), each segment arrives
 //! exactly once, no upload is left listed on the server, and a failure
 //! names the object.
@@ -186,32 +185,6 @@ fn persistent_503s_on_parts_stop_the_pass_naming_the_object_abort_the_upload_and
     proxy.clear();
     let r = s.ship_once().unwrap();
     assert_shipped_once_and_clean(&server, dir.path(), "always", &before, &r.uploaded);
-}
-
-/// A part whose answer takes 3 s, under a retry timeout of 1 s and no
-/// request timeout of the shipper's own: the request waits for it (a
-/// request's default timeout is at least 30 s), and the upload completes.
-#[test]
-fn a_part_slower_than_a_short_retry_timeout_is_waited_for_and_the_upload_completes() {
-    let server = S3Server::start(&[BUCKET]);
-    let proxy = Proxy::start(server.port);
-    let dir = TempDir::new("mp-faults-slow");
-    let before = large_log(dir.path());
-    let mut opts = multipart_options(&server, proxy.endpoint());
-    opts.connection.request_timeout = None;
-    opts.connection.retry_timeout = Some(Duration::from_secs(1));
-    let mut s = open(dir.path(), "slow", opts).unwrap();
-    let key = segment_key("slow", "orders", 0, before[&0].0, false);
-    let slow = Action::Delay(Duration::from_secs(3));
-    proxy.add(fault(
-        "PUT",
-        &format!("{key}?partNumber=1&"),
-        slow,
-        usize::MAX,
-    ));
-    let r = s.ship_once().unwrap();
-    assert_eq!(proxy.hits().len(), 1, "one slow request, not retried");
-    assert_shipped_once_and_clean(&server, dir.path(), "slow", &before, &r.uploaded);
 }
 
 #[test]

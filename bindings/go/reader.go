@@ -234,10 +234,9 @@ func OpenLogTieredReader(dir, name, remote string) (*Reader, error) {
 
 // OpenLogTieredReaderTimeout is OpenLogTieredReader with failed requests
 // to the bucket retried for retryTimeout (whole milliseconds) before the
-// open, or a later read, fails: a server that is down or refuses
-// connections is an ErrRemote error in about this long (one that stops
-// answering, in this long or 30 s, whichever is longer), naming the
-// server's URL and the cause.
+// open, or a later read, fails: a server that is down, refuses
+// connections or stops answering is an ErrRemote error in about this
+// long, naming the server's URL and the cause.
 func OpenLogTieredReaderTimeout(dir, name, remote string, retryTimeout time.Duration) (*Reader, error) {
 	if retryTimeout <= 0 {
 		return nil, invalid("open tiered log reader", "the retry timeout must be positive")

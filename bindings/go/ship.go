@@ -40,10 +40,9 @@ type ShipOptions struct {
 	MultipartThreshold uint64
 	// RetryTimeout is how long failed requests are retried before a call
 	// gives up (0 = 3 minutes; whole milliseconds): a server that is
-	// down or refuses connections fails OpenShipper or ShipOnce in about
-	// this long with ErrRemote (one that stops answering, in this long or
-	// 30 s, whichever is longer: a request waits at least 30 s for its
-	// answer), the message naming the server's URL and the cause.
+	// down, refuses connections or stops answering fails OpenShipper or
+	// ShipOnce in about this long with ErrRemote, the message naming
+	// the server's URL and the cause.
 	RetryTimeout time.Duration
 	// RemoteRetention: how much of the log the bucket keeps; with a limit
 	// set, each ShipOnce ends with a prune, and PruneRemote applies it.

@@ -9,8 +9,7 @@ import (
 
 // retryTimeout is the retry timeout of the unreachable-server tests; a
 // call must return within bound (far from tight: it only tells a wait
-// bounded by the retry timeout, or by the 30 s a request waits at least
-// for its answer, from one of the 60 s longest request timeout).
+// bounded by the retry timeout from one of the 60 s request timeout).
 const (
 	retryTimeout = 1500 * time.Millisecond
 	bound        = 45 * time.Second

@@ -77,17 +77,15 @@ pub struct Connection {
     pub secret_access_key: Option<String>,
     /// `bucket.host/key` instead of `host/bucket/key`.
     pub virtual_hosted_style: Option<bool>,
-    /// The longest one request may take (default: the retry timeout,
-    /// but at least 30 s, so that a slow request that answers, a part
-    /// upload over a slow link, is not cut short by a small retry
-    /// timeout; and at most 60 s, the time a zero retry timeout gives).
+    /// The longest one request may take (default 60 s, or the retry
+    /// timeout if that is shorter and not zero).
     pub request_timeout: Option<Duration>,
     /// How long failed requests are retried, with backoff, before the
-    /// failure is returned (default 3 minutes): a server that is down or
-    /// refuses connections fails a call in about this long, one that
-    /// stops answering in about this long or 30 s, whichever is longer (a
-    /// request's own timeout, unless `request_timeout` says otherwise),
-    /// with an error naming the server's URL and the cause.
+    /// failure is returned (default 3 minutes): a server that is down,
+    /// refuses connections or stops answering fails a call in about this
+    /// long (a request's own timeout is at most this long unless
+    /// `request_timeout` says otherwise), with an error naming the
+    /// server's URL and the cause.
     pub retry_timeout: Option<Duration>,
 }
 

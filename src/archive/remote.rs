@@ -25,27 +25,6 @@ use std::time::Duration;
 /// The bytes each ranged GET of `Remote::for_each_part` reads.
 const PART: u64 = 8 << 20;
 
-/// The shortest a request waits by default (`default_request_timeout`).
-const REQUEST_TIMEOUT_FLOOR: Duration = Duration::from_secs(30);
-/// The longest a request waits by default.
-const REQUEST_TIMEOUT_MAX: Duration = Duration::from_secs(60);
-
-/// How long one request waits for its answer when the connection does not
-/// say (`Connection::request_timeout`): the retry timeout, so that a
-/// server that accepts connections and never answers fails a call in about
-/// that long, as one that refuses them does; but at least
-/// `REQUEST_TIMEOUT_FLOOR`, as a request that is slow but answers (a part
-/// upload or a large GET over a slow link) must not be cut short by a
-/// small retry timeout; and at most `REQUEST_TIMEOUT_MAX`. A zero retry
-/// timeout means no retries, not requests that time out before they are
-/// sent: those wait the longest.
-fn default_request_timeout(retry_timeout: Duration) -> Duration {
-    match retry_timeout.is_zero() {
-        true => REQUEST_TIMEOUT_MAX,
-        false => retry_timeout.clamp(REQUEST_TIMEOUT_FLOOR, REQUEST_TIMEOUT_MAX),
-    }
-}
-
 /// An object a listing or HEAD found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteObject {
@@ -167,10 +146,17 @@ impl Remote {
         if let Some(v) = c.virtual_hosted_style {
             b = b.with_virtual_hosted_style_request(v);
         }
+        // A request waits at most the retry timeout (unless its own
+        // timeout is set): a server that accepts connections and never
+        // answers fails a call within it, as one that refuses them does.
+        // A zero retry timeout means no retries, not requests that time
+        // out before they are sent: those wait the 60 s default.
         let retry_timeout = c.retry_timeout.unwrap_or(Duration::from_secs(180));
-        let timeout = c
-            .request_timeout
-            .unwrap_or_else(|| default_request_timeout(retry_timeout));
+        let default_timeout = match retry_timeout.is_zero() {
+            true => Duration::from_secs(60),
+            false => Duration::from_secs(60).min(retry_timeout),
+        };
+        let timeout = c.request_timeout.unwrap_or(default_timeout);
         let client = ClientOptions::new()
             .with_allow_http(plain_http)
             .with_timeout(timeout)

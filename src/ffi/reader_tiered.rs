@@ -37,12 +37,9 @@ pub extern "C" fn binlog_reader_open_log_tiered(
 /// As `binlog_reader_open_log_tiered`, with failed requests to the bucket
 /// retried for `retry_timeout_ms` milliseconds (the default, 180 000, is
 /// `binlog_reader_open_log_tiered`'s) before the open, or a later read,
-/// fails: a server that is down or refuses connections is a
-/// `BINLOG_ERR_REMOTE` error in about this long, naming the server's URL
-/// and the cause; one that stops answering, in this long or 30 s,
-/// whichever is longer (each request waits at least 30 s for its answer,
-/// at most 60 s; see `binlog_ship_options_set_retry_timeout`). 0: no
-/// retries (a request then waits at most 60 s).
+/// fails: a server that is down, refuses connections or stops answering
+/// is a `BINLOG_ERR_REMOTE` error in about this long, naming the server's
+/// URL and the cause. 0: no retries (a request then waits at most 60 s).
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_log_tiered_timeout(
     dir: *const c_char,

@@ -187,15 +187,12 @@ pub extern "C" fn binlog_ship_options_set_multipart_threshold(
 
 /// How long failed requests are retried, with backoff, before a call
 /// gives up, in milliseconds (default 180 000: 3 minutes; the CLI's
-/// `--retry-timeout`). A server that is down or refuses connections fails
-/// the call in about this long, with `BINLOG_ERR_REMOTE` and a message
-/// naming the server's URL and the cause (connection refused, timed out,
-/// a DNS lookup's failure). Each request waits for its answer as long as
-/// this, but at least 30 s and at most 60 s: a slow request that answers
-/// (a part upload over a slow link) is not cut short by a small retry
-/// timeout, and a server that accepts connections and never answers fails
-/// the call in this long or 30 s, whichever is longer. 0: no retries (a
-/// request then waits at most 60 s).
+/// `--retry-timeout`). A server that is down, refuses connections or
+/// accepts them and never answers fails the call in about this long (no
+/// request waits longer than this for its answer), with
+/// `BINLOG_ERR_REMOTE` and a message naming the server's URL and the
+/// cause (connection refused, timed out, a DNS lookup's failure). 0: no
+/// retries (a request then waits at most 60 s).
 #[no_mangle]
 pub extern "C" fn binlog_ship_options_set_retry_timeout(
     opts: *mut binlog_ship_options,

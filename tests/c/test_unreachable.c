@@ -6,9 +6,8 @@
  * listening, never accepting: connections complete in its backlog and
  * get no answer). Each call fails with BINLOG_ERR_REMOTE and a message
  * naming the endpoint and the cause, within BOUND_MS (far from tight:
- * it only tells a wait bounded by the retry timeout, or by the 30 s a
- * request waits at least for its answer, from one of the 60 s longest
- * request timeout). Needs no S3 server.
+ * it only tells a wait bounded by the retry timeout from one of the
+ * 60 s request timeout). Needs no S3 server.
  *
  * Exits 0 when every check passed; prints "N passed, M failed".
  */

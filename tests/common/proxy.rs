@@ -3,8 +3,7 @@
 //! its query, e.g. `?uploads`, `?partNumber=2&`, `?uploadId=` for the
 //! requests of a multipart upload) it answers 503 itself, resets the
 //! connection part way through the body, stalls, or lets the server do
-//! the request and loses its answer, then closes; or it passes the
-//! request on late (a slow server). Everything else passes through byte for byte. The
+//! the request and loses its answer, then closes. Everything else passes through byte for byte. The
 //! proxy reads requests one after another on each connection (the client
 //! does not pipeline: a new request starts once the previous response
 //! came), so it parses only their heads and Content-Length bodies;
@@ -34,10 +33,6 @@ pub enum Action {
     ResetMidBody,
     /// Holds the request this long without passing it on, then closes.
     Stall(Duration),
-    /// Holds the request (head and body received) this long, then passes
-    /// it on and goes on serving the connection: a slow server that
-    /// answers.
-    Delay(Duration),
     /// Passes the request on (on a connection of its own), waits for the
     /// server's answer, and answers `503 Slow Down` instead: done, but
     /// the client is told it failed.
@@ -133,24 +128,21 @@ fn serve(client: TcpStream, upstream: u16, s: &Shared) {
         if reader.read_exact(&mut body).is_err() {
             break;
         }
-        let action = take_fault(s, &method, &path);
-        if let Some(a) = action {
-            s.hits.lock().unwrap().push((method, path, a));
-        }
-        match action {
-            None => {}
-            Some(Action::Delay(d)) => std::thread::sleep(d),
-            Some(a) => {
-                apply(a, (&head, &body), &client, &mut to_server, upstream);
+        match take_fault(s, &method, &path) {
+            None => {
+                if to_server
+                    .write_all(&head)
+                    .and_then(|_| to_server.write_all(&body))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            Some(action) => {
+                s.hits.lock().unwrap().push((method, path, action));
+                apply(action, (&head, &body), &client, &mut to_server, upstream);
                 break;
             }
-        }
-        if to_server
-            .write_all(&head)
-            .and_then(|_| to_server.write_all(&body))
-            .is_err()
-        {
-            break;
         }
     }
     let _ = to_server.shutdown(Shutdown::Both);
@@ -218,7 +210,6 @@ fn apply(
             reset(client);
         }
         Action::Stall(d) => std::thread::sleep(d),
-        Action::Delay(_) => unreachable!("passed on by `serve`"),
     }
 }
 

@@ -1,10 +1,9 @@
 """A shipper and a tiered reader given a server that is down (a port with
 nothing listening) or that accepts connections and never answers (a plain
 TCP listener of the test's own): each call raises ``RemoteError`` naming
-the endpoint and the cause within its retry timeout, or the 30 s a
-request waits at least for its answer, plus slack (the bound, 45 s, is
-far from tight: it only tells that from a wait of the 60 s longest
-request timeout)."""
+the endpoint and the cause within its retry timeout, plus slack (the
+bound, 45 s, is far from tight: it only tells a wait bounded by the
+retry timeout from one of the 60 s request timeout)."""
 
 from __future__ import annotations
 

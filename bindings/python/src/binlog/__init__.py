@@ -144,10 +144,9 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
     ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``), read when the reader
     opens; read and list permissions on the bucket are enough. Failed
     requests are retried for ``retry_timeout`` seconds (default 180)
-    before the open or a read fails: a server that is down or refuses
-    connections raises :class:`RemoteError` in about this long (one that
-    stops answering, in this long or 30 s, whichever is longer), naming
-    the server's URL and the cause. A compressed
+    before the open or a read fails: a server that is down, refuses
+    connections or stops answering raises :class:`RemoteError` in about
+    this long, naming the server's URL and the cause. A compressed
     object is decompressed ahead of the reader on the machine's cores (at
     most 4) unless :meth:`Reader.decode_threads` says otherwise (a local
     compressed segment: on the reader's thread).

@@ -57,11 +57,10 @@ class ShipOptions:
     #: (default 64 MiB).
     multipart_threshold: Optional[int] = None
     #: How long failed requests are retried, in seconds, before a call
-    #: gives up (default 180; whole milliseconds): a server that is down
-    #: or refuses connections fails the call in about this long with
-    #: :class:`RemoteError` (one that stops answering, in this long or
-    #: 30 s, whichever is longer: a request waits at least 30 s for its
-    #: answer), naming the server's URL and the cause.
+    #: gives up (default 180; whole milliseconds): a server that is down,
+    #: refuses connections or stops answering fails the call in about
+    #: this long with :class:`RemoteError`, naming the server's URL and
+    #: the cause.
     retry_timeout: Optional[float] = None
     #: How much of the log the bucket keeps: at most this many segment
     #: objects, bytes of them, or seconds since an object's last record

@@ -107,9 +107,9 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     /**
      * {@link #openLogTiered(Path, String, String)} with failed requests to the bucket retried for
      * {@code retryTimeout} (whole milliseconds, at least one) before the open, or a later read, fails
-     * ({@code binlog_reader_open_log_tiered_timeout}): a server that is down or refuses connections
-     * throws {@link ErrorCode#REMOTE} in about this long (one that stops answering, in this long or
-     * 30 s, whichever is longer), naming the server's URL and the cause.
+     * ({@code binlog_reader_open_log_tiered_timeout}): a server that is down, refuses connections or
+     * stops answering throws {@link ErrorCode#REMOTE} in about this long, naming the server's URL and
+     * the cause.
      */
     public static BinlogReader openLogTiered(Path dir, String name, String remote, Duration retryTimeout)
             throws IOException {

@@ -94,10 +94,9 @@ public final class Shipper implements AutoCloseable {
 
         /**
          * How long failed requests are retried before a call gives up (default 3 minutes; whole
-         * milliseconds, at least one): a server that is down or refuses connections fails {@link
-         * Shipper#open} or {@link Shipper#shipOnce} in about this long with {@link ErrorCode#REMOTE}
-         * (one that stops answering, in this long or 30 s, whichever is longer: a request waits at
-         * least 30 s for its answer), the message naming the server's URL and the cause.
+         * milliseconds, at least one): a server that is down, refuses connections or stops answering
+         * fails {@link Shipper#open} or {@link Shipper#shipOnce} in about this long with {@link
+         * ErrorCode#REMOTE}, the message naming the server's URL and the cause.
          */
         public Options retryTimeout(Duration timeout) {
             this.retryTimeoutMillis = BinlogReader.retryTimeoutMillis(timeout);
