@@ -425,10 +425,13 @@ install-files:
 INSTALL_TOOL := $(if $(filter 0,$(ARCHIVE)),,cli man)
 INSTALL_BUILD := $(if $(shell command -v $(CARGO) 2>/dev/null),lib $(INSTALL_TOOL),installed-artifacts-built)
 INSTALL_ARTIFACTS := $(LIB) $(RELEASE)/libbinlog.a $(if $(INSTALL_TOOL),$(TOOL) target/man/binlog.1)
+# What builds them: `make` (the library, the tool, its man pages), or for
+# the lean library `make lib ARCHIVE=0` (plain `make` builds the full one).
+INSTALL_PREBUILD := make$(if $(filter 0,$(ARCHIVE)), lib ARCHIVE=0)
 .PHONY: installed-artifacts-built
 installed-artifacts-built:
 	@for f in $(INSTALL_ARTIFACTS); do [ -f $$f ] || { \
-	  echo "make install: $$f is not built and $(CARGO) is not on the PATH: run \`make\` first, as the user who has cargo"; exit 1; }; done
+	  echo "make install: $$f is not built and $(CARGO) is not on the PATH: run \`$(INSTALL_PREBUILD)\` first, as the user who has cargo"; exit 1; }; done
 # The directories an install made, which its uninstall removes (when empty).
 INSTALL_DIRS_MANIFEST := target/install-manifests/$(subst /,_,$(DESTDIR)$(PREFIX)).dirs
 
