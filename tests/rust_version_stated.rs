@@ -42,7 +42,7 @@ fn install_states_the_rust_the_lean_library_needs() {
 fn newest_rust_version_locked(features: &[&str]) -> String {
     let platform = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["metadata", "--format-version", "1", "--locked"])
         .args(["--filter-platform", &platform])
         .args(features)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
