@@ -226,9 +226,25 @@ demo: lib header $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-test: check-header check-abi check-glibc lint test-powercut test-rust test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
+# After the checks, the suites run as two groups at once: the Rust tests
+# (test-rust), which spend most of their time waiting on children, kills,
+# fsyncs and S3 servers, beside the others one after another (TEST_REST),
+# which compile, and run under valgrind, -race and the JVM. What both
+# groups use is built before them (the tools apt installs, the S3 servers,
+# the Rust test binaries; the C library, the tool, the JNI library and the
+# wheel by check-glibc), so that no two makes build one thing and the Rust
+# tests hold no cargo lock the others wait on. Each group's output is
+# printed whole when it ends (--output-sync).
+TEST_REST := test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
   test-java-consumer test-python fuzz-short check-bench-peers
+test: check-header check-abi check-glibc lint test-powercut zstd-tool strace-tool powercut python-tool \
+  s3-server s3-server-moto test-rust-build
+	$(MAKE) --no-print-directory -j2 --output-sync=recurse test-rust test-rest
 	@echo "make test: all suites passed"
+
+.PHONY: test-rest
+test-rest:
+	$(MAKE) --no-print-directory -j1 $(TEST_REST)
 
 # `make test` three times in a row while `stress-ng --cpu 2` keeps two CPUs
 # busy: a test that asserts on time or on the scheduler fails here. Not part
@@ -262,15 +278,22 @@ strace-tool:
 # target compiles (those that run the tool require or check the
 # `cli` feature). The library's code is the same with or without the
 # feature, so the integration tests, run just before, are only checked.
-# The public API's test (tests/public_api.rs) reads the docs built here
+# The public API's test (tests/public_api.rs) reads the docs built
 # first: after `make lint`, rustdoc reuses the dependencies clippy checked,
 # where the test's own `cargo doc` would check them all again.
-test-rust: zstd-tool strace-tool s3-server s3-server-moto powercut
+# test-rust-build compiles all of it (and checks the core alone), so that
+# test-rust itself only runs tests.
+.PHONY: test-rust-build
+test-rust-build:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib --quiet
+	$(CARGO) test --all-targets --no-run --quiet
+	$(CARGO) check --no-default-features --lib --tests
+	$(CARGO) test --no-default-features --lib --no-run --quiet
+
+test-rust: zstd-tool strace-tool s3-server s3-server-moto powercut test-rust-build
 	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWERCUT=$(POWERCUT) \
 	  CARGO=$(CARGO) tests/run_rust_tests.sh
 	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SHORT)
-	$(CARGO) check --no-default-features --lib --tests
 	$(CARGO) test --no-default-features --lib
 
 # The part of the archive tests `make test` runs against moto's server too
