@@ -16,7 +16,6 @@ mod repair;
 mod ship;
 mod stats;
 mod tail;
-mod tail_merge;
 mod verify;
 mod write;
 

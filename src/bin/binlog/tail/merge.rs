@@ -2,10 +2,10 @@
 //! by time (the library's `MergedReader`), and with `-f` every new one of
 //! any of them as it is written, until interrupted.
 
+use super::TailArgs;
 use crate::cat::merge::{open_sources, Said};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
-use crate::tail::TailArgs;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! `binlog tail`: the last records, and with `-f` every new one as a live
 //! log grows and rolls, until interrupted.
 
+mod merge;
+
 use crate::await_path;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
@@ -53,7 +55,7 @@ pub struct TailArgs {
 
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     if args.merge {
-        return crate::tail_merge::run(args);
+        return merge::run(args);
     }
     let a = &args.records;
     a.check_payload_mode()?;
