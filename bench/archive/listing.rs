@@ -10,7 +10,7 @@
 use crate::boto3::Boto3;
 use crate::common::s3::S3Server;
 use crate::merged::ship_log;
-use crate::{interleaved, median, Ratios, BUCKET};
+use crate::{interleaved, median, Ratios, Size, BUCKET};
 use binlog::archive::{list_logs, Location, Remote, RequestCounts};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,33 +20,14 @@ const PREFIX: &str = "listing";
 /// Records a segment.
 const PER: u64 = 2;
 
-/// The sizes of a run.
-pub struct ListingSize {
-    pub logs: usize,
-    pub segments: u64,
-    pub pairs: usize,
-}
-
-pub const LISTING_BENCH: ListingSize = ListingSize {
-    logs: 100,
-    segments: 100,
-    pairs: 7,
-};
-/// A check that it runs (`cargo test`).
-pub const LISTING_SMOKE: ListingSize = ListingSize {
-    logs: 3,
-    segments: 3,
-    pairs: 1,
-};
-
 /// Writes the logs in `dir` and ships them, two at a time.
-fn ship_logs(server: &S3Server, dir: &Path, size: &ListingSize) {
-    let times: Vec<i64> = (0..(size.segments * PER) as i64).collect();
+fn ship_logs(server: &S3Server, dir: &Path, size: &Size) {
+    let times: Vec<i64> = (0..(size.listing_segments * PER) as i64).collect();
     std::thread::scope(|s| {
         for half in 0..2 {
             let times = &times;
             s.spawn(move || {
-                for l in (half..size.logs).step_by(2) {
+                for l in (half..size.listing_logs).step_by(2) {
                     ship_log(server, dir, &format!("app-{l:03}"), times, PER, PREFIX);
                 }
             });
@@ -55,19 +36,19 @@ fn ship_logs(server: &S3Server, dir: &Path, size: &ListingSize) {
 }
 
 /// `list_logs` once: seconds and the requests it sent.
-fn list(remote: &Arc<Remote>, size: &ListingSize) -> (f64, RequestCounts) {
+fn list(remote: &Arc<Remote>, size: &Size) -> (f64, RequestCounts) {
     let before = remote.requests();
     let t = Instant::now();
     let listing = list_logs(remote, None).expect("list logs");
     let secs = t.elapsed().as_secs_f64();
     let after = remote.requests();
     assert!(listing.unknown.is_empty(), "{:?}", listing.unknown);
-    assert_eq!(listing.logs.len(), size.logs);
-    let last = size.segments * PER - 1;
+    assert_eq!(listing.logs.len(), size.listing_logs);
+    let (segments, last) = (size.listing_segments, size.listing_segments * PER - 1);
     for l in &listing.logs {
         assert_eq!(
             (l.segments, l.first_seq, l.last_seq),
-            (size.segments, Some(0), Some(last))
+            (segments, Some(0), Some(last))
         );
         assert!(l.claimed, "{}: claimed", l.path);
     }
@@ -95,7 +76,7 @@ fn pages_alone(remote: &Remote) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-pub fn measure(server: &S3Server, size: &ListingSize, boto3: &mut Boto3) -> String {
+pub fn measure(server: &S3Server, size: &Size, boto3: &mut Boto3) -> String {
     // The logs are written in /dev/shm (tmpfs), where the shipper's
     // fsyncs cost nothing: on the bench host's disk, 10,000 segments took
     // over 2.5 minutes to ship instead of about 35 s. What it ships is the
@@ -110,10 +91,10 @@ pub fn measure(server: &S3Server, size: &ListingSize, boto3: &mut Boto3) -> Stri
     let shipped_s = t.elapsed().as_secs_f64();
     let at = Location::parse(&format!("s3://{BUCKET}/{PREFIX}")).expect("location");
     let remote = Arc::new(Remote::connect(&at, &server.connection()).expect("connect"));
-    let keys = size.logs as u64 * (size.segments + 1); // a claim each
+    let keys = size.listing_logs as u64 * (size.listing_segments + 1); // a claim each
     let mut pages_s = Vec::new();
     let pairs = interleaved(
-        size.pairs,
+        size.rounds,
         || {
             let ours = list(&remote, size);
             pages_s.push(pages_alone(&remote));
@@ -133,8 +114,8 @@ pub fn measure(server: &S3Server, size: &ListingSize, boto3: &mut Boto3) -> Stri
          shipped in {shipped_s:.0} s): list_logs {ours_ms:.0} ms ({} LISTs, {} GETs, {:.1} KB \
          fetched; its LIST pages alone {pages_ms:.0} ms) vs boto3 list_objects_v2 {boto3_ms:.0} \
          ms ({} pages): {} of boto3's time (target <= 1.20)",
-        size.logs,
-        size.segments,
+        size.listing_logs,
+        size.listing_segments,
         requests.lists,
         requests.gets,
         requests.bytes as f64 / 1e3,
@@ -143,8 +124,8 @@ pub fn measure(server: &S3Server, size: &ListingSize, boto3: &mut Boto3) -> Stri
     );
     format!(
         r#""remote_ls":{{"logs":{},"segments_per_log":{},"keys":{keys},"lists":{},"gets":{},"bytes_fetched":{},"list_logs_ms":{ours_ms:.1},"list_pages_alone_ms":{pages_ms:.1},"boto3_ms":{boto3_ms:.1},"boto3_pages":{},"ratio_is":"time / boto3's",{}}}"#,
-        size.logs,
-        size.segments,
+        size.listing_logs,
+        size.listing_segments,
         requests.lists,
         requests.gets,
         requests.bytes,

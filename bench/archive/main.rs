@@ -69,7 +69,9 @@ pub struct Size {
     /// starts: not measured).
     pub follow_segments: u64,
     pub merged: merged::MergedSize,
-    pub listing: listing::ListingSize,
+    /// Logs, and segment objects each, under the prefix remote ls lists.
+    pub listing_logs: usize,
+    pub listing_segments: u64,
 }
 
 const BENCH: Size = Size {
@@ -78,7 +80,8 @@ const BENCH: Size = Size {
     rounds: 7,
     follow_segments: 61,
     merged: merged::MERGED_BENCH,
-    listing: listing::LISTING_BENCH,
+    listing_logs: 100,
+    listing_segments: 100,
 };
 const SMOKE: Size = Size {
     segments: 2,
@@ -86,7 +89,8 @@ const SMOKE: Size = Size {
     rounds: 1,
     follow_segments: 3,
     merged: merged::MERGED_SMOKE,
-    listing: listing::LISTING_SMOKE,
+    listing_logs: 3,
+    listing_segments: 3,
 };
 
 /// Whether `name` is among the arguments.
@@ -125,7 +129,7 @@ fn measure_alone(dir: &Path, size: &Size) -> Option<String> {
     if arg("--listing-only") {
         let server = server();
         let mut boto3 = boto3::Boto3::start(&server);
-        return Some(listing::measure(&server, &size.listing, &mut boto3));
+        return Some(listing::measure(&server, size, &mut boto3));
     }
     None
 }
@@ -169,7 +173,7 @@ fn measure_all(dir: &Path, size: &Size) -> Vec<String> {
     if !reads_only {
         results.push(follow::measure(&server, dir, size.follow_segments));
         results.push(merged::measure(&server, dir, &size.merged));
-        results.push(listing::measure(&server, &size.listing, &mut boto3));
+        results.push(listing::measure(&server, size, &mut boto3));
     }
     results
 }
