@@ -5,10 +5,10 @@
 //! on the default decoding threads), against boto3 downloading the same
 //! objects into `zstd -d` (boto3_baseline.py), in interleaved pairs.
 //!
-//! Where the library's time goes, timed after each pair: the same objects
-//! fetched whole by plain GETs (object_store, one at a time, nothing
-//! decoded), and the same log read from its local compressed files with
-//! the same decoding threads (nothing fetched).
+//! Where the time goes, timed after each pair: the same objects fetched
+//! whole by plain GETs (object_store, one at a time, nothing decoded);
+//! from the log's local compressed files (nothing fetched), the library's
+//! read with the same decoding threads, and `zstd -d` of the files.
 
 use crate::boto3::{Boto3, Fetched};
 use crate::client::Client;
@@ -20,6 +20,7 @@ use crate::{interleaved, median, Ratios};
 use binlog::__private::archive::object_name::segment_key;
 use binlog::archive::{Location, Remote, RemoteLog};
 use binlog::LogReader;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -73,6 +74,20 @@ fn local_read(logs: &Logs, records: u64) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
+/// Seconds `zstd -d` takes to decompress the log's local compressed
+/// files (output discarded).
+fn zstd_alone(logs: &Logs) -> f64 {
+    let t = Instant::now();
+    let status = Command::new("zstd")
+        .args(["-d", "-c", "-q"])
+        .args(logs.sealed(true).iter().map(|s| &s.path))
+        .stdout(Stdio::null())
+        .status()
+        .expect("run zstd -d");
+    assert!(status.success(), "zstd -d: {status}");
+    t.elapsed().as_secs_f64()
+}
+
 pub fn measure(
     server: &S3Server,
     logs: &Logs,
@@ -96,13 +111,14 @@ pub fn measure(
     let remote = Remote::connect(&at, &server.connection()).expect("connect");
     let log = RemoteLog::new(Arc::new(remote), LOG).expect("remote log");
     let client = Client::new(server);
-    let (mut gets_s, mut local_s) = (Vec::new(), Vec::new());
+    let (mut gets_s, mut local_s, mut zstd_s) = (Vec::new(), Vec::new(), Vec::new());
     let measured = interleaved(
         pairs,
         || {
             let ours = remote_read(&log, records, mb);
             gets_s.push(gets_alone(&client, &keys));
             local_s.push(local_read(logs, records));
+            zstd_s.push(zstd_alone(logs));
             ours
         },
         || boto3.fetch(&keys),
@@ -116,7 +132,7 @@ pub fn measure(
     let theirs = mb_s(measured.iter().map(|(_, b)| b.secs).collect());
     let cpu = median(measured.iter().map(|(a, _)| a.1).collect());
     let own = median(measured.iter().map(|(a, _)| a.2).collect());
-    let (gets, local) = (mb_s(gets_s), mb_s(local_s));
+    let (gets, local, zstd) = (mb_s(gets_s), mb_s(local_s), mb_s(zstd_s));
     let ms_mb =
         |f: fn(&Fetched) -> f64| median(measured.iter().map(|(_, b)| f(b)).collect()) * 1e3 / mb;
     let (py_cpu, zstd_cpu) = (ms_mb(|b| b.cpu), ms_mb(|b| b.zstd_cpu));
@@ -126,12 +142,12 @@ pub fn measure(
          downloading them into zstd -d {theirs:.0} MB/s: {} (target >= 0.90); CPU ms per MB of \
          the objects: the reader's process {cpu:.2} ({own:.2} on the reader's thread), boto3's \
          {py_cpu:.2} and zstd's {zstd_cpu:.2}; the same objects by plain GETs alone {gets:.0} \
-         MB/s, the same log from local files {local:.0} MB/s",
+         MB/s; from the local files, the library's read {local:.0} MB/s, zstd -d {zstd:.0} MB/s",
         keys.len(),
         ratios.text(),
     );
     format!(
-        r#""full_read_compressed_log":{{"objects":{},"object_bytes":{bytes},"records":{records},"read_mb_s":{ours:.1},"boto3_zstd_mb_s":{theirs:.1},"cpu_ms_per_object_mb":{cpu:.3},"own_thread_cpu_ms_per_object_mb":{own:.3},"boto3_cpu_ms_per_object_mb":{py_cpu:.3},"zstd_cpu_ms_per_object_mb":{zstd_cpu:.3},"plain_gets_alone_mb_s":{gets:.1},"local_files_mb_s":{local:.1},{}}}"#,
+        r#""full_read_compressed_log":{{"objects":{},"object_bytes":{bytes},"records":{records},"read_mb_s":{ours:.1},"boto3_zstd_mb_s":{theirs:.1},"cpu_ms_per_object_mb":{cpu:.3},"own_thread_cpu_ms_per_object_mb":{own:.3},"boto3_cpu_ms_per_object_mb":{py_cpu:.3},"zstd_cpu_ms_per_object_mb":{zstd_cpu:.3},"plain_gets_alone_mb_s":{gets:.1},"local_files_mb_s":{local:.1},"local_zstd_mb_s":{zstd:.1},{}}}"#,
         keys.len(),
         ratios.json()
     )
