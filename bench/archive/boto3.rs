@@ -26,6 +26,8 @@ pub struct Listed {
     pub secs: f64,
     pub pages: u64,
     pub keys: u64,
+    /// The Python process's CPU seconds.
+    pub cpu: f64,
 }
 
 /// Objects downloaded and decompressed by `zstd -d`.
@@ -104,6 +106,7 @@ impl Boto3 {
             secs: n[0],
             pages: n[1] as u64,
             keys: n[2] as u64,
+            cpu: n[3],
         }
     }
 

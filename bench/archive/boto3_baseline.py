@@ -9,7 +9,7 @@ standard input; each answer is one line of numbers on standard output:
 ``list PREFIX``
     Every key under PREFIX, listed as ``aws s3api list-objects-v2`` does:
     ListObjectsV2 pages of up to 1000 keys, each key's name and size kept.
-    Answers ``SECONDS PAGES KEYS``.
+    Answers ``SECONDS PAGES KEYS CPU`` (CPU: this process's CPU seconds).
 ``fetch KEY...``
     Each object downloaded (GetObject, the body read in 1 MiB chunks) and
     fed as it arrives to ``zstd -d -c -q`` (a process of its own per
@@ -55,12 +55,13 @@ def client(endpoint: str, access: str, secret: str, region: str):
 
 
 def list_keys(s3, bucket: str, prefix: str) -> str:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     pages, keys = 0, []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         pages += 1
         keys.extend((o["Key"], o["Size"]) for o in page.get("Contents", []))
-    return f"{time.perf_counter() - start:.6f} {pages} {len(keys)}"
+    secs, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return f"{secs:.6f} {pages} {len(keys)} {cpu:.6f}"
 
 
 def children_cpu() -> float:

@@ -108,12 +108,13 @@ pub fn measure(server: &S3Server, size: &Size, boto3: &mut Boto3) -> String {
     let ms = |v: Vec<f64>| median(v) * 1e3;
     let ours_ms = ms(pairs.iter().map(|((s, _), _)| *s).collect());
     let boto3_ms = ms(pairs.iter().map(|(_, b)| b.secs).collect());
+    let boto3_cpu_ms = ms(pairs.iter().map(|(_, b)| b.cpu).collect());
     let pages_ms = ms(pages_s);
     println!(
         "remote ls: {} logs x {} segment objects, {keys} keys with the claims (written and \
          shipped in {shipped_s:.0} s): list_logs {ours_ms:.0} ms ({} LISTs, {} GETs, {:.1} KB \
          fetched; its LIST pages alone {pages_ms:.0} ms) vs boto3 list_objects_v2 {boto3_ms:.0} \
-         ms ({} pages): {} of boto3's time (target <= 1.20)",
+         ms ({} pages, {boto3_cpu_ms:.0} ms of CPU): {} of boto3's time (target <= 1.20)",
         size.listing_logs,
         size.listing_segments,
         requests.lists,
@@ -123,7 +124,7 @@ pub fn measure(server: &S3Server, size: &Size, boto3: &mut Boto3) -> String {
         ratios.text(),
     );
     format!(
-        r#""remote_ls":{{"logs":{},"segments_per_log":{},"keys":{keys},"lists":{},"gets":{},"bytes_fetched":{},"list_logs_ms":{ours_ms:.1},"list_pages_alone_ms":{pages_ms:.1},"boto3_ms":{boto3_ms:.1},"boto3_pages":{},"ratio_is":"time / boto3's",{}}}"#,
+        r#""remote_ls":{{"logs":{},"segments_per_log":{},"keys":{keys},"lists":{},"gets":{},"bytes_fetched":{},"list_logs_ms":{ours_ms:.1},"list_pages_alone_ms":{pages_ms:.1},"boto3_ms":{boto3_ms:.1},"boto3_cpu_ms":{boto3_cpu_ms:.1},"boto3_pages":{},"ratio_is":"time / boto3's",{}}}"#,
         size.listing_logs,
         size.listing_segments,
         requests.lists,

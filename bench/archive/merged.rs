@@ -78,6 +78,56 @@ fn remote(server: &S3Server, prefix: &str) -> Arc<Remote> {
     Arc::new(Remote::connect(&at, &server.connection()).expect("connect"))
 }
 
+/// What a merged read did: segment objects read and passed over, GETs
+/// and bytes.
+#[derive(Default)]
+struct Counts {
+    read: u64,
+    passed: u64,
+    gets: u64,
+    bytes: u64,
+}
+
+/// The logs under `many` matching `app-*` read as one stream in the
+/// window `[from, to)`, which holds `want` records: seconds, and what it
+/// did.
+fn merged_read(many: &Arc<Remote>, (from, to): (i64, i64), want: u64) -> (f64, Counts) {
+    let before = many.requests();
+    let t = Instant::now();
+    let mut r = open_merged(None, many, "app-*").expect("open merged");
+    r.time_window(Some(from), Some(to)).expect("window");
+    let mut n = 0;
+    while let Some(m) = r.next().expect("read") {
+        assert!(m.record.timestamp_ns >= from && m.record.timestamp_ns < to);
+        n += 1;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(n, want);
+    let after = many.requests();
+    let counts = Counts {
+        read: r.segments_read(),
+        passed: r.segments_passed_over(),
+        gets: after.gets - before.gets,
+        bytes: after.bytes - before.bytes,
+    };
+    (secs, counts)
+}
+
+/// Log `one` under `one` read in the same window: seconds and GETs.
+fn one_read(one: &Arc<Remote>, (from, to): (i64, i64), want: u64) -> (f64, u64) {
+    let before = one.requests().gets;
+    let t = Instant::now();
+    let log = RemoteLog::new(Arc::clone(one), "one").expect("remote log");
+    let mut r = LogReader::open_remote(log).expect("open one");
+    r.time_window(Some(from), Some(to)).expect("window");
+    let mut n = 0;
+    while r.next().expect("read").is_some() {
+        n += 1;
+    }
+    assert_eq!(n, want);
+    (t.elapsed().as_secs_f64(), one.requests().gets - before)
+}
+
 pub fn measure(server: &S3Server, dir: &Path, size: &MergedSize) -> String {
     let per = size.per_hour;
     let step = HOUR / per;
@@ -104,44 +154,27 @@ pub fn measure(server: &S3Server, dir: &Path, size: &MergedSize) -> String {
     let (from, to) = (10 * HOUR, 11 * HOUR);
     let want = size.logs as u64 * per as u64;
     let (many, one) = (remote(server, "merged"), remote(server, "one"));
-    let mut counts = (0, 0, 0, 0);
+    let mut counts = Counts::default();
+    let mut one_gets = 0;
     let pairs = interleaved(
         size.pairs,
         || {
-            let before = many.requests();
-            let t = Instant::now();
-            let mut r = open_merged(None, &many, "app-*").expect("open merged");
-            r.time_window(Some(from), Some(to)).expect("window");
-            let mut n = 0;
-            while let Some(m) = r.next().expect("read") {
-                assert!(m.record.timestamp_ns >= from && m.record.timestamp_ns < to);
-                n += 1;
-            }
-            let secs = t.elapsed().as_secs_f64();
-            assert_eq!(n, want);
-            let after = many.requests();
-            counts = (
-                r.segments_read(),
-                r.segments_passed_over(),
-                after.gets - before.gets,
-                after.bytes - before.bytes,
-            );
+            let (secs, c) = merged_read(&many, (from, to), want);
+            counts = c;
             secs
         },
         || {
-            let t = Instant::now();
-            let log = RemoteLog::new(Arc::clone(&one), "one").expect("remote log");
-            let mut r = LogReader::open_remote(log).expect("open one");
-            r.time_window(Some(from), Some(to)).expect("window");
-            let mut n = 0;
-            while r.next().expect("read").is_some() {
-                n += 1;
-            }
-            assert_eq!(n, want);
-            t.elapsed().as_secs_f64()
+            let (secs, gets) = one_read(&one, (from, to), want);
+            one_gets = gets;
+            secs
         },
     );
-    let (read, passed, gets, bytes) = counts;
+    let Counts {
+        read,
+        passed,
+        gets,
+        bytes,
+    } = counts;
     let objects = size.logs * 24;
     // Records/s of the merged read over the one log's.
     let ratios = Ratios(pairs.iter().map(|(m, o)| o / m).collect());
@@ -152,13 +185,13 @@ pub fn measure(server: &S3Server, dir: &Path, size: &MergedSize) -> String {
         "merged read by time: {} logs x 24 hourly segment objects ({objects} objects), hour 10 \
          ({want} records): {read} objects read, {passed} passed over on their seals, {gets} GETs, \
          {:.1} MB fetched; {m_rate:.0} records/s vs the same records from one log {o_rate:.0} \
-         records/s: {}",
+         records/s ({one_gets} GETs): {}",
         size.logs,
         bytes as f64 / 1e6,
         ratios.text(),
     );
     format!(
-        r#""merged_by_time":{{"logs":{},"objects":{objects},"records":{want},"objects_read":{read},"objects_passed_over":{passed},"gets":{gets},"bytes_fetched":{bytes},"merged_records_s":{m_rate:.0},"one_log_records_s":{o_rate:.0},{}}}"#,
+        r#""merged_by_time":{{"logs":{},"objects":{objects},"records":{want},"objects_read":{read},"objects_passed_over":{passed},"gets":{gets},"bytes_fetched":{bytes},"merged_records_s":{m_rate:.0},"one_log_records_s":{o_rate:.0},"one_log_gets":{one_gets},{}}}"#,
         size.logs,
         ratios.json()
     )
