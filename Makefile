@@ -25,6 +25,9 @@ MINIO      := $(TOOLS)/bin/minio-$(MINIO_VERSION)
 MOTO_VERSION := 5.2.5
 MOTO_VENV  := $(TOOLS)/moto-$(MOTO_VERSION)
 MOTO       := $(MOTO_VENV)/bin/moto_server
+# Its Python has boto3 (pinned with it): the archive benchmark's baselines
+# (bench/archive/boto3_baseline.py), in `make bench` and its smoke run.
+MOTO_PYTHON := $(MOTO_VENV)/bin/python
 GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 # Every native artifact (libbinlog.so and .a, the JNI library, the Python
@@ -291,8 +294,8 @@ test-rust-build:
 	$(CARGO) test --no-default-features --lib --no-run --quiet
 
 test-rust: zstd-tool strace-tool s3-server s3-server-moto powercut test-rust-build
-	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWERCUT=$(POWERCUT) \
-	  CARGO=$(CARGO) tests/run_rust_tests.sh
+	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) \
+	  BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) BINLOG_POWERCUT=$(POWERCUT) CARGO=$(CARGO) tests/run_rust_tests.sh
 	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SHORT)
 	$(CARGO) test --no-default-features --lib
 
@@ -386,13 +389,14 @@ run-c-tests:
 
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json;
 # compressed segments: target/bench-compress.json; shipping to and reading
-# from versitygw, and the remote follow latency: target/bench-archive.json;
-# the Python binding's:
+# from versitygw, the remote follow latency, the merged read and remote ls,
+# against object_store and boto3 (moto's virtual environment):
+# target/bench-archive.json; the Python binding's:
 # bench-python, target/bench-python.json)
-bench: lib zstd-tool s3-server $(BUILD)/bench/bench
+bench: lib zstd-tool s3-server s3-server-moto $(BUILD)/bench/bench
 	$(BUILD)/bench/bench target/bench.json
 	$(CARGO) bench --bench compress -- target/bench-compress.json
-	BINLOG_VERSITYGW=$(VERSITYGW) $(CARGO) bench --bench archive -- target/bench-archive.json
+	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) $(CARGO) bench --bench archive -- target/bench-archive.json
 	$(MAKE) --no-print-directory bench-python
 
 $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib

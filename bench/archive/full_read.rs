@@ -7,9 +7,9 @@
 use crate::client::Client;
 use crate::common::s3::S3Server;
 use crate::common::{cpu_seconds, thread_cpu_seconds};
-use crate::median;
 use crate::seek::remote_log;
 use crate::upload::Object;
+use crate::{median, Ratios};
 use binlog::archive::RemoteLog;
 use std::time::Instant;
 
@@ -68,20 +68,24 @@ pub fn measure(server: &S3Server, object: &Object, rounds: usize) -> String {
         "plain"
     };
     let mb_s = |s: Vec<f64>| object.bytes as f64 / median(s) / 1e6;
-    let (ratio, read_mb_s, get_mb_s) = (median(ratios), mb_s(read_s), mb_s(get_s));
+    let (ratios, read_mb_s, get_mb_s) = (Ratios(ratios), mb_s(read_s), mb_s(get_s));
     let (cpu_ms_mb, own_ms_mb) = (median(cpu_ms_mb), median(own_ms_mb));
     println!(
         "full read, {name} object of {:.1} MB (RemoteLog::open_reader, next to the end): {} GETs, \
          {:.1} MB fetched, {read_mb_s:.0} MB/s of the object vs one plain GET {get_mb_s:.0} MB/s: \
-         {ratio:.2}x (median of {rounds} pairs; target >= 0.80); the reader's process used \
-         {cpu_ms_mb:.2} CPU ms per MB of the object ({own_ms_mb:.2} on the reader's thread)",
+         {} (target >= 0.80); the reader's process used {cpu_ms_mb:.2} CPU ms per MB of the \
+         object ({own_ms_mb:.2} on the reader's thread)",
         object.bytes as f64 / 1e6,
         last.gets,
         last.bytes as f64 / 1e6,
+        ratios.text(),
     );
     format!(
-        r#""full_read_{name}":{{"object_bytes":{},"gets":{},"bytes_fetched":{},"read_mb_s":{read_mb_s:.1},"plain_get_mb_s":{get_mb_s:.1},"ratio":{ratio:.3},"cpu_ms_per_object_mb":{cpu_ms_mb:.3},"own_thread_cpu_ms_per_object_mb":{own_ms_mb:.3}}}"#,
-        object.bytes, last.gets, last.bytes
+        r#""full_read_{name}":{{"object_bytes":{},"gets":{},"bytes_fetched":{},"read_mb_s":{read_mb_s:.1},"plain_get_mb_s":{get_mb_s:.1},"cpu_ms_per_object_mb":{cpu_ms_mb:.3},"own_thread_cpu_ms_per_object_mb":{own_ms_mb:.3},{}}}"#,
+        object.bytes,
+        last.gets,
+        last.bytes,
+        ratios.json()
     )
 }
 

@@ -7,7 +7,7 @@
 use crate::client::Client;
 use crate::common::s3::S3Server;
 use crate::segments::{file_len, Logs, LOG};
-use crate::{median, BUCKET};
+use crate::{median, Ratios, BUCKET};
 use binlog::__private::archive::journal::journal_path;
 use binlog::__private::archive::object_name::{log_prefix, segment_key};
 use binlog::archive::{Location, ShipOptions, Shipper};
@@ -102,20 +102,22 @@ pub fn measure(server: &S3Server, logs: &Logs, compressed: bool, rounds: usize) 
         }
     }
     let name = if compressed { "compressed" } else { "plain" };
-    let ratio = median(ratios);
+    let ratios = Ratios(ratios);
     println!(
-        "upload, {name}: {} segments, {:.0} MB: Shipper {:.0} MB/s vs plain PUTs {:.0} MB/s: {ratio:.2}x \
-         (median of {rounds} pairs; target >= 0.90)",
+        "upload, {name}: {} segments, {:.0} MB: Shipper {:.0} MB/s vs plain PUTs {:.0} MB/s: {} \
+         (target >= 0.90)",
         logs.sealed(compressed).len(),
         bytes / 1e6,
         median(ours.clone()),
         median(theirs.clone()),
+        ratios.text(),
     );
     format!(
-        r#""upload_{name}":{{"segments":{},"bytes":{bytes},"rounds":{rounds},"shipper_mb_s":{:.1},"plain_put_mb_s":{:.1},"ratio":{ratio:.3}}}"#,
+        r#""upload_{name}":{{"segments":{},"bytes":{bytes},"shipper_mb_s":{:.1},"plain_put_mb_s":{:.1},{}}}"#,
         logs.sealed(compressed).len(),
         median(ours),
-        median(theirs)
+        median(theirs),
+        ratios.json()
     )
 }
 

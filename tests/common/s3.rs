@@ -86,11 +86,18 @@ pub fn binary() -> PathBuf {
     } else {
         ("BINLOG_VERSITYGW", format!("bin/versitygw-{VERSION}"))
     };
-    if let Some(p) = std::env::var_os(var) {
-        return PathBuf::from(p);
+    match std::env::var_os(var) {
+        Some(p) => PathBuf::from(p),
+        None => tool(&name),
     }
+}
+
+/// `name` in the Makefile's tools cache (`~/.cache/libbinlog-tools`).
+pub fn tool(name: &str) -> PathBuf {
     let home = std::env::var_os("HOME").expect("HOME");
-    PathBuf::from(home).join(format!(".cache/libbinlog-tools/{name}"))
+    PathBuf::from(home)
+        .join(".cache/libbinlog-tools")
+        .join(name)
 }
 
 impl S3Server {
