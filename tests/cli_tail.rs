@@ -117,13 +117,25 @@ struct Follow {
 }
 
 impl Follow {
+    /// Starts the tool with SIGINT at its default action, whatever this
+    /// test inherited (a shell ignores it in the commands it starts in
+    /// the background, and the ignoring is inherited through exec).
     fn start(args: &[&str]) -> Follow {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+        use std::os::unix::process::CommandExt;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"));
+        command
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        // SAFETY: signal(2) is async-signal-safe, as the child between
+        // fork and exec requires.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            })
+        };
+        let mut child = command.spawn().unwrap();
         let lines = lines_of(child.stdout.take().unwrap());
         Follow { child, lines }
     }
@@ -151,6 +163,20 @@ impl Follow {
             }
         }
         seqs
+    }
+
+    /// How it ended, if it did within `limit`; else it is killed and the
+    /// test fails with what it wrote on stderr.
+    fn ended_within(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let err = self.stop();
+        panic!("the tool was still running {limit:?} after the signal; stderr: {err}");
     }
 
     /// Kills it (if still running); returns what it wrote on stderr.
@@ -556,7 +582,7 @@ fn tail_follow_merge_prints_two_logs_by_time_until_sigint() {
     assert_eq!(got, vec![s("a", 2), s("b", 1), s("b", 2)]);
     // SAFETY: kill sends a signal to the child this test started.
     assert_eq!(unsafe { libc::kill(f.child.id() as i32, libc::SIGINT) }, 0);
-    let status = f.child.wait().unwrap();
+    let status = f.ended_within(Duration::from_secs(30));
     assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
     a.close().unwrap();
     b.close().unwrap();
