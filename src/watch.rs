@@ -341,6 +341,9 @@ mod tests {
 
     /// A follower that found nothing blocks after `QUIET`, and a change
     /// wakes it: `attempt` runs a few dozen times in a second, not 2,000.
+    /// (That the wait ended by seeing the change, not before it, is what
+    /// `attempt` returning `Some` says: it does only once the byte is
+    /// there.)
     #[test]
     fn an_idle_follower_blocks_and_a_change_wakes_it() {
         let d = temp_dir("follow");
@@ -352,7 +355,6 @@ mod tests {
         });
         let mut follow = Follow::default();
         let mut attempts = 0u32;
-        let t0 = Instant::now();
         let got = follow
             .wait_for(Duration::from_secs(20), &p, Watched::File, || {
                 attempts += 1;
@@ -361,7 +363,6 @@ mod tests {
             .unwrap();
         writer.join().unwrap();
         assert_eq!(got, Some(()));
-        assert!(t0.elapsed() >= Duration::from_millis(600));
         // Polling alone would have made about 1,200 attempts in 600 ms.
         assert!(attempts < 200, "{attempts} attempts");
         assert!(matches!(follow.watch, WatchState::Watching(_)));
