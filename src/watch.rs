@@ -341,28 +341,35 @@ mod tests {
 
     /// A follower that found nothing blocks after `QUIET`, and a change
     /// wakes it: `attempt` runs a few dozen times in a second, not 2,000.
-    /// (That the wait ended by seeing the change, not before it, is what
-    /// `attempt` returning `Some` says: it does only once the byte is
-    /// there.)
+    /// The write comes 600 ms after the follower's first look (not after
+    /// the writer thread starts), so that however late the wait begins it
+    /// first finds the file empty, then blocks, then is woken.
     #[test]
     fn an_idle_follower_blocks_and_a_change_wakes_it() {
         let d = temp_dir("follow");
         let p = d.join("seg");
         let mut f = File::create(&p).unwrap();
+        let (first_look, looked) = std::sync::mpsc::channel();
         let writer = std::thread::spawn(move || {
+            looked.recv().unwrap();
             std::thread::sleep(Duration::from_millis(600));
             f.write_all(b"x").unwrap();
         });
         let mut follow = Follow::default();
-        let mut attempts = 0u32;
+        let (mut attempts, mut empty_looks) = (0u32, 0u32);
         let got = follow
             .wait_for(Duration::from_secs(20), &p, Watched::File, || {
                 attempts += 1;
-                Ok((std::fs::metadata(&p).unwrap().len() > 0).then_some(()))
+                let _ = first_look.send(());
+                let written = std::fs::metadata(&p).unwrap().len() > 0;
+                empty_looks += u32::from(!written);
+                Ok(written.then_some(()))
             })
             .unwrap();
         writer.join().unwrap();
         assert_eq!(got, Some(()));
+        // It waited: it looked at the file before the write.
+        assert!(empty_looks >= 1, "{empty_looks} looks at the empty file");
         // Polling alone would have made about 1,200 attempts in 600 ms.
         assert!(attempts < 200, "{attempts} attempts");
         assert!(matches!(follow.watch, WatchState::Watching(_)));
