@@ -2,16 +2,12 @@ package io.libbinlog;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.lang.ref.Reference;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -132,10 +128,6 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         return new BinlogMergedRecord(utf8(got[0]), rec);
     }
 
-    private static String utf8(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
-    }
-
     /**
      * The records there are now, for {@code for (BinlogMergedRecord r : reader)}: {@code hasNext()} reads the next
      * record and keeps it back, so none is lost when a loop stops early; the iteration ends where {@link #next()}
@@ -143,27 +135,15 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      */
     @Override
     public Iterator<BinlogMergedRecord> iterator() {
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return unchecked(() -> call(h -> (held = fetch(h, -1)) != null));
-            }
-
-            @Override
-            public BinlogMergedRecord next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException("no record for now");
-                }
-                return unchecked(BinlogMergedReader.this::next);
-            }
-        };
+        return iterator(() -> call(h -> (held = fetch(h, -1)) != null), this::next);
     }
 
     /**
      * Every gap the logs met so far, by log name and each log's oldest first ({@code binlog_merged_reader_gaps}).
      */
     public List<LogGap> gaps() throws IOException {
-        return problems(false, Gap.NUMS, (v, at, path, log) -> new LogGap(log, Gap.of(v, at, path)));
+        return problems(false, BinlogMergedReader::nativeProblems,
+                (v, at, path, log) -> new LogGap(log, Gap.of(v, at, path)));
     }
 
     /**
@@ -171,26 +151,8 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      * met, each with the file or object it is in ({@code binlog_merged_reader_damages}).
      */
     public List<LogDamage> damages() throws IOException {
-        return problems(true, Damage.NUMS, (v, at, path, log) -> new LogDamage(log, Damage.of(v, at, path)));
-    }
-
-    /** One row of {@link #nativeProblems}: its numbers from {@code v[at]}, its path and its log. */
-    private interface Row<T> {
-        T of(long[] v, int at, String path, String log);
-    }
-
-    private <T> List<T> problems(boolean damages, int width, Row<T> row) throws IOException {
-        return call(h -> {
-            Object[] got = nativeProblems(h, damages);
-            long[] v = (long[]) got[0];
-            byte[][] paths = (byte[][]) got[1];
-            byte[][] logs = (byte[][]) got[2];
-            List<T> list = new ArrayList<>(paths.length);
-            for (int i = 0; i < paths.length; i++) {
-                list.add(row.of(v, i * width, utf8(paths[i]), utf8(logs[i])));
-            }
-            return list;
-        });
+        return problems(true, BinlogMergedReader::nativeProblems,
+                (v, at, path, log) -> new LogDamage(log, Damage.of(v, at, path)));
     }
 
     public boolean isClosed() {
@@ -203,24 +165,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      */
     @Override
     public void close() {
-        closing = true;
-        lock.lock();
-        try {
-            if (handle == 0) {
-                return;
-            }
-            handle = 0;
-            held = null;
-            cleanable.clean(); // frees the handle once (the Cleaner's action takes it)
-        } finally {
-            lock.unlock();
-            Reference.reachabilityFence(this);
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "BinlogMergedReader{" + description + (closing ? ", closed" : "") + "}";
+        closeOnce(false, p -> held = null); // the Cleaner's action frees the handle, once
     }
 
     // -------------------------------------------------------------- natives

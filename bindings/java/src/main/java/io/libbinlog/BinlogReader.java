@@ -2,11 +2,9 @@ package io.libbinlog;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,7 +14,6 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
@@ -65,7 +62,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /** Opens a segment file (read permission suffices; no lock is taken). */
     public static BinlogReader open(Path path) throws IOException {
-        return open(OPEN_SEGMENT, Strings.path(path, "path"), null, null, path.toString());
+        return open(OPEN_SEGMENT, Strings.path(path, "path"), null, null, 0, path.toString());
     }
 
     /**
@@ -75,13 +72,13 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * as with {@link #open}; a file without the magic number is still {@link ErrorCode#NOT_A_BINLOG}.
      */
     public static BinlogReader openSalvage(Path path) throws IOException {
-        return open(OPEN_SALVAGE, Strings.path(path, "path"), null, null, path.toString());
+        return open(OPEN_SALVAGE, Strings.path(path, "path"), null, null, 0, path.toString());
     }
 
     /** Opens the rolling log {@code name} in {@code dir}: every segment in write order as one stream. */
     public static BinlogReader openLog(Path dir, String name) throws IOException {
         byte[] d = Strings.path(dir, "dir");
-        return open(OPEN_LOG, d, Strings.cstring(name, "name"), null, Strings.describe(dir, name));
+        return open(OPEN_LOG, d, Strings.cstring(name, "name"), null, 0, Strings.describe(dir, name));
     }
 
     /**
@@ -100,8 +97,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * java.lang.ref.Cleaner} frees an unreachable one. The bucket client belongs to this process.
      */
     public static BinlogReader openLogTiered(Path dir, String name, String remote) throws IOException {
-        return open(OPEN_LOG_TIERED, Strings.path(dir, "dir"), Strings.cstring(name, "name"),
-                Strings.cstring(remote, "remote"), Strings.describe(dir, name) + " + " + remote);
+        return tiered(dir, name, remote, 0);
     }
 
     /**
@@ -113,9 +109,14 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      */
     public static BinlogReader openLogTiered(Path dir, String name, String remote, Duration retryTimeout)
             throws IOException {
-        long ms = retryTimeoutMillis(retryTimeout);
-        return new BinlogReader(nativeOpen(OPEN_LOG_TIERED, Strings.path(dir, "dir"), Strings.cstring(name, "name"),
-                Strings.cstring(remote, "remote"), ms), Strings.describe(dir, name) + " + " + remote);
+        return tiered(dir, name, remote, retryTimeoutMillis(retryTimeout));
+    }
+
+    private static BinlogReader tiered(Path dir, String name, String remote, long retryMs) throws IOException {
+        byte[] d = Strings.path(dir, "dir");
+        byte[] n = Strings.cstring(name, "name");
+        return open(OPEN_LOG_TIERED, d, n, Strings.cstring(remote, "remote"), retryMs,
+                Strings.describe(dir, name) + " + " + remote);
     }
 
     /** A retry timeout as the C API takes it: whole milliseconds, at least one. */
@@ -133,16 +134,14 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     public static BinlogReader openGlob(Path dir, String pattern) throws IOException {
         // Not dir.resolve(pattern): a pattern the file-name charset cannot encode is still
         // valid (the library takes it as UTF-8).
-        return open(OPEN_GLOB, Strings.path(dir, "dir"), Strings.cstring(pattern, "pattern"), null,
-                Strings.describe(dir, pattern));
+        byte[] d = Strings.path(dir, "dir");
+        return open(OPEN_GLOB, d, Strings.cstring(pattern, "pattern"), null, 0, Strings.describe(dir, pattern));
     }
 
-    /**
-     * Opens a reader {@code how} with the strings that way takes. The arguments are all made
-     * first: nothing may throw between the native open and the constructor.
-     */
-    private static BinlogReader open(int how, byte[] a, byte[] b, byte[] c, String description) throws IOException {
-        return new BinlogReader(nativeOpen(how, a, b, c, 0), description);
+    /** Opens a reader {@code how}; the arguments are made first: nothing may throw between open and constructor. */
+    private static BinlogReader open(int how, byte[] a, byte[] b, byte[] c, long retryMs, String description)
+            throws IOException {
+        return new BinlogReader(nativeOpen(how, a, b, c, retryMs), description);
     }
 
     // ---------------------------------------------------------------- calls
@@ -172,25 +171,12 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * The records there are now, for {@code for (BinlogRecord r : reader)}: {@code hasNext()} reads the next record
      * and keeps it back in the reader, so it loses nothing when a loop stops early or mixes in other reads (the
      * next read of any kind returns that record first); the iteration ends where {@link #next()} would return null.
-     * A read that fails throws {@link UncheckedIOException} wrapping the {@link IOException} (as {@link
+     * A read that fails throws {@link java.io.UncheckedIOException} wrapping the {@link IOException} (as {@link
      * java.nio.file.Files#lines} does). For one thread, like the reader.
      */
     @Override
     public Iterator<BinlogRecord> iterator() {
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return unchecked(() -> call(h -> held = fetchOne(h, -1)));
-            }
-
-            @Override
-            public BinlogRecord next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException("no record for now");
-                }
-                return unchecked(BinlogReader.this::next);
-            }
-        };
+        return iterator(() -> call(h -> held = fetchOne(h, -1)), this::next);
     }
 
     /**
@@ -449,28 +435,8 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * where and why; none for a segment reader.
      */
     public List<Gap> gaps() throws IOException {
-        return problems(false, Gap.NUMS, Gap::of);
+        return problems(false, BinlogReader::nativeProblems, (v, at, path, log) -> Gap.of(v, at, path));
     }
-
-    /** One row of {@link #nativeProblems}: its numbers from {@code v[at]}, and its path. */
-    private interface Row<T> {
-        T of(long[] v, int at, String path);
-    }
-
-    /** The gaps or damages the reader met, {@code width} numbers and a path each, as {@code row} makes them. */
-    private <T> List<T> problems(boolean damages, int width, Row<T> row) throws IOException {
-        return call(h -> {
-            Object[] got = nativeProblems(h, damages);
-            long[] v = (long[]) got[0];
-            byte[][] paths = (byte[][]) got[1];
-            List<T> list = new ArrayList<>(paths.length);
-            for (int i = 0; i < paths.length; i++) {
-                list.add(row.of(v, i * width, new String(paths[i], StandardCharsets.UTF_8)));
-            }
-            return list;
-        });
-    }
-
 
     /**
      * With {@code skip} true, a damaged region in the middle of a segment (bytes that fail their checks while
@@ -487,7 +453,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * URL it is in ({@code binlog_reader_damages2}).
      */
     public List<Damage> damages() throws IOException {
-        return problems(true, Damage.NUMS, Damage::of);
+        return problems(true, BinlogReader::nativeProblems, (v, at, path, log) -> Damage.of(v, at, path));
     }
 
     /** How many gaps a log reader met (see {@link #gaps()}); 0 for a segment. */
@@ -509,15 +475,12 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     public SegmentHeader header() throws IOException {
         long[] nums = new long[5];
         byte[][] b = call(h -> nativeHeader(h, nums));
-        String[] s = new String[b.length];
-        for (int i = 0; i < b.length; i++) {
-            s[i] = new String(b[i], StandardCharsets.UTF_8);
-        }
         List<Map.Entry<String, String>> params = new ArrayList<>((b.length - 3) / 2);
-        for (int i = 3; i + 1 < s.length; i += 2) {
-            params.add(Map.entry(s[i], s[i + 1]));
+        for (int i = 3; i + 1 < b.length; i += 2) {
+            params.add(Map.entry(utf8(b[i]), utf8(b[i + 1])));
         }
-        return new SegmentHeader((int) nums[0], (int) nums[1], nums[2], nums[3], nums[4], s[0], s[1], s[2], params);
+        return new SegmentHeader((int) nums[0], (int) nums[1], nums[2], nums[3], nums[4], utf8(b[0]), utf8(b[1]),
+                utf8(b[2]), params);
     }
 
     /** How the segment ended, once a read returned END. */
@@ -540,28 +503,13 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         if (lock.isHeldByCurrentThread() && visiting) {
             throw new IllegalStateException("a BinlogReader must not be closed from inside its own visitor");
         }
-        closing = true;
-        lock.lock();
-        try {
-            if (handle == 0) {
-                return;
-            }
-            handle = 0;
+        closeOnce(true, p -> {
             one = null; // its buffer over a mapping would keep that mapped
             held = false;
-            long p = owner.take();
-            cleanable.clean();
             if (p != 0) {
-                nativeCloseFree(p);
+                nativeCloseFree(p); // reports the close's error; the Cleaner's action no longer has the pointer
             }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "BinlogReader{" + description + (closing ? ", closed" : "") + "}";
+        });
     }
 
     // -------------------------------------------------------------- natives

@@ -4,6 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -11,7 +16,7 @@ import java.util.concurrent.locks.Lock;
 import java.util.function.LongConsumer;
 import java.util.function.LongFunction;
 
-/** Calls on a native handle under its owner's lock: what {@link BinlogReader} and {@link BinlogWriter} share. */
+/** Calls on a native handle under its owner's lock: what the readers, the writer and {@link Verify} share. */
 abstract class HandleCalls {
     static { // before any subclass's natives (a superclass is initialized first)
         Binlog.ensureLoaded();
@@ -111,6 +116,45 @@ abstract class HandleCalls {
         }
     }
 
+    final void run(HandleConsumer c) throws IOException {
+        call(h -> {
+            c.accept(h);
+            return null;
+        });
+    }
+
+    /** What a close does with the handle it forgets: {@code p}, the pointer it took, or 0 (see {@link #closeOnce}). */
+    interface Release<E extends Exception> {
+        void release(long p) throws E;
+    }
+
+    /**
+     * Closes once: marks the close begun (calls that wait give up), waits for a call in progress (the lock), then
+     * forgets the handle and calls {@code r} with the pointer taken from the Cleaner's action ({@code take}: {@code
+     * r} frees it), else with 0 (the action frees it). A later close does nothing.
+     */
+    final <E extends Exception> void closeOnce(boolean take, Release<E> r) throws E {
+        closing = true;
+        callLock().lock();
+        try {
+            if (handle == 0) {
+                return;
+            }
+            handle = 0;
+            long p = take ? owner.take() : 0;
+            cleanable.clean(); // deregisters; frees the pointer unless taken above
+            r.release(p);
+        } finally {
+            callLock().unlock();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "{" + description + (closing ? ", closed" : "") + "}";
+    }
+
     /** {@code c}'s result, an IOException it throws wrapped in UncheckedIOException (for iterators). */
     static <T> T unchecked(Callable<T> c) {
         try {
@@ -122,14 +166,62 @@ abstract class HandleCalls {
         }
     }
 
+    /**
+     * The items there are now: {@code hasNext()} asks {@code ahead} to read the next one and keep it back in the
+     * owner (so none is lost when a loop stops early; the next read returns it first), {@code next()} returns it
+     * through {@code next}. A read that fails throws {@link UncheckedIOException} wrapping the IOException.
+     */
+    static <T> Iterator<T> iterator(Callable<Boolean> ahead, Callable<T> next) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return unchecked(ahead);
+            }
+
+            @Override
+            public T next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException("none for now");
+                }
+                return unchecked(next);
+            }
+        };
+    }
+
+    /** One row of a native {long[] nums, byte[][] paths[, byte[][] logs]} answer, as its UTF-8 strings. */
+    interface Row<T> {
+        T of(long[] v, int at, String path, String log);
+    }
+
+    /** A native call giving a handle's gaps or damaged regions as {long[] nums, byte[][] paths[, byte[][] logs]}. */
+    interface Problems {
+        Object[] get(long handle, boolean damages) throws IOException;
+    }
+
+    /** The gaps or damaged regions {@code fn} gives, {@link Gap#NUMS} or {@link Damage#NUMS} numbers each. */
+    final <T> List<T> problems(boolean damages, Problems fn, Row<T> row) throws IOException {
+        Object[] got = call(h -> fn.get(h, damages));
+        long[] v = (long[]) got[0];
+        byte[][] paths = (byte[][]) got[1];
+        List<T> list = new ArrayList<>(paths.length);
+        for (int i = 0; i < paths.length; i++) {
+            list.add(row.of(v, i * (damages ? Damage.NUMS : Gap.NUMS), utf8(paths[i]),
+                    got.length > 2 ? utf8(((byte[][]) got[2])[i]) : null));
+        }
+        return list;
+    }
+
+    static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
     /** Longest single native wait, so close() and interrupts are seen promptly. */
     static final long SLICE_MS = 50;
 
     /**
      * Calls {@code attempt} (one native wait of at most the slice given; null when nothing came) in slices of at
-     * most {@link #SLICE_MS} until it returns non-null, the timeout
-     * passes (null) or the thread is interrupted (null, status kept). Each slice enters and exits the
-     * handle, so that {@link #close} never waits long for a call in progress.
+     * most {@link #SLICE_MS} until it returns non-null, the timeout passes (null) or the thread is interrupted
+     * (null, status kept). Each slice enters and exits the handle, so that close never waits long for a call.
      */
     final <T> T waitSliced(long timeoutMs, LongFunction<HandleFunction<T>> attempt) throws IOException {
         if (timeoutMs < 0) {
@@ -140,19 +232,9 @@ abstract class HandleCalls {
             long remaining = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
             long slice = Math.min(remaining, SLICE_MS);
             T got = call(attempt.apply(slice));
-            if (got != null) {
+            if (got != null || slice >= remaining || Thread.currentThread().isInterrupted()) {
                 return got;
             }
-            if (slice >= remaining || Thread.currentThread().isInterrupted()) {
-                return null;
-            }
         }
-    }
-
-    final void run(HandleConsumer c) throws IOException {
-        call(h -> {
-            c.accept(h);
-            return null;
-        });
     }
 }

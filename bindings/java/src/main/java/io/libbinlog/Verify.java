@@ -6,7 +6,6 @@ import java.lang.ref.Cleaner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.OptionalLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
@@ -30,6 +29,8 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
     public record Counts(long segments, long records) {}
 
     private final ReentrantLock lock = new ReentrantLock();
+    /** The finding {@code hasNext()} read and the iterator has not handed out yet; guarded by the lock. */
+    private Finding held;
 
     private Verify(long handle, String description) {
         super(handle, Verify::nativeFree, "verification", description);
@@ -58,8 +59,17 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
 
     /** The next finding, or null once every segment is verified. */
     public Finding next() throws IOException {
+        return call(this::fetch);
+    }
+
+    private Finding fetch(long h) throws IOException {
+        if (held != null) {
+            Finding f = held;
+            held = null;
+            return f;
+        }
         long[] nums = new long[9];
-        byte[][] strs = call(h -> nativeNext(h, nums));
+        byte[][] strs = nativeNext(h, nums);
         if (strs == null) {
             return null;
         }
@@ -79,49 +89,18 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
     }
 
     /**
-     * The findings not returned yet; a failed step (as {@link BinlogClosedException} after
-     * {@link #close}) throws {@link UncheckedIOException} wrapping it.
+     * The findings not returned yet ({@code hasNext()} keeps the one it read for the next call of either); a failed
+     * step (as {@link BinlogClosedException} after {@link #close}) throws {@link UncheckedIOException} wrapping it.
      */
     @Override
     public Iterator<Finding> iterator() {
-        return new Iterator<>() {
-            private Finding ahead;
-
-            @Override
-            public boolean hasNext() {
-                if (ahead == null) {
-                    ahead = unchecked(Verify.this::next);
-                }
-                return ahead != null;
-            }
-
-            @Override
-            public Finding next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException("no more findings: " + description);
-                }
-                Finding f = ahead;
-                ahead = null;
-                return f;
-            }
-        };
+        return iterator(() -> call(h -> (held = fetch(h)) != null), this::next);
     }
 
     /** Frees the verification; closing again does nothing. */
     @Override
     public void close() {
-        lock.lock();
-        try {
-            handle = 0;
-            cleanable.clean(); // frees the handle, once: the Cleaner will not run it again
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "Verify{" + description + "}";
+        closeOnce(false, p -> held = null); // the Cleaner's action frees the handle, once
     }
 
     private static native long nativeOpen(byte[] path, byte[] logName) throws IOException;
