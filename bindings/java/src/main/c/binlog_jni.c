@@ -38,18 +38,13 @@
 /* A nativeFree(long h) that hands the handle to `fn` (which accepts NULL). */
 #define FREE_FN(cls, name, fn, type) \
     JNI(void, cls, name, jlong h) { fn((type *)(intptr_t)h); }
-/* The live writer / reader behind handle h, else CLOSED thrown and `fail` returned (Java never passes 0). */
-#define WRITER(w, h, fail)                                      \
-    binlog_writer *w = (binlog_writer *)(intptr_t)(h);          \
-    if (w == NULL) {                                            \
-        throw_code(env, BINLOG_ERR_CLOSED, "writer is closed"); \
-        return fail;                                            \
-    }
-#define READER(r, h, fail)                                      \
-    binlog_reader *r = (binlog_reader *)(intptr_t)(h);          \
-    if (r == NULL) {                                            \
-        throw_code(env, BINLOG_ERR_CLOSED, "reader is closed"); \
-        return fail;                                            \
+/* The live `type` (writer, reader, merged_reader) behind handle h as v, else CLOSED thrown and `fail` returned
+ * (Java never passes 0). */
+#define LIVE(type, v, h, fail)                                          \
+    binlog_##type *v = (binlog_##type *)(intptr_t)(h);                  \
+    if (v == NULL) {                                                    \
+        throw_code(env, BINLOG_ERR_CLOSED, "binlog_" #type " is closed"); \
+        return fail;                                                    \
     }
 
 /* Heap payloads up to this size are copied to the stack instead of pinned. */
@@ -57,29 +52,11 @@
 /* Type names up to this size are copied to the stack. */
 #define TYPE_CACHE_MAX 256
 
-/* Selectors of Options.Opt (its `id`s). */
-enum {
-    OPT_LOG_NAME,
-    OPT_CONTENT_TYPE,
-    OPT_PARAM,
-    OPT_MAX_RECORD_SIZE,
-    OPT_BUFFER_SIZE,
-    OPT_DURABILITY,
-    OPT_SYNC_WAIT_SPIN_US,
-    OPT_FLUSH_DELAY_US,
-    OPT_FIRST_SEQ,
-    OPT_SEGMENT_NO,
-    OPT_CREATED_NS,
-    OPT_SPARSE_INTERVAL,
-    OPT_MAX_SEGMENT_BYTES,
-    OPT_MAX_SEGMENT_RECORDS,
-    OPT_PERIOD,
-    OPT_RETENTION,
-    OPT_RETENTION_SHIPPED,
-    OPT_SEAL_IN_BACKGROUND,
-    OPT_COMPRESSION,
-    OPT_TYPE_COPIES,
-};
+/* Options.Opt's ordinals. */
+enum { OPT_LOG_NAME, OPT_CONTENT_TYPE, OPT_PARAM, OPT_MAX_RECORD_SIZE, OPT_BUFFER_SIZE, OPT_DURABILITY,
+       OPT_SYNC_WAIT_SPIN_US, OPT_FLUSH_DELAY_US, OPT_FIRST_SEQ, OPT_SEGMENT_NO, OPT_CREATED_NS, OPT_SPARSE_INTERVAL,
+       OPT_MAX_SEGMENT_BYTES, OPT_MAX_SEGMENT_RECORDS, OPT_PERIOD, OPT_RETENTION, OPT_RETENTION_SHIPPED,
+       OPT_SEAL_IN_BACKGROUND, OPT_COMPRESSION, OPT_TYPE_COPIES };
 
 /* Calls of BinlogWriter.nativeCall and BinlogReader.nativeCall (their constants). */
 enum { W_FLUSH, W_SYNC, W_ROLL, W_NEXT_SEQ, W_DURABLE_SEQ, W_CALLBACK_FAILURES, W_DROPPED_UNSHIPPED };
@@ -699,7 +676,7 @@ static const uint8_t *payload_at(JNIEnv *env, jobject data, jboolean direct, jbo
  * metadata packed as Strings.Packed, or none. */
 JNI(jlong, BinlogWriter, nativeWrite, jlong h, jbyteArray type, jobject data, jboolean direct, jint off, jint len,
     jbyteArray meta_bytes, jintArray meta_lens, jlong ts, jboolean pin) {
-    WRITER(w, h, 0)
+    LIVE(writer, w, h, 0)
     struct write_args a;
     if (write_args_load(env, &a, type, meta_bytes, meta_lens) != 0) {
         return 0;
@@ -724,7 +701,7 @@ JNI(jlong, BinlogWriter, nativeWrite, jlong h, jbyteArray type, jobject data, jb
  * payload, from address. Its arguments are numbers alone, so nothing here calls into the JVM unless the write
  * fails. */
 JNI(jlong, BinlogWriter, nativeWriteStaged, jlong h, jlong address, jint type_len, jint len, jlong ts) {
-    WRITER(w, h, 0)
+    LIVE(writer, w, h, 0)
     const uint8_t *base = (const uint8_t *)(intptr_t)address;
     struct meta_args none = {0};
     uint64_t seq = 0;
@@ -800,7 +777,7 @@ static int batch_args_load(JNIEnv *env, struct batch_args *b, jbyteArray type_by
 JNI(jlong, BinlogWriter, nativeWriteBatch, jlong h, jbyteArray type_bytes, jintArray type_lens,
     jintArray type_index, jobject data, jboolean direct, jint pos, jintArray lengths, jint count,
     jlongArray timestamps, jboolean pin) {
-    WRITER(w, h, 0)
+    LIVE(writer, w, h, 0)
     if (type_bytes == NULL || type_lens == NULL || data == NULL || lengths == NULL) {
         throw_npe(env, "batch argument");
         return 0;
@@ -844,7 +821,7 @@ out:
 
 /* The writer's call `which` (W_*): an action (0) or a u64 getter; 0 with an exception thrown. */
 JNI(jlong, BinlogWriter, nativeCall, jlong h, jint which) {
-    WRITER(w, h, 0)
+    LIVE(writer, w, h, 0)
     uint64_t v = 0;
     binlog_result rc;
     switch (which) {
@@ -863,7 +840,7 @@ JNI(jlong, BinlogWriter, nativeCall, jlong h, jint which) {
 }
 
 JNI(jbyteArray, BinlogWriter, nativePollSealed, jlong h, jlongArray info) {
-    WRITER(w, h, NULL)
+    LIVE(writer, w, h, NULL)
     binlog_segment_info si;
     memset(&si, 0, sizeof si);
     binlog_result rc = binlog_writer_poll_sealed(w, &si);
@@ -940,7 +917,7 @@ _Static_assert(sizeof(binlog_batch_meta) == 16, "RecordBatch.META_ENTRY_BYTES");
  * words, 0 when no payload is mapped). Returns the count, 0 at END, -1 with an exception pending.
  */
 JNI(jint, BinlogReader, nativeNextBatch, jlong h, jlong wait_ms, jobject data, jobject records, jint cap) {
-    READER(r, h, -1)
+    LIVE(reader, r, h, -1)
     uint8_t *buf, *recs_addr;
     size_t buf_len, recs_len;
     if (direct_buffer(env, data, "data buffer", &buf, &buf_len) != 0 ||
@@ -974,7 +951,7 @@ JNI(jint, BinlogReader, nativeNextBatch, jlong h, jlong wait_ms, jobject data, j
  * binlog_mapping whose address goes to handle[0] (Java frees it once the buffer is unreachable).
  */
 JNI(jobject, BinlogReader, nativeKeepMapping, jlong h, jlong addr, jlong len, jlongArray handle) {
-    READER(r, h, NULL)
+    LIVE(reader, r, h, NULL)
     binlog_mapping *m = NULL;
     if (check(env, binlog_reader_keep_mapping(r, &m)) != 0) {
         return NULL;
@@ -995,7 +972,7 @@ FREE_FN(BinlogReader, nativeFreeMapping, binlog_mapping_free, binlog_mapping)
 
 /* The reader's call `which` (R_*) with argument v: an action (0) or a u64 getter; 0 with an exception thrown. */
 JNI(jlong, BinlogReader, nativeCall, jlong h, jint which, jlong v) {
-    READER(r, h, 0)
+    LIVE(reader, r, h, 0)
     uint64_t got = 0;
     binlog_result rc;
     switch (which) {
@@ -1018,7 +995,7 @@ JNI(jlong, BinlogReader, nativeCall, jlong h, jint which, jlong v) {
 }
 
 JNI(void, BinlogReader, nativeFilterTypes, jlong h, jbyteArray type_bytes, jintArray type_lens) {
-    READER(r, h, )
+    LIVE(reader, r, h, )
     struct packed p;
     if (packed_load(env, type_bytes, type_lens, &p, "malformed type names") == 0) {
         check(env, binlog_reader_filter_types(r, p.n > 0 ? p.iov : NULL, (size_t)p.n));
@@ -1139,18 +1116,40 @@ done:
 
 /* The gaps (binlog_reader_gaps) or damaged regions (binlog_reader_damages2) the reader met. */
 JNI(jobjectArray, BinlogReader, nativeProblems, jlong h, jboolean damages) {
-    READER(r, h, NULL)
+    LIVE(reader, r, h, NULL)
     return problems(env, reader_problems, r, damages, 0, damages ? "binlog_reader_damages2" : "binlog_reader_gaps");
 }
 
 JNI(void, BinlogReader, nativeTail, jlong h, jlongArray out) {
-    READER(r, h, )
+    LIVE(reader, r, h, )
     binlog_tail t;
     memset(&t, 0, sizeof t);
     if (check(env, binlog_reader_tail(r, &t)) == 0) {
         jlong v[3] = {(jlong)t.kind, (jlong)t.offset, (jlong)t.len};
         set_longs(env, out, v, 3);
     }
+}
+
+/* A new byte[][] of the n strings of s, then each key and value of the count entries of meta (a header's
+ * parameters, a record's metadata); NULL with an exception pending. `call` names the library call that gave them. */
+static jobjectArray strings_and_meta(JNIEnv *env, const binlog_iovec *s, size_t n, const binlog_meta *meta,
+                                     size_t count, const char *call) {
+    if ((count > 0 && meta == NULL) || count > ((size_t)INT32_MAX - n) / 2) {
+        throw_code(env, BINLOG_ERR_NULL_POINTER, call); /* a NULL or huge list */
+        return NULL;
+    }
+    binlog_iovec *all = xmalloc(env, (n + 2 * count) * sizeof *all, call);
+    if (all == NULL) {
+        return NULL;
+    }
+    memcpy(all, s, n * sizeof *s);
+    for (size_t i = 0; i < count; i++) {
+        all[n + 2 * i] = (binlog_iovec){meta[i].key, meta[i].key_len};
+        all[n + 2 * i + 1] = (binlog_iovec){meta[i].value, meta[i].value_len};
+    }
+    jobjectArray out = byte_arrays(env, all, n + 2 * count, call);
+    free(all);
+    return out;
 }
 
 /*
@@ -1160,35 +1159,18 @@ JNI(void, BinlogReader, nativeTail, jlong h, jlongArray out) {
  * parameter's key and value (UTF-8 as stored). The call does not move the reader, so a record kept stays valid.
  */
 JNI(jobjectArray, BinlogReader, nativeHeader, jlong h, jlongArray nums) {
-    READER(r, h, NULL)
+    LIVE(reader, r, h, NULL)
     binlog_header hd;
     memset(&hd, 0, sizeof hd);
     if (check(env, binlog_reader_header(r, &hd)) != 0) {
         return NULL;
     }
-    if ((hd.param_count > 0 && hd.params == NULL) || hd.param_count > ((size_t)INT32_MAX - 3) / 2) {
-        throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_reader_header returned a NULL or huge parameter list");
-        return NULL;
-    }
-    size_t n = 3 + 2 * hd.param_count;
-    binlog_iovec *s = xmalloc(env, n * sizeof *s, "header strings");
-    jobjectArray out = NULL;
-    if (s != NULL) {
-        s[0] = (binlog_iovec){hd.log_name, hd.log_name_len};
-        s[1] = (binlog_iovec){hd.content_type, hd.content_type_len};
-        s[2] = (binlog_iovec){hd.writer, hd.writer_len};
-        for (size_t i = 0; i < hd.param_count; i++) {
-            s[3 + 2 * i] = (binlog_iovec){hd.params[i].key, hd.params[i].key_len};
-            s[4 + 2 * i] = (binlog_iovec){hd.params[i].value, hd.params[i].value_len};
-        }
-        jlong v[5] = {(jlong)hd.major, (jlong)hd.minor, (jlong)hd.created_ns, (jlong)hd.segment_no,
-                      (jlong)hd.first_seq};
-        if (set_longs(env, nums, v, 5) == 0) {
-            out = byte_arrays(env, s, n, "binlog_reader_header");
-        }
-    }
-    free(s);
-    return out;
+    jlong v[5] = {(jlong)hd.major, (jlong)hd.minor, (jlong)hd.created_ns, (jlong)hd.segment_no, (jlong)hd.first_seq};
+    binlog_iovec s[3] = {{hd.log_name, hd.log_name_len}, {hd.content_type, hd.content_type_len},
+                         {hd.writer, hd.writer_len}};
+    return set_longs(env, nums, v, 5) != 0
+               ? NULL
+               : strings_and_meta(env, s, 3, hd.params, hd.param_count, "binlog_reader_header");
 }
 
 JNI(void, BinlogReader, nativeCloseFree, jlong h) {
@@ -1263,40 +1245,48 @@ JNI(jobjectArray, Binlog, nativeList, jbyteArray dir, jbyteArray name) {
  * Shipper (binlog_shipper)
  * ------------------------------------------------------------------------ */
 
-/* The string options of Shipper.Options (each its own byte[], null where unset), in the order the natives
- * take them after their leading arguments; SHIP_WHAT names them for c_strings. */
+/* The strings of Shipper.Options.strings() (null where unset), then its numbers (Shipper.Options.nums()). */
 enum { SHIP_URL, SHIP_ENDPOINT, SHIP_REGION, SHIP_ACCESS_KEY, SHIP_SECRET, SHIP_STRINGS };
-#define SHIP_WHAT "url", "endpoint", "region", "access key id", "secret access key"
+enum { SHIP_VIRTUAL_HOSTED, SHIP_KEEP_LOCAL, SHIP_MULTIPART, SHIP_RETRY_MS, SHIP_KEEP_COUNT, SHIP_NUMS = 7 };
 
-/* Sets the remote retention of `o` from Java's {count, bytes, age ns} (-1: unset); BINLOG_OK
- * without touching `o` if none is set. */
-static binlog_result set_remote_retention(JNIEnv *env, binlog_ship_options *o, jlongArray retention) {
-    jlong v[3] = {-1, -1, -1};
-    if (retention != NULL) (*env)->GetLongArrayRegion(env, retention, 0, 3, v);
-    if (v[0] < 0 && v[1] < 0 && v[2] < 0) return BINLOG_OK;
-    uint64_t u[3];
-    for (int i = 0; i < 3; i++) u[i] = v[i] < 0 ? UINT64_MAX : (uint64_t)v[i];
-    return binlog_ship_options_set_remote_retention(o, u[0], u[1], u[2]);
-}
-
-/* The binlog_ship_options the Java options describe (s: their strings, by SHIP_*, NULL where unset); NULL with
- * an exception thrown. */
-static binlog_ship_options *ship_options(JNIEnv *env, char *const *s, jboolean virtual_hosted, jlong keep_local,
-                                         jlong multipart_threshold, jlong retry_timeout_ms, jlongArray retention) {
+/* The binlog_ship_options the Java options describe: a number -1 (0 for the multipart threshold and retry timeout,
+ * all three for the remote retention) leaves the library's default. NULL with an exception pending. */
+static binlog_ship_options *ship_options(JNIEnv *env, jobjectArray strings, jlongArray nums) {
+    jbyteArray a[SHIP_STRINGS];
+    char *s[SHIP_STRINGS];
+    jlong v[SHIP_NUMS];
+    if (strings == NULL || nums == NULL || (*env)->GetArrayLength(env, strings) != SHIP_STRINGS ||
+        (*env)->GetArrayLength(env, nums) != SHIP_NUMS) {
+        throw_iae(env, "malformed ship options");
+        return NULL;
+    }
+    for (int i = 0; i < SHIP_STRINGS; i++) {
+        a[i] = (jbyteArray)(*env)->GetObjectArrayElement(env, strings, i);
+    }
+    (*env)->GetLongArrayRegion(env, nums, 0, SHIP_NUMS, v);
+    if (pending(env) || c_strings(env, s, SHIP_STRINGS, a,
+                                  (const char *[]){"url", "endpoint", "region", "access key id", "secret access key"},
+                                  0) != 0) {
+        return NULL;
+    }
     binlog_ship_options *o = NULL;
+    const jlong *keep = v + SHIP_KEEP_COUNT; /* count, bytes, age ns */
     binlog_result rc = binlog_ship_options_new(&o);
     if (rc == BINLOG_OK && s[SHIP_URL] != NULL) rc = binlog_ship_options_set_url(o, s[SHIP_URL]);
     if (rc == BINLOG_OK && s[SHIP_ENDPOINT] != NULL) rc = binlog_ship_options_set_endpoint(o, s[SHIP_ENDPOINT]);
     if (rc == BINLOG_OK && s[SHIP_REGION] != NULL) rc = binlog_ship_options_set_region(o, s[SHIP_REGION]);
     if (rc == BINLOG_OK && (s[SHIP_ACCESS_KEY] != NULL || s[SHIP_SECRET] != NULL))
         rc = binlog_ship_options_set_credentials(o, s[SHIP_ACCESS_KEY], s[SHIP_SECRET]);
-    if (rc == BINLOG_OK && virtual_hosted) rc = binlog_ship_options_set_path_style(o, false);
-    if (rc == BINLOG_OK && keep_local >= 0) rc = binlog_ship_options_set_keep_local(o, (uint64_t)keep_local);
-    if (rc == BINLOG_OK && multipart_threshold > 0)
-        rc = binlog_ship_options_set_multipart_threshold(o, (uint64_t)multipart_threshold);
-    if (rc == BINLOG_OK && retry_timeout_ms > 0)
-        rc = binlog_ship_options_set_retry_timeout(o, (uint64_t)retry_timeout_ms);
-    if (rc == BINLOG_OK) rc = set_remote_retention(env, o, retention);
+    if (rc == BINLOG_OK && v[SHIP_VIRTUAL_HOSTED]) rc = binlog_ship_options_set_path_style(o, false);
+    if (rc == BINLOG_OK && v[SHIP_KEEP_LOCAL] >= 0) rc = binlog_ship_options_set_keep_local(o, (uint64_t)v[SHIP_KEEP_LOCAL]);
+    if (rc == BINLOG_OK && v[SHIP_MULTIPART] > 0)
+        rc = binlog_ship_options_set_multipart_threshold(o, (uint64_t)v[SHIP_MULTIPART]);
+    if (rc == BINLOG_OK && v[SHIP_RETRY_MS] > 0) rc = binlog_ship_options_set_retry_timeout(o, (uint64_t)v[SHIP_RETRY_MS]);
+    if (rc == BINLOG_OK && (keep[0] >= 0 || keep[1] >= 0 || keep[2] >= 0)) /* -1: unset, UINT64_MAX for C */
+        rc = binlog_ship_options_set_remote_retention(o, keep[0] < 0 ? UINT64_MAX : (uint64_t)keep[0],
+                                                      keep[1] < 0 ? UINT64_MAX : (uint64_t)keep[1],
+                                                      keep[2] < 0 ? UINT64_MAX : (uint64_t)keep[2]);
+    free_all(s, SHIP_STRINGS);
     if (check(env, rc) != 0) {
         binlog_ship_options_free(o);
         return NULL;
@@ -1304,23 +1294,18 @@ static binlog_ship_options *ship_options(JNIEnv *env, char *const *s, jboolean v
     return o;
 }
 
-JNI(jlong, Shipper, nativeOpen, jbyteArray dir, jbyteArray name, jbyteArray url, jbyteArray endpoint,
-    jbyteArray region, jbyteArray access_key, jbyteArray secret, jboolean virtual_hosted, jlong keep_local,
-    jlong multipart_threshold, jlong retry_timeout_ms, jlongArray retention) {
-    enum { N = 2 + SHIP_STRINGS };
-    char *s[N]; /* dir and name, then the options' */
-    if (c_strings(env, s, N, (jbyteArray[]){dir, name, url, endpoint, region, access_key, secret},
-                  (const char *[]){"dir", "name", SHIP_WHAT}, 2) != 0) {
+JNI(jlong, Shipper, nativeOpen, jbyteArray dir, jbyteArray name, jobjectArray strings, jlongArray nums) {
+    char *s[2];
+    if (c_strings(env, s, 2, (jbyteArray[]){dir, name}, (const char *[]){"dir", "name"}, 2) != 0) {
         return 0;
     }
-    binlog_ship_options *o =
-        ship_options(env, s + 2, virtual_hosted, keep_local, multipart_threshold, retry_timeout_ms, retention);
+    binlog_ship_options *o = ship_options(env, strings, nums);
     binlog_shipper *shipper = NULL;
     if (o != NULL) {
         check(env, binlog_shipper_open(s[0], s[1], o, &shipper));
     }
     binlog_ship_options_free(o);
-    free_all(s, N);
+    free_all(s, 2);
     return (jlong)(intptr_t)shipper;
 }
 
@@ -1332,16 +1317,13 @@ JNI(void, Shipper, nativeShipOnce, jlong h, jlongArray out) {
     }
 }
 
-JNI(void, Shipper, nativePrune, jbyteArray name, jbyteArray url, jbyteArray endpoint, jbyteArray region,
-    jbyteArray access_key, jbyteArray secret, jboolean virtual_hosted, jlong retry_timeout_ms,
-    jlongArray retention, jboolean dry_run, jlongArray out) {
-    enum { N = 1 + SHIP_STRINGS };
-    char *s[N]; /* the name, then the options' */
-    if (c_strings(env, s, N, (jbyteArray[]){name, url, endpoint, region, access_key, secret},
-                  (const char *[]){"name", SHIP_WHAT}, 1) != 0) {
+JNI(void, Shipper, nativePrune, jbyteArray name, jobjectArray strings, jlongArray nums, jboolean dry_run,
+    jlongArray out) {
+    char *s[1];
+    if (c_strings(env, s, 1, (jbyteArray[]){name}, (const char *[]){"name"}, 1) != 0) {
         return;
     }
-    binlog_ship_options *o = ship_options(env, s + 1, virtual_hosted, -1, 0, retry_timeout_ms, retention);
+    binlog_ship_options *o = ship_options(env, strings, nums);
     binlog_prune_report r;
     if (o != NULL && check(env, binlog_remote_prune(o, s[0], dry_run, &r)) == 0) {
         jlong through = r.pruned_through == UINT64_MAX ? -1 : (jlong)r.pruned_through;
@@ -1349,7 +1331,7 @@ JNI(void, Shipper, nativePrune, jbyteArray name, jbyteArray url, jbyteArray endp
         set_longs(env, out, v, 4);
     }
     binlog_ship_options_free(o);
-    free_all(s, N);
+    free_all(s, 1);
 }
 
 FREE_FN(Shipper, nativeFree, binlog_shipper_free, binlog_shipper)
@@ -1409,14 +1391,6 @@ JNI(jstring, Verify, nativeName, jboolean kind, jint code) {
  * BinlogMergedReader
  * ------------------------------------------------------------------------ */
 
-/* The live merged reader behind handle h, else CLOSED thrown and `fail` returned. */
-#define MERGED(r, h, fail)                                                   \
-    binlog_merged_reader *r = (binlog_merged_reader *)(intptr_t)(h);         \
-    if (r == NULL) {                                                         \
-        throw_code(env, BINLOG_ERR_CLOSED, "merged reader is closed");       \
-        return fail;                                                         \
-    }
-
 JNI(jlong, BinlogMergedReader, nativeOpen, jbyteArray dir, jbyteArray remote, jbyteArray pattern) {
     char *s[3];
     if (c_strings(env, s, 3, (jbyteArray[]){dir, remote, pattern}, (const char *[]){"dir", "remote", "pattern"}, 0) !=
@@ -1430,12 +1404,12 @@ JNI(jlong, BinlogMergedReader, nativeOpen, jbyteArray dir, jbyteArray remote, jb
 }
 
 JNI(void, BinlogMergedReader, nativeTimeWindow, jlong h, jlong from_ns, jlong to_ns) {
-    MERGED(r, h, )
+    LIVE(merged_reader, r, h, )
     check(env, binlog_merged_reader_time_window(r, from_ns, to_ns));
 }
 
 JNI(void, BinlogMergedReader, nativeSkipDamaged, jlong h, jboolean skip) {
-    MERGED(r, h, )
+    LIVE(merged_reader, r, h, )
     check(env, binlog_merged_reader_skip_damaged(r, skip));
 }
 
@@ -1443,7 +1417,7 @@ JNI(void, BinlogMergedReader, nativeSkipDamaged, jlong h, jboolean skip) {
  * offset} into nums, and byte[][] {log, type, payload, then each metadata key and value} returned; null at the
  * end. */
 JNI(jobjectArray, BinlogMergedReader, nativeNext, jlong h, jlong wait_ms, jlongArray nums) {
-    MERGED(r, h, NULL)
+    LIVE(merged_reader, r, h, NULL)
     binlog_record rec;
     const uint8_t *log = NULL;
     size_t log_len = 0;
@@ -1453,27 +1427,16 @@ JNI(jobjectArray, BinlogMergedReader, nativeNext, jlong h, jlong wait_ms, jlongA
         return NULL;
     }
     jlong v[3] = {(jlong)rec.seq, rec.timestamp_ns, (jlong)rec.offset};
-    size_t n = 3 + 2 * rec.meta_count;
-    binlog_iovec *s = set_longs(env, nums, v, 3) != 0 ? NULL : xmalloc(env, n * sizeof *s, "binlog_merged_reader_next");
-    if (s == NULL) {
-        return NULL;
-    }
-    s[0] = (binlog_iovec){log, log_len};
-    s[1] = (binlog_iovec){rec.type_name, rec.type_len};
-    s[2] = (binlog_iovec){rec.payload, rec.payload_len};
-    for (size_t i = 0; i < rec.meta_count; i++) {
-        s[3 + 2 * i] = (binlog_iovec){rec.meta[i].key, rec.meta[i].key_len};
-        s[4 + 2 * i] = (binlog_iovec){rec.meta[i].value, rec.meta[i].value_len};
-    }
-    jobjectArray out = byte_arrays(env, s, n, "binlog_merged_reader_next");
-    free(s);
-    return out;
+    binlog_iovec s[3] = {{log, log_len}, {rec.type_name, rec.type_len}, {rec.payload, rec.payload_len}};
+    return set_longs(env, nums, v, 3) != 0
+               ? NULL
+               : strings_and_meta(env, s, 3, rec.meta, rec.meta_count, "binlog_merged_reader_next");
 }
 
 /* The gaps (binlog_merged_reader_gaps) or damaged regions (binlog_merged_reader_damages) the logs met, with each
  * one's log name. */
 JNI(jobjectArray, BinlogMergedReader, nativeProblems, jlong h, jboolean damages) {
-    MERGED(r, h, NULL)
+    LIVE(merged_reader, r, h, NULL)
     return problems(env, merged_problems, r, damages, 1,
                     damages ? "binlog_merged_reader_damages" : "binlog_merged_reader_gaps");
 }

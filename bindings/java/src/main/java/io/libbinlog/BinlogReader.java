@@ -62,7 +62,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /** Opens a segment file (read permission suffices; no lock is taken). */
     public static BinlogReader open(Path path) throws IOException {
-        return open(OPEN_SEGMENT, Strings.path(path, "path"), null, null, 0, path.toString());
+        return open(OPEN_SEGMENT, path, null, null, 0);
     }
 
     /**
@@ -72,13 +72,12 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * as with {@link #open}; a file without the magic number is still {@link ErrorCode#NOT_A_BINLOG}.
      */
     public static BinlogReader openSalvage(Path path) throws IOException {
-        return open(OPEN_SALVAGE, Strings.path(path, "path"), null, null, 0, path.toString());
+        return open(OPEN_SALVAGE, path, null, null, 0);
     }
 
     /** Opens the rolling log {@code name} in {@code dir}: every segment in write order as one stream. */
     public static BinlogReader openLog(Path dir, String name) throws IOException {
-        byte[] d = Strings.path(dir, "dir");
-        return open(OPEN_LOG, d, Strings.cstring(name, "name"), null, 0, Strings.describe(dir, name));
+        return open(OPEN_LOG, dir, name, null, 0);
     }
 
     /**
@@ -97,7 +96,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * java.lang.ref.Cleaner} frees an unreachable one. The bucket client belongs to this process.
      */
     public static BinlogReader openLogTiered(Path dir, String name, String remote) throws IOException {
-        return tiered(dir, name, remote, 0);
+        return open(OPEN_LOG_TIERED, dir, name, remote, 0);
     }
 
     /**
@@ -109,22 +108,12 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      */
     public static BinlogReader openLogTiered(Path dir, String name, String remote, Duration retryTimeout)
             throws IOException {
-        return tiered(dir, name, remote, retryTimeoutMillis(retryTimeout));
-    }
-
-    private static BinlogReader tiered(Path dir, String name, String remote, long retryMs) throws IOException {
-        byte[] d = Strings.path(dir, "dir");
-        byte[] n = Strings.cstring(name, "name");
-        return open(OPEN_LOG_TIERED, d, n, Strings.cstring(remote, "remote"), retryMs,
-                Strings.describe(dir, name) + " + " + remote);
+        return open(OPEN_LOG_TIERED, dir, name, remote, retryTimeoutMillis(retryTimeout));
     }
 
     /** A retry timeout as the C API takes it: whole milliseconds, at least one. */
     static long retryTimeoutMillis(Duration timeout) {
-        if (timeout == null) {
-            throw new NullPointerException("retryTimeout");
-        }
-        if (timeout.isNegative() || timeout.isZero()) {
+        if (Objects.requireNonNull(timeout, "retryTimeout").isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("retryTimeout " + timeout + " is not positive");
         }
         return Math.max(1, timeout.toMillis());
@@ -132,16 +121,23 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /** Opens the files in {@code dir} whose names match {@code pattern} ({@code *}, {@code ?}), in name order. */
     public static BinlogReader openGlob(Path dir, String pattern) throws IOException {
-        // Not dir.resolve(pattern): a pattern the file-name charset cannot encode is still
-        // valid (the library takes it as UTF-8).
-        byte[] d = Strings.path(dir, "dir");
-        return open(OPEN_GLOB, d, Strings.cstring(pattern, "pattern"), null, 0, Strings.describe(dir, pattern));
+        return open(OPEN_GLOB, dir, pattern, null, 0);
     }
 
-    /** Opens a reader {@code how}; the arguments are made first: nothing may throw between open and constructor. */
-    private static BinlogReader open(int how, byte[] a, byte[] b, byte[] c, long retryMs, String description)
+    /**
+     * Opens a reader {@code how}: of {@code path}, or with {@code name} (a log name or pattern: a pattern the
+     * file-name charset cannot encode is still valid, so no {@code path.resolve}) of that in the directory {@code
+     * path}, and of {@code remote} too. The arguments are made first: nothing may throw between the open and the
+     * constructor.
+     */
+    private static BinlogReader open(int how, Path path, String name, String remote, long retryMs)
             throws IOException {
-        return new BinlogReader(nativeOpen(how, a, b, c, retryMs), description);
+        byte[] p = Strings.path(path, name == null ? "path" : "dir");
+        byte[] n = name == null ? null : Strings.cstring(name, how == OPEN_GLOB ? "pattern" : "name");
+        byte[] r = remote == null ? null : Strings.cstring(remote, "remote");
+        String description = name == null ? path.toString() : Strings.describe(path, name);
+        return new BinlogReader(nativeOpen(how, p, n, r, retryMs), remote == null ? description
+                : description + " + " + remote);
     }
 
     // ---------------------------------------------------------------- calls
@@ -159,10 +155,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         return super.enter();
     }
 
-    /**
-     * Whether a call is in the reader now (a {@link #nextWait} is, for each of its slices): lets
-     * a test close the reader once a wait has begun.
-     */
+    /** Whether a call is in the reader now (a {@link #nextWait} slice is): lets a test close during a wait. */
     boolean inCall() {
         return lock.isLocked();
     }
@@ -286,15 +279,13 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     public long visitAll(RecordVisitor visitor) throws IOException {
         Objects.requireNonNull(visitor, "visitor");
         return call(h -> {
-            long n = 0;
-            while (true) {
+            for (long n = 0;; n++) {
                 if (closing) {
                     throw closed();
                 }
                 if (!visitOne(h, visitor)) {
                     return n;
                 }
-                n++;
             }
         });
     }
@@ -323,11 +314,9 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * RecordBatch#maxRecords()}. Returns how many (also {@link RecordBatch#count()}); 0 when there is none for now
      * (END). Does not wait. A record that did not fit after others is kept and comes first in the next read call.
      *
-     * @throws BinlogException {@link ErrorCode#BUFFER_TOO_SMALL} if not even
-     *         the next record fits (nothing consumed: the next call returns
-     *         it; the message gives the bytes it needs), CLOSED, CORRUPT, ...
-     *         (an error after some records returns those records first; the
-     *         next call reports it). The batch is empty after a throw.
+     * @throws BinlogException {@link ErrorCode#BUFFER_TOO_SMALL} if not even the next record fits (nothing
+     *     consumed: the next call returns it; the message gives the bytes it needs), CLOSED, CORRUPT, ... (an error
+     *     after some records returns those records first; the next call reports it). The batch is empty after it.
      */
     public int nextBatch(RecordBatch batch) throws IOException {
         Objects.requireNonNull(batch, "batch");
@@ -468,9 +457,8 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * segments, so after such a batch the header may be that record's segment, the next one. Cheap enough to call
      * after every record, but each call copies the strings again.
      *
-     * @throws BinlogException {@link ErrorCode#NOT_FOUND} from a log or glob
-     *         reader before its first record (or seek), {@link ErrorCode#CLOSED}
-     *         once closed
+     * @throws BinlogException {@link ErrorCode#NOT_FOUND} from a log or glob reader before its first record (or
+     *     seek), {@link ErrorCode#CLOSED} once closed
      */
     public SegmentHeader header() throws IOException {
         long[] nums = new long[5];
@@ -512,40 +500,26 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         });
     }
 
-    // -------------------------------------------------------------- natives
+    // -------------------------------------------------------------- natives (binlog_jni.c says what each returns)
 
-    /**
-     * Opens a reader {@code how} (OPEN_*) with the strings it takes: path; dir, name or pattern; dir, name, remote
-     * (and for a tiered reader, a retry timeout in ms, 0 for the library's default).
-     */
     private static native long nativeOpen(int how, byte[] a, byte[] b, byte[] c, long retryTimeoutMillis)
             throws IOException;
 
-    /**
-     * binlog_reader_next_mapped into the direct buffers {@code data} (its whole capacity) and {@code records}
-     * ({@code cap} 56-byte descriptors, 8-byte aligned, then the mapping's address and length); {@code waitMs} > 0
-     * waits that long for a first record. Returns the record count (0 = END).
-     */
-    private static native int nativeNextBatch(long h, long waitMs, ByteBuffer data, ByteBuffer records, int cap) throws IOException;
+    private static native int nativeNextBatch(long h, long waitMs, ByteBuffer data, ByteBuffer records, int cap)
+            throws IOException;
 
     private static native ByteBuffer nativeKeepMapping(long h, long addr, long len, long[] handle) throws IOException;
 
     private static native void nativeFreeMapping(long m);
 
-    /** The reader's call {@code which} (SEEK_SEQ, ...) with argument {@code v}; a getter's value, else 0. */
     private static native long nativeCall(long h, int which, long v) throws IOException;
 
     private static native void nativeFilterTypes(long h, byte[] typeBytes, int[] typeLens) throws IOException;
 
-    /** {long[] nums, byte[][] paths}: 7 numbers a gap (see {@link #gaps}) or 4 a damage, and each one's path. */
     private static native Object[] nativeProblems(long h, boolean damages) throws IOException;
 
     private static native void nativeTail(long h, long[] out) throws IOException;
 
-    /**
-     * binlog_reader_header: fills nums with major, minor, created_ns, segment_no, first_seq, and
-     * returns the UTF-8 bytes of log name, content type, writer, then each parameter's key and value.
-     */
     private static native byte[][] nativeHeader(long h, long[] nums) throws IOException;
 
     private static native void nativeCloseFree(long h) throws IOException;

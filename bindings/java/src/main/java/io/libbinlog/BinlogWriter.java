@@ -513,17 +513,10 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         }
     }
 
-    @Override
-    public String toString() {
-        return "BinlogWriter{" + description + (isClosed() ? ", closed" : "") + "}";
-    }
+    // -------------------------------------------------------------- natives (binlog_jni.c says what each does)
 
-    // -------------------------------------------------------------- natives
-
-    /** binlog_writer_open of {@code path}, or with {@code name} binlog_writer_open_log. */
     private static native long nativeOpen(byte[] path, byte[] name, long opts) throws IOException;
 
-    /** Writes {@code [off, off+len)} of {@code data}: a direct ByteBuffer, or a byte[]. */
     private static native long nativeWrite(long h, byte[] type, Object data, boolean direct, int off, int len,
             byte[] metaBytes, int[] metaLens, long timestampNs, boolean pin) throws IOException;
 
@@ -532,7 +525,6 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     private static native long nativeWriteBatch(long h, byte[] typeBytes, int[] typeLens, int[] typeIndex,
             Object data, boolean direct, int pos, int[] lengths, int count, long[] timestampsNs, boolean pin) throws IOException;
 
-    /** The writer's call {@code which} (FLUSH, ...): a getter's value, else 0. */
     private static native long nativeCall(long h, int which) throws IOException;
 
     private static native byte[] nativePollSealed(long h, long[] info) throws IOException;

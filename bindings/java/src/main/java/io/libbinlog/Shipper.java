@@ -4,17 +4,17 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.OptionalLong;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Ships a log's sealed segments to an S3-compatible bucket ({@code binlog_shipper}): each with a
  * create-only PUT checked by a HEAD, never overwriting an object, and removing a local copy only
  * once its copy in the bucket is verified. Thread-safe (calls take turns); {@link #close} releases
- * the log's ship lock, and later calls throw {@link ErrorCode#CLOSED}.
+ * the log's ship lock, and later calls throw {@link ErrorCode#CLOSED}. An unreachable, unclosed shipper is freed
+ * by a {@link java.lang.ref.Cleaner}.
  */
-public final class Shipper implements AutoCloseable {
-    static {
-        Binlog.ensureLoaded();
-    }
+public final class Shipper extends HandleCalls implements AutoCloseable {
 
     /** What one {@link #shipOnce} did, in segments. */
     public record Report(long uploaded, long alreadyUploaded, long removedLocal) {}
@@ -144,14 +144,23 @@ public final class Shipper implements AutoCloseable {
             }
             return out;
         }
+
+        /** The numbers as the natives take them (binlog_jni.c's SHIP_*); a prune's leave what it does not use. */
+        private long[] nums(boolean ship) {
+            return new long[] {virtualHostedStyle ? 1 : 0, ship ? keepLocal : -1, ship ? multipartThreshold : 0,
+                retryTimeoutMillis, remoteRetention[0], remoteRetention[1], remoteRetention[2]};
+        }
     }
 
-    private final String description;
-    private long handle; // 0 once closed; guarded by this
+    private final ReentrantLock lock = new ReentrantLock();
 
     private Shipper(long handle, String description) {
-        this.handle = handle;
-        this.description = description;
+        super(handle, Shipper::nativeFree, "shipper", description);
+    }
+
+    @Override
+    Lock callLock() {
+        return lock;
     }
 
     /**
@@ -167,10 +176,7 @@ public final class Shipper implements AutoCloseable {
         byte[] d = Strings.path(dir, "dir");
         byte[] n = Strings.cstring(name, "name");
         String description = Strings.describe(dir, name);
-        byte[][] s = options.strings();
-        long h = nativeOpen(d, n, s[0], s[1], s[2], s[3], s[4], options.virtualHostedStyle, options.keepLocal,
-                options.multipartThreshold, options.retryTimeoutMillis, options.remoteRetention);
-        return new Shipper(h, description);
+        return new Shipper(nativeOpen(d, n, options.strings(), options.nums(true)), description);
     }
 
     /**
@@ -179,12 +185,9 @@ public final class Shipper implements AutoCloseable {
      * ErrorCode#REMOTE_CONFLICT} (never overwritten); a failure leaves the journal where the pass
      * stopped.
      */
-    public synchronized Report shipOnce() throws IOException {
-        if (handle == 0) {
-            throw new BinlogClosedException("shipper is closed: " + description);
-        }
+    public Report shipOnce() throws IOException {
         long[] r = new long[3];
-        nativeShipOnce(handle, r);
+        run(h -> nativeShipOnce(h, r));
         return new Report(r[0], r[1], r[2]);
     }
 
@@ -202,27 +205,21 @@ public final class Shipper implements AutoCloseable {
         }
         byte[] n = Strings.cstring(name, "name");
         long[] r = new long[4];
-        byte[][] s = options.strings();
-        nativePrune(n, s[0], s[1], s[2], s[3], s[4], options.virtualHostedStyle, options.retryTimeoutMillis,
-                options.remoteRetention, dryRun, r);
+        nativePrune(n, options.strings(), options.nums(false), dryRun, r);
         return new PruneReport(r[0], r[1], r[2], r[3] == -1 ? OptionalLong.empty() : OptionalLong.of(r[3]));
     }
 
     /** Frees the shipper and releases the log's ship lock; closing again does nothing. */
     @Override
-    public synchronized void close() {
-        long h = handle;
-        handle = 0;
-        nativeFree(h);
+    public void close() {
+        closeOnce(false, p -> { }); // the Cleaner's action frees the handle, once
     }
 
-    private static native long nativeOpen(byte[] dir, byte[] name, byte[] url, byte[] endpoint, byte[] region,
-            byte[] accessKeyId, byte[] secretAccessKey, boolean virtualHosted, long keepLocal,
-            long multipartThreshold, long retryTimeoutMillis, long[] remoteRetention) throws IOException;
+    /** {@code binlog_shipper_open} with the options' {@link Options#strings} and {@link Options#nums}. */
+    private static native long nativeOpen(byte[] dir, byte[] name, byte[][] strings, long[] nums) throws IOException;
 
-    private static native void nativePrune(byte[] name, byte[] url, byte[] endpoint, byte[] region,
-            byte[] accessKeyId, byte[] secretAccessKey, boolean virtualHosted, long retryTimeoutMillis,
-            long[] remoteRetention, boolean dryRun, long[] report) throws IOException;
+    private static native void nativePrune(byte[] name, byte[][] strings, long[] nums, boolean dryRun, long[] report)
+            throws IOException;
 
     private static native void nativeShipOnce(long handle, long[] report) throws IOException;
 
