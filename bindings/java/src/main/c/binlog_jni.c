@@ -31,10 +31,10 @@
 #include "io_libbinlog_StagingBuffer.h"
 #include "io_libbinlog_BinlogWriter.h"
 
-/* A native method of class io.libbinlog.<cls>: JNIEnv *env, then the Java parameters. */
-#define JNI(ret, cls, name, ...)                                                                             \
-    JNIEXPORT ret JNICALL Java_io_libbinlog_##cls##_##name(JNIEnv *env __attribute__((unused)),            \
-                                                           jclass cls_ __attribute__((unused)), __VA_ARGS__)
+/* A native method of class io.libbinlog.<cls>: JNIEnv *env, then the Java parameters (if any). */
+#define JNI(ret, cls, name, ...)                                                                  \
+    JNIEXPORT ret JNICALL Java_io_libbinlog_##cls##_##name(JNIEnv *env __attribute__((unused)), \
+                                                           jclass cls_ __attribute__((unused)), ##__VA_ARGS__)
 /* A nativeFree(long h) that hands the handle to `fn` (which accepts NULL). */
 #define FREE_FN(cls, name, fn, type) \
     JNI(void, cls, name, jlong h) { fn((type *)(intptr_t)h); }
@@ -64,43 +64,30 @@ enum { R_SEEK_SEQ, R_SEEK_TIME, R_SKIP_DAMAGED, R_DECODE_THREADS, R_GAP_COUNT };
 /* How BinlogReader.nativeOpen opens (its constants). */
 enum { OPEN_SEGMENT, OPEN_SALVAGE, OPEN_LOG, OPEN_GLOB, OPEN_LOG_TIERED };
 
-/* --------------------------------------------------------------------------
- * Cached classes and exception helpers
- * ------------------------------------------------------------------------ */
+/* ---- Cached classes and exception helpers */
 
-static jclass cls_binlog_exception;
+/* Classes JNI_OnLoad finds, as global references: their names, and where each goes. */
+static jclass cls_binlog_exception, cls_illegal_argument, cls_null_pointer, cls_out_of_memory, cls_bytes, cls_object;
 static jmethodID of_binlog_exception; /* static IOException of(int, byte[], byte[], long, int) */
-static jclass cls_illegal_argument;
-static jclass cls_null_pointer;
-static jclass cls_out_of_memory;
-static jclass cls_bytes; /* byte[] */
-static jclass cls_object;
-
-static jclass global_class(JNIEnv *env, const char *name) {
-    jclass local = (*env)->FindClass(env, name);
-    if (local == NULL) {
-        return NULL;
-    }
-    jclass global = (jclass)(*env)->NewGlobalRef(env, local);
-    (*env)->DeleteLocalRef(env, local);
-    return global;
-}
-
+static const char *const class_names[] = {"io/libbinlog/BinlogException", "java/lang/IllegalArgumentException",
+                                          "java/lang/NullPointerException", "java/lang/OutOfMemoryError", "[B",
+                                          "java/lang/Object"};
 static jclass *const all_classes[] = {&cls_binlog_exception, &cls_illegal_argument, &cls_null_pointer,
                                       &cls_out_of_memory, &cls_bytes, &cls_object};
+#define CLASSES (sizeof all_classes / sizeof all_classes[0])
 
 JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved __attribute__((unused))) {
     JNIEnv *env;
     if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK) {
         return JNI_ERR;
     }
-    const char *names[] = {"io/libbinlog/BinlogException", "java/lang/IllegalArgumentException",
-                           "java/lang/NullPointerException", "java/lang/OutOfMemoryError", "[B",
-                           "java/lang/Object"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if ((*all_classes[i] = global_class(env, names[i])) == NULL) {
+    for (size_t i = 0; i < CLASSES; i++) {
+        jclass local = (*env)->FindClass(env, class_names[i]);
+        *all_classes[i] = local == NULL ? NULL : (jclass)(*env)->NewGlobalRef(env, local);
+        if (*all_classes[i] == NULL) {
             return JNI_ERR;
         }
+        (*env)->DeleteLocalRef(env, local);
     }
     of_binlog_exception =
         (*env)->GetStaticMethodID(env, cls_binlog_exception, "of", "(I[B[BJI)Ljava/io/IOException;");
@@ -109,10 +96,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved __attribute__((unus
 
 JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *reserved __attribute__((unused))) {
     JNIEnv *env;
-    if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK) {
-        return;
-    }
-    for (size_t i = 0; i < sizeof all_classes / sizeof all_classes[0]; i++) {
+    for (size_t i = 0; i < CLASSES && (*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) == JNI_OK; i++) {
         if (*all_classes[i] != NULL) {
             (*env)->DeleteGlobalRef(env, *all_classes[i]);
             *all_classes[i] = NULL;
@@ -138,11 +122,8 @@ static jbyteArray new_bytes(JNIEnv *env, const void *p, size_t n) {
     return a;
 }
 
-/*
- * Throws BinlogException.of(code, msg, path, offset, os_code): the
- * BinlogException subclass or NoSuchFileException the code and path call for.
- * Keeps an exception that is already pending.
- */
+/* Throws BinlogException.of(code, msg, path, offset, os_code): the BinlogException subclass or java.nio.file
+ * exception the code and path call for. Keeps an exception that is already pending. */
 static void throw_binlog(JNIEnv *env, jint code, const char *msg, const char *path, jlong offset, jint os_code) {
     if (pending(env)) {
         return;
@@ -167,12 +148,8 @@ static void throw_binlog(JNIEnv *env, jint code, const char *msg, const char *pa
     }
 }
 
-/*
- * Turns a failed libbinlog call into an exception with the file, offset and
- * errno the library recorded. Must run before any other libbinlog call on
- * this thread: binlog_last_error*() are per thread and describe the last
- * failing call.
- */
+/* Turns a failed libbinlog call into an exception with the file, offset and errno the library recorded. Must run
+ * before any other libbinlog call on this thread: binlog_last_error*() are per thread, of the last failing call. */
 static void throw_result(JNIEnv *env, binlog_result rc) {
     uint64_t off;
     jlong offset = binlog_last_error_offset(&off) && off <= (uint64_t)INT64_MAX ? (jlong)off : -1;
@@ -183,11 +160,10 @@ static void throw_result(JNIEnv *env, binlog_result rc) {
 
 /* Throws for a failed call (rc not BINLOG_OK); 0 if it succeeded. */
 static int check(JNIEnv *env, binlog_result rc) {
-    if (rc == BINLOG_OK) {
-        return 0;
+    if (rc != BINLOG_OK) {
+        throw_result(env, rc);
     }
-    throw_result(env, rc);
-    return -1;
+    return rc == BINLOG_OK ? 0 : -1;
 }
 
 static void throw_code(JNIEnv *env, binlog_result rc, const char *msg) {
@@ -228,9 +204,7 @@ static jlong opened(JNIEnv *env, binlog_result rc, void *handle, const char *fn)
     return (jlong)(intptr_t)handle;
 }
 
-/* --------------------------------------------------------------------------
- * Argument helpers
- * ------------------------------------------------------------------------ */
+/* ---- Argument helpers */
 
 /* A byte[] copied to a new NUL-terminated C string; NULL (exception pending) on failure. */
 static char *c_string(JNIEnv *env, jbyteArray a, const char *what) {
@@ -458,11 +432,9 @@ static int set_longs(JNIEnv *env, jlongArray out, const jlong *v, jsize n) {
     return pending(env) ? -1 : 0;
 }
 
-/* --------------------------------------------------------------------------
- * Binlog
- * ------------------------------------------------------------------------ */
+/* ---- Binlog */
 
-JNIEXPORT jstring JNICALL Java_io_libbinlog_Binlog_version(JNIEnv *env, jclass cls __attribute__((unused))) {
+JNI(jstring, Binlog, version) {
     const char *v = binlog_version();
     if (v == NULL) {
         throw_code(env, BINLOG_ERR_NULL_POINTER, "binlog_version() returned NULL");
@@ -471,14 +443,9 @@ JNIEXPORT jstring JNICALL Java_io_libbinlog_Binlog_version(JNIEnv *env, jclass c
     return (*env)->NewStringUTF(env, v); /* ASCII, so modified UTF-8 is exact */
 }
 
-JNIEXPORT jint JNICALL Java_io_libbinlog_Binlog_formatMajor(JNIEnv *env __attribute__((unused)),
-                                                                  jclass cls __attribute__((unused))) {
-    return BINLOG_FORMAT_MAJOR;
-}
+JNI(jint, Binlog, formatMajor) { return BINLOG_FORMAT_MAJOR; }
 
-/* --------------------------------------------------------------------------
- * Options
- * ------------------------------------------------------------------------ */
+/* ---- Options */
 
 FREE_FN(Options, nativeFree, binlog_options_free, binlog_options)
 
@@ -573,9 +540,7 @@ JNI(jlong, Options, nativeBuild, jbyteArray str_bytes, jintArray str_lens, jlong
     return (jlong)(intptr_t)o;
 }
 
-/* --------------------------------------------------------------------------
- * Writer
- * ------------------------------------------------------------------------ */
+/* ---- Writer */
 
 /* binlog_writer_open (name null) or binlog_writer_open_log. */
 JNI(jlong, BinlogWriter, nativeOpen, jbyteArray path, jbyteArray name, jlong opts) {
@@ -864,9 +829,7 @@ JNI(void, BinlogWriter, nativeClose, jlong h) {
 
 FREE_FN(BinlogWriter, nativeFree, binlog_writer_free, binlog_writer) /* closes first if needed */
 
-/* --------------------------------------------------------------------------
- * Reader
- * ------------------------------------------------------------------------ */
+/* ---- Reader */
 
 /* Opens a reader `how` (OPEN_*) with the strings a, b, c it takes (path; dir and name or pattern;
  * dir, name and remote; a tiered reader retries failed requests for retry_timeout_ms, 0: the default). */
@@ -897,11 +860,8 @@ JNI(jlong, BinlogReader, nativeOpen, jint how, jbyteArray a, jbyteArray b, jbyte
     return opened(env, rc, r, "open returned no reader");
 }
 
-/* --------------------------------------------------------------------------
- * Reader: batches (binlog_reader_next_mapped into RecordBatch's buffers:
- * positions of payloads in the library's mapping, or copies in the data
- * buffer; RecordBatch.java reads the descriptors, never the format)
- * ------------------------------------------------------------------------ */
+/* ---- Reader: batches (binlog_reader_next_mapped into RecordBatch's buffers: positions of payloads in the
+ * library's mapping, or copies in the data buffer; RecordBatch.java reads the descriptors, never the format) */
 
 _Static_assert(sizeof(binlog_mapped_record) == 56, "RecordBatch.DESCRIPTOR_BYTES");
 _Static_assert(offsetof(binlog_mapped_record, offset) == 16, "RecordBatch.OFFSET");
@@ -1181,9 +1141,7 @@ JNI(void, BinlogReader, nativeCloseFree, jlong h) {
 
 FREE_FN(BinlogReader, nativeFree, binlog_reader_free, binlog_reader)
 
-/* --------------------------------------------------------------------------
- * LogSegment (Binlog.nativeList)
- * ------------------------------------------------------------------------ */
+/* ---- LogSegment (Binlog.nativeList) */
 
 /* Numbers per file in Binlog.nativeList's long[]. */
 #define LIST_FIELDS 11
@@ -1241,9 +1199,7 @@ JNI(jobjectArray, Binlog, nativeList, jbyteArray dir, jbyteArray name) {
     return out;
 }
 
-/* --------------------------------------------------------------------------
- * Shipper (binlog_shipper)
- * ------------------------------------------------------------------------ */
+/* ---- Shipper (binlog_shipper) */
 
 /* The strings of Shipper.Options.strings() (null where unset), then its numbers (Shipper.Options.nums()). */
 enum { SHIP_URL, SHIP_ENDPOINT, SHIP_REGION, SHIP_ACCESS_KEY, SHIP_SECRET, SHIP_STRINGS };
@@ -1336,10 +1292,8 @@ JNI(void, Shipper, nativePrune, jbyteArray name, jobjectArray strings, jlongArra
 
 FREE_FN(Shipper, nativeFree, binlog_shipper_free, binlog_shipper)
 
-/* --------------------------------------------------------------------------
- * Verify (binlog_verify): the calls take turns (Verify.java's lock), as the
- * C handle asks; a finding's strings are copied before the lock is left.
- * ------------------------------------------------------------------------ */
+/* ---- Verify (binlog_verify): the calls take turns (Verify.java's lock), as the C handle asks; a finding's
+ * strings are copied before the lock is left. */
 
 /* Longs per finding in nativeNext's output (see Verify.java). */
 #define FINDING_FIELDS 9
@@ -1387,9 +1341,7 @@ JNI(jstring, Verify, nativeName, jboolean kind, jint code) {
     return name == NULL ? NULL : (*env)->NewStringUTF(env, name); /* ASCII */
 }
 
-/* --------------------------------------------------------------------------
- * BinlogMergedReader
- * ------------------------------------------------------------------------ */
+/* ---- BinlogMergedReader */
 
 JNI(jlong, BinlogMergedReader, nativeOpen, jbyteArray dir, jbyteArray remote, jbyteArray pattern) {
     char *s[3];
