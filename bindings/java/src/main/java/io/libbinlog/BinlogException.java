@@ -9,23 +9,17 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * A libbinlog call failed: a checked {@link IOException} carrying the numeric
- * {@code binlog_result} ({@link #rawCode()}), its constant ({@link #code()}),
- * the library's message ({@link #nativeMessage()}) and, where the library
- * names them, the file ({@link #path()}), the byte offset ({@link #offset()})
- * and the operating system's error number ({@link #osCode()}), all read in C
- * right after the failing call on the same thread.
+ * A libbinlog call failed: a checked {@link IOException} carrying the numeric {@code binlog_result} ({@link
+ * #rawCode()}), its constant ({@link #code()}), the library's message ({@link #nativeMessage()}) and, where the library
+ * names them, the file ({@link #path()}), the byte offset ({@link #offset()}) and the operating system's error number
+ * ({@link #osCode()}), all read in C right after the failing call on the same thread.
  *
- * <p>Kinds a caller may handle apart have their own subclasses:
- * {@link BinlogCorruptException} (damaged or cut-short data),
- * {@link BinlogLockedException} (another writer holds the file) and
- * {@link BinlogClosedException} (the object was closed). A file the
- * operating system does not find, or refuses, or that is in the way, is not a
- * {@code BinlogException} but the {@link java.nio.file.FileSystemException}
- * that {@code java.nio.file} throws for it, naming the file
- * ({@link java.nio.file.NoSuchFileException},
- * {@link java.nio.file.AccessDeniedException},
- * {@link java.nio.file.FileAlreadyExistsException}: {@link #of}).
+ * <p>Kinds a caller may handle apart have their own subclasses: {@link BinlogCorruptException} (damaged or cut-short
+ * data), {@link BinlogLockedException} (another writer holds the file) and {@link BinlogClosedException} (the object
+ * was closed). A file the operating system does not find, or refuses, or that is in the way, is not a {@code
+ * BinlogException} but the {@link java.nio.file.FileSystemException} that {@code java.nio.file} throws for it, naming
+ * the file ({@link java.nio.file.NoSuchFileException}, {@link java.nio.file.AccessDeniedException}, {@link
+ * java.nio.file.FileAlreadyExistsException}: {@link #of}).
  */
 public class BinlogException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -53,22 +47,15 @@ public class BinlogException extends IOException {
     }
 
     /**
-     * The exception for a failed call, called from C: {@code message} and
-     * {@code path} are the UTF-8 bytes of {@code binlog_last_error()} and
-     * {@code binlog_last_error_path()} (null: none; a file name in the file-name
-     * charset), {@code offset} is
-     * {@code binlog_last_error_offset()} or -1, {@code osCode} is
-     * {@code binlog_last_error_os_code()} (0: none). An error of the
-     * operating system about a local file (an os code, a path that is no
-     * {@code s3://} object) is the {@code java.nio.file} exception for that
-     * file: NOT_FOUND (ENOENT) a {@link NoSuchFileException},
-     * PERMISSION_DENIED (EACCES, EPERM) an {@link AccessDeniedException}.
-     * ALREADY_EXISTS naming a local file (one in the way, which the library
-     * leaves as it is; it finds that out itself, with no os code) is a
-     * {@link FileAlreadyExistsException}. The same codes without such a file
-     * (no header before the first record, no log of that name, a bucket that
-     * refuses the credentials, an object already there) stay a
-     * BinlogException.
+     * The exception for a failed call, called from C: {@code message} and {@code path} are the UTF-8 bytes of {@code
+     * binlog_last_error()} and {@code binlog_last_error_path()} (null: none; a file name in the file-name charset),
+     * {@code offset} is {@code binlog_last_error_offset()} or -1, {@code osCode} is {@code binlog_last_error_os_code()}
+     * (0: none). An error of the operating system about a local file (an os code, a path that is no {@code s3://}
+     * object) is the {@code java.nio.file} exception for that file: NOT_FOUND (ENOENT) a {@link NoSuchFileException},
+     * PERMISSION_DENIED (EACCES, EPERM) an {@link AccessDeniedException}. ALREADY_EXISTS naming a local file (one in
+     * the way, which the library leaves as it is; it finds that out itself, with no os code) is a {@link
+     * FileAlreadyExistsException}. The same codes without such a file (no header before the first record, no log of
+     * that name, a bucket that refuses the credentials, an object already there) stay a BinlogException.
      */
     static IOException of(int rawCode, byte[] message, byte[] path, long offset, int osCode) {
         String msg = message == null ? "" : new String(message, StandardCharsets.UTF_8);

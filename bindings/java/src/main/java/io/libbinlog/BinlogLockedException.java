@@ -1,8 +1,6 @@
 package io.libbinlog;
 
-/**
- * Another writer holds the file's lock ({@link ErrorCode#LOCKED}).
- */
+/** Another writer holds the file's lock ({@link ErrorCode#LOCKED}). */
 public class BinlogLockedException extends BinlogException {
     private static final long serialVersionUID = 1L;
 

@@ -95,10 +95,9 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
     }
 
     /**
-     * Like {@link #next()}, but when no log has a record waits up to {@code timeoutMs} for one to be written to
-     * any log, following each log across its rolls (see the class comment for the order). Returns null on timeout,
-     * or early (with the interrupt status kept) if the thread is interrupted. Throws CLOSED if the reader is
-     * closed meanwhile.
+     * Like {@link #next()}, but when no log has a record waits up to {@code timeoutMs} for one to be written to any
+     * log, following each log across its rolls (see the class comment for the order). Returns null on timeout, or early
+     * (with the interrupt status kept) if the thread is interrupted. Throws CLOSED if the reader is closed meanwhile.
      */
     public BinlogMergedRecord nextWait(long timeoutMs) throws IOException {
         return waitSliced(timeoutMs, slice -> h -> fetch(h, slice));
@@ -138,9 +137,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         return iterator(() -> call(h -> (held = fetch(h, -1)) != null), this::next);
     }
 
-    /**
-     * Every gap the logs met so far, by log name and each log's oldest first ({@code binlog_merged_reader_gaps}).
-     */
+    /** Every gap the logs met so far, by log name and each log's oldest first ({@code binlog_merged_reader_gaps}). */
     public List<LogGap> gaps() throws IOException {
         return problems(false, BinlogMergedReader::nativeProblems,
                 (v, at, path, log) -> new LogGap(log, Gap.of(v, at, path)));

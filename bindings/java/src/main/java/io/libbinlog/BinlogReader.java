@@ -100,11 +100,10 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * {@link #openLogTiered(Path, String, String)} with failed requests to the bucket retried for
-     * {@code retryTimeout} (whole milliseconds, at least one) before the open, or a later read, fails
-     * ({@code binlog_reader_open_log_tiered_timeout}): a server that is down, refuses connections or
-     * stops answering throws {@link ErrorCode#REMOTE} in about this long, naming the server's URL and
-     * the cause.
+     * {@link #openLogTiered(Path, String, String)} with failed requests to the bucket retried for {@code retryTimeout}
+     * (whole milliseconds, at least one) before the open, or a later read, fails ({@code
+     * binlog_reader_open_log_tiered_timeout}): a server that is down, refuses connections or stops answering throws
+     * {@link ErrorCode#REMOTE} in about this long, naming the server's URL and the cause.
      */
     public static BinlogReader openLogTiered(Path dir, String name, String remote, Duration retryTimeout)
             throws IOException {
@@ -125,10 +124,9 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * Opens a reader {@code how}: of {@code path}, or with {@code name} (a log name or pattern: a pattern the
-     * file-name charset cannot encode is still valid, so no {@code path.resolve}) of that in the directory {@code
-     * path}, and of {@code remote} too. The arguments are made first: nothing may throw between the open and the
-     * constructor.
+     * Opens a reader {@code how}: of {@code path}, or with {@code name} (a log name or pattern: a pattern the file-name
+     * charset cannot encode is still valid, so no {@code path.resolve}) of that in the directory {@code path}, and of
+     * {@code remote} too. The arguments are made first: nothing may throw between the open and the constructor.
      */
     private static BinlogReader open(int how, Path path, String name, String remote, long retryMs)
             throws IOException {

@@ -21,21 +21,20 @@ import java.util.function.Supplier;
  * A writer of one segment ({@link #openSegment}) or of a rolling log ({@link #openLog}) — {@code binlog_writer}.
  *
  * <p>Thread-safe: any number of threads may write, flush and sync at once (the C writer is thread-safe; every call
- * holds this object's read lock). {@link #close()} takes the write lock, so it waits for calls in progress, then
- * closes and frees the native writer exactly once; later calls throw {@link BinlogException} with {@link
- * ErrorCode#CLOSED}. A writer that is never closed is closed and freed by a {@link Cleaner} once unreachable, but
- * do close it: until then it holds the segment's lock.
+ * holds this object's read lock). {@link #close()} takes the write lock, so it waits for calls in progress, then closes
+ * and frees the native writer exactly once; later calls throw {@link BinlogException} with {@link ErrorCode#CLOSED}. A
+ * writer that is never closed is closed and freed by a {@link Cleaner} once unreachable, but do close it: until then it
+ * holds the segment's lock.
  *
- * <p>Payloads: a record without metadata whose type name and payload add up to at most 16 KiB is copied, with its
- * type name, from a heap array or any ByteBuffer into native memory of the calling thread's own (512 bytes at its
- * first such write, grown up to 16 KiB, freed with the thread), and the JNI call carries only numbers: no JNI array
- * or buffer function runs, and up to 16 KiB the copy costs less than those (direct buffers included). Other
- * records, and every record written from a virtual thread, take the JNI paths: a direct {@link ByteBuffer} is
- * passed to C in place (no copy); a heap array is copied onto the C stack up to 16 KiB, and above that pinned with
- * {@code GetPrimitiveArrayCritical} for the call (copied instead when writes may wait for an fdatasync). Every path
- * writes the record at the call, as the C writer does: its sequence number and timestamp are taken then, and the
- * writer's buffer, flush and durability rules apply to it unchanged. Writing a ByteBuffer consumes it: its position
- * moves to its limit.
+ * <p>Payloads: a record without metadata whose type name and payload add up to at most 16 KiB is copied, with its type
+ * name, from a heap array or any ByteBuffer into native memory of the calling thread's own (512 bytes at its first such
+ * write, grown up to 16 KiB, freed with the thread), and the JNI call carries only numbers: no JNI array or buffer
+ * function runs, and up to 16 KiB the copy costs less than those (direct buffers included). Other records, and every
+ * record written from a virtual thread, take the JNI paths: a direct {@link ByteBuffer} is passed to C in place (no
+ * copy); a heap array is copied onto the C stack up to 16 KiB, and above that pinned with {@code
+ * GetPrimitiveArrayCritical} for the call (copied instead when writes may wait for an fdatasync). Every path writes the
+ * record at the call, as the C writer does: its sequence number and timestamp are taken then, and the writer's buffer,
+ * flush and durability rules apply to it unchanged. Writing a ByteBuffer consumes it: its position moves to its limit.
  */
 public final class BinlogWriter extends HandleCalls implements Closeable {
     // The calls of nativeCall (binlog_jni.c's W_*).
@@ -50,9 +49,8 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     /** droppedUnshipped as close left it (log writers); -1 until then, and for a segment writer. */
     private volatile long droppedAtClose = -1;
     /**
-     * Whether large heap arrays are pinned (GetPrimitiveArrayCritical, which holds off the garbage collector)
-     * during a write rather than copied: only when no write call waits for an fdatasync, which can take
-     * milliseconds.
+     * Whether large heap arrays are pinned (GetPrimitiveArrayCritical, which holds off the garbage collector) during a
+     * write rather than copied: only when no write call waits for an fdatasync, which can take milliseconds.
      */
     private final boolean pin;
     /** One-entry cache of the last type name's UTF-8 bytes (races are harmless). */
@@ -81,9 +79,8 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     }
 
     /**
-     * Opens the rolling log {@code name} in {@code dir} (created if missing):
-     * segments {@code <name>-<20-digit number>-<UTC start>.binlog}, rolled by
-     * the options' size, record and period limits, trimmed by their retention.
+     * Opens the rolling log {@code name} in {@code dir} (created if missing): segments {@code <name>-<20-digit
+     * number>-<UTC start>.binlog}, rolled by the options' size, record and period limits, trimmed by their retention.
      */
     public static BinlogWriter openLog(Path dir, String name, Options options) throws IOException {
         return open(Strings.path(dir, "dir"), Strings.cstring(name, "name"), Strings.describe(dir, name), options);
@@ -223,9 +220,8 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     }
 
     /**
-     * Like {@link #writeBatch(String, ByteBuffer, int[])}, for the first {@code count}
-     * entries of {@code lengths} only: a batch array allocated once serves a last
-     * batch that is not full. {@code 0 <= count <= lengths.length}.
+     * Like {@link #writeBatch(String, ByteBuffer, int[])}, for the first {@code count} entries of {@code lengths} only:
+     * a batch array allocated once serves a last batch that is not full. {@code 0 <= count <= lengths.length}.
      */
     public long writeBatch(String type, ByteBuffer data, int[] lengths, int count) throws IOException {
         return writeBatch(new String[] {type}, data, lengths, count, null);

@@ -8,21 +8,19 @@ import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * One file of a rolling log with its state ({@code binlog_listed_segment}), from
- * {@link #list}: for uploaders and tools, which segments are sealed (never written
- * again) and which files {@code binlog repair --salvage} made. Immutable.
+ * One file of a rolling log with its state ({@code binlog_listed_segment}), from {@link #list}: for uploaders and
+ * tools, which segments are sealed (never written again) and which files {@code binlog repair --salvage} made.
+ * Immutable.
  *
  * @param path the file
  * @param segmentNo its segment number (a salvaged file's is its segment's)
  * @param state its state
- * @param salvagedOffset for a file {@code binlog repair --salvage} made: the offset in its segment it was
- *     copied from
+ * @param salvagedOffset for a file {@code binlog repair --salvage} made: the offset in its segment it was copied from
  * @param firstSeq the first record's sequence number, from the header (empty if unreadable)
- * @param lastSeq the last record's sequence number, once the records are closed (sealed or ending) and
- *     there is one
+ * @param lastSeq the last record's sequence number, once the records are closed (sealed or ending) and there is one
  * @param bytes the file's size in bytes when listed (of a compressed segment: its compressed size)
- * @param originalBytes for a compressed segment ({@code <segment>.binlog.zst}) whose seek table could be
- *     read: the size of the segment it holds; empty for a plain file
+ * @param originalBytes for a compressed segment ({@code <segment>.binlog.zst}) whose seek table could be read: the size
+ *     of the segment it holds; empty for a plain file
  */
 public record LogSegment(Path path, long segmentNo, State state, OptionalLong salvagedOffset,
         OptionalLong firstSeq, OptionalLong lastSeq, long bytes, OptionalLong originalBytes) {

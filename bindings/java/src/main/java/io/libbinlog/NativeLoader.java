@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -24,23 +25,22 @@ import java.util.stream.Stream;
 /**
  * Finds and loads the JNI library, in this order:
  * <ol>
- * <li>the absolute path in the system property {@value #PATH_PROPERTY}, else in the
- * environment variable {@value #PATH_ENV}: a library of the user's own;</li>
- * <li>the library the jar carries for this platform
- * ({@code io/libbinlog/native/<os>-<arch>/libbinlog_jni.so}), copied once into the
- * cache directory and loaded from there;</li>
- * <li>for a platform the jar carries nothing for: {@code System.loadLibrary("binlog_jni")}
- * ({@code java.library.path}).</li>
+ * <li>the absolute path in the system property {@value #PATH_PROPERTY}, else in the environment variable {@value
+ * #PATH_ENV}: a library of the user's own;</li>
+ * <li>the library the jar carries for this platform ({@code io/libbinlog/native/<os>-<arch>/libbinlog_jni.so}), copied
+ * once into the cache directory and loaded from there;</li>
+ * <li>for a platform the jar carries nothing for: {@code System.loadLibrary("binlog_jni")} ({@code
+ * java.library.path}).</li>
  * </ol>
  *
- * <p>The cache directory is the system property {@value #CACHE_PROPERTY}, else {@code $XDG_CACHE_HOME/libbinlog},
- * else {@code ~/.cache/libbinlog}. The copy is named for the SHA-256 of its content, so libraries of different
- * versions never share a file, and it appears under that name only by an atomic rename of a complete copy: JVMs
- * that start together each write their own temporary file and load the same bytes, whichever rename lands last. A
- * copy already there is loaded only if it holds the jar's bytes. Each JVM holds a shared lock on the copy it loaded
- * until it exits; one that writes a new copy deletes the other versions' copies no process holds a lock on, so the
- * cache keeps only the versions in use. When the cache directory cannot be written (or the copy is being removed),
- * the library goes to a fresh temporary directory deleted at exit.
+ * <p>The cache directory is the system property {@value #CACHE_PROPERTY}, else {@code $XDG_CACHE_HOME/libbinlog}, else
+ * {@code ~/.cache/libbinlog}. The copy is named for the SHA-256 of its content, so libraries of different versions
+ * never share a file, and it appears under that name only by an atomic rename of a complete copy: JVMs that start
+ * together each write their own temporary file and load the same bytes, whichever rename lands last. A copy already
+ * there is loaded only if it holds the jar's bytes. Each JVM holds a shared lock on the copy it loaded until it exits;
+ * one that writes a new copy deletes the other versions' copies no process holds a lock on, so the cache keeps only the
+ * versions in use. When the cache directory cannot be written (or the copy is being removed), the library goes to a
+ * fresh temporary directory deleted at exit.
  */
 final class NativeLoader {
     static final String PATH_PROPERTY = "io.libbinlog.jni.library";
@@ -52,18 +52,18 @@ final class NativeLoader {
     }
 
     static void load() {
-        String own = firstSet(System.getProperty(PATH_PROPERTY), System.getenv(PATH_ENV));
-        if (own != null) {
+        String own = System.getProperty(PATH_PROPERTY, "");
+        own = own.isEmpty() ? Objects.requireNonNullElse(System.getenv(PATH_ENV), "") : own;
+        if (!own.isEmpty()) {
             System.load(Path.of(own).toAbsolutePath().toString());
             return;
         }
-        String resource = "/io/libbinlog/native/" + platform() + "/" + LIBRARY_FILE;
-        byte[] bundled = readResource(resource);
+        byte[] bundled = readResource("/io/libbinlog/native/" + platform() + "/" + LIBRARY_FILE);
         if (bundled == null) {
             System.loadLibrary("binlog_jni");
-            return;
+        } else {
+            System.load(extract(bundled).toString());
         }
-        System.load(extract(bundled).toString());
     }
 
     /** {@code linux-x86_64} and the like: the directory of the jar's library for this JVM. */
@@ -79,15 +79,6 @@ final class NativeLoader {
             arch = "aarch64";
         }
         return os + "-" + arch;
-    }
-
-    private static String firstSet(String... values) {
-        for (String v : values) {
-            if (v != null && !v.isEmpty()) {
-                return v;
-            }
-        }
-        return null;
     }
 
     private static byte[] readResource(String name) {

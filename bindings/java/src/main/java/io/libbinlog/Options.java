@@ -49,8 +49,7 @@ public final class Options {
     }
 
     /**
-     * Whether a write call may wait for an fdatasync (its own or another
-     * thread's): durability EVERY_RECORD or EVERY_N.
+     * Whether a write call may wait for an fdatasync (its own or another thread's): durability EVERY_RECORD or EVERY_N.
      */
     boolean writesMayWait() {
         long[] d = settings.get(Opt.DURABILITY);
@@ -266,9 +265,8 @@ public final class Options {
         }
 
         /**
-         * Builds and validates the options through the library: bad settings throw
-         * {@link IllegalArgumentException} with the library's message (its cause the
-         * {@link BinlogException}, code {@link ErrorCode#INVALID_ARGUMENT}).
+         * Builds and validates the options through the library: bad settings throw {@link IllegalArgumentException}
+         * with the library's message (its cause the {@link BinlogException}, code {@link ErrorCode#INVALID_ARGUMENT}).
          */
         public Options build() {
             Options o = new Options(this);

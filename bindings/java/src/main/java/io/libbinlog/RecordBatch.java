@@ -11,29 +11,28 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Records read many at a time by {@link BinlogReader#nextBatch(RecordBatch)} ({@code binlog_reader_next_mapped}):
- * in one JNI crossing the library reads and checks the next records and describes each in this batch's descriptor
- * buffer (56 bytes a record, {@code binlog_mapped_record}): a payload the library reads from its mapping of the
- * segment is left there (no copy: {@link #payload(int)} is a slice of a read-only direct buffer over the mapping);
- * other payloads (a compressed segment's, a record kept back) and every type name and metadata entry are copied
- * into the batch's data buffer. The accessors read those buffers in place: {@link #seq}, {@link #timestampNs},
- * {@link #offset}, {@link #payloadLength}, {@link #payloadOffset}, {@link #metadataCount} and {@link #type}
- * (cached: a type name seen before returns the same {@code String}) allocate nothing, so a loop over a batch costs
- * no garbage per record beyond what it asks for ({@link #payload(int)} makes one slice object, {@link
- * #metadata(int)} a map).
+ * Records read many at a time by {@link BinlogReader#nextBatch(RecordBatch)} ({@code binlog_reader_next_mapped}): in
+ * one JNI crossing the library reads and checks the next records and describes each in this batch's descriptor buffer
+ * (56 bytes a record, {@code binlog_mapped_record}): a payload the library reads from its mapping of the segment is
+ * left there (no copy: {@link #payload(int)} is a slice of a read-only direct buffer over the mapping); other payloads
+ * (a compressed segment's, a record kept back) and every type name and metadata entry are copied into the batch's data
+ * buffer. The accessors read those buffers in place: {@link #seq}, {@link #timestampNs}, {@link #offset}, {@link
+ * #payloadLength}, {@link #payloadOffset}, {@link #metadataCount} and {@link #type} (cached: a type name seen before
+ * returns the same {@code String}) allocate nothing, so a loop over a batch costs no garbage per record beyond what it
+ * asks for ({@link #payload(int)} makes one slice object, {@link #metadata(int)} a map).
  *
- * <p>Payloads stay valid: a buffer over the mapping keeps that mapping mapped until the buffer and every slice of
- * it are unreachable (a {@code Cleaner} then releases it), whatever the reader does meanwhile, so a slice never
- * crashes the JVM, after the reader moves on or closes too. The data buffer is overwritten by the next {@code
- * nextBatch} into this batch, so a copied payload's slice kept past that shows the new bytes; copy what you keep.
- * After a {@code nextBatch} that throws, the batch is empty ({@link #count()} is 0).
+ * <p>Payloads stay valid: a buffer over the mapping keeps that mapping mapped until the buffer and every slice of it
+ * are unreachable (a {@code Cleaner} then releases it), whatever the reader does meanwhile, so a slice never crashes
+ * the JVM, after the reader moves on or closes too. The data buffer is overwritten by the next {@code nextBatch} into
+ * this batch, so a copied payload's slice kept past that shows the new bytes; copy what you keep. After a {@code
+ * nextBatch} that throws, the batch is empty ({@link #count()} is 0).
  *
  * <p>Sizes: a batch holds at most {@link #maxRecords()} records and {@link #bufferBytes()} bytes of data. A record
  * takes its type, keys and values, its payload if copied, plus 16 bytes per metadata entry (and up to 3 bytes of
- * alignment). A record that does not fit after others is kept by the reader and comes first in the next call; if
- * not even the first record fits, {@code nextBatch} throws {@link BinlogException} with {@link
- * ErrorCode#BUFFER_TOO_SMALL} (its message gives the bytes needed) and consumes nothing: read it with a larger
- * batch, or with {@link BinlogReader#next()}.
+ * alignment). A record that does not fit after others is kept by the reader and comes first in the next call; if not
+ * even the first record fits, {@code nextBatch} throws {@link BinlogException} with {@link ErrorCode#BUFFER_TOO_SMALL}
+ * (its message gives the bytes needed) and consumes nothing: read it with a larger batch, or with {@link
+ * BinlogReader#next()}.
  *
  * <p>Not thread-safe: fill and read a batch from one thread at a time.
  */

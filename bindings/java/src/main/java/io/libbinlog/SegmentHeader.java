@@ -10,8 +10,7 @@ import java.util.Objects;
  * segment, its creation time, its place in its log, and the strings and parameters its writer was given ({@link
  * Options.Builder#logName}, {@link Options.Builder#contentType}, {@link Options.Builder#param}, ...).
  *
- * <p>Immutable, and every field is a Java copy: it stays valid after the
- * reader moves to another segment or is closed.
+ * <p>Immutable, and every field is a Java copy: it stays valid after the reader moves to another segment or is closed.
  *
  * @param major major version of the segment format that wrote the segment (see {@link Binlog#formatMajor()})
  * @param minor minor version of the segment format that wrote the segment
@@ -22,9 +21,8 @@ import java.util.Objects;
  * @param logName log name ({@link Options.Builder#logName}; a log writer records its log's name); may be empty
  * @param contentType content type ({@link Options.Builder#contentType}); may be empty
  * @param writer the library and version that created the segment, e.g. {@code libbinlog/0.1.0}
- * @param params the parameters given with {@link Options.Builder#param} when the segment was created:
- *     unmodifiable, in write order, a key given twice appearing twice (unlike {@link
- *     BinlogRecord#metadata()}, which is a map)
+ * @param params the parameters given with {@link Options.Builder#param} when the segment was created: unmodifiable, in
+ *     write order, a key given twice appearing twice (unlike {@link BinlogRecord#metadata()}, which is a map)
  */
 public record SegmentHeader(int major, int minor, long createdNs, long segmentNo, long firstSeq, String logName,
         String contentType, String writer, List<Map.Entry<String, String>> params) {

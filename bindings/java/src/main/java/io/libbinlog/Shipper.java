@@ -8,11 +8,10 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Ships a log's sealed segments to an S3-compatible bucket ({@code binlog_shipper}): each with a
- * create-only PUT checked by a HEAD, never overwriting an object, and removing a local copy only
- * once its copy in the bucket is verified. Thread-safe (calls take turns); {@link #close} releases
- * the log's ship lock, and later calls throw {@link ErrorCode#CLOSED}. An unreachable, unclosed shipper is freed
- * by a {@link java.lang.ref.Cleaner}.
+ * Ships a log's sealed segments to an S3-compatible bucket ({@code binlog_shipper}): each with a create-only PUT
+ * checked by a HEAD, never overwriting an object, and removing a local copy only once its copy in the bucket is
+ * verified. Thread-safe (calls take turns); {@link #close} releases the log's ship lock, and later calls throw {@link
+ * ErrorCode#CLOSED}. An unreachable, unclosed shipper is freed by a {@link java.lang.ref.Cleaner}.
  */
 public final class Shipper extends HandleCalls implements AutoCloseable {
 
@@ -27,10 +26,9 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
     public record PruneReport(long deleted, long finished, long kept, OptionalLong prunedThrough) {}
 
     /**
-     * Where and how a log is shipped. Unset fields take the library's defaults: the endpoint, region
-     * and credentials of the environment ({@code AWS_ENDPOINT_URL}, {@code AWS_REGION},
-     * {@code AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY}, ...), path-style addressing, no local
-     * segment removed, multipart uploads above 64 MiB.
+     * Where and how a log is shipped. Unset fields take the library's defaults: the endpoint, region and credentials of
+     * the environment ({@code AWS_ENDPOINT_URL}, {@code AWS_REGION}, {@code AWS_ACCESS_KEY_ID}, {@code
+     * AWS_SECRET_ACCESS_KEY}, ...), path-style addressing, no local segment removed, multipart uploads above 64 MiB.
      */
     public static final class Options {
         private String url;
@@ -164,10 +162,9 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
     }
 
     /**
-     * Starts shipping log {@code name} of {@code dir}: takes the log's ship lock ({@link
-     * ErrorCode#LOCKED} if another shipper holds it), claims the prefix for the log ({@link
-     * ErrorCode#WRONG_LOG} if another log holds it), and compares the local segments with the
-     * journal and the bucket. Nothing is uploaded yet.
+     * Starts shipping log {@code name} of {@code dir}: takes the log's ship lock ({@link ErrorCode#LOCKED} if another
+     * shipper holds it), claims the prefix for the log ({@link ErrorCode#WRONG_LOG} if another log holds it), and
+     * compares the local segments with the journal and the bucket. Nothing is uploaded yet.
      */
     public static Shipper open(Path dir, String name, Options options) throws IOException {
         if (options == null) {
@@ -180,10 +177,9 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
     }
 
     /**
-     * Uploads every sealed segment not yet in the bucket, in order, then removes the local copies the
-     * options allow. An object holding other bytes than its segment is {@link
-     * ErrorCode#REMOTE_CONFLICT} (never overwritten); a failure leaves the journal where the pass
-     * stopped.
+     * Uploads every sealed segment not yet in the bucket, in order, then removes the local copies the options allow. An
+     * object holding other bytes than its segment is {@link ErrorCode#REMOTE_CONFLICT} (never overwritten); a failure
+     * leaves the journal where the pass stopped.
      */
     public Report shipOnce() throws IOException {
         long[] r = new long[3];
@@ -192,11 +188,10 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
     }
 
     /**
-     * Deletes the oldest segment objects of log {@code name} at the options' URL beyond their remote
-     * retention ({@code binlog_remote_prune}): oldest first, never the newest, a prune killed before
-     * finished first; with {@code dryRun} only says what would go. Another pruner holding the claim
-     * is {@link ErrorCode#LOCKED}; credentials that may not delete, {@link
-     * ErrorCode#PERMISSION_DENIED} naming the object. Readers report the pruned records as gaps of
+     * Deletes the oldest segment objects of log {@code name} at the options' URL beyond their remote retention ({@code
+     * binlog_remote_prune}): oldest first, never the newest, a prune killed before finished first; with {@code dryRun}
+     * only says what would go. Another pruner holding the claim is {@link ErrorCode#LOCKED}; credentials that may not
+     * delete, {@link ErrorCode#PERMISSION_DENIED} naming the object. Readers report the pruned records as gaps of
      * reason retention.
      */
     public static PruneReport pruneRemote(String name, Options options, boolean dryRun) throws IOException {

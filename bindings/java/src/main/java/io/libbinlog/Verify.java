@@ -11,15 +11,14 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A verification of a segment file or a log directory ({@code binlog_verify}): the library's
- * findings, in file order, segment by segment, each segment verified when {@link #next} reaches it
- * (a clean sealed segment gives none; past {@link #MAX_FINDINGS} of a segment, one {@link
- * Finding.Kind#NOT_LISTED} counts the rest), then, for a log, one about its manifest if it cannot
- * be used ({@link Finding.Kind#MANIFEST_DAMAGED}, {@link Finding.Kind#MANIFEST_UNUSED}, {@link
- * Finding.Kind#UNREADABLE}). A file's damage is a {@link Finding}, not an exception.
+ * A verification of a segment file or a log directory ({@code binlog_verify}): the library's findings, in file order,
+ * segment by segment, each segment verified when {@link #next} reaches it (a clean sealed segment gives none; past
+ * {@link #MAX_FINDINGS} of a segment, one {@link Finding.Kind#NOT_LISTED} counts the rest), then, for a log, one about
+ * its manifest if it cannot be used ({@link Finding.Kind#MANIFEST_DAMAGED}, {@link Finding.Kind#MANIFEST_UNUSED},
+ * {@link Finding.Kind#UNREADABLE}). A file's damage is a {@link Finding}, not an exception.
  *
- * <p>Thread-safe: calls take turns. {@link #close} is idempotent and waits for a call in progress; later calls
- * throw {@link ErrorCode#CLOSED}. An unreachable, unclosed verification is freed by a {@link Cleaner}.
+ * <p>Thread-safe: calls take turns. {@link #close} is idempotent and waits for a call in progress; later calls throw
+ * {@link ErrorCode#CLOSED}. An unreachable, unclosed verification is freed by a {@link Cleaner}.
  */
 public final class Verify extends HandleCalls implements AutoCloseable, Iterable<Finding> {
     /** The findings listed per segment ({@code BINLOG_VERIFY_MAX_FINDINGS}). */
