@@ -250,10 +250,8 @@ static int c_strings(JNIEnv *env, char **s, int n, const jbyteArray *a, const ch
     return 0;
 }
 
-/*
- * A byte[] copied to C memory: into `stack` when it fits in `stack_len`, else malloc'd (*heap set, to free). NULL
- * array = (NULL, 0). Returns 0 on success, -1 with an exception pending.
- */
+/* A byte[] copied to C memory: into `stack` when it fits in `stack_len`, else malloc'd (*heap set, to free). NULL array
+ * = (NULL, 0). Returns 0 on success, -1 with an exception pending. */
 static int copy_bytes(JNIEnv *env, jbyteArray a, char *stack, size_t stack_len, char **out, size_t *out_len,
                       char **heap) {
     *heap = NULL;
@@ -454,8 +452,7 @@ FREE_FN(Options, nativeFree, binlog_options_free, binlog_options)
  * pending. */
 static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, jlong which, jlong a, jlong b,
                       jlong c) {
-    /* Unsigned C parameters refuse negative Java values rather than wrap
-     * them; the compression level (b) is signed. */
+    /* Unsigned C parameters refuse negative Java values rather than wrap them; the compression level (b) is signed. */
     if (which != OPT_CREATED_NS && (a < 0 || (which != OPT_COMPRESSION && b < 0) || c < 0)) {
         throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "option value must not be negative");
         return -1;
@@ -601,13 +598,10 @@ static void write_args_free(struct write_args *a) {
     free(a->heap);
 }
 
-/*
- * Where [off, off+len) of `data` is for a write: in place in a direct buffer; else from a byte[]
- * copied into `stack` if it fits, pinned if `pin` (*critical set: release it after the write,
- * calling nothing of the JVM's meanwhile), or copied to malloc'd *copy (to free) when a write may
- * wait for an fdatasync, since a pinned array would hold off the garbage collector meanwhile.
- * Called after every other JNI call of the write. NULL with an exception pending.
- */
+/* Where [off, off+len) of `data` is for a write: in place in a direct buffer; else from a byte[] copied into `stack` if
+ * it fits, pinned if `pin` (*critical set: release it after the write, calling nothing of the JVM's meanwhile), or
+ * copied to malloc'd *copy (to free) when a write may wait for an fdatasync, since a pinned array would hold off the
+ * garbage collector meanwhile. Called after every other JNI call of the write. NULL with an exception pending. */
 static const uint8_t *payload_at(JNIEnv *env, jobject data, jboolean direct, jboolean pin, jint off, jlong len,
                                  uint8_t *stack, size_t stack_len, uint8_t **copy, void **critical) {
     *copy = NULL;
@@ -662,9 +656,8 @@ JNI(jlong, BinlogWriter, nativeWrite, jlong h, jbyteArray type, jobject data, jb
     return (jlong)seq;
 }
 
-/* A record the calling thread staged in its own native memory (StagingBuffer.java): the type name, then the
- * payload, from address. Its arguments are numbers alone, so nothing here calls into the JVM unless the write
- * fails. */
+/* A record the calling thread staged in its own native memory (StagingBuffer.java): the type name, then the payload,
+ * from address. Its arguments are numbers alone, so nothing here calls into the JVM unless the write fails. */
 JNI(jlong, BinlogWriter, nativeWriteStaged, jlong h, jlong address, jint type_len, jint len, jlong ts) {
     LIVE(writer, w, h, 0)
     const uint8_t *base = (const uint8_t *)(intptr_t)address;
@@ -872,10 +865,8 @@ _Static_assert(offsetof(binlog_mapped_record, type_off) == 40, "RecordBatch.TYPE
 _Static_assert(offsetof(binlog_mapped_record, meta_count) == 52, "RecordBatch.META_COUNT");
 _Static_assert(sizeof(binlog_batch_meta) == 16, "RecordBatch.META_ENTRY_BYTES");
 
-/*
- * Fills RecordBatch's buffers: `records` holds `cap` descriptors, then the mapping's address and length (two 8-byte
- * words, 0 when no payload is mapped). Returns the count, 0 at END, -1 with an exception pending.
- */
+/* Fills RecordBatch's buffers: `records` holds `cap` descriptors, then the mapping's address and length (two 8-byte
+ * words, 0 when no payload is mapped). Returns the count, 0 at END, -1 with an exception pending. */
 JNI(jint, BinlogReader, nativeNextBatch, jlong h, jlong wait_ms, jobject data, jobject records, jint cap) {
     LIVE(reader, r, h, -1)
     uint8_t *buf, *recs_addr;
@@ -906,10 +897,8 @@ JNI(jint, BinlogReader, nativeNextBatch, jlong h, jlong wait_ms, jobject data, j
     return (jint)count;
 }
 
-/*
- * A direct buffer over [addr, addr + len) of the mapping the last batch pointed into, kept mapped by a
- * binlog_mapping whose address goes to handle[0] (Java frees it once the buffer is unreachable).
- */
+/* A direct buffer over [addr, addr + len) of the mapping the last batch pointed into, kept mapped by a binlog_mapping
+ * whose address goes to handle[0] (Java frees it once the buffer is unreachable). */
 JNI(jobject, BinlogReader, nativeKeepMapping, jlong h, jlong addr, jlong len, jlongArray handle) {
     LIVE(reader, r, h, NULL)
     binlog_mapping *m = NULL;
@@ -1112,12 +1101,10 @@ static jobjectArray strings_and_meta(JNIEnv *env, const binlog_iovec *s, size_t 
     return out;
 }
 
-/*
- * binlog_reader_header, copied into Java before returning: the strings and the parameter array point into the
- * reader only until it moves to another segment, is closed, or header is called again. nums gets major, minor,
- * created_ns, segment_no, first_seq; the byte[][] returned the log name, content type, writer, then each
- * parameter's key and value (UTF-8 as stored). The call does not move the reader, so a record kept stays valid.
- */
+/* binlog_reader_header, copied into Java before returning: the strings and the parameter array point into the reader
+ * only until it moves to another segment, is closed, or header is called again. nums gets major, minor, created_ns,
+ * segment_no, first_seq; the byte[][] returned the log name, content type, writer, then each parameter's key and value
+ * (UTF-8 as stored). The call does not move the reader, so a record kept stays valid. */
 JNI(jobjectArray, BinlogReader, nativeHeader, jlong h, jlongArray nums) {
     LIVE(reader, r, h, NULL)
     binlog_header hd;
@@ -1166,11 +1153,9 @@ static binlog_result list_fields(const binlog_segment_list *list, size_t i, jlon
     return BINLOG_OK;
 }
 
-/*
- * binlog_log_list_segments, copied into Java as {long[] nums, byte[][] paths}: LIST_FIELDS
- * numbers per file (segment_no, state, salvaged, salvaged_offset, has_first_seq, first_seq,
- * has_last_seq, last_seq, bytes, compressed, original bytes) and its path.
- */
+/* binlog_log_list_segments, copied into Java as {long[] nums, byte[][] paths}: LIST_FIELDS numbers per file
+ * (segment_no, state, salvaged, salvaged_offset, has_first_seq, first_seq, has_last_seq, last_seq, bytes, compressed,
+ * original bytes) and its path. */
 JNI(jobjectArray, Binlog, nativeList, jbyteArray dir, jbyteArray name) {
     char *s[2];
     if (c_strings(env, s, 2, (jbyteArray[]){dir, name}, (const char *[]){"dir", "name"}, 2) != 0) {
@@ -1366,8 +1351,7 @@ JNI(void, BinlogMergedReader, nativeSkipDamaged, jlong h, jboolean skip) {
 }
 
 /* The next record (binlog_merged_reader_next, or _next_wait up to wait_ms when not negative): {seq, timestamp_ns,
- * offset} into nums, and byte[][] {log, type, payload, then each metadata key and value} returned; null at the
- * end. */
+ * offset} into nums, and byte[][] {log, type, payload, then each metadata key and value} returned; null at the end. */
 JNI(jobjectArray, BinlogMergedReader, nativeNext, jlong h, jlong wait_ms, jlongArray nums) {
     LIVE(merged_reader, r, h, NULL)
     binlog_record rec;
