@@ -5,25 +5,9 @@ package io.libbinlog;
  * BINLOG_END} are not errors and have no constant here; a code this binding does not know maps to {@link #UNKNOWN}.
  */
 public enum ErrorCode {
-    INVALID_ARGUMENT(2),
-    NULL_POINTER(3),
-    NOT_FOUND(4),
-    PERMISSION_DENIED(5),
-    IO(6),
-    NOT_A_BINLOG(7),
-    UNSUPPORTED_VERSION(8),
-    CORRUPT_HEADER(9),
-    CORRUPT(10),
-    TRUNCATED(11),
-    RECORD_TOO_LARGE(12),
-    LOCKED(13),
-    CLOSED(14),
-    DISK_FULL(15),
-    PANIC(16),
-    INVALID_UTF8(17),
-    POISONED(18),
-    ALREADY_EXISTS(19),
-    CORRUPT_SEAL(20),
+    INVALID_ARGUMENT(2), NULL_POINTER(3), NOT_FOUND(4), PERMISSION_DENIED(5), IO(6), NOT_A_BINLOG(7),
+    UNSUPPORTED_VERSION(8), CORRUPT_HEADER(9), CORRUPT(10), TRUNCATED(11), RECORD_TOO_LARGE(12), LOCKED(13),
+    CLOSED(14), DISK_FULL(15), PANIC(16), INVALID_UTF8(17), POISONED(18), ALREADY_EXISTS(19), CORRUPT_SEAL(20),
     /**
      * A batch buffer ({@link RecordBatch}) is too small for even the next
      * record; the message gives the bytes it needs. Nothing was consumed.
