@@ -1219,10 +1219,12 @@ static binlog_ship_options *ship_options(JNIEnv *env, jobjectArray strings, jlon
     if (rc == BINLOG_OK && (s[SHIP_ACCESS_KEY] != NULL || s[SHIP_SECRET] != NULL))
         rc = binlog_ship_options_set_credentials(o, s[SHIP_ACCESS_KEY], s[SHIP_SECRET]);
     if (rc == BINLOG_OK && v[SHIP_VIRTUAL_HOSTED]) rc = binlog_ship_options_set_path_style(o, false);
-    if (rc == BINLOG_OK && v[SHIP_KEEP_LOCAL] >= 0) rc = binlog_ship_options_set_keep_local(o, (uint64_t)v[SHIP_KEEP_LOCAL]);
+    if (rc == BINLOG_OK && v[SHIP_KEEP_LOCAL] >= 0)
+        rc = binlog_ship_options_set_keep_local(o, (uint64_t)v[SHIP_KEEP_LOCAL]);
     if (rc == BINLOG_OK && v[SHIP_MULTIPART] > 0)
         rc = binlog_ship_options_set_multipart_threshold(o, (uint64_t)v[SHIP_MULTIPART]);
-    if (rc == BINLOG_OK && v[SHIP_RETRY_MS] > 0) rc = binlog_ship_options_set_retry_timeout(o, (uint64_t)v[SHIP_RETRY_MS]);
+    if (rc == BINLOG_OK && v[SHIP_RETRY_MS] > 0)
+        rc = binlog_ship_options_set_retry_timeout(o, (uint64_t)v[SHIP_RETRY_MS]);
     if (rc == BINLOG_OK && (keep[0] >= 0 || keep[1] >= 0 || keep[2] >= 0)) /* -1: unset, UINT64_MAX for C */
         rc = binlog_ship_options_set_remote_retention(o, keep[0] < 0 ? UINT64_MAX : (uint64_t)keep[0],
                                                       keep[1] < 0 ? UINT64_MAX : (uint64_t)keep[1],

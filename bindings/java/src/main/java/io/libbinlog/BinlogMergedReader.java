@@ -8,8 +8,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Many logs read as one stream ordered by timestamp ({@code binlog_merged_reader_*}): ties by log name, then
@@ -24,7 +22,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * unreachable, unclosed reader is freed by a {@link java.lang.ref.Cleaner}.
  */
 public final class BinlogMergedReader extends HandleCalls implements Closeable, Iterable<BinlogMergedRecord> {
-    private final ReentrantLock lock = new ReentrantLock();
     /** The record {@code hasNext()} read and the iterator has not handed out yet; guarded by the lock. */
     private BinlogMergedRecord held;
 
@@ -61,11 +58,6 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         byte[] r = remote == null ? null : Strings.cstring(remote, "remote");
         byte[] p = pattern == null ? null : Strings.cstring(pattern, "pattern");
         return new BinlogMergedReader(nativeOpen(d, r, p), dir + " " + remote + " " + pattern);
-    }
-
-    @Override
-    Lock callLock() {
-        return lock;
     }
 
     /**

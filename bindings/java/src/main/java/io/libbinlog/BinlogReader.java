@@ -17,8 +17,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -46,7 +44,6 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     private static final int OPEN_SEGMENT = 0, OPEN_SALVAGE = 1, OPEN_LOG = 2, OPEN_GLOB = 3, OPEN_LOG_TIERED = 4;
     private static final int SEEK_SEQ = 0, SEEK_TIME = 1, SKIP_DAMAGED = 2, DECODE_THREADS = 3, GAP_COUNT = 4;
 
-    private final ReentrantLock lock = new ReentrantLock();
     /**
      * The one-record batch {@link #next}, {@link #nextInto} and the visits read with (it grows to
      * fit a record's type, metadata and copied payload); guarded by {@link #lock}.
@@ -139,11 +136,6 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     // ---------------------------------------------------------------- calls
-
-    @Override
-    Lock callLock() {
-        return lock;
-    }
 
     @Override
     long enter() throws BinlogClosedException {

@@ -41,7 +41,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     private static final int FLUSH = 0, SYNC = 1, ROLL = 2, NEXT_SEQ = 3, DURABLE_SEQ = 4, CALLBACK_FAILURES = 5,
             DROPPED_UNSHIPPED = 6;
 
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
     /** binlog_writer_poll_sealed must be called from one thread at a time. */
     private final ReentrantLock pollLock = new ReentrantLock();
     /** Sealed segments not yet polled when close ran, the last one included. */
@@ -102,7 +102,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
 
     @Override
     Lock callLock() {
-        return lock.readLock();
+        return rw.readLock();
     }
 
     private byte[] typeBytes(String type) throws IOException {
@@ -467,7 +467,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
      */
     @Override
     public void close() throws IOException {
-        lock.writeLock().lock();
+        rw.writeLock().lock();
         try {
             if (handle == 0) {
                 return;
@@ -485,7 +485,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
                 }
             }
         } finally {
-            lock.writeLock().unlock();
+            rw.writeLock().unlock();
         }
     }
 

@@ -13,10 +13,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import java.util.function.LongFunction;
 
-/** Calls on a native handle under its owner's lock: what the readers, the writer and {@link Verify} share. */
+/** Calls on a native handle under its owner's lock: what the readers, the writer, {@link Verify}, {@link Shipper} share. */
 abstract class HandleCalls {
     static { // before any subclass's natives (a superclass is initialized first)
         Binlog.ensureLoaded();
@@ -83,8 +84,13 @@ abstract class HandleCalls {
         }
     }
 
+    /** The lock of every call, but a writer's (it has a read-write lock of its own). */
+    final ReentrantLock lock = new ReentrantLock();
+
     /** The lock a call holds (close takes it, or a stronger one, to wait for calls in progress). */
-    abstract Lock callLock();
+    Lock callLock() {
+        return lock;
+    }
 
     /** Takes the lock and returns the live handle; throws CLOSED (lock released) once closed. */
     long enter() throws BinlogClosedException {

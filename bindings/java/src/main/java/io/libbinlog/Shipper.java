@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.OptionalLong;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Ships a log's sealed segments to an S3-compatible bucket ({@code binlog_shipper}): each with a create-only PUT
@@ -150,15 +148,9 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
         }
     }
 
-    private final ReentrantLock lock = new ReentrantLock();
 
     private Shipper(long handle, String description) {
         super(handle, Shipper::nativeFree, "shipper", description);
-    }
-
-    @Override
-    Lock callLock() {
-        return lock;
     }
 
     /**

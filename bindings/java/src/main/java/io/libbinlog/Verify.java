@@ -7,8 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.OptionalLong;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A verification of a segment file or a log directory ({@code binlog_verify}): the library's findings, in file order,
@@ -27,7 +25,6 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
     /** Segments verified so far and the valid records in them. */
     public record Counts(long segments, long records) {}
 
-    private final ReentrantLock lock = new ReentrantLock();
     /** The finding {@code hasNext()} read and the iterator has not handed out yet; guarded by the lock. */
     private Finding held;
 
@@ -49,11 +46,6 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
         byte[] p = Strings.path(path, "path");
         byte[] n = logName == null ? null : Strings.cstring(logName, "log name");
         return new Verify(nativeOpen(p, n), path.toString());
-    }
-
-    @Override
-    Lock callLock() {
-        return lock;
     }
 
     /** The next finding, or null once every segment is verified. */
