@@ -447,7 +447,6 @@ JNI(jint, Binlog, formatMajor) { return BINLOG_FORMAT_MAJOR; }
 
 FREE_FN(Options, nativeFree, binlog_options_free, binlog_options)
 
-/* Refuses a value past uint32_t (it would wrap, maybe into an accepted value). */
 /* Applies setting `which` with values a, b, c (of a string setting: indexes in str) to o; -1 with an exception
  * pending. */
 static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, jlong which, jlong a, jlong b,
@@ -1001,28 +1000,23 @@ static jobjectArray nums_and_paths(JNIEnv *env, const jlong *v, size_t width, co
 #define GAP_NUMS 7
 #define DAMAGE_NUMS 4
 
-/* A library call that copies a handle's gaps (binlog_gap) or damaged regions (binlog_damage2) into `rows`, and
- * for a merged reader each one's log name into `logs`; NULL rows and logs with cap 0 ask for the count. */
-typedef binlog_result (*problems_fn)(void *h, int damages, void *rows, binlog_iovec *logs, size_t cap,
-                                     size_t *count);
-
-static binlog_result reader_problems(void *h, int damages, void *rows, binlog_iovec *logs __attribute__((unused)),
-                                     size_t cap, size_t *count) {
+/* Copies the gaps (binlog_gap) or damaged regions (binlog_damage2) of reader h, or of merged reader h with each
+ * one's log name into `logs`, into `rows`; NULL rows and logs with cap 0 ask for the count. */
+static binlog_result problems_of(void *h, int merged, int damages, void *rows, binlog_iovec *logs, size_t cap,
+                                 size_t *count) {
+    if (merged) {
+        return damages ? binlog_merged_reader_damages(h, rows, logs, cap, count)
+                       : binlog_merged_reader_gaps(h, rows, logs, cap, count);
+    }
     return damages ? binlog_reader_damages2(h, rows, cap, count) : binlog_reader_gaps(h, rows, cap, count);
 }
 
-static binlog_result merged_problems(void *h, int damages, void *rows, binlog_iovec *logs, size_t cap,
-                                     size_t *count) {
-    return damages ? binlog_merged_reader_damages(h, rows, logs, cap, count)
-                   : binlog_merged_reader_gaps(h, rows, logs, cap, count);
-}
-
-/* The gaps or damaged regions `fn` gives of handle h, as {long[] nums, byte[][] paths} (GAP_NUMS or DAMAGE_NUMS
- * numbers and one path, a file or object URL, each), and byte[][] logs with `with_logs`; NULL with an exception
- * pending on failure. */
-static jobjectArray problems(JNIEnv *env, problems_fn fn, void *h, int damages, int with_logs, const char *call) {
+/* The gaps or damaged regions problems_of gives of handle h, as {long[] nums, byte[][] paths} (GAP_NUMS or
+ * DAMAGE_NUMS numbers and one path, a file or object URL, each), and byte[][] logs of a merged reader; NULL with an
+ * exception pending on failure. */
+static jobjectArray problems(JNIEnv *env, void *h, int merged, int damages, const char *call) {
     size_t n = 0, got = 0, width = damages ? DAMAGE_NUMS : GAP_NUMS;
-    if (check(env, fn(h, damages, NULL, NULL, 0, &n)) != 0) {
+    if (check(env, problems_of(h, merged, damages, NULL, NULL, 0, &n)) != 0) {
         return NULL;
     }
     if (n > (size_t)INT32_MAX / GAP_NUMS) {
@@ -1032,9 +1026,10 @@ static jobjectArray problems(JNIEnv *env, problems_fn fn, void *h, int damages, 
     void *rows = xmalloc(env, n * (damages ? sizeof(binlog_damage2) : sizeof(binlog_gap)), call);
     jlong *v = rows == NULL ? NULL : xmalloc(env, n * width * sizeof *v, call);
     binlog_iovec *paths = v == NULL ? NULL : xmalloc(env, n * sizeof *paths, call);
-    binlog_iovec *logs = paths == NULL || !with_logs ? NULL : xmalloc(env, n * sizeof *logs, call);
+    binlog_iovec *logs = paths == NULL || !merged ? NULL : xmalloc(env, n * sizeof *logs, call);
     jobjectArray out = NULL;
-    if (paths == NULL || (with_logs && logs == NULL) || check(env, fn(h, damages, rows, logs, n, &got)) != 0) {
+    if (paths == NULL || (merged && logs == NULL) ||
+        check(env, problems_of(h, merged, damages, rows, logs, n, &got)) != 0) {
         goto done;
     }
     n = got < n ? got : n;
@@ -1066,7 +1061,7 @@ done:
 /* The gaps (binlog_reader_gaps) or damaged regions (binlog_reader_damages2) the reader met. */
 JNI(jobjectArray, BinlogReader, nativeProblems, jlong h, jboolean damages) {
     LIVE(reader, r, h, NULL)
-    return problems(env, reader_problems, r, damages, 0, damages ? "binlog_reader_damages2" : "binlog_reader_gaps");
+    return problems(env, r, 0, damages, damages ? "binlog_reader_damages2" : "binlog_reader_gaps");
 }
 
 JNI(void, BinlogReader, nativeTail, jlong h, jlongArray out) {
@@ -1375,8 +1370,7 @@ JNI(jobjectArray, BinlogMergedReader, nativeNext, jlong h, jlong wait_ms, jlongA
  * one's log name. */
 JNI(jobjectArray, BinlogMergedReader, nativeProblems, jlong h, jboolean damages) {
     LIVE(merged_reader, r, h, NULL)
-    return problems(env, merged_problems, r, damages, 1,
-                    damages ? "binlog_merged_reader_damages" : "binlog_merged_reader_gaps");
+    return problems(env, r, 1, damages, damages ? "binlog_merged_reader_damages" : "binlog_merged_reader_gaps");
 }
 
 FREE_FN(BinlogMergedReader, nativeFree, binlog_merged_reader_free, binlog_merged_reader)

@@ -72,19 +72,13 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
 
         /** Removes a local segment once its copy is verified, keeping the newest {@code keep} (at least 0). */
         public Options keepLocal(long keep) {
-            if (keep < 0) {
-                throw new IllegalArgumentException("keepLocal " + keep + " is negative");
-            }
-            this.keepLocal = keep;
+            this.keepLocal = nonNegative("keepLocal", keep);
             return this;
         }
 
         /** Segments larger than this go up as multipart uploads (0 = 64 MiB). */
         public Options multipartThreshold(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("multipartThreshold " + bytes + " is negative");
-            }
-            this.multipartThreshold = bytes;
+            this.multipartThreshold = nonNegative("multipartThreshold", bytes);
             return this;
         }
 
