@@ -159,6 +159,29 @@ class VerifyTest {
         assertEquals(new Verify.Counts(1, 4), r.counts());
     }
 
+    /** hasNext keeps the finding it read in the Verify: the next call of next() returns it, and none is lost. */
+    @Test
+    void hasNextKeepsTheFindingForNext() throws Exception {
+        Path p = dir.resolve("unsealed.binlog");
+        try (BinlogWriter w = BinlogWriter.openSegment(p)) {
+            w.write("e", payload(0));
+            w.flush();
+            Files.write(dir.resolve("copy.binlog"), Files.readAllBytes(p)); // no seal: a note
+        }
+        List<Finding> all = verify(dir.resolve("copy.binlog"), null).findings();
+        assertTrue(!all.isEmpty(), "an unsealed segment gives a finding");
+        try (Verify v = Verify.open(dir.resolve("copy.binlog"))) {
+            Iterator<Finding> it = v.iterator();
+            assertTrue(it.hasNext());
+            assertTrue(it.hasNext()); // reads nothing more
+            assertEquals(all.get(0), v.next());
+            List<Finding> rest = new ArrayList<>();
+            it.forEachRemaining(rest::add);
+            assertEquals(all.subList(1, all.size()), rest);
+            assertNull(v.next());
+        }
+    }
+
     @Test
     void flippedByteMidFileIsCorruptionAtThatRecord() throws Exception {
         Path p = dir.resolve("flip.binlog");
