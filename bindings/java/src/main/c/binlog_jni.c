@@ -1011,10 +1011,18 @@ static binlog_result problems_of(void *h, int merged, int damages, void *rows, b
     return damages ? binlog_reader_damages2(h, rows, cap, count) : binlog_reader_gaps(h, rows, cap, count);
 }
 
-/* The gaps or damaged regions problems_of gives of handle h, as {long[] nums, byte[][] paths} (GAP_NUMS or
+/* The gaps or damaged regions (damages) a reader (binlog_reader_gaps, _damages2) or merged reader h
+ * (binlog_merged_reader_gaps, _damages, with each one's log name) met, as {long[] nums, byte[][] paths} (GAP_NUMS or
  * DAMAGE_NUMS numbers and one path, a file or object URL, each), and byte[][] logs of a merged reader; NULL with an
  * exception pending on failure. */
-static jobjectArray problems(JNIEnv *env, void *h, int merged, int damages, const char *call) {
+JNI(jobjectArray, HandleCalls, nativeProblems, jlong handle, jboolean merged, jboolean damages) {
+    void *h = (void *)(intptr_t)handle;
+    const char *call = merged ? (damages ? "binlog_merged_reader_damages" : "binlog_merged_reader_gaps")
+                              : (damages ? "binlog_reader_damages2" : "binlog_reader_gaps");
+    if (h == NULL) {
+        throw_code(env, BINLOG_ERR_CLOSED, "reader is closed"); /* as LIVE: Java never passes 0 */
+        return NULL;
+    }
     size_t n = 0, got = 0, width = damages ? DAMAGE_NUMS : GAP_NUMS;
     if (check(env, problems_of(h, merged, damages, NULL, NULL, 0, &n)) != 0) {
         return NULL;
@@ -1056,12 +1064,6 @@ done:
     free(paths);
     free(logs);
     return out;
-}
-
-/* The gaps (binlog_reader_gaps) or damaged regions (binlog_reader_damages2) the reader met. */
-JNI(jobjectArray, BinlogReader, nativeProblems, jlong h, jboolean damages) {
-    LIVE(reader, r, h, NULL)
-    return problems(env, r, 0, damages, damages ? "binlog_reader_damages2" : "binlog_reader_gaps");
 }
 
 JNI(void, BinlogReader, nativeTail, jlong h, jlongArray out) {
@@ -1364,13 +1366,6 @@ JNI(jobjectArray, BinlogMergedReader, nativeNext, jlong h, jlong wait_ms, jlongA
     return set_longs(env, nums, v, 3) != 0
                ? NULL
                : strings_and_meta(env, s, 3, rec.meta, rec.meta_count, "binlog_merged_reader_next");
-}
-
-/* The gaps (binlog_merged_reader_gaps) or damaged regions (binlog_merged_reader_damages) the logs met, with each
- * one's log name. */
-JNI(jobjectArray, BinlogMergedReader, nativeProblems, jlong h, jboolean damages) {
-    LIVE(merged_reader, r, h, NULL)
-    return problems(env, r, 1, damages, damages ? "binlog_merged_reader_damages" : "binlog_merged_reader_gaps");
 }
 
 FREE_FN(BinlogMergedReader, nativeFree, binlog_merged_reader_free, binlog_merged_reader)

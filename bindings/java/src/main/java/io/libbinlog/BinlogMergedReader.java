@@ -131,8 +131,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
 
     /** Every gap the logs met so far, by log name and each log's oldest first ({@code binlog_merged_reader_gaps}). */
     public List<LogGap> gaps() throws IOException {
-        return problems(false, BinlogMergedReader::nativeProblems,
-                (v, at, path, log) -> new LogGap(log, Gap.of(v, at, path)));
+        return problems(false, (v, at, path, log) -> new LogGap(log, Gap.of(v, at, path)));
     }
 
     /**
@@ -140,8 +139,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      * met, each with the file or object it is in ({@code binlog_merged_reader_damages}).
      */
     public List<LogDamage> damages() throws IOException {
-        return problems(true, BinlogMergedReader::nativeProblems,
-                (v, at, path, log) -> new LogDamage(log, Damage.of(v, at, path)));
+        return problems(true, (v, at, path, log) -> new LogDamage(log, Damage.of(v, at, path)));
     }
 
     public boolean isClosed() {
@@ -178,7 +176,5 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      * {long[] nums, byte[][] paths, byte[][] logs}: {@link Gap#NUMS} or {@link Damage#NUMS} numbers, a path and a
      * log name each.
      */
-    private static native Object[] nativeProblems(long h, boolean damages) throws IOException;
-
     private static native void nativeFree(long h);
 }

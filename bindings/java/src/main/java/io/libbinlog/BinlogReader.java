@@ -414,7 +414,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * where and why; none for a segment reader.
      */
     public List<Gap> gaps() throws IOException {
-        return problems(false, BinlogReader::nativeProblems, (v, at, path, log) -> Gap.of(v, at, path));
+        return problems(false, (v, at, path, log) -> Gap.of(v, at, path));
     }
 
     /**
@@ -432,7 +432,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * URL it is in ({@code binlog_reader_damages2}).
      */
     public List<Damage> damages() throws IOException {
-        return problems(true, BinlogReader::nativeProblems, (v, at, path, log) -> Damage.of(v, at, path));
+        return problems(true, (v, at, path, log) -> Damage.of(v, at, path));
     }
 
     /** How many gaps a log reader met (see {@link #gaps()}); 0 for a segment. */
@@ -505,8 +505,6 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     private static native long nativeCall(long h, int which, long v) throws IOException;
 
     private static native void nativeFilterTypes(long h, byte[] typeBytes, int[] typeLens) throws IOException;
-
-    private static native Object[] nativeProblems(long h, boolean damages) throws IOException;
 
     private static native void nativeTail(long h, long[] out) throws IOException;
 

@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import java.util.function.LongFunction;
 
-/** Calls on a native handle under its owner's lock: what the readers, the writer, {@link Verify}, {@link Shipper} share. */
+/** Calls on a native handle under its owner's lock: what readers, writers, {@link Verify} and {@link Shipper} share. */
 abstract class HandleCalls {
     static { // before any subclass's natives (a superclass is initialized first)
         Binlog.ensureLoaded();
@@ -199,14 +199,9 @@ abstract class HandleCalls {
         T of(long[] v, int at, String path, String log);
     }
 
-    /** A native call giving a handle's gaps or damaged regions as {long[] nums, byte[][] paths[, byte[][] logs]}. */
-    interface Problems {
-        Object[] get(long handle, boolean damages) throws IOException;
-    }
-
-    /** The gaps or damaged regions {@code fn} gives, {@link Gap#NUMS} or {@link Damage#NUMS} numbers each. */
-    final <T> List<T> problems(boolean damages, Problems fn, Row<T> row) throws IOException {
-        Object[] got = call(h -> fn.get(h, damages));
+    /** The gaps or damaged regions a (merged) reader met, {@link Gap#NUMS} or {@link Damage#NUMS} numbers each. */
+    final <T> List<T> problems(boolean damages, Row<T> row) throws IOException {
+        Object[] got = call(h -> nativeProblems(h, this instanceof BinlogMergedReader, damages));
         long[] v = (long[]) got[0];
         byte[][] paths = (byte[][]) got[1];
         List<T> list = new ArrayList<>(paths.length);
@@ -216,6 +211,9 @@ abstract class HandleCalls {
         }
         return list;
     }
+
+    /** {long[] nums, byte[][] paths[, byte[][] logs]}: a (merged) reader's gaps or damaged regions (binlog_jni.c). */
+    private static native Object[] nativeProblems(long h, boolean merged, boolean damages) throws IOException;
 
     static String utf8(byte[] b) {
         return new String(b, StandardCharsets.UTF_8);
