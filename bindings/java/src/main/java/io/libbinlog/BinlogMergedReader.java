@@ -146,10 +146,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         return closing;
     }
 
-    /**
-     * Frees the native reader. Idempotent; waits for a call in progress (at most one short wait slice of a {@link
-     * #nextWait}).
-     */
+    /** Frees the native reader (see the class comment). */
     @Override
     public void close() {
         closeOnce(false, p -> held = null); // the Cleaner's action frees the handle, once

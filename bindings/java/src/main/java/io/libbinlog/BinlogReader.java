@@ -86,11 +86,8 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * short), throws {@code CORRUPT} naming its {@code s3://} URL and offset. The endpoint, region and credentials
      * come from the process environment ({@code AWS_ENDPOINT_URL}, {@code AWS_REGION}, {@code AWS_ACCESS_KEY_ID},
      * {@code AWS_SECRET_ACCESS_KEY}, {@code AWS_SESSION_TOKEN}); read and list permissions are enough. {@code
-     * INVALID_ARGUMENT} if the library was built without the feature "s3".
-     *
-     * <p>Threads and lifetime are those of every {@link BinlogReader}: calls are serialized by the reader's lock,
-     * {@link #close()} is idempotent and frees the native reader (and its bucket client) once, a {@link
-     * java.lang.ref.Cleaner} frees an unreachable one. The bucket client belongs to this process.
+     * INVALID_ARGUMENT} if the library was built without the feature "s3". The bucket client belongs to the reader
+     * (closing frees it) and to this process.
      */
     public static BinlogReader openLogTiered(Path dir, String name, String remote) throws IOException {
         return open(OPEN_LOG_TIERED, dir, name, remote, 0);
