@@ -798,8 +798,7 @@ JNI(jlong, BinlogWriter, nativeCall, jlong h, jint which) {
 
 JNI(jbyteArray, BinlogWriter, nativePollSealed, jlong h, jlongArray info) {
     LIVE(writer, w, h, NULL)
-    binlog_segment_info si;
-    memset(&si, 0, sizeof si);
+    binlog_segment_info si = {0};
     binlog_result rc = binlog_writer_poll_sealed(w, &si);
     if (rc == BINLOG_END || check(env, rc) != 0) {
         return NULL;
@@ -1068,8 +1067,7 @@ done:
 
 JNI(void, BinlogReader, nativeTail, jlong h, jlongArray out) {
     LIVE(reader, r, h, )
-    binlog_tail t;
-    memset(&t, 0, sizeof t);
+    binlog_tail t = {0};
     if (check(env, binlog_reader_tail(r, &t)) == 0) {
         jlong v[3] = {(jlong)t.kind, (jlong)t.offset, (jlong)t.len};
         set_longs(env, out, v, 3);
@@ -1104,8 +1102,7 @@ static jobjectArray strings_and_meta(JNIEnv *env, const binlog_iovec *s, size_t 
  * (UTF-8 as stored). The call does not move the reader, so a record kept stays valid. */
 JNI(jobjectArray, BinlogReader, nativeHeader, jlong h, jlongArray nums) {
     LIVE(reader, r, h, NULL)
-    binlog_header hd;
-    memset(&hd, 0, sizeof hd);
+    binlog_header hd = {0};
     if (check(env, binlog_reader_header(r, &hd)) != 0) {
         return NULL;
     }

@@ -70,15 +70,11 @@ final class NativeLoader {
     static String platform() {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-        if (os.startsWith("linux")) {
-            os = "linux";
-        }
-        if (arch.equals("amd64") || arch.equals("x86_64")) {
-            arch = "x86_64";
-        } else if (arch.equals("aarch64") || arch.equals("arm64")) {
-            arch = "aarch64";
-        }
-        return os + "-" + arch;
+        return (os.startsWith("linux") ? "linux" : os) + "-" + switch (arch) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> arch;
+        };
     }
 
     private static byte[] readResource(String name) {
