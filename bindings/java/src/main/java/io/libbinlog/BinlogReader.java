@@ -411,7 +411,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * where and why; none for a segment reader.
      */
     public List<Gap> gaps() throws IOException {
-        return problems(false, (v, at, path, log) -> Gap.of(v, at, path));
+        return problems(false, (v, at, path, log) -> Gap.of(v, at, utf8(path)));
     }
 
     /**
@@ -429,7 +429,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * URL it is in ({@code binlog_reader_damages2}).
      */
     public List<Damage> damages() throws IOException {
-        return problems(true, (v, at, path, log) -> Damage.of(v, at, path));
+        return problems(true, (v, at, path, log) -> Damage.of(v, at, utf8(path)));
     }
 
     /** How many gaps a log reader met (see {@link #gaps()}); 0 for a segment. */

@@ -194,22 +194,26 @@ abstract class HandleCalls {
         };
     }
 
-    /** One row of a native {long[] nums, byte[][] paths[, byte[][] logs]} answer, as its UTF-8 strings. */
+    /** One row of a native {long[] nums, byte[][] paths[, byte[][] logs]} answer: numbers from v[at], strings. */
     interface Row<T> {
-        T of(long[] v, int at, String path, String log);
+        T of(long[] v, int at, byte[] path, byte[] log);
+    }
+
+    /** The rows of {@code got} (binlog_jni.c's nums_and_paths), {@code width} numbers each. */
+    static <T> List<T> rows(Object[] got, int width, Row<T> row) {
+        long[] v = (long[]) got[0];
+        byte[][] paths = (byte[][]) got[1];
+        List<T> list = new ArrayList<>(paths.length);
+        for (int i = 0; i < paths.length; i++) {
+            list.add(row.of(v, i * width, paths[i], got.length > 2 ? ((byte[][]) got[2])[i] : null));
+        }
+        return list;
     }
 
     /** The gaps or damaged regions a (merged) reader met, {@link Gap#NUMS} or {@link Damage#NUMS} numbers each. */
     final <T> List<T> problems(boolean damages, Row<T> row) throws IOException {
         Object[] got = call(h -> nativeProblems(h, this instanceof BinlogMergedReader, damages));
-        long[] v = (long[]) got[0];
-        byte[][] paths = (byte[][]) got[1];
-        List<T> list = new ArrayList<>(paths.length);
-        for (int i = 0; i < paths.length; i++) {
-            list.add(row.of(v, i * (damages ? Damage.NUMS : Gap.NUMS), utf8(paths[i]),
-                    got.length > 2 ? utf8(((byte[][]) got[2])[i]) : null));
-        }
-        return list;
+        return rows(got, damages ? Damage.NUMS : Gap.NUMS, row);
     }
 
     /** {long[] nums, byte[][] paths[, byte[][] logs]}: a (merged) reader's gaps or damaged regions (binlog_jni.c). */

@@ -2,7 +2,6 @@ package io.libbinlog;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.OptionalLong;
@@ -51,15 +50,8 @@ public record LogSegment(Path path, long segmentNo, State state, OptionalLong sa
      * a snapshot, as a live log may roll or seal meanwhile. Safe from any thread.
      */
     public static List<LogSegment> list(Path dir, String name) throws IOException {
-        byte[] d = Strings.path(dir, "dir");
-        byte[] n = Strings.cstring(name, "name");
-        Object[] out = Binlog.nativeList(d, n);
-        long[] f = (long[]) out[0];
-        byte[][] paths = (byte[][]) out[1];
-        List<LogSegment> list = new ArrayList<>(paths.length);
-        for (int i = 0; i < paths.length; i++) {
-            list.add(new LogSegment(Strings.decodePath(paths[i]), f, i * 11)); // binlog_jni.c's LIST_FIELDS
-        }
-        return Collections.unmodifiableList(list);
+        Object[] got = Binlog.nativeList(Strings.path(dir, "dir"), Strings.cstring(name, "name"));
+        return Collections.unmodifiableList(HandleCalls.rows(got, 11, // binlog_jni.c's LIST_FIELDS
+                (f, at, path, log) -> new LogSegment(Strings.decodePath(path), f, at)));
     }
 }

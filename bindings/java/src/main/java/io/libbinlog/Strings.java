@@ -24,14 +24,10 @@ final class Strings {
 
     private static Charset fileNameCharset() {
         try {
-            String name = System.getProperty("sun.jnu.encoding");
-            if (name != null) {
-                return Charset.forName(name);
-            }
+            return Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
         } catch (RuntimeException e) {
-            // fall through
+            return StandardCharsets.UTF_8;
         }
-        return StandardCharsets.UTF_8;
     }
 
     /**
