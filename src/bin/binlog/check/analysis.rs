@@ -164,18 +164,26 @@ impl Analysis {
     }
 }
 
-/// A finding's message without the location it starts with (the reports
-/// print the location and offset themselves).
+/// A finding's message without the location and offset it starts with
+/// (the reports print them themselves).
 fn message_of(f: &Finding) -> String {
-    let loc = format!("{}: ", f.location.display());
-    let m = f.message.strip_prefix(&loc).unwrap_or(&f.message);
+    let m = without_location(f);
     match f.offset {
         Some(o) => m
             .strip_prefix(&format!("offset {o}: "))
-            .unwrap_or(m)
-            .to_string(),
-        None => m.to_string(),
+            .map_or(m.clone(), str::to_string),
+        None => m,
     }
+}
+
+/// A finding's message without the location it starts with (the reports
+/// print the location themselves).
+pub(super) fn without_location(f: &Finding) -> String {
+    let loc = format!("{}: ", f.location.display());
+    f.message
+        .strip_prefix(&loc)
+        .unwrap_or(&f.message)
+        .to_string()
 }
 
 /// How the records of `rep`'s segment end; the newest file of a log being

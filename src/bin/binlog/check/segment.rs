@@ -2,8 +2,8 @@
 //! (`binlog::verify`): its damage, a writer holding it, and its place in
 //! its log, sorted into what the reports print.
 
-use super::analysis::Analysis;
-use binlog::verify::{self, Finding, FindingKind, SegmentReport};
+use super::analysis::{without_location, Analysis};
+use binlog::verify::{self, FindingKind, SegmentReport};
 use std::path::{Path, PathBuf};
 
 /// The verdict on one segment.
@@ -63,7 +63,7 @@ pub fn check_report(rep: SegmentReport) -> SegmentCheck {
             FindingKind::MissingRecords | FindingKind::SequenceOverlap => LogIssueKind::Sequence,
             _ => {
                 if !f.is_damage() {
-                    c.notes.push(note_of(f));
+                    c.notes.push(without_location(f));
                 }
                 continue;
             }
@@ -77,18 +77,4 @@ pub fn check_report(rep: SegmentReport) -> SegmentCheck {
     c.damaged = !a.is_clean() || !c.log_issues.is_empty();
     c.analysis = Some(a);
     c
-}
-
-/// A finding's message without the location it starts with.
-fn without_location(f: &Finding) -> String {
-    let loc = format!("{}: ", f.location.display());
-    f.message
-        .strip_prefix(&loc)
-        .unwrap_or(&f.message)
-        .to_string()
-}
-
-/// What the reports note of a finding that is no damage.
-fn note_of(f: &Finding) -> String {
-    without_location(f)
 }
