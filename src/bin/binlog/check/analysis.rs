@@ -7,72 +7,33 @@ use binlog::__private::format::header::SegmentHeader;
 use binlog::verify::{Finding, FindingKind, RepairAction, SegmentReport};
 use binlog::Tail;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IssueKind {
-    /// The header is unreadable, or cut short (records may still follow).
-    Header,
-    /// Bytes that are not valid records, or a record whose contents are
-    /// wrong: corruption.
-    Corrupt,
-    /// A valid record numbered past the one expected.
-    Sequence,
-    /// The end of an unsealed segment is not a whole record.
-    Torn,
-    /// The seal is incomplete or damaged (records are complete).
-    Seal,
-    /// The file ends inside its header (0 bytes included): no record.
-    Truncated,
-    /// An offset array or the sparse index of a usable seal fails its
-    /// checks (no record lost).
-    Index,
+/// The kind of damage an issue is (reports print `FindingKind::name`, as
+/// the C API and the bindings do): a corrupt frame of a compressed segment
+/// is the seal's damage past the records (repair reseals) and corruption
+/// in them (the reader's finding of its region names it). None for a
+/// finding that is no damage of the segment's own bytes.
+fn issue_kind(f: &Finding) -> Option<FindingKind> {
+    use FindingKind::*;
+    match f.kind {
+        CorruptFrame if f.repair == RepairAction::Reseal => Some(SealDamaged),
+        CorruptFrame => Some(Corrupt),
+        CorruptHeader | Truncated | Corrupt | SequenceJump | TornTail | SealDamaged
+        | SealIndexDamaged => Some(f.kind),
+        _ => None,
+    }
 }
 
-impl IssueKind {
-    /// The name reports give it: the library's finding kind's
-    /// (`FindingKind::name`, which the C API and the bindings give too).
-    pub fn name(self) -> &'static str {
-        let kind = match self {
-            IssueKind::Header => FindingKind::CorruptHeader,
-            IssueKind::Corrupt => FindingKind::Corrupt,
-            IssueKind::Sequence => FindingKind::SequenceJump,
-            IssueKind::Torn => FindingKind::TornTail,
-            IssueKind::Seal => FindingKind::SealDamaged,
-            IssueKind::Truncated => FindingKind::Truncated,
-            IssueKind::Index => FindingKind::SealIndexDamaged,
-        };
-        kind.name()
-    }
-
-    /// Damage that a cut would lose valid records over: repair refuses it
-    /// unless told to salvage.
-    pub fn is_mid_file(self) -> bool {
-        matches!(
-            self,
-            IssueKind::Header | IssueKind::Corrupt | IssueKind::Sequence
-        )
-    }
-
-    fn of(f: &Finding) -> Option<IssueKind> {
-        Some(match f.kind {
-            // A frame past the records is part of the seal; one in them
-            // is named in the reader's finding of its region.
-            FindingKind::CorruptFrame if f.repair == RepairAction::Reseal => IssueKind::Seal,
-            FindingKind::CorruptFrame => IssueKind::Corrupt,
-            FindingKind::CorruptHeader => IssueKind::Header,
-            FindingKind::Truncated => IssueKind::Truncated,
-            FindingKind::Corrupt => IssueKind::Corrupt,
-            FindingKind::SequenceJump => IssueKind::Sequence,
-            FindingKind::TornTail => IssueKind::Torn,
-            FindingKind::SealDamaged => IssueKind::Seal,
-            FindingKind::SealIndexDamaged => IssueKind::Index,
-            _ => return None,
-        })
-    }
+/// Damage that a cut would lose valid records over: repair refuses it
+/// unless told to salvage.
+pub fn is_mid_file(kind: FindingKind) -> bool {
+    use FindingKind::*;
+    matches!(kind, CorruptHeader | Corrupt | SequenceJump)
 }
 
 #[derive(Clone, Debug)]
 pub struct Issue {
-    pub kind: IssueKind,
+    /// One of the kinds `issue_kind` gives.
+    pub kind: FindingKind,
     pub offset: u64,
     /// Bytes affected (0 when the issue is about one place).
     pub len: u64,
@@ -126,13 +87,13 @@ impl Analysis {
         let issues = damage
             .iter()
             .filter_map(|f| {
-                let kind = IssueKind::of(f)?;
+                let kind = issue_kind(f)?;
                 let offset = f.offset.unwrap_or(0);
                 Some(Issue {
                     kind,
                     offset,
                     len: f.len,
-                    resume: kind.is_mid_file().then_some(offset + f.len),
+                    resume: is_mid_file(kind).then_some(offset + f.len),
                     message: message_of(f),
                 })
             })
@@ -156,7 +117,7 @@ impl Analysis {
 
     /// The first damage that a cut would lose records over.
     pub fn first_mid_file_issue(&self) -> Option<&Issue> {
-        self.issues.iter().find(|i| i.kind.is_mid_file())
+        self.issues.iter().find(|i| is_mid_file(i.kind))
     }
 
     pub fn is_sealed(&self) -> bool {

@@ -9,7 +9,8 @@ mod json;
 mod log;
 mod segment;
 
-pub use analysis::{Analysis, IntactRun, IssueKind, RecordsEnd};
+pub use analysis::{is_mid_file, Analysis, IntactRun, RecordsEnd};
+use binlog::verify::FindingKind;
 pub use json::to_json;
 pub use log::check_source;
 pub use segment::{check_file, LogIssueKind, SegmentCheck};
@@ -24,10 +25,10 @@ pub fn state_name(a: &Analysis) -> &'static str {
         RecordsEnd::Unsealed => "unsealed",
         RecordsEnd::SealDamaged { .. } => "seal-damaged",
         RecordsEnd::Torn { .. } => "torn-tail",
-        RecordsEnd::Unreadable if a.issues.iter().any(|i| i.kind == IssueKind::Truncated) => {
+        RecordsEnd::Unreadable if a.issues.iter().any(|i| i.kind == FindingKind::Truncated) => {
             "truncated"
         }
-        RecordsEnd::Unreadable if a.issues.iter().any(|i| i.kind.is_mid_file()) => "corrupt",
+        RecordsEnd::Unreadable if a.issues.iter().any(|i| is_mid_file(i.kind)) => "corrupt",
         RecordsEnd::Unreadable => "unreadable",
     }
 }

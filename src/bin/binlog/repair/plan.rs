@@ -3,7 +3,8 @@
 //! mid-file damage, or to be left as it is.
 
 use crate::check::{records_phrase, LogIssueKind, SegmentCheck};
-use crate::check::{Analysis, IntactRun, IssueKind, RecordsEnd};
+use crate::check::{Analysis, IntactRun, RecordsEnd};
+use binlog::verify::FindingKind;
 
 pub(super) enum Plan {
     /// Sealed and intact, or open by a writer and intact.
@@ -85,7 +86,7 @@ fn plan_for_intact(c: &SegmentCheck, a: &Analysis) -> Option<Plan> {
 
 /// The plan for a segment damaged in the middle, first at `offset` (an
 /// issue of `kind`): a salvage, or (without `--salvage`) left as it is.
-fn plan_for_mid_file(a: &Analysis, offset: u64, kind: IssueKind, salvage: bool) -> Plan {
+fn plan_for_mid_file(a: &Analysis, offset: u64, kind: FindingKind, salvage: bool) -> Plan {
     if !salvage {
         let after: u64 = a
             .runs
@@ -99,7 +100,7 @@ fn plan_for_mid_file(a: &Analysis, offset: u64, kind: IssueKind, salvage: bool) 
              a new segment first"
         ));
     }
-    if kind == IssueKind::Header {
+    if kind == FindingKind::CorruptHeader {
         return Plan::SalvageHeaderless {
             runs: a.runs.clone(),
         };
