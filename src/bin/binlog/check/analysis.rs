@@ -51,26 +51,12 @@ pub struct IntactRun {
     pub count: u64,
 }
 
-/// How the records of a segment end (the reader's `Tail`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RecordsEnd {
-    Sealed,
-    Unsealed,
-    SealDamaged {
-        offset: u64,
-    },
-    Torn {
-        offset: u64,
-        len: u64,
-    },
-    /// Unknown: the file could not be read as a segment.
-    Unreadable,
-}
-
 pub struct Analysis {
     pub file_len: u64,
     pub header: Option<SegmentHeader>,
-    pub end: RecordsEnd,
+    /// How its records end (`Tail::Reading` counts as unsealed); None:
+    /// the file could not be read as a segment.
+    pub end: Option<Tail>,
     pub runs: Vec<IntactRun>,
     pub issues: Vec<Issue>,
     /// Issues beyond those the library keeps.
@@ -121,7 +107,7 @@ impl Analysis {
     }
 
     pub fn is_sealed(&self) -> bool {
-        self.end == RecordsEnd::Sealed
+        self.end == Some(Tail::Sealed)
     }
 }
 
@@ -149,20 +135,15 @@ pub(super) fn without_location(f: &Finding) -> String {
 
 /// How the records of `rep`'s segment end; the newest file of a log being
 /// created (`NotYetWritten`) has none yet, as an unsealed segment.
-fn end_of(rep: &SegmentReport) -> RecordsEnd {
+fn end_of(rep: &SegmentReport) -> Option<Tail> {
     let being_created = rep
         .findings
         .iter()
         .any(|f| f.kind == FindingKind::NotYetWritten);
-    if being_created {
-        return RecordsEnd::Unsealed;
-    }
     match rep.tail {
-        Some(Tail::Sealed) => RecordsEnd::Sealed,
-        Some(Tail::Unsealed) | Some(Tail::Reading) => RecordsEnd::Unsealed,
-        Some(Tail::SealDamaged { offset }) => RecordsEnd::SealDamaged { offset },
-        Some(Tail::Torn { offset, len }) => RecordsEnd::Torn { offset, len },
-        None => RecordsEnd::Unreadable,
+        _ if being_created => Some(Tail::Unsealed),
+        Some(Tail::Reading) => Some(Tail::Unsealed),
+        tail => tail,
     }
 }
 

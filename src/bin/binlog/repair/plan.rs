@@ -3,7 +3,7 @@
 //! mid-file damage, or to be left as it is.
 
 use crate::check::{records_phrase, LogIssueKind, SegmentCheck};
-use crate::check::{Analysis, IntactRun, RecordsEnd};
+use crate::check::{Analysis, IntactRun};
 use binlog::verify::FindingKind;
 
 pub(super) enum Plan {
@@ -25,7 +25,7 @@ pub(super) fn plan(c: &SegmentCheck, salvage: bool) -> Plan {
     let Some(a) = &c.analysis else {
         return Plan::Unreadable(c.error.clone().unwrap_or_default());
     };
-    if a.end == RecordsEnd::Unreadable {
+    if a.end.is_none() {
         // No segment to open: a header cut short, or lost with nothing
         // after it that a salvage could keep.
         let why = a
