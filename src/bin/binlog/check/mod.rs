@@ -14,7 +14,7 @@ use binlog::verify::FindingKind;
 use binlog::Tail;
 pub use json::to_json;
 pub use log::check_source;
-pub use segment::{check_file, LogIssueKind, SegmentCheck};
+pub use segment::{check_file, SegmentCheck};
 
 /// How a segment's records end, as reports name it.
 pub fn state_name(a: &Analysis) -> &'static str {

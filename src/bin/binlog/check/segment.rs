@@ -21,19 +21,11 @@ pub struct SegmentCheck {
 
 /// A problem of a segment as a part of its log (not of its own bytes).
 pub struct LogIssue {
-    pub kind: LogIssueKind,
+    /// `NotSealed` (its writer died, newer segments follow), `WrongLog`
+    /// (copied or renamed in), `MissingRecords` or `SequenceOverlap` (its
+    /// first sequence number does not continue the segment before it).
+    pub kind: FindingKind,
     pub message: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogIssueKind {
-    /// Not sealed, although newer segments follow it: its writer died.
-    NotSealed,
-    /// Its header names another log, or another segment number than its
-    /// file name: a segment copied or renamed in.
-    WrongLog,
-    /// Its first sequence number does not continue the segment before it.
-    Sequence,
 }
 
 /// Checks one segment on its own.
@@ -57,21 +49,18 @@ pub fn check_report(rep: SegmentReport) -> SegmentCheck {
         return c;
     }
     for f in &rep.findings {
-        let kind = match f.kind {
-            FindingKind::NotSealed => LogIssueKind::NotSealed,
-            FindingKind::WrongLog => LogIssueKind::WrongLog,
-            FindingKind::MissingRecords | FindingKind::SequenceOverlap => LogIssueKind::Sequence,
-            _ => {
-                if !f.is_damage() {
-                    c.notes.push(without_location(f));
-                }
-                continue;
+        use FindingKind::*;
+        let message = without_location(f);
+        match f.kind {
+            NotSealed | WrongLog | MissingRecords | SequenceOverlap => {
+                c.log_issues.push(LogIssue {
+                    kind: f.kind,
+                    message,
+                })
             }
-        };
-        c.log_issues.push(LogIssue {
-            kind,
-            message: without_location(f),
-        });
+            _ if !f.is_damage() => c.notes.push(message),
+            _ => {}
+        }
     }
     let a = Analysis::of_report(&rep);
     c.damaged = !a.is_clean() || !c.log_issues.is_empty();

@@ -2,7 +2,7 @@
 //! torn tail and rewrites the seal), a salvage of the records after
 //! mid-file damage, or to be left as it is.
 
-use crate::check::{records_phrase, LogIssueKind, SegmentCheck};
+use crate::check::{records_phrase, SegmentCheck};
 use crate::check::{Analysis, IntactRun};
 use binlog::verify::FindingKind;
 
@@ -70,7 +70,7 @@ fn plan_for_intact(c: &SegmentCheck, a: &Analysis) -> Option<Plan> {
     let unsealed_older = c
         .log_issues
         .iter()
-        .any(|l| l.kind == LogIssueKind::NotSealed);
+        .any(|l| l.kind == FindingKind::NotSealed);
     if !a.is_clean() || unsealed_older {
         return None;
     }
