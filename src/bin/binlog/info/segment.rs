@@ -139,7 +139,7 @@ pub(super) fn read_segment(
         damaged: false,
         original_len: None,
     };
-    if is_compressed(path) {
+    if binlog::__private::log::naming::is_compressed_path(path) {
         read_compressed(&mut s)?;
         return Ok(s);
     }
@@ -169,13 +169,6 @@ pub(super) fn read_segment(
         note_end(&mut s, r.tail());
     }
     Ok(s)
-}
-
-/// Whether `path` names a compressed segment (`.binlog.zst`).
-fn is_compressed(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(binlog::__private::log::naming::is_compressed_name)
 }
 
 /// Fills in `s` for a compressed segment from its seek table, header and
