@@ -29,7 +29,9 @@ pub fn open_merged(
         .filter(|p| !p.contains('/') && wildcard(pattern.as_bytes(), p.as_bytes()))
         .collect();
     let local_names: BTreeSet<String> = match dir {
-        Some(d) => log_names(d, pattern)?.into_iter().collect(),
+        Some(d) => log_names(d, pattern, "list directory")?
+            .into_iter()
+            .collect(),
         None => BTreeSet::new(),
     };
     if remote_names.is_empty() && local_names.is_empty() {

@@ -11,7 +11,7 @@
 //! the type's offset array pairs the `k`th record of the copy with its
 //! offset in the segment.
 
-use super::seek_table::MAX_FRAME_DECOMPRESSED;
+use super::seek_table::{u32_at, MAX_FRAME_DECOMPRESSED};
 use crate::format::frame::{self, FrameAt, KIND_RECORD, MIN_RECORD_FRAME};
 use crate::format::seal::{SealDirectory, SparseEntry};
 use crate::format::FRAME_HEADER_LEN;
@@ -405,10 +405,6 @@ pub fn check_copy_records(
         return Err(format!("{} bytes after its last record", bytes.len() - at));
     }
     Ok(starts)
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
 
 #[cfg(test)]

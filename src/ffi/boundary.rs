@@ -138,6 +138,19 @@ pub fn call_void(f: impl FnOnce()) {
     });
 }
 
+/// The body of every `*_free`: drops the handle at `p` (made by
+/// `Box::into_raw`) inside the panic boundary; NULL is accepted.
+///
+/// # Safety
+/// `p` is NULL or a handle of type `T` this library made and not yet freed.
+pub unsafe fn free<T>(p: *mut T) {
+    call_void(|| {
+        if !p.is_null() {
+            drop(unsafe { Box::from_raw(p) });
+        }
+    })
+}
+
 fn c_text(text: &str) -> CString {
     CString::new(text.replace('\0', " ")).unwrap_or_default()
 }

@@ -1,7 +1,7 @@
 //! `binlog_merged_reader`: the C face of `crate::MergedReader`, many logs
 //! read as one stream by time, each record with its log's name.
 
-use super::boundary::{c_bytes, c_path, c_str, call, call_void, handle_mut, need_out, put};
+use super::boundary::{c_bytes, c_path, c_str, call, free, handle_mut, need_out, put};
 use super::reader::view_record;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_meta, binlog_record};
@@ -217,9 +217,5 @@ pub extern "C" fn binlog_merged_reader_segments(
 /// Frees the handle; NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_free(r: *mut binlog_merged_reader) {
-    call_void(|| {
-        if !r.is_null() {
-            drop(unsafe { Box::from_raw(r) });
-        }
-    })
+    unsafe { free(r) }
 }

@@ -1,7 +1,7 @@
 //! `binlog_options`: an opaque options handle with setters, so options can
 //! grow without breaking the ABI.
 
-use super::boundary::{call, call_void, handle_mut, put, utf8, CallResult};
+use super::boundary::{call, free, handle_mut, put, utf8, CallResult};
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::Error;
 use crate::log::{Compression, LogOptions, Period, Retention};
@@ -51,11 +51,7 @@ pub extern "C" fn binlog_options_new(out: *mut *mut binlog_options) -> binlog_re
 /// Frees options; NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_options_free(opts: *mut binlog_options) {
-    call_void(|| {
-        if !opts.is_null() {
-            drop(unsafe { Box::from_raw(opts) });
-        }
-    })
+    unsafe { free(opts) }
 }
 
 /// Applies `f` to the segment options behind `opts`; nothing changes if
@@ -64,7 +60,24 @@ fn set(opts: *mut binlog_options, f: impl FnOnce(&mut Options) -> CallResult<()>
     set_log(opts, |l| f(&mut l.segment))
 }
 
-/// Applies `f` to the log options behind `opts`.
+/// `set` for a change that cannot fail before `validate`.
+fn assign(opts: *mut binlog_options, f: impl FnOnce(&mut Options)) -> binlog_result {
+    assign_log(opts, |l| f(&mut l.segment))
+}
+
+/// `set_log` for a change that cannot fail before `validate`.
+pub(super) fn assign_log(
+    opts: *mut binlog_options,
+    f: impl FnOnce(&mut LogOptions),
+) -> binlog_result {
+    set_log(opts, |l| {
+        f(l);
+        Ok(())
+    })
+}
+
+/// Applies `f` to the log options behind `opts`; nothing changes if the
+/// result is invalid.
 pub(super) fn set_log(
     opts: *mut binlog_options,
     f: impl FnOnce(&mut LogOptions) -> CallResult<()>,
@@ -131,10 +144,7 @@ pub extern "C" fn binlog_options_set_max_record_size(
     opts: *mut binlog_options,
     bytes: u64,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.max_record_size = bytes;
-        Ok(())
-    })
+    assign(opts, |o| o.max_record_size = bytes)
 }
 
 /// Bytes buffered before records are handed to the OS (0 = hand every write
@@ -148,10 +158,7 @@ pub extern "C" fn binlog_options_set_buffer_size(
     opts: *mut binlog_options,
     bytes: usize,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.buffer_size = bytes;
-        Ok(())
-    })
+    assign(opts, |o| o.buffer_size = bytes)
 }
 
 /// Microseconds a record may wait in the writer's buffer, after the write
@@ -167,9 +174,8 @@ pub extern "C" fn binlog_options_set_flush_delay_us(
     opts: *mut binlog_options,
     us: u64,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.flush_delay = (us != u64::MAX).then(|| Duration::from_micros(us));
-        Ok(())
+    assign(opts, |o| {
+        o.flush_delay = (us != u64::MAX).then(|| Duration::from_micros(us))
     })
 }
 
@@ -211,9 +217,8 @@ pub extern "C" fn binlog_options_set_sync_wait_spin_us(
     opts: *mut binlog_options,
     us: u32,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.sync_wait_spin = Duration::from_micros(us.into());
-        Ok(())
+    assign(opts, |o| {
+        o.sync_wait_spin = Duration::from_micros(us.into())
     })
 }
 
@@ -223,10 +228,7 @@ pub extern "C" fn binlog_options_set_first_seq(
     opts: *mut binlog_options,
     seq: u64,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.first_seq = seq;
-        Ok(())
-    })
+    assign(opts, |o| o.first_seq = seq)
 }
 
 /// Segment number recorded in a new segment's header (default 0). Segments
@@ -236,10 +238,7 @@ pub extern "C" fn binlog_options_set_segment_no(
     opts: *mut binlog_options,
     n: u64,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.segment_no = n;
-        Ok(())
-    })
+    assign(opts, |o| o.segment_no = n)
 }
 
 /// Creation time recorded in a new segment's header (default: now).
@@ -249,10 +248,7 @@ pub extern "C" fn binlog_options_set_created_ns(
     opts: *mut binlog_options,
     ns: i64,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.created_ns = Some(ns);
-        Ok(())
-    })
+    assign(opts, |o| o.created_ns = Some(ns))
 }
 
 /// Bytes of records between entries of the sparse seq/time index
@@ -262,10 +258,7 @@ pub extern "C" fn binlog_options_set_sparse_interval(
     opts: *mut binlog_options,
     bytes: u32,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.sparse_interval = bytes;
-        Ok(())
-    })
+    assign(opts, |o| o.sparse_interval = bytes)
 }
 
 /// Time period after which a log starts a new segment (UTC).
@@ -290,10 +283,7 @@ pub extern "C" fn binlog_options_set_max_segment_bytes(
     opts: *mut binlog_options,
     bytes: u64,
 ) -> binlog_result {
-    set_log(opts, |l| {
-        l.max_segment_bytes = (bytes > 0).then_some(bytes);
-        Ok(())
-    })
+    assign_log(opts, |l| l.max_segment_bytes = (bytes > 0).then_some(bytes))
 }
 
 /// Logs only: roll after `records` records (0 = no limit).
@@ -302,9 +292,8 @@ pub extern "C" fn binlog_options_set_max_segment_records(
     opts: *mut binlog_options,
     records: u64,
 ) -> binlog_result {
-    set_log(opts, |l| {
-        l.max_segment_records = (records > 0).then_some(records);
-        Ok(())
+    assign_log(opts, |l| {
+        l.max_segment_records = (records > 0).then_some(records)
     })
 }
 
@@ -352,10 +341,7 @@ pub extern "C" fn binlog_options_set_seal_in_background(
     opts: *mut binlog_options,
     on: bool,
 ) -> binlog_result {
-    set_log(opts, |l| {
-        l.seal_in_background = on;
-        Ok(())
-    })
+    assign_log(opts, |l| l.seal_in_background = on)
 }
 
 /// Logs only: compress sealed segments (`on`; default off): each sealed
@@ -379,7 +365,7 @@ pub extern "C" fn binlog_options_set_compression(
     level: i32,
     frame_size: u64,
 ) -> binlog_result {
-    set_log(opts, |l| {
+    assign_log(opts, |l| {
         let defaults = Compression::default();
         let copies = l.compression.unwrap_or(defaults).type_copies_per_mille;
         l.compression = on.then_some(Compression {
@@ -392,7 +378,6 @@ pub extern "C" fn binlog_options_set_compression(
                 frame_size
             },
         });
-        Ok(())
     })
 }
 
@@ -434,11 +419,10 @@ pub extern "C" fn binlog_options_set_retention(
     max_bytes: u64,
     max_age_ms: u64,
 ) -> binlog_result {
-    set_log(opts, |l| {
+    assign_log(opts, |l| {
         keep_segments(&mut l.retention, max_segments);
         keep_bytes(&mut l.retention, max_bytes);
         keep_age_ms(&mut l.retention, max_age_ms);
-        Ok(())
     })
 }
 
@@ -449,10 +433,7 @@ pub extern "C" fn binlog_options_set_retention_max_segments(
     opts: *mut binlog_options,
     max_segments: u64,
 ) -> binlog_result {
-    set_log(opts, |l| {
-        keep_segments(&mut l.retention, max_segments);
-        Ok(())
-    })
+    assign_log(opts, |l| keep_segments(&mut l.retention, max_segments))
 }
 
 /// Logs only: keep at most `max_bytes` bytes of sealed segments, the oldest
@@ -462,10 +443,7 @@ pub extern "C" fn binlog_options_set_retention_max_bytes(
     opts: *mut binlog_options,
     max_bytes: u64,
 ) -> binlog_result {
-    set_log(opts, |l| {
-        keep_bytes(&mut l.retention, max_bytes);
-        Ok(())
-    })
+    assign_log(opts, |l| keep_bytes(&mut l.retention, max_bytes))
 }
 
 /// Logs only: delete sealed segments sealed longer than `max_age_ms` ago
@@ -476,10 +454,7 @@ pub extern "C" fn binlog_options_set_retention_max_age_ms(
     opts: *mut binlog_options,
     max_age_ms: u64,
 ) -> binlog_result {
-    set_log(opts, |l| {
-        keep_age_ms(&mut l.retention, max_age_ms);
-        Ok(())
-    })
+    assign_log(opts, |l| keep_age_ms(&mut l.retention, max_age_ms))
 }
 
 fn keep_segments(r: &mut Retention, max_segments: u64) {

@@ -4,7 +4,7 @@
 //! deleted anyway (`LogWriter::dropped_unshipped`).
 
 use super::boundary::{call, handle, need_out, put};
-use super::options::{binlog_options, set_log};
+use super::options::{assign_log, binlog_options};
 use super::result::binlog_result::{self, BINLOG_OK};
 use super::writer::binlog_writer;
 
@@ -19,10 +19,7 @@ pub extern "C" fn binlog_options_set_retention_until_shipped(
     opts: *mut binlog_options,
     until_shipped: bool,
 ) -> binlog_result {
-    set_log(opts, |l| {
-        l.retention.until_shipped = until_shipped;
-        Ok(())
-    })
+    assign_log(opts, |l| l.retention.until_shipped = until_shipped)
 }
 
 /// Logs only: keep at most `max_bytes` bytes of sealed segments even if a
@@ -34,9 +31,8 @@ pub extern "C" fn binlog_options_set_retention_hard_max_bytes(
     opts: *mut binlog_options,
     max_bytes: u64,
 ) -> binlog_result {
-    set_log(opts, |l| {
-        l.retention.hard_max_bytes = (max_bytes > 0).then_some(max_bytes);
-        Ok(())
+    assign_log(opts, |l| {
+        l.retention.hard_max_bytes = (max_bytes > 0).then_some(max_bytes)
     })
 }
 

@@ -1,7 +1,7 @@
 //! `binlog_segment_list`: the C face of `crate::log::list_segments`, a
 //! snapshot of a log's files with their state, for uploaders and tools.
 
-use super::boundary::{c_path, c_str, call, call_void, handle, need_out, put};
+use super::boundary::{c_path, c_str, call, free, handle, need_out, put};
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::Error;
 use crate::log::{list_segments, ListedSegment, SegmentState};
@@ -176,9 +176,5 @@ fn info(f: &ListedSegment, p: &CString) -> binlog_listed_segment {
 /// Frees the list and every path it gave out; NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_segment_list_free(list: *mut binlog_segment_list) {
-    call_void(|| {
-        if !list.is_null() {
-            drop(unsafe { Box::from_raw(list) });
-        }
-    })
+    unsafe { free(list) }
 }

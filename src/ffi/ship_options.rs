@@ -4,7 +4,7 @@
 //! breaking the ABI.
 
 use super::archive_tier::{tier_built, Location, ShipOptions};
-use super::boundary::{c_str, call, call_void, handle_mut, need_out, put, CallResult};
+use super::boundary::{c_str, call, free, handle_mut, need_out, put, CallResult};
 use super::result::binlog_result::{self, BINLOG_OK};
 
 /// Options for `binlog_shipper_open`. Not thread-safe: configure it from
@@ -39,11 +39,7 @@ pub extern "C" fn binlog_ship_options_new(out: *mut *mut binlog_ship_options) ->
 /// Frees ship options; NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_ship_options_free(opts: *mut binlog_ship_options) {
-    call_void(|| {
-        if !opts.is_null() {
-            drop(unsafe { Box::from_raw(opts) });
-        }
-    })
+    unsafe { free(opts) }
 }
 
 /// Where `o` ships to: an invalid-argument error if no destination is set.

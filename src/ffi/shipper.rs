@@ -3,7 +3,7 @@
 //! its guarantees).
 
 use super::archive_tier::{tier_built, ShipReport, Shipper};
-use super::boundary::{c_path, c_str, call, call_void, handle, handle_mut, need_out, put};
+use super::boundary::{c_path, c_str, call, free, handle, handle_mut, need_out, put};
 use super::result::binlog_result::{self, BINLOG_OK};
 use super::ship_options::{binlog_ship_options, destination};
 use std::ffi::c_char;
@@ -97,9 +97,5 @@ pub extern "C" fn binlog_shipper_ship_once(
 /// Frees the shipper and releases the log's ship lock; NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_shipper_free(s: *mut binlog_shipper) {
-    call_void(|| {
-        if !s.is_null() {
-            drop(unsafe { Box::from_raw(s) });
-        }
-    })
+    unsafe { free(s) }
 }

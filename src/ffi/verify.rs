@@ -1,7 +1,7 @@
 //! `binlog_verify_*`: the C face of `crate::verify`, the findings of a
 //! verification of a segment file or a log directory, one at a time.
 
-use super::boundary::{c_path, c_str, call, call_void, handle_mut, need_out, put};
+use super::boundary::{c_path, c_str, call, free, handle_mut, need_out, put};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use crate::verify::{Finding, FindingKind, RepairAction, Verify};
 use std::collections::VecDeque;
@@ -234,11 +234,7 @@ pub extern "C" fn binlog_verify_counts(
 /// Frees the handle and the strings it gave out; NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_verify_free(v: *mut binlog_verify) {
-    call_void(|| {
-        if !v.is_null() {
-            drop(unsafe { Box::from_raw(v) });
-        }
-    })
+    unsafe { free(v) }
 }
 
 /// The name of finding kind `kind` (e.g. "torn-tail"), as `binlog verify`

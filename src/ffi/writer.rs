@@ -1,9 +1,7 @@
 //! `binlog_writer`: the C face of `crate::Writer` and `crate::LogWriter`,
 //! through the calls both take (`crate::RecordWriter`).
 
-use super::boundary::{
-    array, bytes, c_path, call, call_void, handle, put, utf8, CallResult, Failure,
-};
+use super::boundary::{array, bytes, c_path, call, free, handle, put, utf8, CallResult, Failure};
 use super::options::binlog_options;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::segment_events::{
@@ -387,11 +385,7 @@ pub extern "C" fn binlog_writer_close(w: *mut binlog_writer) -> binlog_result {
 /// Closes the writer if needed and frees the handle; NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_writer_free(w: *mut binlog_writer) {
-    call_void(|| {
-        if !w.is_null() {
-            drop(unsafe { Box::from_raw(w) });
-        }
-    })
+    unsafe { free(w) }
 }
 
 /// Opens the rolling log `name` in directory `dir` (created if missing) for

@@ -136,6 +136,13 @@ pub fn is_compressed_name(file_name: &str) -> bool {
     file_name.ends_with(COMPRESSED_SUFFIX)
 }
 
+/// Whether `path` names a compressed segment (`is_compressed_name`).
+pub fn is_compressed_path(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(is_compressed_name)
+}
+
 /// `file_name` without the `.zst` of a compressed segment: the name of the
 /// segment it holds.
 pub fn plain_name(file_name: &str) -> &str {

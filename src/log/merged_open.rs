@@ -11,12 +11,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The names of the logs in `dir` (those with a segment or salvaged file
-/// there) that match `pattern`, sorted.
-pub(crate) fn log_names(dir: &Path, pattern: &str) -> Result<Vec<String>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, "list directory", e))?;
+/// there) that match `pattern`, sorted; `doing` names the listing in an
+/// error.
+pub(crate) fn log_names(dir: &Path, pattern: &str, doing: &str) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, doing, e))?;
     let mut names = BTreeSet::new();
     for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, "list directory", e))?;
+        let entry = entry.map_err(|e| Error::io(dir, doing, e))?;
         let file = entry.file_name();
         let Some((log, _)) = file.to_str().and_then(naming::log_of_file_name) else {
             continue;
@@ -33,7 +34,7 @@ impl MergedReader {
     /// matching is `NotFound` naming `dir` and the pattern.
     pub fn open_dir(dir: impl AsRef<Path>, pattern: &str) -> Result<MergedReader> {
         let dir = dir.as_ref();
-        let names = log_names(dir, pattern)?;
+        let names = log_names(dir, pattern, "list directory")?;
         if names.is_empty() {
             return Err(no_log_matches(dir, pattern));
         }

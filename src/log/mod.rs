@@ -41,8 +41,9 @@ pub use gap::{
     GapReason, SegmentEnd,
 };
 pub use merged::{MergedReader, MergedRecord};
+pub(crate) use merged_open::log_names;
 #[cfg(feature = "s3")]
-pub(crate) use merged_open::{log_names, no_log_matches};
+pub(crate) use merged_open::no_log_matches;
 #[cfg(feature = "s3")]
 pub(crate) use options::validate_name;
 pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};

@@ -67,10 +67,7 @@ impl ListedSegment {
     /// Whether the file is a compressed segment (its name ends in
     /// `.binlog.zst`).
     pub fn is_compressed(&self) -> bool {
-        self.path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(naming::is_compressed_name)
+        naming::is_compressed_path(&self.path)
     }
 }
 

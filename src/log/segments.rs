@@ -92,14 +92,7 @@ pub fn list_files(dir: &Path, name: &str) -> Result<Vec<LogFile>> {
 /// segment it holds.
 pub fn plain_path(path: &Path) -> &Path {
     match path.to_str() {
-        Some(p)
-            if path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(naming::is_compressed_name) =>
-        {
-            Path::new(&p[..p.len() - ".zst".len()])
-        }
+        Some(p) if naming::is_compressed_path(path) => Path::new(&p[..p.len() - ".zst".len()]),
         _ => path,
     }
 }

@@ -99,7 +99,7 @@ impl Verify {
         if let Some(name) = name {
             return Verify::log(path, name);
         }
-        let names = log_names(path)?;
+        let names = crate::log::log_names(path, "*", "list")?;
         match names.as_slice() {
             [one] => Verify::log(path, one),
             [] => Err(Error::file(
@@ -252,25 +252,6 @@ pub fn newest_of_log(rep: &mut SegmentReport) {
 fn log_locked(dir: &Path, name: &str) -> bool {
     std::fs::File::open(naming::lock_path(dir, name))
         .is_ok_and(|f| crate::sys::is_locked_exclusively(&f).unwrap_or(false))
-}
-
-/// The names of the logs whose files `dir` holds, sorted.
-fn log_names(dir: &Path) -> Result<Vec<String>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| segments::dir_error(dir, "list", e))?;
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, "list", e))?;
-        if let Some((name, _)) = entry
-            .file_name()
-            .to_str()
-            .and_then(naming::log_of_file_name)
-        {
-            names.push(name);
-        }
-    }
-    names.sort();
-    names.dedup();
-    Ok(names)
 }
 
 fn has_kind(rep: &SegmentReport, kind: FindingKind) -> bool {

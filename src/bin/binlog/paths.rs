@@ -5,6 +5,7 @@
 
 use crate::error::{CliError, CliResult};
 use binlog::__private::log::naming::{self, ReadOrder};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A set of segments read as one stream.
@@ -202,7 +203,7 @@ fn log_source(dir: &Path, name: String, files: Vec<PathBuf>) -> Source {
 /// The logs in `dir`, sorted by name, each with its segments in order; then
 /// each other `*.binlog` file as its own source.
 pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
-    let mut logs: Vec<(String, Vec<(ReadOrder, PathBuf)>)> = Vec::new();
+    let mut logs: BTreeMap<String, Vec<(ReadOrder, PathBuf)>> = BTreeMap::new();
     let mut loose = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(|e| CliError::io_on(dir.display(), e))?;
     for entry in entries {
@@ -218,10 +219,7 @@ pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
                 if only.is_some_and(|o| o != log) {
                     continue;
                 }
-                match logs.iter_mut().find(|(l, _)| *l == log) {
-                    Some((_, segs)) => segs.push((n, entry.path())),
-                    None => logs.push((log, vec![(n, entry.path())])),
-                }
+                logs.entry(log).or_default().push((n, entry.path()));
             }
             // A standalone segment: a file, or a link to one (a directory
             // named `*.binlog` may be anything, such as a log directory).
@@ -234,25 +232,17 @@ pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
             None => {}
         }
     }
-    logs.sort_by(|a, b| a.0.cmp(&b.0));
     loose.sort();
-    let mut out = Vec::new();
-    for (name, mut segs) in logs {
+    let logs = logs.into_iter().map(|(name, mut segs)| {
         segs.sort();
-        out.push(log_source(
-            dir,
-            name,
-            segs.into_iter().map(|(_, p)| p).collect(),
-        ));
-    }
-    for f in loose {
-        out.push(Source {
-            label: f.display().to_string(),
-            files: vec![f],
-            log: None,
-        });
-    }
-    Ok(out)
+        log_source(dir, name, segs.into_iter().map(|(_, p)| p).collect())
+    });
+    let loose = loose.into_iter().map(|f| Source {
+        label: f.display().to_string(),
+        files: vec![f],
+        log: None,
+    });
+    Ok(logs.chain(loose).collect())
 }
 
 /// The one source a command that reads a single stream needs (tail -f,

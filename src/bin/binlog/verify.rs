@@ -3,7 +3,6 @@
 //! prints what is wrong and where (file and offset). Exit status 0 when
 //! clean, 1 when damaged, 2 when a file could not be read.
 
-use crate::check::IssueKind;
 use crate::check::{self, plural, records_phrase, state_name, to_json, SegmentCheck};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
@@ -11,6 +10,7 @@ use crate::paths;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
+use binlog::verify::FindingKind;
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
@@ -117,8 +117,8 @@ impl Summary {
             self.records += a.records;
             for i in &a.issues {
                 match i.kind {
-                    IssueKind::Torn => self.torn += 1,
-                    IssueKind::Seal | IssueKind::Index => self.seals += 1,
+                    FindingKind::TornTail => self.torn += 1,
+                    FindingKind::SealDamaged | FindingKind::SealIndexDamaged => self.seals += 1,
                     _ => self.corrupt += 1,
                 }
             }

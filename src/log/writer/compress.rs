@@ -139,7 +139,7 @@ impl Shared {
             .sealed
             .iter()
             .take(eligible)
-            .find(|s| !is_compressed(&s.path) && !st.uncompressible.contains(&s.path))
+            .find(|s| !naming::is_compressed_path(&s.path) && !st.uncompressible.contains(&s.path))
             .map(|s| s.path.clone())?;
         st.compressing = Some(due.clone());
         Some(due)
@@ -241,13 +241,6 @@ impl Shared {
 /// `RETRY_AT_MOST`.
 fn backoff_after_failure(before: Duration) -> Duration {
     (before * 2).clamp(LOOK_EVERY, RETRY_AT_MOST)
-}
-
-/// Whether `path` names a compressed segment.
-fn is_compressed(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(naming::is_compressed_name)
 }
 
 #[cfg(test)]

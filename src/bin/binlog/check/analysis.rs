@@ -7,72 +7,33 @@ use binlog::__private::format::header::SegmentHeader;
 use binlog::verify::{Finding, FindingKind, RepairAction, SegmentReport};
 use binlog::Tail;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IssueKind {
-    /// The header is unreadable, or cut short (records may still follow).
-    Header,
-    /// Bytes that are not valid records, or a record whose contents are
-    /// wrong: corruption.
-    Corrupt,
-    /// A valid record numbered past the one expected.
-    Sequence,
-    /// The end of an unsealed segment is not a whole record.
-    Torn,
-    /// The seal is incomplete or damaged (records are complete).
-    Seal,
-    /// The file ends inside its header (0 bytes included): no record.
-    Truncated,
-    /// An offset array or the sparse index of a usable seal fails its
-    /// checks (no record lost).
-    Index,
+/// The kind of damage an issue is (reports print `FindingKind::name`, as
+/// the C API and the bindings do): a corrupt frame of a compressed segment
+/// is the seal's damage past the records (repair reseals) and corruption
+/// in them (the reader's finding of its region names it). None for a
+/// finding that is no damage of the segment's own bytes.
+fn issue_kind(f: &Finding) -> Option<FindingKind> {
+    use FindingKind::*;
+    match f.kind {
+        CorruptFrame if f.repair == RepairAction::Reseal => Some(SealDamaged),
+        CorruptFrame => Some(Corrupt),
+        CorruptHeader | Truncated | Corrupt | SequenceJump | TornTail | SealDamaged
+        | SealIndexDamaged => Some(f.kind),
+        _ => None,
+    }
 }
 
-impl IssueKind {
-    /// The name reports give it: the library's finding kind's
-    /// (`FindingKind::name`, which the C API and the bindings give too).
-    pub fn name(self) -> &'static str {
-        let kind = match self {
-            IssueKind::Header => FindingKind::CorruptHeader,
-            IssueKind::Corrupt => FindingKind::Corrupt,
-            IssueKind::Sequence => FindingKind::SequenceJump,
-            IssueKind::Torn => FindingKind::TornTail,
-            IssueKind::Seal => FindingKind::SealDamaged,
-            IssueKind::Truncated => FindingKind::Truncated,
-            IssueKind::Index => FindingKind::SealIndexDamaged,
-        };
-        kind.name()
-    }
-
-    /// Damage that a cut would lose valid records over: repair refuses it
-    /// unless told to salvage.
-    pub fn is_mid_file(self) -> bool {
-        matches!(
-            self,
-            IssueKind::Header | IssueKind::Corrupt | IssueKind::Sequence
-        )
-    }
-
-    fn of(f: &Finding) -> Option<IssueKind> {
-        Some(match f.kind {
-            // A frame past the records is part of the seal; one in them
-            // is named in the reader's finding of its region.
-            FindingKind::CorruptFrame if f.repair == RepairAction::Reseal => IssueKind::Seal,
-            FindingKind::CorruptFrame => IssueKind::Corrupt,
-            FindingKind::CorruptHeader => IssueKind::Header,
-            FindingKind::Truncated => IssueKind::Truncated,
-            FindingKind::Corrupt => IssueKind::Corrupt,
-            FindingKind::SequenceJump => IssueKind::Sequence,
-            FindingKind::TornTail => IssueKind::Torn,
-            FindingKind::SealDamaged => IssueKind::Seal,
-            FindingKind::SealIndexDamaged => IssueKind::Index,
-            _ => return None,
-        })
-    }
+/// Damage that a cut would lose valid records over: repair refuses it
+/// unless told to salvage.
+pub fn is_mid_file(kind: FindingKind) -> bool {
+    use FindingKind::*;
+    matches!(kind, CorruptHeader | Corrupt | SequenceJump)
 }
 
 #[derive(Clone, Debug)]
 pub struct Issue {
-    pub kind: IssueKind,
+    /// One of the kinds `issue_kind` gives.
+    pub kind: FindingKind,
     pub offset: u64,
     /// Bytes affected (0 when the issue is about one place).
     pub len: u64,
@@ -90,26 +51,12 @@ pub struct IntactRun {
     pub count: u64,
 }
 
-/// How the records of a segment end (the reader's `Tail`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RecordsEnd {
-    Sealed,
-    Unsealed,
-    SealDamaged {
-        offset: u64,
-    },
-    Torn {
-        offset: u64,
-        len: u64,
-    },
-    /// Unknown: the file could not be read as a segment.
-    Unreadable,
-}
-
 pub struct Analysis {
     pub file_len: u64,
     pub header: Option<SegmentHeader>,
-    pub end: RecordsEnd,
+    /// How its records end (`Tail::Reading` counts as unsealed); None:
+    /// the file could not be read as a segment.
+    pub end: Option<Tail>,
     pub runs: Vec<IntactRun>,
     pub issues: Vec<Issue>,
     /// Issues beyond those the library keeps.
@@ -126,13 +73,13 @@ impl Analysis {
         let issues = damage
             .iter()
             .filter_map(|f| {
-                let kind = IssueKind::of(f)?;
+                let kind = issue_kind(f)?;
                 let offset = f.offset.unwrap_or(0);
                 Some(Issue {
                     kind,
                     offset,
                     len: f.len,
-                    resume: kind.is_mid_file().then_some(offset + f.len),
+                    resume: is_mid_file(kind).then_some(offset + f.len),
                     message: message_of(f),
                 })
             })
@@ -156,44 +103,47 @@ impl Analysis {
 
     /// The first damage that a cut would lose records over.
     pub fn first_mid_file_issue(&self) -> Option<&Issue> {
-        self.issues.iter().find(|i| i.kind.is_mid_file())
+        self.issues.iter().find(|i| is_mid_file(i.kind))
     }
 
     pub fn is_sealed(&self) -> bool {
-        self.end == RecordsEnd::Sealed
+        self.end == Some(Tail::Sealed)
+    }
+}
+
+/// A finding's message without the location and offset it starts with
+/// (the reports print them themselves).
+fn message_of(f: &Finding) -> String {
+    let m = without_location(f);
+    match f.offset {
+        Some(o) => m
+            .strip_prefix(&format!("offset {o}: "))
+            .map_or(m.clone(), str::to_string),
+        None => m,
     }
 }
 
 /// A finding's message without the location it starts with (the reports
-/// print the location and offset themselves).
-fn message_of(f: &Finding) -> String {
+/// print the location themselves).
+pub(super) fn without_location(f: &Finding) -> String {
     let loc = format!("{}: ", f.location.display());
-    let m = f.message.strip_prefix(&loc).unwrap_or(&f.message);
-    match f.offset {
-        Some(o) => m
-            .strip_prefix(&format!("offset {o}: "))
-            .unwrap_or(m)
-            .to_string(),
-        None => m.to_string(),
-    }
+    f.message
+        .strip_prefix(&loc)
+        .unwrap_or(&f.message)
+        .to_string()
 }
 
 /// How the records of `rep`'s segment end; the newest file of a log being
 /// created (`NotYetWritten`) has none yet, as an unsealed segment.
-fn end_of(rep: &SegmentReport) -> RecordsEnd {
+fn end_of(rep: &SegmentReport) -> Option<Tail> {
     let being_created = rep
         .findings
         .iter()
         .any(|f| f.kind == FindingKind::NotYetWritten);
-    if being_created {
-        return RecordsEnd::Unsealed;
-    }
     match rep.tail {
-        Some(Tail::Sealed) => RecordsEnd::Sealed,
-        Some(Tail::Unsealed) | Some(Tail::Reading) => RecordsEnd::Unsealed,
-        Some(Tail::SealDamaged { offset }) => RecordsEnd::SealDamaged { offset },
-        Some(Tail::Torn { offset, len }) => RecordsEnd::Torn { offset, len },
-        None => RecordsEnd::Unreadable,
+        _ if being_created => Some(Tail::Unsealed),
+        Some(Tail::Reading) => Some(Tail::Unsealed),
+        tail => tail,
     }
 }
 

@@ -9,26 +9,26 @@ mod json;
 mod log;
 mod segment;
 
-pub use analysis::{Analysis, IntactRun, IssueKind, RecordsEnd};
+pub use analysis::{is_mid_file, Analysis, IntactRun};
+use binlog::verify::FindingKind;
+use binlog::Tail;
 pub use json::to_json;
 pub use log::check_source;
-pub use segment::{check_file, LogIssueKind, SegmentCheck};
+pub use segment::{check_file, SegmentCheck};
 
 /// How a segment's records end, as reports name it.
 pub fn state_name(a: &Analysis) -> &'static str {
-    if a.file_len == 0 && a.end != RecordsEnd::Unreadable {
+    if a.file_len == 0 && a.end.is_some() {
         return "empty";
     }
     match a.end {
-        RecordsEnd::Sealed => "sealed",
-        RecordsEnd::Unsealed => "unsealed",
-        RecordsEnd::SealDamaged { .. } => "seal-damaged",
-        RecordsEnd::Torn { .. } => "torn-tail",
-        RecordsEnd::Unreadable if a.issues.iter().any(|i| i.kind == IssueKind::Truncated) => {
-            "truncated"
-        }
-        RecordsEnd::Unreadable if a.issues.iter().any(|i| i.kind.is_mid_file()) => "corrupt",
-        RecordsEnd::Unreadable => "unreadable",
+        Some(Tail::Sealed) => "sealed",
+        Some(Tail::Unsealed | Tail::Reading) => "unsealed",
+        Some(Tail::SealDamaged { .. }) => "seal-damaged",
+        Some(Tail::Torn { .. }) => "torn-tail",
+        None if a.issues.iter().any(|i| i.kind == FindingKind::Truncated) => "truncated",
+        None if a.issues.iter().any(|i| is_mid_file(i.kind)) => "corrupt",
+        None => "unreadable",
     }
 }
 

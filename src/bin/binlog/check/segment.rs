@@ -2,8 +2,8 @@
 //! (`binlog::verify`): its damage, a writer holding it, and its place in
 //! its log, sorted into what the reports print.
 
-use super::analysis::Analysis;
-use binlog::verify::{self, Finding, FindingKind, SegmentReport};
+use super::analysis::{without_location, Analysis};
+use binlog::verify::{self, FindingKind, SegmentReport};
 use std::path::{Path, PathBuf};
 
 /// The verdict on one segment.
@@ -21,19 +21,11 @@ pub struct SegmentCheck {
 
 /// A problem of a segment as a part of its log (not of its own bytes).
 pub struct LogIssue {
-    pub kind: LogIssueKind,
+    /// `NotSealed` (its writer died, newer segments follow), `WrongLog`
+    /// (copied or renamed in), `MissingRecords` or `SequenceOverlap` (its
+    /// first sequence number does not continue the segment before it).
+    pub kind: FindingKind,
     pub message: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogIssueKind {
-    /// Not sealed, although newer segments follow it: its writer died.
-    NotSealed,
-    /// Its header names another log, or another segment number than its
-    /// file name: a segment copied or renamed in.
-    WrongLog,
-    /// Its first sequence number does not continue the segment before it.
-    Sequence,
 }
 
 /// Checks one segment on its own.
@@ -57,38 +49,21 @@ pub fn check_report(rep: SegmentReport) -> SegmentCheck {
         return c;
     }
     for f in &rep.findings {
-        let kind = match f.kind {
-            FindingKind::NotSealed => LogIssueKind::NotSealed,
-            FindingKind::WrongLog => LogIssueKind::WrongLog,
-            FindingKind::MissingRecords | FindingKind::SequenceOverlap => LogIssueKind::Sequence,
-            _ => {
-                if !f.is_damage() {
-                    c.notes.push(note_of(f));
-                }
-                continue;
+        use FindingKind::*;
+        let message = without_location(f);
+        match f.kind {
+            NotSealed | WrongLog | MissingRecords | SequenceOverlap => {
+                c.log_issues.push(LogIssue {
+                    kind: f.kind,
+                    message,
+                })
             }
-        };
-        c.log_issues.push(LogIssue {
-            kind,
-            message: without_location(f),
-        });
+            _ if !f.is_damage() => c.notes.push(message),
+            _ => {}
+        }
     }
     let a = Analysis::of_report(&rep);
     c.damaged = !a.is_clean() || !c.log_issues.is_empty();
     c.analysis = Some(a);
     c
-}
-
-/// A finding's message without the location it starts with.
-fn without_location(f: &Finding) -> String {
-    let loc = format!("{}: ", f.location.display());
-    f.message
-        .strip_prefix(&loc)
-        .unwrap_or(&f.message)
-        .to_string()
-}
-
-/// What the reports note of a finding that is no damage.
-fn note_of(f: &Finding) -> String {
-    without_location(f)
 }

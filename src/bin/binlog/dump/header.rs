@@ -25,13 +25,7 @@ pub(super) fn dump_header<W: Write>(
                 len as u64,
                 vec![
                     ("version", Field::Bare(format!("{}.{}", h.major, h.minor))),
-                    (
-                        "crc",
-                        Field::Crc {
-                            stored,
-                            computed: crc32(&map[..len - 4]),
-                        },
-                    ),
+                    ("crc", Field::Crc(stored, crc32(&map[..len - 4]))),
                     ("created", Field::Time(h.created_ns)),
                     ("segment_no", Field::Unsigned(h.segment_no)),
                     ("first_seq", Field::Unsigned(h.first_seq)),

@@ -20,13 +20,10 @@ pub(super) enum Field {
     YesNo(bool),
     /// ok/BAD; a JSON bool.
     OkBad(bool),
-    /// A stored CRC and the one computed over the bytes: `0x0e235e96(ok)`
+    /// A stored CRC and the one computed over the bytes, in that order: `0x0e235e96(ok)`
     /// in text; in JSON `KEY` (the stored CRC, a number), `KEY_ok` and,
     /// when they differ, `KEY_computed`.
-    Crc {
-        stored: u32,
-        computed: u32,
-    },
+    Crc(u32, u32),
     /// A CRC alone: `0x0e235e96` in text, a number in JSON.
     Hex32(u32),
     /// A time: RFC 3339 in text; in JSON `KEY` (RFC 3339) and `KEY_ns`.
@@ -58,8 +55,8 @@ impl Field {
             Field::Bare(s) => s,
             Field::YesNo(b) => if b { "yes" } else { "no" }.into(),
             Field::OkBad(b) => if b { "ok" } else { "BAD" }.into(),
-            Field::Crc { stored, computed } if stored == computed => format!("{stored:#010x}(ok)"),
-            Field::Crc { stored, computed } => {
+            Field::Crc(stored, computed) if stored == computed => format!("{stored:#010x}(ok)"),
+            Field::Crc(stored, computed) => {
                 format!("{stored:#010x}(BAD:computed={computed:#010x})")
             }
             Field::Hex32(v) => format!("{v:#010x}"),
@@ -91,7 +88,7 @@ impl Field {
             Field::Signed(i) => json!(i),
             Field::Quoted(s) | Field::Bare(s) => json!(s),
             Field::YesNo(b) | Field::OkBad(b) => json!(b),
-            Field::Crc { stored, computed } => {
+            Field::Crc(stored, computed) => {
                 m.insert(format!("{key}_ok"), json!(stored == computed));
                 if stored != computed {
                     m.insert(format!("{key}_computed"), json!(computed));
@@ -136,6 +133,7 @@ pub(super) struct DumpOutput<'a, W: Write> {
 }
 
 impl<W: Write> DumpOutput<'_, W> {
+    /// One line: as text, or (`json`) as one JSON object naming the file.
     pub(super) fn line(
         &mut self,
         offset: u64,
@@ -143,27 +141,14 @@ impl<W: Write> DumpOutput<'_, W> {
         len: u64,
         fields: Vec<(&str, Field)>,
     ) -> CliResult<()> {
-        if self.json {
-            return self.json_line(offset, what, len, fields);
+        if !self.json {
+            let mut line = format!("@{offset:<10} {what:<11} {len:>9} bytes");
+            for (k, v) in fields {
+                line.push_str(&format!("  {k}={}", v.text()));
+            }
+            writeln!(self.out, "{line}")?;
+            return Ok(());
         }
-        let mut line = format!("@{offset:<10} {what:<11} {len:>9} bytes");
-        for (k, v) in fields {
-            line.push_str("  ");
-            line.push_str(k);
-            line.push('=');
-            line.push_str(&v.text());
-        }
-        writeln!(self.out, "{line}")?;
-        Ok(())
-    }
-
-    fn json_line(
-        &mut self,
-        offset: u64,
-        what: &str,
-        len: u64,
-        fields: Vec<(&str, Field)>,
-    ) -> CliResult<()> {
         let mut m = serde_json::Map::new();
         m.insert("file".into(), json!(self.file));
         m.insert("offset".into(), json!(offset));

@@ -167,13 +167,7 @@ impl<'m> RecordDump<'m> {
         let stored = u32::from_le_bytes(data[p + 4..p + 8].try_into().expect("4 bytes"));
         let mut fields = vec![
             ("body", Field::Unsigned((total - FRAME_HEADER_LEN) as u64)),
-            (
-                "crc",
-                Field::Crc {
-                    stored,
-                    computed: stored,
-                },
-            ),
+            ("crc", Field::Crc(stored, stored)),
             ("flags", Field::Flags(body[0], flag_names(body[0]))),
             ("seq", Field::Unsigned(r.seq)),
             ("ts", Field::Time(r.timestamp_ns)),

@@ -24,13 +24,7 @@ pub(super) fn dump_seal<W: Write>(
         "seal-begin",
         17,
         vec![
-            (
-                "crc",
-                Field::Crc {
-                    stored: begin_stored,
-                    computed: begin_stored,
-                },
-            ),
+            ("crc", Field::Crc(begin_stored, begin_stored)),
             ("record_count", Field::Unsigned(count)),
         ],
     )?;
@@ -111,13 +105,7 @@ fn dump_directory_and_trailer<W: Write>(
         "seal-dir",
         tr.dir_len as u64,
         vec![
-            (
-                "crc",
-                Field::Crc {
-                    stored: dir_stored,
-                    computed: dir_stored,
-                },
-            ),
+            ("crc", Field::Crc(dir_stored, dir_stored)),
             ("record_count", Field::Unsigned(s.record_count)),
             ("first_seq", Field::Unsigned(s.first_seq)),
             ("last_seq", Field::Unsigned(s.last_seq)),
@@ -139,13 +127,7 @@ fn dump_directory_and_trailer<W: Write>(
             ("records_end", Field::Unsigned(tr.records_end)),
             ("dir_offset", Field::Unsigned(tr.dir_offset)),
             ("dir_len", Field::Unsigned(tr.dir_len as u64)),
-            (
-                "crc",
-                Field::Crc {
-                    stored,
-                    computed: stored,
-                },
-            ),
+            ("crc", Field::Crc(stored, stored)),
             ("magic", Field::Bare("BLGSEAL1".into())),
         ],
     )

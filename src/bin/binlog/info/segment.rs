@@ -28,7 +28,7 @@ pub(super) struct Counts {
 impl Counts {
     pub(super) fn merge(&mut self, o: &Counts) {
         self.records += o.records;
-        self.first_seq = min_opt(self.first_seq, o.first_seq);
+        self.first_seq = self.first_seq.into_iter().chain(o.first_seq).min();
         self.last_seq = self.last_seq.max(o.last_seq);
         if self.first_ts.is_none() {
             self.first_ts = o.first_ts;
@@ -36,7 +36,7 @@ impl Counts {
         if o.last_ts.is_some() {
             self.last_ts = o.last_ts;
         }
-        self.min_ts = min_opt(self.min_ts, o.min_ts);
+        self.min_ts = self.min_ts.into_iter().chain(o.min_ts).min();
         self.max_ts = self.max_ts.max(o.max_ts);
         for (n, c, b) in &o.types {
             match self.types.iter_mut().find(|t| t.0 == *n) {
@@ -47,14 +47,6 @@ impl Counts {
                 None => self.types.push((n.clone(), *c, *b)),
             }
         }
-    }
-}
-
-fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, None) => a,
-        (None, b) => b,
     }
 }
 
@@ -139,7 +131,7 @@ pub(super) fn read_segment(
         damaged: false,
         original_len: None,
     };
-    if is_compressed(path) {
+    if binlog::__private::log::naming::is_compressed_path(path) {
         read_compressed(&mut s)?;
         return Ok(s);
     }
@@ -169,13 +161,6 @@ pub(super) fn read_segment(
         note_end(&mut s, r.tail());
     }
     Ok(s)
-}
-
-/// Whether `path` names a compressed segment (`.binlog.zst`).
-fn is_compressed(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(binlog::__private::log::naming::is_compressed_name)
 }
 
 /// Fills in `s` for a compressed segment from its seek table, header and
@@ -280,7 +265,7 @@ fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
         let ts = rec.timestamp_ns;
         c.first_ts.get_or_insert(ts);
         c.last_ts = Some(ts);
-        c.min_ts = min_opt(c.min_ts, Some(ts));
+        c.min_ts = Some(c.min_ts.map_or(ts, |m| m.min(ts)));
         c.max_ts = c.max_ts.max(Some(ts));
         let i = match index.get(rec.type_name) {
             Some(&i) => i,

@@ -7,8 +7,9 @@ use super::compressed;
 use super::plan::Plan;
 use super::salvage::salvage_name;
 use crate::check::records_phrase;
-use crate::check::{Analysis, IntactRun, RecordsEnd};
+use crate::check::{Analysis, IntactRun};
 use crate::paths;
+use binlog::Tail;
 use std::path::Path;
 
 pub(super) fn dry_run(
@@ -28,7 +29,7 @@ pub(super) fn dry_run(
     match plan {
         Plan::Reseal(why) => {
             report(format!("  to fix: {why}"));
-            if let RecordsEnd::Torn { offset, len } = a.end {
+            if let Some(Tail::Torn { offset, len }) = a.end {
                 report(format!("  would cut the torn tail: {len} bytes at offset {offset} (kept in {p}.corrupt-{offset})"));
             }
             report(format!("  would reseal {p}: {}", records_phrase(a)));

@@ -8,10 +8,11 @@ use super::compressed;
 use super::plan::Plan;
 use super::replace::{remove_leftovers, replace, temp_name, torn_copies};
 use super::salvage::salvage_run;
+use crate::check::Analysis;
 use crate::check::{self, records_phrase, state_name};
-use crate::check::{Analysis, RecordsEnd};
 use crate::error::{CliError, CliResult};
 use crate::paths;
+use binlog::Tail;
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
@@ -50,7 +51,7 @@ pub(super) fn execute(
                 Err(e) => return Err(unchanged(backup, e, report)),
             };
             report(resealed_line(&p, &source));
-            if let RecordsEnd::Torn { offset, len } = a.end {
+            if let Some(Tail::Torn { offset, len }) = a.end {
                 let kept = kept
                     .first()
                     .map(|k| k.display().to_string())

@@ -126,15 +126,13 @@ pub(super) fn number_after_salvage(
         .join(naming::segment_name(&log.name, no, crate::time::now_ns()));
     let p = paths::show(&path);
     let why = "so that the log's writer numbers new records after the salvaged ones";
-    if args.dry_run {
-        let line = format!("  would start {p}, empty, at sequence number {after}, {why}");
-        report.print_line(&line);
-        report_lost(c, plan, Some(after), log, args, report, counts);
-        return;
-    }
-    match start_empty_segment(&path, log, h, no, after) {
-        Ok(()) => {
-            let line = format!("  started {p}, empty, at sequence number {after}, {why}");
+    let started = match args.dry_run {
+        true => Ok("would start"),
+        false => start_empty_segment(&path, log, h, no, after).map(|()| "started"),
+    };
+    match started {
+        Ok(done) => {
+            let line = format!("  {done} {p}, empty, at sequence number {after}, {why}");
             report.print_line(&line);
             report_lost(c, plan, Some(after), log, args, report, counts);
         }

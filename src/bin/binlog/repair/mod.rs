@@ -40,11 +40,12 @@ mod segment;
 
 pub use args::RepairArgs;
 
-use crate::check::{self, LogIssueKind};
+use crate::check;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, Source};
 use crate::progress::Progress;
+use binlog::verify::FindingKind;
 use report::{RepairCounts, Report};
 use std::io::Write;
 
@@ -135,9 +136,9 @@ fn repair_source(
         // Problems between segments (records missing before this one) are
         // not repairable here, whatever the segment itself needed.
         for l in &c.log_issues {
-            if l.kind != LogIssueKind::NotSealed {
+            if l.kind != FindingKind::NotSealed {
                 let p = paths::show(&c.path);
-                let why = if l.kind == LogIssueKind::WrongLog {
+                let why = if l.kind == FindingKind::WrongLog {
                     "it belongs to another log, or another place in this one: move it out"
                 } else {
                     "the records are gone"

@@ -2,8 +2,9 @@
 //! torn tail and rewrites the seal), a salvage of the records after
 //! mid-file damage, or to be left as it is.
 
-use crate::check::{records_phrase, LogIssueKind, SegmentCheck};
-use crate::check::{Analysis, IntactRun, IssueKind, RecordsEnd};
+use crate::check::{records_phrase, SegmentCheck};
+use crate::check::{Analysis, IntactRun};
+use binlog::verify::FindingKind;
 
 pub(super) enum Plan {
     /// Sealed and intact, or open by a writer and intact.
@@ -24,7 +25,7 @@ pub(super) fn plan(c: &SegmentCheck, salvage: bool) -> Plan {
     let Some(a) = &c.analysis else {
         return Plan::Unreadable(c.error.clone().unwrap_or_default());
     };
-    if a.end == RecordsEnd::Unreadable {
+    if a.end.is_none() {
         // No segment to open: a header cut short, or lost with nothing
         // after it that a salvage could keep.
         let why = a
@@ -69,7 +70,7 @@ fn plan_for_intact(c: &SegmentCheck, a: &Analysis) -> Option<Plan> {
     let unsealed_older = c
         .log_issues
         .iter()
-        .any(|l| l.kind == LogIssueKind::NotSealed);
+        .any(|l| l.kind == FindingKind::NotSealed);
     if !a.is_clean() || unsealed_older {
         return None;
     }
@@ -85,7 +86,7 @@ fn plan_for_intact(c: &SegmentCheck, a: &Analysis) -> Option<Plan> {
 
 /// The plan for a segment damaged in the middle, first at `offset` (an
 /// issue of `kind`): a salvage, or (without `--salvage`) left as it is.
-fn plan_for_mid_file(a: &Analysis, offset: u64, kind: IssueKind, salvage: bool) -> Plan {
+fn plan_for_mid_file(a: &Analysis, offset: u64, kind: FindingKind, salvage: bool) -> Plan {
     if !salvage {
         let after: u64 = a
             .runs
@@ -99,7 +100,7 @@ fn plan_for_mid_file(a: &Analysis, offset: u64, kind: IssueKind, salvage: bool) 
              a new segment first"
         ));
     }
-    if kind == IssueKind::Header {
+    if kind == FindingKind::CorruptHeader {
         return Plan::SalvageHeaderless {
             runs: a.runs.clone(),
         };

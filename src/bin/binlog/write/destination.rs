@@ -58,22 +58,17 @@ impl Destination {
         // Unreadable, or the seek fails: nothing known to be there.
         match self {
             Destination::Segment(w) => {
-                let Ok(mut r) = Reader::open(w.path()) else {
-                    return 0;
-                };
-                if r.seek_seq(first).is_err() {
-                    return 0;
-                }
-                count(first, n, || r.next().map(|o| o.map(|rec| rec.seq)))
+                let r = Reader::open(w.path()).and_then(|mut r| r.seek_seq(first).map(|()| r));
+                r.map_or(0, |mut r| {
+                    count(first, n, || r.next().map(|o| o.map(|rec| rec.seq)))
+                })
             }
             Destination::Log(w) => {
-                let Ok(mut r) = LogReader::open(w.dir(), w.name()) else {
-                    return 0;
-                };
-                if r.seek_seq(first).is_err() {
-                    return 0;
-                }
-                count(first, n, || r.next().map(|o| o.map(|rec| rec.seq)))
+                let r = LogReader::open(w.dir(), w.name())
+                    .and_then(|mut r| r.seek_seq(first).map(|()| r));
+                r.map_or(0, |mut r| {
+                    count(first, n, || r.next().map(|o| o.map(|rec| rec.seq)))
+                })
             }
         }
     }
