@@ -151,7 +151,7 @@ impl Reader {
                 }
                 self.tail = if self.sealed() {
                     self.sealed_tail()
-                } else if self.compressed.is_some() {
+                } else if !self.source.is_mapped() {
                     // Compressed, so sealed once: its seal is lost.
                     Tail::SealDamaged {
                         offset: self.end as u64,
@@ -188,7 +188,7 @@ impl Reader {
     #[inline(always)]
     fn read_frame(&mut self, next: &NextFrame, verify: bool) -> Result<(FrameCheck, BytesIn)> {
         let pos = next.pos;
-        if self.compressed.is_some() {
+        if !self.source.is_mapped() {
             return self.read_decoded_frame(pos, verify, next.index_cursor);
         }
         let indexed = next.index_cursor.is_some() && verify;
@@ -207,7 +207,11 @@ impl Reader {
                 self.read_unsealed_frame(pos, verify)?
             }
             None => {
-                let check = FrameCheck::of(frame::frame_at(&self.map[..self.end], pos, verify));
+                let check = FrameCheck::of(frame::frame_at(
+                    &self.source.mapped_bytes()[..self.end],
+                    pos,
+                    verify,
+                ));
                 (check, BytesIn::Mapping)
             }
         };
@@ -245,7 +249,7 @@ impl Reader {
         if self.seal.is_some() || self.bounding_seal.is_none() {
             return Ok(true);
         }
-        if self.compressed.is_some() {
+        if !self.source.is_mapped() {
             if !self.record_at_end_decoded()? {
                 return Ok(true);
             }
@@ -255,7 +259,7 @@ impl Reader {
             }
             return Ok(false);
         }
-        let at_end = frame::frame_at(&self.map, self.end, true);
+        let at_end = frame::frame_at(self.source.mapped_bytes(), self.end, true);
         if !matches!(
             at_end,
             FrameAt::Frame {
@@ -266,7 +270,7 @@ impl Reader {
             return Ok(true);
         }
         self.bounding_seal = None;
-        self.end = self.map.len();
+        self.end = self.source.mapped_bytes().len();
         Ok(false)
     }
 

@@ -473,17 +473,11 @@ impl Reader {
         if avail < FRAME_HEADER_LEN {
             return Ok((INCOMPLETE, BytesIn::Decompressed));
         }
-        let d = self
-            .compressed
-            .as_deref_mut()
-            .expect("a compressed segment");
+        let d = self.source.frames_mut().expect("a compressed segment");
         if let Some(failed) = d.stopped_at(pos) {
             return self.frame_failed(failed);
         }
-        let d = self
-            .compressed
-            .as_deref_mut()
-            .expect("a compressed segment");
+        let d = self.source.frames_mut().expect("a compressed segment");
         (d.ahead.records_end, d.ahead.scanning) = (self.end, self.filter.is_none());
         let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|()| {
             let (bytes, base) = d.held();
@@ -529,7 +523,7 @@ impl Reader {
         if c.offsets().get(k) != Some(&(pos as u64)) {
             return None;
         }
-        let d = self.compressed.as_deref_mut()?;
+        let d = self.source.frames_mut()?;
         if !d
             .copies
             .hold(d.segment.get_mut(), c.type_id, k, c.offsets())
@@ -545,10 +539,7 @@ impl Reader {
     /// frame there (the search for where records resume starts after the
     /// frame); else the error, met again by every read from there.
     fn frame_failed(&mut self, (index, e): FrameFailed) -> Result<(FrameCheck, BytesIn)> {
-        let d = self
-            .compressed
-            .as_deref_mut()
-            .expect("a compressed segment");
+        let d = self.source.frames_mut().expect("a compressed segment");
         if !self.skip_damaged {
             return Err(e);
         }
@@ -564,7 +555,7 @@ impl Reader {
     /// and no records where the reader stands, as when a scan leaves any
     /// other frame that failed after yielding every record it holds.
     pub(super) fn check_frame_at_end(&mut self) -> Result<()> {
-        let Some(d) = self.compressed.as_deref_mut() else {
+        let Some(d) = self.source.frames_mut() else {
             return Ok(());
         };
         match d.check_frame_at_end(self.pos) {
@@ -587,10 +578,7 @@ impl Reader {
     pub(super) fn resume_after_decoded(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
         let end = self.end;
         let expected = self.next_seq;
-        let d = self
-            .compressed
-            .as_deref_mut()
-            .expect("a compressed segment");
+        let d = self.source.frames_mut().expect("a compressed segment");
         // Where the search starts, and whether a record may start right there.
         let (mut from, mut at_from) = match d.failed.take() {
             Some(i) => (d.frame_end(i).max(pos), true),
@@ -659,7 +647,7 @@ impl Reader {
         let Tail::SealDamaged { offset } = self.tail else {
             return Ok(());
         };
-        let Some(d) = self.compressed.as_deref_mut() else {
+        let Some(d) = self.source.frames_mut() else {
             return Ok(());
         };
         // A plain segment's stored frames are its bytes: none fails.
@@ -705,7 +693,7 @@ impl Reader {
     /// scan was not shown to be faster with it and costs more CPU per MB
     /// (docs/PERFORMANCE.md).
     pub fn decode_threads(&mut self, threads: usize) {
-        if let Some(d) = self.compressed.as_deref_mut() {
+        if let Some(d) = self.source.frames_mut() {
             d.decode_threads(threads);
         }
     }
@@ -713,14 +701,16 @@ impl Reader {
     /// Whether a scan's next frames are being decompressed ahead on other
     /// threads now (see `decode_threads`).
     pub fn decodes_ahead(&self) -> bool {
-        (self.compressed.as_deref()).is_some_and(|d| d.segment.borrow().decoding_ahead().is_some())
+        self.source
+            .frames()
+            .is_some_and(|d| d.segment.borrow().decoding_ahead().is_some())
     }
 
     /// Whether this reader reads a compressed segment (not a plain one
     /// read as stored frames, see `CompressedSegment::open_stored`).
     pub fn is_compressed(&self) -> bool {
-        self.compressed
-            .as_deref()
+        self.source
+            .frames()
             .is_some_and(|d| !d.segment.borrow().is_stored())
     }
 
@@ -728,7 +718,7 @@ impl Reader {
     /// segment, read as stored frames or not (see
     /// `CompressedSegment::bytes_decompressed`).
     pub fn bytes_decompressed(&self) -> u64 {
-        match self.compressed.as_deref() {
+        match self.source.frames() {
             Some(d) if self.is_compressed() => d.segment.borrow().bytes_decompressed(),
             _ => 0,
         }

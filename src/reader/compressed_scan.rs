@@ -33,7 +33,7 @@ impl Reader {
             return None;
         }
         let (pos, end, next_seq, known) = (self.pos, self.end, self.next_seq, self.types.len());
-        let (bytes, base, checked) = self.compressed.as_deref_mut()?.scan_frame()?;
+        let (bytes, base, checked) = self.source.frames_mut()?.scan_frame()?;
         let records = bytes.get(..end.checked_sub(base)?.min(bytes.len()))?;
         let at = pos.checked_sub(base)?;
         let (rec, len) = plain_record_at(records, at)?;

@@ -168,14 +168,14 @@ impl Reader {
     /// cuts at any moment: up to `RESUME_COPY_MAX` of them are searched in
     /// a copy read with pread (see `check_unsealed`).
     pub(super) fn resume_after(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
-        if self.compressed.is_some() {
+        if !self.source.is_mapped() {
             return self.resume_after_decoded(pos);
         }
         let len = self.end.saturating_sub(pos);
         if !self.sealed() && !self.nothing_can_cut_file && len <= RESUME_COPY_MAX {
             return self.resume_after_in_copy(pos, len);
         }
-        let limit = &self.map[..self.end];
+        let limit = &self.source.mapped_bytes()[..self.end];
         Ok(frame::find_resume(limit, pos, self.next_seq).map(|q| {
             let seq = seq_at(limit, q).expect("find_resume returned a valid record");
             (q, seq)
@@ -191,7 +191,7 @@ impl Reader {
         let mut copy = Vec::new();
         let mut want = len.min(CHECK_CHUNK);
         let n = loop {
-            let n = read_upto(super::plain_file(&self.file), &mut copy, pos as u64, want)
+            let n = read_upto(self.source.file(), &mut copy, pos as u64, want)
                 .map_err(|e| Error::io_at(&self.path, pos as u64, "read", e))?;
             if n < want || want == len {
                 break n;

@@ -154,7 +154,9 @@ impl Reader {
     /// then holds `to` bytes; false if the file ends before.
     fn pread_frame(&mut self, pos: usize, from: usize, to: usize) -> Result<bool> {
         self.frame_copy.resize(to, 0);
-        match super::plain_file(&self.file)
+        match self
+            .source
+            .file()
             .read_exact_at(&mut self.frame_copy[from..to], (pos + from) as u64)
         {
             Ok(()) => Ok(true),
@@ -179,7 +181,9 @@ impl Reader {
             .and_then(|o| usize::try_from(o).ok())
         {
             let to = next.saturating_add(self.first_pread_len).min(self.end);
-            crate::prefetch::prefetch_not_l1(self.map.get(next..to).unwrap_or_default());
+            crate::prefetch::prefetch_not_l1(
+                self.source.mapped_bytes().get(next..to).unwrap_or_default(),
+            );
         }
     }
 

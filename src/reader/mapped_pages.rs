@@ -2,6 +2,7 @@
 //! and the reads with pread that stand in for the mapping where a writer
 //! may cut the file (see `source::map_file`).
 
+use super::source::Source;
 use super::Reader;
 use memmap2::{Mmap, UncheckedAdvice};
 use std::fs::File;
@@ -15,13 +16,13 @@ use std::sync::Arc;
 /// from it stay readable there: for callers that hand out record
 /// positions rather than copies (the C ABI's `binlog_reader_next_mapped`).
 #[derive(Clone)]
-pub struct Mapping(Arc<Mmap>);
+pub struct Mapping(Option<Arc<Mmap>>);
 
 impl Mapping {
     /// The mapped bytes (empty for a compressed segment, whose records are
     /// decoded elsewhere).
     pub fn bytes(&self) -> &[u8] {
-        &self.0
+        self.0.as_deref().map_or(&[], |m| m)
     }
 
     /// Whether `part` lies wholly in the mapping.
@@ -34,14 +35,15 @@ impl Mapping {
     /// they lie wholly in it.
     #[inline]
     pub fn offset_of(&self, addr: usize, len: usize) -> Option<usize> {
-        let at = addr.checked_sub(self.0.as_ptr() as usize)?;
-        (at <= self.0.len() && len <= self.0.len() - at).then_some(at)
+        let map = self.bytes();
+        let at = addr.checked_sub(map.as_ptr() as usize)?;
+        (at <= map.len() && len <= map.len() - at).then_some(at)
     }
 }
 
 impl std::fmt::Debug for Mapping {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Mapping({} bytes)", self.0.len())
+        write!(f, "Mapping({} bytes)", self.bytes().len())
     }
 }
 
@@ -87,7 +89,10 @@ impl Reader {
     /// C ABI's mapped reads; not part of the Rust API.
     #[doc(hidden)]
     pub fn mapping(&self) -> Mapping {
-        Mapping(Arc::clone(&self.map))
+        match &self.source {
+            Source::Mapped(m) => Mapping(Some(Arc::clone(&m.map))),
+            Source::Frames(_) => Mapping(None),
+        }
     }
 
     /// Hands back to the kernel the mapped pages of records already passed,
@@ -106,7 +111,10 @@ impl Reader {
     fn release_behind_now(&mut self) {
         // The position may be past the mapping (an index offset from a
         // hostile file): never advise beyond it.
-        let pos = self.pos.min(self.map.len());
+        let Source::Mapped(m) = &self.source else {
+            return;
+        };
+        let pos = self.pos.min(m.map.len());
         if pos < self.released_below.saturating_add(RELEASE_EVERY) {
             return;
         }
@@ -117,7 +125,7 @@ impl Reader {
         // read-only file mapping only drops this process's mapping of the
         // pages; touching them again reads them back from the file.
         let _ = unsafe {
-            self.map.unchecked_advise_range(
+            m.map.unchecked_advise_range(
                 UncheckedAdvice::DontNeed,
                 self.released_below,
                 upto - self.released_below,

@@ -11,6 +11,7 @@
 //! takes the record, so damage is found and reported only there.
 
 use super::record::BytesIn;
+use super::source::Source;
 use super::{Found, Reader, Tail};
 use crate::format::frame::{self, PlainRecord};
 use crate::format::FRAME_HEADER_LEN;
@@ -25,7 +26,10 @@ impl Reader {
             return None;
         }
         let pos = self.pos;
-        let records = self.map.get(..self.end)?;
+        let Source::Mapped(m) = &self.source else {
+            return None;
+        };
+        let records = m.map.get(..self.end)?;
         let (rec, len) = plain_record_at(records, pos)?;
         let start = pos + FRAME_HEADER_LEN;
         if rec.seq != self.next_seq || rec.type_id as usize >= self.types.len() {
@@ -48,7 +52,6 @@ impl Reader {
         self.tail == Tail::Reading
             && self.filter.is_none()
             && self.unreached.is_none()
-            && self.compressed.is_none()
             && self.sealed()
     }
 }

@@ -54,6 +54,7 @@ mod salvage;
 mod seal_index;
 mod seal_types;
 mod seek;
+mod source;
 #[cfg(test)]
 mod torn_tail_tests;
 mod unsealed;
@@ -70,13 +71,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::SealDirectory;
 use crate::source::seal_trust::{self as trust, read_seals};
-use crate::source::{map_file, open_segment_file, MappedFile, Original};
+use crate::source::{map_file, open_segment_file, Original};
 use crate::watch::{Follow, Watched};
 use compressed_frames::CompressedFrames;
 use crc_ahead::CheckedAhead;
 use filter::TypeFilter;
 use indexed::IndexedRead;
-use memmap2::{Mmap, MmapOptions};
+use source::{MappedSegment, Source};
 use std::cell::OnceCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -111,14 +112,8 @@ use std::time::Duration;
 /// ```
 pub struct Reader {
     path: PathBuf,
-    /// The segment's file; `None` only for a compressed segment read from
-    /// another source (`open_compressed`), which reads nothing through it.
-    file: Option<File>,
-    /// The file's mapping; empty for a compressed segment, whose records
-    /// are read from `compressed`. Shared so that a caller may keep it mapped
-    /// past a remap or the reader's end (see [`Reader::mapping`]).
-    map: Arc<Mmap>,
-    compressed: Option<Box<CompressedFrames>>,
+    /// What the scan reads the records from (see `source`).
+    source: Source,
     header: SegmentHeader,
     data_start: usize,
     /// Sequence number of the record at `data_start`: the header's
@@ -240,23 +235,16 @@ impl Reader {
 
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let (path, file) = open_segment_file(path)?;
-        let (map, compressed, parts) = open_contents(&file, &path, salvage)?;
-        Ok(Reader::of_parts(
-            path,
-            Some(file),
-            map,
-            compressed,
-            parts,
-            false,
-        ))
+        let (source, parts) = open_contents(file, &path, salvage)?;
+        Ok(Reader::of_parts(path, source, parts, false))
     }
 
     /// A reader of the segment (plain or compressed) in `file`, an open
     /// file that holds a copy of it (a remote object fetched whole), named
     /// `name` (its URL) in errors; with `salvage`, as `open_salvage`.
     pub fn open_file(name: PathBuf, file: File, salvage: bool) -> Result<Reader> {
-        let (map, compressed, parts) = open_contents(&file, &name, salvage)?;
-        let mut r = Reader::of_parts(name, Some(file), map, compressed, parts, false);
+        let (source, parts) = open_contents(file, &name, salvage)?;
+        let mut r = Reader::of_parts(name, source, parts, false);
         r.skip_damaged(salvage);
         Ok(r)
     }
@@ -288,9 +276,9 @@ impl Reader {
     ) -> Result<Reader> {
         let d = CompressedFrames::of(segment);
         let parts = decoded_parts(&d, header_lost)?;
-        let map = empty_map(&name)?;
-        let mut r = Reader::of_parts(name, None, map, Some(Box::new(d)), parts, !salvage);
-        if let Some(d) = r.compressed.as_deref() {
+        let source = Source::Frames(Box::new(d));
+        let mut r = Reader::of_parts(name, source, parts, !salvage);
+        if let Some(d) = r.source.frames() {
             d.segment.borrow().streams_end_at(r.end as u64);
         }
         if !r.trust_pending {
@@ -329,7 +317,7 @@ impl Reader {
     /// the frame disagrees).
     pub(super) fn settle_seal(&mut self) -> Result<()> {
         self.settle_trust();
-        match &self.compressed {
+        match self.source.frames() {
             #[cfg(feature = "compression")]
             Some(d) => d.segment.borrow_mut().check_seal_begin(),
             _ => Ok(()),
@@ -338,13 +326,11 @@ impl Reader {
 
     fn of_parts(
         path: PathBuf,
-        file: Option<File>,
-        map: Mmap,
-        compressed: Option<Box<CompressedFrames>>,
+        source: Source,
         (header, data_start, start_seq, damages): HeaderParts,
         defer_trust: bool,
     ) -> Reader {
-        let original = original_of(file.as_ref(), &map, compressed.as_deref());
+        let original = source.original();
         let (seal, bounding_seal, trust_pending) = match defer_trust {
             true => trust::read_seals_when_held(&*original, data_start, start_seq),
             false => {
@@ -364,9 +350,7 @@ impl Reader {
             next_seq: start_seq,
             start_seq,
             path,
-            file,
-            map: Arc::new(map),
-            compressed,
+            source,
             header,
             data_start,
             seal,
@@ -485,7 +469,7 @@ impl Reader {
 
     /// The segment's original bytes, for reads other than the scan's.
     fn original(&self) -> Original<'_> {
-        original_of(self.file.as_ref(), &self.map, self.compressed.as_deref())
+        self.source.original()
     }
 
     /// Whether the file ends in a whole seal trailer (its CRC holds and it
@@ -499,10 +483,10 @@ impl Reader {
     /// Whether a writer holds the segment (its exclusive lock): one that may
     /// still add records to it, or close them with a `SEAL_BEGIN` frame.
     pub(crate) fn has_writer(&self) -> Result<bool> {
-        let Some(file) = &self.file else {
+        let Source::Mapped(m) = &self.source else {
             return Ok(false);
         };
-        crate::sys::is_locked_exclusively(file)
+        crate::sys::is_locked_exclusively(&m.file)
             .map_err(|e| Error::io(&self.path, "look for its writer's lock", e))
     }
 
@@ -526,7 +510,7 @@ impl Reader {
                 self.follow.found();
                 f
             }
-            None if self.compressed.is_some() && self.tail == Tail::Sealed => {
+            None if !self.source.is_mapped() && self.tail == Tail::Sealed => {
                 // Nothing follows a compressed segment's seal: only the
                 // wait is left to do.
                 std::thread::sleep(timeout);
@@ -671,28 +655,19 @@ impl Reader {
 /// its first record, and the damage found reading the header.
 pub(super) type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
 
-/// The mapping of a plain segment (an empty one for a compressed segment),
-/// the compressed segment's frames, and the header's parts (`decode_header`).
-fn open_contents(
-    file: &File,
-    path: &Path,
-    salvage: bool,
-) -> Result<(Mmap, Option<Box<CompressedFrames>>, HeaderParts)> {
-    if compressed_frames::is_compressed(file) {
-        let (d, header_lost) = CompressedFrames::open(file, path, salvage)?;
+/// The source of the segment in `file`: mapped, or its frames if it is
+/// compressed; and the header's parts (`decode_header`).
+fn open_contents(file: File, path: &Path, salvage: bool) -> Result<(Source, HeaderParts)> {
+    if compressed_frames::is_compressed(&file) {
+        let (d, header_lost) = CompressedFrames::open(&file, path, salvage)?;
         let parts = decoded_parts(&d, header_lost)?;
-        Ok((empty_map(path)?, Some(Box::new(d)), parts))
+        Ok((Source::Frames(Box::new(d)), parts))
     } else {
-        let map = map_file(file, path)?;
+        let map = map_file(&file, path)?;
         let parts = decode_header(&map, path, salvage)?;
-        Ok((map, None, parts))
+        let map = Arc::new(map);
+        Ok((Source::Mapped(MappedSegment { file, map }), parts))
     }
-}
-
-/// The file of a plain segment's reader, for the reads with pread that
-/// only a plain segment's scan makes (every plain segment has its file).
-fn plain_file(file: &Option<File>) -> &File {
-    file.as_ref().expect("a plain segment has its file")
 }
 
 /// The header's parts of the compressed segment `d`, salvaged after its
@@ -706,29 +681,6 @@ fn decoded_parts(d: &CompressedFrames, header_lost: Option<Error>) -> Result<Hea
             (header, data_start, first, Vec::new())
         }
     })
-}
-
-/// The empty mapping of a reader of a compressed segment.
-fn empty_map(path: &Path) -> Result<Mmap> {
-    let empty = MmapOptions::new().len(0).map_anon();
-    empty
-        .and_then(|m| m.make_read_only())
-        .map_err(|e| Error::io(path, "map", e))
-}
-
-/// The original bytes of the segment in `file`, mapped as `map`, or
-/// compressed and read through `compressed`.
-fn original_of<'a>(
-    file: Option<&'a File>,
-    map: &'a Mmap,
-    compressed: Option<&'a CompressedFrames>,
-) -> Original<'a> {
-    match (compressed, file) {
-        #[cfg(feature = "compression")]
-        (Some(d), _) => Original::Other(&d.segment),
-        (_, Some(file)) => Original::Mapped(MappedFile { file, map }),
-        (_, None) => Original::Bytes(map),
-    }
 }
 
 /// The segment's header, where its records start and the sequence number

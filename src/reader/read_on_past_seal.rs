@@ -10,6 +10,7 @@
 //! its own frames, up to the end its seek table gives
 //! (`read_on_in_frames`).
 
+use super::source::{MappedSegment, Source};
 use super::Reader;
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::map_file;
@@ -42,7 +43,7 @@ impl Reader {
     /// never an answer.
     #[cfg(feature = "compression")]
     pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
-        let Some(d) = self.compressed.as_deref() else {
+        let Some(d) = self.source.frames() else {
             return Ok(false);
         };
         let mut s = d.segment.borrow_mut();
@@ -88,11 +89,10 @@ impl Reader {
             return Err(Error::at(ErrorKind::Remote, &self.path, len, what));
         }
         self.whole_copy = None;
-        self.map = Arc::new(map);
-        self.file = Some(file);
-        self.compressed = None;
+        self.end = map.len();
+        let map = Arc::new(map);
+        self.source = Source::Mapped(MappedSegment { file, map });
         self.bounding_seal = None;
-        self.end = self.map.len();
         Ok(())
     }
 }

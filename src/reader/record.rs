@@ -221,7 +221,7 @@ impl Reader {
     pub(super) fn frame_in(&self, bytes_in: BytesIn, pos: usize) -> (&[u8], usize) {
         // The scan's case first, tested alone: the others are rarer.
         if bytes_in == BytesIn::Mapping {
-            return (&self.map[..], pos);
+            return (self.source.mapped_bytes(), pos);
         }
         match bytes_in {
             BytesIn::Mapping => unreachable!("returned above"),
@@ -238,7 +238,7 @@ impl Reader {
     /// `frame_in` (and `record_at`) stay small enough to inline.
     #[inline(never)]
     fn decoded_frame_in(&self, pos: usize) -> (&[u8], usize) {
-        let d = self.compressed.as_deref().expect("a compressed segment");
+        let d = self.source.frames().expect("a compressed segment");
         let (bytes, base) = d.held();
         (bytes, pos - base)
     }

@@ -115,7 +115,7 @@ impl Reader {
     /// frames the seek reads on into are decompressed only up to the
     /// records it reads, not whole as a scan's (see `CompressedFrames::set_seeking`).
     fn set_seeking(&mut self, seeking: bool) {
-        if let Some(d) = self.compressed.as_deref_mut() {
+        if let Some(d) = self.source.frames_mut() {
             d.set_seeking(seeking);
         }
     }
@@ -124,7 +124,7 @@ impl Reader {
     pub(super) fn advance_to_target(&mut self, verify: bool) -> Result<Option<Found>> {
         loop {
             let found = self.advance(verify)?;
-            if found.is_none() && self.compressed.is_some() {
+            if found.is_none() && !self.source.is_mapped() {
                 self.check_seal_frames()?;
             }
             if found.is_none() {

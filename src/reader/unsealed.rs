@@ -16,13 +16,12 @@
 use super::frame_check::FrameCheck;
 use super::mapped_pages::read_upto;
 use super::record::BytesIn;
+use super::source::Source;
 use super::{Reader, Tail};
 use crate::error::{Error, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::FRAME_HEADER_LEN;
-use crate::source::map_file;
 use crate::source::seal_trust::read_seal;
-use std::sync::Arc;
 
 /// An unsealed segment's frames are checked in copies read with pread, this
 /// many bytes at a time (see `Reader::check_unsealed`).
@@ -52,7 +51,11 @@ impl Reader {
             // Whole in the file, as the copy showed: a writer never cuts a
             // whole frame, so the mapping holds it.
             None => {
-                let check = FrameCheck::of(frame::frame_at(&self.map[..self.end], pos, false));
+                let check = FrameCheck::of(frame::frame_at(
+                    &self.source.mapped_bytes()[..self.end],
+                    pos,
+                    false,
+                ));
                 (check, BytesIn::Mapping)
             }
         })
@@ -150,7 +153,7 @@ impl Reader {
     /// returns how many there were before the end of the file.
     fn copy_unsealed(&mut self, offset: usize, len: usize) -> Result<usize> {
         read_upto(
-            super::plain_file(&self.file),
+            self.source.file(),
             &mut self.unsealed_copy,
             offset as u64,
             len,
@@ -162,14 +165,14 @@ impl Reader {
     /// if it did. A file cut shorter (a writer recovered it) is read again
     /// from the start. A sealed segment never changes: false.
     pub(super) fn remap_if_len_changed(&mut self) -> Result<bool> {
-        if self.sealed() || self.compressed.is_some() {
+        let sealed = self.sealed();
+        let Source::Mapped(m) = &mut self.source else {
+            return Ok(false);
+        };
+        if sealed || !m.remap_if_len_changed(&self.path)? {
             return Ok(false);
         }
-        if self.len_now()? == self.map.len() as u64 {
-            return Ok(false);
-        }
-        self.map = Arc::new(map_file(super::plain_file(&self.file), &self.path)?);
-        self.end = self.map.len();
+        self.end = m.map.len();
         self.checked_to = 0;
         if self.pos > self.end {
             // Types learned from records that were cut may be defined
@@ -192,13 +195,14 @@ impl Reader {
     /// read again: a mapped page wholly past the end of the file raises
     /// SIGBUS.
     pub(crate) fn read_on_if_unsealed(&mut self) -> Result<bool> {
-        if !self.sealed() || self.compressed.is_some() || self.file.is_none() || self.pos < self.end
-        {
+        let at_end = self.sealed() && self.pos >= self.end;
+        let Source::Mapped(m) = &mut self.source else {
+            return Ok(false);
+        };
+        if !at_end || !m.remap_if_len_changed(&self.path)? {
             return Ok(false);
         }
-        if self.len_now()? == self.map.len() as u64 {
-            return Ok(false);
-        }
+        self.end = m.map.len();
         self.seal = None;
         self.bounding_seal = None;
         self.sparse_usable = None;
@@ -208,19 +212,9 @@ impl Reader {
             // The seal's per-type arrays are gone: a scan filters.
             f.cursors = None;
         }
-        self.map = Arc::new(map_file(super::plain_file(&self.file), &self.path)?);
-        self.end = self.map.len();
         self.checked_to = 0;
         self.tail = Tail::Reading;
         Ok(true)
-    }
-
-    /// The file's length now (the mapping's is the length when mapped).
-    fn len_now(&self) -> Result<u64> {
-        Ok(super::plain_file(&self.file)
-            .metadata()
-            .map_err(|e| Error::io(&self.path, "stat", e))?
-            .len())
     }
 
     /// A SEAL_BEGIN frame at `pos`, counting `count` records, in a segment

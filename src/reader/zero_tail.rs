@@ -40,7 +40,7 @@ impl Reader {
     /// that run to the end of the file: the records' end so far. Sets the
     /// tail to `Unsealed` at `pos` if so.
     pub(super) fn at_zero_tail(&mut self, pos: usize) -> Result<bool> {
-        if self.sealed() || self.compressed.is_some() || pos >= self.end {
+        if self.sealed() || !self.source.is_mapped() || pos >= self.end {
             return Ok(false);
         }
         let mut head = Vec::new();
@@ -99,7 +99,7 @@ impl Reader {
     /// writer finish it.
     pub(super) fn frame_became_valid(&mut self, pos: usize) -> Result<bool> {
         if self.sealed()
-            || self.compressed.is_some()
+            || !self.source.is_mapped()
             || self.nothing_can_cut_file
             || self.zero_tail.rechecked_at == Some(pos)
         {
@@ -123,7 +123,7 @@ impl Reader {
     /// caught-up follower polls this); at a torn tail followed by zeros,
     /// always (it may be a record still being copied).
     pub(super) fn written_past_end(&mut self) -> Result<bool> {
-        if self.sealed() || self.compressed.is_some() {
+        if self.sealed() || !self.source.is_mapped() {
             return Ok(false);
         }
         match self.tail {
@@ -140,7 +140,7 @@ impl Reader {
     /// Reads up to `len` bytes at `offset` with pread into `buf`; returns
     /// how many there were before the end of the file.
     fn pread(&self, buf: &mut Vec<u8>, offset: usize, len: usize) -> Result<usize> {
-        read_upto(super::plain_file(&self.file), buf, offset as u64, len)
+        read_upto(self.source.file(), buf, offset as u64, len)
             .map_err(|e| Error::io_at(&self.path, offset as u64, "read", e))
     }
 }

@@ -1,0 +1,102 @@
+//! What the record scan reads a segment's bytes from, one of two sources:
+//! - `Mapped`: a plain segment file, mapped; sealed, or unsealed and then
+//!   growing while a writer appends, or cut by one that recovers it (read
+//!   as `unsealed` says);
+//! - `Frames`: the decoded frames of a compressed segment, or the stored
+//!   frames of a plain segment read as a remote object
+//!   (`compressed_frames`); sealed once, they never grow.
+//!
+//! The record loop (`advance`) and the damage rules (`damage`) are the
+//! same for both; they ask the source only what differs: where a frame's
+//! bytes are, whether the segment may grow, where records resume.
+
+use super::compressed_frames::CompressedFrames;
+use crate::error::{Error, Result};
+use crate::source::{map_file, MappedFile, Original};
+use memmap2::Mmap;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+pub(super) enum Source {
+    Mapped(MappedSegment),
+    Frames(Box<CompressedFrames>),
+}
+
+/// A plain segment file and its mapping. The mapping is shared so that a
+/// caller may keep it mapped past a remap or the reader's end (see
+/// `Reader::mapping`).
+pub(super) struct MappedSegment {
+    pub(super) file: File,
+    pub(super) map: Arc<Mmap>,
+}
+
+impl MappedSegment {
+    /// Maps the file again if its length changed since it was mapped (the
+    /// mapping's is its length then); true if it did.
+    pub(super) fn remap_if_len_changed(&mut self, path: &Path) -> Result<bool> {
+        let len = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io(path, "stat", e))?;
+        if len.len() == self.map.len() as u64 {
+            return Ok(false);
+        }
+        self.map = Arc::new(map_file(&self.file, path)?);
+        Ok(true)
+    }
+}
+
+impl Source {
+    /// The segment's original bytes, for reads other than the scan's.
+    pub(super) fn original(&self) -> Original<'_> {
+        match self {
+            Source::Mapped(m) => Original::Mapped(MappedFile {
+                file: &m.file,
+                map: &m.map,
+            }),
+            #[cfg(feature = "compression")]
+            Source::Frames(d) => Original::Other(&d.segment),
+            #[cfg(not(feature = "compression"))]
+            Source::Frames(d) => match **d {},
+        }
+    }
+
+    /// The mapped bytes (none for frames): where `BytesIn::Mapping` is.
+    #[inline(always)]
+    pub(super) fn mapped_bytes(&self) -> &[u8] {
+        match self {
+            Source::Mapped(m) => &m.map,
+            Source::Frames(_) => &[],
+        }
+    }
+
+    /// The file of a mapped segment, for the reads with pread that only a
+    /// mapped segment's scan makes.
+    pub(super) fn file(&self) -> &File {
+        match self {
+            Source::Mapped(m) => &m.file,
+            Source::Frames(_) => unreachable!("only a mapped segment's scan reads its file"),
+        }
+    }
+
+    /// Whether the source is a file that may grow or be cut (a mapped one).
+    #[inline(always)]
+    pub(super) fn is_mapped(&self) -> bool {
+        matches!(self, Source::Mapped(_))
+    }
+
+    pub(super) fn frames(&self) -> Option<&CompressedFrames> {
+        match self {
+            Source::Frames(d) => Some(d),
+            Source::Mapped(_) => None,
+        }
+    }
+
+    pub(super) fn frames_mut(&mut self) -> Option<&mut CompressedFrames> {
+        match self {
+            Source::Frames(d) => Some(d),
+            Source::Mapped(_) => None,
+        }
+    }
+}
