@@ -8,7 +8,6 @@
 //! the steps' values in registers. Even a rare step kept out of line costs
 //! the common path: what it is passed must be kept in memory.
 
-use super::damage::add_damage;
 use super::frame_check::FrameCheck;
 use super::mapped_pages::PREAD_MAX;
 use super::record::{BytesIn, LOST_TYPE};
@@ -174,7 +173,7 @@ impl Reader {
     /// must know it passed them all).
     #[inline(always)]
     fn index_exhausted(&mut self) {
-        if let Some(d) = self.seal.as_ref().filter(|d| d.record_count > 0) {
+        if let Some(d) = self.seals.usable.as_ref().filter(|d| d.record_count > 0) {
             self.next_seq = self.next_seq.max(d.last_seq.wrapping_add(1));
         }
         self.pos = self.end;
@@ -246,7 +245,7 @@ impl Reader {
     /// seek table says where the segment ends (`read_on_in_frames`).
     #[inline(never)]
     fn bound_holds(&mut self) -> Result<bool> {
-        if self.seal.is_some() || self.bounding_seal.is_none() {
+        if self.seals.usable.is_some() || self.seals.bounding.is_none() {
             return Ok(true);
         }
         if !self.source.is_mapped() {
@@ -269,7 +268,7 @@ impl Reader {
         ) {
             return Ok(true);
         }
-        self.bounding_seal = None;
+        self.seals.bounding = None;
         self.end = self.source.mapped_bytes().len();
         Ok(false)
     }
@@ -339,7 +338,7 @@ impl Reader {
             Some(rec)
                 if scanning
                     && (rec.seq < self.next_seq
-                        || (rec.seq > self.next_seq && !self.skip_damaged)) =>
+                        || (rec.seq > self.next_seq && !self.damage.skip)) =>
             {
                 Some(format!(
                     "sequence number {} where {} was expected",
@@ -403,7 +402,7 @@ impl Reader {
                 self.stop_using_index(next.scan_from);
                 Ok(true)
             }
-            Rejected::Invalid(why) if !self.skip_damaged => Err(self.corrupt(next.pos, why)),
+            Rejected::Invalid(why) if !self.damage.skip => Err(self.corrupt(next.pos, why)),
             Rejected::Invalid(why) => self.wrong_record(next.pos, &why),
         }
     }
@@ -423,7 +422,7 @@ impl Reader {
         if next.index_cursor.is_none() && rec.seq > self.next_seq {
             // Records missing with no damaged bytes to show for it.
             let damage = self.damage_up_to(pos, pos, rec.seq);
-            add_damage(&mut self.damages, damage);
+            self.damage.add(damage);
         }
         let id = rec.type_id as usize;
         if rec.lost_type || (rec.new_type_name.is_some() && id > self.types.len()) {

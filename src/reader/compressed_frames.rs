@@ -15,7 +15,6 @@
 
 use super::compressed_type_copies::CopyReads;
 use super::crc_ahead::CheckedAhead;
-use super::damage::add_damage;
 use super::frame_check::FrameCheck;
 use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
@@ -540,7 +539,7 @@ impl Reader {
     /// frame); else the error, met again by every read from there.
     fn frame_failed(&mut self, (index, e): FrameFailed) -> Result<(FrameCheck, BytesIn)> {
         let d = self.source.frames_mut().expect("a compressed segment");
-        if !self.skip_damaged {
+        if !self.damage.skip {
             return Err(e);
         }
         d.stopped = None;
@@ -560,10 +559,10 @@ impl Reader {
         };
         match d.check_frame_at_end(self.pos) {
             Ok(()) => Ok(()),
-            Err(e) if self.skip_damaged && is_damage(&e) => {
+            Err(e) if self.damage.skip && is_damage(&e) => {
                 d.stopped = None;
                 let damage = self.damage_up_to(self.pos, self.pos, self.next_seq);
-                add_damage(&mut self.damages, damage);
+                self.damage.add(damage);
                 Ok(())
             }
             Err(e) => Err(e),
@@ -661,7 +660,7 @@ impl Reader {
             let Err(e) = s.frame_into(i, &mut scratch) else {
                 continue;
             };
-            if !(self.skip_damaged && is_damage(&e)) {
+            if !(self.damage.skip && is_damage(&e)) {
                 return Err(e);
             }
             let f = s.frames()[i];
@@ -671,7 +670,7 @@ impl Reader {
                 from_seq: self.next_seq,
                 to_seq: self.next_seq,
             };
-            add_damage(&mut self.damages, damage);
+            self.damage.add(damage);
         }
         Ok(())
     }

@@ -33,12 +33,12 @@ impl Reader {
         if self.frame_became_valid(pos)? {
             return Ok(true);
         }
-        if self.skip_damaged {
+        if self.damage.skip {
             if let Some((next, seq)) = next {
                 self.checked_to = 0;
                 let damage = self.damage_up_to(pos, next, seq);
-                add_damage(&mut self.damages, damage);
-                self.note_why(pos, why);
+                self.damage.add(damage);
+                self.damage.note_why(pos, why);
                 self.pos = next;
                 self.next_seq = seq;
                 return Ok(true);
@@ -46,8 +46,8 @@ impl Reader {
             if self.sealed() || self.is_compressed() {
                 let to_seq = self.lost_to_end(pos);
                 let damage = self.damage_up_to(pos, self.end, to_seq);
-                add_damage(&mut self.damages, damage);
-                self.note_why(pos, why);
+                self.damage.add(damage);
+                self.damage.note_why(pos, why);
                 self.pos = self.end;
                 self.next_seq = to_seq;
                 self.tail = self.damaged_end_tail(pos);
@@ -106,19 +106,10 @@ impl Reader {
         let end = self.nonzero_end(pos)?.max(pos + 1);
         self.checked_to = 0;
         let damage = self.damage_up_to(pos, end, self.next_seq);
-        add_damage(&mut self.damages, damage);
-        self.note_why(pos, why);
+        self.damage.add(damage);
+        self.damage.note_why(pos, why);
         self.pos = end;
         Ok(true)
-    }
-
-    /// Keeps why the region at `pos` was skipped (once, and for the first
-    /// `MAX_REASONS` regions only: memory stays bounded).
-    pub(super) fn note_why(&mut self, pos: usize, why: &str) {
-        let at = pos as u64;
-        if self.damage_why.len() < MAX_REASONS && self.damage_why.iter().all(|(o, _)| *o != at) {
-            self.damage_why.push((at, why.into()));
-        }
     }
 
     /// How a segment ends whose records from `pos` to the end are damaged:
@@ -139,7 +130,7 @@ impl Reader {
     /// and that many records fit the bytes (one per 26), else after the last
     /// record read (no number is known lost).
     fn lost_to_end(&self, pos: usize) -> u64 {
-        let Some(d) = self.seal.as_ref().or(self.bounding_seal.as_ref()) else {
+        let Some(d) = self.seals.usable.as_ref().or(self.seals.bounding.as_ref()) else {
             return self.next_seq;
         };
         let room = ((self.end - pos) / frame::MIN_RECORD_FRAME) as u64;
@@ -223,16 +214,14 @@ impl Reader {
             // Skipping damage: the types between may have been defined in
             // a damaged region (within the same bound as below). An intact
             // record that defines its own type is never damage.
-            Some(_) if self.skip_damaged && id - self.types.len() <= self.lost_type_budget() => {
-                None
-            }
+            Some(_) if self.damage.skip && id - self.types.len() <= self.lost_type_budget() => None,
             Some(_) => Some(format!("type id {id} defined out of order")),
             None if id < self.types.len() => None,
             // Skipping damage: the definition may have been in a damaged
             // region, which could define one type per smallest record it
             // held, no more. A larger id is damage itself (and naming every
             // id below it would fill memory: ids go up to 2^32).
-            None if self.skip_damaged && id - self.types.len() < self.lost_type_budget() => None,
+            None if self.damage.skip && id - self.types.len() < self.lost_type_budget() => None,
             None => Some(format!("type id {id} used before it is defined")),
         }
     }
@@ -243,15 +232,16 @@ impl Reader {
     /// defined so far, and put the type's first record in a region skipped),
     /// else `<lost type N>`. The table is read with pread, once.
     pub(super) fn lost_type_name(&mut self, id: usize) -> Box<str> {
-        if self.seal_types.is_none() {
+        if self.damage.seal_types.is_none() {
             let original = self.original();
             let found = SealTypes::find(original.len() as u64, self.data_start as u64, |at, n| {
                 original.read_part(at, n).map(Cow::Owned)
             });
-            self.seal_types = Some(found);
+            self.damage.seal_types = Some(found);
         }
         let named =
-            self.seal_types
+            self.damage
+                .seal_types
                 .as_mut()
                 .and_then(Option::as_mut)
                 .and_then(|table| {
@@ -262,7 +252,7 @@ impl Reader {
                     if !agrees {
                         return None;
                     }
-                    for d in &self.damages {
+                    for d in &self.damage.regions {
                         table.damaged(d.offset, d.resume_offset);
                     }
                     table.lost_name(id).map(Box::from)
@@ -273,8 +263,7 @@ impl Reader {
     /// How many types the damaged regions skipped so far could have
     /// defined (one per smallest record frame they held).
     fn lost_type_budget(&self) -> usize {
-        let bytes: u64 = self
-            .damages
+        let bytes: u64 = (self.damage.regions)
             .iter()
             .map(|d| d.resume_offset.saturating_sub(d.offset))
             .fold(0, u64::saturating_add);
@@ -294,21 +283,59 @@ fn seq_at(buf: &[u8], at: usize) -> Option<u64> {
     }
 }
 
-/// Records a damaged region skipped in `damages`, in file order, once: a
-/// reader that reads it again (a seek back, or one that scans over it)
-/// meets the same region, not another one.
-pub(super) fn add_damage(damages: &mut Vec<Damage>, d: Damage) {
-    let key = |x: &Damage| (x.offset, x.resume_offset);
-    let at = damages.partition_point(|x| key(x) <= key(&d));
-    // Sorted: an equal region is among those just before `at` (not a
-    // search of the whole list, which a file damaged in many places makes
-    // long).
-    let seen = damages[..at]
-        .iter()
-        .rev()
-        .take_while(|x| key(x) == key(&d))
-        .any(|x| *x == d);
-    if !seen {
-        damages.insert(at, d);
+/// The damage a reader met: whether it skips damaged regions, the
+/// regions it skipped and why, and the seal's type table that names the
+/// types whose definitions they took. Kept once, above the sources.
+#[derive(Default)]
+pub(super) struct DamageLog {
+    /// Skip damaged regions instead of stopping (see `skip_damaged`).
+    pub(super) skip: bool,
+    /// Damaged regions skipped so far, in file order.
+    pub(super) regions: Vec<Damage>,
+    /// Why each damaged region skipped at a bad frame was skipped, by its
+    /// offset (see `damage_reason`); at most `MAX_REASONS`.
+    pub(super) why: Vec<(u64, Box<str>)>,
+    /// The type table of a seal that could not be trusted whole, to name
+    /// types whose defining record was in a skipped damaged region
+    /// (`lost_type_name`): None until first needed, then what was found.
+    pub(super) seal_types: Option<Option<SealTypes>>,
+}
+
+impl DamageLog {
+    /// Keeps why the region at `pos` was skipped (once, and for the first
+    /// `MAX_REASONS` regions only: memory stays bounded).
+    pub(super) fn note_why(&mut self, pos: usize, why: &str) {
+        let at = pos as u64;
+        if self.why.len() < MAX_REASONS && self.why.iter().all(|(o, _)| *o != at) {
+            self.why.push((at, why.into()));
+        }
+    }
+
+    /// Why the region at `offset` was skipped, if kept (see `note_why`).
+    pub(super) fn reason(&self, offset: u64) -> Option<&str> {
+        self.why
+            .iter()
+            .find(|(at, _)| *at == offset)
+            .map(|(_, why)| &**why)
+    }
+
+    /// Records a damaged region skipped, in file order, once: a reader
+    /// that reads it again (a seek back, or one that scans over it) meets
+    /// the same region, not another one.
+    pub(super) fn add(&mut self, d: Damage) {
+        let damages = &mut self.regions;
+        let key = |x: &Damage| (x.offset, x.resume_offset);
+        let at = damages.partition_point(|x| key(x) <= key(&d));
+        // Sorted: an equal region is among those just before `at` (not a
+        // search of the whole list, which a file damaged in many places makes
+        // long).
+        let seen = damages[..at]
+            .iter()
+            .rev()
+            .take_while(|x| key(x) == key(&d))
+            .any(|x| *x == d);
+        if !seen {
+            damages.insert(at, d);
+        }
     }
 }

@@ -52,6 +52,7 @@ mod read_on_past_seal;
 mod record;
 mod salvage;
 mod seal_index;
+mod seal_state;
 mod seal_types;
 mod seek;
 mod source;
@@ -75,10 +76,11 @@ use crate::source::{map_file, open_segment_file, Original};
 use crate::watch::{Follow, Watched};
 use compressed_frames::CompressedFrames;
 use crc_ahead::CheckedAhead;
+use damage::DamageLog;
 use filter::TypeFilter;
 use indexed::IndexedRead;
+use seal_state::SealState;
 use source::{MappedSegment, Source};
-use std::cell::OnceCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -119,25 +121,8 @@ pub struct Reader {
     /// Sequence number of the record at `data_start`: the header's
     /// `first_seq`, unless a salvaged header lost records with it.
     start_seq: u64,
-    seal: Option<SealDirectory>,
-    /// A seal whose trailer and directory are intact but that failed another
-    /// check (`seal` is `None`): the segment is sealed all the same, its
-    /// records end at the directory's `records_end` (no torn tail), and the
-    /// directory is used for nothing else (see `sealed`).
-    bounding_seal: Option<SealDirectory>,
-    /// Whether `seal` is usable with some of its checks put off (a remote
-    /// object's: see `trust::read_seals_when_held`); `settle_trust` makes
-    /// them.
-    trust_pending: bool,
-    /// What the checks put off decided, once made: by `seal` (which takes
-    /// `&self`) or by `settle_trust`, whichever comes first.
-    trust_verdict: OnceCell<bool>,
-    /// Whether the sparse index passed its checks (None = not checked yet).
-    sparse_usable: Option<bool>,
-    /// The sparse index, copied out of the seal when first used (see
-    /// `last_sparse_entry_where`); empty unless `sparse_usable` is
-    /// `Some(true)`.
-    sparse_index: Vec<u8>,
+    /// The seal, as far as it is believed (see `seal_state`).
+    seals: SealState,
     /// Records are parsed below this offset.
     end: usize,
     pos: usize,
@@ -150,17 +135,8 @@ pub struct Reader {
     frame_copy: Vec<u8>,
     /// Mapped bytes below this were handed back (see `release_behind`).
     released_below: usize,
-    /// Skip damaged regions instead of stopping (see `skip_damaged`).
-    skip_damaged: bool,
-    /// The type table of a seal that could not be trusted whole, to name
-    /// types whose defining record was in a skipped damaged region
-    /// (`lost_type_name`): None until first needed, then what was found.
-    seal_types: Option<Option<SealTypes>>,
-    /// Damaged regions skipped so far.
-    damages: Vec<Damage>,
-    /// Why each damaged region skipped at a bad frame was skipped, by its
-    /// offset (see `damage_reason`); at most `damage::MAX_REASONS`.
-    damage_why: Vec<(u64, Box<str>)>,
+    /// The damage met, and whether it is skipped (see `damage`).
+    damage: DamageLog,
     /// Set for a shipped object (see `object_end`): ending without its
     /// seal is damage, not a torn tail or an end still being written.
     object: Option<object_end::ObjectEnd>,
@@ -281,47 +257,12 @@ impl Reader {
         if let Some(d) = r.source.frames() {
             d.segment.borrow().streams_end_at(r.end as u64);
         }
-        if !r.trust_pending {
+        if !r.seals.trust_pending {
             r.settle_seal()?;
         }
         r.skip_damaged(salvage);
         r.decode_threads(crate::compressed::decode_ahead::default_threads());
         Ok(r)
-    }
-
-    /// Makes the checks of the seal put off at open, if any (see
-    /// `open_compressed`): a seal that fails them is used from then on
-    /// only as a bound of the records, as if it had failed them at open.
-    pub(super) fn settle_trust(&mut self) {
-        if !self.trust_pending {
-            return;
-        }
-        let usable = self.pending_seal_usable();
-        self.trust_pending = false;
-        if !usable {
-            self.bounding_seal = self.seal.take();
-        }
-    }
-
-    /// Whether the seal whose checks were put off passes them (made once:
-    /// `trust_verdict`).
-    fn pending_seal_usable(&self) -> bool {
-        *self.trust_verdict.get_or_init(|| {
-            let d = self.seal.as_ref().expect("a seal pending its checks");
-            trust::usable(&*self.original(), self.data_start, self.start_seq, d)
-        })
-    }
-
-    /// Every check of the seal put off at open: `settle_trust`, and the
-    /// check of a compressed segment's `SEAL_BEGIN` frame (its error, if
-    /// the frame disagrees).
-    pub(super) fn settle_seal(&mut self) -> Result<()> {
-        self.settle_trust();
-        match self.source.frames() {
-            #[cfg(feature = "compression")]
-            Some(d) => d.segment.borrow_mut().check_seal_begin(),
-            _ => Ok(()),
-        }
     }
 
     fn of_parts(
@@ -331,18 +272,18 @@ impl Reader {
         defer_trust: bool,
     ) -> Reader {
         let original = source.original();
-        let (seal, bounding_seal, trust_pending) = match defer_trust {
+        let (usable, bounding, trust_pending) = match defer_trust {
             true => trust::read_seals_when_held(&*original, data_start, start_seq),
             false => {
                 let (seal, bounding) = read_seals(&*original, data_start, start_seq);
                 (seal, bounding, false)
             }
         };
-        let end = seal
+        let end = usable
             .as_ref()
-            .or(bounding_seal.as_ref())
+            .or(bounding.as_ref())
             .map_or(original.len(), |d| d.records_end as usize);
-        let types = seal
+        let types = usable
             .as_ref()
             .map(|d| d.types.iter().map(|t| t.name.as_str().into()).collect())
             .unwrap_or_default();
@@ -353,12 +294,12 @@ impl Reader {
             source,
             header,
             data_start,
-            seal,
-            bounding_seal,
-            trust_pending,
-            trust_verdict: OnceCell::new(),
-            sparse_usable: None,
-            sparse_index: Vec::new(),
+            seals: SealState {
+                usable,
+                bounding,
+                trust_pending,
+                ..SealState::default()
+            },
             end,
             pos: data_start,
             types,
@@ -368,10 +309,10 @@ impl Reader {
             first_pread_len: 0,
             indexed: IndexedRead::new(),
             released_below: 0,
-            skip_damaged: false,
-            seal_types: None,
-            damages,
-            damage_why: Vec::new(),
+            damage: DamageLog {
+                regions: damages,
+                ..DamageLog::default()
+            },
             object: None,
             unreached: None,
             checked_to: 0,
@@ -411,29 +352,10 @@ impl Reader {
     /// are GETs): it is here only if it passes them, as at a local open.
     #[doc(hidden)]
     pub fn seal(&self) -> Option<&SealDirectory> {
-        if self.trust_pending && !self.pending_seal_usable() {
+        if self.seals.trust_pending && !self.pending_seal_usable() {
             return None;
         }
-        self.seal.as_ref()
-    }
-
-    /// Whether the segment is sealed: its seal is usable (`seal`), or its
-    /// trailer and directory are intact (`bounding_seal`). Either way its
-    /// records end where the seal says, it has no torn tail, and nothing
-    /// may cut it.
-    pub(crate) fn sealed(&self) -> bool {
-        self.seal.is_some() || self.bounding_seal.is_some()
-    }
-
-    /// How the records of a sealed segment end: `Sealed` if its seal is
-    /// usable, `SealDamaged` at its `records_end` if it only bounds them.
-    pub(super) fn sealed_tail(&self) -> Tail {
-        match &self.bounding_seal {
-            Some(d) if self.seal.is_none() => Tail::SealDamaged {
-                offset: d.records_end,
-            },
-            _ => Tail::Sealed,
-        }
+        self.seals.usable.as_ref()
     }
 
     /// Type names met so far (all of them, for a sealed segment), by id.
@@ -593,7 +515,7 @@ impl Reader {
     /// directory) survives and agrees (see `SealTypes`), else
     /// `<lost type N>` (N its id).
     pub fn skip_damaged(&mut self, skip: bool) {
-        self.skip_damaged = skip;
+        self.damage.skip = skip;
     }
 
     /// What was wrong at the start of the damaged region at `offset` (one of
@@ -601,15 +523,12 @@ impl Reader {
     /// mismatch`, `sequence number 2 where 3 was expected`, ... `None` for a
     /// region of no bytes (records missing) and past the first regions.
     pub fn damage_reason(&self, offset: u64) -> Option<&str> {
-        self.damage_why
-            .iter()
-            .find(|(at, _)| *at == offset)
-            .map(|(_, why)| &**why)
+        self.damage.reason(offset)
     }
 
     /// The damaged regions skipped so far, in file order.
     pub fn damages(&self) -> &[Damage] {
-        &self.damages
+        &self.damage.regions
     }
 
     /// Restricts `next` to records of these types (an empty list reads all
@@ -628,7 +547,7 @@ impl Reader {
         self.settle_trust();
         let mut f = TypeFilter::new(
             names,
-            self.seal.as_ref(),
+            self.seals.usable.as_ref(),
             &*self.original(),
             self.data_start as u64,
             self.arrays_copy_max,

@@ -2,7 +2,6 @@
 //! segment shipped, never one being written, so one that ends without its
 //! seal lost its end in the bucket: that is damage, never a torn tail.
 
-use super::damage::add_damage;
 use super::{Damage, Reader, Tail};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -64,7 +63,7 @@ impl Reader {
             Tail::SealDamaged { offset } if resized => offset,
             _ => return Ok(()),
         };
-        if !self.skip_damaged {
+        if !self.damage.skip {
             return Err(Error::at(ErrorKind::Corrupt, &self.path, at, CUT_SHORT));
         }
         let to_seq = records_end.unwrap_or(0).max(self.next_seq);
@@ -79,8 +78,8 @@ impl Reader {
             resized,
             cut_at: Some(at),
         });
-        add_damage(&mut self.damages, damage);
-        self.note_why(at as usize, CUT_SHORT);
+        self.damage.add(damage);
+        self.damage.note_why(at as usize, CUT_SHORT);
         self.next_seq = to_seq;
         self.tail = Tail::SealDamaged { offset: at };
         Ok(())

@@ -66,7 +66,7 @@ impl Reader {
     /// plain segment reads its file on to its end. Frame by frame: the
     /// memory a scan holds does not grow (see `compressed_frames`).
     pub(super) fn read_on_in_frames(&mut self) {
-        self.bounding_seal = None;
+        self.seals.bounding = None;
         self.end = self.file_len() as usize;
     }
 
@@ -92,7 +92,7 @@ impl Reader {
         self.end = map.len();
         let map = Arc::new(map);
         self.source = Source::Mapped(MappedSegment { file, map });
-        self.bounding_seal = None;
+        self.seals.bounding = None;
         Ok(())
     }
 }

@@ -150,7 +150,7 @@ impl Reader {
         if !self.sparse_index_usable() {
             return None;
         }
-        let bytes = &self.sparse_index[..];
+        let bytes = &self.seals.sparse_index[..];
         let count = bytes.len() / SPARSE_ENTRY_LEN;
         let entry =
             |i: usize| SparseEntry::decode(&bytes[i * SPARSE_ENTRY_LEN..]).expect("in range");
@@ -178,7 +178,7 @@ impl Reader {
         // its checks yet points elsewhere (hostile or miswritten) is not
         // used: the seek scans, and finds what a scan finds.
         if !self.sparse_entry_leads_to_its_record(&found) {
-            self.sparse_usable = Some(false);
+            self.seals.sparse_usable = Some(false);
             return None;
         }
         Some(found)
@@ -194,10 +194,10 @@ impl Reader {
     /// past the end of the file raises SIGBUS). A seal already cut (the read
     /// comes up short) is not used: the seek scans.
     pub(super) fn sparse_index_usable(&mut self) -> bool {
-        let Some(d) = self.seal.as_ref() else {
+        let Some(d) = self.seals.usable.as_ref() else {
             return false;
         };
-        if self.sparse_usable.is_none() {
+        if self.seals.sparse_usable.is_none() {
             let (data_start, end) = (self.data_start as u64, self.end as u64);
             let bytes = usize::try_from(d.sparse_count)
                 .ok()
@@ -207,10 +207,10 @@ impl Reader {
                     crc32fast::hash(b) == d.sparse_crc
                         && sparse_sound(b, d, data_start, end, self.start_seq)
                 });
-            self.sparse_usable = Some(bytes.is_some());
-            self.sparse_index = bytes.unwrap_or_default();
+            self.seals.sparse_usable = Some(bytes.is_some());
+            self.seals.sparse_index = bytes.unwrap_or_default();
         }
-        self.sparse_usable == Some(true)
+        self.seals.sparse_usable == Some(true)
     }
 
     /// Whether a sparse index entry points at an intact record numbered as
@@ -256,11 +256,11 @@ mod tests {
             let count = r.seal().unwrap().sparse_count;
             assert!(count > 5, "{count} entries");
             r.seek_seq((1 << 40) + 40).unwrap();
-            assert_eq!(r.sparse_usable, Some(true), "round {round}");
+            assert_eq!(r.seals.sparse_usable, Some(true), "round {round}");
             assert_eq!(r.next().unwrap().unwrap().seq, (1 << 40) + 40);
             let mut r = Reader::open(&p).unwrap();
             r.seek_time(1400).unwrap();
-            assert_eq!(r.sparse_usable, Some(true), "round {round}");
+            assert_eq!(r.seals.sparse_usable, Some(true), "round {round}");
         }
         std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }

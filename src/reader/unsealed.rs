@@ -181,7 +181,7 @@ impl Reader {
             self.types.clear();
             self.zero_tail = Default::default();
         }
-        self.seal_types = None;
+        self.damage.seal_types = None;
         Ok(true)
     }
 
@@ -203,11 +203,11 @@ impl Reader {
             return Ok(false);
         }
         self.end = m.map.len();
-        self.seal = None;
-        self.bounding_seal = None;
-        self.sparse_usable = None;
-        self.sparse_index.clear();
-        self.seal_types = None;
+        self.seals.usable = None;
+        self.seals.bounding = None;
+        self.seals.sparse_usable = None;
+        self.seals.sparse_index.clear();
+        self.damage.seal_types = None;
         if let Some(f) = self.filter.as_mut() {
             // The seal's per-type arrays are gone: a scan filters.
             f.cursors = None;
@@ -232,7 +232,7 @@ impl Reader {
         let seal = read_seal(&*self.original(), self.data_start, self.start_seq);
         if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
             self.end = pos;
-            self.seal = Some(d);
+            self.seals.usable = Some(d);
             self.tail = Tail::Sealed;
             return Ok(false);
         }
