@@ -294,7 +294,7 @@ impl Reader {
     #[inline(always)]
     fn note_frame_len(&mut self, next: &NextFrame, total: usize) {
         if next.index_cursor.is_some() && total <= PREAD_MAX {
-            self.first_pread_len = total;
+            self.indexed.first_pread_len = total;
         }
     }
 

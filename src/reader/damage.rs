@@ -35,7 +35,7 @@ impl Reader {
         }
         if self.damage.skip {
             if let Some((next, seq)) = next {
-                self.checked_to = 0;
+                self.forget_checked();
                 let damage = self.damage_up_to(pos, next, seq);
                 self.damage.add(damage);
                 self.damage.note_why(pos, why);
@@ -104,7 +104,7 @@ impl Reader {
             return self.bad_frame(pos, why);
         }
         let end = self.nonzero_end(pos)?.max(pos + 1);
-        self.checked_to = 0;
+        self.forget_checked();
         let damage = self.damage_up_to(pos, end, self.next_seq);
         self.damage.add(damage);
         self.damage.note_why(pos, why);

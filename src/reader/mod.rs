@@ -80,10 +80,9 @@ use damage::DamageLog;
 use filter::TypeFilter;
 use indexed::IndexedRead;
 use seal_state::SealState;
-use source::{MappedSegment, Source};
+use source::Source;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// A reader of one segment file. It needs only read permission, takes no
@@ -130,9 +129,6 @@ pub struct Reader {
     types: Vec<Box<str>>,
     tail: Tail,
     filter: Option<TypeFilter>,
-    /// The last frame copied by `read_indexed`; a record view may point
-    /// into it until the next call on the reader.
-    frame_copy: Vec<u8>,
     /// Mapped bytes below this were handed back (see `release_behind`).
     released_below: usize,
     /// The damage met, and whether it is skipped (see `damage`).
@@ -140,27 +136,12 @@ pub struct Reader {
     /// Set for a shipped object (see `object_end`): ending without its
     /// seal is damage, not a torn tail or an end still being written.
     object: Option<object_end::ObjectEnd>,
-    /// How many bytes `read_indexed` reads first: the last frame's length,
-    /// so that records of one size take one pread each.
-    first_pread_len: usize,
-    /// Whether indexed records are read through the mapping or with pread.
+    /// Reads through the per-type index: their copy, and whether through the
+    /// mapping or with pread.
     indexed: IndexedRead,
     /// A seek's target that no record written by then reached (see
     /// `SeekTarget`).
     unreached: Option<SeekTarget>,
-    /// Unsealed segment: the frames from the position up to here were
-    /// checked in a copy (see `check_unsealed`), CRCs included if
-    /// `checked_with_crc`.
-    checked_to: usize,
-    checked_with_crc: bool,
-    /// The copy `check_unsealed` reads into: `unsealed_copy_len` bytes of
-    /// the file from offset `unsealed_copy_at`; the checked frames are read
-    /// from it unless `checked_frames_in_copy` is false (a frame too long
-    /// for it).
-    unsealed_copy: Vec<u8>,
-    unsealed_copy_at: usize,
-    unsealed_copy_len: usize,
-    checked_frames_in_copy: bool,
     /// Nothing but this reader's owner can cut the file while it reads (see
     /// `declare_nothing_can_cut_file`): an unsealed segment is read through
     /// the mapping, without copies.
@@ -305,8 +286,6 @@ impl Reader {
             types,
             tail: Tail::Reading,
             filter: None,
-            frame_copy: Vec::new(),
-            first_pread_len: 0,
             indexed: IndexedRead::new(),
             released_below: 0,
             damage: DamageLog {
@@ -315,12 +294,6 @@ impl Reader {
             },
             object: None,
             unreached: None,
-            checked_to: 0,
-            checked_with_crc: false,
-            unsealed_copy: Vec::new(),
-            unsealed_copy_at: 0,
-            unsealed_copy_len: 0,
-            checked_frames_in_copy: false,
             nothing_can_cut_file: false,
             zero_tail: zero_tail::ZeroTail::default(),
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
@@ -584,8 +557,7 @@ fn open_contents(file: File, path: &Path, salvage: bool) -> Result<(Source, Head
     } else {
         let map = map_file(&file, path)?;
         let parts = decode_header(&map, path, salvage)?;
-        let map = Arc::new(map);
-        Ok((Source::Mapped(MappedSegment { file, map }), parts))
+        Ok((Source::mapped(file, map), parts))
     }
 }
 

@@ -10,12 +10,11 @@
 //! its own frames, up to the end its seek table gives
 //! (`read_on_in_frames`).
 
-use super::source::{MappedSegment, Source};
+use super::source::Source;
 use super::Reader;
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::map_file;
 use std::fs::File;
-use std::sync::Arc;
 
 /// Makes a copy of a segment's bytes, whole, in a file (a remote object's
 /// `copy_whole`): what a reader of its stored frames reads on in.
@@ -90,8 +89,7 @@ impl Reader {
         }
         self.whole_copy = None;
         self.end = map.len();
-        let map = Arc::new(map);
-        self.source = Source::Mapped(MappedSegment { file, map });
+        self.source = Source::mapped(file, map);
         self.seals.bounding = None;
         Ok(())
     }

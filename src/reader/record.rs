@@ -188,7 +188,7 @@ pub(super) enum BytesIn {
     Mapping,
     /// `frame_copy`, for a read through the per-type index.
     FrameCopy,
-    /// `unsealed_copy`, for an unsealed segment (see `check_unsealed`).
+    /// The mapped source's `UnsealedCopy`, for an unsealed segment (see `check_unsealed`).
     UnsealedCopy,
     /// A compressed segment's decompressed bytes held (see
     /// `compressed_frames`).
@@ -225,11 +225,8 @@ impl Reader {
         }
         match bytes_in {
             BytesIn::Mapping => unreachable!("returned above"),
-            BytesIn::FrameCopy => (&self.frame_copy[..], 0),
-            BytesIn::UnsealedCopy => (
-                &self.unsealed_copy[..self.unsealed_copy_len],
-                pos - self.unsealed_copy_at,
-            ),
+            BytesIn::FrameCopy => (&self.indexed.frame_copy[..], 0),
+            BytesIn::UnsealedCopy => self.source.unsealed_copy().frame_in(pos),
             BytesIn::Decompressed => self.decoded_frame_in(pos),
         }
     }

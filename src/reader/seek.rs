@@ -79,7 +79,7 @@ impl Reader {
         self.pos = pos;
         self.next_seq = seq;
         self.tail = Tail::Reading;
-        self.checked_to = 0;
+        self.forget_checked();
     }
 
     /// Reads forward (all types) until a record reaches `target`, leaving

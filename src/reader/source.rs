@@ -11,6 +11,7 @@
 //! bytes are, whether the segment may grow, where records resume.
 
 use super::compressed_frames::CompressedFrames;
+use super::unsealed::UnsealedCopy;
 use crate::error::{Error, Result};
 use crate::source::{map_file, MappedFile, Original};
 use memmap2::Mmap;
@@ -29,6 +30,8 @@ pub(super) enum Source {
 pub(super) struct MappedSegment {
     pub(super) file: File,
     pub(super) map: Arc<Mmap>,
+    /// The frames of an unsealed segment checked in a copy (`unsealed`).
+    pub(super) unsealed: UnsealedCopy,
 }
 
 impl MappedSegment {
@@ -48,6 +51,16 @@ impl MappedSegment {
 }
 
 impl Source {
+    /// The source of a plain segment `file`, mapped as `map`.
+    pub(super) fn mapped(file: File, map: Mmap) -> Source {
+        let (map, unsealed) = (Arc::new(map), UnsealedCopy::NONE);
+        Source::Mapped(MappedSegment {
+            file,
+            map,
+            unsealed,
+        })
+    }
+
     /// The segment's original bytes, for reads other than the scan's.
     pub(super) fn original(&self) -> Original<'_> {
         match self {
@@ -68,6 +81,16 @@ impl Source {
         match self {
             Source::Mapped(m) => &m.map,
             Source::Frames(_) => &[],
+        }
+    }
+
+    /// The frames a mapped segment checked in a copy (none for frames).
+    #[inline(always)]
+    pub(super) fn unsealed_copy(&self) -> &UnsealedCopy {
+        static NONE: UnsealedCopy = UnsealedCopy::NONE;
+        match self {
+            Source::Mapped(m) => &m.unsealed,
+            Source::Frames(_) => &NONE,
         }
     }
 

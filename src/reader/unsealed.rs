@@ -16,16 +16,50 @@
 use super::frame_check::FrameCheck;
 use super::mapped_pages::read_upto;
 use super::record::BytesIn;
-use super::source::Source;
+use super::source::{MappedSegment, Source};
 use super::{Reader, Tail};
 use crate::error::{Error, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::FRAME_HEADER_LEN;
 use crate::source::seal_trust::read_seal;
+use std::path::Path;
 
 /// An unsealed segment's frames are checked in copies read with pread, this
 /// many bytes at a time (see `Reader::check_unsealed`).
 pub(super) const CHECK_CHUNK: usize = 64 << 10;
+
+/// The frames of an unsealed segment checked in a copy read with pread
+/// (see `check_unsealed`): held by its mapped source.
+pub(super) struct UnsealedCopy {
+    /// The frames from the position up to here were checked, CRCs
+    /// included if `with_crc`.
+    pub(super) checked_to: usize,
+    with_crc: bool,
+    /// The copy: `len` bytes of the file from offset `at`; the checked
+    /// frames are read from it unless `frames_in_copy` is false (a frame
+    /// too long for it).
+    buf: Vec<u8>,
+    at: usize,
+    len: usize,
+    frames_in_copy: bool,
+}
+
+impl UnsealedCopy {
+    pub(super) const NONE: UnsealedCopy = UnsealedCopy {
+        checked_to: 0,
+        with_crc: false,
+        buf: Vec::new(),
+        at: 0,
+        len: 0,
+        frames_in_copy: false,
+    };
+
+    /// The copy's bytes, and where the frame at file offset `pos` is in it.
+    #[inline(always)]
+    pub(super) fn frame_in(&self, pos: usize) -> (&[u8], usize) {
+        (&self.buf[..self.len], pos - self.at)
+    }
+}
 
 impl Reader {
     /// Checks the frame at `pos` of an unsealed segment (see
@@ -37,30 +71,36 @@ impl Reader {
         pos: usize,
         verify: bool,
     ) -> Result<(FrameCheck, BytesIn)> {
-        Ok(match self.check_unsealed(pos, verify)? {
+        let Source::Mapped(m) = &mut self.source else {
+            unreachable!("only a mapped segment is read unsealed");
+        };
+        Ok(match m.check_unsealed(&self.path, self.end, pos, verify)? {
             Some(check) => (check, BytesIn::Mapping),
             // Checked in the copy, and read from it.
-            None if self.checked_frames_in_copy => {
-                let copy = &self.unsealed_copy[..self.unsealed_copy_len];
-                let at = pos - self.unsealed_copy_at;
-                (
-                    FrameCheck::of(frame::frame_at(copy, at, false)),
-                    BytesIn::UnsealedCopy,
-                )
+            None if m.unsealed.frames_in_copy => {
+                let (copy, at) = m.unsealed.frame_in(pos);
+                let check = FrameCheck::of(frame::frame_at(copy, at, false));
+                (check, BytesIn::UnsealedCopy)
             }
             // Whole in the file, as the copy showed: a writer never cuts a
             // whole frame, so the mapping holds it.
             None => {
-                let check = FrameCheck::of(frame::frame_at(
-                    &self.source.mapped_bytes()[..self.end],
-                    pos,
-                    false,
-                ));
+                let check = FrameCheck::of(frame::frame_at(&m.map[..self.end], pos, false));
                 (check, BytesIn::Mapping)
             }
         })
     }
 
+    /// Forgets the frames checked in the copy: the position moved, or what
+    /// was checked is stale.
+    pub(super) fn forget_checked(&mut self) {
+        if let Source::Mapped(m) = &mut self.source {
+            m.unsealed.checked_to = 0;
+        }
+    }
+}
+
+impl MappedSegment {
     /// Checks the frame at `pos` of an unsealed segment, and those after it
     /// in the same chunk, in a copy read with pread: `None` if it is a
     /// whole record frame (CRC checked if `verify`), to be read from that
@@ -69,24 +109,27 @@ impl Reader {
     #[inline(never)]
     pub(super) fn check_unsealed(
         &mut self,
+        path: &Path,
+        end: usize,
         pos: usize,
         verify: bool,
     ) -> Result<Option<FrameCheck>> {
-        if pos < self.checked_to && (self.checked_with_crc || !verify) {
+        let u = &mut self.unsealed;
+        if pos < u.checked_to && (u.with_crc || !verify) {
             return Ok(None);
         }
         // The copy is read again from `pos`: what was checked before goes.
-        self.checked_to = 0;
-        let avail = self.end.saturating_sub(pos);
-        let got = self.copy_unsealed(pos, avail.min(CHECK_CHUNK))?;
-        let buf = &self.unsealed_copy[..got];
+        u.checked_to = 0;
+        let avail = end.saturating_sub(pos);
+        let got = self.copy_unsealed(path, pos, avail.min(CHECK_CHUNK))?;
+        let buf = &self.unsealed.buf[..got];
         if let (FrameAt::Incomplete, Some(head)) = (
             frame::frame_at(buf, 0, false),
             buf.get(..FRAME_HEADER_LEN + 1),
         ) {
             let len = u32::from_le_bytes(head[0..4].try_into().expect("4 bytes")) as usize;
             if got == CHECK_CHUNK && FRAME_HEADER_LEN + len <= avail {
-                return self.check_large(pos, len, verify);
+                return self.check_large(path, pos, len, verify);
             }
         }
         let mut at = 0;
@@ -101,23 +144,25 @@ impl Reader {
                 _ => break,
             }
         }
-        self.checked_to = pos + at;
-        self.checked_with_crc = verify;
-        (
-            self.unsealed_copy_at,
-            self.unsealed_copy_len,
-            self.checked_frames_in_copy,
-        ) = (pos, got, true);
+        let u = &mut self.unsealed;
+        (u.checked_to, u.with_crc) = (pos + at, verify);
+        (u.at, u.len, u.frames_in_copy) = (pos, got, true);
         Ok(None)
     }
 
     /// `check_unsealed` for a frame longer than a chunk (its body `len`
     /// bytes): read and checksummed a chunk at a time.
     #[inline(never)]
-    fn check_large(&mut self, pos: usize, len: usize, verify: bool) -> Result<Option<FrameCheck>> {
+    fn check_large(
+        &mut self,
+        path: &Path,
+        pos: usize,
+        len: usize,
+        verify: bool,
+    ) -> Result<Option<FrameCheck>> {
         const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
-        self.checked_frames_in_copy = false;
-        let head = &self.unsealed_copy[..FRAME_HEADER_LEN + 1];
+        self.unsealed.frames_in_copy = false;
+        let head = &self.unsealed.buf[..FRAME_HEADER_LEN + 1];
         let crc = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
         let kind = head[FRAME_HEADER_LEN];
         if kind & frame::RESERVED_FLAGS != 0 {
@@ -129,38 +174,35 @@ impl Reader {
             while done < len {
                 let at = pos + FRAME_HEADER_LEN + done;
                 let n = (len - done).min(CHECK_CHUNK);
-                if self.copy_unsealed(at, n)? < n {
+                if self.copy_unsealed(path, at, n)? < n {
                     return Ok(Some(INCOMPLETE));
                 }
-                h.update(&self.unsealed_copy[..n]);
+                h.update(&self.unsealed.buf[..n]);
                 done += n;
             }
             if h.finalize() != crc {
                 return Ok(Some(FrameCheck::Bad("CRC mismatch")));
             }
-        } else if self.copy_unsealed(pos + FRAME_HEADER_LEN + len - 1, 1)? < 1 {
+        } else if self.copy_unsealed(path, pos + FRAME_HEADER_LEN + len - 1, 1)? < 1 {
             return Ok(Some(INCOMPLETE));
         }
         if kind & frame::KIND_MASK != KIND_RECORD {
             return Ok(Some(FrameCheck::Bad("unexpected frame kind")));
         }
-        self.checked_to = pos + FRAME_HEADER_LEN + len;
-        self.checked_with_crc = verify;
+        self.unsealed.checked_to = pos + FRAME_HEADER_LEN + len;
+        self.unsealed.with_crc = verify;
         Ok(None)
     }
 
-    /// Reads up to `len` bytes at `offset` into `unsealed_copy` with pread;
+    /// Reads up to `len` bytes at `offset` into the copy with pread;
     /// returns how many there were before the end of the file.
-    fn copy_unsealed(&mut self, offset: usize, len: usize) -> Result<usize> {
-        read_upto(
-            self.source.file(),
-            &mut self.unsealed_copy,
-            offset as u64,
-            len,
-        )
-        .map_err(|e| Error::io_at(&self.path, offset as u64, "read", e))
+    fn copy_unsealed(&mut self, path: &Path, offset: usize, len: usize) -> Result<usize> {
+        read_upto(&self.file, &mut self.unsealed.buf, offset as u64, len)
+            .map_err(|e| Error::io_at(path, offset as u64, "read", e))
     }
+}
 
+impl Reader {
     /// Maps the file again if its length changed since it was mapped; true
     /// if it did. A file cut shorter (a writer recovered it) is read again
     /// from the start. A sealed segment never changes: false.
@@ -173,7 +215,7 @@ impl Reader {
             return Ok(false);
         }
         self.end = m.map.len();
-        self.checked_to = 0;
+        m.unsealed.checked_to = 0;
         if self.pos > self.end {
             // Types learned from records that were cut may be defined
             // differently by the writer that cut them.
@@ -203,16 +245,13 @@ impl Reader {
             return Ok(false);
         }
         self.end = m.map.len();
-        self.seals.usable = None;
-        self.seals.bounding = None;
-        self.seals.sparse_usable = None;
-        self.seals.sparse_index.clear();
+        self.seals = Default::default();
         self.damage.seal_types = None;
         if let Some(f) = self.filter.as_mut() {
             // The seal's per-type arrays are gone: a scan filters.
             f.cursors = None;
         }
-        self.checked_to = 0;
+        m.unsealed.checked_to = 0;
         self.tail = Tail::Reading;
         Ok(true)
     }

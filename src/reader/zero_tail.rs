@@ -19,6 +19,7 @@
 
 use super::frame_check::FrameCheck;
 use super::mapped_pages::read_upto;
+use super::source::Source;
 use super::unsealed::CHECK_CHUNK;
 use super::{Reader, Tail};
 use crate::error::{Error, Result};
@@ -98,17 +99,16 @@ impl Reader {
     /// is looked at again after a later search, which may have seen its
     /// writer finish it.
     pub(super) fn frame_became_valid(&mut self, pos: usize) -> Result<bool> {
-        if self.sealed()
-            || !self.source.is_mapped()
-            || self.nothing_can_cut_file
-            || self.zero_tail.rechecked_at == Some(pos)
-        {
+        if self.sealed() || self.nothing_can_cut_file || self.zero_tail.rechecked_at == Some(pos) {
             return Ok(false);
         }
+        let Source::Mapped(m) = &mut self.source else {
+            return Ok(false);
+        };
         // What was checked before is stale.
-        self.checked_to = 0;
+        m.unsealed.checked_to = 0;
         let valid = matches!(
-            self.check_unsealed(pos, true)?,
+            m.check_unsealed(&self.path, self.end, pos, true)?,
             None | Some(FrameCheck::SealBegin(_))
         );
         if valid {
