@@ -14,38 +14,26 @@
 //! and reports damage: this path changes nothing unless it takes the
 //! record.
 
-use super::mapped_scan::plain_record_at;
+use super::mapped_scan::common_record;
 use super::record::BytesIn;
-use super::{Found, Reader, Tail};
+use super::Found;
+use super::Reader;
 use crate::format::FRAME_HEADER_LEN;
 
 impl Reader {
-    /// The next record if it is the common one (see the module's comment),
-    /// checked against its CRC if `verify`; `None` leaves the reader as it
-    /// was, for `advance`.
+    /// The next record of a frames source if it is the common one (see
+    /// the module's comment), checked against its CRC if `verify`; `None`
+    /// leaves the reader as it was, for `advance`.
     #[inline(always)]
     pub(super) fn next_decoded(&mut self, verify: bool) -> Option<Found> {
-        if !(self.tail == Tail::Reading
-            && self.filter.is_none()
-            && self.unreached.is_none()
-            && self.sealed())
-        {
+        if !self.short_path_applies() {
             return None;
         }
-        let (pos, end, next_seq, known) = (self.pos, self.end, self.next_seq, self.types.len());
+        let (end, at) = (self.end, (self.pos, self.next_seq, self.types.len()));
         let (bytes, base, checked) = self.source.frames_mut()?.scan_frame()?;
         let records = bytes.get(..end.checked_sub(base)?.min(bytes.len()))?;
-        let at = pos.checked_sub(base)?;
-        let (rec, len) = plain_record_at(records, at)?;
-        if rec.seq != next_seq || rec.type_id as usize >= known {
-            return None;
-        }
-        if verify && !checked.frame_holds(records, at) {
-            return None;
-        }
-        self.pos = pos + FRAME_HEADER_LEN + len;
-        self.next_seq = rec.seq + 1;
-        let body_at = at + FRAME_HEADER_LEN;
-        Some(Found::plain(rec, pos, body_at, len, BytesIn::Decompressed))
+        let common = common_record(records, base, at, verify.then_some(checked))?;
+        let body_at = self.pos - base + FRAME_HEADER_LEN;
+        Some(self.take_common(common, body_at, BytesIn::Decompressed))
     }
 }

@@ -1,6 +1,7 @@
-//! The scan's common record on a short path: in a sealed plain segment
-//! read through its mapping, with no type filter and no seek target
-//! pending, the next frame is a plain record (see
+//! The scan's common record on a short path: with no type filter and no
+//! seek target pending, in a sealed segment, the next frame lies whole in
+//! the bytes at hand (a mapped segment's mapping; a frames source's frame
+//! held, see `compressed_scan`) and is a plain record (see
 //! `frame::decode_plain_record`) whose CRC holds, numbered next, of a type
 //! already known. `advance` takes such a record the same way, through
 //! steps that each test for the rarer cases.
@@ -10,6 +11,7 @@
 //! `advance` from the same position: this path changes nothing unless it
 //! takes the record, so damage is found and reported only there.
 
+use super::crc_ahead::CheckedAhead;
 use super::record::BytesIn;
 use super::source::Source;
 use super::{Found, Reader, Tail};
@@ -17,43 +19,71 @@ use crate::format::frame::{self, PlainRecord};
 use crate::format::FRAME_HEADER_LEN;
 
 impl Reader {
-    /// The next record if it is the common one (see the module's comment),
-    /// checked against its CRC if `verify`; `None` leaves the reader as it
-    /// was, for `advance`.
+    /// The next record of a mapped segment if it is the common one (see
+    /// the module's comment), checked against its CRC if `verify`; `None`
+    /// leaves the reader as it was, for `advance`.
     #[inline(always)]
     pub(super) fn next_plain(&mut self, verify: bool) -> Option<Found> {
-        if !self.plain_scan_applies() {
+        if !self.short_path_applies() {
             return None;
         }
-        let pos = self.pos;
         let Source::Mapped(m) = &self.source else {
             return None;
         };
         let records = m.map.get(..self.end)?;
-        let (rec, len) = plain_record_at(records, pos)?;
-        let start = pos + FRAME_HEADER_LEN;
-        if rec.seq != self.next_seq || rec.type_id as usize >= self.types.len() {
-            return None;
-        }
-        if verify && !self.crc_ahead.frame_holds(records, pos) {
-            return None;
-        }
-        let end = start + len;
-        self.pos = end;
-        self.next_seq = rec.seq + 1;
-        Some(Found::plain(rec, pos, start, len, BytesIn::Mapping))
+        let at = (self.pos, self.next_seq, self.types.len());
+        let crc = verify.then_some(&mut self.crc_ahead);
+        let common = common_record(records, 0, at, crc)?;
+        Some(self.take_common(common, self.pos + FRAME_HEADER_LEN, BytesIn::Mapping))
     }
 
-    /// Whether the reader is where `next_plain` may take a record: reading
-    /// a sealed plain segment (its records are read through the mapping,
-    /// which no writer cuts) with every record wanted.
+    /// Whether the reader is where a short path may take a record: reading
+    /// a sealed segment (which no writer cuts) with every record wanted.
     #[inline(always)]
-    fn plain_scan_applies(&self) -> bool {
+    pub(super) fn short_path_applies(&self) -> bool {
         self.tail == Tail::Reading
             && self.filter.is_none()
             && self.unreached.is_none()
             && self.sealed()
     }
+
+    /// Takes the common record found at the position, its body at
+    /// `body_at` in `bytes_in`: moves past it.
+    #[inline(always)]
+    pub(super) fn take_common(
+        &mut self,
+        (rec, len): (PlainRecord, usize),
+        body_at: usize,
+        bytes_in: BytesIn,
+    ) -> Found {
+        let pos = self.pos;
+        self.pos = pos + FRAME_HEADER_LEN + len;
+        self.next_seq = rec.seq + 1;
+        Found::plain(rec, pos, body_at, len, bytes_in)
+    }
+}
+
+/// The common record at original offset `pos` in `records` (bytes from
+/// original offset `base`), where `(pos, next_seq, known)` is where the
+/// scan stands, the sequence number it expects and how many types it
+/// knows; checked against its CRC by `crc` if given. Returns the record
+/// and its body's length.
+#[inline(always)]
+pub(super) fn common_record(
+    records: &[u8],
+    base: usize,
+    (pos, next_seq, known): (usize, u64, usize),
+    crc: Option<&mut CheckedAhead>,
+) -> Option<(PlainRecord, usize)> {
+    let at = pos.checked_sub(base)?;
+    let (rec, len) = plain_record_at(records, at)?;
+    if rec.seq != next_seq || rec.type_id as usize >= known {
+        return None;
+    }
+    if crc.is_some_and(|c| !c.frame_holds(records, at)) {
+        return None;
+    }
+    Some((rec, len))
 }
 
 /// The plain record (see `frame::decode_plain_record`) whose frame is at
