@@ -11,6 +11,7 @@
 use super::frame_check::FrameCheck;
 use super::mapped_pages::PREAD_MAX;
 use super::record::{BytesIn, LOST_TYPE};
+use super::source::Source;
 use super::{Found, Reader, Tail};
 use crate::error::Result;
 use crate::format::frame::{self, FrameAt, RecordBody, KIND_RECORD};
@@ -150,7 +151,7 @@ impl Reader {
                 }
                 self.tail = if self.sealed() {
                     self.sealed_tail()
-                } else if !self.source.is_mapped() {
+                } else if !self.source.may_grow() {
                     // Compressed, so sealed once: its seal is lost.
                     Tail::SealDamaged {
                         offset: self.end as u64,
@@ -187,7 +188,7 @@ impl Reader {
     #[inline(always)]
     fn read_frame(&mut self, next: &NextFrame, verify: bool) -> Result<(FrameCheck, BytesIn)> {
         let pos = next.pos;
-        if !self.source.is_mapped() {
+        if let Source::Frames(_) = self.source {
             return self.read_decoded_frame(pos, verify, next.index_cursor);
         }
         let indexed = next.index_cursor.is_some() && verify;
@@ -248,7 +249,7 @@ impl Reader {
         if self.seals.usable.is_some() || self.seals.bounding.is_none() {
             return Ok(true);
         }
-        if !self.source.is_mapped() {
+        if let Source::Frames(_) = self.source {
             if !self.record_at_end_decoded()? {
                 return Ok(true);
             }
@@ -421,8 +422,7 @@ impl Reader {
         let pos = next.pos;
         if next.index_cursor.is_none() && rec.seq > self.next_seq {
             // Records missing with no damaged bytes to show for it.
-            let damage = self.damage_up_to(pos, pos, rec.seq);
-            self.damage.add(damage);
+            self.log_damage(pos, pos, rec.seq, None);
         }
         let id = rec.type_id as usize;
         if rec.lost_type || (rec.new_type_name.is_some() && id > self.types.len()) {

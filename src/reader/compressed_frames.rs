@@ -15,6 +15,7 @@
 
 use super::compressed_type_copies::CopyReads;
 use super::crc_ahead::CheckedAhead;
+use super::damage::seq_at;
 use super::frame_check::FrameCheck;
 use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
@@ -561,8 +562,7 @@ impl Reader {
             Ok(()) => Ok(()),
             Err(e) if self.damage.skip && is_damage(&e) => {
                 d.stopped = None;
-                let damage = self.damage_up_to(self.pos, self.pos, self.next_seq);
-                self.damage.add(damage);
+                self.log_damage(self.pos, self.pos, self.next_seq, None);
                 Ok(())
             }
             Err(e) => Err(e),
@@ -621,11 +621,8 @@ impl Reader {
                     frame::find_resume_in_prefix(&copy, all, expected)
                 };
                 if let Some(q) = found {
-                    let seq = match frame::frame_at(&copy, q, true) {
-                        FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
-                        _ => None,
-                    };
-                    return Ok(Some((from + q, seq.expect("a valid record"))));
+                    let seq = seq_at(&copy, q).expect("a valid record");
+                    return Ok(Some((from + q, seq)));
                 }
                 if want == all {
                     return Ok(None);

@@ -4,6 +4,7 @@
 
 use super::mapped_pages::read_upto;
 use super::record::LOST_TYPE;
+use super::source::Source;
 use super::unsealed::CHECK_CHUNK;
 use super::{Damage, Reader, Record, SealTypes, Tail};
 use crate::error::{Error, ErrorKind, Result};
@@ -36,18 +37,14 @@ impl Reader {
         if self.damage.skip {
             if let Some((next, seq)) = next {
                 self.forget_checked();
-                let damage = self.damage_up_to(pos, next, seq);
-                self.damage.add(damage);
-                self.damage.note_why(pos, why);
+                self.log_damage(pos, next, seq, Some(why));
                 self.pos = next;
                 self.next_seq = seq;
                 return Ok(true);
             }
             if self.sealed() || self.is_compressed() {
                 let to_seq = self.lost_to_end(pos);
-                let damage = self.damage_up_to(pos, self.end, to_seq);
-                self.damage.add(damage);
-                self.damage.note_why(pos, why);
+                self.log_damage(pos, self.end, to_seq, Some(why));
                 self.pos = self.end;
                 self.next_seq = to_seq;
                 self.tail = self.damaged_end_tail(pos);
@@ -105,9 +102,7 @@ impl Reader {
         }
         let end = self.nonzero_end(pos)?.max(pos + 1);
         self.forget_checked();
-        let damage = self.damage_up_to(pos, end, self.next_seq);
-        self.damage.add(damage);
-        self.damage.note_why(pos, why);
+        self.log_damage(pos, end, self.next_seq, Some(why));
         self.pos = end;
         Ok(true)
     }
@@ -142,14 +137,18 @@ impl Reader {
         }
     }
 
-    /// The damaged region from `pos` up to `resume` (where the record
-    /// numbered `to_seq` starts), its records from the one expected next.
-    pub(super) fn damage_up_to(&self, pos: usize, resume: usize, to_seq: u64) -> Damage {
-        Damage {
+    /// Logs the damaged region from `pos` up to `resume` (where the record
+    /// numbered `to_seq` starts), its records from the one expected next,
+    /// and `why` it was skipped if given.
+    pub(super) fn log_damage(&mut self, pos: usize, resume: usize, to_seq: u64, why: Option<&str>) {
+        self.damage.add(Damage {
             offset: pos as u64,
             resume_offset: resume as u64,
             from_seq: self.next_seq,
             to_seq,
+        });
+        if let Some(why) = why {
+            self.damage.note_why(pos, why);
         }
     }
 
@@ -159,7 +158,7 @@ impl Reader {
     /// cuts at any moment: up to `RESUME_COPY_MAX` of them are searched in
     /// a copy read with pread (see `check_unsealed`).
     pub(super) fn resume_after(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
-        if !self.source.is_mapped() {
+        if let Source::Frames(_) = self.source {
             return self.resume_after_decoded(pos);
         }
         let len = self.end.saturating_sub(pos);
@@ -276,7 +275,7 @@ impl Reader {
 }
 
 /// The sequence number of the valid record at `at` in `buf`, if it is one.
-fn seq_at(buf: &[u8], at: usize) -> Option<u64> {
+pub(super) fn seq_at(buf: &[u8], at: usize) -> Option<u64> {
     match frame::frame_at(buf, at, true) {
         FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
         _ => None,

@@ -405,7 +405,7 @@ impl Reader {
                 self.follow.found();
                 f
             }
-            None if !self.source.is_mapped() && self.tail == Tail::Sealed => {
+            None if !self.source.may_grow() && self.tail == Tail::Sealed => {
                 // Nothing follows a compressed segment's seal: only the
                 // wait is left to do.
                 std::thread::sleep(timeout);

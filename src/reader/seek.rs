@@ -124,10 +124,8 @@ impl Reader {
     pub(super) fn advance_to_target(&mut self, verify: bool) -> Result<Option<Found>> {
         loop {
             let found = self.advance(verify)?;
-            if found.is_none() && !self.source.is_mapped() {
-                self.check_seal_frames()?;
-            }
             if found.is_none() {
+                self.check_seal_frames()?;
                 self.check_object_end()?;
             }
             if let (Some(t), Some(f)) = (self.unreached, &found) {

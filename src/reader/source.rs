@@ -103,9 +103,10 @@ impl Source {
         }
     }
 
-    /// Whether the source is a file that may grow or be cut (a mapped one).
+    /// Whether the segment may grow or be cut while it is read: a file (a
+    /// writer may append to it, or recover it), not frames (sealed once).
     #[inline(always)]
-    pub(super) fn is_mapped(&self) -> bool {
+    pub(super) fn may_grow(&self) -> bool {
         matches!(self, Source::Mapped(_))
     }
 

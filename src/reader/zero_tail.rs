@@ -41,7 +41,7 @@ impl Reader {
     /// that run to the end of the file: the records' end so far. Sets the
     /// tail to `Unsealed` at `pos` if so.
     pub(super) fn at_zero_tail(&mut self, pos: usize) -> Result<bool> {
-        if self.sealed() || !self.source.is_mapped() || pos >= self.end {
+        if self.sealed() || !self.source.may_grow() || pos >= self.end {
             return Ok(false);
         }
         let mut head = Vec::new();
@@ -123,7 +123,7 @@ impl Reader {
     /// caught-up follower polls this); at a torn tail followed by zeros,
     /// always (it may be a record still being copied).
     pub(super) fn written_past_end(&mut self) -> Result<bool> {
-        if self.sealed() || !self.source.is_mapped() {
+        if self.sealed() || !self.source.may_grow() {
             return Ok(false);
         }
         match self.tail {
