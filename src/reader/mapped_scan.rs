@@ -27,12 +27,12 @@ impl Reader {
         if !self.short_path_applies() {
             return None;
         }
-        let Source::Mapped(m) = &self.source else {
+        let Source::Mapped(m) = &mut self.source else {
             return None;
         };
         let records = m.map.get(..self.end)?;
         let at = (self.pos, self.next_seq, self.types.len());
-        let crc = verify.then_some(&mut self.crc_ahead);
+        let crc = verify.then_some(&mut m.crc_ahead);
         let common = common_record(records, 0, at, crc)?;
         Some(self.take_common(common, self.pos + FRAME_HEADER_LEN, BytesIn::Mapping))
     }

@@ -75,7 +75,6 @@ use crate::source::seal_trust::{self as trust, read_seals};
 use crate::source::{map_file, open_segment_file, Original};
 use crate::watch::{Follow, Watched};
 use compressed_frames::CompressedFrames;
-use crc_ahead::CheckedAhead;
 use damage::DamageLog;
 use filter::TypeFilter;
 use indexed::IndexedRead;
@@ -152,8 +151,6 @@ pub struct Reader {
     arrays_copy_max: u64,
     /// How `next_wait` waits at the end (an inotify watch, once made).
     follow: Follow,
-    /// Frames whose CRCs `next_plain` checked ahead of the position.
-    crc_ahead: CheckedAhead,
     /// A plain segment read as stored frames: how to copy it whole, to read
     /// on in if its seal lies about where the records end (read_on_past_seal.rs).
     whole_copy: Option<WholeCopy>,
@@ -298,7 +295,6 @@ impl Reader {
             zero_tail: zero_tail::ZeroTail::default(),
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
             follow: Follow::default(),
-            crc_ahead: CheckedAhead::default(),
             whole_copy: None,
         }
     }

@@ -11,6 +11,7 @@
 //! bytes are, whether the segment may grow, where records resume.
 
 use super::compressed_frames::CompressedFrames;
+use super::crc_ahead::CheckedAhead;
 use super::unsealed::UnsealedCopy;
 use crate::error::{Error, Result};
 use crate::source::{map_file, MappedFile, Original};
@@ -32,6 +33,8 @@ pub(super) struct MappedSegment {
     pub(super) map: Arc<Mmap>,
     /// The frames of an unsealed segment checked in a copy (`unsealed`).
     pub(super) unsealed: UnsealedCopy,
+    /// Frames whose CRCs the short path (`next_plain`) checked ahead.
+    pub(super) crc_ahead: CheckedAhead,
 }
 
 impl MappedSegment {
@@ -53,11 +56,11 @@ impl MappedSegment {
 impl Source {
     /// The source of a plain segment `file`, mapped as `map`.
     pub(super) fn mapped(file: File, map: Mmap) -> Source {
-        let (map, unsealed) = (Arc::new(map), UnsealedCopy::NONE);
         Source::Mapped(MappedSegment {
             file,
-            map,
-            unsealed,
+            map: Arc::new(map),
+            unsealed: UnsealedCopy::NONE,
+            crc_ahead: CheckedAhead::default(),
         })
     }
 
