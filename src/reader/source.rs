@@ -20,6 +20,9 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
+// Not boxed: the mapped segment is read on every record's short path,
+// and the reader holds one source.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Source {
     Mapped(MappedSegment),
     Frames(Box<CompressedFrames>),
