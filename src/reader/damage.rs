@@ -2,13 +2,13 @@
 //! error, or with `skip_damaged` a damaged region skipped), a torn tail, and
 //! the types whose defining record a skipped region took with it.
 
+use super::frame_check::seq_at;
 use super::mapped_pages::read_upto;
 use super::record::LOST_TYPE;
-use super::source::Source;
 use super::unsealed::CHECK_CHUNK;
 use super::{Damage, Reader, Record, SealTypes, Tail};
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::frame::{self, FrameAt};
+use crate::format::frame;
 use std::borrow::Cow;
 
 /// After a bad frame in an unsealed segment, up to this many bytes that
@@ -158,7 +158,7 @@ impl Reader {
     /// cuts at any moment: up to `RESUME_COPY_MAX` of them are searched in
     /// a copy read with pread (see `check_unsealed`).
     pub(super) fn resume_after(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
-        if let Source::Frames(_) = self.source {
+        if self.source.frames().is_some() {
             return self.resume_after_decoded(pos);
         }
         let len = self.end.saturating_sub(pos);
@@ -271,14 +271,6 @@ impl Reader {
 
     pub(super) fn corrupt(&self, pos: usize, what: impl std::fmt::Display) -> Error {
         Error::at(ErrorKind::Corrupt, &self.path, pos as u64, what)
-    }
-}
-
-/// The sequence number of the valid record at `at` in `buf`, if it is one.
-pub(super) fn seq_at(buf: &[u8], at: usize) -> Option<u64> {
-    match frame::frame_at(buf, at, true) {
-        FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
-        _ => None,
     }
 }
 

@@ -1,41 +1,45 @@
-//! Reading one segment: memory-mapped, zero-copy, every record checked
-//! against its CRC, its sequence number and its type table. A sealed segment
-//! opens in O(1) from its trailer; an unsealed one (being written, or whose
-//! writer crashed) is read by a scan that stops at the first bad frame and
-//! tells a torn tail from corruption in the middle.
+//! Reading one segment: every record checked against its CRC, its
+//! sequence number and its type table, and handed out without a copy. A
+//! sealed segment opens in O(1) from its trailer; an unsealed one (being
+//! written, or whose writer crashed) is read by a scan that stops at the
+//! first bad frame and tells a torn tail from corruption in the middle.
+//!
+//! The scan reads its bytes from one of two sources (`source`): a plain
+//! segment file, mapped, which a writer may still append to or cut; or
+//! the frames of a compressed segment (or of a remote plain object, read
+//! as stored frames), decoded as it goes. One record loop (`advance`, and
+//! its short path) runs over either, and the rules of damage, salvage and
+//! the seal sit once above them; a source answers only where a frame's
+//! bytes are, whether the segment may grow, and where records resume.
 //!
 //! This file holds the reader, its opening and what it answers. The rest, by
 //! job:
-//! - `advance`: finding and checking the next record, step by step;
-//! - `frame_check`: what a frame check found, whichever way it was read;
-//! - `mapped_scan`: the scan's common record, on a short path through the
-//!   mapping; `crc_ahead`: the CRCs that path checks a few frames ahead;
-//! - `unsealed`: reading a segment that a writer may still append to or cut;
-//!   `zero_tail`: the zeros a durable writer prepared past its records;
+//! - `source`: the two sources of the scan's bytes;
+//! - `advance`: the record loop, finding and checking the next record step
+//!   by step; `frame_check`: what a frame check found, whichever way read;
+//! - `short_path`: the common record of either source on a short path;
+//!   `crc_ahead`: the CRCs that path checks a few frames ahead;
+//! - the mapped source: `unsealed`, reading a segment that a writer may
+//!   still append to or cut; `zero_tail`, the zeros a durable writer
+//!   prepared past its records; `mapped_pages`, the mapping's pages handed
+//!   back, reads with pread; `indexed`, the records the per-type index
+//!   points at, through the mapping or with pread;
+//! - the frames source: `frames` (`frames_none` without the feature),
+//!   the frames decoded and their damage; `compressed_type_copies`: a type
+//!   filter's records from its type copy; `read_on_past_seal`, reading on
+//!   where a seal lies about where the records end;
 //! - `damage`: frames that fail their checks, damaged regions, lost types;
+//!   `salvage`: opening a segment whose header is damaged; `object_end`:
+//!   how a shipped object ends;
+//! - `seal_state`: the seal as the reader holds it; `seal_types` and
+//!   `seal_index`: which parts of a seal survive damage (which parts a
+//!   reader may believe is `crate::source::seal_trust`);
 //! - `seek`: seeks by sequence number or time, through the sparse index;
-//! - `indexed` and `filter`: reading only some types, through the seal's
-//!   per-type index where it can be trusted;
-//! - `mapped_pages`: the mapping's pages handed back, reads with pread;
-//! - `compressed_frames`: reading a compressed segment (or a remote plain
-//!   one as stored frames) in its decompressed frames
-//!   (`compressed_frames_none` without the feature); `compressed_scan`:
-//!   its common record on a short path; `compressed_type_copies`: a type
-//!   filter's records from its type copy;
-//! - `read_on_past_seal`: reading on where a seal lies about where the
-//!   records end; `object_end`: how a shipped object ends;
-//! - `salvage`: opening a segment whose header is damaged;
-//! - `seal_types` and `seal_index`: which parts of a seal survive damage
-//!   (which parts a reader may believe is `crate::source::seal_trust`);
+//!   `filter`: reading only some types, through the seal's per-type index
+//!   where it can be trusted;
 //! - `record`: the record views handed out.
 
 mod advance;
-#[cfg(feature = "compression")]
-mod compressed_frames;
-#[cfg(not(feature = "compression"))]
-#[path = "compressed_frames_none.rs"]
-mod compressed_frames;
-mod compressed_scan;
 #[cfg(feature = "compression")]
 mod compressed_type_copies;
 mod crc_ahead;
@@ -44,9 +48,13 @@ mod filter;
 #[cfg(test)]
 mod follow_tests;
 mod frame_check;
+#[cfg(feature = "compression")]
+mod frames;
+#[cfg(not(feature = "compression"))]
+#[path = "frames_none.rs"]
+mod frames;
 mod indexed;
 mod mapped_pages;
-mod mapped_scan;
 mod object_end;
 mod read_on_past_seal;
 mod record;
@@ -55,6 +63,7 @@ mod seal_index;
 mod seal_state;
 mod seal_types;
 mod seek;
+mod short_path;
 mod source;
 #[cfg(test)]
 mod torn_tail_tests;
@@ -74,9 +83,9 @@ use crate::format::seal::SealDirectory;
 use crate::source::seal_trust::{self as trust, read_seals};
 use crate::source::{map_file, open_segment_file, Original};
 use crate::watch::{Follow, Watched};
-use compressed_frames::CompressedFrames;
 use damage::DamageLog;
 use filter::TypeFilter;
+use frames::CompressedFrames;
 use indexed::IndexedRead;
 use seal_state::SealState;
 use source::Source;
@@ -546,7 +555,7 @@ pub(super) type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
 /// The source of the segment in `file`: mapped, or its frames if it is
 /// compressed; and the header's parts (`decode_header`).
 fn open_contents(file: File, path: &Path, salvage: bool) -> Result<(Source, HeaderParts)> {
-    if compressed_frames::is_compressed(&file) {
+    if frames::is_compressed(&file) {
         let (d, header_lost) = CompressedFrames::open(&file, path, salvage)?;
         let parts = decoded_parts(&d, header_lost)?;
         Ok((Source::Frames(Box::new(d)), parts))

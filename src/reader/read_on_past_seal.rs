@@ -47,7 +47,7 @@ impl Reader {
         };
         let mut s = d.segment.borrow_mut();
         match record_frame_at(&mut s, self.end as u64) {
-            Err(e) if super::compressed_frames::is_damage(&e) => Ok(false),
+            Err(e) if super::frames::is_damage(&e) => Ok(false),
             found => found,
         }
     }
@@ -63,7 +63,7 @@ impl Reader {
     /// on, through the frames, up to the end of the original bytes (the
     /// seek table's sum of frame sizes), as a local reader of the same
     /// plain segment reads its file on to its end. Frame by frame: the
-    /// memory a scan holds does not grow (see `compressed_frames`).
+    /// memory a scan holds does not grow (see `frames`).
     pub(super) fn read_on_in_frames(&mut self) {
         self.seals.bounding = None;
         self.end = self.file_len() as usize;

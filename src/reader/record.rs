@@ -191,7 +191,7 @@ pub(super) enum BytesIn {
     /// The mapped source's `UnsealedCopy`, for an unsealed segment (see `check_unsealed`).
     UnsealedCopy,
     /// A compressed segment's decompressed bytes held (see
-    /// `compressed_frames`).
+    /// `frames`).
     #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     Decompressed,
 }

@@ -4,15 +4,14 @@
 //!   as `unsealed` says);
 //! - `Frames`: the decoded frames of a compressed segment, or the stored
 //!   frames of a plain segment read as a remote object
-//!   (`compressed_frames`); sealed once, they never grow.
+//!   (`frames`); sealed once, they never grow.
 //!
 //! The record loop (`advance`) and the damage rules (`damage`) are the
 //! same for both; they ask the source only what differs: where a frame's
 //! bytes are, whether the segment may grow, where records resume.
 
-use super::compressed_frames::CompressedFrames;
 use super::crc_ahead::CheckedAhead;
-use super::unsealed::UnsealedCopy;
+use super::frames::CompressedFrames;
 use crate::error::{Error, Result};
 use crate::source::{map_file, MappedFile, Original};
 use memmap2::Mmap;
@@ -128,5 +127,38 @@ impl Source {
             Source::Frames(d) => Some(d),
             Source::Mapped(_) => None,
         }
+    }
+}
+
+/// The frames of an unsealed segment checked in a copy read with pread
+/// (see `check_unsealed` in `unsealed`).
+pub(super) struct UnsealedCopy {
+    /// The frames from the position up to here were checked, CRCs
+    /// included if `with_crc`.
+    pub(super) checked_to: usize,
+    pub(super) with_crc: bool,
+    /// The copy: `len` bytes of the file from offset `at`; the checked
+    /// frames are read from it unless `frames_in_copy` is false (a frame
+    /// too long for it).
+    pub(super) buf: Vec<u8>,
+    pub(super) at: usize,
+    pub(super) len: usize,
+    pub(super) frames_in_copy: bool,
+}
+
+impl UnsealedCopy {
+    pub(super) const NONE: UnsealedCopy = UnsealedCopy {
+        checked_to: 0,
+        with_crc: false,
+        buf: Vec::new(),
+        at: 0,
+        len: 0,
+        frames_in_copy: false,
+    };
+
+    /// The copy's bytes, and where the frame at file offset `pos` is in it.
+    #[inline(always)]
+    pub(super) fn frame_in(&self, pos: usize) -> (&[u8], usize) {
+        (&self.buf[..self.len], pos - self.at)
     }
 }

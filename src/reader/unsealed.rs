@@ -28,39 +28,6 @@ use std::path::Path;
 /// many bytes at a time (see `Reader::check_unsealed`).
 pub(super) const CHECK_CHUNK: usize = 64 << 10;
 
-/// The frames of an unsealed segment checked in a copy read with pread
-/// (see `check_unsealed`): held by its mapped source.
-pub(super) struct UnsealedCopy {
-    /// The frames from the position up to here were checked, CRCs
-    /// included if `with_crc`.
-    pub(super) checked_to: usize,
-    with_crc: bool,
-    /// The copy: `len` bytes of the file from offset `at`; the checked
-    /// frames are read from it unless `frames_in_copy` is false (a frame
-    /// too long for it).
-    buf: Vec<u8>,
-    at: usize,
-    len: usize,
-    frames_in_copy: bool,
-}
-
-impl UnsealedCopy {
-    pub(super) const NONE: UnsealedCopy = UnsealedCopy {
-        checked_to: 0,
-        with_crc: false,
-        buf: Vec::new(),
-        at: 0,
-        len: 0,
-        frames_in_copy: false,
-    };
-
-    /// The copy's bytes, and where the frame at file offset `pos` is in it.
-    #[inline(always)]
-    pub(super) fn frame_in(&self, pos: usize) -> (&[u8], usize) {
-        (&self.buf[..self.len], pos - self.at)
-    }
-}
-
 impl Reader {
     /// Checks the frame at `pos` of an unsealed segment (see
     /// `check_unsealed`) and reads it from where it is then: the copy, or

@@ -3,7 +3,7 @@
 //! offset arrays, the bytes searched after damage), and what those bytes
 //! prove of its seal. Below both the reader and compression: each source
 //! of bytes implements `SegmentSource` where it lives (a mapped plain file
-//! here, a compressed segment in the reader's `compressed_frames`), and the seal's
+//! here, a compressed segment in the reader's `frames`), and the seal's
 //! checks (`seal_trust`) read through it only.
 //!
 //! - `mapped_file`: a plain segment file, mapped, its parts read with pread;

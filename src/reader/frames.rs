@@ -1,6 +1,7 @@
-//! Reading a compressed sealed segment (`.binlog.zst`, see
-//! `crate::compressed`) as if it were not: the reader checks records in
-//! decompressed frames instead of the mapping. A scan holds one frame at a
+//! The frames source (`Source::Frames`): a compressed sealed segment
+//! (`.binlog.zst`, see `crate::compressed`), or a plain one read as stored
+//! frames (a remote object), read as if it were a plain file: the reader
+//! checks records in decompressed frames instead of a mapping. A scan holds one frame at a
 //! time (and, for a record cut across frames, a copy of that record), so
 //! its memory does not grow with the segment; a seek or a read through the
 //! per-type index decompresses only the frames it lands in. The seal's
@@ -15,8 +16,7 @@
 
 use super::compressed_type_copies::CopyReads;
 use super::crc_ahead::CheckedAhead;
-use super::damage::seq_at;
-use super::frame_check::FrameCheck;
+use super::frame_check::{seq_at, FrameCheck};
 use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
 pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
@@ -68,7 +68,7 @@ pub(super) struct CompressedFrames {
     /// How a scan decompresses frames ahead (`ScanAhead`).
     pub(super) ahead: ScanAhead,
     /// Frames of the frame held whose CRCs the scan's short path checked
-    /// ahead (compressed_scan.rs), at offsets in it: of frame `checked_in`
+    /// ahead (short_path.rs), at offsets in it: of frame `checked_in`
     /// only, emptied when another frame is held.
     checked: CheckedAhead,
     checked_in: Option<usize>,
@@ -216,7 +216,7 @@ impl CompressedFrames {
         }
     }
 
-    /// For the scan's short path (compressed_scan.rs): the frame held, as far
+    /// For the scan's short path (short_path.rs): the frame held, as far
     /// as it is decompressed, the original offset of its first byte, and
     /// the CRCs checked ahead in it; `None` unless what `hold` last made
     /// held is that frame (not a join, not a type's copy), which the

@@ -1,15 +1,19 @@
-//! The scan's common record on a short path: with no type filter and no
-//! seek target pending, in a sealed segment, the next frame lies whole in
-//! the bytes at hand (a mapped segment's mapping; a frames source's frame
-//! held, see `compressed_scan`) and is a plain record (see
+//! The scan's common record on a short path, the same for each source:
+//! with no type filter and no seek target pending, in a sealed segment,
+//! the next frame lies whole in the bytes at hand (a mapped segment's
+//! mapping; a frames source's frame held, decompressed so far, before the
+//! end of the records) and is a plain record (see
 //! `frame::decode_plain_record`) whose CRC holds, numbered next, of a type
 //! already known. `advance` takes such a record the same way, through
 //! steps that each test for the rarer cases.
 //!
-//! CRCs are checked a few frames ahead at a time (`crc_ahead`).
-//! Every other frame, and every frame that fails a check here, is left to
-//! `advance` from the same position: this path changes nothing unless it
-//! takes the record, so damage is found and reported only there.
+//! CRCs are checked a few frames ahead at a time (`crc_ahead`; a frames
+//! source's at offsets in the frame held). Every other frame (in frames:
+//! the first of each frame, one cut across frames, one past the bytes
+//! decompressed so far), and every frame that fails a check here, is left
+//! to `advance` from the same position, which (in frames) decompresses,
+//! joins and checks the frame's checksum: this path changes nothing
+//! unless it takes the record, so damage is found and reported only there.
 
 use super::crc_ahead::CheckedAhead;
 use super::record::BytesIn;
@@ -35,6 +39,22 @@ impl Reader {
         let crc = verify.then_some(&mut m.crc_ahead);
         let common = common_record(records, 0, at, crc)?;
         Some(self.take_common(common, self.pos + FRAME_HEADER_LEN, BytesIn::Mapping))
+    }
+
+    /// The next record of a frames source if it is the common one (see
+    /// the module's comment), checked against its CRC if `verify`; `None`
+    /// leaves the reader as it was, for `advance`.
+    #[inline(always)]
+    pub(super) fn next_decoded(&mut self, verify: bool) -> Option<Found> {
+        if !self.short_path_applies() {
+            return None;
+        }
+        let (end, at) = (self.end, (self.pos, self.next_seq, self.types.len()));
+        let (bytes, base, checked) = self.source.frames_mut()?.scan_frame()?;
+        let records = bytes.get(..end.checked_sub(base)?.min(bytes.len()))?;
+        let common = common_record(records, base, at, verify.then_some(checked))?;
+        let body_at = self.pos - base + FRAME_HEADER_LEN;
+        Some(self.take_common(common, body_at, BytesIn::Decompressed))
     }
 
     /// Whether the reader is where a short path may take a record: reading
