@@ -207,11 +207,7 @@ impl Reader {
                 self.read_unsealed_frame(pos, verify)?
             }
             None => {
-                let check = FrameCheck::of(frame::frame_at(
-                    &self.source.mapped_bytes()[..self.end],
-                    pos,
-                    verify,
-                ));
+                let check = FrameCheck::of(frame::frame_at(&self.map[..self.end], pos, verify));
                 (check, BytesIn::Mapping)
             }
         };
@@ -259,7 +255,7 @@ impl Reader {
             }
             return Ok(false);
         }
-        let at_end = frame::frame_at(self.source.mapped_bytes(), self.end, true);
+        let at_end = frame::frame_at(&self.map, self.end, true);
         if !matches!(
             at_end,
             FrameAt::Frame {
@@ -270,7 +266,7 @@ impl Reader {
             return Ok(true);
         }
         self.seals.bounding = None;
-        self.end = self.source.mapped_bytes().len();
+        self.end = self.map.len();
         Ok(false)
     }
 

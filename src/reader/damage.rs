@@ -165,7 +165,7 @@ impl Reader {
         if !self.sealed() && !self.nothing_can_cut_file && len <= RESUME_COPY_MAX {
             return self.resume_after_in_copy(pos, len);
         }
-        let limit = &self.source.mapped_bytes()[..self.end];
+        let limit = &self.map[..self.end];
         Ok(frame::find_resume(limit, pos, self.next_seq).map(|q| {
             let seq = seq_at(limit, q).expect("find_resume returned a valid record");
             (q, seq)

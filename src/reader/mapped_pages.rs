@@ -2,7 +2,6 @@
 //! and the reads with pread that stand in for the mapping where a writer
 //! may cut the file (see `source::map_file`).
 
-use super::source::Source;
 use super::Reader;
 use memmap2::{Mmap, UncheckedAdvice};
 use std::fs::File;
@@ -16,13 +15,13 @@ use std::sync::Arc;
 /// from it stay readable there: for callers that hand out record
 /// positions rather than copies (the C ABI's `binlog_reader_next_mapped`).
 #[derive(Clone)]
-pub struct Mapping(Option<Arc<Mmap>>);
+pub struct Mapping(Arc<Mmap>);
 
 impl Mapping {
     /// The mapped bytes (empty for a compressed segment, whose records are
     /// decoded elsewhere).
     pub fn bytes(&self) -> &[u8] {
-        self.0.as_deref().map_or(&[], |m| m)
+        &self.0
     }
 
     /// Whether `part` lies wholly in the mapping.
@@ -35,15 +34,14 @@ impl Mapping {
     /// they lie wholly in it.
     #[inline]
     pub fn offset_of(&self, addr: usize, len: usize) -> Option<usize> {
-        let map = self.bytes();
-        let at = addr.checked_sub(map.as_ptr() as usize)?;
-        (at <= map.len() && len <= map.len() - at).then_some(at)
+        let at = addr.checked_sub(self.0.as_ptr() as usize)?;
+        (at <= self.0.len() && len <= self.0.len() - at).then_some(at)
     }
 }
 
 impl std::fmt::Debug for Mapping {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Mapping({} bytes)", self.bytes().len())
+        write!(f, "Mapping({} bytes)", self.0.len())
     }
 }
 
@@ -89,10 +87,7 @@ impl Reader {
     /// C ABI's mapped reads; not part of the Rust API.
     #[doc(hidden)]
     pub fn mapping(&self) -> Mapping {
-        match &self.source {
-            Source::Mapped(m) => Mapping(Some(Arc::clone(&m.map))),
-            Source::Frames(_) => Mapping(None),
-        }
+        Mapping(Arc::clone(&self.map))
     }
 
     /// Hands back to the kernel the mapped pages of records already passed,
@@ -111,10 +106,7 @@ impl Reader {
     fn release_behind_now(&mut self) {
         // The position may be past the mapping (an index offset from a
         // hostile file): never advise beyond it.
-        let Source::Mapped(m) = &self.source else {
-            return;
-        };
-        let pos = self.pos.min(m.map.len());
+        let pos = self.pos.min(self.map.len());
         if pos < self.released_below.saturating_add(RELEASE_EVERY) {
             return;
         }
@@ -125,7 +117,7 @@ impl Reader {
         // read-only file mapping only drops this process's mapping of the
         // pages; touching them again reads them back from the file.
         let _ = unsafe {
-            m.map.unchecked_advise_range(
+            self.map.unchecked_advise_range(
                 UncheckedAdvice::DontNeed,
                 self.released_below,
                 upto - self.released_below,

@@ -83,14 +83,17 @@ use crate::format::seal::SealDirectory;
 use crate::source::seal_trust::{self as trust, read_seals};
 use crate::source::{map_file, open_segment_file, Original};
 use crate::watch::{Follow, Watched};
+use crc_ahead::CheckedAhead;
 use damage::DamageLog;
 use filter::TypeFilter;
 use frames::CompressedFrames;
 use indexed::IndexedRead;
+use memmap2::{Mmap, MmapOptions};
 use seal_state::SealState;
 use source::Source;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A reader of one segment file. It needs only read permission, takes no
@@ -123,6 +126,10 @@ pub struct Reader {
     path: PathBuf,
     /// What the scan reads the records from (see `source`).
     source: Source,
+    /// A mapped source's mapping (empty for frames), which record views of
+    /// it borrow. Shared so that a caller may keep it mapped past a remap
+    /// or the reader's end (see [`Reader::mapping`]).
+    map: Arc<Mmap>,
     header: SegmentHeader,
     data_start: usize,
     /// Sequence number of the record at `data_start`: the header's
@@ -160,6 +167,8 @@ pub struct Reader {
     arrays_copy_max: u64,
     /// How `next_wait` waits at the end (an inotify watch, once made).
     follow: Follow,
+    /// Frames whose CRCs `next_plain` checked ahead of the position.
+    crc_ahead: CheckedAhead,
     /// A plain segment read as stored frames: how to copy it whole, to read
     /// on in if its seal lies about where the records end (read_on_past_seal.rs).
     whole_copy: Option<WholeCopy>,
@@ -198,16 +207,16 @@ impl Reader {
 
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let (path, file) = open_segment_file(path)?;
-        let (source, parts) = open_contents(file, &path, salvage)?;
-        Ok(Reader::of_parts(path, source, parts, false))
+        let (source, map, parts) = open_contents(file, &path, salvage)?;
+        Ok(Reader::of_parts(path, source, map, parts, false))
     }
 
     /// A reader of the segment (plain or compressed) in `file`, an open
     /// file that holds a copy of it (a remote object fetched whole), named
     /// `name` (its URL) in errors; with `salvage`, as `open_salvage`.
     pub fn open_file(name: PathBuf, file: File, salvage: bool) -> Result<Reader> {
-        let (source, parts) = open_contents(file, &name, salvage)?;
-        let mut r = Reader::of_parts(name, source, parts, false);
+        let (source, map, parts) = open_contents(file, &name, salvage)?;
+        let mut r = Reader::of_parts(name, source, map, parts, false);
         r.skip_damaged(salvage);
         Ok(r)
     }
@@ -239,8 +248,8 @@ impl Reader {
     ) -> Result<Reader> {
         let d = CompressedFrames::of(segment);
         let parts = decoded_parts(&d, header_lost)?;
-        let source = Source::Frames(Box::new(d));
-        let mut r = Reader::of_parts(name, source, parts, !salvage);
+        let (source, map) = (Source::Frames(Box::new(d)), empty_map(&name)?);
+        let mut r = Reader::of_parts(name, source, map, parts, !salvage);
         if let Some(d) = r.source.frames() {
             d.segment.borrow().streams_end_at(r.end as u64);
         }
@@ -255,10 +264,11 @@ impl Reader {
     fn of_parts(
         path: PathBuf,
         source: Source,
+        map: Mmap,
         (header, data_start, start_seq, damages): HeaderParts,
         defer_trust: bool,
     ) -> Reader {
-        let original = source.original();
+        let original = source.original(&map);
         let (usable, bounding, trust_pending) = match defer_trust {
             true => trust::read_seals_when_held(&*original, data_start, start_seq),
             false => {
@@ -279,6 +289,7 @@ impl Reader {
             start_seq,
             path,
             source,
+            map: Arc::new(map),
             header,
             data_start,
             seals: SealState {
@@ -304,6 +315,7 @@ impl Reader {
             zero_tail: zero_tail::ZeroTail::default(),
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
             follow: Follow::default(),
+            crc_ahead: CheckedAhead::default(),
             whole_copy: None,
         }
     }
@@ -369,7 +381,7 @@ impl Reader {
 
     /// The segment's original bytes, for reads other than the scan's.
     fn original(&self) -> Original<'_> {
-        self.source.original()
+        self.source.original(&self.map)
     }
 
     /// Whether the file ends in a whole seal trailer (its CRC holds and it
@@ -553,17 +565,26 @@ impl Reader {
 pub(super) type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
 
 /// The source of the segment in `file`: mapped, or its frames if it is
-/// compressed; and the header's parts (`decode_header`).
-fn open_contents(file: File, path: &Path, salvage: bool) -> Result<(Source, HeaderParts)> {
+/// compressed; its mapping (empty for frames); and the header's parts
+/// (`decode_header`).
+fn open_contents(file: File, path: &Path, salvage: bool) -> Result<(Source, Mmap, HeaderParts)> {
     if frames::is_compressed(&file) {
         let (d, header_lost) = CompressedFrames::open(&file, path, salvage)?;
         let parts = decoded_parts(&d, header_lost)?;
-        Ok((Source::Frames(Box::new(d)), parts))
+        Ok((Source::Frames(Box::new(d)), empty_map(path)?, parts))
     } else {
         let map = map_file(&file, path)?;
         let parts = decode_header(&map, path, salvage)?;
-        Ok((Source::mapped(file, map), parts))
+        Ok((Source::mapped(file), map, parts))
     }
+}
+
+/// The empty mapping of a reader of frames.
+fn empty_map(path: &Path) -> Result<Mmap> {
+    let empty = MmapOptions::new().len(0).map_anon();
+    empty
+        .and_then(|m| m.make_read_only())
+        .map_err(|e| Error::io(path, "map", e))
 }
 
 /// The header's parts of the compressed segment `d`, salvaged after its

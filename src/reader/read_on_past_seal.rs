@@ -15,6 +15,7 @@ use super::Reader;
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::map_file;
 use std::fs::File;
+use std::sync::Arc;
 
 /// Makes a copy of a segment's bytes, whole, in a file (a remote object's
 /// `copy_whole`): what a reader of its stored frames reads on in.
@@ -89,7 +90,8 @@ impl Reader {
         }
         self.whole_copy = None;
         self.end = map.len();
-        self.source = Source::mapped(file, map);
+        self.map = Arc::new(map);
+        self.source = Source::mapped(file);
         self.seals.bounding = None;
         Ok(())
     }

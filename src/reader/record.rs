@@ -221,7 +221,7 @@ impl Reader {
     pub(super) fn frame_in(&self, bytes_in: BytesIn, pos: usize) -> (&[u8], usize) {
         // The scan's case first, tested alone: the others are rarer.
         if bytes_in == BytesIn::Mapping {
-            return (self.source.mapped_bytes(), pos);
+            return (&self.map[..], pos);
         }
         match bytes_in {
             BytesIn::Mapping => unreachable!("returned above"),

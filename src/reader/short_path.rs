@@ -15,7 +15,6 @@
 //! joins and checks the frame's checksum: this path changes nothing
 //! unless it takes the record, so damage is found and reported only there.
 
-use super::crc_ahead::CheckedAhead;
 use super::record::BytesIn;
 use super::source::Source;
 use super::{Found, Reader, Tail};
@@ -28,17 +27,22 @@ impl Reader {
     /// leaves the reader as it was, for `advance`.
     #[inline(always)]
     pub(super) fn next_plain(&mut self, verify: bool) -> Option<Found> {
-        if !self.short_path_applies() {
+        if !(matches!(self.source, Source::Mapped(_)) && self.short_path_applies()) {
             return None;
         }
-        let Source::Mapped(m) = &mut self.source else {
+        let pos = self.pos;
+        let records = self.map.get(..self.end)?;
+        let (rec, len) = plain_record_at(records, pos)?;
+        let start = pos + FRAME_HEADER_LEN;
+        if rec.seq != self.next_seq || rec.type_id as usize >= self.types.len() {
             return None;
-        };
-        let records = m.map.get(..self.end)?;
-        let at = (self.pos, self.next_seq, self.types.len());
-        let crc = verify.then_some(&mut m.crc_ahead);
-        let common = common_record(records, 0, at, crc)?;
-        Some(self.take_common(common, self.pos + FRAME_HEADER_LEN, BytesIn::Mapping))
+        }
+        if verify && !self.crc_ahead.frame_holds(records, pos) {
+            return None;
+        }
+        self.pos = start + len;
+        self.next_seq = rec.seq + 1;
+        Some(Found::plain(rec, pos, start, len, BytesIn::Mapping))
     }
 
     /// The next record of a frames source if it is the common one (see
@@ -49,61 +53,32 @@ impl Reader {
         if !self.short_path_applies() {
             return None;
         }
-        let (end, at) = (self.end, (self.pos, self.next_seq, self.types.len()));
+        let (pos, end, next_seq, known) = (self.pos, self.end, self.next_seq, self.types.len());
         let (bytes, base, checked) = self.source.frames_mut()?.scan_frame()?;
         let records = bytes.get(..end.checked_sub(base)?.min(bytes.len()))?;
-        let common = common_record(records, base, at, verify.then_some(checked))?;
-        let body_at = self.pos - base + FRAME_HEADER_LEN;
-        Some(self.take_common(common, body_at, BytesIn::Decompressed))
+        let at = pos.checked_sub(base)?;
+        let (rec, len) = plain_record_at(records, at)?;
+        if rec.seq != next_seq || rec.type_id as usize >= known {
+            return None;
+        }
+        if verify && !checked.frame_holds(records, at) {
+            return None;
+        }
+        self.pos = pos + FRAME_HEADER_LEN + len;
+        self.next_seq = rec.seq + 1;
+        let body_at = at + FRAME_HEADER_LEN;
+        Some(Found::plain(rec, pos, body_at, len, BytesIn::Decompressed))
     }
 
     /// Whether the reader is where a short path may take a record: reading
     /// a sealed segment (which no writer cuts) with every record wanted.
     #[inline(always)]
-    pub(super) fn short_path_applies(&self) -> bool {
+    fn short_path_applies(&self) -> bool {
         self.tail == Tail::Reading
             && self.filter.is_none()
             && self.unreached.is_none()
             && self.sealed()
     }
-
-    /// Takes the common record found at the position, its body at
-    /// `body_at` in `bytes_in`: moves past it.
-    #[inline(always)]
-    pub(super) fn take_common(
-        &mut self,
-        (rec, len): (PlainRecord, usize),
-        body_at: usize,
-        bytes_in: BytesIn,
-    ) -> Found {
-        let pos = self.pos;
-        self.pos = pos + FRAME_HEADER_LEN + len;
-        self.next_seq = rec.seq + 1;
-        Found::plain(rec, pos, body_at, len, bytes_in)
-    }
-}
-
-/// The common record at original offset `pos` in `records` (bytes from
-/// original offset `base`), where `(pos, next_seq, known)` is where the
-/// scan stands, the sequence number it expects and how many types it
-/// knows; checked against its CRC by `crc` if given. Returns the record
-/// and its body's length.
-#[inline(always)]
-pub(super) fn common_record(
-    records: &[u8],
-    base: usize,
-    (pos, next_seq, known): (usize, u64, usize),
-    crc: Option<&mut CheckedAhead>,
-) -> Option<(PlainRecord, usize)> {
-    let at = pos.checked_sub(base)?;
-    let (rec, len) = plain_record_at(records, at)?;
-    if rec.seq != next_seq || rec.type_id as usize >= known {
-        return None;
-    }
-    if crc.is_some_and(|c| !c.frame_holds(records, at)) {
-        return None;
-    }
-    Some((rec, len))
 }
 
 /// The plain record (see `frame::decode_plain_record`) whose frame is at

@@ -10,7 +10,6 @@
 //! same for both; they ask the source only what differs: where a frame's
 //! bytes are, whether the segment may grow, where records resume.
 
-use super::crc_ahead::CheckedAhead;
 use super::frames::CompressedFrames;
 use crate::error::{Error, Result};
 use crate::source::{map_file, MappedFile, Original};
@@ -19,73 +18,51 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-// Not boxed: the mapped segment is read on every record's short path,
-// and the reader holds one source.
-#[allow(clippy::large_enum_variant)]
 pub(super) enum Source {
     Mapped(MappedSegment),
     Frames(Box<CompressedFrames>),
 }
 
-/// A plain segment file and its mapping. The mapping is shared so that a
-/// caller may keep it mapped past a remap or the reader's end (see
-/// `Reader::mapping`).
+/// A plain segment file, mapped (the mapping is the reader's `map`,
+/// which every record view of the file borrows).
 pub(super) struct MappedSegment {
     pub(super) file: File,
-    pub(super) map: Arc<Mmap>,
     /// The frames of an unsealed segment checked in a copy (`unsealed`).
     pub(super) unsealed: UnsealedCopy,
-    /// Frames whose CRCs the short path (`next_plain`) checked ahead.
-    pub(super) crc_ahead: CheckedAhead,
 }
 
 impl MappedSegment {
-    /// Maps the file again if its length changed since it was mapped (the
-    /// mapping's is its length then); true if it did.
-    pub(super) fn remap_if_len_changed(&mut self, path: &Path) -> Result<bool> {
+    /// Maps the file again as `map` if its length changed since it was
+    /// mapped (the mapping's is its length then); true if it did.
+    pub(super) fn remap_if_len_changed(&self, path: &Path, map: &mut Arc<Mmap>) -> Result<bool> {
         let len = self
             .file
             .metadata()
             .map_err(|e| Error::io(path, "stat", e))?;
-        if len.len() == self.map.len() as u64 {
+        if len.len() == map.len() as u64 {
             return Ok(false);
         }
-        self.map = Arc::new(map_file(&self.file, path)?);
+        *map = Arc::new(map_file(&self.file, path)?);
         Ok(true)
     }
 }
 
 impl Source {
-    /// The source of a plain segment `file`, mapped as `map`.
-    pub(super) fn mapped(file: File, map: Mmap) -> Source {
-        Source::Mapped(MappedSegment {
-            file,
-            map: Arc::new(map),
-            unsealed: UnsealedCopy::NONE,
-            crc_ahead: CheckedAhead::default(),
-        })
+    /// The source of a plain segment `file` (mapped by the reader).
+    pub(super) fn mapped(file: File) -> Source {
+        let unsealed = UnsealedCopy::NONE;
+        Source::Mapped(MappedSegment { file, unsealed })
     }
 
-    /// The segment's original bytes, for reads other than the scan's.
-    pub(super) fn original(&self) -> Original<'_> {
+    /// The segment's original bytes, for reads other than the scan's (a
+    /// mapped file's mapping is `map`).
+    pub(super) fn original<'a>(&'a self, map: &'a [u8]) -> Original<'a> {
         match self {
-            Source::Mapped(m) => Original::Mapped(MappedFile {
-                file: &m.file,
-                map: &m.map,
-            }),
+            Source::Mapped(m) => Original::Mapped(MappedFile { file: &m.file, map }),
             #[cfg(feature = "compression")]
             Source::Frames(d) => Original::Other(&d.segment),
             #[cfg(not(feature = "compression"))]
             Source::Frames(d) => match **d {},
-        }
-    }
-
-    /// The mapped bytes (none for frames): where `BytesIn::Mapping` is.
-    #[inline(always)]
-    pub(super) fn mapped_bytes(&self) -> &[u8] {
-        match self {
-            Source::Mapped(m) => &m.map,
-            Source::Frames(_) => &[],
         }
     }
 

@@ -52,7 +52,7 @@ impl Reader {
             // Whole in the file, as the copy showed: a writer never cuts a
             // whole frame, so the mapping holds it.
             None => {
-                let check = FrameCheck::of(frame::frame_at(&m.map[..self.end], pos, false));
+                let check = FrameCheck::of(frame::frame_at(&self.map[..self.end], pos, false));
                 (check, BytesIn::Mapping)
             }
         })
@@ -178,10 +178,10 @@ impl Reader {
         let Source::Mapped(m) = &mut self.source else {
             return Ok(false);
         };
-        if sealed || !m.remap_if_len_changed(&self.path)? {
+        if sealed || !m.remap_if_len_changed(&self.path, &mut self.map)? {
             return Ok(false);
         }
-        self.end = m.map.len();
+        self.end = self.map.len();
         m.unsealed.checked_to = 0;
         if self.pos > self.end {
             // Types learned from records that were cut may be defined
@@ -208,10 +208,10 @@ impl Reader {
         let Source::Mapped(m) = &mut self.source else {
             return Ok(false);
         };
-        if !at_end || !m.remap_if_len_changed(&self.path)? {
+        if !at_end || !m.remap_if_len_changed(&self.path, &mut self.map)? {
             return Ok(false);
         }
-        self.end = m.map.len();
+        self.end = self.map.len();
         self.seals = Default::default();
         self.damage.seal_types = None;
         if let Some(f) = self.filter.as_mut() {
