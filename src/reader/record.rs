@@ -226,7 +226,7 @@ impl Reader {
         match bytes_in {
             BytesIn::Mapping => unreachable!("returned above"),
             BytesIn::FrameCopy => (&self.indexed.frame_copy[..], 0),
-            BytesIn::UnsealedCopy => self.source.unsealed_copy().frame_in(pos),
+            BytesIn::UnsealedCopy => self.source.unsealed_frame_in(pos),
             BytesIn::Decompressed => self.decoded_frame_in(pos),
         }
     }

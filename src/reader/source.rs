@@ -50,7 +50,7 @@ impl MappedSegment {
 impl Source {
     /// The source of a plain segment `file` (mapped by the reader).
     pub(super) fn mapped(file: File) -> Source {
-        let unsealed = UnsealedCopy::NONE;
+        let unsealed = UnsealedCopy::default();
         Source::Mapped(MappedSegment { file, unsealed })
     }
 
@@ -66,13 +66,13 @@ impl Source {
         }
     }
 
-    /// The frames a mapped segment checked in a copy (none for frames).
+    /// A mapped segment's copy its unsealed frames were checked in, and
+    /// where the frame at `pos` is in it (nothing for frames).
     #[inline(always)]
-    pub(super) fn unsealed_copy(&self) -> &UnsealedCopy {
-        static NONE: UnsealedCopy = UnsealedCopy::NONE;
+    pub(super) fn unsealed_frame_in(&self, pos: usize) -> (&[u8], usize) {
         match self {
-            Source::Mapped(m) => &m.unsealed,
-            Source::Frames(_) => &NONE,
+            Source::Mapped(m) => (&m.unsealed.buf[..m.unsealed.len], pos - m.unsealed.at),
+            Source::Frames(_) => (&[], 0),
         }
     }
 
@@ -109,6 +109,7 @@ impl Source {
 
 /// The frames of an unsealed segment checked in a copy read with pread
 /// (see `check_unsealed` in `unsealed`).
+#[derive(Default)]
 pub(super) struct UnsealedCopy {
     /// The frames from the position up to here were checked, CRCs
     /// included if `with_crc`.
@@ -121,21 +122,4 @@ pub(super) struct UnsealedCopy {
     pub(super) at: usize,
     pub(super) len: usize,
     pub(super) frames_in_copy: bool,
-}
-
-impl UnsealedCopy {
-    pub(super) const NONE: UnsealedCopy = UnsealedCopy {
-        checked_to: 0,
-        with_crc: false,
-        buf: Vec::new(),
-        at: 0,
-        len: 0,
-        frames_in_copy: false,
-    };
-
-    /// The copy's bytes, and where the frame at file offset `pos` is in it.
-    #[inline(always)]
-    pub(super) fn frame_in(&self, pos: usize) -> (&[u8], usize) {
-        (&self.buf[..self.len], pos - self.at)
-    }
 }

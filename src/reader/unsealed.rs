@@ -45,7 +45,7 @@ impl Reader {
             Some(check) => (check, BytesIn::Mapping),
             // Checked in the copy, and read from it.
             None if m.unsealed.frames_in_copy => {
-                let (copy, at) = m.unsealed.frame_in(pos);
+                let (copy, at) = self.source.unsealed_frame_in(pos);
                 let check = FrameCheck::of(frame::frame_at(copy, at, false));
                 (check, BytesIn::UnsealedCopy)
             }
