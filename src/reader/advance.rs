@@ -8,10 +8,10 @@
 //! the steps' values in registers. Even a rare step kept out of line costs
 //! the common path: what it is passed must be kept in memory.
 
-use super::damage::add_damage;
 use super::frame_check::FrameCheck;
 use super::mapped_pages::PREAD_MAX;
 use super::record::{BytesIn, LOST_TYPE};
+use super::source::Source;
 use super::{Found, Reader, Tail};
 use crate::error::Result;
 use crate::format::frame::{self, FrameAt, RecordBody, KIND_RECORD};
@@ -151,7 +151,7 @@ impl Reader {
                 }
                 self.tail = if self.sealed() {
                     self.sealed_tail()
-                } else if self.compressed.is_some() {
+                } else if !self.source.may_grow() {
                     // Compressed, so sealed once: its seal is lost.
                     Tail::SealDamaged {
                         offset: self.end as u64,
@@ -174,7 +174,7 @@ impl Reader {
     /// must know it passed them all).
     #[inline(always)]
     fn index_exhausted(&mut self) {
-        if let Some(d) = self.seal.as_ref().filter(|d| d.record_count > 0) {
+        if let Some(d) = self.seals.usable.as_ref().filter(|d| d.record_count > 0) {
             self.next_seq = self.next_seq.max(d.last_seq.wrapping_add(1));
         }
         self.pos = self.end;
@@ -188,7 +188,7 @@ impl Reader {
     #[inline(always)]
     fn read_frame(&mut self, next: &NextFrame, verify: bool) -> Result<(FrameCheck, BytesIn)> {
         let pos = next.pos;
-        if self.compressed.is_some() {
+        if let Source::Frames(_) = self.source {
             return self.read_decoded_frame(pos, verify, next.index_cursor);
         }
         let indexed = next.index_cursor.is_some() && verify;
@@ -242,10 +242,10 @@ impl Reader {
     /// seek table says where the segment ends (`read_on_in_frames`).
     #[inline(never)]
     fn bound_holds(&mut self) -> Result<bool> {
-        if self.seal.is_some() || self.bounding_seal.is_none() {
+        if self.seals.usable.is_some() || self.seals.bounding.is_none() {
             return Ok(true);
         }
-        if self.compressed.is_some() {
+        if let Source::Frames(_) = self.source {
             if !self.record_at_end_decoded()? {
                 return Ok(true);
             }
@@ -265,7 +265,7 @@ impl Reader {
         ) {
             return Ok(true);
         }
-        self.bounding_seal = None;
+        self.seals.bounding = None;
         self.end = self.map.len();
         Ok(false)
     }
@@ -291,7 +291,7 @@ impl Reader {
     #[inline(always)]
     fn note_frame_len(&mut self, next: &NextFrame, total: usize) {
         if next.index_cursor.is_some() && total <= PREAD_MAX {
-            self.first_pread_len = total;
+            self.indexed.first_pread_len = total;
         }
     }
 
@@ -335,7 +335,7 @@ impl Reader {
             Some(rec)
                 if scanning
                     && (rec.seq < self.next_seq
-                        || (rec.seq > self.next_seq && !self.skip_damaged)) =>
+                        || (rec.seq > self.next_seq && !self.damage.skip)) =>
             {
                 Some(format!(
                     "sequence number {} where {} was expected",
@@ -399,7 +399,7 @@ impl Reader {
                 self.stop_using_index(next.scan_from);
                 Ok(true)
             }
-            Rejected::Invalid(why) if !self.skip_damaged => Err(self.corrupt(next.pos, why)),
+            Rejected::Invalid(why) if !self.damage.skip => Err(self.corrupt(next.pos, why)),
             Rejected::Invalid(why) => self.wrong_record(next.pos, &why),
         }
     }
@@ -418,8 +418,7 @@ impl Reader {
         let pos = next.pos;
         if next.index_cursor.is_none() && rec.seq > self.next_seq {
             // Records missing with no damaged bytes to show for it.
-            let damage = self.damage_up_to(pos, pos, rec.seq);
-            add_damage(&mut self.damages, damage);
+            self.log_damage(pos, pos, rec.seq, None);
         }
         let id = rec.type_id as usize;
         if rec.lost_type || (rec.new_type_name.is_some() && id > self.types.len()) {

@@ -1,4 +1,4 @@
-//! Frames whose CRCs the short path (`mapped_scan`) checked ahead of the
+//! Frames whose CRCs the short path (`short_path`) checked ahead of the
 //! position, several in one pass. Each small frame's CRC is a chain of
 //! dependent carry-less multiplications that takes longer than the rest of
 //! a record's work; the CRCs of the frames that follow one another are

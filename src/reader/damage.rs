@@ -2,12 +2,13 @@
 //! error, or with `skip_damaged` a damaged region skipped), a torn tail, and
 //! the types whose defining record a skipped region took with it.
 
+use super::frame_check::seq_at;
 use super::mapped_pages::read_upto;
 use super::record::LOST_TYPE;
 use super::unsealed::CHECK_CHUNK;
 use super::{Damage, Reader, Record, SealTypes, Tail};
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::frame::{self, FrameAt};
+use crate::format::frame;
 use std::borrow::Cow;
 
 /// After a bad frame in an unsealed segment, up to this many bytes that
@@ -33,21 +34,17 @@ impl Reader {
         if self.frame_became_valid(pos)? {
             return Ok(true);
         }
-        if self.skip_damaged {
+        if self.damage.skip {
             if let Some((next, seq)) = next {
-                self.checked_to = 0;
-                let damage = self.damage_up_to(pos, next, seq);
-                add_damage(&mut self.damages, damage);
-                self.note_why(pos, why);
+                self.forget_checked();
+                self.log_damage(pos, next, seq, Some(why));
                 self.pos = next;
                 self.next_seq = seq;
                 return Ok(true);
             }
             if self.sealed() || self.is_compressed() {
                 let to_seq = self.lost_to_end(pos);
-                let damage = self.damage_up_to(pos, self.end, to_seq);
-                add_damage(&mut self.damages, damage);
-                self.note_why(pos, why);
+                self.log_damage(pos, self.end, to_seq, Some(why));
                 self.pos = self.end;
                 self.next_seq = to_seq;
                 self.tail = self.damaged_end_tail(pos);
@@ -104,21 +101,10 @@ impl Reader {
             return self.bad_frame(pos, why);
         }
         let end = self.nonzero_end(pos)?.max(pos + 1);
-        self.checked_to = 0;
-        let damage = self.damage_up_to(pos, end, self.next_seq);
-        add_damage(&mut self.damages, damage);
-        self.note_why(pos, why);
+        self.forget_checked();
+        self.log_damage(pos, end, self.next_seq, Some(why));
         self.pos = end;
         Ok(true)
-    }
-
-    /// Keeps why the region at `pos` was skipped (once, and for the first
-    /// `MAX_REASONS` regions only: memory stays bounded).
-    pub(super) fn note_why(&mut self, pos: usize, why: &str) {
-        let at = pos as u64;
-        if self.damage_why.len() < MAX_REASONS && self.damage_why.iter().all(|(o, _)| *o != at) {
-            self.damage_why.push((at, why.into()));
-        }
     }
 
     /// How a segment ends whose records from `pos` to the end are damaged:
@@ -139,7 +125,7 @@ impl Reader {
     /// and that many records fit the bytes (one per 26), else after the last
     /// record read (no number is known lost).
     fn lost_to_end(&self, pos: usize) -> u64 {
-        let Some(d) = self.seal.as_ref().or(self.bounding_seal.as_ref()) else {
+        let Some(d) = self.seals.usable.as_ref().or(self.seals.bounding.as_ref()) else {
             return self.next_seq;
         };
         let room = ((self.end - pos) / frame::MIN_RECORD_FRAME) as u64;
@@ -151,14 +137,18 @@ impl Reader {
         }
     }
 
-    /// The damaged region from `pos` up to `resume` (where the record
-    /// numbered `to_seq` starts), its records from the one expected next.
-    pub(super) fn damage_up_to(&self, pos: usize, resume: usize, to_seq: u64) -> Damage {
-        Damage {
+    /// Logs the damaged region from `pos` up to `resume` (where the record
+    /// numbered `to_seq` starts), its records from the one expected next,
+    /// and `why` it was skipped if given.
+    pub(super) fn log_damage(&mut self, pos: usize, resume: usize, to_seq: u64, why: Option<&str>) {
+        self.damage.add(Damage {
             offset: pos as u64,
             resume_offset: resume as u64,
             from_seq: self.next_seq,
             to_seq,
+        });
+        if let Some(why) = why {
+            self.damage.note_why(pos, why);
         }
     }
 
@@ -168,7 +158,7 @@ impl Reader {
     /// cuts at any moment: up to `RESUME_COPY_MAX` of them are searched in
     /// a copy read with pread (see `check_unsealed`).
     pub(super) fn resume_after(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
-        if self.compressed.is_some() {
+        if self.source.frames().is_some() {
             return self.resume_after_decoded(pos);
         }
         let len = self.end.saturating_sub(pos);
@@ -191,7 +181,7 @@ impl Reader {
         let mut copy = Vec::new();
         let mut want = len.min(CHECK_CHUNK);
         let n = loop {
-            let n = read_upto(super::plain_file(&self.file), &mut copy, pos as u64, want)
+            let n = read_upto(self.source.file(), &mut copy, pos as u64, want)
                 .map_err(|e| Error::io_at(&self.path, pos as u64, "read", e))?;
             if n < want || want == len {
                 break n;
@@ -223,16 +213,14 @@ impl Reader {
             // Skipping damage: the types between may have been defined in
             // a damaged region (within the same bound as below). An intact
             // record that defines its own type is never damage.
-            Some(_) if self.skip_damaged && id - self.types.len() <= self.lost_type_budget() => {
-                None
-            }
+            Some(_) if self.damage.skip && id - self.types.len() <= self.lost_type_budget() => None,
             Some(_) => Some(format!("type id {id} defined out of order")),
             None if id < self.types.len() => None,
             // Skipping damage: the definition may have been in a damaged
             // region, which could define one type per smallest record it
             // held, no more. A larger id is damage itself (and naming every
             // id below it would fill memory: ids go up to 2^32).
-            None if self.skip_damaged && id - self.types.len() < self.lost_type_budget() => None,
+            None if self.damage.skip && id - self.types.len() < self.lost_type_budget() => None,
             None => Some(format!("type id {id} used before it is defined")),
         }
     }
@@ -243,15 +231,16 @@ impl Reader {
     /// defined so far, and put the type's first record in a region skipped),
     /// else `<lost type N>`. The table is read with pread, once.
     pub(super) fn lost_type_name(&mut self, id: usize) -> Box<str> {
-        if self.seal_types.is_none() {
+        if self.damage.seal_types.is_none() {
             let original = self.original();
             let found = SealTypes::find(original.len() as u64, self.data_start as u64, |at, n| {
                 original.read_part(at, n).map(Cow::Owned)
             });
-            self.seal_types = Some(found);
+            self.damage.seal_types = Some(found);
         }
         let named =
-            self.seal_types
+            self.damage
+                .seal_types
                 .as_mut()
                 .and_then(Option::as_mut)
                 .and_then(|table| {
@@ -262,7 +251,7 @@ impl Reader {
                     if !agrees {
                         return None;
                     }
-                    for d in &self.damages {
+                    for d in &self.damage.regions {
                         table.damaged(d.offset, d.resume_offset);
                     }
                     table.lost_name(id).map(Box::from)
@@ -273,8 +262,7 @@ impl Reader {
     /// How many types the damaged regions skipped so far could have
     /// defined (one per smallest record frame they held).
     fn lost_type_budget(&self) -> usize {
-        let bytes: u64 = self
-            .damages
+        let bytes: u64 = (self.damage.regions)
             .iter()
             .map(|d| d.resume_offset.saturating_sub(d.offset))
             .fold(0, u64::saturating_add);
@@ -286,29 +274,59 @@ impl Reader {
     }
 }
 
-/// The sequence number of the valid record at `at` in `buf`, if it is one.
-fn seq_at(buf: &[u8], at: usize) -> Option<u64> {
-    match frame::frame_at(buf, at, true) {
-        FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
-        _ => None,
-    }
+/// The damage a reader met: whether it skips damaged regions, the
+/// regions it skipped and why, and the seal's type table that names the
+/// types whose definitions they took. Kept once, above the sources.
+#[derive(Default)]
+pub(super) struct DamageLog {
+    /// Skip damaged regions instead of stopping (see `skip_damaged`).
+    pub(super) skip: bool,
+    /// Damaged regions skipped so far, in file order.
+    pub(super) regions: Vec<Damage>,
+    /// Why each damaged region skipped at a bad frame was skipped, by its
+    /// offset (see `damage_reason`); at most `MAX_REASONS`.
+    pub(super) why: Vec<(u64, Box<str>)>,
+    /// The type table of a seal that could not be trusted whole, to name
+    /// types whose defining record was in a skipped damaged region
+    /// (`lost_type_name`): None until first needed, then what was found.
+    pub(super) seal_types: Option<Option<SealTypes>>,
 }
 
-/// Records a damaged region skipped in `damages`, in file order, once: a
-/// reader that reads it again (a seek back, or one that scans over it)
-/// meets the same region, not another one.
-pub(super) fn add_damage(damages: &mut Vec<Damage>, d: Damage) {
-    let key = |x: &Damage| (x.offset, x.resume_offset);
-    let at = damages.partition_point(|x| key(x) <= key(&d));
-    // Sorted: an equal region is among those just before `at` (not a
-    // search of the whole list, which a file damaged in many places makes
-    // long).
-    let seen = damages[..at]
-        .iter()
-        .rev()
-        .take_while(|x| key(x) == key(&d))
-        .any(|x| *x == d);
-    if !seen {
-        damages.insert(at, d);
+impl DamageLog {
+    /// Keeps why the region at `pos` was skipped (once, and for the first
+    /// `MAX_REASONS` regions only: memory stays bounded).
+    pub(super) fn note_why(&mut self, pos: usize, why: &str) {
+        let at = pos as u64;
+        if self.why.len() < MAX_REASONS && self.why.iter().all(|(o, _)| *o != at) {
+            self.why.push((at, why.into()));
+        }
+    }
+
+    /// Why the region at `offset` was skipped, if kept (see `note_why`).
+    pub(super) fn reason(&self, offset: u64) -> Option<&str> {
+        self.why
+            .iter()
+            .find(|(at, _)| *at == offset)
+            .map(|(_, why)| &**why)
+    }
+
+    /// Records a damaged region skipped, in file order, once: a reader
+    /// that reads it again (a seek back, or one that scans over it) meets
+    /// the same region, not another one.
+    pub(super) fn add(&mut self, d: Damage) {
+        let damages = &mut self.regions;
+        let key = |x: &Damage| (x.offset, x.resume_offset);
+        let at = damages.partition_point(|x| key(x) <= key(&d));
+        // Sorted: an equal region is among those just before `at` (not a
+        // search of the whole list, which a file damaged in many places makes
+        // long).
+        let seen = damages[..at]
+            .iter()
+            .rev()
+            .take_while(|x| key(x) == key(&d))
+            .any(|x| *x == d);
+        if !seen {
+            damages.insert(at, d);
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! frame (the mapping, an unsealed segment's copies, the per-type index, a
 //! compressed segment's decompressed bytes) hands to `advance`.
 
-use crate::format::frame::{FrameAt, KIND_RECORD, KIND_SEAL_BEGIN};
+use crate::format::frame::{self, FrameAt, KIND_RECORD, KIND_SEAL_BEGIN};
 use crate::format::seal;
 
 /// What a frame check found, owned so the reader may remap afterwards.
@@ -36,5 +36,13 @@ impl FrameCheck {
             FrameAt::Incomplete => FrameCheck::Bad("frame extends past the end of the data"),
             FrameAt::Invalid(why) => FrameCheck::Bad(why),
         }
+    }
+}
+
+/// The sequence number of the valid record at `at` in `buf`, if it is one.
+pub(super) fn seq_at(buf: &[u8], at: usize) -> Option<u64> {
+    match frame::frame_at(buf, at, true) {
+        FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
+        _ => None,
     }
 }

@@ -45,6 +45,12 @@ const CYCLE: u32 = 4096;
 const SAMPLE_MAX: Duration = Duration::from_micros(8);
 
 pub(super) struct IndexedRead {
+    /// The last frame copied by `read_indexed`; a record view may point
+    /// into it until the next call on the reader.
+    pub(super) frame_copy: Vec<u8>,
+    /// How many bytes `read_indexed` reads first: the last frame's length,
+    /// so that records of one size take one pread each.
+    pub(super) first_pread_len: usize,
     /// Indexed records read in this cycle.
     n: u32,
     map: Duration,
@@ -55,6 +61,8 @@ pub(super) struct IndexedRead {
 impl IndexedRead {
     pub fn new() -> IndexedRead {
         IndexedRead {
+            frame_copy: Vec::new(),
+            first_pread_len: 0,
             n: 0,
             map: Duration::ZERO,
             pread: Duration::ZERO,
@@ -94,10 +102,7 @@ impl IndexedRead {
             // which the measurement does not see: it must win clearly.
             self.via_map = self.map * 5 <= self.pread * 4;
         } else if self.n == CYCLE {
-            *self = IndexedRead {
-                via_map: self.via_map,
-                ..IndexedRead::new()
-            };
+            (self.n, self.map, self.pread) = (0, Duration::ZERO, Duration::ZERO);
         }
     }
 
@@ -121,8 +126,7 @@ impl Reader {
     pub(super) fn read_indexed(&mut self, pos: usize) -> Result<Option<FrameCheck>> {
         const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
         let avail = self.end.saturating_sub(pos);
-        let first = self
-            .first_pread_len
+        let first = (self.indexed.first_pread_len)
             .clamp(FRAME_HEADER_LEN, PREAD_MAX)
             .min(avail);
         if first < FRAME_HEADER_LEN {
@@ -131,7 +135,8 @@ impl Reader {
         if !self.pread_frame(pos, 0, first)? {
             return Ok(Some(INCOMPLETE));
         }
-        let len = u32::from_le_bytes(self.frame_copy[0..4].try_into().expect("4 bytes")) as usize;
+        let len =
+            u32::from_le_bytes(self.indexed.frame_copy[0..4].try_into().expect("4 bytes")) as usize;
         let total = FRAME_HEADER_LEN + len;
         if total > PREAD_MAX {
             return Ok(None);
@@ -142,9 +147,9 @@ impl Reader {
         if total > first && !self.pread_frame(pos, first, total)? {
             return Ok(Some(INCOMPLETE));
         }
-        self.first_pread_len = total;
+        self.indexed.first_pread_len = total;
         Ok(Some(FrameCheck::of(frame::frame_at(
-            &self.frame_copy,
+            &self.indexed.frame_copy,
             0,
             true,
         ))))
@@ -153,9 +158,11 @@ impl Reader {
     /// Reads bytes `from..to` of the frame at `pos` into `frame_copy`, which
     /// then holds `to` bytes; false if the file ends before.
     fn pread_frame(&mut self, pos: usize, from: usize, to: usize) -> Result<bool> {
-        self.frame_copy.resize(to, 0);
-        match super::plain_file(&self.file)
-            .read_exact_at(&mut self.frame_copy[from..to], (pos + from) as u64)
+        self.indexed.frame_copy.resize(to, 0);
+        match self
+            .source
+            .file()
+            .read_exact_at(&mut self.indexed.frame_copy[from..to], (pos + from) as u64)
         {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
@@ -178,7 +185,9 @@ impl Reader {
             .ahead(i, PREFETCH_AHEAD)
             .and_then(|o| usize::try_from(o).ok())
         {
-            let to = next.saturating_add(self.first_pread_len).min(self.end);
+            let to = next
+                .saturating_add(self.indexed.first_pread_len)
+                .min(self.end);
             crate::prefetch::prefetch_not_l1(self.map.get(next..to).unwrap_or_default());
         }
     }
@@ -198,7 +207,7 @@ impl Reader {
             f.cursors = None;
         }
         (self.pos, self.next_seq) = from;
-        self.checked_to = 0;
+        self.forget_checked();
     }
 }
 
@@ -350,9 +359,9 @@ mod tests {
             assert_eq!(rec.payload[0], i as u8);
         }
         assert!(
-            r.frame_copy.len() < 1024,
+            r.indexed.frame_copy.len() < 1024,
             "the record after the large one read {} bytes",
-            r.frame_copy.len()
+            r.indexed.frame_copy.len()
         );
         std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }

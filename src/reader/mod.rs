@@ -1,41 +1,45 @@
-//! Reading one segment: memory-mapped, zero-copy, every record checked
-//! against its CRC, its sequence number and its type table. A sealed segment
-//! opens in O(1) from its trailer; an unsealed one (being written, or whose
-//! writer crashed) is read by a scan that stops at the first bad frame and
-//! tells a torn tail from corruption in the middle.
+//! Reading one segment: every record checked against its CRC, its
+//! sequence number and its type table, and handed out without a copy. A
+//! sealed segment opens in O(1) from its trailer; an unsealed one (being
+//! written, or whose writer crashed) is read by a scan that stops at the
+//! first bad frame and tells a torn tail from corruption in the middle.
+//!
+//! The scan reads its bytes from one of two sources (`source`): a plain
+//! segment file, mapped, which a writer may still append to or cut; or
+//! the frames of a compressed segment (or of a remote plain object, read
+//! as stored frames), decoded as it goes. One record loop (`advance`, and
+//! its short path) runs over either, and the rules of damage, salvage and
+//! the seal sit once above them; a source answers only where a frame's
+//! bytes are, whether the segment may grow, and where records resume.
 //!
 //! This file holds the reader, its opening and what it answers. The rest, by
 //! job:
-//! - `advance`: finding and checking the next record, step by step;
-//! - `frame_check`: what a frame check found, whichever way it was read;
-//! - `mapped_scan`: the scan's common record, on a short path through the
-//!   mapping; `crc_ahead`: the CRCs that path checks a few frames ahead;
-//! - `unsealed`: reading a segment that a writer may still append to or cut;
-//!   `zero_tail`: the zeros a durable writer prepared past its records;
+//! - `source`: the two sources of the scan's bytes;
+//! - `advance`: the record loop, finding and checking the next record step
+//!   by step; `frame_check`: what a frame check found, whichever way read;
+//! - `short_path`: the common record of either source on a short path;
+//!   `crc_ahead`: the CRCs that path checks a few frames ahead;
+//! - the mapped source: `unsealed`, reading a segment that a writer may
+//!   still append to or cut; `zero_tail`, the zeros a durable writer
+//!   prepared past its records; `mapped_pages`, the mapping's pages handed
+//!   back, reads with pread; `indexed`, the records the per-type index
+//!   points at, through the mapping or with pread;
+//! - the frames source: `frames` (`frames_none` without the feature),
+//!   the frames decoded and their damage; `compressed_type_copies`: a type
+//!   filter's records from its type copy; `read_on_past_seal`, reading on
+//!   where a seal lies about where the records end;
 //! - `damage`: frames that fail their checks, damaged regions, lost types;
+//!   `salvage`: opening a segment whose header is damaged; `object_end`:
+//!   how a shipped object ends;
+//! - `seal_state`: the seal as the reader holds it; `seal_types` and
+//!   `seal_index`: which parts of a seal survive damage (which parts a
+//!   reader may believe is `crate::source::seal_trust`);
 //! - `seek`: seeks by sequence number or time, through the sparse index;
-//! - `indexed` and `filter`: reading only some types, through the seal's
-//!   per-type index where it can be trusted;
-//! - `mapped_pages`: the mapping's pages handed back, reads with pread;
-//! - `compressed_frames`: reading a compressed segment (or a remote plain
-//!   one as stored frames) in its decompressed frames
-//!   (`compressed_frames_none` without the feature); `compressed_scan`:
-//!   its common record on a short path; `compressed_type_copies`: a type
-//!   filter's records from its type copy;
-//! - `read_on_past_seal`: reading on where a seal lies about where the
-//!   records end; `object_end`: how a shipped object ends;
-//! - `salvage`: opening a segment whose header is damaged;
-//! - `seal_types` and `seal_index`: which parts of a seal survive damage
-//!   (which parts a reader may believe is `crate::source::seal_trust`);
+//!   `filter`: reading only some types, through the seal's per-type index
+//!   where it can be trusted;
 //! - `record`: the record views handed out.
 
 mod advance;
-#[cfg(feature = "compression")]
-mod compressed_frames;
-#[cfg(not(feature = "compression"))]
-#[path = "compressed_frames_none.rs"]
-mod compressed_frames;
-mod compressed_scan;
 #[cfg(feature = "compression")]
 mod compressed_type_copies;
 mod crc_ahead;
@@ -44,16 +48,23 @@ mod filter;
 #[cfg(test)]
 mod follow_tests;
 mod frame_check;
+#[cfg(feature = "compression")]
+mod frames;
+#[cfg(not(feature = "compression"))]
+#[path = "frames_none.rs"]
+mod frames;
 mod indexed;
 mod mapped_pages;
-mod mapped_scan;
 mod object_end;
 mod read_on_past_seal;
 mod record;
 mod salvage;
 mod seal_index;
+mod seal_state;
 mod seal_types;
 mod seek;
+mod short_path;
+mod source;
 #[cfg(test)]
 mod torn_tail_tests;
 mod unsealed;
@@ -70,14 +81,16 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::SealDirectory;
 use crate::source::seal_trust::{self as trust, read_seals};
-use crate::source::{map_file, open_segment_file, MappedFile, Original};
+use crate::source::{map_file, open_segment_file, Original};
 use crate::watch::{Follow, Watched};
-use compressed_frames::CompressedFrames;
 use crc_ahead::CheckedAhead;
+use damage::DamageLog;
 use filter::TypeFilter;
+use frames::CompressedFrames;
 use indexed::IndexedRead;
 use memmap2::{Mmap, MmapOptions};
-use std::cell::OnceCell;
+use seal_state::SealState;
+use source::Source;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -111,38 +124,19 @@ use std::time::Duration;
 /// ```
 pub struct Reader {
     path: PathBuf,
-    /// The segment's file; `None` only for a compressed segment read from
-    /// another source (`open_compressed`), which reads nothing through it.
-    file: Option<File>,
-    /// The file's mapping; empty for a compressed segment, whose records
-    /// are read from `compressed`. Shared so that a caller may keep it mapped
-    /// past a remap or the reader's end (see [`Reader::mapping`]).
+    /// What the scan reads the records from (see `source`).
+    source: Source,
+    /// A mapped source's mapping (empty for frames), which record views of
+    /// it borrow. Shared so that a caller may keep it mapped past a remap
+    /// or the reader's end (see [`Reader::mapping`]).
     map: Arc<Mmap>,
-    compressed: Option<Box<CompressedFrames>>,
     header: SegmentHeader,
     data_start: usize,
     /// Sequence number of the record at `data_start`: the header's
     /// `first_seq`, unless a salvaged header lost records with it.
     start_seq: u64,
-    seal: Option<SealDirectory>,
-    /// A seal whose trailer and directory are intact but that failed another
-    /// check (`seal` is `None`): the segment is sealed all the same, its
-    /// records end at the directory's `records_end` (no torn tail), and the
-    /// directory is used for nothing else (see `sealed`).
-    bounding_seal: Option<SealDirectory>,
-    /// Whether `seal` is usable with some of its checks put off (a remote
-    /// object's: see `trust::read_seals_when_held`); `settle_trust` makes
-    /// them.
-    trust_pending: bool,
-    /// What the checks put off decided, once made: by `seal` (which takes
-    /// `&self`) or by `settle_trust`, whichever comes first.
-    trust_verdict: OnceCell<bool>,
-    /// Whether the sparse index passed its checks (None = not checked yet).
-    sparse_usable: Option<bool>,
-    /// The sparse index, copied out of the seal when first used (see
-    /// `last_sparse_entry_where`); empty unless `sparse_usable` is
-    /// `Some(true)`.
-    sparse_index: Vec<u8>,
+    /// The seal, as far as it is believed (see `seal_state`).
+    seals: SealState,
     /// Records are parsed below this offset.
     end: usize,
     pos: usize,
@@ -150,46 +144,19 @@ pub struct Reader {
     types: Vec<Box<str>>,
     tail: Tail,
     filter: Option<TypeFilter>,
-    /// The last frame copied by `read_indexed`; a record view may point
-    /// into it until the next call on the reader.
-    frame_copy: Vec<u8>,
     /// Mapped bytes below this were handed back (see `release_behind`).
     released_below: usize,
-    /// Skip damaged regions instead of stopping (see `skip_damaged`).
-    skip_damaged: bool,
-    /// The type table of a seal that could not be trusted whole, to name
-    /// types whose defining record was in a skipped damaged region
-    /// (`lost_type_name`): None until first needed, then what was found.
-    seal_types: Option<Option<SealTypes>>,
-    /// Damaged regions skipped so far.
-    damages: Vec<Damage>,
-    /// Why each damaged region skipped at a bad frame was skipped, by its
-    /// offset (see `damage_reason`); at most `damage::MAX_REASONS`.
-    damage_why: Vec<(u64, Box<str>)>,
+    /// The damage met, and whether it is skipped (see `damage`).
+    damage: DamageLog,
     /// Set for a shipped object (see `object_end`): ending without its
     /// seal is damage, not a torn tail or an end still being written.
     object: Option<object_end::ObjectEnd>,
-    /// How many bytes `read_indexed` reads first: the last frame's length,
-    /// so that records of one size take one pread each.
-    first_pread_len: usize,
-    /// Whether indexed records are read through the mapping or with pread.
+    /// Reads through the per-type index: their copy, and whether through the
+    /// mapping or with pread.
     indexed: IndexedRead,
     /// A seek's target that no record written by then reached (see
     /// `SeekTarget`).
     unreached: Option<SeekTarget>,
-    /// Unsealed segment: the frames from the position up to here were
-    /// checked in a copy (see `check_unsealed`), CRCs included if
-    /// `checked_with_crc`.
-    checked_to: usize,
-    checked_with_crc: bool,
-    /// The copy `check_unsealed` reads into: `unsealed_copy_len` bytes of
-    /// the file from offset `unsealed_copy_at`; the checked frames are read
-    /// from it unless `checked_frames_in_copy` is false (a frame too long
-    /// for it).
-    unsealed_copy: Vec<u8>,
-    unsealed_copy_at: usize,
-    unsealed_copy_len: usize,
-    checked_frames_in_copy: bool,
     /// Nothing but this reader's owner can cut the file while it reads (see
     /// `declare_nothing_can_cut_file`): an unsealed segment is read through
     /// the mapping, without copies.
@@ -240,23 +207,16 @@ impl Reader {
 
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let (path, file) = open_segment_file(path)?;
-        let (map, compressed, parts) = open_contents(&file, &path, salvage)?;
-        Ok(Reader::of_parts(
-            path,
-            Some(file),
-            map,
-            compressed,
-            parts,
-            false,
-        ))
+        let (source, map, parts) = open_contents(file, &path, salvage)?;
+        Ok(Reader::of_parts(path, source, map, parts, false))
     }
 
     /// A reader of the segment (plain or compressed) in `file`, an open
     /// file that holds a copy of it (a remote object fetched whole), named
     /// `name` (its URL) in errors; with `salvage`, as `open_salvage`.
     pub fn open_file(name: PathBuf, file: File, salvage: bool) -> Result<Reader> {
-        let (map, compressed, parts) = open_contents(&file, &name, salvage)?;
-        let mut r = Reader::of_parts(name, Some(file), map, compressed, parts, false);
+        let (source, map, parts) = open_contents(file, &name, salvage)?;
+        let mut r = Reader::of_parts(name, source, map, parts, false);
         r.skip_damaged(salvage);
         Ok(r)
     }
@@ -288,12 +248,12 @@ impl Reader {
     ) -> Result<Reader> {
         let d = CompressedFrames::of(segment);
         let parts = decoded_parts(&d, header_lost)?;
-        let map = empty_map(&name)?;
-        let mut r = Reader::of_parts(name, None, map, Some(Box::new(d)), parts, !salvage);
-        if let Some(d) = r.compressed.as_deref() {
+        let (source, map) = (Source::Frames(Box::new(d)), empty_map(&name)?);
+        let mut r = Reader::of_parts(name, source, map, parts, !salvage);
+        if let Some(d) = r.source.frames() {
             d.segment.borrow().streams_end_at(r.end as u64);
         }
-        if !r.trust_pending {
+        if !r.seals.trust_pending {
             r.settle_seal()?;
         }
         r.skip_damaged(salvage);
@@ -301,62 +261,26 @@ impl Reader {
         Ok(r)
     }
 
-    /// Makes the checks of the seal put off at open, if any (see
-    /// `open_compressed`): a seal that fails them is used from then on
-    /// only as a bound of the records, as if it had failed them at open.
-    pub(super) fn settle_trust(&mut self) {
-        if !self.trust_pending {
-            return;
-        }
-        let usable = self.pending_seal_usable();
-        self.trust_pending = false;
-        if !usable {
-            self.bounding_seal = self.seal.take();
-        }
-    }
-
-    /// Whether the seal whose checks were put off passes them (made once:
-    /// `trust_verdict`).
-    fn pending_seal_usable(&self) -> bool {
-        *self.trust_verdict.get_or_init(|| {
-            let d = self.seal.as_ref().expect("a seal pending its checks");
-            trust::usable(&*self.original(), self.data_start, self.start_seq, d)
-        })
-    }
-
-    /// Every check of the seal put off at open: `settle_trust`, and the
-    /// check of a compressed segment's `SEAL_BEGIN` frame (its error, if
-    /// the frame disagrees).
-    pub(super) fn settle_seal(&mut self) -> Result<()> {
-        self.settle_trust();
-        match &self.compressed {
-            #[cfg(feature = "compression")]
-            Some(d) => d.segment.borrow_mut().check_seal_begin(),
-            _ => Ok(()),
-        }
-    }
-
     fn of_parts(
         path: PathBuf,
-        file: Option<File>,
+        source: Source,
         map: Mmap,
-        compressed: Option<Box<CompressedFrames>>,
         (header, data_start, start_seq, damages): HeaderParts,
         defer_trust: bool,
     ) -> Reader {
-        let original = original_of(file.as_ref(), &map, compressed.as_deref());
-        let (seal, bounding_seal, trust_pending) = match defer_trust {
+        let original = source.original(&map);
+        let (usable, bounding, trust_pending) = match defer_trust {
             true => trust::read_seals_when_held(&*original, data_start, start_seq),
             false => {
                 let (seal, bounding) = read_seals(&*original, data_start, start_seq);
                 (seal, bounding, false)
             }
         };
-        let end = seal
+        let end = usable
             .as_ref()
-            .or(bounding_seal.as_ref())
+            .or(bounding.as_ref())
             .map_or(original.len(), |d| d.records_end as usize);
-        let types = seal
+        let types = usable
             .as_ref()
             .map(|d| d.types.iter().map(|t| t.name.as_str().into()).collect())
             .unwrap_or_default();
@@ -364,38 +288,29 @@ impl Reader {
             next_seq: start_seq,
             start_seq,
             path,
-            file,
+            source,
             map: Arc::new(map),
-            compressed,
             header,
             data_start,
-            seal,
-            bounding_seal,
-            trust_pending,
-            trust_verdict: OnceCell::new(),
-            sparse_usable: None,
-            sparse_index: Vec::new(),
+            seals: SealState {
+                usable,
+                bounding,
+                trust_pending,
+                ..SealState::default()
+            },
             end,
             pos: data_start,
             types,
             tail: Tail::Reading,
             filter: None,
-            frame_copy: Vec::new(),
-            first_pread_len: 0,
             indexed: IndexedRead::new(),
             released_below: 0,
-            skip_damaged: false,
-            seal_types: None,
-            damages,
-            damage_why: Vec::new(),
+            damage: DamageLog {
+                regions: damages,
+                ..DamageLog::default()
+            },
             object: None,
             unreached: None,
-            checked_to: 0,
-            checked_with_crc: false,
-            unsealed_copy: Vec::new(),
-            unsealed_copy_at: 0,
-            unsealed_copy_len: 0,
-            checked_frames_in_copy: false,
             nothing_can_cut_file: false,
             zero_tail: zero_tail::ZeroTail::default(),
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
@@ -427,29 +342,10 @@ impl Reader {
     /// are GETs): it is here only if it passes them, as at a local open.
     #[doc(hidden)]
     pub fn seal(&self) -> Option<&SealDirectory> {
-        if self.trust_pending && !self.pending_seal_usable() {
+        if self.seals.trust_pending && !self.pending_seal_usable() {
             return None;
         }
-        self.seal.as_ref()
-    }
-
-    /// Whether the segment is sealed: its seal is usable (`seal`), or its
-    /// trailer and directory are intact (`bounding_seal`). Either way its
-    /// records end where the seal says, it has no torn tail, and nothing
-    /// may cut it.
-    pub(crate) fn sealed(&self) -> bool {
-        self.seal.is_some() || self.bounding_seal.is_some()
-    }
-
-    /// How the records of a sealed segment end: `Sealed` if its seal is
-    /// usable, `SealDamaged` at its `records_end` if it only bounds them.
-    pub(super) fn sealed_tail(&self) -> Tail {
-        match &self.bounding_seal {
-            Some(d) if self.seal.is_none() => Tail::SealDamaged {
-                offset: d.records_end,
-            },
-            _ => Tail::Sealed,
-        }
+        self.seals.usable.as_ref()
     }
 
     /// Type names met so far (all of them, for a sealed segment), by id.
@@ -485,7 +381,7 @@ impl Reader {
 
     /// The segment's original bytes, for reads other than the scan's.
     fn original(&self) -> Original<'_> {
-        original_of(self.file.as_ref(), &self.map, self.compressed.as_deref())
+        self.source.original(&self.map)
     }
 
     /// Whether the file ends in a whole seal trailer (its CRC holds and it
@@ -499,10 +395,10 @@ impl Reader {
     /// Whether a writer holds the segment (its exclusive lock): one that may
     /// still add records to it, or close them with a `SEAL_BEGIN` frame.
     pub(crate) fn has_writer(&self) -> Result<bool> {
-        let Some(file) = &self.file else {
+        let Source::Mapped(m) = &self.source else {
             return Ok(false);
         };
-        crate::sys::is_locked_exclusively(file)
+        crate::sys::is_locked_exclusively(&m.file)
             .map_err(|e| Error::io(&self.path, "look for its writer's lock", e))
     }
 
@@ -526,7 +422,7 @@ impl Reader {
                 self.follow.found();
                 f
             }
-            None if self.compressed.is_some() && self.tail == Tail::Sealed => {
+            None if !self.source.may_grow() && self.tail == Tail::Sealed => {
                 // Nothing follows a compressed segment's seal: only the
                 // wait is left to do.
                 std::thread::sleep(timeout);
@@ -609,7 +505,7 @@ impl Reader {
     /// directory) survives and agrees (see `SealTypes`), else
     /// `<lost type N>` (N its id).
     pub fn skip_damaged(&mut self, skip: bool) {
-        self.skip_damaged = skip;
+        self.damage.skip = skip;
     }
 
     /// What was wrong at the start of the damaged region at `offset` (one of
@@ -617,15 +513,12 @@ impl Reader {
     /// mismatch`, `sequence number 2 where 3 was expected`, ... `None` for a
     /// region of no bytes (records missing) and past the first regions.
     pub fn damage_reason(&self, offset: u64) -> Option<&str> {
-        self.damage_why
-            .iter()
-            .find(|(at, _)| *at == offset)
-            .map(|(_, why)| &**why)
+        self.damage.reason(offset)
     }
 
     /// The damaged regions skipped so far, in file order.
     pub fn damages(&self) -> &[Damage] {
-        &self.damages
+        &self.damage.regions
     }
 
     /// Restricts `next` to records of these types (an empty list reads all
@@ -644,7 +537,7 @@ impl Reader {
         self.settle_trust();
         let mut f = TypeFilter::new(
             names,
-            self.seal.as_ref(),
+            self.seals.usable.as_ref(),
             &*self.original(),
             self.data_start as u64,
             self.arrays_copy_max,
@@ -671,28 +564,27 @@ impl Reader {
 /// its first record, and the damage found reading the header.
 pub(super) type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
 
-/// The mapping of a plain segment (an empty one for a compressed segment),
-/// the compressed segment's frames, and the header's parts (`decode_header`).
-fn open_contents(
-    file: &File,
-    path: &Path,
-    salvage: bool,
-) -> Result<(Mmap, Option<Box<CompressedFrames>>, HeaderParts)> {
-    if compressed_frames::is_compressed(file) {
-        let (d, header_lost) = CompressedFrames::open(file, path, salvage)?;
+/// The source of the segment in `file`: mapped, or its frames if it is
+/// compressed; its mapping (empty for frames); and the header's parts
+/// (`decode_header`).
+fn open_contents(file: File, path: &Path, salvage: bool) -> Result<(Source, Mmap, HeaderParts)> {
+    if frames::is_compressed(&file) {
+        let (d, header_lost) = CompressedFrames::open(&file, path, salvage)?;
         let parts = decoded_parts(&d, header_lost)?;
-        Ok((empty_map(path)?, Some(Box::new(d)), parts))
+        Ok((Source::Frames(Box::new(d)), empty_map(path)?, parts))
     } else {
-        let map = map_file(file, path)?;
+        let map = map_file(&file, path)?;
         let parts = decode_header(&map, path, salvage)?;
-        Ok((map, None, parts))
+        Ok((Source::mapped(file), map, parts))
     }
 }
 
-/// The file of a plain segment's reader, for the reads with pread that
-/// only a plain segment's scan makes (every plain segment has its file).
-fn plain_file(file: &Option<File>) -> &File {
-    file.as_ref().expect("a plain segment has its file")
+/// The empty mapping of a reader of frames.
+fn empty_map(path: &Path) -> Result<Mmap> {
+    let empty = MmapOptions::new().len(0).map_anon();
+    empty
+        .and_then(|m| m.make_read_only())
+        .map_err(|e| Error::io(path, "map", e))
 }
 
 /// The header's parts of the compressed segment `d`, salvaged after its
@@ -706,29 +598,6 @@ fn decoded_parts(d: &CompressedFrames, header_lost: Option<Error>) -> Result<Hea
             (header, data_start, first, Vec::new())
         }
     })
-}
-
-/// The empty mapping of a reader of a compressed segment.
-fn empty_map(path: &Path) -> Result<Mmap> {
-    let empty = MmapOptions::new().len(0).map_anon();
-    empty
-        .and_then(|m| m.make_read_only())
-        .map_err(|e| Error::io(path, "map", e))
-}
-
-/// The original bytes of the segment in `file`, mapped as `map`, or
-/// compressed and read through `compressed`.
-fn original_of<'a>(
-    file: Option<&'a File>,
-    map: &'a Mmap,
-    compressed: Option<&'a CompressedFrames>,
-) -> Original<'a> {
-    match (compressed, file) {
-        #[cfg(feature = "compression")]
-        (Some(d), _) => Original::Other(&d.segment),
-        (_, Some(file)) => Original::Mapped(MappedFile { file, map }),
-        (_, None) => Original::Bytes(map),
-    }
 }
 
 /// The segment's header, where its records start and the sequence number

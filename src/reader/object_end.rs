@@ -2,8 +2,7 @@
 //! segment shipped, never one being written, so one that ends without its
 //! seal lost its end in the bucket: that is damage, never a torn tail.
 
-use super::damage::add_damage;
-use super::{Damage, Reader, Tail};
+use super::{Reader, Tail};
 use crate::error::{Error, ErrorKind, Result};
 
 /// What is known of a shipped object's records.
@@ -64,23 +63,17 @@ impl Reader {
             Tail::SealDamaged { offset } if resized => offset,
             _ => return Ok(()),
         };
-        if !self.skip_damaged {
+        if !self.damage.skip {
             return Err(Error::at(ErrorKind::Corrupt, &self.path, at, CUT_SHORT));
         }
         let to_seq = records_end.unwrap_or(0).max(self.next_seq);
-        let damage = Damage {
-            offset: at,
-            resume_offset: self.file_len(),
-            from_seq: self.next_seq,
-            to_seq,
-        };
+        let end = self.file_len() as usize;
+        self.log_damage(at as usize, end, to_seq, Some(CUT_SHORT));
         self.object = Some(ObjectEnd {
             records_end,
             resized,
             cut_at: Some(at),
         });
-        add_damage(&mut self.damages, damage);
-        self.note_why(at as usize, CUT_SHORT);
         self.next_seq = to_seq;
         self.tail = Tail::SealDamaged { offset: at };
         Ok(())

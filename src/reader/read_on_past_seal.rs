@@ -10,6 +10,7 @@
 //! its own frames, up to the end its seek table gives
 //! (`read_on_in_frames`).
 
+use super::source::Source;
 use super::Reader;
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::map_file;
@@ -42,12 +43,12 @@ impl Reader {
     /// never an answer.
     #[cfg(feature = "compression")]
     pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
-        let Some(d) = self.compressed.as_deref() else {
+        let Some(d) = self.source.frames() else {
             return Ok(false);
         };
         let mut s = d.segment.borrow_mut();
         match record_frame_at(&mut s, self.end as u64) {
-            Err(e) if super::compressed_frames::is_damage(&e) => Ok(false),
+            Err(e) if super::frames::is_damage(&e) => Ok(false),
             found => found,
         }
     }
@@ -63,9 +64,9 @@ impl Reader {
     /// on, through the frames, up to the end of the original bytes (the
     /// seek table's sum of frame sizes), as a local reader of the same
     /// plain segment reads its file on to its end. Frame by frame: the
-    /// memory a scan holds does not grow (see `compressed_frames`).
+    /// memory a scan holds does not grow (see `frames`).
     pub(super) fn read_on_in_frames(&mut self) {
-        self.bounding_seal = None;
+        self.seals.bounding = None;
         self.end = self.file_len() as usize;
     }
 
@@ -88,11 +89,10 @@ impl Reader {
             return Err(Error::at(ErrorKind::Remote, &self.path, len, what));
         }
         self.whole_copy = None;
+        self.end = map.len();
         self.map = Arc::new(map);
-        self.file = Some(file);
-        self.compressed = None;
-        self.bounding_seal = None;
-        self.end = self.map.len();
+        self.source = Source::mapped(file);
+        self.seals.bounding = None;
         Ok(())
     }
 }

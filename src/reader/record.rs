@@ -188,10 +188,10 @@ pub(super) enum BytesIn {
     Mapping,
     /// `frame_copy`, for a read through the per-type index.
     FrameCopy,
-    /// `unsealed_copy`, for an unsealed segment (see `check_unsealed`).
+    /// The mapped source's `UnsealedCopy`, for an unsealed segment (see `check_unsealed`).
     UnsealedCopy,
     /// A compressed segment's decompressed bytes held (see
-    /// `compressed_frames`).
+    /// `frames`).
     #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     Decompressed,
 }
@@ -225,11 +225,8 @@ impl Reader {
         }
         match bytes_in {
             BytesIn::Mapping => unreachable!("returned above"),
-            BytesIn::FrameCopy => (&self.frame_copy[..], 0),
-            BytesIn::UnsealedCopy => (
-                &self.unsealed_copy[..self.unsealed_copy_len],
-                pos - self.unsealed_copy_at,
-            ),
+            BytesIn::FrameCopy => (&self.indexed.frame_copy[..], 0),
+            BytesIn::UnsealedCopy => self.source.unsealed_frame_in(pos),
             BytesIn::Decompressed => self.decoded_frame_in(pos),
         }
     }
@@ -238,7 +235,7 @@ impl Reader {
     /// `frame_in` (and `record_at`) stay small enough to inline.
     #[inline(never)]
     fn decoded_frame_in(&self, pos: usize) -> (&[u8], usize) {
-        let d = self.compressed.as_deref().expect("a compressed segment");
+        let d = self.source.frames().expect("a compressed segment");
         let (bytes, base) = d.held();
         (bytes, pos - base)
     }

@@ -13,7 +13,7 @@ impl Reader {
     /// an array larger than a filter copies is not checked), then the
     /// sparse index (as a seek checks it). Empty without a usable seal.
     pub fn unusable_seal_parts(&mut self) -> Vec<(u64, String)> {
-        let Some(d) = self.seal.clone() else {
+        let Some(d) = self.seals.usable.clone() else {
             return Vec::new();
         };
         let mut out = Vec::new();

@@ -79,7 +79,7 @@ impl Reader {
         self.pos = pos;
         self.next_seq = seq;
         self.tail = Tail::Reading;
-        self.checked_to = 0;
+        self.forget_checked();
     }
 
     /// Reads forward (all types) until a record reaches `target`, leaving
@@ -115,7 +115,7 @@ impl Reader {
     /// frames the seek reads on into are decompressed only up to the
     /// records it reads, not whole as a scan's (see `CompressedFrames::set_seeking`).
     fn set_seeking(&mut self, seeking: bool) {
-        if let Some(d) = self.compressed.as_deref_mut() {
+        if let Some(d) = self.source.frames_mut() {
             d.set_seeking(seeking);
         }
     }
@@ -124,10 +124,8 @@ impl Reader {
     pub(super) fn advance_to_target(&mut self, verify: bool) -> Result<Option<Found>> {
         loop {
             let found = self.advance(verify)?;
-            if found.is_none() && self.compressed.is_some() {
-                self.check_seal_frames()?;
-            }
             if found.is_none() {
+                self.check_seal_frames()?;
                 self.check_object_end()?;
             }
             if let (Some(t), Some(f)) = (self.unreached, &found) {
@@ -150,7 +148,7 @@ impl Reader {
         if !self.sparse_index_usable() {
             return None;
         }
-        let bytes = &self.sparse_index[..];
+        let bytes = &self.seals.sparse_index[..];
         let count = bytes.len() / SPARSE_ENTRY_LEN;
         let entry =
             |i: usize| SparseEntry::decode(&bytes[i * SPARSE_ENTRY_LEN..]).expect("in range");
@@ -178,7 +176,7 @@ impl Reader {
         // its checks yet points elsewhere (hostile or miswritten) is not
         // used: the seek scans, and finds what a scan finds.
         if !self.sparse_entry_leads_to_its_record(&found) {
-            self.sparse_usable = Some(false);
+            self.seals.sparse_usable = Some(false);
             return None;
         }
         Some(found)
@@ -194,10 +192,10 @@ impl Reader {
     /// past the end of the file raises SIGBUS). A seal already cut (the read
     /// comes up short) is not used: the seek scans.
     pub(super) fn sparse_index_usable(&mut self) -> bool {
-        let Some(d) = self.seal.as_ref() else {
+        let Some(d) = self.seals.usable.as_ref() else {
             return false;
         };
-        if self.sparse_usable.is_none() {
+        if self.seals.sparse_usable.is_none() {
             let (data_start, end) = (self.data_start as u64, self.end as u64);
             let bytes = usize::try_from(d.sparse_count)
                 .ok()
@@ -207,10 +205,10 @@ impl Reader {
                     crc32fast::hash(b) == d.sparse_crc
                         && sparse_sound(b, d, data_start, end, self.start_seq)
                 });
-            self.sparse_usable = Some(bytes.is_some());
-            self.sparse_index = bytes.unwrap_or_default();
+            self.seals.sparse_usable = Some(bytes.is_some());
+            self.seals.sparse_index = bytes.unwrap_or_default();
         }
-        self.sparse_usable == Some(true)
+        self.seals.sparse_usable == Some(true)
     }
 
     /// Whether a sparse index entry points at an intact record numbered as
@@ -256,11 +254,11 @@ mod tests {
             let count = r.seal().unwrap().sparse_count;
             assert!(count > 5, "{count} entries");
             r.seek_seq((1 << 40) + 40).unwrap();
-            assert_eq!(r.sparse_usable, Some(true), "round {round}");
+            assert_eq!(r.seals.sparse_usable, Some(true), "round {round}");
             assert_eq!(r.next().unwrap().unwrap().seq, (1 << 40) + 40);
             let mut r = Reader::open(&p).unwrap();
             r.seek_time(1400).unwrap();
-            assert_eq!(r.sparse_usable, Some(true), "round {round}");
+            assert_eq!(r.seals.sparse_usable, Some(true), "round {round}");
         }
         std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }

@@ -16,13 +16,13 @@
 use super::frame_check::FrameCheck;
 use super::mapped_pages::read_upto;
 use super::record::BytesIn;
+use super::source::{MappedSegment, Source};
 use super::{Reader, Tail};
 use crate::error::{Error, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::FRAME_HEADER_LEN;
-use crate::source::map_file;
 use crate::source::seal_trust::read_seal;
-use std::sync::Arc;
+use std::path::Path;
 
 /// An unsealed segment's frames are checked in copies read with pread, this
 /// many bytes at a time (see `Reader::check_unsealed`).
@@ -38,16 +38,16 @@ impl Reader {
         pos: usize,
         verify: bool,
     ) -> Result<(FrameCheck, BytesIn)> {
-        Ok(match self.check_unsealed(pos, verify)? {
+        let Source::Mapped(m) = &mut self.source else {
+            unreachable!("only a mapped segment is read unsealed");
+        };
+        Ok(match m.check_unsealed(&self.path, self.end, pos, verify)? {
             Some(check) => (check, BytesIn::Mapping),
             // Checked in the copy, and read from it.
-            None if self.checked_frames_in_copy => {
-                let copy = &self.unsealed_copy[..self.unsealed_copy_len];
-                let at = pos - self.unsealed_copy_at;
-                (
-                    FrameCheck::of(frame::frame_at(copy, at, false)),
-                    BytesIn::UnsealedCopy,
-                )
+            None if m.unsealed.frames_in_copy => {
+                let (copy, at) = self.source.unsealed_frame_in(pos);
+                let check = FrameCheck::of(frame::frame_at(copy, at, false));
+                (check, BytesIn::UnsealedCopy)
             }
             // Whole in the file, as the copy showed: a writer never cuts a
             // whole frame, so the mapping holds it.
@@ -58,6 +58,16 @@ impl Reader {
         })
     }
 
+    /// Forgets the frames checked in the copy: the position moved, or what
+    /// was checked is stale.
+    pub(super) fn forget_checked(&mut self) {
+        if let Source::Mapped(m) = &mut self.source {
+            m.unsealed.checked_to = 0;
+        }
+    }
+}
+
+impl MappedSegment {
     /// Checks the frame at `pos` of an unsealed segment, and those after it
     /// in the same chunk, in a copy read with pread: `None` if it is a
     /// whole record frame (CRC checked if `verify`), to be read from that
@@ -66,24 +76,27 @@ impl Reader {
     #[inline(never)]
     pub(super) fn check_unsealed(
         &mut self,
+        path: &Path,
+        end: usize,
         pos: usize,
         verify: bool,
     ) -> Result<Option<FrameCheck>> {
-        if pos < self.checked_to && (self.checked_with_crc || !verify) {
+        let u = &mut self.unsealed;
+        if pos < u.checked_to && (u.with_crc || !verify) {
             return Ok(None);
         }
         // The copy is read again from `pos`: what was checked before goes.
-        self.checked_to = 0;
-        let avail = self.end.saturating_sub(pos);
-        let got = self.copy_unsealed(pos, avail.min(CHECK_CHUNK))?;
-        let buf = &self.unsealed_copy[..got];
+        u.checked_to = 0;
+        let avail = end.saturating_sub(pos);
+        let got = self.copy_unsealed(path, pos, avail.min(CHECK_CHUNK))?;
+        let buf = &self.unsealed.buf[..got];
         if let (FrameAt::Incomplete, Some(head)) = (
             frame::frame_at(buf, 0, false),
             buf.get(..FRAME_HEADER_LEN + 1),
         ) {
             let len = u32::from_le_bytes(head[0..4].try_into().expect("4 bytes")) as usize;
             if got == CHECK_CHUNK && FRAME_HEADER_LEN + len <= avail {
-                return self.check_large(pos, len, verify);
+                return self.check_large(path, pos, len, verify);
             }
         }
         let mut at = 0;
@@ -98,23 +111,25 @@ impl Reader {
                 _ => break,
             }
         }
-        self.checked_to = pos + at;
-        self.checked_with_crc = verify;
-        (
-            self.unsealed_copy_at,
-            self.unsealed_copy_len,
-            self.checked_frames_in_copy,
-        ) = (pos, got, true);
+        let u = &mut self.unsealed;
+        (u.checked_to, u.with_crc) = (pos + at, verify);
+        (u.at, u.len, u.frames_in_copy) = (pos, got, true);
         Ok(None)
     }
 
     /// `check_unsealed` for a frame longer than a chunk (its body `len`
     /// bytes): read and checksummed a chunk at a time.
     #[inline(never)]
-    fn check_large(&mut self, pos: usize, len: usize, verify: bool) -> Result<Option<FrameCheck>> {
+    fn check_large(
+        &mut self,
+        path: &Path,
+        pos: usize,
+        len: usize,
+        verify: bool,
+    ) -> Result<Option<FrameCheck>> {
         const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
-        self.checked_frames_in_copy = false;
-        let head = &self.unsealed_copy[..FRAME_HEADER_LEN + 1];
+        self.unsealed.frames_in_copy = false;
+        let head = &self.unsealed.buf[..FRAME_HEADER_LEN + 1];
         let crc = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
         let kind = head[FRAME_HEADER_LEN];
         if kind & frame::RESERVED_FLAGS != 0 {
@@ -126,51 +141,48 @@ impl Reader {
             while done < len {
                 let at = pos + FRAME_HEADER_LEN + done;
                 let n = (len - done).min(CHECK_CHUNK);
-                if self.copy_unsealed(at, n)? < n {
+                if self.copy_unsealed(path, at, n)? < n {
                     return Ok(Some(INCOMPLETE));
                 }
-                h.update(&self.unsealed_copy[..n]);
+                h.update(&self.unsealed.buf[..n]);
                 done += n;
             }
             if h.finalize() != crc {
                 return Ok(Some(FrameCheck::Bad("CRC mismatch")));
             }
-        } else if self.copy_unsealed(pos + FRAME_HEADER_LEN + len - 1, 1)? < 1 {
+        } else if self.copy_unsealed(path, pos + FRAME_HEADER_LEN + len - 1, 1)? < 1 {
             return Ok(Some(INCOMPLETE));
         }
         if kind & frame::KIND_MASK != KIND_RECORD {
             return Ok(Some(FrameCheck::Bad("unexpected frame kind")));
         }
-        self.checked_to = pos + FRAME_HEADER_LEN + len;
-        self.checked_with_crc = verify;
+        self.unsealed.checked_to = pos + FRAME_HEADER_LEN + len;
+        self.unsealed.with_crc = verify;
         Ok(None)
     }
 
-    /// Reads up to `len` bytes at `offset` into `unsealed_copy` with pread;
+    /// Reads up to `len` bytes at `offset` into the copy with pread;
     /// returns how many there were before the end of the file.
-    fn copy_unsealed(&mut self, offset: usize, len: usize) -> Result<usize> {
-        read_upto(
-            super::plain_file(&self.file),
-            &mut self.unsealed_copy,
-            offset as u64,
-            len,
-        )
-        .map_err(|e| Error::io_at(&self.path, offset as u64, "read", e))
+    fn copy_unsealed(&mut self, path: &Path, offset: usize, len: usize) -> Result<usize> {
+        read_upto(&self.file, &mut self.unsealed.buf, offset as u64, len)
+            .map_err(|e| Error::io_at(path, offset as u64, "read", e))
     }
+}
 
+impl Reader {
     /// Maps the file again if its length changed since it was mapped; true
     /// if it did. A file cut shorter (a writer recovered it) is read again
     /// from the start. A sealed segment never changes: false.
     pub(super) fn remap_if_len_changed(&mut self) -> Result<bool> {
-        if self.sealed() || self.compressed.is_some() {
+        let sealed = self.sealed();
+        let Source::Mapped(m) = &mut self.source else {
+            return Ok(false);
+        };
+        if sealed || !m.remap_if_len_changed(&self.path, &mut self.map)? {
             return Ok(false);
         }
-        if self.len_now()? == self.map.len() as u64 {
-            return Ok(false);
-        }
-        self.map = Arc::new(map_file(super::plain_file(&self.file), &self.path)?);
         self.end = self.map.len();
-        self.checked_to = 0;
+        m.unsealed.checked_to = 0;
         if self.pos > self.end {
             // Types learned from records that were cut may be defined
             // differently by the writer that cut them.
@@ -178,7 +190,7 @@ impl Reader {
             self.types.clear();
             self.zero_tail = Default::default();
         }
-        self.seal_types = None;
+        self.damage.seal_types = None;
         Ok(true)
     }
 
@@ -192,35 +204,23 @@ impl Reader {
     /// read again: a mapped page wholly past the end of the file raises
     /// SIGBUS.
     pub(crate) fn read_on_if_unsealed(&mut self) -> Result<bool> {
-        if !self.sealed() || self.compressed.is_some() || self.file.is_none() || self.pos < self.end
-        {
+        let at_end = self.sealed() && self.pos >= self.end;
+        let Source::Mapped(m) = &mut self.source else {
+            return Ok(false);
+        };
+        if !at_end || !m.remap_if_len_changed(&self.path, &mut self.map)? {
             return Ok(false);
         }
-        if self.len_now()? == self.map.len() as u64 {
-            return Ok(false);
-        }
-        self.seal = None;
-        self.bounding_seal = None;
-        self.sparse_usable = None;
-        self.sparse_index.clear();
-        self.seal_types = None;
+        self.end = self.map.len();
+        self.seals = Default::default();
+        self.damage.seal_types = None;
         if let Some(f) = self.filter.as_mut() {
             // The seal's per-type arrays are gone: a scan filters.
             f.cursors = None;
         }
-        self.map = Arc::new(map_file(super::plain_file(&self.file), &self.path)?);
-        self.end = self.map.len();
-        self.checked_to = 0;
+        m.unsealed.checked_to = 0;
         self.tail = Tail::Reading;
         Ok(true)
-    }
-
-    /// The file's length now (the mapping's is the length when mapped).
-    fn len_now(&self) -> Result<u64> {
-        Ok(super::plain_file(&self.file)
-            .metadata()
-            .map_err(|e| Error::io(&self.path, "stat", e))?
-            .len())
     }
 
     /// A SEAL_BEGIN frame at `pos`, counting `count` records, in a segment
@@ -238,7 +238,7 @@ impl Reader {
         let seal = read_seal(&*self.original(), self.data_start, self.start_seq);
         if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
             self.end = pos;
-            self.seal = Some(d);
+            self.seals.usable = Some(d);
             self.tail = Tail::Sealed;
             return Ok(false);
         }

@@ -19,6 +19,7 @@
 
 use super::frame_check::FrameCheck;
 use super::mapped_pages::read_upto;
+use super::source::Source;
 use super::unsealed::CHECK_CHUNK;
 use super::{Reader, Tail};
 use crate::error::{Error, Result};
@@ -40,7 +41,7 @@ impl Reader {
     /// that run to the end of the file: the records' end so far. Sets the
     /// tail to `Unsealed` at `pos` if so.
     pub(super) fn at_zero_tail(&mut self, pos: usize) -> Result<bool> {
-        if self.sealed() || self.compressed.is_some() || pos >= self.end {
+        if self.sealed() || !self.source.may_grow() || pos >= self.end {
             return Ok(false);
         }
         let mut head = Vec::new();
@@ -98,17 +99,16 @@ impl Reader {
     /// is looked at again after a later search, which may have seen its
     /// writer finish it.
     pub(super) fn frame_became_valid(&mut self, pos: usize) -> Result<bool> {
-        if self.sealed()
-            || self.compressed.is_some()
-            || self.nothing_can_cut_file
-            || self.zero_tail.rechecked_at == Some(pos)
-        {
+        if self.sealed() || self.nothing_can_cut_file || self.zero_tail.rechecked_at == Some(pos) {
             return Ok(false);
         }
+        let Source::Mapped(m) = &mut self.source else {
+            return Ok(false);
+        };
         // What was checked before is stale.
-        self.checked_to = 0;
+        m.unsealed.checked_to = 0;
         let valid = matches!(
-            self.check_unsealed(pos, true)?,
+            m.check_unsealed(&self.path, self.end, pos, true)?,
             None | Some(FrameCheck::SealBegin(_))
         );
         if valid {
@@ -123,7 +123,7 @@ impl Reader {
     /// caught-up follower polls this); at a torn tail followed by zeros,
     /// always (it may be a record still being copied).
     pub(super) fn written_past_end(&mut self) -> Result<bool> {
-        if self.sealed() || self.compressed.is_some() {
+        if self.sealed() || !self.source.may_grow() {
             return Ok(false);
         }
         match self.tail {
@@ -140,7 +140,7 @@ impl Reader {
     /// Reads up to `len` bytes at `offset` with pread into `buf`; returns
     /// how many there were before the end of the file.
     fn pread(&self, buf: &mut Vec<u8>, offset: usize, len: usize) -> Result<usize> {
-        read_upto(super::plain_file(&self.file), buf, offset as u64, len)
+        read_upto(self.source.file(), buf, offset as u64, len)
             .map_err(|e| Error::io_at(&self.path, offset as u64, "read", e))
     }
 }

@@ -3,7 +3,7 @@
 //! offset arrays, the bytes searched after damage), and what those bytes
 //! prove of its seal. Below both the reader and compression: each source
 //! of bytes implements `SegmentSource` where it lives (a mapped plain file
-//! here, a compressed segment in the reader's `compressed_frames`), and the seal's
+//! here, a compressed segment in the reader's `frames`), and the seal's
 //! checks (`seal_trust`) read through it only.
 //!
 //! - `mapped_file`: a plain segment file, mapped, its parts read with pread;
@@ -105,12 +105,11 @@ impl dyn SegmentSource + '_ {
     }
 }
 
-/// A reader's source of original bytes: its mapped plain file, bytes in
-/// memory, or another (a compressed segment). Dereferences to the
+/// A reader's source of original bytes: its mapped plain file, or another
+/// (a compressed segment, or a remote object's stored frames). Dereferences to the
 /// `SegmentSource` it is (`&*original` where one is passed on).
 pub(crate) enum Original<'a> {
     Mapped(MappedFile<'a>),
-    Bytes(&'a [u8]),
     /// A compressed segment (none without the feature).
     #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     Other(&'a (dyn SegmentSource + 'a)),
@@ -122,7 +121,6 @@ impl<'a> Deref for Original<'a> {
     fn deref(&self) -> &Self::Target {
         match self {
             Original::Mapped(f) => f,
-            Original::Bytes(b) => b,
             Original::Other(s) => *s,
         }
     }

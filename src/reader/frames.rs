@@ -1,6 +1,7 @@
-//! Reading a compressed sealed segment (`.binlog.zst`, see
-//! `crate::compressed`) as if it were not: the reader checks records in
-//! decompressed frames instead of the mapping. A scan holds one frame at a
+//! The frames source (`Source::Frames`): a compressed sealed segment
+//! (`.binlog.zst`, see `crate::compressed`), or a plain one read as stored
+//! frames (a remote object), read as if it were a plain file: the reader
+//! checks records in decompressed frames instead of a mapping. A scan holds one frame at a
 //! time (and, for a record cut across frames, a copy of that record), so
 //! its memory does not grow with the segment; a seek or a read through the
 //! per-type index decompresses only the frames it lands in. The seal's
@@ -15,8 +16,7 @@
 
 use super::compressed_type_copies::CopyReads;
 use super::crc_ahead::CheckedAhead;
-use super::damage::add_damage;
-use super::frame_check::FrameCheck;
+use super::frame_check::{seq_at, FrameCheck};
 use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
 pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
@@ -68,7 +68,7 @@ pub(super) struct CompressedFrames {
     /// How a scan decompresses frames ahead (`ScanAhead`).
     pub(super) ahead: ScanAhead,
     /// Frames of the frame held whose CRCs the scan's short path checked
-    /// ahead (compressed_scan.rs), at offsets in it: of frame `checked_in`
+    /// ahead (short_path.rs), at offsets in it: of frame `checked_in`
     /// only, emptied when another frame is held.
     checked: CheckedAhead,
     checked_in: Option<usize>,
@@ -216,7 +216,7 @@ impl CompressedFrames {
         }
     }
 
-    /// For the scan's short path (compressed_scan.rs): the frame held, as far
+    /// For the scan's short path (short_path.rs): the frame held, as far
     /// as it is decompressed, the original offset of its first byte, and
     /// the CRCs checked ahead in it; `None` unless what `hold` last made
     /// held is that frame (not a join, not a type's copy), which the
@@ -473,17 +473,11 @@ impl Reader {
         if avail < FRAME_HEADER_LEN {
             return Ok((INCOMPLETE, BytesIn::Decompressed));
         }
-        let d = self
-            .compressed
-            .as_deref_mut()
-            .expect("a compressed segment");
+        let d = self.source.frames_mut().expect("a compressed segment");
         if let Some(failed) = d.stopped_at(pos) {
             return self.frame_failed(failed);
         }
-        let d = self
-            .compressed
-            .as_deref_mut()
-            .expect("a compressed segment");
+        let d = self.source.frames_mut().expect("a compressed segment");
         (d.ahead.records_end, d.ahead.scanning) = (self.end, self.filter.is_none());
         let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|()| {
             let (bytes, base) = d.held();
@@ -529,7 +523,7 @@ impl Reader {
         if c.offsets().get(k) != Some(&(pos as u64)) {
             return None;
         }
-        let d = self.compressed.as_deref_mut()?;
+        let d = self.source.frames_mut()?;
         if !d
             .copies
             .hold(d.segment.get_mut(), c.type_id, k, c.offsets())
@@ -545,11 +539,8 @@ impl Reader {
     /// frame there (the search for where records resume starts after the
     /// frame); else the error, met again by every read from there.
     fn frame_failed(&mut self, (index, e): FrameFailed) -> Result<(FrameCheck, BytesIn)> {
-        let d = self
-            .compressed
-            .as_deref_mut()
-            .expect("a compressed segment");
-        if !self.skip_damaged {
+        let d = self.source.frames_mut().expect("a compressed segment");
+        if !self.damage.skip {
             return Err(e);
         }
         d.stopped = None;
@@ -564,15 +555,14 @@ impl Reader {
     /// and no records where the reader stands, as when a scan leaves any
     /// other frame that failed after yielding every record it holds.
     pub(super) fn check_frame_at_end(&mut self) -> Result<()> {
-        let Some(d) = self.compressed.as_deref_mut() else {
+        let Some(d) = self.source.frames_mut() else {
             return Ok(());
         };
         match d.check_frame_at_end(self.pos) {
             Ok(()) => Ok(()),
-            Err(e) if self.skip_damaged && is_damage(&e) => {
+            Err(e) if self.damage.skip && is_damage(&e) => {
                 d.stopped = None;
-                let damage = self.damage_up_to(self.pos, self.pos, self.next_seq);
-                add_damage(&mut self.damages, damage);
+                self.log_damage(self.pos, self.pos, self.next_seq, None);
                 Ok(())
             }
             Err(e) => Err(e),
@@ -587,10 +577,7 @@ impl Reader {
     pub(super) fn resume_after_decoded(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
         let end = self.end;
         let expected = self.next_seq;
-        let d = self
-            .compressed
-            .as_deref_mut()
-            .expect("a compressed segment");
+        let d = self.source.frames_mut().expect("a compressed segment");
         // Where the search starts, and whether a record may start right there.
         let (mut from, mut at_from) = match d.failed.take() {
             Some(i) => (d.frame_end(i).max(pos), true),
@@ -634,11 +621,8 @@ impl Reader {
                     frame::find_resume_in_prefix(&copy, all, expected)
                 };
                 if let Some(q) = found {
-                    let seq = match frame::frame_at(&copy, q, true) {
-                        FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
-                        _ => None,
-                    };
-                    return Ok(Some((from + q, seq.expect("a valid record"))));
+                    let seq = seq_at(&copy, q).expect("a valid record");
+                    return Ok(Some((from + q, seq)));
                 }
                 if want == all {
                     return Ok(None);
@@ -659,7 +643,7 @@ impl Reader {
         let Tail::SealDamaged { offset } = self.tail else {
             return Ok(());
         };
-        let Some(d) = self.compressed.as_deref_mut() else {
+        let Some(d) = self.source.frames_mut() else {
             return Ok(());
         };
         // A plain segment's stored frames are its bytes: none fails.
@@ -673,7 +657,7 @@ impl Reader {
             let Err(e) = s.frame_into(i, &mut scratch) else {
                 continue;
             };
-            if !(self.skip_damaged && is_damage(&e)) {
+            if !(self.damage.skip && is_damage(&e)) {
                 return Err(e);
             }
             let f = s.frames()[i];
@@ -683,7 +667,7 @@ impl Reader {
                 from_seq: self.next_seq,
                 to_seq: self.next_seq,
             };
-            add_damage(&mut self.damages, damage);
+            self.damage.add(damage);
         }
         Ok(())
     }
@@ -705,7 +689,7 @@ impl Reader {
     /// scan was not shown to be faster with it and costs more CPU per MB
     /// (docs/PERFORMANCE.md).
     pub fn decode_threads(&mut self, threads: usize) {
-        if let Some(d) = self.compressed.as_deref_mut() {
+        if let Some(d) = self.source.frames_mut() {
             d.decode_threads(threads);
         }
     }
@@ -713,14 +697,16 @@ impl Reader {
     /// Whether a scan's next frames are being decompressed ahead on other
     /// threads now (see `decode_threads`).
     pub fn decodes_ahead(&self) -> bool {
-        (self.compressed.as_deref()).is_some_and(|d| d.segment.borrow().decoding_ahead().is_some())
+        self.source
+            .frames()
+            .is_some_and(|d| d.segment.borrow().decoding_ahead().is_some())
     }
 
     /// Whether this reader reads a compressed segment (not a plain one
     /// read as stored frames, see `CompressedSegment::open_stored`).
     pub fn is_compressed(&self) -> bool {
-        self.compressed
-            .as_deref()
+        self.source
+            .frames()
             .is_some_and(|d| !d.segment.borrow().is_stored())
     }
 
@@ -728,7 +714,7 @@ impl Reader {
     /// segment, read as stored frames or not (see
     /// `CompressedSegment::bytes_decompressed`).
     pub fn bytes_decompressed(&self) -> u64 {
-        match self.compressed.as_deref() {
+        match self.source.frames() {
             Some(d) if self.is_compressed() => d.segment.borrow().bytes_decompressed(),
             _ => 0,
         }
