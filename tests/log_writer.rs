@@ -1372,6 +1372,34 @@ fn damage_in_the_middle_of_the_newest_segment_keeps_the_records_after_it_in_the_
     assert_recovered_with_salvage(d.path(), &s, &bytes, 3);
 }
 
+/// Damage in the middle of a log's unsealed segment whose last record's
+/// payload ends in zeros, as a power cut leaves it: opening the log takes
+/// those zeros for the record's, not for space a durable writer prepared.
+/// The backup holds the whole record, and the log goes on above its
+/// number, which its salvaged copy holds: none given twice.
+#[test]
+fn a_record_ending_in_zeros_after_damage_is_backed_up_whole_and_numbered_once() {
+    let d = TempDir::new("zero-ended");
+    let w = LogWriter::open(d.path(), "r", rolled_opts()).unwrap();
+    for seq in 0..5 {
+        assert_eq!(w.write("a", &payload(seq, 100)).unwrap(), seq);
+    }
+    let mut last = payload(5, 100);
+    last.extend_from_slice(&[0; 16]);
+    assert_eq!(w.write("a", &last).unwrap(), 5);
+    w.close().unwrap();
+    let s = scan(d.path(), "r").remove(0);
+    strip_seal(&s, 0);
+    std::fs::remove_file(naming::manifest_path(d.path(), "r")).unwrap();
+    let (at, bytes) = damage_record(&s, 2);
+    let w = LogWriter::open(d.path(), "r", rolled_opts()).unwrap();
+    assert_eq!(w.next_seq().unwrap(), 6, "above the salvaged record 5");
+    w.close().unwrap();
+    let backup = d.path().join(format!("{}.corrupt-{at}", s.name));
+    assert_eq!(std::fs::read(&backup).unwrap(), &bytes[at as usize..]);
+    assert_eq!(read_skipping_damage(d.path()), [0, 1, 3, 4, 5]);
+}
+
 /// The directory of the log `salvage_recovery_child` opens.
 const SALVAGE_DIR: &str = "BINLOG_SALVAGE_RECOVERY_DIR";
 

@@ -444,6 +444,26 @@ pub fn highest_record_seq(buf: &[u8]) -> Option<u64> {
     highest
 }
 
+/// Where the bytes of `buf` end once the zeros that end it are left out
+/// (the space a durable writer prepared), but never inside a valid record
+/// frame: a record's own last bytes may be zeros, and a frame cut short
+/// there would no longer be valid (nor carry its number).
+pub fn end_without_zero_tail(buf: &[u8]) -> usize {
+    let nonzero = buf.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let frame_end = |p: usize| {
+        p + FRAME_HEADER_LEN
+            + u32::from_le_bytes(buf[p..p + 4].try_into().expect("4 bytes")) as usize
+    };
+    let mut end = nonzero;
+    let mut from = 0;
+    // `find` has checked a frame's length against `buf` before it asks.
+    while let Some(p) = find(buf, from, |p, _| p < nonzero && frame_end(p) > end) {
+        end = frame_end(p);
+        from = p + 1;
+    }
+    end
+}
+
 /// Like `find_next_record` for a scan that expected sequence number
 /// `expected` at `from`: a record found at `p` must carry a sequence number
 /// from `expected` to `expected + (p - from) / 26 + 1`, since every record
@@ -651,6 +671,22 @@ mod tests {
         assert_eq!(n, out.len());
         assert_eq!(n, FRAME_HEADER_LEN + head.encoded_len() + payload.len());
         out
+    }
+
+    /// Zeros after the last frame are left out, but not a frame's own
+    /// zeros: a payload ending in zeros keeps its frame whole.
+    #[test]
+    fn the_zero_tail_ends_no_earlier_than_a_frame_ending_in_zeros() {
+        let mut buf = frame(7, None, &[], b"abc");
+        let one = buf.len();
+        buf.extend_from_slice(&[0; 40]);
+        assert_eq!(end_without_zero_tail(&buf), one);
+        let mut zeros_last = frame(8, None, &[], &[9, 0, 0, 0, 0, 0]);
+        let two = zeros_last.len();
+        assert_eq!(zeros_last[two - 5..], [0; 5]);
+        zeros_last.extend_from_slice(&[0; 40]);
+        assert_eq!(end_without_zero_tail(&zeros_last), two);
+        assert_eq!(end_without_zero_tail(&[0; 64]), 0);
     }
 
     /// A body `decode_plain_record` accepts decodes the same with

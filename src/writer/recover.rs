@@ -321,7 +321,8 @@ fn salvage_after(path: &Path, header: &SegmentHeader, offset: u64) -> Result<()>
 }
 
 /// Backs up and cuts bytes `[from, to)` of the segment (`backup_and_cut`),
-/// zeros that end them cut without a backup, and returns the number the
+/// zeros that end them cut without a backup unless a valid record frame
+/// ends in them (`end_without_zero_tail`), and returns the number the
 /// segment's log goes on at or above: past `next_seq` and past every valid
 /// record frame in the bytes cut (`frame::highest_record_seq`), so that a
 /// salvage of the backup never meets a number given again.
@@ -329,7 +330,7 @@ fn cut_damage(file: &File, path: &Path, from: u64, to: u64, next_seq: u64) -> Re
     let mut bytes = vec![0u8; (to - from) as usize];
     file.read_exact_at(&mut bytes, from)
         .map_err(|e| Error::io_at(path, from, "read the bytes to back up", e))?;
-    let kept = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let kept = crate::format::frame::end_without_zero_tail(&bytes);
     let past = crate::format::frame::highest_record_seq(&bytes[..kept])
         .map_or(next_seq, |h| next_seq.max(h.saturating_add(1)));
     if kept == 0 {
