@@ -34,7 +34,10 @@ impl Row {
 impl Row {
     /// Whether the row runs: every row, or with BENCH_PEERS_ROWS set, the
     /// rows whose name holds one of its comma-separated parts (to time or
-    /// profile a few rows alone, e.g. "C ABI" under callgrind).
+    /// profile a few rows alone). Instructions a record: one pair under
+    /// `valgrind --tool=callgrind --collect-atstart=no
+    /// --toggle-collect='*harness::timed' --dump-after='*harness::timed'`
+    /// writes a file per timed side, in row order, the library's first.
     fn selected(&self) -> bool {
         match std::env::var("BENCH_PEERS_ROWS") {
             Ok(rows) if !rows.is_empty() => rows.split(',').any(|r| self.name.contains(r)),
