@@ -76,9 +76,9 @@ impl<'r, 'a> Source<'r, 'a> {
 
     /// Copies it to `buf` where `at` placed it (which the caller checked
     /// fits) and describes it (a payload not copied has none of its bytes
-    /// at `payload_off`). Inlined into the batch loops: called, it cost a small
-    /// record a third of its time in them (the call, and its 48-byte
-    /// result stored and copied again).
+    /// at `payload_off`). Inlined into the batch loops: called, it (with its
+    /// `memcpy` calls) took 104 of a 32 B record's 418 instructions under
+    /// callgrind (the call, and its 48-byte result stored and copied again).
     #[inline(always)]
     pub(super) fn place(&self, buf: &mut [u8], p: &Place) -> binlog_batch_record {
         let r = self.rec;
@@ -120,9 +120,9 @@ fn meta_bytes(r: &Record<'_>) -> usize {
 }
 
 /// Copies `bytes` to `buf[at..]`. Up to 32 bytes (a type name, a small
-/// payload) it copies in two overlapping moves of a fixed size, not by
-/// calling `memcpy`, whose call and size dispatch took a small record's
-/// copy several times the moves' time.
+/// payload) it copies in two overlapping moves of a fixed size, inline:
+/// not a `memcpy` call per part (14 instructions each for a 32 B record's
+/// parts under callgrind, and the registers the call clobbers).
 #[inline(always)]
 fn put_bytes(buf: &mut [u8], at: usize, bytes: &[u8]) {
     let dst = &mut buf[at..at + bytes.len()];
@@ -319,10 +319,9 @@ pub(super) fn next_for(
     wait: Option<Duration>,
     n: usize,
 ) -> crate::Result<Option<Record<'_>>> {
-    // `n` first: the loops hold it in a register.
-    match wait.filter(|_| n == 0) {
-        Some(timeout) => reader.next_wait(timeout),
-        None => reader.next(),
+    match wait {
+        Some(timeout) if n == 0 => reader.next_wait(timeout),
+        _ => reader.next(),
     }
 }
 
