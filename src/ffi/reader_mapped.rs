@@ -96,10 +96,10 @@ fn fill(
         // nowhere: it is "copied", 0 bytes).
         let elsewhere = !in_pin && !rec.payload.is_empty();
         let src = Source::of_record(rec, !in_pin);
-        let end = src.end(at);
+        let place = src.at(at);
         // Another mapping than this call's (the reader moved on), or no room.
-        if (elsewhere && mapped_any) || end > buf.len() {
-            let what = (rec.seq, rec.offset, src.end(0));
+        if (elsewhere && mapped_any) || place.end > buf.len() {
+            let what = (rec.seq, rec.offset, src.at(0).end);
             let (addr, len) = (rec.payload.as_ptr() as usize, rec.payload.len());
             let held = OwnedRecord::from(rec);
             drop(found);
@@ -120,11 +120,11 @@ fn fill(
             break;
         }
         out[n] = mapped_record(
-            src.place(buf, at),
+            src.place(buf, &place),
             rec.payload,
             pin.as_ref().filter(|_| in_pin),
         );
-        (at, n) = (end, n + 1);
+        (at, n) = (place.end, n + 1);
         mapped_any |= in_pin;
         drop(found);
         if elsewhere {

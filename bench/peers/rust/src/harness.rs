@@ -31,6 +31,21 @@ impl Row {
     }
 }
 
+impl Row {
+    /// Whether the row runs: every row, or with BENCH_PEERS_ROWS set, the
+    /// rows whose name holds one of its comma-separated parts (to time or
+    /// profile a few rows alone). Instructions a record: one pair under
+    /// `valgrind --tool=callgrind --collect-atstart=no
+    /// --toggle-collect='*harness::timed' --dump-after='*harness::timed'`
+    /// writes a file per timed side, in row order, the library's first.
+    fn selected(&self) -> bool {
+        match std::env::var("BENCH_PEERS_ROWS") {
+            Ok(rows) if !rows.is_empty() => rows.split(',').any(|r| self.name.contains(r)),
+            _ => true,
+        }
+    }
+}
+
 impl Params {
     pub fn from_args() -> Params {
         let a: Vec<String> = std::env::args().collect();
@@ -57,6 +72,9 @@ impl Params {
         mut lib: impl FnMut(&Path) -> Duration,
         mut peer: impl FnMut(&Path) -> Duration,
     ) {
+        if !row.selected() {
+            return;
+        }
         let (mut lib_rate, mut peer_rate) = (Vec::new(), Vec::new());
         for i in 0..self.pairs {
             let mut sides: [(Side, &mut Vec<f64>); 2] =
@@ -85,9 +103,28 @@ impl Params {
     }
 }
 
-/// The time `f` takes.
+/// The time `f` takes: wall-clock, or with BENCH_PEERS_CPU=1 the calling
+/// thread's CPU time (for a single-threaded row on a loaded machine: the
+/// time other processes take the core is not counted).
 pub fn timed(f: impl FnOnce()) -> Duration {
+    if std::env::var_os("BENCH_PEERS_CPU").is_some_and(|v| v == "1") {
+        let start = thread_cpu();
+        f();
+        return thread_cpu() - start;
+    }
     let start = Instant::now();
     f();
     start.elapsed()
+}
+
+/// The calling thread's CPU time.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
