@@ -7,8 +7,9 @@ use binlog::ffi::reader::{
     binlog_reader, binlog_reader_free, binlog_reader_next, binlog_reader_open,
 };
 use binlog::ffi::reader_batch::binlog_reader_next_batch;
+use binlog::ffi::reader_mapped::binlog_reader_next_mapped;
 use binlog::ffi::result::binlog_result;
-use binlog::ffi::types::{binlog_batch_record, binlog_record};
+use binlog::ffi::types::{binlog_batch_record, binlog_mapped_record, binlog_record};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -78,6 +79,45 @@ pub fn read_batched(dir: &Path, payload: &[u8], n: u64) -> Duration {
                 binlog_result::BINLOG_OK => {}
                 binlog_result::BINLOG_END => break,
                 e => panic!("binlog_reader_next_batch: {e:?}"),
+            }
+            for rec in &recs[..got] {
+                count += 1;
+                bytes += rec.payload_len as usize;
+            }
+        }
+        binlog_reader_free(r);
+        assert_eq!((count, bytes), (n, n as usize * payload.len()));
+    })
+}
+
+/// Like `read_batched`, with `binlog_reader_next_mapped`: the payloads
+/// left in the reader's mapping (offsets into it), not copied, as the Java
+/// binding reads.
+pub fn read_batched_mapped(dir: &Path, payload: &[u8], n: u64) -> Duration {
+    let path = write_segment(dir, payload, n);
+    let mut buf = vec![0u8; BATCH_BUF];
+    // SAFETY: every field is an integer; all zero is valid.
+    let mut recs: Vec<binlog_mapped_record> = vec![unsafe { std::mem::zeroed() }; BATCH_RECORDS];
+    timed(|| {
+        let r = open_reader(&path);
+        let (mut count, mut bytes) = (0u64, 0usize);
+        loop {
+            let (mut got, mut mapping, mut mapping_len) = (0usize, std::ptr::null(), 0usize);
+            let rc = binlog_reader_next_mapped(
+                r,
+                buf.as_mut_ptr(),
+                buf.len(),
+                recs.as_mut_ptr(),
+                recs.len(),
+                0,
+                &mut got,
+                &mut mapping,
+                &mut mapping_len,
+            );
+            match rc {
+                binlog_result::BINLOG_OK => {}
+                binlog_result::BINLOG_END => break,
+                e => panic!("binlog_reader_next_mapped: {e:?}"),
             }
             for rec in &recs[..got] {
                 count += 1;

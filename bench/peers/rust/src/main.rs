@@ -49,6 +49,11 @@ fn main() {
             |d| c_abi_side::read_batched(d, &payload, n),
             |d| commitlog_side::read_all(d, &payload, n),
         );
+        p.pairs(
+            &row("full-scan read, C ABI batched, payloads mapped"),
+            |d| c_abi_side::read_batched_mapped(d, &payload, n),
+            |d| commitlog_side::read_all(d, &payload, n),
+        );
     }
     let payload = vec![0x5a_u8; 600];
     let n = p.records_durable;
