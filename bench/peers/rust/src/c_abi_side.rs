@@ -53,40 +53,57 @@ pub fn read_one(dir: &Path, payload: &[u8], n: u64) -> Duration {
     })
 }
 
-/// Like `read_one`, with `binlog_reader_next_batch` (up to
-/// `BATCH_RECORDS` records copied into a buffer of `BATCH_BUF` bytes a
-/// call), as the Go and Java bindings read.
-pub fn read_batched(dir: &Path, payload: &[u8], n: u64) -> Duration {
+/// Writes `n` records (not timed), then times opening them and reading
+/// them a batch at a time: `batch(reader, buf)` reads one into `buf` and
+/// returns its records' count and payload bytes (0 records at the end).
+fn read_in_batches(
+    dir: &Path,
+    payload: &[u8],
+    n: u64,
+    mut batch: impl FnMut(*mut binlog_reader, &mut [u8]) -> (u64, usize),
+) -> Duration {
     let path = write_segment(dir, payload, n);
     let mut buf = vec![0u8; BATCH_BUF];
-    // SAFETY: every field is an integer; all zero is valid.
-    let mut recs: Vec<binlog_batch_record> = vec![unsafe { std::mem::zeroed() }; BATCH_RECORDS];
     timed(|| {
         let r = open_reader(&path);
         let (mut count, mut bytes) = (0u64, 0usize);
         loop {
-            let mut got = 0usize;
-            let rc = binlog_reader_next_batch(
-                r,
-                buf.as_mut_ptr(),
-                buf.len(),
-                recs.as_mut_ptr(),
-                recs.len(),
-                0,
-                &mut got,
-            );
-            match rc {
-                binlog_result::BINLOG_OK => {}
-                binlog_result::BINLOG_END => break,
-                e => panic!("binlog_reader_next_batch: {e:?}"),
+            let (c, b) = batch(r, &mut buf);
+            if c == 0 {
+                break;
             }
-            for rec in &recs[..got] {
-                count += 1;
-                bytes += rec.payload_len as usize;
-            }
+            (count, bytes) = (count + c, bytes + b);
         }
         binlog_reader_free(r);
         assert_eq!((count, bytes), (n, n as usize * payload.len()));
+    })
+}
+
+/// What a batch call returned: its records' count and payload bytes, none
+/// at the end.
+fn batch_read(rc: binlog_result, call: &str, lens: impl Iterator<Item = u32>) -> (u64, usize) {
+    match rc {
+        binlog_result::BINLOG_OK => lens.fold((0, 0), |(c, b), len| (c + 1, b + len as usize)),
+        binlog_result::BINLOG_END => (0, 0),
+        e => panic!("{call}: {e:?}"),
+    }
+}
+
+/// Like `read_one`, with `binlog_reader_next_batch` (up to
+/// `BATCH_RECORDS` records copied into a buffer of `BATCH_BUF` bytes a
+/// call), as the Go binding reads.
+pub fn read_batched(dir: &Path, payload: &[u8], n: u64) -> Duration {
+    // SAFETY: every field is an integer; all zero is valid.
+    let mut recs: Vec<binlog_batch_record> = vec![unsafe { std::mem::zeroed() }; BATCH_RECORDS];
+    read_in_batches(dir, payload, n, |r, buf| {
+        let mut got = 0usize;
+        let (b, cap) = (buf.as_mut_ptr(), buf.len());
+        let rc = binlog_reader_next_batch(r, b, cap, recs.as_mut_ptr(), recs.len(), 0, &mut got);
+        batch_read(
+            rc,
+            "binlog_reader_next_batch",
+            recs[..got].iter().map(|x| x.payload_len),
+        )
     })
 }
 
@@ -94,37 +111,26 @@ pub fn read_batched(dir: &Path, payload: &[u8], n: u64) -> Duration {
 /// left in the reader's mapping (offsets into it), not copied, as the Java
 /// binding reads.
 pub fn read_batched_mapped(dir: &Path, payload: &[u8], n: u64) -> Duration {
-    let path = write_segment(dir, payload, n);
-    let mut buf = vec![0u8; BATCH_BUF];
     // SAFETY: every field is an integer; all zero is valid.
     let mut recs: Vec<binlog_mapped_record> = vec![unsafe { std::mem::zeroed() }; BATCH_RECORDS];
-    timed(|| {
-        let r = open_reader(&path);
-        let (mut count, mut bytes) = (0u64, 0usize);
-        loop {
-            let (mut got, mut mapping, mut mapping_len) = (0usize, std::ptr::null(), 0usize);
-            let rc = binlog_reader_next_mapped(
-                r,
-                buf.as_mut_ptr(),
-                buf.len(),
-                recs.as_mut_ptr(),
-                recs.len(),
-                0,
-                &mut got,
-                &mut mapping,
-                &mut mapping_len,
-            );
-            match rc {
-                binlog_result::BINLOG_OK => {}
-                binlog_result::BINLOG_END => break,
-                e => panic!("binlog_reader_next_mapped: {e:?}"),
-            }
-            for rec in &recs[..got] {
-                count += 1;
-                bytes += rec.payload_len as usize;
-            }
-        }
-        binlog_reader_free(r);
-        assert_eq!((count, bytes), (n, n as usize * payload.len()));
+    read_in_batches(dir, payload, n, |r, buf| {
+        let (mut got, mut map, mut map_len) = (0usize, std::ptr::null(), 0usize);
+        let (b, cap, out) = (buf.as_mut_ptr(), buf.len(), recs.as_mut_ptr());
+        let rc = binlog_reader_next_mapped(
+            r,
+            b,
+            cap,
+            out,
+            recs.len(),
+            0,
+            &mut got,
+            &mut map,
+            &mut map_len,
+        );
+        batch_read(
+            rc,
+            "binlog_reader_next_mapped",
+            recs[..got].iter().map(|x| x.payload_len),
+        )
     })
 }
