@@ -462,3 +462,20 @@ fn a_compressed_file_that_is_not_a_segment_is_not_a_binlog() {
     let e = read_whole(&path, b"plain text, not zstd at all").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotABinlog, "{e}");
 }
+
+/// A compressed segment whose lock a converting process holds (a
+/// decompression, a shipper removing it) is reported as held by a writer,
+/// as a plain segment's is; once the lock is gone, it is not.
+#[test]
+fn verify_reports_a_compressed_segment_whose_lock_is_held() {
+    let d = TempDir::new("zst-locked");
+    let (path, _) = sealed_segment(&d, 50);
+    compress_segment(&path, &small_frames()).unwrap();
+    let zst = zst_of(&path);
+    assert!(!binlog::verify::segment(&zst).writer_holds);
+    let lock = std::fs::File::open(&zst).unwrap();
+    assert!(common::try_flock(&lock));
+    assert!(binlog::verify::segment(&zst).writer_holds);
+    drop(lock);
+    assert!(!binlog::verify::segment(&zst).writer_holds);
+}

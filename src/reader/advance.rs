@@ -233,7 +233,7 @@ impl Reader {
         self.bad_frame(next.pos, "seal marker inside the record region")
     }
 
-    /// At the end of the records a seal only bounds (`bounding_seal`):
+    /// At the end of the records a seal only bounds (`seals.bounding`):
     /// whether the bound holds. A valid record frame right there shows the
     /// directory wrong about where the records end (no writer writes that):
     /// it is dropped, and the segment is read to its end as unsealed.

@@ -43,6 +43,10 @@ type FrameFailed = (usize, Error);
 /// across frames.
 pub(super) struct CompressedFrames {
     pub(super) segment: RefCell<CompressedSegment>,
+    /// The local file the frames are read from (`None` for a remote
+    /// object): a converting process (decompression, a shipper removing
+    /// it) holds its lock, which `Reader::has_writer` reports.
+    local_file: Option<File>,
     /// The frame that holds the position, decompressed as far as the
     /// reader has read in it; its original bytes start at `frame_at`.
     frame: FrameStream,
@@ -105,21 +109,31 @@ impl CompressedFrames {
     /// `CompressedSegment::open_salvage`): the header's error is returned
     /// beside it, for `salvage_header`.
     pub fn open(
-        file: &File,
+        file: File,
         path: &Path,
         salvage: bool,
     ) -> Result<(CompressedFrames, Option<Error>)> {
-        let file = file
+        let read = file
             .try_clone()
             .map_err(|e| Error::io(path, "open again", e))?;
         let (segment, header_lost) =
-            CompressedSegment::open_source(path.to_path_buf(), Box::new(file), salvage)?;
-        Ok((CompressedFrames::of(segment), header_lost))
+            CompressedSegment::open_source(path.to_path_buf(), Box::new(read), salvage)?;
+        let frames = CompressedFrames {
+            local_file: Some(file),
+            ..CompressedFrames::of(segment)
+        };
+        Ok((frames, header_lost))
+    }
+
+    /// The local file the frames are read from, if any.
+    pub(super) fn local_file(&self) -> Option<&File> {
+        self.local_file.as_ref()
     }
 
     pub(super) fn of(segment: CompressedSegment) -> CompressedFrames {
         CompressedFrames {
             segment: RefCell::new(segment),
+            local_file: None,
             frame: FrameStream::for_scan(),
             frame_at: 0,
             join: Vec::new(),

@@ -18,8 +18,12 @@ pub(super) fn is_compressed(_: &File) -> bool {
 pub(super) enum CompressedFrames {}
 
 impl CompressedFrames {
-    pub fn open(_: &std::fs::File, _: &Path, _: bool) -> Result<(CompressedFrames, Option<Error>)> {
+    pub fn open(_: File, _: &Path, _: bool) -> Result<(CompressedFrames, Option<Error>)> {
         unreachable!("is_compressed is false")
+    }
+
+    pub(super) fn local_file(&self) -> Option<&File> {
+        match *self {}
     }
 
     pub fn salvage_header(&self, _: Error) -> Result<HeaderParts> {

@@ -395,10 +395,14 @@ impl Reader {
     /// Whether a writer holds the segment (its exclusive lock): one that may
     /// still add records to it, or close them with a `SEAL_BEGIN` frame.
     pub(crate) fn has_writer(&self) -> Result<bool> {
-        let Source::Mapped(m) = &self.source else {
-            return Ok(false);
+        let file = match &self.source {
+            Source::Mapped(m) => &m.file,
+            Source::Frames(d) => match d.local_file() {
+                Some(f) => f,
+                None => return Ok(false),
+            },
         };
-        crate::sys::is_locked_exclusively(&m.file)
+        crate::sys::is_locked_exclusively(file)
             .map_err(|e| Error::io(&self.path, "look for its writer's lock", e))
     }
 
@@ -569,7 +573,7 @@ pub(super) type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
 /// (`decode_header`).
 fn open_contents(file: File, path: &Path, salvage: bool) -> Result<(Source, Mmap, HeaderParts)> {
     if frames::is_compressed(&file) {
-        let (d, header_lost) = CompressedFrames::open(&file, path, salvage)?;
+        let (d, header_lost) = CompressedFrames::open(file, path, salvage)?;
         let parts = decoded_parts(&d, header_lost)?;
         Ok((Source::Frames(Box::new(d)), empty_map(path)?, parts))
     } else {

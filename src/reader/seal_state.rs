@@ -76,7 +76,7 @@ impl Reader {
     }
 
     /// Whether the segment is sealed: its seal is usable (`seal`), or its
-    /// trailer and directory are intact (`bounding_seal`). Either way its
+    /// trailer and directory are intact (`seals.bounding`). Either way its
     /// records end where the seal says, it has no torn tail, and nothing
     /// may cut it.
     pub(crate) fn sealed(&self) -> bool {

@@ -71,7 +71,7 @@ impl MappedSegment {
     /// Checks the frame at `pos` of an unsealed segment, and those after it
     /// in the same chunk, in a copy read with pread: `None` if it is a
     /// whole record frame (CRC checked if `verify`), to be read from that
-    /// copy (`checked_frames_in_copy`), or through the mapping if it was too
+    /// copy (`unsealed.frames_in_copy`), or through the mapping if it was too
     /// long for one (`check_large`); otherwise what it is.
     #[inline(never)]
     pub(super) fn check_unsealed(

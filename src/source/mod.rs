@@ -53,21 +53,6 @@ pub(crate) trait SegmentSource {
     fn will_read(&self, _offset: u64, _len: u64) {}
 }
 
-impl SegmentSource for &[u8] {
-    fn len(&self) -> usize {
-        <[u8]>::len(self)
-    }
-
-    fn read_part(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
-        let at = usize::try_from(offset).ok()?;
-        self.get(at..at.checked_add(len)?).map(<[u8]>::to_vec)
-    }
-
-    fn in_memory(&self) -> Option<&[u8]> {
-        Some(*self)
-    }
-}
-
 impl dyn SegmentSource + '_ {
     /// `check` applied to the frame at `at`, read with its CRC checked, in
     /// the bytes below `end`.
