@@ -448,21 +448,40 @@ pub fn highest_record_seq(buf: &[u8]) -> Option<u64> {
 /// (the space a durable writer prepared), but never inside a valid record
 /// frame: a record's own last bytes may be zeros, and a frame cut short
 /// there would no longer be valid (nor carry its number).
+///
+/// Hostile bytes could make every position a candidate frame reaching into
+/// the zeros, each checked by a CRC over its length: past a budget of CRC
+/// bytes (`ZERO_TAIL_CRC_BUDGET` times the bytes), all of `buf` is kept,
+/// which only backs up more zeros.
 pub fn end_without_zero_tail(buf: &[u8]) -> usize {
     let nonzero = buf.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     let frame_end = |p: usize| {
         p + FRAME_HEADER_LEN
             + u32::from_le_bytes(buf[p..p + 4].try_into().expect("4 bytes")) as usize
     };
+    let budget = std::cell::Cell::new(ZERO_TAIL_CRC_BUDGET * buf.len());
     let mut end = nonzero;
     let mut from = 0;
     // `find` has checked a frame's length against `buf` before it asks.
-    while let Some(p) = find(buf, from, |p, _| p < nonzero && frame_end(p) > end) {
+    let wanted = |p: usize, end: usize| {
+        let reaches = p < nonzero && frame_end(p) > end;
+        if reaches {
+            budget.set(budget.get().saturating_sub(frame_end(p) - p));
+        }
+        reaches
+    };
+    while let Some(p) = find(buf, from, |p, _| budget.get() > 0 && wanted(p, end)) {
         end = frame_end(p);
         from = p + 1;
     }
-    end
+    match budget.get() {
+        0 => buf.len(),
+        _ => end,
+    }
 }
+
+/// See `end_without_zero_tail`.
+const ZERO_TAIL_CRC_BUDGET: usize = 4;
 
 /// Like `find_next_record` for a scan that expected sequence number
 /// `expected` at `from`: a record found at `p` must carry a sequence number
@@ -687,6 +706,16 @@ mod tests {
         zeros_last.extend_from_slice(&[0; 40]);
         assert_eq!(end_without_zero_tail(&zeros_last), two);
         assert_eq!(end_without_zero_tail(&[0; 64]), 0);
+    }
+
+    /// Bytes where every other position claims a frame reaching far into
+    /// the zeros that follow: the search stops at its budget of CRC bytes
+    /// and keeps everything, instead of a CRC over each claim.
+    #[test]
+    fn hostile_bytes_keep_everything_once_the_zero_tail_budget_is_spent() {
+        let mut buf = [1u8, 0, 2, 0].repeat(4096);
+        buf.extend_from_slice(&[0; 1 << 18]);
+        assert_eq!(end_without_zero_tail(&buf), buf.len());
     }
 
     /// A body `decode_plain_record` accepts decodes the same with
