@@ -9,8 +9,11 @@
 //! the frames of a compressed segment (or of a remote plain object, read
 //! as stored frames), decoded as it goes. One record loop (`advance`, and
 //! its short path) runs over either, and the rules of damage, salvage and
-//! the seal sit once above them; a source answers only where a frame's
-//! bytes are, whether the segment may grow, and where records resume.
+//! the seal sit above them (`damage`, `salvage`, `seal_state`). What
+//! differs by source is asked of it (where a frame's bytes are, whether
+//! the segment may grow), except the failures only frames have (a frame
+//! that does not decompress, a damaged seal's frames, the search for the
+//! next record after one), which are in `frames`.
 //!
 //! This file holds the reader, its opening and what it answers. The rest, by
 //! job:

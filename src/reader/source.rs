@@ -7,8 +7,9 @@
 //!   (`frames`); sealed once, they never grow.
 //!
 //! The record loop (`advance`) and the damage rules (`damage`) are the
-//! same for both; they ask the source only what differs: where a frame's
-//! bytes are, whether the segment may grow, where records resume.
+//! same for both; they ask the source what differs (where a frame's bytes
+//! are, whether the segment may grow). The failures only frames have are
+//! in `frames`.
 
 use super::frames::CompressedFrames;
 use crate::error::{Error, Result};
