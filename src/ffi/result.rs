@@ -195,6 +195,10 @@ pub extern "C" fn binlog_result_description(code: u32) -> *const c_char {
         .as_ptr()
 }
 
+// The highest kind has its code in `ALL` (the lookup below runs outside
+// the panic boundary); the tests check every kind against its code's name.
+const _: () = assert!((ErrorKind::Remote as usize) < binlog_result::ALL.len());
+
 impl From<ErrorKind> for binlog_result {
     /// The code of the same number: `ErrorKind`'s numbers are the codes
     /// (the tests below check each against its code's name).

@@ -1079,7 +1079,9 @@ JNI(void, BinlogReader, nativeTail, jlong h, jlongArray out) {
 static jobjectArray strings_and_meta(JNIEnv *env, const binlog_iovec *s, size_t n, const binlog_meta *meta,
                                      size_t count, const char *call) {
     if ((count > 0 && meta == NULL) || count > ((size_t)INT32_MAX - n) / 2) {
-        throw_code(env, BINLOG_ERR_NULL_POINTER, call); /* a NULL or huge list */
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s returned a NULL or huge list", call);
+        throw_code(env, BINLOG_ERR_NULL_POINTER, msg);
         return NULL;
     }
     binlog_iovec *all = xmalloc(env, (n + 2 * count) * sizeof *all, call);

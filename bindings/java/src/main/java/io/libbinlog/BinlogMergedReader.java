@@ -131,7 +131,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
 
     /** Every gap the logs met so far, by log name and each log's oldest first ({@code binlog_merged_reader_gaps}). */
     public List<LogGap> gaps() throws IOException {
-        return problems(false, (v, at, path, log) -> new LogGap(utf8(log), Gap.of(v, at, utf8(path))));
+        return problems(true, false, (v, at, path, log) -> new LogGap(utf8(log), Gap.of(v, at, utf8(path))));
     }
 
     /**
@@ -139,7 +139,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      * met, each with the file or object it is in ({@code binlog_merged_reader_damages}).
      */
     public List<LogDamage> damages() throws IOException {
-        return problems(true, (v, at, path, log) -> new LogDamage(utf8(log), Damage.of(v, at, utf8(path))));
+        return problems(true, true, (v, at, path, log) -> new LogDamage(utf8(log), Damage.of(v, at, utf8(path))));
     }
 
     public boolean isClosed() {
@@ -168,10 +168,5 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      */
     private static native byte[][] nativeNext(long h, long waitMs, long[] nums) throws IOException;
 
-    /**
-     * The gaps ({@code binlog_merged_reader_gaps}) or damaged regions ({@code binlog_merged_reader_damages}) as
-     * {long[] nums, byte[][] paths, byte[][] logs}: {@link Gap#NUMS} or {@link Damage#NUMS} numbers, a path and a
-     * log name each.
-     */
     private static native void nativeFree(long h);
 }

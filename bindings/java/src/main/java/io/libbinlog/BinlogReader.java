@@ -127,9 +127,9 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         byte[] p = Strings.path(path, name == null ? "path" : "dir");
         byte[] n = name == null ? null : Strings.cstring(name, how == OPEN_GLOB ? "pattern" : "name");
         byte[] r = remote == null ? null : Strings.cstring(remote, "remote");
-        String description = name == null ? path.toString() : Strings.describe(path, name);
-        return new BinlogReader(nativeOpen(how, p, n, r, retryMs), remote == null ? description
-                : description + " + " + remote);
+        String d = name == null ? path.toString() : Strings.describe(path, name);
+        String description = remote == null ? d : d + " + " + remote;
+        return new BinlogReader(nativeOpen(how, p, n, r, retryMs), description);
     }
 
     // ---------------------------------------------------------------- calls
@@ -411,7 +411,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * where and why; none for a segment reader.
      */
     public List<Gap> gaps() throws IOException {
-        return problems(false, (v, at, path, log) -> Gap.of(v, at, utf8(path)));
+        return problems(false, false, (v, at, path, log) -> Gap.of(v, at, utf8(path)));
     }
 
     /**
@@ -429,7 +429,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * URL it is in ({@code binlog_reader_damages2}).
      */
     public List<Damage> damages() throws IOException {
-        return problems(true, (v, at, path, log) -> Damage.of(v, at, utf8(path)));
+        return problems(false, true, (v, at, path, log) -> Damage.of(v, at, utf8(path)));
     }
 
     /** How many gaps a log reader met (see {@link #gaps()}); 0 for a segment. */

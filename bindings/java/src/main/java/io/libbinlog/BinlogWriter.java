@@ -480,8 +480,11 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
                 try {
                     nativeClose(p);
                 } finally {
-                    keepForAfterClose(p);
-                    nativeFree(p);
+                    try {
+                        keepForAfterClose(p);
+                    } finally {
+                        nativeFree(p); // whatever the close threw
+                    }
                 }
             }
         } finally {

@@ -66,7 +66,10 @@ abstract class HandleCalls {
     final String description;
     /** The native handle, or 0 once closed; guarded by {@link #callLock()}. */
     long handle;
-    /** Set when a close begins, before it takes the lock (a reader's calls that wait give up then). */
+    /**
+     * Set when a close begins, before it takes the lock (a reader's calls that wait give up then); a writer sets it
+     * under its write lock.
+     */
     volatile boolean closing;
 
     /** Registers {@code free} of {@code handle} with the Cleaner; on a failure here the handle is freed. */
@@ -210,9 +213,12 @@ abstract class HandleCalls {
         return list;
     }
 
-    /** The gaps or damaged regions a (merged) reader met, {@link Gap#NUMS} or {@link Damage#NUMS} numbers each. */
-    final <T> List<T> problems(boolean damages, Row<T> row) throws IOException {
-        Object[] got = call(h -> nativeProblems(h, this instanceof BinlogMergedReader, damages));
+    /**
+     * The gaps or damaged regions a reader met, {@link Gap#NUMS} or {@link Damage#NUMS} numbers each; {@code merged}
+     * says the handle is a merged reader's (the C call differs).
+     */
+    final <T> List<T> problems(boolean merged, boolean damages, Row<T> row) throws IOException {
+        Object[] got = call(h -> nativeProblems(h, merged, damages));
         return rows(got, damages ? Damage.NUMS : Gap.NUMS, row);
     }
 

@@ -8,8 +8,8 @@ import java.util.OptionalLong;
 /**
  * Ships a log's sealed segments to an S3-compatible bucket ({@code binlog_shipper}): each with a create-only PUT
  * checked by a HEAD, never overwriting an object, and removing a local copy only once its copy in the bucket is
- * verified. Thread-safe (calls take turns); {@link #close} releases the log's ship lock, and later calls throw {@link
- * ErrorCode#CLOSED}. An unreachable, unclosed shipper is freed by a {@link java.lang.ref.Cleaner}.
+ * verified. Thread-safe (calls take turns); {@link #close} waits for a call in progress (a {@link #shipOnce} may take
+ * as long as its retries), releases the log's ship lock, and later calls throw {@link ErrorCode#CLOSED}. An unreachable, unclosed shipper is freed by a {@link java.lang.ref.Cleaner}.
  */
 public final class Shipper extends HandleCalls implements AutoCloseable {
 
