@@ -30,6 +30,10 @@
 #include "io_libbinlog_BinlogReader.h"
 #include "io_libbinlog_StagingBuffer.h"
 #include "io_libbinlog_BinlogWriter.h"
+#include "io_libbinlog_BinlogMergedReader.h"
+#include "io_libbinlog_HandleCalls.h"
+#include "io_libbinlog_Shipper.h"
+#include "io_libbinlog_Verify.h"
 
 /* A native method of class io.libbinlog.<cls>: JNIEnv *env, then the Java parameters (if any). */
 #define JNI(ret, cls, name, ...)                                                                  \
