@@ -181,7 +181,8 @@ impl Reader {
         let mut copy = Vec::new();
         let mut want = len.min(CHECK_CHUNK);
         let n = loop {
-            let n = read_upto(self.source.file(), &mut copy, pos as u64, want)
+            let n = (self.source.file())
+                .and_then(|f| read_upto(f, &mut copy, pos as u64, want))
                 .map_err(|e| Error::io_at(&self.path, pos as u64, "read", e))?;
             if n < want || want == len {
                 break n;

@@ -159,11 +159,8 @@ impl Reader {
     /// then holds `to` bytes; false if the file ends before.
     fn pread_frame(&mut self, pos: usize, from: usize, to: usize) -> Result<bool> {
         self.indexed.frame_copy.resize(to, 0);
-        match self
-            .source
-            .file()
-            .read_exact_at(&mut self.indexed.frame_copy[from..to], (pos + from) as u64)
-        {
+        let into = &mut self.indexed.frame_copy[from..to];
+        match (self.source.file()).and_then(|f| f.read_exact_at(into, (pos + from) as u64)) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
             Err(e) => Err(Error::io_at(&self.path, pos as u64, "read", e)),

@@ -78,11 +78,16 @@ impl Source {
     }
 
     /// The file of a mapped segment, for the reads with pread that only a
-    /// mapped segment's scan makes.
-    pub(super) fn file(&self) -> &File {
+    /// mapped segment's scan makes. Frames have none: a read of one is an
+    /// error (its caller names the segment and offset), not a panic, should
+    /// a path reach it that the scan's guards did not foresee.
+    pub(super) fn file(&self) -> std::io::Result<&File> {
         match self {
-            Source::Mapped(m) => &m.file,
-            Source::Frames(_) => unreachable!("only a mapped segment's scan reads its file"),
+            Source::Mapped(m) => Ok(&m.file),
+            Source::Frames(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "a compressed segment or remote object has no file to read with pread",
+            )),
         }
     }
 

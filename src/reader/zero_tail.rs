@@ -140,7 +140,8 @@ impl Reader {
     /// Reads up to `len` bytes at `offset` with pread into `buf`; returns
     /// how many there were before the end of the file.
     fn pread(&self, buf: &mut Vec<u8>, offset: usize, len: usize) -> Result<usize> {
-        read_upto(self.source.file(), buf, offset as u64, len)
+        (self.source.file())
+            .and_then(|f| read_upto(f, buf, offset as u64, len))
             .map_err(|e| Error::io_at(&self.path, offset as u64, "read", e))
     }
 }
