@@ -54,7 +54,7 @@
 /* Heap payloads up to this size are copied to the stack instead of pinned. */
 #define STACK_COPY_MAX 16384
 /* Type names up to this size are copied to the stack. */
-#define TYPE_CACHE_MAX 256
+#define TYPE_STACK_MAX 256
 
 /* Options.Opt's ordinals. */
 enum { OPT_LOG_NAME, OPT_CONTENT_TYPE, OPT_PARAM, OPT_MAX_RECORD_SIZE, OPT_BUFFER_SIZE, OPT_DURABILITY,
@@ -127,7 +127,8 @@ static jbyteArray new_bytes(JNIEnv *env, const void *p, size_t n) {
 }
 
 /* Throws BinlogException.of(code, msg, path, offset, os_code): the BinlogException subclass or java.nio.file
- * exception the code and path call for. Keeps an exception that is already pending. */
+ * exception the code and path call for. Keeps an exception that is already pending. Its local references go when the
+ * native method returns, as it does next. */
 static void throw_binlog(JNIEnv *env, jint code, const char *msg, const char *path, jlong offset, jint os_code) {
     if (pending(env)) {
         return;
@@ -140,34 +141,24 @@ static void throw_binlog(JNIEnv *env, jint code, const char *msg, const char *pa
     }
     jobject ex = (*env)->CallStaticObjectMethod(env, cls_binlog_exception, of_binlog_exception, code, m, p, offset,
                                                 os_code);
-    (*env)->DeleteLocalRef(env, m);
-    if (p != NULL) {
-        (*env)->DeleteLocalRef(env, p);
-    }
     if (ex != NULL && !pending(env)) {
         (*env)->Throw(env, (jthrowable)ex);
     }
-    if (ex != NULL) {
-        (*env)->DeleteLocalRef(env, ex);
-    }
 }
 
-/* Turns a failed libbinlog call into an exception with the file, offset and errno the library recorded. Must run
- * before any other libbinlog call on this thread: binlog_last_error*() are per thread, of the last failing call. */
-static void throw_result(JNIEnv *env, binlog_result rc) {
+/* 0 if a libbinlog call succeeded, else -1 with an exception thrown carrying the file, offset and errno the library
+ * recorded. Must run before any other libbinlog call on this thread: binlog_last_error*() are per thread, of the last
+ * failing call. */
+static int check(JNIEnv *env, binlog_result rc) {
+    if (rc == BINLOG_OK) {
+        return 0;
+    }
     uint64_t off;
     jlong offset = binlog_last_error_offset(&off) && off <= (uint64_t)INT64_MAX ? (jlong)off : -1;
     const char *path = binlog_last_error_path();
     throw_binlog(env, (jint)rc, binlog_last_error(), path != NULL && path[0] != '\0' ? path : NULL, offset,
                  (jint)binlog_last_error_os_code());
-}
-
-/* Throws for a failed call (rc not BINLOG_OK); 0 if it succeeded. */
-static int check(JNIEnv *env, binlog_result rc) {
-    if (rc != BINLOG_OK) {
-        throw_result(env, rc);
-    }
-    return rc == BINLOG_OK ? 0 : -1;
+    return -1;
 }
 
 static void throw_code(JNIEnv *env, binlog_result rc, const char *msg) {
@@ -254,68 +245,43 @@ static int c_strings(JNIEnv *env, char **s, int n, const jbyteArray *a, const ch
     return 0;
 }
 
-/* A byte[] copied to C memory: into `stack` when it fits in `stack_len`, else malloc'd (*heap set, to free). NULL array
- * = (NULL, 0). Returns 0 on success, -1 with an exception pending. */
-static int copy_bytes(JNIEnv *env, jbyteArray a, char *stack, size_t stack_len, char **out, size_t *out_len,
-                      char **heap) {
-    *heap = NULL;
-    *out = NULL;
-    *out_len = 0;
-    if (a == NULL) {
-        return 0;
+/* A primitive array (elements of `size` bytes) copied to C memory, its length in *n: into `stack` if it fits in
+ * `stack_len` bytes, else malloc'd (to free unless it is `stack`). NULL for a NULL array (*n 0), and NULL with an
+ * exception pending on failure or if one was pending already. */
+static void *copy_array(JNIEnv *env, jarray a, size_t size, void *stack, size_t stack_len, jsize *n) {
+    *n = 0;
+    if (a == NULL || pending(env)) {
+        return NULL;
     }
-    jsize n = (*env)->GetArrayLength(env, a);
-    char *p = stack;
-    if ((size_t)n > stack_len && (p = *heap = xmalloc(env, (size_t)n, "byte array copy")) == NULL) {
-        return -1;
-    }
-    (*env)->GetByteArrayRegion(env, a, 0, n, (jbyte *)p);
-    if (pending(env)) {
-        free(*heap);
-        *heap = NULL;
-        return -1;
-    }
-    *out = p;
-    *out_len = (size_t)n;
-    return 0;
-}
-
-/* A primitive array (int[] or long[], elements of `size` bytes) copied to malloc'd memory (*out,
- * *count); NULL array = (NULL, 0). 0, or -1 with an exception pending. */
-static int copy_array(JNIEnv *env, jarray a, size_t size, void *out, jsize *count) {
-    void *p = NULL;
-    memcpy(out, &p, sizeof p); /* *out = NULL, whatever pointer type it is */
-    *count = 0;
-    if (a == NULL) {
-        return 0;
-    }
-    jsize n = (*env)->GetArrayLength(env, a);
-    if ((p = xmalloc(env, (size_t)n * size, "array copy")) == NULL) {
-        return -1;
-    }
-    void *elems = (*env)->GetPrimitiveArrayCritical(env, a, NULL);
+    jsize len = (*env)->GetArrayLength(env, a);
+    size_t bytes = (size_t)len * size;
+    void *p = stack != NULL && bytes <= stack_len ? stack : xmalloc(env, bytes, "array copy");
+    void *elems = p == NULL ? NULL : (*env)->GetPrimitiveArrayCritical(env, a, NULL);
     if (elems == NULL) {
-        free(p);
-        throw_oom(env, "GetPrimitiveArrayCritical failed");
-        return -1;
+        if (p != stack) {
+            free(p);
+        }
+        throw_oom(env, "GetPrimitiveArrayCritical failed"); /* kept if xmalloc threw */
+        return NULL;
     }
-    memcpy(p, elems, (size_t)n * size);
+    memcpy(p, elems, bytes);
     (*env)->ReleasePrimitiveArrayCritical(env, a, elems, JNI_ABORT);
-    memcpy(out, &p, sizeof p);
-    *count = n;
-    return 0;
+    *n = len;
+    return p;
 }
 
 /* Strings laid end to end (Strings.Packed): the bytes copied to C memory, and each string in iov. */
 struct packed {
-    char *heap;
+    uint8_t *bytes;
     binlog_iovec *iov;
     jsize n;
 };
 
+/* Frees p's memory and empties it (a second free is harmless). */
 static void packed_free(struct packed *p) {
-    free(p->heap);
+    free(p->bytes);
     free(p->iov);
+    memset(p, 0, sizeof *p);
 }
 
 /* Loads `bytes` split by `lens` (null: no strings) into p, checking that the lengths cover the bytes
@@ -326,20 +292,19 @@ static int packed_load(JNIEnv *env, jbyteArray bytes, jintArray lens, struct pac
         throw_npe(env, what);
         return -1;
     }
-    char *b = NULL;
-    size_t blen = 0, off = 0;
-    jint *l = NULL;
-    int failed = copy_bytes(env, bytes, NULL, 0, &b, &blen, &p->heap) != 0 ||
-                 copy_array(env, lens, sizeof(jint), &l, &p->n) != 0 ||
-                 (p->iov = xmalloc(env, (size_t)p->n * sizeof *p->iov, what)) == NULL;
+    jsize blen = 0;
+    size_t off = 0;
+    p->bytes = copy_array(env, bytes, 1, NULL, 0, &blen);
+    jint *l = copy_array(env, lens, sizeof(jint), NULL, 0, &p->n);
+    int failed = pending(env) || (p->iov = xmalloc(env, (size_t)p->n * sizeof *p->iov, what)) == NULL;
     for (jsize i = 0; !failed && i < p->n; i++) {
-        failed = l[i] < 0 || (size_t)l[i] > blen - off;
-        p->iov[i].base = (const uint8_t *)b + off;
+        failed = l[i] < 0 || (size_t)l[i] > (size_t)blen - off;
+        p->iov[i].base = p->bytes + off;
         p->iov[i].len = failed ? 0 : (size_t)l[i];
         off += p->iov[i].len;
     }
     free(l);
-    if (failed || off != blen) {
+    if (failed || off != (size_t)blen) {
         throw_iae(env, what); /* kept if another exception is pending */
         packed_free(p);
         return -1;
@@ -524,10 +489,10 @@ JNI(jlong, Options, nativeBuild, jbyteArray str_bytes, jintArray str_lens, jlong
         return 0;
     }
     struct packed str;
-    jlong *v = NULL;
     jsize n = 0;
-    int failed = packed_load(env, str_bytes, str_lens, &str, "malformed option strings") != 0 ||
-                 copy_array(env, settings, sizeof(jlong), &v, &n) != 0;
+    packed_load(env, str_bytes, str_lens, &str, "malformed option strings");
+    jlong *v = copy_array(env, settings, sizeof(jlong), NULL, 0, &n);
+    int failed = pending(env);
     for (jsize i = 0; !failed && i + 3 < n; i += 4) {
         failed = set_option(env, o, &str, v[i], v[i + 1], v[i + 2], v[i + 3]) != 0;
     }
@@ -561,44 +526,9 @@ static binlog_result write_one(binlog_writer *w, const char *type, size_t type_l
     if (m->count == 0 && ts == (jlong)BINLOG_TIME_NOW) {
         return binlog_writer_write(w, (const uint8_t *)type, type_len, payload, len, seq);
     }
-    binlog_entry e;
-    memset(&e, 0, sizeof e);
-    e.type_name = (const uint8_t *)type;
-    e.type_len = type_len;
-    e.meta = m->meta;
-    e.meta_count = m->count;
-    e.payload = payload;
-    e.payload_len = len;
-    e.timestamp_ns = (int64_t)ts;
+    binlog_entry e = {.type_name = (const uint8_t *)type, .type_len = type_len, .meta = m->meta,
+                      .meta_count = m->count, .payload = payload, .payload_len = len, .timestamp_ns = (int64_t)ts};
     return binlog_writer_write_entry(w, &e, seq);
-}
-
-/* The type name (on the stack up to TYPE_CACHE_MAX bytes) and metadata of a write. */
-struct write_args {
-    char stack[TYPE_CACHE_MAX];
-    char *type, *heap;
-    size_t type_len;
-    struct meta_args meta;
-};
-
-static int write_args_load(JNIEnv *env, struct write_args *a, jbyteArray type, jbyteArray mb, jintArray ml) {
-    if (type == NULL) {
-        throw_npe(env, "type");
-        return -1;
-    }
-    if (copy_bytes(env, type, a->stack, sizeof a->stack, &a->type, &a->type_len, &a->heap) != 0) {
-        return -1;
-    }
-    if (meta_load(env, mb, ml, &a->meta) != 0) {
-        free(a->heap);
-        return -1;
-    }
-    return 0;
-}
-
-static void write_args_free(struct write_args *a) {
-    meta_free(&a->meta);
-    free(a->heap);
 }
 
 /* Where [off, off+len) of `data` is for a write: in place in a direct buffer; else from a byte[] copied into `stack` if
@@ -639,8 +569,18 @@ static const uint8_t *payload_at(JNIEnv *env, jobject data, jboolean direct, jbo
 JNI(jlong, BinlogWriter, nativeWrite, jlong h, jbyteArray type, jobject data, jboolean direct, jint off, jint len,
     jbyteArray meta_bytes, jintArray meta_lens, jlong ts, jboolean pin) {
     LIVE(writer, w, h, 0)
-    struct write_args a;
-    if (write_args_load(env, &a, type, meta_bytes, meta_lens) != 0) {
+    if (type == NULL) {
+        throw_npe(env, "type");
+        return 0;
+    }
+    char type_stack[TYPE_STACK_MAX];
+    jsize type_len;
+    struct meta_args m;
+    char *t = copy_array(env, type, 1, type_stack, sizeof type_stack, &type_len);
+    if (t == NULL || meta_load(env, meta_bytes, meta_lens, &m) != 0) {
+        if (t != type_stack) {
+            free(t);
+        }
         return 0;
     }
     uint8_t stack[STACK_COPY_MAX], *copy;
@@ -648,14 +588,17 @@ JNI(jlong, BinlogWriter, nativeWrite, jlong h, jbyteArray type, jobject data, jb
     uint64_t seq = 0;
     const uint8_t *p = payload_at(env, data, direct, pin, off, len, stack, sizeof stack, &copy, &critical);
     if (p != NULL) {
-        binlog_result rc = write_one(w, a.type, a.type_len, p, (size_t)len, &a.meta, ts, &seq);
+        binlog_result rc = write_one(w, t, (size_t)type_len, p, (size_t)len, &m, ts, &seq);
         if (critical != NULL) {
             (*env)->ReleasePrimitiveArrayCritical(env, (jarray)data, critical, JNI_ABORT);
         }
         check(env, rc);
     }
     free(copy);
-    write_args_free(&a);
+    meta_free(&m);
+    if (t != type_stack) {
+        free(t);
+    }
     return (jlong)seq;
 }
 
@@ -699,10 +642,11 @@ static int batch_args_load(JNIEnv *env, struct batch_args *b, jbyteArray type_by
                            jintArray type_index, jintArray lengths, jint count, jlongArray timestamps,
                            uint64_t *total) {
     memset(b, 0, sizeof *b);
-    if (packed_load(env, type_bytes, type_lens, &b->types, "malformed type names") != 0 ||
-        copy_array(env, type_index, sizeof(jint), &b->tidx, &b->nidx) != 0 ||
-        copy_array(env, lengths, sizeof(jint), &b->lens, &b->n) != 0 ||
-        copy_array(env, timestamps, sizeof(jlong), &b->ts, &b->nts) != 0) {
+    packed_load(env, type_bytes, type_lens, &b->types, "malformed type names");
+    b->tidx = copy_array(env, type_index, sizeof(jint), NULL, 0, &b->nidx);
+    b->lens = copy_array(env, lengths, sizeof(jint), NULL, 0, &b->n);
+    b->ts = copy_array(env, timestamps, sizeof(jlong), NULL, 0, &b->nts);
+    if (pending(env)) {
         return -1;
     }
     if (b->types.n < 1) {
@@ -757,14 +701,10 @@ JNI(jlong, BinlogWriter, nativeWriteBatch, jlong h, jbyteArray type_bytes, jintA
     }
     size_t off = 0;
     for (jsize i = 0; i < b.n; i++) {
-        jint ti = b.tidx != NULL ? b.tidx[i] : 0;
-        binlog_entry *e = &entries[i];
-        memset(e, 0, sizeof *e);
-        e->type_name = b.types.iov[ti].base; /* same pointer per type: validated once */
-        e->type_len = b.types.iov[ti].len;
-        e->payload = base + off;
-        e->payload_len = (size_t)b.lens[i];
-        e->timestamp_ns = b.ts != NULL ? (int64_t)b.ts[i] : BINLOG_TIME_NOW;
+        const binlog_iovec *t = &b.types.iov[b.tidx != NULL ? b.tidx[i] : 0]; /* same pointer per type: validated once */
+        entries[i] = (binlog_entry){.type_name = t->base, .type_len = t->len, .payload = base + off,
+                                    .payload_len = (size_t)b.lens[i],
+                                    .timestamp_ns = b.ts != NULL ? (int64_t)b.ts[i] : BINLOG_TIME_NOW};
         off += (size_t)b.lens[i];
     }
     uint64_t first = 0;
