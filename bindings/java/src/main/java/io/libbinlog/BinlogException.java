@@ -50,12 +50,8 @@ public class BinlogException extends IOException {
      * The exception for a failed call, called from C: {@code message} and {@code path} are the UTF-8 bytes of {@code
      * binlog_last_error()} and {@code binlog_last_error_path()} (null: none; a file name in the file-name charset),
      * {@code offset} is {@code binlog_last_error_offset()} or -1, {@code osCode} is {@code binlog_last_error_os_code()}
-     * (0: none). An error of the operating system about a local file (an os code, a path that is no {@code s3://}
-     * object) is the {@code java.nio.file} exception for that file: NOT_FOUND (ENOENT) a {@link NoSuchFileException},
-     * PERMISSION_DENIED (EACCES, EPERM) an {@link AccessDeniedException}. ALREADY_EXISTS naming a local file (one in
-     * the way, which the library leaves as it is; it finds that out itself, with no os code) is a {@link
-     * FileAlreadyExistsException}. The same codes without such a file (no header before the first record, no log of
-     * that name, a bucket that refuses the credentials, an object already there) stay a BinlogException.
+     * (0: none). The OS's errors about a local file (not an {@code s3://} object) are the {@code java.nio.file}
+     * exceptions for it; ALREADY_EXISTS, a local file in the way, is found by the library itself, with no os code.
      */
     static IOException of(int rawCode, byte[] message, byte[] path, long offset, int osCode) {
         String msg = message == null ? "" : new String(message, StandardCharsets.UTF_8);

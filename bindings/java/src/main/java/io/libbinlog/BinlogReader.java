@@ -462,7 +462,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     public Tail tail() throws IOException {
         long[] t = new long[3];
         run(h -> nativeTail(h, t));
-        return new Tail((int) t[0], t[1], t[2]);
+        return new Tail(Binlog.constant(Tail.Kind.values(), t[0], 0), t[1], t[2]);
     }
 
     public boolean isClosed() {

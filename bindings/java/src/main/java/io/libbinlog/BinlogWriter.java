@@ -105,6 +105,15 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         return rw.readLock();
     }
 
+    /**
+     * The write lock, so that a close waits for every call in progress; {@code closing} is set only once it holds it:
+     * a {@link #pollSealed} or {@link #droppedUnshipped} waiting for the close then finds what it kept.
+     */
+    @Override
+    Lock beginClose() {
+        return rw.writeLock();
+    }
+
     private byte[] typeBytes(String type) throws IOException {
         TypeName t = lastType;
         if (t.name().equals(Objects.requireNonNull(type, "type"))) {
@@ -122,12 +131,14 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
 
     /** Appends {@code payload[off, off+len)} as a record; returns its sequence number. */
     public long write(String type, byte[] payload, int off, int len) throws IOException {
-        return writeArray(typeBytes(type), payload, off, len, Strings.Packed.NONE, Binlog.TIME_NOW);
+        Objects.checkFromIndexSize(off, len, payload.length);
+        return write(typeBytes(type), payload, false, off, len, Strings.Packed.NONE, Binlog.TIME_NOW);
     }
 
     /** Appends a record with metadata and a timestamp ({@link Binlog#TIME_NOW} for the clock). */
     public long write(String type, byte[] payload, Map<String, String> metadata, long timestampNs) throws IOException {
-        return writeArray(typeBytes(type), payload, 0, payload.length, Strings.metadata(metadata), timestampNs);
+        byte[] t = typeBytes(type);
+        return write(t, payload, false, 0, payload.length, Strings.metadata(metadata), timestampNs);
     }
 
     /**
@@ -143,64 +154,43 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     public long write(String type, ByteBuffer payload, Map<String, String> metadata, long timestampNs) throws IOException {
         byte[] t = typeBytes(type);
         Strings.Packed m = Strings.metadata(metadata);
-        int pos = payload.position();
+        Bytes b = Bytes.of(payload);
         int len = payload.remaining();
-        long seq;
-        StagingBuffer s = staging(t, len, m);
-        if (s != null) {
-            s.put(t, payload, pos, len);
-            seq = staged(s, t.length, len, timestampNs);
-        } else if (payload.isDirect()) {
-            seq = writeNative(t, payload, true, pos, len, m, timestampNs);
-        } else if (payload.hasArray()) {
-            seq = writeArray(t, payload.array(), payload.arrayOffset() + pos, len, m, timestampNs);
-        } else {
-            byte[] copy = new byte[len];
-            payload.duplicate().get(copy);
-            seq = writeArray(t, copy, 0, len, m, timestampNs);
-        }
-        payload.position(pos + len);
+        long seq = write(t, b.data, b.direct, b.off, len, m, timestampNs);
+        payload.position(payload.position() + len);
         return seq;
     }
 
-    private long writeArray(byte[] t, byte[] payload, int off, int len, Strings.Packed m, long ts) throws IOException {
-        Objects.checkFromIndexSize(off, len, payload.length);
-        StagingBuffer s = staging(t, len, m);
-        if (s != null) {
-            s.put(t, payload, off, len);
-            return staged(s, t.length, len, ts);
-        }
-        return writeNative(t, payload, false, off, len, m, ts);
-    }
-
-    /** A write through JNI of {@code data}: a direct ByteBuffer, or a byte[]. */
-    private long writeNative(byte[] t, Object data, boolean direct, int off, int len, Strings.Packed m, long ts)
-            throws IOException {
-        long h = enter(); // no lambda: this is an append's path
-        try {
-            return nativeWrite(h, t, data, direct, off, len, m.bytes(), m.lengths(), ts, pin);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
+    /** Where a write finds a buffer's remaining bytes: the direct buffer itself, a heap buffer's array, else a copy. */
+    private record Bytes(Object data, boolean direct, int off) {
+        static Bytes of(ByteBuffer b) {
+            if (b.isDirect()) {
+                return new Bytes(b, true, b.position());
+            }
+            if (b.hasArray()) {
+                return new Bytes(b.array(), false, b.arrayOffset() + b.position());
+            }
+            byte[] copy = new byte[b.remaining()];
+            b.duplicate().get(copy);
+            return new Bytes(copy, false, 0);
         }
     }
 
     /**
-     * The thread's staging buffer for a record of this type name, payload length and metadata, or null for the
-     * other paths: metadata, more than the buffer holds, or a virtual thread.
+     * Writes {@code data[off, off+len)} ({@code data} a direct ByteBuffer, or a byte[]): through the thread's staging
+     * buffer if the record has no metadata and fits it on a platform thread, else through JNI.
      */
-    private static StagingBuffer staging(byte[] t, int len, Strings.Packed m) {
-        if (m != Strings.Packed.NONE || !StagingBuffer.fits(t.length, len)) {
-            return null;
+    private long write(byte[] t, Object data, boolean direct, int off, int len, Strings.Packed m, long ts)
+            throws IOException {
+        StagingBuffer s = m == Strings.Packed.NONE && StagingBuffer.fits(t.length, len)
+                ? StagingBuffer.ofThisThread(t.length + len) : null;
+        if (s != null) {
+            s.put(t, data, off, len);
         }
-        return StagingBuffer.ofThisThread(t.length + len);
-    }
-
-    /** Writes the record a staging buffer holds: a type name of typeLen bytes, then the payload. */
-    private long staged(StagingBuffer s, int typeLen, int len, long ts) throws IOException {
-        long h = enter();
+        long h = enter(); // no lambda: this is an append's path
         try {
-            return nativeWriteStaged(h, s.address, typeLen, len, ts);
+            return s != null ? nativeWriteStaged(h, s.address, t.length, len, ts)
+                    : nativeWrite(h, t, data, direct, off, len, m.bytes(), m.lengths(), ts, pin);
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -249,19 +239,10 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     }
 
     private long writeBatch(String[] types, ByteBuffer data, Count c, long[] ts) throws IOException {
-        int pos = data.position();
         long total = checkLengths(c, data.remaining(), ts);
-        long first;
-        if (data.isDirect()) {
-            first = batch(types, data, true, pos, c, ts);
-        } else if (data.hasArray()) {
-            first = batch(types, data.array(), false, data.arrayOffset() + pos, c, ts);
-        } else {
-            byte[] copy = new byte[data.remaining()];
-            data.duplicate().get(copy);
-            first = batch(types, copy, false, 0, c, ts);
-        }
-        data.position(pos + (int) total);
+        Bytes b = Bytes.of(data);
+        long first = batch(types, b.data, b.direct, b.off, c, ts);
+        data.position(data.position() + (int) total);
         return first;
     }
 
@@ -467,15 +448,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
      */
     @Override
     public void close() throws IOException {
-        rw.writeLock().lock();
-        try {
-            if (handle == 0) {
-                return;
-            }
-            handle = 0;
-            closing = true;
-            long p = owner.take();
-            cleanable.clean(); // deregisters; the action finds nothing left to free
+        closeOnce(true, p -> {
             if (p != 0) {
                 try {
                     nativeClose(p);
@@ -487,9 +460,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
                     }
                 }
             }
-        } finally {
-            rw.writeLock().unlock();
-        }
+        });
     }
 
     /**

@@ -32,17 +32,12 @@ public record Gap(Reason reason, String path, OptionalLong offset, OptionalLong 
         UNKNOWN
     }
 
-    /** A gap as the C library reports it: {@code reason} is its {@code binlog_gap_reason} value (1 to 4). */
-    Gap(int reason, String path, OptionalLong offset, OptionalLong fromSeq, OptionalLong toSeq) {
-        this(reason >= 1 && reason < Reason.values().length ? Reason.values()[reason - 1] : Reason.UNKNOWN, path,
-                offset, fromSeq, toSeq);
-    }
-
     /** How many numbers one gap is in the JNI code's rows (reason, then a has-flag and a value for each field). */
     static final int NUMS = 7;
 
-    /** The gap of the {@link #NUMS} numbers at {@code v[at]} and its path. */
+    /** The gap of the {@link #NUMS} numbers at {@code v[at]} (its {@code binlog_gap_reason} from 1) and its path. */
     static Gap of(long[] v, int at, String path) {
-        return new Gap((int) v[at], path, Binlog.known(v, at + 1), Binlog.known(v, at + 3), Binlog.known(v, at + 5));
+        return new Gap(Binlog.constant(Reason.values(), v[at], 1), path, Binlog.known(v, at + 1),
+                Binlog.known(v, at + 3), Binlog.known(v, at + 5));
     }
 }

@@ -59,17 +59,14 @@ abstract class HandleCalls {
         }
     }
 
-    final NativeHandle owner;
-    final Cleaner.Cleanable cleanable;
+    private final NativeHandle owner;
+    private final Cleaner.Cleanable cleanable;
     /** What the handle is ("reader", ...) and of what (a path), for messages. */
     private final String kind;
     final String description;
     /** The native handle, or 0 once closed; guarded by {@link #callLock()}. */
     long handle;
-    /**
-     * Set when a close begins, before it takes the lock (a reader's calls that wait give up then); a writer sets it
-     * under its write lock.
-     */
+    /** Set when a close begins ({@link #beginClose}: a reader's calls that wait give up then). */
     volatile boolean closing;
 
     /** Registers {@code free} of {@code handle} with the Cleaner; on a failure here the handle is freed. */
@@ -77,12 +74,11 @@ abstract class HandleCalls {
         this.handle = handle;
         this.kind = kind;
         this.description = description;
-        NativeHandle o = new NativeHandle(handle, free);
+        owner = new NativeHandle(handle, free);
         try {
-            owner = o;
-            cleanable = Binlog.CLEANER.register(this, o);
+            cleanable = Binlog.CLEANER.register(this, owner);
         } catch (RuntimeException | Error e) {
-            o.run();
+            owner.run();
             throw e;
         }
     }
@@ -137,24 +133,31 @@ abstract class HandleCalls {
         void release(long p) throws E;
     }
 
+    /** Marks a close begun (calls that wait give up) and returns the lock it takes to wait for a call in progress. */
+    Lock beginClose() {
+        closing = true;
+        return lock;
+    }
+
     /**
-     * Closes once: marks the close begun (calls that wait give up), waits for a call in progress (the lock), then
-     * forgets the handle and calls {@code r} with the pointer taken from the Cleaner's action ({@code take}: {@code
-     * r} frees it), else with 0 (the action frees it). A later close does nothing.
+     * Closes once: {@link #beginClose}, then forgets the handle and calls {@code r} with the pointer taken from the
+     * Cleaner's action ({@code take}: {@code r} frees it), else with 0 (the action frees it). A later close does
+     * nothing.
      */
     final <E extends Exception> void closeOnce(boolean take, Release<E> r) throws E {
-        closing = true;
-        callLock().lock();
+        Lock l = beginClose();
+        l.lock();
         try {
             if (handle == 0) {
                 return;
             }
             handle = 0;
+            closing = true;
             long p = take ? owner.take() : 0;
             cleanable.clean(); // deregisters; frees the pointer unless taken above
             r.release(p);
         } finally {
-            callLock().unlock();
+            l.unlock();
             Reference.reachabilityFence(this);
         }
     }

@@ -39,9 +39,8 @@ public record LogSegment(Path path, long segmentNo, State state, OptionalLong sa
 
     /** The file at {@code path} whose fields are {@code f[at ...]} (see binlog_jni.c's list_fields). */
     private LogSegment(Path path, long[] f, int at) {
-        this(path, f[at], f[at + 1] >= 0 && f[at + 1] < State.values().length - 1 ? State.values()[(int) f[at + 1]]
-                : State.UNKNOWN, Binlog.known(f, at + 2), Binlog.known(f, at + 4), Binlog.known(f, at + 6), f[at + 8],
-                Binlog.known(f, at + 9));
+        this(path, f[at], Binlog.constant(State.values(), f[at + 1], 0), Binlog.known(f, at + 2),
+                Binlog.known(f, at + 4), Binlog.known(f, at + 6), f[at + 8], Binlog.known(f, at + 9));
     }
 
     /**

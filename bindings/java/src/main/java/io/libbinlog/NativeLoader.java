@@ -126,10 +126,8 @@ final class NativeLoader {
     private static final Pattern OUR_COPY = Pattern.compile("libbinlog_jni-[0-9a-f]{32}\\.so");
 
     /**
-     * {@code dir/name} holding {@code library}, written (atomically) unless it already does.
-     * The JVM holds a shared lock on the copy it returns until it exits. Having written a
-     * new copy, it deletes the other versions' copies ({@code libbinlog_jni-<hash>.so},
-     * nothing else) that no process holds such a lock on: a copy in use is never removed.
+     * {@code dir/name} holding {@code library}, written (atomically) unless it already does, locked and the other
+     * versions' copies cleaned as the class comment says.
      */
     static Path cached(Path dir, String name, byte[] library) throws IOException {
         Path file = dir.resolve(name);

@@ -74,6 +74,14 @@ public final class Options {
         return nativeBuild(p.bytes(), p.lengths(), Arrays.copyOf(v, at));
     }
 
+    /** {@code v}, unless negative: then IllegalArgumentException naming {@code what} (also for {@link Shipper.Options}). */
+    static long unsigned(long v, String what) {
+        if (v < 0) {
+            throw new IllegalArgumentException(what + " must not be negative: " + v);
+        }
+        return v;
+    }
+
     /** Puts setting {@code o} with its values at {@code v[at]}; returns where the next one goes. */
     private static int put(long[] v, int at, Opt o, long... values) {
         v[at] = o.ordinal();
@@ -100,13 +108,6 @@ public final class Options {
         private final Map<Opt, long[]> settings = new EnumMap<>(Opt.class);
 
         private Builder() {
-        }
-
-        private static long unsigned(long v, String what) {
-            if (v < 0) {
-                throw new IllegalArgumentException(what + " must not be negative: " + v);
-            }
-            return v;
         }
 
         private Builder set(Opt o, long... values) {

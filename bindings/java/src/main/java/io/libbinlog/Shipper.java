@@ -72,13 +72,13 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
 
         /** Removes a local segment once its copy is verified, keeping the newest {@code keep} (at least 0). */
         public Options keepLocal(long keep) {
-            this.keepLocal = nonNegative("keepLocal", keep);
+            this.keepLocal = io.libbinlog.Options.unsigned(keep, "keepLocal");
             return this;
         }
 
         /** Segments larger than this go up as multipart uploads (0 = 64 MiB). */
         public Options multipartThreshold(long bytes) {
-            this.multipartThreshold = nonNegative("multipartThreshold", bytes);
+            this.multipartThreshold = io.libbinlog.Options.unsigned(bytes, "multipartThreshold");
             return this;
         }
 
@@ -98,27 +98,20 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
          * ends with a prune, and {@link #pruneRemote} applies it (oldest first, never the newest).
          */
         public Options remoteKeepCount(long count) {
-            remoteRetention[0] = nonNegative("remoteKeepCount", count);
+            remoteRetention[0] = io.libbinlog.Options.unsigned(count, "remoteKeepCount");
             return this;
         }
 
         /** Keeps at most {@code bytes} bytes of segment objects in the bucket (as {@link #remoteKeepCount}). */
         public Options remoteKeepBytes(long bytes) {
-            remoteRetention[1] = nonNegative("remoteKeepBytes", bytes);
+            remoteRetention[1] = io.libbinlog.Options.unsigned(bytes, "remoteKeepBytes");
             return this;
         }
 
         /** Deletes objects whose last record is older than {@code age} (as {@link #remoteKeepCount}). */
         public Options remoteKeepAge(Duration age) {
-            remoteRetention[2] = nonNegative("remoteKeepAge", age.toNanos());
+            remoteRetention[2] = io.libbinlog.Options.unsigned(age.toNanos(), "remoteKeepAge");
             return this;
-        }
-
-        private static long nonNegative(String what, long v) {
-            if (v < 0) {
-                throw new IllegalArgumentException(what + " " + v + " is negative");
-            }
-            return v;
         }
 
         /**

@@ -82,16 +82,14 @@ final class StagingBuffer {
         }
     }
 
-    /** Copies the type name, then {@code payload[off, off+len)}, to the start of the memory. */
-    void put(byte[] type, byte[] payload, int off, int len) {
+    /** Copies the type name, then {@code len} bytes of {@code payload} (a byte[] or a ByteBuffer) from {@code off}. */
+    void put(byte[] type, Object payload, int off, int len) {
         memory.put(0, type);
-        memory.put(type.length, payload, off, len);
-    }
-
-    /** Copies the type name, then {@code len} bytes of {@code payload} (direct or heap) from index {@code pos}. */
-    void put(byte[] type, ByteBuffer payload, int pos, int len) {
-        memory.put(0, type);
-        memory.put(type.length, payload, pos, len);
+        if (payload instanceof byte[] a) {
+            memory.put(type.length, a, off, len);
+        } else {
+            memory.put(type.length, (ByteBuffer) payload, off, len);
+        }
     }
 
     /** GetDirectBufferAddress, once per buffer. */

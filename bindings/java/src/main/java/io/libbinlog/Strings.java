@@ -38,24 +38,14 @@ final class Strings {
         if (s == null) {
             throw new NullPointerException(what);
         }
-        checkSurrogates(s, what);
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static void checkSurrogates(String s, String what) throws IOException {
-        for (int i = 0, n = s.length(); i < n; i++) {
-            char c = s.charAt(i);
-            if (!Character.isSurrogate(c)) {
-                continue;
+        for (int i = 0, c; i < s.length(); i += Character.charCount(c)) {
+            c = s.codePointAt(i); // an unpaired surrogate is a code point of its own
+            if (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE) {
+                throw new BinlogException(ErrorCode.INVALID_UTF8, String.format(
+                        "%s is not valid Unicode (no UTF-8 form): unpaired surrogate U+%04X at index %d", what, c, i));
             }
-            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++;
-                continue;
-            }
-            throw new BinlogException(ErrorCode.INVALID_UTF8, String.format(
-                    "%s is not valid Unicode (no UTF-8 form): unpaired surrogate U+%04X at index %d", what,
-                    (int) c, i));
         }
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     /** UTF-8 bytes for a C string argument (C appends the NUL): refuses an embedded NUL. */

@@ -23,9 +23,4 @@ public record Tail(Kind kind, long offset, long len) {
         /** A kind newer than this binding. */
         UNKNOWN
     }
-
-    /** The tail as the C library reports it: {@code kind} is its {@code binlog_tail_kind} value. */
-    Tail(int kind, long offset, long len) {
-        this(kind >= 0 && kind < Kind.values().length - 1 ? Kind.values()[kind] : Kind.UNKNOWN, offset, len);
-    }
 }

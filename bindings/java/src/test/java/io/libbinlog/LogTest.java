@@ -104,7 +104,7 @@ class LogTest {
                 seqs.add(rec.seq());
             }
             assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 10L, 11L, 12L, 13L, 14L), seqs);
-            Gap g = new Gap(2, files.get(2).toString(), OptionalLong.empty(), OptionalLong.of(5),
+            Gap g = new Gap(Gap.Reason.MISSING, files.get(2).toString(), OptionalLong.empty(), OptionalLong.of(5),
                     OptionalLong.of(10));
             assertEquals(List.of(g), r.gaps());
             assertEquals(Gap.Reason.MISSING, r.gaps().get(0).reason());
