@@ -209,20 +209,15 @@ static char *c_string(JNIEnv *env, jbyteArray a, const char *what) {
     }
     jsize n = (*env)->GetArrayLength(env, a);
     char *s = xmalloc(env, (size_t)n + 1, what);
-    if (s == NULL) {
-        return NULL;
+    if (s != NULL) {
+        (*env)->GetByteArrayRegion(env, a, 0, n, (jbyte *)s);
     }
-    (*env)->GetByteArrayRegion(env, a, 0, n, (jbyte *)s);
-    if (pending(env)) {
+    if (s == NULL || pending(env) || memchr(s, '\0', (size_t)n) != NULL) {
         free(s);
+        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "string argument contains a NUL byte"); /* unless one is pending */
         return NULL;
     }
     s[n] = '\0';
-    if (memchr(s, '\0', (size_t)n) != NULL) {
-        free(s);
-        throw_code(env, BINLOG_ERR_INVALID_ARGUMENT, "string argument contains a NUL byte");
-        return NULL;
-    }
     return s;
 }
 
@@ -615,10 +610,9 @@ JNI(jlong, BinlogWriter, nativeWriteStaged, jlong h, jlong address, jint type_le
 }
 
 JNI(jlong, StagingBuffer, nativeAddress, jobject memory) {
-    void *base = (*env)->GetDirectBufferAddress(env, memory);
-    if (base == NULL && !pending(env)) {
-        throw_iae(env, "not a direct ByteBuffer (or direct buffer access is unsupported)");
-    }
+    uint8_t *base = NULL;
+    size_t cap;
+    direct_buffer(env, memory, "memory", &base, &cap);
     return (jlong)(intptr_t)base;
 }
 

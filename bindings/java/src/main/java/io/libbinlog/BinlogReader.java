@@ -178,7 +178,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     public BinlogRecord next() throws IOException {
         long h = enter(); // no lambda: a record's path
         try {
-            return fetchCopy(h, -1);
+            return fetchOne(h, -1) ? one.record(0) : null;
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -191,11 +191,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * interrupted. Throws CLOSED if the reader is closed meanwhile.
      */
     public BinlogRecord nextWait(long timeoutMs) throws IOException {
-        return waitSliced(timeoutMs, slice -> h -> fetchCopy(h, slice));
-    }
-
-    private BinlogRecord fetchCopy(long h, long waitMs) throws IOException {
-        return fetchOne(h, waitMs) ? one.record(0) : null;
+        return waitSliced(timeoutMs, slice -> h -> fetchOne(h, slice) ? one.record(0) : null);
     }
 
     /**

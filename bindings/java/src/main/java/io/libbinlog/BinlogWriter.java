@@ -238,14 +238,6 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         return writeBatch(types, data, Count.first(lengths, count), timestampsNs);
     }
 
-    private long writeBatch(String[] types, ByteBuffer data, Count c, long[] ts) throws IOException {
-        long total = checkLengths(c, data.remaining(), ts);
-        Bytes b = Bytes.of(data);
-        long first = batch(types, b.data, b.direct, b.off, c, ts);
-        data.position(data.position() + (int) total);
-        return first;
-    }
-
     /** Batch from a heap array: records end to end from index 0. */
     public long writeBatch(String type, byte[] data, int[] lengths) throws IOException {
         return writeBatch(new String[] {type}, data, 0, lengths, null);
@@ -253,18 +245,35 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
 
     /** Batch from a heap array of the first {@code count} entries of {@code lengths}. */
     public long writeBatch(String type, byte[] data, int[] lengths, int count) throws IOException {
-        return writeBatchArray(new String[] {type}, data, 0, Count.first(lengths, count), null);
+        return writeBatch(new String[] {type}, ByteBuffer.wrap(data), Count.first(lengths, count), null);
     }
 
     /** Batch from a heap array: records end to end from {@code offset}; types and timestamps as above. */
     public long writeBatch(String[] types, byte[] data, int offset, int[] lengths, long[] timestampsNs) throws IOException {
-        return writeBatchArray(types, data, offset, Count.all(lengths), timestampsNs);
+        Objects.checkFromToIndex(offset, data.length, data.length);
+        return writeBatch(types, ByteBuffer.wrap(data).position(offset), Count.all(lengths), timestampsNs);
     }
 
-    private long writeBatchArray(String[] types, byte[] data, int offset, Count c, long[] ts) throws IOException {
-        Objects.checkFromToIndex(offset, data.length, data.length);
-        checkLengths(c, data.length - offset, ts);
-        return batch(types, data, false, offset, c, ts);
+    /** Writes the batch of {@code c}'s records from {@code data}'s position, which then moves past them. */
+    private long writeBatch(String[] types, ByteBuffer data, Count c, long[] ts) throws IOException {
+        long total = checkLengths(c, data.remaining(), ts);
+        BatchTypes bt = batchTypes(types, c);
+        if (c.n == 0) {
+            // No records (and maybe no types: one per record): what the
+            // next record would get, as the C call returns for none.
+            return nextSeq();
+        }
+        Bytes b = Bytes.of(data);
+        long h = enter();
+        try {
+            long first = nativeWriteBatch(h, bt.names().bytes(), bt.names().lengths(), bt.index(), b.data, b.direct,
+                    b.off, c.lengths, c.n, ts, pin);
+            data.position(data.position() + (int) total);
+            return first;
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
     }
 
     /**
@@ -333,24 +342,6 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
                     "timestampsNs has " + ts.length + " entries for " + c.n + " records");
         }
         return total;
-    }
-
-    /** Writes a batch whose lengths {@link #checkLengths} accepted. */
-    private long batch(String[] types, Object data, boolean direct, int pos, Count c, long[] ts) throws IOException {
-        BatchTypes bt = batchTypes(types, c);
-        if (c.n == 0) {
-            // No records (and maybe no types: one per record): what the
-            // next record would get, as the C call returns for none.
-            return nextSeq();
-        }
-        long h = enter();
-        try {
-            return nativeWriteBatch(h, bt.names().bytes(), bt.names().lengths(), bt.index(), data, direct, pos,
-                    c.lengths, c.n, ts, pin);
-        } finally {
-            exit();
-            Reference.reachabilityFence(this);
-        }
     }
 
     /** Hands buffered records to the OS; readers see them afterwards. */
@@ -473,10 +464,6 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
             for (SegmentInfo s; (s = pollNative(p)) != null;) {
                 unpolled.add(s);
             }
-        } catch (BinlogException e) {
-            // a segment writer
-        }
-        try {
             droppedAtClose = nativeCall(p, DROPPED_UNSHIPPED);
         } catch (BinlogException e) {
             // a segment writer

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,15 +13,13 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Finds and loads the JNI library, in this order:
@@ -122,7 +121,7 @@ final class NativeLoader {
     }
 
     /** The shared locks on the copies this JVM loaded, held for its lifetime (see {@link #cached}). */
-    private static final List<FileChannel> HELD = new ArrayList<>();
+    private static final Set<FileChannel> HELD = ConcurrentHashMap.newKeySet();
     private static final Pattern OUR_COPY = Pattern.compile("libbinlog_jni-[0-9a-f]{32}\\.so");
 
     /**
@@ -169,26 +168,22 @@ final class NativeLoader {
             ch.close();
             throw e;
         }
-        synchronized (HELD) {
-            HELD.add(ch);
-        }
+        HELD.add(ch);
         return file;
     }
 
     /** Deletes the copies of other versions in {@code dir} that no process holds a lock on. */
     private static void removeOtherVersions(Path dir, String keep) throws IOException {
-        List<Path> others;
-        try (Stream<Path> all = Files.list(dir)) {
-            others = all.filter(p -> OUR_COPY.matcher(p.getFileName().toString()).matches()
-                    && !p.getFileName().toString().equals(keep)).collect(Collectors.toList());
-        }
-        for (Path p : others) {
-            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-                if (ch.tryLock() != null) {
-                    Files.deleteIfExists(p);
+        try (DirectoryStream<Path> others = Files.newDirectoryStream(dir, p -> !p.endsWith(keep)
+                && OUR_COPY.matcher(p.getFileName().toString()).matches())) {
+            for (Path p : others) {
+                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                    if (ch.tryLock() != null) {
+                        Files.deleteIfExists(p);
+                    }
+                } catch (IOException | OverlappingFileLockException inUseOrGone) {
+                    // in use by this JVM, or gone already: keep it
                 }
-            } catch (IOException | OverlappingFileLockException inUseOrGone) {
-                // in use by this JVM, or gone already: keep it
             }
         }
     }

@@ -229,26 +229,25 @@ public final class RecordBatch {
      */
     public String type(int i) {
         int d = at(i);
-        String t = types[i];
-        if (t != null) {
-            return t;
-        }
-        int off = descriptors.getInt(d + TYPE_OFF);
-        int len = descriptors.getInt(d + TYPE_LEN);
-        // Runs of one type are common: try the previous record's first.
-        if (i > 0 && types[i - 1] != null) {
+        if (types[i] == null) {
+            int off = descriptors.getInt(d + TYPE_OFF);
+            int len = descriptors.getInt(d + TYPE_LEN);
+            // Runs of one type are common: try the previous record's first.
             int pd = d - DESCRIPTOR_BYTES;
-            if (descriptors.getInt(pd + TYPE_LEN) == len
-                    && sameBytes(descriptors.getInt(pd + TYPE_OFF), off, len)) {
-                return types[i] = types[i - 1];
-            }
+            boolean asPrevious = i > 0 && types[i - 1] != null && descriptors.getInt(pd + TYPE_LEN) == len
+                    && sameBytes(descriptors.getInt(pd + TYPE_OFF), off, len, null);
+            types[i] = asPrevious ? types[i - 1] : cachedType(off, len);
         }
-        return types[i] = cachedType(off, len);
+        return types[i];
     }
 
-    private boolean sameBytes(int a, int b, int len) {
+    /** Whether the {@code len} bytes at {@code off} equal those at {@code a}, or (with {@code b}) {@code b}. */
+    private boolean sameBytes(int a, int off, int len, byte[] b) {
+        if (b != null && b.length != len) {
+            return false;
+        }
         for (int k = 0; k < len; k++) {
-            if (view.get(a + k) != view.get(b + k)) {
+            if (view.get(off + k) != (b != null ? b[k] : view.get(a + k))) {
                 return false;
             }
         }
@@ -260,12 +259,7 @@ public final class RecordBatch {
             return decode(off, len);
         }
         for (int slot = 0; slot < TYPE_CACHE_SLOTS && cacheBytes[slot] != null; slot++) {
-            byte[] b = cacheBytes[slot];
-            int k = 0;
-            while (k < len && b.length == len && b[k] == view.get(off + k)) {
-                k++;
-            }
-            if (k == len && b.length == len) {
+            if (sameBytes(0, off, len, cacheBytes[slot])) {
                 return cacheStrings[slot];
             }
         }

@@ -3,6 +3,7 @@ package io.libbinlog;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
@@ -146,9 +147,7 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
      * compares the local segments with the journal and the bucket. Nothing is uploaded yet.
      */
     public static Shipper open(Path dir, String name, Options options) throws IOException {
-        if (options == null) {
-            throw new NullPointerException("options");
-        }
+        Objects.requireNonNull(options, "options");
         byte[] d = Strings.path(dir, "dir");
         byte[] n = Strings.cstring(name, "name");
         String description = Strings.describe(dir, name);
@@ -174,9 +173,7 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
      * reason retention.
      */
     public static PruneReport pruneRemote(String name, Options options, boolean dryRun) throws IOException {
-        if (options == null) {
-            throw new NullPointerException("options");
-        }
+        Objects.requireNonNull(options, "options");
         byte[] n = Strings.cstring(name, "name");
         long[] r = new long[4];
         nativePrune(n, options.strings(), options.nums(false), dryRun, r);

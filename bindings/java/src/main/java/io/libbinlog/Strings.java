@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.IntFunction;
 
 /** Encoding helpers: everything crosses JNI as bytes, never as modified UTF-8. */
@@ -35,9 +36,7 @@ final class Strings {
      * silently put '?' in its place, naming another type, key or file): refused with INVALID_UTF8.
      */
     static byte[] utf8(String s, String what) throws IOException {
-        if (s == null) {
-            throw new NullPointerException(what);
-        }
+        Objects.requireNonNull(s, what);
         for (int i = 0, c; i < s.length(); i += Character.charCount(c)) {
             c = s.codePointAt(i); // an unpaired surrogate is a code point of its own
             if (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE) {
@@ -61,9 +60,7 @@ final class Strings {
      * file-name charset cannot decode prints with U+FFFD in its place, and those bytes would name another file.
      */
     static byte[] path(Path p, String what) throws IOException {
-        if (p == null) {
-            throw new NullPointerException(what);
-        }
+        Objects.requireNonNull(p, what);
         FileSystem fs = p.getFileSystem();
         String s = p.toString();
         if (fs != FileSystems.getDefault()) {
