@@ -2,18 +2,14 @@
  * JNI glue between io.libbinlog (Java) and libbinlog's C ABI (binlog.h).
  *
  * Rules kept throughout:
- *  - Java owns lifetimes and locking: a handle passed here is live and not
- *    used concurrently with its close/free (the Java classes guarantee it).
- *  - Every libbinlog failure becomes a pending io.libbinlog.BinlogException
- *    carrying the result code and binlog_last_error(), read first thing
- *    after the failing call, on the same thread.
- *  - Every JNI call that can fail is checked; after an exception is pending
- *    we release what we hold and return at once without further JNI calls
- *    (other than the release functions, which are allowed).
- *  - Strings cross as byte arrays (UTF-8 or file-name bytes), never as
- *    modified UTF-8.
- *  - Nothing calls back from C into Java code except constructors of
- *    exceptions.
+ *  - Java owns lifetimes and locking: a handle passed here is live and not used concurrently with its close/free (the
+ *    Java classes guarantee it).
+ *  - Every libbinlog failure becomes a pending io.libbinlog.BinlogException carrying the result code and
+ *    binlog_last_error(), read first thing after the failing call, on the same thread.
+ *  - Every JNI call that can fail is checked; after an exception is pending we release what we hold and return at once
+ *    without further JNI calls (other than the release functions, which are allowed).
+ *  - Strings cross as byte arrays (UTF-8 or file-name bytes), never as modified UTF-8.
+ *  - Nothing calls back from C into Java code except constructors of exceptions.
  */
 #include <jni.h>
 #include <limits.h>
@@ -70,7 +66,8 @@ enum { OPEN_SEGMENT, OPEN_SALVAGE, OPEN_LOG, OPEN_GLOB, OPEN_LOG_TIERED };
 
 /* ---- Cached classes and exception helpers */
 
-/* Classes JNI_OnLoad finds, as global references: their names, and where each goes. */
+/* Classes JNI_OnLoad finds, as global references: their names, and where each goes. The references keep this
+ * library's class loader, so the library is never unloaded (no JNI_OnUnload to release them). */
 static jclass cls_binlog_exception, cls_illegal_argument, cls_null_pointer, cls_out_of_memory, cls_bytes, cls_object;
 static jmethodID of_binlog_exception; /* static IOException of(int, byte[], byte[], long, int) */
 static const char *const class_names[] = {"io/libbinlog/BinlogException", "java/lang/IllegalArgumentException",
@@ -96,16 +93,6 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved __attribute__((unus
     of_binlog_exception =
         (*env)->GetStaticMethodID(env, cls_binlog_exception, "of", "(I[B[BJI)Ljava/io/IOException;");
     return of_binlog_exception == NULL ? JNI_ERR : JNI_VERSION_1_8;
-}
-
-JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *reserved __attribute__((unused))) {
-    JNIEnv *env;
-    for (size_t i = 0; i < CLASSES && (*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) == JNI_OK; i++) {
-        if (*all_classes[i] != NULL) {
-            (*env)->DeleteGlobalRef(env, *all_classes[i]);
-            *all_classes[i] = NULL;
-        }
-    }
 }
 
 static int pending(JNIEnv *env) {
