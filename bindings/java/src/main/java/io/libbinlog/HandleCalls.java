@@ -28,9 +28,9 @@ abstract class HandleCalls {
         T apply(long handle) throws IOException;
     }
 
-    /** A call on a live handle, with no result, that may fail as the library does. */
-    interface HandleConsumer {
-        void accept(long handle) throws IOException;
+    /** A call on a live handle with no result ({@link #run}), or what a close does with the pointer ({@link #closeOnce}). */
+    interface HandleConsumer<E extends Exception> {
+        void accept(long handle) throws E;
     }
 
     /**
@@ -121,16 +121,11 @@ abstract class HandleCalls {
         }
     }
 
-    final void run(HandleConsumer c) throws IOException {
+    final void run(HandleConsumer<IOException> c) throws IOException {
         call(h -> {
             c.accept(h);
             return null;
         });
-    }
-
-    /** What a close does with the handle it forgets: {@code p}, the pointer it took, or 0 (see {@link #closeOnce}). */
-    interface Release<E extends Exception> {
-        void release(long p) throws E;
     }
 
     /** Marks a close begun (calls that wait give up) and returns the lock it takes to wait for a call in progress. */
@@ -144,7 +139,7 @@ abstract class HandleCalls {
      * Cleaner's action ({@code take}: {@code r} frees it), else with 0 (the action frees it). A later close does
      * nothing.
      */
-    final <E extends Exception> void closeOnce(boolean take, Release<E> r) throws E {
+    final <E extends Exception> void closeOnce(boolean take, HandleConsumer<E> r) throws E {
         Lock l = beginClose();
         l.lock();
         try {
@@ -155,7 +150,7 @@ abstract class HandleCalls {
             closing = true;
             long p = take ? owner.take() : 0;
             cleanable.clean(); // deregisters; frees the pointer unless taken above
-            r.release(p);
+            r.accept(p);
         } finally {
             l.unlock();
             Reference.reachabilityFence(this);
