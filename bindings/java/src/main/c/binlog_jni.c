@@ -682,7 +682,7 @@ JNI(jlong, BinlogWriter, nativeWriteBatch, jlong h, jbyteArray type_bytes, jintA
     }
     size_t off = 0;
     for (jsize i = 0; i < b.n; i++) {
-        const binlog_iovec *t = &b.types.iov[b.tidx != NULL ? b.tidx[i] : 0]; /* same pointer per type: validated once */
+        const binlog_iovec *t = &b.types.iov[b.tidx != NULL ? b.tidx[i] : 0]; /* same pointer per type: checked once */
         entries[i] = (binlog_entry){.type_name = t->base, .type_len = t->len, .payload = base + off,
                                     .payload_len = (size_t)b.lens[i],
                                     .timestamp_ns = b.ts != NULL ? (int64_t)b.ts[i] : BINLOG_TIME_NOW};
@@ -898,25 +898,19 @@ static jobjectArray byte_arrays(JNIEnv *env, const binlog_iovec *s, size_t n, co
     return out;
 }
 
-/* {long[] nums, byte[][] paths} (and byte[][] logs if `logs` is not NULL): the n rows of `width` numbers in v,
- * each row's path (and log name); NULL with an exception pending on failure. */
+/* {long[] nums, byte[][] paths, byte[][] logs (null if `logs` is NULL)}: the n rows of `width` numbers in v, each
+ * row's path and log name; NULL with an exception pending on failure. */
 static jobjectArray nums_and_paths(JNIEnv *env, const jlong *v, size_t width, const binlog_iovec *paths,
                                    const binlog_iovec *logs, size_t n, const char *call) {
     jobjectArray p = byte_arrays(env, paths, n, call);
     jobjectArray l = p == NULL || logs == NULL ? NULL : byte_arrays(env, logs, n, call);
-    if (logs != NULL && l == NULL) {
-        return NULL;
-    }
-    jlongArray nums = p == NULL ? NULL : (*env)->NewLongArray(env, (jsize)(n * width));
-    jobjectArray out = nums == NULL ? NULL : (*env)->NewObjectArray(env, logs == NULL ? 2 : 3, cls_object, NULL);
+    jlongArray nums = p == NULL || (logs != NULL && l == NULL) ? NULL : (*env)->NewLongArray(env, (jsize)(n * width));
+    jobjectArray out = nums == NULL ? NULL : (*env)->NewObjectArray(env, 3, cls_object, NULL);
     if (out == NULL) {
         return NULL;
     }
     (*env)->SetLongArrayRegion(env, nums, 0, (jsize)(n * width), v);
-    if (set_out(env, out, 0, nums) != 0 || set_out(env, out, 1, p) != 0 || (l != NULL && set_out(env, out, 2, l) != 0)) {
-        return NULL;
-    }
-    return out;
+    return set_out(env, out, 0, nums) != 0 || set_out(env, out, 1, p) != 0 || set_out(env, out, 2, l) != 0 ? NULL : out;
 }
 
 /* The numbers of one gap in a nativeProblems' long[]: reason, then a has-flag (0 or 1) and a value for offset,
@@ -1057,21 +1051,17 @@ FREE_FN(BinlogReader, nativeFree, binlog_reader_free, binlog_reader)
 /* Fills v with file i of list as LIST_FIELDS numbers, and its path. */
 static binlog_result list_fields(const binlog_segment_list *list, size_t i, jlong *v, binlog_iovec *path) {
     binlog_listed_segment s;
-    binlog_result rc = binlog_segment_list_get(list, i, &s);
     bool compressed = false;
     uint64_t original = 0;
-    if (rc == BINLOG_OK) {
-        rc = binlog_segment_list_get_compression(list, i, &compressed, &original);
+    binlog_result rc = binlog_segment_list_get(list, i, &s);
+    if (rc == BINLOG_OK && (rc = binlog_segment_list_get_compression(list, i, &compressed, &original)) == BINLOG_OK) {
+        *path = (binlog_iovec){(const uint8_t *)s.path, strlen(s.path)};
+        jlong f[LIST_FIELDS] = {(jlong)s.segment_no, (jlong)s.state,     s.salvaged,     (jlong)s.salvaged_offset,
+                                s.has_first_seq,     (jlong)s.first_seq, s.has_last_seq, (jlong)s.last_seq,
+                                (jlong)s.bytes,      compressed,         (jlong)original};
+        memcpy(v, f, sizeof f);
     }
-    if (rc != BINLOG_OK) {
-        return rc;
-    }
-    *path = (binlog_iovec){(const uint8_t *)s.path, strlen(s.path)};
-    jlong f[LIST_FIELDS] = {(jlong)s.segment_no, (jlong)s.state,       s.salvaged,        (jlong)s.salvaged_offset,
-                            s.has_first_seq,     (jlong)s.first_seq,   s.has_last_seq,    (jlong)s.last_seq,
-                            (jlong)s.bytes,      compressed,           (jlong)original};
-    memcpy(v, f, sizeof f);
-    return BINLOG_OK;
+    return rc;
 }
 
 /* binlog_log_list_segments, copied into Java as {long[] nums, byte[][] paths}: LIST_FIELDS numbers per file
@@ -1146,10 +1136,8 @@ static binlog_ship_options *ship_options(JNIEnv *env, jobjectArray strings, jlon
         rc = binlog_ship_options_set_multipart_threshold(o, (uint64_t)v[SHIP_MULTIPART]);
     if (rc == BINLOG_OK && v[SHIP_RETRY_MS] > 0)
         rc = binlog_ship_options_set_retry_timeout(o, (uint64_t)v[SHIP_RETRY_MS]);
-    if (rc == BINLOG_OK && (keep[0] >= 0 || keep[1] >= 0 || keep[2] >= 0)) /* -1: unset, UINT64_MAX for C */
-        rc = binlog_ship_options_set_remote_retention(o, keep[0] < 0 ? UINT64_MAX : (uint64_t)keep[0],
-                                                      keep[1] < 0 ? UINT64_MAX : (uint64_t)keep[1],
-                                                      keep[2] < 0 ? UINT64_MAX : (uint64_t)keep[2]);
+    if (rc == BINLOG_OK && (keep[0] >= 0 || keep[1] >= 0 || keep[2] >= 0)) /* -1, unset, is C's UINT64_MAX */
+        rc = binlog_ship_options_set_remote_retention(o, (uint64_t)keep[0], (uint64_t)keep[1], (uint64_t)keep[2]);
     free_all(s, SHIP_STRINGS);
     if (check(env, rc) != 0) {
         binlog_ship_options_free(o);

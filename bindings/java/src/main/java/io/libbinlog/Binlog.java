@@ -44,7 +44,8 @@ public final class Binlog {
 
     /** The constant of C value {@code code} ({@code first} that of the first), else the last one: UNKNOWN. */
     static <E extends Enum<E>> E constant(E[] values, long code, int first) {
-        return code >= first && code - first < values.length - 1 ? values[(int) (code - first)] : values[values.length - 1];
+        return code >= first && code - first < values.length - 1 ? values[(int) (code - first)]
+                : values[values.length - 1];
     }
 
     /** For {@link LogSegment#list}: {long[] nums, byte[][] paths}, 11 numbers and a path a file. */

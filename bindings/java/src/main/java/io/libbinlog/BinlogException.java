@@ -67,17 +67,14 @@ public class BinlogException extends IOException {
         if (localFile && code == ErrorCode.ALREADY_EXISTS) {
             return new FileAlreadyExistsException(file, null, msg);
         }
-        switch (code) {
-            case LOCKED:
-                return new BinlogLockedException(rawCode, msg, file, offset, osCode);
-            case CLOSED:
-                return new BinlogClosedException(msg);
-            case CORRUPT_HEADER: case CORRUPT: case TRUNCATED: case CORRUPT_SEAL:
-            case COMPRESSED_TRUNCATED: case CORRUPT_FRAME: case CORRUPT_SEEK_TABLE: case FRAME_SIZE_MISMATCH:
-                return new BinlogCorruptException(rawCode, msg, file, offset, osCode);
-            default:
-                return new BinlogException(rawCode, msg, file, offset, osCode);
-        }
+        return switch (code) {
+            case LOCKED -> new BinlogLockedException(rawCode, msg, file, offset, osCode);
+            case CLOSED -> new BinlogClosedException(msg);
+            case CORRUPT_HEADER, CORRUPT, TRUNCATED, CORRUPT_SEAL, COMPRESSED_TRUNCATED, CORRUPT_FRAME,
+                    CORRUPT_SEEK_TABLE, FRAME_SIZE_MISMATCH ->
+                    new BinlogCorruptException(rawCode, msg, file, offset, osCode);
+            default -> new BinlogException(rawCode, msg, file, offset, osCode);
+        };
     }
 
     /** The error as an enum constant ({@link ErrorCode#UNKNOWN} for a code newer than this binding). */

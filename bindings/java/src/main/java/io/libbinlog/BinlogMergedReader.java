@@ -107,15 +107,12 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         if (got == null) {
             return null;
         }
-        Map<String, String> meta = Collections.emptyMap();
-        if (got.length > 3) {
-            Map<String, String> all = new LinkedHashMap<>(got.length);
-            for (int i = 3; i + 1 < got.length; i += 2) {
-                all.put(utf8(got[i]), utf8(got[i + 1]));
-            }
-            meta = Collections.unmodifiableMap(all);
+        Map<String, String> meta = new LinkedHashMap<>();
+        for (int i = 3; i + 1 < got.length; i += 2) {
+            meta.put(utf8(got[i]), utf8(got[i + 1]));
         }
-        BinlogRecord rec = new BinlogRecord(nums[0], nums[1], utf8(got[1]), got[2], meta, nums[2]);
+        BinlogRecord rec = new BinlogRecord(nums[0], nums[1], utf8(got[1]), got[2],
+                meta.isEmpty() ? Collections.emptyMap() : Collections.unmodifiableMap(meta), nums[2]);
         return new BinlogMergedRecord(utf8(got[0]), rec);
     }
 

@@ -13,7 +13,6 @@ import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
@@ -43,7 +42,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
 
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
     /** binlog_writer_poll_sealed must be called from one thread at a time. */
-    private final ReentrantLock pollLock = new ReentrantLock();
+    private final Object pollLock = new Object();
     /** Sealed segments not yet polled when close ran, the last one included. */
     private final Queue<SegmentInfo> unpolled = new ConcurrentLinkedQueue<>();
     /** droppedUnshipped as close left it (log writers); -1 until then, and for a segment writer. */
@@ -409,11 +408,8 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
      * close sealed, included), then throws CLOSED.
      */
     public SegmentInfo pollSealed() throws IOException {
-        pollLock.lock();
-        try {
+        synchronized (pollLock) {
             return orAfterClose(BinlogWriter::pollNative, unpolled::poll);
-        } finally {
-            pollLock.unlock();
         }
     }
 

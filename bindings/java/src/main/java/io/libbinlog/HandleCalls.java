@@ -28,7 +28,7 @@ abstract class HandleCalls {
         T apply(long handle) throws IOException;
     }
 
-    /** A call on a live handle with no result ({@link #run}), or what a close does with the pointer ({@link #closeOnce}). */
+    /** A call on a live handle with no result ({@link #run}), or what a close does with the pointer it took. */
     interface HandleConsumer<E extends Exception> {
         void accept(long handle) throws E;
     }
@@ -101,7 +101,6 @@ abstract class HandleCalls {
         return handle;
     }
 
-    /** Releases the lock {@link #enter} took. */
     void exit() {
         callLock().unlock();
     }
@@ -204,9 +203,10 @@ abstract class HandleCalls {
     static <T> List<T> rows(Object[] got, int width, Row<T> row) {
         long[] v = (long[]) got[0];
         byte[][] paths = (byte[][]) got[1];
+        byte[][] logs = (byte[][]) got[2];
         List<T> list = new ArrayList<>(paths.length);
         for (int i = 0; i < paths.length; i++) {
-            list.add(row.of(v, i * width, paths[i], got.length > 2 ? ((byte[][]) got[2])[i] : null));
+            list.add(row.of(v, i * width, paths[i], logs != null ? logs[i] : null));
         }
         return list;
     }

@@ -105,7 +105,12 @@ final class NativeLoader {
 
     /** The name of the copy of {@code library}: 128 bits of its SHA-256. */
     static String fileName(byte[] library) {
-        return "libbinlog_jni-" + sha256(library).substring(0, 32) + ".so";
+        try {
+            byte[] sha = MessageDigest.getInstance("SHA-256").digest(library);
+            return "libbinlog_jni-" + HexFormat.of().formatHex(sha, 0, 16) + ".so";
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is a required JDK algorithm", e);
+        }
     }
 
     static Path cacheDir() {
@@ -151,9 +156,9 @@ final class NativeLoader {
     }
 
     /**
-     * Takes a shared lock on {@code file} for the JVM's lifetime. A cleaner deletes only under
-     * an exclusive lock, so once the shared one is granted the file is either still there (and
-     * stays) or already gone: then this throws, and the caller loads from a temporary copy.
+     * Takes a shared lock on {@code file} for the JVM's lifetime. A cleaner deletes only under an exclusive lock, so
+     * once the shared one is granted the file is either still there (and stays) or already gone: then this throws, and
+     * the caller loads from a temporary copy.
      */
     private static Path hold(Path file) throws IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
@@ -185,14 +190,6 @@ final class NativeLoader {
                     // in use by this JVM, or gone already: keep it
                 }
             }
-        }
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is a required JDK algorithm", e);
         }
     }
 }

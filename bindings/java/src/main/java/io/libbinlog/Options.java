@@ -74,7 +74,7 @@ public final class Options {
         return nativeBuild(p.bytes(), p.lengths(), Arrays.copyOf(v, at));
     }
 
-    /** {@code v}, unless negative: then IllegalArgumentException naming {@code what} (also for {@link Shipper.Options}). */
+    /** {@code v}, unless negative: then IllegalArgumentException naming {@code what} (Shipper.Options's too). */
     static long unsigned(long v, String what) {
         if (v < 0) {
             throw new IllegalArgumentException(what + " must not be negative: " + v);

@@ -66,7 +66,7 @@ public final class RecordBatch {
     /** Address of the mapping the current fill's mapped payloads are in (0: none). */
     private long base;
 
-    /** The type cache, across fills: UTF-8 bytes (null: free) and their String; the next slot to fill; the last found. */
+    /** The type cache, across fills: UTF-8 bytes (null: free) and their String; the next slot to fill; the last hit. */
     private final byte[][] cacheBytes = new byte[TYPE_CACHE_SLOTS][];
     private final String[] cacheStrings = new String[TYPE_CACHE_SLOTS];
     private int cacheNext;

@@ -13,7 +13,6 @@ import java.util.OptionalLong;
  * as long as its retries), releases the log's ship lock, and later calls throw {@link ErrorCode#CLOSED}. An unreachable, unclosed shipper is freed by a {@link java.lang.ref.Cleaner}.
  */
 public final class Shipper extends HandleCalls implements AutoCloseable {
-
     /** What one {@link #shipOnce} did, in segments. */
     public record Report(long uploaded, long alreadyUploaded, long removedLocal) {}
 
@@ -135,7 +134,6 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
                 retryTimeoutMillis, remoteRetention[0], remoteRetention[1], remoteRetention[2]};
         }
     }
-
 
     private Shipper(long handle, String description) {
         super(handle, Shipper::nativeFree, "shipper", description);
