@@ -346,22 +346,6 @@ static int direct_buffer(JNIEnv *env, jobject buf, const char *what, uint8_t **a
     return 0;
 }
 
-/* The direct buffer's address, checked to hold [pos, pos+len). NULL with an exception pending. */
-static uint8_t *direct_range(JNIEnv *env, jobject buf, jint pos, jint len) {
-    uint8_t *base;
-    size_t cap;
-    if (direct_buffer(env, buf, "buffer", &base, &cap) != 0) {
-        return NULL;
-    }
-    if (pos < 0 || len < 0 || (uint64_t)pos + (uint64_t)len > cap) {
-        throw_iae(env, "range outside the direct ByteBuffer");
-        return NULL;
-    }
-    /* An empty direct buffer may have no address (FileChannel.map of 0 bytes): it is still a valid, empty range. */
-    static uint8_t empty_range[1];
-    return base == NULL ? empty_range : base + pos;
-}
-
 /* Sets out[i] = v and drops the local reference. -1 with an exception pending on failure. */
 static int set_out(JNIEnv *env, jobjectArray out, jsize i, jobject v) {
     (*env)->SetObjectArrayElement(env, out, i, v);
@@ -531,7 +515,18 @@ static const uint8_t *payload_at(JNIEnv *env, jobject data, jboolean direct, jbo
         return NULL;
     }
     if (direct) {
-        return direct_range(env, data, off, (jint)len);
+        uint8_t *base;
+        size_t cap;
+        if (direct_buffer(env, data, "buffer", &base, &cap) != 0) {
+            return NULL;
+        }
+        if ((uint64_t)off + (uint64_t)len > cap) {
+            throw_iae(env, "range outside the direct ByteBuffer");
+            return NULL;
+        }
+        /* An empty direct buffer may have no address (FileChannel.map of 0 bytes): it is still a valid, empty range. */
+        static const uint8_t empty_range[1];
+        return base == NULL ? empty_range : base + off;
     }
     if ((size_t)len > stack_len && pin) {
         if ((*critical = (*env)->GetPrimitiveArrayCritical(env, (jarray)data, NULL)) == NULL) {

@@ -302,9 +302,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      *     after some records returns those records first; the next call reports it). The batch is empty after it.
      */
     public int nextBatch(RecordBatch batch) throws IOException {
-        Objects.requireNonNull(batch, "batch");
-        batch.reset();
-        return call(h -> fillBatch(h, batch, 0));
+        return nextBatch(batch, 0); // one try: a wait of 0 ms is one slice
     }
 
     /**

@@ -29,11 +29,8 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
      * AWS_SECRET_ACCESS_KEY}, ...), path-style addressing, no local segment removed, multipart uploads above 64 MiB.
      */
     public static final class Options {
-        private String url;
-        private String endpoint;
-        private String region;
-        private String accessKeyId;
-        private String secretAccessKey;
+        /** Url, endpoint, region, access key id, secret access key (binlog_jni.c's SHIP_*); null where unset. */
+        private final String[] text = new String[5];
         private boolean virtualHostedStyle;
         private long keepLocal = -1;
         private long multipartThreshold;
@@ -43,24 +40,24 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
 
         /** Where the log goes: {@code s3://bucket[/prefix]} (required). */
         public Options url(String url) {
-            this.url = url;
+            text[0] = url;
             return this;
         }
 
         /** The server's URL, for S3-compatible servers ({@code http://host:port}). */
         public Options endpoint(String endpoint) {
-            this.endpoint = endpoint;
+            text[1] = endpoint;
             return this;
         }
 
         public Options region(String region) {
-            this.region = region;
+            text[2] = region;
             return this;
         }
 
         public Options credentials(String accessKeyId, String secretAccessKey) {
-            this.accessKeyId = accessKeyId;
-            this.secretAccessKey = secretAccessKey;
+            text[3] = accessKeyId;
+            text[4] = secretAccessKey;
             return this;
         }
 
@@ -114,16 +111,12 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
             return this;
         }
 
-        /**
-         * The string options as UTF-8 for C strings, null where unset: url, endpoint, region, access
-         * key id, secret access key, as the natives take them.
-         */
+        /** The {@link #text} as UTF-8 for C strings, null where unset, as the natives take them. */
         private byte[][] strings() throws IOException {
-            String[] s = {url, endpoint, region, accessKeyId, secretAccessKey};
             String[] what = {"url", "endpoint", "region", "access key id", "secret access key"};
-            byte[][] out = new byte[s.length][];
-            for (int i = 0; i < s.length; i++) {
-                out[i] = s[i] == null ? null : Strings.cstring(s[i], what[i]);
+            byte[][] out = new byte[text.length][];
+            for (int i = 0; i < text.length; i++) {
+                out[i] = text[i] == null ? null : Strings.cstring(text[i], what[i]);
             }
             return out;
         }
