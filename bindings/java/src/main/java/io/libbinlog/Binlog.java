@@ -28,7 +28,6 @@ public final class Binlog {
 
     /** Forces class initialisation, which loads the native library. */
     static void ensureLoaded() {
-        // the static initialiser did the work
     }
 
     /** The library version, e.g. {@code "0.1.0"} ({@code binlog_version()}). */

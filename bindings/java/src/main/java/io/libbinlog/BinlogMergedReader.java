@@ -149,8 +149,6 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         closeOnce(false, p -> held = null); // the Cleaner's action frees the handle, once
     }
 
-    // -------------------------------------------------------------- natives
-
     /** {@code binlog_merged_reader_open}; each argument may be null. */
     private static native long nativeOpen(byte[] dir, byte[] remote, byte[] pattern) throws IOException;
 

@@ -132,8 +132,6 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         return new BinlogReader(nativeOpen(how, p, n, r, retryMs), description);
     }
 
-    // ---------------------------------------------------------------- calls
-
     @Override
     long enter() throws BinlogClosedException {
         if (lock.isHeldByCurrentThread() && visiting) {
@@ -277,8 +275,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         if (!fetchOne(h, -1)) {
             return false;
         }
-        // A new view per visit: one kept from an earlier visit must stay invalid
-        // (a shared, reused view would become valid again and show this record).
+        // A new view per visit: one kept from an earlier visit must stay invalid (a reused one would show this record).
         RecordView view = new RecordView(one.seq(0), one.timestampNs(0), one.type(0), one.payload(0), one.metadata(0),
                 one.offset(0));
         visiting = true;

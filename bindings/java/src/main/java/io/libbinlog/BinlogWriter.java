@@ -91,13 +91,9 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         try {
             return new BinlogWriter(nativeOpen(path, name, o), description, options);
         } finally {
-            if (o != 0) {
-                Options.nativeFree(o);
-            }
+            Options.nativeFree(o); // binlog_options_free accepts NULL
         }
     }
-
-    // ---------------------------------------------------------------- calls
 
     @Override
     Lock callLock() {
@@ -258,8 +254,7 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         long total = checkLengths(c, data.remaining(), ts);
         BatchTypes bt = batchTypes(types, c);
         if (c.n == 0) {
-            // No records (and maybe no types: one per record): what the
-            // next record would get, as the C call returns for none.
+            // No records (and maybe no types: one per record): the next seq, as the C call returns for none.
             return nextSeq();
         }
         Bytes b = Bytes.of(data);

@@ -198,8 +198,6 @@ public final class RecordBatch {
         mapEnd = base + hi;
     }
 
-    // ------------------------------------------------------- accessors
-
     private int at(int i) {
         return Objects.checkIndex(i, count) * DESCRIPTOR_BYTES;
     }
