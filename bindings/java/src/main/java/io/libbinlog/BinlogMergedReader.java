@@ -156,11 +156,6 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
 
     private static native void nativeSkipDamaged(long h, boolean skip) throws IOException;
 
-    /**
-     * The next record ({@code binlog_merged_reader_next}, or {@code _next_wait} up to {@code waitMs} if not
-     * negative): {seq, timestampNs, offset} into {@code nums}, and {log, type, payload, then each metadata key and
-     * value} returned; null at END.
-     */
     private static native byte[][] nativeNext(long h, long waitMs, long[] nums) throws IOException;
 
     private static native void nativeFree(long h);

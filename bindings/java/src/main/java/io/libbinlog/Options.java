@@ -280,10 +280,6 @@ public final class Options {
         }
     }
 
-    /**
-     * A new {@code binlog_options} with {@code settings} (an {@link Opt} ordinal, then three values, each) applied
-     * in order; a string setting's values are indexes of strings packed in {@code strBytes} and {@code strLens}.
-     */
     private static native long nativeBuild(byte[] strBytes, int[] strLens, long[] settings) throws IOException;
 
     static native void nativeFree(long opts);

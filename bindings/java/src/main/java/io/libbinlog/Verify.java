@@ -96,7 +96,6 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
 
     private static native long nativeOpen(byte[] path, byte[] logName) throws IOException;
 
-    /** The next finding's numbers into {@code nums}, its location and message as bytes; null at the end. */
     private static native byte[][] nativeNext(long h, long[] nums) throws IOException;
 
     private static native void nativeCounts(long h, long[] out) throws IOException;
