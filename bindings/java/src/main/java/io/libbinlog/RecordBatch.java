@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -66,11 +67,12 @@ public final class RecordBatch {
     /** Address of the mapping the current fill's mapped payloads are in (0: none). */
     private long base;
 
-    /** The type cache, across fills: UTF-8 bytes (null: free) and their String; the next slot to fill; the last hit. */
+    /** Types resolved for this fill, per index (null: not yet). */
+    private final String[] types;
+    /** The type cache, across fills: UTF-8 bytes (null: free) and their String; the next entry to replace. */
     private final byte[][] cacheBytes = new byte[TYPE_CACHE_SLOTS][];
     private final String[] cacheStrings = new String[TYPE_CACHE_SLOTS];
     private int cacheNext;
-    private int cacheHit;
 
     /**
      * A batch of up to {@code maxRecords} records and {@code bufferBytes}
@@ -93,6 +95,7 @@ public final class RecordBatch {
         this.descriptors = ByteBuffer.allocateDirect(descBytes + 7).alignedSlice(8).limit(descBytes)
                 .slice().order(ByteOrder.nativeOrder());
         this.view = data.asReadOnlyBuffer().order(ByteOrder.nativeOrder());
+        this.types = new String[maxRecords];
     }
 
     /** Most records one fill returns. */
@@ -118,6 +121,7 @@ public final class RecordBatch {
 
     /** Before a fill: nothing valid until {@link #filled}. */
     void reset() {
+        Arrays.fill(types, 0, count, null);
         count = 0;
     }
 
@@ -218,48 +222,51 @@ public final class RecordBatch {
     }
 
     /**
-     * Type of record {@code i}. Cached across fills by its bytes (the last type found is compared first: runs of one
-     * type are common), so repeated types return the same String without allocating.
+     * Type of record {@code i}. Decoded once per batch index and cached across fills by its bytes, so repeated
+     * types return the same String without allocating.
      */
     public String type(int i) {
         int d = at(i);
-        int off = descriptors.getInt(d + TYPE_OFF);
-        int len = descriptors.getInt(d + TYPE_LEN);
-        if (len > TYPE_CACHE_MAX_LEN) {
-            return decode(off, len);
+        if (types[i] == null) {
+            int off = descriptors.getInt(d + TYPE_OFF);
+            int len = descriptors.getInt(d + TYPE_LEN);
+            // Runs of one type are common: try the previous record's first.
+            int pd = d - DESCRIPTOR_BYTES;
+            boolean asPrevious = i > 0 && types[i - 1] != null && descriptors.getInt(pd + TYPE_LEN) == len
+                    && sameBytes(descriptors.getInt(pd + TYPE_OFF), off, len, null);
+            types[i] = asPrevious ? types[i - 1] : cachedType(off, len);
         }
-        if (!sameBytes(off, len, cacheBytes[cacheHit])) {
-            cacheHit = slotOf(off, len);
-        }
-        return cacheStrings[cacheHit];
+        return types[i];
     }
 
-    /** The slot of the type cache holding the {@code len} bytes at {@code off}, put in the next slot if none does. */
-    private int slotOf(int off, int len) {
-        for (int slot = 0; slot < TYPE_CACHE_SLOTS && cacheBytes[slot] != null; slot++) {
-            if (sameBytes(off, len, cacheBytes[slot])) {
-                return slot;
-            }
-        }
-        int slot = cacheNext;
-        cacheNext = (slot + 1) & (TYPE_CACHE_SLOTS - 1);
-        cacheBytes[slot] = new byte[len];
-        view.get(off, cacheBytes[slot]);
-        cacheStrings[slot] = new String(cacheBytes[slot], StandardCharsets.UTF_8);
-        return slot;
-    }
-
-    /** Whether the {@code len} bytes at {@code off} of the data buffer are those of {@code b} (null: no). */
-    private boolean sameBytes(int off, int len, byte[] b) {
-        if (b == null || b.length != len) {
+    /** Whether the {@code len} bytes at {@code off} are those of {@code b}, or with {@code b} null those at {@code a}. */
+    private boolean sameBytes(int a, int off, int len, byte[] b) {
+        if (b != null && b.length != len) {
             return false;
         }
         for (int k = 0; k < len; k++) {
-            if (view.get(off + k) != b[k]) {
+            if (view.get(off + k) != (b != null ? b[k] : view.get(a + k))) {
                 return false;
             }
         }
         return true;
+    }
+
+    private String cachedType(int off, int len) {
+        if (len > TYPE_CACHE_MAX_LEN) {
+            return decode(off, len);
+        }
+        for (int slot = 0; slot < TYPE_CACHE_SLOTS && cacheBytes[slot] != null; slot++) {
+            if (sameBytes(0, off, len, cacheBytes[slot])) {
+                return cacheStrings[slot];
+            }
+        }
+        byte[] bytes = new byte[len];
+        view.get(off, bytes);
+        int slot = cacheNext;
+        cacheNext = (slot + 1) & (TYPE_CACHE_SLOTS - 1);
+        cacheBytes[slot] = bytes;
+        return cacheStrings[slot] = new String(bytes, StandardCharsets.UTF_8);
     }
 
     private String decode(int off, int len) {
