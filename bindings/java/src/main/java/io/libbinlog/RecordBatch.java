@@ -239,7 +239,7 @@ public final class RecordBatch {
         return types[i];
     }
 
-    /** Whether the {@code len} bytes at {@code off} are those of {@code b}, or with {@code b} null those at {@code a}. */
+    /** Whether the {@code len} bytes at {@code off} are {@code b}'s, or with {@code b} null those at {@code a}. */
     private boolean sameBytes(int a, int off, int len, byte[] b) {
         if (b != null && b.length != len) {
             return false;
