@@ -30,9 +30,6 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The bytes each ranged GET of a fetch reads.
-const PART: u64 = 8 << 20;
-
 /// One segment object a fetch copied, or found copied already.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchedSegment {
@@ -165,16 +162,12 @@ impl RemoteLog {
             .open(tmp)
             .map_err(|e| Error::io(tmp, "create", e))?;
         let mut h = Hasher::new();
-        while h.bytes() < size {
+        self.remote().for_each_part_of(key, size, |part| {
             let at = h.bytes();
-            let part = self.remote().get_range(key, at..size.min(at + PART))?;
-            if part.is_empty() {
-                break;
-            }
-            f.write_all(&part)
-                .map_err(|e| Error::io_at(tmp, at, "write", e))?;
-            h.update(&part);
-        }
+            h.update(part);
+            f.write_all(part)
+                .map_err(|e| Error::io_at(tmp, at, "write", e))
+        })?;
         f.sync_all().map_err(|e| Error::io(tmp, "fsync", e))?;
         Ok((f, h.finish()))
     }

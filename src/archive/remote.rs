@@ -136,13 +136,15 @@ impl Remote {
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT").ok());
         let plain_http = endpoint.is_some_and(|e| e.starts_with("http://"));
-        b = set(b, &c.region, AmazonS3Builder::with_region);
-        b = set(b, &c.access_key_id, AmazonS3Builder::with_access_key_id);
-        b = set(
-            b,
-            &c.secret_access_key,
-            AmazonS3Builder::with_secret_access_key,
-        );
+        if let Some(v) = &c.region {
+            b = b.with_region(v);
+        }
+        if let Some(v) = &c.access_key_id {
+            b = b.with_access_key_id(v);
+        }
+        if let Some(v) = &c.secret_access_key {
+            b = b.with_secret_access_key(v);
+        }
         if let Some(v) = c.virtual_hosted_style {
             b = b.with_virtual_hosted_style_request(v);
         }
@@ -205,6 +207,12 @@ impl Remote {
     pub(super) fn signed_request(&self, key: &str, doing: &str, r: Request) -> Result<Response> {
         self.block_on(self.signer.send(r))
             .map_err(|f| self.failed(key, doing, &f.0))
+    }
+
+    /// `signed_request`, its answer taken as `expect_success` takes it.
+    pub(super) fn send_ok(&self, key: &str, doing: &str, r: Request) -> Result<Response> {
+        let r = self.signed_request(key, doing, r)?;
+        self.expect_success(key, doing, r)
     }
 
     /// The error of `doing` on `key` that failed for reason `why`.
@@ -288,22 +296,16 @@ impl Remote {
     /// writes such a key (archive/prune/).
     #[doc(hidden)]
     pub fn put_replace_plain(&self, key: &str, body: Vec<u8>) -> Result<()> {
-        let doing = "PUT";
         let sha = digest::sha256_of(&body);
         let mut headers = self.creation_headers.clone();
         headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
-        let r = self.signed_request(
-            key,
-            doing,
-            Request {
-                headers,
-                body,
-                sha256: Some(sha),
-                idempotent: true,
-                ..request(http::Method::PUT, key)
-            },
-        )?;
-        self.expect_success(key, doing, r).map(|_| ())
+        let r = Request {
+            headers,
+            body,
+            sha256: Some(sha),
+            ..request(http::Method::PUT, key)
+        };
+        self.send_ok(key, "PUT", r).map(|_| ())
     }
 
     /// Deletes the object at `key` (none there is no error, as S3
@@ -312,15 +314,8 @@ impl Remote {
     #[doc(hidden)]
     pub fn delete(&self, key: &str) -> Result<()> {
         let doing = format!("DELETE (at {})", self.signer.bucket_url);
-        let r = self.signed_request(
-            key,
-            &doing,
-            Request {
-                idempotent: true,
-                ..request(http::Method::DELETE, key)
-            },
-        )?;
-        self.expect_success(key, &doing, r).map(|_| ())
+        let r = request(http::Method::DELETE, key);
+        self.send_ok(key, &doing, r).map(|_| ())
     }
 
     /// What the answer `r` to a create-only PUT of `key` says: created,
@@ -366,17 +361,12 @@ impl Remote {
     /// Signed here: object_store's HEAD does not return these headers.
     #[doc(hidden)]
     pub fn stored_encryption_of(&self, key: &str) -> Result<Option<StoredEncryption>> {
-        let doing = "HEAD";
-        let head = Request {
-            idempotent: true,
-            ..request(http::Method::HEAD, key)
-        };
-        let r = self.signed_request(key, doing, head)?;
+        let r = self.signed_request(key, "HEAD", request(http::Method::HEAD, key))?;
         if r.status == 404 {
             let e = self.object_error(key, ErrorKind::NotFound, "HEAD: no such object");
             return Err(e);
         }
-        let r = self.expect_success(key, doing, r)?;
+        let r = self.expect_success(key, "HEAD", r)?;
         let header = |name: &str| {
             let v = r.headers.get(name)?;
             Some(String::from_utf8_lossy(v.as_bytes()).into_owned())
@@ -427,11 +417,22 @@ impl Remote {
     pub fn for_each_part(
         &self,
         key: &str,
-        mut f: impl FnMut(&[u8]) -> Result<()>,
+        f: impl FnMut(&[u8]) -> Result<()>,
     ) -> Result<Option<u64>> {
         let Some((size, _)) = self.head(key)? else {
             return Ok(None);
         };
+        self.for_each_part_of(key, size, f)?;
+        Ok(Some(size))
+    }
+
+    /// `for_each_part` of an object of `size` bytes (as a HEAD said).
+    pub(super) fn for_each_part_of(
+        &self,
+        key: &str,
+        size: u64,
+        mut f: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
         let mut at = 0;
         while at < size {
             let part = self.get_range(key, at..size.min(at + PART))?;
@@ -441,7 +442,7 @@ impl Remote {
             f(&part)?;
             at += part.len() as u64;
         }
-        Ok(Some(size))
+        Ok(())
     }
 
     /// The last `len` bytes of the object at `key` (all of it, if shorter),
@@ -580,13 +581,11 @@ fn create_only(
     headers.push(("if-none-match".into(), "*".into()));
     headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
     Request {
-        method: http::Method::PUT,
-        key,
-        query: Vec::new(),
         headers,
         body,
         sha256: Some(sha),
         idempotent: false,
+        ..request(http::Method::PUT, key)
     }
 }
 
@@ -621,17 +620,5 @@ struct SharedClient(HttpClient);
 impl HttpConnector for SharedClient {
     fn connect(&self, _: &ClientOptions) -> object_store::Result<HttpClient> {
         Ok(self.0.clone())
-    }
-}
-
-/// `b` with `value` set through `with`, if there is a value.
-fn set(
-    b: AmazonS3Builder,
-    value: &Option<String>,
-    with: fn(AmazonS3Builder, String) -> AmazonS3Builder,
-) -> AmazonS3Builder {
-    match value {
-        Some(v) => with(b, v.clone()),
-        None => b,
     }
 }

@@ -56,11 +56,12 @@ pub(super) struct Request<'a> {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub sha256: Option<[u8; 32]>,
-    /// Whether sending it twice does what sending it once does.
+    /// Whether sending it twice does what sending it once does (all but
+    /// a create-only PUT are).
     pub idempotent: bool,
 }
 
-/// A request of `method` about `key` with nothing else set.
+/// An idempotent request of `method` about `key` with nothing else set.
 pub(super) fn request(method: http::Method, key: &str) -> Request<'_> {
     Request {
         method,
@@ -69,7 +70,7 @@ pub(super) fn request(method: http::Method, key: &str) -> Request<'_> {
         headers: Vec::new(),
         body: Vec::new(),
         sha256: None,
-        idempotent: false,
+        idempotent: true,
     }
 }
 
