@@ -171,8 +171,7 @@ impl RemoteLog {
     /// naming it.
     fn copy_whole(&self, object_key: &str) -> Result<std::fs::File> {
         let url = self.url_of(object_key);
-        let mut f = crate::sys::anonymous_file(&std::env::temp_dir())
-            .map_err(|e| Error::io(&url, "make a temporary copy", e))?;
+        let mut f = anonymous_copy(&url, &[])?;
         let found = self.remote.for_each_part(object_key, |part| {
             f.write_all(part)
                 .map_err(|e| Error::io(&url, "make a temporary copy", e))
