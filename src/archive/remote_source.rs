@@ -147,13 +147,7 @@ impl RemoteSource {
         if bytes.is_empty() {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
-        let w = Window {
-            at: offset,
-            bytes,
-            next_len: len,
-        };
-        windows.insert(0, w);
-        windows.truncate(WINDOWS);
+        keep(windows, offset, bytes, len);
         Ok(())
     }
 
@@ -185,6 +179,20 @@ impl RemoteSource {
             }
         }
     }
+}
+
+/// Keeps `bytes`, fetched from `at`, as the first of `windows` (the most
+/// recently used), continued by a GET of `next_len`.
+fn keep(windows: &mut Vec<Window>, at: u64, bytes: Vec<u8>, next_len: usize) {
+    windows.insert(
+        0,
+        Window {
+            at,
+            bytes,
+            next_len,
+        },
+    );
+    windows.truncate(WINDOWS);
 }
 
 /// Copies what `held` (bytes from `at`) has at `offset` into `buf`; how
@@ -244,16 +252,7 @@ impl Source for RemoteSource {
         if bytes.is_empty() {
             return;
         }
-        let mut windows = self.windows.borrow_mut();
-        windows.insert(
-            0,
-            Window {
-                at: offset,
-                bytes,
-                next_len: WINDOW_MIN,
-            },
-        );
-        windows.truncate(WINDOWS);
+        keep(&mut self.windows.borrow_mut(), offset, bytes, WINDOW_MIN);
     }
 
     fn streams_end_at(&self, end: u64) {

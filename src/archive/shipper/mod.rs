@@ -235,10 +235,11 @@ impl Shipper {
 /// one) shipped to `prefix` as log `log`'s, compressed (`.binlog.zst`: a
 /// segment only) or plain.
 pub(super) fn key_of(prefix: &str, log: &str, s: &SealedSegment, compressed: bool) -> String {
-    match s.salvaged {
-        None => object_name::segment_key(prefix, log, s.segment_no, s.first_seq, compressed),
-        Some(at) => object_name::salvaged_key(prefix, log, s.segment_no, at, s.first_seq),
-    }
+    let name = match s.salvaged {
+        None => object_name::segment_object_name(s.segment_no, s.first_seq, compressed),
+        Some((at, copy)) => object_name::salvaged_object_name(s.segment_no, s.first_seq, at, copy),
+    };
+    format!("{}{name}", object_name::log_prefix(prefix, log))
 }
 
 /// A log's ship lock, released when dropped in the process that took it.
