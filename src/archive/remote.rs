@@ -1,10 +1,8 @@
-//! The bucket, as the shipper uses it: create-only PUT, multipart upload
-//! (multipart.rs), HEAD with metadata, listing, GET, each a blocking call.
-//! object_store is async; a private tokio runtime per `Remote` drives it
-//! (see the module doc of `archive` for what that means for threads and
-//! fork()). The requests object_store cannot make as we need them are
-//! signed here and sent on its HTTP client (signed.rs). Every error names
-//! the object (`s3://bucket/key`).
+//! The bucket, as the shipper and the readers use it: create-only PUT,
+//! multipart upload (multipart.rs), HEAD with metadata, listing, GET, each
+//! a blocking call on a private tokio runtime (the module doc of `archive`
+//! says what that means for threads and fork()). Every error names the
+//! object (`s3://bucket/key`).
 
 use super::digest::{self, Digest, Hasher};
 use super::location::{Connection, Location};
@@ -63,9 +61,8 @@ pub struct StoredEncryption {
     pub kms_key_id: Option<String>,
 }
 
-/// A client of one bucket (a [`Location`]'s), on a private tokio current-thread
-/// runtime: the requests the shipper and the readers send. Counts the reads it sent
-/// ([`Remote::requests`]).
+/// A client of one bucket (a [`Location`]'s), on a private tokio
+/// current-thread runtime. Counts the reads it sent ([`Remote::requests`]).
 pub struct Remote {
     runtime: tokio::runtime::Runtime,
     store: AmazonS3,
@@ -77,9 +74,7 @@ pub struct Remote {
     creation_headers: Vec<(String, String)>,
 }
 
-/// The reads a `Remote` sent so far (for tests and benchmarks): GETs
-/// (whole or ranged; a HEAD is not one), the body bytes they returned,
-/// and listings.
+/// The reads a `Remote` sent so far (for tests and benchmarks).
 #[derive(Debug, Default)]
 pub struct Requests {
     gets: AtomicU64,
@@ -254,9 +249,8 @@ impl Remote {
     }
 
     /// Stores `body` under `key` only if no object has that key
-    /// (`If-None-Match: *`), with `meta` as its metadata. The request is
-    /// signed with `meta.sha256` as the body's hash (the shipper hashed
-    /// it already; object_store would hash it again). Not retried after a
+    /// (`If-None-Match: *`), with `meta` as its metadata, signed with
+    /// `meta.sha256` as the body's hash (hashed once). Not retried after a
     /// timeout or a connection lost mid-request (the caller's HEAD
     /// decides what happened).
     #[doc(hidden)]
@@ -271,12 +265,10 @@ impl Remote {
 
     /// Stores `body` (a small object without metadata: the claim) under
     /// `key` only if no object has that key, as `put_create` does. A
-    /// request that got no answer (a timeout, a reset connection: the
-    /// server may have stored it, or answered 412 and reset the
-    /// connection) is followed by a HEAD: an object there is
-    /// `AlreadyExists`, which the caller reads to know whose it is; no
-    /// object (or a HEAD that failed too) is the PUT's error. An answer
-    /// (a 501 too) is taken as it is: nothing more is sent.
+    /// request that got no answer (the server may have stored it, or
+    /// answered 412) is followed by a HEAD: an object there is
+    /// `AlreadyExists` (the caller reads whose it is); none, or a failed
+    /// HEAD, is the PUT's error. An answer (a 501 too) is taken as it is.
     #[doc(hidden)]
     pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
         let doing = "create-only PUT";
@@ -347,9 +339,8 @@ impl Remote {
         }
     }
 
-    /// The server-side encryption the server says it stored the object at
-    /// `key` with: the `x-amz-server-side-encryption` its HEAD answers
-    /// (`AES256`, `aws:kms`, ...), `None` if the answer has none (stored
+    /// The `x-amz-server-side-encryption` a HEAD of `key` answers
+    /// (`AES256`, `aws:kms`, ...), `None` if it has none (stored
     /// unencrypted, or by a server that keeps no record of it, as
     /// versitygw 1.8.0). A missing object is a `NotFound` error.
     #[doc(hidden)]
@@ -410,9 +401,8 @@ impl Remote {
     }
 
     /// Calls `f` on the object at `key` from its start, `PART` bytes (one
-    /// ranged GET) at a time, so that memory does not grow with the
-    /// object: its size (as a HEAD gave it), `None` if there is no such
-    /// object. An object shorter than its HEAD said ends early.
+    /// ranged GET) at a time, in bounded memory: its size (as a HEAD gave
+    /// it; a shorter object ends early), `None` if there is no such object.
     #[doc(hidden)]
     pub fn for_each_part(
         &self,
@@ -446,9 +436,8 @@ impl Remote {
     }
 
     /// The last `len` bytes of the object at `key` (all of it, if shorter),
-    /// the object's size and its metadata (`None` if it has none, or not
-    /// all of it), in one GET (`Range: bytes=-len`); `None` if there is no
-    /// such object.
+    /// its size and metadata, in one GET (`Range: bytes=-len`); `None` if
+    /// there is no such object.
     #[doc(hidden)]
     pub fn get_suffix(&self, key: &str, len: u64) -> Result<Option<Suffix>> {
         let path = self.key(key)?;
@@ -509,11 +498,10 @@ impl Remote {
     }
 
     /// One page (one ListObjectsV2 request) of the keys under `prefix`
-    /// (which ends in '/'; `""`: the whole bucket), at every depth, with
-    /// the names relative to it: at most `max_keys` of them (the server's
-    /// own limit, 1000 on S3, if `None`), from where `token` (the previous
-    /// page's) says; and the token of the next page, `None` after the
-    /// last. The order within a page is the server's (S3: by key).
+    /// (which ends in '/'; `""`: the whole bucket), at every depth, named
+    /// relative to it: at most `max_keys` (else the server's limit), from
+    /// the previous page's `token`, in the server's order; and the next
+    /// page's token, `None` after the last.
     #[doc(hidden)]
     pub fn list_page(
         &self,
@@ -535,9 +523,8 @@ impl Remote {
         Ok((relative_to(prefix, page.result.objects), page.page_token))
     }
 
-    /// An object_store error about `key` as a core error naming the
-    /// object: missing (`NotFound`), refused (`PermissionDenied`), or a
-    /// failure of the remote store or the way to it (`Remote`).
+    /// An object_store error about `key` as a core error naming the object
+    /// (and, for a `Remote` one, the server).
     fn error(&self, key: &str, doing: &str, e: object_store::Error) -> Error {
         let kind = match &e {
             object_store::Error::NotFound { .. } => ErrorKind::NotFound,

@@ -5,19 +5,13 @@
 //!
 //! Verification is a read with the library's own [`Reader`]
 //! (`Reader::open_salvage`, skipping damage) and the continuity rules of
-//! its [`LogReader`](crate::LogReader): the classification of damage lives
-//! in the reader (docs/FORMAT.md sections 9, 10, 17 and 18) and this module
-//! only reports what the reader found, so that a verify and a read can
-//! never disagree. Memory stays bounded however large a segment is: the
-//! records are read one at a time and only counted, and at most
-//! [`MAX_FINDINGS`](crate::verify::MAX_FINDINGS) findings of a segment are
-//! kept (the rest counted:
-//! [`SegmentReport::not_listed`](crate::verify::SegmentReport::not_listed)).
-//! A log's manifest that cannot be used is reported after its segments
-//! ([`FindingKind::ManifestDamaged`](crate::verify::FindingKind::ManifestDamaged),
-//! [`FindingKind::ManifestUnused`](crate::verify::FindingKind::ManifestUnused)),
-//! so that every caller (the `binlog`
-//! tool, the C API, the bindings) reports it from here.
+//! its [`LogReader`](crate::LogReader): the reader classifies damage
+//! (docs/FORMAT.md sections 9, 10, 17 and 18), this module reports it, so
+//! that a verify and a read never disagree. Memory stays bounded: records
+//! are only counted, and at most [`MAX_FINDINGS`] findings of a segment
+//! are kept ([`SegmentReport::not_listed`]). A log's manifest that cannot
+//! be used is reported after its segments, so that every caller (the
+//! `binlog` tool, the C API, the bindings) reports it from here.
 //!
 //! ```
 //! use binlog::verify::{self, Verify};
