@@ -73,14 +73,8 @@ impl Verify {
                 format!("holds no segment of log {name}"),
             ));
         }
-        let mut v = Verify::files(files.into_iter().map(|f| f.path).collect());
-        v.log = Some(LogPlace {
-            name: name.to_string(),
-            locked: log_locked(dir, name),
-            continuity: Continuity::new(),
-            manifest_dir: Some(dir.to_path_buf()),
-        });
-        Ok(v)
+        let v = Verify::files(files.into_iter().map(|f| f.path).collect());
+        Ok(v.of_log(name, log_locked(dir, name), Some(dir)))
     }
 
     /// What is at `path`: a segment file on its own, or a log directory:
@@ -122,14 +116,21 @@ impl Verify {
     pub fn remote(log: crate::archive::RemoteLog) -> Result<Verify> {
         let keys: Vec<String> = log.segments()?.into_iter().map(|s| s.object_key).collect();
         let mut v = Verify::files(keys.iter().map(|k| log.url_of(k)).collect());
-        v.log = Some(LogPlace {
-            name: log.log().to_string(),
-            locked: false,
-            continuity: Continuity::new(),
-            manifest_dir: None,
-        });
+        v = v.of_log(log.log(), false, None);
         v.remote = Some((log, keys));
         Ok(v)
+    }
+
+    /// These files as the segments of log `name` (its lock `locked`, its
+    /// manifest in `manifest_dir`).
+    fn of_log(mut self, name: &str, locked: bool, manifest_dir: Option<&Path>) -> Verify {
+        self.log = Some(LogPlace {
+            name: name.to_string(),
+            locked,
+            continuity: Continuity::new(),
+            manifest_dir: manifest_dir.map(Path::to_path_buf),
+        });
+        self
     }
 
     fn verify_file(&self, i: usize) -> SegmentReport {

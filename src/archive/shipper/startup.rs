@@ -31,17 +31,15 @@ impl Shipper {
         let id = match claim::owner(&self.remote, &self.log)? {
             Some(owner) if self.matches_bucket()? => owner,
             Some(owner) => {
-                let key = claim_key(&self.remote.location().prefix, &self.log);
+                let at = self.remote.location();
+                let url = at.url_of(&claim_key(&at.prefix, &self.log));
                 let me = Identity::new_random(&self.log)?;
+                let why = format!(
+                    "no {} here, and no local segment is in the bucket",
+                    path.display()
+                );
                 return Err(
-                    claim::refused(&self.remote.location().url_of(&key), &owner, &me).with_detail(
-                        |d| {
-                            format!(
-                                "{d} (no {} here, and no local segment is in the bucket)",
-                                path.display()
-                            )
-                        },
-                    ),
+                    claim::refused(&url, &owner, &me).with_detail(|d| format!("{d} ({why})"))
                 );
             }
             None => Identity::new_random(&self.log)?,
