@@ -8,10 +8,12 @@
 //! its [`LogReader`](crate::LogReader): the reader classifies damage
 //! (docs/FORMAT.md sections 9, 10, 17 and 18), this module reports it, so
 //! that a verify and a read never disagree. Memory stays bounded: records
-//! are only counted, and at most [`MAX_FINDINGS`] findings of a segment
-//! are kept ([`SegmentReport::not_listed`]). A log's manifest that cannot
-//! be used is reported after its segments, so that every caller (the
-//! `binlog` tool, the C API, the bindings) reports it from here.
+//! are only counted, and at most [`MAX_FINDINGS`](crate::verify::MAX_FINDINGS)
+//! findings of a segment are kept (the rest counted:
+//! [`SegmentReport::not_listed`](crate::verify::SegmentReport::not_listed)).
+//! A log's manifest that cannot be used is reported after its segments, so
+//! that every caller (the `binlog` tool, the C API, the bindings) reports
+//! it from here.
 //!
 //! ```
 //! use binlog::verify::{self, Verify};
