@@ -173,21 +173,11 @@ impl RemoteLog {
     }
 }
 
-/// Refuses bytes whose size or SHA-256 is not what the object's metadata
-/// says: a `Corrupt` error naming the object.
+/// Refuses bytes whose size (`check_size`: the object shrank since its
+/// HEAD) or SHA-256 is not what the object's metadata says: a `Corrupt`
+/// error naming the object.
 fn check_digest(url: &Path, got: &Digest, meta: &ObjectMetadata) -> Result<()> {
-    if got.bytes != meta.bytes {
-        let what = format!(
-            "read {} bytes, its metadata (binlog-bytes) says {}: not the segment that was shipped",
-            got.bytes, meta.bytes
-        );
-        return Err(Error::at(
-            ErrorKind::Corrupt,
-            url,
-            got.bytes.min(meta.bytes),
-            what,
-        ));
-    }
+    check_size(url, got.bytes, Some(meta))?;
     if got.sha256 != meta.sha256 {
         let what = format!(
             "its bytes' SHA-256 is {}, its metadata (binlog-sha256) says {}: not the segment that \
