@@ -165,11 +165,8 @@ impl RemoteLog {
     /// The newest last record of the objects of one segment and its
     /// salvaged files.
     fn last_record_ns_of(&self, unit: &[ListedSegment]) -> Result<i64> {
-        let mut newest = i64::MIN;
-        for s in unit {
-            newest = newest.max(self.last_record_ns(s)?);
-        }
-        Ok(newest)
+        let newest = |n: i64, s| Ok(n.max(self.last_record_ns(s)?));
+        unit.iter().try_fold(i64::MIN, newest)
     }
 
     /// The timestamp of the last record of the object `s` (from its
