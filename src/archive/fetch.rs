@@ -30,9 +30,6 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The bytes each ranged GET of a fetch reads.
-const PART: u64 = 8 << 20;
-
 /// One segment object a fetch copied, or found copied already.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchedSegment {
@@ -165,36 +162,22 @@ impl RemoteLog {
             .open(tmp)
             .map_err(|e| Error::io(tmp, "create", e))?;
         let mut h = Hasher::new();
-        while h.bytes() < size {
+        self.remote().for_each_part_of(key, size, |part| {
             let at = h.bytes();
-            let part = self.remote().get_range(key, at..size.min(at + PART))?;
-            if part.is_empty() {
-                break;
-            }
-            f.write_all(&part)
-                .map_err(|e| Error::io_at(tmp, at, "write", e))?;
-            h.update(&part);
-        }
+            h.update(part);
+            f.write_all(part)
+                .map_err(|e| Error::io_at(tmp, at, "write", e))
+        })?;
         f.sync_all().map_err(|e| Error::io(tmp, "fsync", e))?;
         Ok((f, h.finish()))
     }
 }
 
-/// Refuses bytes whose size or SHA-256 is not what the object's metadata
-/// says: a `Corrupt` error naming the object.
+/// Refuses bytes whose size (`check_size`: the object shrank since its
+/// HEAD) or SHA-256 is not what the object's metadata says: a `Corrupt`
+/// error naming the object.
 fn check_digest(url: &Path, got: &Digest, meta: &ObjectMetadata) -> Result<()> {
-    if got.bytes != meta.bytes {
-        let what = format!(
-            "read {} bytes, its metadata (binlog-bytes) says {}: not the segment that was shipped",
-            got.bytes, meta.bytes
-        );
-        return Err(Error::at(
-            ErrorKind::Corrupt,
-            url,
-            got.bytes.min(meta.bytes),
-            what,
-        ));
-    }
+    check_size(url, got.bytes, Some(meta))?;
     if got.sha256 != meta.sha256 {
         let what = format!(
             "its bytes' SHA-256 is {}, its metadata (binlog-sha256) says {}: not the segment that \

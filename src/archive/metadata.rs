@@ -3,17 +3,13 @@
 //! copy of a local segment and a reader knows what an object holds before
 //! reading it.
 //!
-//! The hash is SHA-256: a strong hash, so that "same size and hash" means
-//! "same bytes" even against bytes someone chose, and the hash S3 itself
-//! checks (`x-amz-checksum-sha256`, sent with every PUT and part, so the
-//! server refuses a body damaged on the way). It is the hash of the
-//! object's bytes, the segment as stored. `binlog-segment-sha256` is the
-//! hash of the segment's plain bytes: the same for a plain object; for a
-//! compressed one `none` (not computed: it would mean decompressing every
-//! segment before its upload), though objects shipped before it was
-//! dropped carry the hash of what they decompress to. A segment compressed
-//! or decompressed locally after it was shipped is recognised as the same
-//! segment by its plain bytes' hash, computed then (startup.rs).
+//! The hash is SHA-256 of the object's bytes: a strong hash, so that "same
+//! size and hash" means "same bytes" even against bytes someone chose, and
+//! the one S3 checks (`x-amz-checksum-sha256`). `binlog-segment-sha256`
+//! is the hash of the segment's plain bytes: the same for a plain object,
+//! `none` for a compressed one (or, in older objects, the hash of what it
+//! decompresses to). A segment compressed or decompressed locally after
+//! it was shipped is recognised by its plain bytes' hash (startup.rs).
 
 use crate::error::{Error, ErrorKind, Result};
 use object_store::{Attribute, Attributes};
@@ -37,8 +33,8 @@ pub struct ObjectMetadata {
     pub bytes: u64,
     /// SHA-256 of the object's bytes, lowercase hex.
     pub sha256: String,
-    /// SHA-256 of the segment's plain (decompressed) bytes, lowercase hex;
-    /// `None` for a compressed object (written as `none`, see above).
+    /// SHA-256 of the segment's plain bytes, lowercase hex; `None` for a
+    /// compressed object (written as `none`).
     pub segment_sha256: Option<String>,
 }
 

@@ -14,9 +14,7 @@
 //!   and SHA-256 is uploaded, other bytes are a `RemoteConflict` that
 //!   stops the shipper. Each PUT and part carries
 //!   `x-amz-checksum-sha256`, so the server refuses a body damaged on the
-//!   way. The segment's PUT and the multipart requests are signed here
-//!   (signed.rs), the PUT with the SHA-256 the shipper computed for the
-//!   metadata, so that its body is hashed once.
+//!   way.
 //! - A local segment is removed only after a HEAD showed its verified copy
 //!   in the bucket, and only past the newest `keep_local` sealed segments:
 //!   at every moment each segment is local, remote, or both.
@@ -25,12 +23,11 @@
 //!   bucket since its upload stops the shipper with `Corrupt`, naming the
 //!   object; its segment stays local and the journal no longer counts it
 //!   as uploaded (retention of a shipped log keeps it too).
-//! - Each step is in the journal (journal.rs) before and after it happens
-//!   (UPLOADING stored before the first byte of the PUT, UPLOADED after
-//!   the HEAD; shipper/pipeline.rs says what may be on disk when);
-//!   a shipper killed anywhere resumes from the journal, the local
-//!   segments and a listing of the bucket (the startup scan), and rebuilds
-//!   the journal from them if it is lost.
+//! - Each step is in the journal before and after it happens
+//!   (shipper/pipeline.rs says what may be on disk when); a shipper killed
+//!   anywhere resumes from the journal, the local segments and a listing
+//!   of the bucket (the startup scan), and rebuilds the journal from them
+//!   if it is lost.
 //! - The prefix is claimed by one log (claim.rs, identity.rs), with a
 //!   create-only PUT signed here as a segment's is; one shipper per log
 //!   at a time (`<log>.ship.lock`).
@@ -48,32 +45,23 @@
 //!
 //! Limits: a server that ignored `If-None-Match` on a multipart
 //! completion (AWS S3, versitygw 1.8.0 and MinIO honour it;
-//! tests/archive_ship.rs checks the server the tests run) would overwrite an object that
-//! appeared at the key between the HEAD before the upload and the
+//! tests/archive_ship.rs checks) would overwrite an object that appeared
+//! at the key between the HEAD before the upload and the
 //! completion: only another writer of the prefix could put one there, and
 //! the claim and the ship lock keep other shippers of the log away.
 //!
-//! Threads and fork(): each [`Shipper`](crate::archive::Shipper) owns a tokio current-thread
-//! runtime that runs only inside its calls (no worker threads; between
-//! calls nothing runs). During `ship_once` a scoped thread reads and
-//! hashes the next segment and stores its UPLOADING while one goes up
-//! (ended before the call returns). A reader streaming an object runs a read-ahead
-//! thread (read_ahead.rs) while it reads on sequentially; it ends after
-//! its GET in flight once the reader moves elsewhere or is dropped. The HTTP client may resolve host names on tokio's
-//! blocking pool: threads started on demand during a call and ended after
-//! 10 s idle. A child process after fork() must not use a `Shipper` made
-//! before the fork (its runtime, connections and blocking pool belong to
-//! the parent): it opens its own. The same holds for a `Remote` a reader
-//! uses (`RemoteLog`, a `LogReader` opened with one).
+//! Threads and fork(): each [`Shipper`](crate::archive::Shipper) owns a
+//! tokio current-thread runtime that runs only inside its calls (no worker
+//! threads). During `ship_once` a scoped thread stages the next segment
+//! (shipper/pipeline.rs); a reader streaming an object runs a read-ahead
+//! thread (read_ahead.rs); both end with what started them. The HTTP
+//! client may resolve host names on tokio's blocking pool: threads started
+//! on demand during a call and ended after 10 s idle. A child process
+//! after fork() must not use a `Shipper` or a `Remote` (a `RemoteLog`'s, a
+//! `LogReader`'s) made before the fork: it opens its own.
 //!
-//! Reading (`RemoteLog`, remote_log.rs): a log's segment objects are found
-//! from one listing by their keys; an object, compressed or plain, is read
-//! with ranged GETs (remote_source.rs; a sequential read with read-ahead
-//! on a thread, read_ahead.rs; a plain one as stored frames of a
-//! compressed segment), by the local `Reader`, so every check applies and
-//! errors name the object. A plain object that is not sealed (damaged or
-//! cut short) is copied whole to a temporary file and read from there.
-//! `LogReader::open_tiered` merges them with the local segments.
+//! Reading: `RemoteLog` (remote_log.rs), merged with the local segments
+//! by `LogReader::open_tiered`.
 
 mod claim;
 // The modules marked `allow(missing_docs)` are internal: outside the crate

@@ -35,19 +35,15 @@ impl Remote {
     pub fn create_multipart(&self, key: &str, meta: &ObjectMetadata) -> Result<String> {
         let mut headers = self.object_creation_headers(meta);
         headers.push(("x-amz-checksum-algorithm".into(), "SHA256".into()));
-        let r = self.signed_request(
-            key,
-            "create multipart upload",
-            Request {
-                query: vec![("uploads", String::new())],
-                headers,
-                idempotent: true,
-                ..request(Method::POST, key)
-            },
-        )?;
-        let r = self.expect_success(key, "create multipart upload", r)?;
+        let doing = "create multipart upload";
+        let r = Request {
+            query: vec![("uploads", String::new())],
+            headers,
+            ..request(Method::POST, key)
+        };
+        let r = self.send_ok(key, doing, r)?;
         xml_value(&r.body, "UploadId")
-            .ok_or_else(|| self.failed(key, "create multipart upload", "no UploadId in the answer"))
+            .ok_or_else(|| self.failed(key, doing, "no UploadId in the answer"))
     }
 
     /// Uploads part `number` (from 1) of upload `id` to `key`.
@@ -55,19 +51,14 @@ impl Remote {
         let sha = sha256_of(&bytes);
         let checksum = super::digest::base64(&sha);
         let doing = format!("upload part {number}");
-        let r = self.signed_request(
-            key,
-            &doing,
-            Request {
-                query: vec![("partNumber", number.to_string()), ("uploadId", id.into())],
-                headers: vec![("x-amz-checksum-sha256".into(), checksum.clone())],
-                body: bytes,
-                sha256: Some(sha),
-                idempotent: true,
-                ..request(Method::PUT, key)
-            },
-        )?;
-        let r = self.expect_success(key, &doing, r)?;
+        let r = Request {
+            query: vec![("partNumber", number.to_string()), ("uploadId", id.into())],
+            headers: vec![("x-amz-checksum-sha256".into(), checksum.clone())],
+            body: bytes,
+            sha256: Some(sha),
+            ..request(Method::PUT, key)
+        };
+        let r = self.send_ok(key, &doing, r)?;
         let etag = r
             .headers
             .get("etag")
@@ -94,17 +85,13 @@ impl Remote {
         }
         body += "</CompleteMultipartUpload>";
         let doing = "complete multipart upload";
-        let r = self.signed_request(
-            key,
-            doing,
-            Request {
-                query: vec![("uploadId", id.into())],
-                headers: vec![("if-none-match".into(), "*".into())],
-                body: body.into_bytes(),
-                idempotent: true,
-                ..request(Method::POST, key)
-            },
-        )?;
+        let r = Request {
+            query: vec![("uploadId", id.into())],
+            headers: vec![("if-none-match".into(), "*".into())],
+            body: body.into_bytes(),
+            ..request(Method::POST, key)
+        };
+        let r = self.signed_request(key, doing, r)?;
         if r.status == 412 {
             return Ok(Created::AlreadyExists);
         }
@@ -130,12 +117,12 @@ impl Remote {
 
     fn abort(&self, key: &str, id: &str, may_be_refused: bool) -> Result<()> {
         let doing = "abort multipart upload";
+        let query = vec![("uploadId", id.into())];
         let r = self.signed_request(
             key,
             doing,
             Request {
-                query: vec![("uploadId", id.into())],
-                idempotent: true,
+                query,
                 ..request(Method::DELETE, key)
             },
         )?;
@@ -182,7 +169,6 @@ impl Remote {
                 doing,
                 Request {
                     query,
-                    idempotent: true,
                     ..request(Method::GET, "")
                 },
             )?;

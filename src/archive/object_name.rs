@@ -50,20 +50,6 @@ pub fn segment_key(
     )
 }
 
-/// The key of the file salvaged from segment `segment_no` of `log` at
-/// `offset` (its `copy`-th of that offset), whose first record is
-/// `first_seq`.
-pub fn salvaged_key(
-    prefix: &str,
-    log: &str,
-    segment_no: u64,
-    at: (u64, u64),
-    first_seq: u64,
-) -> String {
-    let name = salvaged_object_name(segment_no, first_seq, at.0, at.1);
-    format!("{}{name}", log_prefix(prefix, log))
-}
-
 /// Of a log's segment keys sorted by segment number, the one holding
 /// sequence number `seq`: the last whose first sequence number is at most
 /// `seq` (it may have ended before `seq`: its metadata or seal says).
@@ -131,7 +117,8 @@ mod tests {
         let seg = segment_key("p", "o", 9, 1_000, false);
         let zst = segment_key("p", "o", 9, 1_000, true);
         let next = segment_key("p", "o", 10, 1_000, false);
-        let at = |offset, copy, first| salvaged_key("p", "o", 9, (offset, copy), first);
+        let at =
+            |offset, copy, first| format!("p/o/{}", salvaged_object_name(9, first, offset, copy));
         let first = at(4_000, 0, 1_000);
         assert_eq!(
             first,

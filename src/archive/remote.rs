@@ -1,10 +1,8 @@
-//! The bucket, as the shipper uses it: create-only PUT, multipart upload
-//! (multipart.rs), HEAD with metadata, listing, GET, each a blocking call.
-//! object_store is async; a private tokio runtime per `Remote` drives it
-//! (see the module doc of `archive` for what that means for threads and
-//! fork()). The requests object_store cannot make as we need them are
-//! signed here and sent on its HTTP client (signed.rs). Every error names
-//! the object (`s3://bucket/key`).
+//! The bucket, as the shipper and the readers use it: create-only PUT,
+//! multipart upload (multipart.rs), HEAD with metadata, listing, GET, each
+//! a blocking call on a private tokio runtime (the module doc of `archive`
+//! says what that means for threads and fork()). Every error names the
+//! object (`s3://bucket/key`).
 
 use super::digest::{self, Digest, Hasher};
 use super::location::{Connection, Location};
@@ -63,9 +61,8 @@ pub struct StoredEncryption {
     pub kms_key_id: Option<String>,
 }
 
-/// A client of one bucket (a [`Location`]'s), on a private tokio current-thread
-/// runtime: the requests the shipper and the readers send. Counts the reads it sent
-/// ([`Remote::requests`]).
+/// A client of one bucket (a [`Location`]'s), on a private tokio
+/// current-thread runtime. Counts the reads it sent ([`Remote::requests`]).
 pub struct Remote {
     runtime: tokio::runtime::Runtime,
     store: AmazonS3,
@@ -77,9 +74,7 @@ pub struct Remote {
     creation_headers: Vec<(String, String)>,
 }
 
-/// The reads a `Remote` sent so far (for tests and benchmarks): GETs
-/// (whole or ranged; a HEAD is not one), the body bytes they returned,
-/// and listings.
+/// The reads a `Remote` sent so far (for tests and benchmarks).
 #[derive(Debug, Default)]
 pub struct Requests {
     gets: AtomicU64,
@@ -136,13 +131,15 @@ impl Remote {
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT").ok());
         let plain_http = endpoint.is_some_and(|e| e.starts_with("http://"));
-        b = set(b, &c.region, AmazonS3Builder::with_region);
-        b = set(b, &c.access_key_id, AmazonS3Builder::with_access_key_id);
-        b = set(
-            b,
-            &c.secret_access_key,
-            AmazonS3Builder::with_secret_access_key,
-        );
+        if let Some(v) = &c.region {
+            b = b.with_region(v);
+        }
+        if let Some(v) = &c.access_key_id {
+            b = b.with_access_key_id(v);
+        }
+        if let Some(v) = &c.secret_access_key {
+            b = b.with_secret_access_key(v);
+        }
         if let Some(v) = c.virtual_hosted_style {
             b = b.with_virtual_hosted_style_request(v);
         }
@@ -207,6 +204,12 @@ impl Remote {
             .map_err(|f| self.failed(key, doing, &f.0))
     }
 
+    /// `signed_request`, its answer taken as `expect_success` takes it.
+    pub(super) fn send_ok(&self, key: &str, doing: &str, r: Request) -> Result<Response> {
+        let r = self.signed_request(key, doing, r)?;
+        self.expect_success(key, doing, r)
+    }
+
     /// The error of `doing` on `key` that failed for reason `why`.
     pub(super) fn failed(&self, key: &str, doing: &str, why: &str) -> Error {
         self.object_error(key, ErrorKind::Remote, format!("{doing}: {why}"))
@@ -246,9 +249,8 @@ impl Remote {
     }
 
     /// Stores `body` under `key` only if no object has that key
-    /// (`If-None-Match: *`), with `meta` as its metadata. The request is
-    /// signed with `meta.sha256` as the body's hash (the shipper hashed
-    /// it already; object_store would hash it again). Not retried after a
+    /// (`If-None-Match: *`), with `meta` as its metadata, signed with
+    /// `meta.sha256` as the body's hash (hashed once). Not retried after a
     /// timeout or a connection lost mid-request (the caller's HEAD
     /// decides what happened).
     #[doc(hidden)]
@@ -263,12 +265,10 @@ impl Remote {
 
     /// Stores `body` (a small object without metadata: the claim) under
     /// `key` only if no object has that key, as `put_create` does. A
-    /// request that got no answer (a timeout, a reset connection: the
-    /// server may have stored it, or answered 412 and reset the
-    /// connection) is followed by a HEAD: an object there is
-    /// `AlreadyExists`, which the caller reads to know whose it is; no
-    /// object (or a HEAD that failed too) is the PUT's error. An answer
-    /// (a 501 too) is taken as it is: nothing more is sent.
+    /// request that got no answer (the server may have stored it, or
+    /// answered 412) is followed by a HEAD: an object there is
+    /// `AlreadyExists` (the caller reads whose it is); none, or a failed
+    /// HEAD, is the PUT's error. An answer (a 501 too) is taken as it is.
     #[doc(hidden)]
     pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
         let doing = "create-only PUT";
@@ -288,22 +288,16 @@ impl Remote {
     /// writes such a key (archive/prune/).
     #[doc(hidden)]
     pub fn put_replace_plain(&self, key: &str, body: Vec<u8>) -> Result<()> {
-        let doing = "PUT";
         let sha = digest::sha256_of(&body);
         let mut headers = self.creation_headers.clone();
         headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
-        let r = self.signed_request(
-            key,
-            doing,
-            Request {
-                headers,
-                body,
-                sha256: Some(sha),
-                idempotent: true,
-                ..request(http::Method::PUT, key)
-            },
-        )?;
-        self.expect_success(key, doing, r).map(|_| ())
+        let r = Request {
+            headers,
+            body,
+            sha256: Some(sha),
+            ..request(http::Method::PUT, key)
+        };
+        self.send_ok(key, "PUT", r).map(|_| ())
     }
 
     /// Deletes the object at `key` (none there is no error, as S3
@@ -312,15 +306,8 @@ impl Remote {
     #[doc(hidden)]
     pub fn delete(&self, key: &str) -> Result<()> {
         let doing = format!("DELETE (at {})", self.signer.bucket_url);
-        let r = self.signed_request(
-            key,
-            &doing,
-            Request {
-                idempotent: true,
-                ..request(http::Method::DELETE, key)
-            },
-        )?;
-        self.expect_success(key, &doing, r).map(|_| ())
+        let r = request(http::Method::DELETE, key);
+        self.send_ok(key, &doing, r).map(|_| ())
     }
 
     /// What the answer `r` to a create-only PUT of `key` says: created,
@@ -352,9 +339,8 @@ impl Remote {
         }
     }
 
-    /// The server-side encryption the server says it stored the object at
-    /// `key` with: the `x-amz-server-side-encryption` its HEAD answers
-    /// (`AES256`, `aws:kms`, ...), `None` if the answer has none (stored
+    /// The `x-amz-server-side-encryption` a HEAD of `key` answers
+    /// (`AES256`, `aws:kms`, ...), `None` if it has none (stored
     /// unencrypted, or by a server that keeps no record of it, as
     /// versitygw 1.8.0). A missing object is a `NotFound` error.
     #[doc(hidden)]
@@ -366,17 +352,12 @@ impl Remote {
     /// Signed here: object_store's HEAD does not return these headers.
     #[doc(hidden)]
     pub fn stored_encryption_of(&self, key: &str) -> Result<Option<StoredEncryption>> {
-        let doing = "HEAD";
-        let head = Request {
-            idempotent: true,
-            ..request(http::Method::HEAD, key)
-        };
-        let r = self.signed_request(key, doing, head)?;
+        let r = self.signed_request(key, "HEAD", request(http::Method::HEAD, key))?;
         if r.status == 404 {
             let e = self.object_error(key, ErrorKind::NotFound, "HEAD: no such object");
             return Err(e);
         }
-        let r = self.expect_success(key, doing, r)?;
+        let r = self.expect_success(key, "HEAD", r)?;
         let header = |name: &str| {
             let v = r.headers.get(name)?;
             Some(String::from_utf8_lossy(v.as_bytes()).into_owned())
@@ -420,18 +401,28 @@ impl Remote {
     }
 
     /// Calls `f` on the object at `key` from its start, `PART` bytes (one
-    /// ranged GET) at a time, so that memory does not grow with the
-    /// object: its size (as a HEAD gave it), `None` if there is no such
-    /// object. An object shorter than its HEAD said ends early.
+    /// ranged GET) at a time, in bounded memory: its size (as a HEAD gave
+    /// it; a shorter object ends early), `None` if there is no such object.
     #[doc(hidden)]
     pub fn for_each_part(
         &self,
         key: &str,
-        mut f: impl FnMut(&[u8]) -> Result<()>,
+        f: impl FnMut(&[u8]) -> Result<()>,
     ) -> Result<Option<u64>> {
         let Some((size, _)) = self.head(key)? else {
             return Ok(None);
         };
+        self.for_each_part_of(key, size, f)?;
+        Ok(Some(size))
+    }
+
+    /// `for_each_part` of an object of `size` bytes (as a HEAD said).
+    pub(super) fn for_each_part_of(
+        &self,
+        key: &str,
+        size: u64,
+        mut f: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
         let mut at = 0;
         while at < size {
             let part = self.get_range(key, at..size.min(at + PART))?;
@@ -441,13 +432,12 @@ impl Remote {
             f(&part)?;
             at += part.len() as u64;
         }
-        Ok(Some(size))
+        Ok(())
     }
 
     /// The last `len` bytes of the object at `key` (all of it, if shorter),
-    /// the object's size and its metadata (`None` if it has none, or not
-    /// all of it), in one GET (`Range: bytes=-len`); `None` if there is no
-    /// such object.
+    /// its size and metadata, in one GET (`Range: bytes=-len`); `None` if
+    /// there is no such object.
     #[doc(hidden)]
     pub fn get_suffix(&self, key: &str, len: u64) -> Result<Option<Suffix>> {
         let path = self.key(key)?;
@@ -508,11 +498,10 @@ impl Remote {
     }
 
     /// One page (one ListObjectsV2 request) of the keys under `prefix`
-    /// (which ends in '/'; `""`: the whole bucket), at every depth, with
-    /// the names relative to it: at most `max_keys` of them (the server's
-    /// own limit, 1000 on S3, if `None`), from where `token` (the previous
-    /// page's) says; and the token of the next page, `None` after the
-    /// last. The order within a page is the server's (S3: by key).
+    /// (which ends in '/'; `""`: the whole bucket), at every depth, named
+    /// relative to it: at most `max_keys` (else the server's limit), from
+    /// the previous page's `token`, in the server's order; and the next
+    /// page's token, `None` after the last.
     #[doc(hidden)]
     pub fn list_page(
         &self,
@@ -534,9 +523,8 @@ impl Remote {
         Ok((relative_to(prefix, page.result.objects), page.page_token))
     }
 
-    /// An object_store error about `key` as a core error naming the
-    /// object: missing (`NotFound`), refused (`PermissionDenied`), or a
-    /// failure of the remote store or the way to it (`Remote`).
+    /// An object_store error about `key` as a core error naming the object
+    /// (and, for a `Remote` one, the server).
     fn error(&self, key: &str, doing: &str, e: object_store::Error) -> Error {
         let kind = match &e {
             object_store::Error::NotFound { .. } => ErrorKind::NotFound,
@@ -580,13 +568,11 @@ fn create_only(
     headers.push(("if-none-match".into(), "*".into()));
     headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
     Request {
-        method: http::Method::PUT,
-        key,
-        query: Vec::new(),
         headers,
         body,
         sha256: Some(sha),
         idempotent: false,
+        ..request(http::Method::PUT, key)
     }
 }
 
@@ -621,17 +607,5 @@ struct SharedClient(HttpClient);
 impl HttpConnector for SharedClient {
     fn connect(&self, _: &ClientOptions) -> object_store::Result<HttpClient> {
         Ok(self.0.clone())
-    }
-}
-
-/// `b` with `value` set through `with`, if there is a value.
-fn set(
-    b: AmazonS3Builder,
-    value: &Option<String>,
-    with: fn(AmazonS3Builder, String) -> AmazonS3Builder,
-) -> AmazonS3Builder {
-    match value {
-        Some(v) => with(b, v.clone()),
-        None => b,
     }
 }

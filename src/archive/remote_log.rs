@@ -1,19 +1,12 @@
 //! Reading a log's shipped segments from the bucket: the listing of its
 //! segment objects (found by their keys alone, object_name.rs) and a
-//! `Reader` of one object, read with ranged GETs (remote_source.rs): the
-//! open is one suffix GET plus the GET of the header's frame (a plain
-//! object's first bytes), a seek one more GET. A plain object is read as a
-//! compressed one of stored frames (`CompressedSegment::open_stored`). One
-//! that is not sealed (its trailer or directory damaged, the object cut
-//! short) or whose header a salvaging reader reads past is copied whole,
-//! a ranged GET at a time, into an anonymous file and read as a local
-//! segment: its damage is reported as a local file's. So is the rest of
-//! one whose seal is found, as it is read, to end the records before a
-//! valid record (`Reader::read_on_in_copy`).
-//!
-//! Either way the reader is the local one, so every record is checked as
-//! it is from a file, and errors and damage name the object's
-//! `s3://bucket/key` and the offset.
+//! `Reader` of one object, read with ranged GETs (remote_source.rs). A
+//! plain object is read as a compressed one of stored frames; one that is
+//! not sealed, or whose header is damaged, is copied whole into an
+//! anonymous file and read as a local segment (`open_plain`). Either way
+//! the reader is the local one, so every record is checked as it is from
+//! a file, and errors and damage name the object's `s3://bucket/key` and
+//! the offset.
 
 use super::object_name::{log_prefix, parse_object_key, SegmentKey};
 use super::remote::Remote;
@@ -178,8 +171,7 @@ impl RemoteLog {
     /// naming it.
     fn copy_whole(&self, object_key: &str) -> Result<std::fs::File> {
         let url = self.url_of(object_key);
-        let mut f = crate::sys::anonymous_file(&std::env::temp_dir())
-            .map_err(|e| Error::io(&url, "make a temporary copy", e))?;
+        let mut f = anonymous_copy(&url, &[])?;
         let found = self.remote.for_each_part(object_key, |part| {
             f.write_all(part)
                 .map_err(|e| Error::io(&url, "make a temporary copy", e))

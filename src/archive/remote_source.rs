@@ -1,21 +1,11 @@
 //! A remote segment's bytes, compressed or plain, read with ranged GETs:
-//! opening fetches the object's tail in one suffix GET (a compressed
-//! object's seek table, seal frames and last record frames; a plain one's
-//! trailer, seal directory and sparse index, for a segment of ordinary
-//! size); a seek's span is fetched in one GET (`will_read`); every
-//! read outside what was fetched is one ranged GET into a window that
-//! grows while reads are sequential and starts small again after a jump
-//! (a seek fetches about the frames it needs). Once sequential reads have
-//! grown the window to `READ_AHEAD_AFTER`, the reader is streaming: the
-//! next bytes come from a read-ahead thread (read_ahead.rs) that fetches
-//! them while the reader decompresses what it has, in bounded memory,
-//! until a read elsewhere stops it, or up to where the reader said
-//! sequential reads end (`streams_end_at`: a plain object's records end
-//! before its seal's per-type offset arrays, which a scan does not read).
-//! The last few windows are kept, so that
-//! reads that alternate between places (the seal's parts below the tail,
-//! the header's frame, the frame of a record) do not fetch the same bytes
-//! again.
+//! its tail in one suffix GET at open; a seek's span in one GET
+//! (`will_read`); any other read in one GET into a window that doubles
+//! while reads are sequential and starts small again after a jump, until
+//! a read-ahead thread (read_ahead.rs) streams the rest, in bounded
+//! memory, up to where sequential reads end (`streams_end_at`). The last
+//! few windows are kept, so that reads that alternate between places (the
+//! seal's parts, the header's frame, a record's frame) fetch nothing twice.
 
 use super::metadata::check_size;
 use super::read_ahead::ReadAhead;
@@ -27,22 +17,15 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-/// How much of an object's end the suffix GET at open fetches: the seek
-/// table and the last frame (the sparse index, the seal directory and the
-/// trailer), 9 KB for a segment of 480,000 records in 1 MiB frames. What
-/// an open reads below it (the header's frame; a last frame larger than
-/// this) costs one small ranged GET each, not a suffix large enough to
-/// hold the whole seal. The seal's parts spread over its per-type arrays
-/// (the `SEAL_BEGIN` frame, each type's first offset) are checked when
-/// the reader reads there, if the first records name the types
-/// (`Reader::open_compressed`); else each costs a small ranged GET.
+/// How much of a compressed object's end the suffix GET at open fetches:
+/// the seek table and the last frame (the sparse index, the seal directory
+/// and the trailer), 9 KB for a segment of 480,000 records in 1 MiB
+/// frames. What an open reads below it (the header's frame, a larger last
+/// frame) costs one small ranged GET each.
 pub const TAIL_BYTES: u64 = 16 << 10;
-/// The same for a plain object: its trailer, its seal directory and its
-/// sparse index, which a seek reads (24 bytes per `sparse_interval` of
-/// records, 64 KiB by default: 23 KB for a segment of 63 MB, 64 KiB
-/// for one of 170 MB). Its per-type offset arrays (8 bytes a record) lie
-/// below; what an open checks in them is put off as for a compressed
-/// object.
+/// The same for a plain object: its trailer, seal directory and sparse
+/// index (24 bytes per `sparse_interval` of records: 23 KB for a segment
+/// of 63 MB), not its per-type offset arrays (8 bytes a record).
 pub const PLAIN_TAIL_BYTES: u64 = 64 << 10;
 /// The first GET after a jump fetches at least this much: a small frame
 /// (the header's, `SEAL_BEGIN`) and the few small frames after it.
@@ -50,8 +33,7 @@ const WINDOW_MIN: usize = 4 << 10;
 /// Sequential GETs double up to this much each.
 const WINDOW_MAX: usize = 4 << 20;
 /// Windows kept (at most `WINDOWS * WINDOW_MAX` bytes, besides the tail
-/// and what a read-ahead holds: with its 4 MiB chunks, a streaming read
-/// holds at most 12 MiB here and 8 MiB ahead).
+/// and the read-ahead's 8 MiB).
 const WINDOWS: usize = 3;
 /// A sequential read whose window has doubled to this (the fourth GET in
 /// a row) starts a read-ahead: a seek and the frame after it do not.
@@ -165,13 +147,7 @@ impl RemoteSource {
         if bytes.is_empty() {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
-        let w = Window {
-            at: offset,
-            bytes,
-            next_len: len,
-        };
-        windows.insert(0, w);
-        windows.truncate(WINDOWS);
+        keep(windows, offset, bytes, len);
         Ok(())
     }
 
@@ -203,6 +179,20 @@ impl RemoteSource {
             }
         }
     }
+}
+
+/// Keeps `bytes`, fetched from `at`, as the first of `windows` (the most
+/// recently used), continued by a GET of `next_len`.
+fn keep(windows: &mut Vec<Window>, at: u64, bytes: Vec<u8>, next_len: usize) {
+    windows.insert(
+        0,
+        Window {
+            at,
+            bytes,
+            next_len,
+        },
+    );
+    windows.truncate(WINDOWS);
 }
 
 /// Copies what `held` (bytes from `at`) has at `offset` into `buf`; how
@@ -262,16 +252,7 @@ impl Source for RemoteSource {
         if bytes.is_empty() {
             return;
         }
-        let mut windows = self.windows.borrow_mut();
-        windows.insert(
-            0,
-            Window {
-                at: offset,
-                bytes,
-                next_len: WINDOW_MIN,
-            },
-        );
-        windows.truncate(WINDOWS);
+        keep(&mut self.windows.borrow_mut(), offset, bytes, WINDOW_MIN);
     }
 
     fn streams_end_at(&self, end: u64) {

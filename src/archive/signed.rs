@@ -1,25 +1,19 @@
 //! Requests to the bucket that the archive signs itself (SigV4, through
-//! object_store's public `AwsAuthorizer`) and sends on object_store's own
-//! HTTP client (the one its `AmazonS3` uses: same connections, timeouts
-//! and TLS settings): the requests object_store's API cannot make as the
-//! shipper needs them: a create-only PUT signed with the body's SHA-256
-//! the shipper computed already (object_store would hash every body a
-//! second time to sign it; remote.rs); a multipart upload created with our
-//! metadata, its id known to the caller, completed with
+//! object_store's public `AwsAuthorizer`) and sends on the HTTP client
+//! object_store's `AmazonS3` uses: those its API cannot make as the
+//! shipper needs them: a create-only PUT signed with the SHA-256 the
+//! shipper computed already (remote.rs), and multipart uploads created
+//! with our metadata, their id known to the caller, completed with
 //! `If-None-Match: *`, and listed (multipart.rs).
 //!
 //! Retries follow object_store's rules (client/retry.rs there): 5xx, 429
-//! and 408 answers, and requests that could not be sent, are retried with
+//! and 408 answers and requests that could not be sent are retried with
 //! exponential backoff until `RetryConfig`'s count or time runs out; a
-//! timeout or a connection lost after the request went out is retried
-//! only for an idempotent request (a create-only PUT is not one: the
-//! caller's HEAD decides what happened). But for 501 Not Implemented: the
-//! server says it cannot do the request (MinIO answers it to an encrypted
-//! PUT when it has no KMS), which no retry changes. Every request that
-//! creates an object is one of these (segment PUTs, multipart uploads,
-//! the claim). object_store's own requests (remote.rs: HEAD, GET,
-//! listings) still retry a 501: its `RetryConfig` has no choice of
-//! statuses (docs/ARCHITECTURE.md says what that costs).
+//! timeout or a connection lost after sending only for an idempotent
+//! request (the caller's HEAD decides what a create-only PUT did). But a
+//! 501 is not retried: the server cannot do the request (MinIO without a
+//! KMS, to an encrypted PUT). object_store's own requests (HEAD, GET,
+//! listings) still retry a 501 (docs/ARCHITECTURE.md says what that costs).
 
 use super::digest;
 use object_store::aws::{AwsAuthorizer, AwsCredentialProvider};
@@ -56,11 +50,12 @@ pub(super) struct Request<'a> {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub sha256: Option<[u8; 32]>,
-    /// Whether sending it twice does what sending it once does.
+    /// Whether sending it twice does what sending it once does (all but
+    /// a create-only PUT are).
     pub idempotent: bool,
 }
 
-/// A request of `method` about `key` with nothing else set.
+/// An idempotent request of `method` about `key` with nothing else set.
 pub(super) fn request(method: http::Method, key: &str) -> Request<'_> {
     Request {
         method,
@@ -69,7 +64,7 @@ pub(super) fn request(method: http::Method, key: &str) -> Request<'_> {
         headers: Vec::new(),
         body: Vec::new(),
         sha256: None,
-        idempotent: false,
+        idempotent: true,
     }
 }
 

@@ -1,12 +1,9 @@
 //! Whether consecutive segments of one log continue each other's sequence
 //! numbers: the rule `LogReader` reads a log by, for the tools that walk a
 //! log's files themselves (`binlog cat`, `stats`, `tail`, `info`) and for
-//! verification. A segment lost from the middle of a log (deleted by hand,
-//! not restored) would otherwise go unnoticed, its records simply absent.
-//! An empty segment that starts before the end of the one before is what a
-//! roll that failed after creating it leaves: a note, and not where the log
-//! ends (`LogReader` skips it). Records missing that the operator accepted as lost (`binlog repair
-//! --accept-gap`) are a note, not damage.
+//! verification, so that a segment lost from the middle of a log is
+//! noticed. A failed roll's empty leftover and records the operator
+//! accepted as lost (`binlog repair --accept-gap`) are notes, not damage.
 
 use super::{Finding, FindingKind};
 use crate::log::accepted_gaps::{self, AcceptedGap};
@@ -144,8 +141,6 @@ impl Continuity {
         });
     }
 
-    /// The sequence number the next segment must start at, and the file
-    /// that ended there, when known.
     /// A segment that could not be read: nothing is known of its end.
     pub fn forget(&mut self) {
         self.prev = None;

@@ -81,18 +81,14 @@ fn frame_finding(rep: &SegmentReport, e: &Error, offset: Option<u64>, len: u64) 
         ErrorKind::Io => FindingKind::Unreadable,
         _ => FindingKind::CorruptFrame,
     };
+    let repair = match in_seal {
+        true => RepairAction::Reseal,
+        false => RepairAction::Salvage,
+    };
+    let message = e.message().to_string();
     Finding {
-        kind,
-        location: rep.location.clone(),
-        offset,
         len,
-        from_seq: None,
-        to_seq: None,
-        repair: if in_seal {
-            RepairAction::Reseal
-        } else {
-            RepairAction::Salvage
-        },
-        message: e.message().to_string(),
+        repair,
+        ..Finding::new(kind, &rep.location, offset, message)
     }
 }

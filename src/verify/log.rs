@@ -23,8 +23,9 @@ pub struct Verify {
     next: usize,
     /// The log the files are the segments of, if they are.
     log: Option<LogPlace>,
+    /// A log in a bucket: the keys of its objects, `files` their URLs.
     #[cfg(feature = "s3")]
-    remote: Option<super::remote::RemoteSource>,
+    remote: Option<(crate::archive::RemoteLog, Vec<String>)>,
 }
 
 /// A log's name and what its next segment must continue.
@@ -72,14 +73,8 @@ impl Verify {
                 format!("holds no segment of log {name}"),
             ));
         }
-        let mut v = Verify::files(files.into_iter().map(|f| f.path).collect());
-        v.log = Some(LogPlace {
-            name: name.to_string(),
-            locked: log_locked(dir, name),
-            continuity: Continuity::new(),
-            manifest_dir: Some(dir.to_path_buf()),
-        });
-        Ok(v)
+        let v = Verify::files(files.into_iter().map(|f| f.path).collect());
+        Ok(v.of_log(name, log_locked(dir, name), Some(dir)))
     }
 
     /// What is at `path`: a segment file on its own, or a log directory:
@@ -119,23 +114,32 @@ impl Verify {
     /// between them; each object read with ranged GETs.
     #[cfg(feature = "s3")]
     pub fn remote(log: crate::archive::RemoteLog) -> Result<Verify> {
-        let (remote, urls) = super::remote::RemoteSource::list(log)?;
-        let name = remote.log_name().to_string();
-        let mut v = Verify::files(urls);
-        v.log = Some(LogPlace {
-            name,
-            locked: false,
-            continuity: Continuity::new(),
-            manifest_dir: None,
-        });
-        v.remote = Some(remote);
+        let keys: Vec<String> = log.segments()?.into_iter().map(|s| s.object_key).collect();
+        let mut v = Verify::files(keys.iter().map(|k| log.url_of(k)).collect());
+        v = v.of_log(log.log(), false, None);
+        v.remote = Some((log, keys));
         Ok(v)
+    }
+
+    /// These files as the segments of log `name` (its lock `locked`, its
+    /// manifest in `manifest_dir`).
+    fn of_log(mut self, name: &str, locked: bool, manifest_dir: Option<&Path>) -> Verify {
+        self.log = Some(LogPlace {
+            name: name.to_string(),
+            locked,
+            continuity: Continuity::new(),
+            manifest_dir: manifest_dir.map(Path::to_path_buf),
+        });
+        self
     }
 
     fn verify_file(&self, i: usize) -> SegmentReport {
         #[cfg(feature = "s3")]
-        if let Some(remote) = &self.remote {
-            return remote.verify(i, &self.files[i]);
+        if let Some((log, keys)) = &self.remote {
+            return match log.open_reader(&keys[i], true) {
+                Ok(r) => super::segment_of_reader(r),
+                Err(e) => super::segment::unopened(&self.files[i], &e),
+            };
         }
         // The log's lock covers its newest segment only: an older one is
         // held only while its own lock is (its seal being written after a
@@ -160,7 +164,11 @@ impl Iterator for Verify {
         self.next += 1;
         let newest = newest_segment(&self.files, i);
         let mut rep = self.verify_file(i);
-        let local = cfg_local(self);
+        // Local files' names are checked against the log.
+        #[cfg(feature = "s3")]
+        let local = self.remote.is_none();
+        #[cfg(not(feature = "s3"))]
+        let local = true;
         if let Some(log) = &mut self.log {
             log.place(&mut rep, newest, local);
         }
@@ -172,14 +180,6 @@ impl Iterator for Verify {
         let manifest = self.log.as_ref().is_some_and(|l| l.manifest_dir.is_some());
         (n, Some(n + usize::from(manifest)))
     }
-}
-
-/// Whether the files are local (their names are checked against the log).
-fn cfg_local(_v: &Verify) -> bool {
-    #[cfg(feature = "s3")]
-    return _v.remote.is_none();
-    #[cfg(not(feature = "s3"))]
-    true
 }
 
 impl LogPlace {
@@ -196,8 +196,13 @@ impl LogPlace {
         };
         if local {
             if let Err(e) = segments::check_file_name(&rep.location, &header, &self.name) {
-                let f = log_finding(rep, FindingKind::WrongLog, e.offset(), e.message().into());
-                rep.push(f);
+                let m = e.message().into();
+                rep.push(Finding::new(
+                    FindingKind::WrongLog,
+                    &rep.location,
+                    e.offset(),
+                    m,
+                ));
                 return;
             }
         }
@@ -243,8 +248,12 @@ fn newest_segment(files: &[PathBuf], i: usize) -> bool {
 /// the segment and writing its header, nothing to read yet
 /// (`NotYetWritten`), as `LogReader` reads it.
 pub fn newest_of_log(rep: &mut SegmentReport) {
-    if rep.header.is_none() && rep.tail.is_none() && has_kind(rep, FindingKind::Truncated) {
-        retag(rep, FindingKind::Truncated, FindingKind::NotYetWritten);
+    if rep.header.is_none() && rep.tail.is_none() {
+        let truncated = rep
+            .findings
+            .iter_mut()
+            .filter(|f| f.kind == FindingKind::Truncated);
+        truncated.for_each(|f| f.kind = FindingKind::NotYetWritten);
     }
 }
 
@@ -252,17 +261,6 @@ pub fn newest_of_log(rep: &mut SegmentReport) {
 fn log_locked(dir: &Path, name: &str) -> bool {
     std::fs::File::open(naming::lock_path(dir, name))
         .is_ok_and(|f| crate::sys::is_locked_exclusively(&f).unwrap_or(false))
-}
-
-fn has_kind(rep: &SegmentReport, kind: FindingKind) -> bool {
-    rep.findings.iter().any(|f| f.kind == kind)
-}
-
-/// Gives the findings of `from` kind the kind `to`.
-fn retag(rep: &mut SegmentReport, from: FindingKind, to: FindingKind) {
-    for f in rep.findings.iter_mut().filter(|f| f.kind == from) {
-        f.kind = to;
-    }
 }
 
 /// An unsealed segment with newer segments after it and no writer: its
@@ -281,13 +279,4 @@ fn not_sealed(rep: &mut SegmentReport) {
             f.offset.unwrap_or(0)
         );
     }
-}
-
-fn log_finding(
-    rep: &SegmentReport,
-    kind: FindingKind,
-    offset: Option<u64>,
-    message: String,
-) -> Finding {
-    Finding::new(kind, &rep.location, offset, message)
 }

@@ -5,19 +5,15 @@
 //!
 //! Verification is a read with the library's own [`Reader`]
 //! (`Reader::open_salvage`, skipping damage) and the continuity rules of
-//! its [`LogReader`](crate::LogReader): the classification of damage lives
-//! in the reader (docs/FORMAT.md sections 9, 10, 17 and 18) and this module
-//! only reports what the reader found, so that a verify and a read can
-//! never disagree. Memory stays bounded however large a segment is: the
-//! records are read one at a time and only counted, and at most
-//! [`MAX_FINDINGS`](crate::verify::MAX_FINDINGS) findings of a segment are
-//! kept (the rest counted:
+//! its [`LogReader`](crate::LogReader): the reader classifies damage
+//! (docs/FORMAT.md sections 9, 10, 17 and 18), this module reports it, so
+//! that a verify and a read never disagree. Memory stays bounded: records
+//! are only counted, and at most [`MAX_FINDINGS`](crate::verify::MAX_FINDINGS)
+//! findings of a segment are kept (the rest counted:
 //! [`SegmentReport::not_listed`](crate::verify::SegmentReport::not_listed)).
-//! A log's manifest that cannot be used is reported after its segments
-//! ([`FindingKind::ManifestDamaged`](crate::verify::FindingKind::ManifestDamaged),
-//! [`FindingKind::ManifestUnused`](crate::verify::FindingKind::ManifestUnused)),
-//! so that every caller (the `binlog`
-//! tool, the C API, the bindings) reports it from here.
+//! A log's manifest that cannot be used is reported after its segments, so
+//! that every caller (the `binlog` tool, the C API, the bindings) reports
+//! it from here.
 //!
 //! ```
 //! use binlog::verify::{self, Verify};
@@ -47,8 +43,6 @@ mod continuity;
 mod frames;
 mod log;
 mod manifest;
-#[cfg(feature = "s3")]
-mod remote;
 mod segment;
 
 pub use continuity::{next_seq_after, Continuity};
@@ -250,36 +244,49 @@ pub struct SegmentReport {
 /// that a segment damaged everywhere does not fill memory.
 pub const MAX_FINDINGS: usize = 1000;
 
+/// Each kind and its name in reports, in the order of their numbers (a
+/// kind's number is its place here plus one).
+const KIND_NAMES: [(FindingKind, &CStr); 24] = {
+    use FindingKind::*;
+    [
+        (TornTail, c"torn-tail"),
+        (Corrupt, c"corrupt"),
+        (SequenceJump, c"sequence"),
+        (SealDamaged, c"seal-damaged"),
+        (ZeroTail, c"zero-tail"),
+        (Unsealed, c"unsealed"),
+        (NotABinlog, c"not-a-binlog"),
+        (Truncated, c"truncated"),
+        (UnsupportedVersion, c"unsupported-version"),
+        (CorruptHeader, c"corrupt-header"),
+        (MissingRecords, c"missing-records"),
+        (SequenceOverlap, c"sequence-overlap"),
+        (WrongLog, c"wrong-log"),
+        (Unreadable, c"unreadable"),
+        (BeingWritten, c"being-written"),
+        (AcceptedGap, c"accepted-gap"),
+        (NotYetWritten, c"not-yet-written"),
+        (FailedRollLeftover, c"failed-roll-leftover"),
+        (NotSealed, c"not-sealed"),
+        (CorruptFrame, c"corrupt-frame"),
+        (SealIndexDamaged, c"seal-mismatch"),
+        (ManifestDamaged, c"manifest-damaged"),
+        (ManifestUnused, c"manifest-unused"),
+        (NotListed, c"not-listed"),
+    ]
+};
+
 impl FindingKind {
     /// Every kind, in the order of their numbers.
     pub const ALL: [FindingKind; 24] = {
-        use FindingKind::*;
-        [
-            TornTail,
-            Corrupt,
-            SequenceJump,
-            SealDamaged,
-            ZeroTail,
-            Unsealed,
-            NotABinlog,
-            Truncated,
-            UnsupportedVersion,
-            CorruptHeader,
-            MissingRecords,
-            SequenceOverlap,
-            WrongLog,
-            Unreadable,
-            BeingWritten,
-            AcceptedGap,
-            NotYetWritten,
-            FailedRollLeftover,
-            NotSealed,
-            CorruptFrame,
-            SealIndexDamaged,
-            ManifestDamaged,
-            ManifestUnused,
-            NotListed,
-        ]
+        let mut all = [FindingKind::TornTail; 24];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = KIND_NAMES[i].0;
+            assert!(all[i] as usize == i + 1, "KIND_NAMES is in number order");
+            i += 1;
+        }
+        all
     };
 
     /// The kind whose number (the C ABI's) is `n`, if one is.
@@ -295,32 +302,7 @@ impl FindingKind {
 
     /// `name`, NUL-terminated.
     pub fn c_name(self) -> &'static CStr {
-        match self {
-            FindingKind::TornTail => c"torn-tail",
-            FindingKind::Corrupt => c"corrupt",
-            FindingKind::SequenceJump => c"sequence",
-            FindingKind::SealDamaged => c"seal-damaged",
-            FindingKind::ZeroTail => c"zero-tail",
-            FindingKind::Unsealed => c"unsealed",
-            FindingKind::NotABinlog => c"not-a-binlog",
-            FindingKind::Truncated => c"truncated",
-            FindingKind::UnsupportedVersion => c"unsupported-version",
-            FindingKind::CorruptHeader => c"corrupt-header",
-            FindingKind::MissingRecords => c"missing-records",
-            FindingKind::SequenceOverlap => c"sequence-overlap",
-            FindingKind::WrongLog => c"wrong-log",
-            FindingKind::Unreadable => c"unreadable",
-            FindingKind::BeingWritten => c"being-written",
-            FindingKind::AcceptedGap => c"accepted-gap",
-            FindingKind::NotYetWritten => c"not-yet-written",
-            FindingKind::FailedRollLeftover => c"failed-roll-leftover",
-            FindingKind::NotSealed => c"not-sealed",
-            FindingKind::CorruptFrame => c"corrupt-frame",
-            FindingKind::SealIndexDamaged => c"seal-mismatch",
-            FindingKind::ManifestDamaged => c"manifest-damaged",
-            FindingKind::ManifestUnused => c"manifest-unused",
-            FindingKind::NotListed => c"not-listed",
-        }
+        KIND_NAMES[self as usize - 1].1
     }
 }
 
@@ -346,12 +328,7 @@ impl RepairAction {
 
     /// `name`, NUL-terminated.
     pub fn c_name(self) -> &'static CStr {
-        match self {
-            RepairAction::Nothing => c"nothing",
-            RepairAction::CutTornTail => c"cut-torn-tail",
-            RepairAction::Reseal => c"reseal",
-            RepairAction::Salvage => c"salvage",
-        }
+        [c"nothing", c"cut-torn-tail", c"reseal", c"salvage"][self as usize]
     }
 }
 

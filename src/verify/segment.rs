@@ -180,27 +180,16 @@ pub(super) fn unopened(path: &Path, e: &Error) -> SegmentReport {
 /// seal frame lost): a reseal replaces it. Any other loses the records it
 /// names, and only a salvage keeps the records around it.
 fn damage_finding(rep: &SegmentReport, d: &Damage, tail: Tail, why: Option<&str>) -> Finding {
+    use {FindingKind as K, RepairAction as R};
     let in_seal = matches!(tail, Tail::SealDamaged { offset } if d.offset >= offset);
     let (kind, what, repair) = if d.offset == 0 {
-        (
-            FindingKind::CorruptHeader,
-            "damaged header",
-            RepairAction::Salvage,
-        )
+        (K::CorruptHeader, "damaged header", R::Salvage)
     } else if d.offset == d.resume_offset {
-        (
-            FindingKind::SequenceJump,
-            "records missing",
-            RepairAction::Salvage,
-        )
+        (K::SequenceJump, "records missing", R::Salvage)
     } else if in_seal {
-        (
-            FindingKind::SealDamaged,
-            "damaged seal",
-            RepairAction::Reseal,
-        )
+        (K::SealDamaged, "damaged seal", R::Reseal)
     } else {
-        (FindingKind::Corrupt, "corruption", RepairAction::Salvage)
+        (K::Corrupt, "corruption", R::Salvage)
     };
     let len = d.resume_offset - d.offset;
     let lost = match d.to_seq.checked_sub(d.from_seq) {
@@ -213,20 +202,18 @@ fn damage_finding(rep: &SegmentReport, d: &Damage, tail: Tail, why: Option<&str>
     } else {
         format!("valid records resume at offset {}", d.resume_offset)
     };
+    let message = format!(
+        "{}: offset {}: {} ({len} bytes); {resume}; {lost}",
+        rep.location.display(),
+        d.offset,
+        why.unwrap_or(what)
+    );
     Finding {
-        kind,
-        location: rep.location.clone(),
-        offset: Some(d.offset),
         len,
         from_seq: Some(d.from_seq),
         to_seq: Some(d.to_seq),
         repair,
-        message: format!(
-            "{}: offset {}: {} ({len} bytes); {resume}; {lost}",
-            rep.location.display(),
-            d.offset,
-            why.unwrap_or(what)
-        ),
+        ..Finding::new(kind, &rep.location, Some(d.offset), message)
     }
 }
 

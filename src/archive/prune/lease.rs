@@ -16,7 +16,11 @@ use crate::archive::object_name::log_prefix;
 use crate::archive::remote::{Created, Remote};
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+fn now_ms() -> u64 {
+    (crate::clock::now_ns() / 1_000_000) as u64
+}
 
 const NAME: &str = "prune-claim-";
 
@@ -30,11 +34,6 @@ pub struct Lease {
 fn claim_key(remote: &Remote, log: &str, generation: u64) -> String {
     let prefix = log_prefix(&remote.location().prefix, log);
     format!("{prefix}{NAME}{generation:020}")
-}
-
-fn now_ms() -> u64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH);
-    since.map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The generations of the claims of `log` in the bucket, lowest first.

@@ -26,7 +26,7 @@ use super::remote_log::{ListedSegment, RemoteLog};
 use crate::error::Result;
 use crate::log::position::Position;
 use crate::log::RetentionLimits;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// How much of a log the bucket keeps ([`RemoteLog::prune`]). Every limit
 /// set applies; with none set nothing is pruned (but a prune killed
@@ -131,7 +131,7 @@ impl RemoteLog {
         let finished = listed.iter().take_while(|s| covered(s)).count();
         let rest = &listed[finished..];
         let limits = opts.limits();
-        let now = wall_clock_ns();
+        let now = crate::clock::now_ns();
         // A segment's object and those of the files salvaged from it go
         // together and count as one segment: none is kept without the
         // others, as `through` covers them all.
@@ -165,11 +165,8 @@ impl RemoteLog {
     /// The newest last record of the objects of one segment and its
     /// salvaged files.
     fn last_record_ns_of(&self, unit: &[ListedSegment]) -> Result<i64> {
-        let mut newest = i64::MIN;
-        for s in unit {
-            newest = newest.max(self.last_record_ns(s)?);
-        }
-        Ok(newest)
+        let newest = |n: i64, s| Ok(n.max(self.last_record_ns(s)?));
+        unit.iter().try_fold(i64::MIN, newest)
     }
 
     /// The timestamp of the last record of the object `s` (from its
@@ -203,9 +200,4 @@ impl RemoteLog {
     pub fn pruned_through(&self) -> Result<Option<u64>> {
         Ok(marker::load(self.remote(), self.log())?.map(|m| m.through))
     }
-}
-
-fn wall_clock_ns() -> i64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH);
-    since.map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }

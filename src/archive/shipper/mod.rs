@@ -80,11 +80,8 @@ pub struct ShipReport {
 }
 
 /// Ships one log's sealed segments to a bucket, one pass per
-/// [`ship_once`](Shipper::ship_once) (the `binlog ship` command loops it):
-/// each sealed segment is uploaded create-only, verified by a HEAD, and its
-/// local file removed past `keep_local` (see the module's guarantees). One
-/// shipper per log at a time (`<log>.ship.lock`); it runs beside the log's
-/// writer.
+/// [`ship_once`](Shipper::ship_once) (the `binlog ship` command loops it),
+/// beside the log's writer; see the `archive` module's guarantees.
 ///
 /// # Example
 ///
@@ -153,8 +150,7 @@ impl Shipper {
         &self.journal
     }
 
-    /// The log's folder in the bucket, `<prefix>/<log>/`: every key of its
-    /// segment objects starts with it.
+    /// `<prefix>/<log>/`, what every key of the log's objects starts with.
     fn log_prefix(&self) -> String {
         object_name::log_prefix(&self.remote.location().prefix, &self.log)
     }
@@ -235,17 +231,16 @@ impl Shipper {
 /// one) shipped to `prefix` as log `log`'s, compressed (`.binlog.zst`: a
 /// segment only) or plain.
 pub(super) fn key_of(prefix: &str, log: &str, s: &SealedSegment, compressed: bool) -> String {
-    match s.salvaged {
-        None => object_name::segment_key(prefix, log, s.segment_no, s.first_seq, compressed),
-        Some(at) => object_name::salvaged_key(prefix, log, s.segment_no, at, s.first_seq),
-    }
+    let name = match s.salvaged {
+        None => object_name::segment_object_name(s.segment_no, s.first_seq, compressed),
+        Some((at, copy)) => object_name::salvaged_object_name(s.segment_no, s.first_seq, at, copy),
+    };
+    format!("{}{name}", object_name::log_prefix(prefix, log))
 }
 
-/// A log's ship lock, released when dropped in the process that took it.
-/// An flock lasts while any copy of its descriptor is open, and a child
-/// forked meanwhile holds a copy: without the explicit unlock, the lock
-/// would outlive the shipper for as long as such a child lives. A drop in
-/// the child unlocks nothing (that would release the parent's lock).
+/// A log's ship lock, released when dropped in the process that took it:
+/// unlocked explicitly, as a child forked meanwhile holds a copy of its
+/// descriptor (and so the flock); a drop in the child unlocks nothing.
 struct ShipLock {
     file: File,
     pid: u32,

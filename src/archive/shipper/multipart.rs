@@ -3,17 +3,14 @@
 //!
 //! Order, each step durable before the next: a HEAD finds no object at
 //! the key; the upload is created (with the object's metadata); its id
-//! is stored in the journal (`multipart N ID`); the parts go up; the
-//! upload is completed with `If-None-Match: *` (so it never replaces an
-//! object; the HEAD after it decides, as for a single PUT). A shipper
-//! killed after the creation and before the journal stored the id leaves
-//! an upload only a listing finds; killed later, one the journal names.
-//! Both are aborted by the next shipper's startup scan, before anything
-//! else is sent. Within one shipper: an upload a failed pass could not
-//! abort (the server down) is aborted by the next pass before it creates
-//! another (the journal names one upload a segment), and one a creation
-//! made but whose answer was lost (the retry made a second) is found by
-//! listing the key once the new id is journaled, and aborted.
+//! is stored in the journal; the parts go up; the upload is completed
+//! with `If-None-Match: *` (the HEAD after it decides, as for a PUT). A
+//! shipper killed between the creation and the journal's store leaves an
+//! upload only a listing finds; killed later, one the journal names: the
+//! next startup scan aborts both before anything else is sent. Within one
+//! shipper, an upload a failed pass could not abort is aborted before the
+//! next is created, and one whose creation's answer was lost (its retry
+//! made a second) is found by listing the key, and aborted.
 
 use super::{Shipper, Step};
 use crate::archive::journal::Journal;
@@ -150,17 +147,13 @@ impl Shipper {
         Ok(parts)
     }
 
-    /// Aborts the multipart uploads a shipper of this log left unfinished:
-    /// those `journal` names, then any other a listing finds (created
-    /// before a crash let its id reach the journal): a listing of the
-    /// log's prefix, or, if it shows none (MinIO lists only the uploads
-    /// of one exact key), of the keys `next` (the first local segment not
-    /// in the bucket, the only one a shipper could have been uploading:
-    /// uploads go in order) has, plain or compressed. The ship lock and
-    /// the claim keep every other shipper away from the prefix, so none
-    /// of them is in progress. Credentials not allowed to list or abort
-    /// multipart uploads (enough to ship before this was done), or a
-    /// server without the listing (501), leave them, as before, to a
+    /// Aborts the multipart uploads a shipper of this log left unfinished
+    /// (the ship lock and the claim keep other shippers away, so none is
+    /// in progress): those `journal` names, then those a listing of the
+    /// log's prefix finds, or, if it shows none (MinIO lists only one
+    /// exact key's), of the keys of `next` (the first local segment not in
+    /// the bucket: uploads go in order). Credentials that may not list or
+    /// abort them, or a server without the listing (501), leave them to a
     /// bucket lifecycle rule.
     pub(super) fn abort_unfinished_uploads(
         &self,

@@ -1,7 +1,7 @@
 //! Removing local copies of shipped segments (and of the files salvaged
-//! from them): only past the newest `keep_local` sealed segments, and only after the copy in the bucket is read
-//! back and found to hold the bytes uploaded (ranged GETs and its SHA-256: one
-//! download per segment removed, none at startup), and the log's manifest
+//! from them): only past the newest `keep_local` sealed segments, only
+//! after the copy in the bucket is read back and found to hold the bytes
+//! uploaded (one download per segment removed), and the log's manifest
 //! durably records a position past the segment (`log::position`).
 
 use super::{Shipper, Step};
@@ -15,13 +15,11 @@ use std::fs::File;
 
 impl Shipper {
     /// Removes the local copies of uploaded segments older than the newest
-    /// `keep_local` sealed ones, each after a HEAD shows its copy still in
-    /// the bucket as uploaded; a segment a conversion or writer holds is
-    /// left for the next pass. The files salvaged from a segment go with
-    /// it, each once uploaded, and before it: so the journal's `through`
-    /// (folded from a segment's LOCAL_DELETED line) never passes a
-    /// salvaged file still here. Returns the numbers of the segments
-    /// removed.
+    /// `keep_local` sealed ones (`remove_one`); a segment a conversion or
+    /// writer holds is left for the next pass. The files salvaged from a
+    /// segment go before it, so that the journal's `through` (folded from
+    /// a segment's LOCAL_DELETED line) never passes a salvaged file still
+    /// here. Returns the numbers of the segments removed.
     pub(super) fn remove_shipped(&mut self, local: &LocalLog) -> Result<Vec<u64>> {
         let Some(keep) = self.opts.keep_local else {
             return Ok(Vec::new());

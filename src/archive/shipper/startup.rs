@@ -2,6 +2,7 @@
 //! lost), the journal compared with the local segments and a listing of
 //! the bucket, and rebuilt from them.
 
+use super::pipeline::journal_entry;
 use super::upload::conflict;
 use super::Shipper;
 use crate::archive::claim;
@@ -30,17 +31,15 @@ impl Shipper {
         let id = match claim::owner(&self.remote, &self.log)? {
             Some(owner) if self.matches_bucket()? => owner,
             Some(owner) => {
-                let key = claim_key(&self.remote.location().prefix, &self.log);
+                let at = self.remote.location();
+                let url = at.url_of(&claim_key(&at.prefix, &self.log));
                 let me = Identity::new_random(&self.log)?;
+                let why = format!(
+                    "no {} here, and no local segment is in the bucket",
+                    path.display()
+                );
                 return Err(
-                    claim::refused(&self.remote.location().url_of(&key), &owner, &me).with_detail(
-                        |d| {
-                            format!(
-                                "{d} (no {} here, and no local segment is in the bucket)",
-                                path.display()
-                            )
-                        },
-                    ),
+                    claim::refused(&url, &owner, &me).with_detail(|d| format!("{d} ({why})"))
                 );
             }
             None => Identity::new_random(&self.log)?,
@@ -223,14 +222,7 @@ impl Shipper {
             // Our segment by its metadata: the bytes read back decide
             // (a copy truncated since its upload is damage, not another's).
             Some(m) if same_name && self.same_segment(s, &mine, &key, &m)? => {
-                let e = Entry {
-                    segment_no: s.segment_no,
-                    salvaged: s.salvaged,
-                    state: State::Uploaded,
-                    object: name.to_string(),
-                    bytes: m.bytes,
-                    sha256: m.sha256,
-                };
+                let e = journal_entry(s, State::Uploaded, name, &m);
                 Ok(self.read_back(s, &e)?.map(|()| e))
             }
             m => Ok(Err(conflict(&url, size, m.as_ref(), &mine))),

@@ -13,15 +13,12 @@ use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
 
 impl Shipper {
-    /// Uploads `s` (create-only) as `Stager` made it ready, its UPLOADING
-    /// stored (pipeline.rs), then HEADs it, and sets UPLOADED once the
-    /// object in the bucket is verified to be `s`.
-    /// Whatever the PUT answered (stored, 412, a timeout, a reset
-    /// connection), the HEAD decides: the same size and hash is uploaded,
-    /// other bytes are a conflict (never overwritten), no object is the
-    /// PUT's error. `release` gets the journal the next segment's
-    /// UPLOADING may be added to and stored (by the stager), once no
-    /// store of this upload's comes before it (multipart.rs).
+    /// Uploads `s` (create-only) as the stager made it ready (pipeline.rs),
+    /// then sets UPLOADED if the HEAD that follows, whatever the PUT
+    /// answered, finds its size and hash (other bytes are a conflict, no
+    /// object the PUT's error). `release` gets the journal the next
+    /// segment's UPLOADING may be added to, once no store of this upload's
+    /// comes before it (multipart.rs).
     pub(super) fn upload(
         &mut self,
         s: &SealedSegment,
@@ -39,7 +36,6 @@ impl Shipper {
             None => self.put_large(&key, s, &meta, release),
         };
         self.stepped(s.segment_no, Step::PutAnswered);
-        // The HEAD decides, whatever the PUT answered.
         let verified = self.check_object(&key, &meta)?;
         let created = match (put, verified) {
             (Ok(created), true) => created,
