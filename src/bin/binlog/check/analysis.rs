@@ -42,14 +42,9 @@ pub struct Issue {
     pub message: String,
 }
 
-/// Consecutive intact records `[start, end)` with gap-free sequence numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IntactRun {
-    pub start: u64,
-    pub end: u64,
-    pub first_seq: u64,
-    pub count: u64,
-}
+/// Consecutive intact records `[start, end)` with gap-free sequence
+/// numbers: what `repair --salvage` copies.
+pub use binlog::__private::writer::salvage::Run as IntactRun;
 
 pub struct Analysis {
     pub file_len: u64,

@@ -78,11 +78,9 @@ pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Vec<PathBuf>> {
 /// named by its URL (from `resolve`); with `salvage`, as
 /// `Reader::open_salvage`.
 pub fn open_reader(path: &Path, salvage: bool) -> binlog::Result<Reader> {
-    if is_remote(path) {
-        let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((log, key)) = logs.iter().find_map(|l| Some((l, l.key_of_url(path)?))) {
-            return log.open_reader(&key, salvage);
-        }
+    if let Some(log) = log_of(path) {
+        let key = log.key_of_url(path).expect("the log of the URL");
+        return log.open_reader(&key, salvage);
     }
     match salvage {
         true => Reader::open_salvage(path),
@@ -100,10 +98,8 @@ pub fn log_of(path: &Path) -> Option<RemoteLog> {
 /// A log reader of the remote log whose segment objects `files` are
 /// (from `resolve`), `None` if they are local files.
 pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>> {
-    let first = files.first().filter(|f| is_remote(f))?;
-    let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
-    let log = logs.iter().find(|l| l.key_of_url(first).is_some())?;
-    Some(binlog::LogReader::open_remote(log.clone()))
+    let log = log_of(files.first()?)?;
+    Some(binlog::LogReader::open_remote(log))
 }
 
 /// For `binlog info` and `binlog verify` given URLs: runs `f` on each

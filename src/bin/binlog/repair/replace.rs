@@ -3,6 +3,7 @@
 //! synced, and renamed over the segment; what a repair stopped half-way
 //! left is removed.
 
+use super::backup::candidates;
 use crate::error::{CliError, CliResult};
 use crate::paths;
 use binlog::{Options, Writer};
@@ -95,7 +96,7 @@ pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> CliRe
         let rest = name.strip_prefix(tmp_name).unwrap_or_default();
         let mut to = path.as_os_str().to_owned();
         to.push(rest);
-        let to = move_unique(&c, PathBuf::from(to))?;
+        let to = move_unique(&c, Path::new(&to))?;
         kept.push(to);
     }
     let dir = paths::dir_of(path);
@@ -164,15 +165,8 @@ fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) 
 
 /// Renames `from` to `to`, or `to.N` if taken (never replacing a file), and
 /// returns the name used.
-fn move_unique(from: &Path, to: PathBuf) -> CliResult<PathBuf> {
-    for n in 0..10_000 {
-        let candidate = if n == 0 {
-            to.clone()
-        } else {
-            let mut s = to.clone().into_os_string();
-            s.push(format!(".{n}"));
-            PathBuf::from(s)
-        };
+pub(super) fn move_unique(from: &Path, to: &Path) -> CliResult<PathBuf> {
+    for candidate in candidates(to).take(10_000) {
         // A link, not a rename: never replaces a file of that name.
         match std::fs::hard_link(from, &candidate) {
             Ok(()) => {

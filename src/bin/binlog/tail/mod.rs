@@ -73,19 +73,9 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     // exists: the reader picks it up when the writer creates it.
     if let (true, [dir], Some(name)) = (args.follow, a.source.paths.as_slice(), &a.source.log) {
         if dir.is_dir() {
-            let files = paths::scan_dir(dir, Some(name))?
-                .into_iter()
-                .flat_map(|s| s.files)
-                .collect();
-            let source = paths::Source {
-                label: format!("log {name} in {}", dir.display()),
-                files,
-                log: Some(paths::LogId {
-                    dir: dir.clone(),
-                    name: name.clone(),
-                }),
-            };
-            return follow(args, &filter, source);
+            let found = paths::scan_dir(dir, Some(name))?;
+            let files = found.into_iter().flat_map(|s| s.files).collect();
+            return follow(args, &filter, paths::log_source(dir, name.clone(), files));
         }
     }
     let sources = a.source.resolve()?;
