@@ -5,10 +5,10 @@ mod merge;
 
 use crate::await_path;
 use crate::damage_report::damage_message;
-use crate::error::{CliError, CliResult, Outcome};
+use crate::error::{CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
-use crate::progress::{NoProgressAccepted, Progress};
+use crate::progress::NoProgressAccepted;
 use crate::select::{self, Filter, RecordArgs, Walk};
 use binlog::LogReader;
 use clap::Args;
@@ -82,14 +82,8 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     if !args.follow {
         let files = paths::all_files(&sources);
         let start = select::tail_start(&files, &filter, args.lines, false)?;
-        let mut out = output::stdout();
-        let mut printer = RecordPrinter::new(a.json, a.payload);
         let walk = Walk { start, ..Walk::ALL };
-        let outcome = select::for_each(&files, &filter, walk, &mut Progress::hidden(), |r| {
-            printer.print(&mut out, r).map_err(CliError::from)
-        })?;
-        out.flush()?;
-        return Ok(outcome);
+        return select::print_records(&files, &filter, walk, a);
     }
 
     let source = paths::single(sources, "tail -f")?;
