@@ -50,34 +50,25 @@ impl RecordPrinter {
         }
     }
 
-    pub fn print(&mut self, out: &mut impl Write, r: &Record<'_>) -> io::Result<()> {
-        self.line.clear();
-        if self.json {
-            self.line.push(b'{');
-            self.json_line(r);
-        } else {
-            self.text_line(r);
-        }
-        self.line.push(b'\n');
-        out.write_all(&self.line)
-    }
-
-    /// `print` of a record of log `log` (a merged read): the log's name
+    /// Prints record `r`; of log `log` (a merged read), the log's name
     /// first on the line (in JSON, a `log` field first).
-    pub fn print_in_log(
+    pub fn print(
         &mut self,
         out: &mut impl Write,
-        log: &str,
+        log: Option<&str>,
         r: &Record<'_>,
     ) -> io::Result<()> {
         self.line.clear();
         if self.json {
-            self.line.extend_from_slice(b"{\"log\":");
-            json_str(&mut self.line, log);
-            self.line.push(b',');
+            self.line.push(b'{');
+            if let Some(log) = log {
+                self.line.extend_from_slice(b"\"log\":");
+                json_str(&mut self.line, log);
+                self.line.push(b',');
+            }
             self.json_line(r);
         } else {
-            if self.payload != PayloadMode::Raw {
+            if let (Some(log), false) = (log, self.payload == PayloadMode::Raw) {
                 encoding::push_escaped(&mut self.line, log);
                 self.line.push(b' ');
             }

@@ -63,7 +63,7 @@ pub fn print_records(
     let mut out = output::stdout();
     let mut printer = RecordPrinter::new(a.json, a.payload);
     let outcome = for_each(files, filter, walk, &mut Progress::hidden(), |r| {
-        printer.print(&mut out, r).map_err(CliError::from)
+        printer.print(&mut out, None, r).map_err(CliError::from)
     })?;
     out.flush()?;
     Ok(outcome)

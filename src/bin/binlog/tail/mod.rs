@@ -123,7 +123,7 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
                 // (A segment read from its beginning, as one whose damaged
                 // header kept the seek from finding it, may hold earlier ones.)
                 if filter.matches(&r) && start_seq.is_none_or(|s| r.seq >= s) {
-                    printer.print(&mut out, &r)?;
+                    printer.print(&mut out, None, &r)?;
                 }
                 // --to-seq is inclusive: record N (or the first after it, if
                 // N is missing) ends the follow.
