@@ -37,7 +37,6 @@ pub struct RecordPrinter {
     json: bool,
     payload: PayloadMode,
     line: Vec<u8>,
-    text: String,
 }
 
 impl RecordPrinter {
@@ -46,7 +45,6 @@ impl RecordPrinter {
             json,
             payload,
             line: Vec::with_capacity(256),
-            text: String::with_capacity(32),
         }
     }
 
@@ -84,9 +82,7 @@ impl RecordPrinter {
             l.extend_from_slice(r.payload);
             return;
         }
-        self.text.clear();
-        time::push_rfc3339(&mut self.text, r.timestamp_ns);
-        let _ = write!(l, "{} {} ", r.seq, self.text);
+        let _ = write!(l, "{} {} ", r.seq, time::rfc3339(r.timestamp_ns));
         encoding::push_escaped(l, &shown_type_name(r));
         if r.meta_count() > 0 {
             l.extend_from_slice(b" {");
@@ -118,13 +114,13 @@ impl RecordPrinter {
 
     /// The record's JSON object after its opening brace.
     fn json_line(&mut self, r: &Record<'_>) {
-        self.text.clear();
-        time::push_rfc3339(&mut self.text, r.timestamp_ns);
         let l = &mut self.line;
         let _ = write!(
             l,
             "\"seq\":{},\"time\":\"{}\",\"ts_ns\":{},\"type\":",
-            r.seq, self.text, r.timestamp_ns
+            r.seq,
+            time::rfc3339(r.timestamp_ns),
+            r.timestamp_ns
         );
         json_str(l, &shown_type_name(r));
         l.extend_from_slice(b",\"meta\":{");
