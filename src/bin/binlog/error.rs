@@ -105,6 +105,8 @@ impl fmt::Display for CliError {
     }
 }
 
+impl std::error::Error for CliError {}
+
 /// Writing to standard output: a closed pipe ends the command quietly.
 impl From<io::Error> for CliError {
     fn from(err: io::Error) -> CliError {

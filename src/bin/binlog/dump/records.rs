@@ -152,7 +152,7 @@ impl<'m> RecordDump<'m> {
             .get(r.type_id as usize)
             .cloned()
             .flatten()
-            .unwrap_or_else(|| type_names::unknown_type(r.type_id));
+            .unwrap_or_else(|| type_names::lost_type_name(r.type_id));
         let meta: Vec<(String, String)> = MetaIter::new(r.meta)
             .map(|(k, v)| {
                 (

@@ -35,18 +35,15 @@ pub fn remote_log(url: &str, log: Option<&str>) -> CliResult<RemoteLog> {
 /// As `remote_log`, reached as `c` says.
 pub fn remote_log_with(url: &str, log: Option<&str>, c: &Connection) -> CliResult<RemoteLog> {
     let (at, name) = match log {
-        Some(name) => (url, name),
-        None => url.trim_end_matches('/').rsplit_once('/').ok_or_else(|| {
-            CliError::usage(format!(
-                "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
-            ))
-        })?,
-    };
-    if at == "s3:/" {
-        return Err(CliError::usage(format!(
-            "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
-        )));
+        Some(name) => Some((url, name)),
+        None => url.trim_end_matches('/').rsplit_once('/'),
     }
+    .filter(|(at, _)| *at != "s3:/")
+    .ok_or_else(|| {
+        CliError::usage(format!(
+            "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
+        ))
+    })?;
     let location = Location::parse(at).map_err(|e| CliError::usage(e.message()))?;
     let remote = Remote::connect(&location, c)?;
     Ok(RemoteLog::new(Arc::new(remote), name)?)

@@ -61,7 +61,7 @@ fn salvaged_line(run: &IntactRun, done: &Salvaged) -> String {
         let names: Vec<String> = done
             .lost_type_ids
             .iter()
-            .map(|&i| type_names::unknown_type(i))
+            .map(|&i| type_names::lost_type_name(i))
             .collect();
         format!(
             " ({} of them of types defined only in the damaged bytes, named {})",
