@@ -61,14 +61,18 @@ impl FilterArgs {
             since: parse("--since", &self.since)?,
             until: parse("--until", &self.until)?,
         };
-        if let (Some(a), Some(b)) = (f.from_seq, f.to_seq) {
-            if a > b {
-                return Err(CliError::usage(format!(
-                    "--from-seq {a} is after --to-seq {b}"
-                )));
-            }
-        }
+        check_seq_range(f.from_seq, f.to_seq)?;
         Ok(f)
+    }
+}
+
+/// Refuses `--from-seq` after `--to-seq`.
+pub fn check_seq_range(from: Option<u64>, to: Option<u64>) -> CliResult<()> {
+    match (from, to) {
+        (Some(a), Some(b)) if a > b => Err(CliError::usage(format!(
+            "--from-seq {a} is after --to-seq {b}"
+        ))),
+        _ => Ok(()),
     }
 }
 
