@@ -10,6 +10,7 @@ use crate::paths;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
+use crate::remote;
 use binlog::verify::FindingKind;
 use clap::Args;
 use serde_json::json;
@@ -41,7 +42,7 @@ pub struct VerifyArgs {
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let s = &args.source;
-    if let Some(done) = crate::remote::verify(&s.paths, s.log.as_deref()) {
+    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), remote::verify::run) {
         return done;
     }
     let sources = args.source.resolve_with_manifest()?;

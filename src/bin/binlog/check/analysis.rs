@@ -96,11 +96,6 @@ impl Analysis {
         self.issues.is_empty() && self.more_issues == 0
     }
 
-    /// The first damage that a cut would lose records over.
-    pub fn first_mid_file_issue(&self) -> Option<&Issue> {
-        self.issues.iter().find(|i| is_mid_file(i.kind))
-    }
-
     pub fn is_sealed(&self) -> bool {
         self.end == Some(Tail::Sealed)
     }

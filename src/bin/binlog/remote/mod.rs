@@ -7,9 +7,9 @@
 
 mod fetch;
 mod logs;
-mod ls;
+pub mod ls;
 pub mod prune;
-mod verify;
+pub mod verify;
 
 use crate::error::{CliError, CliResult, Outcome};
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
@@ -99,7 +99,8 @@ pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>
     Some(binlog::LogReader::open_remote(log))
 }
 
-/// For `binlog info` and `binlog verify` given URLs: runs `f` on each
+/// For `binlog info` and `binlog verify` given URLs: runs `f` (`ls::run`,
+/// `verify::run`: what `binlog remote ls` and `remote verify` do) on each
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
 pub fn run_on_urls(
@@ -169,14 +170,4 @@ pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
         RemoteCommand::Fetch(a) => fetch::run(a),
         RemoteCommand::Prune(a) => prune::run(a),
     }
-}
-
-/// `binlog info URL`: what `binlog remote ls` prints.
-pub fn info(paths: &[PathBuf], log: Option<&str>) -> Option<CliResult<Outcome>> {
-    run_on_urls(paths, log, ls::run)
-}
-
-/// `binlog verify URL`: what `binlog remote verify` does.
-pub fn verify(paths: &[PathBuf], log: Option<&str>) -> Option<CliResult<Outcome>> {
-    run_on_urls(paths, log, verify::run)
 }
