@@ -5,7 +5,7 @@
 //! printed as it lands.
 
 use super::{remote_log_with, RemoteLogArgs};
-use crate::error::{CliResult, Outcome};
+use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use clap::Args;
 use std::io::Write;
@@ -38,7 +38,13 @@ pub struct FetchArgs {
 }
 
 pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
-    crate::select::check_seq_range(args.from_seq, args.to_seq)?;
+    if let (Some(a), Some(b)) = (args.from_seq, args.to_seq) {
+        if a > b {
+            return Err(CliError::usage(format!(
+                "--from-seq {a} is after --to-seq {b}"
+            )));
+        }
+    }
     let c = super::logs::connection(args.retry_timeout);
     let log = remote_log_with(&args.at.url, args.at.log.as_deref(), &c)?;
     std::fs::create_dir_all(&args.dir)

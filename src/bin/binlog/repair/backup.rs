@@ -2,7 +2,7 @@
 //! `<file>.backup-<UTC time>`, beside it or in `--backup-dir`, never over a
 //! file, and named so only once whole and synced.
 
-use super::replace::move_unique;
+use super::replace::{candidates, move_unique};
 use crate::error::{CliError, CliResult};
 use crate::paths;
 use std::fs::{File, OpenOptions};
@@ -21,19 +21,6 @@ pub(super) fn backup_name(path: &Path, dir: Option<&Path>) -> PathBuf {
     let base = dir.join(format!("{name}.backup-{stamp}"));
     let free = candidates(&base).find(|p| !p.exists());
     free.expect("a free name")
-}
-
-/// `to`, then `to.1`, `to.2`, ...: the names a file meant to be `to` takes
-/// when that one is taken.
-pub(super) fn candidates(to: &Path) -> impl Iterator<Item = PathBuf> + '_ {
-    (0..).map(move |n| match n {
-        0 => to.to_path_buf(),
-        n => {
-            let mut s = to.as_os_str().to_owned();
-            s.push(format!(".{n}"));
-            PathBuf::from(s)
-        }
-    })
 }
 
 /// Copies the file (never overwriting) and syncs the copy and its directory.

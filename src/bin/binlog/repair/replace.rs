@@ -3,7 +3,6 @@
 //! synced, and renamed over the segment; what a repair stopped half-way
 //! left is removed.
 
-use super::backup::candidates;
 use crate::error::{CliError, CliResult};
 use crate::paths;
 use binlog::{Options, Writer};
@@ -161,6 +160,19 @@ fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) 
         .and_then(|f| f.sync_all())
         .map_err(|e| CliError::io_on(format!("{t}: sync"), e))?;
     Ok(())
+}
+
+/// `to`, then `to.1`, `to.2`, ...: the names a file meant to be `to` takes
+/// when that one is taken.
+pub(super) fn candidates(to: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    (0..).map(move |n| match n {
+        0 => to.to_path_buf(),
+        n => {
+            let mut s = to.as_os_str().to_owned();
+            s.push(format!(".{n}"));
+            PathBuf::from(s)
+        }
+    })
 }
 
 /// Renames `from` to `to`, or `to.N` if taken (never replacing a file), and

@@ -61,18 +61,14 @@ impl FilterArgs {
             since: parse("--since", &self.since)?,
             until: parse("--until", &self.until)?,
         };
-        check_seq_range(f.from_seq, f.to_seq)?;
+        if let (Some(a), Some(b)) = (f.from_seq, f.to_seq) {
+            if a > b {
+                return Err(CliError::usage(format!(
+                    "--from-seq {a} is after --to-seq {b}"
+                )));
+            }
+        }
         Ok(f)
-    }
-}
-
-/// Refuses `--from-seq` after `--to-seq`.
-pub fn check_seq_range(from: Option<u64>, to: Option<u64>) -> CliResult<()> {
-    match (from, to) {
-        (Some(a), Some(b)) if a > b => Err(CliError::usage(format!(
-            "--from-seq {a} is after --to-seq {b}"
-        ))),
-        _ => Ok(()),
     }
 }
 
