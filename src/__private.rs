@@ -72,6 +72,12 @@ pub mod writer {
     }
 }
 
+/// What the crate asks of the operating system: the writer's file lock,
+/// taken or probed.
+pub mod sys {
+    pub use crate::sys::{is_locked_exclusively, try_lock_exclusive};
+}
+
 /// The error type's internals: how messages describe an I/O error.
 pub mod error {
     pub use crate::error::io_text;

@@ -26,15 +26,8 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// `de ad be ef` (for dumps).
 pub fn hex_spaced(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 3);
-    for (i, &b) in bytes.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 15) as usize] as char);
-    }
-    s
+    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    hex.join(" ")
 }
 
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {

@@ -7,26 +7,21 @@ use std::fmt;
 use std::io;
 use std::process::ExitCode;
 
-/// Exit status: the command worked and found nothing wrong.
-pub const EXIT_OK: u8 = 0;
-/// Exit status: damage was found (or a repair was refused / left damage).
-pub const EXIT_DAMAGED: u8 = 1;
-/// Exit status: bad arguments, or a file could not be read or written.
-pub const EXIT_ERROR: u8 = 2;
-
-/// How a command ended when it did not fail outright.
+/// How a command ended when it did not fail outright: its exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
-    Clean,
-    Damaged,
+    /// The command worked and found nothing wrong.
+    Clean = 0,
+    /// Damage was found (or a repair was refused / left damage).
+    Damaged = 1,
 }
+
+/// Exit status: bad arguments, or a file could not be read or written.
+const EXIT_ERROR: u8 = 2;
 
 impl Outcome {
     pub fn code(self) -> ExitCode {
-        ExitCode::from(match self {
-            Outcome::Clean => EXIT_OK,
-            Outcome::Damaged => EXIT_DAMAGED,
-        })
+        ExitCode::from(self as u8)
     }
 
     pub fn damaged_if(cond: bool) -> Outcome {
@@ -85,8 +80,8 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Io(_) => EXIT_ERROR,
-            CliError::Damaged(_) => EXIT_DAMAGED,
-            CliError::BrokenPipe => EXIT_OK,
+            CliError::Damaged(_) => Outcome::Damaged as u8,
+            CliError::BrokenPipe => Outcome::Clean as u8,
         }
     }
 
@@ -94,8 +89,7 @@ impl CliError {
     pub fn report(&self) -> ExitCode {
         match self {
             CliError::BrokenPipe => {}
-            CliError::Usage(m) => eprintln!("binlog: error: {m}"),
-            CliError::Io(m) => eprintln!("binlog: error: {m}"),
+            CliError::Usage(m) | CliError::Io(m) => eprintln!("binlog: error: {m}"),
             CliError::Damaged(m) => eprintln!("binlog: damaged: {m}"),
         }
         ExitCode::from(self.exit_code())
@@ -110,6 +104,8 @@ impl fmt::Display for CliError {
         }
     }
 }
+
+impl std::error::Error for CliError {}
 
 /// Writing to standard output: a closed pipe ends the command quietly.
 impl From<io::Error> for CliError {
@@ -127,9 +123,12 @@ impl From<binlog::Error> for CliError {
             return CliError::Damaged(msg);
         }
         match err.kind() {
-            K::InvalidArgument | K::InvalidUtf8 | K::RecordTooLarge => CliError::Usage(msg),
-            K::NotABinlog | K::Sealed => CliError::Usage(msg),
-            K::UnsupportedVersion => CliError::Usage(msg),
+            K::InvalidArgument
+            | K::InvalidUtf8
+            | K::RecordTooLarge
+            | K::NotABinlog
+            | K::Sealed
+            | K::UnsupportedVersion => CliError::Usage(msg),
             K::Locked => CliError::Io(format!("{msg} (in use by a writer)")),
             _ => CliError::Io(msg),
         }

@@ -34,9 +34,9 @@ mod error;
 mod file_kind;
 // Whether a writer holds a segment.
 mod lock;
-// Printing records and JSON documents.
 // A segment's original bytes (decompressed, for a compressed one).
 mod original;
+// Printing records and JSON documents.
 mod output;
 // What PATH arguments name.
 mod paths;

@@ -68,11 +68,6 @@ pub fn map_noting(path: &Path, notes: &mut Vec<String>) -> Result<(File, Mmap), 
     Ok((file, map))
 }
 
-/// `map_noting`, without the notes.
-pub fn map(path: &Path) -> Result<(File, Mmap), BytesError> {
-    map_noting(path, &mut Vec::new())
-}
-
 /// Where the zeros that end the first `len` bytes of `file` start (`len` if
 /// it does not end in zeros), read backwards with pread: an unsealed
 /// segment of a durable writer runs on in zeros past its records, which

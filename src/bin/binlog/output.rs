@@ -37,7 +37,6 @@ pub struct RecordPrinter {
     json: bool,
     payload: PayloadMode,
     line: Vec<u8>,
-    text: String,
 }
 
 impl RecordPrinter {
@@ -46,38 +45,28 @@ impl RecordPrinter {
             json,
             payload,
             line: Vec::with_capacity(256),
-            text: String::with_capacity(32),
         }
     }
 
-    pub fn print(&mut self, out: &mut impl Write, r: &Record<'_>) -> io::Result<()> {
-        self.line.clear();
-        if self.json {
-            self.line.push(b'{');
-            self.json_line(r);
-        } else {
-            self.text_line(r);
-        }
-        self.line.push(b'\n');
-        out.write_all(&self.line)
-    }
-
-    /// `print` of a record of log `log` (a merged read): the log's name
+    /// Prints record `r`; of log `log` (a merged read), the log's name
     /// first on the line (in JSON, a `log` field first).
-    pub fn print_in_log(
+    pub fn print(
         &mut self,
         out: &mut impl Write,
-        log: &str,
+        log: Option<&str>,
         r: &Record<'_>,
     ) -> io::Result<()> {
         self.line.clear();
         if self.json {
-            self.line.extend_from_slice(b"{\"log\":");
-            json_str(&mut self.line, log);
-            self.line.push(b',');
+            self.line.push(b'{');
+            if let Some(log) = log {
+                self.line.extend_from_slice(b"\"log\":");
+                json_str(&mut self.line, log);
+                self.line.push(b',');
+            }
             self.json_line(r);
         } else {
-            if self.payload != PayloadMode::Raw {
+            if let (Some(log), false) = (log, self.payload == PayloadMode::Raw) {
                 encoding::push_escaped(&mut self.line, log);
                 self.line.push(b' ');
             }
@@ -93,9 +82,7 @@ impl RecordPrinter {
             l.extend_from_slice(r.payload);
             return;
         }
-        self.text.clear();
-        time::push_rfc3339(&mut self.text, r.timestamp_ns);
-        let _ = write!(l, "{} {} ", r.seq, self.text);
+        let _ = write!(l, "{} {} ", r.seq, time::rfc3339(r.timestamp_ns));
         encoding::push_escaped(l, &shown_type_name(r));
         if r.meta_count() > 0 {
             l.extend_from_slice(b" {");
@@ -127,13 +114,13 @@ impl RecordPrinter {
 
     /// The record's JSON object after its opening brace.
     fn json_line(&mut self, r: &Record<'_>) {
-        self.text.clear();
-        time::push_rfc3339(&mut self.text, r.timestamp_ns);
         let l = &mut self.line;
         let _ = write!(
             l,
             "\"seq\":{},\"time\":\"{}\",\"ts_ns\":{},\"type\":",
-            r.seq, self.text, r.timestamp_ns
+            r.seq,
+            time::rfc3339(r.timestamp_ns),
+            r.timestamp_ns
         );
         json_str(l, &shown_type_name(r));
         l.extend_from_slice(b",\"meta\":{");

@@ -24,9 +24,6 @@ pub struct LogId {
     pub name: String,
 }
 
-/// Resolves the PATH arguments. Files given on the command line form one
-/// source, in the order given; every directory contributes its logs (only
-/// log `only` when set) and, without `only`, its standalone segments.
 /// The segment files or log directories a command reads: `PATH...` and
 /// `--log NAME`.
 #[derive(clap::Args, Debug, Clone)]
@@ -40,9 +37,53 @@ pub struct SourceArgs {
 }
 
 impl SourceArgs {
-    /// `resolve` of these paths and log name.
+    /// Resolves the PATH arguments. Files given on the command line form one
+    /// source, in the order given; every directory contributes its logs
+    /// (only the one `--log` names, if given) and, without `--log`, its
+    /// standalone segments.
     pub fn resolve(&self) -> CliResult<Vec<Source>> {
-        resolve(&self.paths, self.log.as_deref())
+        let only = self.log.as_deref();
+        let mut sources = Vec::new();
+        let mut files = Vec::new();
+        for p in &self.paths {
+            if crate::remote::is_remote(p) {
+                sources.push(Source {
+                    label: p.display().to_string(),
+                    files: crate::remote::resolve(p, only)?,
+                    log: None,
+                });
+                continue;
+            }
+            let (p, meta) = &stat_path(p)?;
+            if meta.is_dir() {
+                let found = scan_dir(p, only)?;
+                if found.is_empty() {
+                    return Err(CliError::usage(match only {
+                        Some(n) => format!("{}: no segments of log {n:?} here", p.display()),
+                        None => format!("{}: no log segments (*.binlog) here", p.display()),
+                    }));
+                }
+                sources.extend(found);
+            } else {
+                files.push(p.clone());
+            }
+        }
+        if !files.is_empty() {
+            let label = if files.len() == 1 {
+                files[0].display().to_string()
+            } else {
+                format!("{} files", files.len())
+            };
+            sources.insert(
+                0,
+                Source {
+                    label,
+                    files,
+                    log: None,
+                },
+            );
+        }
+        Ok(sources)
     }
 
     /// `resolve`, except that one directory given with `--log NAME` that
@@ -60,50 +101,6 @@ impl SourceArgs {
         }
         self.resolve()
     }
-}
-
-pub fn resolve(paths: &[PathBuf], only: Option<&str>) -> CliResult<Vec<Source>> {
-    let mut sources = Vec::new();
-    let mut files = Vec::new();
-    for p in paths {
-        if crate::remote::is_remote(p) {
-            sources.push(Source {
-                label: p.display().to_string(),
-                files: crate::remote::resolve(p, only)?,
-                log: None,
-            });
-            continue;
-        }
-        let (p, meta) = &stat_path(p)?;
-        if meta.is_dir() {
-            let found = scan_dir(p, only)?;
-            if found.is_empty() {
-                return Err(CliError::usage(match only {
-                    Some(n) => format!("{}: no segments of log {n:?} here", p.display()),
-                    None => format!("{}: no log segments (*.binlog) here", p.display()),
-                }));
-            }
-            sources.extend(found);
-        } else {
-            files.push(p.clone());
-        }
-    }
-    if !files.is_empty() {
-        let label = if files.len() == 1 {
-            files[0].display().to_string()
-        } else {
-            format!("{} files", files.len())
-        };
-        sources.insert(
-            0,
-            Source {
-                label,
-                files,
-                log: None,
-            },
-        );
-    }
-    Ok(sources)
 }
 
 /// The file `p` names and its metadata: for a missing `.binlog` whose
@@ -155,20 +152,16 @@ pub fn sync_dir_of(file: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir_of(file))?.sync_all()
 }
 
-/// The log a file name belongs to, if it is named like a segment of one
-/// (`<log>-<20 digits>-<YYYYMMDDTHHMMSSZ>.binlog`) or like a file salvaged
-/// from one (`<segment stem>.salvaged-<offset>.binlog`), and where it
+/// The log the file at `path` belongs to by its name (a segment's, or a
+/// file salvaged from one: `naming::log_of_file_name`), and where it
 /// stands in the log's read order.
-pub fn log_of_file_name(file_name: &str) -> Option<(String, ReadOrder)> {
-    naming::log_of_file_name(file_name)
+pub fn log_of_file(path: &Path) -> Option<(String, ReadOrder)> {
+    naming::log_of_file_name(path.file_name()?.to_str()?)
 }
 
 /// Whether `path` is named as a file of a log.
 pub fn is_log_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .and_then(log_of_file_name)
-        .is_some()
+    log_of_file(path).is_some()
 }
 
 /// For a file named as a file of a log, refuses one whose header names
@@ -176,11 +169,7 @@ pub fn is_log_file(path: &Path) -> bool {
 /// as the library's log reader does: its records are not that log's, or
 /// not in that place.
 pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
-    let log = file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(log_of_file_name);
-    match log {
+    match log_of_file(file) {
         Some((name, _)) => {
             binlog::__private::log::segments::check_file_name(file, r.header(), &name)
         }
@@ -189,7 +178,7 @@ pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
 }
 
 /// Log `name` in `dir`, of the files `files` (in read order).
-fn log_source(dir: &Path, name: String, files: Vec<PathBuf>) -> Source {
+pub fn log_source(dir: &Path, name: String, files: Vec<PathBuf>) -> Source {
     Source {
         label: format!("log {name} in {}", dir.display()),
         files,
@@ -210,7 +199,7 @@ pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
         let entry = entry.map_err(|e| CliError::io_on(dir.display(), e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        match log_of_file_name(name) {
+        match naming::log_of_file_name(name) {
             // Whatever it is (a directory, a dangling link): where a
             // segment of the log should be. Reading it says what is wrong,
             // naming it, as the library's log reader and writer do; left
@@ -267,6 +256,7 @@ pub fn show(p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use naming::log_of_file_name;
 
     #[test]
     fn log_names_from_file_names() {

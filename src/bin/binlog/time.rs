@@ -14,11 +14,6 @@ pub fn rfc3339(ns: i64) -> String {
     DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
-/// Appends `rfc3339(ns)` to `out`.
-pub fn push_rfc3339(out: &mut String, ns: i64) {
-    out.push_str(&rfc3339(ns));
-}
-
 /// A shorter form for buckets and summaries: `2026-11-21T05:37:42Z` when
 /// the fraction is zero.
 pub fn rfc3339_short(ns: i64) -> String {

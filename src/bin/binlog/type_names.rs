@@ -3,21 +3,16 @@
 //! command, where the library's reader says `Record::lost_type_name(id)`.
 //! `repair --salvage` gives the records it copies this type name.
 
+pub use binlog::__private::writer::salvage::lost_type_name;
 use binlog::Record;
 use std::borrow::Cow;
-
-/// `unknown-type-<id>`: the name a salvage copies such records under
-/// (`binlog::__private::writer::salvage::lost_type_name`).
-pub fn unknown_type(id: u32) -> String {
-    binlog::__private::writer::salvage::lost_type_name(id)
-}
 
 /// The name the tool shows for the type of a record the library's reader
 /// returned: its name, or, for a type whose name the reader lost,
 /// `unknown-type-N` (as every tool calls it).
 pub fn shown_type_name<'a>(r: &Record<'a>) -> Cow<'a, str> {
     match r.lost_type_id() {
-        Some(id) => Cow::Owned(unknown_type(id)),
+        Some(id) => Cow::Owned(lost_type_name(id)),
         None => Cow::Borrowed(r.type_name),
     }
 }

@@ -10,6 +10,7 @@ use crate::paths;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
+use crate::remote;
 use binlog::verify::FindingKind;
 use clap::Args;
 use serde_json::json;
@@ -41,7 +42,7 @@ pub struct VerifyArgs {
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let s = &args.source;
-    if let Some(done) = crate::remote::verify(&s.paths, s.log.as_deref()) {
+    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), remote::verify::run) {
         return done;
     }
     let sources = args.source.resolve_with_manifest()?;
@@ -144,37 +145,23 @@ impl Summary {
                 self.records
             );
         }
-        let mut parts = Vec::new();
-        if self.corrupt > 0 {
-            parts.push(format!(
-                "{} corrupt region{} in the middle",
-                self.corrupt,
-                plural(self.corrupt)
-            ));
-        }
-        if self.torn > 0 {
-            parts.push(format!("{} torn tail{}", self.torn, plural(self.torn)));
-        }
-        if self.seals > 0 {
-            parts.push(format!("{} damaged seal{}", self.seals, plural(self.seals)));
-        }
-        if self.log > 0 {
-            parts.push(format!(
-                "{} problem{} between segments",
-                self.log,
-                plural(self.log)
-            ));
-        }
-        if self.unreadable > 0 {
-            parts.push(format!("{} unreadable", self.unreadable));
-        }
-        if self.manifests > 0 {
-            parts.push(format!(
-                "{} damaged manifest{} holding the only record of the log's position",
+        // What is wrong, each kind counted (`{s}`: the plural ending).
+        let kinds = [
+            (self.corrupt, "corrupt region{s} in the middle"),
+            (self.torn, "torn tail{s}"),
+            (self.seals, "damaged seal{s}"),
+            (self.log, "problem{s} between segments"),
+            (self.unreadable, "unreadable"),
+            (
                 self.manifests,
-                plural(self.manifests)
-            ));
-        }
+                "damaged manifest{s} holding the only record of the log's position",
+            ),
+        ];
+        let parts: Vec<String> = kinds
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {}", what.replace("{s}", plural(*n))))
+            .collect();
         format!(
             "verify: DAMAGED: {} of {} segment{} ({}); {} intact records",
             self.damaged.max(self.unreadable),
@@ -202,13 +189,7 @@ fn print_text(out: &mut impl Write, c: &SegmentCheck) -> CliResult<()> {
         human_bytes(a.file_len)
     )?;
     for i in &a.issues {
-        writeln!(
-            out,
-            "  {p}: offset {}: {}: {}",
-            i.offset,
-            i.kind.name(),
-            i.message
-        )?;
+        writeln!(out, "{}", check::issue_line(&p, i))?;
     }
     if a.more_issues > 0 {
         writeln!(out, "  {p}: {} more problems not listed", a.more_issues)?;

@@ -31,7 +31,7 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     while left > 0 {
         let Some(m) = r.next()? else { break };
         if filter.matches(&m.record) {
-            printer.print_in_log(&mut out, m.log, &m.record)?;
+            printer.print(&mut out, Some(m.log), &m.record)?;
             left -= 1;
         }
     }

@@ -2,13 +2,11 @@
 
 pub(crate) mod merge;
 
-use crate::error::{CliError, CliResult, Outcome};
-use crate::output::{self, RecordPrinter};
+use crate::error::{CliResult, Outcome};
 use crate::paths;
-use crate::progress::{NoProgressAccepted, Progress};
+use crate::progress::NoProgressAccepted;
 use crate::select::{self, PrintStart, RecordArgs, Walk};
 use clap::Args;
-use std::io::Write;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
@@ -65,17 +63,10 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
         Some(n) => select::tail_start(&files, &filter, n, args.skip_damaged)?,
         None => PrintStart::BEGIN,
     };
-    let mut out = output::stdout();
-    let mut printer = RecordPrinter::new(a.json, a.payload);
     let walk = Walk {
         start,
         head: args.head,
         skip_damaged: args.skip_damaged,
     };
-    let mut progress = Progress::hidden();
-    let outcome = select::for_each(&files, &filter, walk, &mut progress, |r| {
-        printer.print(&mut out, r).map_err(CliError::from)
-    })?;
-    out.flush()?;
-    Ok(outcome)
+    select::print_records(&files, &filter, walk, a)
 }

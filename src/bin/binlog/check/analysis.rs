@@ -42,14 +42,9 @@ pub struct Issue {
     pub message: String,
 }
 
-/// Consecutive intact records `[start, end)` with gap-free sequence numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IntactRun {
-    pub start: u64,
-    pub end: u64,
-    pub first_seq: u64,
-    pub count: u64,
-}
+/// Consecutive intact records `[start, end)` with gap-free sequence
+/// numbers: what `repair --salvage` copies.
+pub use binlog::__private::writer::salvage::Run as IntactRun;
 
 pub struct Analysis {
     pub file_len: u64,
@@ -99,11 +94,6 @@ impl Analysis {
 
     pub fn is_clean(&self) -> bool {
         self.issues.is_empty() && self.more_issues == 0
-    }
-
-    /// The first damage that a cut would lose records over.
-    pub fn first_mid_file_issue(&self) -> Option<&Issue> {
-        self.issues.iter().find(|i| is_mid_file(i.kind))
     }
 
     pub fn is_sealed(&self) -> bool {

@@ -9,7 +9,7 @@ mod json;
 mod log;
 mod segment;
 
-pub use analysis::{is_mid_file, Analysis, IntactRun};
+pub use analysis::{is_mid_file, Analysis, IntactRun, Issue};
 use binlog::verify::FindingKind;
 use binlog::Tail;
 pub use json::to_json;
@@ -30,6 +30,17 @@ pub fn state_name(a: &Analysis) -> &'static str {
         None if a.issues.iter().any(|i| is_mid_file(i.kind)) => "corrupt",
         None => "unreadable",
     }
+}
+
+/// `  PATH: offset N: KIND: MESSAGE`: an issue of the segment at `p`, as
+/// the text reports print it.
+pub fn issue_line(p: &str, i: &Issue) -> String {
+    format!(
+        "  {p}: offset {}: {}: {}",
+        i.offset,
+        i.kind.name(),
+        i.message
+    )
 }
 
 /// `1000 records, seq 0..999`

@@ -7,6 +7,7 @@ use binlog::verify::{self, FindingKind, SegmentReport};
 use std::path::{Path, PathBuf};
 
 /// The verdict on one segment.
+#[derive(Default)]
 pub struct SegmentCheck {
     pub path: PathBuf,
     pub analysis: Option<Analysis>,
@@ -37,12 +38,8 @@ pub fn check_file(path: &Path) -> SegmentCheck {
 pub fn check_report(rep: SegmentReport) -> SegmentCheck {
     let mut c = SegmentCheck {
         path: rep.location.clone(),
-        analysis: None,
-        error: None,
         locked: rep.writer_holds,
-        damaged: false,
-        notes: Vec::new(),
-        log_issues: Vec::new(),
+        ..SegmentCheck::default()
     };
     if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
         c.error = Some(f.message.clone());

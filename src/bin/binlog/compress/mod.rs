@@ -3,10 +3,10 @@
 //! `compressed::compress_segment`): the original is removed only once the
 //! copy is written, synced and read back equal.
 
-mod report;
 mod targets;
 
 use crate::error::{CliError, CliResult, Outcome};
+use crate::output::human_bytes;
 use crate::progress::{Progress, ProgressArgs};
 use binlog::__private::compressed::{compress_segment_with_copies, TypeCopies};
 use binlog::{decompress_segment, CompressOptions, Converted};
@@ -97,7 +97,7 @@ fn convert_all(
     for t in files {
         let len = std::fs::metadata(&t.path).map_or(0, |m| m.len());
         let line = match convert(&t.path) {
-            Ok(done) => report::line(&done),
+            Ok(done) => line(&done),
             Err(e) if targets::skippable(t, &e) => {
                 format!("{}: skipped: {}", t.path.display(), e.detail())
             }
@@ -117,4 +117,17 @@ fn convert_all(
         progress.file_done(len);
     }
     first_error.map_or(Ok(Outcome::Clean), Err)
+}
+
+/// `<file>: <original> original, <compressed> compressed (<ratio>%), <n>
+/// frames`.
+fn line(done: &Converted) -> String {
+    let pct = done.compressed_len as f64 * 100.0 / done.original_len.max(1) as f64;
+    format!(
+        "{}: {} original, {} compressed ({pct:.1}%), {} frames",
+        done.path.display(),
+        human_bytes(done.original_len),
+        human_bytes(done.compressed_len),
+        done.frames
+    )
 }

@@ -70,13 +70,8 @@ fn read_by_reader(path: &Path) -> ReaderView {
     // `next`, not `next_header`: every record's CRC is checked, as verify
     // checks it. A read that fails ends what is known.
     while let Ok(Some(rec)) = r.next() {
-        let id = rec.type_id() as usize;
-        if view.names.len() <= id {
-            view.names.resize(id + 1, None);
-        }
-        if view.names[id].is_none() {
-            view.names[id] = Some(type_names::shown_type_name(&rec).into_owned());
-        }
+        let name = || type_names::shown_type_name(&rec).into_owned();
+        records::name_once(&mut view.names, rec.type_id(), name);
     }
     view.regions = r.damages().to_vec();
     view

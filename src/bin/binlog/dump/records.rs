@@ -152,7 +152,7 @@ impl<'m> RecordDump<'m> {
             .get(r.type_id as usize)
             .cloned()
             .flatten()
-            .unwrap_or_else(|| type_names::unknown_type(r.type_id));
+            .unwrap_or_else(|| type_names::lost_type_name(r.type_id));
         let meta: Vec<(String, String)> = MetaIter::new(r.meta)
             .map(|(k, v)| {
                 (
@@ -285,14 +285,21 @@ impl<'m> RecordDump<'m> {
     /// Notes the type of record `r` when the reader did not name it (a
     /// record it did not read): the name `r` defines, if it does.
     fn name_type(&mut self, r: &RecordBody<'_>) {
-        let (id, types) = (r.type_id as usize, &mut self.types);
-        if let (Some(name), None) = (r.defines, types.get(id).cloned().flatten()) {
-            if types.len() <= id {
-                types.resize(id + 1, None);
-            }
-            types[id] = Some(String::from_utf8_lossy(name).into_owned());
+        if let Some(name) = r.defines {
+            name_once(&mut self.types, r.type_id, || {
+                String::from_utf8_lossy(name).into_owned()
+            });
         }
     }
+}
+
+/// Names type `id` in `names` (by id) with `name()`, unless it is named.
+pub(super) fn name_once(names: &mut Vec<Option<String>>, id: u32, name: impl FnOnce() -> String) {
+    let id = id as usize;
+    if names.len() <= id {
+        names.resize(id + 1, None);
+    }
+    names[id].get_or_insert_with(name);
 }
 
 /// What the library's reader found in the segment (`read_by_reader`).

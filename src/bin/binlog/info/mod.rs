@@ -16,6 +16,7 @@ use crate::paths;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
+use crate::remote;
 use binlog::__private::log::{is_salvaged, FileShape};
 use binlog::verify::Continuity;
 use clap::Args;
@@ -50,7 +51,7 @@ pub struct InfoArgs {
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     let s = &args.source;
-    if let Some(done) = crate::remote::info(&s.paths, s.log.as_deref()) {
+    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), remote::ls::run) {
         return done;
     }
     let sources = args.source.resolve()?;

@@ -137,13 +137,9 @@ fn gap_json(b: &Finding, file: &Path) -> Value {
     let (from, to) = inclusive(b);
     let (before, message) = (paths::show(file), &b.message);
     match b.kind {
-        FindingKind::MissingRecords => json!({
-            "kind": "missing", "from_seq": from, "to_seq": to,
-            "before": before, "message": message,
-        }),
-        FindingKind::AcceptedGap => json!({
-            "kind": "accepted", "from_seq": from, "to_seq": to,
-            "before": before, "message": message,
+        FindingKind::MissingRecords | FindingKind::AcceptedGap => json!({
+            "kind": if b.kind == FindingKind::AcceptedGap { "accepted" } else { "missing" },
+            "from_seq": from, "to_seq": to, "before": before, "message": message,
         }),
         FindingKind::FailedRollLeftover => json!({
             "kind": "failed-roll-leftover", "file": before, "message": message,

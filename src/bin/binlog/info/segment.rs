@@ -50,6 +50,7 @@ impl Counts {
     }
 }
 
+#[derive(Default)]
 pub(super) struct SegmentInfo {
     pub(super) path: PathBuf,
     pub(super) file_len: u64,
@@ -121,15 +122,8 @@ pub(super) fn read_segment(
     let mut s = SegmentInfo {
         path: path.to_path_buf(),
         file_len,
-        header: None,
-        header_len: 0,
-        records_end: 0,
         state: "unsealed",
-        detail: None,
-        locked: false,
-        counts: Counts::default(),
-        damaged: false,
-        original_len: None,
+        ..SegmentInfo::default()
     };
     if binlog::__private::log::naming::is_compressed_path(path) {
         read_compressed(&mut s)?;

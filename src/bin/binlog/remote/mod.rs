@@ -7,9 +7,9 @@
 
 mod fetch;
 mod logs;
-mod ls;
+pub mod ls;
 pub mod prune;
-mod verify;
+pub mod verify;
 
 use crate::error::{CliError, CliResult, Outcome};
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
@@ -35,18 +35,15 @@ pub fn remote_log(url: &str, log: Option<&str>) -> CliResult<RemoteLog> {
 /// As `remote_log`, reached as `c` says.
 pub fn remote_log_with(url: &str, log: Option<&str>, c: &Connection) -> CliResult<RemoteLog> {
     let (at, name) = match log {
-        Some(name) => (url, name),
-        None => url.trim_end_matches('/').rsplit_once('/').ok_or_else(|| {
-            CliError::usage(format!(
-                "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
-            ))
-        })?,
-    };
-    if at == "s3:/" {
-        return Err(CliError::usage(format!(
-            "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
-        )));
+        Some(name) => Some((url, name)),
+        None => url.trim_end_matches('/').rsplit_once('/'),
     }
+    .filter(|(at, _)| *at != "s3:/")
+    .ok_or_else(|| {
+        CliError::usage(format!(
+            "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
+        ))
+    })?;
     let location = Location::parse(at).map_err(|e| CliError::usage(e.message()))?;
     let remote = Remote::connect(&location, c)?;
     Ok(RemoteLog::new(Arc::new(remote), name)?)
@@ -78,11 +75,9 @@ pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Vec<PathBuf>> {
 /// named by its URL (from `resolve`); with `salvage`, as
 /// `Reader::open_salvage`.
 pub fn open_reader(path: &Path, salvage: bool) -> binlog::Result<Reader> {
-    if is_remote(path) {
-        let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((log, key)) = logs.iter().find_map(|l| Some((l, l.key_of_url(path)?))) {
-            return log.open_reader(&key, salvage);
-        }
+    if let Some(log) = log_of(path) {
+        let key = log.key_of_url(path).expect("the log of the URL");
+        return log.open_reader(&key, salvage);
     }
     match salvage {
         true => Reader::open_salvage(path),
@@ -100,13 +95,12 @@ pub fn log_of(path: &Path) -> Option<RemoteLog> {
 /// A log reader of the remote log whose segment objects `files` are
 /// (from `resolve`), `None` if they are local files.
 pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>> {
-    let first = files.first().filter(|f| is_remote(f))?;
-    let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
-    let log = logs.iter().find(|l| l.key_of_url(first).is_some())?;
-    Some(binlog::LogReader::open_remote(log.clone()))
+    let log = log_of(files.first()?)?;
+    Some(binlog::LogReader::open_remote(log))
 }
 
-/// For `binlog info` and `binlog verify` given URLs: runs `f` on each
+/// For `binlog info` and `binlog verify` given URLs: runs `f` (`ls::run`,
+/// `verify::run`: what `binlog remote ls` and `remote verify` do) on each
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
 pub fn run_on_urls(
@@ -176,14 +170,4 @@ pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
         RemoteCommand::Fetch(a) => fetch::run(a),
         RemoteCommand::Prune(a) => prune::run(a),
     }
-}
-
-/// `binlog info URL`: what `binlog remote ls` prints.
-pub fn info(paths: &[PathBuf], log: Option<&str>) -> Option<CliResult<Outcome>> {
-    run_on_urls(paths, log, ls::run)
-}
-
-/// `binlog verify URL`: what `binlog remote verify` does.
-pub fn verify(paths: &[PathBuf], log: Option<&str>) -> Option<CliResult<Outcome>> {
-    run_on_urls(paths, log, verify::run)
 }

@@ -2,6 +2,7 @@
 //! `<file>.backup-<UTC time>`, beside it or in `--backup-dir`, never over a
 //! file, and named so only once whole and synced.
 
+use super::replace::{candidates, move_unique};
 use crate::error::{CliError, CliResult};
 use crate::paths;
 use std::fs::{File, OpenOptions};
@@ -18,21 +19,8 @@ pub(super) fn backup_name(path: &Path, dir: Option<&Path>) -> PathBuf {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| paths::dir_of(path));
     let base = dir.join(format!("{name}.backup-{stamp}"));
-    unique(base)
-}
-
-fn unique(base: PathBuf) -> PathBuf {
-    if !base.exists() {
-        return base;
-    }
-    (1..)
-        .map(|n| {
-            let mut s = base.clone().into_os_string();
-            s.push(format!(".{n}"));
-            PathBuf::from(s)
-        })
-        .find(|p| !p.exists())
-        .expect("a free name")
+    let free = candidates(&base).find(|p| !p.exists());
+    free.expect("a free name")
 }
 
 /// Copies the file (never overwriting) and syncs the copy and its directory.
@@ -54,19 +42,9 @@ pub(super) fn backup_copy(path: &Path, dir: Option<&Path>) -> CliResult<PathBuf>
     let copied = std::io::copy(&mut src, &mut dst)
         .and_then(|_| dst.sync_all())
         .map_err(|e| CliError::io_on(format!("{}: write backup", to.display()), e))
-        .and_then(|()| {
-            // A link, not a rename: never replaces a file of that name
-            // (renamed where links are not supported).
-            std::fs::hard_link(&tmp, &to)
-                .or_else(|e| match e.kind() {
-                    std::io::ErrorKind::AlreadyExists => Err(e),
-                    _ if to.exists() => Err(e),
-                    _ => std::fs::rename(&tmp, &to),
-                })
-                .map_err(|e| CliError::io_on(format!("{}: name backup", to.display()), e))
-        });
+        .and_then(|()| move_unique(&tmp, &to).map_err(|e| e.prefixed("name backup")));
     let _ = std::fs::remove_file(&tmp);
-    copied?;
+    let to = copied?;
     // The backup's name must be on disk before the repair changes the
     // file: in a `--backup-dir`, nothing the repair does later syncs it.
     if let Err(e) = paths::sync_dir_of(&to) {

@@ -57,7 +57,7 @@ pub(super) fn source_of(real: &Path, file: &File) -> CliResult<Source> {
             target.display()
         )));
     }
-    let (bytes, _) = original::map(real).map_err(|e| e.into_cli())?;
+    let (bytes, _) = original::map_noting(real, &mut Vec::new()).map_err(|e| e.into_cli())?;
     Ok(Source {
         target,
         decompressed: Some(bytes),

@@ -5,10 +5,10 @@ use super::args::RepairArgs;
 use super::backup::backup_name;
 use super::compressed;
 use super::plan::Plan;
-use super::salvage::salvage_name;
 use crate::check::records_phrase;
 use crate::check::{Analysis, IntactRun};
 use crate::paths;
+use binlog::__private::writer::salvage;
 use binlog::Tail;
 use std::path::Path;
 
@@ -81,6 +81,6 @@ fn would_copy(path: &Path, r: &IntactRun, with_offsets: bool) -> String {
         r.count,
         r.first_seq,
         r.first_seq + r.count - 1,
-        salvage_name(path, r.start).display()
+        salvage::free_name(path, r.start).display()
     )
 }

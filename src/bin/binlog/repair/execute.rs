@@ -12,9 +12,9 @@ use crate::check::Analysis;
 use crate::check::{self, records_phrase, state_name};
 use crate::error::{CliError, CliResult};
 use crate::paths;
+use binlog::__private::sys::try_lock_exclusive;
 use binlog::Tail;
 use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -224,8 +224,7 @@ pub(super) fn remove_stale_copy(path: &Path, report: &impl Fn(String)) {
     }
 }
 
+/// Takes the segment's writer lock; it goes away when `f` is closed.
 fn try_lock(f: &File) -> bool {
-    // SAFETY: flock on a descriptor we own, with constant flags. The lock
-    // goes away when `f` is closed.
-    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    try_lock_exclusive(f).unwrap_or(false)
 }

@@ -16,30 +16,11 @@ use binlog::__private::log::naming;
 use binlog::{Options, Writer};
 use std::path::Path;
 
-/// A salvage cut segment `c` of `log` (followed by `next_first`, the first
-/// sequence number of the log's next file, if any): says which records the
-/// log now misses (those in the damaged bytes), and how to accept them as
-/// lost. That damage remains.
+/// A salvage cut segment `c` of `log`: prints the ranges of records the
+/// log now misses (those in the damaged bytes, see `lost_ranges`; before
+/// `next_first`, the first sequence number of the log's next file, if
+/// any), and how to accept them as lost. That damage remains (counted).
 pub(super) fn gap_left_by_salvage(
-    c: &SegmentCheck,
-    plan: &Plan,
-    next: &SegmentCheck,
-    log: &LogId,
-    args: &RepairArgs,
-    report: &Report,
-    counts: &mut RepairCounts,
-) {
-    let next_first = next
-        .analysis
-        .as_ref()
-        .and_then(|n| n.header.as_ref())
-        .map(|h| h.first_seq);
-    report_lost(c, plan, next_first, log, args, report, counts);
-}
-
-/// Prints the ranges of records a salvage of `c` loses from its log (see
-/// `lost_ranges`), and counts them as damage left.
-fn report_lost(
     c: &SegmentCheck,
     plan: &Plan,
     next_first: Option<u64>,
@@ -134,7 +115,7 @@ pub(super) fn number_after_salvage(
         Ok(done) => {
             let line = format!("  {done} {p}, empty, at sequence number {after}, {why}");
             report.print_line(&line);
-            report_lost(c, plan, Some(after), log, args, report, counts);
+            gap_left_by_salvage(c, plan, Some(after), log, args, report, counts);
         }
         Err(e) => {
             report.print_line(&format!(

@@ -128,7 +128,11 @@ fn repair_source(
         if let (true, Some(log)) = (counts.changed > changed, &source.log) {
             match checked.get(i + 1) {
                 Some(next) => {
-                    log_effects::gap_left_by_salvage(c, &plan, next, log, args, report, counts)
+                    let next_first = next.analysis.as_ref().and_then(|n| n.header.as_ref());
+                    let next_first = next_first.map(|h| h.first_seq);
+                    log_effects::gap_left_by_salvage(
+                        c, &plan, next_first, log, args, report, counts,
+                    )
                 }
                 None => log_effects::number_after_salvage(c, &plan, log, args, report, counts),
             }

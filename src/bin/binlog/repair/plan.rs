@@ -2,8 +2,8 @@
 //! torn tail and rewrites the seal), a salvage of the records after
 //! mid-file damage, or to be left as it is.
 
+use crate::check::{is_mid_file, Analysis, IntactRun};
 use crate::check::{records_phrase, SegmentCheck};
-use crate::check::{Analysis, IntactRun};
 use binlog::verify::FindingKind;
 
 pub(super) enum Plan {
@@ -40,7 +40,8 @@ pub(super) fn plan(c: &SegmentCheck, salvage: bool) -> Plan {
     if c.locked {
         return Plan::LeaveDamaged("a writer has it open: stop the writer, then repair".into());
     }
-    if let Some(first) = a.first_mid_file_issue() {
+    // The first damage that a cut would lose records over.
+    if let Some(first) = a.issues.iter().find(|i| is_mid_file(i.kind)) {
         return plan_for_mid_file(a, first.offset, first.kind, salvage);
     }
     let why = a

@@ -95,7 +95,7 @@ pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> CliRe
         let rest = name.strip_prefix(tmp_name).unwrap_or_default();
         let mut to = path.as_os_str().to_owned();
         to.push(rest);
-        let to = move_unique(&c, PathBuf::from(to))?;
+        let to = move_unique(&c, Path::new(&to))?;
         kept.push(to);
     }
     let dir = paths::dir_of(path);
@@ -162,17 +162,23 @@ fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) 
     Ok(())
 }
 
-/// Renames `from` to `to`, or `to.N` if taken (never replacing a file), and
-/// returns the name used.
-fn move_unique(from: &Path, to: PathBuf) -> CliResult<PathBuf> {
-    for n in 0..10_000 {
-        let candidate = if n == 0 {
-            to.clone()
-        } else {
-            let mut s = to.clone().into_os_string();
+/// `to`, then `to.1`, `to.2`, ...: the names a file meant to be `to` takes
+/// when that one is taken.
+pub(super) fn candidates(to: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    (0..).map(move |n| match n {
+        0 => to.to_path_buf(),
+        n => {
+            let mut s = to.as_os_str().to_owned();
             s.push(format!(".{n}"));
             PathBuf::from(s)
-        };
+        }
+    })
+}
+
+/// Renames `from` to `to`, or `to.N` if taken (never replacing a file), and
+/// returns the name used.
+pub(super) fn move_unique(from: &Path, to: &Path) -> CliResult<PathBuf> {
+    for candidate in candidates(to).take(10_000) {
         // A link, not a rename: never replaces a file of that name.
         match std::fs::hard_link(from, &candidate) {
             Ok(()) => {

@@ -7,16 +7,9 @@ use crate::check::{Analysis, IntactRun};
 use crate::error::CliResult;
 use crate::paths;
 use crate::type_names;
-use binlog::__private::writer::salvage::{self, Run, Salvaged};
+use binlog::__private::writer::salvage::{self, Salvaged};
 use binlog::Options;
-use std::path::{Path, PathBuf};
-
-/// Where a salvage of the records at `offset` of `path` writes them
-/// (`salvage::free_name`): a log reads it right after the segment it came
-/// from, and no writer writes into it.
-pub(super) fn salvage_name(path: &Path, offset: u64) -> PathBuf {
-    salvage::free_name(path, offset)
-}
+use std::path::Path;
 
 /// Copies the records of `run` into a new segment, with their sequence
 /// numbers, timestamps, types and metadata, as the library's reader
@@ -27,13 +20,7 @@ pub(super) fn salvage_run(
     run: &IntactRun,
     report: &impl Fn(String),
 ) -> CliResult<()> {
-    let lib_run = Run {
-        start: run.start,
-        end: run.end,
-        first_seq: run.first_seq,
-        count: run.count,
-    };
-    let done = salvage::salvage_run(path, origin(path, a), &lib_run)?;
+    let done = salvage::salvage_run(path, origin(path, a), run)?;
     report(salvaged_line(run, &done));
     Ok(())
 }
@@ -44,17 +31,13 @@ fn origin(path: &Path, a: &Analysis) -> Options {
         writer_version: format!("{} (binlog repair --salvage)", binlog::version::WRITER),
         ..Options::default()
     };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     if let Some(h) = &a.header {
         opts.log_name = h.log_name.clone();
         opts.content_type = h.content_type.clone();
         opts.params = h.params.clone();
         opts.segment_no = h.segment_no;
         opts.created_ns = Some(h.created_ns);
-    } else if let Some((log, order)) = paths::log_of_file_name(&file_name) {
+    } else if let Some((log, order)) = paths::log_of_file(path) {
         // The header is lost, the name says whose segment it was: the copy
         // is read in its log, which refuses a file of another log or number.
         opts.log_name = log;
@@ -78,7 +61,7 @@ fn salvaged_line(run: &IntactRun, done: &Salvaged) -> String {
         let names: Vec<String> = done
             .lost_type_ids
             .iter()
-            .map(|&i| type_names::unknown_type(i))
+            .map(|&i| type_names::lost_type_name(i))
             .collect();
         format!(
             " ({} of them of types defined only in the damaged bytes, named {})",

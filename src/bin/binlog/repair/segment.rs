@@ -5,7 +5,7 @@ use super::args::RepairArgs;
 use super::plan::Plan;
 use super::report::{RepairCounts, Report};
 use super::{dry_run, execute};
-use crate::check::{records_phrase, state_name, to_json, SegmentCheck};
+use crate::check::{issue_line, records_phrase, state_name, to_json, SegmentCheck};
 use crate::paths;
 use binlog::verify::RepairAction;
 use serde_json::json;
@@ -126,12 +126,7 @@ fn describe_damage(c: &SegmentCheck, report: &impl Fn(String)) {
     let p = paths::show(&c.path);
     if let Some(a) = &c.analysis {
         for i in &a.issues {
-            report(format!(
-                "  {p}: offset {}: {}: {}",
-                i.offset,
-                i.kind.name(),
-                i.message
-            ));
+            report(issue_line(&p, i));
         }
     }
 }

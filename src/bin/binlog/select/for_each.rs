@@ -156,7 +156,7 @@ impl SegmentWalk<'_> {
             }
             Err(e) => match CliError::from(e) {
                 CliError::Damaged(m) => {
-                    self.damaged_msg(&m);
+                    self.damaged(&m);
                     progress.file_done(file_len);
                     return Ok(None);
                 }
@@ -164,7 +164,7 @@ impl SegmentWalk<'_> {
             },
         };
         if let Err(e) = paths::check_log_of(file, &r) {
-            self.damaged(&e);
+            self.damaged(e.message());
             progress.file_done(file_len);
             return Ok(None);
         }
@@ -198,7 +198,7 @@ impl SegmentWalk<'_> {
             return Ok(None);
         }
         if let Err(e) = self.filter.prepare_reader(&mut r) {
-            self.damaged(&e);
+            self.damaged(e.message());
             return Ok(None);
         }
         Ok(Some(r))
@@ -261,11 +261,7 @@ impl SegmentWalk<'_> {
 
     /// A segment that cannot be read: reported, and nothing is known of
     /// where it ends.
-    fn damaged(&mut self, e: &binlog::Error) {
-        self.damaged_msg(e.message());
-    }
-
-    fn damaged_msg(&mut self, message: &str) {
+    fn damaged(&mut self, message: &str) {
         eprintln!("binlog: damaged: {message}");
         self.outcome = Outcome::Damaged;
         self.continuity.forget();

@@ -16,10 +16,13 @@ pub use filter::{Filter, FilterArgs};
 pub use for_each::{for_each, Walk};
 pub use start::{first_seq_from, tail_start, PrintStart};
 
-use crate::error::{CliError, CliResult};
-use crate::output::PayloadMode;
+use crate::error::{CliError, CliResult, Outcome};
+use crate::output::{self, PayloadMode, RecordPrinter};
 use crate::paths::SourceArgs;
+use crate::progress::Progress;
 use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
 
 /// Options shared by the commands that print records (cat, tail).
 #[derive(Args, Debug, Clone)]
@@ -47,4 +50,21 @@ impl RecordArgs {
         }
         Ok(())
     }
+}
+
+/// Prints on standard output the records of `files` that `filter` and
+/// `walk` select, as `a` says (lines or JSON).
+pub fn print_records(
+    files: &[PathBuf],
+    filter: &Filter,
+    walk: Walk,
+    a: &RecordArgs,
+) -> CliResult<Outcome> {
+    let mut out = output::stdout();
+    let mut printer = RecordPrinter::new(a.json, a.payload);
+    let outcome = for_each(files, filter, walk, &mut Progress::hidden(), |r| {
+        printer.print(&mut out, None, r).map_err(CliError::from)
+    })?;
+    out.flush()?;
+    Ok(outcome)
 }

@@ -26,13 +26,10 @@ impl BucketWidth {
         }
     }
 
-    pub(super) fn label(self) -> &'static str {
-        match self {
-            BucketWidth::Minute => "minute",
-            BucketWidth::Hour => "hour",
-            BucketWidth::Day => "day",
-            BucketWidth::None => "none",
-        }
+    /// Its name, as `--by` takes it.
+    pub(super) fn label(self) -> String {
+        let value = self.to_possible_value().expect("no value is skipped");
+        value.get_name().to_string()
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 pub(super) struct Bucket {
     pub(super) records: u64,
     pub(super) bytes: u64,
-    /// BucketWidth type index: (records, bytes).
+    /// By type index: (records, bytes).
     pub(super) types: Vec<(u64, u64)>,
 }
 
@@ -27,6 +27,7 @@ impl Bucket {
 }
 
 /// What the records counted hold.
+#[derive(Default)]
 pub(super) struct Tally {
     /// Bucket width in ns (None: no time buckets).
     width: Option<i64>,
@@ -34,7 +35,7 @@ pub(super) struct Tally {
     pub(super) names: Vec<String>,
     index: HashMap<String, usize>,
     pub(super) all: Bucket,
-    /// BucketWidth the start of each bucket.
+    /// By the start of each bucket.
     pub(super) buckets: BTreeMap<i64, Bucket>,
     pub(super) first_seq: Option<u64>,
     pub(super) last_seq: Option<u64>,
@@ -46,14 +47,9 @@ impl Tally {
     pub(super) fn new(width: Option<i64>) -> Tally {
         Tally {
             width,
-            names: Vec::new(),
-            index: HashMap::new(),
-            all: Bucket::default(),
-            buckets: BTreeMap::new(),
-            first_seq: None,
-            last_seq: None,
             min_ts: i64::MAX,
             max_ts: i64::MIN,
+            ..Tally::default()
         }
     }
 

@@ -36,7 +36,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
                 false => Vec::new(),
             };
             line.clear();
-            printer.print_in_log(&mut line, m.log, &m.record)?;
+            printer.print(&mut line, Some(m.log), &m.record)?;
             last.push_back(line);
         }
     }
@@ -54,7 +54,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         match r.next_wait(poll)? {
             Some(m) => {
                 if filter.matches(&m.record) {
-                    printer.print_in_log(&mut out, m.log, &m.record)?;
+                    printer.print(&mut out, Some(m.log), &m.record)?;
                 }
             }
             None => out.flush()?,

@@ -5,10 +5,10 @@ mod merge;
 
 use crate::await_path;
 use crate::damage_report::damage_message;
-use crate::error::{CliError, CliResult, Outcome};
+use crate::error::{CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
-use crate::progress::{NoProgressAccepted, Progress};
+use crate::progress::NoProgressAccepted;
 use crate::select::{self, Filter, RecordArgs, Walk};
 use binlog::LogReader;
 use clap::Args;
@@ -73,33 +73,17 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     // exists: the reader picks it up when the writer creates it.
     if let (true, [dir], Some(name)) = (args.follow, a.source.paths.as_slice(), &a.source.log) {
         if dir.is_dir() {
-            let files = paths::scan_dir(dir, Some(name))?
-                .into_iter()
-                .flat_map(|s| s.files)
-                .collect();
-            let source = paths::Source {
-                label: format!("log {name} in {}", dir.display()),
-                files,
-                log: Some(paths::LogId {
-                    dir: dir.clone(),
-                    name: name.clone(),
-                }),
-            };
-            return follow(args, &filter, source);
+            let found = paths::scan_dir(dir, Some(name))?;
+            let files = found.into_iter().flat_map(|s| s.files).collect();
+            return follow(args, &filter, paths::log_source(dir, name.clone(), files));
         }
     }
     let sources = a.source.resolve()?;
     if !args.follow {
         let files = paths::all_files(&sources);
         let start = select::tail_start(&files, &filter, args.lines, false)?;
-        let mut out = output::stdout();
-        let mut printer = RecordPrinter::new(a.json, a.payload);
         let walk = Walk { start, ..Walk::ALL };
-        let outcome = select::for_each(&files, &filter, walk, &mut Progress::hidden(), |r| {
-            printer.print(&mut out, r).map_err(CliError::from)
-        })?;
-        out.flush()?;
-        return Ok(outcome);
+        return select::print_records(&files, &filter, walk, a);
     }
 
     let source = paths::single(sources, "tail -f")?;
@@ -139,7 +123,7 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
                 // (A segment read from its beginning, as one whose damaged
                 // header kept the seek from finding it, may hold earlier ones.)
                 if filter.matches(&r) && start_seq.is_none_or(|s| r.seq >= s) {
-                    printer.print(&mut out, &r)?;
+                    printer.print(&mut out, None, &r)?;
                 }
                 // --to-seq is inclusive: record N (or the first after it, if
                 // N is missing) ends the follow.

@@ -73,11 +73,7 @@ impl Batch {
     /// (`max_frame_len` is an upper bound: it counts the type's name, which
     /// only the type's first record in a segment carries).
     fn may_refuse(&self, r: &InputRecord) -> bool {
-        let meta: Vec<(&str, &str)> = r
-            .meta
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let meta = meta_refs(&r.meta);
         r.type_name.len() > MAX_TYPE_NAME_LEN
             || frame::max_frame_len(&r.type_name, &meta, r.payload.len() as u64)
                 > self.max_record_size
@@ -130,15 +126,7 @@ impl Batch {
 
 /// Writes `records` in one batch: the first one's sequence number.
 fn write_all(dest: &Destination, records: &[InputRecord]) -> binlog::Result<u64> {
-    let metas: Vec<Vec<(&str, &str)>> = records
-        .iter()
-        .map(|r| {
-            r.meta
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect()
-        })
-        .collect();
+    let metas: Vec<Vec<(&str, &str)>> = records.iter().map(|r| meta_refs(&r.meta)).collect();
     let payloads: Vec<&[u8]> = records.iter().map(|r| r.payload.as_slice()).collect();
     let entries: Vec<Entry<'_>> = records
         .iter()
@@ -151,4 +139,9 @@ fn write_all(dest: &Destination, records: &[InputRecord]) -> binlog::Result<u64>
         })
         .collect();
     dest.write_batch(&entries)
+}
+
+/// Metadata as the library takes it.
+fn meta_refs(meta: &[(String, String)]) -> Vec<(&str, &str)> {
+    meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }

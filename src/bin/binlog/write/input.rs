@@ -40,7 +40,7 @@ impl BufRead for Input<'_> {
             self.batch
                 .borrow_mut()
                 .flush_to_os(self.dest)
-                .map_err(|e| io::Error::other(WriteBeforeReadFailed(e)))?;
+                .map_err(io::Error::other)?;
         }
         self.buf.fill_buf()
     }
@@ -71,34 +71,15 @@ fn stdin_ready() -> bool {
     unsafe { libc::poll(&mut fd, 1, 0) > 0 }
 }
 
-/// An error of writing the batch before a read, carried out through the
-/// reader as an `io::Error`.
-#[derive(Debug)]
-struct WriteBeforeReadFailed(CliError);
-
-impl std::fmt::Display for WriteBeforeReadFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for WriteBeforeReadFailed {}
-
 /// The error of a read of standard input: the write's own error if the
-/// batch written before the read failed.
+/// batch written before the read failed (carried out through the reader).
 pub(super) fn input_error(e: io::Error) -> CliError {
-    if !e
-        .get_ref()
-        .is_some_and(|inner| inner.is::<WriteBeforeReadFailed>())
-    {
-        return CliError::io_on("standard input", e);
-    }
-    match e
-        .into_inner()
-        .map(|inner| inner.downcast::<WriteBeforeReadFailed>())
-    {
-        Some(Ok(d)) => d.0,
-        _ => unreachable!("checked above"),
+    match e.get_ref().is_some_and(|inner| inner.is::<CliError>()) {
+        true => *e
+            .into_inner()
+            .and_then(|i| i.downcast().ok())
+            .expect("checked"),
+        false => CliError::io_on("standard input", e),
     }
 }
 

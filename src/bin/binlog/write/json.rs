@@ -8,6 +8,7 @@ use super::input::{input_error, Input, INPUT_BUFFER};
 use crate::encoding;
 use crate::error::{CliError, CliResult};
 use crate::time;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::io::BufReader;
@@ -58,22 +59,21 @@ struct RecordMembers<'a> {
 }
 
 fn members_of(text: &str) -> Result<RecordMembers<'_>, String> {
-    let mut members = ObjectMembers::of(text).ok_or("not an object")?;
+    let members = ObjectMembers::of(text).ok_or("not an object")?;
     let mut found = RecordMembers {
         fields: serde_json::Map::new(),
         meta: None,
         payload: None,
     };
-    while let Some(key) = members.next_key()? {
+    for (key, value) in members {
         match key.as_str() {
-            "meta" => found.meta = Some(members.raw()?),
-            "payload" => found.payload = Some(members.raw()?),
+            "meta" => found.meta = Some(value),
+            "payload" => found.payload = Some(value),
             "type" | "encoding" | "ts_ns" | "time" => {
-                found.fields.insert(key, members.value()?);
+                let v = serde_json::from_str(value).map_err(|e| e.to_string())?;
+                found.fields.insert(key, v);
             }
-            _ => {
-                members.raw()?;
-            }
+            _ => {}
         }
     }
     Ok(found)
@@ -95,11 +95,10 @@ fn record_from_json(
         None => args.type_name.clone().ok_or("no \"type\", and no --type")?,
     };
     let mut m = meta.to_vec();
-    if let Some(mut entries) = found.meta.and_then(ObjectMembers::of) {
+    if let Some(entries) = found.meta.and_then(ObjectMembers::of) {
         // An object: its entries in their order, a key written twice
         // twice (as `cat --json` prints them).
-        while let Some(k) = entries.next_key()? {
-            let v = entries.raw()?;
+        for (k, v) in entries {
             m.push((k, text_of(v)?));
         }
     } else if let Some(t) = found.meta {
@@ -162,65 +161,39 @@ fn meta_list(text: &str, m: &mut Vec<(String, String)>) -> Result<(), String> {
 /// JSON's white space.
 const WS: [char; 4] = [' ', '\t', '\n', '\r'];
 
-/// The members of a JSON object, read one by one from its text, in their
-/// order and keys that appear more than once included: a
-/// `serde_json::Value` object sorts its keys and keeps the last value of a
-/// key, while `cat --json` prints a record's metadata as an object whose
-/// keys are in written order and may repeat. The text is valid JSON (the
-/// stream parsed it), so the errors here are for the unexpected.
-struct ObjectMembers<'a> {
-    rest: &'a str,
-    first: bool,
-}
+/// The members of a JSON object in their order, keys that appear more
+/// than once included, each value as its text: a `serde_json::Value`
+/// object sorts its keys and keeps the last value of a key, while `cat
+/// --json` prints a record's metadata as an object whose keys are in
+/// written order and may repeat.
+struct ObjectMembers<'a>(Vec<(String, &'a str)>);
 
 impl<'a> ObjectMembers<'a> {
     /// `None` if `text` is not an object.
-    fn of(text: &'a str) -> Option<ObjectMembers<'a>> {
-        let rest = text.trim_start_matches(WS).strip_prefix('{')?;
-        Some(ObjectMembers { rest, first: true })
+    fn of(text: &'a str) -> Option<Vec<(String, &'a str)>> {
+        serde_json::from_str::<ObjectMembers<'a>>(text)
+            .ok()
+            .map(|m| m.0)
     }
+}
 
-    /// The next member's key; `None` after the last. Its value must be
-    /// read (`value` or `raw`) before the next key.
-    fn next_key(&mut self) -> Result<Option<String>, String> {
-        let mut r = self.rest.trim_start_matches(WS);
-        if let Some(after) = r.strip_prefix('}') {
-            self.rest = after;
-            return Ok(None);
+impl<'de> Deserialize<'de> for ObjectMembers<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct InOrder;
+        impl<'de> Visitor<'de> for InOrder {
+            type Value = ObjectMembers<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, &RawValue>()? {
+                    members.push((k, v.get()));
+                }
+                Ok(ObjectMembers(members))
+            }
         }
-        if !std::mem::replace(&mut self.first, false) {
-            r = r.strip_prefix(',').ok_or("expected ',' or '}'")?;
-        }
-        let mut keys = serde_json::Deserializer::from_str(r).into_iter::<String>();
-        let key = keys
-            .next()
-            .ok_or("expected a key")?
-            .map_err(|e| e.to_string())?;
-        let after = &r[keys.byte_offset()..];
-        self.rest = after
-            .trim_start_matches(WS)
-            .strip_prefix(':')
-            .ok_or("expected ':'")?;
-        Ok(Some(key))
-    }
-
-    /// The value of the member whose key was just read.
-    fn value(&mut self) -> Result<Value, String> {
-        let mut values = serde_json::Deserializer::from_str(self.rest).into_iter::<Value>();
-        let v = values
-            .next()
-            .ok_or("expected a value")?
-            .map_err(|e| e.to_string())?;
-        self.rest = &self.rest[values.byte_offset()..];
-        Ok(v)
-    }
-
-    /// The text of the value of the member whose key was just read.
-    fn raw(&mut self) -> Result<&'a str, String> {
-        let start = self.rest;
-        self.value()?;
-        let len = start.len() - self.rest.len();
-        Ok(start[..len].trim_start_matches(WS))
+        d.deserialize_map(InOrder)
     }
 }
 
