@@ -4,7 +4,6 @@
 
 use super::{Found, Reader, Tail};
 use crate::error::Result;
-use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
 use crate::source::seal_trust::sparse_sound;
 
@@ -215,14 +214,7 @@ impl Reader {
     /// the entry says.
     fn sparse_entry_leads_to_its_record(&self, e: &SparseEntry) -> bool {
         self.original()
-            .check_frame(e.offset as usize, self.end, |f| match f {
-                FrameAt::Frame {
-                    kind: KIND_RECORD,
-                    body,
-                    ..
-                } => frame::decode_record(body).is_some_and(|r| r.seq == e.seq),
-                _ => false,
-            })
+            .check_record(e.offset as usize, self.end, |r| r.seq == e.seq)
     }
 }
 

@@ -54,14 +54,22 @@ pub(crate) trait SegmentSource {
 }
 
 impl dyn SegmentSource + '_ {
-    /// `check` applied to the frame at `at`, read with its CRC checked, in
-    /// the bytes below `end`.
-    pub fn check_frame(
+    /// Whether the frame at `at`, read with its CRC checked in the bytes
+    /// below `end`, is a record whose body passes `check`.
+    pub fn check_record(
         &self,
         at: usize,
         end: usize,
-        check: impl FnOnce(FrameAt<'_>) -> bool,
+        check: impl FnOnce(&frame::RecordBody<'_>) -> bool,
     ) -> bool {
+        let check = |f: FrameAt<'_>| match f {
+            FrameAt::Frame {
+                kind: frame::KIND_RECORD,
+                body,
+                ..
+            } => frame::decode_record(body).is_some_and(|r| check(&r)),
+            _ => false,
+        };
         if let Some(bytes) = self.in_memory() {
             return check(frame::frame_at(&bytes[..end.min(bytes.len())], at, true));
         }

@@ -7,7 +7,7 @@
 //! fails one is not used, and the reader scans instead.
 
 use super::SegmentSource;
-use crate::format::frame::{self, FrameAt, KIND_RECORD};
+use crate::format::frame;
 use crate::format::seal::{self, SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
 use crate::format::FRAME_HEADER_LEN;
 use std::borrow::Cow;
@@ -16,12 +16,10 @@ use std::borrow::Cow;
 /// `seal::read_seal`, its counts agree with its sequence numbers and its
 /// type table names the types as the records that define them do.
 ///
-/// The seal's parts of a plain segment are read from its file with pread,
-/// not through the reader's mapping (only records are read there): a writer that reopens the
-/// segment cuts a torn tail (where an unsealed segment's trailer would be)
-/// off at any moment, and one that reopens a standalone segment its seal,
-/// and a mapped page wholly past the end of the file raises SIGBUS. A seal
-/// already cut reads short: none.
+/// The seal's parts of a plain segment are read with pread, not through
+/// the mapping: a writer that reopens the segment may cut them off at any
+/// moment, and a mapped page wholly past the end of the file raises
+/// SIGBUS. A seal already cut reads short: none.
 pub(crate) fn read_seal(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -68,20 +66,14 @@ fn sort_seal(
 /// usable with `true`: the checks were put off, and `usable` makes them.
 /// Otherwise `read_seals`' answer, with `false`.
 ///
-/// Why a seal so far checked is enough to read by until then: the
-/// directory's trailer and frame are intact, its counts agree with its
-/// sequence numbers, and it names every type as the record that defines
-/// it (proved from the start of the records, which is all that naming
-/// needs: `types_defined_as_named` proves the names through each type's
-/// first offset). What is left unproved is where the seal's parts say
-/// they are, and those are used through checks of their own: a seek
-/// through the sparse index lands only on an entry that leads to its
-/// record (`sparse_entry_leads_to_its_record`), and every record is
-/// returned only after its CRC and sequence number are checked. So no
-/// record is returned differently from what its writer wrote. The
-/// checks put off still decide what they decide today, once made: at
-/// the end of the records (the tail, and `SEAL_BEGIN`'s error) and before
-/// a type filter reads through the per-type index.
+/// Why that is enough to read by until then: the directory is intact, its
+/// counts agree and it names every type as the record that defines it.
+/// What is left unproved is where the seal's parts say they are, and those
+/// are used through checks of their own (a sparse entry must lead to its
+/// record; every record's CRC and sequence number are checked), so no
+/// record is returned differently from what its writer wrote. The checks
+/// put off decide, once made, at the end of the records and before a type
+/// filter reads through the per-type index.
 pub(crate) fn read_seals_when_held(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -135,21 +127,14 @@ fn names_defined_as_named(
             return false;
         };
         let mut defines = false;
-        let in_order = original.check_frame(at, end, |f| match f {
-            FrameAt::Frame {
-                kind: KIND_RECORD,
-                body,
-                ..
-            } => frame::decode_record(body).is_some_and(|r| {
-                let id = r.type_id as usize;
-                defines = r.defines.is_some();
-                r.seq == seq
-                    && match r.defines {
-                        Some(name) => id == defined && d.types[id].name.as_bytes() == name,
-                        None => id < defined,
-                    }
-            }),
-            _ => false,
+        let in_order = original.check_record(at, end, |r| {
+            let id = r.type_id as usize;
+            defines = r.defines.is_some();
+            r.seq == seq
+                && match r.defines {
+                    Some(name) => id == defined && d.types[id].name.as_bytes() == name,
+                    None => id < defined,
+                }
         });
         if !in_order {
             return false;
@@ -220,24 +205,18 @@ fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
 
 /// Whether the first record of each type in the seal's directory (the
 /// first entry of its offset array) defines that type, with the id and
-/// name the directory gives it. A reader names records by the directory,
-/// so a seek that lands after the defining records would otherwise label
-/// them by a CRC-valid directory that lies. One record per type, its CRC
-/// checked: the open stays O(1) in the number of records.
+/// name the directory gives it: a reader names records by the directory,
+/// so a seek past the defining records would otherwise label them by a
+/// CRC-valid directory that lies. One record per type: the open stays O(1).
 ///
 /// Types are defined in id order, each by the first record of its type:
-/// so type 0 is defined by the first record (at `data_start`), each type's
-/// first record comes after the one before it, and a type without records
-/// can only follow every type with records (a later type's definition
-/// means the earlier ones were defined, by records). A directory that
-/// breaks one of these lists records under the wrong type.
+/// type 0's is the first record (at `data_start`), each type's first
+/// record comes after the one before it, and types without records follow
+/// every type with records.
 ///
-/// What is not checked is damage: a first entry that is not an intact
-/// record that defines its type is no proof of the names, whatever the
-/// reason, and the segment is read by a scan (which reports any damage
-/// where it is). Forgiving such an entry as damage would let a lying
-/// directory through: its first entries could point into the middle of a
-/// record or past the records, or list a type without records.
+/// A first entry that is not an intact record defining its type is no
+/// proof of the names, whatever the reason (damage included): the segment
+/// is then read by a scan, which reports any damage where it is.
 fn types_defined_as_named(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -270,15 +249,8 @@ fn types_defined_as_named(
         };
         prev = Some(at);
         in_order
-            && original.check_frame(at, end, |f| match f {
-                FrameAt::Frame {
-                    kind: KIND_RECORD,
-                    body,
-                    ..
-                } => frame::decode_record(body).is_some_and(|r| {
-                    r.type_id as usize == id && r.defines == Some(t.name.as_bytes())
-                }),
-                _ => false,
+            && original.check_record(at, end, |r| {
+                r.type_id as usize == id && r.defines == Some(t.name.as_bytes())
             })
     })
 }

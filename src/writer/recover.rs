@@ -16,7 +16,7 @@ use super::types::TypeTable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::naming;
-use crate::format::{FORMAT_MAJOR, FORMAT_MINOR, MAGIC};
+use crate::format::MAGIC;
 use crate::options::Options;
 use crate::reader::{Reader, Tail};
 use std::fs::{File, OpenOptions};
@@ -83,18 +83,8 @@ fn write_header(
     if len > 0 {
         backup_and_cut(file, path, 0, len)?;
     }
-    let header = SegmentHeader {
-        major: FORMAT_MAJOR,
-        minor: FORMAT_MINOR,
-        created_ns: opts.created_ns.unwrap_or_else(crate::clock::now_ns),
-        segment_no: opts.segment_no,
-        first_seq: opts.first_seq,
-        log_name: opts.log_name.clone(),
-        content_type: opts.content_type.clone(),
-        writer: opts.writer_version.clone(),
-        params: opts.params.clone(),
-    }
-    .encode()?;
+    let created_ns = opts.created_ns.unwrap_or_else(crate::clock::now_ns);
+    let header = opts.header(created_ns).encode()?;
     // The header is synced under every policy: whatever makes the file's
     // name durable later (a sync of the directory for another file, a
     // journal commit) must not find it without its header, which no open
