@@ -1,21 +1,15 @@
 //! Reading the scattered records the seal's per-type index points at:
-//! through the reader's mapping of the file, or with one pread each into a
-//! buffer (`IndexedRead` chooses), and leaving the index for a scan when
-//! it points at no record of its type.
+//! through the mapping, or with one pread each into a buffer
+//! (`IndexedRead` chooses), and leaving the index for a scan when it
+//! points at no record of its type.
 //!
 //! Which way is cheaper depends on how the page cache holds the file, which
-//! the reader cannot ask. A read through the mapping faults in the
-//! page-table entries around the record: cheap when the file sits in 2 MiB
-//! folios (one entry maps 2 MiB), dear in 4 KiB pages (fault-around maps 16
-//! pages per record, unmapped again later), where a pread costs less. The
-//! writer's aligned writes (see `State::hand_off`) give recently written
-//! segments large folios; a segment read back from disk gets what readahead
-//! made. So the reader measures: after `WARM` records, `PROBE` indexed
-//! records go through the mapping and `PROBE` through pread, and the
-//! mapping reads on if it was clearly faster (its pages are unmapped later,
-//! at a cost the measurement does not see), pread otherwise; measured again
-//! every `CYCLE` records as the reader moves through the file. The costs of
-//! each way by folio size are in docs/PERFORMANCE.md.
+//! the reader cannot ask: through the mapping is cheap in 2 MiB folios,
+//! dear in 4 KiB pages (fault-around maps 16 pages per record), where a
+//! pread costs less. So the reader measures: after `WARM` records, `PROBE`
+//! records go each way, and the mapping reads on only if clearly faster
+//! (its pages are unmapped later, at a cost not measured); measured again
+//! every `CYCLE` records (docs/PERFORMANCE.md).
 
 use super::frame_check::FrameCheck;
 use super::mapped_pages::PREAD_MAX;

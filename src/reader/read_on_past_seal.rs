@@ -1,14 +1,10 @@
-//! A plain segment read as stored frames (a remote object read with
-//! ranged GETs, `CompressedSegment::open_stored`) whose seal only bounds
-//! its records and lies about where they end: a valid record frame right
-//! at the directory's `records_end`. A local reader drops such a seal and
-//! reads the file on to its end as unsealed (`bound_holds`); the ranged
-//! reader has no file to read on in, so it switches to a whole copy of
-//! the same bytes (`Reader::read_on_in_copy`) and reads on from the same
-//! position, as the local reader does: the same records, damage and end.
-//! A compressed segment (local or remote) whose seal lies so reads on in
-//! its own frames, up to the end its seek table gives
-//! (`read_on_in_frames`).
+//! A plain segment read as stored frames (a remote object,
+//! `CompressedSegment::open_stored`) whose seal only bounds its records and
+//! lies about where they end (a valid record frame at its `records_end`). A
+//! local reader reads such a file on to its end as unsealed
+//! (`bound_holds`); this reader has no file to read on in, so it switches
+//! to a whole copy of the same bytes (`Reader::read_on_in_copy`) and reads
+//! on from the same position: the same records, damage and end.
 
 use super::source::Source;
 use super::Reader;

@@ -3,15 +3,11 @@
 //! is mapped again when its length changes, and a `SEAL_BEGIN` frame ends
 //! its records.
 //!
-//! Why not through the mapping alone: what follows the last whole record of
-//! an unsealed segment may be a torn tail, which a new writer recovering
-//! the segment cuts off at any moment, and the mapping may be older than
-//! such a cut. A mapped page wholly past the end of the file raises SIGBUS,
-//! which kills the process; pread just comes up short. A whole frame is
-//! never cut, so once a copy shows it whole the mapping may be read; records
-//! that fit a chunk are returned from the copy rather than read a second
-//! time. The price is a full scan of an unsealed segment slower than one
-//! through the mapping.
+//! Why not through the mapping alone: a torn tail after the last whole
+//! record may be cut by a recovering writer at any moment, and a mapped
+//! page wholly past the end of the file raises SIGBUS; pread just comes up
+//! short. A whole frame is never cut, so once a copy shows it whole the
+//! mapping may be read; records that fit a chunk are returned from the copy.
 
 use super::frame_check::FrameCheck;
 use super::mapped_pages::read_upto;

@@ -1,21 +1,18 @@
 //! The end of an unsealed segment found by content: a durable writer
-//! writes zeros ahead of its records and then writes its records over them
-//! (`writer::prepared`), so the file runs on past its last record. A frame
-//! never starts with a zero length (docs/FORMAT.md section 6): where the next
-//! frame should start, zeros that run to the end of the file are the end of
-//! the records so far (`Tail::Unsealed` there), not damage.
+//! writes zeros ahead of its records and then its records over them
+//! (`writer::prepared`). A frame never starts with a zero length
+//! (docs/FORMAT.md section 6): zeros from where the next frame should start
+//! to the end of the file are the end of the records so far, not damage.
 //!
 //! Everything here reads with pread, never through the mapping: sealing
 //! cuts the zeros, and a mapped page wholly past the end of the file
 //! raises SIGBUS.
 //!
-//! A reader may see a record being copied into those zeros: the file's
-//! length does not change, so nothing orders the copy before the read the
-//! way a growing length does for an append. A writer writes its bytes in
-//! file order, so once any byte after a position is written, the bytes at
-//! that position are too: a zero head means nothing was written there yet,
-//! and a frame found bad before a search that saw later bytes is looked at
-//! again, whole (`frame_became_valid`).
+//! A reader may see a record being copied into those zeros (the file's
+//! length does not change, so nothing orders the copy before the read). A
+//! writer writes its bytes in file order: a zero head means nothing was
+//! written there yet, and a frame found bad before a search that saw later
+//! bytes is looked at again, whole (`frame_became_valid`).
 
 use super::frame_check::FrameCheck;
 use super::mapped_pages::read_upto;

@@ -5,17 +5,8 @@
 //! A write call appends its records in order. If it fails, the records of
 //! the call that did not reach the file are rolled back (their sequence
 //! numbers are reused) and a record that reached the file only in part is
-//! cut off, so neither a reader nor a later writer ever sees a torn record.
-//! Records of earlier calls still in the buffer stay there for the next
-//! flush.
-//!
-//! One file a stage of a record's way: `append` (a call's records, indexed
-//! or rolled back), `validate` (a batch checked before it is encoded),
-//! `encode` (a record into the buffer), `direct` (a record larger than the
-//! buffer, straight to the file), `hand_off` (full buffers, and
-//! those whose flush deadline passed, to the write-behind thread and back), `flush` (the buffer to the OS here),
-//! `end` (a segment's records closed for a roll), `close` and `seal`; and
-//! `recycle`, the memory a closed segment leaves to the next.
+//! cut off, so no reader or later writer sees a torn record. Each stage of
+//! a record's way has its own file.
 
 mod append;
 mod close;

@@ -1,15 +1,10 @@
 //! Pairs: a buffer that covers the first half of a piece of the file twice
 //! the hand-off unit long, aligned to its length, waits for the buffer
-//! after it (the second half), and both go to the OS in one write.
-//!
-//! With the default 1 MiB buffer the page cache then holds each 2 MiB piece
-//! in one 2 MiB folio, which a reader's mapping maps with one page-table
-//! entry: a rare type's records, read through the per-type index, cost a
-//! fault and an unmap of one entry, not of 16 as in the 1 MiB folios of
-//! 1 MiB writes. (A 2 MiB buffer gets the same folios but slows the writer
-//! down: docs/PERFORMANCE.md.) The first half waits only while nobody waits
-//! for it (a flush, a sync or a close writes it at once, alone) and for at
-//! most `PAIR_WAIT_MAX` (see `take_second_half`).
+//! after it, and both go to the OS in one write, so that the page cache
+//! holds the piece in one 2 MiB folio (one page-table entry for a reader's
+//! mapping, not 16: docs/PERFORMANCE.md). The first half waits only while
+//! nobody waits for it (a flush, sync or close writes it at once, alone)
+//! and for at most `PAIR_WAIT_MAX` (see `take_second_half`).
 
 use super::write::write_remainder;
 use super::Shared;
