@@ -1,14 +1,12 @@
 //! Opening a segment for writing: a new one gets its header; an existing one
 //! is verified by a full scan, which also rebuilds the index. A torn tail is
 //! copied to `<segment>.corrupt-<offset>` and then cut off. Corruption in
-//! the middle of a standalone segment is refused, because cutting there
-//! would take the valid records that follow out of it; in an unsealed
-//! segment of a log those records are first copied into salvaged files of
-//! the log (`salvage`), then the damage is backed up and cut like a torn
-//! tail, and the log goes on above every number the cut bytes hold
-//! (`Recovered::numbers_past`, docs/FORMAT.md section 12). A standalone
-//! segment's seal is removed (it is rewritten on close); a segment of a
-//! log is never unsealed (see `Purpose`).
+//! the middle of a standalone segment is refused (a cut would take the
+//! valid records after it); in an unsealed segment of a log those records
+//! are first copied into salvaged files (`salvage`), then the damage is cut
+//! like a torn tail, and the log goes on above every number the cut bytes
+//! hold (docs/FORMAT.md section 12). A standalone segment's seal is removed
+//! (rewritten on close); a segment of a log is never unsealed (`Purpose`).
 
 use super::index::SegmentIndex;
 use super::salvage;
@@ -86,12 +84,9 @@ fn write_header(
     let created_ns = opts.created_ns.unwrap_or_else(crate::clock::now_ns);
     let header = opts.header(created_ns).encode()?;
     // The header is synced under every policy: whatever makes the file's
-    // name durable later (a sync of the directory for another file, a
-    // journal commit) must not find it without its header, which no open
-    // and no repair takes (its first bytes zeros, records after them).
-    // Under durability None that is the only sync a segment gets before
-    // `sync`; under the others a new segment survives power loss, its
-    // directory entry synced too.
+    // name durable later (another file's directory sync, a journal commit)
+    // must not find it without its header, which no open and no repair
+    // takes. Under the durable policies the directory entry is synced too.
     let durable = opts.durability != crate::options::Durability::None;
     file.write_all_at(&header, 0)
         .and_then(|()| file.sync_data())

@@ -1,16 +1,14 @@
-//! Salvaged files (docs/FORMAT.md section 14a, "Salvaged files"): a run of
-//! intact records after damage in the middle of a segment, copied as the
-//! reader skipping damage reads them (section 10.3) into a sealed file of
-//! the segment's log, `<segment stem>.salvaged-<offset>.binlog`, that log
-//! readers read in place right after the segment. The one way such a file
-//! is made: by `binlog repair --salvage` and by a log writer's recovery of
-//! an unsealed segment (section 12) alike.
+//! Salvaged files (docs/FORMAT.md section 14a): a run of intact records
+//! after damage in the middle of a segment, copied as the reader skipping
+//! damage reads them into a sealed file of the segment's log,
+//! `<segment stem>.salvaged-<offset>.binlog`, read right after the segment.
+//! Made this one way by `binlog repair --salvage` and a log writer's
+//! recovery alike.
 //!
 //! Crash safety: the copy is written to `<name>.tmp`, sealed, synced and
-//! checked, then renamed to its name and the directory synced, so that a
-//! file of that name is always whole; a copy of the same run made before
-//! (a crash after the rename, before the caller cut the segment) is found
-//! again and not made twice (a sequence number is never given twice).
+//! checked, then renamed and the directory synced, so that a file of that
+//! name is always whole; a copy of the same run made before (a crash before
+//! the caller cut the segment) is found again and not made twice.
 
 use super::Writer;
 use crate::error::{Error, ErrorKind, Result};

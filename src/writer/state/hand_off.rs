@@ -15,12 +15,8 @@ impl State {
     /// The buffer is cut at the last multiple of the hand-off unit it
     /// reaches, even inside a record, and the bytes after the cut start the
     /// next buffer: every background write then covers whole aligned units
-    /// of the file. The page cache keeps the pages of such a write in one
-    /// large folio (2 MiB with a buffer of 2 MiB or more, on Linux 6.x
-    /// filesystems with large folios), which a reader's mapping then maps
-    /// with one page-table entry: reading the records of one rare type
-    /// through the index is much faster than in 4 KiB pages
-    /// (docs/PERFORMANCE.md).
+    /// of the file, which the page cache keeps in large folios, where
+    /// indexed reads are much faster than in 4 KiB pages (docs/PERFORMANCE.md).
     pub(super) fn hand_off(&mut self) -> Result<()> {
         if self.write_behind.is_none() {
             return self.flush_buf();
@@ -36,12 +32,10 @@ impl State {
 
     /// Hands the whole buffer, whose flush deadline passed, to the
     /// write-behind thread (or to the OS here without one), after taking
-    /// back what that thread finished: the failure of an earlier buffer is
+    /// back what that thread finished: an earlier buffer's failure is
     /// returned here, its bytes back in front of the buffer to be retried.
-    /// The lock is held for a queue push, not for a write (unless
-    /// [`DEPTH`] buffers are in flight). While buffers are in flight the
-    /// deadline stays, a `delay` on, so that the flusher takes their
-    /// failure back even while the writer idles.
+    /// While buffers are in flight the deadline stays, a `delay` on, so that
+    /// the flusher takes their failure back even while the writer idles.
     pub fn hand_off_due(&mut self) -> Result<()> {
         if self.write_behind.is_none() {
             return self.flush_buf();

@@ -70,9 +70,7 @@ impl QueueState {
         }
         Some(job)
     }
-}
 
-impl QueueState {
     fn in_flight(&self) -> usize {
         self.jobs.len() + self.writing
     }
