@@ -13,11 +13,10 @@ use crate::source::seal_trust::sparse_sound;
 const SPAN_SLACK: u64 = 4 << 10;
 
 /// Where `seek_seq` or `seek_time` asked to go. When no record written by
-/// then reaches it (a live segment, read ahead of its writer), records
-/// written later that stay below it are skipped, not returned, until one
-/// reaches it: a reader that resumes from a checkpoint never goes back.
-/// `seek_seq(u64::MAX)` and `seek_time(i64::MAX)` mean "the end": records
-/// written after the seek are read.
+/// then reaches it (a live segment), records written later that stay below
+/// it are skipped until one reaches it: a reader resuming from a checkpoint
+/// never goes back. `seek_seq(u64::MAX)` and `seek_time(i64::MAX)` mean
+/// "the end": records written after the seek are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SeekTarget {
     Seq(u64),
@@ -183,12 +182,8 @@ impl Reader {
 
     /// Whether the segment is sealed with a sparse index that passed its
     /// checks (its CRC, and `sparse_sound`), which is then in
-    /// `sparse_index`.
-    ///
-    /// The index is copied out of the file with pread the first time, not read
-    /// through the mapping: the seal lies past the records, and a writer that
-    /// reopens a standalone segment to append cuts it off (a mapped page wholly
-    /// past the end of the file raises SIGBUS). A seal already cut (the read
+    /// `sparse_index`: copied out with pread the first time, not read
+    /// through the mapping (see `map_file`). A seal already cut (the read
     /// comes up short) is not used: the seek scans.
     pub(super) fn sparse_index_usable(&mut self) -> bool {
         let Some(d) = self.seals.usable.as_ref() else {

@@ -62,10 +62,7 @@ impl Reader {
 
     /// Where the bytes from `pos` to the end of the file that are not zero
     /// end (`pos` if there are none), read backwards from the end. Always
-    /// read: bytes seen zero before may have been written since (a frame
-    /// found bad at `pos` is one being written, or written since), and only
-    /// a zero head at `pos`, read just before, says they were not (see
-    /// `at_zero_tail`).
+    /// read: bytes seen zero before may have been written since.
     pub(super) fn nonzero_end(&self, pos: usize) -> Result<usize> {
         let mut buf = Vec::new();
         let mut to = self.end;
@@ -87,14 +84,10 @@ impl Reader {
 
     /// After a frame found bad at `pos` of a live segment and a search of
     /// the bytes after it: whether the frame is whole and valid now (its
-    /// writer was copying it into prepared zeros while it was checked, and
-    /// the search saw what it wrote after it). The whole frame is checked
-    /// again, however long (`check_unsealed`): a record longer than one
-    /// chunk is the likeliest to be caught half copied. A frame found valid
-    /// here is not looked at again at the same position, so that a valid
-    /// frame that fails a later check is damage, not a loop; one still bad
-    /// is looked at again after a later search, which may have seen its
-    /// writer finish it.
+    /// writer was copying it into prepared zeros while it was checked). The
+    /// whole frame is checked again, however long. A frame found valid here
+    /// is not looked at again at the same position, so that a valid frame
+    /// that fails a later check is damage, not a loop.
     pub(super) fn frame_became_valid(&mut self, pos: usize) -> Result<bool> {
         if self.sealed() || self.nothing_can_cut_file || self.zero_tail.rechecked_at == Some(pos) {
             return Ok(false);

@@ -224,11 +224,9 @@ fn sealed_for_good(reader: &Reader) -> Error {
 }
 
 /// Whether `prepare` would take the existing segment of a log at `path`
-/// (`Purpose::LogSegment`), found out by reading only: a torn header, a
-/// torn tail or damage in the middle of an unsealed segment is fine, a
-/// foreign file or damage `prepare` refuses is the error it would return.
-/// Lets a caller about to reopen several segments refuse before changing
-/// any.
+/// (`Purpose::LogSegment`), found out by reading only: `Ok`, or the error
+/// it would return. Lets a caller about to reopen several segments refuse
+/// before changing any.
 pub fn check_log_segment(path: &Path) -> Result<()> {
     let file = crate::sys::open_read_noatime(path).map_err(|e| Error::io(path, "open", e))?;
     if starts_afresh(&file, path)?.is_some() {
@@ -286,9 +284,8 @@ fn numbers_in_backups(path: &Path, next_seq: u64) -> Result<u64> {
 
 /// Copies the valid records after damage at `offset` in the middle of a
 /// log's unsealed segment (`header` its header) into salvaged files of the
-/// log, durably, before the damage is cut (docs/FORMAT.md section 12): they
-/// stay in the log, read in place after the segment. A rerun after a crash
-/// finds the files made before and makes none again.
+/// log, durably, before the damage is cut (docs/FORMAT.md section 12). A
+/// rerun after a crash finds the files made before and makes none again.
 fn salvage_after(path: &Path, header: &SegmentHeader, offset: u64) -> Result<()> {
     let origin = Options {
         log_name: header.log_name.clone(),

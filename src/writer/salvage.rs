@@ -86,11 +86,9 @@ pub fn runs_from(path: &Path, from: u64) -> Result<Vec<Run>> {
 /// Copies the records of `run` of the segment at `segment` into a sealed
 /// salvaged file (unless one made before holds them), with their sequence
 /// numbers, timestamps, types (a lost name as `lost_type_name`) and
-/// metadata. `origin` gives the copy's header: the segment's log name,
-/// content type, parameters, segment number, creation time and the writer
-/// that salvages; the run's first number and `salvaged-from` and
-/// `salvaged-offset` are added. On return the file and its name are
-/// durable: the caller may cut the segment.
+/// metadata. `origin` gives the copy's header fields; the run's first
+/// number and `salvaged-from` and `salvaged-offset` are added. On return
+/// the file and its name are durable: the caller may cut the segment.
 pub fn salvage_run(segment: &Path, origin: Options, run: &Run) -> Result<Salvaged> {
     if let Some(path) = made_before(segment, run) {
         return Ok(Salvaged {

@@ -58,12 +58,10 @@ impl State {
     /// the bytes after them start the next buffer.
     fn submit_buf(&mut self, split: usize) {
         let offset = self.file_len + self.in_flight_len;
-        // Whichever thread has time fills in the CRCs. With small records
-        // the caller's encoding is the bottleneck (the CRC is a large part
-        // of it) and the background thread mostly waits on the kernel's
-        // copy: that thread seals. With large records the kernel's copy is
-        // the bottleneck and buffers queue up: this thread seals, as when
-        // it is more than one buffer ahead.
+        // Whichever thread has time fills in the CRCs: the background
+        // thread with small records (the caller's encoding is the
+        // bottleneck), this one with large records or when it is more than
+        // one buffer ahead (the kernel's copy is).
         if self.in_flight_len >= self.caller_seals_from {
             self.seal_buffered();
         }
@@ -218,10 +216,8 @@ pub(super) fn hand_off_unit(buffer_size: usize) -> u64 {
 }
 
 /// The hand-off unit when the write-behind thread writes buffers in pairs
-/// (see `write_behind::pair`): when two units make a 2 MiB folio, which a
-/// mapping maps with one page-table entry. Pairs of smaller units would
-/// hold records back (from a writer that chose a small buffer to hand them
-/// off soon) for folios that gain little.
+/// (see `write_behind::pair`): when two units make a 2 MiB folio. Pairs of
+/// smaller units would hold records back for folios that gain little.
 pub(super) fn pair_unit(buffer_size: usize) -> Option<u64> {
     let unit = hand_off_unit(buffer_size);
     (unit == 1 << 20).then_some(unit)

@@ -51,11 +51,9 @@ pub(crate) struct State {
     pub index: SegmentIndex,
     pub since_sync: u64,
     pub poisoned: Option<Error>,
-    /// A failure of the background flusher (`Durability::Interval`) that
-    /// no caller has seen: the next write call returns it, writing nothing.
-    /// Its records stay buffered and the next flush retries them; a flush
-    /// first (`flush_buf`, whose caller reports its result) makes it moot,
-    /// whether it succeeds or fails.
+    /// A failure of the background flusher that no caller has seen: the
+    /// next write call returns it, writing nothing. Its records stay
+    /// buffered for the next flush, which makes it moot.
     pub flusher_failed: Option<Error>,
     /// Calls of `flush_buf` so far: the flusher keeps its failure only if
     /// no other flush came between its own and its taking the lock again.
@@ -74,11 +72,9 @@ pub(crate) struct State {
     /// Frames in `buf` from this offset on have no CRC yet: they are sealed
     /// just before the buffer goes to the OS (see `frame::encode_unsealed`).
     unsealed_from: usize,
-    /// A buffer in flight was handed off by the flusher (`hand_off_due`).
-    /// A failure of its write is the flusher's, as `flusher_failed` is: a
-    /// caller's flush retries the bytes it puts back instead of reporting
-    /// it (the cause may be gone, and the flush's own result is what the
-    /// caller is told).
+    /// A buffer in flight was handed off by the flusher (`hand_off_due`):
+    /// a failure of its write is the flusher's, and a caller's flush
+    /// retries the bytes it puts back instead of reporting it.
     flusher_in_flight: bool,
     /// Empty buffers to swap in at the next hand-offs.
     spare_bufs: Vec<Vec<u8>>,
@@ -109,10 +105,8 @@ pub(crate) struct State {
     /// a durable write waiting on a sync that started late succeeds.
     pub closed_durable: bool,
     /// Closed without that (sealing failed, not in an fdatasync): every
-    /// record below this sequence number is whole in the file, which a
-    /// durable write still waiting may fdatasync itself (see
-    /// `Shared::run_group_sync`) rather than fail although its record was
-    /// written. `None` if that is not known.
+    /// record below this sequence number is whole in the file, for a
+    /// durable write still waiting to fdatasync (`sync_target_when_closed`).
     pub closed_written: Option<u64>,
     /// The segment is ending: its records are closed by a `SEAL_BEGIN`
     /// frame (see `end_records`). One way: appends are refused from then

@@ -14,10 +14,8 @@ use std::io::{IoSlice, Seek, SeekFrom, Write};
 use std::time::{Duration, Instant};
 
 /// How long a pair's first half waits for the second at most: it bounds how
-/// much later a slow writer's records reach the OS (and its followers) than
-/// when its buffer filled. A writer slower than 1 MiB a second gets no pairs.
-/// A writer with a flush delay (`Options::flush_delay`) waits no longer
-/// than that (`Shared::pair_wait`).
+/// much later a slow writer's records reach the OS than when its buffer
+/// filled. A writer with a flush delay waits no longer than that.
 pub(crate) const PAIR_WAIT_MAX: Duration = Duration::from_secs(1);
 
 /// Whether `job` is the first half of a piece of the file `2 * unit` long
@@ -35,12 +33,8 @@ pub(super) fn is_first_half(job: &Job, unit: u64) -> bool {
 ///
 /// Every first half waits, even on a thread that is the writer's
 /// bottleneck: a busy thread finds the second half queued and loses
-/// nothing, and one that caught up idles until it is. Holding only when
-/// the thread had time to spare (it waited for the first half at least as
-/// long as its last write kept it busy) left a writer about as fast as its
-/// thread with a tenth to over a quarter of its pieces unpaired, in 1 MiB
-/// folios, and a rare type read through the index 1.4-1.8 times as slow
-/// (docs/PERFORMANCE.md, e).
+/// nothing; holding only when the thread had time to spare left many
+/// pieces unpaired (docs/PERFORMANCE.md, e).
 pub(super) fn take_second_half(shared: &Shared, due: Option<Instant>) -> Option<Job> {
     let waited = Instant::now() + shared.pair_wait;
     let deadline = due.map_or(waited, |due| due.min(waited));
