@@ -16,10 +16,8 @@ use std::borrow::Cow;
 /// `seal::read_seal`, its counts agree with its sequence numbers and its
 /// type table names the types as the records that define them do.
 ///
-/// The seal's parts of a plain segment are read with pread, not through
-/// the mapping: a writer that reopens the segment may cut them off at any
-/// moment, and a mapped page wholly past the end of the file raises
-/// SIGBUS. A seal already cut reads short: none.
+/// The seal's parts are read with pread, not through the mapping (see
+/// `map_file`): a seal already cut reads short: none.
 pub(crate) fn read_seal(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -101,13 +99,12 @@ fn checks_held(original: &dyn SegmentSource, d: &SealDirectory) -> bool {
 }
 
 /// Whether the records from `data_start` on (numbered from `first_seq`),
-/// read only as far as they are at hand, define every type the
-/// directory `d` lists with records, in id order, by the names `d` gives
-/// them, before any record of a type not yet defined; the types `d`
-/// lists without records all come after. Every record read is intact
-/// and numbered in order. A compressed segment's frames are cut after
-/// the record that defines the last type (when it is near the start),
-/// so the header's frame and the one after it usually hold them.
+/// read only as far as they are at hand, define every type the directory
+/// `d` lists with records, in id order, by the names `d` gives them, before
+/// any record of a type not yet defined; the types `d` lists without
+/// records all come after. Every record read is intact and numbered in
+/// order. (A compressed segment's frames are cut after the record that
+/// defines the last type, so the first frames usually hold them.)
 fn names_defined_as_named(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -190,12 +187,9 @@ pub(crate) fn read_bounding_seal(
 }
 
 /// Whether the directory's record count is what its sequence numbers say:
-/// records are numbered consecutively from the header's `first_seq`, so a
-/// sealed segment of n records holds `first_seq ..= first_seq + n - 1`.
-/// (The type counts add up to the record count, checked by
-/// `seal::read_seal`.) A directory that counts fewer records leaves some
-/// out of its type table or arrays: a seek or a filtered read through it
-/// would miss them.
+/// a sealed segment of n records holds `first_seq ..= first_seq + n - 1`.
+/// A directory that counts fewer records leaves some out of its type table
+/// or arrays: a seek or a filtered read through it would miss them.
 fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
     match d.record_count {
         0 => true,
@@ -263,7 +257,6 @@ fn types_defined_as_named(
 /// `first_seq`; `max_ts_before` never decreasing, `i64::MIN` for the first
 /// record and between the first record's and the largest timestamp after
 /// it. A seek through an index that fails would land on the wrong record.
-/// One pass, in the pass that checks the CRC.
 pub(crate) fn sparse_sound(
     bytes: &[u8],
     d: &SealDirectory,

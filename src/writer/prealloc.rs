@@ -79,12 +79,10 @@ impl Prealloc {
     }
 }
 
-/// Releases what a writer prepared past `len`, the end of its records
-/// (every byte after it is the writer's own): zeros past the records, cut
-/// off, and the blocks reserved past the end of a file whose size is `len`,
-/// freed by truncating the file to its own size (ext4, XFS, tmpfs), which
-/// changes no byte. Ignores errors: preparing is an optimisation, and
-/// readers take zeros after the records as their end.
+/// Releases what a writer prepared past `len`, the end of its records:
+/// zeros past the records, cut off, and the blocks reserved past the end,
+/// freed by truncating the file to its own size (ext4, XFS, tmpfs). Ignores
+/// errors: readers take zeros after the records as their end.
 pub fn release(file: &File, len: u64) {
     use std::os::unix::fs::MetadataExt;
     let Ok(meta) = file.metadata() else { return };

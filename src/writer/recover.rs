@@ -47,10 +47,9 @@ pub enum Purpose {
     /// is refused: it never changes again.
     Append,
     /// A segment of a rolling log, which the log resumes if it is active and
-    /// seals if it is ending: a `SEAL_BEGIN` frame and whatever follows it
-    /// (a seal half written) are left in place for the seal to overwrite,
-    /// so that a crash meanwhile leaves the records still closed by it. A
-    /// segment found sealed is refused: the lifecycle goes one way.
+    /// seals if it is ending: a `SEAL_BEGIN` frame and what follows it are
+    /// left in place for the seal to overwrite, so that a crash meanwhile
+    /// leaves the records still closed. A segment found sealed is refused.
     LogSegment,
 }
 
