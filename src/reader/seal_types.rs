@@ -60,22 +60,10 @@ impl SealTypes {
         if let Some(d) = seal::read_seal_from(n, start, read_usize) {
             return SealTypes::from_directory(&d, &read);
         }
-        Self::through_trailer(len, data_start, &read)
+        // The trailer and the directory frame intact, the SEAL_BEGIN frame not.
+        seal::read_directory_from(n, start, read_usize)
             .or_else(|| Self::search(len, data_start, &read))
             .and_then(|d| SealTypes::from_directory(&d, &read))
-    }
-
-    /// The directory the trailer points at, if the trailer and the
-    /// directory frame are intact (the SEAL_BEGIN frame need not be).
-    fn through_trailer<'a>(
-        len: u64,
-        data_start: u64,
-        read: &impl Fn(u64, usize) -> Option<Cow<'a, [u8]>>,
-    ) -> Option<SealDirectory> {
-        let (Ok(n), Ok(start)) = (usize::try_from(len), usize::try_from(data_start)) else {
-            return None;
-        };
-        seal::read_directory_from(n, start, |at, k| read(at as u64, k))
     }
 
     /// A directory frame ending at `len - TRAILER_LEN` or at `len`, found
